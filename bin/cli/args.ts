@@ -1,0 +1,134 @@
+/**
+ * Command-line parsing: `schemaguard <command> [flags]`. Unknown flags and bad
+ * values are UsageErrors (exit 2) that name the flag, the value and the fix.
+ */
+import { DURATION_FORMAT_HINT, parseDuration } from '../../lambda/engine/duration';
+import { UsageError } from '../../lambda/engine/errors';
+
+export const COMMANDS = ['migrate', 'plan', 'status'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+export interface CliOptions {
+  command: Command | 'help' | 'version';
+  databaseUrl?: string;
+  dir: string;
+  json: boolean;
+  lockWaitMs: number;
+  lockTimeoutMs: number;
+  statementTimeoutMs: number;
+  lockRetries: number;
+  allowAhead: boolean;
+  outOfOrder: boolean;
+  stateSchema: string;
+  /** Where the embedded server keeps its data. */
+  embeddedDir: string;
+  quiet: boolean;
+}
+
+type FlagKind = 'string' | 'duration' | 'int' | 'bool';
+interface FlagSpec { key: keyof CliOptions; kind: FlagKind; help: string; value?: string }
+
+export const FLAGS: Record<string, FlagSpec> = {
+  '--database-url': { key: 'databaseUrl', kind: 'string', value: 'URL', help: 'PostgreSQL to use (or DATABASE_URL); default: the embedded server under .schemaguard/' },
+  '--dir': { key: 'dir', kind: 'string', value: 'DIR', help: 'migrations directory (default: migrations)' },
+  '--json': { key: 'json', kind: 'bool', help: 'print the result (or the error) as one JSON object' },
+  '--lock-wait': { key: 'lockWaitMs', kind: 'duration', value: 'DURATION', help: 'how long to wait for another runner (default: 60s)' },
+  '--lock-timeout': { key: 'lockTimeoutMs', kind: 'duration', value: 'DURATION', help: 'lock_timeout per migration without a directive (default: 5s)' },
+  '--statement-timeout': { key: 'statementTimeoutMs', kind: 'duration', value: 'DURATION', help: 'statement_timeout per migration without a directive (default: 0 = none)' },
+  '--lock-retries': { key: 'lockRetries', kind: 'int', value: 'N', help: 'retries after a lock timeout, with backoff (default: 3)' },
+  '--allow-ahead': { key: 'allowAhead', kind: 'bool', help: 'succeed when the database has migrations the files do not (rollbacks)' },
+  '--out-of-order': { key: 'outOfOrder', kind: 'bool', help: 'apply pending migrations older than the newest applied one' },
+  '--state-schema': { key: 'stateSchema', kind: 'string', value: 'NAME', help: "schema for schemaguard's state table (default: schemaguard)" },
+  '--embedded-dir': { key: 'embeddedDir', kind: 'string', value: 'DIR', help: 'data directory of the embedded server (default: .schemaguard)' },
+  '--quiet': { key: 'quiet', kind: 'bool', help: 'no progress lines' },
+};
+
+export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
+  return {
+    command: 'help',
+    databaseUrl: env.DATABASE_URL || undefined,
+    dir: 'migrations',
+    json: false,
+    lockWaitMs: 60_000,
+    lockTimeoutMs: 5000,
+    statementTimeoutMs: 0,
+    lockRetries: 3,
+    allowAhead: false,
+    outOfOrder: false,
+    stateSchema: 'schemaguard',
+    embeddedDir: '.schemaguard',
+    quiet: false,
+  };
+}
+
+export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
+  const opts = defaults(env);
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '-h' || arg === '--help') { opts.command = 'help'; return opts; }
+    if (arg === '-v' || arg === '--version') { opts.command = 'version'; return opts; }
+    if (!arg.startsWith('--')) { rest.push(arg); continue; }
+    const eq = arg.indexOf('=');
+    const name = eq >= 0 ? arg.slice(0, eq) : arg;
+    const spec = FLAGS[name];
+    if (!spec) {
+      const near = Object.keys(FLAGS).find((f) => f.startsWith(name.slice(0, 6)));
+      throw new UsageError(`unknown flag ${name}`, { value: name, fix: near ? `did you mean ${near}? (schemaguard --help lists the flags)` : 'schemaguard --help lists the flags' });
+    }
+    let raw: string | undefined;
+    if (spec.kind === 'bool') {
+      if (eq >= 0) throw new UsageError(`${name} takes no value`, { value: arg, fix: `write ${name} alone` });
+      (opts as unknown as Record<string, unknown>)[spec.key] = true;
+      continue;
+    }
+    raw = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+    if (raw === undefined || (eq < 0 && raw.startsWith('--'))) {
+      throw new UsageError(`${name} needs a value`, { value: name, fix: `write ${name} ${spec.value ?? 'VALUE'}` });
+    }
+    (opts as unknown as Record<string, unknown>)[spec.key] = convert(name, spec, raw);
+  }
+  if (rest.length === 0) { opts.command = 'help'; return opts; }
+  const [command, ...extra] = rest;
+  if (!(COMMANDS as readonly string[]).includes(command!)) {
+    throw new UsageError(`unknown command "${command}"`, { value: command, fix: `use one of: ${COMMANDS.join(', ')}` });
+  }
+  if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`, { value: extra[0], fix: 'flags start with --; see schemaguard --help' });
+  opts.command = command as Command;
+  return opts;
+}
+
+function convert(name: string, spec: FlagSpec, raw: string): unknown {
+  switch (spec.kind) {
+    case 'duration': {
+      const ms = parseDuration(raw);
+      if (ms === undefined) throw new UsageError(`${name}: bad duration "${raw}"`, { value: raw, fix: DURATION_FORMAT_HINT });
+      return ms;
+    }
+    case 'int': {
+      if (!/^\d{1,6}$/.test(raw)) throw new UsageError(`${name}: "${raw}" is not a whole number`, { value: raw, fix: `e.g. ${name} 3` });
+      return Number(raw);
+    }
+    default:
+      if (raw === '') throw new UsageError(`${name} is empty`, { value: raw, fix: `write ${name} ${spec.value ?? 'VALUE'}` });
+      return raw;
+  }
+}
+
+export function helpText(version: string): string {
+  const flags = Object.entries(FLAGS).map(([f, s]) => `  ${`${f}${s.value ? ` ${s.value}` : ''}`.padEnd(30)} ${s.help}`).join('\n');
+  return `schemaguard ${version} — ordered, checked PostgreSQL schema fixes
+
+Usage: schemaguard <command> [flags]
+
+Commands:
+  plan      what would run, in order, with directives (writes nothing)
+  migrate   apply pending migrations, each in its own transaction with its checks
+  status    applied / pending / changed / unknown, as a table
+
+Flags:
+${flags}
+
+Exit codes: 0 success, 1 a migration, check or refusal failed, 2 usage or input error.
+`;
+}

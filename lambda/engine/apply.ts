@@ -1,0 +1,364 @@
+/**
+ * Applying one migration.
+ *
+ * Transactional files: BEGIN; SET LOCAL lock_timeout/statement_timeout; each
+ * statement; each check; INSERT the state row; COMMIT — one transaction, so a
+ * failure anywhere leaves no trace. A lock timeout (55P03) rolls back and is
+ * retried with backoff; the final error names the sessions that blocked us,
+ * sampled with pg_blocking_pids() while we waited.
+ *
+ * No-transaction files (`-- schemaguard:no-transaction`): statement by
+ * statement with session-level timeouts; on failure the INVALID indexes the
+ * file left behind are dropped and nothing is recorded.
+ */
+import type { Queryable, Session, TransactionSettings } from '../driver/driver';
+import {
+  CheckFailedError, LockTimeoutError, MigrationError, StatementError, databaseFields, isConnectionLoss,
+  type Blocker,
+} from './errors';
+import type { Check, Migration } from './source';
+import { lineOfPosition, type SqlStatement } from './sql-splitter';
+import { insertAppliedSql } from './state';
+
+export interface ApplySettings {
+  stateSchema: string;
+  appliedBy: string;
+  /** Default lock_timeout when the file has no directive. */
+  lockTimeoutMs: number;
+  /** Default statement_timeout when the file has no directive (0 = none). */
+  statementTimeoutMs: number;
+  /** Upper bound for statement_timeout from the caller's deadline (0 = no bound). */
+  statementTimeoutCapMs: number;
+  /** How many times a lock timeout is retried before giving up. */
+  lockRetries: number;
+  /** First backoff delay; doubles each retry (with jitter). */
+  retryDelayMs: number;
+  /** A second connection for sampling blockers, if there is one. */
+  monitor?: Queryable;
+  onRetry?: (attempt: number, delayMs: number, blockers: Blocker[], error: MigrationError) => void;
+  onNote?: (message: string) => void;
+}
+
+export interface ApplyResult {
+  executionMs: number;
+  attempts: number;
+}
+
+/** How many offending rows a failed check shows. */
+export const CHECK_EXAMPLES = 5;
+/** Checks count violations up to this many. */
+export const CHECK_COUNT_LIMIT = 1000;
+
+export function effectiveSettings(m: Migration, s: ApplySettings): TransactionSettings {
+  const lockTimeoutMs = m.directives.lockTimeoutMs ?? s.lockTimeoutMs;
+  let statementTimeoutMs = m.directives.statementTimeoutMs ?? s.statementTimeoutMs;
+  if (s.statementTimeoutCapMs > 0) {
+    statementTimeoutMs = statementTimeoutMs === 0 ? s.statementTimeoutCapMs : Math.min(statementTimeoutMs, s.statementTimeoutCapMs);
+  }
+  return { lockTimeoutMs, statementTimeoutMs };
+}
+
+export async function applyMigration(session: Session, m: Migration, s: ApplySettings): Promise<ApplyResult> {
+  return m.directives.noTransaction ? applyWithoutTransaction(session, m, s) : applyInTransaction(session, m, s);
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function backoff(attempt: number, baseMs: number): number {
+  const exp = Math.min(baseMs * 2 ** (attempt - 1), 10_000);
+  return Math.round(exp / 2 + Math.random() * (exp / 2));
+}
+
+async function applyInTransaction(session: Session, m: Migration, s: ApplySettings): Promise<ApplyResult> {
+  const settings = effectiveSettings(m, s);
+  let lastBlockers: Blocker[] = [];
+  for (let attempt = 1; ; attempt++) {
+    const started = performance.now();
+    const watcher = new BlockerWatcher(s.monitor, session.pid, settings.lockTimeoutMs);
+    try {
+      await session.begin(settings);
+      for (const stmt of m.statements) {
+        await runStatement(session, m, stmt, watcher);
+      }
+      for (const check of m.checks) await runCheck(session, m, check);
+      const executionMs = Math.round(performance.now() - started);
+      await runStatement(session, m, null, watcher, insertAppliedSql(s.stateSchema), [m.version, m.name, m.checksum, executionMs, s.appliedBy]);
+      await session.commit();
+      return { executionMs, attempts: attempt };
+    } catch (e) {
+      if (!session.broken) await session.rollback().catch(() => undefined);
+      if (watcher.blockers.length) lastBlockers = watcher.blockers;
+      const err = e instanceof MigrationError ? e : wrapUnknown(m, e);
+      if (err.sqlstate === '55P03' && !session.broken) {
+        if (attempt <= s.lockRetries) {
+          const delay = backoff(attempt, s.retryDelayMs);
+          s.onRetry?.(attempt, delay, lastBlockers, err);
+          await sleep(delay);
+          continue;
+        }
+        throw lockTimeoutError(m, err, attempt, lastBlockers, settings.lockTimeoutMs);
+      }
+      throw err;
+    } finally {
+      watcher.stop();
+    }
+  }
+}
+
+async function applyWithoutTransaction(session: Session, m: Migration, s: ApplySettings): Promise<ApplyResult> {
+  const settings = effectiveSettings(m, s);
+  const started = performance.now();
+  let attempts = 1;
+  await dropLeftoverInvalidIndexes(session, m, s);
+  const invalidBefore = await invalidIndexes(session);
+  await session.setTimeouts(settings);
+  try {
+    for (const stmt of m.statements) {
+      let lastBlockers: Blocker[] = [];
+      for (let attempt = 1; ; attempt++) {
+        const watcher = new BlockerWatcher(s.monitor, session.pid, settings.lockTimeoutMs);
+        try {
+          await runStatement(session, m, stmt, watcher);
+          break;
+        } catch (e) {
+          if (watcher.blockers.length) lastBlockers = watcher.blockers;
+          const err = e instanceof MigrationError ? e : wrapUnknown(m, e);
+          if (err.sqlstate === '55P03' && !session.broken) {
+            // A CREATE INDEX CONCURRENTLY that timed out leaves an INVALID index: drop it before retrying.
+            await dropNewInvalidIndexes(session, invalidBefore, s);
+            if (attempt <= s.lockRetries) {
+              attempts++;
+              const delay = backoff(attempt, s.retryDelayMs);
+              s.onRetry?.(attempt, delay, lastBlockers, err);
+              await sleep(delay);
+              continue;
+            }
+            throw lockTimeoutError(m, err, attempt, lastBlockers, settings.lockTimeoutMs);
+          }
+          throw err;
+        } finally {
+          watcher.stop();
+        }
+      }
+    }
+    // Checks see the committed result; they run read-only.
+    if (m.checks.length) {
+      await session.begin(settings);
+      try {
+        await session.query('SET TRANSACTION READ ONLY');
+        for (const check of m.checks) await runCheck(session, m, check);
+      } finally {
+        if (!session.broken) await session.rollback().catch(() => undefined);
+      }
+    }
+    const leftover = await newInvalidIndexes(session, invalidBefore);
+    if (leftover.length) {
+      throw new MigrationError(`${m.file}: left INVALID index ${leftover.join(', ')}`, {
+        file: m.file, version: m.version,
+        fix: 'an index build failed without an error reaching schemaguard; it has been dropped — run again',
+      });
+    }
+    const executionMs = Math.round(performance.now() - started);
+    await session.query(insertAppliedSql(s.stateSchema), [m.version, m.name, m.checksum, executionMs, s.appliedBy]);
+    return { executionMs, attempts };
+  } catch (e) {
+    if (!session.broken) await dropNewInvalidIndexes(session, invalidBefore, s).catch(() => undefined);
+    throw e;
+  } finally {
+    if (!session.broken) await session.setTimeouts({ lockTimeoutMs: 0, statementTimeoutMs: 0 }).catch(() => undefined);
+  }
+}
+
+/** Run one statement; errors become StatementError with the file's line. */
+async function runStatement(
+  session: Session, m: Migration, stmt: SqlStatement | null, watcher: BlockerWatcher,
+  sql?: string, params?: readonly unknown[],
+): Promise<void> {
+  watcher.start();
+  try {
+    await session.query(sql ?? stmt!.text, params);
+  } catch (e) {
+    throw statementError(m, stmt, e, session.broken);
+  } finally {
+    watcher.pause();
+  }
+}
+
+async function runCheck(session: Session, m: Migration, check: Check): Promise<void> {
+  // Wrapped so a check that returns millions of rows costs at most CHECK_COUNT_LIMIT + 1.
+  const prefix = 'SELECT * FROM (\n';
+  const sql = `${prefix}${check.statement.text}\n) AS schemaguard_check LIMIT ${CHECK_COUNT_LIMIT + 1}`;
+  let rows: Record<string, unknown>[];
+  try {
+    rows = (await session.query(sql)).rows;
+  } catch (e) {
+    const fields = databaseFields(e);
+    const position = fields.position !== undefined ? Math.max(1, fields.position - prefix.length) : undefined;
+    const line = lineOfPosition(check.statement, position);
+    const why = e instanceof Error ? e.message : String(e);
+    throw new StatementError(`${m.file}:${line}: check "${check.description}" could not run: ${why}`, {
+      ...fields, position, file: m.file, version: m.version, line, statement: shorten(check.statement.text), cause: e,
+      fix: 'fix the check query; the migration was rolled back',
+    });
+  }
+  if (rows.length > 0) {
+    const count = rows.length > CHECK_COUNT_LIMIT ? `more than ${CHECK_COUNT_LIMIT}` : String(rows.length);
+    throw new CheckFailedError(`${m.file}:${check.statement.line}: check failed: ${check.description} (${count} offending row${rows.length === 1 ? '' : 's'})`, {
+      file: m.file, version: m.version, line: check.statement.line, check: check.description,
+      rowCount: rows.length, rows: rows.slice(0, CHECK_EXAMPLES).map(plainRow),
+      fix: m.directives.noTransaction
+        ? 'the statements of this no-transaction file stay applied but it is not recorded; repair the data or the file and run again'
+        : 'the migration was rolled back; repair the rows shown (or the migration) and run again',
+    });
+  }
+}
+
+function plainRow(row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) out[k] = v instanceof Date ? v.toISOString() : typeof v === 'bigint' ? v.toString() : v;
+  return out;
+}
+
+export function shorten(text: string, max = 500): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function statementError(m: Migration, stmt: SqlStatement | null, e: unknown, broken: boolean): MigrationError {
+  if (e instanceof MigrationError) return e;
+  const fields = databaseFields(e);
+  const line = stmt ? lineOfPosition(stmt, fields.position) : undefined;
+  const why = e instanceof Error ? e.message : String(e);
+  const where = line ? `${m.file}:${line}` : m.file;
+  const lost = broken || isConnectionLoss(e);
+  return new StatementError(`${where}: ${lost ? `connection lost: ${why}` : why}`, {
+    ...fields, file: m.file, version: m.version, line, statement: stmt ? shorten(stmt.text) : undefined, cause: e,
+    fix: lost
+      ? 'nothing of this migration was recorded; run again once the database is reachable'
+      : fields.sqlstate === '57014'
+        ? 'the statement ran past statement_timeout; raise it for this file with -- schemaguard:statement-timeout=… or make the statement cheaper'
+        : undefined,
+  });
+}
+
+function wrapUnknown(m: Migration, e: unknown): MigrationError {
+  return statementError(m, null, e, false);
+}
+
+function lockTimeoutError(m: Migration, err: MigrationError, attempts: number, blockers: Blocker[], lockTimeoutMs: number): LockTimeoutError {
+  const who = blockers.length
+    ? blockers.map((b) => `pid ${b.pid}${b.application ? ` (${b.application})` : ''}${b.state ? ` ${b.state}` : ''}${b.query ? `: ${b.query.replace(/\s+/g, ' ').slice(0, 120)}` : ''}`).join('; ')
+    : 'unknown (the blocker was gone before it could be sampled)';
+  return new LockTimeoutError(
+    `${err.file ?? m.file}${err.line ? `:${err.line}` : ''}: could not get a lock within ${lockTimeoutMs} ms after ${attempts} attempts; blocked by ${who}`,
+    {
+      file: m.file, version: m.version, line: err.line, sqlstate: '55P03', statement: err.statement, cause: err,
+      blockers, attempts,
+      fix: 'a long transaction holds a lock on the table: let it finish or end it (SELECT pg_terminate_backend(pid)), then run again; or raise --lock-timeout',
+    },
+  );
+}
+
+/**
+ * Samples pg_blocking_pids() for the migration's session from a second
+ * connection while a statement runs, so a lock-timeout error can name who
+ * blocked it. Costs nothing for statements faster than the first sample.
+ */
+class BlockerWatcher {
+  blockers: Blocker[] = [];
+  private timer?: NodeJS.Timeout;
+  private busy = false;
+  private readonly interval: number;
+
+  constructor(private readonly monitor: Queryable | undefined, private readonly pid: number | undefined, lockTimeoutMs: number) {
+    const base = lockTimeoutMs > 0 ? lockTimeoutMs / 3 : 1000;
+    this.interval = Math.max(25, Math.min(1000, Math.floor(base)));
+  }
+
+  start(): void {
+    if (!this.monitor || this.pid === undefined || this.timer) return;
+    this.timer = setInterval(() => void this.sample(), this.interval);
+    this.timer.unref?.();
+  }
+
+  pause(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  stop(): void {
+    this.pause();
+  }
+
+  private async sample(): Promise<void> {
+    if (this.busy || !this.monitor) return;
+    this.busy = true;
+    try {
+      const found = await sampleBlockers(this.monitor, this.pid!);
+      if (found.length) this.blockers = found;
+    } catch {
+      // Sampling is best effort; the migration's own error is what matters.
+    } finally {
+      this.busy = false;
+    }
+  }
+}
+
+export async function sampleBlockers(q: Queryable, pid: number): Promise<Blocker[]> {
+  const r = await q.query<{ pid: number; user: string; application: string; state: string; query: string; xact_age_seconds: number | null }>(
+    `SELECT b.pid, b.usename AS user, b.application_name AS application, b.state, left(b.query, 300) AS query,
+            floor(extract(epoch FROM now() - b.xact_start))::int AS xact_age_seconds
+       FROM unnest(pg_blocking_pids($1::int)) AS p(pid) JOIN pg_stat_activity b ON b.pid = p.pid`,
+    [pid],
+  );
+  return r.rows.map((x) => ({
+    pid: x.pid, user: x.user, application: x.application, state: x.state, query: x.query,
+    xactAgeSeconds: x.xact_age_seconds ?? undefined,
+  }));
+}
+
+// --- INVALID indexes left by CREATE INDEX CONCURRENTLY ---------------------
+
+async function invalidIndexes(q: Queryable): Promise<Set<string>> {
+  const r = await q.query<{ oid: string }>('SELECT indexrelid::bigint::text AS oid FROM pg_index WHERE NOT indisvalid');
+  return new Set(r.rows.map((x) => x.oid));
+}
+
+async function newInvalidIndexes(q: Queryable, before: Set<string>): Promise<string[]> {
+  const r = await q.query<{ oid: string; name: string }>(
+    `SELECT i.indexrelid::bigint::text AS oid, format('%I.%I', n.nspname, c.relname) AS name
+       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE NOT i.indisvalid`,
+  );
+  return r.rows.filter((x) => !before.has(x.oid)).map((x) => x.name);
+}
+
+async function dropNewInvalidIndexes(session: Session, before: Set<string>, s: ApplySettings): Promise<void> {
+  for (const name of await newInvalidIndexes(session, before)) {
+    // `name` comes from format('%I.%I'), so it is already quoted.
+    await session.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`);
+    s.onNote?.(`dropped INVALID index ${name} left by the failed statement`);
+  }
+}
+
+const CREATE_INDEX_CONCURRENTLY = /^\s*create\s+(?:unique\s+)?index\s+concurrently\s+(?:if\s+not\s+exists\s+)?((?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*))?)/i;
+
+/**
+ * An INVALID index with the name a file creates is a leftover of an earlier
+ * failed run; `CREATE INDEX CONCURRENTLY IF NOT EXISTS` would silently keep it.
+ */
+async function dropLeftoverInvalidIndexes(session: Session, m: Migration, s: ApplySettings): Promise<void> {
+  for (const stmt of m.statements) {
+    const match = CREATE_INDEX_CONCURRENTLY.exec(stmt.text.replace(/^(\s*--[^\n]*\n)+/, ''));
+    if (!match) continue;
+    const r = await session.query<{ name: string }>(
+      `SELECT format('%I.%I', n.nspname, c.relname) AS name
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE NOT i.indisvalid AND i.indexrelid = to_regclass($1)`,
+      [match[1]],
+    );
+    for (const row of r.rows) {
+      await session.query(`DROP INDEX CONCURRENTLY IF EXISTS ${row.name}`);
+      s.onNote?.(`${m.file}: dropped INVALID index ${row.name} left by an earlier failed run`);
+    }
+  }
+}

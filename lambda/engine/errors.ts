@@ -1,0 +1,287 @@
+/**
+ * The engine's error hierarchy. Every failure that reaches a user is one of
+ * these; library errors (pg's DatabaseError, the SDK's) are translated at one
+ * boundary (`fromDatabaseError`) and kept as `cause`.
+ *
+ * Exit codes: 1 for a migration, check or refusal that failed, 2 for usage and
+ * input errors (bad files, bad flags) — those are raised before anything
+ * touches the database.
+ */
+
+export interface ErrorLocation {
+  /** Migration or contract file, relative to the directory it was read from. */
+  file?: string;
+  /** 1-based line in `file` of the failing statement (or of the bad input). */
+  line?: number;
+  /** 1-based column, when known. */
+  column?: number;
+}
+
+export interface DatabaseErrorFields {
+  /** SQLSTATE, e.g. `23502`. */
+  sqlstate?: string;
+  detail?: string;
+  hint?: string;
+  /** 1-based character position in the statement, as PostgreSQL reports it. */
+  position?: number;
+  /** The statement that failed (possibly shortened). */
+  statement?: string;
+  /** PostgreSQL's `where` context (e.g. the PL/pgSQL line). */
+  where?: string;
+  schema?: string;
+  table?: string;
+  /** The column PostgreSQL names in the error (not a position). */
+  columnName?: string;
+  constraint?: string;
+}
+
+export interface MigrationErrorOptions extends ErrorLocation, DatabaseErrorFields {
+  cause?: unknown;
+  /** Migration version, when the error belongs to one. */
+  version?: number;
+  /** What the user should do about it. */
+  fix?: string;
+}
+
+/** Base class: a migration, check or refusal failed. Exit code 1. */
+export class MigrationError extends Error {
+  readonly exitCode: number = 1;
+  readonly file?: string;
+  readonly line?: number;
+  readonly column?: number;
+  readonly version?: number;
+  readonly sqlstate?: string;
+  readonly detail?: string;
+  readonly hint?: string;
+  readonly position?: number;
+  readonly statement?: string;
+  readonly where?: string;
+  readonly table?: string;
+  readonly columnName?: string;
+  readonly constraint?: string;
+  readonly fix?: string;
+
+  constructor(message: string, options: MigrationErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'MigrationError';
+    this.file = options.file;
+    this.line = options.line;
+    this.column = options.column;
+    this.version = options.version;
+    this.sqlstate = options.sqlstate;
+    this.detail = options.detail;
+    this.hint = options.hint;
+    this.position = options.position;
+    this.statement = options.statement;
+    this.where = options.where;
+    this.table = options.table;
+    this.columnName = options.columnName;
+    this.constraint = options.constraint;
+    this.fix = options.fix;
+  }
+
+  /** A plain object for `--json` output and custom-resource responses. */
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = { error: this.name, message: this.message };
+    for (const key of [
+      'file', 'line', 'column', 'version', 'sqlstate', 'detail', 'hint', 'position',
+      'statement', 'where', 'table', 'columnName', 'constraint', 'fix',
+    ] as const) {
+      if (this[key] !== undefined) out[key] = this[key];
+    }
+    return out;
+  }
+}
+
+/** Bad input (files, flags, URLs, events). Raised before the database is touched. Exit code 2. */
+export class InputError extends MigrationError {
+  override readonly exitCode: number = 2;
+  /** The offending value, when there is one. Never a secret. */
+  readonly value?: string;
+  constructor(message: string, options: MigrationErrorOptions & { value?: string } = {}) {
+    super(message, options);
+    this.name = 'InputError';
+    this.value = options.value;
+  }
+  override toJSON(): Record<string, unknown> {
+    const out = super.toJSON();
+    if (this.value !== undefined) out.value = this.value;
+    return out;
+  }
+}
+
+/** A command-line usage error (unknown flag, bad duration). Exit code 2. */
+export class UsageError extends InputError {
+  constructor(message: string, options: MigrationErrorOptions & { value?: string } = {}) {
+    super(message, options);
+    this.name = 'UsageError';
+  }
+}
+
+/** A statement of a migration failed; carries PostgreSQL's fields. */
+export class StatementError extends MigrationError {
+  constructor(message: string, options: MigrationErrorOptions) {
+    super(message, options);
+    this.name = 'StatementError';
+  }
+}
+
+export interface Blocker {
+  pid: number;
+  user?: string;
+  application?: string;
+  state?: string;
+  query?: string;
+  /** Seconds since the blocker's transaction started. */
+  xactAgeSeconds?: number;
+}
+
+/** `lock_timeout` was hit on every attempt; names the sessions that held the lock. */
+export class LockTimeoutError extends MigrationError {
+  readonly blockers: Blocker[];
+  readonly attempts: number;
+  constructor(message: string, options: MigrationErrorOptions & { blockers: Blocker[]; attempts: number }) {
+    super(message, options);
+    this.name = 'LockTimeoutError';
+    this.blockers = options.blockers;
+    this.attempts = options.attempts;
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), attempts: this.attempts, blockers: this.blockers };
+  }
+}
+
+/** The runner could not get the per-database migration lock within `--lock-wait`. */
+export class LockWaitTimeoutError extends MigrationError {
+  readonly holders: Blocker[];
+  constructor(message: string, options: MigrationErrorOptions & { holders: Blocker[] }) {
+    super(message, options);
+    this.name = 'LockWaitTimeoutError';
+    this.holders = options.holders;
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), holders: this.holders };
+  }
+}
+
+/** A post-condition check returned rows: the migration was rolled back. */
+export class CheckFailedError extends MigrationError {
+  readonly check: string;
+  readonly rowCount: number;
+  /** The first offending rows (at most a handful). */
+  readonly rows: Record<string, unknown>[];
+  constructor(message: string, options: MigrationErrorOptions & { check: string; rowCount: number; rows: Record<string, unknown>[] }) {
+    super(message, options);
+    this.name = 'CheckFailedError';
+    this.check = options.check;
+    this.rowCount = options.rowCount;
+    this.rows = options.rows;
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), check: this.check, rowCount: this.rowCount, rows: this.rows };
+  }
+}
+
+/** An applied migration's file changed since it was applied. */
+export class ChecksumMismatchError extends MigrationError {
+  readonly appliedChecksum: string;
+  readonly fileChecksum: string;
+  constructor(message: string, options: MigrationErrorOptions & { appliedChecksum: string; fileChecksum: string }) {
+    super(message, options);
+    this.name = 'ChecksumMismatchError';
+    this.appliedChecksum = options.appliedChecksum;
+    this.fileChecksum = options.fileChecksum;
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), appliedChecksum: this.appliedChecksum, fileChecksum: this.fileChecksum };
+  }
+}
+
+/** The database has applied versions the files don't know (it is ahead of the code). */
+export class DatabaseAheadError extends MigrationError {
+  readonly unknownVersions: number[];
+  constructor(message: string, options: MigrationErrorOptions & { unknownVersions: number[] }) {
+    super(message, options);
+    this.name = 'DatabaseAheadError';
+    this.unknownVersions = options.unknownVersions;
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), unknownVersions: this.unknownVersions };
+  }
+}
+
+/** A pending migration is older than the newest applied one. */
+export class OutOfOrderError extends MigrationError {
+  constructor(message: string, options: MigrationErrorOptions = {}) {
+    super(message, options);
+    this.name = 'OutOfOrderError';
+  }
+}
+
+/** The database could not be reached (or refused us) within the bounded retries. */
+export class ConnectionError extends MigrationError {
+  constructor(message: string, options: MigrationErrorOptions = {}) {
+    super(message, options);
+    this.name = 'ConnectionError';
+  }
+}
+
+/** The caller's deadline leaves no room to start another migration. */
+export class DeadlineError extends MigrationError {
+  constructor(message: string, options: MigrationErrorOptions = {}) {
+    super(message, options);
+    this.name = 'DeadlineError';
+  }
+}
+
+/** Shape of pg's DatabaseError (and of the Data API driver's translated errors). */
+export interface PgErrorLike {
+  message: string;
+  code?: string;
+  detail?: string;
+  hint?: string;
+  position?: string | number;
+  where?: string;
+  schema?: string;
+  table?: string;
+  column?: string;
+  constraint?: string;
+}
+
+export function isPgError(e: unknown): e is PgErrorLike & Error {
+  return e instanceof Error && typeof (e as { code?: unknown }).code === 'string'
+    && /^[0-9A-Z]{5}$/.test((e as unknown as { code: string }).code);
+}
+
+/** SQLSTATE of an error, if it carries one. */
+export function sqlstateOf(e: unknown): string | undefined {
+  if (e instanceof MigrationError) return e.sqlstate;
+  return isPgError(e) ? e.code : undefined;
+}
+
+/** The fields of a PostgreSQL error, normalised. */
+export function databaseFields(e: unknown): DatabaseErrorFields {
+  if (!isPgError(e)) return {};
+  const position = e.position === undefined ? undefined : Number(e.position);
+  return {
+    sqlstate: e.code,
+    detail: e.detail || undefined,
+    hint: e.hint || undefined,
+    position: Number.isFinite(position) ? position : undefined,
+    where: e.where || undefined,
+    schema: e.schema || undefined,
+    table: e.table || undefined,
+    columnName: e.column || undefined,
+    constraint: e.constraint || undefined,
+  };
+}
+
+/** SQLSTATE classes that mean "the connection went away", not "the SQL was wrong". */
+export function isConnectionLoss(e: unknown): boolean {
+  const code = sqlstateOf(e);
+  if (code && (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03')) return true;
+  if (!(e instanceof Error)) return false;
+  const sys = (e as { code?: string }).code;
+  if (sys && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'].includes(sys)) return true;
+  return /Connection terminated|connection terminated|Client has encountered a connection error|Connection ended|not queryable/i.test(e.message);
+}

@@ -1,0 +1,19 @@
+/**
+ * SQL identifiers that come from configuration (the state schema's name) are
+ * validated once and always quoted; nothing is interpolated unquoted.
+ */
+import { UsageError } from './errors';
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** A schema name from a flag or a prop: non-empty, at most 63 bytes, no NUL. */
+export function validateSchemaName(name: string, source = '--state-schema'): string {
+  if (name.length === 0 || Buffer.byteLength(name, 'utf8') > 63 || name.includes('\u0000')) {
+    throw new UsageError(`${source}: "${name.replace(/\u0000/g, '\\0')}" is not a usable schema name`, {
+      value: name, fix: 'use 1 to 63 bytes without NUL, e.g. schemaguard',
+    });
+  }
+  return name;
+}

@@ -1,0 +1,57 @@
+/**
+ * Compare the files with the state table: what is applied, pending, changed
+ * (checksum differs) or unknown (applied, but no file: the database is ahead).
+ * Pure.
+ */
+import type { Migration } from './source';
+import type { AppliedMigration } from './state';
+
+export type EntryStatus = 'applied' | 'pending' | 'changed' | 'unknown';
+
+export interface PlanEntry {
+  version: number;
+  name: string;
+  status: EntryStatus;
+  migration?: Migration;
+  applied?: AppliedMigration;
+  /** A pending migration older than the newest applied one. */
+  outOfOrder?: boolean;
+}
+
+export interface Plan {
+  entries: PlanEntry[];
+  pending: Migration[];
+  changed: PlanEntry[];
+  unknown: AppliedMigration[];
+  outOfOrder: Migration[];
+  /** Highest applied version, or null. */
+  currentVersion: number | null;
+}
+
+export function computePlan(migrations: Migration[], applied: AppliedMigration[]): Plan {
+  const byVersion = new Map(applied.map((a) => [a.version, a]));
+  const files = new Set(migrations.map((m) => m.version));
+  const currentVersion = applied.length ? Math.max(...applied.map((a) => a.version)) : null;
+  const entries: PlanEntry[] = [];
+  for (const m of migrations) {
+    const a = byVersion.get(m.version);
+    if (!a) {
+      const outOfOrder = currentVersion !== null && m.version < currentVersion;
+      entries.push({ version: m.version, name: m.name, status: 'pending', migration: m, outOfOrder });
+    } else {
+      entries.push({ version: m.version, name: m.name, status: a.checksum === m.checksum ? 'applied' : 'changed', migration: m, applied: a });
+    }
+  }
+  for (const a of applied) {
+    if (!files.has(a.version)) entries.push({ version: a.version, name: a.name, status: 'unknown', applied: a });
+  }
+  entries.sort((x, y) => x.version - y.version);
+  return {
+    entries,
+    pending: entries.filter((e) => e.status === 'pending').map((e) => e.migration!),
+    changed: entries.filter((e) => e.status === 'changed'),
+    unknown: entries.filter((e) => e.status === 'unknown').map((e) => e.applied!),
+    outOfOrder: entries.filter((e) => e.outOfOrder).map((e) => e.migration!),
+    currentVersion,
+  };
+}

@@ -1,0 +1,205 @@
+/**
+ * The runner: lock → ensure state → compare files with state (refusals) →
+ * apply each pending migration → unlock in `finally`. The CLI and the
+ * custom-resource handler both call `migrate`; `inspect` serves `plan` and
+ * `status` and writes nothing.
+ */
+import type { Driver, Session } from '../driver/driver';
+import { applyMigration, type ApplySettings } from './apply';
+import {
+  ChecksumMismatchError, DatabaseAheadError, OutOfOrderError, type Blocker,
+} from './errors';
+import { shortChecksum } from './checksum';
+import { validateSchemaName } from './identifiers';
+import { computePlan, type Plan } from './plan';
+import type { Migration } from './source';
+import { DEFAULT_STATE_SCHEMA, ensureState, readApplied } from './state';
+
+export interface RunnerOptions {
+  driver: Driver;
+  migrations: Migration[];
+  /** @default 'schemaguard' */
+  stateSchema?: string;
+}
+
+export interface MigrateOptions extends RunnerOptions {
+  /** Recorded in applied_by: the CLI user, or the stack and request id. */
+  appliedBy: string;
+  /** How long to wait for another runner's lock. @default 60000 */
+  lockWaitMs?: number;
+  /** lock_timeout for each migration without a directive. @default 5000 */
+  lockTimeoutMs?: number;
+  /** statement_timeout for each migration without a directive. @default 0 (none, unless a deadline bounds it) */
+  statementTimeoutMs?: number;
+  /** Lock-timeout retries per migration. @default 3 */
+  lockRetries?: number;
+  /** First retry delay, doubled each time. @default 500 */
+  retryDelayMs?: number;
+  /** Succeed when the database has versions the files don't know (CloudFormation rollback). @default false */
+  allowAhead?: boolean;
+  /** Apply pending migrations older than the newest applied one. @default false */
+  allowOutOfOrder?: boolean;
+  /**
+   * Epoch ms by which the caller must be done (a Lambda's deadline). No
+   * migration starts when less than `reserveMs` is left, and statement_timeout
+   * never runs past it. @default - no deadline
+   */
+  deadline?: number;
+  /** Time kept back before the deadline. @default 10000 */
+  reserveMs?: number;
+  onEvent?: (event: RunEvent) => void;
+}
+
+export type RunEvent =
+  | { type: 'lock-wait'; holders: Blocker[] }
+  | { type: 'lock-acquired'; waitedMs: number }
+  | { type: 'plan'; pending: number; applied: number }
+  | { type: 'migration-start'; migration: Migration }
+  | { type: 'migration-applied'; migration: Migration; executionMs: number; attempts: number }
+  | { type: 'retry'; migration: Migration; attempt: number; delayMs: number; blockers: Blocker[]; message: string }
+  | { type: 'note'; message: string }
+  | { type: 'deadline'; remaining: Migration[] };
+
+export interface AppliedSummary {
+  version: number;
+  name: string;
+  file: string;
+  executionMs: number;
+}
+
+export interface MigrateResult {
+  /** `up-to-date`: nothing to do; `applied`: all pending applied; `partial`: stopped at the deadline. */
+  outcome: 'up-to-date' | 'applied' | 'partial';
+  applied: AppliedSummary[];
+  /** Versions still pending (non-empty only when `partial`). */
+  remaining: number[];
+  /** Versions in the database that no file knows (only with allowAhead). */
+  unknown: number[];
+  /** Highest applied version after the run. */
+  currentVersion: number | null;
+  /** Number of applied migrations after the run. */
+  appliedCount: number;
+  elapsedMs: number;
+}
+
+/** Read the files against the database without writing anything (no lock, no state table). */
+export async function inspect(options: RunnerOptions): Promise<Plan> {
+  const schema = validateSchemaName(options.stateSchema ?? DEFAULT_STATE_SCHEMA);
+  const session = await options.driver.connect();
+  try {
+    return computePlan(options.migrations, await readApplied(session, schema));
+  } finally {
+    await session.close();
+  }
+}
+
+export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
+  const started = performance.now();
+  const schema = validateSchemaName(options.stateSchema ?? DEFAULT_STATE_SCHEMA);
+  const emit = options.onEvent ?? (() => undefined);
+  const reserveMs = options.reserveMs ?? 10_000;
+  const lock = options.driver.createLock({ stateSchema: schema, owner: options.appliedBy });
+  let session: Session | undefined;
+  try {
+    const waitStart = performance.now();
+    await lock.acquire(options.lockWaitMs ?? 60_000, (holders) => emit({ type: 'lock-wait', holders }));
+    emit({ type: 'lock-acquired', waitedMs: Math.round(performance.now() - waitStart) });
+
+    // The state is read only after the lock is held: a runner that waited sees what the other applied.
+    const reader = lock.monitor ?? (session = await options.driver.connect());
+    const applied = await readApplied(reader, schema);
+    const plan = computePlan(options.migrations, applied);
+    refuse(plan, options);
+    emit({ type: 'plan', pending: plan.pending.length, applied: applied.length });
+
+    const result: MigrateResult = {
+      outcome: 'up-to-date', applied: [], remaining: [], unknown: plan.unknown.map((u) => u.version),
+      currentVersion: plan.currentVersion, appliedCount: applied.length, elapsedMs: 0,
+    };
+    if (plan.pending.length === 0) {
+      result.elapsedMs = Math.round(performance.now() - started);
+      return result;
+    }
+
+    session ??= await options.driver.connect();
+    await ensureState(session, schema);
+    const settings: ApplySettings = {
+      stateSchema: schema,
+      appliedBy: options.appliedBy,
+      lockTimeoutMs: options.lockTimeoutMs ?? 5000,
+      statementTimeoutMs: options.statementTimeoutMs ?? 0,
+      statementTimeoutCapMs: 0,
+      lockRetries: options.lockRetries ?? 3,
+      retryDelayMs: options.retryDelayMs ?? 500,
+      monitor: lock.monitor,
+      onNote: (message) => emit({ type: 'note', message }),
+    };
+
+    for (let k = 0; k < plan.pending.length; k++) {
+      const m = plan.pending[k]!;
+      if (options.deadline !== undefined) {
+        const left = options.deadline - Date.now() - reserveMs;
+        if (left <= 0) {
+          const remaining = plan.pending.slice(k);
+          emit({ type: 'deadline', remaining });
+          result.outcome = 'partial';
+          result.remaining = remaining.map((r) => r.version);
+          break;
+        }
+        settings.statementTimeoutCapMs = left;
+      }
+      await lock.assertHeld();
+      emit({ type: 'migration-start', migration: m });
+      const r = await applyMigration(session, m, {
+        ...settings,
+        onRetry: (attempt, delayMs, blockers, error) => emit({ type: 'retry', migration: m, attempt, delayMs, blockers, message: error.message }),
+      });
+      emit({ type: 'migration-applied', migration: m, executionMs: r.executionMs, attempts: r.attempts });
+      result.applied.push({ version: m.version, name: m.name, file: m.file, executionMs: r.executionMs });
+      result.outcome = 'applied';
+    }
+    if (result.remaining.length) result.outcome = 'partial';
+    result.appliedCount = applied.length + result.applied.length;
+    const versions = [plan.currentVersion ?? -Infinity, ...result.applied.map((a) => a.version)];
+    const max = Math.max(...versions);
+    result.currentVersion = Number.isFinite(max) ? max : null;
+    result.elapsedMs = Math.round(performance.now() - started);
+    return result;
+  } finally {
+    if (session) await session.close();
+    await lock.release();
+  }
+}
+
+function refuse(plan: Plan, options: MigrateOptions): void {
+  const changed = plan.changed[0];
+  if (changed) {
+    const a = changed.applied!;
+    const m = changed.migration!;
+    const more = plan.changed.length > 1 ? ` (and ${plan.changed.length - 1} more: ${plan.changed.slice(1).map((c) => c.migration!.file).join(', ')})` : '';
+    throw new ChecksumMismatchError(
+      `${m.file} was changed after it was applied: applied checksum ${shortChecksum(a.checksum)}, file checksum ${shortChecksum(m.checksum)}${more}; nothing was run`,
+      {
+        file: m.file, version: m.version, appliedChecksum: a.checksum, fileChecksum: m.checksum,
+        fix: 'restore the file as it was applied (git log -p on it) and put the change in a new migration',
+      },
+    );
+  }
+  if (plan.unknown.length && !options.allowAhead) {
+    const list = plan.unknown.map((u) => `${u.version} (${u.name})`).join(', ');
+    throw new DatabaseAheadError(`the database has applied migrations that are not in the files: ${list}; nothing was run`, {
+      unknownVersions: plan.unknown.map((u) => u.version),
+      fix: 'you are running older code against a newer database: deploy the newer migrations, or pass --allow-ahead (as a CloudFormation rollback does) to accept it',
+    });
+  }
+  if (plan.outOfOrder.length && !options.allowOutOfOrder) {
+    const m = plan.outOfOrder[0]!;
+    throw new OutOfOrderError(
+      `${m.file} is pending but older than the newest applied version ${plan.currentVersion}; nothing was run`,
+      {
+        file: m.file, version: m.version,
+        fix: `renumber it above ${plan.currentVersion}, or pass --out-of-order if it is independent of the newer migrations`,
+      },
+    );
+  }
+}

@@ -1,0 +1,355 @@
+/**
+ * Migration files: `<version>_<name>.sql`, applied in numeric order of version.
+ *
+ * A file is a header of directives, a body of statements and, optionally,
+ * post-condition checks:
+ *
+ *     -- schemaguard:no-transaction          (run statement by statement, no BEGIN)
+ *     -- schemaguard:lock-timeout=2s         (SET LOCAL lock_timeout for this file)
+ *     -- schemaguard:statement-timeout=10m   (SET LOCAL statement_timeout for this file)
+ *     ALTER TABLE … ;
+ *
+ *     -- schemaguard:check every lead purchase has an id
+ *     SELECT id FROM lead_purchases WHERE id IS NULL;
+ *
+ * Each check is one query; the rows it returns are the violations, so zero
+ * rows means the check holds. Checks run after the body, in the migration's
+ * transaction, before COMMIT.
+ *
+ * Everything here is a pure function of the files: bad input is an InputError
+ * (exit 2) raised before anything touches a database.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { checksum, normaliseLineEndings } from './checksum';
+import { DURATION_FORMAT_HINT, parseDuration } from './duration';
+import { InputError, MigrationError } from './errors';
+import { leadingWords, scanSql, splitSql, type SqlStatement } from './sql-splitter';
+
+export const FILE_NAME_PATTERN = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_.-]*)\.sql$/;
+/** Files larger than this are refused: a migration is code, not a data dump. */
+export const MAX_FILE_BYTES = 16 * 1024 * 1024;
+
+export interface Check {
+  /** What the check asserts, from its directive line. */
+  description: string;
+  statement: SqlStatement;
+}
+
+export interface MigrationDirectives {
+  noTransaction: boolean;
+  /** From `-- schemaguard:lock-timeout=…`; undefined means the runner's default. */
+  lockTimeoutMs?: number;
+  /** From `-- schemaguard:statement-timeout=…`; undefined means the runner's default. */
+  statementTimeoutMs?: number;
+}
+
+/** A lint finding silenced in the file with `-- schemaguard:allow <rule> <reason>`. */
+export interface Allowance {
+  rule: string;
+  reason: string;
+  line: number;
+}
+
+export interface Migration {
+  version: number;
+  name: string;
+  /** File name, e.g. `0003_add_default.sql`. */
+  file: string;
+  /** Absolute path. */
+  path: string;
+  /** LF-normalised text. */
+  text: string;
+  checksum: string;
+  directives: MigrationDirectives;
+  statements: SqlStatement[];
+  checks: Check[];
+  allowances: Allowance[];
+}
+
+const HEADER_DIRECTIVES = new Set(['no-transaction', 'lock-timeout', 'statement-timeout']);
+const DIRECTIVE_LINE = /^[ \t]*--[ \t]*schemaguard:([A-Za-z-]+)(.*)$/;
+
+/** Statements that cannot run inside a transaction block. */
+const NON_TRANSACTIONAL: { words: string; why: string }[] = [
+  { words: 'vacuum', why: 'VACUUM cannot run inside a transaction block' },
+  { words: 'create database', why: 'CREATE DATABASE cannot run inside a transaction block' },
+  { words: 'drop database', why: 'DROP DATABASE cannot run inside a transaction block' },
+  { words: 'create tablespace', why: 'CREATE TABLESPACE cannot run inside a transaction block' },
+  { words: 'drop tablespace', why: 'DROP TABLESPACE cannot run inside a transaction block' },
+  { words: 'alter system', why: 'ALTER SYSTEM cannot run inside a transaction block' },
+];
+const TRANSACTION_CONTROL = new Set(['begin', 'commit', 'rollback', 'end', 'abort', 'savepoint', 'release', 'prepare transaction']);
+
+/**
+ * Parse one migration file's text. `file` is the name used in messages.
+ * Throws InputError for anything that must not reach a database.
+ */
+export function parseMigration(file: string, rawText: string, path = file): Migration {
+  const m = FILE_NAME_PATTERN.exec(file);
+  if (!m) {
+    throw new InputError(`${file}: file name does not match <version>_<name>.sql`, {
+      file, value: file,
+      fix: 'rename it to a number, an underscore and a name of letters, digits, _ . or -, e.g. 0004_add_lead_index.sql',
+    });
+  }
+  const version = Number(m[1]);
+  if (!Number.isSafeInteger(version)) {
+    throw new InputError(`${file}: version ${m[1]} is too large`, { file, value: m[1], fix: 'use a version below 2^53' });
+  }
+  const text = normaliseLineEndings(rawText);
+  if (text.includes('\u0000')) {
+    const line = text.slice(0, text.indexOf('\u0000')).split('\n').length;
+    throw new InputError(`${file}:${line}: contains a NUL byte`, { file, line, fix: 'save the file as plain UTF-8 text' });
+  }
+  const lines = text.split('\n');
+
+  // Directives: header ones before the first statement; checks and allowances anywhere after.
+  const directives: MigrationDirectives = { noTransaction: false };
+  const allowances: Allowance[] = [];
+  const checkStarts: { line: number; description: string }[] = [];
+  const scanned = scanSql(text, { file });
+  const firstStatementLine = scanned.statements[0]?.line ?? Number.POSITIVE_INFINITY;
+
+  for (const comment of scanned.comments) {
+    const lineNo = comment.line;
+    const lineText = comment.text;
+    const d = comment.ownLine ? DIRECTIVE_LINE.exec(lineText) : null;
+    if (!d) continue;
+    const name = d[1]!.toLowerCase();
+    const rest = d[2]!;
+    if (HEADER_DIRECTIVES.has(name)) {
+      if (lineNo > firstStatementLine) {
+        throw new InputError(`${file}:${lineNo}: directive schemaguard:${name} must come before the first statement`, {
+          file, line: lineNo, value: lineText.trim(), fix: 'move it to the comment block at the top of the file',
+        });
+      }
+      if (name === 'no-transaction') {
+        if (rest.trim() !== '') {
+          throw new InputError(`${file}:${lineNo}: schemaguard:no-transaction takes no value`, {
+            file, line: lineNo, value: lineText.trim(), fix: 'write the line as: -- schemaguard:no-transaction',
+          });
+        }
+        directives.noTransaction = true;
+        continue;
+      }
+      const v = /^\s*=\s*(\S+)\s*$/.exec(rest);
+      const ms = v ? parseDuration(v[1]!) : undefined;
+      if (ms === undefined) {
+        throw new InputError(`${file}:${lineNo}: schemaguard:${name} has a bad duration "${rest.replace(/^\s*=\s*/, '').trim()}"`, {
+          file, line: lineNo, value: rest.trim(), fix: `${DURATION_FORMAT_HINT}, e.g. -- schemaguard:${name}=5s`,
+        });
+      }
+      if (name === 'lock-timeout') directives.lockTimeoutMs = ms;
+      else directives.statementTimeoutMs = ms;
+      continue;
+    }
+    if (name === 'check') {
+      const description = rest.trim();
+      if (!description) {
+        throw new InputError(`${file}:${lineNo}: schemaguard:check needs a description of what it asserts`, {
+          file, line: lineNo, fix: 'e.g. -- schemaguard:check no uuid primary key without a default',
+        });
+      }
+      checkStarts.push({ line: lineNo, description });
+      continue;
+    }
+    if (name === 'allow') {
+      const a = /^\s+(\S+)\s+(\S.*)$/.exec(rest);
+      if (!a) {
+        throw new InputError(`${file}:${lineNo}: schemaguard:allow needs a rule id and a reason`, {
+          file, line: lineNo, value: lineText.trim(), fix: 'e.g. -- schemaguard:allow index-not-concurrent table is created empty in this release',
+        });
+      }
+      allowances.push({ rule: a[1]!, reason: a[2]!.trim(), line: lineNo });
+      continue;
+    }
+    throw new InputError(`${file}:${lineNo}: unknown directive schemaguard:${name}`, {
+      file, line: lineNo, value: lineText.trim(),
+      fix: 'known directives: no-transaction, lock-timeout=<duration>, statement-timeout=<duration>, check <description>, allow <rule> <reason>',
+    });
+  }
+
+  // Body = everything before the first check directive; each check runs to the next one.
+  const bodyEndLine = checkStarts[0]?.line ?? lines.length + 1;
+  const bodyText = lines.slice(0, bodyEndLine - 1).join('\n');
+  const statements = splitSql(bodyText, { file });
+  if (statements.length === 0) {
+    throw new InputError(`${file}: has no SQL statements`, {
+      file, line: 1, fix: 'add the statements of this migration, or delete the file',
+    });
+  }
+
+  const checks: Check[] = checkStarts.map((start, k) => {
+    const endLine = checkStarts[k + 1]?.line ?? lines.length + 1;
+    const checkText = lines.slice(start.line, endLine - 1).join('\n');
+    const parsed = splitSql(checkText, { file, firstLine: start.line + 1 });
+    if (parsed.length !== 1) {
+      throw new InputError(`${file}:${start.line}: check "${start.description}" must be exactly one query (found ${parsed.length})`, {
+        file, line: start.line, fix: 'follow each -- schemaguard:check line with one SELECT that returns the offending rows',
+      });
+    }
+    const stmt = parsed[0]!;
+    if (!['select', 'with', 'values', 'table'].includes(stmt.words[0] ?? '')) {
+      throw new InputError(`${file}:${stmt.line}: check "${start.description}" must be a query (SELECT/WITH/VALUES/TABLE), found ${(stmt.words[0] ?? '').toUpperCase()}`, {
+        file, line: stmt.line, value: stmt.text.slice(0, 80),
+        fix: 'a check returns the rows that violate it; move changes into the migration body',
+      });
+    }
+    return { description: start.description, statement: stmt };
+  });
+
+  validateStatements(file, statements, directives);
+
+  return {
+    version, name: m[2]!, file, path, text, checksum: checksum(text), directives, statements, checks, allowances,
+  };
+}
+
+function validateStatements(file: string, statements: SqlStatement[], directives: MigrationDirectives): void {
+  for (const s of statements) {
+    const first = s.words[0] ?? '';
+    const two = leadingWords(s, 2);
+    if (TRANSACTION_CONTROL.has(first) || two === 'start transaction' || two === 'prepare transaction'
+      || (two === 'commit prepared') || (two === 'rollback prepared')) {
+      const what = (two === 'start transaction' ? two : first).toUpperCase();
+      if (directives.noTransaction) {
+        throw new InputError(`${file}:${s.line}: ${what} in a no-transaction file`, {
+          file, line: s.line, value: s.text.slice(0, 80),
+          fix: 'a no-transaction file runs each statement on its own; split transactional work into a separate migration without the directive',
+        });
+      }
+      throw new InputError(`${file}:${s.line}: ${what} inside a transactional migration`, {
+        file, line: s.line, value: s.text.slice(0, 80),
+        fix: 'remove it: schemaguard wraps each migration in its own transaction together with its state row and checks',
+      });
+    }
+    if (!directives.noTransaction) {
+      const concurrentlyAt = s.words.indexOf('concurrently');
+      if (concurrentlyAt >= 0 && !(leadingWords(s, 3) === 'refresh materialized view')) {
+        const line = s.wordLines[concurrentlyAt] ?? s.line;
+        throw new InputError(`${file}:${line}: CONCURRENTLY cannot run inside a transaction`, {
+          file, line, value: s.text.slice(0, 80),
+          fix: 'put "-- schemaguard:no-transaction" on the first line of the file (and nothing else that needs a transaction), or drop CONCURRENTLY',
+        });
+      }
+      for (const nt of NON_TRANSACTIONAL) {
+        if (leadingWords(s, nt.words.split(' ').length) === nt.words) {
+          throw new InputError(`${file}:${s.line}: ${nt.why}`, {
+            file, line: s.line, value: s.text.slice(0, 80),
+            fix: 'put "-- schemaguard:no-transaction" on the first line of the file',
+          });
+        }
+      }
+    }
+  }
+}
+
+/** Decode bytes as UTF-8, refusing invalid sequences with the line they sit on. */
+export function decodeUtf8(file: string, bytes: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (cause) {
+    const offset = firstInvalidUtf8Offset(bytes);
+    let line = 1;
+    for (let k = 0; k < offset; k++) if (bytes[k] === 10) line++;
+    const shown = Array.from(bytes.slice(offset, offset + 4)).map((b) => `0x${b.toString(16).padStart(2, '0')}`).join(' ');
+    throw new InputError(`${file}:${line}: not valid UTF-8 (bytes ${shown} at offset ${offset})`, {
+      file, line, value: shown, cause, fix: 'save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)',
+    });
+  }
+}
+
+function firstInvalidUtf8Offset(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const x = b[i]!;
+    let need = 0;
+    if (x < 0x80) { i++; continue; }
+    else if (x >= 0xc2 && x <= 0xdf) need = 1;
+    else if (x >= 0xe0 && x <= 0xef) need = 2;
+    else if (x >= 0xf0 && x <= 0xf4) need = 3;
+    else return i;
+    for (let k = 1; k <= need; k++) {
+      const y = b[i + k];
+      if (y === undefined || (y & 0xc0) !== 0x80) return i;
+    }
+    i += need + 1;
+  }
+  return b.length;
+}
+
+export interface LoadOptions {
+  /** Refuse files over this many bytes. @default MAX_FILE_BYTES */
+  maxFileBytes?: number;
+}
+
+/**
+ * Read every `*.sql` migration in `dir`, in numeric order. Other files
+ * (README.md, …) and sub-directories are ignored.
+ */
+export function loadMigrations(dir: string, options: LoadOptions = {}): Migration[] {
+  const abs = resolve(dir);
+  let entries: string[];
+  try {
+    const st = statSync(abs);
+    if (!st.isDirectory()) {
+      throw new InputError(`${dir}: not a directory`, { file: dir, value: dir, fix: 'pass the directory that holds the migrations with --dir' });
+    }
+    entries = readdirSync(abs);
+  } catch (cause) {
+    if (cause instanceof MigrationError) throw cause;
+    throw new InputError(`${dir}: cannot read the migrations directory (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, {
+      file: dir, value: dir, cause, fix: 'create it or pass the right one with --dir',
+    });
+  }
+  const maxBytes = options.maxFileBytes ?? MAX_FILE_BYTES;
+  const migrations: Migration[] = [];
+  for (const entry of entries.sort()) {
+    if (entry.startsWith('.')) continue;
+    if (!entry.toLowerCase().endsWith('.sql')) continue;
+    const path = join(abs, entry);
+    let st;
+    try {
+      st = statSync(path);
+    } catch (cause) {
+      throw new InputError(`${entry}: cannot stat (${(cause as NodeJS.ErrnoException).code})`, { file: entry, cause, fix: 'check the file exists and is readable' });
+    }
+    if (!st.isFile()) continue;
+    if (!FILE_NAME_PATTERN.test(entry)) {
+      // parseMigration raises the precise message.
+      parseMigration(entry, '');
+    }
+    if (st.size > maxBytes) {
+      throw new InputError(`${entry}: ${st.size} bytes is over the ${maxBytes}-byte limit for a migration`, {
+        file: entry, value: String(st.size), fix: 'load bulk data with COPY from the application, not from a migration; or split the file',
+      });
+    }
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(path);
+    } catch (cause) {
+      throw new InputError(`${entry}: cannot read (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, {
+        file: entry, cause, fix: 'make the file readable by the user running schemaguard',
+      });
+    }
+    migrations.push(parseMigration(entry, decodeUtf8(entry, bytes), path));
+  }
+  return orderMigrations(migrations);
+}
+
+/** Sort by version and refuse duplicate versions (e.g. `3_a.sql` and `003_b.sql`). */
+export function orderMigrations(migrations: Migration[]): Migration[] {
+  const sorted = [...migrations].sort((a, b) => a.version - b.version);
+  for (let k = 1; k < sorted.length; k++) {
+    const a = sorted[k - 1]!;
+    const b = sorted[k]!;
+    if (a.version === b.version) {
+      throw new InputError(`duplicate version ${a.version}: ${a.file} and ${b.file}`, {
+        file: b.file, value: String(a.version), version: a.version,
+        fix: `give ${b.file} the next free version number`,
+      });
+    }
+  }
+  return sorted;
+}

