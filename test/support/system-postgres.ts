@@ -1,0 +1,87 @@
+/**
+ * Starts a PostgreSQL server from a directory of binaries (Debian's
+ * /usr/lib/postgresql/<major>/bin, or the embedded package's), as the
+ * `postgres` OS user when running as root (PostgreSQL refuses root).
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import { chownSync, mkdirSync, mkdtempSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../../bin/cli/embedded';
+
+export interface StartedServer {
+  port: number;
+  password: string;
+  dataDir: string;
+  binDir: string;
+  /** Server log (stderr) collected so far. */
+  log(): string;
+  stop(mode?: 'fast' | 'immediate'): Promise<void>;
+  /** Start again on the same port and data directory. */
+  restart(): Promise<void>;
+}
+
+function postgresIds(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  try {
+    return {
+      uid: Number(execFileSync('id', ['-u', 'postgres']).toString().trim()),
+      gid: Number(execFileSync('id', ['-g', 'postgres']).toString().trim()),
+    };
+  } catch {
+    execFileSync('sh', ['-c', 'getent group postgres >/dev/null || groupadd postgres; id -u postgres >/dev/null 2>&1 || useradd -g postgres postgres']);
+    return postgresIds();
+  }
+}
+
+export async function startServer(binDir: string, settings: Record<string, string> = {}, label = 'pg'): Promise<StartedServer> {
+  const ids = postgresIds();
+  const base = mkdtempSync(join(tmpdir(), `schemaguard-${label}-`));
+  const dataDir = join(base, 'data');
+  mkdirSync(dataDir);
+  if (ids) { chownSync(base, ids.uid, ids.gid); chownSync(dataDir, ids.uid, ids.gid); }
+  const password = 'test-only-password';
+  const pwfile = join(base, 'pw');
+  writeFileSync(pwfile, `${password}\n`);
+  if (ids) chownSync(pwfile, ids.uid, ids.gid);
+  execFileSync(join(binDir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--locale=C'], {
+    ...(ids ?? {}), stdio: 'pipe', env: { ...process.env, LC_ALL: 'C' },
+  });
+  rmSync(pwfile);
+  const port = await freePort();
+  const all = { listen_addresses: '127.0.0.1', unix_socket_directories: '', max_connections: '300', fsync: 'off', ...settings };
+  let output = '';
+  let child: ReturnType<typeof spawn> | undefined;
+
+  const start = () => new Promise<void>((resolve, reject) => {
+    child = spawn(join(binDir, 'postgres'), ['-D', dataDir, '-p', String(port), ...Object.entries(all).flatMap(([k, v]) => ['-c', `${k}=${v}`])], {
+      ...(ids ?? {}), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' },
+    });
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('database system is ready to accept connections')) resolve();
+    };
+    child.stderr!.on('data', onData);
+    child.stdout!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`postgres exited with ${code}: ${output.slice(-2000)}`)));
+  });
+
+  const stop = (mode: 'fast' | 'immediate' = 'fast') => new Promise<void>((resolve) => {
+    if (!child || child.exitCode !== null) { resolve(); return; }
+    child.once('exit', () => resolve());
+    child.kill(mode === 'fast' ? 'SIGINT' : 'SIGQUIT');
+  });
+
+  await start();
+  return {
+    port, password, dataDir, binDir,
+    log: () => output,
+    stop,
+    restart: async () => { output = ''; await start(); },
+  };
+}
+
+export function cleanup(server: StartedServer): void {
+  const base = join(server.dataDir, '..');
+  if (existsSync(base)) rmSync(base, { recursive: true, force: true });
+}

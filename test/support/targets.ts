@@ -1,0 +1,21 @@
+/** The PostgreSQL servers a test run uses, shared from the global setup to every test file. */
+export interface Target {
+  /** e.g. "PostgreSQL 18 (embedded)". */
+  name: string;
+  major: number;
+  /** Superuser URL of the server's maintenance database. */
+  adminUrl: string;
+  /** Data directory when the run started the server itself (fault tests restart it). */
+  dataDir?: string;
+  /** bin directory of the server's binaries, when started by the run. */
+  binDir?: string;
+  port: number;
+  password: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    targets: Target[];
+    skippedTargets: string[];
+  }
+}
