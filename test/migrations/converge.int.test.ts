@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffCatalogs, formatDifferences, type Catalog } from '../../lambda/schema/catalog';
-import { dropDatabases, freshDatabase, rows, targets } from '../support/db';
+import { dropDatabases, freshDatabase, rows, targets, withClient } from '../support/db';
 import { ALL_VERSIONS, appliedVersions, catalogOf, loadFixture, rowCounts, runFixes } from '../support/schema-fixes';
 
 afterAll(dropDatabases);
@@ -103,6 +103,23 @@ describe.each(targets)('$name', (target) => {
       { purchase_id: 'e0000000-0000-4000-8000-000000000022', kept_purchase_id: 'e0000000-0000-4000-8000-000000000021' },
     ]);
     expect(await rows(url, 'SELECT count(*)::int AS n FROM student_course_purchases')).toEqual([{ n: 7 }]);
+  });
+
+  it('drops the INVALID unique_active_purchase a failed CREATE INDEX CONCURRENTLY left, then builds it', async () => {
+    const url = await freshDatabase(target, 'invalididx');
+    await loadFixture(url, 'duplicate_purchases');
+    // Fixed by hand, half-way: the concurrent build fails on the duplicates and leaves an INVALID index.
+    const failed = await withClient(url, (c) => c.query(
+      'CREATE UNIQUE INDEX CONCURRENTLY unique_active_purchase ON student_course_purchases (student_id, course_id) WHERE is_active = true',
+    ).then(() => undefined, (e: { code?: string }) => e.code));
+    expect(failed).toBe('23505');
+    expect(await rows(url, `SELECT indisvalid FROM pg_index WHERE indexrelid = 'unique_active_purchase'::regclass`)).toEqual([{ indisvalid: false }]);
+
+    const result = await runFixes(url);
+
+    expect(result.outcome).toBe('applied');
+    expect(await rows(url, `SELECT indisvalid FROM pg_index WHERE indexrelid = 'unique_active_purchase'::regclass`)).toEqual([{ indisvalid: true }]);
+    expect(formatDifferences(diffCatalogs(expected, await catalogOf(url)))).toBe('');
   });
 
   it('replaces a hand-made foreign key, CHECK and index of the wrong definition', async () => {
