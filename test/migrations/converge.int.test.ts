@@ -9,7 +9,7 @@ import { ALL_VERSIONS, appliedVersions, catalogOf, loadFixture, rowCounts, runFi
 
 afterAll(dropDatabases);
 
-const CONVERGING = ['hand_script', 'duplicate_purchases', 'partly_fixed', 'dashless_ids', 'wrong_definitions'];
+const CONVERGING = ['hand_script', 'duplicate_purchases', 'partly_fixed', 'dashless_ids', 'wrong_definitions', 'varchar_foreign_keys'];
 
 describe.each(targets)('$name', (target) => {
   let expected: Catalog;
@@ -119,6 +119,20 @@ describe.each(targets)('$name', (target) => {
 
     expect(result.outcome).toBe('applied');
     expect(await rows(url, `SELECT indisvalid FROM pg_index WHERE indexrelid = 'unique_active_purchase'::regclass`)).toEqual([{ indisvalid: true }]);
+    expect(formatDifferences(diffCatalogs(expected, await catalogOf(url)))).toBe('');
+  });
+
+  it('runs the no-transaction 0006 again after a run that applied its statements but recorded nothing', async () => {
+    const url = await freshDatabase(target, 'rerun6');
+    await loadFixture(url, 'duplicate_purchases');
+    await runFixes(url, { upTo: 6 });
+    // A failed no-transaction run keeps what its statements did and records nothing.
+    await rows(url, 'DELETE FROM schemaguard.applied_migrations WHERE version = 6');
+
+    const result = await runFixes(url);
+
+    expect(result.applied.map((a) => a.version)).toEqual([6, 7, 8, 9]);
+    expect(await rows(url, 'SELECT count(*)::int AS n FROM schema_fix_audit.deactivated_purchases')).toEqual([{ n: 3 }]);
     expect(formatDifferences(diffCatalogs(expected, await catalogOf(url)))).toBe('');
   });
 
