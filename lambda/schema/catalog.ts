@@ -11,6 +11,15 @@
  *
  * Only the schemas asked for are read (default `public`); schemaguard's own
  * state schema is never part of a dump, even when asked for.
+ *
+ *     const expected = await readCatalog(freshSession);          // a database migrated from empty
+ *     const actual = await readCatalog(prodSession, { schemas: ['public'] });
+ *     const diffs = diffCatalogs(expected, actual);             // [] when the schemas are the same
+ *     if (diffs.length) console.log(formatDifferences(diffs, { a: 'expected', b: 'live' }));
+ *
+ * Everything returned is plain data (strings, booleans, null, arrays): it
+ * survives JSON.stringify/parse unchanged, so a dump can be stored and
+ * compared later.
  */
 import type { Queryable } from '../driver/driver';
 import { DEFAULT_STATE_SCHEMA } from '../engine/state';
