@@ -1,0 +1,37 @@
+/** A test stack holding DatabaseAlarms on an RDS-style PostgreSQL log group, as DatabaseStack will. */
+import { App, Aspects, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { DatabaseAlarms, type DatabaseAlarmsProps } from '../../../lib/alarms/database-alarms';
+
+export const LOG_GROUP_NAME = '/aws/rds/instance/schemaguard-db/postgresql';
+
+export interface AlarmsStack {
+  app: App;
+  stack: Stack;
+  alarms: DatabaseAlarms;
+  template: Template;
+}
+
+export function alarmsStack(props: Partial<DatabaseAlarmsProps> & { withFunction?: boolean; nag?: boolean; context?: Record<string, unknown> } = {}): AlarmsStack {
+  const { withFunction, nag, context, ...rest } = props;
+  const app = new App({ context });
+  const stack = new Stack(app, 'AlarmsTest', { env: { account: '111111111111', region: 'eu-west-1' } });
+  if (nag) Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
+  const logGroup = new logs.LogGroup(stack, 'PostgresLog', { logGroupName: LOG_GROUP_NAME, retention: logs.RetentionDays.ONE_MONTH });
+  const migrationFunction = withFunction ? lambda.Function.fromFunctionName(stack, 'Migrations', 'schemaguard-migrations') : undefined;
+  const alarms = new DatabaseAlarms(stack, 'DatabaseAlarms', { logGroup, migrationFunction, ...rest });
+  return { app, stack, alarms, template: Template.fromStack(stack) };
+}
+
+/** FilterPattern of every AWS::Logs::MetricFilter in the template, by metric name. */
+export function filterPatternsByMetric(template: Template): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const r of Object.values(template.findResources('AWS::Logs::MetricFilter'))) {
+    const p = r.Properties as { FilterPattern: string; MetricTransformations: { MetricName: string }[] };
+    out.set(p.MetricTransformations[0]!.MetricName, p.FilterPattern);
+  }
+  return out;
+}
