@@ -85,7 +85,10 @@ export interface DatabaseAlarmsProps {
   readonly queryFolder?: string;
 
   /**
-   * KMS key that encrypts the alarm topic. CloudWatch is granted its use.
+   * KMS key that encrypts the alarm topic. CloudWatch is granted its use in
+   * the key policy; for an imported key that grant cannot be added, so its
+   * policy must already allow `cloudwatch.amazonaws.com` kms:Decrypt and
+   * kms:GenerateDataKey*, or alarms cannot publish.
    * @default - a new customer-managed key with rotation enabled
    */
   readonly topicKey?: kms.IKey;

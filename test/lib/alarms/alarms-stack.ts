@@ -1,6 +1,10 @@
 /** A test stack holding DatabaseAlarms on an RDS-style PostgreSQL log group, as DatabaseStack will. */
-import { App, Aspects, Stack } from 'aws-cdk-lib';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -15,15 +19,18 @@ export interface AlarmsStack {
   template: Template;
 }
 
-export function alarmsStack(props: Partial<DatabaseAlarmsProps> & { withFunction?: boolean; nag?: boolean; context?: Record<string, unknown> } = {}): AlarmsStack {
-  const { withFunction, nag, context, ...rest } = props;
-  const app = new App({ context });
+export function alarmsStack(props: Partial<DatabaseAlarmsProps> & { withFunction?: boolean; nag?: boolean; keyArn?: string; context?: Record<string, unknown> } = {}): AlarmsStack {
+  const { withFunction, nag, context, keyArn, ...rest } = props;
+  const app = new App({ context, outdir: mkdtempSync(join(tmpdir(), 'schemaguard-alarms-')) });
   const stack = new Stack(app, 'AlarmsTest', { env: { account: '111111111111', region: 'eu-west-1' } });
-  if (nag) Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
+  // cdk-nag 3 is a policy-validation plugin: app.synth() throws when a rule fails.
+  if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   const logGroup = new logs.LogGroup(stack, 'PostgresLog', { logGroupName: LOG_GROUP_NAME, retention: logs.RetentionDays.ONE_MONTH });
   const migrationFunction = withFunction ? lambda.Function.fromFunctionName(stack, 'Migrations', 'schemaguard-migrations') : undefined;
-  const alarms = new DatabaseAlarms(stack, 'DatabaseAlarms', { logGroup, migrationFunction, ...rest });
-  return { app, stack, alarms, template: Template.fromStack(stack) };
+  const topicKey = keyArn ? kms.Key.fromKeyArn(stack, 'TopicKey', keyArn) : undefined;
+  const alarms = new DatabaseAlarms(stack, 'DatabaseAlarms', { logGroup, migrationFunction, topicKey, ...rest });
+  let template: Template | undefined;
+  return { app, stack, alarms, get template() { return (template ??= Template.fromStack(stack)); } };
 }
 
 /** FilterPattern of every AWS::Logs::MetricFilter in the template, by metric name. */
