@@ -30,12 +30,16 @@ export const DEFAULT_METRIC_NAMESPACE = 'Schemaguard/Database';
 export const ERROR_LINE_TAG = ']:ERROR:';
 
 /**
- * Level tags of the lines that accompany or precede an ERROR line. Every
- * pattern excludes them, so that a logged statement whose text contains
- * `]:ERROR:` and a message fragment does not count (that line also carries
- * its own level tag).
+ * Level tags of the other lines: those that follow an ERROR (STATEMENT,
+ * DETAIL, HINT, CONTEXT, QUERY) and those of other severities (a statement
+ * logged by log_statement, a RAISE WARNING). Every pattern excludes them, so a
+ * line whose text merely quotes `]:ERROR:` and a message fragment does not
+ * count: that line also carries its own level tag.
  */
-export const OTHER_LEVEL_TAGS = [']:STATEMENT:', ']:DETAIL:', ']:HINT:', ']:CONTEXT:', ']:QUERY:', ']:LOG:'] as const;
+export const OTHER_LEVEL_TAGS = [
+  ']:STATEMENT:', ']:DETAIL:', ']:HINT:', ']:CONTEXT:', ']:QUERY:',
+  ']:LOG:', ']:WARNING:', ']:NOTICE:', ']:INFO:', ']:FATAL:', ']:PANIC:',
+] as const;
 
 /** How to find the offending object in the logs (a Logs Insights query built from it). */
 export interface LocateQuery {
@@ -257,25 +261,41 @@ export function filterPatternFor(cls: ErrorClass, catalog: readonly ErrorClass[]
   return pattern;
 }
 
+/**
+ * Logs Insights regex (also JavaScript) for the start of a real log line up to
+ * its level tag: the %t timestamp at the start, then %r (`host(port)`,
+ * `[local]` or empty), `%u@%d`, and `[%p]`. Anchored, so a statement that
+ * quotes `]:ERROR:` in its text is not taken for an ERROR line.
+ */
+export const LINE_PREFIX_REGEX = '^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d(?:\\.\\d+)? [A-Z]+:(?:\\[local\\])?[^\\[\\]\\n]*\\[\\d+\\]:';
+
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
 /** Logs Insights regex that selects the line `locate` reads. */
 function lineSelector(cls: ErrorClass): string {
-  const escaped = cls.fragments.map((f) => f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
   switch (cls.locate.line) {
     case 'ERROR':
-      return `\\]:ERROR:\\s+.*${escaped.join('.*')}`;
+      return `${LINE_PREFIX_REGEX}ERROR:\\s+.*${cls.fragments.map(escapeRegex).join('.*')}`;
     case 'STATEMENT':
-      return cls.id === 'on-conflict-without-constraint' ? '\\]:STATEMENT:\\s+.*ON CONFLICT' : '\\]:STATEMENT:';
+      return `${LINE_PREFIX_REGEX}STATEMENT:\\s+.*ON CONFLICT`;
     case 'CONTEXT':
-      return '\\]:CONTEXT:\\s+while ';
+      return `${LINE_PREFIX_REGEX}CONTEXT:\\s+while `;
   }
+}
+
+/** ERROR lines of the classes that quote client input, which may repeat another class's words. */
+function echoExclusions(cls: ErrorClass): string[] {
+  return ERROR_CATALOG.filter((c) => c.echoesInput && c.id !== cls.id)
+    .map((c) => `${LINE_PREFIX_REGEX}ERROR:\\s+${c.fragments.map(escapeRegex).join('.*')}`);
 }
 
 /** The Logs Insights query that counts this class's failures by the offending object. */
 export function insightsQueryFor(cls: ErrorClass): string {
   const by = cls.locate.by.join(', ');
+  const filter = [`@message like /${lineSelector(cls)}/`, ...echoExclusions(cls).map((r) => `@message not like /${r}/`)].join(' and ');
   return [
     'fields @timestamp, @message',
-    `filter @message like /${lineSelector(cls)}/`,
+    `filter ${filter}`,
     `parse @message /${cls.locate.parse}/`,
     `stats count(*) as failures by ${by}`,
     'sort failures desc',
@@ -283,9 +303,11 @@ export function insightsQueryFor(cls: ErrorClass): string {
   ].join(' | ');
 }
 
-/** `lineSelector` as a JavaScript RegExp (tests apply the query to real log lines). */
-export function insightsLineRegExp(cls: ErrorClass): RegExp {
-  return new RegExp(lineSelector(cls));
+/** The query's line selection as a JavaScript predicate (tests apply the query to real log lines). */
+export function insightsLineFilter(cls: ErrorClass): (message: string) => boolean {
+  const select = new RegExp(lineSelector(cls));
+  const excluded = echoExclusions(cls).map((r) => new RegExp(r));
+  return (message) => select.test(message) && !excluded.some((r) => r.test(message));
 }
 
 /** Regex splitting any line of the RDS prefix into its parts (Logs Insights and JavaScript). */
@@ -295,7 +317,7 @@ export const LOG_LINE_PARSE = ':(?<user>[^:@]*)@(?<database>[^:]*):\\[(?<pid>\\d
 export const NOT_NULL_WITH_STATEMENTS_QUERY = [
   'fields @timestamp, @logStream',
   `parse @message /${LOG_LINE_PARSE}/`,
-  `filter (level = "ERROR" and text like /violates not-null constraint/) or (level = "DETAIL" and text like /^Failing row contains/) or level = "STATEMENT"`,
+  `filter (level = "ERROR" and text like /^null value in column .* violates not-null constraint/) or (level = "DETAIL" and text like /^Failing row contains/) or level = "STATEMENT"`,
   'parse text /null value in column "(?<column>[^"]+)" of relation "(?<relation>[^"]+)"/',
   'display @timestamp, pid, level, relation, column, text',
   'sort @timestamp desc',
@@ -308,7 +330,8 @@ export const RELATION_PARSE = '(?:relation|table) "(?<relation>[^"]+)"';
 /** Saved query: the relations named by the most ERROR lines. */
 export const TOP_FAILING_RELATIONS_QUERY = [
   'fields @message',
-  'filter @message like /\\]:ERROR:/',
+  `filter @message like /${LINE_PREFIX_REGEX}ERROR:/`,
+  ...ERROR_CATALOG.filter((c) => c.echoesInput).map((c) => `filter @message not like /${LINE_PREFIX_REGEX}ERROR:\\s+${c.fragments.map(escapeRegex).join('.*')}/`),
   `parse @message /${RELATION_PARSE}/`,
   'filter ispresent(relation)',
   'stats count(*) as errors by relation',
@@ -319,7 +342,7 @@ export const TOP_FAILING_RELATIONS_QUERY = [
 /** Query behind the dashboard's log widget: the latest ERROR lines. */
 export const RECENT_ERRORS_QUERY = [
   'fields @timestamp, @message',
-  'filter @message like /\\]:ERROR:/',
+  `filter @message like /${LINE_PREFIX_REGEX}ERROR:/`,
   'sort @timestamp desc',
   'limit 50',
 ].join(' | ');

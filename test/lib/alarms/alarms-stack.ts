@@ -42,3 +42,13 @@ export function filterPatternsByMetric(template: Template): Map<string, string> 
   }
   return out;
 }
+
+/** QueryString of every AWS::Logs::QueryDefinition in the template, by name. */
+export function queriesByName(template: Template): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const r of Object.values(template.findResources('AWS::Logs::QueryDefinition'))) {
+    const p = r.Properties as { Name: string; QueryString: string };
+    out.set(p.Name, p.QueryString);
+  }
+  return out;
+}

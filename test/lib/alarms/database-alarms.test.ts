@@ -15,7 +15,7 @@ import {
   alarmDescriptionFor,
   filterPatternFor,
 } from '../../../lib/alarms/error-catalog';
-import { alarmsStack, filterPatternsByMetric, LOG_GROUP_NAME } from './alarms-stack';
+import { alarmsStack, filterPatternsByMetric } from './alarms-stack';
 
 const topicRef = () => ({ Ref: Match.stringLikeRegexp('^DatabaseAlarmsTopic[0-9A-F]{8}$') });
 const logGroupRef = { Ref: Match.stringLikeRegexp('^PostgresLog') };
