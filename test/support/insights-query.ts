@@ -124,11 +124,13 @@ class Parser {
 export function runInsightsQuery(query: string, messages: string[]): Row[] {
   const p = new Parser(tokenize(query));
   let rows: Row[] = messages.map((m, i) => ({ '@message': m, '@timestamp': i }));
+  let display: string[] | undefined;
   while (p.peek()) {
     const cmd = p.next().value;
     switch (cmd) {
       case 'fields': p.words(); break;
-      case 'display': { const keep = p.words(); rows = rows.map((r) => Object.fromEntries(keep.map((k) => [k, r[k]]))); break; }
+      // display chooses the output fields only; later commands still see every field.
+      case 'display': display = p.words(); break;
       case 'filter': { const e = p.or(); rows = rows.filter(e); break; }
       case 'parse': {
         const field = p.next().value;
@@ -169,5 +171,5 @@ export function runInsightsQuery(query: string, messages: string[]): Row[] {
     }
     if (p.peek()) p.expect('|');
   }
-  return rows;
+  return display ? rows.map((r) => Object.fromEntries(display!.map((k) => [k, r[k]]))) : rows;
 }
