@@ -69,3 +69,14 @@ describe('Module: error-catalog', () => {
     expect(() => errorClass('nope')).toThrow(/unknown error class "nope"; known: not-null-violation, /);
   });
 });
+
+describe('README: Alarms and runbooks', () => {
+  it('lists every class with its SQLSTATE, metric and severity as the catalog has them', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    for (const c of ERROR_CATALOG) {
+      expect(readme).toContain(`| ${c.title} | \`${c.sqlstate}\` | \`${c.metricName}\` | ${c.severity} |`);
+    }
+    expect(readme).toContain(filterPatternFor(errorClass('not-null-violation')));
+  });
+});
