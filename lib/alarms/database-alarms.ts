@@ -204,7 +204,7 @@ export class DatabaseAlarms extends Construct {
         alarmName: props.alarmNamePrefix ? `${props.alarmNamePrefix}-page-migration-errors` : undefined,
         alarmDescription: [
           '[PAGE] The schema-migration Lambda failed (Errors >= 1): a deploy could not apply or verify a schema fix and CloudFormation rolled the stack back.',
-          'Find: the Lambda log group /aws/lambda/<function>, and the stack events; the error names the migration file, line, SQLSTATE and PostgreSQL detail.',
+          `Find: the log group /aws/lambda/${fn.functionName} and the stack events; the error names the migration file, line, SQLSTATE and PostgreSQL detail.`,
           'Fix: correct the migration (never edit an applied file: add a new one), or remove the data the check reported, then deploy again.',
         ].join('\n'),
         metric: fn.metricErrors({ statistic: cloudwatch.Stats.SUM, period: PERIOD }),
