@@ -1,5 +1,5 @@
 /** A test stack holding DatabaseAlarms on an RDS-style PostgreSQL log group, as DatabaseStack will. */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
@@ -12,6 +12,13 @@ import { DatabaseAlarms, type DatabaseAlarmsProps } from '../../../lib/alarms/da
 
 export const LOG_GROUP_NAME = '/aws/rds/instance/schemaguard-db/postgresql';
 
+const outdirs: string[] = [];
+
+/** Removes the cloud assemblies the stacks of this test file were synthesized to (call in afterAll). */
+export function removeAssemblies(): void {
+  for (const dir of outdirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
 export interface AlarmsStack {
   app: App;
   stack: Stack;
@@ -21,7 +28,9 @@ export interface AlarmsStack {
 
 export function alarmsStack(props: Partial<DatabaseAlarmsProps> & { withFunction?: boolean; nag?: boolean; keyArn?: string; context?: Record<string, unknown> } = {}): AlarmsStack {
   const { withFunction, nag, context, keyArn, ...rest } = props;
-  const app = new App({ context, outdir: mkdtempSync(join(tmpdir(), 'schemaguard-alarms-')) });
+  const outdir = mkdtempSync(join(tmpdir(), 'schemaguard-alarms-'));
+  outdirs.push(outdir);
+  const app = new App({ context, outdir });
   const stack = new Stack(app, 'AlarmsTest', { env: { account: '111111111111', region: 'eu-west-1' } });
   // cdk-nag 3 is a policy-validation plugin: app.synth() throws when a rule fails.
   if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

@@ -1,11 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, SecretValue, Stack, Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DatabaseAlarms, alarmSubscriptionsFromContext } from '../../../lib/alarms/database-alarms';
 import {
   ERROR_CATALOG,
@@ -16,7 +16,9 @@ import {
   alarmDescriptionFor,
   filterPatternFor,
 } from '../../../lib/alarms/error-catalog';
-import { alarmsStack, filterPatternsByMetric } from './alarms-stack';
+import { alarmsStack, filterPatternsByMetric, removeAssemblies } from './alarms-stack';
+
+afterAll(removeAssemblies);
 
 const topicRef = () => ({ Ref: Match.stringLikeRegexp('^DatabaseAlarmsTopic[0-9A-F]{8}$') });
 const logGroupRef = { Ref: Match.stringLikeRegexp('^PostgresLog') };
@@ -297,10 +299,15 @@ describe('Construct: DatabaseAlarms', () => {
     });
 
     it('is wired so that it fails a topic without TLS enforcement (control)', () => {
-      const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'schemaguard-nag-')) });
+      const outdir = mkdtempSync(join(tmpdir(), 'schemaguard-nag-'));
+      const app = new App({ outdir });
       new sns.Topic(new Stack(app, 'Control'), 'Plain');
       Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-      expect(() => app.synth()).toThrow(/AwsSolutions-SNS3/);
+      try {
+        expect(() => app.synth()).toThrow(/AwsSolutions-SNS3/);
+      } finally {
+        rmSync(outdir, { recursive: true, force: true });
+      }
     });
   });
 

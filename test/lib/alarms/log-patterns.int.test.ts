@@ -21,7 +21,7 @@ import { targets } from '../../support/db';
 import { matchesFilterPattern } from '../../support/filter-pattern';
 import { runInsightsQuery } from '../../support/insights-query';
 import { cleanup, startServer, type StartedServer } from '../../support/system-postgres';
-import { alarmsStack, filterPatternsByMetric, queriesByName } from './alarms-stack';
+import { alarmsStack, filterPatternsByMetric, queriesByName, removeAssemblies } from './alarms-stack';
 
 const SETTINGS = {
   log_line_prefix: '%t:%r:%u@%d:[%p]:',
@@ -196,6 +196,7 @@ async function triggerResiduals(url: string): Promise<void> {
 }
 
 const SYNTHESIZED = alarmsStack().template;
+afterAll(removeAssemblies);
 const PATTERNS = filterPatternsByMetric(SYNTHESIZED);
 const QUERIES = queriesByName(SYNTHESIZED);
 const patternOf = (cls: ErrorClass) => {
