@@ -45,6 +45,11 @@ export const OTHER_LEVEL_TAGS = [
 export interface LocateQuery {
   /** Which line of the failure carries the names: the ERROR line itself, or one of the lines after it. */
   readonly line: 'ERROR' | 'STATEMENT' | 'CONTEXT';
+  /**
+   * Regex the text after the level tag must match, for lines other than ERROR
+   * (an ERROR line is selected by the class's fragments).
+   */
+  readonly text?: string;
   /** Logs Insights `parse` regex (also valid JavaScript) with named groups. */
   readonly parse: string;
   /** Named groups to count by. */
@@ -106,7 +111,7 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
       meaning: 'An upsert names a conflict target that no unique index or constraint matches; the transaction is poisoned and the work is lost (DLQ).',
       fix: 'Create the unique (partial) index in this environment; for a partial index the statement must repeat its predicate: ON CONFLICT (a, b) WHERE is_active = true.',
     },
-    locate: { line: 'STATEMENT', parse: 'STATEMENT:\\s+INSERT INTO (?<relation>[^\\s(]+)', by: ['relation'] },
+    locate: { line: 'STATEMENT', text: 'INSERT INTO .*ON CONFLICT', parse: 'STATEMENT:\\s+INSERT INTO (?<relation>[^\\s(]+)', by: ['relation'] },
   },
   {
     id: 'transaction-aborted',
@@ -205,7 +210,7 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
       meaning: 'Two transactions waited for each other; PostgreSQL cancelled one. The DETAIL lines name both processes and their statements.',
       fix: 'Take locks in one consistent order (e.g. sort ids before updating), keep transactions short, retry on 40P01.',
     },
-    locate: { line: 'CONTEXT', parse: 'CONTEXT:\\s+while [a-z ]+ tuple \\S+ in relation "(?<relation>[^"]+)"', by: ['relation'] },
+    locate: { line: 'CONTEXT', text: 'while [a-z ]+ tuple', parse: 'CONTEXT:\\s+while [a-z ]+ tuple \\S+ in relation "(?<relation>[^"]+)"', by: ['relation'] },
   },
   {
     id: 'lock-timeout',
@@ -273,14 +278,8 @@ const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&
 
 /** Logs Insights regex that selects the line `locate` reads. */
 function lineSelector(cls: ErrorClass): string {
-  switch (cls.locate.line) {
-    case 'ERROR':
-      return `${LINE_PREFIX_REGEX}ERROR:\\s+.*${cls.fragments.map(escapeRegex).join('.*')}`;
-    case 'STATEMENT':
-      return `${LINE_PREFIX_REGEX}STATEMENT:\\s+.*ON CONFLICT`;
-    case 'CONTEXT':
-      return `${LINE_PREFIX_REGEX}CONTEXT:\\s+while `;
-  }
+  if (cls.locate.line === 'ERROR') return `${LINE_PREFIX_REGEX}ERROR:\\s+.*${cls.fragments.map(escapeRegex).join('.*')}`;
+  return `${LINE_PREFIX_REGEX}${cls.locate.line}:\\s+${cls.locate.text ?? ''}`;
 }
 
 /** ERROR lines of the classes that quote client input, which may repeat another class's words. */
@@ -301,13 +300,6 @@ export function insightsQueryFor(cls: ErrorClass): string {
     'sort failures desc',
     'limit 20',
   ].join(' | ');
-}
-
-/** The query's line selection as a JavaScript predicate (tests apply the query to real log lines). */
-export function insightsLineFilter(cls: ErrorClass): (message: string) => boolean {
-  const select = new RegExp(lineSelector(cls));
-  const excluded = echoExclusions(cls).map((r) => new RegExp(r));
-  return (message) => select.test(message) && !excluded.some((r) => r.test(message));
 }
 
 /** Regex splitting any line of the RDS prefix into its parts (Logs Insights and JavaScript). */
