@@ -94,7 +94,7 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     severity: 'page',
     metricName: 'NotNullViolations',
     runbook: {
-      meaning: 'An INSERT/UPDATE wrote NULL into a NOT NULL column: usually a uuid key created without DEFAULT gen_random_uuid() in this environment, or a NOT NULL column the application does not yet know (e.g. lead_id on session tables).',
+      meaning: 'An INSERT/UPDATE wrote NULL into a NOT NULL column: typically a uuid key without DEFAULT gen_random_uuid() in this environment, or a NOT NULL column the caller cannot fill yet (lead_id on session tables).',
       fix: 'Add the missing default (ALTER COLUMN id SET DEFAULT gen_random_uuid()) or drop the NOT NULL via a migration; or make the caller send the value.',
     },
     locate: { line: 'ERROR', parse: 'null value in column "(?<column>[^"]+)" of relation "(?<relation>[^"]+)"', by: ['relation', 'column'] },
