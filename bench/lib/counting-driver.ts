@@ -39,7 +39,14 @@ export class CountingDriver implements Driver {
 }
 
 class CountingSession implements Session {
-  constructor(private readonly inner: Session, private readonly counter: CountingDriver) {}
+  beginWith?: Session['beginWith'];
+  commitWith?: Session['commitWith'];
+
+  constructor(private readonly inner: Session, private readonly counter: CountingDriver) {
+    // The fast paths exist here exactly when the wrapped session has them.
+    if (inner.beginWith) this.beginWith = (s, sql) => { this.counter.count(`BEGIN; SET LOCAL …; ${sql}`); return inner.beginWith!(s, sql); };
+    if (inner.commitWith) this.commitWith = (sql) => { this.counter.count(`${sql.replace(/\s+/g, ' ').slice(0, 60)}…; COMMIT`); return inner.commitWith!(sql); };
+  }
   get pid(): number | undefined { return this.inner.pid; }
   get broken(): boolean { return this.inner.broken; }
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
