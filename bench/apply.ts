@@ -37,6 +37,9 @@ export interface ApplyResult {
   node_pg_migrate_ms: number;
   ratio_vs_floor: number | null;
   ratio_vs_node_pg_migrate: number;
+  /** Median of the per-run ratios (each run's three tools ran back to back, so they saw similar load). */
+  paired_ratio_vs_floor: number | null;
+  paired_ratio_vs_node_pg_migrate: number;
   /** Why the floor is missing, when it is. */
   floor_note?: string;
   samples: { schemaguard: number[]; floor: number[]; node_pg_migrate: number[] };
@@ -96,6 +99,8 @@ export async function benchApply(o: ApplyOptions): Promise<ApplyResult> {
     node_pg_migrate_ms: round(npm),
     ratio_vs_floor: floor === null ? null : round(sg / floor, 3),
     ratio_vs_node_pg_migrate: round(sg / npm, 3),
+    paired_ratio_vs_floor: hasPsql ? round(median(samples.schemaguard.map((x, k) => x / samples.floor[k]!)), 3) : null,
+    paired_ratio_vs_node_pg_migrate: round(median(samples.schemaguard.map((x, k) => x / samples.node_pg_migrate[k]!)), 3),
     ...(hasPsql ? {} : { floor_note: `${PSQL} not found: floor not measured` }),
     samples: { schemaguard: samples.schemaguard.map((x) => round(x)), floor: samples.floor.map((x) => round(x)), node_pg_migrate: samples.node_pg_migrate.map((x) => round(x)) },
     applied: applied!,
