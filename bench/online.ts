@@ -201,13 +201,20 @@ function summarise(forms: 'safe' | 'naive', migrations: number, ops: Op[], t0: n
     failed_ops: failed.length, failures,
     before: latency(before.map(lat)),
     during: latency(during.map(lat)),
-    max_stall_ms: round(Math.max(0, ...overlapping.map(lat))),
+    max_stall_ms: round(maxOf(overlapping.map(lat))),
     max_gap_ms: round(gap),
   };
 }
 
+/** Largest value, 0 for none (no spread: runs can record millions of operations). */
+function maxOf(values: number[]): number {
+  let max = 0;
+  for (const v of values) if (v > max) max = v;
+  return max;
+}
+
 function latency(values: number[]): LatencySummary {
-  return { ops: values.length, p50_ms: round(percentile(values, 50), 2), p99_ms: round(percentile(values, 99), 2), max_ms: round(Math.max(0, ...values), 1) };
+  return { ops: values.length, p50_ms: round(percentile(values, 50), 2), p99_ms: round(percentile(values, 99), 2), max_ms: round(maxOf(values), 1) };
 }
 
 /** Both forms must end in the same schema: uuid lead_id with a valid foreign key, a valid partial unique index, the uuid default. */
