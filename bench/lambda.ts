@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build, type Metafile } from 'esbuild';
+import { build, type Metafile, type Plugin } from 'esbuild';
 import { ROOT } from './apply';
 import { mustSucceed, timeProcess } from './lib/proc';
 import { median, round } from './lib/stats';
@@ -36,9 +36,11 @@ export interface LambdaResult {
   cold_process_ms: number;
   /** Median cold import of the bundle that includes `@aws-sdk/*`. */
   cold_import_with_sdk_ms: number;
+  /** Median cold import with `@aws-sdk/*` replaced by an empty stub: the cost of our code and pg alone. */
+  cold_import_without_sdk_ms: number;
   /** Bytes in the bundle per package ('schemaguard' = our code), largest first. */
   shares: { package: string; bytes: number; percent: number }[];
-  samples: { import: number[]; process: number[]; import_with_sdk: number[] };
+  samples: { import: number[]; process: number[]; import_with_sdk: number[]; import_without_sdk: number[] };
 }
 
 export async function benchLambda(o: LambdaOptions): Promise<LambdaResult> {
@@ -49,16 +51,21 @@ export async function benchLambda(o: LambdaOptions): Promise<LambdaResult> {
   const metafile = await bundle(entryPoints, outfile, ['@aws-sdk/*']);
   const withSdk = join(OUT_DIR, 'with-sdk.js');
   await bundle(entryPoints, withSdk, []);
+  // Our code and pg alone: the SDK replaced by a stub, to tell its import cost from ours.
+  const withoutSdk = join(OUT_DIR, 'without-sdk.js');
+  await bundle(entryPoints, withoutSdk, [], [stubSdk]);
   const bytes = statSync(outfile).size;
 
   const importer = (file: string) => `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(String(performance.now() - t));`;
-  const samples = { import: [] as number[], process: [] as number[], import_with_sdk: [] as number[] };
+  const samples = { import: [] as number[], process: [] as number[], import_with_sdk: [] as number[], import_without_sdk: [] as number[] };
   for (let run = 0; run < o.runs; run++) {
     const r = mustSucceed('node importing the bundle', await timeProcess(process.execPath, ['--input-type=module', '-e', importer(outfile)], { cwd: OUT_DIR }));
     samples.import.push(Number(r.stdout));
     samples.process.push(r.ms);
     const s = mustSucceed('node importing the bundle with the SDK', await timeProcess(process.execPath, ['--input-type=module', '-e', importer(withSdk)], { cwd: OUT_DIR }));
     samples.import_with_sdk.push(Number(s.stdout));
+    const n = mustSucceed('node importing the bundle without the SDK', await timeProcess(process.execPath, ['--input-type=module', '-e', importer(withoutSdk)], { cwd: OUT_DIR }));
+    samples.import_without_sdk.push(Number(n.stdout));
   }
   return {
     entry: standIn ? 'lambda/engine/runner.ts + lambda/driver/pg-driver.ts (stand-in: lambda/handler/index.ts absent)' : 'lambda/handler/index.ts',
@@ -68,19 +75,28 @@ export async function benchLambda(o: LambdaOptions): Promise<LambdaResult> {
     cold_import_ms: round(median(samples.import)),
     cold_process_ms: round(median(samples.process)),
     cold_import_with_sdk_ms: round(median(samples.import_with_sdk)),
+    cold_import_without_sdk_ms: round(median(samples.import_without_sdk)),
     shares: shares(metafile, bytes),
-    samples: { import: samples.import.map((x) => round(x)), process: samples.process.map((x) => round(x)), import_with_sdk: samples.import_with_sdk.map((x) => round(x)) },
+    samples: { import: samples.import.map((x) => round(x)), process: samples.process.map((x) => round(x)), import_with_sdk: samples.import_with_sdk.map((x) => round(x)), import_without_sdk: samples.import_without_sdk.map((x) => round(x)) },
   };
 }
 
-async function bundle(entryPoints: string[], outfile: string, external: string[]): Promise<Metafile> {
+const stubSdk: Plugin = {
+  name: 'stub-aws-sdk',
+  setup(b) {
+    b.onResolve({ filter: /^@aws-sdk\// }, (a) => ({ path: a.path, namespace: 'stub' }));
+    b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({ contents: 'module.exports = new Proxy({}, { get: () => class {} });', loader: 'js' }));
+  },
+};
+
+async function bundle(entryPoints: string[], outfile: string, external: string[], plugins: Plugin[] = []): Promise<Metafile> {
   const r = await build({
     entryPoints: entryPoints.length === 1 ? entryPoints : undefined,
     stdin: entryPoints.length === 1 ? undefined : {
       contents: entryPoints.map((e, k) => `export * as m${k} from ${JSON.stringify(e)};`).join('\n'), resolveDir: ROOT, loader: 'ts',
     },
     outfile, bundle: true, minify: true, platform: 'node', target: 'node20', format: 'cjs',
-    external, metafile: true, logLevel: 'error', legalComments: 'none',
+    external, plugins, metafile: true, logLevel: 'error', legalComments: 'none',
   });
   return r.metafile;
 }
