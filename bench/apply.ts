@@ -7,7 +7,7 @@
  *     migration (`--no-single-transaction`, its default lock kept).
  * Wall time of each whole process; runs are interleaved so noise hits all three.
  */
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,13 +43,25 @@ export interface ApplyResult {
   /** Why the floor is missing, when it is. */
   floor_note?: string;
   samples: { schemaguard: number[]; floor: number[]; node_pg_migrate: number[] };
-  /** A database where schemaguard applied every migration (for the no-op benchmark); the caller drops it. */
+  /** A database where schemaguard applied every migration, and the migrations' directory (for the no-op benchmark); the caller drops and removes both. */
   applied: { url: string; name: string; dir: string };
 }
 
 export async function benchApply(o: ApplyOptions): Promise<ApplyResult> {
   const { dir, files } = generateMigrations(o.migrations);
-  const floorScript = join(mkdtempSync(join(tmpdir(), 'schemaguard-bench-floor-')), 'floor.sql');
+  const floorDir = mkdtempSync(join(tmpdir(), 'schemaguard-bench-floor-'));
+  try {
+    return await measure(o, dir, files, floorDir);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  } finally {
+    rmSync(floorDir, { recursive: true, force: true });
+  }
+}
+
+async function measure(o: ApplyOptions, dir: string, files: string[], floorDir: string): Promise<ApplyResult> {
+  const floorScript = join(floorDir, 'floor.sql');
   writeFileSync(floorScript, files.map((f) => `BEGIN;\n\\i ${join(dir, f)}\nCOMMIT;\n`).join(''));
   const hasPsql = existsSync(PSQL);
   const samples = { schemaguard: [] as number[], floor: [] as number[], node_pg_migrate: [] as number[] };

@@ -9,6 +9,7 @@
  * Progress lines first; the LAST line is one JSON object with every result.
  */
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { benchApply, PSQL } from './apply';
 import { benchLambda } from './lambda';
@@ -66,6 +67,8 @@ async function main(): Promise<void> {
   };
   const needsDb = args.only.has('apply') || args.only.has('noop') || args.only.has('online');
   const server = needsDb ? await startBenchServer(args.databaseUrl) : undefined;
+  // Ctrl-C: stop the server this run started and remove its data directory.
+  process.once('SIGINT', () => { void (server?.stop() ?? Promise.resolve()).finally(() => process.exit(130)); });
   try {
     if (server) { (out.machine as Record<string, unknown>).server = server.version; say(`server: ${server.version}`); }
     if (server && (args.only.has('apply') || args.only.has('noop'))) {
@@ -82,6 +85,7 @@ async function main(): Promise<void> {
         }
       } finally {
         await dropDatabase(server.adminUrl, applied.name);
+        rmSync(applied.dir, { recursive: true, force: true });
       }
     }
     if (server && args.only.has('online')) {

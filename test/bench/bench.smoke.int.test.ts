@@ -3,7 +3,7 @@
  * shape of the result, zero failed operations in the safe run), never timing.
  * Runs on the first server of the test run; `npm run bench` measures.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { benchApply, PSQL } from '../../bench/apply';
 import { benchLambda } from '../../bench/lambda';
@@ -38,6 +38,7 @@ describe(`Benchmarks (smoke, ${target.name})`, () => {
       expect(noop.samples.process).toHaveLength(1);
     } finally {
       await dropDatabase(target.adminUrl, apply.applied.name);
+      rmSync(apply.applied.dir, { recursive: true, force: true });
     }
   });
 
