@@ -87,6 +87,9 @@ export interface Handlers {
 /** The framework's marker for a Create that failed; the Delete that follows must do nothing. */
 export const CREATE_FAILED_MARKER = 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED';
 
+const AUTH_ATTEMPTS = 3;
+const AUTH_RETRY_DELAY_MS = 5000;
+
 interface RunOutcome {
   result: MigrateResult;
   rollback: boolean;
@@ -162,6 +165,27 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
     });
   }
 
+  /**
+   * Connect once before the run. A password refused (28P01) is read again
+   * from Secrets Manager a bounded number of times: a rotation that is
+   * between setting the new password and promoting it to AWSCURRENT ends
+   * within seconds.
+   */
+  async function connectChecked(cfg: HandlerConfig, log: Logger, redactor: Redactor): Promise<PgDriver> {
+    for (let attempt = 1; ; attempt++) {
+      const driver = await connectDriver(cfg, log, redactor);
+      try {
+        const session = await driver.connect();
+        await session.close();
+        return driver;
+      } catch (e) {
+        if (!(e instanceof MigrationError) || e.sqlstate !== '28P01' || attempt >= AUTH_ATTEMPTS) throw e;
+        log.warn('password refused; reading the secret again (a rotation may be in progress)', { attempt, delayMs: AUTH_RETRY_DELAY_MS });
+        await new Promise((r) => setTimeout(r, AUTH_RETRY_DELAY_MS));
+      }
+    }
+  }
+
   function appliedBy(event: OnEventRequest): string {
     const stack = event.StackId.split('/')[1] ?? event.StackId;
     return `cloudformation:${stack}/${event.LogicalResourceId}/${event.RequestId}`;
@@ -204,7 +228,7 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
       // Not fatal: in a rollback the properties and the code can be restored in either order.
       log.warn('the bundled files differ from the files the template was synthesised with', { bundled: files.hash, template: expected });
     }
-    const driver = await connectDriver(cfg, log, redactor);
+    const driver = await connectChecked(cfg, log, redactor);
     const ahead = event.RequestType === 'Update' ? await isRollback(driver, migrations, cfg) : undefined;
     if (ahead) {
       log.info('the database is ahead of these files (a CloudFormation rollback to older code): nothing will be changed', { aheadVersions: ahead });
