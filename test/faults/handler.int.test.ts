@@ -7,98 +7,18 @@
  * repeated here: the same Create delivered twice; two concurrent deliveries;
  * onEvent stopping before its time runs out with isComplete continuing.
  */
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ATTR, ENV, OUTCOME, PROP, RESPONSE_LIMIT_BYTES } from '../../lambda/handler/constants';
-import { summariseFiles } from '../../lambda/handler/files-hash';
-import { createHandlers, type Handlers, type OnEventRequest } from '../../lambda/handler/handler';
-import { dropDatabases, freshDatabase, rows, targets, withClient } from '../support/db';
+import { ATTR, ENV, OUTCOME, RESPONSE_LIMIT_BYTES } from '../../lambda/handler/constants';
+import { createHandlers } from '../../lambda/handler/handler';
+import { dropDatabases, rows, targets } from '../support/db';
 import { addFile, tempDir } from '../support/files';
-import { ProviderHarness, STACK_ID, type CfnResponse, type LambdaLikeContext } from '../support/provider-framework';
-import type { Target } from '../support/targets';
+import type { CfnResponse } from '../support/provider-framework';
+import { context, envOf, handlerRig, secretOf } from './handler-rig';
 import { expectConsistent, leaks, lockHolderPid, sleep, steps, Transcript, waitForMarker } from './support';
 
 afterAll(dropDatabases);
 
-const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:schemaguard-faults-AbCdEf';
 const transcript = new Transcript();
-const passwords: string[] = [];
-
-export interface HandlerRig {
-  url: string;
-  dir: string;
-  password: string;
-  handlers: Handlers;
-  harness: ProviderHarness;
-  lines: string[];
-  props(): Record<string, unknown>;
-  /** A raw event as the framework passes it to the user handler. */
-  event(requestType: 'Create' | 'Update' | 'Delete', extra?: Partial<OnEventRequest>): OnEventRequest;
-  done(): Promise<void>;
-}
-
-export async function handlerRig(target: Target, label: string, files: Record<string, string>, options: {
-  env?: Record<string, string>;
-  remainingTimeMs?: (fn: 'onEvent' | 'isComplete', n: number) => number;
-  maxIsCompleteAttempts?: number;
-} = {}): Promise<HandlerRig> {
-  const url = await freshDatabase(target, label);
-  const database = new URL(url).pathname.slice(1);
-  const role = `sg_fault_${randomBytes(3).toString('hex')}`;
-  const password = `Fault@:/%#?${randomBytes(10).toString('hex')}`;
-  passwords.push(password);
-  await withClient(target.adminUrl, async (c) => {
-    await c.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password.replace(/'/g, "''")}'`);
-    await c.query(`ALTER DATABASE ${c.escapeIdentifier(database)} OWNER TO ${role}`);
-  });
-  await withClient(url, (c) => c.query(`ALTER SCHEMA public OWNER TO ${role}`));
-  const dir = tempDir(files);
-  const secrets = {
-    send: async (command: GetSecretValueCommand) => {
-      expect(command.input.SecretId).toBe(SECRET_ARN);
-      return { SecretString: JSON.stringify({ engine: 'postgres', username: role, password, host: '127.0.0.1', port: target.port, dbname: database }) };
-    },
-  };
-  const lines: string[] = [];
-  const env = {
-    [ENV.secretArn]: SECRET_ARN,
-    [ENV.migrationsDir]: dir,
-    [ENV.contractsDir]: join(dir, 'no-contracts'),
-    [ENV.tls]: 'disable',
-    [ENV.reserveMs]: '1000',
-    [ENV.connectAttempts]: '2',
-    [ENV.lockWaitMs]: '20000',
-    AWS_LAMBDA_LOG_GROUP_NAME: '/aws/lambda/SchemaguardFaults-Handler',
-    ...options.env,
-  };
-  const handlers = createHandlers({ secrets, env, write: (line) => lines.push(line) });
-  const harness = new ProviderHarness({
-    onEvent: handlers.onEvent as never, isComplete: handlers.isComplete as never,
-    remainingTimeMs: options.remainingTimeMs, maxIsCompleteAttempts: options.maxIsCompleteAttempts,
-  });
-  await harness.start();
-  const props = () => { const s = summariseFiles(dir); return { [PROP.filesHash]: s.hash, [PROP.latestVersion]: String(s.latestVersion), [PROP.migrationCount]: String(s.migrationCount) }; };
-  return {
-    url, dir, password, handlers, harness, lines, props,
-    event: (requestType, extra = {}) => ({
-      RequestType: requestType, StackId: STACK_ID, RequestId: `req-${randomBytes(4).toString('hex')}`,
-      LogicalResourceId: 'SchemaMigrationsResource', ResourceType: 'Custom::SchemaMigrations', ResourceProperties: props(),
-      ...(requestType === 'Create' ? {} : { PhysicalResourceId: 'schemaguard-migrations-SchemaMigrationsResource' }),
-      ...extra,
-    }),
-    done: async () => {
-      transcript.add(...harness.logs, ...lines, ...harness.rawResponses);
-      await harness.stop();
-    },
-  };
-}
-
-const context = (ms: number): LambdaLikeContext => {
-  const started = Date.now();
-  return { getRemainingTimeInMillis: () => ms - (Date.now() - started), awsRequestId: randomBytes(8).toString('hex') };
-};
 
 function expectFits(response: CfnResponse): void {
   transcript.add(JSON.stringify(response));
@@ -109,7 +29,7 @@ describe.each(targets)('Faults: the custom resource, on $name', (target) => {
   it('each invocation runs out of time between two migrations: every isComplete continues where the last stopped, each migration applied once', async () => {
     // Reserve 1 s; every invocation gets 1.3 s: a 0.4 s migration can start, a second one cannot.
     const slow = 'SELECT pg_sleep(0.4);';
-    const r = await handlerRig(target, 'cfn_slices', steps(4, { 1: slow, 2: slow, 3: slow, 4: slow }), { remainingTimeMs: () => 1300 });
+    const r = await handlerRig(transcript, target, 'cfn_slices', steps(4, { 1: slow, 2: slow, 3: slow, 4: slow }), { remainingTimeMs: () => 1300 });
     try {
       const created = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
       expectFits(created);
@@ -126,7 +46,7 @@ describe.each(targets)('Faults: the custom resource, on $name', (target) => {
   });
 
   it('an invocation killed by the Lambda timeout mid-migration (its connections dropped): the next invocation rolls nothing forward twice and completes', async () => {
-    const r = await handlerRig(target, 'cfn_hard_timeout', steps(3, {
+    const r = await handlerRig(transcript, target, 'cfn_hard_timeout', steps(3, {
       1: 'CREATE SEQUENCE executions_of_2;',
       2: "SELECT 'marker_fault_lambda' AS m, pg_sleep(CASE WHEN nextval('executions_of_2') = 1 THEN 30 ELSE 0 END);",
     }));
@@ -152,7 +72,7 @@ describe.each(targets)('Faults: the custom resource, on $name', (target) => {
 
   it('out of order: a rollback Update arriving while the update being rolled back still holds the lock waits, then succeeds without changing anything (it failed with DatabaseAheadError)', async () => {
     // Deployed: 1, 2. The update adds a slow 3 and 4; the rollback Update carries the old files (1, 2).
-    const r = await handlerRig(target, 'cfn_rollback_race', steps(2));
+    const r = await handlerRig(transcript, target, 'cfn_rollback_race', steps(2));
     try {
       const created = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
       expect(created.Status, created.Reason).toBe('SUCCESS');
@@ -190,24 +110,10 @@ describe.each(targets)('Faults: the custom resource, on $name', (target) => {
   });
 });
 
-// The rig keeps its secret and environment inside the handler; the rollback
-// handler (old code) is built from the same values.
-async function secretOf(r: HandlerRig): Promise<Record<string, unknown>> {
-  const u = new URL(r.url);
-  const owner = (await rows<{ o: string }>(r.url, 'SELECT pg_get_userbyid(datdba) AS o FROM pg_database WHERE datname = current_database()'))[0]!.o;
-  return { username: owner, password: r.password, host: '127.0.0.1', port: Number(u.port), dbname: u.pathname.slice(1) };
-}
-function envOf(r: HandlerRig): Record<string, string> {
-  return {
-    [ENV.secretArn]: SECRET_ARN, [ENV.migrationsDir]: r.dir, [ENV.contractsDir]: join(r.dir, 'no-contracts'),
-    [ENV.tls]: 'disable', [ENV.reserveMs]: '1000', [ENV.connectAttempts]: '2', [ENV.lockWaitMs]: '20000',
-  };
-}
-
 describe('Security: the handler logs and responses of these runs', () => {
   it('hold no password and no connection string with a password', async () => {
     await sleep(0);
     expect(transcript.texts.length).toBeGreaterThan(20);
-    expect(leaks(transcript.texts, [...passwords, ...targets.map((t) => t.password)])).toEqual([]);
+    expect(leaks(transcript.texts, [...transcript.secrets, ...targets.map((t) => t.password)])).toEqual([]);
   });
 });

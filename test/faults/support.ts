@@ -119,6 +119,8 @@ export async function lockHolderPid(url: string, stateSchema = 'schemaguard', ti
  */
 export class Transcript {
   readonly texts: string[] = [];
+  /** Passwords created along the way, to look for. */
+  readonly secrets: string[] = [];
   add(...texts: (string | undefined)[]): void {
     for (const t of texts) if (t) this.texts.push(t);
   }
