@@ -126,8 +126,11 @@ export class Transcript {
   }
 }
 
-/** `scheme://user:password@` with anything but the mask as the password. */
-export const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^\s:/@'"]*:(?!\*\*\*\*@)[^\s@'"/]+@/i;
+/**
+ * `scheme://user:password@` with anything but the mask (or the documentation
+ * placeholder `password`, as in the help text's example URL) as the password.
+ */
+export const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^\s:/@'"]*:(?!\*\*\*\*@|password@)[^\s@'"/]+@/i;
 
 export function leaks(texts: string[], secrets: string[]): string[] {
   const needles = secrets.flatMap((s) => [s, encodeURIComponent(s)]);
