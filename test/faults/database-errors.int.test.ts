@@ -2,21 +2,20 @@
  * Fault matrix: errors the database raises under a run — statement timeout,
  * lock timeout with a blocker, resource exhaustion (disk full, out of memory,
  * simulated with the real SQLSTATE) — and many runners at once with `plan`
- * and `status` reading alongside. Through the real CLI: exit codes and
- * messages are part of the contract.
+ * and `status` reading alongside. Through the CLI's `main` (in process):
+ * exit codes and messages are part of the contract.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli, type CliRun } from '../support/cli';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../support/db';
 import { driverKinds } from '../support/drivers';
 import { runEngine } from '../support/engine';
 import { addFile, tempDir } from '../support/files';
-import { expectConsistent, leaks, steps, Transcript } from './support';
+import { expectConsistent, leaks, steps, Transcript, cliInProcess } from './support';
 
 afterAll(dropDatabases);
 
 const transcript = new Transcript();
-const record = (r: CliRun) => { transcript.add(r.stdout, r.stderr); return r; };
+const record = <R extends { stdout: string; stderr: string }>(r: R): R => { transcript.add(r.stdout, r.stderr); return r; };
 
 /** Raises `sqlstate` while the flag table exists: "the disk is full" until the test frees it. */
 const failWhileFlagged = (sqlstate: string, message: string) => `DO $$ BEGIN
@@ -30,14 +29,14 @@ describe.each(targets)('Faults: the database says no, on $name', (target) => {
     const url = await freshDatabase(target, 'stmt_timeout');
     const dir = tempDir(steps(3, { 2: 'SELECT pg_sleep(1);' }));
 
-    const r = record(await runCli(['migrate', '--dir', dir, '--database-url', url, '--statement-timeout', '200ms']));
+    const r = record(await cliInProcess(['migrate', '--dir', dir, '--database-url', url, '--statement-timeout', '200ms']));
 
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('error: 2_step2.sql:4: canceling statement due to statement timeout');
     expect(r.stderr).toContain('sqlstate: 57014');
     expect(r.stderr).toContain('fix: the statement ran past statement_timeout');
     await expectConsistent(url, [1]);
-    const rerun = record(await runCli(['migrate', '--dir', dir, '--database-url', url, '--statement-timeout', '5s']));
+    const rerun = record(await cliInProcess(['migrate', '--dir', dir, '--database-url', url, '--statement-timeout', '5s']));
     expect(rerun.code, rerun.stderr).toBe(0);
     await expectConsistent(url, [1, 2, 3]);
   });
@@ -45,7 +44,7 @@ describe.each(targets)('Faults: the database says no, on $name', (target) => {
   it('lock timeout exhausted: exit 1 naming the blocking session, its application and query; nothing applied; a rerun after the blocker ends converges', async () => {
     const url = await freshDatabase(target, 'lock_timeout');
     const dir = tempDir(steps(2));
-    record(await runCli(['migrate', '--dir', dir, '--database-url', url]));
+    record(await cliInProcess(['migrate', '--dir', dir, '--database-url', url]));
     addFile(dir, '3_alter.sql', 'ALTER TABLE step_1 ADD COLUMN note text;\nCREATE TABLE step_3 (id int);\nINSERT INTO ledger (version) VALUES (3);');
 
     await withClient(url, async (blocker) => {
@@ -54,7 +53,7 @@ describe.each(targets)('Faults: the database says no, on $name', (target) => {
       await blocker.query('BEGIN');
       await blocker.query('SELECT count(*) FROM step_1 /* long report */');
 
-      const r = record(await runCli(['migrate', '--dir', dir, '--database-url', url, '--lock-timeout', '200ms', '--lock-retries', '1']));
+      const r = record(await cliInProcess(['migrate', '--dir', dir, '--database-url', url, '--lock-timeout', '200ms', '--lock-retries', '1']));
 
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`error: 3_alter.sql:1: could not get a lock within 200 ms after 2 attempts; blocked by pid ${pid} (nightly-report)`);
@@ -63,7 +62,7 @@ describe.each(targets)('Faults: the database says no, on $name', (target) => {
       await blocker.query('ROLLBACK');
     });
     await expectConsistent(url, [1, 2]);
-    const rerun = record(await runCli(['migrate', '--dir', dir, '--database-url', url]));
+    const rerun = record(await cliInProcess(['migrate', '--dir', dir, '--database-url', url]));
     expect(rerun.code, rerun.stderr).toBe(0);
     await expectConsistent(url, [1, 2, 3]);
   });
@@ -78,14 +77,14 @@ describe.each(targets)('Faults: the database says no, on $name', (target) => {
     await withClient(url, (c) => c.query('CREATE TABLE resource_exhausted ()'));
     const dir = tempDir(steps(3, { 2: failWhileFlagged(sqlstate, message) }));
 
-    const r = record(await runCli(['migrate', '--dir', dir, '--database-url', url]));
+    const r = record(await cliInProcess(['migrate', '--dir', dir, '--database-url', url]));
 
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`error: 2_step2.sql:4: ${message}`);
     expect(r.stderr).toContain(`sqlstate: ${sqlstate}`);
     await expectConsistent(url, [1]);
     await withClient(url, (c) => c.query('DROP TABLE resource_exhausted'));
-    const rerun = record(await runCli(['migrate', '--dir', dir, '--database-url', url]));
+    const rerun = record(await cliInProcess(['migrate', '--dir', dir, '--database-url', url]));
     expect(rerun.code, rerun.stderr).toBe(0);
     await expectConsistent(url, [1, 2, 3]);
   });
@@ -108,8 +107,8 @@ describe.each(targets)('Faults: ten runners with plan and status alongside, on $
     }
     const started = Date.now();
     const [plan, status] = await Promise.all([
-      runCli(['plan', '--dir', dir, '--database-url', readOnly, '--json']),
-      runCli(['status', '--dir', dir, '--database-url', readOnly, '--json']),
+      cliInProcess(['plan', '--dir', dir, '--database-url', readOnly, '--json']),
+      cliInProcess(['status', '--dir', dir, '--database-url', readOnly, '--json']),
     ]);
     const readersMs = Date.now() - started;
     const results = await runners;

@@ -136,3 +136,16 @@ export function leaks(texts: string[], secrets: string[]): string[] {
   const needles = secrets.flatMap((s) => [s, encodeURIComponent(s)]);
   return texts.filter((t) => URL_WITH_PASSWORD.test(t) || needles.some((n) => t.includes(n)));
 }
+
+/**
+ * The CLI in process: `main(argv, io)` is what bin/schemaguard.js runs, minus
+ * the Node start-up — the fault suite uses it where the process itself is not
+ * what is under test (SIGKILL and connect tests spawn the real executable).
+ */
+export async function cliInProcess(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { main } = await import('../../bin/cli/main');
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, { out: (t) => { stdout += t.endsWith('\n') ? t : `${t}\n`; }, err: (t) => { stderr += t.endsWith('\n') ? t : `${t}\n`; }, env });
+  return { code, stdout, stderr };
+}
