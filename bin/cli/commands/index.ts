@@ -1,10 +1,11 @@
 /** The safety commands: lint, check, diff, doctor. `main` hands them over before it loads migrations. */
 import type { CommandContext } from './context';
 import { checkCommand } from './check';
+import { diffCommand } from './diff';
 import { doctorCommand } from './doctor';
 import { lintCommand } from './lint';
 
-export const SAFETY_COMMANDS = ['lint', 'check', 'doctor'] as const;
+export const SAFETY_COMMANDS = ['lint', 'check', 'diff', 'doctor'] as const;
 export type SafetyCommand = (typeof SAFETY_COMMANDS)[number];
 
 export function isSafetyCommand(c: string): c is SafetyCommand {
@@ -15,6 +16,7 @@ export async function runSafetyCommand(command: SafetyCommand, ctx: CommandConte
   switch (command) {
     case 'lint': return lintCommand(ctx);
     case 'check': return checkCommand(ctx);
+    case 'diff': return diffCommand(ctx);
     case 'doctor': return doctorCommand(ctx);
   }
 }
