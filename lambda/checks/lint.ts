@@ -40,7 +40,7 @@ export const RULES: RuleInfo[] = [
   { id: 'set-not-null-without-check', severity: 'error', title: 'SET NOT NULL on an existing table without a validated CHECK (col IS NOT NULL) first' },
   { id: 'column-type-rewrite', severity: 'error', title: 'column type change that rewrites an existing table' },
   { id: 'volatile-default', severity: 'error', title: 'new column with a volatile default (or serial/identity/stored generated) on an existing table' },
-  { id: 'uuid-pk-without-default', severity: 'error', title: 'uuid primary key without a default' },
+  { id: 'uuid-pk-without-default', severity: 'error', title: 'uuid primary key without a default (warning when the key is not named id: it may copy another table\'s id)' },
   { id: 'fk-type-mismatch', severity: 'error', title: 'foreign key column type differs from the referenced column' },
   { id: 'lock-timeout-disabled', severity: 'error', title: 'lock_timeout overridden to 0 (wait forever)' },
   { id: 'concurrently-in-transaction', severity: 'error', title: 'CONCURRENTLY in a transactional migration' },
@@ -183,14 +183,14 @@ interface Ctx {
   lint: boolean;
 }
 
-function make(rule: string, file: string, line: number, column: number, message: string, why: string, fix: string): Finding {
-  return { rule, severity: SEVERITY.get(rule) ?? 'error', file, line, column, message, why, fix };
+function make(rule: string, file: string, line: number, column: number, message: string, why: string, fix: string, severity?: Severity): Finding {
+  return { rule, severity: severity ?? SEVERITY.get(rule) ?? 'error', file, line, column, message, why, fix };
 }
 
-function report(ctx: Ctx, s: ParsedStatement, rule: string, message: string, why: string, fix: string, byteLocation?: number): void {
+function report(ctx: Ctx, s: ParsedStatement, rule: string, message: string, why: string, fix: string, byteLocation?: number, severity?: Severity): void {
   if (!ctx.lint) return;
   const at = byteLocation !== undefined && byteLocation >= s.byteOffset ? ctx.positions.at(byteLocation) : { line: s.line, column: s.column };
-  ctx.out.push(make(rule, ctx.src.file, at.line, at.column, message, why, fix));
+  ctx.out.push(make(rule, ctx.src.file, at.line, at.column, message, why, fix, severity));
 }
 
 /** Existing = not created by a pending migration of this run. */
@@ -296,11 +296,14 @@ function createTable(ctx: Ctx, s: ParsedStatement): void {
   ctx.model.set(tableKey(rel), table);
   table.primaryKey = pkColumns;
   if (pkColumns.length === 1 && uuidNoDefault.has(pkColumns[0]!)) {
+    // A surrogate key (`id`) is an error; a key named after something else (`purchase_id`) usually copies
+    // another table's id, which the application always sets: a warning to confirm with an allow.
     const col = pkColumns[0]!;
+    const surrogate = col === 'id';
     report(ctx, s, 'uuid-pk-without-default', `${display(rel)}.${col} is a uuid primary key without a DEFAULT`,
       `every INSERT that omits ${col} fails with "null value in column \\"${col}\\" … violates not-null constraint" (23502); the application has to generate ids itself, and one code path that forgets breaks`,
-      `${col} uuid PRIMARY KEY DEFAULT gen_random_uuid()   (built in since PostgreSQL 13; CREATE EXTENSION pgcrypto before that)`,
-      uuidNoDefault.get(col));
+      `${col} uuid PRIMARY KEY DEFAULT gen_random_uuid()   (built in since PostgreSQL 13; CREATE EXTENSION pgcrypto before that)${surrogate ? '' : `; if ${col} copies another table's id, say so: -- schemaguard:allow uuid-pk-without-default <reason>`}`,
+      uuidNoDefault.get(col), surrogate ? 'error' : 'warning');
   }
   // Foreign keys declared in the table: compare column types.
   for (const elt of list(s.node.tableElts)) {
