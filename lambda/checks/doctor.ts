@@ -10,7 +10,7 @@ import { DEFAULT_STATE_SCHEMA } from '../engine/state';
 import type { Finding, Severity } from './finding';
 
 export const DOCTOR_RULES: { id: string; severity: Severity; title: string }[] = [
-  { id: 'pk-without-default', severity: 'error', title: 'uuid primary key without a default (integer ones: warning, they may be natural keys)' },
+  { id: 'pk-without-default', severity: 'error', title: 'uuid primary key `id` without a default (other uuid and integer keys: warning, they may copy another id or be natural keys)' },
   { id: 'fk-missing', severity: 'warning', title: '*_id column without a foreign key' },
   { id: 'fk-type-mismatch', severity: 'error', title: 'foreign key between columns of different types' },
   { id: 'invalid-index', severity: 'error', title: 'INVALID index (a failed CREATE INDEX CONCURRENTLY)' },
@@ -61,8 +61,10 @@ export async function doctor(target: { driver: Driver } | { session: Queryable }
     for (const p of pks) {
       const t = qualified(p.schema, p.table);
       const uuid = p.type === 'uuid';
+      // A uuid surrogate key (`id`) without a default is the incident; a key named otherwise
+      // (`purchase_id`) usually copies another table's id, and integer keys may be natural keys.
       findings.push({
-        rule: 'pk-without-default', severity: uuid ? 'error' : 'warning', object: `${t}.${p.column}`,
+        rule: 'pk-without-default', severity: uuid && p.column === 'id' ? 'error' : 'warning', object: `${t}.${p.column}`,
         message: `${t}.${p.column} is a primary key of type ${p.type} without a default${uuid ? '' : ' or identity'}`,
         why: `every INSERT that omits ${p.column} fails with "null value in column \\"${p.column}\\" of relation \\"${p.table}\\" violates not-null constraint" (23502)`,
         fix: uuid
