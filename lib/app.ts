@@ -10,10 +10,12 @@ export interface BuildOptions {
   migrationsDir?: string;
   /** Override the contracts directory (tests). @default - `contracts/` when it exists */
   contractsDir?: string;
+  /** @default STACK_NAME */
+  stackName?: string;
 }
 
 export function buildApp(app: App, config: AppConfig, options: BuildOptions = {}): DatabaseStack {
-  const stack = new DatabaseStack(app, STACK_NAME, {
+  const stack = new DatabaseStack(app, options.stackName ?? STACK_NAME, {
     stage: config.stage,
     instanceType: config.instanceType,
     engineVersion: config.engineVersion,

@@ -28,8 +28,10 @@ export function acknowledgedRules(root: IConstruct): AcknowledgedRule[] {
   for (const c of root.node.findAll()) {
     for (const m of c.node.metadata) {
       if (m.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
-      const data = m.data as { id?: string; reason?: string } | { id?: string; reason?: string }[];
-      for (const d of Array.isArray(data) ? data : [data]) out.push({ path: c.node.path, id: String(d.id), reason: String(d.reason) });
+      // Recorded as { "<Kind>::<rule id>": reason } (the kind is `Annotation` for plugin rules).
+      for (const [key, reason] of Object.entries(m.data as Record<string, string>)) {
+        out.push({ path: c.node.path, id: key.replace(/^[A-Za-z]+::/, ''), reason: String(reason) });
+      }
     }
   }
   return out;

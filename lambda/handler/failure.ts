@@ -34,16 +34,17 @@ export function cut(text: string, max: number): string {
 export function toFailure(e: unknown, redactor: Redactor, ctx: FailureContext): SchemaMigrationFailedError {
   const parts: string[] = [];
   if (e instanceof MigrationError) {
+    // Where first: a long PostgreSQL message must not push the location out of the budget.
     const where = [
       e.file ? `migration ${e.file}` : undefined,
       e.line !== undefined ? `line ${e.line}` : undefined,
       e.sqlstate ? `SQLSTATE ${e.sqlstate}` : undefined,
     ].filter(Boolean).join(', ');
-    parts.push(`${e.name}: ${e.message}`);
     if (where) parts.push(`[${where}]`);
-    if (e.detail) parts.push(`detail: ${e.detail}`);
-    if (e.hint) parts.push(`hint: ${e.hint}`);
-    if (e.fix) parts.push(`fix: ${e.fix}`);
+    parts.push(`${e.name}: ${cut(e.message, 900)}`);
+    if (e.detail) parts.push(`detail: ${cut(e.detail, 300)}`);
+    if (e.hint) parts.push(`hint: ${cut(e.hint, 200)}`);
+    if (e.fix) parts.push(`fix: ${cut(e.fix, 300)}`);
   } else {
     const err = e instanceof Error ? e : new Error(String(e));
     parts.push(`${err.name}: ${err.message}`);

@@ -27,7 +27,7 @@ import { inspect, migrate, type MigrateResult, type RunEvent } from '../engine/r
 import { loadMigrations, type Migration } from '../engine/source';
 import { readApplied } from '../engine/state';
 import { readConfig, type HandlerConfig } from './config';
-import { ATTR, DATA_MAX_BYTES, OUTCOME, PHYSICAL_ID_PREFIX, PROP } from './constants';
+import { ATTR, DATA_MAX_BYTES, ENV, OUTCOME, PHYSICAL_ID_PREFIX, PROP } from './constants';
 import { toFailure } from './failure';
 import { summariseFiles } from './files-hash';
 import { createLogger, stdoutWriter, type LineWriter, type Logger } from './log';
@@ -145,7 +145,7 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
     redactor.add(creds.password);
     const host = cfg.host ?? creds.host;
     if (!host) {
-      throw new InputError(`no database host: the secret has no "host" and ${'SCHEMAGUARD_DB_HOST'} is not set`, {
+      throw new InputError(`no database host: the secret has no "host" and ${ENV.host} is not set`, {
         fix: 'attach the secret to the instance or cluster (the construct does), or pass the host to the construct',
       });
     }

@@ -282,6 +282,24 @@ describe.each(targets)('$name', (target) => {
     });
   });
 
+  describe('response size', () => {
+    it('a failure with a huge PostgreSQL message still fits in the 4 KB response, naming the migration and SQLSTATE', async () => {
+      const huge = "DO $$ BEGIN RAISE EXCEPTION 'broken: %', repeat('x', 6000) USING ERRCODE = '23514', DETAIL = repeat('d', 3000), HINT = repeat('h', 3000); END $$;\n";
+      const r = await rig(target, 'cfn_huge', { '1_purchases.sql': M1, '2_huge.sql': huge });
+      try {
+        const failed = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+        expect(failed.Status).toBe('FAILED');
+        expectFits(failed);
+        expect(failed.Reason).toContain('migration 2_huge.sql');
+        expect(failed.Reason).toContain('SQLSTATE 23514');
+        expect(failed.Reason).toContain(DB_LOG_GROUP);
+        expect(failed.Reason).toMatch(/…\[cut \d+ chars\]/);
+      } finally {
+        await r.harness.stop();
+      }
+    });
+  });
+
   describe('duplicate delivery', () => {
     it('the same Create delivered twice applies each migration once and answers the same', async () => {
       const r = await rig(target, 'cfn_duplicate', { '1_purchases.sql': M1, '2_sessions.sql': M2 });
