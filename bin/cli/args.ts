@@ -5,7 +5,7 @@
 import { DURATION_FORMAT_HINT, parseDuration } from '../../lambda/engine/duration';
 import { UsageError } from '../../lambda/engine/errors';
 
-export const COMMANDS = ['migrate', 'plan', 'status'] as const;
+export const COMMANDS = ['migrate', 'plan', 'status', 'lint', 'check', 'diff', 'doctor'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliOptions {
@@ -27,6 +27,10 @@ export interface CliOptions {
   connectTimeoutMs: number;
   /** Connect attempts after the first one fails with a transient error. */
   connectRetries: number;
+  /** Directory of query contracts (`check`). */
+  contractsDir: string;
+  /** Schema snapshot file (`diff`). */
+  snapshot: string;
 }
 
 type FlagKind = 'string' | 'duration' | 'int' | 'bool';
@@ -47,6 +51,8 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--quiet': { key: 'quiet', kind: 'bool', help: 'no progress lines' },
   '--connect-timeout': { key: 'connectTimeoutMs', kind: 'duration', value: 'DURATION', help: 'give up on one connection attempt after this long (default: 10s; 0 = no limit)' },
   '--connect-retries': { key: 'connectRetries', kind: 'int', value: 'N', help: 'retry a failed connection N times with backoff, e.g. while the server starts (default: 0)' },
+  '--contracts': { key: 'contractsDir', kind: 'string', value: 'DIR', help: 'query contracts for check (default: contracts)' },
+  '--snapshot': { key: 'snapshot', kind: 'string', value: 'FILE', help: 'schema snapshot for diff (default: lambda/schema/snapshot.json)' },
 };
 
 export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
@@ -66,6 +72,8 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
     quiet: false,
     connectTimeoutMs: 10_000,
     connectRetries: 0,
+    contractsDir: 'contracts',
+    snapshot: 'lambda/schema/snapshot.json',
   };
 }
 
@@ -133,6 +141,10 @@ Commands:
   plan      what would run, in order, with directives (writes nothing)
   migrate   apply pending migrations, each in its own transaction with its checks
   status    applied / pending / changed / unknown, as a table
+  lint      lint the pending migrations (all files without a database); exit 1 on errors
+  check     check the query contracts (--contracts DIR) against the live schema, writing nothing
+  diff      compare the live schema with the snapshot the migrations produce; exit 1 on drift
+  doctor    schema problems on any database (missing defaults, foreign keys, INVALID indexes, …)
 
 Flags:
 ${flags}

@@ -32,6 +32,7 @@ import { toFailure } from './failure';
 import { summariseFiles } from './files-hash';
 import { createLogger, stdoutWriter, type LineWriter, type Logger } from './log';
 import { readCredentials, type SecretsClient } from './secret';
+import { readVerifySettings, verifySchema, type VerifyData } from './verify';
 
 export type RequestType = 'Create' | 'Update' | 'Delete';
 
@@ -217,7 +218,7 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
     return ahead.every((v) => v > newestFile) ? ahead : undefined;
   }
 
-  async function run(event: OnEventRequest, context: InvocationContext, log: Logger, redactor: Redactor): Promise<RunOutcome & { driver: PgDriver; cfg: HandlerConfig }> {
+  async function run(event: OnEventRequest, context: InvocationContext, log: Logger, redactor: Redactor): Promise<RunOutcome & { driver: PgDriver; cfg: HandlerConfig; migrations: Migration[] }> {
     const started = Date.now();
     const deadline = started + context.getRemainingTimeInMillis();
     const cfg = readConfig(env);
@@ -260,7 +261,7 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
       outcome: result.outcome, applied: result.applied.map((a) => a.file), remaining: result.remaining,
       currentVersion: result.currentVersion, appliedCount: result.appliedCount, elapsedMs: Date.now() - started,
     });
-    return { result, rollback: ahead !== undefined, ahead: ahead ?? [], driver, cfg };
+    return { result, rollback: ahead !== undefined, ahead: ahead ?? [], driver, cfg, migrations };
   }
 
   async function appliedByThisRequest(driver: PgDriver, cfg: HandlerConfig, event: OnEventRequest): Promise<number[]> {
@@ -311,10 +312,15 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
 
     isComplete: (event, context) => guarded(event, 'isComplete', async (log, redactor) => {
       if (event.RequestType === 'Delete') return { IsComplete: true };
-      const { result, rollback, ahead, driver, cfg } = await run(event, context, log, redactor);
+      const { result, rollback, ahead, driver, cfg, migrations } = await run(event, context, log, redactor);
       if (result.outcome === 'partial') return { IsComplete: false };
+      // Contracts and drift: a failed contract throws (FAILED → rollback). A rollback runs older files
+      // against a newer schema: there is nothing to verify, and failing would block the rollback.
+      const verified: VerifyData = rollback
+        ? { [ATTR.contracts]: 'skipped (rollback)', [ATTR.drift]: 'skipped (rollback)' }
+        : await verifySchema(driver, migrations, readVerifySettings(env, cfg.contractsDir, cfg.stateSchema), log);
       const mine = await appliedByThisRequest(driver, cfg, event);
-      return { IsComplete: true, Data: responseData(result, mine, rollback, ahead) };
+      return { IsComplete: true, Data: { ...responseData(result, mine, rollback, ahead), ...verified } };
     }),
   };
 }

@@ -16,7 +16,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV, IS_COMPLETE_HANDLER_NAME, ON_EVENT_HANDLER_NAME, PROP } from '../../lambda/handler/constants';
 import { summariseFiles } from '../../lambda/handler/files-hash';
-import { REPO_ROOT } from '../../lib/paths';
+import { DEFAULT_CONTRACTS_DIR, REPO_ROOT } from '../../lib/paths';
 import { SchemaMigrations, type SchemaMigrationsProps } from '../../lib/schema-migrations';
 import { tempDir } from '../support/files';
 
@@ -104,6 +104,8 @@ describe('Class: SchemaMigrations', () => {
       expect(readFileSync(join(dir, 'migrations', '1_a.sql'), 'utf8')).toBe('CREATE TABLE a (id int);\n');
       expect(existsSync(join(dir, 'migrations', '2_b.sql'))).toBe(true);
       expect(readFileSync(join(dir, 'contracts', 'orders.sql'), 'utf8')).toBe('SELECT 1;\n');
+      // The contracts' SQL parser reads its WebAssembly module from beside the bundle.
+      expect(existsSync(join(dir, 'libpg-query.wasm'))).toBe(true);
       const bundle = readFileSync(join(dir, 'index.js'), 'utf8');
       expect(bundle).not.toContain('aws-cdk-lib');
       // Outside the bundle: Node built-ins, the AWS SDK v3 the Lambda runtime ships, and pg's optional native binding.
@@ -184,7 +186,9 @@ describe('Class: SchemaMigrations', () => {
       });
       // Without contracts the hash differs: contracts are part of the trigger.
       expect(summariseFiles(migrationsDir).hash).not.toBe(summary.hash);
-      t.hasResourceProperties('Custom::SchemaMigrations', { ServiceTimeout: '2400', [PROP.filesHash]: summariseFiles(migrationsDir).hash });
+      // The imported one has no contractsDir: it takes the repository's contracts/ when that exists.
+      const defaultContracts = existsSync(DEFAULT_CONTRACTS_DIR) ? DEFAULT_CONTRACTS_DIR : undefined;
+      t.hasResourceProperties('Custom::SchemaMigrations', { ServiceTimeout: '2400', [PROP.filesHash]: summariseFiles(migrationsDir, defaultContracts).hash });
     });
 
     it('uses the Provider framework with isComplete, polling every queryInterval until totalTimeout, its executions logged', () => {
