@@ -158,6 +158,36 @@ describe(`Bad input: flags and URLs, on ${target.name}`, () => {
   });
 });
 
+describe(`Bad input: contracts (schemaguard check), on ${target.name}`, () => {
+  let url: string;
+  beforeAll(async () => {
+    url = await freshDatabase(target, 'bad_contracts');
+    const r = await cli(['migrate', '--quiet', '--dir', tempDir(BASE), '--database-url', url]);
+    expect(r.code, r.err).toBe(0);
+  });
+
+  const CONTRACT_CASES: [string, Record<string, string | Uint8Array>, 1 | 2, string][] = [
+    ['a syntax error', { 'broken.sql': 'SELEC id FROM base WHERE id = $1' }, 2, 'error: broken.sql:1:1: syntax error at or near "SELEC"'],
+    ['a schema change', { 'ddl.sql': 'DROP TABLE base' }, 2, 'error: ddl.sql:1: a contract is a query or a data change (SELECT, INSERT, UPDATE, DELETE, MERGE), not Drop'],
+    ['no statement', { 'empty.sql': '-- nothing yet\n' }, 2, 'error: empty.sql: a contract file holds exactly one statement (found 0)'],
+    ['two statements', { 'two.sql': 'SELECT 1;\nSELECT 2;' }, 2, 'error: two.sql: a contract file holds exactly one statement (found 2)'],
+    ['Latin-1 bytes (checked as a different statement, and passed)', { 'latin1.sql': Buffer.concat([Buffer.from("SELECT id FROM base WHERE 'caf"), Buffer.from([0xe9]), Buffer.from("' <> ''")]) }, 2, 'error: latin1.sql:1: not valid UTF-8 (bytes 0xe9'],
+    ['two contracts with one name', { 'a.sql': '-- contract: lookup\nSELECT id FROM base', 'b.sql': '-- contract: lookup\nSELECT 1' }, 2, 'error: contracts a.sql and b.sql are both named "lookup"'],
+    ['an unknown table', { 'missing.sql': 'SELECT id\n  FROM no_such_table WHERE id = $1' }, 1, 'reason: relation "no_such_table" does not exist (42P01)'],
+    ['an unknown column', { 'col.sql': 'SELECT nope FROM base' }, 1, 'reason: column "nope" does not exist (42703)'],
+  ];
+
+  it.each(CONTRACT_CASES)('%s', async (_name, files, code, message) => {
+    const before = await catalogFingerprint(url);
+    const r = await cli(['check', '--contracts', tempDir(files, 'contracts'), '--database-url', url]);
+    expect(r.code, r.err).toBe(code);
+    expect(r.out + r.err).toContain(message);
+    expect(r.out + r.err).toContain('fix: ');
+    if (code === 1) expect(r.out).toMatch(/FAILED \w+\.sql:1 /);
+    expect(await catalogFingerprint(url)).toBe(before);
+  });
+});
+
 describe(`Bad input: custom-resource events, on ${target.name}`, () => {
   it.each([
     ['an unknown request type', (e: OnEventRequest) => ({ ...e, RequestType: 'Replace' }), 'RequestType "Replace" is not Create, Update or Delete'],
