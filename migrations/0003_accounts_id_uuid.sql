@@ -64,14 +64,17 @@ BEGIN
     RETURN;
   END IF;
 
-  -- Foreign keys touching accounts.id would block the type change; 0007 re-creates them.
-  FOR fk IN
-    SELECT con.conname, con.conrelid::regclass AS tbl
-      FROM pg_constraint con
-     WHERE con.contype = 'f' AND con.confrelid = 'public.accounts'::regclass
-  LOOP
-    EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', fk.tbl, fk.conname);
-  END LOOP;
+  -- Foreign keys to a varchar accounts.id would block its type change; 0007 re-creates them.
+  -- (When accounts.id is already uuid, no foreign key can involve a varchar column.)
+  IF todo[1][1] = 'accounts' THEN
+    FOR fk IN
+      SELECT con.conname, con.conrelid::regclass AS tbl
+        FROM pg_constraint con
+       WHERE con.contype = 'f' AND con.confrelid = 'public.accounts'::regclass
+    LOOP
+      EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', fk.tbl, fk.conname);
+    END LOOP;
+  END IF;
 
   FOR k IN 1 .. array_length(todo, 1) LOOP
     t := todo[k][1];

@@ -42,7 +42,7 @@ BEGIN
   LOOP
     IF c.contype = 'f' THEN
       EXECUTE format(
-        'SELECT count(*), string_agg(format(''id=%%s %%s=%%s'', id, v), '', '') FILTER (WHERE rn <= 5)
+        'SELECT count(*), string_agg(format(''id=%%s %%s=%%s'', id, %1$L, v), '', '') FILTER (WHERE rn <= 5)
            FROM (SELECT t.id, t.%1$I::text AS v, row_number() OVER (ORDER BY t.%1$I::text, t.id::text) AS rn
                    FROM public.%2$I t
                   WHERE t.%1$I IS NOT NULL

@@ -84,9 +84,13 @@ export const ATTR = {
   appliedThisRun: 'AppliedThisRun',
   aheadVersions: 'AheadVersions',
   message: 'Message',
-  /** `<passed>/<checked> passed`, or `none` (no contracts), or `skipped` (rollback). */
+} as const;
+
+/** `Data` attributes of the verification after migrating (lambda/handler/verify.ts), readable with GetAtt. */
+export const VERIFY_ATTR = {
+  /** `<passed>/<checked> passed`, `none` (no contracts) or `skipped (rollback)`. */
   contracts: 'Contracts',
-  /** `none`, `<n> differences: …`, `not checked (…)`. */
+  /** `none`, `<n> differences: …`, `not checked (…)` or `skipped (rollback)`. */
   drift: 'Drift',
 } as const;
 

@@ -27,7 +27,7 @@ import { inspect, migrate, type MigrateResult, type RunEvent } from '../engine/r
 import { loadMigrations, type Migration } from '../engine/source';
 import { readApplied } from '../engine/state';
 import { readConfig, type HandlerConfig } from './config';
-import { ATTR, DATA_MAX_BYTES, ENV, OUTCOME, PHYSICAL_ID_PREFIX, PROP } from './constants';
+import { ATTR, VERIFY_ATTR, DATA_MAX_BYTES, ENV, OUTCOME, PHYSICAL_ID_PREFIX, PROP } from './constants';
 import { toFailure } from './failure';
 import { summariseFiles } from './files-hash';
 import { createLogger, stdoutWriter, type LineWriter, type Logger } from './log';
@@ -317,7 +317,7 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
       // Contracts and drift: a failed contract throws (FAILED → rollback). A rollback runs older files
       // against a newer schema: there is nothing to verify, and failing would block the rollback.
       const verified: VerifyData = rollback
-        ? { [ATTR.contracts]: 'skipped (rollback)', [ATTR.drift]: 'skipped (rollback)' }
+        ? { [VERIFY_ATTR.contracts]: 'skipped (rollback)', [VERIFY_ATTR.drift]: 'skipped (rollback)' }
         : await verifySchema(driver, migrations, readVerifySettings(env, cfg.contractsDir, cfg.stateSchema), log);
       const mine = await appliedByThisRequest(driver, cfg, event);
       return { IsComplete: true, Data: { ...responseData(result, mine, rollback, ahead), ...verified } };

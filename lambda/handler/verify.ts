@@ -13,7 +13,7 @@ import type { Driver } from '../driver/driver';
 import { InputError } from '../engine/errors';
 import type { Migration } from '../engine/source';
 import { formatDifferences } from '../schema/catalog';
-import { ATTR, DEFAULTS, ENV } from './constants';
+import { DEFAULTS, ENV, VERIFY_ATTR } from './constants';
 import type { Logger } from './log';
 
 export interface VerifySettings {
@@ -38,10 +38,10 @@ export function readVerifySettings(env: NodeJS.ProcessEnv, contractsDir: string,
 }
 
 /** Response attributes (strings, short) describing what was verified. */
-export type VerifyData = Record<typeof ATTR.contracts | typeof ATTR.drift, string>;
+export type VerifyData = Record<typeof VERIFY_ATTR.contracts | typeof VERIFY_ATTR.drift, string>;
 
 export async function verifySchema(driver: Driver, migrations: Migration[], s: VerifySettings, log: Logger): Promise<VerifyData> {
-  const data: VerifyData = { [ATTR.contracts]: 'none', [ATTR.drift]: 'not checked (no snapshot)' };
+  const data: VerifyData = { [VERIFY_ATTR.contracts]: 'none', [VERIFY_ATTR.drift]: 'not checked (no snapshot)' };
 
   if (existsSync(s.contractsDir)) {
     const contracts = await loadContracts(s.contractsDir);
@@ -52,7 +52,7 @@ export async function verifySchema(driver: Driver, migrations: Migration[], s: V
         if (r.ok) log.info('contract holds', fields); else log.error('contract failed', fields);
       }
       assertContracts(report);
-      data[ATTR.contracts] = `${report.passed}/${report.results.length} passed`;
+      data[VERIFY_ATTR.contracts] = `${report.passed}/${report.results.length} passed`;
     }
   }
 
@@ -61,15 +61,15 @@ export async function verifySchema(driver: Driver, migrations: Migration[], s: V
     const stale = staleSnapshot(snapshot, migrations);
     if (stale.length) {
       log.warn('the schema snapshot does not match the bundled migrations: drift not checked (run npm run snapshot)', { stale });
-      data[ATTR.drift] = `not checked (snapshot stale: ${stale[0]})`.slice(0, 300);
+      data[VERIFY_ATTR.drift] = `not checked (snapshot stale: ${stale[0]})`.slice(0, 300);
     } else {
       const report = await detectDrift({ driver, snapshot, stateSchema: s.stateSchema });
       if (report.differences.length) {
         log.warn('drift: the live schema differs from what the migrations produce', { differences: report.differences.slice(0, 50), count: report.differences.length });
         if (s.failOnDrift) assertNoDrift(report);
-        data[ATTR.drift] = `${report.differences.length} difference${report.differences.length === 1 ? '' : 's'}: ${formatDifferences(report.differences.slice(0, 3), { a: 'snapshot', b: 'live' }).replace(/\n/g, '; ')}`.slice(0, 600);
+        data[VERIFY_ATTR.drift] = `${report.differences.length} difference${report.differences.length === 1 ? '' : 's'}: ${formatDifferences(report.differences.slice(0, 3), { a: 'snapshot', b: 'live' }).replace(/\n/g, '; ')}`.slice(0, 600);
       } else {
-        data[ATTR.drift] = 'none';
+        data[VERIFY_ATTR.drift] = 'none';
       }
     }
   }

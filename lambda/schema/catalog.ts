@@ -11,6 +11,15 @@
  *
  * Only the schemas asked for are read (default `public`); schemaguard's own
  * state schema is never part of a dump, even when asked for.
+ *
+ *     const expected = await readCatalog(freshSession);          // a database migrated from empty
+ *     const actual = await readCatalog(prodSession, { schemas: ['public'] });
+ *     const diffs = diffCatalogs(expected, actual);             // [] when the schemas are the same
+ *     if (diffs.length) console.log(formatDifferences(diffs, { a: 'expected', b: 'live' }));
+ *
+ * Everything returned is plain data (strings, booleans, null, arrays): it
+ * survives JSON.stringify/parse unchanged, so a dump can be stored and
+ * compared later.
  */
 import type { Queryable } from '../driver/driver';
 import { DEFAULT_STATE_SCHEMA } from '../engine/state';
@@ -232,7 +241,8 @@ export interface Difference {
 }
 
 /**
- * Differences between two catalogs, in a stable order (kind, name, field).
+ * Differences between two catalogs, ordered by kind (extension, table,
+ * column, constraint, index, function), then name, then field.
  * An empty list means the schemas are the same. `a` is usually the expected
  * catalog (a fresh database after the fixes) and `b` the one under test.
  */
@@ -250,8 +260,11 @@ export function diffCatalogs(a: Catalog, b: Catalog): Difference[] {
     diffSets(out, 'index', ta.indexes, tb.indexes, (i) => prefix + i.name, ['definition', 'valid', 'constraint', 'comment']);
   }
   diffSets(out, 'function', a.functions, b.functions, (f) => `${key(f.schema, f.name)}(${f.arguments})`, ['result', 'language', 'definition', 'comment']);
-  return out;
+  // Stable sort: fields of one object keep their order.
+  return out.sort((x, y) => KIND_ORDER.indexOf(x.kind) - KIND_ORDER.indexOf(y.kind) || compare(x.name, y.name));
 }
+
+const KIND_ORDER: DifferenceKind[] = ['extension', 'table', 'column', 'constraint', 'index', 'function'];
 
 function diffSets<T>(out: Difference[], kind: DifferenceKind, a: T[], b: T[], nameOf: (x: T) => string, fields: (keyof T & string)[]): void {
   const am = new Map(a.map((x) => [nameOf(x), x]));

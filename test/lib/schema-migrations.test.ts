@@ -186,7 +186,7 @@ describe('Class: SchemaMigrations', () => {
       });
       // Without contracts the hash differs: contracts are part of the trigger.
       expect(summariseFiles(migrationsDir).hash).not.toBe(summary.hash);
-      // The imported one has no contractsDir: it takes the repository's contracts/ when that exists.
+      // Without contractsDir the repository's contracts/ is used when it exists.
       const defaultContracts = existsSync(DEFAULT_CONTRACTS_DIR) ? DEFAULT_CONTRACTS_DIR : undefined;
       t.hasResourceProperties('Custom::SchemaMigrations', { ServiceTimeout: '2400', [PROP.filesHash]: summariseFiles(migrationsDir, defaultContracts).hash });
     });

@@ -4,12 +4,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffCatalogs, formatDifferences, type Catalog } from '../../lambda/schema/catalog';
-import { dropDatabases, freshDatabase, rows, targets } from '../support/db';
+import { dropDatabases, freshDatabase, rows, targets, withClient } from '../support/db';
 import { ALL_VERSIONS, appliedVersions, catalogOf, loadFixture, rowCounts, runFixes } from '../support/schema-fixes';
 
 afterAll(dropDatabases);
 
-const CONVERGING = ['hand_script', 'duplicate_purchases', 'partly_fixed', 'dashless_ids', 'wrong_definitions'];
+const CONVERGING = ['hand_script', 'duplicate_purchases', 'partly_fixed', 'dashless_ids', 'wrong_definitions', 'varchar_foreign_keys'];
 
 describe.each(targets)('$name', (target) => {
   let expected: Catalog;
@@ -103,6 +103,37 @@ describe.each(targets)('$name', (target) => {
       { purchase_id: 'e0000000-0000-4000-8000-000000000022', kept_purchase_id: 'e0000000-0000-4000-8000-000000000021' },
     ]);
     expect(await rows(url, 'SELECT count(*)::int AS n FROM student_course_purchases')).toEqual([{ n: 7 }]);
+  });
+
+  it('drops the INVALID unique_active_purchase a failed CREATE INDEX CONCURRENTLY left, then builds it', async () => {
+    const url = await freshDatabase(target, 'invalididx');
+    await loadFixture(url, 'duplicate_purchases');
+    // Fixed by hand, half-way: the concurrent build fails on the duplicates and leaves an INVALID index.
+    const failed = await withClient(url, (c) => c.query(
+      'CREATE UNIQUE INDEX CONCURRENTLY unique_active_purchase ON student_course_purchases (student_id, course_id) WHERE is_active = true',
+    ).then(() => undefined, (e: { code?: string }) => e.code));
+    expect(failed).toBe('23505');
+    expect(await rows(url, `SELECT indisvalid FROM pg_index WHERE indexrelid = 'unique_active_purchase'::regclass`)).toEqual([{ indisvalid: false }]);
+
+    const result = await runFixes(url);
+
+    expect(result.outcome).toBe('applied');
+    expect(await rows(url, `SELECT indisvalid FROM pg_index WHERE indexrelid = 'unique_active_purchase'::regclass`)).toEqual([{ indisvalid: true }]);
+    expect(formatDifferences(diffCatalogs(expected, await catalogOf(url)))).toBe('');
+  });
+
+  it('runs the no-transaction 0006 again after a run that applied its statements but recorded nothing', async () => {
+    const url = await freshDatabase(target, 'rerun6');
+    await loadFixture(url, 'duplicate_purchases');
+    await runFixes(url, { upTo: 6 });
+    // A failed no-transaction run keeps what its statements did and records nothing.
+    await rows(url, 'DELETE FROM schemaguard.applied_migrations WHERE version = 6');
+
+    const result = await runFixes(url);
+
+    expect(result.applied.map((a) => a.version)).toEqual([6, 7, 8, 9]);
+    expect(await rows(url, 'SELECT count(*)::int AS n FROM schema_fix_audit.deactivated_purchases')).toEqual([{ n: 3 }]);
+    expect(formatDifferences(diffCatalogs(expected, await catalogOf(url)))).toBe('');
   });
 
   it('replaces a hand-made foreign key, CHECK and index of the wrong definition', async () => {

@@ -21,12 +21,17 @@ export async function loadFixture(url: string, name: string): Promise<void> {
   await withClient(url, (c) => c.query(sql));
 }
 
-/** `migrate` from lambda/engine/runner.ts over migrations/, as the CLI runs it. */
-export async function runFixes(url: string): Promise<MigrateResult> {
+/**
+ * `migrate` from lambda/engine/runner.ts over migrations/, as the CLI runs it;
+ * `upTo` stops after that version, `lockTimeoutMs`/`lockRetries` as the CLI flags.
+ */
+export async function runFixes(url: string, options: { upTo?: number; lockTimeoutMs?: number; lockRetries?: number } = {}): Promise<MigrateResult> {
   const driver = new PgDriver({ connectionString: url });
   try {
     return await migrate({
-      driver, migrations: loadMigrations(MIGRATIONS_DIR), appliedBy: 'schema-fix tests', lockWaitMs: 10_000, retryDelayMs: 50,
+      driver, migrations: loadMigrations(MIGRATIONS_DIR).filter((m) => m.version <= (options.upTo ?? Infinity)),
+      appliedBy: 'schema-fix tests', lockWaitMs: 10_000, retryDelayMs: 50,
+      lockTimeoutMs: options.lockTimeoutMs, lockRetries: options.lockRetries,
     });
   } finally {
     await driver.end();

@@ -151,13 +151,14 @@ describe.each(driverCases())('Function: migrate on $name', ({ target, driver }) 
   it('stops starting migrations when the deadline is near and continues in the next run', async () => {
     const url = await freshDatabase(target, 'deadline');
     const dir = tempDir({
-      '1_a.sql': 'CREATE TABLE a (id int);\nSELECT pg_sleep(0.5);',
+      '1_a.sql': 'CREATE TABLE a (id int);\nSELECT pg_sleep(1.2);',
       '2_b.sql': 'CREATE TABLE b (id int);',
       '3_c.sql': 'CREATE TABLE c (id int);',
     });
-    // 1.4 s to go with 1 s kept back: migration 1 starts (up to 400 ms left) and,
-    // after its 500 ms sleep, no time is left to start migration 2.
-    const first = await runEngine(driver, url, dir, { deadline: Date.now() + 1400, reserveMs: 1000 });
+    // 5 s to go with 4 s kept back: migration 1 starts (up to 1 s of setup
+    // tolerated on a loaded machine) and, after its 1.2 s sleep, no time is left
+    // to start migration 2.
+    const first = await runEngine(driver, url, dir, { deadline: Date.now() + 5000, reserveMs: 4000 });
     expect(first.outcome).toBe('partial');
     expect(first.applied.map((a) => a.version)).toEqual([1]);
     expect(first.remaining).toEqual([2, 3]);
@@ -245,5 +246,14 @@ describe.each(driverCases())('Function: migrate on $name', ({ target, driver }) 
     expect(result.outcome).toBe('applied');
     expect(result.events.filter((ev) => ev.type === 'retry').length).toBeGreaterThanOrEqual(1);
     expect(result.events.find((ev) => ev.type === 'migration-applied')).toMatchObject({ attempts: expect.any(Number) });
+  });
+});
+
+describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: migrate, notices on $name', ({ target, driver }) => {
+  it('passes RAISE NOTICE messages on as notes naming the file', async () => {
+    const url = await freshDatabase(target, 'notice');
+    const dir = tempDir({ '1_n.sql': "CREATE TABLE IF NOT EXISTS t (id int);\nCREATE TABLE IF NOT EXISTS t (id int);\nDO $$ BEGIN RAISE NOTICE 'deactivated % duplicate purchases', 3; END $$;" });
+    const r = await runEngine(driver, url, dir);
+    expect(r.events.filter((e) => e.type === 'note')).toEqual([{ type: 'note', message: '1_n.sql: deactivated 3 duplicate purchases' }]);
   });
 });

@@ -11,7 +11,7 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, describe, expect, it } from 'vitest';
 import { takeSnapshot } from '../../../lambda/checks/drift';
 import { loadMigrations } from '../../../lambda/engine/source';
-import { ATTR, ENV, OUTCOME, PROP, RESPONSE_LIMIT_BYTES } from '../../../lambda/handler/constants';
+import { ATTR, VERIFY_ATTR, ENV, OUTCOME, PROP, RESPONSE_LIMIT_BYTES } from '../../../lambda/handler/constants';
 import { summariseFiles } from '../../../lambda/handler/files-hash';
 import { createHandlers } from '../../../lambda/handler/handler';
 import { driverKinds } from '../../support/drivers';
@@ -87,7 +87,7 @@ describe.each(targets)('custom resource: contracts and drift on $name', (target)
     try {
       const created = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
       expect(created.Status, created.Reason).toBe('SUCCESS');
-      expect(created.Data).toMatchObject({ [ATTR.outcome]: OUTCOME.applied, [ATTR.contracts]: '2/2 passed', [ATTR.drift]: 'not checked (no snapshot)' });
+      expect(created.Data).toMatchObject({ [ATTR.outcome]: OUTCOME.applied, [VERIFY_ATTR.contracts]: '2/2 passed', [VERIFY_ATTR.drift]: 'not checked (no snapshot)' });
       expectFits(created);
     } finally {
       await r.harness.stop();
@@ -109,13 +109,14 @@ describe.each(targets)('custom resource: contracts and drift on $name', (target)
       // Assess: FAILED (CloudFormation rolls the stack back before the new application code runs)
       expect(failed.Status).toBe('FAILED');
       expect(failed.Reason).toContain('contract lead_purchase_insert.sql:2 (lead_purchase_insert) failed: lead_purchases.id is NOT NULL, has no DEFAULT, and the statement does not set it');
+      expect(failed.Reason).toContain('[contract lead_purchase_insert.sql, line 2, SQLSTATE 23502]');
       expectFits(failed);
 
       // Act: the rollback Update: the old properties and the old code (without 3_drop_default.sql); the database is ahead
       rmSync(join(r.dir, 'migrations', '3_drop_default.sql'));
       const rollback = await r.harness.send({ RequestType: 'Update', PhysicalResourceId: created.PhysicalResourceId, ResourceProperties: good, OldResourceProperties: bad });
       expect(rollback.Status, rollback.Reason).toBe('SUCCESS');
-      expect(rollback.Data).toMatchObject({ [ATTR.outcome]: OUTCOME.databaseAhead, [ATTR.contracts]: 'skipped (rollback)' });
+      expect(rollback.Data).toMatchObject({ [ATTR.outcome]: OUTCOME.databaseAhead, [VERIFY_ATTR.contracts]: 'skipped (rollback)' });
       expect(await versions(r.url)).toEqual(['1', '2', '3']);
     } finally {
       await r.harness.stop();
@@ -151,11 +152,11 @@ describe.each(targets)('custom resource: contracts and drift on $name', (target)
       try {
         const created = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
         expect(created.Status, created.Reason).toBe('SUCCESS');
-        expect(created.Data![ATTR.drift]).toBe('none');
+        expect(created.Data![VERIFY_ATTR.drift]).toBe('none');
         await withClient(r.url, (c) => c.query('ALTER TABLE lead_purchases ALTER COLUMN price SET DEFAULT 0'));
         const again = await r.harness.send({ RequestType: 'Update', PhysicalResourceId: created.PhysicalResourceId, ResourceProperties: r.props(), OldResourceProperties: r.props() });
         expect(again.Status, again.Reason).toBe('SUCCESS');
-        expect(again.Data![ATTR.drift]).toBe('1 difference: column public.lead_purchases.price: default differs: snapshot null vs live "0"');
+        expect(again.Data![VERIFY_ATTR.drift]).toBe('1 difference: column public.lead_purchases.price: default differs: snapshot null vs live "0"');
         expectFits(again);
       } finally {
         await r.harness.stop();
