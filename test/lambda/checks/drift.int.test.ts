@@ -95,11 +95,12 @@ describe.each(targets)('Function: detectDrift on $name', (target) => {
       CREATE FUNCTION public.hand_made() RETURNS int LANGUAGE sql AS 'SELECT 1';`));
     try {
       const report = await detectDrift({ driver, snapshot: committed });
-      expect(report.differences.map((d) => `${d.kind} ${d.name} ${d.change}${d.field ? ` ${d.field}` : ''}`)).toEqual([
-        'index public.appointments.appointments_customer_phone_idx only-in-a',
+      // Order is the catalog diff's business; the set is what matters here.
+      expect(report.differences.map((d) => `${d.kind} ${d.name} ${d.change}${d.field ? ` ${d.field}` : ''}`).sort()).toEqual([
         'column public.leads.hand_added only-in-b',
         'column public.web_sessions.lead_id changed nullable',
         'function public.hand_made() only-in-b',
+        'index public.appointments.appointments_customer_phone_idx only-in-a',
       ]);
     } finally {
       await withClient(url, (c) => c.query(`
