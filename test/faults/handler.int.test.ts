@@ -27,9 +27,12 @@ function expectFits(response: CfnResponse): void {
 
 describe.each(targets)('Faults: the custom resource, on $name', (target) => {
   it('each invocation runs out of time between two migrations: every isComplete continues where the last stopped, each migration applied once', async () => {
-    // Reserve 1 s; every invocation gets 1.3 s: a 0.4 s migration can start, a second one cannot.
-    const slow = 'SELECT pg_sleep(0.4);';
-    const r = await handlerRig(transcript, target, 'cfn_slices', steps(4, { 1: slow, 2: slow, 3: slow, 4: slow }), { remainingTimeMs: () => 1300 });
+    // Reserve 2 s; every invocation gets 2.3 s: a 0.35 s migration can start (within 0.3 s), a second one cannot,
+    // and statement_timeout (the deadline less half the reserve, >= 1 s) leaves it room on a loaded machine.
+    const slow = 'SELECT pg_sleep(0.35);';
+    const r = await handlerRig(transcript, target, 'cfn_slices', steps(4, { 1: slow, 2: slow, 3: slow, 4: slow }), {
+      remainingTimeMs: () => 2300, env: { [ENV.reserveMs]: '2000' },
+    });
     try {
       const created = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
       expectFits(created);
