@@ -1,4 +1,6 @@
 /** Repository paths the constructs default to (resolved from this file, so the cwd does not matter). */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/[\\/]$/, '');
@@ -6,3 +8,6 @@ export const HANDLER_ENTRY = fileURLToPath(new URL('../lambda/handler/index.ts',
 export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
 export const DEFAULT_CONTRACTS_DIR = fileURLToPath(new URL('../contracts', import.meta.url));
 export const LOCK_FILE = fileURLToPath(new URL('../package-lock.json', import.meta.url));
+export const DEFAULT_SNAPSHOT_FILE = fileURLToPath(new URL('../lambda/schema/snapshot.json', import.meta.url));
+/** The SQL parser's WebAssembly module: it is read from beside the bundle at run time, so it is copied there. */
+export const PARSER_WASM = join(dirname(createRequire(import.meta.url).resolve('libpg-query')), 'libpg-query.wasm');

@@ -22,7 +22,7 @@ import { Construct, type IDependable } from 'constructs';
 import { ATTR, DEFAULTS, ENV, IS_COMPLETE_HANDLER_NAME, ON_EVENT_HANDLER_NAME, PROP } from '../lambda/handler/constants';
 import { summariseFiles, type FilesSummary } from '../lambda/handler/files-hash';
 import { acknowledge, arnToken } from './nag';
-import { DEFAULT_CONTRACTS_DIR, DEFAULT_MIGRATIONS_DIR, HANDLER_ENTRY, LOCK_FILE, REPO_ROOT } from './paths';
+import { DEFAULT_CONTRACTS_DIR, DEFAULT_MIGRATIONS_DIR, DEFAULT_SNAPSHOT_FILE, HANDLER_ENTRY, LOCK_FILE, PARSER_WASM, REPO_ROOT } from './paths';
 
 export interface SchemaMigrationsProps {
   /** Secret with the database credentials (`username`, `password`, `host`, `port`), read by the handler at run time. */
@@ -61,6 +61,17 @@ export interface SchemaMigrationsProps {
    * @default - `contracts/` at the repository root, when it exists; otherwise none
    */
   readonly contractsDir?: string;
+  /**
+   * Schema snapshot (`npm run snapshot`) the live schema is compared with after migrating; drift is
+   * reported in the response (`Drift`) and the log.
+   * @default - `lambda/schema/snapshot.json` when migrationsDir is the default and the file exists; otherwise no drift check
+   */
+  readonly snapshotFile?: string;
+  /**
+   * Fail the deploy (and so roll it back) when the live schema differs from the snapshot.
+   * @default false - drift is reported, not fatal
+   */
+  readonly failOnDrift?: boolean;
   /**
    * Timeout of one handler invocation (onEvent or one isComplete). Work that does
    * not fit continues in the next isComplete.
@@ -144,6 +155,10 @@ export class SchemaMigrations extends Construct {
     super(scope, id);
     const migrationsDir = props.migrationsDir ?? DEFAULT_MIGRATIONS_DIR;
     const contractsDir = props.contractsDir ?? (existsSync(DEFAULT_CONTRACTS_DIR) ? DEFAULT_CONTRACTS_DIR : undefined);
+    const snapshotFile = props.snapshotFile ?? (props.migrationsDir === undefined && existsSync(DEFAULT_SNAPSHOT_FILE) ? DEFAULT_SNAPSHOT_FILE : undefined);
+    if (props.snapshotFile !== undefined && !existsSync(props.snapshotFile)) {
+      throw new Error(`SchemaMigrations: "snapshotFile" ${props.snapshotFile} does not exist; run npm run snapshot, or leave snapshotFile unset`);
+    }
     const handlerTimeout = props.handlerTimeout ?? Duration.minutes(5);
     const reserve = props.reserve ?? Duration.millis(DEFAULTS.reserveMs);
     const queryInterval = props.queryInterval ?? Duration.seconds(10);
@@ -208,7 +223,9 @@ export class SchemaMigrations extends Construct {
       [ENV.migrationsDir]: DEFAULTS.migrationsDir,
       [ENV.contractsDir]: DEFAULTS.contractsDir,
       [ENV.reserveMs]: String(reserve.toMilliseconds()),
+      [ENV.snapshotFile]: snapshotFile ? DEFAULTS.snapshotFile : '',
     };
+    if (props.failOnDrift) environment[ENV.failOnDrift] = 'true';
     if (props.databaseName) environment[ENV.databaseName] = props.databaseName;
     if (props.databaseLogGroupName) environment[ENV.databaseLogGroup] = props.databaseLogGroupName;
 
@@ -243,6 +260,9 @@ export class SchemaMigrations extends Construct {
           afterBundling: (_inputDir: string, outputDir: string) => [
             ...copy(migrationsDir, `${outputDir}/${DEFAULTS.migrationsDir}`),
             ...(contractsDir ? copy(contractsDir, `${outputDir}/${DEFAULTS.contractsDir}`) : []),
+            ...(snapshotFile ? [`cp "${snapshotFile}" "${outputDir}/${DEFAULTS.snapshotFile}"`] : []),
+            // The contracts' SQL parser (libpg-query) loads its WebAssembly module from beside the bundle.
+            `cp "${PARSER_WASM}" "${outputDir}/"`,
           ],
         },
       },

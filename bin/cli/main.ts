@@ -11,6 +11,8 @@ import { loadMigrations } from '../../lambda/engine/source';
 import { helpText, parseArgs, type CliOptions } from './args';
 import { startEmbedded, type EmbeddedServer } from './embedded';
 import { directivesOf, formatError, planTable, statusTable } from './format';
+import { isSafetyCommand, runSafetyCommand } from './commands';
+import { lintPlan } from './commands/plan-lint';
 
 export const VERSION = '0.1.0';
 
@@ -46,6 +48,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     const o = opts;
     const progress = (t: string) => { if (!o.quiet) err(t); };
 
+    if (isSafetyCommand(o.command)) {
+      return await runSafetyCommand(o.command, { opts: o, out, err, progress, redactor, onEmbedded: (e) => { embedded = e; } });
+    }
+
     // Files first: bad input never reaches (or starts) a database.
     const migrations = loadMigrations(o.dir);
 
@@ -57,7 +63,12 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       url = embedded.url;
       where = ` (embedded, ${o.embeddedDir}/)`;
     }
-    const driver = new PgDriver({ connectionString: url, redactor });
+    const driver = new PgDriver({
+      connectionString: url, redactor,
+      connectTimeoutMs: o.connectTimeoutMs,
+      connectRetry: { attempts: o.connectRetries + 1 },
+      onConnectRetry: (attempt, delayMs, message) => progress(`  cannot connect yet (attempt ${attempt}): ${message}; retrying in ${delayMs} ms`),
+    });
 
     switch (o.command) {
       case 'plan': {
@@ -68,12 +79,14 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             pending: plan.pending.map((m) => ({ version: m.version, name: m.name, file: m.file, checksum: m.checksum, statements: m.statements.length, checks: m.checks.map((c) => c.description), directives: m.directives })),
             changed: plan.changed.map((c) => c.migration!.file),
             unknown: plan.unknown.map((u) => u.version),
+            lint: await lintPlan(migrations, plan, 'json'),
           }));
         } else {
           out(`plan for ${driver.target}${where}: ${plan.pending.length} pending of ${migrations.length} in ${o.dir}/`);
           out(planTable(plan));
           for (const c of plan.changed) out(`warning: ${c.migration!.file} changed after it was applied (migrate will refuse)`);
           for (const u of plan.unknown) out(`warning: version ${u.version} (${u.name}) is applied but has no file (migrate needs --allow-ahead)`);
+          out(await lintPlan(migrations, plan, 'text'));
         }
         return 0;
       }

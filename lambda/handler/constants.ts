@@ -38,12 +38,17 @@ export const ENV = {
   tls: 'SCHEMAGUARD_TLS',
   /** The database's PostgreSQL log group, named in failure messages. */
   databaseLogGroup: 'SCHEMAGUARD_DATABASE_LOG_GROUP',
+  /** Schema snapshot (`npm run snapshot`) to compare the live schema with after migrating; empty or missing file: no drift check. */
+  snapshotFile: 'SCHEMAGUARD_SNAPSHOT_FILE',
+  /** `true`: drift fails the deploy; otherwise it is reported in the response and the log. */
+  failOnDrift: 'SCHEMAGUARD_FAIL_ON_DRIFT',
 } as const;
 
 /** Defaults the handler applies when a variable is unset. */
 export const DEFAULTS = {
   migrationsDir: 'migrations',
   contractsDir: 'contracts',
+  snapshotFile: 'schema.snapshot.json',
   reserveMs: 15_000,
   connectAttempts: 8,
   lockTimeoutMs: 5_000,
@@ -79,6 +84,14 @@ export const ATTR = {
   appliedThisRun: 'AppliedThisRun',
   aheadVersions: 'AheadVersions',
   message: 'Message',
+} as const;
+
+/** `Data` attributes of the verification after migrating (lambda/handler/verify.ts), readable with GetAtt. */
+export const VERIFY_ATTR = {
+  /** `<passed>/<checked> passed`, `none` (no contracts) or `skipped (rollback)`. */
+  contracts: 'Contracts',
+  /** `none`, `<n> differences: …`, `not checked (…)` or `skipped (rollback)`. */
+  drift: 'Drift',
 } as const;
 
 /** Values of `Data.Outcome`. */

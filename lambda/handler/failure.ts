@@ -36,7 +36,7 @@ export function toFailure(e: unknown, redactor: Redactor, ctx: FailureContext): 
   if (e instanceof MigrationError) {
     // Where first: a long PostgreSQL message must not push the location out of the budget.
     const where = [
-      e.file ? `migration ${e.file}` : undefined,
+      e.file ? `${e.name === 'ContractFailedError' ? 'contract' : 'migration'} ${e.file}` : undefined,
       e.line !== undefined ? `line ${e.line}` : undefined,
       e.sqlstate ? `SQLSTATE ${e.sqlstate}` : undefined,
     ].filter(Boolean).join(', ');

@@ -20,17 +20,18 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { PgDriver } from '../driver/pg-driver';
-import { InputError, MigrationError } from '../engine/errors';
+import { DatabaseAheadError, InputError, MigrationError } from '../engine/errors';
 import { Redactor } from '../engine/redact';
 import { inspect, migrate, type MigrateResult, type RunEvent } from '../engine/runner';
 import { loadMigrations, type Migration } from '../engine/source';
 import { readApplied } from '../engine/state';
 import { readConfig, type HandlerConfig } from './config';
-import { ATTR, DATA_MAX_BYTES, ENV, OUTCOME, PHYSICAL_ID_PREFIX, PROP } from './constants';
+import { ATTR, VERIFY_ATTR, DATA_MAX_BYTES, ENV, OUTCOME, PHYSICAL_ID_PREFIX, PROP } from './constants';
 import { toFailure } from './failure';
 import { summariseFiles } from './files-hash';
 import { createLogger, stdoutWriter, type LineWriter, type Logger } from './log';
 import { readCredentials, type SecretsClient } from './secret';
+import { readVerifySettings, verifySchema, type VerifyData } from './verify';
 
 export type RequestType = 'Create' | 'Update' | 'Delete';
 
@@ -217,7 +218,7 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
     return ahead.every((v) => v > newestFile) ? ahead : undefined;
   }
 
-  async function run(event: OnEventRequest, context: InvocationContext, log: Logger, redactor: Redactor): Promise<RunOutcome & { driver: PgDriver; cfg: HandlerConfig }> {
+  async function run(event: OnEventRequest, context: InvocationContext, log: Logger, redactor: Redactor): Promise<RunOutcome & { driver: PgDriver; cfg: HandlerConfig; migrations: Migration[] }> {
     const started = Date.now();
     const deadline = started + context.getRemainingTimeInMillis();
     const cfg = readConfig(env);
@@ -229,11 +230,11 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
       log.warn('the bundled files differ from the files the template was synthesised with', { bundled: files.hash, template: expected });
     }
     const driver = await connectChecked(cfg, log, redactor);
-    const ahead = event.RequestType === 'Update' ? await isRollback(driver, migrations, cfg) : undefined;
+    let ahead = event.RequestType === 'Update' ? await isRollback(driver, migrations, cfg) : undefined;
     if (ahead) {
       log.info('the database is ahead of these files (a CloudFormation rollback to older code): nothing will be changed', { aheadVersions: ahead });
     }
-    const result = await migrate({
+    const apply = () => migrate({
       driver, migrations, stateSchema: cfg.stateSchema,
       appliedBy: appliedBy(event),
       allowAhead: ahead !== undefined,
@@ -242,11 +243,25 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
       lockWaitMs: Math.max(0, Math.min(cfg.lockWaitMs, deadline - Date.now() - cfg.reserveMs)),
       onEvent: (e) => logRunEvent(log, e),
     });
+    let result: MigrateResult;
+    try {
+      result = await apply();
+    } catch (e) {
+      // The rollback check above ran before the runner lock. A rollback Update
+      // can arrive while the update being rolled back still holds it; the
+      // versions that update committed meanwhile make the database ahead.
+      // Decide again now, with the state as the lock holder left it.
+      if (!(e instanceof DatabaseAheadError) || event.RequestType !== 'Update' || ahead) throw e;
+      ahead = await isRollback(driver, migrations, cfg);
+      if (!ahead) throw e;
+      log.info('the database moved ahead of these files while this request waited for the lock (a CloudFormation rollback to older code): nothing will be changed', { aheadVersions: ahead });
+      result = await apply();
+    }
     log.info('run finished', {
       outcome: result.outcome, applied: result.applied.map((a) => a.file), remaining: result.remaining,
       currentVersion: result.currentVersion, appliedCount: result.appliedCount, elapsedMs: Date.now() - started,
     });
-    return { result, rollback: ahead !== undefined, ahead: ahead ?? [], driver, cfg };
+    return { result, rollback: ahead !== undefined, ahead: ahead ?? [], driver, cfg, migrations };
   }
 
   async function appliedByThisRequest(driver: PgDriver, cfg: HandlerConfig, event: OnEventRequest): Promise<number[]> {
@@ -297,10 +312,15 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
 
     isComplete: (event, context) => guarded(event, 'isComplete', async (log, redactor) => {
       if (event.RequestType === 'Delete') return { IsComplete: true };
-      const { result, rollback, ahead, driver, cfg } = await run(event, context, log, redactor);
+      const { result, rollback, ahead, driver, cfg, migrations } = await run(event, context, log, redactor);
       if (result.outcome === 'partial') return { IsComplete: false };
+      // Contracts and drift: a failed contract throws (FAILED → rollback). A rollback runs older files
+      // against a newer schema: there is nothing to verify, and failing would block the rollback.
+      const verified: VerifyData = rollback
+        ? { [VERIFY_ATTR.contracts]: 'skipped (rollback)', [VERIFY_ATTR.drift]: 'skipped (rollback)' }
+        : await verifySchema(driver, migrations, readVerifySettings(env, cfg.contractsDir, cfg.stateSchema), log);
       const mine = await appliedByThisRequest(driver, cfg, event);
-      return { IsComplete: true, Data: responseData(result, mine, rollback, ahead) };
+      return { IsComplete: true, Data: { ...responseData(result, mine, rollback, ahead), ...verified } };
     }),
   };
 }

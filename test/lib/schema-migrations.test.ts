@@ -104,6 +104,8 @@ describe('Class: SchemaMigrations', () => {
       expect(readFileSync(join(dir, 'migrations', '1_a.sql'), 'utf8')).toBe('CREATE TABLE a (id int);\n');
       expect(existsSync(join(dir, 'migrations', '2_b.sql'))).toBe(true);
       expect(readFileSync(join(dir, 'contracts', 'orders.sql'), 'utf8')).toBe('SELECT 1;\n');
+      // The contracts' SQL parser reads its WebAssembly module from beside the bundle.
+      expect(existsSync(join(dir, 'libpg-query.wasm'))).toBe(true);
       const bundle = readFileSync(join(dir, 'index.js'), 'utf8');
       expect(bundle).not.toContain('aws-cdk-lib');
       // Outside the bundle: Node built-ins, the AWS SDK v3 the Lambda runtime ships, and pg's optional native binding.

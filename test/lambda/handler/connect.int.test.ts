@@ -46,7 +46,7 @@ describe.each(targets)('$name', (target) => {
     const secrets = { send: async (_c: GetSecretValueCommand) => ({ SecretString: JSON.stringify({ username: 'postgres', password: target.password, host: '127.0.0.1', port, dbname: database }) }) };
     return createHandlers({
       secrets, write: (l) => lines.push(l),
-      env: { [ENV.secretArn]: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:c', [ENV.migrationsDir]: tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' }), [ENV.tls]: 'disable', [ENV.connectAttempts]: attempts },
+      env: { [ENV.secretArn]: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:c', [ENV.migrationsDir]: tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' }), [ENV.contractsDir]: '/nonexistent/contracts', [ENV.tls]: 'disable', [ENV.connectAttempts]: attempts },
     });
   }
 

@@ -9,7 +9,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ATTR, ENV, OUTCOME, PROP, RESPONSE_LIMIT_BYTES } from '../../../lambda/handler/constants';
+import { ATTR, VERIFY_ATTR, ENV, OUTCOME, PROP, RESPONSE_LIMIT_BYTES } from '../../../lambda/handler/constants';
 import { summariseFiles } from '../../../lambda/handler/files-hash';
 import { CREATE_FAILED_MARKER, createHandlers, type Handlers } from '../../../lambda/handler/handler';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../support/db';
@@ -122,6 +122,7 @@ describe.each(targets)('$name', (target) => {
         expect(created.Data).toEqual({
           [ATTR.outcome]: OUTCOME.applied, [ATTR.currentVersion]: '2', [ATTR.appliedCount]: '2', [ATTR.appliedThisRun]: '2',
           [ATTR.appliedVersions]: '1,2', [ATTR.aheadVersions]: '', [ATTR.message]: 'applied 2 migrations; the database is at version 2',
+          [VERIFY_ATTR.contracts]: 'none', [VERIFY_ATTR.drift]: 'not checked (no snapshot)',
         });
         expectFits(created);
         const afterCreate = await state(r.url);

@@ -64,7 +64,7 @@ function handlersFor(caBundle: string, lines: string[]) {
   };
   return createHandlers({
     secrets, write: (l) => lines.push(l),
-    env: { [ENV.secretArn]: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:tls', [ENV.migrationsDir]: migrations, [ENV.caBundle]: caBundle, [ENV.connectAttempts]: '3' },
+    env: { [ENV.secretArn]: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:tls', [ENV.migrationsDir]: migrations, [ENV.contractsDir]: '/nonexistent/contracts', [ENV.caBundle]: caBundle, [ENV.connectAttempts]: '3' },
   });
 }
 

@@ -1,0 +1,38 @@
+/** `schemaguard check`: the query contracts against the live schema. */
+import { loadContracts, type ContractsReport } from '../../../lambda/checks/contracts';
+import { checkContracts } from '../../../lambda/checks/contracts';
+import { connectTarget, type CommandContext } from './context';
+
+export function contractsReport(report: ContractsReport): string {
+  const lines: string[] = [];
+  for (const r of report.results) {
+    const params = r.parameterTypes.length ? ` ($${r.parameterTypes.map((t, k) => `${k + 1} ${t}`).join(', $')})` : '';
+    lines.push(`${r.ok ? 'ok    ' : 'FAILED'} ${r.file}:${r.line} ${r.name}${params}`);
+    for (const a of r.arbiters) lines.push(`       ON CONFLICT on ${a.table} infers ${a.description}`);
+    if (!r.ok) lines.push(`       statement: ${r.statement.replace(/\s+/g, ' ').slice(0, 300)}`);
+    for (const f of r.failures) {
+      lines.push(`       reason: ${f.reason}`);
+      if (f.detail) lines.push(`       detail: ${f.detail}`);
+      if (f.hint) lines.push(`       hint: ${f.hint}`);
+      if (f.fix) lines.push(`       fix: ${f.fix}`);
+    }
+  }
+  lines.push(`contracts: ${report.passed} passed, ${report.failed} failed`);
+  return lines.join('\n');
+}
+
+export async function checkCommand(ctx: CommandContext): Promise<number> {
+  const { opts } = ctx;
+  const contracts = await loadContracts(opts.contractsDir);
+  const { driver, where } = await connectTarget(ctx);
+  try {
+    ctx.progress(`check ${contracts.length} contract${contracts.length === 1 ? '' : 's'} in ${opts.contractsDir}/ against ${driver.target}${where}`);
+    const report = await checkContracts({ driver, contracts });
+    if (opts.json) ctx.out(JSON.stringify({ command: 'check', target: driver.target, ...report }));
+    else ctx.out(contractsReport(report));
+    if (report.failed) ctx.err(`error: ${report.failed} of ${report.results.length} contracts failed: ${report.results.filter((r) => !r.ok).map((r) => r.file).join(', ')}`);
+    return report.failed ? 1 : 0;
+  } finally {
+    await driver.end();
+  }
+}

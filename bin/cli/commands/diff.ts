@@ -1,0 +1,60 @@
+/** `schemaguard diff`: the live schema against the snapshot of what the migrations produce; exit 1 on drift. */
+import { existsSync, readFileSync } from 'node:fs';
+import { detectDrift, formatDrift, SNAPSHOT_FORMAT, staleSnapshot, type Snapshot } from '../../../lambda/checks/drift';
+import { InputError } from '../../../lambda/engine/errors';
+import { loadMigrations } from '../../../lambda/engine/source';
+import { readApplied } from '../../../lambda/engine/state';
+import { connectTarget, type CommandContext } from './context';
+
+export function readSnapshot(file: string): Snapshot {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new InputError(`${file}: cannot read the schema snapshot (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, {
+      file, value: file, cause, fix: 'run npm run snapshot (it migrates a fresh database and writes the snapshot), or pass --snapshot FILE',
+    });
+  }
+  let snapshot: Snapshot;
+  try {
+    snapshot = JSON.parse(text) as Snapshot;
+  } catch (cause) {
+    throw new InputError(`${file}: not valid JSON (${(cause as Error).message})`, { file, cause, fix: 'regenerate it with npm run snapshot' });
+  }
+  if (snapshot?.format !== SNAPSHOT_FORMAT || !snapshot.catalog) {
+    throw new InputError(`${file}: not a schemaguard snapshot of format ${SNAPSHOT_FORMAT}`, { file, value: String(snapshot?.format), fix: 'regenerate it with npm run snapshot' });
+  }
+  return snapshot;
+}
+
+export async function diffCommand(ctx: CommandContext): Promise<number> {
+  const { opts } = ctx;
+  const snapshot = readSnapshot(opts.snapshot);
+  const notes: string[] = [];
+  if (existsSync(opts.dir)) {
+    for (const s of staleSnapshot(snapshot, loadMigrations(opts.dir))) notes.push(`snapshot is stale: ${s} (run npm run snapshot)`);
+  }
+  const { driver, where } = await connectTarget(ctx);
+  try {
+    const session = await driver.connect();
+    try {
+      const applied = new Set((await readApplied(session, opts.stateSchema)).map((a) => a.version));
+      const pending = snapshot.migrations.filter((m) => !applied.has(m.version));
+      if (pending.length) notes.push(`${pending.length} migration${pending.length === 1 ? ' is' : 's are'} not applied here (${pending.map((m) => m.file).join(', ')}): run migrate first, the differences include them`);
+      const report = await detectDrift({ session, snapshot, stateSchema: opts.stateSchema });
+      if (opts.json) {
+        ctx.out(JSON.stringify({ command: 'diff', target: driver.target, drift: report.differences.length > 0, ...report, notes }));
+      } else {
+        ctx.out(`diff ${driver.target}${where} against ${opts.snapshot} (schemas ${report.schemas.join(', ')})`);
+        for (const n of notes) ctx.out(`note: ${n}`);
+        if (report.differences.length) ctx.out(formatDrift(report));
+        ctx.out(report.differences.length ? `drift: ${report.differences.length} difference${report.differences.length === 1 ? '' : 's'}` : 'no drift: the live schema is what the migrations produce');
+      }
+      return report.differences.length ? 1 : 0;
+    } finally {
+      await session.close();
+    }
+  } finally {
+    await driver.end();
+  }
+}

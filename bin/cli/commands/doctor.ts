@@ -1,0 +1,21 @@
+/** `schemaguard doctor`: schema problems on any live database, each with its fix. */
+import { doctor } from '../../../lambda/checks/doctor';
+import { countBySeverity, formatFinding } from '../../../lambda/checks/finding';
+import { connectTarget, type CommandContext } from './context';
+
+export async function doctorCommand(ctx: CommandContext): Promise<number> {
+  const { driver, where } = await connectTarget(ctx);
+  try {
+    const report = await doctor({ driver }, { stateSchema: ctx.opts.stateSchema });
+    const counts = countBySeverity(report.findings);
+    if (ctx.opts.json) ctx.out(JSON.stringify({ command: 'doctor', target: driver.target, ...counts, findings: report.findings }));
+    else {
+      ctx.out(`doctor ${driver.target}${where}`);
+      for (const f of report.findings) ctx.out(formatFinding(f));
+      ctx.out(`doctor: ${counts.errors} error${counts.errors === 1 ? '' : 's'}, ${counts.warnings} warning${counts.warnings === 1 ? '' : 's'}`);
+    }
+    return counts.errors ? 1 : 0;
+  } finally {
+    await driver.end();
+  }
+}

@@ -1,0 +1,69 @@
+/** `schemaguard lint`: the migration lint over the pending files (all files without a database). */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { InputError } from '../../../lambda/engine/errors';
+import { FILE_NAME_PATTERN, decodeUtf8 } from '../../../lambda/engine/source';
+import { DEFAULT_STATE_SCHEMA, readApplied } from '../../../lambda/engine/state';
+import { countBySeverity, formatFinding } from '../../../lambda/checks/finding';
+import { lintMigrations, lintSourceFromText, type LintResult, type LintSource } from '../../../lambda/checks/lint';
+import { connectTarget, type CommandContext } from './context';
+
+/**
+ * Files are read leniently (CONCURRENTLY in a transactional file is a finding
+ * here, not an input error), in numeric order of version.
+ */
+export function readLintSources(dir: string): LintSource[] {
+  const abs = resolve(dir);
+  let entries: string[];
+  try {
+    entries = readdirSync(abs);
+  } catch (cause) {
+    throw new InputError(`${dir}: cannot read the migrations directory (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, {
+      file: dir, value: dir, cause, fix: 'create it or pass the right one with --dir',
+    });
+  }
+  return entries
+    .filter((e) => FILE_NAME_PATTERN.test(e) && statSync(join(abs, e)).isFile())
+    .sort((a, b) => Number(FILE_NAME_PATTERN.exec(a)![1]) - Number(FILE_NAME_PATTERN.exec(b)![1]))
+    .map((e) => lintSourceFromText(e, decodeUtf8(e, readFileSync(join(abs, e)))));
+}
+
+export function lintReport(result: LintResult): string {
+  const lines = result.findings.map(formatFinding);
+  for (const a of result.allowed) lines.push(`${a.file}:${a.line}:${a.column}: allowed ${a.rule} (${a.allowed.reason})`);
+  const { errors, warnings } = countBySeverity(result.findings);
+  lines.push(`lint: ${result.files.length} file${result.files.length === 1 ? '' : 's'}, ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}${result.allowed.length ? `, ${result.allowed.length} allowed` : ''}`);
+  return lines.join('\n');
+}
+
+export function lintJson(result: LintResult): Record<string, unknown> {
+  return { files: result.files, ...countBySeverity(result.findings), findings: result.findings, allowed: result.allowed };
+}
+
+export async function lintCommand(ctx: CommandContext): Promise<number> {
+  const { opts } = ctx;
+  const sources = readLintSources(opts.dir);
+  let scope = `all ${sources.length} files in ${opts.dir}/ (no database: every file counts as pending)`;
+  if (opts.databaseUrl) {
+    const { driver } = await connectTarget(ctx);
+    try {
+      const session = await driver.connect();
+      try {
+        const applied = new Set((await readApplied(session, opts.stateSchema ?? DEFAULT_STATE_SCHEMA)).map((a) => a.version));
+        for (const s of sources) s.applied = applied.has(Number(FILE_NAME_PATTERN.exec(s.file)![1]));
+        scope = `${sources.filter((s) => !s.applied).length} pending of ${sources.length} files in ${opts.dir}/ (${driver.target})`;
+      } finally {
+        await session.close();
+      }
+    } finally {
+      await driver.end();
+    }
+  }
+  const result = await lintMigrations(sources);
+  if (opts.json) ctx.out(JSON.stringify({ command: 'lint', ...lintJson(result) }));
+  else {
+    ctx.progress(`lint ${scope}`);
+    ctx.out(lintReport(result));
+  }
+  return countBySeverity(result.findings).errors > 0 ? 1 : 0;
+}

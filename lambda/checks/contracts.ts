@@ -1,0 +1,468 @@
+/**
+ * Query contracts: the application's critical statements, checked against the
+ * live schema without writing anything.
+ *
+ * File format: `contracts/<name>.sql`, one statement per file (SELECT, INSERT,
+ * UPDATE, DELETE, MERGE, VALUES or WITH …), parameters written `$1`, `$2`, …
+ * (their types are inferred by PostgreSQL). Comments are allowed; a comment
+ * line `-- contract: <name>` names the contract (default: the file name
+ * without `.sql`). Files are checked in name order; other files and
+ * sub-directories are ignored.
+ *
+ * Each contract runs in its own READ ONLY transaction that is always rolled
+ * back:
+ *   1. `PREPARE` — parse analysis and rewrite: missing tables, columns and
+ *      functions, type mismatches, GENERATED ALWAYS columns written to;
+ *   2. `EXPLAIN (FORMAT JSON) EXECUTE` with NULL parameters — the planner:
+ *      the ON CONFLICT target is matched against unique indexes and
+ *      constraints only here (a partial unique index is inferred only when the
+ *      statement repeats its predicate), so PREPARE alone does not catch it;
+ *      the plan's "Conflict Arbiter Indexes" names the index it infers;
+ *   3. for every INSERT (also inside WITH), from the parse tree and the
+ *      catalog: each NOT NULL column without a default (own or from its
+ *      domain), identity or generation expression that the statement does not
+ *      set is a failure.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Driver, Queryable, Session } from '../driver/driver';
+import { decodeUtf8 } from '../engine/source';
+import { databaseFields, InputError, isPgError, MigrationError, type MigrationErrorOptions } from '../engine/errors';
+import { quoteIdent } from '../engine/identifiers';
+import {
+  as, findAll, list, loadParser, parseSql, rangeVar, type Node, type RangeVar,
+} from './parse';
+
+export interface Contract {
+  /** From `-- contract: <name>`, else the file name without `.sql`. */
+  name: string;
+  /** File name, relative to the contracts directory. */
+  file: string;
+  /** The statement, without its trailing `;`. */
+  statement: string;
+  /** 1-based line of the statement in the file. */
+  line: number;
+  /** Parse tree of the statement. */
+  tree: Node;
+}
+
+export interface ContractFailure {
+  /** One line: what is wrong. */
+  reason: string;
+  sqlstate?: string;
+  detail?: string;
+  hint?: string;
+  /** What to change (in the schema or in the statement). */
+  fix?: string;
+  /** The stage that found it: prepare (parse analysis), plan (EXPLAIN) or insert (NOT NULL columns). */
+  stage: 'prepare' | 'plan' | 'insert';
+}
+
+export interface ArbiterInfo {
+  /** Table of the INSERT … ON CONFLICT. */
+  table: string;
+  /** Index names from EXPLAIN's "Conflict Arbiter Indexes" (empty: any unique index, no conflict target). */
+  indexes: string[];
+  /** For each index, the constraint it backs, if any. */
+  constraints: (string | null)[];
+  /** Human summary, e.g. `unique index enrollments_active_uq (partial: WHERE is_active = true)`. */
+  description: string;
+}
+
+export interface ContractResult {
+  name: string;
+  file: string;
+  line: number;
+  statement: string;
+  ok: boolean;
+  /** Parameter types PostgreSQL inferred, in order of $1, $2, … (empty when PREPARE failed). */
+  parameterTypes: string[];
+  failures: ContractFailure[];
+  /** For INSERT … ON CONFLICT: the index or constraint each conflict clause infers. */
+  arbiters: ArbiterInfo[];
+}
+
+export interface ContractsReport {
+  results: ContractResult[];
+  passed: number;
+  failed: number;
+}
+
+export class ContractFailedError extends MigrationError {
+  readonly report: ContractsReport;
+  constructor(message: string, options: MigrationErrorOptions & { report: ContractsReport }) {
+    super(message, options);
+    this.name = 'ContractFailedError';
+    this.report = options.report;
+  }
+  override toJSON(): Record<string, unknown> {
+    return {
+      ...super.toJSON(),
+      failedContracts: this.report.results.filter((r) => !r.ok).map((r) => ({ name: r.name, file: r.file, line: r.line, reasons: r.failures.map((f) => f.reason) })),
+    };
+  }
+}
+
+const STATEMENT_KINDS = new Set(['SelectStmt', 'InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']);
+const NAME_LINE = /^[ \t]*--[ \t]*contract:[ \t]*(\S.*?)[ \t]*$/m;
+
+/** Parse one contract file's text (pure; InputError for anything that is not one checkable statement). */
+export async function parseContract(file: string, text: string): Promise<Contract> {
+  await loadParser();
+  const normalised = text.replace(/\r\n?/g, '\n');
+  const { statements } = parseSql(normalised, { file });
+  if (statements.length !== 1) {
+    throw new InputError(`${file}: a contract file holds exactly one statement (found ${statements.length})`, {
+      file, line: statements[1]?.line ?? 1,
+      fix: statements.length ? 'split it into one file per statement' : 'write the statement the application runs, with $1, $2, … for its parameters',
+    });
+  }
+  const s = statements[0]!;
+  if (!STATEMENT_KINDS.has(s.kind)) {
+    throw new InputError(`${file}:${s.line}: a contract is a query or a data change (SELECT, INSERT, UPDATE, DELETE, MERGE), not ${s.kind.replace(/Stmt$/, '')}`, {
+      file, line: s.line, value: s.text.slice(0, 80), fix: 'schema changes belong in migrations/; contracts hold the statements the application runs',
+    });
+  }
+  const base = file.replace(/\.sql$/i, '');
+  return { name: NAME_LINE.exec(normalised)?.[1] ?? base, file, statement: s.text.replace(/;\s*$/, ''), line: s.line, tree: s.stmt };
+}
+
+/** Read every `*.sql` file of a directory as a contract, in name order. */
+export async function loadContracts(dir: string): Promise<Contract[]> {
+  const abs = resolve(dir);
+  let entries: string[];
+  try {
+    if (!statSync(abs).isDirectory()) throw new InputError(`${dir}: not a directory`, { file: dir, value: dir, fix: 'pass the directory of contract files with --contracts' });
+    entries = readdirSync(abs).sort();
+  } catch (cause) {
+    if (cause instanceof MigrationError) throw cause;
+    throw new InputError(`${dir}: cannot read the contracts directory (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, {
+      file: dir, value: dir, cause, fix: 'create it (one .sql file per statement) or pass the right one with --contracts',
+    });
+  }
+  const out: Contract[] = [];
+  for (const entry of entries) {
+    if (entry.startsWith('.') || !entry.toLowerCase().endsWith('.sql')) continue;
+    const path = join(abs, entry);
+    if (!statSync(path).isFile()) continue;
+    // Decoded strictly, as migrations are: 'utf8' would turn bad bytes into U+FFFD and check a different statement.
+    out.push(await parseContract(entry, decodeUtf8(entry, readFileSync(path))));
+  }
+  const seen = new Map<string, string>();
+  for (const c of out) {
+    const other = seen.get(c.name);
+    if (other) throw new InputError(`contracts ${other} and ${c.file} are both named "${c.name}"`, { file: c.file, value: c.name, fix: 'give each contract its own -- contract: name' });
+    seen.set(c.name, c.file);
+  }
+  return out;
+}
+
+export interface CheckContractsOptions {
+  /** A driver (a session is opened and closed) or an open session (left open). */
+  driver?: Driver;
+  session?: Session;
+  contracts: Contract[];
+  /** lock_timeout while planning (planning an INSERT takes a ROW EXCLUSIVE lock). @default 2000 */
+  lockTimeoutMs?: number;
+  /** statement_timeout per contract. @default 15000 */
+  statementTimeoutMs?: number;
+}
+
+/**
+ * Check contracts against the live schema. Writes nothing: every contract
+ * runs in a READ ONLY transaction that is rolled back. Returns the report;
+ * `assertContracts` turns failures into a ContractFailedError.
+ */
+export async function checkContracts(options: CheckContractsOptions): Promise<ContractsReport> {
+  const own = options.session ? undefined : await options.driver!.connect();
+  const session = options.session ?? own!;
+  try {
+    const results: ContractResult[] = [];
+    for (const [k, c] of options.contracts.entries()) {
+      results.push(await checkOne(session, c, `schemaguard_contract_${k}`, options));
+    }
+    const failed = results.filter((r) => !r.ok).length;
+    return { results, passed: results.length - failed, failed };
+  } finally {
+    if (own) await own.close();
+  }
+}
+
+/** Throw ContractFailedError (exit 1) when any contract failed, naming file, statement and reason. */
+export function assertContracts(report: ContractsReport): void {
+  const bad = report.results.filter((r) => !r.ok);
+  if (!bad.length) return;
+  const first = bad[0]!;
+  const more = bad.length > 1 ? ` (and ${bad.length - 1} more: ${bad.slice(1).map((r) => r.file).join(', ')})` : '';
+  throw new ContractFailedError(`contract ${first.file}:${first.line} (${first.name}) failed: ${first.failures[0]!.reason}${more}`, {
+    file: first.file, line: first.line, statement: first.statement, sqlstate: first.failures[0]!.sqlstate,
+    detail: first.failures[0]!.detail, hint: first.failures[0]!.hint, fix: first.failures[0]!.fix, report,
+  });
+}
+
+async function checkOne(session: Session, c: Contract, handle: string, options: CheckContractsOptions): Promise<ContractResult> {
+  const result: ContractResult = { name: c.name, file: c.file, line: c.line, statement: c.statement, ok: true, parameterTypes: [], failures: [], arbiters: [] };
+  await session.begin({ lockTimeoutMs: options.lockTimeoutMs ?? 2000, statementTimeoutMs: options.statementTimeoutMs ?? 15_000 });
+  try {
+    // A savepoint keeps the transaction usable after the error a contract exists to surface.
+    await session.query('SET TRANSACTION READ ONLY');
+    await session.query('SAVEPOINT schemaguard_contract');
+    try {
+      await session.query(`PREPARE ${handle} AS ${c.statement}`);
+    } catch (e) {
+      result.failures.push(failureFrom(e, 'prepare'));
+      return finish(result);
+    }
+    try {
+      result.parameterTypes = (await session.query<{ t: string[] | string }>(
+        'SELECT parameter_types::text[] AS t FROM pg_prepared_statements WHERE name = $1', [handle],
+      )).rows[0]?.t as string[] ?? [];
+      if (typeof result.parameterTypes === 'string') result.parameterTypes = parseTextArray(result.parameterTypes);
+      const args = result.parameterTypes.length ? `(${result.parameterTypes.map(() => 'NULL').join(', ')})` : '';
+      let plan: unknown;
+      try {
+        const r = await session.query<Record<string, unknown>>(`EXPLAIN (FORMAT JSON) EXECUTE ${handle}${args}`);
+        plan = Object.values(r.rows[0] ?? {})[0];
+        if (typeof plan === 'string') plan = JSON.parse(plan);
+      } catch (e) {
+        const failure = failureFrom(e, 'plan');
+        await session.query('ROLLBACK TO SAVEPOINT schemaguard_contract');
+        if (failure.sqlstate === '42P10') await explainConflictTarget(session, c, failure);
+        result.failures.push(failure);
+        return finish(result);
+      }
+      await describeArbiters(session, c, plan, result);
+      for (const f of await insertFailures(session, c)) result.failures.push(f);
+    } finally {
+      await session.query(`DEALLOCATE ${handle}`).catch(() => undefined);
+    }
+    return finish(result);
+  } finally {
+    await session.rollback().catch(() => undefined);
+  }
+}
+
+function finish(r: ContractResult): ContractResult {
+  r.ok = r.failures.length === 0;
+  return r;
+}
+
+function parseTextArray(s: string): string[] {
+  const inner = s.replace(/^\{|\}$/g, '');
+  if (!inner) return [];
+  return inner.split(',').map((x) => x.replace(/^"|"$/g, ''));
+}
+
+function failureFrom(e: unknown, stage: ContractFailure['stage']): ContractFailure {
+  if (!isPgError(e)) throw e;
+  const f = databaseFields(e);
+  return { reason: `${e.message} (${f.sqlstate})`, sqlstate: f.sqlstate, detail: f.detail, hint: f.hint, stage, fix: fixFor(f.sqlstate) };
+}
+
+function fixFor(sqlstate: string | undefined): string | undefined {
+  switch (sqlstate) {
+    case '42P01': return 'a migration must create the table, or the statement names the wrong one';
+    case '42703': return 'a migration must add the column, or the statement names the wrong one';
+    case '42883': return 'a migration must create the function (or enable its extension, e.g. CREATE EXTENSION IF NOT EXISTS pgcrypto), or the call needs explicit casts';
+    case '42804': return 'make the column type and the value type agree (a migration that changes the column, or a cast in the statement)';
+    case '42P10': return 'create the unique index or constraint the ON CONFLICT target names, or name its columns (and a partial index\'s WHERE predicate) exactly';
+    default: return undefined;
+  }
+}
+
+// ---- ON CONFLICT --------------------------------------------------------
+
+async function tableOid(q: Queryable, r: RangeVar): Promise<number | undefined> {
+  const name = r.schema ? `${quoteIdent(r.schema)}.${quoteIdent(r.name)}` : quoteIdent(r.name);
+  const row = (await q.query<{ oid: number | null }>('SELECT to_regclass($1)::oid AS oid', [name])).rows[0];
+  return row?.oid ? Number(row.oid) : undefined;
+}
+
+function insertsWithConflict(c: Contract): Node[] {
+  return findAll(c.tree, 'InsertStmt').filter((i) => i.onConflictClause);
+}
+
+/** A failing ON CONFLICT: say what unique indexes the table does have on those columns, and how to infer them. */
+async function explainConflictTarget(session: Session, c: Contract, failure: ContractFailure): Promise<void> {
+  for (const ins of insertsWithConflict(c)) {
+    const rel = rangeVar(ins.relation);
+    const infer = (ins.onConflictClause as Node).infer as Node | undefined;
+    if (!rel || !infer) continue;
+    const cols = list(infer.indexElems).map((e) => String(as(e, 'IndexElem')?.name ?? '')).filter(Boolean);
+    const oid = await tableOid(session, rel);
+    if (!oid || !cols.length) continue;
+    const rows = (await session.query<{ name: string; cols: string[] | string; pred: string | null; con: string | null }>(
+      `SELECT i.indexrelid::regclass::text AS name,
+              ARRAY(SELECT a.attname::text FROM unnest(i.indkey) k JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k) AS cols,
+              pg_get_expr(i.indpred, i.indrelid) AS pred,
+              (SELECT conname FROM pg_constraint WHERE conindid = i.indexrelid LIMIT 1) AS con
+         FROM pg_index i WHERE i.indrelid = $1 AND i.indisunique`, [oid],
+    )).rows;
+    const same = rows.filter((r) => {
+      const rc = Array.isArray(r.cols) ? r.cols : parseTextArray(r.cols);
+      return rc.length === cols.length && rc.every((x) => cols.includes(x));
+    });
+    const target = `(${cols.join(', ')})`;
+    for (const r of rows) if (r.pred) r.pred = stripOuterParens(r.pred);
+    const partial = same.find((r) => r.pred);
+    if (partial) {
+      failure.reason = `ON CONFLICT ${target} matches no unique index or constraint of ${rel.name}: the unique index ${partial.name} on ${target} is partial (WHERE ${partial.pred}) and is inferred only when the statement repeats its predicate (42P10)`;
+      failure.fix = `write ON CONFLICT ${target} WHERE ${partial.pred}`;
+    } else if (!same.length) {
+      failure.reason = `ON CONFLICT ${target} matches no unique index or constraint of ${rel.name}: there is none on ${target} (42P10)`;
+      failure.fix = `a migration must create it: CREATE UNIQUE INDEX CONCURRENTLY … ON ${rel.name} ${target} (in a -- schemaguard:no-transaction file), or the statement must name the columns of an existing one`;
+    } else if (!same.some((r) => !r.pred)) {
+      failure.reason = `ON CONFLICT ${target} ${infer.whereClause ? 'has a WHERE predicate that implies' : 'matches'} no usable unique index of ${rel.name} (42P10)`;
+    }
+  }
+}
+
+/** `(is_active = true)` → `is_active = true` (pg_get_expr wraps predicates in one pair of parentheses). */
+export function stripOuterParens(expr: string): string {
+  if (!expr.startsWith('(') || !expr.endsWith(')')) return expr;
+  let depth = 0;
+  for (let k = 0; k < expr.length; k++) {
+    if (expr[k] === '(') depth++;
+    else if (expr[k] === ')') depth--;
+    if (depth === 0 && k < expr.length - 1) return expr;
+  }
+  return expr.slice(1, -1);
+}
+
+function arbiterIndexes(plan: unknown): string[][] {
+  const found: string[][] = [];
+  const walk = (n: unknown): void => {
+    if (Array.isArray(n)) { n.forEach(walk); return; }
+    if (!n || typeof n !== 'object') return;
+    const o = n as Record<string, unknown>;
+    if ('Conflict Resolution' in o) found.push((o['Conflict Arbiter Indexes'] as string[] | undefined) ?? []);
+    Object.values(o).forEach(walk);
+  };
+  walk(plan);
+  return found;
+}
+
+async function describeArbiters(session: Session, c: Contract, plan: unknown, result: ContractResult): Promise<void> {
+  const inserts = insertsWithConflict(c);
+  const fromPlan = arbiterIndexes(plan);
+  for (const [k, ins] of inserts.entries()) {
+    const rel = rangeVar(ins.relation);
+    const indexes = fromPlan[k] ?? [];
+    if (!rel) continue;
+    const oid = await tableOid(session, rel);
+    const constraints: (string | null)[] = [];
+    const parts: string[] = [];
+    for (const idx of indexes) {
+      const row = oid ? (await session.query<{ con: string | null; pred: string | null; contype: string | null }>(
+        `SELECT c.conname AS con, c.contype::text AS contype, pg_get_expr(i.indpred, i.indrelid) AS pred
+           FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
+           LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
+          WHERE i.indrelid = $1 AND x.relname = $2`, [oid, idx],
+      )).rows[0] : undefined;
+      constraints.push(row?.con ?? null);
+      const kind = row?.contype === 'p' ? 'primary key' : row?.contype === 'u' ? 'unique constraint' : row?.contype === 'x' ? 'exclusion constraint' : 'unique index';
+      parts.push(`${kind} ${row?.con ?? idx}${row?.con && row.con !== idx ? ` (index ${idx})` : ''}${row?.pred ? ` (partial: WHERE ${stripOuterParens(row.pred)})` : ''}`);
+    }
+    result.arbiters.push({
+      table: rel.schema ? `${rel.schema}.${rel.name}` : rel.name, indexes, constraints,
+      description: indexes.length ? parts.join(', ') : 'no conflict target: any unique index or constraint (DO NOTHING)',
+    });
+  }
+}
+
+// ---- INSERT: NOT NULL columns the statement leaves empty -------------------
+
+interface ColumnInfo {
+  name: string;
+  notNull: boolean;
+  hasDefault: boolean;
+  identity: string;
+  generated: string;
+  typeOid: number;
+  type: string;
+}
+
+async function insertFailures(session: Session, c: Contract): Promise<ContractFailure[]> {
+  const failures: ContractFailure[] = [];
+  const inserts = findAll(c.tree, 'InsertStmt');
+  if (!inserts.length) return failures;
+  const domains = new Map<number, { base: number; hasDefault: boolean; notNull: boolean; name: string }>();
+  for (const d of (await session.query<{ oid: number; base: number; has_default: boolean; not_null: boolean; name: string }>(
+    "SELECT oid::int AS oid, typbasetype::int AS base, typdefault IS NOT NULL OR typdefaultbin IS NOT NULL AS has_default, typnotnull AS not_null, format_type(oid, NULL) AS name FROM pg_type WHERE typtype = 'd'",
+  )).rows) domains.set(Number(d.oid), { base: Number(d.base), hasDefault: d.has_default, notNull: d.not_null, name: d.name });
+
+  const domainChain = (oid: number) => {
+    const chain = [];
+    for (let d = domains.get(oid), guard = 0; d && guard < 32; d = domains.get(d.base), guard++) chain.push(d);
+    return chain;
+  };
+
+  for (const ins of inserts) {
+    const rel = rangeVar(ins.relation);
+    if (!rel) continue;
+    const oid = await tableOid(session, rel);
+    if (!oid) continue;
+    const kind = (await session.query<{ relkind: string }>('SELECT relkind::text AS relkind FROM pg_class WHERE oid = $1', [oid])).rows[0]?.relkind;
+    if (kind !== 'r' && kind !== 'p') continue; // views and foreign tables: their own rules apply
+    const columns = (await session.query<ColumnInfo & { type_oid: number; not_null: boolean; has_default: boolean }>(
+      `SELECT attname AS name, attnotnull AS not_null, atthasdef AS has_default, attidentity::text AS identity,
+              attgenerated::text AS generated, atttypid::int AS type_oid, format_type(atttypid, atttypmod) AS type
+         FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, [oid],
+    )).rows.map((r) => ({ ...r, notNull: r.not_null, hasDefault: r.has_default, typeOid: Number(r.type_oid) }));
+
+    const { set, nulled } = columnsSet(ins, columns.map((col) => col.name));
+    const table = rel.schema ? `${rel.schema}.${rel.name}` : rel.name;
+    for (const col of columns) {
+      if (col.identity || col.generated) continue;
+      const chain = domainChain(col.typeOid);
+      const notNull = col.notNull || chain.some((d) => d.notNull);
+      if (!notNull) continue;
+      const hasDefault = col.hasDefault || chain.some((d) => d.hasDefault);
+      if (nulled.has(col.name)) {
+        failures.push({
+          stage: 'insert', sqlstate: '23502',
+          reason: `${table}.${col.name} is NOT NULL${col.notNull ? '' : ` (domain ${chain.find((d) => d.notNull)!.name})`} and the statement sets it to NULL`,
+          fix: `set ${col.name} to a value`,
+        });
+        continue;
+      }
+      if (set.has(col.name) || hasDefault) continue;
+      failures.push({
+        stage: 'insert', sqlstate: '23502',
+        reason: `${table}.${col.name} is NOT NULL${col.notNull ? '' : ` (domain ${chain.find((d) => d.notNull)!.name})`}, has no DEFAULT, and the statement does not set it`,
+        fix: col.type === 'uuid'
+          ? `a migration adds the default: ALTER TABLE ${table} ALTER COLUMN ${col.name} SET DEFAULT gen_random_uuid(); or the statement sets ${col.name}`
+          : `a migration adds a default (ALTER TABLE ${table} ALTER COLUMN ${col.name} SET DEFAULT …) or drops NOT NULL, or the statement sets ${col.name}`,
+      });
+    }
+  }
+  return failures;
+}
+
+/**
+ * Columns an INSERT sets: the named ones, or the first N by position; a
+ * column whose every VALUES row is DEFAULT is not set; one whose every row is
+ * a NULL literal is `nulled`.
+ */
+function columnsSet(ins: Node, tableColumns: string[]): { set: Set<string>; nulled: Set<string> } {
+  const select = as(ins.selectStmt, 'SelectStmt');
+  const named = list(ins.cols).map((c) => String(as(c, 'ResTarget')?.name ?? ''));
+  const set = new Set<string>();
+  const nulled = new Set<string>();
+  if (!select) return { set, nulled }; // DEFAULT VALUES
+  const rows = list(select.valuesLists).map((l) => list(as(l, 'List')?.items));
+  let width: number;
+  if (rows.length) width = Math.max(...rows.map((r) => r.length));
+  else if (list(select.targetList).some((t) => findAll(t, 'A_Star').length)) width = named.length || tableColumns.length;
+  else width = list(select.targetList).length || (named.length || tableColumns.length);
+  const target = named.length ? named : tableColumns.slice(0, width);
+  target.forEach((col, k) => {
+    if (rows.length) {
+      const cells = rows.map((r) => r[k]);
+      if (cells.every((x) => x && as(x, 'SetToDefault'))) return;
+      if (cells.every((x) => x && (as(x, 'A_Const')?.isnull === true))) { nulled.add(col); return; }
+    }
+    set.add(col);
+  });
+  return { set, nulled };
+}

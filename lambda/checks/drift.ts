@@ -1,0 +1,127 @@
+/**
+ * Drift detection: the live schema compared with the snapshot of what the
+ * migrations produce on a fresh database (`npm run snapshot` writes
+ * `lambda/schema/snapshot.json`; it is committed, and bundled with the
+ * custom-resource handler). The comparison reuses the normalised catalog dump
+ * and diff of `lambda/schema/catalog.ts`: extra, missing or different
+ * columns (type, nullability, default, identity, generation), constraints,
+ * indexes, functions and extensions.
+ *
+ * Extension versions are not drift: the same `CREATE EXTENSION` installs a
+ * different version on another PostgreSQL release. They are reported as
+ * ignored differences.
+ */
+import type { Driver, Queryable } from '../driver/driver';
+import { MigrationError, type MigrationErrorOptions } from '../engine/errors';
+import type { Migration } from '../engine/source';
+import { DEFAULT_STATE_SCHEMA } from '../engine/state';
+import { diffCatalogs, formatDifferences, readCatalog, type Catalog, type Difference } from '../schema/catalog';
+
+export const SNAPSHOT_FORMAT = 1;
+
+export interface Snapshot {
+  format: number;
+  /** `server_version_num` of the PostgreSQL the snapshot was taken on. */
+  serverVersion: number;
+  /** The migrations it was built from, in order: a file changed or added since makes it stale. */
+  migrations: { version: number; file: string; checksum: string }[];
+  catalog: Catalog;
+}
+
+export interface DriftReport {
+  /** Differences that are drift (empty: the live schema is what the migrations produce). */
+  differences: Difference[];
+  /** Differences that do not count (extension versions). */
+  ignored: Difference[];
+  /** Schemas compared. */
+  schemas: string[];
+}
+
+export class DriftError extends MigrationError {
+  readonly differences: Difference[];
+  constructor(message: string, options: MigrationErrorOptions & { differences: Difference[] }) {
+    super(message, options);
+    this.name = 'DriftError';
+    this.differences = options.differences;
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), differences: this.differences.slice(0, 20), differenceCount: this.differences.length };
+  }
+}
+
+/** Schemas an application owns: everything but the system schemas and schemaguard's state schema. */
+export async function userSchemas(q: Queryable, stateSchema = DEFAULT_STATE_SCHEMA): Promise<string[]> {
+  return (await q.query<{ nspname: string }>(
+    `SELECT nspname FROM pg_namespace
+      WHERE nspname NOT IN ('information_schema', $1) AND nspname NOT LIKE 'pg\\_%' ORDER BY nspname`, [stateSchema],
+  )).rows.map((r) => r.nspname);
+}
+
+/** The snapshot of a database that has just been migrated from empty with `migrations`. */
+export async function takeSnapshot(q: Queryable, migrations: Migration[], stateSchema = DEFAULT_STATE_SCHEMA): Promise<Snapshot> {
+  const serverVersion = Number((await q.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v);
+  const catalog = await readCatalog(q, { schemas: await userSchemas(q, stateSchema), stateSchema });
+  return {
+    format: SNAPSHOT_FORMAT,
+    serverVersion,
+    migrations: migrations.map((m) => ({ version: m.version, file: m.file, checksum: m.checksum })),
+    catalog,
+  };
+}
+
+/** Files added, removed or changed since the snapshot was taken (empty: it is current). */
+export function staleSnapshot(snapshot: Snapshot, migrations: Migration[]): string[] {
+  const out: string[] = [];
+  const had = new Map(snapshot.migrations.map((m) => [m.version, m]));
+  for (const m of migrations) {
+    const s = had.get(m.version);
+    if (!s) out.push(`${m.file} is not in the snapshot`);
+    else if (s.checksum !== m.checksum) out.push(`${m.file} changed since the snapshot`);
+    had.delete(m.version);
+  }
+  for (const s of had.values()) out.push(`${s.file} is in the snapshot but not in the files`);
+  return out;
+}
+
+export interface DetectDriftOptions {
+  /** A driver (a session is opened and closed) or an open session. */
+  driver?: Driver;
+  session?: Queryable;
+  snapshot: Snapshot;
+  /** @default 'schemaguard' */
+  stateSchema?: string;
+}
+
+/** Compare the live schema with the snapshot. Reads the catalog only. */
+export async function detectDrift(options: DetectDriftOptions): Promise<DriftReport> {
+  const own = options.session ? undefined : await options.driver!.connect();
+  const q = options.session ?? own!;
+  try {
+    const schemas = options.snapshot.catalog.schemas;
+    const live = await readCatalog(q, { schemas, stateSchema: options.stateSchema });
+    return compareCatalogs(options.snapshot.catalog, live);
+  } finally {
+    if (own) await own.close();
+  }
+}
+
+export function compareCatalogs(expected: Catalog, live: Catalog): DriftReport {
+  const all = diffCatalogs(expected, live);
+  const ignored = all.filter((d) => d.kind === 'extension' && d.field === 'version');
+  return { differences: all.filter((d) => !ignored.includes(d)), ignored, schemas: expected.schemas };
+}
+
+export function formatDrift(report: DriftReport): string {
+  return formatDifferences(report.differences, { a: 'snapshot', b: 'live' });
+}
+
+/** Throw DriftError (exit 1) naming the first differences when there is drift. */
+export function assertNoDrift(report: DriftReport): void {
+  if (!report.differences.length) return;
+  const shown = report.differences.slice(0, 3).map((d) => formatDifferences([d], { a: 'snapshot', b: 'live' })).join('; ');
+  const more = report.differences.length > 3 ? ` (and ${report.differences.length - 3} more)` : '';
+  throw new DriftError(`the live schema differs from what the migrations produce: ${shown}${more}`, {
+    differences: report.differences,
+    fix: 'a change made by hand: put it in a migration (then npm run snapshot), or undo it; run schemaguard diff for the full list',
+  });
+}

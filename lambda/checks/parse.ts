@@ -1,0 +1,231 @@
+/**
+ * The real PostgreSQL parser (libpg-query: PostgreSQL's own grammar compiled
+ * to WebAssembly, no native binary), wrapped for the checks: statements with
+ * their 1-based line and column, node locations turned into line:column, and
+ * a few helpers to read the parse tree.
+ *
+ * The module is imported lazily (`loadParser`): it reads its `.wasm` file when
+ * first imported, so commands that never parse SQL never load it. In an
+ * esbuild bundle, keep `libpg-query` external (the CLI does) or copy
+ * `libpg-query.wasm` next to the bundle.
+ */
+import { InputError } from '../engine/errors';
+
+/** A parse-tree node: `{ NodeType: { …fields } }`. Typed loosely on purpose: the checks read a handful of fields. */
+export type Node = Record<string, unknown>;
+
+export interface ParsedStatement {
+  /** The statement's node, e.g. `{ InsertStmt: {...} }`. */
+  stmt: Node;
+  /** The node type, e.g. `InsertStmt`. */
+  kind: string;
+  /** Its fields (the value of `stmt[kind]`). */
+  node: Node;
+  /** Text of the statement (from its first token, without the `;`). */
+  text: string;
+  /** 1-based line and column of the statement's first token in the parsed text. */
+  line: number;
+  column: number;
+  /** Byte offset of the statement's first token (libpg-query locations are byte offsets into the whole text). */
+  byteOffset: number;
+}
+
+interface LibPgQuery {
+  loadModule(): Promise<void>;
+  parseSync(sql: string): { stmts?: { stmt: Node; stmt_location?: number; stmt_len?: number }[] };
+}
+
+let parser: LibPgQuery | undefined;
+
+/** Load the parser once (reads the WebAssembly module). */
+export async function loadParser(): Promise<void> {
+  if (parser) return;
+  const mod = (await import('libpg-query')) as unknown as LibPgQuery;
+  await mod.loadModule();
+  parser = mod;
+}
+
+function ready(): LibPgQuery {
+  if (!parser) throw new Error('the SQL parser is not loaded: await loadParser() first');
+  return parser;
+}
+
+/** Maps byte offsets of a text to 1-based line and column (in characters). */
+export class TextPositions {
+  private readonly bytes: Buffer;
+  private readonly lineStarts: number[] = [0];
+  constructor(readonly text: string, private readonly firstLine = 1) {
+    this.bytes = Buffer.from(text, 'utf8');
+    for (let k = 0; k < this.bytes.length; k++) if (this.bytes[k] === 10) this.lineStarts.push(k + 1);
+  }
+  /** Character index of a byte offset. */
+  charIndex(byteOffset: number): number {
+    return this.bytes.subarray(0, Math.max(0, byteOffset)).toString('utf8').length;
+  }
+  at(byteOffset: number): { line: number; column: number } {
+    let lo = 0;
+    let hi = this.lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.lineStarts[mid]! <= byteOffset) lo = mid; else hi = mid - 1;
+    }
+    const column = this.bytes.subarray(this.lineStarts[lo]!, byteOffset).toString('utf8').length + 1;
+    return { line: lo + this.firstLine, column };
+  }
+  /** The first byte at or after `byteOffset` that is not whitespace or a comment. */
+  skipBlank(byteOffset: number): number {
+    const b = this.bytes;
+    let k = byteOffset;
+    for (;;) {
+      while (k < b.length && (b[k] === 32 || b[k] === 9 || b[k] === 10 || b[k] === 13 || b[k] === 12)) k++;
+      if (b[k] === 45 && b[k + 1] === 45) {
+        while (k < b.length && b[k] !== 10) k++;
+        continue;
+      }
+      if (b[k] === 47 && b[k + 1] === 42) {
+        let depth = 1;
+        k += 2;
+        while (k < b.length && depth > 0) {
+          if (b[k] === 47 && b[k + 1] === 42) { depth++; k += 2; } else if (b[k] === 42 && b[k + 1] === 47) { depth--; k += 2; } else k++;
+        }
+        continue;
+      }
+      return k;
+    }
+  }
+  slice(fromByte: number, toByte: number): string {
+    return this.bytes.subarray(fromByte, toByte).toString('utf8');
+  }
+}
+
+export interface ParseOptions {
+  /** File name for error messages. */
+  file?: string;
+  /** Line number of the text's first line (text cut from a larger file). @default 1 */
+  firstLine?: number;
+}
+
+/**
+ * Parse SQL text into statements. A syntax error is an InputError naming the
+ * file, line and column where PostgreSQL's parser stopped.
+ */
+export function parseSql(text: string, options: ParseOptions = {}): { statements: ParsedStatement[]; positions: TextPositions } {
+  const positions = new TextPositions(text, options.firstLine ?? 1);
+  let tree;
+  try {
+    tree = ready().parseSync(text);
+  } catch (cause) {
+    const details = (cause as { sqlDetails?: { cursorPosition?: number } }).sqlDetails;
+    const at = details?.cursorPosition !== undefined && details.cursorPosition >= 0 ? positions.at(details.cursorPosition) : undefined;
+    const where = options.file ? `${options.file}${at ? `:${at.line}:${at.column}` : ''}: ` : at ? `${at.line}:${at.column}: ` : '';
+    throw new InputError(`${where}${(cause as Error).message}`, {
+      file: options.file, line: at?.line, column: at?.column, cause,
+      fix: 'correct the SQL: PostgreSQL\'s own parser rejects it',
+    });
+  }
+  const statements: ParsedStatement[] = [];
+  for (const raw of tree.stmts ?? []) {
+    const start = positions.skipBlank(raw.stmt_location ?? 0);
+    const end = raw.stmt_len ? (raw.stmt_location ?? 0) + raw.stmt_len : Buffer.byteLength(text, 'utf8');
+    const kind = Object.keys(raw.stmt)[0]!;
+    const { line, column } = positions.at(start);
+    statements.push({
+      stmt: raw.stmt, kind, node: raw.stmt[kind] as Node,
+      text: positions.slice(start, end).trim(), line, column, byteOffset: start,
+    });
+  }
+  return { statements, positions };
+}
+
+// ---- helpers to read the tree ----------------------------------------------
+
+/** `{ Kind: fields }` → [Kind, fields]. */
+export function unwrap(n: unknown): [string, Node] | undefined {
+  if (!n || typeof n !== 'object') return undefined;
+  const keys = Object.keys(n as object);
+  if (keys.length !== 1) return undefined;
+  const k = keys[0]!;
+  return [k, (n as Node)[k] as Node];
+}
+
+/** The fields of a node of the given kind, or undefined. */
+export function as(n: unknown, kind: string): Node | undefined {
+  const u = unwrap(n);
+  return u && u[0] === kind ? u[1] : undefined;
+}
+
+export function list(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+/** `[{String:{sval:'a'}}, …]` → ['a', …]. */
+export function names(v: unknown): string[] {
+  return list(v).map((x) => String((as(x, 'String')?.sval as string | undefined) ?? ''));
+}
+
+export interface RangeVar { schema?: string; name: string; location?: number }
+
+export function rangeVar(v: unknown): RangeVar | undefined {
+  const r = v as Node | undefined;
+  if (!r || typeof r.relname !== 'string') return undefined;
+  return { schema: typeof r.schemaname === 'string' ? r.schemaname : undefined, name: r.relname, location: r.location as number | undefined };
+}
+
+/** `schema.name` for messages and as a key (schema defaults to `public`). */
+export function tableKey(r: RangeVar): string {
+  return `${r.schema ?? 'public'}.${r.name}`;
+}
+
+/**
+ * A type name as written, normalised: `pg_catalog.int4` → `integer`,
+ * `varchar(20)` keeps its modifier, arrays get `[]`.
+ */
+export function typeNameText(v: unknown): string {
+  const t = v as Node | undefined;
+  if (!t) return '';
+  const parts = names(t.names);
+  let base = parts.length === 2 && parts[0] === 'pg_catalog' ? parts[1]! : parts.join('.');
+  base = TYPE_ALIASES[base] ?? base;
+  const mods = list(t.typmods).map((m) => {
+    const c = as(m, 'A_Const');
+    return c ? String((c.ival as Node | undefined)?.ival ?? 0) : '?';
+  });
+  const arr = list(t.arrayBounds).length ? '[]'.repeat(list(t.arrayBounds).length) : '';
+  return `${base}${mods.length ? `(${mods.join(',')})` : ''}${arr}`;
+}
+
+const TYPE_ALIASES: Record<string, string> = {
+  int4: 'integer', int: 'integer', int8: 'bigint', int2: 'smallint', float8: 'double precision', float4: 'real',
+  bool: 'boolean', varchar: 'character varying', bpchar: 'character', timestamptz: 'timestamp with time zone',
+  timestamp: 'timestamp without time zone', timetz: 'time with time zone', time: 'time without time zone',
+  decimal: 'numeric', serial: 'integer', serial4: 'integer', bigserial: 'bigint', serial8: 'bigint', smallserial: 'smallint', serial2: 'smallint',
+};
+
+/** The type name's last part, lower-case (`pg_catalog.int4` → `int4`). */
+export function typeBase(v: unknown): string {
+  const parts = names((v as Node | undefined)?.names);
+  return (parts[parts.length - 1] ?? '').toLowerCase();
+}
+
+/** Every node of a kind anywhere below `root` (depth-first, document order). */
+export function findAll(root: unknown, kind: string): Node[] {
+  const out: Node[] = [];
+  const walk = (n: unknown): void => {
+    if (Array.isArray(n)) { n.forEach(walk); return; }
+    if (!n || typeof n !== 'object') return;
+    for (const [k, v] of Object.entries(n as Node)) {
+      if (k === kind && v && typeof v === 'object' && !Array.isArray(v)) out.push(v as Node);
+      walk(v);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+/** Function names called anywhere below `root`, lower-case, without schema. */
+export function calledFunctions(root: unknown): string[] {
+  return findAll(root, 'FuncCall').map((f) => {
+    const n = names(f.funcname);
+    return (n[n.length - 1] ?? '').toLowerCase();
+  });
+}

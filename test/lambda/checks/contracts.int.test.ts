@@ -1,0 +1,211 @@
+/**
+ * Query contracts against real PostgreSQL: every failure mode, the ON CONFLICT
+ * arbiter report, and proof that checking writes nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertContracts, checkContracts, ContractFailedError, loadContracts, parseContract, type ContractResult } from '../../../lambda/checks/contracts';
+import { PgDriver } from '../../../lambda/driver/pg-driver';
+import { catalogFingerprint } from '../../support/catalog-fingerprint';
+import { dropDatabases, freshDatabase, targets, withClient } from '../../support/db';
+import { CONTRACTS_DIR, runFixes } from '../../support/schema-fixes';
+
+afterAll(dropDatabases);
+
+const SCHEMA = `
+CREATE DOMAIN created_ts AS timestamptz NOT NULL DEFAULT now();
+CREATE DOMAIN required_text AS text NOT NULL;
+CREATE TABLE lead_purchases (id uuid PRIMARY KEY, lead_id uuid NOT NULL, price numeric(10,2));
+CREATE TABLE student_course_purchases (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  student_id uuid NOT NULL, course_id uuid NOT NULL, is_active boolean NOT NULL DEFAULT true,
+  updated_at timestamptz);
+CREATE UNIQUE INDEX unique_active_purchase ON student_course_purchases (student_id, course_id) WHERE is_active = true;
+CREATE TABLE events (
+  n bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  kind text NOT NULL,
+  kind_upper text GENERATED ALWAYS AS (upper(kind)) STORED,
+  at created_ts,
+  note required_text,
+  CONSTRAINT events_kind_key UNIQUE (kind));
+CREATE VIEW recent_events AS SELECT * FROM events;
+`;
+
+describe.each(targets)('$name', (target) => {
+  let url: string;
+  let driver: PgDriver;
+
+  beforeAll(async () => {
+    url = await freshDatabase(target, 'contracts');
+    await withClient(url, (c) => c.query(SCHEMA));
+    driver = new PgDriver({ connectionString: url });
+  });
+  afterAll(async () => { await driver.end(); });
+
+  async function check(text: string, file = 'contract.sql'): Promise<ContractResult> {
+    const report = await checkContracts({ driver, contracts: [await parseContract(file, text)] });
+    return report.results[0]!;
+  }
+
+  describe('ON CONFLICT', () => {
+    const withoutPredicate = 'INSERT INTO student_course_purchases (student_id, course_id) VALUES ($1, $2) ON CONFLICT (student_id, course_id) DO UPDATE SET updated_at = now()';
+
+    it('PREPARE alone accepts an upsert whose target matches no index (the planner finds out)', async () => {
+      await withClient(url, async (c) => {
+        await c.query(`PREPARE p AS ${withoutPredicate}`);
+        const e = await c.query('EXPLAIN EXECUTE p(NULL, NULL)').catch((err: { code?: string }) => err);
+        expect((e as { code?: string }).code).toBe('42P10');
+      });
+    });
+
+    it('fails the upsert without the partial index predicate, saying which index and which predicate', async () => {
+      const r = await check(withoutPredicate);
+      expect(r.ok).toBe(false);
+      expect(r.failures).toHaveLength(1);
+      expect(r.failures[0]).toMatchObject({ stage: 'plan', sqlstate: '42P10' });
+      expect(r.failures[0]!.reason).toBe('ON CONFLICT (student_id, course_id) matches no unique index or constraint of student_course_purchases: the unique index unique_active_purchase on (student_id, course_id) is partial (WHERE is_active = true) and is inferred only when the statement repeats its predicate (42P10)');
+      expect(r.failures[0]!.fix).toBe('write ON CONFLICT (student_id, course_id) WHERE is_active = true');
+    });
+
+    it('passes the upsert that repeats the predicate and reports the partial index it infers', async () => {
+      const r = await check(`${withoutPredicate.replace('DO UPDATE', 'WHERE is_active = true DO UPDATE')} RETURNING id`);
+      expect(r.failures).toEqual([]);
+      expect(r.parameterTypes).toEqual(['uuid', 'uuid']);
+      expect(r.arbiters).toEqual([{
+        table: 'student_course_purchases', indexes: ['unique_active_purchase'], constraints: [null],
+        description: 'unique index unique_active_purchase (partial: WHERE is_active = true)',
+      }]);
+    });
+
+    it('fails a target with no unique index at all', async () => {
+      const r = await check('INSERT INTO lead_purchases (id, lead_id) VALUES ($1, $2) ON CONFLICT (lead_id) DO NOTHING');
+      expect(r.failures[0]!.reason).toBe('ON CONFLICT (lead_id) matches no unique index or constraint of lead_purchases: there is none on (lead_id) (42P10)');
+    });
+
+    it('reports the constraint behind the index: a unique constraint, a primary key by name', async () => {
+      expect((await check("INSERT INTO events (kind, note) VALUES ($1, 'x') ON CONFLICT (kind) DO NOTHING")).arbiters[0])
+        .toMatchObject({ indexes: ['events_kind_key'], constraints: ['events_kind_key'], description: 'unique constraint events_kind_key' });
+      expect((await check('INSERT INTO lead_purchases (id, lead_id) VALUES ($1, $2) ON CONFLICT ON CONSTRAINT lead_purchases_pkey DO NOTHING')).arbiters[0])
+        .toMatchObject({ description: 'primary key lead_purchases_pkey' });
+    });
+
+    it('says when DO NOTHING has no target (any unique index)', async () => {
+      expect((await check('INSERT INTO lead_purchases (id, lead_id) VALUES ($1, $2) ON CONFLICT DO NOTHING')).arbiters[0]!.description)
+        .toBe('no conflict target: any unique index or constraint (DO NOTHING)');
+    });
+  });
+
+  describe('INSERT and NOT NULL columns', () => {
+    it('fails an INSERT that omits a NOT NULL column without a default, with the exact sentence', async () => {
+      const r = await check('INSERT INTO lead_purchases (lead_id, price) VALUES ($1, $2) RETURNING id');
+      expect(r.ok).toBe(false);
+      expect(r.failures.map((f) => f.reason)).toEqual(['lead_purchases.id is NOT NULL, has no DEFAULT, and the statement does not set it']);
+      expect(r.failures[0]!.fix).toContain('ALTER TABLE lead_purchases ALTER COLUMN id SET DEFAULT gen_random_uuid()');
+    });
+
+    it('accepts omitted identity, generated and domain-default columns, and reports a NOT NULL domain without default', async () => {
+      const ok = await check("INSERT INTO events (kind, note) VALUES ($1, 'n')");
+      expect(ok.failures).toEqual([]);
+      const r = await check('INSERT INTO events (kind) VALUES ($1)');
+      expect(r.failures.map((f) => f.reason)).toEqual(['events.note is NOT NULL (domain required_text), has no DEFAULT, and the statement does not set it']);
+    });
+
+    it('reads positional INSERTs, DEFAULT and NULL in VALUES', async () => {
+      expect((await check('INSERT INTO lead_purchases VALUES ($1, $2, $3)')).failures).toEqual([]);
+      expect((await check('INSERT INTO lead_purchases VALUES ($1)')).failures.map((f) => f.reason))
+        .toEqual(['lead_purchases.lead_id is NOT NULL, has no DEFAULT, and the statement does not set it']);
+      expect((await check('INSERT INTO lead_purchases VALUES (DEFAULT, $1, $2)')).failures.map((f) => f.reason))
+        .toEqual(['lead_purchases.id is NOT NULL, has no DEFAULT, and the statement does not set it']);
+      expect((await check('INSERT INTO lead_purchases (id, lead_id) VALUES ($1, NULL)')).failures.map((f) => f.reason))
+        .toEqual(['lead_purchases.lead_id is NOT NULL and the statement sets it to NULL']);
+    });
+
+    it('checks an INSERT inside WITH and INSERT … SELECT', async () => {
+      const r = await check('WITH p AS (INSERT INTO lead_purchases (lead_id) VALUES ($1) RETURNING id) SELECT id FROM p');
+      expect(r.failures.map((f) => f.reason)).toEqual(['lead_purchases.id is NOT NULL, has no DEFAULT, and the statement does not set it']);
+      expect((await check('INSERT INTO lead_purchases (id, lead_id) SELECT gen_random_uuid(), $1::uuid')).failures).toEqual([]);
+    });
+
+    it('leaves views to their own rules', async () => {
+      expect((await check("INSERT INTO recent_events (kind, note) VALUES ($1, 'x')")).failures).toEqual([]);
+    });
+
+    it('fails a write to a GENERATED ALWAYS identity column at PREPARE', async () => {
+      const r = await check("INSERT INTO events (n, kind, note) VALUES (1, $1, 'x')");
+      expect(r.failures[0]).toMatchObject({ stage: 'prepare', sqlstate: '428C9' });
+    });
+  });
+
+  describe('missing objects and types', () => {
+    it('fails a call to a function no migration created (42883)', async () => {
+      const r = await check('SELECT create_lead_with_conversation($1, $2)');
+      expect(r.failures[0]).toMatchObject({ stage: 'prepare', sqlstate: '42883' });
+      expect(r.failures[0]!.reason).toMatch(/^function create_lead_with_conversation\(unknown, unknown\) does not exist \(42883\)$/);
+      expect(r.failures[0]!.fix).toContain('a migration must create the function');
+    });
+    it('fails a missing column (42703) and a missing table (42P01)', async () => {
+      expect((await check('SELECT buyer_id FROM lead_purchases WHERE id = $1')).failures[0]!.sqlstate).toBe('42703');
+      expect((await check('SELECT * FROM web_sessions')).failures[0]!.sqlstate).toBe('42P01');
+    });
+    it('fails a type mismatch (42804)', async () => {
+      const r = await check("INSERT INTO lead_purchases (id, lead_id) VALUES ($1, now())");
+      expect(r.failures[0]).toMatchObject({ stage: 'prepare', sqlstate: '42804' });
+      expect(r.failures[0]!.reason).toContain('column "lead_id" is of type uuid but expression is of type timestamp with time zone');
+    });
+  });
+
+  it('writes nothing and leaves no prepared statement or open transaction behind', async () => {
+    const before = await catalogFingerprint(url);
+    const session = await driver.connect();
+    try {
+      const contracts = [
+        await parseContract('a.sql', 'INSERT INTO lead_purchases (id, lead_id) VALUES (gen_random_uuid(), gen_random_uuid())'),
+        await parseContract('b.sql', 'DELETE FROM student_course_purchases WHERE id = $1'),
+        await parseContract('c.sql', 'SELECT missing()'),
+      ];
+      const report = await checkContracts({ session, contracts });
+      expect(report).toMatchObject({ passed: 2, failed: 1 });
+      expect((await session.query('SELECT name FROM pg_prepared_statements')).rows).toEqual([]);
+      expect((await session.query<{ s: string }>("SELECT current_setting('transaction_read_only') AS s")).rows[0]!.s).toBe('off');
+    } finally {
+      await session.close();
+    }
+    expect(await catalogFingerprint(url)).toBe(before);
+    await withClient(url, async (c) => expect((await c.query('SELECT count(*)::int AS n FROM lead_purchases')).rows).toEqual([{ n: 0 }]));
+  });
+
+  it('assertContracts throws ContractFailedError naming the file, line, statement and reason', async () => {
+    const report = await checkContracts({ driver, contracts: [
+      await parseContract('ok.sql', 'SELECT 1'),
+      await parseContract('lead_purchase_insert.sql', '-- buy a lead\nINSERT INTO lead_purchases (lead_id) VALUES ($1)'),
+    ] });
+    let error: unknown;
+    try { assertContracts(report); } catch (e) { error = e; }
+    expect(error).toBeInstanceOf(ContractFailedError);
+    const e = error as ContractFailedError;
+    expect(e.exitCode).toBe(1);
+    expect(e.message).toBe('contract lead_purchase_insert.sql:2 (lead_purchase_insert) failed: lead_purchases.id is NOT NULL, has no DEFAULT, and the statement does not set it');
+    expect(e.statement).toBe('INSERT INTO lead_purchases (lead_id) VALUES ($1)');
+    expect(e.toJSON()).toMatchObject({ error: 'ContractFailedError', failedContracts: [{ file: 'lead_purchase_insert.sql', reasons: [expect.any(String)] }] });
+  });
+});
+
+describe.each(targets)('contracts/ of this repository on $name', (target) => {
+  it('all pass on a database migrated with migrations/ and fail on an empty one', async () => {
+    const contracts = await loadContracts(CONTRACTS_DIR);
+    const migrated = await freshDatabase(target, 'repo_contracts');
+    await runFixes(migrated);
+    const empty = await freshDatabase(target, 'repo_contracts_empty');
+    const d1 = new PgDriver({ connectionString: migrated });
+    const d2 = new PgDriver({ connectionString: empty });
+    try {
+      const ok = await checkContracts({ driver: d1, contracts });
+      expect(ok.results.filter((r) => !r.ok).map((r) => `${r.file}: ${r.failures.map((f) => f.reason).join('; ')}`)).toEqual([]);
+      expect(ok.results.length).toBe(contracts.length);
+      const bad = await checkContracts({ driver: d2, contracts });
+      expect(bad.failed).toBe(contracts.length);
+    } finally {
+      await d1.end();
+      await d2.end();
+    }
+  });
+});

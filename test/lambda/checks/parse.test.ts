@@ -1,0 +1,48 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { calledFunctions, loadParser, parseSql, TextPositions, typeNameText } from '../../../lambda/checks/parse';
+import { InputError } from '../../../lambda/engine/errors';
+
+beforeAll(loadParser);
+
+describe('Function: parseSql', () => {
+  it('returns each statement with its kind, text, line and column, past comments and blank lines', () => {
+    const { statements } = parseSql('-- header\n\nCREATE TABLE a (id int);\n  /* note */ INSERT INTO a VALUES (1);');
+    expect(statements.map((s) => [s.kind, s.line, s.column, s.text])).toEqual([
+      ['CreateStmt', 3, 1, 'CREATE TABLE a (id int)'],
+      ['InsertStmt', 4, 14, 'INSERT INTO a VALUES (1)'],
+    ]);
+  });
+
+  it('counts columns in characters when the text holds multi-byte characters', () => {
+    const { statements, positions } = parseSql("SELECT 'é€'; SELECT 2;");
+    expect(statements[1]!.column).toBe(14);
+    expect(positions.at(statements[1]!.byteOffset)).toEqual({ line: 1, column: 14 });
+  });
+
+  it('throws an InputError at the line and column where the parser stopped', () => {
+    let error: unknown;
+    try { parseSql('SELECT 1;\nSELEC 2;', { file: 'x.sql' }); } catch (e) { error = e; }
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).message).toBe('x.sql:2:1: syntax error at or near "SELEC"');
+    expect((error as InputError).line).toBe(2);
+  });
+});
+
+describe('helpers', () => {
+  it('typeNameText normalises aliases and keeps modifiers', () => {
+    const t = (sql: string) => typeNameText((parseSql(sql).statements[0]!.node.tableElts as { ColumnDef: { typeName: unknown } }[])[0]!.ColumnDef.typeName);
+    expect(t('CREATE TABLE a (x int4)')).toBe('integer');
+    expect(t('CREATE TABLE a (x varchar(20))')).toBe('character varying(20)');
+    expect(t('CREATE TABLE a (x numeric(10,2))')).toBe('numeric(10,2)');
+    expect(t('CREATE TABLE a (x text[])')).toBe('text[]');
+  });
+
+  it('calledFunctions finds calls at any depth, without schema', () => {
+    expect(calledFunctions(parseSql('SELECT coalesce(public.f(g(1)), now())').statements[0]!.stmt)).toEqual(['f', 'g', 'now']);
+  });
+
+  it('TextPositions.skipBlank skips whitespace, line and nested block comments', () => {
+    const p = new TextPositions('  -- a\n /* b /* c */ */ X');
+    expect(p.at(p.skipBlank(0))).toEqual({ line: 2, column: 18 });
+  });
+});
