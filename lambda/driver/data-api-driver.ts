@@ -352,7 +352,7 @@ class DataApiSession implements Session {
     if (id === undefined) throw new Error('data-api: COMMIT without a transaction');
     // Fencing: while a lease is held, no transaction commits unless the lease is still ours.
     const lease = this.driver.lease;
-    if (lease?.isHeld) await lease.fence(this);
+    if (lease?.fencing) await lease.fence(this);
     await this.driver.endTransaction(id, true);
     this.transactionId = undefined;
   }

@@ -109,6 +109,11 @@ export class LeaseLock implements MigrationLock {
     return this.held && !this.lost;
   }
 
+  /** True from acquire() to release(), even once the lease is known lost: commits in that span must be fenced. */
+  get fencing(): boolean {
+    return this.held;
+  }
+
   async acquire(waitMs: number, onWait?: (holders: Blocker[]) => void): Promise<void> {
     this.session ??= await this.driver.connect();
     await this.ensureTable();
