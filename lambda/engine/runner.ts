@@ -42,7 +42,7 @@ export interface MigrateOptions extends RunnerOptions {
   /**
    * Epoch ms by which the caller must be done (a Lambda's deadline). No
    * migration starts when less than `reserveMs` is left, and statement_timeout
-   * never runs past it. @default - no deadline
+   * never runs past the deadline less half the reserve. @default - no deadline
    */
   deadline?: number;
   /** Time kept back before the deadline. @default 10000 */
@@ -146,7 +146,9 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
           result.remaining = remaining.map((r) => r.version);
           break;
         }
-        settings.statementTimeoutCapMs = left;
+        // Statements may run into the reserve, but not past half of it: the rest
+        // is for rolling back and answering the caller.
+        settings.statementTimeoutCapMs = Math.max(1, options.deadline - Date.now() - Math.floor(reserveMs / 2));
       }
       await lock.assertHeld();
       emit({ type: 'migration-start', migration: m });

@@ -1,0 +1,250 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  CheckFailedError, ChecksumMismatchError, DatabaseAheadError, LockTimeoutError, MigrationError, OutOfOrderError, StatementError,
+} from '../../../lambda/engine/errors';
+import { dropDatabases, freshDatabase, rows, withClient } from '../../support/db';
+import { driverCases } from '../../support/drivers';
+import { rejection, runEngine } from '../../support/engine';
+import { addFile, tempDir } from '../../support/files';
+
+afterAll(dropDatabases);
+
+const tables = (url: string) => rows<{ t: string }>(url, "SELECT string_agg(tablename, ',' ORDER BY tablename) AS t FROM pg_tables WHERE schemaname = 'public'").then((r) => r[0]!.t);
+const appliedVersions = async (url: string) => (await rows<{ version: string }>(url, 'SELECT version FROM schemaguard.applied_migrations ORDER BY version')).map((r) => Number(r.version));
+
+describe.each(driverCases())('Function: migrate on $name', ({ target, driver }) => {
+  it('applies pending migrations in numeric order and records each one', async () => {
+    // Prepare
+    const url = await freshDatabase(target, 'order');
+    const dir = tempDir({
+      '1_a.sql': 'CREATE TABLE a (id int PRIMARY KEY);',
+      '2_b.sql': 'CREATE TABLE b (a_id int REFERENCES a (id));',
+      '10_c.sql': 'ALTER TABLE b ADD COLUMN note text;',
+    });
+    // Act
+    const first = await runEngine(driver, url, dir, { appliedBy: 'cli:tester@host' });
+    const second = await runEngine(driver, url, dir);
+    // Assess
+    expect(first.outcome).toBe('applied');
+    expect(first.applied.map((a) => a.file)).toEqual(['1_a.sql', '2_b.sql', '10_c.sql']);
+    expect(first.currentVersion).toBe(10);
+    expect(second.outcome).toBe('up-to-date');
+    expect(second.appliedCount).toBe(3);
+    const state = await rows(url, 'SELECT version, name, checksum, execution_ms, applied_by, applied_at FROM schemaguard.applied_migrations ORDER BY version');
+    expect(state.map((r) => [r.version, r.name, r.applied_by])).toEqual([['1', 'a', 'cli:tester@host'], ['2', 'b', 'cli:tester@host'], ['10', 'c', 'cli:tester@host']]);
+    for (const r of state) {
+      expect(r.checksum).toMatch(/^[0-9a-f]{64}$/);
+      expect(r.execution_ms).toBeGreaterThanOrEqual(0);
+      expect(r.applied_at).toBeInstanceOf(Date);
+    }
+  });
+
+  it('refuses a changed applied file before running anything, naming the file and both checksums', async () => {
+    const url = await freshDatabase(target, 'checksum');
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
+    await runEngine(driver, url, dir);
+    addFile(dir, '1_a.sql', 'CREATE TABLE a (id bigint);');
+    addFile(dir, '2_b.sql', 'CREATE TABLE b (id int);');
+
+    const e = await rejection<ChecksumMismatchError>(runEngine(driver, url, dir));
+
+    expect(e).toBeInstanceOf(ChecksumMismatchError);
+    expect(e.exitCode).toBe(1);
+    expect(e.file).toBe('1_a.sql');
+    expect(e.message).toContain(`applied checksum ${e.appliedChecksum.slice(0, 12)}, file checksum ${e.fileChecksum.slice(0, 12)}`);
+    expect(e.appliedChecksum).not.toBe(e.fileChecksum);
+    expect(await tables(url)).toBe('a');
+    expect(await appliedVersions(url)).toEqual([1]);
+  });
+
+  it('leaves no trace of the first statement when the second fails', async () => {
+    const url = await freshDatabase(target, 'atomic');
+    const dir = tempDir({
+      '1_ok.sql': 'CREATE TABLE kept (id int);',
+      '2_bad.sql': 'CREATE TABLE half (id int);\nINSERT INTO half VALUES (1);\n\nINSERT INTO\n  missing_table VALUES (1);',
+      '3_later.sql': 'CREATE TABLE later (id int);',
+    });
+
+    const e = await rejection<StatementError>(runEngine(driver, url, dir));
+
+    expect(e).toBeInstanceOf(StatementError);
+    expect(e.file).toBe('2_bad.sql');
+    expect(e.line).toBe(5);
+    expect(e.sqlstate).toBe('42P01');
+    expect(e.message).toBe('2_bad.sql:5: relation "missing_table" does not exist');
+    expect(e.statement).toContain('missing_table');
+    expect(await tables(url)).toBe('kept');
+    expect(await appliedVersions(url)).toEqual([1]);
+  });
+
+  it('carries detail and the constraint of a failing statement', async () => {
+    const url = await freshDatabase(target, 'detail');
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE c (p_id int REFERENCES p (id));\nINSERT INTO c VALUES (42);' });
+    const e = await rejection<StatementError>(runEngine(driver, url, dir));
+    expect(e.sqlstate).toBe('23503');
+    expect(e.line).toBe(3);
+    expect(e.detail).toBe('Key (p_id)=(42) is not present in table "p".');
+    expect(await tables(url)).toBeNull();
+  });
+
+  it('rolls back a migration whose check returns rows, and shows the rows', async () => {
+    const url = await freshDatabase(target, 'check');
+    const dir = tempDir({
+      '1_data.sql': "CREATE TABLE lead (id int, email text);\nINSERT INTO lead VALUES (1, 'a@x'), (2, NULL), (3, NULL);",
+      '2_fix.sql': [
+        'ALTER TABLE lead ADD COLUMN verified boolean NOT NULL DEFAULT false;',
+        '',
+        '-- schemaguard:check every lead has an email',
+        'SELECT id, email FROM lead WHERE email IS NULL ORDER BY id;',
+      ].join('\n'),
+    });
+
+    const e = await rejection<CheckFailedError>(runEngine(driver, url, dir));
+
+    expect(e).toBeInstanceOf(CheckFailedError);
+    expect(e.message).toBe('2_fix.sql:4: check failed: every lead has an email (2 offending rows)');
+    expect(e.rows).toEqual([{ id: 2, email: null }, { id: 3, email: null }]);
+    expect(e.rowCount).toBe(2);
+    expect(await rows(url, "SELECT column_name FROM information_schema.columns WHERE table_name = 'lead' ORDER BY ordinal_position")).toEqual([{ column_name: 'id' }, { column_name: 'email' }]);
+    expect(await appliedVersions(url)).toEqual([1]);
+  });
+
+  it('names the check and its line when the check query itself fails', async () => {
+    const url = await freshDatabase(target, 'checkerr');
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE t (id int);\n-- schemaguard:check broken\nSELECT id\n  FROM nope;' });
+    const e = await rejection<StatementError>(runEngine(driver, url, dir));
+    expect(e.message).toBe('1_a.sql:4: check "broken" could not run: relation "nope" does not exist');
+    expect(e.sqlstate).toBe('42P01');
+    expect(await tables(url)).toBeNull();
+  });
+
+  it('refuses when the database is ahead of the files, unless allowAhead', async () => {
+    const url = await freshDatabase(target, 'ahead');
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '2_b.sql': 'CREATE TABLE b (id int);' });
+    await runEngine(driver, url, dir);
+    const older = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
+
+    const e = await rejection<DatabaseAheadError>(runEngine(driver, url, older));
+    const allowed = await runEngine(driver, url, older, { allowAhead: true });
+
+    expect(e).toBeInstanceOf(DatabaseAheadError);
+    expect(e.unknownVersions).toEqual([2]);
+    expect(e.message).toContain('2 (b)');
+    expect(allowed.outcome).toBe('up-to-date');
+    expect(allowed.unknown).toEqual([2]);
+    expect(await appliedVersions(url)).toEqual([1, 2]);
+  });
+
+  it('refuses a pending migration older than the newest applied one, unless allowOutOfOrder', async () => {
+    const url = await freshDatabase(target, 'ooo');
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '3_c.sql': 'CREATE TABLE c (id int);' });
+    await runEngine(driver, url, dir);
+    addFile(dir, '2_b.sql', 'CREATE TABLE b (id int);');
+
+    const e = await rejection<OutOfOrderError>(runEngine(driver, url, dir));
+    expect(e).toBeInstanceOf(OutOfOrderError);
+    expect(e.file).toBe('2_b.sql');
+    const r = await runEngine(driver, url, dir, { allowOutOfOrder: true });
+    expect(r.applied.map((a) => a.version)).toEqual([2]);
+  });
+
+  it('stops starting migrations when the deadline is near and continues in the next run', async () => {
+    const url = await freshDatabase(target, 'deadline');
+    const dir = tempDir({
+      '1_a.sql': 'CREATE TABLE a (id int);\nSELECT pg_sleep(1.2);',
+      '2_b.sql': 'CREATE TABLE b (id int);',
+      '3_c.sql': 'CREATE TABLE c (id int);',
+    });
+    // 5 s to go with 4 s kept back: migration 1 starts (up to 1 s of setup
+    // tolerated on a loaded machine) and, after its 1.2 s sleep, no time is left
+    // to start migration 2.
+    const first = await runEngine(driver, url, dir, { deadline: Date.now() + 5000, reserveMs: 4000 });
+    expect(first.outcome).toBe('partial');
+    expect(first.applied.map((a) => a.version)).toEqual([1]);
+    expect(first.remaining).toEqual([2, 3]);
+    const second = await runEngine(driver, url, dir, { deadline: Date.now() + 60_000, reserveMs: 1000 });
+    expect(second.outcome).toBe('applied');
+    expect(second.applied.map((a) => a.version)).toEqual([2, 3]);
+  });
+
+  it('bounds statement_timeout and reports it with the fix', async () => {
+    const url = await freshDatabase(target, 'stmt');
+    const dir = tempDir({ '1_slow.sql': 'CREATE TABLE s (id int);\nSELECT pg_sleep(2);' });
+    const e = await rejection<StatementError>(runEngine(driver, url, dir, { statementTimeoutMs: 200 }));
+    expect(e.sqlstate).toBe('57014');
+    expect(e.line).toBe(2);
+    expect(e.fix).toContain('statement-timeout');
+    expect(await tables(url)).toBeNull();
+  });
+
+  it('leaves nothing half-applied when its connection is killed mid-migration, and a rerun succeeds', async () => {
+    const url = await freshDatabase(target, 'killed');
+    const dir = tempDir({
+      '1_a.sql': 'CREATE TABLE a (id int);',
+      '2_b.sql': "CREATE TABLE b (id int);\nINSERT INTO b VALUES (1);\nSELECT pg_sleep(1.5) AS marker_killed_mid_migration;",
+    });
+    const killer = (async () => {
+      for (let i = 0; i < 100; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        const killed = await rows<{ ok: boolean }>(url, `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+          WHERE datname = current_database() AND query LIKE '%marker_killed_mid_migration%' AND pid <> pg_backend_pid()`);
+        if (killed.length) return killed.length;
+      }
+      return 0;
+    })();
+
+    const e = await rejection<MigrationError>(runEngine(driver, url, dir));
+
+    expect(await killer).toBeGreaterThan(0);
+    expect(e).toBeInstanceOf(MigrationError);
+    expect(e.file).toBe('2_b.sql');
+    expect(await tables(url)).toBe('a');
+    expect(await appliedVersions(url)).toEqual([1]);
+    const rerun = await runEngine(driver, url, dir);
+    expect(rerun.applied.map((a) => a.version)).toEqual([2]);
+    expect(await rows(url, 'SELECT id FROM b')).toEqual([{ id: 1 }]);
+  });
+
+  it('retries a lock timeout with backoff, then fails naming the blocking session and its query', async () => {
+    const url = await freshDatabase(target, 'locktimeout');
+    await withClient(url, (c) => c.query('CREATE TABLE busy (id int)'));
+    const dir = tempDir({ '1_alter.sql': 'ALTER TABLE busy ADD COLUMN note text;' });
+    await withClient(url, async (blocker) => {
+      await blocker.query("SET application_name = 'report-job'");
+      const blockerPid = (await blocker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE busy IN ACCESS EXCLUSIVE MODE');
+
+      const e = await rejection<LockTimeoutError>(runEngine(driver, url, dir, { lockTimeoutMs: 300, lockRetries: 2 }));
+
+      expect(e).toBeInstanceOf(LockTimeoutError);
+      expect(e.sqlstate).toBe('55P03');
+      expect(e.attempts).toBe(3);
+      expect(e.file).toBe('1_alter.sql');
+      expect(e.blockers.map((b) => b.pid)).toContain(blockerPid);
+      expect(e.blockers.find((b) => b.pid === blockerPid)).toMatchObject({ application: 'report-job', query: 'LOCK TABLE busy IN ACCESS EXCLUSIVE MODE' });
+      expect(e.message).toContain(`blocked by pid ${blockerPid} (report-job)`);
+      await blocker.query('ROLLBACK');
+    });
+    expect(await rows(url, "SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'busy'")).toEqual([{ n: 1 }]);
+    expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).toEqual([{ n: 0 }]);
+  });
+
+  it('succeeds on a retry once the blocker lets go', async () => {
+    const url = await freshDatabase(target, 'lockretry');
+    await withClient(url, (c) => c.query('CREATE TABLE busy (id int)'));
+    const dir = tempDir({ '1_alter.sql': 'ALTER TABLE busy ADD COLUMN note text;' });
+    const result = await withClient(url, async (blocker) => {
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE busy IN ACCESS EXCLUSIVE MODE');
+      const run = runEngine(driver, url, dir, {
+        lockTimeoutMs: 200, lockRetries: 5,
+        onEvent: (ev) => { if (ev.type === 'retry') void blocker.query('ROLLBACK'); },
+      });
+      return run;
+    });
+    expect(result.outcome).toBe('applied');
+    expect(result.events.filter((ev) => ev.type === 'retry').length).toBeGreaterThanOrEqual(1);
+    expect(result.events.find((ev) => ev.type === 'migration-applied')).toMatchObject({ attempts: expect.any(Number) });
+  });
+});

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { checksum } from '../../../lambda/engine/checksum';
+import { InputError } from '../../../lambda/engine/errors';
+import { loadMigrations, parseMigration } from '../../../lambda/engine/source';
+import { tempDir } from '../../support/files';
+
+function inputError(fn: () => unknown): InputError {
+  try { fn(); } catch (e) { if (e instanceof InputError) return e; throw e; }
+  throw new Error('expected an InputError');
+}
+
+describe('Function: loadMigrations', () => {
+  it('orders files by numeric version, not by name', () => {
+    const dir = tempDir({ '10_ten.sql': 'SELECT 10;', '2_two.sql': 'SELECT 2;', '001_one.sql': 'SELECT 1;', 'README.md': 'not sql' });
+    expect(loadMigrations(dir).map((m) => [m.version, m.name])).toEqual([[1, 'one'], [2, 'two'], [10, 'ten']]);
+  });
+
+  it('refuses duplicate versions naming both files', () => {
+    const e = inputError(() => loadMigrations(tempDir({ '3_a.sql': 'SELECT 1;', '003_b.sql': 'SELECT 2;' })));
+    expect(e.message).toBe('duplicate version 3: 003_b.sql and 3_a.sql');
+    expect(e.exitCode).toBe(2);
+  });
+
+  it.each(['V1__x.sql', '1-x.sql', 'x_1.sql', '1_.sql', '1_a b.sql'])('refuses the file name %j', (name) => {
+    const e = inputError(() => loadMigrations(tempDir({ [name]: 'SELECT 1;' })));
+    expect(e.file).toBe(name);
+    expect(e.message).toContain('does not match <version>_<name>.sql');
+    expect(e.fix).toContain('0004_add_lead_index.sql');
+  });
+
+  it('refuses non-UTF-8 bytes with the line and the bytes', () => {
+    const bytes = Buffer.concat([Buffer.from('SELECT 1;\nSELECT \''), Buffer.from([0xe9]), Buffer.from('t\';\n')]);
+    const e = inputError(() => loadMigrations(tempDir({ '1_latin1.sql': bytes })));
+    expect(e.message).toBe('1_latin1.sql:2: not valid UTF-8 (bytes 0xe9 0x74 0x27 0x3b at offset 18)');
+  });
+
+  it('refuses a missing directory with the path and the fix', () => {
+    const e = inputError(() => loadMigrations('/nonexistent/migrations'));
+    expect(e.message).toContain('/nonexistent/migrations: cannot read the migrations directory (ENOENT)');
+  });
+
+  it('refuses a file over the size limit', () => {
+    const e = inputError(() => loadMigrations(tempDir({ '1_big.sql': `SELECT '${'x'.repeat(2000)}';` }), { maxFileBytes: 1000 }));
+    expect(e.message).toMatch(/^1_big\.sql: \d+ bytes is over the 1000-byte limit/);
+  });
+});
+
+describe('Function: parseMigration', () => {
+  it('reads header directives and checks', () => {
+    const m = parseMigration('7_fix.sql', [
+      '-- Adds a default.',
+      '-- schemaguard:lock-timeout=2s',
+      '-- schemaguard:statement-timeout=10m',
+      'ALTER TABLE t ALTER COLUMN id SET DEFAULT gen_random_uuid();',
+      '',
+      '-- schemaguard:check every id has a default',
+      "SELECT 1 FROM information_schema.columns WHERE column_default IS NULL AND column_name = 'id';",
+      '-- schemaguard:check no nulls',
+      'SELECT id FROM t WHERE id IS NULL',
+    ].join('\n'));
+    expect(m.directives).toEqual({ noTransaction: false, lockTimeoutMs: 2000, statementTimeoutMs: 600_000 });
+    expect(m.statements).toHaveLength(1);
+    expect(m.checks.map((c) => [c.description, c.statement.line])).toEqual([['every id has a default', 7], ['no nulls', 9]]);
+  });
+
+  it('computes the checksum over LF-normalised text', () => {
+    const lf = parseMigration('1_a.sql', 'SELECT 1;\nSELECT 2;\n');
+    const crlf = parseMigration('1_a.sql', 'SELECT 1;\r\nSELECT 2;\r\n');
+    expect(crlf.checksum).toBe(lf.checksum);
+    expect(lf.checksum).toBe(checksum('SELECT 1;\nSELECT 2;\n'));
+    expect(lf.checksum).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('allows CONCURRENTLY in a no-transaction file', () => {
+    const m = parseMigration('2_idx.sql', '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a);');
+    expect(m.directives.noTransaction).toBe(true);
+  });
+
+  it('does not read directives inside a function body', () => {
+    const m = parseMigration('3_fn.sql', 'CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$\n-- schemaguard:bogus\nSELECT 1\n$$;');
+    expect(m.statements).toHaveLength(1);
+  });
+
+  it.each([
+    ['1_empty.sql', '-- only a comment\n', '1_empty.sql: has no SQL statements'],
+    ['1_c.sql', 'CREATE INDEX CONCURRENTLY i ON t (a);', '1_c.sql:1: CONCURRENTLY cannot run inside a transaction'],
+    ['1_b.sql', 'SELECT 1;\nBEGIN;\nSELECT 2;', '1_b.sql:2: BEGIN inside a transactional migration'],
+    ['1_b.sql', 'SELECT 1;\nCOMMIT;', '1_b.sql:2: COMMIT inside a transactional migration'],
+    ['1_b.sql', 'START TRANSACTION;', '1_b.sql:1: START TRANSACTION inside a transactional migration'],
+    ['1_v.sql', 'VACUUM t;', '1_v.sql:1: VACUUM cannot run inside a transaction block'],
+    ['1_d.sql', 'SELECT 1;\n-- schemaguard:lock-timeout=5s\n', '1_d.sql:2: directive schemaguard:lock-timeout must come before the first statement'],
+    ['1_d.sql', '-- schemaguard:lock-timeout=5\nSELECT 1;', '1_d.sql:1: schemaguard:lock-timeout has a bad duration "5"'],
+    ['1_d.sql', '-- schemaguard:no-transactions\nSELECT 1;', '1_d.sql:1: unknown directive schemaguard:no-transactions'],
+    ['1_k.sql', 'SELECT 1;\n-- schemaguard:check \nSELECT 2;', '1_k.sql:2: schemaguard:check needs a description'],
+    ['1_k.sql', 'SELECT 1;\n-- schemaguard:check two\nSELECT 2; SELECT 3;', '1_k.sql:2: check "two" must be exactly one query (found 2)'],
+    ['1_k.sql', 'SELECT 1;\n-- schemaguard:check writes\nDELETE FROM t;', '1_k.sql:3: check "writes" must be a query (SELECT/WITH/VALUES/TABLE), found DELETE'],
+    ['1_n.sql', 'SELECT 1;\u0000', '1_n.sql:1: contains a NUL byte'],
+    ['1_u.sql', "SELECT 'x;\n", '1_u.sql:1: unterminated quoted string'],
+    ['1_q.sql', 'SELECT 1;\nDO $$ BEGIN\n', '1_q.sql:2: unterminated dollar-quoted string $$'],
+  ])('refuses %s: %j', (file, text, message) => {
+    const e = inputError(() => parseMigration(file, text));
+    expect(e.message.startsWith(message)).toBe(true);
+    expect(e.exitCode).toBe(2);
+    expect(e.fix).toBeTruthy();
+  });
+
+  it('refuses BEGIN in a no-transaction file too', () => {
+    const e = inputError(() => parseMigration('1_x.sql', '-- schemaguard:no-transaction\nBEGIN;'));
+    expect(e.message).toBe('1_x.sql:2: BEGIN in a no-transaction file');
+  });
+
+  it('collects allow directives with rule and reason', () => {
+    const m = parseMigration('1_a.sql', '-- schemaguard:allow index-not-concurrent table is new\nCREATE INDEX i ON t (a);');
+    expect(m.allowances).toEqual([{ rule: 'index-not-concurrent', reason: 'table is new', line: 1 }]);
+  });
+});
