@@ -7,8 +7,10 @@
  * - The runner lock is a lease row (`../engine/lease-lock.ts`), not an advisory
  *   lock; every transaction this driver commits while the lease is held is
  *   fenced (the lease row is checked FOR UPDATE just before COMMIT).
- * - `pid` is undefined: there is no server process to watch, so a lock-timeout
- *   error cannot name its blockers (the engine then says "unknown").
+ * - `pid` exists only while a transaction is open (the service keeps a
+ *   transaction on one database connection; `pg_backend_pid()` is read in the
+ *   same call that sets the timeouts). The lease's session serves as the
+ *   monitor, so a lock-timeout error still names the sessions that blocked it.
  * - Session-level `SET` does not survive a call. Outside a transaction
  *   (no-transaction files) each statement runs in its own one-statement
  *   transaction with `SET LOCAL` timeouts (set_config(…, true)); statements
@@ -228,7 +230,8 @@ export function translateError(e: unknown, target: string): Error {
 const TAG_PREFIX = '/*schemaguard-';
 
 class DataApiSession implements Session {
-  readonly pid = undefined;
+  /** The backend of the open transaction (a Data API transaction stays on one connection); undefined between transactions. */
+  pid?: number;
   private transactionId?: string;
   private timeouts: TransactionSettings = { lockTimeoutMs: 0, statementTimeoutMs: 0 };
   private txSettings: TransactionSettings = { lockTimeoutMs: 0, statementTimeoutMs: 0 };
@@ -333,14 +336,16 @@ class DataApiSession implements Session {
     this.transactionId = await this.driver.beginTransaction();
     this.txSettings = settings;
     try {
-      await this.driver.execute({
-        sql: `SELECT set_config('lock_timeout', :p1, true), set_config('statement_timeout', :p2, true)`,
+      const r = await this.driver.execute({
+        sql: `SELECT pg_backend_pid() AS pid, set_config('lock_timeout', :p1, true), set_config('statement_timeout', :p2, true)`,
         parameters: [
           { name: 'p1', value: { stringValue: String(int(settings.lockTimeoutMs)) } },
           { name: 'p2', value: { stringValue: String(int(settings.statementTimeoutMs)) } },
         ],
         transactionId: this.transactionId,
+        includeResultMetadata: true,
       });
+      this.pid = decodeRecords<{ pid: number }>(r.records, r.columnMetadata)[0]?.pid;
     } catch (e) {
       await this.rollback().catch(() => undefined);
       throw e;
@@ -355,11 +360,13 @@ class DataApiSession implements Session {
     if (lease?.fencing) await lease.fence(this);
     await this.driver.endTransaction(id, true);
     this.transactionId = undefined;
+    this.pid = undefined;
   }
 
   async rollback(): Promise<void> {
     const id = this.transactionId;
     this.transactionId = undefined;
+    this.pid = undefined;
     if (id === undefined) return;
     try {
       await this.driver.endTransaction(id, false);

@@ -109,6 +109,11 @@ export class LeaseLock implements MigrationLock {
     return this.held && !this.lost;
   }
 
+  /** The lease's own session, for side queries (blocker sampling) while the lease is held. */
+  get monitor(): Session | undefined {
+    return this.held ? this.session : undefined;
+  }
+
   /** True from acquire() to release(), even once the lease is known lost: commits in that span must be fenced. */
   get fencing(): boolean {
     return this.held;
