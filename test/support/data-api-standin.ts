@@ -214,7 +214,7 @@ export class DataApiStandin {
         });
         tx.busy = false;
         this.touch(id, tx);
-        return this.output(r, input);
+        return await this.output(r, input);
       } catch (e) {
         if (e instanceof StatementTimeoutException) throw e;
         tx.busy = false;
@@ -234,7 +234,7 @@ export class DataApiStandin {
       const r = await this.run(client, pid, text, values, input.continueAfterTimeout ?? false, () => {
         void client.query('DISCARD ALL').catch(() => undefined).finally(() => client.release());
       });
-      return this.output(r, input);
+      return await this.output(r, input);
     } catch (e) {
       if (e instanceof StatementTimeoutException && input.continueAfterTimeout) release = false; // released when it ends
       if (e instanceof StatementTimeoutException) throw e;
