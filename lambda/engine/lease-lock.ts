@@ -17,6 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Driver, Queryable, Session } from '../driver/driver';
+import { advisoryLockKey } from './advisory-lock';
 import { LockWaitTimeoutError, MigrationError, sqlstateOf, type Blocker } from './errors';
 import { quoteIdent } from './identifiers';
 import type { MigrationLock } from './lock';
@@ -150,12 +151,22 @@ export class LeaseLock implements MigrationLock {
     if (exists.rows[0]?.t) return;
     for (let attempt = 1; ; attempt++) {
       try {
-        for (const stmt of leaseDdl(this.options.stateSchema)) await s.query(stmt);
+        // Runners starting together serialise on a transaction-level advisory lock
+        // (that works without a session); IF NOT EXISTS alone races in the catalog.
+        await s.begin({ lockTimeoutMs: 0, statementTimeoutMs: 0 });
+        try {
+          await s.query('SELECT pg_advisory_xact_lock($1::bigint)', [advisoryLockKey(`${this.options.stateSchema}:lease-ddl`)]);
+          for (const stmt of leaseDdl(this.options.stateSchema)) await s.query(stmt);
+          await s.commit();
+        } catch (e) {
+          if (!s.broken) await s.rollback().catch(() => undefined);
+          throw e;
+        }
         return;
       } catch (e) {
-        // Runners racing to create the schema or table: one wins, the others see a duplicate.
+        // A duplicate in the catalog all the same (another tool creating the schema): try again.
         const code = sqlstateOf(e);
-        if (attempt < 5 && (code === '23505' || code === '42P06' || code === '42P07')) continue;
+        if (attempt < 5 && (code === '23505' || code === '42P06' || code === '42P07' || code === '42710')) continue;
         throw e;
       }
     }

@@ -214,7 +214,7 @@ export class DataApiStandin {
         });
         tx.busy = false;
         this.touch(id, tx);
-        return await this.output(r, input);
+        return await this.output(r, input, tx.client);
       } catch (e) {
         if (e instanceof StatementTimeoutException) throw e;
         tx.busy = false;
@@ -234,7 +234,7 @@ export class DataApiStandin {
       const r = await this.run(client, pid, text, values, input.continueAfterTimeout ?? false, () => {
         void client.query('DISCARD ALL').catch(() => undefined).finally(() => client.release());
       });
-      return await this.output(r, input);
+      return await this.output(r, input, client);
     } catch (e) {
       if (e instanceof StatementTimeoutException && input.continueAfterTimeout) release = false; // released when it ends
       if (e instanceof StatementTimeoutException) throw e;
@@ -284,11 +284,11 @@ export class DataApiStandin {
     }
   }
 
-  private async output(r: pg.QueryResult, input: ExecuteStatementCommandInput): Promise<ExecuteStatementCommandOutput> {
+  private async output(r: pg.QueryResult, input: ExecuteStatementCommandInput, client: pg.ClientBase): Promise<ExecuteStatementCommandOutput> {
     const isSelect = Array.isArray(r.fields) && r.fields.length > 0;
     const out: ExecuteStatementCommandOutput = { ...meta, numberOfRecordsUpdated: isSelect ? 0 : (r.rowCount ?? 0) };
     if (!isSelect) return out;
-    const types = await this.resolveTypes(r.fields.map((f) => f.dataTypeID));
+    const types = await this.resolveTypes(client, r.fields.map((f) => f.dataTypeID));
     const options = input.resultSetOptions ?? {};
     const columns: ColumnMetadata[] = r.fields.map((f) => ({ name: f.name, label: f.name, typeName: types.get(f.dataTypeID) }));
     const rows = r.rows as unknown as (string | null)[][];
@@ -308,16 +308,12 @@ export class DataApiStandin {
     return out;
   }
 
-  private async resolveTypes(oids: number[]): Promise<Map<number, string>> {
+  /** Type names by OID, looked up on the call's own connection (a second pool connection could deadlock a full pool). */
+  private async resolveTypes(client: pg.ClientBase, oids: number[]): Promise<Map<number, string>> {
     const missing = [...new Set(oids)].filter((o) => !this.typeNames.has(o));
     if (missing.length) {
-      const c = await this.pool.connect();
-      try {
-        const r = await c.query('SELECT oid::int AS oid, typname FROM pg_type WHERE oid = ANY($1::oid[])', [missing]);
-        for (const row of r.rows as { oid: string; typname: string }[]) this.typeNames.set(Number(row.oid), row.typname);
-      } finally {
-        c.release();
-      }
+      const r = await client.query('SELECT oid::int AS oid, typname FROM pg_type WHERE oid = ANY($1::oid[])', [missing]);
+      for (const row of r.rows as { oid: string; typname: string }[]) this.typeNames.set(Number(row.oid), row.typname);
     }
     return this.typeNames;
   }

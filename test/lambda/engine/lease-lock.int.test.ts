@@ -110,6 +110,20 @@ describe.each(targets)('$name', (target) => {
       await b.release();
     });
 
+    it('ten runners creating the lease table at the same moment all get the lease in turn', async () => {
+      // Regression: concurrent CREATE TABLE IF NOT EXISTS failed with 42710 "type already exists".
+      const url = await freshDatabase(target, 'lease_race');
+      const driver = driverFor(url, 5000);
+      const order: number[] = [];
+      await Promise.all(Array.from({ length: 10 }, async (_, i) => {
+        const lock = new LeaseLock(driver, { stateSchema: 'schemaguard', owner: `r${i}`, ttlMs: 5000, pollMs: 20 });
+        await lock.acquire(20_000);
+        order.push(i);
+        await lock.release();
+      }));
+      expect(order.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    });
+
     it('quotes the state schema name', async () => {
       const url = await freshDatabase(target, 'lease_quote');
       const lock = new LeaseLock(driverFor(url, 5000), { stateSchema: 'Odd "schema"; x', owner: 'o' });
