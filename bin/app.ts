@@ -1,0 +1,25 @@
+/**
+ * The CDK app: `npx cdk synth --no-notices` (cdk.json runs `npx tsx bin/app.ts`).
+ * Configuration comes from the `schemaguard:` context keys (lib/app-config.ts);
+ * the stack is environment-agnostic, so synth needs no credentials and no lookups.
+ * cdk-nag's AwsSolutions pack runs at synth; accepted findings are listed in
+ * lib/nag-acknowledgements.ts with their reasons.
+ */
+import { App, Tags, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ConfigError, readAppConfig } from '../lib/app-config';
+import { buildApp } from '../lib/app';
+
+const app = new App();
+try {
+  const config = readAppConfig((k) => app.node.tryGetContext(k), Object.keys(app.node.getAllContext()));
+  const stack = buildApp(app, config);
+  Tags.of(stack).add('project', 'schemaguard');
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+} catch (e) {
+  if (e instanceof ConfigError) {
+    process.stderr.write(`schemaguard: ${e.message}\n`);
+    process.exit(2);
+  }
+  throw e;
+}

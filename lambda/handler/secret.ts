@@ -1,0 +1,57 @@
+/**
+ * The database credentials, read at run time from Secrets Manager (never from
+ * the template or the environment). The secret is the JSON that RDS and the
+ * CDK write: `username`, `password`, `host`, `port`, and maybe `dbname`.
+ */
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { InputError, MigrationError } from '../engine/errors';
+
+/** The one call the handler makes; the real SecretsManagerClient satisfies it. */
+export interface SecretsClient {
+  send(command: GetSecretValueCommand): Promise<{ SecretString?: string }>;
+}
+
+export interface DatabaseCredentials {
+  username: string;
+  password: string;
+  host?: string;
+  port?: number;
+  dbname?: string;
+}
+
+export async function readCredentials(client: SecretsClient, secretId: string): Promise<DatabaseCredentials> {
+  let out: { SecretString?: string };
+  try {
+    out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+  } catch (cause) {
+    const name = (cause as { name?: string })?.name ?? 'Error';
+    throw new MigrationError(`cannot read the database secret ${secretId}: ${name}`, {
+      cause, fix: 'check that the secret exists, that the function role may call secretsmanager:GetSecretValue on it, and that the VPC endpoint for Secrets Manager is reachable',
+    });
+  }
+  // The secret text is never put in a message: only its shape is described.
+  if (typeof out.SecretString !== 'string') {
+    throw new InputError(`the database secret ${secretId} has no SecretString`, { fix: 'store the credentials as a JSON SecretString (the RDS-generated secret does)' });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(out.SecretString);
+  } catch {
+    throw new InputError(`the database secret ${secretId} is not JSON`, { fix: 'store {"username": …, "password": …, "host": …, "port": …} as the SecretString' });
+  }
+  const o = (parsed ?? {}) as Record<string, unknown>;
+  const missing = ['username', 'password'].filter((k) => typeof o[k] !== 'string' || !(o[k] as string));
+  if (missing.length) {
+    throw new InputError(`the database secret ${secretId} has no ${missing.join(' or ')}`, {
+      fix: 'store {"username": …, "password": …, "host": …, "port": …} as the SecretString',
+    });
+  }
+  const port = o.port === undefined ? undefined : Number(o.port);
+  return {
+    username: o.username as string,
+    password: o.password as string,
+    host: typeof o.host === 'string' && o.host ? o.host : undefined,
+    port: port !== undefined && Number.isInteger(port) && port > 0 ? port : undefined,
+    dbname: typeof o.dbname === 'string' && o.dbname ? o.dbname : undefined,
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * The CDK app's configuration: cdk.json context (or `-c key=value`), every
+ * key prefixed `schemaguard:` so unknown keys can be refused. Defaults:
+ *
+ * | key                          | default        | meaning |
+ * |------------------------------|----------------|---------|
+ * | schemaguard:stage            | dev            | `dev` (deletable, single-AZ) or `prod` (deletion protection, snapshot on delete, Multi-AZ) |
+ * | schemaguard:instanceClass    | t4g.micro      | RDS instance class, with or without the `db.` prefix |
+ * | schemaguard:engineVersion    | 18.3           | PostgreSQL version: a major (`17`, `18`) or `major.minor` known to aws-cdk-lib |
+ * | schemaguard:databaseName     | app            | database created on the instance and migrated |
+ * | schemaguard:instanceIdentifier | schemaguard-<stage> | RDS instance identifier (names the log group) |
+ * | schemaguard:natGateways      | 0              | NAT gateways (0: isolated subnets only) |
+ * | schemaguard:logRetentionDays | 30 (dev), 365 (prod) | retention of the database and handler log groups |
+ * | schemaguard:alarmEmail       | "" (none)      | e-mail subscribed to the alarm topic (used once alarms are wired) |
+ * | schemaguard:alarmHttpsUrl    | "" (none)      | HTTPS endpoint subscribed to the alarm topic (used once alarms are wired) |
+ */
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+
+export const CONTEXT_PREFIX = 'schemaguard:';
+export const STAGES = ['dev', 'prod'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export const CONTEXT_DEFAULTS = {
+  stage: 'dev',
+  instanceClass: 't4g.micro',
+  engineVersion: '18.3',
+  databaseName: 'app',
+  instanceIdentifier: '',
+  natGateways: 0,
+  logRetentionDays: 0,
+  alarmEmail: '',
+  alarmHttpsUrl: '',
+} as const;
+export type ContextKey = keyof typeof CONTEXT_DEFAULTS;
+
+export interface AppConfig {
+  stage: Stage;
+  instanceType: ec2.InstanceType;
+  instanceClass: string;
+  engineVersion: rds.PostgresEngineVersion;
+  engineVersionText: string;
+  databaseName: string;
+  instanceIdentifier: string;
+  natGateways: number;
+  logRetention: logs.RetentionDays;
+  alarmEmail?: string;
+  alarmHttpsUrl?: string;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The aws-cdk-lib constants for PostgreSQL 17 and 18 (`17`, `17.6`, `18.3`, …). */
+export function knownEngineVersions(): string[] {
+  return Object.keys(rds.PostgresEngineVersion)
+    .map((k) => /^VER_(1[78])(?:_(\d+))?$/.exec(k))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => (m[2] ? `${m[1]}.${m[2]}` : m[1]!))
+    .sort((a, b) => Number(a.split('.')[0]) - Number(b.split('.')[0]) || Number(a.split('.')[1] ?? -1) - Number(b.split('.')[1] ?? -1));
+}
+
+const RETENTION_DAYS = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number' && v > 0);
+const SIZES = /^(nano|micro|small|medium|large|xlarge|\d+xlarge|metal|metal-\d+xl)$/;
+
+function str(key: ContextKey, raw: unknown): string {
+  if (raw === undefined || raw === null) return String(CONTEXT_DEFAULTS[key]);
+  if (typeof raw === 'string' || typeof raw === 'number') return String(raw).trim();
+  throw new ConfigError(`context ${CONTEXT_PREFIX}${key}: expected a string, got ${JSON.stringify(raw)}; set it in cdk.json or with -c ${CONTEXT_PREFIX}${key}=…`);
+}
+
+function int(key: ContextKey, raw: string, min: number, max: number): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < min || n > max) {
+    throw new ConfigError(`context ${CONTEXT_PREFIX}${key}: "${raw}" is not an integer from ${min} to ${max}`);
+  }
+  return n;
+}
+
+/**
+ * Read and check the `schemaguard:` context. `get` is `node.tryGetContext`;
+ * `keys` are all context keys (to refuse unknown `schemaguard:` keys).
+ */
+export function readAppConfig(get: (key: string) => unknown, keys: string[]): AppConfig {
+  const known = Object.keys(CONTEXT_DEFAULTS).map((k) => `${CONTEXT_PREFIX}${k}`);
+  const unknown = keys.filter((k) => k.startsWith(CONTEXT_PREFIX) && !known.includes(k));
+  if (unknown.length) {
+    throw new ConfigError(`unknown context key${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; the known keys are ${known.join(', ')} (check the spelling in cdk.json or -c)`);
+  }
+  const v = (key: ContextKey) => str(key, get(`${CONTEXT_PREFIX}${key}`));
+
+  const stage = v('stage') as Stage;
+  if (!STAGES.includes(stage)) {
+    throw new ConfigError(`context ${CONTEXT_PREFIX}stage: "${stage}" is not one of ${STAGES.join(', ')}; use -c ${CONTEXT_PREFIX}stage=prod for production`);
+  }
+
+  const instanceClass = v('instanceClass').replace(/^db\./, '');
+  const parts = instanceClass.split('.');
+  if (parts.length !== 2 || !/^[a-z]+\d+[a-z-]*$/.test(parts[0]!) || !SIZES.test(parts[1]!)) {
+    throw new ConfigError(`context ${CONTEXT_PREFIX}instanceClass: "${v('instanceClass')}" is not an RDS instance class; write it like t4g.micro, m7g.large or db.r6g.xlarge`);
+  }
+
+  const engineVersionText = v('engineVersion');
+  const versions = knownEngineVersions();
+  const constant = (rds.PostgresEngineVersion as unknown as Record<string, rds.PostgresEngineVersion | undefined>)[`VER_${engineVersionText.replace('.', '_')}`];
+  if (!versions.includes(engineVersionText) || !constant) {
+    throw new ConfigError(`context ${CONTEXT_PREFIX}engineVersion: "${engineVersionText}" is not a PostgreSQL 17 or 18 version this aws-cdk-lib knows; use one of ${versions.join(', ')}`);
+  }
+
+  const databaseName = v('databaseName');
+  if (!/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(databaseName) || databaseName.toLowerCase() === 'postgres' || databaseName.toLowerCase().startsWith('rds')) {
+    throw new ConfigError(`context ${CONTEXT_PREFIX}databaseName: "${databaseName}" is not allowed; use 1 to 63 letters, digits or _ starting with a letter, not "postgres" and not starting with "rds"`);
+  }
+
+  const instanceIdentifier = v('instanceIdentifier') || `schemaguard-${stage}`;
+  if (!/^[a-z][a-z0-9-]{0,62}$/.test(instanceIdentifier) || instanceIdentifier.endsWith('-') || instanceIdentifier.includes('--')) {
+    throw new ConfigError(`context ${CONTEXT_PREFIX}instanceIdentifier: "${instanceIdentifier}" is not an RDS identifier; use 1 to 63 lowercase letters, digits or single hyphens, starting with a letter and not ending with a hyphen (RDS lowercases identifiers, and the log group name must match)`);
+  }
+
+  const natGateways = int('natGateways', v('natGateways'), 0, 3);
+
+  const retentionRaw = v('logRetentionDays');
+  const days = retentionRaw === '0' ? (stage === 'prod' ? 365 : 30) : int('logRetentionDays', retentionRaw, 1, 3653);
+  if (!RETENTION_DAYS.includes(days)) {
+    throw new ConfigError(`context ${CONTEXT_PREFIX}logRetentionDays: ${days} is not a CloudWatch Logs retention; use one of ${RETENTION_DAYS.join(', ')}`);
+  }
+
+  const alarmEmail = v('alarmEmail') || undefined;
+  if (alarmEmail && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(alarmEmail)) {
+    throw new ConfigError(`context ${CONTEXT_PREFIX}alarmEmail: "${alarmEmail}" is not an e-mail address; leave it empty for none`);
+  }
+  const alarmHttpsUrl = v('alarmHttpsUrl') || undefined;
+  if (alarmHttpsUrl) {
+    let ok = false;
+    try { ok = new URL(alarmHttpsUrl).protocol === 'https:'; } catch { ok = false; }
+    if (!ok) throw new ConfigError(`context ${CONTEXT_PREFIX}alarmHttpsUrl: "${alarmHttpsUrl}" is not an https:// URL; leave it empty for none`);
+  }
+
+  return {
+    stage,
+    instanceClass,
+    instanceType: new ec2.InstanceType(instanceClass),
+    engineVersion: constant,
+    engineVersionText,
+    databaseName,
+    instanceIdentifier,
+    natGateways,
+    logRetention: days as logs.RetentionDays,
+    alarmEmail,
+    alarmHttpsUrl,
+  };
+}

@@ -1,0 +1,373 @@
+/**
+ * SchemaMigrations: applies the files in `migrations/` to a PostgreSQL
+ * database during `cdk deploy`, through a custom resource (Provider framework,
+ * asynchronous: onEvent + isComplete), and fails the deploy — so the stack
+ * rolls back — when a migration or a check fails.
+ *
+ * Usable on its own with any RDS instance or cluster: it needs the database's
+ * secret (username, password, host, port), something to connect to (the
+ * instance or cluster, for the security-group rule) and a VPC.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { CfnOutput, CustomResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Provider } from 'aws-cdk-lib/custom-resources';
+import { Construct, type IDependable } from 'constructs';
+import { ATTR, DEFAULTS, ENV, IS_COMPLETE_HANDLER_NAME, ON_EVENT_HANDLER_NAME, PROP } from '../lambda/handler/constants';
+import { summariseFiles, type FilesSummary } from '../lambda/handler/files-hash';
+import { acknowledge, arnToken } from './nag';
+import { DEFAULT_CONTRACTS_DIR, DEFAULT_MIGRATIONS_DIR, HANDLER_ENTRY, LOCK_FILE, REPO_ROOT } from './paths';
+
+export interface SchemaMigrationsProps {
+  /** Secret with the database credentials (`username`, `password`, `host`, `port`), read by the handler at run time. */
+  readonly secret: secretsmanager.ISecret;
+  /** The instance or cluster to migrate: the function is allowed to reach its port, and the resource waits for it. */
+  readonly database: ec2.IConnectable & IDependable;
+  /** VPC the function runs in (the database's). */
+  readonly vpc: ec2.IVpc;
+  /**
+   * Subnets for the function.
+   * @default - the VPC's isolated subnets ({ subnetType: PRIVATE_ISOLATED })
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * Port of the database.
+   * @default - the database's `connections.defaultPort` (set by rds.DatabaseInstance and DatabaseCluster)
+   */
+  readonly port?: ec2.Port;
+  /**
+   * Something the function must reach on 443 for Secrets Manager (an interface VPC endpoint).
+   * @default - HTTPS to anywhere is allowed (a NAT gateway or an endpoint with private DNS must exist)
+   */
+  readonly secretsManagerEndpoint?: ec2.IConnectable;
+  /**
+   * Database to migrate.
+   * @default - the secret's `dbname`, else `postgres`
+   */
+  readonly databaseName?: string;
+  /**
+   * Directory of the migration files; it must exist (it may be empty).
+   * @default - `migrations/` at the repository root
+   */
+  readonly migrationsDir?: string;
+  /**
+   * Directory of the contract files, shipped with the handler and hashed with the migrations.
+   * @default - `contracts/` at the repository root, when it exists; otherwise none
+   */
+  readonly contractsDir?: string;
+  /**
+   * Timeout of one handler invocation (onEvent or one isComplete). Work that does
+   * not fit continues in the next isComplete.
+   * @default Duration.minutes(5)
+   */
+  readonly handlerTimeout?: Duration;
+  /**
+   * Time kept back at the end of each invocation: no migration starts inside it.
+   * @default Duration.seconds(15)
+   */
+  readonly reserve?: Duration;
+  /**
+   * How often the framework calls isComplete.
+   * @default Duration.seconds(10)
+   */
+  readonly queryInterval?: Duration;
+  /**
+   * Total time for one Create or Update, across invocations (at most 1 hour, the framework's limit).
+   * @default Duration.minutes(45)
+   */
+  readonly totalTimeout?: Duration;
+  /**
+   * How long CloudFormation waits for the response. Must exceed `totalTimeout`
+   * so the framework's own timeout response arrives first; at most 1 hour.
+   * @default Duration.minutes(50)
+   */
+  readonly serviceTimeout?: Duration;
+  /**
+   * Retention of the handler's and the framework's log groups.
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Removal policy of those log groups.
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * The database's PostgreSQL log group, named in failure messages.
+   * @default - not named
+   */
+  readonly databaseLogGroupName?: string;
+  /**
+   * Memory of the handler.
+   * @default 256
+   */
+  readonly memorySize?: number;
+  /**
+   * Add CfnOutputs for the applied version and count.
+   * @default true
+   */
+  readonly outputs?: boolean;
+}
+
+const MAX_LAMBDA_TIMEOUT = Duration.minutes(15);
+const MAX_TOTAL = Duration.hours(1);
+
+export class SchemaMigrations extends Construct {
+  /** The handler (onEvent). */
+  readonly onEventHandler: NodejsFunction;
+  /** The handler (isComplete); same bundle, other export. */
+  readonly isCompleteHandler: NodejsFunction;
+  /** The handlers' log group. */
+  readonly logGroup: logs.LogGroup;
+  /** Security group of the handler functions. */
+  readonly securityGroup: ec2.SecurityGroup;
+  readonly provider: Provider;
+  readonly resource: CustomResource;
+  /** Hash, count and newest version of the files, as put in the resource properties. */
+  readonly files: FilesSummary;
+  /** Highest applied version after the deploy (`none` for an empty database), via GetAtt. */
+  readonly currentVersion: string;
+  /** Number of applied migrations after the deploy, via GetAtt. */
+  readonly appliedCount: string;
+  /** Versions this deploy applied (comma-separated, may be empty), via GetAtt. */
+  readonly appliedVersions: string;
+  /** `applied`, `up-to-date` or `database-ahead`, via GetAtt. */
+  readonly outcome: string;
+
+  constructor(scope: Construct, id: string, props: SchemaMigrationsProps) {
+    super(scope, id);
+    const migrationsDir = props.migrationsDir ?? DEFAULT_MIGRATIONS_DIR;
+    const contractsDir = props.contractsDir ?? (existsSync(DEFAULT_CONTRACTS_DIR) ? DEFAULT_CONTRACTS_DIR : undefined);
+    const handlerTimeout = props.handlerTimeout ?? Duration.minutes(5);
+    const reserve = props.reserve ?? Duration.millis(DEFAULTS.reserveMs);
+    const queryInterval = props.queryInterval ?? Duration.seconds(10);
+    const totalTimeout = props.totalTimeout ?? Duration.minutes(45);
+    const serviceTimeout = props.serviceTimeout ?? Duration.minutes(50);
+    const retention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
+    const removalPolicy = props.logRemovalPolicy ?? RemovalPolicy.DESTROY;
+    validate({ migrationsDir, contractsDir, explicitContracts: props.contractsDir !== undefined, handlerTimeout, reserve, queryInterval, totalTimeout, serviceTimeout, memorySize: props.memorySize, databaseName: props.databaseName });
+
+    const port = props.port ?? props.database.connections.defaultPort;
+    if (!port) {
+      throw new Error('SchemaMigrations: "port" is not set and the database has no connections.defaultPort; pass port: ec2.Port.tcp(5432) (or the database\'s port)');
+    }
+
+    this.files = summariseFiles(migrationsDir, contractsDir);
+
+    this.logGroup = new logs.LogGroup(this, 'HandlerLogs', { retention, removalPolicy });
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'schemaguard migrations handler: reaches the database port and Secrets Manager only',
+      allowAllOutbound: false,
+    });
+    // One rule each way, for the database port only (egress here, ingress on the database's group).
+    this.securityGroup.connections.allowTo(props.database, port, 'schemaguard migrations handler to the database');
+    if (props.secretsManagerEndpoint) {
+      this.securityGroup.connections.allowTo(props.secretsManagerEndpoint, ec2.Port.tcp(443), 'schemaguard migrations handler to Secrets Manager');
+    } else {
+      this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'schemaguard migrations handler to Secrets Manager (HTTPS)');
+    }
+
+    const role = new iam.Role(this, 'HandlerRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'schemaguard migrations handler: its own logs, its VPC network interfaces, and the one database secret',
+    });
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'OwnLogs',
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [this.logGroup.logGroupArn],
+    }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'VpcNetworkInterfaces',
+      actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+      resources: ['*'],
+    }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'ReadTheDatabaseSecret',
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [props.secret.secretFullArn ?? `${props.secret.secretArn}-??????`],
+    }));
+    if (props.secret.encryptionKey) {
+      // Only a customer-managed key needs a grant; and only through Secrets Manager.
+      role.addToPrincipalPolicy(new iam.PolicyStatement({
+        sid: 'DecryptTheDatabaseSecret',
+        actions: ['kms:Decrypt'],
+        resources: [props.secret.encryptionKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
+      }));
+    }
+
+    const environment: Record<string, string> = {
+      [ENV.secretArn]: props.secret.secretArn,
+      [ENV.migrationsDir]: DEFAULTS.migrationsDir,
+      [ENV.contractsDir]: DEFAULTS.contractsDir,
+      [ENV.reserveMs]: String(reserve.toMilliseconds()),
+    };
+    if (props.databaseName) environment[ENV.databaseName] = props.databaseName;
+    if (props.databaseLogGroupName) environment[ENV.databaseLogGroup] = props.databaseLogGroupName;
+
+    const copy = (from: string, to: string) => [`mkdir -p "${to}"`, `cp -R "${from}/." "${to}/"`];
+    const common = {
+      entry: HANDLER_ENTRY,
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: LOCK_FILE,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: handlerTimeout,
+      role,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      securityGroups: [this.securityGroup],
+      logGroup: this.logGroup,
+      environment,
+      description: 'schemaguard: applies the migrations during cdk deploy',
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.CJS,
+        target: 'node22',
+        minify: true,
+        sourceMap: false,
+        // The runtime ships the AWS SDK v3; pg-native is an optional binding pg never loads here.
+        externalModules: ['@aws-sdk/*', 'pg-native'],
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          // The files travel with the code, so a rollback of the function also rolls back the files.
+          afterBundling: (_inputDir: string, outputDir: string) => [
+            ...copy(migrationsDir, `${outputDir}/${DEFAULTS.migrationsDir}`),
+            ...(contractsDir ? copy(contractsDir, `${outputDir}/${DEFAULTS.contractsDir}`) : []),
+          ],
+        },
+      },
+    };
+    this.onEventHandler = new NodejsFunction(this, 'OnEvent', { ...common, handler: ON_EVENT_HANDLER_NAME });
+    this.isCompleteHandler = new NodejsFunction(this, 'IsComplete', { ...common, handler: IS_COMPLETE_HANDLER_NAME });
+
+    const frameworkLogs = new logs.LogGroup(this, 'ProviderLogs', { retention, removalPolicy });
+    this.provider = new Provider(this, 'Provider', {
+      onEventHandler: this.onEventHandler,
+      isCompleteHandler: this.isCompleteHandler,
+      queryInterval,
+      totalTimeout,
+      logGroup: frameworkLogs,
+      disableWaiterStateMachineLogging: false,
+      waiterStateMachineLogOptions: { destination: frameworkLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: this.provider.serviceToken,
+      resourceType: 'Custom::SchemaMigrations',
+      serviceTimeout,
+      properties: {
+        // Only these change the resource: an unchanged set of files sends no Update at all.
+        [PROP.filesHash]: this.files.hash,
+        [PROP.latestVersion]: String(this.files.latestVersion),
+        [PROP.migrationCount]: String(this.files.migrationCount),
+      },
+    });
+    // The database (and its security group rules, children of it) must exist before the first run.
+    this.resource.node.addDependency(props.database);
+
+    acknowledgeNagFindings(this);
+
+    this.currentVersion = this.resource.getAttString(ATTR.currentVersion);
+    this.appliedCount = this.resource.getAttString(ATTR.appliedCount);
+    this.appliedVersions = this.resource.getAttString(ATTR.appliedVersions);
+    this.outcome = this.resource.getAttString(ATTR.outcome);
+
+    if (props.outputs ?? true) {
+      new CfnOutput(this, 'CurrentVersion', { value: this.currentVersion, description: 'Highest applied schema migration version' });
+      new CfnOutput(this, 'AppliedCount', { value: this.appliedCount, description: 'Number of applied schema migrations' });
+    }
+  }
+}
+
+/** cdk-nag findings of this construct that are accepted, with their reasons. */
+function acknowledgeNagFindings(self: SchemaMigrations): void {
+  acknowledge(self.node.findChild('HandlerRole'), 'AwsSolutions-IAM5[Resource::*]',
+    'Only the VPC network-interface actions (ec2:CreateNetworkInterface, DescribeNetworkInterfaces, DeleteNetworkInterface, Assign/UnassignPrivateIpAddresses) use "*": EC2 does not support resource-level permissions for them, and a function in a VPC needs them. Logs and the secret are scoped to their ARNs.');
+  for (const fn of [self.onEventHandler, self.isCompleteHandler]) {
+    acknowledge(fn, 'AwsSolutions-L1',
+      'Pinned to Node.js 22 on purpose: the handler bundle targets node22 and is tested on it; moving to a newer runtime is a deliberate change, not a silent one.');
+  }
+  acknowledge(self.provider, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    'The framework functions of aws-cdk-lib\'s Provider use the AWS managed basic execution role (log writing only); the Provider does not let it be replaced per statement.');
+  for (const fn of [self.onEventHandler, self.isCompleteHandler]) {
+    acknowledge(self.provider, `AwsSolutions-IAM5[Resource::${arnToken(fn)}:*]`,
+      'The Provider framework may invoke the handler function and its versions (ARN:*); the wildcard is the version qualifier of this one function only.');
+  }
+  const frameworkFns = ['framework-isComplete', 'framework-onTimeout'].map((id) => self.provider.node.findChild(id));
+  for (const fn of frameworkFns) {
+    acknowledge(self.provider, `AwsSolutions-IAM5[Resource::${arnToken(fn)}:*]`,
+      'The waiter state machine may invoke the framework\'s own isComplete/onTimeout functions and their versions (ARN:*) only.');
+  }
+  acknowledge(self.provider, 'AwsSolutions-IAM5[Resource::*]',
+    'The waiter state machine role needs the CloudWatch Logs delivery actions (logs:CreateLogDelivery, GetLogDelivery, …) for its execution log; they do not support resource-level permissions.');
+  acknowledge(self.provider, 'AwsSolutions-SF2',
+    'The Provider framework\'s waiter state machine has no X-Ray option; it only polls isComplete, and its executions are logged to the provider log group.');
+}
+
+interface Checked {
+  migrationsDir: string;
+  contractsDir?: string;
+  explicitContracts: boolean;
+  handlerTimeout: Duration;
+  reserve: Duration;
+  queryInterval: Duration;
+  totalTimeout: Duration;
+  serviceTimeout: Duration;
+  memorySize?: number;
+  databaseName?: string;
+}
+
+function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function validate(p: Checked): void {
+  if (!isDir(p.migrationsDir)) {
+    throw new Error(`SchemaMigrations: "migrationsDir" ${p.migrationsDir} is not a directory; create it (it may be empty) or pass the directory that holds the migrations`);
+  }
+  if (p.explicitContracts && p.contractsDir && !isDir(p.contractsDir)) {
+    throw new Error(`SchemaMigrations: "contractsDir" ${p.contractsDir} is not a directory; create it or leave contractsDir unset`);
+  }
+  const durations: [string, Duration][] = [['handlerTimeout', p.handlerTimeout], ['reserve', p.reserve], ['queryInterval', p.queryInterval], ['totalTimeout', p.totalTimeout], ['serviceTimeout', p.serviceTimeout]];
+  for (const [name, d] of durations) {
+    if (Token.isUnresolved(d.toSeconds({ integral: false }))) {
+      throw new Error(`SchemaMigrations: "${name}" must be a concrete duration, not a token; the props are checked against each other at synth time`);
+    }
+  }
+  const s = (d: Duration) => d.toMilliseconds() / 1000;
+  if (s(p.handlerTimeout) < 60 || s(p.handlerTimeout) > s(MAX_LAMBDA_TIMEOUT)) {
+    throw new Error(`SchemaMigrations: "handlerTimeout" is ${s(p.handlerTimeout)} s; use 60 s to 900 s (the Lambda limit)`);
+  }
+  if (s(p.reserve) < 5 || s(p.reserve) > s(p.handlerTimeout) - 30) {
+    throw new Error(`SchemaMigrations: "reserve" is ${s(p.reserve)} s with "handlerTimeout" ${s(p.handlerTimeout)} s; use at least 5 s and leave at least 30 s of the timeout for work`);
+  }
+  if (s(p.queryInterval) < 1 || s(p.queryInterval) > s(p.totalTimeout)) {
+    throw new Error(`SchemaMigrations: "queryInterval" is ${s(p.queryInterval)} s; use 1 s up to "totalTimeout" (${s(p.totalTimeout)} s)`);
+  }
+  if (s(p.totalTimeout) > s(MAX_TOTAL) || s(p.totalTimeout) < s(p.handlerTimeout)) {
+    throw new Error(`SchemaMigrations: "totalTimeout" is ${s(p.totalTimeout)} s; use at least "handlerTimeout" (${s(p.handlerTimeout)} s) and at most 3600 s (the Provider framework's limit)`);
+  }
+  if (s(p.serviceTimeout) > 3600 || s(p.serviceTimeout) < s(p.totalTimeout) + 60) {
+    throw new Error(`SchemaMigrations: "serviceTimeout" is ${s(p.serviceTimeout)} s with "totalTimeout" ${s(p.totalTimeout)} s; it must exceed totalTimeout by at least 60 s (so the framework's timeout response reaches CloudFormation first) and be at most 3600 s`);
+  }
+  if (p.memorySize !== undefined && (!Number.isInteger(p.memorySize) || p.memorySize < 128 || p.memorySize > 10240)) {
+    throw new Error(`SchemaMigrations: "memorySize" is ${p.memorySize}; use an integer from 128 to 10240 (MB)`);
+  }
+  if (p.databaseName !== undefined && !/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(p.databaseName)) {
+    throw new Error(`SchemaMigrations: "databaseName" ${JSON.stringify(p.databaseName)} is not a PostgreSQL database name; use letters, digits and _ (at most 63, not starting with a digit)`);
+  }
+}

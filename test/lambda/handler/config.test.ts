@@ -1,0 +1,54 @@
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { describe, expect, it } from 'vitest';
+import { InputError, MigrationError } from '../../../lambda/engine/errors';
+import { readConfig } from '../../../lambda/handler/config';
+import { DEFAULTS, ENV } from '../../../lambda/handler/constants';
+import { readCredentials } from '../../../lambda/handler/secret';
+
+describe('Function: readConfig', () => {
+  it('applies the defaults, with directories relative to LAMBDA_TASK_ROOT', () => {
+    const c = readConfig({ [ENV.secretArn]: 'arn:s', LAMBDA_TASK_ROOT: '/var/task', AWS_LAMBDA_LOG_GROUP_NAME: '/aws/lambda/x' });
+    expect(c).toMatchObject({
+      secretArn: 'arn:s', migrationsDir: '/var/task/migrations', contractsDir: '/var/task/contracts', stateSchema: 'schemaguard',
+      reserveMs: DEFAULTS.reserveMs, connectAttempts: DEFAULTS.connectAttempts, caBundle: '/var/runtime/ca-cert.pem', tls: 'verify-full', handlerLogGroup: '/aws/lambda/x',
+    });
+  });
+
+  it.each([
+    [{}, /SCHEMAGUARD_SECRET_ARN is not set/],
+    [{ [ENV.secretArn]: 'a', [ENV.tls]: 'off' }, /SCHEMAGUARD_TLS="off" is not one of verify-full, disable/],
+    [{ [ENV.secretArn]: 'a', [ENV.reserveMs]: '1s' }, /SCHEMAGUARD_RESERVE_MS="1s" is not an integer between 0 and 600000/],
+    [{ [ENV.secretArn]: 'a', [ENV.port]: '70000' }, /SCHEMAGUARD_DB_PORT="70000" is not an integer between 1 and 65535/],
+  ])('refuses %j', (env, message) => {
+    expect(() => readConfig(env)).toThrow(InputError);
+    expect(() => readConfig(env)).toThrow(message);
+  });
+});
+
+describe('Function: readCredentials', () => {
+  const client = (answer: () => Promise<{ SecretString?: string }>) => ({ send: (_c: GetSecretValueCommand) => answer() });
+
+  it('reads username, password, host, port and dbname', async () => {
+    const c = await readCredentials(client(async () => ({ SecretString: JSON.stringify({ username: 'u', password: 'p4ss-word', host: 'h', port: '5433', dbname: 'app' }) })), 'arn');
+    expect(c).toEqual({ username: 'u', password: 'p4ss-word', host: 'h', port: 5433, dbname: 'app' });
+  });
+
+  it.each([
+    [async () => ({}), /has no SecretString/],
+    [async () => ({ SecretString: 'not json p4ss-word' }), /is not JSON/],
+    [async () => ({ SecretString: JSON.stringify({ username: 'u' }) }), /has no password/],
+  ])('refuses a bad secret without quoting it (%#)', async (answer, message) => {
+    const e = await readCredentials(client(answer), 'arn:x').catch((x: Error) => x);
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as Error).message).toMatch(message);
+    expect((e as Error).message).not.toContain('p4ss-word');
+  });
+
+  it('names the secret and the fix when Secrets Manager refuses', async () => {
+    const denied = Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' });
+    const e = (await readCredentials(client(async () => { throw denied; }), 'arn:x').catch((x: MigrationError) => x)) as MigrationError;
+    expect(e).toBeInstanceOf(MigrationError);
+    expect(e.message).toBe('cannot read the database secret arn:x: AccessDeniedException');
+    expect(e.fix).toMatch(/secretsmanager:GetSecretValue/);
+  });
+});

@@ -1,0 +1,36 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { summariseFiles } from '../../../lambda/handler/files-hash';
+import { tempDir } from '../../support/files';
+
+describe('Function: summariseFiles', () => {
+  it('counts the migrations and finds the newest version (numeric, not lexical)', () => {
+    const dir = tempDir({ '2_b.sql': 'b', '10_j.sql': 'j', 'README.md': 'x' });
+    expect(summariseFiles(dir)).toMatchObject({ migrationCount: 2, latestVersion: 10 });
+  });
+
+  it('is the same for CRLF and LF files, and ignores dot files', () => {
+    const lf = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\nSELECT 1;\n' });
+    const crlf = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\r\nSELECT 1;\r\n', '.DS_Store': 'junk' });
+    expect(summariseFiles(crlf).hash).toBe(summariseFiles(lf).hash);
+  });
+
+  it('changes when a file changes, is added or renamed, and when a contract changes', () => {
+    const dir = tempDir({ '1_a.sql': 'a' });
+    const contracts = tempDir({ 'c.sql': 'SELECT 1;' }, 'contracts');
+    const h0 = summariseFiles(dir, contracts).hash;
+    writeFileSync(join(contracts, 'c.sql'), 'SELECT 2;');
+    const h1 = summariseFiles(dir, contracts).hash;
+    expect(h1).not.toBe(h0);
+    writeFileSync(join(dir, '2_b.sql'), 'b');
+    expect(summariseFiles(dir, contracts).hash).not.toBe(h1);
+    const renamed = tempDir({ '01_a.sql': 'a' });
+    expect(summariseFiles(renamed).hash).not.toBe(summariseFiles(tempDir({ '1_a.sql': 'a' })).hash);
+  });
+
+  it('treats a missing contracts directory as empty, and an empty migrations directory as version 0', () => {
+    const dir = tempDir({});
+    expect(summariseFiles(dir, join(dir, 'nope'))).toEqual({ hash: summariseFiles(dir).hash, migrationCount: 0, latestVersion: 0 });
+  });
+});

@@ -1,0 +1,380 @@
+/**
+ * The custom-resource handler driven by the real Provider framework runtime
+ * (aws-cdk-lib/custom-resources), against real PostgreSQL. Secrets Manager is
+ * the one AWS service stood in for: a client that answers GetSecretValue with
+ * the credentials of a role created on the test server.
+ */
+import { randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ATTR, ENV, OUTCOME, PROP, RESPONSE_LIMIT_BYTES } from '../../../lambda/handler/constants';
+import { summariseFiles } from '../../../lambda/handler/files-hash';
+import { CREATE_FAILED_MARKER, createHandlers, type Handlers } from '../../../lambda/handler/handler';
+import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../support/db';
+import { tempDir } from '../../support/files';
+import { ProviderHarness, type CfnResponse } from '../../support/provider-framework';
+import type { Target } from '../../support/targets';
+
+afterAll(dropDatabases);
+
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:schemaguard-test-AbCdEf';
+const HANDLER_LOG_GROUP = '/aws/lambda/SchemaguardTest-SchemaMigrationsHandler';
+const DB_LOG_GROUP = '/aws/rds/instance/schemaguard-test/postgresql';
+
+interface Rig {
+  harness: ProviderHarness;
+  handlers: Handlers;
+  dir: string;
+  url: string;
+  password: string;
+  handlerLines: string[];
+  secretReads: () => number;
+  props: () => Record<string, unknown>;
+  /** Every text that left the handler or the framework: logs and responses. */
+  everything: () => string[];
+}
+
+async function rig(target: Target, label: string, files: Record<string, string>, remainingTimeMs?: (fn: 'onEvent' | 'isComplete', n: number) => number): Promise<Rig> {
+  const url = await freshDatabase(target, label);
+  const database = new URL(url).pathname.slice(1);
+  // A role of its own with a password full of URL-special characters: it must work and must never be shown.
+  const role = `sg_cfn_${randomBytes(3).toString('hex')}`;
+  const password = `Pw@:/%#?${randomBytes(12).toString('hex')}`;
+  await withClient(target.adminUrl, async (c) => {
+    await c.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password.replace(/'/g, "''")}'`);
+    await c.query(`ALTER DATABASE ${c.escapeIdentifier(database)} OWNER TO ${role}`);
+  });
+  await withClient(url, (c) => c.query(`ALTER SCHEMA public OWNER TO ${role}`));
+  const dir = tempDir(files);
+  let reads = 0;
+  const secrets = {
+    send: async (command: GetSecretValueCommand) => {
+      reads++;
+      expect(command).toBeInstanceOf(GetSecretValueCommand);
+      expect(command.input.SecretId).toBe(SECRET_ARN);
+      return { SecretString: JSON.stringify({ engine: 'postgres', username: role, password, host: '127.0.0.1', port: target.port, dbname: database }) };
+    },
+  };
+  const handlerLines: string[] = [];
+  const env = {
+    [ENV.secretArn]: SECRET_ARN,
+    [ENV.migrationsDir]: dir,
+    [ENV.contractsDir]: join(dir, 'no-contracts'),
+    [ENV.tls]: 'disable',
+    [ENV.reserveMs]: '1000',
+    [ENV.connectAttempts]: '2',
+    [ENV.databaseLogGroup]: DB_LOG_GROUP,
+    AWS_LAMBDA_LOG_GROUP_NAME: HANDLER_LOG_GROUP,
+  };
+  const handlers = createHandlers({ secrets, env, write: (line) => handlerLines.push(line) });
+  const harness = new ProviderHarness({ onEvent: handlers.onEvent as never, isComplete: handlers.isComplete as never, remainingTimeMs });
+  await harness.start();
+  return {
+    harness, handlers, dir, url, password, handlerLines,
+    secretReads: () => reads,
+    props: () => { const s = summariseFiles(dir); return { [PROP.filesHash]: s.hash, [PROP.latestVersion]: String(s.latestVersion), [PROP.migrationCount]: String(s.migrationCount) }; },
+    everything: () => [...harness.logs, ...handlerLines, ...harness.rawResponses],
+  };
+}
+
+function expectNoSecret(r: Rig): void {
+  const leaks = r.everything().filter((line) => line.includes(r.password) || line.includes(encodeURIComponent(r.password)));
+  expect(leaks).toEqual([]);
+}
+
+function expectFits(response: CfnResponse): void {
+  expect(Buffer.byteLength(JSON.stringify(response))).toBeLessThan(RESPONSE_LIMIT_BYTES);
+}
+
+async function state(url: string): Promise<{ version: string; applied_by: string; applied_at: Date }[]> {
+  return rows(url, 'SELECT version, applied_by, applied_at FROM schemaguard.applied_migrations ORDER BY version');
+}
+
+async function tables(url: string): Promise<string[]> {
+  return (await rows<{ t: string }>(url, "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")).map((r) => r.t);
+}
+
+const M1 = 'CREATE TABLE lead_purchases (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), amount int NOT NULL);\n';
+const M2 = 'CREATE TABLE web_sessions (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, lead_id uuid);\n\n-- schemaguard:check lead_id is nullable\nSELECT 1 FROM information_schema.columns WHERE table_name = \'web_sessions\' AND column_name = \'lead_id\' AND is_nullable = \'NO\';\n';
+const M3 = 'ALTER TABLE web_sessions ADD COLUMN channel text;\n';
+const BAD = 'CREATE TABLE half_done (id int);\n-- the next statement fails\nINSERT INTO no_such_table VALUES (1);\n';
+
+describe.each(targets)('$name', (target) => {
+  describe('Provider framework: lifecycle', () => {
+    it('Create applies the migrations; a no-op Update changes nothing; an Update applies only the new migration', async () => {
+      // Prepare
+      const r = await rig(target, 'cfn_lifecycle', { '1_purchases.sql': M1, '2_sessions.sql': M2 });
+      try {
+        // Act: Create
+        const created = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+        // Assess
+        expect(created.Status, created.Reason).toBe('SUCCESS');
+        expect(created.PhysicalResourceId).toBe('schemaguard-migrations-SchemaMigrationsResource');
+        expect(created.Data).toEqual({
+          [ATTR.outcome]: OUTCOME.applied, [ATTR.currentVersion]: '2', [ATTR.appliedCount]: '2', [ATTR.appliedThisRun]: '2',
+          [ATTR.appliedVersions]: '1,2', [ATTR.aheadVersions]: '', [ATTR.message]: 'applied 2 migrations; the database is at version 2',
+        });
+        expectFits(created);
+        const afterCreate = await state(r.url);
+        expect(afterCreate.map((s) => s.version)).toEqual(['1', '2']);
+        expect(afterCreate[0]!.applied_by).toBe(`cloudformation:SchemaguardTest/SchemaMigrationsResource/${created.RequestId}`);
+        expect(await tables(r.url)).toEqual(['lead_purchases', 'web_sessions']);
+
+        // Act: the same files again (CloudFormation only sends this when another property changed)
+        const noop = await r.harness.send({ RequestType: 'Update', PhysicalResourceId: created.PhysicalResourceId, ResourceProperties: r.props(), OldResourceProperties: r.props() });
+        expect(noop.Status, noop.Reason).toBe('SUCCESS');
+        expect(noop.PhysicalResourceId).toBe(created.PhysicalResourceId);
+        expect(noop.Data).toMatchObject({ [ATTR.outcome]: OUTCOME.upToDate, [ATTR.appliedThisRun]: '0', [ATTR.appliedVersions]: '', [ATTR.currentVersion]: '2', [ATTR.appliedCount]: '2' });
+        expect(await state(r.url)).toEqual(afterCreate);
+
+        // Act: a new migration
+        const old = r.props();
+        writeFileSync(join(r.dir, '3_channel.sql'), M3);
+        const updated = await r.harness.send({ RequestType: 'Update', PhysicalResourceId: created.PhysicalResourceId, ResourceProperties: r.props(), OldResourceProperties: old });
+        expect(updated.Status, updated.Reason).toBe('SUCCESS');
+        expect(updated.PhysicalResourceId).toBe(created.PhysicalResourceId);
+        expect(updated.Data).toMatchObject({ [ATTR.outcome]: OUTCOME.applied, [ATTR.appliedVersions]: '3', [ATTR.appliedThisRun]: '1', [ATTR.currentVersion]: '3', [ATTR.appliedCount]: '3' });
+        const afterUpdate = await state(r.url);
+        expect(afterUpdate.slice(0, 2)).toEqual(afterCreate);
+        expect(afterUpdate[2]!.applied_by).toContain(updated.RequestId);
+        expect(r.props()[PROP.filesHash]).not.toBe(old[PROP.filesHash]);
+        expectNoSecret(r);
+      } finally {
+        await r.harness.stop();
+      }
+    });
+
+    it('an Update with a failing migration is FAILED and leaves the database as it was; the rollback Update that follows succeeds and changes nothing', async () => {
+      const r = await rig(target, 'cfn_failing', { '1_purchases.sql': M1, '2_sessions.sql': M2 });
+      try {
+        const created = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+        expect(created.Status, created.Reason).toBe('SUCCESS');
+        const good = r.props();
+        const before = await state(r.url);
+
+        // Act: the deploy with a broken migration
+        writeFileSync(join(r.dir, '3_half_done.sql'), BAD);
+        const bad = r.props();
+        const failed = await r.harness.send({ RequestType: 'Update', PhysicalResourceId: created.PhysicalResourceId, ResourceProperties: bad, OldResourceProperties: good });
+
+        // Assess: FAILED, naming the migration, the line, the SQLSTATE and the log groups
+        expect(failed.Status).toBe('FAILED');
+        expect(failed.PhysicalResourceId).toBe(created.PhysicalResourceId);
+        expect(failed.Reason).toContain('migration 3_half_done.sql');
+        expect(failed.Reason).toContain('line 3');
+        expect(failed.Reason).toContain('SQLSTATE 42P01');
+        expect(failed.Reason).toContain(HANDLER_LOG_GROUP);
+        expect(failed.Reason).toContain(DB_LOG_GROUP);
+        expectFits(failed);
+        expect(await state(r.url)).toEqual(before);
+        expect(await tables(r.url)).toEqual(['lead_purchases', 'web_sessions']);
+
+        // Act: CloudFormation rolls back: the old properties, and the old code without the file
+        rmSync(join(r.dir, '3_half_done.sql'));
+        const rollback = await r.harness.send({ RequestType: 'Update', PhysicalResourceId: created.PhysicalResourceId, ResourceProperties: good, OldResourceProperties: bad });
+        expect(rollback.Status, rollback.Reason).toBe('SUCCESS');
+        expect(rollback.Data).toMatchObject({ [ATTR.outcome]: OUTCOME.upToDate, [ATTR.appliedThisRun]: '0', [ATTR.currentVersion]: '2' });
+        expect(await state(r.url)).toEqual(before);
+        expectNoSecret(r);
+      } finally {
+        await r.harness.stop();
+      }
+    });
+
+    it('a rollback Update after a successful one (the database is ahead of the old files) succeeds, changes nothing and says so', async () => {
+      const r = await rig(target, 'cfn_ahead', { '1_purchases.sql': M1, '2_sessions.sql': M2 });
+      try {
+        const created = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+        const old = r.props();
+        writeFileSync(join(r.dir, '3_channel.sql'), M3);
+        const updated = await r.harness.send({ RequestType: 'Update', PhysicalResourceId: created.PhysicalResourceId, ResourceProperties: r.props(), OldResourceProperties: old });
+        expect(updated.Status, updated.Reason).toBe('SUCCESS');
+        const newer = r.props();
+        const before = await state(r.url);
+
+        // Act: a later resource failed; CloudFormation sends the old properties to the old code
+        rmSync(join(r.dir, '3_channel.sql'));
+        const rollback = await r.harness.send({ RequestType: 'Update', PhysicalResourceId: created.PhysicalResourceId, ResourceProperties: old, OldResourceProperties: newer });
+
+        // Assess
+        expect(rollback.Status, rollback.Reason).toBe('SUCCESS');
+        expect(rollback.PhysicalResourceId).toBe(created.PhysicalResourceId);
+        expect(rollback.Data).toMatchObject({
+          [ATTR.outcome]: OUTCOME.databaseAhead, [ATTR.aheadVersions]: '3', [ATTR.appliedThisRun]: '0', [ATTR.currentVersion]: '3',
+        });
+        expect(rollback.Data![ATTR.message]).toContain('nothing was changed');
+        expect(await state(r.url)).toEqual(before);
+        expect((await rows(r.url, "SELECT column_name FROM information_schema.columns WHERE table_name = 'web_sessions' AND column_name = 'channel'")).length).toBe(1);
+        expectNoSecret(r);
+      } finally {
+        await r.harness.stop();
+      }
+    });
+
+    it('Delete never touches the database (nor reads the secret)', async () => {
+      const r = await rig(target, 'cfn_delete', { '1_purchases.sql': M1 });
+      try {
+        const created = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+        const before = await state(r.url);
+        const reads = r.secretReads();
+
+        const deleted = await r.harness.send({ RequestType: 'Delete', PhysicalResourceId: created.PhysicalResourceId, ResourceProperties: r.props() });
+
+        expect(deleted.Status, deleted.Reason).toBe('SUCCESS');
+        expect(deleted.PhysicalResourceId).toBe(created.PhysicalResourceId);
+        expect(r.secretReads()).toBe(reads);
+        expect(await state(r.url)).toEqual(before);
+        expect(await tables(r.url)).toEqual(['lead_purchases']);
+        expect(r.harness.invocations.filter((i) => i.requestType === 'Delete').map((i) => i.fn)).toEqual(['onEvent', 'isComplete']);
+      } finally {
+        await r.harness.stop();
+      }
+    });
+
+    it('a Create that fails leaves nothing, and the Delete that follows is a no-op', async () => {
+      const r = await rig(target, 'cfn_create_failed', { '1_purchases.sql': M1, '2_half_done.sql': BAD });
+      try {
+        const failed = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+        expect(failed.Status).toBe('FAILED');
+        expect(failed.Reason).toContain('migration 2_half_done.sql');
+        // 1 was committed before 2 failed: each migration is its own transaction.
+        expect((await state(r.url)).map((s) => s.version)).toEqual(['1']);
+        const before = await state(r.url);
+        const invocationsBefore = r.harness.invocations.length;
+        const reads = r.secretReads();
+
+        const deleted = await r.harness.send({ RequestType: 'Delete', PhysicalResourceId: failed.PhysicalResourceId, ResourceProperties: r.props() });
+
+        expect(deleted.Status, deleted.Reason).toBe('SUCCESS');
+        expect(r.secretReads()).toBe(reads);
+        expect(await state(r.url)).toEqual(before);
+        // onEvent failed, so the framework's marker answers the Delete itself: the handler is not even invoked.
+        expect(failed.PhysicalResourceId).toBe(CREATE_FAILED_MARKER);
+        expect(r.harness.invocations.length).toBe(invocationsBefore);
+        expectNoSecret(r);
+      } finally {
+        await r.harness.stop();
+      }
+    });
+
+    it('a Create that fails on bad input (before the database is touched) answers the Delete that follows without the handler', async () => {
+      const r = await rig(target, 'cfn_marker', { '1_purchases.sql': M1, 'not-a-migration.sql': 'SELECT 1;' });
+      try {
+        const broken = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+        expect(broken.Status).toBe('FAILED');
+        expect(broken.PhysicalResourceId).toBe(CREATE_FAILED_MARKER);
+        expect(broken.Reason).toContain('not-a-migration.sql');
+        expect(r.secretReads()).toBe(0);
+        expect(await tables(r.url)).toEqual([]);
+        const n = r.harness.invocations.length;
+
+        const deleted = await r.harness.send({ RequestType: 'Delete', PhysicalResourceId: CREATE_FAILED_MARKER, ResourceProperties: r.props() });
+
+        expect(deleted.Status).toBe('SUCCESS');
+        expect(r.harness.invocations.length).toBe(n);
+        expect(r.secretReads()).toBe(0);
+      } finally {
+        await r.harness.stop();
+      }
+    });
+  });
+
+  describe('response size', () => {
+    it('a failure with a huge PostgreSQL message still fits in the 4 KB response, naming the migration and SQLSTATE', async () => {
+      const huge = "DO $$ BEGIN RAISE EXCEPTION 'broken: %', repeat('x', 6000) USING ERRCODE = '23514', DETAIL = repeat('d', 3000), HINT = repeat('h', 3000); END $$;\n";
+      const r = await rig(target, 'cfn_huge', { '1_purchases.sql': M1, '2_huge.sql': huge });
+      try {
+        const failed = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+        expect(failed.Status).toBe('FAILED');
+        expectFits(failed);
+        expect(failed.Reason).toContain('migration 2_huge.sql');
+        expect(failed.Reason).toContain('SQLSTATE 23514');
+        expect(failed.Reason).toContain(DB_LOG_GROUP);
+        expect(failed.Reason).toMatch(/…\[cut \d+ chars\]/);
+      } finally {
+        await r.harness.stop();
+      }
+    });
+  });
+
+  describe('duplicate delivery', () => {
+    it('the same Create delivered twice applies each migration once and answers the same', async () => {
+      const r = await rig(target, 'cfn_duplicate', { '1_purchases.sql': M1, '2_sessions.sql': M2 });
+      try {
+        const requestId = 'dup-0000-1111';
+        const first = await r.harness.send({ RequestType: 'Create', RequestId: requestId, ResourceProperties: r.props() });
+        const second = await r.harness.send({ RequestType: 'Create', RequestId: requestId, ResourceProperties: r.props() });
+        expect(first.Status, first.Reason).toBe('SUCCESS');
+        expect(second.Status, second.Reason).toBe('SUCCESS');
+        expect(second.PhysicalResourceId).toBe(first.PhysicalResourceId);
+        expect(second.Data).toEqual(first.Data);
+        expect((await state(r.url)).map((s) => s.version)).toEqual(['1', '2']);
+        expectNoSecret(r);
+      } finally {
+        await r.harness.stop();
+      }
+    });
+
+    it('two concurrent deliveries of one event: the lock serialises them and each migration is applied once', async () => {
+      const r = await rig(target, 'cfn_concurrent', { '1_slow.sql': 'CREATE TABLE slow (id int);\nSELECT pg_sleep(0.5);\n', '2_sessions.sql': M2 });
+      try {
+        const event = {
+          RequestType: 'Create' as const, StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/SchemaguardTest/x', RequestId: 'same-request',
+          LogicalResourceId: 'SchemaMigrationsResource', ResourceType: 'Custom::SchemaMigrations', ResourceProperties: r.props(),
+        };
+        const ctx = { getRemainingTimeInMillis: () => 60_000 };
+        const [a, b] = await Promise.all([r.handlers.onEvent(event, ctx), r.handlers.onEvent(event, ctx)]);
+        expect(a).toEqual(b);
+        const done = await r.handlers.isComplete({ ...event, PhysicalResourceId: a.PhysicalResourceId }, ctx);
+        expect(done).toMatchObject({ IsComplete: true, Data: { [ATTR.appliedVersions]: '1,2', [ATTR.appliedCount]: '2' } });
+        expect((await state(r.url)).map((s) => s.version)).toEqual(['1', '2']);
+        expect(r.handlerLines.some((l) => JSON.parse(l).message === 'plan' && JSON.parse(l).pending === 0)).toBe(true);
+        expectNoSecret(r);
+      } finally {
+        await r.harness.stop();
+      }
+    });
+  });
+
+  describe('work that does not fit in one invocation', () => {
+    it('onEvent stops before its time runs out and isComplete continues', async () => {
+      // Reserve 1000 ms; onEvent starts with 1500 ms: migration 1 (two 300 ms statements) starts, 2 does not.
+      const slow = 'CREATE TABLE step_one (id int);\nSELECT pg_sleep(0.3);\nSELECT pg_sleep(0.3);\n';
+      const r = await rig(target, 'cfn_continue', { '1_slow.sql': slow, '2_sessions.sql': M2, '3_channel.sql': M3 },
+        (fn) => (fn === 'onEvent' ? 1500 : 60_000));
+      try {
+        const created = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+        expect(created.Status, created.Reason).toBe('SUCCESS');
+        expect(created.Data).toMatchObject({ [ATTR.outcome]: OUTCOME.applied, [ATTR.appliedVersions]: '1,2,3', [ATTR.appliedThisRun]: '3', [ATTR.currentVersion]: '3' });
+        const finished = r.handlerLines.map((l) => JSON.parse(l) as { phase: string; message: string; outcome?: string; applied?: string[] })
+          .filter((l) => l.message === 'run finished');
+        expect(finished.map((l) => [l.phase, l.outcome, l.applied])).toEqual([
+          ['onEvent', 'partial', ['1_slow.sql']],
+          ['isComplete', 'applied', ['2_sessions.sql', '3_channel.sql']],
+        ]);
+        expect(r.harness.invocations.map((i) => i.fn)).toEqual(['onEvent', 'isComplete']);
+      } finally {
+        await r.harness.stop();
+      }
+    });
+
+    it('isComplete that never finishes within the total timeout ends in FAILED from the framework', async () => {
+      const slow = 'CREATE TABLE step_one (id int);\nSELECT pg_sleep(0.3);\nSELECT pg_sleep(0.3);\n';
+      // Every invocation has too little time to start anything.
+      const r = await rig(target, 'cfn_timeout', { '1_slow.sql': slow }, () => 500);
+      const harness = new ProviderHarness({ onEvent: r.handlers.onEvent as never, isComplete: r.handlers.isComplete as never, remainingTimeMs: () => 500, maxIsCompleteAttempts: 3 });
+      await r.harness.stop();
+      await harness.start();
+      try {
+        const created = await harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+        expect(created.Status).toBe('FAILED');
+        expect(created.Reason).toBe('Operation timed out');
+        expect(await tables(r.url)).toEqual([]);
+      } finally {
+        await harness.stop();
+      }
+    });
+  });
+});

@@ -1,0 +1,73 @@
+import * as rds from 'aws-cdk-lib/aws-rds';
+import { describe, expect, it } from 'vitest';
+import { CONTEXT_DEFAULTS, ConfigError, knownEngineVersions, readAppConfig } from '../../lib/app-config';
+import cdkJson from '../../cdk.json';
+
+function read(context: Record<string, unknown>) {
+  return readAppConfig((k) => context[k], Object.keys(context));
+}
+
+describe('Function: readAppConfig', () => {
+  it('uses the documented defaults when nothing is set', () => {
+    const c = read({});
+    expect(c.stage).toBe('dev');
+    expect(c.instanceType.toString()).toBe('t4g.micro');
+    expect(c.engineVersion).toBe(rds.PostgresEngineVersion.VER_18_3);
+    expect(c.databaseName).toBe('app');
+    expect(c.instanceIdentifier).toBe('schemaguard-dev');
+    expect(c.natGateways).toBe(0);
+    expect(c.logRetention).toBe(30);
+    expect(c.alarmEmail).toBeUndefined();
+    expect(c.alarmHttpsUrl).toBeUndefined();
+  });
+
+  it('cdk.json carries exactly the known keys, with the defaults', () => {
+    const keys = Object.keys(cdkJson.context).filter((k) => k.startsWith('schemaguard:')).map((k) => k.slice('schemaguard:'.length));
+    expect(keys.sort()).toEqual(Object.keys(CONTEXT_DEFAULTS).sort());
+    for (const k of keys) expect(String((cdkJson.context as Record<string, unknown>)[`schemaguard:${k}`])).toBe(String(CONTEXT_DEFAULTS[k as keyof typeof CONTEXT_DEFAULTS]));
+    expect(cdkJson.app).toBe('npx tsx bin/app.ts');
+  });
+
+  it('prod: one-year log retention and its own identifier', () => {
+    const c = read({ 'schemaguard:stage': 'prod' });
+    expect(c.logRetention).toBe(365);
+    expect(c.instanceIdentifier).toBe('schemaguard-prod');
+  });
+
+  it('accepts db.-prefixed classes and major versions', () => {
+    const c = read({ 'schemaguard:instanceClass': 'db.r6g.xlarge', 'schemaguard:engineVersion': '17' });
+    expect(c.instanceType.toString()).toBe('r6g.xlarge');
+    expect(c.engineVersion).toBe(rds.PostgresEngineVersion.VER_17);
+  });
+
+  it('offers only PostgreSQL 17 and 18 versions that aws-cdk-lib has, newest last', () => {
+    const v = knownEngineVersions();
+    expect(v).toContain('18.3');
+    expect(v).toContain('17');
+    expect(v.every((x) => /^1[78](\.\d+)?$/.test(x))).toBe(true);
+    expect(v.at(-1)).toBe('18.3');
+  });
+
+  it.each([
+    [{ 'schemaguard:stagee': 'prod' }, /unknown context key schemaguard:stagee; the known keys are schemaguard:stage, /],
+    [{ 'schemaguard:stage': 'production' }, /schemaguard:stage: "production" is not one of dev, prod/],
+    [{ 'schemaguard:instanceClass': 'large' }, /schemaguard:instanceClass: "large" is not an RDS instance class; write it like t4g\.micro/],
+    [{ 'schemaguard:instanceClass': 't4g.huge' }, /"t4g\.huge" is not an RDS instance class/],
+    [{ 'schemaguard:engineVersion': '16.4' }, /schemaguard:engineVersion: "16\.4" is not a PostgreSQL 17 or 18 version this aws-cdk-lib knows; use one of 17, 17\.1/],
+    [{ 'schemaguard:databaseName': 'postgres' }, /schemaguard:databaseName: "postgres" is not allowed/],
+    [{ 'schemaguard:databaseName': '1app' }, /"1app" is not allowed; use 1 to 63 letters/],
+    [{ 'schemaguard:instanceIdentifier': 'Schemaguard' }, /schemaguard:instanceIdentifier: "Schemaguard" is not an RDS identifier; use 1 to 63 lowercase/],
+    [{ 'schemaguard:natGateways': '-1' }, /schemaguard:natGateways: "-1" is not an integer from 0 to 3/],
+    [{ 'schemaguard:logRetentionDays': 31 }, /schemaguard:logRetentionDays: 31 is not a CloudWatch Logs retention; use one of 1, 3, 5/],
+    [{ 'schemaguard:alarmEmail': 'oncall' }, /schemaguard:alarmEmail: "oncall" is not an e-mail address/],
+    [{ 'schemaguard:alarmHttpsUrl': 'http://example.com/hook' }, /schemaguard:alarmHttpsUrl: "http:\/\/example\.com\/hook" is not an https:\/\/ URL/],
+    [{ 'schemaguard:stage': { nested: true } }, /schemaguard:stage: expected a string/],
+  ])('refuses %j with a message naming the key, the value and the fix', (context, message) => {
+    expect(() => read(context)).toThrow(ConfigError);
+    expect(() => read(context)).toThrow(message);
+  });
+
+  it('ignores context keys outside its prefix (CDK feature flags and the like)', () => {
+    expect(read({ '@aws-cdk/core:newStyleStackSynthesis': true, 'aws:cdk:enable-path-metadata': true }).stage).toBe('dev');
+  });
+});

@@ -1,0 +1,184 @@
+/**
+ * DatabaseStack template assertions. One App with a dev and a prod stack,
+ * synthesised once for the whole file (NodejsFunction bundling is the slow part).
+ */
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DATABASE_PARAMETERS, DatabaseStack, RDS_LOG_LINE_PREFIX } from '../../lib/database-stack';
+import { tempDir } from '../support/files';
+
+let dev: DatabaseStack;
+let prod: DatabaseStack;
+let devT: Template;
+let prodT: Template;
+let devJson: string;
+
+beforeAll(() => {
+  const migrationsDir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n', '2_b.sql': 'CREATE TABLE b (id int);\n' });
+  const app = new App();
+  dev = new DatabaseStack(app, 'Dev', { stage: 'dev', migrationsDir });
+  prod = new DatabaseStack(app, 'Prod', {
+    stage: 'prod', migrationsDir, instanceType: ec2.InstanceType.of(ec2.InstanceClass.M7G, ec2.InstanceSize.LARGE),
+    engineVersion: rds.PostgresEngineVersion.VER_17, databaseName: 'orders', instanceIdentifier: 'orders-prod',
+  });
+  devT = Template.fromStack(dev);
+  prodT = Template.fromStack(prod);
+  devJson = JSON.stringify(devT.toJSON());
+});
+
+function logicalId(t: Template, type: string, props: Record<string, unknown>): string {
+  const found = Object.keys(t.findResources(type, { Properties: Match.objectLike(props) }));
+  expect(found).toHaveLength(1);
+  return found[0]!;
+}
+
+describe('Class: DatabaseStack', () => {
+  describe('network', () => {
+    it('has isolated subnets only: no NAT gateway, no internet gateway, no public IPs', () => {
+      devT.resourceCountIs('AWS::EC2::NatGateway', 0);
+      devT.resourceCountIs('AWS::EC2::InternetGateway', 0);
+      devT.resourceCountIs('AWS::EC2::Subnet', 2);
+      devT.allResourcesProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: false });
+      devT.resourceCountIs('AWS::EC2::Route', 0);
+    });
+
+    it('reaches Secrets Manager through an interface endpoint with private DNS, open only to the groups that need it', () => {
+      devT.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+        VpcEndpointType: 'Interface',
+        PrivateDnsEnabled: true,
+        ServiceName: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('secretsmanager')])] }),
+      });
+      // No ingress from the whole VPC CIDR: only from the handler's and the rotation's groups.
+      devT.resourcePropertiesCountIs('AWS::EC2::SecurityGroup', { SecurityGroupIngress: Match.arrayWith([Match.objectLike({ CidrIp: Match.anyValue() })]) }, 0);
+      devT.resourcePropertiesCountIs('AWS::EC2::SecurityGroupIngress', { FromPort: 443, ToPort: 443, IpProtocol: 'tcp' }, 2);
+    });
+
+    it('logs VPC flows to a log group with retention', () => {
+      devT.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
+    });
+  });
+
+  describe('database', () => {
+    it('is PostgreSQL 18.3 on gp3, encrypted, private, IAM auth on, with backups, the postgresql log exported, a literal identifier', () => {
+      devT.hasResourceProperties('AWS::RDS::DBInstance', {
+        Engine: 'postgres',
+        EngineVersion: '18.3',
+        DBInstanceClass: 'db.t4g.micro',
+        DBInstanceIdentifier: 'schemaguard-dev',
+        DBName: 'app',
+        StorageType: 'gp3',
+        AllocatedStorage: '20',
+        MaxAllocatedStorage: 100,
+        StorageEncrypted: true,
+        PubliclyAccessible: false,
+        EnableIAMDatabaseAuthentication: true,
+        BackupRetentionPeriod: 1,
+        EnableCloudwatchLogsExports: ['postgresql'],
+        MasterUsername: 'postgres',
+      });
+    });
+
+    it('dev: no deletion protection, deleted with the stack, single-AZ', () => {
+      devT.hasResource('AWS::RDS::DBInstance', {
+        Properties: Match.objectLike({ DeletionProtection: false, MultiAZ: false }),
+        DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete',
+      });
+    });
+
+    it('prod: deletion protection, a snapshot on delete, Multi-AZ, 14 days of backups, the configured class, version and names', () => {
+      prodT.hasResource('AWS::RDS::DBInstance', {
+        Properties: Match.objectLike({
+          DeletionProtection: true, MultiAZ: true, BackupRetentionPeriod: 14, DeleteAutomatedBackups: false,
+          DBInstanceClass: 'db.m7g.large', EngineVersion: '17', DBInstanceIdentifier: 'orders-prod', DBName: 'orders',
+        }),
+        DeletionPolicy: 'Snapshot', UpdateReplacePolicy: 'Snapshot',
+      });
+      prodT.hasResource('AWS::Logs::LogGroup', { Properties: { LogGroupName: '/aws/rds/instance/orders-prod/postgresql', RetentionInDays: 365 }, DeletionPolicy: 'Retain' });
+    });
+
+    it('uses a parameter group that forces TLS and logs failing statements and lock waits; the log line prefix is left to RDS', () => {
+      devT.hasResourceProperties('AWS::RDS::DBParameterGroup', {
+        Family: 'postgres18',
+        Parameters: { 'rds.force_ssl': '1', log_min_error_statement: 'error', log_lock_waits: '1', log_line_prefix: Match.absent() },
+      });
+      prodT.hasResourceProperties('AWS::RDS::DBParameterGroup', { Family: 'postgres17' });
+      expect(DATABASE_PARAMETERS).toEqual({ 'rds.force_ssl': '1', log_min_error_statement: 'error', log_lock_waits: '1' });
+      expect(RDS_LOG_LINE_PREFIX).toBe('%t:%r:%u@%d:[%p]:');
+      const instance = devT.findResources('AWS::RDS::DBInstance');
+      const pg = logicalId(devT, 'AWS::RDS::DBParameterGroup', {});
+      expect(Object.values(instance)[0]!.Properties.DBParameterGroupName).toEqual({ Ref: pg });
+    });
+
+    it('creates /aws/rds/instance/<id>/postgresql with retention before the instance', () => {
+      const lg = logicalId(devT, 'AWS::Logs::LogGroup', { LogGroupName: '/aws/rds/instance/schemaguard-dev/postgresql', RetentionInDays: 30 });
+      devT.hasResource('AWS::RDS::DBInstance', { DependsOn: Match.arrayWith([lg]) });
+      expect(dev.postgresLogGroup.logGroupName).toBeDefined();
+    });
+
+    it('generates the master secret (no password in the template), attaches it, and rotates it every 30 days', () => {
+      devT.hasResourceProperties('AWS::SecretsManager::Secret', {
+        GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{"username":"postgres"}', GenerateStringKey: 'password' }),
+        SecretString: Match.absent(),
+      });
+      devT.hasResourceProperties('AWS::SecretsManager::SecretTargetAttachment', { TargetType: 'AWS::RDS::DBInstance' });
+      devT.hasResourceProperties('AWS::SecretsManager::RotationSchedule', { RotationRules: { ScheduleExpression: 'rate(30 days)' } });
+      devT.hasResourceProperties('AWS::RDS::DBInstance', {
+        MasterUserPassword: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('^\\{\\{resolve:secretsmanager:$'), ':SecretString:password::}}'])] },
+      });
+    });
+  });
+
+  describe('what must not exist', () => {
+    it('no public database, no NAT, no public subnet', () => {
+      devT.resourcePropertiesCountIs('AWS::RDS::DBInstance', { PubliclyAccessible: true }, 0);
+      devT.resourceCountIs('AWS::EC2::NatGateway', 0);
+      devT.resourcePropertiesCountIs('AWS::EC2::Subnet', { MapPublicIpOnLaunch: true }, 0);
+    });
+
+    it('no secret value anywhere: no literal password, no secret in an environment variable', () => {
+      expect(devJson).not.toMatch(/"(MasterUserPassword|SecretString|Password|password)"\s*:\s*"[^"{]/);
+      expect(devJson).not.toMatch(/"SecretString"/);
+      for (const fn of Object.values(devT.findResources('AWS::Lambda::Function'))) {
+        const vars = (fn.Properties.Environment?.Variables ?? {}) as Record<string, unknown>;
+        for (const [k, v] of Object.entries(vars)) {
+          expect(k).not.toMatch(/PASSWORD|PASSWD|SECRET_VALUE|CONNECTION_STRING|DATABASE_URL/i);
+          expect(JSON.stringify(v)).not.toMatch(/resolve:secretsmanager|SecretString|postgres:\/\//);
+        }
+      }
+    });
+  });
+
+  describe('wiring for the alarms and the application', () => {
+    it('exposes the log group, the instance, the secret and the migrations', () => {
+      expect(dev.instance).toBeInstanceOf(rds.DatabaseInstance);
+      expect(dev.secret).toBe(dev.instance.secret);
+      expect(dev.migrations.node.path).toBe('Dev/SchemaMigrations');
+      expect(dev.instanceIdentifier).toBe('schemaguard-dev');
+      expect(dev.resolve(dev.postgresLogGroup.logGroupName)).toEqual({ Ref: logicalId(devT, 'AWS::Logs::LogGroup', { LogGroupName: '/aws/rds/instance/schemaguard-dev/postgresql' }) });
+    });
+
+    it('runs the migrations after the database exists, and names its log group in failures', () => {
+      const db = Object.keys(devT.findResources('AWS::RDS::DBInstance'))[0]!;
+      devT.hasResource('Custom::SchemaMigrations', { DependsOn: Match.arrayWith([db]) });
+      devT.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: 'index.onEvent',
+        Environment: { Variables: Match.objectLike({ SCHEMAGUARD_DATABASE_NAME: 'app', SCHEMAGUARD_DATABASE_LOG_GROUP: { Ref: logicalId(devT, 'AWS::Logs::LogGroup', { LogGroupName: '/aws/rds/instance/schemaguard-dev/postgresql' }) } }) },
+      });
+    });
+  });
+
+  describe('props validation', () => {
+    it.each([
+      [{ instanceIdentifier: 'Bad_Id' }, /DatabaseStack: "instanceIdentifier" "Bad_Id" is not a literal RDS identifier; use 1 to 63 lowercase/],
+      [{ natGateways: 5 }, /DatabaseStack: "natGateways" is 5; use 0 \(isolated subnets only\) to 3/],
+      [{ allocatedStorage: 10 }, /DatabaseStack: "allocatedStorage" is 10; use 20 to 65536 GiB/],
+      [{ maxAllocatedStorage: 50, allocatedStorage: 60 }, /DatabaseStack: "maxAllocatedStorage" is 50; use an integer at least "allocatedStorage" \(60\)/],
+      [{ stage: 'qa' }, /DatabaseStack: "stage" is "qa"; use 'dev' or 'prod'/],
+    ])('refuses %j', (props, message) => {
+      expect(() => new DatabaseStack(new App(), 'Bad', { stage: 'dev', ...props } as never)).toThrow(message);
+    });
+  });
+});

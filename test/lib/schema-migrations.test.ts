@@ -1,0 +1,244 @@
+/**
+ * SchemaMigrations on its own: with an Aurora cluster (generated secret, no
+ * VPC endpoint) and with an imported instance whose secret has a customer
+ * managed key. One stack, synthesised once for the file.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { join } from 'node:path';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ENV, IS_COMPLETE_HANDLER_NAME, ON_EVENT_HANDLER_NAME, PROP } from '../../lambda/handler/constants';
+import { summariseFiles } from '../../lambda/handler/files-hash';
+import { REPO_ROOT } from '../../lib/paths';
+import { SchemaMigrations, type SchemaMigrationsProps } from '../../lib/schema-migrations';
+import { tempDir } from '../support/files';
+
+const migrationsDir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n', '2_b.sql': 'CREATE TABLE b (id int);\n', 'README.md': 'notes\n' });
+const contractsDir = tempDir({ 'orders.sql': 'SELECT 1;\n' }, 'contracts');
+
+let stack: Stack;
+let t: Template;
+let json: string;
+let assemblyDir: string;
+let cluster: rds.DatabaseCluster;
+let onCluster: SchemaMigrations;
+let onImported: SchemaMigrations;
+
+beforeAll(() => {
+  // Asset metadata (as the CLI asks for it) to find the bundle in the assembly.
+  const app = new App({ context: { 'aws:cdk:enable-asset-metadata': true } });
+  stack = new Stack(app, 'Standalone');
+  const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+  cluster = new rds.DatabaseCluster(stack, 'Cluster', {
+    engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_17_9 }),
+    writer: rds.ClusterInstance.serverlessV2('writer'),
+    vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+    credentials: rds.Credentials.fromGeneratedSecret('postgres'),
+  });
+  onCluster = new SchemaMigrations(stack, 'ClusterMigrations', { secret: cluster.secret!, database: cluster, vpc, migrationsDir, contractsDir, databaseName: 'orders' });
+
+  const key = new kms.Key(stack, 'SecretKey', { enableKeyRotation: true });
+  const secret = new secretsmanager.Secret(stack, 'ImportedSecret', { encryptionKey: key });
+  const sg = new ec2.SecurityGroup(stack, 'ImportedDbSg', { vpc });
+  const imported = rds.DatabaseInstance.fromDatabaseInstanceAttributes(stack, 'Imported', {
+    instanceIdentifier: 'legacy', instanceEndpointAddress: 'legacy.example.internal', port: 6432, securityGroups: [sg],
+  });
+  onImported = new SchemaMigrations(stack, 'ImportedMigrations', {
+    secret, database: imported, vpc, migrationsDir, handlerTimeout: Duration.minutes(10), totalTimeout: Duration.minutes(30),
+    queryInterval: Duration.seconds(30), serviceTimeout: Duration.minutes(40), outputs: false,
+  });
+
+  t = Template.fromStack(stack);
+  json = JSON.stringify(t.toJSON());
+  assemblyDir = app.synth().directory;
+});
+
+const cid = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as never);
+
+describe('Class: SchemaMigrations', () => {
+  describe('the handler functions', () => {
+    it('are Node.js 22 on arm64, in the VPC, with the shared handler names, a log group with retention', () => {
+      for (const [fn, handler] of [[onCluster.onEventHandler, ON_EVENT_HANDLER_NAME], [onCluster.isCompleteHandler, IS_COMPLETE_HANDLER_NAME]] as const) {
+        t.hasResourceProperties('AWS::Lambda::Function', {
+          Handler: `index.${handler}`,
+          Runtime: 'nodejs22.x',
+          Architectures: ['arm64'],
+          Timeout: 300,
+          MemorySize: 256,
+          VpcConfig: { SecurityGroupIds: [{ 'Fn::GetAtt': [cid(onCluster.securityGroup), 'GroupId'] }], SubnetIds: Match.anyValue() },
+          LoggingConfig: { LogGroup: { Ref: cid(onCluster.logGroup) } },
+        });
+        expect(fn.runtime.name).toBe('nodejs22.x');
+      }
+      t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+      expect(Object.keys(t.findResources('AWS::Logs::LogGroup', { Properties: { RetentionInDays: Match.absent() } }))).toEqual([]);
+    });
+
+    it('get the secret ARN and settings in the environment, never the secret itself', () => {
+      t.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: 'index.onEvent',
+        Environment: {
+          Variables: {
+            [ENV.secretArn]: { Ref: Match.stringLikeRegexp('^ClusterSecretAttachment') },
+            [ENV.migrationsDir]: 'migrations',
+            [ENV.contractsDir]: 'contracts',
+            [ENV.reserveMs]: '15000',
+            [ENV.databaseName]: 'orders',
+          },
+        },
+      });
+      expect(json).not.toMatch(/"SecretString"|resolve:secretsmanager:[^"]*:SecretString:password[^"]*"[^}]*Environment/);
+    });
+
+    it('bundle the handler with the engine and ship migrations/ and contracts/ (no aws-cdk-lib inside)', () => {
+      const fn = Object.values(t.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.onEvent', Environment: { Variables: Match.objectLike({ [ENV.databaseName]: 'orders' }) } } }))[0]!;
+      const dir = join(assemblyDir, fn.Metadata['aws:asset:path']);
+      expect(existsSync(join(dir, 'index.js'))).toBe(true);
+      expect(readFileSync(join(dir, 'migrations', '1_a.sql'), 'utf8')).toBe('CREATE TABLE a (id int);\n');
+      expect(existsSync(join(dir, 'migrations', '2_b.sql'))).toBe(true);
+      expect(readFileSync(join(dir, 'contracts', 'orders.sql'), 'utf8')).toBe('SELECT 1;\n');
+      const bundle = readFileSync(join(dir, 'index.js'), 'utf8');
+      expect(bundle).not.toContain('aws-cdk-lib');
+      // Outside the bundle: Node built-ins, the AWS SDK v3 the Lambda runtime ships, and pg's optional native binding.
+      const requires = [...new Set([...bundle.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]!))];
+      const outside = requires.filter((r) => !builtinModules.includes(r.replace(/^node:/, '')));
+      expect(outside.every((r) => r.startsWith('@aws-sdk/') || r === 'pg-native')).toBe(true);
+      // The bundle loads under Node (the SDK resolved as the runtime provides it) and exports the names the construct configures.
+      const exported = execFileSync(process.execPath, ['-e', `const m = require(${JSON.stringify(join(dir, 'index.js'))}); console.log(Object.keys(m).sort().join(','))`], {
+        encoding: 'utf8', env: { ...process.env, NODE_PATH: join(REPO_ROOT, 'node_modules') },
+      }).trim();
+      expect(exported.split(',')).toEqual(expect.arrayContaining([ON_EVENT_HANDLER_NAME, IS_COMPLETE_HANDLER_NAME]));
+      // The hash the handler computes over its bundled files equals the one in the template.
+      expect(summariseFiles(join(dir, 'migrations'), join(dir, 'contracts')).hash).toBe(onCluster.files.hash);
+    });
+  });
+
+  describe('least privilege', () => {
+    it('the role may write its own logs, manage its VPC interfaces and read exactly the one secret — no KMS without a CMK', () => {
+      const policies = t.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: cid(onCluster.node.findChild('HandlerRole') as never) }] } });
+      const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
+      expect(statements).toEqual([
+        { Sid: 'OwnLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [cid(onCluster.logGroup), 'Arn'] } },
+        { Sid: 'VpcNetworkInterfaces', Effect: 'Allow', Action: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'], Resource: '*' },
+        { Sid: 'ReadTheDatabaseSecret', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: expect.stringMatching(/^ClusterSecretAttachment/) } },
+      ]);
+      t.hasResourceProperties('AWS::IAM::Role', { AssumeRolePolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] }), ManagedPolicyArns: Match.absent() });
+    });
+
+    it('with a customer managed key: kms:Decrypt on that key, only through Secrets Manager', () => {
+      const role = cid(onImported.node.findChild('HandlerRole') as never);
+      t.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: role }],
+        PolicyDocument: { Statement: Match.arrayWith([{
+          Sid: 'DecryptTheDatabaseSecret', Effect: 'Allow', Action: 'kms:Decrypt',
+          Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SecretKey'), 'Arn'] },
+          Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } },
+        }]) },
+      });
+      t.resourcePropertiesCountIs('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'kms:Decrypt' })]) } }, 1);
+    });
+
+    it('opens the database port to the handler only, and nothing else', () => {
+      const handlerSg = cid(onCluster.securityGroup);
+      t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+        GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ClusterSecurityGroup'), 'GroupId'] },
+        SourceSecurityGroupId: { 'Fn::GetAtt': [handlerSg, 'GroupId'] },
+        IpProtocol: 'tcp', FromPort: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Cluster'), 'Endpoint.Port'] }, ToPort: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Cluster'), 'Endpoint.Port'] },
+      });
+      t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+        GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImportedDbSg'), 'GroupId'] },
+        SourceSecurityGroupId: { 'Fn::GetAtt': [cid(onImported.securityGroup), 'GroupId'] },
+        IpProtocol: 'tcp', FromPort: 6432, ToPort: 6432,
+      });
+      // The handler's own group: no ingress, egress to the database port and HTTPS only.
+      const own = t.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupDescription: Match.stringLikeRegexp('^schemaguard migrations handler') } });
+      for (const sg of Object.values(own)) {
+        expect(sg.Properties.SecurityGroupIngress).toBeUndefined();
+        expect(sg.Properties.SecurityGroupEgress).toEqual([expect.objectContaining({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443, IpProtocol: 'tcp' })]);
+      }
+      t.resourcePropertiesCountIs('AWS::EC2::SecurityGroupIngress', { SourceSecurityGroupId: { 'Fn::GetAtt': [handlerSg, 'GroupId'] } }, 1);
+      t.resourcePropertiesCountIs('AWS::EC2::SecurityGroupEgress', { GroupId: { 'Fn::GetAtt': [handlerSg, 'GroupId'] } }, 1);
+    });
+  });
+
+  describe('the custom resource', () => {
+    it('carries the files hash (migrations + contracts), count and newest version, a service timeout, and waits for the database', () => {
+      const summary = summariseFiles(migrationsDir, contractsDir);
+      expect(summary).toMatchObject({ migrationCount: 2, latestVersion: 2 });
+      t.hasResource('Custom::SchemaMigrations', {
+        Properties: {
+          ServiceToken: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ClusterMigrationsProviderframeworkonEvent'), 'Arn'] },
+          ServiceTimeout: '3000',
+          [PROP.filesHash]: summary.hash,
+          [PROP.latestVersion]: '2',
+          [PROP.migrationCount]: '2',
+        },
+        DependsOn: Match.arrayWith([cid(cluster)]),
+      });
+      // Without contracts the hash differs: contracts are part of the trigger.
+      expect(summariseFiles(migrationsDir).hash).not.toBe(summary.hash);
+      t.hasResourceProperties('Custom::SchemaMigrations', { ServiceTimeout: '2400', [PROP.filesHash]: summariseFiles(migrationsDir).hash });
+    });
+
+    it('uses the Provider framework with isComplete, polling every queryInterval until totalTimeout, its executions logged', () => {
+      t.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: { USER_ON_EVENT_FUNCTION_ARN: { 'Fn::GetAtt': [cid(onCluster.onEventHandler), 'Arn'] }, USER_IS_COMPLETE_FUNCTION_ARN: { 'Fn::GetAtt': [cid(onCluster.isCompleteHandler), 'Arn'] }, WAITER_STATE_MACHINE_ARN: Match.anyValue() } },
+      });
+      const machines = Object.values(t.findResources('AWS::StepFunctions::StateMachine'));
+      expect(machines).toHaveLength(2);
+      const definitions = machines.map((m) => JSON.stringify(m.Properties.DefinitionString));
+      // 45 min / 10 s and 30 min / 30 s.
+      expect(definitions.some((d) => d.includes('\\"IntervalSeconds\\":10') && d.includes('\\"MaxAttempts\\":270'))).toBe(true);
+      expect(definitions.some((d) => d.includes('\\"IntervalSeconds\\":30') && d.includes('\\"MaxAttempts\\":60'))).toBe(true);
+      t.allResourcesProperties('AWS::StepFunctions::StateMachine', { LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }) });
+    });
+
+    it('exposes the applied version and count through GetAtt, as outputs and attributes', () => {
+      const cr = Object.keys(t.findResources('Custom::SchemaMigrations', { Properties: { [PROP.filesHash]: onCluster.files.hash } }))[0]!;
+      t.hasOutput('*', { Value: { 'Fn::GetAtt': [cr, 'CurrentVersion'] } });
+      t.hasOutput('*', { Value: { 'Fn::GetAtt': [cr, 'AppliedCount'] } });
+      expect(stack.resolve(onCluster.currentVersion)).toEqual({ 'Fn::GetAtt': [cr, 'CurrentVersion'] });
+      expect(stack.resolve(onCluster.appliedCount)).toEqual({ 'Fn::GetAtt': [cr, 'AppliedCount'] });
+      expect(stack.resolve(onCluster.outcome)).toEqual({ 'Fn::GetAtt': [cr, 'Outcome'] });
+      expect(Object.keys(t.toJSON().Outputs)).toHaveLength(2);
+    });
+  });
+
+  describe('props validation', () => {
+    const base = (): { s: Stack; props: SchemaMigrationsProps } => {
+      const s = new Stack(new App(), 'V');
+      const vpc = new ec2.Vpc(s, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+      const secret = new secretsmanager.Secret(s, 'S');
+      const sg = new ec2.SecurityGroup(s, 'Sg', { vpc });
+      const database = rds.DatabaseInstance.fromDatabaseInstanceAttributes(s, 'Db', { instanceIdentifier: 'x', instanceEndpointAddress: 'x', port: 5432, securityGroups: [sg] });
+      return { s, props: { secret, database, vpc, migrationsDir } };
+    };
+    it.each([
+      [{ migrationsDir: '/nonexistent/migrations' }, /"migrationsDir" \/nonexistent\/migrations is not a directory; create it/],
+      [{ contractsDir: '/nonexistent/contracts' }, /"contractsDir" \/nonexistent\/contracts is not a directory/],
+      [{ handlerTimeout: Duration.minutes(20) }, /"handlerTimeout" is 1200 s; use 60 s to 900 s/],
+      [{ reserve: Duration.minutes(5) }, /"reserve" is 300 s with "handlerTimeout" 300 s; use at least 5 s and leave at least 30 s/],
+      [{ totalTimeout: Duration.hours(2) }, /"totalTimeout" is 7200 s; use at least "handlerTimeout" \(300 s\) and at most 3600 s/],
+      [{ serviceTimeout: Duration.minutes(45) }, /"serviceTimeout" is 2700 s with "totalTimeout" 2700 s; it must exceed totalTimeout by at least 60 s/],
+      [{ queryInterval: Duration.millis(200) }, /"queryInterval" is 0.2 s; use 1 s up to "totalTimeout"/],
+      [{ memorySize: 64 }, /"memorySize" is 64; use an integer from 128 to 10240/],
+      [{ databaseName: 'bad-name' }, /"databaseName" "bad-name" is not a PostgreSQL database name/],
+    ])('refuses %j with a message naming the prop, the value and the fix', (override, message) => {
+      const { s, props } = base();
+      expect(() => new SchemaMigrations(s, 'M', { ...props, ...override })).toThrow(message);
+    });
+
+    it('refuses a database without a default port when no port is given', () => {
+      const { s, props } = base();
+      const bare = new ec2.SecurityGroup(s, 'Bare', { vpc: props.vpc });
+      expect(() => new SchemaMigrations(s, 'M', { ...props, database: bare })).toThrow(/"port" is not set and the database has no connections.defaultPort; pass port: ec2.Port.tcp\(5432\)/);
+    });
+  });
+});
