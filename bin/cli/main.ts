@@ -98,11 +98,12 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       }
       case 'migrate': {
         progress(`migrate ${driver.target}${where}: ${migrations.length} migrations in ${o.dir}/`);
+        const width = Math.max(0, ...migrations.map((m) => m.file.length));
         const result = await migrate({
           driver, migrations, stateSchema: o.stateSchema, appliedBy: appliedBy(io.env),
           lockWaitMs: o.lockWaitMs, lockTimeoutMs: o.lockTimeoutMs, statementTimeoutMs: o.statementTimeoutMs,
           lockRetries: o.lockRetries, allowAhead: o.allowAhead, allowOutOfOrder: o.outOfOrder,
-          onEvent: (e) => progressLine(e, progress),
+          onEvent: (e) => progressLine(e, progress, width),
         });
         if (o.json) {
           out(JSON.stringify({ command: 'migrate', target: driver.target, ...result }));
@@ -126,7 +127,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   }
 }
 
-function progressLine(e: RunEvent, progress: (t: string) => void): void {
+function progressLine(e: RunEvent, progress: (t: string) => void, width: number): void {
   switch (e.type) {
     case 'lock-wait':
       progress(`  waiting for the migration lock held by ${e.holders.map((h) => `pid ${h.pid}${h.application ? ` (${h.application})` : ''}`).join(', ') || 'another session'}`);
@@ -137,7 +138,7 @@ function progressLine(e: RunEvent, progress: (t: string) => void): void {
     case 'migration-start':
       break;
     case 'migration-applied':
-      progress(`  applied ${e.migration.file.padEnd(40)} ${String(e.executionMs).padStart(6)} ms${e.attempts > 1 ? ` (attempt ${e.attempts})` : ''}${directivesOf(e.migration) ? `  [${directivesOf(e.migration)}]` : ''}`);
+      progress(`  applied ${e.migration.file.padEnd(width)} ${String(e.executionMs).padStart(6)} ms${e.attempts > 1 ? ` (attempt ${e.attempts})` : ''}${directivesOf(e.migration) ? `  [${directivesOf(e.migration)}]` : ''}`);
       break;
     case 'retry':
       progress(`  ${e.migration.file}: lock timeout, retry ${e.attempt} in ${e.delayMs} ms${e.blockers.length ? ` (blocked by pid ${e.blockers.map((b) => b.pid).join(', ')})` : ''}`);

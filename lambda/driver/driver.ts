@@ -34,6 +34,8 @@ export interface Session extends Queryable {
   setTimeouts(settings: TransactionSettings): Promise<void>;
   /** True once the connection is known to be gone. */
   readonly broken: boolean;
+  /** Receive the server's NOTICE/WARNING messages (RAISE NOTICE in a migration), where the driver has them. */
+  setNoticeListener?(listener: ((message: string) => void) | undefined): void;
   close(): Promise<void>;
 }
 

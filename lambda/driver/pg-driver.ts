@@ -149,8 +149,10 @@ function connectFix(e: unknown): string {
 class PgSession implements Session {
   pid?: number;
   private isBroken = false;
+  private noticeListener?: (message: string) => void;
 
   constructor(private readonly client: pg.Client) {
+    client.on('notice', (n) => this.noticeListener?.(n.message ?? String(n)));
     // An idle client whose backend is terminated emits 'error'; without a
     // listener that would crash the process. Record it and fail the next call.
     client.on('error', () => { this.isBroken = true; });
@@ -159,6 +161,10 @@ class PgSession implements Session {
 
   get broken(): boolean {
     return this.isBroken;
+  }
+
+  setNoticeListener(listener: ((message: string) => void) | undefined): void {
+    this.noticeListener = listener;
   }
 
   async init(): Promise<void> {

@@ -152,6 +152,11 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       }
       await lock.assertHeld();
       emit({ type: 'migration-start', migration: m });
+      // RAISE NOTICE from a migration (e.g. "deactivated 3 duplicate purchases") reaches the user.
+      // The "already exists, skipping" notices of IF [NOT] EXISTS are left out: they are the expected case.
+      session.setNoticeListener?.((message) => {
+        if (!/, skipping$/.test(message)) emit({ type: 'note', message: `${m.file}: ${message}` });
+      });
       const r = await applyMigration(session, m, {
         ...settings,
         onRetry: (attempt, delayMs, blockers, error) => emit({ type: 'retry', migration: m, attempt, delayMs, blockers, message: error.message }),

@@ -248,3 +248,12 @@ describe.each(driverCases())('Function: migrate on $name', ({ target, driver }) 
     expect(result.events.find((ev) => ev.type === 'migration-applied')).toMatchObject({ attempts: expect.any(Number) });
   });
 });
+
+describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: migrate, notices on $name', ({ target, driver }) => {
+  it('passes RAISE NOTICE messages on as notes naming the file', async () => {
+    const url = await freshDatabase(target, 'notice');
+    const dir = tempDir({ '1_n.sql': "CREATE TABLE IF NOT EXISTS t (id int);\nCREATE TABLE IF NOT EXISTS t (id int);\nDO $$ BEGIN RAISE NOTICE 'deactivated % duplicate purchases', 3; END $$;" });
+    const r = await runEngine(driver, url, dir);
+    expect(r.events.filter((e) => e.type === 'note')).toEqual([{ type: 'note', message: '1_n.sql: deactivated 3 duplicate purchases' }]);
+  });
+});

@@ -1,0 +1,291 @@
+/**
+ * A normalised dump of the schema the application sees, read from pg_catalog,
+ * and a diff of two dumps. Used to prove that every drifted database ends in
+ * the same schema after the fixes, and by drift detection.
+ *
+ * Normalised means: deterministic and free of what does not matter to the
+ * application — object ids, column order (a column added later sits at the
+ * end), the session's search_path (definitions are printed with every name
+ * schema-qualified), extension-owned objects (pgcrypto's functions). Two
+ * databases with equal catalogs accept and reject the same statements.
+ *
+ * Only the schemas asked for are read (default `public`); schemaguard's own
+ * state schema is never part of a dump, even when asked for.
+ *
+ *     const expected = await readCatalog(freshSession);          // a database migrated from empty
+ *     const actual = await readCatalog(prodSession, { schemas: ['public'] });
+ *     const diffs = diffCatalogs(expected, actual);             // [] when the schemas are the same
+ *     if (diffs.length) console.log(formatDifferences(diffs, { a: 'expected', b: 'live' }));
+ *
+ * Everything returned is plain data (strings, booleans, null, arrays): it
+ * survives JSON.stringify/parse unchanged, so a dump can be stored and
+ * compared later.
+ */
+import type { Queryable } from '../driver/driver';
+import { DEFAULT_STATE_SCHEMA } from '../engine/state';
+
+export interface CatalogOptions {
+  /** Schemas to dump. @default ['public'] */
+  schemas?: readonly string[];
+  /** schemaguard's state schema, always left out. @default 'schemaguard' */
+  stateSchema?: string;
+}
+
+export interface ColumnInfo {
+  name: string;
+  /** `format_type()`, e.g. `uuid`, `character varying(255)`, `numeric(10,2)`. */
+  type: string;
+  nullable: boolean;
+  /** `pg_get_expr()` of the default, or null. */
+  default: string | null;
+  /** `a` (ALWAYS) / `d` (BY DEFAULT) identity, or null. */
+  identity: string | null;
+  /** Generation expression of a generated column, or null. */
+  generated: string | null;
+  comment: string | null;
+}
+
+export interface ConstraintInfo {
+  name: string;
+  /** p primary key, f foreign key, u unique, c check, x exclusion, n not-null (PostgreSQL 18). */
+  type: string;
+  /** `pg_get_constraintdef()`; ends with ` NOT VALID` while not validated. */
+  definition: string;
+  validated: boolean;
+  comment: string | null;
+}
+
+export interface IndexInfo {
+  name: string;
+  /** `pg_get_indexdef()`. */
+  definition: string;
+  valid: boolean;
+  /** The constraint the index implements (primary key, unique), or null. */
+  constraint: string | null;
+  comment: string | null;
+}
+
+export interface TableInfo {
+  schema: string;
+  name: string;
+  /** r table, p partitioned table, v view, m materialized view, f foreign table. */
+  kind: string;
+  comment: string | null;
+  /** Sorted by name. */
+  columns: ColumnInfo[];
+  /** Sorted by name. */
+  constraints: ConstraintInfo[];
+  /** Sorted by name. */
+  indexes: IndexInfo[];
+}
+
+export interface FunctionInfo {
+  schema: string;
+  name: string;
+  /** `pg_get_function_identity_arguments()`: names and types, no defaults. */
+  arguments: string;
+  /** `pg_get_function_result()`. */
+  result: string;
+  language: string;
+  /** `pg_get_functiondef()` (the full CREATE OR REPLACE text), or for aggregates their signature. */
+  definition: string;
+  comment: string | null;
+}
+
+export interface ExtensionInfo {
+  name: string;
+  schema: string;
+  version: string;
+}
+
+export interface Catalog {
+  /** The schemas dumped, sorted. */
+  schemas: string[];
+  /** Extensions installed in the database (plpgsql excluded: it is always there), sorted by name. */
+  extensions: ExtensionInfo[];
+  /** Tables, views and their parts, sorted by schema and name. */
+  tables: TableInfo[];
+  /** Functions and procedures not owned by an extension, sorted by schema, name, arguments. */
+  functions: FunctionInfo[];
+}
+
+/**
+ * Read the catalog of `options.schemas` through `q`. `q` must be one session
+ * (a pg client, a driver Session): search_path is set to `pg_catalog` while it
+ * reads, so every definition is schema-qualified, and restored afterwards.
+ */
+export async function readCatalog(q: Queryable, options: CatalogOptions = {}): Promise<Catalog> {
+  const stateSchema = options.stateSchema ?? DEFAULT_STATE_SCHEMA;
+  const schemas = [...new Set(options.schemas ?? ['public'])].filter((s) => s !== stateSchema).sort();
+  const previous = (await q.query<{ path: string }>(`SELECT current_setting('search_path') AS path`)).rows[0]!.path;
+  await q.query(`SELECT set_config('search_path', 'pg_catalog', false)`);
+  try {
+    // One after the other: a session runs one query at a time.
+    const extensions = await q.query<ExtensionInfo>(SQL_EXTENSIONS);
+    const relations = await q.query<{ schema: string; name: string; kind: string; comment: string | null }>(SQL_RELATIONS, [schemas]);
+    const columns = await q.query<ColumnInfo & { schema: string; table: string }>(SQL_COLUMNS, [schemas]);
+    const constraints = await q.query<ConstraintInfo & { schema: string; table: string }>(SQL_CONSTRAINTS, [schemas]);
+    const indexes = await q.query<IndexInfo & { schema: string; table: string }>(SQL_INDEXES, [schemas]);
+    const functions = await q.query<FunctionInfo>(SQL_FUNCTIONS, [schemas]);
+    const tables = new Map<string, TableInfo>();
+    for (const r of relations.rows) {
+      tables.set(key(r.schema, r.name), { schema: r.schema, name: r.name, kind: r.kind, comment: r.comment, columns: [], constraints: [], indexes: [] });
+    }
+    for (const { schema, table, ...c } of columns.rows) tables.get(key(schema, table))?.columns.push(c);
+    for (const { schema, table, ...c } of constraints.rows) tables.get(key(schema, table))?.constraints.push(c);
+    for (const { schema, table, ...i } of indexes.rows) tables.get(key(schema, table))?.indexes.push(i);
+    const byName = <T extends { name: string }>(a: T, b: T) => compare(a.name, b.name);
+    const sortedTables = [...tables.values()].sort((a, b) => compare(a.schema, b.schema) || compare(a.name, b.name));
+    for (const t of sortedTables) {
+      t.columns.sort(byName);
+      t.constraints.sort(byName);
+      t.indexes.sort(byName);
+    }
+    return {
+      schemas,
+      extensions: extensions.rows.sort(byName),
+      tables: sortedTables,
+      functions: functions.rows.sort((a, b) => compare(a.schema, b.schema) || compare(a.name, b.name) || compare(a.arguments, b.arguments)),
+    };
+  } finally {
+    await q.query(`SELECT set_config('search_path', $1, false)`, [previous]);
+  }
+}
+
+function key(schema: string, name: string): string {
+  return `${schema}.${name}`;
+}
+
+/** Code-point order, independent of the machine's locale. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const SQL_EXTENSIONS = `
+SELECT e.extname AS name, n.nspname AS schema, e.extversion AS version
+  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+ WHERE e.extname <> 'plpgsql'`;
+
+/** Relations, without extension members (pg_depend deptype 'e'). */
+const NOT_EXTENSION_MEMBER = (classid: string, oid: string) =>
+  `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${classid}'::regclass AND d.objid = ${oid} AND d.deptype = 'e')`;
+
+const SQL_RELATIONS = `
+SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS kind, obj_description(c.oid, 'pg_class') AS comment
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = ANY ($1::text[]) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+   AND ${NOT_EXTENSION_MEMBER('pg_class', 'c.oid')}`;
+
+const SQL_COLUMNS = `
+SELECT n.nspname AS schema, c.relname AS table, a.attname AS name,
+       format_type(a.atttypid, a.atttypmod) AS type, NOT a.attnotnull AS nullable,
+       CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END AS default,
+       NULLIF(a.attidentity::text, '') AS identity,
+       CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END AS generated,
+       col_description(c.oid, a.attnum) AS comment
+  FROM pg_attribute a
+  JOIN pg_class c ON c.oid = a.attrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+ WHERE n.nspname = ANY ($1::text[]) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+   AND a.attnum > 0 AND NOT a.attisdropped`;
+
+/**
+ * Table constraints. PostgreSQL 18 stores NOT NULL as constraints too (type
+ * n); they are left out because nullability is already a column property and
+ * their names depend on how the column got NOT NULL.
+ */
+const SQL_CONSTRAINTS = `
+SELECT n.nspname AS schema, c.relname AS table, con.conname AS name, con.contype::text AS type,
+       pg_get_constraintdef(con.oid) AS definition, con.convalidated AS validated,
+       obj_description(con.oid, 'pg_constraint') AS comment
+  FROM pg_constraint con
+  JOIN pg_class c ON c.oid = con.conrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = ANY ($1::text[]) AND con.contype <> 'n'`;
+
+const SQL_INDEXES = `
+SELECT n.nspname AS schema, t.relname AS table, ic.relname AS name, pg_get_indexdef(i.indexrelid) AS definition,
+       i.indisvalid AS valid, con.conname AS constraint, obj_description(ic.oid, 'pg_class') AS comment
+  FROM pg_index i
+  JOIN pg_class ic ON ic.oid = i.indexrelid
+  JOIN pg_class t ON t.oid = i.indrelid
+  JOIN pg_namespace n ON n.oid = t.relnamespace
+  LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x')
+ WHERE n.nspname = ANY ($1::text[])`;
+
+const SQL_FUNCTIONS = `
+SELECT n.nspname AS schema, p.proname AS name, pg_get_function_identity_arguments(p.oid) AS arguments,
+       coalesce(pg_get_function_result(p.oid), '') AS result, l.lanname AS language,
+       CASE WHEN p.prokind IN ('f', 'p', 'w') THEN pg_get_functiondef(p.oid) ELSE p.oid::regprocedure::text END AS definition,
+       obj_description(p.oid, 'pg_proc') AS comment
+  FROM pg_proc p
+  JOIN pg_namespace n ON n.oid = p.pronamespace
+  JOIN pg_language l ON l.oid = p.prolang
+ WHERE n.nspname = ANY ($1::text[])
+   AND ${NOT_EXTENSION_MEMBER('pg_proc', 'p.oid')}`;
+
+// --- diff ---------------------------------------------------------------------
+
+export type DifferenceKind = 'extension' | 'table' | 'column' | 'constraint' | 'index' | 'function';
+
+export interface Difference {
+  kind: DifferenceKind;
+  /** Exact object name: `public.lead_purchases`, `public.lead_purchases.id`, `public.create_lead_with_conversation(p_user_id uuid, …)`. */
+  name: string;
+  /** `only-in-a`, `only-in-b`, or `changed` (then `field`, `a` and `b` say what differs). */
+  change: 'only-in-a' | 'only-in-b' | 'changed';
+  field?: string;
+  a?: unknown;
+  b?: unknown;
+}
+
+/**
+ * Differences between two catalogs, ordered by kind (extension, table,
+ * column, constraint, index, function), then name, then field.
+ * An empty list means the schemas are the same. `a` is usually the expected
+ * catalog (a fresh database after the fixes) and `b` the one under test.
+ */
+export function diffCatalogs(a: Catalog, b: Catalog): Difference[] {
+  const out: Difference[] = [];
+  diffSets(out, 'extension', a.extensions, b.extensions, (e) => e.name, ['schema', 'version']);
+  diffSets(out, 'table', a.tables, b.tables, (t) => key(t.schema, t.name), ['kind', 'comment']);
+  const bTables = new Map(b.tables.map((t) => [key(t.schema, t.name), t]));
+  for (const ta of a.tables) {
+    const tb = bTables.get(key(ta.schema, ta.name));
+    if (!tb) continue;
+    const prefix = `${key(ta.schema, ta.name)}.`;
+    diffSets(out, 'column', ta.columns, tb.columns, (c) => prefix + c.name, ['type', 'nullable', 'default', 'identity', 'generated', 'comment']);
+    diffSets(out, 'constraint', ta.constraints, tb.constraints, (c) => prefix + c.name, ['type', 'definition', 'validated', 'comment']);
+    diffSets(out, 'index', ta.indexes, tb.indexes, (i) => prefix + i.name, ['definition', 'valid', 'constraint', 'comment']);
+  }
+  diffSets(out, 'function', a.functions, b.functions, (f) => `${key(f.schema, f.name)}(${f.arguments})`, ['result', 'language', 'definition', 'comment']);
+  // Stable sort: fields of one object keep their order.
+  return out.sort((x, y) => KIND_ORDER.indexOf(x.kind) - KIND_ORDER.indexOf(y.kind) || compare(x.name, y.name));
+}
+
+const KIND_ORDER: DifferenceKind[] = ['extension', 'table', 'column', 'constraint', 'index', 'function'];
+
+function diffSets<T>(out: Difference[], kind: DifferenceKind, a: T[], b: T[], nameOf: (x: T) => string, fields: (keyof T & string)[]): void {
+  const am = new Map(a.map((x) => [nameOf(x), x]));
+  const bm = new Map(b.map((x) => [nameOf(x), x]));
+  const names = [...new Set([...am.keys(), ...bm.keys()])].sort(compare);
+  for (const name of names) {
+    const x = am.get(name);
+    const y = bm.get(name);
+    if (!y) { out.push({ kind, name, change: 'only-in-a' }); continue; }
+    if (!x) { out.push({ kind, name, change: 'only-in-b' }); continue; }
+    for (const field of fields) {
+      if (x[field] !== y[field]) out.push({ kind, name, change: 'changed', field, a: x[field], b: y[field] });
+    }
+  }
+}
+
+/** One line per difference, e.g. `column public.lead_purchases.id: default differs: gen_random_uuid() vs null`. */
+export function formatDifferences(diffs: readonly Difference[], labels: { a: string; b: string } = { a: 'a', b: 'b' }): string {
+  return diffs.map((d) => {
+    if (d.change === 'only-in-a') return `${d.kind} ${d.name}: only in ${labels.a}`;
+    if (d.change === 'only-in-b') return `${d.kind} ${d.name}: only in ${labels.b}`;
+    return `${d.kind} ${d.name}: ${d.field} differs: ${labels.a} ${JSON.stringify(d.a)} vs ${labels.b} ${JSON.stringify(d.b)}`;
+  }).join('\n');
+}

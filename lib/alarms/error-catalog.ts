@@ -1,0 +1,353 @@
+/**
+ * The PostgreSQL error classes schemaguard alarms on: one list that feeds the
+ * CloudWatch metric filters, the alarms and their runbooks, the saved Logs
+ * Insights queries, and the tests that prove the filter patterns against the
+ * log lines a real PostgreSQL writes. Plain data and string functions only, so
+ * that tests and tools can import it without aws-cdk-lib.
+ *
+ * Log format: RDS for PostgreSQL writes every line with the prefix
+ * `%t:%r:%u@%d:[%p]:` followed by the level, e.g.
+ *   2026-11-22 19:14:06 UTC:10.0.1.7(42652):app@shop:[7714]:ERROR:  null value in column "id" ...
+ *   2026-11-22 19:14:06 UTC:10.0.1.7(42652):app@shop:[7714]:DETAIL:  Failing row contains (...)
+ *   2026-11-22 19:14:06 UTC:10.0.1.7(42652):app@shop:[7714]:STATEMENT:  INSERT INTO ...
+ * The prefix has no `%e`, and RDS's default log_error_verbosity does not add the
+ * SQLSTATE, so classes are recognised by message text, never by SQLSTATE.
+ */
+
+export type Severity = 'page' | 'ticket';
+
+/** The log_line_prefix the patterns are written for (RDS for PostgreSQL's, not configurable there). */
+export const RDS_LOG_LINE_PREFIX = '%t:%r:%u@%d:[%p]:';
+
+/** CloudWatch namespace of the error metrics. */
+export const DEFAULT_METRIC_NAMESPACE = 'Schemaguard/Database';
+
+/**
+ * What ends the prefix of an ERROR line: the `]` closing `[%p]`, then the level.
+ * Required in every pattern: a STATEMENT, DETAIL, HINT, CONTEXT or LOG line
+ * never has it unless its own text does.
+ */
+export const ERROR_LINE_TAG = ']:ERROR:';
+
+/**
+ * Level tags of the other lines: those that follow an ERROR (STATEMENT,
+ * DETAIL, HINT, CONTEXT, QUERY) and those of other severities (a statement
+ * logged by log_statement, a RAISE WARNING). Every pattern excludes them, so a
+ * line whose text merely quotes `]:ERROR:` and a message fragment does not
+ * count: that line also carries its own level tag.
+ */
+export const OTHER_LEVEL_TAGS = [
+  ']:STATEMENT:', ']:DETAIL:', ']:HINT:', ']:CONTEXT:', ']:QUERY:',
+  ']:LOG:', ']:WARNING:', ']:NOTICE:', ']:INFO:', ']:FATAL:', ']:PANIC:',
+] as const;
+
+/** How to find the offending object in the logs (a Logs Insights query built from it). */
+export interface LocateQuery {
+  /** Which line of the failure carries the names: the ERROR line itself, or one of the lines after it. */
+  readonly line: 'ERROR' | 'STATEMENT' | 'CONTEXT';
+  /**
+   * Regex the text after the level tag must match, for lines other than ERROR
+   * (an ERROR line is selected by the class's fragments).
+   */
+  readonly text?: string;
+  /** Logs Insights `parse` regex (also valid JavaScript) with named groups. */
+  readonly parse: string;
+  /** Named groups to count by. */
+  readonly by: readonly string[];
+}
+
+export interface ErrorClass {
+  /** Stable id, kebab-case; used in construct ids and query names. */
+  readonly id: string;
+  /** Human name. */
+  readonly title: string;
+  /** The SQLSTATE PostgreSQL reports to the client (not present in the RDS log line). */
+  readonly sqlstate: string;
+  /**
+   * Text that every ERROR line of this class contains, verbatim as PostgreSQL
+   * writes it (checked against PostgreSQL 15 and 18). All must appear.
+   */
+  readonly fragments: readonly string[];
+  /** One real ERROR message of this class, as PostgreSQL wrote it. */
+  readonly example: string;
+  readonly severity: Severity;
+  /** Metric name in the namespace (count of ERROR lines per minute). */
+  readonly metricName: string;
+  /** Whether the message quotes client input (a value), which may contain anything. */
+  readonly echoesInput?: boolean;
+  readonly runbook: {
+    /** What it means. */
+    readonly meaning: string;
+    /** The usual fix. */
+    readonly fix: string;
+  };
+  readonly locate: LocateQuery;
+}
+
+export const ERROR_CATALOG: readonly ErrorClass[] = [
+  {
+    id: 'not-null-violation',
+    title: 'Not-null violation',
+    sqlstate: '23502',
+    fragments: ['null value in column', 'violates not-null constraint'],
+    example: 'null value in column "id" of relation "lead_purchases" violates not-null constraint',
+    severity: 'page',
+    metricName: 'NotNullViolations',
+    runbook: {
+      meaning: 'An INSERT/UPDATE wrote NULL into a NOT NULL column: typically a uuid key without DEFAULT gen_random_uuid() in this environment, or a NOT NULL column the caller cannot fill yet (lead_id on session tables).',
+      fix: 'Add the missing default (ALTER COLUMN id SET DEFAULT gen_random_uuid()) or drop the NOT NULL via a migration; or make the caller send the value.',
+    },
+    locate: { line: 'ERROR', parse: 'null value in column "(?<column>[^"]+)" of relation "(?<relation>[^"]+)"', by: ['relation', 'column'] },
+  },
+  {
+    id: 'on-conflict-without-constraint',
+    title: 'ON CONFLICT without a matching constraint',
+    sqlstate: '42P10',
+    fragments: ['there is no unique or exclusion constraint matching the ON CONFLICT specification'],
+    example: 'there is no unique or exclusion constraint matching the ON CONFLICT specification',
+    severity: 'page',
+    metricName: 'OnConflictWithoutConstraint',
+    runbook: {
+      meaning: 'An upsert names a conflict target that no unique index or constraint matches; the transaction is poisoned and the work is lost (DLQ).',
+      fix: 'Create the unique (partial) index in this environment; for a partial index the statement must repeat its predicate: ON CONFLICT (a, b) WHERE is_active = true.',
+    },
+    locate: { line: 'STATEMENT', text: 'INSERT INTO .*ON CONFLICT', parse: 'STATEMENT:\\s+INSERT INTO (?<relation>[^\\s(]+)', by: ['relation'] },
+  },
+  {
+    id: 'transaction-aborted',
+    title: 'Current transaction aborted',
+    sqlstate: '25P02',
+    fragments: ['current transaction is aborted, commands ignored until end of transaction block'],
+    example: 'current transaction is aborted, commands ignored until end of transaction block',
+    severity: 'page',
+    metricName: 'TransactionAborted',
+    runbook: {
+      meaning: 'A client kept sending statements after an earlier error in the same transaction; the root cause is the first ERROR of that session (same pid) just before.',
+      fix: 'Fix the first error; make the client roll back (or use a savepoint) after an error instead of continuing.',
+    },
+    locate: { line: 'ERROR', parse: ':(?<user>[^:@]*)@(?<database>[^:]*):\\[(?<pid>\\d+)\\]:ERROR:', by: ['database', 'user', 'pid'] },
+  },
+  {
+    id: 'undefined-function',
+    title: 'Undefined function',
+    sqlstate: '42883',
+    fragments: ['function', ') does not exist'],
+    example: 'function gen_random_uuid() does not exist',
+    severity: 'page',
+    metricName: 'UndefinedFunctions',
+    runbook: {
+      meaning: 'A statement calls a function this database does not have, typically gen_random_uuid() on an engine older than 13 without pgcrypto, or uuid_generate_v4() without uuid-ossp.',
+      fix: 'CREATE EXTENSION IF NOT EXISTS pgcrypto (or uuid-ossp) in a migration, or upgrade the engine; check search_path for schema-qualified calls.',
+    },
+    locate: { line: 'ERROR', parse: 'function (?<name>[^ ]+\\([^)]*\\)) does not exist', by: ['name'] },
+  },
+  {
+    id: 'foreign-key-violation',
+    title: 'Foreign-key violation',
+    sqlstate: '23503',
+    fragments: ['violates foreign key constraint'],
+    example: 'insert or update on table "web_sessions" violates foreign key constraint "web_sessions_lead_id_fkey"',
+    severity: 'ticket',
+    metricName: 'ForeignKeyViolations',
+    runbook: {
+      meaning: 'A write referenced a missing parent row, or a delete left children behind; the constraint did its job, the caller sent a bad reference or wrote in the wrong order.',
+      fix: 'Write parent and child in one transaction, parent first; look up the DETAIL line (Key (...)=(...) is not present) for the value.',
+    },
+    locate: { line: 'ERROR', parse: 'on table "(?<relation>[^"]+)" violates foreign key constraint "(?<constraint>[^"]+)"', by: ['relation', 'constraint'] },
+  },
+  {
+    id: 'unique-violation',
+    title: 'Unique violation',
+    sqlstate: '23505',
+    fragments: ['duplicate key value violates unique constraint'],
+    example: 'duplicate key value violates unique constraint "enrolments_student_course_active_key"',
+    severity: 'ticket',
+    metricName: 'UniqueViolations',
+    runbook: {
+      meaning: 'A write duplicated a key that a unique index protects; often a retried event or an INSERT that should be an upsert.',
+      fix: 'Make the write idempotent (INSERT ... ON CONFLICT on that index); the DETAIL line names the key and value.',
+    },
+    locate: { line: 'ERROR', parse: 'violates unique constraint "(?<constraint>[^"]+)"', by: ['constraint'] },
+  },
+  {
+    id: 'check-violation',
+    title: 'Check violation',
+    sqlstate: '23514',
+    fragments: ['violates check constraint'],
+    example: 'new row for relation "lead_purchases" violates check constraint "lead_purchases_amount_check"',
+    severity: 'ticket',
+    metricName: 'CheckViolations',
+    runbook: {
+      meaning: 'A row failed a CHECK constraint (or a domain check): the application sent a value the schema forbids.',
+      fix: 'Validate the value in the caller, or change the constraint in a migration if the rule changed; DETAIL shows the failing row.',
+    },
+    locate: { line: 'ERROR', parse: 'violates check constraint "(?<constraint>[^"]+)"', by: ['constraint'] },
+  },
+  {
+    id: 'invalid-text-representation',
+    title: 'Invalid text representation',
+    sqlstate: '22P02',
+    fragments: ['invalid input syntax for type'],
+    example: 'invalid input syntax for type uuid: "lead-42"',
+    severity: 'ticket',
+    metricName: 'InvalidTextRepresentation',
+    echoesInput: true,
+    runbook: {
+      meaning: 'A value could not be converted to the column type, e.g. a non-UUID string into a uuid column, often a varchar key compared with or copied into a uuid key.',
+      fix: 'Validate input; align key column types (uuid vs varchar) in a migration after cleaning the non-conforming rows.',
+    },
+    locate: { line: 'ERROR', parse: 'invalid input syntax for type (?<type>[a-z0-9_ ]+): ', by: ['type'] },
+  },
+  {
+    id: 'deadlock',
+    title: 'Deadlock',
+    sqlstate: '40P01',
+    fragments: ['deadlock detected'],
+    example: 'deadlock detected',
+    severity: 'ticket',
+    metricName: 'Deadlocks',
+    runbook: {
+      meaning: 'Two transactions waited for each other; PostgreSQL cancelled one. The DETAIL lines name both processes and their statements.',
+      fix: 'Take locks in one consistent order (e.g. sort ids before updating), keep transactions short, retry on 40P01.',
+    },
+    locate: { line: 'CONTEXT', text: 'while [a-z ]+ tuple', parse: 'CONTEXT:\\s+while [a-z ]+ tuple \\S+ in relation "(?<relation>[^"]+)"', by: ['relation'] },
+  },
+  {
+    id: 'lock-timeout',
+    title: 'Lock timeout',
+    sqlstate: '55P03',
+    fragments: ['canceling statement due to lock timeout'],
+    example: 'canceling statement due to lock timeout',
+    severity: 'ticket',
+    metricName: 'LockTimeouts',
+    runbook: {
+      meaning: 'A statement waited longer than lock_timeout for a lock: a long transaction or a migration held it.',
+      fix: 'Find the holder (pg_locks / pg_stat_activity), shorten long transactions, run DDL with a short lock_timeout and retries.',
+    },
+    locate: { line: 'ERROR', parse: ':(?<user>[^:@]*)@(?<database>[^:]*):\\[(?<pid>\\d+)\\]:ERROR:', by: ['database', 'user'] },
+  },
+];
+
+/** The catalog entry with this id; throws listing the known ids. */
+export function errorClass(id: string): ErrorClass {
+  const found = ERROR_CATALOG.find((c) => c.id === id);
+  if (!found) throw new Error(`unknown error class "${id}"; known: ${ERROR_CATALOG.map((c) => c.id).join(', ')}`);
+  return found;
+}
+
+function phrase(text: string): string {
+  if (text.includes('"')) throw new Error(`filter pattern phrase ${JSON.stringify(text)} contains a double quote, which CloudWatch cannot match inside a quoted phrase`);
+  return `"${text}"`;
+}
+
+/** CloudWatch filter patterns are limited to 1024 characters. */
+export const MAX_FILTER_PATTERN_LENGTH = 1024;
+
+/**
+ * The CloudWatch text filter pattern for a class: the ERROR tag and every
+ * fragment must appear; the level tags of the other lines must not; and the
+ * fragments of classes whose message quotes client input are excluded from
+ * the other classes, so a value like 'deadlock detected' cast to uuid counts
+ * once, as invalid text. Plain terms only: no regex, so the 5-regex-per-log-group
+ * quota is never used.
+ */
+export function filterPatternFor(cls: ErrorClass, catalog: readonly ErrorClass[] = ERROR_CATALOG): string {
+  const echoing = catalog.filter((c) => c.echoesInput && c.id !== cls.id).flatMap((c) => c.fragments);
+  const parts = [
+    phrase(ERROR_LINE_TAG),
+    ...cls.fragments.map(phrase),
+    ...OTHER_LEVEL_TAGS.map((t) => `-${phrase(t)}`),
+    ...echoing.map((f) => `-${phrase(f)}`),
+  ];
+  const pattern = parts.join(' ');
+  if (pattern.length > MAX_FILTER_PATTERN_LENGTH) {
+    throw new Error(`filter pattern for "${cls.id}" is ${pattern.length} characters; CloudWatch allows ${MAX_FILTER_PATTERN_LENGTH}`);
+  }
+  return pattern;
+}
+
+/**
+ * Logs Insights regex (also JavaScript) for the start of a real log line up to
+ * its level tag: the %t timestamp at the start, then %r (`host(port)`,
+ * `[local]` or empty), `%u@%d`, and `[%p]`. Anchored, so a statement that
+ * quotes `]:ERROR:` in its text is not taken for an ERROR line.
+ */
+export const LINE_PREFIX_REGEX = '^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d(?:\\.\\d+)? [A-Z]+:(?:\\[local\\])?[^\\[\\]\\n]*\\[\\d+\\]:';
+
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+/** Logs Insights regex that selects the line `locate` reads. */
+function lineSelector(cls: ErrorClass): string {
+  if (cls.locate.line === 'ERROR') return `${LINE_PREFIX_REGEX}ERROR:\\s+.*${cls.fragments.map(escapeRegex).join('.*')}`;
+  return `${LINE_PREFIX_REGEX}${cls.locate.line}:\\s+${cls.locate.text ?? ''}`;
+}
+
+/** ERROR lines of the classes that quote client input, which may repeat another class's words. */
+function echoExclusions(cls: ErrorClass): string[] {
+  return ERROR_CATALOG.filter((c) => c.echoesInput && c.id !== cls.id)
+    .map((c) => `${LINE_PREFIX_REGEX}ERROR:\\s+${c.fragments.map(escapeRegex).join('.*')}`);
+}
+
+/** The Logs Insights query that counts this class's failures by the offending object. */
+export function insightsQueryFor(cls: ErrorClass): string {
+  const by = cls.locate.by.join(', ');
+  const filter = [`@message like /${lineSelector(cls)}/`, ...echoExclusions(cls).map((r) => `@message not like /${r}/`)].join(' and ');
+  return [
+    'fields @timestamp, @message',
+    `filter ${filter}`,
+    `parse @message /${cls.locate.parse}/`,
+    `stats count(*) as failures by ${by}`,
+    'sort failures desc',
+    'limit 20',
+  ].join(' | ');
+}
+
+/** Regex splitting any line of the RDS prefix into its parts (Logs Insights and JavaScript). */
+export const LOG_LINE_PARSE = ':(?<user>[^:@]*)@(?<database>[^:]*):\\[(?<pid>\\d+)\\]:(?<level>[A-Z]+):\\s+(?<text>.*)';
+
+/** Saved query: the last not-null violations, each with the DETAIL and STATEMENT lines of its session. */
+export const NOT_NULL_WITH_STATEMENTS_QUERY = [
+  'fields @timestamp, @logStream',
+  `parse @message /${LOG_LINE_PARSE}/`,
+  `filter (level = "ERROR" and text like /^null value in column .* violates not-null constraint/) or (level = "DETAIL" and text like /^Failing row contains/) or level = "STATEMENT"`,
+  'parse text /null value in column "(?<column>[^"]+)" of relation "(?<relation>[^"]+)"/',
+  'display @timestamp, pid, level, relation, column, text',
+  'sort @timestamp desc',
+  'limit 200',
+].join(' | ');
+
+/** Regex for the relation an ERROR line names (`relation "x"` or `table "x"`). */
+export const RELATION_PARSE = '(?:relation|table) "(?<relation>[^"]+)"';
+
+/** Saved query: the relations named by the most ERROR lines. */
+export const TOP_FAILING_RELATIONS_QUERY = [
+  'fields @message',
+  `filter @message like /${LINE_PREFIX_REGEX}ERROR:/`,
+  ...ERROR_CATALOG.filter((c) => c.echoesInput).map((c) => `filter @message not like /${LINE_PREFIX_REGEX}ERROR:\\s+${c.fragments.map(escapeRegex).join('.*')}/`),
+  `parse @message /${RELATION_PARSE}/`,
+  'filter ispresent(relation)',
+  'stats count(*) as errors by relation',
+  'sort errors desc',
+  'limit 20',
+].join(' | ');
+
+/** Query behind the dashboard's log widget: the latest ERROR lines. */
+export const RECENT_ERRORS_QUERY = [
+  'fields @timestamp, @message',
+  `filter @message like /${LINE_PREFIX_REGEX}ERROR:/`,
+  'sort @timestamp desc',
+  'limit 50',
+].join(' | ');
+
+/** CloudWatch's limit on AlarmDescription. */
+export const MAX_ALARM_DESCRIPTION_LENGTH = 1024;
+
+/** The alarm description: severity, class, SQLSTATE, meaning, the query to run, the fix. */
+export function alarmDescriptionFor(cls: ErrorClass): string {
+  return [
+    `[${cls.severity.toUpperCase()}] PostgreSQL ${cls.title} (SQLSTATE ${cls.sqlstate}) logged.`,
+    `Meaning: ${cls.runbook.meaning}`,
+    `Find (Logs Insights, PostgreSQL log group): ${insightsQueryFor(cls)}`,
+    `Fix: ${cls.runbook.fix}`,
+  ].join('\n');
+}

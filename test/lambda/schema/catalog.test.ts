@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { diffCatalogs, formatDifferences, type Catalog, type TableInfo } from '../../../lambda/schema/catalog';
+
+const table = (name: string, over: Partial<TableInfo> = {}): TableInfo => ({
+  schema: 'public', name, kind: 'r', comment: null,
+  columns: [{ name: 'id', type: 'uuid', nullable: false, default: 'gen_random_uuid()', identity: null, generated: null, comment: null }],
+  constraints: [{ name: `${name}_pkey`, type: 'p', definition: 'PRIMARY KEY (id)', validated: true, comment: null }],
+  indexes: [{ name: `${name}_pkey`, definition: `CREATE UNIQUE INDEX ${name}_pkey ON public.${name} USING btree (id)`, valid: true, constraint: `${name}_pkey`, comment: null }],
+  ...over,
+});
+
+const catalog = (tables: TableInfo[], over: Partial<Catalog> = {}): Catalog => ({
+  schemas: ['public'], extensions: [{ name: 'pgcrypto', schema: 'public', version: '1.3' }], tables, functions: [], ...over,
+});
+
+describe('Function: diffCatalogs', () => {
+  it('returns nothing for equal catalogs', () => {
+    expect(diffCatalogs(catalog([table('a')]), catalog([table('a')]))).toEqual([]);
+  });
+
+  it('lists objects only on one side and changed fields, ordered by kind then name', () => {
+    const b = table('a');
+    b.columns = [{ ...b.columns[0]!, default: null }];
+    const diffs = diffCatalogs(
+      catalog([table('a'), table('gone')]),
+      catalog([b, table('new')], { extensions: [], functions: [{ schema: 'public', name: 'f', arguments: 'x integer', result: 'integer', language: 'sql', definition: '…', comment: null }] }),
+    );
+    expect(diffs).toEqual([
+      { kind: 'extension', name: 'pgcrypto', change: 'only-in-a' },
+      { kind: 'table', name: 'public.gone', change: 'only-in-a' },
+      { kind: 'table', name: 'public.new', change: 'only-in-b' },
+      { kind: 'column', name: 'public.a.id', change: 'changed', field: 'default', a: 'gen_random_uuid()', b: null },
+      { kind: 'function', name: 'public.f(x integer)', change: 'only-in-b' },
+    ]);
+    expect(formatDifferences(diffs, { a: 'fresh', b: 'prod' }).split('\n')).toEqual([
+      'extension pgcrypto: only in fresh',
+      'table public.gone: only in fresh',
+      'table public.new: only in prod',
+      'column public.a.id: default differs: fresh "gen_random_uuid()" vs prod null',
+      'function public.f(x integer): only in prod',
+    ]);
+  });
+});

@@ -1,0 +1,319 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, SecretValue, Stack, Validations } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DatabaseAlarms, alarmSubscriptionsFromContext } from '../../../lib/alarms/database-alarms';
+import {
+  ERROR_CATALOG,
+  MAX_ALARM_DESCRIPTION_LENGTH,
+  NOT_NULL_WITH_STATEMENTS_QUERY,
+  RECENT_ERRORS_QUERY,
+  TOP_FAILING_RELATIONS_QUERY,
+  alarmDescriptionFor,
+  filterPatternFor,
+} from '../../../lib/alarms/error-catalog';
+import { alarmsStack, filterPatternsByMetric, removeAssemblies } from './alarms-stack';
+
+afterAll(removeAssemblies);
+
+const topicRef = () => ({ Ref: Match.stringLikeRegexp('^DatabaseAlarmsTopic[0-9A-F]{8}$') });
+const logGroupRef = { Ref: Match.stringLikeRegexp('^PostgresLog') };
+
+describe('Construct: DatabaseAlarms', () => {
+  describe('metric filters', () => {
+    it('creates one filter per catalog class on the PostgreSQL log group, with the catalog pattern', () => {
+      const { template } = alarmsStack();
+      template.resourceCountIs('AWS::Logs::MetricFilter', ERROR_CATALOG.length);
+      for (const cls of ERROR_CATALOG) {
+        template.hasResourceProperties('AWS::Logs::MetricFilter', {
+          LogGroupName: logGroupRef,
+          FilterPattern: filterPatternFor(cls),
+          MetricTransformations: [{ MetricNamespace: 'Schemaguard/Database', MetricName: cls.metricName, MetricValue: '1', Unit: 'Count' }],
+        });
+      }
+    });
+
+    it('uses plain text patterns only (no regex, which CloudWatch limits to 5 per log group) within 1024 characters', () => {
+      const patterns = [...filterPatternsByMetric(alarmsStack().template).values()];
+      expect(patterns).toHaveLength(ERROR_CATALOG.length);
+      for (const p of patterns) {
+        expect(p.length).toBeLessThanOrEqual(1024);
+        expect(p).not.toMatch(/%/);
+        expect(p).toContain('"]:ERROR:"');
+        expect(p).toContain('-"]:STATEMENT:"');
+      }
+    });
+
+    it('uses the namespace given', () => {
+      const { template } = alarmsStack({ metricNamespace: 'Shop/Postgres' });
+      template.hasResourceProperties('AWS::Logs::MetricFilter', { MetricTransformations: [Match.objectLike({ MetricNamespace: 'Shop/Postgres' })] });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'Shop/Postgres' });
+    });
+
+    it('alarms only on the classes given', () => {
+      const { template } = alarmsStack({ errorClasses: ['not-null-violation', 'deadlock'] });
+      template.resourceCountIs('AWS::Logs::MetricFilter', 2);
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+      expect([...filterPatternsByMetric(template).keys()].sort()).toEqual(['Deadlocks', 'NotNullViolations']);
+    });
+  });
+
+  describe('alarms', () => {
+    it('alarms per class on Sum over 1 minute >= 1, one datapoint, missing data not breaching, alarm and OK actions to the topic', () => {
+      const { template } = alarmsStack();
+      template.resourceCountIs('AWS::CloudWatch::Alarm', ERROR_CATALOG.length);
+      for (const cls of ERROR_CATALOG) {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: 'Schemaguard/Database',
+          MetricName: cls.metricName,
+          Statistic: 'Sum',
+          Period: 60,
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          EvaluationPeriods: 1,
+          DatapointsToAlarm: 1,
+          TreatMissingData: 'notBreaching',
+          AlarmActions: [topicRef()],
+          OKActions: [topicRef()],
+          AlarmDescription: alarmDescriptionFor(cls),
+        });
+      }
+    });
+
+    it('carries the runbook (severity, SQLSTATE, meaning, query, fix) in a description CloudWatch accepts', () => {
+      for (const cls of ERROR_CATALOG) {
+        const d = alarmDescriptionFor(cls);
+        expect(d.length).toBeLessThanOrEqual(MAX_ALARM_DESCRIPTION_LENGTH);
+        expect(d).toContain(`[${cls.severity.toUpperCase()}]`);
+        expect(d).toContain(`SQLSTATE ${cls.sqlstate}`);
+        expect(d).toContain(cls.runbook.meaning);
+        expect(d).toContain(cls.runbook.fix);
+        expect(d).toMatch(/Find \(Logs Insights[^)]*\): fields @timestamp, @message \| filter @message like \/.+\/ \| parse @message \/.+\/ \| stats count\(\*\) as failures by /);
+      }
+    });
+
+    it('names alarms <prefix>-<severity>-<class> when a prefix is given', () => {
+      const { template } = alarmsStack({ alarmNamePrefix: 'shop-prod', withFunction: true });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'shop-prod-page-not-null-violation' });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'shop-prod-ticket-deadlock' });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'shop-prod-page-migration-errors' });
+    });
+
+    it('alarms on the migration Lambda errors when a function is given', () => {
+      const { template } = alarmsStack({ withFunction: true });
+      template.resourceCountIs('AWS::CloudWatch::Alarm', ERROR_CATALOG.length + 1);
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Dimensions: [{ Name: 'FunctionName', Value: Match.anyValue() }],
+        Statistic: 'Sum',
+        Period: 60,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 1,
+        DatapointsToAlarm: 1,
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [topicRef()],
+        OKActions: [topicRef()],
+        AlarmDescription: { 'Fn::Join': ['', [Match.stringLikeRegexp('^\\[PAGE\\] The schema-migration Lambda failed'), Match.anyValue(), Match.stringLikeRegexp('^ and the stack events')]] },
+      });
+    });
+
+    it('has no Lambda alarm without a function', () => {
+      const { template } = alarmsStack();
+      expect(JSON.stringify(template.findResources('AWS::CloudWatch::Alarm'))).not.toContain('AWS/Lambda');
+    });
+  });
+
+  describe('topic', () => {
+    it('encrypts the topic with a rotating KMS key that CloudWatch may use', () => {
+      const { template } = alarmsStack();
+      template.resourceCountIs('AWS::SNS::Topic', 1);
+      template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseAlarmsTopicKey'), 'Arn'] } });
+      template.hasResourceProperties('AWS::KMS::Key', {
+        EnableKeyRotation: true,
+        KeyPolicy: {
+          Statement: Match.arrayWith([Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          })]),
+        },
+      });
+    });
+
+    it('denies publishing without TLS (aws:SecureTransport)', () => {
+      const { template } = alarmsStack();
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        Topics: [topicRef()],
+        PolicyDocument: {
+          Statement: Match.arrayWith([Match.objectLike({
+            Effect: 'Deny',
+            Principal: '*',
+            Action: 'sns:Publish',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          })]),
+        },
+      });
+    });
+
+    it('uses the key given instead of creating one', () => {
+      const keyArn = 'arn:aws:kms:eu-west-1:111111111111:key/0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9';
+      const { template } = alarmsStack({ keyArn });
+      template.resourceCountIs('AWS::KMS::Key', 0);
+      template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: keyArn });
+    });
+  });
+
+  describe('subscriptions', () => {
+    it('has none when neither email nor HTTPS endpoint is given', () => {
+      alarmsStack().template.resourceCountIs('AWS::SNS::Subscription', 0);
+    });
+
+    it('subscribes the email address only', () => {
+      const { template } = alarmsStack({ alarmEmail: 'oncall@example.com' });
+      template.resourceCountIs('AWS::SNS::Subscription', 1);
+      template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: topicRef() });
+    });
+
+    it('subscribes the HTTPS endpoint only', () => {
+      const { template } = alarmsStack({ alarmHttpsUrl: 'https://events.example.com/integration/abc/enqueue' });
+      template.resourceCountIs('AWS::SNS::Subscription', 1);
+      template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', Endpoint: 'https://events.example.com/integration/abc/enqueue', TopicArn: topicRef() });
+    });
+
+    it('subscribes both, read from the cdk.json context keys alarmEmail and alarmHttpsUrl', () => {
+      const context = { alarmEmail: 'oncall@example.com', alarmHttpsUrl: 'https://api.opsgenie.example/v1/json/cloudwatch?apiKey=k' };
+      const probe = alarmsStack({ context });
+      const fromContext = alarmSubscriptionsFromContext(probe.stack);
+      expect(fromContext).toEqual(context);
+      const { template } = alarmsStack({ context, ...fromContext });
+      template.resourceCountIs('AWS::SNS::Subscription', 2);
+    });
+
+    it('reads unset or empty context keys as no subscription', () => {
+      const { stack } = alarmsStack({ context: { alarmEmail: '' } });
+      expect(alarmSubscriptionsFromContext(stack)).toEqual({ alarmEmail: undefined, alarmHttpsUrl: undefined });
+    });
+
+    it('keeps a routing key out of the template with a Secrets Manager dynamic reference', () => {
+      const ref = SecretValue.secretsManager('schemaguard/pagerduty-url').unsafeUnwrap();
+      const { template } = alarmsStack({ alarmHttpsUrl: ref });
+      template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', Endpoint: '{{resolve:secretsmanager:schemaguard/pagerduty-url:SecretString:::}}' });
+      const literal = alarmsStack({ alarmHttpsUrl: '{{resolve:secretsmanager:schemaguard/pagerduty-url}}' }).template;
+      literal.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', Endpoint: '{{resolve:secretsmanager:schemaguard/pagerduty-url}}' });
+    });
+  });
+
+  describe('saved queries', () => {
+    it('saves "last not-null violations with their statements" and "top failing relations" on the log group', () => {
+      const { template } = alarmsStack();
+      template.hasResourceProperties('AWS::Logs::QueryDefinition', {
+        Name: 'schemaguard/Last not-null violations with their statements',
+        QueryString: NOT_NULL_WITH_STATEMENTS_QUERY,
+        LogGroupNames: [logGroupRef],
+      });
+      template.hasResourceProperties('AWS::Logs::QueryDefinition', {
+        Name: 'schemaguard/Top failing relations',
+        QueryString: TOP_FAILING_RELATIONS_QUERY,
+        LogGroupNames: [logGroupRef],
+      });
+      template.resourceCountIs('AWS::Logs::QueryDefinition', ERROR_CATALOG.length + 2);
+    });
+
+    it('puts them in the folder given', () => {
+      const { template } = alarmsStack({ queryFolder: 'shop/db' });
+      template.hasResourceProperties('AWS::Logs::QueryDefinition', { Name: 'shop/db/Top failing relations' });
+    });
+  });
+
+  describe('dashboard', () => {
+    it('graphs every error metric, shows the alarms and a log widget on the PostgreSQL log group', () => {
+      const { stack, template } = alarmsStack({ withFunction: true, dashboardName: 'schemaguard-db' });
+      const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+      expect(dashboards).toHaveLength(1);
+      expect(dashboards[0]!.Properties.DashboardName).toBe('schemaguard-db');
+      const body = JSON.parse(stack.resolve(dashboards[0]!.Properties.DashboardBody)['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : 'TOKEN')).join('')) as { widgets: { type: string; properties: Record<string, unknown> }[] };
+      const types = body.widgets.map((w) => w.type);
+      expect(types.filter((t) => t === 'metric')).toHaveLength(3);
+      expect(types).toContain('alarm');
+      expect(types).toContain('log');
+      const metricsText = JSON.stringify(body.widgets.filter((w) => w.type === 'metric').map((w) => w.properties.metrics));
+      for (const cls of ERROR_CATALOG) expect(metricsText).toContain(`"${cls.metricName}"`);
+      expect(metricsText).toContain('"Errors"');
+      const log = body.widgets.find((w) => w.type === 'log')!;
+      expect(String(log.properties.query)).toContain("SOURCE 'TOKEN'");
+      expect(String(log.properties.query)).toContain(RECENT_ERRORS_QUERY);
+      const alarmsWidget = body.widgets.find((w) => w.type === 'alarm')!;
+      expect((alarmsWidget.properties.alarms as unknown[]).length).toBe(ERROR_CATALOG.length + 1);
+    });
+  });
+
+  describe('props validation', () => {
+    const build = (props: Parameters<typeof alarmsStack>[0]) => () => alarmsStack(props);
+
+    it.each([
+      [{ alarmEmail: 'oncall' }, /"alarmEmail" must be an email address, got "oncall"; set the context key alarmEmail/],
+      [{ alarmEmail: '' }, /"alarmEmail" must be an email address, got ""/],
+      [{ alarmHttpsUrl: 'http://events.example.com/integration/SECRETKEY/enqueue' }, /"alarmHttpsUrl" must be an https:\/\/ URL or a \{\{resolve:secretsmanager:...\}\} dynamic reference, got "http:\/\/events.example.com\/..."/],
+      [{ alarmHttpsUrl: 'https://user:pw@events.example.com/x' }, /"alarmHttpsUrl" must not carry credentials/],
+      [{ metricNamespace: 'AWS/RDS' }, /"metricNamespace" must be .* got "AWS\/RDS"; e.g. "Schemaguard\/Database"/],
+      [{ errorClasses: [] }, /"errorClasses" is empty/],
+      [{ errorClasses: ['deadlock', 'deadlock'] }, /"errorClasses" names "deadlock" twice/],
+      [{ errorClasses: ['not-null'] }, /"errorClasses" names unknown class "not-null"; known: not-null-violation, /],
+      [{ dashboardName: 'my dashboard' }, /"dashboardName" may contain only/],
+      [{ alarmNamePrefix: 'a b' }, /"alarmNamePrefix" may contain only/],
+    ])('throws for %j', (props, message) => {
+      expect(build(props)).toThrow(message);
+    });
+
+    it('never repeats the path of a rejected URL (where routing keys live)', () => {
+      let message = '';
+      try { alarmsStack({ alarmHttpsUrl: 'http://events.example.com/integration/SECRETKEY/enqueue' }); } catch (e) { message = String(e); }
+      expect(message).toContain('"alarmHttpsUrl"');
+      expect(message).not.toContain('SECRETKEY');
+    });
+
+    it('names the unknown class when asked for its metric', () => {
+      const { alarms } = alarmsStack({ errorClasses: ['deadlock'] });
+      expect(() => alarms.metric('lock-timeout')).toThrow(/error class "lock-timeout" is not alarmed here; alarmed: deadlock/);
+      expect(alarms.metric('deadlock').metricName).toBe('Deadlocks');
+    });
+  });
+
+  describe('cdk-nag', () => {
+    const report = (app: App) => {
+      const file = join(app.outdir, 'validation-report.json');
+      return existsSync(file) ? readFileSync(file, 'utf8') : '';
+    };
+
+    it('AwsSolutionsChecks passes on a stack with the construct, its subscriptions and the Lambda alarm', () => {
+      const { app } = alarmsStack({ nag: true, withFunction: true, alarmEmail: 'oncall@example.com', alarmHttpsUrl: 'https://events.example.com/x' });
+      let failure = '';
+      try { app.synth(); } catch (e) { failure = `${String(e)}\n${report(app)}`; }
+      expect(failure).toBe('');
+    });
+
+    it('is wired so that it fails a topic without TLS enforcement (control)', () => {
+      const outdir = mkdtempSync(join(tmpdir(), 'schemaguard-nag-'));
+      const app = new App({ outdir });
+      new sns.Topic(new Stack(app, 'Control'), 'Plain');
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      try {
+        expect(() => app.synth()).toThrow(/AwsSolutions-SNS3/);
+      } finally {
+        rmSync(outdir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  it('is a construct of its stack', () => {
+    const { alarms } = alarmsStack();
+    expect(alarms).toBeInstanceOf(DatabaseAlarms);
+    expect(Stack.of(alarms).stackName).toBe('AlarmsTest');
+  });
+});

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ERROR_CATALOG,
+  ERROR_LINE_TAG,
+  MAX_ALARM_DESCRIPTION_LENGTH,
+  OTHER_LEVEL_TAGS,
+  alarmDescriptionFor,
+  errorClass,
+  filterPatternFor,
+  type ErrorClass,
+} from '../../../lib/alarms/error-catalog';
+import { matchesFilterPattern, parseFilterPattern } from '../../support/filter-pattern';
+
+const PREFIX = '2026-11-22 19:14:06 UTC:10.0.1.7(42652):app@shop:[7714]:';
+
+describe('Module: error-catalog', () => {
+  it('lists at least the ten incident classes with unique ids, SQLSTATEs and metric names', () => {
+    expect(ERROR_CATALOG.map((c) => c.sqlstate).sort()).toEqual(['22P02', '23502', '23503', '23505', '23514', '25P02', '40P01', '42883', '42P10', '55P03']);
+    for (const key of ['id', 'sqlstate', 'metricName'] as const) {
+      expect(new Set(ERROR_CATALOG.map((c) => c[key])).size).toBe(ERROR_CATALOG.length);
+    }
+    for (const c of ERROR_CATALOG) {
+      expect(c.id).toMatch(/^[a-z]+(-[a-z]+)*$/);
+      expect(c.metricName).toMatch(/^[A-Z][A-Za-z]+$/);
+      expect(['page', 'ticket']).toContain(c.severity);
+    }
+  });
+
+  it('pages for the classes the schema fixes exist for', () => {
+    expect(ERROR_CATALOG.filter((c) => c.severity === 'page').map((c) => c.sqlstate).sort()).toEqual(['23502', '25P02', '42883', '42P10']);
+  });
+
+  it.each(ERROR_CATALOG.map((c) => [c.id, c] as const))('%s: its example contains every fragment, none with a double quote', (_id, c) => {
+    for (const f of c.fragments) {
+      expect(c.example).toContain(f);
+      expect(f).not.toContain('"');
+    }
+  });
+
+  describe('Function: filterPatternFor', () => {
+    it.each(ERROR_CATALOG.map((c) => [c.id, c] as const))('%s: a valid plain-text pattern for the ERROR line only', (_id, c) => {
+      const pattern = filterPatternFor(c);
+      expect(pattern.length).toBeLessThanOrEqual(1024);
+      const parsed = parseFilterPattern(pattern);
+      expect(parsed.all).toEqual([ERROR_LINE_TAG, ...c.fragments]);
+      expect(parsed.none).toEqual(expect.arrayContaining([...OTHER_LEVEL_TAGS]));
+      expect(matchesFilterPattern(pattern, `${PREFIX}ERROR:  ${c.example}`)).toBe(true);
+      for (const level of ['STATEMENT', 'LOG', 'DETAIL', 'HINT', 'WARNING']) {
+        expect(matchesFilterPattern(pattern, `${PREFIX}${level}:  SELECT '${ERROR_LINE_TAG}  ${c.example}'`)).toBe(false);
+      }
+    });
+
+    it('refuses a fragment with a double quote, which CloudWatch cannot match inside a phrase', () => {
+      const bad: ErrorClass = { ...errorClass('deadlock'), fragments: ['say "hi"'] };
+      expect(() => filterPatternFor(bad)).toThrow(/contains a double quote/);
+    });
+
+    it('refuses a pattern over 1024 characters', () => {
+      const long: ErrorClass = { ...errorClass('deadlock'), id: 'long', fragments: ['x'.repeat(1000)] };
+      expect(() => filterPatternFor(long)).toThrow(/filter pattern for "long" is \d+ characters; CloudWatch allows 1024/);
+    });
+  });
+
+  it('keeps every alarm description within CloudWatch\'s 1024 characters', () => {
+    for (const c of ERROR_CATALOG) expect(alarmDescriptionFor(c).length).toBeLessThanOrEqual(MAX_ALARM_DESCRIPTION_LENGTH);
+  });
+
+  it('names the known ids for an unknown one', () => {
+    expect(() => errorClass('nope')).toThrow(/unknown error class "nope"; known: not-null-violation, /);
+  });
+});
+
+describe('README: Alarms and runbooks', () => {
+  it('lists every class with its SQLSTATE, metric and severity as the catalog has them', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    for (const c of ERROR_CATALOG) {
+      expect(readme).toContain(`| ${c.title} | \`${c.sqlstate}\` | \`${c.metricName}\` | ${c.severity} |`);
+    }
+    expect(readme).toContain(filterPatternFor(errorClass('not-null-violation')));
+  });
+});

