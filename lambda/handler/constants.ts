@@ -38,6 +38,11 @@ export const ENV = {
   tls: 'SCHEMAGUARD_TLS',
   /** The database's PostgreSQL log group, named in failure messages. */
   databaseLogGroup: 'SCHEMAGUARD_DATABASE_LOG_GROUP',
+  /**
+   * ARN of an Aurora cluster. When set the handler uses the RDS Data API (no
+   * connection, no VPC): the secret ARN is passed to the service, never read.
+   */
+  clusterArn: 'SCHEMAGUARD_CLUSTER_ARN',
 } as const;
 
 /** Defaults the handler applies when a variable is unset. */

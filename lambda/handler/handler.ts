@@ -21,6 +21,8 @@ import { readFileSync } from 'node:fs';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { ConnectionOptions } from 'node:tls';
 import { PgDriver } from '../driver/pg-driver';
+import { DataApiDriver, type DataApiClient } from '../driver/data-api-driver';
+import type { Driver } from '../driver/driver';
 import { InputError, MigrationError } from '../engine/errors';
 import { Redactor } from '../engine/redact';
 import { inspect, migrate, type MigrateResult, type RunEvent } from '../engine/runner';
@@ -75,6 +77,8 @@ export interface HandlerDependencies {
   secrets?: SecretsClient;
   /** @default process.env */
   env?: NodeJS.ProcessEnv;
+  /** Used when SCHEMAGUARD_CLUSTER_ARN is set. @default - an RDSDataClient for the cluster's region */
+  dataApi?: DataApiClient;
   /** @default - one JSON line per record on stdout */
   write?: LineWriter;
 }
@@ -138,7 +142,13 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
     return { ca: caCache.pem, rejectUnauthorized: true, servername: host };
   }
 
-  async function connectDriver(cfg: HandlerConfig, log: Logger, redactor: Redactor): Promise<PgDriver> {
+  async function connectDriver(cfg: HandlerConfig, log: Logger, redactor: Redactor): Promise<Driver> {
+    if (cfg.clusterArn) {
+      // Aurora through the Data API: the service reads the secret itself.
+      return new DataApiDriver({
+        resourceArn: cfg.clusterArn, secretArn: cfg.secretArn, database: cfg.databaseName ?? 'postgres', client: deps.dataApi,
+      });
+    }
     secrets ??= new SecretsManagerClient({});
     const creds = await readCredentials(secrets, cfg.secretArn);
     redactor.add(creds.password);
@@ -171,7 +181,7 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
    * between setting the new password and promoting it to AWSCURRENT ends
    * within seconds.
    */
-  async function connectChecked(cfg: HandlerConfig, log: Logger, redactor: Redactor): Promise<PgDriver> {
+  async function connectChecked(cfg: HandlerConfig, log: Logger, redactor: Redactor): Promise<Driver> {
     for (let attempt = 1; ; attempt++) {
       const driver = await connectDriver(cfg, log, redactor);
       try {
@@ -209,7 +219,7 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
    * code, so the files are older than the database. Recognised when nothing is
    * pending and every version the files do not know is newer than all of them.
    */
-  async function isRollback(driver: PgDriver, migrations: Migration[], cfg: HandlerConfig): Promise<number[] | undefined> {
+  async function isRollback(driver: Driver, migrations: Migration[], cfg: HandlerConfig): Promise<number[] | undefined> {
     const plan = await inspect({ driver, migrations, stateSchema: cfg.stateSchema });
     if (plan.unknown.length === 0 || plan.pending.length > 0 || plan.changed.length > 0) return undefined;
     const newestFile = migrations.reduce((max, m) => Math.max(max, m.version), 0);
@@ -217,7 +227,7 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
     return ahead.every((v) => v > newestFile) ? ahead : undefined;
   }
 
-  async function run(event: OnEventRequest, context: InvocationContext, log: Logger, redactor: Redactor): Promise<RunOutcome & { driver: PgDriver; cfg: HandlerConfig }> {
+  async function run(event: OnEventRequest, context: InvocationContext, log: Logger, redactor: Redactor): Promise<RunOutcome & { driver: Driver; cfg: HandlerConfig }> {
     const started = Date.now();
     const deadline = started + context.getRemainingTimeInMillis();
     const cfg = readConfig(env);
@@ -249,7 +259,7 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
     return { result, rollback: ahead !== undefined, ahead: ahead ?? [], driver, cfg };
   }
 
-  async function appliedByThisRequest(driver: PgDriver, cfg: HandlerConfig, event: OnEventRequest): Promise<number[]> {
+  async function appliedByThisRequest(driver: Driver, cfg: HandlerConfig, event: OnEventRequest): Promise<number[]> {
     const session = await driver.connect();
     try {
       const me = appliedBy(event);
