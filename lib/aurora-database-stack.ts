@@ -164,9 +164,12 @@ export class AuroraDatabaseStack extends Stack {
 
     this.alarms = new DatabaseAlarms(this, 'Alarms', {
       logGroup: this.postgresLogGroup,
-      migrationFunction: this.migrations.onEventHandler,
+      migrationFunctions: [this.migrations.onEventHandler, this.migrations.isCompleteHandler],
+      migrationLogGroupName: this.migrations.logGroup.logGroupName,
       alarmEmail: props.alarmEmail,
       alarmHttpsUrl: props.alarmHttpsUrl,
+      alarmNamePrefix: clusterIdentifier,
+      dashboardName: clusterIdentifier,
     });
   }
 }

@@ -16,7 +16,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV, IS_COMPLETE_HANDLER_NAME, ON_EVENT_HANDLER_NAME, PROP } from '../../lambda/handler/constants';
 import { summariseFiles } from '../../lambda/handler/files-hash';
-import { REPO_ROOT } from '../../lib/paths';
+import { DEFAULT_CONTRACTS_DIR, REPO_ROOT } from '../../lib/paths';
 import { SchemaMigrations, type SchemaMigrationsProps } from '../../lib/schema-migrations';
 import { tempDir } from '../support/files';
 
@@ -184,7 +184,9 @@ describe('Class: SchemaMigrations', () => {
       });
       // Without contracts the hash differs: contracts are part of the trigger.
       expect(summariseFiles(migrationsDir).hash).not.toBe(summary.hash);
-      t.hasResourceProperties('Custom::SchemaMigrations', { ServiceTimeout: '2400', [PROP.filesHash]: summariseFiles(migrationsDir).hash });
+      // Without contractsDir the repository's contracts/ is used when it exists.
+      const defaultContracts = existsSync(DEFAULT_CONTRACTS_DIR) ? DEFAULT_CONTRACTS_DIR : undefined;
+      t.hasResourceProperties('Custom::SchemaMigrations', { ServiceTimeout: '2400', [PROP.filesHash]: summariseFiles(migrationsDir, defaultContracts).hash });
     });
 
     it('uses the Provider framework with isComplete, polling every queryInterval until totalTimeout, its executions logged', () => {

@@ -15,6 +15,7 @@ import { CREATE_FAILED_MARKER, createHandlers, type Handlers } from '../../../la
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../support/db';
 import { tempDir } from '../../support/files';
 import { ProviderHarness, type CfnResponse } from '../../support/provider-framework';
+import { DEFAULT_MIGRATIONS_DIR } from '../../../lib/paths';
 import type { Target } from '../../support/targets';
 
 afterAll(dropDatabases);
@@ -31,6 +32,8 @@ interface Rig {
   password: string;
   handlerLines: string[];
   secretReads: () => number;
+  /** Point the handler (and the properties) at another migrations directory. */
+  useMigrationsDir: (dir: string) => void;
   props: () => Record<string, unknown>;
   /** Every text that left the handler or the framework: logs and responses. */
   everything: () => string[];
@@ -47,7 +50,7 @@ async function rig(target: Target, label: string, files: Record<string, string>,
     await c.query(`ALTER DATABASE ${c.escapeIdentifier(database)} OWNER TO ${role}`);
   });
   await withClient(url, (c) => c.query(`ALTER SCHEMA public OWNER TO ${role}`));
-  const dir = tempDir(files);
+  let dir = tempDir(files);
   let reads = 0;
   const secrets = {
     send: async (command: GetSecretValueCommand) => {
@@ -58,7 +61,7 @@ async function rig(target: Target, label: string, files: Record<string, string>,
     },
   };
   const handlerLines: string[] = [];
-  const env = {
+  const env: Record<string, string> = {
     [ENV.secretArn]: SECRET_ARN,
     [ENV.migrationsDir]: dir,
     [ENV.contractsDir]: join(dir, 'no-contracts'),
@@ -72,8 +75,9 @@ async function rig(target: Target, label: string, files: Record<string, string>,
   const harness = new ProviderHarness({ onEvent: handlers.onEvent as never, isComplete: handlers.isComplete as never, remainingTimeMs });
   await harness.start();
   return {
-    harness, handlers, dir, url, password, handlerLines,
+    harness, handlers, get dir() { return dir; }, url, password, handlerLines,
     secretReads: () => reads,
+    useMigrationsDir: (d: string) => { dir = d; env[ENV.migrationsDir] = d; },
     props: () => { const s = summariseFiles(dir); return { [PROP.filesHash]: s.hash, [PROP.latestVersion]: String(s.latestVersion), [PROP.migrationCount]: String(s.migrationCount) }; },
     everything: () => [...harness.logs, ...handlerLines, ...harness.rawResponses],
   };
@@ -89,6 +93,9 @@ function expectFits(response: CfnResponse): void {
 }
 
 async function state(url: string): Promise<{ version: string; applied_by: string; applied_at: Date }[]> {
+  // The engine creates its state table with the first migration it applies.
+  const [{ t }] = await rows<{ t: string | null }>(url, "SELECT to_regclass('schemaguard.applied_migrations')::text AS t");
+  if (t === null) return [];
   return rows(url, 'SELECT version, applied_by, applied_at FROM schemaguard.applied_migrations ORDER BY version');
 }
 
@@ -275,6 +282,28 @@ describe.each(targets)('$name', (target) => {
         expect(deleted.Status).toBe('SUCCESS');
         expect(r.harness.invocations.length).toBe(n);
         expect(r.secretReads()).toBe(0);
+      } finally {
+        await r.harness.stop();
+      }
+    });
+  });
+
+  describe("the repository's own migrations/", () => {
+    it('Create applies every file in migrations/ through the framework; the same Create again changes nothing', async () => {
+      const count = summariseFiles(DEFAULT_MIGRATIONS_DIR).migrationCount;
+      if (count === 0) console.log('[schemaguard tests] migrations/ is empty here: this test only proves that an empty set deploys as up-to-date');
+      const r = await rig(target, 'cfn_repo', {});
+      r.useMigrationsDir(DEFAULT_MIGRATIONS_DIR);
+      try {
+        const requestId = 'repo-create';
+        const created = await r.harness.send({ RequestType: 'Create', RequestId: requestId, ResourceProperties: r.props() });
+        expect(created.Status, created.Reason).toBe('SUCCESS');
+        expect(created.Data).toMatchObject({ [ATTR.appliedThisRun]: String(count), [ATTR.appliedCount]: String(count), [ATTR.outcome]: count ? OUTCOME.applied : OUTCOME.upToDate });
+        expectFits(created);
+        expect((await state(r.url)).length).toBe(count);
+        const again = await r.harness.send({ RequestType: 'Create', RequestId: requestId, ResourceProperties: r.props() });
+        expect(again.Data).toEqual(created.Data);
+        expectNoSecret(r);
       } finally {
         await r.harness.stop();
       }
