@@ -18,10 +18,9 @@
  *   the migration, the line, the SQLSTATE and the log groups, cut to fit.
  */
 import { readFileSync } from 'node:fs';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { ConnectionOptions } from 'node:tls';
 import { PgDriver } from '../driver/pg-driver';
-import { DataApiDriver, type DataApiClient } from '../driver/data-api-driver';
+import type { DataApiClient } from '../driver/data-api-driver';
 import type { Driver } from '../driver/driver';
 import { InputError, MigrationError } from '../engine/errors';
 import { Redactor } from '../engine/redact';
@@ -144,12 +143,14 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
 
   async function connectDriver(cfg: HandlerConfig, log: Logger, redactor: Redactor): Promise<Driver> {
     if (cfg.clusterArn) {
-      // Aurora through the Data API: the service reads the secret itself.
+      // Aurora through the Data API: the service reads the secret itself. Loaded on first use, like the SDKs.
+      const { DataApiDriver } = await import('../driver/data-api-driver');
       return new DataApiDriver({
         resourceArn: cfg.clusterArn, secretArn: cfg.secretArn, database: cfg.databaseName ?? 'postgres', client: deps.dataApi,
       });
     }
-    secrets ??= new SecretsManagerClient({});
+    // The SDK is loaded on first use, not at import: cold start pays only for what runs.
+    secrets ??= new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient({});
     const creds = await readCredentials(secrets, cfg.secretArn);
     redactor.add(creds.password);
     const host = cfg.host ?? creds.host;
