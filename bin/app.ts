@@ -8,12 +8,12 @@
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError, readAppConfig } from '../lib/app-config';
-import { buildApp } from '../lib/app';
+import { buildApp, buildAuroraApp } from '../lib/app';
 
 const app = new App();
 try {
   const config = readAppConfig((k) => app.node.tryGetContext(k), Object.keys(app.node.getAllContext()));
-  const stack = buildApp(app, config);
+  const stack = config.engine === 'aurora' ? buildAuroraApp(app, config) : buildApp(app, config);
   Tags.of(stack).add('project', 'schemaguard');
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
 } catch (e) {

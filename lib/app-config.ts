@@ -5,6 +5,7 @@
  * | key                          | default        | meaning |
  * |------------------------------|----------------|---------|
  * | schemaguard:stage            | dev            | `dev` (deletable, single-AZ) or `prod` (deletion protection, snapshot on delete, Multi-AZ) |
+ * | schemaguard:engine           | postgres       | `postgres` (RDS instance, migrated over a connection from the VPC) or `aurora` (Aurora Serverless v2, migrated through the RDS Data API from outside the VPC; instanceClass and engineVersion do not apply) |
  * | schemaguard:instanceClass    | t4g.micro      | RDS instance class, with or without the `db.` prefix |
  * | schemaguard:engineVersion    | 18.3           | PostgreSQL version: a major (`17`, `18`) or `major.minor` known to aws-cdk-lib |
  * | schemaguard:databaseName     | app            | database created on the instance and migrated |
@@ -24,6 +25,7 @@ export type Stage = (typeof STAGES)[number];
 
 export const CONTEXT_DEFAULTS = {
   stage: 'dev',
+  engine: 'postgres',
   instanceClass: 't4g.micro',
   engineVersion: '18.3',
   databaseName: 'app',
@@ -35,8 +37,12 @@ export const CONTEXT_DEFAULTS = {
 } as const;
 export type ContextKey = keyof typeof CONTEXT_DEFAULTS;
 
+export const ENGINES = ['postgres', 'aurora'] as const;
+export type Engine = (typeof ENGINES)[number];
+
 export interface AppConfig {
   stage: Stage;
+  engine: Engine;
   instanceType: ec2.InstanceType;
   instanceClass: string;
   engineVersion: rds.PostgresEngineVersion;
@@ -99,6 +105,11 @@ export function readAppConfig(get: (key: string) => unknown, keys: string[]): Ap
     throw new ConfigError(`context ${CONTEXT_PREFIX}stage: "${stage}" is not one of ${STAGES.join(', ')}; use -c ${CONTEXT_PREFIX}stage=prod for production`);
   }
 
+  const engine = v('engine') as Engine;
+  if (!ENGINES.includes(engine)) {
+    throw new ConfigError(`context ${CONTEXT_PREFIX}engine: "${engine}" is not one of ${ENGINES.join(', ')}; use -c ${CONTEXT_PREFIX}engine=aurora for Aurora with the Data API`);
+  }
+
   const instanceClass = v('instanceClass').replace(/^db\./, '');
   const parts = instanceClass.split('.');
   if (parts.length !== 2 || !/^[a-z]+\d+[a-z-]*$/.test(parts[0]!) || !SIZES.test(parts[1]!)) {
@@ -143,6 +154,7 @@ export function readAppConfig(get: (key: string) => unknown, keys: string[]): Ap
 
   return {
     stage,
+    engine,
     instanceClass,
     instanceType: new ec2.InstanceType(instanceClass),
     engineVersion: constant,

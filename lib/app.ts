@@ -1,6 +1,7 @@
 /** Builds the app's stack from the checked configuration; shared by bin/app.ts and the tests. */
 import type { App } from 'aws-cdk-lib';
 import type { AppConfig } from './app-config';
+import { AuroraDatabaseStack } from './aurora-database-stack';
 import { DatabaseStack } from './database-stack';
 
 export const STACK_NAME = 'SchemaguardDatabase';
@@ -30,4 +31,19 @@ export function buildApp(app: App, config: AppConfig, options: BuildOptions = {}
     description: `schemaguard (${config.stage}): RDS PostgreSQL ${config.engineVersionText} with deploy-time schema migrations`,
   });
   return stack;
+}
+
+/** The `-c schemaguard:engine=aurora` variant: Aurora Serverless v2, migrated through the RDS Data API. */
+export function buildAuroraApp(app: App, config: AppConfig, options: BuildOptions = {}): AuroraDatabaseStack {
+  return new AuroraDatabaseStack(app, options.stackName ?? STACK_NAME, {
+    stage: config.stage,
+    databaseName: config.databaseName,
+    clusterIdentifier: config.instanceIdentifier,
+    logRetention: config.logRetention,
+    migrationsDir: options.migrationsDir,
+    contractsDir: options.contractsDir,
+    alarmEmail: config.alarmEmail,
+    alarmHttpsUrl: config.alarmHttpsUrl,
+    description: `schemaguard (${config.stage}): Aurora PostgreSQL Serverless v2 with deploy-time schema migrations over the RDS Data API`,
+  });
 }

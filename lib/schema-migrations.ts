@@ -15,6 +15,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Provider } from 'aws-cdk-lib/custom-resources';
@@ -27,10 +28,26 @@ import { DEFAULT_CONTRACTS_DIR, DEFAULT_MIGRATIONS_DIR, DEFAULT_SNAPSHOT_FILE, H
 export interface SchemaMigrationsProps {
   /** Secret with the database credentials (`username`, `password`, `host`, `port`), read by the handler at run time. */
   readonly secret: secretsmanager.ISecret;
-  /** The instance or cluster to migrate: the function is allowed to reach its port, and the resource waits for it. */
-  readonly database: ec2.IConnectable & IDependable;
-  /** VPC the function runs in (the database's). */
-  readonly vpc: ec2.IVpc;
+  /**
+   * The instance or cluster to migrate over a connection: the function is allowed to reach its port, and the resource waits for it.
+   * @default - none: `dataApiCluster` must be set instead
+   */
+  readonly database?: ec2.IConnectable & IDependable;
+  /**
+   * VPC the function runs in (the database's). Required with `database`, refused with `dataApiCluster`.
+   * @default - none: the function runs outside any VPC (only with `dataApiCluster`)
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * An Aurora cluster with the Data API enabled, migrated through the RDS Data
+   * API instead of a connection: the function runs outside the VPC and may call
+   * only rds-data:ExecuteStatement, BeginTransaction, CommitTransaction and
+   * RollbackTransaction on this cluster (and read `secret`, which the Data API
+   * needs from its caller). Excludes `database`, `vpc`, `vpcSubnets`, `port`
+   * and `secretsManagerEndpoint`.
+   * @default - none: migrate over a connection to `database`
+   */
+  readonly dataApiCluster?: rds.IDatabaseCluster;
   /**
    * Subnets for the function.
    * @default - the VPC's isolated subnets ({ subnetType: PRIVATE_ISOLATED })
@@ -136,8 +153,8 @@ export class SchemaMigrations extends Construct {
   readonly isCompleteHandler: NodejsFunction;
   /** The handlers' log group. */
   readonly logGroup: logs.LogGroup;
-  /** Security group of the handler functions. */
-  readonly securityGroup: ec2.SecurityGroup;
+  /** Security group of the handler functions (none with `dataApiCluster`: they run outside the VPC). */
+  readonly securityGroup?: ec2.SecurityGroup;
   readonly provider: Provider;
   readonly resource: CustomResource;
   /** Hash, count and newest version of the files, as put in the resource properties. */
@@ -168,41 +185,51 @@ export class SchemaMigrations extends Construct {
     const removalPolicy = props.logRemovalPolicy ?? RemovalPolicy.DESTROY;
     validate({ migrationsDir, contractsDir, explicitContracts: props.contractsDir !== undefined, handlerTimeout, reserve, queryInterval, totalTimeout, serviceTimeout, memorySize: props.memorySize, databaseName: props.databaseName });
 
-    const port = props.port ?? props.database.connections.defaultPort;
-    if (!port) {
-      throw new Error('SchemaMigrations: "port" is not set and the database has no connections.defaultPort; pass port: ec2.Port.tcp(5432) (or the database\'s port)');
-    }
+    const network = connectionMode(props);
 
     this.files = summariseFiles(migrationsDir, contractsDir);
 
     this.logGroup = new logs.LogGroup(this, 'HandlerLogs', { retention, removalPolicy });
-    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: props.vpc,
-      description: 'schemaguard migrations handler: reaches the database port and Secrets Manager only',
-      allowAllOutbound: false,
-    });
-    // One rule each way, for the database port only (egress here, ingress on the database's group).
-    this.securityGroup.connections.allowTo(props.database, port, 'schemaguard migrations handler to the database');
-    if (props.secretsManagerEndpoint) {
-      this.securityGroup.connections.allowTo(props.secretsManagerEndpoint, ec2.Port.tcp(443), 'schemaguard migrations handler to Secrets Manager');
-    } else {
-      this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'schemaguard migrations handler to Secrets Manager (HTTPS)');
+    if (network) {
+      this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+        vpc: network.vpc,
+        description: 'schemaguard migrations handler: reaches the database port and Secrets Manager only',
+        allowAllOutbound: false,
+      });
+      // One rule each way, for the database port only (egress here, ingress on the database's group).
+      this.securityGroup.connections.allowTo(network.database, network.port, 'schemaguard migrations handler to the database');
+      if (props.secretsManagerEndpoint) {
+        this.securityGroup.connections.allowTo(props.secretsManagerEndpoint, ec2.Port.tcp(443), 'schemaguard migrations handler to Secrets Manager');
+      } else {
+        this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'schemaguard migrations handler to Secrets Manager (HTTPS)');
+      }
     }
 
     const role = new iam.Role(this, 'HandlerRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'schemaguard migrations handler: its own logs, its VPC network interfaces, and the one database secret',
+      description: network
+        ? 'schemaguard migrations handler: its own logs, its VPC network interfaces, and the one database secret'
+        : 'schemaguard migrations handler: its own logs, the RDS Data API on the one cluster, and its secret',
     });
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'OwnLogs',
       actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
       resources: [this.logGroup.logGroupArn],
     }));
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'VpcNetworkInterfaces',
-      actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
-      resources: ['*'],
-    }));
+    if (network) {
+      role.addToPrincipalPolicy(new iam.PolicyStatement({
+        sid: 'VpcNetworkInterfaces',
+        actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+        resources: ['*'],
+      }));
+    } else {
+      // The four calls the driver makes, on this cluster only (not rds-data:*, not BatchExecuteStatement).
+      role.addToPrincipalPolicy(new iam.PolicyStatement({
+        sid: 'DataApiOnTheCluster',
+        actions: ['rds-data:ExecuteStatement', 'rds-data:BeginTransaction', 'rds-data:CommitTransaction', 'rds-data:RollbackTransaction'],
+        resources: [props.dataApiCluster!.clusterArn],
+      }));
+    }
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'ReadTheDatabaseSecret',
       actions: ['secretsmanager:GetSecretValue'],
@@ -228,6 +255,7 @@ export class SchemaMigrations extends Construct {
     if (props.failOnDrift) environment[ENV.failOnDrift] = 'true';
     if (props.databaseName) environment[ENV.databaseName] = props.databaseName;
     if (props.databaseLogGroupName) environment[ENV.databaseLogGroup] = props.databaseLogGroupName;
+    if (props.dataApiCluster) environment[ENV.clusterArn] = props.dataApiCluster.clusterArn;
 
     const copy = (from: string, to: string) => [`mkdir -p "${to}"`, `cp -R "${from}/." "${to}/"`];
     const common = {
@@ -239,9 +267,11 @@ export class SchemaMigrations extends Construct {
       memorySize: props.memorySize ?? 256,
       timeout: handlerTimeout,
       role,
-      vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
-      securityGroups: [this.securityGroup],
+      ...(network && this.securityGroup ? {
+        vpc: network.vpc,
+        vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+        securityGroups: [this.securityGroup],
+      } : {}),
       logGroup: this.logGroup,
       environment,
       description: 'schemaguard: applies the migrations during cdk deploy',
@@ -293,7 +323,7 @@ export class SchemaMigrations extends Construct {
       },
     });
     // The database (and its security group rules, children of it) must exist before the first run.
-    this.resource.node.addDependency(props.database);
+    this.resource.node.addDependency(network ? network.database : props.dataApiCluster!);
 
     acknowledgeNagFindings(this);
 
@@ -311,7 +341,7 @@ export class SchemaMigrations extends Construct {
 
 /** cdk-nag findings of this construct that are accepted, with their reasons. */
 function acknowledgeNagFindings(self: SchemaMigrations): void {
-  acknowledge(self.node.findChild('HandlerRole'), 'AwsSolutions-IAM5[Resource::*]',
+  if (self.securityGroup) acknowledge(self.node.findChild('HandlerRole'), 'AwsSolutions-IAM5[Resource::*]',
     'Only the VPC network-interface actions (ec2:CreateNetworkInterface, DescribeNetworkInterfaces, DeleteNetworkInterface, Assign/UnassignPrivateIpAddresses) use "*": EC2 does not support resource-level permissions for them, and a function in a VPC needs them. Logs and the secret are scoped to their ARNs.');
   for (const fn of [self.onEventHandler, self.isCompleteHandler]) {
     acknowledge(fn, 'AwsSolutions-L1',
@@ -390,4 +420,23 @@ function validate(p: Checked): void {
   if (p.databaseName !== undefined && !/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(p.databaseName)) {
     throw new Error(`SchemaMigrations: "databaseName" ${JSON.stringify(p.databaseName)} is not a PostgreSQL database name; use letters, digits and _ (at most 63, not starting with a digit)`);
   }
+}
+
+/** The connection the function needs, or undefined for the Data API; refuses mixed or missing props. */
+function connectionMode(props: SchemaMigrationsProps): { vpc: ec2.IVpc; database: ec2.IConnectable & IDependable; port: ec2.Port } | undefined {
+  if (props.dataApiCluster) {
+    const mixed = (['database', 'vpc', 'vpcSubnets', 'port', 'secretsManagerEndpoint'] as const).filter((k) => props[k] !== undefined);
+    if (mixed.length) {
+      throw new Error(`SchemaMigrations: "dataApiCluster" runs the function outside the VPC over the RDS Data API; remove ${mixed.map((k) => `"${k}"`).join(', ')} (they are for a connection)`);
+    }
+    return undefined;
+  }
+  if (!props.database || !props.vpc) {
+    throw new Error('SchemaMigrations: pass "database" and "vpc" (migrate over a connection), or "dataApiCluster" (an Aurora cluster with the Data API enabled)');
+  }
+  const port = props.port ?? props.database.connections.defaultPort;
+  if (!port) {
+    throw new Error('SchemaMigrations: "port" is not set and the database has no connections.defaultPort; pass port: ec2.Port.tcp(5432) (or the database\'s port)');
+  }
+  return { vpc: props.vpc, database: props.database, port };
 }

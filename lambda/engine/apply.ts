@@ -74,7 +74,7 @@ async function applyInTransaction(session: Session, m: Migration, s: ApplySettin
   let lastBlockers: Blocker[] = [];
   for (let attempt = 1; ; attempt++) {
     const started = performance.now();
-    const watcher = new BlockerWatcher(s.monitor, session.pid, settings.lockTimeoutMs);
+    const watcher = new BlockerWatcher(s.monitor, () => session.pid, settings.lockTimeoutMs);
     try {
       // Round trips: BEGIN travels with the first statement and COMMIT with
       // the state row when the driver can (pg); one per statement otherwise.
@@ -127,7 +127,7 @@ async function applyWithoutTransaction(session: Session, m: Migration, s: ApplyS
     for (const stmt of m.statements) {
       let lastBlockers: Blocker[] = [];
       for (let attempt = 1; ; attempt++) {
-        const watcher = new BlockerWatcher(s.monitor, session.pid, settings.lockTimeoutMs);
+        const watcher = new BlockerWatcher(s.monitor, () => session.pid, settings.lockTimeoutMs);
         try {
           await runStatement(session, m, stmt, watcher);
           break;
@@ -284,13 +284,14 @@ class BlockerWatcher {
   private busy = false;
   private readonly interval: number;
 
-  constructor(private readonly monitor: Queryable | undefined, private readonly pid: number | undefined, lockTimeoutMs: number) {
+  // The pid is read at each sample: a Data API session only has one while a transaction is open.
+  constructor(private readonly monitor: Queryable | undefined, private readonly pid: () => number | undefined, lockTimeoutMs: number) {
     const base = lockTimeoutMs > 0 ? lockTimeoutMs / 3 : 1000;
     this.interval = Math.max(25, Math.min(1000, Math.floor(base)));
   }
 
   start(): void {
-    if (!this.monitor || this.pid === undefined || this.timer) return;
+    if (!this.monitor || this.timer) return;
     this.timer = setInterval(() => void this.sample(), this.interval);
     this.timer.unref?.();
   }
@@ -305,10 +306,11 @@ class BlockerWatcher {
   }
 
   private async sample(): Promise<void> {
-    if (this.busy || !this.monitor) return;
+    const pid = this.pid();
+    if (this.busy || !this.monitor || pid === undefined) return;
     this.busy = true;
     try {
-      const found = await sampleBlockers(this.monitor, this.pid!);
+      const found = await sampleBlockers(this.monitor, pid);
       if (found.length) this.blockers = found;
     } catch {
       // Sampling is best effort; the migration's own error is what matters.

@@ -23,6 +23,8 @@ export interface HandlerConfig {
   caBundle: string;
   tls: TlsMode;
   databaseLogGroup?: string;
+  /** Aurora cluster ARN: migrate through the RDS Data API instead of a connection. */
+  clusterArn?: string;
   /** The handler's own log group (set by the Lambda runtime). */
   handlerLogGroup?: string;
 }
@@ -56,6 +58,7 @@ export function readConfig(env: NodeJS.ProcessEnv): HandlerConfig {
     caBundle: env[ENV.caBundle] || DEFAULTS.caBundle,
     tls,
     databaseLogGroup: env[ENV.databaseLogGroup] || undefined,
+    clusterArn: env[ENV.clusterArn] || undefined,
     handlerLogGroup: env.AWS_LAMBDA_LOG_GROUP_NAME || undefined,
   };
 }

@@ -42,6 +42,11 @@ export const ENV = {
   snapshotFile: 'SCHEMAGUARD_SNAPSHOT_FILE',
   /** `true`: drift fails the deploy; otherwise it is reported in the response and the log. */
   failOnDrift: 'SCHEMAGUARD_FAIL_ON_DRIFT',
+  /**
+   * ARN of an Aurora cluster. When set the handler uses the RDS Data API (no
+   * connection, no VPC): the secret ARN is passed to the service, never read.
+   */
+  clusterArn: 'SCHEMAGUARD_CLUSTER_ARN',
 } as const;
 
 /** Defaults the handler applies when a variable is unset. */

@@ -20,6 +20,8 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { PgDriver } from '../driver/pg-driver';
+import type { DataApiClient } from '../driver/data-api-driver';
+import type { Driver } from '../driver/driver';
 import { DatabaseAheadError, InputError, MigrationError } from '../engine/errors';
 import { Redactor } from '../engine/redact';
 import { inspect, migrate, type MigrateResult, type RunEvent } from '../engine/runner';
@@ -75,6 +77,8 @@ export interface HandlerDependencies {
   secrets?: SecretsClient;
   /** @default process.env */
   env?: NodeJS.ProcessEnv;
+  /** Used when SCHEMAGUARD_CLUSTER_ARN is set. @default - an RDSDataClient for the cluster's region */
+  dataApi?: DataApiClient;
   /** @default - one JSON line per record on stdout */
   write?: LineWriter;
 }
@@ -138,7 +142,14 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
     return { ca: caCache.pem, rejectUnauthorized: true, servername: host };
   }
 
-  async function connectDriver(cfg: HandlerConfig, log: Logger, redactor: Redactor): Promise<PgDriver> {
+  async function connectDriver(cfg: HandlerConfig, log: Logger, redactor: Redactor): Promise<Driver> {
+    if (cfg.clusterArn) {
+      // Aurora through the Data API: the service reads the secret itself. Loaded on first use, like the SDKs.
+      const { DataApiDriver } = await import('../driver/data-api-driver');
+      return new DataApiDriver({
+        resourceArn: cfg.clusterArn, secretArn: cfg.secretArn, database: cfg.databaseName ?? 'postgres', client: deps.dataApi,
+      });
+    }
     // The SDK is loaded on first use, not at import: cold start pays only for what runs.
     secrets ??= new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient({});
     const creds = await readCredentials(secrets, cfg.secretArn);
@@ -172,7 +183,7 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
    * between setting the new password and promoting it to AWSCURRENT ends
    * within seconds.
    */
-  async function connectChecked(cfg: HandlerConfig, log: Logger, redactor: Redactor): Promise<PgDriver> {
+  async function connectChecked(cfg: HandlerConfig, log: Logger, redactor: Redactor): Promise<Driver> {
     for (let attempt = 1; ; attempt++) {
       const driver = await connectDriver(cfg, log, redactor);
       try {
@@ -210,7 +221,7 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
    * code, so the files are older than the database. Recognised when nothing is
    * pending and every version the files do not know is newer than all of them.
    */
-  async function isRollback(driver: PgDriver, migrations: Migration[], cfg: HandlerConfig): Promise<number[] | undefined> {
+  async function isRollback(driver: Driver, migrations: Migration[], cfg: HandlerConfig): Promise<number[] | undefined> {
     const plan = await inspect({ driver, migrations, stateSchema: cfg.stateSchema });
     if (plan.unknown.length === 0 || plan.pending.length > 0 || plan.changed.length > 0) return undefined;
     const newestFile = migrations.reduce((max, m) => Math.max(max, m.version), 0);
@@ -218,7 +229,7 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
     return ahead.every((v) => v > newestFile) ? ahead : undefined;
   }
 
-  async function run(event: OnEventRequest, context: InvocationContext, log: Logger, redactor: Redactor): Promise<RunOutcome & { driver: PgDriver; cfg: HandlerConfig; migrations: Migration[] }> {
+  async function run(event: OnEventRequest, context: InvocationContext, log: Logger, redactor: Redactor): Promise<RunOutcome & { driver: Driver; cfg: HandlerConfig; migrations: Migration[] }> {
     const started = Date.now();
     const deadline = started + context.getRemainingTimeInMillis();
     const cfg = readConfig(env);
@@ -264,7 +275,7 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
     return { result, rollback: ahead !== undefined, ahead: ahead ?? [], driver, cfg, migrations };
   }
 
-  async function appliedByThisRequest(driver: PgDriver, cfg: HandlerConfig, event: OnEventRequest): Promise<number[]> {
+  async function appliedByThisRequest(driver: Driver, cfg: HandlerConfig, event: OnEventRequest): Promise<number[]> {
     const session = await driver.connect();
     try {
       const me = appliedBy(event);

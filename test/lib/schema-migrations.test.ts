@@ -72,7 +72,7 @@ describe('Class: SchemaMigrations', () => {
           Architectures: ['arm64'],
           Timeout: 300,
           MemorySize: 256,
-          VpcConfig: { SecurityGroupIds: [{ 'Fn::GetAtt': [cid(onCluster.securityGroup), 'GroupId'] }], SubnetIds: Match.anyValue() },
+          VpcConfig: { SecurityGroupIds: [{ 'Fn::GetAtt': [cid(onCluster.securityGroup!), 'GroupId'] }], SubnetIds: Match.anyValue() },
           LoggingConfig: { LogGroup: { Ref: cid(onCluster.logGroup) } },
         });
         expect(fn.runtime.name).toBe('nodejs22.x');
@@ -148,7 +148,7 @@ describe('Class: SchemaMigrations', () => {
     });
 
     it('opens the database port to the handler only, and nothing else', () => {
-      const handlerSg = cid(onCluster.securityGroup);
+      const handlerSg = cid(onCluster.securityGroup!);
       t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
         GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ClusterSecurityGroup'), 'GroupId'] },
         SourceSecurityGroupId: { 'Fn::GetAtt': [handlerSg, 'GroupId'] },
@@ -156,7 +156,7 @@ describe('Class: SchemaMigrations', () => {
       });
       t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
         GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImportedDbSg'), 'GroupId'] },
-        SourceSecurityGroupId: { 'Fn::GetAtt': [cid(onImported.securityGroup), 'GroupId'] },
+        SourceSecurityGroupId: { 'Fn::GetAtt': [cid(onImported.securityGroup!), 'GroupId'] },
         IpProtocol: 'tcp', FromPort: 6432, ToPort: 6432,
       });
       // The handler's own group: no ingress, egress to the database port and HTTPS only.
@@ -241,7 +241,7 @@ describe('Class: SchemaMigrations', () => {
 
     it('refuses a database without a default port when no port is given', () => {
       const { s, props } = base();
-      const bare = new ec2.SecurityGroup(s, 'Bare', { vpc: props.vpc });
+      const bare = new ec2.SecurityGroup(s, 'Bare', { vpc: props.vpc! });
       expect(() => new SchemaMigrations(s, 'M', { ...props, database: bare })).toThrow(/"port" is not set and the database has no connections.defaultPort; pass port: ec2.Port.tcp\(5432\)/);
     });
   });
