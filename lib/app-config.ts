@@ -11,8 +11,8 @@
  * | schemaguard:instanceIdentifier | schemaguard-<stage> | RDS instance identifier (names the log group) |
  * | schemaguard:natGateways      | 0              | NAT gateways (0: isolated subnets only) |
  * | schemaguard:logRetentionDays | 30 (dev), 365 (prod) | retention of the database and handler log groups |
- * | schemaguard:alarmEmail       | "" (none)      | e-mail subscribed to the alarm topic (used once alarms are wired) |
- * | schemaguard:alarmHttpsUrl    | "" (none)      | HTTPS endpoint subscribed to the alarm topic (used once alarms are wired) |
+ * | schemaguard:alarmEmail       | "" (none)      | e-mail subscribed to the alarm topic |
+ * | schemaguard:alarmHttpsUrl    | "" (none)      | HTTPS endpoint subscribed to the alarm topic (PagerDuty/Opsgenie-style) |
  */
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';

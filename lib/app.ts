@@ -25,6 +25,8 @@ export function buildApp(app: App, config: AppConfig, options: BuildOptions = {}
     logRetention: config.logRetention,
     migrationsDir: options.migrationsDir,
     contractsDir: options.contractsDir,
+    alarmEmail: config.alarmEmail,
+    alarmHttpsUrl: config.alarmHttpsUrl,
     description: `schemaguard (${config.stage}): RDS PostgreSQL ${config.engineVersionText} with deploy-time schema migrations`,
   });
   return stack;

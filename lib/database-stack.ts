@@ -13,6 +13,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { Stage } from './app-config';
 import { acknowledge } from './nag';
+import { DatabaseAlarms } from './alarms/database-alarms';
 import { SchemaMigrations } from './schema-migrations';
 
 /**
@@ -83,6 +84,16 @@ export interface DatabaseStackProps extends StackProps {
    * @default - `contracts/` at the repository root, when it exists
    */
   readonly contractsDir?: string;
+  /**
+   * Email subscribed to the alarm topic (context `schemaguard:alarmEmail`).
+   * @default - no email subscription
+   */
+  readonly alarmEmail?: string;
+  /**
+   * HTTPS endpoint subscribed to the alarm topic (context `schemaguard:alarmHttpsUrl`).
+   * @default - no HTTPS subscription
+   */
+  readonly alarmHttpsUrl?: string;
 }
 
 export class DatabaseStack extends Stack {
@@ -95,6 +106,8 @@ export class DatabaseStack extends Stack {
   readonly postgresLogGroup: logs.LogGroup;
   readonly instanceIdentifier: string;
   readonly migrations: SchemaMigrations;
+  /** Metric filters, alarms, topic, saved queries and dashboard on the PostgreSQL log. */
+  readonly alarms: DatabaseAlarms;
 
   constructor(scope: Construct, id: string, props: DatabaseStackProps) {
     super(scope, id, props);
@@ -204,6 +217,16 @@ export class DatabaseStack extends Stack {
       logRetention: retention,
       logRemovalPolicy: logRemoval,
       databaseLogGroupName: this.postgresLogGroup.logGroupName,
+    });
+
+    this.alarms = new DatabaseAlarms(this, 'Alarms', {
+      logGroup: this.postgresLogGroup,
+      migrationFunctions: [this.migrations.onEventHandler, this.migrations.isCompleteHandler],
+      migrationLogGroupName: this.migrations.logGroup.logGroupName,
+      alarmEmail: props.alarmEmail,
+      alarmHttpsUrl: props.alarmHttpsUrl,
+      alarmNamePrefix: instanceIdentifier,
+      dashboardName: instanceIdentifier,
     });
   }
 }

@@ -29,6 +29,18 @@ export interface Session extends Queryable {
   /** BEGIN and apply `settings` for this transaction only. */
   begin(settings: TransactionSettings): Promise<void>;
   commit(): Promise<void>;
+  /**
+   * Optional fast path: BEGIN, `settings` and `sql` (one statement, no
+   * parameters) in one round trip. An error's `position` is relative to `sql`.
+   * @default - the engine calls `begin` and then `query`
+   */
+  beginWith?(settings: TransactionSettings, sql: string): Promise<void>;
+  /**
+   * Optional fast path: `sql` (no parameters) then COMMIT in one round trip;
+   * if `sql` fails, COMMIT does not run and the transaction stays open (aborted).
+   * @default - the engine calls `query` and then `commit`
+   */
+  commitWith?(sql: string): Promise<void>;
   rollback(): Promise<void>;
   /** Session-level timeouts for statements outside a transaction (no-transaction files). */
   setTimeouts(settings: TransactionSettings): Promise<void>;

@@ -184,11 +184,29 @@ class PgSession implements Session {
 
   async begin(s: TransactionSettings): Promise<void> {
     // One round trip; the values are integers we computed, not user text.
-    await this.query(`BEGIN; SET LOCAL lock_timeout = ${int(s.lockTimeoutMs)}; SET LOCAL statement_timeout = ${int(s.statementTimeoutMs)}`);
+    await this.query(beginSql(s));
+  }
+
+  async beginWith(s: TransactionSettings, sql: string): Promise<void> {
+    // A simple-protocol query string may hold several statements; the server
+    // stops at the first error, so a failing statement leaves an aborted
+    // transaction exactly as if it had been sent alone.
+    const prefix = `${beginSql(s)};\n`;
+    try {
+      await this.query(prefix + sql);
+    } catch (e) {
+      shiftPosition(e, prefix.length);
+      throw e;
+    }
   }
 
   async commit(): Promise<void> {
     await this.query('COMMIT');
+  }
+
+  async commitWith(sql: string): Promise<void> {
+    // The newline ends a trailing `--` comment; after an error the server skips COMMIT.
+    await this.query(`${sql};\nCOMMIT`);
   }
 
   async rollback(): Promise<void> {
@@ -210,6 +228,18 @@ class PgSession implements Session {
       this.client.end().catch(() => undefined),
       new Promise((r) => setTimeout(r, 2000).unref()),
     ]);
+  }
+}
+
+function beginSql(s: TransactionSettings): string {
+  return `BEGIN; SET LOCAL lock_timeout = ${int(s.lockTimeoutMs)}; SET LOCAL statement_timeout = ${int(s.statementTimeoutMs)}`;
+}
+
+/** Make a server error's `position` (1-based characters) relative to the text after `chars` prefix characters. */
+function shiftPosition(e: unknown, chars: number): void {
+  const err = e as { position?: string };
+  if (err && typeof err === 'object' && err.position !== undefined && Number(err.position) > chars) {
+    err.position = String(Number(err.position) - chars);
   }
 }
 

@@ -18,7 +18,7 @@ import {
 } from './errors';
 import type { Check, Migration } from './source';
 import { lineOfPosition, type SqlStatement } from './sql-splitter';
-import { insertAppliedSql } from './state';
+import { insertAppliedLiteralSql, insertAppliedSql } from './state';
 
 export interface ApplySettings {
   stateSchema: string;
@@ -76,14 +76,25 @@ async function applyInTransaction(session: Session, m: Migration, s: ApplySettin
     const started = performance.now();
     const watcher = new BlockerWatcher(s.monitor, session.pid, settings.lockTimeoutMs);
     try {
-      await session.begin(settings);
-      for (const stmt of m.statements) {
-        await runStatement(session, m, stmt, watcher);
+      // Round trips: BEGIN travels with the first statement and COMMIT with
+      // the state row when the driver can (pg); one per statement otherwise.
+      const [first, ...rest] = m.statements;
+      if (first && session.beginWith) {
+        await runStatement(session, m, first, watcher, () => session.beginWith!(settings, first.text));
+      } else {
+        await session.begin(settings);
+        if (first) await runStatement(session, m, first, watcher);
       }
+      for (const stmt of rest) await runStatement(session, m, stmt, watcher);
       for (const check of m.checks) await runCheck(session, m, check);
       const executionMs = Math.round(performance.now() - started);
-      await runStatement(session, m, null, watcher, insertAppliedSql(s.stateSchema), [m.version, m.name, m.checksum, executionMs, s.appliedBy]);
-      await session.commit();
+      if (session.commitWith) {
+        const row = { version: m.version, name: m.name, checksum: m.checksum, executionMs, appliedBy: s.appliedBy };
+        await runStatement(session, m, null, watcher, () => session.commitWith!(insertAppliedLiteralSql(s.stateSchema, row)));
+      } else {
+        await runStatement(session, m, null, watcher, () => session.query(insertAppliedSql(s.stateSchema), [m.version, m.name, m.checksum, executionMs, s.appliedBy]));
+        await session.commit();
+      }
       return { executionMs, attempts: attempt };
     } catch (e) {
       if (!session.broken) await session.rollback().catch(() => undefined);
@@ -172,11 +183,11 @@ async function applyWithoutTransaction(session: Session, m: Migration, s: ApplyS
 /** Run one statement; errors become StatementError with the file's line. */
 async function runStatement(
   session: Session, m: Migration, stmt: SqlStatement | null, watcher: BlockerWatcher,
-  sql?: string, params?: readonly unknown[],
+  run: () => Promise<unknown> = () => session.query(stmt!.text),
 ): Promise<void> {
   watcher.start();
   try {
-    await session.query(sql ?? stmt!.text, params);
+    await run();
   } catch (e) {
     throw statementError(m, stmt, e, session.broken);
   } finally {

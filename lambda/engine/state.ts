@@ -67,3 +67,20 @@ export async function readApplied(q: Queryable, schema: string): Promise<Applied
 export function insertAppliedSql(schema: string): string {
   return `INSERT INTO ${stateTable(schema)} (version, name, checksum, execution_ms, applied_by) VALUES ($1, $2, $3, $4, $5)`;
 }
+
+/** A string as an SQL literal, safe whatever standard_conforming_strings says (the E'' form when it holds a backslash). */
+export function quoteLiteral(value: string): string {
+  const body = value.replace(/'/g, "''");
+  return value.includes('\\') ? `E'${body.replace(/\\/g, '\\\\')}'` : `'${body}'`;
+}
+
+/**
+ * The state row's INSERT with its values inlined, for drivers that send it
+ * together with COMMIT in one round trip (no parameters there).
+ */
+export function insertAppliedLiteralSql(schema: string, row: { version: number; name: string; checksum: string; executionMs: number; appliedBy: string }): string {
+  if (!Number.isSafeInteger(row.version) || !Number.isSafeInteger(row.executionMs)) {
+    throw new TypeError(`state row: version ${row.version} and execution time ${row.executionMs} must be integers`);
+  }
+  return `INSERT INTO ${stateTable(schema)} (version, name, checksum, execution_ms, applied_by) VALUES (${row.version}, ${quoteLiteral(row.name)}, ${quoteLiteral(row.checksum)}, ${row.executionMs}, ${quoteLiteral(row.appliedBy)})`;
+}

@@ -18,7 +18,6 @@
  *   the migration, the line, the SQLSTATE and the log groups, cut to fit.
  */
 import { readFileSync } from 'node:fs';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { ConnectionOptions } from 'node:tls';
 import { PgDriver } from '../driver/pg-driver';
 import { InputError, MigrationError } from '../engine/errors';
@@ -140,7 +139,8 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
   }
 
   async function connectDriver(cfg: HandlerConfig, log: Logger, redactor: Redactor): Promise<PgDriver> {
-    secrets ??= new SecretsManagerClient({});
+    // The SDK is loaded on first use, not at import: cold start pays only for what runs.
+    secrets ??= new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient({});
     const creds = await readCredentials(secrets, cfg.secretArn);
     redactor.add(creds.password);
     const host = cfg.host ?? creds.host;

@@ -3,7 +3,7 @@
  * the template or the environment). The secret is the JSON that RDS and the
  * CDK write: `username`, `password`, `host`, `port`, and maybe `dbname`.
  */
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { InputError, MigrationError } from '../engine/errors';
 
 /** The one call the handler makes; the real SecretsManagerClient satisfies it. */
@@ -22,7 +22,9 @@ export interface DatabaseCredentials {
 export async function readCredentials(client: SecretsClient, secretId: string): Promise<DatabaseCredentials> {
   let out: { SecretString?: string };
   try {
-    out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    // Loaded on first use: a Delete, or a warm container, never pays for the SDK at import time.
+    const { GetSecretValueCommand: Command } = await import('@aws-sdk/client-secrets-manager');
+    out = await client.send(new Command({ SecretId: secretId }));
   } catch (cause) {
     const name = (cause as { name?: string })?.name ?? 'Error';
     throw new MigrationError(`cannot read the database secret ${secretId}: ${name}`, {

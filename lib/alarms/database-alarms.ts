@@ -6,7 +6,7 @@
  * alarm and OK actions (optional email and HTTPS subscriptions), an alarm on
  * the migration Lambda's errors, and a dashboard.
  */
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -37,11 +37,18 @@ export interface DatabaseAlarmsProps {
   readonly logGroup: logs.ILogGroup;
 
   /**
-   * The schema-migration Lambda (the custom resource's handler). When given,
-   * an alarm fires when it reports Errors.
+   * The schema-migration Lambdas (the custom resource's onEvent and
+   * isComplete handlers). When given, one alarm fires when any of them reports
+   * Errors.
    * @default - no migration alarm
    */
-  readonly migrationFunction?: lambda.IFunction;
+  readonly migrationFunctions?: lambda.IFunction[];
+
+  /**
+   * Log group the migration Lambdas write to, named in the alarm's runbook.
+   * @default - `/aws/lambda/<function name>` of the first function
+   */
+  readonly migrationLogGroupName?: string;
 
   /**
    * Email address subscribed to the alarm topic (the app reads it from the
@@ -198,16 +205,26 @@ export class DatabaseAlarms extends Construct {
       logGroupNames: [props.logGroup.logGroupName],
     });
 
-    if (props.migrationFunction) {
-      const fn = props.migrationFunction;
+    const migrationFunctions = props.migrationFunctions ?? [];
+    const migrationErrors = migrationFunctions.length === 0 ? undefined
+      : migrationFunctions.length === 1
+        ? migrationFunctions[0]!.metricErrors({ statistic: cloudwatch.Stats.SUM, period: PERIOD })
+        : new cloudwatch.MathExpression({
+          expression: migrationFunctions.map((_f, k) => `FILL(e${k}, 0)`).join(' + '),
+          usingMetrics: Object.fromEntries(migrationFunctions.map((f, k) => [`e${k}`, f.metricErrors({ statistic: cloudwatch.Stats.SUM, period: PERIOD })])),
+          label: 'Migration Lambda errors',
+          period: PERIOD,
+        });
+    if (migrationErrors) {
+      const logGroupName = props.migrationLogGroupName ?? `/aws/lambda/${migrationFunctions[0]!.functionName}`;
       this.migrationErrorsAlarm = new cloudwatch.Alarm(this, 'MigrationErrorsAlarm', {
         alarmName: props.alarmNamePrefix ? `${props.alarmNamePrefix}-page-migration-errors` : undefined,
         alarmDescription: [
           '[PAGE] The schema-migration Lambda failed (Errors >= 1): a deploy could not apply or verify a schema fix and CloudFormation rolled the stack back.',
-          `Find: the log group /aws/lambda/${fn.functionName} and the stack events; the error names the migration file, line, SQLSTATE and PostgreSQL detail.`,
+          `Find: the log group ${logGroupName} and the stack events; the error names the migration file, line, SQLSTATE and PostgreSQL detail.`,
           'Fix: correct the migration (never edit an applied file: add a new one), or remove the data the check reported, then deploy again.',
         ].join('\n'),
-        metric: fn.metricErrors({ statistic: cloudwatch.Stats.SUM, period: PERIOD }),
+        metric: migrationErrors,
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
@@ -235,13 +252,13 @@ export class DatabaseAlarms extends Construct {
       title: 'Latest PostgreSQL ERROR lines',
       logGroupNames: [props.logGroup.logGroupName],
       queryString: RECENT_ERRORS_QUERY,
-      width: props.migrationFunction ? 16 : 24,
+      width: migrationErrors ? 16 : 24,
       height: 8,
     })];
-    if (props.migrationFunction) {
+    if (migrationErrors) {
       logWidgets.push(new cloudwatch.GraphWidget({
         title: 'Migration Lambda errors',
-        left: [props.migrationFunction.metricErrors({ statistic: cloudwatch.Stats.SUM, period: PERIOD })],
+        left: [migrationErrors],
         width: 8,
         height: 8,
       }));
@@ -304,15 +321,4 @@ function validate(props: DatabaseAlarmsProps): readonly ErrorClass[] {
 function redactUrl(url: string): string {
   const m = /^([a-z][a-z0-9+.-]*:\/\/[^/?#@]*@?[^/?#]*)/i.exec(url);
   return m ? `${m[1]!.replace(/\/\/[^@/]*@/, '//***@')}/...` : '<not a URL>';
-}
-
-/** Stack-level helper for apps: the props the app reads from cdk.json context. */
-export function alarmSubscriptionsFromContext(scope: Construct): Pick<DatabaseAlarmsProps, 'alarmEmail' | 'alarmHttpsUrl'> {
-  const read = (key: string): string | undefined => {
-    const v: unknown = scope.node.tryGetContext(key);
-    if (v === undefined || v === null || v === '') return undefined;
-    if (typeof v !== 'string') throw new Error(`context key "${key}" must be a string, got ${JSON.stringify(v)} (stack ${Stack.of(scope).stackName}); set it in cdk.json or with -c ${key}=...`);
-    return v;
-  };
-  return { alarmEmail: read('alarmEmail'), alarmHttpsUrl: read('alarmHttpsUrl') };
 }

@@ -7,6 +7,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ERROR_CATALOG } from '../../lib/alarms/error-catalog';
 import { DATABASE_PARAMETERS, DatabaseStack, RDS_LOG_LINE_PREFIX } from '../../lib/database-stack';
 import { tempDir } from '../support/files';
 
@@ -21,7 +22,7 @@ beforeAll(() => {
   const app = new App();
   dev = new DatabaseStack(app, 'Dev', { stage: 'dev', migrationsDir });
   prod = new DatabaseStack(app, 'Prod', {
-    stage: 'prod', migrationsDir, instanceType: ec2.InstanceType.of(ec2.InstanceClass.M7G, ec2.InstanceSize.LARGE),
+    stage: 'prod', migrationsDir, alarmEmail: 'oncall@example.com', alarmHttpsUrl: 'https://events.example.com/integration/k/enqueue', instanceType: ec2.InstanceType.of(ec2.InstanceClass.M7G, ec2.InstanceSize.LARGE),
     engineVersion: rds.PostgresEngineVersion.VER_17, databaseName: 'orders', instanceIdentifier: 'orders-prod',
   });
   devT = Template.fromStack(dev);
@@ -167,6 +168,32 @@ describe('Class: DatabaseStack', () => {
         Handler: 'index.onEvent',
         Environment: { Variables: Match.objectLike({ SCHEMAGUARD_DATABASE_NAME: 'app', SCHEMAGUARD_DATABASE_LOG_GROUP: { Ref: logicalId(devT, 'AWS::Logs::LogGroup', { LogGroupName: '/aws/rds/instance/schemaguard-dev/postgresql' }) } }) },
       });
+    });
+  });
+
+  describe('alarms', () => {
+    it('puts one metric filter per catalog class on the PostgreSQL log group, and one alarm each plus the migration alarm', () => {
+      const logGroup = logicalId(devT, 'AWS::Logs::LogGroup', { LogGroupName: '/aws/rds/instance/schemaguard-dev/postgresql' });
+      devT.resourceCountIs('AWS::Logs::MetricFilter', ERROR_CATALOG.length);
+      devT.allResourcesProperties('AWS::Logs::MetricFilter', { LogGroupName: { Ref: logGroup } });
+      devT.resourceCountIs('AWS::CloudWatch::Alarm', ERROR_CATALOG.length + 1);
+      devT.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'schemaguard-dev-page-not-null-violation' });
+    });
+
+    it('alarms when either migration handler (onEvent or isComplete) reports errors', () => {
+      const fns = Object.keys(devT.findResources('AWS::Lambda::Function', { Properties: { Handler: Match.anyValue(), Runtime: 'nodejs22.x' } }));
+      expect(fns.length).toBeGreaterThanOrEqual(2);
+      devT.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'schemaguard-dev-page-migration-errors',
+        Metrics: Match.arrayWith([Match.objectLike({ Expression: 'FILL(e0, 0) + FILL(e1, 0)' })]),
+      });
+    });
+
+    it('subscribes the configured email and HTTPS endpoint only where given', () => {
+      devT.resourceCountIs('AWS::SNS::Subscription', 0);
+      prodT.resourceCountIs('AWS::SNS::Subscription', 2);
+      prodT.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
+      prodT.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', Endpoint: 'https://events.example.com/integration/k/enqueue' });
     });
   });
 

@@ -35,9 +35,9 @@ export function alarmsStack(props: Partial<DatabaseAlarmsProps> & { withFunction
   // cdk-nag 3 is a policy-validation plugin: app.synth() throws when a rule fails.
   if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   const logGroup = new logs.LogGroup(stack, 'PostgresLog', { logGroupName: LOG_GROUP_NAME, retention: logs.RetentionDays.ONE_MONTH });
-  const migrationFunction = withFunction ? lambda.Function.fromFunctionName(stack, 'Migrations', 'schemaguard-migrations') : undefined;
+  const migrationFunctions = withFunction ? [lambda.Function.fromFunctionName(stack, 'Migrations', 'schemaguard-migrations')] : undefined;
   const topicKey = keyArn ? kms.Key.fromKeyArn(stack, 'TopicKey', keyArn) : undefined;
-  const alarms = new DatabaseAlarms(stack, 'DatabaseAlarms', { logGroup, migrationFunction, topicKey, ...rest });
+  const alarms = new DatabaseAlarms(stack, 'DatabaseAlarms', { logGroup, migrationFunctions, topicKey, ...rest });
   let template: Template | undefined;
   return { app, stack, alarms, get template() { return (template ??= Template.fromStack(stack)); } };
 }

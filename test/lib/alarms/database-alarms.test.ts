@@ -6,7 +6,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DatabaseAlarms, alarmSubscriptionsFromContext } from '../../../lib/alarms/database-alarms';
+import { DatabaseAlarms } from '../../../lib/alarms/database-alarms';
 import {
   ERROR_CATALOG,
   MAX_ALARM_DESCRIPTION_LENGTH,
@@ -186,18 +186,9 @@ describe('Construct: DatabaseAlarms', () => {
       template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', Endpoint: 'https://events.example.com/integration/abc/enqueue', TopicArn: topicRef() });
     });
 
-    it('subscribes both, read from the cdk.json context keys alarmEmail and alarmHttpsUrl', () => {
-      const context = { alarmEmail: 'oncall@example.com', alarmHttpsUrl: 'https://api.opsgenie.example/v1/json/cloudwatch?apiKey=k' };
-      const probe = alarmsStack({ context });
-      const fromContext = alarmSubscriptionsFromContext(probe.stack);
-      expect(fromContext).toEqual(context);
-      const { template } = alarmsStack({ context, ...fromContext });
+    it('subscribes both', () => {
+      const { template } = alarmsStack({ alarmEmail: 'oncall@example.com', alarmHttpsUrl: 'https://api.opsgenie.example/v1/json/cloudwatch?apiKey=k' });
       template.resourceCountIs('AWS::SNS::Subscription', 2);
-    });
-
-    it('reads unset or empty context keys as no subscription', () => {
-      const { stack } = alarmsStack({ context: { alarmEmail: '' } });
-      expect(alarmSubscriptionsFromContext(stack)).toEqual({ alarmEmail: undefined, alarmHttpsUrl: undefined });
     });
 
     it('keeps a routing key out of the template with a Secrets Manager dynamic reference', () => {

@@ -1,0 +1,125 @@
+/**
+ * Apply overhead: the same small migrations applied to an empty database by
+ *   - schemaguard: the CLI as a whole process (`node bin/schemaguard.js migrate`);
+ *   - the floor: psql running every file in ONE session, each in its own
+ *     BEGIN/COMMIT — the least any tool can do that keeps one transaction per file;
+ *   - node-pg-migrate: its CLI with the same .sql files, one transaction per
+ *     migration (`--no-single-transaction`, its default lock kept).
+ * Wall time of each whole process; runs are interleaved so noise hits all three.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createDatabase, dropDatabase, withClient } from './lib/server';
+import { generateMigrations, tablesFor } from './lib/generate';
+import { mustSucceed, timeProcess } from './lib/proc';
+import { median, round } from './lib/stats';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const CLI = join(ROOT, 'bin', 'schemaguard.js');
+export const NODE_PG_MIGRATE = join(ROOT, 'node_modules', 'node-pg-migrate', 'bin', 'node-pg-migrate.js');
+export const PSQL = process.env.BENCH_PSQL ?? '/usr/bin/psql';
+
+export interface ApplyOptions {
+  adminUrl: string;
+  migrations: number;
+  runs: number;
+  /** Called after each measured run. */
+  onRun?: (line: string) => void;
+}
+
+export interface ApplyResult {
+  migrations: number;
+  runs: number;
+  schemaguard_ms: number;
+  floor_ms: number | null;
+  node_pg_migrate_ms: number;
+  ratio_vs_floor: number | null;
+  ratio_vs_node_pg_migrate: number;
+  /** Median of the per-run ratios (each run's three tools ran back to back, so they saw similar load). */
+  paired_ratio_vs_floor: number | null;
+  paired_ratio_vs_node_pg_migrate: number;
+  /** Why the floor is missing, when it is. */
+  floor_note?: string;
+  samples: { schemaguard: number[]; floor: number[]; node_pg_migrate: number[] };
+  /** A database where schemaguard applied every migration, and the migrations' directory (for the no-op benchmark); the caller drops and removes both. */
+  applied: { url: string; name: string; dir: string };
+}
+
+export async function benchApply(o: ApplyOptions): Promise<ApplyResult> {
+  const { dir, files } = generateMigrations(o.migrations);
+  const floorDir = mkdtempSync(join(tmpdir(), 'schemaguard-bench-floor-'));
+  try {
+    return await measure(o, dir, files, floorDir);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  } finally {
+    rmSync(floorDir, { recursive: true, force: true });
+  }
+}
+
+async function measure(o: ApplyOptions, dir: string, files: string[], floorDir: string): Promise<ApplyResult> {
+  const floorScript = join(floorDir, 'floor.sql');
+  writeFileSync(floorScript, files.map((f) => `BEGIN;\n\\i ${join(dir, f)}\nCOMMIT;\n`).join(''));
+  const hasPsql = existsSync(PSQL);
+  const samples = { schemaguard: [] as number[], floor: [] as number[], node_pg_migrate: [] as number[] };
+  let applied: ApplyResult['applied'] | undefined;
+  const tables = tablesFor(o.migrations);
+
+  for (let run = 1; run <= o.runs; run++) {
+    if (hasPsql) {
+      const db = await createDatabase(o.adminUrl, 'floor');
+      const r = mustSucceed('psql', await timeProcess(PSQL, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', db.url, '-f', floorScript]));
+      await expectTables(db.url, tables, 'psql');
+      samples.floor.push(r.ms);
+      await dropDatabase(o.adminUrl, db.name);
+    }
+    {
+      const db = await createDatabase(o.adminUrl, 'schemaguard');
+      const r = mustSucceed('schemaguard migrate', await timeProcess(process.execPath, [CLI, 'migrate', '--database-url', db.url, '--dir', dir, '--quiet'], {
+        env: { ...process.env, SCHEMAGUARD_APPLIED_BY: 'bench' },
+      }));
+      await expectTables(db.url, tables, 'schemaguard');
+      const recorded = await withClient(db.url, async (c) => Number((await c.query('SELECT count(*) AS n FROM schemaguard.applied_migrations')).rows[0].n));
+      if (recorded !== o.migrations) throw new Error(`schemaguard recorded ${recorded} migrations, expected ${o.migrations}`);
+      samples.schemaguard.push(r.ms);
+      if (applied) await dropDatabase(o.adminUrl, applied.name);
+      applied = { ...db, dir };
+    }
+    {
+      const db = await createDatabase(o.adminUrl, 'npm');
+      const r = mustSucceed('node-pg-migrate up', await timeProcess(process.execPath, [
+        NODE_PG_MIGRATE, 'up', '-m', dir, '--no-single-transaction', '--no-verbose',
+      ], { env: { ...process.env, DATABASE_URL: db.url } }));
+      await expectTables(db.url, tables, 'node-pg-migrate');
+      samples.node_pg_migrate.push(r.ms);
+      await dropDatabase(o.adminUrl, db.name);
+    }
+    o.onRun?.(`apply run ${run}/${o.runs}: schemaguard ${Math.round(samples.schemaguard.at(-1)!)} ms, floor ${hasPsql ? `${Math.round(samples.floor.at(-1)!)} ms` : 'n/a'}, node-pg-migrate ${Math.round(samples.node_pg_migrate.at(-1)!)} ms`);
+  }
+
+  const sg = median(samples.schemaguard);
+  const floor = hasPsql ? median(samples.floor) : null;
+  const npm = median(samples.node_pg_migrate);
+  return {
+    migrations: o.migrations,
+    runs: o.runs,
+    schemaguard_ms: round(sg),
+    floor_ms: floor === null ? null : round(floor),
+    node_pg_migrate_ms: round(npm),
+    ratio_vs_floor: floor === null ? null : round(sg / floor, 3),
+    ratio_vs_node_pg_migrate: round(sg / npm, 3),
+    paired_ratio_vs_floor: hasPsql ? round(median(samples.schemaguard.map((x, k) => x / samples.floor[k]!)), 3) : null,
+    paired_ratio_vs_node_pg_migrate: round(median(samples.schemaguard.map((x, k) => x / samples.node_pg_migrate[k]!)), 3),
+    ...(hasPsql ? {} : { floor_note: `${PSQL} not found: floor not measured` }),
+    samples: { schemaguard: samples.schemaguard.map((x) => round(x)), floor: samples.floor.map((x) => round(x)), node_pg_migrate: samples.node_pg_migrate.map((x) => round(x)) },
+    applied: applied!,
+  };
+}
+
+async function expectTables(url: string, expected: number, tool: string): Promise<void> {
+  const n = await withClient(url, async (c) => Number((await c.query("SELECT count(*) AS n FROM pg_tables WHERE tablename LIKE 'bench_t%'")).rows[0].n));
+  if (n !== expected) throw new Error(`${tool} left ${n} benchmark tables, expected ${expected}`);
+}

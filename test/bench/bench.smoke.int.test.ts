@@ -1,0 +1,84 @@
+/**
+ * Every benchmark in a small form: correctness only (what was applied, the
+ * shape of the result, zero failed operations in the safe run), never timing.
+ * Runs on the first server of the test run; `npm run bench` measures.
+ */
+import { existsSync, rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { benchApply, PSQL } from '../../bench/apply';
+import { benchLambda } from '../../bench/lambda';
+import { dropDatabase, withClient } from '../../bench/lib/server';
+import { benchNoop } from '../../bench/noop';
+import { benchOnline, SAFE_LOCK_TIMEOUT_MS } from '../../bench/online';
+import { benchSynth } from '../../bench/synth';
+import { targets } from '../support/db';
+
+const target = targets[0]!;
+
+describe(`Benchmarks (smoke, ${target.name})`, () => {
+  it('apply and no-op: every tool applies all migrations; a second run finds them up to date in five round trips', async () => {
+    if (!existsSync(PSQL)) console.log(`[bench smoke] ${PSQL} not found: the psql floor is skipped`);
+    const apply = await benchApply({ adminUrl: target.adminUrl, migrations: 20, runs: 1 });
+    try {
+      expect(apply.migrations).toBe(20);
+      expect(apply.samples.schemaguard).toHaveLength(1);
+      expect(apply.samples.node_pg_migrate).toHaveLength(1);
+      expect(apply.ratio_vs_node_pg_migrate).toBeGreaterThan(0);
+      if (existsSync(PSQL)) expect(apply.ratio_vs_floor).toBeGreaterThan(0);
+      else expect(apply.floor_note).toContain('not found');
+      const recorded = await withClient(apply.applied.url, async (c) => (await c.query('SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).rows[0].n);
+      expect(recorded).toBe(20);
+
+      const noop = await benchNoop({ url: apply.applied.url, dir: apply.applied.dir, runs: 1 });
+      expect(noop.migrations).toBe(20);
+      expect(noop.round_trips).toBe(5);
+      expect(noop.connections).toBe(1);
+      expect(noop.statements[0]).toContain('pg_try_advisory_lock');
+      expect(noop.statements.at(-1)).toContain('pg_advisory_unlock');
+      expect(noop.samples.process).toHaveLength(1);
+    } finally {
+      await dropDatabase(target.adminUrl, apply.applied.name);
+      rmSync(apply.applied.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('online: both forms converge on the same schema; the safe forms fail no application operation', async () => {
+    const r = await benchOnline({ adminUrl: target.adminUrl, rows: 5000, workers: 2, baselineMs: 300 });
+
+    expect(r.safe.migrations).toBe(5);
+    expect(r.naive.migrations).toBe(3);
+    expect(r.safe.failed_ops).toBe(0);
+    expect(r.safe.failures).toEqual({});
+    expect(r.safe.before.ops).toBeGreaterThan(0);
+    expect(r.safe.during.ops + r.naive.during.ops).toBeGreaterThan(0);
+    expect(r.lock_timeout_ms).toBe(SAFE_LOCK_TIMEOUT_MS);
+    for (const run of [r.safe, r.naive]) {
+      expect(run.max_stall_ms).toBeGreaterThanOrEqual(run.during.max_ms);
+      expect(run.max_gap_ms).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it('lambda: bundles the handler (or says it stands in for it) and imports it in a fresh process', async () => {
+    const r = await benchLambda({ runs: 1 });
+
+    expect(r.bundle_bytes).toBeGreaterThan(10_000);
+    expect(r.bundle_with_sdk_bytes).toBeGreaterThan(r.bundle_bytes);
+    expect(r.entry).toBe(r.stand_in ? expect.stringContaining('stand-in') : 'lambda/handler/index.ts');
+    expect(r.shares.map((s) => s.package)).toEqual(expect.arrayContaining(['schemaguard', 'pg']));
+    expect(r.shares.reduce((a, s) => a + s.bytes, 0)).toBeLessThanOrEqual(r.bundle_bytes);
+    expect(r.samples.import).toHaveLength(1);
+  });
+
+  it('synth: measures cdk synth when the CDK app is present, and says so when it is not', async () => {
+    const r = await benchSynth({ runs: 1 });
+
+    if (!r.measured) {
+      console.log(`[bench smoke] synth ${r.note}`);
+      expect(r.note).toContain('bin/app.ts');
+      expect(r.synth_ms).toBeNull();
+    } else {
+      expect(r.samples).toHaveLength(1);
+      expect(r.synth_ms).toBeGreaterThan(0);
+    }
+  }, 600_000);
+});
