@@ -23,6 +23,10 @@ export interface CliOptions {
   /** Where the embedded server keeps its data. */
   embeddedDir: string;
   quiet: boolean;
+  /** Per-attempt connect timeout. */
+  connectTimeoutMs: number;
+  /** Connect attempts after the first one fails with a transient error. */
+  connectRetries: number;
   /** Directory of query contracts (`check`). */
   contractsDir: string;
   /** Schema snapshot file (`diff`). */
@@ -45,6 +49,8 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--state-schema': { key: 'stateSchema', kind: 'string', value: 'NAME', help: "schema for schemaguard's state table (default: schemaguard)" },
   '--embedded-dir': { key: 'embeddedDir', kind: 'string', value: 'DIR', help: 'data directory of the embedded server (default: .schemaguard)' },
   '--quiet': { key: 'quiet', kind: 'bool', help: 'no progress lines' },
+  '--connect-timeout': { key: 'connectTimeoutMs', kind: 'duration', value: 'DURATION', help: 'give up on one connection attempt after this long (default: 10s; 0 = no limit)' },
+  '--connect-retries': { key: 'connectRetries', kind: 'int', value: 'N', help: 'retry a failed connection N times with backoff, e.g. while the server starts (default: 0)' },
   '--contracts': { key: 'contractsDir', kind: 'string', value: 'DIR', help: 'query contracts for check (default: contracts)' },
   '--snapshot': { key: 'snapshot', kind: 'string', value: 'FILE', help: 'schema snapshot for diff (default: lambda/schema/snapshot.json)' },
 };
@@ -64,6 +70,8 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
     stateSchema: 'schemaguard',
     embeddedDir: '.schemaguard',
     quiet: false,
+    connectTimeoutMs: 10_000,
+    connectRetries: 0,
     contractsDir: 'contracts',
     snapshot: 'lambda/schema/snapshot.json',
   };

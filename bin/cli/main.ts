@@ -63,7 +63,12 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       url = embedded.url;
       where = ` (embedded, ${o.embeddedDir}/)`;
     }
-    const driver = new PgDriver({ connectionString: url, redactor });
+    const driver = new PgDriver({
+      connectionString: url, redactor,
+      connectTimeoutMs: o.connectTimeoutMs,
+      connectRetry: { attempts: o.connectRetries + 1 },
+      onConnectRetry: (attempt, delayMs, message) => progress(`  cannot connect yet (attempt ${attempt}): ${message}; retrying in ${delayMs} ms`),
+    });
 
     switch (o.command) {
       case 'plan': {

@@ -26,6 +26,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Driver, Queryable, Session } from '../driver/driver';
+import { decodeUtf8 } from '../engine/source';
 import { databaseFields, InputError, isPgError, MigrationError, type MigrationErrorOptions } from '../engine/errors';
 import { quoteIdent } from '../engine/identifiers';
 import {
@@ -144,7 +145,8 @@ export async function loadContracts(dir: string): Promise<Contract[]> {
     if (entry.startsWith('.') || !entry.toLowerCase().endsWith('.sql')) continue;
     const path = join(abs, entry);
     if (!statSync(path).isFile()) continue;
-    out.push(await parseContract(entry, readFileSync(path, 'utf8')));
+    // Decoded strictly, as migrations are: 'utf8' would turn bad bytes into U+FFFD and check a different statement.
+    out.push(await parseContract(entry, decodeUtf8(entry, readFileSync(path))));
   }
   const seen = new Map<string, string>();
   for (const c of out) {

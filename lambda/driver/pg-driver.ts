@@ -168,8 +168,18 @@ class PgSession implements Session {
   }
 
   async init(): Promise<void> {
-    const r = await this.client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    const r = await this.client.query<{ pid: number; version: number }>(
+      "SELECT pg_backend_pid() AS pid, current_setting('server_version_num')::int AS version",
+    );
     this.pid = r.rows[0]!.pid;
+    // A runner killed mid-statement (SIGKILL, a cancelled CI job, a Lambda
+    // timeout) leaves its backend running that statement — holding its locks —
+    // until it next writes to the socket. From PostgreSQL 14 on, the server can
+    // check the socket while a query runs and end the orphan within a second.
+    // Best effort: some platforms and managed servers refuse the setting.
+    if (r.rows[0]!.version >= 140000) {
+      await this.client.query('SET client_connection_check_interval = 1000').catch(() => undefined);
+    }
   }
 
   async query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {

@@ -207,9 +207,13 @@ async function runCheck(session: Session, m: Migration, check: Check): Promise<v
     const position = fields.position !== undefined ? Math.max(1, fields.position - prefix.length) : undefined;
     const line = lineOfPosition(check.statement, position);
     const why = e instanceof Error ? e.message : String(e);
-    throw new StatementError(`${m.file}:${line}: check "${check.description}" could not run: ${why}`, {
+    // A check cut off by a lost connection is not a wrong query: say so, and give the right advice.
+    const lost = session.broken || isConnectionLoss(e);
+    throw new StatementError(`${m.file}:${line}: check "${check.description}" could not run: ${lost ? `connection lost: ${why}` : why}`, {
       ...fields, position, file: m.file, version: m.version, line, statement: shorten(check.statement.text), cause: e,
-      fix: 'fix the check query; the migration was rolled back',
+      fix: lost
+        ? 'nothing of this migration was recorded; run again once the database is reachable'
+        : 'fix the check query; the migration was rolled back',
     });
   }
   if (rows.length > 0) {

@@ -8,6 +8,9 @@ export const MASK = '****';
 /** `postgres://u:secret@h/db` → `postgres://u:****@h/db`; also masks `password=` parameters. */
 export function maskUrl(url: string): string {
   let out = url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^@\s]*)(@)/i, (_m, a: string, _p: string, c: string) => `${a}${MASK}${c}`);
+  // Without "scheme://" (`user:password@host/db`, a common slip) a URL parser
+  // reads the user as the scheme: mask the part between the first ':' and the last '@'.
+  if (!out.includes('://')) out = out.replace(/^([^:/?#@\s]*:)([^\s]*)(@[^@\s]*)$/, (_m, a: string, _p: string, c: string) => `${a}${MASK}${c}`);
   out = out.replace(/([?&]password=)[^&\s]*/gi, `$1${MASK}`);
   return out;
 }

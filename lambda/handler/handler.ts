@@ -20,7 +20,7 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { PgDriver } from '../driver/pg-driver';
-import { InputError, MigrationError } from '../engine/errors';
+import { DatabaseAheadError, InputError, MigrationError } from '../engine/errors';
 import { Redactor } from '../engine/redact';
 import { inspect, migrate, type MigrateResult, type RunEvent } from '../engine/runner';
 import { loadMigrations, type Migration } from '../engine/source';
@@ -230,11 +230,11 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
       log.warn('the bundled files differ from the files the template was synthesised with', { bundled: files.hash, template: expected });
     }
     const driver = await connectChecked(cfg, log, redactor);
-    const ahead = event.RequestType === 'Update' ? await isRollback(driver, migrations, cfg) : undefined;
+    let ahead = event.RequestType === 'Update' ? await isRollback(driver, migrations, cfg) : undefined;
     if (ahead) {
       log.info('the database is ahead of these files (a CloudFormation rollback to older code): nothing will be changed', { aheadVersions: ahead });
     }
-    const result = await migrate({
+    const apply = () => migrate({
       driver, migrations, stateSchema: cfg.stateSchema,
       appliedBy: appliedBy(event),
       allowAhead: ahead !== undefined,
@@ -243,6 +243,20 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
       lockWaitMs: Math.max(0, Math.min(cfg.lockWaitMs, deadline - Date.now() - cfg.reserveMs)),
       onEvent: (e) => logRunEvent(log, e),
     });
+    let result: MigrateResult;
+    try {
+      result = await apply();
+    } catch (e) {
+      // The rollback check above ran before the runner lock. A rollback Update
+      // can arrive while the update being rolled back still holds it; the
+      // versions that update committed meanwhile make the database ahead.
+      // Decide again now, with the state as the lock holder left it.
+      if (!(e instanceof DatabaseAheadError) || event.RequestType !== 'Update' || ahead) throw e;
+      ahead = await isRollback(driver, migrations, cfg);
+      if (!ahead) throw e;
+      log.info('the database moved ahead of these files while this request waited for the lock (a CloudFormation rollback to older code): nothing will be changed', { aheadVersions: ahead });
+      result = await apply();
+    }
     log.info('run finished', {
       outcome: result.outcome, applied: result.applied.map((a) => a.file), remaining: result.remaining,
       currentVersion: result.currentVersion, appliedCount: result.appliedCount, elapsedMs: Date.now() - started,

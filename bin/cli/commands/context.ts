@@ -26,5 +26,11 @@ export async function connectTarget(ctx: CommandContext): Promise<{ driver: PgDr
     url = embedded.url;
     where = ` (embedded, ${ctx.opts.embeddedDir}/)`;
   }
-  return { driver: new PgDriver({ connectionString: url, redactor: ctx.redactor }), where };
+  const driver = new PgDriver({
+    connectionString: url, redactor: ctx.redactor,
+    connectTimeoutMs: ctx.opts.connectTimeoutMs,
+    connectRetry: { attempts: ctx.opts.connectRetries + 1 },
+    onConnectRetry: (attempt, delayMs, message) => ctx.progress(`  cannot connect yet (attempt ${attempt}): ${message}; retrying in ${delayMs} ms`),
+  });
+  return { driver, where };
 }

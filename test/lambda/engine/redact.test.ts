@@ -7,6 +7,12 @@ describe('Function: maskUrl', () => {
     expect(maskUrl('postgres://app:s3cr%40t@db:5432/app?sslmode=require')).toBe('postgres://app:****@db:5432/app?sslmode=require');
     expect(maskUrl('postgres://db/app?user=a&password=hunter22')).toBe('postgres://db/app?user=a&password=****');
   });
+
+  it('masks the password of a URL written without its scheme (it echoed it as an "unsupported scheme")', () => {
+    expect(maskUrl('app:Sup3r-Secret-1@localhost:5432/app')).toBe('app:****@localhost:5432/app');
+    expect(maskUrl('app:p@ss@db/app')).toBe('app:****@db/app');
+    expect(maskUrl('localhost:5432/app')).toBe('localhost:5432/app');
+  });
 });
 
 describe('Class: Redactor', () => {

@@ -1,0 +1,304 @@
+/**
+ * Bad input matrix. Every case must give a clear message naming the file,
+ * line or value and a fix, exit 2 (input) — or 1 for a check query the
+ * database rejects, FAILED for a custom-resource event — and leave the
+ * database exactly as it was (catalog fingerprint before = after).
+ *
+ * The CLI runs in process (`main(argv, io)`, the code bin/schemaguard.js
+ * runs) so the matrix stays fast; test/bin/cli/cli.int.test.ts covers the
+ * real executable's exit codes for the same classes of input.
+ */
+import { spawn } from 'node:child_process';
+import { truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../bin/cli/main';
+import { MAX_FILE_BYTES } from '../../lambda/engine/source';
+import { ENV } from '../../lambda/handler/constants';
+import { createHandlers, type OnEventRequest } from '../../lambda/handler/handler';
+import { catalogFingerprint } from '../support/catalog-fingerprint';
+import { ROOT } from '../support/cli';
+import { dropDatabases, freshDatabase, targets } from '../support/db';
+import { tempDir } from '../support/files';
+import { context, envOf, handlerRig, SECRET_ARN } from './handler-rig';
+import { leaks, Transcript } from './support';
+
+afterAll(dropDatabases);
+
+const target = targets[0]!;
+const transcript = new Transcript();
+const BASE = { '1_base.sql': 'CREATE TABLE base (id int);\nINSERT INTO base VALUES (1);\n' };
+
+async function cli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { out: (t) => { out += `${t}\n`; }, err: (t) => { err += `${t}\n`; }, env });
+  transcript.add(out, err);
+  return { code, out, err };
+}
+
+/** The `error: …` line (progress lines may come before it). */
+function errorLine(stderr: string): string {
+  return (stderr.split('\n').find((l) => l.startsWith('error: ')) ?? '').replace(/^error: /, '');
+}
+
+interface FileCase {
+  files: Record<string, string | Uint8Array>;
+  /** After the files are written (e.g. a sparse 16 MiB file). */
+  prepare?: (dir: string) => void;
+  code: 1 | 2;
+  message: string | RegExp;
+}
+
+const FILE_CASES: Record<string, FileCase> = {
+  'a Flyway-style name': { files: { 'V2__add_index.sql': 'SELECT 1;' }, code: 2, message: 'V2__add_index.sql: file name does not match <version>_<name>.sql' },
+  'a space in the name': { files: { '2_add index.sql': 'SELECT 1;' }, code: 2, message: '2_add index.sql: file name does not match <version>_<name>.sql' },
+  'no name after the version': { files: { '2.sql': 'SELECT 1;' }, code: 2, message: '2.sql: file name does not match <version>_<name>.sql' },
+  'a version beyond 2^53': { files: { '99999999999999999999_big.sql': 'SELECT 1;' }, code: 2, message: '99999999999999999999_big.sql: version 99999999999999999999 is too large' },
+  'two files with one version': { files: { '2_a.sql': 'SELECT 1;', '0002_b.sql': 'SELECT 2;' }, code: 2, message: /duplicate version 2: (0002_b\.sql and 2_a\.sql|2_a\.sql and 0002_b\.sql)/ },
+  'Latin-1 bytes on line 3': { files: { '2_latin1.sql': Buffer.concat([Buffer.from('SELECT 1;\n-- caf'), Buffer.from([0xe9]), Buffer.from('\nSELECT 2;\n')]) }, code: 2, message: '2_latin1.sql:2: not valid UTF-8 (bytes 0xe9 0x0a 0x53 0x45 at offset 16)' },
+  'UTF-16 with a byte-order mark': { files: { '2_utf16.sql': Buffer.from('\ufeffSELECT 1;\n', 'utf16le') }, code: 2, message: '2_utf16.sql:1: not valid UTF-8 (bytes 0xff 0xfe' },
+  'a NUL byte': { files: { '2_nul.sql': 'SELECT 1;\n\u0000' }, code: 2, message: '2_nul.sql:2: contains a NUL byte' },
+  'an empty file (0 bytes)': { files: { '2_empty.sql': '' }, code: 2, message: '2_empty.sql: has no SQL statements' },
+  'only comments': { files: { '2_comments.sql': '-- TODO\n/* later */\n' }, code: 2, message: '2_comments.sql: has no SQL statements' },
+  'a file over the 16 MiB limit': {
+    files: {}, prepare: (dir) => { writeFileSync(join(dir, '2_huge.sql'), 'SELECT 1;\n'); truncateSync(join(dir, '2_huge.sql'), MAX_FILE_BYTES + 1); },
+    code: 2, message: `2_huge.sql: ${MAX_FILE_BYTES + 1} bytes is over the ${MAX_FILE_BYTES}-byte limit for a migration`,
+  },
+  'an unterminated dollar quote with a tag': { files: { '2_fn.sql': 'CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $body$\nBEGIN RETURN 1; END\n$bdy$;' }, code: 2, message: '2_fn.sql:1: unterminated dollar-quoted string $body$' },
+  'an unterminated string': { files: { '2_str.sql': "INSERT INTO base VALUES (2);\nSELECT 'oops;\n" }, code: 2, message: '2_str.sql:2: unterminated quoted string' },
+  'an unterminated quoted identifier': { files: { '2_ident.sql': 'SELECT 1;\nSELECT "unclosed FROM base;' }, code: 2, message: '2_ident.sql:2: unterminated quoted identifier' },
+  'an unterminated block comment': { files: { '2_comment.sql': 'SELECT 1;\n/* start\nSELECT 1;' }, code: 2, message: '2_comment.sql:2: unterminated /* comment' },
+  'COMMIT in a transactional file': { files: { '2_commit.sql': 'INSERT INTO base VALUES (2);\nCOMMIT;' }, code: 2, message: '2_commit.sql:2: COMMIT inside a transactional migration' },
+  'END in a transactional file': { files: { '2_end.sql': 'INSERT INTO base VALUES (2);\nEND;' }, code: 2, message: '2_end.sql:2: END inside a transactional migration' },
+  'START TRANSACTION in a transactional file': { files: { '2_start.sql': 'SELECT 1;\nSTART TRANSACTION;' }, code: 2, message: '2_start.sql:2: START TRANSACTION inside a transactional migration' },
+  'SAVEPOINT in a transactional file': { files: { '2_sp.sql': 'SELECT 1;\nSAVEPOINT a;' }, code: 2, message: '2_sp.sql:2: SAVEPOINT inside a transactional migration' },
+  'CONCURRENTLY in a transactional file (on its own line)': { files: { '2_drop.sql': 'CREATE INDEX i ON base (id);\nDROP INDEX\n  CONCURRENTLY i;' }, code: 2, message: '2_drop.sql:3: CONCURRENTLY cannot run inside a transaction' },
+  'VACUUM in a transactional file': { files: { '2_vacuum.sql': 'VACUUM base;' }, code: 2, message: '2_vacuum.sql:1: VACUUM cannot run inside a transaction block' },
+  'COMMIT in a no-transaction file': { files: { '2_notx.sql': '-- schemaguard:no-transaction\nCOMMIT;' }, code: 2, message: '2_notx.sql:2: COMMIT in a no-transaction file' },
+  'a header directive after the first statement': { files: { '2_late.sql': 'SELECT 1;\n-- schemaguard:lock-timeout=1s\nSELECT 2;' }, code: 2, message: '2_late.sql:2: directive schemaguard:lock-timeout must come before the first statement' },
+  'a misspelt directive': { files: { '2_typo.sql': '-- schemaguard:no-transactions\nSELECT 1;' }, code: 2, message: '2_typo.sql:1: unknown directive schemaguard:no-transactions' },
+  'no-transaction with a value': { files: { '2_val.sql': '-- schemaguard:no-transaction yes\nSELECT 1;' }, code: 2, message: '2_val.sql:1: schemaguard:no-transaction takes no value' },
+  'a duration in words': { files: { '2_dur.sql': '-- schemaguard:statement-timeout=10 minutes\nSELECT 1;' }, code: 2, message: '2_dur.sql:1: schemaguard:statement-timeout has a bad duration "10 minutes"' },
+  'an allow without a reason': { files: { '2_allow.sql': 'SELECT 1;\n-- schemaguard:allow\nSELECT 2;' }, code: 2, message: '2_allow.sql:2: schemaguard:allow needs a rule id and a reason' },
+  'a check without a description': { files: { '2_chk.sql': 'SELECT 1;\n-- schemaguard:check\nSELECT 1;' }, code: 2, message: '2_chk.sql:2: schemaguard:check needs a description of what it asserts' },
+  'a check that changes data': { files: { '2_chk.sql': 'SELECT 1;\n-- schemaguard:check fixes\nUPDATE base SET id = 1;' }, code: 2, message: '2_chk.sql:3: check "fixes" must be a query (SELECT/WITH/VALUES/TABLE), found UPDATE' },
+  'a check with two queries': { files: { '2_chk.sql': 'SELECT 1;\n-- schemaguard:check two\nSELECT 1;\nSELECT 2;' }, code: 2, message: '2_chk.sql:2: check "two" must be exactly one query (found 2)' },
+  'a check query on a column that does not exist': { files: { '2_chk.sql': 'CREATE TABLE t2 (id int);\n-- schemaguard:check ids are set\nSELECT id\n  FROM t2 WHERE nope IS NULL;' }, code: 1, message: '2_chk.sql:4: check "ids are set" could not run: column "nope" does not exist' },
+  'a check query with a syntax error': { files: { '2_chk.sql': 'CREATE TABLE t2 (id int);\n-- schemaguard:check ids are set\nSELECT id FROM t2 WHERE id IS NULL AND AND;' }, code: 1, message: /^2_chk\.sql:3: check "ids are set" could not run: syntax error at or near "AND"/ },
+};
+
+describe(`Bad input: migration files, on ${target.name}`, () => {
+  let url: string;
+  beforeAll(async () => {
+    url = await freshDatabase(target, 'bad_files');
+    const r = await cli(['migrate', '--quiet', '--dir', tempDir(BASE), '--database-url', url]);
+    expect(r.code, r.err).toBe(0);
+  });
+
+  it.each(Object.entries(FILE_CASES))('%s', async (_name, c) => {
+    const dir = tempDir({ ...BASE, ...c.files });
+    c.prepare?.(dir);
+    const before = await catalogFingerprint(url);
+
+    const r = await cli(['migrate', '--dir', dir, '--database-url', url]);
+
+    expect(r.code, r.err).toBe(c.code);
+    const first = errorLine(r.err);
+    if (typeof c.message === 'string') expect(first).toContain(c.message);
+    else expect(first).toMatch(c.message);
+    if (c.code === 2) expect(r.err).toContain('fix: ');
+    expect(await catalogFingerprint(url)).toBe(before);
+  });
+
+  it('--json: the error is one object with the file, line and value', async () => {
+    const before = await catalogFingerprint(url);
+    const r = await cli(['migrate', '--json', '--dir', tempDir({ ...BASE, '2_commit.sql': 'SELECT 1;\nCOMMIT;' }), '--database-url', url]);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.out)).toMatchObject({ error: 'InputError', file: '2_commit.sql', line: 2, value: 'COMMIT', fix: expect.any(String) });
+    expect(await catalogFingerprint(url)).toBe(before);
+  });
+});
+
+describe(`Bad input: flags and URLs, on ${target.name}`, () => {
+  let url: string;
+  let dir: string;
+  beforeAll(async () => {
+    url = await freshDatabase(target, 'bad_flags');
+    dir = tempDir(BASE);
+  });
+
+  const FLAG_CASES: [string, (u: string, d: string) => string[], NodeJS.ProcessEnv, 1 | 2, string | RegExp][] = [
+    ['a negative duration', (u, d) => ['migrate', '--dir', d, '--database-url', u, '--lock-timeout=-1s'], {}, 2, '--lock-timeout: bad duration "-1s"'],
+    ['a fractional count', (u, d) => ['migrate', '--dir', d, '--database-url', u, '--lock-retries', '2.5'], {}, 2, '--lock-retries: "2.5" is not a whole number'],
+    ['an empty state schema', (u, d) => ['migrate', '--dir', d, '--database-url', u, '--state-schema='], {}, 2, '--state-schema is empty'],
+    ['a 64-byte state schema', (u, d) => ['migrate', '--dir', d, '--database-url', u, '--state-schema', 's'.repeat(64)], {}, 2, `--state-schema: "${'s'.repeat(64)}" is not a usable schema name`],
+    ['a misspelt flag', (u, d) => ['migrate', '--dir', d, '--databse-url', u], {}, 2, 'unknown flag --databse-url'],
+    ['a value on a switch', (u, d) => ['migrate', '--dir', d, '--database-url', u, '--quiet=yes'], {}, 2, '--quiet takes no value'],
+    ['a stray argument', (u, d) => ['migrate', 'now', '--dir', d, '--database-url', u], {}, 2, 'unexpected argument "now"'],
+    ['a flag without its value', (u, d) => ['migrate', '--dir', d, '--database-url', u, '--lock-wait'], {}, 2, '--lock-wait needs a value'],
+    ['--dir naming a file', (u, d) => ['migrate', '--dir', join(d, '1_base.sql'), '--database-url', u], {}, 2, /1_base\.sql: not a directory$/],
+    ['a URL with a bad port (password inside)', (_u, d) => ['migrate', '--dir', d, '--database-url', 'postgres://app:Sup3r-Secret-1@db.internal:54x2/app'], {}, 2, '--database-url: not a valid URL: postgres://app:****@db.internal:54x2/app'],
+    ['a URL of another scheme (password inside)', (_u, d) => ['migrate', '--dir', d, '--database-url', 'mysql://app:Sup3r-Secret-1@db.internal/app'], {}, 2, 'unsupported scheme "mysql:" in mysql://app:****@db.internal/app'],
+    ['a URL without a host', (_u, d) => ['migrate', '--dir', d, '--database-url', 'postgres://app:Sup3r-Secret-1@/app'], {}, 2, /--database-url: (no host in|not a valid URL:) postgres:\/\/app:\*\*\*\*@\/app/],
+    ['DATABASE_URL without a scheme', (_u, d) => ['status', '--dir', d], { DATABASE_URL: 'app:Sup3r-Secret-1@localhost:5432/app' }, 2, /--database-url: (unsupported scheme|not a valid URL)/],
+    ['a wrong password with URL-special characters', (u, d) => { const x = new URL(u); x.password = encodeURIComponent('Wr0ng:P@ss/word%'); return ['migrate', '--dir', d, '--database-url', x.toString()]; }, {}, 1, 'password authentication failed'],
+  ];
+
+  it.each(FLAG_CASES)('%s', async (_name, argv, env, code, message) => {
+    const before = await catalogFingerprint(url);
+    const r = await cli(argv(url, dir), env);
+    expect(r.code, r.err).toBe(code);
+    const first = errorLine(r.err);
+    if (typeof message === 'string') expect(first).toContain(message);
+    else expect(first).toMatch(message);
+    expect(r.err).toContain('fix: ');
+    expect(r.err + r.out).not.toMatch(/Sup3r-Secret-1|Wr0ng:P@ss|Wr0ng%3AP%40ss/);
+    expect(await catalogFingerprint(url)).toBe(before);
+  });
+});
+
+describe(`Bad input: contracts (schemaguard check), on ${target.name}`, () => {
+  let url: string;
+  beforeAll(async () => {
+    url = await freshDatabase(target, 'bad_contracts');
+    const r = await cli(['migrate', '--quiet', '--dir', tempDir(BASE), '--database-url', url]);
+    expect(r.code, r.err).toBe(0);
+  });
+
+  const CONTRACT_CASES: [string, Record<string, string | Uint8Array>, 1 | 2, string][] = [
+    ['a syntax error', { 'broken.sql': 'SELEC id FROM base WHERE id = $1' }, 2, 'error: broken.sql:1:1: syntax error at or near "SELEC"'],
+    ['a schema change', { 'ddl.sql': 'DROP TABLE base' }, 2, 'error: ddl.sql:1: a contract is a query or a data change (SELECT, INSERT, UPDATE, DELETE, MERGE), not Drop'],
+    ['no statement', { 'empty.sql': '-- nothing yet\n' }, 2, 'error: empty.sql: a contract file holds exactly one statement (found 0)'],
+    ['two statements', { 'two.sql': 'SELECT 1;\nSELECT 2;' }, 2, 'error: two.sql: a contract file holds exactly one statement (found 2)'],
+    ['Latin-1 bytes (checked as a different statement, and passed)', { 'latin1.sql': Buffer.concat([Buffer.from("SELECT id FROM base WHERE 'caf"), Buffer.from([0xe9]), Buffer.from("' <> ''")]) }, 2, 'error: latin1.sql:1: not valid UTF-8 (bytes 0xe9'],
+    ['two contracts with one name', { 'a.sql': '-- contract: lookup\nSELECT id FROM base', 'b.sql': '-- contract: lookup\nSELECT 1' }, 2, 'error: contracts a.sql and b.sql are both named "lookup"'],
+    ['an unknown table', { 'missing.sql': 'SELECT id\n  FROM no_such_table WHERE id = $1' }, 1, 'reason: relation "no_such_table" does not exist (42P01)'],
+    ['an unknown column', { 'col.sql': 'SELECT nope FROM base' }, 1, 'reason: column "nope" does not exist (42703)'],
+  ];
+
+  it.each(CONTRACT_CASES)('%s', async (_name, files, code, message) => {
+    const before = await catalogFingerprint(url);
+    const r = await cli(['check', '--contracts', tempDir(files, 'contracts'), '--database-url', url]);
+    expect(r.code, r.err).toBe(code);
+    expect(r.out + r.err).toContain(message);
+    expect(r.out + r.err).toContain('fix: ');
+    if (code === 1) expect(r.out).toMatch(/FAILED \w+\.sql:1 /);
+    expect(await catalogFingerprint(url)).toBe(before);
+  });
+});
+
+describe(`Bad input: custom-resource events, on ${target.name}`, () => {
+  it.each([
+    ['an unknown request type', (e: OnEventRequest) => ({ ...e, RequestType: 'Replace' }), 'RequestType "Replace" is not Create, Update or Delete'],
+    ['no request type', (e: OnEventRequest) => { const { RequestType: _drop, ...rest } = e; return rest; }, 'RequestType "undefined" is not Create, Update or Delete'],
+    ['no RequestId', (e: OnEventRequest) => ({ ...e, RequestId: '' }), 'the event has no LogicalResourceId or RequestId'],
+    ['no LogicalResourceId', (e: OnEventRequest) => ({ ...e, LogicalResourceId: undefined }), 'the event has no LogicalResourceId or RequestId'],
+  ])('%s: FAILED with a message naming the value; the database untouched', async (_name, mutate, message) => {
+    const r = await handlerRig(transcript, target, 'bad_event', BASE);
+    try {
+      const before = await catalogFingerprint(r.url);
+      const e = await r.handlers.onEvent(mutate(r.event('Create')) as OnEventRequest, context(60_000)).then(() => undefined, (x: unknown) => x as Error);
+      expect(e).toBeInstanceOf(Error);
+      expect(e!.message).toContain(message);
+      expect(e!.message).toContain('fix: invoke this function through the Provider framework only');
+      expect(await catalogFingerprint(r.url)).toBe(before);
+    } finally {
+      await r.done();
+    }
+  });
+
+  it('an unknown request type through the Provider framework: CloudFormation gets FAILED with the reason', async () => {
+    const r = await handlerRig(transcript, target, 'bad_event_fw', BASE);
+    try {
+      const before = await catalogFingerprint(r.url);
+      const response = await r.harness.send({ RequestType: 'Replace' as 'Create', ResourceProperties: r.props() });
+      transcript.add(JSON.stringify(response));
+      expect(response.Status).toBe('FAILED');
+      expect(response.Reason).toContain('RequestType "Replace" is not Create, Update or Delete');
+      expect(await catalogFingerprint(r.url)).toBe(before);
+    } finally {
+      await r.done();
+    }
+  });
+
+  it('properties from an older version of the construct (no FilesHash, an old key) are accepted: the files decide', async () => {
+    const r = await handlerRig(transcript, target, 'old_props', BASE);
+    try {
+      const response = await r.harness.send({ RequestType: 'Create', ResourceProperties: { MigrationsHash: 'abc123', Version: 1 } });
+      transcript.add(JSON.stringify(response));
+      expect(response.Status, response.Reason).toBe('SUCCESS');
+      expect(response.Data).toMatchObject({ AppliedVersions: '1' });
+      const stale = await r.harness.send({ RequestType: 'Update', PhysicalResourceId: response.PhysicalResourceId, ResourceProperties: { FilesHash: 'sha256-of-older-files' }, OldResourceProperties: {} });
+      expect(stale.Status, stale.Reason).toBe('SUCCESS');
+      expect(r.lines.some((l) => l.includes('the bundled files differ from the files the template was synthesised with'))).toBe(true);
+    } finally {
+      await r.done();
+    }
+  });
+
+  it.each([
+    ['TLS mode', { [ENV.tls]: 'maybe' }, `${ENV.tls}="maybe" is not one of verify-full, disable`],
+    ['reserve', { [ENV.reserveMs]: 'soon' }, `${ENV.reserveMs}="soon" is not an integer between 0 and 600000`],
+    ['port', { [ENV.port]: '70000' }, `${ENV.port}="70000" is not an integer between 1 and 65535`],
+    ['secret ARN', { [ENV.secretArn]: '' }, `${ENV.secretArn} is not set`],
+  ])('a bad %s in the function environment: FAILED naming the variable and the value', async (_name, env, message) => {
+    const r = await handlerRig(transcript, target, 'bad_env', BASE, { env });
+    try {
+      const before = await catalogFingerprint(r.url);
+      const response = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+      transcript.add(JSON.stringify(response));
+      expect(response.Status).toBe('FAILED');
+      expect(response.Reason).toContain(message);
+      expect(await catalogFingerprint(r.url)).toBe(before);
+    } finally {
+      await r.done();
+    }
+  });
+
+  it('a secret without a password: FAILED naming what is missing, never the secret text', async () => {
+    const r = await handlerRig(transcript, target, 'bad_secret', BASE);
+    const handlers = createHandlers({
+      secrets: { send: async () => ({ SecretString: JSON.stringify({ username: 'app', host: '127.0.0.1', note: 'Leaky-Secret-Text-9' }) }) },
+      env: envOf(r), write: (line) => transcript.add(line),
+    });
+    try {
+      const e = await handlers.onEvent(r.event('Create'), context(60_000)).then(() => undefined, (x: unknown) => x as Error);
+      expect(e?.message).toContain(`the database secret ${SECRET_ARN} has no password`);
+      expect(e?.message).not.toContain('Leaky-Secret-Text-9');
+    } finally {
+      await r.done();
+    }
+  });
+});
+
+describe('Bad input: cdk.json context (the real app, bin/app.ts)', () => {
+  const runApp = (context: Record<string, unknown>) => new Promise<{ code: number; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bin', 'app.ts')], {
+      cwd: ROOT, env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify(context), CDK_OUTDIR: tempDir({}, 'cdkout') }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdout.resume();
+    child.on('error', reject);
+    child.on('close', (code) => { transcript.add(stderr); resolve({ code: code ?? -1, stderr }); });
+  });
+
+  it('an unknown key, and a bad instance class: exit 2 naming the key and the value, before anything is synthesised', async () => {
+    const [unknown, badClass] = await Promise.all([
+      runApp({ 'schemaguard:instanceType': 'm7g.large' }),
+      runApp({ 'schemaguard:instanceClass': 'db.t4g.gigantic' }),
+    ]);
+    expect(unknown.code, unknown.stderr).toBe(2);
+    expect(unknown.stderr).toContain('schemaguard: unknown context key schemaguard:instanceType; the known keys are');
+    expect(badClass.code, badClass.stderr).toBe(2);
+    expect(badClass.stderr).toContain('schemaguard: context schemaguard:instanceClass: "db.t4g.gigantic" is not an RDS instance class; write it like t4g.micro');
+  }, 60_000);
+});
+
+describe('Security: the output of these runs', () => {
+  it('holds no password and no connection string with a password', () => {
+    expect(transcript.texts.length).toBeGreaterThan(40);
+    expect(leaks(transcript.texts, [...transcript.secrets, target.password, 'Sup3r-Secret-1', 'Wr0ng:P@ss/word%', 'Leaky-Secret-Text-9'])).toEqual([]);
+  });
+});

@@ -1,0 +1,135 @@
+/**
+ * Fault matrix: the runner's connections killed with pg_terminate_backend at
+ * the worst moments. After each fault the database must hold exactly what the
+ * state table says, and a rerun must converge.
+ * (Killed in the middle of a transactional migration: see
+ * test/lambda/engine/runner.int.test.ts, "leaves nothing half-applied when its
+ * connection is killed mid-migration, and a rerun succeeds".)
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { MigrationError } from '../../lambda/engine/errors';
+import { dropDatabases, freshDatabase, rows, withClient } from '../support/db';
+import { driverCases } from '../support/drivers';
+import { rejection, runEngine } from '../support/engine';
+import { tempDir } from '../support/files';
+import { expectConsistent, killAtMarker, lockHolderPid, observe, steps, waitForMarker } from './support';
+
+afterAll(dropDatabases);
+
+describe.each(driverCases())('Faults: a runner connection killed, on $name', ({ target, driver }) => {
+  it('killed while a check runs: the migration and its state row are rolled back; a rerun converges', async () => {
+    // Prepare
+    const url = await freshDatabase(target, 'kill_check');
+    const dir = tempDir(steps(3, { 2: "\n-- schemaguard:check nothing is wrong\nSELECT 'marker_fault_check' AS m FROM pg_sleep(1) WHERE random() > 2;" }));
+    // Act
+    const killer = killAtMarker(url, 'marker_fault_check');
+    const e = await rejection<MigrationError>(runEngine(driver, url, dir));
+    // Assess
+    expect((await killer).length).toBe(1);
+    expect(e).toBeInstanceOf(MigrationError);
+    expect(e.file).toBe('2_step2.sql');
+    expect(e.message).toMatch(/check "nothing is wrong" could not run: connection lost: .*terminat/i);
+    // It said "fix the check query" for a check that was merely cut off.
+    expect(e.fix).toBe('nothing of this migration was recorded; run again once the database is reachable');
+    await expectConsistent(url, [1]);
+    const rerun = await runEngine(driver, url, dir);
+    expect(rerun.applied.map((a) => a.version)).toEqual([2, 3]);
+    await expectConsistent(url, [1, 2, 3]);
+  });
+
+  it('killed between two statements of a no-transaction file: the finished statements stay, the file is not recorded, a rerun completes it', async () => {
+    const url = await freshDatabase(target, 'kill_notx');
+    const files = steps(3);
+    files['2_step2.sql'] = [
+      '-- schemaguard:no-transaction',
+      'CREATE TABLE IF NOT EXISTS step_2 (id int);',
+      'CREATE INDEX CONCURRENTLY IF NOT EXISTS step2_a ON step_2 (id);',
+      "SELECT 'marker_fault_notx' AS m, pg_sleep(1);",
+      'CREATE INDEX CONCURRENTLY IF NOT EXISTS step2_b ON step_2 (id);',
+      'INSERT INTO ledger (version) SELECT 2 WHERE NOT EXISTS (SELECT 1 FROM ledger WHERE version = 2);',
+    ].join('\n');
+    const dir = tempDir(files);
+
+    const killer = killAtMarker(url, 'marker_fault_notx');
+    const e = await rejection<MigrationError>(runEngine(driver, url, dir));
+
+    expect((await killer).length).toBe(1);
+    expect(e.file).toBe('2_step2.sql');
+    expect(e.line).toBe(4);
+    expect(e.message).toContain('connection lost');
+    // What a no-transaction file promises: statements that finished stay, nothing is recorded.
+    expect(await observe(url)).toEqual({ recorded: [1], tables: [1, 2], ledger: [1] });
+    expect(await rows(url, "SELECT indexname FROM pg_indexes WHERE tablename = 'step_2' ORDER BY 1")).toEqual([{ indexname: 'step2_a' }]);
+    const rerun = await runEngine(driver, url, dir);
+    expect(rerun.applied.map((a) => a.version)).toEqual([2, 3]);
+    await expectConsistent(url, [1, 2, 3]);
+    expect(await rows(url, "SELECT indexname FROM pg_indexes WHERE tablename = 'step_2' ORDER BY 1")).toEqual([{ indexname: 'step2_a' }, { indexname: 'step2_b' }]);
+  });
+
+  it('killed inside CREATE INDEX CONCURRENTLY: the INVALID index it leaves is dropped and rebuilt by the rerun', async () => {
+    const url = await freshDatabase(target, 'kill_cic');
+    await withClient(url, (c) => c.query(`
+      CREATE FUNCTION slow_id(x int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.05); RETURN x; END $$;
+      CREATE TABLE big (id int); INSERT INTO big SELECT generate_series(1, 12)`));
+    const dir = tempDir({
+      '1_index.sql': '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS marker_fault_cic ON big (slow_id(id));',
+    });
+
+    const killer = (async () => { await waitForMarker(url, 'marker_fault_cic'); await new Promise((r) => setTimeout(r, 200)); return killAtMarker(url, 'marker_fault_cic'); })();
+    const e = await rejection<MigrationError>(runEngine(driver, url, dir));
+
+    expect((await killer).length).toBe(1);
+    expect(e.file).toBe('1_index.sql');
+    expect(await rows(url, "SELECT indexrelid::regclass::text AS i, indisvalid AS valid FROM pg_index WHERE indexrelid = 'marker_fault_cic'::regclass")).toEqual([{ i: 'marker_fault_cic', valid: false }]);
+    const rerun = await runEngine(driver, url, dir);
+    expect(rerun.applied.map((a) => a.version)).toEqual([1]);
+    expect(rerun.events.some((ev) => ev.type === 'note' && ev.message.includes('dropped INVALID index public.marker_fault_cic'))).toBe(true);
+    expect(await rows(url, "SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = 'marker_fault_cic'::regclass")).toEqual([{ valid: true }]);
+  });
+
+  it('the lock connection killed while a migration runs: that migration commits, the runner stops before the next one; a rerun converges', async () => {
+    const url = await freshDatabase(target, 'kill_lock');
+    const dir = tempDir(steps(3, { 2: "SELECT 'marker_fault_lock' AS m, pg_sleep(1);" }));
+
+    const killer = (async () => {
+      await waitForMarker(url, 'marker_fault_lock');
+      const pid = await lockHolderPid(url);
+      await rows(url, 'SELECT pg_terminate_backend($1)', [pid]);
+      return pid;
+    })();
+    const e = await rejection<MigrationError>(runEngine(driver, url, dir));
+
+    expect(await killer).toBeGreaterThan(0);
+    expect(e.message).toBe('lost the migration lock: its connection closed; stopping before the next migration');
+    expect(e.fix).toContain('run again');
+    await expectConsistent(url, [1, 2]);
+    const rerun = await runEngine(driver, url, dir);
+    expect(rerun.applied.map((a) => a.version)).toEqual([3]);
+    await expectConsistent(url, [1, 2, 3]);
+  });
+
+  it('the lock lost mid-migration and a second runner starting at once: the state table key stops a second execution', async () => {
+    const url = await freshDatabase(target, 'kill_lock_race');
+    const files = steps(3);
+    // No DDL in migration 2: nothing but the state row's primary key can stop a second execution.
+    files['2_step2.sql'] = "INSERT INTO ledger (version) VALUES (2);\nSELECT 'marker_fault_race' AS m, pg_sleep(1.5);";
+    const dir = tempDir(files);
+
+    const first = runEngine(driver, url, dir).then(() => undefined, (e: unknown) => e);
+    await waitForMarker(url, 'marker_fault_race');
+    await rows(url, 'SELECT pg_terminate_backend($1)', [await lockHolderPid(url)]);
+    const second = runEngine(driver, url, dir, { lockWaitMs: 5000 }).then(() => undefined, (e: unknown) => e);
+    const [a, b] = await Promise.all([first, second]);
+
+    expect(a).toBeInstanceOf(MigrationError);
+    expect((a as MigrationError).message).toContain('lost the migration lock');
+    expect(b).toBeInstanceOf(MigrationError);
+    expect((b as MigrationError).sqlstate).toBe('23505');
+    expect((b as MigrationError).message).toContain('applied_migrations_pkey');
+    // Migration 2 ran once (the first runner's commit); the second runner's execution was rolled back.
+    expect(await observe(url)).toEqual({ recorded: [1, 2], tables: [1], ledger: [1, 2] });
+    const rerun = await runEngine(driver, url, dir);
+    expect(rerun.applied.map((a2) => a2.version)).toEqual([3]);
+    expect(await observe(url)).toEqual({ recorded: [1, 2, 3], tables: [1, 3], ledger: [1, 2, 3] });
+  });
+});

@@ -1,0 +1,135 @@
+/**
+ * Fault matrix: errors the database raises under a run — statement timeout,
+ * lock timeout with a blocker, resource exhaustion (disk full, out of memory,
+ * simulated with the real SQLSTATE) — and many runners at once with `plan`
+ * and `status` reading alongside. Through the CLI's `main` (in process):
+ * exit codes and messages are part of the contract.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { dropDatabases, freshDatabase, rows, targets, withClient } from '../support/db';
+import { driverKinds } from '../support/drivers';
+import { runEngine } from '../support/engine';
+import { addFile, tempDir } from '../support/files';
+import { expectConsistent, leaks, steps, Transcript, cliInProcess } from './support';
+
+afterAll(dropDatabases);
+
+const transcript = new Transcript();
+const record = <R extends { stdout: string; stderr: string }>(r: R): R => { transcript.add(r.stdout, r.stderr); return r; };
+
+/** Raises `sqlstate` while the flag table exists: "the disk is full" until the test frees it. */
+const failWhileFlagged = (sqlstate: string, message: string) => `DO $$ BEGIN
+  IF to_regclass('public.resource_exhausted') IS NOT NULL THEN
+    RAISE EXCEPTION USING ERRCODE = '${sqlstate}', MESSAGE = '${message}';
+  END IF;
+END $$;`;
+
+describe.each(targets)('Faults: the database says no, on $name', (target) => {
+  it('statement timeout: exit 1 naming the file, line and SQLSTATE 57014; nothing of the migration stays; a rerun with a larger timeout converges', async () => {
+    const url = await freshDatabase(target, 'stmt_timeout');
+    const dir = tempDir(steps(3, { 2: 'SELECT pg_sleep(1);' }));
+
+    const r = record(await cliInProcess(['migrate', '--dir', dir, '--database-url', url, '--statement-timeout', '200ms']));
+
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error: 2_step2.sql:4: canceling statement due to statement timeout');
+    expect(r.stderr).toContain('sqlstate: 57014');
+    expect(r.stderr).toContain('fix: the statement ran past statement_timeout');
+    await expectConsistent(url, [1]);
+    const rerun = record(await cliInProcess(['migrate', '--dir', dir, '--database-url', url, '--statement-timeout', '5s']));
+    expect(rerun.code, rerun.stderr).toBe(0);
+    await expectConsistent(url, [1, 2, 3]);
+  });
+
+  it('lock timeout exhausted: exit 1 naming the blocking session, its application and query; nothing applied; a rerun after the blocker ends converges', async () => {
+    const url = await freshDatabase(target, 'lock_timeout');
+    const dir = tempDir(steps(2));
+    record(await cliInProcess(['migrate', '--dir', dir, '--database-url', url]));
+    addFile(dir, '3_alter.sql', 'ALTER TABLE step_1 ADD COLUMN note text;\nCREATE TABLE step_3 (id int);\nINSERT INTO ledger (version) VALUES (3);');
+
+    await withClient(url, async (blocker) => {
+      await blocker.query("SET application_name = 'nightly-report'");
+      const pid = (await blocker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT count(*) FROM step_1 /* long report */');
+
+      const r = record(await cliInProcess(['migrate', '--dir', dir, '--database-url', url, '--lock-timeout', '200ms', '--lock-retries', '1']));
+
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`error: 3_alter.sql:1: could not get a lock within 200 ms after 2 attempts; blocked by pid ${pid} (nightly-report)`);
+      expect(r.stderr).toContain('SELECT count(*) FROM step_1 /* long report */');
+      expect(r.stderr).toContain('pg_terminate_backend');
+      await blocker.query('ROLLBACK');
+    });
+    await expectConsistent(url, [1, 2]);
+    const rerun = record(await cliInProcess(['migrate', '--dir', dir, '--database-url', url]));
+    expect(rerun.code, rerun.stderr).toBe(0);
+    await expectConsistent(url, [1, 2, 3]);
+  });
+
+  it.each([
+    ['disk full', '53100', 'could not extend file "base/16384/16385": No space left on device'],
+    ['out of memory', '53200', 'out of memory'],
+    ['too many connections', '53300', 'sorry, too many clients already'],
+    ['I/O error', '58030', 'could not write to file "pg_wal/xlogtemp.123": Input/output error'],
+  ])('%s (SQLSTATE %s) mid-migration: a clean failure, nothing half-applied, a rerun after it clears converges', async (_label, sqlstate, message) => {
+    const url = await freshDatabase(target, `exhausted_${sqlstate}`);
+    await withClient(url, (c) => c.query('CREATE TABLE resource_exhausted ()'));
+    const dir = tempDir(steps(3, { 2: failWhileFlagged(sqlstate, message) }));
+
+    const r = record(await cliInProcess(['migrate', '--dir', dir, '--database-url', url]));
+
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error: 2_step2.sql:4: ${message}`);
+    expect(r.stderr).toContain(`sqlstate: ${sqlstate}`);
+    await expectConsistent(url, [1]);
+    await withClient(url, (c) => c.query('DROP TABLE resource_exhausted'));
+    const rerun = record(await cliInProcess(['migrate', '--dir', dir, '--database-url', url]));
+    expect(rerun.code, rerun.stderr).toBe(0);
+    await expectConsistent(url, [1, 2, 3]);
+  });
+});
+
+describe.each(targets)('Faults: ten runners with plan and status alongside, on $name', (target) => {
+  it('each migration runs once; plan and status answer while the lock is held, never block and never write', async () => {
+    const url = await freshDatabase(target, 'ten_plus_readers');
+    const dir = tempDir(steps(5, { 3: 'SELECT pg_sleep(1);' }));
+    // A read-only session: any write by plan or status would fail the command.
+    const readOnly = `${url}?options=${encodeURIComponent('-c default_transaction_read_only=on')}`;
+    const pg = driverKinds[0]!;
+
+    const runners = Promise.all(Array.from({ length: 10 }, () => runEngine(pg, url, dir)));
+    // Wait until a runner is inside the slow migration 3 (1 and 2 committed).
+    for (let i = 0; i < 200; i++) {
+      const r = await rows(url, "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(1)%' AND datname = current_database()");
+      if (r.length) break;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    const started = Date.now();
+    const [plan, status] = await Promise.all([
+      cliInProcess(['plan', '--dir', dir, '--database-url', readOnly, '--json']),
+      cliInProcess(['status', '--dir', dir, '--database-url', readOnly, '--json']),
+    ]);
+    const readersMs = Date.now() - started;
+    const results = await runners;
+    record(plan);
+    record(status);
+
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(status.code, status.stderr).toBe(0);
+    // They ran while migration 3 held its transaction open: a consistent snapshot, 1 and 2 applied.
+    expect(JSON.parse(plan.stdout).pending.map((p: { version: number }) => p.version)).toEqual([3, 4, 5]);
+    expect(JSON.parse(status.stdout).migrations.map((m: { status: string }) => m.status)).toEqual(['applied', 'applied', 'pending', 'pending', 'pending']);
+    expect(readersMs, 'plan and status did not wait for the runners').toBeLessThan(3000);
+    expect(results.flatMap((r) => r.applied.map((a) => a.version)).sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(results.filter((r) => r.outcome === 'up-to-date').length).toBe(9);
+    await expectConsistent(url, [1, 2, 3, 4, 5]);
+  });
+});
+
+describe('Security: the output of these runs', () => {
+  it('holds no password and no connection string with a password', () => {
+    expect(transcript.texts.length).toBeGreaterThan(10);
+    expect(leaks(transcript.texts, targets.map((t) => t.password))).toEqual([]);
+  });
+});
