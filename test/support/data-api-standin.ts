@@ -93,6 +93,9 @@ export class DataApiStandin {
     this.maxResponseBytes = options.maxResponseBytes ?? 1024 * 1024;
     this.pool = new pg.Pool({ ...this.clientConfig(), max: options.poolSize ?? 10, idleTimeoutMillis: 1000, allowExitOnIdle: true });
     this.pool.on('error', () => undefined);
+    // A checked-out client whose backend is terminated (the fault tests do that)
+    // emits 'error' outside any query; the service would just drop it.
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
   private clientConfig(): pg.ClientConfig {

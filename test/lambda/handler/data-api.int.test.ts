@@ -39,6 +39,7 @@ describe.each(targets)('$name', (target) => {
         [ENV.secretArn]: TEST_SECRET_ARN,
         [ENV.clusterArn]: TEST_CLUSTER_ARN,
         [ENV.databaseName]: new URL(url).pathname.slice(1),
+        [ENV.contractsDir]: '/nonexistent/contracts',
         [ENV.migrationsDir]: tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n', '2_b.sql': 'ALTER TABLE a ADD COLUMN note text;\n' }),
       },
     });
