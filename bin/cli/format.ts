@@ -44,8 +44,20 @@ export function planTable(plan: Plan): string {
   ]));
 }
 
+/** What a blocker's ages measure, each labelled as what it is. */
+function blockerAges(b: Blocker): string[] {
+  const ages: string[] = [];
+  if (b.heldForSeconds !== undefined) ages.push(`held for ${b.heldForSeconds}s`);
+  if (b.xactAgeSeconds !== undefined) ages.push(`${b.xactAgeSeconds}s in transaction`);
+  if (b.connectedSeconds !== undefined) ages.push(`connected ${b.connectedSeconds}s ago`);
+  return ages;
+}
+
 function blockerLines(label: string, list: Blocker[]): string[] {
-  return list.map((b) => `  ${label}: pid ${b.pid}${b.user ? ` user ${b.user}` : ''}${b.application ? ` app "${b.application}"` : ''}${b.state ? ` (${b.state}${b.xactAgeSeconds !== undefined ? `, ${b.xactAgeSeconds}s in transaction` : ''})` : ''}${b.query ? `\n      ${b.query.replace(/\s+/g, ' ').slice(0, 200)}` : ''}`);
+  return list.map((b) => {
+    const about = [b.state, ...blockerAges(b)].filter(Boolean).join(', ');
+    return `  ${label}: pid ${b.pid}${b.user ? ` user ${b.user}` : ''}${b.application ? ` app "${b.application}"` : ''}${about ? ` (${about})` : ''}${b.query ? `\n      ${b.query.replace(/\s+/g, ' ').slice(0, 200)}` : ''}`;
+  });
 }
 
 /** A multi-line, readable rendering of an engine error. */

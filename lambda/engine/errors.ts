@@ -132,8 +132,12 @@ export interface Blocker {
   application?: string;
   state?: string;
   query?: string;
-  /** Seconds since the blocker's transaction started. */
+  /** Seconds since the blocker's transaction started (absent when it is not in a transaction). */
   xactAgeSeconds?: number;
+  /** Seconds since the blocker's connection started (backend_start). */
+  connectedSeconds?: number;
+  /** Seconds since a lease holder took the lease. */
+  heldForSeconds?: number;
 }
 
 /** `lock_timeout` was hit on every attempt; names the sessions that held the lock. */
@@ -223,6 +227,19 @@ export class ConnectionError extends MigrationError {
   constructor(message: string, options: MigrationErrorOptions = {}) {
     super(message, options);
     this.name = 'ConnectionError';
+  }
+}
+
+/**
+ * The connection is not one server session (a transaction-pooling proxy such
+ * as PgBouncer with pool_mode=transaction), and what was asked needs one.
+ * Exit code 2: the fix is the URL, not the migration.
+ */
+export class PoolerError extends MigrationError {
+  override readonly exitCode: number = 2;
+  constructor(message: string, options: MigrationErrorOptions = {}) {
+    super(message, options);
+    this.name = 'PoolerError';
   }
 }
 

@@ -14,13 +14,28 @@
  *   still ours and unexpired. While that row lock is held nobody can take the
  *   lease over, so a runner whose lease lapsed mid-migration cannot commit; the
  *   state table's primary key (version) independently refuses a second record.
+ * - Waiting holds nothing (see `lock-poll.ts`): each try first reads the
+ *   lease row (a plain read never waits) and upserts only when the row is
+ *   free, expired or ours, so a waiter never queues behind the holder's row
+ *   lock; between tries no statement runs and no transaction is open. The
+ *   one-time creation of the lease table is serialised with
+ *   `pg_try_advisory_xact_lock`, polled the same way (a transaction is opened
+ *   only when pg_locks shows nobody creating it).
+ *
+ * Where PostgreSQL makes a wait unavoidable, and how it is bounded: two
+ * runners inserting the first lease row at once wait for each other's insert
+ * (one statement); a waiter's upsert that meets a renewal or a commit's fence
+ * waits for that single statement or commit. Nothing waits while the holder
+ * runs a no-transaction statement: the fence and renewals are not held across
+ * one.
  */
 import { randomUUID } from 'node:crypto';
 import type { Driver, Queryable, Session } from '../driver/driver';
-import { advisoryLockKey } from './advisory-lock';
+import { advisoryLockKey, lockHolders } from './advisory-lock';
 import { LockWaitTimeoutError, MigrationError, sqlstateOf, type Blocker } from './errors';
 import { quoteIdent } from './identifiers';
 import type { MigrationLock } from './lock';
+import { pollDelay, pollForLock } from './lock-poll';
 
 export const LEASE_TABLE = 'runner_lease';
 
@@ -29,7 +44,7 @@ export interface LeaseTimings {
   ttlMs?: number;
   /** Renewal period while held. @default ttlMs / 3 */
   renewEveryMs?: number;
-  /** How often a waiting runner tries again. @default 500 */
+  /** Longest sleep between two tries of a waiting runner (the backoff starts at 50 ms and doubles up to it). @default 1000 */
   pollMs?: number;
 }
 
@@ -39,6 +54,8 @@ export interface LeaseLockOptions extends LeaseTimings {
   owner: string;
   /** Lease name: one runner at a time per name. @default 'migrate' */
   name?: string;
+  /** The connection to keep the lease with. @default - the lock opens its own */
+  session?: Session;
 }
 
 export function leaseTable(schema: string): string {
@@ -95,7 +112,8 @@ export class LeaseLock implements MigrationLock {
   constructor(private readonly driver: Driver, private readonly options: LeaseLockOptions) {
     this.ttlMs = options.ttlMs ?? 60_000;
     this.renewEveryMs = options.renewEveryMs ?? Math.max(50, Math.floor(this.ttlMs / 3));
-    this.pollMs = options.pollMs ?? 500;
+    this.pollMs = options.pollMs ?? 1000;
+    this.session = options.session;
     this.name = options.name ?? 'migrate';
     this.table = leaseTable(options.stateSchema);
     if (!(this.ttlMs > 0) || this.renewEveryMs >= this.ttlMs) {
@@ -123,46 +141,63 @@ export class LeaseLock implements MigrationLock {
   async acquire(waitMs: number, onWait?: (holders: Blocker[]) => void): Promise<void> {
     this.session ??= await this.driver.connect();
     await this.ensureTable();
-    const deadline = Date.now() + Math.max(0, waitMs);
-    let told = false;
-    for (;;) {
-      if (await this.tryTake()) {
-        this.held = true;
-        this.lost = undefined;
-        this.startRenewing();
-        return;
-      }
-      const holders = await this.holders();
-      if (!told) {
-        onWait?.(holders.map(toBlocker));
-        told = true;
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) throw this.waitError(waitMs, holders);
-      // Wake up when the current lease would expire, if that is sooner than the next poll.
-      const expiresIn = holders.length ? Math.max(10, Number(holders[0]!.expires_in_ms) + 5) : this.pollMs;
-      await sleep(Math.min(this.pollMs, expiresIn, left));
-    }
+    let seen: HolderRow[] = [];
+    await pollForLock({
+      waitMs,
+      backoff: { initialMs: Math.min(50, this.pollMs), maxMs: this.pollMs },
+      tryTake: async () => {
+        seen = (await this.holders()).filter((h) => h.holder !== this.holderId && Number(h.expires_in_ms) > 0);
+        return seen.length === 0 && this.tryTake();
+      },
+      holders: async () => seen,
+      onBusy: (holders) => onWait?.(holders.map(toBlocker)),
+      timeout: (holders) => this.waitError(waitMs, holders),
+      // Wake up when the current lease would expire, if that is sooner than the next step.
+      wakeWithinMs: () => (seen.length ? Math.max(10, Number(seen[0]!.expires_in_ms) + 5) : undefined),
+    });
+    this.held = true;
+    this.lost = undefined;
+    this.startRenewing();
   }
 
   private async ensureTable(): Promise<void> {
     const s = this.session!;
-    const exists = await s.query<{ t: string | null }>(`SELECT to_regclass($1)::text AS t`, [this.table]);
-    if (exists.rows[0]?.t) return;
+    for (let attempt = 0; ; attempt++) {
+      const exists = await s.query<{ t: string | null }>(`SELECT to_regclass($1)::text AS t`, [this.table]);
+      if (exists.rows[0]?.t) return;
+      // Another runner creating it holds the DDL lock: wait outside any transaction, then look again.
+      const creating = (await lockHolders(s, this.ddlKey)).length > 0;
+      if (!creating && await this.createTable(s)) return;
+      await sleep(pollDelay(attempt));
+    }
+  }
+
+  /**
+   * Create the lease table under a transaction-level advisory lock (that works
+   * without a session; IF NOT EXISTS alone races in the catalog). False when
+   * another runner holds that lock: the caller sleeps with no transaction open.
+   */
+  private get ddlKey(): string {
+    return advisoryLockKey(`${this.options.stateSchema}:lease-ddl`);
+  }
+
+  private async createTable(s: Session): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       try {
-        // Runners starting together serialise on a transaction-level advisory lock
-        // (that works without a session); IF NOT EXISTS alone races in the catalog.
         await s.begin({ lockTimeoutMs: 0, statementTimeoutMs: 0 });
         try {
-          await s.query('SELECT pg_advisory_xact_lock($1::bigint)', [advisoryLockKey(`${this.options.stateSchema}:lease-ddl`)]);
+          const r = await s.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1::bigint) AS ok', [this.ddlKey]);
+          if (!r.rows[0]?.ok) {
+            await s.rollback();
+            return false;
+          }
           for (const stmt of leaseDdl(this.options.stateSchema)) await s.query(stmt);
           await s.commit();
         } catch (e) {
           if (!s.broken) await s.rollback().catch(() => undefined);
           throw e;
         }
-        return;
+        return true;
       } catch (e) {
         // A duplicate in the catalog all the same (another tool creating the schema): try again.
         const code = sqlstateOf(e);
@@ -290,7 +325,7 @@ function toBlocker(h: HolderRow): Blocker {
     pid: 0,
     application: h.owner,
     state: `lease ${h.holder}, expires in ${Math.ceil(Number(h.expires_in_ms) / 1000)} s unless renewed`,
-    xactAgeSeconds: Number(h.held_for_s),
+    heldForSeconds: Number(h.held_for_s),
   };
 }
 

@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sampleActivity } from '../../support/activity';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../support/db';
 import { DataApiStandin } from '../../support/data-api-standin';
 import { TEST_CLUSTER_ARN, TEST_SECRET_ARN } from '../../support/drivers';
 import { tempDir } from '../../support/files';
 import { DataApiDriver } from '../../../lambda/driver/data-api-driver';
+import { advisoryLockKey } from '../../../lambda/engine/advisory-lock';
 import { LeaseLock, LeaseLostError } from '../../../lambda/engine/lease-lock';
 import { LockWaitTimeoutError, MigrationError, type Blocker } from '../../../lambda/engine/errors';
 import { migrate } from '../../../lambda/engine/runner';
@@ -122,6 +124,48 @@ describe.each(targets)('$name', (target) => {
         await lock.release();
       }));
       expect(order.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    });
+
+    it('a runner waiting for another to create the lease table does not sit in a lock wait', async () => {
+      // Regression: it waited in pg_advisory_xact_lock, a statement holding a snapshot.
+      const url = await freshDatabase(target, 'lease_ddl_wait');
+      await withClient(url, async (creator) => {
+        await creator.query('BEGIN');
+        await creator.query('SELECT pg_advisory_xact_lock($1::bigint)', [advisoryLockKey('schemaguard:lease-ddl')]);
+        const lock = new LeaseLock(driverFor(url, 5000), { stateSchema: 'schemaguard', owner: 'waiter', ttlMs: 5000 });
+        const acquiring = lock.acquire(20_000);
+
+        const samples = await sampleActivity(url, 'rds-data-api', 800);
+
+        await creator.query('ROLLBACK');
+        await acquiring;
+        await lock.release();
+        expect(samples.filter((x) => x.wait_event_type === 'Lock')).toEqual([]);
+        expect(samples.filter((x) => x.state !== 'active' && (x.in_transaction || x.xmin))).toEqual([]);
+      });
+      expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.runner_lease')).toEqual([{ n: 0 }]);
+    });
+
+    it('a waiting runner does not queue behind the holder\'s lock on the lease row', async () => {
+      const url = await freshDatabase(target, 'lease_row_wait');
+      const driver = driverFor(url, 5000);
+      const first = new LeaseLock(driver, { stateSchema: 'schemaguard', owner: 'first', ttlMs: 5000 });
+      await first.acquire(0);
+      await withClient(url, async (fence) => {
+        // As the holder's commit fence does: the lease row locked inside a transaction.
+        await fence.query('BEGIN');
+        await fence.query("SELECT 1 FROM schemaguard.runner_lease WHERE name = 'migrate' FOR UPDATE");
+        const second = new LeaseLock(driver, { stateSchema: 'schemaguard', owner: 'second', ttlMs: 5000 });
+        const waiting = second.acquire(600).catch((e: unknown) => e);
+
+        const samples = await sampleActivity(url, 'rds-data-api', 500);
+
+        expect(await waiting).toBeInstanceOf(LockWaitTimeoutError);
+        await fence.query('ROLLBACK');
+        await second.release();
+        expect(samples.filter((x) => x.wait_event_type === 'Lock')).toEqual([]);
+      });
+      await first.release();
     });
 
     it('quotes the state schema name', async () => {

@@ -1,0 +1,115 @@
+/**
+ * The advisory runner lock on a real server: a waiting runner must never hold
+ * what the running one waits for. A session parked in `pg_advisory_lock`
+ * runs a statement, and a running statement holds a snapshot that
+ * `CREATE INDEX CONCURRENTLY` waits for.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { advisoryLockKey } from '../../../lambda/engine/advisory-lock';
+import type { RunEvent } from '../../../lambda/engine/runner';
+import { sampleActivity } from '../../support/activity';
+import { runCli } from '../../support/cli';
+import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../support/db';
+import { driverKinds } from '../../support/drivers';
+import { runEngine } from '../../support/engine';
+import { tempDir } from '../../support/files';
+
+afterAll(dropDatabases);
+
+const pg = driverKinds.find((d) => d.name === 'pg')!;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A table, a pause long enough for a second runner to start waiting, then an index built concurrently. */
+const INDEX_SET = {
+  '1_table.sql': 'CREATE TABLE t1 (id int, v int);\nINSERT INTO t1 SELECT g, g % 97 FROM generate_series(1, 20000) g;\n',
+  '2_pause.sql': 'SELECT pg_sleep(0.6);\n',
+  '3_index.sql': '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY t1_v ON t1 (v);\n',
+};
+
+describe.each(targets)('Class: AdvisoryLock on $name', (target) => {
+  it('a runner waiting for the lock no longer stalls the holder\'s CREATE INDEX CONCURRENTLY', async () => {
+    // Regression: the waiter sat in `SELECT pg_advisory_lock(…)`, the index build
+    // waited for its snapshot until lock_timeout ("blocked by pid N … pg_advisory_lock").
+    const url = await freshDatabase(target, 'cic_waiter');
+    const dir = tempDir(INDEX_SET);
+    let second: Promise<unknown> | undefined;
+    const onEvent = (e: RunEvent) => {
+      if (e.type === 'migration-start' && e.migration.version === 2) second = runEngine(pg, url, dir, { lockWaitMs: 30_000 });
+    };
+
+    const first = await runEngine(pg, url, dir, { lockTimeoutMs: 1500, lockRetries: 0, onEvent });
+    await second;
+
+    expect(first.applied.map((a) => a.version)).toEqual([1, 2, 3]);
+    expect(first.events.filter((e) => e.type === 'retry')).toEqual([]);
+    expect(await rows(url, "SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = 't1_v'::regclass")).toEqual([{ valid: true }]);
+  });
+
+  it('a waiting runner never sits in a lock wait and keeps no transaction open between tries', async () => {
+    const url = await freshDatabase(target, 'poll');
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
+    await withClient(url, async (holder) => {
+      await holder.query('SELECT pg_advisory_lock($1::bigint)', [advisoryLockKey('schemaguard')]);
+      const waiting = runEngine(pg, url, dir, { lockWaitMs: 30_000 });
+      await sleep(200);
+
+      const samples = await sampleActivity(url, 'schemaguard', 1200);
+
+      await holder.query('SELECT pg_advisory_unlock($1::bigint)', [advisoryLockKey('schemaguard')]);
+      expect((await waiting).applied.map((a) => a.version)).toEqual([1]);
+      expect(samples.length).toBeGreaterThan(10);
+      expect(samples.filter((s) => s.wait_event_type === 'Lock')).toEqual([]);
+      expect(samples.filter((s) => s.state !== 'active' && (s.in_transaction || s.xmin))).toEqual([]);
+      // Mostly asleep between short tries.
+      expect(samples.filter((s) => s.state === 'idle').length).toBeGreaterThan(samples.length * 0.8);
+    });
+  });
+
+  it('gives up once --lock-wait runs out, within one backoff step', async () => {
+    const url = await freshDatabase(target, 'bounded');
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
+    await withClient(url, async (holder) => {
+      await holder.query('SELECT pg_advisory_lock($1::bigint)', [advisoryLockKey('schemaguard')]);
+      const started = Date.now();
+      const r = await runCli(['migrate', '--dir', dir, '--database-url', url, '--lock-wait', '2s']);
+      const took = Date.now() - started;
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('waited 2000 ms');
+      expect(took).toBeGreaterThanOrEqual(2000);
+      // Process start-up and the last poll, not another full wait.
+      expect(took).toBeLessThan(2000 + 5000);
+    });
+  });
+
+  it('the held-by report says how long the holder has been connected, not "in transaction"', async () => {
+    // Regression: connection age (backend_start) was printed as "Ns in transaction".
+    const url = await freshDatabase(target, 'held_by');
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
+    await withClient(url, async (holder) => {
+      await holder.query('SELECT pg_advisory_lock($1::bigint)', [advisoryLockKey('schemaguard')]);
+      await sleep(1100);
+
+      const r = await runCli(['migrate', '--dir', dir, '--database-url', url, '--lock-wait', '200ms']);
+
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/held by: pid \d+ user postgres app "schemaguard-test" \(idle, connected [1-9]\d*s ago\)/);
+      expect(r.stderr).not.toContain('in transaction');
+    }, 'schemaguard-test');
+  });
+
+  it('the held-by report gives a holder inside a transaction its transaction age', async () => {
+    const url = await freshDatabase(target, 'held_tx');
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
+    await withClient(url, async (holder) => {
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_advisory_lock($1::bigint)', [advisoryLockKey('schemaguard')]);
+      await sleep(1100);
+
+      const r = await runCli(['migrate', '--dir', dir, '--database-url', url, '--lock-wait', '200ms']);
+
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/held by: pid \d+ .*\(idle in transaction, [1-9]\d*s in transaction, connected [1-9]\d*s ago\)/);
+      await holder.query('ROLLBACK');
+    });
+  });
+});
