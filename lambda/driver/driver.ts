@@ -5,6 +5,7 @@
  * has no session and therefore brings its own lock.
  */
 import type { MigrationLock } from '../engine/lock';
+import type { Migration } from '../engine/source';
 
 export interface QueryResult<R> {
   rows: R[];
@@ -59,6 +60,13 @@ export interface Driver {
   connect(): Promise<Session>;
   /** The runner lock that fits this driver (advisory lock or lease). */
   createLock(options: LockOptions): MigrationLock;
+  /**
+   * Called by the runner under the lock, before any migration runs: throws
+   * when this connection cannot run one of the pending migrations safely (a
+   * no-transaction file through a transaction pooler).
+   * @default - every migration can run
+   */
+  assertRunnable?(pending: Migration[]): void;
   /** Release anything pooled. */
   end(): Promise<void>;
 }

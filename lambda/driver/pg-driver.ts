@@ -1,13 +1,24 @@
 /**
  * The wire-protocol driver (node-postgres). One pg.Client per Session: the
  * runner uses one for the advisory lock and one for the migrations.
+ *
+ * Through a connection pooler (`pg/pooler.ts`) a pg.Client is not one server
+ * session. The driver then keeps nothing in the session: the runner lock is
+ * the lease (`pg/runner-lock.ts`) and fences every commit; timeouts are only
+ * ever `SET LOCAL` inside a transaction; the pid the blocker watcher samples
+ * is read inside each transaction and forgotten at its end; no session-level
+ * `SET` is sent (it would stay behind for the pool's other clients), so
+ * no-transaction files, which need session timeouts, are refused.
  */
 import pg from 'pg';
 import type { Driver, LockOptions, QueryResult, Session, TransactionSettings } from './driver';
-import { AdvisoryLock } from '../engine/advisory-lock';
-import { ConnectionError, InputError, databaseFields, isConnectionLoss, sqlstateOf } from '../engine/errors';
+import { ConnectionError, InputError, PoolerError, databaseFields, isConnectionLoss, sqlstateOf } from '../engine/errors';
+import type { LeaseLock, LeaseTimings } from '../engine/lease-lock';
 import type { MigrationLock } from '../engine/lock';
 import { maskUrl, Redactor } from '../engine/redact';
+import type { Migration } from '../engine/source';
+import { announcedPid, describePooler, DIRECT_URL_FIX, isPooled, refuseNoTransaction, type PoolerEvidence } from './pg/pooler';
+import { PgRunnerLock } from './pg/runner-lock';
 
 export interface ConnectRetry {
   /** Attempts in all (1 = no retry). @default 1 */
@@ -29,6 +40,8 @@ interface PgDriverCommon {
   redactor?: Redactor;
   /** Told about each failed attempt before the next. */
   onConnectRetry?: (attempt: number, delayMs: number, message: string) => void;
+  /** Lease timings for the runner lock when the connection goes through a pooler. @default - LeaseLock defaults (60 s TTL) */
+  lease?: LeaseTimings;
 }
 
 /** Either a URL or discrete settings, never both. */
@@ -61,6 +74,10 @@ export function parseDatabaseUrl(url: string, source = '--database-url'): URL {
 export class PgDriver implements Driver {
   readonly kind = 'pg';
   readonly target: string;
+  /** Set once a connection of this driver was found to go through a pooler. */
+  pooler?: PoolerEvidence;
+  /** The runner's lease while one is held through a pooler: every commit is fenced by it. */
+  lease?: LeaseLock;
   private readonly redactor: Redactor;
 
   constructor(private readonly options: PgDriverOptions) {
@@ -76,8 +93,17 @@ export class PgDriver implements Driver {
     }
   }
 
+  get leaseTimings(): LeaseTimings | undefined {
+    return this.options.lease;
+  }
+
   createLock(options: LockOptions): MigrationLock {
-    return new AdvisoryLock(this, options.stateSchema);
+    return new PgRunnerLock(this, options);
+  }
+
+  /** Through a pooler, refuse the pending no-transaction files before any migration runs. */
+  assertRunnable(pending: Migration[]): void {
+    if (this.pooler) refuseNoTransaction(this.pooler, pending);
   }
 
   async connect(): Promise<Session> {
@@ -93,10 +119,11 @@ export class PgDriver implements Driver {
         connectionTimeoutMillis: this.options.connectTimeoutMs ?? 10_000,
         keepAlive: true,
       });
-      const session = new PgSession(client);
+      const session = new PgSession(client, this.target, () => this.lease);
       try {
         await client.connect();
         await session.init();
+        if (session.pooler) this.pooler ??= session.pooler;
         return session;
       } catch (e) {
         await session.close();
@@ -148,10 +175,12 @@ function connectFix(e: unknown): string {
 
 class PgSession implements Session {
   pid?: number;
+  /** Set by init() when the connection goes through a pooler: its server session may change between transactions. */
+  pooler?: PoolerEvidence;
   private isBroken = false;
   private noticeListener?: (message: string) => void;
 
-  constructor(private readonly client: pg.Client) {
+  constructor(private readonly client: pg.Client, private readonly target: string, private readonly lease: () => LeaseLock | undefined) {
     client.on('notice', (n) => this.noticeListener?.(n.message ?? String(n)));
     // An idle client whose backend is terminated emits 'error'; without a
     // listener that would crash the process. Record it and fail the next call.
@@ -171,7 +200,13 @@ class PgSession implements Session {
     const r = await this.client.query<{ pid: number; version: number }>(
       "SELECT pg_backend_pid() AS pid, current_setting('server_version_num')::int AS version",
     );
-    this.pid = r.rows[0]!.pid;
+    const identity = { announcedPid: announcedPid(this.client), serverPid: r.rows[0]!.pid };
+    if (isPooled(identity)) {
+      // No session to configure: a SET would stay with a pooled server connection.
+      this.pooler = { ...identity, target: this.target };
+      return;
+    }
+    this.pid = identity.serverPid;
     // A runner killed mid-statement (SIGKILL, a cancelled CI job, a Lambda
     // timeout) leaves its backend running that statement — holding its locks —
     // until it next writes to the socket. From PostgreSQL 14 on, the server can
@@ -195,9 +230,17 @@ class PgSession implements Session {
   async begin(s: TransactionSettings): Promise<void> {
     // One round trip; the values are integers we computed, not user text.
     await this.query(beginSql(s));
+    // Through a pooler the server session is fixed only inside a transaction: learn its pid there.
+    if (this.pooler) this.pid = (await this.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
   }
 
   async beginWith(s: TransactionSettings, sql: string): Promise<void> {
+    if (this.pooler) {
+      // The pid must be known while `sql` runs (the blocker watcher samples it).
+      await this.begin(s);
+      await this.query(sql);
+      return;
+    }
     // A simple-protocol query string may hold several statements; the server
     // stops at the first error, so a failing statement leaves an aborted
     // transaction exactly as if it had been sent alone.
@@ -211,19 +254,42 @@ class PgSession implements Session {
   }
 
   async commit(): Promise<void> {
+    await this.fence();
     await this.query('COMMIT');
+    this.ended();
   }
 
   async commitWith(sql: string): Promise<void> {
+    await this.fence();
     // The newline ends a trailing `--` comment; after an error the server skips COMMIT.
     await this.query(`${sql};\nCOMMIT`);
+    this.ended();
   }
 
   async rollback(): Promise<void> {
-    await this.query('ROLLBACK');
+    try {
+      await this.query('ROLLBACK');
+    } finally {
+      this.ended();
+    }
+  }
+
+  /** While a lease is held (through a pooler), no transaction commits unless the lease is still ours. */
+  private async fence(): Promise<void> {
+    const lease = this.lease();
+    if (lease?.fencing) await lease.fence(this);
+  }
+
+  /** Through a pooler, the transaction's server session is not ours any more. */
+  private ended(): void {
+    if (this.pooler) this.pid = undefined;
   }
 
   async setTimeouts(s: TransactionSettings): Promise<void> {
+    if (this.pooler) {
+      // Not reached through the runner (it refuses no-transaction files first); a guard for other callers.
+      throw new PoolerError(`session-level timeouts cannot be set: ${describePooler(this.pooler)}`, { fix: DIRECT_URL_FIX });
+    }
     await this.query(`SET lock_timeout = ${int(s.lockTimeoutMs)}; SET statement_timeout = ${int(s.statementTimeoutMs)}`);
   }
 

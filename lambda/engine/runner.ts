@@ -110,6 +110,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     const applied = await readApplied(reader, schema);
     const plan = computePlan(options.migrations, applied);
     refuse(plan, options);
+    options.driver.assertRunnable?.(plan.pending);
     emit({ type: 'plan', pending: plan.pending.length, applied: applied.length });
 
     const result: MigrateResult = {

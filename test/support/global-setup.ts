@@ -3,12 +3,15 @@
  * start the PostgreSQL servers the integration tests use, and hand their URLs
  * to every test file. Versions: the embedded package's, plus Debian's
  * PostgreSQL 15 when its binaries are installed (said in the output when not).
- * With DATABASE_URL set, that server alone is used.
+ * With DATABASE_URL set, that server alone is used. PgBouncer (for the
+ * pooler tests) is installed from Debian's packages when missing; when that
+ * fails, those tests fail with the reason.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { buildCli } from '../../scripts/build-cli.mjs';
+import { ensurePgbouncer } from './pgbouncer';
 import { cleanup, embeddedBinDir, startServer, type StartedServer } from './system-postgres';
 import type { Target } from './targets';
 
@@ -41,6 +44,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
       targets.push({ name: `PostgreSQL ${major} (${candidates[k]!.name})`, major, adminUrl, port: s.port, password: s.password, dataDir: s.dataDir, binDir: s.binDir });
     }
   }
+  let pgbouncer: { bin?: string; problem?: string };
+  try {
+    pgbouncer = { bin: ensurePgbouncer() };
+  } catch (e) {
+    pgbouncer = { problem: (e as Error).message };
+    console.log(`[schemaguard tests] ${pgbouncer.problem}`);
+  }
+  project.provide('pgbouncer', pgbouncer);
   for (const line of skipped) console.log(`[schemaguard tests] ${line}`);
   console.log(`[schemaguard tests] integration targets: ${targets.map((t) => t.name).join(', ')}`);
   project.provide('targets', targets);

@@ -17,5 +17,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     targets: Target[];
     skippedTargets: string[];
+    /** PgBouncer's binary, or why it could not be installed. */
+    pgbouncer: { bin?: string; problem?: string };
   }
 }

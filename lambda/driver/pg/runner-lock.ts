@@ -1,0 +1,67 @@
+/**
+ * The pg driver's runner lock. On a connection that is one server session:
+ * the session-level advisory lock (`engine/advisory-lock.ts`). Through a
+ * pooler (see `pooler.ts`): the lease the Data API uses
+ * (`engine/lease-lock.ts`), which needs no session — a session lock taken
+ * there would stay with a pooled server connection that no client owns, and
+ * the next runner would wait for it until --lock-wait ran out. While the
+ * lease is held, every commit of this driver is fenced by it.
+ */
+import { AdvisoryLock } from '../../engine/advisory-lock';
+import type { Blocker } from '../../engine/errors';
+import { LeaseLock, type LeaseTimings } from '../../engine/lease-lock';
+import type { MigrationLock } from '../../engine/lock';
+import type { Driver, LockOptions, Session } from '../driver';
+import type { PoolerEvidence } from './pooler';
+
+/** What the lock needs from the pg driver. */
+export interface PgLockHost extends Driver {
+  /** Set once a connection of this driver was found to go through a pooler. */
+  readonly pooler?: PoolerEvidence;
+  /** The lease while one is held through a pooler: commits are fenced by it. */
+  lease?: LeaseLock;
+  readonly leaseTimings?: LeaseTimings;
+}
+
+export class PgRunnerLock implements MigrationLock {
+  private inner?: MigrationLock;
+
+  constructor(private readonly driver: PgLockHost, private readonly options: LockOptions) {}
+
+  get monitor(): Session | undefined {
+    return this.inner?.monitor as Session | undefined;
+  }
+
+  /** Which lock this runner uses: known once acquire() connected. */
+  get kind(): 'advisory' | 'lease' | undefined {
+    return this.inner instanceof LeaseLock ? 'lease' : this.inner ? 'advisory' : undefined;
+  }
+
+  async acquire(waitMs: number, onWait?: (holders: Blocker[]) => void): Promise<void> {
+    // Connecting tells whether this is one server session: decide before anything is written.
+    const session = await this.driver.connect();
+    if (this.driver.pooler) {
+      const lease = new LeaseLock(this.driver, { ...this.driver.leaseTimings, ...this.options, session });
+      this.driver.lease = lease;
+      this.inner = lease;
+    } else {
+      this.inner = new AdvisoryLock(this.driver, this.options.stateSchema, session);
+    }
+    await this.inner.acquire(waitMs, onWait);
+  }
+
+  async assertHeld(): Promise<void> {
+    if (!this.inner) throw new Error('the runner lock was never acquired');
+    await this.inner.assertHeld();
+  }
+
+  async release(): Promise<void> {
+    const inner = this.inner;
+    this.inner = undefined;
+    try {
+      await inner?.release();
+    } finally {
+      if (this.driver.lease === inner) this.driver.lease = undefined;
+    }
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * Through a real PgBouncer with pool_mode=transaction: the pg driver
+ * recognises the pooler, takes the lease instead of a session lock, keeps no
+ * session state, and refuses what needs a session (no-transaction files)
+ * before anything runs.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { PgDriver } from '../../../../lambda/driver/pg-driver';
+import { LockTimeoutError, PoolerError } from '../../../../lambda/engine/errors';
+import { migrate, type RunEvent } from '../../../../lambda/engine/runner';
+import { loadMigrations } from '../../../../lambda/engine/source';
+import { runCli } from '../../../support/cli';
+import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
+import { rejection } from '../../../support/engine';
+import { tempDir } from '../../../support/files';
+import { startPgbouncer, type RunningPgbouncer } from '../../../support/pgbouncer';
+
+afterAll(dropDatabases);
+
+const FILES = Object.fromEntries(Array.from({ length: 5 }, (_, k) => [
+  `${k + 1}_step${k + 1}.sql`,
+  // Each migration counts its own executions: exactly once means one row per version.
+  `CREATE TABLE IF NOT EXISTS runs (version int, at timestamptz DEFAULT clock_timestamp());\nINSERT INTO runs (version) VALUES (${k + 1});\nSELECT pg_sleep(0.05);`,
+]));
+
+/** What the server shows of schemaguard's locks and leases after the runs (read directly, not through the pooler). */
+async function leftovers(url: string): Promise<{ advisory: number; leases: number }> {
+  const [l] = await rows<{ n: number }>(url, "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'");
+  const [t] = await rows<{ t: string | null }>(url, "SELECT to_regclass('schemaguard.runner_lease')::text AS t");
+  const leases = t!.t ? (await rows<{ n: number }>(url, 'SELECT count(*)::int AS n FROM schemaguard.runner_lease'))[0]!.n : 0;
+  return { advisory: l!.n, leases };
+}
+
+async function exactlyOnce(url: string): Promise<void> {
+  expect(await rows(url, 'SELECT version, count(*)::int AS n FROM runs GROUP BY version ORDER BY version')).toEqual(
+    [1, 2, 3, 4, 5].map((v) => ({ version: v, n: 1 })),
+  );
+  expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).toEqual([{ n: 5 }]);
+  expect(await leftovers(url)).toEqual({ advisory: 0, leases: 0 });
+}
+
+describe.each(targets)('PgBouncer pool_mode=transaction in front of $name', (target) => {
+  let bouncer: RunningPgbouncer;
+  let single: RunningPgbouncer;
+
+  beforeAll(async () => {
+    const problem = inject('pgbouncer').problem;
+    if (problem) throw new Error(problem);
+    [bouncer, single] = await Promise.all([
+      startPgbouncer(target, { poolMode: 'transaction', poolSize: 2 }),
+      startPgbouncer(target, { poolMode: 'transaction', poolSize: 1 }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([bouncer?.stop(), single?.stop()]);
+  });
+
+  describe('Class: PgDriver', () => {
+    it('recognises the pooler when it connects, and a direct connection as one session', async () => {
+      const url = await freshDatabase(target, 'pool_detect');
+      const pooled = new PgDriver({ connectionString: bouncer.url(url) });
+      const direct = new PgDriver({ connectionString: url });
+      const [a, b] = [await pooled.connect(), await direct.connect()];
+      try {
+        expect(pooled.pooler).toMatchObject({ target: pooled.target });
+        expect(pooled.pooler!.announcedPid).not.toBe(pooled.pooler!.serverPid);
+        expect(a.pid).toBeUndefined();
+        expect(direct.pooler).toBeUndefined();
+        expect(b.pid).toEqual(expect.any(Number));
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+  });
+
+  describe('Function: migrate through the pooler', () => {
+    it('eight CLI processes through a pool of two apply each migration exactly once and leave no lock or lease behind', async () => {
+      // Regression: two runners applied the same migration (duplicate key on applied_migrations_pkey),
+      // pg_advisory_unlock hit 40P01, and the session lock stayed on a pooled server connection.
+      const url = await freshDatabase(target, 'pool_cli');
+      const dir = tempDir(FILES);
+
+      const runs = await Promise.all(Array.from({ length: 8 }, () => runCli(['migrate', '--dir', dir, '--database-url', bouncer.url(url)], { timeoutMs: 120_000 })));
+
+      expect(runs.map((r) => `${r.code} ${r.code ? r.stderr : ''}`)).toEqual(Array(8).fill('0 '));
+      expect(runs.filter((r) => r.stdout.startsWith('applied 5 migrations')).length).toBe(1);
+      await exactlyOnce(url);
+    });
+
+    it('eight in-process runners through a pool of two apply each migration exactly once', async () => {
+      const url = await freshDatabase(target, 'pool_engine');
+      const migrations = loadMigrations(tempDir(FILES));
+      const results = await Promise.all(Array.from({ length: 8 }, async () => {
+        const driver = new PgDriver({ connectionString: bouncer.url(url) });
+        return migrate({ driver, migrations, appliedBy: 'pooled', lockWaitMs: 60_000, retryDelayMs: 50 });
+      }));
+      expect(results.flatMap((r) => r.applied.map((a) => a.version)).sort()).toEqual([1, 2, 3, 4, 5]);
+      await exactlyOnce(url);
+    });
+
+    it('refuses a pending no-transaction file before anything runs, naming the pooler and the fix', async () => {
+      const url = await freshDatabase(target, 'pool_notx');
+      const dir = tempDir({
+        '1_table.sql': 'CREATE TABLE t1 (id int, v int);',
+        '2_index.sql': '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY t1_v ON t1 (v);',
+      });
+
+      const r = await runCli(['migrate', '--dir', dir, '--database-url', bouncer.url(url)]);
+
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`error: 2_index.sql is a no-transaction file, and postgres://postgres:****@127.0.0.1:${bouncer.port}/`);
+      expect(r.stderr).toContain('goes through a connection pooler such as PgBouncer');
+      expect(r.stderr).toContain('nothing was run');
+      expect(r.stderr).toContain('fix: point --database-url (DATABASE_URL) at the database server itself for migrations');
+      expect(await rows(url, "SELECT to_regclass('public.t1')::text AS t, to_regclass('schemaguard.applied_migrations')::text AS s")).toEqual([{ t: null, s: null }]);
+      expect(await leftovers(url)).toEqual({ advisory: 0, leases: 0 });
+
+      // The same files through a direct URL: applied.
+      const direct = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+      expect(direct.code).toBe(0);
+      expect(await rows(url, "SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = 't1_v'::regclass")).toEqual([{ valid: true }]);
+    });
+
+    it('leaves no session setting behind on the pooled server connection', async () => {
+      // Regression: `SET client_connection_check_interval` on connect stayed with the pooled server connection.
+      const url = await freshDatabase(target, 'pool_settings');
+      const r = await runCli(['migrate', '--dir', tempDir(FILES), '--database-url', single.url(url), '--lock-timeout', '3s']);
+      expect(r.code).toBe(0);
+
+      // Pool size 1: every client of this database shares the one server connection the runner used.
+      await withClient(single.url(url), async (c) => {
+        const s = await c.query<{ check: string; lock: string; statement: string }>(
+          `SELECT current_setting('client_connection_check_interval') AS check, current_setting('lock_timeout') AS lock,
+                  current_setting('statement_timeout') AS statement`);
+        expect(s.rows).toEqual([{ check: '0', lock: '0', statement: '0' }]);
+      });
+    });
+
+    it('keeps lock_timeout and names the blocking session, reading the pid inside each transaction', async () => {
+      const url = await freshDatabase(target, 'pool_blocked');
+      const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '2_b.sql': 'ALTER TABLE a ADD COLUMN b int;' });
+      await migrate({ driver: new PgDriver({ connectionString: url }), migrations: loadMigrations(dir).slice(0, 1), appliedBy: 't' });
+      await withClient(url, async (holder) => {
+        await holder.query('BEGIN');
+        await holder.query('LOCK TABLE a IN ACCESS SHARE MODE');
+        const pid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+
+        const e = await rejection<LockTimeoutError>(migrate({
+          driver: new PgDriver({ connectionString: bouncer.url(url) }), migrations: loadMigrations(dir), appliedBy: 't',
+          lockTimeoutMs: 400, lockRetries: 1, retryDelayMs: 50,
+        }));
+
+        expect(e).toBeInstanceOf(LockTimeoutError);
+        expect(e.blockers.map((b) => b.pid)).toEqual([pid]);
+        await holder.query('ROLLBACK');
+      });
+      expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).toEqual([{ n: 1 }]);
+    });
+
+    it('passes a migration\'s RAISE NOTICE on to the runner', async () => {
+      const url = await freshDatabase(target, 'pool_notice');
+      const events: RunEvent[] = [];
+      await migrate({
+        driver: new PgDriver({ connectionString: bouncer.url(url) }), appliedBy: 't', onEvent: (e) => events.push(e),
+        migrations: loadMigrations(tempDir({ '1_n.sql': "DO $$ BEGIN RAISE NOTICE 'deactivated 3 duplicates'; END $$;" })),
+      });
+      expect(events).toContainEqual({ type: 'note', message: '1_n.sql: deactivated 3 duplicates' });
+    });
+
+    it('a lease lost through the pooler stops the runner before COMMIT', async () => {
+      const url = await freshDatabase(target, 'pool_fence');
+      const dir = tempDir({ '1_log.sql': 'CREATE TABLE log (v int);', '2_slow.sql': 'INSERT INTO log VALUES (2);\nSELECT pg_sleep(1);' });
+      const e = await rejection<Error>(migrate({
+        driver: new PgDriver({ connectionString: bouncer.url(url), lease: { ttlMs: 3000 } }), migrations: loadMigrations(dir), appliedBy: 't',
+        onEvent: (ev) => {
+          if (ev.type === 'migration-start' && ev.migration.version === 2) {
+            void rows(url, "UPDATE schemaguard.runner_lease SET holder = 'someone-else'");
+          }
+        },
+      }));
+      expect(e.message).toContain('lost the migration lease before COMMIT');
+      expect(await rows(url, 'SELECT count(*)::int AS n FROM log')).toEqual([{ n: 0 }]);
+    });
+  });
+});
+
+describe('Class: PoolerError', () => {
+  it('exits 2: the fix is the URL, not the migration', () => {
+    expect(new PoolerError('x').exitCode).toBe(2);
+  });
+});
