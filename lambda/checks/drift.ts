@@ -11,11 +11,11 @@
  * different version on another PostgreSQL release. They are reported as
  * ignored differences.
  */
-import type { Driver, Queryable } from '../driver/driver';
+import type { Driver, Queryable, Session } from '../driver/driver';
 import { MigrationError, type MigrationErrorOptions } from '../engine/errors';
 import type { Migration } from '../engine/source';
 import { DEFAULT_STATE_SCHEMA } from '../engine/state';
-import { diffCatalogs, formatDifferences, readCatalog, type Catalog, type Difference } from '../schema/catalog';
+import { diffCatalogs, formatDifferences, readCatalog, type Catalog, type CatalogOptions, type Difference } from '../schema/catalog';
 
 export const SNAPSHOT_FORMAT = 1;
 
@@ -86,7 +86,7 @@ export function staleSnapshot(snapshot: Snapshot, migrations: Migration[]): stri
 export interface DetectDriftOptions {
   /** A driver (a session is opened and closed) or an open session. */
   driver?: Driver;
-  session?: Queryable;
+  session?: Queryable | Session;
   snapshot: Snapshot;
   /** @default 'schemaguard' */
   stateSchema?: string;
@@ -98,10 +98,28 @@ export async function detectDrift(options: DetectDriftOptions): Promise<DriftRep
   const q = options.session ?? own!;
   try {
     const schemas = options.snapshot.catalog.schemas;
-    const live = await readCatalog(q, { schemas, stateSchema: options.stateSchema });
+    const live = await readLiveCatalog(q, { schemas, stateSchema: options.stateSchema });
     return compareCatalogs(options.snapshot.catalog, live);
   } finally {
     if (own) await own.close();
+  }
+}
+
+/**
+ * readCatalog sets search_path for the session while it reads. On a Session
+ * the read runs in one transaction that is rolled back: through a pooler the
+ * statements stay on one server session and the setting goes with the
+ * rollback instead of staying behind for the pool's other clients. Bounded
+ * (lock_timeout 2 s, statement_timeout 60 s); a concurrent CREATE INDEX
+ * CONCURRENTLY waits at most for this short read.
+ */
+async function readLiveCatalog(q: Queryable | Session, options: CatalogOptions): Promise<Catalog> {
+  if (!('begin' in q)) return readCatalog(q, options);
+  await q.begin({ lockTimeoutMs: 2000, statementTimeoutMs: 60_000 });
+  try {
+    return await readCatalog(q, options);
+  } finally {
+    if (!q.broken) await q.rollback().catch(() => undefined);
   }
 }
 

@@ -5,6 +5,7 @@
  * before anything runs.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { detectDrift, takeSnapshot } from '../../../../lambda/checks/drift';
 import { PgDriver } from '../../../../lambda/driver/pg-driver';
 import { LockTimeoutError, PoolerError } from '../../../../lambda/engine/errors';
 import { migrate, type RunEvent } from '../../../../lambda/engine/runner';
@@ -166,6 +167,33 @@ describe.each(targets)('PgBouncer pool_mode=transaction in front of $name', (tar
         migrations: loadMigrations(tempDir({ '1_n.sql': "DO $$ BEGIN RAISE NOTICE 'deactivated 3 duplicates'; END $$;" })),
       });
       expect(events).toContainEqual({ type: 'note', message: '1_n.sql: deactivated 3 duplicates' });
+    });
+
+    it('the drift check through the pooler keeps its search_path to itself', async () => {
+      // Regression: readCatalog's session-level search_path = pg_catalog reached other clients of the pool.
+      const url = await freshDatabase(target, 'pool_drift');
+      const migrations = loadMigrations(tempDir(FILES));
+      await migrate({ driver: new PgDriver({ connectionString: url }), migrations, appliedBy: 't' });
+      const snapshot = await withClient(url, (c) => takeSnapshot(c, migrations));
+      const seen = new Set<string>();
+      let done = false;
+      const watching = withClient(single.url(url), async (c) => {
+        while (!done) seen.add((await c.query<{ p: string }>("SELECT current_setting('search_path') AS p")).rows[0]!.p);
+      });
+
+      for (let k = 0; k < 5; k++) {
+        const driver = new PgDriver({ connectionString: single.url(url) });
+        const session = await driver.connect();
+        try {
+          expect((await detectDrift({ session, snapshot })).differences).toEqual([]);
+        } finally {
+          await session.close();
+        }
+      }
+      done = true;
+      await watching;
+
+      expect([...seen]).toEqual(['"$user", public']);
     });
 
     it('a lease lost through the pooler stops the runner before COMMIT', async () => {
