@@ -4,7 +4,7 @@
  *
  *   npm run bench                 full sizes (1,000 migrations, 2,000,000 rows)
  *   npm run bench -- --quick      small sizes, under 3 minutes on 2 cores
- *   npm run bench -- --only apply,noop,online,lambda,synth
+ *   npm run bench -- --only apply,noop,online,race,lambda,synth
  *
  * Progress lines first; the LAST line is one JSON object with every result.
  */
@@ -15,15 +15,25 @@ import { benchApply, PSQL } from './apply';
 import { benchLambda } from './lambda';
 import { benchNoop } from './noop';
 import { benchOnline } from './online';
+import { benchRace } from './race';
 import { startBenchServer, dropDatabase } from './lib/server';
 import { benchSynth } from './synth';
 
-const ALL = ['apply', 'noop', 'online', 'lambda', 'synth'] as const;
+const ALL = ['apply', 'noop', 'online', 'race', 'lambda', 'synth'] as const;
 type Part = (typeof ALL)[number];
 
-interface Sizes { migrations: number; applyRuns: number; noopRuns: number; rows: number; baselineMs: number; lambdaRuns: number; synthRuns: number }
-const FULL: Sizes = { migrations: 1000, applyRuns: 5, noopRuns: 7, rows: 2_000_000, baselineMs: 5000, lambdaRuns: 7, synthRuns: 3 };
-const QUICK: Sizes = { migrations: 300, applyRuns: 3, noopRuns: 5, rows: 300_000, baselineMs: 2000, lambdaRuns: 5, synthRuns: 1 };
+interface Sizes {
+  migrations: number; applyRuns: number; noopRuns: number; rows: number; baselineMs: number; lambdaRuns: number; synthRuns: number;
+  raceRunners: number; raceFiles: number; raceRows: number;
+}
+const FULL: Sizes = {
+  migrations: 1000, applyRuns: 5, noopRuns: 7, rows: 2_000_000, baselineMs: 5000, lambdaRuns: 7, synthRuns: 3,
+  raceRunners: 8, raceFiles: 42, raceRows: 1_000_000,
+};
+const QUICK: Sizes = {
+  migrations: 300, applyRuns: 3, noopRuns: 5, rows: 300_000, baselineMs: 2000, lambdaRuns: 5, synthRuns: 1,
+  raceRunners: 8, raceFiles: 42, raceRows: 100_000,
+};
 
 function parse(argv: string[]): { quick: boolean; only: Set<Part>; databaseUrl?: string } {
   let quick = false;
@@ -45,7 +55,7 @@ function parse(argv: string[]): { quick: boolean; only: Set<Part>; databaseUrl?:
 }
 
 function usage(message: string): never {
-  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--quick] [--only apply,noop,online,lambda,synth] [--database-url URL]\n`);
+  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--quick] [--only ${ALL.join(',')}] [--database-url URL]\n`);
   process.exit(2);
 }
 
@@ -65,7 +75,7 @@ async function main(): Promise<void> {
       node: process.version, psql: psqlVersion(), loadavg_at_start: loadavg().map((x) => Math.round(x * 100) / 100),
     },
   };
-  const needsDb = args.only.has('apply') || args.only.has('noop') || args.only.has('online');
+  const needsDb = args.only.has('apply') || args.only.has('noop') || args.only.has('online') || args.only.has('race');
   const server = needsDb ? await startBenchServer(args.databaseUrl) : undefined;
   // Ctrl-C: stop the server this run started and remove its data directory.
   process.once('SIGINT', () => { void (server?.stop() ?? Promise.resolve()).finally(() => process.exit(130)); });
@@ -91,6 +101,10 @@ async function main(): Promise<void> {
     if (server && args.only.has('online')) {
       say(`online: ${sizes.rows} rows${args.quick ? ' (quick: the full run uses 2,000,000)' : ''}, 4 application connections`);
       out.online = await benchOnline({ adminUrl: server.adminUrl, rows: sizes.rows, baselineMs: sizes.baselineMs, onProgress: say });
+    }
+    if (server && args.only.has('race')) {
+      say(`race: ${sizes.raceRunners} migrate processes at once, ${sizes.raceFiles} files ending in CREATE INDEX CONCURRENTLY on ${sizes.raceRows} rows`);
+      out.race = await benchRace({ adminUrl: server.adminUrl, runners: sizes.raceRunners, files: sizes.raceFiles, rows: sizes.raceRows, onProgress: say });
     }
   } finally {
     await server?.stop();

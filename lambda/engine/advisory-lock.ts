@@ -60,8 +60,8 @@ export async function lockHolders(q: { query: Session['query'] }, key: string): 
 }
 
 /** One try: takes the lock only when the statement runs on the session the connection started on. */
-const TRY_SQL = `SELECT pg_backend_pid() AS pid,
-       CASE WHEN $2::int IS NULL OR pg_backend_pid() = $2::int THEN pg_try_advisory_lock($1::bigint) END AS ok`;
+const TRY_SQL = `SELECT (SELECT pg_try_advisory_lock($1::bigint) WHERE $2::int IS NULL OR pg_backend_pid() = $2::int) AS ok,
+       pg_backend_pid() AS pid`;
 
 export class AdvisoryLock implements MigrationLock {
   private session?: Session;

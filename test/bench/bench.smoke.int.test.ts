@@ -10,6 +10,7 @@ import { benchLambda } from '../../bench/lambda';
 import { dropDatabase, withClient } from '../../bench/lib/server';
 import { benchNoop } from '../../bench/noop';
 import { benchOnline, SAFE_LOCK_TIMEOUT_MS } from '../../bench/online';
+import { benchRace } from '../../bench/race';
 import { benchSynth } from '../../bench/synth';
 import { targets } from '../support/db';
 
@@ -56,6 +57,17 @@ describe(`Benchmarks (smoke, ${target.name})`, () => {
       expect(run.max_stall_ms).toBeGreaterThanOrEqual(run.during.max_ms);
       expect(run.max_gap_ms).toBeGreaterThanOrEqual(0);
     }
+  });
+
+  it('race: every runner exits 0, every file runs once, no INVALID index; the result has race.ok and race.wall_ms', async () => {
+    const r = await benchRace({ adminUrl: target.adminUrl, runners: 4, files: 6, rows: 2000 });
+
+    expect(r.ok).toBe(4);
+    expect(r.exactly_once).toBe(true);
+    expect(r.invalid_indexes).toBe(0);
+    expect(r.lock_timeout_retries).toBe(0);
+    expect(r.wall_ms).toBeGreaterThan(0);
+    expect(r.single_ms).toBeGreaterThan(0);
   });
 
   it('lambda: bundles the handler (or says it stands in for it) and imports it in a fresh process', async () => {

@@ -5,13 +5,16 @@
  * `CREATE INDEX CONCURRENTLY` waits for.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { advisoryLockKey } from '../../../lambda/engine/advisory-lock';
+import type { Session } from '../../../lambda/driver/driver';
+import { PgDriver } from '../../../lambda/driver/pg-driver';
+import { AdvisoryLock, advisoryLockKey } from '../../../lambda/engine/advisory-lock';
+import { PoolerError } from '../../../lambda/engine/errors';
 import type { RunEvent } from '../../../lambda/engine/runner';
 import { sampleActivity } from '../../support/activity';
 import { runCli } from '../../support/cli';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../support/db';
 import { driverKinds } from '../../support/drivers';
-import { runEngine } from '../../support/engine';
+import { rejection, runEngine } from '../../support/engine';
 import { tempDir } from '../../support/files';
 
 afterAll(dropDatabases);
@@ -63,6 +66,22 @@ describe.each(targets)('Class: AdvisoryLock on $name', (target) => {
       // Mostly asleep between short tries.
       expect(samples.filter((s) => s.state === 'idle').length).toBeGreaterThan(samples.length * 0.8);
     });
+  });
+
+  it('refuses, without taking the lock, when its statements run in another server session than the connection started in', async () => {
+    const url = await freshDatabase(target, 'moved');
+    const driver = new PgDriver({ connectionString: url });
+    const real = await driver.connect();
+    // As through a pooler that forwards the server's key: the session the connection started in is not the one answering.
+    const moved = Object.create(real, { pid: { value: real.pid! + 1 } }) as Session;
+    const lock = new AdvisoryLock(driver, 'schemaguard', moved);
+
+    const e = await rejection<PoolerError>(lock.acquire(1000));
+
+    expect(e).toBeInstanceOf(PoolerError);
+    expect(e.message).toContain(`it started on server pid ${real.pid! + 1}, and the next statement ran on pid ${real.pid}`);
+    expect(await rows(url, "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'")).toEqual([{ n: 0 }]);
+    await lock.release();
   });
 
   it('gives up once --lock-wait runs out, within one backoff step', async () => {
