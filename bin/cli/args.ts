@@ -40,7 +40,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--database-url': { key: 'databaseUrl', kind: 'string', value: 'URL', help: 'PostgreSQL to use (or DATABASE_URL); default: the embedded server under .schemaguard/' },
   '--dir': { key: 'dir', kind: 'string', value: 'DIR', help: 'migrations directory (default: migrations)' },
   '--json': { key: 'json', kind: 'bool', help: 'print the result (or the error) as one JSON object' },
-  '--lock-wait': { key: 'lockWaitMs', kind: 'duration', value: 'DURATION', help: 'how long to wait for another runner (default: 60s)' },
+  '--lock-wait': { key: 'lockWaitMs', kind: 'duration', value: 'DURATION', help: 'how long to wait for another runner\'s lock, trying again with backoff (default: 60s; 0 = one try)' },
   '--lock-timeout': { key: 'lockTimeoutMs', kind: 'duration', value: 'DURATION', help: 'lock_timeout per migration without a directive (default: 5s)' },
   '--statement-timeout': { key: 'statementTimeoutMs', kind: 'duration', value: 'DURATION', help: 'statement_timeout per migration without a directive (default: 0 = none)' },
   '--lock-retries': { key: 'lockRetries', kind: 'int', value: 'N', help: 'retries after a lock timeout, with backoff (default: 3)' },
