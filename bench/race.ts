@@ -24,7 +24,7 @@ export function raceFiles(files: number, rows: number): Record<string, string> {
   const out: Record<string, string> = {
     '1_table.sql': `CREATE TABLE runs (version int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp());
 CREATE TABLE t1 (id bigint PRIMARY KEY, v int NOT NULL);
-INSERT INTO t1 SELECT g, (g * 7919) % 100003 FROM generate_series(1, ${rows}) g;
+INSERT INTO t1 SELECT g, (g::bigint * 7919) % 100003 FROM generate_series(1, ${rows}) g;
 INSERT INTO runs (version) VALUES (1);\n`,
   };
   for (let k = 2; k < files; k++) {
