@@ -3,7 +3,7 @@
  * sink and returns the exit code, so tests can run it in-process.
  */
 import { hostname, userInfo } from 'node:os';
-import { PgDriver } from '../../lambda/driver/pg-driver';
+import { PgDriver } from '../../lambda/driver/pg/pg-driver';
 import { InputError, MigrationError } from '../../lambda/engine/errors';
 import { Redactor } from '../../lambda/engine/redact';
 import { inspect, migrate, type RunEvent } from '../../lambda/engine/runner';

@@ -4,7 +4,7 @@
  * and the statement that fixes it. Only the catalog is read; the state schema
  * and system schemas are skipped.
  */
-import type { Driver, Queryable } from '../driver/driver';
+import type { Driver, Queryable } from '../engine/ports';
 import { quoteIdent } from '../engine/identifiers';
 import { DEFAULT_STATE_SCHEMA } from '../engine/state';
 import type { Finding, Severity } from './finding';

@@ -11,11 +11,12 @@
  * statement with session-level timeouts; on failure the INVALID indexes the
  * file left behind are dropped and nothing is recorded.
  */
-import type { Queryable, Session, TransactionSettings } from '../driver/driver';
 import {
   CheckFailedError, LockTimeoutError, MigrationError, StatementError, databaseFields, isConnectionLoss,
   type Blocker,
 } from './errors';
+import type { Queryable, Session, TransactionSettings } from './ports';
+import { sleep } from './sleep';
 import type { Check, Migration } from './source';
 import { lineOfPosition, type SqlStatement } from './sql-splitter';
 import { insertAppliedLiteralSql, insertAppliedSql } from './state';
@@ -61,8 +62,6 @@ export function effectiveSettings(m: Migration, s: ApplySettings): TransactionSe
 export async function applyMigration(session: Session, m: Migration, s: ApplySettings): Promise<ApplyResult> {
   return m.directives.noTransaction ? applyWithoutTransaction(session, m, s) : applyInTransaction(session, m, s);
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function backoff(attempt: number, baseMs: number): number {
   const exp = Math.min(baseMs * 2 ** (attempt - 1), 10_000);

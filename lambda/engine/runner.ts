@@ -4,7 +4,6 @@
  * custom-resource handler both call `migrate`; `inspect` serves `plan` and
  * `status` and writes nothing.
  */
-import type { Driver, Session } from '../driver/driver';
 import { applyMigration, type ApplySettings } from './apply';
 import {
   ChecksumMismatchError, DatabaseAheadError, OutOfOrderError, type Blocker,
@@ -12,6 +11,7 @@ import {
 import { shortChecksum } from './checksum';
 import { validateSchemaName } from './identifiers';
 import { computePlan, type Plan } from './plan';
+import type { Driver, Session } from './ports';
 import type { Migration } from './source';
 import { DEFAULT_STATE_SCHEMA, ensureState, readApplied } from './state';
 

@@ -19,9 +19,9 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { PgDriver } from '../driver/pg-driver';
-import type { DataApiClient } from '../driver/data-api-driver';
-import type { Driver } from '../driver/driver';
+import { PgDriver } from '../driver/pg/pg-driver';
+import type { DataApiClient } from '../driver/data-api/data-api-driver';
+import type { Driver } from '../engine/ports';
 import { DatabaseAheadError, InputError, MigrationError } from '../engine/errors';
 import { Redactor } from '../engine/redact';
 import { inspect, migrate, type MigrateResult, type RunEvent } from '../engine/runner';
@@ -145,7 +145,7 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
   async function connectDriver(cfg: HandlerConfig, log: Logger, redactor: Redactor): Promise<Driver> {
     if (cfg.clusterArn) {
       // Aurora through the Data API: the service reads the secret itself. Loaded on first use, like the SDKs.
-      const { DataApiDriver } = await import('../driver/data-api-driver');
+      const { DataApiDriver } = await import('../driver/data-api/data-api-driver');
       return new DataApiDriver({
         resourceArn: cfg.clusterArn, secretArn: cfg.secretArn, database: cfg.databaseName ?? 'postgres', client: deps.dataApi,
       });

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { assertContracts, checkContracts, loadContracts } from '../checks/contracts';
 import { assertNoDrift, detectDrift, staleSnapshot, type Snapshot } from '../checks/drift';
-import type { Driver } from '../driver/driver';
+import type { Driver } from '../engine/ports';
 import { InputError } from '../engine/errors';
 import type { Migration } from '../engine/source';
 import { formatDifferences } from '../schema/catalog';

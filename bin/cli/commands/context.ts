@@ -1,5 +1,5 @@
 /** What the safety commands (lint, check, diff, doctor) get from `main`: options, output and a way to reach the database. */
-import { PgDriver } from '../../../lambda/driver/pg-driver';
+import { PgDriver } from '../../../lambda/driver/pg/pg-driver';
 import type { Redactor } from '../../../lambda/engine/redact';
 import type { CliOptions } from '../args';
 import { startEmbedded, type EmbeddedServer } from '../embedded';

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { doctor } from '../../../lambda/checks/doctor';
 import type { Finding } from '../../../lambda/checks/finding';
-import { PgDriver } from '../../../lambda/driver/pg-driver';
+import { PgDriver } from '../../../lambda/driver/pg/pg-driver';
 import { catalogFingerprint } from '../../support/catalog-fingerprint';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../support/db';
 import { runFixes } from '../../support/schema-fixes';

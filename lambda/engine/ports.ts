@@ -1,10 +1,14 @@
 /**
- * What the engine needs from a database connection. Two implementations:
- * `pg-driver.ts` (a PostgreSQL session over the wire protocol — RDS instances,
- * local servers, the embedded one) and the RDS Data API driver (Aurora), which
- * has no session and therefore brings its own lock.
+ * The engine's ports: what it needs from a database connection and from the
+ * runner lock. The engine depends on these interfaces only; the drivers in
+ * `lambda/driver/` implement them:
+ *
+ * - `driver/pg/` — a PostgreSQL session over the wire protocol (RDS instances,
+ *   local servers, the embedded one), locked with a session-level advisory lock;
+ * - `driver/data-api/` — the RDS Data API (Aurora), which has no session and
+ *   therefore brings its own lock, a lease row.
  */
-import type { MigrationLock } from '../engine/lock';
+import type { Blocker } from './errors';
 
 export interface QueryResult<R> {
   rows: R[];
@@ -68,4 +72,23 @@ export interface LockOptions {
   stateSchema: string;
   /** Who is asking, recorded where the lock allows it. */
   owner: string;
+}
+
+/**
+ * The runner lock: one migration runner at a time per database and state
+ * schema. A driver creates the one that fits it (`Driver.createLock`).
+ */
+export interface MigrationLock {
+  /**
+   * Take the lock, waiting at most `waitMs` (0 = do not wait).
+   * Calls `onWait` once with the current holders when the lock is busy.
+   * Throws LockWaitTimeoutError when the wait runs out.
+   */
+  acquire(waitMs: number, onWait?: (holders: Blocker[]) => void): Promise<void>;
+  /** Throws when the lock is known to be lost (its connection died, its lease expired). */
+  assertHeld(): Promise<void> | void;
+  /** Release; safe to call when not held and after the connection died. */
+  release(): Promise<void>;
+  /** A connection for read-only side queries (blocker sampling) while the lock is held, if the lock has one. */
+  readonly monitor?: Queryable;
 }

@@ -1,15 +1,15 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../support/db';
-import { DataApiStandin } from '../../support/data-api-standin';
-import { TEST_CLUSTER_ARN, TEST_SECRET_ARN } from '../../support/drivers';
-import { tempDir } from '../../support/files';
-import { DataApiDriver } from '../../../lambda/driver/data-api-driver';
-import { LeaseLock, LeaseLostError } from '../../../lambda/engine/lease-lock';
-import { LockWaitTimeoutError, MigrationError, type Blocker } from '../../../lambda/engine/errors';
-import { migrate } from '../../../lambda/engine/runner';
-import { loadMigrations } from '../../../lambda/engine/source';
+import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
+import { DataApiStandin } from '../../../support/data-api-standin';
+import { TEST_CLUSTER_ARN, TEST_SECRET_ARN } from '../../../support/drivers';
+import { tempDir } from '../../../support/files';
+import { DataApiDriver } from '../../../../lambda/driver/data-api/data-api-driver';
+import { LeaseLock, LeaseLostError } from '../../../../lambda/driver/data-api/lease-lock';
+import { LockWaitTimeoutError, MigrationError, type Blocker } from '../../../../lambda/engine/errors';
+import { migrate } from '../../../../lambda/engine/runner';
+import { loadMigrations } from '../../../../lambda/engine/source';
 
 afterAll(dropDatabases);
 

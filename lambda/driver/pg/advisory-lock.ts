@@ -4,9 +4,8 @@
  * the connection drops (a killed runner never leaves it behind).
  */
 import { createHash } from 'node:crypto';
-import type { Driver, Session } from '../driver/driver';
-import { LockWaitTimeoutError, MigrationError, sqlstateOf, type Blocker } from './errors';
-import type { MigrationLock } from './lock';
+import { LockWaitTimeoutError, MigrationError, sqlstateOf, type Blocker } from '../../engine/errors';
+import type { Driver, MigrationLock, Session } from '../../engine/ports';
 
 /** The 64-bit advisory-lock key for a state schema (stable across versions of schemaguard). */
 export function advisoryLockKey(stateSchema: string): string {

@@ -16,11 +16,11 @@
  *   state table's primary key (version) independently refuses a second record.
  */
 import { randomUUID } from 'node:crypto';
-import type { Driver, Queryable, Session } from '../driver/driver';
-import { advisoryLockKey } from './advisory-lock';
-import { LockWaitTimeoutError, MigrationError, sqlstateOf, type Blocker } from './errors';
-import { quoteIdent } from './identifiers';
-import type { MigrationLock } from './lock';
+import { LockWaitTimeoutError, MigrationError, sqlstateOf, type Blocker } from '../../engine/errors';
+import { quoteIdent } from '../../engine/identifiers';
+import type { Driver, MigrationLock, Queryable, Session } from '../../engine/ports';
+import { sleep } from '../../engine/sleep';
+import { advisoryLockKey } from '../pg/advisory-lock';
 
 export const LEASE_TABLE = 'runner_lease';
 
@@ -293,5 +293,3 @@ function toBlocker(h: HolderRow): Blocker {
     xactAgeSeconds: Number(h.held_for_s),
   };
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -1,13 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../support/db';
-import { DataApiStandin } from '../../support/data-api-standin';
-import { makeDataApiDriver } from '../../support/drivers';
-import { tempDir } from '../../support/files';
-import { PgDriver } from '../../../lambda/driver/pg-driver';
-import { typed, DataApiSqlError } from '../../../lambda/driver/data-api-codec';
-import { migrate, type MigrateResult } from '../../../lambda/engine/runner';
-import { loadMigrations } from '../../../lambda/engine/source';
-import { StatementError } from '../../../lambda/engine/errors';
+import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
+import { DataApiStandin } from '../../../support/data-api-standin';
+import { makeDataApiDriver } from '../../../support/drivers';
+import { tempDir } from '../../../support/files';
+import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
+import { typed, DataApiSqlError } from '../../../../lambda/driver/data-api/data-api-codec';
+import { migrate, type MigrateResult } from '../../../../lambda/engine/runner';
+import { loadMigrations } from '../../../../lambda/engine/source';
+import { StatementError } from '../../../../lambda/engine/errors';
 
 afterAll(dropDatabases);
 

@@ -5,7 +5,7 @@
  * returns them (int8/numeric as strings, timestamptz as Date, json parsed);
  * the service's error messages → PostgreSQL error fields with the SQLSTATE.
  *
- * Pure functions, no I/O: tested on values in test/lambda/driver.
+ * Pure functions, no I/O: tested on values in test/lambda/driver/data-api/data-api-codec.test.ts.
  */
 import type { ColumnMetadata, Field, SqlParameter, TypeHint } from '@aws-sdk/client-rds-data';
 

@@ -4,7 +4,7 @@
  * No VPC access needed from the caller; no database session either, which
  * shapes three decisions:
  *
- * - The runner lock is a lease row (`../engine/lease-lock.ts`), not an advisory
+ * - The runner lock is a lease row (`lease-lock.ts`), not an advisory
  *   lock; every transaction this driver commits while the lease is held is
  *   fenced (the lease row is checked FOR UPDATE just before COMMIT).
  * - `pid` exists only while a transaction is open (the service keeps a
@@ -31,11 +31,13 @@ import {
   type BeginTransactionCommandOutput, type CommitTransactionCommandOutput, type ExecuteStatementCommandInput,
   type ExecuteStatementCommandOutput, type RollbackTransactionCommandOutput,
 } from '@aws-sdk/client-rds-data';
-import type { Driver, LockOptions, QueryResult, Session, TransactionSettings } from './driver';
+import { ConnectionError, InputError } from '../../engine/errors';
+import type {
+  Driver, LockOptions, MigrationLock, QueryResult, Session, TransactionSettings,
+} from '../../engine/ports';
+import { sleep } from '../../engine/sleep';
 import { DataApiSqlError, decodeRecords, parseSqlErrorMessage, translateStatement } from './data-api-codec';
-import { ConnectionError, InputError } from '../engine/errors';
-import { LeaseLock, type LeaseTimings } from '../engine/lease-lock';
-import type { MigrationLock } from '../engine/lock';
+import { LeaseLock, type LeaseTimings } from './lease-lock';
 
 /** The part of RDSDataClient the driver uses (a test stand-in implements the same). */
 export interface DataApiClient {
@@ -392,5 +394,3 @@ function int(ms: number): number {
   if (!Number.isFinite(ms) || ms < 0) return 0;
   return Math.min(Math.floor(ms), 2_147_483_647);
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -3,11 +3,13 @@
  * runner uses one for the advisory lock and one for the migrations.
  */
 import pg from 'pg';
-import type { Driver, LockOptions, QueryResult, Session, TransactionSettings } from './driver';
-import { AdvisoryLock } from '../engine/advisory-lock';
-import { ConnectionError, InputError, databaseFields, isConnectionLoss, sqlstateOf } from '../engine/errors';
-import type { MigrationLock } from '../engine/lock';
-import { maskUrl, Redactor } from '../engine/redact';
+import { ConnectionError, InputError, databaseFields, isConnectionLoss, sqlstateOf } from '../../engine/errors';
+import type {
+  Driver, LockOptions, MigrationLock, QueryResult, Session, TransactionSettings,
+} from '../../engine/ports';
+import { maskUrl, Redactor } from '../../engine/redact';
+import { sleep } from '../../engine/sleep';
+import { AdvisoryLock } from './advisory-lock';
 
 export interface ConnectRetry {
   /** Attempts in all (1 = no retry). @default 1 */
@@ -109,7 +111,7 @@ export class PgDriver implements Driver {
           });
         }
         this.options.onConnectRetry?.(attempt, delay, why);
-        await new Promise((r) => setTimeout(r, delay));
+        await sleep(delay);
         delay = Math.min(delay * 2, 5000);
       }
     }
