@@ -20,7 +20,8 @@
  * is itself reported (`unused-allow`, warning).
  */
 import { parseDuration } from '../engine/duration';
-import { scanSql } from '../engine/sql-splitter';
+import { allowArgument, readDirectives } from '../engine/sql/directives';
+import { scanSql } from '../engine/sql/splitter';
 import type { Allowance, Migration } from '../engine/source';
 import type { AllowedFinding, Finding, Severity } from './finding';
 import {
@@ -64,8 +65,6 @@ export function lintSourceOf(m: Migration, applied = false): LintSource {
   return { file: m.file, text: m.text, noTransaction: m.directives.noTransaction, lockTimeoutMs: m.directives.lockTimeoutMs, allowances: m.allowances, applied };
 }
 
-const DIRECTIVE_LINE = /^[ \t]*--[ \t]*schemaguard:([A-Za-z-]+)(.*)$/;
-
 /**
  * A LintSource from raw text, reading directives leniently: unlike the
  * migration loader it does not refuse CONCURRENTLY in a transactional file,
@@ -73,19 +72,16 @@ const DIRECTIVE_LINE = /^[ \t]*--[ \t]*schemaguard:([A-Za-z-]+)(.*)$/;
  */
 export function lintSourceFromText(file: string, text: string, applied = false): LintSource {
   const src: LintSource = { file, text: text.replace(/\r\n?/g, '\n'), noTransaction: false, allowances: [], applied };
-  for (const c of scanSql(src.text, { file }).comments) {
-    const d = c.ownLine ? DIRECTIVE_LINE.exec(c.text) : null;
-    if (!d) continue;
-    const name = d[1]!.toLowerCase();
-    if (name === 'no-transaction') src.noTransaction = true;
-    if (name === 'lock-timeout') {
-      const v = /^\s*=\s*(\S+)/.exec(d[2]!);
+  for (const d of readDirectives(scanSql(src.text, { file }).comments)) {
+    if (d.name === 'no-transaction') src.noTransaction = true;
+    if (d.name === 'lock-timeout') {
+      const v = /^\s*=\s*(\S+)/.exec(d.argument);
       const ms = v ? parseDuration(v[1]!) : undefined;
       if (ms !== undefined) src.lockTimeoutMs = ms;
     }
-    if (name === 'allow') {
-      const a = /^\s+(\S+)\s+(\S.*)$/.exec(d[2]!);
-      if (a) src.allowances.push({ rule: a[1]!, reason: a[2]!.trim(), line: c.line });
+    if (d.name === 'allow') {
+      const a = allowArgument(d.argument);
+      if (a) src.allowances.push({ ...a, line: d.line });
     }
   }
   return src;

@@ -18,7 +18,8 @@ import {
 import type { Queryable, Session, TransactionSettings } from './ports';
 import { sleep } from './sleep';
 import type { Check, Migration } from './source';
-import { lineOfPosition, type SqlStatement } from './sql-splitter';
+import { concurrentIndexName } from './sql/classify';
+import { lineOfPosition, type SqlStatement } from './sql/splitter';
 import { insertAppliedLiteralSql, insertAppliedSql } from './state';
 
 export interface ApplySettings {
@@ -352,21 +353,19 @@ async function dropNewInvalidIndexes(session: Session, before: Set<string>, s: A
   }
 }
 
-const CREATE_INDEX_CONCURRENTLY = /^\s*create\s+(?:unique\s+)?index\s+concurrently\s+(?:if\s+not\s+exists\s+)?((?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*))?)/i;
-
 /**
  * An INVALID index with the name a file creates is a leftover of an earlier
  * failed run; `CREATE INDEX CONCURRENTLY IF NOT EXISTS` would silently keep it.
  */
 async function dropLeftoverInvalidIndexes(session: Session, m: Migration, s: ApplySettings): Promise<void> {
   for (const stmt of m.statements) {
-    const match = CREATE_INDEX_CONCURRENTLY.exec(stmt.text.replace(/^(\s*--[^\n]*\n)+/, ''));
-    if (!match) continue;
+    const index = concurrentIndexName(stmt.text);
+    if (!index) continue;
     const r = await session.query<{ name: string }>(
       `SELECT format('%I.%I', n.nspname, c.relname) AS name
          FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE NOT i.indisvalid AND i.indexrelid = to_regclass($1)`,
-      [match[1]],
+      [index],
     );
     for (const row of r.rows) {
       await session.query(`DROP INDEX CONCURRENTLY IF EXISTS ${row.name}`);

@@ -8,6 +8,7 @@
  * Pure functions, no I/O: tested on values in test/lambda/driver/data-api/data-api-codec.test.ts.
  */
 import type { ColumnMetadata, Field, SqlParameter, TypeHint } from '@aws-sdk/client-rds-data';
+import { lexSql } from '../../engine/sql/lexer';
 
 /** A parameter with an explicit Data API type hint (`typed('…', 'UUID')`). */
 export class TypedParameter {
@@ -18,83 +19,23 @@ export function typed(value: unknown, typeHint: TypeHint): TypedParameter {
   return new TypedParameter(value, typeHint);
 }
 
-const IDENT_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;
-
 /**
  * Rewrite `$n` placeholders to `:pn`, leaving string literals ('…', E'…'),
- * quoted identifiers, comments and dollar-quoted bodies alone. Returns the
- * highest placeholder number seen.
+ * quoted identifiers, comments and dollar-quoted bodies alone (the SQL lexer
+ * decides what is a placeholder). Returns the highest placeholder number seen.
  */
 export function toNamedPlaceholders(sql: string): { sql: string; count: number } {
   let out = '';
+  let copied = 0;
   let count = 0;
-  let i = 0;
-  const n = sql.length;
-  while (i < n) {
-    const c = sql[i]!;
-    const next = sql[i + 1];
-    if (c === "'") {
-      const escapes = i > 0 && /[eE]/.test(sql[i - 1]!) && (i < 2 || !IDENT_CHAR.test(sql[i - 2]!));
-      let j = i + 1;
-      while (j < n) {
-        if (escapes && sql[j] === '\\') { j += 2; continue; }
-        if (sql[j] === "'") {
-          if (sql[j + 1] === "'") { j += 2; continue; }
-          break;
-        }
-        j++;
-      }
-      out += sql.slice(i, j + 1);
-      i = j + 1;
-      continue;
-    }
-    if (c === '"') {
-      let j = i + 1;
-      while (j < n && !(sql[j] === '"' && sql[j + 1] !== '"')) j += sql[j] === '"' ? 2 : 1;
-      out += sql.slice(i, j + 1);
-      i = j + 1;
-      continue;
-    }
-    if (c === '-' && next === '-') {
-      const j = sql.indexOf('\n', i);
-      const end = j < 0 ? n : j;
-      out += sql.slice(i, end);
-      i = end;
-      continue;
-    }
-    if (c === '/' && next === '*') {
-      let depth = 1;
-      let j = i + 2;
-      while (j < n && depth > 0) {
-        if (sql[j] === '/' && sql[j + 1] === '*') { depth++; j += 2; } else if (sql[j] === '*' && sql[j + 1] === '/') { depth--; j += 2; } else j++;
-      }
-      out += sql.slice(i, j);
-      i = j;
-      continue;
-    }
-    if (c === '$') {
-      const prevIsIdent = i > 0 && IDENT_CHAR.test(sql[i - 1]!);
-      const param = /^\$(\d+)/.exec(sql.slice(i, i + 12));
-      if (param && !prevIsIdent) {
-        const k = Number(param[1]);
-        count = Math.max(count, k);
-        out += `:p${k}`;
-        i += param[0].length;
-        continue;
-      }
-      const tag = prevIsIdent ? null : /^\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/.exec(sql.slice(i, i + 70));
-      if (tag) {
-        const close = sql.indexOf(tag[0], i + tag[0].length);
-        const end = close < 0 ? n : close + tag[0].length;
-        out += sql.slice(i, end);
-        i = end;
-        continue;
-      }
-    }
-    out += c;
-    i++;
+  for (const token of lexSql(sql)) {
+    if (token.kind !== 'parameter') continue;
+    const k = Number(token.text.slice(1));
+    count = Math.max(count, k);
+    out += `${sql.slice(copied, token.offset)}:p${k}`;
+    copied = token.end;
   }
-  return { sql: out, count };
+  return { sql: out + sql.slice(copied), count };
 }
 
 /** Format a Date as the Data API's TIMESTAMP text (UTC): `YYYY-MM-DD HH:MM:SS.mmm`. */

@@ -36,6 +36,7 @@ import type {
   Driver, LockOptions, MigrationLock, QueryResult, Session, TransactionSettings,
 } from '../../engine/ports';
 import { sleep } from '../../engine/sleep';
+import { classifySql, refusesTransactionBlock } from '../../engine/sql/classify';
 import { DataApiSqlError, decodeRecords, parseSqlErrorMessage, translateStatement } from './data-api-codec';
 import { LeaseLock, type LeaseTimings } from './lease-lock';
 
@@ -71,25 +72,19 @@ export interface DataApiDriverOptions {
 const CLUSTER_ARN = /^arn:aws[a-z-]*:rds:([a-z0-9-]+):\d{12}:cluster:[A-Za-z][A-Za-z0-9-]{0,62}$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
 
-/** First words after leading comments, lower-cased. */
-function leadingWords(sql: string, n: number): string[] {
-  const text = sql.replace(/^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)+/, '');
-  return text.split(/[\s(;]+/, n).map((w) => w.toLowerCase());
-}
-
-const READS = new Set(['select', 'show', 'values', 'table', 'explain', 'with']);
-
-/** Statements PostgreSQL refuses inside a transaction block. */
+/**
+ * Statements sent as a bare call, outside any transaction: those PostgreSQL
+ * refuses inside a transaction block, and CALL (its procedure may COMMIT).
+ */
 export function needsOwnCall(sql: string): boolean {
-  const text = sql.replace(/^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)+/, '');
-  return /^(?:vacuum|create\s+database|drop\s+database|alter\s+system|create\s+tablespace|drop\s+tablespace|call|cluster\s*$)\b/i.test(text)
-    || /^(?:create\s+(?:unique\s+)?index|drop\s+index|reindex\b[\s\S]*?)\s+concurrently\b/i.test(text)
-    || /^reindex\s*\(\s*concurrently/i.test(text);
+  const { kind } = classifySql(sql);
+  return refusesTransactionBlock(kind) || kind === 'call';
 }
 
 /** Statements worth continuing past the call limit: anything that is not a plain read. */
 export function isWrite(sql: string): boolean {
-  return !READS.has(leadingWords(sql, 1)[0] ?? '');
+  const { kind } = classifySql(sql);
+  return kind !== 'query' && kind !== 'read';
 }
 
 export class DataApiDriver implements Driver {

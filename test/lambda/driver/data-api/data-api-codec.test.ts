@@ -3,6 +3,7 @@ import {
   decodeField, decodeRecords, parseSqlErrorMessage, parseTimestamp, toNamedPlaceholders, toSqlParameter,
   translateStatement, typed,
 } from '../../../../lambda/driver/data-api/data-api-codec';
+import { splitSql } from '../../../../lambda/engine/sql/splitter';
 
 describe('Function: toNamedPlaceholders', () => {
   it('rewrites $n outside literals, identifiers, comments and dollar quotes', () => {
@@ -15,6 +16,26 @@ describe('Function: toNamedPlaceholders', () => {
 
   it('keeps doubled quotes inside a literal', () => {
     expect(toNamedPlaceholders(`SELECT 'a''$1', $2`).sql).toBe(`SELECT 'a''$1', :p2`);
+  });
+
+  // Regression: the rewrite had a scanner of its own that decided E'' strings by
+  // looking back from the quote, while the splitter decided at the E. Both now
+  // read the one lexer; these pin where an escape string ends, for both: the
+  // splitter sees the literal closed (the `;` after it ends the statement).
+  it.each([
+    [`SELECT E'it\\'s $1', $2`, `SELECT E'it\\'s $1', :p2`],
+    [`SELECT e'\\\\', $1`, `SELECT e'\\\\', :p1`],
+    [`SELECT 'a\\', $1`, `SELECT 'a\\', :p1`],
+    [`SELECT xE'\\', $1`, `SELECT xE'\\', :p1`],
+    [`SELECT 9E'\\', $1`, `SELECT 9E'\\', :p1`],
+  ])('reads E\'\' strings as the splitter does: %s', (sql, rewritten) => {
+    expect(toNamedPlaceholders(sql).sql).toBe(rewritten);
+    expect(splitSql(`${sql}; SELECT 2`).map((st) => st.text)).toEqual([sql, 'SELECT 2']);
+  });
+
+  it('leaves the rest alone after a literal left open, where the splitter refuses the text', () => {
+    expect(toNamedPlaceholders(`SELECT $1, 'open $2`)).toEqual({ sql: `SELECT :p1, 'open $2`, count: 1 });
+    expect(() => splitSql(`SELECT $1, 'open $2`)).toThrow(/unterminated quoted string/);
   });
 });
 

@@ -66,6 +66,12 @@ describe('Function: needsOwnCall / isWrite', () => {
     ['VACUUM t', true],
     ['CREATE INDEX i ON t (a)', false],
     ['INSERT INTO t VALUES (1)', false],
+    ['ALTER TABLE p DETACH PARTITION p1 CONCURRENTLY', true],
+    ['CLUSTER', true],
+    ['CALL refresh_totals()', true],
+    ['REFRESH MATERIALIZED VIEW CONCURRENTLY mv', false],
+    ["SELECT 'VACUUM t'", false],
+    ["/* VACUUM */ SELECT E'it\\'s CONCURRENTLY'", false],
   ])('%s runs outside a transaction block: %s', (sql, expected) => {
     expect(needsOwnCall(sql)).toBe(expected);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../../lambda/engine/errors';
-import { lineOfPosition, scanSql, splitSql } from '../../../lambda/engine/sql-splitter';
+import { InputError } from '../../../../lambda/engine/errors';
+import { lineOfPosition, scanSql, splitSql } from '../../../../lambda/engine/sql/splitter';
 
 const texts = (sql: string) => splitSql(sql).map((s) => s.text);
 
