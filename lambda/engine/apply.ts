@@ -100,20 +100,25 @@ async function applyInTransaction(session: Session, m: Migration, s: ApplySettin
       if (!session.broken) await session.rollback().catch(() => undefined);
       if (watcher.blockers.length) lastBlockers = watcher.blockers;
       const err = e instanceof MigrationError ? e : wrapUnknown(m, e);
-      if (err.sqlstate === '55P03' && !session.broken) {
-        if (attempt <= s.lockRetries) {
-          const delay = backoff(attempt, s.retryDelayMs);
-          s.onRetry?.(attempt, delay, lastBlockers, err);
-          await sleep(delay);
-          continue;
-        }
-        throw lockTimeoutError(m, err, attempt, lastBlockers, settings.lockTimeoutMs);
-      }
-      throw err;
+      if (err.sqlstate !== '55P03' || session.broken) throw err;
+      await backOffOrGiveUp(m, err, attempt, lastBlockers, s, settings.lockTimeoutMs);
     } finally {
       watcher.pause();
     }
   }
+}
+
+/**
+ * After a lock timeout: report the retry and wait its backoff, or throw the
+ * final LockTimeoutError (naming the blockers) once the retries are spent.
+ */
+async function backOffOrGiveUp(
+  m: Migration, err: MigrationError, attempt: number, blockers: Blocker[], s: ApplySettings, lockTimeoutMs: number,
+): Promise<void> {
+  if (attempt > s.lockRetries) throw lockTimeoutError(m, err, attempt, blockers, lockTimeoutMs);
+  const delay = backoff(attempt, s.retryDelayMs);
+  s.onRetry?.(attempt, delay, blockers, err);
+  await sleep(delay);
 }
 
 async function applyWithoutTransaction(session: Session, m: Migration, s: ApplySettings): Promise<ApplyResult> {
@@ -124,51 +129,9 @@ async function applyWithoutTransaction(session: Session, m: Migration, s: ApplyS
   const invalidBefore = await invalidIndexes(session);
   await session.setTimeouts(settings);
   try {
-    for (const stmt of m.statements) {
-      let lastBlockers: Blocker[] = [];
-      for (let attempt = 1; ; attempt++) {
-        const watcher = new BlockerWatcher(s.monitor, () => session.pid, settings.lockTimeoutMs);
-        try {
-          await runStatement(session, m, stmt, watcher);
-          break;
-        } catch (e) {
-          if (watcher.blockers.length) lastBlockers = watcher.blockers;
-          const err = e instanceof MigrationError ? e : wrapUnknown(m, e);
-          if (err.sqlstate === '55P03' && !session.broken) {
-            // A CREATE INDEX CONCURRENTLY that timed out leaves an INVALID index: drop it before retrying.
-            await dropNewInvalidIndexes(session, invalidBefore, s);
-            if (attempt <= s.lockRetries) {
-              attempts++;
-              const delay = backoff(attempt, s.retryDelayMs);
-              s.onRetry?.(attempt, delay, lastBlockers, err);
-              await sleep(delay);
-              continue;
-            }
-            throw lockTimeoutError(m, err, attempt, lastBlockers, settings.lockTimeoutMs);
-          }
-          throw err;
-        } finally {
-          watcher.pause();
-        }
-      }
-    }
-    // Checks see the committed result; they run read-only.
-    if (m.checks.length) {
-      await session.begin(settings);
-      try {
-        await session.query('SET TRANSACTION READ ONLY');
-        for (const check of m.checks) await runCheck(session, m, check);
-      } finally {
-        if (!session.broken) await session.rollback().catch(() => undefined);
-      }
-    }
-    const leftover = await newInvalidIndexes(session, invalidBefore);
-    if (leftover.length) {
-      throw new MigrationError(`${m.file}: left INVALID index ${leftover.join(', ')}`, {
-        file: m.file, version: m.version,
-        fix: 'an index build failed without an error reaching schemaguard; it has been dropped — run again',
-      });
-    }
+    for (const stmt of m.statements) attempts += await runWithLockRetries(session, m, stmt, s, settings, invalidBefore);
+    if (m.checks.length) await runChecksReadOnly(session, m, settings);
+    await refuseNewInvalidIndexes(session, m, invalidBefore);
     const executionMs = Math.round(performance.now() - started);
     await session.query(insertAppliedSql(s.stateSchema), [m.version, m.name, m.checksum, executionMs, s.appliedBy]);
     return { executionMs, attempts };
@@ -177,6 +140,40 @@ async function applyWithoutTransaction(session: Session, m: Migration, s: ApplyS
     throw e;
   } finally {
     if (!session.broken) await session.setTimeouts({ lockTimeoutMs: 0, statementTimeoutMs: 0 }).catch(() => undefined);
+  }
+}
+
+/** One statement of a no-transaction file, retried on lock timeout; returns how many retries it took. */
+async function runWithLockRetries(
+  session: Session, m: Migration, stmt: SqlStatement, s: ApplySettings, settings: TransactionSettings, invalidBefore: Set<string>,
+): Promise<number> {
+  let lastBlockers: Blocker[] = [];
+  for (let attempt = 1; ; attempt++) {
+    const watcher = new BlockerWatcher(s.monitor, () => session.pid, settings.lockTimeoutMs);
+    try {
+      await runStatement(session, m, stmt, watcher);
+      return attempt - 1;
+    } catch (e) {
+      if (watcher.blockers.length) lastBlockers = watcher.blockers;
+      const err = e instanceof MigrationError ? e : wrapUnknown(m, e);
+      if (err.sqlstate !== '55P03' || session.broken) throw err;
+      // A CREATE INDEX CONCURRENTLY that timed out leaves an INVALID index: drop it before retrying.
+      await dropNewInvalidIndexes(session, invalidBefore, s);
+      await backOffOrGiveUp(m, err, attempt, lastBlockers, s, settings.lockTimeoutMs);
+    } finally {
+      watcher.pause();
+    }
+  }
+}
+
+/** Checks of a no-transaction file see the committed result; they run read-only. */
+async function runChecksReadOnly(session: Session, m: Migration, settings: TransactionSettings): Promise<void> {
+  await session.begin(settings);
+  try {
+    await session.query('SET TRANSACTION READ ONLY');
+    for (const check of m.checks) await runCheck(session, m, check);
+  } finally {
+    if (!session.broken) await session.rollback().catch(() => undefined);
   }
 }
 
@@ -343,6 +340,17 @@ async function newInvalidIndexes(q: Queryable, before: Set<string>): Promise<str
       WHERE NOT i.indisvalid`,
   );
   return r.rows.filter((x) => !before.has(x.oid)).map((x) => x.name);
+}
+
+/** An index build that failed without its error reaching us still leaves an INVALID index: refuse to record the file. */
+async function refuseNewInvalidIndexes(session: Session, m: Migration, before: Set<string>): Promise<void> {
+  const leftover = await newInvalidIndexes(session, before);
+  if (leftover.length) {
+    throw new MigrationError(`${m.file}: left INVALID index ${leftover.join(', ')}`, {
+      file: m.file, version: m.version,
+      fix: 'an index build failed without an error reaching schemaguard; it has been dropped — run again',
+    });
+  }
 }
 
 async function dropNewInvalidIndexes(session: Session, before: Set<string>, s: ApplySettings): Promise<void> {
