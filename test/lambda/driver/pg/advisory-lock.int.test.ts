@@ -3,6 +3,7 @@ import { AdvisoryLock, advisoryLockKey } from '../../../../lambda/driver/pg/advi
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
 import { LockWaitTimeoutError, MigrationError, type Blocker } from '../../../../lambda/engine/errors';
 import { dropDatabases, freshDatabase, rows, targets } from '../../../support/db';
+import { rejection } from '../../../support/engine';
 
 afterAll(dropDatabases);
 
@@ -10,15 +11,6 @@ afterAll(dropDatabases);
 const holders = (url: string, key: string) => rows<{ pid: number }>(url, `
   SELECT pid FROM pg_locks
    WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = $1::bigint`, [key]);
-
-async function rejection<T>(p: Promise<unknown>): Promise<T> {
-  try {
-    await p;
-  } catch (e) {
-    return e as T;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('Function: advisoryLockKey', () => {
   it('is a stable signed 64-bit key per state schema (runners of different versions must agree)', () => {
