@@ -68,6 +68,36 @@ describe.each(targets)('$name', (target) => {
     }
   });
 
+  it('reads the secret again when the password is refused (a rotation between setting and promoting it), then connects', async () => {
+    // Prepare: the first read answers the password being replaced, the next the current one.
+    const url = await freshDatabase(target, 'rotation');
+    const stale = 'Stale-Password-Before-Rotation-1';
+    const reads: string[] = [];
+    const lines: string[] = [];
+    const h = createHandlers({
+      write: (l) => lines.push(l),
+      secrets: {
+        send: async (_c: GetSecretValueCommand) => {
+          const password = reads.length === 0 ? stale : target.password;
+          reads.push(password);
+          return { SecretString: JSON.stringify({ username: 'postgres', password, host: '127.0.0.1', port: target.port, dbname: new URL(url).pathname.slice(1) }) };
+        },
+      },
+      env: { [ENV.secretArn]: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:c', [ENV.migrationsDir]: tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' }), [ENV.contractsDir]: '/nonexistent/contracts', [ENV.tls]: 'disable' },
+    });
+
+    // Act
+    const r = await h.onEvent(event, ctx);
+
+    // Assess: two reads, one warning, no password of either read in the log.
+    expect(r.PhysicalResourceId).toBe('schemaguard-migrations-Migrations');
+    expect(reads).toEqual([stale, target.password]);
+    const refused = lines.map((l) => JSON.parse(l) as { level: string; message: string; attempt?: number }).filter((l) => l.message.startsWith('password refused'));
+    expect(refused).toEqual([expect.objectContaining({ level: 'warn', message: 'password refused; reading the secret again (a rotation may be in progress)', attempt: 1 })]);
+    expect(lines.join('\n')).not.toContain(stale);
+    expect(lines.join('\n')).not.toContain(target.password);
+  });
+
   it('gives up after the configured attempts with a message that says so', async () => {
     const port = await freePort();
     const lines: string[] = [];
