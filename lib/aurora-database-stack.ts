@@ -8,17 +8,20 @@
  * function runs OUTSIDE the VPC and may only call the four Data API actions on
  * this cluster and read the cluster's secret.
  */
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { alarmsForStack, type DatabaseAlarms } from './alarms/database-alarms';
 import type { Stage } from './app-config';
-import { DATABASE_PARAMETERS } from './database-stack';
-import { acknowledge } from './nag';
+import { DatabaseNetwork } from './database-network';
+import { databaseParameterGroup } from './database-parameters';
+import { acknowledge, acknowledgeDevDeletionProtection } from './nag';
+import { postgresLogGroup } from './postgres-log-group';
 import { SchemaMigrations } from './schema-migrations';
+import { checkIdentifier, stageSettings, type StageSettings } from './stage-settings';
 
 export interface AuroraDatabaseStackProps extends StackProps {
   /** `prod`: deletion protection, snapshot on delete, a reader in a second AZ, longer backups; `dev`: none of these. */
@@ -66,6 +69,8 @@ export interface AuroraDatabaseStackProps extends StackProps {
 }
 
 export class AuroraDatabaseStack extends Stack {
+  /** The VPC (isolated subnets only) and the Secrets Manager endpoint the rotation function uses. */
+  readonly network: DatabaseNetwork;
   readonly vpc: ec2.Vpc;
   readonly cluster: rds.DatabaseCluster;
   readonly secret: secretsmanager.ISecret;
@@ -77,79 +82,21 @@ export class AuroraDatabaseStack extends Stack {
 
   constructor(scope: Construct, id: string, props: AuroraDatabaseStackProps) {
     super(scope, id, props);
-    const prod = props.stage === 'prod';
-    const clusterIdentifier = props.clusterIdentifier ?? `schemaguard-${props.stage}`;
-    const minCapacity = props.minCapacity ?? 0.5;
-    const maxCapacity = props.maxCapacity ?? 4;
-    validate(props, clusterIdentifier, minCapacity, maxCapacity);
-    this.clusterIdentifier = clusterIdentifier;
-    const retention = props.logRetention ?? (prod ? logs.RetentionDays.ONE_YEAR : logs.RetentionDays.ONE_MONTH);
-    const logRemoval = prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const settings = stageSettings('AuroraDatabaseStack', props.stage, props.logRetention);
+    this.clusterIdentifier = props.clusterIdentifier ?? `schemaguard-${props.stage}`;
+    const capacity = checkProps(props, this.clusterIdentifier);
     const databaseName = props.databaseName ?? 'app';
 
-    const flowLogs = new logs.LogGroup(this, 'FlowLogs', { retention, removalPolicy: logRemoval });
-    this.vpc = new ec2.Vpc(this, 'Vpc', {
-      maxAzs: 2,
-      natGateways: 0,
-      subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
-      flowLogs: { all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs), trafficType: ec2.FlowLogTrafficType.ALL } },
-    });
-    const isolated: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
-    // Only the secret rotation function runs in the VPC; it reaches Secrets Manager through this endpoint.
-    const secretsManagerEndpoint = this.vpc.addInterfaceEndpoint('SecretsManager', {
-      service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER, subnets: isolated, privateDnsEnabled: true, open: false,
-    });
-
+    // Only the secret rotation function runs in the VPC: the migrations use the Data API from outside it.
+    this.network = new DatabaseNetwork(this, { natGateways: 0, logRetention: settings.logRetention, logRemovalPolicy: settings.logRemovalPolicy });
+    this.vpc = this.network.vpc;
     const engine = rds.DatabaseClusterEngine.auroraPostgres({ version: props.engineVersion ?? rds.AuroraPostgresEngineVersion.VER_17_6 });
-    const parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
-      engine,
-      description: `schemaguard ${props.stage} (Aurora): TLS forced, failing statements and lock waits logged`,
-      parameters: { ...DATABASE_PARAMETERS },
-    });
-
-    this.postgresLogGroup = new logs.LogGroup(this, 'PostgresLogs', {
-      logGroupName: `/aws/rds/cluster/${clusterIdentifier}/postgresql`,
-      retention,
-      removalPolicy: logRemoval,
-    });
-
-    this.cluster = new rds.DatabaseCluster(this, 'Cluster', {
-      engine,
-      clusterIdentifier,
-      vpc: this.vpc,
-      vpcSubnets: isolated,
-      credentials: rds.Credentials.fromGeneratedSecret('postgres'),
-      defaultDatabaseName: databaseName,
-      writer: rds.ClusterInstance.serverlessV2('Writer', { autoMinorVersionUpgrade: true, enablePerformanceInsights: true, publiclyAccessible: false }),
-      readers: prod ? [rds.ClusterInstance.serverlessV2('Reader', { scaleWithWriter: true, autoMinorVersionUpgrade: true, enablePerformanceInsights: true, publiclyAccessible: false })] : [],
-      serverlessV2MinCapacity: minCapacity,
-      serverlessV2MaxCapacity: maxCapacity,
-      enableDataApi: true,
-      storageEncrypted: true,
-      iamAuthentication: true,
-      parameterGroup,
-      cloudwatchLogsExports: ['postgresql'],
-      backup: { retention: prod ? Duration.days(14) : Duration.days(1) },
-      deletionProtection: prod,
-      removalPolicy: prod ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
-      copyTagsToSnapshot: true,
-    });
-    this.cluster.node.addDependency(this.postgresLogGroup);
+    const parameterGroup = databaseParameterGroup(this, engine, `schemaguard ${props.stage} (Aurora): TLS forced, failing statements and lock waits logged`);
+    this.postgresLogGroup = postgresLogGroup(this, 'cluster', this.clusterIdentifier, settings);
+    this.cluster = this.createCluster(engine, parameterGroup, databaseName, settings, capacity);
     this.secret = this.cluster.secret!;
-
-    const rotationGroup = new ec2.SecurityGroup(this, 'RotationSecurityGroup', {
-      vpc: this.vpc, description: 'secret rotation function: reaches the cluster and Secrets Manager', allowAllOutbound: true,
-    });
-    this.cluster.addRotationSingleUser({
-      automaticallyAfter: Duration.days(30), endpoint: secretsManagerEndpoint, vpcSubnets: isolated, securityGroup: rotationGroup,
-    });
-    secretsManagerEndpoint.connections.allowDefaultPortFrom(rotationGroup, 'secret rotation to Secrets Manager');
-
-    acknowledge(this.cluster, 'AwsSolutions-RDS11',
-      'The default port 5432 is kept: the cluster is reachable only from security groups inside an isolated VPC (the migrations use the Data API, not the port) and forces TLS.');
-    if (!prod) {
-      acknowledge(this.cluster, 'AwsSolutions-RDS10', 'dev stage: deletion protection off so the stack can be destroyed; the prod stage has deletion protection and a final snapshot.');
-    }
+    this.network.addSecretRotation(this.cluster, 'cluster');
+    acknowledgeClusterFindings(this.cluster, settings);
 
     this.migrations = new SchemaMigrations(this, 'SchemaMigrations', {
       secret: this.secret,
@@ -157,27 +104,65 @@ export class AuroraDatabaseStack extends Stack {
       databaseName,
       migrationsDir: props.migrationsDir,
       contractsDir: props.contractsDir,
-      logRetention: retention,
-      logRemovalPolicy: logRemoval,
+      logRetention: settings.logRetention,
+      logRemovalPolicy: settings.logRemovalPolicy,
       databaseLogGroupName: this.postgresLogGroup.logGroupName,
     });
-
     this.alarms = alarmsForStack(this, {
-      logGroup: this.postgresLogGroup, migrations: this.migrations, name: clusterIdentifier,
+      logGroup: this.postgresLogGroup, migrations: this.migrations, name: this.clusterIdentifier,
       alarmEmail: props.alarmEmail, alarmHttpsUrl: props.alarmHttpsUrl,
     });
   }
+
+  /** Serverless v2 writer (and a reader in prod) with the Data API, exporting its log to `postgresLogGroup` (created first). */
+  private createCluster(engine: rds.IClusterEngine, parameterGroup: rds.IParameterGroup, databaseName: string, settings: StageSettings, capacity: Capacity): rds.DatabaseCluster {
+    const instance = { autoMinorVersionUpgrade: true, enablePerformanceInsights: true, publiclyAccessible: false };
+    const cluster = new rds.DatabaseCluster(this, 'Cluster', {
+      engine,
+      clusterIdentifier: this.clusterIdentifier,
+      vpc: this.vpc,
+      vpcSubnets: this.network.isolatedSubnets,
+      credentials: rds.Credentials.fromGeneratedSecret('postgres'),
+      defaultDatabaseName: databaseName,
+      writer: rds.ClusterInstance.serverlessV2('Writer', instance),
+      readers: settings.prod ? [rds.ClusterInstance.serverlessV2('Reader', { scaleWithWriter: true, ...instance })] : [],
+      serverlessV2MinCapacity: capacity.minCapacity,
+      serverlessV2MaxCapacity: capacity.maxCapacity,
+      enableDataApi: true,
+      storageEncrypted: true,
+      iamAuthentication: true,
+      parameterGroup,
+      cloudwatchLogsExports: ['postgresql'],
+      backup: { retention: settings.backupRetention },
+      deletionProtection: settings.deletionProtection,
+      removalPolicy: settings.databaseRemovalPolicy,
+      copyTagsToSnapshot: true,
+    });
+    cluster.node.addDependency(this.postgresLogGroup);
+    return cluster;
+  }
 }
 
-function validate(props: AuroraDatabaseStackProps, id: string, min: number, max: number): void {
-  if (props.stage !== 'dev' && props.stage !== 'prod') {
-    throw new Error(`AuroraDatabaseStack: "stage" is ${JSON.stringify(props.stage)}; use 'dev' or 'prod'`);
-  }
-  if (!/^[a-z][a-z0-9-]{0,62}$/.test(id) || id.endsWith('-') || id.includes('--')) {
-    throw new Error(`AuroraDatabaseStack: "clusterIdentifier" ${JSON.stringify(id)} is not a literal RDS identifier; use 1 to 63 lowercase letters, digits or single hyphens, starting with a letter (the log group name must match)`);
-  }
+/** cdk-nag findings on the cluster that are accepted, with their reasons. */
+function acknowledgeClusterFindings(cluster: rds.DatabaseCluster, settings: StageSettings): void {
+  acknowledge(cluster, 'AwsSolutions-RDS11',
+    'The default port 5432 is kept: the cluster is reachable only from security groups inside an isolated VPC (the migrations use the Data API, not the port) and forces TLS.');
+  if (!settings.prod) acknowledgeDevDeletionProtection(cluster);
+}
+
+interface Capacity {
+  minCapacity: number;
+  maxCapacity: number;
+}
+
+/** Checks the props the stage does not cover; returns the capacity range with its defaults. */
+function checkProps(props: AuroraDatabaseStackProps, clusterIdentifier: string): Capacity {
+  const minCapacity = props.minCapacity ?? 0.5;
+  const maxCapacity = props.maxCapacity ?? 4;
+  checkIdentifier('AuroraDatabaseStack', 'clusterIdentifier', clusterIdentifier);
   const half = (n: number) => Number.isFinite(n) && Math.round(n * 2) === n * 2;
-  if (!half(min) || min < 0 || min > 256 || !half(max) || max < 1 || max > 256 || max < min) {
-    throw new Error(`AuroraDatabaseStack: capacity ${min}..${max} ACU is not valid; use steps of 0.5 with 0 <= minCapacity <= maxCapacity, 1 <= maxCapacity <= 256`);
+  if (!half(minCapacity) || minCapacity < 0 || minCapacity > 256 || !half(maxCapacity) || maxCapacity < 1 || maxCapacity > 256 || maxCapacity < minCapacity) {
+    throw new Error(`AuroraDatabaseStack: capacity ${minCapacity}..${maxCapacity} ACU is not valid; use steps of 0.5 with 0 <= minCapacity <= maxCapacity, 1 <= maxCapacity <= 256`);
   }
+  return { minCapacity, maxCapacity };
 }
