@@ -6,35 +6,20 @@
  * metric filters never race RDS), the alarms on that log group, and the
  * SchemaMigrations custom resource migrating through the Data API: its
  * function runs OUTSIDE the VPC and may only call the four Data API actions on
- * this cluster and read the cluster's secret.
+ * this cluster and read the cluster's secret. Only the secret rotation
+ * function runs in the VPC. The outline it shares with DatabaseStack is in
+ * lib/database-stack-base.ts.
  */
-import { Stack, type StackProps } from 'aws-cdk-lib';
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
-import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { alarmsForStack, type DatabaseAlarms } from './alarms/database-alarms';
-import type { Stage } from './app-config';
-import { DatabaseNetwork } from './database-network';
-import { databaseParameterGroup } from './database-parameters';
+import { DatabaseStackBase, type DataApiConnection, type DatabaseStackCommonProps } from './database-stack-base';
 import { acknowledge, acknowledgeDevDeletionProtection } from './nag';
-import { postgresLogGroup } from './postgres-log-group';
-import { SchemaMigrations } from './schema-migrations';
-import { checkIdentifier, stageSettings, type StageSettings } from './stage-settings';
 
-export interface AuroraDatabaseStackProps extends StackProps {
-  /** `prod`: deletion protection, snapshot on delete, a reader in a second AZ, longer backups; `dev`: none of these. */
-  readonly stage: Stage;
+export interface AuroraDatabaseStackProps extends DatabaseStackCommonProps {
   /**
    * @default rds.AuroraPostgresEngineVersion.VER_17_6
    */
   readonly engineVersion?: rds.AuroraPostgresEngineVersion;
-  /**
-   * Database created in the cluster and migrated.
-   * @default 'app'
-   */
-  readonly databaseName?: string;
   /**
    * Cluster identifier: lowercase, literal, so the log group name is known at synth time.
    * @default `schemaguard-${stage}`
@@ -47,122 +32,73 @@ export interface AuroraDatabaseStackProps extends StackProps {
   readonly minCapacity?: number;
   /** @default 4 */
   readonly maxCapacity?: number;
-  /**
-   * Retention of the PostgreSQL, flow-log and handler log groups.
-   * @default - logs.RetentionDays.ONE_MONTH for dev, ONE_YEAR for prod
-   */
-  readonly logRetention?: logs.RetentionDays;
-  /**
-   * Directory of the migration files.
-   * @default - `migrations/` at the repository root
-   */
-  readonly migrationsDir?: string;
-  /**
-   * Directory of the contract files.
-   * @default - `contracts/` at the repository root, when it exists
-   */
-  readonly contractsDir?: string;
-  /** @default - no email subscription */
-  readonly alarmEmail?: string;
-  /** @default - no HTTPS subscription */
-  readonly alarmHttpsUrl?: string;
 }
 
-export class AuroraDatabaseStack extends Stack {
-  /** The VPC (isolated subnets only) and the Secrets Manager endpoint the rotation function uses. */
-  readonly network: DatabaseNetwork;
-  readonly vpc: ec2.Vpc;
+/** Writer and reader alike: minor upgrades on, Performance Insights on, no public address. */
+const CLUSTER_INSTANCE = { autoMinorVersionUpgrade: true, enablePerformanceInsights: true, publiclyAccessible: false } as const;
+
+export class AuroraDatabaseStack extends DatabaseStackBase<AuroraDatabaseStackProps, rds.IClusterEngine, rds.DatabaseCluster> {
+  /** Serverless v2, the Data API enabled; a writer, and a reader in prod. */
   readonly cluster: rds.DatabaseCluster;
-  readonly secret: secretsmanager.ISecret;
-  /** `/aws/rds/cluster/<clusterIdentifier>/postgresql`, created before the cluster. */
-  readonly postgresLogGroup: logs.LogGroup;
+  /** The literal cluster identifier (`identifier`). */
   readonly clusterIdentifier: string;
-  readonly migrations: SchemaMigrations;
-  readonly alarms: DatabaseAlarms;
 
   constructor(scope: Construct, id: string, props: AuroraDatabaseStackProps) {
-    super(scope, id, props);
-    const settings = stageSettings('AuroraDatabaseStack', props.stage, props.logRetention);
-    this.clusterIdentifier = props.clusterIdentifier ?? `schemaguard-${props.stage}`;
-    const capacity = checkProps(props, this.clusterIdentifier);
-    const databaseName = props.databaseName ?? 'app';
-
-    // Only the secret rotation function runs in the VPC: the migrations use the Data API from outside it.
-    this.network = new DatabaseNetwork(this, { natGateways: 0, logRetention: settings.logRetention, logRemovalPolicy: settings.logRemovalPolicy });
-    this.vpc = this.network.vpc;
-    const engine = rds.DatabaseClusterEngine.auroraPostgres({ version: props.engineVersion ?? rds.AuroraPostgresEngineVersion.VER_17_6 });
-    const parameterGroup = databaseParameterGroup(this, engine, `schemaguard ${props.stage} (Aurora): TLS forced, failing statements and lock waits logged`);
-    this.postgresLogGroup = postgresLogGroup(this, 'cluster', this.clusterIdentifier, settings);
-    this.cluster = this.createCluster(engine, parameterGroup, databaseName, settings, capacity);
-    this.secret = this.cluster.secret!;
-    this.network.addSecretRotation(this.cluster, 'cluster');
-    acknowledgeClusterFindings(this.cluster, settings);
-
-    this.migrations = new SchemaMigrations(this, 'SchemaMigrations', {
-      secret: this.secret,
-      dataApiCluster: this.cluster,
-      databaseName,
-      migrationsDir: props.migrationsDir,
-      contractsDir: props.contractsDir,
-      logRetention: settings.logRetention,
-      logRemovalPolicy: settings.logRemovalPolicy,
-      databaseLogGroupName: this.postgresLogGroup.logGroupName,
-    });
-    this.alarms = alarmsForStack(this, {
-      logGroup: this.postgresLogGroup, migrations: this.migrations, name: this.clusterIdentifier,
-      alarmEmail: props.alarmEmail, alarmHttpsUrl: props.alarmHttpsUrl,
-    });
+    // No NAT gateway: the migrations use the Data API from outside the VPC.
+    super(scope, id, props, { kind: 'cluster', identifierProp: 'clusterIdentifier', identifier: props.clusterIdentifier, natGateways: 0, engineLabel: ' (Aurora)' });
+    this.cluster = this.database;
+    this.clusterIdentifier = this.identifier;
   }
 
-  /** Serverless v2 writer (and a reader in prod) with the Data API, exporting its log to `postgresLogGroup` (created first). */
-  private createCluster(engine: rds.IClusterEngine, parameterGroup: rds.IParameterGroup, databaseName: string, settings: StageSettings, capacity: Capacity): rds.DatabaseCluster {
-    const instance = { autoMinorVersionUpgrade: true, enablePerformanceInsights: true, publiclyAccessible: false };
-    const cluster = new rds.DatabaseCluster(this, 'Cluster', {
+  protected override checkProps(props: AuroraDatabaseStackProps): void {
+    const { minCapacity: min, maxCapacity: max } = capacityOf(props);
+    const half = (n: number) => Number.isFinite(n) && Math.round(n * 2) === n * 2;
+    if (!half(min) || min < 0 || min > 256 || !half(max) || max < 1 || max > 256 || max < min) {
+      throw new Error(`AuroraDatabaseStack: capacity ${min}..${max} ACU is not valid; use steps of 0.5 with 0 <= minCapacity <= maxCapacity, 1 <= maxCapacity <= 256`);
+    }
+  }
+
+  protected override engine(props: AuroraDatabaseStackProps): rds.IClusterEngine {
+    return rds.DatabaseClusterEngine.auroraPostgres({ version: props.engineVersion ?? rds.AuroraPostgresEngineVersion.VER_17_6 });
+  }
+
+  protected override createDatabase(props: AuroraDatabaseStackProps, engine: rds.IClusterEngine): rds.DatabaseCluster {
+    const { minCapacity, maxCapacity } = capacityOf(props);
+    return new rds.DatabaseCluster(this, 'Cluster', {
       engine,
-      clusterIdentifier: this.clusterIdentifier,
+      clusterIdentifier: this.identifier,
       vpc: this.vpc,
       vpcSubnets: this.network.isolatedSubnets,
       credentials: rds.Credentials.fromGeneratedSecret('postgres'),
-      defaultDatabaseName: databaseName,
-      writer: rds.ClusterInstance.serverlessV2('Writer', instance),
-      readers: settings.prod ? [rds.ClusterInstance.serverlessV2('Reader', { scaleWithWriter: true, ...instance })] : [],
-      serverlessV2MinCapacity: capacity.minCapacity,
-      serverlessV2MaxCapacity: capacity.maxCapacity,
+      defaultDatabaseName: props.databaseName ?? 'app',
+      writer: rds.ClusterInstance.serverlessV2('Writer', CLUSTER_INSTANCE),
+      readers: this.settings.prod ? [rds.ClusterInstance.serverlessV2('Reader', { scaleWithWriter: true, ...CLUSTER_INSTANCE })] : [],
+      serverlessV2MinCapacity: minCapacity,
+      serverlessV2MaxCapacity: maxCapacity,
       enableDataApi: true,
       storageEncrypted: true,
       iamAuthentication: true,
-      parameterGroup,
+      parameterGroup: this.parameterGroup,
       cloudwatchLogsExports: ['postgresql'],
-      backup: { retention: settings.backupRetention },
-      deletionProtection: settings.deletionProtection,
-      removalPolicy: settings.databaseRemovalPolicy,
+      backup: { retention: this.settings.backupRetention },
+      deletionProtection: this.settings.deletionProtection,
+      removalPolicy: this.settings.databaseRemovalPolicy,
       copyTagsToSnapshot: true,
     });
-    cluster.node.addDependency(this.postgresLogGroup);
-    return cluster;
+  }
+
+  protected override migrationConnection(cluster: rds.DatabaseCluster): DataApiConnection {
+    return { dataApiCluster: cluster };
+  }
+
+  protected override acknowledgeFindings(cluster: rds.DatabaseCluster): void {
+    acknowledge(cluster, 'AwsSolutions-RDS11',
+      'The default port 5432 is kept: the cluster is reachable only from security groups inside an isolated VPC (the migrations use the Data API, not the port) and forces TLS.');
+    if (!this.settings.prod) acknowledgeDevDeletionProtection(cluster);
   }
 }
 
-/** cdk-nag findings on the cluster that are accepted, with their reasons. */
-function acknowledgeClusterFindings(cluster: rds.DatabaseCluster, settings: StageSettings): void {
-  acknowledge(cluster, 'AwsSolutions-RDS11',
-    'The default port 5432 is kept: the cluster is reachable only from security groups inside an isolated VPC (the migrations use the Data API, not the port) and forces TLS.');
-  if (!settings.prod) acknowledgeDevDeletionProtection(cluster);
-}
-
-interface Capacity {
-  minCapacity: number;
-  maxCapacity: number;
-}
-
-/** Checks the props the stage does not cover; returns the capacity range with its defaults. */
-function checkProps(props: AuroraDatabaseStackProps, clusterIdentifier: string): Capacity {
-  const minCapacity = props.minCapacity ?? 0.5;
-  const maxCapacity = props.maxCapacity ?? 4;
-  checkIdentifier('AuroraDatabaseStack', 'clusterIdentifier', clusterIdentifier);
-  const half = (n: number) => Number.isFinite(n) && Math.round(n * 2) === n * 2;
-  if (!half(minCapacity) || minCapacity < 0 || minCapacity > 256 || !half(maxCapacity) || maxCapacity < 1 || maxCapacity > 256 || maxCapacity < minCapacity) {
-    throw new Error(`AuroraDatabaseStack: capacity ${minCapacity}..${maxCapacity} ACU is not valid; use steps of 0.5 with 0 <= minCapacity <= maxCapacity, 1 <= maxCapacity <= 256`);
-  }
-  return { minCapacity, maxCapacity };
+/** The Serverless v2 capacity range in ACUs, with its defaults. */
+function capacityOf(props: AuroraDatabaseStackProps): { minCapacity: number; maxCapacity: number } {
+  return { minCapacity: props.minCapacity ?? 0.5, maxCapacity: props.maxCapacity ?? 4 };
 }
