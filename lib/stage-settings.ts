@@ -6,7 +6,7 @@
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { STAGES, type Stage } from './app-config';
+import { STAGES, isRdsIdentifier, type Stage } from './app-config';
 
 export interface StageSettings {
   readonly stage: Stage;
@@ -39,11 +39,6 @@ export function stageSettings(owner: string, stage: Stage, logRetention?: logs.R
     deletionProtection: prod,
     backupRetention: prod ? Duration.days(14) : Duration.days(1),
   };
-}
-
-/** An RDS instance or cluster identifier as RDS stores it: lowercase, 1 to 63 letters, digits or single hyphens, starting with a letter. */
-export function isRdsIdentifier(id: string): boolean {
-  return /^[a-z][a-z0-9-]{0,62}$/.test(id) && !id.endsWith('-') && !id.includes('--');
 }
 
 /** Refuses an identifier that is not literal and lowercase: the log group name is built from it at synth time. */
