@@ -5,6 +5,7 @@
  */
 import { isAbsolute, join } from 'node:path';
 import { InputError } from '../engine/errors';
+import { validateSchemaName } from '../engine/identifiers';
 import { DEFAULT_STATE_SCHEMA } from '../engine/state';
 import { DEFAULTS, ENV, TLS_MODES, type TlsMode } from './constants';
 
@@ -50,7 +51,7 @@ export function readConfig(env: NodeJS.ProcessEnv): HandlerConfig {
     port: optionalInt(env, ENV.port, 1, 65535),
     migrationsDir: dir(ENV.migrationsDir, DEFAULTS.migrationsDir),
     contractsDir: dir(ENV.contractsDir, DEFAULTS.contractsDir),
-    stateSchema: env[ENV.stateSchema] || DEFAULT_STATE_SCHEMA,
+    stateSchema: validateSchemaName(env[ENV.stateSchema] || DEFAULT_STATE_SCHEMA, ENV.stateSchema),
     reserveMs: optionalInt(env, ENV.reserveMs, 0, 600_000) ?? DEFAULTS.reserveMs,
     connectAttempts: optionalInt(env, ENV.connectAttempts, 1, 50) ?? DEFAULTS.connectAttempts,
     lockTimeoutMs: optionalInt(env, ENV.lockTimeoutMs, 0, 600_000) ?? DEFAULTS.lockTimeoutMs,
