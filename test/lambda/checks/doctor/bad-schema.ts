@@ -3,6 +3,7 @@
  * shared by the doctor tests: each rule's test runs that rule alone on it,
  * the index test runs them all.
  */
+import { beforeAll } from 'vitest';
 import { doctor, type DoctorRule } from '../../../../lambda/checks/doctor';
 import type { Finding } from '../../../../lambda/checks/finding';
 import { PgDriver } from '../../../../lambda/driver/pg-driver';
@@ -47,4 +48,16 @@ export function byRule(findings: Finding[]): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const f of findings) (out[f.rule] ??= []).push(f.object ?? '');
   return out;
+}
+
+/**
+ * In a describe block: before its tests, `rule` alone runs on a fresh copy of
+ * the bad schema; the returned function gives its findings.
+ */
+export function findingsOfRule(target: Target, rule: DoctorRule): () => Finding[] {
+  let findings: Finding[] = [];
+  beforeAll(async () => {
+    findings = await findingsOn(await badSchemaDatabase(target, `doctor_${rule.id}`), [rule]);
+  });
+  return () => findings;
 }

@@ -1,24 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { INVALID_INDEX } from '../../../../lambda/checks/doctor/invalid-index';
-import type { Finding } from '../../../../lambda/checks/finding';
 import { dropDatabases, targets } from '../../../support/db';
-import { badSchemaDatabase, findingsOn } from './bad-schema';
+import { findingsOfRule } from './bad-schema';
 
 afterAll(dropDatabases);
 
 describe.each(targets)('Rule: invalid-index on $name', (target) => {
-  let findings: Finding[];
-  beforeAll(async () => {
-    findings = await findingsOn(await badSchemaDatabase(target, 'doctor_invalid_index'), [INVALID_INDEX]);
-  });
+  const findings = findingsOfRule(target, INVALID_INDEX);
 
   it('finds the index a failed CREATE UNIQUE INDEX CONCURRENTLY left, and no valid index', () => {
-    expect(findings.map((f) => f.object)).toEqual(['dupes_code_key']);
-    expect(findings[0]!.message).toBe('index dupes_code_key on dupes is INVALID');
+    expect(findings().map((f) => f.object)).toEqual(['dupes_code_key']);
+    expect(findings()[0]!.message).toBe('index dupes_code_key on dupes is INVALID');
   });
 
   it('rebuilds an INVALID index concurrently', () => {
-    expect(findings.find((x) => x.rule === 'invalid-index')!.fix)
+    expect(findings().find((x) => x.rule === 'invalid-index')!.fix)
       .toBe('DROP INDEX CONCURRENTLY IF EXISTS dupes_code_key;\nCREATE UNIQUE INDEX CONCURRENTLY dupes_code_key ON public.dupes USING btree (code);');
   });
 });
