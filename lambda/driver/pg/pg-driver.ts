@@ -40,7 +40,7 @@ export type PgDriverOptions = PgDriverCommon & (
 );
 
 /** Validate a `postgres://` URL; the message never contains its password. */
-export function parseDatabaseUrl(url: string, source = '--database-url'): URL {
+export function parseDatabaseUrl(url: string, source = 'connectionString'): URL {
   let parsed: URL;
   try {
     parsed = new URL(url);
