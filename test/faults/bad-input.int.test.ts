@@ -5,7 +5,7 @@
  * database exactly as it was (catalog fingerprint before = after).
  *
  * The CLI runs in process (`main(argv, io)`, the code bin/schemaguard.js
- * runs) so the matrix stays fast; test/bin/cli/cli.int.test.ts covers the
+ * runs) so the matrix stays fast; test/bin/cli/main.int.test.ts covers the
  * real executable's exit codes for the same classes of input.
  */
 import { spawn } from 'node:child_process';
@@ -250,6 +250,22 @@ describe(`Bad input: custom-resource events, on ${target.name}`, () => {
       transcript.add(JSON.stringify(response));
       expect(response.Status).toBe('FAILED');
       expect(response.Reason).toContain(message);
+      expect(await catalogFingerprint(r.url)).toBe(before);
+    } finally {
+      await r.done();
+    }
+  });
+
+  it('a bad SCHEMAGUARD_STATE_SCHEMA: FAILED under the environment variable\'s name, not the CLI flag --state-schema', async () => {
+    const schema = 's'.repeat(64);
+    const r = await handlerRig(transcript, target, 'bad_state_schema', BASE, { env: { [ENV.stateSchema]: schema } });
+    try {
+      const before = await catalogFingerprint(r.url);
+      const response = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+      transcript.add(JSON.stringify(response));
+      expect(response.Status).toBe('FAILED');
+      expect(response.Reason).toContain(`${ENV.stateSchema}: "${schema}" is not a usable schema name`);
+      expect(response.Reason).not.toContain('--state-schema');
       expect(await catalogFingerprint(r.url)).toBe(before);
     } finally {
       await r.done();

@@ -1,4 +1,5 @@
 /** Watching other sessions from the outside: what pg_stat_activity says about them over time. */
+import { sleep } from '../../lambda/engine/sleep';
 import { withClient } from './system-postgres';
 
 export interface ActivitySample {
@@ -12,8 +13,6 @@ export interface ActivitySample {
   xmin: boolean;
   query: string;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** pg_stat_activity of the sessions named `application`, every `everyMs` for `forMs`. */
 export async function sampleActivity(url: string, application: string, forMs: number, everyMs = 20): Promise<ActivitySample[]> {

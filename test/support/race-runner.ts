@@ -6,7 +6,7 @@
  * (the race tests run it bundled, for a start-up as fast as the CLI's).
  * Prints the migrate result as JSON and exits 0, or prints the error and exits 1.
  */
-import { DataApiDriver } from '../../lambda/driver/data-api-driver';
+import { DataApiDriver } from '../../lambda/driver/data-api/data-api-driver';
 import { migrate } from '../../lambda/engine/runner';
 import { loadMigrations } from '../../lambda/engine/source';
 import { DataApiStandin } from './data-api-standin';

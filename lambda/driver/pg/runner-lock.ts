@@ -1,17 +1,16 @@
 /**
  * The pg driver's runner lock. On a connection that is one server session:
- * the session-level advisory lock (`engine/advisory-lock.ts`). Through a
+ * the session-level advisory lock (`advisory-lock.ts`). Through a
  * pooler (see `pooler.ts`): the lease the Data API uses
- * (`engine/lease-lock.ts`), which needs no session — a session lock taken
+ * (`../data-api/lease-lock.ts`), which needs no session — a session lock taken
  * there would stay with a pooled server connection that no client owns, and
  * the next runner would wait for it until --lock-wait ran out. While the
  * lease is held, every commit of this driver is fenced by it.
  */
-import { AdvisoryLock } from '../../engine/advisory-lock';
 import type { Blocker } from '../../engine/errors';
-import { LeaseLock, type LeaseTimings } from '../../engine/lease-lock';
-import type { MigrationLock } from '../../engine/lock';
-import type { Driver, LockOptions, Session } from '../driver';
+import type { Driver, LockOptions, MigrationLock, Session } from '../../engine/ports';
+import { LeaseLock, type LeaseTimings } from '../data-api/lease-lock';
+import { AdvisoryLock } from './advisory-lock';
 import type { PoolerEvidence } from './pooler';
 
 /** What the lock needs from the pg driver. */

@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PgDriver } from '../../../lambda/driver/pg-driver';
+import { PgDriver } from '../../../lambda/driver/pg/pg-driver';
 import { migrate, type MigrateResult } from '../../../lambda/engine/runner';
 import { loadMigrations } from '../../../lambda/engine/source';
 import { raceFiles } from '../../../bench/race';

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { detectDrift, takeSnapshot } from '../../../../lambda/checks/drift';
-import { PgDriver } from '../../../../lambda/driver/pg-driver';
+import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
 import { LockTimeoutError, PoolerError } from '../../../../lambda/engine/errors';
 import { migrate, type RunEvent } from '../../../../lambda/engine/runner';
 import { loadMigrations } from '../../../../lambda/engine/source';

@@ -1,0 +1,134 @@
+/**
+ * Session-level advisory lock on a dedicated connection. The lock lives as long
+ * as that session: released in `finally` by `release()`, and by PostgreSQL when
+ * the connection drops (a killed runner never leaves it behind).
+ *
+ * Waiting holds nothing (see `lock-poll.ts`): `pg_try_advisory_lock` in short
+ * autocommit statements with jittered backoff, never `pg_advisory_lock`, whose
+ * waiting statement holds a snapshot that the holder's CREATE INDEX
+ * CONCURRENTLY would wait for.
+ *
+ * Where PostgreSQL makes a wait unavoidable, and how it is bounded:
+ * - each try, the holder report and `pg_advisory_unlock` are single statements
+ *   on pg_locks/pg_stat_activity that take no lock a migration holds; while
+ *   one runs it holds a snapshot, so a concurrent index build waits for that
+ *   one statement (milliseconds), never for the whole wait;
+ * - the state reads of `plan`/`status`, the blocker watcher's samples and the
+ *   checks' catalog reads are the same kind of short statements; a contract
+ *   check's transaction (lock_timeout 2 s, statement_timeout 15 s) delays an
+ *   index build on its table by at most that transaction.
+ *
+ * The lock needs one server session. Behind a transaction-pooling proxy the
+ * next statement may run in another session, and a session lock would stay
+ * with a pooled server connection no client owns: every try therefore takes
+ * the lock only on the session the connection started on (`pg_backend_pid()`
+ * checked in the same statement) and refuses when the session moved. The pg
+ * driver recognises poolers when it connects and uses the lease instead.
+ */
+import { createHash } from 'node:crypto';
+import { LockWaitTimeoutError, MigrationError, PoolerError, type Blocker } from '../../engine/errors';
+import type { Driver, MigrationLock, Session } from '../../engine/ports';
+import { pollForLock } from '../lock-poll';
+
+/** The 64-bit advisory-lock key for a state schema (stable across versions of schemaguard). */
+export function advisoryLockKey(stateSchema: string): string {
+  return createHash('sha256').update(`schemaguard:${stateSchema}`).digest().readBigInt64BE(0).toString();
+}
+
+const HOLDERS_SQL = `
+SELECT a.pid, a.usename AS user, a.application_name AS application, a.state,
+       left(a.query, 300) AS query,
+       floor(extract(epoch FROM now() - a.xact_start))::int AS xact_age_seconds,
+       floor(extract(epoch FROM now() - a.backend_start))::int AS connected_seconds
+  FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+ WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+   AND ((l.classid::bigint << 32) | l.objid::bigint) = $1::bigint
+   AND a.pid <> pg_backend_pid()`;
+
+interface HolderRow {
+  pid: number; user: string; application: string; state: string; query: string;
+  xact_age_seconds: number | null; connected_seconds: number | null;
+}
+
+export async function lockHolders(q: { query: Session['query'] }, key: string): Promise<Blocker[]> {
+  const r = await q.query<HolderRow>(HOLDERS_SQL, [key]);
+  return r.rows.map((x) => ({
+    pid: x.pid, user: x.user, application: x.application, state: x.state, query: x.query,
+    xactAgeSeconds: x.xact_age_seconds ?? undefined, connectedSeconds: x.connected_seconds ?? undefined,
+  }));
+}
+
+/** One try: takes the lock only when the statement runs on the session the connection started on. */
+const TRY_SQL = `SELECT (SELECT pg_try_advisory_lock($1::bigint) WHERE $2::int IS NULL OR pg_backend_pid() = $2::int) AS ok,
+       pg_backend_pid() AS pid`;
+
+export class AdvisoryLock implements MigrationLock {
+  private session?: Session;
+  private held = false;
+  readonly key: string;
+
+  /** `session`: the connection to hold the lock on; by default the lock opens its own. */
+  constructor(private readonly driver: Driver, stateSchema: string, session?: Session) {
+    this.key = advisoryLockKey(stateSchema);
+    this.session = session;
+  }
+
+  get monitor(): Session | undefined {
+    return this.held ? this.session : undefined;
+  }
+
+  async acquire(waitMs: number, onWait?: (holders: Blocker[]) => void): Promise<void> {
+    const s = (this.session ??= await this.driver.connect());
+    await pollForLock({
+      waitMs,
+      tryTake: () => this.tryTake(s),
+      holders: () => lockHolders(s, this.key),
+      onBusy: onWait,
+      timeout: (holders) => this.waitError(waitMs, holders),
+    });
+    this.held = true;
+  }
+
+  private async tryTake(s: Session): Promise<boolean> {
+    const row = (await s.query<{ pid: number; ok: boolean | null }>(TRY_SQL, [this.key, s.pid ?? null])).rows[0]!;
+    if (s.pid !== undefined && row.pid !== s.pid) {
+      throw new PoolerError(
+        `the connection to ${this.driver.target} is not one server session: it started on server pid ${s.pid}, and the next statement ran on pid ${row.pid}; it goes through a transaction-pooling proxy (such as PgBouncer with pool_mode=transaction), where a session lock would be left with a pooled server connection; nothing was run`,
+        { fix: 'point --database-url (DATABASE_URL) at the database server itself for migrations, not at the pooler' },
+      );
+    }
+    return row.ok === true;
+  }
+
+  private waitError(waitMs: number, holders: Blocker[]): LockWaitTimeoutError {
+    const who = holders.length
+      ? holders.map((h) => `pid ${h.pid}${h.application ? ` (${h.application})` : ''}`).join(', ')
+      : 'another session';
+    return new LockWaitTimeoutError(
+      `another migration runner holds the lock: ${who}; waited ${waitMs} ms`,
+      { holders, fix: 'wait for it to finish, raise --lock-wait, or end the holder with pg_terminate_backend(pid) if it is stuck' },
+    );
+  }
+
+  assertHeld(): void {
+    if (!this.held || !this.session || this.session.broken) {
+      throw new MigrationError('lost the migration lock: its connection closed; stopping before the next migration', {
+        fix: 'run again: every migration that committed is recorded, the others will be applied by the next run',
+      });
+    }
+  }
+
+  async release(): Promise<void> {
+    const s = this.session;
+    this.session = undefined;
+    if (!s) return;
+    try {
+      if (this.held && !s.broken) await s.query('SELECT pg_advisory_unlock($1::bigint)', [this.key]);
+    } catch {
+      // The lock goes with the session below either way.
+    } finally {
+      this.held = false;
+      await s.close();
+    }
+  }
+}
