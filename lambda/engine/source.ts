@@ -7,6 +7,7 @@
  *     -- schemaguard:no-transaction          (run statement by statement, no BEGIN)
  *     -- schemaguard:lock-timeout=2s         (SET LOCAL lock_timeout for this file)
  *     -- schemaguard:statement-timeout=10m   (SET LOCAL statement_timeout for this file)
+ *     -- schemaguard:valid-checksum <sha-256> (an earlier text of this file that counts as applied)
  *     ALTER TABLE … ;
  *
  *     -- schemaguard:check every lead purchase has an id
@@ -42,6 +43,13 @@ export interface MigrationDirectives {
   lockTimeoutMs?: number;
   /** From `-- schemaguard:statement-timeout=…`; undefined means the runner's default. */
   statementTimeoutMs?: number;
+  /**
+   * From `-- schemaguard:valid-checksum <sha-256>` (one line each): checksums
+   * of earlier texts of this file. A database that applied one of them has
+   * applied this migration: the file was rewritten to do the same job another
+   * way (as Liquibase's validCheckSum). Undefined when there are none.
+   */
+  validChecksums?: string[];
 }
 
 /** A lint finding silenced in the file with `-- schemaguard:allow <rule> <reason>`. */
@@ -67,7 +75,8 @@ export interface Migration {
   allowances: Allowance[];
 }
 
-const HEADER_DIRECTIVES = new Set(['no-transaction', 'lock-timeout', 'statement-timeout']);
+const HEADER_DIRECTIVES = new Set(['no-transaction', 'lock-timeout', 'statement-timeout', 'valid-checksum']);
+const SHA256_HEX = /^[0-9a-f]{64}$/;
 const DIRECTIVE_LINE = /^[ \t]*--[ \t]*schemaguard:([A-Za-z-]+)(.*)$/;
 
 /** Statements that cannot run inside a transaction block. */
@@ -133,6 +142,10 @@ export function parseMigration(file: string, rawText: string, path = file): Migr
         directives.noTransaction = true;
         continue;
       }
+      if (name === 'valid-checksum') {
+        (directives.validChecksums ??= []).push(validChecksum(file, lineNo, lineText, rest));
+        continue;
+      }
       const v = /^\s*=\s*(\S+)\s*$/.exec(rest);
       const ms = v ? parseDuration(v[1]!) : undefined;
       if (ms === undefined) {
@@ -166,7 +179,7 @@ export function parseMigration(file: string, rawText: string, path = file): Migr
     }
     throw new InputError(`${file}:${lineNo}: unknown directive schemaguard:${name}`, {
       file, line: lineNo, value: lineText.trim(),
-      fix: 'known directives: no-transaction, lock-timeout=<duration>, statement-timeout=<duration>, check <description>, allow <rule> <reason>',
+      fix: 'known directives: no-transaction, lock-timeout=<duration>, statement-timeout=<duration>, valid-checksum <sha-256>, check <description>, allow <rule> <reason>',
     });
   }
 
@@ -204,6 +217,18 @@ export function parseMigration(file: string, rawText: string, path = file): Migr
   return {
     version, name: m[2]!, file, path, text, checksum: checksum(text), directives, statements, checks, allowances,
   };
+}
+
+/** The value of a `valid-checksum` directive: exactly one sha-256 in lower-case hex. */
+function validChecksum(file: string, line: number, lineText: string, rest: string): string {
+  const sum = rest.trim();
+  if (!SHA256_HEX.test(sum)) {
+    throw new InputError(`${file}:${line}: schemaguard:valid-checksum needs one sha-256 checksum (64 lower-case hex digits), found "${sum}"`, {
+      file, line, value: lineText.trim(),
+      fix: 'copy the full checksum of the earlier text (the appliedChecksum of `schemaguard status --json`, or `sha256sum` of that text with LF line endings), one directive per checksum',
+    });
+  }
+  return sum;
 }
 
 function validateStatements(file: string, statements: SqlStatement[], directives: MigrationDirectives): void {
