@@ -4,8 +4,11 @@
  * trace (its transaction, state row included, is rolled back).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { CheckFailedError, MigrationError } from '../../lambda/engine/errors';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MigrationError } from '../../lambda/engine/errors';
 import { diffCatalogs, formatDifferences } from '../../lambda/schema/catalog';
+import { catalogFingerprint } from '../support/catalog-fingerprint';
 import { runCli } from '../support/cli';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../support/db';
 import { appliedVersions, catalogOf, loadFixture, MIGRATIONS_DIR, rowCounts, runFixes } from '../support/schema-fixes';
@@ -17,6 +20,9 @@ async function failure(p: Promise<unknown>): Promise<MigrationError> {
   expect(e).toBeInstanceOf(MigrationError);
   return e as MigrationError;
 }
+
+/** The line of 0003's first statement (the look-first step), where its refusals are raised. */
+const FIRST_STEP_LINE = readFileSync(join(MIGRATIONS_DIR, '0003_accounts_id_uuid.sql'), 'utf8').split('\n').indexOf('DO $look_and_expand$') + 1;
 
 const columnType = (url: string, table: string, column: string) => rows<{ t: string }>(url,
   `SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2`, [table, column]);
@@ -31,10 +37,10 @@ describe.each(targets)('$name', (target) => {
       const e = await failure(runFixes(url));
 
       expect(e.file).toBe('0003_accounts_id_uuid.sql');
-      expect(e.line).toBe(18);
+      expect(e.line).toBe(FIRST_STEP_LINE);
       expect(e.sqlstate).toBe('22P02');
       expect(e.message).toBe(
-        "0003_accounts_id_uuid.sql:18: accounts.id cannot be converted to uuid: 4 value(s) are not UUIDs: "
+        `0003_accounts_id_uuid.sql:${FIRST_STEP_LINE}: accounts.id cannot be converted to uuid: 4 value(s) are not UUIDs: `
         + "accounts.id: 3 value(s), e.g. '', '42', 'acct-001'; users.account_id: 1 value(s), e.g. 'acct-001'",
       );
       expect(e.hint).toMatch(/map each listed value to a UUID/);
@@ -50,7 +56,7 @@ describe.each(targets)('$name', (target) => {
       const r = await runCli(['migrate', '--dir', MIGRATIONS_DIR, '--database-url', url]);
 
       expect(r.code, r.stdout + r.stderr).toBe(1);
-      expect(r.stderr).toContain("error: 0003_accounts_id_uuid.sql:18: accounts.id cannot be converted to uuid: 4 value(s) are not UUIDs");
+      expect(r.stderr).toContain(`error: 0003_accounts_id_uuid.sql:${FIRST_STEP_LINE}: accounts.id cannot be converted to uuid: 4 value(s) are not UUIDs`);
       expect(r.stderr).toContain("users.account_id: 1 value(s), e.g. 'acct-001'");
       expect(r.stderr).toContain('hint: map each listed value to a UUID');
     });
@@ -105,19 +111,21 @@ describe.each(targets)('$name', (target) => {
     });
   });
 
-  describe('a post-condition check that fails', () => {
-    it('rolls its migration back, the fix it made included', async () => {
+  describe('a key column that is missing', () => {
+    it('stops 0003 before it changes anything, naming the column', async () => {
       const url = await freshDatabase(target, 'dropped');
       await loadFixture(url, 'dropped_column');
+      await runFixes(url, { upTo: 2 });
+      const before = await catalogFingerprint(url);
 
       const e = await failure(runFixes(url));
 
-      expect(e).toBeInstanceOf(CheckFailedError);
-      const check = e as CheckFailedError;
-      expect(check.file).toBe('0003_accounts_id_uuid.sql');
-      expect(check.check).toBe('accounts.id and every account_id column exist and are uuid');
-      expect(check.rows).toEqual([{ tbl: 'users', col: 'account_id', data_type: 'missing' }]);
-      // The body had converted accounts.id to uuid; the rollback undid it.
+      expect(e.file).toBe('0003_accounts_id_uuid.sql');
+      expect(e.line).toBe(FIRST_STEP_LINE);
+      expect(e.sqlstate).toBe('42703');
+      expect(e.message).toContain('accounts.id and every account_id column must exist before they are converted to uuid: users.account_id missing');
+      expect(e.hint).toMatch(/restore the missing column/);
+      expect(await catalogFingerprint(url)).toBe(before);
       expect(await columnType(url, 'accounts', 'id')).toEqual([{ t: 'character varying(255)' }]);
       expect(await appliedVersions(url)).toEqual([1, 2]);
     });
