@@ -154,14 +154,16 @@ export async function startApplication(url: string, data: AppData, workers = 4):
   const running = clients.map(async (c, w) => {
     for (let k = w; !stopping; k++) await one(c, k);
   });
+  let stopped: Promise<AppOp[]> | undefined;
   return {
     inserted,
     accountWrites,
-    async stop() {
+    stop() {
       stopping = true;
-      await Promise.allSettled(running);
-      await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
-      return ops;
+      stopped ??= Promise.allSettled(running)
+        .then(() => Promise.all(clients.map((c) => c.end().catch(() => undefined))))
+        .then(() => ops);
+      return stopped;
     },
   };
 }
