@@ -81,6 +81,8 @@ const READS = new Set(['select', 'show', 'values', 'table', 'explain', 'with']);
 export function needsOwnCall(sql: string): boolean {
   const text = sql.replace(/^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)+/, '');
   return /^(?:vacuum|create\s+database|drop\s+database|alter\s+system|create\s+tablespace|drop\s+tablespace|call|cluster\s*$)\b/i.test(text)
+    // A DO block that ends its own transactions (batched backfills) is refused inside a transaction block, like CALL.
+    || (/^do\b/i.test(text) && /\b(?:commit|rollback)\s*;/i.test(text))
     || /^(?:create\s+(?:unique\s+)?index|drop\s+index|reindex\b[\s\S]*?)\s+concurrently\b/i.test(text)
     || /^reindex\s*\(\s*concurrently/i.test(text);
 }

@@ -196,6 +196,9 @@ describe('Function: needsOwnCall / isWrite', () => {
     ['VACUUM t', true],
     ['CREATE INDEX i ON t (a)', false],
     ['INSERT INTO t VALUES (1)', false],
+    ['DO $$ BEGIN FOR k IN 1..3 LOOP UPDATE t SET a = k; COMMIT; END LOOP; END $$', true],
+    ['-- batches\ndo $b$ BEGIN ROLLBACK; END $b$', true],
+    ["DO $$ BEGIN RAISE NOTICE 'commit'; END $$", false],
   ])('%s runs outside a transaction block: %s', (sql, expected) => {
     expect(needsOwnCall(sql)).toBe(expected);
   });
