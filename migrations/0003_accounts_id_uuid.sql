@@ -114,6 +114,10 @@ DECLARE
   attempt    int;
   why        text;
 BEGIN
+  -- Run as a bare call (the Data API runs a DO that commits that way), this gets no lock_timeout from the runner: never wait unbounded.
+  IF current_setting('lock_timeout') = '0' THEN
+    PERFORM set_config('lock_timeout', '5s', false);
+  END IF;
   BEGIN
     limit_b := pg_size_bytes(limit_text);
   EXCEPTION WHEN invalid_parameter_value THEN
@@ -322,6 +326,10 @@ DECLARE
   ex         text;
   rounds     int;
 BEGIN
+  -- Run as a bare call (the Data API runs a DO that commits that way), this gets no lock_timeout from the runner: never wait unbounded.
+  IF current_setting('lock_timeout') = '0' THEN
+    PERFORM set_config('lock_timeout', '5s', false);
+  END IF;
   IF to_regclass('schema_fix_audit.uuid_backfill') IS NULL THEN
     RETURN;
   END IF;
@@ -434,6 +442,10 @@ DECLARE
   attempt    int;
   why        text;
 BEGIN
+  -- Run as a bare call (the Data API runs a DO that commits that way), this gets no lock_timeout from the runner: never wait unbounded.
+  IF current_setting('lock_timeout') = '0' THEN
+    PERFORM set_config('lock_timeout', '5s', false);
+  END IF;
   FOR k IN 1 .. array_length(cols, 1) LOOP
     t := cols[k][1];
     c := cols[k][2];
@@ -545,6 +557,10 @@ CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS accounts_pkey ON public.accounts 
 -- 5. The primary key moves to it; the varchar key goes. Catalog only.
 DO $primary_key$
 BEGIN
+  -- Run as a bare call (the Data API runs a DO that commits that way), this gets no lock_timeout from the runner: never wait unbounded.
+  IF current_setting('lock_timeout') = '0' THEN
+    PERFORM set_config('lock_timeout', '5s', false);
+  END IF;
   IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'public.accounts'::regclass AND attname = 'id__varchar' AND NOT attisdropped) THEN
     LOCK TABLE public.accounts IN ACCESS EXCLUSIVE MODE;
     ALTER TABLE public.accounts ALTER COLUMN id SET NOT NULL;

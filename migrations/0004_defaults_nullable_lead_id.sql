@@ -34,6 +34,10 @@ DECLARE
   todo     text[];
   r        record;
 BEGIN
+  -- Run as a bare call (the Data API runs a DO that commits that way), this gets no lock_timeout from the runner: never wait unbounded.
+  IF current_setting('lock_timeout') = '0' THEN
+    PERFORM set_config('lock_timeout', '5s', false);
+  END IF;
   FOR t IN SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') ORDER BY c.relname LOOP
     tbl := format('public.%I', t)::regclass;
     todo := '{}';

@@ -71,6 +71,10 @@ DECLARE
   attempt  int;
   why      text;
 BEGIN
+  -- Run as a bare call (the Data API runs a DO that commits that way), this gets no lock_timeout from the runner: never wait unbounded.
+  IF current_setting('lock_timeout') = '0' THEN
+    PERFORM set_config('lock_timeout', '5s', false);
+  END IF;
   -- Definitions below are written as pg_get_constraintdef prints them with public on the search path.
   PERFORM set_config('search_path', 'public', false);
   FOR k IN 1 .. array_length(spec, 1) LOOP
