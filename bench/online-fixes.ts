@@ -12,7 +12,7 @@ import { MigrationError } from '../lambda/engine/errors';
 import { migrate } from '../lambda/engine/runner';
 import { loadMigrations, type Migration } from '../lambda/engine/source';
 import { loadDriftedDatabase, PRODUCTION_SIZES, sampleAppData, startApplication, summariseWindow, type LoadSummary } from '../test/support/drifted-app';
-import { inPlaceMigrations, MIGRATIONS_DIR } from '../test/support/schema-fixes';
+import { inPlaceMigrations, MIGRATIONS_DIR } from '../test/support/in-place-migrations';
 import { createDatabase, dropDatabase } from './lib/server';
 import { round } from './lib/stats';
 

@@ -2,32 +2,19 @@
  * Helpers for the schema-fix tests: load a drifted fixture, run the real
  * engine over migrations/, dump the catalog, count rows, read contracts/.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PgDriver } from '../../lambda/driver/pg-driver';
 import { migrate, type MigrateResult } from '../../lambda/engine/runner';
-import { loadMigrations, parseMigration, type Migration } from '../../lambda/engine/source';
+import { loadMigrations, type Migration } from '../../lambda/engine/source';
 import { readCatalog, type Catalog } from '../../lambda/schema/catalog';
 import { ROOT } from './cli';
 import { rows, withClient } from './db';
+import { MIGRATIONS_DIR } from './in-place-migrations';
 
-export const MIGRATIONS_DIR = join(ROOT, 'migrations');
+export { inPlaceMigrations, IN_PLACE_DIR, MIGRATIONS_DIR } from './in-place-migrations';
 export const FIXTURES_DIR = join(ROOT, 'test', 'fixtures', 'drift');
 export const CONTRACTS_DIR = join(ROOT, 'contracts');
-/** The texts of 0003, 0004 and 0007 as shipped before their online forms (see the README there). */
-export const IN_PLACE_DIR = join(ROOT, 'test', 'fixtures', 'migrations-in-place');
-
-/**
- * migrations/ as it was shipped before the online forms: today's files, with
- * 0003, 0004 and 0007 replaced by their earlier, in-place texts.
- */
-export function inPlaceMigrations(): Migration[] {
-  const earlier = new Map(readdirSync(IN_PLACE_DIR).filter((f) => f.endsWith('.sql'))
-    .map((f) => parseMigration(f, readFileSync(join(IN_PLACE_DIR, f), 'utf8'), join(IN_PLACE_DIR, f)))
-    .map((m) => [m.version, m]));
-  return loadMigrations(MIGRATIONS_DIR).map((m) => earlier.get(m.version) ?? m);
-}
-
 /** Run a fixture script (plain SQL, several statements) against the database. */
 export async function loadFixture(url: string, name: string): Promise<void> {
   const sql = readFileSync(join(FIXTURES_DIR, `${name}.sql`), 'utf8');
