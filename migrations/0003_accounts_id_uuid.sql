@@ -11,8 +11,9 @@
 -- cast. 0007/0008 add the foreign keys once every column is uuid.
 --
 -- Earlier text (valid-checksum above): one transaction of ALTER COLUMN … TYPE
--- uuid, which rewrites each table under ACCESS EXCLUSIVE (11 s for 2,000,000
--- appointments, every writer blocked). A database that ran it has uuid
+-- uuid, which rewrites each table under ACCESS EXCLUSIVE (npm run bench,
+-- online.fixes, 2,000,000 appointments: writers stalled up to 2.9 s and 6
+-- application statements failed with 40P01). A database that ran it has uuid
 -- columns already and does not run this file again.
 --
 -- The deadlock that text could meet (40P01 at "ALTER TABLE public.appointments
@@ -50,8 +51,10 @@
 --      LOCKED: the backfill never waits for, nor deadlocks with, an
 --      application row lock) and caught by a sweep at the end. Progress is
 --      committed with each batch in schema_fix_audit.uuid_backfill, so a run
---      that was killed continues after the last committed key. A note every
---      5 s shows how far it is.
+--      that was killed continues after the last committed key (the runner's
+--      sessions set client_connection_check_interval: the server ends the
+--      orphaned statement within a second). A note every 5 s shows how far
+--      it is.
 --   3. Swap, one transaction for all columns (an application that joins
 --      accounts.id with an account_id never sees one uuid and one varchar):
 --      after a read-only check that every row is in step, each old column is
@@ -305,7 +308,6 @@ DO $backfill$
 DECLARE
   uuid_re    constant text := '^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$';
   batch_rows constant int := 5000;
-  check_was  text := CASE WHEN current_setting('server_version_num')::int >= 140000 THEN current_setting('client_connection_check_interval') END;
   p          record;
   t          text;
   c          text;
@@ -332,10 +334,6 @@ BEGIN
   END IF;
   IF to_regclass('schema_fix_audit.uuid_backfill') IS NULL THEN
     RETURN;
-  END IF;
-  -- When the runner is killed, the server ends this statement within a second instead of finishing it unseen.
-  IF check_was IS NOT NULL THEN
-    PERFORM set_config('client_connection_check_interval', '1000', false);
   END IF;
   FOR p IN SELECT b.table_name, b.column_name, b.last_key, b.rows_done, b.finished_at
              FROM schema_fix_audit.uuid_backfill b ORDER BY b.table_name, b.column_name
@@ -415,9 +413,6 @@ BEGIN
     RAISE NOTICE 'backfill %.%: % rows set in % s', t, c, to_char(done, 'FM999,999,999,999'),
       round(extract(epoch FROM clock_timestamp() - started)::numeric, 1);
   END LOOP;
-  IF check_was IS NOT NULL THEN
-    PERFORM set_config('client_connection_check_interval', check_was, false);
-  END IF;
 END
 $backfill$;
 
