@@ -45,7 +45,7 @@ export interface LambdaResult {
 
 export async function benchLambda(o: LambdaOptions): Promise<LambdaResult> {
   const standIn = !existsSync(HANDLER_ENTRY);
-  const entryPoints = standIn ? [ENGINE_ENTRY, join(ROOT, 'lambda', 'driver', 'pg-driver.ts')] : [HANDLER_ENTRY];
+  const entryPoints = standIn ? [ENGINE_ENTRY, join(ROOT, 'lambda', 'driver', 'pg', 'pg-driver.ts')] : [HANDLER_ENTRY];
   mkdirSync(OUT_DIR, { recursive: true });
   const outfile = join(OUT_DIR, 'index.js');
   const metafile = await bundle(entryPoints, outfile, ['@aws-sdk/*']);
@@ -68,7 +68,7 @@ export async function benchLambda(o: LambdaOptions): Promise<LambdaResult> {
     samples.import_without_sdk.push(Number(n.stdout));
   }
   return {
-    entry: standIn ? 'lambda/engine/runner.ts + lambda/driver/pg-driver.ts (stand-in: lambda/handler/index.ts absent)' : 'lambda/handler/index.ts',
+    entry: standIn ? 'lambda/engine/runner.ts + lambda/driver/pg/pg-driver.ts (stand-in: lambda/handler/index.ts absent)' : 'lambda/handler/index.ts',
     stand_in: standIn,
     bundle_bytes: bytes,
     bundle_with_sdk_bytes: statSync(withSdk).size,

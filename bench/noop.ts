@@ -4,7 +4,7 @@
  * connecting, locking, reading the state, comparing checksums), how many
  * round trips it makes, and the whole CLI process.
  */
-import { PgDriver } from '../lambda/driver/pg-driver';
+import { PgDriver } from '../lambda/driver/pg/pg-driver';
 import { migrate } from '../lambda/engine/runner';
 import { loadMigrations } from '../lambda/engine/source';
 import { CLI } from './apply';

@@ -7,7 +7,7 @@
  * database. Reports, per form, what the application saw while the migration
  * ran: failed statements (by SQLSTATE), the longest statement, p50/p99.
  */
-import { PgDriver } from '../lambda/driver/pg-driver';
+import { PgDriver } from '../lambda/driver/pg/pg-driver';
 import { MigrationError } from '../lambda/engine/errors';
 import { migrate } from '../lambda/engine/runner';
 import { loadMigrations, type Migration } from '../lambda/engine/source';

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { PgDriver } from '../lambda/driver/pg-driver';
+import { PgDriver } from '../lambda/driver/pg/pg-driver';
 import { migrate } from '../lambda/engine/runner';
 import { loadMigrations } from '../lambda/engine/source';
 import { createDatabase, dropDatabase, withClient } from './lib/server';

@@ -2,8 +2,9 @@
  * The CDK app: `npx cdk synth --no-notices` (cdk.json runs `npx tsx bin/app.ts`).
  * Configuration comes from the `schemaguard:` context keys (lib/app-config.ts);
  * the stack is environment-agnostic, so synth needs no credentials and no lookups.
- * cdk-nag's AwsSolutions pack runs at synth; accepted findings are listed in
- * lib/nag-acknowledgements.ts with their reasons.
+ * cdk-nag's AwsSolutions pack runs at synth (an unacknowledged finding fails it);
+ * each accepted finding is acknowledged, with its reason, on the construct that
+ * owns it (`acknowledge` in lib/nag.ts), and the README lists them.
  */
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';

@@ -71,6 +71,11 @@ export function knownEngineVersions(): string[] {
     .sort((a, b) => Number(a.split('.')[0]) - Number(b.split('.')[0]) || Number(a.split('.')[1] ?? -1) - Number(b.split('.')[1] ?? -1));
 }
 
+/** An RDS instance or cluster identifier as RDS stores it: lowercase, 1 to 63 letters, digits or single hyphens, starting with a letter. */
+export function isRdsIdentifier(id: string): boolean {
+  return /^[a-z][a-z0-9-]{0,62}$/.test(id) && !id.endsWith('-') && !id.includes('--');
+}
+
 const RETENTION_DAYS = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number' && v > 0);
 const SIZES = /^(nano|micro|small|medium|large|xlarge|\d+xlarge|metal|metal-\d+xl)$/;
 
@@ -88,82 +93,120 @@ function int(key: ContextKey, raw: string, min: number, max: number): number {
   return n;
 }
 
+/** A context value as text: `get` is `node.tryGetContext` with the `schemaguard:` prefix added. */
+type Reader = (key: ContextKey) => string;
+
 /**
  * Read and check the `schemaguard:` context. `get` is `node.tryGetContext`;
  * `keys` are all context keys (to refuse unknown `schemaguard:` keys).
  */
 export function readAppConfig(get: (key: string) => unknown, keys: string[]): AppConfig {
+  refuseUnknownKeys(keys);
+  const v: Reader = (key) => str(key, get(`${CONTEXT_PREFIX}${key}`));
+  const stage = readStage(v);
+  const engine = readEngine(v);
+  const instanceClass = readInstanceClass(v);
+  const { engineVersion, engineVersionText } = readEngineVersion(v);
+  return {
+    stage,
+    engine,
+    instanceClass,
+    instanceType: new ec2.InstanceType(instanceClass),
+    engineVersion,
+    engineVersionText,
+    databaseName: readDatabaseName(v),
+    instanceIdentifier: readInstanceIdentifier(v, stage),
+    natGateways: int('natGateways', v('natGateways'), 0, 3),
+    logRetention: readLogRetention(v, stage),
+    alarmEmail: readAlarmEmail(v),
+    alarmHttpsUrl: readAlarmHttpsUrl(v),
+  };
+}
+
+function refuseUnknownKeys(keys: string[]): void {
   const known = Object.keys(CONTEXT_DEFAULTS).map((k) => `${CONTEXT_PREFIX}${k}`);
   const unknown = keys.filter((k) => k.startsWith(CONTEXT_PREFIX) && !known.includes(k));
   if (unknown.length) {
     throw new ConfigError(`unknown context key${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; the known keys are ${known.join(', ')} (check the spelling in cdk.json or -c)`);
   }
-  const v = (key: ContextKey) => str(key, get(`${CONTEXT_PREFIX}${key}`));
+}
 
+function readStage(v: Reader): Stage {
   const stage = v('stage') as Stage;
   if (!STAGES.includes(stage)) {
     throw new ConfigError(`context ${CONTEXT_PREFIX}stage: "${stage}" is not one of ${STAGES.join(', ')}; use -c ${CONTEXT_PREFIX}stage=prod for production`);
   }
+  return stage;
+}
 
+function readEngine(v: Reader): Engine {
   const engine = v('engine') as Engine;
   if (!ENGINES.includes(engine)) {
     throw new ConfigError(`context ${CONTEXT_PREFIX}engine: "${engine}" is not one of ${ENGINES.join(', ')}; use -c ${CONTEXT_PREFIX}engine=aurora for Aurora with the Data API`);
   }
+  return engine;
+}
 
+/** The instance class without its `db.` prefix. */
+function readInstanceClass(v: Reader): string {
   const instanceClass = v('instanceClass').replace(/^db\./, '');
   const parts = instanceClass.split('.');
   if (parts.length !== 2 || !/^[a-z]+\d+[a-z-]*$/.test(parts[0]!) || !SIZES.test(parts[1]!)) {
     throw new ConfigError(`context ${CONTEXT_PREFIX}instanceClass: "${v('instanceClass')}" is not an RDS instance class; write it like t4g.micro, m7g.large or db.r6g.xlarge`);
   }
+  return instanceClass;
+}
 
+function readEngineVersion(v: Reader): { engineVersion: rds.PostgresEngineVersion; engineVersionText: string } {
   const engineVersionText = v('engineVersion');
   const versions = knownEngineVersions();
   const constant = (rds.PostgresEngineVersion as unknown as Record<string, rds.PostgresEngineVersion | undefined>)[`VER_${engineVersionText.replace('.', '_')}`];
   if (!versions.includes(engineVersionText) || !constant) {
     throw new ConfigError(`context ${CONTEXT_PREFIX}engineVersion: "${engineVersionText}" is not a PostgreSQL 17 or 18 version this aws-cdk-lib knows; use one of ${versions.join(', ')}`);
   }
+  return { engineVersion: constant, engineVersionText };
+}
 
+function readDatabaseName(v: Reader): string {
   const databaseName = v('databaseName');
   if (!/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(databaseName) || databaseName.toLowerCase() === 'postgres' || databaseName.toLowerCase().startsWith('rds')) {
     throw new ConfigError(`context ${CONTEXT_PREFIX}databaseName: "${databaseName}" is not allowed; use 1 to 63 letters, digits or _ starting with a letter, not "postgres" and not starting with "rds"`);
   }
+  return databaseName;
+}
 
+function readInstanceIdentifier(v: Reader, stage: Stage): string {
   const instanceIdentifier = v('instanceIdentifier') || `schemaguard-${stage}`;
-  if (!/^[a-z][a-z0-9-]{0,62}$/.test(instanceIdentifier) || instanceIdentifier.endsWith('-') || instanceIdentifier.includes('--')) {
+  if (!isRdsIdentifier(instanceIdentifier)) {
     throw new ConfigError(`context ${CONTEXT_PREFIX}instanceIdentifier: "${instanceIdentifier}" is not an RDS identifier; use 1 to 63 lowercase letters, digits or single hyphens, starting with a letter and not ending with a hyphen (RDS lowercases identifiers, and the log group name must match)`);
   }
+  return instanceIdentifier;
+}
 
-  const natGateways = int('natGateways', v('natGateways'), 0, 3);
-
-  const retentionRaw = v('logRetentionDays');
-  const days = retentionRaw === '0' ? (stage === 'prod' ? 365 : 30) : int('logRetentionDays', retentionRaw, 1, 3653);
+/** `0` means the stage's default: 30 days for dev, 365 for prod. */
+function readLogRetention(v: Reader, stage: Stage): logs.RetentionDays {
+  const raw = v('logRetentionDays');
+  const days = raw === '0' ? (stage === 'prod' ? 365 : 30) : int('logRetentionDays', raw, 1, 3653);
   if (!RETENTION_DAYS.includes(days)) {
     throw new ConfigError(`context ${CONTEXT_PREFIX}logRetentionDays: ${days} is not a CloudWatch Logs retention; use one of ${RETENTION_DAYS.join(', ')}`);
   }
+  return days as logs.RetentionDays;
+}
 
+function readAlarmEmail(v: Reader): string | undefined {
   const alarmEmail = v('alarmEmail') || undefined;
   if (alarmEmail && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(alarmEmail)) {
     throw new ConfigError(`context ${CONTEXT_PREFIX}alarmEmail: "${alarmEmail}" is not an e-mail address; leave it empty for none`);
   }
+  return alarmEmail;
+}
+
+function readAlarmHttpsUrl(v: Reader): string | undefined {
   const alarmHttpsUrl = v('alarmHttpsUrl') || undefined;
   if (alarmHttpsUrl) {
     let ok = false;
     try { ok = new URL(alarmHttpsUrl).protocol === 'https:'; } catch { ok = false; }
     if (!ok) throw new ConfigError(`context ${CONTEXT_PREFIX}alarmHttpsUrl: "${alarmHttpsUrl}" is not an https:// URL; leave it empty for none`);
   }
-
-  return {
-    stage,
-    engine,
-    instanceClass,
-    instanceType: new ec2.InstanceType(instanceClass),
-    engineVersion: constant,
-    engineVersionText,
-    databaseName,
-    instanceIdentifier,
-    natGateways,
-    logRetention: days as logs.RetentionDays,
-    alarmEmail,
-    alarmHttpsUrl,
-  };
+  return alarmHttpsUrl;
 }

@@ -13,7 +13,7 @@ import { CfnOutput, CustomResource, Duration, RemovalPolicy, Stack, Token } from
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type BundlingOptions, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -170,102 +170,42 @@ export class SchemaMigrations extends Construct {
 
   constructor(scope: Construct, id: string, props: SchemaMigrationsProps) {
     super(scope, id);
-    const migrationsDir = props.migrationsDir ?? DEFAULT_MIGRATIONS_DIR;
-    const contractsDir = props.contractsDir ?? (existsSync(DEFAULT_CONTRACTS_DIR) ? DEFAULT_CONTRACTS_DIR : undefined);
-    const snapshotFile = props.snapshotFile ?? (props.migrationsDir === undefined && existsSync(DEFAULT_SNAPSHOT_FILE) ? DEFAULT_SNAPSHOT_FILE : undefined);
-    if (props.snapshotFile !== undefined && !existsSync(props.snapshotFile)) {
-      throw new Error(`SchemaMigrations: "snapshotFile" ${props.snapshotFile} does not exist; run npm run snapshot, or leave snapshotFile unset`);
-    }
-    const handlerTimeout = props.handlerTimeout ?? Duration.minutes(5);
-    const reserve = props.reserve ?? Duration.millis(DEFAULTS.reserveMs);
-    const queryInterval = props.queryInterval ?? Duration.seconds(10);
-    const totalTimeout = props.totalTimeout ?? Duration.minutes(45);
-    const serviceTimeout = props.serviceTimeout ?? Duration.minutes(50);
-    const retention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
-    const removalPolicy = props.logRemovalPolicy ?? RemovalPolicy.DESTROY;
-    validate({ migrationsDir, contractsDir, explicitContracts: props.contractsDir !== undefined, handlerTimeout, reserve, queryInterval, totalTimeout, serviceTimeout, memorySize: props.memorySize, databaseName: props.databaseName });
-
+    const settings = resolveSettings(props);
     const network = connectionMode(props);
+    this.files = summariseFiles(settings.migrationsDir, settings.contractsDir);
 
-    this.files = summariseFiles(migrationsDir, contractsDir);
+    this.logGroup = new logs.LogGroup(this, 'HandlerLogs', { retention: settings.retention, removalPolicy: settings.removalPolicy });
+    this.securityGroup = network && handlerSecurityGroup(this, network, props.secretsManagerEndpoint);
+    const role = handlerRole(this, props, network !== undefined);
+    const functionProps = this.handlerFunctionProps(props, settings, role, network);
+    this.onEventHandler = new NodejsFunction(this, 'OnEvent', { ...functionProps, handler: ON_EVENT_HANDLER_NAME });
+    this.isCompleteHandler = new NodejsFunction(this, 'IsComplete', { ...functionProps, handler: IS_COMPLETE_HANDLER_NAME });
+    this.provider = this.waiterProvider(settings);
+    this.resource = this.migrationsResource(settings);
+    // The database (and its security group rules, children of it) must exist before the first run.
+    this.resource.node.addDependency(network ? network.database : props.dataApiCluster!);
+    acknowledgeNagFindings(this);
 
-    this.logGroup = new logs.LogGroup(this, 'HandlerLogs', { retention, removalPolicy });
-    if (network) {
-      this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-        vpc: network.vpc,
-        description: 'schemaguard migrations handler: reaches the database port and Secrets Manager only',
-        allowAllOutbound: false,
-      });
-      // One rule each way, for the database port only (egress here, ingress on the database's group).
-      this.securityGroup.connections.allowTo(network.database, network.port, 'schemaguard migrations handler to the database');
-      if (props.secretsManagerEndpoint) {
-        this.securityGroup.connections.allowTo(props.secretsManagerEndpoint, ec2.Port.tcp(443), 'schemaguard migrations handler to Secrets Manager');
-      } else {
-        this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'schemaguard migrations handler to Secrets Manager (HTTPS)');
-      }
+    this.currentVersion = this.resource.getAttString(ATTR.currentVersion);
+    this.appliedCount = this.resource.getAttString(ATTR.appliedCount);
+    this.appliedVersions = this.resource.getAttString(ATTR.appliedVersions);
+    this.outcome = this.resource.getAttString(ATTR.outcome);
+    if (props.outputs ?? true) {
+      new CfnOutput(this, 'CurrentVersion', { value: this.currentVersion, description: 'Highest applied schema migration version' });
+      new CfnOutput(this, 'AppliedCount', { value: this.appliedCount, description: 'Number of applied schema migrations' });
     }
+  }
 
-    const role = new iam.Role(this, 'HandlerRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: network
-        ? 'schemaguard migrations handler: its own logs, its VPC network interfaces, and the one database secret'
-        : 'schemaguard migrations handler: its own logs, the RDS Data API on the one cluster, and its secret',
-    });
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'OwnLogs',
-      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      resources: [this.logGroup.logGroupArn],
-    }));
-    if (network) {
-      role.addToPrincipalPolicy(new iam.PolicyStatement({
-        sid: 'VpcNetworkInterfaces',
-        actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
-        resources: ['*'],
-      }));
-    } else {
-      // The four calls the driver makes, on this cluster only (not rds-data:*, not BatchExecuteStatement).
-      role.addToPrincipalPolicy(new iam.PolicyStatement({
-        sid: 'DataApiOnTheCluster',
-        actions: ['rds-data:ExecuteStatement', 'rds-data:BeginTransaction', 'rds-data:CommitTransaction', 'rds-data:RollbackTransaction'],
-        resources: [props.dataApiCluster!.clusterArn],
-      }));
-    }
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'ReadTheDatabaseSecret',
-      actions: ['secretsmanager:GetSecretValue'],
-      resources: [props.secret.secretFullArn ?? `${props.secret.secretArn}-??????`],
-    }));
-    if (props.secret.encryptionKey) {
-      // Only a customer-managed key needs a grant; and only through Secrets Manager.
-      role.addToPrincipalPolicy(new iam.PolicyStatement({
-        sid: 'DecryptTheDatabaseSecret',
-        actions: ['kms:Decrypt'],
-        resources: [props.secret.encryptionKey.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
-      }));
-    }
-
-    const environment: Record<string, string> = {
-      [ENV.secretArn]: props.secret.secretArn,
-      [ENV.migrationsDir]: DEFAULTS.migrationsDir,
-      [ENV.contractsDir]: DEFAULTS.contractsDir,
-      [ENV.reserveMs]: String(reserve.toMilliseconds()),
-      [ENV.snapshotFile]: snapshotFile ? DEFAULTS.snapshotFile : '',
-    };
-    if (props.failOnDrift) environment[ENV.failOnDrift] = 'true';
-    if (props.databaseName) environment[ENV.databaseName] = props.databaseName;
-    if (props.databaseLogGroupName) environment[ENV.databaseLogGroup] = props.databaseLogGroupName;
-    if (props.dataApiCluster) environment[ENV.clusterArn] = props.dataApiCluster.clusterArn;
-
-    const copy = (from: string, to: string) => [`mkdir -p "${to}"`, `cp -R "${from}/." "${to}/"`];
-    const common = {
+  /** What onEvent and isComplete share: one bundle, the role, the network, the log group, the environment. */
+  private handlerFunctionProps(props: SchemaMigrationsProps, settings: Settings, role: iam.IRole, network: Connection | undefined): NodejsFunctionProps {
+    return {
       entry: HANDLER_ENTRY,
       projectRoot: REPO_ROOT,
       depsLockFilePath: LOCK_FILE,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
-      timeout: handlerTimeout,
+      timeout: settings.handlerTimeout,
       role,
       ...(network && this.securityGroup ? {
         vpc: network.vpc,
@@ -273,48 +213,32 @@ export class SchemaMigrations extends Construct {
         securityGroups: [this.securityGroup],
       } : {}),
       logGroup: this.logGroup,
-      environment,
+      environment: handlerEnvironment(props, settings),
       description: 'schemaguard: applies the migrations during cdk deploy',
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.CJS,
-        target: 'node22',
-        minify: true,
-        sourceMap: false,
-        // The runtime ships the AWS SDK v3; pg-native is an optional binding pg never loads here.
-        externalModules: ['@aws-sdk/*', 'pg-native'],
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          // The files travel with the code, so a rollback of the function also rolls back the files.
-          afterBundling: (_inputDir: string, outputDir: string) => [
-            ...copy(migrationsDir, `${outputDir}/${DEFAULTS.migrationsDir}`),
-            ...(contractsDir ? copy(contractsDir, `${outputDir}/${DEFAULTS.contractsDir}`) : []),
-            ...(snapshotFile ? [`cp "${snapshotFile}" "${outputDir}/${DEFAULTS.snapshotFile}"`] : []),
-            // The contracts' SQL parser (libpg-query) loads its WebAssembly module from beside the bundle.
-            `cp "${PARSER_WASM}" "${outputDir}/"`,
-          ],
-        },
-      },
+      bundling: handlerBundling(settings),
     };
-    this.onEventHandler = new NodejsFunction(this, 'OnEvent', { ...common, handler: ON_EVENT_HANDLER_NAME });
-    this.isCompleteHandler = new NodejsFunction(this, 'IsComplete', { ...common, handler: IS_COMPLETE_HANDLER_NAME });
+  }
 
-    const frameworkLogs = new logs.LogGroup(this, 'ProviderLogs', { retention, removalPolicy });
-    this.provider = new Provider(this, 'Provider', {
+  /** The Provider framework: isComplete every `queryInterval` until `totalTimeout`, its functions and waiter logged. */
+  private waiterProvider(settings: Settings): Provider {
+    const frameworkLogs = new logs.LogGroup(this, 'ProviderLogs', { retention: settings.retention, removalPolicy: settings.removalPolicy });
+    return new Provider(this, 'Provider', {
       onEventHandler: this.onEventHandler,
       isCompleteHandler: this.isCompleteHandler,
-      queryInterval,
-      totalTimeout,
+      queryInterval: settings.queryInterval,
+      totalTimeout: settings.totalTimeout,
       logGroup: frameworkLogs,
       disableWaiterStateMachineLogging: false,
       waiterStateMachineLogOptions: { destination: frameworkLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
+  }
 
-    this.resource = new CustomResource(this, 'Resource', {
+  /** The custom resource; only the files' hash, count and newest version are its properties. */
+  private migrationsResource(settings: Settings): CustomResource {
+    return new CustomResource(this, 'Resource', {
       serviceToken: this.provider.serviceToken,
       resourceType: 'Custom::SchemaMigrations',
-      serviceTimeout,
+      serviceTimeout: settings.serviceTimeout,
       properties: {
         // Only these change the resource: an unchanged set of files sends no Update at all.
         [PROP.filesHash]: this.files.hash,
@@ -322,21 +246,117 @@ export class SchemaMigrations extends Construct {
         [PROP.migrationCount]: String(this.files.migrationCount),
       },
     });
-    // The database (and its security group rules, children of it) must exist before the first run.
-    this.resource.node.addDependency(network ? network.database : props.dataApiCluster!);
-
-    acknowledgeNagFindings(this);
-
-    this.currentVersion = this.resource.getAttString(ATTR.currentVersion);
-    this.appliedCount = this.resource.getAttString(ATTR.appliedCount);
-    this.appliedVersions = this.resource.getAttString(ATTR.appliedVersions);
-    this.outcome = this.resource.getAttString(ATTR.outcome);
-
-    if (props.outputs ?? true) {
-      new CfnOutput(this, 'CurrentVersion', { value: this.currentVersion, description: 'Highest applied schema migration version' });
-      new CfnOutput(this, 'AppliedCount', { value: this.appliedCount, description: 'Number of applied schema migrations' });
-    }
   }
+}
+
+/** The handler's group: egress to the database port and to Secrets Manager only; the database's group admits it. */
+function handlerSecurityGroup(scope: Construct, network: Connection, secretsManagerEndpoint: ec2.IConnectable | undefined): ec2.SecurityGroup {
+  const securityGroup = new ec2.SecurityGroup(scope, 'SecurityGroup', {
+    vpc: network.vpc,
+    description: 'schemaguard migrations handler: reaches the database port and Secrets Manager only',
+    allowAllOutbound: false,
+  });
+  // One rule each way, for the database port only (egress here, ingress on the database's group).
+  securityGroup.connections.allowTo(network.database, network.port, 'schemaguard migrations handler to the database');
+  if (secretsManagerEndpoint) {
+    securityGroup.connections.allowTo(secretsManagerEndpoint, ec2.Port.tcp(443), 'schemaguard migrations handler to Secrets Manager');
+  } else {
+    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'schemaguard migrations handler to Secrets Manager (HTTPS)');
+  }
+  return securityGroup;
+}
+
+/** The handlers' role: their own logs, the network interfaces (in a VPC) or the Data API on the one cluster, the one secret. */
+function handlerRole(self: SchemaMigrations, props: SchemaMigrationsProps, inVpc: boolean): iam.Role {
+  const role = new iam.Role(self, 'HandlerRole', {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description: inVpc
+      ? 'schemaguard migrations handler: its own logs, its VPC network interfaces, and the one database secret'
+      : 'schemaguard migrations handler: its own logs, the RDS Data API on the one cluster, and its secret',
+  });
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    sid: 'OwnLogs',
+    actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    resources: [self.logGroup.logGroupArn],
+  }));
+  role.addToPrincipalPolicy(inVpc ? vpcNetworkInterfacesStatement() : dataApiStatement(props.dataApiCluster!));
+  for (const statement of secretStatements(props.secret, Stack.of(self).region)) role.addToPrincipalPolicy(statement);
+  return role;
+}
+
+function vpcNetworkInterfacesStatement(): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'VpcNetworkInterfaces',
+    actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+    resources: ['*'],
+  });
+}
+
+/** The four calls the driver makes, on this cluster only (not rds-data:*, not BatchExecuteStatement). */
+function dataApiStatement(cluster: rds.IDatabaseCluster): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'DataApiOnTheCluster',
+    actions: ['rds-data:ExecuteStatement', 'rds-data:BeginTransaction', 'rds-data:CommitTransaction', 'rds-data:RollbackTransaction'],
+    resources: [cluster.clusterArn],
+  });
+}
+
+/** Read the one secret; decrypt it only when a customer-managed key encrypts it, and only through Secrets Manager. */
+function secretStatements(secret: secretsmanager.ISecret, region: string): iam.PolicyStatement[] {
+  const read = new iam.PolicyStatement({
+    sid: 'ReadTheDatabaseSecret',
+    actions: ['secretsmanager:GetSecretValue'],
+    resources: [secret.secretFullArn ?? `${secret.secretArn}-??????`],
+  });
+  if (!secret.encryptionKey) return [read];
+  return [read, new iam.PolicyStatement({
+    sid: 'DecryptTheDatabaseSecret',
+    actions: ['kms:Decrypt'],
+    resources: [secret.encryptionKey.keyArn],
+    conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
+  })];
+}
+
+/** The handler's environment: where its files are, which secret, and the optional settings. No secret value. */
+function handlerEnvironment(props: SchemaMigrationsProps, settings: Settings): Record<string, string> {
+  const environment: Record<string, string> = {
+    [ENV.secretArn]: props.secret.secretArn,
+    [ENV.migrationsDir]: DEFAULTS.migrationsDir,
+    [ENV.contractsDir]: DEFAULTS.contractsDir,
+    [ENV.reserveMs]: String(settings.reserve.toMilliseconds()),
+    [ENV.snapshotFile]: settings.snapshotFile ? DEFAULTS.snapshotFile : '',
+  };
+  if (props.failOnDrift) environment[ENV.failOnDrift] = 'true';
+  if (props.databaseName) environment[ENV.databaseName] = props.databaseName;
+  if (props.databaseLogGroupName) environment[ENV.databaseLogGroup] = props.databaseLogGroupName;
+  if (props.dataApiCluster) environment[ENV.clusterArn] = props.dataApiCluster.clusterArn;
+  return environment;
+}
+
+/** esbuild locally (no Docker), CJS for node22; the migrations, contracts, snapshot and parser module copied beside the bundle. */
+function handlerBundling(settings: Settings): BundlingOptions {
+  const copy = (from: string, to: string) => [`mkdir -p "${to}"`, `cp -R "${from}/." "${to}/"`];
+  return {
+    forceDockerBundling: false,
+    format: OutputFormat.CJS,
+    target: 'node22',
+    minify: true,
+    sourceMap: false,
+    // The runtime ships the AWS SDK v3; pg-native is an optional binding pg never loads here.
+    externalModules: ['@aws-sdk/*', 'pg-native'],
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      // The files travel with the code, so a rollback of the function also rolls back the files.
+      afterBundling: (_inputDir: string, outputDir: string) => [
+        ...copy(settings.migrationsDir, `${outputDir}/${DEFAULTS.migrationsDir}`),
+        ...(settings.contractsDir ? copy(settings.contractsDir, `${outputDir}/${DEFAULTS.contractsDir}`) : []),
+        ...(settings.snapshotFile ? [`cp "${settings.snapshotFile}" "${outputDir}/${DEFAULTS.snapshotFile}"`] : []),
+        // The contracts' SQL parser (libpg-query) loads its WebAssembly module from beside the bundle.
+        `cp "${PARSER_WASM}" "${outputDir}/"`,
+      ],
+    },
+  };
 }
 
 /** cdk-nag findings of this construct that are accepted, with their reasons. */
@@ -364,17 +384,44 @@ function acknowledgeNagFindings(self: SchemaMigrations): void {
     'The Provider framework\'s waiter state machine has no X-Ray option; it only polls isComplete, and its executions are logged to the provider log group.');
 }
 
-interface Checked {
+/** The props with their defaults, checked against each other. */
+interface Settings {
   migrationsDir: string;
   contractsDir?: string;
-  explicitContracts: boolean;
+  snapshotFile?: string;
   handlerTimeout: Duration;
   reserve: Duration;
   queryInterval: Duration;
   totalTimeout: Duration;
   serviceTimeout: Duration;
+  retention: logs.RetentionDays;
+  removalPolicy: RemovalPolicy;
+}
+
+interface Checked extends Settings {
+  explicitContracts: boolean;
   memorySize?: number;
   databaseName?: string;
+}
+
+function resolveSettings(props: SchemaMigrationsProps): Settings {
+  if (props.snapshotFile !== undefined && !existsSync(props.snapshotFile)) {
+    throw new Error(`SchemaMigrations: "snapshotFile" ${props.snapshotFile} does not exist; run npm run snapshot, or leave snapshotFile unset`);
+  }
+  const settings: Settings = {
+    migrationsDir: props.migrationsDir ?? DEFAULT_MIGRATIONS_DIR,
+    contractsDir: props.contractsDir ?? (existsSync(DEFAULT_CONTRACTS_DIR) ? DEFAULT_CONTRACTS_DIR : undefined),
+    snapshotFile: props.snapshotFile ?? (props.migrationsDir === undefined && existsSync(DEFAULT_SNAPSHOT_FILE) ? DEFAULT_SNAPSHOT_FILE : undefined),
+    handlerTimeout: props.handlerTimeout ?? Duration.minutes(5),
+    reserve: props.reserve ?? Duration.millis(DEFAULTS.reserveMs),
+    queryInterval: props.queryInterval ?? Duration.seconds(10),
+    totalTimeout: props.totalTimeout ?? Duration.minutes(45),
+    serviceTimeout: props.serviceTimeout ?? Duration.minutes(50),
+    retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+    removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
+  };
+  validate({ ...settings, explicitContracts: props.contractsDir !== undefined, memorySize: props.memorySize, databaseName: props.databaseName });
+  return settings;
 }
 
 function isDir(path: string): boolean {
@@ -422,8 +469,15 @@ function validate(p: Checked): void {
   }
 }
 
+/** How the function reaches the database over a connection. */
+interface Connection {
+  vpc: ec2.IVpc;
+  database: ec2.IConnectable & IDependable;
+  port: ec2.Port;
+}
+
 /** The connection the function needs, or undefined for the Data API; refuses mixed or missing props. */
-function connectionMode(props: SchemaMigrationsProps): { vpc: ec2.IVpc; database: ec2.IConnectable & IDependable; port: ec2.Port } | undefined {
+function connectionMode(props: SchemaMigrationsProps): Connection | undefined {
   if (props.dataApiCluster) {
     const mixed = (['database', 'vpc', 'vpcSubnets', 'port', 'secretsManagerEndpoint'] as const).filter((k) => props[k] !== undefined);
     if (mixed.length) {

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbedded } from '../bin/cli/embedded';
-import { PgDriver } from '../lambda/driver/pg-driver';
+import { PgDriver } from '../lambda/driver/pg/pg-driver';
 import { takeSnapshot } from '../lambda/checks/drift';
 import { migrate } from '../lambda/engine/runner';
 import { loadMigrations } from '../lambda/engine/source';

@@ -3,9 +3,10 @@
  * opened and round trips (each query, BEGIN, COMMIT, ROLLBACK or SET is one
  * message exchange with the server).
  */
-import type { Driver, LockOptions, QueryResult, Session, TransactionSettings } from '../../lambda/driver/driver';
-import { AdvisoryLock } from '../../lambda/engine/advisory-lock';
-import type { MigrationLock } from '../../lambda/engine/lock';
+import { AdvisoryLock } from '../../lambda/driver/pg/advisory-lock';
+import type {
+  Driver, LockOptions, MigrationLock, QueryResult, Session, TransactionSettings,
+} from '../../lambda/engine/ports';
 
 export class CountingDriver implements Driver {
   connections = 0;

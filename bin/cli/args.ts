@@ -3,7 +3,9 @@
  * values are UsageErrors (exit 2) that name the flag, the value and the fix.
  */
 import { DURATION_FORMAT_HINT, parseDuration } from '../../lambda/engine/duration';
-import { UsageError } from '../../lambda/engine/errors';
+import { UsageError } from './errors';
+
+export const VERSION = '0.1.0';
 
 export const COMMANDS = ['migrate', 'plan', 'status', 'lint', 'check', 'diff', 'doctor'] as const;
 export type Command = (typeof COMMANDS)[number];

@@ -25,7 +25,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Driver, Queryable, Session } from '../driver/driver';
+import type { Driver, Queryable, Session } from '../engine/ports';
 import { decodeUtf8 } from '../engine/source';
 import { databaseFields, InputError, isPgError, MigrationError, type MigrationErrorOptions } from '../engine/errors';
 import { quoteIdent } from '../engine/identifiers';

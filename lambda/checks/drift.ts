@@ -11,7 +11,7 @@
  * different version on another PostgreSQL release. They are reported as
  * ignored differences.
  */
-import type { Driver, Queryable } from '../driver/driver';
+import type { Driver, Queryable } from '../engine/ports';
 import { MigrationError, type MigrationErrorOptions } from '../engine/errors';
 import type { Migration } from '../engine/source';
 import { DEFAULT_STATE_SCHEMA } from '../engine/state';

@@ -20,7 +20,8 @@
  * is itself reported (`unused-allow`, warning).
  */
 import { parseDuration } from '../engine/duration';
-import { scanSql } from '../engine/sql-splitter';
+import { allowArgument, readDirectives } from '../engine/sql/directives';
+import { scanSql } from '../engine/sql/splitter';
 import type { Allowance, Migration } from '../engine/source';
 import type { AllowedFinding, Finding, Severity } from './finding';
 import {
@@ -64,8 +65,6 @@ export function lintSourceOf(m: Migration, applied = false): LintSource {
   return { file: m.file, text: m.text, noTransaction: m.directives.noTransaction, lockTimeoutMs: m.directives.lockTimeoutMs, allowances: m.allowances, applied };
 }
 
-const DIRECTIVE_LINE = /^[ \t]*--[ \t]*schemaguard:([A-Za-z-]+)(.*)$/;
-
 /**
  * A LintSource from raw text, reading directives leniently: unlike the
  * migration loader it does not refuse CONCURRENTLY in a transactional file,
@@ -73,19 +72,16 @@ const DIRECTIVE_LINE = /^[ \t]*--[ \t]*schemaguard:([A-Za-z-]+)(.*)$/;
  */
 export function lintSourceFromText(file: string, text: string, applied = false): LintSource {
   const src: LintSource = { file, text: text.replace(/\r\n?/g, '\n'), noTransaction: false, allowances: [], applied };
-  for (const c of scanSql(src.text, { file }).comments) {
-    const d = c.ownLine ? DIRECTIVE_LINE.exec(c.text) : null;
-    if (!d) continue;
-    const name = d[1]!.toLowerCase();
-    if (name === 'no-transaction') src.noTransaction = true;
-    if (name === 'lock-timeout') {
-      const v = /^\s*=\s*(\S+)/.exec(d[2]!);
+  for (const d of readDirectives(scanSql(src.text, { file }).comments)) {
+    if (d.name === 'no-transaction') src.noTransaction = true;
+    if (d.name === 'lock-timeout') {
+      const v = /^\s*=\s*(\S+)/.exec(d.argument);
       const ms = v ? parseDuration(v[1]!) : undefined;
       if (ms !== undefined) src.lockTimeoutMs = ms;
     }
-    if (name === 'allow') {
-      const a = /^\s+(\S+)\s+(\S.*)$/.exec(d[2]!);
-      if (a) src.allowances.push({ rule: a[1]!, reason: a[2]!.trim(), line: c.line });
+    if (d.name === 'allow') {
+      const a = allowArgument(d.argument);
+      if (a) src.allowances.push({ ...a, line: d.line });
     }
   }
   return src;
@@ -365,10 +361,27 @@ const VOLATILE_FUNCTIONS = new Set([
   'uuidv4', 'uuidv7', 'timeofday', 'nextval', 'txid_current', 'random_normal', 'gen_random_bytes', 'setseed',
 ]);
 
+/** The table an ALTER TABLE changes, as the model knows it (a table no migration created is existing). */
+interface AlterTarget {
+  rel: RangeVar;
+  key: string;
+  table: TableModel;
+  existing: boolean;
+}
+
 function alterTable(ctx: Ctx, s: ParsedStatement): void {
-  if (s.node.objtype !== 'OBJECT_TABLE') return;
+  const target = alterTarget(ctx, s);
+  if (!target) return;
+  for (const c of list(s.node.cmds)) {
+    const cmd = as(c, 'AlterTableCmd');
+    if (cmd) alterTableCommand(ctx, s, target, cmd);
+  }
+}
+
+function alterTarget(ctx: Ctx, s: ParsedStatement): AlterTarget | undefined {
+  if (s.node.objtype !== 'OBJECT_TABLE') return undefined;
   const rel = rangeVar(s.node.relation);
-  if (!rel) return;
+  if (!rel) return undefined;
   const existing = isExisting(ctx, rel);
   const key = tableKey(rel);
   let table = ctx.model.get(key);
@@ -376,92 +389,107 @@ function alterTable(ctx: Ctx, s: ParsedStatement): void {
     table = { isNew: false, columns: new Map() };
     ctx.model.set(key, table);
   }
-  for (const c of list(s.node.cmds)) {
-    const cmd = as(c, 'AlterTableCmd');
-    if (!cmd) continue;
-    const colName = typeof cmd.name === 'string' ? cmd.name : undefined;
-    switch (cmd.subtype) {
-      case 'AT_AddColumn': {
-        const col = as(cmd.def, 'ColumnDef');
-        if (!col) break;
-        const name = String(col.colname);
-        table.columns.set(name, typeNameText(col.typeName));
-        const d = columnDefaults(col);
-        for (const k of list(col.constraints)) {
-          const con = as(k, 'Constraint');
-          if (con?.contype === 'CONSTR_FOREIGN') {
-            checkFkTypes(ctx, s, rel, [name], con);
-            if (existing) notValid(ctx, s, rel, con, `the foreign key on new column ${name}`);
-          }
-          if (con?.contype === 'CONSTR_CHECK' && existing) notValid(ctx, s, rel, con, `the CHECK on new column ${name}`);
-        }
-        if (!existing) break;
-        const volatile = calledFunctions(d.defaultExpr).filter((f) => VOLATILE_FUNCTIONS.has(f));
-        const serial = SERIAL_TYPES.has(typeBase(col.typeName));
-        if (volatile.length || serial || d.identity || d.generated) {
-          const what = volatile.length ? `a volatile default (${volatile.map((f) => `${f}()`).join(', ')})`
-            : serial ? `type ${typeBase(col.typeName)} (a nextval() default)` : d.identity ? 'GENERATED … AS IDENTITY' : 'GENERATED ALWAYS AS (…) STORED';
-          report(ctx, s, 'volatile-default', `ADD COLUMN ${name} on existing table ${display(rel)} with ${what}`,
-            'a volatile default is evaluated for every existing row, so PostgreSQL rewrites the whole table and its indexes under an ACCESS EXCLUSIVE lock: reads and writes stop for the duration (a constant or now() default is stored once, without a rewrite)',
-            `add the column without the default (or with a constant one), then ALTER TABLE ${display(rel)} ALTER COLUMN ${name} SET DEFAULT …; (applies to new rows only) and backfill existing rows in batches`,
-            col.location as number | undefined);
-        }
-        break;
-      }
-      case 'AT_AlterColumnType': {
-        const col = as(cmd.def, 'ColumnDef');
-        if (!col || !colName) break;
-        const before = table.columns.get(colName);
-        const after = typeNameText(col.typeName);
-        table.columns.set(colName, after);
-        if (!existing || (before && !rewritesOnTypeChange(before, after))) break;
-        report(ctx, s, 'column-type-rewrite', `${display(rel)}.${colName}: type change ${before ? `from ${before} ` : ''}to ${after}${before ? '' : ' (the current type is not known from the migrations)'} rewrites the table`,
-          'changing a column to a type that is not binary-compatible rewrites the table and rebuilds its indexes under an ACCESS EXCLUSIVE lock; on a large table that is minutes of downtime',
-          `add a new column of type ${after}, backfill it in batches, switch the application, then drop the old column; safe without rewrite: varchar(n) → varchar(m ≥ n) or text, numeric(p,s) → numeric(q ≥ p,s)`,
-          col.location as number | undefined);
-        break;
-      }
-      case 'AT_SetNotNull': {
-        if (!colName || !existing) break;
-        if (ctx.provenNotNull.has(`${key}.${colName}`)) break;
-        report(ctx, s, 'set-not-null-without-check', `SET NOT NULL on ${display(rel)}.${colName} without a validated CHECK (${colName} IS NOT NULL) first`,
-          'SET NOT NULL scans the whole table while holding an ACCESS EXCLUSIVE lock; PostgreSQL 12+ skips the scan only when a validated CHECK constraint already proves the column has no NULL',
-          `ALTER TABLE ${display(rel)} ADD CONSTRAINT ${rel.name}_${colName}_not_null CHECK (${colName} IS NOT NULL) NOT VALID;\nALTER TABLE ${display(rel)} VALIDATE CONSTRAINT ${rel.name}_${colName}_not_null;\nALTER TABLE ${display(rel)} ALTER COLUMN ${colName} SET NOT NULL;\nALTER TABLE ${display(rel)} DROP CONSTRAINT ${rel.name}_${colName}_not_null;`);
-        break;
-      }
-      case 'AT_AddConstraint': {
-        const con = as(cmd.def, 'Constraint');
-        if (!con) break;
-        if (con.contype === 'CONSTR_FOREIGN') {
-          checkFkTypes(ctx, s, rel, names(con.fk_attrs), con);
-          if (existing && !con.skip_validation) notValid(ctx, s, rel, con, `foreign key ${String(con.conname ?? '')}`.trim());
-        }
-        if (con.contype === 'CONSTR_CHECK') {
-          if (existing && !con.skip_validation) notValid(ctx, s, rel, con, `CHECK ${String(con.conname ?? '')}`.trim());
-          trackCheck(ctx, rel, con);
-        }
-        if ((con.contype === 'CONSTR_UNIQUE' || con.contype === 'CONSTR_PRIMARY' || con.contype === 'CONSTR_EXCLUSION') && existing && !con.indexname) {
-          const kind = con.contype === 'CONSTR_UNIQUE' ? 'UNIQUE' : con.contype === 'CONSTR_PRIMARY' ? 'PRIMARY KEY' : 'EXCLUDE';
-          const cols = names(con.keys).join(', ');
-          report(ctx, s, 'index-not-concurrent', `ADD CONSTRAINT … ${kind} on existing table ${display(rel)} builds its index while blocking writes`,
-            'the index behind the constraint is built under a lock that blocks every INSERT, UPDATE and DELETE on the table until the build ends',
-            kind === 'EXCLUDE' ? 'build the constraint in a maintenance window, or on an empty table'
-              : `in a "-- schemaguard:no-transaction" file: CREATE UNIQUE INDEX CONCURRENTLY ${rel.name}_${names(con.keys).join('_')}_key ON ${display(rel)} (${cols}); then: ALTER TABLE ${display(rel)} ADD CONSTRAINT … ${kind} USING INDEX ${rel.name}_${names(con.keys).join('_')}_key;`,
-            con.location as number | undefined);
-        }
-        break;
-      }
-      case 'AT_ValidateConstraint': {
-        const col = colName ? ctx.pendingChecks.get(`${key}.${colName}`) : undefined;
-        if (col) ctx.provenNotNull.add(`${key}.${col}`);
-        break;
-      }
-      case 'AT_DropColumn':
-        if (colName) table.columns.delete(colName);
-        break;
-      default:
-    }
+  return { rel, key, table, existing };
+}
+
+/** One subcommand: update the model, and report what it does to an existing table. */
+function alterTableCommand(ctx: Ctx, s: ParsedStatement, t: AlterTarget, cmd: Node): void {
+  const colName = typeof cmd.name === 'string' ? cmd.name : undefined;
+  switch (cmd.subtype) {
+    case 'AT_AddColumn': return addColumn(ctx, s, t, as(cmd.def, 'ColumnDef'));
+    case 'AT_AlterColumnType': return alterColumnType(ctx, s, t, colName, as(cmd.def, 'ColumnDef'));
+    case 'AT_SetNotNull': return setNotNull(ctx, s, t, colName);
+    case 'AT_AddConstraint': return addConstraint(ctx, s, t, as(cmd.def, 'Constraint'));
+    case 'AT_ValidateConstraint': return validateConstraint(ctx, t, colName);
+    case 'AT_DropColumn':
+      if (colName) t.table.columns.delete(colName);
+      return;
+    default:
   }
+}
+
+function addColumn(ctx: Ctx, s: ParsedStatement, t: AlterTarget, col: Node | undefined): void {
+  if (!col) return;
+  const { rel, existing } = t;
+  const name = String(col.colname);
+  t.table.columns.set(name, typeNameText(col.typeName));
+  for (const k of list(col.constraints)) {
+    const con = as(k, 'Constraint');
+    if (con?.contype === 'CONSTR_FOREIGN') {
+      checkFkTypes(ctx, s, rel, [name], con);
+      if (existing) notValid(ctx, s, rel, con, `the foreign key on new column ${name}`);
+    }
+    if (con?.contype === 'CONSTR_CHECK' && existing) notValid(ctx, s, rel, con, `the CHECK on new column ${name}`);
+  }
+  if (existing) volatileDefault(ctx, s, rel, col, name);
+}
+
+/** A new column whose default is computed per row rewrites an existing table. */
+function volatileDefault(ctx: Ctx, s: ParsedStatement, rel: RangeVar, col: Node, name: string): void {
+  const d = columnDefaults(col);
+  const volatile = calledFunctions(d.defaultExpr).filter((f) => VOLATILE_FUNCTIONS.has(f));
+  const serial = SERIAL_TYPES.has(typeBase(col.typeName));
+  if (!volatile.length && !serial && !d.identity && !d.generated) return;
+  const what = volatile.length ? `a volatile default (${volatile.map((f) => `${f}()`).join(', ')})`
+    : serial ? `type ${typeBase(col.typeName)} (a nextval() default)` : d.identity ? 'GENERATED … AS IDENTITY' : 'GENERATED ALWAYS AS (…) STORED';
+  report(ctx, s, 'volatile-default', `ADD COLUMN ${name} on existing table ${display(rel)} with ${what}`,
+    'a volatile default is evaluated for every existing row, so PostgreSQL rewrites the whole table and its indexes under an ACCESS EXCLUSIVE lock: reads and writes stop for the duration (a constant or now() default is stored once, without a rewrite)',
+    `add the column without the default (or with a constant one), then ALTER TABLE ${display(rel)} ALTER COLUMN ${name} SET DEFAULT …; (applies to new rows only) and backfill existing rows in batches`,
+    col.location as number | undefined);
+}
+
+function alterColumnType(ctx: Ctx, s: ParsedStatement, t: AlterTarget, colName: string | undefined, col: Node | undefined): void {
+  if (!col || !colName) return;
+  const { rel } = t;
+  const before = t.table.columns.get(colName);
+  const after = typeNameText(col.typeName);
+  t.table.columns.set(colName, after);
+  if (!t.existing || (before && !rewritesOnTypeChange(before, after))) return;
+  report(ctx, s, 'column-type-rewrite', `${display(rel)}.${colName}: type change ${before ? `from ${before} ` : ''}to ${after}${before ? '' : ' (the current type is not known from the migrations)'} rewrites the table`,
+    'changing a column to a type that is not binary-compatible rewrites the table and rebuilds its indexes under an ACCESS EXCLUSIVE lock; on a large table that is minutes of downtime',
+    `add a new column of type ${after}, backfill it in batches, switch the application, then drop the old column; safe without rewrite: varchar(n) → varchar(m ≥ n) or text, numeric(p,s) → numeric(q ≥ p,s)`,
+    col.location as number | undefined);
+}
+
+function setNotNull(ctx: Ctx, s: ParsedStatement, t: AlterTarget, colName: string | undefined): void {
+  if (!colName || !t.existing) return;
+  if (ctx.provenNotNull.has(`${t.key}.${colName}`)) return;
+  const { rel } = t;
+  report(ctx, s, 'set-not-null-without-check', `SET NOT NULL on ${display(rel)}.${colName} without a validated CHECK (${colName} IS NOT NULL) first`,
+    'SET NOT NULL scans the whole table while holding an ACCESS EXCLUSIVE lock; PostgreSQL 12+ skips the scan only when a validated CHECK constraint already proves the column has no NULL',
+    `ALTER TABLE ${display(rel)} ADD CONSTRAINT ${rel.name}_${colName}_not_null CHECK (${colName} IS NOT NULL) NOT VALID;\nALTER TABLE ${display(rel)} VALIDATE CONSTRAINT ${rel.name}_${colName}_not_null;\nALTER TABLE ${display(rel)} ALTER COLUMN ${colName} SET NOT NULL;\nALTER TABLE ${display(rel)} DROP CONSTRAINT ${rel.name}_${colName}_not_null;`);
+}
+
+function addConstraint(ctx: Ctx, s: ParsedStatement, t: AlterTarget, con: Node | undefined): void {
+  if (!con) return;
+  const { rel, existing } = t;
+  if (con.contype === 'CONSTR_FOREIGN') {
+    checkFkTypes(ctx, s, rel, names(con.fk_attrs), con);
+    if (existing && !con.skip_validation) notValid(ctx, s, rel, con, `foreign key ${String(con.conname ?? '')}`.trim());
+  }
+  if (con.contype === 'CONSTR_CHECK') {
+    if (existing && !con.skip_validation) notValid(ctx, s, rel, con, `CHECK ${String(con.conname ?? '')}`.trim());
+    trackCheck(ctx, rel, con);
+  }
+  if (existing) constraintIndex(ctx, s, rel, con);
+}
+
+/** UNIQUE, PRIMARY KEY and EXCLUDE build an index while blocking writes, unless they adopt one (USING INDEX). */
+function constraintIndex(ctx: Ctx, s: ParsedStatement, rel: RangeVar, con: Node): void {
+  if ((con.contype !== 'CONSTR_UNIQUE' && con.contype !== 'CONSTR_PRIMARY' && con.contype !== 'CONSTR_EXCLUSION') || con.indexname) return;
+  const kind = con.contype === 'CONSTR_UNIQUE' ? 'UNIQUE' : con.contype === 'CONSTR_PRIMARY' ? 'PRIMARY KEY' : 'EXCLUDE';
+  const cols = names(con.keys).join(', ');
+  report(ctx, s, 'index-not-concurrent', `ADD CONSTRAINT … ${kind} on existing table ${display(rel)} builds its index while blocking writes`,
+    'the index behind the constraint is built under a lock that blocks every INSERT, UPDATE and DELETE on the table until the build ends',
+    kind === 'EXCLUDE' ? 'build the constraint in a maintenance window, or on an empty table'
+      : `in a "-- schemaguard:no-transaction" file: CREATE UNIQUE INDEX CONCURRENTLY ${rel.name}_${names(con.keys).join('_')}_key ON ${display(rel)} (${cols}); then: ALTER TABLE ${display(rel)} ADD CONSTRAINT … ${kind} USING INDEX ${rel.name}_${names(con.keys).join('_')}_key;`,
+    con.location as number | undefined);
+}
+
+/** VALIDATE of a pending CHECK (col IS NOT NULL) proves the column for a later SET NOT NULL. */
+function validateConstraint(ctx: Ctx, t: AlterTarget, conName: string | undefined): void {
+  const col = conName ? ctx.pendingChecks.get(`${t.key}.${conName}`) : undefined;
+  if (col) ctx.provenNotNull.add(`${t.key}.${col}`);
 }
 
 function notValid(ctx: Ctx, s: ParsedStatement, rel: RangeVar, con: Node, what: string): void {

@@ -11,13 +11,15 @@
  * statement with session-level timeouts; on failure the INVALID indexes the
  * file left behind are dropped and nothing is recorded.
  */
-import type { Queryable, Session, TransactionSettings } from '../driver/driver';
 import {
   CheckFailedError, LockTimeoutError, MigrationError, StatementError, databaseFields, isConnectionLoss,
   type Blocker,
 } from './errors';
+import type { Queryable, Session, TransactionSettings } from './ports';
+import { sleep } from './sleep';
 import type { Check, Migration } from './source';
-import { lineOfPosition, type SqlStatement } from './sql-splitter';
+import { concurrentIndexName } from './sql/classify';
+import { lineOfPosition, type SqlStatement } from './sql/splitter';
 import { insertAppliedLiteralSql, insertAppliedSql } from './state';
 
 export interface ApplySettings {
@@ -62,8 +64,6 @@ export async function applyMigration(session: Session, m: Migration, s: ApplySet
   return m.directives.noTransaction ? applyWithoutTransaction(session, m, s) : applyInTransaction(session, m, s);
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 function backoff(attempt: number, baseMs: number): number {
   const exp = Math.min(baseMs * 2 ** (attempt - 1), 10_000);
   return Math.round(exp / 2 + Math.random() * (exp / 2));
@@ -100,20 +100,25 @@ async function applyInTransaction(session: Session, m: Migration, s: ApplySettin
       if (!session.broken) await session.rollback().catch(() => undefined);
       if (watcher.blockers.length) lastBlockers = watcher.blockers;
       const err = e instanceof MigrationError ? e : wrapUnknown(m, e);
-      if (err.sqlstate === '55P03' && !session.broken) {
-        if (attempt <= s.lockRetries) {
-          const delay = backoff(attempt, s.retryDelayMs);
-          s.onRetry?.(attempt, delay, lastBlockers, err);
-          await sleep(delay);
-          continue;
-        }
-        throw lockTimeoutError(m, err, attempt, lastBlockers, settings.lockTimeoutMs);
-      }
-      throw err;
+      if (err.sqlstate !== '55P03' || session.broken) throw err;
+      await backOffOrGiveUp(m, err, attempt, lastBlockers, s, settings.lockTimeoutMs);
     } finally {
       watcher.pause();
     }
   }
+}
+
+/**
+ * After a lock timeout: report the retry and wait its backoff, or throw the
+ * final LockTimeoutError (naming the blockers) once the retries are spent.
+ */
+async function backOffOrGiveUp(
+  m: Migration, err: MigrationError, attempt: number, blockers: Blocker[], s: ApplySettings, lockTimeoutMs: number,
+): Promise<void> {
+  if (attempt > s.lockRetries) throw lockTimeoutError(m, err, attempt, blockers, lockTimeoutMs);
+  const delay = backoff(attempt, s.retryDelayMs);
+  s.onRetry?.(attempt, delay, blockers, err);
+  await sleep(delay);
 }
 
 async function applyWithoutTransaction(session: Session, m: Migration, s: ApplySettings): Promise<ApplyResult> {
@@ -124,51 +129,9 @@ async function applyWithoutTransaction(session: Session, m: Migration, s: ApplyS
   const invalidBefore = await invalidIndexes(session);
   await session.setTimeouts(settings);
   try {
-    for (const stmt of m.statements) {
-      let lastBlockers: Blocker[] = [];
-      for (let attempt = 1; ; attempt++) {
-        const watcher = new BlockerWatcher(s.monitor, () => session.pid, settings.lockTimeoutMs);
-        try {
-          await runStatement(session, m, stmt, watcher);
-          break;
-        } catch (e) {
-          if (watcher.blockers.length) lastBlockers = watcher.blockers;
-          const err = e instanceof MigrationError ? e : wrapUnknown(m, e);
-          if (err.sqlstate === '55P03' && !session.broken) {
-            // A CREATE INDEX CONCURRENTLY that timed out leaves an INVALID index: drop it before retrying.
-            await dropNewInvalidIndexes(session, invalidBefore, s);
-            if (attempt <= s.lockRetries) {
-              attempts++;
-              const delay = backoff(attempt, s.retryDelayMs);
-              s.onRetry?.(attempt, delay, lastBlockers, err);
-              await sleep(delay);
-              continue;
-            }
-            throw lockTimeoutError(m, err, attempt, lastBlockers, settings.lockTimeoutMs);
-          }
-          throw err;
-        } finally {
-          watcher.pause();
-        }
-      }
-    }
-    // Checks see the committed result; they run read-only.
-    if (m.checks.length) {
-      await session.begin(settings);
-      try {
-        await session.query('SET TRANSACTION READ ONLY');
-        for (const check of m.checks) await runCheck(session, m, check);
-      } finally {
-        if (!session.broken) await session.rollback().catch(() => undefined);
-      }
-    }
-    const leftover = await newInvalidIndexes(session, invalidBefore);
-    if (leftover.length) {
-      throw new MigrationError(`${m.file}: left INVALID index ${leftover.join(', ')}`, {
-        file: m.file, version: m.version,
-        fix: 'an index build failed without an error reaching schemaguard; it has been dropped — run again',
-      });
-    }
+    for (const stmt of m.statements) attempts += await runWithLockRetries(session, m, stmt, s, settings, invalidBefore);
+    if (m.checks.length) await runChecksReadOnly(session, m, settings);
+    await refuseNewInvalidIndexes(session, m, invalidBefore);
     const executionMs = Math.round(performance.now() - started);
     await session.query(insertAppliedSql(s.stateSchema), [m.version, m.name, m.checksum, executionMs, s.appliedBy]);
     return { executionMs, attempts };
@@ -177,6 +140,40 @@ async function applyWithoutTransaction(session: Session, m: Migration, s: ApplyS
     throw e;
   } finally {
     if (!session.broken) await session.setTimeouts({ lockTimeoutMs: 0, statementTimeoutMs: 0 }).catch(() => undefined);
+  }
+}
+
+/** One statement of a no-transaction file, retried on lock timeout; returns how many retries it took. */
+async function runWithLockRetries(
+  session: Session, m: Migration, stmt: SqlStatement, s: ApplySettings, settings: TransactionSettings, invalidBefore: Set<string>,
+): Promise<number> {
+  let lastBlockers: Blocker[] = [];
+  for (let attempt = 1; ; attempt++) {
+    const watcher = new BlockerWatcher(s.monitor, () => session.pid, settings.lockTimeoutMs);
+    try {
+      await runStatement(session, m, stmt, watcher);
+      return attempt - 1;
+    } catch (e) {
+      if (watcher.blockers.length) lastBlockers = watcher.blockers;
+      const err = e instanceof MigrationError ? e : wrapUnknown(m, e);
+      if (err.sqlstate !== '55P03' || session.broken) throw err;
+      // A CREATE INDEX CONCURRENTLY that timed out leaves an INVALID index: drop it before retrying.
+      await dropNewInvalidIndexes(session, invalidBefore, s);
+      await backOffOrGiveUp(m, err, attempt, lastBlockers, s, settings.lockTimeoutMs);
+    } finally {
+      watcher.pause();
+    }
+  }
+}
+
+/** Checks of a no-transaction file see the committed result; they run read-only. */
+async function runChecksReadOnly(session: Session, m: Migration, settings: TransactionSettings): Promise<void> {
+  await session.begin(settings);
+  try {
+    await session.query('SET TRANSACTION READ ONLY');
+    for (const check of m.checks) await runCheck(session, m, check);
+  } finally {
+    if (!session.broken) await session.rollback().catch(() => undefined);
   }
 }
 
@@ -345,6 +342,17 @@ async function newInvalidIndexes(q: Queryable, before: Set<string>): Promise<str
   return r.rows.filter((x) => !before.has(x.oid)).map((x) => x.name);
 }
 
+/** An index build that failed without its error reaching us still leaves an INVALID index: refuse to record the file. */
+async function refuseNewInvalidIndexes(session: Session, m: Migration, before: Set<string>): Promise<void> {
+  const leftover = await newInvalidIndexes(session, before);
+  if (leftover.length) {
+    throw new MigrationError(`${m.file}: left INVALID index ${leftover.join(', ')}`, {
+      file: m.file, version: m.version,
+      fix: 'an index build failed without an error reaching schemaguard; it has been dropped — run again',
+    });
+  }
+}
+
 async function dropNewInvalidIndexes(session: Session, before: Set<string>, s: ApplySettings): Promise<void> {
   for (const name of await newInvalidIndexes(session, before)) {
     // `name` comes from format('%I.%I'), so it is already quoted.
@@ -353,21 +361,19 @@ async function dropNewInvalidIndexes(session: Session, before: Set<string>, s: A
   }
 }
 
-const CREATE_INDEX_CONCURRENTLY = /^\s*create\s+(?:unique\s+)?index\s+concurrently\s+(?:if\s+not\s+exists\s+)?((?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*))?)/i;
-
 /**
  * An INVALID index with the name a file creates is a leftover of an earlier
  * failed run; `CREATE INDEX CONCURRENTLY IF NOT EXISTS` would silently keep it.
  */
 async function dropLeftoverInvalidIndexes(session: Session, m: Migration, s: ApplySettings): Promise<void> {
   for (const stmt of m.statements) {
-    const match = CREATE_INDEX_CONCURRENTLY.exec(stmt.text.replace(/^(\s*--[^\n]*\n)+/, ''));
-    if (!match) continue;
+    const index = concurrentIndexName(stmt.text);
+    if (!index) continue;
     const r = await session.query<{ name: string }>(
       `SELECT format('%I.%I', n.nspname, c.relname) AS name
          FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE NOT i.indisvalid AND i.indexrelid = to_regclass($1)`,
-      [match[1]],
+      [index],
     );
     for (const row of r.rows) {
       await session.query(`DROP INDEX CONCURRENTLY IF EXISTS ${row.name}`);

@@ -4,8 +4,9 @@
  * boundary (`fromDatabaseError`) and kept as `cause`.
  *
  * Exit codes: 1 for a migration, check or refusal that failed, 2 for usage and
- * input errors (bad files, bad flags) — those are raised before anything
- * touches the database.
+ * input errors (bad files, bad settings) — those are raised before anything
+ * touches the database. The command line's own `UsageError` lives in
+ * `bin/cli/errors.ts`.
  */
 
 export interface ErrorLocation {
@@ -107,14 +108,6 @@ export class InputError extends MigrationError {
     const out = super.toJSON();
     if (this.value !== undefined) out.value = this.value;
     return out;
-  }
-}
-
-/** A command-line usage error (unknown flag, bad duration). Exit code 2. */
-export class UsageError extends InputError {
-  constructor(message: string, options: MigrationErrorOptions & { value?: string } = {}) {
-    super(message, options);
-    this.name = 'UsageError';
   }
 }
 

@@ -2,16 +2,21 @@
  * SQL identifiers that come from configuration (the state schema's name) are
  * validated once and always quoted; nothing is interpolated unquoted.
  */
-import { UsageError } from './errors';
+import { InputError } from './errors';
 
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** A schema name from a flag or a prop: non-empty, at most 63 bytes, no NUL. */
-export function validateSchemaName(name: string, source = '--state-schema'): string {
+/**
+ * A schema name from configuration: non-empty, at most 63 bytes, no NUL.
+ * `setting` names where the value came from, as its caller knows it (the
+ * CLI's flag, the Lambda's environment variable); by default the engine's own
+ * option.
+ */
+export function validateSchemaName(name: string, setting = 'stateSchema'): string {
   if (name.length === 0 || Buffer.byteLength(name, 'utf8') > 63 || name.includes('\u0000')) {
-    throw new UsageError(`${source}: "${name.replace(/\u0000/g, '\\0')}" is not a usable schema name`, {
+    throw new InputError(`${setting}: "${name.replace(/\u0000/g, '\\0')}" is not a usable schema name`, {
       value: name, fix: 'use 1 to 63 bytes without NUL, e.g. schemaguard',
     });
   }

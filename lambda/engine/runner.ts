@@ -4,7 +4,6 @@
  * custom-resource handler both call `migrate`; `inspect` serves `plan` and
  * `status` and writes nothing.
  */
-import type { Driver, Session } from '../driver/driver';
 import { applyMigration, type ApplySettings } from './apply';
 import {
   ChecksumMismatchError, DatabaseAheadError, OutOfOrderError, type Blocker,
@@ -12,6 +11,7 @@ import {
 import { shortChecksum } from './checksum';
 import { validateSchemaName } from './identifiers';
 import { computePlan, type Plan } from './plan';
+import type { Driver, MigrationLock, Session } from './ports';
 import type { Migration } from './source';
 import { DEFAULT_STATE_SCHEMA, ensureState, readApplied } from './state';
 
@@ -116,66 +116,92 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       outcome: 'up-to-date', applied: [], remaining: [], unknown: plan.unknown.map((u) => u.version),
       currentVersion: plan.currentVersion, appliedCount: applied.length, elapsedMs: 0,
     };
-    if (plan.pending.length === 0) {
-      result.elapsedMs = Math.round(performance.now() - started);
-      return result;
+    if (plan.pending.length > 0) {
+      session ??= await options.driver.connect();
+      await ensureState(session, schema);
+      const settings = applySettings(options, schema, lock, emit);
+      await applyPending({ options, session, lock, settings, reserveMs, emit }, plan.pending, result);
     }
-
-    session ??= await options.driver.connect();
-    await ensureState(session, schema);
-    const settings: ApplySettings = {
-      stateSchema: schema,
-      appliedBy: options.appliedBy,
-      lockTimeoutMs: options.lockTimeoutMs ?? 5000,
-      statementTimeoutMs: options.statementTimeoutMs ?? 0,
-      statementTimeoutCapMs: 0,
-      lockRetries: options.lockRetries ?? 3,
-      retryDelayMs: options.retryDelayMs ?? 500,
-      monitor: lock.monitor,
-      onNote: (message) => emit({ type: 'note', message }),
-    };
-
-    for (let k = 0; k < plan.pending.length; k++) {
-      const m = plan.pending[k]!;
-      if (options.deadline !== undefined) {
-        const left = options.deadline - Date.now() - reserveMs;
-        if (left <= 0) {
-          const remaining = plan.pending.slice(k);
-          emit({ type: 'deadline', remaining });
-          result.outcome = 'partial';
-          result.remaining = remaining.map((r) => r.version);
-          break;
-        }
-        // Statements may run into the reserve, but not past half of it: the rest
-        // is for rolling back and answering the caller.
-        settings.statementTimeoutCapMs = Math.max(1, options.deadline - Date.now() - Math.floor(reserveMs / 2));
-      }
-      await lock.assertHeld();
-      emit({ type: 'migration-start', migration: m });
-      // RAISE NOTICE from a migration (e.g. "deactivated 3 duplicate purchases") reaches the user.
-      // The "already exists, skipping" notices of IF [NOT] EXISTS are left out: they are the expected case.
-      session.setNoticeListener?.((message) => {
-        if (!/, skipping$/.test(message)) emit({ type: 'note', message: `${m.file}: ${message}` });
-      });
-      const r = await applyMigration(session, m, {
-        ...settings,
-        onRetry: (attempt, delayMs, blockers, error) => emit({ type: 'retry', migration: m, attempt, delayMs, blockers, message: error.message }),
-      });
-      emit({ type: 'migration-applied', migration: m, executionMs: r.executionMs, attempts: r.attempts });
-      result.applied.push({ version: m.version, name: m.name, file: m.file, executionMs: r.executionMs });
-      result.outcome = 'applied';
-    }
-    if (result.remaining.length) result.outcome = 'partial';
-    result.appliedCount = applied.length + result.applied.length;
-    const versions = [plan.currentVersion ?? -Infinity, ...result.applied.map((a) => a.version)];
-    const max = Math.max(...versions);
-    result.currentVersion = Number.isFinite(max) ? max : null;
     result.elapsedMs = Math.round(performance.now() - started);
     return result;
   } finally {
     if (session) await session.close();
     await lock.release();
   }
+}
+
+function applySettings(options: MigrateOptions, schema: string, lock: MigrationLock, emit: (event: RunEvent) => void): ApplySettings {
+  return {
+    stateSchema: schema,
+    appliedBy: options.appliedBy,
+    lockTimeoutMs: options.lockTimeoutMs ?? 5000,
+    statementTimeoutMs: options.statementTimeoutMs ?? 0,
+    statementTimeoutCapMs: 0,
+    lockRetries: options.lockRetries ?? 3,
+    retryDelayMs: options.retryDelayMs ?? 500,
+    monitor: lock.monitor,
+    onNote: (message) => emit({ type: 'note', message }),
+  };
+}
+
+/** What applying the pending migrations needs, once the lock is held and the state exists. */
+interface PendingRun {
+  options: MigrateOptions;
+  session: Session;
+  lock: MigrationLock;
+  settings: ApplySettings;
+  reserveMs: number;
+  emit: (event: RunEvent) => void;
+}
+
+/** Apply each pending migration in order, stopping early (outcome `partial`) when the deadline's reserve is reached. */
+async function applyPending(run: PendingRun, pending: Migration[], result: MigrateResult): Promise<void> {
+  for (let k = 0; k < pending.length; k++) {
+    if (!withinDeadline(run)) {
+      const remaining = pending.slice(k);
+      run.emit({ type: 'deadline', remaining });
+      result.outcome = 'partial';
+      result.remaining = remaining.map((r) => r.version);
+      return;
+    }
+    const m = pending[k]!;
+    await run.lock.assertHeld();
+    const executionMs = await applyOne(run, m);
+    result.applied.push({ version: m.version, name: m.name, file: m.file, executionMs });
+    result.outcome = 'applied';
+    result.appliedCount++;
+    result.currentVersion = Math.max(result.currentVersion ?? m.version, m.version);
+  }
+}
+
+/**
+ * False when less than the reserve is left before the deadline. Otherwise caps
+ * statement_timeout: statements may run into the reserve, but not past half of
+ * it; the rest is for rolling back and answering the caller.
+ */
+function withinDeadline(run: PendingRun): boolean {
+  const { deadline } = run.options;
+  if (deadline === undefined) return true;
+  if (deadline - Date.now() - run.reserveMs <= 0) return false;
+  run.settings.statementTimeoutCapMs = Math.max(1, deadline - Date.now() - Math.floor(run.reserveMs / 2));
+  return true;
+}
+
+/** One migration, with its events; returns its execution time. */
+async function applyOne(run: PendingRun, m: Migration): Promise<number> {
+  const { session, emit } = run;
+  emit({ type: 'migration-start', migration: m });
+  // RAISE NOTICE from a migration (e.g. "deactivated 3 duplicate purchases") reaches the user.
+  // The "already exists, skipping" notices of IF [NOT] EXISTS are left out: they are the expected case.
+  session.setNoticeListener?.((message) => {
+    if (!/, skipping$/.test(message)) emit({ type: 'note', message: `${m.file}: ${message}` });
+  });
+  const r = await applyMigration(session, m, {
+    ...run.settings,
+    onRetry: (attempt, delayMs, blockers, error) => emit({ type: 'retry', migration: m, attempt, delayMs, blockers, message: error.message }),
+  });
+  emit({ type: 'migration-applied', migration: m, executionMs: r.executionMs, attempts: r.attempts });
+  return r.executionMs;
 }
 
 function refuse(plan: Plan, options: MigrateOptions): void {

@@ -25,7 +25,9 @@ import { join, resolve } from 'node:path';
 import { checksum, normaliseLineEndings } from './checksum';
 import { DURATION_FORMAT_HINT, parseDuration } from './duration';
 import { InputError, MigrationError } from './errors';
-import { leadingWords, scanSql, splitSql, type SqlStatement } from './sql-splitter';
+import { classifyStatement, refusesTransactionBlock } from './sql/classify';
+import { allowArgument, checksumArgument, readDirectives, type Directive } from './sql/directives';
+import { scanSql, splitSql, type ScanResult, type SqlStatement } from './sql/splitter';
 
 export const FILE_NAME_PATTERN = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_.-]*)\.sql$/;
 /** Files larger than this are refused: a migration is code, not a data dump. */
@@ -76,25 +78,25 @@ export interface Migration {
 }
 
 const HEADER_DIRECTIVES = new Set(['no-transaction', 'lock-timeout', 'statement-timeout', 'valid-checksum']);
-const SHA256_HEX = /^[0-9a-f]{64}$/;
-const DIRECTIVE_LINE = /^[ \t]*--[ \t]*schemaguard:([A-Za-z-]+)(.*)$/;
-
-/** Statements that cannot run inside a transaction block. */
-const NON_TRANSACTIONAL: { words: string; why: string }[] = [
-  { words: 'vacuum', why: 'VACUUM cannot run inside a transaction block' },
-  { words: 'create database', why: 'CREATE DATABASE cannot run inside a transaction block' },
-  { words: 'drop database', why: 'DROP DATABASE cannot run inside a transaction block' },
-  { words: 'create tablespace', why: 'CREATE TABLESPACE cannot run inside a transaction block' },
-  { words: 'drop tablespace', why: 'DROP TABLESPACE cannot run inside a transaction block' },
-  { words: 'alter system', why: 'ALTER SYSTEM cannot run inside a transaction block' },
-];
-const TRANSACTION_CONTROL = new Set(['begin', 'commit', 'rollback', 'end', 'abort', 'savepoint', 'release', 'prepare transaction']);
 
 /**
  * Parse one migration file's text. `file` is the name used in messages.
  * Throws InputError for anything that must not reach a database.
  */
 export function parseMigration(file: string, rawText: string, path = file): Migration {
+  const { version, name } = parseFileName(file);
+  const text = normaliseLineEndings(rawText);
+  refuseNulByte(file, text);
+  const { directives, allowances, checkStarts } = readFileDirectives(file, scanSql(text, { file }));
+  // Body = everything before the first check directive; each check runs to the next one.
+  const lines = text.split('\n');
+  const statements = parseBody(file, lines, checkStarts);
+  const checks = checkStarts.map((start, k) => parseCheck(file, lines, start, checkStarts[k + 1]?.line ?? lines.length + 1));
+  validateStatements(file, statements, directives);
+  return { version, name, file, path, text, checksum: checksum(text), directives, statements, checks, allowances };
+}
+
+function parseFileName(file: string): { version: number; name: string } {
   const m = FILE_NAME_PATTERN.exec(file);
   if (!m) {
     throw new InputError(`${file}: file name does not match <version>_<name>.sql`, {
@@ -106,167 +108,151 @@ export function parseMigration(file: string, rawText: string, path = file): Migr
   if (!Number.isSafeInteger(version)) {
     throw new InputError(`${file}: version ${m[1]} is too large`, { file, value: m[1], fix: 'use a version below 2^53' });
   }
-  const text = normaliseLineEndings(rawText);
-  if (text.includes('\u0000')) {
-    const line = text.slice(0, text.indexOf('\u0000')).split('\n').length;
-    throw new InputError(`${file}:${line}: contains a NUL byte`, { file, line, fix: 'save the file as plain UTF-8 text' });
-  }
-  const lines = text.split('\n');
+  return { version, name: m[2]! };
+}
 
-  // Directives: header ones before the first statement; checks and allowances anywhere after.
-  const directives: MigrationDirectives = { noTransaction: false };
-  const allowances: Allowance[] = [];
-  const checkStarts: { line: number; description: string }[] = [];
-  const scanned = scanSql(text, { file });
+function refuseNulByte(file: string, text: string): void {
+  if (!text.includes('\u0000')) return;
+  const line = text.slice(0, text.indexOf('\u0000')).split('\n').length;
+  throw new InputError(`${file}:${line}: contains a NUL byte`, { file, line, fix: 'save the file as plain UTF-8 text' });
+}
+
+interface CheckStart {
+  line: number;
+  description: string;
+}
+
+interface FileDirectives {
+  directives: MigrationDirectives;
+  allowances: Allowance[];
+  checkStarts: CheckStart[];
+}
+
+/** Header directives before the first statement; checks and allowances anywhere after. */
+function readFileDirectives(file: string, scanned: ScanResult): FileDirectives {
+  const out: FileDirectives = { directives: { noTransaction: false }, allowances: [], checkStarts: [] };
   const firstStatementLine = scanned.statements[0]?.line ?? Number.POSITIVE_INFINITY;
+  for (const d of readDirectives(scanned.comments)) {
+    if (HEADER_DIRECTIVES.has(d.name)) readHeaderDirective(file, d, firstStatementLine, out.directives);
+    else if (d.name === 'check') out.checkStarts.push({ line: d.line, description: checkDescription(file, d) });
+    else if (d.name === 'allow') out.allowances.push(allowance(file, d));
+    else {
+      throw new InputError(`${file}:${d.line}: unknown directive schemaguard:${d.name}`, {
+        file, line: d.line, value: d.text.trim(),
+        fix: 'known directives: no-transaction, lock-timeout=<duration>, statement-timeout=<duration>, valid-checksum <sha-256>, check <description>, allow <rule> <reason>',
+      });
+    }
+  }
+  return out;
+}
 
-  for (const comment of scanned.comments) {
-    const lineNo = comment.line;
-    const lineText = comment.text;
-    const d = comment.ownLine ? DIRECTIVE_LINE.exec(lineText) : null;
-    if (!d) continue;
-    const name = d[1]!.toLowerCase();
-    const rest = d[2]!;
-    if (HEADER_DIRECTIVES.has(name)) {
-      if (lineNo > firstStatementLine) {
-        throw new InputError(`${file}:${lineNo}: directive schemaguard:${name} must come before the first statement`, {
-          file, line: lineNo, value: lineText.trim(), fix: 'move it to the comment block at the top of the file',
-        });
-      }
-      if (name === 'no-transaction') {
-        if (rest.trim() !== '') {
-          throw new InputError(`${file}:${lineNo}: schemaguard:no-transaction takes no value`, {
-            file, line: lineNo, value: lineText.trim(), fix: 'write the line as: -- schemaguard:no-transaction',
-          });
-        }
-        directives.noTransaction = true;
-        continue;
-      }
-      if (name === 'valid-checksum') {
-        (directives.validChecksums ??= []).push(validChecksum(file, lineNo, lineText, rest));
-        continue;
-      }
-      const v = /^\s*=\s*(\S+)\s*$/.exec(rest);
-      const ms = v ? parseDuration(v[1]!) : undefined;
-      if (ms === undefined) {
-        throw new InputError(`${file}:${lineNo}: schemaguard:${name} has a bad duration "${rest.replace(/^\s*=\s*/, '').trim()}"`, {
-          file, line: lineNo, value: rest.trim(), fix: `${DURATION_FORMAT_HINT}, e.g. -- schemaguard:${name}=5s`,
-        });
-      }
-      if (name === 'lock-timeout') directives.lockTimeoutMs = ms;
-      else directives.statementTimeoutMs = ms;
-      continue;
-    }
-    if (name === 'check') {
-      const description = rest.trim();
-      if (!description) {
-        throw new InputError(`${file}:${lineNo}: schemaguard:check needs a description of what it asserts`, {
-          file, line: lineNo, fix: 'e.g. -- schemaguard:check no uuid primary key without a default',
-        });
-      }
-      checkStarts.push({ line: lineNo, description });
-      continue;
-    }
-    if (name === 'allow') {
-      const a = /^\s+(\S+)\s+(\S.*)$/.exec(rest);
-      if (!a) {
-        throw new InputError(`${file}:${lineNo}: schemaguard:allow needs a rule id and a reason`, {
-          file, line: lineNo, value: lineText.trim(), fix: 'e.g. -- schemaguard:allow index-not-concurrent table is created empty in this release',
-        });
-      }
-      allowances.push({ rule: a[1]!, reason: a[2]!.trim(), line: lineNo });
-      continue;
-    }
-    throw new InputError(`${file}:${lineNo}: unknown directive schemaguard:${name}`, {
-      file, line: lineNo, value: lineText.trim(),
-      fix: 'known directives: no-transaction, lock-timeout=<duration>, statement-timeout=<duration>, valid-checksum <sha-256>, check <description>, allow <rule> <reason>',
+function readHeaderDirective(file: string, d: Directive, firstStatementLine: number, directives: MigrationDirectives): void {
+  if (d.line > firstStatementLine) {
+    throw new InputError(`${file}:${d.line}: directive schemaguard:${d.name} must come before the first statement`, {
+      file, line: d.line, value: d.text.trim(), fix: 'move it to the comment block at the top of the file',
     });
   }
+  if (d.name === 'no-transaction') {
+    if (d.argument.trim() !== '') {
+      throw new InputError(`${file}:${d.line}: schemaguard:no-transaction takes no value`, {
+        file, line: d.line, value: d.text.trim(), fix: 'write the line as: -- schemaguard:no-transaction',
+      });
+    }
+    directives.noTransaction = true;
+    return;
+  }
+  if (d.name === 'valid-checksum') {
+    (directives.validChecksums ??= []).push(validChecksum(file, d));
+    return;
+  }
+  const v = /^\s*=\s*(\S+)\s*$/.exec(d.argument);
+  const ms = v ? parseDuration(v[1]!) : undefined;
+  if (ms === undefined) {
+    throw new InputError(`${file}:${d.line}: schemaguard:${d.name} has a bad duration "${d.argument.replace(/^\s*=\s*/, '').trim()}"`, {
+      file, line: d.line, value: d.argument.trim(), fix: `${DURATION_FORMAT_HINT}, e.g. -- schemaguard:${d.name}=5s`,
+    });
+  }
+  if (d.name === 'lock-timeout') directives.lockTimeoutMs = ms;
+  else directives.statementTimeoutMs = ms;
+}
 
-  // Body = everything before the first check directive; each check runs to the next one.
+function checkDescription(file: string, d: Directive): string {
+  const description = d.argument.trim();
+  if (!description) {
+    throw new InputError(`${file}:${d.line}: schemaguard:check needs a description of what it asserts`, {
+      file, line: d.line, fix: 'e.g. -- schemaguard:check no uuid primary key without a default',
+    });
+  }
+  return description;
+}
+
+function allowance(file: string, d: Directive): Allowance {
+  const a = allowArgument(d.argument);
+  if (!a) {
+    throw new InputError(`${file}:${d.line}: schemaguard:allow needs a rule id and a reason`, {
+      file, line: d.line, value: d.text.trim(), fix: 'e.g. -- schemaguard:allow index-not-concurrent table is created empty in this release',
+    });
+  }
+  return { ...a, line: d.line };
+}
+
+function parseBody(file: string, lines: string[], checkStarts: CheckStart[]): SqlStatement[] {
   const bodyEndLine = checkStarts[0]?.line ?? lines.length + 1;
-  const bodyText = lines.slice(0, bodyEndLine - 1).join('\n');
-  const statements = splitSql(bodyText, { file });
+  const statements = splitSql(lines.slice(0, bodyEndLine - 1).join('\n'), { file });
   if (statements.length === 0) {
     throw new InputError(`${file}: has no SQL statements`, {
       file, line: 1, fix: 'add the statements of this migration, or delete the file',
     });
   }
-
-  const checks: Check[] = checkStarts.map((start, k) => {
-    const endLine = checkStarts[k + 1]?.line ?? lines.length + 1;
-    const checkText = lines.slice(start.line, endLine - 1).join('\n');
-    const parsed = splitSql(checkText, { file, firstLine: start.line + 1 });
-    if (parsed.length !== 1) {
-      throw new InputError(`${file}:${start.line}: check "${start.description}" must be exactly one query (found ${parsed.length})`, {
-        file, line: start.line, fix: 'follow each -- schemaguard:check line with one SELECT that returns the offending rows',
-      });
-    }
-    const stmt = parsed[0]!;
-    if (!['select', 'with', 'values', 'table'].includes(stmt.words[0] ?? '')) {
-      throw new InputError(`${file}:${stmt.line}: check "${start.description}" must be a query (SELECT/WITH/VALUES/TABLE), found ${(stmt.words[0] ?? '').toUpperCase()}`, {
-        file, line: stmt.line, value: stmt.text.slice(0, 80),
-        fix: 'a check returns the rows that violate it; move changes into the migration body',
-      });
-    }
-    return { description: start.description, statement: stmt };
-  });
-
-  validateStatements(file, statements, directives);
-
-  return {
-    version, name: m[2]!, file, path, text, checksum: checksum(text), directives, statements, checks, allowances,
-  };
+  return statements;
 }
 
 /** The value of a `valid-checksum` directive: exactly one sha-256 in lower-case hex. */
-function validChecksum(file: string, line: number, lineText: string, rest: string): string {
-  const sum = rest.trim();
-  if (!SHA256_HEX.test(sum)) {
-    throw new InputError(`${file}:${line}: schemaguard:valid-checksum needs one sha-256 checksum (64 lower-case hex digits), found "${sum}"`, {
-      file, line, value: lineText.trim(),
+function validChecksum(file: string, d: Directive): string {
+  const sum = checksumArgument(d.argument);
+  if (sum === undefined) {
+    throw new InputError(`${file}:${d.line}: schemaguard:valid-checksum needs one sha-256 checksum (64 lower-case hex digits), found "${d.argument.trim()}"`, {
+      file, line: d.line, value: d.text.trim(),
       fix: 'copy the full checksum of the earlier text (the appliedChecksum of `schemaguard status --json`, or `sha256sum` of that text with LF line endings), one directive per checksum',
     });
   }
   return sum;
 }
 
+/** The one query between a check directive and `endLine` (the next check, or the end of the file). */
+function parseCheck(file: string, lines: string[], start: CheckStart, endLine: number): Check {
+  const checkText = lines.slice(start.line, endLine - 1).join('\n');
+  const parsed = splitSql(checkText, { file, firstLine: start.line + 1 });
+  if (parsed.length !== 1) {
+    throw new InputError(`${file}:${start.line}: check "${start.description}" must be exactly one query (found ${parsed.length})`, {
+      file, line: start.line, fix: 'follow each -- schemaguard:check line with one SELECT that returns the offending rows',
+    });
+  }
+  const stmt = parsed[0]!;
+  if (classifyStatement(stmt).kind !== 'query') {
+    throw new InputError(`${file}:${stmt.line}: check "${start.description}" must be a query (SELECT/WITH/VALUES/TABLE), found ${(stmt.words[0] ?? '').toUpperCase()}`, {
+      file, line: stmt.line, value: stmt.text.slice(0, 80),
+      fix: 'a check returns the rows that violate it; move changes into the migration body',
+    });
+  }
+  return { description: start.description, statement: stmt };
+}
+
+/** Refuse transaction control anywhere, and what cannot run in a transaction block in a transactional file. */
 function validateStatements(file: string, statements: SqlStatement[], directives: MigrationDirectives): void {
   for (const s of statements) {
-    const first = s.words[0] ?? '';
-    const two = leadingWords(s, 2);
-    if (TRANSACTION_CONTROL.has(first) || two === 'start transaction' || two === 'prepare transaction'
-      || (two === 'commit prepared') || (two === 'rollback prepared')) {
-      const what = (two === 'start transaction' ? two : first).toUpperCase();
-      if (directives.noTransaction) {
-        throw new InputError(`${file}:${s.line}: ${what} in a no-transaction file`, {
-          file, line: s.line, value: s.text.slice(0, 80),
-          fix: 'a no-transaction file runs each statement on its own; split transactional work into a separate migration without the directive',
-        });
-      }
-      throw new InputError(`${file}:${s.line}: ${what} inside a transactional migration`, {
-        file, line: s.line, value: s.text.slice(0, 80),
-        fix: 'remove it: schemaguard wraps each migration in its own transaction together with its state row and checks',
-      });
+    const c = classifyStatement(s);
+    if (c.kind === 'transaction-control') {
+      const [where, fix] = directives.noTransaction
+        ? ['in a no-transaction file', 'a no-transaction file runs each statement on its own; split transactional work into a separate migration without the directive']
+        : ['inside a transactional migration', 'remove it: schemaguard wraps each migration in its own transaction together with its state row and checks'];
+      throw new InputError(`${file}:${s.line}: ${c.keyword} ${where}`, { file, line: s.line, value: s.text.slice(0, 80), fix });
     }
-    if (!directives.noTransaction) {
-      const concurrentlyAt = s.words.indexOf('concurrently');
-      if (concurrentlyAt >= 0 && !(leadingWords(s, 3) === 'refresh materialized view')) {
-        const line = s.wordLines[concurrentlyAt] ?? s.line;
-        throw new InputError(`${file}:${line}: CONCURRENTLY cannot run inside a transaction`, {
-          file, line, value: s.text.slice(0, 80),
-          fix: 'put "-- schemaguard:no-transaction" on the first line of the file (and nothing else that needs a transaction), or drop CONCURRENTLY',
-        });
-      }
-      for (const nt of NON_TRANSACTIONAL) {
-        if (leadingWords(s, nt.words.split(' ').length) === nt.words) {
-          throw new InputError(`${file}:${s.line}: ${nt.why}`, {
-            file, line: s.line, value: s.text.slice(0, 80),
-            fix: 'put "-- schemaguard:no-transaction" on the first line of the file',
-          });
-        }
-      }
-    }
+    if (directives.noTransaction || !refusesTransactionBlock(c.kind)) continue;
+    const [why, fix] = c.kind === 'concurrently'
+      ? ['CONCURRENTLY cannot run inside a transaction', 'put "-- schemaguard:no-transaction" on the first line of the file (and nothing else that needs a transaction), or drop CONCURRENTLY']
+      : [`${c.keyword} cannot run inside a transaction block`, 'put "-- schemaguard:no-transaction" on the first line of the file'];
+    throw new InputError(`${file}:${c.line}: ${why}`, { file, line: c.line, value: s.text.slice(0, 80), fix });
   }
 }
 

@@ -2,7 +2,7 @@
  * schemaguard's own state: schema `schemaguard` (configurable), one row per
  * applied migration. Created on the first `migrate`, never by `plan`/`status`.
  */
-import type { Queryable } from '../driver/driver';
+import type { Queryable } from './ports';
 import { quoteIdent } from './identifiers';
 
 export const DEFAULT_STATE_SCHEMA = 'schemaguard';

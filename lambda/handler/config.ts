@@ -1,66 +1,141 @@
 /**
- * The handler's settings, read from the environment the construct sets
- * (names in constants.ts). A bad value is an InputError naming the variable,
- * the value and the fix — raised before anything touches the database.
+ * The handler's settings, parsed once per invocation from the environment the
+ * construct sets (names in constants.ts) into one typed object, grouped by the
+ * step that uses them. A bad value is an error naming the variable, the value
+ * and the fix — raised before anything touches the database.
  */
 import { isAbsolute, join } from 'node:path';
 import { InputError } from '../engine/errors';
+import { validateSchemaName } from '../engine/identifiers';
 import { DEFAULT_STATE_SCHEMA } from '../engine/state';
 import { DEFAULTS, ENV, TLS_MODES, type TlsMode } from './constants';
+import type { FailureContext } from './failure';
 
-export interface HandlerConfig {
+/** How the server certificate is checked. */
+export type TlsSettings =
+  | { mode: 'verify-full'; /** PEM bundle the chain is verified against. */ caBundle: string }
+  | { mode: 'disable' };
+
+/** Aurora through the RDS Data API: no connection, no VPC; the service reads the secret itself. */
+export interface DataApiTarget {
+  kind: 'data-api';
+  clusterArn: string;
   secretArn: string;
+  /** @default 'postgres' */
   databaseName?: string;
+}
+
+/** A PostgreSQL connection with the credentials read from the secret. */
+export interface ConnectionTarget {
+  kind: 'connection';
+  secretArn: string;
+  /** @default - the secret's `dbname`, else `postgres` */
+  databaseName?: string;
+  /** @default - the secret's `host` */
   host?: string;
+  /** @default - the secret's `port`, else 5432 */
   port?: number;
-  migrationsDir: string;
-  contractsDir: string;
-  stateSchema: string;
-  reserveMs: number;
+  /** Connect attempts while a new instance is not reachable yet. */
   connectAttempts: number;
+  tls: TlsSettings;
+}
+
+export type DatabaseTarget = DataApiTarget | ConnectionTarget;
+
+/** What the engine's runner is given. */
+export interface RunSettings {
+  stateSchema: string;
+  /** Kept back before the invocation's deadline: no migration starts inside it. */
+  reserveMs: number;
   lockTimeoutMs: number;
   lockWaitMs: number;
-  caBundle: string;
-  tls: TlsMode;
-  databaseLogGroup?: string;
-  /** Aurora cluster ARN: migrate through the RDS Data API instead of a connection. */
-  clusterArn?: string;
-  /** The handler's own log group (set by the Lambda runtime). */
-  handlerLogGroup?: string;
+}
+
+/** The check after migrating (verify.ts). */
+export interface VerifySettings {
+  contractsDir: string;
+  /** Absolute path of the snapshot; undefined or a missing file: no drift check. */
+  snapshotFile?: string;
+  failOnDrift: boolean;
+  stateSchema: string;
+}
+
+export interface HandlerConfig {
+  database: DatabaseTarget;
+  migrationsDir: string;
+  contractsDir: string;
+  run: RunSettings;
+  verify: VerifySettings;
+  /** Named in failure messages. */
+  logGroups: FailureContext;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv): HandlerConfig {
-  const root = env.LAMBDA_TASK_ROOT || process.cwd();
-  const dir = (name: string, fallback: string): string => {
-    const v = env[name] || fallback;
-    return isAbsolute(v) ? v : join(root, v);
+  const inBundle = bundlePath(env);
+  const secretArn = requiredSecretArn(env);
+  const tls = tlsSettings(env);
+  const run = runSettings(env);
+  const migrationsDir = inBundle(env[ENV.migrationsDir] || DEFAULTS.migrationsDir);
+  const contractsDir = inBundle(env[ENV.contractsDir] || DEFAULTS.contractsDir);
+  // Set but empty turns the drift check off: `??`, not `||`.
+  const snapshotFile = env[ENV.snapshotFile] ?? DEFAULTS.snapshotFile;
+  return {
+    database: databaseTarget(env, secretArn, tls),
+    migrationsDir,
+    contractsDir,
+    run,
+    verify: {
+      contractsDir, stateSchema: run.stateSchema, failOnDrift: failOnDrift(env),
+      snapshotFile: snapshotFile ? inBundle(snapshotFile) : undefined,
+    },
+    logGroups: {
+      handlerLogGroup: env.AWS_LAMBDA_LOG_GROUP_NAME || undefined,
+      databaseLogGroup: env[ENV.databaseLogGroup] || undefined,
+    },
   };
+}
+
+function databaseTarget(env: NodeJS.ProcessEnv, secretArn: string, tls: TlsSettings): DatabaseTarget {
+  // Every variable is checked whichever way the database is reached: a typo fails the same in both.
+  const databaseName = env[ENV.databaseName] || undefined;
+  const host = env[ENV.host] || undefined;
+  const port = optionalInt(env, ENV.port, 1, 65535);
+  const connectAttempts = optionalInt(env, ENV.connectAttempts, 1, 50) ?? DEFAULTS.connectAttempts;
+  const clusterArn = env[ENV.clusterArn] || undefined;
+  if (clusterArn) return { kind: 'data-api', clusterArn, secretArn, databaseName };
+  return { kind: 'connection', secretArn, databaseName, host, port, connectAttempts, tls };
+}
+
+function runSettings(env: NodeJS.ProcessEnv): RunSettings {
+  return {
+    // Checked here so a bad name fails before anything connects, naming the variable (not a CLI flag).
+    stateSchema: validateSchemaName(env[ENV.stateSchema] || DEFAULT_STATE_SCHEMA, ENV.stateSchema),
+    reserveMs: optionalInt(env, ENV.reserveMs, 0, 600_000) ?? DEFAULTS.reserveMs,
+    lockTimeoutMs: optionalInt(env, ENV.lockTimeoutMs, 0, 600_000) ?? DEFAULTS.lockTimeoutMs,
+    lockWaitMs: optionalInt(env, ENV.lockWaitMs, 0, 900_000) ?? DEFAULTS.lockWaitMs,
+  };
+}
+
+function requiredSecretArn(env: NodeJS.ProcessEnv): string {
   const secretArn = env[ENV.secretArn];
   if (!secretArn) {
     throw new InputError(`${ENV.secretArn} is not set`, { fix: 'deploy the function through the SchemaMigrations construct, which sets it to the database secret ARN' });
   }
-  const tls = (env[ENV.tls] || 'verify-full') as TlsMode;
-  if (!TLS_MODES.includes(tls)) {
+  return secretArn;
+}
+
+function tlsSettings(env: NodeJS.ProcessEnv): TlsSettings {
+  const mode = (env[ENV.tls] || 'verify-full') as TlsMode;
+  if (!TLS_MODES.includes(mode)) {
     throw new InputError(`${ENV.tls}="${env[ENV.tls]}" is not one of ${TLS_MODES.join(', ')}`, { value: env[ENV.tls], fix: 'leave it unset (verify-full) in AWS' });
   }
-  return {
-    secretArn,
-    databaseName: env[ENV.databaseName] || undefined,
-    host: env[ENV.host] || undefined,
-    port: optionalInt(env, ENV.port, 1, 65535),
-    migrationsDir: dir(ENV.migrationsDir, DEFAULTS.migrationsDir),
-    contractsDir: dir(ENV.contractsDir, DEFAULTS.contractsDir),
-    stateSchema: env[ENV.stateSchema] || DEFAULT_STATE_SCHEMA,
-    reserveMs: optionalInt(env, ENV.reserveMs, 0, 600_000) ?? DEFAULTS.reserveMs,
-    connectAttempts: optionalInt(env, ENV.connectAttempts, 1, 50) ?? DEFAULTS.connectAttempts,
-    lockTimeoutMs: optionalInt(env, ENV.lockTimeoutMs, 0, 600_000) ?? DEFAULTS.lockTimeoutMs,
-    lockWaitMs: optionalInt(env, ENV.lockWaitMs, 0, 900_000) ?? DEFAULTS.lockWaitMs,
-    caBundle: env[ENV.caBundle] || DEFAULTS.caBundle,
-    tls,
-    databaseLogGroup: env[ENV.databaseLogGroup] || undefined,
-    clusterArn: env[ENV.clusterArn] || undefined,
-    handlerLogGroup: env.AWS_LAMBDA_LOG_GROUP_NAME || undefined,
-  };
+  return mode === 'disable' ? { mode } : { mode, caBundle: env[ENV.caBundle] || DEFAULTS.caBundle };
+}
+
+/** Paths are relative to LAMBDA_TASK_ROOT (where the bundle is unpacked) unless absolute. */
+function bundlePath(env: NodeJS.ProcessEnv): (path: string) => string {
+  const root = env.LAMBDA_TASK_ROOT || process.cwd();
+  return (path) => (isAbsolute(path) ? path : join(root, path));
 }
 
 function optionalInt(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined {
@@ -71,4 +146,13 @@ function optionalInt(env: NodeJS.ProcessEnv, name: string, min: number, max: num
     throw new InputError(`${name}="${raw}" is not an integer between ${min} and ${max}`, { value: raw, fix: `set ${name} to an integer in ${min}..${max}, or unset it for the default` });
   }
   return n;
+}
+
+function failOnDrift(env: NodeJS.ProcessEnv): boolean {
+  const raw = env[ENV.failOnDrift];
+  const value = (raw ?? '').toLowerCase();
+  if (!['', 'true', 'false'].includes(value)) {
+    throw new InputError(`${ENV.failOnDrift}="${raw}" is not true or false`, { value: raw, fix: 'set it to true to fail the deploy on drift, or leave it unset' });
+  }
+  return value === 'true';
 }

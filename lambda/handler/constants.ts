@@ -54,6 +54,15 @@ export const DEFAULTS = {
   migrationsDir: 'migrations',
   contractsDir: 'contracts',
   snapshotFile: 'schema.snapshot.json',
+  /**
+   * The handler's reserve, passed to the engine on every run (its own 10 s
+   * default in lambda/engine/runner.ts is for a caller with a deadline and no
+   * opinion; the CLI sets no deadline and runs to the end). More than the
+   * engine's because the invocation still has work after its last migration:
+   * the statement cut at the deadline less half the reserve rolls back, then
+   * isComplete checks the contracts and the drift, reads what this request
+   * applied and answers the framework — all before the Lambda timeout.
+   */
   reserveMs: 15_000,
   connectAttempts: 8,
   lockTimeoutMs: 5_000,

@@ -19,6 +19,12 @@ export interface DatabaseCredentials {
   dbname?: string;
 }
 
+/** The real client. The SDK is loaded on first use, not at import: cold start pays only for what runs. */
+export async function secretsManagerClient(): Promise<SecretsClient> {
+  const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+  return new SecretsManagerClient({});
+}
+
 export async function readCredentials(client: SecretsClient, secretId: string): Promise<DatabaseCredentials> {
   let out: { SecretString?: string };
   try {

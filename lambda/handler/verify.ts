@@ -6,72 +6,58 @@
  * when SCHEMAGUARD_FAIL_ON_DRIFT=true. Nothing here writes to the database.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
 import { assertContracts, checkContracts, loadContracts } from '../checks/contracts';
 import { assertNoDrift, detectDrift, staleSnapshot, type Snapshot } from '../checks/drift';
-import type { Driver } from '../driver/driver';
-import { InputError } from '../engine/errors';
+import type { Driver } from '../engine/ports';
 import type { Migration } from '../engine/source';
 import { formatDifferences } from '../schema/catalog';
-import { DEFAULTS, ENV, VERIFY_ATTR } from './constants';
+import type { VerifySettings } from './config';
+import { VERIFY_ATTR } from './constants';
 import type { Logger } from './log';
-
-export interface VerifySettings {
-  contractsDir: string;
-  /** Absolute path of the snapshot; undefined or a missing file: no drift check. */
-  snapshotFile?: string;
-  failOnDrift: boolean;
-  stateSchema: string;
-}
-
-export function readVerifySettings(env: NodeJS.ProcessEnv, contractsDir: string, stateSchema: string): VerifySettings {
-  const root = env.LAMBDA_TASK_ROOT || process.cwd();
-  const raw = env[ENV.snapshotFile] ?? DEFAULTS.snapshotFile;
-  const fail = (env[ENV.failOnDrift] ?? '').toLowerCase();
-  if (!['', 'true', 'false'].includes(fail)) {
-    throw new InputError(`${ENV.failOnDrift}="${env[ENV.failOnDrift]}" is not true or false`, { value: env[ENV.failOnDrift], fix: 'set it to true to fail the deploy on drift, or leave it unset' });
-  }
-  return {
-    contractsDir, stateSchema, failOnDrift: fail === 'true',
-    snapshotFile: raw ? (isAbsolute(raw) ? raw : join(root, raw)) : undefined,
-  };
-}
 
 /** Response attributes (strings, short) describing what was verified. */
 export type VerifyData = Record<typeof VERIFY_ATTR.contracts | typeof VERIFY_ATTR.drift, string>;
 
+/**
+ * What a rollback answers instead: it runs older files against a newer
+ * schema, so there is nothing to verify, and failing would block the rollback.
+ */
+export const SKIPPED_ON_ROLLBACK: VerifyData = { [VERIFY_ATTR.contracts]: 'skipped (rollback)', [VERIFY_ATTR.drift]: 'skipped (rollback)' };
+
 export async function verifySchema(driver: Driver, migrations: Migration[], s: VerifySettings, log: Logger): Promise<VerifyData> {
-  const data: VerifyData = { [VERIFY_ATTR.contracts]: 'none', [VERIFY_ATTR.drift]: 'not checked (no snapshot)' };
+  return {
+    [VERIFY_ATTR.contracts]: await verifyContracts(driver, s.contractsDir, log),
+    [VERIFY_ATTR.drift]: await verifyNoDrift(driver, migrations, s, log),
+  };
+}
 
-  if (existsSync(s.contractsDir)) {
-    const contracts = await loadContracts(s.contractsDir);
-    if (contracts.length) {
-      const report = await checkContracts({ driver, contracts });
-      for (const r of report.results) {
-        const fields = { contract: r.file, ok: r.ok, arbiters: r.arbiters.map((a) => a.description), reasons: r.failures.map((f) => f.reason) };
-        if (r.ok) log.info('contract holds', fields); else log.error('contract failed', fields);
-      }
-      assertContracts(report);
-      data[VERIFY_ATTR.contracts] = `${report.passed}/${report.results.length} passed`;
-    }
+/** Every contract must hold (a failure throws ContractFailedError); `none` without contracts. */
+async function verifyContracts(driver: Driver, contractsDir: string, log: Logger): Promise<string> {
+  if (!existsSync(contractsDir)) return 'none';
+  const contracts = await loadContracts(contractsDir);
+  if (!contracts.length) return 'none';
+  const report = await checkContracts({ driver, contracts });
+  for (const r of report.results) {
+    const fields = { contract: r.file, ok: r.ok, arbiters: r.arbiters.map((a) => a.description), reasons: r.failures.map((f) => f.reason) };
+    if (r.ok) log.info('contract holds', fields); else log.error('contract failed', fields);
   }
+  assertContracts(report);
+  return `${report.passed}/${report.results.length} passed`;
+}
 
-  if (s.snapshotFile && existsSync(s.snapshotFile)) {
-    const snapshot = JSON.parse(readFileSync(s.snapshotFile, 'utf8')) as Snapshot;
-    const stale = staleSnapshot(snapshot, migrations);
-    if (stale.length) {
-      log.warn('the schema snapshot does not match the bundled migrations: drift not checked (run npm run snapshot)', { stale });
-      data[VERIFY_ATTR.drift] = `not checked (snapshot stale: ${stale[0]})`.slice(0, 300);
-    } else {
-      const report = await detectDrift({ driver, snapshot, stateSchema: s.stateSchema });
-      if (report.differences.length) {
-        log.warn('drift: the live schema differs from what the migrations produce', { differences: report.differences.slice(0, 50), count: report.differences.length });
-        if (s.failOnDrift) assertNoDrift(report);
-        data[VERIFY_ATTR.drift] = `${report.differences.length} difference${report.differences.length === 1 ? '' : 's'}: ${formatDifferences(report.differences.slice(0, 3), { a: 'snapshot', b: 'live' }).replace(/\n/g, '; ')}`.slice(0, 600);
-      } else {
-        data[VERIFY_ATTR.drift] = 'none';
-      }
-    }
+/** The live schema against the snapshot, when there is a current one; fatal only with failOnDrift. */
+async function verifyNoDrift(driver: Driver, migrations: Migration[], s: VerifySettings, log: Logger): Promise<string> {
+  if (!s.snapshotFile || !existsSync(s.snapshotFile)) return 'not checked (no snapshot)';
+  const snapshot = JSON.parse(readFileSync(s.snapshotFile, 'utf8')) as Snapshot;
+  const stale = staleSnapshot(snapshot, migrations);
+  if (stale.length) {
+    log.warn('the schema snapshot does not match the bundled migrations: drift not checked (run npm run snapshot)', { stale });
+    return `not checked (snapshot stale: ${stale[0]})`.slice(0, 300);
   }
-  return data;
+  const report = await detectDrift({ driver, snapshot, stateSchema: s.stateSchema });
+  if (!report.differences.length) return 'none';
+  log.warn('drift: the live schema differs from what the migrations produce', { differences: report.differences.slice(0, 50), count: report.differences.length });
+  if (s.failOnDrift) assertNoDrift(report);
+  const n = report.differences.length;
+  return `${n} difference${n === 1 ? '' : 's'}: ${formatDifferences(report.differences.slice(0, 3), { a: 'snapshot', b: 'live' }).replace(/\n/g, '; ')}`.slice(0, 600);
 }

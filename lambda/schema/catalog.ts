@@ -21,7 +21,7 @@
  * survives JSON.stringify/parse unchanged, so a dump can be stored and
  * compared later.
  */
-import type { Queryable } from '../driver/driver';
+import type { Queryable } from '../engine/ports';
 import { DEFAULT_STATE_SCHEMA } from '../engine/state';
 
 export interface CatalogOptions {

@@ -133,137 +133,19 @@ export class DatabaseAlarms extends Construct {
     super(scope, id);
     this.classes = validate(props);
     this.metricNamespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
-
-    this.topicKey = props.topicKey ?? new kms.Key(this, 'TopicKey', {
-      description: 'Encrypts the schemaguard database alarm topic',
-      enableKeyRotation: true,
-    });
-    // CloudWatch publishes to an encrypted topic only when the key lets it.
-    this.topicKey.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
-    this.topic = new sns.Topic(this, 'Topic', {
-      displayName: 'schemaguard database alarms',
-      masterKey: this.topicKey,
-      enforceSSL: true,
-    });
-    if (props.alarmEmail !== undefined) {
-      new sns.Subscription(this, 'EmailSubscription', { topic: this.topic, protocol: sns.SubscriptionProtocol.EMAIL, endpoint: props.alarmEmail });
-    }
-    if (props.alarmHttpsUrl !== undefined) {
-      // sns.Subscription rather than UrlSubscription: the latter refuses a dynamic reference string.
-      new sns.Subscription(this, 'HttpsSubscription', { topic: this.topic, protocol: sns.SubscriptionProtocol.HTTPS, endpoint: props.alarmHttpsUrl });
-    }
+    ({ key: this.topicKey, topic: this.topic } = alarmTopic(this, props));
     const action = new cw_actions.SnsAction(this.topic);
-
-    const alarms: Record<string, cloudwatch.Alarm> = {};
-    const filters: Record<string, logs.MetricFilter> = {};
-    for (const cls of this.classes) {
-      const cid = pascal(cls.id);
-      const filter = new logs.MetricFilter(this, `${cid}Filter`, {
-        logGroup: props.logGroup,
-        filterPattern: logs.FilterPattern.literal(filterPatternFor(cls)),
-        metricNamespace: this.metricNamespace,
-        metricName: cls.metricName,
-        metricValue: '1',
-        unit: cloudwatch.Unit.COUNT,
-      });
-      const description = alarmDescriptionFor(cls);
-      if (description.length > MAX_ALARM_DESCRIPTION_LENGTH) {
-        throw new Error(`DatabaseAlarms: the runbook of error class "${cls.id}" makes an alarm description of ${description.length} characters; CloudWatch allows ${MAX_ALARM_DESCRIPTION_LENGTH}. Shorten its meaning or fix in lib/alarms/error-catalog.ts`);
-      }
-      const alarm = new cloudwatch.Alarm(this, `${cid}Alarm`, {
-        alarmName: props.alarmNamePrefix ? `${props.alarmNamePrefix}-${cls.severity}-${cls.id}` : undefined,
-        alarmDescription: description,
-        // No label: a labelled metric renders as a metric-math `Metrics` array instead of the plain form.
-        metric: filter.metric({ statistic: cloudwatch.Stats.SUM, period: PERIOD }),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        datapointsToAlarm: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      alarm.addAlarmAction(action);
-      alarm.addOkAction(action);
-      new logs.CfnQueryDefinition(this, `${cid}Query`, {
-        name: `${props.queryFolder ?? 'schemaguard'}/${cls.title} by ${cls.locate.by.join(', ')}`,
-        queryString: insightsQueryFor(cls),
-        logGroupNames: [props.logGroup.logGroupName],
-      });
-      alarms[cls.id] = alarm;
-      filters[cls.id] = filter;
-    }
-    this.alarms = alarms;
-    this.metricFilters = filters;
-
-    new logs.CfnQueryDefinition(this, 'NotNullWithStatementsQuery', {
-      name: `${props.queryFolder ?? 'schemaguard'}/Last not-null violations with their statements`,
-      queryString: NOT_NULL_WITH_STATEMENTS_QUERY,
-      logGroupNames: [props.logGroup.logGroupName],
+    const perClass = this.classes.map((cls) => errorClassAlarm(this, cls, props, action));
+    this.metricFilters = Object.fromEntries(perClass.map(({ cls, filter }) => [cls.id, filter]));
+    this.alarms = Object.fromEntries(perClass.map(({ cls, alarm }) => [cls.id, alarm]));
+    addOverviewQueries(this, props);
+    const migrationErrors = migrationErrorsMetric(props.migrationFunctions ?? []);
+    this.migrationErrorsAlarm = migrationErrors && migrationErrorsAlarm(this, props, migrationErrors, action);
+    this.dashboard = alarmsDashboard(this, props, {
+      metricsBySeverity: (severity) => this.classes.filter((c) => c.severity === severity).map((c) => this.metric(c.id)),
+      alarms: [...Object.values(this.alarms), ...(this.migrationErrorsAlarm ? [this.migrationErrorsAlarm] : [])],
+      migrationErrors,
     });
-    new logs.CfnQueryDefinition(this, 'TopFailingRelationsQuery', {
-      name: `${props.queryFolder ?? 'schemaguard'}/Top failing relations`,
-      queryString: TOP_FAILING_RELATIONS_QUERY,
-      logGroupNames: [props.logGroup.logGroupName],
-    });
-
-    const migrationFunctions = props.migrationFunctions ?? [];
-    const migrationErrors = migrationFunctions.length === 0 ? undefined
-      : migrationFunctions.length === 1
-        ? migrationFunctions[0]!.metricErrors({ statistic: cloudwatch.Stats.SUM, period: PERIOD })
-        : new cloudwatch.MathExpression({
-          expression: migrationFunctions.map((_f, k) => `FILL(e${k}, 0)`).join(' + '),
-          usingMetrics: Object.fromEntries(migrationFunctions.map((f, k) => [`e${k}`, f.metricErrors({ statistic: cloudwatch.Stats.SUM, period: PERIOD })])),
-          label: 'Migration Lambda errors',
-          period: PERIOD,
-        });
-    if (migrationErrors) {
-      const logGroupName = props.migrationLogGroupName ?? `/aws/lambda/${migrationFunctions[0]!.functionName}`;
-      this.migrationErrorsAlarm = new cloudwatch.Alarm(this, 'MigrationErrorsAlarm', {
-        alarmName: props.alarmNamePrefix ? `${props.alarmNamePrefix}-page-migration-errors` : undefined,
-        alarmDescription: [
-          '[PAGE] The schema-migration Lambda failed (Errors >= 1): a deploy could not apply or verify a schema fix and CloudFormation rolled the stack back.',
-          `Find: the log group ${logGroupName} and the stack events; the error names the migration file, line, SQLSTATE and PostgreSQL detail.`,
-          'Fix: correct the migration (never edit an applied file: add a new one), or remove the data the check reported, then deploy again.',
-        ].join('\n'),
-        metric: migrationErrors,
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        datapointsToAlarm: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      this.migrationErrorsAlarm.addAlarmAction(action);
-      this.migrationErrorsAlarm.addOkAction(action);
-    }
-
-    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: props.dashboardName });
-    const graph = (severity: ErrorClass['severity']) => {
-      const metrics = this.classes.filter((c) => c.severity === severity).map((c) => this.metric(c.id));
-      return metrics.length === 0 ? [] : [new cloudwatch.GraphWidget({
-        title: severity === 'page' ? 'Errors that page (count per minute)' : 'Errors that open a ticket (count per minute)',
-        left: metrics,
-        width: 12,
-        height: 6,
-      })];
-    };
-    this.dashboard.addWidgets(...graph('page'), ...graph('ticket'));
-    const allAlarms: cloudwatch.IAlarm[] = [...Object.values(alarms), ...(this.migrationErrorsAlarm ? [this.migrationErrorsAlarm] : [])];
-    this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Database alarms', alarms: allAlarms, width: 24, height: 4 }));
-    const logWidgets: cloudwatch.IWidget[] = [new cloudwatch.LogQueryWidget({
-      title: 'Latest PostgreSQL ERROR lines',
-      logGroupNames: [props.logGroup.logGroupName],
-      queryString: RECENT_ERRORS_QUERY,
-      width: migrationErrors ? 16 : 24,
-      height: 8,
-    })];
-    if (migrationErrors) {
-      logWidgets.push(new cloudwatch.GraphWidget({
-        title: 'Migration Lambda errors',
-        left: [migrationErrors],
-        width: 8,
-        height: 8,
-      }));
-    }
-    this.dashboard.addWidgets(...logWidgets);
   }
 
   /** The error metric of one catalog class (Sum per minute). */
@@ -272,6 +154,149 @@ export class DatabaseAlarms extends Construct {
     if (!cls) throw new Error(`DatabaseAlarms: error class "${classId}" is not alarmed here; alarmed: ${this.classes.map((c) => c.id).join(', ')}`);
     return new cloudwatch.Metric({ namespace: this.metricNamespace, metricName: cls.metricName, statistic: cloudwatch.Stats.SUM, period: PERIOD, label: cls.title });
   }
+}
+
+/** The KMS key (unless one is given) and the encrypted, TLS-only topic, with the optional email and HTTPS subscriptions. */
+function alarmTopic(scope: DatabaseAlarms, props: DatabaseAlarmsProps): { key: kms.IKey; topic: sns.Topic } {
+  const key = props.topicKey ?? new kms.Key(scope, 'TopicKey', {
+    description: 'Encrypts the schemaguard database alarm topic',
+    enableKeyRotation: true,
+  });
+  // CloudWatch publishes to an encrypted topic only when the key lets it.
+  key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+  const topic = new sns.Topic(scope, 'Topic', {
+    displayName: 'schemaguard database alarms',
+    masterKey: key,
+    enforceSSL: true,
+  });
+  if (props.alarmEmail !== undefined) {
+    new sns.Subscription(scope, 'EmailSubscription', { topic, protocol: sns.SubscriptionProtocol.EMAIL, endpoint: props.alarmEmail });
+  }
+  if (props.alarmHttpsUrl !== undefined) {
+    // sns.Subscription rather than UrlSubscription: the latter refuses a dynamic reference string.
+    new sns.Subscription(scope, 'HttpsSubscription', { topic, protocol: sns.SubscriptionProtocol.HTTPS, endpoint: props.alarmHttpsUrl });
+  }
+  return { key, topic };
+}
+
+/** One catalog class: the metric filter on its ERROR lines, the alarm carrying its runbook, its saved query. */
+function errorClassAlarm(scope: DatabaseAlarms, cls: ErrorClass, props: DatabaseAlarmsProps, action: cloudwatch.IAlarmAction): { cls: ErrorClass; filter: logs.MetricFilter; alarm: cloudwatch.Alarm } {
+  const cid = pascal(cls.id);
+  const filter = new logs.MetricFilter(scope, `${cid}Filter`, {
+    logGroup: props.logGroup,
+    filterPattern: logs.FilterPattern.literal(filterPatternFor(cls)),
+    metricNamespace: scope.metricNamespace,
+    metricName: cls.metricName,
+    metricValue: '1',
+    unit: cloudwatch.Unit.COUNT,
+  });
+  const description = alarmDescriptionFor(cls);
+  if (description.length > MAX_ALARM_DESCRIPTION_LENGTH) {
+    throw new Error(`DatabaseAlarms: the runbook of error class "${cls.id}" makes an alarm description of ${description.length} characters; CloudWatch allows ${MAX_ALARM_DESCRIPTION_LENGTH}. Shorten its meaning or fix in lib/alarms/error-catalog.ts`);
+  }
+  const alarm = alarmOnce(scope, `${cid}Alarm`, action, {
+    alarmName: props.alarmNamePrefix ? `${props.alarmNamePrefix}-${cls.severity}-${cls.id}` : undefined,
+    alarmDescription: description,
+    // No label: a labelled metric renders as a metric-math `Metrics` array instead of the plain form.
+    metric: filter.metric({ statistic: cloudwatch.Stats.SUM, period: PERIOD }),
+  });
+  savedQuery(scope, `${cid}Query`, props, `${cls.title} by ${cls.locate.by.join(', ')}`, insightsQueryFor(cls));
+  return { cls, filter, alarm };
+}
+
+/**
+ * An alarm that fires on the first datapoint at or above 1 in a period, treats
+ * missing data as fine, and notifies `action` when it fires and when it clears.
+ */
+function alarmOnce(scope: Construct, id: string, action: cloudwatch.IAlarmAction, props: Pick<cloudwatch.AlarmProps, 'alarmName' | 'alarmDescription' | 'metric'>): cloudwatch.Alarm {
+  const alarm = new cloudwatch.Alarm(scope, id, {
+    ...props,
+    threshold: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  alarm.addAlarmAction(action);
+  alarm.addOkAction(action);
+  return alarm;
+}
+
+/** A saved Logs Insights query on the PostgreSQL log group, in the query folder. */
+function savedQuery(scope: Construct, id: string, props: DatabaseAlarmsProps, title: string, queryString: string): logs.CfnQueryDefinition {
+  return new logs.CfnQueryDefinition(scope, id, {
+    name: `${props.queryFolder ?? 'schemaguard'}/${title}`,
+    queryString,
+    logGroupNames: [props.logGroup.logGroupName],
+  });
+}
+
+/** The saved queries that span classes: not-null violations with their statements, the relations that fail most. */
+function addOverviewQueries(scope: Construct, props: DatabaseAlarmsProps): void {
+  savedQuery(scope, 'NotNullWithStatementsQuery', props, 'Last not-null violations with their statements', NOT_NULL_WITH_STATEMENTS_QUERY);
+  savedQuery(scope, 'TopFailingRelationsQuery', props, 'Top failing relations', TOP_FAILING_RELATIONS_QUERY);
+}
+
+/** The Errors of the migration functions (Sum per minute), added up when there are several; none without functions. */
+function migrationErrorsMetric(functions: lambda.IFunction[]): cloudwatch.IMetric | undefined {
+  const errors = (f: lambda.IFunction) => f.metricErrors({ statistic: cloudwatch.Stats.SUM, period: PERIOD });
+  if (functions.length === 0) return undefined;
+  if (functions.length === 1) return errors(functions[0]!);
+  return new cloudwatch.MathExpression({
+    expression: functions.map((_f, k) => `FILL(e${k}, 0)`).join(' + '),
+    usingMetrics: Object.fromEntries(functions.map((f, k) => [`e${k}`, errors(f)])),
+    label: 'Migration Lambda errors',
+    period: PERIOD,
+  });
+}
+
+/** The page when a deploy's migration failed, with the runbook naming the handler's log group. */
+function migrationErrorsAlarm(scope: Construct, props: DatabaseAlarmsProps, metric: cloudwatch.IMetric, action: cloudwatch.IAlarmAction): cloudwatch.Alarm {
+  const logGroupName = props.migrationLogGroupName ?? `/aws/lambda/${props.migrationFunctions![0]!.functionName}`;
+  return alarmOnce(scope, 'MigrationErrorsAlarm', action, {
+    alarmName: props.alarmNamePrefix ? `${props.alarmNamePrefix}-page-migration-errors` : undefined,
+    alarmDescription: [
+      '[PAGE] The schema-migration Lambda failed (Errors >= 1): a deploy could not apply or verify a schema fix and CloudFormation rolled the stack back.',
+      `Find: the log group ${logGroupName} and the stack events; the error names the migration file, line, SQLSTATE and PostgreSQL detail.`,
+      'Fix: correct the migration (never edit an applied file: add a new one), or remove the data the check reported, then deploy again.',
+    ].join('\n'),
+    metric,
+  });
+}
+
+interface DashboardContent {
+  /** The error metrics of the alarmed classes of one severity. */
+  metricsBySeverity: (severity: ErrorClass['severity']) => cloudwatch.IMetric[];
+  alarms: cloudwatch.IAlarm[];
+  migrationErrors?: cloudwatch.IMetric;
+}
+
+/** Row 1: error counts that page and that open a ticket; row 2: every alarm's state; row 3: the latest ERROR lines and the migration errors. */
+function alarmsDashboard(scope: Construct, props: DatabaseAlarmsProps, content: DashboardContent): cloudwatch.Dashboard {
+  const dashboard = new cloudwatch.Dashboard(scope, 'Dashboard', { dashboardName: props.dashboardName });
+  const graph = (severity: ErrorClass['severity']) => {
+    const metrics = content.metricsBySeverity(severity);
+    return metrics.length === 0 ? [] : [new cloudwatch.GraphWidget({
+      title: severity === 'page' ? 'Errors that page (count per minute)' : 'Errors that open a ticket (count per minute)',
+      left: metrics,
+      width: 12,
+      height: 6,
+    })];
+  };
+  dashboard.addWidgets(...graph('page'), ...graph('ticket'));
+  dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Database alarms', alarms: content.alarms, width: 24, height: 4 }));
+  const logWidgets: cloudwatch.IWidget[] = [new cloudwatch.LogQueryWidget({
+    title: 'Latest PostgreSQL ERROR lines',
+    logGroupNames: [props.logGroup.logGroupName],
+    queryString: RECENT_ERRORS_QUERY,
+    width: content.migrationErrors ? 16 : 24,
+    height: 8,
+  })];
+  if (content.migrationErrors) {
+    logWidgets.push(new cloudwatch.GraphWidget({ title: 'Migration Lambda errors', left: [content.migrationErrors], width: 8, height: 8 }));
+  }
+  dashboard.addWidgets(...logWidgets);
+  return dashboard;
 }
 
 function pascal(id: string): string {

@@ -256,6 +256,22 @@ describe(`Bad input: custom-resource events, on ${target.name}`, () => {
     }
   });
 
+  it('a bad SCHEMAGUARD_STATE_SCHEMA: FAILED under the environment variable\'s name, not the CLI flag --state-schema', async () => {
+    const schema = 's'.repeat(64);
+    const r = await handlerRig(transcript, target, 'bad_state_schema', BASE, { env: { [ENV.stateSchema]: schema } });
+    try {
+      const before = await catalogFingerprint(r.url);
+      const response = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+      transcript.add(JSON.stringify(response));
+      expect(response.Status).toBe('FAILED');
+      expect(response.Reason).toContain(`${ENV.stateSchema}: "${schema}" is not a usable schema name`);
+      expect(response.Reason).not.toContain('--state-schema');
+      expect(await catalogFingerprint(r.url)).toBe(before);
+    } finally {
+      await r.done();
+    }
+  });
+
   it('a secret without a password: FAILED naming what is missing, never the secret text', async () => {
     const r = await handlerRig(transcript, target, 'bad_secret', BASE);
     const handlers = createHandlers({

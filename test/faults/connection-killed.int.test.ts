@@ -70,7 +70,7 @@ describe.each(driverCases())('Faults: a runner connection killed, on $name', ({ 
 // These three need a real session: the advisory lock's own connection, and a
 // CREATE INDEX CONCURRENTLY running on a connection the test can kill. The Data
 // API has neither; its lease lock is proven in
-// test/lambda/engine/lease-lock.int.test.ts (a lapsed lease cannot commit, a
+// test/lambda/driver/data-api/lease-lock.int.test.ts (a lapsed lease cannot commit, a
 // takeover mid-migration still applies the migration once).
 describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Faults: a session connection killed, on $name', ({ target, driver }) => {
   it('killed inside CREATE INDEX CONCURRENTLY: the INVALID index it leaves is dropped and rebuilt by the rerun', async () => {

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PgDriver } from '../../lambda/driver/pg-driver';
+import { PgDriver } from '../../lambda/driver/pg/pg-driver';
 import { ConnectionError, MigrationError } from '../../lambda/engine/errors';
 import { migrate } from '../../lambda/engine/runner';
 import { loadMigrations } from '../../lambda/engine/source';

@@ -10,7 +10,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { advisoryLockKey } from '../../lambda/engine/advisory-lock';
+import { advisoryLockKey } from '../../lambda/driver/pg/advisory-lock';
 import { ENV } from '../../lambda/handler/constants';
 import { buildApp } from '../../lib/app';
 import { readAppConfig } from '../../lib/app-config';

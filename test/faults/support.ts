@@ -5,7 +5,7 @@
  * runs printed (scanned for secrets at the end of each file).
  */
 import { expect } from 'vitest';
-import { advisoryLockKey } from '../../lambda/engine/advisory-lock';
+import { advisoryLockKey } from '../../lambda/driver/pg/advisory-lock';
 import { quoteIdent } from '../../lambda/engine/identifiers';
 import { rows, withClient } from '../support/db';
 

@@ -1,6 +1,6 @@
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { describe, expect, it } from 'vitest';
-import { CONTEXT_DEFAULTS, ConfigError, knownEngineVersions, readAppConfig } from '../../lib/app-config';
+import { CONTEXT_DEFAULTS, ConfigError, isRdsIdentifier, knownEngineVersions, readAppConfig } from '../../lib/app-config';
 import cdkJson from '../../cdk.json';
 
 function read(context: Record<string, unknown>) {
@@ -69,5 +69,15 @@ describe('Function: readAppConfig', () => {
 
   it('ignores context keys outside its prefix (CDK feature flags and the like)', () => {
     expect(read({ '@aws-cdk/core:newStyleStackSynthesis': true, 'aws:cdk:enable-path-metadata': true }).stage).toBe('dev');
+  });
+});
+
+describe('Function: isRdsIdentifier', () => {
+  it('accepts lowercase letters, digits and single hyphens, 1 to 63, starting with a letter', () => {
+    for (const id of ['a', 'schemaguard-dev', 'orders2-db', `a${'b'.repeat(62)}`]) expect(isRdsIdentifier(id), id).toBe(true);
+  });
+
+  it('refuses upper case, underscores, a leading digit, a trailing or doubled hyphen, empty or too long', () => {
+    for (const id of ['Orders', 'orders_db', '1db', 'db-', 'db--x', '', `a${'b'.repeat(63)}`]) expect(isRdsIdentifier(id), id).toBe(false);
   });
 });

@@ -8,7 +8,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CATALOG } from '../../lib/alarms/error-catalog';
-import { DATABASE_PARAMETERS, DatabaseStack, RDS_LOG_LINE_PREFIX } from '../../lib/database-stack';
+import { DatabaseStack } from '../../lib/database-stack';
 import { tempDir } from '../support/files';
 
 let dev: DatabaseStack;
@@ -106,8 +106,6 @@ describe('Class: DatabaseStack', () => {
         Parameters: { 'rds.force_ssl': '1', log_min_error_statement: 'error', log_lock_waits: '1', log_line_prefix: Match.absent() },
       });
       prodT.hasResourceProperties('AWS::RDS::DBParameterGroup', { Family: 'postgres17' });
-      expect(DATABASE_PARAMETERS).toEqual({ 'rds.force_ssl': '1', log_min_error_statement: 'error', log_lock_waits: '1' });
-      expect(RDS_LOG_LINE_PREFIX).toBe('%t:%r:%u@%d:[%p]:');
       const instance = devT.findResources('AWS::RDS::DBInstance');
       const pg = logicalId(devT, 'AWS::RDS::DBParameterGroup', {});
       expect(Object.values(instance)[0]!.Properties.DBParameterGroupName).toEqual({ Ref: pg });

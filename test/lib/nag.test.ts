@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../lib/app';
 import { readAppConfig } from '../../lib/app-config';
 import type { DatabaseStack } from '../../lib/database-stack';
-import { acknowledgedRules } from '../../lib/nag';
+import { acknowledgeDevDeletionProtection, acknowledgedRules } from '../../lib/nag';
 import { tempDir } from '../support/files';
 
 let app: App;
@@ -60,5 +60,18 @@ describe('the check itself', () => {
     new rds.DatabaseInstance(s, 'Db', { engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_18_3 }), vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
     const names = new AwsSolutionsChecks().validateScope(s).violations.map((v) => v.ruleName);
     expect(names).toEqual(expect.arrayContaining(['AwsSolutions-RDS3', 'AwsSolutions-RDS10', 'AwsSolutions-RDS11', 'AwsSolutions-VPC7']));
+  });
+});
+
+describe('Function: acknowledgeDevDeletionProtection', () => {
+  it('acknowledges AwsSolutions-RDS10 on the given construct only, with the dev-stage reason', async () => {
+    const { Stack } = await import('aws-cdk-lib');
+    const { Construct } = await import('constructs');
+    const s = new Stack(new App(), 'Dev');
+    const database = new Construct(s, 'Database');
+    new Construct(s, 'Other');
+    acknowledgeDevDeletionProtection(database);
+    const rules = acknowledgedRules(s).filter((r) => r.id.startsWith('AwsSolutions-'));
+    expect(rules).toEqual([{ path: 'Dev/Database', id: 'AwsSolutions-RDS10', reason: expect.stringMatching(/^dev stage: deletion protection off so the stack can be destroyed/) }]);
   });
 });

@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PgDriver } from '../../lambda/driver/pg-driver';
+import { PgDriver } from '../../lambda/driver/pg/pg-driver';
 import { MigrationError } from '../../lambda/engine/errors';
 import { migrate } from '../../lambda/engine/runner';
 import { loadMigrations } from '../../lambda/engine/source';

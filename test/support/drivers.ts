@@ -3,9 +3,9 @@
  * PostgreSQL URL into a Driver; every `describe.each(driverCases())` block
  * runs once per (server version × driver).
  */
-import type { Driver } from '../../lambda/driver/driver';
-import { PgDriver } from '../../lambda/driver/pg-driver';
-import { DataApiDriver } from '../../lambda/driver/data-api-driver';
+import type { Driver } from '../../lambda/engine/ports';
+import { PgDriver } from '../../lambda/driver/pg/pg-driver';
+import { DataApiDriver } from '../../lambda/driver/data-api/data-api-driver';
 import { DataApiStandin } from './data-api-standin';
 import { targets } from './db';
 import type { Target } from './targets';

@@ -4,7 +4,7 @@
  * that a dead runner's lease expires. Runs outside vitest:
  *   node --import tsx test/support/lease-holder.ts <database-url> <ttl-ms> <owner>
  */
-import { DataApiDriver } from '../../lambda/driver/data-api-driver';
+import { DataApiDriver } from '../../lambda/driver/data-api/data-api-driver';
 import { DataApiStandin } from './data-api-standin';
 
 const [url, ttl, owner] = process.argv.slice(2);

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PgDriver } from '../../lambda/driver/pg-driver';
+import { PgDriver } from '../../lambda/driver/pg/pg-driver';
 import { migrate, type MigrateResult } from '../../lambda/engine/runner';
 import { loadMigrations, type Migration } from '../../lambda/engine/source';
 import { readCatalog, type Catalog } from '../../lambda/schema/catalog';

@@ -1,11 +1,16 @@
-/** What the safety commands (lint, check, diff, doctor) get from `main`: options, output and a way to reach the database. */
-import { PgDriver } from '../../../lambda/driver/pg-driver';
+/** What every command gets from `main`: options, output and a way to reach the database. */
+import { parseDatabaseUrl, PgDriver } from '../../../lambda/driver/pg/pg-driver';
+import { InputError } from '../../../lambda/engine/errors';
+import { validateSchemaName } from '../../../lambda/engine/identifiers';
 import type { Redactor } from '../../../lambda/engine/redact';
 import type { CliOptions } from '../args';
 import { startEmbedded, type EmbeddedServer } from '../embedded';
+import { UsageError } from '../errors';
 
 export interface CommandContext {
   opts: CliOptions;
+  /** The process environment (`migrate` records who applied from it). */
+  env: NodeJS.ProcessEnv;
   out(text: string): void;
   err(text: string): void;
   /** Progress lines on stderr (silent with --quiet). */
@@ -19,7 +24,10 @@ export interface CommandContext {
 export async function connectTarget(ctx: CommandContext): Promise<{ driver: PgDriver; where: string }> {
   let url = ctx.opts.databaseUrl;
   let where = '';
-  if (!url) {
+  if (url) {
+    // DATABASE_URL fills the same setting as the flag, and is reported under the flag's name.
+    parseDatabaseUrl(url, '--database-url');
+  } else {
     const embedded = await startEmbedded({ dir: ctx.opts.embeddedDir, onProgress: ctx.progress });
     ctx.onEmbedded(embedded);
     ctx.redactor.add(embedded.password);
@@ -33,4 +41,13 @@ export async function connectTarget(ctx: CommandContext): Promise<{ driver: PgDr
     onConnectRetry: (attempt, delayMs, message) => ctx.progress(`  cannot connect yet (attempt ${attempt}): ${message}; retrying in ${delayMs} ms`),
   });
   return { driver, where };
+}
+
+/** --state-schema for the runner, refused (as a usage error) under the flag's name. */
+export function stateSchemaFlag(opts: CliOptions): string {
+  try {
+    return validateSchemaName(opts.stateSchema, '--state-schema');
+  } catch (e) {
+    throw e instanceof InputError ? new UsageError(e.message, { value: e.value, fix: e.fix, cause: e }) : e;
+  }
 }

@@ -1,24 +1,34 @@
-/** The safety commands: lint, check, diff, doctor. `main` hands them over before it loads migrations. */
-import type { CommandContext } from './context';
+/**
+ * Every command, by name. `main` parses the arguments and hands over here;
+ * each command reads its files before it reaches a database and returns its
+ * exit code. A new command is a module in this folder and a line below.
+ */
+import { helpText, VERSION, type CliOptions } from '../args';
 import { checkCommand } from './check';
+import type { CommandContext } from './context';
 import { diffCommand } from './diff';
 import { doctorCommand } from './doctor';
 import { lintCommand } from './lint';
+import { migrateCommand } from './migrate';
+import { planCommand } from './plan';
+import { statusCommand } from './status';
 
-export const SAFETY_COMMANDS = ['lint', 'check', 'diff', 'doctor'] as const;
-export type SafetyCommand = (typeof SAFETY_COMMANDS)[number];
+export type CommandRun = (ctx: CommandContext) => Promise<number>;
 
-export function isSafetyCommand(c: string): c is SafetyCommand {
-  return (SAFETY_COMMANDS as readonly string[]).includes(c);
-}
+export const COMMAND_RUNS: Record<CliOptions['command'], CommandRun> = {
+  help: async (ctx) => { ctx.out(helpText(VERSION)); return 0; },
+  version: async (ctx) => { ctx.out(VERSION); return 0; },
+  plan: planCommand,
+  status: statusCommand,
+  migrate: migrateCommand,
+  lint: lintCommand,
+  check: checkCommand,
+  diff: diffCommand,
+  doctor: doctorCommand,
+};
 
-export async function runSafetyCommand(command: SafetyCommand, ctx: CommandContext): Promise<number> {
-  switch (command) {
-    case 'lint': return lintCommand(ctx);
-    case 'check': return checkCommand(ctx);
-    case 'diff': return diffCommand(ctx);
-    case 'doctor': return doctorCommand(ctx);
-  }
+export function runCommand(ctx: CommandContext): Promise<number> {
+  return COMMAND_RUNS[ctx.opts.command](ctx);
 }
 
 export type { CommandContext } from './context';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../../../bin/cli/args';
-import { UsageError } from '../../../lambda/engine/errors';
+import { UsageError } from '../../../bin/cli/errors';
 
 function usage(argv: string[]): UsageError {
   try { parseArgs(argv, {}); } catch (e) { if (e instanceof UsageError) return e; throw e; }

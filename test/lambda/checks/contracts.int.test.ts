@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertContracts, checkContracts, ContractFailedError, loadContracts, parseContract, type ContractResult } from '../../../lambda/checks/contracts';
-import { PgDriver } from '../../../lambda/driver/pg-driver';
+import { PgDriver } from '../../../lambda/driver/pg/pg-driver';
 import { catalogFingerprint } from '../../support/catalog-fingerprint';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../support/db';
 import { CONTRACTS_DIR, runFixes } from '../../support/schema-fixes';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   assertNoDrift, compareCatalogs, detectDrift, DriftError, formatDrift, staleSnapshot, takeSnapshot, type Snapshot,
 } from '../../../lambda/checks/drift';
-import { PgDriver } from '../../../lambda/driver/pg-driver';
+import { PgDriver } from '../../../lambda/driver/pg/pg-driver';
 import { loadMigrations } from '../../../lambda/engine/source';
 import { ROOT } from '../../support/cli';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../support/db';

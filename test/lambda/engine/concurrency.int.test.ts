@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { advisoryLockKey } from '../../../lambda/engine/advisory-lock';
+import { advisoryLockKey } from '../../../lambda/driver/pg/advisory-lock';
 import { LockWaitTimeoutError } from '../../../lambda/engine/errors';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../support/db';
 import { driverCases } from '../../support/drivers';

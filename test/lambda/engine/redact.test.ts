@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { maskUrl, Redactor } from '../../../lambda/engine/redact';
-import { parseDuration, formatDuration } from '../../../lambda/engine/duration';
 
 describe('Function: maskUrl', () => {
   it('masks the password of a URL and password= parameters', () => {
@@ -20,15 +19,5 @@ describe('Class: Redactor', () => {
     const r = new Redactor().add('p@ss word!');
     expect(r.redact('auth failed for p@ss word! and p%40ss%20word!')).toBe('auth failed for **** and ****');
     expect(r.redactValue({ message: 'x p@ss word!', password: 'anything', nested: ['p@ss word!'] })).toEqual({ message: 'x ****', password: '****', nested: ['****'] });
-  });
-});
-
-describe('Function: parseDuration', () => {
-  it.each([['500ms', 500], ['5s', 5000], ['2m', 120_000], ['1h', 3_600_000], ['1.5s', 1500], ['0', 0]])('%s → %d ms', (text, ms) => {
-    expect(parseDuration(text)).toBe(ms);
-    if (ms > 0 && Number.isInteger(ms / 1000)) expect(parseDuration(formatDuration(ms))).toBe(ms);
-  });
-  it.each(['5', '5 sec', '-1s', '', 's'])('refuses %j', (text) => {
-    expect(parseDuration(text)).toBeUndefined();
   });
 });

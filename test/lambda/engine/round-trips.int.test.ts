@@ -5,7 +5,7 @@
  * state row fails, and the number of round trips they save.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { PgDriver } from '../../../lambda/driver/pg-driver';
+import { PgDriver } from '../../../lambda/driver/pg/pg-driver';
 import { StatementError } from '../../../lambda/engine/errors';
 import { migrate } from '../../../lambda/engine/runner';
 import { loadMigrations } from '../../../lambda/engine/source';

@@ -76,6 +76,11 @@ describe('Function: parseMigration', () => {
     expect(m.directives.noTransaction).toBe(true);
   });
 
+  it('allows REFRESH MATERIALIZED VIEW CONCURRENTLY and a CONCURRENTLY inside a literal in a transactional file', () => {
+    const m = parseMigration('2_mv.sql', "REFRESH MATERIALIZED VIEW CONCURRENTLY mv;\nCOMMENT ON TABLE t IS 'built CONCURRENTLY';");
+    expect(m.statements).toHaveLength(2);
+  });
+
   it('does not read directives inside a function body', () => {
     const m = parseMigration('3_fn.sql', 'CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$\n-- schemaguard:bogus\nSELECT 1\n$$;');
     expect(m.statements).toHaveLength(1);
@@ -88,6 +93,8 @@ describe('Function: parseMigration', () => {
     ['1_b.sql', 'SELECT 1;\nCOMMIT;', '1_b.sql:2: COMMIT inside a transactional migration'],
     ['1_b.sql', 'START TRANSACTION;', '1_b.sql:1: START TRANSACTION inside a transactional migration'],
     ['1_v.sql', 'VACUUM t;', '1_v.sql:1: VACUUM cannot run inside a transaction block'],
+    ['1_v.sql', 'SELECT 1;\nCLUSTER;', '1_v.sql:2: CLUSTER cannot run inside a transaction block'],
+    ['1_c.sql', 'ALTER TABLE p\n  DETACH PARTITION p1 CONCURRENTLY;', '1_c.sql:2: CONCURRENTLY cannot run inside a transaction'],
     ['1_d.sql', 'SELECT 1;\n-- schemaguard:lock-timeout=5s\n', '1_d.sql:2: directive schemaguard:lock-timeout must come before the first statement'],
     ['1_d.sql', '-- schemaguard:lock-timeout=5\nSELECT 1;', '1_d.sql:1: schemaguard:lock-timeout has a bad duration "5"'],
     ['1_d.sql', '-- schemaguard:no-transactions\nSELECT 1;', '1_d.sql:1: unknown directive schemaguard:no-transactions'],

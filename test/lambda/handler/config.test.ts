@@ -1,17 +1,63 @@
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
-import { InputError, MigrationError } from '../../../lambda/engine/errors';
+import { InputError } from '../../../lambda/engine/errors';
 import { readConfig } from '../../../lambda/handler/config';
 import { DEFAULTS, ENV } from '../../../lambda/handler/constants';
-import { readCredentials } from '../../../lambda/handler/secret';
 
 describe('Function: readConfig', () => {
   it('applies the defaults, with directories relative to LAMBDA_TASK_ROOT', () => {
+    // Act
     const c = readConfig({ [ENV.secretArn]: 'arn:s', LAMBDA_TASK_ROOT: '/var/task', AWS_LAMBDA_LOG_GROUP_NAME: '/aws/lambda/x' });
+
+    // Assess
     expect(c).toMatchObject({
-      secretArn: 'arn:s', migrationsDir: '/var/task/migrations', contractsDir: '/var/task/contracts', stateSchema: 'schemaguard',
-      reserveMs: DEFAULTS.reserveMs, connectAttempts: DEFAULTS.connectAttempts, caBundle: '/var/runtime/ca-cert.pem', tls: 'verify-full', handlerLogGroup: '/aws/lambda/x',
+      migrationsDir: '/var/task/migrations', contractsDir: '/var/task/contracts',
+      run: { stateSchema: 'schemaguard', reserveMs: DEFAULTS.reserveMs, lockTimeoutMs: DEFAULTS.lockTimeoutMs, lockWaitMs: DEFAULTS.lockWaitMs },
+      logGroups: { handlerLogGroup: '/aws/lambda/x', databaseLogGroup: undefined },
     });
+    expect(c.database).toEqual({
+      kind: 'connection', secretArn: 'arn:s', databaseName: undefined, host: undefined, port: undefined,
+      connectAttempts: DEFAULTS.connectAttempts, tls: { mode: 'verify-full', caBundle: '/var/runtime/ca-cert.pem' },
+    });
+    expect(c.verify).toEqual({
+      contractsDir: '/var/task/contracts', stateSchema: 'schemaguard', failOnDrift: false, snapshotFile: '/var/task/schema.snapshot.json',
+    });
+  });
+
+  it('reads every variable the construct sets', () => {
+    const c = readConfig({
+      [ENV.secretArn]: 'arn:s', [ENV.databaseName]: 'app', [ENV.host]: 'proxy.example', [ENV.port]: '6432',
+      [ENV.migrationsDir]: '/m', [ENV.contractsDir]: 'c', [ENV.stateSchema]: 'ops', [ENV.reserveMs]: '20000',
+      [ENV.connectAttempts]: '3', [ENV.lockTimeoutMs]: '100', [ENV.lockWaitMs]: '200', [ENV.caBundle]: '/ca.pem',
+      [ENV.databaseLogGroup]: '/aws/rds/instance/db/postgresql', [ENV.snapshotFile]: 'snap.json', [ENV.failOnDrift]: 'TRUE',
+      LAMBDA_TASK_ROOT: '/var/task',
+    });
+
+    expect(c).toEqual({
+      database: {
+        kind: 'connection', secretArn: 'arn:s', databaseName: 'app', host: 'proxy.example', port: 6432,
+        connectAttempts: 3, tls: { mode: 'verify-full', caBundle: '/ca.pem' },
+      },
+      migrationsDir: '/m', contractsDir: '/var/task/c',
+      run: { stateSchema: 'ops', reserveMs: 20_000, lockTimeoutMs: 100, lockWaitMs: 200 },
+      verify: { contractsDir: '/var/task/c', stateSchema: 'ops', failOnDrift: true, snapshotFile: '/var/task/snap.json' },
+      logGroups: { handlerLogGroup: undefined, databaseLogGroup: '/aws/rds/instance/db/postgresql' },
+    });
+  });
+
+  it('targets the Data API when a cluster ARN is set (no host, port or TLS: the service connects)', () => {
+    const c = readConfig({ [ENV.secretArn]: 'arn:s', [ENV.clusterArn]: 'arn:aws:rds:eu-west-1:1:cluster:c', [ENV.databaseName]: 'app' });
+
+    expect(c.database).toEqual({ kind: 'data-api', clusterArn: 'arn:aws:rds:eu-west-1:1:cluster:c', secretArn: 'arn:s', databaseName: 'app' });
+  });
+
+  it('turns TLS off only when asked (local servers without TLS)', () => {
+    const c = readConfig({ [ENV.secretArn]: 'arn:s', [ENV.tls]: 'disable' });
+
+    expect(c.database).toMatchObject({ kind: 'connection', tls: { mode: 'disable' } });
+  });
+
+  it('checks no drift when the snapshot variable is set but empty', () => {
+    expect(readConfig({ [ENV.secretArn]: 'arn:s', [ENV.snapshotFile]: '' }).verify.snapshotFile).toBeUndefined();
   });
 
   it.each([
@@ -19,36 +65,26 @@ describe('Function: readConfig', () => {
     [{ [ENV.secretArn]: 'a', [ENV.tls]: 'off' }, /SCHEMAGUARD_TLS="off" is not one of verify-full, disable/],
     [{ [ENV.secretArn]: 'a', [ENV.reserveMs]: '1s' }, /SCHEMAGUARD_RESERVE_MS="1s" is not an integer between 0 and 600000/],
     [{ [ENV.secretArn]: 'a', [ENV.port]: '70000' }, /SCHEMAGUARD_DB_PORT="70000" is not an integer between 1 and 65535/],
+    [{ [ENV.secretArn]: 'a', [ENV.connectAttempts]: '0' }, /SCHEMAGUARD_CONNECT_ATTEMPTS="0" is not an integer between 1 and 50/],
+    [{ [ENV.secretArn]: 'a', [ENV.failOnDrift]: 'yes' }, /SCHEMAGUARD_FAIL_ON_DRIFT="yes" is not true or false/],
+    // A bad value is refused whichever way the database is reached.
+    [{ [ENV.secretArn]: 'a', [ENV.clusterArn]: 'arn:c', [ENV.port]: 'x' }, /SCHEMAGUARD_DB_PORT="x" is not an integer/],
   ])('refuses %j', (env, message) => {
     expect(() => readConfig(env)).toThrow(InputError);
     expect(() => readConfig(env)).toThrow(message);
   });
-});
 
-describe('Function: readCredentials', () => {
-  const client = (answer: () => Promise<{ SecretString?: string }>) => ({ send: (_c: GetSecretValueCommand) => answer() });
+  it('names the variable, the value and the fix', () => {
+    const e = (() => { try { readConfig({ [ENV.secretArn]: 'a', [ENV.lockWaitMs]: '-5' }); } catch (x) { return x as InputError; } return undefined; })();
 
-  it('reads username, password, host, port and dbname', async () => {
-    const c = await readCredentials(client(async () => ({ SecretString: JSON.stringify({ username: 'u', password: 'p4ss-word', host: 'h', port: '5433', dbname: 'app' }) })), 'arn');
-    expect(c).toEqual({ username: 'u', password: 'p4ss-word', host: 'h', port: 5433, dbname: 'app' });
-  });
-
-  it.each([
-    [async () => ({}), /has no SecretString/],
-    [async () => ({ SecretString: 'not json p4ss-word' }), /is not JSON/],
-    [async () => ({ SecretString: JSON.stringify({ username: 'u' }) }), /has no password/],
-  ])('refuses a bad secret without quoting it (%#)', async (answer, message) => {
-    const e = await readCredentials(client(answer), 'arn:x').catch((x: Error) => x);
     expect(e).toBeInstanceOf(InputError);
-    expect((e as Error).message).toMatch(message);
-    expect((e as Error).message).not.toContain('p4ss-word');
+    expect(e?.message).toBe('SCHEMAGUARD_LOCK_WAIT_MS="-5" is not an integer between 0 and 900000');
+    expect(e?.fix).toBe('set SCHEMAGUARD_LOCK_WAIT_MS to an integer in 0..900000, or unset it for the default');
   });
 
-  it('names the secret and the fix when Secrets Manager refuses', async () => {
-    const denied = Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' });
-    const e = (await readCredentials(client(async () => { throw denied; }), 'arn:x').catch((x: MigrationError) => x)) as MigrationError;
-    expect(e).toBeInstanceOf(MigrationError);
-    expect(e.message).toBe('cannot read the database secret arn:x: AccessDeniedException');
-    expect(e.fix).toMatch(/secretsmanager:GetSecretValue/);
+  it('refuses a state schema name PostgreSQL cannot hold, naming the variable (not a CLI flag)', () => {
+    const long = 's'.repeat(64);
+
+    expect(() => readConfig({ [ENV.secretArn]: 'a', [ENV.stateSchema]: long })).toThrow(`${ENV.stateSchema}: "${long}" is not a usable schema name`);
   });
 });

@@ -1,0 +1,71 @@
+/** `schemaguard migrate`: apply the pending migrations, a progress line each, then one summary. */
+import { hostname, userInfo } from 'node:os';
+import { migrate, type MigrateResult, type RunEvent } from '../../../lambda/engine/runner';
+import { loadMigrations } from '../../../lambda/engine/source';
+import { directivesOf } from '../format';
+import { connectTarget, stateSchemaFlag, type CommandContext } from './context';
+
+export async function migrateCommand(ctx: CommandContext): Promise<number> {
+  const { opts } = ctx;
+  // Files first: bad input never reaches (or starts) a database.
+  const migrations = loadMigrations(opts.dir);
+  const { driver, where } = await connectTarget(ctx);
+  try {
+    ctx.progress(`migrate ${driver.target}${where}: ${migrations.length} migrations in ${opts.dir}/`);
+    const width = Math.max(0, ...migrations.map((m) => m.file.length));
+    const result = await migrate({
+      driver, migrations, stateSchema: stateSchemaFlag(opts), appliedBy: appliedBy(ctx.env),
+      lockWaitMs: opts.lockWaitMs, lockTimeoutMs: opts.lockTimeoutMs, statementTimeoutMs: opts.statementTimeoutMs,
+      lockRetries: opts.lockRetries, allowAhead: opts.allowAhead, allowOutOfOrder: opts.outOfOrder,
+      onEvent: (e) => progressLine(e, ctx.progress, width),
+    });
+    ctx.out(opts.json ? JSON.stringify({ command: 'migrate', target: driver.target, ...result }) : summary(result));
+    return 0;
+  } finally {
+    await driver.end();
+  }
+}
+
+/** Who applied, for the state table: SCHEMAGUARD_APPLIED_BY, else `cli:user@host`. */
+export function appliedBy(env: NodeJS.ProcessEnv): string {
+  if (env.SCHEMAGUARD_APPLIED_BY) return env.SCHEMAGUARD_APPLIED_BY;
+  let user = 'unknown';
+  try { user = userInfo().username; } catch { /* no passwd entry */ }
+  return `cli:${user}@${hostname()}`;
+}
+
+export function summary(result: MigrateResult): string {
+  if (result.outcome === 'up-to-date') {
+    return `up to date: version ${result.currentVersion ?? 'none'}, ${result.appliedCount} applied${result.unknown.length ? `; the database is ahead of the files (${result.unknown.join(', ')}), allowed` : ''}`;
+  }
+  const total = result.applied.reduce((a, b) => a + b.executionMs, 0);
+  return `applied ${result.applied.length} migration${result.applied.length === 1 ? '' : 's'} in ${result.elapsedMs} ms (${total} ms in SQL); version ${result.currentVersion}, ${result.appliedCount} applied`;
+}
+
+/** One progress line (stderr) per run event worth telling. */
+export function progressLine(e: RunEvent, progress: (t: string) => void, width: number): void {
+  switch (e.type) {
+    case 'lock-wait':
+      progress(`  waiting for the migration lock held by ${e.holders.map((h) => `pid ${h.pid}${h.application ? ` (${h.application})` : ''}`).join(', ') || 'another session'}`);
+      break;
+    case 'plan':
+      progress(`  ${e.applied} applied, ${e.pending} pending`);
+      break;
+    case 'migration-start':
+      break;
+    case 'migration-applied':
+      progress(`  applied ${e.migration.file.padEnd(width)} ${String(e.executionMs).padStart(6)} ms${e.attempts > 1 ? ` (attempt ${e.attempts})` : ''}${directivesOf(e.migration) ? `  [${directivesOf(e.migration)}]` : ''}`);
+      break;
+    case 'retry':
+      progress(`  ${e.migration.file}: lock timeout, retry ${e.attempt} in ${e.delayMs} ms${e.blockers.length ? ` (blocked by pid ${e.blockers.map((b) => b.pid).join(', ')})` : ''}`);
+      break;
+    case 'note':
+      progress(`  note: ${e.message}`);
+      break;
+    case 'deadline':
+      progress(`  stopping before ${e.remaining[0]?.file}: deadline reached, ${e.remaining.length} left for the next run`);
+      break;
+    case 'lock-acquired':
+      break;
+  }
+}

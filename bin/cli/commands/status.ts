@@ -1,0 +1,41 @@
+/** `schemaguard status`: applied / pending / changed / unknown, as a table; writes nothing. */
+import type { Plan } from '../../../lambda/engine/plan';
+import { inspect } from '../../../lambda/engine/runner';
+import { loadMigrations } from '../../../lambda/engine/source';
+import { statusTable } from '../format';
+import { connectTarget, stateSchemaFlag, type CommandContext } from './context';
+
+export async function statusCommand(ctx: CommandContext): Promise<number> {
+  const { opts } = ctx;
+  // Files first: bad input never reaches (or starts) a database.
+  const migrations = loadMigrations(opts.dir);
+  const { driver, where } = await connectTarget(ctx);
+  try {
+    const plan = await inspect({ driver, migrations, stateSchema: stateSchemaFlag(opts) });
+    if (opts.json) ctx.out(JSON.stringify(statusJson(driver.target, plan)));
+    else ctx.out(statusReport(`${driver.target}${where}`, plan));
+    return 0;
+  } finally {
+    await driver.end();
+  }
+}
+
+export function statusJson(target: string, plan: Plan): Record<string, unknown> {
+  return {
+    command: 'status', target, currentVersion: plan.currentVersion,
+    migrations: plan.entries.map((e) => ({
+      version: e.version, name: e.name, status: e.status, outOfOrder: e.outOfOrder || undefined,
+      appliedAt: e.applied?.appliedAt.toISOString(), appliedBy: e.applied?.appliedBy, executionMs: e.applied?.executionMs,
+      checksum: e.migration?.checksum, appliedChecksum: e.applied?.checksum,
+    })),
+  };
+}
+
+export function statusReport(target: string, plan: Plan): string {
+  const count = (s: string) => plan.entries.filter((e) => e.status === s).length;
+  return [
+    `status of ${target}`,
+    statusTable(plan),
+    `${count('applied')} applied, ${count('pending')} pending, ${count('changed')} changed, ${count('unknown')} unknown; version ${plan.currentVersion ?? 'none'}`,
+  ].join('\n');
+}

@@ -1,0 +1,29 @@
+/** constraint-not-validated: a constraint added NOT VALID whose VALIDATE never ran. */
+import type { Finding } from '../finding';
+import { USER_SCHEMAS, ident, qualified, type DoctorContext, type DoctorRule } from './rule';
+
+export const CONSTRAINT_NOT_VALIDATED: DoctorRule = {
+  id: 'constraint-not-validated',
+  severity: 'warning',
+  title: 'NOT VALID constraint never validated',
+  why: 'it holds for rows written since it was added, but existing rows were never checked: they may violate it, and the planner cannot rely on it',
+  fix: 'ALTER TABLE … VALIDATE CONSTRAINT (scans without blocking writes)',
+  check: constraintNotValidated,
+};
+
+export async function constraintNotValidated(ctx: DoctorContext): Promise<Finding[]> {
+  const notValid = (await ctx.q.query<{ schema: string; table: string; conname: string; contype: string }>(
+    `SELECT n.nspname AS schema, c.relname AS table, k.conname, k.contype::text AS contype
+       FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE NOT k.convalidated AND ${USER_SCHEMAS} ORDER BY 1, 2, 3`, [ctx.stateSchema],
+  )).rows;
+  return notValid.map((k) => {
+    const t = qualified(k.schema, k.table);
+    return {
+      rule: CONSTRAINT_NOT_VALIDATED.id, severity: CONSTRAINT_NOT_VALIDATED.severity, object: `${t}.${k.conname}`,
+      message: `${k.contype === 'f' ? 'foreign key' : k.contype === 'c' ? 'CHECK constraint' : 'constraint'} ${k.conname} on ${t} is NOT VALID`,
+      why: CONSTRAINT_NOT_VALIDATED.why,
+      fix: `ALTER TABLE ${t} VALIDATE CONSTRAINT ${ident(k.conname)};  -- scans without blocking writes; fix the rows it reports first`,
+    };
+  });
+}

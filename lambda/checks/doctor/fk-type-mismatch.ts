@@ -1,0 +1,46 @@
+/** fk-type-mismatch: a foreign key whose column type differs from the referenced column's. */
+import type { Finding } from '../finding';
+import { USER_SCHEMAS, ident, qualified, type DoctorContext, type DoctorRule } from './rule';
+
+export const FK_TYPE_MISMATCH: DoctorRule = {
+  id: 'fk-type-mismatch',
+  severity: 'error',
+  title: 'foreign key between columns of different types',
+  why: 'every check of the key and every join casts one side, so the index on the other side may not be used; values that fit one type may not fit the other (an int column referencing a bigint key overflows)',
+  fix: 'ALTER COLUMN … TYPE to the referenced column\'s type (a rewrite: in a maintenance window, or via a new column and a backfill)',
+  check: fkTypeMismatch,
+};
+
+interface MismatchedKey {
+  schema: string;
+  table: string;
+  conname: string;
+  column: string;
+  type: string;
+  ref_table: string;
+  ref_column: string;
+  ref_type: string;
+}
+
+export async function fkTypeMismatch(ctx: DoctorContext): Promise<Finding[]> {
+  const mismatched = (await ctx.q.query<MismatchedKey>(
+    `SELECT n.nspname AS schema, c.relname AS table, f.conname, a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type,
+            f.confrelid::regclass::text AS ref_table, ra.attname AS ref_column, format_type(ra.atttypid, ra.atttypmod) AS ref_type
+       FROM pg_constraint f
+       JOIN pg_class c ON c.oid = f.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       CROSS JOIN LATERAL unnest(f.conkey, f.confkey) AS k(own, ref)
+       JOIN pg_attribute a ON a.attrelid = f.conrelid AND a.attnum = k.own
+       JOIN pg_attribute ra ON ra.attrelid = f.confrelid AND ra.attnum = k.ref
+      WHERE f.contype = 'f' AND ${USER_SCHEMAS} AND a.atttypid <> ra.atttypid
+      ORDER BY 1, 2, 3`, [ctx.stateSchema],
+  )).rows;
+  return mismatched.map((m) => {
+    const t = qualified(m.schema, m.table);
+    return {
+      rule: FK_TYPE_MISMATCH.id, severity: FK_TYPE_MISMATCH.severity, object: `${t}.${m.conname}`,
+      message: `foreign key ${m.conname}: ${t}.${m.column} (${m.type}) references ${m.ref_table}.${m.ref_column} (${m.ref_type})`,
+      why: FK_TYPE_MISMATCH.why,
+      fix: `ALTER TABLE ${t} ALTER COLUMN ${ident(m.column)} TYPE ${m.ref_type};  -- rewrites ${t}: in a maintenance window, or via a new column and a backfill`,
+    };
+  });
+}

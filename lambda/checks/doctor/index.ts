@@ -1,0 +1,58 @@
+/**
+ * Doctor: read-only checks on any live database for the schema problems
+ * behind the incidents schemaguard exists for. Each finding names the object
+ * and the statement that fixes it. Only the catalog is read; the state schema
+ * and system schemas are skipped.
+ *
+ * One module per rule in this folder, its metadata beside its check
+ * (`rule.ts` says what a rule is). To add a rule: write its module, add it to
+ * `DOCTOR_RULES` below and a row to README's doctor table, and test it in
+ * test/lambda/checks/doctor/.
+ */
+import type { Driver, Queryable } from '../../engine/ports';
+import { DEFAULT_STATE_SCHEMA } from '../../engine/state';
+import type { Finding } from '../finding';
+import { CONSTRAINT_NOT_VALIDATED } from './constraint-not-validated';
+import { EXTENSION_MISSING } from './extension-missing';
+import { FK_MISSING } from './fk-missing';
+import { FK_TYPE_MISMATCH } from './fk-type-mismatch';
+import { INVALID_INDEX } from './invalid-index';
+import { PK_WITHOUT_DEFAULT } from './pk-without-default';
+import { doctorContext, type DoctorRule } from './rule';
+
+export type { DoctorContext, DoctorRule } from './rule';
+
+/** Every rule, in the order their findings are reported. */
+export const DOCTOR_RULES: readonly DoctorRule[] = [
+  PK_WITHOUT_DEFAULT,
+  FK_MISSING,
+  FK_TYPE_MISMATCH,
+  INVALID_INDEX,
+  CONSTRAINT_NOT_VALIDATED,
+  EXTENSION_MISSING,
+];
+
+export interface DoctorOptions {
+  /** Skipped along with the system schemas. @default 'schemaguard' */
+  stateSchema?: string;
+  /** The rules to run, in this order. @default DOCTOR_RULES - every rule */
+  rules?: readonly DoctorRule[];
+}
+
+export interface DoctorReport {
+  findings: Finding[];
+  /** PostgreSQL server_version_num. */
+  serverVersion: number;
+}
+
+export async function doctor(target: { driver: Driver } | { session: Queryable }, options: DoctorOptions = {}): Promise<DoctorReport> {
+  const own = 'driver' in target ? await target.driver.connect() : undefined;
+  try {
+    const ctx = await doctorContext(own ?? (target as { session: Queryable }).session, options.stateSchema ?? DEFAULT_STATE_SCHEMA);
+    const findings: Finding[] = [];
+    for (const rule of options.rules ?? DOCTOR_RULES) findings.push(...await rule.check(ctx));
+    return { findings, serverVersion: ctx.serverVersion };
+  } finally {
+    if (own) await own.close();
+  }
+}

@@ -1,0 +1,393 @@
+/**
+ * The RDS Data API driver (Aurora PostgreSQL): the engine's Session over
+ * ExecuteStatement / BeginTransaction / CommitTransaction / RollbackTransaction.
+ * No VPC access needed from the caller; no database session either, which
+ * shapes three decisions:
+ *
+ * - The runner lock is a lease row (`lease-lock.ts`), not an advisory
+ *   lock; every transaction this driver commits while the lease is held is
+ *   fenced (the lease row is checked FOR UPDATE just before COMMIT).
+ * - `pid` exists only while a transaction is open (the service keeps a
+ *   transaction on one database connection; `pg_backend_pid()` is read in the
+ *   same call that sets the timeouts). The lease's session serves as the
+ *   monitor, so a lock-timeout error still names the sessions that blocked it.
+ * - Session-level `SET` does not survive a call. Outside a transaction
+ *   (no-transaction files) each statement runs in its own one-statement
+ *   transaction with `SET LOCAL` timeouts (set_config(…, true)); statements
+ *   PostgreSQL refuses in a transaction block (CREATE INDEX CONCURRENTLY,
+ *   VACUUM, …) and those that end transactions themselves (CALL, a DO block
+ *   that commits) run as a bare call: no lock_timeout applies to them, and the
+ *   statement timeout is enforced by this driver (it cancels the statement).
+ *
+ * Service limits: a call returns after at most 45 s. Statements that write or
+ * change the schema are sent with `continueAfterTimeout` and tagged with a
+ * leading comment; when the call times out the driver waits for the tagged
+ * statement to finish (polling pg_stat_activity) before it goes on. A
+ * transaction idle for 3 minutes is rolled back by the service; a response is
+ * at most 1 MiB (64 KB per row).
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  BeginTransactionCommand, CommitTransactionCommand, ExecuteStatementCommand, RDSDataClient, RollbackTransactionCommand,
+  type BeginTransactionCommandOutput, type CommitTransactionCommandOutput, type ExecuteStatementCommandInput,
+  type ExecuteStatementCommandOutput, type RollbackTransactionCommandOutput,
+} from '@aws-sdk/client-rds-data';
+import { ConnectionError, InputError } from '../../engine/errors';
+import type {
+  Driver, LockOptions, MigrationLock, QueryResult, Session, TransactionSettings,
+} from '../../engine/ports';
+import { sleep } from '../../engine/sleep';
+import { classifySql, mayEndTransactions, refusesTransactionBlock } from '../../engine/sql/classify';
+import { DataApiSqlError, decodeRecords, parseSqlErrorMessage, translateStatement } from './data-api-codec';
+import { LeaseLock, type LeaseTimings } from './lease-lock';
+
+/** The part of RDSDataClient the driver uses (a test stand-in implements the same). */
+export interface DataApiClient {
+  send(command: ExecuteStatementCommand): Promise<ExecuteStatementCommandOutput>;
+  send(command: BeginTransactionCommand): Promise<BeginTransactionCommandOutput>;
+  send(command: CommitTransactionCommand): Promise<CommitTransactionCommandOutput>;
+  send(command: RollbackTransactionCommand): Promise<RollbackTransactionCommandOutput>;
+}
+
+export interface DataApiDriverOptions {
+  /** Aurora cluster ARN (`arn:aws:rds:<region>:<account>:cluster:<id>`). */
+  resourceArn: string;
+  /** Secrets Manager ARN of the database credentials. Never printed. */
+  secretArn: string;
+  /** Database name. */
+  database: string;
+  /** @default - an RDSDataClient for the cluster's region */
+  client?: DataApiClient;
+  /** Send writes and DDL with continueAfterTimeout and wait for them past the 45 s call limit. @default true */
+  continueAfterTimeout?: boolean;
+  /** Longest wait for a statement that outlived its call, when no statement_timeout bounds it. @default 900000 (15 min) */
+  maxStatementWaitMs?: number;
+  /** How often a continued statement is polled. @default 1000 */
+  statementPollMs?: number;
+  /** How long to keep retrying while a paused Serverless v2 cluster resumes. @default 60000 */
+  resumeWaitMs?: number;
+  /** Lease timings for the runner lock. @default - LeaseLock defaults (60 s TTL) */
+  lease?: LeaseTimings;
+}
+
+const CLUSTER_ARN = /^arn:aws[a-z-]*:rds:([a-z0-9-]+):\d{12}:cluster:[A-Za-z][A-Za-z0-9-]{0,62}$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
+
+/**
+ * Statements sent as a bare call, outside any transaction: those PostgreSQL
+ * refuses inside a transaction block, and those that may end transactions
+ * themselves (CALL, a DO block that commits its batches).
+ */
+export function needsOwnCall(sql: string): boolean {
+  const { kind } = classifySql(sql);
+  return refusesTransactionBlock(kind) || mayEndTransactions(kind);
+}
+
+/** Statements worth continuing past the call limit: anything that is not a plain read. */
+export function isWrite(sql: string): boolean {
+  const { kind } = classifySql(sql);
+  return kind !== 'query' && kind !== 'read';
+}
+
+export class DataApiDriver implements Driver {
+  readonly kind = 'data-api';
+  readonly target: string;
+  readonly client: DataApiClient;
+  /** The lease of the runner using this driver, for fencing commits. */
+  lease?: LeaseLock;
+  private probed = false;
+
+  constructor(readonly options: DataApiDriverOptions) {
+    const region = CLUSTER_ARN.exec(options.resourceArn)?.[1];
+    if (!region) {
+      throw new InputError(`data-api: resourceArn "${options.resourceArn}" is not an Aurora cluster ARN`, {
+        value: options.resourceArn, fix: 'use the cluster ARN, e.g. arn:aws:rds:eu-west-1:123456789012:cluster:my-cluster (the Data API exists only for Aurora clusters)',
+      });
+    }
+    if (!SECRET_ARN.test(options.secretArn)) {
+      throw new InputError('data-api: secretArn is not a Secrets Manager ARN', {
+        fix: 'pass the ARN of the cluster secret, e.g. arn:aws:secretsmanager:eu-west-1:123456789012:secret:name-AbCdEf',
+      });
+    }
+    if (!options.database) throw new InputError('data-api: database is empty', { fix: 'pass the database name' });
+    this.client = options.client ?? new RDSDataClient({ region });
+    this.target = `data-api://${options.resourceArn}/${options.database}`;
+  }
+
+  createLock(options: LockOptions): MigrationLock {
+    this.lease = new LeaseLock(this, { stateSchema: options.stateSchema, owner: options.owner, ...this.options.lease });
+    return this.lease;
+  }
+
+  async connect(): Promise<Session> {
+    const session = new DataApiSession(this);
+    if (!this.probed) {
+      // A call that proves the ARNs, the secret and the permissions before anything else runs.
+      try {
+        await session.query('SELECT 1');
+      } catch (e) {
+        throw e instanceof ConnectionError ? e : new ConnectionError(`cannot reach ${this.target}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      }
+      this.probed = true;
+    }
+    return session;
+  }
+
+  async end(): Promise<void> {
+    // Stateless HTTP client: nothing pooled.
+  }
+
+  /** One ExecuteStatement with the driver's ARNs; SDK errors become engine errors. */
+  async execute(input: Omit<ExecuteStatementCommandInput, 'resourceArn' | 'secretArn' | 'database'>): Promise<ExecuteStatementCommandOutput> {
+    return this.call(() => this.client.send(new ExecuteStatementCommand({
+      ...input, resourceArn: this.options.resourceArn, secretArn: this.options.secretArn, database: this.options.database,
+    })), input.transactionId === undefined);
+  }
+
+  async beginTransaction(): Promise<string> {
+    const r = await this.call(() => this.client.send(new BeginTransactionCommand({
+      resourceArn: this.options.resourceArn, secretArn: this.options.secretArn, database: this.options.database,
+    })), true);
+    return r.transactionId!;
+  }
+
+  async endTransaction(transactionId: string, commit: boolean): Promise<void> {
+    const input = { resourceArn: this.options.resourceArn, secretArn: this.options.secretArn, transactionId };
+    await this.call(() => (commit
+      ? this.client.send(new CommitTransactionCommand(input))
+      : this.client.send(new RollbackTransactionCommand(input))), false);
+  }
+
+  /** Retries while a paused cluster resumes (only calls that can be repeated safely). */
+  private async call<T>(fn: () => Promise<T>, retriable: boolean): Promise<T> {
+    const until = Date.now() + (this.options.resumeWaitMs ?? 60_000);
+    let delay = 1000;
+    for (;;) {
+      try {
+        return await fn();
+      } catch (e) {
+        const name = (e as { name?: string })?.name;
+        if (retriable && name === 'DatabaseResumingException' && Date.now() + delay < until) {
+          await sleep(delay);
+          delay = Math.min(delay * 2, 10_000);
+          continue;
+        }
+        throw translateError(e, this.target);
+      }
+    }
+  }
+}
+
+/** SDK exception → the error the engine understands (SQLSTATE-carrying, or a ConnectionError). */
+export function translateError(e: unknown, target: string): Error {
+  if (!(e instanceof Error)) return new Error(String(e));
+  const name = e.name;
+  switch (name) {
+    case 'DatabaseErrorException':
+    case 'BadRequestException': {
+      const f = parseSqlErrorMessage(e.message);
+      if (f.message === 'Database response exceeded size limit' || /exceeded size limit|packet for query is too large/i.test(f.message)) {
+        return new DataApiSqlError(`${f.message}: a Data API response is limited to 1 MiB (64 KB per row); return fewer or smaller rows`, name, { code: '54000' }, e);
+      }
+      return new DataApiSqlError(f.message, name, f, e);
+    }
+    case 'StatementTimeoutException':
+      return new DataApiSqlError('canceling statement: the Data API call ran past its 45-second limit', name, { code: '57014' }, e);
+    case 'TransactionNotFoundException':
+      return new DataApiSqlError(
+        `${e.message}: a Data API transaction ends after 3 minutes without a call, on COMMIT/ROLLBACK, or when one of its statements fails`,
+        name, { code: '25P03' }, e,
+      );
+    case 'DatabaseUnavailableException':
+    case 'DatabaseResumingException':
+    case 'ServiceUnavailableError':
+    case 'InternalServerErrorException':
+    case 'TimeoutError':
+      return new DataApiSqlError(`${name}: ${e.message}`, name, { code: '08006' }, e);
+    case 'AccessDeniedException':
+    case 'ForbiddenException':
+      return new ConnectionError(`${target}: ${name}: ${e.message}`, {
+        cause: e, fix: 'grant the caller rds-data:ExecuteStatement/BeginTransaction/CommitTransaction/RollbackTransaction on the cluster and secretsmanager:GetSecretValue on the secret',
+      });
+    case 'InvalidSecretException':
+    case 'SecretsErrorException':
+      return new ConnectionError(`${target}: ${name}: ${e.message}`, {
+        cause: e, fix: 'check that the secret holds the cluster credentials (username/password) and that the caller may read it',
+      });
+    case 'HttpEndpointNotEnabledException':
+      return new ConnectionError(`${target}: the Data API is not enabled on the cluster`, {
+        cause: e, fix: 'enable it (CDK: enableDataApi: true on the DatabaseCluster; CLI: aws rds enable-http-endpoint)',
+      });
+    case 'DatabaseNotFoundException':
+    case 'NotFoundException':
+      return new ConnectionError(`${target}: ${name}: ${e.message}`, { cause: e, fix: 'check the cluster ARN and the database name' });
+    default:
+      return e;
+  }
+}
+
+const TAG_PREFIX = '/*schemaguard-';
+
+class DataApiSession implements Session {
+  /** The backend of the open transaction (a Data API transaction stays on one connection); undefined between transactions. */
+  pid?: number;
+  private transactionId?: string;
+  private timeouts: TransactionSettings = { lockTimeoutMs: 0, statementTimeoutMs: 0 };
+  private txSettings: TransactionSettings = { lockTimeoutMs: 0, statementTimeoutMs: 0 };
+  private closed = false;
+
+  constructor(private readonly driver: DataApiDriver) {}
+
+  get broken(): boolean {
+    return this.closed;
+  }
+
+  async query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+    if (this.transactionId !== undefined) return this.run<R>(sql, params, this.transactionId, this.txSettings);
+    const t = this.timeouts;
+    if ((t.lockTimeoutMs > 0 || t.statementTimeoutMs > 0) && !needsOwnCall(sql)) {
+      // SET does not outlive a call: one-statement transaction with SET LOCAL.
+      await this.begin(t);
+      try {
+        const r = await this.run<R>(sql, params, this.transactionId!, t);
+        await this.commit();
+        return r;
+      } catch (e) {
+        await this.rollback().catch(() => undefined);
+        throw e;
+      }
+    }
+    return this.run<R>(sql, params, undefined, t);
+  }
+
+  private async run<R>(sql: string, params: readonly unknown[] | undefined, transactionId: string | undefined, settings: TransactionSettings): Promise<QueryResult<R>> {
+    const translated = translateStatement(sql, params ?? []);
+    const cont = (this.driver.options.continueAfterTimeout ?? true) && isWrite(sql);
+    const tag = cont ? `${TAG_PREFIX}${randomBytes(8).toString('hex')}*/ ` : '';
+    const started = Date.now();
+    try {
+      const r = await this.driver.execute({
+        sql: tag + translated.sql,
+        parameters: translated.parameters.length ? translated.parameters : undefined,
+        transactionId,
+        includeResultMetadata: true,
+        continueAfterTimeout: cont || undefined,
+        resultSetOptions: { longReturnType: 'STRING', decimalReturnType: 'STRING' },
+      });
+      const rows = decodeRecords<R>(r.records, r.columnMetadata);
+      return { rows, rowCount: r.records ? rows.length : (r.numberOfRecordsUpdated ?? 0) };
+    } catch (e) {
+      if (e instanceof DataApiSqlError && e.exception === 'StatementTimeoutException' && cont) {
+        await this.awaitContinued(tag.trim(), transactionId, settings, started);
+        return { rows: [], rowCount: 0 };
+      }
+      if (e instanceof DataApiSqlError && tag && e.position !== undefined) {
+        // Positions count from the start of what was sent: take the tag back off.
+        const p = Number(e.position) - tag.length;
+        e.position = p > 0 ? String(p) : undefined;
+      }
+      // A failed statement may have ended the transaction on the service's side; the
+      // transaction id is kept so that rollback() ends it either way (it tolerates
+      // TransactionNotFoundException) and no transaction is left holding locks.
+      throw e;
+    }
+  }
+
+  /**
+   * The call returned at the service's limit but the statement goes on: wait
+   * until no backend is running it, bounded by statement_timeout (or
+   * maxStatementWaitMs), and cancel it when that runs out.
+   */
+  private async awaitContinued(tag: string, transactionId: string | undefined, settings: TransactionSettings, started: number): Promise<void> {
+    const limit = settings.statementTimeoutMs > 0 ? settings.statementTimeoutMs : (this.driver.options.maxStatementWaitMs ?? 900_000);
+    const poll = this.driver.options.statementPollMs ?? 1000;
+    const pattern = `${tag.replace(/[%_\\]/g, '\\$&')}%`;
+    for (;;) {
+      const r = await this.driver.execute({
+        sql: `SELECT pid::text AS pid, state FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE :p1 AND state <> 'idle'`,
+        parameters: [{ name: 'p1', value: { stringValue: pattern } }],
+        includeResultMetadata: true,
+      });
+      const rows = decodeRecords<{ pid: string; state: string }>(r.records, r.columnMetadata);
+      const running = rows.filter((x) => x.state === 'active');
+      if (running.length === 0) {
+        if (transactionId !== undefined && rows.some((x) => x.state === 'idle in transaction (aborted)')) {
+          throw new DataApiSqlError(
+            'the statement failed after its Data API call returned at the 45-second limit; its error is in the PostgreSQL log (the transaction is rolled back)',
+            'DatabaseErrorException', { code: '25P02' },
+          );
+        }
+        return;
+      }
+      if (Date.now() - started >= limit) {
+        await this.driver.execute({
+          sql: `SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE :p1 AND state = 'active'`,
+          parameters: [{ name: 'p1', value: { stringValue: pattern } }],
+        });
+        throw new DataApiSqlError(`canceling statement due to statement timeout (${limit} ms, enforced by the Data API driver)`, 'StatementTimeoutException', { code: '57014' });
+      }
+      await sleep(poll);
+    }
+  }
+
+  async begin(settings: TransactionSettings): Promise<void> {
+    if (this.transactionId !== undefined) throw new Error('data-api: a transaction is already open on this session');
+    this.transactionId = await this.driver.beginTransaction();
+    this.txSettings = settings;
+    try {
+      const r = await this.driver.execute({
+        sql: `SELECT pg_backend_pid() AS pid, set_config('lock_timeout', :p1, true), set_config('statement_timeout', :p2, true)`,
+        parameters: [
+          { name: 'p1', value: { stringValue: String(int(settings.lockTimeoutMs)) } },
+          { name: 'p2', value: { stringValue: String(int(settings.statementTimeoutMs)) } },
+        ],
+        transactionId: this.transactionId,
+        includeResultMetadata: true,
+      });
+      this.pid = decodeRecords<{ pid: number }>(r.records, r.columnMetadata)[0]?.pid;
+    } catch (e) {
+      await this.rollback().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  async commit(): Promise<void> {
+    const id = this.transactionId;
+    if (id === undefined) throw new Error('data-api: COMMIT without a transaction');
+    // Fencing: while a lease is held, no transaction commits unless the lease is still ours.
+    const lease = this.driver.lease;
+    if (lease?.fencing) await lease.fence(this);
+    await this.driver.endTransaction(id, true);
+    this.transactionId = undefined;
+    this.pid = undefined;
+  }
+
+  async rollback(): Promise<void> {
+    const id = this.transactionId;
+    this.transactionId = undefined;
+    this.pid = undefined;
+    if (id === undefined) return;
+    try {
+      await this.driver.endTransaction(id, false);
+    } catch (e) {
+      // Already ended by the service (an error, or 3 idle minutes): nothing left to roll back.
+      if (e instanceof DataApiSqlError && e.exception === 'TransactionNotFoundException') return;
+      throw e;
+    }
+  }
+
+  async setTimeouts(settings: TransactionSettings): Promise<void> {
+    this.timeouts = settings;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.rollback().catch(() => undefined);
+    this.closed = true;
+  }
+}
+
+function int(ms: number): number {
+  if (!Number.isFinite(ms) || ms < 0) return 0;
+  return Math.min(Math.floor(ms), 2_147_483_647);
+}

@@ -1,0 +1,261 @@
+/**
+ * The wire-protocol driver (node-postgres). One pg.Client per Session: the
+ * runner uses one for the advisory lock and one for the migrations.
+ */
+import pg from 'pg';
+import { ConnectionError, InputError, databaseFields, isConnectionLoss, sqlstateOf } from '../../engine/errors';
+import type {
+  Driver, LockOptions, MigrationLock, QueryResult, Session, TransactionSettings,
+} from '../../engine/ports';
+import { maskUrl, Redactor } from '../../engine/redact';
+import { sleep } from '../../engine/sleep';
+import { AdvisoryLock } from './advisory-lock';
+
+export interface ConnectRetry {
+  /** Attempts in all (1 = no retry). @default 1 */
+  attempts: number;
+  /** First delay, doubled each attempt up to 5 s. @default 500 */
+  initialDelayMs?: number;
+}
+
+interface PgDriverCommon {
+  /** @default 'schemaguard' */
+  applicationName?: string;
+  /** Per-attempt connect timeout. @default 10000 */
+  connectTimeoutMs?: number;
+  /** @default - one attempt */
+  connectRetry?: ConnectRetry;
+  /** TLS options passed to pg (e.g. the AWS CA bundle). @default - from the URL's sslmode */
+  ssl?: pg.ClientConfig['ssl'];
+  /** Secrets to mask in messages (the password is added automatically). */
+  redactor?: Redactor;
+  /** Told about each failed attempt before the next. */
+  onConnectRetry?: (attempt: number, delayMs: number, message: string) => void;
+}
+
+/** Either a URL or discrete settings, never both. */
+export type PgDriverOptions = PgDriverCommon & (
+  | { connectionString: string; config?: never }
+  | { config: Omit<pg.ClientConfig, 'connectionString' | 'ssl'>; connectionString?: never }
+);
+
+/** Validate a `postgres://` URL; the message never contains its password. */
+export function parseDatabaseUrl(url: string, source = 'connectionString'): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InputError(`${source}: not a valid URL: ${maskUrl(url).replace(/:[^:@/]*@/, ':****@')}`, {
+      value: maskUrl(url), fix: 'write it as postgres://user:password@host:5432/database (percent-encode special characters in the password)',
+    });
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new InputError(`${source}: unsupported scheme "${parsed.protocol}" in ${maskUrl(url)}`, {
+      value: parsed.protocol, fix: 'use postgres:// or postgresql://',
+    });
+  }
+  if (!parsed.hostname && !parsed.searchParams.get('host')) {
+    throw new InputError(`${source}: no host in ${maskUrl(url)}`, { value: maskUrl(url), fix: 'write it as postgres://user:password@host:5432/database' });
+  }
+  return parsed;
+}
+
+export class PgDriver implements Driver {
+  readonly kind = 'pg';
+  readonly target: string;
+  private readonly redactor: Redactor;
+
+  constructor(private readonly options: PgDriverOptions) {
+    this.redactor = options.redactor ?? new Redactor();
+    if (options.connectionString !== undefined) {
+      const u = parseDatabaseUrl(options.connectionString);
+      this.redactor.add(decodeURIComponent(u.password));
+      this.target = maskUrl(options.connectionString);
+    } else {
+      const c = options.config;
+      if (typeof c.password === 'string') this.redactor.add(c.password);
+      this.target = `postgres://${c.user ?? ''}@${c.host ?? 'localhost'}:${c.port ?? 5432}/${c.database ?? ''}`;
+    }
+  }
+
+  createLock(options: LockOptions): MigrationLock {
+    return new AdvisoryLock(this, options.stateSchema);
+  }
+
+  async connect(): Promise<Session> {
+    const retry = this.options.connectRetry ?? { attempts: 1 };
+    const attempts = Math.max(1, retry.attempts);
+    let delay = retry.initialDelayMs ?? 500;
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      const client = new pg.Client({
+        ...(this.options.connectionString !== undefined ? { connectionString: this.options.connectionString } : this.options.config),
+        ...(this.options.ssl !== undefined ? { ssl: this.options.ssl } : {}),
+        application_name: this.options.applicationName ?? 'schemaguard',
+        connectionTimeoutMillis: this.options.connectTimeoutMs ?? 10_000,
+        keepAlive: true,
+      });
+      const session = new PgSession(client);
+      try {
+        await client.connect();
+        await session.init();
+        return session;
+      } catch (e) {
+        await session.close();
+        const retriable = isRetriableConnectError(e);
+        const why = this.describe(e);
+        if (!retriable || attempt >= attempts) {
+          const tries = attempt > 1 ? ` after ${attempt} attempts over ${((Date.now() - started) / 1000).toFixed(1)} s` : '';
+          throw new ConnectionError(`cannot connect to ${this.target}: ${why}${tries}`, {
+            ...databaseFields(e), cause: e, fix: connectFix(e),
+          });
+        }
+        this.options.onConnectRetry?.(attempt, delay, why);
+        await sleep(delay);
+        delay = Math.min(delay * 2, 5000);
+      }
+    }
+  }
+
+  private describe(e: unknown): string {
+    const code = (e as { code?: string })?.code;
+    const msg = e instanceof Error ? e.message : String(e);
+    return this.redactor.redact(code && !msg.includes(code) ? `${msg} (${code})` : msg);
+  }
+
+  async end(): Promise<void> {
+    // No pool: sessions are closed by their users.
+  }
+}
+
+function isRetriableConnectError(e: unknown): boolean {
+  const code = sqlstateOf(e);
+  if (code === '28P01' || code === '28000' || code === '3D000' || code === '42501') return false; // auth, no database, no permission
+  if (code === '57P03' || code === '53300') return true; // starting up, too many connections
+  const msg = e instanceof Error ? e.message : '';
+  if (/ssl|tls|certificate|self[- ]signed/i.test(msg)) return false; // a TLS refusal will not fix itself
+  if (/timeout expired|Connection terminated due to connection timeout/i.test(msg)) return true;
+  return isConnectionLoss(e);
+}
+
+function connectFix(e: unknown): string {
+  const code = sqlstateOf(e);
+  const msg = e instanceof Error ? e.message : '';
+  if (code === '28P01' || code === '28000') return 'check the user name and password (the password is never printed)';
+  if (code === '3D000') return 'create the database first, or fix the database name in the URL';
+  if (/does not support SSL/i.test(msg)) return 'the server has TLS off: drop sslmode=require from the URL for a local server, or enable TLS on it';
+  if (/certificate|self[- ]signed/i.test(msg)) return 'the server certificate is not trusted: pass the CA bundle (RDS: the AWS CA bundle) or fix sslmode';
+  return 'check that the server is running and reachable from here, and the host and port in the URL';
+}
+
+class PgSession implements Session {
+  pid?: number;
+  private isBroken = false;
+  private noticeListener?: (message: string) => void;
+
+  constructor(private readonly client: pg.Client) {
+    client.on('notice', (n) => this.noticeListener?.(n.message ?? String(n)));
+    // An idle client whose backend is terminated emits 'error'; without a
+    // listener that would crash the process. Record it and fail the next call.
+    client.on('error', () => { this.isBroken = true; });
+    client.on('end', () => { this.isBroken = true; });
+  }
+
+  get broken(): boolean {
+    return this.isBroken;
+  }
+
+  setNoticeListener(listener: ((message: string) => void) | undefined): void {
+    this.noticeListener = listener;
+  }
+
+  async init(): Promise<void> {
+    const r = await this.client.query<{ pid: number; version: number }>(
+      "SELECT pg_backend_pid() AS pid, current_setting('server_version_num')::int AS version",
+    );
+    this.pid = r.rows[0]!.pid;
+    // A runner killed mid-statement (SIGKILL, a cancelled CI job, a Lambda
+    // timeout) leaves its backend running that statement — holding its locks —
+    // until it next writes to the socket. From PostgreSQL 14 on, the server can
+    // check the socket while a query runs and end the orphan within a second.
+    // Best effort: some platforms and managed servers refuse the setting.
+    if (r.rows[0]!.version >= 140000) {
+      await this.client.query('SET client_connection_check_interval = 1000').catch(() => undefined);
+    }
+  }
+
+  async query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+    try {
+      const r = params && params.length ? await this.client.query(sql, params as unknown[]) : await this.client.query(sql);
+      return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+    } catch (e) {
+      if (isConnectionLoss(e)) this.isBroken = true;
+      throw e;
+    }
+  }
+
+  async begin(s: TransactionSettings): Promise<void> {
+    // One round trip; the values are integers we computed, not user text.
+    await this.query(beginSql(s));
+  }
+
+  async beginWith(s: TransactionSettings, sql: string): Promise<void> {
+    // A simple-protocol query string may hold several statements; the server
+    // stops at the first error, so a failing statement leaves an aborted
+    // transaction exactly as if it had been sent alone.
+    const prefix = `${beginSql(s)};\n`;
+    try {
+      await this.query(prefix + sql);
+    } catch (e) {
+      shiftPosition(e, prefix.length);
+      throw e;
+    }
+  }
+
+  async commit(): Promise<void> {
+    await this.query('COMMIT');
+  }
+
+  async commitWith(sql: string): Promise<void> {
+    // The newline ends a trailing `--` comment; after an error the server skips COMMIT.
+    await this.query(`${sql};\nCOMMIT`);
+  }
+
+  async rollback(): Promise<void> {
+    await this.query('ROLLBACK');
+  }
+
+  async setTimeouts(s: TransactionSettings): Promise<void> {
+    await this.query(`SET lock_timeout = ${int(s.lockTimeoutMs)}; SET statement_timeout = ${int(s.statementTimeoutMs)}`);
+  }
+
+  async close(): Promise<void> {
+    if (this.isBroken) {
+      // Don't wait for a goodbye from a backend that is gone.
+      (this.client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+      return;
+    }
+    this.isBroken = true;
+    await Promise.race([
+      this.client.end().catch(() => undefined),
+      new Promise((r) => setTimeout(r, 2000).unref()),
+    ]);
+  }
+}
+
+function beginSql(s: TransactionSettings): string {
+  return `BEGIN; SET LOCAL lock_timeout = ${int(s.lockTimeoutMs)}; SET LOCAL statement_timeout = ${int(s.statementTimeoutMs)}`;
+}
+
+/** Make a server error's `position` (1-based characters) relative to the text after `chars` prefix characters. */
+function shiftPosition(e: unknown, chars: number): void {
+  const err = e as { position?: string };
+  if (err && typeof err === 'object' && err.position !== undefined && Number(err.position) > chars) {
+    err.position = String(Number(err.position) - chars);
+  }
+}
+
+function int(ms: number): number {
+  if (!Number.isFinite(ms) || ms < 0) return 0;
+  return Math.min(Math.floor(ms), 2_147_483_647);
+}

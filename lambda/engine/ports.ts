@@ -1,0 +1,94 @@
+/**
+ * The engine's ports: what it needs from a database connection and from the
+ * runner lock. The engine depends on these interfaces only; the drivers in
+ * `lambda/driver/` implement them:
+ *
+ * - `driver/pg/` — a PostgreSQL session over the wire protocol (RDS instances,
+ *   local servers, the embedded one), locked with a session-level advisory lock;
+ * - `driver/data-api/` — the RDS Data API (Aurora), which has no session and
+ *   therefore brings its own lock, a lease row.
+ */
+import type { Blocker } from './errors';
+
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+export interface Queryable {
+  /** One statement, with `$1…` parameters. */
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+}
+
+export interface TransactionSettings {
+  /** `SET LOCAL lock_timeout`, in ms (0 = wait forever). */
+  lockTimeoutMs: number;
+  /** `SET LOCAL statement_timeout`, in ms (0 = none). */
+  statementTimeoutMs: number;
+}
+
+export interface Session extends Queryable {
+  /** The server process id, when the driver has a real session. */
+  readonly pid?: number;
+  /** BEGIN and apply `settings` for this transaction only. */
+  begin(settings: TransactionSettings): Promise<void>;
+  commit(): Promise<void>;
+  /**
+   * Optional fast path: BEGIN, `settings` and `sql` (one statement, no
+   * parameters) in one round trip. An error's `position` is relative to `sql`.
+   * @default - the engine calls `begin` and then `query`
+   */
+  beginWith?(settings: TransactionSettings, sql: string): Promise<void>;
+  /**
+   * Optional fast path: `sql` (no parameters) then COMMIT in one round trip;
+   * if `sql` fails, COMMIT does not run and the transaction stays open (aborted).
+   * @default - the engine calls `query` and then `commit`
+   */
+  commitWith?(sql: string): Promise<void>;
+  rollback(): Promise<void>;
+  /** Session-level timeouts for statements outside a transaction (no-transaction files). */
+  setTimeouts(settings: TransactionSettings): Promise<void>;
+  /** True once the connection is known to be gone. */
+  readonly broken: boolean;
+  /** Receive the server's NOTICE/WARNING messages (RAISE NOTICE in a migration), where the driver has them. */
+  setNoticeListener?(listener: ((message: string) => void) | undefined): void;
+  close(): Promise<void>;
+}
+
+export interface Driver {
+  /** `pg` or `data-api`. */
+  readonly kind: string;
+  /** Where this driver points, for messages: never contains a secret. */
+  readonly target: string;
+  connect(): Promise<Session>;
+  /** The runner lock that fits this driver (advisory lock or lease). */
+  createLock(options: LockOptions): MigrationLock;
+  /** Release anything pooled. */
+  end(): Promise<void>;
+}
+
+export interface LockOptions {
+  /** Schema that holds schemaguard's state; the lock is per database and state schema. */
+  stateSchema: string;
+  /** Who is asking, recorded where the lock allows it. */
+  owner: string;
+}
+
+/**
+ * The runner lock: one migration runner at a time per database and state
+ * schema. A driver creates the one that fits it (`Driver.createLock`).
+ */
+export interface MigrationLock {
+  /**
+   * Take the lock, waiting at most `waitMs` (0 = do not wait).
+   * Calls `onWait` once with the current holders when the lock is busy.
+   * Throws LockWaitTimeoutError when the wait runs out.
+   */
+  acquire(waitMs: number, onWait?: (holders: Blocker[]) => void): Promise<void>;
+  /** Throws when the lock is known to be lost (its connection died, its lease expired). */
+  assertHeld(): Promise<void> | void;
+  /** Release; safe to call when not held and after the connection died. */
+  release(): Promise<void>;
+  /** A connection for read-only side queries (blocker sampling) while the lock is held, if the lock has one. */
+  readonly monitor?: Queryable;
+}

@@ -1,0 +1,180 @@
+/**
+ * What kind of statement a piece of SQL is, read from its words outside
+ * strings and comments (see `lexer.ts`): the one answer to "may this run in a
+ * transaction block?" for the migration loader, the runner and the drivers.
+ *
+ * The classifier looks at words only. A function body is a string to it,
+ * and so is a DO block's, with one exception: a DO block whose body COMMITs or
+ * ROLLBACKs (a batched backfill) is read into, because like CALL it can end
+ * transactions only when not run inside a transaction block (PostgreSQL
+ * raises 2D000 "invalid transaction termination" there). Any other word in a
+ * body (a CONCURRENTLY, a VACUUM) is not seen; PostgreSQL raises it when the
+ * block runs.
+ */
+import { dollarTag, isComment, lexSql, type Token } from './lexer';
+
+export type StatementKind =
+  /** BEGIN, COMMIT, ROLLBACK, END, ABORT, SAVEPOINT, RELEASE, START TRANSACTION, PREPARE TRANSACTION, COMMIT/ROLLBACK PREPARED. */
+  | 'transaction-control'
+  /**
+   * CONCURRENTLY anywhere in the statement (CREATE/DROP INDEX, REINDEX, DETACH
+   * PARTITION …): cannot run in a transaction block. REFRESH MATERIALIZED VIEW
+   * CONCURRENTLY is the exception: it can, and is not this kind.
+   */
+  | 'concurrently'
+  /** VACUUM, CREATE/DROP DATABASE, CREATE/DROP TABLESPACE, ALTER SYSTEM, CLUSTER without a table. */
+  | 'no-transaction-block'
+  /** CALL: the procedure may COMMIT, which it can only do when not called inside a transaction block. */
+  | 'call'
+  /** DO whose body has COMMIT or ROLLBACK (outside the body's strings and comments): like CALL, it ends transactions only when not run inside a transaction block. */
+  | 'do-commits'
+  /** SELECT, WITH, VALUES, TABLE: returns rows and can be wrapped as a subquery. */
+  | 'query'
+  /** SHOW, EXPLAIN: returns rows, cannot be a subquery. */
+  | 'read'
+  | 'other';
+
+export interface StatementClass {
+  kind: StatementKind;
+  /** The words that decided the kind, upper-cased for messages: `BEGIN`, `START TRANSACTION`, `CONCURRENTLY`, `CREATE DATABASE`, `SELECT`. */
+  keyword: string;
+  /** Line of the deciding word (the CONCURRENTLY for kind `concurrently`, else the statement's first line). */
+  line: number;
+}
+
+/** The words of a statement, as the splitter reports them (`SqlStatement` fits). */
+export interface StatementWords {
+  /** Lower-cased words outside strings and comments, in order. */
+  words: readonly string[];
+  /** Line of each word. */
+  wordLines: readonly number[];
+  /** Line of the statement's first token. */
+  line: number;
+  /** The statement text; read only for a DO block's body. Without it a DO block is kind `other`. */
+  text?: string;
+}
+
+const TRANSACTION_CONTROL_FIRST = new Set(['begin', 'commit', 'rollback', 'end', 'abort', 'savepoint', 'release']);
+const TRANSACTION_CONTROL_TWO = new Set(['start transaction', 'prepare transaction', 'commit prepared', 'rollback prepared']);
+/** Statements PostgreSQL refuses inside a transaction block ("… cannot run inside a transaction block", SQLSTATE 25001). */
+const NO_TRANSACTION_BLOCK = ['vacuum', 'create database', 'drop database', 'create tablespace', 'drop tablespace', 'alter system'];
+const QUERY = new Set(['select', 'with', 'values', 'table']);
+const READ = new Set(['show', 'explain']);
+
+export function classifyStatement(s: StatementWords): StatementClass {
+  const first = s.words[0] ?? '';
+  const two = leadingWords(s.words, 2);
+  const at = (kind: StatementKind, keyword: string, line = s.line): StatementClass => ({ kind, keyword: keyword.toUpperCase(), line });
+  if (TRANSACTION_CONTROL_FIRST.has(first) || TRANSACTION_CONTROL_TWO.has(two)) {
+    return at('transaction-control', two === 'start transaction' ? two : first);
+  }
+  const concurrently = s.words.indexOf('concurrently');
+  if (concurrently >= 0 && leadingWords(s.words, 3) !== 'refresh materialized view') {
+    return at('concurrently', 'concurrently', s.wordLines[concurrently] ?? s.line);
+  }
+  const refused = NO_TRANSACTION_BLOCK.find((words) => leadingWords(s.words, words.split(' ').length) === words);
+  if (refused) return at('no-transaction-block', refused);
+  // CLUSTER [VERBOSE] without a table re-clusters every table, one transaction each.
+  if (first === 'cluster' && s.words.slice(1).every((w) => w === 'verbose')) return at('no-transaction-block', first);
+  if (first === 'call') return at('call', first);
+  if (first === 'do' && s.text !== undefined && doBodyEndsTransactions(s.text)) return at('do-commits', first);
+  if (QUERY.has(first)) return at('query', first);
+  if (READ.has(first)) return at('read', first);
+  return at('other', first);
+}
+
+/** Classify SQL text that has not been through the splitter (what a driver is handed); never throws. */
+export function classifySql(sql: string): StatementClass {
+  const words: string[] = [];
+  const wordLines: number[] = [];
+  for (const token of lexSql(sql)) {
+    if (token.kind !== 'word') continue;
+    words.push(token.text.toLowerCase());
+    wordLines.push(token.line);
+  }
+  return classifyStatement({ words, wordLines, line: wordLines[0] ?? 1, text: sql });
+}
+
+/** True for the kinds PostgreSQL refuses inside a transaction block. */
+export function refusesTransactionBlock(kind: StatementKind): boolean {
+  return kind === 'concurrently' || kind === 'no-transaction-block';
+}
+
+/**
+ * True for the kinds that may end transactions themselves (CALL, a DO block
+ * that commits): PostgreSQL lets them COMMIT only when they are not run inside
+ * a transaction block, so a driver sends them as a bare statement.
+ */
+export function mayEndTransactions(kind: StatementKind): boolean {
+  return kind === 'call' || kind === 'do-commits';
+}
+
+/** True when a DO statement's body (its string or dollar-quoted argument) has the word COMMIT or ROLLBACK outside the body's own strings and comments. */
+function doBodyEndsTransactions(sql: string): boolean {
+  for (const token of lexSql(sql)) {
+    const body = literalContent(token);
+    if (body === undefined) continue;
+    for (const inner of lexSql(body)) {
+      if (inner.kind === 'word' && /^(?:commit|rollback)$/i.test(inner.text)) return true;
+    }
+  }
+  return false;
+}
+
+/** What a string or dollar-quoted token holds (`BEGIN … END` of `$$BEGIN … END$$`), or undefined for any other token. */
+function literalContent(token: Token): string | undefined {
+  if (token.unterminated) return undefined;
+  if (token.kind === 'dollar-string') {
+    const tag = dollarTag(token);
+    return token.text.slice(tag.length, -tag.length);
+  }
+  if (token.kind !== 'string') return undefined;
+  const open = token.text.indexOf("'");
+  return token.text.slice(open + 1, -1).replaceAll("''", "'");
+}
+
+/** The first `count` words joined by a space, for comparing with a phrase ("create index"). */
+export function leadingWords(words: readonly string[], count: number): string {
+  return words.slice(0, count).join(' ');
+}
+
+/**
+ * The name of the index a `CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] name`
+ * statement creates, as written (`i`, `"My Index"`, `app.i`), or undefined for
+ * any other statement and for an unnamed index.
+ */
+export function concurrentIndexName(sql: string): string | undefined {
+  const tokens = leadingTokens(sql, 10);
+  let k = 0;
+  const take = (word: string): boolean => {
+    const t = tokens[k];
+    if (t?.kind !== 'word' || t.text.toLowerCase() !== word) return false;
+    k++;
+    return true;
+  };
+  if (!take('create')) return undefined;
+  take('unique');
+  if (!take('index') || !take('concurrently')) return undefined;
+  if (take('if') && !(take('not') && take('exists'))) return undefined;
+  const name = nameAt(tokens[k]);
+  const qualified = tokens[k + 1]?.text === '.' ? nameAt(tokens[k + 2]) : undefined;
+  return name && qualified ? `${name}.${qualified}` : name;
+}
+
+/** A name part as written: a bare word (not the ON of an unnamed index) or a quoted identifier. */
+function nameAt(t: Token | undefined): string | undefined {
+  if (!t || t.unterminated) return undefined;
+  if (t.kind === 'quoted-identifier') return t.text;
+  return t.kind === 'word' && t.text.toLowerCase() !== 'on' ? t.text : undefined;
+}
+
+/** The first `count` tokens of `sql` that are not comments. */
+function leadingTokens(sql: string, count: number): Token[] {
+  const out: Token[] = [];
+  for (const token of lexSql(sql)) {
+    if (isComment(token)) continue;
+    out.push(token);
+    if (out.length === count) break;
+  }
+  return out;
+}

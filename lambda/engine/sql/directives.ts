@@ -1,0 +1,45 @@
+/**
+ * The directive reader: `-- schemaguard:<name><argument>` comments on a line of
+ * their own, outside strings and bodies (the splitter's top-level comments).
+ * It only finds them; what each directive means, and how strictly its
+ * argument is checked, is up to the reader's caller: the migration loader
+ * (`../source.ts`) refuses a bad one, lint (`lambda/checks/lint.ts`) reads
+ * leniently.
+ */
+import type { LineComment } from './splitter';
+
+export interface Directive {
+  /** Lower-cased name after `schemaguard:` (`no-transaction`, `lock-timeout`, `valid-checksum`, `check`, `allow` …). */
+  name: string;
+  /** Everything after the name, as written (`=5s`, ` every id has a default`). */
+  argument: string;
+  line: number;
+  /** The whole comment, from its `--`. */
+  text: string;
+}
+
+const DIRECTIVE_LINE = /^[ \t]*--[ \t]*schemaguard:([A-Za-z-]+)(.*)$/;
+
+/** The directives among `comments`, in order. A directive after code on the same line is not one. */
+export function readDirectives(comments: readonly LineComment[]): Directive[] {
+  const out: Directive[] = [];
+  for (const c of comments) {
+    const d = c.ownLine ? DIRECTIVE_LINE.exec(c.text) : null;
+    if (d) out.push({ name: d[1]!.toLowerCase(), argument: d[2]!, line: c.line, text: c.text });
+  }
+  return out;
+}
+
+/** The rule and reason of `-- schemaguard:allow <rule> <reason>`, or undefined when either is missing. */
+export function allowArgument(argument: string): { rule: string; reason: string } | undefined {
+  const a = /^\s+(\S+)\s+(\S.*)$/.exec(argument);
+  return a ? { rule: a[1]!, reason: a[2]!.trim() } : undefined;
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** The checksum of `-- schemaguard:valid-checksum <sha-256>` (64 lower-case hex digits), or undefined when the argument is not exactly one. */
+export function checksumArgument(argument: string): string | undefined {
+  const sum = argument.trim();
+  return SHA256_HEX.test(sum) ? sum : undefined;
+}

@@ -1,0 +1,199 @@
+/**
+ * The SQL lexer: the one place that knows where PostgreSQL's strings, quoted
+ * identifiers, dollar quotes and comments begin and end. Everything that reads
+ * SQL text — the statement splitter, the statement classifier, the directive
+ * reader, the Data API's placeholder rewrite — reads it through these tokens,
+ * so none of them can be fooled by a keyword inside a literal or a comment.
+ *
+ * It follows PostgreSQL's scanner (src/backend/parser/scan.l) as far as those
+ * boundaries go, with standard_conforming_strings on (the default since 9.1):
+ *
+ * - '…' is a string with '' for a quote; a backslash is an ordinary character;
+ * - E'…' (or e'…') also takes backslash escapes, so E'it\'s' is one string;
+ * - "…" is a quoted identifier with "" for a quote;
+ * - $$…$$ and $tag$…$tag$ are dollar-quoted strings; $1 is a parameter; a $
+ *   inside an identifier (a$b) is part of it;
+ * - -- runs to the end of the line; /* … *\/ nests, as PostgreSQL's does.
+ *
+ * The lexer never throws: input that ends inside a token yields that token
+ * with `unterminated` set, and the caller decides (the splitter refuses it
+ * with the line; the Data API rewrite leaves the rest of the text alone).
+ */
+
+export type TokenKind =
+  /** Keyword or bare identifier: a letter or _ then letters, digits, _ or $. */
+  | 'word'
+  /** `"…"`. */
+  | 'quoted-identifier'
+  /** `'…'` or `E'…'`. */
+  | 'string'
+  /** `$$…$$` or `$tag$…$tag$`. */
+  | 'dollar-string'
+  /** `$1`, `$2` … */
+  | 'parameter'
+  /** `42`, `3.14`, `1e-5`. */
+  | 'number'
+  /** `-- …` to the end of the line (the newline is not part of it). */
+  | 'line-comment'
+  /** `/* … *\/`, nested. */
+  | 'block-comment'
+  /** Any other single character: `;`, `(`, `)`, `,`, `.`, `=`, `\` … */
+  | 'symbol';
+
+export interface Token {
+  kind: TokenKind;
+  /** The token as written. */
+  text: string;
+  /** Offset of its first character in the input. */
+  offset: number;
+  /** Offset just past its last character. */
+  end: number;
+  /** 1-based line of its first character (counted from `firstLine`). */
+  line: number;
+  /** 1-based column of its first character. */
+  column: number;
+  /** Set when the input ends inside the token (a string, identifier, dollar quote or comment left open). */
+  unterminated?: true;
+}
+
+export interface LexOptions {
+  /** Line number of the input's first line (for text cut from a larger file). @default 1 */
+  firstLine?: number;
+}
+
+const NEWLINE = 10;
+const IDENT_START = /[A-Za-z_\u0080-\uffff]/;
+const IDENT_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;
+const WORD = /[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*/y;
+const NUMBER = /[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
+const PARAMETER = /\$[0-9]+/y;
+const DOLLAR_TAG = /\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/y;
+
+/** The tokens of `input`, in order; whitespace is skipped. */
+export function* lexSql(input: string, options: LexOptions = {}): Generator<Token, void, undefined> {
+  const n = input.length;
+  let i = 0;
+  let line = options.firstLine ?? 1;
+  let lineStart = 0;
+  while (i < n) {
+    const c = input.charCodeAt(i);
+    if (c === NEWLINE) {
+      line++;
+      i++;
+      lineStart = i;
+      continue;
+    }
+    if (isSpace(c)) {
+      i++;
+      continue;
+    }
+    const [kind, end] = tokenAt(input, i);
+    const stop = end < 0 ? n : end;
+    const token: Token = { kind, text: input.slice(i, stop), offset: i, end: stop, line, column: i - lineStart + 1 };
+    if (end < 0) token.unterminated = true;
+    yield token;
+    for (let k = i; k < stop; k++) {
+      if (input.charCodeAt(k) === NEWLINE) {
+        line++;
+        lineStart = k + 1;
+      }
+    }
+    i = stop;
+  }
+}
+
+/** All tokens of `input` at once (for short texts; `lexSql` streams). */
+export function tokenize(input: string, options: LexOptions = {}): Token[] {
+  return [...lexSql(input, options)];
+}
+
+/** True for tokens that only comment: they separate, they never mean. */
+export function isComment(token: Token): boolean {
+  return token.kind === 'line-comment' || token.kind === 'block-comment';
+}
+
+/** The dollar tag that opens a dollar-quoted string token (`$$`, `$body$`). */
+export function dollarTag(token: Token): string {
+  DOLLAR_TAG.lastIndex = 0;
+  return DOLLAR_TAG.exec(token.text)?.[0] ?? '$$';
+}
+
+function isSpace(c: number): boolean {
+  // space, \t, \r, \f, \v
+  return c === 32 || c === 9 || c === 13 || c === 12 || c === 11;
+}
+
+/** The kind of the token that starts at `i` and the offset just past it (-1: the input ends inside it). */
+function tokenAt(input: string, i: number): [TokenKind, number] {
+  const c = input[i]!;
+  const next = input[i + 1];
+  if (c === '-' && next === '-') return ['line-comment', lineEnd(input, i)];
+  if (c === '/' && next === '*') return ['block-comment', blockCommentEnd(input, i)];
+  if (c === "'") return ['string', quotedEnd(input, i + 1, "'", false)];
+  if ((c === 'E' || c === 'e') && next === "'" && !afterIdentChar(input, i)) return ['string', quotedEnd(input, i + 2, "'", true)];
+  if (c === '"') return ['quoted-identifier', quotedEnd(input, i + 1, '"', false)];
+  if (c === '$' && !afterIdentChar(input, i)) {
+    const tag = stickyMatch(DOLLAR_TAG, input, i);
+    if (tag) {
+      const close = input.indexOf(tag, i + tag.length);
+      return ['dollar-string', close < 0 ? -1 : close + tag.length];
+    }
+    const parameter = stickyMatch(PARAMETER, input, i);
+    if (parameter) return ['parameter', i + parameter.length];
+  }
+  if (IDENT_START.test(c)) return ['word', i + stickyMatch(WORD, input, i)!.length];
+  if (c >= '0' && c <= '9') return ['number', i + stickyMatch(NUMBER, input, i)!.length];
+  return ['symbol', i + 1];
+}
+
+/** An E or $ right after an identifier character belongs to that identifier or number (xE'…' is x, E, then a plain string). */
+function afterIdentChar(input: string, i: number): boolean {
+  return i > 0 && IDENT_CHAR.test(input[i - 1]!);
+}
+
+function stickyMatch(pattern: RegExp, input: string, at: number): string | undefined {
+  pattern.lastIndex = at;
+  return pattern.exec(input)?.[0];
+}
+
+function lineEnd(input: string, i: number): number {
+  const end = input.indexOf('\n', i);
+  return end < 0 ? input.length : end;
+}
+
+/** Past the `*\/` that closes the comment opened at `i`, counting nested comments. */
+function blockCommentEnd(input: string, i: number): number {
+  const n = input.length;
+  let depth = 0;
+  for (let k = i; k < n; k++) {
+    if (input[k] === '/' && input[k + 1] === '*') {
+      depth++;
+      k++;
+    } else if (input[k] === '*' && input[k + 1] === '/') {
+      depth--;
+      k++;
+      if (depth === 0) return k + 1;
+    }
+  }
+  return -1;
+}
+
+/** Past the `quote` that closes a quoted token whose body starts at `from`; a doubled quote is part of the body. */
+function quotedEnd(input: string, from: number, quote: string, backslashEscapes: boolean): number {
+  const n = input.length;
+  let k = from;
+  while (k < n) {
+    const ch = input[k];
+    if (backslashEscapes && ch === '\\') {
+      k += 2;
+      continue;
+    }
+    if (ch === quote) {
+      if (input[k + 1] !== quote) return k + 1;
+      k += 2;
+      continue;
+    }
+    k++;
+  }
+  return -1;
+}

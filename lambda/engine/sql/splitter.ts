@@ -1,0 +1,170 @@
+/**
+ * Splits SQL text into statements the way psql does: semicolons end a
+ * statement only outside strings ('…', E'…', $tag$…$tag$), quoted identifiers,
+ * comments (-- and nested /* *\/), parentheses, and the BEGIN … END body of a
+ * SQL-standard `CREATE FUNCTION/PROCEDURE … BEGIN ATOMIC`.
+ *
+ * Pure function over a string, built on the token stream of `lexer.ts`. For
+ * each statement it also reports the words that appear outside strings and
+ * comments, which is what `classify.ts` reads to tell a VACUUM from a
+ * SELECT without being fooled by a comment or a literal.
+ */
+import { InputError } from '../errors';
+import { dollarTag, lexSql, type Token } from './lexer';
+
+export interface SqlStatement {
+  /** The statement text, from its first token to the character before its `;`. */
+  text: string;
+  /** 1-based line of the first token within the whole input. */
+  line: number;
+  /** 1-based column of the first token. */
+  column: number;
+  /** Offset of the first token in the input. */
+  offset: number;
+  /** Lower-cased words (keywords and bare identifiers) outside strings and comments, in order. */
+  words: string[];
+  /** Lines (1-based, within the input) of each entry of `words`. */
+  wordLines: number[];
+  /** True when the statement was ended by `;` (false for a trailing statement without one). */
+  terminated: boolean;
+}
+
+export interface SplitOptions {
+  /** Name used in error messages. */
+  file?: string;
+  /** Line number of the input's first line (for text cut from a larger file). */
+  firstLine?: number;
+}
+
+/** A `--` comment outside any literal, with the line it is on. */
+export interface LineComment {
+  line: number;
+  /** The comment including its leading `--`. */
+  text: string;
+  /** True when only whitespace precedes the comment on its line. */
+  ownLine: boolean;
+}
+
+export interface ScanResult {
+  statements: SqlStatement[];
+  comments: LineComment[];
+}
+
+export function splitSql(input: string, options: SplitOptions = {}): SqlStatement[] {
+  return scanSql(input, options).statements;
+}
+
+/**
+ * Statements and the top-level line comments (never those inside strings or
+ * bodies). Throws InputError, with the line, for a string, identifier, dollar
+ * quote or comment left open, and for a psql meta-command.
+ */
+export function scanSql(input: string, options: SplitOptions = {}): ScanResult {
+  const statements = new StatementCollector(input);
+  const comments: LineComment[] = [];
+  for (const token of lexSql(input, { firstLine: options.firstLine })) {
+    if (token.unterminated) throw unterminated(token, options.file);
+    if (token.kind === 'line-comment') {
+      const lineStart = token.offset - token.column + 1;
+      comments.push({ line: token.line, text: token.text, ownLine: input.slice(lineStart, token.offset).trim() === '' });
+      continue;
+    }
+    if (token.kind === 'block-comment') continue;
+    if (token.kind === 'symbol' && token.text === '\\') throw metaCommand(input, token, options.file);
+    statements.add(token);
+  }
+  statements.finish(input.length, false);
+  return { statements: statements.out, comments };
+}
+
+/** Groups tokens into statements: `;` ends one unless inside parentheses or a BEGIN ATOMIC body. */
+class StatementCollector {
+  readonly out: SqlStatement[] = [];
+  private start?: Token;
+  private words: string[] = [];
+  private wordLines: number[] = [];
+  private parenDepth = 0;
+  private beginDepth = 0;
+
+  constructor(private readonly input: string) {}
+
+  add(token: Token): void {
+    this.start ??= token;
+    if (token.kind === 'word') {
+      this.addWord(token);
+      return;
+    }
+    if (token.kind !== 'symbol') return;
+    if (token.text === '(') this.parenDepth++;
+    else if (token.text === ')' && this.parenDepth > 0) this.parenDepth--;
+    else if (token.text === ';' && this.parenDepth === 0 && this.beginDepth === 0) this.finish(token.offset, true);
+  }
+
+  finish(end: number, terminated: boolean): void {
+    const start = this.start;
+    if (start) {
+      const text = this.input.slice(start.offset, end).replace(/\s+$/, '');
+      if (text.length > 0) {
+        this.out.push({
+          text, line: start.line, column: start.column, offset: start.offset, words: this.words, wordLines: this.wordLines, terminated,
+        });
+      }
+    }
+    this.start = undefined;
+    this.words = [];
+    this.wordLines = [];
+    this.parenDepth = 0;
+    this.beginDepth = 0;
+  }
+
+  private addWord(token: Token): void {
+    const word = token.text.toLowerCase();
+    this.words.push(word);
+    this.wordLines.push(token.line);
+    // The body of CREATE FUNCTION … BEGIN ATOMIC … END holds semicolons; CASE … END nests inside it.
+    if (this.parenDepth > 0 || !this.isCreateRoutine()) return;
+    if (word === 'begin') this.beginDepth++;
+    else if (word === 'case' && this.beginDepth >= 1) this.beginDepth++;
+    else if (word === 'end' && this.beginDepth > 0) this.beginDepth--;
+  }
+
+  private isCreateRoutine(): boolean {
+    const w = this.words;
+    if (w[0] !== 'create') return false;
+    if (w[1] === 'function' || w[1] === 'procedure') return true;
+    return w[1] === 'or' && w[2] === 'replace' && (w[3] === 'function' || w[3] === 'procedure');
+  }
+}
+
+/** What an open token is called, and how to close it (dollar quotes name their tag). */
+const UNTERMINATED: Partial<Record<Token['kind'], { what: string; fix: string }>> = {
+  'string': { what: 'unterminated quoted string', fix: "close the string with ' (write '' for a quote inside it)" },
+  'quoted-identifier': { what: 'unterminated quoted identifier', fix: 'close the identifier with " (write "" for a quote inside it)' },
+  'block-comment': { what: 'unterminated /* comment', fix: 'close the comment with */' },
+};
+
+function unterminated(token: Token, file: string | undefined): InputError {
+  const tag = token.kind === 'dollar-string' ? dollarTag(token) : undefined;
+  const { what, fix } = tag
+    ? { what: `unterminated dollar-quoted string ${tag}`, fix: `close the body with ${tag}` }
+    : UNTERMINATED[token.kind]!;
+  return new InputError(`${file ?? 'SQL'}:${token.line}: ${what}`, { file, line: token.line, fix });
+}
+
+/** psql meta-commands (\i, \set …) are not SQL: the server would reject them, so refuse them with the line. */
+function metaCommand(input: string, token: Token, file: string | undefined): InputError {
+  const command = input.slice(token.offset, token.offset + 12).split(/\s/)[0];
+  return new InputError(`${file ?? 'SQL'}:${token.line}: psql meta-command "${command}" is not SQL`, {
+    file, line: token.line,
+    fix: 'remove psql meta-commands (\\i, \\set, \\connect …); schemaguard sends SQL to the server as written',
+  });
+}
+
+/** 1-based line within the input of a 1-based character `position` inside `statement`. */
+export function lineOfPosition(statement: SqlStatement, position: number | undefined): number {
+  if (!position || position < 1) return statement.line;
+  const before = statement.text.slice(0, position - 1);
+  let newlines = 0;
+  for (let k = 0; k < before.length; k++) if (before.charCodeAt(k) === 10) newlines++;
+  return statement.line + newlines;
+}

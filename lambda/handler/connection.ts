@@ -1,0 +1,109 @@
+/**
+ * The database of one invocation, as a Driver already proven to connect.
+ *
+ * - Aurora with SCHEMAGUARD_CLUSTER_ARN goes through the RDS Data API: the
+ *   service reads the secret, the handler never does.
+ * - Otherwise the credentials are read from Secrets Manager at run time, the
+ *   server certificate is verified (tls.ts), and a server that is not
+ *   reachable yet (a new instance) is retried with backoff by the driver.
+ * - A password refused (28P01) makes the secret be read again, a bounded
+ *   number of times: a rotation between setting the new password and
+ *   promoting it to AWSCURRENT ends within seconds.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PgDriver } from '../driver/pg/pg-driver';
+import type { DataApiClient } from '../driver/data-api/data-api-driver';
+import type { Driver } from '../engine/ports';
+import { InputError, MigrationError } from '../engine/errors';
+import type { Redactor } from '../engine/redact';
+import type { ConnectionTarget, DataApiTarget, DatabaseTarget } from './config';
+import { ENV } from './constants';
+import type { Logger } from './log';
+import { readCredentials, secretsManagerClient, type SecretsClient } from './secret';
+import { CaBundleCache, tlsOptions } from './tls';
+
+/** Reads of the secret when the password is refused, the first included. */
+const AUTH_ATTEMPTS = 3;
+const AUTH_RETRY_DELAY_MS = 5000;
+/** First delay between connect attempts to a server not reachable yet; doubled each time by the driver. */
+const CONNECT_RETRY_INITIAL_DELAY_MS = 1000;
+/** Shown in pg_stat_activity and the server log. */
+const APPLICATION_NAME = 'schemaguard-cfn';
+
+export interface ConnectorDependencies {
+  /** @default - a SecretsManagerClient for the function's region, created on first use */
+  secrets?: SecretsClient;
+  /** Used for a Data API target. @default - an RDSDataClient for the cluster's region */
+  dataApi?: DataApiClient;
+}
+
+/** Opens the database for an invocation. Made once per container: the SDK client and the CA bundle are reused. */
+export interface Connector {
+  connect(target: DatabaseTarget, log: Logger, redactor: Redactor): Promise<Driver>;
+}
+
+export function createConnector(deps: ConnectorDependencies = {}): Connector {
+  let secrets = deps.secrets;
+  const bundles = new CaBundleCache();
+
+  async function pgDriver(target: ConnectionTarget, log: Logger, redactor: Redactor): Promise<PgDriver> {
+    secrets ??= await secretsManagerClient();
+    const creds = await readCredentials(secrets, target.secretArn);
+    redactor.add(creds.password);
+    const host = target.host ?? creds.host;
+    if (!host) {
+      throw new InputError(`no database host: the secret has no "host" and ${ENV.host} is not set`, {
+        fix: 'attach the secret to the instance or cluster (the construct does), or pass the host to the construct',
+      });
+    }
+    return new PgDriver({
+      config: {
+        host, port: target.port ?? creds.port ?? 5432,
+        user: creds.username, password: creds.password,
+        database: target.databaseName ?? creds.dbname ?? 'postgres',
+      },
+      ssl: tlsOptions(target.tls, host, bundles),
+      applicationName: APPLICATION_NAME,
+      connectRetry: { attempts: target.connectAttempts, initialDelayMs: CONNECT_RETRY_INITIAL_DELAY_MS },
+      redactor,
+      onConnectRetry: (attempt, delayMs, message) => log.warn('database not reachable yet; retrying', { attempt, delayMs, error: message }),
+    });
+  }
+
+  const driverFor = (target: DatabaseTarget, log: Logger, redactor: Redactor): Promise<Driver> =>
+    target.kind === 'data-api' ? dataApiDriver(target, deps.dataApi) : pgDriver(target, log, redactor);
+
+  return {
+    async connect(target, log, redactor) {
+      for (let attempt = 1; ; attempt++) {
+        const driver = await driverFor(target, log, redactor);
+        try {
+          await probe(driver);
+          return driver;
+        } catch (e) {
+          if (!passwordRefused(e) || attempt >= AUTH_ATTEMPTS) throw e;
+          log.warn('password refused; reading the secret again (a rotation may be in progress)', { attempt, delayMs: AUTH_RETRY_DELAY_MS });
+          await sleep(AUTH_RETRY_DELAY_MS);
+        }
+      }
+    },
+  };
+}
+
+async function dataApiDriver(target: DataApiTarget, client: DataApiClient | undefined): Promise<Driver> {
+  // Loaded on first use, like the SDKs: a connection-mode container never pays for it.
+  const { DataApiDriver } = await import('../driver/data-api/data-api-driver');
+  return new DataApiDriver({
+    resourceArn: target.clusterArn, secretArn: target.secretArn, database: target.databaseName ?? 'postgres', client,
+  });
+}
+
+/** Connect once before the run, so a refused password is met here, where the secret can be read again. */
+async function probe(driver: Driver): Promise<void> {
+  const session = await driver.connect();
+  await session.close();
+}
+
+function passwordRefused(e: unknown): boolean {
+  return e instanceof MigrationError && e.sqlstate === '28P01';
+}

@@ -1,0 +1,59 @@
+/**
+ * The `Data` isComplete answers with, readable with GetAtt: strings only,
+ * every attribute always present, the whole under DATA_MAX_BYTES so the
+ * response stays under CloudFormation's 4 KB. Built from versions and counts
+ * only — nothing from the secret or the connection reaches it.
+ */
+import type { Driver } from '../engine/ports';
+import type { MigrateResult } from '../engine/runner';
+import { readApplied } from '../engine/state';
+import { ATTR, DATA_MAX_BYTES, OUTCOME } from './constants';
+
+/** The versions whose state rows name `appliedBy`: what this request applied, over all its invocations. */
+export async function versionsAppliedBy(driver: Driver, stateSchema: string, appliedBy: string): Promise<number[]> {
+  const session = await driver.connect();
+  try {
+    return (await readApplied(session, stateSchema)).filter((a) => a.appliedBy === appliedBy).map((a) => a.version);
+  } finally {
+    await session.close();
+  }
+}
+
+/** The response `Data`: strings only (GetAtt values), always every attribute, under DATA_MAX_BYTES. */
+export function responseData(result: MigrateResult, mine: number[], rollback: boolean, ahead: number[]): Record<string, string> {
+  const outcome = mine.length > 0 ? OUTCOME.applied : rollback ? OUTCOME.databaseAhead : OUTCOME.upToDate;
+  const current = result.currentVersion === null ? 'none' : String(result.currentVersion);
+  const data: Record<string, string> = {
+    [ATTR.outcome]: outcome,
+    [ATTR.currentVersion]: current,
+    [ATTR.appliedCount]: String(result.appliedCount),
+    [ATTR.appliedThisRun]: String(mine.length),
+    [ATTR.appliedVersions]: list(mine, 600),
+    [ATTR.aheadVersions]: list(ahead, 300),
+    [ATTR.message]: message(outcome, mine, ahead, current),
+  };
+  if (Buffer.byteLength(JSON.stringify(data)) > DATA_MAX_BYTES) data[ATTR.message] = data[ATTR.message]!.slice(0, 200);
+  return data;
+}
+
+function message(outcome: string, mine: number[], ahead: number[], current: string): string {
+  switch (outcome) {
+    case OUTCOME.applied: return `applied ${mine.length} migration${mine.length === 1 ? '' : 's'}; the database is at version ${current}`;
+    case OUTCOME.databaseAhead: return `the database is ahead of these files (versions ${list(ahead, 200)} are not in them): a rollback to older code; nothing was changed`;
+    default: return `nothing to apply; the database is at version ${current}`;
+  }
+}
+
+/** Comma-separated versions within `budget` characters; the rest counted: `1,2,3,…(+4997)`. */
+function list(versions: number[], budget: number): string {
+  const all = versions.join(',');
+  if (all.length <= budget) return all;
+  let out = '';
+  let k = 0;
+  for (; k < versions.length; k++) {
+    const next = out ? `${out},${versions[k]}` : String(versions[k]);
+    if (next.length > budget - 16) break;
+    out = next;
+  }
+  return `${out},…(+${versions.length - k})`;
+}

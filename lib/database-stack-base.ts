@@ -1,0 +1,182 @@
+/**
+ * DatabaseStackBase: the outline both database stacks follow, written once.
+ * DatabaseStack (RDS for PostgreSQL, lib/database-stack.ts) and
+ * AuroraDatabaseStack (Aurora Serverless v2 with the Data API,
+ * lib/aurora-database-stack.ts) only answer what differs: their own props,
+ * the engine, the database itself, how the migrations reach it, and the cdk-nag
+ * findings they accept.
+ *
+ *   stage settings → identifier and the subclass's props checked →
+ *   DatabaseNetwork → parameter group → PostgreSQL log group → the database →
+ *   secret rotation → accepted findings → SchemaMigrations → alarms
+ *
+ * Every resource is added to the stack itself with the id it has always had
+ * (`Vpc`, `Parameters`, `PostgresLogs`, `Database` or `Cluster`,
+ * `RotationSecurityGroup`, `SchemaMigrations`, `Alarms`), in the same order,
+ * so a deployed stack keeps every logical ID.
+ *
+ * The hooks are called from this constructor, before the subclass's own
+ * constructor body runs: they may use the props they are given and this
+ * class's fields that are already set (settings, identifier, network,
+ * parameterGroup, postgresLogGroup), never a field the subclass declares.
+ */
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct, IConstruct, IDependable } from 'constructs';
+import { alarmsForStack, type DatabaseAlarms } from './alarms/database-alarms';
+import type { Stage } from './app-config';
+import { DatabaseNetwork, type RotatableDatabase } from './database-network';
+import { databaseParameterGroup } from './database-parameters';
+import { postgresLogGroup, type DatabaseKind } from './postgres-log-group';
+import { SchemaMigrations } from './schema-migrations';
+import { checkIdentifier, stageSettings, type StageSettings } from './stage-settings';
+
+export interface DatabaseStackCommonProps extends StackProps {
+  /**
+   * `prod`: deletion protection, a final snapshot on delete, a second AZ
+   * (Multi-AZ instance, or an Aurora reader), 14 days of backups, log groups
+   * retained; `dev`: none of these.
+   */
+  readonly stage: Stage;
+  /**
+   * Database created on the instance or in the cluster, and migrated.
+   * @default 'app'
+   */
+  readonly databaseName?: string;
+  /**
+   * Retention of the PostgreSQL, flow-log and handler log groups.
+   * @default - logs.RetentionDays.ONE_MONTH for dev, ONE_YEAR for prod
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Directory of the migration files.
+   * @default - `migrations/` at the repository root
+   */
+  readonly migrationsDir?: string;
+  /**
+   * Directory of the contract files.
+   * @default - `contracts/` at the repository root, when it exists
+   */
+  readonly contractsDir?: string;
+  /**
+   * Email subscribed to the alarm topic (context `schemaguard:alarmEmail`).
+   * @default - no email subscription
+   */
+  readonly alarmEmail?: string;
+  /**
+   * HTTPS endpoint subscribed to the alarm topic (context `schemaguard:alarmHttpsUrl`).
+   * @default - no HTTPS subscription
+   */
+  readonly alarmHttpsUrl?: string;
+}
+
+/** The migrations connect from the VPC (an RDS instance)… */
+export interface VpcConnection {
+  readonly database: ec2.IConnectable & IDependable;
+  readonly vpc: ec2.IVpc;
+  readonly vpcSubnets: ec2.SubnetSelection;
+  readonly secretsManagerEndpoint: ec2.IConnectable;
+  readonly dataApiCluster?: never;
+}
+
+/** …or call the RDS Data API from outside it (an Aurora cluster). */
+export interface DataApiConnection {
+  readonly dataApiCluster: rds.IDatabaseCluster;
+  readonly database?: never;
+}
+
+/** An RDS instance or cluster with a generated secret it rotates. */
+export type ManagedDatabase = IConstruct & RotatableDatabase & { readonly secret?: secretsmanager.ISecret };
+
+/** What a subclass states once, in its `super` call. */
+export interface DatabaseOutline {
+  /** `instance` or `cluster`: names the log group `/aws/rds/<kind>/<id>/postgresql`. */
+  readonly kind: DatabaseKind;
+  /** The prop that holds the identifier, named in its error. */
+  readonly identifierProp: string;
+  /** The identifier given in the props. @default `schemaguard-${stage}` */
+  readonly identifier?: string;
+  /** @default 0 */
+  readonly natGateways?: number;
+  /** Added to `schemaguard <stage>` in the parameter group's description, e.g. ` (Aurora)`. @default - nothing */
+  readonly engineLabel?: string;
+}
+
+export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E extends rds.IEngine, D extends ManagedDatabase> extends Stack {
+  /** What the stage decides: retention and removal of the logs, deletion protection, backups. */
+  readonly settings: StageSettings;
+  /** The literal instance or cluster identifier: names the log group, prefixes the alarm names, names the dashboard. */
+  readonly identifier: string;
+  /** The VPC, its flow logs and the Secrets Manager endpoint (see DatabaseNetwork). */
+  readonly network: DatabaseNetwork;
+  readonly vpc: ec2.Vpc;
+  /** Reached only by the groups allowed to: the rotation function, and the migration handler when it runs in the VPC. */
+  readonly secretsManagerEndpoint: ec2.InterfaceVpcEndpoint;
+  /** TLS forced, failing statements and lock waits logged (DATABASE_PARAMETERS). */
+  readonly parameterGroup: rds.ParameterGroup;
+  /** `/aws/rds/<instance|cluster>/<identifier>/postgresql`, created before the database. */
+  readonly postgresLogGroup: logs.LogGroup;
+  /** The generated master secret (`username`, `password`, `host`, `port`), rotated every 30 days. */
+  readonly secret: secretsmanager.ISecret;
+  /** The custom resource that applies `migrations/` during the deploy. */
+  readonly migrations: SchemaMigrations;
+  /** Metric filters, alarms, topic, saved queries and dashboard on the PostgreSQL log. */
+  readonly alarms: DatabaseAlarms;
+  /** The instance or cluster (the subclass exposes it under its own name). */
+  protected readonly database: D;
+
+  protected constructor(scope: Construct, id: string, props: P, outline: DatabaseOutline) {
+    super(scope, id, props);
+    const owner = new.target.name;
+    this.settings = stageSettings(owner, props.stage, props.logRetention);
+    this.identifier = outline.identifier ?? `schemaguard-${props.stage}`;
+    checkIdentifier(owner, outline.identifierProp, this.identifier);
+    this.checkProps(props);
+
+    this.network = new DatabaseNetwork(this, { natGateways: outline.natGateways, logRetention: this.settings.logRetention, logRemovalPolicy: this.settings.logRemovalPolicy });
+    this.vpc = this.network.vpc;
+    this.secretsManagerEndpoint = this.network.secretsManagerEndpoint;
+    const engine = this.engine(props);
+    this.parameterGroup = databaseParameterGroup(this, engine, `schemaguard ${props.stage}${outline.engineLabel ?? ''}: TLS forced, failing statements and lock waits logged`);
+    this.postgresLogGroup = postgresLogGroup(this, outline.kind, this.identifier, this.settings);
+    this.database = this.createDatabase(props, engine);
+    this.database.node.addDependency(this.postgresLogGroup);
+    this.secret = this.database.secret!;
+    // The migration handler reads the secret at run time, so rotation never strands it.
+    this.network.addSecretRotation(this.database, outline.kind === 'instance' ? 'database' : 'cluster');
+    this.acknowledgeFindings(this.database);
+
+    this.migrations = this.addMigrations(props);
+    this.alarms = alarmsForStack(this, {
+      logGroup: this.postgresLogGroup, migrations: this.migrations, name: this.identifier,
+      alarmEmail: props.alarmEmail, alarmHttpsUrl: props.alarmHttpsUrl,
+    });
+  }
+
+  /** Refuses the subclass's own props that are out of range (the stage and identifier are checked already). */
+  protected abstract checkProps(props: P): void;
+  /** The engine of the parameter group and the database. */
+  protected abstract engine(props: P): E;
+  /** The database in `network`'s isolated subnets, with `parameterGroup`, exporting its log to `postgresLogGroup`. */
+  protected abstract createDatabase(props: P, engine: E): D;
+  /** How the migrations reach the database. */
+  protected abstract migrationConnection(database: D): VpcConnection | DataApiConnection;
+  /** The cdk-nag findings on the database that are accepted, with their reasons. */
+  protected abstract acknowledgeFindings(database: D): void;
+
+  private addMigrations(props: P): SchemaMigrations {
+    return new SchemaMigrations(this, 'SchemaMigrations', {
+      ...this.migrationConnection(this.database),
+      secret: this.secret,
+      databaseName: props.databaseName ?? 'app',
+      migrationsDir: props.migrationsDir,
+      contractsDir: props.contractsDir,
+      logRetention: this.settings.logRetention,
+      logRemovalPolicy: this.settings.logRemovalPolicy,
+      databaseLogGroupName: this.postgresLogGroup.logGroupName,
+    });
+  }
+}

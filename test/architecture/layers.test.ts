@@ -1,0 +1,140 @@
+/**
+ * Imports point down: bin → lib → lambda/handler → lambda/checks → lambda/engine;
+ * the drivers implement the engine's ports (lambda/engine/ports.ts) and the
+ * engine imports no driver. Read from the import graph of the TypeScript
+ * sources (static, type-only and dynamic imports alike), so a rename or a new
+ * file cannot slip a wrong-way import past it.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+interface Edge {
+  /** Importing file, relative to the repository root. */
+  from: string;
+  /** Imported file (relative to the root) or package specifier (`pkg:aws-cdk-lib/aws-iam`). */
+  to: string;
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) return sourceFiles(path);
+    return path.endsWith('.ts') && !path.endsWith('.d.ts') ? [path] : [];
+  });
+}
+
+function resolveImport(file: string, specifier: string): string {
+  if (!specifier.startsWith('.')) return `pkg:${specifier}`;
+  const base = resolve(dirname(file), specifier);
+  const found = [`${base}.ts`, join(base, 'index.ts'), base.replace(/\.js$/, '.ts'), base]
+    .find((candidate) => existsSync(candidate) && statSync(candidate).isFile());
+  return found ? relative(ROOT, found) : `unresolved:${relative(ROOT, base)}`;
+}
+
+function importGraph(): Edge[] {
+  const files = ['lambda', 'lib', 'bin'].flatMap((dir) => sourceFiles(join(ROOT, dir)));
+  return files.flatMap((file) => {
+    const info = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
+    return info.importedFiles.map((imported) => ({ from: relative(ROOT, file), to: resolveImport(file, imported.fileName) }));
+  });
+}
+
+const graph = importGraph();
+const under = (dir: string) => (path: string) => path.startsWith(`${dir}/`);
+const pkg = (...names: string[]) => (path: string) => names.some((n) => path === `pkg:${n}` || path.startsWith(`pkg:${n}/`));
+
+/** Imports from files matching `from` to anything matching `to`, as `from → to` lines. */
+function offenders(from: (path: string) => boolean, to: (path: string) => boolean): string[] {
+  return graph.filter((e) => from(e.from) && to(e.to)).map((e) => `${e.from} → ${e.to}`);
+}
+
+/** Strongly connected components with more than one file (or a file importing itself): the import cycles. */
+function cycles(edges: Edge[]): string[][] {
+  const next = new Map<string, string[]>();
+  for (const e of edges) if (!e.to.startsWith('pkg:')) next.set(e.from, [...(next.get(e.from) ?? []), e.to]);
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const out: string[][] = [];
+  const visit = (v: string): void => {
+    index.set(v, index.size);
+    low.set(v, index.get(v)!);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of next.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) {
+        low.set(v, Math.min(low.get(v)!, index.get(w)!));
+      }
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const component: string[] = [];
+    let w: string;
+    do {
+      w = stack.pop()!;
+      onStack.delete(w);
+      component.push(w);
+    } while (w !== v);
+    if (component.length > 1 || next.get(v)?.includes(v)) out.push(component.sort());
+  };
+  for (const v of next.keys()) if (!index.has(v)) visit(v);
+  return out;
+}
+
+describe('Architecture: import layers', () => {
+  it('reads the whole graph: every relative import resolves to a source file', () => {
+    expect(graph.filter((e) => e.to.startsWith('unresolved:')).map((e) => `${e.from} → ${e.to}`)).toEqual([]);
+    // The reading itself works: known edges are in it.
+    expect(graph).toContainEqual({ from: 'lambda/engine/runner.ts', to: 'lambda/engine/ports.ts' });
+    expect(graph).toContainEqual({ from: 'lambda/driver/pg/pg-driver.ts', to: 'pkg:pg' });
+  });
+
+  it('the engine imports no driver, check, schema model or handler, and no database client library', () => {
+    expect(offenders(under('lambda/engine'), (to) => to.startsWith('lambda/') && !under('lambda/engine')(to))).toEqual([]);
+    expect(offenders(under('lambda/engine'), pkg('pg', '@aws-sdk'))).toEqual([]);
+  });
+
+  it('the drivers import only the engine (its ports) and each other', () => {
+    expect(offenders(under('lambda/driver'), (to) => to.startsWith('lambda/') && !under('lambda/engine')(to) && !under('lambda/driver')(to))).toEqual([]);
+  });
+
+  it('the checks do not import the handler', () => {
+    expect(offenders(under('lambda/checks'), under('lambda/handler'))).toEqual([]);
+  });
+
+  it('lambda/ runs in the function: it imports neither the CDK nor lib/ or bin/', () => {
+    expect(offenders(under('lambda'), pkg('aws-cdk-lib', 'constructs', 'cdk-nag'))).toEqual([]);
+    expect(offenders(under('lambda'), (to) => under('lib')(to) || under('bin')(to))).toEqual([]);
+  });
+
+  it('lib/ does not import bin/', () => {
+    expect(offenders(under('lib'), under('bin'))).toEqual([]);
+  });
+
+  it('has no import cycles', () => {
+    expect(cycles(graph)).toEqual([]);
+  });
+});
+
+describe('Function: cycles', () => {
+  it('finds a type-only circle like the one between the old driver.ts and lock.ts', () => {
+    const found = cycles([
+      { from: 'lambda/driver/driver.ts', to: 'lambda/engine/lock.ts' },
+      { from: 'lambda/engine/lock.ts', to: 'lambda/driver/driver.ts' },
+      { from: 'lambda/engine/runner.ts', to: 'lambda/engine/lock.ts' },
+    ]);
+    expect(found).toEqual([['lambda/driver/driver.ts', 'lambda/engine/lock.ts']]);
+  });
+
+  it('finds a file that imports itself and ignores packages', () => {
+    expect(cycles([{ from: 'a.ts', to: 'a.ts' }, { from: 'b.ts', to: 'pkg:b' }])).toEqual([['a.ts']]);
+  });
+});

@@ -1,0 +1,51 @@
+/** `schemaguard check` through the real executable. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../../support/cli';
+import { dropDatabases, freshDatabase, targets } from '../../../support/db';
+import { tempDir } from '../../../support/files';
+import { runFixes } from '../../../support/schema-fixes';
+
+afterAll(dropDatabases);
+
+const target = targets[0]!;
+
+describe(`CLI: schemaguard check on ${target.name}, on a migrated database`, () => {
+  let url: string;
+  beforeAll(async () => {
+    url = await freshDatabase(target, 'cli_check');
+    await runFixes(url);
+  });
+
+  it('check passes the repository contracts (default --contracts contracts) and shows the arbiter', async () => {
+    const r = await runCli(['check', '--database-url', url]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/ok {5}purchase_upsert\.sql:5 purchase_upsert \(\$1 uuid, \$2 uuid\)/);
+    expect(r.stdout).toContain('ON CONFLICT on student_course_purchases infers unique index unique_active_purchase (partial: WHERE is_active = true)');
+    expect(r.stdout).toMatch(/contracts: \d+ passed, 0 failed/);
+  });
+
+  it('check exits 1 naming the file, the statement and the reason', async () => {
+    const contracts = tempDir({
+      'upsert.sql': 'INSERT INTO student_course_purchases (student_id, course_id, is_active) VALUES ($1, $2, true)\nON CONFLICT (student_id, course_id) DO UPDATE SET updated_at = now()',
+      'call.sql': 'SELECT no_such_function($1)',
+    }, 'contracts');
+    const r = await runCli(['check', '--contracts', contracts, '--database-url', url]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('FAILED upsert.sql:1 upsert ($1 uuid, $2 uuid)');
+    expect(r.stdout).toContain('statement: INSERT INTO student_course_purchases (student_id, course_id, is_active) VALUES ($1, $2, true) ON CONFLICT');
+    expect(r.stdout).toContain('reason: ON CONFLICT (student_id, course_id) matches no unique index or constraint of student_course_purchases: the unique index unique_active_purchase');
+    expect(r.stdout).toContain('FAILED call.sql:1 call');
+    expect(r.stdout).toContain('reason: function no_such_function(unknown) does not exist (42883)');
+    expect(r.stderr).toContain('error: 2 of 2 contracts failed: call.sql, upsert.sql');
+    const j = await runCli(['check', '--contracts', contracts, '--database-url', url, '--json']);
+    expect(j.code).toBe(1);
+    expect(JSON.parse(j.stdout)).toMatchObject({ command: 'check', passed: 0, failed: 2 });
+  });
+
+  it('check exits 2 on a bad contract file, naming it', async () => {
+    const contracts = tempDir({ 'two.sql': 'SELECT 1; SELECT 2;' }, 'contracts');
+    const r = await runCli(['check', '--contracts', contracts, '--database-url', url]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('two.sql: a contract file holds exactly one statement (found 2)');
+  });
+});

@@ -1,0 +1,54 @@
+/** `schemaguard lint` through the real executable. */
+import { afterAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { runCli, ROOT } from '../../../support/cli';
+import { dropDatabases, freshDatabase, targets } from '../../../support/db';
+import { tempDir } from '../../../support/files';
+
+afterAll(dropDatabases);
+
+const target = targets[0]!;
+const NO_DB = { DATABASE_URL: undefined };
+
+describe(`CLI: schemaguard lint on ${target.name}`, () => {
+  it('exits 1 on errors, printing file:line:column, rule, why and fix', async () => {
+    const dir = tempDir({
+      '1_a.sql': 'CREATE TABLE leads (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), name text);',
+      '2_b.sql': 'CREATE TABLE purchases (id uuid PRIMARY KEY, lead_id uuid);\nCREATE INDEX CONCURRENTLY p_lead ON purchases (lead_id);',
+    });
+    const r = await runCli(['lint', '--dir', dir], { env: NO_DB });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('2_b.sql:1:25: error uuid-pk-without-default: purchases.id is a uuid primary key without a DEFAULT');
+    expect(r.stdout).toContain('2_b.sql:2:1: error concurrently-in-transaction: CREATE INDEX CONCURRENTLY in a transactional migration');
+    expect(r.stdout).toMatch(/\n {2}why: .+\n {2}fix: .+/);
+    expect(r.stdout).toContain('lint: 2 files, 2 errors, 0 warnings');
+    expect(r.stderr).toContain('no database: every file counts as pending');
+  });
+
+  it('exits 0 with warnings only, and prints JSON with --json', async () => {
+    const dir = tempDir({ '1_a.sql': '-- schemaguard:allow index-not-concurrent nothing here\nCREATE TABLE t (id int);' });
+    const r = await runCli(['lint', '--dir', dir, '--json'], { env: NO_DB });
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json).toMatchObject({ command: 'lint', files: ['1_a.sql'], errors: 0, warnings: 1, findings: [{ rule: 'unused-allow', line: 1 }] });
+  });
+
+  it('with --database-url lints only pending files, with the applied ones as context', async () => {
+    const url = await freshDatabase(target, 'cli_lint');
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE t (id int);' });
+    expect((await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
+    const dir2 = tempDir({ '1_a.sql': 'CREATE TABLE t (id int);', '2_b.sql': 'CREATE INDEX t_id ON t (id);' });
+    const withDb = await runCli(['lint', '--dir', dir2, '--database-url', url]);
+    const withoutDb = await runCli(['lint', '--dir', dir2], { env: NO_DB });
+    expect(withDb.code).toBe(1);
+    expect(withDb.stdout).toContain('2_b.sql:1:22: error index-not-concurrent');
+    expect(withDb.stdout).toContain('lint: 1 file, 1 error');
+    expect(withoutDb.code).toBe(0);
+  });
+
+  it('passes on migrations/ of this repository', async () => {
+    const r = await runCli(['lint', '--dir', join(ROOT, 'migrations')], { env: NO_DB });
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/lint: \d+ files, 0 errors/);
+  });
+});

@@ -1,0 +1,54 @@
+/** `main` through the real executable: one JSON object for --json, exit 2 on bad usage, and connection failures. */
+import { afterAll, describe, expect, it } from 'vitest';
+import { dropDatabases, freshDatabase, targets } from '../../support/db';
+import { runCli } from '../../support/cli';
+import { tempDir } from '../../support/files';
+
+afterAll(dropDatabases);
+
+const target = targets[0]!;
+
+describe(`CLI: schemaguard on ${target.name}`, () => {
+  it('--json prints one object for results and for errors', async () => {
+    const url = await freshDatabase(target, 'json');
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\nINSERT INTO a VALUES (1);\nINSERT INTO nope VALUES (1);' });
+    const r = await runCli(['migrate', '--dir', dir, '--database-url', url, '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: 'StatementError', file: '1_a.sql', line: 3, sqlstate: '42P01', version: 1 });
+    const s = await runCli(['status', '--dir', dir, '--database-url', url, '--json']);
+    expect(JSON.parse(s.stdout)).toMatchObject({ command: 'status', migrations: [{ version: 1, name: 'a', status: 'pending' }] });
+  });
+
+  it.each([
+    [['migrate', '--lock-wait', 'forever'], '--lock-wait: bad duration "forever"'],
+    [['migrate', '--dir', '/nonexistent/dir'], '/nonexistent/dir: cannot read the migrations directory (ENOENT)'],
+    [['migrate', '--database-url', 'mysql://u:hunter2secret@h/db'], 'unsupported scheme "mysql:" in mysql://u:****@h/db'],
+    [['migrate', '--database-url', 'postgres://u:hunter2secret@:bad port/db'], '--database-url: not a valid URL'],
+    [['frobnicate'], 'unknown command "frobnicate"'],
+  ])('exits 2 on bad usage %j without echoing a password', async (argv, message) => {
+    const r = await runCli([...argv, ...(argv.includes('--dir') ? [] : ['--dir', tempDir({ '1_a.sql': 'SELECT 1;' })])], { env: { DATABASE_URL: undefined } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr + r.stdout).not.toContain('hunter2secret');
+  });
+
+  it('exits 1 on a wrong password and never prints it', async () => {
+    const u = new URL(target.adminUrl);
+    u.password = 'wrong-Pa55word-xyz';
+    const r = await runCli(['migrate', '--dir', tempDir({ '1_a.sql': 'SELECT 1;' }), '--database-url', u.toString()]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('cannot connect to postgres://postgres:****@127.0.0.1');
+    expect(r.stderr).toContain('password authentication failed');
+    expect(r.stderr).toContain('fix: check the user name and password');
+    expect(r.stderr + r.stdout).not.toContain('wrong-Pa55word-xyz');
+  });
+
+  it('fails fast with a clear message when nothing listens', async () => {
+    const started = Date.now();
+    const r = await runCli(['status', '--dir', tempDir({ '1_a.sql': 'SELECT 1;' }), '--database-url', 'postgres://u:pw-xyz-123@127.0.0.1:1/db']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('cannot connect to postgres://u:****@127.0.0.1:1/db');
+    expect(r.stderr).toContain('ECONNREFUSED');
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});

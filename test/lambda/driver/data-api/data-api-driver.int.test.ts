@@ -1,0 +1,215 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
+import { DataApiStandin } from '../../../support/data-api-standin';
+import { makeDataApiDriver } from '../../../support/drivers';
+import { tempDir } from '../../../support/files';
+import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
+import { typed, DataApiSqlError } from '../../../../lambda/driver/data-api/data-api-codec';
+import { migrate, type MigrateResult } from '../../../../lambda/engine/runner';
+import { loadMigrations } from '../../../../lambda/engine/source';
+import { StatementError } from '../../../../lambda/engine/errors';
+
+afterAll(dropDatabases);
+
+const standins: DataApiStandin[] = [];
+afterAll(async () => {
+  for (const s of standins.splice(0)) await s.close();
+});
+
+function standin(url: string, options: ConstructorParameters<typeof DataApiStandin>[1] = {}): DataApiStandin {
+  const s = new DataApiStandin(url, options);
+  standins.push(s);
+  return s;
+}
+
+describe.each(targets)('$name', (target) => {
+  describe('Class: DataApiDriver', () => {
+    describe('Method: query', () => {
+      it('decodes every type the engine reads exactly as node-postgres does', async () => {
+        // Prepare
+        const url = await freshDatabase(target, 'dapi_types');
+        const sql = `SELECT 42::int AS i, 9007199254740993::bigint AS b, 'x'::text AS t, true AS ok, false AS nok,
+                            '2026-01-02 03:04:05.678+02'::timestamptz AS ts, '{"a":[1,"b"]}'::jsonb AS j, '[1]'::json AS js,
+                            ARRAY[1,2]::int[] AS ints, ARRAY['a',NULL,'c d']::text[] AS texts, NULL::text AS n,
+                            1.50::numeric AS dec, 2.5::float8 AS f, 'b7c1b4a0-0d6e-4e0f-9d0a-7d1c1f1f1f1f'::uuid AS u,
+                            'schemaguard'::name AS nm`;
+        const pgDriver = new PgDriver({ connectionString: url });
+        const pgSession = await pgDriver.connect();
+        const dataApi = await makeDataApiDriver(url, standin(url)).connect();
+
+        // Act
+        const expected = (await pgSession.query(sql)).rows[0];
+        const actual = (await dataApi.query(sql)).rows[0];
+        await pgSession.close();
+
+        // Assess
+        expect(actual).toEqual(expected);
+        expect(actual).toMatchObject({ b: '9007199254740993', i: 42, dec: '1.50', n: null, j: { a: [1, 'b'] } });
+        expect((actual as { ts: Date }).ts.toISOString()).toBe('2026-01-02T01:04:05.678Z');
+      });
+
+      it('binds $n parameters as named parameters with type hints', async () => {
+        const url = await freshDatabase(target, 'dapi_params');
+        const s = await makeDataApiDriver(url, standin(url)).connect();
+        await s.query(`CREATE TABLE p (id uuid PRIMARY KEY, at timestamptz, doc jsonb, amount numeric(10,2), d date, t time, n bigint, ok boolean, x float8, note text)`);
+        const id = '3f1c9a52-3c3e-4d9a-9d55-0c8a1e1e2b77';
+        const at = new Date('2026-03-04T05:06:07.890Z');
+        const r = await s.query(
+          `INSERT INTO p VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id::text, at, doc, amount, d::text, t::text, n, ok, x, note`,
+          [typed(id, 'UUID'), at, { k: ['v', 1] }, typed('12.34', 'DECIMAL'), typed('2026-03-04', 'DATE'), typed('05:06:07', 'TIME'), 9007199254740993n, true, 0.25, "it's $1 -- not a parameter"],
+        );
+        expect(r.rowCount).toBe(1);
+        expect(r.rows[0]).toEqual({
+          id, at, doc: { k: ['v', 1] }, amount: '12.34', d: '2026-03-04', t: '05:06:07', n: '9007199254740993', ok: true, x: 0.25,
+          note: "it's $1 -- not a parameter",
+        });
+        // Without the UUID hint the service binds a string as varchar: PostgreSQL has no uuid = varchar operator.
+        await expect(s.query('SELECT 1 FROM p WHERE id = $1', [id])).rejects.toMatchObject({ code: '42883' });
+        expect((await s.query('SELECT count(*)::int AS c FROM p WHERE id = $1', [typed(id, 'UUID')])).rows).toEqual([{ c: 1 }]);
+        expect((await s.query('UPDATE p SET note = $1 WHERE n = $2::bigint', [null, '9007199254740993'])).rowCount).toBe(1);
+      });
+
+      it('raises the service error with PostgreSQL fields and the SQLSTATE', async () => {
+        const url = await freshDatabase(target, 'dapi_errors');
+        const s = await makeDataApiDriver(url, standin(url)).connect();
+        const missing = await s.query('SELECT * FROM nowhere').catch((e: unknown) => e);
+        expect(missing).toBeInstanceOf(DataApiSqlError);
+        expect(missing).toMatchObject({ code: '42P01', position: '15', message: 'relation "nowhere" does not exist', exception: 'DatabaseErrorException' });
+        await s.query('CREATE TABLE u (id int PRIMARY KEY)');
+        await s.query('INSERT INTO u VALUES (1)');
+        await expect(s.query('INSERT INTO u VALUES (1)')).rejects.toMatchObject({ code: '23505', detail: 'Key (id)=(1) already exists.' });
+      });
+
+      it('refuses a response over 1 MiB with SQLSTATE 54000 and says why', async () => {
+        const url = await freshDatabase(target, 'dapi_big');
+        const s = await makeDataApiDriver(url, standin(url)).connect();
+        await expect(s.query(`SELECT repeat('x', 60000) AS big FROM generate_series(1, 20)`)).rejects.toMatchObject({
+          code: '54000', message: expect.stringContaining('1 MiB'),
+        });
+      });
+    });
+
+    describe('Method: begin/commit/rollback', () => {
+      it('keeps a transaction on its id and ends it on commit or rollback', async () => {
+        const url = await freshDatabase(target, 'dapi_tx');
+        const s = standin(url);
+        const session = await makeDataApiDriver(url, s).connect();
+        await session.query('CREATE TABLE t (v int)');
+        await session.begin({ lockTimeoutMs: 1234, statementTimeoutMs: 0 });
+        await session.query('INSERT INTO t VALUES (1)');
+        expect((await session.query(`SELECT current_setting('lock_timeout') AS lt`)).rows).toEqual([{ lt: '1234ms' }]);
+        expect(await rows(url, 'SELECT * FROM t')).toEqual([]); // not visible outside yet
+        await session.commit();
+        await session.begin({ lockTimeoutMs: 0, statementTimeoutMs: 0 });
+        await session.query('INSERT INTO t VALUES (2)');
+        await session.rollback();
+        expect(await rows(url, 'SELECT v FROM t')).toEqual([{ v: 1 }]);
+        expect(s.openTransactions).toBe(0);
+      });
+
+      it('shares no session state between calls outside a transaction', async () => {
+        const url = await freshDatabase(target, 'dapi_nosession');
+        const session = await makeDataApiDriver(url, standin(url)).connect();
+        await session.query(`SET lock_timeout = '7s'`);
+        expect((await session.query(`SELECT current_setting('lock_timeout') AS lt`)).rows).toEqual([{ lt: '0' }]);
+        // A session-level advisory lock taken in one call is gone after it: why the Data API needs a lease.
+        await session.query('SELECT pg_advisory_lock(42)');
+        const held = await rows(url, `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 42`);
+        expect(held).toEqual([{ n: 0 }]);
+      });
+
+      it('applies setTimeouts to every statement outside a transaction', async () => {
+        const url = await freshDatabase(target, 'dapi_timeouts');
+        const session = await makeDataApiDriver(url, standin(url)).connect();
+        await session.query('CREATE TABLE busy (v int)');
+        await session.setTimeouts({ lockTimeoutMs: 200, statementTimeoutMs: 0 });
+        await withClient(url, async (blocker) => {
+          await blocker.query('BEGIN; LOCK TABLE busy IN ACCESS EXCLUSIVE MODE');
+          const started = Date.now();
+          await expect(session.query('INSERT INTO busy VALUES (1)')).rejects.toMatchObject({ code: '55P03' });
+          expect(Date.now() - started).toBeLessThan(3000);
+          await blocker.query('ROLLBACK');
+        });
+        expect((await session.query('INSERT INTO busy VALUES (1)')).rowCount).toBe(1);
+      });
+
+      it('reports a transaction the service expired after its idle limit, and rollback still succeeds', async () => {
+        const url = await freshDatabase(target, 'dapi_expired');
+        const s = standin(url, { transactionIdleMs: 200 });
+        const session = await makeDataApiDriver(url, s).connect();
+        await session.begin({ lockTimeoutMs: 0, statementTimeoutMs: 0 });
+        await new Promise((r) => setTimeout(r, 500));
+        await expect(session.query('SELECT 1')).rejects.toMatchObject({ code: '25P03', exception: 'TransactionNotFoundException' });
+        await expect(session.rollback()).resolves.toBeUndefined();
+        expect(s.openTransactions).toBe(0);
+      });
+    });
+
+    describe('Limit: 45-second calls', () => {
+      it('waits for a DDL statement that outlives its call (continueAfterTimeout) and cancels a read', async () => {
+        const url = await freshDatabase(target, 'dapi_continue');
+        const s = standin(url, { syncLimitMs: 300 });
+        const driver = makeDataApiDriver(url, s);
+        driver.options.statementPollMs = 100;
+        const session = await driver.connect();
+        const started = Date.now();
+        await session.query('CREATE TABLE slow AS SELECT 1 AS x FROM pg_sleep(1)');
+        expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+        expect(await rows(url, 'SELECT x FROM slow')).toEqual([{ x: 1 }]);
+        expect(s.calls.find((c) => c.sql?.includes('CREATE TABLE slow'))?.sql).toMatch(/^\/\*schemaguard-[0-9a-f]{16}\*\/ CREATE/);
+        await expect(session.query('SELECT pg_sleep(1)')).rejects.toMatchObject({ code: '57014' });
+        // In a transaction: the next call waits until the continued statement is done.
+        await session.begin({ lockTimeoutMs: 0, statementTimeoutMs: 0 });
+        await session.query('CREATE TABLE slow2 AS SELECT 2 AS x FROM pg_sleep(0.8)');
+        expect((await session.query('SELECT x FROM slow2')).rows).toEqual([{ x: 2 }]);
+        await session.commit();
+        expect(await rows(url, 'SELECT x FROM slow2')).toEqual([{ x: 2 }]);
+      });
+    });
+  });
+
+  describe('Engine on the Data API', () => {
+    it('reports a failing statement with its file, line and SQLSTATE', async () => {
+      const url = await freshDatabase(target, 'dapi_engine_err');
+      const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n\nINSERT INTO a\n  SELECT * FROM missing_table;\n' });
+      const err = await migrate({ driver: makeDataApiDriver(url, standin(url)), migrations: loadMigrations(dir), appliedBy: 'test' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StatementError);
+      expect(err).toMatchObject({ sqlstate: '42P01', file: '1_a.sql', line: 4 });
+      expect(await rows(url, `SELECT to_regclass('a') AS t`)).toEqual([{ t: null }]);
+    });
+
+    it('ten concurrent runners apply each migration exactly once', async () => {
+      // Prepare
+      const url = await freshDatabase(target, 'dapi_ten');
+      const dir = tempDir({
+        '1_log.sql': 'CREATE TABLE log (version int NOT NULL, runner text NOT NULL);\nINSERT INTO log VALUES (1, current_setting(\'application_name\'));\n',
+        '2_more.sql': 'INSERT INTO log VALUES (2, \'x\');\nSELECT pg_sleep(0.2);\n',
+        '3_idx.sql': '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY log_version ON log (version);\nINSERT INTO log VALUES (3, \'x\');\n',
+      });
+      const migrations = loadMigrations(dir);
+      const s = standin(url, { poolSize: 20 });
+
+      let waited = 0;
+
+      // Act
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => migrate({
+        driver: makeDataApiDriver(url, s), migrations, appliedBy: `runner-${i}`, lockWaitMs: 60_000,
+        onEvent: (e) => { if (e.type === 'lock-wait') waited++; },
+      })));
+
+      // Assess
+      const applied = results.flatMap((r: MigrateResult) => r.applied.map((a) => a.version)).sort();
+      expect(applied).toEqual([1, 2, 3]);
+      expect(waited).toBeGreaterThan(0); // they really ran into each other
+      expect(results.every((r) => r.currentVersion === 3)).toBe(true);
+      expect(await rows(url, 'SELECT version, count(*)::int AS n FROM log GROUP BY version ORDER BY version')).toEqual([
+        { version: 1, n: 1 }, { version: 2, n: 1 }, { version: 3, n: 1 },
+      ]);
+      expect(await rows(url, 'SELECT version FROM schemaguard.applied_migrations ORDER BY version')).toEqual([
+        { version: '1' }, { version: '2' }, { version: '3' },
+      ]);
+      expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.runner_lease')).toEqual([{ n: 0 }]);
+      expect(s.openTransactions).toBe(0);
+    });
+  });
+});

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../../../../lambda/engine/errors';
+import { lineOfPosition, scanSql, splitSql } from '../../../../lambda/engine/sql/splitter';
+
+const texts = (sql: string) => splitSql(sql).map((s) => s.text);
+
+describe('Function: splitSql', () => {
+  it('splits on semicolons and records the line of each statement', () => {
+    const out = splitSql('CREATE TABLE a (id int);\n\n  INSERT INTO a VALUES (1);\nSELECT 1');
+    expect(out.map((s) => [s.text, s.line, s.column, s.terminated])).toEqual([
+      ['CREATE TABLE a (id int)', 1, 1, true],
+      ['INSERT INTO a VALUES (1)', 3, 3, true],
+      ['SELECT 1', 4, 1, false],
+    ]);
+  });
+
+  it('keeps semicolons inside strings, quoted identifiers and comments', () => {
+    expect(texts(`INSERT INTO "we;ird" VALUES ('a;b', E'c\\';d'); -- x;y\nSELECT /* p; /* nested; */ q; */ 2;`)).toEqual([
+      `INSERT INTO "we;ird" VALUES ('a;b', E'c\\';d')`,
+      'SELECT /* p; /* nested; */ q; */ 2',
+    ]);
+  });
+
+  it('keeps dollar-quoted bodies whole, with and without tags', () => {
+    const sql = `CREATE FUNCTION f() RETURNS int AS $body$ BEGIN RETURN 1; END; $body$ LANGUAGE plpgsql;
+DO $$ BEGIN PERFORM 1; END $$;`;
+    expect(splitSql(sql)).toHaveLength(2);
+    expect(texts(sql)[1]).toBe('DO $$ BEGIN PERFORM 1; END $$');
+  });
+
+  it('does not take $1 parameters or identifiers with $ for dollar quotes', () => {
+    expect(texts('SELECT $1, a$b$ FROM t; SELECT 2')).toEqual(['SELECT $1, a$b$ FROM t', 'SELECT 2']);
+  });
+
+  it('keeps a SQL-standard BEGIN ATOMIC body whole, CASE … END included', () => {
+    const sql = `CREATE OR REPLACE FUNCTION g(x int) RETURNS int LANGUAGE sql
+BEGIN ATOMIC
+  SELECT CASE WHEN x > 0 THEN 1 ELSE 0 END;
+  SELECT 2;
+END;
+SELECT 3;`;
+    const out = splitSql(sql);
+    expect(out).toHaveLength(2);
+    expect(out[0]!.text.endsWith('END')).toBe(true);
+    expect(out[1]!.line).toBe(6);
+  });
+
+  it('reports words outside literals only', () => {
+    const [s] = splitSql(`CREATE INDEX i ON t (a) WHERE b = 'concurrently' -- concurrently`);
+    expect(s!.words).not.toContain('concurrently');
+    expect(s!.words.slice(0, 2)).toEqual(['create', 'index']);
+  });
+
+  it.each([
+    ["SELECT 'abc", 'unterminated quoted string'],
+    ['SELECT "abc', 'unterminated quoted identifier'],
+    ['SELECT $x$ abc', 'unterminated dollar-quoted string $x$'],
+    ['SELECT 1 /* abc', 'unterminated /* comment'],
+    ['\\i other.sql', 'psql meta-command'],
+  ])('refuses %j with the line it starts on', (sql, message) => {
+    let caught: unknown;
+    try { splitSql(`SELECT 1;\n${sql}`, { file: 'x.sql' }); } catch (e) { caught = e; }
+    expect(caught).toBeInstanceOf(InputError);
+    expect((caught as InputError).message).toContain(message);
+    expect((caught as InputError).line).toBe(2);
+    expect((caught as InputError).file).toBe('x.sql');
+  });
+
+  it('reports top-level line comments, not those inside strings', () => {
+    const { comments } = scanSql(`-- a\nSELECT '-- b' -- c\n;`);
+    expect(comments.map((c) => [c.line, c.text, c.ownLine])).toEqual([[1, '-- a', true], [2, '-- c', false]]);
+  });
+});
+
+describe('Function: lineOfPosition', () => {
+  it('maps a 1-based character position in a statement to a line in the file', () => {
+    const [, s] = splitSql('SELECT 1;\nSELECT\n  x\n  FROM nowhere;');
+    expect(lineOfPosition(s!, 'SELECT\n  x\n  F'.length)).toBe(4);
+    expect(lineOfPosition(s!, undefined)).toBe(2);
+  });
+});

@@ -1,0 +1,50 @@
+/** buildApp / buildAuroraApp: the stack bin/app.ts builds from the checked configuration. */
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { STACK_NAME, buildApp, buildAuroraApp } from '../../lib/app';
+import { readAppConfig } from '../../lib/app-config';
+import { AuroraDatabaseStack } from '../../lib/aurora-database-stack';
+import { DatabaseStack } from '../../lib/database-stack';
+import { tempDir } from '../support/files';
+
+const config = (ctx: Record<string, string>) => readAppConfig((k) => ctx[k], Object.keys(ctx));
+
+let rds: DatabaseStack;
+let aurora: AuroraDatabaseStack;
+
+beforeAll(() => {
+  const migrationsDir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
+  const app = new App();
+  rds = buildApp(app, config({
+    'schemaguard:stage': 'prod', 'schemaguard:instanceClass': 'db.m7g.large', 'schemaguard:engineVersion': '17',
+    'schemaguard:databaseName': 'orders', 'schemaguard:instanceIdentifier': 'orders-db', 'schemaguard:natGateways': '1',
+    'schemaguard:logRetentionDays': '90', 'schemaguard:alarmEmail': 'oncall@example.com',
+  }), { migrationsDir });
+  aurora = buildAuroraApp(app, config({ 'schemaguard:engine': 'aurora', 'schemaguard:instanceIdentifier': 'orders-cluster' }), { migrationsDir, stackName: 'Aurora' });
+});
+
+describe('Function: buildApp', () => {
+  it('builds the RDS stack under the default name with every configured value', () => {
+    expect(rds).toBeInstanceOf(DatabaseStack);
+    expect(rds.stackName).toBe(STACK_NAME);
+    expect(rds.templateOptions.description).toBe('schemaguard (prod): RDS PostgreSQL 17 with deploy-time schema migrations');
+    const t = Template.fromStack(rds);
+    t.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceClass: 'db.m7g.large', EngineVersion: '17', DBName: 'orders', DBInstanceIdentifier: 'orders-db', DeletionProtection: true });
+    t.resourceCountIs('AWS::EC2::NatGateway', 1);
+    t.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/rds/instance/orders-db/postgresql', RetentionInDays: 90 });
+    t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
+  });
+});
+
+describe('Function: buildAuroraApp', () => {
+  it('builds the Aurora stack under the given name, the instance identifier naming the cluster', () => {
+    expect(aurora).toBeInstanceOf(AuroraDatabaseStack);
+    expect(aurora.stackName).toBe('Aurora');
+    expect(aurora.templateOptions.description).toMatch(/^schemaguard \(dev\): Aurora PostgreSQL Serverless v2/);
+    const t = Template.fromStack(aurora);
+    t.hasResourceProperties('AWS::RDS::DBCluster', { DBClusterIdentifier: 'orders-cluster', DatabaseName: 'app' });
+    t.resourceCountIs('AWS::EC2::NatGateway', 0);
+    t.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+});

@@ -1,0 +1,47 @@
+/** The parameters both database stacks set, and the parameter group that carries them for an instance or a cluster engine. */
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import { describe, expect, it } from 'vitest';
+import { RDS_LOG_LINE_PREFIX } from '../../lib/alarms/error-catalog';
+import { DATABASE_PARAMETERS, databaseParameterGroup } from '../../lib/database-parameters';
+
+function groupTemplate(engine: rds.IEngine, boundTo: 'instance' | 'cluster'): Template {
+  const stack = new Stack(new App(), 'Parameters');
+  const group = databaseParameterGroup(stack, engine, 'schemaguard test: TLS forced');
+  // A parameter group is synthesised once the database binds it.
+  if (boundTo === 'cluster') group.bindToCluster({});
+  else group.bindToInstance({});
+  return Template.fromStack(stack);
+}
+
+describe('Constant: DATABASE_PARAMETERS', () => {
+  it('forces TLS and logs failing statements and lock waits; the log line prefix is left to RDS', () => {
+    expect(DATABASE_PARAMETERS).toEqual({ 'rds.force_ssl': '1', log_min_error_statement: 'error', log_lock_waits: '1' });
+    expect(DATABASE_PARAMETERS).not.toHaveProperty('log_line_prefix');
+    expect(RDS_LOG_LINE_PREFIX).toBe('%t:%r:%u@%d:[%p]:');
+  });
+});
+
+describe('Function: databaseParameterGroup', () => {
+  it('an instance engine gets a DB parameter group `Parameters` with the parameters and the description', () => {
+    const t = groupTemplate(rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_18_3 }), 'instance');
+    t.resourceCountIs('AWS::RDS::DBParameterGroup', 1);
+    t.resourceCountIs('AWS::RDS::DBClusterParameterGroup', 0);
+    t.hasResourceProperties('AWS::RDS::DBParameterGroup', { Family: 'postgres18', Description: 'schemaguard test: TLS forced', Parameters: { ...DATABASE_PARAMETERS, log_line_prefix: Match.absent() } });
+    expect(Object.keys(t.findResources('AWS::RDS::DBParameterGroup'))).toEqual(['Parameters6795E5B4']);
+  });
+
+  it('a cluster engine gets a cluster parameter group with the same parameters', () => {
+    const t = groupTemplate(rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_17_6 }), 'cluster');
+    t.resourceCountIs('AWS::RDS::DBClusterParameterGroup', 1);
+    t.hasResourceProperties('AWS::RDS::DBClusterParameterGroup', { Family: 'aurora-postgresql17', Parameters: DATABASE_PARAMETERS });
+  });
+
+  it('copies the parameters: the shared constant is never changed through a group', () => {
+    const stack = new Stack(new App(), 'Copy');
+    const group = databaseParameterGroup(stack, rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_18_3 }), 'x');
+    group.addParameter('work_mem', '64MB');
+    expect(DATABASE_PARAMETERS).not.toHaveProperty('work_mem');
+  });
+});

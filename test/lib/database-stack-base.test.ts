@@ -1,0 +1,97 @@
+/**
+ * The outline both database stacks share (DatabaseStackBase), proved through
+ * the two stacks: every stateful resource keeps the logical ID it was deployed
+ * with, the shared parts are exposed under the same names, and the props are
+ * checked in one order with the concrete stack named.
+ */
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { STACK_NAME } from '../../lib/app';
+import { AuroraDatabaseStack } from '../../lib/aurora-database-stack';
+import { DatabaseStack } from '../../lib/database-stack';
+import { tempDir } from '../support/files';
+
+let rds: DatabaseStack;
+let aurora: AuroraDatabaseStack;
+let rdsT: Template;
+let auroraT: Template;
+
+beforeAll(() => {
+  const migrationsDir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
+  // One app per stack: both carry the deployed stack name, which the secrets' logical IDs include.
+  rds = new DatabaseStack(new App(), STACK_NAME, { stage: 'dev', migrationsDir });
+  aurora = new AuroraDatabaseStack(new App(), STACK_NAME, { stage: 'dev', migrationsDir });
+  rdsT = Template.fromStack(rds);
+  auroraT = Template.fromStack(aurora);
+});
+
+const ids = (t: Template, type: string) => Object.keys(t.findResources(type)).sort();
+
+describe('Class: DatabaseStackBase', () => {
+  describe('logical IDs (a changed one makes CloudFormation replace the resource)', () => {
+    it('shared by both stacks: flow logs, VPC, endpoint, parameter group, PostgreSQL log, rotation group, migrations, alarm topic', () => {
+      for (const t of [rdsT, auroraT]) {
+        expect(ids(t, 'AWS::EC2::VPC')).toEqual(['Vpc8378EB38']);
+        expect(ids(t, 'AWS::EC2::VPCEndpoint')).toEqual(['VpcSecretsManagerC91B0406']);
+        expect(ids(t, 'AWS::Logs::LogGroup')).toEqual(expect.arrayContaining(['FlowLogs16C1943A', 'PostgresLogs6ACF17F4', 'SchemaMigrationsHandlerLogs38E59D8A', 'SchemaMigrationsProviderLogs53C3EDAA']));
+        expect(ids(t, 'AWS::EC2::SecurityGroup')).toEqual(expect.arrayContaining(['RotationSecurityGroup8276CF62', 'VpcSecretsManagerSecurityGroup3DBAE5C3']));
+        expect(ids(t, 'Custom::SchemaMigrations')).toEqual(['SchemaMigrationsA6E9AE51']);
+        expect(ids(t, 'AWS::SNS::Topic')).toEqual(['AlarmsTopic3A2DFEBA']);
+      }
+    });
+
+    it('RDS: the instance, its parameter group and its secret', () => {
+      expect(ids(rdsT, 'AWS::RDS::DBInstance')).toEqual(['DatabaseB269D8BB']);
+      expect(ids(rdsT, 'AWS::RDS::DBParameterGroup')).toEqual(['Parameters6795E5B4']);
+      expect(ids(rdsT, 'AWS::SecretsManager::Secret')).toEqual(['SchemaguardDatabaseSecretE197C9513fdaad7efa858a3daf9490cf0a702aeb']);
+    });
+
+    it('Aurora: the cluster, its writer, its cluster parameter group and its secret', () => {
+      expect(ids(auroraT, 'AWS::RDS::DBCluster')).toEqual(['ClusterEB0386A7']);
+      expect(ids(auroraT, 'AWS::RDS::DBInstance')).toEqual(['ClusterWriterA91BB273']);
+      expect(ids(auroraT, 'AWS::RDS::DBClusterParameterGroup')).toEqual(['Parameters6795E5B4']);
+      expect(ids(auroraT, 'AWS::SecretsManager::Secret')).toEqual(['SchemaguardDatabaseClusterSecretDA2401083fdaad7efa858a3daf9490cf0a702aeb']);
+    });
+  });
+
+  describe('the shared parts', () => {
+    it('are exposed under the same names by both stacks, the database also under its own', () => {
+      for (const stack of [rds, aurora]) {
+        expect(stack.identifier).toBe('schemaguard-dev');
+        expect(stack.vpc).toBe(stack.network.vpc);
+        expect(stack.secretsManagerEndpoint).toBe(stack.network.secretsManagerEndpoint);
+        expect(stack.settings.stage).toBe('dev');
+        expect(stack.migrations.node.path).toBe(`${STACK_NAME}/SchemaMigrations`);
+        expect(stack.alarms.node.path).toBe(`${STACK_NAME}/Alarms`);
+      }
+      expect(rds.instanceIdentifier).toBe(rds.identifier);
+      expect(rds.secret).toBe(rds.instance.secret);
+      expect(aurora.clusterIdentifier).toBe(aurora.identifier);
+      expect(aurora.secret).toBe(aurora.cluster.secret);
+    });
+
+    it('the parameter group describes the engine', () => {
+      rdsT.hasResourceProperties('AWS::RDS::DBParameterGroup', { Description: 'schemaguard dev: TLS forced, failing statements and lock waits logged' });
+      auroraT.hasResourceProperties('AWS::RDS::DBClusterParameterGroup', { Description: 'schemaguard dev (Aurora): TLS forced, failing statements and lock waits logged' });
+    });
+
+    it('the rotation group names what it reaches', () => {
+      rdsT.hasResourceProperties('AWS::EC2::SecurityGroup', { GroupDescription: 'secret rotation function: reaches the database and Secrets Manager' });
+      auroraT.hasResourceProperties('AWS::EC2::SecurityGroup', { GroupDescription: 'secret rotation function: reaches the cluster and Secrets Manager' });
+    });
+  });
+
+  describe('props checks', () => {
+    it('the stage first, then the identifier, then the stack\'s own props', () => {
+      expect(() => new DatabaseStack(new App(), 'X', { stage: 'qa' as never, instanceIdentifier: 'Bad_Id', natGateways: 9 })).toThrow(/^DatabaseStack: "stage" is "qa"/);
+      expect(() => new DatabaseStack(new App(), 'X', { stage: 'dev', instanceIdentifier: 'Bad_Id', natGateways: 9 })).toThrow(/^DatabaseStack: "instanceIdentifier" "Bad_Id"/);
+      expect(() => new AuroraDatabaseStack(new App(), 'X', { stage: 'dev', clusterIdentifier: 'Bad_Id', minCapacity: 0.3 })).toThrow(/^AuroraDatabaseStack: "clusterIdentifier" "Bad_Id"/);
+    });
+
+    it('name the concrete stack class, also a user\'s subclass', () => {
+      class OrdersDatabase extends AuroraDatabaseStack {}
+      expect(() => new OrdersDatabase(new App(), 'X', { stage: 'prod', clusterIdentifier: 'orders_db' })).toThrow(/^OrdersDatabase: "clusterIdentifier" "orders_db" is not a literal RDS identifier/);
+    });
+  });
+});
