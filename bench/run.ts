@@ -2,7 +2,7 @@
  * `npm run bench` — every benchmark in one run, on a PostgreSQL server the
  * run starts itself (embedded binaries), or `--database-url URL`.
  *
- *   npm run bench                 full sizes (1,000 migrations, 2,000,000 rows)
+ *   npm run bench                 full sizes (1,000 migrations, 2,000,000 rows / appointments)
  *   npm run bench -- --quick      small sizes, under 3 minutes on 2 cores
  *   npm run bench -- --only apply,noop,online,race,lambda,synth
  *
@@ -15,6 +15,7 @@ import { benchApply, PSQL } from './apply';
 import { benchLambda } from './lambda';
 import { benchNoop } from './noop';
 import { benchOnline } from './online';
+import { benchOnlineFixes } from './online-fixes';
 import { benchRace } from './race';
 import { startBenchServer, dropDatabase } from './lib/server';
 import { benchSynth } from './synth';
@@ -100,7 +101,9 @@ async function main(): Promise<void> {
     }
     if (server && args.only.has('online')) {
       say(`online: ${sizes.rows} rows${args.quick ? ' (quick: the full run uses 2,000,000)' : ''}, 4 application connections`);
-      out.online = await benchOnline({ adminUrl: server.adminUrl, rows: sizes.rows, baselineMs: sizes.baselineMs, onProgress: say });
+      const online = await benchOnline({ adminUrl: server.adminUrl, rows: sizes.rows, baselineMs: sizes.baselineMs, onProgress: say });
+      say(`online.fixes: migrations/ on the drifted database, ${sizes.rows} appointments, 4 application connections (online forms, then the in-place texts)`);
+      out.online = { ...online, fixes: await benchOnlineFixes({ adminUrl: server.adminUrl, appointments: sizes.rows, baselineMs: sizes.baselineMs, onProgress: say }) };
     }
     if (server && args.only.has('race')) {
       say(`race: ${sizes.raceRunners} migrate processes at once, ${sizes.raceFiles} files ending in CREATE INDEX CONCURRENTLY on ${sizes.raceRows} rows`);

@@ -1,6 +1,9 @@
--- Adds the foreign keys and CHECK constraints as NOT VALID: from this commit on
--- they protect every new write, without scanning the rows already there (0008
--- validates those, and reports what it finds).
+-- schemaguard:no-transaction
+-- schemaguard:valid-checksum 1046bcc5ac55e3b404478ae1edcb634c084c0488c001544f2d7d0efd02193966
+--
+-- Adds the foreign keys and CHECK constraints as NOT VALID: from their commit
+-- on they protect every new write, without scanning the rows already there
+-- (0008 validates those, and reports what it finds).
 --
 -- Foreign keys: every account_id → accounts(id), appointments.appointment_type
 -- → services(id), services.bot_config_id → bot_configs(id), the four session
@@ -15,9 +18,22 @@
 -- 'confirmed', a foreign key without ON DELETE SET NULL), and a foreign key on
 -- the same column under another name, are dropped and re-added NOT VALID.
 --
--- Locks: ADD FOREIGN KEY … NOT VALID takes SHARE ROW EXCLUSIVE on both tables
--- (blocks writes, not reads) and ADD CHECK … NOT VALID / DROP CONSTRAINT take
--- ACCESS EXCLUSIVE, each only for the catalog update: no row is read.
+-- Locks: one constraint per transaction, catalog only (no row is read). ADD
+-- FOREIGN KEY … NOT VALID takes SHARE ROW EXCLUSIVE on its table and on the
+-- referenced one (blocks writes, not reads); ADD CHECK … NOT VALID takes
+-- ACCESS EXCLUSIVE on its table; dropping a foreign key takes ACCESS
+-- EXCLUSIVE on both tables. A foreign key's two tables are the lock order
+-- an application can invert: an INSERT into appointments holds appointments
+-- and then, for its foreign-key check, asks for accounts; a DELETE from
+-- accounts holds accounts and then, for ON DELETE SET NULL, asks for
+-- appointments. So each step waits (bounded by lock_timeout) only for the
+-- table that holds the constraint, and asks for the referenced table with
+-- NOWAIT: it never waits while it holds a lock, and cannot be part of a
+-- deadlock. A NOWAIT that fails rolls the step back and tries again after a
+-- short, growing pause.
+--
+-- Earlier text (valid-checksum above): all constraints in one transaction,
+-- each lock held until its end. A database that ran it has them already.
 
 DO $fix$
 DECLARE
@@ -46,10 +62,21 @@ DECLARE
   con_name text;
   wanted   text;
   current  text;
-  r        record;
+  ref      regclass;
+  others   regclass[];
+  modes    text;
+  path_was text := current_setting('search_path');
+  drops    text[];
+  got      boolean;
+  attempt  int;
+  why      text;
 BEGIN
+  -- Run as a bare call (the Data API runs a DO that commits that way), this gets no lock_timeout from the runner: never wait unbounded.
+  IF current_setting('lock_timeout') = '0' THEN
+    PERFORM set_config('lock_timeout', '5s', false);
+  END IF;
   -- Definitions below are written as pg_get_constraintdef prints them with public on the search path.
-  PERFORM set_config('search_path', 'public', true);
+  PERFORM set_config('search_path', 'public', false);
   FOR k IN 1 .. array_length(spec, 1) LOOP
     tbl := spec[k][1];
     con_name := spec[k][2];
@@ -58,29 +85,58 @@ BEGIN
     SELECT regexp_replace(pg_get_constraintdef(oid), ' NOT VALID$', '') INTO current
       FROM pg_constraint
      WHERE conrelid = format('public.%I', tbl)::regclass AND conname = con_name;
+    drops := CASE WHEN current IS NOT NULL AND current <> wanted THEN ARRAY[con_name] ELSE '{}' END;
+    ref := CASE WHEN wanted LIKE 'FOREIGN KEY%' THEN format('public.%I', substring(wanted FROM 'REFERENCES (\w+)\('))::regclass END;
 
-    IF current IS NOT NULL AND current <> wanted THEN
-      EXECUTE format('ALTER TABLE public.%I DROP CONSTRAINT %I', tbl, con_name);
-      current := NULL;
-    END IF;
-
-    IF wanted LIKE 'FOREIGN KEY%' THEN
+    IF ref IS NOT NULL THEN
       -- A foreign key on the same column made by hand under another name would be a second, different rule.
-      FOR r IN
-        SELECT c.conname
-          FROM pg_constraint c
-          JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
-         WHERE c.conrelid = format('public.%I', tbl)::regclass AND c.contype = 'f' AND c.conname <> con_name
-           AND cardinality(c.conkey) = 1 AND a.attname = substring(wanted FROM '^FOREIGN KEY \((\w+)\)')
-      LOOP
-        EXECUTE format('ALTER TABLE public.%I DROP CONSTRAINT %I', tbl, r.conname);
-      END LOOP;
+      SELECT drops || coalesce(array_agg(c.conname ORDER BY c.conname), '{}') INTO drops
+        FROM pg_constraint c
+        JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+       WHERE c.conrelid = format('public.%I', tbl)::regclass AND c.contype = 'f' AND c.conname <> con_name
+         AND cardinality(c.conkey) = 1 AND a.attname = substring(wanted FROM '^FOREIGN KEY \((\w+)\)');
     END IF;
+    CONTINUE WHEN cardinality(drops) = 0 AND current = wanted;
+    -- The other tables involved: the referenced one, and those the foreign keys being dropped reference.
+    SELECT coalesce(array_agg(DISTINCT x), '{}') INTO others
+      FROM (SELECT ref AS x UNION ALL
+            SELECT confrelid::regclass FROM pg_constraint
+             WHERE conrelid = format('public.%I', tbl)::regclass AND conname = ANY (drops) AND contype = 'f') AS o
+     WHERE x IS NOT NULL AND x <> format('public.%I', tbl)::regclass;
 
-    IF current IS NULL THEN
+    -- Its table first, waiting; the referenced one with NOWAIT. Dropping a foreign key needs ACCESS EXCLUSIVE on both.
+    modes := CASE WHEN ref IS NULL OR cardinality(drops) > 0 THEN 'ACCESS EXCLUSIVE' ELSE 'SHARE ROW EXCLUSIVE' END;
+    -- (A CHECK's drop and add need ACCESS EXCLUSIVE on its table only.)
+    attempt := 0;
+    LOOP
+      attempt := attempt + 1;
+      BEGIN
+        EXECUTE format('LOCK TABLE public.%I IN %s MODE', tbl, modes);
+        FOR o IN 1 .. cardinality(others) LOOP
+          EXECUTE format('LOCK TABLE %s IN %s MODE NOWAIT', others[o], modes);
+        END LOOP;
+        got := true;
+      EXCEPTION WHEN lock_not_available THEN
+        got := false;
+        GET STACKED DIAGNOSTICS why = MESSAGE_TEXT;
+      END;
+      EXIT WHEN got;
+      IF attempt >= 10 THEN
+        RAISE EXCEPTION 'could not lock % and % together for % (% attempts): %', tbl, array_to_string(others::text[], ', '), con_name, attempt, why
+          USING ERRCODE = '55P03';
+      END IF;
+      PERFORM pg_sleep(least(1.0, 0.05 * 2 ^ attempt) * (0.5 + random() / 2));
+    END LOOP;
+
+    FOR d IN 1 .. coalesce(cardinality(drops), 0) LOOP
+      EXECUTE format('ALTER TABLE public.%I DROP CONSTRAINT %I', tbl, drops[d]);
+    END LOOP;
+    IF current IS NULL OR current <> wanted THEN
       EXECUTE format('ALTER TABLE public.%I ADD CONSTRAINT %I %s NOT VALID', tbl, con_name, wanted);
     END IF;
+    COMMIT;
   END LOOP;
+  PERFORM set_config('search_path', path_was, false);
 END
 $fix$;
 

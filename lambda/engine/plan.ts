@@ -1,6 +1,8 @@
 /**
  * Compare the files with the state table: what is applied, pending, changed
  * (checksum differs) or unknown (applied, but no file: the database is ahead).
+ * A file rewritten with `-- schemaguard:valid-checksum <earlier checksum>`
+ * counts as applied on a database that applied that earlier text.
  * Pure.
  */
 import type { Migration } from './source';
@@ -39,7 +41,7 @@ export function computePlan(migrations: Migration[], applied: AppliedMigration[]
       const outOfOrder = currentVersion !== null && m.version < currentVersion;
       entries.push({ version: m.version, name: m.name, status: 'pending', migration: m, outOfOrder });
     } else {
-      entries.push({ version: m.version, name: m.name, status: a.checksum === m.checksum ? 'applied' : 'changed', migration: m, applied: a });
+      entries.push({ version: m.version, name: m.name, status: sameMigration(m, a) ? 'applied' : 'changed', migration: m, applied: a });
     }
   }
   for (const a of applied) {
@@ -54,4 +56,9 @@ export function computePlan(migrations: Migration[], applied: AppliedMigration[]
     outOfOrder: entries.filter((e) => e.outOfOrder).map((e) => e.migration!),
     currentVersion,
   };
+}
+
+/** The applied text is this file's, or an earlier text the file names with `valid-checksum`. */
+function sameMigration(m: Migration, a: AppliedMigration): boolean {
+  return a.checksum === m.checksum || (m.directives.validChecksums?.includes(a.checksum) ?? false);
 }

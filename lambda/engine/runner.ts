@@ -215,7 +215,8 @@ function refuse(plan: Plan, options: MigrateOptions): void {
       `${m.file} was changed after it was applied: applied checksum ${shortChecksum(a.checksum)}, file checksum ${shortChecksum(m.checksum)}${more}; nothing was run`,
       {
         file: m.file, version: m.version, appliedChecksum: a.checksum, fileChecksum: m.checksum,
-        fix: 'restore the file as it was applied (git log -p on it) and put the change in a new migration',
+        fix: 'restore the file as it was applied (git log -p on it) and put the change in a new migration; '
+          + `or, when the new text does the same job on a database that ran the old one, say so in its header: -- schemaguard:valid-checksum ${a.checksum}`,
       },
     );
   }

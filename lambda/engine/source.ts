@@ -7,6 +7,7 @@
  *     -- schemaguard:no-transaction          (run statement by statement, no BEGIN)
  *     -- schemaguard:lock-timeout=2s         (SET LOCAL lock_timeout for this file)
  *     -- schemaguard:statement-timeout=10m   (SET LOCAL statement_timeout for this file)
+ *     -- schemaguard:valid-checksum <sha-256> (an earlier text of this file that counts as applied)
  *     ALTER TABLE … ;
  *
  *     -- schemaguard:check every lead purchase has an id
@@ -25,7 +26,7 @@ import { checksum, normaliseLineEndings } from './checksum';
 import { DURATION_FORMAT_HINT, parseDuration } from './duration';
 import { InputError, MigrationError } from './errors';
 import { classifyStatement, refusesTransactionBlock } from './sql/classify';
-import { allowArgument, readDirectives, type Directive } from './sql/directives';
+import { allowArgument, checksumArgument, readDirectives, type Directive } from './sql/directives';
 import { scanSql, splitSql, type ScanResult, type SqlStatement } from './sql/splitter';
 
 export const FILE_NAME_PATTERN = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_.-]*)\.sql$/;
@@ -44,6 +45,13 @@ export interface MigrationDirectives {
   lockTimeoutMs?: number;
   /** From `-- schemaguard:statement-timeout=…`; undefined means the runner's default. */
   statementTimeoutMs?: number;
+  /**
+   * From `-- schemaguard:valid-checksum <sha-256>` (one line each): checksums
+   * of earlier texts of this file. A database that applied one of them has
+   * applied this migration: the file was rewritten to do the same job another
+   * way (as Liquibase's validCheckSum). Undefined when there are none.
+   */
+  validChecksums?: string[];
 }
 
 /** A lint finding silenced in the file with `-- schemaguard:allow <rule> <reason>`. */
@@ -69,7 +77,7 @@ export interface Migration {
   allowances: Allowance[];
 }
 
-const HEADER_DIRECTIVES = new Set(['no-transaction', 'lock-timeout', 'statement-timeout']);
+const HEADER_DIRECTIVES = new Set(['no-transaction', 'lock-timeout', 'statement-timeout', 'valid-checksum']);
 
 /**
  * Parse one migration file's text. `file` is the name used in messages.
@@ -131,7 +139,7 @@ function readFileDirectives(file: string, scanned: ScanResult): FileDirectives {
     else {
       throw new InputError(`${file}:${d.line}: unknown directive schemaguard:${d.name}`, {
         file, line: d.line, value: d.text.trim(),
-        fix: 'known directives: no-transaction, lock-timeout=<duration>, statement-timeout=<duration>, check <description>, allow <rule> <reason>',
+        fix: 'known directives: no-transaction, lock-timeout=<duration>, statement-timeout=<duration>, valid-checksum <sha-256>, check <description>, allow <rule> <reason>',
       });
     }
   }
@@ -151,6 +159,10 @@ function readHeaderDirective(file: string, d: Directive, firstStatementLine: num
       });
     }
     directives.noTransaction = true;
+    return;
+  }
+  if (d.name === 'valid-checksum') {
+    (directives.validChecksums ??= []).push(validChecksum(file, d));
     return;
   }
   const v = /^\s*=\s*(\S+)\s*$/.exec(d.argument);
@@ -193,6 +205,18 @@ function parseBody(file: string, lines: string[], checkStarts: CheckStart[]): Sq
     });
   }
   return statements;
+}
+
+/** The value of a `valid-checksum` directive: exactly one sha-256 in lower-case hex. */
+function validChecksum(file: string, d: Directive): string {
+  const sum = checksumArgument(d.argument);
+  if (sum === undefined) {
+    throw new InputError(`${file}:${d.line}: schemaguard:valid-checksum needs one sha-256 checksum (64 lower-case hex digits), found "${d.argument.trim()}"`, {
+      file, line: d.line, value: d.text.trim(),
+      fix: 'copy the full checksum of the earlier text (the appliedChecksum of `schemaguard status --json`, or `sha256sum` of that text with LF line endings), one directive per checksum',
+    });
+  }
+  return sum;
 }
 
 /** The one query between a check directive and `endLine` (the next check, or the end of the file). */

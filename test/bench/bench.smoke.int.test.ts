@@ -10,6 +10,7 @@ import { benchLambda } from '../../bench/lambda';
 import { dropDatabase, withClient } from '../../bench/lib/server';
 import { benchNoop } from '../../bench/noop';
 import { benchOnline, SAFE_LOCK_TIMEOUT_MS } from '../../bench/online';
+import { benchOnlineFixes, FIXES_LOCK_TIMEOUT_MS } from '../../bench/online-fixes';
 import { benchRace } from '../../bench/race';
 import { benchSynth } from '../../bench/synth';
 import { targets } from '../support/db';
@@ -41,6 +42,19 @@ describe(`Benchmarks (smoke, ${target.name})`, () => {
       await dropDatabase(target.adminUrl, apply.applied.name);
       rmSync(apply.applied.dir, { recursive: true, force: true });
     }
+  });
+
+  it('online.fixes: migrations/ applies to the drifted database under the application; its online forms fail no statement', async () => {
+    const r = await benchOnlineFixes({ adminUrl: target.adminUrl, appointments: 5000, workers: 2, baselineMs: 300 });
+
+    expect(r.appointments).toBe(5000);
+    expect(r.lock_timeout_ms).toBe(FIXES_LOCK_TIMEOUT_MS);
+    expect(r.online.outcome).toBe('applied');
+    expect(r.online.failed_ops).toBe(0);
+    expect(r.online.failures).toEqual({});
+    expect(r.online.ops).toBeGreaterThan(0);
+    expect(r.in_place.outcome).toMatch(/^(applied|failed: )/);
+    for (const run of [r.online, r.in_place]) expect(run.max_stall_ms).toBeGreaterThanOrEqual(run.p99_ms);
   });
 
   it('online: both forms converge on the same schema; the safe forms fail no application operation', async () => {

@@ -5,7 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffCatalogs, formatDifferences, type Catalog } from '../../lambda/schema/catalog';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../support/db';
-import { ALL_VERSIONS, appliedVersions, catalogOf, loadFixture, rowCounts, runFixes } from '../support/schema-fixes';
+import { migrate } from '../../lambda/engine/runner';
+import { loadMigrations } from '../../lambda/engine/source';
+import { makeDataApiDriver } from '../support/drivers';
+import { ALL_VERSIONS, appliedVersions, catalogOf, loadFixture, MIGRATIONS_DIR, rowCounts, runFixes } from '../support/schema-fixes';
 
 afterAll(dropDatabases);
 
@@ -146,5 +149,19 @@ describe.each(targets)('$name', (target) => {
     expect(await rows(url, `SELECT conname FROM pg_constraint WHERE conrelid = 'users'::regclass AND contype = 'f'`)).toEqual([
       { conname: 'users_account_id_fkey' },
     ]);
+  });
+
+  it('converges the hand-written script through the Data API driver too (its batched DO blocks run as bare calls)', async () => {
+    const url = await freshDatabase(target, 'dapi_hand');
+    await loadFixture(url, 'hand_script');
+    const before = await rowCounts(url);
+    const driver = makeDataApiDriver(url);
+
+    const result = await migrate({ driver, migrations: loadMigrations(MIGRATIONS_DIR), appliedBy: 'schema-fix tests', lockWaitMs: 10_000, retryDelayMs: 50 });
+
+    expect(result.applied.map((a) => a.version)).toEqual(ALL_VERSIONS);
+    expect(formatDifferences(diffCatalogs(expected, await catalogOf(url)), { a: 'fresh', b: 'hand_script via the Data API' })).toBe('');
+    const after = await rowCounts(url);
+    for (const [table, n] of Object.entries(before)) expect(`${table}: ${after[table]}`).toBe(`${table}: ${n}`);
   });
 });

@@ -4,8 +4,14 @@
  * trace (its transaction, state row included, is rolled back).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { CheckFailedError, MigrationError } from '../../lambda/engine/errors';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PgDriver } from '../../lambda/driver/pg/pg-driver';
+import { MigrationError } from '../../lambda/engine/errors';
+import { migrate } from '../../lambda/engine/runner';
+import { loadMigrations } from '../../lambda/engine/source';
 import { diffCatalogs, formatDifferences } from '../../lambda/schema/catalog';
+import { catalogFingerprint } from '../support/catalog-fingerprint';
 import { runCli } from '../support/cli';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../support/db';
 import { appliedVersions, catalogOf, loadFixture, MIGRATIONS_DIR, rowCounts, runFixes } from '../support/schema-fixes';
@@ -17,6 +23,9 @@ async function failure(p: Promise<unknown>): Promise<MigrationError> {
   expect(e).toBeInstanceOf(MigrationError);
   return e as MigrationError;
 }
+
+/** The line of 0003's first statement (the look-first step), where its refusals are raised. */
+const FIRST_STEP_LINE = readFileSync(join(MIGRATIONS_DIR, '0003_accounts_id_uuid.sql'), 'utf8').split('\n').indexOf('DO $look_and_expand$') + 1;
 
 const columnType = (url: string, table: string, column: string) => rows<{ t: string }>(url,
   `SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2`, [table, column]);
@@ -31,10 +40,10 @@ describe.each(targets)('$name', (target) => {
       const e = await failure(runFixes(url));
 
       expect(e.file).toBe('0003_accounts_id_uuid.sql');
-      expect(e.line).toBe(18);
+      expect(e.line).toBe(FIRST_STEP_LINE);
       expect(e.sqlstate).toBe('22P02');
       expect(e.message).toBe(
-        "0003_accounts_id_uuid.sql:18: accounts.id cannot be converted to uuid: 4 value(s) are not UUIDs: "
+        `0003_accounts_id_uuid.sql:${FIRST_STEP_LINE}: accounts.id cannot be converted to uuid: 4 value(s) are not UUIDs: `
         + "accounts.id: 3 value(s), e.g. '', '42', 'acct-001'; users.account_id: 1 value(s), e.g. 'acct-001'",
       );
       expect(e.hint).toMatch(/map each listed value to a UUID/);
@@ -50,7 +59,7 @@ describe.each(targets)('$name', (target) => {
       const r = await runCli(['migrate', '--dir', MIGRATIONS_DIR, '--database-url', url]);
 
       expect(r.code, r.stdout + r.stderr).toBe(1);
-      expect(r.stderr).toContain("error: 0003_accounts_id_uuid.sql:18: accounts.id cannot be converted to uuid: 4 value(s) are not UUIDs");
+      expect(r.stderr).toContain(`error: 0003_accounts_id_uuid.sql:${FIRST_STEP_LINE}: accounts.id cannot be converted to uuid: 4 value(s) are not UUIDs`);
       expect(r.stderr).toContain("users.account_id: 1 value(s), e.g. 'acct-001'");
       expect(r.stderr).toContain('hint: map each listed value to a UUID');
     });
@@ -105,21 +114,81 @@ describe.each(targets)('$name', (target) => {
     });
   });
 
-  describe('a post-condition check that fails', () => {
-    it('rolls its migration back, the fix it made included', async () => {
+  describe('a key column that is missing', () => {
+    it('stops 0003 before it changes anything, naming the column', async () => {
       const url = await freshDatabase(target, 'dropped');
       await loadFixture(url, 'dropped_column');
+      await runFixes(url, { upTo: 2 });
+      const before = await catalogFingerprint(url);
 
       const e = await failure(runFixes(url));
 
-      expect(e).toBeInstanceOf(CheckFailedError);
-      const check = e as CheckFailedError;
-      expect(check.file).toBe('0003_accounts_id_uuid.sql');
-      expect(check.check).toBe('accounts.id and every account_id column exist and are uuid');
-      expect(check.rows).toEqual([{ tbl: 'users', col: 'account_id', data_type: 'missing' }]);
-      // The body had converted accounts.id to uuid; the rollback undid it.
+      expect(e.file).toBe('0003_accounts_id_uuid.sql');
+      expect(e.line).toBe(FIRST_STEP_LINE);
+      expect(e.sqlstate).toBe('42703');
+      expect(e.message).toContain('accounts.id and every account_id column must exist before they are converted to uuid: users.account_id missing');
+      expect(e.hint).toMatch(/restore the missing column/);
+      expect(await catalogFingerprint(url)).toBe(before);
       expect(await columnType(url, 'accounts', 'id')).toEqual([{ t: 'character varying(255)' }]);
       expect(await appliedVersions(url)).toEqual([1, 2]);
+    });
+  });
+
+  describe('a key column the online form cannot carry (a hand-made index on it)', () => {
+    const SCHEMA = `
+      CREATE TABLE accounts (id varchar(36) PRIMARY KEY, name text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+      CREATE TABLE users (id uuid PRIMARY KEY, account_id varchar(36), email text NOT NULL, name text, created_at timestamptz NOT NULL DEFAULT now());
+      CREATE UNIQUE INDEX users_account_email_key ON users (account_id, email);
+      INSERT INTO accounts (id, name) SELECT gen_random_uuid()::text, 'a' || g FROM generate_series(1, 100) AS g;`;
+    const addUsers = (n: number) => `INSERT INTO users (id, account_id, email)
+      SELECT gen_random_uuid(), (SELECT id FROM accounts ORDER BY id OFFSET g % 100 LIMIT 1), 'u' || g || '@example.com' FROM generate_series(1, ${n}) AS g`;
+
+    it('is converted in place when its table is small, keeping the index, with a note', async () => {
+      const url = await freshDatabase(target, 'inplace_small');
+      await rows(url, SCHEMA + addUsers(50));
+      const notes: string[] = [];
+      const driver = new PgDriver({ connectionString: url });
+      try {
+        await migrate({ driver, migrations: loadMigrations(MIGRATIONS_DIR), appliedBy: 'test', onEvent: (e) => { if (e.type === 'note') notes.push(e.message); } });
+      } finally {
+        await driver.end();
+      }
+      expect(notes.some((n) => /users\.account_id will be converted in place \(a \d+ kB rewrite under ACCESS EXCLUSIVE\): index users_account_email_key/.test(n))).toBe(true);
+      expect(await columnType(url, 'users', 'account_id')).toEqual([{ t: 'uuid' }]);
+      expect(await rows(url, `SELECT pg_get_indexdef('users_account_email_key'::regclass) AS d`)).toEqual([
+        { d: 'CREATE UNIQUE INDEX users_account_email_key ON public.users USING btree (account_id, email)' }]);
+    });
+
+    it('is refused above schema_fix.max_blocking_rewrite, naming the table, its size and the override; the override converts it', async () => {
+      const url = await freshDatabase(target, 'inplace_big');
+      await rows(url, SCHEMA + addUsers(20_000));
+      const db = new URL(url).pathname.slice(1);
+      await rows(url, `ALTER DATABASE ${db} SET schema_fix.max_blocking_rewrite = '1MB'`);
+      await runFixes(url, { upTo: 2 });
+      const before = await catalogFingerprint(url);
+
+      const e = await failure(runFixes(url));
+
+      expect(e.file).toBe('0003_accounts_id_uuid.sql');
+      expect(e.sqlstate).toBe('55000');
+      expect(e.message).toMatch(/cannot convert a column to uuid online, and a blocking rewrite of that size is over schema_fix\.max_blocking_rewrite \(1MB\): users\.account_id \(index users_account_email_key; table users is \d+ (kB|MB)\)/);
+      expect(e.hint).toContain(`ALTER DATABASE ${db} SET schema_fix.max_blocking_rewrite = '<size>'`);
+      expect(await catalogFingerprint(url)).toBe(before);
+
+      await rows(url, `ALTER DATABASE ${db} SET schema_fix.max_blocking_rewrite = '1GB'`);
+      const result = await runFixes(url);
+
+      expect(result.applied.map((a) => a.version)).toEqual([3, 4, 5, 6, 7, 8, 9]);
+      expect(await columnType(url, 'users', 'account_id')).toEqual([{ t: 'uuid' }]);
+    });
+
+    it('refuses a setting that is not a size', async () => {
+      const url = await freshDatabase(target, 'inplace_badsize');
+      await rows(url, SCHEMA + addUsers(10));
+      await rows(url, `ALTER DATABASE ${new URL(url).pathname.slice(1)} SET schema_fix.max_blocking_rewrite = 'lots'`);
+      const e = await failure(runFixes(url));
+      expect(e.message).toContain('schema_fix.max_blocking_rewrite: "lots" is not a size');
+      expect(e.hint).toContain('16MB');
     });
   });
 });

@@ -6,15 +6,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PgDriver } from '../../lambda/driver/pg/pg-driver';
 import { migrate, type MigrateResult } from '../../lambda/engine/runner';
-import { loadMigrations } from '../../lambda/engine/source';
+import { loadMigrations, type Migration } from '../../lambda/engine/source';
 import { readCatalog, type Catalog } from '../../lambda/schema/catalog';
 import { ROOT } from './cli';
 import { rows, withClient } from './db';
+import { MIGRATIONS_DIR } from './in-place-migrations';
 
-export const MIGRATIONS_DIR = join(ROOT, 'migrations');
+export { inPlaceMigrations, IN_PLACE_DIR, MIGRATIONS_DIR } from './in-place-migrations';
 export const FIXTURES_DIR = join(ROOT, 'test', 'fixtures', 'drift');
 export const CONTRACTS_DIR = join(ROOT, 'contracts');
-
 /** Run a fixture script (plain SQL, several statements) against the database. */
 export async function loadFixture(url: string, name: string): Promise<void> {
   const sql = readFileSync(join(FIXTURES_DIR, `${name}.sql`), 'utf8');
@@ -23,13 +23,16 @@ export async function loadFixture(url: string, name: string): Promise<void> {
 
 /**
  * `migrate` from lambda/engine/runner.ts over migrations/, as the CLI runs it;
- * `upTo` stops after that version, `lockTimeoutMs`/`lockRetries` as the CLI flags.
+ * `upTo` stops after that version, `lockTimeoutMs`/`lockRetries` as the CLI flags;
+ * `migrations` replaces the files (e.g. `inPlaceMigrations()`).
  */
-export async function runFixes(url: string, options: { upTo?: number; lockTimeoutMs?: number; lockRetries?: number } = {}): Promise<MigrateResult> {
+export async function runFixes(
+  url: string, options: { upTo?: number; lockTimeoutMs?: number; lockRetries?: number; migrations?: Migration[] } = {},
+): Promise<MigrateResult> {
   const driver = new PgDriver({ connectionString: url });
   try {
     return await migrate({
-      driver, migrations: loadMigrations(MIGRATIONS_DIR).filter((m) => m.version <= (options.upTo ?? Infinity)),
+      driver, migrations: (options.migrations ?? loadMigrations(MIGRATIONS_DIR)).filter((m) => m.version <= (options.upTo ?? Infinity)),
       appliedBy: 'schema-fix tests', lockWaitMs: 10_000, retryDelayMs: 50,
       lockTimeoutMs: options.lockTimeoutMs, lockRetries: options.lockRetries,
     });

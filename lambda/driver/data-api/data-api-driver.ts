@@ -15,7 +15,8 @@
  *   (no-transaction files) each statement runs in its own one-statement
  *   transaction with `SET LOCAL` timeouts (set_config(…, true)); statements
  *   PostgreSQL refuses in a transaction block (CREATE INDEX CONCURRENTLY,
- *   VACUUM, …) run as a bare call: no lock_timeout applies to them, and the
+ *   VACUUM, …) and those that end transactions themselves (CALL, a DO block
+ *   that commits) run as a bare call: no lock_timeout applies to them, and the
  *   statement timeout is enforced by this driver (it cancels the statement).
  *
  * Service limits: a call returns after at most 45 s. Statements that write or
@@ -36,7 +37,7 @@ import type {
   Driver, LockOptions, MigrationLock, QueryResult, Session, TransactionSettings,
 } from '../../engine/ports';
 import { sleep } from '../../engine/sleep';
-import { classifySql, refusesTransactionBlock } from '../../engine/sql/classify';
+import { classifySql, mayEndTransactions, refusesTransactionBlock } from '../../engine/sql/classify';
 import { DataApiSqlError, decodeRecords, parseSqlErrorMessage, translateStatement } from './data-api-codec';
 import { LeaseLock, type LeaseTimings } from './lease-lock';
 
@@ -74,11 +75,12 @@ const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/
 
 /**
  * Statements sent as a bare call, outside any transaction: those PostgreSQL
- * refuses inside a transaction block, and CALL (its procedure may COMMIT).
+ * refuses inside a transaction block, and those that may end transactions
+ * themselves (CALL, a DO block that commits its batches).
  */
 export function needsOwnCall(sql: string): boolean {
   const { kind } = classifySql(sql);
-  return refusesTransactionBlock(kind) || kind === 'call';
+  return refusesTransactionBlock(kind) || mayEndTransactions(kind);
 }
 
 /** Statements worth continuing past the call limit: anything that is not a plain read. */

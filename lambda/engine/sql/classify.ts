@@ -3,11 +3,15 @@
  * strings and comments (see `lexer.ts`): the one answer to "may this run in a
  * transaction block?" for the migration loader, the runner and the drivers.
  *
- * The classifier looks at words only. A DO block or a function body is a
- * string to it, so a COMMIT inside `DO $$ … $$` is not seen (PostgreSQL
- * raises it when the block runs).
+ * The classifier looks at words only. A function body is a string to it,
+ * and so is a DO block's, with one exception: a DO block whose body COMMITs or
+ * ROLLBACKs (a batched backfill) is read into, because like CALL it can end
+ * transactions only when not run inside a transaction block (PostgreSQL
+ * raises 2D000 "invalid transaction termination" there). Any other word in a
+ * body (a CONCURRENTLY, a VACUUM) is not seen; PostgreSQL raises it when the
+ * block runs.
  */
-import { isComment, lexSql, type Token } from './lexer';
+import { dollarTag, isComment, lexSql, type Token } from './lexer';
 
 export type StatementKind =
   /** BEGIN, COMMIT, ROLLBACK, END, ABORT, SAVEPOINT, RELEASE, START TRANSACTION, PREPARE TRANSACTION, COMMIT/ROLLBACK PREPARED. */
@@ -22,6 +26,8 @@ export type StatementKind =
   | 'no-transaction-block'
   /** CALL: the procedure may COMMIT, which it can only do when not called inside a transaction block. */
   | 'call'
+  /** DO whose body has COMMIT or ROLLBACK (outside the body's strings and comments): like CALL, it ends transactions only when not run inside a transaction block. */
+  | 'do-commits'
   /** SELECT, WITH, VALUES, TABLE: returns rows and can be wrapped as a subquery. */
   | 'query'
   /** SHOW, EXPLAIN: returns rows, cannot be a subquery. */
@@ -44,6 +50,8 @@ export interface StatementWords {
   wordLines: readonly number[];
   /** Line of the statement's first token. */
   line: number;
+  /** The statement text; read only for a DO block's body. Without it a DO block is kind `other`. */
+  text?: string;
 }
 
 const TRANSACTION_CONTROL_FIRST = new Set(['begin', 'commit', 'rollback', 'end', 'abort', 'savepoint', 'release']);
@@ -69,6 +77,7 @@ export function classifyStatement(s: StatementWords): StatementClass {
   // CLUSTER [VERBOSE] without a table re-clusters every table, one transaction each.
   if (first === 'cluster' && s.words.slice(1).every((w) => w === 'verbose')) return at('no-transaction-block', first);
   if (first === 'call') return at('call', first);
+  if (first === 'do' && s.text !== undefined && doBodyEndsTransactions(s.text)) return at('do-commits', first);
   if (QUERY.has(first)) return at('query', first);
   if (READ.has(first)) return at('read', first);
   return at('other', first);
@@ -83,12 +92,45 @@ export function classifySql(sql: string): StatementClass {
     words.push(token.text.toLowerCase());
     wordLines.push(token.line);
   }
-  return classifyStatement({ words, wordLines, line: wordLines[0] ?? 1 });
+  return classifyStatement({ words, wordLines, line: wordLines[0] ?? 1, text: sql });
 }
 
 /** True for the kinds PostgreSQL refuses inside a transaction block. */
 export function refusesTransactionBlock(kind: StatementKind): boolean {
   return kind === 'concurrently' || kind === 'no-transaction-block';
+}
+
+/**
+ * True for the kinds that may end transactions themselves (CALL, a DO block
+ * that commits): PostgreSQL lets them COMMIT only when they are not run inside
+ * a transaction block, so a driver sends them as a bare statement.
+ */
+export function mayEndTransactions(kind: StatementKind): boolean {
+  return kind === 'call' || kind === 'do-commits';
+}
+
+/** True when a DO statement's body (its string or dollar-quoted argument) has the word COMMIT or ROLLBACK outside the body's own strings and comments. */
+function doBodyEndsTransactions(sql: string): boolean {
+  for (const token of lexSql(sql)) {
+    const body = literalContent(token);
+    if (body === undefined) continue;
+    for (const inner of lexSql(body)) {
+      if (inner.kind === 'word' && /^(?:commit|rollback)$/i.test(inner.text)) return true;
+    }
+  }
+  return false;
+}
+
+/** What a string or dollar-quoted token holds (`BEGIN … END` of `$$BEGIN … END$$`), or undefined for any other token. */
+function literalContent(token: Token): string | undefined {
+  if (token.unterminated) return undefined;
+  if (token.kind === 'dollar-string') {
+    const tag = dollarTag(token);
+    return token.text.slice(tag.length, -tag.length);
+  }
+  if (token.kind !== 'string') return undefined;
+  const open = token.text.indexOf("'");
+  return token.text.slice(open + 1, -1).replaceAll("''", "'");
 }
 
 /** The first `count` words joined by a space, for comparing with a phrase ("create index"). */

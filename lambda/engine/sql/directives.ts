@@ -9,7 +9,7 @@
 import type { LineComment } from './splitter';
 
 export interface Directive {
-  /** Lower-cased name after `schemaguard:` (`no-transaction`, `lock-timeout`, `check`, `allow` …). */
+  /** Lower-cased name after `schemaguard:` (`no-transaction`, `lock-timeout`, `valid-checksum`, `check`, `allow` …). */
   name: string;
   /** Everything after the name, as written (`=5s`, ` every id has a default`). */
   argument: string;
@@ -34,4 +34,12 @@ export function readDirectives(comments: readonly LineComment[]): Directive[] {
 export function allowArgument(argument: string): { rule: string; reason: string } | undefined {
   const a = /^\s+(\S+)\s+(\S.*)$/.exec(argument);
   return a ? { rule: a[1]!, reason: a[2]!.trim() } : undefined;
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** The checksum of `-- schemaguard:valid-checksum <sha-256>` (64 lower-case hex digits), or undefined when the argument is not exactly one. */
+export function checksumArgument(argument: string): string | undefined {
+  const sum = argument.trim();
+  return SHA256_HEX.test(sum) ? sum : undefined;
 }

@@ -22,3 +22,22 @@ describe('Function: computePlan', () => {
     expect(plan.outOfOrder.map((p) => p.version)).toEqual([2]);
   });
 });
+
+describe('Directive: valid-checksum', () => {
+  it('counts a file as applied on a database that applied an earlier text it names', () => {
+    const old = m(3, 'ALTER TABLE t ALTER COLUMN c TYPE uuid;');
+    const rewritten = m(3, `-- schemaguard:valid-checksum ${old.checksum}\n-- schemaguard:no-transaction\nDO $$ BEGIN NULL; END $$;`);
+    const plan = computePlan([rewritten], [applied(3, old.checksum)]);
+    expect(plan.entries.map((e) => [e.version, e.status])).toEqual([[3, 'applied']]);
+    expect(plan.changed).toEqual([]);
+    expect(plan.pending).toEqual([]);
+  });
+
+  it('still refuses a text the file does not name', () => {
+    const old = m(3, 'ALTER TABLE t ALTER COLUMN c TYPE uuid;');
+    const other = m(3, 'ALTER TABLE t ALTER COLUMN c TYPE text;');
+    const rewritten = m(3, `-- schemaguard:valid-checksum ${old.checksum}\nSELECT 3;`);
+    const plan = computePlan([rewritten], [applied(3, other.checksum)]);
+    expect(plan.changed.map((e) => e.version)).toEqual([3]);
+  });
+});

@@ -98,6 +98,9 @@ describe('Function: parseMigration', () => {
     ['1_d.sql', 'SELECT 1;\n-- schemaguard:lock-timeout=5s\n', '1_d.sql:2: directive schemaguard:lock-timeout must come before the first statement'],
     ['1_d.sql', '-- schemaguard:lock-timeout=5\nSELECT 1;', '1_d.sql:1: schemaguard:lock-timeout has a bad duration "5"'],
     ['1_d.sql', '-- schemaguard:no-transactions\nSELECT 1;', '1_d.sql:1: unknown directive schemaguard:no-transactions'],
+    ['1_s.sql', '-- schemaguard:valid-checksum abc\nSELECT 1;', '1_s.sql:1: schemaguard:valid-checksum needs one sha-256 checksum (64 lower-case hex digits), found "abc"'],
+    ['1_s.sql', `-- schemaguard:valid-checksum ${'A'.repeat(64)}\nSELECT 1;`, '1_s.sql:1: schemaguard:valid-checksum needs one sha-256 checksum'],
+    ['1_s.sql', `SELECT 1;\n-- schemaguard:valid-checksum ${'a'.repeat(64)}\n`, '1_s.sql:2: directive schemaguard:valid-checksum must come before the first statement'],
     ['1_k.sql', 'SELECT 1;\n-- schemaguard:check \nSELECT 2;', '1_k.sql:2: schemaguard:check needs a description'],
     ['1_k.sql', 'SELECT 1;\n-- schemaguard:check two\nSELECT 2; SELECT 3;', '1_k.sql:2: check "two" must be exactly one query (found 2)'],
     ['1_k.sql', 'SELECT 1;\n-- schemaguard:check writes\nDELETE FROM t;', '1_k.sql:3: check "writes" must be a query (SELECT/WITH/VALUES/TABLE), found DELETE'],
@@ -114,6 +117,12 @@ describe('Function: parseMigration', () => {
   it('refuses BEGIN in a no-transaction file too', () => {
     const e = inputError(() => parseMigration('1_x.sql', '-- schemaguard:no-transaction\nBEGIN;'));
     expect(e.message).toBe('1_x.sql:2: BEGIN in a no-transaction file');
+  });
+
+  it('collects valid-checksum directives, one checksum per line', () => {
+    const m = parseMigration('3_x.sql', `-- schemaguard:valid-checksum ${'a'.repeat(64)}\n-- schemaguard:valid-checksum ${'b'.repeat(64)}\nSELECT 1;`);
+    expect(m.directives.validChecksums).toEqual(['a'.repeat(64), 'b'.repeat(64)]);
+    expect(parseMigration('3_y.sql', 'SELECT 1;').directives.validChecksums).toBeUndefined();
   });
 
   it('collects allow directives with rule and reason', () => {

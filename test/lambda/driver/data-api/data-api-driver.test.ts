@@ -72,6 +72,9 @@ describe('Function: needsOwnCall / isWrite', () => {
     ['REFRESH MATERIALIZED VIEW CONCURRENTLY mv', false],
     ["SELECT 'VACUUM t'", false],
     ["/* VACUUM */ SELECT E'it\\'s CONCURRENTLY'", false],
+    ['DO $$ BEGIN FOR k IN 1..3 LOOP UPDATE t SET a = k; COMMIT; END LOOP; END $$', true],
+    ['-- batches\ndo $b$ BEGIN ROLLBACK; END $b$', true],
+    ["DO $$ BEGIN RAISE NOTICE 'commit'; END $$", false],
   ])('%s runs outside a transaction block: %s', (sql, expected) => {
     expect(needsOwnCall(sql)).toBe(expected);
   });

@@ -1,10 +1,12 @@
 /**
- * The classifier's claim checked against PostgreSQL itself: a statement is
+ * The classifier's claims checked against PostgreSQL itself: a statement is
  * `refusesTransactionBlock` exactly when the server refuses it inside
- * BEGIN … ROLLBACK with SQLSTATE 25001 ("… cannot run inside a transaction block").
+ * BEGIN … ROLLBACK with SQLSTATE 25001 ("… cannot run inside a transaction block");
+ * a CALL or DO is `mayEndTransactions` when its COMMIT is refused there with
+ * 2D000 ("invalid transaction termination") and runs as a bare statement.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { classifySql, refusesTransactionBlock } from '../../../../lambda/engine/sql/classify';
+import { classifySql, mayEndTransactions, refusesTransactionBlock } from '../../../../lambda/engine/sql/classify';
 import { sqlstateOf } from '../../../../lambda/engine/errors';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 
@@ -17,7 +19,8 @@ const SETUP = `
   CREATE UNIQUE INDEX mv_id ON mv (id);
   CREATE TABLE p (id int) PARTITION BY RANGE (id);
   CREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (10);
-  CREATE PROCEDURE noop() LANGUAGE sql AS 'SELECT 1';`;
+  CREATE PROCEDURE noop() LANGUAGE sql AS 'SELECT 1';
+  CREATE PROCEDURE commits() LANGUAGE plpgsql AS $$ BEGIN UPDATE t SET a = 1; COMMIT; END $$;`;
 
 const STATEMENTS = [
   'CREATE INDEX CONCURRENTLY t_a2 ON t (a)',
@@ -43,28 +46,56 @@ const STATEMENTS = [
   'ANALYZE t',
 ];
 
+const ENDING_TRANSACTIONS = [
+  'CALL commits()',
+  'DO $$ BEGIN FOR k IN 1..2 LOOP UPDATE t SET a = k; COMMIT; END LOOP; END $$',
+  'DO $$ BEGIN UPDATE t SET a = 3; ROLLBACK; END $$',
+  // They end no transaction:
+  "DO $$ BEGIN RAISE NOTICE 'commit'; END $$",
+  'DO $$ BEGIN UPDATE t SET a = 4; END $$',
+];
+
+/** The statements the server refuses inside BEGIN … ROLLBACK with `sqlstate`; any other error fails the test. */
+async function refusedInsideBegin(url: string, statements: string[], sqlstate: string): Promise<string[]> {
+  return withClient(url, async (c) => {
+    const out: string[] = [];
+    for (const sql of statements) {
+      await c.query('BEGIN');
+      try {
+        await c.query(sql);
+      } catch (e) {
+        if (sqlstateOf(e) === sqlstate) out.push(sql);
+        else throw e;
+      } finally {
+        await c.query('ROLLBACK');
+      }
+    }
+    return out;
+  });
+}
+
 describe.each(targets)('Function: classifySql against $name', (target) => {
   it('says "refuses a transaction block" for exactly the statements PostgreSQL refuses inside BEGIN', async () => {
     const url = await freshDatabase(target, 'classify');
     await withClient(url, (c) => c.query(SETUP));
 
-    const refusedByServer = await withClient(url, async (c) => {
-      const out: string[] = [];
-      for (const sql of STATEMENTS) {
-        await c.query('BEGIN');
-        try {
-          await c.query(sql);
-        } catch (e) {
-          if (sqlstateOf(e) === '25001') out.push(sql);
-          else throw e;
-        } finally {
-          await c.query('ROLLBACK');
-        }
-      }
-      return out;
-    });
+    const refusedByServer = await refusedInsideBegin(url, STATEMENTS, '25001');
 
     expect(STATEMENTS.filter((sql) => refusesTransactionBlock(classifySql(sql).kind))).toEqual(refusedByServer);
     expect(refusedByServer).toHaveLength(15);
+  });
+
+  it('says "may end transactions" for exactly the CALL and DO statements whose COMMIT PostgreSQL refuses inside BEGIN, and they run bare', async () => {
+    const url = await freshDatabase(target, 'classify_commits');
+    await withClient(url, (c) => c.query(SETUP));
+    await withClient(url, (c) => c.query('INSERT INTO t VALUES (1, 0)'));
+
+    const refusedByServer = await refusedInsideBegin(url, ENDING_TRANSACTIONS, '2D000');
+
+    expect(ENDING_TRANSACTIONS.filter((sql) => mayEndTransactions(classifySql(sql).kind))).toEqual(refusedByServer);
+    expect(refusedByServer).toHaveLength(3);
+    await withClient(url, async (c) => {
+      for (const sql of refusedByServer) await c.query(sql);
+    });
   });
 });

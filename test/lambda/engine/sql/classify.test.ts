@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  classifySql, classifyStatement, concurrentIndexName, leadingWords, refusesTransactionBlock, type StatementKind,
+  classifySql, classifyStatement, concurrentIndexName, leadingWords, mayEndTransactions, refusesTransactionBlock, type StatementKind,
 } from '../../../../lambda/engine/sql/classify';
 import { splitSql } from '../../../../lambda/engine/sql/splitter';
 
@@ -57,7 +57,9 @@ describe('Function: classifySql', () => {
   });
 
   it.each<[string, StatementKind]>([
-    ['DO $$ BEGIN COMMIT; END $$', 'other'],
+    ["DO $$ BEGIN RAISE NOTICE 'COMMIT'; END $$", 'other'],
+    ['DO $$ BEGIN -- no COMMIT here\n NULL; END $$', 'other'],
+    ["DO $$ BEGIN EXECUTE $q$ROLLBACK$q$; END $$", 'other'],
     ['DO $body$ BEGIN CREATE INDEX CONCURRENTLY i ON t (a); END $body$', 'other'],
     ["SELECT E'it\\'s; VACUUM t; CREATE INDEX CONCURRENTLY'", 'query'],
     ["SELECT 'concurrently'", 'query'],
@@ -69,8 +71,19 @@ describe('Function: classifySql', () => {
     expect(classifySql(sql).kind).toBe(kind);
   });
 
+  it.each([
+    'DO $$ BEGIN FOR k IN 1..3 LOOP UPDATE t SET a = k; COMMIT; END LOOP; END $$',
+    '-- batches\ndo $b$ BEGIN ROLLBACK; END $b$',
+    'DO LANGUAGE plpgsql $$ BEGIN COMMIT AND CHAIN; END $$',
+    "DO 'BEGIN UPDATE t SET a = ''x''; COMMIT; END'",
+    "DO E'BEGIN COMMIT; END'",
+  ])('reads into a DO block for the COMMIT or ROLLBACK that makes it end transactions: %j', (sql) => {
+    expect(classifySql(sql)).toMatchObject({ kind: 'do-commits', keyword: 'DO' });
+  });
+
   it('never throws on text the splitter would refuse', () => {
     expect(classifySql("SELECT 'open").kind).toBe('query');
+    expect(classifySql('DO $$ BEGIN COMMIT; END').kind).toBe('other');
     expect(classifySql('\\i x.sql').kind).toBe('other');
   });
 });
@@ -79,6 +92,12 @@ describe('Function: classifyStatement', () => {
   it('reads the words the splitter reports and names the line of CONCURRENTLY', () => {
     const [, s] = splitSql('SELECT 1;\nCREATE INDEX\n  CONCURRENTLY i ON t (a);');
     expect(classifyStatement(s!)).toEqual({ kind: 'concurrently', keyword: 'CONCURRENTLY', line: 3 });
+  });
+
+  it('reads a DO block\'s body from the statement text, and without the text takes the block for kind other', () => {
+    const [s] = splitSql('DO $$ BEGIN UPDATE t SET a = 1; COMMIT; END $$;');
+    expect(classifyStatement(s!).kind).toBe('do-commits');
+    expect(classifyStatement({ words: s!.words, wordLines: s!.wordLines, line: s!.line }).kind).toBe('other');
   });
 
   it('does not take the BEGIN of a BEGIN ATOMIC body for transaction control', () => {
@@ -91,10 +110,17 @@ COMMIT;`);
   });
 });
 
+const ALL_KINDS: StatementKind[] = ['transaction-control', 'concurrently', 'no-transaction-block', 'call', 'do-commits', 'query', 'read', 'other'];
+
 describe('Function: refusesTransactionBlock', () => {
   it('is true for CONCURRENTLY and the statements PostgreSQL refuses in a transaction block only', () => {
-    const all: StatementKind[] = ['transaction-control', 'concurrently', 'no-transaction-block', 'call', 'query', 'read', 'other'];
-    expect(all.filter(refusesTransactionBlock)).toEqual(['concurrently', 'no-transaction-block']);
+    expect(ALL_KINDS.filter(refusesTransactionBlock)).toEqual(['concurrently', 'no-transaction-block']);
+  });
+});
+
+describe('Function: mayEndTransactions', () => {
+  it('is true for CALL and a DO block that commits only', () => {
+    expect(ALL_KINDS.filter(mayEndTransactions)).toEqual(['call', 'do-commits']);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allowArgument, readDirectives } from '../../../../lambda/engine/sql/directives';
+import { allowArgument, checksumArgument, readDirectives } from '../../../../lambda/engine/sql/directives';
 import { scanSql } from '../../../../lambda/engine/sql/splitter';
 
 const directives = (sql: string) => readDirectives(scanSql(sql).comments);
@@ -38,4 +38,16 @@ describe('Function: allowArgument', () => {
   it.each(['', ' index-not-concurrent', 'index-not-concurrent reason'])('is undefined without a rule and a reason: %j', (argument) => {
     expect(allowArgument(argument)).toBeUndefined();
   });
+});
+
+describe('Function: checksumArgument', () => {
+  it('reads one sha-256 in lower-case hex', () => {
+    expect(checksumArgument(` ${'0a'.repeat(32)}  `)).toBe('0a'.repeat(32));
+  });
+
+  it.each(['', ' abc', ` ${'A'.repeat(64)}`, ` ${'a'.repeat(63)}`, ` ${'a'.repeat(64)} ${'b'.repeat(64)}`, `=${'a'.repeat(64)}`])(
+    'is undefined for anything but one lower-case sha-256: %j', (argument) => {
+      expect(checksumArgument(argument)).toBeUndefined();
+    },
+  );
 });
