@@ -120,6 +120,7 @@ export interface DatabaseOutline {
   readonly engineLabel?: string;
 }
 
+/** The outline DatabaseStack and AuroraDatabaseStack share (see the module comment for the order of the parts). */
 export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E extends rds.IEngine, D extends ManagedDatabase> extends Stack {
   /** What the stage decides: retention and removal of the logs, deletion protection, backups. */
   readonly settings: StageSettings;

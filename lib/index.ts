@@ -4,11 +4,12 @@
  * The engine's programmatic API is the `schemaguard/engine` subpath
  * (lambda/api.ts).
  *
- * @module
+ * @module schemaguard
  */
 
 // Constructs: add them to a stack of your own, beside your own database.
 export { SchemaMigrations, type SchemaMigrationsProps } from './schema-migrations';
+export type { FilesSummary } from '../lambda/handler/files-hash';
 export { DatabaseAlarms, type DatabaseAlarmsProps } from './alarms/database-alarms';
 // The scheduled guard's construct is exported here, beside the other constructs, when it exists.
 
@@ -23,7 +24,7 @@ export { DatabaseStack, type DatabaseStackProps } from './database-stack';
 export { AuroraDatabaseStack, type AuroraDatabaseStackProps } from './aurora-database-stack';
 export { DatabaseStackBase, type DatabaseOutline, type DatabaseStackCommonProps, type DataApiConnection, type ManagedDatabase, type VpcConnection } from './database-stack-base';
 export { DatabaseNetwork, type DatabaseNetworkProps, type RotatableDatabase } from './database-network';
-export type { Stage } from './app-config';
+export { STAGES, type Stage } from './app-config';
 export type { StageSettings } from './stage-settings';
 
 // Helpers for a database of your own: the parameters the alarms rely on, the log group RDS exports to.

@@ -153,6 +153,21 @@ export interface SchemaMigrationsProps extends UserFileProps {
 const MAX_LAMBDA_TIMEOUT = Duration.minutes(15);
 const MAX_TOTAL = Duration.hours(1);
 
+/**
+ * Applies the app's migrations to a PostgreSQL database during `cdk deploy`
+ * (a custom resource), proves them with their checks and the contracts, and
+ * fails the deploy — so CloudFormation rolls the stack back — when one fails.
+ * Over a connection from the VPC (`database` + `vpc`), or through the RDS Data
+ * API (`dataApiCluster`).
+ *
+ * @example
+ * // ./migrations/0001_widgets.sql beside cdk.json
+ * const migrations = new SchemaMigrations(this, 'Migrations', {
+ *   database: instance,          // an rds.DatabaseInstance (or DatabaseCluster)
+ *   secret: instance.secret!,
+ *   vpc,
+ * });
+ */
 export class SchemaMigrations extends Construct {
   /** The handler (onEvent). */
   readonly onEventHandler: lambda.Function;

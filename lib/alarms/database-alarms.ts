@@ -124,6 +124,20 @@ const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const NAMESPACE = /^[A-Za-z0-9.\-_/#:]{1,255}$/;
 const DYNAMIC_REFERENCE = /^\{\{resolve:(secretsmanager|ssm):[^}]+\}\}$/;
 
+/**
+ * Pages when the database's PostgreSQL log shows the error classes of
+ * ERROR_CATALOG: per class a metric filter on the ERROR lines, an alarm whose
+ * description is the runbook, and a saved Logs Insights query; plus an alarm
+ * on the migration handlers' errors and a dashboard. Alarm and OK actions go
+ * to one SNS topic: `topic`, or a new encrypted one.
+ *
+ * @example
+ * new DatabaseAlarms(this, 'Alarms', {
+ *   logGroup: postgresLog,       // /aws/rds/instance/<id>/postgresql, created before the instance
+ *   topic: onCallTopic,
+ *   migrationFunctions: [migrations.onEventHandler, migrations.isCompleteHandler],
+ * });
+ */
 export class DatabaseAlarms extends Construct {
   /** The topic that receives alarm and OK notifications (`topic`, or the one created here). */
   public readonly topic: sns.ITopic;
