@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { summariseFiles } from '../../lambda/handler/files-hash';
-import { PROP } from '../../lambda/handler/constants';
+import { ENV, PROP } from '../../lambda/handler/constants';
 import { ERROR_CATALOG } from '../../lib/alarms/error-catalog';
 import { PACKAGE_ROOT } from '../../lib/paths';
 
@@ -111,6 +111,18 @@ describe('the packed tarball', () => {
 });
 
 describe('the app that installed it', () => {
+  it('synthesises the Aurora variant too: migrations through the Data API, from outside the VPC', () => {
+    const aurora = JSON.parse(readFileSync(join(app, 'cdk.out', 'WidgetsAurora.template.json'), 'utf8')) as typeof template;
+    const fns = Object.values(aurora.Resources).filter((r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Handler).startsWith('index.'));
+    expect(fns).toHaveLength(2);
+    for (const fn of fns) {
+      expect(fn.Properties.VpcConfig).toBeUndefined();
+      expect(Object.keys(fn.Properties.Environment as object)).toEqual(['Variables']);
+      expect((fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables[ENV.clusterArn]).toBeDefined();
+    }
+    expect(Object.values(aurora.Resources).filter((r) => r.Type === 'AWS::Logs::MetricFilter')).toHaveLength(ERROR_CATALOG.length);
+  });
+
   it('synthesises the custom resource, a metric filter and an alarm per error class, alarms into its own topic', () => {
     const [resource] = resources('Custom::SchemaMigrations');
     expect(resource?.Properties[PROP.filesHash]).toBe(summariseFiles(join(app, 'migrations')).hash);

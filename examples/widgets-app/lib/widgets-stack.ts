@@ -1,38 +1,25 @@
 /**
- * An app's own database, with schemaguard added: the stack owns the VPC, the
- * RDS instance and the on-call topic; schemaguard applies ./migrations during
- * `cdk deploy` and alarms on the PostgreSQL log into that topic.
+ * An app's own RDS for PostgreSQL instance, with schemaguard added: the stack
+ * owns the VPC, the instance and the on-call topic; schemaguard applies
+ * ./migrations during `cdk deploy` (over a connection from the VPC) and alarms
+ * on the PostgreSQL log into that topic.
  */
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
-import { DATABASE_PARAMETERS, DatabaseAlarms, postgresLogGroupName, SchemaMigrations } from 'schemaguard';
-
-export interface WidgetsStackProps extends StackProps {
-  /** Subscribed to the on-call topic. */
-  readonly onCallEmail?: string;
-}
+import { DATABASE_PARAMETERS, DatabaseAlarms, SchemaMigrations } from 'schemaguard';
+import { isolatedVpc, onCallTopic, postgresLog, type OnCallProps } from './common';
 
 export class WidgetsStack extends Stack {
-  constructor(scope: Construct, id: string, props: WidgetsStackProps = {}) {
+  constructor(scope: Construct, id: string, props: StackProps & OnCallProps = {}) {
     super(scope, id, props);
-    const vpc = new ec2.Vpc(this, 'Vpc', {
-      natGateways: 0,
-      subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
-    });
+    const vpc = isolatedVpc(this);
     // The migration handler reads the database secret at run time; without a NAT it needs this endpoint.
     const secretsManager = vpc.addInterfaceEndpoint('SecretsManager', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER });
 
-    // The PostgreSQL log group exists before the instance, so the alarms' metric filters never race RDS.
     const instanceIdentifier = 'widgets-db';
-    const postgresLog = new logs.LogGroup(this, 'PostgresLog', {
-      logGroupName: postgresLogGroupName('instance', instanceIdentifier),
-      retention: logs.RetentionDays.ONE_MONTH,
-    });
+    const log = postgresLog(this, 'instance', instanceIdentifier);
     const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 });
     const database = new rds.DatabaseInstance(this, 'Database', {
       engine,
@@ -46,9 +33,9 @@ export class WidgetsStack extends Stack {
       parameterGroup: new rds.ParameterGroup(this, 'Parameters', { engine, parameters: { ...DATABASE_PARAMETERS } }),
       cloudwatchLogsExports: ['postgresql'],
     });
-    database.node.addDependency(postgresLog);
+    database.node.addDependency(log);
 
-    // Applies ./migrations (and ./contracts, when the app has them) during every deploy that changes them.
+    // Applies ./migrations (and ./contracts, when the app has them) in every deploy that changes them.
     const migrations = new SchemaMigrations(this, 'Migrations', {
       database,
       secret: database.secret!,
@@ -57,12 +44,9 @@ export class WidgetsStack extends Stack {
       databaseName: 'widgets',
     });
 
-    // The topic on-call already subscribes to; the alarms publish there instead of a topic of their own.
-    const onCall = new sns.Topic(this, 'OnCall', { displayName: 'widgets on-call', enforceSSL: true });
-    if (props.onCallEmail) onCall.addSubscription(new subscriptions.EmailSubscription(props.onCallEmail));
     new DatabaseAlarms(this, 'Alarms', {
-      logGroup: postgresLog,
-      topic: onCall,
+      logGroup: log,
+      topic: onCallTopic(this, props),
       migrationFunctions: [migrations.onEventHandler, migrations.isCompleteHandler],
       migrationLogGroupName: migrations.logGroup.logGroupName,
       alarmNamePrefix: instanceIdentifier,
