@@ -1,10 +1,10 @@
-/** What both of the app's stacks have: an isolated VPC, the PostgreSQL log group, the on-call topic. */
+/** What both of the app's stacks have: an isolated VPC, the PostgreSQL log group, the alarms into the on-call topic. */
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
-import { postgresLogGroupName, type DatabaseKind } from 'schemaguard';
+import { DatabaseAlarms, postgresLogGroupName, type DatabaseKind, type SchemaMigrations } from 'schemaguard';
 
 export interface OnCallProps {
   /** An existing topic on-call subscribes to; without it the stack creates one. */
@@ -38,4 +38,15 @@ export function onCallTopic(scope: Construct, props: OnCallProps): sns.ITopic {
   const topic = new sns.Topic(scope, 'OnCall', { displayName: 'widgets on-call', enforceSSL: true });
   if (props.onCallEmail) topic.addSubscription(new subscriptions.EmailSubscription(props.onCallEmail));
   return topic;
+}
+
+/** schemaguard's alarms on the PostgreSQL log and the migration handlers, into the on-call topic. */
+export function onCallAlarms(scope: Construct, log: logs.ILogGroup, migrations: SchemaMigrations, identifier: string, props: OnCallProps): DatabaseAlarms {
+  return new DatabaseAlarms(scope, 'Alarms', {
+    logGroup: log,
+    topic: onCallTopic(scope, props),
+    migrationFunctions: [migrations.onEventHandler, migrations.isCompleteHandler],
+    migrationLogGroupName: migrations.logGroup.logGroupName,
+    alarmNamePrefix: identifier,
+  });
 }

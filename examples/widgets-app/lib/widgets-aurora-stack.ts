@@ -7,8 +7,8 @@ import { Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type { Construct } from 'constructs';
-import { DATABASE_PARAMETERS, DatabaseAlarms, SchemaMigrations } from 'schemaguard';
-import { isolatedVpc, onCallTopic, postgresLog, type OnCallProps } from './common';
+import { DATABASE_PARAMETERS, SchemaMigrations } from 'schemaguard';
+import { isolatedVpc, onCallAlarms, postgresLog, type OnCallProps } from './common';
 
 export class WidgetsAuroraStack extends Stack {
   constructor(scope: Construct, id: string, props: StackProps & OnCallProps = {}) {
@@ -39,12 +39,6 @@ export class WidgetsAuroraStack extends Stack {
       databaseName: 'widgets',
     });
 
-    new DatabaseAlarms(this, 'Alarms', {
-      logGroup: log,
-      topic: onCallTopic(this, props),
-      migrationFunctions: [migrations.onEventHandler, migrations.isCompleteHandler],
-      migrationLogGroupName: migrations.logGroup.logGroupName,
-      alarmNamePrefix: clusterIdentifier,
-    });
+    onCallAlarms(this, log, migrations, clusterIdentifier, props);
   }
 }

@@ -8,8 +8,8 @@ import { Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type { Construct } from 'constructs';
-import { DATABASE_PARAMETERS, DatabaseAlarms, SchemaMigrations } from 'schemaguard';
-import { isolatedVpc, onCallTopic, postgresLog, type OnCallProps } from './common';
+import { DATABASE_PARAMETERS, SchemaMigrations } from 'schemaguard';
+import { isolatedVpc, onCallAlarms, postgresLog, type OnCallProps } from './common';
 
 export class WidgetsStack extends Stack {
   constructor(scope: Construct, id: string, props: StackProps & OnCallProps = {}) {
@@ -44,12 +44,6 @@ export class WidgetsStack extends Stack {
       databaseName: 'widgets',
     });
 
-    new DatabaseAlarms(this, 'Alarms', {
-      logGroup: log,
-      topic: onCallTopic(this, props),
-      migrationFunctions: [migrations.onEventHandler, migrations.isCompleteHandler],
-      migrationLogGroupName: migrations.logGroup.logGroupName,
-      alarmNamePrefix: instanceIdentifier,
-    });
+    onCallAlarms(this, log, migrations, instanceIdentifier, props);
   }
 }
