@@ -1,16 +1,31 @@
-/** Builds the app's stack from the checked configuration; shared by bin/app.ts and the tests. */
+/**
+ * Builds this repository's app stack from the checked configuration; shared by
+ * bin/app.ts and the tests. Not part of the package's API (lib/index.ts): an
+ * app that installs schemaguard builds its own stacks from the constructs.
+ */
+import { join } from 'node:path';
 import type { App } from 'aws-cdk-lib';
 import type { AppConfig } from './app-config';
 import { AuroraDatabaseStack } from './aurora-database-stack';
 import { DatabaseStack } from './database-stack';
+import { PACKAGE_ROOT } from './paths';
+import type { UserFileProps } from './user-files';
 
 export const STACK_NAME = 'SchemaguardDatabase';
 
-export interface BuildOptions {
-  /** Override the migrations directory (tests). @default - `migrations/` */
-  migrationsDir?: string;
-  /** Override the contracts directory (tests). @default - `contracts/` when it exists */
-  contractsDir?: string;
+/**
+ * This repository's own migrations, contracts and snapshot, which bin/app.ts
+ * deploys. Passed explicitly: the constructs' defaults are the working
+ * directory's files, never these.
+ */
+export const REPO_FILES = {
+  migrationsDir: join(PACKAGE_ROOT, 'migrations'),
+  contractsDir: join(PACKAGE_ROOT, 'contracts'),
+  snapshotFile: join(PACKAGE_ROOT, 'lambda', 'schema', 'snapshot.json'),
+} as const satisfies UserFileProps;
+
+/** The files to deploy (see UserFileProps: unset ones follow the constructs' defaults) and the stack name. */
+export interface BuildOptions extends UserFileProps {
   /** @default STACK_NAME */
   stackName?: string;
 }
@@ -26,6 +41,7 @@ export function buildApp(app: App, config: AppConfig, options: BuildOptions = {}
     logRetention: config.logRetention,
     migrationsDir: options.migrationsDir,
     contractsDir: options.contractsDir,
+    snapshotFile: options.snapshotFile,
     alarmEmail: config.alarmEmail,
     alarmHttpsUrl: config.alarmHttpsUrl,
     description: `schemaguard (${config.stage}): RDS PostgreSQL ${config.engineVersionText} with deploy-time schema migrations`,
@@ -42,6 +58,7 @@ export function buildAuroraApp(app: App, config: AppConfig, options: BuildOption
     logRetention: config.logRetention,
     migrationsDir: options.migrationsDir,
     contractsDir: options.contractsDir,
+    snapshotFile: options.snapshotFile,
     alarmEmail: config.alarmEmail,
     alarmHttpsUrl: config.alarmHttpsUrl,
     description: `schemaguard (${config.stage}): Aurora PostgreSQL Serverless v2 with deploy-time schema migrations over the RDS Data API`,

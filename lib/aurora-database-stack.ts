@@ -37,6 +37,7 @@ export interface AuroraDatabaseStackProps extends DatabaseStackCommonProps {
 /** Writer and reader alike: minor upgrades on, Performance Insights on, no public address. */
 const CLUSTER_INSTANCE = { autoMinorVersionUpgrade: true, enablePerformanceInsights: true, publiclyAccessible: false } as const;
 
+/** A ready-made stack: VPC, Aurora PostgreSQL Serverless v2, SchemaMigrations through the Data API, DatabaseAlarms. */
 export class AuroraDatabaseStack extends DatabaseStackBase<AuroraDatabaseStackProps, rds.IClusterEngine, rds.DatabaseCluster> {
   /** Serverless v2, the Data API enabled; a writer, and a reader in prod. */
   readonly cluster: rds.DatabaseCluster;

@@ -25,6 +25,7 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct, IConstruct, IDependable } from 'constructs';
 import { alarmsForStack, type DatabaseAlarms } from './alarms/database-alarms';
 import type { Stage } from './app-config';
@@ -52,15 +53,23 @@ export interface DatabaseStackCommonProps extends StackProps {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * Directory of the migration files.
-   * @default - `migrations/` at the repository root
+   * Directory of the migration files (see SchemaMigrationsProps.migrationsDir); a relative path
+   * resolves against the working directory.
+   * @default - `./migrations` in the working directory
    */
   readonly migrationsDir?: string;
   /**
-   * Directory of the contract files.
-   * @default - `contracts/` at the repository root, when it exists
+   * Directory of the contract files (see SchemaMigrationsProps.contractsDir); a relative path
+   * resolves against the working directory.
+   * @default - `./contracts` in the working directory, when it exists
    */
   readonly contractsDir?: string;
+  /**
+   * Schema snapshot compared with the live schema after migrating (see
+   * SchemaMigrationsProps.snapshotFile); a relative path resolves against the working directory.
+   * @default - `./lambda/schema/snapshot.json` in the working directory, when it exists
+   */
+  readonly snapshotFile?: string;
   /**
    * Email subscribed to the alarm topic (context `schemaguard:alarmEmail`).
    * @default - no email subscription
@@ -71,6 +80,12 @@ export interface DatabaseStackCommonProps extends StackProps {
    * @default - no HTTPS subscription
    */
   readonly alarmHttpsUrl?: string;
+  /**
+   * An SNS topic of your own (the one on-call already subscribes to) for the alarm and OK actions
+   * (see DatabaseAlarmsProps.topic).
+   * @default - a new encrypted topic
+   */
+  readonly alarmTopic?: sns.ITopic;
 }
 
 /** The migrations connect from the VPC (an RDS instance)… */
@@ -105,6 +120,7 @@ export interface DatabaseOutline {
   readonly engineLabel?: string;
 }
 
+/** The outline DatabaseStack and AuroraDatabaseStack share (see the module comment for the order of the parts). */
 export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E extends rds.IEngine, D extends ManagedDatabase> extends Stack {
   /** What the stage decides: retention and removal of the logs, deletion protection, backups. */
   readonly settings: StageSettings;
@@ -121,7 +137,7 @@ export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E ex
   readonly postgresLogGroup: logs.LogGroup;
   /** The generated master secret (`username`, `password`, `host`, `port`), rotated every 30 days. */
   readonly secret: secretsmanager.ISecret;
-  /** The custom resource that applies `migrations/` during the deploy. */
+  /** The custom resource that applies the migrations during the deploy. */
   readonly migrations: SchemaMigrations;
   /** Metric filters, alarms, topic, saved queries and dashboard on the PostgreSQL log. */
   readonly alarms: DatabaseAlarms;
@@ -152,7 +168,7 @@ export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E ex
     this.migrations = this.addMigrations(props);
     this.alarms = alarmsForStack(this, {
       logGroup: this.postgresLogGroup, migrations: this.migrations, name: this.identifier,
-      alarmEmail: props.alarmEmail, alarmHttpsUrl: props.alarmHttpsUrl,
+      alarmEmail: props.alarmEmail, alarmHttpsUrl: props.alarmHttpsUrl, topic: props.alarmTopic,
     });
   }
 
@@ -174,6 +190,7 @@ export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E ex
       databaseName: props.databaseName ?? 'app',
       migrationsDir: props.migrationsDir,
       contractsDir: props.contractsDir,
+      snapshotFile: props.snapshotFile,
       logRetention: this.settings.logRetention,
       logRemovalPolicy: this.settings.logRemovalPolicy,
       databaseLogGroupName: this.postgresLogGroup.logGroupName,

@@ -43,6 +43,7 @@ export interface DatabaseStackProps extends DatabaseStackCommonProps {
   readonly maxAllocatedStorage?: number;
 }
 
+/** A ready-made stack: VPC, RDS for PostgreSQL, SchemaMigrations over a connection, DatabaseAlarms. */
 export class DatabaseStack extends DatabaseStackBase<DatabaseStackProps, rds.IInstanceEngine, rds.DatabaseInstance> {
   readonly instance: rds.DatabaseInstance;
   /** The literal RDS instance identifier (`identifier`). */

@@ -1,13 +1,21 @@
-/** Repository paths the constructs default to (resolved from this file, so the cwd does not matter). */
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+/**
+ * Where the package's own files are: found from this module, so they are the
+ * same whether it runs from the repository's sources (lib/paths.ts) or from
+ * the installed package's bundle (dist/index.js) — both sit one level below
+ * the package root. Nothing a user writes (migrations, contracts, snapshot)
+ * is found here: those paths come from the props and resolve against the
+ * working directory (lib/user-files.ts).
+ */
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/[\\/]$/, '');
-export const HANDLER_ENTRY = fileURLToPath(new URL('../lambda/handler/index.ts', import.meta.url));
-export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
-export const DEFAULT_CONTRACTS_DIR = fileURLToPath(new URL('../contracts', import.meta.url));
-export const LOCK_FILE = fileURLToPath(new URL('../package-lock.json', import.meta.url));
-export const DEFAULT_SNAPSHOT_FILE = fileURLToPath(new URL('../lambda/schema/snapshot.json', import.meta.url));
-/** The SQL parser's WebAssembly module: it is read from beside the bundle at run time, so it is copied there. */
-export const PARSER_WASM = join(dirname(createRequire(import.meta.url).resolve('libpg-query')), 'libpg-query.wasm');
+/** The repository root, or the installed package's root (`node_modules/schemaguard`). */
+export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/[\\/]$/, '');
+/**
+ * The pre-built custom-resource handler: `index.js` and the SQL parser's
+ * `libpg-query.wasm`, written by scripts/build-handler.mjs (`npm run build`,
+ * run by `npm install` and `npm pack`).
+ */
+export const HANDLER_BUNDLE_DIR = join(PACKAGE_ROOT, 'dist', 'handler');
+/** The files of the pre-built handler, copied into every handler asset. */
+export const HANDLER_BUNDLE_FILES = ['index.js', 'libpg-query.wasm'] as const;

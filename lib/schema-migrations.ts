@@ -6,14 +6,16 @@
  *
  * Usable on its own with any RDS instance or cluster: it needs the database's
  * secret (username, password, host, port), something to connect to (the
- * instance or cluster, for the security-group rule) and a VPC.
+ * instance or cluster, for the security-group rule) and a VPC — or an Aurora
+ * cluster with the Data API. The handler is pre-built (lib/handler-asset.ts):
+ * the app needs neither esbuild nor Docker. The migrations, contracts and
+ * snapshot are the app's own, found from the working directory
+ * (lib/user-files.ts).
  */
-import { existsSync, statSync } from 'node:fs';
 import { CfnOutput, CustomResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, type BundlingOptions, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -22,10 +24,11 @@ import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct, type IDependable } from 'constructs';
 import { ATTR, DEFAULTS, ENV, IS_COMPLETE_HANDLER_NAME, ON_EVENT_HANDLER_NAME, PROP } from '../lambda/handler/constants';
 import { summariseFiles, type FilesSummary } from '../lambda/handler/files-hash';
+import { checkHandlerBundle, handlerCode } from './handler-asset';
 import { acknowledge, arnToken } from './nag';
-import { DEFAULT_CONTRACTS_DIR, DEFAULT_MIGRATIONS_DIR, DEFAULT_SNAPSHOT_FILE, HANDLER_ENTRY, LOCK_FILE, PARSER_WASM, REPO_ROOT } from './paths';
+import { resolveUserFiles, type UserFileProps, type UserFiles } from './user-files';
 
-export interface SchemaMigrationsProps {
+export interface SchemaMigrationsProps extends UserFileProps {
   /** Secret with the database credentials (`username`, `password`, `host`, `port`), read by the handler at run time. */
   readonly secret: secretsmanager.ISecret;
   /**
@@ -69,19 +72,23 @@ export interface SchemaMigrationsProps {
    */
   readonly databaseName?: string;
   /**
-   * Directory of the migration files; it must exist (it may be empty).
-   * @default - `migrations/` at the repository root
+   * Directory of the migration files, shipped with the handler; it must exist (it may be empty).
+   * A relative path resolves against the working directory (where `cdk synth` runs the app), as
+   * with `Code.fromAsset`.
+   * @default - `./migrations` in the working directory; synth stops, naming the path, when it is not there
    */
   readonly migrationsDir?: string;
   /**
-   * Directory of the contract files, shipped with the handler and hashed with the migrations.
-   * @default - `contracts/` at the repository root, when it exists; otherwise none
+   * Directory of the contract files, shipped with the handler and hashed with the migrations; it
+   * must exist when given. A relative path resolves against the working directory.
+   * @default - `./contracts` in the working directory when it exists; otherwise no contracts
    */
   readonly contractsDir?: string;
   /**
-   * Schema snapshot (`npm run snapshot`) the live schema is compared with after migrating; drift is
-   * reported in the response (`Drift`) and the log.
-   * @default - `lambda/schema/snapshot.json` when migrationsDir is the default and the file exists; otherwise no drift check
+   * Schema snapshot the live schema is compared with after migrating; drift is reported in the
+   * response (`Drift`) and the log. It must exist when given. A relative path resolves against the
+   * working directory.
+   * @default - `./lambda/schema/snapshot.json` (the CLI's `--snapshot` default) when it exists; otherwise no drift check
    */
   readonly snapshotFile?: string;
   /**
@@ -146,11 +153,26 @@ export interface SchemaMigrationsProps {
 const MAX_LAMBDA_TIMEOUT = Duration.minutes(15);
 const MAX_TOTAL = Duration.hours(1);
 
+/**
+ * Applies the app's migrations to a PostgreSQL database during `cdk deploy`
+ * (a custom resource), proves them with their checks and the contracts, and
+ * fails the deploy — so CloudFormation rolls the stack back — when one fails.
+ * Over a connection from the VPC (`database` + `vpc`), or through the RDS Data
+ * API (`dataApiCluster`).
+ *
+ * @example
+ * // ./migrations/0001_widgets.sql beside cdk.json
+ * const migrations = new SchemaMigrations(this, 'Migrations', {
+ *   database: instance,          // an rds.DatabaseInstance (or DatabaseCluster)
+ *   secret: instance.secret!,
+ *   vpc,
+ * });
+ */
 export class SchemaMigrations extends Construct {
   /** The handler (onEvent). */
-  readonly onEventHandler: NodejsFunction;
-  /** The handler (isComplete); same bundle, other export. */
-  readonly isCompleteHandler: NodejsFunction;
+  readonly onEventHandler: lambda.Function;
+  /** The handler (isComplete); same code, other export. */
+  readonly isCompleteHandler: lambda.Function;
   /** The handlers' log group. */
   readonly logGroup: logs.LogGroup;
   /** Security group of the handler functions (none with `dataApiCluster`: they run outside the VPC). */
@@ -178,8 +200,8 @@ export class SchemaMigrations extends Construct {
     this.securityGroup = network && handlerSecurityGroup(this, network, props.secretsManagerEndpoint);
     const role = handlerRole(this, props, network !== undefined);
     const functionProps = this.handlerFunctionProps(props, settings, role, network);
-    this.onEventHandler = new NodejsFunction(this, 'OnEvent', { ...functionProps, handler: ON_EVENT_HANDLER_NAME });
-    this.isCompleteHandler = new NodejsFunction(this, 'IsComplete', { ...functionProps, handler: IS_COMPLETE_HANDLER_NAME });
+    this.onEventHandler = new lambda.Function(this, 'OnEvent', { ...functionProps, handler: `index.${ON_EVENT_HANDLER_NAME}` });
+    this.isCompleteHandler = new lambda.Function(this, 'IsComplete', { ...functionProps, handler: `index.${IS_COMPLETE_HANDLER_NAME}` });
     this.provider = this.waiterProvider(settings);
     this.resource = this.migrationsResource(settings);
     // The database (and its security group rules, children of it) must exist before the first run.
@@ -196,12 +218,11 @@ export class SchemaMigrations extends Construct {
     }
   }
 
-  /** What onEvent and isComplete share: one bundle, the role, the network, the log group, the environment. */
-  private handlerFunctionProps(props: SchemaMigrationsProps, settings: Settings, role: iam.IRole, network: Connection | undefined): NodejsFunctionProps {
+  /** What onEvent and isComplete share: one code asset, the role, the network, the log group, the environment. */
+  private handlerFunctionProps(props: SchemaMigrationsProps, settings: Settings, role: iam.IRole, network: Connection | undefined): Omit<lambda.FunctionProps, 'handler'> {
     return {
-      entry: HANDLER_ENTRY,
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: LOCK_FILE,
+      code: handlerCode(settings),
+      // The bundle targets node22 (scripts/build-handler.mjs).
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
@@ -215,7 +236,6 @@ export class SchemaMigrations extends Construct {
       logGroup: this.logGroup,
       environment: handlerEnvironment(props, settings),
       description: 'schemaguard: applies the migrations during cdk deploy',
-      bundling: handlerBundling(settings),
     };
   }
 
@@ -333,32 +353,6 @@ function handlerEnvironment(props: SchemaMigrationsProps, settings: Settings): R
   return environment;
 }
 
-/** esbuild locally (no Docker), CJS for node22; the migrations, contracts, snapshot and parser module copied beside the bundle. */
-function handlerBundling(settings: Settings): BundlingOptions {
-  const copy = (from: string, to: string) => [`mkdir -p "${to}"`, `cp -R "${from}/." "${to}/"`];
-  return {
-    forceDockerBundling: false,
-    format: OutputFormat.CJS,
-    target: 'node22',
-    minify: true,
-    sourceMap: false,
-    // The runtime ships the AWS SDK v3; pg-native is an optional binding pg never loads here.
-    externalModules: ['@aws-sdk/*', 'pg-native'],
-    commandHooks: {
-      beforeBundling: () => [],
-      beforeInstall: () => [],
-      // The files travel with the code, so a rollback of the function also rolls back the files.
-      afterBundling: (_inputDir: string, outputDir: string) => [
-        ...copy(settings.migrationsDir, `${outputDir}/${DEFAULTS.migrationsDir}`),
-        ...(settings.contractsDir ? copy(settings.contractsDir, `${outputDir}/${DEFAULTS.contractsDir}`) : []),
-        ...(settings.snapshotFile ? [`cp "${settings.snapshotFile}" "${outputDir}/${DEFAULTS.snapshotFile}"`] : []),
-        // The contracts' SQL parser (libpg-query) loads its WebAssembly module from beside the bundle.
-        `cp "${PARSER_WASM}" "${outputDir}/"`,
-      ],
-    },
-  };
-}
-
 /** cdk-nag findings of this construct that are accepted, with their reasons. */
 function acknowledgeNagFindings(self: SchemaMigrations): void {
   if (self.securityGroup) acknowledge(self.node.findChild('HandlerRole'), 'AwsSolutions-IAM5[Resource::*]',
@@ -384,11 +378,8 @@ function acknowledgeNagFindings(self: SchemaMigrations): void {
     'The Provider framework\'s waiter state machine has no X-Ray option; it only polls isComplete, and its executions are logged to the provider log group.');
 }
 
-/** The props with their defaults, checked against each other. */
-interface Settings {
-  migrationsDir: string;
-  contractsDir?: string;
-  snapshotFile?: string;
+/** The props with their defaults, checked against each other; the user's files as absolute paths. */
+interface Settings extends UserFiles {
   handlerTimeout: Duration;
   reserve: Duration;
   queryInterval: Duration;
@@ -399,19 +390,13 @@ interface Settings {
 }
 
 interface Checked extends Settings {
-  explicitContracts: boolean;
   memorySize?: number;
   databaseName?: string;
 }
 
 function resolveSettings(props: SchemaMigrationsProps): Settings {
-  if (props.snapshotFile !== undefined && !existsSync(props.snapshotFile)) {
-    throw new Error(`SchemaMigrations: "snapshotFile" ${props.snapshotFile} does not exist; run npm run snapshot, or leave snapshotFile unset`);
-  }
   const settings: Settings = {
-    migrationsDir: props.migrationsDir ?? DEFAULT_MIGRATIONS_DIR,
-    contractsDir: props.contractsDir ?? (existsSync(DEFAULT_CONTRACTS_DIR) ? DEFAULT_CONTRACTS_DIR : undefined),
-    snapshotFile: props.snapshotFile ?? (props.migrationsDir === undefined && existsSync(DEFAULT_SNAPSHOT_FILE) ? DEFAULT_SNAPSHOT_FILE : undefined),
+    ...resolveUserFiles('SchemaMigrations', props),
     handlerTimeout: props.handlerTimeout ?? Duration.minutes(5),
     reserve: props.reserve ?? Duration.millis(DEFAULTS.reserveMs),
     queryInterval: props.queryInterval ?? Duration.seconds(10),
@@ -420,25 +405,12 @@ function resolveSettings(props: SchemaMigrationsProps): Settings {
     retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
     removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
   };
-  validate({ ...settings, explicitContracts: props.contractsDir !== undefined, memorySize: props.memorySize, databaseName: props.databaseName });
+  validate({ ...settings, memorySize: props.memorySize, databaseName: props.databaseName });
+  checkHandlerBundle('SchemaMigrations');
   return settings;
 }
 
-function isDir(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
 function validate(p: Checked): void {
-  if (!isDir(p.migrationsDir)) {
-    throw new Error(`SchemaMigrations: "migrationsDir" ${p.migrationsDir} is not a directory; create it (it may be empty) or pass the directory that holds the migrations`);
-  }
-  if (p.explicitContracts && p.contractsDir && !isDir(p.contractsDir)) {
-    throw new Error(`SchemaMigrations: "contractsDir" ${p.contractsDir} is not a directory; create it or leave contractsDir unset`);
-  }
   const durations: [string, Duration][] = [['handlerTimeout', p.handlerTimeout], ['reserve', p.reserve], ['queryInterval', p.queryInterval], ['totalTimeout', p.totalTimeout], ['serviceTimeout', p.serviceTimeout]];
   for (const [name, d] of durations) {
     if (Token.isUnresolved(d.toSeconds({ integral: false }))) {

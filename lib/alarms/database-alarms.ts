@@ -92,6 +92,17 @@ export interface DatabaseAlarmsProps {
   readonly queryFolder?: string;
 
   /**
+   * An SNS topic of your own — the one on-call already subscribes to — for
+   * every alarm and OK action, instead of a new one. When it is encrypted with
+   * a customer-managed key, that key's policy must allow
+   * `cloudwatch.amazonaws.com` kms:Decrypt and kms:GenerateDataKey*, or the
+   * alarms cannot publish. `alarmEmail` and `alarmHttpsUrl` subscribe to it
+   * too when set; `topicKey` does not apply.
+   * @default - a new encrypted, TLS-only topic (see `topicKey`)
+   */
+  readonly topic?: sns.ITopic;
+
+  /**
    * KMS key that encrypts the alarm topic. CloudWatch is granted its use in
    * the key policy; for an imported key that grant cannot be added, so its
    * policy must already allow `cloudwatch.amazonaws.com` kms:Decrypt and
@@ -113,11 +124,25 @@ const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const NAMESPACE = /^[A-Za-z0-9.\-_/#:]{1,255}$/;
 const DYNAMIC_REFERENCE = /^\{\{resolve:(secretsmanager|ssm):[^}]+\}\}$/;
 
+/**
+ * Pages when the database's PostgreSQL log shows the error classes of
+ * ERROR_CATALOG: per class a metric filter on the ERROR lines, an alarm whose
+ * description is the runbook, and a saved Logs Insights query; plus an alarm
+ * on the migration handlers' errors and a dashboard. Alarm and OK actions go
+ * to one SNS topic: `topic`, or a new encrypted one.
+ *
+ * @example
+ * new DatabaseAlarms(this, 'Alarms', {
+ *   logGroup: postgresLog,       // /aws/rds/instance/<id>/postgresql, created before the instance
+ *   topic: onCallTopic,
+ *   migrationFunctions: [migrations.onEventHandler, migrations.isCompleteHandler],
+ * });
+ */
 export class DatabaseAlarms extends Construct {
-  /** The topic that receives alarm and OK notifications. */
-  public readonly topic: sns.Topic;
-  /** The key that encrypts the topic. */
-  public readonly topicKey: kms.IKey;
+  /** The topic that receives alarm and OK notifications (`topic`, or the one created here). */
+  public readonly topic: sns.ITopic;
+  /** The key that encrypts the topic created here; none when `topic` was given. */
+  public readonly topicKey?: kms.IKey;
   /** Alarm per catalog class id. */
   public readonly alarms: Readonly<Record<string, cloudwatch.Alarm>>;
   /** Metric filter per catalog class id. */
@@ -156,9 +181,22 @@ export class DatabaseAlarms extends Construct {
   }
 }
 
-/** The KMS key (unless one is given) and the encrypted, TLS-only topic, with the optional email and HTTPS subscriptions. */
-function alarmTopic(scope: DatabaseAlarms, props: DatabaseAlarmsProps): { key: kms.IKey; topic: sns.Topic } {
-  const key = props.topicKey ?? new kms.Key(scope, 'TopicKey', {
+/** The given topic or a new one, with the optional email and HTTPS subscriptions. */
+function alarmTopic(scope: DatabaseAlarms, props: DatabaseAlarmsProps): { key?: kms.IKey; topic: sns.ITopic } {
+  const { key, topic } = props.topic ? { key: undefined, topic: props.topic } : ownTopic(scope, props.topicKey);
+  if (props.alarmEmail !== undefined) {
+    new sns.Subscription(scope, 'EmailSubscription', { topic, protocol: sns.SubscriptionProtocol.EMAIL, endpoint: props.alarmEmail });
+  }
+  if (props.alarmHttpsUrl !== undefined) {
+    // sns.Subscription rather than UrlSubscription: the latter refuses a dynamic reference string.
+    new sns.Subscription(scope, 'HttpsSubscription', { topic, protocol: sns.SubscriptionProtocol.HTTPS, endpoint: props.alarmHttpsUrl });
+  }
+  return { key, topic };
+}
+
+/** The KMS key (unless one is given) and the encrypted, TLS-only topic. */
+function ownTopic(scope: DatabaseAlarms, topicKey: kms.IKey | undefined): { key: kms.IKey; topic: sns.Topic } {
+  const key = topicKey ?? new kms.Key(scope, 'TopicKey', {
     description: 'Encrypts the schemaguard database alarm topic',
     enableKeyRotation: true,
   });
@@ -169,13 +207,6 @@ function alarmTopic(scope: DatabaseAlarms, props: DatabaseAlarmsProps): { key: k
     masterKey: key,
     enforceSSL: true,
   });
-  if (props.alarmEmail !== undefined) {
-    new sns.Subscription(scope, 'EmailSubscription', { topic, protocol: sns.SubscriptionProtocol.EMAIL, endpoint: props.alarmEmail });
-  }
-  if (props.alarmHttpsUrl !== undefined) {
-    // sns.Subscription rather than UrlSubscription: the latter refuses a dynamic reference string.
-    new sns.Subscription(scope, 'HttpsSubscription', { topic, protocol: sns.SubscriptionProtocol.HTTPS, endpoint: props.alarmHttpsUrl });
-  }
   return { key, topic };
 }
 
@@ -305,6 +336,9 @@ function pascal(id: string): string {
 
 function validate(props: DatabaseAlarmsProps): readonly ErrorClass[] {
   const fail = (msg: string): never => { throw new Error(`DatabaseAlarms: ${msg}`); };
+  if (props.topic && props.topicKey) {
+    fail('"topicKey" encrypts the topic created here, and "topic" was given; remove topicKey (your topic keeps its own encryption)');
+  }
   if (props.alarmEmail !== undefined && !Token.isUnresolved(props.alarmEmail) && !EMAIL.test(props.alarmEmail)) {
     fail(`"alarmEmail" must be an email address, got ${JSON.stringify(props.alarmEmail)}; set the context key alarmEmail to e.g. oncall@example.com, or leave it unset`);
   }
@@ -349,7 +383,7 @@ function redactUrl(url: string): string {
 }
 
 /** What a database stack passes to `alarmsForStack`. */
-export interface StackAlarmsOptions extends Pick<DatabaseAlarmsProps, 'logGroup' | 'alarmEmail' | 'alarmHttpsUrl'> {
+export interface StackAlarmsOptions extends Pick<DatabaseAlarmsProps, 'logGroup' | 'alarmEmail' | 'alarmHttpsUrl' | 'topic'> {
   /** The custom resource's handlers and their log group. */
   readonly migrations: { onEventHandler: lambda.IFunction; isCompleteHandler: lambda.IFunction; logGroup: logs.ILogGroup };
   /** Instance or cluster identifier: prefixes the alarm names and names the dashboard. */
@@ -364,6 +398,7 @@ export function alarmsForStack(scope: Construct, options: StackAlarmsOptions): D
     migrationLogGroupName: options.migrations.logGroup.logGroupName,
     alarmEmail: options.alarmEmail,
     alarmHttpsUrl: options.alarmHttpsUrl,
+    topic: options.topic,
     alarmNamePrefix: options.name,
     dashboardName: options.name,
   });

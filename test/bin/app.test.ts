@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../lib/paths';
+import { PACKAGE_ROOT as REPO_ROOT } from '../../lib/paths';
 
 function runApp(context: Record<string, unknown>): { code: number | null; stderr: string; outdir: string } {
   const outdir = mkdtempSync(join(tmpdir(), 'schemaguard-cdkout-'));

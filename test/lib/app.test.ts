@@ -1,11 +1,14 @@
 /** buildApp / buildAuroraApp: the stack bin/app.ts builds from the checked configuration. */
+import { statSync } from 'node:fs';
+import { relative } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { STACK_NAME, buildApp, buildAuroraApp } from '../../lib/app';
+import { REPO_FILES, STACK_NAME, buildApp, buildAuroraApp } from '../../lib/app';
 import { readAppConfig } from '../../lib/app-config';
 import { AuroraDatabaseStack } from '../../lib/aurora-database-stack';
 import { DatabaseStack } from '../../lib/database-stack';
+import { PACKAGE_ROOT } from '../../lib/paths';
 import { tempDir } from '../support/files';
 
 const config = (ctx: Record<string, string>) => readAppConfig((k) => ctx[k], Object.keys(ctx));
@@ -46,5 +49,16 @@ describe('Function: buildAuroraApp', () => {
     t.hasResourceProperties('AWS::RDS::DBCluster', { DBClusterIdentifier: 'orders-cluster', DatabaseName: 'app' });
     t.resourceCountIs('AWS::EC2::NatGateway', 0);
     t.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+});
+
+describe('Constant: REPO_FILES', () => {
+  it('names this repository\'s own migrations/, contracts/ and snapshot, which bin/app.ts passes explicitly', () => {
+    expect(Object.fromEntries(Object.entries(REPO_FILES).map(([k, v]) => [k, relative(PACKAGE_ROOT, v)]))).toEqual({
+      migrationsDir: 'migrations', contractsDir: 'contracts', snapshotFile: 'lambda/schema/snapshot.json',
+    });
+    expect(statSync(REPO_FILES.migrationsDir).isDirectory()).toBe(true);
+    expect(statSync(REPO_FILES.contractsDir).isDirectory()).toBe(true);
+    expect(statSync(REPO_FILES.snapshotFile).isFile()).toBe(true);
   });
 });

@@ -4,13 +4,14 @@
  * with, the shared parts are exposed under the same names, and the props are
  * checked in one order with the concrete stack named.
  */
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STACK_NAME } from '../../lib/app';
 import { AuroraDatabaseStack } from '../../lib/aurora-database-stack';
 import { DatabaseStack } from '../../lib/database-stack';
-import { tempDir } from '../support/files';
+import { inDirectory, tempDir } from '../support/files';
 
 let rds: DatabaseStack;
 let aurora: AuroraDatabaseStack;
@@ -79,6 +80,28 @@ describe('Class: DatabaseStackBase', () => {
     it('the rotation group names what it reaches', () => {
       rdsT.hasResourceProperties('AWS::EC2::SecurityGroup', { GroupDescription: 'secret rotation function: reaches the database and Secrets Manager' });
       auroraT.hasResourceProperties('AWS::EC2::SecurityGroup', { GroupDescription: 'secret rotation function: reaches the cluster and Secrets Manager' });
+    });
+  });
+
+  describe('the files and the topic of the app that uses them', () => {
+    it('take the app folder\'s ./migrations, ./contracts and snapshot by default, and its own paths when given', () => {
+      const app = tempDir({ 'migrations/0001_widgets.sql': 'CREATE TABLE widgets (id int);\n', 'contracts/w.sql': 'SELECT id FROM widgets;\n', 'lambda/schema/snapshot.json': '{}\n' }, 'app');
+      const byDefault = inDirectory(app, () => new DatabaseStack(new App(), 'Widgets', { stage: 'dev' }));
+      expect(byDefault.migrations.files.latestVersion).toBe(1);
+      Template.fromStack(byDefault).hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { SCHEMAGUARD_SNAPSHOT_FILE: 'schema.snapshot.json' } } });
+      const elsewhere = tempDir({ '7_gadgets.sql': 'CREATE TABLE gadgets (id int);\n' });
+      const given = inDirectory(app, () => new AuroraDatabaseStack(new App(), 'Gadgets', { stage: 'dev', migrationsDir: elsewhere, snapshotFile: 'lambda/schema/snapshot.json' }));
+      expect(given.migrations.files.latestVersion).toBe(7);
+    });
+
+    it('send the alarms to the topic given (alarmTopic), creating none', () => {
+      const app = new App();
+      const topic = new sns.Topic(new Stack(app, 'Paging'), 'OnCall');
+      const stack = new DatabaseStack(app, 'Widgets', { stage: 'dev', migrationsDir: tempDir(), alarmTopic: topic });
+      const t = Template.fromStack(stack);
+      t.resourceCountIs('AWS::SNS::Topic', 0);
+      expect(stack.alarms.topic).toBe(topic);
+      expect(Object.values(t.findResources('AWS::CloudWatch::Alarm')).every((a) => JSON.stringify(a.Properties.AlarmActions).includes('OnCall'))).toBe(true);
     });
   });
 

@@ -1,26 +1,27 @@
-/** The repository paths the constructs default to: resolved from lib/, so the working directory does not matter. */
-import { existsSync, statSync } from 'node:fs';
+/** The package's own paths: found from lib/, so the working directory does not matter. */
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONTRACTS_DIR, DEFAULT_MIGRATIONS_DIR, DEFAULT_SNAPSHOT_FILE, HANDLER_ENTRY, LOCK_FILE, PARSER_WASM, REPO_ROOT } from '../../lib/paths';
+import { HANDLER_OUT_DIR } from '../../scripts/build-handler.mjs';
+import { HANDLER_BUNDLE_DIR, HANDLER_BUNDLE_FILES, PACKAGE_ROOT } from '../../lib/paths';
 
 describe('Module: paths', () => {
-  it('the repository root holds package.json and cdk.json', () => {
-    expect(isAbsolute(REPO_ROOT)).toBe(true);
-    expect(REPO_ROOT.endsWith('/')).toBe(false);
-    expect(existsSync(join(REPO_ROOT, 'package.json'))).toBe(true);
-    expect(existsSync(join(REPO_ROOT, 'cdk.json'))).toBe(true);
+  it('the package root holds the package.json of schemaguard', () => {
+    expect(isAbsolute(PACKAGE_ROOT)).toBe(true);
+    expect(PACKAGE_ROOT.endsWith('/')).toBe(false);
+    expect(JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')).name).toBe('schemaguard');
   });
 
-  it.each([
-    ['HANDLER_ENTRY', HANDLER_ENTRY, 'file'],
-    ['DEFAULT_MIGRATIONS_DIR', DEFAULT_MIGRATIONS_DIR, 'dir'],
-    ['DEFAULT_CONTRACTS_DIR', DEFAULT_CONTRACTS_DIR, 'dir'],
-    ['LOCK_FILE', LOCK_FILE, 'file'],
-    ['DEFAULT_SNAPSHOT_FILE', DEFAULT_SNAPSHOT_FILE, 'file'],
-    ['PARSER_WASM', PARSER_WASM, 'file'],
-  ] as const)('%s exists under the repository as a %s', (_name, path, kind) => {
-    expect(path.startsWith(REPO_ROOT)).toBe(true);
-    expect(statSync(path).isDirectory()).toBe(kind === 'dir');
+  it('the handler bundle is where the build writes it, with index.js and the parser module (built by the test setup)', () => {
+    expect(HANDLER_BUNDLE_DIR).toBe(HANDLER_OUT_DIR);
+    expect(HANDLER_BUNDLE_FILES).toEqual(['index.js', 'libpg-query.wasm']);
+    for (const file of HANDLER_BUNDLE_FILES) expect(statSync(join(HANDLER_BUNDLE_DIR, file)).isFile()).toBe(true);
+  });
+
+  it('names none of the repository\'s own migrations or contracts', async () => {
+    const paths = await import('../../lib/paths');
+    const values = Object.values(paths).flat().map(String);
+    expect(values.filter((v) => /migrations|contracts|snapshot/.test(v))).toEqual([]);
+    expect(existsSync(HANDLER_BUNDLE_DIR)).toBe(true);
   });
 });

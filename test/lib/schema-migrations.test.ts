@@ -1,7 +1,8 @@
 /**
  * SchemaMigrations on its own: with an Aurora cluster (generated secret, no
  * VPC endpoint) and with an imported instance whose secret has a customer
- * managed key. One stack, synthesised once for the file.
+ * managed key, built from an app folder of its own (no migrationsDir: the
+ * folder's ./migrations and ./contracts). One stack, synthesised once for the file.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -16,12 +17,15 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV, IS_COMPLETE_HANDLER_NAME, ON_EVENT_HANDLER_NAME, PROP } from '../../lambda/handler/constants';
 import { summariseFiles } from '../../lambda/handler/files-hash';
-import { DEFAULT_CONTRACTS_DIR, REPO_ROOT } from '../../lib/paths';
+import { HANDLER_BUNDLE_DIR, PACKAGE_ROOT as REPO_ROOT } from '../../lib/paths';
 import { SchemaMigrations, type SchemaMigrationsProps } from '../../lib/schema-migrations';
-import { tempDir } from '../support/files';
+import { HANDLER_TARGET } from '../../scripts/build-handler.mjs';
+import { inDirectory, tempDir } from '../support/files';
 
 const migrationsDir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n', '2_b.sql': 'CREATE TABLE b (id int);\n', 'README.md': 'notes\n' });
 const contractsDir = tempDir({ 'orders.sql': 'SELECT 1;\n' }, 'contracts');
+/** An app's folder with its own migrations/ and contracts/ (and no snapshot). */
+const appDir = tempDir({ 'migrations/1_legacy.sql': 'CREATE TABLE legacy (id int);\n', 'contracts/legacy.sql': 'SELECT id FROM legacy;\n' }, 'app');
 
 let stack: Stack;
 let t: Template;
@@ -50,10 +54,10 @@ beforeAll(() => {
   const imported = rds.DatabaseInstance.fromDatabaseInstanceAttributes(stack, 'Imported', {
     instanceIdentifier: 'legacy', instanceEndpointAddress: 'legacy.example.internal', port: 6432, securityGroups: [sg],
   });
-  onImported = new SchemaMigrations(stack, 'ImportedMigrations', {
-    secret, database: imported, vpc, migrationsDir, handlerTimeout: Duration.minutes(10), totalTimeout: Duration.minutes(30),
+  onImported = inDirectory(appDir, () => new SchemaMigrations(stack, 'ImportedMigrations', {
+    secret, database: imported, vpc, handlerTimeout: Duration.minutes(10), totalTimeout: Duration.minutes(30),
     queryInterval: Duration.seconds(30), serviceTimeout: Duration.minutes(40), outputs: false,
-  });
+  }));
 
   t = Template.fromStack(stack);
   json = JSON.stringify(t.toJSON());
@@ -75,7 +79,8 @@ describe('Class: SchemaMigrations', () => {
           VpcConfig: { SecurityGroupIds: [{ 'Fn::GetAtt': [cid(onCluster.securityGroup!), 'GroupId'] }], SubnetIds: Match.anyValue() },
           LoggingConfig: { LogGroup: { Ref: cid(onCluster.logGroup) } },
         });
-        expect(fn.runtime.name).toBe('nodejs22.x');
+        // The runtime the pre-built bundle targets (scripts/build-handler.mjs).
+        expect(fn.runtime.name).toBe(`nodejs${HANDLER_TARGET.replace(/^node/, '')}.x`);
       }
       t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
       expect(Object.keys(t.findResources('AWS::Logs::LogGroup', { Properties: { RetentionInDays: Match.absent() } }))).toEqual([]);
@@ -100,7 +105,8 @@ describe('Class: SchemaMigrations', () => {
     it('bundle the handler with the engine and ship migrations/ and contracts/ (no aws-cdk-lib inside)', () => {
       const fn = Object.values(t.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.onEvent', Environment: { Variables: Match.objectLike({ [ENV.databaseName]: 'orders' }) } } }))[0]!;
       const dir = join(assemblyDir, fn.Metadata['aws:asset:path']);
-      expect(existsSync(join(dir, 'index.js'))).toBe(true);
+      // The pre-built bundle, byte for byte: nothing is compiled at synth time.
+      expect(readFileSync(join(dir, 'index.js')).equals(readFileSync(join(HANDLER_BUNDLE_DIR, 'index.js')))).toBe(true);
       expect(readFileSync(join(dir, 'migrations', '1_a.sql'), 'utf8')).toBe('CREATE TABLE a (id int);\n');
       expect(existsSync(join(dir, 'migrations', '2_b.sql'))).toBe(true);
       expect(readFileSync(join(dir, 'contracts', 'orders.sql'), 'utf8')).toBe('SELECT 1;\n');
@@ -186,9 +192,10 @@ describe('Class: SchemaMigrations', () => {
       });
       // Without contracts the hash differs: contracts are part of the trigger.
       expect(summariseFiles(migrationsDir).hash).not.toBe(summary.hash);
-      // Without contractsDir the repository's contracts/ is used when it exists.
-      const defaultContracts = existsSync(DEFAULT_CONTRACTS_DIR) ? DEFAULT_CONTRACTS_DIR : undefined;
-      t.hasResourceProperties('Custom::SchemaMigrations', { ServiceTimeout: '2400', [PROP.filesHash]: summariseFiles(migrationsDir, defaultContracts).hash });
+      // Without migrationsDir and contractsDir: the app folder's ./migrations and ./contracts.
+      const ownFiles = summariseFiles(join(appDir, 'migrations'), join(appDir, 'contracts'));
+      expect(onImported.files).toEqual(ownFiles);
+      t.hasResourceProperties('Custom::SchemaMigrations', { ServiceTimeout: '2400', [PROP.filesHash]: ownFiles.hash, [PROP.latestVersion]: '1' });
     });
 
     it('uses the Provider framework with isComplete, polling every queryInterval until totalTimeout, its executions logged', () => {
@@ -226,7 +233,8 @@ describe('Class: SchemaMigrations', () => {
     };
     it.each([
       [{ migrationsDir: '/nonexistent/migrations' }, /"migrationsDir" \/nonexistent\/migrations is not a directory; create it/],
-      [{ contractsDir: '/nonexistent/contracts' }, /"contractsDir" \/nonexistent\/contracts is not a directory/],
+      [{ contractsDir: '/nonexistent/contracts' }, /"contractsDir" \/nonexistent\/contracts does not exist; create it or leave contractsDir unset/],
+      [{ snapshotFile: '/nonexistent/snapshot.json' }, /"snapshotFile" \/nonexistent\/snapshot.json does not exist/],
       [{ handlerTimeout: Duration.minutes(20) }, /"handlerTimeout" is 1200 s; use 60 s to 900 s/],
       [{ reserve: Duration.minutes(5) }, /"reserve" is 300 s with "handlerTimeout" 300 s; use at least 5 s and leave at least 30 s/],
       [{ totalTimeout: Duration.hours(2) }, /"totalTimeout" is 7200 s; use at least "handlerTimeout" \(300 s\) and at most 3600 s/],
@@ -237,6 +245,14 @@ describe('Class: SchemaMigrations', () => {
     ])('refuses %j with a message naming the prop, the value and the fix', (override, message) => {
       const { s, props } = base();
       expect(() => new SchemaMigrations(s, 'M', { ...props, ...override })).toThrow(message);
+    });
+
+    it('without migrationsDir, stops in a folder that has no ./migrations, naming the resolved path', () => {
+      const { s, props } = base();
+      const empty = tempDir({}, 'app');
+      expect(() => inDirectory(empty, () => new SchemaMigrations(s, 'M', { ...props, migrationsDir: undefined }))).toThrow(
+        `SchemaMigrations: no "migrationsDir" was given and the default ./migrations is not a directory: ${join(empty, 'migrations')}`,
+      );
     });
 
     it('refuses a database without a default port when no port is given', () => {

@@ -17,3 +17,14 @@ export function tempDir(files: Record<string, string | Uint8Array> = {}, label =
 export function addFile(dir: string, name: string, content: string | Uint8Array): void {
   writeFileSync(join(dir, name), content);
 }
+
+/** Run `fn` with `dir` as the working directory (as `cdk synth` runs an app from its folder), then go back. */
+export function inDirectory<T>(dir: string, fn: () => T): T {
+  const before = process.cwd();
+  process.chdir(dir);
+  try {
+    return fn();
+  } finally {
+    process.chdir(before);
+  }
+}

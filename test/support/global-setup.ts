@@ -1,5 +1,6 @@
 /**
- * Once per test run: build the CLI bundle (CLI tests run the real executable),
+ * Once per test run: build the CLI bundle (CLI tests run the real executable)
+ * and the pre-built handler (every synth deploys it),
  * start the PostgreSQL servers the integration tests use, and hand their URLs
  * to every test file. Versions: the embedded package's, plus Debian's
  * PostgreSQL 15 when its binaries are installed (said in the output when not).
@@ -10,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { buildCli } from '../../scripts/build-cli.mjs';
+import { buildAll } from '../../scripts/build.mjs';
 import { ensurePgbouncer } from './pgbouncer';
 import { cleanup, embeddedBinDir, startServer, type StartedServer } from './system-postgres';
 import type { Target } from './targets';
@@ -21,7 +22,7 @@ export const SYSTEM_PG_BIN = process.env.SCHEMAGUARD_TEST_PG_BIN ?? '/usr/lib/po
 const servers: StartedServer[] = [];
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  await buildCli();
+  await buildAll(['cli', 'handler']);
   const targets: Target[] = [];
   const skipped: string[] = [];
   if (process.env.DATABASE_URL) {

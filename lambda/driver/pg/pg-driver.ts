@@ -29,7 +29,7 @@ export interface ConnectRetry {
   initialDelayMs?: number;
 }
 
-interface PgDriverCommon {
+export interface PgDriverCommon {
   /** @default 'schemaguard' */
   applicationName?: string;
   /** Per-attempt connect timeout. @default 10000 */

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { PARSER_WASM } from '../../../lib/paths';
+import { PARSER_WASM } from '../../../scripts/build-handler.mjs';
 import { ROOT, runCli } from '../../support/cli';
 import { tempDir } from '../../support/files';
 

@@ -15,8 +15,11 @@ import { CREATE_FAILED_MARKER, createHandlers, type Handlers } from '../../../la
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../support/db';
 import { tempDir } from '../../support/files';
 import { ProviderHarness, type CfnResponse } from '../../support/provider-framework';
-import { DEFAULT_MIGRATIONS_DIR } from '../../../lib/paths';
+import { ROOT } from '../../support/cli';
 import type { Target } from '../../support/targets';
+
+/** The repository's own migrations/ (what bin/app.ts deploys). */
+const REPO_MIGRATIONS_DIR = join(ROOT, 'migrations');
 
 afterAll(dropDatabases);
 
@@ -291,10 +294,10 @@ describe.each(targets)('$name', (target) => {
 
   describe("the repository's own migrations/", () => {
     it('Create applies every file in migrations/ through the framework; the same Create again changes nothing', async () => {
-      const count = summariseFiles(DEFAULT_MIGRATIONS_DIR).migrationCount;
+      const count = summariseFiles(REPO_MIGRATIONS_DIR).migrationCount;
       if (count === 0) console.log('[schemaguard tests] migrations/ is empty here: this test only proves that an empty set deploys as up-to-date');
       const r = await rig(target, 'cfn_repo', {});
-      r.useMigrationsDir(DEFAULT_MIGRATIONS_DIR);
+      r.useMigrationsDir(REPO_MIGRATIONS_DIR);
       try {
         const requestId = 'repo-create';
         const created = await r.harness.send({ RequestType: 'Create', RequestId: requestId, ResourceProperties: r.props() });

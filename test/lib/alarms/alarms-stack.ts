@@ -7,6 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { DatabaseAlarms, type DatabaseAlarmsProps } from '../../../lib/alarms/database-alarms';
 
@@ -26,8 +27,8 @@ export interface AlarmsStack {
   template: Template;
 }
 
-export function alarmsStack(props: Partial<DatabaseAlarmsProps> & { withFunction?: boolean; nag?: boolean; keyArn?: string; context?: Record<string, unknown> } = {}): AlarmsStack {
-  const { withFunction, nag, context, keyArn, ...rest } = props;
+export function alarmsStack(props: Partial<DatabaseAlarmsProps> & { withFunction?: boolean; nag?: boolean; keyArn?: string; topicArn?: string; context?: Record<string, unknown> } = {}): AlarmsStack {
+  const { withFunction, nag, context, keyArn, topicArn, ...rest } = props;
   const outdir = mkdtempSync(join(tmpdir(), 'schemaguard-alarms-'));
   outdirs.push(outdir);
   const app = new App({ context, outdir });
@@ -37,7 +38,8 @@ export function alarmsStack(props: Partial<DatabaseAlarmsProps> & { withFunction
   const logGroup = new logs.LogGroup(stack, 'PostgresLog', { logGroupName: LOG_GROUP_NAME, retention: logs.RetentionDays.ONE_MONTH });
   const migrationFunctions = withFunction ? [lambda.Function.fromFunctionName(stack, 'Migrations', 'schemaguard-migrations')] : undefined;
   const topicKey = keyArn ? kms.Key.fromKeyArn(stack, 'TopicKey', keyArn) : undefined;
-  const alarms = new DatabaseAlarms(stack, 'DatabaseAlarms', { logGroup, migrationFunctions, topicKey, ...rest });
+  const topic = topicArn ? sns.Topic.fromTopicArn(stack, 'OnCallTopic', topicArn) : undefined;
+  const alarms = new DatabaseAlarms(stack, 'DatabaseAlarms', { logGroup, migrationFunctions, topicKey, topic, ...rest });
   let template: Template | undefined;
   return { app, stack, alarms, get template() { return (template ??= Template.fromStack(stack)); } };
 }

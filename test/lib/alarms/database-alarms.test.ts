@@ -167,6 +167,22 @@ describe('Construct: DatabaseAlarms', () => {
       template.resourceCountIs('AWS::KMS::Key', 0);
       template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: keyArn });
     });
+
+    it('sends every alarm and OK action to the topic given (the one on-call already has), creating no topic or key', () => {
+      const topicArn = 'arn:aws:sns:eu-west-1:111111111111:oncall-paging';
+      const { alarms, template } = alarmsStack({ withFunction: true, alarmEmail: 'oncall@example.com' });
+      const own = alarmsStack({ withFunction: true, alarmEmail: 'oncall@example.com', topicArn });
+      own.template.resourceCountIs('AWS::SNS::Topic', 0);
+      own.template.resourceCountIs('AWS::KMS::Key', 0);
+      own.template.resourceCountIs('AWS::CloudWatch::Alarm', ERROR_CATALOG.length + 1);
+      own.template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [topicArn], OKActions: [topicArn] });
+      own.template.hasResourceProperties('AWS::SNS::Subscription', { TopicArn: topicArn, Protocol: 'email', Endpoint: 'oncall@example.com' });
+      expect(own.alarms.topic.topicArn).toBe(topicArn);
+      expect(own.alarms.topicKey).toBeUndefined();
+      // Without one, the construct's own topic (the control).
+      template.resourceCountIs('AWS::SNS::Topic', 1);
+      expect(alarms.topicKey).toBeDefined();
+    });
   });
 
   describe('subscriptions', () => {
@@ -258,6 +274,7 @@ describe('Construct: DatabaseAlarms', () => {
       [{ errorClasses: ['not-null'] }, /"errorClasses" names unknown class "not-null"; known: not-null-violation, /],
       [{ dashboardName: 'my dashboard' }, /"dashboardName" may contain only/],
       [{ alarmNamePrefix: 'a b' }, /"alarmNamePrefix" may contain only/],
+      [{ topicArn: 'arn:aws:sns:eu-west-1:111111111111:oncall', keyArn: 'arn:aws:kms:eu-west-1:111111111111:key/0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9' }, /"topicKey" encrypts the topic created here, and "topic" was given; remove topicKey/],
     ])('throws for %j', (props, message) => {
       expect(build(props)).toThrow(message);
     });

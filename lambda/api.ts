@@ -1,0 +1,52 @@
+/**
+ * The engine's programmatic API, published as `schemaguard/engine`: the code
+ * the CLI and the custom resource run, for scripts and tests of your own.
+ * The verbs carry the CLI's names (`migrate`, `plan`, `lint`, `check`,
+ * `doctor`, `detectDrift` for `diff`); a driver says where the database is.
+ *
+ * ```ts
+ * import { loadMigrations, migrate, PgDriver } from 'schemaguard/engine';
+ *
+ * const driver = new PgDriver({ connectionString: process.env.DATABASE_URL! });
+ * try {
+ *   const result = await migrate({ driver, migrations: loadMigrations('migrations'), appliedBy: 'ci' });
+ *   console.log(result.outcome, result.currentVersion);
+ * } finally {
+ *   await driver.end();
+ * }
+ * ```
+ *
+ * @module schemaguard/engine
+ */
+
+// The migration files and the runner.
+export { FILE_NAME_PATTERN, loadMigrations, orderMigrations, parseMigration, type Allowance, type Check, type LoadOptions, type Migration, type MigrationDirectives } from './engine/source';
+export type { SqlStatement } from './engine/sql/splitter';
+export { inspect as plan, migrate, type AppliedSummary, type MigrateOptions, type MigrateResult, type RunEvent, type RunnerOptions } from './engine/runner';
+export { computePlan, type EntryStatus, type Plan, type PlanEntry } from './engine/plan';
+export { checksum } from './engine/checksum';
+export { DEFAULT_STATE_SCHEMA, type AppliedMigration } from './engine/state';
+export {
+  CheckFailedError, ChecksumMismatchError, ConnectionError, DatabaseAheadError, DeadlineError, InputError, LockTimeoutError,
+  LockWaitTimeoutError, MigrationError, OutOfOrderError, StatementError,
+  type Blocker, type DatabaseErrorFields, type ErrorLocation, type MigrationErrorOptions,
+} from './engine/errors';
+export { Redactor } from './engine/redact';
+export type { Driver, LockOptions, MigrationLock, Queryable, QueryResult, Session, TransactionSettings } from './engine/ports';
+
+// Where the database is: a connection (node-postgres) or the RDS Data API (Aurora).
+export { parseDatabaseUrl, PgDriver, type ConnectRetry, type PgDriverCommon, type PgDriverOptions } from './driver/pg/pg-driver';
+export { DataApiDriver, type DataApiClient, type DataApiDriverOptions } from './driver/data-api/data-api-driver';
+export { LeaseLock, type LeaseLockOptions, type LeaseTimings } from './driver/data-api/lease-lock';
+
+// The checks: lint (no database), contracts, doctor, drift.
+export { lintMigrations as lint, lintSourceFromText, lintSourceOf, RULES as LINT_RULES, type LintResult, type LintSource, type RuleInfo } from './checks/lint';
+export {
+  assertContracts, checkContracts as check, ContractFailedError, loadContracts, parseContract,
+  type ArbiterInfo, type CheckContractsOptions, type Contract, type ContractFailure, type ContractResult, type ContractsReport,
+} from './checks/contracts';
+export { doctor, DOCTOR_RULES, type DoctorContext, type DoctorOptions, type DoctorReport, type DoctorRule } from './checks/doctor';
+export { assertNoDrift, detectDrift, DriftError, formatDrift, takeSnapshot, type DetectDriftOptions, type DriftReport, type Snapshot } from './checks/drift';
+export { formatFinding, type AllowedFinding, type Finding, type Severity } from './checks/finding';
+export type { Node } from './checks/parse';
+export type { Catalog, ColumnInfo, ConstraintInfo, Difference, DifferenceKind, ExtensionInfo, FunctionInfo, IndexInfo, TableInfo } from './schema/catalog';

@@ -1,0 +1,33 @@
+/**
+ * schemaguard's constructs and ready-made stacks, published as the package
+ * root: `import { SchemaMigrations, DatabaseAlarms } from 'schemaguard'`.
+ * The engine's programmatic API is the `schemaguard/engine` subpath
+ * (lambda/api.ts).
+ *
+ * @module schemaguard
+ */
+
+// Constructs: add them to a stack of your own, beside your own database.
+export { SchemaMigrations, type SchemaMigrationsProps } from './schema-migrations';
+export type { FilesSummary } from '../lambda/handler/files-hash';
+export { DatabaseAlarms, type DatabaseAlarmsProps } from './alarms/database-alarms';
+// The scheduled guard's construct is exported here, beside the other constructs, when it exists.
+
+// The error classes the alarms page on, and what the filters and queries are made of.
+export {
+  alarmDescriptionFor, DEFAULT_METRIC_NAMESPACE, ERROR_CATALOG, errorClass, filterPatternFor, insightsQueryFor, RDS_LOG_LINE_PREFIX,
+  type ErrorClass, type LocateQuery, type Severity as AlarmSeverity,
+} from './alarms/error-catalog';
+
+// Ready-made stacks: a VPC, the database, the migrations and the alarms in one stack.
+export { DatabaseStack, type DatabaseStackProps } from './database-stack';
+export { AuroraDatabaseStack, type AuroraDatabaseStackProps } from './aurora-database-stack';
+export { DatabaseStackBase, type DatabaseOutline, type DatabaseStackCommonProps, type DataApiConnection, type ManagedDatabase, type VpcConnection } from './database-stack-base';
+export { DatabaseNetwork, type DatabaseNetworkProps, type RotatableDatabase } from './database-network';
+export { STAGES, type Stage } from './app-config';
+export type { StageSettings } from './stage-settings';
+
+// Helpers for a database of your own: the parameters the alarms rely on, the log group RDS exports to.
+export { DATABASE_PARAMETERS } from './database-parameters';
+export { postgresLogGroupName, type DatabaseKind } from './postgres-log-group';
+export { USER_FILE_DEFAULTS, type UserFileProps } from './user-files';

@@ -1,0 +1,46 @@
+// Pre-bundles the custom-resource handler (lambda/handler/index.ts) into
+// dist/handler/: index.js (CommonJS, minified, for the Lambda Node.js runtime)
+// and the SQL parser's WebAssembly module beside it, which libpg-query reads
+// from the bundle's own directory. SchemaMigrations deploys this directory
+// with Code.fromAsset (lib/handler-asset.ts), adding the user's migrations,
+// contracts and snapshot, so an app that uses the construct needs neither
+// esbuild nor Docker. Part of `npm run build` (scripts/build.mjs), so it runs
+// on `npm install` and `npm pack` (prepare), before `cdk synth` (cdk.json
+// "build") and in the test setup.
+import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { writeIfChanged, writeOutputs } from './write-outputs.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The esbuild target; SchemaMigrations deploys the bundle on the matching Lambda runtime (nodejs22.x). */
+export const HANDLER_TARGET = 'node22';
+export const HANDLER_ENTRY = join(root, 'lambda', 'handler', 'index.ts');
+export const HANDLER_OUT_DIR = join(root, 'dist', 'handler');
+/** libpg-query's WebAssembly module, in its own package. */
+export const PARSER_WASM = join(dirname(createRequire(import.meta.url).resolve('libpg-query')), 'libpg-query.wasm');
+
+export async function buildHandler() {
+  writeOutputs(await build({
+    entryPoints: [HANDLER_ENTRY],
+    outfile: join(HANDLER_OUT_DIR, 'index.js'),
+    absWorkingDir: root,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: HANDLER_TARGET,
+    minify: true,
+    // The Lambda runtime ships the AWS SDK v3; pg-native is an optional binding pg never loads here.
+    external: ['@aws-sdk/*', 'pg-native'],
+    logLevel: 'warning',
+    write: false,
+  }));
+  writeIfChanged(join(HANDLER_OUT_DIR, 'libpg-query.wasm'), readFileSync(PARSER_WASM));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await buildHandler();
+}

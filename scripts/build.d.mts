@@ -1,0 +1,2 @@
+export const PARTS: Record<'cli' | 'handler' | 'package', () => Promise<void>>;
+export function buildAll(names?: ('cli' | 'handler' | 'package')[]): Promise<void>;

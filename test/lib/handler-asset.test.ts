@@ -1,0 +1,89 @@
+/**
+ * The handler's code asset: the pre-built bundle plus the user's files, copied
+ * at synth time — no esbuild, no Docker — and hashed on what it holds.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkHandlerBundle, handlerCode } from '../../lib/handler-asset';
+import { HANDLER_BUNDLE_DIR } from '../../lib/paths';
+import { resolveUserFiles, type UserFiles } from '../../lib/user-files';
+import { tempDir } from '../support/files';
+
+const withAll = tempDir({
+  'migrations/0001_widgets.sql': 'CREATE TABLE widgets (id int);\n',
+  'migrations/.gitkeep': '',
+  'migrations/notes/README.md': 'why\n',
+  'contracts/widget_insert.sql': 'INSERT INTO widgets (id) VALUES ($1);\n',
+  'lambda/schema/snapshot.json': '{"format":1}\n',
+}, 'app');
+const migrationsOnly = tempDir({ 'migrations/0001_gadgets.sql': 'CREATE TABLE gadgets (id int);\n' }, 'app');
+
+/** Synthesise one function per set of files; returns each function's asset directory in the assembly. */
+function synthesise(fileSets: UserFiles[]): string[] {
+  const app = new App({ context: { 'aws:cdk:enable-asset-metadata': true } });
+  const stack = new Stack(app, 'Assets');
+  const fns = fileSets.map((files, k) => new lambda.Function(stack, `Fn${k}`, { code: handlerCode(files), handler: 'index.onEvent', runtime: lambda.Runtime.NODEJS_22_X }));
+  const assembly = app.synth();
+  const template = assembly.getStackByName('Assets').template as { Resources: Record<string, { Metadata: Record<string, string> }> };
+  return fns.map((fn) => join(assembly.directory, template.Resources[stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction)]!.Metadata['aws:asset:path']!));
+}
+
+/** Every file under `dir`, relative, sorted. */
+function listing(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+    .sort();
+}
+
+let dockerBefore: string | undefined;
+let assets: string[];
+
+beforeAll(() => {
+  // A Docker that cannot start: bundling fails if anything tries to use it.
+  dockerBefore = process.env.CDK_DOCKER;
+  process.env.CDK_DOCKER = '/nonexistent/docker';
+  assets = synthesise([resolveUserFiles('X', {}, withAll), resolveUserFiles('X', {}, migrationsOnly)]);
+});
+afterAll(() => {
+  if (dockerBefore === undefined) delete process.env.CDK_DOCKER;
+  else process.env.CDK_DOCKER = dockerBefore;
+});
+
+describe('Function: handlerCode', () => {
+  it('carries the pre-built bundle byte for byte, the parser module, and the user\'s files under the names the handler reads', () => {
+    const [asset] = assets;
+    expect(listing(asset!)).toEqual([
+      'contracts/widget_insert.sql', 'index.js', 'libpg-query.wasm',
+      'migrations/.gitkeep', 'migrations/0001_widgets.sql', 'migrations/notes/README.md', 'schema.snapshot.json',
+    ]);
+    for (const file of ['index.js', 'libpg-query.wasm']) expect(readFileSync(join(asset!, file)).equals(readFileSync(join(HANDLER_BUNDLE_DIR, file)))).toBe(true);
+    expect(readFileSync(join(asset!, 'schema.snapshot.json'), 'utf8')).toBe('{"format":1}\n');
+  });
+
+  it('carries only the files it was given: no contracts or snapshot the app does not have', () => {
+    expect(listing(assets[1]!)).toEqual(['index.js', 'libpg-query.wasm', 'migrations/0001_gadgets.sql']);
+    expect(existsSync(join(assets[1]!, 'contracts'))).toBe(false);
+  });
+
+  it('gives each set of files its own asset, named by the hash of what it holds', () => {
+    expect(assets[0]).not.toBe(assets[1]);
+    const again = synthesise([resolveUserFiles('X', {}, migrationsOnly)]);
+    expect(again[0]!.split('/').pop()).toBe(assets[1]!.split('/').pop());
+    const changed = tempDir({ 'migrations/0001_gadgets.sql': 'CREATE TABLE gadgets (id bigint);\n' }, 'app');
+    expect(synthesise([resolveUserFiles('X', {}, changed)])[0]!.split('/').pop()).not.toBe(assets[1]!.split('/').pop());
+  });
+});
+
+describe('Function: checkHandlerBundle', () => {
+  it('passes when the bundle is built, and names the missing files and the fix when it is not', () => {
+    expect(() => checkHandlerBundle('SchemaMigrations')).not.toThrow();
+    const empty = tempDir({ 'index.js': '' }, 'bundle');
+    expect(() => checkHandlerBundle('SchemaMigrations', empty)).toThrow(
+      `SchemaMigrations: the pre-built handler is missing (${join(empty, 'libpg-query.wasm')}); in the schemaguard repository run \`npm run build\`, in an app reinstall schemaguard (the package ships it)`,
+    );
+  });
+});

@@ -1,0 +1,167 @@
+/**
+ * schemaguard as an app installs it: `npm pack` of this repository, the
+ * tarball installed into a copy of examples/widgets-app (a TypeScript CDK app
+ * with its own rds.DatabaseInstance and its own migrations/0001_widgets.sql),
+ * with aws-cdk-lib, constructs and typescript from the registry (the npm
+ * cache, at the versions this repository uses). Then, in that app: tsc
+ * against the shipped declarations (lib checks on), the app synthesised as
+ * the CDK CLI runs it (with a Docker that cannot start), `npx schemaguard`,
+ * and both entry points loaded by `require` and `import`.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { summariseFiles } from '../../lambda/handler/files-hash';
+import { ENV, PROP } from '../../lambda/handler/constants';
+import { ERROR_CATALOG } from '../../lib/alarms/error-catalog';
+import { PACKAGE_ROOT } from '../../lib/paths';
+
+const EXAMPLE = join(PACKAGE_ROOT, 'examples', 'widgets-app');
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Run {
+  const r = spawnSync(command, args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 300_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function mustRun(what: string, command: string, args: string[], cwd: string, env?: NodeJS.ProcessEnv): Run {
+  const r = run(command, args, cwd, env);
+  if (r.code !== 0) throw new Error(`${what} failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+  return r;
+}
+
+const versionOf = (name: string): string => JSON.parse(readFileSync(join(PACKAGE_ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
+
+/** Every file under `dir`, relative, sorted. */
+function listing(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
+}
+
+interface Packed { filename: string; files: { path: string }[] }
+
+const work = mkdtempSync(join(tmpdir(), 'schemaguard-consumer-'));
+const app = join(work, 'widgets-app');
+let packed: Packed;
+let template: { Resources: Record<string, { Type: string; Properties: Record<string, unknown>; Metadata?: Record<string, string> }> };
+const timings: Record<string, number> = {};
+
+function timed<T>(step: string, fn: () => T): T {
+  const started = performance.now();
+  try {
+    return fn();
+  } finally {
+    timings[step] = Math.round(performance.now() - started);
+  }
+}
+
+beforeAll(() => {
+  packed = timed('npm pack', () => (JSON.parse(mustRun('npm pack', 'npm', ['pack', '--json', '--pack-destination', work], PACKAGE_ROOT).stdout) as Packed[])[0]!);
+  cpSync(EXAMPLE, app, { recursive: true, filter: (src) => !/[\\/](node_modules|build|cdk\.out)$/.test(src) });
+  // The example as published names `schemaguard@^0.1.0`; here it gets this tarball, and the registry
+  // packages at the versions this repository has (so the npm cache serves them).
+  const pkg = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
+  pkg.dependencies = { 'aws-cdk-lib': versionOf('aws-cdk-lib'), constructs: versionOf('constructs'), schemaguard: `file:${join(work, packed.filename)}` };
+  pkg.devDependencies = { typescript: versionOf('typescript'), '@types/node': versionOf('@types/node') };
+  writeFileSync(join(app, 'package.json'), JSON.stringify(pkg, null, 2));
+  timed('npm install', () => mustRun('npm install', 'npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], app));
+  // The app's own tsconfig (as `cdk init` writes it), with the library checks on, so the shipped .d.ts are checked too.
+  timed('tsc', () => mustRun('tsc', process.execPath, [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.', '--skipLibCheck', 'false'], app));
+  // As `cdk synth` runs the app (cdk.json "app"); a Docker that cannot start, so bundling must not need one.
+  timed('synth', () => mustRun('synth', process.execPath, ['build/bin/app.js'], app, {
+    CDK_OUTDIR: join(app, 'cdk.out'), CDK_CONTEXT_JSON: JSON.stringify({ 'aws:cdk:enable-asset-metadata': true }), CDK_DOCKER: '/nonexistent/docker',
+  }));
+  template = JSON.parse(readFileSync(join(app, 'cdk.out', 'Widgets.template.json'), 'utf8'));
+}, 600_000);
+
+afterAll(() => {
+  console.log(`[schemaguard tests] consumer app: ${Object.entries(timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ')}`);
+  rmSync(work, { recursive: true, force: true });
+});
+
+const resources = (type: string) => Object.values(template.Resources).filter((r) => r.Type === type);
+
+describe('the packed tarball', () => {
+  it('holds what an app needs — bundles, declarations, the pre-built handler, the CLI — and no sources, migrations or contracts', () => {
+    const paths = packed.files.map((f) => f.path);
+    expect(paths).toEqual(expect.arrayContaining([
+      'package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'bin/schemaguard.js', 'dist/schemaguard.mjs', 'dist/package.json',
+      'dist/index.js', 'dist/engine.js', 'dist/types/lib/index.d.ts', 'dist/types/lambda/api.d.ts',
+      'dist/handler/index.js', 'dist/handler/libpg-query.wasm',
+    ]));
+    expect(paths.filter((p) => /^(lib|lambda|migrations|contracts|scripts|test|bench|examples|docs)\//.test(p) || p.endsWith('.ts') && !p.endsWith('.d.ts') || p.endsWith('.map'))).toEqual([]);
+  });
+
+  it('installs with the app\'s own aws-cdk-lib and constructs (peer dependencies), and no esbuild anywhere', () => {
+    const installed = JSON.parse(readFileSync(join(app, 'node_modules', 'schemaguard', 'package.json'), 'utf8'));
+    expect(Object.keys(installed.peerDependencies).sort()).toEqual(['aws-cdk-lib', 'constructs']);
+    expect(Object.keys(installed.dependencies)).not.toContain('aws-cdk-lib');
+    expect(existsSync(join(app, 'node_modules', 'schemaguard', 'node_modules', 'aws-cdk-lib'))).toBe(false);
+    const top = readdirSync(join(app, 'node_modules'));
+    expect(top.filter((d) => d === 'esbuild' || d === '@esbuild')).toEqual([]);
+    const nested = top.flatMap((d) => {
+      const dirs = d.startsWith('@') ? readdirSync(join(app, 'node_modules', d)).map((s) => join(d, s)) : [d];
+      return dirs.filter((p) => existsSync(join(app, 'node_modules', p, 'node_modules', 'esbuild')));
+    });
+    expect(nested).toEqual([]);
+  });
+});
+
+describe('the app that installed it', () => {
+  it('synthesises the Aurora variant too: migrations through the Data API, from outside the VPC', () => {
+    const aurora = JSON.parse(readFileSync(join(app, 'cdk.out', 'WidgetsAurora.template.json'), 'utf8')) as typeof template;
+    const fns = Object.values(aurora.Resources).filter((r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Handler).startsWith('index.'));
+    expect(fns).toHaveLength(2);
+    for (const fn of fns) {
+      expect(fn.Properties.VpcConfig).toBeUndefined();
+      expect(Object.keys(fn.Properties.Environment as object)).toEqual(['Variables']);
+      expect((fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables[ENV.clusterArn]).toBeDefined();
+    }
+    expect(Object.values(aurora.Resources).filter((r) => r.Type === 'AWS::Logs::MetricFilter')).toHaveLength(ERROR_CATALOG.length);
+  });
+
+  it('synthesises the custom resource, a metric filter and an alarm per error class, alarms into its own topic', () => {
+    const [resource] = resources('Custom::SchemaMigrations');
+    expect(resource?.Properties[PROP.filesHash]).toBe(summariseFiles(join(app, 'migrations')).hash);
+    expect(resource?.Properties[PROP.migrationCount]).toBe('1');
+    expect(resources('AWS::Logs::MetricFilter')).toHaveLength(ERROR_CATALOG.length);
+    const alarms = resources('AWS::CloudWatch::Alarm');
+    expect(alarms).toHaveLength(ERROR_CATALOG.length + 1);
+    const topics = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::SNS::Topic');
+    expect(topics.map(([id]) => id)).toEqual([expect.stringMatching(/^OnCall/)]);
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topics[0]![0] }]);
+  });
+
+  it('ships exactly the app\'s migrations beside the pre-built handler, and no contracts it did not write', () => {
+    const fn = resources('AWS::Lambda::Function').find((r) => r.Properties.Handler === 'index.onEvent')!;
+    const asset = join(app, 'cdk.out', fn.Metadata!['aws:asset:path']!);
+    expect(listing(asset)).toEqual(['index.js', 'libpg-query.wasm', 'migrations/0001_widgets.sql']);
+    expect(readFileSync(join(asset, 'migrations', '0001_widgets.sql'), 'utf8')).toBe(readFileSync(join(EXAMPLE, 'migrations', '0001_widgets.sql'), 'utf8'));
+    expect(readFileSync(join(asset, 'index.js')).equals(readFileSync(join(app, 'node_modules', 'schemaguard', 'dist', 'handler', 'index.js')))).toBe(true);
+  });
+
+  it('stops synth naming the resolved path when run from a folder without ./migrations', () => {
+    const r = run(process.execPath, [join(app, 'build', 'bin', 'app.js')], join(app, 'bin'), { CDK_OUTDIR: join(work, 'elsewhere.out') });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(`SchemaMigrations: no "migrationsDir" was given and the default ./migrations is not a directory: ${join(app, 'bin', 'migrations')}`);
+  });
+
+  it('runs `npx schemaguard` (help, and lint of its migrations with the packaged parser)', () => {
+    const help = mustRun('npx schemaguard --help', 'npx', ['--no-install', 'schemaguard', '--help'], app);
+    expect(help.stdout).toContain('Usage: schemaguard <command> [flags]');
+    const lint = mustRun('npx schemaguard lint', 'npx', ['--no-install', 'schemaguard', 'lint', '--quiet'], app, { DATABASE_URL: '' });
+    expect(lint.stdout).toContain('lint: 1 file, 0 errors, 0 warnings');
+  });
+
+  it('loads both entry points with require and with import', () => {
+    const names = "['SchemaMigrations', 'DatabaseAlarms', 'DatabaseStack', 'AuroraDatabaseStack'].map((n) => typeof root[n]).join() + ' ' + ['migrate', 'plan', 'lint', 'check', 'doctor', 'PgDriver'].map((n) => typeof engine[n]).join()";
+    const expected = 'function,function,function,function function,function,function,function,function,function';
+    const cjs = execFileSync(process.execPath, ['-e', `const root = require('schemaguard'); const engine = require('schemaguard/engine'); console.log(${names})`], { cwd: app, encoding: 'utf8' });
+    expect(cjs.trim()).toBe(expected);
+    const esm = execFileSync(process.execPath, ['--input-type=module', '-e', `import * as root from 'schemaguard'; import * as engine from 'schemaguard/engine'; console.log(${names})`], { cwd: app, encoding: 'utf8' });
+    expect(esm.trim()).toBe(expected);
+  });
+});
