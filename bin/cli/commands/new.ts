@@ -48,10 +48,13 @@ export function migrationTemplate(file: string): string {
 -- blocks reads and writes, SHARE blocks writes), the table's size, and
 -- whether it rewrites or scans the table under that lock.
 --
--- Directives go above the first statement; remove the leading "-- " to use one:
--- -- schemaguard:no-transaction          run each statement on its own, for CREATE INDEX CONCURRENTLY (alone in its file)
--- -- schemaguard:lock-timeout=5s         stop waiting for a lock after this long (retried with backoff)
--- -- schemaguard:statement-timeout=10m   stop a statement that runs longer than this
+-- Directives go above the first statement; to use one, remove its leading "-- ".
+--   Run each statement on its own, for CREATE INDEX CONCURRENTLY (keep it alone in its file):
+-- -- schemaguard:no-transaction
+--   Stop waiting for a lock after this long (lock timeouts are retried with backoff):
+-- -- schemaguard:lock-timeout=5s
+--   Stop a statement that runs longer than this:
+-- -- schemaguard:statement-timeout=10m
 
 
 
