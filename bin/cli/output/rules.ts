@@ -20,18 +20,13 @@ export function rulesOf(command: ReportingCommand): RuleDescription[] {
 
 /**
  * The command's rules, with any rule a finding carries that the list does
- * not know added from the finding itself; a rule without its own why or fix
- * takes its first finding's.
+ * not know added from the finding itself (each result carries its own why
+ * and exact fix in any case).
  */
 export function describeRules(command: ReportingCommand, findings: readonly Finding[]): RuleDescription[] {
   const rules = new Map(rulesOf(command).map((r) => [r.id, { ...r }]));
   for (const f of findings) {
-    const known = rules.get(f.rule);
-    if (!known) rules.set(f.rule, { id: f.rule, severity: f.severity, title: f.message, why: f.why, fix: f.fix });
-    else {
-      known.why ??= f.why;
-      known.fix ??= f.fix;
-    }
+    if (!rules.has(f.rule)) rules.set(f.rule, { id: f.rule, severity: f.severity, title: f.message, why: f.why, fix: f.fix });
   }
   return [...rules.values()];
 }

@@ -25,7 +25,7 @@ function sentence(text: string): string {
 }
 
 function sarifRule(r: RuleDescription): Record<string, unknown> {
-  const help = [r.why ? `Why: ${sentence(r.why)}` : '', r.fix ? `Fix: ${sentence(r.fix)}` : ''].filter(Boolean).join('\n') || sentence(r.title);
+  const help = [sentence(r.title), r.why ? `Why: ${sentence(r.why)}` : '', r.fix ? `Fix: ${sentence(r.fix)}` : 'Fix: each result names the exact statement that fixes it.'].filter(Boolean).join('\n');
   return {
     id: r.id,
     name: pascal(r.id),
@@ -41,7 +41,8 @@ function sarifRule(r: RuleDescription): Record<string, unknown> {
 function artifactLocation(baseDir: string, file: string): Record<string, unknown> {
   const path = repositoryPath(baseDir, file);
   if (path.startsWith('../') || isAbsolute(path)) return { uri: pathToFileURL(resolve(baseDir, file)).href };
-  return { uri: path, uriBaseId: '%SRCROOT%' };
+  // A URI reference: each path segment percent-encoded (a `:` in a file name must not read as a scheme).
+  return { uri: path.split('/').map(encodeURIComponent).join('/'), uriBaseId: '%SRCROOT%' };
 }
 
 function location(f: Finding, baseDir: string): Record<string, unknown> {
