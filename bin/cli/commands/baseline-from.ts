@@ -2,7 +2,7 @@
 import { baselineVersionFrom, readForeignHistory } from '../../../lambda/engine/foreign-history';
 import { loadMigrations } from '../../../lambda/engine/source';
 import { UsageError } from '../errors';
-import { runBaseline } from './baseline';
+import { runBaseline } from './baseline-run';
 import { connectTarget, type CommandContext } from './context';
 
 export async function baselineFromCommand(ctx: CommandContext): Promise<number> {

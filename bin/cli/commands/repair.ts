@@ -8,7 +8,7 @@ import { InputError } from '../../../lambda/engine/errors';
 import { repair, repairReason, type RepairResult } from '../../../lambda/engine/repair';
 import { loadMigrations } from '../../../lambda/engine/source';
 import { UsageError } from '../errors';
-import { versionArgument } from './baseline';
+import { versionArgument } from './version-argument';
 import { connectTarget, stateSchemaFlag, type CommandContext } from './context';
 import { appliedBy, lockWaitLine } from './migrate';
 
