@@ -29,27 +29,36 @@ export async function planCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
   // Files first: bad input never reaches (or starts) a database.
   const migrations = loadMigrations(opts.dir);
-  const report = opts.offline ? await offlinePlan(ctx, migrations) : await livePlan(ctx, migrations);
+  // In text, the table comes first: a file the SQL parser refuses still shows where it stands in the plan.
+  const early = opts.format === 'text' ? (target: string, plan: Plan) => printTable(ctx.out, opts.dir, target, migrations, plan) : undefined;
+  const report = opts.offline ? await offlinePlan(ctx, migrations, early) : await livePlan(ctx, migrations, early);
   if (opts.format === 'json') ctx.out(JSON.stringify(planJson(report)));
-  else if (opts.format === 'text') printPlan(ctx.out, opts.dir, report);
+  else if (opts.format === 'text') printAnalysis(ctx.out, report);
   else printFindings(ctx, 'plan', [...report.locks.findings, ...report.lint.findings], { baseDir: opts.dir });
   return 0;
 }
 
-async function offlinePlan(ctx: CommandContext, migrations: Migration[]): Promise<PlanReport> {
+/** Called with the plan before its statements are parsed. */
+type EarlyPlan = ((target: string, plan: Plan) => void) | undefined;
+
+async function offlinePlan(ctx: CommandContext, migrations: Migration[], early: EarlyPlan): Promise<PlanReport> {
   const plan = computePlan(migrations, []);
+  const target = 'no database (--offline: every file counts as pending)';
+  early?.(target, plan);
   const locks = await planLocks(plan.pending, { warnRows: ctx.opts.warnRows });
-  return { target: 'no database (--offline: every file counts as pending)', migrations, plan, locks, lint: await lintPlan(migrations, plan) };
+  return { target, migrations, plan, locks, lint: await lintPlan(migrations, plan) };
 }
 
-async function livePlan(ctx: CommandContext, migrations: Migration[]): Promise<PlanReport> {
+async function livePlan(ctx: CommandContext, migrations: Migration[], early: EarlyPlan): Promise<PlanReport> {
   const { driver, where } = await connectTarget(ctx);
   try {
     const session = await driver.connect();
     try {
       const plan = computePlan(migrations, await readApplied(session, stateSchemaFlag(ctx.opts)));
+      const target = `${driver.target}${where}`;
+      early?.(target, plan);
       const locks = await planLocks(plan.pending, { catalog: session, warnRows: ctx.opts.warnRows });
-      return { target: `${driver.target}${where}`, migrations, plan, locks, lint: await lintPlan(migrations, plan) };
+      return { target, migrations, plan, locks, lint: await lintPlan(migrations, plan) };
     } finally {
       await session.close();
     }
@@ -72,13 +81,16 @@ export function planJson(r: PlanReport): Record<string, unknown> {
   };
 }
 
-/** The table first, then the statements' locks, then the lint: a file the parser refuses still shows where it stands. */
-export function printPlan(out: (text: string) => void, dir: string, r: PlanReport): void {
-  const { plan } = r;
-  out(`plan for ${r.target}: ${plan.pending.length} pending of ${r.migrations.length} in ${dir}/`);
+/** The files in order, with what stands in migrate's way. */
+export function printTable(out: (text: string) => void, dir: string, target: string, migrations: Migration[], plan: Plan): void {
+  out(`plan for ${target}: ${plan.pending.length} pending of ${migrations.length} in ${dir}/`);
   out(planTable(plan));
   for (const c of plan.changed) out(`warning: ${c.migration!.file} changed after it was applied (migrate will refuse; schemaguard repair accepts it)`);
   for (const u of plan.unknown) out(`warning: version ${u.version} (${u.name}) is applied but has no file (migrate needs --allow-ahead)`);
+}
+
+/** Under the table: the statements' locks, then the lint. */
+export function printAnalysis(out: (text: string) => void, r: PlanReport): void {
   if (r.locks.statements.length) out(lockTable(r.locks));
   out(lintReport(r.lint));
 }

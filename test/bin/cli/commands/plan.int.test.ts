@@ -100,3 +100,13 @@ describe.each(targets)('CLI: schemaguard plan with statement locks on $name', (t
     expect(warnings).toEqual([]);
   });
 });
+
+describe('CLI: schemaguard plan --offline with a file the parser refuses', () => {
+  it('prints the table first, then the parser\'s error (exit 2)', async () => {
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '2_b.sql': 'CREATE TABLE (;' });
+    const r = await runCli(['plan', '--dir', dir, '--offline'], { env: { DATABASE_URL: undefined } });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/2\s+2\s+2_b\.sql\s+1/);
+    expect(r.stderr).toContain('2_b.sql:1:14: syntax error at or near "("');
+  });
+});
