@@ -7,7 +7,7 @@
 import { relative, resolve, sep } from 'node:path';
 import type { Finding } from '../../../lambda/checks/finding';
 
-function escapeData(text: string): string {
+export function escapeData(text: string): string {
   return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
 
