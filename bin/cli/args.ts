@@ -7,8 +7,21 @@ import { UsageError } from './errors';
 
 export const VERSION = '0.1.0';
 
-export const COMMANDS = ['migrate', 'plan', 'status', 'lint', 'check', 'diff', 'doctor'] as const;
+export const COMMANDS = ['migrate', 'plan', 'status', 'lint', 'check', 'diff', 'doctor', 'new', 'baseline', 'repair'] as const;
 export type Command = (typeof COMMANDS)[number];
+
+/** Positional arguments each command takes: [least, most, how to write them]. */
+const ARGUMENTS: Partial<Record<Command, [number, number, string]>> = {
+  new: [1, 1, 'schemaguard new NAME'],
+  baseline: [0, 1, 'schemaguard baseline VERSION'],
+  repair: [0, Number.POSITIVE_INFINITY, 'schemaguard repair [VERSION…] --reason TEXT'],
+};
+
+export const FORMATS = ['text', 'json', 'github', 'sarif'] as const;
+export type OutputFormat = (typeof FORMATS)[number];
+/** The tools whose history `baseline --from` reads. */
+export const BASELINE_SOURCES = ['flyway', 'node-pg-migrate'] as const;
+export type BaselineSource = (typeof BASELINE_SOURCES)[number];
 
 export interface CliOptions {
   command: Command | 'help' | 'version';
@@ -33,9 +46,23 @@ export interface CliOptions {
   contractsDir: string;
   /** Schema snapshot file (`diff`). */
   snapshot: string;
+  /** Positional arguments after the command (`new NAME`, `baseline VERSION`, `repair VERSION…`). */
+  args: string[];
+  /** How findings are printed; `--json` is `--format json`. */
+  format: OutputFormat;
+  /** Why (`baseline`, `repair`). */
+  reason?: string;
+  /** `baseline --from`: read the version from another tool's history table. */
+  from?: BaselineSource;
+  /** `status --exit-code`: exit 1 when anything is pending or changed. */
+  exitCode: boolean;
+  /** `plan --offline`: the files alone, no database (every file pending, no table sizes). */
+  offline: boolean;
+  /** `plan`: warn when a write-blocking lock is held over a scan or rewrite of a table with at least this many rows. */
+  warnRows: number;
 }
 
-type FlagKind = 'string' | 'duration' | 'int' | 'bool';
+type FlagKind = 'string' | 'duration' | 'int' | 'count' | 'bool' | 'format' | 'source';
 interface FlagSpec { key: keyof CliOptions; kind: FlagKind; help: string; value?: string }
 
 export const FLAGS: Record<string, FlagSpec> = {
@@ -55,6 +82,12 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--connect-retries': { key: 'connectRetries', kind: 'int', value: 'N', help: 'retry a failed connection N times with backoff, e.g. while the server starts (default: 0)' },
   '--contracts': { key: 'contractsDir', kind: 'string', value: 'DIR', help: 'query contracts for check (default: contracts)' },
   '--snapshot': { key: 'snapshot', kind: 'string', value: 'FILE', help: 'schema snapshot for diff (default: lambda/schema/snapshot.json)' },
+  '--format': { key: 'format', kind: 'format', value: 'FORMAT', help: 'text, json, github (workflow annotations) or sarif (SARIF 2.1.0) for lint, check, doctor, diff and plan (default: text)' },
+  '--reason': { key: 'reason', kind: 'string', value: 'TEXT', help: 'why: kept with the rows baseline records and with every checksum repair accepts' },
+  '--from': { key: 'from', kind: 'source', value: 'TOOL', help: 'baseline: take the version from flyway or node-pg-migrate history in the same database' },
+  '--exit-code': { key: 'exitCode', kind: 'bool', help: 'status: exit 1 when a migration is pending or changed (a CI gate)' },
+  '--offline': { key: 'offline', kind: 'bool', help: 'plan: from the files alone, without a database (every file pending, no table sizes)' },
+  '--warn-rows': { key: 'warnRows', kind: 'count', value: 'N', help: 'plan: warn when a write-blocking lock is held over a scan or rewrite of a table of at least N rows (default: 100000)' },
 };
 
 export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
@@ -76,6 +109,11 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
     connectRetries: 0,
     contractsDir: 'contracts',
     snapshot: 'lambda/schema/snapshot.json',
+    args: [],
+    format: 'text',
+    exitCode: false,
+    offline: false,
+    warnRows: 100_000,
   };
 }
 
@@ -111,9 +149,21 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   if (!(COMMANDS as readonly string[]).includes(command!)) {
     throw new UsageError(`unknown command "${command}"`, { value: command, fix: `use one of: ${COMMANDS.join(', ')}` });
   }
-  if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`, { value: extra[0], fix: 'flags start with --; see schemaguard --help' });
   opts.command = command as Command;
+  opts.args = commandArguments(opts.command, extra);
+  if (opts.json) opts.format = 'json';
+  else if (opts.format === 'json') opts.json = true;
   return opts;
+}
+
+function commandArguments(command: Command, extra: string[]): string[] {
+  const [least, most, usage] = ARGUMENTS[command] ?? [0, 0, ''];
+  if (extra.length > most) {
+    const value = extra[most]!;
+    throw new UsageError(`unexpected argument "${value}"`, { value, fix: usage ? `write ${usage}` : 'flags start with --; see schemaguard --help' });
+  }
+  if (extra.length < least) throw new UsageError(`${command} needs an argument`, { value: command, fix: `write ${usage}` });
+  return extra;
 }
 
 function convert(name: string, spec: FlagSpec, raw: string): unknown {
@@ -127,10 +177,24 @@ function convert(name: string, spec: FlagSpec, raw: string): unknown {
       if (!/^\d{1,6}$/.test(raw)) throw new UsageError(`${name}: "${raw}" is not a whole number`, { value: raw, fix: `e.g. ${name} 3` });
       return Number(raw);
     }
+    case 'count': {
+      const n = raw.replace(/_/g, '');
+      if (!/^\d{1,15}$/.test(n)) throw new UsageError(`${name}: "${raw}" is not a whole number`, { value: raw, fix: `e.g. ${name} 1_000_000` });
+      return Number(n);
+    }
+    case 'format':
+      return oneOf(name, raw, FORMATS);
+    case 'source':
+      return oneOf(name, raw, BASELINE_SOURCES);
     default:
       if (raw === '') throw new UsageError(`${name} is empty`, { value: raw, fix: `write ${name} ${spec.value ?? 'VALUE'}` });
       return raw;
   }
+}
+
+function oneOf<T extends string>(name: string, raw: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(raw)) return raw as T;
+  throw new UsageError(`${name}: unknown value "${raw}"`, { value: raw, fix: `use one of: ${allowed.join(', ')}` });
 }
 
 export function helpText(version: string): string {
@@ -140,13 +204,18 @@ export function helpText(version: string): string {
 Usage: schemaguard <command> [flags]
 
 Commands:
-  plan      what would run, in order, with directives (writes nothing)
+  plan      what would run, in order: each statement's lock, its table's size, rewrites and scans (writes nothing)
   migrate   apply pending migrations, each in its own transaction with its checks
-  status    applied / pending / changed / unknown, as a table
+  status    applied / baselined / pending / changed / unknown, as a table
   lint      lint the pending migrations (all files without a database); exit 1 on errors
   check     check the query contracts (--contracts DIR) against the live schema, writing nothing
   diff      compare the live schema with the snapshot the migrations produce; exit 1 on drift
   doctor    schema problems on any database (missing defaults, foreign keys, INVALID indexes, …)
+  new NAME  create the next-numbered migration file in --dir, with a header of directives
+  baseline VERSION
+            record the files up to VERSION as applied without running them (adopting an existing database)
+  repair [VERSION…] --reason TEXT
+            accept the new text of applied files that were edited; old and new checksums are audited
 
 Flags:
 ${flags}

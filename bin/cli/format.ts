@@ -24,12 +24,19 @@ const STATUS_LABEL: Record<PlanEntry['status'], string> = {
   applied: 'applied', pending: 'pending', changed: 'CHANGED', unknown: 'unknown (no file)',
 };
 
+/** `applied`, or `baselined` for a row recorded by baseline without running. */
+function statusLabel(e: PlanEntry): string {
+  if (e.status === 'applied' && e.applied?.kind === 'baseline') return 'baselined';
+  if (e.status === 'changed' && e.applied?.kind === 'baseline') return 'CHANGED (baselined)';
+  return STATUS_LABEL[e.status];
+}
+
 export function statusTable(plan: Plan): string {
   if (plan.entries.length === 0) return '(no migrations)';
   return table(['version', 'name', 'status', 'applied at', 'checksum'], plan.entries.map((e) => [
     String(e.version),
     e.name,
-    `${STATUS_LABEL[e.status]}${e.outOfOrder ? ' (out of order)' : ''}`,
+    `${statusLabel(e)}${e.outOfOrder ? ' (out of order)' : ''}`,
     e.applied ? e.applied.appliedAt.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '',
     e.status === 'changed'
       ? `db ${shortChecksum(e.applied!.checksum)} != file ${shortChecksum(e.migration!.checksum)}`

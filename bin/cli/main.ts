@@ -8,6 +8,7 @@ import { Redactor } from '../../lambda/engine/redact';
 import { parseArgs, type CliOptions } from './args';
 import type { EmbeddedServer } from './embedded';
 import { formatError } from './format';
+import { escapeData } from './output/github';
 import { runCommand } from './commands';
 
 export interface Io {
@@ -40,6 +41,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     const error = e instanceof MigrationError ? e : new MigrationError(e instanceof Error ? e.message : String(e), { cause: e });
     if (opts?.json) out(JSON.stringify(redactor.redactValue(error.toJSON())));
     else err(formatError(error));
+    // In a workflow, the failure is an annotation too.
+    if (opts?.format === 'github') out(`::error title=schemaguard ${opts.command} failed::${escapeData(error.message)}`);
     return error instanceof InputError ? 2 : error.exitCode;
   } finally {
     if (embedded?.owned) await embedded.stop().catch(() => undefined);

@@ -426,16 +426,23 @@ function addColumn(ctx: Ctx, s: ParsedStatement, t: AlterTarget, col: Node | und
 
 /** A new column whose default is computed per row rewrites an existing table. */
 function volatileDefault(ctx: Ctx, s: ParsedStatement, rel: RangeVar, col: Node, name: string): void {
-  const d = columnDefaults(col);
-  const volatile = calledFunctions(d.defaultExpr).filter((f) => VOLATILE_FUNCTIONS.has(f));
-  const serial = SERIAL_TYPES.has(typeBase(col.typeName));
-  if (!volatile.length && !serial && !d.identity && !d.generated) return;
-  const what = volatile.length ? `a volatile default (${volatile.map((f) => `${f}()`).join(', ')})`
-    : serial ? `type ${typeBase(col.typeName)} (a nextval() default)` : d.identity ? 'GENERATED … AS IDENTITY' : 'GENERATED ALWAYS AS (…) STORED';
+  const what = rewritingColumnDefault(col);
+  if (!what) return;
   report(ctx, s, 'volatile-default', `ADD COLUMN ${name} on existing table ${display(rel)} with ${what}`,
     'a volatile default is evaluated for every existing row, so PostgreSQL rewrites the whole table and its indexes under an ACCESS EXCLUSIVE lock: reads and writes stop for the duration (a constant or now() default is stored once, without a rewrite)',
     `add the column without the default (or with a constant one), then ALTER TABLE ${display(rel)} ALTER COLUMN ${name} SET DEFAULT …; (applies to new rows only) and backfill existing rows in batches`,
     col.location as number | undefined);
+}
+
+/** What makes a new column's value computed per row (so ADD COLUMN rewrites the table), or undefined. */
+export function rewritingColumnDefault(col: Node): string | undefined {
+  const d = columnDefaults(col);
+  const volatile = calledFunctions(d.defaultExpr).filter((f) => VOLATILE_FUNCTIONS.has(f));
+  const serial = SERIAL_TYPES.has(typeBase(col.typeName));
+  if (volatile.length) return `a volatile default (${volatile.map((f) => `${f}()`).join(', ')})`;
+  if (serial) return `type ${typeBase(col.typeName)} (a nextval() default)`;
+  if (d.identity) return 'GENERATED … AS IDENTITY';
+  return d.generated ? 'GENERATED ALWAYS AS (…) STORED' : undefined;
 }
 
 function alterColumnType(ctx: Ctx, s: ParsedStatement, t: AlterTarget, colName: string | undefined, col: Node | undefined): void {

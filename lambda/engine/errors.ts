@@ -215,6 +215,24 @@ export class OutOfOrderError extends MigrationError {
   }
 }
 
+/**
+ * The state table contradicts what `baseline` or `repair` would record (an
+ * applied file that changed, a version already past the baseline, a file that
+ * is not applied): nothing was written.
+ */
+export class StateRefusalError extends MigrationError {
+  /** The versions the refusal is about. */
+  readonly versions: number[];
+  constructor(message: string, options: MigrationErrorOptions & { versions: number[] }) {
+    super(message, options);
+    this.name = 'StateRefusalError';
+    this.versions = options.versions;
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), versions: this.versions };
+  }
+}
+
 /** The database could not be reached (or refused us) within the bounded retries. */
 export class ConnectionError extends MigrationError {
   constructor(message: string, options: MigrationErrorOptions = {}) {

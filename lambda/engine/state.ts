@@ -7,6 +7,11 @@ import { quoteIdent } from './identifiers';
 
 export const DEFAULT_STATE_SCHEMA = 'schemaguard';
 export const STATE_TABLE = 'applied_migrations';
+/** The audit trail of `repair`: one row per accepted checksum change. */
+export const REPAIR_TABLE = 'checksum_repairs';
+
+/** How a row got into the state table: the runner executed the file, or `baseline` recorded it without running it. */
+export type AppliedKind = 'migrate' | 'baseline';
 
 export interface AppliedMigration {
   version: number;
@@ -15,11 +20,22 @@ export interface AppliedMigration {
   appliedAt: Date;
   executionMs: number;
   appliedBy: string;
+  /** @default 'migrate' - also for rows of a state table created before the column existed */
+  kind?: AppliedKind;
+  /** Why the row was recorded without running (baseline --reason). */
+  reason?: string;
 }
 
 export function stateTable(schema: string): string {
   return `${quoteIdent(schema)}.${quoteIdent(STATE_TABLE)}`;
 }
+
+export function repairTable(schema: string): string {
+  return `${quoteIdent(schema)}.${quoteIdent(REPAIR_TABLE)}`;
+}
+
+const KIND_COLUMN = `kind text NOT NULL DEFAULT 'migrate' CHECK (kind IN ('migrate', 'baseline'))`;
+const REASON_COLUMN = 'reason text';
 
 export function stateDdl(schema: string): string {
   return [
@@ -30,29 +46,78 @@ export function stateDdl(schema: string): string {
   checksum     text        NOT NULL CHECK (checksum ~ '^[0-9a-f]{64}$'),
   applied_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
   execution_ms integer     NOT NULL CHECK (execution_ms >= 0),
-  applied_by   text        NOT NULL
+  applied_by   text        NOT NULL,
+  ${KIND_COLUMN},
+  ${REASON_COLUMN}
 )`,
-    `COMMENT ON TABLE ${stateTable(schema)} IS 'schemaguard: one row per applied migration (sha-256 of the LF-normalised file)'`,
+    `COMMENT ON TABLE ${stateTable(schema)} IS 'schemaguard: one row per applied migration (sha-256 of the LF-normalised file); kind baseline = recorded without running'`,
   ].join(';\n');
+}
+
+/**
+ * The state table's columns, or undefined when it does not exist (read-only,
+ * one round trip). Tables created before `kind` and `reason` existed lack them.
+ */
+export async function stateColumns(q: Queryable, schema: string): Promise<Set<string> | undefined> {
+  const r = await q.query<{ cols: string | null; t: string | null }>(
+    `SELECT to_regclass(format('%I.%I', $1::text, $2::text))::text AS t,
+            (SELECT string_agg(attname::text, ',') FROM pg_attribute
+              WHERE attrelid = to_regclass(format('%I.%I', $1::text, $2::text)) AND attnum > 0 AND NOT attisdropped) AS cols`,
+    [schema, STATE_TABLE],
+  );
+  const row = r.rows[0];
+  return row?.t == null ? undefined : new Set((row.cols ?? '').split(','));
 }
 
 /** Whether the state table exists (read-only). */
 export async function stateExists(q: Queryable, schema: string): Promise<boolean> {
-  const r = await q.query<{ t: string | null }>(`SELECT to_regclass(format('%I.%I', $1::text, $2::text))::text AS t`, [schema, STATE_TABLE]);
-  return r.rows[0]?.t != null;
+  return (await stateColumns(q, schema)) !== undefined;
 }
 
-/** Create the state schema and table; call while holding the runner lock. */
+/**
+ * Create the state schema and table, or bring a table created by an earlier
+ * version up to date (`kind`, `reason`: constant defaults, no rewrite).
+ * Idempotent; call while holding the runner lock.
+ */
 export async function ensureState(q: Queryable, schema: string): Promise<void> {
-  if (await stateExists(q, schema)) return;
-  for (const stmt of stateDdl(schema).split(';\n')) await q.query(stmt);
+  const columns = await stateColumns(q, schema);
+  if (!columns) {
+    for (const stmt of stateDdl(schema).split(';\n')) await q.query(stmt);
+    return;
+  }
+  if (!columns.has('kind')) await q.query(`ALTER TABLE ${stateTable(schema)} ADD COLUMN IF NOT EXISTS ${KIND_COLUMN}`);
+  if (!columns.has('reason')) await q.query(`ALTER TABLE ${stateTable(schema)} ADD COLUMN IF NOT EXISTS ${REASON_COLUMN}`);
+}
+
+/** Create `repair`'s audit table if it is missing; call while holding the runner lock. */
+export async function ensureRepairLog(q: Queryable, schema: string): Promise<void> {
+  const r = await q.query<{ t: string | null }>(`SELECT to_regclass(format('%I.%I', $1::text, $2::text))::text AS t`, [schema, REPAIR_TABLE]);
+  if (r.rows[0]?.t != null) return;
+  await q.query(`CREATE TABLE IF NOT EXISTS ${repairTable(schema)} (
+  id           bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  version      bigint      NOT NULL,
+  name         text        NOT NULL,
+  old_checksum text        NOT NULL CHECK (old_checksum ~ '^[0-9a-f]{64}$'),
+  new_checksum text        NOT NULL CHECK (new_checksum ~ '^[0-9a-f]{64}$'),
+  repaired_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+  repaired_by  text        NOT NULL,
+  reason       text        NOT NULL CHECK (reason <> '')
+)`);
+  await q.query(`COMMENT ON TABLE ${repairTable(schema)} IS 'schemaguard: checksum changes accepted by repair (who, when, why)'`);
+}
+
+interface StateRow {
+  version: string | number; name: string; checksum: string; applied_at: Date | string;
+  execution_ms: number; applied_by: string; kind?: string; reason?: string | null;
 }
 
 /** Applied migrations in version order; [] when the state table does not exist. Writes nothing. */
 export async function readApplied(q: Queryable, schema: string): Promise<AppliedMigration[]> {
-  if (!(await stateExists(q, schema))) return [];
-  const r = await q.query<{ version: string | number; name: string; checksum: string; applied_at: Date | string; execution_ms: number; applied_by: string }>(
-    `SELECT version, name, checksum, applied_at, execution_ms, applied_by FROM ${stateTable(schema)} ORDER BY version`,
+  const columns = await stateColumns(q, schema);
+  if (!columns) return [];
+  const extra = ['kind', 'reason'].filter((c) => columns.has(c));
+  const r = await q.query<StateRow>(
+    `SELECT version, name, checksum, applied_at, execution_ms, applied_by${extra.map((c) => `, ${c}`).join('')} FROM ${stateTable(schema)} ORDER BY version`,
   );
   return r.rows.map((x) => ({
     version: Number(x.version),
@@ -61,6 +126,8 @@ export async function readApplied(q: Queryable, schema: string): Promise<Applied
     appliedAt: x.applied_at instanceof Date ? x.applied_at : new Date(x.applied_at),
     executionMs: Number(x.execution_ms),
     appliedBy: x.applied_by,
+    kind: x.kind === 'baseline' ? 'baseline' : 'migrate',
+    reason: x.reason ?? undefined,
   }));
 }
 

@@ -1,6 +1,8 @@
 /** `schemaguard check`: the query contracts against the live schema. */
 import { loadContracts, type ContractsReport } from '../../../lambda/checks/contracts';
 import { checkContracts } from '../../../lambda/checks/contracts';
+import { contractFindings } from '../../../lambda/checks/report-findings';
+import { printFindings } from '../output/findings';
 import { connectTarget, type CommandContext } from './context';
 
 export function contractsReport(report: ContractsReport): string {
@@ -28,8 +30,9 @@ export async function checkCommand(ctx: CommandContext): Promise<number> {
   try {
     ctx.progress(`check ${contracts.length} contract${contracts.length === 1 ? '' : 's'} in ${opts.contractsDir}/ against ${driver.target}${where}`);
     const report = await checkContracts({ driver, contracts });
-    if (opts.json) ctx.out(JSON.stringify({ command: 'check', target: driver.target, ...report }));
-    else ctx.out(contractsReport(report));
+    if (opts.format === 'json') ctx.out(JSON.stringify({ command: 'check', target: driver.target, ...report }));
+    else if (opts.format === 'text') ctx.out(contractsReport(report));
+    else printFindings(ctx, 'check', contractFindings(report), { baseDir: opts.contractsDir });
     if (report.failed) ctx.err(`error: ${report.failed} of ${report.results.length} contracts failed: ${report.results.filter((r) => !r.ok).map((r) => r.file).join(', ')}`);
     return report.failed ? 1 : 0;
   } finally {

@@ -4,6 +4,8 @@ import { detectDrift, formatDrift, SNAPSHOT_FORMAT, staleSnapshot, type Snapshot
 import { InputError } from '../../../lambda/engine/errors';
 import { loadMigrations } from '../../../lambda/engine/source';
 import { readApplied } from '../../../lambda/engine/state';
+import { driftFindings } from '../../../lambda/checks/report-findings';
+import { printFindings } from '../output/findings';
 import { connectTarget, type CommandContext } from './context';
 
 export function readSnapshot(file: string): Snapshot {
@@ -42,8 +44,11 @@ export async function diffCommand(ctx: CommandContext): Promise<number> {
       const pending = snapshot.migrations.filter((m) => !applied.has(m.version));
       if (pending.length) notes.push(`${pending.length} migration${pending.length === 1 ? ' is' : 's are'} not applied here (${pending.map((m) => m.file).join(', ')}): run migrate first, the differences include them`);
       const report = await detectDrift({ session, snapshot, stateSchema: opts.stateSchema });
-      if (opts.json) {
+      if (opts.format === 'json') {
         ctx.out(JSON.stringify({ command: 'diff', target: driver.target, drift: report.differences.length > 0, ...report, notes }));
+      } else if (opts.format !== 'text') {
+        for (const n of notes) ctx.progress(`note: ${n}`);
+        printFindings(ctx, 'diff', driftFindings(report, opts.snapshot), { baseDir: '' });
       } else {
         ctx.out(`diff ${driver.target}${where} against ${opts.snapshot} (schemas ${report.schemas.join(', ')})`);
         for (const n of notes) ctx.out(`note: ${n}`);

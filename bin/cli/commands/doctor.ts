@@ -1,6 +1,7 @@
 /** `schemaguard doctor`: schema problems on any live database, each with its fix. */
 import { doctor } from '../../../lambda/checks/doctor';
 import { countBySeverity, formatFinding } from '../../../lambda/checks/finding';
+import { printFindings } from '../output/findings';
 import { connectTarget, type CommandContext } from './context';
 
 export async function doctorCommand(ctx: CommandContext): Promise<number> {
@@ -8,7 +9,8 @@ export async function doctorCommand(ctx: CommandContext): Promise<number> {
   try {
     const report = await doctor({ driver }, { stateSchema: ctx.opts.stateSchema });
     const counts = countBySeverity(report.findings);
-    if (ctx.opts.json) ctx.out(JSON.stringify({ command: 'doctor', target: driver.target, ...counts, findings: report.findings }));
+    if (ctx.opts.format === 'json') ctx.out(JSON.stringify({ command: 'doctor', target: driver.target, ...counts, findings: report.findings }));
+    else if (ctx.opts.format !== 'text') printFindings(ctx, 'doctor', report.findings, { baseDir: '' });
     else {
       ctx.out(`doctor ${driver.target}${where}`);
       for (const f of report.findings) ctx.out(formatFinding(f));

@@ -4,13 +4,16 @@
  * exit code. A new command is a module in this folder and a line below.
  */
 import { helpText, VERSION, type CliOptions } from '../args';
+import { baselineCommand } from './baseline';
 import { checkCommand } from './check';
 import type { CommandContext } from './context';
 import { diffCommand } from './diff';
 import { doctorCommand } from './doctor';
 import { lintCommand } from './lint';
 import { migrateCommand } from './migrate';
+import { newCommand } from './new';
 import { planCommand } from './plan';
+import { repairCommand } from './repair';
 import { statusCommand } from './status';
 
 export type CommandRun = (ctx: CommandContext) => Promise<number>;
@@ -25,6 +28,9 @@ export const COMMAND_RUNS: Record<CliOptions['command'], CommandRun> = {
   check: checkCommand,
   diff: diffCommand,
   doctor: doctorCommand,
+  new: newCommand,
+  baseline: baselineCommand,
+  repair: repairCommand,
 };
 
 export function runCommand(ctx: CommandContext): Promise<number> {

@@ -6,6 +6,7 @@ import { FILE_NAME_PATTERN, decodeUtf8 } from '../../../lambda/engine/source';
 import { DEFAULT_STATE_SCHEMA, readApplied } from '../../../lambda/engine/state';
 import { countBySeverity, formatFinding } from '../../../lambda/checks/finding';
 import { lintMigrations, lintSourceFromText, type LintResult, type LintSource } from '../../../lambda/checks/lint';
+import { printFindings } from '../output/findings';
 import { connectTarget, type CommandContext } from './context';
 
 /**
@@ -60,10 +61,11 @@ export async function lintCommand(ctx: CommandContext): Promise<number> {
     }
   }
   const result = await lintMigrations(sources);
-  if (opts.json) ctx.out(JSON.stringify({ command: 'lint', ...lintJson(result) }));
+  if (opts.format === 'json') ctx.out(JSON.stringify({ command: 'lint', ...lintJson(result) }));
   else {
     ctx.progress(`lint ${scope}`);
-    ctx.out(lintReport(result));
+    if (opts.format === 'text') ctx.out(lintReport(result));
+    else printFindings(ctx, 'lint', result.findings, { baseDir: opts.dir });
   }
   return countBySeverity(result.findings).errors > 0 ? 1 : 0;
 }

@@ -1,5 +1,6 @@
 /** `schemaguard migrate`: apply the pending migrations, a progress line each, then one summary. */
 import { hostname, userInfo } from 'node:os';
+import type { Blocker } from '../../../lambda/engine/errors';
 import { migrate, type MigrateResult, type RunEvent } from '../../../lambda/engine/runner';
 import { loadMigrations } from '../../../lambda/engine/source';
 import { directivesOf } from '../format';
@@ -42,11 +43,16 @@ export function summary(result: MigrateResult): string {
   return `applied ${result.applied.length} migration${result.applied.length === 1 ? '' : 's'} in ${result.elapsedMs} ms (${total} ms in SQL); version ${result.currentVersion}, ${result.appliedCount} applied`;
 }
 
+/** The progress line while another runner holds the lock. */
+export function lockWaitLine(holders: Blocker[]): string {
+  return `  waiting for the migration lock held by ${holders.map((h) => `pid ${h.pid}${h.application ? ` (${h.application})` : ''}`).join(', ') || 'another session'}`;
+}
+
 /** One progress line (stderr) per run event worth telling. */
 export function progressLine(e: RunEvent, progress: (t: string) => void, width: number): void {
   switch (e.type) {
     case 'lock-wait':
-      progress(`  waiting for the migration lock held by ${e.holders.map((h) => `pid ${h.pid}${h.application ? ` (${h.application})` : ''}`).join(', ') || 'another session'}`);
+      progress(lockWaitLine(e.holders));
       break;
     case 'plan':
       progress(`  ${e.applied} applied, ${e.pending} pending`);

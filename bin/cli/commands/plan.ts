@@ -1,41 +1,96 @@
-/** `schemaguard plan`: what would run, in order, with directives and the lint findings; writes nothing. */
-import type { Plan } from '../../../lambda/engine/plan';
-import { inspect } from '../../../lambda/engine/runner';
+/**
+ * `schemaguard plan`: what would run, in order, with directives; for every
+ * pending statement the lock it takes, its table's size from the live catalog
+ * and whether it rewrites or scans the table under that lock; and the lint
+ * findings. Writes nothing. `--offline` reads the files alone.
+ */
+import type { LintResult } from '../../../lambda/checks/lint';
+import { planLocks, type LockPlan } from '../../../lambda/checks/locks/plan-locks';
+import { computePlan, type Plan } from '../../../lambda/engine/plan';
 import { loadMigrations, type Migration } from '../../../lambda/engine/source';
+import { readApplied } from '../../../lambda/engine/state';
 import { planTable } from '../format';
+import { printFindings } from '../output/findings';
+import { lintJson, lintReport } from './lint';
 import { connectTarget, stateSchemaFlag, type CommandContext } from './context';
 import { lintPlan } from './plan-lint';
+import { lockTable } from './plan-locks';
+
+/** Everything plan reports, gathered before anything is printed. */
+export interface PlanReport {
+  target: string;
+  migrations: Migration[];
+  plan: Plan;
+  locks: LockPlan;
+  lint: LintResult;
+}
 
 export async function planCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
   // Files first: bad input never reaches (or starts) a database.
   const migrations = loadMigrations(opts.dir);
+  // In text, the table comes first: a file the SQL parser refuses still shows where it stands in the plan.
+  const early = opts.format === 'text' ? (target: string, plan: Plan) => printTable(ctx.out, opts.dir, target, migrations, plan) : undefined;
+  const report = opts.offline ? await offlinePlan(ctx, migrations, early) : await livePlan(ctx, migrations, early);
+  if (opts.format === 'json') ctx.out(JSON.stringify(planJson(report)));
+  else if (opts.format === 'text') printAnalysis(ctx.out, report);
+  else printFindings(ctx, 'plan', [...report.locks.findings, ...report.lint.findings], { baseDir: opts.dir });
+  return 0;
+}
+
+/** Called with the plan before its statements are parsed. */
+type EarlyPlan = ((target: string, plan: Plan) => void) | undefined;
+
+async function offlinePlan(ctx: CommandContext, migrations: Migration[], early: EarlyPlan): Promise<PlanReport> {
+  const plan = computePlan(migrations, []);
+  const target = 'no database (--offline: every file counts as pending)';
+  early?.(target, plan);
+  const locks = await planLocks(plan.pending, { warnRows: ctx.opts.warnRows });
+  return { target, migrations, plan, locks, lint: await lintPlan(migrations, plan) };
+}
+
+async function livePlan(ctx: CommandContext, migrations: Migration[], early: EarlyPlan): Promise<PlanReport> {
   const { driver, where } = await connectTarget(ctx);
   try {
-    const plan = await inspect({ driver, migrations, stateSchema: stateSchemaFlag(opts) });
-    if (opts.json) ctx.out(JSON.stringify(await planJson(driver.target, migrations, plan)));
-    else await printPlan(ctx.out, `${driver.target}${where}`, opts.dir, migrations, plan);
-    return 0;
+    const session = await driver.connect();
+    try {
+      const plan = computePlan(migrations, await readApplied(session, stateSchemaFlag(ctx.opts)));
+      const target = `${driver.target}${where}`;
+      early?.(target, plan);
+      const locks = await planLocks(plan.pending, { catalog: session, warnRows: ctx.opts.warnRows });
+      return { target, migrations, plan, locks, lint: await lintPlan(migrations, plan) };
+    } finally {
+      await session.close();
+    }
   } finally {
     await driver.end();
   }
 }
 
-export async function planJson(target: string, migrations: Migration[], plan: Plan): Promise<Record<string, unknown>> {
+export function planJson(r: PlanReport): Record<string, unknown> {
+  const { plan } = r;
   return {
-    command: 'plan', target, currentVersion: plan.currentVersion,
+    command: 'plan', target: r.target, currentVersion: plan.currentVersion,
     pending: plan.pending.map((m) => ({ version: m.version, name: m.name, file: m.file, checksum: m.checksum, statements: m.statements.length, checks: m.checks.map((c) => c.description), directives: m.directives })),
     changed: plan.changed.map((c) => c.migration!.file),
     unknown: plan.unknown.map((u) => u.version),
-    lint: await lintPlan(migrations, plan, 'json'),
+    sized: r.locks.sized,
+    statements: r.locks.statements,
+    warnings: r.locks.findings,
+    lint: lintJson(r.lint),
   };
 }
 
-/** The table first, the lint under it: a file the parser refuses still shows where it stands in the plan. */
-export async function printPlan(out: (text: string) => void, target: string, dir: string, migrations: Migration[], plan: Plan): Promise<void> {
+/** The files in order, with what stands in migrate's way. */
+export function printTable(out: (text: string) => void, dir: string, target: string, migrations: Migration[], plan: Plan): void {
   out(`plan for ${target}: ${plan.pending.length} pending of ${migrations.length} in ${dir}/`);
   out(planTable(plan));
-  for (const c of plan.changed) out(`warning: ${c.migration!.file} changed after it was applied (migrate will refuse)`);
+  for (const c of plan.changed) out(`warning: ${c.migration!.file} changed after it was applied (migrate will refuse; schemaguard repair accepts it)`);
   for (const u of plan.unknown) out(`warning: version ${u.version} (${u.name}) is applied but has no file (migrate needs --allow-ahead)`);
-  out(await lintPlan(migrations, plan, 'text'));
+}
+
+/** Under the table: the statements' locks, then the lint. */
+export function printAnalysis(out: (text: string) => void, r: PlanReport): void {
+  if (r.locks.statements.length) out(lockTable(r.locks));
+  out(lintReport(r.lint));
 }

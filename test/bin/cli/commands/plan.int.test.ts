@@ -1,5 +1,5 @@
 /** `schemaguard plan` through the real executable. */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../support/cli';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
@@ -36,5 +36,77 @@ describe(`CLI: schemaguard plan on ${target.name}`, () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/1_a\.sql[\s\S]*1_a\.sql:1:29: error index-not-concurrent/);
     expect(JSON.parse(j.stdout).lint).toMatchObject({ errors: 1, findings: [{ rule: 'index-not-concurrent' }] });
+  });
+});
+
+describe.each(targets)('CLI: schemaguard plan with statement locks on $name', (t) => {
+  const ROWS = 200_000;
+  let url: string;
+  let dir: string;
+  beforeAll(async () => {
+    url = await freshDatabase(t, 'plan_locks');
+    await withClient(url, (c) => c.query(`CREATE TABLE big (id int PRIMARY KEY, a int, note text);
+      INSERT INTO big SELECT g, g, md5(g::text) FROM generate_series(1, ${ROWS}) g; ANALYZE big`));
+    dir = tempDir({
+      '0001_type.sql': 'ALTER TABLE big ALTER COLUMN a TYPE bigint;',
+      '0002_index.sql': 'CREATE INDEX big_a ON big (a);',
+      '0003_concurrent.sql': '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY big_note ON big (note);',
+      '0004_held.sql': 'ALTER TABLE big ADD COLUMN flag boolean;\nUPDATE big SET flag = false;',
+      '0005_text.sql': 'ALTER TABLE big ALTER COLUMN note TYPE varchar(64);\nCREATE TABLE tags (id int);\nCREATE INDEX tags_id ON tags (id);',
+    });
+  });
+
+  it(`on a ${ROWS.toLocaleString('en-US')}-row table: each statement's lock, the rewrite or scan, and the live size within 10 %`, async () => {
+    const before = await catalogFingerprint(url);
+    const r = await runCli(['plan', '--dir', dir, '--database-url', url, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const { statements, warnings, sized } = JSON.parse(r.stdout);
+    const at = (file: string, line = 1) => statements.find((s: { file: string; line: number }) => s.file === file && s.line === line);
+    expect(sized).toBe(true);
+    expect(at('0001_type.sql')).toMatchObject({ lock: 'ACCESS EXCLUSIVE', table: 'public.big', rewrites: true, scans: true });
+    expect(at('0002_index.sql')).toMatchObject({ lock: 'SHARE', table: 'public.big', rewrites: false, scans: true });
+    expect(at('0003_concurrent.sql', 2)).toMatchObject({ lock: 'SHARE UPDATE EXCLUSIVE', table: 'public.big', rewrites: false, scans: true });
+    for (const s of statements.filter((x: { table: string }) => x.table === 'public.big')) {
+      expect(Math.abs(s.rows - ROWS) / ROWS).toBeLessThan(0.1);
+      expect(s.bytes).toBeGreaterThan(ROWS * 40);
+    }
+    // The held lock: the UPDATE scans under the ACCESS EXCLUSIVE its file took a line earlier.
+    expect(at('0004_held.sql', 2)).toMatchObject({ lock: 'ROW EXCLUSIVE', scans: true, held: { lock: 'ACCESS EXCLUSIVE', line: 1 } });
+    // text → varchar(64) is not binary-compatible (the catalog's type says text): a rewrite.
+    expect(at('0005_text.sql')).toMatchObject({ lock: 'ACCESS EXCLUSIVE', rewrites: true });
+    expect(at('0005_text.sql', 3)).toMatchObject({ lock: 'SHARE', table: 'tags', rows: 0, newTable: true });
+    expect(warnings.map((w: { file: string; line: number }) => `${w.file}:${w.line}`)).toEqual(['0001_type.sql:1', '0002_index.sql:1', '0004_held.sql:2', '0005_text.sql:1']);
+    expect(warnings[0]).toMatchObject({ rule: 'blocking-lock-on-large-table', severity: 'warning' });
+    expect(await catalogFingerprint(url)).toBe(before);
+  });
+
+  it('prints the statements as a table with the warnings; --warn-rows above the table silences them', async () => {
+    const text = await runCli(['plan', '--dir', dir, '--database-url', url]);
+    const quiet = await runCli(['plan', '--dir', dir, '--database-url', url, '--warn-rows', '1_000_000', '--json']);
+    expect(text.stdout).toMatch(/0002_index\.sql:1\s+SHARE\s+public\.big\s+\d{3},\d{3}\s+\d+ MB\s+no\s+yes\s+CREATE INDEX big_a ON big \(a\)/);
+    expect(text.stdout).toMatch(/0004_held\.sql:2\s+ROW EXCLUSIVE \(under ACCESS EXCLUSIVE from line 1\)/);
+    expect(text.stdout).toContain('0002_index.sql:1:1: warning blocking-lock-on-large-table: CREATE [UNIQUE] INDEX takes SHARE on public.big');
+    expect(JSON.parse(quiet.stdout).warnings).toEqual([]);
+  });
+
+  it('without a database (--offline) the lock and rewrite columns still show; no sizes, no warnings', async () => {
+    const r = await runCli(['plan', '--dir', dir, '--offline', '--json'], { env: { DATABASE_URL: undefined } });
+    expect(r.code, r.stderr).toBe(0);
+    const { statements, warnings, sized, target } = JSON.parse(r.stdout);
+    expect(target).toContain('--offline');
+    expect(sized).toBe(false);
+    expect(statements[0]).toMatchObject({ file: '0001_type.sql', lock: 'ACCESS EXCLUSIVE', table: 'big', rows: null, bytes: null, rewrites: true, scans: true });
+    expect(statements[1]).toMatchObject({ lock: 'SHARE', rewrites: false, scans: true });
+    expect(warnings).toEqual([]);
+  });
+});
+
+describe('CLI: schemaguard plan --offline with a file the parser refuses', () => {
+  it('prints the table first, then the parser\'s error (exit 2)', async () => {
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '2_b.sql': 'CREATE TABLE (;' });
+    const r = await runCli(['plan', '--dir', dir, '--offline'], { env: { DATABASE_URL: undefined } });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/2\s+2\s+2_b\.sql\s+1/);
+    expect(r.stderr).toContain('2_b.sql:1:14: syntax error at or near "("');
   });
 });

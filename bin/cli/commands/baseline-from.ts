@@ -1,0 +1,33 @@
+/** `schemaguard baseline --from flyway|node-pg-migrate`: the version comes from the other tool's history table. */
+import { baselineVersionFrom, readForeignHistory } from '../../../lambda/engine/foreign-history';
+import { loadMigrations } from '../../../lambda/engine/source';
+import { UsageError } from '../errors';
+import { runBaseline } from './baseline-run';
+import { connectTarget, type CommandContext } from './context';
+
+export async function baselineFromCommand(ctx: CommandContext): Promise<number> {
+  const { opts } = ctx;
+  const source = opts.from!;
+  if (opts.args.length) {
+    throw new UsageError(`baseline takes a VERSION or --from ${source}, not both`, { value: opts.args[0], fix: `write schemaguard baseline --from ${source}` });
+  }
+  const migrations = loadMigrations(opts.dir);
+  const { driver, where } = await connectTarget(ctx);
+  try {
+    const session = await driver.connect();
+    let version: number;
+    let table: string;
+    try {
+      const history = await readForeignHistory(session, source);
+      version = baselineVersionFrom(history, migrations);
+      table = history.table;
+    } finally {
+      await session.close();
+    }
+    ctx.progress(`${table}: ${source} applied up to version ${version}`);
+    ctx.opts.reason ??= `adopted from ${source} (${table}, up to version ${version})`;
+    return await runBaseline(ctx, driver, where, migrations, version);
+  } finally {
+    await driver.end();
+  }
+}

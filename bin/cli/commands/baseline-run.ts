@@ -1,0 +1,28 @@
+/** Recording a baseline on a connected target, and its report (shared by `baseline VERSION` and `baseline --from`). */
+import { baseline, type BaselineResult } from '../../../lambda/engine/baseline';
+import type { Driver } from '../../../lambda/engine/ports';
+import type { Migration } from '../../../lambda/engine/source';
+import { stateSchemaFlag, type CommandContext } from './context';
+import { appliedBy, lockWaitLine } from './migrate';
+
+/** Record the files up to `version` on the target and report it. */
+export async function runBaseline(ctx: CommandContext, driver: Driver, where: string, migrations: Migration[], version: number): Promise<number> {
+  const { opts } = ctx;
+  ctx.progress(`baseline ${driver.target}${where}: files up to version ${version} in ${opts.dir}/`);
+  const result = await baseline({
+    driver, migrations, version, stateSchema: stateSchemaFlag(opts), actor: appliedBy(ctx.env),
+    reason: opts.reason, lockWaitMs: opts.lockWaitMs, onLockWait: (holders) => ctx.progress(lockWaitLine(holders)),
+  });
+  ctx.out(opts.json ? JSON.stringify({ command: 'baseline', target: driver.target, ...result }) : baselineReport(result, migrations));
+  return 0;
+}
+
+export function baselineReport(result: BaselineResult, migrations: Migration[]): string {
+  const fileOf = (v: number) => migrations.find((m) => m.version === v)?.file ?? String(v);
+  const lines = [result.recorded.length
+    ? `baseline ${result.version}: recorded ${result.recorded.length} file${result.recorded.length === 1 ? '' : 's'} as applied without running ${result.recorded.length === 1 ? 'it' : 'them'} (kind baseline): ${result.recorded.map((r) => r.file).join(', ')}`
+    : `baseline ${result.version}: nothing to record, every file up to ${result.version} is already applied`];
+  if (result.alreadyApplied.length && result.recorded.length) lines.push(`  already applied, unchanged: ${result.alreadyApplied.map(fileOf).join(', ')}`);
+  if (result.pending.length) lines.push(`  pending above the baseline: ${result.pending.map(fileOf).join(', ')} (schemaguard migrate applies ${result.pending.length === 1 ? 'it' : 'them'})`);
+  return lines.join('\n');
+}

@@ -1,0 +1,96 @@
+/**
+ * `schemaguard new NAME`: the next-numbered migration file in --dir, padded
+ * like the files already there, with a header that says what it locks and the
+ * directives it may use, commented out. The directory is read leniently (a
+ * broken file elsewhere does not stop a new one); no database is involved.
+ */
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../../../lambda/engine/errors';
+import { FILE_NAME_PATTERN } from '../../../lambda/engine/source';
+import { UsageError } from '../errors';
+import type { CommandContext } from './context';
+
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/** Digits of the first file's version when the directory has none. */
+const DEFAULT_WIDTH = 4;
+
+/** NAME as a file-name part, or a UsageError that suggests one. */
+export function migrationName(raw: string): string {
+  if (NAME_PATTERN.test(raw) && !/\.sql$/i.test(raw)) return raw;
+  const suggestion = raw.replace(/\.sql$/i, '').trim().toLowerCase().replace(/[^a-z0-9_.-]+/g, '_').replace(/^[^a-z0-9]+|_+$/g, '');
+  throw new UsageError(`bad migration name "${raw}": a name is letters, digits, _ . or -, starting with a letter or digit (no .sql, no spaces, no /)`, {
+    value: raw, fix: suggestion ? `e.g. schemaguard new ${suggestion}` : 'e.g. schemaguard new add_lead_index',
+  });
+}
+
+/** The next file name after `existing` (file names in the directory): highest version + 1, padded like the newest file. Pure. */
+export function nextMigrationFile(existing: readonly string[], name: string): { version: number; file: string } {
+  let newest: { version: number; digits: string } | undefined;
+  for (const entry of existing) {
+    const m = FILE_NAME_PATTERN.exec(entry);
+    if (!m) continue;
+    const version = Number(m[1]);
+    if (!newest || version > newest.version) newest = { version, digits: m[1]! };
+  }
+  const version = (newest?.version ?? 0) + 1;
+  const padded = newest && newest.digits.startsWith('0') ? newest.digits.length : newest ? 0 : DEFAULT_WIDTH;
+  return { version, file: `${String(version).padStart(padded, '0')}_${name}.sql` };
+}
+
+/** The text of a new migration: a header about locks, the directives commented out, a check stub. */
+export function migrationTemplate(file: string): string {
+  return `-- ${file}
+--
+-- Runs in one transaction together with its state row and its checks, so
+-- every lock a statement takes is held until COMMIT. Before you deploy,
+-- \`schemaguard plan\` shows the lock each statement takes (ACCESS EXCLUSIVE
+-- blocks reads and writes, SHARE blocks writes), the table's size, and
+-- whether it rewrites or scans the table under that lock.
+--
+-- Directives go above the first statement; to use one, remove its leading "-- ".
+--   Run each statement on its own, for CREATE INDEX CONCURRENTLY (keep it alone in its file):
+-- -- schemaguard:no-transaction
+--   Stop waiting for a lock after this long (lock timeouts are retried with backoff):
+-- -- schemaguard:lock-timeout=5s
+--   Stop a statement that runs longer than this:
+-- -- schemaguard:statement-timeout=10m
+
+
+
+-- A check runs before COMMIT; its query returns the rows that violate it (none = it holds):
+-- -- schemaguard:check <what must hold>
+-- -- SELECT … ;
+`;
+}
+
+export async function newCommand(ctx: CommandContext): Promise<number> {
+  const { opts } = ctx;
+  const name = migrationName(opts.args[0]!);
+  if (!existsSync(opts.dir)) {
+    mkdirSync(opts.dir, { recursive: true });
+    ctx.progress(`created the migrations directory ${opts.dir}/`);
+  }
+  const { version, file } = nextMigrationFile(readDirectory(opts.dir), name);
+  const path = join(opts.dir, file);
+  try {
+    writeFileSync(path, migrationTemplate(file), { flag: 'wx' });
+  } catch (cause) {
+    throw new InputError(`${path}: cannot create (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, {
+      file, value: path, cause, fix: 'another file took this version meanwhile: run schemaguard new again',
+    });
+  }
+  if (opts.json) ctx.out(JSON.stringify({ command: 'new', version, file, path }));
+  else ctx.out(`created ${path}\n  write its statements, then: schemaguard plan (each statement's lock and table size) and schemaguard lint`);
+  return 0;
+}
+
+function readDirectory(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (cause) {
+    throw new InputError(`${dir}: cannot read the migrations directory (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, {
+      file: dir, value: dir, cause, fix: 'pass the directory that holds the migrations with --dir',
+    });
+  }
+}

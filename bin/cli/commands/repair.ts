@@ -1,0 +1,49 @@
+/**
+ * `schemaguard repair [VERSION…] --reason TEXT`: accept the current text of
+ * applied files that were edited after they ran. Nothing is run; each
+ * accepted change is audited (old and new checksum, who, why).
+ */
+import { shortChecksum } from '../../../lambda/engine/checksum';
+import { InputError } from '../../../lambda/engine/errors';
+import { repair, repairReason, type RepairResult } from '../../../lambda/engine/repair';
+import { loadMigrations } from '../../../lambda/engine/source';
+import { UsageError } from '../errors';
+import { versionArgument } from './version-argument';
+import { connectTarget, stateSchemaFlag, type CommandContext } from './context';
+import { appliedBy, lockWaitLine } from './migrate';
+
+export async function repairCommand(ctx: CommandContext): Promise<number> {
+  const { opts } = ctx;
+  const reason = reasonFlag(opts.reason);
+  const versions = opts.args.length ? opts.args.map((a) => versionArgument(a, 'repair')) : undefined;
+  const migrations = loadMigrations(opts.dir);
+  const { driver, where } = await connectTarget(ctx);
+  try {
+    ctx.progress(`repair ${driver.target}${where}: ${versions ? `version ${versions.join(', ')}` : 'every changed file'} in ${opts.dir}/`);
+    const result = await repair({
+      driver, migrations, reason, versions, stateSchema: stateSchemaFlag(opts), actor: appliedBy(ctx.env),
+      lockWaitMs: opts.lockWaitMs, onLockWait: (holders) => ctx.progress(lockWaitLine(holders)),
+    });
+    ctx.out(opts.json ? JSON.stringify({ command: 'repair', target: driver.target, reason, ...result }) : repairReport(result));
+    return 0;
+  } finally {
+    await driver.end();
+  }
+}
+
+/** --reason, refused as a usage error (before anything is read) when missing or blank. */
+function reasonFlag(raw: string | undefined): string {
+  try {
+    return repairReason(raw);
+  } catch (e) {
+    throw e instanceof InputError ? new UsageError(`${e.message} (--reason TEXT)`, { fix: e.fix, cause: e }) : e;
+  }
+}
+
+export function repairReport(result: RepairResult): string {
+  if (result.repaired.length === 0) return 'repair: nothing to accept, no applied file changed';
+  return [
+    `repair: accepted the new text of ${result.repaired.length} applied file${result.repaired.length === 1 ? '' : 's'} (nothing was run):`,
+    ...result.repaired.map((r) => `  ${r.file}: ${shortChecksum(r.oldChecksum)} -> ${shortChecksum(r.newChecksum)}`),
+  ].join('\n');
+}

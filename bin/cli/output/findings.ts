@@ -1,0 +1,25 @@
+/**
+ * Findings in the formats CI reads: `github` (workflow annotations) and
+ * `sarif` (SARIF 2.1.0 for code scanning). `text` and `json` stay with each
+ * command, which knows its own report.
+ */
+import { countBySeverity, type Finding } from '../../../lambda/checks/finding';
+import type { CommandContext } from '../commands/context';
+import { githubAnnotation } from './github';
+import type { ReportingCommand } from './rules';
+import { sarifLog } from './sarif';
+
+export interface FindingsOutput {
+  /** Directory the findings' `file` is relative to (--dir, --contracts; '' for paths as given). */
+  baseDir: string;
+}
+
+export function printFindings(ctx: CommandContext, command: ReportingCommand, findings: readonly Finding[], output: FindingsOutput): void {
+  if (ctx.opts.format === 'sarif') {
+    ctx.out(JSON.stringify(sarifLog(command, findings, output.baseDir), null, 2));
+    return;
+  }
+  for (const f of findings) ctx.out(githubAnnotation(f, output.baseDir));
+  const { errors, warnings } = countBySeverity([...findings]);
+  ctx.out(`${command}: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`);
+}

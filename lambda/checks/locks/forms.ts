@@ -1,0 +1,123 @@
+/**
+ * The statement forms `plan` knows, each with the lock it takes on its table
+ * in PostgreSQL's words, whether it rewrites the table (new storage, every row
+ * copied) and whether it reads every row while holding that lock. Sources:
+ * the documentation's "Table-Level Locks" list and the lock named for each
+ * ALTER TABLE form on its reference page; every example below is run against
+ * a real server by test/lambda/checks/locks/forms.int.test.ts, which reads
+ * pg_locks, the relation's file node and the transaction's scan counters
+ * (on PostgreSQL 18 and 15).
+ *
+ * A form not in this table is reported as ACCESS EXCLUSIVE, marked assumed.
+ */
+import type { LockMode } from './modes';
+
+export interface LockForm {
+  id: string;
+  /** The statement form, as a reviewer reads it. */
+  statement: string;
+  /** Lock on the statement's table; undefined: no lock on an existing table. */
+  lock?: LockMode;
+  /** Lock on a second table (the referenced table of a foreign key). */
+  other?: LockMode;
+  rewrites: boolean;
+  scans: boolean;
+  /** Runnable against LOCK_EXAMPLE_SCHEMA; its table is `t` unless `exampleTable` says otherwise. */
+  example: string;
+  exampleTable?: string;
+  /** Cannot run in a transaction block: verified by the lock it waits for. */
+  noTransaction?: boolean;
+  /** Shorter route when it meets a big table. */
+  saferForm?: string;
+  /**
+   * Replaces the table's storage with a new, empty file: the file node
+   * changes and its indexes are rebuilt empty, but no row is copied or read.
+   */
+  emptiesTable?: boolean;
+  /** Servers up to this major version take `lock` instead (seen on a real server of that version). */
+  until?: { major: number; lock?: LockMode };
+}
+
+/** What every example runs against: `t` (with rows), `r` (referenced by t), their indexes and constraints. */
+export const LOCK_EXAMPLE_SCHEMA = `
+CREATE TABLE r (id int PRIMARY KEY);
+INSERT INTO r VALUES (1);
+CREATE TABLE t (id int PRIMARY KEY, a int, b text, c varchar(10), r_id int);
+INSERT INTO t SELECT g, g, 'x', 'y', 1 FROM generate_series(1, 100) g;
+CREATE INDEX t_a ON t (a);
+CREATE UNIQUE INDEX t_c_u ON t (c, id);
+ALTER TABLE t ADD CONSTRAINT t_a_positive CHECK (a > 0) NOT VALID;
+ALTER TABLE t ADD CONSTRAINT t_r_fk FOREIGN KEY (r_id) REFERENCES r (id) NOT VALID;
+CREATE FUNCTION t_touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+CREATE TRIGGER t_touch BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION t_touch();
+CREATE MATERIALIZED VIEW mv AS SELECT id FROM t;
+CREATE UNIQUE INDEX mv_id ON mv (id);
+ANALYZE t;
+`;
+
+const SPLIT_TYPE = 'add a column of the new type, backfill it in batches, then swap in a short transaction';
+const CONCURRENT_INDEX = 'CREATE INDEX CONCURRENTLY in a "-- schemaguard:no-transaction" file (SHARE UPDATE EXCLUSIVE: writes go on)';
+const NOT_VALID = 'add it NOT VALID (instant), then VALIDATE CONSTRAINT in a later migration (SHARE UPDATE EXCLUSIVE: writes go on)';
+
+export const LOCK_FORMS: readonly LockForm[] = [
+  { id: 'add-column', statement: 'ALTER TABLE … ADD COLUMN (no default, or a constant one)', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t ADD COLUMN x int DEFAULT 0' },
+  { id: 'add-column-rewrite', statement: 'ALTER TABLE … ADD COLUMN with a volatile default, identity, serial or stored generated column', lock: 'ACCESS EXCLUSIVE', rewrites: true, scans: true, example: 'ALTER TABLE t ADD COLUMN z timestamptz DEFAULT clock_timestamp()', saferForm: 'add the column without a default, SET DEFAULT for new rows, backfill existing rows in batches' },
+  { id: 'add-column-references', statement: 'ALTER TABLE … ADD COLUMN … REFERENCES', lock: 'ACCESS EXCLUSIVE', other: 'SHARE ROW EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t ADD COLUMN w int REFERENCES r (id)' },
+  { id: 'drop-column', statement: 'ALTER TABLE … DROP COLUMN', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t DROP COLUMN b' },
+  { id: 'alter-column-type', statement: 'ALTER TABLE … ALTER COLUMN … TYPE (not binary-compatible)', lock: 'ACCESS EXCLUSIVE', rewrites: true, scans: true, example: 'ALTER TABLE t ALTER COLUMN a TYPE bigint', saferForm: SPLIT_TYPE },
+  { id: 'alter-column-type-compatible', statement: 'ALTER TABLE … ALTER COLUMN … TYPE (binary-compatible: varchar(n) to a longer varchar or text)', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t ALTER COLUMN c TYPE varchar(20)' },
+  { id: 'set-default', statement: 'ALTER TABLE … ALTER COLUMN … SET DEFAULT / DROP DEFAULT', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t ALTER COLUMN a SET DEFAULT 1' },
+  { id: 'set-not-null', statement: 'ALTER TABLE … ALTER COLUMN … SET NOT NULL', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: true, example: 'ALTER TABLE t ALTER COLUMN a SET NOT NULL', saferForm: 'ADD CONSTRAINT … CHECK (col IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL (no scan)' },
+  { id: 'drop-not-null', statement: 'ALTER TABLE … ALTER COLUMN … DROP NOT NULL', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t ALTER COLUMN a DROP NOT NULL' },
+  { id: 'set-statistics', statement: 'ALTER TABLE … ALTER COLUMN … SET STATISTICS / SET (attribute_option)', lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t ALTER COLUMN a SET STATISTICS 200' },
+  { id: 'set-storage', statement: 'ALTER TABLE … ALTER COLUMN … SET STORAGE / SET COMPRESSION', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t ALTER COLUMN b SET STORAGE EXTERNAL' },
+  { id: 'add-check', statement: 'ALTER TABLE … ADD CONSTRAINT … CHECK', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: true, example: 'ALTER TABLE t ADD CONSTRAINT t_a_big CHECK (a > -1)', saferForm: NOT_VALID },
+  { id: 'add-check-not-valid', statement: 'ALTER TABLE … ADD CONSTRAINT … CHECK … NOT VALID', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t ADD CONSTRAINT t_a_big CHECK (a > -1) NOT VALID' },
+  { id: 'add-foreign-key', statement: 'ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY', lock: 'SHARE ROW EXCLUSIVE', other: 'SHARE ROW EXCLUSIVE', rewrites: false, scans: true, example: 'ALTER TABLE t ADD CONSTRAINT t_r_fk2 FOREIGN KEY (r_id) REFERENCES r (id)', saferForm: NOT_VALID },
+  { id: 'add-foreign-key-not-valid', statement: 'ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY … NOT VALID', lock: 'SHARE ROW EXCLUSIVE', other: 'SHARE ROW EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t ADD CONSTRAINT t_r_fk2 FOREIGN KEY (r_id) REFERENCES r (id) NOT VALID' },
+  { id: 'add-unique', statement: 'ALTER TABLE … ADD CONSTRAINT … UNIQUE / PRIMARY KEY / EXCLUDE (builds its index)', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: true, example: 'ALTER TABLE t ADD CONSTRAINT t_a_key UNIQUE (a)', saferForm: 'CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT … USING INDEX (no scan)' },
+  { id: 'add-constraint-using-index', statement: 'ALTER TABLE … ADD CONSTRAINT … UNIQUE / PRIMARY KEY USING INDEX', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t ADD CONSTRAINT t_c_key UNIQUE USING INDEX t_c_u' },
+  { id: 'validate-constraint', statement: 'ALTER TABLE … VALIDATE CONSTRAINT', lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: true, example: 'ALTER TABLE t VALIDATE CONSTRAINT t_a_positive' },
+  { id: 'drop-constraint', statement: 'ALTER TABLE … DROP CONSTRAINT', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t DROP CONSTRAINT t_a_positive' },
+  { id: 'alter-constraint', statement: 'ALTER TABLE … ALTER CONSTRAINT', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t ALTER CONSTRAINT t_r_fk DEFERRABLE' },
+  { id: 'set-options', statement: 'ALTER TABLE … SET (storage_parameter) / RESET, CLUSTER ON, SET WITHOUT CLUSTER', lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t SET (fillfactor = 70)' },
+  { id: 'enable-trigger', statement: 'ALTER TABLE … ENABLE / DISABLE TRIGGER', lock: 'SHARE ROW EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t DISABLE TRIGGER t_touch' },
+  { id: 'rewrite-storage', statement: 'ALTER TABLE … SET LOGGED / SET UNLOGGED / SET TABLESPACE / SET ACCESS METHOD', lock: 'ACCESS EXCLUSIVE', rewrites: true, scans: true, example: 'ALTER TABLE t SET UNLOGGED', saferForm: 'PostgreSQL has no online form: run it in a maintenance window, or copy into a new table in batches and swap' },
+  { id: 'alter-table-other', statement: 'ALTER TABLE … OWNER TO, RENAME, SET SCHEMA, REPLICA IDENTITY, ROW LEVEL SECURITY, identity, INHERIT', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t RENAME COLUMN a TO a2' },
+  { id: 'create-index', statement: 'CREATE [UNIQUE] INDEX', lock: 'SHARE', rewrites: false, scans: true, example: 'CREATE INDEX t_b ON t (b)', saferForm: CONCURRENT_INDEX },
+  { id: 'create-index-concurrently', statement: 'CREATE [UNIQUE] INDEX CONCURRENTLY', lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: true, example: 'CREATE INDEX CONCURRENTLY t_b ON t (b)', noTransaction: true },
+  { id: 'drop-index', statement: 'DROP INDEX', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'DROP INDEX t_a', saferForm: 'DROP INDEX CONCURRENTLY in a "-- schemaguard:no-transaction" file' },
+  { id: 'drop-index-concurrently', statement: 'DROP INDEX CONCURRENTLY', lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: false, example: 'DROP INDEX CONCURRENTLY t_a', noTransaction: true },
+  { id: 'reindex', statement: 'REINDEX TABLE / INDEX', lock: 'SHARE', rewrites: false, scans: true, example: 'REINDEX TABLE t', saferForm: 'REINDEX … CONCURRENTLY in a "-- schemaguard:no-transaction" file' },
+  { id: 'reindex-concurrently', statement: 'REINDEX … CONCURRENTLY', lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: true, example: 'REINDEX TABLE CONCURRENTLY t', noTransaction: true },
+  { id: 'alter-index', statement: 'ALTER INDEX … RENAME / SET (storage_parameter)', lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER INDEX t_a RENAME TO t_a_renamed', exampleTable: 't_a' },
+  { id: 'create-table', statement: 'CREATE TABLE (new table)', rewrites: false, scans: false, example: 'CREATE TABLE n (id int)' },
+  { id: 'create-table-references', statement: 'CREATE TABLE … REFERENCES (lock on the referenced table)', lock: 'SHARE ROW EXCLUSIVE', rewrites: false, scans: false, example: 'CREATE TABLE n (id int REFERENCES t (id))' },
+  { id: 'drop-table', statement: 'DROP TABLE', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'DROP TABLE t CASCADE' },
+  { id: 'truncate', statement: 'TRUNCATE (new, empty storage; no row is read)', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'TRUNCATE t', emptiesTable: true },
+  { id: 'create-trigger', statement: 'CREATE TRIGGER', lock: 'SHARE ROW EXCLUSIVE', rewrites: false, scans: false, example: 'CREATE TRIGGER t_touch2 AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION t_touch()' },
+  { id: 'drop-trigger', statement: 'DROP TRIGGER', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'DROP TRIGGER t_touch ON t' },
+  { id: 'policy', statement: 'CREATE / ALTER / DROP POLICY, CREATE RULE', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'CREATE POLICY t_all ON t USING (true)' },
+  { id: 'comment', statement: 'COMMENT ON TABLE / COLUMN, CREATE STATISTICS', lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: false, example: "COMMENT ON COLUMN t.a IS 'how many'" },
+  { id: 'analyze', statement: 'ANALYZE (reads a sample)', lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: false, example: 'ANALYZE t' },
+  { id: 'vacuum', statement: 'VACUUM', lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: true, example: 'VACUUM t', noTransaction: true },
+  { id: 'vacuum-full', statement: 'VACUUM FULL, CLUSTER', lock: 'ACCESS EXCLUSIVE', rewrites: true, scans: true, example: 'CLUSTER t USING t_a', saferForm: 'run it in a maintenance window, or rebuild online with an extension such as pg_repack' },
+  { id: 'refresh-materialized-view', statement: 'REFRESH MATERIALIZED VIEW', lock: 'ACCESS EXCLUSIVE', rewrites: true, scans: true, example: 'REFRESH MATERIALIZED VIEW mv', exampleTable: 'mv', saferForm: 'REFRESH MATERIALIZED VIEW CONCURRENTLY (needs a unique index; EXCLUSIVE: reads go on)' },
+  { id: 'refresh-materialized-view-concurrently', statement: 'REFRESH MATERIALIZED VIEW CONCURRENTLY', lock: 'EXCLUSIVE', rewrites: false, scans: true, example: 'REFRESH MATERIALIZED VIEW CONCURRENTLY mv', exampleTable: 'mv', saferForm: 'this is already the online form: reads of the view go on, and nothing writes to a materialized view' },
+  { id: 'insert', statement: 'INSERT', lock: 'ROW EXCLUSIVE', rewrites: false, scans: false, example: 'INSERT INTO t (id, a) VALUES (1000, 1)' },
+  { id: 'update-delete', statement: 'UPDATE / DELETE / MERGE (scans: without WHERE)', lock: 'ROW EXCLUSIVE', rewrites: false, scans: true, example: 'UPDATE t SET a = a + 1' },
+  { id: 'select', statement: 'SELECT (scans: without WHERE)', lock: 'ACCESS SHARE', rewrites: false, scans: true, example: 'SELECT count(*) FROM t' },
+  { id: 'grant', statement: 'GRANT / REVOKE on a table (PostgreSQL 15: no table lock)', lock: 'ACCESS SHARE', rewrites: false, scans: false, example: 'GRANT SELECT ON t TO PUBLIC', until: { major: 15 } },
+  { id: 'no-table-lock', statement: 'CREATE FUNCTION / VIEW / TYPE / SCHEMA / SEQUENCE / EXTENSION, SET: no lock on an existing table', rewrites: false, scans: false, example: 'CREATE VIEW t_ids AS SELECT 1 AS id' },
+  { id: 'code', statement: 'DO / CALL: runs code; its locks depend on what it does (not read by plan)', rewrites: false, scans: false, example: 'DO $$BEGIN PERFORM 1; END$$' },
+  { id: 'lock-table', statement: 'LOCK TABLE … IN … MODE', lock: 'SHARE', rewrites: false, scans: false, example: 'LOCK TABLE t IN SHARE MODE' },
+];
+
+export const LOCK_FORM = new Map(LOCK_FORMS.map((f) => [f.id, f]));
+
+/** A form by id (the classifier's ids are all in the table). */
+export function form(id: string): LockForm {
+  const f = LOCK_FORM.get(id);
+  if (!f) throw new Error(`no lock form ${id}`);
+  return f;
+}

@@ -1,0 +1,146 @@
+/**
+ * What each pending statement will lock, on which table, how big that table
+ * is now, and whether it rewrites or scans it under the lock: the reviewer's
+ * question before a deploy, answered from the parse tree and (with a
+ * database) the live catalog. In a transactional file every lock is held
+ * until COMMIT, so a statement runs under the strongest lock any earlier
+ * statement of the file took on its table: that held lock is what a warning
+ * weighs. A warning is raised when a lock that blocks writes is held while a
+ * table of at least `warnRows` rows is rewritten or scanned; a brief lock
+ * (no scan, no rewrite) lasts as long whatever the table's size, and is not.
+ */
+import type { Queryable } from '../../engine/ports';
+import type { Migration } from '../../engine/source';
+import type { Finding } from '../finding';
+import { loadParser, parseSql, rangeVar, tableKey, type ParsedStatement } from '../parse';
+import { blocksReads, blocksWrites, strongest, type LockMode } from './modes';
+import { statementLock, withCurrentTypes, type RelationRef, type StatementLock } from './statement-lock';
+import { readTableSizes, refKey, type TableSize } from './table-sizes';
+
+export const LOCK_WARNING_RULE = {
+  id: 'blocking-lock-on-large-table',
+  severity: 'warning' as const,
+  title: 'a lock that blocks writes is held while a large table is rewritten or scanned',
+};
+
+export interface StatementLockReport {
+  file: string;
+  version: number;
+  line: number;
+  column: number;
+  /** The statement's first line, shortened. */
+  statement: string;
+  /** The form it was read as (forms.ts). */
+  form: string;
+  lock: LockMode | null;
+  table: string | null;
+  rows: number | null;
+  bytes: number | null;
+  rewrites: boolean;
+  scans: boolean;
+  /** A stronger lock on the same table, taken earlier in the file and held until COMMIT. */
+  held?: { lock: LockMode; line: number };
+  other?: { table: string; lock: LockMode };
+  /** Created by a pending migration of this plan: new and empty when this runs. */
+  newTable?: boolean;
+  /** The form is not in the table: ACCESS EXCLUSIVE assumed. */
+  assumed?: boolean;
+}
+
+export interface LockPlan {
+  statements: StatementLockReport[];
+  findings: Finding[];
+  /** Whether sizes come from a live catalog. */
+  sized: boolean;
+}
+
+export interface LockPlanOptions {
+  /** Read-only connection for the catalog. @default - no sizes; locks and rewrites only */
+  catalog?: Queryable;
+  /** @default 100000 */
+  warnRows?: number;
+}
+
+interface Read { m: Migration; s: ParsedStatement; sl: StatementLock }
+
+export async function planLocks(pending: Migration[], options: LockPlanOptions = {}): Promise<LockPlan> {
+  await loadParser();
+  const reads: Read[] = pending.flatMap((m) => parseSql(m.text, { file: m.file }).statements.map((s) => ({ m, s, sl: statementLock(s) })));
+  const refs = reads.flatMap(({ sl }) => [sl.table, sl.other?.table].filter((r): r is RelationRef => !!r));
+  const sizes = options.catalog ? await readTableSizes(options.catalog, refs) : new Map<string, TableSize>();
+  const created = new Set<string>();
+  const held = new Map<string, { lock: LockMode; line: number }>();
+  const plan: LockPlan = { statements: [], findings: [], sized: !!options.catalog };
+  let file = '';
+  for (const { m, s, sl: raw } of reads) {
+    if (m.file !== file) { file = m.file; held.clear(); }
+    const size = raw.table ? sizes.get(refKey(raw.table)) : undefined;
+    const sl = withCurrentTypes(raw, (col) => size?.columns.get(col));
+    const report = reportOf(m, s, sl, size, sizes, created);
+    trackHeld(report, m, held);
+    plan.statements.push(report);
+    const warning = lockWarning(report, sl, options.warnRows ?? 100_000);
+    if (warning) plan.findings.push(warning);
+    if (s.kind === 'CreateStmt' || s.kind === 'CreateTableAsStmt') {
+      const rel = rangeVar(s.kind === 'CreateStmt' ? s.node.relation : (s.node.into as { rel?: unknown } | undefined)?.rel);
+      if (rel) created.add(tableKey(rel));
+    }
+  }
+  return plan;
+}
+
+function display(ref: RelationRef): string {
+  return ref.schema ? `${ref.schema}.${ref.name}` : ref.name;
+}
+
+function reportOf(m: Migration, s: ParsedStatement, sl: StatementLock, size: TableSize | undefined, sizes: Map<string, TableSize>, created: Set<string>): StatementLockReport {
+  const isNew = !!sl.table && sl.table.kind === 'table' && created.has(tableKey(sl.table)) && !size;
+  const other = sl.other ? { table: sizes.get(refKey(sl.other.table))?.table ?? display(sl.other.table), lock: sl.other.lock } : undefined;
+  return {
+    file: m.file, version: m.version, line: s.line, column: s.column,
+    statement: s.text.split('\n')[0]!.slice(0, 120),
+    form: sl.form.statement,
+    lock: sl.lock ?? null,
+    table: sl.table ? size?.table ?? display(sl.table) : null,
+    rows: isNew ? 0 : size?.rows ?? null,
+    bytes: isNew ? 0 : size?.bytes ?? null,
+    rewrites: sl.rewrites, scans: sl.scans,
+    ...(other ? { other } : {}),
+    ...(isNew ? { newTable: true } : {}),
+    ...(sl.assumed ? { assumed: true } : {}),
+  };
+}
+
+/** In a transactional file, a lock stays until COMMIT: note a stronger one held from an earlier statement. */
+function trackHeld(report: StatementLockReport, m: Migration, held: Map<string, { lock: LockMode; line: number }>): void {
+  if (m.directives.noTransaction || !report.table || !report.lock) return;
+  const before = held.get(report.table);
+  if (before && strongest(before.lock, report.lock) !== report.lock) report.held = before;
+  else held.set(report.table, { lock: report.lock, line: report.line });
+}
+
+function lockWarning(r: StatementLockReport, sl: StatementLock, warnRows: number): Finding | undefined {
+  const lock = r.held?.lock ?? r.lock;
+  if (!lock || !blocksWrites(lock) || !(r.rewrites || r.scans) || r.rows === null || r.rows < warnRows || r.newTable) return undefined;
+  const work = r.rewrites ? 'rewrites' : 'scans';
+  const size = `~${r.rows.toLocaleString('en-US')} rows, ${formatBytes(r.bytes ?? 0)}`;
+  const stops = blocksReads(lock) ? 'reads and writes' : 'writes';
+  const message = r.held
+    ? `${r.statement.split(/\s+/)[0]!.toUpperCase()} ${work} ${r.table} (${size}) while the ${lock} lock taken at line ${r.held.line} is held until COMMIT: ${stops} on ${r.table} wait until then`
+    : `${sl.form.statement.split(' (')[0]} takes ${lock} on ${r.table} (${size}) and ${work} it under that lock: ${stops} on ${r.table} wait until it ends`;
+  return {
+    rule: LOCK_WARNING_RULE.id, severity: 'warning', file: r.file, line: r.line, column: r.column, message,
+    why: `the time a ${work === 'rewrites' ? 'rewrite' : 'scan'} takes grows with the table; every ${stops === 'writes' ? 'INSERT, UPDATE and DELETE' : 'query'} on it queues behind the lock for that long, and so does everything queued behind them`,
+    fix: r.held
+      ? `move this statement into a migration of its own, so it does not run under the ${lock} lock of line ${r.held.line}`
+      : sl.form.saferForm ?? 'run it in a maintenance window, or raise --warn-rows if this size is acceptable',
+  };
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+  return `${u === 0 ? v : v.toFixed(v >= 10 ? 0 : 1)} ${units[u]}`;
+}

@@ -1,0 +1,235 @@
+/**
+ * The lock one statement takes, read from its parse tree (PostgreSQL's own
+ * parser, `../parse.ts`) and the form table (`forms.ts`): the lock on its
+ * table, a second table's lock (a foreign key's referenced table), and whether
+ * it rewrites or scans the table under that lock. Pure: what needs the live
+ * catalog (an index's table, a column's current type) is left to `plan.ts`.
+ */
+import { rewritesOnTypeChange, rewritingColumnDefault } from '../lint';
+import { as, list, names, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../parse';
+import { form, type LockForm } from './forms';
+import { LOCK_MODES, strongest, type LockMode } from './modes';
+
+export interface RelationRef {
+  schema?: string;
+  name: string;
+  /** An index stands for its table (resolved from the catalog). */
+  kind: 'table' | 'index';
+}
+
+export interface StatementLock {
+  form: LockForm;
+  lock?: LockMode;
+  table?: RelationRef;
+  /** A second table's lock (the table a foreign key references). */
+  other?: { table: RelationRef; lock: LockMode };
+  rewrites: boolean;
+  scans: boolean;
+  /** The form is not in the table: ACCESS EXCLUSIVE is assumed. */
+  assumed: boolean;
+  /** Column type changes, for the catalog to tell a rewrite from a binary-compatible change. */
+  typeChanges: { column: string; type: string }[];
+}
+
+/** One subcommand's contribution: a form and what the statement says about it. */
+interface Part {
+  form: LockForm;
+  other?: { table: RelationRef; lock: LockMode };
+  typeChange?: { column: string; type: string };
+  assumed?: boolean;
+}
+
+const table = (r: RangeVar | undefined, kind: RelationRef['kind'] = 'table'): RelationRef | undefined =>
+  r ? { schema: r.schema, name: r.name, kind } : undefined;
+
+/** `[schema.]name` parts of a qualified-name list, e.g. DROP INDEX's objects. */
+function qualifiedName(parts: string[], kind: RelationRef['kind']): RelationRef | undefined {
+  if (parts.length === 0) return undefined;
+  return parts.length > 1 ? { schema: parts[parts.length - 2], name: parts[parts.length - 1]!, kind } : { name: parts[0]!, kind };
+}
+
+function single(f: LockForm, t: RelationRef | undefined, extra: Partial<StatementLock> = {}): StatementLock {
+  return { form: f, lock: f.lock, table: f.lock ? t : undefined, rewrites: f.rewrites, scans: f.scans, assumed: false, typeChanges: [], ...extra };
+}
+
+export function statementLock(s: ParsedStatement): StatementLock {
+  const n = s.node;
+  switch (s.kind) {
+    case 'AlterTableStmt': return alterTable(n);
+    case 'IndexStmt': return single(form(n.concurrent ? 'create-index-concurrently' : 'create-index'), table(rangeVar(n.relation)));
+    case 'DropStmt': return drop(n);
+    case 'ReindexStmt': return reindex(n);
+    case 'CreateStmt': return createTable(n);
+    case 'TruncateStmt': return single(form('truncate'), table(rangeVar(as(list(n.relations)[0], 'RangeVar'))));
+    case 'CreateTrigStmt': return single(form('create-trigger'), table(rangeVar(n.relation)));
+    case 'CreatePolicyStmt': case 'AlterPolicyStmt': return single(form('policy'), table(rangeVar(n.table)));
+    case 'RuleStmt': return single(form('policy'), table(rangeVar(n.relation)));
+    case 'CommentStmt': return comment(n);
+    case 'CreateStatsStmt': return single(form('comment'), table(rangeVar(as(list(n.relations)[0], 'RangeVar'))));
+    case 'VacuumStmt': return vacuum(n);
+    case 'ClusterStmt': return single(form('vacuum-full'), table(rangeVar(n.relation)));
+    case 'RefreshMatViewStmt': return single(form(n.concurrent ? 'refresh-materialized-view-concurrently' : 'refresh-materialized-view'), table(rangeVar(n.relation)));
+    case 'InsertStmt': return single(form('insert'), table(rangeVar(n.relation)));
+    case 'UpdateStmt': case 'DeleteStmt': case 'MergeStmt':
+      return single(form('update-delete'), table(rangeVar(n.relation)), { scans: s.kind === 'MergeStmt' || !n.whereClause });
+    case 'SelectStmt': return select(n);
+    case 'LockStmt': return lockTable(n);
+    case 'RenameStmt': return rename(n);
+    case 'AlterObjectSchemaStmt': return n.objectType === 'OBJECT_TABLE' ? single(form('alter-table-other'), table(rangeVar(n.relation))) : single(form('no-table-lock'), undefined);
+    case 'GrantStmt': return n.objtype === 'OBJECT_TABLE' ? single(form('grant'), table(rangeVar(as(list(n.objects)[0], 'RangeVar')))) : single(form('no-table-lock'), undefined);
+    case 'DoStmt': case 'CallStmt': return single(form('code'), undefined);
+    default: return otherStatement(n);
+  }
+}
+
+/** A statement the table does not name: ACCESS EXCLUSIVE assumed when it names a relation, else no table lock. */
+function otherStatement(n: Node): StatementLock {
+  const rel = table(rangeVar(n.relation));
+  if (!rel) return single(form('no-table-lock'), undefined);
+  return { ...single(form('alter-table-other'), rel), assumed: true };
+}
+
+function alterTable(n: Node): StatementLock {
+  const kind = n.objtype === 'OBJECT_INDEX' ? 'index' : 'table';
+  const rel = table(rangeVar(n.relation), kind);
+  if (n.objtype === 'OBJECT_INDEX') return single(form('alter-index'), rel);
+  const parts = list(n.cmds).map((c) => as(c, 'AlterTableCmd')).filter((c): c is Node => !!c).map(alterCommand);
+  if (parts.length === 0) return single(form('alter-table-other'), rel);
+  let lock: LockMode | undefined;
+  let main = parts[0]!;
+  for (const p of parts) {
+    const next = strongest(lock, p.form.lock);
+    if (next !== lock) main = p;
+    lock = next;
+  }
+  return {
+    form: main.form, lock, table: rel,
+    other: parts.find((p) => p.other)?.other,
+    rewrites: parts.some((p) => p.form.rewrites), scans: parts.some((p) => p.form.scans),
+    assumed: parts.some((p) => p.assumed),
+    typeChanges: parts.flatMap((p) => (p.typeChange ? [p.typeChange] : [])),
+  };
+}
+
+const SUBCOMMAND_FORMS: Record<string, string> = {
+  AT_DropColumn: 'drop-column', AT_ColumnDefault: 'set-default', AT_CookedColumnDefault: 'set-default',
+  AT_SetNotNull: 'set-not-null', AT_DropNotNull: 'drop-not-null',
+  AT_SetStatistics: 'set-statistics', AT_SetOptions: 'set-statistics', AT_ResetOptions: 'set-statistics',
+  AT_SetStorage: 'set-storage', AT_SetCompression: 'set-storage',
+  AT_ValidateConstraint: 'validate-constraint', AT_DropConstraint: 'drop-constraint', AT_AlterConstraint: 'alter-constraint',
+  AT_SetRelOptions: 'set-options', AT_ResetRelOptions: 'set-options', AT_ClusterOn: 'set-options', AT_DropCluster: 'set-options',
+  AT_EnableTrig: 'enable-trigger', AT_DisableTrig: 'enable-trigger', AT_EnableAlwaysTrig: 'enable-trigger', AT_EnableReplicaTrig: 'enable-trigger',
+  AT_EnableTrigAll: 'enable-trigger', AT_DisableTrigAll: 'enable-trigger', AT_EnableTrigUser: 'enable-trigger', AT_DisableTrigUser: 'enable-trigger',
+  AT_SetLogged: 'rewrite-storage', AT_SetUnLogged: 'rewrite-storage', AT_SetTableSpace: 'rewrite-storage', AT_SetAccessMethod: 'rewrite-storage',
+  AT_ChangeOwner: 'alter-table-other', AT_ReplicaIdentity: 'alter-table-other', AT_EnableRowSecurity: 'alter-table-other',
+  AT_DisableRowSecurity: 'alter-table-other', AT_ForceRowSecurity: 'alter-table-other', AT_NoForceRowSecurity: 'alter-table-other',
+  AT_AddIdentity: 'alter-table-other', AT_SetIdentity: 'alter-table-other', AT_DropIdentity: 'alter-table-other',
+  AT_AddInherit: 'alter-table-other', AT_DropInherit: 'alter-table-other',
+};
+
+function alterCommand(cmd: Node): Part {
+  const subtype = String(cmd.subtype);
+  if (subtype === 'AT_AddColumn') return addColumn(as(cmd.def, 'ColumnDef'));
+  if (subtype === 'AT_AddConstraint') return addConstraint(as(cmd.def, 'Constraint'));
+  if (subtype === 'AT_AlterColumnType') {
+    const def = as(cmd.def, 'ColumnDef');
+    return { form: form('alter-column-type'), typeChange: { column: String(cmd.name), type: typeNameText(def?.typeName) } };
+  }
+  const id = SUBCOMMAND_FORMS[subtype];
+  return id ? { form: form(id) } : { form: form('alter-table-other'), assumed: true };
+}
+
+function addColumn(col: Node | undefined): Part {
+  if (!col) return { form: form('add-column') };
+  if (rewritingColumnDefault(col)) return { form: form('add-column-rewrite') };
+  const fk = list(col.constraints).map((c) => as(c, 'Constraint')).find((c) => c?.contype === 'CONSTR_FOREIGN');
+  const referenced = table(rangeVar(fk?.pktable));
+  return referenced ? { form: form('add-column-references'), other: { table: referenced, lock: 'SHARE ROW EXCLUSIVE' } } : { form: form('add-column') };
+}
+
+function addConstraint(con: Node | undefined): Part {
+  switch (con?.contype) {
+    case 'CONSTR_CHECK': return { form: form(con.skip_validation ? 'add-check-not-valid' : 'add-check') };
+    case 'CONSTR_NOTNULL': return { form: form('set-not-null') };
+    case 'CONSTR_FOREIGN': {
+      const f = form(con.skip_validation ? 'add-foreign-key-not-valid' : 'add-foreign-key');
+      const referenced = table(rangeVar(con.pktable));
+      return { form: f, other: referenced ? { table: referenced, lock: 'SHARE ROW EXCLUSIVE' } : undefined };
+    }
+    case 'CONSTR_UNIQUE': case 'CONSTR_PRIMARY':
+      return { form: form(con.indexname ? 'add-constraint-using-index' : 'add-unique') };
+    case 'CONSTR_EXCLUSION': return { form: form('add-unique') };
+    default: return { form: form('alter-table-other'), assumed: true };
+  }
+}
+
+function drop(n: Node): StatementLock {
+  const objects = list(n.objects).map((o) => names(as(o, 'List')?.items));
+  const first = objects[0] ?? [];
+  switch (n.removeType) {
+    case 'OBJECT_INDEX': return single(form(n.concurrent ? 'drop-index-concurrently' : 'drop-index'), qualifiedName(first, 'index'));
+    case 'OBJECT_TABLE': return single(form('drop-table'), qualifiedName(first, 'table'));
+    case 'OBJECT_TRIGGER': return single(form('drop-trigger'), qualifiedName(first.slice(0, -1), 'table'));
+    case 'OBJECT_POLICY': case 'OBJECT_RULE': return single(form('policy'), qualifiedName(first.slice(0, -1), 'table'));
+    default: return single(form('no-table-lock'), undefined);
+  }
+}
+
+function reindex(n: Node): StatementLock {
+  const concurrently = list(n.params).some((p) => (as(p, 'DefElem')?.defname as string | undefined) === 'concurrently');
+  const kind = n.kind === 'REINDEX_OBJECT_INDEX' ? 'index' : 'table';
+  return single(form(concurrently ? 'reindex-concurrently' : 'reindex'), table(rangeVar(n.relation), kind));
+}
+
+/** A new table locks nothing that exists, except the tables its foreign keys reference. */
+function createTable(n: Node): StatementLock {
+  const constraints = list(n.tableElts).flatMap((e) => {
+    const col = as(e, 'ColumnDef');
+    return col ? list(col.constraints).map((c) => as(c, 'Constraint')) : [as(e, 'Constraint')];
+  });
+  const referenced = table(rangeVar(constraints.find((c) => c?.contype === 'CONSTR_FOREIGN')?.pktable));
+  return referenced ? single(form('create-table-references'), referenced) : single(form('create-table'), undefined);
+}
+
+function comment(n: Node): StatementLock {
+  if (n.objtype !== 'OBJECT_TABLE' && n.objtype !== 'OBJECT_COLUMN') return single(form('no-table-lock'), undefined);
+  const parts = names(as(n.object, 'List')?.items);
+  return single(form('comment'), qualifiedName(n.objtype === 'OBJECT_COLUMN' ? parts.slice(0, -1) : parts, 'table'));
+}
+
+function vacuum(n: Node): StatementLock {
+  const rel = table(rangeVar(as(list(n.rels)[0], 'VacuumRelation')?.relation));
+  if (!n.is_vacuumcmd) return single(form('analyze'), rel);
+  const full = list(n.options).some((o) => (as(o, 'DefElem')?.defname as string | undefined) === 'full');
+  return single(form(full ? 'vacuum-full' : 'vacuum'), rel);
+}
+
+function select(n: Node): StatementLock {
+  const from = table(rangeVar(as(list(n.fromClause)[0], 'RangeVar')));
+  return from ? single(form('select'), from, { scans: !n.whereClause }) : single(form('no-table-lock'), undefined);
+}
+
+function lockTable(n: Node): StatementLock {
+  const mode = LOCK_MODES[Number(n.mode ?? 8) - 1] ?? 'ACCESS EXCLUSIVE';
+  return { ...single(form('lock-table'), table(rangeVar(as(list(n.relations)[0], 'RangeVar')))), lock: mode };
+}
+
+function rename(n: Node): StatementLock {
+  if (n.renameType === 'OBJECT_INDEX') return single(form('alter-index'), table(rangeVar(n.relation), 'index'));
+  const rel = table(rangeVar(n.relation));
+  return rel ? single(form('alter-table-other'), rel) : single(form('no-table-lock'), undefined);
+}
+
+/**
+ * The lock once the current types of the changed columns are known (from the
+ * catalog): a change that is binary-compatible for every column neither
+ * rewrites nor scans. `currentType` returns undefined for a column it does not know.
+ */
+export function withCurrentTypes(sl: StatementLock, currentType: (column: string) => string | undefined): StatementLock {
+  if (sl.typeChanges.length === 0 || sl.form.id !== 'alter-column-type') return sl;
+  const compatible = sl.typeChanges.every((c) => {
+    const before = currentType(c.column);
+    return before !== undefined && !rewritesOnTypeChange(before, c.type);
+  });
+  return compatible ? { ...sl, form: form('alter-column-type-compatible'), rewrites: false, scans: false } : sl;
+}

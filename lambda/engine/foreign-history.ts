@@ -1,0 +1,81 @@
+/**
+ * The history tables of the tools a team moves from, read (never written) to
+ * find the version `baseline --from` records up to:
+ *
+ * - Flyway: `flyway_schema_history` — successful rows with a version
+ *   (`V3__add_index.sql` → 3); repeatable (`R__`) rows have none and are skipped.
+ *   A dotted version (1.1) has no whole-number equivalent and is refused.
+ * - node-pg-migrate: `pgmigrations` — `name` is the file name without its
+ *   extension (`1700000000000_create-users`), the version its number prefix.
+ *
+ * The table is looked up by name in every schema; one match is required.
+ */
+import { InputError, StateRefusalError } from './errors';
+import type { Queryable } from './ports';
+import type { Migration } from './source';
+
+export type HistorySource = 'flyway' | 'node-pg-migrate';
+
+export interface ForeignHistory {
+  source: HistorySource;
+  /** `schema.table` it was read from. */
+  table: string;
+  /** Versions the tool recorded as applied, ascending. */
+  versions: number[];
+}
+
+const TABLES: Record<HistorySource, string> = { flyway: 'flyway_schema_history', 'node-pg-migrate': 'pgmigrations' };
+
+export async function readForeignHistory(q: Queryable, source: HistorySource): Promise<ForeignHistory> {
+  const table = await findTable(q, source);
+  const raw = source === 'flyway'
+    ? (await q.query<{ v: string }>(`SELECT version AS v FROM ${table} WHERE success AND version IS NOT NULL ORDER BY installed_rank`)).rows.map((r) => r.v)
+    : (await q.query<{ v: string }>(`SELECT name AS v FROM ${table} ORDER BY id`)).rows.map((r) => r.v);
+  const versions = raw.map((v) => versionOf(source, v, table));
+  return { source, table, versions: [...new Set(versions)].sort((a, b) => a - b) };
+}
+
+async function findTable(q: Queryable, source: HistorySource): Promise<string> {
+  const found = (await q.query<{ t: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relname = $1 AND c.relkind IN ('r', 'p') ORDER BY 1`, [TABLES[source]],
+  )).rows.map((r) => r.t);
+  if (found.length === 1) return found[0]!;
+  throw new InputError(found.length
+    ? `baseline --from ${source}: ${found.length} ${TABLES[source]} tables (${found.join(', ')}); cannot tell which one`
+    : `baseline --from ${source}: no ${TABLES[source]} table in this database`, {
+    value: source, fix: found.length ? 'pass the version instead: schemaguard baseline VERSION' : `point --database-url at the database ${source} migrated, or pass the version: schemaguard baseline VERSION`,
+  });
+}
+
+function versionOf(source: HistorySource, recorded: string, table: string): number {
+  const m = source === 'flyway' ? /^\s*(\d{1,15})\s*$/.exec(recorded) : /^(\d{1,15})[_-]/.exec(recorded);
+  if (m) return Number(m[1]);
+  throw new InputError(`baseline --from ${source}: ${table} has "${recorded}", which has no whole-number version`, {
+    value: recorded, fix: 'schemaguard versions are whole numbers: pass the version to baseline to instead (schemaguard baseline VERSION)',
+  });
+}
+
+/**
+ * The version to baseline to: the newest the tool applied. Every version it
+ * applied must be a file here and every file up to that version must have
+ * been applied by it, else the files do not describe that database.
+ */
+export function baselineVersionFrom(history: ForeignHistory, migrations: Migration[]): number {
+  const newest = history.versions[history.versions.length - 1];
+  if (newest === undefined) {
+    throw new StateRefusalError(`baseline --from ${history.source}: ${history.table} records no applied migration`, {
+      versions: [], fix: 'nothing to adopt: run schemaguard migrate',
+    });
+  }
+  const files = new Set(migrations.map((m) => m.version));
+  const applied = new Set(history.versions);
+  const noFile = history.versions.filter((v) => !files.has(v));
+  const notApplied = migrations.filter((m) => m.version <= newest && !applied.has(m.version)).map((m) => m.file);
+  if (noFile.length || notApplied.length) {
+    throw new StateRefusalError(`baseline --from ${history.source}: ${history.table} and the files disagree${noFile.length ? `; applied there but no file here: ${noFile.join(', ')}` : ''}${notApplied.length ? `; files it never applied: ${notApplied.join(', ')}` : ''}; nothing was recorded`, {
+      versions: noFile, fix: `number each file as ${history.source} numbered it (the version it recorded), or pass the version: schemaguard baseline VERSION`,
+    });
+  }
+  return newest;
+}

@@ -1,0 +1,94 @@
+/**
+ * `schemaguard baseline --from`: the version read from another tool's history
+ * table. node-pg-migrate runs for real (it is a dev dependency); Flyway's
+ * history table is created with the columns Flyway documents.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { catalogFingerprint } from '../../../support/catalog-fingerprint';
+import { ROOT, runCli } from '../../../support/cli';
+import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
+import { tempDir } from '../../../support/files';
+
+afterAll(dropDatabases);
+
+const NODE_PG_MIGRATE = join(ROOT, 'node_modules', 'node-pg-migrate', 'bin', 'node-pg-migrate.js');
+
+const FLYWAY_HISTORY = `
+CREATE TABLE flyway_schema_history (
+  installed_rank integer PRIMARY KEY, version varchar(50), description varchar(200) NOT NULL, type varchar(20) NOT NULL,
+  script varchar(1000) NOT NULL, checksum integer, installed_by varchar(100) NOT NULL,
+  installed_on timestamp NOT NULL DEFAULT now(), execution_time integer NOT NULL, success boolean NOT NULL)`;
+
+describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => {
+  it('node-pg-migrate: takes the newest version its pgmigrations table recorded', async () => {
+    // Prepare: node-pg-migrate migrates the database with its own SQL files.
+    const url = await freshDatabase(target, 'from_npm');
+    const theirs = tempDir({
+      '1700000000001_leads.sql': '-- Up Migration\nCREATE TABLE leads (id int PRIMARY KEY);\n-- Down Migration\nDROP TABLE leads;\n',
+      '1700000000002_notes.sql': '-- Up Migration\nCREATE TABLE notes (id int PRIMARY KEY);\n-- Down Migration\nDROP TABLE notes;\n',
+    });
+    const up = spawnSync(process.execPath, [NODE_PG_MIGRATE, 'up', '-m', theirs, '--no-verbose'], { env: { ...process.env, DATABASE_URL: url }, encoding: 'utf8' });
+    expect(up.status, up.stderr + up.stdout).toBe(0);
+    const ours = tempDir({
+      '1700000000001_leads.sql': 'CREATE TABLE leads (id int PRIMARY KEY);',
+      '1700000000002_notes.sql': 'CREATE TABLE notes (id int PRIMARY KEY);',
+      '1700000000003_tags.sql': 'CREATE TABLE tags (id int PRIMARY KEY);',
+    });
+    // Act
+    const r = await runCli(['baseline', '--from', 'node-pg-migrate', '--dir', ours, '--database-url', url]);
+    const m = await runCli(['migrate', '--dir', ours, '--database-url', url, '--quiet']);
+    // Assess
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('public.pgmigrations: node-pg-migrate applied up to version 1700000000002');
+    expect(r.stdout).toContain('recorded 2 files');
+    expect(m.code, m.stderr).toBe(0);
+    expect(await rows(url, 'SELECT version, kind, reason FROM schemaguard.applied_migrations ORDER BY version')).toEqual([
+      { version: '1700000000001', kind: 'baseline', reason: 'adopted from node-pg-migrate (public.pgmigrations, up to version 1700000000002)' },
+      { version: '1700000000002', kind: 'baseline', reason: 'adopted from node-pg-migrate (public.pgmigrations, up to version 1700000000002)' },
+      { version: '1700000000003', kind: 'migrate', reason: null },
+    ]);
+  });
+
+  it('flyway: successful versioned rows count, repeatable and failed ones do not; files it never ran are refused', async () => {
+    const url = await freshDatabase(target, 'from_flyway');
+    await withClient(url, async (c) => {
+      await c.query(FLYWAY_HISTORY);
+      await c.query(`INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, installed_by, execution_time, success) VALUES
+        (1, '1', 'leads', 'SQL', 'V1__leads.sql', 'ci', 5, true),
+        (2, '2', 'notes', 'SQL', 'V2__notes.sql', 'ci', 5, true),
+        (3, NULL, 'views', 'SQL', 'R__views.sql', 'ci', 5, true),
+        (4, '3', 'broken', 'SQL', 'V3__broken.sql', 'ci', 5, false)`);
+    });
+    const dir = tempDir({ '1_leads.sql': 'SELECT 1;', '2_notes.sql': 'SELECT 2;', '3_broken.sql': 'SELECT 3;' });
+    const ok = await runCli(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', url]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('baseline 2: recorded 2 files');
+
+    const url2 = await freshDatabase(target, 'from_flyway_gap');
+    await withClient(url2, async (c) => {
+      await c.query(FLYWAY_HISTORY);
+      await c.query("INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, installed_by, execution_time, success) VALUES (1, '2', 'notes', 'SQL', 'V2__notes.sql', 'ci', 5, true)");
+    });
+    const before = await catalogFingerprint(url2);
+    const gap = await runCli(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', url2]);
+    expect(gap.code).toBe(1);
+    expect(gap.stderr).toContain('files it never applied: 1_leads.sql; nothing was recorded');
+    expect(await catalogFingerprint(url2)).toBe(before);
+  });
+
+  it('refuses a database without that history table (exit 2), and a version together with --from', async () => {
+    const url = await freshDatabase(target, 'from_none');
+    const dir = tempDir({ '1_a.sql': 'SELECT 1;' });
+    const none = await runCli(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', url]);
+    const both = await runCli(['baseline', '1', '--from', 'flyway', '--dir', dir, '--database-url', url]);
+    const bad = await runCli(['baseline', '--from', 'liquibase', '--dir', dir, '--database-url', url]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('baseline --from flyway: no flyway_schema_history table in this database');
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('baseline takes a VERSION or --from flyway, not both');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--from: unknown value "liquibase"');
+  });
+});

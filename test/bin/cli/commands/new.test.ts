@@ -1,0 +1,81 @@
+/** `schemaguard new`: the next file name, the name rules, the template. */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main, type Io } from '../../../../bin/cli/main';
+import { migrationName, nextMigrationFile } from '../../../../bin/cli/commands/new';
+import { parseMigration } from '../../../../lambda/engine/source';
+import { tempDir } from '../../../support/files';
+
+function capture(): Io & { stdout: string; stderr: string } {
+  const io = { stdout: '', stderr: '', env: {}, out: (t: string) => { io.stdout += `${t}\n`; }, err: (t: string) => { io.stderr += `${t}\n`; } };
+  return io;
+}
+
+describe('Function: nextMigrationFile', () => {
+  it('pads like the newest file and counts from the highest version', () => {
+    expect(nextMigrationFile(['0001_a.sql', '0002_b.sql', 'README.md'], 'c')).toEqual({ version: 3, file: '0003_c.sql' });
+    expect(nextMigrationFile(['1_a.sql', '12_b.sql'], 'c')).toEqual({ version: 13, file: '13_c.sql' });
+    expect(nextMigrationFile(['0999_a.sql'], 'b')).toEqual({ version: 1000, file: '1000_b.sql' });
+    expect(nextMigrationFile(['003_a.sql', '1_b.sql'], 'c')).toEqual({ version: 4, file: '004_c.sql' });
+  });
+
+  it('starts at 0001 in an empty directory', () => {
+    expect(nextMigrationFile([], 'init')).toEqual({ version: 1, file: '0001_init.sql' });
+  });
+});
+
+describe('Function: migrationName', () => {
+  it('refuses spaces, slashes, a leading _ and a .sql suffix, suggesting a name', () => {
+    expect(migrationName('add_lead_index')).toBe('add_lead_index');
+    expect(() => migrationName('add lead index')).toThrow(/bad migration name "add lead index".*/);
+    expect(() => migrationName('../evil')).toThrow(/bad migration name/);
+    expect(() => migrationName('_x')).toThrow(/bad migration name/);
+    expect(() => migrationName('x.sql')).toThrow(/no \.sql/);
+    try { migrationName('Add Lead Index'); } catch (e) { expect((e as { fix: string }).fix).toBe('e.g. schemaguard new add_lead_index'); }
+  });
+});
+
+describe('CLI: schemaguard new', () => {
+  it('creates the next file; it loads as a migration once it has a statement, and its directives are commented out', async () => {
+    const dir = tempDir({ '0001_a.sql': 'CREATE TABLE a (id int);' });
+    const io = capture();
+    expect(await main(['new', 'add_lead_index', '--dir', dir], io)).toBe(0);
+    const path = join(dir, '0002_add_lead_index.sql');
+    expect(io.stdout).toContain(`created ${path}`);
+    const text = readFileSync(path, 'utf8');
+    expect(text).toContain('every lock a statement takes is held until COMMIT');
+    expect(text).toContain('-- -- schemaguard:no-transaction');
+    expect(text).toContain('-- -- schemaguard:check <what must hold>');
+    const enabled = text.replace(/^-- (-- schemaguard:(no-transaction|lock-timeout|statement-timeout).*)$/gm, '$1');
+    const m = parseMigration('0002_add_lead_index.sql', `${enabled}\nCREATE INDEX CONCURRENTLY i ON a (id);`);
+    expect(m.directives).toEqual({ noTransaction: true, lockTimeoutMs: 5000, statementTimeoutMs: 600_000 });
+    expect(parseMigration('0002_add_lead_index.sql', `${text}\nCREATE TABLE b (id int);`).checks).toEqual([]);
+  });
+
+  it('refuses a bad name (exit 2) and creates nothing', async () => {
+    const dir = tempDir({ '0001_a.sql': 'CREATE TABLE a (id int);' });
+    const io = capture();
+    expect(await main(['new', 'add lead index', '--dir', dir], io)).toBe(2);
+    expect(io.stderr).toContain('bad migration name "add lead index"');
+    expect(io.stderr).toContain('fix: e.g. schemaguard new add_lead_index');
+    expect(readdirSync(dir)).toEqual(['0001_a.sql']);
+  });
+
+  it('needs exactly one NAME (exit 2)', async () => {
+    const io = capture();
+    expect(await main(['new', '--dir', tempDir()], io)).toBe(2);
+    expect(io.stderr).toContain('new needs an argument');
+    expect(await main(['new', 'a', 'b', '--dir', tempDir()], io)).toBe(2);
+    expect(io.stderr).toContain('unexpected argument "b"');
+  });
+
+  it('creates a missing directory and says so', async () => {
+    const dir = join(tempDir(), 'db', 'migrations');
+    const io = capture();
+    expect(await main(['new', 'init', '--dir', dir, '--json'], io)).toBe(0);
+    expect(JSON.parse(io.stdout)).toMatchObject({ command: 'new', version: 1, file: '0001_init.sql' });
+    expect(existsSync(join(dir, '0001_init.sql'))).toBe(true);
+    expect(io.stderr).toContain(`created the migrations directory ${dir}/`);
+  });
+});

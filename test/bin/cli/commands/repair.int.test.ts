@@ -1,0 +1,109 @@
+/** `schemaguard repair` through the real executable, on every server of the run. */
+import { afterAll, describe, expect, it } from 'vitest';
+import { checksum } from '../../../../lambda/engine/checksum';
+import { catalogFingerprint } from '../../../support/catalog-fingerprint';
+import { runCli } from '../../../support/cli';
+import { dropDatabases, freshDatabase, rows, targets } from '../../../support/db';
+import { addFile, tempDir } from '../../../support/files';
+
+afterAll(dropDatabases);
+
+const A = 'CREATE TABLE leads (id int PRIMARY KEY);';
+const A_EDITED = '-- leads: one row per person who filled in the form\nCREATE TABLE leads (id int PRIMARY KEY);';
+const B = 'CREATE TABLE notes (id int PRIMARY KEY);';
+
+/** A database migrated with 1_a and 2_b, whose 1_a was then edited. */
+async function editedAfterApply(target: (typeof targets)[number], label: string): Promise<{ url: string; dir: string }> {
+  const url = await freshDatabase(target, label);
+  const dir = tempDir({ '1_a.sql': A, '2_b.sql': B });
+  expect((await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
+  addFile(dir, '1_a.sql', A_EDITED);
+  return { url, dir };
+}
+
+describe.each(targets)('CLI: schemaguard repair on $name', (target) => {
+  it('migrate refuses the edited file until repair accepts it; the audit row keeps old and new checksums, who and why', async () => {
+    // Prepare
+    const { url, dir } = await editedAfterApply(target, 'repair');
+    addFile(dir, '3_c.sql', 'CREATE TABLE c (id int);');
+    const env = { SCHEMAGUARD_APPLIED_BY: 'cli:ana@laptop' };
+    // Act
+    const refused = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    const r = await runCli(['repair', '--dir', dir, '--database-url', url, '--reason', 'comment added to 1_a after it ran'], { env });
+    const m = await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet']);
+    // Assess
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('1_a.sql was changed after it was applied');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('repair: accepted the new text of 1 applied file (nothing was run):');
+    expect(r.stdout).toContain(`1_a.sql: ${checksum(A).slice(0, 12)} -> ${checksum(A_EDITED).slice(0, 12)}`);
+    expect(m.code, m.stderr).toBe(0);
+    expect(m.stdout).toContain('applied 1 migration');
+    expect(await rows(url, 'SELECT version, checksum FROM schemaguard.applied_migrations WHERE version = 1')).toEqual([{ version: '1', checksum: checksum(A_EDITED) }]);
+    expect(await rows(url, 'SELECT version, name, old_checksum, new_checksum, repaired_by, reason FROM schemaguard.checksum_repairs')).toEqual([{
+      version: '1', name: 'a', old_checksum: checksum(A), new_checksum: checksum(A_EDITED), repaired_by: 'cli:ana@laptop', reason: 'comment added to 1_a after it ran',
+    }]);
+  });
+
+  it('runs nothing: the edited SQL is not executed', async () => {
+    const { url, dir } = await editedAfterApply(target, 'repair_runs_nothing');
+    addFile(dir, '2_b.sql', `${B}\nCREATE TABLE should_not_exist (id int);`);
+    const r = await runCli(['repair', '--dir', dir, '--database-url', url, '--reason', 'reformatted']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('accepted the new text of 2 applied files');
+    expect(await rows(url, "SELECT to_regclass('should_not_exist') AS t")).toEqual([{ t: null }]);
+  });
+
+  it('refuses without --reason (exit 2), before reading anything', async () => {
+    const { url, dir } = await editedAfterApply(target, 'repair_no_reason');
+    const before = await catalogFingerprint(url);
+    const none = await runCli(['repair', '--dir', dir, '--database-url', url]);
+    const blank = await runCli(['repair', '--dir', dir, '--database-url', url, '--reason', '   ']);
+    for (const r of [none, blank]) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('repair needs a reason');
+    }
+    expect(await catalogFingerprint(url)).toBe(before);
+  });
+
+  it('refuses a pending file (exit 1) and changes nothing, not even the edited applied one', async () => {
+    const { url, dir } = await editedAfterApply(target, 'repair_pending');
+    addFile(dir, '3_c.sql', 'CREATE TABLE c (id int);');
+    const before = await catalogFingerprint(url);
+    const stateBefore = await rows(url, 'SELECT version, checksum FROM schemaguard.applied_migrations ORDER BY version');
+    const r = await runCli(['repair', '1', '3', '--dir', dir, '--database-url', url, '--reason', 'typo']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('repair: 3_c.sql is not applied; repair accepts the text of applied files only, nothing was changed');
+    expect(await catalogFingerprint(url)).toBe(before);
+    expect(await rows(url, 'SELECT version, checksum FROM schemaguard.applied_migrations ORDER BY version')).toEqual(stateBefore);
+  });
+
+  it('refuses a version no file has (exit 2)', async () => {
+    const { url, dir } = await editedAfterApply(target, 'repair_no_file');
+    const before = await catalogFingerprint(url);
+    const r = await runCli(['repair', '7', '--dir', dir, '--database-url', url, '--reason', 'typo']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('repair: no migration file has version 7');
+    expect(await catalogFingerprint(url)).toBe(before);
+  });
+
+  it('with nothing changed, accepts nothing and writes nothing (no audit table either)', async () => {
+    const url = await freshDatabase(target, 'repair_nothing');
+    const dir = tempDir({ '1_a.sql': A });
+    await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet']);
+    const before = await catalogFingerprint(url);
+    const r = await runCli(['repair', '--dir', dir, '--database-url', url, '--reason', 'checking']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('nothing to accept, no applied file changed');
+    expect(await catalogFingerprint(url)).toBe(before);
+  });
+
+  it('--json lists what it accepted', async () => {
+    const { url, dir } = await editedAfterApply(target, 'repair_json');
+    const r = await runCli(['repair', '--dir', dir, '--database-url', url, '--reason', 'comment', '--json']);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      command: 'repair', reason: 'comment',
+      repaired: [{ version: 1, file: '1_a.sql', oldChecksum: checksum(A), newChecksum: checksum(A_EDITED) }],
+    });
+  });
+});

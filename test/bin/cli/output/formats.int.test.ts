@@ -1,0 +1,115 @@
+/**
+ * `--format github|sarif` for lint, check, doctor, diff and plan, through the
+ * real executable run from a checkout (so paths are the repository's): the
+ * SARIF validated against the SARIF 2.1.0 schema and by the SARIF SDK's
+ * validator with GitHub's ingestion rules; the annotations in the workflow
+ * command syntax.
+ */
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, runCli, type CliRun } from '../../../support/cli';
+import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
+import { tempDir } from '../../../support/files';
+import { multitoolErrors, sarifSchemaErrors } from '../../../support/sarif';
+
+afterAll(dropDatabases);
+
+/** A checkout: migrations with lint findings, a contract that fails, and the repository's snapshot. */
+function checkout(): string {
+  const root = tempDir({
+    'db/migrations/0001_leads.sql': 'CREATE TABLE leads (id uuid PRIMARY KEY, email text);',
+    'db/migrations/0002_email_index.sql': 'CREATE INDEX leads_email ON existing_leads (email);',
+    'db/contracts/upsert.sql': '-- contract: purchase upsert\nINSERT INTO purchases (lead_id) VALUES ($1::uuid) ON CONFLICT (lead_id) DO NOTHING;',
+  }, 'checkout');
+  mkdirSync(join(root, 'snapshot'));
+  cpSync(join(ROOT, 'lambda/schema/snapshot.json'), join(root, 'snapshot/schema.json'));
+  return root;
+}
+
+type Results = { ruleId: string; level: string; message: { text: string }; locations: { physicalLocation?: { artifactLocation: { uri: string }; region: { startLine: number; startColumn?: number } }; logicalLocations?: unknown[] }[] }[];
+type Log = { runs: { tool: { driver: { name: string; version: string; rules: { id: string; help: { text: string }; shortDescription: { text: string } }[] } }; results: Results }[] };
+
+const parse = (r: CliRun): Log => JSON.parse(r.stdout) as Log;
+
+describe.each(targets)('CLI: --format on $name', (target) => {
+  let root: string;
+  let url: string;
+  const logs: Log[] = [];
+  const run = (args: string[]) => runCli([...args, '--database-url', url], { cwd: root });
+  beforeAll(async () => {
+    root = checkout();
+    url = await freshDatabase(target, 'formats');
+    await withClient(url, (c) => c.query('CREATE TABLE existing_leads (id int, email text); CREATE TABLE purchases (id uuid PRIMARY KEY, lead_id uuid); INSERT INTO existing_leads SELECT g, g::text FROM generate_series(1, 10) g'));
+  });
+
+  it('lint --format sarif: tool, rules with help, results at file, line and column', async () => {
+    const r = await run(['lint', '--dir', 'db/migrations', '--format', 'sarif']);
+    expect(r.code).toBe(1);
+    const log = parse(r);
+    logs.push(log);
+    const { driver } = log.runs[0]!.tool;
+    expect(driver).toMatchObject({ name: 'schemaguard', version: '0.1.0' });
+    expect(driver.rules.map((x) => x.id)).toContain('index-not-concurrent');
+    for (const rule of driver.rules) expect(rule.help.text.length).toBeGreaterThan(20);
+    const results = log.runs[0]!.results;
+    expect(results.map((x) => [x.ruleId, x.level, x.locations[0]!.physicalLocation!.artifactLocation.uri, x.locations[0]!.physicalLocation!.region])).toEqual([
+      ['uuid-pk-without-default', 'error', 'db/migrations/0001_leads.sql', { startLine: 1, startColumn: 21 }],
+      ['index-not-concurrent', 'error', 'db/migrations/0002_email_index.sql', { startLine: 1, startColumn: 29 }],
+    ]);
+    expect(sarifSchemaErrors(log)).toEqual([]);
+  });
+
+  it('lint --format github: one workflow command per finding, escaped, and the exit code of text', async () => {
+    const r = await run(['lint', '--dir', 'db/migrations', '--format', 'github']);
+    expect(r.code).toBe(1);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^::error file=db\/migrations\/0001_leads\.sql,line=1,col=21,title=schemaguard uuid-pk-without-default::leads\.id is a uuid primary key without a DEFAULT%0AWhy: .+%0AFix: .+$/);
+    expect(lines[1]).toMatch(/^::error file=db\/migrations\/0002_email_index\.sql,line=1,col=29,title=schemaguard index-not-concurrent::/);
+    expect(lines.at(-1)).toBe('lint: 2 errors, 0 warnings');
+  });
+
+  it('plan --format sarif carries the lock warnings with the lint findings', async () => {
+    await withClient(url, (c) => c.query('INSERT INTO existing_leads SELECT g, g::text FROM generate_series(11, 2000) g; ANALYZE existing_leads'));
+    const r = await run(['plan', '--dir', 'db/migrations', '--format', 'sarif', '--warn-rows', '1000']);
+    expect(r.code, r.stderr).toBe(0);
+    const log = parse(r);
+    logs.push(log);
+    expect(log.runs[0]!.results.map((x) => x.ruleId)).toEqual(['blocking-lock-on-large-table', 'uuid-pk-without-default', 'index-not-concurrent']);
+    expect(log.runs[0]!.results[0]!.level).toBe('warning');
+    expect(sarifSchemaErrors(log)).toEqual([]);
+  });
+
+  it('check --format sarif: a failing contract at its file and line', async () => {
+    const r = await run(['check', '--contracts', 'db/contracts', '--format', 'sarif']);
+    expect(r.code).toBe(1);
+    const log = parse(r);
+    logs.push(log);
+    expect(log.runs[0]!.results).toMatchObject([{ ruleId: 'contract-plan', level: 'error', locations: [{ physicalLocation: { artifactLocation: { uri: 'db/contracts/upsert.sql' }, region: { startLine: 2 } } }] }]);
+    expect(sarifSchemaErrors(log)).toEqual([]);
+    const gh = await run(['check', '--contracts', 'db/contracts', '--format', 'github']);
+    expect(gh.stdout).toMatch(/^::error file=db\/contracts\/upsert\.sql,line=2,col=1,title=schemaguard contract-plan::contract purchase upsert: /m);
+  });
+
+  it('doctor and diff --format sarif: database findings by object, drift at the snapshot', async () => {
+    const doctor = parse(await run(['doctor', '--format', 'sarif']));
+    const diff = parse(await run(['diff', '--snapshot', 'snapshot/schema.json', '--format', 'sarif']));
+    logs.push(doctor, diff);
+    expect(doctor.runs[0]!.results.find((x) => x.ruleId === 'pk-without-default')).toMatchObject({ level: 'error', locations: [{ logicalLocations: [{ fullyQualifiedName: 'purchases.id' }] }] });
+    expect(diff.runs[0]!.results.length).toBeGreaterThan(0);
+    expect(diff.runs[0]!.results[0]).toMatchObject({ ruleId: 'schema-drift', locations: [{ physicalLocation: { artifactLocation: { uri: 'snapshot/schema.json' } } }] });
+    for (const log of [doctor, diff]) expect(sarifSchemaErrors(log)).toEqual([]);
+  });
+
+  it('every log passes the SARIF SDK validator with GitHub code scanning\'s ingestion rules', () => {
+    expect(logs).toHaveLength(5);
+    expect(multitoolErrors(logs)).toEqual([]);
+  });
+
+  it('a failure under --format github is an annotation too', async () => {
+    writeFileSync(join(root, 'db/migrations/0003_bad.sql'), 'CREATE TABLE (;');
+    const r = await run(['plan', '--dir', 'db/migrations', '--format', 'github']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/^::error title=schemaguard plan failed::0003_bad\.sql/m);
+  });
+});

@@ -1,0 +1,56 @@
+/**
+ * The GitHub Actions workflow: the steps a user relies on are there, each
+ * schemaguard command line in it parses, and its lint step, run here as
+ * written, writes valid SARIF.
+ */
+import { execSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { parseArgs } from '../../bin/cli/args';
+import { ROOT, CLI } from '../support/cli';
+import { sarifSchemaErrors } from '../support/sarif';
+
+interface Step { name?: string; id?: string; run?: string; uses?: string; if?: string; with?: Record<string, unknown>; 'continue-on-error'?: boolean }
+const workflow = parse(readFileSync(join(ROOT, '.github/workflows/schemaguard.yml'), 'utf8')) as {
+  on: Record<string, unknown>; permissions: Record<string, string>; jobs: { schema: { steps: Step[] } };
+};
+const steps = workflow.jobs.schema.steps;
+const schemaguardLines = steps.flatMap((s) => (s.run ?? '').split('\n')).filter((l) => l.trim().startsWith('npx schemaguard'));
+
+describe('GitHub workflow: .github/workflows/schemaguard.yml', () => {
+  it('runs on pull requests and may upload to code scanning', () => {
+    expect(Object.keys(workflow.on)).toContain('pull_request');
+    expect(workflow.permissions['security-events']).toBe('write');
+  });
+
+  it('lints, migrates the embedded PostgreSQL, checks the contracts, uploads both SARIF reports even after a failure, then fails', () => {
+    const ids = steps.map((s) => s.run ?? s.uses ?? '');
+    const at = (text: string) => ids.findIndex((x) => x.includes(text));
+    expect(at('schemaguard lint --format sarif')).toBeGreaterThan(at('npm ci'));
+    expect(at('schemaguard migrate')).toBeGreaterThan(at('schemaguard lint'));
+    expect(at('schemaguard check --format sarif')).toBeGreaterThan(at('schemaguard migrate'));
+    const uploads = steps.filter((s) => s.uses?.startsWith('github/codeql-action/upload-sarif'));
+    expect(uploads.map((u) => u.with?.sarif_file)).toEqual(['schemaguard-lint.sarif', 'schemaguard-check.sarif']);
+    for (const u of uploads) expect(u.if).toContain('always()');
+    expect(steps.at(-1)!.if).toBe("steps.lint.outcome == 'failure' || steps.check.outcome == 'failure'");
+  });
+
+  it('every schemaguard command line in it parses', () => {
+    expect(schemaguardLines.length).toBeGreaterThanOrEqual(4);
+    for (const line of schemaguardLines) {
+      const argv = line.replace(/\s*>.*$/, '').trim().split(/\s+/).slice(2);
+      expect(() => parseArgs(argv, {}), line).not.toThrow();
+    }
+  });
+
+  it('its lint step, run as written on this repository, writes SARIF that validates', () => {
+    const line = schemaguardLines.find((l) => l.includes('lint --format sarif'))!;
+    const command = line.replace('npx schemaguard', `"${process.execPath}" "${CLI}"`).replace(/\s*>.*$/, '');
+    const out = execSync(command, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, DATABASE_URL: '' } });
+    const log = JSON.parse(out) as { runs: { results: { level: string }[] }[] };
+    expect(sarifSchemaErrors(log)).toEqual([]);
+    expect(log.runs[0]!.results.filter((r) => r.level === 'error')).toEqual([]);
+  });
+});

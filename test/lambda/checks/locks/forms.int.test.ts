@@ -1,0 +1,138 @@
+/**
+ * Every lock `plan` reports, checked against a real PostgreSQL: each form's
+ * example is parsed and classified, then run — in a transaction that is
+ * rolled back, reading pg_locks, the table's file node (a rewrite gives it a
+ * new one) and pg_stat_xact_user_tables (scans in this transaction); or, for
+ * statements that cannot run in a transaction block, behind a session that
+ * holds SHARE UPDATE EXCLUSIVE (it lets the brief ACCESS SHARE look-ups
+ * through and stops every lock from SHARE UPDATE EXCLUSIVE up), reading the
+ * lock it waits for. The conflict table
+ * behind "blocks writes" is checked pair by pair with LOCK TABLE … NOWAIT.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCK_EXAMPLE_SCHEMA, LOCK_FORMS, type LockForm } from '../../../../lambda/checks/locks/forms';
+import { conflicts, LOCK_MODES, pgLocksMode, type LockMode } from '../../../../lambda/checks/locks/modes';
+import { statementLock, withCurrentTypes, type StatementLock } from '../../../../lambda/checks/locks/statement-lock';
+import { loadParser, parseSql } from '../../../../lambda/checks/parse';
+import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
+
+afterAll(dropDatabases);
+beforeAll(loadParser);
+
+const STRENGTH = LOCK_MODES.map(pgLocksMode);
+const strongestHeld = (modes: string[]): string | undefined => modes.sort((a, b) => STRENGTH.indexOf(b) - STRENGTH.indexOf(a))[0];
+
+async function classify(c: pg.Client, f: LockForm): Promise<StatementLock> {
+  const sl = statementLock(parseSql(f.example).statements[0]!);
+  const types = new Map((await c.query<{ attname: string; t: string }>("SELECT attname, format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = 't'::regclass AND attnum > 0")).rows.map((r) => [r.attname, r.t]));
+  return withCurrentTypes(sl, (col) => types.get(col));
+}
+
+interface Observed { lock?: string; other?: string; rewrote: boolean; scanned: boolean }
+
+/** Run a transactional example and roll it back, reporting what it held on its table and on `r`. */
+async function observeInTransaction(c: pg.Client, f: LockForm): Promise<Observed> {
+  const target = f.exampleTable ?? 't';
+  await c.query('BEGIN');
+  try {
+    const before = (await c.query(`SELECT $1::regclass::oid AS oid, 'r'::regclass::oid AS r, pg_relation_filenode($1::regclass) AS node,
+      coalesce((SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relid = $1::regclass), 0) AS scans`, [target])).rows[0];
+    await c.query(f.example);
+    const held = (await c.query<{ relation: number; mode: string }>("SELECT relation::int AS relation, mode FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation' AND granted AND relation IN ($1, $2)", [before.oid, before.r])).rows;
+    const after = (await c.query(`SELECT pg_relation_filenode($1::oid::regclass) AS node,
+      coalesce((SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relid = $1::oid), 0) AS scans`, [before.oid])).rows[0];
+    return {
+      lock: strongestHeld(held.filter((h) => h.relation === Number(before.oid)).map((h) => h.mode)),
+      other: strongestHeld(held.filter((h) => h.relation === Number(before.r)).map((h) => h.mode)),
+      rewrote: after.node !== null && after.node !== before.node,
+      scanned: Number(after.scans) > Number(before.scans),
+    };
+  } finally {
+    await c.query('ROLLBACK');
+  }
+}
+
+/** Run a no-transaction example behind a session holding SHARE UPDATE EXCLUSIVE; report the lock it waits for. */
+async function observeWaiting(url: string, f: LockForm): Promise<Observed> {
+  const target = f.exampleTable ?? 't';
+  const [holder, runner, watcher] = [new pg.Client(url), new pg.Client(url), new pg.Client(url)];
+  await Promise.all([holder.connect(), runner.connect(), watcher.connect()]);
+  try {
+    const pid = (await runner.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    const node = async () => (await watcher.query('SELECT pg_relation_filenode($1::regclass) AS n', [target])).rows[0].n;
+    const before = await node();
+    await holder.query('BEGIN');
+    await holder.query(`LOCK TABLE ${target} IN SHARE UPDATE EXCLUSIVE MODE`);
+    const running = runner.query(f.example);
+    let waiting: string | undefined;
+    for (let k = 0; k < 200 && !waiting; k++) {
+      waiting = (await watcher.query<{ mode: string }>("SELECT mode FROM pg_locks WHERE pid = $1 AND locktype = 'relation' AND NOT granted AND relation = $2::regclass", [pid, target])).rows[0]?.mode;
+      if (!waiting) await new Promise((r) => setTimeout(r, 25));
+    }
+    await holder.query('ROLLBACK');
+    await running;
+    return { lock: waiting, rewrote: (await node()) !== before, scanned: f.scans };
+  } finally {
+    await Promise.all([holder.end(), runner.end(), watcher.end()]);
+  }
+}
+
+describe.each(targets)('Lock forms against $name', (target) => {
+  let url: string;
+  let c: pg.Client;
+  beforeAll(async () => {
+    url = await freshDatabase(target, 'lock_forms');
+    c = new pg.Client(url);
+    await c.connect();
+    await c.query(LOCK_EXAMPLE_SCHEMA);
+  });
+  afterAll(async () => { await c.end(); });
+
+  it.each(LOCK_FORMS.filter((f) => !f.noTransaction).map((f) => [f.id, f] as const))('%s: the lock, rewrite and scan PostgreSQL shows', async (_id, f) => {
+    const classified = await classify(c, f);
+    const seen = await observeInTransaction(c, f);
+    expect(classified.form.id).toBe(f.id);
+    const lock = f.until && target.major > 0 && target.major <= f.until.major ? f.until.lock : classified.lock;
+    expect(seen.lock).toBe(lock ? pgLocksMode(lock) : undefined);
+    if (classified.other) expect(seen.other).toBe(pgLocksMode(classified.other.lock));
+    if (f.emptiesTable) {
+      // New, empty storage: a new file node, and index rebuilds that read nothing; no row is copied or scanned.
+      expect({ newFile: seen.rewrote, rewrites: classified.rewrites, scans: classified.scans }).toEqual({ newFile: true, rewrites: false, scans: false });
+    } else {
+      expect({ rewrites: seen.rewrote, scans: seen.scanned }).toEqual({ rewrites: classified.rewrites, scans: classified.scans });
+    }
+  });
+
+  it.each(LOCK_FORMS.filter((f) => f.noTransaction).map((f) => [f.id, f] as const))('%s (no transaction): the lock it waits for, and no rewrite', async (_id, f) => {
+    const db = await freshDatabase(target, `lock_${f.id}`);
+    await withClient(db, (x) => x.query(LOCK_EXAMPLE_SCHEMA));
+    const classified = statementLock(parseSql(f.example).statements[0]!);
+    const seen = await observeWaiting(db, f);
+    expect(classified.form.id).toBe(f.id);
+    expect(seen.lock).toBe(pgLocksMode(classified.lock!));
+    expect(seen.rewrote).toBe(classified.rewrites);
+  });
+
+  it('the conflict table: every pair of modes conflicts exactly when LOCK TABLE … NOWAIT says so', async () => {
+    const other = new pg.Client(url);
+    await other.connect();
+    const mismatches: string[] = [];
+    try {
+      for (const a of LOCK_MODES) {
+        for (const b of LOCK_MODES) {
+          await c.query('BEGIN');
+          await c.query(`LOCK TABLE r IN ${a} MODE`);
+          await other.query('BEGIN');
+          const blocked = await other.query(`LOCK TABLE r IN ${b} MODE NOWAIT`).then(() => false, (e: { code?: string }) => e.code === '55P03');
+          await other.query('ROLLBACK');
+          await c.query('ROLLBACK');
+          if (blocked !== conflicts(a as LockMode, b as LockMode)) mismatches.push(`${a} vs ${b}: server ${blocked ? 'conflicts' : 'allows'}`);
+        }
+      }
+    } finally {
+      await other.end();
+    }
+    expect(mismatches).toEqual([]);
+  });
+});

@@ -1,0 +1,89 @@
+/**
+ * The state table of an earlier schemaguard (no `kind`, no `reason`) keeps
+ * working: read as executed rows, upgraded in place by the next run that
+ * writes under the runner lock, by every driver.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { baseline } from '../../../lambda/engine/baseline';
+import { loadMigrations } from '../../../lambda/engine/source';
+import { readApplied } from '../../../lambda/engine/state';
+import { dropDatabases, freshDatabase, rows, withClient } from '../../support/db';
+import { driverCases } from '../../support/drivers';
+import { runEngine } from '../../support/engine';
+import { tempDir } from '../../support/files';
+
+afterAll(dropDatabases);
+
+/** The state table exactly as schemaguard 0.1.0 created it, with one executed row. */
+const OLD_STATE = `
+CREATE SCHEMA schemaguard;
+CREATE TABLE schemaguard.applied_migrations (
+  version      bigint      PRIMARY KEY,
+  name         text        NOT NULL,
+  checksum     text        NOT NULL CHECK (checksum ~ '^[0-9a-f]{64}$'),
+  applied_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
+  execution_ms integer     NOT NULL CHECK (execution_ms >= 0),
+  applied_by   text        NOT NULL
+);`;
+
+const columns = (url: string) => rows<{ c: string }>(url, "SELECT string_agg(attname, ',' ORDER BY attnum) AS c FROM pg_attribute WHERE attrelid = 'schemaguard.applied_migrations'::regclass AND attnum > 0 AND NOT attisdropped").then((r) => r[0]!.c);
+
+describe.each(driverCases())('State table of an earlier version on $name', ({ target, driver }) => {
+  async function oldDatabase(label: string): Promise<{ url: string; dir: string }> {
+    const url = await freshDatabase(target, label);
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '2_b.sql': 'CREATE TABLE b (id int);', '3_c.sql': 'CREATE TABLE c (id int);' });
+    const [first] = loadMigrations(dir);
+    await withClient(url, async (c) => {
+      await c.query(OLD_STATE);
+      await c.query(first!.text);
+      await c.query('INSERT INTO schemaguard.applied_migrations (version, name, checksum, execution_ms, applied_by) VALUES (1, $1, $2, 3, $3)', [first!.name, first!.checksum, 'cli:old@host']);
+    });
+    return { url, dir };
+  }
+
+  it('reads it as executed rows without writing anything', async () => {
+    const { url } = await oldDatabase('old_state_read');
+    const d = driver.make(url);
+    try {
+      const session = await d.connect();
+      try {
+        expect(await readApplied(session, 'schemaguard')).toMatchObject([{ version: 1, name: 'a', kind: 'migrate', appliedBy: 'cli:old@host' }]);
+      } finally {
+        await session.close();
+      }
+    } finally {
+      await d.end();
+    }
+    expect(await columns(url)).toBe('version,name,checksum,applied_at,execution_ms,applied_by');
+  });
+
+  it('migrate adds kind and reason in place, keeping the old row as executed', async () => {
+    const { url, dir } = await oldDatabase('old_state_migrate');
+    const r = await runEngine(driver, url, dir);
+    expect(r.applied.map((a) => a.version)).toEqual([2, 3]);
+    expect(await columns(url)).toBe('version,name,checksum,applied_at,execution_ms,applied_by,kind,reason');
+    expect(await rows(url, 'SELECT version, kind, applied_by FROM schemaguard.applied_migrations ORDER BY version')).toEqual([
+      { version: '1', kind: 'migrate', applied_by: 'cli:old@host' },
+      { version: '2', kind: 'migrate', applied_by: 'test' },
+      { version: '3', kind: 'migrate', applied_by: 'test' },
+    ]);
+    // Idempotent: a second run finds the columns and changes nothing.
+    expect((await runEngine(driver, url, dir)).outcome).toBe('up-to-date');
+  });
+
+  it('baseline upgrades it in the same transaction as the rows it records', async () => {
+    const { url, dir } = await oldDatabase('old_state_baseline');
+    await withClient(url, (c) => c.query('CREATE TABLE b (id int)'));
+    const d = driver.make(url);
+    try {
+      const result = await baseline({ driver: d, migrations: loadMigrations(dir), version: 2, actor: 'test', reason: 'b built by hand' });
+      expect(result.recorded.map((m) => m.version)).toEqual([2]);
+    } finally {
+      await d.end();
+    }
+    expect(await rows(url, 'SELECT version, kind, reason FROM schemaguard.applied_migrations ORDER BY version')).toEqual([
+      { version: '1', kind: 'migrate', reason: null },
+      { version: '2', kind: 'baseline', reason: 'b built by hand' },
+    ]);
+  });
+});
