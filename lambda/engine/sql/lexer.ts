@@ -59,6 +59,8 @@ export interface Token {
 export interface LexOptions {
   /** Line number of the input's first line (for text cut from a larger file). @default 1 */
   firstLine?: number;
+  /** Column of the input's first character (for text cut from the middle of a line). @default 1 */
+  firstColumn?: number;
 }
 
 const NEWLINE = 10;
@@ -74,7 +76,7 @@ export function* lexSql(input: string, options: LexOptions = {}): Generator<Toke
   const n = input.length;
   let i = 0;
   let line = options.firstLine ?? 1;
-  let lineStart = 0;
+  let lineStart = 1 - (options.firstColumn ?? 1);
   while (i < n) {
     const c = input.charCodeAt(i);
     if (c === NEWLINE) {

@@ -60,33 +60,115 @@ export function splitSql(input: string, options: SplitOptions = {}): SqlStatemen
  * quote or comment left open, and for a psql meta-command.
  */
 export function scanSql(input: string, options: SplitOptions = {}): ScanResult {
-  const statements = new StatementCollector(input);
-  const comments: LineComment[] = [];
-  for (const token of lexSql(input, { firstLine: options.firstLine })) {
-    if (token.unterminated) throw unterminated(token, options.file);
-    if (token.kind === 'line-comment') {
-      const lineStart = token.offset - token.column + 1;
-      comments.push({ line: token.line, text: token.text, ownLine: input.slice(lineStart, token.offset).trim() === '' });
-      continue;
-    }
-    if (token.kind === 'block-comment') continue;
-    if (token.kind === 'symbol' && token.text === '\\') throw metaCommand(input, token, options.file);
-    statements.add(token);
+  const out: ScanResult = { statements: [], comments: [] };
+  const scanner = new StatementScanner({ statement: (st) => out.statements.push(st), comment: (c) => out.comments.push(c) }, options);
+  scanner.push(input);
+  scanner.end();
+  return out;
+}
+
+/** Where the scanner hands what it found, in the order it appears in the text. */
+export interface ScanSink {
+  statement(statement: SqlStatement): void;
+  comment?(comment: LineComment): void;
+}
+
+/**
+ * The splitter fed piece by piece (a file read in chunks): each statement and
+ * top-level line comment reaches the sink, in order, as soon as the text
+ * that follows it shows it complete. Between pieces only the unfinished
+ * statement is kept, so memory follows the longest statement, not the file.
+ * Offsets, lines and columns count from the start of the whole input.
+ */
+export class StatementScanner {
+  /** Text not yet handed out: from the start of the unfinished statement (or token) on. */
+  private carry = '';
+  /** Where the carried text starts in the input, and whether only whitespace precedes it on its line. */
+  private at = { offset: 0, line: 1, column: 1, blankBefore: true };
+
+  constructor(private readonly sink: ScanSink, private readonly options: SplitOptions = {}) {
+    this.at.line = options.firstLine ?? 1;
   }
-  statements.finish(input.length, false);
-  return { statements: statements.out, comments };
+
+  /** The next piece of the input. */
+  push(piece: string): void {
+    if (piece.length === 0) return;
+    this.scan(this.carry + piece, false);
+  }
+
+  /** The input is complete: a statement without a final `;` is handed out, anything left open is refused. */
+  end(): void {
+    this.scan(this.carry, true);
+    this.carry = '';
+  }
+
+  private scan(window: string, final: boolean): void {
+    const found: Array<{ offset: number; statement?: SqlStatement; comment?: LineComment }> = [];
+    const collector = new StatementCollector(window, this.at.offset, (st) => found.push({ offset: st.offset - this.at.offset, statement: st }));
+    let open = window.length;
+    for (const token of lexSql(window, { firstLine: this.at.line, firstColumn: this.at.column })) {
+      if (!final && (token.unterminated || (token.kind === 'line-comment' && token.end === window.length))) {
+        open = token.offset;
+        break;
+      }
+      if (token.unterminated) throw unterminated(token, this.options.file);
+      if (token.kind === 'line-comment') {
+        found.push({ offset: token.offset, comment: this.lineComment(window, token) });
+        continue;
+      }
+      if (token.kind === 'block-comment') continue;
+      if (token.kind === 'symbol' && token.text === '\\') throw metaCommand(window, token, this.options.file);
+      collector.add(token);
+    }
+    if (final) collector.finish(window.length, false);
+    else open = Math.min(open, collector.startOffset ?? open);
+    for (const f of found) {
+      if (f.offset >= open) break;
+      if (f.statement) this.sink.statement(f.statement);
+      else if (f.comment) this.sink.comment?.(f.comment);
+    }
+    this.keep(window, open);
+  }
+
+  private lineComment(window: string, token: Token): LineComment {
+    // A line that began before this window: what preceded the window on it is known only as blank or not.
+    const lineStart = token.offset - token.column + 1;
+    const blank = window.slice(Math.max(0, lineStart), token.offset).trim() === '' && (lineStart >= 0 || this.at.blankBefore);
+    return { line: token.line, text: token.text, ownLine: blank };
+  }
+
+  /** Keep `window` from `from` on for the next piece, and where that text starts. */
+  private keep(window: string, from: number): void {
+    let { line, column, blankBefore } = this.at;
+    const lastNewline = from > 0 ? window.lastIndexOf('\n', from - 1) : -1;
+    if (lastNewline >= 0) {
+      for (let k = 0; k <= lastNewline; k++) if (window.charCodeAt(k) === 10) line++;
+      column = from - lastNewline;
+      blankBefore = window.slice(lastNewline + 1, from).trim() === '';
+    } else {
+      column += from;
+      blankBefore &&= window.slice(0, from).trim() === '';
+    }
+    this.at = { offset: this.at.offset + from, line, column, blankBefore };
+    this.carry = window.slice(from);
+  }
 }
 
 /** Groups tokens into statements: `;` ends one unless inside parentheses or a BEGIN ATOMIC body. */
 class StatementCollector {
-  readonly out: SqlStatement[] = [];
   private start?: Token;
   private words: string[] = [];
   private wordLines: number[] = [];
   private parenDepth = 0;
   private beginDepth = 0;
 
-  constructor(private readonly input: string) {}
+  /** `base`: offset of `input` in the whole text, added to every statement's offset. */
+  constructor(private readonly input: string, private readonly base: number, private readonly emit: (statement: SqlStatement) => void) {}
+
+  /** Offset of the first token of the statement not yet ended, if one has begun. */
+  get startOffset(): number | undefined {
+    return this.start?.offset;
+  }
 
   add(token: Token): void {
     this.start ??= token;
@@ -105,8 +187,8 @@ class StatementCollector {
     if (start) {
       const text = this.input.slice(start.offset, end).replace(/\s+$/, '');
       if (text.length > 0) {
-        this.out.push({
-          text, line: start.line, column: start.column, offset: start.offset, words: this.words, wordLines: this.wordLines, terminated,
+        this.emit({
+          text, line: start.line, column: start.column, offset: start.offset + this.base, words: this.words, wordLines: this.wordLines, terminated,
         });
       }
     }
