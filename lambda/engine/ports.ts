@@ -22,6 +22,14 @@ export interface Queryable {
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
 }
 
+/** What `Session.script` returns. */
+export interface ScriptResult {
+  /** Rows of the statements asked for, by their index in the script (`[]` when one returned none). */
+  rows: Map<number, Record<string, unknown>[]>;
+  /** How many statements the server completed. */
+  completed: number;
+}
+
 export interface TransactionSettings {
   /** `SET LOCAL lock_timeout`, in ms (0 = wait forever). */
   lockTimeoutMs: number;
