@@ -55,6 +55,18 @@ export interface Session extends Queryable {
    * @default - the engine calls `query` and then `commit`
    */
   commitWith?(sql: string): Promise<void>;
+  /**
+   * Optional fast path: `sql`, several statements without parameters, in one
+   * round trip (a simple-query message). The server parses all of it first (a
+   * syntax error anywhere runs nothing), then runs the statements in order and
+   * skips the rest after an error; the error then carries `statementIndex` (how
+   * many statements completed before it) and, when the server gives one, a
+   * `position` in `sql`. Rows come back only for the statements in `keepRowsOf`.
+   * A session whose server connection may change between transactions (through
+   * a pooler) has none.
+   * @default - the engine sends one statement per round trip
+   */
+  script?(sql: string, keepRowsOf?: ReadonlySet<number>): Promise<ScriptResult>;
   rollback(): Promise<void>;
   /** Session-level timeouts for statements outside a transaction (no-transaction files). */
   setTimeouts(settings: TransactionSettings): Promise<void>;

@@ -16,6 +16,7 @@
  * unique violation, a lock timeout), how many statements completed before it
  * (`statementIndex`, from the driver).
  */
+import type { TransactionSettings } from './ports';
 import type { Check } from './source';
 import { splitSql, type SqlStatement } from './sql/splitter';
 
@@ -40,6 +41,16 @@ export interface ScriptLocation {
   part: ScriptPart;
   /** 1-based, in UTF-16 units of the part's text, as `lineOfPosition` reads it. */
   position?: number;
+}
+
+/** BEGIN and the transaction's timeouts (integers the engine computed, not user text). */
+export function transactionStartSql(s: TransactionSettings): string {
+  return `BEGIN; SET LOCAL lock_timeout = ${int(s.lockTimeoutMs)}; SET LOCAL statement_timeout = ${int(s.statementTimeoutMs)}`;
+}
+
+function int(ms: number): number {
+  if (!Number.isFinite(ms) || ms < 0) return 0;
+  return Math.min(Math.floor(ms), 2_147_483_647);
 }
 
 /** Wraps a check so a check that returns millions of rows costs at most `limit` + 1. */

@@ -13,7 +13,7 @@
 import pg from 'pg';
 import { ConnectionError, InputError, PoolerError, databaseFields, isConnectionLoss, sqlstateOf } from '../../engine/errors';
 import type {
-  Driver, LockOptions, MigrationLock, QueryResult, Session, TransactionSettings,
+  Driver, LockOptions, MigrationLock, QueryResult, ScriptResult, Session, TransactionSettings,
 } from '../../engine/ports';
 import { maskUrl, Redactor } from '../../engine/redact';
 import { sleep } from '../../engine/sleep';
@@ -21,6 +21,7 @@ import type { Migration } from '../../engine/source';
 import type { LeaseLock, LeaseTimings } from '../data-api/lease-lock';
 import { announcedPid, describePooler, DIRECT_URL_FIX, isPooled, refuseNoTransaction, type PoolerEvidence } from './pooler';
 import { PgRunnerLock } from './runner-lock';
+import { ScriptQuery } from './script-query';
 
 export interface ConnectRetry {
   /** Attempts in all (1 = no retry). @default 1 */
@@ -181,6 +182,8 @@ class PgSession implements Session {
   pooler?: PoolerEvidence;
   private isBroken = false;
   private noticeListener?: (message: string) => void;
+  /** Several statements in one message: on a connection that is one server session (not through a pooler, where commits are fenced). */
+  script?: (sql: string, keepRowsOf?: ReadonlySet<number>) => Promise<ScriptResult>;
 
   constructor(private readonly client: pg.Client, private readonly target: string, private readonly lease: () => LeaseLock | undefined) {
     client.on('notice', (n) => this.noticeListener?.(n.message ?? String(n)));
@@ -209,6 +212,7 @@ class PgSession implements Session {
       return;
     }
     this.pid = identity.serverPid;
+    this.script = (sql, keepRowsOf) => this.runScript(sql, keepRowsOf);
     // A runner killed mid-statement (SIGKILL, a cancelled CI job, a Lambda
     // timeout) leaves its backend running that statement — holding its locks —
     // until it next writes to the socket. From PostgreSQL 14 on, the server can
@@ -223,6 +227,17 @@ class PgSession implements Session {
     try {
       const r = params && params.length ? await this.client.query(sql, params as unknown[]) : await this.client.query(sql);
       return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+    } catch (e) {
+      if (isConnectionLoss(e)) this.isBroken = true;
+      throw e;
+    }
+  }
+
+  private async runScript(sql: string, keepRowsOf: ReadonlySet<number> = new Set()): Promise<ScriptResult> {
+    const q = new ScriptQuery(sql, keepRowsOf);
+    void this.client.query(q as unknown as pg.QueryConfig);
+    try {
+      return await q.done;
     } catch (e) {
       if (isConnectionLoss(e)) this.isBroken = true;
       throw e;
