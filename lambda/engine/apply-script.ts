@@ -28,7 +28,7 @@ import { bodyBatches, type Migration } from './source';
 import { insertAppliedTimedSql } from './state';
 
 /** About this many characters of SQL per message. */
-export const MESSAGE_CHARS = 256 * 1024;
+export const MESSAGE_CHARS = 64 * 1024;
 
 type ScriptSession = Session & Required<Pick<Session, 'script'>>;
 
@@ -64,7 +64,7 @@ export async function scriptAttempt(session: ScriptSession, m: Migration, s: App
 async function send(session: ScriptSession, m: Migration, message: ScriptMessage, watcher: BlockerWatcher): Promise<ScriptResult> {
   watcher.start();
   try {
-    return await session.script(message.sql, new Set(message.rowsOf.keys()));
+    return await session.script(message.pieces, new Set(message.rowsOf.keys()));
   } catch (e) {
     throw located(session, m, message, e);
   } finally {

@@ -12,7 +12,7 @@ import { InputError } from './errors';
 import { decodeUtf8 } from './utf8';
 
 /** Bytes read at a time. */
-export const PIECE_BYTES = 1024 * 1024;
+export const PIECE_BYTES = 64 * 1024;
 
 /**
  * The text of `path` in pieces; the generator's return value is the

@@ -56,8 +56,8 @@ export interface Session extends Queryable {
    */
   commitWith?(sql: string): Promise<void>;
   /**
-   * Optional fast path: `sql`, several statements without parameters, in one
-   * round trip (a simple-query message). The server parses all of it first (a
+   * Optional fast path: `sql` (its text in pieces, to be sent as one), several
+   * statements without parameters, in one round trip (a simple-query message). The server parses all of it first (a
    * syntax error anywhere runs nothing), then runs the statements in order and
    * skips the rest after an error; the error then carries `statementIndex` (how
    * many statements completed before it) and, when the server gives one, a
@@ -66,7 +66,7 @@ export interface Session extends Queryable {
    * a pooler) has none.
    * @default - the engine sends one statement per round trip
    */
-  script?(sql: string, keepRowsOf?: ReadonlySet<number>): Promise<ScriptResult>;
+  script?(sql: readonly string[], keepRowsOf?: ReadonlySet<number>): Promise<ScriptResult>;
   rollback(): Promise<void>;
   /** Session-level timeouts for statements outside a transaction (no-transaction files). */
   setTimeouts(settings: TransactionSettings): Promise<void>;

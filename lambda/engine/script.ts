@@ -100,6 +100,11 @@ export class ScriptMessage {
     return this.length;
   }
 
+  /** The message's text, in the pieces it was built from (the session sends them as one). */
+  get pieces(): readonly string[] {
+    return this.texts;
+  }
+
   get sql(): string {
     return this.texts.join('');
   }

@@ -183,7 +183,7 @@ class PgSession implements Session {
   private isBroken = false;
   private noticeListener?: (message: string) => void;
   /** Several statements in one message: on a connection that is one server session (not through a pooler, where commits are fenced). */
-  script?: (sql: string, keepRowsOf?: ReadonlySet<number>) => Promise<ScriptResult>;
+  script?: (sql: readonly string[], keepRowsOf?: ReadonlySet<number>) => Promise<ScriptResult>;
 
   constructor(private readonly client: pg.Client, private readonly target: string, private readonly lease: () => LeaseLock | undefined) {
     client.on('notice', (n) => this.noticeListener?.(n.message ?? String(n)));
@@ -233,7 +233,7 @@ class PgSession implements Session {
     }
   }
 
-  private async runScript(sql: string, keepRowsOf: ReadonlySet<number> = new Set()): Promise<ScriptResult> {
+  private async runScript(sql: readonly string[], keepRowsOf: ReadonlySet<number> = new Set()): Promise<ScriptResult> {
     const q = new ScriptQuery(sql, keepRowsOf);
     void this.client.query(q as unknown as pg.QueryConfig);
     try {

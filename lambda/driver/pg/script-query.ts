@@ -8,13 +8,19 @@
  * analysing a statement, not for a unique violation or a lock timeout.
  *
  * Rows are parsed and kept only for the statements asked for; a migration
- * statement that returns a million rows costs nothing here.
+ * statement that returns a million rows costs nothing here. The message is
+ * written from the text's pieces straight into one buffer of its exact size:
+ * a statement of many megabytes is held once as text and once as bytes, never
+ * joined into a second string nor grown through copies.
  */
 import pg from 'pg';
 import type { ScriptResult } from '../../engine/ports';
 
 type Row = Record<string, unknown>;
-interface Connection { query(text: string): void }
+/** The part of pg's connection a Submittable writes to (what its own `_send` does). */
+interface Connection { stream: { writable: boolean; write(bytes: Buffer): boolean } }
+/** The simple-query message's type byte, 'Q'. */
+const QUERY = 0x51;
 interface Field { name: string; dataTypeID: number; format?: string }
 /** How pg parses a text-format value of a column: the same parsers `client.query` uses. */
 type Parser = (value: string) => unknown;
@@ -29,12 +35,21 @@ export class ScriptQuery {
   readonly done: Promise<ScriptResult>;
   private settle!: { resolve(r: ScriptResult): void; reject(e: unknown): void };
 
-  constructor(private readonly text: string, private readonly keepRowsOf: ReadonlySet<number>) {
+  constructor(private pieces: readonly string[], private readonly keepRowsOf: ReadonlySet<number>) {
     this.done = new Promise((resolve, reject) => { this.settle = { resolve, reject }; });
   }
 
   submit(connection: Connection): null {
-    connection.query(this.text);
+    const lengths = this.pieces.map((p) => Buffer.byteLength(p));
+    const size = lengths.reduce((a, b) => a + b, 0);
+    const message = Buffer.allocUnsafe(1 + 4 + size + 1);
+    message[0] = QUERY;
+    message.writeInt32BE(4 + size + 1, 1);
+    let at = 5;
+    this.pieces.forEach((p, k) => { message.write(p, at, 'utf8'); at += lengths[k]!; });
+    message[at] = 0;
+    this.pieces = [];
+    if (connection.stream.writable) connection.stream.write(message);
     return null;
   }
 

@@ -10,7 +10,7 @@
  * SELECT without being fooled by a comment or a literal.
  */
 import { InputError } from '../errors';
-import { dollarTag, lexSql, type Token } from './lexer';
+import { dollarTag, SqlCursor, type Token } from './lexer';
 
 export interface SqlStatement {
   /** The statement text, from its first token to the character before its `;`. */
@@ -83,6 +83,9 @@ export interface ScanSink {
 export class StatementScanner {
   /** Text not yet handed out: from the start of the unfinished statement (or token) on. */
   private carry = '';
+  /** Pieces not scanned yet: while the unfinished statement is longer than they are, scanning it again would cost more than it finds. */
+  private pending: string[] = [];
+  private pendingLength = 0;
   /** Where the carried text starts in the input, and whether only whitespace precedes it on its line. */
   private at = { offset: 0, line: 1, column: 1, blankBefore: true };
 
@@ -93,31 +96,43 @@ export class StatementScanner {
   /** The next piece of the input. */
   push(piece: string): void {
     if (piece.length === 0) return;
-    this.scan(this.carry + piece, false);
+    this.pending.push(piece);
+    this.pendingLength += piece.length;
+    // A statement spanning many pieces is scanned again only once the text after it has doubled: linear in all.
+    if (this.pendingLength >= this.carry.length) this.scan(this.take(), false);
   }
 
   /** The input is complete: a statement without a final `;` is handed out, anything left open is refused. */
   end(): void {
-    this.scan(this.carry, true);
+    this.scan(this.take(), true);
     this.carry = '';
+  }
+
+  private take(): string {
+    const text = this.carry + this.pending.join('');
+    this.pending = [];
+    this.pendingLength = 0;
+    return text;
   }
 
   private scan(window: string, final: boolean): void {
     const found: Array<{ offset: number; statement?: SqlStatement; comment?: LineComment }> = [];
     const collector = new StatementCollector(window, this.at.offset, (st) => found.push({ offset: st.offset - this.at.offset, statement: st }));
     let open = window.length;
-    for (const token of lexSql(window, { firstLine: this.at.line, firstColumn: this.at.column })) {
-      if (!final && (token.unterminated || (token.kind === 'line-comment' && token.end === window.length))) {
+    const token = new SqlCursor(window, { firstLine: this.at.line, firstColumn: this.at.column });
+    while (token.next()) {
+      const kind = token.kind;
+      if (!final && (token.unterminated || (kind === 'line-comment' && token.end === window.length))) {
         open = token.offset;
         break;
       }
-      if (token.unterminated) throw unterminated(token, this.options.file);
-      if (token.kind === 'line-comment') {
+      if (token.unterminated) throw unterminated(token.token(), this.options.file);
+      if (kind === 'line-comment') {
         found.push({ offset: token.offset, comment: this.lineComment(window, token) });
         continue;
       }
-      if (token.kind === 'block-comment') continue;
-      if (token.kind === 'symbol' && token.text === '\\') throw metaCommand(window, token, this.options.file);
+      if (kind === 'block-comment') continue;
+      if (kind === 'symbol' && window.charCodeAt(token.offset) === BACKSLASH) throw metaCommand(window, token.token(), this.options.file);
       collector.add(token);
     }
     if (final) collector.finish(window.length, false);
@@ -130,7 +145,7 @@ export class StatementScanner {
     this.keep(window, open);
   }
 
-  private lineComment(window: string, token: Token): LineComment {
+  private lineComment(window: string, token: SqlCursor): LineComment {
     // A line that began before this window: what preceded the window on it is known only as blank or not.
     const lineStart = token.offset - token.column + 1;
     const blank = window.slice(Math.max(0, lineStart), token.offset).trim() === '' && (lineStart >= 0 || this.at.blankBefore);
@@ -154,9 +169,15 @@ export class StatementScanner {
   }
 }
 
+const BACKSLASH = 92;
+const OPEN = 40;
+const CLOSE = 41;
+const SEMICOLON = 59;
+
 /** Groups tokens into statements: `;` ends one unless inside parentheses or a BEGIN ATOMIC body. */
 class StatementCollector {
-  private start?: Token;
+  /** Where the statement not yet ended begins, once it has. */
+  private start?: { offset: number; line: number; column: number };
   private words: string[] = [];
   private wordLines: number[] = [];
   private parenDepth = 0;
@@ -170,22 +191,23 @@ class StatementCollector {
     return this.start?.offset;
   }
 
-  add(token: Token): void {
-    this.start ??= token;
+  add(token: SqlCursor): void {
+    this.start ??= { offset: token.offset, line: token.line, column: token.column };
     if (token.kind === 'word') {
       this.addWord(token);
       return;
     }
     if (token.kind !== 'symbol') return;
-    if (token.text === '(') this.parenDepth++;
-    else if (token.text === ')' && this.parenDepth > 0) this.parenDepth--;
-    else if (token.text === ';' && this.parenDepth === 0 && this.beginDepth === 0) this.finish(token.offset, true);
+    const c = this.input.charCodeAt(token.offset);
+    if (c === OPEN) this.parenDepth++;
+    else if (c === CLOSE && this.parenDepth > 0) this.parenDepth--;
+    else if (c === SEMICOLON && this.parenDepth === 0 && this.beginDepth === 0) this.finish(token.offset, true);
   }
 
   finish(end: number, terminated: boolean): void {
     const start = this.start;
     if (start) {
-      const text = this.input.slice(start.offset, end).replace(/\s+$/, '');
+      const text = this.input.slice(start.offset, end).trimEnd();
       if (text.length > 0) {
         this.emit({
           text, line: start.line, column: start.column, offset: start.offset + this.base, words: this.words, wordLines: this.wordLines, terminated,
@@ -199,7 +221,7 @@ class StatementCollector {
     this.beginDepth = 0;
   }
 
-  private addWord(token: Token): void {
+  private addWord(token: SqlCursor): void {
     const word = token.text.toLowerCase();
     this.words.push(word);
     this.wordLines.push(token.line);
