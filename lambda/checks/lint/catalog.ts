@@ -11,6 +11,8 @@ import type { FunctionSignature, Volatility } from './volatility';
 export interface CatalogDomain {
   schema: string;
   name: string;
+  /** format_type() of the base type. */
+  baseType: string;
   constrained: boolean;
   notNull: boolean;
 }
@@ -30,7 +32,7 @@ export async function readLintCatalog(q: Queryable): Promise<LintCatalog> {
       WHERE p.prokind = 'f'`,
   )).rows.map((r) => ({ schema: r.schema, name: r.name, nargs: Number(r.nargs), ndefaults: Number(r.ndefaults), variadic: r.variadic, volatility: VOLATILITY[r.v] ?? 'volatile' }));
   const domains = (await q.query<CatalogDomain>(
-    `SELECT n.nspname AS schema, t.typname AS name, t.typnotnull AS "notNull",
+    `SELECT n.nspname AS schema, t.typname AS name, format_type(t.typbasetype, t.typtypmod) AS "baseType", t.typnotnull AS "notNull",
             EXISTS (SELECT 1 FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c') AS constrained
        FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
       WHERE t.typtype = 'd'`,

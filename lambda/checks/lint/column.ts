@@ -46,6 +46,8 @@ export function isFilled(p: ColumnParts): boolean {
 }
 
 export interface DomainFacts {
+  /** The type it is based on (valid SQL). */
+  baseType: string;
   /** Has a CHECK constraint. */
   constrained: boolean;
   notNull: boolean;
@@ -60,6 +62,9 @@ export interface RewriteContext {
 const BUILTINS_ONLY: RewriteContext = { functions: { migrations: [] as FunctionSignature[], searchPath: ['public'] }, domain: () => undefined };
 
 export interface ColumnRewrite {
+  cause: 'serial' | 'identity' | 'generated' | 'volatile' | 'domain' | 'unknown';
+  /** The domain, when `cause` is `domain`. */
+  domain?: DomainFacts;
   /** What makes the value computed per row, for the message. */
   what: string;
   /** False when a called function's volatility is unknown: it may rewrite. */
@@ -69,18 +74,18 @@ export interface ColumnRewrite {
 /** Why adding this column rewrites a populated table, or undefined when it does not. */
 export function columnRewrite(col: Node, ctx: RewriteContext = BUILTINS_ONLY): ColumnRewrite | undefined {
   const p = columnParts(col);
-  if (p.serial) return { what: `type ${typeBase(col.typeName)} (a nextval() default)`, certain: true };
-  if (p.identity) return { what: 'GENERATED … AS IDENTITY', certain: true };
-  if (p.generated === 's') return { what: 'GENERATED ALWAYS AS (…) STORED', certain: true };
+  if (p.serial) return { cause: 'serial', what: `type ${typeBase(col.typeName)} (a nextval() default)`, certain: true };
+  if (p.identity) return { cause: 'identity', what: 'GENERATED … AS IDENTITY', certain: true };
+  if (p.generated === 's') return { cause: 'generated', what: 'GENERATED ALWAYS AS (…) STORED', certain: true };
   const calls = functionCalls(p.defaultExpr).map((c) => callVolatility(c, ctx.functions));
   const volatile = calls.filter((v) => v.volatility === 'volatile').map((v) => callText(v.call));
-  if (volatile.length) return { what: `a volatile default (${volatile.join(', ')})`, certain: true };
+  if (volatile.length) return { cause: 'volatile', what: `a volatile default (${volatile.join(', ')})`, certain: true };
   const domain = ctx.domain(col.typeName);
   if (domain && (domain.constrained || domain.notNull)) {
-    return { what: `type ${names((col.typeName as Node).names).join('.')}, a domain with ${domain.constrained ? 'a CHECK' : 'NOT NULL'} (every row is checked against it)`, certain: true };
+    return { cause: 'domain', domain, what: `type ${names((col.typeName as Node).names).join('.')}, a domain with ${domain.constrained ? 'a CHECK' : 'NOT NULL'} (every row is checked against it)`, certain: true };
   }
   const unknown = calls.filter((v) => v.volatility === 'unknown').map((v) => callText(v.call));
-  if (unknown.length) return { what: `a default calling ${unknown.join(', ')}, whose volatility lint does not know`, certain: false };
+  if (unknown.length) return { cause: 'unknown', what: `a default calling ${unknown.join(', ')}, whose volatility lint does not know`, certain: false };
   return undefined;
 }
 
@@ -96,7 +101,7 @@ export function rewriteContextOf(ctx: Pick<RuleContext, 'model' | 'catalog'>): R
     functions: { migrations: model.functions, database: catalog?.functions, searchPath: model.searchPath },
     domain(typeName) {
       const own = model.domain(typeName);
-      if (own) return { constrained: own.constraints.size > 0, notNull: own.notNull };
+      if (own) return { baseType: own.baseType, constrained: own.constraints.size > 0, notNull: own.notNull };
       const parts = names((typeName as Node | undefined)?.names);
       const name = parts[parts.length - 1];
       const schemas = parts.length > 1 ? [parts[parts.length - 2]!] : model.searchPath;

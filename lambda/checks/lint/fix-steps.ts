@@ -6,6 +6,7 @@
  */
 import { as, list, type Node, type ParsedStatement, type RangeVar } from '../parse';
 import { inPlace, later, ownNoTransaction, type FixFile } from './fix';
+import { defaultConstraintName } from './model-tables';
 import { clauseAt, ident, objectName, sliceOf, tableName } from './sql-text';
 
 /** ADD CONSTRAINT … NOT VALID in place of the statement, VALIDATE in a later migration. */
@@ -15,6 +16,37 @@ export function notValidSteps(rel: RangeVar, name: string, clause: string, befor
     inPlace(...before, `ALTER TABLE ${t} ADD CONSTRAINT ${ident(name)} ${clause} NOT VALID;  -- instant, enforced for new rows`),
     later(`ALTER TABLE ${t} VALIDATE CONSTRAINT ${ident(name)};  -- scans under a lock that lets reads and writes go on`),
   ];
+}
+
+export interface DeferredConstraint {
+  name: string;
+  /** `FOREIGN KEY (col) REFERENCES …` or `CHECK (…)`. */
+  clause: string;
+}
+
+/** A new column's CHECK and REFERENCES constraints (`cons`), as table constraints to add NOT VALID after the column. */
+export function deferredColumnConstraints(s: ParsedStatement, rel: RangeVar, col: Node, cons: Node[]): DeferredConstraint[] {
+  const column = String(col.colname);
+  return cons.map((con) => {
+    const name = typeof con.conname === 'string' ? con.conname : defaultConstraintName(rel.name, con, [column]);
+    const text = columnConstraintText(s, col, con);
+    return { name, clause: con.contype === 'CONSTR_FOREIGN' ? `FOREIGN KEY (${ident(column)}) ${text}` : text };
+  });
+}
+
+/** ADD CONSTRAINT … NOT VALID for each constraint into `add`, its VALIDATE into `validate`. */
+export function deferInto(rel: RangeVar, constraints: DeferredConstraint[], add: FixFile, validate: FixFile): void {
+  for (const c of constraints) {
+    const [a, v] = notValidSteps(rel, c.name, c.clause);
+    add.lines.push(...a!.lines);
+    validate.lines.push(...v!.lines);
+  }
+}
+
+/** A new column's CHECK and REFERENCES that PostgreSQL would validate at once. */
+export function validatedColumnConstraints(col: Node): Node[] {
+  return list(col.constraints).map((c) => as(c, 'Constraint'))
+    .filter((c): c is Node => !!c && (c.contype === 'CONSTR_FOREIGN' || c.contype === 'CONSTR_CHECK') && !c.skip_validation);
 }
 
 /** The CHECK that proves `column` not null, validated in a later file, then SET NOT NULL without a scan (PostgreSQL 12+). */

@@ -17,7 +17,7 @@
  * unknown. Functions (for volatility) and domains (a domain with constraints
  * makes ADD COLUMN rewrite) are followed too.
  */
-import { as, list, names, rangeVar, type Node, type ParsedStatement, type RangeVar } from '../parse';
+import { as, list, names, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../parse';
 import { applyAlterCommand, constraintIndexes, createdTable } from './model-tables';
 import { applyFunctionStatement } from './model-functions';
 import type { LintSource } from './source';
@@ -56,6 +56,8 @@ export interface TableModel {
 }
 
 export interface DomainModel {
+  /** The type it is based on, as `typeNameText` writes it. */
+  baseType: string;
   /** Has a CHECK or NOT NULL: ADD COLUMN of it checks (so rewrites) every row. */
   constraints: Set<string>;
   notNull: boolean;
@@ -325,7 +327,7 @@ export class PendingModel {
     const name = parts[parts.length - 1];
     if (!name) return;
     const key = parts.length > 1 ? `${parts[parts.length - 2]}.${name}` : `${this.creationSchema()}.${name}`;
-    const d: DomainModel = { constraints: new Set(), notNull: false };
+    const d: DomainModel = { baseType: typeNameText(n.typeName), constraints: new Set(), notNull: false };
     list(n.constraints).forEach((c, k) => addDomainConstraint(d, as(c, 'Constraint'), k));
     this.domains.set(key, d);
   }

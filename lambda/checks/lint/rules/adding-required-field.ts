@@ -7,8 +7,8 @@
  */
 import { as, type Node } from '../../parse';
 import { columnParts, isFilled, rewriteContextOf } from '../column';
-import { renderFix, inPlace } from '../fix';
-import { columnWithout, notNullSteps } from '../fix-steps';
+import { inPlace, later, renderFix } from '../fix';
+import { columnWithout, deferInto, deferredColumnConstraints, notNullSteps, validatedColumnConstraints } from '../fix-steps';
 import type { LintRule } from '../rule';
 import { tableName } from '../sql-text';
 
@@ -33,16 +33,18 @@ export const ADDING_REQUIRED_FIELD: LintRule = {
     if (isFilled(p) || !(p.notNull || p.primaryKey || domainNotNull)) return;
     const column = String(col.colname);
     const table = tableName(t.rel);
-    const plain = columnWithout(s, col, (c: Node) => c.contype === 'CONSTR_NOTNULL' || c.contype === 'CONSTR_PRIMARY');
+    const validated = validatedColumnConstraints(col);
+    const plain = columnWithout(s, col, (c: Node) => c.contype === 'CONSTR_NOTNULL' || c.contype === 'CONSTR_PRIMARY' || validated.includes(c));
     const first = inPlace(
       `ALTER TABLE ${table} ADD COLUMN ${plain};`,
       `-- then deploy code that writes ${column}, and backfill the existing rows in batches`,
       `-- (or, when every existing row can take one constant value: ADD COLUMN ${column} … NOT NULL DEFAULT <that value>, no rewrite)`,
     );
-    const [add, validate] = notNullSteps(t.rel, column, inPlace());
+    const [add, validate] = notNullSteps(t.rel, column, later());
+    deferInto(t.rel, deferredColumnConstraints(s, t.rel, col, validated), add!, validate!);
     ctx.report(ADDING_REQUIRED_FIELD, s, {
       message: `ADD COLUMN ${column} on existing table ${table} is NOT NULL${p.primaryKey ? ' (PRIMARY KEY)' : domainNotNull ? ' (its domain is)' : ''} without a default: it fails with 23502 on any row already there`,
-      fix: renderFix([first, { ...add!, place: 'later' }, validate!]) + (p.primaryKey ? '\n-- then the primary key, built CONCURRENTLY and attached USING INDEX (see index-not-concurrent)' : ''),
+      fix: renderFix([first, add!, validate!]) + (p.primaryKey ? '\n-- then the primary key, built CONCURRENTLY and attached USING INDEX (see index-not-concurrent)' : ''),
       at: col.location as number | undefined,
     });
   },

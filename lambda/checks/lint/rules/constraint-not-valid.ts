@@ -3,13 +3,13 @@
  * and validated at once (ADD CONSTRAINT without NOT VALID, or a new column's
  * REFERENCES/CHECK), scanning the table while writes wait.
  */
-import { as, list, type Node, type ParsedStatement } from '../../parse';
-import { columnConstraintText, columnWithout, notValidSteps } from '../fix-steps';
-import { renderFix } from '../fix';
+import { as, type Node, type ParsedStatement } from '../../parse';
+import { columnWithout, deferInto, deferredColumnConstraints, notValidSteps, validatedColumnConstraints } from '../fix-steps';
+import { inPlace, later, renderFix } from '../fix';
 import type { AlterTarget } from '../model';
 import { defaultConstraintName } from '../model-tables';
 import type { LintRule, RuleContext } from '../rule';
-import { clauseAt, ident, tableName } from '../sql-text';
+import { clauseAt, tableName } from '../sql-text';
 
 export const CONSTRAINT_NOT_VALID: LintRule = {
   id: 'constraint-not-valid',
@@ -55,24 +55,13 @@ function addConstraint(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, con
 /** A new column's REFERENCES or CHECK: added as a table constraint NOT VALID after the column. */
 function addColumn(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, col: Node | undefined, ifNotExists: boolean): void {
   if (!col || (ifNotExists && t.table.columns.has(String(col.colname)))) return;
-  const column = String(col.colname);
-  const cons = list(col.constraints).map((c) => as(c, 'Constraint')).filter(validated);
+  const cons = validatedColumnConstraints(col);
   if (cons.length === 0) return;
-  const plain = columnWithout(s, col, (c) => cons.includes(c));
-  const steps = cons.map((con) => {
-    const name = typeof con.conname === 'string' ? con.conname : defaultConstraintName(t.rel.name, con, [column]);
-    const text = columnConstraintText(s, col, con);
-    return { name, clause: con.contype === 'CONSTR_FOREIGN' ? `FOREIGN KEY (${ident(column)}) ${text}` : text };
-  });
-  const first = steps[0]!;
-  const files = notValidSteps(t.rel, first.name, first.clause, [`ALTER TABLE ${tableName(t.rel)} ADD COLUMN ${plain};`]);
-  for (const more of steps.slice(1)) {
-    const [add, validate] = notValidSteps(t.rel, more.name, more.clause);
-    files[0]!.lines.push(...add!.lines);
-    files[1]!.lines.push(...validate!.lines);
-  }
+  const files = [inPlace(`ALTER TABLE ${tableName(t.rel)} ADD COLUMN ${columnWithout(s, col, (c) => cons.includes(c))};`), later()];
+  deferInto(t.rel, deferredColumnConstraints(s, t.rel, col, cons), files[0]!, files[1]!);
+  const kinds = cons.map((c) => (c.contype === 'CONSTR_FOREIGN' ? 'foreign key' : 'CHECK')).join(' and ');
   ctx.report(CONSTRAINT_NOT_VALID, s, {
-    message: `the ${cons.map((c) => (c.contype === 'CONSTR_FOREIGN' ? 'foreign key' : 'CHECK')).join(' and ')} on new column ${column} of existing table ${tableName(t.rel)} ${cons.length > 1 ? 'are' : 'is'} validated at once`,
+    message: `the ${kinds} on new column ${String(col.colname)} of existing table ${tableName(t.rel)} ${cons.length > 1 ? 'are' : 'is'} validated at once`,
     why: why(t, cons[0]!),
     fix: renderFix(files),
     at: col.location as number | undefined,

@@ -9,7 +9,7 @@
  * one that may rewrite.
  */
 import { as, list, typeBase, type Node, type ParsedStatement } from '../../parse';
-import { columnParts, columnRewrite, rewriteContextOf } from '../column';
+import { columnParts, columnRewrite, rewriteContextOf, type DomainFacts } from '../column';
 import { inPlace, renderFix, type FixFile } from '../fix';
 import { columnConstraintText, columnWithout } from '../fix-steps';
 import type { AlterTarget } from '../model';
@@ -37,7 +37,7 @@ export const VOLATILE_DEFAULT: LintRule = {
     const name = String(col.colname);
     ctx.report(VOLATILE_DEFAULT, s, {
       message: `ADD COLUMN ${name} on existing table ${tableName(t.rel)} with ${rewrite.what}${rewrite.certain ? '' : ': it rewrites the table if that function is VOLATILE'}`,
-      fix: renderFix(fixFor(s, t, col)) + (rewrite.certain ? '' : '\n-- or, when the function is STABLE or IMMUTABLE: lint with --database-url reads its volatility from pg_proc'),
+      fix: renderFix(rewrite.domain ? domainFix(s, t, col, rewrite.domain) : fixFor(s, t, col)) + (rewrite.certain ? '' : '\n-- or, when the function is STABLE or IMMUTABLE: lint with --database-url reads its volatility from pg_proc'),
       at: col.location as number | undefined,
     });
   },
@@ -58,12 +58,23 @@ function fixFor(s: ParsedStatement, t: AlterTarget, col: Node): FixFile[] {
         : `-- PostgreSQL 18: GENERATED ALWAYS AS (…) VIRTUAL adds it without a rewrite; before 18, fill ${name} from a trigger and backfill existing rows in batches`,
     )];
   }
-  const con = list(col.constraints).map((c) => as(c, 'Constraint')).find((c) => c?.contype === 'CONSTR_DEFAULT');
-  const expr = con ? columnConstraintText(s, col, con, 1) : undefined;
+  const expr = defaultExpression(s, col);
   return [inPlace(
     `ALTER TABLE ${table} ADD COLUMN ${plain};`,
     ...(expr ? [`ALTER TABLE ${table} ALTER COLUMN ${name} SET DEFAULT ${expr};  -- for new rows only: no rewrite`] : []),
     `-- then backfill existing rows in batches${expr ? `: UPDATE ${table} SET ${name} = ${expr} WHERE ${name} IS NULL AND …` : ''}`,
+  )];
+}
+
+/** A constrained domain: the column of its base type, the default for new rows; the domain after the backfill. */
+function domainFix(s: ParsedStatement, t: AlterTarget, col: Node, domain: DomainFacts): FixFile[] {
+  const table = tableName(t.rel);
+  const name = ident(String(col.colname));
+  const expr = defaultExpression(s, col);
+  return [inPlace(
+    `ALTER TABLE ${table} ADD COLUMN ${name} ${domain.baseType};`,
+    ...(expr ? [`ALTER TABLE ${table} ALTER COLUMN ${name} SET DEFAULT ${expr};  -- for new rows only: no rewrite`] : []),
+    `-- then backfill existing rows in batches, and keep the domain's rule as a CHECK on ${name} added NOT VALID and validated in a later migration`,
   )];
 }
 
@@ -87,4 +98,10 @@ function serialFix(t: AlterTarget, col: Node): FixFile[] {
     `ALTER TABLE ${table} ALTER COLUMN ${name} SET DEFAULT ${nextval};  -- for new rows only: no rewrite`,
     `-- then backfill existing rows in batches: UPDATE ${table} SET ${name} = ${nextval} WHERE ${name} IS NULL AND …`,
   )];
+}
+
+/** The column's DEFAULT expression as written. */
+function defaultExpression(s: ParsedStatement, col: Node): string | undefined {
+  const con = list(col.constraints).map((c) => as(c, 'Constraint')).find((c) => c?.contype === 'CONSTR_DEFAULT');
+  return con ? columnConstraintText(s, col, con, 1) : undefined;
 }

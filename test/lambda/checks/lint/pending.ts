@@ -16,3 +16,9 @@ export async function lint(...pending: string[]) {
 export async function rules(...pending: string[]): Promise<string[]> {
   return (await lint(...pending)).findings.map((f) => f.rule);
 }
+
+/** Lint pending files (2_…, 3_…) after `existing`, an applied migration (none when undefined). */
+export async function lintAfter(existing: string | undefined, ...pending: string[]) {
+  const applied = existing === undefined ? [] : [lintSourceFromText('1_existing.sql', existing, true)];
+  return lintMigrations([...applied, ...pending.map((text, k) => lintSourceFromText(`${k + 2}_pending.sql`, text))]);
+}
