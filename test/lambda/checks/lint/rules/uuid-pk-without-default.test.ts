@@ -19,4 +19,14 @@ describe('Rule: uuid-pk-without-default', () => {
   it('accepts a uuid key with a default', async () => {
     expect(await rules('CREATE TABLE t (id uuid PRIMARY KEY DEFAULT gen_random_uuid());')).toEqual([]);
   });
+
+  it('accepts a uuid key that is also a foreign key (a 1:1 table takes the other table\'s id)', async () => {
+    expect(await rules('CREATE TABLE lead_profiles (lead_id uuid PRIMARY KEY REFERENCES leads (id), bio text);')).toEqual([]);
+    expect(await rules('CREATE TABLE lead_notes (id uuid PRIMARY KEY REFERENCES leads ON DELETE CASCADE, body text);')).toEqual([]);
+    expect(await rules('CREATE TABLE lead_flags (id uuid NOT NULL, flag text, PRIMARY KEY (id), FOREIGN KEY (id) REFERENCES leads (id));')).toEqual([]);
+  });
+  it('fix: the CREATE TABLE with the default on the key', async () => {
+    const r = await lint('CREATE TABLE lead_purchases (id uuid PRIMARY KEY, lead_id uuid);');
+    expect(r.findings[0]!.fix.split('\n')[0]).toBe('CREATE TABLE lead_purchases (id uuid DEFAULT gen_random_uuid() PRIMARY KEY, lead_id uuid);');
+  });
 });
