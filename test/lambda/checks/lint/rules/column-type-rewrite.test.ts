@@ -34,6 +34,7 @@ describe('Rule: column-type-rewrite', () => {
     expect(await rules('CREATE TABLE t_new (a int);\nALTER TABLE t_new RENAME TO t;', 'ALTER TABLE t ALTER COLUMN a TYPE bigint;')).toEqual([]);
   });
   it('accepts a timestamp precision going up, written either way', async () => {
-    expect(await rules('CREATE TABLE e (at timestamp(3) with time zone);', 'ALTER TABLE e ALTER COLUMN at TYPE timestamptz(6);').then(() => rules('ALTER TABLE leads ALTER COLUMN price TYPE numeric(14,2);'))).toEqual([]);
+    expect(await rules('ALTER TABLE events ADD COLUMN at timestamp(3) with time zone;', 'ALTER TABLE events ALTER COLUMN at TYPE timestamptz(6);')).toEqual([]);
+    expect(await rules('ALTER TABLE events ADD COLUMN at timestamptz(3);', 'ALTER TABLE events ALTER COLUMN at TYPE timestamp(6) with time zone;')).toEqual([]);
   });
 });
