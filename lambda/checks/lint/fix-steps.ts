@@ -5,7 +5,7 @@
  * INDEX. Each is written so that lint passes it (fixes.test.ts lints them).
  */
 import { as, list, type Node, type ParsedStatement, type RangeVar } from '../parse';
-import { inPlace, later, ownNoTransaction, type FixFile } from './fix';
+import { inPlace, later, ownNoTransaction, type FixFile, type FixPlace } from './fix';
 import { defaultConstraintName } from './model-tables';
 import { clauseAt, ident, objectName, sliceOf, tableName } from './sql-text';
 
@@ -68,10 +68,10 @@ export function notNullSteps(rel: RangeVar, column: string, first: FixFile = inP
  * attached with USING INDEX; a primary key's columns are made NOT NULL first
  * (`nullable`: those not known to be NOT NULL already).
  */
-export function uniqueKeySteps(rel: RangeVar, kind: 'UNIQUE' | 'PRIMARY KEY', columns: string[], nullable: string[]): FixFile[] {
+export function uniqueKeySteps(rel: RangeVar, kind: 'UNIQUE' | 'PRIMARY KEY', columns: string[], nullable: string[], buildPlace: FixPlace = 'own'): FixFile[] {
   const t = tableName(rel);
   const index = objectName(rel.name, ...(kind === 'PRIMARY KEY' ? ['pkey'] : [...columns, 'key']));
-  const build = ownNoTransaction(`CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ${ident(index)} ON ${t} (${columns.map(ident).join(', ')});`);
+  const build = { ...ownNoTransaction(`CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ${ident(index)} ON ${t} (${columns.map(ident).join(', ')});`), place: buildPlace };
   const attach = `ALTER TABLE ${t} ADD CONSTRAINT ${ident(index)} ${kind} USING INDEX ${ident(index)};`;
   const notNull = kind === 'PRIMARY KEY' ? nullable.flatMap((c) => notNullSteps(rel, c, later())) : [];
   return [build, ...notNull, later(attach)];

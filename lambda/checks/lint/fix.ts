@@ -18,7 +18,7 @@ export type FixPlace = 'instead' | 'without' | 'own' | 'later';
 
 export interface FixFile {
   place: FixPlace;
-  /** Starts with the no-transaction directive: each statement commits on its own. @default false */
+  /** Starts with the no-transaction directive: each statement commits on its own (CONCURRENTLY needs it). @default false */
   noTransaction?: boolean;
   /** Statements (each ending in `;`) and `--` comment lines. */
   lines: string[];

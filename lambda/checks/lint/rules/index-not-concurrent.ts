@@ -102,7 +102,7 @@ function addColumn(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, col: No
     why: `the ${kind} index is built in the same statement, under the ACCESS EXCLUSIVE lock ADD COLUMN takes: every read and write of ${tableName(t.rel)} waits until the build ends`,
     fix: renderFix([
       inPlace(`ALTER TABLE ${tableName(t.rel)} ADD COLUMN ${plain};`, ...(p.primaryKey ? ['-- fill the new column for every row (backfill in batches) before the key'] : [])),
-      ...uniqueKeySteps(t.rel, kind, [name], p.primaryKey ? [name] : []),
+      ...uniqueKeySteps(t.rel, kind, [name], p.primaryKey ? [name] : [], 'later'),
     ]),
     at: col.location as number | undefined,
   });
