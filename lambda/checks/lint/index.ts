@@ -89,14 +89,11 @@ export interface LintResult {
 export interface LintOptions {
   /** The target database's functions and domains (`readLintCatalog`). @default - none: built-in knowledge, unknown functions may rewrite */
   catalog?: LintCatalog;
-  /** The rules to run. @default LINT_RULES - every rule */
-  rules?: readonly LintRule[];
 }
 
 /** Lint pending migrations, in order. Applied ones (`applied: true`) only feed the model. */
 export async function lintMigrations(sources: LintSource[], options: LintOptions = {}): Promise<LintResult> {
   await loadParser();
-  const rules = options.rules ?? LINT_RULES;
   const model = new PendingModel();
   const result: LintResult = { findings: [], allowed: [], files: [] };
   for (const src of sources) {
@@ -107,7 +104,7 @@ export async function lintMigrations(sources: LintSource[], options: LintOptions
       continue;
     }
     result.files.push(src.file);
-    const raw = lintFile({ src, positions, model, catalog: options.catalog }, statements, rules);
+    const raw = lintFile({ src, positions, model, catalog: options.catalog }, statements, LINT_RULES);
     const { findings, allowed } = applyAllowances(src, statements, raw, LINT_RULES.map((r) => r.id));
     result.findings.push(...findings);
     result.allowed.push(...allowed);

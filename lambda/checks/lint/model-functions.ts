@@ -5,13 +5,13 @@
  * apart by their argument types.
  */
 import { as, list, names, typeNameText, type Node, type ParsedStatement } from '../parse';
-import type { ModelFunction, PendingModel } from './model';
+import type { FunctionScope, ModelFunction } from './model-types';
 import type { Volatility } from './volatility';
 
 /** Argument modes that are part of the call signature (OUT and TABLE columns are not). */
 const INPUT_MODES = new Set(['FUNC_PARAM_IN', 'FUNC_PARAM_INOUT', 'FUNC_PARAM_VARIADIC', 'FUNC_PARAM_DEFAULT']);
 
-export function applyFunctionStatement(model: PendingModel, s: Pick<ParsedStatement, 'kind' | 'node'>): void {
+export function applyFunctionStatement(model: FunctionScope, s: Pick<ParsedStatement, 'kind' | 'node'>): void {
   const n = s.node;
   if (s.kind === 'CreateFunctionStmt' && !n.is_procedure) createFunction(model, n);
   if (s.kind === 'AlterFunctionStmt' && n.objtype === 'OBJECT_FUNCTION') alterFunction(model, n);
@@ -20,7 +20,7 @@ export function applyFunctionStatement(model: PendingModel, s: Pick<ParsedStatem
   }
 }
 
-function qualified(model: PendingModel, parts: string[]): { schema: string; name: string } {
+function qualified(model: FunctionScope, parts: string[]): { schema: string; name: string } {
   const name = (parts[parts.length - 1] ?? '').toLowerCase();
   return { schema: parts.length > 1 ? parts[parts.length - 2]! : model.creationSchema(), name };
 }
@@ -31,7 +31,7 @@ function volatilityOf(options: unknown): Volatility | undefined {
   return v === 'immutable' || v === 'stable' || v === 'volatile' ? v : undefined;
 }
 
-function createFunction(model: PendingModel, n: Node): void {
+function createFunction(model: FunctionScope, n: Node): void {
   const { schema, name } = qualified(model, names(n.funcname));
   const params = list(n.parameters).map((p) => as(p, 'FunctionParameter')).filter((p): p is Node => !!p && INPUT_MODES.has(String(p.mode)));
   const argTypes = params.map((p) => typeNameText(p.argType));
@@ -52,7 +52,7 @@ function sameFunction(f: ModelFunction, schema: string, name: string, argTypes: 
 }
 
 /** The functions an ObjectWithArgs names: all overloads when the arguments are not given. */
-function named(model: PendingModel, o: Node | undefined): ModelFunction[] {
+function named(model: FunctionScope, o: Node | undefined): ModelFunction[] {
   if (!o) return [];
   const parts = names(o.objname);
   const argTypes = o.args_unspecified ? undefined : list(o.objargs).map((t) => typeNameText(as(t, 'TypeName')));
@@ -61,12 +61,12 @@ function named(model: PendingModel, o: Node | undefined): ModelFunction[] {
   return model.functions.filter((f) => schemas.some((s) => sameFunction(f, s, name, argTypes)));
 }
 
-function alterFunction(model: PendingModel, n: Node): void {
+function alterFunction(model: FunctionScope, n: Node): void {
   const v = volatilityOf(n.actions);
   if (!v) return;
   for (const f of named(model, as(n.func, 'ObjectWithArgs') ?? (n.func as Node | undefined))) f.volatility = v;
 }
 
-function dropFunction(model: PendingModel, o: Node | undefined): void {
+function dropFunction(model: FunctionScope, o: Node | undefined): void {
   for (const f of named(model, o)) model.functions.splice(model.functions.indexOf(f), 1);
 }

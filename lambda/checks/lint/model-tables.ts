@@ -6,7 +6,7 @@
  * `VALIDATE CONSTRAINT t_a_check` finds its constraint.
  */
 import { as, findAll, list, names, rangeVar, typeNameText, type Node, type RangeVar } from '../parse';
-import type { ConstraintKind, ConstraintModel, TableModel } from './model';
+import type { ConstraintKind, ConstraintModel, TableModel } from './model-types';
 
 /** Where an ALTER TABLE runs: a NOT VALID constraint remembers it. */
 export interface CommandOrigin {

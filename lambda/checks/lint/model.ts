@@ -18,64 +18,16 @@
  * makes ADD COLUMN rewrite) are followed too.
  */
 import { as, list, names, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../parse';
-import { applyAlterCommand, constraintIndexes, createdTable } from './model-tables';
 import { applyFunctionStatement } from './model-functions';
+import { applyAlterCommand, constraintIndexes, createdTable } from './model-tables';
+import type { AlterTarget, CommandHook, DomainModel, FunctionScope, ModelFunction, TableModel } from './model-types';
 import type { LintSource } from './source';
-import type { FunctionSignature } from './volatility';
 
-/** A function created by a migration: its argument types tell overloads apart for REPLACE, ALTER and DROP. */
-export interface ModelFunction extends FunctionSignature {
-  argTypes: string[];
-}
-
-export interface ColumnModel {
-  /** As written, normalised (`typeNameText`); undefined when not known. */
-  type?: string;
-  notNull: boolean;
-}
-
-export type ConstraintKind = 'check' | 'foreign' | 'primary' | 'unique' | 'exclusion' | 'other';
-
-export interface ConstraintModel {
-  kind: ConstraintKind;
-  /** A CHECK (col IS NOT NULL): the column it proves not null once validated. */
-  notNullOf?: string;
-  validated: boolean;
-  /** Where it was added NOT VALID, when that was in a pending file. */
-  addedNotValid?: { file: string; line: number; transactional: boolean; statement: string };
-}
-
-export interface TableModel {
-  schema: string;
-  name: string;
-  /** Created by a pending migration of this run: new and empty. */
-  isNew: boolean;
-  columns: Map<string, ColumnModel>;
-  primaryKey: string[];
-  constraints: Map<string, ConstraintModel>;
-}
-
-export interface DomainModel {
-  /** The type it is based on, as `typeNameText` writes it. */
-  baseType: string;
-  /** Has a CHECK or NOT NULL: ADD COLUMN of it checks (so rewrites) every row. */
-  constraints: Set<string>;
-  notNull: boolean;
-}
-
-/** An ALTER TABLE's table, as the model knew it before the statement. */
-export interface AlterTarget {
-  rel: RangeVar;
-  table: TableModel;
-  existing: boolean;
-}
-
-/** Called for each ALTER TABLE subcommand before the model applies it. */
-export type CommandHook = (target: AlterTarget, cmd: Node) => void;
+export type { AlterTarget, ColumnModel, CommandHook, ConstraintKind, ConstraintModel, DomainModel, ModelFunction, TableModel } from './model-types';
 
 const DEFAULT_SEARCH_PATH = ['public'];
 
-export class PendingModel {
+export class PendingModel implements FunctionScope {
   private readonly tables = new Map<string, TableModel>();
   /** `schema.index` → `schema.table`. */
   private readonly indexes = new Map<string, string>();
