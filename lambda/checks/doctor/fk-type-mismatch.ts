@@ -1,6 +1,15 @@
-/** fk-type-mismatch: a foreign key whose column type differs from the referenced column's. */
+/**
+ * fk-type-mismatch: a foreign key whose column type differs from the
+ * referenced column's. A domain counts as its base type, and varchar as
+ * text (see key-types.ts); a partition's copy of its parent's key, or the
+ * copies PostgreSQL adds for each partition of a referenced partitioned
+ * table, are the parent key's finding.
+ */
 import type { Finding } from '../finding';
-import { USER_SCHEMAS, ident, qualified, type DoctorContext, type DoctorRule } from './rule';
+import { baseType, sameKeyType } from './key-types';
+import { ident, qualified } from './names';
+import type { DoctorContext, DoctorRule } from './rule';
+import { USER_TABLE } from './scope';
 
 export const FK_TYPE_MISMATCH: DoctorRule = {
   id: 'fk-type-mismatch',
@@ -31,7 +40,8 @@ export async function fkTypeMismatch(ctx: DoctorContext): Promise<Finding[]> {
        CROSS JOIN LATERAL unnest(f.conkey, f.confkey) AS k(own, ref)
        JOIN pg_attribute a ON a.attrelid = f.conrelid AND a.attnum = k.own
        JOIN pg_attribute ra ON ra.attrelid = f.confrelid AND ra.attnum = k.ref
-      WHERE f.contype = 'f' AND ${USER_SCHEMAS} AND a.atttypid <> ra.atttypid
+      WHERE f.contype = 'f' AND f.conislocal AND ${USER_TABLE}
+        AND NOT ${sameKeyType(baseType('a.atttypid'), baseType('ra.atttypid'))}
       ORDER BY 1, 2, 3`, [ctx.stateSchema],
   )).rows;
   return mismatched.map((m) => {
