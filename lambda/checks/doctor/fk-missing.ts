@@ -31,11 +31,14 @@ interface Candidate {
   column: string;
   type: string;
   base: string;
+  ref_schema: string;
   ref_table: string;
   ref_column: string;
   ref_type: string;
   ref_base: string;
   same_type: boolean;
+  /** The table whose foreign key on a column of the same name gave this key (null: the column's name did). */
+  via: string | null;
 }
 
 /** A candidate whose values fit the key, with the type change they need first (if any). */
@@ -55,31 +58,52 @@ export async function fkMissing(ctx: DoctorContext): Promise<Finding[]> {
   return findings;
 }
 
-/** Every unconstrained `*_id` column with each table it may name and that table's single-column unique keys. */
+/**
+ * Every unconstrained `*_id` column with each key it may reference: the keys
+ * the schema's own foreign keys give columns of that name elsewhere
+ * (`client_id` references `oauth_clients (id)` in another table of the same
+ * schema: \`via\` names it), then the single-column unique keys on `id`, or
+ * on the same name, of the tables the column names.
+ */
 async function candidates(ctx: DoctorContext): Promise<Candidate[]> {
   return (await ctx.q.query<Candidate>(
-    `SELECT n.nspname AS schema, c.relname AS table, a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type,
-            format_type(ab.base, NULL) AS base, r.relname AS ref_table, ra.attname AS ref_column,
+    `WITH loose AS (
+       SELECT c.oid AS relid, c.relnamespace, n.nspname, c.relname, a.attnum, a.attname, a.atttypid, a.atttypmod, left(a.attname, -3) AS stem
+         FROM pg_attribute a
+         JOIN pg_class c ON c.oid = a.attrelid AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attinhcount = 0 AND a.attgenerated = ''
+          AND a.attname LIKE '%\\_id' AND ${USER_TABLE}
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conrelid = c.oid AND a.attnum = ANY (f.conkey))
+          AND NOT EXISTS (SELECT 1 FROM pg_attribute p WHERE p.attrelid = c.oid AND p.attname = left(a.attname, -3) || '_type' AND NOT p.attisdropped)
+     ), targets AS (
+       SELECT l.relid, l.attnum, 0 AS rank, f.confrelid AS ref, f.confkey[1] AS refnum, min(fc.relname) AS via
+         FROM loose l
+         JOIN pg_constraint f ON f.contype = 'f' AND array_length(f.conkey, 1) = 1 AND f.conrelid <> f.confrelid
+         JOIN pg_class fc ON fc.oid = f.conrelid AND fc.relnamespace = l.relnamespace AND ${notExtensionMember('fc.oid')}
+         JOIN pg_attribute fa ON fa.attrelid = f.conrelid AND fa.attnum = f.conkey[1] AND fa.attname = l.attname
+        GROUP BY 1, 2, 4, 5
+       UNION ALL
+       SELECT l.relid, l.attnum, 1, r.oid, ra.attnum, NULL
+         FROM loose l
+         JOIN pg_class r ON r.relnamespace = l.relnamespace AND r.relkind IN ('r', 'p') AND NOT r.relispartition AND ${notExtensionMember('r.oid')}
+          AND r.relname IN (l.stem, l.stem || 's', l.stem || 'es', regexp_replace(l.stem, 'y$', 'ies'))
+         JOIN pg_attribute ra ON ra.attrelid = r.oid AND ra.attnum > 0 AND NOT ra.attisdropped AND ra.attname IN ('id', l.attname)
+     )
+     SELECT l.nspname AS schema, l.relname AS table, l.attname AS column, format_type(l.atttypid, l.atttypmod) AS type,
+            format_type(ab.base, NULL) AS base, rn.nspname AS ref_schema, r.relname AS ref_table, ra.attname AS ref_column,
             format_type(ra.atttypid, ra.atttypmod) AS ref_type, format_type(rb.base, NULL) AS ref_base,
-            ${sameKeyType('ab.base', 'rb.base')} AS same_type
-       FROM pg_attribute a
-       JOIN pg_class c ON c.oid = a.attrelid AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-       JOIN pg_namespace n ON n.oid = c.relnamespace
-       CROSS JOIN LATERAL (SELECT left(a.attname, -3) AS stem) s
-       JOIN pg_class r ON r.relnamespace = c.relnamespace AND r.oid <> c.oid AND r.relkind IN ('r', 'p') AND NOT r.relispartition
-        AND r.relname IN (s.stem, s.stem || 's', s.stem || 'es', regexp_replace(s.stem, 'y$', 'ies'))
-        AND ${notExtensionMember('r.oid')}
-       JOIN pg_attribute ra ON ra.attrelid = r.oid AND ra.attnum > 0 AND NOT ra.attisdropped AND ra.attname IN ('id', a.attname)
-       CROSS JOIN LATERAL (SELECT ${baseType('a.atttypid')} AS base) ab
+            ${sameKeyType('ab.base', 'rb.base')} AS same_type, t.via
+       FROM targets t JOIN loose l ON l.relid = t.relid AND l.attnum = t.attnum
+       JOIN pg_class r ON r.oid = t.ref JOIN pg_namespace rn ON rn.oid = r.relnamespace
+       JOIN pg_attribute ra ON ra.attrelid = t.ref AND ra.attnum = t.refnum
+       CROSS JOIN LATERAL (SELECT ${baseType('l.atttypid')} AS base) ab
        CROSS JOIN LATERAL (SELECT ${baseType('ra.atttypid')} AS base) rb
-      WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attinhcount = 0 AND a.attgenerated = ''
-        AND a.attname LIKE '%\\_id' AND ${USER_TABLE}
-        AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conrelid = c.oid AND a.attnum = ANY (f.conkey))
-        AND NOT EXISTS (SELECT 1 FROM pg_attribute p WHERE p.attrelid = c.oid AND p.attname = s.stem || '_type' AND NOT p.attisdropped)
+      WHERE t.ref <> t.relid
         AND EXISTS (SELECT 1 FROM pg_index i
-                     WHERE i.indrelid = r.oid AND i.indisunique AND i.indisvalid AND i.indimmediate
-                       AND i.indpred IS NULL AND i.indexprs IS NULL AND i.indnkeyatts = 1 AND i.indkey[0] = ra.attnum)
-      ORDER BY 1, 2, 3, ra.attname = 'id' DESC, length(r.relname), r.relname`, [ctx.stateSchema],
+                     WHERE i.indrelid = t.ref AND i.indisunique AND i.indisvalid AND i.indimmediate
+                       AND i.indpred IS NULL AND i.indexprs IS NULL AND i.indnkeyatts = 1 AND i.indkey[0] = t.refnum)
+      ORDER BY 1, 2, 3, t.rank, ra.attname = 'id' DESC, length(r.relname), r.relname`, [ctx.stateSchema],
   )).rows;
 }
 
@@ -91,18 +115,35 @@ const UUID_TEXT = /^(character varying|character)\(36\)$/;
  * Per column, the first candidate its values fit: as they are, or after a
  * type change that keeps them (an integer of another width; uuids stored as
  * 36-character strings). Columns with none drop out: a `text` user_id beside
- * a uuid key may hold anything.
+ * a uuid key may hold anything. Where the schema's foreign keys disagree on
+ * what a column name references, they decide nothing.
  */
 function chooseReferences(all: Candidate[]): Reference[] {
   const chosen = new Map<string, Reference>();
+  const byColumn = new Map<string, Candidate[]>();
   for (const c of all) {
     const key = JSON.stringify([c.schema, c.table, c.column]);
-    if (chosen.has(key)) continue;
-    if (c.same_type) chosen.set(key, c);
-    else if (INTEGERS.has(c.base) && INTEGERS.has(c.ref_base)) chosen.set(key, { ...c, retype: c.ref_type });
-    else if (UUID_TEXT.test(c.type) && c.ref_base === 'uuid') chosen.set(key, { ...c, retype: c.ref_type });
+    byColumn.set(key, [...byColumn.get(key) ?? [], c]);
+  }
+  for (const [key, options] of byColumn) {
+    const conventions = new Set(options.filter((c) => c.via !== null).map((c) => `${c.ref_schema}.${c.ref_table}.${c.ref_column}`));
+    for (const c of options.filter((o) => o.via === null || conventions.size === 1)) {
+      const retype = fits(c);
+      if (retype !== undefined) {
+        chosen.set(key, retype ? { ...c, retype } : c);
+        break;
+      }
+    }
   }
   return [...chosen.values()];
+}
+
+/** '' when the values fit the key as they are, the type to change to when they fit after that, undefined when they do not fit. */
+function fits(c: Candidate): string | undefined {
+  if (c.same_type) return '';
+  if (INTEGERS.has(c.base) && INTEGERS.has(c.ref_base)) return c.ref_type;
+  if (UUID_TEXT.test(c.type) && c.ref_base === 'uuid') return c.ref_type;
+  return undefined;
 }
 
 async function schemasWithForeignKeys(ctx: DoctorContext): Promise<Set<string>> {
@@ -117,7 +158,7 @@ function columnFinding(r: Reference): Finding {
   const t = qualified(r.schema, r.table);
   return {
     rule: FK_MISSING.id, severity: FK_MISSING.severity, object: `${t}.${r.column}`,
-    message: `${t}.${r.column} (${r.type}) has no foreign key; it looks like a reference to ${describe(r)}${r.retype ? ', whose type differs' : ''}`,
+    message: `${t}.${r.column} (${r.type}) has no foreign key; it looks like a reference to ${describe(r)}${r.retype ? ', whose type differs' : ''}${r.via ? `, as ${qualified(r.schema, r.via)}.${r.column} is` : ''}`,
     why: FK_MISSING.why,
     fix: foreignKeyFix(r),
   };
@@ -135,7 +176,7 @@ function schemaFinding(schema: string, references: Reference[]): Finding {
 }
 
 function describe(r: Reference): string {
-  return `${qualified(r.schema, r.ref_table)}.${r.ref_column} (${r.ref_type})`;
+  return `${qualified(r.ref_schema, r.ref_table)}.${r.ref_column} (${r.ref_type})`;
 }
 
 /** The type change (when needed), the foreign key NOT VALID, and its validation in a transaction of its own. */
@@ -145,7 +186,7 @@ function foreignKeyFix(r: Reference): string {
   const name = ident(`${r.table}_${r.column}_fkey`);
   return [
     ...(r.retype ? [`ALTER TABLE ${t} ALTER COLUMN ${column} TYPE ${r.retype} USING ${column}::${r.retype};  -- rewrites ${t}; check first that every value casts`] : []),
-    `ALTER TABLE ${t} ADD CONSTRAINT ${name} FOREIGN KEY (${column}) REFERENCES ${qualified(r.schema, r.ref_table)} (${ident(r.ref_column)}) NOT VALID;`,
+    `ALTER TABLE ${t} ADD CONSTRAINT ${name} FOREIGN KEY (${column}) REFERENCES ${qualified(r.ref_schema, r.ref_table)} (${ident(r.ref_column)}) NOT VALID;`,
     '-- then, in a transaction of its own (a separate migration), once no row points at nothing:',
     `ALTER TABLE ${t} VALIDATE CONSTRAINT ${name};`,
   ].join('\n');

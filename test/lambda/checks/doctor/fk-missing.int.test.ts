@@ -110,6 +110,34 @@ describe.each(targets)('Rule: fk-missing on concrete references, on $name', (tar
   });
 });
 
+/** Columns whose name other tables' foreign keys already tie to a key. */
+const CONVENTIONS = `
+CREATE SCHEMA auth;
+CREATE TABLE auth.users (id uuid PRIMARY KEY);
+CREATE TABLE oauth_clients (id varchar(255) PRIMARY KEY);
+CREATE TABLE access_tokens (signature text PRIMARY KEY, client_id varchar(255) REFERENCES oauth_clients (id), user_id uuid REFERENCES auth.users (id));
+CREATE TABLE refresh_tokens (LIKE access_tokens INCLUDING ALL);
+CREATE TABLE orgs (id bigint PRIMARY KEY);
+CREATE TABLE people (id bigint PRIMARY KEY);
+CREATE TABLE repos (id bigint PRIMARY KEY, owner_id bigint REFERENCES orgs (id));
+CREATE TABLE gists (id bigint PRIMARY KEY, owner_id bigint REFERENCES people (id));
+CREATE TABLE wikis (id bigint PRIMARY KEY, owner_id bigint);
+CREATE TABLE categories (id bigint PRIMARY KEY, parent_id bigint REFERENCES categories (id));
+CREATE TABLE comments (id bigint PRIMARY KEY, parent_id bigint);
+`;
+
+describe.each(targets)('Rule: fk-missing on the schema\'s own conventions, on $name', (target) => {
+  it('finds the column a copied table lost its foreign key on, with the key the original references (in any schema), and none where such keys disagree or point at their own table', async () => {
+    const { url, findings: found } = await findingsOnSchema(target, 'doctor_fk_convention', CONVENTIONS, [FK_MISSING]);
+    expect(found.map((f) => f.message)).toEqual([
+      'refresh_tokens.client_id (character varying(255)) has no foreign key; it looks like a reference to oauth_clients.id (character varying(255)), as access_tokens.client_id is',
+      'refresh_tokens.user_id (uuid) has no foreign key; it looks like a reference to auth.users.id (uuid), as access_tokens.user_id is',
+    ]);
+    for (const f of found) await applyFix(url, f.fix);
+    expect(await findingsOn(url, [FK_MISSING])).toEqual([]);
+  });
+});
+
 describe.each(targets)('Rule: fk-missing on a schema without any foreign key, on $name', (target) => {
   it('says so once, naming the columns that look like references, not once per column', async () => {
     const { findings: found } = await findingsOnSchema(target, 'doctor_fk_none', `

@@ -37,6 +37,15 @@ describe.each(targets)('Rule: pk-without-default on keys that need no default, o
     expect(findings.map((f) => f.object)).toEqual(['counters.id']);
   });
 
+  it('finds no integer natural key: an integer key not named id is written by every INSERT', async () => {
+    const { findings } = await findingsOnSchema(target, 'doctor_pk_natural', `
+      CREATE TABLE shards (shard_id integer PRIMARY KEY, range_id bigint);
+      CREATE TABLE namespace_metadata (partition_id integer PRIMARY KEY);
+      CREATE TABLE sessions (session_id uuid PRIMARY KEY);
+    `, [PK_WITHOUT_DEFAULT]);
+    expect(findings.map((f) => [f.object, f.severity])).toEqual([['sessions.session_id', 'warning']]);
+  });
+
   it('reports a partitioned table\'s key once, on the table, not on each partition', async () => {
     const { findings } = await findingsOnSchema(target, 'doctor_pk_parts', `
       CREATE TABLE events (id uuid, at date, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
