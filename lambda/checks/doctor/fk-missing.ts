@@ -14,6 +14,7 @@ import { baseType, sameKeyType } from './key-types';
 import { ident, qualified } from './names';
 import type { DoctorContext, DoctorRule } from './rule';
 import { USER_TABLE, notExtensionMember } from './scope';
+import { typeChangeFix, viewsReading, type Relation } from './type-change';
 
 export const FK_MISSING: DoctorRule = {
   id: 'fk-missing',
@@ -39,6 +40,8 @@ interface Candidate {
   same_type: boolean;
   /** The table whose foreign key on a column of the same name gave this key (null: the column's name did). */
   via: string | null;
+  /** Views that read the column (they block a type change). */
+  views: Relation[];
 }
 
 /** A candidate whose values fit the key, with the type change they need first (if any). */
@@ -93,7 +96,7 @@ async function candidates(ctx: DoctorContext): Promise<Candidate[]> {
      SELECT l.nspname AS schema, l.relname AS table, l.attname AS column, format_type(l.atttypid, l.atttypmod) AS type,
             format_type(ab.base, NULL) AS base, rn.nspname AS ref_schema, r.relname AS ref_table, ra.attname AS ref_column,
             format_type(ra.atttypid, ra.atttypmod) AS ref_type, format_type(rb.base, NULL) AS ref_base,
-            ${sameKeyType('ab.base', 'rb.base')} AS same_type, t.via
+            ${sameKeyType('ab.base', 'rb.base')} AS same_type, t.via, ${viewsReading('l.relid', 'l.attnum')} AS views
        FROM targets t JOIN loose l ON l.relid = t.relid AND l.attnum = t.attnum
        JOIN pg_class r ON r.oid = t.ref JOIN pg_namespace rn ON rn.oid = r.relnamespace
        JOIN pg_attribute ra ON ra.attrelid = t.ref AND ra.attnum = t.refnum
@@ -185,7 +188,7 @@ function foreignKeyFix(r: Reference): string {
   const column = ident(r.column);
   const name = ident(`${r.table}_${r.column}_fkey`);
   return [
-    ...(r.retype ? [`ALTER TABLE ${t} ALTER COLUMN ${column} TYPE ${r.retype} USING ${column}::${r.retype};  -- rewrites ${t}; check first that every value casts`] : []),
+    ...(r.retype ? [typeChangeFix({ ...r, type: r.retype, using: true, note: `rewrites ${t}; check first that every value casts` })] : []),
     `ALTER TABLE ${t} ADD CONSTRAINT ${name} FOREIGN KEY (${column}) REFERENCES ${qualified(r.ref_schema, r.ref_table)} (${ident(r.ref_column)}) NOT VALID;`,
     '-- then, in a transaction of its own (a separate migration), once no row points at nothing:',
     `ALTER TABLE ${t} VALIDATE CONSTRAINT ${name};`,

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { FK_TYPE_MISMATCH } from '../../../../lambda/checks/doctor/fk-type-mismatch';
-import { dropDatabases, targets } from '../../../support/db';
-import { findingsOfRule, findingsOnSchema } from './bad-schema';
+import { dropDatabases, targets, withClient } from '../../../support/db';
+import { applyFix, badSchemaDatabase, findingsOfRule, findingsOn, findingsOnSchema } from './bad-schema';
 
 afterAll(dropDatabases);
 
@@ -47,5 +47,30 @@ describe.each(targets)('Rule: fk-type-mismatch on partitions, domains and varcha
                            handle varchar(40) REFERENCES users (handle));
     `, [FK_TYPE_MISMATCH]);
     expect(findings).toEqual([]);
+  });
+});
+
+describe.each(targets)('Rule: fk-type-mismatch fixes, on $name', (target) => {
+  it('prints a type change that applies, after which the rule finds nothing', async () => {
+    const url = await badSchemaDatabase(target, 'doctor_fktype_fix');
+    const [f] = await findingsOn(url, [FK_TYPE_MISMATCH]);
+    await applyFix(url, f!.fix);
+    expect(await findingsOn(url, [FK_TYPE_MISMATCH])).toEqual([]);
+  });
+
+  it('names first the views that read the column, which the type change cannot pass (0A000)', async () => {
+    const { url, findings } = await findingsOnSchema(target, 'doctor_fktype_view', `
+      CREATE SCHEMA api;
+      CREATE TABLE clients (id integer PRIMARY KEY);
+      CREATE TABLE projects (id integer PRIMARY KEY, client_id bigint REFERENCES clients (id));
+      CREATE VIEW api.projects AS SELECT * FROM projects;
+      CREATE VIEW project_ids AS SELECT id FROM projects;
+    `, [FK_TYPE_MISMATCH]);
+    expect(findings[0]!.fix.split('\n')).toEqual([
+      '-- first drop api.projects (it reads client_id: the type change fails while it exists), and re-create it with its grants after, in the same transaction',
+      'ALTER TABLE projects ALTER COLUMN client_id TYPE integer;  -- rewrites projects: in a maintenance window, or via a new column and a backfill',
+    ]);
+    const refused = await withClient(url, (c) => c.query(findings[0]!.fix).catch((e: { code?: string }) => e.code));
+    expect(refused).toBe('0A000');
   });
 });
