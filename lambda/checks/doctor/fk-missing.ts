@@ -30,6 +30,8 @@ interface Candidate {
   schema: string;
   table: string;
   column: string;
+  /** The column's table is partitioned. */
+  partitioned: boolean;
   type: string;
   base: string;
   ref_schema: string;
@@ -47,10 +49,16 @@ interface Candidate {
 /** A candidate whose values fit the key, with the type change they need first (if any). */
 interface Reference extends Candidate {
   retype?: string;
+  /** The foreign key can be added NOT VALID (not on a partitioned table before PostgreSQL 18). */
+  notValid: boolean;
 }
 
+/** PostgreSQL 18 adds foreign keys NOT VALID to partitioned tables; earlier releases refuse (0A000). */
+const NOT_VALID_ON_PARTITIONED = 180000;
+
 export async function fkMissing(ctx: DoctorContext): Promise<Finding[]> {
-  const references = chooseReferences(await candidates(ctx));
+  const references = chooseReferences(await candidates(ctx))
+    .map((r) => ({ ...r, notValid: !r.partitioned || ctx.serverVersion >= NOT_VALID_ON_PARTITIONED }));
   const constrained = await schemasWithForeignKeys(ctx);
   const findings: Finding[] = [];
   for (const schema of [...new Set(references.map((r) => r.schema))]) {
@@ -71,7 +79,7 @@ export async function fkMissing(ctx: DoctorContext): Promise<Finding[]> {
 async function candidates(ctx: DoctorContext): Promise<Candidate[]> {
   return (await ctx.q.query<Candidate>(
     `WITH loose AS (
-       SELECT c.oid AS relid, c.relnamespace, n.nspname, c.relname, a.attnum, a.attname, a.atttypid, a.atttypmod, left(a.attname, -3) AS stem
+       SELECT c.oid AS relid, c.relnamespace, c.relkind, n.nspname, c.relname, a.attnum, a.attname, a.atttypid, a.atttypmod, left(a.attname, -3) AS stem
          FROM pg_attribute a
          JOIN pg_class c ON c.oid = a.attrelid AND c.relkind IN ('r', 'p') AND NOT c.relispartition
          JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -93,7 +101,7 @@ async function candidates(ctx: DoctorContext): Promise<Candidate[]> {
           AND r.relname IN (l.stem, l.stem || 's', l.stem || 'es', regexp_replace(l.stem, 'y$', 'ies'))
          JOIN pg_attribute ra ON ra.attrelid = r.oid AND ra.attnum > 0 AND NOT ra.attisdropped AND ra.attname IN ('id', l.attname)
      )
-     SELECT l.nspname AS schema, l.relname AS table, l.attname AS column, format_type(l.atttypid, l.atttypmod) AS type,
+     SELECT l.nspname AS schema, l.relname AS table, l.attname AS column, l.relkind = 'p' AS partitioned, format_type(l.atttypid, l.atttypmod) AS type,
             format_type(ab.base, NULL) AS base, rn.nspname AS ref_schema, r.relname AS ref_table, ra.attname AS ref_column,
             format_type(ra.atttypid, ra.atttypmod) AS ref_type, format_type(rb.base, NULL) AS ref_base,
             ${sameKeyType('ab.base', 'rb.base')} AS same_type, t.via, ${viewsReading('l.relid', 'l.attnum')} AS views
@@ -121,8 +129,8 @@ const UUID_TEXT = /^(character varying|character)\(36\)$/;
  * a uuid key may hold anything. Where the schema's foreign keys disagree on
  * what a column name references, they decide nothing.
  */
-function chooseReferences(all: Candidate[]): Reference[] {
-  const chosen = new Map<string, Reference>();
+function chooseReferences(all: Candidate[]): (Candidate & { retype?: string })[] {
+  const chosen = new Map<string, Candidate & { retype?: string }>();
   const byColumn = new Map<string, Candidate[]>();
   for (const c of all) {
     const key = JSON.stringify([c.schema, c.table, c.column]);
@@ -182,15 +190,19 @@ function describe(r: Reference): string {
   return `${qualified(r.ref_schema, r.ref_table)}.${r.ref_column} (${r.ref_type})`;
 }
 
-/** The type change (when needed), the foreign key NOT VALID, and its validation in a transaction of its own. */
+/**
+ * The type change (when needed), the foreign key NOT VALID, and its
+ * validation in a transaction of its own; where NOT VALID is refused, the
+ * foreign key that checks every row at once.
+ */
 function foreignKeyFix(r: Reference): string {
   const t = qualified(r.schema, r.table);
-  const column = ident(r.column);
   const name = ident(`${r.table}_${r.column}_fkey`);
+  const add = `ALTER TABLE ${t} ADD CONSTRAINT ${name} FOREIGN KEY (${ident(r.column)}) REFERENCES ${qualified(r.ref_schema, r.ref_table)} (${ident(r.ref_column)})`;
   return [
     ...(r.retype ? [typeChangeFix({ ...r, type: r.retype, using: true, note: `rewrites ${t}; check first that every value casts` })] : []),
-    `ALTER TABLE ${t} ADD CONSTRAINT ${name} FOREIGN KEY (${column}) REFERENCES ${qualified(r.ref_schema, r.ref_table)} (${ident(r.ref_column)}) NOT VALID;`,
-    '-- then, in a transaction of its own (a separate migration), once no row points at nothing:',
-    `ALTER TABLE ${t} VALIDATE CONSTRAINT ${name};`,
+    ...(r.notValid
+      ? [`${add} NOT VALID;`, '-- then, in a transaction of its own (a separate migration), once no row points at nothing:', `ALTER TABLE ${t} VALIDATE CONSTRAINT ${name};`]
+      : [`-- ${t} is partitioned: before PostgreSQL 18 its foreign key cannot be added NOT VALID, so this checks every row while it blocks writes to both tables`, `${add};`]),
   ].join('\n');
 }

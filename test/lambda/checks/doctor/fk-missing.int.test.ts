@@ -79,6 +79,8 @@ CREATE TABLE countries (code text PRIMARY KEY, id integer UNIQUE);
 CREATE TABLE "order" (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);
 CREATE TABLE posts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, author_id uuid, category_id integer, country_id integer, order_id bigint);
 CREATE TABLE post_links (post_id bigint REFERENCES posts (id));
+CREATE TABLE visits (author_id uuid, at date) PARTITION BY RANGE (at);
+CREATE TABLE visits_2025 PARTITION OF visits FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
 INSERT INTO authors DEFAULT VALUES;
 INSERT INTO categories DEFAULT VALUES;
 INSERT INTO countries VALUES ('fr', 33);
@@ -100,12 +102,18 @@ describe.each(targets)('Rule: fk-missing on concrete references, on $name', (tar
       'posts.category_id (integer) has no foreign key; it looks like a reference to categories.id (bigint), whose type differs',
       'posts.country_id (integer) has no foreign key; it looks like a reference to countries.id (integer)',
       'posts.order_id (bigint) has no foreign key; it looks like a reference to "order".id (bigint)',
+      'visits.author_id (uuid) has no foreign key; it looks like a reference to authors.id (uuid)',
     ]);
+  });
+
+  it('adds the foreign key of a partitioned table NOT VALID only where PostgreSQL can (18 and later)', () => {
+    const fix = found.find((f) => f.object === 'visits.author_id')!.fix;
+    expect(fix.includes('NOT VALID;')).toBe(target.major >= 18);
   });
 
   it('prints fixes that apply, after which the rule finds nothing', async () => {
     for (const f of found) await applyFix(url, f.fix);
-    expect(await rows(url, "SELECT count(*)::int AS n FROM pg_constraint WHERE contype = 'f' AND convalidated")).toEqual([{ n: 5 }]);
+    expect(await rows(url, "SELECT count(*)::int AS n FROM pg_constraint WHERE contype = 'f' AND convalidated AND conparentid = 0")).toEqual([{ n: 6 }]);
     expect(await findingsOn(url, [FK_MISSING])).toEqual([]);
   });
 });
