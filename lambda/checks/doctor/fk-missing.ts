@@ -90,7 +90,7 @@ async function candidates(ctx: DoctorContext): Promise<Candidate[]> {
      ), targets AS (
        SELECT l.relid, l.attnum, 0 AS rank, f.confrelid AS ref, f.confkey[1] AS refnum, min(fc.relname) AS via
          FROM loose l
-         JOIN pg_constraint f ON f.contype = 'f' AND array_length(f.conkey, 1) = 1 AND f.conrelid <> f.confrelid
+         JOIN pg_constraint f ON f.contype = 'f' AND f.conparentid = 0 AND array_length(f.conkey, 1) = 1 AND f.conrelid <> f.confrelid
          JOIN pg_class fc ON fc.oid = f.conrelid AND fc.relnamespace = l.relnamespace AND ${notExtensionMember('fc.oid')}
          JOIN pg_attribute fa ON fa.attrelid = f.conrelid AND fa.attnum = f.conkey[1] AND fa.attname = l.attname
         GROUP BY 1, 2, 4, 5

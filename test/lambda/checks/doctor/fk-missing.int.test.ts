@@ -132,6 +132,11 @@ CREATE TABLE gists (id bigint PRIMARY KEY, owner_id bigint REFERENCES people (id
 CREATE TABLE wikis (id bigint PRIMARY KEY, owner_id bigint);
 CREATE TABLE categories (id bigint PRIMARY KEY, parent_id bigint REFERENCES categories (id));
 CREATE TABLE comments (id bigint PRIMARY KEY, parent_id bigint);
+CREATE TABLE accounts (id bigint PRIMARY KEY) PARTITION BY RANGE (id);
+CREATE TABLE accounts_1 PARTITION OF accounts FOR VALUES FROM (0) TO (1000);
+CREATE TABLE accounts_2 PARTITION OF accounts FOR VALUES FROM (1000) TO (2000);
+CREATE TABLE transfers (wallet_id bigint REFERENCES accounts (id));
+CREATE TABLE refunds (wallet_id bigint);
 `;
 
 describe.each(targets)('Rule: fk-missing on the schema\'s own conventions, on $name', (target) => {
@@ -140,6 +145,7 @@ describe.each(targets)('Rule: fk-missing on the schema\'s own conventions, on $n
     expect(found.map((f) => f.message)).toEqual([
       'refresh_tokens.client_id (character varying(255)) has no foreign key; it looks like a reference to oauth_clients.id (character varying(255)), as access_tokens.client_id is',
       'refresh_tokens.user_id (uuid) has no foreign key; it looks like a reference to auth.users.id (uuid), as access_tokens.user_id is',
+      'refunds.wallet_id (bigint) has no foreign key; it looks like a reference to accounts.id (bigint), as transfers.wallet_id is',
     ]);
     for (const f of found) await applyFix(url, f.fix);
     expect(await findingsOn(url, [FK_MISSING])).toEqual([]);

@@ -54,3 +54,15 @@ describe.each(targets)('doctor and extension-owned objects on $name', (target) =
     expect(await findingsOn(url)).toEqual([]);
   });
 });
+
+describe.each(targets)('doctor and other sessions\' temporary tables on $name', (target) => {
+  it('reports nothing about them (they live in pg_temp_N, a system schema)', async () => {
+    const { url } = await findingsOnSchema(target, 'doctor_temp', 'CREATE TABLE users (id uuid PRIMARY KEY DEFAULT gen_random_uuid());', []);
+    const during = await withClient(url, async (c) => {
+      await c.query('CREATE TEMP TABLE scratch (id uuid PRIMARY KEY, user_id uuid, n integer CHECK (n > 0))');
+      await c.query('ALTER TABLE scratch ADD CONSTRAINT scratch_n_check2 CHECK (n < 10) NOT VALID');
+      return findingsOn(url);
+    });
+    expect(during).toEqual([]);
+  });
+});
