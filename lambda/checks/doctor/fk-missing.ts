@@ -1,13 +1,16 @@
 /**
- * fk-missing: a `*_id` column that no foreign key constrains, where the table
- * it names (`lead_id` → `lead`, `leads`, `leades`; `category_id` →
- * `categories`) has a unique key on `id` (or on a column of the same name)
- * alone that the column's values fit: the foreign key it prints then applies.
- * Anything less concrete is no finding: counters (`next_event_id`), ids of
- * other systems (`stripe_customer_id`), a table's own key, keys that are only
- * part of a composite key, polymorphic references (`owner_id` beside
- * `owner_type`), generated columns. A schema without any foreign key is
- * reported once, not column by column: that is usually a decision.
+ * fk-missing: a `*_id` column that no foreign key constrains, where a unique
+ * key on one column, whose type the column's values fit, is concretely what
+ * it refers to: the key that the schema's own foreign keys give columns of
+ * the same name elsewhere (a table copied with LIKE loses its foreign keys),
+ * or a key on `id` (or on a column of the same name) of the table the column
+ * names (`lead_id` → `lead`, `leads`, `leades`; `category_id` →
+ * `categories`). The foreign key it prints then applies. Anything less
+ * concrete is no finding: counters (`next_event_id`), ids of other systems
+ * (`stripe_customer_id`), a table's own key, keys that are only part of a
+ * composite key, polymorphic references (`owner_id` beside `owner_type`),
+ * generated columns. A schema without any foreign key is reported once, not
+ * column by column: that is usually a decision.
  */
 import type { Finding } from '../finding';
 import { baseType, sameKeyType } from './key-types';
@@ -19,7 +22,7 @@ import { typeChangeFix, viewsReading, type Relation } from './type-change';
 export const FK_MISSING: DoctorRule = {
   id: 'fk-missing',
   severity: 'warning',
-  title: '*_id column without a foreign key, where the table it names has a matching unique key',
+  title: '*_id column without a foreign key, where the table it names (or the schema\'s foreign keys on that column name) gives a matching unique key',
   why: 'without a foreign key nothing stops rows that point at nothing (orphans), and they are found only when a join silently drops them',
   fix: 'ADD CONSTRAINT … FOREIGN KEY … NOT VALID, then VALIDATE CONSTRAINT in a separate transaction (after the type change, when the types differ)',
   check: fkMissing,
@@ -53,7 +56,7 @@ interface Reference extends Candidate {
   notValid: boolean;
 }
 
-/** PostgreSQL 18 adds foreign keys NOT VALID to partitioned tables; earlier releases refuse (0A000). */
+/** PostgreSQL 18 adds foreign keys NOT VALID to partitioned tables; earlier releases refuse (42809). */
 const NOT_VALID_ON_PARTITIONED = 180000;
 
 export async function fkMissing(ctx: DoctorContext): Promise<Finding[]> {
