@@ -4,21 +4,12 @@
  * table, which must list the same rules with the same severities and squawk
  * counterparts.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LINT_RULES, RULES } from '../../../../lambda/checks/lint';
-import { ROOT } from '../../../support/cli';
+import { readmeTableRows } from '../../../support/readme';
 import { lintAfter } from './pending';
 
-/** README's lint table: one row per rule, cells trimmed. */
-function readmeRows(): string[][] {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const table = readme.slice(readme.indexOf('| rule | severity | squawk | fires on | safe rewrite |'));
-  const lines = table.split('\n').slice(2);
-  return lines.slice(0, lines.findIndex((l) => !l.startsWith('|'))).map((l) => l.split(' | ').map((c) => c.replace(/^\| |\s*\|$/g, '').trim()));
-}
-
+const readmeRows = () => readmeTableRows('| rule | severity | squawk | fires on | safe rewrite |');
 const byId = LINT_RULES.map((r) => [r.id, r] as const);
 
 describe('Constant: LINT_RULES', () => {
@@ -56,7 +47,7 @@ describe('README: the lint table', () => {
   it.each(byId)('%s: its row gives its severity and the squawk rules it matches', (id, rule) => {
     const row = readmeRows().find((r) => r[0] === `\`${id}\``)!;
     expect(row[1]!.split(' ')[0]).toBe(rule.severity);
-    const squawk = row[2] === '—' ? [] : row[2]!.split(', ').map((c) => /^`([^`]+)`$/.exec(c)?.[1]);
+    const squawk = row[2] === 'none' ? [] : row[2]!.split(', ').map((c) => /^`([^`]+)`$/.exec(c)?.[1]);
     expect(squawk).toEqual([...rule.squawk]);
   });
 });
