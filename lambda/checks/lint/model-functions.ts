@@ -21,7 +21,7 @@ export function applyFunctionStatement(model: FunctionScope, s: Pick<ParsedState
 }
 
 function qualified(model: FunctionScope, parts: string[]): { schema: string; name: string } {
-  const name = (parts[parts.length - 1] ?? '').toLowerCase();
+  const name = parts[parts.length - 1] ?? '';
   return { schema: parts.length > 1 ? parts[parts.length - 2]! : model.creationSchema(), name };
 }
 
@@ -57,7 +57,7 @@ function named(model: FunctionScope, o: Node | undefined): ModelFunction[] {
   const parts = names(o.objname);
   const argTypes = o.args_unspecified ? undefined : list(o.objargs).map((t) => typeNameText(as(t, 'TypeName')));
   const schemas = parts.length > 1 ? [parts[parts.length - 2]!] : model.searchPath;
-  const name = (parts[parts.length - 1] ?? '').toLowerCase();
+  const name = parts[parts.length - 1] ?? '';
   return model.functions.filter((f) => schemas.some((s) => sameFunction(f, s, name, argTypes)));
 }
 

@@ -142,7 +142,6 @@ export class PendingModel implements FunctionScope {
     if (s.node.objtype !== 'OBJECT_TABLE') return;
     const rel = rangeVar(s.node.relation);
     if (!rel) return;
-    if (s.node.missing_ok && !this.table(rel)) return;
     const existing = this.isExisting(rel);
     const target: AlterTarget = { rel, table: this.tableOrPlaceholder(rel), existing };
     for (const c of list(s.node.cmds)) {

@@ -117,7 +117,7 @@ export function acceptsArity(sig: FunctionSignature, nargs: number): boolean {
 /** The function calls anywhere in an expression, in order. */
 export function functionCalls(expr: unknown): FunctionCall[] {
   return findAll(expr, 'FuncCall').map((f: Node) => {
-    const parts = names(f.funcname).map((p) => p.toLowerCase());
+    const parts = names(f.funcname);
     const name = parts[parts.length - 1] ?? '';
     return { schema: parts.length > 1 ? parts[parts.length - 2] : undefined, name, nargs: Array.isArray(f.args) ? f.args.length : 0 };
   });

@@ -40,4 +40,8 @@ describe('Rule: constraint-not-valid', () => {
   it('follows a renamed table: created and renamed in the pending set, it is still new', async () => {
     expect(await rules('CREATE TABLE orders_tmp (id int, lead_id uuid);\nALTER TABLE orders_tmp RENAME TO orders;', 'ALTER TABLE orders ADD CONSTRAINT orders_lead_fk FOREIGN KEY (lead_id) REFERENCES leads (id);')).toEqual([]);
   });
+
+  it('lints ALTER TABLE IF EXISTS on a table no migration creates (an existing table)', async () => {
+    expect(await rules('ALTER TABLE IF EXISTS audit_log ADD CONSTRAINT audit_log_at CHECK (at IS NOT NULL);')).toEqual(['constraint-not-valid']);
+  });
 });

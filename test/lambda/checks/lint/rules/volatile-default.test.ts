@@ -66,4 +66,10 @@ describe('Rule: volatile-default', () => {
     expect(await rules('CREATE DOMAIN qty_t AS int;', 'ALTER DOMAIN qty_t SET NOT NULL;\nALTER TABLE leads ADD COLUMN qty qty_t DEFAULT 1;')).toEqual(['volatile-default']);
     expect(await rules('CREATE DOMAIN label AS text;', 'ALTER TABLE leads ADD COLUMN l label;')).toEqual([]);
   });
+
+  it('matches a quoted mixed-case function name exactly', async () => {
+    const fn = 'CREATE FUNCTION "MakeCode"() RETURNS text LANGUAGE sql STABLE AS $$SELECT 1::text$$;';
+    expect(await rules(fn, 'ALTER TABLE leads ADD COLUMN c text DEFAULT "MakeCode"();')).toEqual([]);
+    expect(await rules(fn, 'ALTER TABLE leads ADD COLUMN c text DEFAULT makecode();')).toEqual(['volatile-default']);
+  });
 });
