@@ -67,6 +67,12 @@ export function scanSql(input: string, options: SplitOptions = {}): ScanResult {
   return out;
 }
 
+/**
+ * The scanner reads at most this much new text at a time, so what it has found
+ * and not yet handed out stays small even when it is given a whole file.
+ */
+export const SCAN_WINDOW = 64 * 1024;
+
 /** Where the scanner hands what it found, in the order it appears in the text. */
 export interface ScanSink {
   statement(statement: SqlStatement): void;
@@ -93,9 +99,12 @@ export class StatementScanner {
     this.at.line = options.firstLine ?? 1;
   }
 
-  /** The next piece of the input. */
+  /** The next piece of the input (a long one is taken in windows of SCAN_WINDOW characters). */
   push(piece: string): void {
-    if (piece.length === 0) return;
+    for (let k = 0; k < piece.length; k += SCAN_WINDOW) this.pushWindow(k === 0 && piece.length <= SCAN_WINDOW ? piece : piece.slice(k, k + SCAN_WINDOW));
+  }
+
+  private pushWindow(piece: string): void {
     this.pending.push(piece);
     this.pendingLength += piece.length;
     // A statement spanning many pieces is scanned again only once the text after it has doubled: linear in all.
