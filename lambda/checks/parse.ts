@@ -33,6 +33,7 @@ export interface ParsedStatement {
 interface LibPgQuery {
   loadModule(): Promise<void>;
   parseSync(sql: string): { stmts?: { stmt: Node; stmt_location?: number; stmt_len?: number }[] };
+  fingerprintSync(sql: string): string;
 }
 
 let parser: LibPgQuery | undefined;
@@ -135,6 +136,15 @@ export function parseSql(text: string, options: ParseOptions = {}): { statements
     });
   }
   return { statements, positions };
+}
+
+/**
+ * The statement's fingerprint (libpg_query's): equal for texts that differ
+ * only in constants, parameter numbers, whitespace, comments and case — the
+ * same statement whether written with `$1` or as pg_stat_statements keeps it.
+ */
+export function fingerprint(sql: string): string {
+  return ready().fingerprintSync(sql);
 }
 
 // ---- helpers to read the tree ----------------------------------------------
