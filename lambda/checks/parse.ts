@@ -34,6 +34,7 @@ interface LibPgQuery {
   loadModule(): Promise<void>;
   parseSync(sql: string): { stmts?: { stmt: Node; stmt_location?: number; stmt_len?: number }[] };
   fingerprintSync(sql: string): string;
+  scanSync(sql: string): { tokens: { text: string }[] };
 }
 
 let parser: LibPgQuery | undefined;
@@ -145,6 +146,15 @@ export function parseSql(text: string, options: ParseOptions = {}): { statements
  */
 export function fingerprint(sql: string): string {
   return ready().fingerprintSync(sql);
+}
+
+/** The first token of `sql`, lower-case, read by PostgreSQL's own scanner (works on text the parser refuses). */
+export function firstToken(sql: string): string | undefined {
+  try {
+    return ready().scanSync(sql).tokens[0]?.text.toLowerCase();
+  } catch {
+    return undefined;
+  }
 }
 
 // ---- helpers to read the tree ----------------------------------------------

@@ -13,7 +13,7 @@ import type { Driver, Queryable } from '../../engine/ports';
 import type { Migration } from '../../engine/source';
 import { DEFAULT_STATE_SCHEMA } from '../../engine/state';
 import { parseContract, type Contract } from '../contracts';
-import { fingerprint, loadParser, parseSql } from '../parse';
+import { fingerprint, firstToken, loadParser, parseSql } from '../parse';
 import { classify } from './classify';
 import { contractText, fileNamer } from './contract-file';
 import { readStatements, type StatRow } from './read-statements';
@@ -84,6 +84,9 @@ export async function captureStatements(options: CaptureOptions): Promise<Captur
   }
 }
 
+/** How a query or data change can start. */
+const QUERY_WORDS = new Set(['select', 'insert', 'update', 'delete', 'merge', 'with', 'values', 'table', '(']);
+
 interface CaptureContext {
   /** Fingerprint → the contract or migration file that has it (new captures are added as they come). */
   known: Map<string, string>;
@@ -110,6 +113,8 @@ async function captureOne(q: Queryable, row: StatRow, ctx: CaptureContext): Prom
   try {
     parsed = parseSql(row.query).statements;
   } catch (e) {
+    // pg_stat_statements of PostgreSQL 18 writes utility statements' names as $n too (SAVEPOINT $1).
+    if (!QUERY_WORDS.has(firstToken(row.query) ?? '')) return { ...base, status: 'skipped', reason: 'a utility statement, not a query or data change', notApplication: true };
     return { ...base, status: 'skipped', reason: `not parsable: ${(e as Error).message}` };
   }
   if (parsed.length !== 1) return { ...base, status: 'skipped', reason: `${parsed.length} statements in one entry` };
