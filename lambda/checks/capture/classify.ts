@@ -10,7 +10,8 @@
 import type { Queryable } from '../../engine/ports';
 import { as, findAll, list, names, rangeVar, type ParsedStatement } from '../parse';
 
-export type StatementKind = 'select' | 'insert' | 'upsert' | 'update' | 'delete' | 'merge';
+/** `call`: a SELECT whose only application object is a function it calls. */
+export type StatementKind = 'select' | 'insert' | 'upsert' | 'update' | 'delete' | 'merge' | 'call';
 
 export type Classification =
   | { application: true; table: string; kind: StatementKind }
@@ -40,7 +41,7 @@ export async function classify(q: Queryable, stmt: ParsedStatement, stateSchema:
   const target = targetRelation(stmt, relations.filter(isApp)) ?? relations.find(isApp);
   if (target) return { application: true, table: nameFor(target), kind: base === 'insert' && as(stmt.stmt, 'InsertStmt')?.onConflictClause ? 'upsert' : base };
   const fn = functions.find(isApp);
-  if (fn) return { application: true, table: `${nameFor(fn)}_call`, kind: base };
+  if (fn) return { application: true, table: nameFor(fn), kind: 'call' };
   return { application: false, reason: 'names no table or function of the application (the catalogs or an extension\'s objects only)' };
 }
 
