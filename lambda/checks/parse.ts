@@ -44,6 +44,7 @@ export interface ScanToken {
 interface LibPgQuery {
   loadModule(): Promise<void>;
   parseSync(sql: string): { stmts?: { stmt: Node; stmt_location?: number; stmt_len?: number }[] };
+  fingerprintSync(sql: string): string;
   scanSync(sql: string): { tokens?: ScanToken[] };
 }
 
@@ -218,6 +219,24 @@ function shiftLocations(n: unknown, by: number): void {
   for (const k in node) {
     const v = node[k];
     if (k === 'location' && typeof v === 'number') { if (v >= 0) node[k] = v + by; } else if (v && typeof v === 'object') shiftLocations(v, by);
+  }
+}
+
+/**
+ * The statement's fingerprint (libpg_query's): equal for texts that differ
+ * only in constants, parameter numbers, whitespace, comments and case — the
+ * same statement whether written with `$1` or as pg_stat_statements keeps it.
+ */
+export function fingerprint(sql: string): string {
+  return ready().fingerprintSync(sql);
+}
+
+/** The first token of `sql`, lower-case, read by PostgreSQL's own scanner (works on text the parser refuses). */
+export function firstToken(sql: string): string | undefined {
+  try {
+    return scanTokens(sql)[0]?.text.toLowerCase();
+  } catch {
+    return undefined;
   }
 }
 

@@ -52,8 +52,11 @@ async function defaultsWithoutExtension(ctx: DoctorContext): Promise<Finding[]> 
        JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
        JOIN pg_depend u ON u.classid = 'pg_attrdef'::regclass AND u.objid = d.oid AND u.refclassid = 'pg_proc'::regclass
        JOIN pg_proc p ON p.oid = u.refobjid
-      WHERE ${USER_TABLE} AND a.attinhcount = 0 AND p.proname = ANY ($2) AND ${notExtensionMember('p.oid', 'pg_proc')}
-      ORDER BY 1, 2, 3`, [ctx.stateSchema, Object.keys(EXTENSION_FUNCTIONS)],
+      WHERE ${USER_TABLE} AND a.attinhcount = 0 AND p.proname IN (SELECT json_array_elements_text($2::json))
+        AND ${notExtensionMember('p.oid', 'pg_proc')}
+      ORDER BY 1, 2, 3`,
+    // One JSON text, not an array parameter: the RDS Data API takes none.
+    [ctx.stateSchema, JSON.stringify(Object.keys(EXTENSION_FUNCTIONS))],
   )).rows;
   const installed = new Set((await ctx.q.query<{ extname: string }>('SELECT extname FROM pg_extension')).rows.map((r) => r.extname));
   return needs.filter((n) => !installed.has(EXTENSION_FUNCTIONS[n.proname]!)).map((n) => {
