@@ -19,7 +19,6 @@
  *   the row, and read back.
  */
 import { checkFailure, checkRunError, CHECK_COUNT_LIMIT, statementError } from './apply-errors';
-import type { ApplySettings } from './apply';
 import type { BlockerWatcher } from './blockers';
 import type { MigrationError } from './errors';
 import type { ScriptResult, Session, TransactionSettings } from './ports';
@@ -33,7 +32,9 @@ export const MESSAGE_CHARS = 64 * 1024;
 type ScriptSession = Session & Required<Pick<Session, 'script'>>;
 
 /** One attempt at the migration; returns its execution time. Throws with the file's line; the caller rolls back. */
-export async function scriptAttempt(session: ScriptSession, m: Migration, s: ApplySettings, settings: TransactionSettings, watcher: BlockerWatcher): Promise<number> {
+export async function scriptAttempt(
+  session: ScriptSession, m: Migration, s: { stateSchema: string; appliedBy: string }, settings: TransactionSettings, watcher: BlockerWatcher,
+): Promise<number> {
   let message = new ScriptMessage().own(transactionStartSql(settings));
   // One batch ahead: the last one travels with the checks or with COMMIT, and a
   // large file is known unchanged (bodyBatches) before that message is sent.

@@ -17,7 +17,7 @@
  */
 import { DURATION_FORMAT_HINT, parseDuration } from './duration';
 import { InputError } from './errors';
-import type { Allowance, Check, MigrationDirectives } from './source';
+import type { Allowance, Check, MigrationDirectives } from './migration';
 import { classifyStatement, refusesTransactionBlock } from './sql/classify';
 import { allowArgument, checksumArgument, readDirectives, type Directive } from './sql/directives';
 import type { LineComment, ScanSink, SqlStatement } from './sql/splitter';

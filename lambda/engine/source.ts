@@ -32,6 +32,7 @@ import { checksum, normaliseLineEndings } from './checksum';
 import { InputError, MigrationError } from './errors';
 import { MigrationParser, type ParsedFile } from './file-parser';
 import { filePieces, refuseNul } from './file-reader';
+import type { Migration } from './migration';
 import { StatementScanner, type SqlStatement } from './sql/splitter';
 import { decodeUtf8 } from './utf8';
 
@@ -43,52 +44,7 @@ export const MAX_FILE_BYTES = 16 * 1024 * 1024;
 /** Files up to this size are kept in memory once read; larger ones are read again, in pieces, when needed. */
 export const IN_MEMORY_BYTES = 1024 * 1024;
 
-export interface Check {
-  /** What the check asserts, from its directive line. */
-  description: string;
-  statement: SqlStatement;
-}
-
-export interface MigrationDirectives {
-  noTransaction: boolean;
-  /** From `-- schemaguard:lock-timeout=…`; undefined means the runner's default. */
-  lockTimeoutMs?: number;
-  /** From `-- schemaguard:statement-timeout=…`; undefined means the runner's default. */
-  statementTimeoutMs?: number;
-  /**
-   * From `-- schemaguard:valid-checksum <sha-256>` (one line each): checksums
-   * of earlier texts of this file. A database that applied one of them has
-   * applied this migration: the file was rewritten to do the same job another
-   * way (as Liquibase's validCheckSum). Undefined when there are none.
-   */
-  validChecksums?: string[];
-}
-
-/** A lint finding silenced in the file with `-- schemaguard:allow <rule> <reason>`. */
-export interface Allowance {
-  rule: string;
-  reason: string;
-  line: number;
-}
-
-export interface Migration {
-  version: number;
-  name: string;
-  /** File name, e.g. `0003_add_default.sql`. */
-  file: string;
-  /** Absolute path. */
-  path: string;
-  /** LF-normalised text (for a file over IN_MEMORY_BYTES, read again at each access). */
-  text: string;
-  checksum: string;
-  directives: MigrationDirectives;
-  /** The body's statements (for a file over IN_MEMORY_BYTES, read again at each access: prefer `bodyBatches`). */
-  statements: SqlStatement[];
-  /** How many statements the body has. */
-  statementCount: number;
-  checks: Check[];
-  allowances: Allowance[];
-}
+export type { Allowance, Check, Migration, MigrationDirectives } from './migration';
 
 /**
  * Parse one migration file's text. `file` is the name used in messages.
