@@ -158,6 +158,8 @@ export function* bodyBatches(m: Migration, maxChars: number): Generator<SqlState
 export interface LoadOptions {
   /** Refuse files over this many bytes. @default MAX_FILE_BYTES */
   maxFileBytes?: number;
+  /** The fix a refused file's error gives (given its size). @default - load bulk data with COPY, or split the file */
+  tooLargeFix?: (bytes: number) => string;
 }
 
 /**
@@ -166,7 +168,7 @@ export interface LoadOptions {
  */
 export function loadMigrations(dir: string, options: LoadOptions = {}): Migration[] {
   const abs = resolve(dir);
-  const reader = new FileReader(options.maxFileBytes ?? MAX_FILE_BYTES);
+  const reader = new FileReader(options.maxFileBytes ?? MAX_FILE_BYTES, options.tooLargeFix);
   const migrations: Migration[] = [];
   for (const entry of migrationEntries(dir, abs)) {
     const path = `${abs}/${entry.name}`;
@@ -209,7 +211,7 @@ function isFile(e: Dirent, path: string): boolean {
 class FileReader {
   private readonly buffer: Buffer;
 
-  constructor(private readonly maxBytes: number) {
+  constructor(private readonly maxBytes: number, private readonly tooLargeFix?: (bytes: number) => string) {
     this.buffer = Buffer.allocUnsafe(Math.min(maxBytes, IN_MEMORY_BYTES) + 1);
   }
 
@@ -229,7 +231,7 @@ class FileReader {
     if (size === undefined) return parseMigration(file, decodeUtf8(file, this.buffer.subarray(0, bytes)), path);
     if (size > this.maxBytes) {
       throw new InputError(`${file}: ${size} bytes is over the ${this.maxBytes}-byte limit for a migration`, {
-        file, value: String(size), fix: 'load bulk data with COPY from the application, not from a migration; or split the file',
+        file, value: String(size), fix: this.tooLargeFix?.(size) ?? 'load bulk data with COPY from the application, not from a migration; or split the file',
       });
     }
     return largeMigration(file, path);
