@@ -140,7 +140,9 @@ export interface SchemaMigrationsProps extends UserFileProps {
    */
   readonly databaseLogGroupName?: string;
   /**
-   * Memory of the handler.
+   * Memory of the handler, MB. The largest migration file it applies follows
+   * it — 128 MB plus 8 MB per MiB of the file, so the default applies files up
+   * to the engine's 16 MiB limit — and synth stops on a file over that.
    * @default 256
    */
   readonly memorySize?: number;
