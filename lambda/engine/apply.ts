@@ -24,7 +24,7 @@ import {
 } from './errors';
 import type { Queryable, Session, TransactionSettings } from './ports';
 import { sleep } from './sleep';
-import type { Check, Migration } from './source';
+import { runsOutsideTransaction, type Check, type Migration } from './source';
 import { concurrentIndexName } from './sql/classify';
 import { lineOfPosition, type SqlStatement } from './sql/splitter';
 import { insertAppliedLiteralSql, insertAppliedSql } from './state';
@@ -68,7 +68,7 @@ export function effectiveSettings(m: Migration, s: ApplySettings): TransactionSe
 }
 
 export async function applyMigration(session: Session, m: Migration, s: ApplySettings): Promise<ApplyResult> {
-  return m.directives.noTransaction ? applyWithoutTransaction(session, m, s) : applyInTransaction(session, m, s);
+  return runsOutsideTransaction(m) ? applyWithoutTransaction(session, m, s) : applyInTransaction(session, m, s);
 }
 
 function backoff(attempt: number, baseMs: number): number {
@@ -246,7 +246,7 @@ async function runCheck(session: Session, m: Migration, check: Check): Promise<v
     throw new CheckFailedError(`${m.file}:${check.statement.line}: check failed: ${check.description} (${count} offending row${rows.length === 1 ? '' : 's'})`, {
       file: m.file, version: m.version, line: check.statement.line, check: check.description,
       rowCount: rows.length, rows: rows.slice(0, CHECK_EXAMPLES).map(plainRow),
-      fix: m.directives.noTransaction
+      fix: runsOutsideTransaction(m)
         ? 'the statements of this no-transaction file stay applied but it is not recorded; repair the data or the file and run again'
         : 'the migration was rolled back; repair the rows shown (or the migration) and run again',
     });

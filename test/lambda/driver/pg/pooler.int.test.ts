@@ -123,6 +123,16 @@ describe.each(targets)('PgBouncer pool_mode=transaction in front of $name', (tar
       expect(await rows(url, "SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = 't1_v'::regclass")).toEqual([{ valid: true }]);
     });
 
+    it('applies a no-transaction file with no statement (a placeholder): it has nothing that needs a session', async () => {
+      const url = await freshDatabase(target, 'pool_notx_empty');
+      const dir = tempDir({ '1_table.sql': 'CREATE TABLE t1 (id int);', '2_placeholder.sql': '-- schemaguard:no-transaction\n-- the index is built by hand on this database\n' });
+
+      const r = await runCli(['migrate', '--dir', dir, '--database-url', bouncer.url(url)]);
+
+      expect(r.code, r.stderr).toBe(0);
+      expect(await rows(url, 'SELECT version::int AS v FROM schemaguard.applied_migrations ORDER BY 1')).toEqual([{ v: 1 }, { v: 2 }]);
+    });
+
     it('leaves no session setting behind on the pooled server connection', async () => {
       // Regression: `SET client_connection_check_interval` on connect stayed with the pooled server connection.
       const url = await freshDatabase(target, 'pool_settings');
