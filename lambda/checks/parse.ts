@@ -127,6 +127,8 @@ export interface ParseOptions {
  */
 export function parseSql(text: string, options: ParseOptions = {}): { statements: ParsedStatement[]; positions: TextPositions } {
   const positions = new TextPositions(text, options.firstLine ?? 1);
+  // An empty query string is no statement to PostgreSQL (EmptyQueryResponse); the parser library refuses it.
+  if (text === '') return { statements: [], positions };
   let tree;
   try {
     tree = ready().parseSync(text);
