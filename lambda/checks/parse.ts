@@ -181,6 +181,8 @@ function* chunksOf(text: string, positions: TextPositions, options: ParseOptions
 
 /** Parse `sql`, which starts `byteBase` bytes into the text `positions` maps. */
 function parseAt(sql: string, byteBase: number, positions: TextPositions, options: ParseOptions): ParsedStatement[] {
+  // An empty query string is no statement to PostgreSQL (EmptyQueryResponse); the parser library refuses it.
+  if (sql === '') return [];
   let tree;
   try {
     tree = ready().parseSync(sql);

@@ -7,7 +7,7 @@ import {
   CheckFailedError, LockTimeoutError, MigrationError, StatementError, databaseFields, isConnectionLoss, type Blocker,
 } from './errors';
 import { CHECK_PREFIX } from './script';
-import type { Check, Migration } from './source';
+import { runsOutsideTransaction, type Check, type Migration } from './source';
 import { lineOfPosition, type SqlStatement } from './sql/splitter';
 
 /** How many offending rows a failed check shows. */
@@ -93,7 +93,7 @@ export function checkFailure(m: Migration, check: Check, rows: Record<string, un
   return new CheckFailedError(`${m.file}:${check.statement.line}: check failed: ${check.description} (${count} offending row${rows.length === 1 ? '' : 's'})`, {
     file: m.file, version: m.version, line: check.statement.line, check: check.description,
     rowCount: rows.length, rows: rows.slice(0, CHECK_EXAMPLES).map(plainRow),
-    fix: m.directives.noTransaction
+    fix: runsOutsideTransaction(m)
       ? 'the statements of this no-transaction file stay applied but it is not recorded; repair the data or the file and run again'
       : 'the migration was rolled back; repair the rows shown (or the migration) and run again',
   });

@@ -17,6 +17,8 @@
  *   the file's statement and line (`ScriptMessage.locate`).
  * - The state row's execution time is measured by the server, from BEGIN to
  *   the row, and read back.
+ * - The driver's session reset (`Session.resetSql`) goes in the last message,
+ *   after the checks and before the state row: no round trip of its own.
  */
 import { checkFailure, checkRunError, CHECK_COUNT_LIMIT, statementError } from './apply-errors';
 import type { BlockerWatcher } from './blockers';
@@ -55,6 +57,9 @@ export async function scriptAttempt(
     }
     message = new ScriptMessage();
   }
+  // The file's session state ends with its checks (the driver's reset), then the state row and COMMIT.
+  const reset = session.resetSql?.(settings);
+  if (reset) message.own(reset);
   message.own(insertAppliedTimedSql(s.stateSchema, { version: m.version, name: m.name, checksum: m.checksum, appliedBy: s.appliedBy }), true).own('COMMIT');
   const result = await send(session, m, message, watcher);
   const [row] = [...message.rowsOf.keys()].flatMap((k) => result.rows.get(k) ?? []);

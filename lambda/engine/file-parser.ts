@@ -12,8 +12,8 @@
  *
  * Errors come in the order a reader fixes them: the text itself (strings or
  * comments left open, raised by the scanner as it reads), then the
- * directives, then an empty body, then the checks, then the body's
- * statements. Every one is an InputError (exit 2) with the file and line.
+ * directives, then the checks, then the body's statements. A body without
+ * statements is not an error: the file is a no-op (see `source.ts`). Every one is an InputError (exit 2) with the file and line.
  */
 import { DURATION_FORMAT_HINT, parseDuration } from './duration';
 import { InputError } from './errors';
@@ -88,11 +88,6 @@ export class MigrationParser implements ScanSink {
   finish(): ParsedFile {
     const { directives, allowances } = this.readDirectives();
     if (this.splitBy) throw this.splitError(this.splitBy.directive, this.splitBy.statement);
-    if (this.count === 0) {
-      throw new InputError(`${this.file}: has no SQL statements`, {
-        file: this.file, line: 1, fix: 'add the statements of this migration, or delete the file',
-      });
-    }
     const checks = this.checkRegions.map((r) => this.check(r));
     // The first statement in the file that cannot run where this file runs it.
     const refused = [this.firstControl, directives.noTransaction ? undefined : this.firstBlockRefusing]

@@ -17,6 +17,12 @@
  * rows means the check holds. Checks run after the body, in the migration's
  * transaction, before COMMIT.
  *
+ * A file with no statement — 0 bytes, blank, or only comments and directives
+ * (a placeholder for another database) — is a migration that changes
+ * nothing: applied as a no-op and recorded, as psql runs an empty file. A
+ * file with checks and no statement is an assertion: its checks run, and it
+ * is recorded when they hold.
+ *
  * Everything here is a pure function of the files: bad input is an InputError
  * (exit 2) raised before anything touches a database.
  *
@@ -59,6 +65,23 @@ export function parseMigration(file: string, rawText: string, path = file): Migr
     version, name, file, path, text, checksum: checksum(text), directives: parsed.directives,
     statements: parsed.statements!, statementCount: parsed.statementCount, checks: parsed.checks, allowances: parsed.allowances,
   };
+}
+
+/** What migrate and plan say of an empty file. */
+export const EMPTY_FILE_NOTE = 'no statements (empty, or only comments and directives): recorded as applied, nothing runs';
+
+/** Nothing to run: no statement and no check (see the header). */
+export function isEmptyMigration(m: Migration): boolean {
+  return m.statementCount === 0 && m.checks.length === 0;
+}
+
+/**
+ * Whether the file's statements run outside a transaction: a no-transaction
+ * file with statements. One without any has nothing that needs it, and runs
+ * (its checks, its state row) in a transaction like any other file.
+ */
+export function runsOutsideTransaction(m: Migration): boolean {
+  return m.directives.noTransaction && m.statementCount > 0;
 }
 
 /** One pass of the scanner over the pieces of a file's text. */
