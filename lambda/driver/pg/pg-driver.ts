@@ -204,10 +204,9 @@ class PgSession implements Session {
   }
 
   async init(): Promise<void> {
-    const r = await this.client.query<{ pid: number; version: number }>(
-      "SELECT pg_backend_pid() AS pid, current_setting('server_version_num')::int AS version",
-    );
-    const identity = { announcedPid: announcedPid(this.client), serverPid: r.rows[0]!.pid };
+    const announced = announcedPid(this.client);
+    const r = await this.identify(announced);
+    const identity = { announcedPid: announced, serverPid: r.pid };
     if (isPooled(identity)) {
       // No session to configure: a SET would stay with a pooled server connection.
       this.pooler = { ...identity, target: this.target };
@@ -215,13 +214,32 @@ class PgSession implements Session {
     }
     this.pid = identity.serverPid;
     this.script = (sql, keepRowsOf) => this.runScript(sql, keepRowsOf);
-    // A runner killed mid-statement (SIGKILL, a cancelled CI job, a Lambda
-    // timeout) leaves its backend running that statement — holding its locks —
-    // until it next writes to the socket. From PostgreSQL 14 on, the server can
-    // check the socket while a query runs and end the orphan within a second.
-    // Best effort: some platforms and managed servers refuse the setting.
-    if (r.rows[0]!.version >= 140000) {
-      this.baseline = await this.client.query(CHECK_INTERVAL_SQL).then(() => CHECK_INTERVAL_SQL, () => undefined);
+    if (r.checkInterval) this.baseline = CHECK_INTERVAL_SQL;
+  }
+
+  /**
+   * Who the server session is, in the connection's one round trip before its
+   * first statement of work — and, on a session of its own (its pid is the
+   * one announced: no pooler), `client_connection_check_interval` set in the
+   * same statement. A runner killed mid-statement (SIGKILL, a cancelled CI
+   * job, a Lambda timeout) leaves its backend running that statement —
+   * holding its locks — until it next writes to the socket; from PostgreSQL
+   * 14 on, the server can check the socket while a query runs and end the
+   * orphan within a second. Best effort: where the server refuses the
+   * setting, the statement is sent again without it.
+   */
+  private async identify(announced: number | undefined): Promise<{ pid: number; checkInterval: boolean }> {
+    const who = "SELECT pg_backend_pid() AS pid, current_setting('server_version_num')::int AS version";
+    const own = Number.isSafeInteger(announced) ? `pg_backend_pid() = ${announced}` : 'false';
+    try {
+      const r = await this.client.query<{ pid: number; check_interval: string | null }>(
+        `${who}, CASE WHEN ${own} AND current_setting('server_version_num')::int >= 140000 THEN ${CHECK_INTERVAL_CALL} END AS check_interval`,
+      );
+      return { pid: r.rows[0]!.pid, checkInterval: r.rows[0]!.check_interval !== null };
+    } catch (e) {
+      if (isConnectionLoss(e)) throw e;
+      const r = await this.client.query<{ pid: number }>(who);
+      return { pid: r.rows[0]!.pid, checkInterval: false };
     }
   }
 
@@ -335,8 +353,14 @@ class PgSession implements Session {
       return;
     }
     this.isBroken = true;
+    // Done once the goodbye (Terminate) is written and the socket ended: the
+    // server ends the session when it reads it, as psql's PQfinish leaves it
+    // to. Waiting for the server to close its side too would add a round trip
+    // and the backend's exit to every run.
+    const stream = (this.client as unknown as { connection?: { stream?: NodeJS.EventEmitter } }).connection?.stream;
     await Promise.race([
       this.client.end().catch(() => undefined),
+      new Promise((r) => stream?.once('finish', r)),
       new Promise((r) => setTimeout(r, 2000).unref()),
     ]);
   }
@@ -352,6 +376,8 @@ function timeoutsSql(set: 'SET' | 'SET LOCAL', s: TransactionSettings): string {
 }
 
 const CHECK_INTERVAL_SQL = 'SET client_connection_check_interval = 1000';
+/** The same setting as a function, to set it inside a SELECT. */
+const CHECK_INTERVAL_CALL = "set_config('client_connection_check_interval', '1000', false)";
 
 /**
  * What DISCARD ALL does (PostgreSQL's documentation lists these as its
