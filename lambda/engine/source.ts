@@ -190,6 +190,29 @@ export interface LoadOptions {
  * (README.md, …) and sub-directories are ignored.
  */
 export function loadMigrations(dir: string, options: LoadOptions = {}): Migration[] {
+  const reading = readMigrations(dir, options);
+  for (;;) {
+    const r = reading.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * The same, giving way to the event loop after each file: a connection being
+ * made meanwhile (`PgDriver.prepareConnection`) goes through its handshake
+ * while the files are read, hashed and parsed.
+ */
+export async function loadMigrationsAsync(dir: string, options: LoadOptions = {}): Promise<Migration[]> {
+  const reading = readMigrations(dir, options);
+  for (;;) {
+    const r = reading.next();
+    if (r.done) return r.value;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** The files one by one (a pause after each), then the migrations in order. */
+function* readMigrations(dir: string, options: LoadOptions): Generator<void, Migration[], undefined> {
   const abs = resolve(dir);
   const reader = new FileReader(options.maxFileBytes ?? MAX_FILE_BYTES, options.tooLargeFix);
   const migrations: Migration[] = [];
@@ -197,6 +220,7 @@ export function loadMigrations(dir: string, options: LoadOptions = {}): Migratio
     const path = `${abs}/${entry.name}`;
     if (!FILE_NAME_PATTERN.test(entry.name)) parseMigration(entry.name, ''); // raises the precise message
     migrations.push(reader.read(entry.name, path));
+    yield;
   }
   return orderMigrations(migrations);
 }

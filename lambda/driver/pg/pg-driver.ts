@@ -81,6 +81,8 @@ export class PgDriver implements Driver {
   pooler?: PoolerEvidence;
   /** The runner's lease while one is held through a pooler: every commit is fenced by it. */
   lease?: LeaseLock;
+  /** A connection started by `prepareConnection`, for the next `connect()`. */
+  private early?: Promise<Session>;
   private readonly redactor: Redactor;
 
   constructor(private readonly options: PgDriverOptions) {
@@ -109,7 +111,25 @@ export class PgDriver implements Driver {
     if (this.pooler) refuseNoTransaction(this.pooler, pending);
   }
 
+  /**
+   * Start the first connection now (its TCP handshake, authentication and
+   * first round trip proceed while the caller reads its files); the next
+   * `connect()` returns it, or its error. `end()` closes it if nobody took it.
+   */
+  prepareConnection(): void {
+    if (this.early) return;
+    const early = this.open();
+    early.catch(() => undefined);
+    this.early = early;
+  }
+
   async connect(): Promise<Session> {
+    const early = this.early;
+    this.early = undefined;
+    return early ?? this.open();
+  }
+
+  private async open(): Promise<Session> {
     const retry = this.options.connectRetry ?? { attempts: 1 };
     const attempts = Math.max(1, retry.attempts);
     let delay = retry.initialDelayMs ?? 500;
@@ -152,7 +172,10 @@ export class PgDriver implements Driver {
   }
 
   async end(): Promise<void> {
-    // No pool: sessions are closed by their users.
+    // No pool: sessions are closed by their users; a prepared connection nobody took is closed here.
+    const early = this.early;
+    this.early = undefined;
+    if (early) await early.then((s) => s.close(), () => undefined);
   }
 }
 
