@@ -53,7 +53,7 @@ class CountingSession implements Session {
     // The fast paths exist here exactly when the wrapped session has them.
     if (inner.beginWith) this.beginWith = (s, sql) => { this.counter.count(`BEGIN; SET LOCAL …; ${sql}`); return inner.beginWith!(s, sql); };
     if (inner.commitWith) this.commitWith = (sql) => { this.counter.count(`${sql.replace(/\s+/g, ' ').slice(0, 60)}…; COMMIT`); return inner.commitWith!(sql); };
-    if (inner.script) this.script = (sql, keep, onComplete) => { this.counter.count(sql.join('')); return inner.script!(sql, keep, onComplete); };
+    if (inner.script) this.script = (sql, keep) => { this.counter.count(sql.join('')); return inner.script!(sql, keep); };
     // SQL only: it crosses the wire inside another call, which counts it.
     if (inner.resetSql) this.resetSql = (within) => inner.resetSql!(within);
   }

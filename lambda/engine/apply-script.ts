@@ -25,14 +25,13 @@ import type { BlockerWatcher } from './blockers';
 import type { MigrationError } from './errors';
 import type { ScriptResult, Session, TransactionSettings } from './ports';
 import { ScriptMessage, transactionStartSql } from './script';
-import { bodyBatches, runsOutsideTransaction, type Migration } from './source';
+import { bodyBatches, type Migration } from './source';
 import { insertAppliedTimedSql } from './state';
 
 /** About this many characters of SQL per message. */
 export const MESSAGE_CHARS = 64 * 1024;
 
-export type ScriptSession = Session & Required<Pick<Session, 'script'>>;
-type Row = Record<string, unknown>;
+type ScriptSession = Session & Required<Pick<Session, 'script'>>;
 
 /** One attempt at the migration; returns its execution time. Throws with the file's line; the caller rolls back. */
 export async function scriptAttempt(
@@ -58,94 +57,20 @@ export async function scriptAttempt(
     }
     message = new ScriptMessage();
   }
-  const insert = endTransaction(session, message, m, s, settings);
-  const result = await send(session, m, message, watcher);
-  return executionMs(result.rows.get(insert));
-}
-
-/** The file's session state ends with its checks (the driver's reset), then the state row and COMMIT; returns the index of the state row. */
-function endTransaction(session: ScriptSession, message: ScriptMessage, m: Migration, s: { stateSchema: string; appliedBy: string }, settings: TransactionSettings): number {
+  // The file's session state ends with its checks (the driver's reset), then the state row and COMMIT.
   const reset = session.resetSql?.(settings);
   if (reset) message.own(reset);
-  message.own(insertAppliedTimedSql(s.stateSchema, { version: m.version, name: m.name, checksum: m.checksum, appliedBy: s.appliedBy }), true);
-  const insert = message.lastIndex;
-  message.own('COMMIT');
-  return insert;
-}
-
-function executionMs(rows: Row[] | undefined): number {
-  return Number(rows?.[0]?.execution_ms ?? 0);
-}
-
-/** The most migrations one message holds. */
-export const BATCH_MIGRATIONS = 100;
-
-/**
- * The migrations from `pending[from]` on that can share a message: held in
- * memory, in a transaction, without checks, up to MESSAGE_CHARS of SQL and
- * BATCH_MIGRATIONS files. Fewer than two: none (the file goes alone).
- */
-export function batchFrom(pending: readonly Migration[], from: number): Migration[] {
-  const batch: Migration[] = [];
-  let size = 0;
-  for (let k = from; k < pending.length && batch.length < BATCH_MIGRATIONS; k++) {
-    const m = pending[k]!;
-    const held = Object.getOwnPropertyDescriptor(m, 'statements')?.get === undefined;
-    if (!held || m.checks.length || runsOutsideTransaction(m)) break;
-    size += m.statements.reduce((n, st) => n + st.text.length, 0);
-    if (batch.length > 0 && size > MESSAGE_CHARS) break;
-    batch.push(m);
-  }
-  return batch.length > 1 ? batch : [];
-}
-
-/** What a batch tells its caller as the server works through it. */
-export interface BatchHooks {
-  /** The server starts on `m` (its notices are its). */
-  running(m: Migration): void;
-  /** `m` committed, in `executionMs`. */
-  committed(m: Migration, executionMs: number): void;
-}
-
-/**
- * Several small migrations in one message, each in a transaction of its own
- * — BEGIN … state row … COMMIT, one after the other — so the server runs them
- * back to back, without waiting for the client between them. The server
- * stops at the first error: the migrations before it are committed (each
- * reported as its COMMIT completes, while the rest still runs), the failing
- * one is left open to roll back, the ones after it never start. Only for
- * files held in memory, without checks, in a transaction.
- */
-export async function scriptBatch(
-  session: ScriptSession, batch: Migration[], s: { stateSchema: string; appliedBy: string },
-  settingsOf: (m: Migration) => TransactionSettings, watcher: BlockerWatcher, hooks: BatchHooks,
-): Promise<void> {
-  const message = new ScriptMessage();
-  const ends = new Map<number, { m: Migration; insert: number; next?: Migration }>();
-  batch.forEach((m, k) => {
-    message.of(m).own(transactionStartSql(settingsOf(m)));
-    for (const statement of m.statements) message.statement(statement);
-    const insert = endTransaction(session, message, m, s, settingsOf(m));
-    ends.set(message.lastIndex, { m, insert, next: batch[k + 1] });
-  });
-  const rows = new Map<number, Row[] | undefined>();
-  hooks.running(batch[0]!);
-  await send(session, batch[0]!, message, watcher, (index, r) => {
-    if (r) rows.set(index, r);
-    const end = ends.get(index);
-    if (!end) return;
-    hooks.committed(end.m, executionMs(rows.get(end.insert)));
-    if (end.next) hooks.running(end.next);
-  });
+  message.own(insertAppliedTimedSql(s.stateSchema, { version: m.version, name: m.name, checksum: m.checksum, appliedBy: s.appliedBy }), true).own('COMMIT');
+  const result = await send(session, m, message, watcher);
+  const [row] = [...message.rowsOf.keys()].flatMap((k) => result.rows.get(k) ?? []);
+  return Number(row?.execution_ms ?? 0);
 }
 
 /** One message; a failure comes back as the error of the file's statement or check it belongs to. */
-async function send(
-  session: ScriptSession, m: Migration, message: ScriptMessage, watcher: BlockerWatcher, onComplete?: (index: number, rows: Row[] | undefined) => void,
-): Promise<ScriptResult> {
+async function send(session: ScriptSession, m: Migration, message: ScriptMessage, watcher: BlockerWatcher): Promise<ScriptResult> {
   watcher.start();
   try {
-    return await session.script(message.pieces, new Set(message.rowsOf.keys()), onComplete);
+    return await session.script(message.pieces, new Set(message.rowsOf.keys()));
   } catch (e) {
     throw located(session, m, message, e);
   } finally {
@@ -153,9 +78,8 @@ async function send(
   }
 }
 
-function located(session: ScriptSession, first: Migration, message: ScriptMessage, e: unknown): MigrationError {
+function located(session: ScriptSession, m: Migration, message: ScriptMessage, e: unknown): MigrationError {
   const where = message.locate(e as { position?: string; statementIndex?: number });
-  const m = where?.migration ?? first;
   const part = where?.part;
   if (part?.kind === 'statement') return statementError(m, part.statement, e, session.broken, where!.position ?? null);
   if (part?.kind === 'check') return checkRunError(m, part.check, e, session.broken, where!.position);

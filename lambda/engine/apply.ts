@@ -51,8 +51,6 @@ export interface ApplySettings {
   monitor?: Queryable;
   onRetry?: (attempt: number, delayMs: number, blockers: Blocker[], error: MigrationError) => void;
   onNote?: (message: string) => void;
-  /** The number of this attempt when earlier ones were made elsewhere (a batch). @default 1 */
-  firstAttempt?: number;
 }
 
 export interface ApplyResult {
@@ -84,7 +82,7 @@ function backoff(attempt: number, baseMs: number): number {
 async function applyInTransaction(session: Session, m: Migration, s: ApplySettings): Promise<ApplyResult> {
   const settings = effectiveSettings(m, s);
   let lastBlockers: Blocker[] = [];
-  for (let attempt = s.firstAttempt ?? 1; ; attempt++) {
+  for (let attempt = 1; ; attempt++) {
     const watcher = new BlockerWatcher(s.monitor, () => session.pid, settings.lockTimeoutMs);
     try {
       const executionMs = session.script
@@ -179,7 +177,7 @@ async function endFileSession(session: Session): Promise<void> {
 }
 
 /** Outside a transaction: return the session to a new connection's state, where the driver has something to reset. */
-export async function resetSession(session: Session): Promise<void> {
+async function resetSession(session: Session): Promise<void> {
   const reset = session.resetSql?.();
   if (reset) await session.query(reset);
 }

@@ -67,9 +67,7 @@ export interface Session extends Queryable {
    * a pooler) has none.
    * @default - the engine sends one statement per round trip
    */
-  script?(
-    sql: readonly string[], keepRowsOf?: ReadonlySet<number>, onComplete?: (index: number, rows: Record<string, unknown>[] | undefined) => void,
-  ): Promise<ScriptResult>;
+  script?(sql: readonly string[], keepRowsOf?: ReadonlySet<number>): Promise<ScriptResult>;
   rollback(): Promise<void>;
   /** Session-level timeouts for statements outside a transaction (no-transaction files). */
   setTimeouts(settings: TransactionSettings): Promise<void>;

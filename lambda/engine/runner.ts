@@ -4,12 +4,9 @@
  * custom-resource handler both call `migrate`; `inspect` serves `plan` and
  * `status` and writes nothing.
  */
-import { applyMigration, backOffOrGiveUp, effectiveSettings, resetSession, type ApplySettings } from './apply';
-import { wrapUnknown } from './apply-errors';
-import { batchFrom, scriptBatch, type ScriptSession } from './apply-script';
-import { BlockerWatcher } from './blockers';
+import { applyMigration, type ApplySettings } from './apply';
 import {
-  ChecksumMismatchError, DatabaseAheadError, MigrationError, OutOfOrderError, type Blocker,
+  ChecksumMismatchError, DatabaseAheadError, OutOfOrderError, type Blocker,
 } from './errors';
 import { shortChecksum } from './checksum';
 import { validateSchemaName } from './identifiers';
@@ -158,20 +155,9 @@ interface PendingRun {
   emit: (event: RunEvent) => void;
 }
 
-/**
- * Apply each pending migration in order, stopping early (outcome `partial`)
- * when the deadline's reserve is reached. Without a deadline, consecutive
- * small files go to the server several at a time (`scriptBatch`), each still
- * in its own transaction; with one, a file at a time, so none starts late.
- */
+/** Apply each pending migration in order, stopping early (outcome `partial`) when the deadline's reserve is reached. */
 async function applyPending(run: PendingRun, pending: Migration[], result: MigrateResult): Promise<void> {
-  const record = (m: Migration, executionMs: number) => {
-    result.applied.push({ version: m.version, name: m.name, file: m.file, executionMs });
-    result.outcome = 'applied';
-    result.appliedCount++;
-    result.currentVersion = Math.max(result.currentVersion ?? m.version, m.version);
-  };
-  for (let k = 0; k < pending.length;) {
+  for (let k = 0; k < pending.length; k++) {
     if (!withinDeadline(run)) {
       const remaining = pending.slice(k);
       run.emit({ type: 'deadline', remaining });
@@ -179,47 +165,13 @@ async function applyPending(run: PendingRun, pending: Migration[], result: Migra
       result.remaining = remaining.map((r) => r.version);
       return;
     }
+    const m = pending[k]!;
     await run.lock.assertHeld();
-    const batch = run.session.script && run.options.deadline === undefined ? batchFrom(pending, k) : [];
-    if (batch.length) {
-      k += await applyBatch(run, batch, record);
-      continue;
-    }
-    const m = pending[k++]!;
-    record(m, await applyOne(run, m));
-  }
-}
-
-/**
- * A batch of migrations, recorded as each commits; returns how many were
- * applied. A lock timeout in one of them is retried with that file alone,
- * with backoff, as if it had run alone; any other failure stops the run.
- */
-async function applyBatch(run: PendingRun, batch: Migration[], record: (m: Migration, executionMs: number) => void): Promise<number> {
-  const { session, emit, settings } = run;
-  let done = 0;
-  const watcher = new BlockerWatcher(settings.monitor, () => session.pid, settings.lockTimeoutMs);
-  try {
-    await scriptBatch(session as ScriptSession, batch, settings, (m) => effectiveSettings(m, settings), watcher, {
-      running: (m) => started(run, m),
-      committed: (m, executionMs) => {
-        emit({ type: 'migration-applied', migration: m, executionMs, attempts: 1 });
-        record(m, executionMs);
-        done++;
-      },
-    });
-    return done;
-  } catch (e) {
-    if (!session.broken) await session.rollback().then(() => resetSession(session)).catch(() => undefined);
-    const m = batch[done]!;
-    const err = e instanceof MigrationError ? e : wrapUnknown(m, e);
-    if (err.sqlstate !== '55P03' || session.broken) throw err;
-    const retrying = { ...settings, onRetry: retryEvent(run, m) };
-    await backOffOrGiveUp(m, err, 1, watcher.blockers, retrying, effectiveSettings(m, settings).lockTimeoutMs);
-    record(m, await applyOne(run, m, 2));
-    return done + 1;
-  } finally {
-    watcher.pause();
+    const executionMs = await applyOne(run, m);
+    result.applied.push({ version: m.version, name: m.name, file: m.file, executionMs });
+    result.outcome = 'applied';
+    result.appliedCount++;
+    result.currentVersion = Math.max(result.currentVersion ?? m.version, m.version);
   }
 }
 
@@ -236,16 +188,8 @@ function withinDeadline(run: PendingRun): boolean {
   return true;
 }
 
-/** One migration, with its events; returns its execution time. `firstAttempt`: after a batch's attempt. */
-async function applyOne(run: PendingRun, m: Migration, firstAttempt?: number): Promise<number> {
-  if (firstAttempt === undefined) started(run, m);
-  const r = await applyMigration(run.session, m, { ...run.settings, firstAttempt, onRetry: retryEvent(run, m) });
-  run.emit({ type: 'migration-applied', migration: m, executionMs: r.executionMs, attempts: r.attempts });
-  return r.executionMs;
-}
-
-/** The server starts on `m`: its event, and its notices from now on. */
-function started(run: PendingRun, m: Migration): void {
+/** One migration, with its events; returns its execution time. */
+async function applyOne(run: PendingRun, m: Migration): Promise<number> {
   const { session, emit } = run;
   emit({ type: 'migration-start', migration: m });
   if (isEmptyMigration(m)) emit({ type: 'note', message: `${m.file}: ${EMPTY_FILE_NOTE}` });
@@ -254,10 +198,12 @@ function started(run: PendingRun, m: Migration): void {
   session.setNoticeListener?.((message) => {
     if (!/, skipping$/.test(message)) emit({ type: 'note', message: `${m.file}: ${message}` });
   });
-}
-
-function retryEvent(run: PendingRun, m: Migration): ApplySettings['onRetry'] {
-  return (attempt, delayMs, blockers, error) => run.emit({ type: 'retry', migration: m, attempt, delayMs, blockers, message: error.message });
+  const r = await applyMigration(session, m, {
+    ...run.settings,
+    onRetry: (attempt, delayMs, blockers, error) => emit({ type: 'retry', migration: m, attempt, delayMs, blockers, message: error.message }),
+  });
+  emit({ type: 'migration-applied', migration: m, executionMs: r.executionMs, attempts: r.attempts });
+  return r.executionMs;
 }
 
 function refuse(plan: Plan, options: MigrateOptions): void {

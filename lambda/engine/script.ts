@@ -17,7 +17,7 @@
  * (`statementIndex`, from the driver).
  */
 import type { TransactionSettings } from './ports';
-import type { Check, Migration } from './source';
+import type { Check } from './source';
 import { splitSql, type SqlStatement } from './sql/splitter';
 
 /** What a stretch of the message is. */
@@ -28,8 +28,6 @@ export type ScriptPart =
 
 interface Placed {
   part: ScriptPart;
-  /** The migration the part belongs to, when the message holds several. */
-  migration?: Migration;
   /** UTF-16 offset of the part's first character in the message. */
   start: number;
   /** Statements the part holds. */
@@ -41,8 +39,6 @@ interface Placed {
 /** Where an error happened: the part, and (with a `position`) the 1-based character in the part's text. */
 export interface ScriptLocation {
   part: ScriptPart;
-  /** The migration the part belongs to (set with `of`). */
-  migration?: Migration;
   /** 1-based, in UTF-16 units of the part's text, as `lineOfPosition` reads it. */
   position?: number;
 }
@@ -79,20 +75,8 @@ export class ScriptMessage {
   private readonly placed: Placed[] = [];
   private length = 0;
   private statements = 0;
-  private current?: Migration;
   /** Indexes (in the message) of the statements whose rows the engine reads, and which part each is. */
   readonly rowsOf = new Map<number, ScriptPart>();
-
-  /** The parts added from now on belong to `m` (a message of several migrations). */
-  of(m: Migration): this {
-    this.current = m;
-    return this;
-  }
-
-  /** Index in the message of the last statement added. */
-  get lastIndex(): number {
-    return this.statements - 1;
-  }
 
   /** schemaguard's own statements; `rows`: its (last) statement's rows are wanted. */
   own(sql: string, rows = false): this {
@@ -131,16 +115,16 @@ export class ScriptMessage {
     if (position !== undefined && Number.isInteger(position) && position >= 1) {
       const at = utf16Offset(this.sql, position);
       const p = this.last((x) => x.start <= at);
-      if (p) return { part: p.part, migration: p.migration, position: at - p.start + 1 };
+      if (p) return { part: p.part, position: at - p.start + 1 };
     }
     const index = error.statementIndex;
     if (index === undefined) return undefined;
     const p = this.last((x) => x.first <= index && x.count > 0);
-    return p && { part: p.part, migration: p.migration };
+    return p && { part: p.part };
   }
 
   private add(part: ScriptPart, text: string, count: number): this {
-    this.placed.push({ part, migration: this.current, start: this.length, count, first: this.statements });
+    this.placed.push({ part, start: this.length, count, first: this.statements });
     const piece = `${text}\n;\n`;
     this.texts.push(piece);
     this.length += piece.length;

@@ -208,7 +208,7 @@ class PgSession implements Session {
   private isBroken = false;
   private noticeListener?: (message: string) => void;
   /** Several statements in one message: on a connection that is one server session (not through a pooler, where commits are fenced). */
-  script?: Session['script'];
+  script?: (sql: readonly string[], keepRowsOf?: ReadonlySet<number>) => Promise<ScriptResult>;
 
   constructor(private readonly client: pg.Client, private readonly target: string, private readonly lease: () => LeaseLock | undefined) {
     client.on('notice', (n) => this.noticeListener?.(n.message ?? String(n)));
@@ -236,7 +236,7 @@ class PgSession implements Session {
       return;
     }
     this.pid = identity.serverPid;
-    this.script = (sql, keepRowsOf, onComplete) => this.runScript(sql, keepRowsOf, onComplete);
+    this.script = (sql, keepRowsOf) => this.runScript(sql, keepRowsOf);
     if (r.checkInterval) this.baseline = CHECK_INTERVAL_SQL;
   }
 
@@ -286,10 +286,8 @@ class PgSession implements Session {
     }
   }
 
-  private async runScript(
-    sql: readonly string[], keepRowsOf: ReadonlySet<number> = new Set(), onComplete?: (index: number, rows: Record<string, unknown>[] | undefined) => void,
-  ): Promise<ScriptResult> {
-    const q = new ScriptQuery(sql, keepRowsOf, onComplete);
+  private async runScript(sql: readonly string[], keepRowsOf: ReadonlySet<number> = new Set()): Promise<ScriptResult> {
+    const q = new ScriptQuery(sql, keepRowsOf);
     void this.client.query(q as unknown as pg.QueryConfig);
     try {
       return await q.done;

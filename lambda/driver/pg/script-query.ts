@@ -35,10 +35,7 @@ export class ScriptQuery {
   readonly done: Promise<ScriptResult>;
   private settle!: { resolve(r: ScriptResult): void; reject(e: unknown): void };
 
-  constructor(
-    private pieces: readonly string[], private readonly keepRowsOf: ReadonlySet<number>,
-    private readonly onComplete?: (index: number, rows: Row[] | undefined) => void,
-  ) {
+  constructor(private pieces: readonly string[], private readonly keepRowsOf: ReadonlySet<number>) {
     this.done = new Promise((resolve, reject) => { this.settle = { resolve, reject }; });
   }
 
@@ -81,12 +78,7 @@ export class ScriptQuery {
   handleCommandComplete(): void {
     if (this.keepRowsOf.has(this.completed) && !this.rows.has(this.completed)) this.rows.set(this.completed, []);
     this.columns = undefined;
-    const index = this.completed++;
-    try {
-      this.onComplete?.(index, this.rows.get(index));
-    } catch (e) {
-      this.failed ??= e;
-    }
+    this.completed++;
   }
 
   handleEmptyQuery(): void {
