@@ -10,7 +10,7 @@
  *
  * Lint with a database reads only which files are applied, the same on
  * every server version: it runs release by release on the first target
- * only, which keeps the whole file near half a minute of CPU.
+ * only, which keeps the file's CPU time down.
  *
  * The precision and recall of lint and doctor are printed at the end.
  */
