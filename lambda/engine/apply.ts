@@ -10,6 +10,13 @@
  * No-transaction files (`-- schemaguard:no-transaction`): statement by
  * statement with session-level timeouts; on failure the INVALID indexes the
  * file left behind are dropped and nothing is recorded.
+ *
+ * Every file starts from a clean session, as psql gives each file its own:
+ * after a file's checks (which still see what its body set) and before its
+ * state row, the driver's reset (`Session.resetSql`) undoes what the file set
+ * in the session — search_path and other settings, SET ROLE, temporary
+ * tables, prepared statements, LISTEN, advisory locks — and so does a failed
+ * attempt's rollback.
  */
 import {
   CheckFailedError, LockTimeoutError, MigrationError, StatementError, databaseFields, isConnectionLoss,
@@ -17,7 +24,7 @@ import {
 } from './errors';
 import type { Queryable, Session, TransactionSettings } from './ports';
 import { sleep } from './sleep';
-import type { Check, Migration } from './source';
+import { runsOutsideTransaction, type Check, type Migration } from './source';
 import { concurrentIndexName } from './sql/classify';
 import { lineOfPosition, type SqlStatement } from './sql/splitter';
 import { insertAppliedLiteralSql, insertAppliedSql } from './state';
@@ -61,7 +68,7 @@ export function effectiveSettings(m: Migration, s: ApplySettings): TransactionSe
 }
 
 export async function applyMigration(session: Session, m: Migration, s: ApplySettings): Promise<ApplyResult> {
-  return m.directives.noTransaction ? applyWithoutTransaction(session, m, s) : applyInTransaction(session, m, s);
+  return runsOutsideTransaction(m) ? applyWithoutTransaction(session, m, s) : applyInTransaction(session, m, s);
 }
 
 function backoff(attempt: number, baseMs: number): number {
@@ -88,16 +95,22 @@ async function applyInTransaction(session: Session, m: Migration, s: ApplySettin
       for (const stmt of rest) await runStatement(session, m, stmt, watcher);
       for (const check of m.checks) await runCheck(session, m, check);
       const executionMs = Math.round(performance.now() - started);
+      // The file's session state ends with its checks: the state row is written,
+      // and the next file starts, as on a new connection. pg sends the reset
+      // with the state row and COMMIT, in the round trip that was there anyway.
+      const reset = session.resetSql?.(settings);
       if (session.commitWith) {
         const row = { version: m.version, name: m.name, checksum: m.checksum, executionMs, appliedBy: s.appliedBy };
-        await runStatement(session, m, null, watcher, () => session.commitWith!(insertAppliedLiteralSql(s.stateSchema, row)));
+        const sql = `${reset ? `${reset};\n` : ''}${insertAppliedLiteralSql(s.stateSchema, row)}`;
+        await runStatement(session, m, null, watcher, () => session.commitWith!(sql));
       } else {
+        if (reset) await runStatement(session, m, null, watcher, () => session.query(reset));
         await runStatement(session, m, null, watcher, () => session.query(insertAppliedSql(s.stateSchema), [m.version, m.name, m.checksum, executionMs, s.appliedBy]));
         await session.commit();
       }
       return { executionMs, attempts: attempt };
     } catch (e) {
-      if (!session.broken) await session.rollback().catch(() => undefined);
+      if (!session.broken) await session.rollback().then(() => resetSession(session)).catch(() => undefined);
       if (watcher.blockers.length) lastBlockers = watcher.blockers;
       const err = e instanceof MigrationError ? e : wrapUnknown(m, e);
       if (err.sqlstate !== '55P03' || session.broken) throw err;
@@ -128,19 +141,34 @@ async function applyWithoutTransaction(session: Session, m: Migration, s: ApplyS
   await dropLeftoverInvalidIndexes(session, m, s);
   const invalidBefore = await invalidIndexes(session);
   await session.setTimeouts(settings);
+  let ended = false;
   try {
     for (const stmt of m.statements) attempts += await runWithLockRetries(session, m, stmt, s, settings, invalidBefore);
     if (m.checks.length) await runChecksReadOnly(session, m, settings);
     await refuseNewInvalidIndexes(session, m, invalidBefore);
     const executionMs = Math.round(performance.now() - started);
+    await endFileSession(session);
+    ended = true;
     await session.query(insertAppliedSql(s.stateSchema), [m.version, m.name, m.checksum, executionMs, s.appliedBy]);
     return { executionMs, attempts };
   } catch (e) {
     if (!session.broken) await dropNewInvalidIndexes(session, invalidBefore, s).catch(() => undefined);
     throw e;
   } finally {
-    if (!session.broken) await session.setTimeouts({ lockTimeoutMs: 0, statementTimeoutMs: 0 }).catch(() => undefined);
+    if (!ended && !session.broken) await endFileSession(session).catch(() => undefined);
   }
+}
+
+/** A no-transaction file's session state ends: its timeouts, and whatever else it set (the driver's reset). */
+async function endFileSession(session: Session): Promise<void> {
+  await session.setTimeouts({ lockTimeoutMs: 0, statementTimeoutMs: 0 });
+  await resetSession(session);
+}
+
+/** Outside a transaction: return the session to a new connection's state, where the driver has something to reset. */
+async function resetSession(session: Session): Promise<void> {
+  const reset = session.resetSql?.();
+  if (reset) await session.query(reset);
 }
 
 /** One statement of a no-transaction file, retried on lock timeout; returns how many retries it took. */
@@ -218,7 +246,7 @@ async function runCheck(session: Session, m: Migration, check: Check): Promise<v
     throw new CheckFailedError(`${m.file}:${check.statement.line}: check failed: ${check.description} (${count} offending row${rows.length === 1 ? '' : 's'})`, {
       file: m.file, version: m.version, line: check.statement.line, check: check.description,
       rowCount: rows.length, rows: rows.slice(0, CHECK_EXAMPLES).map(plainRow),
-      fix: m.directives.noTransaction
+      fix: runsOutsideTransaction(m)
         ? 'the statements of this no-transaction file stay applied but it is not recorded; repair the data or the file and run again'
         : 'the migration was rolled back; repair the rows shown (or the migration) and run again',
     });

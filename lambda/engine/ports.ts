@@ -42,14 +42,27 @@ export interface Session extends Queryable {
    */
   beginWith?(settings: TransactionSettings, sql: string): Promise<void>;
   /**
-   * Optional fast path: `sql` (no parameters) then COMMIT in one round trip;
-   * if `sql` fails, COMMIT does not run and the transaction stays open (aborted).
+   * Optional fast path: `sql` (one or more statements, no parameters) then
+   * COMMIT in one round trip; if `sql` fails, COMMIT does not run and the
+   * transaction stays open (aborted).
    * @default - the engine calls `query` and then `commit`
    */
   commitWith?(sql: string): Promise<void>;
   rollback(): Promise<void>;
   /** Session-level timeouts for statements outside a transaction (no-transaction files). */
   setTimeouts(settings: TransactionSettings): Promise<void>;
+  /**
+   * SQL that returns the session to the state of a new connection, undoing
+   * what a migration file set in it (settings, role, temporary tables,
+   * prepared statements, cursors, LISTEN, session-level advisory locks): one
+   * or more statements that may run inside a transaction block. `within` is
+   * the open transaction's settings, set again at the end (the reset clears
+   * them too); undefined outside a transaction. The engine sends it after each
+   * file's checks, ahead of its state row (and the lease fence), and after a
+   * failed attempt; undefined when nothing is left to reset.
+   * @default - nothing of a file outlives its transaction on this driver
+   */
+  resetSql?(within?: TransactionSettings): string | undefined;
   /** True once the connection is known to be gone. */
   readonly broken: boolean;
   /** Receive the server's NOTICE/WARNING messages (RAISE NOTICE in a migration), where the driver has them. */

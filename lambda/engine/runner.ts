@@ -12,7 +12,7 @@ import { shortChecksum } from './checksum';
 import { validateSchemaName } from './identifiers';
 import { computePlan, type Plan } from './plan';
 import type { Driver, MigrationLock, Session } from './ports';
-import type { Migration } from './source';
+import { EMPTY_FILE_NOTE, isEmptyMigration, type Migration } from './source';
 import { DEFAULT_STATE_SCHEMA, ensureState, readApplied } from './state';
 
 export interface RunnerOptions {
@@ -192,6 +192,7 @@ function withinDeadline(run: PendingRun): boolean {
 async function applyOne(run: PendingRun, m: Migration): Promise<number> {
   const { session, emit } = run;
   emit({ type: 'migration-start', migration: m });
+  if (isEmptyMigration(m)) emit({ type: 'note', message: `${m.file}: ${EMPTY_FILE_NOTE}` });
   // RAISE NOTICE from a migration (e.g. "deactivated 3 duplicate purchases") reaches the user.
   // The "already exists, skipping" notices of IF [NOT] EXISTS are left out: they are the expected case.
   session.setNoticeListener?.((message) => {

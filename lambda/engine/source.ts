@@ -17,6 +17,12 @@
  * rows means the check holds. Checks run after the body, in the migration's
  * transaction, before COMMIT.
  *
+ * A file with no statement — 0 bytes, blank, or only comments and directives
+ * (a placeholder for another database) — is a migration that changes
+ * nothing: applied as a no-op and recorded, as psql runs an empty file. A
+ * file with checks and no statement is an assertion: its checks run, and it
+ * is recorded when they hold.
+ *
  * Everything here is a pure function of the files: bad input is an InputError
  * (exit 2) raised before anything touches a database.
  */
@@ -198,13 +204,24 @@ function allowance(file: string, d: Directive): Allowance {
 
 function parseBody(file: string, lines: string[], checkStarts: CheckStart[]): SqlStatement[] {
   const bodyEndLine = checkStarts[0]?.line ?? lines.length + 1;
-  const statements = splitSql(lines.slice(0, bodyEndLine - 1).join('\n'), { file });
-  if (statements.length === 0) {
-    throw new InputError(`${file}: has no SQL statements`, {
-      file, line: 1, fix: 'add the statements of this migration, or delete the file',
-    });
-  }
-  return statements;
+  return splitSql(lines.slice(0, bodyEndLine - 1).join('\n'), { file });
+}
+
+/** What migrate and plan say of an empty file. */
+export const EMPTY_FILE_NOTE = 'no statements (empty, or only comments and directives): recorded as applied, nothing runs';
+
+/** Nothing to run: no statement and no check (see the header). */
+export function isEmptyMigration(m: Migration): boolean {
+  return m.statements.length === 0 && m.checks.length === 0;
+}
+
+/**
+ * Whether the file's statements run outside a transaction: a no-transaction
+ * file with statements. One without any has nothing that needs it, and runs
+ * (its checks, its state row) in a transaction like any other file.
+ */
+export function runsOutsideTransaction(m: Migration): boolean {
+  return m.directives.noTransaction && m.statements.length > 0;
 }
 
 /** The value of a `valid-checksum` directive: exactly one sha-256 in lower-case hex. */

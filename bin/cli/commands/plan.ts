@@ -7,7 +7,7 @@
 import type { LintResult } from '../../../lambda/checks/lint';
 import { planLocks, type LockPlan } from '../../../lambda/checks/locks/plan-locks';
 import { computePlan, type Plan } from '../../../lambda/engine/plan';
-import { loadMigrations, type Migration } from '../../../lambda/engine/source';
+import { EMPTY_FILE_NOTE, isEmptyMigration, loadMigrations, type Migration } from '../../../lambda/engine/source';
 import { readApplied } from '../../../lambda/engine/state';
 import { planTable } from '../format';
 import { printFindings } from '../output/findings';
@@ -58,7 +58,7 @@ async function livePlan(ctx: CommandContext, migrations: Migration[], early: Ear
       const target = `${driver.target}${where}`;
       early?.(target, plan);
       const locks = await planLocks(plan.pending, { catalog: session, warnRows: ctx.opts.warnRows });
-      return { target, migrations, plan, locks, lint: await lintPlan(migrations, plan) };
+      return { target, migrations, plan, locks, lint: await lintPlan(migrations, plan, session) };
     } finally {
       await session.close();
     }
@@ -85,6 +85,7 @@ export function planJson(r: PlanReport): Record<string, unknown> {
 export function printTable(out: (text: string) => void, dir: string, target: string, migrations: Migration[], plan: Plan): void {
   out(`plan for ${target}: ${plan.pending.length} pending of ${migrations.length} in ${dir}/`);
   out(planTable(plan));
+  for (const m of plan.pending.filter(isEmptyMigration)) out(`note: ${m.file}: ${EMPTY_FILE_NOTE}`);
   for (const c of plan.changed) out(`warning: ${c.migration!.file} changed after it was applied (migrate will refuse; schemaguard repair accepts it)`);
   for (const u of plan.unknown) out(`warning: version ${u.version} (${u.name}) is applied but has no file (migrate needs --allow-ahead)`);
 }

@@ -18,6 +18,12 @@
  *   VACUUM, …) and those that end transactions themselves (CALL, a DO block
  *   that commits) run as a bare call: no lock_timeout applies to them, and the
  *   statement timeout is enforced by this driver (it cancels the statement).
+ * - Nothing a migration sets in its session reaches the next one: each
+ *   migration is its own Data API transaction, and the service resets a
+ *   connection (DISCARD ALL) before it reuses it, as the stand-in the tests
+ *   use does. Inside the transaction, a file's SET ROLE would still apply to
+ *   its state row and the lease fence: `resetSql` resets the role first (one
+ *   call per migration).
  *
  * Service limits: a call returns after at most 45 s. Statements that write or
  * change the schema are sent with `continueAfterTimeout` and tagged with a
@@ -378,6 +384,11 @@ class DataApiSession implements Session {
 
   async setTimeouts(settings: TransactionSettings): Promise<void> {
     this.timeouts = settings;
+  }
+
+  /** Outside a transaction nothing outlives a call; inside one, only the role matters to what follows (state row, fence). */
+  resetSql(within?: TransactionSettings): string | undefined {
+    return within ? 'SET SESSION AUTHORIZATION DEFAULT' : undefined;
   }
 
   async close(): Promise<void> {

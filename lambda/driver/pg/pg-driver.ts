@@ -179,6 +179,8 @@ class PgSession implements Session {
   pid?: number;
   /** Set by init() when the connection goes through a pooler: its server session may change between transactions. */
   pooler?: PoolerEvidence;
+  /** What init() set in the session beyond a new connection's defaults, set again by every reset. */
+  private baseline?: string;
   private isBroken = false;
   private noticeListener?: (message: string) => void;
 
@@ -215,8 +217,18 @@ class PgSession implements Session {
     // check the socket while a query runs and end the orphan within a second.
     // Best effort: some platforms and managed servers refuse the setting.
     if (r.rows[0]!.version >= 140000) {
-      await this.client.query('SET client_connection_check_interval = 1000').catch(() => undefined);
+      this.baseline = await this.client.query(CHECK_INTERVAL_SQL).then(() => CHECK_INTERVAL_SQL, () => undefined);
     }
+  }
+
+  /**
+   * DISCARD ALL in the parts that may run inside a transaction block (DISCARD
+   * ALL itself may not), then this driver's own setting. Through a pooler it
+   * runs on the server connection the file's transaction used, so nothing of
+   * the file stays behind for the pool's next client either.
+   */
+  resetSql(within?: TransactionSettings): string {
+    return [RESET_SESSION_SQL, this.baseline, within && timeoutsSql('SET LOCAL', within)].filter(Boolean).join('; ');
   }
 
   async query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
@@ -262,7 +274,13 @@ class PgSession implements Session {
   }
 
   async commitWith(sql: string): Promise<void> {
-    await this.fence();
+    if (this.lease()?.fencing) {
+      // `sql` first: it holds the session reset, so the fence runs as the
+      // connecting user even after a file's SET ROLE (one more round trip, through a pooler only).
+      await this.query(sql);
+      await this.commit();
+      return;
+    }
     // The newline ends a trailing `--` comment; after an error the server skips COMMIT.
     await this.query(`${sql};\nCOMMIT`);
     this.ended();
@@ -292,7 +310,7 @@ class PgSession implements Session {
       // Not reached through the runner (it refuses no-transaction files first); a guard for other callers.
       throw new PoolerError(`session-level timeouts cannot be set: ${describePooler(this.pooler)}`, { fix: DIRECT_URL_FIX });
     }
-    await this.query(`SET lock_timeout = ${int(s.lockTimeoutMs)}; SET statement_timeout = ${int(s.statementTimeoutMs)}`);
+    await this.query(timeoutsSql('SET', s));
   }
 
   async close(): Promise<void> {
@@ -310,8 +328,25 @@ class PgSession implements Session {
 }
 
 function beginSql(s: TransactionSettings): string {
-  return `BEGIN; SET LOCAL lock_timeout = ${int(s.lockTimeoutMs)}; SET LOCAL statement_timeout = ${int(s.statementTimeoutMs)}`;
+  return `BEGIN; ${timeoutsSql('SET LOCAL', s)}`;
 }
+
+/** The values are integers we computed, not user text. */
+function timeoutsSql(set: 'SET' | 'SET LOCAL', s: TransactionSettings): string {
+  return `${set} lock_timeout = ${int(s.lockTimeoutMs)}; ${set} statement_timeout = ${int(s.statementTimeoutMs)}`;
+}
+
+const CHECK_INTERVAL_SQL = 'SET client_connection_check_interval = 1000';
+
+/**
+ * What DISCARD ALL does (PostgreSQL's documentation lists these as its
+ * equivalent), each allowed in a transaction block: cursors, role and session
+ * user, every setting back to the connection's defaults (RESET ALL leaves
+ * the role alone), prepared statements, LISTEN, session advisory locks,
+ * cached plans, temporary tables, sequence state.
+ */
+const RESET_SESSION_SQL = 'CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DEALLOCATE ALL; UNLISTEN *; '
+  + 'SELECT pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; DISCARD SEQUENCES';
 
 /** Make a server error's `position` (1-based characters) relative to the text after `chars` prefix characters. */
 function shiftPosition(e: unknown, chars: number): void {

@@ -20,7 +20,7 @@
  * server connection too), so every pooler is treated as transaction pooling.
  */
 import { PoolerError } from '../../engine/errors';
-import type { Migration } from '../../engine/source';
+import { runsOutsideTransaction, type Migration } from '../../engine/source';
 
 /** What one connection's start-up said about the server session behind it. */
 export interface SessionIdentity {
@@ -61,7 +61,7 @@ export const DIRECT_URL_FIX = 'point --database-url (DATABASE_URL) at the databa
  * statements after it may run elsewhere without it. Refused before any runs.
  */
 export function refuseNoTransaction(p: PoolerEvidence, pending: Migration[]): void {
-  const files = pending.filter((m) => m.directives.noTransaction);
+  const files = pending.filter(runsOutsideTransaction);
   const first = files[0];
   if (!first) return;
   const more = files.length > 1 ? ` (and ${files.slice(1).map((m) => m.file).join(', ')})` : '';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../support/cli';
-import { addFile, tempDir } from '../../support/files';
+import { addFile, manyMigrations, tempDir } from '../../support/files';
 
 describe('CLI: the embedded PostgreSQL (no --database-url)', () => {
   it('initialises .schemaguard/ on first use, migrates, keeps the data between runs, and stops the server', async () => {
@@ -26,6 +26,13 @@ describe('CLI: the embedded PostgreSQL (no --database-url)', () => {
     const failed = await runCli(['migrate'], { cwd, env, timeoutMs: 120_000 });
     expect(failed.code).toBe(1);
     expect(failed.stderr).toContain('error: 3_bad.sql:1: column "no_such_column" does not exist');
+    expect(existsSync(join(cwd, '.schemaguard', 'data', 'postmaster.pid'))).toBe(false);
+
+    // Regression: output larger than a pipe holds was cut when the process exited after stopping the server.
+    const many = tempDir(manyMigrations(400));
+    const big = await runCli(['status', '--dir', many, '--json'], { cwd, env, timeoutMs: 120_000, slowReaderMs: 3_000 });
+    expect(big.code, big.stderr).toBe(0);
+    expect(JSON.parse(big.stdout).migrations).toHaveLength(400);
     expect(existsSync(join(cwd, '.schemaguard', 'data', 'postmaster.pid'))).toBe(false);
   });
 });

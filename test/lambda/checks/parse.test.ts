@@ -19,6 +19,11 @@ describe('Function: parseSql', () => {
     expect(positions.at(statements[1]!.byteOffset)).toEqual({ line: 1, column: 14 });
   });
 
+  it('reads an empty text as no statement, as PostgreSQL does (the parser library refused it: "Query cannot be empty")', () => {
+    expect(parseSql('', { file: '1_empty.sql' }).statements).toEqual([]);
+    expect(parseSql(' \n-- only a comment\n', { file: '2_comment.sql' }).statements).toEqual([]);
+  });
+
   it('throws an InputError at the line and column where the parser stopped', () => {
     let error: unknown;
     try { parseSql('SELECT 1;\nSELEC 2;', { file: 'x.sql' }); } catch (e) { error = e; }

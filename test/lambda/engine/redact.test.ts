@@ -20,4 +20,14 @@ describe('Class: Redactor', () => {
     expect(r.redact('auth failed for p@ss word! and p%40ss%20word!')).toBe('auth failed for **** and ****');
     expect(r.redactValue({ message: 'x p@ss word!', password: 'anything', nested: ['p@ss word!'] })).toEqual({ message: 'x ****', password: '****', nested: ['****'] });
   });
+
+  it('masks a URL after 100 KB of letters in linear time (the scheme pattern was retried at every letter: quadratic, ~20 s)', () => {
+    const run = 'd'.repeat(100_000);
+    const r = new Redactor();
+    const started = performance.now();
+    expect(r.redact(`${run} postgres://u:pw-123@h/db`)).toBe(`${run} postgres://u:****@h/db`);
+    expect(r.redact(`${run}postgres://u:pw-123@h/db`)).not.toContain('pw-123');
+    // Milliseconds when linear; the bound only separates that from quadratic.
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
 });

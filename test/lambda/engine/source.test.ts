@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checksum } from '../../../lambda/engine/checksum';
 import { InputError } from '../../../lambda/engine/errors';
-import { loadMigrations, parseMigration } from '../../../lambda/engine/source';
+import { isEmptyMigration, loadMigrations, parseMigration, runsOutsideTransaction } from '../../../lambda/engine/source';
 import { tempDir } from '../../support/files';
 
 function inputError(fn: () => unknown): InputError {
@@ -87,7 +87,6 @@ describe('Function: parseMigration', () => {
   });
 
   it.each([
-    ['1_empty.sql', '-- only a comment\n', '1_empty.sql: has no SQL statements'],
     ['1_c.sql', 'CREATE INDEX CONCURRENTLY i ON t (a);', '1_c.sql:1: CONCURRENTLY cannot run inside a transaction'],
     ['1_b.sql', 'SELECT 1;\nBEGIN;\nSELECT 2;', '1_b.sql:2: BEGIN inside a transactional migration'],
     ['1_b.sql', 'SELECT 1;\nCOMMIT;', '1_b.sql:2: COMMIT inside a transactional migration'],
@@ -112,6 +111,31 @@ describe('Function: parseMigration', () => {
     expect(e.message.startsWith(message)).toBe(true);
     expect(e.exitCode).toBe(2);
     expect(e.fix).toBeTruthy();
+  });
+
+  it.each([
+    ['0 bytes', ''],
+    ['only blank lines', '  \n\t\n\r\n'],
+    ['only comments', '-- placeholder: this change is MySQL only\n/* nothing /* nested */ here */\n'],
+    ['only directives', '-- schemaguard:no-transaction\n-- schemaguard:lock-timeout=2s\n'],
+  ])('reads a file with no statement (%s) as an empty migration with its usual checksum', (_what, text) => {
+    const m = parseMigration('7_placeholder.sql', text);
+    expect(m.statements).toEqual([]);
+    expect(m.checks).toEqual([]);
+    expect(isEmptyMigration(m)).toBe(true);
+    expect(m.checksum).toBe(checksum(text.replace(/\r\n/g, '\n')));
+  });
+
+  it('gives a 0-byte file the sha-256 of the empty text', () => {
+    expect(parseMigration('7_placeholder.sql', '').checksum).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+  });
+
+  it('reads checks without statements as an assertion, not an empty file: it runs its checks in a transaction', () => {
+    const m = parseMigration('8_assert.sql', '-- schemaguard:no-transaction\n-- schemaguard:check no duplicate emails\nSELECT email FROM users GROUP BY email HAVING count(*) > 1;');
+    expect(m.statements).toEqual([]);
+    expect(m.checks.map((c) => c.description)).toEqual(['no duplicate emails']);
+    expect(isEmptyMigration(m)).toBe(false);
+    expect(runsOutsideTransaction(m)).toBe(false);
   });
 
   it('refuses BEGIN in a no-transaction file too', () => {

@@ -46,7 +46,6 @@ describe(`CLI: schemaguard migrate on ${target.name}`, () => {
   it.each([
     ['duplicate versions', { '1_a.sql': 'SELECT 1;', '01_b.sql': 'SELECT 1;' }, 'duplicate version 1: 01_b.sql and 1_a.sql'],
     ['a bad name', { 'add_index.sql': 'SELECT 1;' }, 'add_index.sql: file name does not match <version>_<name>.sql'],
-    ['an empty file', { '1_empty.sql': '\n-- nothing\n' }, '1_empty.sql: has no SQL statements'],
     ['non-UTF-8 bytes', { '1_latin.sql': Buffer.from([0x53, 0x45, 0x4c, 0x45, 0x43, 0x54, 0x20, 0x27, 0xff, 0x27, 0x3b]) }, '1_latin.sql:1: not valid UTF-8'],
     ['CONCURRENTLY in a transactional file', { '1_i.sql': 'CREATE TABLE t (a int);\nCREATE INDEX CONCURRENTLY i ON t (a);' }, '1_i.sql:2: CONCURRENTLY cannot run inside a transaction'],
     ['its own COMMIT', { '1_c.sql': 'CREATE TABLE t (a int);\nCOMMIT;' }, '1_c.sql:2: COMMIT inside a transactional migration'],

@@ -123,6 +123,16 @@ describe.each(targets)('PgBouncer pool_mode=transaction in front of $name', (tar
       expect(await rows(url, "SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = 't1_v'::regclass")).toEqual([{ valid: true }]);
     });
 
+    it('applies a no-transaction file with no statement (a placeholder): it has nothing that needs a session', async () => {
+      const url = await freshDatabase(target, 'pool_notx_empty');
+      const dir = tempDir({ '1_table.sql': 'CREATE TABLE t1 (id int);', '2_placeholder.sql': '-- schemaguard:no-transaction\n-- the index is built by hand on this database\n' });
+
+      const r = await runCli(['migrate', '--dir', dir, '--database-url', bouncer.url(url)]);
+
+      expect(r.code, r.stderr).toBe(0);
+      expect(await rows(url, 'SELECT version::int AS v FROM schemaguard.applied_migrations ORDER BY 1')).toEqual([{ v: 1 }, { v: 2 }]);
+    });
+
     it('leaves no session setting behind on the pooled server connection', async () => {
       // Regression: `SET client_connection_check_interval` on connect stayed with the pooled server connection.
       const url = await freshDatabase(target, 'pool_settings');
@@ -136,6 +146,34 @@ describe.each(targets)('PgBouncer pool_mode=transaction in front of $name', (tar
                   current_setting('statement_timeout') AS statement`);
         expect(s.rows).toEqual([{ check: '0', lock: '0', statement: '0' }]);
       });
+    });
+
+    it('what a file sets in its session reaches neither the next file nor the pool\'s next client, and the fence runs after a SET ROLE', async () => {
+      const url = await freshDatabase(target, 'pool_hygiene');
+      const role = `sg_pool_owner_${url.slice(-8)}`;
+      await withClient(url, async (c) => {
+        await c.query('CREATE SCHEMA app');
+        await c.query(`DROP ROLE IF EXISTS ${role}`);
+        await c.query(`CREATE ROLE ${role}`);
+      });
+      const dir = tempDir({
+        '1_app.sql': `SET search_path = app, public;\nSET ROLE ${role};\nSELECT set_config('app.tenant', 'acme', false);`,
+        '2_users.sql': 'CREATE TABLE users (id int);',
+      });
+
+      try {
+        // Pool size 1: both files, the fence and the next client share the one server connection.
+        const r = await migrate({ driver: new PgDriver({ connectionString: single.url(url) }), migrations: loadMigrations(dir), appliedBy: 't' });
+
+        expect(r.applied.map((a) => a.version)).toEqual([1, 2]);
+        expect(await rows(url, "SELECT schemaname AS schema, tableowner AS owner FROM pg_tables WHERE tablename = 'users'")).toEqual([{ schema: 'public', owner: 'postgres' }]);
+        await withClient(single.url(url), async (c) => {
+          const s = await c.query("SELECT current_setting('search_path') AS path, current_user AS who, coalesce(current_setting('app.tenant', true), '') AS tenant");
+          expect(s.rows).toEqual([{ path: '"$user", public', who: 'postgres', tenant: '' }]);
+        });
+      } finally {
+        await withClient(url, (c) => c.query(`DROP ROLE ${role}`));
+      }
     });
 
     it('keeps lock_timeout and names the blocking session, reading the pid inside each transaction', async () => {

@@ -1,0 +1,44 @@
+/**
+ * One policy for files with no statement, the same in lint, plan and migrate:
+ * they pass lint, plan and migrate say they record them and run nothing, and
+ * migrate records them (psql runs such files without complaint).
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../../support/cli';
+import { dropDatabases, freshDatabase, rows, targets } from '../../../support/db';
+import { tempDir } from '../../../support/files';
+
+afterAll(dropDatabases);
+
+const target = targets[0]!;
+const FILES = {
+  '1_users.sql': 'CREATE TABLE users (id int);',
+  '2_empty.sql': '',
+  '3_blank.sql': '  \n\n',
+  '4_comments.sql': '-- SQLite only\n/* nothing here */\n',
+  '5_directive.sql': '-- schemaguard:no-transaction\n',
+};
+const EMPTY = ['2_empty.sql', '3_blank.sql', '4_comments.sql', '5_directive.sql'];
+const NOTE = 'no statements (empty, or only comments and directives): recorded as applied, nothing runs';
+
+describe(`CLI: files with no statement, on ${target.name}`, () => {
+  it('lint passes them, plan and migrate say what happens, and migrate records them', async () => {
+    const url = await freshDatabase(target, 'cli_empty');
+    const dir = tempDir(FILES);
+
+    const lint = await runCli(['lint', '--dir', dir, '--json']);
+    const plan = await runCli(['plan', '--dir', dir, '--database-url', url]);
+    const migrate = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    const status = await runCli(['status', '--dir', dir, '--database-url', url, '--json']);
+
+    expect(lint.code, lint.stdout + lint.stderr).toBe(0);
+    expect(JSON.parse(lint.stdout)).toMatchObject({ files: Object.keys(FILES), errors: 0, warnings: 0 });
+    expect(plan.code, plan.stderr).toBe(0);
+    for (const f of EMPTY) expect(plan.stdout).toContain(`note: ${f}: ${NOTE}`);
+    expect(migrate.code, migrate.stderr).toBe(0);
+    for (const f of EMPTY) expect(migrate.stderr).toContain(`  note: ${f}: ${NOTE}\n  applied ${f}`);
+    expect(migrate.stdout).toMatch(/^applied 5 migrations/);
+    expect(JSON.parse(status.stdout).migrations.map((m: { status: string }) => m.status)).toEqual(Array(5).fill('applied'));
+    expect(await rows(url, "SELECT checksum FROM schemaguard.applied_migrations WHERE version = 2")).toEqual([{ checksum: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' }]);
+  });
+});
