@@ -177,6 +177,9 @@ export const GUARD_ROLE_PROP = {
   privilegesVersion: 'PrivilegesVersion',
 } as const;
 
+/** Version of the privileges the guard role gets (lambda/handler/guard/role-sql.ts); raised when they change, so every stack re-grants. */
+export const GUARD_PRIVILEGES_VERSION = '1';
+
 /** `Data` of the guard-role resource. */
 export const GUARD_ROLE_ATTR = {
   roleName: 'RoleName',

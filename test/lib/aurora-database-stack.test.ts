@@ -94,7 +94,9 @@ describe('Class: AuroraDatabaseStack', () => {
       const role = cid(dev, dev.migrations.node.findChild('HandlerRole') as never);
       const policies = devT.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } });
       const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement as { Sid: string; Action: string | string[]; Resource: unknown }[]);
-      expect(statements.map((s) => s.Sid).sort()).toEqual(['DataApiOnTheCluster', 'OwnLogs', 'ReadTheDatabaseSecret']);
+      // The guard's role secret too: the handler creates that role (SchemaGuard).
+      expect(statements.map((s) => s.Sid).sort()).toEqual(['DataApiOnTheCluster', 'OwnLogs', 'ReadTheDatabaseSecret', 'ReadTheGuardRoleSecret']);
+      expect(JSON.stringify(statements.find((s) => s.Sid === 'ReadTheGuardRoleSecret')!.Resource)).toContain(cid(dev, dev.guard!.roleSecret as never));
       const dataApi = statements.find((s) => s.Sid === 'DataApiOnTheCluster')!;
       expect([dataApi.Action].flat().sort()).toEqual(['rds-data:BeginTransaction', 'rds-data:CommitTransaction', 'rds-data:ExecuteStatement', 'rds-data:RollbackTransaction']);
       expect(JSON.stringify(dataApi.Resource)).toContain(`:cluster:",{"Ref":"${cid(dev, dev.cluster)}"}`);

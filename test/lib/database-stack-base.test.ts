@@ -45,14 +45,14 @@ describe('Class: DatabaseStackBase', () => {
     it('RDS: the instance, its parameter group and its secret', () => {
       expect(ids(rdsT, 'AWS::RDS::DBInstance')).toEqual(['DatabaseB269D8BB']);
       expect(ids(rdsT, 'AWS::RDS::DBParameterGroup')).toEqual(['Parameters6795E5B4']);
-      expect(ids(rdsT, 'AWS::SecretsManager::Secret')).toEqual(['SchemaguardDatabaseSecretE197C9513fdaad7efa858a3daf9490cf0a702aeb']);
+      expect(ids(rdsT, 'AWS::SecretsManager::Secret')).toEqual(['SchemaGuardRoleSecretAA309610', 'SchemaguardDatabaseSecretE197C9513fdaad7efa858a3daf9490cf0a702aeb']);
     });
 
     it('Aurora: the cluster, its writer, its cluster parameter group and its secret', () => {
       expect(ids(auroraT, 'AWS::RDS::DBCluster')).toEqual(['ClusterEB0386A7']);
       expect(ids(auroraT, 'AWS::RDS::DBInstance')).toEqual(['ClusterWriterA91BB273']);
       expect(ids(auroraT, 'AWS::RDS::DBClusterParameterGroup')).toEqual(['Parameters6795E5B4']);
-      expect(ids(auroraT, 'AWS::SecretsManager::Secret')).toEqual(['SchemaguardDatabaseClusterSecretDA2401083fdaad7efa858a3daf9490cf0a702aeb']);
+      expect(ids(auroraT, 'AWS::SecretsManager::Secret')).toEqual(['SchemaGuardRoleSecretAA309610', 'SchemaguardDatabaseClusterSecretDA2401083fdaad7efa858a3daf9490cf0a702aeb']);
     });
   });
 

@@ -8,6 +8,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CATALOG } from '../../lib/alarms/error-catalog';
+import { GUARD_ALARMS } from '../../lib/alarms/guard-catalog';
 import { DatabaseStack } from '../../lib/database-stack';
 import { tempDir } from '../support/files';
 
@@ -52,9 +53,10 @@ describe('Class: DatabaseStack', () => {
         PrivateDnsEnabled: true,
         ServiceName: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('secretsmanager')])] }),
       });
-      // No ingress from the whole VPC CIDR: only from the handler's and the rotation's groups.
+      // No ingress from the whole VPC CIDR: only from the handler's, the rotation's and the guard's groups.
       devT.resourcePropertiesCountIs('AWS::EC2::SecurityGroup', { SecurityGroupIngress: Match.arrayWith([Match.objectLike({ CidrIp: Match.anyValue() })]) }, 0);
-      devT.resourcePropertiesCountIs('AWS::EC2::SecurityGroupIngress', { FromPort: 443, ToPort: 443, IpProtocol: 'tcp' }, 2);
+      devT.resourcePropertiesCountIs('AWS::EC2::SecurityGroupIngress', { FromPort: 443, ToPort: 443, IpProtocol: 'tcp' }, 3);
+      devT.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 443, Description: 'schemaguard guard to Secrets Manager' });
     });
 
     it('logs VPC flows to a log group with retention', () => {
@@ -170,11 +172,11 @@ describe('Class: DatabaseStack', () => {
   });
 
   describe('alarms', () => {
-    it('puts one metric filter per catalog class on the PostgreSQL log group, and one alarm each plus the migration alarm', () => {
+    it('puts one metric filter per catalog class on the PostgreSQL log group, and one alarm each plus the migration alarm and the guard\'s', () => {
       const logGroup = logicalId(devT, 'AWS::Logs::LogGroup', { LogGroupName: '/aws/rds/instance/schemaguard-dev/postgresql' });
       devT.resourceCountIs('AWS::Logs::MetricFilter', ERROR_CATALOG.length);
       devT.allResourcesProperties('AWS::Logs::MetricFilter', { LogGroupName: { Ref: logGroup } });
-      devT.resourceCountIs('AWS::CloudWatch::Alarm', ERROR_CATALOG.length + 1);
+      devT.resourceCountIs('AWS::CloudWatch::Alarm', ERROR_CATALOG.length + 1 + GUARD_ALARMS.length);
       devT.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'schemaguard-dev-page-not-null-violation' });
     });
 

@@ -8,9 +8,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { ENV, GUARD_ROLE_PROP, GUARD_ROLE_RESOURCE_TYPE, PROP } from '../../lambda/handler/constants';
+import { ENV, GUARD_PRIVILEGES_VERSION, GUARD_ROLE_PROP, GUARD_ROLE_RESOURCE_TYPE, PROP } from '../../lambda/handler/constants';
 import { summariseFiles } from '../../lambda/handler/files-hash';
-import { GUARD_PRIVILEGES_VERSION } from '../../lambda/handler/guard/role-sql';
 import { createHandlers, type Handlers, type OnEventRequest } from '../../lambda/handler/handler';
 import { DataApiStandin } from './data-api-standin';
 import { freshDatabase, withClient } from './db';

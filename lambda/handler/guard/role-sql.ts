@@ -36,9 +36,6 @@ import { InputError, MigrationError } from '../../engine/errors';
 import { quoteIdent } from '../../engine/identifiers';
 import type { Session } from '../../engine/ports';
 
-/** Raised when the statements below change: every stack re-grants on its next deploy. */
-export const GUARD_PRIVILEGES_VERSION = '1';
-
 /** The role name: a plain lowercase PostgreSQL identifier (what `CREATE ROLE x` makes of an unquoted name). */
 export const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
