@@ -2,7 +2,8 @@
  * The engine's programmatic API, published as `schemaguard/engine`: the code
  * the CLI and the custom resource run, for scripts and tests of your own.
  * The verbs carry the CLI's names (`migrate`, `plan`, `lint`, `check`,
- * `doctor`, `detectDrift` for `diff`); a driver says where the database is.
+ * `doctor`, `detectDrift` for `diff`, `runGuard` for `guard`); a driver says
+ * where the database is.
  *
  * ```ts
  * import { loadMigrations, migrate, PgDriver } from 'schemaguard/engine';
@@ -51,5 +52,11 @@ export {
 export { doctor, DOCTOR_RULES, type DoctorContext, type DoctorOptions, type DoctorReport, type DoctorRule } from './checks/doctor';
 export { assertNoDrift, detectDrift, DriftError, formatDrift, takeSnapshot, type DetectDriftOptions, type DriftReport, type Snapshot } from './checks/drift';
 export { formatFinding, type AllowedFinding, type Finding, type Severity } from './checks/finding';
+
+// Between deploys: the guard (one read-only pass, page/ticket findings, metrics).
+export {
+  guardRules, runGuard,
+  type GuardFinding, type GuardFindingKind, type GuardMetrics, type GuardOptions, type GuardReport, type GuardRule, type GuardSeverity, type GuardTarget,
+} from './checks/guard';
 export type { Node } from './checks/parse';
 export type { Catalog, ColumnInfo, ConstraintInfo, Difference, DifferenceKind, ExtensionInfo, FunctionInfo, IndexInfo, TableInfo } from './schema/catalog';

@@ -33,11 +33,12 @@ import { randomUUID } from 'node:crypto';
 import { LockWaitTimeoutError, MigrationError, sqlstateOf, type Blocker } from '../../engine/errors';
 import { quoteIdent } from '../../engine/identifiers';
 import type { Driver, MigrationLock, Queryable, Session } from '../../engine/ports';
+import { advisoryLockKey, DEFAULT_LEASE_NAME, LEASE_TABLE } from '../../engine/runner-lock-names';
 import { sleep } from '../../engine/sleep';
 import { pollDelay, pollForLock } from '../lock-poll';
-import { advisoryLockKey, lockHolders } from '../pg/advisory-lock';
+import { lockHolders } from '../pg/advisory-lock';
 
-export const LEASE_TABLE = 'runner_lease';
+export { LEASE_TABLE };
 
 export interface LeaseTimings {
   /** How long a lease lives without renewal. @default 60000 */
@@ -114,7 +115,7 @@ export class LeaseLock implements MigrationLock {
     this.renewEveryMs = options.renewEveryMs ?? Math.max(50, Math.floor(this.ttlMs / 3));
     this.pollMs = options.pollMs ?? 1000;
     this.session = options.session;
-    this.name = options.name ?? 'migrate';
+    this.name = options.name ?? DEFAULT_LEASE_NAME;
     this.table = leaseTable(options.stateSchema);
     if (!(this.ttlMs > 0) || this.renewEveryMs >= this.ttlMs) {
       throw new MigrationError(`lease: renewEveryMs (${this.renewEveryMs}) must be positive and below ttlMs (${this.ttlMs})`, {

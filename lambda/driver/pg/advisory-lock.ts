@@ -25,15 +25,12 @@
  * checked in the same statement) and refuses when the session moved. The pg
  * driver recognises poolers when it connects and uses the lease instead.
  */
-import { createHash } from 'node:crypto';
 import { LockWaitTimeoutError, MigrationError, PoolerError, type Blocker } from '../../engine/errors';
 import type { Driver, MigrationLock, Session } from '../../engine/ports';
+import { advisoryLockKey } from '../../engine/runner-lock-names';
 import { pollForLock } from '../lock-poll';
 
-/** The 64-bit advisory-lock key for a state schema (stable across versions of schemaguard). */
-export function advisoryLockKey(stateSchema: string): string {
-  return createHash('sha256').update(`schemaguard:${stateSchema}`).digest().readBigInt64BE(0).toString();
-}
+export { advisoryLockKey };
 
 const HOLDERS_SQL = `
 SELECT a.pid, a.usename AS user, a.application_name AS application, a.state,

@@ -1,0 +1,42 @@
+/** Failing contracts as guard findings: always page (the application sends these statements). */
+import { MigrationError } from '../../engine/errors';
+import type { ContractsReport } from '../contracts';
+import { CONTRACT_RULES } from '../report-findings';
+import type { GuardFinding } from './report';
+
+export function contractFindings(report: ContractsReport): GuardFinding[] {
+  assertChecked(report);
+  return report.results.flatMap((r) => r.failures.map((f): GuardFinding => {
+    const rule = CONTRACT_RULES[f.stage];
+    return {
+      kind: 'contract', rule: rule.id, severity: 'page', object: r.file,
+      message: `contract ${r.name} (${r.file}:${r.line}) fails: ${f.reason}`,
+      why: [f.detail, f.hint].filter(Boolean).join('; ') || rule.why!,
+      fix: f.fix ?? rule.fix!,
+    };
+  }));
+}
+
+/** SQLSTATEs that say the guard could not check the contract, not that the schema is wrong. */
+const NOT_CHECKED: Record<string, string> = {
+  // Planning an INSERT checks the role's table privileges.
+  '42501': 'give the guard\'s role the application\'s table privileges (README: Guarding production lists the GRANTs)',
+  // A lock held by someone else (a migration that started meanwhile), or a slow server.
+  '55P03': 'another session held a lock on the contract\'s table longer than the guard\'s lock_timeout; the next run tries again',
+  '57014': 'the statement ran longer than the guard\'s statement_timeout; the next run tries again',
+};
+
+/**
+ * A contract the guard could not check is an error of the run (the scheduled
+ * function counts it in GuardErrors), never a failing contract that pages.
+ */
+function assertChecked(report: ContractsReport): void {
+  for (const r of report.results) {
+    const stopped = r.failures.find((f) => f.sqlstate && f.sqlstate in NOT_CHECKED);
+    if (stopped) {
+      throw new MigrationError(`the guard cannot check contract ${r.name} (${r.file}): ${stopped.reason}`, {
+        sqlstate: stopped.sqlstate, file: r.file, line: r.line, fix: NOT_CHECKED[stopped.sqlstate!],
+      });
+    }
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Drift as guard findings: one finding per drifted object (all its
+ * differences in one message), with its severity (`rules.ts`) and the
+ * statement that undoes it (`drift-fixes.ts`). An index that is only INVALID
+ * and a constraint that is only NOT VALID are left to their own findings
+ * (`invalid-index`, `constraint-not-validated`), which decide their severity.
+ */
+import { compareCatalogs } from '../drift';
+import { formatDifferences, type Catalog, type Difference } from '../../schema/catalog';
+import { driftFix } from './drift-fixes';
+import type { GuardFinding } from './report';
+import { GUARD_RULES, type GuardRule } from './rules';
+
+export interface DriftContext {
+  snapshot: Catalog;
+  live: Catalog;
+  /** Why the database is not at the snapshot's migrations (drift is then ticket), or undefined when it is. */
+  unsettled?: string;
+}
+
+export function driftFindings(ctx: DriftContext): GuardFinding[] {
+  const differences = compareCatalogs(ctx.snapshot, ctx.live).differences.filter((d) => !coveredElsewhere(d));
+  return groupByObject(differences).map((diffs) => {
+    const rule = ruleOf(diffs);
+    const unsettled = rule === GUARD_RULES.schemaDrift && ctx.unsettled;
+    const message = formatDifferences(diffs, { a: 'snapshot', b: 'live' }).replace(/\n(\w+ \S+: )?/g, '; ');
+    return {
+      kind: 'drift', rule: rule.id, severity: unsettled ? 'ticket' : rule.severity, object: diffs[0]!.name,
+      message: unsettled ? `${message} (ticket, not page: ${ctx.unsettled})` : message,
+      why: rule.why, fix: driftFix(diffs, ctx.snapshot, ctx.live),
+    };
+  });
+}
+
+/** INVALID and NOT VALID alone are reported by their own rules. */
+function coveredElsewhere(d: Difference): boolean {
+  if (d.kind === 'index' && d.field === 'valid') return d.b === false;
+  if (d.kind === 'constraint' && d.field === 'validated') return d.b === false;
+  if (d.kind === 'constraint' && d.field === 'definition') return `${String(d.a)} NOT VALID` === d.b;
+  return false;
+}
+
+function groupByObject(differences: readonly Difference[]): Difference[][] {
+  const groups = new Map<string, Difference[]>();
+  for (const d of differences) {
+    const key = `${d.kind} ${d.name}`;
+    groups.set(key, [...(groups.get(key) ?? []), d]);
+  }
+  return [...groups.values()];
+}
+
+function ruleOf(diffs: readonly Difference[]): GuardRule {
+  if (diffs[0]!.change === 'only-in-b') return GUARD_RULES.schemaAddition;
+  if (diffs.every((d) => d.field === 'comment')) return GUARD_RULES.commentDrift;
+  return GUARD_RULES.schemaDrift;
+}

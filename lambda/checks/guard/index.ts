@@ -1,0 +1,118 @@
+/**
+ * The guard: one read-only pass over a live database between deploys. It
+ * reports drift against the snapshot, failing contracts, doctor's errors,
+ * INVALID indexes, constraints never validated, and migrations pending,
+ * changed or unknown — each finding naming the exact object and the fix,
+ * with a page or ticket severity (`rules.ts`).
+ *
+ * The pass (`read-only-pass.ts`) is one READ ONLY transaction with a short
+ * lock_timeout and statement_timeout, rolled back. It never takes the runner
+ * lock: it first looks for it (`migration-running.ts`) and skips while a
+ * migration runs. When a lock or statement timeout stops it, it looks again:
+ * a migration that started meanwhile makes the run a skip, not an error.
+ *
+ * `runGuard` is what `schemaguard guard` and the scheduled function call.
+ */
+import { databaseFields, isPgError, MigrationError, sqlstateOf } from '../../engine/errors';
+import { validateSchemaName } from '../../engine/identifiers';
+import { computePlan } from '../../engine/plan';
+import type { Driver, Queryable, Session } from '../../engine/ports';
+import type { Migration } from '../../engine/source';
+import { DEFAULT_STATE_SCHEMA, readApplied } from '../../engine/state';
+import { readCatalog } from '../../schema/catalog';
+import { checkContracts, type Contract } from '../contracts';
+import { doctor } from '../doctor';
+import { staleSnapshot, type Snapshot } from '../drift';
+import { nameMissingArbiters } from '../missing-arbiter';
+import { contractFindings } from './contract-findings';
+import { doctorFindings } from './doctor-findings';
+import { driftFindings } from './drift-findings';
+import { migrationFindings, unsettledReason } from './migration-findings';
+import { runningMigration } from './migration-running';
+import { readOnlyPass, type PassSettings } from './read-only-pass';
+import { findingsReport, skippedReport, type GuardFinding, type GuardReport } from './report';
+import { GUARD_RULES } from './rules';
+
+export type { GuardFinding, GuardMetrics, GuardReport } from './report';
+export { GUARD_RULES, guardRules, type GuardFindingKind, type GuardRule, type GuardSeverity } from './rules';
+
+/** Where the guard looks: a driver (a session is opened and closed) or an open session (left open). */
+export type GuardTarget = { driver: Driver; session?: never } | { session: Session; driver?: never };
+
+export type GuardOptions = GuardTarget & {
+  /** The migration files the deployed code has. */
+  migrations: Migration[];
+  /** The query contracts (`loadContracts`). */
+  contracts: Contract[];
+  /** What the migrations produce (`npm run snapshot`). @default - drift is not checked */
+  snapshot?: Snapshot;
+  /** @default 'schemaguard' */
+  stateSchema?: string;
+  /** lock_timeout of every statement of the pass. @default 1000 */
+  lockTimeoutMs?: number;
+  /** statement_timeout of every statement of the pass. @default 10000 */
+  statementTimeoutMs?: number;
+};
+
+/** One guard run. Throws (a MigrationError) only when it cannot check: no connection, a privilege missing. */
+export async function runGuard(options: GuardOptions): Promise<GuardReport> {
+  const started = Date.now();
+  const stateSchema = validateSchemaName(options.stateSchema ?? DEFAULT_STATE_SCHEMA);
+  const settings: PassSettings = { lockTimeoutMs: options.lockTimeoutMs ?? 1000, statementTimeoutMs: options.statementTimeoutMs ?? 10_000 };
+  const own = options.session ? undefined : await options.driver.connect();
+  const session = options.session ?? own!;
+  try {
+    const result = await readOnlyPass(session, settings, (pass) => guardPass(pass, options, stateSchema));
+    return typeof result === 'string' ? skippedReport(result, Date.now() - started) : findingsReport(result, Date.now() - started);
+  } catch (e) {
+    const running = isTimeout(e) && !session.broken ? await runningMigration(session, stateSchema).catch(() => undefined) : undefined;
+    if (running) return skippedReport(running, Date.now() - started);
+    throw guardError(e, settings);
+  } finally {
+    if (own) await own.close();
+  }
+}
+
+/** The checks, in one pass: a skip reason, or the findings. */
+async function guardPass(pass: Session, options: GuardOptions, stateSchema: string): Promise<string | GuardFinding[]> {
+  const running = await runningMigration(pass, stateSchema);
+  if (running) return running;
+  const plan = computePlan(options.migrations, await readApplied(pass, stateSchema));
+  const findings = [...await snapshotFindings(pass, options, stateSchema, unsettledReason(plan))];
+  const contracts = await checkContracts({ session: pass, contracts: options.contracts });
+  if (options.snapshot) await nameMissingArbiters(pass, contracts, options.contracts, options.snapshot.catalog);
+  findings.push(...contractFindings(contracts));
+  const checkup = await doctor({ session: pass }, { stateSchema });
+  findings.push(...await doctorFindings(pass, checkup.findings, options.contracts));
+  findings.push(...migrationFindings(plan));
+  return findings;
+}
+
+async function snapshotFindings(q: Queryable, options: GuardOptions, stateSchema: string, unsettled: string | undefined): Promise<GuardFinding[]> {
+  const snapshot = options.snapshot;
+  if (!snapshot) return [];
+  const stale = staleSnapshot(snapshot, options.migrations);
+  if (stale.length) {
+    const rule = GUARD_RULES.snapshotStale;
+    return [{ kind: 'drift', rule: rule.id, severity: rule.severity, object: 'snapshot', message: `drift not compared: ${stale.join('; ')}`, why: rule.why, fix: rule.fix }];
+  }
+  const live = await readCatalog(q, { schemas: snapshot.catalog.schemas, stateSchema });
+  return driftFindings({ snapshot: snapshot.catalog, live, unsettled });
+}
+
+function isTimeout(e: unknown): boolean {
+  const code = sqlstateOf(e);
+  return code === '55P03' || code === '57014';
+}
+
+/** What stopped the pass, as a MigrationError with the fix. */
+function guardError(e: unknown, settings: PassSettings): unknown {
+  if (e instanceof MigrationError || !isPgError(e)) return e;
+  const fields = databaseFields(e);
+  const fix = fields.sqlstate === '42501'
+    ? 'give the guard\'s role what it reads (README: Guarding production lists the GRANTs)'
+    : isTimeout(e)
+      ? `another session held a lock or the server was slow (lock_timeout ${settings.lockTimeoutMs} ms, statement_timeout ${settings.statementTimeoutMs} ms); the next run tries again`
+      : undefined;
+  return new MigrationError(`the guard's read-only pass failed: ${e.message}`, { ...fields, cause: e, fix });
+}

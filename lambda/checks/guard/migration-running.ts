@@ -1,0 +1,45 @@
+/**
+ * Is a migration running? The guard looks for the runner lock without taking
+ * it or waiting for it: the session-level advisory lock in `pg_locks` (the pg
+ * driver on a direct connection) and a live lease row (the Data API, and the
+ * pg driver through a pooler). Both are plain reads: `pg_locks` takes no lock,
+ * and a SELECT of the lease row never waits for the runner's row lock.
+ */
+import { MigrationError } from '../../engine/errors';
+import type { Queryable } from '../../engine/ports';
+import { advisoryLockKey, DEFAULT_LEASE_NAME, LEASE_TABLE } from '../../engine/runner-lock-names';
+import { quoteIdent } from '../../engine/identifiers';
+
+const LOOK_SQL = `
+SELECT ARRAY(SELECT l.pid FROM pg_locks l
+              WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+                AND ((l.classid::bigint << 32) | l.objid::bigint) = $1::bigint
+                AND l.pid IS DISTINCT FROM pg_backend_pid()
+              ORDER BY l.pid) AS pids,
+       to_regclass(format('%I.%I', $2::text, $3::text)) IS NOT NULL AS lease_table,
+       COALESCE(has_table_privilege(to_regclass(format('%I.%I', $2::text, $3::text)), 'SELECT'), false) AS can_read,
+       current_user::text AS role`;
+
+interface LookRow { pids: number[] | string; lease_table: boolean; can_read: boolean; role: string }
+interface LeaseRow { owner: string; expires_in_s: number | string }
+
+/** Why the guard must skip (a migration holds the runner lock), or undefined when none runs. */
+export async function runningMigration(q: Queryable, stateSchema: string): Promise<string | undefined> {
+  const look = (await q.query<LookRow>(LOOK_SQL, [advisoryLockKey(stateSchema), stateSchema, LEASE_TABLE])).rows[0]!;
+  const pids = typeof look.pids === 'string' ? look.pids.replace(/[{}]/g, '').split(',').filter(Boolean).map(Number) : look.pids;
+  if (pids.length) {
+    return `a migration is running: server process ${pids.join(', ')} holds the runner lock (advisory lock ${advisoryLockKey(stateSchema)})`;
+  }
+  if (!look.lease_table) return undefined;
+  if (!look.can_read) {
+    throw new MigrationError(`the guard cannot tell whether a migration is running: role ${look.role} may not read ${stateSchema}.${LEASE_TABLE}`, {
+      fix: `GRANT SELECT ON ${quoteIdent(stateSchema)}.${LEASE_TABLE} TO ${quoteIdent(look.role)}; (README: Guarding production)`,
+    });
+  }
+  const lease = (await q.query<LeaseRow>(
+    `SELECT owner, ceil(extract(epoch FROM expires_at - clock_timestamp()))::int AS expires_in_s
+       FROM ${quoteIdent(stateSchema)}.${quoteIdent(LEASE_TABLE)} WHERE name = $1 AND expires_at > clock_timestamp()`,
+    [DEFAULT_LEASE_NAME],
+  )).rows[0];
+  return lease ? `a migration is running: ${lease.owner} holds the runner lease (expires in ${lease.expires_in_s} s unless renewed)` : undefined;
+}

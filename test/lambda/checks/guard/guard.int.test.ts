@@ -1,0 +1,202 @@
+/**
+ * The guard on real PostgreSQL: a migrated database is clean; each hand edit
+ * of the seeds' kind is caught by one run that names the object, with page
+ * severity; applying the fixes the findings give makes it clean again.
+ * INVALID indexes, NOT VALID constraints and migrations pending or unknown
+ * are reported with the severity `rules.ts` defines.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadContracts, type Contract } from '../../../../lambda/checks/contracts';
+import type { Snapshot } from '../../../../lambda/checks/drift';
+import { runGuard, type GuardFinding, type GuardReport } from '../../../../lambda/checks/guard';
+import { loadParser, parseSql } from '../../../../lambda/checks/parse';
+import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
+import { loadMigrations, type Migration } from '../../../../lambda/engine/source';
+import { ROOT } from '../../../support/cli';
+import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
+import { CONTRACTS_DIR, MIGRATIONS_DIR, runFixes } from '../../../support/schema-fixes';
+
+afterAll(dropDatabases);
+
+const snapshot = JSON.parse(readFileSync(join(ROOT, 'lambda', 'schema', 'snapshot.json'), 'utf8')) as Snapshot;
+const migrations = loadMigrations(MIGRATIONS_DIR);
+let contracts: Contract[];
+beforeAll(async () => { contracts = await loadContracts(CONTRACTS_DIR); });
+
+async function guard(url: string, options: { migrations?: Migration[]; snapshot?: Snapshot } = {}): Promise<GuardReport> {
+  const driver = new PgDriver({ connectionString: url });
+  try {
+    return await runGuard({ driver, migrations: options.migrations ?? migrations, contracts, snapshot: options.snapshot ?? snapshot });
+  } finally {
+    await driver.end();
+  }
+}
+
+async function sql(url: string, text: string): Promise<void> {
+  await withClient(url, (c) => c.query(text));
+}
+
+/** Run each statement of each fix on its own (a fix may hold CREATE INDEX CONCURRENTLY). */
+async function applyFixes(url: string, findings: readonly GuardFinding[]): Promise<void> {
+  await loadParser();
+  for (const f of findings) {
+    for (const s of parseSql(f.fix).statements) await sql(url, s.text);
+  }
+}
+
+const summary = (r: GuardReport) => r.findings.map((f) => `${f.severity} ${f.rule} ${f.object}`);
+
+describe.each(targets)('Function: runGuard on $name', (target) => {
+  let url: string;
+  beforeAll(async () => {
+    url = await freshDatabase(target, 'guard');
+    await runFixes(url);
+  });
+
+  it('a database migrated with migrations/ is clean: no finding, no page, every metric 0', async () => {
+    const r = await guard(url);
+    expect(summary(r)).toEqual([]);
+    expect(r).toMatchObject({ outcome: 'clean', page: false });
+    expect(Object.values(r.metrics).every((n) => n === 0)).toBe(true);
+    expect(r.durationMs).toBeGreaterThan(0);
+  });
+
+  it('DROP DEFAULT on lead_purchases.id: the column drifted and the insert contract fails, both page; the drift fix repairs it', async () => {
+    await sql(url, 'ALTER TABLE lead_purchases ALTER COLUMN id DROP DEFAULT');
+    const r = await guard(url);
+    expect(r.page).toBe(true);
+    expect(summary(r)).toEqual([
+      'page schema-drift public.lead_purchases.id',
+      'page contract-insert lead_purchase_insert.sql',
+      'ticket pk-without-default lead_purchases.id',
+    ]);
+    const [drift, contract] = r.findings;
+    expect(drift!.message).toBe('column public.lead_purchases.id: default differs: snapshot "gen_random_uuid()" vs live null');
+    expect(drift!.fix).toBe('ALTER TABLE lead_purchases ALTER COLUMN id SET DEFAULT gen_random_uuid();');
+    expect(contract!.message).toContain('lead_purchases.id is NOT NULL, has no DEFAULT, and the statement does not set it');
+    expect(r.metrics).toMatchObject({ DriftedObjects: 1, ContractFailures: 1, DoctorErrors: 1, InvalidIndexes: 0, PendingMigrations: 0 });
+    await applyFixes(url, [drift!]);
+    expect(summary(await guard(url))).toEqual([]);
+  });
+
+  it('DROP INDEX unique_active_purchase: the index is missing and the upsert fails naming it; recreating it from the fix repairs it', async () => {
+    await sql(url, 'DROP INDEX unique_active_purchase');
+    const r = await guard(url);
+    expect(summary(r)).toEqual([
+      'page schema-drift public.student_course_purchases.unique_active_purchase',
+      'page contract-plan purchase_upsert.sql',
+    ]);
+    const [drift, contract] = r.findings;
+    expect(drift!.message).toBe('index public.student_course_purchases.unique_active_purchase: only in snapshot');
+    expect(drift!.fix).toBe('CREATE UNIQUE INDEX CONCURRENTLY unique_active_purchase ON public.student_course_purchases USING btree (student_id, course_id) WHERE (is_active = true);');
+    expect(contract!.message).toContain('the arbiter the migrations create, unique index unique_active_purchase on public.student_course_purchases (student_id, course_id), is missing here');
+    await applyFixes(url, [drift!]);
+    expect(summary(await guard(url))).toEqual([]);
+  });
+
+  it('SET NOT NULL on web_sessions.lead_id: the column drifted and the session insert fails; DROP NOT NULL repairs it', async () => {
+    await sql(url, 'ALTER TABLE web_sessions ALTER COLUMN lead_id SET NOT NULL');
+    const r = await guard(url);
+    expect(summary(r)).toEqual(['page schema-drift public.web_sessions.lead_id', 'page contract-insert web_session_insert.sql']);
+    expect(r.findings[0]!.message).toBe('column public.web_sessions.lead_id: nullable differs: snapshot true vs live false');
+    expect(r.findings[0]!.fix).toBe('ALTER TABLE web_sessions ALTER COLUMN lead_id DROP NOT NULL;');
+    expect(r.findings[1]!.message).toContain('web_sessions.lead_id is NOT NULL, has no DEFAULT, and the statement does not set it');
+    await applyFixes(url, [r.findings[0]!]);
+    expect(summary(await guard(url))).toEqual([]);
+  });
+
+  it('a varchar account_id (its foreign key dropped first, as a hand-written script must): both objects page; the fixes restore type and key', async () => {
+    await sql(url, 'ALTER TABLE appointments DROP CONSTRAINT appointments_account_id_fkey; ALTER TABLE appointments ALTER COLUMN account_id TYPE varchar(255)');
+    const r = await guard(url);
+    expect(summary(r)).toEqual([
+      'page schema-drift public.appointments.account_id',
+      'page schema-drift public.appointments.appointments_account_id_fkey',
+    ]);
+    expect(r.findings[0]!.message).toBe('column public.appointments.account_id: type differs: snapshot "uuid" vs live "character varying(255)"');
+    expect(r.findings[1]!.message).toBe('constraint public.appointments.appointments_account_id_fkey: only in snapshot');
+    expect(r.findings[1]!.fix).toBe([
+      'ALTER TABLE appointments ADD CONSTRAINT appointments_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.accounts(id) ON DELETE SET NULL NOT VALID;',
+      'ALTER TABLE appointments VALIDATE CONSTRAINT appointments_account_id_fkey;',
+    ].join('\n'));
+    expect(r.metrics.DriftedObjects).toBe(2);
+    await applyFixes(url, r.findings.filter((f) => f.severity === 'page'));
+    expect(summary(await guard(url))).toEqual([]);
+  });
+});
+
+describe.each(targets)('Function: runGuard on $name, INVALID indexes, NOT VALID constraints, migrations', (target) => {
+  let url: string;
+  beforeAll(async () => {
+    url = await freshDatabase(target, 'guard_more');
+    await runFixes(url);
+  });
+
+  it('an INVALID unique index that the upsert relies on pages, naming the contract; the fix rebuilds it', async () => {
+    // A failed CREATE INDEX CONCURRENTLY (duplicates) leaves the index INVALID, as in production.
+    await sql(url, `DROP INDEX unique_active_purchase;
+      INSERT INTO student_course_purchases (student_id, course_id, is_active) SELECT '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', true FROM generate_series(1, 2)`);
+    await expect(sql(url, 'CREATE UNIQUE INDEX CONCURRENTLY unique_active_purchase ON student_course_purchases (student_id, course_id) WHERE is_active = true'))
+      .rejects.toThrow(/could not create unique index/);
+    const r = await guard(url);
+    expect(summary(r)).toEqual(['page contract-plan purchase_upsert.sql', 'page invalid-index unique_active_purchase']);
+    expect(r.findings[0]!.message).toContain('unique index unique_active_purchase on public.student_course_purchases (student_id, course_id), is INVALID here');
+    expect(r.findings[1]!.message).toBe('index unique_active_purchase on student_course_purchases is INVALID, and it backs contract purchase_upsert (its ON CONFLICT arbiter)');
+    expect(r.metrics).toMatchObject({ InvalidIndexes: 1, ContractFailures: 1, DriftedObjects: 0 });
+    await sql(url, 'UPDATE student_course_purchases SET is_active = false WHERE id = (SELECT min(id::text)::uuid FROM student_course_purchases)');
+    await applyFixes(url, [r.findings[1]!]);
+    expect(summary(await guard(url))).toEqual([]);
+  });
+
+  it('an INVALID index no contract relies on, and a NOT VALID CHECK added by hand: tickets only, no page', async () => {
+    await sql(url, "INSERT INTO all_leads (email) VALUES ('a@example.com'), ('a@example.com')");
+    await expect(sql(url, 'CREATE UNIQUE INDEX CONCURRENTLY all_leads_email_uq ON all_leads (email)')).rejects.toThrow(/could not create unique index/);
+    await sql(url, "ALTER TABLE all_leads ADD CONSTRAINT all_leads_name_check CHECK (name <> '') NOT VALID");
+    const r = await guard(url);
+    expect(r.page).toBe(false);
+    expect(r.outcome).toBe('findings');
+    expect(summary(r)).toEqual([
+      'ticket schema-addition public.all_leads.all_leads_name_check',
+      'ticket schema-addition public.all_leads.all_leads_email_uq',
+      'ticket invalid-index all_leads_email_uq',
+      'ticket constraint-not-validated all_leads.all_leads_name_check',
+    ]);
+    expect(r.findings[1]!.fix).toBe('put it in a migration (then npm run snapshot), or drop it: DROP INDEX CONCURRENTLY IF EXISTS all_leads_email_uq;');
+    expect(r.metrics).toMatchObject({ DriftedObjects: 0, MinorDrift: 2, InvalidIndexes: 1, DoctorErrors: 1 });
+    await sql(url, 'DROP INDEX all_leads_email_uq; ALTER TABLE all_leads DROP CONSTRAINT all_leads_name_check');
+    expect(summary(await guard(url))).toEqual([]);
+  });
+
+  it('a migration file not applied and an applied one without a file are tickets; drift against the snapshot is then a ticket too', async () => {
+    const last = migrations[migrations.length - 1]!;
+    // The state says the last file is pending and a later version (no file) was applied: the database is not at the snapshot's migrations.
+    await sql(url, `DELETE FROM schemaguard.applied_migrations WHERE version = ${last.version};
+      INSERT INTO schemaguard.applied_migrations (version, name, checksum, execution_ms, applied_by) VALUES (9999, 'later', repeat('a', 64), 1, 'test');
+      ALTER TABLE lead_purchases ALTER COLUMN id DROP DEFAULT`);
+    try {
+      const r = await guard(url);
+      expect(summary(r)).toEqual([
+        'page contract-insert lead_purchase_insert.sql',
+        'ticket schema-drift public.lead_purchases.id',
+        'ticket pk-without-default lead_purchases.id',
+        `ticket migration-pending ${last.file}`,
+        'ticket migration-unknown 9999_later',
+      ]);
+      expect(r.findings[1]!.message).toContain("(ticket, not page: the database is not at the snapshot's migrations: 1 migration pending, 1 unknown to the files)");
+      expect(r.metrics).toMatchObject({ DriftedObjects: 0, MinorDrift: 1, PendingMigrations: 2 });
+    } finally {
+      await sql(url, `ALTER TABLE lead_purchases ALTER COLUMN id SET DEFAULT gen_random_uuid();
+        DELETE FROM schemaguard.applied_migrations WHERE version = 9999;
+        INSERT INTO schemaguard.applied_migrations (version, name, checksum, execution_ms, applied_by) VALUES (${last.version}, '${last.name}', '${last.checksum}', 1, 'test')`);
+    }
+    expect(summary(await guard(url))).toEqual([]);
+  });
+
+  it('a snapshot of other files is not compared: one ticket says so', async () => {
+    const stale: Snapshot = { ...snapshot, migrations: snapshot.migrations.slice(0, -1) };
+    const r = await guard(url, { snapshot: stale });
+    expect(summary(r)).toEqual(['ticket snapshot-stale snapshot']);
+    expect(r.findings[0]!.message).toBe(`drift not compared: ${migrations[migrations.length - 1]!.file} is not in the snapshot`);
+  });
+});

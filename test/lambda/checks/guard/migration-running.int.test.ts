@@ -1,0 +1,118 @@
+/**
+ * The guard never takes the runner lock and never delays a migration: while
+ * a migration holds the advisory lock or a live lease, every run says
+ * "skipped: a migration is running" and touches no table; a migration that
+ * starts during a run makes the run's lock timeout a skip, not an error.
+ */
+import { cpSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadContracts, type Contract } from '../../../../lambda/checks/contracts';
+import { runGuard, type GuardReport } from '../../../../lambda/checks/guard';
+import { LeaseLock } from '../../../../lambda/driver/data-api/lease-lock';
+import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
+import { MigrationError } from '../../../../lambda/engine/errors';
+import { advisoryLockKey } from '../../../../lambda/engine/runner-lock-names';
+import { migrate, type RunEvent } from '../../../../lambda/engine/runner';
+import { loadMigrations } from '../../../../lambda/engine/source';
+import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
+import { addFile, tempDir } from '../../../support/files';
+import { CONTRACTS_DIR, MIGRATIONS_DIR, runFixes } from '../../../support/schema-fixes';
+
+afterAll(dropDatabases);
+
+let contracts: Contract[];
+beforeAll(async () => { contracts = await loadContracts(CONTRACTS_DIR); });
+
+async function guard(url: string): Promise<GuardReport> {
+  const driver = new PgDriver({ connectionString: url });
+  try {
+    return await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts });
+  } finally {
+    await driver.end();
+  }
+}
+
+async function until(what: string, test: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await test())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const runnerLockHeld = (url: string) => async () =>
+  (await rows(url, `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND ((classid::bigint << 32) | objid::bigint) = $1::bigint`, [advisoryLockKey('schemaguard')])).length > 0;
+
+describe.each(targets)('Function: runGuard while a migration runs, on $name', (target) => {
+  let url: string;
+  beforeAll(async () => {
+    url = await freshDatabase(target, 'guard_running');
+    await runFixes(url);
+  });
+
+  it('skips while migrate holds the advisory lock, and runs over and over without delaying it: its ALTER (lock_timeout 200 ms, no retry) goes through', async () => {
+    const dir = tempDir({}, 'migrations');
+    cpSync(MIGRATIONS_DIR, dir, { recursive: true });
+    addFile(dir, '0100_slow.sql', '-- schemaguard:lock-timeout=200ms\nSELECT pg_sleep(1.5);\nALTER TABLE lead_purchases ADD COLUMN guard_probe integer;\n');
+    const driver = new PgDriver({ connectionString: url });
+    const events: RunEvent[] = [];
+    const running = migrate({ driver, migrations: loadMigrations(dir), appliedBy: 'test', lockRetries: 0, onEvent: (e) => events.push(e) })
+      .finally(() => driver.end());
+    let done = false;
+    void running.finally(() => { done = true; }).catch(() => undefined);
+    await until('the runner lock', runnerLockHeld(url));
+    const reports: GuardReport[] = [];
+    while (!done) reports.push(await guard(url));
+    const result = await running;
+
+    expect(result.outcome).toBe('applied');
+    expect(result.applied.map((a) => a.version)).toEqual([100]);
+    expect(events.filter((e) => e.type === 'retry')).toEqual([]);
+    expect(reports.length).toBeGreaterThan(1);
+    // Every run that ended before the migration did was a skip (the last one may have started after it).
+    for (const r of reports.slice(0, -1)) {
+      expect(r.outcome).toBe('skipped');
+      expect(r.skippedReason).toMatch(/^a migration is running: server process \d+ holds the runner lock \(advisory lock -?\d+\)$/);
+      expect(r.findings).toEqual([]);
+      expect(r.page).toBe(false);
+    }
+    expect((await guard(url)).outcome).not.toBe('skipped');
+  });
+
+  it('skips while a live lease is held (the Data API runner), runs again once it expired or was released', async () => {
+    const driver = new PgDriver({ connectionString: url });
+    const lease = new LeaseLock(driver, { stateSchema: 'schemaguard', owner: 'deploy 42', ttlMs: 60_000, renewEveryMs: 30_000 });
+    try {
+      await lease.acquire(0);
+      const r = await guard(url);
+      expect(r.outcome).toBe('skipped');
+      expect(r.skippedReason).toMatch(/^a migration is running: deploy 42 holds the runner lease \(expires in \d+ s unless renewed\)$/);
+      await withClient(url, (c) => c.query("UPDATE schemaguard.runner_lease SET expires_at = now() - interval '1 second'"));
+      expect((await guard(url)).outcome).not.toBe('skipped');
+    } finally {
+      await lease.release();
+      await driver.end();
+    }
+    expect((await guard(url)).outcome).not.toBe('skipped');
+  });
+
+  it('a migration that takes the lock while the run waits on a table: the lock timeout becomes a skip; without a migration it is an error naming the timeout', async () => {
+    await withClient(url, async (holder) => {
+      await holder.query('BEGIN; LOCK TABLE lead_purchases IN ACCESS EXCLUSIVE MODE');
+      const waiting = guard(url).then((r) => r, (e: unknown) => e);
+      await until('the guard waiting for the table lock', async () => (await rows(url, "SELECT 1 FROM pg_locks WHERE NOT granted AND relation = 'lead_purchases'::regclass")).length > 0);
+      await holder.query('SELECT pg_advisory_lock($1::bigint)', [advisoryLockKey('schemaguard')]);
+      const r = await waiting as GuardReport;
+      expect(r.outcome).toBe('skipped');
+      expect(r.skippedReason).toMatch(/^a migration is running: server process \d+ holds the runner lock/);
+      await holder.query('SELECT pg_advisory_unlock($1::bigint)', [advisoryLockKey('schemaguard')]);
+
+      const error = await guard(url).then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(MigrationError);
+      expect((error as MigrationError).sqlstate).toBe('55P03');
+      expect((error as MigrationError).fix).toContain('the next run tries again');
+      await holder.query('ROLLBACK');
+    });
+    expect((await guard(url)).outcome).not.toBe('skipped');
+  });
+});

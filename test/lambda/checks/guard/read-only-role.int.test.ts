@@ -1,0 +1,129 @@
+/**
+ * The guard from a least-privilege role, created here with exactly the GRANTs
+ * README's "Guarding production" lists: it runs, finds a hand edit, writes
+ * nothing (the catalog fingerprint is unchanged), and the role's default is
+ * read-only. Without the grants the run is an error that names the fix.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadContracts, type Contract } from '../../../../lambda/checks/contracts';
+import type { Snapshot } from '../../../../lambda/checks/drift';
+import { runGuard, type GuardReport } from '../../../../lambda/checks/guard';
+import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
+import { MigrationError } from '../../../../lambda/engine/errors';
+import { loadMigrations } from '../../../../lambda/engine/source';
+import { catalogFingerprint } from '../../../support/catalog-fingerprint';
+import { ROOT } from '../../../support/cli';
+import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
+import { CONTRACTS_DIR, MIGRATIONS_DIR, runFixes } from '../../../support/schema-fixes';
+
+const snapshot = JSON.parse(readFileSync(join(ROOT, 'lambda', 'schema', 'snapshot.json'), 'utf8')) as Snapshot;
+let contracts: Contract[];
+beforeAll(async () => { contracts = await loadContracts(CONTRACTS_DIR); });
+
+/** README, "Guarding production": the role the guard runs as. */
+function guardRoleGrants(role: string, database: string): string[] {
+  return [
+    `GRANT CONNECT ON DATABASE ${database} TO ${role}`,
+    `GRANT USAGE ON SCHEMA public TO ${role}`,
+    `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${role}`,
+    `GRANT USAGE ON SCHEMA schemaguard TO ${role}`,
+    `GRANT SELECT ON ALL TABLES IN SCHEMA schemaguard TO ${role}`,
+    `ALTER ROLE ${role} SET default_transaction_read_only = on`,
+  ];
+}
+
+function roleUrl(url: string, role: string, password: string): string {
+  const u = new URL(url);
+  u.username = role;
+  u.password = password;
+  return u.toString();
+}
+
+async function guardAs(url: string): Promise<GuardReport> {
+  const driver = new PgDriver({ connectionString: url });
+  try {
+    return await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts, snapshot });
+  } finally {
+    await driver.end();
+  }
+}
+
+const roles: { adminUrl: string; url: string; role: string }[] = [];
+afterAll(async () => {
+  for (const { adminUrl, url, role } of roles) {
+    await withClient(url, (c) => c.query(`DROP OWNED BY ${role}`)).catch(() => undefined);
+    await withClient(adminUrl, (c) => c.query(`DROP ROLE IF EXISTS ${role}`)).catch(() => undefined);
+  }
+  await dropDatabases();
+});
+
+describe.each(targets)('Function: runGuard as a least-privilege, read-only role on $name', (target) => {
+  const password = randomBytes(12).toString('hex');
+  const role = `sg_guard_${randomBytes(4).toString('hex')}`;
+  let url: string;
+  let guardUrl: string;
+
+  beforeAll(async () => {
+    url = await freshDatabase(target, 'guard_role');
+    await runFixes(url);
+    roles.push({ adminUrl: target.adminUrl, url, role });
+    const database = new URL(url).pathname.slice(1);
+    await withClient(url, async (c) => {
+      await c.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+      for (const grant of guardRoleGrants(role, database)) await c.query(grant);
+    });
+    guardUrl = roleUrl(url, role, password);
+  });
+
+  it('the role starts every transaction read-only: a write is refused (25006)', async () => {
+    await expect(withClient(guardUrl, (c) => c.query("INSERT INTO all_leads (name) VALUES ('x')"))).rejects.toMatchObject({ code: '25006' });
+  });
+
+  it('runs clean, and writes nothing: the catalog fingerprint is unchanged', async () => {
+    const before = await catalogFingerprint(url);
+    const r = await guardAs(guardUrl);
+    expect(r.findings).toEqual([]);
+    expect(r.outcome).toBe('clean');
+    expect(await catalogFingerprint(url)).toBe(before);
+  });
+
+  it('finds a hand edit as that role, and still writes nothing', async () => {
+    await withClient(url, (c) => c.query('ALTER TABLE web_sessions ALTER COLUMN lead_id SET NOT NULL'));
+    try {
+      const before = await catalogFingerprint(url);
+      const r = await guardAs(guardUrl);
+      expect(r.page).toBe(true);
+      expect(r.findings.map((f) => `${f.severity} ${f.rule} ${f.object}`)).toEqual(['page schema-drift public.web_sessions.lead_id', 'page contract-insert web_session_insert.sql']);
+      expect(await catalogFingerprint(url)).toBe(before);
+    } finally {
+      await withClient(url, (c) => c.query('ALTER TABLE web_sessions ALTER COLUMN lead_id DROP NOT NULL'));
+    }
+  });
+
+  it('without the table privileges the run is an error naming the fix, not a failing contract', async () => {
+    await withClient(url, (c) => c.query(`REVOKE INSERT ON ALL TABLES IN SCHEMA public FROM ${role}`));
+    try {
+      const error = await guardAs(guardUrl).then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(MigrationError);
+      expect((error as MigrationError).message).toMatch(/^the guard cannot check contract \w+ \(\w+\.sql\): permission denied for table \w+/);
+      expect((error as MigrationError).fix).toContain('the application\'s table privileges');
+    } finally {
+      await withClient(url, (c) => c.query(`GRANT INSERT ON ALL TABLES IN SCHEMA public TO ${role}`));
+    }
+  });
+
+  it('without access to the state schema the run is an error naming the fix', async () => {
+    await withClient(url, (c) => c.query(`REVOKE USAGE ON SCHEMA schemaguard FROM ${role}`));
+    try {
+      const error = await guardAs(guardUrl).then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(MigrationError);
+      expect((error as MigrationError).message).toContain('permission denied for schema schemaguard');
+      expect((error as MigrationError).fix).toContain('README: Guarding production lists the GRANTs');
+    } finally {
+      await withClient(url, (c) => c.query(`GRANT USAGE ON SCHEMA schemaguard TO ${role}`));
+    }
+  });
+});
