@@ -138,6 +138,7 @@ export const DATA_MAX_BYTES = 2000;
  */
 export const GUARD_METRIC = {
   driftedObjects: 'DriftedObjects',
+  minorDrift: 'MinorDrift',
   contractFailures: 'ContractFailures',
   doctorErrors: 'DoctorErrors',
   invalidIndexes: 'InvalidIndexes',

@@ -46,8 +46,20 @@ export const GUARD_ALARMS: readonly GuardAlarmSpec[] = [
     runs: 1,
     missingData: 'ignore',
     runbook: {
-      meaning: 'The live schema differs from what the deployed migrations produce (the snapshot): a hand edit such as a dropped default, a dropped or partial unique index, a changed type or nullability. The application fails on its next statement that needs the object (23502, 42P10).',
+      meaning: 'An object the migrations create differs live from the snapshot, or is missing: a hand edit such as a dropped default, a dropped or partial unique index, a changed type or nullability. The application fails on its next statement that needs the object (23502, 42P10).',
       fix: 'Put the object back as the finding says (its SQL is printed), in a new migration, and deploy; or revert the hand edit. The next run clears the alarm.',
+    },
+  },
+  {
+    id: 'minor-drift',
+    metricName: GUARD_METRIC.minorDrift,
+    title: 'Minor schema drift',
+    severity: 'ticket',
+    runs: 2,
+    missingData: 'ignore',
+    runbook: {
+      meaning: 'For two runs the live schema has drift the application does not depend on yet: an object added by hand, a changed comment, or any drift while migrations are pending (the deploy is not settled).',
+      fix: 'Fold the change into a migration (and npm run snapshot), or drop what was added by hand; if migrations are pending, deploy first.',
     },
   },
   {

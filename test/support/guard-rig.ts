@@ -46,6 +46,10 @@ export interface GuardRig {
   roleEvent(requestType: 'Create' | 'Update' | 'Delete', extra?: Partial<OnEventRequest>): OnEventRequest;
   /** Every secret and verifier that must never be printed. */
   secrets(): string[];
+  /** The Secrets Manager stand-in (master and guard secrets). */
+  secretsClient: { send(command: GetSecretValueCommand): Promise<{ SecretString?: string }> };
+  /** The scheduled guard's environment, as SchemaGuard sets it, for these files. */
+  guardEnv(files: { migrationsDir: string; contractsDir: string; snapshotFile: string }, extra?: Record<string, string>): Record<string, string>;
 }
 
 const context = { getRemainingTimeInMillis: () => 120_000 };
@@ -112,6 +116,20 @@ export async function guardRig(target: Target, mode: DriverMode, label: string, 
       ...extra,
     }),
     secrets: () => [master.password, guard.password, encodeURIComponent(master.password)],
+    secretsClient: secrets,
+    guardEnv: (files, extra = {}) => ({
+      [ENV.secretArn]: GUARD_SECRET_ARN,
+      [ENV.tls]: 'disable',
+      [ENV.databaseName]: database,
+      [ENV.migrationsDir]: files.migrationsDir,
+      [ENV.contractsDir]: files.contractsDir,
+      [ENV.snapshotFile]: files.snapshotFile,
+      [ENV.connectAttempts]: '2',
+      [ENV.guardNamespace]: 'Schemaguard/Schema',
+      [ENV.guardDatabaseIdentifier]: 'schemaguard-test',
+      ...(mode === 'data-api' ? { [ENV.clusterArn]: TEST_CLUSTER_ARN } : { [ENV.host]: '127.0.0.1', [ENV.port]: String(target.port) }),
+      ...extra,
+    }),
   };
   return rig;
 }

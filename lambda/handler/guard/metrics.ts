@@ -12,21 +12,16 @@
  * Insights.
  *
  * What a run reports:
- * - clean or findings: the five counts and GuardErrors 0;
+ * - clean or findings: the six counts and GuardErrors 0;
  * - skipped (a migration is running): GuardErrors 0 only — the counts are
  *   not known, so none is sent, and the finding alarms keep their state;
  * - failed (the database unreachable, a refused password, …): GuardErrors 1.
  */
+import type { GuardMetrics } from '../../checks/guard';
 import { GUARD_DIMENSION, GUARD_METRIC, type GuardMetricName } from '../constants';
 
 /** The counts a guard pass measures (GuardReport.metrics). */
-export interface GuardCounts {
-  DriftedObjects: number;
-  ContractFailures: number;
-  DoctorErrors: number;
-  InvalidIndexes: number;
-  PendingMigrations: number;
-}
+export type GuardCounts = GuardMetrics;
 
 /** What one scheduled run ended with: the guard's report, or the failure that stopped it. */
 export type GuardRunResult =
@@ -42,7 +37,7 @@ export interface MetricTarget {
 }
 
 const COUNT_NAMES = [
-  GUARD_METRIC.driftedObjects, GUARD_METRIC.contractFailures, GUARD_METRIC.doctorErrors, GUARD_METRIC.invalidIndexes, GUARD_METRIC.pendingMigrations,
+  GUARD_METRIC.driftedObjects, GUARD_METRIC.minorDrift, GUARD_METRIC.contractFailures, GUARD_METRIC.doctorErrors, GUARD_METRIC.invalidIndexes, GUARD_METRIC.pendingMigrations,
 ] as const satisfies readonly (keyof GuardCounts)[];
 
 /** The EMF line(s) of one run, at `timestamp` (ms since the epoch). */

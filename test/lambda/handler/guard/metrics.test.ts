@@ -9,7 +9,7 @@ import { extractEmf } from '../../../support/emf';
 
 const target = { namespace: GUARD_NAMESPACE, databaseIdentifier: 'schemaguard-prod', databaseName: 'app' };
 const AT = Date.UTC(2026, 0, 2, 3, 4, 5);
-const zero: GuardCounts = { DriftedObjects: 0, ContractFailures: 0, DoctorErrors: 0, InvalidIndexes: 0, PendingMigrations: 0 };
+const zero: GuardCounts = { DriftedObjects: 0, MinorDrift: 0, ContractFailures: 0, DoctorErrors: 0, InvalidIndexes: 0, PendingMigrations: 0 };
 
 const one = (lines: string[]) => {
   expect(lines).toHaveLength(1);
@@ -23,13 +23,13 @@ describe('Function: guardMetricLines', () => {
     expect(m.namespace).toBe('Schemaguard/Schema');
     expect(m.timestamp).toBe(AT);
     expect(m.dimensions).toEqual({ DatabaseIdentifier: 'schemaguard-prod', DatabaseName: 'app' });
-    expect(m.metrics).toEqual({ DriftedObjects: 0, ContractFailures: 0, DoctorErrors: 0, InvalidIndexes: 0, PendingMigrations: 0, GuardErrors: 0 });
+    expect(m.metrics).toEqual({ DriftedObjects: 0, MinorDrift: 0, ContractFailures: 0, DoctorErrors: 0, InvalidIndexes: 0, PendingMigrations: 0, GuardErrors: 0 });
     expect(new Set(Object.values(m.units))).toEqual(new Set(['Count']));
     expect(m.root).toMatchObject({ outcome: 'clean', durationMs: 413, message: 'schema guard: clean' });
   });
 
   it('findings: each count as the report gives it', () => {
-    const metrics = { DriftedObjects: 3, ContractFailures: 1, DoctorErrors: 2, InvalidIndexes: 1, PendingMigrations: 4 };
+    const metrics = { DriftedObjects: 3, MinorDrift: 2, ContractFailures: 1, DoctorErrors: 2, InvalidIndexes: 1, PendingMigrations: 4 };
     const m = one(guardMetricLines({ kind: 'report', outcome: 'findings', metrics, durationMs: 900 }, target, AT));
 
     expect(m.metrics).toEqual({ ...metrics, GuardErrors: 0 });
