@@ -181,9 +181,10 @@ export class SchemaGuard extends Construct {
 
   /** A guard metric: its Maximum per schedule interval, with this database's dimensions. */
   public metric(name: GuardMetricName): cloudwatch.Metric {
+    // No label: a labelled metric renders as a metric-math `Metrics` array in an alarm instead of the plain form.
     return new cloudwatch.Metric({
       namespace: this.metricNamespace, metricName: name, dimensionsMap: { ...this.dimensions },
-      statistic: cloudwatch.Stats.MAXIMUM, period: this.schedule, label: name,
+      statistic: cloudwatch.Stats.MAXIMUM, period: this.schedule,
     });
   }
 
