@@ -121,6 +121,22 @@ describe('Class: AuroraDatabaseStack', () => {
     });
   });
 
+  describe('the scheduled guard, through the Data API', () => {
+    it('runs outside the VPC, the Data API on this cluster with the guard role\'s secret, the cluster identifier in its dimensions', () => {
+      const fn = Object.values(devT.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.guard' } }))[0]!;
+      expect(fn.Properties.VpcConfig).toBeUndefined();
+      const env = fn.Properties.Environment.Variables as Record<string, unknown>;
+      expect(JSON.stringify(env[ENV.clusterArn])).toContain(cid(dev, dev.cluster));
+      expect(env[ENV.secretArn]).toEqual({ Ref: cid(dev, dev.guard!.roleSecret as never) });
+      expect(env[ENV.guardDatabaseIdentifier]).toBe('schemaguard-dev');
+      devT.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'schemaguard-dev-ticket-guard-health', TreatMissingData: 'breaching',
+        Dimensions: [{ Name: 'DatabaseIdentifier', Value: 'schemaguard-dev' }, { Name: 'DatabaseName', Value: 'app' }],
+      });
+      devT.resourcePropertiesCountIs('AWS::EC2::SecurityGroup', { GroupDescription: Match.stringLikeRegexp('schemaguard guard') }, 0);
+    });
+  });
+
   describe('props', () => {
     it('refuses a cluster identifier that is not literal', () => {
       expect(() => new AuroraDatabaseStack(new App(), 'X', { stage: 'dev', clusterIdentifier: 'Bad_Id' })).toThrow(/"clusterIdentifier" "Bad_Id" is not a literal RDS identifier/);
