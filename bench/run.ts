@@ -4,7 +4,7 @@
  *
  *   npm run bench                 full sizes (1,000 migrations, 2,000,000 rows / appointments)
  *   npm run bench -- --quick      small sizes, under 3 minutes on 2 cores
- *   npm run bench -- --only apply,noop,online,race,lambda,synth
+ *   npm run bench -- --only apply,noop,online,race,guard,lambda,synth
  *
  * Progress lines first; the LAST line is one JSON object with every result.
  */
@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { benchApply, PSQL } from './apply';
+import { benchGuard } from './guard';
 import { benchLambda } from './lambda';
 import { benchNoop } from './noop';
 import { benchOnline } from './online';
@@ -20,20 +21,20 @@ import { benchRace } from './race';
 import { startBenchServer, dropDatabase } from './lib/server';
 import { benchSynth } from './synth';
 
-const ALL = ['apply', 'noop', 'online', 'race', 'lambda', 'synth'] as const;
+const ALL = ['apply', 'noop', 'online', 'race', 'guard', 'lambda', 'synth'] as const;
 type Part = (typeof ALL)[number];
 
 interface Sizes {
   migrations: number; applyRuns: number; noopRuns: number; rows: number; baselineMs: number; lambdaRuns: number; synthRuns: number;
-  raceRunners: number; raceFiles: number; raceRows: number;
+  raceRunners: number; raceFiles: number; raceRows: number; guardRuns: number;
 }
 const FULL: Sizes = {
   migrations: 1000, applyRuns: 5, noopRuns: 7, rows: 2_000_000, baselineMs: 5000, lambdaRuns: 7, synthRuns: 3,
-  raceRunners: 8, raceFiles: 42, raceRows: 1_000_000,
+  raceRunners: 8, raceFiles: 42, raceRows: 1_000_000, guardRuns: 20,
 };
 const QUICK: Sizes = {
   migrations: 300, applyRuns: 3, noopRuns: 5, rows: 300_000, baselineMs: 2000, lambdaRuns: 5, synthRuns: 1,
-  raceRunners: 8, raceFiles: 42, raceRows: 100_000,
+  raceRunners: 8, raceFiles: 42, raceRows: 100_000, guardRuns: 7,
 };
 
 function parse(argv: string[]): { quick: boolean; only: Set<Part>; databaseUrl?: string } {
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
       node: process.version, psql: psqlVersion(), loadavg_at_start: loadavg().map((x) => Math.round(x * 100) / 100),
     },
   };
-  const needsDb = args.only.has('apply') || args.only.has('noop') || args.only.has('online') || args.only.has('race');
+  const needsDb = args.only.has('apply') || args.only.has('noop') || args.only.has('online') || args.only.has('race') || args.only.has('guard');
   const server = needsDb ? await startBenchServer(args.databaseUrl) : undefined;
   // Ctrl-C: stop the server this run started and remove its data directory.
   process.once('SIGINT', () => { void (server?.stop() ?? Promise.resolve()).finally(() => process.exit(130)); });
@@ -108,6 +109,10 @@ async function main(): Promise<void> {
     if (server && args.only.has('race')) {
       say(`race: ${sizes.raceRunners} migrate processes at once, ${sizes.raceFiles} files ending in CREATE INDEX CONCURRENTLY on ${sizes.raceRows} rows`);
       out.race = await benchRace({ adminUrl: server.adminUrl, runners: sizes.raceRunners, files: sizes.raceFiles, rows: sizes.raceRows, onProgress: say });
+    }
+    if (server && args.only.has('guard')) {
+      say(`guard: one read-only pass on the shipped schema (migrations/, contracts/, the snapshot), ${sizes.guardRuns} runs`);
+      out.guard = await benchGuard({ adminUrl: server.adminUrl, runs: sizes.guardRuns });
     }
   } finally {
     await server?.stop();

@@ -7,7 +7,7 @@ import { UsageError } from './errors';
 
 export const VERSION = '0.1.0';
 
-export const COMMANDS = ['migrate', 'plan', 'status', 'lint', 'check', 'diff', 'doctor', 'new', 'baseline', 'repair'] as const;
+export const COMMANDS = ['migrate', 'plan', 'status', 'lint', 'check', 'diff', 'doctor', 'guard', 'capture', 'new', 'baseline', 'repair'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** Positional arguments each command takes: [least, most, how to write them]. */
@@ -60,6 +60,10 @@ export interface CliOptions {
   offline: boolean;
   /** `plan`: warn when a write-blocking lock is held over a scan or rewrite of a table with at least this many rows. */
   warnRows: number;
+  /** `capture`: only statements executed at least this often. */
+  minCalls: number;
+  /** `capture`: list what would be written, write nothing. */
+  dryRun: boolean;
 }
 
 type FlagKind = 'string' | 'duration' | 'int' | 'count' | 'bool' | 'format' | 'source';
@@ -80,14 +84,16 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--quiet': { key: 'quiet', kind: 'bool', help: 'no progress lines' },
   '--connect-timeout': { key: 'connectTimeoutMs', kind: 'duration', value: 'DURATION', help: 'give up on one connection attempt after this long (default: 10s; 0 = no limit)' },
   '--connect-retries': { key: 'connectRetries', kind: 'int', value: 'N', help: 'retry a failed connection N times with backoff, e.g. while the server starts (default: 0)' },
-  '--contracts': { key: 'contractsDir', kind: 'string', value: 'DIR', help: 'query contracts for check (default: contracts)' },
-  '--snapshot': { key: 'snapshot', kind: 'string', value: 'FILE', help: 'schema snapshot for diff (default: lambda/schema/snapshot.json)' },
-  '--format': { key: 'format', kind: 'format', value: 'FORMAT', help: 'text, json, github (workflow annotations) or sarif (SARIF 2.1.0) for lint, check, doctor, diff and plan (default: text)' },
+  '--contracts': { key: 'contractsDir', kind: 'string', value: 'DIR', help: 'query contracts for check, guard and capture (default: contracts)' },
+  '--snapshot': { key: 'snapshot', kind: 'string', value: 'FILE', help: 'schema snapshot for diff and guard (default: lambda/schema/snapshot.json)' },
+  '--format': { key: 'format', kind: 'format', value: 'FORMAT', help: 'text, json, github (workflow annotations) or sarif (SARIF 2.1.0) for lint, check, doctor, diff, plan and guard (default: text)' },
   '--reason': { key: 'reason', kind: 'string', value: 'TEXT', help: 'why: kept with the rows baseline records and with every checksum repair accepts' },
   '--from': { key: 'from', kind: 'source', value: 'TOOL', help: 'baseline: take the version from flyway or node-pg-migrate history in the same database' },
   '--exit-code': { key: 'exitCode', kind: 'bool', help: 'status: exit 1 when a migration is pending or changed (a CI gate)' },
   '--offline': { key: 'offline', kind: 'bool', help: 'plan: from the files alone, without a database (every file pending, no table sizes)' },
   '--warn-rows': { key: 'warnRows', kind: 'count', value: 'N', help: 'plan: warn when a write-blocking lock is held over a scan or rewrite of a table of at least N rows (default: 100000)' },
+  '--min-calls': { key: 'minCalls', kind: 'count', value: 'N', help: 'capture: only statements executed at least N times (default: 5)' },
+  '--dry-run': { key: 'dryRun', kind: 'bool', help: 'capture: list the contracts it would write, write nothing' },
 };
 
 export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
@@ -114,6 +120,8 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
     exitCode: false,
     offline: false,
     warnRows: 100_000,
+    minCalls: 5,
+    dryRun: false,
   };
 }
 
@@ -211,6 +219,9 @@ Commands:
   check     check the query contracts (--contracts DIR) against the live schema, writing nothing
   diff      compare the live schema with the snapshot the migrations produce; exit 1 on drift
   doctor    schema problems on any database (missing defaults, foreign keys, INVALID indexes, …)
+  guard     one read-only pass over a live database: drift, contracts, doctor errors, INVALID indexes,
+            unvalidated constraints, pending or unknown migrations; exit 1 when a finding pages
+  capture   write the application's statements from pg_stat_statements as contracts (--dry-run lists them)
   new NAME  create the next-numbered migration file in --dir, with a header of directives
   baseline VERSION
             record the files up to VERSION as applied without running them (adopting an existing database)

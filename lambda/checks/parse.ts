@@ -33,6 +33,8 @@ export interface ParsedStatement {
 interface LibPgQuery {
   loadModule(): Promise<void>;
   parseSync(sql: string): { stmts?: { stmt: Node; stmt_location?: number; stmt_len?: number }[] };
+  fingerprintSync(sql: string): string;
+  scanSync(sql: string): { tokens: { text: string }[] };
 }
 
 let parser: LibPgQuery | undefined;
@@ -135,6 +137,24 @@ export function parseSql(text: string, options: ParseOptions = {}): { statements
     });
   }
   return { statements, positions };
+}
+
+/**
+ * The statement's fingerprint (libpg_query's): equal for texts that differ
+ * only in constants, parameter numbers, whitespace, comments and case — the
+ * same statement whether written with `$1` or as pg_stat_statements keeps it.
+ */
+export function fingerprint(sql: string): string {
+  return ready().fingerprintSync(sql);
+}
+
+/** The first token of `sql`, lower-case, read by PostgreSQL's own scanner (works on text the parser refuses). */
+export function firstToken(sql: string): string | undefined {
+  try {
+    return ready().scanSync(sql).tokens[0]?.text.toLowerCase();
+  } catch {
+    return undefined;
+  }
 }
 
 // ---- helpers to read the tree ----------------------------------------------

@@ -1,9 +1,18 @@
-/** `schemaguard check`: the query contracts against the live schema. */
-import { loadContracts, type ContractsReport } from '../../../lambda/checks/contracts';
+/**
+ * `schemaguard check`: the query contracts against the live schema. When the
+ * snapshot is there (--snapshot), an upsert whose unique index is gone is told
+ * which index the migrations create for it.
+ */
+import { existsSync } from 'node:fs';
+import { loadContracts, type Contract, type ContractsReport } from '../../../lambda/checks/contracts';
 import { checkContracts } from '../../../lambda/checks/contracts';
+import type { Snapshot } from '../../../lambda/checks/drift';
+import { nameMissingArbiters } from '../../../lambda/checks/missing-arbiter';
 import { contractFindings } from '../../../lambda/checks/report-findings';
+import type { Driver } from '../../../lambda/engine/ports';
 import { printFindings } from '../output/findings';
 import { connectTarget, type CommandContext } from './context';
+import { readSnapshot } from './diff';
 
 export function contractsReport(report: ContractsReport): string {
   const lines: string[] = [];
@@ -26,10 +35,12 @@ export function contractsReport(report: ContractsReport): string {
 export async function checkCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
   const contracts = await loadContracts(opts.contractsDir);
+  const snapshot = existsSync(opts.snapshot) ? readSnapshot(opts.snapshot) : undefined;
   const { driver, where } = await connectTarget(ctx);
   try {
     ctx.progress(`check ${contracts.length} contract${contracts.length === 1 ? '' : 's'} in ${opts.contractsDir}/ against ${driver.target}${where}`);
     const report = await checkContracts({ driver, contracts });
+    if (report.failed && snapshot) await withSnapshot(driver, report, contracts, snapshot);
     if (opts.format === 'json') ctx.out(JSON.stringify({ command: 'check', target: driver.target, ...report }));
     else if (opts.format === 'text') ctx.out(contractsReport(report));
     else printFindings(ctx, 'check', contractFindings(report), { baseDir: opts.contractsDir });
@@ -37,5 +48,14 @@ export async function checkCommand(ctx: CommandContext): Promise<number> {
     return report.failed ? 1 : 0;
   } finally {
     await driver.end();
+  }
+}
+
+async function withSnapshot(driver: Driver, report: ContractsReport, contracts: Contract[], snapshot: Snapshot): Promise<void> {
+  const session = await driver.connect();
+  try {
+    await nameMissingArbiters(session, report, contracts, snapshot.catalog);
+  } finally {
+    await session.close();
   }
 }

@@ -5,10 +5,12 @@
  */
 import { helpText, VERSION, type CliOptions } from '../args';
 import { baselineCommand } from './baseline';
+import { captureCommand } from './capture';
 import { checkCommand } from './check';
 import type { CommandContext } from './context';
 import { diffCommand } from './diff';
 import { doctorCommand } from './doctor';
+import { guardCommand } from './guard';
 import { lintCommand } from './lint';
 import { migrateCommand } from './migrate';
 import { newCommand } from './new';
@@ -28,6 +30,8 @@ export const COMMAND_RUNS: Record<CliOptions['command'], CommandRun> = {
   check: checkCommand,
   diff: diffCommand,
   doctor: doctorCommand,
+  guard: guardCommand,
+  capture: captureCommand,
   new: newCommand,
   baseline: baselineCommand,
   repair: repairCommand,

@@ -1,11 +1,12 @@
 /** Every rule a finding can carry, described for SARIF's rule list and for help text. */
 import { DOCTOR_RULES } from '../../../lambda/checks/doctor';
 import type { Finding } from '../../../lambda/checks/finding';
+import { guardRules } from '../../../lambda/checks/guard';
 import { RULES as LINT_RULES } from '../../../lambda/checks/lint';
 import { LOCK_WARNING_RULE } from '../../../lambda/checks/locks/plan-locks';
 import { CONTRACT_RULES, DRIFT_RULE, type RuleDescription } from '../../../lambda/checks/report-findings';
 
-export type ReportingCommand = 'lint' | 'check' | 'doctor' | 'diff' | 'plan';
+export type ReportingCommand = 'lint' | 'check' | 'doctor' | 'diff' | 'plan' | 'guard';
 
 /** The rules each command can report, in a stable order. */
 export function rulesOf(command: ReportingCommand): RuleDescription[] {
@@ -15,6 +16,7 @@ export function rulesOf(command: ReportingCommand): RuleDescription[] {
     case 'doctor': return DOCTOR_RULES.map((r) => ({ id: r.id, severity: r.severity, title: r.title, why: r.why, fix: r.fix }));
     case 'check': return Object.values(CONTRACT_RULES);
     case 'diff': return [DRIFT_RULE];
+    case 'guard': return guardRules().map((r) => ({ id: r.id, severity: r.severity === 'page' ? 'error' : 'warning', title: r.title, why: r.why, fix: r.fix }));
   }
 }
 

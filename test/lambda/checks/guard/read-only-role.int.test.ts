@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadContracts, type Contract } from '../../../../lambda/checks/contracts';
 import type { Snapshot } from '../../../../lambda/checks/drift';
 import { runGuard, type GuardReport } from '../../../../lambda/checks/guard';
+import { LeaseLock } from '../../../../lambda/driver/data-api/lease-lock';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
 import { MigrationError } from '../../../../lambda/engine/errors';
 import { loadMigrations } from '../../../../lambda/engine/source';
@@ -23,16 +24,17 @@ const snapshot = JSON.parse(readFileSync(join(ROOT, 'lambda', 'schema', 'snapsho
 let contracts: Contract[];
 beforeAll(async () => { contracts = await loadContracts(CONTRACTS_DIR); });
 
-/** README, "Guarding production": the role the guard runs as. */
-function guardRoleGrants(role: string, database: string): string[] {
-  return [
-    `GRANT CONNECT ON DATABASE ${database} TO ${role}`,
-    `GRANT USAGE ON SCHEMA public TO ${role}`,
-    `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${role}`,
-    `GRANT USAGE ON SCHEMA schemaguard TO ${role}`,
-    `GRANT SELECT ON ALL TABLES IN SCHEMA schemaguard TO ${role}`,
-    `ALTER ROLE ${role} SET default_transaction_read_only = on`,
-  ];
+/**
+ * README, "The role to grant": its SQL block as written, for this role,
+ * database and password (`migrator`, the role that runs migrate, is the
+ * admin user here).
+ */
+function readmeGrants(role: string, database: string, password: string, migrator: string): string[] {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const block = /```sql\n(CREATE ROLE schemaguard_guard [^`]*)```/.exec(readme.slice(readme.indexOf('### The role to grant')))![1]!;
+  return block.split(';\n').map((s) => s.trim()).filter(Boolean).map((s) => s
+    .replace(/\bschemaguard_guard\b/g, role).replace(/\bDATABASE app\b/, `DATABASE ${database}`)
+    .replace(/\bFOR ROLE migrator\b/, `FOR ROLE ${migrator}`).replace("'change-me'", `'${password}'`));
 }
 
 function roleUrl(url: string, role: string, password: string): string {
@@ -71,9 +73,10 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
     await runFixes(url);
     roles.push({ adminUrl: target.adminUrl, url, role });
     const database = new URL(url).pathname.slice(1);
+    const statements = readmeGrants(role, database, password, new URL(url).username);
+    expect(statements).toHaveLength(9);
     await withClient(url, async (c) => {
-      await c.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
-      for (const grant of guardRoleGrants(role, database)) await c.query(grant);
+      for (const statement of statements) await c.query(statement);
     });
     guardUrl = roleUrl(url, role, password);
   });
@@ -100,6 +103,23 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
       expect(await catalogFingerprint(url)).toBe(before);
     } finally {
       await withClient(url, (c) => c.query('ALTER TABLE web_sessions ALTER COLUMN lead_id DROP NOT NULL'));
+    }
+  });
+
+  it('tables created after the grants, by the role that migrates, are covered: a lease taken later makes the run skip', async () => {
+    await withClient(url, (c) => c.query('CREATE TABLE public.later_table (id int)'));
+    await expect(withClient(guardUrl, (c) => c.query('SELECT count(*) FROM later_table'))).resolves.toBeDefined();
+    const driver = new PgDriver({ connectionString: url });
+    const lease = new LeaseLock(driver, { stateSchema: 'schemaguard', owner: 'deploy 7' });
+    try {
+      await lease.acquire(0);
+      const r = await guardAs(guardUrl);
+      expect(r.outcome).toBe('skipped');
+      expect(r.skippedReason).toMatch(/^a migration is running: deploy 7 holds the runner lease/);
+    } finally {
+      await lease.release();
+      await driver.end();
+      await withClient(url, (c) => c.query('DROP TABLE public.later_table'));
     }
   });
 

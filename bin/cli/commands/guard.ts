@@ -1,0 +1,75 @@
+/**
+ * `schemaguard guard`: one read-only pass over a live database (drift,
+ * contracts, doctor's errors, INVALID indexes, constraints never validated,
+ * migrations pending or unknown). Exit 0 when clean, skipped or with tickets
+ * only; 1 when a finding pages; 2 on a usage or input error.
+ */
+import { existsSync } from 'node:fs';
+import { loadContracts, type Contract } from '../../../lambda/checks/contracts';
+import type { Snapshot } from '../../../lambda/checks/drift';
+import type { Finding } from '../../../lambda/checks/finding';
+import { runGuard, type GuardFinding, type GuardReport } from '../../../lambda/checks/guard';
+import { loadMigrations } from '../../../lambda/engine/source';
+import { printFindings } from '../output/findings';
+import { connectTarget, stateSchemaFlag, type CommandContext } from './context';
+import { readSnapshot } from './diff';
+
+interface GuardInputs {
+  contracts: Contract[];
+  snapshot?: Snapshot;
+  /** What is not checked, and why. */
+  notes: string[];
+}
+
+/** Contracts and snapshot are checked when they are there; a file that is there but bad is an input error. */
+async function readInputs(ctx: CommandContext): Promise<GuardInputs> {
+  const { opts } = ctx;
+  const notes: string[] = [];
+  const contracts = existsSync(opts.contractsDir) ? await loadContracts(opts.contractsDir) : [];
+  if (!existsSync(opts.contractsDir)) notes.push(`no contracts: ${opts.contractsDir}/ does not exist (--contracts DIR)`);
+  const snapshot = existsSync(opts.snapshot) ? readSnapshot(opts.snapshot) : undefined;
+  if (!snapshot) notes.push(`drift not checked: ${opts.snapshot} does not exist (npm run snapshot, or --snapshot FILE)`);
+  return { contracts, snapshot, notes };
+}
+
+export async function guardCommand(ctx: CommandContext): Promise<number> {
+  const { opts } = ctx;
+  const migrations = loadMigrations(opts.dir);
+  const inputs = await readInputs(ctx);
+  const stateSchema = stateSchemaFlag(opts);
+  const { driver, where } = await connectTarget(ctx);
+  try {
+    ctx.progress(`guard ${driver.target}${where}: ${migrations.length} migrations in ${opts.dir}/, ${inputs.contracts.length} contracts${inputs.snapshot ? `, snapshot ${opts.snapshot}` : ''}`);
+    const report = await runGuard({ driver, migrations, contracts: inputs.contracts, snapshot: inputs.snapshot, stateSchema });
+    if (opts.format === 'json') ctx.out(JSON.stringify({ command: 'guard', target: driver.target, ...report, notes: inputs.notes }));
+    else if (opts.format === 'text') ctx.out(guardText(report, inputs.notes));
+    else {
+      for (const n of inputs.notes) ctx.progress(`note: ${n}`);
+      if (report.skippedReason) ctx.progress(`skipped: ${report.skippedReason}`);
+      printFindings(ctx, 'guard', report.findings.map(asFinding), { baseDir: '' });
+    }
+    return report.page ? 1 : 0;
+  } finally {
+    await driver.end();
+  }
+}
+
+/** Page findings are errors, ticket findings warnings, in the CI formats. */
+export function asFinding(f: GuardFinding): Finding {
+  return { rule: f.rule, severity: f.severity === 'page' ? 'error' : 'warning', message: f.message, why: f.why, fix: f.fix, object: f.object };
+}
+
+export function guardText(report: GuardReport, notes: readonly string[]): string {
+  const lines = notes.map((n) => `note: ${n}`);
+  if (report.outcome === 'skipped') return [...lines, `skipped: ${report.skippedReason}`].join('\n');
+  for (const f of report.findings) {
+    lines.push(`${f.severity === 'page' ? 'PAGE  ' : 'ticket'} ${f.rule} ${f.object}: ${f.message}`);
+    lines.push(`       fix: ${f.fix.replace(/\n/g, '\n            ')}`);
+  }
+  const pages = report.findings.filter((f) => f.severity === 'page').length;
+  const counts = Object.entries(report.metrics).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
+  lines.push(report.outcome === 'clean'
+    ? `guard: clean in ${report.durationMs} ms`
+    : `guard: ${pages} to page, ${report.findings.length - pages} for a ticket in ${report.durationMs} ms (${counts})`);
+  return lines.join('\n');
+}

@@ -1,0 +1,149 @@
+/**
+ * `capture`: the application's real statements, from pg_stat_statements,
+ * as contract candidates. What the server must provide is checked first
+ * (`requirements.ts`); each statement seen at least `minCalls` times in this
+ * database is parsed, kept when it is the application's (`classify.ts`),
+ * made a valid contract (`restore.ts`), and compared with the contracts
+ * already there and the migrations' own statements by fingerprint (constants,
+ * parameter numbers, layout and comments do not count). Reads only; writing
+ * the files is the caller's (the CLI's `capture`).
+ */
+import { InputError } from '../../engine/errors';
+import type { Driver, Queryable } from '../../engine/ports';
+import type { Migration } from '../../engine/source';
+import { DEFAULT_STATE_SCHEMA } from '../../engine/state';
+import { parseContract, type Contract } from '../contracts';
+import { fingerprint, firstToken, loadParser, parseSql } from '../parse';
+import { classify } from './classify';
+import { contractText, fileNamer } from './contract-file';
+import { readStatements, type StatRow } from './read-statements';
+import { assertCaptureAvailable } from './requirements';
+import { restoreArbiterPredicates, restoreTypedLiterals } from './restore';
+
+export { CaptureUnavailableError } from './requirements';
+
+export interface CapturedStatement {
+  /** pg_stat_statements' id of the statement. */
+  queryid: string;
+  calls: number;
+  /** The text pg_stat_statements keeps (constants as `$n`). */
+  query: string;
+  /**
+   * `new`: a contract to write (`file`, `contract`); `present`: a contract
+   * (`file`) or a migration already has it; `skipped`: not usable (`reason`).
+   */
+  status: 'new' | 'present' | 'skipped';
+  /** New: the file to write, in the contracts directory. Present: the contract or migration file that has it. */
+  file?: string;
+  /** New: the contract file's text. */
+  contract?: string;
+  /** Skipped: why. */
+  reason?: string;
+  /** Skipped because it is not the application's (a catalog, utility or schemaguard statement). */
+  notApplication?: boolean;
+}
+
+export interface CaptureOptions {
+  driver?: Driver;
+  session?: Queryable;
+  /** The contracts already there (their statements are not captured again; their names are taken). */
+  contracts: Contract[];
+  /** The migrations: their own statements are not the application's. @default [] */
+  migrations?: Migration[];
+  /** Only statements executed at least this often. @default 5 */
+  minCalls?: number;
+  /** @default 'schemaguard' */
+  stateSchema?: string;
+}
+
+export interface CaptureReport {
+  /** Most called first. */
+  statements: CapturedStatement[];
+  minCalls: number;
+}
+
+export async function captureStatements(options: CaptureOptions): Promise<CaptureReport> {
+  const minCalls = options.minCalls ?? 5;
+  if (!Number.isSafeInteger(minCalls) || minCalls < 1) throw new InputError(`minCalls must be a whole number of at least 1, not ${minCalls}`, { value: String(minCalls), fix: 'e.g. 5' });
+  await loadParser();
+  const own = options.session ? undefined : await options.driver!.connect();
+  const q = options.session ?? own!;
+  try {
+    const pgss = await assertCaptureAvailable(q);
+    const known = knownFingerprints(options.contracts, options.migrations ?? []);
+    const nextFile = fileNamer(options.contracts);
+    const statements: CapturedStatement[] = [];
+    const ctx: CaptureContext = { known, nextFile, stateSchema: options.stateSchema ?? DEFAULT_STATE_SCHEMA, thisRun: new Set() };
+    for (const row of await readStatements(q, pgss, minCalls)) {
+      const captured = await captureOne(q, row, ctx);
+      if (captured) statements.push(captured);
+    }
+    return { statements, minCalls };
+  } finally {
+    if (own) await (own as { close(): Promise<void> }).close();
+  }
+}
+
+/** How a query or data change can start. */
+const QUERY_WORDS = new Set(['select', 'insert', 'update', 'delete', 'merge', 'with', 'values', 'table', '(']);
+
+interface CaptureContext {
+  /** Fingerprint → the contract or migration file that has it (new captures are added as they come). */
+  known: Map<string, string>;
+  nextFile: (stem: string) => string;
+  stateSchema: string;
+  /** Fingerprints captured by this run: the same statement under another role is listed once. */
+  thisRun: Set<string>;
+}
+
+function knownFingerprints(contracts: readonly Contract[], migrations: readonly Migration[]): Map<string, string> {
+  const known = new Map<string, string>();
+  for (const m of migrations) {
+    for (const s of m.statements) {
+      try { known.set(fingerprint(s.text), m.file); } catch { /* not parsable alone (a DO body): not a statement pg_stat_statements shows */ }
+    }
+  }
+  for (const c of contracts) known.set(fingerprint(c.statement), c.file);
+  return known;
+}
+
+async function captureOne(q: Queryable, row: StatRow, ctx: CaptureContext): Promise<CapturedStatement | undefined> {
+  const base = { queryid: row.queryid, calls: row.calls, query: row.query };
+  let parsed;
+  try {
+    parsed = parseSql(row.query).statements;
+  } catch (e) {
+    // pg_stat_statements of PostgreSQL 18 writes utility statements' names as $n too (SAVEPOINT $1).
+    if (!QUERY_WORDS.has(firstToken(row.query) ?? '')) return { ...base, status: 'skipped', reason: 'a utility statement, not a query or data change', notApplication: true };
+    return { ...base, status: 'skipped', reason: `not parsable: ${(e as Error).message}` };
+  }
+  if (parsed.length !== 1) return { ...base, status: 'skipped', reason: `${parsed.length} statements in one entry` };
+  const kind = await classify(q, parsed[0]!, ctx.stateSchema);
+  if (!kind.application) return { ...base, status: 'skipped', reason: kind.reason, notApplication: true };
+  const print = fingerprint(row.query);
+  if (ctx.thisRun.has(print)) return undefined;
+  ctx.thisRun.add(print);
+  const present = ctx.known.get(print);
+  if (present) return { ...base, status: 'present', file: present };
+  const made = await makeContract(q, row, `${kind.table}_${kind.kind}`, ctx);
+  if ('reason' in made) return { ...base, status: 'skipped', reason: made.reason };
+  return { ...base, status: 'new', file: made.file, contract: made.contract };
+}
+
+/** The statement as a contract file that parses as one: constants restored where a parameter cannot stand. */
+async function makeContract(q: Queryable, row: StatRow, stem: string, ctx: CaptureContext): Promise<{ file: string; contract: string } | { reason: string }> {
+  const draft = `${stem}.sql`;
+  try {
+    const typed = restoreTypedLiterals(row.query);
+    const restored = await restoreArbiterPredicates(q, typed, await parseContract(draft, typed));
+    if ('unrestored' in restored) {
+      return { reason: `its ON CONFLICT predicate had constants that pg_stat_statements replaced (${restored.unrestored.join(', ')}), and no unique index of its table has a predicate of that form to take them from` };
+    }
+    const contract = contractText(row, restored.text);
+    await parseContract(draft, contract);
+    return { file: ctx.nextFile(stem), contract };
+  } catch (e) {
+    if (e instanceof InputError) return { reason: e.message };
+    throw e;
+  }
+}

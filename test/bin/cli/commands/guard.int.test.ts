@@ -1,0 +1,105 @@
+/** `schemaguard guard` through the real executable: exit codes, text, JSON and the CI formats. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { advisoryLockKey } from '../../../../lambda/engine/runner-lock-names';
+import { runCli } from '../../../support/cli';
+import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
+import { tempDir } from '../../../support/files';
+import { sarifSchemaErrors } from '../../../support/sarif';
+import { runFixes } from '../../../support/schema-fixes';
+
+afterAll(dropDatabases);
+
+describe.each(targets)('CLI: schemaguard guard on $name', (target) => {
+  let url: string;
+  const guard = (...args: string[]) => runCli(['guard', '--database-url', url, ...args]);
+  beforeAll(async () => {
+    url = await freshDatabase(target, 'cli_guard');
+    await runFixes(url);
+  });
+
+  it('exits 0 on a migrated database and says it is clean', async () => {
+    const r = await guard();
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^guard: clean in \d+ ms$/m);
+    expect(r.stderr).toMatch(/guard .*: 9 migrations in migrations\/, 7 contracts, snapshot lambda\/schema\/snapshot\.json/);
+  });
+
+  it('exits 1 on a finding that pages, naming the object and the fix; --json has the report', async () => {
+    await withClient(url, (c) => c.query('ALTER TABLE lead_purchases ALTER COLUMN id DROP DEFAULT'));
+    try {
+      const r = await guard();
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain('PAGE   schema-drift public.lead_purchases.id: column public.lead_purchases.id: default differs: snapshot "gen_random_uuid()" vs live null');
+      expect(r.stdout).toContain('       fix: ALTER TABLE lead_purchases ALTER COLUMN id SET DEFAULT gen_random_uuid();');
+      expect(r.stdout).toContain('ticket pk-without-default lead_purchases.id:');
+      expect(r.stdout).toMatch(/^guard: 2 to page, 1 for a ticket in \d+ ms \(DriftedObjects 1, ContractFailures 1, DoctorErrors 1\)$/m);
+      const j = await guard('--json');
+      expect(j.code).toBe(1);
+      expect(JSON.parse(j.stdout)).toMatchObject({
+        command: 'guard', outcome: 'findings', page: true,
+        metrics: { DriftedObjects: 1, MinorDrift: 0, ContractFailures: 1, DoctorErrors: 1, InvalidIndexes: 0, PendingMigrations: 0 },
+        findings: [{ kind: 'drift', rule: 'schema-drift', severity: 'page', object: 'public.lead_purchases.id' }, { kind: 'contract' }, { kind: 'doctor' }],
+      });
+    } finally {
+      await withClient(url, (c) => c.query('ALTER TABLE lead_purchases ALTER COLUMN id SET DEFAULT gen_random_uuid()'));
+    }
+  });
+
+  it('exits 0 with tickets only', async () => {
+    await withClient(url, (c) => c.query("ALTER TABLE all_leads ADD CONSTRAINT all_leads_name_check CHECK (name <> '') NOT VALID"));
+    try {
+      const r = await guard();
+      expect(r.code, r.stdout).toBe(0);
+      expect(r.stdout).toContain('ticket constraint-not-validated all_leads.all_leads_name_check: CHECK constraint all_leads_name_check on all_leads is NOT VALID');
+      expect(r.stdout).toMatch(/^guard: 0 to page, 2 for a ticket/m);
+    } finally {
+      await withClient(url, (c) => c.query('ALTER TABLE all_leads DROP CONSTRAINT all_leads_name_check'));
+    }
+  });
+
+  it('exits 0 and says "skipped: a migration is running" while the runner lock is held', async () => {
+    await withClient(url, async (c) => {
+      await c.query('SELECT pg_advisory_lock($1::bigint)', [advisoryLockKey('schemaguard')]);
+      const r = await guard();
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^skipped: a migration is running: server process \d+ holds the runner lock/m);
+      const j = JSON.parse((await guard('--json')).stdout);
+      expect(j).toMatchObject({ outcome: 'skipped', page: false, findings: [] });
+    });
+  });
+
+  it('--format github and sarif: pages are errors, tickets warnings, at the object', async () => {
+    await withClient(url, (c) => c.query('ALTER TABLE web_sessions ALTER COLUMN lead_id SET NOT NULL'));
+    try {
+      const g = await guard('--format', 'github');
+      expect(g.code).toBe(1);
+      expect(g.stdout).toContain('::error title=schemaguard schema-drift::public.web_sessions.lead_id: column public.web_sessions.lead_id: nullable differs');
+      const s = await guard('--format', 'sarif');
+      expect(s.code).toBe(1);
+      const log = JSON.parse(s.stdout);
+      expect(sarifSchemaErrors(log)).toEqual([]);
+      expect(log.runs[0].results.map((x: { ruleId: string; level: string }) => `${x.level} ${x.ruleId}`)).toEqual(['error schema-drift', 'error contract-insert']);
+      expect(log.runs[0].tool.driver.rules.map((x: { id: string }) => x.id)).toEqual(expect.arrayContaining(['schema-drift', 'schema-addition', 'invalid-index', 'migration-pending']));
+    } finally {
+      await withClient(url, (c) => c.query('ALTER TABLE web_sessions ALTER COLUMN lead_id DROP NOT NULL'));
+    }
+  });
+
+  it('exits 2 on bad input before connecting: a stray argument, a snapshot that is not one, a bad contract', async () => {
+    expect((await guard('now')).code).toBe(2);
+    const bad = tempDir({ 'snapshot.json': '{"format": 7}' }, 'snapshot');
+    const s = await guard('--snapshot', `${bad}/snapshot.json`);
+    expect(s.code).toBe(2);
+    expect(s.stderr).toContain('snapshot.json: not a schemaguard snapshot of format 1');
+    const c = await guard('--contracts', tempDir({ 'two.sql': 'SELECT 1; SELECT 2;' }, 'contracts'));
+    expect(c.code).toBe(2);
+    expect(c.stderr).toContain('two.sql: a contract file holds exactly one statement (found 2)');
+  });
+
+  it('without contracts or snapshot it says what it did not check', async () => {
+    const r = await guard('--contracts', '/nonexistent/contracts', '--snapshot', '/nonexistent/snapshot.json');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('note: no contracts: /nonexistent/contracts/ does not exist (--contracts DIR)');
+    expect(r.stdout).toContain('note: drift not checked: /nonexistent/snapshot.json does not exist (npm run snapshot, or --snapshot FILE)');
+  });
+});
