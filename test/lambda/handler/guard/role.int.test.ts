@@ -10,10 +10,11 @@
  */
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GUARD_ROLE_ATTR } from '../../../../lambda/handler/constants';
+import { GUARD_ROLE_ATTR, GUARD_ROLE_RESOURCE_TYPE } from '../../../../lambda/handler/constants';
 import { dropDatabases, rows, targets, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 import { dropRigRoles, GUARD_SECRET_ARN, guardRig, type DriverMode, type GuardRig } from '../../../support/guard-rig';
+import { ProviderHarness } from '../../../support/provider-framework';
 
 const rigs: GuardRig[] = [];
 afterAll(async () => {
@@ -93,6 +94,23 @@ describe.each(targets)('$name', (target) => {
       const refused = await new pg.Client({ connectionString: wrong.toString() }).connect().then(() => 'connected', (e: { code?: string }) => e.code);
       expect(refused).toBe('28P01');
     });
+  });
+
+  it('through the real Provider framework runtime: SUCCESS with the role\'s name, and neither the password nor its verifier in the response or any log', async () => {
+    const r = await deployed('pg', target, 'framework');
+    const harness = new ProviderHarness({ onEvent: r.handlers.onEvent as never, isComplete: r.handlers.isComplete as never });
+    await harness.start();
+    try {
+      const props = r.roleEvent('Create').ResourceProperties;
+      const created = await harness.send({ RequestType: 'Create', ResourceType: GUARD_ROLE_RESOURCE_TYPE, LogicalResourceId: 'SchemaGuardRole', ResourceProperties: props });
+
+      expect(created).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `schemaguard-guard-role-${r.guard.name}`, Data: { RoleName: r.guard.name, Outcome: 'created' } });
+      const [{ rolpassword }] = await rows<{ rolpassword: string }>(target.adminUrl, 'SELECT rolpassword FROM pg_authid WHERE rolname = $1', [r.guard.name]);
+      const printed = [...harness.logs, ...harness.rawResponses, ...r.lines].join('\n');
+      for (const s of [...r.secrets(), rolpassword!, rolpassword!.split('$')[2]!]) expect(printed).not.toContain(s);
+    } finally {
+      await harness.stop();
+    }
   });
 
   it('an Update re-grants: a table made by a later migration is readable by the role', async () => {
