@@ -20,6 +20,7 @@ import { median, round } from './lib/stats';
 export interface GuardBenchOptions {
   adminUrl: string;
   runs: number;
+  onProgress?: (line: string) => void;
 }
 
 export interface GuardBenchResult {
@@ -34,6 +35,7 @@ export interface GuardBenchResult {
 }
 
 export async function benchGuard(o: GuardBenchOptions): Promise<GuardBenchResult> {
+  o.onProgress?.(`guard: one read-only pass on the shipped schema (migrations/, contracts/, the snapshot), ${o.runs} runs`);
   const migrations = loadMigrations(join(ROOT, 'migrations'));
   const contracts = await loadContracts(join(ROOT, 'contracts'));
   const snapshot = JSON.parse(readFileSync(join(ROOT, 'lambda', 'schema', 'snapshot.json'), 'utf8')) as Snapshot;

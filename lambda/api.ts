@@ -59,7 +59,7 @@ export {
   type GuardFinding, type GuardFindingKind, type GuardMetrics, type GuardOptions, type GuardReport, type GuardRule, type GuardSeverity, type GuardTarget,
 } from './checks/guard';
 export {
-  captureStatements, CaptureUnavailableError, type CaptureOptions, type CaptureReport, type CapturedStatement,
+  captureStatements, CaptureUnavailableError, type CaptureOptions, type CaptureReport, type CapturedStatement, type CaptureTarget,
 } from './checks/capture';
 export type { Node } from './checks/parse';
 export type { Catalog, ColumnInfo, ConstraintInfo, Difference, DifferenceKind, ExtensionInfo, FunctionInfo, IndexInfo, TableInfo } from './schema/catalog';

@@ -8,6 +8,7 @@
 import { quoteIdent } from '../engine/identifiers';
 import type { Queryable } from '../engine/ports';
 import { conflictTargets, sameColumns, type ConflictTarget } from './conflict-targets';
+import { qualified } from './doctor/names';
 import type { Contract, ContractFailure, ContractsReport } from './contracts';
 import { as, list, loadParser, parseSql, rangeVar } from './parse';
 import type { Catalog, IndexInfo, TableInfo } from '../schema/catalog';
@@ -60,16 +61,16 @@ function uniqueIndexColumns(definition: string): string[] | undefined {
 }
 
 async function describe(q: Queryable, f: ContractFailure, expected: SnapshotIndex): Promise<void> {
-  const qualified = `${quoteIdent(expected.table.schema)}.${quoteIdent(expected.index.name)}`;
   const live = (await q.query<{ valid: boolean | null }>(
-    'SELECT (SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass($1)) AS valid', [qualified],
+    'SELECT (SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass($1)) AS valid',
+    [`${quoteIdent(expected.table.schema)}.${quoteIdent(expected.index.name)}`],
   )).rows[0]?.valid;
   if (live === true) return;
   const what = `unique index ${expected.index.name} on ${expected.table.schema}.${expected.table.name} (${expected.columns.join(', ')})`;
   const build = `${expected.index.definition.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX CONCURRENTLY ')};`;
   if (live === false) {
     f.reason = `${f.reason}: the arbiter the migrations create, ${what}, is INVALID here (a failed CREATE INDEX CONCURRENTLY)`;
-    f.fix = `DROP INDEX CONCURRENTLY IF EXISTS ${qualified};\n${build}`;
+    f.fix = `DROP INDEX CONCURRENTLY IF EXISTS ${qualified(expected.table.schema, expected.index.name)};\n${build}`;
   } else {
     f.reason = `${f.reason}: the arbiter the migrations create, ${what}, is missing here`;
     f.fix = `${build}  -- the snapshot's definition; CONCURRENTLY keeps writes going (run it outside a transaction)`;

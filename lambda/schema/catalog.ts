@@ -122,11 +122,13 @@ export async function readCatalog(q: Queryable, options: CatalogOptions = {}): P
   try {
     // One after the other: a session runs one query at a time.
     const extensions = await q.query<ExtensionInfo>(SQL_EXTENSIONS);
-    const relations = await q.query<{ schema: string; name: string; kind: string; comment: string | null }>(SQL_RELATIONS, [schemas]);
-    const columns = await q.query<ColumnInfo & { schema: string; table: string }>(SQL_COLUMNS, [schemas]);
-    const constraints = await q.query<ConstraintInfo & { schema: string; table: string }>(SQL_CONSTRAINTS, [schemas]);
-    const indexes = await q.query<IndexInfo & { schema: string; table: string }>(SQL_INDEXES, [schemas]);
-    const functions = await q.query<FunctionInfo>(SQL_FUNCTIONS, [schemas]);
+    // The schemas as one JSON text: the RDS Data API takes no array parameters.
+    const names = [JSON.stringify(schemas)];
+    const relations = await q.query<{ schema: string; name: string; kind: string; comment: string | null }>(SQL_RELATIONS, names);
+    const columns = await q.query<ColumnInfo & { schema: string; table: string }>(SQL_COLUMNS, names);
+    const constraints = await q.query<ConstraintInfo & { schema: string; table: string }>(SQL_CONSTRAINTS, names);
+    const indexes = await q.query<IndexInfo & { schema: string; table: string }>(SQL_INDEXES, names);
+    const functions = await q.query<FunctionInfo>(SQL_FUNCTIONS, names);
     const tables = new Map<string, TableInfo>();
     for (const r of relations.rows) {
       tables.set(key(r.schema, r.name), { schema: r.schema, name: r.name, kind: r.kind, comment: r.comment, columns: [], constraints: [], indexes: [] });
@@ -173,7 +175,7 @@ const NOT_EXTENSION_MEMBER = (classid: string, oid: string) =>
 const SQL_RELATIONS = `
 SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS kind, obj_description(c.oid, 'pg_class') AS comment
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE n.nspname = ANY ($1::text[]) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+ WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
    AND ${NOT_EXTENSION_MEMBER('pg_class', 'c.oid')}`;
 
 const SQL_COLUMNS = `
@@ -187,7 +189,7 @@ SELECT n.nspname AS schema, c.relname AS table, a.attname AS name,
   JOIN pg_class c ON c.oid = a.attrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
- WHERE n.nspname = ANY ($1::text[]) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+ WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
    AND a.attnum > 0 AND NOT a.attisdropped`;
 
 /**
@@ -202,7 +204,7 @@ SELECT n.nspname AS schema, c.relname AS table, con.conname AS name, con.contype
   FROM pg_constraint con
   JOIN pg_class c ON c.oid = con.conrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE n.nspname = ANY ($1::text[]) AND con.contype <> 'n'`;
+ WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND con.contype <> 'n'`;
 
 const SQL_INDEXES = `
 SELECT n.nspname AS schema, t.relname AS table, ic.relname AS name, pg_get_indexdef(i.indexrelid) AS definition,
@@ -212,7 +214,7 @@ SELECT n.nspname AS schema, t.relname AS table, ic.relname AS name, pg_get_index
   JOIN pg_class t ON t.oid = i.indrelid
   JOIN pg_namespace n ON n.oid = t.relnamespace
   LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x')
- WHERE n.nspname = ANY ($1::text[])`;
+ WHERE n.nspname IN (SELECT json_array_elements_text($1::json))`;
 
 const SQL_FUNCTIONS = `
 SELECT n.nspname AS schema, p.proname AS name, pg_get_function_identity_arguments(p.oid) AS arguments,
@@ -222,7 +224,7 @@ SELECT n.nspname AS schema, p.proname AS name, pg_get_function_identity_argument
   FROM pg_proc p
   JOIN pg_namespace n ON n.oid = p.pronamespace
   JOIN pg_language l ON l.oid = p.prolang
- WHERE n.nspname = ANY ($1::text[])
+ WHERE n.nspname IN (SELECT json_array_elements_text($1::json))
    AND ${NOT_EXTENSION_MEMBER('pg_proc', 'p.oid')}`;
 
 // --- diff ---------------------------------------------------------------------

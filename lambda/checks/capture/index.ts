@@ -43,9 +43,10 @@ export interface CapturedStatement {
   notApplication?: boolean;
 }
 
-export interface CaptureOptions {
-  driver?: Driver;
-  session?: Queryable;
+/** Where capture reads: a driver (a session is opened and closed) or an open session (left open). */
+export type CaptureTarget = { driver: Driver; session?: never } | { session: Queryable; driver?: never };
+
+export type CaptureOptions = CaptureTarget & {
   /** The contracts already there (their statements are not captured again; their names are taken). */
   contracts: Contract[];
   /** The migrations: their own statements are not the application's. @default [] */
@@ -54,7 +55,7 @@ export interface CaptureOptions {
   minCalls?: number;
   /** @default 'schemaguard' */
   stateSchema?: string;
-}
+};
 
 export interface CaptureReport {
   /** Most called first. */
@@ -62,11 +63,17 @@ export interface CaptureReport {
   minCalls: number;
 }
 
+/**
+ * The application's statements from pg_stat_statements as contract
+ * candidates: new (with the file name and text to write), present, or skipped
+ * with the reason. Reads only. Throws CaptureUnavailableError (exit code 2)
+ * naming everything the server lacks.
+ */
 export async function captureStatements(options: CaptureOptions): Promise<CaptureReport> {
   const minCalls = options.minCalls ?? 5;
   if (!Number.isSafeInteger(minCalls) || minCalls < 1) throw new InputError(`minCalls must be a whole number of at least 1, not ${minCalls}`, { value: String(minCalls), fix: 'e.g. 5' });
   await loadParser();
-  const own = options.session ? undefined : await options.driver!.connect();
+  const own = options.session ? undefined : await options.driver.connect();
   const q = options.session ?? own!;
   try {
     const pgss = await assertCaptureAvailable(q);
@@ -80,7 +87,7 @@ export async function captureStatements(options: CaptureOptions): Promise<Captur
     }
     return { statements, minCalls };
   } finally {
-    if (own) await (own as { close(): Promise<void> }).close();
+    if (own) await own.close();
   }
 }
 

@@ -1,6 +1,12 @@
-/** constraint-not-validated: a constraint added NOT VALID whose VALIDATE never ran. */
+/**
+ * constraint-not-validated: a constraint added NOT VALID whose VALIDATE never
+ * ran. The copies a partition or an inheritance child holds of its parent's
+ * constraint are validated with it, and so are the parent's finding.
+ */
 import type { Finding } from '../finding';
-import { USER_SCHEMAS, ident, qualified, type DoctorContext, type DoctorRule } from './rule';
+import { ident, qualified } from './names';
+import type { DoctorContext, DoctorRule } from './rule';
+import { USER_TABLE } from './scope';
 
 export const CONSTRAINT_NOT_VALIDATED: DoctorRule = {
   id: 'constraint-not-validated',
@@ -15,7 +21,7 @@ export async function constraintNotValidated(ctx: DoctorContext): Promise<Findin
   const notValid = (await ctx.q.query<{ schema: string; table: string; conname: string; contype: string }>(
     `SELECT n.nspname AS schema, c.relname AS table, k.conname, k.contype::text AS contype
        FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE NOT k.convalidated AND ${USER_SCHEMAS} ORDER BY 1, 2, 3`, [ctx.stateSchema],
+      WHERE NOT k.convalidated AND k.conislocal AND ${USER_TABLE} ORDER BY 1, 2, 3`, [ctx.stateSchema],
   )).rows;
   return notValid.map((k) => {
     const t = qualified(k.schema, k.table);

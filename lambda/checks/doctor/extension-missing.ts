@@ -3,8 +3,10 @@
  * somewhere other than the extension that should provide it.
  */
 import type { Finding } from '../finding';
+import { qualified } from './names';
 import { keysWithoutDefault } from './pk-without-default';
-import { USER_SCHEMAS, qualified, type DoctorContext, type DoctorRule } from './rule';
+import type { DoctorContext, DoctorRule } from './rule';
+import { USER_TABLE, notExtensionMember } from './scope';
 
 export const EXTENSION_MISSING: DoctorRule = {
   id: 'extension-missing',
@@ -30,25 +32,41 @@ async function generatorMissing(ctx: DoctorContext): Promise<Finding[]> {
   }];
 }
 
-/** Defaults that call an extension's function (uuid_generate_v4(), digest(), …) where that extension is not installed. */
+/** The functions of uuid-ossp and pgcrypto that defaults call, by the extension that provides them. */
+const EXTENSION_FUNCTIONS: Readonly<Record<string, string>> = {
+  uuid_generate_v1: 'uuid-ossp', uuid_generate_v1mc: 'uuid-ossp', uuid_generate_v3: 'uuid-ossp',
+  uuid_generate_v4: 'uuid-ossp', uuid_generate_v5: 'uuid-ossp',
+  gen_random_bytes: 'pgcrypto', digest: 'pgcrypto', hmac: 'pgcrypto', crypt: 'pgcrypto', gen_salt: 'pgcrypto',
+};
+
+/**
+ * Defaults that call one of those functions (the one the default resolved to,
+ * read from pg_depend, not from the expression's text) where no extension
+ * provides it and its extension is not installed: a stand-in, which a
+ * restore or a new environment will not have.
+ */
 async function defaultsWithoutExtension(ctx: DoctorContext): Promise<Finding[]> {
-  const needs = (await ctx.q.query<{ schema: string; table: string; column: string; expr: string }>(
-    `SELECT n.nspname AS schema, c.relname AS table, a.attname AS column, pg_get_expr(d.adbin, d.adrelid) AS expr
+  const needs = (await ctx.q.query<{ schema: string; table: string; column: string; expr: string; proname: string }>(
+    `SELECT DISTINCT n.nspname AS schema, c.relname AS table, a.attname AS column, pg_get_expr(d.adbin, d.adrelid) AS expr, p.proname
        FROM pg_attrdef d JOIN pg_class c ON c.oid = d.adrelid JOIN pg_namespace n ON n.oid = c.relnamespace
        JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
-      WHERE ${USER_SCHEMAS} AND pg_get_expr(d.adbin, d.adrelid) ~ '(uuid_generate_v[14]|gen_random_bytes|digest|crypt)\\('`, [ctx.stateSchema],
+       JOIN pg_depend u ON u.classid = 'pg_attrdef'::regclass AND u.objid = d.oid AND u.refclassid = 'pg_proc'::regclass
+       JOIN pg_proc p ON p.oid = u.refobjid
+      WHERE ${USER_TABLE} AND a.attinhcount = 0 AND p.proname IN (SELECT json_array_elements_text($2::json))
+        AND ${notExtensionMember('p.oid', 'pg_proc')}
+      ORDER BY 1, 2, 3`,
+    // One JSON text, not an array parameter: the RDS Data API takes none.
+    [ctx.stateSchema, JSON.stringify(Object.keys(EXTENSION_FUNCTIONS))],
   )).rows;
   const installed = new Set((await ctx.q.query<{ extname: string }>('SELECT extname FROM pg_extension')).rows.map((r) => r.extname));
-  const findings: Finding[] = [];
-  for (const n of needs) {
-    const ext = /uuid_generate/.test(n.expr) ? 'uuid-ossp' : 'pgcrypto';
-    if (installed.has(ext)) continue;
-    findings.push({
-      rule: EXTENSION_MISSING.id, severity: EXTENSION_MISSING.severity, object: `${qualified(n.schema, n.table)}.${n.column}`,
-      message: `the default of ${qualified(n.schema, n.table)}.${n.column} (${n.expr}) needs extension ${ext}, which is not installed (the function comes from elsewhere)`,
+  return needs.filter((n) => !installed.has(EXTENSION_FUNCTIONS[n.proname]!)).map((n) => {
+    const ext = EXTENSION_FUNCTIONS[n.proname]!;
+    const where = `${qualified(n.schema, n.table)}.${n.column}`;
+    return {
+      rule: EXTENSION_MISSING.id, severity: EXTENSION_MISSING.severity, object: where,
+      message: `the default of ${where} (${n.expr}) needs extension ${ext}, which is not installed (the function comes from elsewhere)`,
       why: `a restore or a new environment built from this schema fails where ${ext} is absent; the function resolved today may not be the extension's`,
       fix: `CREATE EXTENSION IF NOT EXISTS "${ext}";${ext === 'uuid-ossp' ? '  -- or switch the default to gen_random_uuid() (built in since PostgreSQL 13)' : ''}`,
-    });
-  }
-  return findings;
+    };
+  });
 }

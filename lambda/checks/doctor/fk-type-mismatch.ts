@@ -1,6 +1,16 @@
-/** fk-type-mismatch: a foreign key whose column type differs from the referenced column's. */
+/**
+ * fk-type-mismatch: a foreign key whose column type differs from the
+ * referenced column's. A domain counts as its base type, and varchar as
+ * text (see key-types.ts); a partition's copy of its parent's key, or the
+ * copies PostgreSQL adds for each partition of a referenced partitioned
+ * table, are the parent key's finding.
+ */
 import type { Finding } from '../finding';
-import { USER_SCHEMAS, ident, qualified, type DoctorContext, type DoctorRule } from './rule';
+import { baseType, sameKeyType } from './key-types';
+import { qualified } from './names';
+import type { DoctorContext, DoctorRule } from './rule';
+import { USER_TABLE } from './scope';
+import { typeChangeFix, viewsReading, type Relation } from './type-change';
 
 export const FK_TYPE_MISMATCH: DoctorRule = {
   id: 'fk-type-mismatch',
@@ -20,18 +30,21 @@ interface MismatchedKey {
   ref_table: string;
   ref_column: string;
   ref_type: string;
+  views: Relation[];
 }
 
 export async function fkTypeMismatch(ctx: DoctorContext): Promise<Finding[]> {
   const mismatched = (await ctx.q.query<MismatchedKey>(
     `SELECT n.nspname AS schema, c.relname AS table, f.conname, a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type,
-            f.confrelid::regclass::text AS ref_table, ra.attname AS ref_column, format_type(ra.atttypid, ra.atttypmod) AS ref_type
+            f.confrelid::regclass::text AS ref_table, ra.attname AS ref_column, format_type(ra.atttypid, ra.atttypmod) AS ref_type,
+            ${viewsReading('f.conrelid', 'a.attnum')} AS views
        FROM pg_constraint f
        JOIN pg_class c ON c.oid = f.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
        CROSS JOIN LATERAL unnest(f.conkey, f.confkey) AS k(own, ref)
        JOIN pg_attribute a ON a.attrelid = f.conrelid AND a.attnum = k.own
        JOIN pg_attribute ra ON ra.attrelid = f.confrelid AND ra.attnum = k.ref
-      WHERE f.contype = 'f' AND ${USER_SCHEMAS} AND a.atttypid <> ra.atttypid
+      WHERE f.contype = 'f' AND f.conislocal AND ${USER_TABLE}
+        AND NOT ${sameKeyType(baseType('a.atttypid'), baseType('ra.atttypid'))}
       ORDER BY 1, 2, 3`, [ctx.stateSchema],
   )).rows;
   return mismatched.map((m) => {
@@ -40,7 +53,10 @@ export async function fkTypeMismatch(ctx: DoctorContext): Promise<Finding[]> {
       rule: FK_TYPE_MISMATCH.id, severity: FK_TYPE_MISMATCH.severity, object: `${t}.${m.conname}`,
       message: `foreign key ${m.conname}: ${t}.${m.column} (${m.type}) references ${m.ref_table}.${m.ref_column} (${m.ref_type})`,
       why: FK_TYPE_MISMATCH.why,
-      fix: `ALTER TABLE ${t} ALTER COLUMN ${ident(m.column)} TYPE ${m.ref_type};  -- rewrites ${t}: in a maintenance window, or via a new column and a backfill`,
+      fix: typeChangeFix({
+        schema: m.schema, table: m.table, column: m.column, type: m.ref_type, views: m.views,
+        note: `rewrites ${t}: in a maintenance window, or via a new column and a backfill`,
+      }),
     };
   });
 }

@@ -1,13 +1,16 @@
 /**
  * Doctor: read-only checks on any live database for the schema problems
  * behind the incidents schemaguard exists for. Each finding names the object
- * and the statement that fixes it. Only the catalog is read; the state schema
- * and system schemas are skipped.
+ * and the statement that fixes it. Only the catalog is read, and only what
+ * the database's users made (`scope.ts`: no system schema, no state schema,
+ * nothing an extension owns; a partition's copies through its parent).
  *
  * One module per rule in this folder, its metadata beside its check
- * (`rule.ts` says what a rule is). To add a rule: write its module, add it to
- * `DOCTOR_RULES` below and a row to README's doctor table, and test it in
- * test/lambda/checks/doctor/.
+ * (`rule.ts` says what a rule is); `names.ts` quotes names as fixes print
+ * them, `key-types.ts` says when two key columns hold the same values,
+ * `type-change.ts` prints a column's type change. To add a rule: write its
+ * module, add it to `DOCTOR_RULES` below and a row to README's doctor table,
+ * and test it in test/lambda/checks/doctor/ (its fix run on PostgreSQL).
  */
 import type { Driver, Queryable } from '../../engine/ports';
 import { DEFAULT_STATE_SCHEMA } from '../../engine/state';

@@ -5,7 +5,6 @@
  * them in report order.
  */
 import type { Queryable } from '../../engine/ports';
-import { quoteIdent } from '../../engine/identifiers';
 import type { Finding, Severity } from '../finding';
 
 export interface DoctorRule {
@@ -19,6 +18,12 @@ export interface DoctorRule {
   why: string;
   /** The fix its findings give, in one line (each finding prints the exact statements). */
   fix: string;
+  /**
+   * The rule of squawk (the migration linter) that finds the same problem,
+   * in a migration rather than in a live database.
+   * @default - none corresponds
+   */
+  squawk?: string;
   /** Catalog queries only; one finding per object. */
   check(ctx: DoctorContext): Promise<Finding[]>;
 }
@@ -38,16 +43,4 @@ export async function doctorContext(q: Queryable, stateSchema: string): Promise<
   const serverVersion = Number((await q.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v);
   const hasGenRandomUuid = (await q.query<{ ok: boolean }>("SELECT to_regprocedure('gen_random_uuid()') IS NOT NULL AS ok")).rows[0]!.ok;
   return { q, stateSchema, serverVersion, hasGenRandomUuid };
-}
-
-/** WHERE clause over `pg_namespace n`: user schemas, without the state schema (`$1`). */
-export const USER_SCHEMAS = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> $1`;
-
-/** A table as the fix should name it: bare in public, schema-qualified elsewhere, quoted only when needed. */
-export function qualified(schema: string, name: string): string {
-  return schema === 'public' ? quoteIdent(name).replace(/^"([a-z_][a-z0-9_]*)"$/, '$1') : `${ident(schema)}.${ident(name)}`;
-}
-
-export function ident(name: string): string {
-  return /^[a-z_][a-z0-9_]*$/.test(name) ? name : quoteIdent(name);
 }

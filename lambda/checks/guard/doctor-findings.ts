@@ -9,7 +9,7 @@ import type { Queryable } from '../../engine/ports';
 import { conflictTargets, sameColumns, type ConflictTarget } from '../conflict-targets';
 import type { Contract } from '../contracts';
 import type { Finding } from '../finding';
-import { qualified } from '../doctor/rule';
+import { qualified } from '../doctor/names';
 import type { GuardFinding } from './report';
 import { GUARD_RULES } from './rules';
 

@@ -6,7 +6,7 @@
  */
 import { quoteLiteral } from '../../engine/state';
 import type { Catalog, ConstraintInfo, Difference, TableInfo } from '../../schema/catalog';
-import { ident, qualified } from '../doctor/rule';
+import { ident, qualified } from '../doctor/names';
 
 const INTO_MIGRATION = 'or keep it: put it in a migration, then npm run snapshot';
 

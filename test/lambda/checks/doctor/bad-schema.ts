@@ -7,6 +7,7 @@ import { beforeAll } from 'vitest';
 import { doctor, type DoctorRule } from '../../../../lambda/checks/doctor';
 import type { Finding } from '../../../../lambda/checks/finding';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
+import { splitSql } from '../../../../lambda/engine/sql/splitter';
 import { freshDatabase, withClient } from '../../../support/db';
 import type { Target } from '../../../support/targets';
 
@@ -60,4 +61,18 @@ export function findingsOfRule(target: Target, rule: DoctorRule): () => Finding[
     findings = await findingsOn(await badSchemaDatabase(target, `doctor_${rule.id}`), [rule]);
   });
   return () => findings;
+}
+
+/** The findings of `rules` on a fresh database holding `sql`, and that database's URL. */
+export async function findingsOnSchema(target: Target, label: string, sql: string, rules?: readonly DoctorRule[]): Promise<{ url: string; findings: Finding[] }> {
+  const url = await freshDatabase(target, label);
+  await withClient(url, (c) => c.query(sql));
+  return { url, findings: await findingsOn(url, rules) };
+}
+
+/** Runs a fix as psql runs a file: statement by statement, each in its own transaction, stopping at the first error. */
+export async function applyFix(url: string, fix: string): Promise<void> {
+  await withClient(url, async (c) => {
+    for (const s of splitSql(fix)) await c.query(s.text);
+  });
 }

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { INVALID_INDEX } from '../../../../lambda/checks/doctor/invalid-index';
-import { dropDatabases, targets } from '../../../support/db';
-import { findingsOfRule } from './bad-schema';
+import { dropDatabases, rows, targets, withClient } from '../../../support/db';
+import { applyFix, findingsOfRule, findingsOn, findingsOnSchema } from './bad-schema';
 
 afterAll(dropDatabases);
 
@@ -18,3 +18,83 @@ describe.each(targets)('Rule: invalid-index on $name', (target) => {
       .toBe('DROP INDEX CONCURRENTLY IF EXISTS dupes_code_key;\nCREATE UNIQUE INDEX CONCURRENTLY dupes_code_key ON public.dupes USING btree (code);');
   });
 });
+
+/** Runs `fn` while another session holds a write on `table` open, which every concurrent index build waits for. */
+async function whileWriting<T>(url: string, table: string, fn: () => Promise<T>): Promise<T> {
+  return withClient(url, async (writer) => {
+    await writer.query('BEGIN');
+    await writer.query(`INSERT INTO ${table} DEFAULT VALUES`);
+    try {
+      return await fn();
+    } finally {
+      await writer.query('COMMIT');
+    }
+  });
+}
+
+describe.each(targets)('Rule: invalid-index after a failed REINDEX CONCURRENTLY, on $name', (target) => {
+  it('drops only the leftover, whose valid twin stays, and the fix applies', async () => {
+    const { url } = await findingsOnSchema(target, 'doctor_ccnew', 'CREATE TABLE items (id int, code text); CREATE INDEX items_code_idx ON items (code);', []);
+    const failed = await whileWriting(url, 'items', () => withClient(url, async (c) => {
+      await c.query("SET statement_timeout = '300ms'");
+      return c.query('REINDEX INDEX CONCURRENTLY items_code_idx').catch((e: { code?: string }) => e.code);
+    }));
+    expect(failed).toBe('57014');
+    const [f, ...others] = await findingsOn(url, [INVALID_INDEX]);
+    expect(others).toEqual([]);
+    await applyFix(url, f!.fix);
+    expect(await rows(url, "SELECT indexrelid::regclass::text AS index, indisvalid FROM pg_index WHERE indrelid = 'items'::regclass"))
+      .toEqual([{ index: 'items_code_idx', indisvalid: true }]);
+    expect(f!.message).toBe('index items_code_idx_ccnew on items is INVALID beside items_code_idx, a valid index of the same definition (a failed REINDEX CONCURRENTLY leaves such a pair)');
+  });
+});
+
+describe.each(targets)('Rule: invalid-index on a partitioned index, on $name', (target) => {
+  it('attaches an index of every partition (DROP INDEX CONCURRENTLY refuses a partitioned index), and the fix applies', async () => {
+    const { url } = await findingsOnSchema(target, 'doctor_part_index', `
+      CREATE TABLE metrics (id int, k int) PARTITION BY RANGE (id);
+      CREATE TABLE metrics_1 PARTITION OF metrics FOR VALUES FROM (0) TO (10);
+      CREATE TABLE metrics_2 PARTITION OF metrics FOR VALUES FROM (10) TO (20);
+      CREATE TABLE metrics_3 PARTITION OF metrics FOR VALUES FROM (20) TO (30) PARTITION BY RANGE (id);
+      CREATE TABLE metrics_31 PARTITION OF metrics_3 FOR VALUES FROM (20) TO (30);
+      CREATE INDEX metrics_k_idx ON ONLY metrics (k);
+      CREATE INDEX metrics_1_k_idx ON metrics_1 (k);
+      CREATE INDEX metrics_2_k ON metrics_2 (k);
+      ALTER INDEX metrics_k_idx ATTACH PARTITION metrics_1_k_idx;
+    `, []);
+    const [f, ...others] = await findingsOn(url, [INVALID_INDEX]);
+    expect(others).toEqual([]);
+    expect([f!.object, f!.severity, f!.message]).toEqual(['metrics_k_idx', 'warning', 'partitioned index metrics_k_idx on metrics is INVALID: metrics_2, metrics_3 have no index attached to it']);
+    expect(f!.fix.split('\n')[0]).toBe('ALTER INDEX metrics_k_idx ATTACH PARTITION metrics_2_k;');
+    await applyFix(url, f!.fix);
+    const [next, ...rest] = await findingsOn(url, [INVALID_INDEX]);
+    expect([next!.object, rest]).toEqual(['metrics_3_metrics_k_idx', []]);
+    await applyFix(url, next!.fix);
+    expect(await findingsOn(url, [INVALID_INDEX])).toEqual([]);
+    expect(await rows(url, 'SELECT count(*)::int AS n FROM pg_index WHERE NOT indisvalid')).toEqual([{ n: 0 }]);
+  });
+});
+
+describe.each(targets)('Rule: invalid-index while an index is being built, on $name', (target) => {
+  it('does not report the index a CREATE INDEX CONCURRENTLY is building right now', async () => {
+    const { url } = await findingsOnSchema(target, 'doctor_building', 'CREATE TABLE items (id int, code text);', []);
+    let build: Promise<unknown> | undefined;
+    const during = await whileWriting(url, 'items', async () => {
+      build = withClient(url, (c) => c.query('CREATE INDEX CONCURRENTLY items_code_idx ON items (code)'));
+      await waitFor(url, 'SELECT 1 FROM pg_stat_progress_create_index p JOIN pg_index i ON i.indexrelid = p.index_relid WHERE NOT i.indisvalid');
+      return findingsOn(url, [INVALID_INDEX]);
+    });
+    await build;
+    expect(during).toEqual([]);
+    expect(await rows(url, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_code_idx'::regclass")).toEqual([{ indisvalid: true }]);
+  });
+});
+
+/** Polls until `sql` returns a row (the other session got there), for at most 20 s. */
+async function waitFor(url: string, sql: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if ((await rows(url, sql)).length) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for: ${sql}`);
+}

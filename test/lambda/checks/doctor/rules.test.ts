@@ -22,10 +22,22 @@ describe('Constant: DOCTOR_RULES', () => {
   });
 
   it('README\'s doctor table has a row for every rule, and no other', () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const table = readme.slice(readme.indexOf('| finding | severity | fix it gives |'));
-    const lines = table.split('\n').slice(2);
-    const rows = lines.slice(0, lines.findIndex((l) => !l.startsWith('|'))).map((l) => /^\| `([^`]+)`/.exec(l)?.[1]);
-    expect(rows).toEqual(DOCTOR_RULES.map((r) => r.id));
+    expect(readmeDoctorRows().map((r) => r.id)).toEqual(DOCTOR_RULES.map((r) => r.id));
+  });
+
+  it.each(DOCTOR_RULES.map((r) => [r.id, r] as const))('README names the squawk rule %s corresponds to, or says none does', (id, rule) => {
+    const row = readmeDoctorRows().find((r) => r.id === id)!;
+    expect(row.squawk.startsWith(rule.squawk ? `\`${rule.squawk}\`` : 'none')).toBe(true);
   });
 });
+
+/** README's doctor table: each row's rule id and its squawk cell. */
+function readmeDoctorRows(): { id: string | undefined; squawk: string }[] {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const table = readme.slice(readme.indexOf('| finding | severity | fix it gives | squawk |'));
+  const lines = table.split('\n').slice(2);
+  return lines.slice(0, lines.findIndex((l) => !l.startsWith('|'))).map((l) => {
+    const cells = l.split(' | ');
+    return { id: /^\| `([^`]+)`/.exec(l)?.[1], squawk: cells[cells.length - 1]!.replace(/ \|$/, '') };
+  });
+}

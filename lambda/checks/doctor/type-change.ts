@@ -1,0 +1,44 @@
+/**
+ * A column's type change as a fix prints it. ALTER COLUMN … TYPE refuses
+ * (0A000, "cannot alter type of a column used by a view or rule") while a
+ * view or a rule reads the column, so the fix names those first: dropping and
+ * re-creating them, with their grants and owner, is the user's call.
+ */
+import { ident, qualified } from './names';
+
+export interface Relation {
+  schema: string;
+  name: string;
+}
+
+/** SQL: the views and rules (other than the table's own) that read column `attnum` of relation `rel`, as a JSON array of Relation. */
+export function viewsReading(rel: string, attnum: string): string {
+  return `(SELECT coalesce(json_agg(DISTINCT jsonb_build_object('schema', vn.nspname, 'name', v.relname)), '[]')
+             FROM pg_depend vd JOIN pg_rewrite rw ON rw.oid = vd.objid
+             JOIN pg_class v ON v.oid = rw.ev_class JOIN pg_namespace vn ON vn.oid = v.relnamespace
+            WHERE vd.classid = 'pg_rewrite'::regclass AND vd.refclassid = 'pg_class'::regclass
+              AND vd.refobjid = ${rel} AND vd.refobjsubid = ${attnum} AND rw.ev_class <> ${rel})`;
+}
+
+export interface TypeChange {
+  schema: string;
+  table: string;
+  column: string;
+  /** The type to change to, as format_type() prints it. */
+  type: string;
+  /** Cast the values with `USING column::type` (a change no implicit cast covers). */
+  using?: boolean;
+  /** What to know before running it, as a trailing comment. */
+  note: string;
+  views: Relation[];
+}
+
+export function typeChangeFix(change: TypeChange): string {
+  const t = qualified(change.schema, change.table);
+  const column = ident(change.column);
+  const views = [...change.views].sort((a, b) => `${a.schema}.${a.name}`.localeCompare(`${b.schema}.${b.name}`)).map((v) => qualified(v.schema, v.name));
+  return [
+    ...(views.length ? [`-- first drop ${views.join(', ')} (${views.length === 1 ? 'it reads' : 'they read'} ${change.column}: the type change fails while ${views.length === 1 ? 'it exists' : 'they exist'}), and re-create ${views.length === 1 ? 'it' : 'them'} with ${views.length === 1 ? 'its' : 'their'} grants after, in the same transaction`] : []),
+    `ALTER TABLE ${t} ALTER COLUMN ${column} TYPE ${change.type}${change.using ? ` USING ${column}::${change.type}` : ''};  -- ${change.note}`,
+  ].join('\n');
+}

@@ -1,0 +1,65 @@
+/**
+ * The guard through the Data API driver (the stand-in on real PostgreSQL), as
+ * the scheduled guard runs it on Aurora: clean on a migrated database, a hand
+ * edit found, and a skip while the Data API runner holds its lease.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadContracts, type Contract } from '../../../../lambda/checks/contracts';
+import type { Snapshot } from '../../../../lambda/checks/drift';
+import { runGuard, type GuardReport } from '../../../../lambda/checks/guard';
+import { loadMigrations } from '../../../../lambda/engine/source';
+import { ROOT } from '../../../support/cli';
+import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
+import { makeDataApiDriver } from '../../../support/drivers';
+import { CONTRACTS_DIR, MIGRATIONS_DIR, runFixes } from '../../../support/schema-fixes';
+
+afterAll(dropDatabases);
+
+const snapshot = JSON.parse(readFileSync(join(ROOT, 'lambda', 'schema', 'snapshot.json'), 'utf8')) as Snapshot;
+let contracts: Contract[];
+beforeAll(async () => { contracts = await loadContracts(CONTRACTS_DIR); });
+
+async function guard(url: string): Promise<GuardReport> {
+  const driver = makeDataApiDriver(url);
+  try {
+    return await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts, snapshot });
+  } finally {
+    await driver.end();
+  }
+}
+
+describe.each(targets)('Function: runGuard through the Data API on $name', (target) => {
+  let url: string;
+  beforeAll(async () => {
+    url = await freshDatabase(target, 'guard_data_api');
+    await runFixes(url);
+  });
+
+  it('is clean on a migrated database, and finds a hand edit', async () => {
+    expect((await guard(url)).findings).toEqual([]);
+    await withClient(url, (c) => c.query('ALTER TABLE web_sessions ALTER COLUMN lead_id SET NOT NULL'));
+    try {
+      const r = await guard(url);
+      expect(r.findings.map((f) => `${f.severity} ${f.rule} ${f.object}`)).toEqual(['page schema-drift public.web_sessions.lead_id', 'page contract-insert web_session_insert.sql']);
+    } finally {
+      await withClient(url, (c) => c.query('ALTER TABLE web_sessions ALTER COLUMN lead_id DROP NOT NULL'));
+    }
+  });
+
+  it('skips while the Data API runner holds its lease', async () => {
+    const driver = makeDataApiDriver(url);
+    const lock = driver.createLock({ stateSchema: 'schemaguard', owner: 'stack/request-1' });
+    try {
+      await lock.acquire(0);
+      const r = await guard(url);
+      expect(r.outcome).toBe('skipped');
+      expect(r.skippedReason).toMatch(/^a migration is running: stack\/request-1 holds the runner lease/);
+    } finally {
+      await lock.release();
+      await driver.end();
+    }
+    expect((await guard(url)).outcome).toBe('clean');
+  });
+});
