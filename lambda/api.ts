@@ -44,7 +44,12 @@ export { DataApiDriver, type DataApiClient, type DataApiDriverOptions } from './
 export { LeaseLock, type LeaseLockOptions, type LeaseTimings } from './driver/data-api/lease-lock';
 
 // The checks: lint (no database), contracts, doctor, drift.
-export { lintMigrations as lint, lintSourceFromText, lintSourceOf, RULES as LINT_RULES, type LintResult, type LintSource, type RuleInfo } from './checks/lint';
+export {
+  lintMigrations as lint, lintSourceFromText, lintSourceOf, readLintCatalog, RULES as LINT_RULES,
+  type LintCatalog, type LintOptions, type LintResult, type LintSource, type RuleInfo,
+} from './checks/lint';
+export type { CatalogDomain } from './checks/lint/catalog';
+export type { FunctionSignature, Volatility } from './checks/lint/volatility';
 export {
   assertContracts, checkContracts as check, ContractFailedError, loadContracts, parseContract,
   type ArbiterInfo, type CheckContractsOptions, type Contract, type ContractFailure, type ContractResult, type ContractsReport,

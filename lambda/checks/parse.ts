@@ -30,11 +30,20 @@ export interface ParsedStatement {
   byteOffset: number;
 }
 
+/** One token of PostgreSQL's own scanner: byte offsets into the scanned text. */
+export interface ScanToken {
+  start: number;
+  end: number;
+  text: string;
+  tokenName: string;
+  keywordName: string;
+}
+
 interface LibPgQuery {
   loadModule(): Promise<void>;
   parseSync(sql: string): { stmts?: { stmt: Node; stmt_location?: number; stmt_len?: number }[] };
   fingerprintSync(sql: string): string;
-  scanSync(sql: string): { tokens: { text: string }[] };
+  scanSync(sql: string): { tokens?: ScanToken[] };
 }
 
 let parser: LibPgQuery | undefined;
@@ -50,6 +59,11 @@ export async function loadParser(): Promise<void> {
 function ready(): LibPgQuery {
   if (!parser) throw new Error('the SQL parser is not loaded: await loadParser() first');
   return parser;
+}
+
+/** The tokens of `text` as PostgreSQL's scanner reads them (comments included, as SQL_COMMENT / C_COMMENT). */
+export function scanTokens(text: string): ScanToken[] {
+  return ready().scanSync(text).tokens ?? [];
 }
 
 /** Maps byte offsets of a text to 1-based line and column (in characters). */
@@ -151,7 +165,7 @@ export function fingerprint(sql: string): string {
 /** The first token of `sql`, lower-case, read by PostgreSQL's own scanner (works on text the parser refuses). */
 export function firstToken(sql: string): string | undefined {
   try {
-    return ready().scanSync(sql).tokens[0]?.text.toLowerCase();
+    return ready().scanSync(sql).tokens?.[0]?.text.toLowerCase();
   } catch {
     return undefined;
   }
@@ -211,14 +225,25 @@ export function typeNameText(v: unknown): string {
     return c ? String((c.ival as Node | undefined)?.ival ?? 0) : '?';
   });
   const arr = list(t.arrayBounds).length ? '[]'.repeat(list(t.arrayBounds).length) : '';
-  return `${base}${mods.length ? `(${mods.join(',')})` : ''}${arr}`;
+  return `${withModifiers(base, mods)}${arr}`;
 }
+
+/** `base(mods)` as format_type() writes it: `timestamp(3) with time zone`, `interval(3)` (the full-range field mask left out). */
+function withModifiers(base: string, mods: string[]): string {
+  if (base === 'interval' && mods.length === 2 && mods[0] === String(INTERVAL_FULL_RANGE)) mods = mods.slice(1);
+  if (mods.length === 0) return base;
+  const zone = /^(timestamp|time) (with(?:out)? time zone)$/.exec(base);
+  return zone ? `${zone[1]}(${mods.join(',')}) ${zone[2]}` : `${base}(${mods.join(',')})`;
+}
+
+/** The typmod `interval(p)` carries for "all fields". */
+const INTERVAL_FULL_RANGE = 0x7fff;
 
 const TYPE_ALIASES: Record<string, string> = {
   int4: 'integer', int: 'integer', int8: 'bigint', int2: 'smallint', float8: 'double precision', float4: 'real',
   bool: 'boolean', varchar: 'character varying', bpchar: 'character', timestamptz: 'timestamp with time zone',
   timestamp: 'timestamp without time zone', timetz: 'time with time zone', time: 'time without time zone',
-  decimal: 'numeric', serial: 'integer', serial4: 'integer', bigserial: 'bigint', serial8: 'bigint', smallserial: 'smallint', serial2: 'smallint',
+  decimal: 'numeric', varbit: 'bit varying', serial: 'integer', serial4: 'integer', bigserial: 'bigint', serial8: 'bigint', smallserial: 'smallint', serial2: 'smallint',
 };
 
 /** The type name's last part, lower-case (`pg_catalog.int4` → `int4`). */

@@ -5,7 +5,7 @@ import { InputError } from '../../../lambda/engine/errors';
 import { FILE_NAME_PATTERN, decodeUtf8 } from '../../../lambda/engine/source';
 import { DEFAULT_STATE_SCHEMA, readApplied } from '../../../lambda/engine/state';
 import { countBySeverity, formatFinding } from '../../../lambda/checks/finding';
-import { lintMigrations, lintSourceFromText, type LintResult, type LintSource } from '../../../lambda/checks/lint';
+import { lintMigrations, lintSourceFromText, readLintCatalog, type LintCatalog, type LintResult, type LintSource } from '../../../lambda/checks/lint';
 import { printFindings } from '../output/findings';
 import { connectTarget, type CommandContext } from './context';
 
@@ -45,6 +45,7 @@ export async function lintCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
   const sources = readLintSources(opts.dir);
   let scope = `all ${sources.length} files in ${opts.dir}/ (no database: every file counts as pending)`;
+  let catalog: LintCatalog | undefined;
   if (opts.databaseUrl) {
     const { driver } = await connectTarget(ctx);
     try {
@@ -52,6 +53,7 @@ export async function lintCommand(ctx: CommandContext): Promise<number> {
       try {
         const applied = new Set((await readApplied(session, opts.stateSchema ?? DEFAULT_STATE_SCHEMA)).map((a) => a.version));
         for (const s of sources) s.applied = applied.has(Number(FILE_NAME_PATTERN.exec(s.file)![1]));
+        catalog = await readLintCatalog(session);
         scope = `${sources.filter((s) => !s.applied).length} pending of ${sources.length} files in ${opts.dir}/ (${driver.target})`;
       } finally {
         await session.close();
@@ -60,7 +62,7 @@ export async function lintCommand(ctx: CommandContext): Promise<number> {
       await driver.end();
     }
   }
-  const result = await lintMigrations(sources);
+  const result = await lintMigrations(sources, { catalog });
   if (opts.format === 'json') ctx.out(JSON.stringify({ command: 'lint', ...lintJson(result) }));
   else {
     ctx.progress(`lint ${scope}`);

@@ -1,9 +1,12 @@
 /** The lint findings `plan` prints under its table: pending migrations, with the applied ones as context. */
+import type { Queryable } from '../../../lambda/engine/ports';
 import type { Plan } from '../../../lambda/engine/plan';
 import type { Migration } from '../../../lambda/engine/source';
-import { lintMigrations, lintSourceOf, type LintResult } from '../../../lambda/checks/lint';
+import { lintMigrations, lintSourceOf, readLintCatalog, type LintResult } from '../../../lambda/checks/lint';
 
-export async function lintPlan(migrations: Migration[], plan: Plan): Promise<LintResult> {
+/** With a session, functions' volatility and domains come from the database (`readLintCatalog`). */
+export async function lintPlan(migrations: Migration[], plan: Plan, session?: Queryable): Promise<LintResult> {
   const pending = new Set(plan.pending.map((m) => m.version));
-  return lintMigrations(migrations.map((m) => lintSourceOf(m, !pending.has(m.version))));
+  const catalog = session ? await readLintCatalog(session) : undefined;
+  return lintMigrations(migrations.map((m) => lintSourceOf(m, !pending.has(m.version))), { catalog });
 }

@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { runCli, ROOT } from '../../../support/cli';
-import { dropDatabases, freshDatabase, targets } from '../../../support/db';
+import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 
 afterAll(dropDatabases);
@@ -44,6 +44,21 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     expect(withDb.stdout).toContain('2_b.sql:1:22: error index-not-concurrent');
     expect(withDb.stdout).toContain('lint: 1 file, 1 error');
     expect(withoutDb.code).toBe(0);
+  });
+
+  it('with --database-url reads functions\' volatility from pg_proc: a STABLE function of the database does not rewrite', async () => {
+    const url = await freshDatabase(target, 'cli_lint_volatility');
+    const applied = { '1_a.sql': 'CREATE TABLE t (id int);' };
+    expect((await runCli(['migrate', '--dir', tempDir(applied), '--database-url', url, '--quiet'])).code).toBe(0);
+    await withClient(url, (c) => c.query("CREATE TABLE accounts (id int); CREATE FUNCTION tenant() RETURNS text LANGUAGE plpgsql STABLE AS $$BEGIN RETURN 't'; END$$"));
+    const dir = tempDir({ ...applied, '2_b.sql': 'ALTER TABLE accounts ADD COLUMN tenant text DEFAULT tenant();' });
+    const withDb = await runCli(['lint', '--dir', dir, '--database-url', url]);
+    const withoutDb = await runCli(['lint', '--dir', dir], { env: NO_DB });
+    expect(withDb.code, withDb.stdout).toBe(0);
+    expect(withoutDb.code).toBe(1);
+    expect(withoutDb.stdout).toContain('2_b.sql:1:33: error volatile-default: ADD COLUMN tenant on existing table accounts with a default calling tenant(), whose volatility lint does not know');
+    const plan = await runCli(['plan', '--dir', dir, '--database-url', url, '--json']);
+    expect(JSON.parse(plan.stdout).lint.findings).toEqual([]);
   });
 
   it('passes on migrations/ of this repository', async () => {

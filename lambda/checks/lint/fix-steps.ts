@@ -1,0 +1,106 @@
+/**
+ * The safe routes several rules print, as migration files: a constraint
+ * added NOT VALID then validated in a later migration; NOT NULL proven by a
+ * validated CHECK; a unique key built CONCURRENTLY then attached USING
+ * INDEX. Each is written so that lint passes it (fixes.test.ts lints them).
+ */
+import { as, list, type Node, type ParsedStatement, type RangeVar } from '../parse';
+import { inPlace, later, ownNoTransaction, type FixFile, type FixPlace } from './fix';
+import { defaultConstraintName } from './model-tables';
+import { clauseAt, ident, objectName, sliceOf, tableName } from './sql-text';
+
+/** ADD CONSTRAINT … NOT VALID in place of the statement, VALIDATE in a later migration. */
+export function notValidSteps(rel: RangeVar, name: string, clause: string, before: string[] = []): FixFile[] {
+  const t = tableName(rel);
+  return [
+    inPlace(...before, `ALTER TABLE ${t} ADD CONSTRAINT ${ident(name)} ${clause} NOT VALID;  -- instant, enforced for new rows`),
+    later(`ALTER TABLE ${t} VALIDATE CONSTRAINT ${ident(name)};  -- scans under a lock that lets reads and writes go on`),
+  ];
+}
+
+export interface DeferredConstraint {
+  name: string;
+  /** `FOREIGN KEY (col) REFERENCES …` or `CHECK (…)`. */
+  clause: string;
+}
+
+/** A new column's CHECK and REFERENCES constraints (`cons`), as table constraints to add NOT VALID after the column. */
+export function deferredColumnConstraints(s: ParsedStatement, rel: RangeVar, col: Node, cons: Node[]): DeferredConstraint[] {
+  const column = String(col.colname);
+  return cons.map((con) => {
+    const name = typeof con.conname === 'string' ? con.conname : defaultConstraintName(rel.name, con, [column]);
+    const text = columnConstraintText(s, col, con);
+    return { name, clause: con.contype === 'CONSTR_FOREIGN' ? `FOREIGN KEY (${ident(column)}) ${text}` : text };
+  });
+}
+
+/** ADD CONSTRAINT … NOT VALID for each constraint into `add`, its VALIDATE into `validate`. */
+export function deferInto(rel: RangeVar, constraints: DeferredConstraint[], add: FixFile, validate: FixFile): void {
+  for (const c of constraints) {
+    const [a, v] = notValidSteps(rel, c.name, c.clause);
+    add.lines.push(...a!.lines);
+    validate.lines.push(...v!.lines);
+  }
+}
+
+/** A new column's CHECK and REFERENCES that PostgreSQL would validate at once. */
+export function validatedColumnConstraints(col: Node): Node[] {
+  return list(col.constraints).map((c) => as(c, 'Constraint'))
+    .filter((c): c is Node => !!c && (c.contype === 'CONSTR_FOREIGN' || c.contype === 'CONSTR_CHECK') && !c.skip_validation);
+}
+
+/** The CHECK that proves `column` not null, validated in a later file, then SET NOT NULL without a scan (PostgreSQL 12+). */
+export function notNullSteps(rel: RangeVar, column: string, first: FixFile = inPlace()): FixFile[] {
+  const t = tableName(rel);
+  const check = ident(objectName(rel.name, column, 'not_null'));
+  return [
+    { ...first, lines: [...first.lines, `ALTER TABLE ${t} ADD CONSTRAINT ${check} CHECK (${ident(column)} IS NOT NULL) NOT VALID;`] },
+    later(
+      `ALTER TABLE ${t} VALIDATE CONSTRAINT ${check};`,
+      `ALTER TABLE ${t} ALTER COLUMN ${ident(column)} SET NOT NULL;  -- no scan: the validated CHECK proves it`,
+      `ALTER TABLE ${t} DROP CONSTRAINT ${check};`,
+    ),
+  ];
+}
+
+/**
+ * A UNIQUE or PRIMARY KEY built CONCURRENTLY in a no-transaction file, then
+ * attached with USING INDEX; a primary key's columns are made NOT NULL first
+ * (`nullable`: those not known to be NOT NULL already).
+ */
+export function uniqueKeySteps(rel: RangeVar, kind: 'UNIQUE' | 'PRIMARY KEY', columns: string[], nullable: string[], buildPlace: FixPlace = 'own'): FixFile[] {
+  const t = tableName(rel);
+  const index = objectName(rel.name, ...(kind === 'PRIMARY KEY' ? ['pkey'] : [...columns, 'key']));
+  const build = { ...ownNoTransaction(`CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ${ident(index)} ON ${t} (${columns.map(ident).join(', ')});`), place: buildPlace };
+  const attach = `ALTER TABLE ${t} ADD CONSTRAINT ${ident(index)} ${kind} USING INDEX ${ident(index)};`;
+  const notNull = kind === 'PRIMARY KEY' ? nullable.flatMap((c) => notNullSteps(rel, c, later())) : [];
+  return [build, ...notNull, later(attach)];
+}
+
+/** A column definition as written, without some of its constraints (`ADD COLUMN … UNIQUE` → `ADD COLUMN …`). */
+export function columnWithout(s: ParsedStatement, col: Node, drop: (con: Node) => boolean): string {
+  const start = col.location as number;
+  const cons = list(col.constraints).map((c) => as(c, 'Constraint')).filter((c): c is Node => !!c);
+  const end = start + Buffer.byteLength(clauseAt(s, start));
+  let text = '';
+  let from = start;
+  cons.forEach((c, k) => {
+    const at = c.location as number;
+    const next = (cons[k + 1]?.location as number | undefined) ?? end;
+    if (!drop(c)) return;
+    text += `${sliceOf(s, from, at)} `;
+    from = next;
+  });
+  return `${text}${sliceOf(s, from, end)}`.trim();
+}
+
+/**
+ * A column constraint's own text (`REFERENCES leads (id) ON DELETE CASCADE`), up
+ * to the next constraint, without its `CONSTRAINT name` and its first `skip`
+ * words (1 for `DEFAULT`: the expression alone).
+ */
+export function columnConstraintText(s: ParsedStatement, col: Node, con: Node, skip = 0): string {
+  const cons = list(col.constraints).map((c) => as(c, 'Constraint')).filter((c): c is Node => !!c);
+  const next = cons[cons.indexOf(con) + 1]?.location as number | undefined;
+  return clauseAt(s, con.location as number, { stop: next, skip: (typeof con.conname === 'string' ? 2 : 0) + skip });
+}

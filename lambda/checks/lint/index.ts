@@ -1,0 +1,141 @@
+/**
+ * Migration lint: rules over the parsed SQL (PostgreSQL's own parser) of the
+ * pending migrations, with context. Migrations are read in order; the
+ * pending-set model (`model.ts`) follows tables, columns, constraints,
+ * functions and domains through them, renames included, so that:
+ *
+ * - a table created by a pending migration (this one or an earlier pending
+ *   one in the same run) is new and empty: rules that only matter for
+ *   populated tables (index without CONCURRENTLY, constraint without NOT
+ *   VALID, table rewrites) do not fire on it;
+ * - a table created by an applied migration, or by nothing in the files, is
+ *   an existing table;
+ * - column types known from earlier migrations let the FK-type and
+ *   type-change rules compare types.
+ *
+ * Applied migrations feed the model but are not linted. Without the applied
+ * set (no database), every file is pending. With a database, its functions'
+ * volatility and its domains are read too (`catalog.ts`).
+ *
+ * One module per rule in `rules/`, its metadata and examples beside its
+ * check (`rule.ts` says what a rule is). To add a rule: write its module,
+ * add it to `LINT_RULES` below and a row to README's lint table, and test it
+ * in test/lambda/checks/lint/rules/.
+ */
+import type { AllowedFinding, Finding } from '../finding';
+import { loadParser, parseSql, type ParsedStatement } from '../parse';
+import { applyAllowances } from './allow';
+import type { LintCatalog } from './catalog';
+import { PendingModel } from './model';
+import { finding, type LintRule, type RuleContext } from './rule';
+import { ADDING_REQUIRED_FIELD } from './rules/adding-required-field';
+import { COLUMN_TYPE_REWRITE } from './rules/column-type-rewrite';
+import { CONCURRENTLY_IN_TRANSACTION } from './rules/concurrently-in-transaction';
+import { CONSTRAINT_NOT_VALID } from './rules/constraint-not-valid';
+import { FK_TYPE_MISMATCH } from './rules/fk-type-mismatch';
+import { INDEX_NOT_CONCURRENT } from './rules/index-not-concurrent';
+import { LOCK_TIMEOUT_DISABLED } from './rules/lock-timeout-disabled';
+import { SET_NOT_NULL_WITHOUT_CHECK } from './rules/set-not-null-without-check';
+import { UNUSED_ALLOW } from './rules/unused-allow';
+import { UUID_PK_WITHOUT_DEFAULT } from './rules/uuid-pk-without-default';
+import { VALIDATE_IN_SAME_TRANSACTION } from './rules/validate-in-same-transaction';
+import { VOLATILE_DEFAULT } from './rules/volatile-default';
+import type { LintSource } from './source';
+
+export type { LintCatalog } from './catalog';
+export { readLintCatalog } from './catalog';
+export { rewritingColumnDefault } from './column';
+export type { LintRule, RuleExamples } from './rule';
+export { lintSourceFromText, lintSourceOf, type LintSource } from './source';
+export { rewritesOnTypeChange } from './type-change';
+
+/** Every rule, in README's order. */
+export const LINT_RULES: readonly LintRule[] = [
+  INDEX_NOT_CONCURRENT,
+  CONSTRAINT_NOT_VALID,
+  VALIDATE_IN_SAME_TRANSACTION,
+  SET_NOT_NULL_WITHOUT_CHECK,
+  ADDING_REQUIRED_FIELD,
+  COLUMN_TYPE_REWRITE,
+  VOLATILE_DEFAULT,
+  UUID_PK_WITHOUT_DEFAULT,
+  FK_TYPE_MISMATCH,
+  LOCK_TIMEOUT_DISABLED,
+  CONCURRENTLY_IN_TRANSACTION,
+  UNUSED_ALLOW,
+];
+
+/** A rule as the CLI lists it (SARIF rule list, help). */
+export interface RuleInfo {
+  id: string;
+  severity: LintRule['severity'];
+  title: string;
+  why: string;
+  fix: string;
+  /** squawk's rules for the same thing. */
+  squawk: readonly string[];
+}
+
+export const RULES: RuleInfo[] = LINT_RULES.map(({ id, severity, title, why, fix, squawk }) => ({ id, severity, title, why, fix, squawk }));
+
+export interface LintResult {
+  findings: Finding[];
+  /** Findings silenced by an allow directive, with its reason. */
+  allowed: AllowedFinding[];
+  /** Files linted (pending ones). */
+  files: string[];
+}
+
+export interface LintOptions {
+  /** The target database's functions and domains (`readLintCatalog`). @default - none: built-in knowledge, unknown functions may rewrite */
+  catalog?: LintCatalog;
+}
+
+/** Lint pending migrations, in order. Applied ones (`applied: true`) only feed the model. */
+export async function lintMigrations(sources: LintSource[], options: LintOptions = {}): Promise<LintResult> {
+  await loadParser();
+  const model = new PendingModel();
+  const result: LintResult = { findings: [], allowed: [], files: [] };
+  for (const src of sources) {
+    const { statements, positions } = parseSql(src.text, { file: src.file });
+    model.startFile(src);
+    if (src.applied) {
+      for (const s of statements) model.apply(s);
+      continue;
+    }
+    result.files.push(src.file);
+    const raw = lintFile({ src, positions, model, catalog: options.catalog }, statements, LINT_RULES);
+    const { findings, allowed } = applyAllowances(src, statements, raw, LINT_RULES.map((r) => r.id));
+    result.findings.push(...findings);
+    result.allowed.push(...allowed);
+  }
+  const order = (f: Finding) => [sources.findIndex((s) => s.file === f.file), f.line ?? 0, f.column ?? 0];
+  result.findings.sort((a, b) => {
+    const x = order(a); const y = order(b);
+    return x[0]! - y[0]! || x[1]! - y[1]! || x[2]! - y[2]!;
+  });
+  return result;
+}
+
+/** Run the rules over one pending file, feeding the model as they go; the findings before allow directives. */
+function lintFile(base: Omit<RuleContext, 'report' | 'reportAt'>, statements: ParsedStatement[], rules: readonly LintRule[]): Finding[] {
+  const raw: Finding[] = [];
+  const ctx: RuleContext = {
+    ...base,
+    report(rule, s, r) {
+      const at = r.at !== undefined && r.at >= s.byteOffset ? base.positions.at(r.at) : { line: s.line, column: s.column };
+      raw.push(finding(rule, base.src.file, at.line, at.column, r));
+    },
+    reportAt(rule, line, r) {
+      raw.push(finding(rule, base.src.file, line, 1, r));
+    },
+  };
+  for (const rule of rules) rule.file?.(ctx);
+  for (const s of statements) {
+    for (const rule of rules) rule.statement?.(ctx, s);
+    base.model.apply(s, (target, cmd) => {
+      for (const rule of rules) rule.alterCommand?.(ctx, s, target, cmd);
+    });
+  }
+  return raw;
+}

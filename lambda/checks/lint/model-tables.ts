@@ -1,0 +1,136 @@
+/**
+ * Tables in the pending-set model: what CREATE TABLE declares and what each
+ * ALTER TABLE subcommand changes (columns, their types and NOT NULL, the
+ * primary key, constraints and whether they are validated). Constraint names
+ * PostgreSQL chooses for unnamed constraints are followed, so a later
+ * `VALIDATE CONSTRAINT t_a_check` finds its constraint.
+ */
+import { as, findAll, list, names, rangeVar, typeNameText, type Node, type RangeVar } from '../parse';
+import type { ConstraintKind, ConstraintModel, TableModel } from './model-types';
+
+/** Where an ALTER TABLE runs: a NOT VALID constraint remembers it. */
+export interface CommandOrigin {
+  file: string;
+  line: number;
+  /** The ALTER TABLE's text. */
+  statement: string;
+  transactional: boolean;
+  /** A pending file (applied ones only feed the model). */
+  pending: boolean;
+}
+
+const KINDS: Record<string, ConstraintKind> = {
+  CONSTR_CHECK: 'check', CONSTR_FOREIGN: 'foreign', CONSTR_PRIMARY: 'primary', CONSTR_UNIQUE: 'unique', CONSTR_EXCLUSION: 'exclusion',
+};
+
+export function createdTable(n: Node, base: Pick<TableModel, 'schema' | 'name' | 'isNew'>, lookup: (r: RangeVar) => TableModel | undefined): TableModel {
+  const t: TableModel = { ...base, columns: new Map(), primaryKey: [], constraints: new Map() };
+  for (const parent of list(n.inhRelations)) copyColumns(t, rangeVar(as(parent, 'RangeVar')), lookup);
+  for (const elt of list(n.tableElts)) {
+    const like = as(elt, 'TableLikeClause');
+    if (like) copyColumns(t, rangeVar(like.relation), lookup);
+    const col = as(elt, 'ColumnDef');
+    if (col) addColumn(t, col, undefined);
+    const con = as(elt, 'Constraint');
+    if (con) addConstraint(t, con, [], undefined);
+  }
+  return t;
+}
+
+/** LIKE, INHERITS and PARTITION OF take the other table's columns (and their NOT NULL). */
+function copyColumns(t: TableModel, r: RangeVar | undefined, lookup: (r: RangeVar) => TableModel | undefined): void {
+  const from = r ? lookup(r) : undefined;
+  for (const [name, c] of from?.columns ?? []) t.columns.set(name, { ...c });
+}
+
+/** Names of the indexes behind the table's PRIMARY KEY, UNIQUE and EXCLUDE constraints (they share the constraint's name). */
+export function constraintIndexes(t: TableModel): string[] {
+  return [...t.constraints].filter(([, c]) => c.kind === 'primary' || c.kind === 'unique' || c.kind === 'exclusion').map(([name]) => name);
+}
+
+function addColumn(t: TableModel, col: Node, origin: CommandOrigin | undefined): void {
+  const name = String(col.colname);
+  const constraints = list(col.constraints).map((c) => as(c, 'Constraint')).filter((c): c is Node => !!c);
+  const notNull = constraints.some((c) => c.contype === 'CONSTR_NOTNULL' || c.contype === 'CONSTR_PRIMARY' || c.contype === 'CONSTR_IDENTITY');
+  t.columns.set(name, { type: typeNameText(col.typeName), notNull });
+  for (const con of constraints) addConstraint(t, con, [name], origin);
+}
+
+/** The name PostgreSQL gives an unnamed constraint (before any collision suffix). */
+export function defaultConstraintName(table: string, con: Node, columns: string[]): string {
+  switch (con.contype) {
+    case 'CONSTR_PRIMARY': return `${table}_pkey`;
+    case 'CONSTR_UNIQUE': return `${table}_${(names(con.keys).length ? names(con.keys) : columns).join('_')}_key`;
+    case 'CONSTR_EXCLUSION': return `${table}_${columns.join('_') || 'excl'}_excl`;
+    case 'CONSTR_FOREIGN': return `${table}_${(names(con.fk_attrs).length ? names(con.fk_attrs) : columns).join('_')}_fkey`;
+    case 'CONSTR_CHECK': {
+      // PostgreSQL names a CHECK after its column when the expression references exactly one.
+      const refs = new Set(findAll(con.raw_expr, 'ColumnRef').map((r) => names(r.fields).pop() ?? ''));
+      return refs.size === 1 ? `${table}_${[...refs][0]}_check` : `${table}_check`;
+    }
+    default: return `${table}_${columns.join('_')}_not_null`;
+  }
+}
+
+/** `columns`: the column a column constraint is declared on (empty for a table constraint). */
+function addConstraint(t: TableModel, con: Node, columns: string[], origin: CommandOrigin | undefined): string | undefined {
+  const kind = KINDS[String(con.contype)];
+  if (con.contype === 'CONSTR_PRIMARY') {
+    t.primaryKey = names(con.keys).length ? names(con.keys) : columns;
+    for (const c of t.primaryKey) { const col = t.columns.get(c); if (col) col.notNull = true; }
+  }
+  if (!kind) return undefined;
+  const name = typeof con.conname === 'string' ? con.conname : defaultConstraintName(t.name, con, columns);
+  // In CREATE TABLE there are no rows: PostgreSQL marks every constraint valid, NOT VALID or not.
+  const notValid = origin !== undefined && con.skip_validation === true;
+  const c: ConstraintModel = { kind, validated: !notValid, notNullOf: notNullColumn(con) };
+  if (notValid && origin.pending) c.addedNotValid = { file: origin.file, line: origin.line, transactional: origin.transactional, statement: origin.statement };
+  t.constraints.set(name, c);
+  return name;
+}
+
+/** The column of a CHECK (col IS NOT NULL). */
+export function notNullColumn(con: Node): string | undefined {
+  if (con.contype !== 'CONSTR_CHECK') return undefined;
+  const test = as(con.raw_expr, 'NullTest');
+  if (!test || test.nulltesttype !== 'IS_NOT_NULL') return undefined;
+  return names(as(test.arg, 'ColumnRef')?.fields).pop();
+}
+
+/** Apply one ALTER TABLE subcommand; returns the name of an index-backed constraint it added. */
+export function applyAlterCommand(t: TableModel, cmd: Node, origin: CommandOrigin): string | undefined {
+  const col = typeof cmd.name === 'string' ? t.columns.get(cmd.name) : undefined;
+  switch (cmd.subtype) {
+    case 'AT_AddColumn': {
+      const def = as(cmd.def, 'ColumnDef');
+      if (def && !(cmd.missing_ok && t.columns.has(String(def.colname)))) addColumn(t, def, origin);
+      return undefined;
+    }
+    case 'AT_DropColumn': return dropColumn(t, String(cmd.name));
+    case 'AT_AlterColumnType':
+      if (col) col.type = typeNameText(as(cmd.def, 'ColumnDef')?.typeName);
+      else if (typeof cmd.name === 'string') t.columns.set(cmd.name, { type: typeNameText(as(cmd.def, 'ColumnDef')?.typeName), notNull: false });
+      return undefined;
+    case 'AT_SetNotNull': if (col) col.notNull = true; return undefined;
+    case 'AT_DropNotNull': if (col) col.notNull = false; return undefined;
+    case 'AT_AddConstraint': {
+      const con = as(cmd.def, 'Constraint');
+      const name = con ? addConstraint(t, con, [], origin) : undefined;
+      const kind = name ? t.constraints.get(name)?.kind : undefined;
+      return kind === 'primary' || kind === 'unique' || kind === 'exclusion' ? name : undefined;
+    }
+    case 'AT_ValidateConstraint': {
+      const c = t.constraints.get(String(cmd.name));
+      if (c) c.validated = true;
+      return undefined;
+    }
+    case 'AT_DropConstraint': t.constraints.delete(String(cmd.name)); return undefined;
+    default: return undefined;
+  }
+}
+
+function dropColumn(t: TableModel, name: string): undefined {
+  t.columns.delete(name);
+  for (const [k, c] of [...t.constraints]) if (c.notNullOf === name) t.constraints.delete(k);
+  return undefined;
+}

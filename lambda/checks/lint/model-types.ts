@@ -1,0 +1,60 @@
+/** The shapes of the pending-set model (`model.ts`): tables, columns, constraints, domains, functions. */
+import type { Node, RangeVar } from '../parse';
+import type { FunctionSignature } from './volatility';
+
+/** A function created by a migration: its argument types tell overloads apart for REPLACE, ALTER and DROP. */
+export interface ModelFunction extends FunctionSignature {
+  argTypes: string[];
+}
+
+export interface ColumnModel {
+  /** As written, normalised (`typeNameText`); undefined when not known. */
+  type?: string;
+  notNull: boolean;
+}
+
+export type ConstraintKind = 'check' | 'foreign' | 'primary' | 'unique' | 'exclusion' | 'other';
+
+export interface ConstraintModel {
+  kind: ConstraintKind;
+  /** A CHECK (col IS NOT NULL): the column it proves not null once validated. */
+  notNullOf?: string;
+  validated: boolean;
+  /** Where it was added NOT VALID, when that was in a pending file. */
+  addedNotValid?: { file: string; line: number; transactional: boolean; statement: string };
+}
+
+export interface TableModel {
+  schema: string;
+  name: string;
+  /** Created by a pending migration of this run: new and empty. */
+  isNew: boolean;
+  columns: Map<string, ColumnModel>;
+  primaryKey: string[];
+  constraints: Map<string, ConstraintModel>;
+}
+
+export interface DomainModel {
+  /** The type it is based on, as `typeNameText` writes it. */
+  baseType: string;
+  /** Has a CHECK or NOT NULL: ADD COLUMN of it checks (so rewrites) every row. */
+  constraints: Set<string>;
+  notNull: boolean;
+}
+
+/** An ALTER TABLE's table, as the model knew it before the statement. */
+export interface AlterTarget {
+  rel: RangeVar;
+  table: TableModel;
+  existing: boolean;
+}
+
+/** Called for each ALTER TABLE subcommand before the model applies it. */
+export type CommandHook = (target: AlterTarget, cmd: Node) => void;
+
+/** What CREATE/ALTER/DROP FUNCTION need of the model. */
+export interface FunctionScope {
+  readonly functions: ModelFunction[];
+  readonly searchPath: readonly string[];
+  creationSchema(): string;
+}

@@ -1,0 +1,319 @@
+/**
+ * The pending-set model: what lint knows of the schema at each statement,
+ * built from the migrations in order (applied ones included). Rules ask it
+ * "did this table exist before this run?", "what is this column's type
+ * now?", "is this CHECK validated?" — always about the state just before
+ * the statement (or ALTER TABLE subcommand) they look at.
+ *
+ * Names follow the schema as PostgreSQL would: `ALTER TABLE … RENAME TO`,
+ * `RENAME COLUMN`, `RENAME CONSTRAINT`, `SET SCHEMA`, `ALTER SCHEMA …
+ * RENAME`, `ALTER INDEX … RENAME` and DROPs move or remove what they name,
+ * so a table created and renamed in the pending set stays new, and a renamed
+ * column keeps its type. Unqualified names resolve through the file's
+ * `SET search_path` (each file starts from the default, as each migration
+ * runs in a clean session).
+ *
+ * A table that no migration creates is an existing table whose columns are
+ * unknown. Functions (for volatility) and domains (a domain with constraints
+ * makes ADD COLUMN rewrite) are followed too.
+ */
+import { as, list, names, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../parse';
+import { applyFunctionStatement } from './model-functions';
+import { applyAlterCommand, constraintIndexes, createdTable } from './model-tables';
+import type { AlterTarget, CommandHook, DomainModel, FunctionScope, ModelFunction, TableModel } from './model-types';
+import type { LintSource } from './source';
+
+export type { AlterTarget, ColumnModel, CommandHook, ConstraintKind, ConstraintModel, DomainModel, ModelFunction, TableModel } from './model-types';
+
+const DEFAULT_SEARCH_PATH = ['public'];
+
+export class PendingModel implements FunctionScope {
+  private readonly tables = new Map<string, TableModel>();
+  /** `schema.index` → `schema.table`. */
+  private readonly indexes = new Map<string, string>();
+  private readonly domains = new Map<string, DomainModel>();
+  /** Functions created by the migrations read so far. */
+  readonly functions: ModelFunction[] = [];
+  private path: string[] = DEFAULT_SEARCH_PATH;
+  private current?: LintSource;
+
+  /** A new file: a clean session (default search_path). */
+  startFile(src: LintSource): void {
+    this.current = src;
+    this.path = DEFAULT_SEARCH_PATH;
+  }
+
+  get source(): LintSource {
+    if (!this.current) throw new Error('PendingModel: startFile() first');
+    return this.current;
+  }
+
+  /** Schemas an unqualified name is looked up in, in order. */
+  get searchPath(): readonly string[] {
+    return this.path;
+  }
+
+  /** The schema unqualified CREATEs go to. */
+  creationSchema(): string {
+    return this.path.find((s) => s !== '$user' && s !== 'pg_catalog' && s !== 'pg_temp') ?? 'public';
+  }
+
+  /** `schema.name` of a table reference: through the search path when unqualified. */
+  keyOf(r: { schema?: string; name: string }): string {
+    if (r.schema) return `${r.schema}.${r.name}`;
+    const found = this.path.map((s) => `${s}.${r.name}`).find((k) => this.tables.has(k));
+    return found ?? `${this.creationSchema()}.${r.name}`;
+  }
+
+  table(r: { schema?: string; name: string }): TableModel | undefined {
+    return this.tables.get(this.keyOf(r));
+  }
+
+  /** Existing = not created by a pending migration of this run (a table no migration creates exists). */
+  isExisting(r: { schema?: string; name: string }): boolean {
+    return !(this.table(r)?.isNew ?? false);
+  }
+
+  /** The table, made known (columns unknown) when no migration created it. */
+  tableOrPlaceholder(r: RangeVar): TableModel {
+    const key = this.keyOf(r);
+    let t = this.tables.get(key);
+    if (!t) {
+      const [schema, name] = splitKey(key);
+      t = { schema, name, isNew: false, columns: new Map(), primaryKey: [], constraints: new Map() };
+      this.tables.set(key, t);
+    }
+    return t;
+  }
+
+  domain(typeName: unknown): DomainModel | undefined {
+    const parts = names((typeName as Node | undefined)?.names);
+    if (parts.length === 0) return undefined;
+    const name = parts[parts.length - 1]!;
+    const keys = parts.length > 1 ? [`${parts[parts.length - 2]}.${name}`] : this.path.map((s) => `${s}.${name}`);
+    return keys.map((k) => this.domains.get(k)).find((d) => d !== undefined);
+  }
+
+  /** Apply one statement; `onCommand` sees each ALTER TABLE subcommand before it is applied. */
+  apply(s: ParsedStatement, onCommand?: CommandHook): void {
+    const n = s.node;
+    switch (s.kind) {
+      case 'CreateStmt': return this.createTable(n);
+      case 'CreateTableAsStmt': return this.createTableAs(n);
+      case 'AlterTableStmt': return this.alterTable(s, onCommand);
+      case 'IndexStmt': return this.createIndex(n);
+      case 'RenameStmt': return this.rename(n);
+      case 'AlterObjectSchemaStmt': return this.setSchema(n);
+      case 'DropStmt':
+        this.drop(n);
+        return applyFunctionStatement(this, s);
+      case 'CreateDomainStmt': return this.createDomain(n);
+      case 'AlterDomainStmt': return this.alterDomain(n);
+      case 'VariableSetStmt': return this.setVariable(n);
+      default: applyFunctionStatement(this, s);
+    }
+  }
+
+  private isNewHere(): boolean {
+    return !this.source.applied;
+  }
+
+  private createTable(n: Node): void {
+    const rel = rangeVar(n.relation);
+    if (!rel) return;
+    const key = this.keyOf({ schema: rel.schema ?? this.creationSchema(), name: rel.name });
+    if (n.if_not_exists && this.tables.has(key)) return;
+    const [schema, name] = splitKey(key);
+    const t = createdTable(n, { schema, name, isNew: this.isNewHere() }, (r) => this.table(r));
+    this.tables.set(key, t);
+    for (const index of constraintIndexes(t)) this.indexes.set(`${schema}.${index}`, key);
+  }
+
+  private createTableAs(n: Node): void {
+    const rel = rangeVar((n.into as Node | undefined)?.rel);
+    if (!rel) return;
+    const key = this.keyOf({ schema: rel.schema ?? this.creationSchema(), name: rel.name });
+    if (n.if_not_exists && this.tables.has(key)) return;
+    const [schema, name] = splitKey(key);
+    this.tables.set(key, { schema, name, isNew: this.isNewHere(), columns: new Map(), primaryKey: [], constraints: new Map() });
+  }
+
+  private alterTable(s: ParsedStatement, onCommand?: CommandHook): void {
+    if (s.node.objtype !== 'OBJECT_TABLE') return;
+    const rel = rangeVar(s.node.relation);
+    if (!rel) return;
+    const existing = this.isExisting(rel);
+    const target: AlterTarget = { rel, table: this.tableOrPlaceholder(rel), existing };
+    for (const c of list(s.node.cmds)) {
+      const cmd = as(c, 'AlterTableCmd');
+      if (!cmd) continue;
+      onCommand?.(target, cmd);
+      const index = applyAlterCommand(target.table, cmd, {
+        file: this.source.file, line: s.line, statement: s.text, transactional: !this.source.noTransaction, pending: !this.source.applied,
+      });
+      if (index) this.indexes.set(`${target.table.schema}.${index}`, this.keyOf(rel));
+    }
+  }
+
+  private createIndex(n: Node): void {
+    const rel = rangeVar(n.relation);
+    if (!rel || typeof n.idxname !== 'string') return;
+    this.indexes.set(`${this.keyOf(rel).split('.')[0]}.${n.idxname}`, this.keyOf(rel));
+  }
+
+  /** Whether an index of this name exists (created by a migration). */
+  hasIndex(schema: string | undefined, name: string): boolean {
+    const keys = schema ? [`${schema}.${name}`] : this.path.map((s) => `${s}.${name}`);
+    return keys.some((k) => this.indexes.has(k));
+  }
+
+  private rename(n: Node): void {
+    switch (n.renameType) {
+      case 'OBJECT_TABLE': return this.moveTable(rangeVar(n.relation), undefined, String(n.newname));
+      case 'OBJECT_COLUMN': return this.renameColumn(rangeVar(n.relation), String(n.subname), String(n.newname));
+      case 'OBJECT_TABCONSTRAINT': return this.renameConstraint(rangeVar(n.relation), String(n.subname), String(n.newname));
+      case 'OBJECT_INDEX': return this.renameIndex(rangeVar(n.relation), String(n.newname));
+      case 'OBJECT_SCHEMA': return this.renameSchema(String(n.subname), String(n.newname));
+      default:
+    }
+  }
+
+  private setSchema(n: Node): void {
+    if (n.objectType === 'OBJECT_TABLE') this.moveTable(rangeVar(n.relation), String(n.newschema), undefined);
+  }
+
+  /** RENAME TO / SET SCHEMA: the table keeps what it is (new or existing), its columns and constraints. */
+  private moveTable(r: RangeVar | undefined, schema: string | undefined, name: string | undefined): void {
+    if (!r) return;
+    const from = this.keyOf(r);
+    const t = this.tableOrPlaceholder(r);
+    this.tables.delete(from);
+    t.schema = schema ?? t.schema;
+    t.name = name ?? t.name;
+    const to = `${t.schema}.${t.name}`;
+    this.tables.set(to, t);
+    for (const [idx, table] of this.indexes) {
+      if (table !== from) continue;
+      this.indexes.delete(idx);
+      this.indexes.set(`${t.schema}.${idx.slice(idx.indexOf('.') + 1)}`, to);
+    }
+  }
+
+  private renameColumn(r: RangeVar | undefined, from: string, to: string): void {
+    if (!r) return;
+    const t = this.tableOrPlaceholder(r);
+    const col = t.columns.get(from);
+    t.columns.delete(from);
+    if (col) t.columns.set(to, col);
+    t.primaryKey = t.primaryKey.map((c) => (c === from ? to : c));
+    for (const c of t.constraints.values()) if (c.notNullOf === from) c.notNullOf = to;
+  }
+
+  private renameConstraint(r: RangeVar | undefined, from: string, to: string): void {
+    if (!r) return;
+    const t = this.tableOrPlaceholder(r);
+    const c = t.constraints.get(from);
+    if (!c) return;
+    t.constraints.delete(from);
+    t.constraints.set(to, c);
+  }
+
+  private renameIndex(r: RangeVar | undefined, to: string): void {
+    if (!r) return;
+    const schemas = r.schema ? [r.schema] : this.path;
+    const key = schemas.map((s) => `${s}.${r.name}`).find((k) => this.indexes.has(k));
+    if (!key) return;
+    const table = this.indexes.get(key)!;
+    this.indexes.delete(key);
+    this.indexes.set(`${key.split('.')[0]}.${to}`, table);
+    // An index behind a PRIMARY KEY or UNIQUE constraint renames the constraint with it.
+    this.renameConstraint({ schema: table.split('.')[0], name: table.slice(table.indexOf('.') + 1) }, r.name, to);
+  }
+
+  private renameSchema(from: string, to: string): void {
+    for (const [key, t] of [...this.tables]) {
+      if (t.schema !== from) continue;
+      this.tables.delete(key);
+      t.schema = to;
+      this.tables.set(`${to}.${t.name}`, t);
+    }
+    for (const [key, table] of [...this.indexes]) {
+      const [s] = splitKey(key);
+      const [ts, tn] = splitKey(table);
+      if (s === from || ts === from) {
+        this.indexes.delete(key);
+        this.indexes.set(`${s === from ? to : s}.${splitKey(key)[1]}`, `${ts === from ? to : ts}.${tn}`);
+      }
+    }
+  }
+
+  private drop(n: Node): void {
+    for (const obj of list(n.objects)) {
+      const parts = names(as(obj, 'List')?.items);
+      const name = parts[parts.length - 1];
+      if (!name) {
+        if (n.removeType === 'OBJECT_SCHEMA') this.dropSchema(String(as(obj, 'String')?.sval ?? ''));
+        continue;
+      }
+      const r = { schema: parts.length > 1 ? parts[parts.length - 2] : undefined, name };
+      if (n.removeType === 'OBJECT_TABLE' || n.removeType === 'OBJECT_MATVIEW') this.dropTable(this.keyOf(r));
+      if (n.removeType === 'OBJECT_INDEX') {
+        const keys = r.schema ? [`${r.schema}.${name}`] : this.path.map((s) => `${s}.${name}`);
+        for (const k of keys) this.indexes.delete(k);
+      }
+    }
+  }
+
+  private dropTable(key: string): void {
+    this.tables.delete(key);
+    for (const [idx, table] of [...this.indexes]) if (table === key) this.indexes.delete(idx);
+  }
+
+  private dropSchema(schema: string): void {
+    for (const [key, t] of [...this.tables]) if (t.schema === schema) this.dropTable(key);
+  }
+
+  private createDomain(n: Node): void {
+    const parts = names(n.domainname);
+    const name = parts[parts.length - 1];
+    if (!name) return;
+    const key = parts.length > 1 ? `${parts[parts.length - 2]}.${name}` : `${this.creationSchema()}.${name}`;
+    const d: DomainModel = { baseType: typeNameText(n.typeName), constraints: new Set(), notNull: false };
+    list(n.constraints).forEach((c, k) => addDomainConstraint(d, as(c, 'Constraint'), k));
+    this.domains.set(key, d);
+  }
+
+  private alterDomain(n: Node): void {
+    const d = this.domain({ names: n.typeName });
+    if (!d) return;
+    if (n.subtype === 'C') addDomainConstraint(d, as(n.def, 'Constraint'), d.constraints.size);
+    if (n.subtype === 'X') d.constraints.delete(String(n.name));
+    if (n.subtype === 'O') d.notNull = true;
+    if (n.subtype === 'N') d.notNull = false;
+  }
+
+  private setVariable(n: Node): void {
+    if (String(n.name ?? '').toLowerCase() !== 'search_path') return;
+    if (n.kind === 'VAR_RESET' || n.kind === 'VAR_SET_DEFAULT') {
+      this.path = DEFAULT_SEARCH_PATH;
+      return;
+    }
+    if (n.kind !== 'VAR_SET_VALUE') return;
+    const schemas = list(n.args).map((a) => {
+      const c = as(a, 'A_Const');
+      return String((c?.sval as Node | undefined)?.sval ?? '');
+    }).flatMap((v) => v.split(',')).map((v) => v.trim().replace(/^"(.*)"$/, '$1')).filter((v) => v !== '');
+    if (schemas.length) this.path = schemas;
+  }
+}
+
+function addDomainConstraint(d: DomainModel, con: Node | undefined, k: number): void {
+  if (!con) return;
+  if (con.contype === 'CONSTR_NOTNULL') d.notNull = true;
+  if (con.contype === 'CONSTR_CHECK') d.constraints.add(typeof con.conname === 'string' ? con.conname : `#${k}`);
+}
+
+export function splitKey(key: string): [string, string] {
+  const dot = key.indexOf('.');
+  return [key.slice(0, dot), key.slice(dot + 1)];
+}

@@ -1,0 +1,48 @@
+/**
+ * column-type-rewrite: ALTER COLUMN … TYPE on an existing table to a type
+ * that is not binary-compatible with the column's current one (as the
+ * model knows it, through renames), so PostgreSQL rewrites the table and
+ * rebuilds its indexes under ACCESS EXCLUSIVE.
+ */
+import { as, typeNameText } from '../../parse';
+import { inPlace, later, renderFix } from '../fix';
+import type { LintRule } from '../rule';
+import { ident, objectName, tableName, typeAsWritten } from '../sql-text';
+import { rewritesOnTypeChange } from '../type-change';
+
+export const COLUMN_TYPE_REWRITE: LintRule = {
+  id: 'column-type-rewrite',
+  severity: 'error',
+  title: 'column type change that rewrites an existing table',
+  why: 'changing a column to a type that is not binary-compatible rewrites the table and rebuilds its indexes under an ACCESS EXCLUSIVE lock; on a large table that is minutes of downtime',
+  fix: 'add a column of the new type, backfill it in batches, switch the application, drop the old column',
+  squawk: ['changing-column-type'],
+  examples: {
+    existing: 'CREATE TABLE leads (id bigint PRIMARY KEY, score int, code varchar(20));',
+    triggers: 'ALTER TABLE leads ALTER COLUMN score TYPE bigint;',
+    passes: 'ALTER TABLE leads ALTER COLUMN code TYPE text;',
+  },
+  alterCommand(ctx, s, t, cmd) {
+    if (cmd.subtype !== 'AT_AlterColumnType' || !t.existing || typeof cmd.name !== 'string') return;
+    const def = as(cmd.def, 'ColumnDef');
+    if (!def) return;
+    const column = cmd.name;
+    const before = t.table.columns.get(column)?.type;
+    const after = typeNameText(def.typeName);
+    if (before && !rewritesOnTypeChange(before, after)) return;
+    const table = tableName(t.rel);
+    const next = ident(objectName(column, 'new'));
+    ctx.report(COLUMN_TYPE_REWRITE, s, {
+      message: `${table}.${column}: type change ${before ? `from ${before} ` : ''}to ${after}${before ? '' : ' (the current type is not known from the migrations)'} rewrites the table`,
+      fix: renderFix([
+        inPlace(
+          `ALTER TABLE ${table} ADD COLUMN ${next} ${typeAsWritten(s, def.typeName)};`,
+          `-- backfill ${next} from ${column} in batches, and switch the application to it`,
+          '-- (no rewrite: varchar(n) to varchar(m >= n) or text, numeric(p,s) to numeric(q >= p,s), a timestamp precision up)',
+        ),
+        later(`ALTER TABLE ${table} DROP COLUMN ${ident(column)};`, `ALTER TABLE ${table} RENAME COLUMN ${next} TO ${ident(column)};`),
+      ]),
+      at: def.location as number | undefined,
+    });
+  },
+};

@@ -1,0 +1,41 @@
+/**
+ * concurrently-in-transaction: CREATE/DROP INDEX CONCURRENTLY or REINDEX
+ * CONCURRENTLY in a transactional migration, which PostgreSQL refuses (25001).
+ * The migration loader refuses such a file too; lint reads files leniently
+ * so it can list it with the other findings.
+ */
+import { as, list, type ParsedStatement } from '../../parse';
+import { ownNoTransaction, renderFix } from '../fix';
+import type { LintRule, RuleContext } from '../rule';
+import { insertInto, tokenAfter } from '../sql-text';
+
+export const CONCURRENTLY_IN_TRANSACTION: LintRule = {
+  id: 'concurrently-in-transaction',
+  severity: 'error',
+  title: 'CONCURRENTLY in a transactional migration',
+  why: 'PostgreSQL refuses CONCURRENTLY inside a transaction block (25001): the migration fails at deploy time',
+  fix: 'a migration of its own that starts with the no-transaction directive (written re-runnable: IF NOT EXISTS / IF EXISTS)',
+  squawk: ['ban-concurrent-index-creation-in-transaction'],
+  examples: {
+    existing: 'CREATE TABLE leads (id bigint PRIMARY KEY, name text);',
+    triggers: 'CREATE INDEX CONCURRENTLY leads_name ON leads (name);',
+    passes: '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS leads_name ON leads (name);',
+  },
+  statement(ctx, s) {
+    if (ctx.src.noTransaction) return;
+    if (s.kind === 'IndexStmt' && s.node.concurrent) report(ctx, s, 'CREATE INDEX CONCURRENTLY', s.node.if_not_exists || typeof s.node.idxname !== 'string' ? undefined : 'IF NOT EXISTS');
+    if (s.kind === 'DropStmt' && s.node.concurrent) report(ctx, s, 'DROP INDEX CONCURRENTLY', s.node.missing_ok ? undefined : 'IF EXISTS');
+    const reindex = s.kind === 'ReindexStmt' && list(s.node.params).some((p) => as(p, 'DefElem')?.defname === 'concurrently');
+    if (reindex) report(ctx, s, 'REINDEX CONCURRENTLY', undefined);
+  },
+};
+
+/** `guard`: the IF [NOT] EXISTS that makes the statement safe to run again, inserted after CONCURRENTLY. */
+function report(ctx: RuleContext, s: ParsedStatement, what: string, guard: string | undefined): void {
+  const concurrently = tokenAfter(s, s.byteOffset, 'concurrently');
+  const text = guard && concurrently ? insertInto(s, concurrently.end, guard) : s.text;
+  ctx.report(CONCURRENTLY_IN_TRANSACTION, s, {
+    message: `${what} in a transactional migration`,
+    fix: renderFix([ownNoTransaction(`${text};`)]),
+  });
+}

@@ -1,0 +1,69 @@
+/**
+ * constraint-not-valid: a FOREIGN KEY or CHECK added to an existing table
+ * and validated at once (ADD CONSTRAINT without NOT VALID, or a new column's
+ * REFERENCES/CHECK), scanning the table while writes wait.
+ */
+import { as, type Node, type ParsedStatement } from '../../parse';
+import { columnWithout, deferInto, deferredColumnConstraints, notValidSteps, validatedColumnConstraints } from '../fix-steps';
+import { inPlace, later, renderFix } from '../fix';
+import type { AlterTarget } from '../model';
+import { defaultConstraintName } from '../model-tables';
+import type { LintRule, RuleContext } from '../rule';
+import { clauseAt, tableName } from '../sql-text';
+
+export const CONSTRAINT_NOT_VALID: LintRule = {
+  id: 'constraint-not-valid',
+  severity: 'error',
+  title: 'foreign key or CHECK added to an existing table without NOT VALID',
+  why: 'validating scans the whole table while a lock that stops writes (ACCESS EXCLUSIVE for a CHECK, SHARE ROW EXCLUSIVE on both tables for a foreign key) is held',
+  fix: 'ADD CONSTRAINT … NOT VALID, then VALIDATE CONSTRAINT in a later migration',
+  squawk: ['constraint-missing-not-valid', 'adding-foreign-key-constraint'],
+  examples: {
+    existing: 'CREATE TABLE leads (id uuid PRIMARY KEY DEFAULT gen_random_uuid());\nCREATE TABLE purchases (id bigint PRIMARY KEY, lead_id uuid);',
+    triggers: 'ALTER TABLE purchases ADD CONSTRAINT purchases_lead_fk FOREIGN KEY (lead_id) REFERENCES leads (id);',
+    passes: 'ALTER TABLE purchases ADD CONSTRAINT purchases_lead_fk FOREIGN KEY (lead_id) REFERENCES leads (id) NOT VALID;',
+  },
+  alterCommand(ctx, s, t, cmd) {
+    if (!t.existing) return;
+    if (cmd.subtype === 'AT_AddConstraint') addConstraint(ctx, s, t, as(cmd.def, 'Constraint'));
+    if (cmd.subtype === 'AT_AddColumn') addColumn(ctx, s, t, as(cmd.def, 'ColumnDef'), cmd.missing_ok === true);
+  },
+};
+
+const validated = (con: Node | undefined): con is Node =>
+  !!con && (con.contype === 'CONSTR_FOREIGN' || con.contype === 'CONSTR_CHECK') && !con.skip_validation;
+
+function why(t: AlterTarget, con: Node): string {
+  return con.contype === 'CONSTR_FOREIGN'
+    ? `validating scans the whole table while holding a SHARE ROW EXCLUSIVE lock on ${tableName(t.rel)} and on the referenced table: writes to both stop until it ends`
+    : 'validating scans the whole table while holding an ACCESS EXCLUSIVE lock: reads and writes stop until it ends';
+}
+
+function addConstraint(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, con: Node | undefined): void {
+  if (!validated(con)) return;
+  const named = typeof con.conname === 'string';
+  const name = named ? String(con.conname) : defaultConstraintName(t.rel.name, con, []);
+  const what = `${con.contype === 'CONSTR_FOREIGN' ? 'foreign key' : 'CHECK'}${named ? ` ${name}` : ''}`;
+  ctx.report(CONSTRAINT_NOT_VALID, s, {
+    message: `${what} is added to existing table ${tableName(t.rel)} and validated at once`,
+    why: why(t, con),
+    fix: renderFix(notValidSteps(t.rel, name, clauseAt(s, con.location as number, { skip: named ? 2 : 0 }))),
+    at: con.location as number | undefined,
+  });
+}
+
+/** A new column's REFERENCES or CHECK: added as a table constraint NOT VALID after the column. */
+function addColumn(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, col: Node | undefined, ifNotExists: boolean): void {
+  if (!col || (ifNotExists && t.table.columns.has(String(col.colname)))) return;
+  const cons = validatedColumnConstraints(col);
+  if (cons.length === 0) return;
+  const files = [inPlace(`ALTER TABLE ${tableName(t.rel)} ADD COLUMN ${columnWithout(s, col, (c) => cons.includes(c))};`), later()];
+  deferInto(t.rel, deferredColumnConstraints(s, t.rel, col, cons), files[0]!, files[1]!);
+  const kinds = cons.map((c) => (c.contype === 'CONSTR_FOREIGN' ? 'foreign key' : 'CHECK')).join(' and ');
+  ctx.report(CONSTRAINT_NOT_VALID, s, {
+    message: `the ${kinds} on new column ${String(col.colname)} of existing table ${tableName(t.rel)} ${cons.length > 1 ? 'are' : 'is'} validated at once`,
+    why: why(t, cons[0]!),
+    fix: renderFix(files),
+    at: col.location as number | undefined,
+  });
+}

@@ -1,0 +1,113 @@
+/**
+ * fk-type-mismatch: a foreign key whose column type differs from the
+ * referenced column's (as the model knows both, through renames and type
+ * changes). Length and precision modifiers are ignored: varchar(20) may
+ * reference varchar(40).
+ */
+import { as, list, names, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../../parse';
+import { inPlace, renderFix, type FixFile } from '../fix';
+import { notValidSteps } from '../fix-steps';
+import type { TableModel } from '../model';
+import { createdTable, defaultConstraintName } from '../model-tables';
+import type { LintRule, RuleContext } from '../rule';
+import { ident, objectName, replaceIn, tableName, typeAsWritten } from '../sql-text';
+
+export const FK_TYPE_MISMATCH: LintRule = {
+  id: 'fk-type-mismatch',
+  severity: 'error',
+  title: 'foreign key column type differs from the referenced column',
+  why: 'PostgreSQL either refuses the foreign key (no equality operator between the types) or every join and lookup needs a cast that can defeat the referenced index; a column that cannot be constrained collects orphans silently',
+  fix: 'declare the column with the referenced column\'s type',
+  squawk: [],
+  examples: {
+    existing: 'CREATE TABLE leads (id uuid PRIMARY KEY DEFAULT gen_random_uuid());',
+    triggers: 'CREATE TABLE notes (id bigint PRIMARY KEY, lead_id text REFERENCES leads (id));',
+    passes: 'CREATE TABLE notes (id bigint PRIMARY KEY, lead_id uuid REFERENCES leads (id));',
+  },
+  statement(ctx, s) {
+    if (s.kind !== 'CreateStmt') return;
+    const rel = rangeVar(s.node.relation);
+    if (!rel || (s.node.if_not_exists && ctx.model.table(rel))) return;
+    const own = createdTable(s.node, { schema: '', name: rel.name, isNew: true }, (r) => ctx.model.table(r));
+    for (const elt of list(s.node.tableElts)) {
+      const col = as(elt, 'ColumnDef');
+      for (const c of list(col?.constraints)) {
+        const con = as(c, 'Constraint');
+        if (con?.contype === 'CONSTR_FOREIGN') check(ctx, s, rel, own, [String(col!.colname)], con);
+      }
+      const con = as(elt, 'Constraint');
+      if (con?.contype === 'CONSTR_FOREIGN') check(ctx, s, rel, own, names(con.fk_attrs), con);
+    }
+  },
+  alterCommand(ctx, s, t, cmd) {
+    if (cmd.subtype === 'AT_AddConstraint') {
+      const con = as(cmd.def, 'Constraint');
+      if (con?.contype === 'CONSTR_FOREIGN') check(ctx, s, t.rel, t.table, names(con.fk_attrs), con, t.existing);
+    }
+    const col = cmd.subtype === 'AT_AddColumn' ? as(cmd.def, 'ColumnDef') : undefined;
+    if (!col) return;
+    const own: TableModel = { ...t.table, columns: new Map([...t.table.columns, [String(col.colname), { type: typeNameText(col.typeName), notNull: false }]]) };
+    for (const c of list(col.constraints)) {
+      const con = as(c, 'Constraint');
+      if (con?.contype === 'CONSTR_FOREIGN') check(ctx, s, t.rel, own, [String(col.colname)], con, t.existing);
+    }
+  },
+};
+
+/** Type without a length/precision modifier: varchar(20) and varchar(40) compare equal. */
+function baseType(t: string): string {
+  return t.replace(/\(.*?\)/, '');
+}
+
+/** The column definition in this statement (CREATE TABLE, ADD COLUMN), when it declares the column. */
+function declaredIn(s: ParsedStatement, column: string): Node | undefined {
+  const cols = s.kind === 'CreateStmt'
+    ? list(s.node.tableElts).map((e) => as(e, 'ColumnDef'))
+    : list(s.node.cmds).map((c) => as(as(c, 'AlterTableCmd')?.def, 'ColumnDef'));
+  return cols.find((c) => c?.colname === column);
+}
+
+function check(ctx: RuleContext, s: ParsedStatement, rel: RangeVar, own: TableModel, fkCols: string[], con: Node, existing = false): void {
+  const pkRel = rangeVar(con.pktable);
+  if (!pkRel) return;
+  const self = pkRel.name === rel.name && (pkRel.schema ?? rel.schema) === rel.schema;
+  const referenced = self ? own : ctx.model.table(pkRel);
+  if (!referenced) return;
+  const pkCols = names(con.pk_attrs).length ? names(con.pk_attrs) : referenced.primaryKey;
+  fkCols.forEach((fk, k) => {
+    const pk = pkCols[k];
+    const a = own.columns.get(fk)?.type;
+    const b = pk ? referenced.columns.get(pk)?.type : undefined;
+    if (!pk || !a || !b || baseType(a) === baseType(b)) return;
+    const target = { rel, fk, type: b, pkRel, pk };
+    ctx.report(FK_TYPE_MISMATCH, s, {
+      message: `${tableName(rel)}.${fk} (${a}) references ${tableName(pkRel)}.${pk} (${b}): the types differ`,
+      why: `PostgreSQL either refuses the foreign key (no equality operator between ${a} and ${b}) or every join and lookup needs a cast, which can defeat the index on ${tableName(pkRel)}.${pk}; a column that cannot be constrained collects orphans silently`,
+      fix: renderFix(fixFor(s, target, declaredIn(s, fk), existing)),
+      at: con.location as number | undefined,
+    });
+  });
+}
+
+interface Target { rel: RangeVar; fk: string; type: string; pkRel: RangeVar; pk: string }
+
+/**
+ * Declared here: the same statement with the referenced type (for a new
+ * column of an existing table, added first and constrained NOT VALID); an
+ * existing column: a new column of the right type, backfilled, then swapped.
+ */
+function fixFor(s: ParsedStatement, t: Target, col: Node | undefined, existing: boolean): FixFile[] {
+  const table = tableName(t.rel);
+  const reference = `REFERENCES ${tableName(t.pkRel)} (${ident(t.pk)})`;
+  if (col && !existing) {
+    const at = (col.typeName as Node).location as number;
+    return [inPlace(`${replaceIn(s, at, at + Buffer.byteLength(typeAsWritten(s, col.typeName)), t.type)};`)];
+  }
+  const column = col ? t.fk : objectName(t.fk, 'new');
+  const name = defaultConstraintName(t.rel.name, { contype: 'CONSTR_FOREIGN' }, [column]);
+  const steps = notValidSteps(t.rel, name, `FOREIGN KEY (${ident(column)}) ${reference}`, [`ALTER TABLE ${table} ADD COLUMN ${ident(column)} ${t.type};`]);
+  if (col) return steps;
+  steps[0]!.lines.splice(1, 0, `-- backfill ${ident(column)} from ${ident(t.fk)} in batches (${ident(t.fk)}::${t.type}), and switch the application to it`);
+  steps[1]!.lines.push(`ALTER TABLE ${table} DROP COLUMN ${ident(t.fk)};`, `ALTER TABLE ${table} RENAME COLUMN ${ident(column)} TO ${ident(t.fk)};`);
+  return steps;
+}

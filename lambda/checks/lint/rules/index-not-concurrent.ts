@@ -1,0 +1,109 @@
+/**
+ * index-not-concurrent: an index built on an existing table while writes
+ * wait — CREATE INDEX without CONCURRENTLY, and the index behind ADD
+ * CONSTRAINT … UNIQUE / PRIMARY KEY / EXCLUDE or ADD COLUMN … UNIQUE /
+ * PRIMARY KEY (built under ACCESS EXCLUSIVE: reads wait too).
+ */
+import { as, list, names, rangeVar, type Node, type ParsedStatement } from '../../parse';
+import { columnParts } from '../column';
+import { columnWithout, uniqueKeySteps } from '../fix-steps';
+import { inPlace, ownNoTransaction, renderFix } from '../fix';
+import type { AlterTarget } from '../model';
+import type { LintRule, RuleContext } from '../rule';
+import { ident, insertInto, objectName, tableName, tokenAfter } from '../sql-text';
+
+export const INDEX_NOT_CONCURRENT: LintRule = {
+  id: 'index-not-concurrent',
+  severity: 'error',
+  title: 'index built without CONCURRENTLY on an existing table (CREATE INDEX, ADD CONSTRAINT … UNIQUE/PRIMARY KEY, ADD COLUMN … UNIQUE/PRIMARY KEY)',
+  why: 'the build holds a lock that blocks every INSERT, UPDATE and DELETE on the table (ACCESS EXCLUSIVE for a constraint: reads too) until it ends',
+  fix: 'CREATE INDEX CONCURRENTLY IF NOT EXISTS in a no-transaction migration; for a constraint, then ADD CONSTRAINT … USING INDEX',
+  squawk: ['require-concurrent-index-creation', 'disallowed-unique-constraint', 'adding-serial-primary-key-field'],
+  examples: {
+    existing: 'CREATE TABLE leads (id bigint PRIMARY KEY, name text, email text);',
+    triggers: 'CREATE INDEX leads_name ON leads (name);',
+    passes: '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS leads_name ON leads (name);',
+  },
+  statement(ctx, s) {
+    if (s.kind === 'IndexStmt') createIndex(ctx, s);
+  },
+  alterCommand(ctx, s, t, cmd) {
+    if (!t.existing) return;
+    if (cmd.subtype === 'AT_AddConstraint') addConstraint(ctx, s, t, as(cmd.def, 'Constraint'));
+    if (cmd.subtype === 'AT_AddColumn') addColumn(ctx, s, t, as(cmd.def, 'ColumnDef'), cmd.missing_ok === true);
+  },
+};
+
+/** PostgreSQL's name for an unnamed index: table, columns (or `expr`), `idx`. */
+function indexName(s: ParsedStatement, table: string): string {
+  const cols = list(s.node.indexParams).map((p) => {
+    const e = as(p, 'IndexElem');
+    return typeof e?.name === 'string' ? e.name : 'expr';
+  });
+  return objectName(table, ...cols, 'idx');
+}
+
+/** The statement as written, with CONCURRENTLY (and IF NOT EXISTS and a name, which it needs) after INDEX. */
+function concurrentText(s: ParsedStatement, table: string): string {
+  const index = tokenAfter(s, s.byteOffset, 'index')!;
+  const name = typeof s.node.idxname === 'string' ? '' : ` ${ident(indexName(s, table))}`;
+  return `${insertInto(s, index.end, `CONCURRENTLY${s.node.if_not_exists ? '' : ' IF NOT EXISTS'}${name}`)};`;
+}
+
+function createIndex(ctx: RuleContext, s: ParsedStatement): void {
+  const rel = rangeVar(s.node.relation);
+  if (!rel || s.node.concurrent || !ctx.model.isExisting(rel)) return;
+  const idx = typeof s.node.idxname === 'string' ? s.node.idxname : undefined;
+  if (idx && s.node.if_not_exists && ctx.model.hasIndex(rel.schema, idx)) return;
+  const unique = s.node.unique ? 'UNIQUE ' : '';
+  ctx.report(INDEX_NOT_CONCURRENT, s, {
+    message: `CREATE ${unique}INDEX ${idx ?? ''} on existing table ${tableName(rel)} without CONCURRENTLY`.replace('  ', ' '),
+    why: `a plain CREATE INDEX holds a SHARE lock on ${tableName(rel)} for the whole build: every INSERT, UPDATE and DELETE waits until it ends`,
+    fix: renderFix([ownNoTransaction(
+      concurrentText(s, rel.name),
+      '-- if the build fails, schemaguard drops the INVALID index it left, so the file can run again',
+    )]),
+    at: rel.location,
+  });
+}
+
+const KINDS: Record<string, 'UNIQUE' | 'PRIMARY KEY' | 'EXCLUDE'> = { CONSTR_UNIQUE: 'UNIQUE', CONSTR_PRIMARY: 'PRIMARY KEY', CONSTR_EXCLUSION: 'EXCLUDE' };
+
+/** Key columns not known to be NOT NULL: a primary key would set NOT NULL on them, scanning the table. */
+function nullable(t: AlterTarget, columns: string[]): string[] {
+  return columns.filter((c) => !t.table.columns.get(c)?.notNull);
+}
+
+function addConstraint(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, con: Node | undefined): void {
+  const kind = con ? KINDS[String(con.contype)] : undefined;
+  if (!con || !kind || con.indexname) return;
+  const cols = names(con.keys);
+  ctx.report(INDEX_NOT_CONCURRENT, s, {
+    message: `ADD CONSTRAINT … ${kind} on existing table ${tableName(t.rel)} builds its index while blocking writes`,
+    why: 'the index behind the constraint is built under an ACCESS EXCLUSIVE lock: every read and write of the table waits until the build ends',
+    fix: kind === 'EXCLUDE'
+      ? renderFix([inPlace('-- an exclusion constraint cannot adopt an index built beforehand: add it in a maintenance window, or while the table is empty')])
+      : renderFix(uniqueKeySteps(t.rel, kind, cols, nullable(t, cols))),
+    at: con.location as number | undefined,
+  });
+}
+
+/** ADD COLUMN … UNIQUE / PRIMARY KEY: the column is added, then its index is built under the ALTER's ACCESS EXCLUSIVE lock. */
+function addColumn(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, col: Node | undefined, ifNotExists: boolean): void {
+  if (!col) return;
+  const name = String(col.colname);
+  if (ifNotExists && t.table.columns.has(name)) return;
+  const p = columnParts(col);
+  if (!p.unique && !p.primaryKey) return;
+  const kind = p.primaryKey ? 'PRIMARY KEY' : 'UNIQUE';
+  const plain = columnWithout(s, col, (c) => c.contype === 'CONSTR_UNIQUE' || c.contype === 'CONSTR_PRIMARY');
+  ctx.report(INDEX_NOT_CONCURRENT, s, {
+    message: `ADD COLUMN ${name} … ${kind} on existing table ${tableName(t.rel)} builds its index while blocking reads and writes`,
+    why: `the ${kind} index is built in the same statement, under the ACCESS EXCLUSIVE lock ADD COLUMN takes: every read and write of ${tableName(t.rel)} waits until the build ends`,
+    fix: renderFix([
+      inPlace(`ALTER TABLE ${tableName(t.rel)} ADD COLUMN ${plain};`, ...(p.primaryKey ? ['-- fill the new column for every row (backfill in batches) before the key'] : [])),
+      ...uniqueKeySteps(t.rel, kind, [name], p.primaryKey ? [name] : [], 'later'),
+    ]),
+    at: col.location as number | undefined,
+  });
+}

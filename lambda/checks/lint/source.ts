@@ -1,0 +1,42 @@
+/** What lint reads of a migration file: its text and the directives that change what a rule says. */
+import { parseDuration } from '../../engine/duration';
+import { allowArgument, readDirectives } from '../../engine/sql/directives';
+import { scanSql } from '../../engine/sql/splitter';
+import type { Allowance, Migration } from '../../engine/source';
+
+export interface LintSource {
+  file: string;
+  text: string;
+  noTransaction: boolean;
+  /** From `-- schemaguard:lock-timeout=…`. */
+  lockTimeoutMs?: number;
+  allowances: Allowance[];
+  /** Already applied: feeds the model, not linted. @default false */
+  applied?: boolean;
+}
+
+export function lintSourceOf(m: Migration, applied = false): LintSource {
+  return { file: m.file, text: m.text, noTransaction: m.directives.noTransaction, lockTimeoutMs: m.directives.lockTimeoutMs, allowances: m.allowances, applied };
+}
+
+/**
+ * A LintSource from raw text, reading directives leniently: unlike the
+ * migration loader it does not refuse CONCURRENTLY in a transactional file,
+ * so lint can report it as a finding with the others.
+ */
+export function lintSourceFromText(file: string, text: string, applied = false): LintSource {
+  const src: LintSource = { file, text: text.replace(/\r\n?/g, '\n'), noTransaction: false, allowances: [], applied };
+  for (const d of readDirectives(scanSql(src.text, { file }).comments)) {
+    if (d.name === 'no-transaction') src.noTransaction = true;
+    if (d.name === 'lock-timeout') {
+      const v = /^\s*=\s*(\S+)/.exec(d.argument);
+      const ms = v ? parseDuration(v[1]!) : undefined;
+      if (ms !== undefined) src.lockTimeoutMs = ms;
+    }
+    if (d.name === 'allow') {
+      const a = allowArgument(d.argument);
+      if (a) src.allowances.push({ ...a, line: d.line });
+    }
+  }
+  return src;
+}

@@ -1,0 +1,44 @@
+/**
+ * Which `ALTER COLUMN … TYPE` changes PostgreSQL makes without rewriting the
+ * table: binary-compatible types, and a modifier that only widens. Every
+ * pair listed here (and a sample of rewriting ones) is run against a real
+ * PostgreSQL 15 and 18 by type-change.int.test.ts, reading the table's file
+ * node before and after. Anything else counts as a rewrite.
+ */
+
+interface ParsedType {
+  base: string;
+  mods: number[];
+}
+
+function parseType(t: string): ParsedType | undefined {
+  const m = /^([a-z ]+?)(?:\((\d+)(?:,(\d+))?\))?((?: with(?:out)? time zone)?)$/.exec(t);
+  if (!m) return undefined;
+  const mods = [m[2], m[3]].filter((x): x is string => x !== undefined).map(Number);
+  return { base: `${m[1]}${m[4] ?? ''}`, mods };
+}
+
+const TEXTUAL = new Set(['character varying', 'text']);
+/** Types whose modifier is a precision or length that may only grow. */
+const WIDENING = new Set([
+  'character varying', 'bit varying', 'timestamp without time zone', 'timestamp with time zone',
+  'time without time zone', 'interval',
+]);
+/** Binary-compatible pairs, `from>to`, whatever the modifier. */
+const COMPATIBLE = new Set(['cidr>inet', 'xml>text', 'xml>character varying']);
+
+/** True unless the change is known to be binary-compatible (no rewrite). */
+export function rewritesOnTypeChange(before: string, after: string): boolean {
+  if (before === after) return false;
+  const a = parseType(before);
+  const b = parseType(after);
+  if (!a || !b) return true;
+  if (COMPATIBLE.has(`${a.base}>${b.base}`) && b.mods.length === 0) return false;
+  if (TEXTUAL.has(a.base) && b.base === 'text') return false;
+  if (TEXTUAL.has(a.base) && b.base === 'character varying' && b.mods.length === 0) return false;
+  if (a.base !== b.base) return true;
+  if (b.mods.length === 0) return !(WIDENING.has(a.base) || a.base === 'numeric');
+  if (a.mods.length === 0) return true;
+  if (a.base === 'numeric') return (a.mods[1] ?? 0) !== (b.mods[1] ?? 0) || b.mods[0]! < a.mods[0]!;
+  return !WIDENING.has(a.base) || b.mods[0]! < a.mods[0]!;
+}

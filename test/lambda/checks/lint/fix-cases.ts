@@ -1,0 +1,76 @@
+/**
+ * Cases that make every rule print every kind of fix it has: fixes.test.ts
+ * lints each fix as the migrations it describes, fixes.int.test.ts applies
+ * them to real PostgreSQL.
+ */
+
+export const TABLES = `
+CREATE TABLE leads (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), name text, email text, score int, code varchar(20), at timestamp(3));
+CREATE TABLE purchases (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, lead_id uuid, legacy_lead varchar(36));
+CREATE TABLE events (id bigint, kind text);
+CREATE SCHEMA app;
+CREATE TABLE app."Accounts" ("Name" text, "user" text);
+CREATE DOMAIN positive_int AS int CHECK (VALUE > 0);
+CREATE EXTENSION IF NOT EXISTS btree_gist;
+`;
+
+export interface FixCase {
+  rule: string;
+  /** What the case covers. */
+  what: string;
+  /** A pending migration that triggers the rule, after TABLES. */
+  sql: string;
+  /** Run on the database after TABLES, unseen by lint (what the SQL uses but no migration creates). @default - nothing */
+  databaseOnly?: string;
+}
+
+/** One case per fix text a rule can print. */
+export const FIX_CASES: FixCase[] = [
+  { rule: 'index-not-concurrent', what: 'a named index', sql: 'CREATE INDEX leads_name ON leads (name);' },
+  { rule: 'index-not-concurrent', what: 'an unnamed unique index on an expression', sql: 'CREATE UNIQUE INDEX ON leads (lower(email));' },
+  { rule: 'index-not-concurrent', what: 'an index already IF NOT EXISTS', sql: 'CREATE INDEX IF NOT EXISTS leads_score ON leads USING btree (score) WHERE score > 0;' },
+  { rule: 'index-not-concurrent', what: 'ADD CONSTRAINT UNIQUE', sql: 'ALTER TABLE leads ADD CONSTRAINT leads_code_key UNIQUE (code);' },
+  { rule: 'index-not-concurrent', what: 'ADD PRIMARY KEY on a nullable column', sql: 'ALTER TABLE events ADD PRIMARY KEY (id);' },
+  { rule: 'index-not-concurrent', what: 'ADD CONSTRAINT EXCLUDE', sql: 'ALTER TABLE events ADD CONSTRAINT events_excl EXCLUDE USING gist (kind WITH =);' },
+  { rule: 'index-not-concurrent', what: 'ADD COLUMN UNIQUE', sql: 'ALTER TABLE leads ADD COLUMN handle text UNIQUE;' },
+  { rule: 'index-not-concurrent', what: 'ADD COLUMN PRIMARY KEY', sql: 'ALTER TABLE events ADD COLUMN event_id bigint DEFAULT 0 PRIMARY KEY;' },
+  { rule: 'index-not-concurrent', what: 'a quoted table in another schema', sql: 'CREATE INDEX accounts_name ON app."Accounts" ("Name");' },
+  { rule: 'constraint-not-valid', what: 'a named foreign key', sql: 'ALTER TABLE purchases ADD CONSTRAINT purchases_lead_fk FOREIGN KEY (lead_id) REFERENCES leads (id) ON DELETE CASCADE;' },
+  { rule: 'constraint-not-valid', what: 'an unnamed foreign key', sql: 'ALTER TABLE purchases ADD FOREIGN KEY (lead_id) REFERENCES leads;' },
+  { rule: 'constraint-not-valid', what: 'a named CHECK', sql: "ALTER TABLE leads ADD CONSTRAINT leads_score_range CHECK (score BETWEEN 0 AND 100 AND name <> ',');" },
+  { rule: 'constraint-not-valid', what: 'an unnamed CHECK', sql: 'ALTER TABLE leads ADD CHECK (score > 0);' },
+  { rule: 'constraint-not-valid', what: 'a new column with REFERENCES', sql: 'ALTER TABLE purchases ADD COLUMN other_lead uuid REFERENCES leads (id) ON DELETE SET NULL;' },
+  { rule: 'constraint-not-valid', what: 'a new column with a named REFERENCES and a CHECK', sql: 'ALTER TABLE purchases ADD COLUMN qty int CHECK (qty > 0) DEFAULT 1, ADD COLUMN lead2 uuid CONSTRAINT purchases_lead2_fk REFERENCES leads;' },
+  { rule: 'validate-in-same-transaction', what: 'a CHECK', sql: 'ALTER TABLE leads ADD CONSTRAINT leads_score_positive CHECK (score > 0) NOT VALID;\nALTER TABLE leads VALIDATE CONSTRAINT leads_score_positive;' },
+  { rule: 'validate-in-same-transaction', what: 'a foreign key', sql: 'ALTER TABLE purchases ADD CONSTRAINT purchases_lead_fk FOREIGN KEY (lead_id) REFERENCES leads (id) NOT VALID;\nALTER TABLE purchases VALIDATE CONSTRAINT purchases_lead_fk;' },
+  { rule: 'set-not-null-without-check', what: 'a plain column', sql: 'ALTER TABLE leads ALTER COLUMN name SET NOT NULL;' },
+  { rule: 'set-not-null-without-check', what: 'quoted names in another schema', sql: 'ALTER TABLE app."Accounts" ALTER COLUMN "Name" SET NOT NULL, ALTER COLUMN "user" SET NOT NULL;' },
+  { rule: 'adding-required-field', what: 'NOT NULL without a default', sql: 'ALTER TABLE leads ADD COLUMN public boolean NOT NULL;' },
+  { rule: 'adding-required-field', what: 'a PRIMARY KEY without a default', sql: 'ALTER TABLE events ADD COLUMN uid uuid PRIMARY KEY;' },
+  { rule: 'adding-required-field', what: 'NOT NULL with a CHECK kept', sql: 'ALTER TABLE leads ADD COLUMN rank int NOT NULL CHECK (rank > 0);' },
+  { rule: 'column-type-rewrite', what: 'a known type', sql: 'ALTER TABLE leads ALTER COLUMN score TYPE bigint;' },
+  { rule: 'column-type-rewrite', what: 'a type written with precision and time zone', sql: 'ALTER TABLE leads ALTER COLUMN at TYPE timestamp(3) with time zone USING at AT TIME ZONE \'UTC\';' },
+  { rule: 'column-type-rewrite', what: 'an unknown current type', sql: 'ALTER TABLE elsewhere ALTER COLUMN a TYPE numeric(12, 2);', databaseOnly: 'CREATE TABLE elsewhere (a text);' },
+  { rule: 'volatile-default', what: 'a volatile built-in', sql: 'ALTER TABLE leads ADD COLUMN token uuid NOT NULL DEFAULT gen_random_uuid();' },
+  { rule: 'volatile-default', what: 'an expression around a volatile call', sql: "ALTER TABLE leads ADD COLUMN salt text DEFAULT md5(random()::text || 'x');" },
+  { rule: 'volatile-default', what: 'a serial type', sql: 'ALTER TABLE leads ADD COLUMN n bigserial;' },
+  { rule: 'volatile-default', what: 'an identity', sql: 'ALTER TABLE leads ADD COLUMN seq bigint GENERATED BY DEFAULT AS IDENTITY;' },
+  { rule: 'volatile-default', what: 'a stored generated column', sql: 'ALTER TABLE leads ADD COLUMN doubled int GENERATED ALWAYS AS (score * 2) STORED;' },
+  { rule: 'volatile-default', what: 'a function lint does not know', sql: 'ALTER TABLE leads ADD COLUMN slug text DEFAULT make_slug();', databaseOnly: "CREATE FUNCTION make_slug() RETURNS text LANGUAGE sql STABLE AS $$SELECT 'x'$$;" },
+  { rule: 'volatile-default', what: 'a domain with a CHECK', sql: 'ALTER TABLE leads ADD COLUMN qty positive_int DEFAULT 1;' },
+  { rule: 'uuid-pk-without-default', what: 'a column key named id', sql: 'CREATE TABLE lead_purchases (id uuid PRIMARY KEY, lead_id uuid);' },
+  { rule: 'uuid-pk-without-default', what: 'a table key', sql: 'CREATE TABLE notes (id pg_catalog.uuid NOT NULL, body text, PRIMARY KEY (id));' },
+  { rule: 'uuid-pk-without-default', what: 'a key not named id (warning)', sql: 'CREATE TABLE audit (purchase_id uuid PRIMARY KEY);' },
+  { rule: 'fk-type-mismatch', what: 'an inline REFERENCES in CREATE TABLE', sql: 'CREATE TABLE notes (id bigint PRIMARY KEY, lead_id text REFERENCES leads (id));' },
+  { rule: 'fk-type-mismatch', what: 'a table FOREIGN KEY in CREATE TABLE', sql: 'CREATE TABLE notes (id bigint PRIMARY KEY, lead_id varchar(36), FOREIGN KEY (lead_id) REFERENCES leads);' },
+  { rule: 'fk-type-mismatch', what: 'an existing column', sql: 'ALTER TABLE purchases ADD CONSTRAINT legacy_fk FOREIGN KEY (legacy_lead) REFERENCES leads (id) NOT VALID;' },
+  { rule: 'fk-type-mismatch', what: 'a new column of an existing table', sql: 'ALTER TABLE purchases ADD COLUMN lead3 text REFERENCES leads (id);' },
+  { rule: 'lock-timeout-disabled', what: 'the directive', sql: '-- schemaguard:lock-timeout=0\nCREATE TABLE t (id int);' },
+  { rule: 'lock-timeout-disabled', what: 'a SET', sql: "SET LOCAL lock_timeout TO '0';" },
+  { rule: 'concurrently-in-transaction', what: 'CREATE INDEX CONCURRENTLY', sql: 'CREATE INDEX CONCURRENTLY leads_name ON leads (name);' },
+  { rule: 'concurrently-in-transaction', what: 'an unnamed one', sql: 'CREATE INDEX CONCURRENTLY ON leads (name);' },
+  { rule: 'concurrently-in-transaction', what: 'DROP INDEX CONCURRENTLY', sql: 'DROP INDEX CONCURRENTLY leads_name;' },
+  { rule: 'concurrently-in-transaction', what: 'REINDEX CONCURRENTLY', sql: 'REINDEX (CONCURRENTLY) INDEX leads_name;', databaseOnly: 'CREATE INDEX leads_name ON leads (name);' },
+  { rule: 'unused-allow', what: 'a stale allow', sql: '-- schemaguard:allow index-not-concurrent small\nCREATE TABLE t (id int);' },
+  { rule: 'unused-allow', what: 'an unknown rule', sql: '-- schemaguard:allow no-such-rule because\nCREATE TABLE t (id int);' },
+];

@@ -1,0 +1,39 @@
+/** lintMigrations as a whole: pending vs applied files, errors, order, the rule list, and this repository's migrations. */
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { lintMigrations, lintSourceFromText, lintSourceOf, RULES } from '../../../../lambda/checks/lint';
+import { formatFinding } from '../../../../lambda/checks/finding';
+import { loadMigrations } from '../../../../lambda/engine/source';
+import { ROOT } from '../../../support/cli';
+import { lint } from './pending';
+
+describe('Function: lintMigrations', () => {
+  it('lints nothing of an applied migration, but learns its tables', async () => {
+    const r = await lintMigrations([lintSourceFromText('1_a.sql', 'CREATE TABLE t (id uuid PRIMARY KEY);\nCREATE INDEX i ON t (id);', true)]);
+    expect(r.findings).toEqual([]);
+    expect(r.files).toEqual([]);
+  });
+
+  it('reports a syntax error as an input error naming file, line and column', async () => {
+    await expect(lint('CREATE TABLE t (id int);\nALTER TABEL t ADD COLUMN x int;')).rejects.toThrow(/2_pending\.sql:2:\d+: syntax error at or near "TABEL"/);
+  });
+
+  it('formats a finding as location, severity, rule, message, why and fix', async () => {
+    const text = formatFinding((await lint('CREATE INDEX leads_name ON leads (name);')).findings[0]!);
+    expect(text).toMatch(/^2_pending\.sql:1:28: error index-not-concurrent: CREATE INDEX leads_name on existing table leads without CONCURRENTLY\n {2}why: .+\n {2}fix: .+/);
+  });
+
+  it('has a rule table with unique ids', () => {
+    expect(new Set(RULES.map((r) => r.id)).size).toBe(RULES.length);
+  });
+});
+
+describe('migrations/ of this repository', () => {
+  it('pass the lint without errors', async () => {
+    const migrations = loadMigrations(join(ROOT, 'migrations'));
+    const r = await lintMigrations(migrations.map((m) => lintSourceOf(m)));
+    for (const f of [...r.findings]) console.log(`[lint migrations/] ${formatFinding(f)}`);
+    expect(r.files.length).toBe(migrations.length);
+    expect(r.findings.filter((f) => f.severity === 'error').map(formatFinding)).toEqual([]);
+  });
+});

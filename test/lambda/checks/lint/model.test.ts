@@ -1,0 +1,105 @@
+/** The pending-set model: what lint knows of the schema after each statement, renames included. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PendingModel } from '../../../../lambda/checks/lint/model';
+import { lintSourceFromText } from '../../../../lambda/checks/lint';
+import { loadParser, parseSql } from '../../../../lambda/checks/parse';
+
+beforeAll(loadParser);
+
+/** A model after the files (the first applied, the rest pending). */
+function modelAfter(...files: string[]): PendingModel {
+  const model = new PendingModel();
+  files.forEach((text, k) => {
+    model.startFile(lintSourceFromText(`${k + 1}_f.sql`, text, k === 0));
+    for (const s of parseSql(text).statements) model.apply(s);
+  });
+  return model;
+}
+
+const BASE = 'CREATE TABLE leads (id uuid PRIMARY KEY, code varchar(20) NOT NULL, score int);';
+
+describe('Class: PendingModel', () => {
+  describe('Method: apply (tables)', () => {
+    it('knows an applied table as existing, a pending one as new, an unknown one as existing without columns', () => {
+      const m = modelAfter(BASE, 'CREATE TABLE notes (id int);');
+      expect(m.isExisting({ name: 'leads' })).toBe(true);
+      expect(m.isExisting({ name: 'notes' })).toBe(false);
+      expect(m.isExisting({ name: 'elsewhere' })).toBe(true);
+      expect(m.table({ name: 'elsewhere' })).toBeUndefined();
+      expect(m.table({ name: 'leads' })?.columns.get('code')).toEqual({ type: 'character varying(20)', notNull: true });
+      expect(m.table({ name: 'leads' })?.primaryKey).toEqual(['id']);
+    });
+    it('moves a table on RENAME TO and SET SCHEMA, keeping its columns and whether it is new', () => {
+      const m = modelAfter(BASE, 'CREATE TABLE tmp (a int);\nALTER TABLE tmp RENAME TO t;\nCREATE SCHEMA app;\nALTER TABLE leads SET SCHEMA app;\nALTER TABLE app.leads RENAME TO prospects;');
+      expect(m.table({ name: 'tmp' })).toBeUndefined();
+      expect(m.isExisting({ name: 't' })).toBe(false);
+      expect(m.table({ name: 'leads' })).toBeUndefined();
+      expect(m.table({ schema: 'app', name: 'prospects' })?.columns.get('score')?.type).toBe('integer');
+      expect(m.isExisting({ schema: 'app', name: 'prospects' })).toBe(true);
+    });
+    it('renames a column, its primary key entry and the CHECK that proves it not null', () => {
+      const m = modelAfter(BASE, 'ALTER TABLE leads ADD CONSTRAINT s_nn CHECK (score IS NOT NULL) NOT VALID;\nALTER TABLE leads RENAME COLUMN score TO points;\nALTER TABLE leads RENAME id TO lead_id;');
+      const t = m.table({ name: 'leads' })!;
+      expect([...t.columns.keys()]).toEqual(['code', 'points', 'lead_id']);
+      expect(t.primaryKey).toEqual(['lead_id']);
+      expect(t.constraints.get('s_nn')).toMatchObject({ kind: 'check', notNullOf: 'points', validated: false });
+    });
+    it('follows ALTER SCHEMA … RENAME and DROP SCHEMA … CASCADE', () => {
+      const m = modelAfter('CREATE SCHEMA a;\nCREATE TABLE a.t (x int);', 'ALTER SCHEMA a RENAME TO b;');
+      expect(m.table({ schema: 'b', name: 't' })?.columns.has('x')).toBe(true);
+      expect(m.table({ schema: 'a', name: 't' })).toBeUndefined();
+      expect(modelAfter('CREATE SCHEMA a;\nCREATE TABLE a.t (x int);', 'DROP SCHEMA a CASCADE;').table({ schema: 'a', name: 't' })).toBeUndefined();
+    });
+    it('follows column types through ALTER … TYPE, DROP COLUMN and ADD COLUMN', () => {
+      const m = modelAfter(BASE, 'ALTER TABLE leads ALTER COLUMN score TYPE bigint, DROP COLUMN code, ADD COLUMN at timestamptz(3);');
+      const t = m.table({ name: 'leads' })!;
+      expect(Object.fromEntries([...t.columns].map(([k, v]) => [k, v.type]))).toEqual({ id: 'uuid', score: 'bigint', at: 'timestamp(3) with time zone' });
+    });
+    it('copies columns for LIKE, INHERITS and PARTITION OF', () => {
+      const m = modelAfter(BASE, 'CREATE TABLE l2 (LIKE leads, extra text);\nCREATE TABLE p (a int, b text) PARTITION BY LIST (a);\nCREATE TABLE p1 PARTITION OF p FOR VALUES IN (1);');
+      expect([...m.table({ name: 'l2' })!.columns.keys()]).toEqual(['id', 'code', 'score', 'extra']);
+      expect([...m.table({ name: 'p1' })!.columns.keys()]).toEqual(['a', 'b']);
+    });
+    it('names unnamed constraints as PostgreSQL does, and marks NOT VALID ones with where they were added', () => {
+      const m = modelAfter(BASE, 'ALTER TABLE leads ADD CHECK (score > 0) NOT VALID, ADD UNIQUE (code), ADD FOREIGN KEY (score) REFERENCES x;');
+      const c = m.table({ name: 'leads' })!.constraints;
+      expect([...c.keys()]).toEqual(['leads_pkey', 'leads_score_check', 'leads_code_key', 'leads_score_fkey']);
+      expect(c.get('leads_score_check')!.addedNotValid).toMatchObject({ file: '2_f.sql', line: 1, transactional: true });
+    });
+  });
+
+  describe('Method: keyOf (search_path)', () => {
+    it('resolves unqualified names through SET search_path, and each file starts from the default', () => {
+      const m = new PendingModel();
+      m.startFile(lintSourceFromText('1_a.sql', ''));
+      for (const s of parseSql('CREATE SCHEMA app;\nSET search_path TO app, public;\nCREATE TABLE users (id int);').statements) m.apply(s);
+      expect(m.keyOf({ name: 'users' })).toBe('app.users');
+      m.startFile(lintSourceFromText('2_b.sql', ''));
+      expect(m.keyOf({ name: 'users' })).toBe('public.users');
+      expect(m.isExisting({ schema: 'app', name: 'users' })).toBe(false);
+    });
+  });
+
+  describe('Method: hasIndex', () => {
+    it('follows index names through CREATE INDEX, constraints, ALTER INDEX … RENAME and DROP INDEX', () => {
+      const m = modelAfter(BASE, 'CREATE INDEX leads_score ON leads (score);\nALTER INDEX leads_score RENAME TO leads_points;');
+      expect(m.hasIndex(undefined, 'leads_score')).toBe(false);
+      expect(m.hasIndex(undefined, 'leads_points')).toBe(true);
+      expect(m.hasIndex('public', 'leads_pkey')).toBe(true);
+      expect(modelAfter(BASE, 'CREATE INDEX i ON leads (score);\nDROP INDEX i;').hasIndex(undefined, 'i')).toBe(false);
+    });
+  });
+
+  describe('Property: functions', () => {
+    it('holds created functions with their volatility (VOLATILE by default), replaced, altered and dropped', () => {
+      const m = modelAfter(
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';\nCREATE FUNCTION f(a int, b int DEFAULT 0) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT a';",
+        "CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql STABLE AS 'SELECT 1';\nCREATE FUNCTION g(VARIADIC x int[]) RETURNS int LANGUAGE sql AS 'SELECT 1';\nALTER FUNCTION g(int[]) IMMUTABLE;\nDROP FUNCTION f(int, int);",
+      );
+      expect(m.functions.map(({ name, nargs, ndefaults, variadic, volatility }) => ({ name, nargs, ndefaults, variadic, volatility }))).toEqual([
+        { name: 'f', nargs: 0, ndefaults: 0, variadic: false, volatility: 'stable' },
+        { name: 'g', nargs: 1, ndefaults: 0, variadic: true, volatility: 'immutable' },
+      ]);
+    });
+  });
+});

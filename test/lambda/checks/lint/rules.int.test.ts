@@ -1,0 +1,120 @@
+/**
+ * What the rules say about PostgreSQL, checked on real servers (18 and 15)
+ * with a populated table: the error a required field meets, the lock a
+ * validation scan runs under when it shares the ADD's transaction, the lock
+ * ADD COLUMN … UNIQUE builds its index under, and the scan a validated CHECK
+ * saves SET NOT NULL. Locks are read from pg_locks, scans from
+ * pg_stat_xact_user_tables, inside a transaction that is rolled back.
+ */
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADDING_REQUIRED_FIELD } from '../../../../lambda/checks/lint/rules/adding-required-field';
+import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
+
+afterAll(dropDatabases);
+
+const SETUP = `
+CREATE TABLE leads (id bigint PRIMARY KEY, name text, score int);
+INSERT INTO leads SELECT g, 'n' || g, g FROM generate_series(1, 200) g;
+CREATE TABLE purchases (id bigint PRIMARY KEY, lead_id bigint);
+INSERT INTO purchases SELECT g, g FROM generate_series(1, 200) g;
+CREATE TABLE recipes (id bigint PRIMARY KEY, title text);
+INSERT INTO recipes SELECT g, 't' FROM generate_series(1, 10) g;
+`;
+
+/** Lock modes this backend holds on a table. */
+async function held(c: pg.Client, table: string): Promise<string[]> {
+  return (await c.query<{ mode: string }>(
+    "SELECT mode FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation' AND granted AND relation = $1::regclass ORDER BY mode", [table],
+  )).rows.map((r) => r.mode);
+}
+
+/** Sequential scans of a table in this transaction so far. */
+async function scans(c: pg.Client, table: string): Promise<number> {
+  return Number((await c.query('SELECT coalesce((SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relid = $1::regclass), 0) AS n', [table])).rows[0].n);
+}
+
+/** Run `fn` in a transaction that is rolled back. */
+async function rolledBack<T>(c: pg.Client, fn: () => Promise<T>): Promise<T> {
+  await c.query('BEGIN');
+  try {
+    return await fn();
+  } finally {
+    await c.query('ROLLBACK');
+  }
+}
+
+describe.each(targets)('Lint rules on $name', (target) => {
+  let url: string;
+  beforeAll(async () => {
+    url = await freshDatabase(target, 'lint_rules');
+    await withClient(url, (c) => c.query(SETUP));
+  });
+
+  it('adding-required-field: its example fails with 23502 on a populated table; the passing one applies', async () => {
+    await withClient(url, (c) => rolledBack(c, async () => {
+      await expect(c.query(ADDING_REQUIRED_FIELD.examples.triggers)).rejects.toMatchObject({ code: '23502' });
+    }));
+    await withClient(url, (c) => rolledBack(c, () => c.query(ADDING_REQUIRED_FIELD.examples.passes)));
+  });
+
+  it('validate-in-same-transaction: a CHECK validated in the ADD\'s transaction scans while ACCESS EXCLUSIVE is held', async () => {
+    await withClient(url, (c) => rolledBack(c, async () => {
+      await c.query('ALTER TABLE leads ADD CONSTRAINT leads_score_positive CHECK (score > 0) NOT VALID');
+      const before = await scans(c, 'leads');
+      await c.query('ALTER TABLE leads VALIDATE CONSTRAINT leads_score_positive');
+      expect(await scans(c, 'leads')).toBeGreaterThan(before);
+      expect(await held(c, 'leads')).toContain('AccessExclusiveLock');
+    }));
+  });
+
+  it('validate-in-same-transaction: a foreign key validated in the ADD\'s transaction scans while both tables are write-locked', async () => {
+    await withClient(url, (c) => rolledBack(c, async () => {
+      await c.query('ALTER TABLE purchases ADD CONSTRAINT purchases_lead_fk FOREIGN KEY (lead_id) REFERENCES leads (id) NOT VALID');
+      const before = await scans(c, 'purchases');
+      await c.query('ALTER TABLE purchases VALIDATE CONSTRAINT purchases_lead_fk');
+      expect(await scans(c, 'purchases')).toBeGreaterThan(before);
+      expect(await held(c, 'purchases')).toContain('ShareRowExclusiveLock');
+      expect(await held(c, 'leads')).toContain('ShareRowExclusiveLock');
+    }));
+  });
+
+  it('validate-in-same-transaction: validated in a transaction of its own, the scan holds only SHARE UPDATE EXCLUSIVE', async () => {
+    await withClient(url, async (c) => {
+      await c.query('ALTER TABLE leads ADD CONSTRAINT leads_score_nonneg CHECK (score >= 0) NOT VALID');
+      try {
+        await rolledBack(c, async () => {
+          await c.query('ALTER TABLE leads VALIDATE CONSTRAINT leads_score_nonneg');
+          expect(await held(c, 'leads')).toEqual(['ShareUpdateExclusiveLock']);
+        });
+      } finally {
+        await c.query('ALTER TABLE leads DROP CONSTRAINT leads_score_nonneg');
+      }
+    });
+  });
+
+  it('index-not-concurrent: ADD COLUMN … UNIQUE builds its index under ACCESS EXCLUSIVE', async () => {
+    await withClient(url, (c) => rolledBack(c, async () => {
+      await c.query('ALTER TABLE leads ADD COLUMN handle text UNIQUE');
+      expect(await held(c, 'leads')).toContain('AccessExclusiveLock');
+      expect((await c.query("SELECT indisvalid FROM pg_index WHERE indrelid = 'leads'::regclass AND indisunique AND NOT indisprimary")).rows).toEqual([{ indisvalid: true }]);
+    }));
+  });
+
+  it('set-not-null-without-check: SET NOT NULL scans the table, unless a validated CHECK (col IS NOT NULL) proves it', async () => {
+    await withClient(url, (c) => rolledBack(c, async () => {
+      const before = await scans(c, 'leads');
+      await c.query('ALTER TABLE leads ALTER COLUMN name SET NOT NULL');
+      expect(await scans(c, 'leads')).toBeGreaterThan(before);
+    }));
+    await withClient(url, (c) => rolledBack(c, async () => {
+      await c.query('ALTER TABLE leads ADD CONSTRAINT leads_name_not_null CHECK (name IS NOT NULL) NOT VALID');
+      await c.query('ALTER TABLE leads VALIDATE CONSTRAINT leads_name_not_null');
+      const before = await scans(c, 'leads');
+      await c.query('ALTER TABLE leads ALTER COLUMN name SET NOT NULL');
+      await c.query('ALTER TABLE leads DROP CONSTRAINT leads_name_not_null');
+      expect(await scans(c, 'leads')).toBe(before);
+      expect((await c.query("SELECT attnotnull FROM pg_attribute WHERE attrelid = 'leads'::regclass AND attname = 'name'")).rows).toEqual([{ attnotnull: true }]);
+    }));
+  });
+});

@@ -1,0 +1,14 @@
+/** Rule concurrently-in-transaction: the findings it reports, and what it lets pass. */
+import { describe, expect, it } from 'vitest';
+import { lint, rules } from '../pending';
+
+describe('Rule: concurrently-in-transaction', () => {
+  it('reports CREATE INDEX CONCURRENTLY in a transactional file (the loader refuses it too)', async () => {
+    const r = await lint('CREATE TABLE t (id int);\nCREATE INDEX CONCURRENTLY t_id ON t (id);');
+    expect(r.findings).toMatchObject([{ rule: 'concurrently-in-transaction', line: 2 }]);
+  });
+  it('reports DROP INDEX CONCURRENTLY and REINDEX CONCURRENTLY', async () => {
+    expect(await rules('DROP INDEX CONCURRENTLY IF EXISTS i;')).toEqual(['concurrently-in-transaction']);
+    expect(await rules('REINDEX (CONCURRENTLY) INDEX i;')).toEqual(['concurrently-in-transaction']);
+  });
+});

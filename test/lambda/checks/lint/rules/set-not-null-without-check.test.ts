@@ -1,0 +1,45 @@
+/** Rule set-not-null-without-check: the findings it reports, and what it lets pass. */
+import { describe, expect, it } from 'vitest';
+import { lint, rules } from '../pending';
+
+describe('Rule: set-not-null-without-check', () => {
+  it('reports SET NOT NULL on an existing table and gives the four-step rewrite', async () => {
+    const r = await lint('ALTER TABLE leads ALTER COLUMN name SET NOT NULL;');
+    expect(r.findings.map((f) => f.rule)).toEqual(['set-not-null-without-check']);
+    expect(r.findings[0]!.fix).toContain('CHECK (name IS NOT NULL) NOT VALID');
+    expect(r.findings[0]!.fix).toContain('VALIDATE CONSTRAINT leads_name_not_null');
+  });
+  it('accepts SET NOT NULL after a CHECK (col IS NOT NULL) NOT VALID has been validated', async () => {
+    expect(await rules(
+      'ALTER TABLE leads ADD CONSTRAINT leads_name_nn CHECK (name IS NOT NULL) NOT VALID;',
+      'ALTER TABLE leads VALIDATE CONSTRAINT leads_name_nn;\nALTER TABLE leads ALTER COLUMN name SET NOT NULL;',
+    )).toEqual([]);
+  });
+  it('still reports SET NOT NULL when the CHECK was added NOT VALID but never validated', async () => {
+    expect(await rules('ALTER TABLE leads ADD CONSTRAINT leads_name_nn CHECK (name IS NOT NULL) NOT VALID;\nALTER TABLE leads ALTER COLUMN name SET NOT NULL;'))
+      .toEqual(['set-not-null-without-check']);
+  });
+
+  it('fix: the CHECK … NOT VALID in place of the statement, VALIDATE and SET NOT NULL in a later migration', async () => {
+    const fix = (await lint('ALTER TABLE leads ALTER COLUMN name SET NOT NULL;')).findings[0]!.fix;
+    expect(fix.split('\n')).toEqual([
+      '-- file 1 of 2: in place of the statement',
+      'ALTER TABLE leads ADD CONSTRAINT leads_name_not_null CHECK (name IS NOT NULL) NOT VALID;',
+      '-- file 2 of 2: a later migration',
+      'ALTER TABLE leads VALIDATE CONSTRAINT leads_name_not_null;',
+      'ALTER TABLE leads ALTER COLUMN name SET NOT NULL;  -- no scan: the validated CHECK proves it',
+      'ALTER TABLE leads DROP CONSTRAINT leads_name_not_null;',
+    ]);
+  });
+  it('accepts SET NOT NULL on a column that is NOT NULL already (PostgreSQL does nothing)', async () => {
+    expect(await rules('CREATE TABLE t (a int NOT NULL);', 'ALTER TABLE t ALTER COLUMN a SET NOT NULL;')).toEqual([]);
+    expect(await rules('ALTER TABLE leads ALTER COLUMN id SET NOT NULL;')).toEqual([]);
+  });
+  it('follows the validated CHECK through RENAME COLUMN and RENAME CONSTRAINT', async () => {
+    expect(await rules(
+      'ALTER TABLE leads ADD CONSTRAINT leads_name_nn CHECK (name IS NOT NULL) NOT VALID;',
+      'ALTER TABLE leads RENAME CONSTRAINT leads_name_nn TO leads_name_present;\nALTER TABLE leads RENAME COLUMN name TO full_name;',
+      'ALTER TABLE leads VALIDATE CONSTRAINT leads_name_present;\nALTER TABLE leads ALTER COLUMN full_name SET NOT NULL;',
+    )).toEqual([]);
+  });
+});

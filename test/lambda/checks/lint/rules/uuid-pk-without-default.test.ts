@@ -1,0 +1,32 @@
+/** Rule uuid-pk-without-default: the findings it reports, and what it lets pass. */
+import { describe, expect, it } from 'vitest';
+import { lint, rules } from '../pending';
+
+describe('Rule: uuid-pk-without-default', () => {
+  it('reports id uuid PRIMARY KEY without a default as an error, also on a new table', async () => {
+    const r = await lint('CREATE TABLE lead_purchases (id uuid PRIMARY KEY, lead_id uuid);');
+    expect(r.findings).toHaveLength(1);
+    expect(r.findings[0]).toMatchObject({ rule: 'uuid-pk-without-default', severity: 'error', line: 1, column: 30 });
+    expect(r.findings[0]!.fix).toContain('DEFAULT gen_random_uuid()');
+  });
+  it('reports a table-level PRIMARY KEY (id) too', async () => {
+    expect(await rules('CREATE TABLE t (id uuid NOT NULL, PRIMARY KEY (id));')).toEqual(['uuid-pk-without-default']);
+  });
+  it('reports a key not named id as a warning (it may copy another table\'s id)', async () => {
+    const r = await lint('CREATE TABLE audit (purchase_id uuid PRIMARY KEY);');
+    expect(r.findings[0]).toMatchObject({ rule: 'uuid-pk-without-default', severity: 'warning' });
+  });
+  it('accepts a uuid key with a default', async () => {
+    expect(await rules('CREATE TABLE t (id uuid PRIMARY KEY DEFAULT gen_random_uuid());')).toEqual([]);
+  });
+
+  it('accepts a uuid key that is also a foreign key (a 1:1 table takes the other table\'s id)', async () => {
+    expect(await rules('CREATE TABLE lead_profiles (lead_id uuid PRIMARY KEY REFERENCES leads (id), bio text);')).toEqual([]);
+    expect(await rules('CREATE TABLE lead_notes (id uuid PRIMARY KEY REFERENCES leads ON DELETE CASCADE, body text);')).toEqual([]);
+    expect(await rules('CREATE TABLE lead_flags (id uuid NOT NULL, flag text, PRIMARY KEY (id), FOREIGN KEY (id) REFERENCES leads (id));')).toEqual([]);
+  });
+  it('fix: the CREATE TABLE with the default on the key', async () => {
+    const r = await lint('CREATE TABLE lead_purchases (id uuid PRIMARY KEY, lead_id uuid);');
+    expect(r.findings[0]!.fix.split('\n')[0]).toBe('CREATE TABLE lead_purchases (id uuid DEFAULT gen_random_uuid() PRIMARY KEY, lead_id uuid);');
+  });
+});

@@ -1,0 +1,76 @@
+/**
+ * rewritesOnTypeChange against real PostgreSQL (18 and 15): for each pair,
+ * `ALTER COLUMN … TYPE` on a populated table, reading the table's file node
+ * before and after (a new one = a rewrite), with the types written as in a
+ * migration and read the way lint reads them. Also through a rename: lint's
+ * answer for the renamed column is PostgreSQL's.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lintMigrations, lintSourceFromText, rewritesOnTypeChange } from '../../../../lambda/checks/lint';
+import { as, list, loadParser, parseSql, typeNameText } from '../../../../lambda/checks/parse';
+import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
+
+afterAll(dropDatabases);
+beforeAll(loadParser);
+
+/** [from, to]: every binary-compatible rule of rewritesOnTypeChange, and rewriting neighbours. */
+const PAIRS: [string, string][] = [
+  ['varchar(20)', 'varchar(40)'], ['varchar(20)', 'text'], ['varchar(20)', 'varchar'], ['text', 'varchar'],
+  ['text', 'varchar(10)'], ['varchar(40)', 'varchar(20)'],
+  ['numeric(10,2)', 'numeric(12,2)'], ['numeric(10,2)', 'numeric'], ['numeric(10,2)', 'numeric(12,4)'], ['numeric', 'numeric(10,2)'],
+  ['timestamp(3)', 'timestamp(6)'], ['timestamp(3)', 'timestamp'], ['timestamptz(3)', 'timestamptz'], ['timestamptz(6)', 'timestamptz(3)'],
+  ['time(3)', 'time'], ['interval(3)', 'interval'], ['interval(3)', 'interval(6)'],
+  ['bit varying(5)', 'bit varying(10)'], ['varbit(5)', 'varbit'], ['cidr', 'inet'], ['xml', 'text'],
+  ['int', 'bigint'], ['smallint', 'int'], ['timestamp', 'timestamptz'], ['char(10)', 'text'], ['char(10)', 'char(20)'],
+  ['json', 'jsonb'], ['uuid', 'text'], ['varchar(20)[]', 'text[]'],
+];
+
+/** The type as lint reads it from a migration. */
+function lintType(written: string): string {
+  const s = parseSql(`CREATE TABLE x (c ${written})`).statements[0]!;
+  return typeNameText(as(list(s.node.tableElts)[0], 'ColumnDef')!.typeName);
+}
+
+describe.each(targets)('Type changes on $name', (target) => {
+  let url: string;
+  beforeAll(async () => {
+    url = await freshDatabase(target, 'lint_types');
+  });
+
+  /** Whether the change gave the table a new file node; rolled back. */
+  async function rewrote(from: string, to: string): Promise<boolean> {
+    return withClient(url, async (c) => {
+      await c.query("BEGIN; SET LOCAL timezone = 'Europe/Paris'");
+      try {
+        await c.query(`CREATE TABLE t (id int, c ${from}); INSERT INTO t (id) SELECT g FROM generate_series(1, 20) g`);
+        const before = (await c.query("SELECT pg_relation_filenode('t') AS n")).rows[0].n;
+        await c.query(`ALTER TABLE t ALTER COLUMN c TYPE ${to}`);
+        return (await c.query("SELECT pg_relation_filenode('t') AS n")).rows[0].n !== before;
+      } finally {
+        await c.query('ROLLBACK');
+      }
+    });
+  }
+
+  it.each(PAIRS)('%s → %s: rewritesOnTypeChange is what PostgreSQL does', async (from, to) => {
+    expect(rewritesOnTypeChange(lintType(from), lintType(to))).toBe(await rewrote(from, to));
+  });
+
+  it('a renamed varchar column changed to text: no rewrite, and lint reports none', async () => {
+    const files = ['CREATE TABLE leads (id int, code varchar(20));', 'ALTER TABLE leads RENAME COLUMN code TO referral;', 'ALTER TABLE leads ALTER COLUMN referral TYPE text;'];
+    const node = await withClient(url, async (c) => {
+      await c.query('BEGIN');
+      try {
+        await c.query(`${files[0]} INSERT INTO leads SELECT g, 'x' FROM generate_series(1, 20) g; ${files[1]}`);
+        const before = (await c.query("SELECT pg_relation_filenode('leads') AS n")).rows[0].n;
+        await c.query(files[2]!);
+        return { before, after: (await c.query("SELECT pg_relation_filenode('leads') AS n")).rows[0].n };
+      } finally {
+        await c.query('ROLLBACK');
+      }
+    });
+    expect(node.after).toBe(node.before);
+    const r = await lintMigrations(files.map((text, k) => lintSourceFromText(`${k + 1}_f.sql`, text, k === 0)));
+    expect(r.findings).toEqual([]);
+  });
+});
