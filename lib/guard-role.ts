@@ -24,9 +24,6 @@ import { GUARD_PRIVILEGES_VERSION, GUARD_ROLE_PROP, GUARD_ROLE_RESOURCE_TYPE } f
 import { acknowledge } from './nag';
 import { secretStatements, type SchemaMigrations } from './schema-migrations';
 
-/** A role name PostgreSQL keeps as written: what `CREATE ROLE name` makes of an unquoted lowercase name. */
-export const ROLE_NAME_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
-
 export interface GuardRoleProps {
   /** The migrations whose handler creates the role, after them. */
   readonly migrations: SchemaMigrations;

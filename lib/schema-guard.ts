@@ -29,9 +29,9 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { DEFAULTS, ENV, GUARD_DIMENSION, GUARD_HANDLER_NAME, GUARD_NAMESPACE, type GuardMetricName } from '../lambda/handler/constants';
+import { DEFAULTS, ENV, GUARD_DIMENSION, GUARD_HANDLER_NAME, GUARD_NAMESPACE, GUARD_ROLE_NAME_PATTERN, type GuardMetricName } from '../lambda/handler/constants';
 import { guardAlarms, guardDashboardRows } from './alarms/guard-alarms';
-import { GuardRole, ROLE_NAME_PATTERN } from './guard-role';
+import { GuardRole } from './guard-role';
 import { handlerCode } from './handler-asset';
 import { acknowledge } from './nag';
 import { dataApiStatement, secretStatements, vpcNetworkInterfacesStatement, type MigrationsTarget, type SchemaMigrations } from './schema-migrations';
@@ -228,7 +228,7 @@ function resolveGuardSettings(props: SchemaGuardProps): GuardSettings {
   }
   const roleName = props.roleName ?? DEFAULT_GUARD_ROLE;
   if (props.roleName !== undefined && props.roleSecret) fail('"roleName" names the role created here, and "roleSecret" was given (your own role); remove roleName');
-  if (!ROLE_NAME_PATTERN.test(roleName)) fail(`"roleName" ${JSON.stringify(roleName)} is not a lowercase PostgreSQL identifier; use 1 to 63 lowercase letters, digits or _, starting with a letter or _`);
+  if (!GUARD_ROLE_NAME_PATTERN.test(roleName)) fail(`"roleName" ${JSON.stringify(roleName)} is not a lowercase PostgreSQL identifier; use 1 to 63 lowercase letters, digits or _, starting with a letter or _`);
   const timeout = props.timeout ?? Duration.minutes(1);
   const timeoutS = concreteSeconds(timeout, 'timeout');
   if (timeoutS < 10 || timeoutS > Math.min(900, minutes * 60)) fail(`"timeout" is ${timeoutS} s; use 10 s up to the schedule (${minutes * 60} s) and at most 900 s`);

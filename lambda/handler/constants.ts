@@ -188,5 +188,11 @@ export const GUARD_ROLE_ATTR = {
   outcome: 'Outcome',
 } as const;
 
+/**
+ * A guard role name: a plain lowercase PostgreSQL identifier, what `CREATE
+ * ROLE name` keeps as written (checked by the construct and the handler).
+ */
+export const GUARD_ROLE_NAME_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
+
 /** Physical id prefix of the guard-role resource: `<prefix>-<role name>`, so renaming the role replaces it. */
 export const GUARD_ROLE_PHYSICAL_ID_PREFIX = 'schemaguard-guard-role';

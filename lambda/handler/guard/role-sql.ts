@@ -35,9 +35,7 @@
 import { InputError, MigrationError } from '../../engine/errors';
 import { quoteIdent } from '../../engine/identifiers';
 import type { Session } from '../../engine/ports';
-
-/** The role name: a plain lowercase PostgreSQL identifier (what `CREATE ROLE x` makes of an unquoted name). */
-export const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+import { GUARD_ROLE_NAME_PATTERN } from '../constants';
 
 export interface GuardRoleSpec {
   roleName: string;
@@ -67,7 +65,7 @@ export async function ensureGuardRole(session: Session, spec: GuardRoleSpec): Pr
 }
 
 function checkSpec(spec: GuardRoleSpec): void {
-  if (!ROLE_NAME.test(spec.roleName)) {
+  if (!GUARD_ROLE_NAME_PATTERN.test(spec.roleName)) {
     throw new InputError(`guard role name "${spec.roleName}" is not a lowercase PostgreSQL identifier`, { value: spec.roleName, fix: 'use 1 to 63 lowercase letters, digits or _, starting with a letter or _' });
   }
   if (!/^SCRAM-SHA-256\$\d+:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/.test(spec.verifier)) {

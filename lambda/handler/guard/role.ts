@@ -16,11 +16,11 @@ import { InputError, MigrationError } from '../../engine/errors';
 import type { Redactor } from '../../engine/redact';
 import type { HandlerConfig } from '../config';
 import type { Connector } from '../connection';
-import { GUARD_ROLE_ATTR, GUARD_ROLE_PHYSICAL_ID_PREFIX, GUARD_ROLE_PROP } from '../constants';
+import { GUARD_ROLE_ATTR, GUARD_ROLE_NAME_PATTERN, GUARD_ROLE_PHYSICAL_ID_PREFIX, GUARD_ROLE_PROP } from '../constants';
 import type { Logger } from '../log';
 import type { OnEventRequest } from '../request';
 import { readCredentials, type SecretsClient } from '../secret';
-import { ensureGuardRole, ROLE_NAME } from './role-sql';
+import { ensureGuardRole } from './role-sql';
 import { scramSha256Verifier } from './scram';
 
 export interface GuardRoleInvocation {
@@ -66,7 +66,7 @@ function roleProperties(event: OnEventRequest): { roleName: string; secretArn: s
   const props = event.ResourceProperties ?? {};
   const roleName = props[GUARD_ROLE_PROP.roleName];
   const secretArn = props[GUARD_ROLE_PROP.secretArn];
-  if (typeof roleName !== 'string' || !ROLE_NAME.test(roleName)) {
+  if (typeof roleName !== 'string' || !GUARD_ROLE_NAME_PATTERN.test(roleName)) {
     throw new InputError(`${GUARD_ROLE_PROP.roleName} ${JSON.stringify(roleName)} is not a lowercase PostgreSQL role name`, { fix: 'deploy the resource through the SchemaGuard construct, which checks it' });
   }
   if (typeof secretArn !== 'string' || !secretArn.startsWith('arn:')) {
