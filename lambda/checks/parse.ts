@@ -165,7 +165,7 @@ export function fingerprint(sql: string): string {
 /** The first token of `sql`, lower-case, read by PostgreSQL's own scanner (works on text the parser refuses). */
 export function firstToken(sql: string): string | undefined {
   try {
-    return ready().scanSync(sql).tokens?.[0]?.text.toLowerCase();
+    return scanTokens(sql)[0]?.text.toLowerCase();
   } catch {
     return undefined;
   }
