@@ -103,6 +103,14 @@ export interface DatabaseAlarmsProps {
   readonly topic?: sns.ITopic;
 
   /**
+   * A topic for the ticket-severity classes' alarm and OK actions (a ticketing
+   * system's, or a low-urgency on-call service). Paging classes and the
+   * migration alarm keep `topic`.
+   * @default - ticket alarms go to the same topic as pages, told apart by `[TICKET]` in their description and `-ticket-` in their name
+   */
+  readonly ticketTopic?: sns.ITopic;
+
+  /**
    * KMS key that encrypts the alarm topic. CloudWatch is granted its use in
    * the key policy; for an imported key that grant cannot be added, so its
    * policy must already allow `cloudwatch.amazonaws.com` kms:Decrypt and
@@ -160,7 +168,8 @@ export class DatabaseAlarms extends Construct {
     this.metricNamespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
     ({ key: this.topicKey, topic: this.topic } = alarmTopic(this, props));
     const action = new cw_actions.SnsAction(this.topic);
-    const perClass = this.classes.map((cls) => errorClassAlarm(this, cls, props, action));
+    const ticketAction = props.ticketTopic ? new cw_actions.SnsAction(props.ticketTopic) : action;
+    const perClass = this.classes.map((cls) => errorClassAlarm(this, cls, props, cls.severity === 'ticket' ? ticketAction : action));
     this.metricFilters = Object.fromEntries(perClass.map(({ cls, filter }) => [cls.id, filter]));
     this.alarms = Object.fromEntries(perClass.map(({ cls, alarm }) => [cls.id, alarm]));
     addOverviewQueries(this, props);
@@ -330,7 +339,8 @@ function alarmsDashboard(scope: Construct, props: DatabaseAlarmsProps, content: 
   return dashboard;
 }
 
-function pascal(id: string): string {
+/** `not-null-violation` → `NotNullViolation`: construct ids from catalog ids. */
+export function pascal(id: string): string {
   return id.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
 }
 
@@ -383,7 +393,7 @@ function redactUrl(url: string): string {
 }
 
 /** What a database stack passes to `alarmsForStack`. */
-export interface StackAlarmsOptions extends Pick<DatabaseAlarmsProps, 'logGroup' | 'alarmEmail' | 'alarmHttpsUrl' | 'topic'> {
+export interface StackAlarmsOptions extends Pick<DatabaseAlarmsProps, 'logGroup' | 'alarmEmail' | 'alarmHttpsUrl' | 'topic' | 'ticketTopic'> {
   /** The custom resource's handlers and their log group. */
   readonly migrations: { onEventHandler: lambda.IFunction; isCompleteHandler: lambda.IFunction; logGroup: logs.ILogGroup };
   /** Instance or cluster identifier: prefixes the alarm names and names the dashboard. */
@@ -399,6 +409,7 @@ export function alarmsForStack(scope: Construct, options: StackAlarmsOptions): D
     alarmEmail: options.alarmEmail,
     alarmHttpsUrl: options.alarmHttpsUrl,
     topic: options.topic,
+    ticketTopic: options.ticketTopic,
     alarmNamePrefix: options.name,
     dashboardName: options.name,
   });

@@ -45,14 +45,45 @@ describe('Class: DatabaseStackBase', () => {
     it('RDS: the instance, its parameter group and its secret', () => {
       expect(ids(rdsT, 'AWS::RDS::DBInstance')).toEqual(['DatabaseB269D8BB']);
       expect(ids(rdsT, 'AWS::RDS::DBParameterGroup')).toEqual(['Parameters6795E5B4']);
-      expect(ids(rdsT, 'AWS::SecretsManager::Secret')).toEqual(['SchemaguardDatabaseSecretE197C9513fdaad7efa858a3daf9490cf0a702aeb']);
+      expect(ids(rdsT, 'AWS::SecretsManager::Secret')).toEqual(['SchemaGuardRoleSecretAA309610', 'SchemaguardDatabaseSecretE197C9513fdaad7efa858a3daf9490cf0a702aeb']);
     });
 
     it('Aurora: the cluster, its writer, its cluster parameter group and its secret', () => {
       expect(ids(auroraT, 'AWS::RDS::DBCluster')).toEqual(['ClusterEB0386A7']);
       expect(ids(auroraT, 'AWS::RDS::DBInstance')).toEqual(['ClusterWriterA91BB273']);
       expect(ids(auroraT, 'AWS::RDS::DBClusterParameterGroup')).toEqual(['Parameters6795E5B4']);
-      expect(ids(auroraT, 'AWS::SecretsManager::Secret')).toEqual(['SchemaguardDatabaseClusterSecretDA2401083fdaad7efa858a3daf9490cf0a702aeb']);
+      expect(ids(auroraT, 'AWS::SecretsManager::Secret')).toEqual(['SchemaGuardRoleSecretAA309610', 'SchemaguardDatabaseClusterSecretDA2401083fdaad7efa858a3daf9490cf0a702aeb']);
+    });
+
+    it('the guard\'s resources (both stacks): the function, its role and log group, the schedule, the role secret and resource, the alarms', () => {
+      for (const t of [rdsT, auroraT]) {
+        expect(ids(t, 'AWS::Lambda::Function')).toEqual(expect.arrayContaining(['SchemaGuardFunctionF270FBC7']));
+        expect(ids(t, 'AWS::IAM::Role')).toEqual(expect.arrayContaining(['SchemaGuardFunctionRole89CF29E0']));
+        expect(ids(t, 'AWS::Logs::LogGroup')).toEqual(expect.arrayContaining(['SchemaGuardLogsD94A52D4']));
+        expect(ids(t, 'AWS::Events::Rule')).toEqual(['SchemaGuardScheduleD999437C']);
+        expect(ids(t, 'Custom::SchemaguardGuardRole')).toEqual(['SchemaGuardRole1CD37BBD']);
+        expect(ids(t, 'AWS::CloudWatch::Alarm')).toEqual(expect.arrayContaining(['SchemaGuardSchemaDriftAlarm89C8CE8A', 'SchemaGuardGuardHealthAlarm8A579ACA']));
+      }
+      expect(ids(rdsT, 'AWS::EC2::SecurityGroup')).toEqual(expect.arrayContaining(['SchemaGuardSecurityGroup950E3382']));
+    });
+  });
+
+  describe('what the guard changes in a stack deployed without it', () => {
+    it.each(['rds', 'aurora'] as const)('%s: only new resources, plus the migration handler\'s policy (one statement), the dashboard (its rows) and, on RDS, the migrations\' DependsOn (the guard\'s ingress rule is a child of the database)', (kind) => {
+      const migrationsDir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
+      const off = (kind === 'rds' ? new DatabaseStack(new App(), STACK_NAME, { stage: 'dev', migrationsDir, guard: false }) : new AuroraDatabaseStack(new App(), STACK_NAME, { stage: 'dev', migrationsDir, guard: false }));
+      const before = Template.fromStack(off).toJSON().Resources as Record<string, { Properties?: unknown; DependsOn?: string[] }>;
+      const after = (kind === 'rds' ? rdsT : auroraT).toJSON().Resources as typeof before;
+
+      const changed = Object.keys(before).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k])).sort();
+
+      expect(Object.keys(before).filter((k) => !(k in after))).toEqual([]);
+      expect(changed).toEqual(kind === 'rds'
+        ? ['AlarmsDashboard690E1A42', 'SchemaMigrationsA6E9AE51', 'SchemaMigrationsHandlerRoleDefaultPolicyDD772FE4']
+        : ['AlarmsDashboard690E1A42', 'SchemaMigrationsHandlerRoleDefaultPolicyDD772FE4']);
+      if (kind === 'rds') expect(JSON.stringify(before.SchemaMigrationsA6E9AE51!.Properties)).toBe(JSON.stringify(after.SchemaMigrationsA6E9AE51!.Properties));
+      const sids = (r: (typeof before)[string]) => (r.Properties as { PolicyDocument: { Statement: { Sid: string }[] } }).PolicyDocument.Statement.map((s) => s.Sid);
+      expect(sids(after.SchemaMigrationsHandlerRoleDefaultPolicyDD772FE4!)).toEqual([...sids(before.SchemaMigrationsHandlerRoleDefaultPolicyDD772FE4!), 'ReadTheGuardRoleSecret']);
     });
   });
 
