@@ -9,6 +9,9 @@
  *
  * - clean: every count 0, GuardErrors 0;
  * - after the seeds' hand edits: the counts the findings give, named;
+ * - a dropped unique index: the upsert's 42P10 counted as a failing contract
+ *   naming the index through both drivers (the Data API ends a transaction
+ *   at its first error: the contract has a transaction of its own);
  * - unreachable: GuardErrors 1, nothing else, the error in the log;
  * - while a migration holds the runner lock (advisory lock; lease through
  *   the Data API): skipped, GuardErrors 0 only;
