@@ -11,6 +11,7 @@
 export { SchemaMigrations, type SchemaMigrationsProps } from './schema-migrations';
 export type { FilesSummary } from '../lambda/handler/files-hash';
 export { DatabaseAlarms, type DatabaseAlarmsProps } from './alarms/database-alarms';
+export { DatabaseDashboard, type DatabaseDashboardProps } from './alarms/database-dashboard';
 export { SchemaGuard, DEFAULT_GUARD_ROLE, type SchemaGuardProps } from './schema-guard';
 export { GuardRole, type GuardRoleProps } from './guard-role';
 export type { MigrationsTarget } from './schema-migrations';

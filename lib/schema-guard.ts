@@ -15,7 +15,8 @@
  *   own (`roleSecret`).
  * - EventBridge invokes it every `schedule` (15 minutes by default).
  * - With `topic`, one alarm per metric (lib/alarms/guard-catalog.ts); with
- *   `dashboard`, two rows of widgets.
+ *   `dashboard`, its graphs and alarm states (beside and under the error
+ *   classes' on DatabaseAlarms' dashboard).
  */
 import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -30,7 +31,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { DEFAULTS, ENV, GUARD_DIMENSION, GUARD_HANDLER_NAME, GUARD_NAMESPACE, GUARD_ROLE_NAME_PATTERN, type GuardMetricName } from '../lambda/handler/constants';
-import { guardAlarms, guardDashboardRows } from './alarms/guard-alarms';
+import { addGuardWidgets, guardAlarms, guardDashboardWidgets } from './alarms/guard-alarms';
 import { GuardRole } from './guard-role';
 import { handlerCode } from './handler-asset';
 import { acknowledge } from './nag';
@@ -82,7 +83,11 @@ export interface SchemaGuardProps {
    */
   readonly ticketTopic?: sns.ITopic;
   /**
-   * A dashboard to add the guard's rows to (graphs and alarm states).
+   * A dashboard for the guard's graphs (findings that page, findings that
+   * open a ticket, failed runs) and its alarms' states. On DatabaseAlarms'
+   * dashboard (a `DatabaseDashboard`) the graphs sit beside the error-class
+   * graphs and the states under theirs, above the log widgets; on any other,
+   * they are two rows at its foot.
    * @default - no widgets
    */
   readonly dashboard?: cloudwatch.Dashboard;
@@ -175,7 +180,7 @@ export class SchemaGuard extends Construct {
       metric: (name) => this.metric(name), topic: props.topic, ticketTopic: props.ticketTopic, alarmNamePrefix: props.alarmNamePrefix,
       runbook: { database: `${settings.databaseIdentifier}/${settings.databaseName}`, logGroupName: this.logGroup.logGroupName, interval: describeInterval(this.schedule) },
     }) : {};
-    if (props.dashboard) for (const row of guardDashboardRows((name) => this.metric(name), Object.values(this.alarms))) props.dashboard.addWidgets(...row);
+    if (props.dashboard) addGuardWidgets(props.dashboard, guardDashboardWidgets((name) => this.metric(name), Object.values(this.alarms)));
     acknowledgeGuardFindings(this);
   }
 

@@ -27,6 +27,7 @@ import {
   insightsQueryFor,
   type ErrorClass,
 } from './error-catalog';
+import { DatabaseDashboard } from './database-dashboard';
 
 export interface DatabaseAlarmsProps {
   /**
@@ -157,7 +158,12 @@ export class DatabaseAlarms extends Construct {
   public readonly metricFilters: Readonly<Record<string, logs.MetricFilter>>;
   /** Alarm on the migration Lambda's Errors, when a function was given. */
   public readonly migrationErrorsAlarm?: cloudwatch.Alarm;
-  public readonly dashboard: cloudwatch.Dashboard;
+  /**
+   * The error-class graphs, the alarm states, then the log widgets:
+   * `addGraphs` and `addAlarmStates` put more beside the graphs and under the
+   * states (SchemaGuard's, when it is given this dashboard).
+   */
+  public readonly dashboard: DatabaseDashboard;
   /** Namespace of the error metrics. */
   public readonly metricNamespace: string;
   private readonly classes: readonly ErrorClass[];
@@ -311,9 +317,13 @@ interface DashboardContent {
   migrationErrors?: cloudwatch.IMetric;
 }
 
-/** Row 1: error counts that page and that open a ticket; row 2: every alarm's state; row 3: the latest ERROR lines and the migration errors. */
-function alarmsDashboard(scope: Construct, props: DatabaseAlarmsProps, content: DashboardContent): cloudwatch.Dashboard {
-  const dashboard = new cloudwatch.Dashboard(scope, 'Dashboard', { dashboardName: props.dashboardName });
+/**
+ * Band 1: error counts that page and that open a ticket; band 2: every
+ * alarm's state; then a row of the latest ERROR lines and the migration
+ * errors. The bands take more widgets later (`DatabaseDashboard`).
+ */
+function alarmsDashboard(scope: Construct, props: DatabaseAlarmsProps, content: DashboardContent): DatabaseDashboard {
+  const dashboard = new DatabaseDashboard(scope, 'Dashboard', { dashboardName: props.dashboardName });
   const graph = (severity: ErrorClass['severity']) => {
     const metrics = content.metricsBySeverity(severity);
     return metrics.length === 0 ? [] : [new cloudwatch.GraphWidget({
@@ -323,8 +333,8 @@ function alarmsDashboard(scope: Construct, props: DatabaseAlarmsProps, content: 
       height: 6,
     })];
   };
-  dashboard.addWidgets(...graph('page'), ...graph('ticket'));
-  dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Database alarms', alarms: content.alarms, width: 24, height: 4 }));
+  dashboard.addGraphs(...graph('page'), ...graph('ticket'));
+  dashboard.addAlarmStates(new cloudwatch.AlarmStatusWidget({ title: 'Database alarms', alarms: content.alarms, width: 24, height: 4 }));
   const logWidgets: cloudwatch.IWidget[] = [new cloudwatch.LogQueryWidget({
     title: 'Latest PostgreSQL ERROR lines',
     logGroupNames: [props.logGroup.logGroupName],

@@ -1,5 +1,5 @@
 /**
- * The scheduled guard's alarms and dashboard rows, from GUARD_ALARMS
+ * The scheduled guard's alarms and dashboard widgets, from GUARD_ALARMS
  * (guard-catalog.ts): per metric an alarm on its Maximum per schedule
  * interval, with the runbook as description, alarm and OK actions to the
  * paging topic — or, for ticket alarms, to a ticket topic when one is given.
@@ -10,6 +10,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { GUARD_METRIC, type GuardMetricName } from '../../lambda/handler/constants';
 import { pascal } from './database-alarms';
+import { DatabaseDashboard } from './database-dashboard';
 import { checkGuardDescription, GUARD_ALARMS, guardAlarmDescription, type GuardAlarmSpec, type GuardRunbookContext } from './guard-catalog';
 
 export interface GuardAlarmsOptions {
@@ -49,18 +50,38 @@ function guardAlarm(scope: Construct, spec: GuardAlarmSpec, options: GuardAlarms
   return alarm;
 }
 
-/** Two dashboard rows: findings that page, findings that open a ticket, failed runs; then the guard alarms' states. */
-export function guardDashboardRows(metric: (name: GuardMetricName) => cloudwatch.IMetric, alarms: cloudwatch.IAlarm[]): cloudwatch.IWidget[][] {
+/** The guard's dashboard widgets: its graphs (findings that page, findings that open a ticket, failed runs), and its alarms' states. */
+export interface GuardDashboardWidgets {
+  readonly graphs: cloudwatch.IWidget[];
+  readonly alarmStates: cloudwatch.IWidget[];
+}
+
+export function guardDashboardWidgets(metric: (name: GuardMetricName) => cloudwatch.IMetric, alarms: cloudwatch.IAlarm[]): GuardDashboardWidgets {
   const graph = (title: string, names: GuardMetricName[]) => new cloudwatch.GraphWidget({
     title, left: names.map(metric), width: 8, height: 6, leftYAxis: { min: 0 },
   });
   const bySeverity = (severity: GuardAlarmSpec['severity']) => GUARD_ALARMS.filter((a) => a.severity === severity && a.metricName !== GUARD_METRIC.guardErrors).map((a) => a.metricName);
-  return [
-    [
+  return {
+    graphs: [
       graph('Schema guard: findings that page (per run)', bySeverity('page')),
       graph('Schema guard: findings that open a ticket (per run)', bySeverity('ticket')),
       graph('Schema guard: failed runs', [GUARD_METRIC.guardErrors]),
     ],
-    [new cloudwatch.AlarmStatusWidget({ title: 'Schema guard alarms', alarms, width: 24, height: 3 })],
-  ];
+    alarmStates: [new cloudwatch.AlarmStatusWidget({ title: 'Schema guard alarms', alarms, width: 24, height: 3 })],
+  };
+}
+
+/**
+ * On DatabaseAlarms' dashboard: the graphs beside the error-class graphs and
+ * the alarm states under theirs, above the log widgets. On any other
+ * dashboard: two rows at its foot.
+ */
+export function addGuardWidgets(dashboard: cloudwatch.Dashboard, widgets: GuardDashboardWidgets): void {
+  if (dashboard instanceof DatabaseDashboard) {
+    dashboard.addGraphs(...widgets.graphs);
+    dashboard.addAlarmStates(...widgets.alarmStates);
+    return;
+  }
+  dashboard.addWidgets(...widgets.graphs);
+  dashboard.addWidgets(...widgets.alarmStates);
 }

@@ -222,13 +222,6 @@ describe('Class: DatabaseStack', () => {
       expect(logs).toMatchObject({ Properties: { RetentionInDays: 365 }, DeletionPolicy: 'Retain' });
     });
 
-    it('adds its rows to the stack\'s dashboard, beside the error-class graphs', () => {
-      const body = JSON.stringify(devT.findResources('AWS::CloudWatch::Dashboard', { Properties: { DashboardName: 'schemaguard-dev' } }));
-      expect(body).toContain('Errors that page (count per minute)');
-      expect(body).toContain('Schema guard: findings that page (per run)');
-      expect(body).toContain('Schema guard alarms');
-    });
-
     it('guard: false adds nothing; guardSchedule sets the rate; both together are refused', () => {
       const migrationsDir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
       const off = Template.fromStack(new DatabaseStack(new App(), 'Off', { stage: 'dev', migrationsDir, guard: false }));

@@ -10,15 +10,18 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV, GUARD_HANDLER_NAME, GUARD_PRIVILEGES_VERSION } from '../../lambda/handler/constants';
+import { DatabaseAlarms } from '../../lib/alarms/database-alarms';
 import { GUARD_ALARMS } from '../../lib/alarms/guard-catalog';
 import { SchemaGuard, type SchemaGuardProps } from '../../lib/schema-guard';
 import { SchemaMigrations } from '../../lib/schema-migrations';
+import { dashboardWidgets, layout } from '../support/dashboard';
 import { tempDir } from '../support/files';
 
 const migrationsDir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
@@ -42,15 +45,20 @@ function instanceVariant(extra: Partial<SchemaGuardProps> = {}): Variant & { ins
   return { stack, t: Template.fromStack(stack), guard, migrations, topic, tickets, dashboard, instance };
 }
 
-function clusterVariant(extra: Partial<SchemaGuardProps> = {}): Variant & { cluster: rds.DatabaseCluster } {
-  const stack = new Stack(new App(), 'Ledger');
+/** An Aurora cluster and its migrations through the Data API, in a stack of its own. */
+function ledgerMigrations(stackName: string): { stack: Stack; migrations: SchemaMigrations; cluster: rds.DatabaseCluster } {
+  const stack = new Stack(new App(), stackName);
   const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
   const cluster = new rds.DatabaseCluster(stack, 'Cluster', {
     engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_17_6 }), clusterIdentifier: 'ledger',
     writer: rds.ClusterInstance.serverlessV2('writer'), vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
     credentials: rds.Credentials.fromGeneratedSecret('postgres'), enableDataApi: true,
   });
-  const migrations = new SchemaMigrations(stack, 'Migrations', { dataApiCluster: cluster, secret: cluster.secret!, databaseName: 'ledger', migrationsDir });
+  return { stack, cluster, migrations: new SchemaMigrations(stack, 'Migrations', { dataApiCluster: cluster, secret: cluster.secret!, databaseName: 'ledger', migrationsDir }) };
+}
+
+function clusterVariant(extra: Partial<SchemaGuardProps> = {}): Variant & { cluster: rds.DatabaseCluster } {
+  const { stack, migrations, cluster } = ledgerMigrations('Ledger');
   const topic = new sns.Topic(stack, 'OnCall');
   const tickets = topic;
   const dashboard = new cloudwatch.Dashboard(stack, 'Dashboard');
@@ -255,6 +263,33 @@ describe('Class: SchemaGuard', () => {
       const body = JSON.stringify(onInstance.t.findResources('AWS::CloudWatch::Dashboard'));
       for (const title of ['Schema guard: findings that page (per run)', 'Schema guard: findings that open a ticket (per run)', 'Schema guard: failed runs', 'Schema guard alarms']) expect(body).toContain(title);
       for (const spec of GUARD_ALARMS) expect(body).toContain(`\\"${spec.metricName}\\"`);
+    });
+
+    it('on a dashboard of your own: two rows at its foot', () => {
+      const { stack, migrations } = ledgerMigrations('Plain');
+      const dashboard = new cloudwatch.Dashboard(stack, 'Dashboard');
+      dashboard.addWidgets(new cloudwatch.TextWidget({ markdown: 'Ledger', width: 24, height: 2 }));
+      new SchemaGuard(stack, 'Guard', { migrations, topic: new sns.Topic(stack, 'OnCall'), dashboard });
+      expect(layout(dashboardWidgets(Template.fromStack(stack))).slice(1)).toEqual([
+        'Schema guard: findings that page (per run) @0,2 8x6', 'Schema guard: findings that open a ticket (per run) @8,2 8x6', 'Schema guard: failed runs @16,2 8x6',
+        'Schema guard alarms @0,8 24x3',
+      ]);
+    });
+
+    it('on the dashboard of your DatabaseAlarms (as the README wires them): its graphs under the error-class graphs, its alarm states under theirs, above the log row', () => {
+      const { stack, migrations } = ledgerMigrations('Wired');
+      const alarms = new DatabaseAlarms(stack, 'Alarms', {
+        logGroup: new logs.LogGroup(stack, 'PostgresLogs', { logGroupName: '/aws/rds/cluster/ledger/postgresql' }),
+        migrationFunctions: [migrations.onEventHandler, migrations.isCompleteHandler], alarmNamePrefix: 'ledger',
+      });
+      new SchemaGuard(stack, 'Guard', { migrations, topic: alarms.topic, dashboard: alarms.dashboard, alarmNamePrefix: 'ledger' });
+
+      expect(layout(dashboardWidgets(Template.fromStack(stack)))).toEqual([
+        'Errors that page (count per minute) @0,0 12x6', 'Errors that open a ticket (count per minute) @12,0 12x6',
+        'Schema guard: findings that page (per run) @0,6 8x6', 'Schema guard: findings that open a ticket (per run) @8,6 8x6', 'Schema guard: failed runs @16,6 8x6',
+        'Database alarms @0,12 24x4', 'Schema guard alarms @0,16 24x3',
+        'Latest PostgreSQL ERROR lines @0,19 16x8', 'Migration Lambda errors @16,19 8x8',
+      ]);
     });
   });
 

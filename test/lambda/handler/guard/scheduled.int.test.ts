@@ -9,6 +9,9 @@
  *
  * - clean: every count 0, GuardErrors 0;
  * - after the seeds' hand edits: the counts the findings give, named;
+ * - a dropped unique index: the upsert's 42P10 counted as a failing contract
+ *   naming the index through both drivers (the Data API ends a transaction
+ *   at its first error: the contract has a transaction of its own);
  * - unreachable: GuardErrors 1, nothing else, the error in the log;
  * - while a migration holds the runner lock (advisory lock; lease through
  *   the Data API): skipped, GuardErrors 0 only;
@@ -86,7 +89,10 @@ describe.each(targets)('$name', (target) => {
       expect(rig.secretReads.slice(reads)).not.toContain(MASTER_SECRET_ARN);
       if (run.standin) {
         const calls = run.standin.calls.length;
-        console.log(`[guard cost] one clean guard pass on the shipped schema made ${calls} Data API calls (${target.name})`);
+        const counts = new Map<string, number>();
+        for (const c of run.standin.calls) counts.set(c.command, (counts.get(c.command) ?? 0) + 1);
+        const byCommand = [...counts].map(([command, n]) => `${command} ${n}`).join(', ');
+        console.log(`[guard cost] one clean guard pass on the shipped schema made ${calls} Data API calls (${byCommand}) (${target.name})`);
         expect(calls).toBeGreaterThan(0);
       }
     });
@@ -108,17 +114,22 @@ describe.each(targets)('$name', (target) => {
       expect((report.findings as { object: string }[]).map((f) => f.object).sort())
         .toEqual(['lead_purchase_insert.sql', 'lead_purchases.id', 'public.lead_purchases.id', 'public.web_sessions.lead_id', 'web_session_insert.sql']);
     });
-  });
 
-  it('a dropped unique index (an upsert fails with 42P10): drift and the contract counted', async () => {
-    const rig = await deployed(target, 'pg', 'sched_index');
-    await withClient(rig.master.url, (c) => c.query('DROP INDEX unique_active_purchase'));
+    it('a dropped unique index (an upsert fails with 42P10): drift and the contract counted, the index named', async () => {
+      const rig = await deployed(target, mode, `sched_index_${mode.replace('-', '')}`);
+      await withClient(rig.master.url, (c) => c.query('DROP INDEX unique_active_purchase'));
 
-    const run = await invoke(rig, 'pg');
+      const run = await invoke(rig, mode);
 
-    expect(run.metrics.metrics).toEqual({ DriftedObjects: 1, MinorDrift: 0, ContractFailures: 1, DoctorErrors: 0, InvalidIndexes: 0, PendingMigrations: 0, GuardErrors: 0 });
-    const findings = logged(run).find((r) => r.message === 'schema guard: findings')!.findings as { object: string }[];
-    expect(findings.map((f) => f.object).sort()).toEqual(['public.student_course_purchases.unique_active_purchase', 'purchase_upsert.sql']);
+      expect(run.summary, run.summary.error).toMatchObject({ outcome: 'findings', page: true });
+      expect(run.metrics.metrics).toEqual({ DriftedObjects: 1, MinorDrift: 0, ContractFailures: 1, DoctorErrors: 0, InvalidIndexes: 0, PendingMigrations: 0, GuardErrors: 0 });
+      const findings = logged(run).find((r) => r.message === 'schema guard: findings')!.findings as { object: string; message: string }[];
+      expect(findings.map((f) => f.object).sort()).toEqual(['public.student_course_purchases.unique_active_purchase', 'purchase_upsert.sql']);
+      expect(findings.find((f) => f.object === 'purchase_upsert.sql')!.message)
+        .toMatch(/\(42P10\): the arbiter the migrations create, unique index unique_active_purchase on public\.student_course_purchases \(student_id, course_id\), is missing here$/);
+      // Nothing left open on the service's side.
+      expect(run.standin?.openTransactions ?? 0).toBe(0);
+    });
   });
 
   it('an unreachable database: GuardErrors 1 and no count, the error logged, nothing thrown', async () => {
