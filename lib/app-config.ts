@@ -14,10 +14,13 @@
  * | schemaguard:logRetentionDays | 30 (dev), 365 (prod) | retention of the database and handler log groups |
  * | schemaguard:alarmEmail       | "" (none)      | e-mail subscribed to the alarm topic |
  * | schemaguard:alarmHttpsUrl    | "" (none)      | HTTPS endpoint subscribed to the alarm topic (PagerDuty/Opsgenie-style) |
+ * | schemaguard:guardSchedule    | 15m            | how often the schema guard runs (`5m`, `1h`: whole minutes, 1m to 24h), or `off` |
  */
+import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import { parseDuration } from '../lambda/engine/duration';
 
 export const CONTEXT_PREFIX = 'schemaguard:';
 export const STAGES = ['dev', 'prod'] as const;
@@ -34,6 +37,7 @@ export const CONTEXT_DEFAULTS = {
   logRetentionDays: 0,
   alarmEmail: '',
   alarmHttpsUrl: '',
+  guardSchedule: '15m',
 } as const;
 export type ContextKey = keyof typeof CONTEXT_DEFAULTS;
 
@@ -53,6 +57,8 @@ export interface AppConfig {
   logRetention: logs.RetentionDays;
   alarmEmail?: string;
   alarmHttpsUrl?: string;
+  /** How often the schema guard runs; undefined: `off`, no guard. */
+  guardSchedule?: Duration;
 }
 
 export class ConfigError extends Error {
@@ -120,6 +126,7 @@ export function readAppConfig(get: (key: string) => unknown, keys: string[]): Ap
     logRetention: readLogRetention(v, stage),
     alarmEmail: readAlarmEmail(v),
     alarmHttpsUrl: readAlarmHttpsUrl(v),
+    guardSchedule: readGuardSchedule(v),
   };
 }
 
@@ -209,4 +216,15 @@ function readAlarmHttpsUrl(v: Reader): string | undefined {
     if (!ok) throw new ConfigError(`context ${CONTEXT_PREFIX}alarmHttpsUrl: "${alarmHttpsUrl}" is not an https:// URL; leave it empty for none`);
   }
   return alarmHttpsUrl;
+}
+
+/** `off`, or whole minutes from 1 minute to 24 hours (`15m`, `1h`, `90m`): an EventBridge rate the alarms can span twice. */
+function readGuardSchedule(v: Reader): Duration | undefined {
+  const raw = v('guardSchedule');
+  if (raw.toLowerCase() === 'off') return undefined;
+  const ms = parseDuration(raw);
+  if (ms === undefined || ms % 60_000 !== 0 || ms < 60_000 || ms > 86_400_000) {
+    throw new ConfigError(`context ${CONTEXT_PREFIX}guardSchedule: "${raw}" is not a schedule; use whole minutes from 1m to 24h (e.g. 15m, 1h), or off to run no guard`);
+  }
+  return Duration.minutes(ms / 60_000);
 }

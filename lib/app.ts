@@ -4,7 +4,7 @@
  * app that installs schemaguard builds its own stacks from the constructs.
  */
 import { join } from 'node:path';
-import type { App } from 'aws-cdk-lib';
+import type { App, Duration } from 'aws-cdk-lib';
 import type { AppConfig } from './app-config';
 import { AuroraDatabaseStack } from './aurora-database-stack';
 import { DatabaseStack } from './database-stack';
@@ -44,6 +44,7 @@ export function buildApp(app: App, config: AppConfig, options: BuildOptions = {}
     snapshotFile: options.snapshotFile,
     alarmEmail: config.alarmEmail,
     alarmHttpsUrl: config.alarmHttpsUrl,
+    ...guardOf(config),
     description: `schemaguard (${config.stage}): RDS PostgreSQL ${config.engineVersionText} with deploy-time schema migrations`,
   });
   return stack;
@@ -61,6 +62,12 @@ export function buildAuroraApp(app: App, config: AppConfig, options: BuildOption
     snapshotFile: options.snapshotFile,
     alarmEmail: config.alarmEmail,
     alarmHttpsUrl: config.alarmHttpsUrl,
+    ...guardOf(config),
     description: `schemaguard (${config.stage}): Aurora PostgreSQL Serverless v2 with deploy-time schema migrations over the RDS Data API`,
   });
+}
+
+/** The guard's props from `schemaguard:guardSchedule`: on with its schedule, or off. */
+function guardOf(config: AppConfig): { guard: boolean; guardSchedule?: Duration } {
+  return config.guardSchedule ? { guard: true, guardSchedule: config.guardSchedule } : { guard: false };
 }

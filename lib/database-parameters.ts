@@ -6,6 +6,19 @@
  * with that value in "Parameters for logging in RDS for PostgreSQL"), and the
  * metric filters parse lines with it (RDS_LOG_LINE_PREFIX in
  * lib/alarms/error-catalog.ts).
+ *
+ * Neither is `shared_preload_libraries`, on purpose: `pg_stat_statements`
+ * (which `schemaguard capture` reads) is already loaded by default — "For DB
+ * instances compatible with PostgreSQL 11 or higher, the database loads this
+ * library by default" (RDS user guide, "SQL statistics for RDS PostgreSQL",
+ * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PerfInsights.UsingDashboard.AnalyzeDBLoad.AdditionalMetrics.PostgreSQL.html),
+ * and for Aurora PostgreSQL compatible with PostgreSQL 10 and later (Aurora
+ * user guide, "SQL statistics for Aurora PostgreSQL",
+ * https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_PerfInsights.UsingDashboard.AnalyzeDBLoad.AdditionalMetrics.PostgreSQL.html).
+ * A custom parameter group inherits every parameter it does not set from its
+ * family's defaults, so leaving the parameter out keeps that library; setting
+ * it to `pg_stat_statements` would replace the whole default list and drop
+ * whatever else the engine preloads there.
  */
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type { Construct } from 'constructs';
@@ -18,6 +31,16 @@ export const DATABASE_PARAMETERS: Readonly<Record<string, string>> = {
   log_min_error_statement: 'error',
   // Log waits longer than deadlock_timeout for a lock.
   log_lock_waits: '1',
+};
+
+/**
+ * The lowest major version whose default parameter group preloads
+ * pg_stat_statements, per engine (the documentation cited above). The
+ * stacks' engines (PostgreSQL 17 and 18, Aurora PostgreSQL 17) are above both.
+ */
+export const PG_STAT_STATEMENTS_PRELOADED_FROM: Readonly<Record<'postgres' | 'aurora-postgresql', number>> = {
+  postgres: 11,
+  'aurora-postgresql': 10,
 };
 
 /**

@@ -8,11 +8,11 @@
  *
  *   stage settings → identifier and the subclass's props checked →
  *   DatabaseNetwork → parameter group → PostgreSQL log group → the database →
- *   secret rotation → accepted findings → SchemaMigrations → alarms
+ *   secret rotation → accepted findings → SchemaMigrations → alarms → guard
  *
  * Every resource is added to the stack itself with the id it has always had
  * (`Vpc`, `Parameters`, `PostgresLogs`, `Database` or `Cluster`,
- * `RotationSecurityGroup`, `SchemaMigrations`, `Alarms`), in the same order,
+ * `RotationSecurityGroup`, `SchemaMigrations`, `Alarms`, then the newer `SchemaGuard`), in the same order,
  * so a deployed stack keeps every logical ID.
  *
  * The hooks are called from this constructor, before the subclass's own
@@ -20,7 +20,7 @@
  * class's fields that are already set (settings, identifier, network,
  * parameterGroup, postgresLogGroup), never a field the subclass declares.
  */
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { Stack, type Duration, type StackProps } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
@@ -32,6 +32,7 @@ import type { Stage } from './app-config';
 import { DatabaseNetwork, type RotatableDatabase } from './database-network';
 import { databaseParameterGroup } from './database-parameters';
 import { postgresLogGroup, type DatabaseKind } from './postgres-log-group';
+import { SchemaGuard } from './schema-guard';
 import { SchemaMigrations } from './schema-migrations';
 import { checkIdentifier, stageSettings, type StageSettings } from './stage-settings';
 
@@ -86,6 +87,23 @@ export interface DatabaseStackCommonProps extends StackProps {
    * @default - a new encrypted topic
    */
   readonly alarmTopic?: sns.ITopic;
+  /**
+   * A topic for the ticket-severity alarms (error classes and guard findings
+   * that open a ticket); pages stay on the alarm topic (see DatabaseAlarmsProps.ticketTopic).
+   * @default - tickets go to the alarm topic, marked `[TICKET]`
+   */
+  readonly alarmTicketTopic?: sns.ITopic;
+  /**
+   * Run the scheduled schema guard (SchemaGuard) against the database
+   * (context `schemaguard:guardSchedule`, `off` to disable).
+   * @default true
+   */
+  readonly guard?: boolean;
+  /**
+   * How often the guard runs (see SchemaGuardProps.schedule).
+   * @default Duration.minutes(15)
+   */
+  readonly guardSchedule?: Duration;
 }
 
 /** The migrations connect from the VPC (an RDS instance)… */
@@ -141,6 +159,8 @@ export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E ex
   readonly migrations: SchemaMigrations;
   /** Metric filters, alarms, topic, saved queries and dashboard on the PostgreSQL log. */
   readonly alarms: DatabaseAlarms;
+  /** The scheduled read-only guard, its role, metrics and alarms (none with `guard: false`). */
+  readonly guard?: SchemaGuard;
   /** The instance or cluster (the subclass exposes it under its own name). */
   protected readonly database: D;
 
@@ -168,8 +188,9 @@ export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E ex
     this.migrations = this.addMigrations(props);
     this.alarms = alarmsForStack(this, {
       logGroup: this.postgresLogGroup, migrations: this.migrations, name: this.identifier,
-      alarmEmail: props.alarmEmail, alarmHttpsUrl: props.alarmHttpsUrl, topic: props.alarmTopic,
+      alarmEmail: props.alarmEmail, alarmHttpsUrl: props.alarmHttpsUrl, topic: props.alarmTopic, ticketTopic: props.alarmTicketTopic,
     });
+    this.guard = this.addGuard(props);
   }
 
   /** Refuses the subclass's own props that are out of range (the stage and identifier are checked already). */
@@ -182,6 +203,25 @@ export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E ex
   protected abstract migrationConnection(database: D): VpcConnection | DataApiConnection;
   /** The cdk-nag findings on the database that are accepted, with their reasons. */
   protected abstract acknowledgeFindings(database: D): void;
+
+  /** The guard, its alarms into the alarm topics and its rows on the alarms' dashboard; none when turned off. */
+  private addGuard(props: P): SchemaGuard | undefined {
+    if (props.guard === false) {
+      if (props.guardSchedule) throw new Error(`${this.constructor.name}: "guardSchedule" is set and "guard" is false; remove guardSchedule, or turn the guard on`);
+      return undefined;
+    }
+    return new SchemaGuard(this, 'SchemaGuard', {
+      migrations: this.migrations,
+      schedule: props.guardSchedule,
+      databaseIdentifier: this.identifier,
+      topic: this.alarms.topic,
+      ticketTopic: props.alarmTicketTopic,
+      dashboard: this.alarms.dashboard,
+      alarmNamePrefix: this.identifier,
+      logRetention: this.settings.logRetention,
+      logRemovalPolicy: this.settings.logRemovalPolicy,
+    });
+  }
 
   private addMigrations(props: P): SchemaMigrations {
     return new SchemaMigrations(this, 'SchemaMigrations', {

@@ -11,7 +11,14 @@
 export { SchemaMigrations, type SchemaMigrationsProps } from './schema-migrations';
 export type { FilesSummary } from '../lambda/handler/files-hash';
 export { DatabaseAlarms, type DatabaseAlarmsProps } from './alarms/database-alarms';
-// The scheduled guard's construct is exported here, beside the other constructs, when it exists.
+export { DatabaseDashboard, type DatabaseDashboardProps } from './alarms/database-dashboard';
+export { SchemaGuard, DEFAULT_GUARD_ROLE, type SchemaGuardProps } from './schema-guard';
+export { GuardRole, type GuardRoleProps } from './guard-role';
+export type { MigrationsTarget } from './schema-migrations';
+
+// The scheduled guard's metrics and alarms: names, severities, runbooks.
+export { GUARD_ALARMS, GUARD_FIRST_COMMAND, guardAlarmDescription, type GuardAlarmSpec, type GuardRunbookContext } from './alarms/guard-catalog';
+export { GUARD_DIMENSION, GUARD_METRIC, GUARD_NAMESPACE, type GuardMetricName } from '../lambda/handler/constants';
 
 // The error classes the alarms page on, and what the filters and queries are made of.
 export {
@@ -30,4 +37,4 @@ export type { StageSettings } from './stage-settings';
 // Helpers for a database of your own: the parameters the alarms rely on, the log group RDS exports to.
 export { DATABASE_PARAMETERS } from './database-parameters';
 export { postgresLogGroupName, type DatabaseKind } from './postgres-log-group';
-export { USER_FILE_DEFAULTS, type UserFileProps } from './user-files';
+export { USER_FILE_DEFAULTS, type UserFileProps, type UserFiles } from './user-files';

@@ -192,6 +192,14 @@ export class SchemaMigrations extends Construct {
   readonly appliedVersions: string;
   /** `applied`, `up-to-date` or `database-ahead`, via GetAtt. */
   readonly outcome: string;
+  /** How the handler reaches the database (SchemaGuard reaches it the same way). */
+  readonly target: MigrationsTarget;
+  /** The app's migrations, contracts and snapshot, as absolute paths. */
+  readonly userFiles: UserFiles;
+  /** The database secret the handler reads (or the Data API reads for it). */
+  readonly secret: secretsmanager.ISecret;
+  /** `databaseName` as given. */
+  readonly databaseName?: string;
 
   constructor(scope: Construct, id: string, props: SchemaMigrationsProps) {
     super(scope, id);
@@ -199,6 +207,12 @@ export class SchemaMigrations extends Construct {
     const network = connectionMode(props);
     this.files = summariseFiles(settings.migrationsDir, settings.contractsDir);
     refuseTooLarge(this.files, props.memorySize ?? DEFAULT_MEMORY_MB);
+    this.target = network
+      ? { kind: 'connection', ...network, vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, secretsManagerEndpoint: props.secretsManagerEndpoint }
+      : { kind: 'data-api', cluster: props.dataApiCluster! };
+    this.userFiles = { migrationsDir: settings.migrationsDir, contractsDir: settings.contractsDir, snapshotFile: settings.snapshotFile };
+    this.secret = props.secret;
+    this.databaseName = props.databaseName;
 
     this.logGroup = new logs.LogGroup(this, 'HandlerLogs', { retention: settings.retention, removalPolicy: settings.removalPolicy });
     this.securityGroup = network && handlerSecurityGroup(this, network, props.secretsManagerEndpoint);
@@ -308,7 +322,7 @@ function handlerRole(self: SchemaMigrations, props: SchemaMigrationsProps, inVpc
   return role;
 }
 
-function vpcNetworkInterfacesStatement(): iam.PolicyStatement {
+export function vpcNetworkInterfacesStatement(): iam.PolicyStatement {
   return new iam.PolicyStatement({
     sid: 'VpcNetworkInterfaces',
     actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
@@ -317,7 +331,7 @@ function vpcNetworkInterfacesStatement(): iam.PolicyStatement {
 }
 
 /** The four calls the driver makes, on this cluster only (not rds-data:*, not BatchExecuteStatement). */
-function dataApiStatement(cluster: rds.IDatabaseCluster): iam.PolicyStatement {
+export function dataApiStatement(cluster: rds.IDatabaseCluster): iam.PolicyStatement {
   return new iam.PolicyStatement({
     sid: 'DataApiOnTheCluster',
     actions: ['rds-data:ExecuteStatement', 'rds-data:BeginTransaction', 'rds-data:CommitTransaction', 'rds-data:RollbackTransaction'],
@@ -325,16 +339,19 @@ function dataApiStatement(cluster: rds.IDatabaseCluster): iam.PolicyStatement {
   });
 }
 
-/** Read the one secret; decrypt it only when a customer-managed key encrypts it, and only through Secrets Manager. */
-function secretStatements(secret: secretsmanager.ISecret, region: string): iam.PolicyStatement[] {
+/**
+ * Read the one secret; decrypt it only when a customer-managed key encrypts it, and only through Secrets Manager.
+ * `name` makes the statement ids (`ReadThe<name>Secret`), unique within one role's policy.
+ */
+export function secretStatements(secret: secretsmanager.ISecret, region: string, name = 'Database'): iam.PolicyStatement[] {
   const read = new iam.PolicyStatement({
-    sid: 'ReadTheDatabaseSecret',
+    sid: `ReadThe${name}Secret`,
     actions: ['secretsmanager:GetSecretValue'],
     resources: [secret.secretFullArn ?? `${secret.secretArn}-??????`],
   });
   if (!secret.encryptionKey) return [read];
   return [read, new iam.PolicyStatement({
-    sid: 'DecryptTheDatabaseSecret',
+    sid: `DecryptThe${name}Secret`,
     actions: ['kms:Decrypt'],
     resources: [secret.encryptionKey.keyArn],
     conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
@@ -459,6 +476,11 @@ interface Connection {
   database: ec2.IConnectable & IDependable;
   port: ec2.Port;
 }
+
+/** Where the migrations run: over a connection from the VPC, or through the Data API. */
+export type MigrationsTarget =
+  | { readonly kind: 'connection'; readonly vpc: ec2.IVpc; readonly vpcSubnets: ec2.SubnetSelection; readonly database: ec2.IConnectable & IDependable; readonly port: ec2.Port; readonly secretsManagerEndpoint?: ec2.IConnectable }
+  | { readonly kind: 'data-api'; readonly cluster: rds.IDatabaseCluster };
 
 /** The connection the function needs, or undefined for the Data API; refuses mixed or missing props. */
 function connectionMode(props: SchemaMigrationsProps): Connection | undefined {

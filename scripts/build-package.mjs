@@ -8,6 +8,7 @@
 // Part of `npm run build` (scripts/build.mjs), run by `npm pack` (prepare).
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -42,6 +43,9 @@ async function buildLibrary({ entry, outfile }) {
 
 /** The declarations of both entry points, into dist/types/ (tsc from the project's own devDependencies). */
 function buildTypes() {
+  // From empty: a declaration left by an earlier build (a module since moved into a folder of the
+  // same name, as checks/lint.ts → checks/lint/) would shadow the new one in the packed tarball.
+  rmSync(join(dist, 'types'), { recursive: true, force: true });
   const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc');
   execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
 }

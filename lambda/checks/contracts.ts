@@ -25,7 +25,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Driver, Queryable, Session } from '../engine/ports';
+import type { Driver, Queryable, Session, TransactionSettings } from '../engine/ports';
 import { decodeUtf8 } from '../engine/source';
 import { databaseFields, InputError, isPgError, MigrationError, type MigrationErrorOptions } from '../engine/errors';
 import { quoteIdent } from '../engine/identifiers';
@@ -202,22 +202,18 @@ export function assertContracts(report: ContractsReport): void {
 
 async function checkOne(session: Session, c: Contract, handle: string, options: CheckContractsOptions): Promise<ContractResult> {
   const result: ContractResult = { name: c.name, file: c.file, line: c.line, statement: c.statement, ok: true, parameterTypes: [], failures: [], arbiters: [] };
-  await session.begin({ lockTimeoutMs: options.lockTimeoutMs ?? 2000, statementTimeoutMs: options.statementTimeoutMs ?? 15_000 });
+  const settings = { lockTimeoutMs: options.lockTimeoutMs ?? 2000, statementTimeoutMs: options.statementTimeoutMs ?? 15_000 };
+  await beginReadOnly(session, settings);
   try {
-    // A savepoint keeps the transaction usable after the error a contract exists to surface.
-    await session.query('SET TRANSACTION READ ONLY');
-    await session.query('SAVEPOINT schemaguard_contract');
     try {
       await session.query(`PREPARE ${handle} AS ${c.statement}`);
     } catch (e) {
       result.failures.push(failureFrom(e, 'prepare'));
       return finish(result);
     }
+    let prepared = true;
     try {
-      result.parameterTypes = (await session.query<{ t: string[] | string }>(
-        'SELECT parameter_types::text[] AS t FROM pg_prepared_statements WHERE name = $1', [handle],
-      )).rows[0]?.t as string[] ?? [];
-      if (typeof result.parameterTypes === 'string') result.parameterTypes = parseTextArray(result.parameterTypes);
+      result.parameterTypes = await parameterTypes(session, handle);
       const args = result.parameterTypes.length ? `(${result.parameterTypes.map(() => 'NULL').join(', ')})` : '';
       let plan: unknown;
       try {
@@ -226,7 +222,7 @@ async function checkOne(session: Session, c: Contract, handle: string, options: 
         if (typeof plan === 'string') plan = JSON.parse(plan);
       } catch (e) {
         const failure = failureFrom(e, 'plan');
-        await session.query('ROLLBACK TO SAVEPOINT schemaguard_contract');
+        prepared = await recover(session, settings);
         if (failure.sqlstate === '42P10') await explainConflictTarget(session, c, failure);
         result.failures.push(failure);
         return finish(result);
@@ -234,12 +230,49 @@ async function checkOne(session: Session, c: Contract, handle: string, options: 
       await describeArbiters(session, c, plan, result);
       for (const f of await insertFailures(session, c)) result.failures.push(f);
     } finally {
-      await session.query(`DEALLOCATE ${handle}`).catch(() => undefined);
+      if (prepared) await session.query(`DEALLOCATE ${handle}`).catch(() => undefined);
     }
     return finish(result);
   } finally {
     await session.rollback().catch(() => undefined);
   }
+}
+
+const SAVEPOINT = 'schemaguard_contract';
+
+/**
+ * A READ ONLY transaction for one contract, and a savepoint that keeps it
+ * usable after the error a contract exists to surface — where an error
+ * leaves the transaction open (not through the Data API, whose transactions
+ * end with their first error).
+ */
+async function beginReadOnly(session: Session, settings: TransactionSettings): Promise<void> {
+  await session.begin(settings);
+  await session.query('SET TRANSACTION READ ONLY');
+  if (!session.errorEndsTransaction) await session.query(`SAVEPOINT ${SAVEPOINT}`);
+}
+
+/**
+ * Make the session usable after a failed statement: back to the savepoint,
+ * or, where the error ended the transaction, a new READ ONLY one. Returns
+ * whether the prepared statement is still there (it went with the ended
+ * transaction's connection).
+ */
+async function recover(session: Session, settings: TransactionSettings): Promise<boolean> {
+  if (!session.errorEndsTransaction) {
+    await session.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
+    return true;
+  }
+  await session.rollback();
+  await beginReadOnly(session, settings);
+  return false;
+}
+
+async function parameterTypes(session: Session, handle: string): Promise<string[]> {
+  const t = (await session.query<{ t: string[] | string }>(
+    'SELECT parameter_types::text[] AS t FROM pg_prepared_statements WHERE name = $1', [handle],
+  )).rows[0]?.t ?? [];
+  return typeof t === 'string' ? parseTextArray(t) : t;
 }
 
 function finish(r: ContractResult): ContractResult {

@@ -9,7 +9,7 @@ import { quoteIdent } from '../engine/identifiers';
 import type { Queryable } from '../engine/ports';
 import { conflictTargets, sameColumns, type ConflictTarget } from './conflict-targets';
 import { qualified } from './doctor/names';
-import type { Contract, ContractFailure, ContractsReport } from './contracts';
+import type { Contract, ContractFailure, ContractResult, ContractsReport } from './contracts';
 import { as, list, loadParser, parseSql, rangeVar } from './parse';
 import type { Catalog, IndexInfo, TableInfo } from '../schema/catalog';
 
@@ -19,9 +19,14 @@ interface SnapshotIndex {
   columns: string[];
 }
 
+/** The failures that may be a lost arbiter: ON CONFLICT matched no unique index (42P10), each with its contract's result. */
+export function missingArbiterFailures(report: ContractsReport): { r: ContractResult; f: ContractFailure }[] {
+  return report.results.flatMap((r) => r.failures.filter((f) => f.sqlstate === '42P10').map((f) => ({ r, f })));
+}
+
 /** Rewrite the reason and fix of every 42P10 failure whose arbiter the snapshot knows and the live schema lacks. */
 export async function nameMissingArbiters(q: Queryable, report: ContractsReport, contracts: readonly Contract[], snapshot: Catalog): Promise<void> {
-  const failing = report.results.flatMap((r) => r.failures.filter((f) => f.sqlstate === '42P10').map((f) => ({ r, f })));
+  const failing = missingArbiterFailures(report);
   if (!failing.length) return;
   await loadParser();
   const searchPath = await currentSchemas(q);

@@ -83,6 +83,15 @@ export interface Session extends Queryable {
    * @default - nothing of a file outlives its transaction on this driver
    */
   resetSql?(within?: TransactionSettings): string | undefined;
+  /**
+   * True when a failed statement ends the open transaction (the RDS Data API
+   * rolls it back and forgets its id: "The transaction was aborted due to an
+   * error from a previous call"). No savepoint recovers from the error, and
+   * what the transaction's connection held — a prepared statement — is gone
+   * with it: the caller rolls back and begins another transaction.
+   * @default false - the transaction stays open, aborted; ROLLBACK TO SAVEPOINT recovers it
+   */
+  readonly errorEndsTransaction?: boolean;
   /** True once the connection is known to be gone. */
   readonly broken: boolean;
   /** Receive the server's NOTICE/WARNING messages (RAISE NOTICE in a migration), where the driver has them. */

@@ -35,6 +35,8 @@ export interface ConnectorDependencies {
   secrets?: SecretsClient;
   /** Used for a Data API target. @default - an RDSDataClient for the cluster's region */
   dataApi?: DataApiClient;
+  /** Shown in pg_stat_activity and the server log. @default 'schemaguard-cfn' */
+  applicationName?: string;
 }
 
 /** Opens the database for an invocation. Made once per container: the SDK client and the CA bundle are reused. */
@@ -63,7 +65,7 @@ export function createConnector(deps: ConnectorDependencies = {}): Connector {
         database: target.databaseName ?? creds.dbname ?? 'postgres',
       },
       ssl: tlsOptions(target.tls, host, bundles),
-      applicationName: APPLICATION_NAME,
+      applicationName: deps.applicationName ?? APPLICATION_NAME,
       connectRetry: { attempts: target.connectAttempts, initialDelayMs: CONNECT_RETRY_INITIAL_DELAY_MS },
       redactor,
       onConnectRetry: (attempt, delayMs, message) => log.warn('database not reachable yet; retrying', { attempt, delayMs, error: message }),

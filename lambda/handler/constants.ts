@@ -7,6 +7,8 @@
 /** Exported handler functions of `lambda/handler/index.ts`. */
 export const ON_EVENT_HANDLER_NAME = 'onEvent';
 export const IS_COMPLETE_HANDLER_NAME = 'isComplete';
+/** The scheduled guard (SchemaGuard's function), in the same bundle. */
+export const GUARD_HANDLER_NAME = 'guard';
 
 /** Environment variables the construct sets and the handler reads. */
 export const ENV = {
@@ -47,6 +49,10 @@ export const ENV = {
    * connection, no VPC): the secret ARN is passed to the service, never read.
    */
   clusterArn: 'SCHEMAGUARD_CLUSTER_ARN',
+  /** The scheduled guard: CloudWatch namespace of its metrics. */
+  guardNamespace: 'SCHEMAGUARD_GUARD_NAMESPACE',
+  /** The scheduled guard: value of the `DatabaseIdentifier` dimension (the instance or cluster identifier). */
+  guardDatabaseIdentifier: 'SCHEMAGUARD_GUARD_DATABASE_IDENTIFIER',
 } as const;
 
 /** Defaults the handler applies when a variable is unset. */
@@ -125,3 +131,68 @@ export const RESPONSE_LIMIT_BYTES = 4096;
 export const FAILURE_MESSAGE_MAX_CHARS = 1800;
 /** Budget for the `Data` values in all. */
 export const DATA_MAX_BYTES = 2000;
+
+/**
+ * The scheduled guard's metrics (embedded metric format), one value per run.
+ * The names are what the alarms (lib/alarms/guard-catalog.ts) watch.
+ */
+export const GUARD_METRIC = {
+  driftedObjects: 'DriftedObjects',
+  minorDrift: 'MinorDrift',
+  contractFailures: 'ContractFailures',
+  doctorErrors: 'DoctorErrors',
+  invalidIndexes: 'InvalidIndexes',
+  pendingMigrations: 'PendingMigrations',
+  guardErrors: 'GuardErrors',
+} as const;
+export type GuardMetricName = (typeof GUARD_METRIC)[keyof typeof GUARD_METRIC];
+
+/** Default namespace of the guard's metrics. */
+export const GUARD_NAMESPACE = 'Schemaguard/Schema';
+
+/**
+ * Dimensions of every guard metric, in this order: the instance or cluster
+ * identifier (as RDS's own metrics are keyed) and the database on it.
+ */
+export const GUARD_DIMENSION = {
+  databaseIdentifier: 'DatabaseIdentifier',
+  databaseName: 'DatabaseName',
+} as const;
+
+/**
+ * The custom resource that creates or updates the guard's read-only role. It
+ * is served by the SchemaMigrations provider (same handler, told apart by its
+ * type), after the migrations.
+ */
+export const GUARD_ROLE_RESOURCE_TYPE = 'Custom::SchemaguardGuardRole';
+
+/** Properties of the guard-role resource. None is a secret: the password stays in Secrets Manager. */
+export const GUARD_ROLE_PROP = {
+  /** The role to create or update (a PostgreSQL identifier, lowercase). */
+  roleName: 'RoleName',
+  /** ARN of the secret whose `password` the role gets (and whose `username` must be the role). */
+  secretArn: 'SecretArn',
+  /** The migrations' files hash: a deploy that changes them grants on the new tables too. */
+  filesHash: 'FilesHash',
+  /** Version of the privileges granted; raised when the grants change, so every stack re-grants. */
+  privilegesVersion: 'PrivilegesVersion',
+} as const;
+
+/** Version of the privileges the guard role gets (lambda/handler/guard/role-sql.ts); raised when they change, so every stack re-grants. */
+export const GUARD_PRIVILEGES_VERSION = '1';
+
+/** `Data` of the guard-role resource. */
+export const GUARD_ROLE_ATTR = {
+  roleName: 'RoleName',
+  /** `created` or `updated`. */
+  outcome: 'Outcome',
+} as const;
+
+/**
+ * A guard role name: a plain lowercase PostgreSQL identifier, what `CREATE
+ * ROLE name` keeps as written (checked by the construct and the handler).
+ */
+export const GUARD_ROLE_NAME_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Physical id prefix of the guard-role resource: `<prefix>-<role name>`, so renaming the role replaces it. */
+export const GUARD_ROLE_PHYSICAL_ID_PREFIX = 'schemaguard-guard-role';

@@ -30,9 +30,10 @@ import { migrate, type MigrateResult } from '../engine/runner';
 import { loadMigrations, type Migration } from '../engine/source';
 import { readConfig, type HandlerConfig } from './config';
 import { createConnector, type Connector, type ConnectorDependencies } from './connection';
-import { PROP } from './constants';
+import { GUARD_ROLE_RESOURCE_TYPE, PROP } from './constants';
 import { toFailure } from './failure';
 import { summariseFiles } from './files-hash';
+import { guardRoleOnEvent } from './guard/role';
 import { createLogger, logRunEvent, logRunFinished, stdoutWriter, type LineWriter, type Logger } from './log';
 import {
   appliedBy, CREATE_FAILED_MARKER, loggedRequest, physicalResourceId, validateRequest,
@@ -41,6 +42,7 @@ import {
 import { maxFileBytesFor, memoryFix } from './memory';
 import { migrateUnlessRollback } from './rollback';
 import { responseData, versionsAppliedBy } from './response';
+import { secretsManagerClient, type SecretsClient } from './secret';
 import { SKIPPED_ON_ROLLBACK, verifySchema } from './verify';
 
 export {
@@ -66,6 +68,8 @@ interface Wiring {
   env: NodeJS.ProcessEnv;
   write: LineWriter;
   connector: Connector;
+  /** The Secrets Manager client, made on first use (the guard role's secret). */
+  secrets(): Promise<SecretsClient>;
 }
 
 /** One invocation: its request, its log and redactor, and its settings. */
@@ -91,10 +95,20 @@ interface Run {
 }
 
 export function createHandlers(deps: HandlerDependencies = {}): Handlers {
-  const wiring: Wiring = { env: deps.env ?? process.env, write: deps.write ?? stdoutWriter, connector: createConnector(deps) };
+  let secrets: Promise<SecretsClient> | undefined = deps.secrets && Promise.resolve(deps.secrets);
+  const wiring: Wiring = {
+    env: deps.env ?? process.env, write: deps.write ?? stdoutWriter, connector: createConnector(deps),
+    secrets: () => (secrets ??= secretsManagerClient()),
+  };
+  // The guard's role is a resource of the same provider, told apart by its type; it is done in onEvent.
+  const isGuardRole = (event: OnEventRequest) => event?.ResourceType === GUARD_ROLE_RESOURCE_TYPE;
   return {
-    onEvent: (event, context) => guarded(wiring, 'onEvent', event, context, onEvent),
-    isComplete: (event, context) => guarded(wiring, 'isComplete', event, context, isComplete),
+    onEvent: (event, context) => isGuardRole(event)
+      ? guarded(wiring, 'onEvent', event, context, (inv) => guardRoleOnEvent({ ...inv, secrets: wiring.secrets }))
+      : guarded(wiring, 'onEvent', event, context, onEvent),
+    isComplete: (event, context) => isGuardRole(event)
+      ? Promise.resolve({ IsComplete: true })
+      : guarded(wiring, 'isComplete', event, context, isComplete),
   };
 }
 

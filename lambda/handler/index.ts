@@ -1,14 +1,18 @@
 /**
- * Lambda entry points of the SchemaMigrations custom resource. The export
- * names are the constants the construct configures (constants.ts).
+ * Lambda entry points of the SchemaMigrations custom resource (onEvent,
+ * isComplete) and of SchemaGuard's scheduled function (guard), one bundle.
+ * The export names are the constants the constructs configure (constants.ts).
  */
-import { IS_COMPLETE_HANDLER_NAME, ON_EVENT_HANDLER_NAME } from './constants';
+import { GUARD_HANDLER_NAME, IS_COMPLETE_HANDLER_NAME, ON_EVENT_HANDLER_NAME } from './constants';
+import { createGuardHandler } from './guard/scheduled';
 import { createHandlers } from './handler';
 
 const handlers = createHandlers();
 
 export const onEvent = handlers.onEvent;
 export const isComplete = handlers.isComplete;
+/** The scheduled guard (SchemaGuard): same bundle, same files, another entry point. */
+export const guard = createGuardHandler();
 
 /** Renaming an export or a constant without the other fails to compile here. */
-export const handlerExports = { onEvent, isComplete } satisfies Record<typeof ON_EVENT_HANDLER_NAME | typeof IS_COMPLETE_HANDLER_NAME, unknown>;
+export const handlerExports = { onEvent, isComplete, guard } satisfies Record<typeof ON_EVENT_HANDLER_NAME | typeof IS_COMPLETE_HANDLER_NAME | typeof GUARD_HANDLER_NAME, unknown>;

@@ -31,6 +31,8 @@ export interface IsCompleteRequest extends OnEventRequest {
 
 export interface OnEventResponse {
   PhysicalResourceId: string;
+  /** Attributes, for a resource that is done in onEvent (the guard role). */
+  Data?: Record<string, string>;
 }
 
 export interface IsCompleteResponse {

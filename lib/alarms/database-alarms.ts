@@ -27,6 +27,7 @@ import {
   insightsQueryFor,
   type ErrorClass,
 } from './error-catalog';
+import { DatabaseDashboard } from './database-dashboard';
 
 export interface DatabaseAlarmsProps {
   /**
@@ -103,6 +104,14 @@ export interface DatabaseAlarmsProps {
   readonly topic?: sns.ITopic;
 
   /**
+   * A topic for the ticket-severity classes' alarm and OK actions (a ticketing
+   * system's, or a low-urgency on-call service). Paging classes and the
+   * migration alarm keep `topic`.
+   * @default - ticket alarms go to the same topic as pages, told apart by `[TICKET]` in their description and `-ticket-` in their name
+   */
+  readonly ticketTopic?: sns.ITopic;
+
+  /**
    * KMS key that encrypts the alarm topic. CloudWatch is granted its use in
    * the key policy; for an imported key that grant cannot be added, so its
    * policy must already allow `cloudwatch.amazonaws.com` kms:Decrypt and
@@ -149,7 +158,12 @@ export class DatabaseAlarms extends Construct {
   public readonly metricFilters: Readonly<Record<string, logs.MetricFilter>>;
   /** Alarm on the migration Lambda's Errors, when a function was given. */
   public readonly migrationErrorsAlarm?: cloudwatch.Alarm;
-  public readonly dashboard: cloudwatch.Dashboard;
+  /**
+   * The error-class graphs, the alarm states, then the log widgets:
+   * `addGraphs` and `addAlarmStates` put more beside the graphs and under the
+   * states (SchemaGuard's, when it is given this dashboard).
+   */
+  public readonly dashboard: DatabaseDashboard;
   /** Namespace of the error metrics. */
   public readonly metricNamespace: string;
   private readonly classes: readonly ErrorClass[];
@@ -160,7 +174,8 @@ export class DatabaseAlarms extends Construct {
     this.metricNamespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
     ({ key: this.topicKey, topic: this.topic } = alarmTopic(this, props));
     const action = new cw_actions.SnsAction(this.topic);
-    const perClass = this.classes.map((cls) => errorClassAlarm(this, cls, props, action));
+    const ticketAction = props.ticketTopic ? new cw_actions.SnsAction(props.ticketTopic) : action;
+    const perClass = this.classes.map((cls) => errorClassAlarm(this, cls, props, cls.severity === 'ticket' ? ticketAction : action));
     this.metricFilters = Object.fromEntries(perClass.map(({ cls, filter }) => [cls.id, filter]));
     this.alarms = Object.fromEntries(perClass.map(({ cls, alarm }) => [cls.id, alarm]));
     addOverviewQueries(this, props);
@@ -302,9 +317,13 @@ interface DashboardContent {
   migrationErrors?: cloudwatch.IMetric;
 }
 
-/** Row 1: error counts that page and that open a ticket; row 2: every alarm's state; row 3: the latest ERROR lines and the migration errors. */
-function alarmsDashboard(scope: Construct, props: DatabaseAlarmsProps, content: DashboardContent): cloudwatch.Dashboard {
-  const dashboard = new cloudwatch.Dashboard(scope, 'Dashboard', { dashboardName: props.dashboardName });
+/**
+ * Band 1: error counts that page and that open a ticket; band 2: every
+ * alarm's state; then a row of the latest ERROR lines and the migration
+ * errors. The bands take more widgets later (`DatabaseDashboard`).
+ */
+function alarmsDashboard(scope: Construct, props: DatabaseAlarmsProps, content: DashboardContent): DatabaseDashboard {
+  const dashboard = new DatabaseDashboard(scope, 'Dashboard', { dashboardName: props.dashboardName });
   const graph = (severity: ErrorClass['severity']) => {
     const metrics = content.metricsBySeverity(severity);
     return metrics.length === 0 ? [] : [new cloudwatch.GraphWidget({
@@ -314,8 +333,8 @@ function alarmsDashboard(scope: Construct, props: DatabaseAlarmsProps, content: 
       height: 6,
     })];
   };
-  dashboard.addWidgets(...graph('page'), ...graph('ticket'));
-  dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Database alarms', alarms: content.alarms, width: 24, height: 4 }));
+  dashboard.addGraphs(...graph('page'), ...graph('ticket'));
+  dashboard.addAlarmStates(new cloudwatch.AlarmStatusWidget({ title: 'Database alarms', alarms: content.alarms, width: 24, height: 4 }));
   const logWidgets: cloudwatch.IWidget[] = [new cloudwatch.LogQueryWidget({
     title: 'Latest PostgreSQL ERROR lines',
     logGroupNames: [props.logGroup.logGroupName],
@@ -330,7 +349,8 @@ function alarmsDashboard(scope: Construct, props: DatabaseAlarmsProps, content: 
   return dashboard;
 }
 
-function pascal(id: string): string {
+/** `not-null-violation` → `NotNullViolation`: construct ids from catalog ids. */
+export function pascal(id: string): string {
   return id.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
 }
 
@@ -383,7 +403,7 @@ function redactUrl(url: string): string {
 }
 
 /** What a database stack passes to `alarmsForStack`. */
-export interface StackAlarmsOptions extends Pick<DatabaseAlarmsProps, 'logGroup' | 'alarmEmail' | 'alarmHttpsUrl' | 'topic'> {
+export interface StackAlarmsOptions extends Pick<DatabaseAlarmsProps, 'logGroup' | 'alarmEmail' | 'alarmHttpsUrl' | 'topic' | 'ticketTopic'> {
   /** The custom resource's handlers and their log group. */
   readonly migrations: { onEventHandler: lambda.IFunction; isCompleteHandler: lambda.IFunction; logGroup: logs.ILogGroup };
   /** Instance or cluster identifier: prefixes the alarm names and names the dashboard. */
@@ -399,6 +419,7 @@ export function alarmsForStack(scope: Construct, options: StackAlarmsOptions): D
     alarmEmail: options.alarmEmail,
     alarmHttpsUrl: options.alarmHttpsUrl,
     topic: options.topic,
+    ticketTopic: options.ticketTopic,
     alarmNamePrefix: options.name,
     dashboardName: options.name,
   });

@@ -19,6 +19,15 @@ describe('Function: readAppConfig', () => {
     expect(c.logRetention).toBe(30);
     expect(c.alarmEmail).toBeUndefined();
     expect(c.alarmHttpsUrl).toBeUndefined();
+    expect(c.guardSchedule?.toMinutes()).toBe(15);
+  });
+
+  it('guardSchedule: whole minutes up to a day, or off (no guard)', () => {
+    expect(read({ 'schemaguard:guardSchedule': '5m' }).guardSchedule?.toMinutes()).toBe(5);
+    expect(read({ 'schemaguard:guardSchedule': '1h' }).guardSchedule?.toMinutes()).toBe(60);
+    expect(read({ 'schemaguard:guardSchedule': '24h' }).guardSchedule?.toMinutes()).toBe(1440);
+    expect(read({ 'schemaguard:guardSchedule': 'off' }).guardSchedule).toBeUndefined();
+    expect(read({ 'schemaguard:guardSchedule': 'OFF' }).guardSchedule).toBeUndefined();
   });
 
   it('cdk.json carries exactly the known keys, with the defaults', () => {
@@ -58,6 +67,11 @@ describe('Function: readAppConfig', () => {
     [{ 'schemaguard:databaseName': '1app' }, /"1app" is not allowed; use 1 to 63 letters/],
     [{ 'schemaguard:instanceIdentifier': 'Schemaguard' }, /schemaguard:instanceIdentifier: "Schemaguard" is not an RDS identifier; use 1 to 63 lowercase/],
     [{ 'schemaguard:natGateways': '-1' }, /schemaguard:natGateways: "-1" is not an integer from 0 to 3/],
+    [{ 'schemaguard:guardSchedule': '30s' }, /schemaguard:guardSchedule: "30s" is not a schedule; use whole minutes from 1m to 24h \(e\.g\. 15m, 1h\), or off to run no guard/],
+    [{ 'schemaguard:guardSchedule': '90s' }, /guardSchedule: "90s" is not a schedule/],
+    [{ 'schemaguard:guardSchedule': '25h' }, /guardSchedule: "25h" is not a schedule/],
+    [{ 'schemaguard:guardSchedule': '15' }, /guardSchedule: "15" is not a schedule/],
+    [{ 'schemaguard:guardSchedule': 'never' }, /guardSchedule: "never" is not a schedule/],
     [{ 'schemaguard:logRetentionDays': 31 }, /schemaguard:logRetentionDays: 31 is not a CloudWatch Logs retention; use one of 1, 3, 5/],
     [{ 'schemaguard:alarmEmail': 'oncall' }, /schemaguard:alarmEmail: "oncall" is not an e-mail address/],
     [{ 'schemaguard:alarmHttpsUrl': 'http://example.com/hook' }, /schemaguard:alarmHttpsUrl: "http:\/\/example\.com\/hook" is not an https:\/\/ URL/],

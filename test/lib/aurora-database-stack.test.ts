@@ -94,7 +94,9 @@ describe('Class: AuroraDatabaseStack', () => {
       const role = cid(dev, dev.migrations.node.findChild('HandlerRole') as never);
       const policies = devT.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } });
       const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement as { Sid: string; Action: string | string[]; Resource: unknown }[]);
-      expect(statements.map((s) => s.Sid).sort()).toEqual(['DataApiOnTheCluster', 'OwnLogs', 'ReadTheDatabaseSecret']);
+      // The guard's role secret too: the handler creates that role (SchemaGuard).
+      expect(statements.map((s) => s.Sid).sort()).toEqual(['DataApiOnTheCluster', 'OwnLogs', 'ReadTheDatabaseSecret', 'ReadTheGuardRoleSecret']);
+      expect(JSON.stringify(statements.find((s) => s.Sid === 'ReadTheGuardRoleSecret')!.Resource)).toContain(cid(dev, dev.guard!.roleSecret as never));
       const dataApi = statements.find((s) => s.Sid === 'DataApiOnTheCluster')!;
       expect([dataApi.Action].flat().sort()).toEqual(['rds-data:BeginTransaction', 'rds-data:CommitTransaction', 'rds-data:ExecuteStatement', 'rds-data:RollbackTransaction']);
       expect(JSON.stringify(dataApi.Resource)).toContain(`:cluster:",{"Ref":"${cid(dev, dev.cluster)}"}`);
@@ -116,6 +118,22 @@ describe('Class: AuroraDatabaseStack', () => {
       const filters = Object.values(devT.findResources('AWS::Logs::MetricFilter'));
       expect(filters.length).toBeGreaterThan(0);
       for (const f of filters) expect(f.Properties.LogGroupName).toEqual({ Ref: cid(dev, dev.postgresLogGroup) });
+    });
+  });
+
+  describe('the scheduled guard, through the Data API', () => {
+    it('runs outside the VPC, the Data API on this cluster with the guard role\'s secret, the cluster identifier in its dimensions', () => {
+      const fn = Object.values(devT.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.guard' } }))[0]!;
+      expect(fn.Properties.VpcConfig).toBeUndefined();
+      const env = fn.Properties.Environment.Variables as Record<string, unknown>;
+      expect(JSON.stringify(env[ENV.clusterArn])).toContain(cid(dev, dev.cluster));
+      expect(env[ENV.secretArn]).toEqual({ Ref: cid(dev, dev.guard!.roleSecret as never) });
+      expect(env[ENV.guardDatabaseIdentifier]).toBe('schemaguard-dev');
+      devT.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'schemaguard-dev-ticket-guard-health', TreatMissingData: 'breaching',
+        Dimensions: [{ Name: 'DatabaseIdentifier', Value: 'schemaguard-dev' }, { Name: 'DatabaseName', Value: 'app' }],
+      });
+      devT.resourcePropertiesCountIs('AWS::EC2::SecurityGroup', { GroupDescription: Match.stringLikeRegexp('schemaguard guard') }, 0);
     });
   });
 

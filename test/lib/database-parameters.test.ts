@@ -4,7 +4,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { describe, expect, it } from 'vitest';
 import { RDS_LOG_LINE_PREFIX } from '../../lib/alarms/error-catalog';
-import { DATABASE_PARAMETERS, databaseParameterGroup } from '../../lib/database-parameters';
+import { knownEngineVersions } from '../../lib/app-config';
+import { DATABASE_PARAMETERS, databaseParameterGroup, PG_STAT_STATEMENTS_PRELOADED_FROM } from '../../lib/database-parameters';
 
 function groupTemplate(engine: rds.IEngine, boundTo: 'instance' | 'cluster'): Template {
   const stack = new Stack(new App(), 'Parameters');
@@ -20,6 +21,26 @@ describe('Constant: DATABASE_PARAMETERS', () => {
     expect(DATABASE_PARAMETERS).toEqual({ 'rds.force_ssl': '1', log_min_error_statement: 'error', log_lock_waits: '1' });
     expect(DATABASE_PARAMETERS).not.toHaveProperty('log_line_prefix');
     expect(RDS_LOG_LINE_PREFIX).toBe('%t:%r:%u@%d:[%p]:');
+  });
+});
+
+describe('pg_stat_statements (what `schemaguard capture` reads)', () => {
+  it('is left to the engines\' defaults, which preload it: no shared_preload_libraries that would replace their list', () => {
+    expect(DATABASE_PARAMETERS).not.toHaveProperty('shared_preload_libraries');
+    for (const [engine, boundTo] of [
+      [rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_18_3 }), 'instance'],
+      [rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_17_6 }), 'cluster'],
+    ] as const) {
+      const t = groupTemplate(engine, boundTo);
+      const groups = { ...t.findResources('AWS::RDS::DBParameterGroup'), ...t.findResources('AWS::RDS::DBClusterParameterGroup') };
+      for (const g of Object.values(groups)) expect(g.Properties.Parameters).not.toHaveProperty('shared_preload_libraries');
+    }
+  });
+
+  it('every engine version the stacks can deploy is one whose default loads it (RDS 11+, Aurora PostgreSQL 10+)', () => {
+    const majors = knownEngineVersions().map((v) => Number(v.split('.')[0]));
+    expect(Math.min(...majors)).toBeGreaterThanOrEqual(PG_STAT_STATEMENTS_PRELOADED_FROM.postgres);
+    expect(Number(rds.AuroraPostgresEngineVersion.VER_17_6.auroraPostgresMajorVersion)).toBeGreaterThanOrEqual(PG_STAT_STATEMENTS_PRELOADED_FROM['aurora-postgresql']);
   });
 });
 

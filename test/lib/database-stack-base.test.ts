@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { STACK_NAME } from '../../lib/app';
 import { AuroraDatabaseStack } from '../../lib/aurora-database-stack';
 import { DatabaseStack } from '../../lib/database-stack';
+import { dashboardWidgets, layout } from '../support/dashboard';
 import { inDirectory, tempDir } from '../support/files';
 
 let rds: DatabaseStack;
@@ -29,6 +30,19 @@ beforeAll(() => {
 
 const ids = (t: Template, type: string) => Object.keys(t.findResources(type)).sort();
 
+/** The same stack deployed without the guard (synthesised once per kind). */
+const offTemplates = new Map<string, Template>();
+function withoutGuard(kind: 'rds' | 'aurora'): Template {
+  let t = offTemplates.get(kind);
+  if (!t) {
+    const migrationsDir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
+    const props = { stage: 'dev' as const, migrationsDir, guard: false };
+    t = Template.fromStack(kind === 'rds' ? new DatabaseStack(new App(), STACK_NAME, props) : new AuroraDatabaseStack(new App(), STACK_NAME, props));
+    offTemplates.set(kind, t);
+  }
+  return t;
+}
+
 describe('Class: DatabaseStackBase', () => {
   describe('logical IDs (a changed one makes CloudFormation replace the resource)', () => {
     it('shared by both stacks: flow logs, VPC, endpoint, parameter group, PostgreSQL log, rotation group, migrations, alarm topic', () => {
@@ -45,14 +59,58 @@ describe('Class: DatabaseStackBase', () => {
     it('RDS: the instance, its parameter group and its secret', () => {
       expect(ids(rdsT, 'AWS::RDS::DBInstance')).toEqual(['DatabaseB269D8BB']);
       expect(ids(rdsT, 'AWS::RDS::DBParameterGroup')).toEqual(['Parameters6795E5B4']);
-      expect(ids(rdsT, 'AWS::SecretsManager::Secret')).toEqual(['SchemaguardDatabaseSecretE197C9513fdaad7efa858a3daf9490cf0a702aeb']);
+      expect(ids(rdsT, 'AWS::SecretsManager::Secret')).toEqual(['SchemaGuardRoleSecretAA309610', 'SchemaguardDatabaseSecretE197C9513fdaad7efa858a3daf9490cf0a702aeb']);
     });
 
     it('Aurora: the cluster, its writer, its cluster parameter group and its secret', () => {
       expect(ids(auroraT, 'AWS::RDS::DBCluster')).toEqual(['ClusterEB0386A7']);
       expect(ids(auroraT, 'AWS::RDS::DBInstance')).toEqual(['ClusterWriterA91BB273']);
       expect(ids(auroraT, 'AWS::RDS::DBClusterParameterGroup')).toEqual(['Parameters6795E5B4']);
-      expect(ids(auroraT, 'AWS::SecretsManager::Secret')).toEqual(['SchemaguardDatabaseClusterSecretDA2401083fdaad7efa858a3daf9490cf0a702aeb']);
+      expect(ids(auroraT, 'AWS::SecretsManager::Secret')).toEqual(['SchemaGuardRoleSecretAA309610', 'SchemaguardDatabaseClusterSecretDA2401083fdaad7efa858a3daf9490cf0a702aeb']);
+    });
+
+    it('the guard\'s resources (both stacks): the function, its role and log group, the schedule, the role secret and resource, the alarms', () => {
+      for (const t of [rdsT, auroraT]) {
+        expect(ids(t, 'AWS::Lambda::Function')).toEqual(expect.arrayContaining(['SchemaGuardFunctionF270FBC7']));
+        expect(ids(t, 'AWS::IAM::Role')).toEqual(expect.arrayContaining(['SchemaGuardFunctionRole89CF29E0']));
+        expect(ids(t, 'AWS::Logs::LogGroup')).toEqual(expect.arrayContaining(['SchemaGuardLogsD94A52D4']));
+        expect(ids(t, 'AWS::Events::Rule')).toEqual(['SchemaGuardScheduleD999437C']);
+        expect(ids(t, 'Custom::SchemaguardGuardRole')).toEqual(['SchemaGuardRole1CD37BBD']);
+        expect(ids(t, 'AWS::CloudWatch::Alarm')).toEqual(expect.arrayContaining(['SchemaGuardSchemaDriftAlarm89C8CE8A', 'SchemaGuardGuardHealthAlarm8A579ACA']));
+      }
+      expect(ids(rdsT, 'AWS::EC2::SecurityGroup')).toEqual(expect.arrayContaining(['SchemaGuardSecurityGroup950E3382']));
+    });
+  });
+
+  describe('what the guard changes in a stack deployed without it', () => {
+    it.each(['rds', 'aurora'] as const)('%s: only new resources, plus the migration handler\'s policy (one statement), the dashboard (its rows) and, on RDS, the migrations\' DependsOn (the guard\'s ingress rule is a child of the database)', (kind) => {
+      const before = withoutGuard(kind).toJSON().Resources as Record<string, { Properties?: unknown; DependsOn?: string[] }>;
+      const after = (kind === 'rds' ? rdsT : auroraT).toJSON().Resources as typeof before;
+
+      const changed = Object.keys(before).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k])).sort();
+
+      expect(Object.keys(before).filter((k) => !(k in after))).toEqual([]);
+      expect(changed).toEqual(kind === 'rds'
+        ? ['AlarmsDashboard690E1A42', 'SchemaMigrationsA6E9AE51', 'SchemaMigrationsHandlerRoleDefaultPolicyDD772FE4']
+        : ['AlarmsDashboard690E1A42', 'SchemaMigrationsHandlerRoleDefaultPolicyDD772FE4']);
+      if (kind === 'rds') expect(JSON.stringify(before.SchemaMigrationsA6E9AE51!.Properties)).toBe(JSON.stringify(after.SchemaMigrationsA6E9AE51!.Properties));
+      const sids = (r: (typeof before)[string]) => (r.Properties as { PolicyDocument: { Statement: { Sid: string }[] } }).PolicyDocument.Statement.map((s) => s.Sid);
+      expect(sids(after.SchemaMigrationsHandlerRoleDefaultPolicyDD772FE4!)).toEqual([...sids(before.SchemaMigrationsHandlerRoleDefaultPolicyDD772FE4!), 'ReadTheGuardRoleSecret']);
+    });
+
+    it.each(['rds', 'aurora'] as const)('%s: on the dashboard, the guard\'s graphs sit under the error-class graphs and its alarm states under theirs, above the log row', (kind) => {
+      const errorGraphs = ['Errors that page (count per minute) @0,0 12x6', 'Errors that open a ticket (count per minute) @12,0 12x6'];
+      expect(layout(dashboardWidgets(withoutGuard(kind)))).toEqual([
+        ...errorGraphs,
+        'Database alarms @0,6 24x4',
+        'Latest PostgreSQL ERROR lines @0,10 16x8', 'Migration Lambda errors @16,10 8x8',
+      ]);
+      expect(layout(dashboardWidgets(kind === 'rds' ? rdsT : auroraT))).toEqual([
+        ...errorGraphs,
+        'Schema guard: findings that page (per run) @0,6 8x6', 'Schema guard: findings that open a ticket (per run) @8,6 8x6', 'Schema guard: failed runs @16,6 8x6',
+        'Database alarms @0,12 24x4', 'Schema guard alarms @0,16 24x3',
+        'Latest PostgreSQL ERROR lines @0,19 16x8', 'Migration Lambda errors @16,19 8x8',
+      ]);
     });
   });
 

@@ -2,12 +2,14 @@
  * DatabaseStack template assertions. One App with a dev and a prod stack,
  * synthesised once for the whole file (NodejsFunction bundling is the slow part).
  */
-import { App } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CATALOG } from '../../lib/alarms/error-catalog';
+import { GUARD_ALARMS } from '../../lib/alarms/guard-catalog';
 import { DatabaseStack } from '../../lib/database-stack';
 import { tempDir } from '../support/files';
 
@@ -52,9 +54,10 @@ describe('Class: DatabaseStack', () => {
         PrivateDnsEnabled: true,
         ServiceName: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('secretsmanager')])] }),
       });
-      // No ingress from the whole VPC CIDR: only from the handler's and the rotation's groups.
+      // No ingress from the whole VPC CIDR: only from the handler's, the rotation's and the guard's groups.
       devT.resourcePropertiesCountIs('AWS::EC2::SecurityGroup', { SecurityGroupIngress: Match.arrayWith([Match.objectLike({ CidrIp: Match.anyValue() })]) }, 0);
-      devT.resourcePropertiesCountIs('AWS::EC2::SecurityGroupIngress', { FromPort: 443, ToPort: 443, IpProtocol: 'tcp' }, 2);
+      devT.resourcePropertiesCountIs('AWS::EC2::SecurityGroupIngress', { FromPort: 443, ToPort: 443, IpProtocol: 'tcp' }, 3);
+      devT.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 443, Description: 'schemaguard guard to Secrets Manager' });
     });
 
     it('logs VPC flows to a log group with retention', () => {
@@ -170,11 +173,11 @@ describe('Class: DatabaseStack', () => {
   });
 
   describe('alarms', () => {
-    it('puts one metric filter per catalog class on the PostgreSQL log group, and one alarm each plus the migration alarm', () => {
+    it('puts one metric filter per catalog class on the PostgreSQL log group, and one alarm each plus the migration alarm and the guard\'s', () => {
       const logGroup = logicalId(devT, 'AWS::Logs::LogGroup', { LogGroupName: '/aws/rds/instance/schemaguard-dev/postgresql' });
       devT.resourceCountIs('AWS::Logs::MetricFilter', ERROR_CATALOG.length);
       devT.allResourcesProperties('AWS::Logs::MetricFilter', { LogGroupName: { Ref: logGroup } });
-      devT.resourceCountIs('AWS::CloudWatch::Alarm', ERROR_CATALOG.length + 1);
+      devT.resourceCountIs('AWS::CloudWatch::Alarm', ERROR_CATALOG.length + 1 + GUARD_ALARMS.length);
       devT.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'schemaguard-dev-page-not-null-violation' });
     });
 
@@ -192,6 +195,56 @@ describe('Class: DatabaseStack', () => {
       prodT.resourceCountIs('AWS::SNS::Subscription', 2);
       prodT.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
       prodT.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', Endpoint: 'https://events.example.com/integration/k/enqueue' });
+    });
+  });
+
+  describe('the scheduled guard', () => {
+    it('runs every 15 minutes in the isolated subnets as the read-only role, its alarms named after the instance and sent to the stack\'s topic', () => {
+      devT.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)' });
+      devT.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.guard', VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }) });
+      devT.hasResourceProperties('Custom::SchemaguardGuardRole', { RoleName: 'schemaguard_guard' });
+      const topic = { Ref: logicalId(devT, 'AWS::SNS::Topic', {}) };
+      for (const spec of GUARD_ALARMS) {
+        devT.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          AlarmName: `schemaguard-dev-${spec.severity}-${spec.id}`, Namespace: 'Schemaguard/Schema', MetricName: spec.metricName,
+          Dimensions: [{ Name: 'DatabaseIdentifier', Value: 'schemaguard-dev' }, { Name: 'DatabaseName', Value: 'app' }],
+          AlarmActions: [topic], OKActions: [topic],
+        });
+      }
+      expect(dev.guard!.node.path).toBe('Dev/SchemaGuard');
+    });
+
+    it('prod: the configured names in its dimensions, its log group kept a year and retained', () => {
+      prodT.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'orders-prod-page-schema-drift', Dimensions: [{ Name: 'DatabaseIdentifier', Value: 'orders-prod' }, { Name: 'DatabaseName', Value: 'orders' }],
+      });
+      const logs = prodT.findResources('AWS::Logs::LogGroup')[prod.getLogicalId(prod.guard!.logGroup.node.defaultChild as never)]!;
+      expect(logs).toMatchObject({ Properties: { RetentionInDays: 365 }, DeletionPolicy: 'Retain' });
+    });
+
+    it('guard: false adds nothing; guardSchedule sets the rate; both together are refused', () => {
+      const migrationsDir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
+      const off = Template.fromStack(new DatabaseStack(new App(), 'Off', { stage: 'dev', migrationsDir, guard: false }));
+      off.resourceCountIs('AWS::Events::Rule', 0);
+      off.resourceCountIs('Custom::SchemaguardGuardRole', 0);
+      off.resourceCountIs('AWS::CloudWatch::Alarm', ERROR_CATALOG.length + 1);
+      const hourly = Template.fromStack(new DatabaseStack(new App(), 'Hourly', { stage: 'dev', migrationsDir, guardSchedule: Duration.hours(1) }));
+      hourly.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 hour)' });
+      expect(() => new DatabaseStack(new App(), 'Both', { stage: 'dev', migrationsDir, guard: false, guardSchedule: Duration.hours(1) }))
+        .toThrow(/^DatabaseStack: "guardSchedule" is set and "guard" is false; remove guardSchedule, or turn the guard on/);
+    });
+
+    it('alarmTicketTopic: ticket alarms (error classes and guard findings) go there, pages stay on the alarm topic', () => {
+      const app = new App();
+      const tickets = new sns.Topic(new Stack(app, 'Ticketing'), 'Queue');
+      const stack = new DatabaseStack(app, 'Routed', { stage: 'dev', migrationsDir: tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' }), alarmTicketTopic: tickets });
+      const alarms = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'));
+      const routed = (a: (typeof alarms)[number]) => JSON.stringify(a.Properties.AlarmActions).includes('Ticketing') ? 'tickets' : 'pages';
+      for (const a of alarms) {
+        const name = String(a.Properties.AlarmName);
+        expect(`${name}: ${routed(a)}`).toBe(`${name}: ${name.includes('-ticket-') ? 'tickets' : 'pages'}`);
+      }
+      expect(alarms.filter((a) => routed(a) === 'tickets')).toHaveLength(ERROR_CATALOG.filter((c) => c.severity === 'ticket').length + GUARD_ALARMS.filter((g) => g.severity === 'ticket').length);
     });
   });
 

@@ -15,7 +15,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENV, IS_COMPLETE_HANDLER_NAME, ON_EVENT_HANDLER_NAME, PROP } from '../../lambda/handler/constants';
+import { ENV, GUARD_HANDLER_NAME, IS_COMPLETE_HANDLER_NAME, ON_EVENT_HANDLER_NAME, PROP } from '../../lambda/handler/constants';
 import { summariseFiles } from '../../lambda/handler/files-hash';
 import { HANDLER_BUNDLE_DIR, PACKAGE_ROOT as REPO_ROOT } from '../../lib/paths';
 import { SchemaMigrations, type SchemaMigrationsProps } from '../../lib/schema-migrations';
@@ -122,7 +122,7 @@ describe('Class: SchemaMigrations', () => {
       const exported = execFileSync(process.execPath, ['-e', `const m = require(${JSON.stringify(join(dir, 'index.js'))}); console.log(Object.keys(m).sort().join(','))`], {
         encoding: 'utf8', env: { ...process.env, NODE_PATH: join(REPO_ROOT, 'node_modules') },
       }).trim();
-      expect(exported.split(',')).toEqual(expect.arrayContaining([ON_EVENT_HANDLER_NAME, IS_COMPLETE_HANDLER_NAME]));
+      expect(exported.split(',')).toEqual(expect.arrayContaining([ON_EVENT_HANDLER_NAME, IS_COMPLETE_HANDLER_NAME, GUARD_HANDLER_NAME]));
       // The hash the handler computes over its bundled files equals the one in the template.
       expect(summariseFiles(join(dir, 'migrations'), join(dir, 'contracts')).hash).toBe(onCluster.files.hash);
     });

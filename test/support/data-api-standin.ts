@@ -22,7 +22,7 @@
  *   that id run on it; Commit/Rollback end it. An unknown or ended id, a
  *   transaction idle for more than 3 minutes (`transactionIdleMs`), or one that
  *   a failed statement aborted → `TransactionNotFoundException` "Transaction
- *   <id> is not found" (Aurora user guide, data-api.troubleshooting: "The
+ *   <id> is not found", the cause appended (Aurora user guide, data-api.troubleshooting: "The
  *   transaction may have expired … Make sure that each transactional call runs
  *   within three minutes of the previous one"; "The transaction was aborted due
  *   to an error from a previous call").
@@ -80,7 +80,8 @@ export class DataApiStandin {
   readonly calls: { command: string; sql?: string; transactionId?: string }[] = [];
   private readonly pool: pg.Pool;
   private readonly txs = new Map<string, Tx>();
-  private readonly ended = new Set<string>();
+  /** Why each ended transaction ended: the service appends it to "Transaction <id> is not found". */
+  private readonly ended = new Map<string, string>();
   private readonly typeNames = new Map<number, string>();
   private readonly syncLimitMs: number;
   private readonly transactionIdleMs: number;
@@ -170,7 +171,7 @@ export class DataApiStandin {
     const tx = this.txs.get(id);
     if (!tx || tx.busy) return;
     this.txs.delete(id);
-    this.ended.add(id);
+    this.ended.set(id, 'the transaction expired (no call for 3 minutes)');
     await tx.client.query('ROLLBACK').catch(() => undefined);
     await tx.client.end().catch(() => undefined);
   }
@@ -178,7 +179,8 @@ export class DataApiStandin {
   private tx(id: string): Tx {
     const tx = this.txs.get(id);
     if (!tx) {
-      throw new TransactionNotFoundException({ ...meta, message: `Transaction ${id} is not found` });
+      const why = this.ended.get(id) ?? 'no BeginTransaction returned this id';
+      throw new TransactionNotFoundException({ ...meta, message: `Transaction ${id} is not found: ${why}` });
     }
     if (tx.busy) throw new DatabaseErrorException({ ...meta, message: 'Transaction is still running a query' });
     return tx;
@@ -188,7 +190,7 @@ export class DataApiStandin {
     const tx = this.tx(id);
     clearTimeout(tx.idleTimer);
     this.txs.delete(id);
-    this.ended.add(id);
+    this.ended.set(id, `a previous call ended it (${verb === 'COMMIT' ? 'CommitTransaction' : 'RollbackTransaction'})`);
     try {
       await tx.client.query(verb);
     } catch (e) {
@@ -224,7 +226,7 @@ export class DataApiStandin {
         // An error aborts the transaction: the service rolls it back and forgets the id.
         clearTimeout(tx.idleTimer);
         this.txs.delete(id);
-        this.ended.add(id);
+        this.ended.set(id, 'it was aborted by the error of a previous call');
         await tx.client.query('ROLLBACK').catch(() => undefined);
         await tx.client.end().catch(() => undefined);
         throw this.databaseError(e);

@@ -97,6 +97,8 @@ export interface RequestInput {
   PhysicalResourceId?: string;
   RequestId?: string;
   LogicalResourceId?: string;
+  /** @default 'Custom::SchemaMigrations' */
+  ResourceType?: string;
 }
 
 const ON_EVENT_ARN = 'arn:aws:lambda:eu-west-1:111111111111:function:sg-test-onEvent';
@@ -194,7 +196,7 @@ export class ProviderHarness {
       StackId: STACK_ID,
       RequestId: requestId,
       LogicalResourceId: input.LogicalResourceId ?? 'SchemaMigrationsResource',
-      ResourceType: 'Custom::SchemaMigrations',
+      ResourceType: input.ResourceType ?? 'Custom::SchemaMigrations',
       ResourceProperties: { ServiceToken: 'arn:aws:lambda:eu-west-1:111111111111:function:sg-test-framework-onEvent', ...input.ResourceProperties },
       ...(input.OldResourceProperties ? { OldResourceProperties: input.OldResourceProperties } : {}),
       ...(input.PhysicalResourceId ? { PhysicalResourceId: input.PhysicalResourceId } : {}),

@@ -5,11 +5,14 @@
  * changed or unknown — each finding naming the exact object and the fix,
  * with a page or ticket severity (`rules.ts`).
  *
- * The pass (`read-only-pass.ts`) is one READ ONLY transaction with a short
- * lock_timeout and statement_timeout, rolled back. It never takes the runner
- * lock: it first looks for it (`migration-running.ts`) and skips while a
- * migration runs. When a lock or statement timeout stops it, it looks again:
- * a migration that started meanwhile makes the run a skip, not an error.
+ * Every statement runs in a READ ONLY transaction (`read-only-pass.ts`) with
+ * a short lock_timeout and statement_timeout, rolled back: one for the
+ * catalog checks, then one per contract, so that a contract's error — which
+ * ends the whole transaction through the RDS Data API — is that contract's
+ * finding and nothing more. It never takes the runner lock: it first looks
+ * for it (`migration-running.ts`) and skips while a migration runs. When a
+ * lock or statement timeout stops it, it looks again: a migration that
+ * started meanwhile makes the run a skip, not an error.
  *
  * `runGuard` is what `schemaguard guard` and the scheduled function call.
  */
@@ -23,7 +26,7 @@ import { readCatalog } from '../../schema/catalog';
 import { checkContracts, type Contract } from '../contracts';
 import { doctor } from '../doctor';
 import { staleSnapshot, type Snapshot } from '../drift';
-import { nameMissingArbiters } from '../missing-arbiter';
+import { missingArbiterFailures, nameMissingArbiters } from '../missing-arbiter';
 import { contractFindings } from './contract-findings';
 import { doctorFindings } from './doctor-findings';
 import { driftFindings } from './drift-findings';
@@ -48,9 +51,9 @@ export type GuardOptions = GuardTarget & {
   snapshot?: Snapshot;
   /** @default 'schemaguard' */
   stateSchema?: string;
-  /** lock_timeout of every statement of the pass. @default 1000 */
+  /** lock_timeout of every statement the guard sends. @default 1000 */
   lockTimeoutMs?: number;
-  /** statement_timeout of every statement of the pass. @default 10000 */
+  /** statement_timeout of every statement the guard sends. @default 10000 */
   statementTimeoutMs?: number;
 };
 
@@ -62,7 +65,7 @@ export async function runGuard(options: GuardOptions): Promise<GuardReport> {
   const own = options.session ? undefined : await options.driver.connect();
   const session = options.session ?? own!;
   try {
-    const result = await readOnlyPass(session, settings, (pass) => guardPass(pass, options, stateSchema));
+    const result = await guardChecks(session, options, stateSchema, settings);
     return typeof result === 'string' ? skippedReport(result, Date.now() - started) : findingsReport(result, Date.now() - started);
   } catch (e) {
     const running = isTimeout(e) && !session.broken ? await runningMigration(session, stateSchema).catch(() => undefined) : undefined;
@@ -73,19 +76,34 @@ export async function runGuard(options: GuardOptions): Promise<GuardReport> {
   }
 }
 
-/** The checks, in one pass: a skip reason, or the findings. */
-async function guardPass(pass: Session, options: GuardOptions, stateSchema: string): Promise<string | GuardFinding[]> {
+/** The checks: a skip reason, or the findings (drift, contracts, doctor, migrations). */
+async function guardChecks(session: Session, options: GuardOptions, stateSchema: string, settings: PassSettings): Promise<string | GuardFinding[]> {
+  const catalog = await readOnlyPass(session, settings, (pass) => catalogChecks(pass, options, stateSchema));
+  if (typeof catalog === 'string') return catalog;
+  const contracts = await contractChecks(session, options, settings);
+  return [...catalog.drift, ...contracts, ...catalog.doctor, ...catalog.migrations];
+}
+
+interface CatalogFindings { drift: GuardFinding[]; doctor: GuardFinding[]; migrations: GuardFinding[] }
+
+/** Everything read from the catalog, in one pass that first looks for a running migration. */
+async function catalogChecks(pass: Session, options: GuardOptions, stateSchema: string): Promise<string | CatalogFindings> {
   const running = await runningMigration(pass, stateSchema);
   if (running) return running;
   const plan = computePlan(options.migrations, await readApplied(pass, stateSchema));
-  const findings = [...await snapshotFindings(pass, options, stateSchema, unsettledReason(plan))];
-  const contracts = await checkContracts({ session: pass, contracts: options.contracts });
-  if (options.snapshot) await nameMissingArbiters(pass, contracts, options.contracts, options.snapshot.catalog);
-  findings.push(...contractFindings(contracts));
+  const drift = await snapshotFindings(pass, options, stateSchema, unsettledReason(plan));
   const checkup = await doctor({ session: pass }, { stateSchema });
-  findings.push(...await doctorFindings(pass, checkup.findings, options.contracts));
-  findings.push(...migrationFindings(plan));
-  return findings;
+  return { drift, doctor: await doctorFindings(pass, checkup.findings, options.contracts), migrations: migrationFindings(plan) };
+}
+
+/** Each contract in a READ ONLY transaction of its own; an upsert whose unique index is gone is told which (one more pass). */
+async function contractChecks(session: Session, options: GuardOptions, settings: PassSettings): Promise<GuardFinding[]> {
+  const report = await checkContracts({ session, contracts: options.contracts, ...settings });
+  const snapshot = options.snapshot;
+  if (snapshot && missingArbiterFailures(report).length) {
+    await readOnlyPass(session, settings, (pass) => nameMissingArbiters(pass, report, options.contracts, snapshot.catalog));
+  }
+  return contractFindings(report);
 }
 
 async function snapshotFindings(q: Queryable, options: GuardOptions, stateSchema: string, unsettled: string | undefined): Promise<GuardFinding[]> {

@@ -65,8 +65,28 @@ export function toSqlParameter(k: number, value: unknown): SqlParameter {
   if (typeof value === 'string') return { name, value: { stringValue: value } };
   if (value instanceof Date) return { name, value: { stringValue: timestampText(value) }, typeHint: 'TIMESTAMP' };
   if (value instanceof Uint8Array) return { name, value: { blobValue: value } };
+  // The service refuses arrayValue parameters: an array goes as PostgreSQL array text, which `$1::text[]` casts.
+  if (Array.isArray(value)) return { name, value: { stringValue: arrayLiteral(value) } };
   if (typeof value === 'object') return { name, value: { stringValue: JSON.stringify(value) }, typeHint: 'JSON' };
   throw new TypeError(`cannot send a ${typeof value} as a Data API parameter`);
+}
+
+/**
+ * A JS array as PostgreSQL array input text: `{"a","b c",NULL}`, every
+ * element double-quoted with `\` and `"` escaped, nested arrays nested.
+ * A string parameter reaches the server as varchar, and an explicit cast from
+ * a string type to an array type (`$1::text[]`) parses this text.
+ */
+export function arrayLiteral(values: readonly unknown[]): string {
+  const element = (v: unknown): string => {
+    if (v === null || v === undefined) return 'NULL';
+    if (Array.isArray(v)) return arrayLiteral(v);
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') {
+      return `"${String(v).replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+    }
+    throw new TypeError(`cannot send an array holding a ${typeof v} as a Data API parameter`);
+  };
+  return `{${values.map(element).join(',')}}`;
 }
 
 /** `$1…` SQL and positional values → Data API SQL and parameters. */

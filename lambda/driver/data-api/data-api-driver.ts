@@ -2,7 +2,7 @@
  * The RDS Data API driver (Aurora PostgreSQL): the engine's Session over
  * ExecuteStatement / BeginTransaction / CommitTransaction / RollbackTransaction.
  * No VPC access needed from the caller; no database session either, which
- * shapes three decisions:
+ * shapes these decisions:
  *
  * - The runner lock is a lease row (`lease-lock.ts`), not an advisory
  *   lock; every transaction this driver commits while the lease is held is
@@ -18,6 +18,9 @@
  *   VACUUM, …) and those that end transactions themselves (CALL, a DO block
  *   that commits) run as a bare call: no lock_timeout applies to them, and the
  *   statement timeout is enforced by this driver (it cancels the statement).
+ * - A statement that fails ends its transaction: the service rolls it back
+ *   and forgets its id, so no savepoint can recover from the error
+ *   (`errorEndsTransaction`); a caller that goes on begins a new transaction.
  * - Nothing a migration sets in its session reaches the next one: each
  *   migration is its own Data API transaction, and the service resets a
  *   connection (DISCARD ALL) before it reuses it, as the stand-in the tests
@@ -237,6 +240,8 @@ const TAG_PREFIX = '/*schemaguard-';
 class DataApiSession implements Session {
   /** The backend of the open transaction (a Data API transaction stays on one connection); undefined between transactions. */
   pid?: number;
+  /** The service rolls a transaction back and forgets it when one of its statements fails. */
+  readonly errorEndsTransaction = true;
   private transactionId?: string;
   private timeouts: TransactionSettings = { lockTimeoutMs: 0, statementTimeoutMs: 0 };
   private txSettings: TransactionSettings = { lockTimeoutMs: 0, statementTimeoutMs: 0 };

@@ -7,6 +7,7 @@ import { assertContracts, checkContracts, ContractFailedError, loadContracts, pa
 import { PgDriver } from '../../../lambda/driver/pg/pg-driver';
 import { catalogFingerprint } from '../../support/catalog-fingerprint';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../support/db';
+import { makeDataApiDriver, standinFor } from '../../support/drivers';
 import { CONTRACTS_DIR, runFixes } from '../../support/schema-fixes';
 
 afterAll(dropDatabases);
@@ -171,6 +172,24 @@ describe.each(targets)('$name', (target) => {
     }
     expect(await catalogFingerprint(url)).toBe(before);
     await withClient(url, async (c) => expect((await c.query('SELECT count(*)::int AS n FROM lead_purchases')).rows).toEqual([{ n: 0 }]));
+  });
+
+  it('through the Data API, which ends a transaction when a statement fails: every result as over a connection', async () => {
+    const contracts = await Promise.all([
+      'INSERT INTO student_course_purchases (student_id, course_id) VALUES ($1, $2) ON CONFLICT (student_id, course_id) DO UPDATE SET updated_at = now()',
+      'INSERT INTO lead_purchases (id, lead_id) VALUES ($1, $2) ON CONFLICT (lead_id) DO NOTHING',
+      'SELECT buyer_id FROM lead_purchases WHERE id = $1',
+      'INSERT INTO student_course_purchases (student_id, course_id) VALUES ($1, $2) ON CONFLICT (student_id, course_id) WHERE is_active = true DO NOTHING',
+      'INSERT INTO lead_purchases (lead_id, price) VALUES ($1, $2)',
+    ].map((text, k) => parseContract(`${k}.sql`, text)));
+    const dataApi = makeDataApiDriver(url);
+
+    const report = await checkContracts({ driver: dataApi, contracts });
+
+    expect(report.results.map((r) => r.failures.map((f) => `${f.stage} ${f.sqlstate}`)))
+      .toEqual([['plan 42P10'], ['plan 42P10'], ['prepare 42703'], [], ['insert 23502']]);
+    expect(report).toEqual(await checkContracts({ driver, contracts }));
+    expect(standinFor(url).openTransactions).toBe(0);
   });
 
   it('assertContracts throws ContractFailedError naming the file, line, statement and reason', async () => {

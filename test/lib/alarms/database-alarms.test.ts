@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, SecretValue, Stack, Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ import {
   alarmDescriptionFor,
   filterPatternFor,
 } from '../../../lib/alarms/error-catalog';
+import { dashboardWidgets, layout } from '../../support/dashboard';
 import { alarmsStack, filterPatternsByMetric, removeAssemblies } from './alarms-stack';
 
 afterAll(removeAssemblies);
@@ -257,6 +259,25 @@ describe('Construct: DatabaseAlarms', () => {
       expect(String(log.properties.query)).toContain(RECENT_ERRORS_QUERY);
       const alarmsWidget = body.widgets.find((w) => w.type === 'alarm')!;
       expect((alarmsWidget.properties.alarms as unknown[]).length).toBe(ERROR_CATALOG.length + 1);
+    });
+
+    it('lays out the error-class graphs, then the alarm states, then the log row', () => {
+      const { template } = alarmsStack({ withFunction: true });
+      expect(layout(dashboardWidgets(template))).toEqual([
+        'Errors that page (count per minute) @0,0 12x6', 'Errors that open a ticket (count per minute) @12,0 12x6',
+        'Database alarms @0,6 24x4',
+        'Latest PostgreSQL ERROR lines @0,10 16x8', 'Migration Lambda errors @16,10 8x8',
+      ]);
+    });
+
+    it('is a DatabaseDashboard: graphs added later sit beside the error-class graphs, above the alarm states', () => {
+      const built = alarmsStack({ errorClasses: ['not-null-violation'] });
+      built.alarms.dashboard.addGraphs(new cloudwatch.GraphWidget({ title: 'Orders written', left: [built.alarms.metric('not-null-violation')], width: 8 }));
+      expect(layout(dashboardWidgets(built.template))).toEqual([
+        'Errors that page (count per minute) @0,0 12x6', 'Orders written @12,0 8x6',
+        'Database alarms @0,6 24x4',
+        'Latest PostgreSQL ERROR lines @0,10 24x8',
+      ]);
     });
   });
 

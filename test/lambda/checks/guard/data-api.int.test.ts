@@ -1,7 +1,10 @@
 /**
  * The guard through the Data API driver (the stand-in on real PostgreSQL), as
  * the scheduled guard runs it on Aurora: clean on a migrated database, a hand
- * edit found, and a skip while the Data API runner holds its lease.
+ * edit found, contracts that fail with an SQL error each counted with the
+ * same findings as over a connection (the service forgets a transaction once
+ * one of its statements fails), and a skip while the Data API runner holds
+ * its lease.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,10 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadContracts, type Contract } from '../../../../lambda/checks/contracts';
 import type { Snapshot } from '../../../../lambda/checks/drift';
 import { runGuard, type GuardReport } from '../../../../lambda/checks/guard';
+import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
+import type { Driver } from '../../../../lambda/engine/ports';
 import { loadMigrations } from '../../../../lambda/engine/source';
 import { ROOT } from '../../../support/cli';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
-import { makeDataApiDriver } from '../../../support/drivers';
+import { makeDataApiDriver, standinFor } from '../../../support/drivers';
 import { CONTRACTS_DIR, MIGRATIONS_DIR, runFixes } from '../../../support/schema-fixes';
 
 afterAll(dropDatabases);
@@ -21,8 +26,7 @@ const snapshot = JSON.parse(readFileSync(join(ROOT, 'lambda', 'schema', 'snapsho
 let contracts: Contract[];
 beforeAll(async () => { contracts = await loadContracts(CONTRACTS_DIR); });
 
-async function guard(url: string): Promise<GuardReport> {
-  const driver = makeDataApiDriver(url);
+async function guard(url: string, driver: Driver = makeDataApiDriver(url)): Promise<GuardReport> {
   try {
     return await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts, snapshot });
   } finally {
@@ -46,6 +50,33 @@ describe.each(targets)('Function: runGuard through the Data API on $name', (targ
     } finally {
       await withClient(url, (c) => c.query('ALTER TABLE web_sessions ALTER COLUMN lead_id DROP NOT NULL'));
     }
+  });
+
+  it('counts each contract that fails with an SQL error, with the findings a connection gives', async () => {
+    // 42P10 when planning the upsert (its unique index is gone), 42703 when preparing the insert (a column renamed).
+    await withClient(url, async (c) => {
+      await c.query('DROP INDEX unique_active_purchase');
+      await c.query('ALTER TABLE web_sessions RENAME COLUMN visitor_id TO visitor_ref');
+    });
+    try {
+      const r = await guard(url);
+      const overConnection = await guard(url, new PgDriver({ connectionString: url }));
+
+      expect(r.outcome).toBe('findings');
+      expect(r.metrics).toMatchObject({ DriftedObjects: 2, ContractFailures: 2 });
+      const upsert = r.findings.find((f) => f.object === 'purchase_upsert.sql')!;
+      expect(upsert).toMatchObject({ severity: 'page', rule: 'contract-plan' });
+      expect(upsert.message).toMatch(/\(42P10\): the arbiter the migrations create, unique index unique_active_purchase on public\.student_course_purchases \(student_id, course_id\), is missing here$/);
+      expect(r.findings.find((f) => f.object === 'web_session_insert.sql')).toMatchObject({ severity: 'page', rule: 'contract-prepare' });
+      expect(r.findings).toEqual(overConnection.findings);
+      expect(standinFor(url).openTransactions).toBe(0);
+    } finally {
+      await withClient(url, async (c) => {
+        await c.query('ALTER TABLE web_sessions RENAME COLUMN visitor_ref TO visitor_id');
+        await c.query('CREATE UNIQUE INDEX unique_active_purchase ON student_course_purchases (student_id, course_id) WHERE is_active = true');
+      });
+    }
+    expect((await guard(url)).outcome).toBe('clean');
   });
 
   it('skips while the Data API runner holds its lease', async () => {

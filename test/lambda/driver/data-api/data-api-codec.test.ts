@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  decodeField, decodeRecords, parseSqlErrorMessage, parseTimestamp, toNamedPlaceholders, toSqlParameter,
+  arrayLiteral, decodeField, decodeRecords, parseSqlErrorMessage, parseTimestamp, toNamedPlaceholders, toSqlParameter,
   translateStatement, typed,
 } from '../../../../lambda/driver/data-api/data-api-codec';
 import { splitSql } from '../../../../lambda/engine/sql/splitter';
@@ -50,7 +50,9 @@ describe('Function: toSqlParameter', () => {
     [12345678901234567890n, { stringValue: '12345678901234567890' }, 'DECIMAL'],
     [new Date('2026-01-02T03:04:05.006Z'), { stringValue: '2026-01-02 03:04:05.006' }, 'TIMESTAMP'],
     [{ a: [1] }, { stringValue: '{"a":[1]}' }, 'JSON'],
-    [[1, 2], { stringValue: '[1,2]' }, 'JSON'],
+    // The service has no array parameters: an array is PostgreSQL array text, for `$1::text[]` (a JSON hint cannot be cast to an array).
+    [[1, 2], { stringValue: '{"1","2"}' }, undefined],
+    [['public', 'a "b"', 'c\\d', null], { stringValue: '{"public","a \\"b\\"","c\\\\d",NULL}' }, undefined],
   ])('infers the field and hint for %o', (value, field, hint) => {
     const p = toSqlParameter(1, value);
     expect(p.name).toBe('p1');
@@ -66,6 +68,12 @@ describe('Function: toSqlParameter', () => {
     expect(toSqlParameter(4, typed(new Date('2026-05-06T00:00:00Z'), 'DATE')).value).toEqual({ stringValue: '2026-05-06' });
     expect(toSqlParameter(5, typed('10:11:12', 'TIME')).typeHint).toBe('TIME');
     expect(toSqlParameter(6, typed(null, 'UUID')).value).toEqual({ isNull: true });
+  });
+
+  it('nests arrays and refuses an array of objects, naming what it holds', () => {
+    expect(arrayLiteral([[1, 2], [3, null]])).toBe('{{"1","2"},{"3",NULL}}');
+    expect(arrayLiteral([])).toBe('{}');
+    expect(() => toSqlParameter(1, [{ a: 1 }])).toThrow(/cannot send an array holding a object as a Data API parameter/);
   });
 
   it('sends bytes as a blob', () => {

@@ -8,6 +8,7 @@ import { typed, DataApiSqlError } from '../../../../lambda/driver/data-api/data-
 import { migrate, type MigrateResult } from '../../../../lambda/engine/runner';
 import { loadMigrations } from '../../../../lambda/engine/source';
 import { StatementError } from '../../../../lambda/engine/errors';
+import { readCatalog } from '../../../../lambda/schema/catalog';
 
 afterAll(dropDatabases);
 
@@ -25,6 +26,19 @@ function standin(url: string, options: ConstructorParameters<typeof DataApiStand
 describe.each(targets)('$name', (target) => {
   describe('Class: DataApiDriver', () => {
     describe('Method: query', () => {
+      it('sends an array parameter as array text: `= ANY ($1::text[])` and readCatalog of given schemas work (the service has no array parameters)', async () => {
+        const url = await freshDatabase(target, 'dapi_array');
+        await withClient(url, (c) => c.query('CREATE SCHEMA "odd ""name"""; CREATE TABLE "odd ""name""".t (id int); CREATE TABLE public.u (id int)'));
+        const session = await makeDataApiDriver(url, standin(url)).connect();
+
+        const found = await session.query<{ nspname: string }>('SELECT nspname FROM pg_namespace WHERE nspname = ANY ($1::text[]) ORDER BY 1', [['public', 'odd "name"', 'absent']]);
+        const catalog = await readCatalog(session, { schemas: ['public', 'odd "name"'] });
+        await session.close();
+
+        expect(found.rows.map((r) => r.nspname)).toEqual(['odd "name"', 'public']);
+        expect(catalog.tables.map((t) => `${t.schema}.${t.name}`).sort()).toEqual(['odd "name".t', 'public.u']);
+      });
+
       it('decodes every type the engine reads exactly as node-postgres does', async () => {
         // Prepare
         const url = await freshDatabase(target, 'dapi_types');

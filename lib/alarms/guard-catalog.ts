@@ -1,0 +1,155 @@
+/**
+ * The scheduled guard's alarms: one entry per metric the guard publishes
+ * (GUARD_METRIC, lambda/handler/constants.ts), with its severity, how many
+ * consecutive runs must breach, what missing data means, and the runbook that
+ * goes into the alarm description. Plain data and string functions, like the
+ * error catalog (error-catalog.ts), so tests and docs read it without
+ * aws-cdk-lib.
+ *
+ * Severity follows the project's rule: `page` when the application is about
+ * to fail (a checked object drifted, a contract fails), `ticket` for the rest.
+ * Pages fire on the first run that sees the finding; tickets when two
+ * consecutive runs see it (a transient state — an index being built
+ * concurrently, a deploy between its function update and its migrations —
+ * does not open one). The finding alarms ignore missing data: a run that was
+ * skipped (a migration running) or failed says nothing about the schema, so
+ * the alarm keeps its state. Only the guard's own health alarm treats missing
+ * data as breaching: a guard that stopped reporting is a guard that failed.
+ */
+import { GUARD_METRIC, type GuardMetricName } from '../../lambda/handler/constants';
+import { MAX_ALARM_DESCRIPTION_LENGTH, type Severity } from './error-catalog';
+
+export interface GuardAlarmSpec {
+  /** Stable id, kebab-case: construct ids and alarm names (`<prefix>-<severity>-<id>`). */
+  readonly id: string;
+  readonly metricName: GuardMetricName;
+  readonly title: string;
+  readonly severity: Severity;
+  /** Consecutive runs at or above 1 before the alarm fires. */
+  readonly runs: 1 | 2;
+  /** `ignore`: a run without this metric keeps the state; `breaching`: no report counts as a failure. */
+  readonly missingData: 'ignore' | 'breaching';
+  readonly runbook: {
+    /** What it means. */
+    readonly meaning: string;
+    /** The usual fix. */
+    readonly fix: string;
+  };
+}
+
+export const GUARD_ALARMS: readonly GuardAlarmSpec[] = [
+  {
+    id: 'schema-drift',
+    metricName: GUARD_METRIC.driftedObjects,
+    title: 'Schema drift',
+    severity: 'page',
+    runs: 1,
+    missingData: 'ignore',
+    runbook: {
+      meaning: 'An object the migrations create differs live from the snapshot, or is missing: a hand edit such as a dropped default, a dropped or partial unique index, a changed type or nullability. The application fails on its next statement that needs the object (23502, 42P10).',
+      fix: 'Put the object back as the finding says (its SQL is printed), in a new migration, and deploy; or revert the hand edit. The next run clears the alarm.',
+    },
+  },
+  {
+    id: 'minor-drift',
+    metricName: GUARD_METRIC.minorDrift,
+    title: 'Minor schema drift',
+    severity: 'ticket',
+    runs: 2,
+    missingData: 'ignore',
+    runbook: {
+      meaning: 'For two runs the live schema has drift the application does not depend on yet: an object added by hand, a changed comment, or any drift while migrations are pending (the deploy is not settled).',
+      fix: 'Fold the change into a migration (and npm run snapshot), or drop what was added by hand; if migrations are pending, deploy first.',
+    },
+  },
+  {
+    id: 'contract-failures',
+    metricName: GUARD_METRIC.contractFailures,
+    title: 'Contract failures',
+    severity: 'page',
+    runs: 1,
+    missingData: 'ignore',
+    runbook: {
+      meaning: 'A statement the application runs (contracts/) no longer works against the live schema: a missing column or index, a NOT NULL without default, an ON CONFLICT target with no matching unique index. It fails in production as soon as it runs.',
+      fix: 'Restore what the failing contract names (the index, default or column) with a migration and deploy; if the application changed on purpose, update the contract file.',
+    },
+  },
+  {
+    id: 'doctor-errors',
+    metricName: GUARD_METRIC.doctorErrors,
+    title: 'Doctor errors',
+    severity: 'ticket',
+    runs: 2,
+    missingData: 'ignore',
+    runbook: {
+      meaning: 'Doctor finds error-level schema problems for two runs: a uuid key without a default, a foreign key whose type differs from its key, a function a default needs whose extension is missing.',
+      fix: 'Apply the fix each finding prints, as a migration.',
+    },
+  },
+  {
+    id: 'invalid-indexes',
+    metricName: GUARD_METRIC.invalidIndexes,
+    title: 'INVALID indexes',
+    severity: 'ticket',
+    runs: 2,
+    missingData: 'ignore',
+    runbook: {
+      meaning: 'An index is INVALID for two runs: a CREATE INDEX CONCURRENTLY failed or was cancelled. Queries do not use it and ON CONFLICT cannot infer it, while writes still maintain it.',
+      fix: 'DROP INDEX CONCURRENTLY it, then create it again CONCURRENTLY (the finding prints both statements), in a no-transaction migration.',
+    },
+  },
+  {
+    id: 'pending-migrations',
+    metricName: GUARD_METRIC.pendingMigrations,
+    title: 'Migrations pending or unknown',
+    severity: 'ticket',
+    runs: 2,
+    missingData: 'ignore',
+    runbook: {
+      meaning: 'For two runs the database and the deployed migration files disagree: a file is not applied (a deploy stopped half way) or the database has a version the files do not (migrated by hand, or a rollback).',
+      fix: 'Deploy again; or run schemaguard status against the database to see which versions differ, and migrate or restore the files.',
+    },
+  },
+  {
+    id: 'guard-health',
+    metricName: GUARD_METRIC.guardErrors,
+    title: 'Schema guard failed or silent',
+    severity: 'ticket',
+    runs: 2,
+    missingData: 'breaching',
+    runbook: {
+      meaning: 'The scheduled guard failed (database unreachable, password refused, a timeout) or did not report at all in two consecutive intervals: the schema is not being watched.',
+      fix: 'Read the last "schema guard: failed" line in the guard\'s log group. Unreachable: check the database and its security group. Password refused: deploy again (the role is set from its secret). No lines: check the schedule rule is enabled.',
+    },
+  },
+];
+
+/** The command the runbooks start with: the same pass, from a machine that reaches the database. */
+export const GUARD_FIRST_COMMAND = 'npx schemaguard guard --database-url "postgres://<user>@<endpoint>:5432/<database>"';
+
+/** Where a runbook points: the database it watches and the guard's log group. */
+export interface GuardRunbookContext {
+  /** e.g. `schemaguard-prod/app`. */
+  readonly database: string;
+  readonly logGroupName: string;
+  /** The schedule, for the health alarm's wording, e.g. `15 minutes`. */
+  readonly interval: string;
+}
+
+/** The alarm description: severity, what it watches, meaning, the first command, the fix. */
+export function guardAlarmDescription(spec: GuardAlarmSpec, ctx: GuardRunbookContext): string {
+  const when = spec.runs === 1 ? 'in one guard run' : `in two consecutive guard runs (every ${ctx.interval})`;
+  return [
+    `[${spec.severity.toUpperCase()}] ${spec.title} on ${ctx.database}: ${spec.metricName} >= 1 ${when}.`,
+    `Meaning: ${spec.runbook.meaning}`,
+    `First: ${GUARD_FIRST_COMMAND} (the findings name each object and its fix; the guard's log group ${ctx.logGroupName} has the last run's).`,
+    `Fix: ${spec.runbook.fix}`,
+  ].join('\n');
+}
+
+/** Throws when a description would exceed CloudWatch's limit (tokens count as their placeholder length). */
+export function checkGuardDescription(spec: GuardAlarmSpec, description: string): void {
+  if (description.length > MAX_ALARM_DESCRIPTION_LENGTH) {
+    throw new Error(`SchemaGuard: the runbook of alarm "${spec.id}" makes a description of ${description.length} characters; CloudWatch allows ${MAX_ALARM_DESCRIPTION_LENGTH}. Shorten its meaning or fix in lib/alarms/guard-catalog.ts`);
+  }
+}

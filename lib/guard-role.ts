@@ -1,0 +1,61 @@
+/**
+ * GuardRole: the guard's read-only database role, made at deploy time.
+ *
+ * - A generated Secrets Manager secret `{ username: <role>, password }`
+ *   (printable ASCII, so PostgreSQL stores it as a SCRAM verifier unchanged);
+ *   the Data API reads it with the guard's permissions, the guard reads it
+ *   itself over a connection.
+ * - A custom resource `Custom::SchemaguardGuardRole` served by the
+ *   SchemaMigrations provider — the migration handler already connects as the
+ *   master user, from the right network, so nothing new can reach the
+ *   database. It runs after the migrations, and again whenever they change
+ *   (their files' hash is a property), so new tables are granted. Its
+ *   properties are the role name, the secret's ARN, that hash and the
+ *   privileges' version: never the password.
+ * - The migration handler may read this one secret (GetSecretValue).
+ *
+ * What the handler does with it: lambda/handler/guard/role.ts and role-sql.ts.
+ */
+import { CustomResource, Stack } from 'aws-cdk-lib';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { GUARD_PRIVILEGES_VERSION, GUARD_ROLE_PROP, GUARD_ROLE_RESOURCE_TYPE } from '../lambda/handler/constants';
+import { acknowledge } from './nag';
+import { secretStatements, type SchemaMigrations } from './schema-migrations';
+
+export interface GuardRoleProps {
+  /** The migrations whose handler creates the role, after them. */
+  readonly migrations: SchemaMigrations;
+  readonly roleName: string;
+}
+
+export class GuardRole extends Construct {
+  /** `{ username, password }` of the role; generated, never in the template. */
+  readonly secret: secretsmanager.ISecret;
+  readonly resource: CustomResource;
+  readonly roleName: string;
+
+  constructor(scope: Construct, id: string, props: GuardRoleProps) {
+    super(scope, id);
+    this.roleName = props.roleName;
+    const secret = new rds.DatabaseSecret(this, 'Secret', { username: props.roleName });
+    this.secret = secret;
+    acknowledge(secret, 'AwsSolutions-SMG4',
+      'The guard role\'s password is not rotated by a function: the single-user rotation would run ALTER ROLE in a session that is read-only by default (refused), and the multi-user one clones the role without its read-only setting. The password is generated, stored only here, reaches PostgreSQL only as a SCRAM verifier, and may be read by the guard and the migration handler alone; replace it by putting a new value and deploying a migration change (the role is set from the secret on every such deploy).');
+    // Only onEvent does the work; the two handlers share one role.
+    for (const statement of secretStatements(secret, Stack.of(this).region, 'GuardRole')) props.migrations.onEventHandler.addToRolePolicy(statement);
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: props.migrations.provider.serviceToken,
+      resourceType: GUARD_ROLE_RESOURCE_TYPE,
+      properties: {
+        [GUARD_ROLE_PROP.roleName]: props.roleName,
+        [GUARD_ROLE_PROP.secretArn]: secret.secretArn,
+        [GUARD_ROLE_PROP.filesHash]: props.migrations.files.hash,
+        [GUARD_ROLE_PROP.privilegesVersion]: GUARD_PRIVILEGES_VERSION,
+      },
+    });
+    // Grants need the migrated tables.
+    this.resource.node.addDependency(props.migrations.resource);
+  }
+}
