@@ -65,7 +65,7 @@ export async function expectConsistent(url: string, expected: number[], stateSch
   for (let i = 0; i < 100; i++) {
     left = await rows(url, `SELECT pid, state, left(query, 60) AS query FROM pg_stat_activity
       WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name LIKE 'schemaguard%' AND application_name <> 'schemaguard-test'`);
-    const locks = await rows(url, `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND ((classid::bigint << 32) | objid::bigint) = $1::bigint`, [advisoryLockKey(stateSchema)]);
+    const locks = await rows(url, `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND ((classid::bigint << 32) | objid::bigint) = $1::bigint`, [advisoryLockKey(stateSchema)]);
     if (left.length === 0 && locks.length === 0) return;
     await sleep(50);
   }
@@ -105,7 +105,7 @@ export async function waitForMarker(url: string, marker: string, timeoutMs = 10_
 export async function lockHolderPid(url: string, stateSchema = 'schemaguard', timeoutMs = 10_000): Promise<number> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    const r = await rows<{ pid: number }>(url, `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
+    const r = await rows<{ pid: number }>(url, `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
       AND ((classid::bigint << 32) | objid::bigint) = $1::bigint`, [advisoryLockKey(stateSchema)]);
     if (r.length) return r[0]!.pid;
     await sleep(25);

@@ -14,7 +14,7 @@ export interface ActivitySample {
   query: string;
 }
 
-/** pg_stat_activity of the sessions named `application`, every `everyMs` for `forMs`. */
+/** pg_stat_activity of the sessions named `application` in this database (other test files run beside), every `everyMs` for `forMs`. */
 export async function sampleActivity(url: string, application: string, forMs: number, everyMs = 20): Promise<ActivitySample[]> {
   return withClient(url, async (c) => {
     const out: ActivitySample[] = [];
@@ -23,7 +23,8 @@ export async function sampleActivity(url: string, application: string, forMs: nu
       const r = await c.query<ActivitySample>(
         `SELECT pid, state, wait_event_type, wait_event, xact_start IS NOT NULL AS in_transaction,
                 backend_xmin IS NOT NULL AS xmin, left(query, 200) AS query
-           FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()`, [application]);
+           FROM pg_stat_activity
+          WHERE datname = current_database() AND application_name = $1 AND pid <> pg_backend_pid()`, [application]);
       out.push(...r.rows);
       await sleep(everyMs);
     }

@@ -224,7 +224,7 @@ export async function watchLockWaits(url: string, applicationName: string, inter
         SELECT w.pid, w.relation::regclass::text AS waiting_for, w.mode AS wanted,
                array_agg(DISTINCT h.relation::regclass::text || ' ' || h.mode) AS holding
           FROM pg_locks w
-          JOIN pg_stat_activity a ON a.pid = w.pid AND a.application_name = $1
+          JOIN pg_stat_activity a ON a.pid = w.pid AND a.application_name = $1 AND a.datname = current_database()
           JOIN pg_locks h ON h.pid = w.pid AND h.granted AND h.locktype = 'relation' AND h.relation <> w.relation
            AND h.mode IN ('ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')
           JOIN pg_class hc ON hc.oid = h.relation AND hc.relkind IN ('r', 'p')

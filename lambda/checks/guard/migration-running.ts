@@ -3,7 +3,9 @@
  * it or waiting for it: the session-level advisory lock in `pg_locks` (the pg
  * driver on a direct connection) and a live lease row (the Data API, and the
  * pg driver through a pooler). Both are plain reads: `pg_locks` takes no lock,
- * and a SELECT of the lease row never waits for the runner's row lock.
+ * and a SELECT of the lease row never waits for the runner's row lock. An
+ * advisory lock belongs to one database: only this database's holders count,
+ * so a migration of another database on the same server skips nothing here.
  */
 import { MigrationError } from '../../engine/errors';
 import type { Queryable } from '../../engine/ports';
@@ -13,6 +15,7 @@ import { quoteIdent } from '../../engine/identifiers';
 const LOOK_SQL = `
 SELECT ARRAY(SELECT l.pid FROM pg_locks l
               WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+                AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
                 AND ((l.classid::bigint << 32) | l.objid::bigint) = $1::bigint
                 AND l.pid IS DISTINCT FROM pg_backend_pid()
               ORDER BY l.pid) AS pids,

@@ -39,6 +39,7 @@ SELECT a.pid, a.usename AS user, a.application_name AS application, a.state,
        floor(extract(epoch FROM now() - a.backend_start))::int AS connected_seconds
   FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
  WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
    AND ((l.classid::bigint << 32) | l.objid::bigint) = $1::bigint
    AND a.pid <> pg_backend_pid()`;
 

@@ -69,7 +69,7 @@ describe.each(targets)('Class: AdvisoryLock on $name', (target) => {
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
     const pg = (await import('../../support/drivers')).driverKinds[0]!;
     await runEngine(pg, url, dir);
-    const held = await rows(url, "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'");
+    const held = await rows(url, "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())");
     expect(held).toEqual([{ n: 0 }]);
     const e = await rejection<LockWaitTimeoutError>(withClient(url, async (c) => {
       await c.query('SELECT pg_advisory_lock($1::bigint)', [advisoryLockKey('schemaguard')]);

@@ -41,7 +41,7 @@ async function until(what: string, test: () => Promise<boolean>, timeoutMs = 15_
 }
 
 const runnerLockHeld = (url: string) => async () =>
-  (await rows(url, `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND ((classid::bigint << 32) | objid::bigint) = $1::bigint`, [advisoryLockKey('schemaguard')])).length > 0;
+  (await rows(url, `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND ((classid::bigint << 32) | objid::bigint) = $1::bigint`, [advisoryLockKey('schemaguard')])).length > 0;
 
 describe.each(targets)('Function: runGuard while a migration runs, on $name', (target) => {
   let url: string;
@@ -77,6 +77,16 @@ describe.each(targets)('Function: runGuard while a migration runs, on $name', (t
       expect(r.page).toBe(false);
     }
     expect((await guard(url)).outcome).not.toBe('skipped');
+  });
+
+  it('a migration of another database on the same server is not this database\'s: the run goes on (advisory locks are per database)', async () => {
+    const other = await freshDatabase(target, 'guard_running_other');
+    await withClient(other, async (c) => {
+      await c.query('SELECT pg_advisory_lock($1::bigint)', [advisoryLockKey('schemaguard')]);
+      const r = await guard(url);
+      expect(r.outcome).not.toBe('skipped');
+      expect(r.skippedReason).toBeUndefined();
+    });
   });
 
   it('skips while a live lease is held (the Data API runner), runs again once it expired or was released', async () => {

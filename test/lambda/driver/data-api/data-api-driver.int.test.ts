@@ -128,7 +128,7 @@ describe.each(targets)('$name', (target) => {
         expect((await session.query(`SELECT current_setting('lock_timeout') AS lt`)).rows).toEqual([{ lt: '0' }]);
         // A session-level advisory lock taken in one call is gone after it: why the Data API needs a lease.
         await session.query('SELECT pg_advisory_lock(42)');
-        const held = await rows(url, `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 42`);
+        const held = await rows(url, `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 42 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
         expect(held).toEqual([{ n: 0 }]);
       });
 

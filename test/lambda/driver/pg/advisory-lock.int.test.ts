@@ -24,7 +24,8 @@ afterAll(dropDatabases);
 /** Backends holding the session-level advisory lock for `key`. */
 const holders = (url: string, key: string) => rows<{ pid: number }>(url, `
   SELECT pid FROM pg_locks
-   WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = $1::bigint`, [key]);
+   WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+     AND ((classid::bigint << 32) | objid::bigint) = $1::bigint`, [key]);
 
 const pg = driverKinds.find((d) => d.name === 'pg')!;
 
@@ -109,6 +110,27 @@ describe.each(targets)('Class: AdvisoryLock on $name', (target) => {
     }
   });
 
+  it('is per database: runners of two databases on one server do not wait for each other, and a refusal names only its own database\'s holder', async () => {
+    const urlA = await freshDatabase(target, 'advisory_db_a');
+    const urlB = await freshDatabase(target, 'advisory_db_b');
+    const a = new AdvisoryLock(new PgDriver({ connectionString: urlA, applicationName: 'runner-of-a' }), 'schemaguard');
+    const b = new AdvisoryLock(new PgDriver({ connectionString: urlB, applicationName: 'runner-of-b' }), 'schemaguard');
+    const b2 = new AdvisoryLock(new PgDriver({ connectionString: urlB }), 'schemaguard');
+    try {
+      await a.acquire(0);
+      await b.acquire(0);
+      let seen: Blocker[] = [];
+      const e = await rejection<LockWaitTimeoutError>(b2.acquire(0, (h) => { seen = h; }));
+
+      expect(seen.map((h) => h.application)).toEqual(['runner-of-b']);
+      expect(e.message).toMatch(/^another migration runner holds the lock: pid \d+ \(runner-of-b\); waited 0 ms$/);
+    } finally {
+      await b2.release();
+      await b.release();
+      await a.release();
+    }
+  });
+
   it('goes with its connection: a terminated holder loses it and the next runner takes it', async () => {
     const url = await freshDatabase(target, 'advisory_killed');
     const lock = new AdvisoryLock(new PgDriver({ connectionString: url }), 'schemaguard');
@@ -177,7 +199,7 @@ describe.each(targets)('Class: AdvisoryLock on $name', (target) => {
 
     expect(e).toBeInstanceOf(PoolerError);
     expect(e.message).toContain(`it started on server pid ${real.pid! + 1}, and the next statement ran on pid ${real.pid}`);
-    expect(await rows(url, "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'")).toEqual([{ n: 0 }]);
+    expect(await rows(url, "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")).toEqual([{ n: 0 }]);
     await lock.release();
   });
 

@@ -26,7 +26,7 @@ const FILES = Object.fromEntries(Array.from({ length: 5 }, (_, k) => [
 
 /** What the server shows of schemaguard's locks and leases after the runs (read directly, not through the pooler). */
 async function leftovers(url: string): Promise<{ advisory: number; leases: number }> {
-  const [l] = await rows<{ n: number }>(url, "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'");
+  const [l] = await rows<{ n: number }>(url, "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())");
   const [t] = await rows<{ t: string | null }>(url, "SELECT to_regclass('schemaguard.runner_lease')::text AS t");
   const leases = t!.t ? (await rows<{ n: number }>(url, 'SELECT count(*)::int AS n FROM schemaguard.runner_lease'))[0]!.n : 0;
   return { advisory: l!.n, leases };
