@@ -4,7 +4,7 @@
  *
  *   npm run bench                 full sizes (1,000 migrations, 2,000,000 rows / appointments)
  *   npm run bench -- --quick      small sizes, under 3 minutes on 2 cores
- *   npm run bench -- --only apply,noop,online,race,guard,lambda,synth
+ *   npm run bench -- --only apply,noop,memory,online,race,guard,lambda,synth
  *
  * Progress lines first; the LAST line is one JSON object with every result.
  */
@@ -14,6 +14,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { benchApply, PSQL } from './apply';
 import { benchGuard } from './guard';
 import { benchLambda } from './lambda';
+import { benchMemory } from './memory';
 import { benchNoop } from './noop';
 import { benchOnline } from './online';
 import { benchOnlineFixes } from './online-fixes';
@@ -21,7 +22,7 @@ import { benchRace } from './race';
 import { startBenchServer, dropDatabase } from './lib/server';
 import { benchSynth } from './synth';
 
-const ALL = ['apply', 'noop', 'online', 'race', 'guard', 'lambda', 'synth'] as const;
+const ALL = ['apply', 'noop', 'memory', 'online', 'race', 'guard', 'lambda', 'synth'] as const;
 type Part = (typeof ALL)[number];
 
 interface Sizes {
@@ -77,7 +78,7 @@ async function main(): Promise<void> {
       node: process.version, psql: psqlVersion(), loadavg_at_start: loadavg().map((x) => Math.round(x * 100) / 100),
     },
   };
-  const needsDb = args.only.has('apply') || args.only.has('noop') || args.only.has('online') || args.only.has('race') || args.only.has('guard');
+  const needsDb = ['apply', 'noop', 'memory', 'online', 'race', 'guard'].some((p) => args.only.has(p as Part));
   const server = needsDb ? await startBenchServer(args.databaseUrl) : undefined;
   // Ctrl-C: stop the server this run started and remove its data directory.
   process.once('SIGINT', () => { void (server?.stop() ?? Promise.resolve()).finally(() => process.exit(130)); });
@@ -99,6 +100,10 @@ async function main(): Promise<void> {
         await dropDatabase(server.adminUrl, applied.name);
         rmSync(applied.dir, { recursive: true, force: true });
       }
+    }
+    if (server && args.only.has('memory')) {
+      say('memory: one 16 MiB migration (the size limit) of single-row INSERTs: migrate, lint, plan --offline, psql');
+      out.memory = await benchMemory({ adminUrl: server.adminUrl, onProgress: say });
     }
     if (server && args.only.has('online')) {
       say(`online: ${sizes.rows} rows${args.quick ? ' (quick: the full run uses 2,000,000)' : ''}, 4 application connections`);

@@ -35,7 +35,7 @@ export {
   type Blocker, type DatabaseErrorFields, type ErrorLocation, type MigrationErrorOptions,
 } from './engine/errors';
 export { Redactor } from './engine/redact';
-export type { Driver, LockOptions, MigrationLock, Queryable, QueryResult, Session, TransactionSettings } from './engine/ports';
+export type { Driver, LockOptions, MigrationLock, Queryable, QueryResult, ScriptResult, Session, TransactionSettings } from './engine/ports';
 
 // Where the database is: a connection (node-postgres) or the RDS Data API (Aurora).
 export { parseDatabaseUrl, PgDriver, type ConnectRetry, type PgDriverCommon, type PgDriverOptions } from './driver/pg/pg-driver';

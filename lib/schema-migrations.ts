@@ -24,6 +24,7 @@ import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct, type IDependable } from 'constructs';
 import { ATTR, DEFAULTS, ENV, IS_COMPLETE_HANDLER_NAME, ON_EVENT_HANDLER_NAME, PROP } from '../lambda/handler/constants';
 import { summariseFiles, type FilesSummary } from '../lambda/handler/files-hash';
+import { DEFAULT_MEMORY_MB, maxFileBytesFor, memoryFix } from '../lambda/handler/memory';
 import { checkHandlerBundle, handlerCode } from './handler-asset';
 import { acknowledge, arnToken } from './nag';
 import { resolveUserFiles, type UserFileProps, type UserFiles } from './user-files';
@@ -139,7 +140,9 @@ export interface SchemaMigrationsProps extends UserFileProps {
    */
   readonly databaseLogGroupName?: string;
   /**
-   * Memory of the handler.
+   * Memory of the handler, MB. The largest migration file it applies follows
+   * it — 128 MB plus 8 MB per MiB of the file, so the default applies files up
+   * to the engine's 16 MiB limit — and synth stops on a file over that.
    * @default 256
    */
   readonly memorySize?: number;
@@ -203,6 +206,7 @@ export class SchemaMigrations extends Construct {
     const settings = resolveSettings(props);
     const network = connectionMode(props);
     this.files = summariseFiles(settings.migrationsDir, settings.contractsDir);
+    refuseTooLarge(this.files, props.memorySize ?? DEFAULT_MEMORY_MB);
     this.target = network
       ? { kind: 'connection', ...network, vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, secretsManagerEndpoint: props.secretsManagerEndpoint }
       : { kind: 'data-api', cluster: props.dataApiCluster! };
@@ -239,7 +243,7 @@ export class SchemaMigrations extends Construct {
       // The bundle targets node22 (scripts/build-handler.mjs).
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: props.memorySize ?? 256,
+      memorySize: props.memorySize ?? DEFAULT_MEMORY_MB,
       timeout: settings.handlerTimeout,
       role,
       ...(network && this.securityGroup ? {
@@ -425,6 +429,14 @@ function resolveSettings(props: SchemaMigrationsProps): Settings {
   validate({ ...settings, memorySize: props.memorySize, databaseName: props.databaseName });
   checkHandlerBundle('SchemaMigrations');
   return settings;
+}
+
+/** A migration file the handler could not hold in `memoryMb` stops synth, before a deploy would fail on it. */
+function refuseTooLarge(files: FilesSummary, memoryMb: number): void {
+  const largest = files.largestMigration;
+  const limit = maxFileBytesFor(memoryMb);
+  if (!largest || largest.bytes <= limit) return;
+  throw new Error(`SchemaMigrations: migration ${largest.file} is ${largest.bytes} bytes, over the ${limit} bytes a handler with "memorySize" ${memoryMb} MB applies; ${memoryFix(memoryMb, largest.bytes)}`);
 }
 
 function validate(p: Checked): void {

@@ -11,7 +11,10 @@ import type {
 export class CountingDriver implements Driver {
   connections = 0;
   roundTrips = 0;
+  /** Each round trip's SQL, whitespace folded, cut to 80 characters. */
   readonly statements: string[] = [];
+  /** Each round trip's SQL as sent. */
+  readonly texts: string[] = [];
 
   constructor(private readonly inner: Driver) {}
 
@@ -35,6 +38,7 @@ export class CountingDriver implements Driver {
 
   count(what: string): void {
     this.roundTrips++;
+    this.texts.push(what);
     this.statements.push(what.replace(/\s+/g, ' ').trim().slice(0, 80));
   }
 }
@@ -42,12 +46,14 @@ export class CountingDriver implements Driver {
 class CountingSession implements Session {
   beginWith?: Session['beginWith'];
   commitWith?: Session['commitWith'];
+  script?: Session['script'];
   resetSql?: Session['resetSql'];
 
   constructor(private readonly inner: Session, private readonly counter: CountingDriver) {
     // The fast paths exist here exactly when the wrapped session has them.
     if (inner.beginWith) this.beginWith = (s, sql) => { this.counter.count(`BEGIN; SET LOCAL …; ${sql}`); return inner.beginWith!(s, sql); };
     if (inner.commitWith) this.commitWith = (sql) => { this.counter.count(`${sql.replace(/\s+/g, ' ').slice(0, 60)}…; COMMIT`); return inner.commitWith!(sql); };
+    if (inner.script) this.script = (sql, keep) => { this.counter.count(sql.join('')); return inner.script!(sql, keep); };
     // SQL only: it crosses the wire inside another call, which counts it.
     if (inner.resetSql) this.resetSql = (within) => inner.resetSql!(within);
   }

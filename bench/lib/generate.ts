@@ -34,3 +34,24 @@ export function generateMigrations(count: number, dir = mkdtempSync(join(tmpdir(
   }
   return { dir, files };
 }
+
+/**
+ * One migration of exactly `bytes` bytes: a table, then single-row INSERTs
+ * into it up to the size (the shape of a data fix or a seed that grew), the
+ * last line a comment that pads to the byte. Returns how many statements.
+ */
+export function bigMigrationText(bytes: number): { text: string; statements: number; rows: number } {
+  const parts = ['-- generated: one big migration of single-row INSERTs\nCREATE TABLE bench_big (id integer PRIMARY KEY, note text NOT NULL);\n'];
+  let size = Buffer.byteLength(parts[0]!);
+  let rows = 0;
+  for (;;) {
+    const line = `INSERT INTO bench_big (id, note) VALUES (${rows + 1}, 'row ${rows + 1} of a generated migration');\n`;
+    // Room for the padding comment ("--" and a newline) after the last row.
+    if (size + line.length + 3 > bytes) break;
+    parts.push(line);
+    size += line.length;
+    rows++;
+  }
+  parts.push(`--${'-'.repeat(bytes - size - 3)}\n`);
+  return { text: parts.join(''), statements: rows + 1, rows };
+}

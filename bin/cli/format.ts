@@ -47,7 +47,7 @@ export function statusTable(plan: Plan): string {
 export function planTable(plan: Plan): string {
   if (plan.pending.length === 0) return 'nothing to apply: up to date';
   return table(['#', 'version', 'file', 'statements', 'directives'], plan.pending.map((m, i) => [
-    String(i + 1), String(m.version), m.file, String(m.statements.length), directivesOf(m),
+    String(i + 1), String(m.version), m.file, String(m.statementCount), directivesOf(m),
   ]));
 }
 

@@ -10,6 +10,8 @@
  * `libpg-query.wasm` next to the bundle.
  */
 import { InputError } from '../engine/errors';
+import { utf16Offset } from '../engine/script';
+import { StatementScanner } from '../engine/sql/splitter';
 
 /** A parse-tree node: `{ NodeType: { …fields } }`. Typed loosely on purpose: the checks read a handful of fields. */
 export type Node = Record<string, unknown>;
@@ -127,14 +129,68 @@ export interface ParseOptions {
  */
 export function parseSql(text: string, options: ParseOptions = {}): { statements: ParsedStatement[]; positions: TextPositions } {
   const positions = new TextPositions(text, options.firstLine ?? 1);
+  return { statements: parseAt(text, 0, positions, options), positions };
+}
+
+/** About this much SQL text is given to the parser at a time by `parseSqlInChunks`. */
+export const PARSE_CHUNK_CHARS = 16 * 1024;
+
+/**
+ * The same statements as `parseSql`, handed out a chunk at a time: the text
+ * is cut where the splitter ends a statement (as psql cuts it) into pieces of
+ * about PARSE_CHUNK_CHARS, and each piece goes to the parser alone. The trees
+ * of a 16 MiB file of SQL would take gigabytes at once; one chunk's trees are
+ * small, and a caller that keeps only what it needs of each statement stays
+ * small too. Offsets, lines and columns are those of the whole text.
+ */
+export function parseSqlInChunks(text: string, options: ParseOptions = {}): { chunks: Generator<ParsedStatement[], void, undefined>; positions: TextPositions } {
+  const positions = new TextPositions(text, options.firstLine ?? 1);
+  return { chunks: chunksOf(text, positions, options), positions };
+}
+
+function* chunksOf(text: string, positions: TextPositions, options: ParseOptions): Generator<ParsedStatement[], void, undefined> {
+  const ready: Array<[number, number]> = [];
+  let from: number | undefined;
+  let to = 0;
+  const scanner = new StatementScanner({
+    statement: (s) => {
+      from ??= s.offset;
+      to = s.offset + s.text.length;
+      if (to - from < PARSE_CHUNK_CHARS) return;
+      ready.push([from, to]);
+      from = undefined;
+    },
+  }, options);
+  // Characters and bytes of the text before the chunk being parsed, counted as the chunks go.
+  const at = { chars: 0, bytes: 0 };
+  const parse = function* (): Generator<ParsedStatement[], void, undefined> {
+    for (const [start, end] of ready.splice(0)) {
+      at.bytes += Buffer.byteLength(text.slice(at.chars, start));
+      at.chars = start;
+      yield parseAt(text.slice(start, end), at.bytes, positions, options);
+    }
+  };
+  for (let k = 0; k < text.length; k += PARSE_CHUNK_CHARS) {
+    scanner.push(text.slice(k, k + PARSE_CHUNK_CHARS));
+    yield* parse();
+  }
+  scanner.end();
+  if (from !== undefined) ready.push([from, to]);
+  yield* parse();
+}
+
+/** Parse `sql`, which starts `byteBase` bytes into the text `positions` maps. */
+function parseAt(sql: string, byteBase: number, positions: TextPositions, options: ParseOptions): ParsedStatement[] {
   // An empty query string is no statement to PostgreSQL (EmptyQueryResponse); the parser library refuses it.
-  if (text === '') return { statements: [], positions };
+  if (sql === '') return [];
   let tree;
   try {
-    tree = ready().parseSync(text);
+    tree = ready().parseSync(sql);
   } catch (cause) {
+    // The parser's cursor counts characters (code points), from 0; positions map bytes.
     const details = (cause as { sqlDetails?: { cursorPosition?: number } }).sqlDetails;
-    const at = details?.cursorPosition !== undefined && details.cursorPosition >= 0 ? positions.at(details.cursorPosition) : undefined;
+    const cursor = details?.cursorPosition;
+    const at = cursor !== undefined && cursor >= 0 ? positions.at(byteBase + Buffer.byteLength(sql.slice(0, utf16Offset(sql, cursor + 1)))) : undefined;
     const where = options.file ? `${options.file}${at ? `:${at.line}:${at.column}` : ''}: ` : at ? `${at.line}:${at.column}: ` : '';
     throw new InputError(`${where}${(cause as Error).message}`, {
       file: options.file, line: at?.line, column: at?.column, cause,
@@ -143,8 +199,10 @@ export function parseSql(text: string, options: ParseOptions = {}): { statements
   }
   const statements: ParsedStatement[] = [];
   for (const raw of tree.stmts ?? []) {
-    const start = positions.skipBlank(raw.stmt_location ?? 0);
-    const end = raw.stmt_len ? (raw.stmt_location ?? 0) + raw.stmt_len : Buffer.byteLength(text, 'utf8');
+    if (byteBase > 0) shiftLocations(raw.stmt, byteBase);
+    const location = byteBase + (raw.stmt_location ?? 0);
+    const start = positions.skipBlank(location);
+    const end = raw.stmt_len ? location + raw.stmt_len : byteBase + Buffer.byteLength(sql, 'utf8');
     const kind = Object.keys(raw.stmt)[0]!;
     const { line, column } = positions.at(start);
     statements.push({
@@ -152,7 +210,18 @@ export function parseSql(text: string, options: ParseOptions = {}): { statements
       text: positions.slice(start, end).trim(), line, column, byteOffset: start,
     });
   }
-  return { statements, positions };
+  return statements;
+}
+
+/** Node locations are byte offsets into the text parsed; make them offsets into the whole text (-1 stays: unknown). */
+function shiftLocations(n: unknown, by: number): void {
+  if (Array.isArray(n)) { for (const x of n) shiftLocations(x, by); return; }
+  if (!n || typeof n !== 'object') return;
+  const node = n as Node;
+  for (const k in node) {
+    const v = node[k];
+    if (k === 'location' && typeof v === 'number') { if (v >= 0) node[k] = v + by; } else if (v && typeof v === 'object') shiftLocations(v, by);
+  }
 }
 
 /**

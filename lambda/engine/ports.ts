@@ -22,6 +22,14 @@ export interface Queryable {
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
 }
 
+/** What `Session.script` returns. */
+export interface ScriptResult {
+  /** Rows of the statements asked for, by their index in the script (`[]` when one returned none). */
+  rows: Map<number, Record<string, unknown>[]>;
+  /** How many statements the server completed. */
+  completed: number;
+}
+
 export interface TransactionSettings {
   /** `SET LOCAL lock_timeout`, in ms (0 = wait forever). */
   lockTimeoutMs: number;
@@ -48,6 +56,18 @@ export interface Session extends Queryable {
    * @default - the engine calls `query` and then `commit`
    */
   commitWith?(sql: string): Promise<void>;
+  /**
+   * Optional fast path: `sql` (its text in pieces, to be sent as one), several
+   * statements without parameters, in one round trip (a simple-query message). The server parses all of it first (a
+   * syntax error anywhere runs nothing), then runs the statements in order and
+   * skips the rest after an error; the error then carries `statementIndex` (how
+   * many statements completed before it) and, when the server gives one, a
+   * `position` in `sql`. Rows come back only for the statements in `keepRowsOf`.
+   * A session whose server connection may change between transactions (through
+   * a pooler) has none.
+   * @default - the engine sends one statement per round trip
+   */
+  script?(sql: readonly string[], keepRowsOf?: ReadonlySet<number>): Promise<ScriptResult>;
   rollback(): Promise<void>;
   /** Session-level timeouts for statements outside a transaction (no-transaction files). */
   setTimeouts(settings: TransactionSettings): Promise<void>;

@@ -25,65 +25,32 @@
  *
  * Everything here is a pure function of the files: bad input is an InputError
  * (exit 2) raised before anything touches a database.
+ *
+ * A file up to IN_MEMORY_BYTES is read whole and kept (text and statements).
+ * A larger one (up to MAX_FILE_BYTES) is read in pieces, validated and
+ * hashed, and not kept: `bodyBatches` reads it again when it is applied,
+ * checking that it is still the text that was validated, and `text` and
+ * `statements` read it again for whoever asks for all of it.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync, type Dirent } from 'node:fs';
+import { resolve } from 'node:path';
 import { checksum, normaliseLineEndings } from './checksum';
-import { DURATION_FORMAT_HINT, parseDuration } from './duration';
 import { InputError, MigrationError } from './errors';
-import { classifyStatement, refusesTransactionBlock } from './sql/classify';
-import { allowArgument, checksumArgument, readDirectives, type Directive } from './sql/directives';
-import { scanSql, splitSql, type ScanResult, type SqlStatement } from './sql/splitter';
+import { MigrationParser, type ParsedFile } from './file-parser';
+import { filePieces, refuseNul } from './file-reader';
+import type { Migration } from './migration';
+import { StatementScanner, type SqlStatement } from './sql/splitter';
+import { decodeUtf8 } from './utf8';
+
+export { decodeUtf8 } from './utf8';
 
 export const FILE_NAME_PATTERN = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_.-]*)\.sql$/;
 /** Files larger than this are refused: a migration is code, not a data dump. */
 export const MAX_FILE_BYTES = 16 * 1024 * 1024;
+/** Files up to this size are kept in memory once read; larger ones are read again, in pieces, when needed. */
+export const IN_MEMORY_BYTES = 1024 * 1024;
 
-export interface Check {
-  /** What the check asserts, from its directive line. */
-  description: string;
-  statement: SqlStatement;
-}
-
-export interface MigrationDirectives {
-  noTransaction: boolean;
-  /** From `-- schemaguard:lock-timeout=…`; undefined means the runner's default. */
-  lockTimeoutMs?: number;
-  /** From `-- schemaguard:statement-timeout=…`; undefined means the runner's default. */
-  statementTimeoutMs?: number;
-  /**
-   * From `-- schemaguard:valid-checksum <sha-256>` (one line each): checksums
-   * of earlier texts of this file. A database that applied one of them has
-   * applied this migration: the file was rewritten to do the same job another
-   * way (as Liquibase's validCheckSum). Undefined when there are none.
-   */
-  validChecksums?: string[];
-}
-
-/** A lint finding silenced in the file with `-- schemaguard:allow <rule> <reason>`. */
-export interface Allowance {
-  rule: string;
-  reason: string;
-  line: number;
-}
-
-export interface Migration {
-  version: number;
-  name: string;
-  /** File name, e.g. `0003_add_default.sql`. */
-  file: string;
-  /** Absolute path. */
-  path: string;
-  /** LF-normalised text. */
-  text: string;
-  checksum: string;
-  directives: MigrationDirectives;
-  statements: SqlStatement[];
-  checks: Check[];
-  allowances: Allowance[];
-}
-
-const HEADER_DIRECTIVES = new Set(['no-transaction', 'lock-timeout', 'statement-timeout', 'valid-checksum']);
+export type { Allowance, Check, Migration, MigrationDirectives } from './migration';
 
 /**
  * Parse one migration file's text. `file` is the name used in messages.
@@ -92,14 +59,38 @@ const HEADER_DIRECTIVES = new Set(['no-transaction', 'lock-timeout', 'statement-
 export function parseMigration(file: string, rawText: string, path = file): Migration {
   const { version, name } = parseFileName(file);
   const text = normaliseLineEndings(rawText);
-  refuseNulByte(file, text);
-  const { directives, allowances, checkStarts } = readFileDirectives(file, scanSql(text, { file }));
-  // Body = everything before the first check directive; each check runs to the next one.
-  const lines = text.split('\n');
-  const statements = parseBody(file, lines, checkStarts);
-  const checks = checkStarts.map((start, k) => parseCheck(file, lines, start, checkStarts[k + 1]?.line ?? lines.length + 1));
-  validateStatements(file, statements, directives);
-  return { version, name, file, path, text, checksum: checksum(text), directives, statements, checks, allowances };
+  refuseNul(file, text, 0);
+  const parsed = parseText(file, [text], true);
+  return {
+    version, name, file, path, text, checksum: checksum(text), directives: parsed.directives,
+    statements: parsed.statements!, statementCount: parsed.statementCount, checks: parsed.checks, allowances: parsed.allowances,
+  };
+}
+
+/** What migrate and plan say of an empty file. */
+export const EMPTY_FILE_NOTE = 'no statements (empty, or only comments and directives): recorded as applied, nothing runs';
+
+/** Nothing to run: no statement and no check (see the header). */
+export function isEmptyMigration(m: Migration): boolean {
+  return m.statementCount === 0 && m.checks.length === 0;
+}
+
+/**
+ * Whether the file's statements run outside a transaction: a no-transaction
+ * file with statements. One without any has nothing that needs it, and runs
+ * (its checks, its state row) in a transaction like any other file.
+ */
+export function runsOutsideTransaction(m: Migration): boolean {
+  return m.directives.noTransaction && m.statementCount > 0;
+}
+
+/** One pass of the scanner over the pieces of a file's text. */
+function parseText(file: string, pieces: Iterable<string>, keepStatements: boolean, onStatement?: (s: SqlStatement) => void): ParsedFile {
+  const parser = new MigrationParser(file, { keepStatements, onStatement });
+  const scanner = new StatementScanner(parser, { file });
+  for (const piece of pieces) scanner.push(piece);
+  scanner.end();
+  return parser.finish();
 }
 
 function parseFileName(file: string): { version: number; name: string } {
@@ -117,199 +108,81 @@ function parseFileName(file: string): { version: number; name: string } {
   return { version, name: m[2]! };
 }
 
-function refuseNulByte(file: string, text: string): void {
-  if (!text.includes('\u0000')) return;
-  const line = text.slice(0, text.indexOf('\u0000')).split('\n').length;
-  throw new InputError(`${file}:${line}: contains a NUL byte`, { file, line, fix: 'save the file as plain UTF-8 text' });
+/**
+ * A file over IN_MEMORY_BYTES: read in pieces, validated and hashed; its text
+ * and statements are read again by whoever asks for them.
+ */
+function largeMigration(file: string, path: string): Migration {
+  const { version, name } = parseFileName(file);
+  const pieces = filePieces(file, path);
+  let sum = '';
+  const parsed = parseText(file, drain(pieces, (s) => { sum = s; }), false);
+  const m = { version, name, file, path, checksum: sum, directives: parsed.directives, statementCount: parsed.statementCount, checks: parsed.checks, allowances: parsed.allowances };
+  return Object.defineProperties(m, {
+    text: { get: () => [...drain(filePieces(file, path), (s) => unchanged(m as Migration, s))].join(''), enumerable: false },
+    statements: { get: () => parseText(file, drain(filePieces(file, path), (s) => unchanged(m as Migration, s)), true).statements!, enumerable: false },
+  }) as Migration;
 }
 
-interface CheckStart {
-  line: number;
-  description: string;
-}
-
-interface FileDirectives {
-  directives: MigrationDirectives;
-  allowances: Allowance[];
-  checkStarts: CheckStart[];
-}
-
-/** Header directives before the first statement; checks and allowances anywhere after. */
-function readFileDirectives(file: string, scanned: ScanResult): FileDirectives {
-  const out: FileDirectives = { directives: { noTransaction: false }, allowances: [], checkStarts: [] };
-  const firstStatementLine = scanned.statements[0]?.line ?? Number.POSITIVE_INFINITY;
-  for (const d of readDirectives(scanned.comments)) {
-    if (HEADER_DIRECTIVES.has(d.name)) readHeaderDirective(file, d, firstStatementLine, out.directives);
-    else if (d.name === 'check') out.checkStarts.push({ line: d.line, description: checkDescription(file, d) });
-    else if (d.name === 'allow') out.allowances.push(allowance(file, d));
-    else {
-      throw new InputError(`${file}:${d.line}: unknown directive schemaguard:${d.name}`, {
-        file, line: d.line, value: d.text.trim(),
-        fix: 'known directives: no-transaction, lock-timeout=<duration>, statement-timeout=<duration>, valid-checksum <sha-256>, check <description>, allow <rule> <reason>',
-      });
+/** The pieces of a generator, handing its return value (the checksum) to `done`. */
+function* drain(pieces: Generator<string, string, undefined>, done: (checksum: string) => void): Generator<string, void, undefined> {
+  for (;;) {
+    const r = pieces.next();
+    if (r.done) {
+      done(r.value);
+      return;
     }
+    yield r.value;
   }
-  return out;
 }
 
-function readHeaderDirective(file: string, d: Directive, firstStatementLine: number, directives: MigrationDirectives): void {
-  if (d.line > firstStatementLine) {
-    throw new InputError(`${file}:${d.line}: directive schemaguard:${d.name} must come before the first statement`, {
-      file, line: d.line, value: d.text.trim(), fix: 'move it to the comment block at the top of the file',
-    });
-  }
-  if (d.name === 'no-transaction') {
-    if (d.argument.trim() !== '') {
-      throw new InputError(`${file}:${d.line}: schemaguard:no-transaction takes no value`, {
-        file, line: d.line, value: d.text.trim(), fix: 'write the line as: -- schemaguard:no-transaction',
-      });
-    }
-    directives.noTransaction = true;
-    return;
-  }
-  if (d.name === 'valid-checksum') {
-    (directives.validChecksums ??= []).push(validChecksum(file, d));
-    return;
-  }
-  const v = /^\s*=\s*(\S+)\s*$/.exec(d.argument);
-  const ms = v ? parseDuration(v[1]!) : undefined;
-  if (ms === undefined) {
-    throw new InputError(`${file}:${d.line}: schemaguard:${d.name} has a bad duration "${d.argument.replace(/^\s*=\s*/, '').trim()}"`, {
-      file, line: d.line, value: d.argument.trim(), fix: `${DURATION_FORMAT_HINT}, e.g. -- schemaguard:${d.name}=5s`,
-    });
-  }
-  if (d.name === 'lock-timeout') directives.lockTimeoutMs = ms;
-  else directives.statementTimeoutMs = ms;
-}
-
-function checkDescription(file: string, d: Directive): string {
-  const description = d.argument.trim();
-  if (!description) {
-    throw new InputError(`${file}:${d.line}: schemaguard:check needs a description of what it asserts`, {
-      file, line: d.line, fix: 'e.g. -- schemaguard:check no uuid primary key without a default',
-    });
-  }
-  return description;
-}
-
-function allowance(file: string, d: Directive): Allowance {
-  const a = allowArgument(d.argument);
-  if (!a) {
-    throw new InputError(`${file}:${d.line}: schemaguard:allow needs a rule id and a reason`, {
-      file, line: d.line, value: d.text.trim(), fix: 'e.g. -- schemaguard:allow index-not-concurrent table is created empty in this release',
-    });
-  }
-  return { ...a, line: d.line };
-}
-
-function parseBody(file: string, lines: string[], checkStarts: CheckStart[]): SqlStatement[] {
-  const bodyEndLine = checkStarts[0]?.line ?? lines.length + 1;
-  return splitSql(lines.slice(0, bodyEndLine - 1).join('\n'), { file });
-}
-
-/** What migrate and plan say of an empty file. */
-export const EMPTY_FILE_NOTE = 'no statements (empty, or only comments and directives): recorded as applied, nothing runs';
-
-/** Nothing to run: no statement and no check (see the header). */
-export function isEmptyMigration(m: Migration): boolean {
-  return m.statements.length === 0 && m.checks.length === 0;
+/** A file read again must be the text that was validated and hashed. */
+function unchanged(m: Migration, sum: string): void {
+  if (sum === m.checksum) return;
+  throw new InputError(`${m.file} changed while schemaguard was running (checksum ${sum.slice(0, 12)}, was ${m.checksum.slice(0, 12)})`, {
+    file: m.file, fix: 'nothing of this file was committed; run again once the files stay put',
+  });
 }
 
 /**
- * Whether the file's statements run outside a transaction: a no-transaction
- * file with statements. One without any has nothing that needs it, and runs
- * (its checks, its state row) in a transaction like any other file.
+ * The body's statements in batches of about `maxChars` characters of SQL, in
+ * order: from memory, or — for a large file — read from the file again, so
+ * only one batch is held at a time. A file that changed since it was loaded
+ * is refused before its last batch is handed out.
  */
-export function runsOutsideTransaction(m: Migration): boolean {
-  return m.directives.noTransaction && m.statements.length > 0;
-}
-
-/** The value of a `valid-checksum` directive: exactly one sha-256 in lower-case hex. */
-function validChecksum(file: string, d: Directive): string {
-  const sum = checksumArgument(d.argument);
-  if (sum === undefined) {
-    throw new InputError(`${file}:${d.line}: schemaguard:valid-checksum needs one sha-256 checksum (64 lower-case hex digits), found "${d.argument.trim()}"`, {
-      file, line: d.line, value: d.text.trim(),
-      fix: 'copy the full checksum of the earlier text (the appliedChecksum of `schemaguard status --json`, or `sha256sum` of that text with LF line endings), one directive per checksum',
-    });
-  }
-  return sum;
-}
-
-/** The one query between a check directive and `endLine` (the next check, or the end of the file). */
-function parseCheck(file: string, lines: string[], start: CheckStart, endLine: number): Check {
-  const checkText = lines.slice(start.line, endLine - 1).join('\n');
-  const parsed = splitSql(checkText, { file, firstLine: start.line + 1 });
-  if (parsed.length !== 1) {
-    throw new InputError(`${file}:${start.line}: check "${start.description}" must be exactly one query (found ${parsed.length})`, {
-      file, line: start.line, fix: 'follow each -- schemaguard:check line with one SELECT that returns the offending rows',
-    });
-  }
-  const stmt = parsed[0]!;
-  if (classifyStatement(stmt).kind !== 'query') {
-    throw new InputError(`${file}:${stmt.line}: check "${start.description}" must be a query (SELECT/WITH/VALUES/TABLE), found ${(stmt.words[0] ?? '').toUpperCase()}`, {
-      file, line: stmt.line, value: stmt.text.slice(0, 80),
-      fix: 'a check returns the rows that violate it; move changes into the migration body',
-    });
-  }
-  return { description: start.description, statement: stmt };
-}
-
-/** Refuse transaction control anywhere, and what cannot run in a transaction block in a transactional file. */
-function validateStatements(file: string, statements: SqlStatement[], directives: MigrationDirectives): void {
-  for (const s of statements) {
-    const c = classifyStatement(s);
-    if (c.kind === 'transaction-control') {
-      const [where, fix] = directives.noTransaction
-        ? ['in a no-transaction file', 'a no-transaction file runs each statement on its own; split transactional work into a separate migration without the directive']
-        : ['inside a transactional migration', 'remove it: schemaguard wraps each migration in its own transaction together with its state row and checks'];
-      throw new InputError(`${file}:${s.line}: ${c.keyword} ${where}`, { file, line: s.line, value: s.text.slice(0, 80), fix });
+export function* bodyBatches(m: Migration, maxChars: number): Generator<SqlStatement[], void, undefined> {
+  const full: SqlStatement[][] = [];
+  let batch: SqlStatement[] = [];
+  let size = 0;
+  const add = (s: SqlStatement) => {
+    batch.push(s);
+    size += s.text.length;
+    if (size < maxChars) return;
+    full.push(batch);
+    batch = [];
+    size = 0;
+  };
+  if (Object.getOwnPropertyDescriptor(m, 'statements')?.get === undefined) {
+    for (const s of m.statements) add(s);
+  } else {
+    const parser = new MigrationParser(m.file, { keepStatements: false, onStatement: add });
+    const scanner = new StatementScanner(parser, { file: m.file });
+    for (const piece of drain(filePieces(m.file, m.path), (s) => unchanged(m, s))) {
+      scanner.push(piece);
+      while (full.length) yield full.shift()!;
     }
-    if (directives.noTransaction || !refusesTransactionBlock(c.kind)) continue;
-    const [why, fix] = c.kind === 'concurrently'
-      ? ['CONCURRENTLY cannot run inside a transaction', 'put "-- schemaguard:no-transaction" on the first line of the file (and nothing else that needs a transaction), or drop CONCURRENTLY']
-      : [`${c.keyword} cannot run inside a transaction block`, 'put "-- schemaguard:no-transaction" on the first line of the file'];
-    throw new InputError(`${file}:${c.line}: ${why}`, { file, line: c.line, value: s.text.slice(0, 80), fix });
+    scanner.end();
+    parser.finish();
   }
-}
-
-/** Decode bytes as UTF-8, refusing invalid sequences with the line they sit on. */
-export function decodeUtf8(file: string, bytes: Uint8Array): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch (cause) {
-    const offset = firstInvalidUtf8Offset(bytes);
-    let line = 1;
-    for (let k = 0; k < offset; k++) if (bytes[k] === 10) line++;
-    const shown = Array.from(bytes.slice(offset, offset + 4)).map((b) => `0x${b.toString(16).padStart(2, '0')}`).join(' ');
-    throw new InputError(`${file}:${line}: not valid UTF-8 (bytes ${shown} at offset ${offset})`, {
-      file, line, value: shown, cause, fix: 'save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)',
-    });
-  }
-}
-
-function firstInvalidUtf8Offset(b: Uint8Array): number {
-  let i = 0;
-  while (i < b.length) {
-    const x = b[i]!;
-    let need = 0;
-    if (x < 0x80) { i++; continue; }
-    else if (x >= 0xc2 && x <= 0xdf) need = 1;
-    else if (x >= 0xe0 && x <= 0xef) need = 2;
-    else if (x >= 0xf0 && x <= 0xf4) need = 3;
-    else return i;
-    for (let k = 1; k <= need; k++) {
-      const y = b[i + k];
-      if (y === undefined || (y & 0xc0) !== 0x80) return i;
-    }
-    i += need + 1;
-  }
-  return b.length;
+  while (full.length) yield full.shift()!;
+  if (batch.length) yield batch;
 }
 
 export interface LoadOptions {
   /** Refuse files over this many bytes. @default MAX_FILE_BYTES */
   maxFileBytes?: number;
+  /** The fix a refused file's error gives (given its size). @default - load bulk data with COPY, or split the file */
+  tooLargeFix?: (bytes: number) => string;
 }
 
 /**
@@ -317,53 +190,113 @@ export interface LoadOptions {
  * (README.md, …) and sub-directories are ignored.
  */
 export function loadMigrations(dir: string, options: LoadOptions = {}): Migration[] {
+  const reading = readMigrations(dir, options);
+  for (;;) {
+    const r = reading.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * The same, giving way to the event loop after each file: a connection being
+ * made meanwhile (`PgDriver.prepareConnection`) goes through its handshake
+ * while the files are read, hashed and parsed.
+ */
+export async function loadMigrationsAsync(dir: string, options: LoadOptions = {}): Promise<Migration[]> {
+  const reading = readMigrations(dir, options);
+  for (;;) {
+    const r = reading.next();
+    if (r.done) return r.value;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** The files one by one (a pause after each), then the migrations in order. */
+function* readMigrations(dir: string, options: LoadOptions): Generator<void, Migration[], undefined> {
   const abs = resolve(dir);
-  let entries: string[];
+  const reader = new FileReader(options.maxFileBytes ?? MAX_FILE_BYTES, options.tooLargeFix);
+  const migrations: Migration[] = [];
+  for (const entry of migrationEntries(dir, abs)) {
+    const path = `${abs}/${entry.name}`;
+    if (!FILE_NAME_PATTERN.test(entry.name)) parseMigration(entry.name, ''); // raises the precise message
+    migrations.push(reader.read(entry.name, path));
+    yield;
+  }
+  return orderMigrations(migrations);
+}
+
+/** The directory's `.sql` files (by name), symbolic links followed; dot files and directories left out. */
+function migrationEntries(dir: string, abs: string): Dirent[] {
+  let entries: Dirent[];
   try {
-    const st = statSync(abs);
-    if (!st.isDirectory()) {
+    if (!statSync(abs).isDirectory()) {
       throw new InputError(`${dir}: not a directory`, { file: dir, value: dir, fix: 'pass the directory that holds the migrations with --dir' });
     }
-    entries = readdirSync(abs);
+    entries = readdirSync(abs, { withFileTypes: true });
   } catch (cause) {
     if (cause instanceof MigrationError) throw cause;
     throw new InputError(`${dir}: cannot read the migrations directory (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, {
       file: dir, value: dir, cause, fix: 'create it or pass the right one with --dir',
     });
   }
-  const maxBytes = options.maxFileBytes ?? MAX_FILE_BYTES;
-  const migrations: Migration[] = [];
-  for (const entry of entries.sort()) {
-    if (entry.startsWith('.')) continue;
-    if (!entry.toLowerCase().endsWith('.sql')) continue;
-    const path = join(abs, entry);
-    let st;
-    try {
-      st = statSync(path);
-    } catch (cause) {
-      throw new InputError(`${entry}: cannot stat (${(cause as NodeJS.ErrnoException).code})`, { file: entry, cause, fix: 'check the file exists and is readable' });
-    }
-    if (!st.isFile()) continue;
-    if (!FILE_NAME_PATTERN.test(entry)) {
-      // parseMigration raises the precise message.
-      parseMigration(entry, '');
-    }
-    if (st.size > maxBytes) {
-      throw new InputError(`${entry}: ${st.size} bytes is over the ${maxBytes}-byte limit for a migration`, {
-        file: entry, value: String(st.size), fix: 'load bulk data with COPY from the application, not from a migration; or split the file',
-      });
-    }
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(path);
-    } catch (cause) {
-      throw new InputError(`${entry}: cannot read (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, {
-        file: entry, cause, fix: 'make the file readable by the user running schemaguard',
-      });
-    }
-    migrations.push(parseMigration(entry, decodeUtf8(entry, bytes), path));
+  return entries
+    .filter((e) => !e.name.startsWith('.') && e.name.toLowerCase().endsWith('.sql') && isFile(e, `${abs}/${e.name}`))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function isFile(e: Dirent, path: string): boolean {
+  if (e.isFile()) return true;
+  if (!e.isSymbolicLink()) return false;
+  try {
+    return statSync(path).isFile();
+  } catch (cause) {
+    throw new InputError(`${e.name}: cannot stat (${(cause as NodeJS.ErrnoException).code})`, { file: e.name, cause, fix: 'check the file exists and is readable' });
   }
-  return orderMigrations(migrations);
+}
+
+/** Reads migration files: small ones whole into one reused buffer, large ones in pieces. */
+class FileReader {
+  private readonly buffer: Buffer;
+
+  constructor(private readonly maxBytes: number, private readonly tooLargeFix?: (bytes: number) => string) {
+    this.buffer = Buffer.allocUnsafe(Math.min(maxBytes, IN_MEMORY_BYTES) + 1);
+  }
+
+  read(file: string, path: string): Migration {
+    const fd = this.open(file, path);
+    let bytes: number;
+    let size: number | undefined;
+    try {
+      // A regular file reads short only at its end.
+      bytes = readSync(fd, this.buffer, 0, this.buffer.length, 0);
+      if (bytes === this.buffer.length) size = fstatSync(fd).size;
+    } catch (cause) {
+      throw unreadable(file, cause);
+    } finally {
+      closeSync(fd);
+    }
+    if (size === undefined) return parseMigration(file, decodeUtf8(file, this.buffer.subarray(0, bytes)), path);
+    if (size > this.maxBytes) {
+      throw new InputError(`${file}: ${size} bytes is over the ${this.maxBytes}-byte limit for a migration`, {
+        file, value: String(size), fix: this.tooLargeFix?.(size) ?? 'load bulk data with COPY from the application, not from a migration; or split the file',
+      });
+    }
+    return largeMigration(file, path);
+  }
+
+  private open(file: string, path: string): number {
+    try {
+      return openSync(path, 'r');
+    } catch (cause) {
+      throw unreadable(file, cause);
+    }
+  }
+}
+
+function unreadable(file: string, cause: unknown): InputError {
+  return new InputError(`${file}: cannot read (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, {
+    file, cause, fix: 'make the file readable by the user running schemaguard',
+  });
 }
 
 /** Sort by version and refuse duplicate versions (e.g. `3_a.sql` and `003_b.sql`). */

@@ -151,3 +151,14 @@ export function insertAppliedLiteralSql(schema: string, row: { version: number; 
   }
   return `INSERT INTO ${stateTable(schema)} (version, name, checksum, execution_ms, applied_by) VALUES (${row.version}, ${quoteLiteral(row.name)}, ${quoteLiteral(row.checksum)}, ${row.executionMs}, ${quoteLiteral(row.appliedBy)})`;
 }
+
+/**
+ * The state row's INSERT for a migration sent as one message: its execution
+ * time measured by the server, from BEGIN (`now()`, the transaction's start)
+ * to this statement, and returned.
+ */
+export function insertAppliedTimedSql(schema: string, row: { version: number; name: string; checksum: string; appliedBy: string }): string {
+  if (!Number.isSafeInteger(row.version)) throw new TypeError(`state row: version ${row.version} must be an integer`);
+  return `INSERT INTO ${stateTable(schema)} (version, name, checksum, execution_ms, applied_by) VALUES (${row.version}, ${quoteLiteral(row.name)}, ${quoteLiteral(row.checksum)}, `
+    + `round(extract(epoch FROM clock_timestamp() - now()) * 1000)::int, ${quoteLiteral(row.appliedBy)}) RETURNING execution_ms`;
+}

@@ -18,6 +18,8 @@ export interface FilesSummary {
   migrationCount: number;
   /** Highest migration version, or 0 when there is none. */
   latestVersion: number;
+  /** The largest migration file (what decides the memory the handler needs), when there is one. */
+  largestMigration?: { file: string; bytes: number };
 }
 
 /** Files under `dir`, recursively, sorted; dot files and dot directories are skipped. */
@@ -45,22 +47,25 @@ export function summariseFiles(migrationsDir: string, contractsDir?: string): Fi
   const h = createHash('sha256');
   let migrationCount = 0;
   let latestVersion = 0;
+  let largestMigration: FilesSummary['largestMigration'];
   const dirs: [string, string | undefined][] = [['migrations', migrationsDir], ['contracts', contractsDir]];
   for (const [label, dir] of dirs) {
     if (dir === undefined || !existsSync(dir)) continue;
     for (const file of listFiles(dir)) {
       const rel = relative(dir, file).split(sep).join('/');
       h.update(`${label}/${rel}\0`);
-      h.update(normaliseLineEndings(readFileSync(file, 'utf8')));
+      const bytes = readFileSync(file);
+      h.update(normaliseLineEndings(bytes.toString('utf8')));
       h.update('\0');
       if (label === 'migrations' && !rel.includes('/')) {
         const m = FILE_NAME_PATTERN.exec(rel);
         if (m) {
           migrationCount++;
+          if (bytes.length > (largestMigration?.bytes ?? -1)) largestMigration = { file: rel, bytes: bytes.length };
           latestVersion = Math.max(latestVersion, Number(m[1]));
         }
       }
     }
   }
-  return { hash: h.digest('hex'), migrationCount, latestVersion };
+  return { hash: h.digest('hex'), migrationCount, latestVersion, ...(largestMigration ? { largestMigration } : {}) };
 }

@@ -39,6 +39,7 @@ import {
   appliedBy, CREATE_FAILED_MARKER, loggedRequest, physicalResourceId, validateRequest,
   type InvocationContext, type IsCompleteRequest, type IsCompleteResponse, type OnEventRequest, type OnEventResponse,
 } from './request';
+import { maxFileBytesFor, memoryFix } from './memory';
 import { migrateUnlessRollback } from './rollback';
 import { responseData, versionsAppliedBy } from './response';
 import { secretsManagerClient, type SecretsClient } from './secret';
@@ -78,6 +79,8 @@ interface Invocation {
   log: Logger;
   redactor: Redactor;
   connector: Connector;
+  /** The function's environment (Lambda's own variables included). */
+  env: NodeJS.ProcessEnv;
   /** The parsed environment; throws what was wrong with it. Delete never asks. */
   config(): HandlerConfig;
 }
@@ -146,7 +149,7 @@ async function guarded<T>(
   const parsed = parseConfig(wiring.env);
   try {
     validateRequest(event);
-    const out = await body({ event, context, log, redactor, connector: wiring.connector, config: () => parsed.config ?? failWith(parsed.error) });
+    const out = await body({ event, context, log, redactor, connector: wiring.connector, env: wiring.env, config: () => parsed.config ?? failWith(parsed.error) });
     log.info('response', { response: out });
     return out;
   } catch (e) {
@@ -180,7 +183,11 @@ async function run(inv: Invocation, cfg: HandlerConfig): Promise<Run> {
 
 /** The migrations bundled with the function, with a warning when they are not the files the template was made from. */
 function loadBundle(inv: Invocation, cfg: HandlerConfig): Migration[] {
-  const migrations = loadMigrations(cfg.migrationsDir);
+  // The largest file this function's memory applies (Lambda says how much it has).
+  const memoryMb = Number(inv.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) || undefined;
+  const migrations = loadMigrations(cfg.migrationsDir, memoryMb
+    ? { maxFileBytes: maxFileBytesFor(memoryMb), tooLargeFix: (bytes) => memoryFix(memoryMb, bytes) }
+    : {});
   const files = summariseFiles(cfg.migrationsDir, cfg.contractsDir);
   const expected = inv.event.ResourceProperties?.[PROP.filesHash];
   if (typeof expected === 'string' && expected !== files.hash) {

@@ -7,6 +7,8 @@ import { existsSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { benchApply, PSQL } from '../../bench/apply';
 import { benchLambda } from '../../bench/lambda';
+import { benchMemory } from '../../bench/memory';
+import { TIME } from '../../bench/lib/proc';
 import { dropDatabase, withClient } from '../../bench/lib/server';
 import { benchNoop } from '../../bench/noop';
 import { benchOnline, SAFE_LOCK_TIMEOUT_MS } from '../../bench/online';
@@ -42,6 +44,20 @@ describe(`Benchmarks (smoke, ${target.name})`, () => {
       await dropDatabase(target.adminUrl, apply.applied.name);
       rmSync(apply.applied.dir, { recursive: true, force: true });
     }
+  });
+
+  it('memory: migrate applies the one big file, lint and plan read it; each reports its peak memory', async () => {
+    const r = await benchMemory({ adminUrl: target.adminUrl, bytes: 256 * 1024 });
+    if (!existsSync(TIME)) {
+      expect(r.note).toContain('not found');
+      console.log(`[bench smoke] ${r.note}`);
+      return;
+    }
+    expect(r).toMatchObject({ file_bytes: 256 * 1024 });
+    const m = r as Exclude<typeof r, { note: string }>;
+    expect(m.statements).toBeGreaterThan(2500);
+    for (const mb of [m.migrate_rss_mb, m.lint_rss_mb, m.plan_rss_mb]) expect(mb).toBeGreaterThan(10);
+    if (existsSync(PSQL)) expect(m.psql_rss_mb).toBeGreaterThan(0);
   });
 
   it('online.fixes: migrations/ applies to the drifted database under the application; its online forms fail no statement', async () => {

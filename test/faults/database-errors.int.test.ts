@@ -99,12 +99,15 @@ describe.each(targets)('Faults: ten runners with plan and status alongside, on $
     const pg = driverKinds[0]!;
 
     const runners = Promise.all(Array.from({ length: 10 }, () => runEngine(pg, url, dir)));
-    // Wait until a runner is inside the slow migration 3 (1 and 2 committed).
-    for (let i = 0; i < 200; i++) {
-      const r = await rows(url, "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(1)%' AND datname = current_database()");
-      if (r.length) break;
-      await new Promise((res) => setTimeout(res, 20));
+    // Wait until a runner is inside the slow migration 3 (1 and 2 committed). The pg driver sends a
+    // file as one message (BEGIN; …; SELECT pg_sleep(1); …; COMMIT), so the sleep is inside the query text.
+    let inside = false;
+    for (let i = 0; i < 200 && !inside; i++) {
+      inside = (await rows(url, `SELECT 1 FROM pg_stat_activity WHERE query LIKE '%SELECT pg_sleep(1)%' AND state = 'active'
+                                    AND pid <> pg_backend_pid() AND datname = current_database()`)).length > 0;
+      if (!inside) await new Promise((res) => setTimeout(res, 20));
     }
+    expect(inside, 'a runner inside migration 3').toBe(true);
     const started = Date.now();
     const [plan, status] = await Promise.all([
       cliInProcess(['plan', '--dir', dir, '--database-url', readOnly, '--json']),

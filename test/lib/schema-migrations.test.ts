@@ -255,6 +255,15 @@ describe('Class: SchemaMigrations', () => {
       );
     });
 
+    it('refuses at synth a migration larger than its memorySize applies, naming the file, the sizes and the memory that would', () => {
+      const { s, props } = base();
+      const big = tempDir({ '1_small.sql': 'SELECT 1;\n', '2_big.sql': `-- ${'x'.repeat(2 * 2 ** 20)}\nSELECT 1;\n` });
+      expect(() => new SchemaMigrations(s, 'M', { ...props, migrationsDir: big, memorySize: 128 })).toThrow(
+        /^SchemaMigrations: migration 2_big\.sql is 2097166 bytes, over the 1048576 bytes a handler with "memorySize" 128 MB applies; raise SchemaMigrations' memorySize from 128 to at least 152 MB \(the default 256 MB applies files up to 16 MiB\), or split the file$/,
+      );
+      expect(() => new SchemaMigrations(s, 'M2', { ...props, migrationsDir: big })).not.toThrow();
+    });
+
     it('refuses a database without a default port when no port is given', () => {
       const { s, props } = base();
       const bare = new ec2.SecurityGroup(s, 'Bare', { vpc: props.vpc! });

@@ -43,6 +43,28 @@ export async function connectTarget(ctx: CommandContext): Promise<{ driver: PgDr
   return { driver, where };
 }
 
+/**
+ * The files and the database. Files first: bad input never starts the
+ * embedded server nor sends anything to a server. With --database-url (or
+ * DATABASE_URL) the first connection is made while the files are read — its
+ * handshake and authentication take turns with the reading — and closed
+ * unused when a file is bad.
+ */
+export async function readWhileConnecting<T>(ctx: CommandContext, read: () => Promise<T>): Promise<{ files: T; driver: PgDriver; where: string }> {
+  if (!ctx.opts.databaseUrl) {
+    const files = await read();
+    return { files, ...(await connectTarget(ctx)) };
+  }
+  const target = await connectTarget(ctx);
+  target.driver.prepareConnection();
+  try {
+    return { files: await read(), ...target };
+  } catch (e) {
+    await target.driver.end();
+    throw e;
+  }
+}
+
 /** --state-schema for the runner, refused (as a usage error) under the flag's name. */
 export function stateSchemaFlag(opts: CliOptions): string {
   try {

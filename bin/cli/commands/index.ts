@@ -2,43 +2,36 @@
  * Every command, by name. `main` parses the arguments and hands over here;
  * each command reads its files before it reaches a database and returns its
  * exit code. A new command is a module in this folder and a line below.
+ *
+ * Each command's module is imported only when that command runs: the bundle
+ * splits along these imports, so `migrate` and `status` never load (nor
+ * compile) the linter, the SQL parser's glue, the lock tables or the doctor.
  */
 import { helpText, VERSION, type CliOptions } from '../args';
-import { baselineCommand } from './baseline';
-import { captureCommand } from './capture';
-import { checkCommand } from './check';
 import type { CommandContext } from './context';
-import { diffCommand } from './diff';
-import { doctorCommand } from './doctor';
-import { guardCommand } from './guard';
-import { lintCommand } from './lint';
-import { migrateCommand } from './migrate';
-import { newCommand } from './new';
-import { planCommand } from './plan';
-import { repairCommand } from './repair';
-import { statusCommand } from './status';
 
 export type CommandRun = (ctx: CommandContext) => Promise<number>;
 
-export const COMMAND_RUNS: Record<CliOptions['command'], CommandRun> = {
-  help: async (ctx) => { ctx.out(helpText(VERSION)); return 0; },
-  version: async (ctx) => { ctx.out(VERSION); return 0; },
-  plan: planCommand,
-  status: statusCommand,
-  migrate: migrateCommand,
-  lint: lintCommand,
-  check: checkCommand,
-  diff: diffCommand,
-  doctor: doctorCommand,
-  guard: guardCommand,
-  capture: captureCommand,
-  new: newCommand,
-  baseline: baselineCommand,
-  repair: repairCommand,
+export const COMMAND_RUNS: Record<CliOptions['command'], () => Promise<CommandRun>> = {
+  help: async () => async (ctx) => { ctx.out(helpText(VERSION)); return 0; },
+  version: async () => async (ctx) => { ctx.out(VERSION); return 0; },
+  plan: async () => (await import('./plan')).planCommand,
+  status: async () => (await import('./status')).statusCommand,
+  migrate: async () => (await import('./migrate')).migrateCommand,
+  lint: async () => (await import('./lint')).lintCommand,
+  check: async () => (await import('./check')).checkCommand,
+  diff: async () => (await import('./diff')).diffCommand,
+  doctor: async () => (await import('./doctor')).doctorCommand,
+  guard: async () => (await import('./guard')).guardCommand,
+  capture: async () => (await import('./capture')).captureCommand,
+  new: async () => (await import('./new')).newCommand,
+  baseline: async () => (await import('./baseline')).baselineCommand,
+  repair: async () => (await import('./repair')).repairCommand,
 };
 
-export function runCommand(ctx: CommandContext): Promise<number> {
-  return COMMAND_RUNS[ctx.opts.command](ctx);
+export async function runCommand(ctx: CommandContext): Promise<number> {
+  const run = await COMMAND_RUNS[ctx.opts.command]();
+  return run(ctx);
 }
 
 export type { CommandContext } from './context';

@@ -2,15 +2,13 @@
 import { hostname, userInfo } from 'node:os';
 import type { Blocker } from '../../../lambda/engine/errors';
 import { migrate, type MigrateResult, type RunEvent } from '../../../lambda/engine/runner';
-import { loadMigrations } from '../../../lambda/engine/source';
+import { loadMigrationsAsync } from '../../../lambda/engine/source';
 import { directivesOf } from '../format';
-import { connectTarget, stateSchemaFlag, type CommandContext } from './context';
+import { readWhileConnecting, stateSchemaFlag, type CommandContext } from './context';
 
 export async function migrateCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
-  // Files first: bad input never reaches (or starts) a database.
-  const migrations = loadMigrations(opts.dir);
-  const { driver, where } = await connectTarget(ctx);
+  const { files: migrations, driver, where } = await readWhileConnecting(ctx, () => loadMigrationsAsync(opts.dir));
   try {
     ctx.progress(`migrate ${driver.target}${where}: ${migrations.length} migrations in ${opts.dir}/`);
     const width = Math.max(0, ...migrations.map((m) => m.file.length));

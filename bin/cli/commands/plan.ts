@@ -71,7 +71,7 @@ export function planJson(r: PlanReport): Record<string, unknown> {
   const { plan } = r;
   return {
     command: 'plan', target: r.target, currentVersion: plan.currentVersion,
-    pending: plan.pending.map((m) => ({ version: m.version, name: m.name, file: m.file, checksum: m.checksum, statements: m.statements.length, checks: m.checks.map((c) => c.description), directives: m.directives })),
+    pending: plan.pending.map((m) => ({ version: m.version, name: m.name, file: m.file, checksum: m.checksum, statements: m.statementCount, checks: m.checks.map((c) => c.description), directives: m.directives })),
     changed: plan.changed.map((c) => c.migration!.file),
     unknown: plan.unknown.map((u) => u.version),
     sized: r.locks.sized,

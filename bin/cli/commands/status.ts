@@ -1,15 +1,13 @@
 /** `schemaguard status`: applied / pending / changed / unknown, as a table; writes nothing. */
 import type { Plan } from '../../../lambda/engine/plan';
 import { inspect } from '../../../lambda/engine/runner';
-import { loadMigrations } from '../../../lambda/engine/source';
+import { loadMigrationsAsync } from '../../../lambda/engine/source';
 import { statusTable } from '../format';
-import { connectTarget, stateSchemaFlag, type CommandContext } from './context';
+import { readWhileConnecting, stateSchemaFlag, type CommandContext } from './context';
 
 export async function statusCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
-  // Files first: bad input never reaches (or starts) a database.
-  const migrations = loadMigrations(opts.dir);
-  const { driver, where } = await connectTarget(ctx);
+  const { files: migrations, driver, where } = await readWhileConnecting(ctx, () => loadMigrationsAsync(opts.dir));
   try {
     const plan = await inspect({ driver, migrations, stateSchema: stateSchemaFlag(opts) });
     if (opts.json) ctx.out(JSON.stringify(statusJson(driver.target, plan)));

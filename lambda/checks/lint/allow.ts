@@ -6,7 +6,6 @@
  */
 import type { Allowance } from '../../engine/source';
 import type { AllowedFinding, Finding } from '../finding';
-import type { ParsedStatement } from '../parse';
 import { finding } from './rule';
 import { UNUSED_ALLOW, unusedAllow } from './rules/unused-allow';
 import type { LintSource } from './source';
@@ -16,20 +15,39 @@ export interface AllowResult {
   allowed: AllowedFinding[];
 }
 
-/** The statement a line belongs to (the last one starting at or before it). */
-function statementOf(statements: ParsedStatement[], line: number): ParsedStatement | undefined {
-  let found: ParsedStatement | undefined;
-  for (const s of statements) if (s.line <= line) found = s;
+/** The first line of the statement `line` belongs to (the last statement starting at or before it), in ascending `lines`. */
+function statementOf(lines: readonly number[], line: number): number | undefined {
+  let lo = 0;
+  let hi = lines.length - 1;
+  let found: number | undefined;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (lines[mid]! <= line) { found = lines[mid]; lo = mid + 1; } else hi = mid - 1;
+  }
   return found;
 }
 
-/** Split a file's findings into reported and allowed; add one unused-allow per allow that silenced nothing. */
-export function applyAllowances(src: LintSource, statements: ParsedStatement[], raw: Finding[], ruleIds: readonly string[]): AllowResult {
+/** The first line of the first statement that starts after `line`. */
+function statementAfter(lines: readonly number[], line: number): number | undefined {
+  let lo = 0;
+  let hi = lines.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (lines[mid]! > line) hi = mid; else lo = mid + 1;
+  }
+  return lines[lo];
+}
+
+/**
+ * Split a file's findings into reported and allowed; add one unused-allow per
+ * allow that silenced nothing. `lines`: the first line of each statement, in order.
+ */
+export function applyAllowances(src: LintSource, lines: readonly number[], raw: Finding[], ruleIds: readonly string[]): AllowResult {
   const out: AllowResult = { findings: [], allowed: [] };
   const used = new Set<Allowance>();
   for (const f of raw) {
-    const stmt = statementOf(statements, f.line ?? 0);
-    const allow = src.allowances.find((a) => a.rule === f.rule && stmt !== undefined && statements.find((s) => s.line > a.line) === stmt);
+    const stmt = statementOf(lines, f.line ?? 0);
+    const allow = src.allowances.find((a) => a.rule === f.rule && stmt !== undefined && statementAfter(lines, a.line) === stmt);
     if (allow) {
       used.add(allow);
       out.allowed.push({ ...f, allowed: { reason: allow.reason, line: allow.line } });

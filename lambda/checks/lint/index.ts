@@ -23,7 +23,7 @@
  * in test/lambda/checks/lint/rules/.
  */
 import type { AllowedFinding, Finding } from '../finding';
-import { loadParser, parseSql, type ParsedStatement } from '../parse';
+import { loadParser, parseSqlInChunks, type ParsedStatement } from '../parse';
 import { applyAllowances } from './allow';
 import type { LintCatalog } from './catalog';
 import { PendingModel } from './model';
@@ -97,15 +97,16 @@ export async function lintMigrations(sources: LintSource[], options: LintOptions
   const model = new PendingModel();
   const result: LintResult = { findings: [], allowed: [], files: [] };
   for (const src of sources) {
-    const { statements, positions } = parseSql(src.text, { file: src.file });
+    // A chunk of statements at a time: a large file's parse trees are never all held.
+    const { chunks, positions } = parseSqlInChunks(src.text, { file: src.file });
     model.startFile(src);
     if (src.applied) {
-      for (const s of statements) model.apply(s);
+      for (const chunk of chunks) for (const s of chunk) model.apply(s);
       continue;
     }
     result.files.push(src.file);
-    const raw = lintFile({ src, positions, model, catalog: options.catalog }, statements, LINT_RULES);
-    const { findings, allowed } = applyAllowances(src, statements, raw, LINT_RULES.map((r) => r.id));
+    const { raw, lines } = lintFile({ src, positions, model, catalog: options.catalog }, chunks, LINT_RULES);
+    const { findings, allowed } = applyAllowances(src, lines, raw, LINT_RULES.map((r) => r.id));
     result.findings.push(...findings);
     result.allowed.push(...allowed);
   }
@@ -117,9 +118,13 @@ export async function lintMigrations(sources: LintSource[], options: LintOptions
   return result;
 }
 
-/** Run the rules over one pending file, feeding the model as they go; the findings before allow directives. */
-function lintFile(base: Omit<RuleContext, 'report' | 'reportAt'>, statements: ParsedStatement[], rules: readonly LintRule[]): Finding[] {
+/**
+ * Run the rules over one pending file, feeding the model as they go: the
+ * findings before allow directives, and the first line of each statement.
+ */
+function lintFile(base: Omit<RuleContext, 'report' | 'reportAt'>, chunks: Iterable<ParsedStatement[]>, rules: readonly LintRule[]): { raw: Finding[]; lines: number[] } {
   const raw: Finding[] = [];
+  const lines: number[] = [];
   const ctx: RuleContext = {
     ...base,
     report(rule, s, r) {
@@ -131,11 +136,14 @@ function lintFile(base: Omit<RuleContext, 'report' | 'reportAt'>, statements: Pa
     },
   };
   for (const rule of rules) rule.file?.(ctx);
-  for (const s of statements) {
-    for (const rule of rules) rule.statement?.(ctx, s);
-    base.model.apply(s, (target, cmd) => {
-      for (const rule of rules) rule.alterCommand?.(ctx, s, target, cmd);
-    });
+  for (const chunk of chunks) {
+    for (const s of chunk) {
+      lines.push(s.line);
+      for (const rule of rules) rule.statement?.(ctx, s);
+      base.model.apply(s, (target, cmd) => {
+        for (const rule of rules) rule.alterCommand?.(ctx, s, target, cmd);
+      });
+    }
   }
-  return raw;
+  return { raw, lines };
 }

@@ -1,7 +1,7 @@
 /** What lint reads of a migration file: its text and the directives that change what a rule says. */
 import { parseDuration } from '../../engine/duration';
 import { allowArgument, readDirectives } from '../../engine/sql/directives';
-import { scanSql } from '../../engine/sql/splitter';
+import { StatementScanner, type LineComment } from '../../engine/sql/splitter';
 import type { Allowance, Migration } from '../../engine/source';
 
 export interface LintSource {
@@ -15,8 +15,12 @@ export interface LintSource {
   applied?: boolean;
 }
 
+/** The text is read when lint reaches the file (a large migration's text is read from its file again, one file at a time). */
 export function lintSourceOf(m: Migration, applied = false): LintSource {
-  return { file: m.file, text: m.text, noTransaction: m.directives.noTransaction, lockTimeoutMs: m.directives.lockTimeoutMs, allowances: m.allowances, applied };
+  return {
+    file: m.file, get text() { return m.text; },
+    noTransaction: m.directives.noTransaction, lockTimeoutMs: m.directives.lockTimeoutMs, allowances: m.allowances, applied,
+  };
 }
 
 /**
@@ -26,7 +30,12 @@ export function lintSourceOf(m: Migration, applied = false): LintSource {
  */
 export function lintSourceFromText(file: string, text: string, applied = false): LintSource {
   const src: LintSource = { file, text: text.replace(/\r\n?/g, '\n'), noTransaction: false, allowances: [], applied };
-  for (const d of readDirectives(scanSql(src.text, { file }).comments)) {
+  // Only the comments are kept: the statements of a large file are not.
+  const comments: LineComment[] = [];
+  const scanner = new StatementScanner({ statement: () => undefined, comment: (c) => comments.push(c) }, { file });
+  scanner.push(src.text);
+  scanner.end();
+  for (const d of readDirectives(comments)) {
     if (d.name === 'no-transaction') src.noTransaction = true;
     if (d.name === 'lock-timeout') {
       const v = /^\s*=\s*(\S+)/.exec(d.argument);

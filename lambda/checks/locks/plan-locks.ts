@@ -12,7 +12,7 @@
 import type { Queryable } from '../../engine/ports';
 import type { Migration } from '../../engine/source';
 import type { Finding } from '../finding';
-import { loadParser, parseSql, rangeVar, tableKey, type ParsedStatement } from '../parse';
+import { loadParser, parseSqlInChunks, rangeVar, tableKey, type ParsedStatement } from '../parse';
 import { blocksReads, blocksWrites, strongest, type LockMode } from './modes';
 import { statementLock, withCurrentTypes, type RelationRef, type StatementLock } from './statement-lock';
 import { readTableSizes, refKey, type TableSize } from './table-sizes';
@@ -61,30 +61,55 @@ export interface LockPlanOptions {
   warnRows?: number;
 }
 
-interface Read { m: Migration; s: ParsedStatement; sl: StatementLock }
+/** What the plan keeps of a statement: its place, its first line and its lock, not its parse tree. */
+interface Read {
+  m: Migration;
+  line: number;
+  column: number;
+  headline: string;
+  /** The table a CREATE TABLE (AS) makes. */
+  created?: string;
+  sl: StatementLock;
+}
+
+function readsOf(m: Migration): Read[] {
+  const reads: Read[] = [];
+  // A chunk of statements at a time: a large file's parse trees are never all held.
+  for (const chunk of parseSqlInChunks(m.text, { file: m.file }).chunks) {
+    for (const s of chunk) {
+      const end = s.text.indexOf('\n');
+      reads.push({ m, line: s.line, column: s.column, headline: (end < 0 ? s.text : s.text.slice(0, end)).slice(0, 120), created: createdTable(s), sl: statementLock(s) });
+    }
+  }
+  return reads;
+}
+
+function createdTable(s: ParsedStatement): string | undefined {
+  if (s.kind !== 'CreateStmt' && s.kind !== 'CreateTableAsStmt') return undefined;
+  const rel = rangeVar(s.kind === 'CreateStmt' ? s.node.relation : (s.node.into as { rel?: unknown } | undefined)?.rel);
+  return rel && tableKey(rel);
+}
 
 export async function planLocks(pending: Migration[], options: LockPlanOptions = {}): Promise<LockPlan> {
   await loadParser();
-  const reads: Read[] = pending.flatMap((m) => parseSql(m.text, { file: m.file }).statements.map((s) => ({ m, s, sl: statementLock(s) })));
+  const reads: Read[] = pending.flatMap(readsOf);
   const refs = reads.flatMap(({ sl }) => [sl.table, sl.other?.table].filter((r): r is RelationRef => !!r));
   const sizes = options.catalog ? await readTableSizes(options.catalog, refs) : new Map<string, TableSize>();
   const created = new Set<string>();
   const held = new Map<string, { lock: LockMode; line: number }>();
   const plan: LockPlan = { statements: [], findings: [], sized: !!options.catalog };
   let file = '';
-  for (const { m, s, sl: raw } of reads) {
+  for (const read of reads) {
+    const { m, sl: raw } = read;
     if (m.file !== file) { file = m.file; held.clear(); }
     const size = raw.table ? sizes.get(refKey(raw.table)) : undefined;
     const sl = withCurrentTypes(raw, (col) => size?.columns.get(col));
-    const report = reportOf(m, s, sl, size, sizes, created);
+    const report = reportOf(read, sl, size, sizes, created);
     trackHeld(report, m, held);
     plan.statements.push(report);
     const warning = lockWarning(report, sl, options.warnRows ?? 100_000);
     if (warning) plan.findings.push(warning);
-    if (s.kind === 'CreateStmt' || s.kind === 'CreateTableAsStmt') {
-      const rel = rangeVar(s.kind === 'CreateStmt' ? s.node.relation : (s.node.into as { rel?: unknown } | undefined)?.rel);
-      if (rel) created.add(tableKey(rel));
-    }
+    if (read.created) created.add(read.created);
   }
   return plan;
 }
@@ -93,12 +118,12 @@ function display(ref: RelationRef): string {
   return ref.schema ? `${ref.schema}.${ref.name}` : ref.name;
 }
 
-function reportOf(m: Migration, s: ParsedStatement, sl: StatementLock, size: TableSize | undefined, sizes: Map<string, TableSize>, created: Set<string>): StatementLockReport {
+function reportOf({ m, line, column, headline }: Read, sl: StatementLock, size: TableSize | undefined, sizes: Map<string, TableSize>, created: Set<string>): StatementLockReport {
   const isNew = !!sl.table && sl.table.kind === 'table' && created.has(tableKey(sl.table)) && !size;
   const other = sl.other ? { table: sizes.get(refKey(sl.other.table))?.table ?? display(sl.other.table), lock: sl.other.lock } : undefined;
   return {
-    file: m.file, version: m.version, line: s.line, column: s.column,
-    statement: s.text.split('\n')[0]!.slice(0, 120),
+    file: m.file, version: m.version, line, column,
+    statement: headline,
     form: sl.form.statement,
     lock: sl.lock ?? null,
     table: sl.table ? size?.table ?? display(sl.table) : null,

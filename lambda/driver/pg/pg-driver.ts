@@ -13,7 +13,7 @@
 import pg from 'pg';
 import { ConnectionError, InputError, PoolerError, databaseFields, isConnectionLoss, sqlstateOf } from '../../engine/errors';
 import type {
-  Driver, LockOptions, MigrationLock, QueryResult, Session, TransactionSettings,
+  Driver, LockOptions, MigrationLock, QueryResult, ScriptResult, Session, TransactionSettings,
 } from '../../engine/ports';
 import { maskUrl, Redactor } from '../../engine/redact';
 import { sleep } from '../../engine/sleep';
@@ -21,6 +21,7 @@ import type { Migration } from '../../engine/source';
 import type { LeaseLock, LeaseTimings } from '../data-api/lease-lock';
 import { announcedPid, describePooler, DIRECT_URL_FIX, isPooled, refuseNoTransaction, type PoolerEvidence } from './pooler';
 import { PgRunnerLock } from './runner-lock';
+import { ScriptQuery } from './script-query';
 
 export interface ConnectRetry {
   /** Attempts in all (1 = no retry). @default 1 */
@@ -80,6 +81,8 @@ export class PgDriver implements Driver {
   pooler?: PoolerEvidence;
   /** The runner's lease while one is held through a pooler: every commit is fenced by it. */
   lease?: LeaseLock;
+  /** A connection started by `prepareConnection`, for the next `connect()`. */
+  private early?: Promise<Session>;
   private readonly redactor: Redactor;
 
   constructor(private readonly options: PgDriverOptions) {
@@ -108,7 +111,25 @@ export class PgDriver implements Driver {
     if (this.pooler) refuseNoTransaction(this.pooler, pending);
   }
 
+  /**
+   * Start the first connection now (its TCP handshake, authentication and
+   * first round trip proceed while the caller reads its files); the next
+   * `connect()` returns it, or its error. `end()` closes it if nobody took it.
+   */
+  prepareConnection(): void {
+    if (this.early) return;
+    const early = this.open();
+    early.catch(() => undefined);
+    this.early = early;
+  }
+
   async connect(): Promise<Session> {
+    const early = this.early;
+    this.early = undefined;
+    return early ?? this.open();
+  }
+
+  private async open(): Promise<Session> {
     const retry = this.options.connectRetry ?? { attempts: 1 };
     const attempts = Math.max(1, retry.attempts);
     let delay = retry.initialDelayMs ?? 500;
@@ -151,7 +172,10 @@ export class PgDriver implements Driver {
   }
 
   async end(): Promise<void> {
-    // No pool: sessions are closed by their users.
+    // No pool: sessions are closed by their users; a prepared connection nobody took is closed here.
+    const early = this.early;
+    this.early = undefined;
+    if (early) await early.then((s) => s.close(), () => undefined);
   }
 }
 
@@ -183,6 +207,8 @@ class PgSession implements Session {
   private baseline?: string;
   private isBroken = false;
   private noticeListener?: (message: string) => void;
+  /** Several statements in one message: on a connection that is one server session (not through a pooler, where commits are fenced). */
+  script?: (sql: readonly string[], keepRowsOf?: ReadonlySet<number>) => Promise<ScriptResult>;
 
   constructor(private readonly client: pg.Client, private readonly target: string, private readonly lease: () => LeaseLock | undefined) {
     client.on('notice', (n) => this.noticeListener?.(n.message ?? String(n)));
@@ -201,23 +227,42 @@ class PgSession implements Session {
   }
 
   async init(): Promise<void> {
-    const r = await this.client.query<{ pid: number; version: number }>(
-      "SELECT pg_backend_pid() AS pid, current_setting('server_version_num')::int AS version",
-    );
-    const identity = { announcedPid: announcedPid(this.client), serverPid: r.rows[0]!.pid };
+    const announced = announcedPid(this.client);
+    const r = await this.identify(announced);
+    const identity = { announcedPid: announced, serverPid: r.pid };
     if (isPooled(identity)) {
       // No session to configure: a SET would stay with a pooled server connection.
       this.pooler = { ...identity, target: this.target };
       return;
     }
     this.pid = identity.serverPid;
-    // A runner killed mid-statement (SIGKILL, a cancelled CI job, a Lambda
-    // timeout) leaves its backend running that statement — holding its locks —
-    // until it next writes to the socket. From PostgreSQL 14 on, the server can
-    // check the socket while a query runs and end the orphan within a second.
-    // Best effort: some platforms and managed servers refuse the setting.
-    if (r.rows[0]!.version >= 140000) {
-      this.baseline = await this.client.query(CHECK_INTERVAL_SQL).then(() => CHECK_INTERVAL_SQL, () => undefined);
+    this.script = (sql, keepRowsOf) => this.runScript(sql, keepRowsOf);
+    if (r.checkInterval) this.baseline = CHECK_INTERVAL_SQL;
+  }
+
+  /**
+   * Who the server session is, in the connection's one round trip before its
+   * first statement of work — and, on a session of its own (its pid is the
+   * one announced: no pooler), `client_connection_check_interval` set in the
+   * same statement. A runner killed mid-statement (SIGKILL, a cancelled CI
+   * job, a Lambda timeout) leaves its backend running that statement —
+   * holding its locks — until it next writes to the socket; from PostgreSQL
+   * 14 on, the server can check the socket while a query runs and end the
+   * orphan within a second. Best effort: where the server refuses the
+   * setting, the statement is sent again without it.
+   */
+  private async identify(announced: number | undefined): Promise<{ pid: number; checkInterval: boolean }> {
+    const who = "SELECT pg_backend_pid() AS pid, current_setting('server_version_num')::int AS version";
+    const own = Number.isSafeInteger(announced) ? `pg_backend_pid() = ${announced}` : 'false';
+    try {
+      const r = await this.client.query<{ pid: number; check_interval: string | null }>(
+        `${who}, CASE WHEN ${own} AND current_setting('server_version_num')::int >= 140000 THEN ${CHECK_INTERVAL_CALL} END AS check_interval`,
+      );
+      return { pid: r.rows[0]!.pid, checkInterval: r.rows[0]!.check_interval !== null };
+    } catch (e) {
+      if (isConnectionLoss(e)) throw e;
+      const r = await this.client.query<{ pid: number }>(who);
+      return { pid: r.rows[0]!.pid, checkInterval: false };
     }
   }
 
@@ -235,6 +280,17 @@ class PgSession implements Session {
     try {
       const r = params && params.length ? await this.client.query(sql, params as unknown[]) : await this.client.query(sql);
       return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+    } catch (e) {
+      if (isConnectionLoss(e)) this.isBroken = true;
+      throw e;
+    }
+  }
+
+  private async runScript(sql: readonly string[], keepRowsOf: ReadonlySet<number> = new Set()): Promise<ScriptResult> {
+    const q = new ScriptQuery(sql, keepRowsOf);
+    void this.client.query(q as unknown as pg.QueryConfig);
+    try {
+      return await q.done;
     } catch (e) {
       if (isConnectionLoss(e)) this.isBroken = true;
       throw e;
@@ -320,8 +376,14 @@ class PgSession implements Session {
       return;
     }
     this.isBroken = true;
+    // Done once the goodbye (Terminate) is written and the socket ended: the
+    // server ends the session when it reads it, as psql's PQfinish leaves it
+    // to. Waiting for the server to close its side too would add a round trip
+    // and the backend's exit to every run.
+    const stream = (this.client as unknown as { connection?: { stream?: NodeJS.EventEmitter } }).connection?.stream;
     await Promise.race([
       this.client.end().catch(() => undefined),
+      new Promise((r) => stream?.once('finish', r)),
       new Promise((r) => setTimeout(r, 2000).unref()),
     ]);
   }
@@ -337,6 +399,8 @@ function timeoutsSql(set: 'SET' | 'SET LOCAL', s: TransactionSettings): string {
 }
 
 const CHECK_INTERVAL_SQL = 'SET client_connection_check_interval = 1000';
+/** The same setting as a function, to set it inside a SELECT. */
+const CHECK_INTERVAL_CALL = "set_config('client_connection_check_interval', '1000', false)";
 
 /**
  * What DISCARD ALL does (PostgreSQL's documentation lists these as its

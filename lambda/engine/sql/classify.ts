@@ -58,6 +58,12 @@ const TRANSACTION_CONTROL_FIRST = new Set(['begin', 'commit', 'rollback', 'end',
 const TRANSACTION_CONTROL_TWO = new Set(['start transaction', 'prepare transaction', 'commit prepared', 'rollback prepared']);
 /** Statements PostgreSQL refuses inside a transaction block ("… cannot run inside a transaction block", SQLSTATE 25001). */
 const NO_TRANSACTION_BLOCK = ['vacuum', 'create database', 'drop database', 'create tablespace', 'drop tablespace', 'alter system'];
+/** The same, by first word (every statement is classified: this is on the path of every file read). */
+const NO_TRANSACTION_BLOCK_BY_FIRST = new Map<string, string[]>();
+for (const words of NO_TRANSACTION_BLOCK) {
+  const first = words.split(' ')[0]!;
+  NO_TRANSACTION_BLOCK_BY_FIRST.set(first, [...(NO_TRANSACTION_BLOCK_BY_FIRST.get(first) ?? []), words]);
+}
 const QUERY = new Set(['select', 'with', 'values', 'table']);
 const READ = new Set(['show', 'explain']);
 
@@ -72,7 +78,7 @@ export function classifyStatement(s: StatementWords): StatementClass {
   if (concurrently >= 0 && leadingWords(s.words, 3) !== 'refresh materialized view') {
     return at('concurrently', 'concurrently', s.wordLines[concurrently] ?? s.line);
   }
-  const refused = NO_TRANSACTION_BLOCK.find((words) => leadingWords(s.words, words.split(' ').length) === words);
+  const refused = NO_TRANSACTION_BLOCK_BY_FIRST.get(first)?.find((words) => words === first || words === two);
   if (refused) return at('no-transaction-block', refused);
   // CLUSTER [VERBOSE] without a table re-clusters every table, one transaction each.
   if (first === 'cluster' && s.words.slice(1).every((w) => w === 'verbose')) return at('no-transaction-block', first);

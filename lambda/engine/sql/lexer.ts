@@ -59,47 +59,79 @@ export interface Token {
 export interface LexOptions {
   /** Line number of the input's first line (for text cut from a larger file). @default 1 */
   firstLine?: number;
+  /** Column of the input's first character (for text cut from the middle of a line). @default 1 */
+  firstColumn?: number;
 }
 
 const NEWLINE = 10;
-const IDENT_START = /[A-Za-z_\u0080-\uffff]/;
 const IDENT_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;
-const WORD = /[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*/y;
 const NUMBER = /[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 const PARAMETER = /\$[0-9]+/y;
 const DOLLAR_TAG = /\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/y;
 
+/**
+ * The lexer itself: a cursor over `input` that moves from token to token
+ * without allocating (the statement scanner reads whole files through it;
+ * `lexSql` hands out Token objects built from it). After `next()` returns
+ * true, `kind`, `offset`, `end`, `line`, `column` and `unterminated`
+ * describe the current token.
+ */
+export class SqlCursor {
+  kind: TokenKind = 'symbol';
+  offset = 0;
+  end = 0;
+  line: number;
+  column = 1;
+  unterminated = false;
+  private lineStart: number;
+
+  constructor(private readonly input: string, options: LexOptions = {}) {
+    this.line = options.firstLine ?? 1;
+    this.lineStart = 1 - (options.firstColumn ?? 1);
+  }
+
+  /** Move to the next token; false at the end of the input. */
+  next(): boolean {
+    const input = this.input;
+    const n = input.length;
+    let i = this.end;
+    // Newlines inside the previous token (a comment, a string) count too.
+    for (let k = this.offset; k < i; k++) {
+      if (input.charCodeAt(k) === NEWLINE) { this.line++; this.lineStart = k + 1; }
+    }
+    for (; i < n; i++) {
+      const c = input.charCodeAt(i);
+      if (c === NEWLINE) { this.line++; this.lineStart = i + 1; } else if (!isSpace(c)) break;
+    }
+    this.offset = i;
+    if (i >= n) {
+      this.end = n;
+      return false;
+    }
+    const end = tokenEnd(this, input, i);
+    this.unterminated = end < 0;
+    this.end = end < 0 ? n : end;
+    this.column = i - this.lineStart + 1;
+    return true;
+  }
+
+  /** The current token's text. */
+  get text(): string {
+    return this.input.slice(this.offset, this.end);
+  }
+
+  /** The current token as an object of its own. */
+  token(): Token {
+    const t: Token = { kind: this.kind, text: this.text, offset: this.offset, end: this.end, line: this.line, column: this.column };
+    if (this.unterminated) t.unterminated = true;
+    return t;
+  }
+}
+
 /** The tokens of `input`, in order; whitespace is skipped. */
 export function* lexSql(input: string, options: LexOptions = {}): Generator<Token, void, undefined> {
-  const n = input.length;
-  let i = 0;
-  let line = options.firstLine ?? 1;
-  let lineStart = 0;
-  while (i < n) {
-    const c = input.charCodeAt(i);
-    if (c === NEWLINE) {
-      line++;
-      i++;
-      lineStart = i;
-      continue;
-    }
-    if (isSpace(c)) {
-      i++;
-      continue;
-    }
-    const [kind, end] = tokenAt(input, i);
-    const stop = end < 0 ? n : end;
-    const token: Token = { kind, text: input.slice(i, stop), offset: i, end: stop, line, column: i - lineStart + 1 };
-    if (end < 0) token.unterminated = true;
-    yield token;
-    for (let k = i; k < stop; k++) {
-      if (input.charCodeAt(k) === NEWLINE) {
-        line++;
-        lineStart = k + 1;
-      }
-    }
-    i = stop;
-  }
+  const cursor = new SqlCursor(input, options);
+  while (cursor.next()) yield cursor.token();
 }
 
 /** All tokens of `input` at once (for short texts; `lexSql` streams). */
@@ -123,27 +155,51 @@ function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 13 || c === 12 || c === 11;
 }
 
-/** The kind of the token that starts at `i` and the offset just past it (-1: the input ends inside it). */
-function tokenAt(input: string, i: number): [TokenKind, number] {
-  const c = input[i]!;
-  const next = input[i + 1];
-  if (c === '-' && next === '-') return ['line-comment', lineEnd(input, i)];
-  if (c === '/' && next === '*') return ['block-comment', blockCommentEnd(input, i)];
-  if (c === "'") return ['string', quotedEnd(input, i + 1, "'", false)];
-  if ((c === 'E' || c === 'e') && next === "'" && !afterIdentChar(input, i)) return ['string', quotedEnd(input, i + 2, "'", true)];
-  if (c === '"') return ['quoted-identifier', quotedEnd(input, i + 1, '"', false)];
-  if (c === '$' && !afterIdentChar(input, i)) {
+const DASH = 45;
+const SLASH = 47;
+const STAR = 42;
+const QUOTE = 39;
+const DOUBLE_QUOTE = 34;
+const DOLLAR = 36;
+
+/** Sets the kind of the token that starts at `i` and returns the offset just past it (-1: the input ends inside it). */
+function tokenEnd(cursor: { kind: TokenKind }, input: string, i: number): number {
+  const c = input.charCodeAt(i);
+  const next = input.charCodeAt(i + 1);
+  if (c === DASH && next === DASH) { cursor.kind = 'line-comment'; return lineEnd(input, i); }
+  if (c === SLASH && next === STAR) { cursor.kind = 'block-comment'; return blockCommentEnd(input, i); }
+  if (c === QUOTE) { cursor.kind = 'string'; return quotedEnd(input, i + 1, "'", false); }
+  if ((c === 69 || c === 101) && next === QUOTE && !afterIdentChar(input, i)) { cursor.kind = 'string'; return quotedEnd(input, i + 2, "'", true); }
+  if (c === DOUBLE_QUOTE) { cursor.kind = 'quoted-identifier'; return quotedEnd(input, i + 1, '"', false); }
+  if (c === DOLLAR && !afterIdentChar(input, i)) {
     const tag = stickyMatch(DOLLAR_TAG, input, i);
     if (tag) {
+      cursor.kind = 'dollar-string';
       const close = input.indexOf(tag, i + tag.length);
-      return ['dollar-string', close < 0 ? -1 : close + tag.length];
+      return close < 0 ? -1 : close + tag.length;
     }
     const parameter = stickyMatch(PARAMETER, input, i);
-    if (parameter) return ['parameter', i + parameter.length];
+    if (parameter) { cursor.kind = 'parameter'; return i + parameter.length; }
   }
-  if (IDENT_START.test(c)) return ['word', i + stickyMatch(WORD, input, i)!.length];
-  if (c >= '0' && c <= '9') return ['number', i + stickyMatch(NUMBER, input, i)!.length];
-  return ['symbol', i + 1];
+  if (isIdentStart(c)) { cursor.kind = 'word'; return wordEnd(input, i + 1); }
+  if (c >= 48 && c <= 57) { cursor.kind = 'number'; return i + stickyMatch(NUMBER, input, i)!.length; }
+  cursor.kind = 'symbol';
+  return i + 1;
+}
+
+/** A letter, _ or any character from U+0080 on (PostgreSQL's ident_start). */
+function isIdentStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || (c >= 0x80 && c <= 0xffff);
+}
+
+/** Past the identifier characters from `k` on (ident_cont: also digits and $). */
+function wordEnd(input: string, k: number): number {
+  const n = input.length;
+  for (; k < n; k++) {
+    const c = input.charCodeAt(k);
+    if (!(isIdentStart(c) || (c >= 48 && c <= 57) || c === DOLLAR)) break;
+  }
+  return k;
 }
 
 /** An E or $ right after an identifier character belongs to that identifier or number (xE'…' is x, E, then a plain string). */

@@ -10,7 +10,7 @@
  * SELECT without being fooled by a comment or a literal.
  */
 import { InputError } from '../errors';
-import { dollarTag, lexSql, type Token } from './lexer';
+import { dollarTag, SqlCursor, type Token } from './lexer';
 
 export interface SqlStatement {
   /** The statement text, from its first token to the character before its `;`. */
@@ -60,53 +60,166 @@ export function splitSql(input: string, options: SplitOptions = {}): SqlStatemen
  * quote or comment left open, and for a psql meta-command.
  */
 export function scanSql(input: string, options: SplitOptions = {}): ScanResult {
-  const statements = new StatementCollector(input);
-  const comments: LineComment[] = [];
-  for (const token of lexSql(input, { firstLine: options.firstLine })) {
-    if (token.unterminated) throw unterminated(token, options.file);
-    if (token.kind === 'line-comment') {
-      const lineStart = token.offset - token.column + 1;
-      comments.push({ line: token.line, text: token.text, ownLine: input.slice(lineStart, token.offset).trim() === '' });
-      continue;
-    }
-    if (token.kind === 'block-comment') continue;
-    if (token.kind === 'symbol' && token.text === '\\') throw metaCommand(input, token, options.file);
-    statements.add(token);
-  }
-  statements.finish(input.length, false);
-  return { statements: statements.out, comments };
+  const out: ScanResult = { statements: [], comments: [] };
+  const scanner = new StatementScanner({ statement: (st) => out.statements.push(st), comment: (c) => out.comments.push(c) }, options);
+  scanner.push(input);
+  scanner.end();
+  return out;
 }
+
+/**
+ * The scanner reads at most this much new text at a time, so what it has found
+ * and not yet handed out stays small even when it is given a whole file.
+ */
+export const SCAN_WINDOW = 64 * 1024;
+
+/** Where the scanner hands what it found, in the order it appears in the text. */
+export interface ScanSink {
+  statement(statement: SqlStatement): void;
+  comment?(comment: LineComment): void;
+}
+
+/**
+ * The splitter fed piece by piece (a file read in chunks): each statement and
+ * top-level line comment reaches the sink, in order, as soon as the text
+ * that follows it shows it complete. Between pieces only the unfinished
+ * statement is kept, so memory follows the longest statement, not the file.
+ * Offsets, lines and columns count from the start of the whole input.
+ */
+export class StatementScanner {
+  /** Text not yet handed out: from the start of the unfinished statement (or token) on. */
+  private carry = '';
+  /** Pieces not scanned yet: while the unfinished statement is longer than they are, scanning it again would cost more than it finds. */
+  private pending: string[] = [];
+  private pendingLength = 0;
+  /** Where the carried text starts in the input, and whether only whitespace precedes it on its line. */
+  private at = { offset: 0, line: 1, column: 1, blankBefore: true };
+
+  constructor(private readonly sink: ScanSink, private readonly options: SplitOptions = {}) {
+    this.at.line = options.firstLine ?? 1;
+  }
+
+  /** The next piece of the input (a long one is taken in windows of SCAN_WINDOW characters). */
+  push(piece: string): void {
+    for (let k = 0; k < piece.length; k += SCAN_WINDOW) this.pushWindow(k === 0 && piece.length <= SCAN_WINDOW ? piece : piece.slice(k, k + SCAN_WINDOW));
+  }
+
+  private pushWindow(piece: string): void {
+    this.pending.push(piece);
+    this.pendingLength += piece.length;
+    // A statement spanning many pieces is scanned again only once the text after it has doubled: linear in all.
+    if (this.pendingLength >= this.carry.length) this.scan(this.take(), false);
+  }
+
+  /** The input is complete: a statement without a final `;` is handed out, anything left open is refused. */
+  end(): void {
+    this.scan(this.take(), true);
+    this.carry = '';
+  }
+
+  private take(): string {
+    const text = this.carry + this.pending.join('');
+    this.pending = [];
+    this.pendingLength = 0;
+    return text;
+  }
+
+  private scan(window: string, final: boolean): void {
+    const found: Array<{ offset: number; statement?: SqlStatement; comment?: LineComment }> = [];
+    const collector = new StatementCollector(window, this.at.offset, (st) => found.push({ offset: st.offset - this.at.offset, statement: st }));
+    let open = window.length;
+    const token = new SqlCursor(window, { firstLine: this.at.line, firstColumn: this.at.column });
+    while (token.next()) {
+      const kind = token.kind;
+      if (!final && (token.unterminated || (kind === 'line-comment' && token.end === window.length))) {
+        open = token.offset;
+        break;
+      }
+      if (token.unterminated) throw unterminated(token.token(), this.options.file);
+      if (kind === 'line-comment') {
+        found.push({ offset: token.offset, comment: this.lineComment(window, token) });
+        continue;
+      }
+      if (kind === 'block-comment') continue;
+      if (kind === 'symbol' && window.charCodeAt(token.offset) === BACKSLASH) throw metaCommand(window, token.token(), this.options.file);
+      collector.add(token);
+    }
+    if (final) collector.finish(window.length, false);
+    else open = Math.min(open, collector.startOffset ?? open);
+    for (const f of found) {
+      if (f.offset >= open) break;
+      if (f.statement) this.sink.statement(f.statement);
+      else if (f.comment) this.sink.comment?.(f.comment);
+    }
+    this.keep(window, open);
+  }
+
+  private lineComment(window: string, token: SqlCursor): LineComment {
+    // A line that began before this window: what preceded the window on it is known only as blank or not.
+    const lineStart = token.offset - token.column + 1;
+    const blank = window.slice(Math.max(0, lineStart), token.offset).trim() === '' && (lineStart >= 0 || this.at.blankBefore);
+    return { line: token.line, text: token.text, ownLine: blank };
+  }
+
+  /** Keep `window` from `from` on for the next piece, and where that text starts. */
+  private keep(window: string, from: number): void {
+    let { line, column, blankBefore } = this.at;
+    const lastNewline = from > 0 ? window.lastIndexOf('\n', from - 1) : -1;
+    if (lastNewline >= 0) {
+      for (let k = 0; k <= lastNewline; k++) if (window.charCodeAt(k) === 10) line++;
+      column = from - lastNewline;
+      blankBefore = window.slice(lastNewline + 1, from).trim() === '';
+    } else {
+      column += from;
+      blankBefore &&= window.slice(0, from).trim() === '';
+    }
+    this.at = { offset: this.at.offset + from, line, column, blankBefore };
+    this.carry = window.slice(from);
+  }
+}
+
+const BACKSLASH = 92;
+const OPEN = 40;
+const CLOSE = 41;
+const SEMICOLON = 59;
 
 /** Groups tokens into statements: `;` ends one unless inside parentheses or a BEGIN ATOMIC body. */
 class StatementCollector {
-  readonly out: SqlStatement[] = [];
-  private start?: Token;
+  /** Where the statement not yet ended begins, once it has. */
+  private start?: { offset: number; line: number; column: number };
   private words: string[] = [];
   private wordLines: number[] = [];
   private parenDepth = 0;
   private beginDepth = 0;
 
-  constructor(private readonly input: string) {}
+  /** `base`: offset of `input` in the whole text, added to every statement's offset. */
+  constructor(private readonly input: string, private readonly base: number, private readonly emit: (statement: SqlStatement) => void) {}
 
-  add(token: Token): void {
-    this.start ??= token;
+  /** Offset of the first token of the statement not yet ended, if one has begun. */
+  get startOffset(): number | undefined {
+    return this.start?.offset;
+  }
+
+  add(token: SqlCursor): void {
+    this.start ??= { offset: token.offset, line: token.line, column: token.column };
     if (token.kind === 'word') {
       this.addWord(token);
       return;
     }
     if (token.kind !== 'symbol') return;
-    if (token.text === '(') this.parenDepth++;
-    else if (token.text === ')' && this.parenDepth > 0) this.parenDepth--;
-    else if (token.text === ';' && this.parenDepth === 0 && this.beginDepth === 0) this.finish(token.offset, true);
+    const c = this.input.charCodeAt(token.offset);
+    if (c === OPEN) this.parenDepth++;
+    else if (c === CLOSE && this.parenDepth > 0) this.parenDepth--;
+    else if (c === SEMICOLON && this.parenDepth === 0 && this.beginDepth === 0) this.finish(token.offset, true);
   }
 
   finish(end: number, terminated: boolean): void {
     const start = this.start;
     if (start) {
-      const text = this.input.slice(start.offset, end).replace(/\s+$/, '');
+      const text = this.input.slice(start.offset, end).trimEnd();
       if (text.length > 0) {
-        this.out.push({
-          text, line: start.line, column: start.column, offset: start.offset, words: this.words, wordLines: this.wordLines, terminated,
+        this.emit({
+          text, line: start.line, column: start.column, offset: start.offset + this.base, words: this.words, wordLines: this.wordLines, terminated,
         });
       }
     }
@@ -117,7 +230,7 @@ class StatementCollector {
     this.beginDepth = 0;
   }
 
-  private addWord(token: Token): void {
+  private addWord(token: SqlCursor): void {
     const word = token.text.toLowerCase();
     this.words.push(word);
     this.wordLines.push(token.line);

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { calledFunctions, loadParser, parseSql, TextPositions, typeNameText } from '../../../lambda/checks/parse';
+import { calledFunctions, findAll, loadParser, PARSE_CHUNK_CHARS, parseSql, parseSqlInChunks, TextPositions, typeNameText } from '../../../lambda/checks/parse';
 import { InputError } from '../../../lambda/engine/errors';
 
 beforeAll(loadParser);
@@ -19,6 +19,12 @@ describe('Function: parseSql', () => {
     expect(positions.at(statements[1]!.byteOffset)).toEqual({ line: 1, column: 14 });
   });
 
+  it('puts a syntax error after multi-byte characters at its line and column (the parser counts characters, not bytes)', () => {
+    let error: unknown;
+    try { parseSql("SELECT 'é€😀', 'ü';\n  SELEC 2;", { file: 'x.sql' }); } catch (e) { error = e; }
+    expect((error as InputError).message).toBe('x.sql:2:3: syntax error at or near "SELEC"');
+  });
+
   it('reads an empty text as no statement, as PostgreSQL does (the parser library refused it: "Query cannot be empty")', () => {
     expect(parseSql('', { file: '1_empty.sql' }).statements).toEqual([]);
     expect(parseSql(' \n-- only a comment\n', { file: '2_comment.sql' }).statements).toEqual([]);
@@ -30,6 +36,29 @@ describe('Function: parseSql', () => {
     expect(error).toBeInstanceOf(InputError);
     expect((error as InputError).message).toBe('x.sql:2:1: syntax error at or near "SELEC"');
     expect((error as InputError).line).toBe(2);
+  });
+});
+
+describe('Function: parseSqlInChunks', () => {
+  // Enough statements for several chunks; multi-byte characters so bytes and characters differ.
+  const rows = Math.ceil((PARSE_CHUNK_CHARS * 3.5) / 40);
+  const text = ['-- a large file', ...Array.from({ length: rows }, (_, k) => `INSERT INTO t VALUES (${k}, 'ünï ${k}');`), "SELECT 'é€😀',\n  missing_column FROM t;"].join('\n');
+
+  it('gives the statements parseSql gives, a chunk at a time, with node locations in the whole text', () => {
+    const whole = parseSql(text);
+    const { chunks, positions } = parseSqlInChunks(text);
+    const parts = [...chunks];
+    expect(parts.length).toBeGreaterThanOrEqual(3);
+    expect(parts.flat()).toEqual(whole.statements);
+    const last = parts.at(-1)!.at(-1)!;
+    const column = findAll(last.stmt, 'ColumnRef').map((c) => positions.at(c.location as number));
+    expect(column).toEqual([{ line: rows + 3, column: 3 }]);
+  });
+
+  it('names the line and column of a syntax error in a later chunk', () => {
+    let error: unknown;
+    try { [...parseSqlInChunks(`${text}\nSELEC 2;`, { file: 'x.sql' }).chunks]; } catch (e) { error = e; }
+    expect((error as InputError).message).toBe(`x.sql:${rows + 4}:1: syntax error at or near "SELEC"`);
   });
 });
 

@@ -1,14 +1,18 @@
 /**
- * The transaction fast paths (BEGIN with the first statement, the state row
- * with COMMIT) must not change what a migration means: positions and lines of
- * errors in the first statement, the exact state row, atomicity when the
- * state row fails, and the number of round trips they save.
+ * A transactional migration in one message (pg: `Session.script`) must mean
+ * what it meant a statement at a time (the Data API still sends them one by
+ * one): a failure anywhere in the message commits nothing of it and names
+ * the file's line — whether PostgreSQL reports a position (a parse or
+ * analysis error, counted in characters of the whole message) or not (a
+ * unique violation); the state row is exact; checks see the body and decide
+ * the commit. And it must save what it promises: one round trip per file.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { PgDriver } from '../../../lambda/driver/pg/pg-driver';
-import { StatementError } from '../../../lambda/engine/errors';
+import { MESSAGE_CHARS } from '../../../lambda/engine/apply-script';
+import { CheckFailedError, StatementError } from '../../../lambda/engine/errors';
 import { migrate } from '../../../lambda/engine/runner';
-import { loadMigrations } from '../../../lambda/engine/source';
+import { IN_MEMORY_BYTES, loadMigrations } from '../../../lambda/engine/source';
 import { CountingDriver } from '../../../bench/lib/counting-driver';
 import { dropDatabases, freshDatabase, rows, withClient } from '../../support/db';
 import { driverCases } from '../../support/drivers';
@@ -17,7 +21,10 @@ import { tempDir } from '../../support/files';
 
 afterAll(dropDatabases);
 
-describe.each(driverCases())('Function: migrate round trips on $name', ({ target, driver }) => {
+const tables = async (url: string) => (await rows<{ t: string }>(url, "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).map((r) => r.t);
+const applied = async (url: string) => (await rows<{ version: string }>(url, 'SELECT version FROM schemaguard.applied_migrations ORDER BY 1')).map((r) => Number(r.version));
+
+describe.each(driverCases())('Function: migrate, a transactional file as one message, on $name', ({ target, driver }) => {
   it('reports the line and position of an error in the first statement of a file', async () => {
     const url = await freshDatabase(target, 'first_stmt');
     const dir = tempDir({ '1_bad.sql': '-- header\n\nSELECT 1\n  FROM missing_table;\nCREATE TABLE never (id int);' });
@@ -29,19 +36,86 @@ describe.each(driverCases())('Function: migrate round trips on $name', ({ target
     expect(e.line).toBe(4);
     // Relative to the statement's own text, as when it is sent alone.
     expect(e.position).toBe('SELECT 1\n  FROM '.length + 1);
-    expect(await rows(url, "SELECT 1 FROM pg_tables WHERE tablename = 'never'")).toEqual([]);
+    expect(await tables(url)).toEqual([]);
   });
 
-  it('records names and applied_by with quotes and backslashes exactly', async () => {
+  it('commits nothing of a file whose statement in the middle fails without a position (a unique violation), and names its line', async () => {
+    const url = await freshDatabase(target, 'middle_runtime');
+    const dir = tempDir({
+      '1_ok.sql': 'CREATE TABLE kept (id int PRIMARY KEY);',
+      '2_bad.sql': 'CREATE TABLE a (id int PRIMARY KEY);\nINSERT INTO a VALUES (1);\n-- the same key again\nINSERT INTO a\n  VALUES (1);\nCREATE TABLE b (id int);\n',
+      '3_never.sql': 'CREATE TABLE never (id int);',
+    });
+
+    const e = await rejection<StatementError>(runEngine(driver, url, dir));
+
+    expect(e).toBeInstanceOf(StatementError);
+    expect(e.message).toMatch(/^2_bad\.sql:4: duplicate key value violates unique constraint "a_pkey"/);
+    expect(e).toMatchObject({ file: '2_bad.sql', line: 4, sqlstate: '23505', statement: 'INSERT INTO a\n  VALUES (1)' });
+    expect(e.position).toBeUndefined();
+    expect(await tables(url)).toEqual(['kept']);
+    expect(await applied(url)).toEqual([1]);
+  });
+
+  it('names the line and position of an analysis error in the middle, with characters PostgreSQL counts one by one before it', async () => {
+    const url = await freshDatabase(target, 'middle_position');
+    const dir = tempDir({ '1_bad.sql': "CREATE TABLE a (note text);\nINSERT INTO a VALUES ('ünï😀😀');\nSELECT note,\n       nope\n  FROM a;\nCREATE TABLE b (id int);" });
+
+    const e = await rejection<StatementError>(runEngine(driver, url, dir));
+
+    expect(e.message).toBe('1_bad.sql:4: column "nope" does not exist');
+    expect(e.position).toBe('SELECT note,\n       '.length + 1);
+    expect(await tables(url)).toEqual([]);
+  });
+
+  it('runs nothing of a file with a syntax error further down (PostgreSQL parses the whole message first), and names the line', async () => {
+    const url = await freshDatabase(target, 'syntax');
+    const dir = tempDir({ '1_bad.sql': 'CREATE TABLE a (id int);\nINSERT INTO a VALUES (1);\nSELEC 2;\n' });
+
+    const e = await rejection<StatementError>(runEngine(driver, url, dir));
+
+    expect(e.message).toBe('1_bad.sql:3: syntax error at or near "SELEC"');
+    expect(e.position).toBe(1);
+    expect(await tables(url)).toEqual([]);
+  });
+
+  it('keeps a statement that ends in a -- comment apart from the next one', async () => {
+    const url = await freshDatabase(target, 'comment_end');
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int) -- the first\n;\nCREATE TABLE b (id int) -- no semicolon after this one' });
+
+    await runEngine(driver, url, dir);
+
+    expect(await tables(url)).toEqual(['a', 'b']);
+  });
+
+  it('rolls the body back when a check finds rows, and shows them; a passing check lets it commit', async () => {
+    const url = await freshDatabase(target, 'check');
+    const dir = tempDir({
+      '1_ok.sql': 'CREATE TABLE t (id int, v int);\nINSERT INTO t VALUES (1, 1);\n-- schemaguard:check no v is null\nSELECT id FROM t WHERE v IS NULL;',
+      '2_bad.sql': 'INSERT INTO t VALUES (2, NULL), (3, NULL);\nCREATE TABLE never (id int);\n-- schemaguard:check no v is null\nSELECT id FROM t WHERE v IS NULL ORDER BY id;',
+    });
+
+    const e = await rejection<CheckFailedError>(runEngine(driver, url, dir));
+
+    expect(e).toBeInstanceOf(CheckFailedError);
+    expect(e.message).toBe('2_bad.sql:4: check failed: no v is null (2 offending rows)');
+    expect(e.rows).toEqual([{ id: 2 }, { id: 3 }]);
+    expect(await tables(url)).toEqual(['t']);
+    expect(await rows(url, 'SELECT id FROM t ORDER BY id')).toEqual([{ id: 1 }]);
+    expect(await applied(url)).toEqual([1]);
+  });
+
+  it('records names and applied_by with quotes and backslashes exactly, and the execution time it reports', async () => {
     const url = await freshDatabase(target, 'literal');
-    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
+    const dir = tempDir({ '1_ok.sql': 'CREATE TABLE a (id int);\nSELECT pg_sleep(0.05);' });
     const appliedBy = `stack:o'brien\\dev -- ; DROP TABLE a; "x"`;
 
-    await runEngine(driver, url, dir, { appliedBy });
+    const r = await runEngine(driver, url, dir, { appliedBy });
 
-    const state = await rows<{ name: string; applied_by: string }>(url, 'SELECT name, applied_by FROM schemaguard.applied_migrations');
-    expect(state).toEqual([{ name: 'a', applied_by: appliedBy }]);
-    expect(await rows(url, "SELECT 1 FROM pg_tables WHERE tablename = 'a'")).toHaveLength(1);
+    const state = await rows<{ name: string; applied_by: string; execution_ms: number }>(url, 'SELECT name, applied_by, execution_ms FROM schemaguard.applied_migrations');
+    expect(state).toEqual([{ name: 'ok', applied_by: appliedBy, execution_ms: r.applied[0]!.executionMs }]);
+    expect(r.applied[0]!.executionMs).toBeGreaterThanOrEqual(50);
+    expect(await tables(url)).toEqual(['a']);
   });
 
   it('rolls back the whole migration when the state row cannot be written', async () => {
@@ -55,15 +129,36 @@ describe.each(driverCases())('Function: migrate round trips on $name', ({ target
 
     const e = await rejection<StatementError>(runEngine(driver, url, dir));
 
-    expect(e.message).toContain('state row refused');
+    expect(e.message).toBe('2_b.sql: state row refused');
     expect(e.file).toBe('2_b.sql');
-    expect(await rows(url, "SELECT 1 FROM pg_tables WHERE tablename = 'b'")).toEqual([]);
-    expect((await rows<{ version: string }>(url, 'SELECT version FROM schemaguard.applied_migrations')).map((r) => r.version)).toEqual(['1']);
+    expect(e.line).toBeUndefined();
+    expect(await tables(url)).toEqual(['a']);
+    expect(await applied(url)).toEqual([1]);
   });
 
-  it('sends BEGIN with the first statement and COMMIT with the state row; five round trips find nothing to do', async () => {
+});
+
+describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: migrate round trips on $name', ({ target, driver }) => {
+  // The Data API sends a file statement by statement: the size of a message is pg's concern.
+  it('commits nothing of a file larger than one message when its last statement fails, and names that line', async () => {
+    const url = await freshDatabase(target, 'large');
+    const rowsIn = Math.ceil((IN_MEMORY_BYTES + MESSAGE_CHARS) / 50);
+    const body = ['CREATE TABLE big (id int PRIMARY KEY, note text);', ...Array.from({ length: rowsIn }, (_, k) => `INSERT INTO big VALUES (${k + 1}, 'row ${k + 1}');`)];
+    const dir = tempDir({ '1_big.sql': `${body.join('\n')}\nINSERT INTO big VALUES (7, 'again');\n` });
+
+    const e = await rejection<StatementError>(runEngine(driver, url, dir));
+
+    expect(e.message).toMatch(new RegExp(`^1_big\\.sql:${body.length + 1}: duplicate key value violates unique constraint "big_pkey"`));
+    expect(await tables(url)).toEqual([]);
+  }, 240_000);
+
+  it('sends each transactional file as one message, a file with checks as two; five round trips find nothing to do', async () => {
     const url = await freshDatabase(target, 'count');
-    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '2_b.sql': 'CREATE TABLE b (id int);\nCREATE INDEX ON b (id);' });
+    const dir = tempDir({
+      '1_a.sql': 'CREATE TABLE a (id int);',
+      '2_b.sql': 'CREATE TABLE b (id int);\nCREATE INDEX ON b (id);\nINSERT INTO b VALUES (1);',
+      '3_c.sql': 'INSERT INTO b VALUES (2);\n-- schemaguard:check b has rows\nSELECT 1 WHERE NOT EXISTS (SELECT FROM b);',
+    });
     const run = async () => {
       const d = new CountingDriver(new PgDriver({ connectionString: url }));
       await migrate({ driver: d, migrations: loadMigrations(dir), appliedBy: 'test' });
@@ -73,18 +168,19 @@ describe.each(driverCases())('Function: migrate round trips on $name', ({ target
     const first = await run();
     const second = await run();
 
-    // Per migration: BEGIN + first statement, then each further statement, then the session reset + INSERT + COMMIT.
-    const work = first.statements.filter((s) => s.startsWith('BEGIN') || s.includes('COMMIT') || s.startsWith('CREATE INDEX'));
-    expect(work.map((s) => s.replace(/SET LOCAL …; /, '').slice(0, 30))).toEqual([
-      'BEGIN; CREATE TABLE a (id int)',
-      'CLOSE ALL; SET SESSION AUTHORI',
-      'BEGIN; CREATE TABLE b (id int)',
-      'CREATE INDEX ON b (id)',
-      'CLOSE ALL; SET SESSION AUTHORI',
+    const work = first.texts.filter((s) => s.startsWith('BEGIN') || s.includes('COMMIT'));
+    expect(work.map((s) => s.slice(0, 47))).toEqual([
+      'BEGIN; SET LOCAL lock_timeout = 5000; SET LOCAL',
+      'BEGIN; SET LOCAL lock_timeout = 5000; SET LOCAL',
+      'BEGIN; SET LOCAL lock_timeout = 5000; SET LOCAL',
+      'CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; R',
     ]);
-    expect(work.filter((s) => s.endsWith('; COMMIT'))).toHaveLength(2);
-    // The session reset between files rides in the COMMIT round trip: 14 in all, as before it existed.
-    expect(first.roundTrips).toBe(14);
+    expect(work.filter((s) => s.endsWith('COMMIT\n;\n'))).toHaveLength(3);
+    // The session reset between files rides in the message of the state row and COMMIT.
+    expect(work[0]).toMatch(/CREATE TABLE a \(id int\)\n;\nCLOSE ALL; .*\n;\nINSERT INTO "schemaguard"\."applied_migrations" .* RETURNING execution_ms\n;\nCOMMIT\n;\n$/s);
+    expect(work[1]).toMatch(/CREATE INDEX ON b \(id\)\n;\nINSERT INTO b VALUES \(1\)\n;\nCLOSE ALL; /);
+    expect(work[2]).toContain('SELECT * FROM (\nSELECT 1 WHERE NOT EXISTS (SELECT FROM b)\n) AS schemaguard_check LIMIT 1001');
+    expect(work[2]).not.toContain('COMMIT');
     // Up to date: connect, try-lock, state exists?, read state, unlock.
     expect(second.roundTrips).toBe(5);
     expect(second.connections).toBe(1);

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { checksum } from '../../../lambda/engine/checksum';
 import { InputError } from '../../../lambda/engine/errors';
-import { isEmptyMigration, loadMigrations, parseMigration, runsOutsideTransaction } from '../../../lambda/engine/source';
-import { tempDir } from '../../support/files';
+import { bodyBatches, IN_MEMORY_BYTES, isEmptyMigration, loadMigrations, parseMigration, runsOutsideTransaction } from '../../../lambda/engine/source';
+import { splitSql } from '../../../lambda/engine/sql/splitter';
+import { addFile, tempDir } from '../../support/files';
 
 function inputError(fn: () => unknown): InputError {
   try { fn(); } catch (e) { if (e instanceof InputError) return e; throw e; }
@@ -106,6 +107,7 @@ describe('Function: parseMigration', () => {
     ['1_n.sql', 'SELECT 1;\u0000', '1_n.sql:1: contains a NUL byte'],
     ['1_u.sql', "SELECT 'x;\n", '1_u.sql:1: unterminated quoted string'],
     ['1_q.sql', 'SELECT 1;\nDO $$ BEGIN\n', '1_q.sql:2: unterminated dollar-quoted string $$'],
+    ['1_k.sql', 'ALTER TABLE t\n-- schemaguard:check cut\nADD COLUMN c int;', '1_k.sql:2: schemaguard:check inside the statement that starts on line 1'],
   ])('refuses %s: %j', (file, text, message) => {
     const e = inputError(() => parseMigration(file, text));
     expect(e.message.startsWith(message)).toBe(true);
@@ -152,5 +154,60 @@ describe('Function: parseMigration', () => {
   it('collects allow directives with rule and reason', () => {
     const m = parseMigration('1_a.sql', '-- schemaguard:allow index-not-concurrent table is new\nCREATE INDEX i ON t (a);');
     expect(m.allowances).toEqual([{ rule: 'index-not-concurrent', reason: 'table is new', line: 1 }]);
+  });
+});
+
+describe('Function: loadMigrations, a file over IN_MEMORY_BYTES', () => {
+  // Rows of a data fix, a check at the end; CRLF line endings, which the checksum and the statements do not see.
+  const rows = Math.ceil((IN_MEMORY_BYTES * 1.5) / 60);
+  const body = Array.from({ length: rows }, (_, k) => `INSERT INTO t (id, note) VALUES (${k + 1}, 'row ${k + 1} ünïcødé');`);
+  const text = ['-- schemaguard:lock-timeout=2s', 'CREATE TABLE t (id int PRIMARY KEY, note text);', ...body, '-- schemaguard:check every row', 'SELECT id FROM t WHERE note IS NULL;', ''].join('\n');
+  const big = () => {
+    const dir = tempDir({ '1_big.sql': text.replace(/\n/g, '\r\n'), '2_small.sql': 'SELECT 1;' });
+    return { dir, m: loadMigrations(dir)[0]! };
+  };
+
+  it('reads it in pieces to the same meaning as a text held whole: checksum, directives, statements, checks', () => {
+    const { m } = big();
+    const whole = parseMigration('1_big.sql', text);
+    expect(m.checksum).toBe(checksum(text));
+    expect(m.directives).toEqual(whole.directives);
+    expect(m.statementCount).toBe(rows + 1);
+    expect(m.checks).toEqual(whole.checks);
+    expect(m.statements).toEqual(whole.statements);
+    expect(m.text).toBe(text);
+  });
+
+  it('does not keep the text: the migration holds no property of the file\'s size', () => {
+    const { m } = big();
+    expect(JSON.stringify(m).length).toBeLessThan(2000);
+  });
+
+  it('hands the body over in batches of about the size asked for, in order', () => {
+    const { m } = big();
+    const batches = [...bodyBatches(m, 64 * 1024)];
+    expect(batches.length).toBeGreaterThan(20);
+    expect(batches.flat().map((s) => s.text)).toEqual(splitSql(text).slice(0, rows + 1).map((s) => s.text));
+    for (const b of batches.slice(0, -1)) expect(b.reduce((n, s) => n + s.text.length, 0)).toBeLessThan(64 * 1024 + 200);
+  });
+
+  it('refuses, before the last batch, a file that changed after it was loaded', () => {
+    const { dir, m } = big();
+    addFile(dir, '1_big.sql', text.replace('row 7 ', 'row seven '));
+    const seen: number[] = [];
+    let caught: unknown;
+    try {
+      for (const b of bodyBatches(m, 64 * 1024)) seen.push(b.length);
+    } catch (e) { caught = e; }
+    expect(caught).toBeInstanceOf(InputError);
+    expect((caught as InputError).message).toMatch(/^1_big\.sql changed while schemaguard was running/);
+    expect(seen.reduce((a, b) => a + b, 0)).toBeLessThan(rows + 1);
+  });
+
+  it('refuses what it refuses in a small file, with the same line', () => {
+    const bad = `${text.slice(0, IN_MEMORY_BYTES + 100)}\nSELECT 'open`;
+    const line = bad.split('\n').length;
+    const e = inputError(() => loadMigrations(tempDir({ '1_big.sql': bad })));
+    expect(e.message).toBe(`1_big.sql:${line}: unterminated quoted string`);
   });
 });

@@ -2,7 +2,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../support/cli';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
-import { dropDatabases, freshDatabase, targets } from '../../../support/db';
+import { dropDatabases, freshDatabase, rows, targets } from '../../../support/db';
+import { main } from '../../../../bin/cli/main';
 import { addFile, tempDir } from '../../../support/files';
 
 afterAll(dropDatabases);
@@ -59,5 +60,40 @@ describe(`CLI: schemaguard migrate on ${target.name}`, () => {
     expect(r.stderr).toContain(`error: ${message}`);
     expect(r.stderr).toContain('fix: ');
     expect(await catalogFingerprint(url)).toBe(before);
+  });
+});
+
+describe(`CLI: schemaguard migrate reads its files while it connects, on ${target.name}`, () => {
+  it('refuses a bad file with exit 2, sends nothing, and closes the connection it opened meanwhile', async () => {
+    const url = await freshDatabase(target, 'early_bad');
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '2_bad.sql': "SELECT 'open;\n" });
+    const out: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t), env: { SCHEMAGUARD_APPLIED_BY: 'test' } };
+
+    const code = await main(['migrate', '--dir', dir, '--database-url', url], io);
+
+    expect(code).toBe(2);
+    expect(out.join('\n')).toContain('2_bad.sql:1: unterminated quoted string');
+    expect(await rows(url, "SELECT 1 FROM pg_namespace WHERE nspname = 'schemaguard'")).toEqual([]);
+    expect(await rows(url, "SELECT 1 FROM pg_tables WHERE tablename = 'a'")).toEqual([]);
+    // The session it opened is gone (the server ends it on reading the goodbye, a moment later).
+    let left: unknown[] = [];
+    for (let k = 0; k < 50; k++) {
+      left = await rows(url, "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'schemaguard'");
+      if (left.length === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(left).toEqual([]);
+  });
+
+  it('applies and reports the same with the connection made while reading', async () => {
+    const url = await freshDatabase(target, 'early_ok');
+    const dir = tempDir(Object.fromEntries(Array.from({ length: 30 }, (_, k) => [`${k + 1}_t${k + 1}.sql`, `CREATE TABLE t${k + 1} (id int);`])));
+    const out: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: () => undefined, env: { SCHEMAGUARD_APPLIED_BY: 'test' } };
+
+    expect(await main(['migrate', '--dir', dir, '--database-url', url], io)).toBe(0);
+    expect(out.at(-1)).toMatch(/^applied 30 migrations in \d+ ms \(\d+ ms in SQL\); version 30, 30 applied$/);
+    expect(await main(['status', '--dir', dir, '--database-url', url, '--exit-code'], io)).toBe(0);
   });
 });

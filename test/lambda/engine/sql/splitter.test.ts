@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../../lambda/engine/errors';
-import { lineOfPosition, scanSql, splitSql } from '../../../../lambda/engine/sql/splitter';
+import { lineOfPosition, scanSql, splitSql, StatementScanner, type ScanResult } from '../../../../lambda/engine/sql/splitter';
 
 const texts = (sql: string) => splitSql(sql).map((s) => s.text);
 
@@ -77,5 +77,59 @@ describe('Function: lineOfPosition', () => {
     const [, s] = splitSql('SELECT 1;\nSELECT\n  x\n  FROM nowhere;');
     expect(lineOfPosition(s!, 'SELECT\n  x\n  F'.length)).toBe(4);
     expect(lineOfPosition(s!, undefined)).toBe(2);
+  });
+});
+
+describe('Class: StatementScanner', () => {
+  const scanInPieces = (sql: string, cuts: number[], options = {}) => {
+    const out: ScanResult = { statements: [], comments: [] };
+    const scanner = new StatementScanner({ statement: (s) => out.statements.push(s), comment: (c) => out.comments.push(c) }, options);
+    let from = 0;
+    for (const cut of [...cuts, sql.length]) { scanner.push(sql.slice(from, cut)); from = cut; }
+    scanner.end();
+    return out;
+  };
+  const sample = `-- schemaguard:lock-timeout=2s
+CREATE TABLE "we;ird" (id int); -- after code
+INSERT INTO "we;ird" VALUES (1), (2);
+  -- own line, indented
+DO $body$ BEGIN PERFORM 'a;b'; END $body$;
+SELECT E'c\\';d', /* p; /* nested; */ q; */ 2;
+CREATE FUNCTION g(x int) RETURNS int LANGUAGE sql
+BEGIN ATOMIC
+  SELECT CASE WHEN x > 0 THEN 1 ELSE 0 END;
+END;
+SELECT 'ünïcødé 😀' AS x -- no semicolon at the end`;
+
+  it('finds the same statements and comments wherever the input is cut, at every character', () => {
+    const whole = scanSql(sample);
+    for (let cut = 0; cut <= sample.length; cut++) {
+      expect(scanInPieces(sample, [cut]), `cut at ${cut}`).toEqual(whole);
+    }
+  });
+
+  it('finds the same in many small pieces, with the lines of a text that starts further down', () => {
+    const whole = scanSql(sample, { firstLine: 40 });
+    const cuts = Array.from({ length: Math.floor(sample.length / 7) }, (_, k) => (k + 1) * 7);
+    expect(scanInPieces(sample, cuts, { firstLine: 40 })).toEqual(whole);
+  });
+
+  it('hands a statement out only once the text shows it complete, and keeps only the unfinished one', () => {
+    const seen: string[] = [];
+    const scanner = new StatementScanner({ statement: (s) => seen.push(s.text) });
+    scanner.push('SELECT 1; SELE');
+    expect(seen).toEqual(['SELECT 1']);
+    scanner.push('CT 2; -- a comment cut in');
+    expect(seen).toEqual(['SELECT 1', 'SELECT 2']);
+    scanner.push(' two\nSELECT 3');
+    scanner.end();
+    expect(seen).toEqual(['SELECT 1', 'SELECT 2', 'SELECT 3']);
+  });
+
+  it('refuses what is left open at the end with the line it starts on, wherever the cut', () => {
+    const sql = "SELECT 1;\nSELECT 'abc\n;";
+    for (let cut = 0; cut <= sql.length; cut++) {
+      expect(() => scanInPieces(sql, [cut], { file: 'x.sql' }), `cut at ${cut}`).toThrow(/x\.sql:2: unterminated quoted string/);
+    }
   });
 });

@@ -1,0 +1,109 @@
+/**
+ * Memory: one migration as large as schemaguard accepts (MAX_FILE_BYTES,
+ * 16 MiB) of single-row INSERTs, and the peak resident memory of each whole
+ * process that reads it:
+ *   - `schemaguard migrate` applying it to an empty database;
+ *   - `schemaguard lint` and `schemaguard plan --offline` over it (the SQL parser);
+ *   - psql running the same file in one transaction (`-1`), for scale.
+ * Peak RSS from `/usr/bin/time` (ru_maxrss); each run checks its outcome
+ * (every row inserted and recorded; lint and plan exit 0 or 1 with a report).
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MAX_FILE_BYTES } from '../lambda/engine/source';
+import { CLI, PSQL } from './apply';
+import { bigMigrationText } from './lib/generate';
+import { measureProcess, mustSucceed, TIME, type MeasuredProc } from './lib/proc';
+import { createDatabase, dropDatabase, withClient } from './lib/server';
+import { round } from './lib/stats';
+
+export interface MemoryOptions {
+  adminUrl: string;
+  /** Size of the one migration file. @default MAX_FILE_BYTES */
+  bytes?: number;
+  onProgress?: (line: string) => void;
+}
+
+export interface MemoryResult {
+  file_bytes: number;
+  statements: number;
+  /** Peak RSS of `schemaguard migrate`, MB. */
+  migrate_rss_mb: number;
+  migrate_ms: number;
+  /** Peak RSS of `schemaguard lint`, MB. */
+  lint_rss_mb: number;
+  lint_ms: number;
+  /** Peak RSS of `schemaguard plan --offline`, MB. */
+  plan_rss_mb: number;
+  plan_ms: number;
+  psql_rss_mb: number | null;
+  psql_ms: number | null;
+  note?: string;
+}
+
+export async function benchMemory(o: MemoryOptions): Promise<MemoryResult | { note: string }> {
+  if (!existsSync(TIME)) return { note: `${TIME} not found (Debian package "time"): memory not measured` };
+  const bytes = o.bytes ?? MAX_FILE_BYTES;
+  const dir = mkdtempSync(join(tmpdir(), 'schemaguard-bench-memory-'));
+  try {
+    const big = bigMigrationText(bytes);
+    const file = join(dir, '1_big.sql');
+    writeFileSync(file, big.text);
+    const say = (what: string, r: MeasuredProc) => o.onProgress?.(`memory: ${what} ${Math.round(r.rssMb)} MB peak, ${Math.round(r.ms)} ms`);
+    const migrate = await migrateRun(o.adminUrl, dir, big.rows);
+    say('migrate', migrate);
+    const lint = cliRun('lint', await measureProcess(process.execPath, [CLI, 'lint', '--dir', dir, '--quiet']));
+    say('lint', lint);
+    const plan = cliRun('plan --offline', await measureProcess(process.execPath, [CLI, 'plan', '--offline', '--dir', dir, '--quiet']));
+    say('plan --offline', plan);
+    const psql = existsSync(PSQL) ? await psqlRun(o.adminUrl, file, big.rows) : undefined;
+    if (psql) say('psql -1', psql);
+    return {
+      file_bytes: bytes, statements: big.statements,
+      migrate_rss_mb: round(migrate.rssMb), migrate_ms: round(migrate.ms),
+      lint_rss_mb: round(lint.rssMb), lint_ms: round(lint.ms),
+      plan_rss_mb: round(plan.rssMb), plan_ms: round(plan.ms),
+      psql_rss_mb: psql ? round(psql.rssMb) : null, psql_ms: psql ? round(psql.ms) : null,
+      ...(psql ? {} : { note: `${PSQL} not found: psql not measured` }),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function migrateRun(adminUrl: string, dir: string, rows: number): Promise<MeasuredProc> {
+  const db = await createDatabase(adminUrl, 'memory');
+  try {
+    const r = mustSucceed('schemaguard migrate (16 MiB file)', await measureProcess(process.execPath, [CLI, 'migrate', '--database-url', db.url, '--dir', dir, '--quiet'], {
+      env: { ...process.env, SCHEMAGUARD_APPLIED_BY: 'bench' },
+    }));
+    await expectRows(db.url, rows, 'schemaguard', 'SELECT count(*) AS n FROM bench_big');
+    await expectRows(db.url, 1, 'schemaguard', 'SELECT count(*) AS n FROM schemaguard.applied_migrations');
+    return r;
+  } finally {
+    await dropDatabase(adminUrl, db.name);
+  }
+}
+
+async function psqlRun(adminUrl: string, file: string, rows: number): Promise<MeasuredProc> {
+  const db = await createDatabase(adminUrl, 'memory_psql');
+  try {
+    const r = mustSucceed('psql -1', await measureProcess(PSQL, ['-X', '-q', '-1', '-v', 'ON_ERROR_STOP=1', '-d', db.url, '-f', file]));
+    await expectRows(db.url, rows, 'psql', 'SELECT count(*) AS n FROM bench_big');
+    return r;
+  } finally {
+    await dropDatabase(adminUrl, db.name);
+  }
+}
+
+/** lint and plan exit 1 when they have findings: a report either way, never a crash. */
+function cliRun(what: string, r: MeasuredProc): MeasuredProc {
+  if (r.code !== 0 && r.code !== 1) throw new Error(`schemaguard ${what} exited with ${r.code}: ${(r.stderr || r.stdout).slice(-2000)}`);
+  return r;
+}
+
+async function expectRows(url: string, rows: number, tool: string, sql: string): Promise<void> {
+  const n = await withClient(url, async (c) => Number((await c.query(sql)).rows[0].n));
+  if (n !== rows) throw new Error(`${tool}: ${sql} gave ${n}, expected ${rows}`);
+}

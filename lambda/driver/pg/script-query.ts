@@ -1,0 +1,111 @@
+/**
+ * Several statements in one simple-query message: one round trip whatever
+ * their number. The server parses the whole text first (a syntax error
+ * anywhere runs nothing), then runs the statements in order and stops at the
+ * first error; the statements after it are skipped. A pg `Submittable`, so it
+ * sees each statement end (CommandComplete) and can tell which one failed —
+ * the server's `position` exists only for errors found while parsing or
+ * analysing a statement, not for a unique violation or a lock timeout.
+ *
+ * Rows are parsed and kept only for the statements asked for; a migration
+ * statement that returns a million rows costs nothing here. The message is
+ * written from the text's pieces straight into one buffer of its exact size:
+ * a statement of many megabytes is held once as text and once as bytes, never
+ * joined into a second string nor grown through copies.
+ */
+import pg from 'pg';
+import type { ScriptResult } from '../../engine/ports';
+
+type Row = Record<string, unknown>;
+/** The part of pg's connection a Submittable writes to (what its own `_send` does). */
+interface Connection { stream: { writable: boolean; write(bytes: Buffer): boolean } }
+/** The simple-query message's type byte, 'Q'. */
+const QUERY = 0x51;
+interface Field { name: string; dataTypeID: number; format?: string }
+/** How pg parses a text-format value of a column: the same parsers `client.query` uses. */
+type Parser = (value: string) => unknown;
+
+export class ScriptQuery {
+  /** Statements of the script that have completed so far. */
+  private completed = 0;
+  /** Names and parsers of the columns of the statement now returning rows, when its rows are kept. */
+  private columns?: { names: string[]; parsers: Parser[] };
+  private readonly rows = new Map<number, Row[]>();
+  private failed?: unknown;
+  readonly done: Promise<ScriptResult>;
+  private settle!: { resolve(r: ScriptResult): void; reject(e: unknown): void };
+
+  constructor(private pieces: readonly string[], private readonly keepRowsOf: ReadonlySet<number>) {
+    this.done = new Promise((resolve, reject) => { this.settle = { resolve, reject }; });
+  }
+
+  submit(connection: Connection): null {
+    const lengths = this.pieces.map((p) => Buffer.byteLength(p));
+    const size = lengths.reduce((a, b) => a + b, 0);
+    const message = Buffer.allocUnsafe(1 + 4 + size + 1);
+    message[0] = QUERY;
+    message.writeInt32BE(4 + size + 1, 1);
+    let at = 5;
+    this.pieces.forEach((p, k) => { message.write(p, at, 'utf8'); at += lengths[k]!; });
+    message[at] = 0;
+    this.pieces = [];
+    if (connection.stream.writable) connection.stream.write(message);
+    return null;
+  }
+
+  handleRowDescription(msg: { fields: Field[] }): void {
+    if (!this.keepRowsOf.has(this.completed)) return;
+    this.columns = {
+      names: msg.fields.map((f) => f.name),
+      parsers: msg.fields.map((f) => pg.types.getTypeParser(f.dataTypeID, (f.format ?? 'text') as 'text') as Parser),
+    };
+  }
+
+  handleDataRow(msg: { fields: (string | null)[] }): void {
+    const columns = this.columns;
+    if (!columns) return;
+    try {
+      const row: Row = {};
+      msg.fields.forEach((value, i) => { row[columns.names[i]!] = value === null ? null : columns.parsers[i]!(value); });
+      const rows = this.rows.get(this.completed);
+      if (rows) rows.push(row);
+      else this.rows.set(this.completed, [row]);
+    } catch (e) {
+      this.failed ??= e;
+    }
+  }
+
+  handleCommandComplete(): void {
+    if (this.keepRowsOf.has(this.completed) && !this.rows.has(this.completed)) this.rows.set(this.completed, []);
+    this.columns = undefined;
+    this.completed++;
+  }
+
+  handleEmptyQuery(): void {
+    // An empty script; statements between semicolons that hold nothing produce no message at all.
+  }
+
+  /** The server's error (or a lost connection): where in the script it happened goes with it. */
+  handleError(err: unknown): void {
+    if (err && typeof err === 'object') (err as { statementIndex?: number }).statementIndex = this.completed;
+    this.settle.reject(err);
+  }
+
+  handleReadyForQuery(): void {
+    if (this.failed) this.settle.reject(this.failed);
+    else this.settle.resolve({ rows: this.rows, completed: this.completed });
+  }
+
+  handlePortalSuspended(): void {
+    // Simple queries open no portal.
+  }
+
+  handleCopyInResponse(connection: { sendCopyFail(message: string): void }): void {
+    // COPY … FROM STDIN needs data a migration file cannot carry: the server gets an error, as with pg's own queries.
+    connection.sendCopyFail('COPY FROM STDIN is not supported in a migration: load the data from the application');
+  }
+
+  handleCopyData(): void {
+    // COPY … TO STDOUT: the data is not kept.
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The errors of applying a migration, each with the file, the line and what
+ * to do: a failing statement, a check that could not run or found rows, a
+ * lock that could not be had.
+ */
+import {
+  CheckFailedError, LockTimeoutError, MigrationError, StatementError, databaseFields, isConnectionLoss, type Blocker,
+} from './errors';
+import { CHECK_PREFIX } from './script';
+import { runsOutsideTransaction, type Check, type Migration } from './source';
+import { lineOfPosition, type SqlStatement } from './sql/splitter';
+
+/** How many offending rows a failed check shows. */
+export const CHECK_EXAMPLES = 5;
+/** Checks count violations up to this many. */
+export const CHECK_COUNT_LIMIT = 1000;
+
+export function shorten(text: string, max = 500): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/**
+ * A statement's failure. `position`, when given, replaces the server's: the
+ * position in the statement's own text, or null when the server's points into
+ * text the user did not write.
+ */
+export function statementError(m: Migration, stmt: SqlStatement | null, e: unknown, broken: boolean, position?: number | null): MigrationError {
+  if (e instanceof MigrationError) return e;
+  const fields = databaseFields(e);
+  if (position !== undefined) fields.position = position ?? undefined;
+  const line = stmt ? lineOfPosition(stmt, fields.position) : undefined;
+  const why = e instanceof Error ? e.message : String(e);
+  const where = line ? `${m.file}:${line}` : m.file;
+  const lost = broken || isConnectionLoss(e);
+  return new StatementError(`${where}: ${lost ? `connection lost: ${why}` : why}`, {
+    ...fields, file: m.file, version: m.version, line, statement: stmt ? shorten(stmt.text) : undefined, cause: e,
+    fix: lost
+      ? 'nothing of this migration was recorded; run again once the database is reachable'
+      : fields.sqlstate === '57014'
+        ? 'the statement ran past statement_timeout; raise it for this file with -- schemaguard:statement-timeout=… or make the statement cheaper'
+        : undefined,
+  });
+}
+
+export function wrapUnknown(m: Migration, e: unknown): MigrationError {
+  return statementError(m, null, e, false);
+}
+
+export function lockTimeoutError(m: Migration, err: MigrationError, attempts: number, blockers: Blocker[], lockTimeoutMs: number): LockTimeoutError {
+  const who = blockers.length
+    ? blockers.map((b) => `pid ${b.pid}${b.application ? ` (${b.application})` : ''}${b.state ? ` ${b.state}` : ''}${b.query ? `: ${b.query.replace(/\s+/g, ' ').slice(0, 120)}` : ''}`).join('; ')
+    : 'unknown (the blocker was gone before it could be sampled)';
+  return new LockTimeoutError(
+    `${err.file ?? m.file}${err.line ? `:${err.line}` : ''}: could not get a lock within ${lockTimeoutMs} ms after ${attempts} attempts; blocked by ${who}`,
+    {
+      file: m.file, version: m.version, line: err.line, sqlstate: '55P03', statement: err.statement, cause: err,
+      blockers, attempts,
+      fix: 'a long transaction holds a lock on the table: let it finish or end it (SELECT pg_terminate_backend(pid)), then run again; or raise --lock-timeout',
+    },
+  );
+}
+
+function plainRow(row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) out[k] = v instanceof Date ? v.toISOString() : typeof v === 'bigint' ? v.toString() : v;
+  return out;
+}
+
+
+/**
+ * A check query that failed to run. `position`: PostgreSQL's, in the check
+ * as sent (wrapped in CHECK_PREFIX); the error gives it in the check's own text.
+ */
+export function checkRunError(m: Migration, check: Check, e: unknown, broken: boolean, position = databaseFields(e).position): StatementError {
+  const fields = databaseFields(e);
+  const own = position !== undefined ? Math.max(1, position - CHECK_PREFIX.length) : undefined;
+  const line = lineOfPosition(check.statement, own);
+  const why = e instanceof Error ? e.message : String(e);
+  // A check cut off by a lost connection is not a wrong query: say so, and give the right advice.
+  const lost = broken || isConnectionLoss(e);
+  return new StatementError(`${m.file}:${line}: check "${check.description}" could not run: ${lost ? `connection lost: ${why}` : why}`, {
+    ...fields, position: own, file: m.file, version: m.version, line, statement: shorten(check.statement.text), cause: e,
+    fix: lost
+      ? 'nothing of this migration was recorded; run again once the database is reachable'
+      : 'fix the check query; the migration was rolled back',
+  });
+}
+
+/** The rows a check returned (at most CHECK_COUNT_LIMIT + 1), as its failure; undefined when it returned none. */
+export function checkFailure(m: Migration, check: Check, rows: Record<string, unknown>[]): CheckFailedError | undefined {
+  if (rows.length === 0) return undefined;
+  const count = rows.length > CHECK_COUNT_LIMIT ? `more than ${CHECK_COUNT_LIMIT}` : String(rows.length);
+  return new CheckFailedError(`${m.file}:${check.statement.line}: check failed: ${check.description} (${count} offending row${rows.length === 1 ? '' : 's'})`, {
+    file: m.file, version: m.version, line: check.statement.line, check: check.description,
+    rowCount: rows.length, rows: rows.slice(0, CHECK_EXAMPLES).map(plainRow),
+    fix: runsOutsideTransaction(m)
+      ? 'the statements of this no-transaction file stay applied but it is not recorded; repair the data or the file and run again'
+      : 'the migration was rolled back; repair the rows shown (or the migration) and run again',
+  });
+}

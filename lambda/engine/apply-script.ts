@@ -1,0 +1,88 @@
+/**
+ * A transactional migration in as few round trips as its size allows
+ * (`Session.script`): BEGIN and the timeouts, the file's statements, the
+ * state row and COMMIT in one simple-query message — one round trip for a
+ * file of any number of statements, where psql waits for each one.
+ *
+ * - A file with checks takes two: the body and the checks, whose rows come
+ *   back and decide between the state row with COMMIT and a rollback. (As
+ *   server-side assertions the checks would save that round trip but either
+ *   run twice or lose the rows the failure shows.)
+ * - A large file goes in messages of about MESSAGE_CHARS, all in the one
+ *   transaction: the server holds every parsed statement of a message until
+ *   it ends, so neither side holds the whole file.
+ * - The server runs the statements in order and stops at the first error,
+ *   skipping the rest (COMMIT included); the transaction is then rolled back
+ *   by the caller, as for a statement sent alone. The error is put back on
+ *   the file's statement and line (`ScriptMessage.locate`).
+ * - The state row's execution time is measured by the server, from BEGIN to
+ *   the row, and read back.
+ * - The driver's session reset (`Session.resetSql`) goes in the last message,
+ *   after the checks and before the state row: no round trip of its own.
+ */
+import { checkFailure, checkRunError, CHECK_COUNT_LIMIT, statementError } from './apply-errors';
+import type { BlockerWatcher } from './blockers';
+import type { MigrationError } from './errors';
+import type { ScriptResult, Session, TransactionSettings } from './ports';
+import { ScriptMessage, transactionStartSql } from './script';
+import { bodyBatches, type Migration } from './source';
+import { insertAppliedTimedSql } from './state';
+
+/** About this many characters of SQL per message. */
+export const MESSAGE_CHARS = 64 * 1024;
+
+type ScriptSession = Session & Required<Pick<Session, 'script'>>;
+
+/** One attempt at the migration; returns its execution time. Throws with the file's line; the caller rolls back. */
+export async function scriptAttempt(
+  session: ScriptSession, m: Migration, s: { stateSchema: string; appliedBy: string }, settings: TransactionSettings, watcher: BlockerWatcher,
+): Promise<number> {
+  let message = new ScriptMessage().own(transactionStartSql(settings));
+  // One batch ahead: the last one travels with the checks or with COMMIT, and a
+  // large file is known unchanged (bodyBatches) before that message is sent.
+  const batches = bodyBatches(m, MESSAGE_CHARS);
+  for (let next = batches.next(); !next.done;) {
+    for (const statement of next.value) message.statement(statement);
+    next = batches.next();
+    if (next.done) break;
+    await send(session, m, message, watcher);
+    message = new ScriptMessage();
+  }
+  if (m.checks.length) {
+    m.checks.forEach((check, k) => message.check(check, k, CHECK_COUNT_LIMIT));
+    const result = await send(session, m, message, watcher);
+    for (const [index, part] of message.rowsOf) {
+      const failed = part.kind === 'check' ? checkFailure(m, part.check, result.rows.get(index) ?? []) : undefined;
+      if (failed) throw failed;
+    }
+    message = new ScriptMessage();
+  }
+  // The file's session state ends with its checks (the driver's reset), then the state row and COMMIT.
+  const reset = session.resetSql?.(settings);
+  if (reset) message.own(reset);
+  message.own(insertAppliedTimedSql(s.stateSchema, { version: m.version, name: m.name, checksum: m.checksum, appliedBy: s.appliedBy }), true).own('COMMIT');
+  const result = await send(session, m, message, watcher);
+  const [row] = [...message.rowsOf.keys()].flatMap((k) => result.rows.get(k) ?? []);
+  return Number(row?.execution_ms ?? 0);
+}
+
+/** One message; a failure comes back as the error of the file's statement or check it belongs to. */
+async function send(session: ScriptSession, m: Migration, message: ScriptMessage, watcher: BlockerWatcher): Promise<ScriptResult> {
+  watcher.start();
+  try {
+    return await session.script(message.pieces, new Set(message.rowsOf.keys()));
+  } catch (e) {
+    throw located(session, m, message, e);
+  } finally {
+    watcher.pause();
+  }
+}
+
+function located(session: ScriptSession, m: Migration, message: ScriptMessage, e: unknown): MigrationError {
+  const where = message.locate(e as { position?: string; statementIndex?: number });
+  const part = where?.part;
+  if (part?.kind === 'statement') return statementError(m, part.statement, e, session.broken, where!.position ?? null);
+  if (part?.kind === 'check') return checkRunError(m, part.check, e, session.broken, where!.position);
+  // schemaguard's own statements (the state row, COMMIT), or a lost connection: the file, without a line.
+  return statementError(m, null, e, session.broken, null);
+}

@@ -1,0 +1,63 @@
+/**
+ * Who blocks a migration: pg_blocking_pids() of its session, sampled from a
+ * second connection while it waits, so that a lock-timeout error can name the
+ * sessions and their queries.
+ */
+import type { Blocker } from './errors';
+import type { Queryable } from './ports';
+
+/**
+ * Samples pg_blocking_pids() for the migration's session from a second
+ * connection while a statement runs, so a lock-timeout error can name who
+ * blocked it. Costs nothing for statements faster than the first sample.
+ */
+export class BlockerWatcher {
+  blockers: Blocker[] = [];
+  private timer?: NodeJS.Timeout;
+  private busy = false;
+  private readonly interval: number;
+
+  // The pid is read at each sample: a Data API session only has one while a transaction is open.
+  constructor(private readonly monitor: Queryable | undefined, private readonly pid: () => number | undefined, lockTimeoutMs: number) {
+    const base = lockTimeoutMs > 0 ? lockTimeoutMs / 3 : 1000;
+    this.interval = Math.max(25, Math.min(1000, Math.floor(base)));
+  }
+
+  start(): void {
+    if (!this.monitor || this.timer) return;
+    this.timer = setInterval(() => void this.sample(), this.interval);
+    this.timer.unref?.();
+  }
+
+  pause(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private async sample(): Promise<void> {
+    const pid = this.pid();
+    if (this.busy || !this.monitor || pid === undefined) return;
+    this.busy = true;
+    try {
+      const found = await sampleBlockers(this.monitor, pid);
+      if (found.length) this.blockers = found;
+    } catch {
+      // Sampling is best effort; the migration's own error is what matters.
+    } finally {
+      this.busy = false;
+    }
+  }
+}
+
+export async function sampleBlockers(q: Queryable, pid: number): Promise<Blocker[]> {
+  const r = await q.query<{ pid: number; user: string; application: string; state: string; query: string; xact_age_seconds: number | null }>(
+    `SELECT b.pid, b.usename AS user, b.application_name AS application, b.state, left(b.query, 300) AS query,
+            floor(extract(epoch FROM now() - b.xact_start))::int AS xact_age_seconds
+       FROM unnest(pg_blocking_pids($1::int)) AS p(pid) JOIN pg_stat_activity b ON b.pid = p.pid`,
+    [pid],
+  );
+  return r.rows.map((x) => ({
+    pid: x.pid, user: x.user, application: x.application, state: x.state, query: x.query,
+    xactAgeSeconds: x.xact_age_seconds ?? undefined,
+  }));
+}

@@ -1,0 +1,221 @@
+/**
+ * What one migration file says, read in one pass of the statement scanner
+ * (`sql/splitter.ts`): its header directives, its body statements, its checks
+ * and its allowances. The scanner hands statements and comments over in the
+ * order they appear; a `-- schemaguard:check` line starts a check, and every
+ * statement after it up to the next one is that check's.
+ *
+ * The text can arrive in pieces (a large file read in chunks): the parser
+ * keeps the body's statements only when asked to (`keepStatements`), and
+ * otherwise only counts them, so a 16 MiB file is validated in the memory of
+ * its longest statement.
+ *
+ * Errors come in the order a reader fixes them: the text itself (strings or
+ * comments left open, raised by the scanner as it reads), then the
+ * directives, then the checks, then the body's statements. A body without
+ * statements is not an error: the file is a no-op (see `source.ts`). Every one is an InputError (exit 2) with the file and line.
+ */
+import { DURATION_FORMAT_HINT, parseDuration } from './duration';
+import { InputError } from './errors';
+import type { Allowance, Check, MigrationDirectives } from './migration';
+import { classifyStatement, refusesTransactionBlock } from './sql/classify';
+import { allowArgument, checksumArgument, readDirectives, type Directive } from './sql/directives';
+import type { LineComment, ScanSink, SqlStatement } from './sql/splitter';
+
+const HEADER_DIRECTIVES = new Set(['no-transaction', 'lock-timeout', 'statement-timeout', 'valid-checksum']);
+
+export interface ParsedFile {
+  directives: MigrationDirectives;
+  allowances: Allowance[];
+  checks: Check[];
+  /** The body's statements, when kept. */
+  statements?: SqlStatement[];
+  /** How many statements the body has. */
+  statementCount: number;
+}
+
+interface CheckRegion {
+  line: number;
+  directive: Directive;
+  statements: SqlStatement[];
+}
+
+export class MigrationParser implements ScanSink {
+  private readonly directives: Directive[] = [];
+  private readonly checkRegions: CheckRegion[] = [];
+  private readonly kept: SqlStatement[] = [];
+  private count = 0;
+  private firstStatementLine = Number.POSITIVE_INFINITY;
+  /** The first body statement of transaction control, and the first that refuses a transaction block: judged once the directives are known. */
+  private firstControl?: SqlStatement;
+  private firstBlockRefusing?: SqlStatement;
+  /** A check directive found inside a statement. */
+  private splitBy?: { directive: Directive; statement: SqlStatement };
+
+  private readonly keepStatements: boolean;
+  private readonly onStatement?: (s: SqlStatement) => void;
+
+  /** `keepStatements`: hold the body's statements; `onStatement`: hand each one over as it is found. */
+  constructor(private readonly file: string, options: { keepStatements: boolean; onStatement?: (s: SqlStatement) => void }) {
+    this.keepStatements = options.keepStatements;
+    this.onStatement = options.onStatement;
+  }
+
+  comment(c: LineComment): void {
+    for (const d of readDirectives([c])) {
+      this.directives.push(d);
+      if (d.name === 'check') this.checkRegions.push({ line: d.line, directive: d, statements: [] });
+    }
+  }
+
+  statement(s: SqlStatement): void {
+    this.firstStatementLine = Math.min(this.firstStatementLine, s.line);
+    const region = this.checkRegions.at(-1);
+    if (region && s.line < region.line) this.splitBy ??= { directive: region.directive, statement: s };
+    if (region) {
+      region.statements.push(s);
+      return;
+    }
+    this.count++;
+    if (this.keepStatements) this.kept.push(s);
+    this.onStatement?.(s);
+    const kind = classifyStatement(s).kind;
+    if (kind === 'transaction-control') this.firstControl ??= s;
+    else if (refusesTransactionBlock(kind)) this.firstBlockRefusing ??= s;
+  }
+
+  /** Everything read: the file's meaning, or the first InputError in the order above. */
+  finish(): ParsedFile {
+    const { directives, allowances } = this.readDirectives();
+    if (this.splitBy) throw this.splitError(this.splitBy.directive, this.splitBy.statement);
+    const checks = this.checkRegions.map((r) => this.check(r));
+    // The first statement in the file that cannot run where this file runs it.
+    const refused = [this.firstControl, directives.noTransaction ? undefined : this.firstBlockRefusing]
+      .filter((x): x is SqlStatement => x !== undefined).sort((a, b) => a.offset - b.offset)[0];
+    if (refused) this.validate(refused, directives);
+    return { directives, allowances, checks, statements: this.keepStatements ? this.kept : undefined, statementCount: this.count };
+  }
+
+  private readDirectives(): { directives: MigrationDirectives; allowances: Allowance[] } {
+    const directives: MigrationDirectives = { noTransaction: false };
+    const allowances: Allowance[] = [];
+    for (const d of this.directives) {
+      if (HEADER_DIRECTIVES.has(d.name)) this.readHeaderDirective(d, directives);
+      else if (d.name === 'check') checkDescription(this.file, d);
+      else if (d.name === 'allow') allowances.push(allowance(this.file, d));
+      else {
+        throw new InputError(`${this.file}:${d.line}: unknown directive schemaguard:${d.name}`, {
+          file: this.file, line: d.line, value: d.text.trim(),
+          fix: 'known directives: no-transaction, lock-timeout=<duration>, statement-timeout=<duration>, valid-checksum <sha-256>, check <description>, allow <rule> <reason>',
+        });
+      }
+    }
+    return { directives, allowances };
+  }
+
+  private readHeaderDirective(d: Directive, directives: MigrationDirectives): void {
+    const file = this.file;
+    if (d.line > this.firstStatementLine) {
+      throw new InputError(`${file}:${d.line}: directive schemaguard:${d.name} must come before the first statement`, {
+        file, line: d.line, value: d.text.trim(), fix: 'move it to the comment block at the top of the file',
+      });
+    }
+    if (d.name === 'no-transaction') {
+      if (d.argument.trim() !== '') {
+        throw new InputError(`${file}:${d.line}: schemaguard:no-transaction takes no value`, {
+          file, line: d.line, value: d.text.trim(), fix: 'write the line as: -- schemaguard:no-transaction',
+        });
+      }
+      directives.noTransaction = true;
+      return;
+    }
+    if (d.name === 'valid-checksum') {
+      (directives.validChecksums ??= []).push(validChecksum(file, d));
+      return;
+    }
+    const v = /^\s*=\s*(\S+)\s*$/.exec(d.argument);
+    const ms = v ? parseDuration(v[1]!) : undefined;
+    if (ms === undefined) {
+      throw new InputError(`${file}:${d.line}: schemaguard:${d.name} has a bad duration "${d.argument.replace(/^\s*=\s*/, '').trim()}"`, {
+        file, line: d.line, value: d.argument.trim(), fix: `${DURATION_FORMAT_HINT}, e.g. -- schemaguard:${d.name}=5s`,
+      });
+    }
+    if (d.name === 'lock-timeout') directives.lockTimeoutMs = ms;
+    else directives.statementTimeoutMs = ms;
+  }
+
+  /** The one query after a check directive. */
+  private check(r: CheckRegion): Check {
+    const file = this.file;
+    const description = checkDescription(file, r.directive);
+    if (r.statements.length !== 1) {
+      throw new InputError(`${file}:${r.line}: check "${description}" must be exactly one query (found ${r.statements.length})`, {
+        file, line: r.line, fix: 'follow each -- schemaguard:check line with one SELECT that returns the offending rows',
+      });
+    }
+    const stmt = r.statements[0]!;
+    if (classifyStatement(stmt).kind !== 'query') {
+      throw new InputError(`${file}:${stmt.line}: check "${description}" must be a query (SELECT/WITH/VALUES/TABLE), found ${(stmt.words[0] ?? '').toUpperCase()}`, {
+        file, line: stmt.line, value: stmt.text.slice(0, 80),
+        fix: 'a check returns the rows that violate it; move changes into the migration body',
+      });
+    }
+    return { description, statement: stmt };
+  }
+
+  private splitError(d: Directive, s: SqlStatement): InputError {
+    return new InputError(`${this.file}:${d.line}: schemaguard:check inside the statement that starts on line ${s.line}`, {
+      file: this.file, line: d.line, value: d.text.trim(),
+      fix: 'end the statement with ; before the check line; a check starts after the body (or the previous check)',
+    });
+  }
+
+  /** Refuse transaction control anywhere, and what cannot run in a transaction block in a transactional file. */
+  private validate(s: SqlStatement, directives: MigrationDirectives): void {
+    const file = this.file;
+    const c = classifyStatement(s);
+    if (c.kind === 'transaction-control') {
+      const [where, fix] = directives.noTransaction
+        ? ['in a no-transaction file', 'a no-transaction file runs each statement on its own; split transactional work into a separate migration without the directive']
+        : ['inside a transactional migration', 'remove it: schemaguard wraps each migration in its own transaction together with its state row and checks'];
+      throw new InputError(`${file}:${s.line}: ${c.keyword} ${where}`, { file, line: s.line, value: s.text.slice(0, 80), fix });
+    }
+    if (directives.noTransaction || !refusesTransactionBlock(c.kind)) return;
+    const [why, fix] = c.kind === 'concurrently'
+      ? ['CONCURRENTLY cannot run inside a transaction', 'put "-- schemaguard:no-transaction" on the first line of the file (and nothing else that needs a transaction), or drop CONCURRENTLY']
+      : [`${c.keyword} cannot run inside a transaction block`, 'put "-- schemaguard:no-transaction" on the first line of the file'];
+    throw new InputError(`${file}:${c.line}: ${why}`, { file, line: c.line, value: s.text.slice(0, 80), fix });
+  }
+}
+
+function checkDescription(file: string, d: Directive): string {
+  const description = d.argument.trim();
+  if (!description) {
+    throw new InputError(`${file}:${d.line}: schemaguard:check needs a description of what it asserts`, {
+      file, line: d.line, fix: 'e.g. -- schemaguard:check no uuid primary key without a default',
+    });
+  }
+  return description;
+}
+
+function allowance(file: string, d: Directive): Allowance {
+  const a = allowArgument(d.argument);
+  if (!a) {
+    throw new InputError(`${file}:${d.line}: schemaguard:allow needs a rule id and a reason`, {
+      file, line: d.line, value: d.text.trim(), fix: 'e.g. -- schemaguard:allow index-not-concurrent table is created empty in this release',
+    });
+  }
+  return { ...a, line: d.line };
+}
+
+/** The value of a `valid-checksum` directive: exactly one sha-256 in lower-case hex. */
+function validChecksum(file: string, d: Directive): string {
+  const sum = checksumArgument(d.argument);
+  if (sum === undefined) {
+    throw new InputError(`${file}:${d.line}: schemaguard:valid-checksum needs one sha-256 checksum (64 lower-case hex digits), found "${d.argument.trim()}"`, {
+      file, line: d.line, value: d.text.trim(),
+      fix: 'copy the full checksum of the earlier text (the appliedChecksum of `schemaguard status --json`, or `sha256sum` of that text with LF line endings), one directive per checksum',
+    });
+  }
+  return sum;
+}

@@ -1,0 +1,149 @@
+/**
+ * A transactional migration as simple-query messages (`Session.script`): the
+ * text the server receives, and what each statement in it is, so that an
+ * error the server reports for the whole text can be put back on the file's
+ * line.
+ *
+ * The file's statements go in as the splitter cut them, one after another,
+ * each closed by a newline and `;` (the newline ends a `--` comment the
+ * statement may end with). Between the file's statements the text holds
+ * schemaguard's own (BEGIN, the timeouts, the checks, the session reset, the
+ * state row, COMMIT), each a part of its own.
+ *
+ * PostgreSQL reports where an error is in two ways, both kept here: `position`
+ * (1-based, in characters — Unicode code points — of the whole message) for
+ * errors found while parsing or analysing a statement, and, for the others (a
+ * unique violation, a lock timeout), how many statements completed before it
+ * (`statementIndex`, from the driver).
+ */
+import type { TransactionSettings } from './ports';
+import type { Check } from './source';
+import { splitSql, type SqlStatement } from './sql/splitter';
+
+/** What a stretch of the message is. */
+export type ScriptPart =
+  | { kind: 'own'; sql: string }
+  | { kind: 'statement'; statement: SqlStatement }
+  | { kind: 'check'; check: Check; index: number };
+
+interface Placed {
+  part: ScriptPart;
+  /** UTF-16 offset of the part's first character in the message. */
+  start: number;
+  /** Statements the part holds. */
+  count: number;
+  /** Index of the part's first statement in the message. */
+  first: number;
+}
+
+/** Where an error happened: the part, and (with a `position`) the 1-based character in the part's text. */
+export interface ScriptLocation {
+  part: ScriptPart;
+  /** 1-based, in UTF-16 units of the part's text, as `lineOfPosition` reads it. */
+  position?: number;
+}
+
+/** BEGIN and the transaction's timeouts (integers the engine computed, not user text). */
+export function transactionStartSql(s: TransactionSettings): string {
+  return `BEGIN; SET LOCAL lock_timeout = ${int(s.lockTimeoutMs)}; SET LOCAL statement_timeout = ${int(s.statementTimeoutMs)}`;
+}
+
+function int(ms: number): number {
+  if (!Number.isFinite(ms) || ms < 0) return 0;
+  return Math.min(Math.floor(ms), 2_147_483_647);
+}
+
+/** Wraps a check so a check that returns millions of rows costs at most `limit` + 1. */
+export const CHECK_PREFIX = 'SELECT * FROM (\n';
+export function checkSql(check: Check, limit: number): string {
+  return `${CHECK_PREFIX}${check.statement.text}\n) AS schemaguard_check LIMIT ${limit + 1}`;
+}
+
+/** How many statements a piece of schemaguard's own SQL holds (remembered: the same few texts recur for every file). */
+const ownCounts = new Map<string, number>();
+function statementsIn(sql: string): number {
+  let n = ownCounts.get(sql);
+  if (n === undefined) {
+    n = splitSql(sql).length;
+    if (ownCounts.size < 100) ownCounts.set(sql, n);
+  }
+  return n;
+}
+
+export class ScriptMessage {
+  private readonly texts: string[] = [];
+  private readonly placed: Placed[] = [];
+  private length = 0;
+  private statements = 0;
+  /** Indexes (in the message) of the statements whose rows the engine reads, and which part each is. */
+  readonly rowsOf = new Map<number, ScriptPart>();
+
+  /** schemaguard's own statements; `rows`: its (last) statement's rows are wanted. */
+  own(sql: string, rows = false): this {
+    const count = statementsIn(sql);
+    if (rows) this.rowsOf.set(this.statements + count - 1, { kind: 'own', sql });
+    return this.add({ kind: 'own', sql }, sql, count);
+  }
+
+  statement(statement: SqlStatement): this {
+    return this.add({ kind: 'statement', statement }, statement.text, 1);
+  }
+
+  check(check: Check, index: number, limit: number): this {
+    const part: ScriptPart = { kind: 'check', check, index };
+    this.rowsOf.set(this.statements, part);
+    return this.add(part, checkSql(check, limit), 1);
+  }
+
+  /** Characters so far (to keep a message to a bounded size). */
+  get size(): number {
+    return this.length;
+  }
+
+  /** The message's text, in the pieces it was built from (the session sends them as one). */
+  get pieces(): readonly string[] {
+    return this.texts;
+  }
+
+  get sql(): string {
+    return this.texts.join('');
+  }
+
+  /** The part an error of this message belongs to. */
+  locate(error: { position?: string | number; statementIndex?: number }): ScriptLocation | undefined {
+    const position = error.position === undefined ? undefined : Number(error.position);
+    if (position !== undefined && Number.isInteger(position) && position >= 1) {
+      const at = utf16Offset(this.sql, position);
+      const p = this.last((x) => x.start <= at);
+      if (p) return { part: p.part, position: at - p.start + 1 };
+    }
+    const index = error.statementIndex;
+    if (index === undefined) return undefined;
+    const p = this.last((x) => x.first <= index && x.count > 0);
+    return p && { part: p.part };
+  }
+
+  private add(part: ScriptPart, text: string, count: number): this {
+    this.placed.push({ part, start: this.length, count, first: this.statements });
+    const piece = `${text}\n;\n`;
+    this.texts.push(piece);
+    this.length += piece.length;
+    this.statements += count;
+    return this;
+  }
+
+  private last(match: (p: Placed) => boolean): Placed | undefined {
+    for (let k = this.placed.length - 1; k >= 0; k--) if (match(this.placed[k]!)) return this.placed[k];
+    return undefined;
+  }
+}
+
+/** The UTF-16 offset of the 1-based code-point `position` in `text` (PostgreSQL counts characters, JavaScript UTF-16 units). */
+export function utf16Offset(text: string, position: number): number {
+  let offset = 0;
+  for (let n = 1; n < position && offset < text.length; n++) {
+    const c = text.charCodeAt(offset);
+    offset += c >= 0xd800 && c <= 0xdbff ? 2 : 1;
+  }
+  return offset;
+}

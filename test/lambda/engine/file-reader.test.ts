@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { checksum } from '../../../lambda/engine/checksum';
+import { InputError } from '../../../lambda/engine/errors';
+import { filePieces } from '../../../lambda/engine/file-reader';
+import { tempDir } from '../../support/files';
+
+function read(bytes: string | Uint8Array, pieceBytes: number): { text: string; sum: string } {
+  const path = `${tempDir({ '1_x.sql': bytes })}/1_x.sql`;
+  const it = filePieces('1_x.sql', path, pieceBytes);
+  let text = '';
+  for (let r = it.next(); ; r = it.next()) {
+    if (r.done) return { text, sum: r.value };
+    text += r.value;
+  }
+}
+
+function error(fn: () => unknown): InputError {
+  try { fn(); } catch (e) { if (e instanceof InputError) return e; throw e; }
+  throw new Error('expected an InputError');
+}
+
+describe('Function: filePieces', () => {
+  const text = 'SELECT \'é€😀\';\r\nSELECT 2;\rSELECT 3;\r\n';
+
+  it('gives the LF-normalised text and its checksum, wherever the pieces are cut (CRLF and multi-byte characters across a cut)', () => {
+    const normalised = 'SELECT \'é€😀\';\nSELECT 2;\nSELECT 3;\n';
+    for (let size = 1; size <= Buffer.byteLength(text) + 1; size++) {
+      expect(read(text, size), `pieces of ${size} bytes`).toEqual({ text: normalised, sum: checksum(normalised) });
+    }
+  });
+
+  it('refuses a NUL byte with its line, in any piece', () => {
+    for (const size of [3, 16, 1024]) {
+      expect(error(() => read('SELECT 1;\nSELECT 2;\nSELECT \u0000;', size)).message).toBe('1_x.sql:3: contains a NUL byte');
+    }
+  });
+
+  it('refuses bytes that are not UTF-8 with the message of a file read whole', () => {
+    const bytes = Buffer.concat([Buffer.from('SELECT 1;\nSELECT \''), Buffer.from([0xe9]), Buffer.from('t\';\n')]);
+    expect(error(() => read(bytes, 4)).message).toBe('1_x.sql:2: not valid UTF-8 (bytes 0xe9 0x74 0x27 0x3b at offset 18)');
+  });
+});

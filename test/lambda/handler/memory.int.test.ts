@@ -1,0 +1,63 @@
+/**
+ * The custom resource's default memory (SchemaMigrations `memorySize`, 256 MB)
+ * holds the largest migration file the engine accepts (MAX_FILE_BYTES, 16 MiB
+ * of single-row INSERTs): the handler, bundled as for Lambda, runs a Create to
+ * completion in a process of its own, and that process's peak resident memory
+ * stays under the default with a margin for the Lambda runtime's own.
+ */
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bigMigrationText } from '../../../bench/lib/generate';
+import { timeProcess } from '../../../bench/lib/proc';
+import { ENV } from '../../../lambda/handler/constants';
+import { MAX_FILE_BYTES } from '../../../lambda/engine/source';
+import { dropDatabases, freshDatabase, rows, targets } from '../../support/db';
+import { tempDir } from '../../support/files';
+
+afterAll(dropDatabases);
+
+/** SchemaMigrations' default `memorySize`. */
+const DEFAULT_MEMORY_MB = 256;
+/** Kept free for what a Lambda container adds to a local process (its runtime client, the SDK's heavier load). */
+const MARGIN_MB = 64;
+
+const ROOT = join(__dirname, '..', '..', '..');
+const CHILD = join(ROOT, 'node_modules', '.cache', 'schemaguard-test', 'handler-memory.mjs');
+
+async function bundleChild(): Promise<void> {
+  await build({
+    entryPoints: [join(__dirname, 'memory-child.ts')], outfile: CHILD, bundle: true, platform: 'node', format: 'esm', target: 'node20',
+    // As the handler's own bundle: the SDK comes from the runtime; the parser's .wasm sits in its package.
+    external: ['@aws-sdk/*', 'pg-native', 'libpg-query'],
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    logLevel: 'warning',
+  });
+}
+
+describe.each(targets)('Handler memory on $name', (target) => {
+  it(`applies a ${MAX_FILE_BYTES / 2 ** 20} MiB migration within ${DEFAULT_MEMORY_MB - MARGIN_MB} MB`, async () => {
+    await bundleChild();
+    const url = await freshDatabase(target, 'handler_memory');
+    const big = bigMigrationText(MAX_FILE_BYTES);
+    const dir = tempDir({ [`1_big.sql`]: big.text });
+    const u = new URL(url);
+    const secret = JSON.stringify({ username: u.username, password: decodeURIComponent(u.password), host: u.hostname, port: Number(u.port), dbname: u.pathname.slice(1) });
+
+    const r = await timeProcess(process.execPath, [CHILD], {
+      env: {
+        PATH: process.env.PATH, SG_TEST_SECRET: secret,
+        [ENV.secretArn]: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:memory-AbCdEf', [ENV.migrationsDir]: dir,
+        [ENV.contractsDir]: join(dir, 'no-contracts'), [ENV.tls]: 'disable', [ENV.reserveMs]: '1000',
+      },
+      timeoutMs: 600_000,
+    });
+
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { complete: { IsComplete: boolean }; maxRssMb: number };
+    console.log(`[handler memory] ${target.name}: ${big.statements} statements, peak ${out.maxRssMb.toFixed(1)} MB, ${(r.ms / 1000).toFixed(1)} s`);
+    expect(out.complete.IsComplete).toBe(true);
+    expect(await rows<{ n: number }>(url, 'SELECT count(*)::int AS n FROM bench_big')).toEqual([{ n: big.rows }]);
+    expect(out.maxRssMb).toBeLessThan(DEFAULT_MEMORY_MB - MARGIN_MB);
+  }, 900_000);
+});
