@@ -53,9 +53,10 @@ export async function benchMemory(o: MemoryOptions): Promise<MemoryResult | { no
     const say = (what: string, r: MeasuredProc) => o.onProgress?.(`memory: ${what} ${Math.round(r.rssMb)} MB peak, ${Math.round(r.ms)} ms`);
     const migrate = await migrateRun(o.adminUrl, dir, big.rows);
     say('migrate', migrate);
-    const lint = cliRun('lint', await measureProcess(process.execPath, [CLI, 'lint', '--dir', dir, '--quiet']));
+    const lint = cliRun('lint', await measureProcess(process.execPath, [CLI, 'lint', '--dir', dir, '--quiet']), 'lint: 1 file');
     say('lint', lint);
-    const plan = cliRun('plan --offline', await measureProcess(process.execPath, [CLI, 'plan', '--offline', '--dir', dir, '--quiet']));
+    // The statement table's last row (the file's first line is a comment): the whole report was printed.
+    const plan = cliRun('plan --offline', await measureProcess(process.execPath, [CLI, 'plan', '--offline', '--dir', dir, '--quiet']), `1_big.sql:${big.statements + 1} `);
     say('plan --offline', plan);
     const psql = existsSync(PSQL) ? await psqlRun(o.adminUrl, file, big.rows) : undefined;
     if (psql) say('psql -1', psql);
@@ -97,9 +98,15 @@ async function psqlRun(adminUrl: string, file: string, rows: number): Promise<Me
   }
 }
 
-/** lint and plan exit 1 when they have findings: a report either way, never a crash. */
-function cliRun(what: string, r: MeasuredProc): MeasuredProc {
-  if (r.code !== 0 && r.code !== 1) throw new Error(`schemaguard ${what} exited with ${r.code}: ${(r.stderr || r.stdout).slice(-2000)}`);
+/**
+ * lint and plan exit 1 when they have findings: a report either way, never a
+ * crash — and the report must be whole (`shows`), or a run that died half-way
+ * (exit 1 with an error) would pass as a measurement.
+ */
+function cliRun(what: string, r: MeasuredProc, shows: string): MeasuredProc {
+  if ((r.code !== 0 && r.code !== 1) || !r.stdout.includes(shows)) {
+    throw new Error(`schemaguard ${what} exited with ${r.code} without "${shows}" in its report: ${(r.stderr || r.stdout.slice(-2000)).slice(-2000)}`);
+  }
   return r;
 }
 

@@ -6,9 +6,40 @@ import { shortChecksum } from '../../lambda/engine/checksum';
 import type { Migration } from '../../lambda/engine/source';
 
 export function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  return [...tableLines(headers, () => rows)].join('\n');
+}
+
+/**
+ * The lines of a table whose rows are made twice, once to measure and once to
+ * print, so a table of any length is never held whole (plan's statement table
+ * of a 16 MiB file has 191,004 rows). The widths are a loop, not a spread: a
+ * spread of that many arguments overflows the call stack.
+ */
+export function* tableLines(headers: string[], rows: () => Iterable<string[]>): Generator<string> {
+  const widths = headers.map((h) => h.length);
+  for (const r of rows()) r.forEach((c, i) => { if (c.length > (widths[i] ?? 0)) widths[i] = c.length; });
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  yield line(headers);
+  yield line(widths.map((w) => '-'.repeat(w)));
+  for (const r of rows()) yield line(r);
+}
+
+/**
+ * Writes lines through `out` in blocks (one write per block, never all at
+ * once), waiting for `drained` after each: a pipe's slow reader keeps a block,
+ * not the report, waiting in memory.
+ */
+export async function writeLines(out: (text: string) => void, lines: Iterable<string>, drained: () => Promise<void> = async () => undefined, perBlock = 2000): Promise<void> {
+  let block: string[] = [];
+  for (const l of lines) {
+    block.push(l);
+    if (block.length === perBlock) {
+      out(block.join('\n'));
+      block = [];
+      await drained();
+    }
+  }
+  if (block.length) out(block.join('\n'));
 }
 
 export function directivesOf(m: Migration): string {

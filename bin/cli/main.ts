@@ -14,14 +14,26 @@ import { runCommand } from './commands';
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** Resolves once the reader of `out` has caught up (a long report waits for it between blocks). */
+  outDrained?(): Promise<void>;
   env: NodeJS.ProcessEnv;
 }
 
 export const processIo: Io = {
   out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
   err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
+  outDrained: () => drained(process.stdout),
   env: process.env,
 };
+
+/** A pipe's reader slower than the writer: what is not yet written waits in memory until 'drain'. */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  if (!stream.writableNeedDrain) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => { stream.off('drain', done); stream.off('close', done); stream.off('error', done); resolve(); };
+    stream.on('drain', done).on('close', done).on('error', done);
+  });
+}
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const redactor = new Redactor();
@@ -34,6 +46,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     const quiet = opts.quiet;
     return await runCommand({
       opts, env: io.env, out, err, redactor,
+      outDrained: () => io.outDrained?.() ?? Promise.resolve(),
       progress: (t) => { if (!quiet) err(t); },
       onEmbedded: (e) => { embedded = e; },
     });

@@ -12,6 +12,8 @@ export interface CommandContext {
   /** The process environment (`migrate` records who applied from it). */
   env: NodeJS.ProcessEnv;
   out(text: string): void;
+  /** Resolves once stdout's reader has caught up: a long report waits for it between blocks, so it is never all in memory. */
+  outDrained(): Promise<void>;
   err(text: string): void;
   /** Progress lines on stderr (silent with --quiet). */
   progress(text: string): void;

@@ -1,7 +1,7 @@
 /** `plan`'s statement table: the lock, the table and its size, rewrite and scan, per pending statement. */
 import { formatFinding } from '../../../lambda/checks/finding';
 import { formatBytes, type LockPlan, type StatementLockReport } from '../../../lambda/checks/locks/plan-locks';
-import { table } from '../format';
+import { tableLines, writeLines } from '../format';
 
 function lockCell(s: StatementLockReport): string {
   if (!s.lock) return '-';
@@ -17,18 +17,19 @@ function sizeCells(s: StatementLockReport, sized: boolean): [string, string] {
 
 const yesNo = (b: boolean) => (b ? 'yes' : 'no');
 
-export function lockTable(locks: LockPlan): string {
-  const rows = locks.statements.map((s) => {
-    const [rowsCell, bytesCell] = sizeCells(s, locks.sized);
-    return [`${s.file}:${s.line}`, lockCell(s), s.table ?? '', rowsCell, bytesCell, s.lock ? yesNo(s.rewrites) : '', s.lock ? yesNo(s.scans) : '', s.statement.slice(0, 60)];
-  });
-  const lines = [
-    `statements (a lock is held until COMMIT in a transactional file${locks.sized ? '' : '; no database, so no table sizes'}):`,
-    table(['where', 'lock', 'table', 'rows', 'size', 'rewrites', 'scans', 'statement'], rows),
-  ];
-  const others = locks.statements.filter((s) => s.other);
-  for (const s of others) lines.push(`${s.file}:${s.line}: also ${s.other!.lock} on ${s.other!.table} (the referenced table)`);
+/** Prints the table through `out` a block of rows at a time, as the reader takes them: its rows are made when printed, never all held. */
+export async function printLockTable(out: (text: string) => void, drained: () => Promise<void>, locks: LockPlan): Promise<void> {
+  out(`statements (a lock is held until COMMIT in a transactional file${locks.sized ? '' : '; no database, so no table sizes'}):`);
+  const rows = function* (): Generator<string[]> {
+    for (const s of locks.statements) {
+      const [rowsCell, bytesCell] = sizeCells(s, locks.sized);
+      yield [`${s.file}:${s.line}`, lockCell(s), s.table ?? '', rowsCell, bytesCell, s.lock ? yesNo(s.rewrites) : '', s.lock ? yesNo(s.scans) : '', s.statement.slice(0, 60)];
+    }
+  };
+  await writeLines(out, tableLines(['where', 'lock', 'table', 'rows', 'size', 'rewrites', 'scans', 'statement'], rows), drained);
+  const lines: string[] = [];
+  for (const s of locks.statements) if (s.other) lines.push(`${s.file}:${s.line}: also ${s.other.lock} on ${s.other.table} (the referenced table)`);
   if (locks.statements.some((s) => s.assumed)) lines.push('?: a form plan does not know; ACCESS EXCLUSIVE assumed');
   for (const f of locks.findings) lines.push(formatFinding(f));
-  return lines.join('\n');
+  await writeLines(out, lines, drained);
 }

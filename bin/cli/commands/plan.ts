@@ -14,7 +14,7 @@ import { printFindings } from '../output/findings';
 import { lintJson, lintReport } from './lint';
 import { connectTarget, stateSchemaFlag, type CommandContext } from './context';
 import { lintPlan } from './plan-lint';
-import { lockTable } from './plan-locks';
+import { printLockTable } from './plan-locks';
 
 /** Everything plan reports, gathered before anything is printed. */
 export interface PlanReport {
@@ -33,7 +33,7 @@ export async function planCommand(ctx: CommandContext): Promise<number> {
   const early = opts.format === 'text' ? (target: string, plan: Plan) => printTable(ctx.out, opts.dir, target, migrations, plan) : undefined;
   const report = opts.offline ? await offlinePlan(ctx, migrations, early) : await livePlan(ctx, migrations, early);
   if (opts.format === 'json') ctx.out(JSON.stringify(planJson(report)));
-  else if (opts.format === 'text') printAnalysis(ctx.out, report);
+  else if (opts.format === 'text') await printAnalysis(ctx, report);
   else printFindings(ctx, 'plan', [...report.locks.findings, ...report.lint.findings], { baseDir: opts.dir });
   return 0;
 }
@@ -91,7 +91,7 @@ export function printTable(out: (text: string) => void, dir: string, target: str
 }
 
 /** Under the table: the statements' locks, then the lint. */
-export function printAnalysis(out: (text: string) => void, r: PlanReport): void {
-  if (r.locks.statements.length) out(lockTable(r.locks));
-  out(lintReport(r.lint));
+export async function printAnalysis(ctx: Pick<CommandContext, 'out' | 'outDrained'>, r: PlanReport): Promise<void> {
+  if (r.locks.statements.length) await printLockTable(ctx.out, ctx.outDrained, r.locks);
+  ctx.out(lintReport(r.lint));
 }

@@ -7,7 +7,7 @@ import { Redactor } from '../../../../lambda/engine/redact';
 
 function contextWith(opts: Partial<ReturnType<typeof defaults>>): CommandContext {
   const none = () => undefined;
-  return { opts: { ...defaults({}), ...opts }, env: {}, out: none, err: none, progress: none, redactor: new Redactor(), onEmbedded: none };
+  return { opts: { ...defaults({}), ...opts }, env: {}, out: none, outDrained: async () => undefined, err: none, progress: none, redactor: new Redactor(), onEmbedded: none };
 }
 
 describe('Function: stateSchemaFlag', () => {
