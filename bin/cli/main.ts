@@ -9,6 +9,7 @@ import { parseArgs, type CliOptions } from './args';
 import type { EmbeddedServer } from './embedded';
 import { formatError } from './format';
 import { escapeData } from './output/github';
+import { written } from './exit';
 import { runCommand } from './commands';
 
 export interface Io {
@@ -22,18 +23,9 @@ export interface Io {
 export const processIo: Io = {
   out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
   err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
-  outDrained: () => drained(process.stdout),
+  outDrained: () => written(process.stdout),
   env: process.env,
 };
-
-/** A pipe's reader slower than the writer: what is not yet written waits in memory until 'drain'. */
-function drained(stream: NodeJS.WriteStream): Promise<void> {
-  if (!stream.writableNeedDrain) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => { stream.off('drain', done); stream.off('close', done); stream.off('error', done); resolve(); };
-    stream.on('drain', done).on('close', done).on('error', done);
-  });
-}
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const redactor = new Redactor();
