@@ -15,6 +15,9 @@ export class CountingDriver implements Driver {
   readonly statements: string[] = [];
   /** Each round trip's SQL as sent. */
   readonly texts: string[] = [];
+  /** Scripts written and not yet answered, now and at most (more than one where the session pipelines). */
+  inFlight = 0;
+  maxInFlight = 0;
 
   constructor(private readonly inner: Driver) {}
 
@@ -53,11 +56,18 @@ class CountingSession implements Session {
     // The fast paths exist here exactly when the wrapped session has them.
     if (inner.beginWith) this.beginWith = (s, sql) => { this.counter.count(`BEGIN; SET LOCAL …; ${sql}`); return inner.beginWith!(s, sql); };
     if (inner.commitWith) this.commitWith = (sql) => { this.counter.count(`${sql.replace(/\s+/g, ' ').slice(0, 60)}…; COMMIT`); return inner.commitWith!(sql); };
-    if (inner.script) this.script = (sql, keep) => { this.counter.count(sql.join('')); return inner.script!(sql, keep); };
+    if (inner.script) {
+      this.script = (sql, keep, onNotice) => {
+        this.counter.count(sql.join(''));
+        this.counter.maxInFlight = Math.max(this.counter.maxInFlight, ++this.counter.inFlight);
+        return inner.script!(sql, keep, onNotice).finally(() => { this.counter.inFlight--; });
+      };
+    }
     // SQL only: it crosses the wire inside another call, which counts it.
     if (inner.resetSql) this.resetSql = (within) => inner.resetSql!(within);
   }
   get pid(): number | undefined { return this.inner.pid; }
+  get pipelines(): boolean | undefined { return this.inner.pipelines; }
   get broken(): boolean { return this.inner.broken; }
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
     this.counter.count(sql);

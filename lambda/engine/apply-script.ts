@@ -26,12 +26,12 @@ import type { MigrationError } from './errors';
 import type { ScriptResult, Session, TransactionSettings } from './ports';
 import { ScriptMessage, transactionStartSql } from './script';
 import { bodyBatches, type Migration } from './source';
-import { insertAppliedTimedSql } from './state';
+import { insertAppliedTimedSql, recordedGuardSql } from './state';
 
 /** About this many characters of SQL per message. */
 export const MESSAGE_CHARS = 64 * 1024;
 
-type ScriptSession = Session & Required<Pick<Session, 'script'>>;
+export type ScriptSession = Session & Required<Pick<Session, 'script'>>;
 
 /** One attempt at the migration; returns its execution time. Throws with the file's line; the caller rolls back. */
 export async function scriptAttempt(
@@ -57,11 +57,34 @@ export async function scriptAttempt(
     }
     message = new ScriptMessage();
   }
-  // The file's session state ends with its checks (the driver's reset), then the state row and COMMIT.
+  finish(session, m, s, settings, message);
+  return executionMs(message, await send(session, m, message, watcher));
+}
+
+/**
+ * The whole of a file with no checks, held in memory and under
+ * MESSAGE_CHARS, as one message. `after`: the version that must be recorded
+ * for this one to run (`apply-pipeline.ts`); checked after BEGIN, it makes
+ * the message fail where the one written before it did not commit.
+ */
+export function wholeFileMessage(
+  session: ScriptSession, m: Migration, s: { stateSchema: string; appliedBy: string }, settings: TransactionSettings, after?: number,
+): ScriptMessage {
+  const message = new ScriptMessage().own(transactionStartSql(settings));
+  if (after !== undefined) message.own(recordedGuardSql(s.stateSchema, after));
+  for (const statement of m.statements) message.statement(statement);
+  return finish(session, m, s, settings, message);
+}
+
+/** The file's session state ends with its checks (the driver's reset), then the state row and COMMIT. */
+function finish(session: ScriptSession, m: Migration, s: { stateSchema: string; appliedBy: string }, settings: TransactionSettings, message: ScriptMessage): ScriptMessage {
   const reset = session.resetSql?.(settings);
   if (reset) message.own(reset);
-  message.own(insertAppliedTimedSql(s.stateSchema, { version: m.version, name: m.name, checksum: m.checksum, appliedBy: s.appliedBy }), true).own('COMMIT');
-  const result = await send(session, m, message, watcher);
+  return message.own(insertAppliedTimedSql(s.stateSchema, { version: m.version, name: m.name, checksum: m.checksum, appliedBy: s.appliedBy }), true).own('COMMIT');
+}
+
+/** The execution time the state row recorded (measured by the server), from the answer to the message that wrote it. */
+export function executionMs(message: ScriptMessage, result: ScriptResult): number {
   const [row] = [...message.rowsOf.keys()].flatMap((k) => result.rows.get(k) ?? []);
   return Number(row?.execution_ms ?? 0);
 }
@@ -70,11 +93,18 @@ export async function scriptAttempt(
 async function send(session: ScriptSession, m: Migration, message: ScriptMessage, watcher: BlockerWatcher): Promise<ScriptResult> {
   watcher.start();
   try {
-    return await session.script(message.pieces, new Set(message.rowsOf.keys()));
-  } catch (e) {
-    throw located(session, m, message, e);
+    return await sendScript(session, m, message);
   } finally {
     watcher.pause();
+  }
+}
+
+/** Writes the message; its answer, or the error put back on the file's statement or check. */
+export async function sendScript(session: ScriptSession, m: Migration, message: ScriptMessage, onNotice?: (message: string) => void): Promise<ScriptResult> {
+  try {
+    return await session.script(message.pieces, new Set(message.rowsOf.keys()), onNotice);
+  } catch (e) {
+    throw located(session, m, message, e);
   }
 }
 

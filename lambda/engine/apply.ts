@@ -177,7 +177,7 @@ async function endFileSession(session: Session): Promise<void> {
 }
 
 /** Outside a transaction: return the session to a new connection's state, where the driver has something to reset. */
-async function resetSession(session: Session): Promise<void> {
+export async function resetSession(session: Session): Promise<void> {
   const reset = session.resetSql?.();
   if (reset) await session.query(reset);
 }

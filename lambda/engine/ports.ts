@@ -65,9 +65,20 @@ export interface Session extends Queryable {
    * `position` in `sql`. Rows come back only for the statements in `keepRowsOf`.
    * A session whose server connection may change between transactions (through
    * a pooler) has none.
+   * The server's notices while it runs the script go to `onNotice` (instead
+   * of the session's listener), where the driver has notices.
    * @default - the engine sends one statement per round trip
    */
-  script?(sql: readonly string[], keepRowsOf?: ReadonlySet<number>): Promise<ScriptResult>;
+  script?(sql: readonly string[], keepRowsOf?: ReadonlySet<number>, onNotice?: (message: string) => void): Promise<ScriptResult>;
+  /**
+   * True when `script` calls may overlap: each call's message is written at
+   * once, behind the ones not yet answered, and the server runs them one
+   * after another, in the order written, each answered in turn. After an
+   * error the server goes on with the next message (the engine makes the
+   * next ones fail then: `apply-pipeline.ts`).
+   * @default false - the engine waits for each answer before the next script
+   */
+  readonly pipelines?: boolean;
   rollback(): Promise<void>;
   /** Session-level timeouts for statements outside a transaction (no-transaction files). */
   setTimeouts(settings: TransactionSettings): Promise<void>;

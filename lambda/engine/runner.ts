@@ -5,6 +5,7 @@
  * `status` and writes nothing.
  */
 import { applyMigration, type ApplySettings } from './apply';
+import { applyInFlight, canPipeline, pipelinable } from './apply-pipeline';
 import {
   ChecksumMismatchError, DatabaseAheadError, OutOfOrderError, type Blocker,
 } from './errors';
@@ -157,7 +158,7 @@ interface PendingRun {
 
 /** Apply each pending migration in order, stopping early (outcome `partial`) when the deadline's reserve is reached. */
 async function applyPending(run: PendingRun, pending: Migration[], result: MigrateResult): Promise<void> {
-  for (let k = 0; k < pending.length; k++) {
+  for (let k = 0; k < pending.length;) {
     if (!withinDeadline(run)) {
       const remaining = pending.slice(k);
       run.emit({ type: 'deadline', remaining });
@@ -165,14 +166,54 @@ async function applyPending(run: PendingRun, pending: Migration[], result: Migra
       result.remaining = remaining.map((r) => r.version);
       return;
     }
+    // Two or more small files in a row, where the session pipelines: in flight together (apply-pipeline.ts).
+    // Not under a deadline: a file written ahead starts later than its deadline check, past the reserve perhaps.
+    let end = k;
+    if (canPipeline(run.session) && run.options.deadline === undefined) while (end < pending.length && pipelinable(pending[end]!)) end++;
+    if (end - k >= 2) {
+      k += await applyInFlight(run.session as Parameters<typeof applyInFlight>[0], pending.slice(k, end), run.settings, inFlightHooks(run, result));
+      continue;
+    }
     const m = pending[k]!;
     await run.lock.assertHeld();
-    const executionMs = await applyOne(run, m);
-    result.applied.push({ version: m.version, name: m.name, file: m.file, executionMs });
-    result.outcome = 'applied';
-    result.appliedCount++;
-    result.currentVersion = Math.max(result.currentVersion ?? m.version, m.version);
+    recordApplied(result, m, await applyOne(run, m));
+    k++;
   }
+}
+
+function recordApplied(result: MigrateResult, m: Migration, executionMs: number): void {
+  result.applied.push({ version: m.version, name: m.name, file: m.file, executionMs });
+  result.outcome = 'applied';
+  result.appliedCount++;
+  result.currentVersion = Math.max(result.currentVersion ?? m.version, m.version);
+}
+
+/** The events and checks of one at a time, for files in flight together. */
+function inFlightHooks(run: PendingRun, result: MigrateResult): Parameters<typeof applyInFlight>[3] {
+  return {
+    admit: async () => {
+      await run.lock.assertHeld();
+      return true;
+    },
+    started: (m) => {
+      run.emit({ type: 'migration-start', migration: m });
+      if (isEmptyMigration(m)) run.emit({ type: 'note', message: `${m.file}: ${EMPTY_FILE_NOTE}` });
+    },
+    applied: (m, executionMs, attempts) => {
+      run.emit({ type: 'migration-applied', migration: m, executionMs, attempts });
+      recordApplied(result, m, executionMs);
+    },
+    retry: (m, attempt, delayMs, blockers, error) => run.emit({ type: 'retry', migration: m, attempt, delayMs, blockers, message: error.message }),
+    notice: (m, message) => noticeNote(run, m, message),
+  };
+}
+
+/**
+ * RAISE NOTICE from a migration (e.g. "deactivated 3 duplicate purchases") reaches the user.
+ * The "already exists, skipping" notices of IF [NOT] EXISTS are left out: they are the expected case.
+ */
+function noticeNote(run: PendingRun, m: Migration, message: string): void {
+  if (!/, skipping$/.test(message)) run.emit({ type: 'note', message: `${m.file}: ${message}` });
 }
 
 /**
@@ -193,11 +234,7 @@ async function applyOne(run: PendingRun, m: Migration): Promise<number> {
   const { session, emit } = run;
   emit({ type: 'migration-start', migration: m });
   if (isEmptyMigration(m)) emit({ type: 'note', message: `${m.file}: ${EMPTY_FILE_NOTE}` });
-  // RAISE NOTICE from a migration (e.g. "deactivated 3 duplicate purchases") reaches the user.
-  // The "already exists, skipping" notices of IF [NOT] EXISTS are left out: they are the expected case.
-  session.setNoticeListener?.((message) => {
-    if (!/, skipping$/.test(message)) emit({ type: 'note', message: `${m.file}: ${message}` });
-  });
+  session.setNoticeListener?.((message) => noticeNote(run, m, message));
   const r = await applyMigration(session, m, {
     ...run.settings,
     onRetry: (attempt, delayMs, blockers, error) => emit({ type: 'retry', migration: m, attempt, delayMs, blockers, message: error.message }),

@@ -157,6 +157,18 @@ export function insertAppliedLiteralSql(schema: string, row: { version: number; 
  * time measured by the server, from BEGIN (`now()`, the transaction's start)
  * to this statement, and returned.
  */
+/**
+ * Fails (division by zero) unless `version` is recorded. A message written
+ * behind another starts with it after BEGIN: if the one before did not
+ * commit — an error left its transaction aborted (then BEGIN fails already),
+ * or its COMMIT failed (a deferred constraint) and left the session idle —
+ * nothing of this one runs.
+ */
+export function recordedGuardSql(schema: string, version: number): string {
+  if (!Number.isSafeInteger(version)) throw new TypeError(`state row: version ${version} must be an integer`);
+  return `SELECT 1 / count(*)::int FROM ${stateTable(schema)} WHERE version = ${version}`;
+}
+
 export function insertAppliedTimedSql(schema: string, row: { version: number; name: string; checksum: string; appliedBy: string }): string {
   if (!Number.isSafeInteger(row.version)) throw new TypeError(`state row: version ${row.version} must be an integer`);
   return `INSERT INTO ${stateTable(schema)} (version, name, checksum, execution_ms, applied_by) VALUES (${row.version}, ${quoteLiteral(row.name)}, ${quoteLiteral(row.checksum)}, `

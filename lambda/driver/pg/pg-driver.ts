@@ -141,6 +141,9 @@ export class PgDriver implements Driver {
         application_name: this.options.applicationName ?? 'schemaguard',
         connectionTimeoutMillis: this.options.connectTimeoutMs ?? 10_000,
         keepAlive: true,
+        // Queries are written as they are made, not after the answer to the one before:
+        // the engine overlaps migration scripts (Session.pipelines) and awaits everything else.
+        pipeline: true,
       });
       const session = new PgSession(client, this.target, () => this.lease);
       try {
@@ -207,11 +210,20 @@ class PgSession implements Session {
   private baseline?: string;
   private isBroken = false;
   private noticeListener?: (message: string) => void;
+  /** Scripts written and not yet answered, oldest (the one the server runs) first. */
+  private readonly running: ScriptQuery[] = [];
   /** Several statements in one message: on a connection that is one server session (not through a pooler, where commits are fenced). */
-  script?: (sql: readonly string[], keepRowsOf?: ReadonlySet<number>) => Promise<ScriptResult>;
+  script?: (sql: readonly string[], keepRowsOf?: ReadonlySet<number>, onNotice?: (message: string) => void) => Promise<ScriptResult>;
+  /** Scripts may overlap: set with `script`, where the client writes each query at once (pg's pipeline mode). */
+  pipelines?: boolean;
 
   constructor(private readonly client: pg.Client, private readonly target: string, private readonly lease: () => LeaseLock | undefined) {
-    client.on('notice', (n) => this.noticeListener?.(n.message ?? String(n)));
+    client.on('notice', (n) => {
+      const message = n.message ?? String(n);
+      const script = this.running[0];
+      if (script?.onNotice) script.onNotice(message);
+      else this.noticeListener?.(message);
+    });
     // An idle client whose backend is terminated emits 'error'; without a
     // listener that would crash the process. Record it and fail the next call.
     client.on('error', () => { this.isBroken = true; });
@@ -236,7 +248,8 @@ class PgSession implements Session {
       return;
     }
     this.pid = identity.serverPid;
-    this.script = (sql, keepRowsOf) => this.runScript(sql, keepRowsOf);
+    this.script = (sql, keepRowsOf, onNotice) => this.runScript(sql, keepRowsOf, onNotice);
+    this.pipelines = (this.client as unknown as { pipeline?: boolean }).pipeline === true;
     if (r.checkInterval) this.baseline = CHECK_INTERVAL_SQL;
   }
 
@@ -286,8 +299,12 @@ class PgSession implements Session {
     }
   }
 
-  private async runScript(sql: readonly string[], keepRowsOf: ReadonlySet<number> = new Set()): Promise<ScriptResult> {
-    const q = new ScriptQuery(sql, keepRowsOf);
+  private async runScript(sql: readonly string[], keepRowsOf: ReadonlySet<number> = new Set(), onNotice?: (message: string) => void): Promise<ScriptResult> {
+    const q: ScriptQuery = new ScriptQuery(sql, keepRowsOf, onNotice, () => {
+      const at = this.running.indexOf(q);
+      if (at >= 0) this.running.splice(at, 1);
+    });
+    this.running.push(q);
     void this.client.query(q as unknown as pg.QueryConfig);
     try {
       return await q.done;

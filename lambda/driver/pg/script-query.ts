@@ -12,6 +12,11 @@
  * written from the text's pieces straight into one buffer of its exact size:
  * a statement of many megabytes is held once as text and once as bytes, never
  * joined into a second string nor grown through copies.
+ *
+ * It is a `pg.Query` so that a client in pipeline mode takes it: several
+ * scripts may then be written before the first is answered (the session's
+ * `pipelines`), each answered in turn, and the server's notices go to the
+ * script it is running (`onNotice`).
  */
 import pg from 'pg';
 import type { ScriptResult } from '../../engine/ports';
@@ -25,21 +30,30 @@ interface Field { name: string; dataTypeID: number; format?: string }
 /** How pg parses a text-format value of a column: the same parsers `client.query` uses. */
 type Parser = (value: string) => unknown;
 
-export class ScriptQuery {
+export class ScriptQuery extends pg.Query {
   /** Statements of the script that have completed so far. */
   private completed = 0;
   /** Names and parsers of the columns of the statement now returning rows, when its rows are kept. */
   private columns?: { names: string[]; parsers: Parser[] };
-  private readonly rows = new Map<number, Row[]>();
+  private readonly kept = new Map<number, Row[]>();
   private failed?: unknown;
   readonly done: Promise<ScriptResult>;
   private settle!: { resolve(r: ScriptResult): void; reject(e: unknown): void };
 
-  constructor(private pieces: readonly string[], private readonly keepRowsOf: ReadonlySet<number>) {
+  constructor(
+    private pieces: readonly string[],
+    private readonly keepRowsOf: ReadonlySet<number>,
+    /** The server's NOTICE/WARNING messages while it runs this script. */
+    readonly onNotice?: (message: string) => void,
+    /** Called once, as soon as the script is answered (ended or failed), before the next one's answers are read. */
+    private onEnd?: () => void,
+  ) {
+    super({ text: '' });
     this.done = new Promise((resolve, reject) => { this.settle = { resolve, reject }; });
   }
 
-  submit(connection: Connection): null {
+  // A property, as pg's types declare it.
+  override submit = (connection: Connection): null => {
     const lengths = this.pieces.map((p) => Buffer.byteLength(p));
     const size = lengths.reduce((a, b) => a + b, 0);
     const message = Buffer.allocUnsafe(1 + 4 + size + 1);
@@ -51,7 +65,7 @@ export class ScriptQuery {
     this.pieces = [];
     if (connection.stream.writable) connection.stream.write(message);
     return null;
-  }
+  };
 
   handleRowDescription(msg: { fields: Field[] }): void {
     if (!this.keepRowsOf.has(this.completed)) return;
@@ -67,16 +81,16 @@ export class ScriptQuery {
     try {
       const row: Row = {};
       msg.fields.forEach((value, i) => { row[columns.names[i]!] = value === null ? null : columns.parsers[i]!(value); });
-      const rows = this.rows.get(this.completed);
+      const rows = this.kept.get(this.completed);
       if (rows) rows.push(row);
-      else this.rows.set(this.completed, [row]);
+      else this.kept.set(this.completed, [row]);
     } catch (e) {
       this.failed ??= e;
     }
   }
 
   handleCommandComplete(): void {
-    if (this.keepRowsOf.has(this.completed) && !this.rows.has(this.completed)) this.rows.set(this.completed, []);
+    if (this.keepRowsOf.has(this.completed) && !this.kept.has(this.completed)) this.kept.set(this.completed, []);
     this.columns = undefined;
     this.completed++;
   }
@@ -88,12 +102,20 @@ export class ScriptQuery {
   /** The server's error (or a lost connection): where in the script it happened goes with it. */
   handleError(err: unknown): void {
     if (err && typeof err === 'object') (err as { statementIndex?: number }).statementIndex = this.completed;
+    this.ended();
     this.settle.reject(err);
   }
 
+  private ended(): void {
+    const onEnd = this.onEnd;
+    this.onEnd = undefined;
+    onEnd?.();
+  }
+
   handleReadyForQuery(): void {
+    this.ended();
     if (this.failed) this.settle.reject(this.failed);
-    else this.settle.resolve({ rows: this.rows, completed: this.completed });
+    else this.settle.resolve({ rows: this.kept, completed: this.completed });
   }
 
   handlePortalSuspended(): void {

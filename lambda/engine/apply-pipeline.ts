@@ -1,0 +1,139 @@
+/**
+ * Small migrations in flight together, where the session pipelines
+ * (`Session.pipelines`, the pg driver): the next file's message is written
+ * while the server still runs the one before, so the server never waits for
+ * the runner between files and the runner's work on a file (reading the
+ * answer, the events, building the next message) overlaps the server's. Each
+ * file is still its own transaction with its state row, the files run in
+ * order, and the events come in the same order as one at a time.
+ *
+ * Which files: transactional, without checks (a check's rows decide between
+ * COMMIT and ROLLBACK, so its file waits for them), held in memory and under
+ * MESSAGE_CHARS (`pipelinable`). The others go one at a time (`apply.ts`).
+ *
+ * Stop at the first failure. The server runs the messages one after another
+ * whatever happened to the one before, so each message written behind
+ * another cannot run unless that one committed:
+ * - an error in a file leaves its transaction aborted: the next message's
+ *   BEGIN fails (25P02), and with it the rest of that message, and so on;
+ * - an error at COMMIT (a deferred constraint) rolls back and leaves the
+ *   session idle: the next message's first statement after BEGIN,
+ *   `recordedGuardSql`, fails because the file before it is not recorded.
+ * The runner then waits for the answers of the files behind the failed one
+ * (all failed, nothing of them committed), rolls back, and reports the failed
+ * file's error with its line, as one at a time. A lock timeout is retried
+ * from the file that timed out.
+ *
+ * At most PIPELINE_FILES files and PIPELINE_CHARS of SQL are written ahead.
+ * Not used under a deadline (the custom resource): a file written ahead
+ * starts later than the check that let it start (runner.ts).
+ */
+import { executionMs, MESSAGE_CHARS, sendScript, wholeFileMessage, type ScriptSession } from './apply-script';
+import { wrapUnknown } from './apply-errors';
+import { backOffOrGiveUp, effectiveSettings, resetSession, type ApplySettings } from './apply';
+import { BlockerWatcher } from './blockers';
+import { MigrationError, type Blocker } from './errors';
+import type { Session } from './ports';
+import { runsOutsideTransaction, type Migration } from './source';
+
+/** At most this many files written ahead of their answers… */
+export const PIPELINE_FILES = 16;
+/** …and this many characters of SQL. */
+export const PIPELINE_CHARS = 256 * 1024;
+
+/** A file that goes whole in one message with nothing to decide on the way. */
+export function pipelinable(m: Migration): boolean {
+  // A file over IN_MEMORY_BYTES has a getter for its statements (read again at each access): never whole.
+  const inMemory = Object.getOwnPropertyDescriptor(m, 'statements')?.get === undefined;
+  return inMemory && m.checks.length === 0 && !runsOutsideTransaction(m) && m.text.length <= MESSAGE_CHARS;
+}
+
+export function canPipeline(session: Session): session is ScriptSession & { pipelines: true } {
+  return session.pipelines === true && typeof session.script === 'function';
+}
+
+export interface InFlightHooks {
+  /** Before a file is written: false stops writing; throws to stop the run (the runner lock lost). */
+  admit(m: Migration): Promise<boolean> | boolean;
+  /** The file is the one the server runs now. */
+  started(m: Migration): void;
+  applied(m: Migration, executionMs: number, attempts: number): void;
+  retry(m: Migration, attempt: number, delayMs: number, blockers: Blocker[], error: MigrationError): void;
+  notice(m: Migration, message: string): void;
+}
+
+interface Written {
+  m: Migration;
+  chars: number;
+  /** The server's execution time, or the file's error (with its line). */
+  answer: Promise<number>;
+}
+
+/**
+ * Applies `files` (all `pipelinable`) in order; returns how many were applied
+ * — fewer than all only when `admit` said stop. Throws the first failure.
+ */
+export async function applyInFlight(session: ScriptSession, files: Migration[], s: ApplySettings, hooks: InFlightHooks): Promise<number> {
+  const written: Written[] = [];
+  let next = 0;
+  let applied = 0;
+  let stopped = false;
+  let attempt = 1;
+  let announced = 0;
+  let lastBlockers: Blocker[] = [];
+  const chars = () => written.reduce((n, w) => n + w.chars, 0);
+
+  const write = async (): Promise<void> => {
+    while (!stopped && next < files.length && written.length < PIPELINE_FILES && (written.length === 0 || chars() < PIPELINE_CHARS)) {
+      const m = files[next]!;
+      if (!(await hooks.admit(m))) {
+        stopped = true;
+        return;
+      }
+      const before = written.at(-1)?.m;
+      const message = wholeFileMessage(session, m, s, effectiveSettings(m, s), before?.version);
+      const answer = sendScript(session, m, message, (text) => hooks.notice(m, text)).then((r) => executionMs(message, r));
+      // Answered in turn below; a file behind a failed one fails too, and is not reported.
+      answer.catch(() => undefined);
+      written.push({ m, chars: message.size, answer });
+      next++;
+    }
+  };
+
+  await write();
+  while (written.length) {
+    const head = written[0]!;
+    if (announced === applied) {
+      hooks.started(head.m);
+      announced++;
+    }
+    const settings = effectiveSettings(head.m, s);
+    const watcher = new BlockerWatcher(s.monitor, () => session.pid, settings.lockTimeoutMs);
+    watcher.start();
+    try {
+      const ms = await head.answer;
+      written.shift();
+      applied++;
+      hooks.applied(head.m, ms, attempt);
+      attempt = 1;
+      lastBlockers = [];
+      await write();
+    } catch (e) {
+      await Promise.allSettled(written.map((w) => w.answer));
+      written.length = 0;
+      if (!session.broken) await session.rollback().then(() => resetSession(session)).catch(() => undefined);
+      if (watcher.blockers.length) lastBlockers = watcher.blockers;
+      const err = e instanceof MigrationError ? e : wrapUnknown(head.m, e);
+      if (err.sqlstate !== '55P03' || session.broken) throw err;
+      const retries = { ...s, onRetry: (n: number, delayMs: number, blockers: Blocker[], error: MigrationError) => hooks.retry(head.m, n, delayMs, blockers, error) };
+      await backOffOrGiveUp(head.m, err, attempt, lastBlockers, retries, settings.lockTimeoutMs);
+      attempt++;
+      // Written again from the file that timed out.
+      next = applied;
+      await write();
+    } finally {
+      watcher.pause();
+    }
+  }
+  return applied;
+}
