@@ -19,6 +19,7 @@ import { benchNoop } from './noop';
 import { benchOnline } from './online';
 import { benchOnlineFixes } from './online-fixes';
 import { benchRace } from './race';
+import { measuredEnv, nodeStartMs } from './lib/proc';
 import { startBenchServer, dropDatabase } from './lib/server';
 import { benchSynth } from './synth';
 
@@ -78,6 +79,15 @@ async function main(): Promise<void> {
       node: process.version, psql: psqlVersion(), loadavg_at_start: loadavg().map((x) => Math.round(x * 100) / 100),
     },
   };
+  const machine = out.machine as Record<string, unknown>;
+  machine.node_start_ms = await nodeStartMs(measuredEnv());
+  if (process.env.NODE_EXTRA_CA_CERTS !== undefined) {
+    machine.node_extra_ca_certs_ms = Math.round(((await nodeStartMs(process.env)) - (machine.node_start_ms as number)) * 10) / 10;
+    say(`NODE_EXTRA_CA_CERTS is set: it adds ${machine.node_extra_ca_certs_ms} ms to every Node start here; the measured processes run without it`);
+  }
+  // Every process the parts below start inherits this.
+  process.env = measuredEnv();
+  say(`node start (node -e 0): ${machine.node_start_ms} ms`);
   const needsDb = ['apply', 'noop', 'memory', 'online', 'race', 'guard'].some((p) => args.only.has(p as Part));
   const server = needsDb ? await startBenchServer(args.databaseUrl) : undefined;
   // Ctrl-C: stop the server this run started and remove its data directory.

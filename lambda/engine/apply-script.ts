@@ -29,7 +29,7 @@ import { bodyBatches, type Migration } from './source';
 import { insertAppliedTimedSql, recordedGuardSql } from './state';
 
 /** About this many characters of SQL per message. */
-export const MESSAGE_CHARS = 64 * 1024;
+export const MESSAGE_CHARS = 32 * 1024;
 
 export type ScriptSession = Session & Required<Pick<Session, 'script'>>;
 

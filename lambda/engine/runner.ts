@@ -13,7 +13,7 @@ import { shortChecksum } from './checksum';
 import { validateSchemaName } from './identifiers';
 import { computePlan, type Plan } from './plan';
 import type { Driver, MigrationLock, Session } from './ports';
-import { EMPTY_FILE_NOTE, isEmptyMigration, type Migration } from './source';
+import { EMPTY_FILE_NOTE, isEmptyMigration, parseNow, type Migration } from './source';
 import { DEFAULT_STATE_SCHEMA, ensureState, readApplied } from './state';
 
 export interface RunnerOptions {
@@ -111,6 +111,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     const applied = await readApplied(reader, schema);
     const plan = computePlan(options.migrations, applied);
     refuse(plan, options);
+    // Every file that will run is parsed (and a bad one refused) before anything is written.
+    plan.pending.forEach(parseNow);
     options.driver.assertRunnable?.(plan.pending);
     emit({ type: 'plan', pending: plan.pending.length, applied: applied.length });
 

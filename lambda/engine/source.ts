@@ -67,6 +67,41 @@ export function parseMigration(file: string, rawText: string, path = file): Migr
   };
 }
 
+/** What parsing a file gives; `deferredMigration` fills these in when one is first read. */
+const PARSED_FIELDS = ['directives', 'statements', 'statementCount', 'checks', 'allowances'] as const;
+
+/**
+ * A migration whose text is read, validated as UTF-8 without NUL and hashed
+ * now, and parsed when one of its parsed fields is first read: a file that
+ * is already applied is only compared by checksum, so a run with nothing to
+ * do parses nothing. The runner parses every pending file before anything
+ * runs, so a bad one is still refused with the database untouched.
+ */
+export function deferredMigration(file: string, rawText: string, path = file): Migration {
+  const { version, name } = parseFileName(file);
+  const text = normaliseLineEndings(rawText);
+  refuseNul(file, text, 0);
+  const m = { version, name, file, path, text, checksum: checksum(text) } as Migration;
+  const parse = () => {
+    const parsed = parseText(file, [text], true);
+    const values = { directives: parsed.directives, statements: parsed.statements!, statementCount: parsed.statementCount, checks: parsed.checks, allowances: parsed.allowances };
+    for (const key of PARSED_FIELDS) Object.defineProperty(m, key, { value: values[key], writable: true, enumerable: true, configurable: true });
+  };
+  for (const key of PARSED_FIELDS) {
+    Object.defineProperty(m, key, {
+      get: () => { parse(); return m[key]; },
+      set: (value: unknown) => { parse(); Object.defineProperty(m, key, { value, writable: true, enumerable: true, configurable: true }); },
+      enumerable: true, configurable: true,
+    });
+  }
+  return m;
+}
+
+/** Parses a `deferredMigration` now (a no-op for the others): its InputError, if any, is thrown here. */
+export function parseNow(m: Migration): void {
+  void m.statementCount;
+}
+
 /** What migrate and plan say of an empty file. */
 export const EMPTY_FILE_NOTE = 'no statements (empty, or only comments and directives): recorded as applied, nothing runs';
 
@@ -183,6 +218,8 @@ export interface LoadOptions {
   maxFileBytes?: number;
   /** The fix a refused file's error gives (given its size). @default - load bulk data with COPY, or split the file */
   tooLargeFix?: (bytes: number) => string;
+  /** Parse a file when it is first needed (`deferredMigration`), not while reading it. @default false */
+  deferParse?: boolean;
 }
 
 /**
@@ -214,7 +251,7 @@ export async function loadMigrationsAsync(dir: string, options: LoadOptions = {}
 /** The files one by one (a pause after each), then the migrations in order. */
 function* readMigrations(dir: string, options: LoadOptions): Generator<void, Migration[], undefined> {
   const abs = resolve(dir);
-  const reader = new FileReader(options.maxFileBytes ?? MAX_FILE_BYTES, options.tooLargeFix);
+  const reader = new FileReader(options.maxFileBytes ?? MAX_FILE_BYTES, options.tooLargeFix, options.deferParse ? deferredMigration : parseMigration);
   const migrations: Migration[] = [];
   for (const entry of migrationEntries(dir, abs)) {
     const path = `${abs}/${entry.name}`;
@@ -258,7 +295,11 @@ function isFile(e: Dirent, path: string): boolean {
 class FileReader {
   private readonly buffer: Buffer;
 
-  constructor(private readonly maxBytes: number, private readonly tooLargeFix?: (bytes: number) => string) {
+  constructor(
+    private readonly maxBytes: number,
+    private readonly tooLargeFix: ((bytes: number) => string) | undefined,
+    private readonly small: (file: string, text: string, path: string) => Migration,
+  ) {
     this.buffer = Buffer.allocUnsafe(Math.min(maxBytes, IN_MEMORY_BYTES) + 1);
   }
 
@@ -275,7 +316,7 @@ class FileReader {
     } finally {
       closeSync(fd);
     }
-    if (size === undefined) return parseMigration(file, decodeUtf8(file, this.buffer.subarray(0, bytes)), path);
+    if (size === undefined) return this.small(file, decodeUtf8(file, this.buffer.subarray(0, bytes)), path);
     if (size > this.maxBytes) {
       throw new InputError(`${file}: ${size} bytes is over the ${this.maxBytes}-byte limit for a migration`, {
         file, value: String(size), fix: this.tooLargeFix?.(size) ?? 'load bulk data with COPY from the application, not from a migration; or split the file',

@@ -8,7 +8,7 @@ import { readWhileConnecting, stateSchemaFlag, type CommandContext } from './con
 
 export async function migrateCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
-  const { files: migrations, driver, where } = await readWhileConnecting(ctx, () => loadMigrationsAsync(opts.dir));
+  const { files: migrations, driver, where } = await readWhileConnecting(ctx, () => loadMigrationsAsync(opts.dir, { deferParse: true }));
   try {
     ctx.progress(`migrate ${driver.target}${where}: ${migrations.length} migrations in ${opts.dir}/`);
     const width = Math.max(0, ...migrations.map((m) => m.file.length));
