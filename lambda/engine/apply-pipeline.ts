@@ -83,10 +83,19 @@ export async function applyInFlight(session: ScriptSession, files: Migration[], 
   let lastBlockers: Blocker[] = [];
   const chars = () => written.reduce((n, w) => n + w.chars, 0);
 
+  /** Why no more files are written (the runner lock lost): thrown once the files in flight are answered. */
+  let refused: unknown;
   const write = async (): Promise<void> => {
     while (!stopped && next < files.length && written.length < PIPELINE_FILES && (written.length === 0 || chars() < PIPELINE_CHARS)) {
       const m = files[next]!;
-      if (!(await hooks.admit(m))) {
+      let admitted: boolean;
+      try {
+        admitted = await hooks.admit(m);
+      } catch (e) {
+        refused = e;
+        admitted = false;
+      }
+      if (!admitted) {
         stopped = true;
         return;
       }
@@ -135,5 +144,6 @@ export async function applyInFlight(session: ScriptSession, files: Migration[], 
       watcher.pause();
     }
   }
+  if (refused !== undefined) throw refused;
   return applied;
 }

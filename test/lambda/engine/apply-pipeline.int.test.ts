@@ -143,6 +143,31 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: mi
     expect(await applied(url)).toEqual([1, 2]);
   });
 
+  it('stops writing when the runner lock is lost, and reports every file that committed as applied', async () => {
+    const url = await freshDatabase(target, 'pipe_lock_lost');
+    const slow = (k: number) => `CREATE TABLE t${k} (id int);\nSELECT pg_sleep(0.03);\n`;
+    const dir = tempDir(files(40, Object.fromEntries(Array.from({ length: 40 }, (_, k) => [k + 1, slow(k + 1)]))));
+    let killed: Promise<unknown> | undefined;
+
+    const { result, events } = await run(url, dir, {
+      onEvent: (ev) => {
+        if (ev.type !== 'migration-applied' || ev.migration.version !== 2) return;
+        // The runner lock's own session goes away (a failover, an idle-session timeout).
+        killed = withClient(url, (c) => c.query(
+          "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        ));
+      },
+    });
+    const e = await rejection<Error>(result);
+    await killed;
+
+    expect(e.message).toMatch(/lost the migration lock/);
+    const reported = events.filter((ev) => ev.type === 'migration-applied').map((ev) => (ev as { migration: { version: number } }).migration.version);
+    expect(reported.length).toBeLessThan(40);
+    expect(reported.length).toBeGreaterThanOrEqual(2);
+    expect(await applied(url)).toEqual(reported);
+  });
+
   it('puts each notice on the file that raised it, though the next files were already written', async () => {
     const url = await freshDatabase(target, 'pipe_notice');
     const notice = (k: number) => `DO $$ BEGIN PERFORM pg_sleep(0.02); RAISE NOTICE 'from file %', ${k}; END $$;\n`;
