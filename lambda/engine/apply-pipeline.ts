@@ -18,7 +18,10 @@
  *   BEGIN fails (25P02), and with it the rest of that message, and so on;
  * - an error at COMMIT (a deferred constraint) rolls back and leaves the
  *   session idle: the next message's first statement after BEGIN,
- *   `recordedGuardSql`, fails because the file before it is not recorded.
+ *   `inFlightGuardSql`, fails because the file before it is not recorded;
+ * - the runner lock lost meanwhile (its connection closed): the same
+ *   statement checks on the server that the lock is still granted, so no
+ *   file starts without it, as `assertHeld` before each file does one at a time.
  * The runner then waits for the answers of the files behind the failed one
  * (all failed, nothing of them committed), rolls back, and reports the failed
  * file's error with its line, as one at a time. A lock timeout is retried
@@ -28,13 +31,15 @@
  * Not used under a deadline (the custom resource): a file written ahead
  * starts later than the check that let it start (runner.ts).
  */
-import { executionMs, MESSAGE_CHARS, sendScript, wholeFileMessage, type ScriptSession } from './apply-script';
+import { executionMs, located, MESSAGE_CHARS, wholeFileMessage, type ScriptSession } from './apply-script';
 import { wrapUnknown } from './apply-errors';
 import { backOffOrGiveUp, effectiveSettings, resetSession, type ApplySettings } from './apply';
 import { BlockerWatcher } from './blockers';
-import { MigrationError, type Blocker } from './errors';
+import { lockLostError, MigrationError, type Blocker } from './errors';
 import type { Session } from './ports';
+import type { ScriptMessage } from './script';
 import { runsOutsideTransaction, type Migration } from './source';
+import { inFlightGuardSql } from './state';
 
 /** At most this many files written ahead of their answers… */
 export const PIPELINE_FILES = 16;
@@ -69,11 +74,21 @@ interface Written {
   answer: Promise<number>;
 }
 
+/** A file written behind another whose guard stopped it: it did not run. */
+class NotRun extends Error {}
+
+function isGuard(message: ScriptMessage, e: unknown, guard: string | undefined): boolean {
+  const part = guard === undefined ? undefined : message.locate(e as { position?: string; statementIndex?: number })?.part;
+  return part?.kind === 'own' && part.sql === guard;
+}
+
 /**
- * Applies `files` (all `pipelinable`) in order; returns how many were applied
+ * Applies `files` (all `pipelinable`) in order, writing each file after the
+ * first with a guard (`inFlightGuardSql`) on the file before it and on
+ * `held`, the runner lock's condition; returns how many were applied
  * — fewer than all only when `admit` said stop. Throws the first failure.
  */
-export async function applyInFlight(session: ScriptSession, files: Migration[], s: ApplySettings, hooks: InFlightHooks): Promise<number> {
+export async function applyInFlight(session: ScriptSession, files: Migration[], s: ApplySettings, held: string, hooks: InFlightHooks): Promise<number> {
   const written: Written[] = [];
   let next = 0;
   let applied = 0;
@@ -100,8 +115,12 @@ export async function applyInFlight(session: ScriptSession, files: Migration[], 
         return;
       }
       const before = written.at(-1)?.m;
-      const message = wholeFileMessage(session, m, s, effectiveSettings(m, s), before?.version);
-      const answer = sendScript(session, m, message, (text) => hooks.notice(m, text)).then((r) => executionMs(message, r));
+      const guard = before && inFlightGuardSql(s.stateSchema, before.version, held);
+      const message = wholeFileMessage(session, m, s, effectiveSettings(m, s), guard);
+      const answer = session.script(message.pieces, new Set(message.rowsOf.keys()), (text) => hooks.notice(m, text)).then(
+        (r) => executionMs(message, r),
+        (e: unknown) => { throw isGuard(message, e, guard) ? new NotRun() : located(session, m, message, e); },
+      );
       // Answered in turn below; a file behind a failed one fails too, and is not reported.
       answer.catch(() => undefined);
       written.push({ m, chars: message.size, answer });
@@ -132,6 +151,8 @@ export async function applyInFlight(session: ScriptSession, files: Migration[], 
       written.length = 0;
       if (!session.broken) await session.rollback().then(() => resetSession(session)).catch(() => undefined);
       if (watcher.blockers.length) lastBlockers = watcher.blockers;
+      // The head's own guard failed, the file before it being recorded: the runner lock is gone.
+      if (e instanceof NotRun) throw lockLostError();
       const err = e instanceof MigrationError ? e : wrapUnknown(head.m, e);
       if (err.sqlstate !== '55P03' || session.broken) throw err;
       const retries = { ...s, onRetry: (n: number, delayMs: number, blockers: Blocker[], error: MigrationError) => hooks.retry(head.m, n, delayMs, blockers, error) };

@@ -26,7 +26,7 @@ import type { MigrationError } from './errors';
 import type { ScriptResult, Session, TransactionSettings } from './ports';
 import { ScriptMessage, transactionStartSql } from './script';
 import { bodyBatches, type Migration } from './source';
-import { insertAppliedTimedSql, recordedGuardSql } from './state';
+import { insertAppliedTimedSql } from './state';
 
 /** About this many characters of SQL per message. */
 export const MESSAGE_CHARS = 32 * 1024;
@@ -63,15 +63,14 @@ export async function scriptAttempt(
 
 /**
  * The whole of a file with no checks, held in memory and under
- * MESSAGE_CHARS, as one message. `after`: the version that must be recorded
- * for this one to run (`apply-pipeline.ts`); checked after BEGIN, it makes
- * the message fail where the one written before it did not commit.
+ * MESSAGE_CHARS, as one message. `guard`: a statement run after BEGIN that
+ * fails unless this file may run (`apply-pipeline.ts`).
  */
 export function wholeFileMessage(
-  session: ScriptSession, m: Migration, s: { stateSchema: string; appliedBy: string }, settings: TransactionSettings, after?: number,
+  session: ScriptSession, m: Migration, s: { stateSchema: string; appliedBy: string }, settings: TransactionSettings, guard?: string,
 ): ScriptMessage {
   const message = new ScriptMessage().own(transactionStartSql(settings));
-  if (after !== undefined) message.own(recordedGuardSql(s.stateSchema, after));
+  if (guard !== undefined) message.own(guard);
   for (const statement of m.statements) message.statement(statement);
   return finish(session, m, s, settings, message);
 }
@@ -108,7 +107,7 @@ export async function sendScript(session: ScriptSession, m: Migration, message: 
   }
 }
 
-function located(session: ScriptSession, m: Migration, message: ScriptMessage, e: unknown): MigrationError {
+export function located(session: ScriptSession, m: Migration, message: ScriptMessage, e: unknown): MigrationError {
   const where = message.locate(e as { position?: string; statementIndex?: number });
   const part = where?.part;
   if (part?.kind === 'statement') return statementError(m, part.statement, e, session.broken, where!.position ?? null);

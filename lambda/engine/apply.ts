@@ -8,6 +8,8 @@
  * sampled with pg_blocking_pids() while we waited. Where the session can take
  * several statements in one message (`Session.script`), all of that goes in
  * one round trip (`apply-script.ts`); otherwise one statement per round trip.
+ * Where the session also pipelines, the runner has consecutive small files
+ * in flight together (`apply-pipeline.ts`); this file applies the others.
  *
  * No-transaction files (`-- schemaguard:no-transaction`): statement by
  * statement with session-level timeouts; on failure the INVALID indexes the

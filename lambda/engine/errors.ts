@@ -313,3 +313,10 @@ export function isConnectionLoss(e: unknown): boolean {
   if (sys && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'].includes(sys)) return true;
   return /Connection terminated|connection terminated|Client has encountered a connection error|Connection ended|not queryable/i.test(e.message);
 }
+
+/** The runner lock's session is gone (its connection closed): nothing more may start. */
+export function lockLostError(): MigrationError {
+  return new MigrationError('lost the migration lock: its connection closed; stopping before the next migration', {
+    fix: 'run again: every migration that committed is recorded, the others will be applied by the next run',
+  });
+}

@@ -149,6 +149,14 @@ export interface MigrationLock {
   acquire(waitMs: number, onWait?: (holders: Blocker[]) => void): Promise<void>;
   /** Throws when the lock is known to be lost (its connection died, its lease expired). */
   assertHeld(): Promise<void> | void;
+  /**
+   * A condition (an SQL boolean expression) that is true on the server while
+   * the lock is held: a migration written ahead of the answers checks it
+   * before it runs (`apply-pipeline.ts`), since the runner cannot call
+   * `assertHeld` between it and the one before.
+   * @default - none: the runner does not write migrations ahead
+   */
+  heldSql?(): string | undefined;
   /** Release; safe to call when not held and after the connection died. */
   release(): Promise<void>;
   /** A connection for read-only side queries (blocker sampling) while the lock is held, if the lock has one. */

@@ -170,10 +170,12 @@ async function applyPending(run: PendingRun, pending: Migration[], result: Migra
     }
     // Two or more small files in a row, where the session pipelines: in flight together (apply-pipeline.ts).
     // Not under a deadline: a file written ahead starts later than its deadline check, past the reserve perhaps.
+    // The server checks the runner lock before each file written ahead: a lock that cannot say how goes one at a time.
+    const held = run.lock.heldSql?.();
     let end = k;
-    if (canPipeline(run.session) && run.options.deadline === undefined) while (end < pending.length && pipelinable(pending[end]!)) end++;
+    if (canPipeline(run.session) && run.options.deadline === undefined && held) while (end < pending.length && pipelinable(pending[end]!)) end++;
     if (end - k >= 2) {
-      k += await applyInFlight(run.session as Parameters<typeof applyInFlight>[0], pending.slice(k, end), run.settings, inFlightHooks(run, result));
+      k += await applyInFlight(run.session as Parameters<typeof applyInFlight>[0], pending.slice(k, end), run.settings, held!, inFlightHooks(run, result));
       continue;
     }
     const m = pending[k]!;
@@ -191,7 +193,7 @@ function recordApplied(result: MigrateResult, m: Migration, executionMs: number)
 }
 
 /** The events and checks of one at a time, for files in flight together. */
-function inFlightHooks(run: PendingRun, result: MigrateResult): Parameters<typeof applyInFlight>[3] {
+function inFlightHooks(run: PendingRun, result: MigrateResult): Parameters<typeof applyInFlight>[4] {
   return {
     admit: async () => {
       await run.lock.assertHeld();

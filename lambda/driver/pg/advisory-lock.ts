@@ -25,7 +25,7 @@
  * checked in the same statement) and refuses when the session moved. The pg
  * driver recognises poolers when it connects and uses the lease instead.
  */
-import { LockWaitTimeoutError, MigrationError, PoolerError, type Blocker } from '../../engine/errors';
+import { lockLostError, LockWaitTimeoutError, PoolerError, type Blocker } from '../../engine/errors';
 import type { Driver, MigrationLock, Session } from '../../engine/ports';
 import { advisoryLockKey } from '../../engine/runner-lock-names';
 import { pollForLock } from '../lock-poll';
@@ -109,11 +109,16 @@ export class AdvisoryLock implements MigrationLock {
   }
 
   assertHeld(): void {
-    if (!this.held || !this.session || this.session.broken) {
-      throw new MigrationError('lost the migration lock: its connection closed; stopping before the next migration', {
-        fix: 'run again: every migration that committed is recorded, the others will be applied by the next run',
-      });
-    }
+    if (!this.held || !this.session || this.session.broken) throw lockLostError();
+  }
+
+  /** True, on the server, while this lock is granted to its session (in this database). */
+  heldSql(): string | undefined {
+    const pid = this.session?.pid;
+    if (!this.held || pid === undefined || !/^-?\d+$/.test(this.key)) return undefined;
+    return `EXISTS (SELECT FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND l.pid = ${pid}
+   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+   AND ((l.classid::bigint << 32) | l.objid::bigint) = ${this.key})`;
   }
 
   async release(): Promise<void> {
