@@ -5,7 +5,8 @@
  *     BEGIN/COMMIT — the least any tool can do that keeps one transaction per file;
  *   - node-pg-migrate: its CLI with the same .sql files, one transaction per
  *     migration (`--no-single-transaction`, its default lock kept).
- * Wall time of each whole process; runs are interleaved so noise hits all three.
+ * Wall time of each whole process; runs are interleaved so noise hits all
+ * three, in an order that turns from run to run.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -68,15 +69,16 @@ async function measure(o: ApplyOptions, dir: string, files: string[], floorDir: 
   let applied: ApplyResult['applied'] | undefined;
   const tables = tablesFor(o.migrations);
 
-  for (let run = 1; run <= o.runs; run++) {
-    if (hasPsql) {
+  const tools: Record<'floor' | 'schemaguard' | 'npm', () => Promise<void>> = {
+    floor: async () => {
+      if (!hasPsql) return;
       const db = await createDatabase(o.adminUrl, 'floor');
       const r = mustSucceed('psql', await timeProcess(PSQL, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', db.url, '-f', floorScript]));
       await expectTables(db.url, tables, 'psql');
       samples.floor.push(r.ms);
       await dropDatabase(o.adminUrl, db.name);
-    }
-    {
+    },
+    schemaguard: async () => {
       const db = await createDatabase(o.adminUrl, 'schemaguard');
       const r = mustSucceed('schemaguard migrate', await timeProcess(process.execPath, [CLI, 'migrate', '--database-url', db.url, '--dir', dir, '--quiet'], {
         env: { ...process.env, SCHEMAGUARD_APPLIED_BY: 'bench' },
@@ -87,8 +89,8 @@ async function measure(o: ApplyOptions, dir: string, files: string[], floorDir: 
       samples.schemaguard.push(r.ms);
       if (applied) await dropDatabase(o.adminUrl, applied.name);
       applied = { ...db, dir };
-    }
-    {
+    },
+    npm: async () => {
       const db = await createDatabase(o.adminUrl, 'npm');
       const r = mustSucceed('node-pg-migrate up', await timeProcess(process.execPath, [
         NODE_PG_MIGRATE, 'up', '-m', dir, '--no-single-transaction', '--no-verbose',
@@ -96,7 +98,13 @@ async function measure(o: ApplyOptions, dir: string, files: string[], floorDir: 
       await expectTables(db.url, tables, 'node-pg-migrate');
       samples.node_pg_migrate.push(r.ms);
       await dropDatabase(o.adminUrl, db.name);
-    }
+    },
+  };
+  // The order turns each run, so a machine that slows down (or speeds up) over a run favours no tool.
+  const orders = [['floor', 'schemaguard', 'npm'], ['schemaguard', 'npm', 'floor'], ['npm', 'floor', 'schemaguard']] as const;
+
+  for (let run = 1; run <= o.runs; run++) {
+    for (const tool of orders[(run - 1) % orders.length]!) await tools[tool]();
     o.onRun?.(`apply run ${run}/${o.runs}: schemaguard ${Math.round(samples.schemaguard.at(-1)!)} ms, floor ${hasPsql ? `${Math.round(samples.floor.at(-1)!)} ms` : 'n/a'}, node-pg-migrate ${Math.round(samples.node_pg_migrate.at(-1)!)} ms`);
   }
 

@@ -77,9 +77,10 @@ interface Written {
 /** A file written behind another whose guard stopped it: it did not run. */
 class NotRun extends Error {}
 
-function isGuard(message: ScriptMessage, e: unknown, guard: string | undefined): boolean {
-  const part = guard === undefined ? undefined : message.locate(e as { position?: string; statementIndex?: number })?.part;
-  return part?.kind === 'own' && part.sql === guard;
+/** The guard's division by zero, in the message's first part (BEGIN and the settings, before the file's statements). */
+function isGuard(message: ScriptMessage, e: unknown): boolean {
+  const err = e as { code?: string; position?: string; statementIndex?: number };
+  return err?.code === '22012' && message.locate(err)?.part === message.first;
 }
 
 /**
@@ -119,7 +120,7 @@ export async function applyInFlight(session: ScriptSession, files: Migration[], 
       const message = wholeFileMessage(session, m, s, effectiveSettings(m, s), guard);
       const answer = session.script(message.pieces, new Set(message.rowsOf.keys()), (text) => hooks.notice(m, text)).then(
         (r) => executionMs(message, r),
-        (e: unknown) => { throw isGuard(message, e, guard) ? new NotRun() : located(session, m, message, e); },
+        (e: unknown) => { throw guard && isGuard(message, e) ? new NotRun() : located(session, m, message, e); },
       );
       // Answered in turn below; a file behind a failed one fails too, and is not reported.
       answer.catch(() => undefined);

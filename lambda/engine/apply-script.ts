@@ -63,14 +63,14 @@ export async function scriptAttempt(
 
 /**
  * The whole of a file with no checks, held in memory and under
- * MESSAGE_CHARS, as one message. `guard`: a statement run after BEGIN that
- * fails unless this file may run (`apply-pipeline.ts`).
+ * MESSAGE_CHARS, as one message. `guard`: a condition checked after BEGIN,
+ * before anything of the file, that fails the message (22012) unless this
+ * file may run (`apply-pipeline.ts`).
  */
 export function wholeFileMessage(
   session: ScriptSession, m: Migration, s: { stateSchema: string; appliedBy: string }, settings: TransactionSettings, guard?: string,
 ): ScriptMessage {
-  const message = new ScriptMessage().own(transactionStartSql(settings));
-  if (guard !== undefined) message.own(guard);
+  const message = new ScriptMessage().own(transactionStartSql(settings, guard));
   for (const statement of m.statements) message.statement(statement);
   return finish(session, m, s, settings, message);
 }

@@ -43,9 +43,16 @@ export interface ScriptLocation {
   position?: number;
 }
 
-/** BEGIN and the transaction's timeouts (integers the engine computed, not user text). */
-export function transactionStartSql(s: TransactionSettings): string {
-  return `BEGIN; SET LOCAL lock_timeout = ${int(s.lockTimeoutMs)}; SET LOCAL statement_timeout = ${int(s.statementTimeoutMs)}`;
+/**
+ * BEGIN and the transaction's timeouts (integers the engine computed, not
+ * user text); with `guard` (an SQL condition), a division by zero (22012)
+ * unless it holds, before anything of the file runs.
+ */
+export function transactionStartSql(s: TransactionSettings, guard?: string): string {
+  // set_config(…, true) is SET LOCAL; one SELECT for both (each statement of a message costs the server a little, for every file).
+  const calls = [`set_config('lock_timeout', '${int(s.lockTimeoutMs)}', true)`, `set_config('statement_timeout', '${int(s.statementTimeoutMs)}', true)`];
+  if (guard) calls.push(`1 / (CASE WHEN ${guard} THEN 1 ELSE 0 END) AS guard`);
+  return `BEGIN; SELECT ${calls.join(', ')}`;
 }
 
 function int(ms: number): number {
@@ -93,6 +100,11 @@ export class ScriptMessage {
     const part: ScriptPart = { kind: 'check', check, index };
     this.rowsOf.set(this.statements, part);
     return this.add(part, checkSql(check, limit), 1);
+  }
+
+  /** The message's first part. */
+  get first(): ScriptPart | undefined {
+    return this.placed[0]?.part;
   }
 
   /** Characters so far (to keep a message to a bounded size). */

@@ -158,16 +158,16 @@ export function insertAppliedLiteralSql(schema: string, row: { version: number; 
  * to this statement, and returned.
  */
 /**
- * Fails (division by zero) unless `version` is recorded and `held` (the
- * runner lock's condition) is true. A message written behind another starts
- * with it after BEGIN: if the one before did not commit — an error left its
- * transaction aborted (then BEGIN fails already), or its COMMIT failed (a
- * deferred constraint) and left the session idle — or the runner lock was
- * lost meanwhile, nothing of this one runs.
+ * True when `version` is recorded and `held` (the runner lock's condition)
+ * holds: what a message written behind another checks after BEGIN
+ * (`transactionStartSql`'s guard). If the one before did not commit — an
+ * error left its transaction aborted (then BEGIN fails already), or its
+ * COMMIT failed (a deferred constraint) and left the session idle — or the
+ * runner lock was lost meanwhile, nothing of this one runs.
  */
 export function inFlightGuardSql(schema: string, version: number, held: string): string {
   if (!Number.isSafeInteger(version)) throw new TypeError(`state row: version ${version} must be an integer`);
-  return `SELECT 1 / (CASE WHEN EXISTS (SELECT FROM ${stateTable(schema)} WHERE version = ${version}) AND ${held} THEN 1 ELSE 0 END)`;
+  return `EXISTS (SELECT FROM ${stateTable(schema)} WHERE version = ${version}) AND ${held}`;
 }
 
 export function insertAppliedTimedSql(schema: string, row: { version: number; name: string; checksum: string; appliedBy: string }): string {

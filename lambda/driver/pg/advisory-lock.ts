@@ -112,13 +112,19 @@ export class AdvisoryLock implements MigrationLock {
     if (!this.held || !this.session || this.session.broken) throw lockLostError();
   }
 
-  /** True, on the server, while this lock is granted to its session (in this database). */
+  /**
+   * True, on the server, while the lock is taken: a shared transaction-level
+   * try on the same key fails while any session holds it. One lock-table
+   * lookup (reading pg_locks would copy every lock of every session, once per
+   * file). It cannot tell this lock's session from a runner that took the
+   * lock over after this one's connection closed; the state table's key stops
+   * a second execution then (test/faults/connection-killed.int.test.ts). When
+   * nobody holds it, the try takes a shared lock that ends with the
+   * transaction the guard fails.
+   */
   heldSql(): string | undefined {
-    const pid = this.session?.pid;
-    if (!this.held || pid === undefined || !/^-?\d+$/.test(this.key)) return undefined;
-    return `EXISTS (SELECT FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND l.pid = ${pid}
-   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-   AND ((l.classid::bigint << 32) | l.objid::bigint) = ${this.key})`;
+    if (!this.held || !/^-?\d+$/.test(this.key)) return undefined;
+    return `NOT pg_try_advisory_xact_lock_shared(${this.key}::bigint)`;
   }
 
   async release(): Promise<void> {

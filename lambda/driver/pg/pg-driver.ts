@@ -250,7 +250,7 @@ class PgSession implements Session {
     this.pid = identity.serverPid;
     this.script = (sql, keepRowsOf, onNotice) => this.runScript(sql, keepRowsOf, onNotice);
     this.pipelines = (this.client as unknown as { pipeline?: boolean }).pipeline === true;
-    if (r.checkInterval) this.baseline = CHECK_INTERVAL_SQL;
+    if (r.checkInterval) this.baseline = CHECK_INTERVAL_CALL;
   }
 
   /**
@@ -286,7 +286,9 @@ class PgSession implements Session {
    * the file stays behind for the pool's next client either.
    */
   resetSql(within?: TransactionSettings): string {
-    return [RESET_SESSION_SQL, this.baseline, within && timeoutsSql('SET LOCAL', within)].filter(Boolean).join('; ');
+    // The functions in one SELECT: each statement of a message costs the server a little, for every file.
+    const calls = ['pg_advisory_unlock_all()', this.baseline, ...(within ? timeoutCalls(within, true) : [])].filter(Boolean);
+    return `${RESET_SESSION_SQL}; SELECT ${calls.join(', ')}`;
   }
 
   async query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
@@ -415,8 +417,12 @@ function timeoutsSql(set: 'SET' | 'SET LOCAL', s: TransactionSettings): string {
   return `${set} lock_timeout = ${int(s.lockTimeoutMs)}; ${set} statement_timeout = ${int(s.statementTimeoutMs)}`;
 }
 
-const CHECK_INTERVAL_SQL = 'SET client_connection_check_interval = 1000';
-/** The same setting as a function, to set it inside a SELECT. */
+/** The timeouts as set_config calls (one SELECT for both); `local`: for the open transaction only, as SET LOCAL. */
+function timeoutCalls(s: TransactionSettings, local: boolean): string[] {
+  return [`set_config('lock_timeout', '${int(s.lockTimeoutMs)}', ${local})`, `set_config('statement_timeout', '${int(s.statementTimeoutMs)}', ${local})`];
+}
+
+/** client_connection_check_interval as a function, to set it inside a SELECT. */
 const CHECK_INTERVAL_CALL = "set_config('client_connection_check_interval', '1000', false)";
 
 /**
@@ -424,10 +430,11 @@ const CHECK_INTERVAL_CALL = "set_config('client_connection_check_interval', '100
  * equivalent), each allowed in a transaction block: cursors, role and session
  * user, every setting back to the connection's defaults (RESET ALL leaves
  * the role alone), prepared statements, LISTEN, session advisory locks,
- * cached plans, temporary tables, sequence state.
+ * cached plans, temporary tables, sequence state (session advisory locks:
+ * pg_advisory_unlock_all() in the SELECT that follows, `resetSql`).
  */
 const RESET_SESSION_SQL = 'CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DEALLOCATE ALL; UNLISTEN *; '
-  + 'SELECT pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; DISCARD SEQUENCES';
+  + 'DISCARD PLANS; DISCARD TEMP; DISCARD SEQUENCES';
 
 /** Make a server error's `position` (1-based characters) relative to the text after `chars` prefix characters. */
 function shiftPosition(e: unknown, chars: number): void {
