@@ -153,10 +153,11 @@ export interface MigrationLock {
    * A condition (an SQL boolean expression) that is true on the server while
    * the lock is held: a migration written ahead of the answers checks it
    * before it runs (`apply-pipeline.ts`), since the runner cannot call
-   * `assertHeld` between it and the one before.
+   * `assertHeld` between it and the one before. Asked once a run, when
+   * files are about to be written ahead.
    * @default - none: the runner does not write migrations ahead
    */
-  heldSql?(): string | undefined;
+  heldSql?(): Promise<string | undefined> | string | undefined;
   /** Release; safe to call when not held and after the connection died. */
   release(): Promise<void>;
   /** A connection for read-only side queries (blocker sampling) while the lock is held, if the lock has one. */

@@ -156,6 +156,8 @@ interface PendingRun {
   settings: ApplySettings;
   reserveMs: number;
   emit: (event: RunEvent) => void;
+  /** The runner lock's condition for files written ahead (`MigrationLock.heldSql`), once asked; '' when it has none. */
+  held?: string;
 }
 
 /** Apply each pending migration in order, stopping early (outcome `partial`) when the deadline's reserve is reached. */
@@ -170,12 +172,12 @@ async function applyPending(run: PendingRun, pending: Migration[], result: Migra
     }
     // Two or more small files in a row, where the session pipelines: in flight together (apply-pipeline.ts).
     // Not under a deadline: a file written ahead starts later than its deadline check, past the reserve perhaps.
-    // The server checks the runner lock before each file written ahead: a lock that cannot say how goes one at a time.
-    const held = run.lock.heldSql?.();
     let end = k;
-    if (canPipeline(run.session) && run.options.deadline === undefined && held) while (end < pending.length && pipelinable(pending[end]!)) end++;
-    if (end - k >= 2) {
-      k += await applyInFlight(run.session as Parameters<typeof applyInFlight>[0], pending.slice(k, end), run.settings, held!, inFlightHooks(run, result));
+    if (canPipeline(run.session) && run.options.deadline === undefined) while (end < pending.length && pipelinable(pending[end]!)) end++;
+    // The server checks the runner lock before each file written ahead: a lock that cannot say how goes one at a time.
+    const held = end - k >= 2 ? (run.held ??= (await run.lock.heldSql?.()) ?? '') : '';
+    if (held) {
+      k += await applyInFlight(run.session as Parameters<typeof applyInFlight>[0], pending.slice(k, end), run.settings, held, inFlightHooks(run, result));
       continue;
     }
     const m = pending[k]!;

@@ -25,6 +25,7 @@
  * checked in the same statement) and refuses when the session moved. The pg
  * driver recognises poolers when it connects and uses the lease instead.
  */
+import { randomBytes } from 'node:crypto';
 import { lockLostError, LockWaitTimeoutError, PoolerError, type Blocker } from '../../engine/errors';
 import type { Driver, MigrationLock, Session } from '../../engine/ports';
 import { advisoryLockKey } from '../../engine/runner-lock-names';
@@ -63,6 +64,8 @@ const TRY_SQL = `SELECT (SELECT pg_try_advisory_lock($1::bigint) WHERE $2::int I
 export class AdvisoryLock implements MigrationLock {
   private session?: Session;
   private held = false;
+  /** This run's own key, held by the lock's session once `heldSql` was asked. */
+  private runKey?: string;
   readonly key: string;
 
   /** `session`: the connection to hold the lock on; by default the lock opens its own. */
@@ -113,18 +116,25 @@ export class AdvisoryLock implements MigrationLock {
   }
 
   /**
-   * True, on the server, while the lock is taken: a shared transaction-level
-   * try on the same key fails while any session holds it. One lock-table
-   * lookup (reading pg_locks would copy every lock of every session, once per
-   * file). It cannot tell this lock's session from a runner that took the
-   * lock over after this one's connection closed; the state table's key stops
-   * a second execution then (test/faults/connection-killed.int.test.ts). When
-   * nobody holds it, the try takes a shared lock that ends with the
-   * transaction the guard fails.
+   * True, on the server, while this lock's session lives (and so holds the
+   * lock). The session takes a second advisory lock, on a key of this run's
+   * own (random), the first time it is asked; a shared transaction-level try
+   * on that key then fails exactly while the session is there. One
+   * lock-table lookup a file (reading pg_locks would copy every lock of every
+   * session); and a runner that took the main lock over after this one's
+   * connection closed does not hold this key. When nobody holds it, the try
+   * takes a shared lock that ends with the transaction the guard fails.
    */
-  heldSql(): string | undefined {
-    if (!this.held || !/^-?\d+$/.test(this.key)) return undefined;
-    return `NOT pg_try_advisory_xact_lock_shared(${this.key}::bigint)`;
+  async heldSql(): Promise<string | undefined> {
+    const s = this.session;
+    if (!this.held || !s || s.broken) return undefined;
+    if (this.runKey === undefined) {
+      const key = randomBytes(8).readBigInt64BE().toString();
+      const r = await s.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key]);
+      if (r.rows[0]?.ok !== true) return undefined;
+      this.runKey = key;
+    }
+    return `NOT pg_try_advisory_xact_lock_shared(${this.runKey}::bigint)`;
   }
 
   async release(): Promise<void> {
@@ -132,7 +142,10 @@ export class AdvisoryLock implements MigrationLock {
     this.session = undefined;
     if (!s) return;
     try {
-      if (this.held && !s.broken) await s.query('SELECT pg_advisory_unlock($1::bigint)', [this.key]);
+      if (this.held && !s.broken) {
+        if (this.runKey === undefined) await s.query('SELECT pg_advisory_unlock($1::bigint)', [this.key]);
+        else await s.query('SELECT pg_advisory_unlock($1::bigint), pg_advisory_unlock($2::bigint)', [this.key, this.runKey]);
+      }
     } catch {
       // The lock goes with the session below either way.
     } finally {

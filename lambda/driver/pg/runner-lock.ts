@@ -54,6 +54,10 @@ export class PgRunnerLock implements MigrationLock {
     await this.inner.assertHeld();
   }
 
+  async heldSql(): Promise<string | undefined> {
+    return this.inner?.heldSql?.();
+  }
+
   async release(): Promise<void> {
     const inner = this.inner;
     this.inner = undefined;

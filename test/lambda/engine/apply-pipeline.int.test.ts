@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PgDriver } from '../../../lambda/driver/pg/pg-driver';
 import { PIPELINE_FILES, pipelinable } from '../../../lambda/engine/apply-pipeline';
 import { LockTimeoutError, StatementError } from '../../../lambda/engine/errors';
+import type { Driver, Session } from '../../../lambda/engine/ports';
 import { migrate, type RunEvent } from '../../../lambda/engine/runner';
 import { loadMigrations } from '../../../lambda/engine/source';
 import { CountingDriver } from '../../../bench/lib/counting-driver';
@@ -60,6 +61,36 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: mi
     expect(order).toEqual(Array.from({ length: count }, (_, k) => [`start ${k + 1}`, `applied ${k + 1}`]).flat());
     // Every state row's time came from the server, for its own file.
     expect(r.applied.map((a) => a.version)).toEqual(Array.from({ length: count }, (_, k) => k + 1));
+  });
+
+  it('writes ahead through the driver as the CLI uses it (its own runner lock), and the run key of the lock is gone after the run', async () => {
+    const url = await freshDatabase(target, 'pipe_real');
+    const dir = tempDir(files(12));
+    const inner = new PgDriver({ connectionString: url });
+    let inFlight = 0;
+    let most = 0;
+    const driver: Driver = {
+      kind: inner.kind, target: inner.target,
+      createLock: (o) => inner.createLock(o),
+      end: () => inner.end(),
+      connect: async () => {
+        const session = await inner.connect();
+        const script = session.script!.bind(session);
+        (session as { script?: Session['script'] }).script = (sql, keep, onNotice) => {
+          most = Math.max(most, ++inFlight);
+          return script(sql, keep, onNotice).finally(() => { inFlight--; });
+        };
+        return session;
+      },
+    };
+
+    const r = await migrate({ driver, migrations: loadMigrations(dir), appliedBy: 'test' });
+    await inner.end();
+
+    expect(r.outcome).toBe('applied');
+    expect(most).toBe(12);
+    expect(await applied(url)).toEqual(Array.from({ length: 12 }, (_, k) => k + 1));
+    expect(await rows(url, "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'")).toEqual([{ n: 0 }]);
   });
 
   it('stops at a file that fails in the middle: the files written behind it commit nothing, and the error names its line', async () => {
