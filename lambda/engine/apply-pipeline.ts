@@ -139,14 +139,9 @@ export async function applyInFlight(session: ScriptSession, files: Migration[], 
     const settings = effectiveSettings(head.m, s);
     const watcher = new BlockerWatcher(s.monitor, () => session.pid, settings.lockTimeoutMs);
     watcher.start();
+    let ms: number;
     try {
-      const ms = await head.answer;
-      written.shift();
-      applied++;
-      hooks.applied(head.m, ms, attempt);
-      attempt = 1;
-      lastBlockers = [];
-      await write();
+      ms = await head.answer;
     } catch (e) {
       await Promise.allSettled(written.map((w) => w.answer));
       written.length = 0;
@@ -162,9 +157,16 @@ export async function applyInFlight(session: ScriptSession, files: Migration[], 
       // Written again from the file that timed out.
       next = applied;
       await write();
+      continue;
     } finally {
       watcher.pause();
     }
+    written.shift();
+    applied++;
+    hooks.applied(head.m, ms, attempt);
+    attempt = 1;
+    lastBlockers = [];
+    await write();
   }
   if (refused !== undefined) throw refused;
   return applied;
