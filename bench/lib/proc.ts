@@ -59,7 +59,7 @@ export async function nodeStartMs(env: NodeJS.ProcessEnv, runs = 7): Promise<num
 /**
  * The environment the measured processes get: this one without
  * NODE_EXTRA_CA_CERTS. Node 20 reads and parses that bundle when it starts,
- * before any program runs (a machine-wide CA bundle: ~85 ms here); the
+ * before any program runs (a machine-wide CA bundle: 60–98 ms here); the
  * benchmarks measure the tools, and psql does not pay it either. The cost is
  * reported next to the results (`machine.node_extra_ca_certs_ms`).
  */

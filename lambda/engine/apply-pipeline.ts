@@ -58,8 +58,8 @@ export function canPipeline(session: Session): session is ScriptSession & { pipe
 }
 
 export interface InFlightHooks {
-  /** Before a file is written: false stops writing; throws to stop the run (the runner lock lost). */
-  admit(m: Migration): Promise<boolean> | boolean;
+  /** Before a file is written: throws to stop writing (the runner lock lost); thrown again once the files in flight are answered. */
+  admit(m: Migration): Promise<void> | void;
   /** The file is the one the server runs now. */
   started(m: Migration): void;
   applied(m: Migration, executionMs: number, attempts: number): void;
@@ -86,10 +86,9 @@ function isGuard(message: ScriptMessage, e: unknown): boolean {
 /**
  * Applies `files` (all `pipelinable`) in order, writing each file after the
  * first with a guard (`inFlightGuardSql`) on the file before it and on
- * `held`, the runner lock's condition; returns how many were applied
- * — fewer than all only when `admit` said stop. Throws the first failure.
+ * `held`, the runner lock's condition. Throws the first failure.
  */
-export async function applyInFlight(session: ScriptSession, files: Migration[], s: ApplySettings, held: string, hooks: InFlightHooks): Promise<number> {
+export async function applyInFlight(session: ScriptSession, files: Migration[], s: ApplySettings, held: string, hooks: InFlightHooks): Promise<void> {
   const written: Written[] = [];
   let next = 0;
   let applied = 0;
@@ -104,14 +103,10 @@ export async function applyInFlight(session: ScriptSession, files: Migration[], 
   const write = async (): Promise<void> => {
     while (!stopped && next < files.length && written.length < PIPELINE_FILES && (written.length === 0 || chars() < PIPELINE_CHARS)) {
       const m = files[next]!;
-      let admitted: boolean;
       try {
-        admitted = await hooks.admit(m);
+        await hooks.admit(m);
       } catch (e) {
         refused = e;
-        admitted = false;
-      }
-      if (!admitted) {
         stopped = true;
         return;
       }
@@ -169,5 +164,4 @@ export async function applyInFlight(session: ScriptSession, files: Migration[], 
     await write();
   }
   if (refused !== undefined) throw refused;
-  return applied;
 }

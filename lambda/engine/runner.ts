@@ -177,7 +177,8 @@ async function applyPending(run: PendingRun, pending: Migration[], result: Migra
     // The server checks the runner lock before each file written ahead: a lock that cannot say how goes one at a time.
     const held = end - k >= 2 ? (run.held ??= (await run.lock.heldSql?.()) ?? '') : '';
     if (held) {
-      k += await applyInFlight(run.session as Parameters<typeof applyInFlight>[0], pending.slice(k, end), run.settings, held, inFlightHooks(run, result));
+      await applyInFlight(run.session as Parameters<typeof applyInFlight>[0], pending.slice(k, end), run.settings, held, inFlightHooks(run, result));
+      k = end;
       continue;
     }
     const m = pending[k]!;
@@ -197,10 +198,7 @@ function recordApplied(result: MigrateResult, m: Migration, executionMs: number)
 /** The events and checks of one at a time, for files in flight together. */
 function inFlightHooks(run: PendingRun, result: MigrateResult): Parameters<typeof applyInFlight>[4] {
   return {
-    admit: async () => {
-      await run.lock.assertHeld();
-      return true;
-    },
+    admit: () => run.lock.assertHeld(),
     started: (m) => {
       run.emit({ type: 'migration-start', migration: m });
       if (isEmptyMigration(m)) run.emit({ type: 'note', message: `${m.file}: ${EMPTY_FILE_NOTE}` });

@@ -49,10 +49,15 @@ export interface ScriptLocation {
  * unless it holds, before anything of the file runs.
  */
 export function transactionStartSql(s: TransactionSettings, guard?: string): string {
-  // set_config(…, true) is SET LOCAL; one SELECT for both (each statement of a message costs the server a little, for every file).
-  const calls = [`set_config('lock_timeout', '${int(s.lockTimeoutMs)}', true)`, `set_config('statement_timeout', '${int(s.statementTimeoutMs)}', true)`];
+  // One SELECT for both (each statement of a message costs the server a little, for every file).
+  const calls = localTimeoutCalls(s);
   if (guard) calls.push(`1 / (CASE WHEN ${guard} THEN 1 ELSE 0 END) AS guard`);
   return `BEGIN; SELECT ${calls.join(', ')}`;
+}
+
+/** The transaction's timeouts as set_config calls for a SELECT (`set_config(…, true)` is SET LOCAL). */
+export function localTimeoutCalls(s: TransactionSettings): string[] {
+  return [`set_config('lock_timeout', '${int(s.lockTimeoutMs)}', true)`, `set_config('statement_timeout', '${int(s.statementTimeoutMs)}', true)`];
 }
 
 function int(ms: number): number {

@@ -90,7 +90,6 @@ export function deferredMigration(file: string, rawText: string, path = file): M
   for (const key of PARSED_FIELDS) {
     Object.defineProperty(m, key, {
       get: () => { parse(); return m[key]; },
-      set: (value: unknown) => { parse(); Object.defineProperty(m, key, { value, writable: true, enumerable: true, configurable: true }); },
       enumerable: true, configurable: true,
     });
   }

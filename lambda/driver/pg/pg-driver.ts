@@ -16,6 +16,7 @@ import type {
   Driver, LockOptions, MigrationLock, QueryResult, ScriptResult, Session, TransactionSettings,
 } from '../../engine/ports';
 import { maskUrl, Redactor } from '../../engine/redact';
+import { localTimeoutCalls } from '../../engine/script';
 import { sleep } from '../../engine/sleep';
 import type { Migration } from '../../engine/source';
 import type { LeaseLock, LeaseTimings } from '../data-api/lease-lock';
@@ -287,7 +288,7 @@ class PgSession implements Session {
    */
   resetSql(within?: TransactionSettings): string {
     // The functions in one SELECT: each statement of a message costs the server a little, for every file.
-    const calls = ['pg_advisory_unlock_all()', this.baseline, ...(within ? timeoutCalls(within, true) : [])].filter(Boolean);
+    const calls = ['pg_advisory_unlock_all()', this.baseline, ...(within ? localTimeoutCalls(within) : [])].filter(Boolean);
     return `${RESET_SESSION_SQL}; SELECT ${calls.join(', ')}`;
   }
 
@@ -415,11 +416,6 @@ function beginSql(s: TransactionSettings): string {
 /** The values are integers we computed, not user text. */
 function timeoutsSql(set: 'SET' | 'SET LOCAL', s: TransactionSettings): string {
   return `${set} lock_timeout = ${int(s.lockTimeoutMs)}; ${set} statement_timeout = ${int(s.statementTimeoutMs)}`;
-}
-
-/** The timeouts as set_config calls (one SELECT for both); `local`: for the open transaction only, as SET LOCAL. */
-function timeoutCalls(s: TransactionSettings, local: boolean): string[] {
-  return [`set_config('lock_timeout', '${int(s.lockTimeoutMs)}', ${local})`, `set_config('statement_timeout', '${int(s.statementTimeoutMs)}', ${local})`];
 }
 
 /** client_connection_check_interval as a function, to set it inside a SELECT. */
