@@ -18,7 +18,8 @@
  *   BEGIN fails (25P02), and with it the rest of that message, and so on;
  * - an error at COMMIT (a deferred constraint) rolls back and leaves the
  *   session idle: the next message's first statement after BEGIN,
- *   `inFlightGuardSql`, fails because the file before it is not recorded;
+ *   `inFlightGuardSql`, fails because the mark the file before it set with
+ *   its state row was rolled back with it;
  * - the runner lock lost meanwhile (its connection closed): the same
  *   statement checks on the server that the lock is still granted, so no
  *   file starts without it, as `assertHeld` before each file does one at a time.
@@ -111,7 +112,7 @@ export async function applyInFlight(session: ScriptSession, files: Migration[], 
         return;
       }
       const before = written.at(-1)?.m;
-      const guard = before && inFlightGuardSql(s.stateSchema, before.version, held);
+      const guard = before && inFlightGuardSql(before.version, held);
       const message = wholeFileMessage(session, m, s, effectiveSettings(m, s), guard);
       const answer = session.script(message.pieces, new Set(message.rowsOf.keys()), (text) => hooks.notice(m, text)).then(
         (r) => executionMs(message, r),

@@ -72,14 +72,21 @@ export function wholeFileMessage(
 ): ScriptMessage {
   const message = new ScriptMessage().own(transactionStartSql(settings, guard));
   for (const statement of m.statements) message.statement(statement);
-  return finish(session, m, s, settings, message);
+  return finish(session, m, s, settings, message, true);
 }
 
-/** The file's session state ends with its checks (the driver's reset), then the state row and COMMIT. */
-function finish(session: ScriptSession, m: Migration, s: { stateSchema: string; appliedBy: string }, settings: TransactionSettings, message: ScriptMessage): ScriptMessage {
+/**
+ * The file's session state ends with its checks (the driver's reset), then the
+ * state row and COMMIT. `mark`: the state row also marks the file committed
+ * for the guard of the file written behind it (`inFlightGuardSql`).
+ */
+function finish(
+  session: ScriptSession, m: Migration, s: { stateSchema: string; appliedBy: string }, settings: TransactionSettings, message: ScriptMessage, mark = false,
+): ScriptMessage {
   const reset = session.resetSql?.(settings);
   if (reset) message.own(reset);
-  return message.own(insertAppliedTimedSql(s.stateSchema, { version: m.version, name: m.name, checksum: m.checksum, appliedBy: s.appliedBy }), true).own('COMMIT');
+  const row = { version: m.version, name: m.name, checksum: m.checksum, appliedBy: s.appliedBy };
+  return message.own(insertAppliedTimedSql(s.stateSchema, row, mark), true).own('COMMIT');
 }
 
 /** The execution time the state row recorded (measured by the server), from the answer to the message that wrote it. */

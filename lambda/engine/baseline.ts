@@ -38,8 +38,9 @@ export interface BaselineResult {
 export function baselineFiles(migrations: Migration[], version: number): Migration[] {
   if (!migrations.some((m) => m.version === version)) {
     const versions = migrations.map((m) => m.version);
-    const beyond = versions.length > 0 && version > Math.max(...versions);
-    throw new InputError(`baseline ${version}: no migration file has version ${version}${beyond ? ` (the newest file is ${Math.max(...versions)})` : ''}`, {
+    const newest = versions.reduce((top, v) => Math.max(top, v), -Infinity);
+    const beyond = versions.length > 0 && version > newest;
+    throw new InputError(`baseline ${version}: no migration file has version ${version}${beyond ? ` (the newest file is ${newest})` : ''}`, {
       value: String(version),
       fix: versions.length
         ? `pass the version of the newest file the database already reflects, one of: ${versions.slice(-10).join(', ')}`

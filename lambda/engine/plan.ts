@@ -6,35 +6,37 @@
  * Pure.
  */
 import type { Migration } from './source';
-import type { AppliedMigration } from './state';
+import type { AppliedKey, AppliedMigration } from './state';
 
 export type EntryStatus = 'applied' | 'pending' | 'changed' | 'unknown';
 
-export interface PlanEntry {
+/** `A`: what is known of an applied migration (the whole state row, or what migrate compares). */
+export interface PlanEntry<A extends AppliedKey = AppliedMigration> {
   version: number;
   name: string;
   status: EntryStatus;
   migration?: Migration;
-  applied?: AppliedMigration;
+  applied?: A;
   /** A pending migration older than the newest applied one. */
   outOfOrder?: boolean;
 }
 
-export interface Plan {
-  entries: PlanEntry[];
+export interface Plan<A extends AppliedKey = AppliedMigration> {
+  entries: PlanEntry<A>[];
   pending: Migration[];
-  changed: PlanEntry[];
-  unknown: AppliedMigration[];
+  changed: PlanEntry<A>[];
+  unknown: A[];
   outOfOrder: Migration[];
   /** Highest applied version, or null. */
   currentVersion: number | null;
 }
 
-export function computePlan(migrations: Migration[], applied: AppliedMigration[]): Plan {
+export function computePlan<A extends AppliedKey>(migrations: Migration[], applied: A[]): Plan<A> {
   const byVersion = new Map(applied.map((a) => [a.version, a]));
   const files = new Set(migrations.map((m) => m.version));
-  const currentVersion = applied.length ? Math.max(...applied.map((a) => a.version)) : null;
-  const entries: PlanEntry[] = [];
+  // A loop, not Math.max(...list): a spread of that many arguments can overflow the call stack.
+  const currentVersion = applied.reduce<number | null>((top, a) => (top === null || a.version > top ? a.version : top), null);
+  const entries: PlanEntry<A>[] = [];
   for (const m of migrations) {
     const a = byVersion.get(m.version);
     if (!a) {
@@ -59,6 +61,6 @@ export function computePlan(migrations: Migration[], applied: AppliedMigration[]
 }
 
 /** The applied text is this file's, or an earlier text the file names with `valid-checksum`. */
-function sameMigration(m: Migration, a: AppliedMigration): boolean {
+function sameMigration(m: Migration, a: AppliedKey): boolean {
   return a.checksum === m.checksum || (m.directives.validChecksums?.includes(a.checksum) ?? false);
 }

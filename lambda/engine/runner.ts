@@ -14,7 +14,7 @@ import { validateSchemaName } from './identifiers';
 import { computePlan, type Plan } from './plan';
 import type { Driver, MigrationLock, Session } from './ports';
 import { EMPTY_FILE_NOTE, isEmptyMigration, parseNow, type Migration } from './source';
-import { DEFAULT_STATE_SCHEMA, ensureState, readApplied } from './state';
+import { DEFAULT_STATE_SCHEMA, ensureState, readApplied, readAppliedKeys, type AppliedKey } from './state';
 
 export interface RunnerOptions {
   driver: Driver;
@@ -108,7 +108,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
 
     // The state is read only after the lock is held: a runner that waited sees what the other applied.
     const reader = lock.monitor ?? (session = await options.driver.connect());
-    const applied = await readApplied(reader, schema);
+    const applied = await readAppliedKeys(reader, schema);
     const plan = computePlan(options.migrations, applied);
     refuse(plan, options);
     // Every file that will run is parsed (and a bad one refused) before anything is written.
@@ -247,7 +247,7 @@ async function applyOne(run: PendingRun, m: Migration): Promise<number> {
   return r.executionMs;
 }
 
-function refuse(plan: Plan, options: MigrateOptions): void {
+function refuse(plan: Plan<AppliedKey>, options: MigrateOptions): void {
   const changed = plan.changed[0];
   if (changed) {
     const a = changed.applied!;

@@ -233,17 +233,25 @@ export function loadMigrations(dir: string, options: LoadOptions = {}): Migratio
   }
 }
 
+/** How long `loadMigrationsAsync` reads before it gives way to the event loop. */
+const READ_SLICE_MS = 2;
+
 /**
- * The same, giving way to the event loop after each file: a connection being
- * made meanwhile (`PgDriver.prepareConnection`) goes through its handshake
- * while the files are read, hashed and parsed.
+ * The same, giving way to the event loop every READ_SLICE_MS of reading: a
+ * connection being made meanwhile (`PgDriver.prepareConnection`) goes through
+ * its handshake while the files are read, hashed and parsed. (Giving way after
+ * every file cost more than the reading: 300 small files took 21–28 ms, 15 ms
+ * read at once.)
  */
 export async function loadMigrationsAsync(dir: string, options: LoadOptions = {}): Promise<Migration[]> {
   const reading = readMigrations(dir, options);
+  let slice = performance.now();
   for (;;) {
     const r = reading.next();
     if (r.done) return r.value;
+    if (performance.now() - slice < READ_SLICE_MS) continue;
     await new Promise((resolve) => setImmediate(resolve));
+    slice = performance.now();
   }
 }
 

@@ -111,24 +111,44 @@ interface StateRow {
   execution_ms: number; applied_by: string; kind?: string; reason?: string | null;
 }
 
+/** What comparing the files with the state needs of an applied migration (`computePlan`). */
+export type AppliedKey = Pick<AppliedMigration, 'version' | 'name' | 'checksum' | 'kind'>;
+
 /** Applied migrations in version order; [] when the state table does not exist. Writes nothing. */
 export async function readApplied(q: Queryable, schema: string): Promise<AppliedMigration[]> {
-  const columns = await stateColumns(q, schema);
-  if (!columns) return [];
-  const extra = ['kind', 'reason'].filter((c) => columns.has(c));
-  const r = await q.query<StateRow>(
-    `SELECT version, name, checksum, applied_at, execution_ms, applied_by${extra.map((c) => `, ${c}`).join('')} FROM ${stateTable(schema)} ORDER BY version`,
-  );
-  return r.rows.map((x) => ({
+  const rows = await readStateRows(q, schema, ['version', 'name', 'checksum', 'applied_at', 'execution_ms', 'applied_by'], ['kind', 'reason']);
+  return rows.map((x) => ({
     version: Number(x.version),
     name: x.name,
     checksum: x.checksum,
     appliedAt: x.applied_at instanceof Date ? x.applied_at : new Date(x.applied_at),
     executionMs: Number(x.execution_ms),
     appliedBy: x.applied_by,
-    kind: x.kind === 'baseline' ? 'baseline' : 'migrate',
+    kind: appliedKind(x.kind),
     reason: x.reason ?? undefined,
   }));
+}
+
+/**
+ * The same, only what `migrate` compares (version, name, checksum, kind):
+ * half the columns to read and convert on every run, where most runs find
+ * every file applied.
+ */
+export async function readAppliedKeys(q: Queryable, schema: string): Promise<AppliedKey[]> {
+  const rows = await readStateRows(q, schema, ['version', 'name', 'checksum'], ['kind']);
+  return rows.map((x) => ({ version: Number(x.version), name: x.name, checksum: x.checksum, kind: appliedKind(x.kind) }));
+}
+
+/** `columns` of every state row, and those of `optional` the table has (a table of an earlier version lacks them). */
+async function readStateRows(q: Queryable, schema: string, columns: string[], optional: string[]): Promise<StateRow[]> {
+  const has = await stateColumns(q, schema);
+  if (!has) return [];
+  const list = [...columns, ...optional.filter((c) => has.has(c))].join(', ');
+  return (await q.query<StateRow>(`SELECT ${list} FROM ${stateTable(schema)} ORDER BY version`)).rows;
+}
+
+function appliedKind(kind: string | undefined): AppliedKind {
+  return kind === 'baseline' ? 'baseline' : 'migrate';
 }
 
 export function insertAppliedSql(schema: string): string {
@@ -153,25 +173,38 @@ export function insertAppliedLiteralSql(schema: string, row: { version: number; 
 }
 
 /**
- * The state row's INSERT for a migration sent as one message: its execution
- * time measured by the server, from BEGIN (`now()`, the transaction's start)
- * to this statement, and returned.
+ * The session setting a file written in flight records its version in, with
+ * its state row (`insertAppliedTimedSql`'s `mark`), for the next file's guard.
+ * Set with `set_config(…, false)` in the file's transaction, it keeps the new
+ * value only when that transaction commits: PostgreSQL undoes a setting made
+ * in a transaction that rolls back, a failed COMMIT included.
  */
+export const IN_FLIGHT_MARK = 'schemaguard.in_flight_applied';
+
 /**
- * True when `version` is recorded and `held` (the runner lock's condition)
- * holds: what a message written behind another checks after BEGIN
- * (`transactionStartSql`'s guard). If the one before did not commit — an
- * error left its transaction aborted (then BEGIN fails already), or its
- * COMMIT failed (a deferred constraint) and left the session idle — or the
- * runner lock was lost meanwhile, nothing of this one runs.
+ * True when the file of `version` committed in this session just before and
+ * `held` (the runner lock's condition) holds: what a message written behind
+ * another checks after BEGIN (`transactionStartSql`'s guard). If the one
+ * before did not commit — an error left its transaction aborted (then BEGIN
+ * fails already), or its COMMIT failed (a deferred constraint), rolled back
+ * (and with it the mark) and left the session idle — or the runner lock was
+ * lost meanwhile, nothing of this one runs. (Reading the mark costs the server
+ * less than looking the state row up: `npx tsx bench/file-cost.ts`.)
  */
-export function inFlightGuardSql(schema: string, version: number, held: string): string {
+export function inFlightGuardSql(version: number, held: string): string {
   if (!Number.isSafeInteger(version)) throw new TypeError(`state row: version ${version} must be an integer`);
-  return `EXISTS (SELECT FROM ${stateTable(schema)} WHERE version = ${version}) AND ${held}`;
+  return `current_setting('${IN_FLIGHT_MARK}', true) = '${version}' AND ${held}`;
 }
 
-export function insertAppliedTimedSql(schema: string, row: { version: number; name: string; checksum: string; appliedBy: string }): string {
+/**
+ * The state row's INSERT for a migration sent as one message: its execution
+ * time measured by the server, from BEGIN (`now()`, the transaction's start)
+ * to this statement, and returned. With `mark`, it also records the version
+ * in IN_FLIGHT_MARK (see `inFlightGuardSql`), in the same statement.
+ */
+export function insertAppliedTimedSql(schema: string, row: { version: number; name: string; checksum: string; appliedBy: string }, mark = false): string {
   if (!Number.isSafeInteger(row.version)) throw new TypeError(`state row: version ${row.version} must be an integer`);
   return `INSERT INTO ${stateTable(schema)} (version, name, checksum, execution_ms, applied_by) VALUES (${row.version}, ${quoteLiteral(row.name)}, ${quoteLiteral(row.checksum)}, `
-    + `round(extract(epoch FROM clock_timestamp() - now()) * 1000)::int, ${quoteLiteral(row.appliedBy)}) RETURNING execution_ms`;
+    + `round(extract(epoch FROM clock_timestamp() - now()) * 1000)::int, ${quoteLiteral(row.appliedBy)}) RETURNING execution_ms`
+    + (mark ? `, set_config('${IN_FLIGHT_MARK}', '${row.version}', false) AS mark` : '');
 }

@@ -11,7 +11,7 @@ export async function migrateCommand(ctx: CommandContext): Promise<number> {
   const { files: migrations, driver, where } = await readWhileConnecting(ctx, () => loadMigrationsAsync(opts.dir, { deferParse: true }));
   try {
     ctx.progress(`migrate ${driver.target}${where}: ${migrations.length} migrations in ${opts.dir}/`);
-    const width = Math.max(0, ...migrations.map((m) => m.file.length));
+    const width = migrations.reduce((w, m) => Math.max(w, m.file.length), 0);
     const result = await migrate({
       driver, migrations, stateSchema: stateSchemaFlag(opts), appliedBy: appliedBy(ctx.env),
       lockWaitMs: opts.lockWaitMs, lockTimeoutMs: opts.lockTimeoutMs, statementTimeoutMs: opts.statementTimeoutMs,

@@ -171,12 +171,13 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: mi
     const work = first.texts.filter((s) => s.startsWith('BEGIN') || s.includes('COMMIT'));
     const start = "BEGIN; SELECT set_config('lock_timeout', '5000', true), set_config('statement_timeout', '0', true)";
     expect(work.map((s) => s.slice(0, start.length))).toEqual([start, start, start, 'CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DEALLOCATE ALL; UNLISTEN *; DISCARD PLANS; DISCARD TEMP'.slice(0, start.length)]);
-    // Files 1 and 2 were in flight together: 2 checks, after BEGIN, that 1 is recorded and the runner lock still taken.
+    // Files 1 and 2 were in flight together: 2 checks, after BEGIN, that 1 committed (the mark its state row set) and the runner lock is still taken.
     expect(work[0]).not.toContain('AS guard');
-    expect(work[1]).toContain("1 / (CASE WHEN EXISTS (SELECT FROM \"schemaguard\".\"applied_migrations\" WHERE version = 1) AND NOT pg_try_advisory_xact_lock_shared(");
+    expect(work[0]).toContain("RETURNING execution_ms, set_config('schemaguard.in_flight_applied', '1', false) AS mark");
+    expect(work[1]).toContain("1 / (CASE WHEN current_setting('schemaguard.in_flight_applied', true) = '1' AND NOT pg_try_advisory_xact_lock_shared(");
     expect(work.filter((s) => s.endsWith('COMMIT\n;\n'))).toHaveLength(3);
     // The session reset between files rides in the message of the state row and COMMIT.
-    expect(work[0]).toMatch(/CREATE TABLE a \(id int\)\n;\nCLOSE ALL; .*\n;\nINSERT INTO "schemaguard"\."applied_migrations" .* RETURNING execution_ms\n;\nCOMMIT\n;\n$/s);
+    expect(work[0]).toMatch(/CREATE TABLE a \(id int\)\n;\nCLOSE ALL; .*\n;\nINSERT INTO "schemaguard"\."applied_migrations" .* RETURNING execution_ms, set_config.* AS mark\n;\nCOMMIT\n;\n$/s);
     expect(work[1]).toMatch(/CREATE INDEX ON b \(id\)\n;\nINSERT INTO b VALUES \(1\)\n;\nCLOSE ALL; /);
     expect(work[2]).toContain('SELECT * FROM (\nSELECT 1 WHERE NOT EXISTS (SELECT FROM b)\n) AS schemaguard_check LIMIT 1001');
     expect(work[2]).not.toContain('COMMIT');

@@ -1,0 +1,131 @@
+/**
+ * The server's work per migration file, part by part: what schemaguard sends
+ * with each file that psql's floor (`BEGIN; file; COMMIT`) does not, in
+ * backend CPU time. Each variant adds one part to the one before; the last is
+ * the message `migrate` writes for a small file in flight (built with the
+ * engine's own functions):
+ *
+ *   floor      BEGIN; the file; COMMIT — in one message (psql sends three)
+ *   state_row  + the state row (INSERT … RETURNING execution_ms)
+ *   timeouts   + the transaction's lock_timeout / statement_timeout (one SELECT of set_config calls)
+ *   guard      + the in-flight guard (the file before committed, the runner lock is held) and the mark it reads
+ *   reset      + the session reset before the state row (= what migrate sends)
+ *
+ * Every variant has its own database and connection; they take turns, a
+ * batch of files at a time, so the machine's changing speed hits them alike.
+ * CPU time is the backend's own (utime + stime in /proc/<pid>/stat), so the
+ * server must run on this machine (the default: an embedded one).
+ *
+ *   npx tsx bench/file-cost.ts [--migrations 1000] [--batch 50] [--database-url URL]
+ *
+ * The last line is one JSON object.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import pg from 'pg';
+import { PgDriver } from '../lambda/driver/pg/pg-driver';
+import type { MigrationLock, TransactionSettings } from '../lambda/engine/ports';
+import { transactionStartSql } from '../lambda/engine/script';
+import { DEFAULT_STATE_SCHEMA, ensureState, inFlightGuardSql, insertAppliedTimedSql } from '../lambda/engine/state';
+import { migrationText } from './lib/generate';
+import { createDatabase, dropDatabase, startBenchServer } from './lib/server';
+import { round } from './lib/stats';
+
+const SETTINGS: TransactionSettings = { lockTimeoutMs: 5000, statementTimeoutMs: 0 };
+const VARIANTS = ['floor', 'state_row', 'timeouts', 'guard', 'reset'] as const;
+type Variant = (typeof VARIANTS)[number];
+/** Linux reports process times in clock ticks of 1/100 s (USER_HZ). */
+const TICK_MS = 10;
+
+function option(argv: string[], name: string): string | undefined {
+  const k = argv.indexOf(name);
+  return k >= 0 ? argv[k + 1] : undefined;
+}
+
+interface Parts { reset: string; held: string }
+
+/** File `k`'s message in `variant`. */
+function message(variant: Variant, k: number, parts: Parts): string {
+  const file = migrationText(k);
+  if (variant === 'floor') return `BEGIN;\n${file}\nCOMMIT;\n`;
+  const level = VARIANTS.indexOf(variant);
+  const guarded = level >= VARIANTS.indexOf('guard');
+  const guard = guarded && k > 1 ? inFlightGuardSql(k - 1, parts.held) : undefined;
+  const start = level >= VARIANTS.indexOf('timeouts') ? transactionStartSql(SETTINGS, guard) : 'BEGIN';
+  const reset = level >= VARIANTS.indexOf('reset') ? `${parts.reset}\n;\n` : '';
+  const row = insertAppliedTimedSql(DEFAULT_STATE_SCHEMA, { version: k, name: `step_${k}`, checksum: 'a'.repeat(64), appliedBy: 'bench' }, guarded);
+  return `${start}\n;\n${file}\n;\n${reset}${row}\n;\nCOMMIT\n;\n`;
+}
+
+/** The backend's CPU time so far, in ms. */
+function backendCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+}
+
+interface Lane { variant: Variant; client: pg.Client; pid: number; lock: MigrationLock; driver: PgDriver; db: string; cpuMs: number; wallMs: number; parts: Parts }
+
+async function lane(adminUrl: string, variant: Variant): Promise<Lane> {
+  const db = await createDatabase(adminUrl, `file_cost_${variant}`);
+  const driver = new PgDriver({ connectionString: db.url });
+  const session = await driver.connect();
+  const reset = session.resetSql?.(SETTINGS);
+  if (!reset) throw new Error('the pg driver has no session reset');
+  await ensureState(session, DEFAULT_STATE_SCHEMA);
+  await session.close();
+  // The runner lock as migrate holds it, for the guard's condition.
+  const lock = driver.createLock({ stateSchema: DEFAULT_STATE_SCHEMA, owner: 'bench' });
+  await lock.acquire(10_000);
+  const held = (await lock.heldSql?.()) ?? '';
+  if (!held) throw new Error('the pg runner lock gave no condition for the in-flight guard');
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+  if (!existsSync(`/proc/${pid}/stat`)) {
+    throw new Error(`backend pid ${pid} is not a process of this machine: run against a server on this machine (leave out --database-url)`);
+  }
+  return { variant, client, pid, lock, driver, db: db.name, cpuMs: 0, wallMs: 0, parts: { reset, held } };
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const count = Number(option(argv, '--migrations') ?? 1000);
+  const batch = Number(option(argv, '--batch') ?? 50);
+  if (!Number.isInteger(count) || count < 1 || !Number.isInteger(batch) || batch < 1) {
+    throw new Error(`--migrations and --batch take positive integers (got ${count}, ${batch})`);
+  }
+  const server = await startBenchServer(option(argv, '--database-url') ?? process.env.BENCH_DATABASE_URL);
+  const lanes: Lane[] = [];
+  try {
+    for (const v of VARIANTS) lanes.push(await lane(server.adminUrl, v));
+    for (let from = 1, turn = 0; from <= count; from += batch, turn++) {
+      for (const l of turn % 2 ? [...lanes].reverse() : lanes) {
+        const cpu0 = backendCpuMs(l.pid);
+        const t0 = performance.now();
+        for (let k = from; k < Math.min(from + batch, count + 1); k++) await l.client.query(message(l.variant, k, l.parts));
+        l.wallMs += performance.now() - t0;
+        l.cpuMs += backendCpuMs(l.pid) - cpu0;
+      }
+      process.stderr.write(`\r  ${Math.min(from + batch - 1, count)} / ${count} files in each of ${lanes.length} variants`);
+    }
+    process.stderr.write('\n');
+    const floor = lanes[0]!;
+    const result = Object.fromEntries(lanes.map((l, k) => [l.variant, {
+      server_cpu_ms: round(l.cpuMs),
+      wall_ms: round(l.wallMs),
+      per_file_us: round((l.cpuMs / count) * 1000),
+      added_per_file_us: k === 0 ? 0 : round(((l.cpuMs - lanes[k - 1]!.cpuMs) / count) * 1000),
+      vs_floor: round(l.cpuMs / floor.cpuMs, 2),
+    }]));
+    process.stdout.write(`${JSON.stringify({ server: server.version, migrations: count, batch, variants: result })}\n`);
+  } finally {
+    for (const l of lanes) {
+      await l.client.end();
+      await l.lock.release();
+      await l.driver.end();
+      await dropDatabase(server.adminUrl, l.db);
+    }
+    await server.stop();
+  }
+}
+
+await main();
