@@ -101,6 +101,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const reserveMs = options.reserveMs ?? 10_000;
   const lock = options.driver.createLock({ stateSchema: schema, owner: options.appliedBy });
   let session: Session | undefined;
+  /** The session that applies the files, connecting while they are parsed. */
+  let opening: Promise<Session> | undefined;
   try {
     const waitStart = performance.now();
     await lock.acquire(options.lockWaitMs ?? 60_000, (holders) => emit({ type: 'lock-wait', holders }));
@@ -111,6 +113,10 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     const applied = await readAppliedKeys(reader, schema);
     const plan = computePlan(options.migrations, applied);
     refuse(plan, options);
+    if (plan.pending.length > 0 && !session) {
+      opening = options.driver.connect();
+      opening.catch(() => undefined);
+    }
     // Every file that will run is parsed (and a bad one refused) before anything is written.
     plan.pending.forEach(parseNow);
     options.driver.assertRunnable?.(plan.pending);
@@ -121,7 +127,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       currentVersion: plan.currentVersion, appliedCount: applied.length, elapsedMs: 0,
     };
     if (plan.pending.length > 0) {
-      session ??= await options.driver.connect();
+      session ??= await (opening ?? options.driver.connect());
       await ensureState(session, schema);
       const settings = applySettings(options, schema, lock, emit);
       await applyPending({ options, session, lock, settings, reserveMs, emit }, plan.pending, result);
@@ -130,6 +136,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     return result;
   } finally {
     if (session) await session.close();
+    // Refused before it was used (a bad pending file): closed unused.
+    else if (opening) await opening.then((s) => s.close(), () => undefined);
     await lock.release();
   }
 }

@@ -1,7 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  CheckFailedError, ChecksumMismatchError, DatabaseAheadError, LockTimeoutError, MigrationError, OutOfOrderError, StatementError,
+  CheckFailedError, ChecksumMismatchError, DatabaseAheadError, InputError, LockTimeoutError, MigrationError, OutOfOrderError, StatementError,
 } from '../../../lambda/engine/errors';
+import type { Driver } from '../../../lambda/engine/ports';
+import { migrate } from '../../../lambda/engine/runner';
+import { loadMigrations } from '../../../lambda/engine/source';
 import { dropDatabases, freshDatabase, rows, withClient } from '../../support/db';
 import { driverCases } from '../../support/drivers';
 import { rejection, runEngine } from '../../support/engine';
@@ -255,5 +258,44 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: mi
     const dir = tempDir({ '1_n.sql': "CREATE TABLE IF NOT EXISTS t (id int);\nCREATE TABLE IF NOT EXISTS t (id int);\nDO $$ BEGIN RAISE NOTICE 'deactivated % duplicate purchases', 3; END $$;" });
     const r = await runEngine(driver, url, dir);
     expect(r.events.filter((e) => e.type === 'note')).toEqual([{ type: 'note', message: '1_n.sql: deactivated 3 duplicate purchases' }]);
+  });
+});
+
+describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: migrate, the applying session on $name', ({ target, driver }) => {
+  /** Backends of this database other than the asking one, once those closing have gone (a closed session's backend exits a moment later). */
+  async function sessionsLeft(url: string): Promise<number> {
+    let n = -1;
+    for (let i = 0; i < 100; i++) {
+      n = (await rows<{ n: number }>(url, 'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()'))[0]!.n;
+      if (n === 0) return 0;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return n;
+  }
+
+  it('connects while the pending files are parsed, and closes that connection unused when a pending file is refused', async () => {
+    const url = await freshDatabase(target, 'opening');
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
+    expect((await runEngine(driver, url, dir)).outcome).toBe('applied');
+    addFile(dir, '2_b.sql', 'CREATE TABLE b (id int);\n');
+    addFile(dir, '3_bad.sql', "INSERT INTO b VALUES (1);\nSELECT 'not closed;\n");
+
+    const d = driver.make(url);
+    let connections = 0;
+    const counted: Driver = {
+      kind: d.kind, target: d.target, createLock: (o) => d.createLock(o), end: () => d.end(),
+      connect: () => { connections++; return d.connect(); },
+    };
+    const e = await rejection(migrate({ driver: counted, migrations: loadMigrations(dir, { deferParse: true }), appliedBy: 'test' }));
+
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as InputError).message).toContain('3_bad.sql:2: unterminated quoted string');
+    // The session for the files was opening before the bad file was found (the runner lock opens its own inside the driver).
+    expect(connections).toBe(1);
+    // Both closed by migrate itself (the driver was not ended).
+    expect(await sessionsLeft(url)).toBe(0);
+    expect(await appliedVersions(url)).toEqual([1]);
+    expect(await tables(url)).toBe('a');
+    await d.end();
   });
 });
