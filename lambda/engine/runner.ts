@@ -13,7 +13,7 @@ import { shortChecksum } from './checksum';
 import { validateSchemaName } from './identifiers';
 import { computePlan, type Plan } from './plan';
 import type { Driver, MigrationLock, Session } from './ports';
-import { EMPTY_FILE_NOTE, isEmptyMigration, parseNow, type Migration } from './source';
+import { EMPTY_FILE_NOTE, isEmptyMigration, parseAllNow, type Migration } from './source';
 import { DEFAULT_STATE_SCHEMA, ensureState, readApplied, readAppliedKeys, type AppliedKey } from './state';
 
 export interface RunnerOptions {
@@ -118,7 +118,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       opening.catch(() => undefined);
     }
     // Every file that will run is parsed (and a bad one refused) before anything is written.
-    plan.pending.forEach(parseNow);
+    await parseAllNow(plan.pending);
     options.driver.assertRunnable?.(plan.pending);
     emit({ type: 'plan', pending: plan.pending.length, applied: applied.length });
 
