@@ -8,6 +8,7 @@
  * compile) the linter, the SQL parser's glue, the lock tables or the doctor.
  */
 import { helpText, VERSION, type CliOptions } from '../args';
+import { keepParseTreesYoung } from '../heap';
 import type { CommandContext } from './context';
 
 export type CommandRun = (ctx: CommandContext) => Promise<number>;
@@ -15,10 +16,10 @@ export type CommandRun = (ctx: CommandContext) => Promise<number>;
 export const COMMAND_RUNS: Record<CliOptions['command'], () => Promise<CommandRun>> = {
   help: async () => async (ctx) => { ctx.out(helpText(VERSION)); return 0; },
   version: async () => async (ctx) => { ctx.out(VERSION); return 0; },
-  plan: async () => (await import('./plan')).planCommand,
+  plan: async () => { await keepParseTreesYoung(); return (await import('./plan')).planCommand; },
   status: async () => (await import('./status')).statusCommand,
   migrate: async () => (await import('./migrate')).migrateCommand,
-  lint: async () => (await import('./lint')).lintCommand,
+  lint: async () => { await keepParseTreesYoung(); return (await import('./lint')).lintCommand; },
   check: async () => (await import('./check')).checkCommand,
   diff: async () => (await import('./diff')).diffCommand,
   doctor: async () => (await import('./doctor')).doctorCommand,
