@@ -21,6 +21,7 @@
  * The last line is one JSON object.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { PgDriver } from '../lambda/driver/pg/pg-driver';
 import type { MigrationLock, TransactionSettings } from '../lambda/engine/ports';
@@ -86,17 +87,28 @@ async function lane(adminUrl: string, variant: Variant): Promise<Lane> {
   return { variant, client, pid, lock, driver, db: db.name, cpuMs: 0, wallMs: 0, parts: { reset, held } };
 }
 
-async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const count = Number(option(argv, '--migrations') ?? 1000);
-  const batch = Number(option(argv, '--batch') ?? 50);
-  if (!Number.isInteger(count) || count < 1 || !Number.isInteger(batch) || batch < 1) {
-    throw new Error(`--migrations and --batch take positive integers (got ${count}, ${batch})`);
-  }
-  const server = await startBenchServer(option(argv, '--database-url') ?? process.env.BENCH_DATABASE_URL);
+export interface VariantCost {
+  server_cpu_ms: number;
+  wall_ms: number;
+  per_file_us: number;
+  /** Over the variant before it. */
+  added_per_file_us: number;
+  vs_floor: number;
+}
+
+export interface FileCostResult {
+  migrations: number;
+  batch: number;
+  variants: Record<Variant, VariantCost>;
+  /** State rows each variant's database holds at the end (none for the floor): every file committed. */
+  recorded: Record<Variant, number>;
+}
+
+/** Runs `count` files through every variant on the server of `adminUrl` (each in a database of its own, dropped after). */
+export async function benchFileCost(adminUrl: string, count: number, batch: number, onProgress?: (done: number) => void): Promise<FileCostResult> {
   const lanes: Lane[] = [];
   try {
-    for (const v of VARIANTS) lanes.push(await lane(server.adminUrl, v));
+    for (const v of VARIANTS) lanes.push(await lane(adminUrl, v));
     for (let from = 1, turn = 0; from <= count; from += batch, turn++) {
       for (const l of turn % 2 ? [...lanes].reverse() : lanes) {
         const cpu0 = backendCpuMs(l.pid);
@@ -105,27 +117,49 @@ async function main(): Promise<void> {
         l.wallMs += performance.now() - t0;
         l.cpuMs += backendCpuMs(l.pid) - cpu0;
       }
-      process.stderr.write(`\r  ${Math.min(from + batch - 1, count)} / ${count} files in each of ${lanes.length} variants`);
+      onProgress?.(Math.min(from + batch - 1, count));
     }
-    process.stderr.write('\n');
     const floor = lanes[0]!;
-    const result = Object.fromEntries(lanes.map((l, k) => [l.variant, {
+    const recorded = {} as Record<Variant, number>;
+    for (const l of lanes) {
+      const r = await l.client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${DEFAULT_STATE_SCHEMA}.applied_migrations`);
+      recorded[l.variant] = r.rows[0]!.n;
+    }
+    const variants = Object.fromEntries(lanes.map((l, k) => [l.variant, {
       server_cpu_ms: round(l.cpuMs),
       wall_ms: round(l.wallMs),
       per_file_us: round((l.cpuMs / count) * 1000),
       added_per_file_us: k === 0 ? 0 : round(((l.cpuMs - lanes[k - 1]!.cpuMs) / count) * 1000),
-      vs_floor: round(l.cpuMs / floor.cpuMs, 2),
-    }]));
-    process.stdout.write(`${JSON.stringify({ server: server.version, migrations: count, batch, variants: result })}\n`);
+      vs_floor: round(l.cpuMs / Math.max(floor.cpuMs, 1), 2),
+    }])) as Record<Variant, VariantCost>;
+    return { migrations: count, batch, variants, recorded };
   } finally {
     for (const l of lanes) {
       await l.client.end();
       await l.lock.release();
       await l.driver.end();
-      await dropDatabase(server.adminUrl, l.db);
+      await dropDatabase(adminUrl, l.db);
     }
+  }
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const count = Number(option(argv, '--migrations') ?? 1000);
+  const batch = Number(option(argv, '--batch') ?? 50);
+  if (!Number.isInteger(count) || count < 1 || !Number.isInteger(batch) || batch < 1) {
+    throw new Error(`--migrations and --batch take positive integers (got ${count}, ${batch})`);
+  }
+  const server = await startBenchServer(option(argv, '--database-url') ?? process.env.BENCH_DATABASE_URL);
+  try {
+    const { recorded: _recorded, ...result } = await benchFileCost(server.adminUrl, count, batch, (done) => {
+      process.stderr.write(`\r  ${done} / ${count} files in each of ${VARIANTS.length} variants`);
+    });
+    process.stderr.write('\n');
+    process.stdout.write(`${JSON.stringify({ server: server.version, ...result })}\n`);
+  } finally {
     await server.stop();
   }
 }
 
-await main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

@@ -6,6 +6,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { benchApply, PSQL } from '../../bench/apply';
+import { benchFileCost } from '../../bench/file-cost';
 import { benchLambda } from '../../bench/lambda';
 import { benchMemory } from '../../bench/memory';
 import { TIME } from '../../bench/lib/proc';
@@ -123,4 +124,14 @@ describe(`Benchmarks (smoke, ${target.name})`, () => {
       expect(r.synth_ms).toBeGreaterThan(0);
     }
   }, 600_000);
+});
+
+describe(`Benchmark: the server's cost per file (smoke, ${target.name})`, () => {
+  it('runs every variant of the message on every file: each file commits, with its state row where the variant has one', async () => {
+    const r = await benchFileCost(target.adminUrl, 12, 5);
+    expect(Object.keys(r.variants)).toEqual(['floor', 'state_row', 'timeouts', 'guard', 'reset']);
+    // The guard of each file after the first passes only when the one before committed and set its mark.
+    expect(r.recorded).toEqual({ floor: 0, state_row: 12, timeouts: 12, guard: 12, reset: 12 });
+    for (const v of Object.values(r.variants)) expect(v.server_cpu_ms).toBeGreaterThanOrEqual(0);
+  });
 });
