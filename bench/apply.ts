@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDatabase, dropDatabase, withClient } from './lib/server';
 import { generateMigrations, tablesFor } from './lib/generate';
-import { mustSucceed, timeProcess } from './lib/proc';
+import { NODE, mustSucceed, timeProcess } from './lib/proc';
 import { median, round } from './lib/stats';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -80,7 +80,7 @@ async function measure(o: ApplyOptions, dir: string, files: string[], floorDir: 
     },
     schemaguard: async () => {
       const db = await createDatabase(o.adminUrl, 'schemaguard');
-      const r = mustSucceed('schemaguard migrate', await timeProcess(process.execPath, [CLI, 'migrate', '--database-url', db.url, '--dir', dir, '--quiet'], {
+      const r = mustSucceed('schemaguard migrate', await timeProcess(NODE, [CLI, 'migrate', '--database-url', db.url, '--dir', dir, '--quiet'], {
         env: { ...process.env, SCHEMAGUARD_APPLIED_BY: 'bench' },
       }));
       await expectTables(db.url, tables, 'schemaguard');
@@ -92,7 +92,7 @@ async function measure(o: ApplyOptions, dir: string, files: string[], floorDir: 
     },
     npm: async () => {
       const db = await createDatabase(o.adminUrl, 'npm');
-      const r = mustSucceed('node-pg-migrate up', await timeProcess(process.execPath, [
+      const r = mustSucceed('node-pg-migrate up', await timeProcess(NODE, [
         NODE_PG_MIGRATE, 'up', '-m', dir, '--no-single-transaction', '--no-verbose',
       ], { env: { ...process.env, DATABASE_URL: db.url } }));
       await expectTables(db.url, tables, 'node-pg-migrate');

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Metafile, type Plugin } from 'esbuild';
 import { ROOT } from './apply';
-import { mustSucceed, timeProcess } from './lib/proc';
+import { NODE, mustSucceed, timeProcess } from './lib/proc';
 import { median, round } from './lib/stats';
 
 export const HANDLER_ENTRY = join(ROOT, 'lambda', 'handler', 'index.ts');
@@ -59,12 +59,12 @@ export async function benchLambda(o: LambdaOptions): Promise<LambdaResult> {
   const importer = (file: string) => `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(String(performance.now() - t));`;
   const samples = { import: [] as number[], process: [] as number[], import_with_sdk: [] as number[], import_without_sdk: [] as number[] };
   for (let run = 0; run < o.runs; run++) {
-    const r = mustSucceed('node importing the bundle', await timeProcess(process.execPath, ['--input-type=module', '-e', importer(outfile)], { cwd: OUT_DIR }));
+    const r = mustSucceed('node importing the bundle', await timeProcess(NODE, ['--input-type=module', '-e', importer(outfile)], { cwd: OUT_DIR }));
     samples.import.push(Number(r.stdout));
     samples.process.push(r.ms);
-    const s = mustSucceed('node importing the bundle with the SDK', await timeProcess(process.execPath, ['--input-type=module', '-e', importer(withSdk)], { cwd: OUT_DIR }));
+    const s = mustSucceed('node importing the bundle with the SDK', await timeProcess(NODE, ['--input-type=module', '-e', importer(withSdk)], { cwd: OUT_DIR }));
     samples.import_with_sdk.push(Number(s.stdout));
-    const n = mustSucceed('node importing the bundle without the SDK', await timeProcess(process.execPath, ['--input-type=module', '-e', importer(withoutSdk)], { cwd: OUT_DIR }));
+    const n = mustSucceed('node importing the bundle without the SDK', await timeProcess(NODE, ['--input-type=module', '-e', importer(withoutSdk)], { cwd: OUT_DIR }));
     samples.import_without_sdk.push(Number(n.stdout));
   }
   return {

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { MAX_FILE_BYTES } from '../lambda/engine/source';
 import { CLI, PSQL } from './apply';
 import { bigMigrationText } from './lib/generate';
-import { measureProcess, mustSucceed, TIME, type MeasuredProc } from './lib/proc';
+import { NODE, measureProcess, mustSucceed, TIME, type MeasuredProc } from './lib/proc';
 import { createDatabase, dropDatabase, withClient } from './lib/server';
 import { round } from './lib/stats';
 
@@ -62,10 +62,10 @@ export async function benchMemory(o: MemoryOptions): Promise<MemoryResult | { no
     const lints: MeasuredProc[] = [];
     const plans: MeasuredProc[] = [];
     for (let k = 0; k < runs; k++) {
-      lints.push(cliRun('lint', await measureProcess(process.execPath, [CLI, 'lint', '--dir', dir, '--quiet']), 'lint: 1 file'));
+      lints.push(cliRun('lint', await measureProcess(NODE, [CLI, 'lint', '--dir', dir, '--quiet']), 'lint: 1 file'));
       say('lint', lints.at(-1)!);
       // The statement table's last row (the file's first line is a comment): the whole report was printed.
-      plans.push(cliRun('plan --offline', await measureProcess(process.execPath, [CLI, 'plan', '--offline', '--dir', dir, '--quiet']), `1_big.sql:${big.statements + 1} `));
+      plans.push(cliRun('plan --offline', await measureProcess(NODE, [CLI, 'plan', '--offline', '--dir', dir, '--quiet']), `1_big.sql:${big.statements + 1} `));
       say('plan --offline', plans.at(-1)!);
     }
     const lint = highest(lints);
@@ -94,7 +94,7 @@ function highest(runs: MeasuredProc[]): MeasuredProc {
 async function migrateRun(adminUrl: string, dir: string, rows: number): Promise<MeasuredProc> {
   const db = await createDatabase(adminUrl, 'memory');
   try {
-    const r = mustSucceed('schemaguard migrate (16 MiB file)', await measureProcess(process.execPath, [CLI, 'migrate', '--database-url', db.url, '--dir', dir, '--quiet'], {
+    const r = mustSucceed('schemaguard migrate (16 MiB file)', await measureProcess(NODE, [CLI, 'migrate', '--database-url', db.url, '--dir', dir, '--quiet'], {
       env: { ...process.env, SCHEMAGUARD_APPLIED_BY: 'bench' },
     }));
     await expectRows(db.url, rows, 'schemaguard', 'SELECT count(*) AS n FROM bench_big');

@@ -9,7 +9,7 @@ import { migrate } from '../lambda/engine/runner';
 import { loadMigrations } from '../lambda/engine/source';
 import { CLI } from './apply';
 import { CountingDriver } from './lib/counting-driver';
-import { mustSucceed, timeProcess } from './lib/proc';
+import { NODE, mustSucceed, timeProcess } from './lib/proc';
 import { median, round } from './lib/stats';
 
 export interface NoopOptions {
@@ -55,7 +55,7 @@ export async function benchNoop(o: NoopOptions): Promise<NoopResult> {
     counted = driver;
   }
   for (let run = 1; run <= o.runs; run++) {
-    const r = mustSucceed('schemaguard migrate (no-op)', await timeProcess(process.execPath, [CLI, 'migrate', '--database-url', o.url, '--dir', o.dir, '--quiet']));
+    const r = mustSucceed('schemaguard migrate (no-op)', await timeProcess(NODE, [CLI, 'migrate', '--database-url', o.url, '--dir', o.dir, '--quiet']));
     samples.process.push(r.ms);
   }
   return {

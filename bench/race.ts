@@ -10,7 +10,7 @@
  */
 import { CLI } from './apply';
 import { createDatabase, dropDatabase, withClient } from './lib/server';
-import { timeProcess, type ProcResult } from './lib/proc';
+import { NODE, timeProcess, type ProcResult } from './lib/proc';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,7 +85,7 @@ export interface RaceResult {
 }
 
 function migrateCli(url: string, dir: string): Promise<ProcResult> {
-  return timeProcess(process.execPath, [CLI, 'migrate', '--dir', dir, '--database-url', url], { timeoutMs: 300_000 });
+  return timeProcess(NODE, [CLI, 'migrate', '--dir', dir, '--database-url', url], { timeoutMs: 300_000 });
 }
 
 export async function benchRace(o: RaceOptions): Promise<RaceResult> {

@@ -5,6 +5,7 @@
  *   npm run bench                 full sizes (1,000 migrations, 2,000,000 rows / appointments)
  *   npm run bench -- --quick      small sizes, under 3 minutes on 2 cores
  *   npm run bench -- --only apply,noop,memory,online,race,guard,lambda,synth
+ *   BENCH_NODE=/path/to/node npm run bench   the measured processes on another Node.js
  *
  * Progress lines first; the LAST line is one JSON object with every result.
  */
@@ -19,7 +20,7 @@ import { benchNoop } from './noop';
 import { benchOnline } from './online';
 import { benchOnlineFixes } from './online-fixes';
 import { benchRace } from './race';
-import { measuredEnv, nodeStartMs } from './lib/proc';
+import { measuredEnv, NODE, nodeStartMs } from './lib/proc';
 import { startBenchServer, dropDatabase } from './lib/server';
 import { benchSynth } from './synth';
 
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
     mode: args.quick ? 'quick' : 'full',
     machine: {
       cores: cpus().length, cpu: cpus()[0]?.model, ram_gb: Math.round(totalmem() / 2 ** 30),
-      node: process.version, psql: psqlVersion(), loadavg_at_start: loadavg().map((x) => Math.round(x * 100) / 100),
+      node: NODE === process.execPath ? process.version : execFileSync(NODE, ['--version']).toString().trim(), psql: psqlVersion(), loadavg_at_start: loadavg().map((x) => Math.round(x * 100) / 100),
     },
   };
   const machine = out.machine as Record<string, unknown>;

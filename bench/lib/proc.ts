@@ -1,6 +1,13 @@
 /** Running a whole process and timing it, wall clock from spawn to exit. */
 import { spawn } from 'node:child_process';
 
+/**
+ * The Node.js that runs the measured processes (schemaguard, node-pg-migrate,
+ * the Lambda imports): this one, or BENCH_NODE (another Node.js binary, e.g.
+ * a newer major to compare start-up: `BENCH_NODE=/path/to/node npm run bench`).
+ */
+export const NODE = process.env.BENCH_NODE || process.execPath;
+
 export interface ProcResult {
   code: number | null;
   ms: number;
@@ -51,7 +58,7 @@ export async function measureProcess(cmd: string, args: string[], options: { env
 /** Median wall time of a bare `node -e 0` with `env`: the part of every Node process's time that is not the program's. */
 export async function nodeStartMs(env: NodeJS.ProcessEnv, runs = 7): Promise<number> {
   const samples: number[] = [];
-  for (let k = 0; k < runs; k++) samples.push(mustSucceed('node -e 0', await timeProcess(process.execPath, ['-e', '0'], { env })).ms);
+  for (let k = 0; k < runs; k++) samples.push(mustSucceed('node -e 0', await timeProcess(NODE, ['-e', '0'], { env })).ms);
   samples.sort((a, b) => a - b);
   return Math.round(samples[Math.floor(samples.length / 2)]! * 10) / 10;
 }
