@@ -6,6 +6,7 @@
  * table, are the parent key's finding.
  */
 import type { Finding } from '../finding';
+import { fkTypeVerdict } from '../fk-types';
 import { baseType, sameKeyType } from './key-types';
 import { qualified } from './names';
 import type { DoctorContext, DoctorRule } from './rule';
@@ -16,7 +17,7 @@ export const FK_TYPE_MISMATCH: DoctorRule = {
   id: 'fk-type-mismatch',
   severity: 'error',
   title: 'foreign key between columns of different types',
-  why: 'every check of the key and every join casts one side, so the index on the other side may not be used; values that fit one type may not fit the other (an int column referencing a bigint key overflows)',
+  why: 'every check of the key and every join casts one side, so the index on that side is not used; between integer widths the indexes are used, but a narrower column cannot reference keys past its range',
   fix: 'ALTER COLUMN … TYPE to the referenced column\'s type (a rewrite: in a maintenance window, or via a new column and a backfill)',
   check: fkTypeMismatch,
 };
@@ -30,6 +31,8 @@ interface MismatchedKey {
   ref_table: string;
   ref_column: string;
   ref_type: string;
+  base_type: string;
+  ref_base_type: string;
   views: Relation[];
 }
 
@@ -37,6 +40,7 @@ export async function fkTypeMismatch(ctx: DoctorContext): Promise<Finding[]> {
   const mismatched = (await ctx.q.query<MismatchedKey>(
     `SELECT n.nspname AS schema, c.relname AS table, f.conname, a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type,
             f.confrelid::regclass::text AS ref_table, ra.attname AS ref_column, format_type(ra.atttypid, ra.atttypmod) AS ref_type,
+            format_type(${baseType('a.atttypid')}, NULL) AS base_type, format_type(${baseType('ra.atttypid')}, NULL) AS ref_base_type,
             ${viewsReading('f.conrelid', 'a.attnum')} AS views
        FROM pg_constraint f
        JOIN pg_class c ON c.oid = f.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -49,10 +53,11 @@ export async function fkTypeMismatch(ctx: DoctorContext): Promise<Finding[]> {
   )).rows;
   return mismatched.map((m) => {
     const t = qualified(m.schema, m.table);
+    const verdict = fkTypeVerdict({ name: `${t}.${m.column}`, type: m.base_type }, { name: `${m.ref_table}.${m.ref_column}`, type: m.ref_base_type }, FK_TYPE_MISMATCH.why);
     return {
-      rule: FK_TYPE_MISMATCH.id, severity: FK_TYPE_MISMATCH.severity, object: `${t}.${m.conname}`,
+      rule: FK_TYPE_MISMATCH.id, severity: verdict.severity ?? FK_TYPE_MISMATCH.severity, object: `${t}.${m.conname}`,
       message: `foreign key ${m.conname}: ${t}.${m.column} (${m.type}) references ${m.ref_table}.${m.ref_column} (${m.ref_type})`,
-      why: FK_TYPE_MISMATCH.why,
+      why: verdict.why,
       fix: typeChangeFix({
         schema: m.schema, table: m.table, column: m.column, type: m.ref_type, views: m.views,
         note: `rewrites ${t}: in a maintenance window, or via a new column and a backfill`,

@@ -5,6 +5,7 @@
  * reference varchar(40).
  */
 import { as, list, names, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../../parse';
+import { fkTypeVerdict } from '../../fk-types';
 import { inPlace, renderFix, type FixFile } from '../fix';
 import { notValidSteps } from '../fix-steps';
 import type { TableModel } from '../model';
@@ -16,7 +17,7 @@ export const FK_TYPE_MISMATCH: LintRule = {
   id: 'fk-type-mismatch',
   severity: 'error',
   title: 'foreign key column type differs from the referenced column',
-  why: 'PostgreSQL either refuses the foreign key (no equality operator between the types) or every join and lookup needs a cast that can defeat the referenced index; a column that cannot be constrained collects orphans silently',
+  why: 'PostgreSQL either refuses the foreign key (no equality operator between the types) or every join and lookup needs a cast that can defeat the referenced index; between integer widths the indexes are used, but a narrower column cannot reference keys past its range',
   fix: 'declare the column with the referenced column\'s type',
   squawk: [],
   examples: {
@@ -80,9 +81,12 @@ function check(ctx: RuleContext, s: ParsedStatement, rel: RangeVar, own: TableMo
     const b = pk ? referenced.columns.get(pk)?.type : undefined;
     if (!pk || !a || !b || baseType(a) === baseType(b)) return;
     const target = { rel, fk, type: b, pkRel, pk };
+    const verdict = fkTypeVerdict({ name: `${tableName(rel)}.${fk}`, type: baseType(a) }, { name: `${tableName(pkRel)}.${pk}`, type: baseType(b) },
+      `PostgreSQL either refuses the foreign key (no equality operator between ${a} and ${b}) or every join and lookup needs a cast, which can defeat the index on ${tableName(pkRel)}.${pk}; a column that cannot be constrained collects orphans silently`);
     ctx.report(FK_TYPE_MISMATCH, s, {
       message: `${tableName(rel)}.${fk} (${a}) references ${tableName(pkRel)}.${pk} (${b}): the types differ`,
-      why: `PostgreSQL either refuses the foreign key (no equality operator between ${a} and ${b}) or every join and lookup needs a cast, which can defeat the index on ${tableName(pkRel)}.${pk}; a column that cannot be constrained collects orphans silently`,
+      why: verdict.why,
+      severity: verdict.severity,
       fix: renderFix(fixFor(s, target, declaredIn(s, fk), existing)),
       at: con.location as number | undefined,
     });

@@ -18,6 +18,11 @@ describe.each(targets)('Rule: fk-type-mismatch on $name', (target) => {
       .toBe('foreign key orders_buyer_fk: orders.buyer_id (integer) references buyers(id) (bigint)'.replace('buyers(id)', 'buyers.id'));
   });
 
+  it('says the indexes are used between integer widths, and that the integer column cannot hold every bigint key', () => {
+    expect(findings()[0]!.why).toBe('integer and bigint are one operator family, so the key\'s checks and joins use the indexes on both sides; '
+      + 'but orders.buyer_id cannot hold every key of buyers.id: once the key passes 2,147,483,647, a row referencing it fails to insert (22003 integer out of range)');
+  });
+
   it('changes the column to the referenced type', () => {
     expect(findings()[0]!.fix).toMatch(/^ALTER TABLE orders ALTER COLUMN buyer_id TYPE bigint;/);
   });
@@ -47,6 +52,31 @@ describe.each(targets)('Rule: fk-type-mismatch on partitions, domains and varcha
                            handle varchar(40) REFERENCES users (handle));
     `, [FK_TYPE_MISMATCH]);
     expect(findings).toEqual([]);
+  });
+});
+
+describe.each(targets)('Rule: fk-type-mismatch, what each pair of types risks, on $name', (target) => {
+  it('a wider integer column (a domain over bigint) holds every key: a warning; numeric referenced by integer keeps the cast reason', async () => {
+    const { url, findings } = await findingsOnSchema(target, 'doctor_fktype_widths', `
+      CREATE DOMAIN big_ref AS bigint;
+      CREATE TABLE clients (id integer PRIMARY KEY);
+      CREATE TABLE projects (id integer PRIMARY KEY, client_id big_ref REFERENCES clients (id));
+      CREATE TABLE prices (id numeric PRIMARY KEY);
+      CREATE TABLE quotes (price_id integer REFERENCES prices (id));
+      INSERT INTO clients VALUES (1); INSERT INTO projects VALUES (1, 1);
+    `, [FK_TYPE_MISMATCH]);
+    expect(findings.map((f) => [f.object, f.severity])).toEqual([['projects.projects_client_id_fkey', 'warning'], ['quotes.quotes_price_id_fkey', 'error']]);
+    expect(findings[0]!.why).toMatch(/^bigint and integer are one operator family, .* projects\.client_id holds every key of clients\.id: only the declared types disagree$/);
+    expect(findings[1]!.why).toBe(FK_TYPE_MISMATCH.why);
+    // What the reasons claim, on the server: both joins use an index without a cast, and an integer column refuses a key past its range.
+    const plan = await withClient(url, async (c) => {
+      await c.query('SET enable_seqscan = off');
+      return (await c.query('EXPLAIN (COSTS OFF) SELECT * FROM projects p JOIN clients c ON c.id = p.client_id WHERE p.id = 1')).rows.map((r) => r['QUERY PLAN']).join('\n');
+    });
+    expect(plan).toMatch(/Index (Only )?Scan using clients_pkey/);
+    const overflow = await withClient(url, (c) => c.query('CREATE TABLE buyers (id bigint PRIMARY KEY); CREATE TABLE orders (buyer_id integer REFERENCES buyers (id)); '
+      + 'INSERT INTO buyers VALUES (3000000000); INSERT INTO orders VALUES (3000000000)').catch((e: { code?: string }) => e.code));
+    expect(overflow).toBe('22003');
   });
 });
 

@@ -1,6 +1,6 @@
 /** Rule fk-type-mismatch: the findings it reports, and what it lets pass. */
 import { describe, expect, it } from 'vitest';
-import { lint, rules } from '../pending';
+import { lint, lintAfter, rules } from '../pending';
 
 describe('Rule: fk-type-mismatch', () => {
   it('reports a varchar column referencing a uuid key, naming both types', async () => {
@@ -13,5 +13,22 @@ describe('Rule: fk-type-mismatch', () => {
   });
   it('accepts equal types', async () => {
     expect(await rules('CREATE TABLE notes (id bigint PRIMARY KEY, lead_id uuid REFERENCES leads (id));')).toEqual([]);
+  });
+
+  it('between integer widths, says the indexes are used and which side overflows: an integer column referencing a bigint key is an error', async () => {
+    const r = await lintAfter('CREATE TABLE buyers (id bigint PRIMARY KEY);', 'CREATE TABLE orders (id bigint PRIMARY KEY, buyer_id integer REFERENCES buyers (id));');
+    expect(r.findings.map((f) => [f.rule, f.severity])).toEqual([['fk-type-mismatch', 'error']]);
+    expect(r.findings[0]!.why).toBe('integer and bigint are one operator family, so the key\'s checks and joins use the indexes on both sides; '
+      + 'but orders.buyer_id cannot hold every key of buyers.id: once the key passes 2,147,483,647, a row referencing it fails to insert (22003 integer out of range)');
+  });
+  it('a bigint column referencing an integer key holds every key: a warning, not an error', async () => {
+    const r = await lintAfter('CREATE TABLE clients (id integer PRIMARY KEY);', 'CREATE TABLE projects (id bigint PRIMARY KEY, client_id bigint REFERENCES clients (id));');
+    expect(r.findings.map((f) => [f.rule, f.severity])).toEqual([['fk-type-mismatch', 'warning']]);
+    expect(r.findings[0]!.why).toMatch(/use the indexes on both sides, and projects\.client_id holds every key of clients\.id: only the declared types disagree$/);
+  });
+  it('other types keep the cast reason (numeric referenced by an integer column)', async () => {
+    const r = await lintAfter('CREATE TABLE prices (id numeric PRIMARY KEY);', 'CREATE TABLE quotes (price_id integer REFERENCES prices (id));');
+    expect(r.findings.map((f) => [f.rule, f.severity])).toEqual([['fk-type-mismatch', 'error']]);
+    expect(r.findings[0]!.why).toMatch(/^PostgreSQL either refuses the foreign key \(no equality operator between integer and numeric\) or every join and lookup needs a cast/);
   });
 });
