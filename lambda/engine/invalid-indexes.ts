@@ -13,11 +13,17 @@ export async function invalidIndexes(q: Queryable): Promise<Set<string>> {
   return new Set(r.rows.map((x) => x.oid));
 }
 
+/**
+ * Not a partitioned table's index (relkind I): `CREATE INDEX … ON ONLY` makes
+ * it INVALID on purpose, until an index of each partition is attached (the
+ * way to index a partitioned table without blocking writes, often over
+ * several files); PostgreSQL cannot drop it CONCURRENTLY either.
+ */
 async function newInvalidIndexes(q: Queryable, before: Set<string>): Promise<string[]> {
   const r = await q.query<{ oid: string; name: string }>(
     `SELECT i.indexrelid::bigint::text AS oid, format('%I.%I', n.nspname, c.relname) AS name
        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE NOT i.indisvalid`,
+      WHERE NOT i.indisvalid AND c.relkind <> 'I'`,
   );
   return r.rows.filter((x) => !before.has(x.oid)).map((x) => x.name);
 }

@@ -24,7 +24,7 @@ const KINDS: Record<string, ConstraintKind> = {
 };
 
 export function createdTable(n: Node, base: Pick<TableModel, 'schema' | 'name' | 'isNew'>, lookup: (r: RangeVar) => TableModel | undefined): TableModel {
-  const t: TableModel = { ...base, columns: new Map(), primaryKey: [], constraints: new Map() };
+  const t: TableModel = { ...base, columns: new Map(), primaryKey: [], constraints: new Map(), ...(n.partspec ? { partitioned: true, partitions: [] } : {}) };
   for (const parent of list(n.inhRelations)) copyColumns(t, rangeVar(as(parent, 'RangeVar')), lookup);
   for (const elt of list(n.tableElts)) {
     const like = as(elt, 'TableLikeClause');

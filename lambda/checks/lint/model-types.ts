@@ -32,6 +32,10 @@ export interface TableModel {
   columns: Map<string, ColumnModel>;
   primaryKey: string[];
   constraints: Map<string, ConstraintModel>;
+  /** Created with PARTITION BY: holds no rows itself, and PostgreSQL refuses CREATE INDEX CONCURRENTLY on it. */
+  partitioned?: boolean;
+  /** A partitioned table's partitions, as the migrations made them (PARTITION OF, ATTACH / DETACH PARTITION). */
+  partitions?: TableModel[];
 }
 
 export interface DomainModel {

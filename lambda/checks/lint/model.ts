@@ -127,6 +127,22 @@ export class PendingModel implements FunctionScope {
     const t = createdTable(n, { schema, name, isNew: this.isNewHere() }, (r) => this.table(r));
     this.tables.set(key, t);
     for (const index of constraintIndexes(t)) this.indexes.set(`${schema}.${index}`, key);
+    const parent = n.partbound ? rangeVar(as(list(n.inhRelations)[0], 'RangeVar')) : undefined;
+    if (parent) this.table(parent)?.partitions?.push(t);
+  }
+
+  /** ATTACH / DETACH PARTITION: the partitioned table's list of partitions. */
+  private partitionCommand(parent: TableModel, cmd: Node): void {
+    const r = rangeVar(as(cmd.def, 'PartitionCmd')?.name);
+    const child = r ? this.table(r) : undefined;
+    if (!child || !parent.partitions) return;
+    parent.partitions = parent.partitions.filter((p) => p !== child);
+    if (cmd.subtype === 'AT_AttachPartition') parent.partitions.push(child);
+  }
+
+  /** The partitions of a partitioned table that still exist (a dropped one leaves its parent's list here). */
+  partitionsOf(t: TableModel): TableModel[] {
+    return (t.partitions ?? []).filter((p) => this.tables.get(`${p.schema}.${p.name}`) === p);
   }
 
   private createTableAs(n: Node): void {
@@ -148,6 +164,7 @@ export class PendingModel implements FunctionScope {
       const cmd = as(c, 'AlterTableCmd');
       if (!cmd) continue;
       onCommand?.(target, cmd);
+      if (cmd.subtype === 'AT_AttachPartition' || cmd.subtype === 'AT_DetachPartition') this.partitionCommand(target.table, cmd);
       const index = applyAlterCommand(target.table, cmd, {
         file: this.source.file, line: s.line, statement: s.text, transactional: !this.source.noTransaction, pending: !this.source.applied,
       });

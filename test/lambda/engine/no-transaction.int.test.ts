@@ -50,6 +50,39 @@ describe.each(driverCases())('no-transaction migrations on $name', ({ target, dr
     expect(await indexes(url)).toEqual([{ name: 'unique_active_purchase', valid: true }]);
   });
 
+  it('indexes a partitioned table partition by partition: keeps the parent\'s index (INVALID by design) when a partition\'s build fails, and a rerun attaches the rest', async () => {
+    const url = await freshDatabase(target, 'cicparts');
+    await withClient(url, (c) => c.query(`
+      CREATE TABLE ledger (id bigint, at date NOT NULL) PARTITION BY RANGE (at);
+      CREATE TABLE ledger_2025 PARTITION OF ledger FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+      CREATE TABLE ledger_2026 PARTITION OF ledger FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+      INSERT INTO ledger SELECT g, DATE '2025-01-01' + (g % 700) FROM generate_series(1, 2000) g;
+      INSERT INTO ledger VALUES (5, DATE '2026-06-01'), (5, DATE '2026-06-01');`));
+    // What lint prints for CREATE UNIQUE INDEX ON ledger (id, at) (index-not-concurrent).
+    const dir = tempDir({ '1_idx.sql': `-- schemaguard:no-transaction
+CREATE UNIQUE INDEX IF NOT EXISTS ledger_id_at_idx ON ONLY ledger (id, at);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ledger_2025_id_at_idx ON ledger_2025 (id, at);
+ALTER INDEX ledger_id_at_idx ATTACH PARTITION ledger_2025_id_at_idx;
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ledger_2026_id_at_idx ON ledger_2026 (id, at);
+ALTER INDEX ledger_id_at_idx ATTACH PARTITION ledger_2026_id_at_idx;
+` });
+
+    const e = await rejection<StatementError>(runEngine(driver, url, dir));
+
+    expect([e.sqlstate, e.line]).toEqual(['23505', 5]);
+    // The failed partition's index is dropped; the parent's stays, INVALID, with the 2025 partition's attached.
+    expect(await indexes(url)).toEqual([{ name: 'ledger_2025_id_at_idx', valid: true }, { name: 'ledger_id_at_idx', valid: false }]);
+    expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).toEqual([{ n: 0 }]);
+
+    await withClient(url, (c) => c.query("DELETE FROM ledger WHERE ctid = (SELECT max(ctid) FROM ledger_2026 WHERE id = 5)"));
+    const rerun = await runEngine(driver, url, dir);
+
+    expect(rerun.outcome).toBe('applied');
+    expect(await indexes(url)).toEqual([
+      { name: 'ledger_2025_id_at_idx', valid: true }, { name: 'ledger_2026_id_at_idx', valid: true }, { name: 'ledger_id_at_idx', valid: true },
+    ]);
+  });
+
   it('replaces an INVALID index left by an earlier crashed build instead of keeping it through IF NOT EXISTS', async () => {
     const url = await freshDatabase(target, 'cicleft');
     await seed(url, true);

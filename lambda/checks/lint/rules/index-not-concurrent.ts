@@ -4,13 +4,13 @@
  * CONSTRAINT … UNIQUE / PRIMARY KEY / EXCLUDE or ADD COLUMN … UNIQUE /
  * PRIMARY KEY (built under ACCESS EXCLUSIVE: reads wait too).
  */
-import { as, list, names, rangeVar, type Node, type ParsedStatement } from '../../parse';
+import { as, list, names, rangeVar, type Node, type ParsedStatement, type RangeVar } from '../../parse';
 import { columnParts } from '../column';
 import { columnWithout, uniqueKeySteps } from '../fix-steps';
 import { inPlace, ownNoTransaction, renderFix } from '../fix';
-import type { AlterTarget } from '../model';
+import type { AlterTarget, TableModel } from '../model';
 import type { LintRule, RuleContext } from '../rule';
-import { ident, insertInto, objectName, tableName, tokenAfter } from '../sql-text';
+import { ident, insertInto, objectName, sliceOf, tableName, tokenAfter } from '../sql-text';
 
 export const INDEX_NOT_CONCURRENT: LintRule = {
   id: 'index-not-concurrent',
@@ -55,6 +55,12 @@ function createIndex(ctx: RuleContext, s: ParsedStatement): void {
   if (!rel || s.node.concurrent || !ctx.model.isExisting(rel)) return;
   const idx = typeof s.node.idxname === 'string' ? s.node.idxname : undefined;
   if (idx && s.node.if_not_exists && ctx.model.hasIndex(rel.schema, idx)) return;
+  const table = ctx.model.table(rel);
+  if (table?.partitioned) {
+    // ON ONLY a partitioned table builds nothing: the parent's index alone, attached partition by partition.
+    if ((s.node.relation as Node).inh === true) partitionedIndex(ctx, s, rel, table);
+    return;
+  }
   const unique = s.node.unique ? 'UNIQUE ' : '';
   ctx.report(INDEX_NOT_CONCURRENT, s, {
     message: `CREATE ${unique}INDEX ${idx ?? ''} on existing table ${tableName(rel)} without CONCURRENTLY`.replace('  ', ' '),
@@ -65,6 +71,49 @@ function createIndex(ctx: RuleContext, s: ParsedStatement): void {
     )]),
     at: rel.location,
   });
+}
+
+/**
+ * CREATE INDEX on a partitioned table: PostgreSQL refuses CONCURRENTLY there,
+ * so the fix builds the parent's index alone (ON ONLY: invalid, reads no
+ * rows), each partition's CONCURRENTLY, and attaches each; the parent's index
+ * turns valid with the last attach, and later partitions get their own.
+ */
+function partitionedIndex(ctx: RuleContext, s: ParsedStatement, rel: RangeVar, table: TableModel): void {
+  const idx = typeof s.node.idxname === 'string' ? s.node.idxname : indexName(s, rel.name);
+  const create = `CREATE ${s.node.unique ? 'UNIQUE ' : ''}INDEX`;
+  const body = indexBody(s, rel);
+  const schemaOf = (schema: string) => (rel.schema || schema !== table.schema ? `${ident(schema)}.` : '');
+  const perPartition = (partition: string, index: string, attached: string) => [
+    `${create} CONCURRENTLY IF NOT EXISTS ${index} ON ${partition} ${body};`,
+    `ALTER INDEX ${schemaOf(table.schema)}${ident(idx)} ATTACH PARTITION ${attached};`,
+  ];
+  const partitions = ctx.model.partitionsOf(table);
+  const lines = partitions.length
+    ? partitions.flatMap((p) => {
+      const index = ident(indexName(s, p.name));
+      return perPartition(`${schemaOf(p.schema)}${ident(p.name)}`, index, `${schemaOf(p.schema)}${index}`);
+    })
+    : ['-- for each partition (the migrations lint read create none), with its own index name:', ...perPartition('<partition>', '<partition_idx>', '<partition_idx>').map((l) => `--   ${l}`)];
+  ctx.report(INDEX_NOT_CONCURRENT, s, {
+    message: `${create} ${idx} on partitioned table ${tableName(rel)} builds every partition's index while blocking writes`,
+    why: `CREATE INDEX on partitioned ${tableName(rel)} builds each partition's index under a SHARE lock that blocks its writes, and PostgreSQL refuses CONCURRENTLY on a partitioned table`,
+    fix: renderFix([ownNoTransaction(
+      `${create} IF NOT EXISTS ${ident(idx)} ON ONLY ${tableName(rel)} ${body};  -- the parent's index alone: invalid until every partition's is attached`,
+      ...lines,
+      '-- partitions created later get their own index; if a build fails, schemaguard drops the INVALID index it left, so the file can run again',
+    )]),
+    at: rel.location,
+  });
+}
+
+/** The statement's text after its table: `USING …`, the columns, `INCLUDE`, `WHERE`. */
+function indexBody(s: ParsedStatement, rel: RangeVar): string {
+  const after = rel.location ?? s.byteOffset;
+  const open = tokenAfter(s, after, '(')!;
+  const using = tokenAfter(s, after, 'using');
+  const from = using && using.start < open.start ? using.start : open.start;
+  return sliceOf(s, from, s.byteOffset + Buffer.byteLength(s.text)).replace(/;$/, '').trim();
 }
 
 const KINDS: Record<string, 'UNIQUE' | 'PRIMARY KEY' | 'EXCLUDE'> = { CONSTR_UNIQUE: 'UNIQUE', CONSTR_PRIMARY: 'PRIMARY KEY', CONSTR_EXCLUSION: 'EXCLUDE' };

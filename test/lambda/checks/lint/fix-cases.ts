@@ -12,6 +12,11 @@ CREATE SCHEMA app;
 CREATE TABLE app."Accounts" ("Name" text, "user" text);
 CREATE DOMAIN positive_int AS int CHECK (VALUE > 0);
 CREATE EXTENSION IF NOT EXISTS btree_gist;
+CREATE TABLE ledger (id bigint, at date NOT NULL, kind text) PARTITION BY RANGE (at);
+CREATE TABLE ledger_2025 PARTITION OF ledger FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE app.ledger_2026 PARTITION OF ledger FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE TABLE ledger_old (id bigint, at date NOT NULL, kind text);
+ALTER TABLE ledger ATTACH PARTITION ledger_old FOR VALUES FROM ('2020-01-01') TO ('2025-01-01');
 `;
 
 export interface FixCase {
@@ -35,6 +40,8 @@ export const FIX_CASES: FixCase[] = [
   { rule: 'index-not-concurrent', what: 'ADD COLUMN UNIQUE', sql: 'ALTER TABLE leads ADD COLUMN handle text UNIQUE;' },
   { rule: 'index-not-concurrent', what: 'ADD COLUMN PRIMARY KEY', sql: 'ALTER TABLE events ADD COLUMN event_id bigint DEFAULT 0 PRIMARY KEY;' },
   { rule: 'index-not-concurrent', what: 'a quoted table in another schema', sql: 'CREATE INDEX accounts_name ON app."Accounts" ("Name");' },
+  { rule: 'index-not-concurrent', what: 'a partial index on a partitioned table, partitions in two schemas, one attached', sql: 'CREATE INDEX ledger_kind ON ledger USING btree (kind) WHERE kind IS NOT NULL;' },
+  { rule: 'index-not-concurrent', what: 'an unnamed unique index on a partitioned table', sql: 'CREATE UNIQUE INDEX ON ledger (id, at);' },
   { rule: 'constraint-not-valid', what: 'a named foreign key', sql: 'ALTER TABLE purchases ADD CONSTRAINT purchases_lead_fk FOREIGN KEY (lead_id) REFERENCES leads (id) ON DELETE CASCADE;' },
   { rule: 'constraint-not-valid', what: 'an unnamed foreign key', sql: 'ALTER TABLE purchases ADD FOREIGN KEY (lead_id) REFERENCES leads;' },
   { rule: 'constraint-not-valid', what: 'a named CHECK', sql: "ALTER TABLE leads ADD CONSTRAINT leads_score_range CHECK (score BETWEEN 0 AND 100 AND name <> ',');" },

@@ -1,6 +1,6 @@
 /** Rule index-not-concurrent: the findings it reports, and what it lets pass. */
 import { describe, expect, it } from 'vitest';
-import { lint, rules } from '../pending';
+import { lint, lintAfter, rules } from '../pending';
 
 describe('Rule: index-not-concurrent', () => {
   it('reports CREATE INDEX without CONCURRENTLY on an existing table, at the table name', async () => {
@@ -60,5 +60,46 @@ describe('Rule: index-not-concurrent', () => {
   it('resolves unqualified names through the file\'s search_path, and starts each file from the default', async () => {
     expect(await rules("CREATE SCHEMA app;\nSET search_path = app;\nCREATE TABLE users (id int);\nCREATE INDEX users_id ON users (id);")).toEqual([]);
     expect(await rules("CREATE SCHEMA app;\nSET search_path = app;\nCREATE TABLE users (id int);", 'CREATE INDEX users_id ON users (id);')).toEqual(['index-not-concurrent']);
+  });
+});
+
+describe('Rule: index-not-concurrent on a partitioned table', () => {
+  const LEDGER = `CREATE TABLE ledger (id bigint, at date NOT NULL, kind text) PARTITION BY RANGE (at);
+CREATE TABLE ledger_2025 PARTITION OF ledger FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE ledger_2026 PARTITION OF ledger FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE TABLE ledger_old (id bigint, at date NOT NULL, kind text);
+ALTER TABLE ledger ATTACH PARTITION ledger_old FOR VALUES FROM ('2020-01-01') TO ('2025-01-01');
+ALTER TABLE ledger DETACH PARTITION ledger_2026;`;
+
+  it('prints the parent\'s index ON ONLY, then each partition\'s built CONCURRENTLY and attached (PostgreSQL refuses CONCURRENTLY on the parent)', async () => {
+    const r = await lintAfter(LEDGER, 'CREATE INDEX ledger_kind ON ledger USING btree (kind) WHERE kind IS NOT NULL;');
+    expect(r.findings.map((f) => f.rule)).toEqual(['index-not-concurrent']);
+    expect(r.findings[0]!.message).toBe("CREATE INDEX ledger_kind on partitioned table ledger builds every partition's index while blocking writes");
+    expect(r.findings[0]!.fix.split('\n').filter((l) => !l.startsWith('--'))).toEqual([
+      "CREATE INDEX IF NOT EXISTS ledger_kind ON ONLY ledger USING btree (kind) WHERE kind IS NOT NULL;  -- the parent's index alone: invalid until every partition's is attached",
+      'CREATE INDEX CONCURRENTLY IF NOT EXISTS ledger_2025_kind_idx ON ledger_2025 USING btree (kind) WHERE kind IS NOT NULL;',
+      'ALTER INDEX ledger_kind ATTACH PARTITION ledger_2025_kind_idx;',
+      'CREATE INDEX CONCURRENTLY IF NOT EXISTS ledger_old_kind_idx ON ledger_old USING btree (kind) WHERE kind IS NOT NULL;',
+      'ALTER INDEX ledger_kind ATTACH PARTITION ledger_old_kind_idx;',
+    ]);
+    expect(r.findings[0]!.fix).toContain('-- schemaguard:no-transaction');
+  });
+
+  it('leaves out a partition dropped by a migration, and prints the steps as a template when no migration creates a partition', async () => {
+    const dropped = await lintAfter(`${LEDGER}\nDROP TABLE ledger_old;`, 'CREATE INDEX ledger_kind ON ledger (kind);');
+    expect(dropped.findings[0]!.fix).not.toContain('ledger_old');
+    const none = await lintAfter('CREATE SCHEMA app; CREATE TABLE app.events (id bigint, at date) PARTITION BY LIST (at);', 'CREATE INDEX events_id ON app.events (id);');
+    expect(none.findings[0]!.fix.split('\n').slice(2)).toEqual([
+      "CREATE INDEX IF NOT EXISTS events_id ON ONLY app.events (id);  -- the parent's index alone: invalid until every partition's is attached",
+      '-- for each partition (the migrations lint read create none), with its own index name:',
+      '--   CREATE INDEX CONCURRENTLY IF NOT EXISTS <partition_idx> ON <partition> (id);',
+      '--   ALTER INDEX app.events_id ATTACH PARTITION <partition_idx>;',
+      '-- partitions created later get their own index; if a build fails, schemaguard drops the INVALID index it left, so the file can run again',
+    ]);
+  });
+
+  it('accepts CREATE INDEX … ON ONLY a partitioned table (it builds nothing), and a partitioned table created in the pending files', async () => {
+    expect((await lintAfter(LEDGER, 'CREATE INDEX ledger_kind ON ONLY ledger (kind);')).findings).toEqual([]);
+    expect((await lintAfter(undefined, LEDGER, 'CREATE INDEX ledger_kind ON ledger (kind);')).findings).toEqual([]);
   });
 });
