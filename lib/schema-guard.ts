@@ -30,7 +30,7 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { DEFAULTS, ENV, GUARD_DIMENSION, GUARD_HANDLER_NAME, GUARD_NAMESPACE, GUARD_ROLE_NAME_PATTERN, type GuardMetricName } from '../lambda/handler/constants';
+import { DEFAULT_GUARD_ROLE, DEFAULTS, ENV, GUARD_DIMENSION, GUARD_HANDLER_NAME, GUARD_NAMESPACE, GUARD_ROLE_NAME_PATTERN, type GuardMetricName } from '../lambda/handler/constants';
 import { addGuardWidgets, guardAlarms, guardDashboardWidgets } from './alarms/guard-alarms';
 import { GuardRole } from './guard-role';
 import { handlerCode } from './handler-asset';
@@ -123,8 +123,7 @@ export interface SchemaGuardProps {
   readonly logRemovalPolicy?: RemovalPolicy;
 }
 
-/** The role the guard runs as when none is given. */
-export const DEFAULT_GUARD_ROLE = 'schemaguard_guard';
+export { DEFAULT_GUARD_ROLE };
 
 /**
  * A scheduled, read-only guard of the live schema, with metrics and alarms.

@@ -194,5 +194,8 @@ export const GUARD_ROLE_ATTR = {
  */
 export const GUARD_ROLE_NAME_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** The role the guard runs as when none is given (SchemaGuard `roleName`); DatabaseAlarms leaves its errors to the guard's own alarms. */
+export const DEFAULT_GUARD_ROLE = 'schemaguard_guard';
+
 /** Physical id prefix of the guard-role resource: `<prefix>-<role name>`, so renaming the role replaces it. */
 export const GUARD_ROLE_PHYSICAL_ID_PREFIX = 'schemaguard-guard-role';

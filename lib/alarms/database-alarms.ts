@@ -27,6 +27,7 @@ import {
   insightsQueryFor,
   type ErrorClass,
 } from './error-catalog';
+import { DEFAULT_GUARD_ROLE } from '../../lambda/handler/constants';
 import { DatabaseDashboard } from './database-dashboard';
 
 export interface DatabaseAlarmsProps {
@@ -119,6 +120,19 @@ export interface DatabaseAlarmsProps {
    * @default - a new customer-managed key with rotation enabled
    */
   readonly topicKey?: kms.IKey;
+
+  /**
+   * Database users whose ERROR lines the error-class filters do not count.
+   * The guard's read-only role is one: each pass, the EXPLAIN of a failing
+   * contract logs the error the application's statement would meet (42P10
+   * for an upsert whose unique index is gone), which would raise and clear
+   * that class's alarm every 15 minutes; the guard pages for it itself
+   * (its ContractFailures alarm). The saved Logs Insights queries still show
+   * these lines. Name the role here when SchemaGuard runs as another
+   * (`roleName`, or your own `roleSecret`).
+   * @default ['schemaguard_guard'] - the guard's default role
+   */
+  readonly ignoredUsers?: string[];
 
   /**
    * Name of the CloudWatch dashboard.
@@ -230,7 +244,7 @@ function errorClassAlarm(scope: DatabaseAlarms, cls: ErrorClass, props: Database
   const cid = pascal(cls.id);
   const filter = new logs.MetricFilter(scope, `${cid}Filter`, {
     logGroup: props.logGroup,
-    filterPattern: logs.FilterPattern.literal(filterPatternFor(cls)),
+    filterPattern: logs.FilterPattern.literal(filterPatternFor(cls, ERROR_CATALOG, props.ignoredUsers ?? [DEFAULT_GUARD_ROLE])),
     metricNamespace: scope.metricNamespace,
     metricName: cls.metricName,
     metricValue: '1',
@@ -381,6 +395,10 @@ function validate(props: DatabaseAlarmsProps): readonly ErrorClass[] {
   }
   if (props.alarmNamePrefix !== undefined && !/^[A-Za-z0-9_.-]{1,100}$/.test(props.alarmNamePrefix)) {
     fail(`"alarmNamePrefix" may contain only letters, digits, . - and _ (1-100), got ${JSON.stringify(props.alarmNamePrefix)}`);
+  }
+  const badUser = props.ignoredUsers?.find((u) => !/^[^\s"':@]{1,63}$/.test(u));
+  if (badUser !== undefined) {
+    fail(`"ignoredUsers" names database users as the log prints them (1-63 characters, no space, quote, : or @), got ${JSON.stringify(badUser)}`);
   }
   if (props.queryFolder !== undefined && !/^[A-Za-z0-9_./ -]{1,100}$/.test(props.queryFolder)) {
     fail(`"queryFolder" may contain only letters, digits, space, . / - and _ (1-100), got ${JSON.stringify(props.queryFolder)}`);

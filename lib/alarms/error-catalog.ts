@@ -240,24 +240,30 @@ function phrase(text: string): string {
   return `"${text}"`;
 }
 
+/** How a user appears in the RDS log line prefix (`%t:%r:%u@%d:[%p]:`): between the client's `:` and the database's `@`. */
+export function userTag(user: string): string {
+  return `:${user}@`;
+}
+
 /** CloudWatch filter patterns are limited to 1024 characters. */
 export const MAX_FILTER_PATTERN_LENGTH = 1024;
 
 /**
  * The CloudWatch text filter pattern for a class: the ERROR tag and every
- * fragment must appear; the level tags of the other lines must not; and the
+ * fragment must appear; the level tags of the other lines must not; the
  * fragments of classes whose message quotes client input are excluded from
  * the other classes, so a value like 'deadlock detected' cast to uuid counts
- * once, as invalid text. Plain terms only: no regex, so the 5-regex-per-log-group
- * quota is never used.
+ * once, as invalid text; and the lines of `ignoredUsers` are not counted.
+ * Plain terms only: no regex, so the 5-regex-per-log-group quota is never used.
  */
-export function filterPatternFor(cls: ErrorClass, catalog: readonly ErrorClass[] = ERROR_CATALOG): string {
+export function filterPatternFor(cls: ErrorClass, catalog: readonly ErrorClass[] = ERROR_CATALOG, ignoredUsers: readonly string[] = []): string {
   const echoing = catalog.filter((c) => c.echoesInput && c.id !== cls.id).flatMap((c) => c.fragments);
   const parts = [
     phrase(ERROR_LINE_TAG),
     ...cls.fragments.map(phrase),
     ...OTHER_LEVEL_TAGS.map((t) => `-${phrase(t)}`),
     ...echoing.map((f) => `-${phrase(f)}`),
+    ...ignoredUsers.map((u) => `-${phrase(userTag(u))}`),
   ];
   const pattern = parts.join(' ');
   if (pattern.length > MAX_FILTER_PATTERN_LENGTH) {

@@ -33,7 +33,7 @@ describe('Construct: DatabaseAlarms', () => {
       for (const cls of ERROR_CATALOG) {
         template.hasResourceProperties('AWS::Logs::MetricFilter', {
           LogGroupName: logGroupRef,
-          FilterPattern: filterPatternFor(cls),
+          FilterPattern: filterPatternFor(cls, ERROR_CATALOG, ['schemaguard_guard']),
           MetricTransformations: [{ MetricNamespace: 'Schemaguard/Database', MetricName: cls.metricName, MetricValue: '1', Unit: 'Count' }],
         });
       }
@@ -48,6 +48,19 @@ describe('Construct: DatabaseAlarms', () => {
         expect(p).toContain('"]:ERROR:"');
         expect(p).toContain('-"]:STATEMENT:"');
       }
+    });
+
+    it('does not count the guard role\'s lines (its failing contracts page through its own alarm), nor those of the users named instead', () => {
+      const patterns = [...filterPatternsByMetric(alarmsStack().template).values()];
+      for (const p of patterns) expect(p.endsWith(' -":schemaguard_guard@"')).toBe(true);
+      const named = [...filterPatternsByMetric(alarmsStack({ ignoredUsers: ['shop_guard', 'metrics'] }).template).values()];
+      for (const p of named) expect(p.endsWith(' -":shop_guard@" -":metrics@"')).toBe(true);
+      const none = filterPatternsByMetric(alarmsStack({ ignoredUsers: [] }).template);
+      for (const cls of ERROR_CATALOG) expect(none.get(cls.metricName)).toBe(filterPatternFor(cls));
+    });
+
+    it('refuses an ignored user the log could not print as one name', () => {
+      expect(() => alarmsStack({ ignoredUsers: ['app user'] })).toThrow('DatabaseAlarms: "ignoredUsers" names database users as the log prints them (1-63 characters, no space, quote, : or @), got "app user"');
     });
 
     it('uses the namespace given', () => {

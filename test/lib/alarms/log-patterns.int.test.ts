@@ -17,6 +17,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CATALOG, alarmDescriptionFor, insightsQueryFor, type ErrorClass } from '../../../lib/alarms/error-catalog';
+import { DEFAULT_GUARD_ROLE } from '../../../lambda/handler/constants';
 import { targets } from '../../support/db';
 import { matchesFilterPattern } from '../../support/filter-pattern';
 import { runInsightsQuery } from '../../support/insights-query';
@@ -37,7 +38,7 @@ const SETTINGS = {
 const ENTRY_START = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [A-Z]+:/;
 const PREFIX = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [A-Z]+:(?<client>[^:]*):(?<user>[^@:]*)@(?<database>[^:]*):\[(?<pid>\d+)\]:(?<level>[A-Z]+):/;
 
-interface Entry { index: number; text: string; firstLine: number; lines: string[]; pid?: number; database?: string; level?: string }
+interface Entry { index: number; text: string; firstLine: number; lines: string[]; pid?: number; database?: string; user?: string; level?: string }
 
 function entries(log: string): { lines: string[]; entries: Entry[] } {
   const lines = log.split('\n').filter((l) => l.length > 0);
@@ -45,7 +46,7 @@ function entries(log: string): { lines: string[]; entries: Entry[] } {
   lines.forEach((line, i) => {
     if (ENTRY_START.test(line) || out.length === 0) {
       const m = PREFIX.exec(line);
-      out.push({ index: out.length, text: line, firstLine: i, lines: [line], pid: m ? Number(m.groups!.pid) : undefined, database: m?.groups!.database, level: m?.groups!.level });
+      out.push({ index: out.length, text: line, firstLine: i, lines: [line], pid: m ? Number(m.groups!.pid) : undefined, database: m?.groups!.database, user: m?.groups!.user, level: m?.groups!.level });
     } else {
       const last = out[out.length - 1]!;
       last.lines.push(line);
@@ -176,10 +177,17 @@ async function triggerEverything(url: string): Promise<Session[]> {
   await b.ok('ROLLBACK');
   // A multi-line failing statement: its STATEMENT entry spans lines.
   await a.fails('23502', `INSERT INTO web_sessions (id, lead_id)\n  VALUES (gen_random_uuid(),\n          NULL)`);
-  await a.close();
-  await b.close();
-  return [a, b];
+  // The guard's role checks a contract whose unique index is missing, as the guard does: an ERROR line of 42P10 from its user.
+  await a.ok(`CREATE ROLE ${DEFAULT_GUARD_ROLE} LOGIN PASSWORD 'guard-test-only'; GRANT SELECT ON enrolments TO ${DEFAULT_GUARD_ROLE}`);
+  const guard = await Session.open(url.replace(/\/\/[^@]*@/, `//${DEFAULT_GUARD_ROLE}:guard-test-only@`));
+  await guard.ok('PREPARE contract_1(int, int) AS INSERT INTO enrolments (student_id, course_id) VALUES ($1, $2) ON CONFLICT (student_id, course_id) DO NOTHING');
+  await guard.fails('42P10', 'EXPLAIN (FORMAT JSON) EXECUTE contract_1(NULL, NULL)');
+  await Promise.all([a.close(), b.close(), guard.close()]);
+  return [a, b, guard];
 }
+
+/** Entries the filters leave out by design: the guard role's (DatabaseAlarms `ignoredUsers`, by default). */
+const counted = (e: Entry) => e.user !== DEFAULT_GUARD_ROLE;
 
 /** Documented residual cases, in their own database. */
 async function triggerResiduals(url: string): Promise<void> {
@@ -252,7 +260,7 @@ describe.each(binDirs())('Filter patterns on the log of PostgreSQL ($name)', ({ 
   it.each(ERROR_CATALOG.map((c) => [c.id, c] as const))('%s: the pattern matches exactly the ERROR entries of its class', (_id, cls) => {
     const pattern = patternOf(cls);
     const matched = shop.filter((e) => matchesFilterPattern(pattern, e.text)).map((e) => e.index);
-    const expected = [...truth.entries()].filter(([, s]) => s === cls.sqlstate).map(([i]) => i);
+    const expected = [...truth.entries()].filter(([i, s]) => s === cls.sqlstate && counted(all[i]!)).map(([i]) => i);
     expect(expected.length).toBeGreaterThan(0);
     const show = (ids: number[]) => ids.map((i) => all[i]!.text);
     expect(show(matched)).toEqual(show(expected));
@@ -261,7 +269,7 @@ describe.each(binDirs())('Filter patterns on the log of PostgreSQL ($name)', ({ 
   it.each(ERROR_CATALOG.map((c) => [c.id, c] as const))('%s: line by line (RDS splitting each line into an event), still only the ERROR lines', (_id, cls) => {
     const pattern = patternOf(cls);
     const matched = lines.map((l, i) => [l, i] as const).filter(([l, i]) => !residual.some((e) => i >= e.firstLine && i < e.firstLine + e.lines.length) && matchesFilterPattern(pattern, l)).map(([, i]) => i);
-    const expected = [...truth.entries()].filter(([, s]) => s === cls.sqlstate).map(([i]) => all[i]!.firstLine);
+    const expected = [...truth.entries()].filter(([i, s]) => s === cls.sqlstate && counted(all[i]!)).map(([i]) => all[i]!.firstLine);
     expect(matched.map((i) => lines[i])).toEqual(expected.map((i) => lines[i]));
   });
 
@@ -272,6 +280,13 @@ describe.each(binDirs())('Filter patterns on the log of PostgreSQL ($name)', ({ 
     const divByZero = shop.filter((e) => truth.get(e.index) === '22012');
     expect(divByZero).toHaveLength(1);
     expect(patterns.some((p) => matchesFilterPattern(p, divByZero[0]!.text))).toBe(false);
+  });
+
+  it('the guard role\'s failing contract is a real 42P10 ERROR line, and no pattern counts it', () => {
+    const guardErrors = shop.filter((e) => e.user === DEFAULT_GUARD_ROLE && e.level === 'ERROR');
+    expect(guardErrors.map((e) => truth.get(e.index))).toEqual(['42P10']);
+    expect(guardErrors[0]!.text).toContain(`:${DEFAULT_GUARD_ROLE}@shop:`);
+    expect(ERROR_CATALOG.filter((c) => matchesFilterPattern(patternOf(c), guardErrors[0]!.text)).map((c) => c.id)).toEqual([]);
   });
 
   it('each failure counts once: no ERROR entry matches two patterns', () => {
