@@ -46,6 +46,23 @@ describe.each(targets)('Rule: pk-without-default on keys that need no default, o
     expect(findings.map((f) => [f.object, f.severity])).toEqual([['sessions.session_id', 'warning']]);
   });
 
+  it('a uuid id that a BEFORE INSERT trigger may fill is a warning naming the trigger, and the trigger does fill it', async () => {
+    const { url, findings } = await findingsOnSchema(target, 'doctor_pk_trigger', `
+      CREATE TABLE orders (id uuid PRIMARY KEY, note text);
+      CREATE FUNCTION orders_fill_id() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.id := coalesce(NEW.id, gen_random_uuid()); RETURN NEW; END $$;
+      CREATE TRIGGER orders_id BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION orders_fill_id();
+      CREATE TABLE audit (id uuid PRIMARY KEY, note text);
+      CREATE TRIGGER audit_after AFTER INSERT ON audit FOR EACH ROW EXECUTE FUNCTION orders_fill_id();
+      CREATE TABLE paused (id uuid PRIMARY KEY);
+      CREATE TRIGGER paused_id BEFORE INSERT ON paused FOR EACH ROW EXECUTE FUNCTION orders_fill_id();
+      ALTER TABLE paused DISABLE TRIGGER paused_id;
+    `, [PK_WITHOUT_DEFAULT]);
+    expect(findings.map((f) => [f.object, f.severity])).toEqual([['audit.id', 'error'], ['orders.id', 'warning'], ['paused.id', 'error']]);
+    expect(findings[1]!.message).toBe('orders.id is a primary key of type uuid without a default (the BEFORE INSERT trigger orders_id may fill it)');
+    expect(findings[1]!.why).toMatch(/^unless orders_id sets id, every INSERT that omits it fails with /);
+    expect(await rows(url, "INSERT INTO orders (note) VALUES ('x') RETURNING id IS NOT NULL AS filled")).toEqual([{ filled: true }]);
+  });
+
   it('reports a partitioned table\'s key once, on the table, not on each partition', async () => {
     const { findings } = await findingsOnSchema(target, 'doctor_pk_parts', `
       CREATE TABLE events (id uuid, at date, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
