@@ -11,12 +11,19 @@
  *   guard      + the in-flight guard (the file before committed, the runner lock is held) and the mark it reads
  *   reset      + the session reset before the state row (= what migrate sends)
  *
+ * With `--forms`, other ways to write the file's own statements after its
+ * SQL, each beside what migrate sends (same guard, timeouts and reset):
+ *
+ *   sent          what migrate sends: the reset, then the state row INSERT … RETURNING the time and the mark
+ *   plain_row     the time and the mark in the reset's SELECT; the state row a bare INSERT … VALUES
+ *   merged_reset  the reset's SELECT folded into the state row: INSERT … SELECT … FROM (SELECT <reset calls>)
+ *
  * Every variant has its own database and connection; they take turns, a
  * batch of files at a time, so the machine's changing speed hits them alike.
  * CPU time is the backend's own (utime + stime in /proc/<pid>/stat), so the
  * server must run on this machine (the default: an embedded one).
  *
- *   npx tsx bench/file-cost.ts [--migrations 1000] [--batch 50] [--database-url URL]
+ *   npx tsx bench/file-cost.ts [--forms] [--migrations 1000] [--batch 50] [--database-url URL]
  *
  * The last line is one JSON object.
  */
@@ -26,14 +33,18 @@ import pg from 'pg';
 import { PgDriver } from '../lambda/driver/pg/pg-driver';
 import type { MigrationLock, TransactionSettings } from '../lambda/engine/ports';
 import { transactionStartSql } from '../lambda/engine/script';
-import { DEFAULT_STATE_SCHEMA, ensureState, inFlightGuardSql, insertAppliedTimedSql } from '../lambda/engine/state';
+import { DEFAULT_STATE_SCHEMA, ensureState, IN_FLIGHT_MARK, inFlightGuardSql, insertAppliedTimedSql } from '../lambda/engine/state';
 import { migrationText } from './lib/generate';
 import { createDatabase, dropDatabase, startBenchServer } from './lib/server';
 import { round } from './lib/stats';
 
 const SETTINGS: TransactionSettings = { lockTimeoutMs: 5000, statementTimeoutMs: 0 };
 const VARIANTS = ['floor', 'state_row', 'timeouts', 'guard', 'reset'] as const;
-type Variant = (typeof VARIANTS)[number];
+const FORMS = ['sent', 'plain_row', 'merged_reset'] as const;
+type Variant = (typeof VARIANTS)[number] | (typeof FORMS)[number];
+/** The parts added one by one (the default), or the other forms of the file's own statements (`--forms`). */
+export type VariantSet = 'parts' | 'forms';
+const SETS: Record<VariantSet, readonly Variant[]> = { parts: VARIANTS, forms: FORMS };
 /** Linux reports process times in clock ticks of 1/100 s (USER_HZ). */
 const TICK_MS = 10;
 
@@ -48,6 +59,8 @@ interface Parts { reset: string; held: string }
 function message(variant: Variant, k: number, parts: Parts): string {
   const file = migrationText(k);
   if (variant === 'floor') return `BEGIN;\n${file}\nCOMMIT;\n`;
+  if (variant === 'sent') return message('reset', k, parts);
+  if (variant === 'plain_row' || variant === 'merged_reset') return formMessage(variant, k, file, parts);
   const level = VARIANTS.indexOf(variant);
   const guarded = level >= VARIANTS.indexOf('guard');
   const guard = guarded && k > 1 ? inFlightGuardSql(k - 1, parts.held) : undefined;
@@ -55,6 +68,23 @@ function message(variant: Variant, k: number, parts: Parts): string {
   const reset = level >= VARIANTS.indexOf('reset') ? `${parts.reset}\n;\n` : '';
   const row = insertAppliedTimedSql(DEFAULT_STATE_SCHEMA, { version: k, name: `step_${k}`, checksum: 'a'.repeat(64), appliedBy: 'bench' }, guarded);
   return `${start}\n;\n${file}\n;\n${reset}${row}\n;\nCOMMIT\n;\n`;
+}
+
+/** The server's time since BEGIN, as the state row records it. */
+const EXECUTION_MS = 'round(extract(epoch FROM clock_timestamp() - now()) * 1000)::int';
+
+/** `--forms`: the file as migrate sends it up to its reset, then the time, the mark and the state row written another way. */
+function formMessage(form: 'plain_row' | 'merged_reset', k: number, file: string, parts: Parts): string {
+  const start = transactionStartSql(SETTINGS, k > 1 ? inFlightGuardSql(k - 1, parts.held) : undefined);
+  const at = parts.reset.lastIndexOf('; SELECT ');
+  const [utilities, calls] = [parts.reset.slice(0, at), parts.reset.slice(at + '; SELECT '.length)];
+  const mark = `set_config('${IN_FLIGHT_MARK}', '${k}', false) AS mark`;
+  const insert = `INSERT INTO ${DEFAULT_STATE_SCHEMA}.applied_migrations (version, name, checksum, execution_ms, applied_by)`;
+  const values = `${k}, 'step_${k}', '${'a'.repeat(64)}', ${EXECUTION_MS}, 'bench'`;
+  const tail = form === 'plain_row'
+    ? `${utilities}; SELECT ${calls}, ${mark}, ${EXECUTION_MS} AS execution_ms\n;\n${insert} VALUES (${values})`
+    : `${utilities}\n;\n${insert} SELECT ${values} FROM (SELECT ${calls}) AS reset RETURNING execution_ms, ${mark}`;
+  return `${start}\n;\n${file}\n;\n${tail}\n;\nCOMMIT\n;\n`;
 }
 
 /** The backend's CPU time so far, in ms. */
@@ -93,22 +123,24 @@ export interface VariantCost {
   per_file_us: number;
   /** Over the variant before it. */
   added_per_file_us: number;
-  vs_floor: number;
+  /** × the first variant's CPU time: the floor (with `--forms`, the message migrate sends). */
+  vs_first: number;
 }
 
 export interface FileCostResult {
+  set: VariantSet;
   migrations: number;
   batch: number;
-  variants: Record<Variant, VariantCost>;
+  variants: Partial<Record<Variant, VariantCost>>;
   /** State rows each variant's database holds at the end (none for the floor): every file committed. */
-  recorded: Record<Variant, number>;
+  recorded: Partial<Record<Variant, number>>;
 }
 
 /** Runs `count` files through every variant on the server of `adminUrl` (each in a database of its own, dropped after). */
-export async function benchFileCost(adminUrl: string, count: number, batch: number, onProgress?: (done: number) => void): Promise<FileCostResult> {
+export async function benchFileCost(adminUrl: string, count: number, batch: number, onProgress?: (done: number) => void, set: VariantSet = 'parts'): Promise<FileCostResult> {
   const lanes: Lane[] = [];
   try {
-    for (const v of VARIANTS) lanes.push(await lane(adminUrl, v));
+    for (const v of SETS[set]) lanes.push(await lane(adminUrl, v));
     for (let from = 1, turn = 0; from <= count; from += batch, turn++) {
       for (const l of turn % 2 ? [...lanes].reverse() : lanes) {
         const cpu0 = backendCpuMs(l.pid);
@@ -120,7 +152,7 @@ export async function benchFileCost(adminUrl: string, count: number, batch: numb
       onProgress?.(Math.min(from + batch - 1, count));
     }
     const floor = lanes[0]!;
-    const recorded = {} as Record<Variant, number>;
+    const recorded: Partial<Record<Variant, number>> = {};
     for (const l of lanes) {
       const r = await l.client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${DEFAULT_STATE_SCHEMA}.applied_migrations`);
       recorded[l.variant] = r.rows[0]!.n;
@@ -130,9 +162,9 @@ export async function benchFileCost(adminUrl: string, count: number, batch: numb
       wall_ms: round(l.wallMs),
       per_file_us: round((l.cpuMs / count) * 1000),
       added_per_file_us: k === 0 ? 0 : round(((l.cpuMs - lanes[k - 1]!.cpuMs) / count) * 1000),
-      vs_floor: round(l.cpuMs / Math.max(floor.cpuMs, 1), 2),
-    }])) as Record<Variant, VariantCost>;
-    return { migrations: count, batch, variants, recorded };
+      vs_first: round(l.cpuMs / Math.max(floor.cpuMs, 1), 2),
+    }])) as Partial<Record<Variant, VariantCost>>;
+    return { set, migrations: count, batch, variants, recorded };
   } finally {
     for (const l of lanes) {
       await l.client.end();
@@ -150,11 +182,12 @@ async function main(): Promise<void> {
   if (!Number.isInteger(count) || count < 1 || !Number.isInteger(batch) || batch < 1) {
     throw new Error(`--migrations and --batch take positive integers (got ${count}, ${batch})`);
   }
+  const set: VariantSet = argv.includes('--forms') ? 'forms' : 'parts';
   const server = await startBenchServer(option(argv, '--database-url') ?? process.env.BENCH_DATABASE_URL);
   try {
     const { recorded: _recorded, ...result } = await benchFileCost(server.adminUrl, count, batch, (done) => {
-      process.stderr.write(`\r  ${done} / ${count} files in each of ${VARIANTS.length} variants`);
-    });
+      process.stderr.write(`\r  ${done} / ${count} files in each of ${SETS[set].length} variants`);
+    }, set);
     process.stderr.write('\n');
     process.stdout.write(`${JSON.stringify({ server: server.version, ...result })}\n`);
   } finally {

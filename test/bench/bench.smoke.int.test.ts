@@ -6,6 +6,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { benchApply, PSQL } from '../../bench/apply';
+import { benchCompileCache } from '../../bench/compile-cache';
 import { benchFileCost } from '../../bench/file-cost';
 import { benchLambda } from '../../bench/lambda';
 import { benchMemory } from '../../bench/memory';
@@ -41,6 +42,11 @@ describe(`Benchmarks (smoke, ${target.name})`, () => {
       expect(noop.statements[0]).toContain('pg_try_advisory_lock');
       expect(noop.statements.at(-1)).toContain('pg_advisory_unlock');
       expect(noop.samples.process).toHaveLength(1);
+
+      // The compile-cache pairs: this Node.js (20 has no cache: both halves run the same way), one pair.
+      const cache = await benchCompileCache({ node: process.execPath, url: apply.applied.url, dir: apply.applied.dir, migrations: 20, pairs: 1 });
+      expect(cache).toMatchObject({ node: process.version, migrations: 20, pairs: 1 });
+      expect([cache.samples.with.length, cache.samples.without.length]).toEqual([1, 1]);
     } finally {
       await dropDatabase(target.adminUrl, apply.applied.name);
       rmSync(apply.applied.dir, { recursive: true, force: true });
@@ -136,5 +142,11 @@ describe(`Benchmark: the server's cost per file (smoke, ${target.name})`, () => 
     // The guard of each file after the first passes only when the one before committed and set its mark.
     expect(r.recorded).toEqual({ floor: 0, state_row: 12, timeouts: 12, guard: 12, reset: 12 });
     for (const v of Object.values(r.variants)) expect(v.server_cpu_ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it('--forms: every other form of the state row commits every file, with its row, and lets the next file\'s guard pass', async () => {
+    const r = await benchFileCost(target.adminUrl, 12, 5, undefined, 'forms');
+    expect(Object.keys(r.variants)).toEqual(['sent', 'plain_row', 'merged_reset']);
+    expect(r.recorded).toEqual({ sent: 12, plain_row: 12, merged_reset: 12 });
   });
 });
