@@ -7,6 +7,12 @@
  *     migration (`--no-single-transaction`, its default lock kept).
  * Wall time of each whole process; runs are interleaved so noise hits all
  * three, in an order that turns from run to run.
+ *
+ * schemaguard's time is also cut in three by its own state rows (`applied_at`,
+ * the server's clock at each row; the server runs on this machine): from the
+ * spawn to the first file's row (start-up: Node.js, the bundle, connecting,
+ * the runner lock, the state, reading and parsing the files, then the first
+ * file), the first row to the last (the files), the last row to the exit.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,9 +49,20 @@ export interface ApplyResult {
   paired_ratio_vs_node_pg_migrate: number;
   /** Why the floor is missing, when it is. */
   floor_note?: string;
+  /** Medians of schemaguard's run cut by its first and last state rows (null: the server's clock is not this machine's). */
+  schemaguard_phases: Phases | null;
   samples: { schemaguard: number[]; floor: number[]; node_pg_migrate: number[] };
   /** A database where schemaguard applied every migration, and the migrations' directory (for the no-op benchmark); the caller drops and removes both. */
   applied: { url: string; name: string; dir: string };
+}
+
+export interface Phases {
+  /** Spawn to the first file's state row. */
+  to_first_file_ms: number;
+  /** The first file's state row to the last's. */
+  files_ms: number;
+  /** The last file's state row to the exit. */
+  after_last_file_ms: number;
 }
 
 export async function benchApply(o: ApplyOptions): Promise<ApplyResult> {
@@ -66,6 +83,8 @@ async function measure(o: ApplyOptions, dir: string, files: string[], floorDir: 
   writeFileSync(floorScript, files.map((f) => `BEGIN;\n\\i ${join(dir, f)}\nCOMMIT;\n`).join(''));
   const hasPsql = existsSync(PSQL);
   const samples = { schemaguard: [] as number[], floor: [] as number[], node_pg_migrate: [] as number[] };
+  const phases: Phases[] = [];
+  let clockNote = false;
   let applied: ApplyResult['applied'] | undefined;
   const tables = tablesFor(o.migrations);
 
@@ -80,12 +99,19 @@ async function measure(o: ApplyOptions, dir: string, files: string[], floorDir: 
     },
     schemaguard: async () => {
       const db = await createDatabase(o.adminUrl, 'schemaguard');
+      const spawned = Date.now();
       const r = mustSucceed('schemaguard migrate', await timeProcess(NODE, [CLI, 'migrate', '--database-url', db.url, '--dir', dir, '--quiet'], {
         env: { ...process.env, SCHEMAGUARD_APPLIED_BY: 'bench' },
       }));
       await expectTables(db.url, tables, 'schemaguard');
-      const recorded = await withClient(db.url, async (c) => Number((await c.query('SELECT count(*) AS n FROM schemaguard.applied_migrations')).rows[0].n));
+      const rows = await withClient(db.url, async (c) => (await c.query<{ n: string; first: string; last: string }>(
+        'SELECT count(*) AS n, extract(epoch FROM min(applied_at)) * 1000 AS first, extract(epoch FROM max(applied_at)) * 1000 AS last FROM schemaguard.applied_migrations',
+      )).rows[0]!);
+      const recorded = Number(rows.n);
       if (recorded !== o.migrations) throw new Error(`schemaguard recorded ${recorded} migrations, expected ${o.migrations}`);
+      const p = { to_first_file_ms: Number(rows.first) - spawned, files_ms: Number(rows.last) - Number(rows.first), after_last_file_ms: spawned + r.ms - Number(rows.last) };
+      if (p.to_first_file_ms < 0 || p.after_last_file_ms < 0) clockNote = true;
+      else phases.push(p);
       samples.schemaguard.push(r.ms);
       if (applied) await dropDatabase(o.adminUrl, applied.name);
       applied = { ...db, dir };
@@ -105,7 +131,9 @@ async function measure(o: ApplyOptions, dir: string, files: string[], floorDir: 
 
   for (let run = 1; run <= o.runs; run++) {
     for (const tool of orders[(run - 1) % orders.length]!) await tools[tool]();
-    o.onRun?.(`apply run ${run}/${o.runs}: schemaguard ${Math.round(samples.schemaguard.at(-1)!)} ms, floor ${hasPsql ? `${Math.round(samples.floor.at(-1)!)} ms` : 'n/a'}, node-pg-migrate ${Math.round(samples.node_pg_migrate.at(-1)!)} ms`);
+    const p = phases.at(-1);
+    const cut = p ? ` (${Math.round(p.to_first_file_ms)} to the first file, ${Math.round(p.files_ms)} the files)` : '';
+    o.onRun?.(`apply run ${run}/${o.runs}: schemaguard ${Math.round(samples.schemaguard.at(-1)!)} ms${cut}, floor ${hasPsql ? `${Math.round(samples.floor.at(-1)!)} ms` : 'n/a'}, node-pg-migrate ${Math.round(samples.node_pg_migrate.at(-1)!)} ms`);
   }
 
   const sg = median(samples.schemaguard);
@@ -122,6 +150,11 @@ async function measure(o: ApplyOptions, dir: string, files: string[], floorDir: 
     paired_ratio_vs_floor: hasPsql ? round(median(samples.schemaguard.map((x, k) => x / samples.floor[k]!)), 3) : null,
     paired_ratio_vs_node_pg_migrate: round(median(samples.schemaguard.map((x, k) => x / samples.node_pg_migrate[k]!)), 3),
     ...(hasPsql ? {} : { floor_note: `${PSQL} not found: floor not measured` }),
+    schemaguard_phases: clockNote || !phases.length ? null : {
+      to_first_file_ms: round(median(phases.map((p) => p.to_first_file_ms))),
+      files_ms: round(median(phases.map((p) => p.files_ms))),
+      after_last_file_ms: round(median(phases.map((p) => p.after_last_file_ms))),
+    },
     samples: { schemaguard: samples.schemaguard.map((x) => round(x)), floor: samples.floor.map((x) => round(x)), node_pg_migrate: samples.node_pg_migrate.map((x) => round(x)) },
     applied: applied!,
   };

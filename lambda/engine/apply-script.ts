@@ -24,7 +24,7 @@ import { checkFailure, checkRunError, CHECK_COUNT_LIMIT, statementError } from '
 import type { BlockerWatcher } from './blockers';
 import type { MigrationError } from './errors';
 import type { ScriptResult, Session, TransactionSettings } from './ports';
-import { ScriptMessage, transactionStartSql } from './script';
+import { ScriptMessage, TRANSACTION_START_STATEMENTS, transactionStartSql } from './script';
 import { bodyBatches, type Migration } from './source';
 import { insertAppliedTimedSql } from './state';
 
@@ -37,7 +37,7 @@ export type ScriptSession = Session & Required<Pick<Session, 'script'>>;
 export async function scriptAttempt(
   session: ScriptSession, m: Migration, s: { stateSchema: string; appliedBy: string }, settings: TransactionSettings, watcher: BlockerWatcher,
 ): Promise<number> {
-  let message = new ScriptMessage().own(transactionStartSql(settings));
+  let message = new ScriptMessage().own(transactionStartSql(settings), false, TRANSACTION_START_STATEMENTS);
   // One batch ahead: the last one travels with the checks or with COMMIT, and a
   // large file is known unchanged (bodyBatches) before that message is sent.
   const batches = bodyBatches(m, MESSAGE_CHARS);
@@ -70,7 +70,7 @@ export async function scriptAttempt(
 export function wholeFileMessage(
   session: ScriptSession, m: Migration, s: { stateSchema: string; appliedBy: string }, settings: TransactionSettings, guard?: string,
 ): ScriptMessage {
-  const message = new ScriptMessage().own(transactionStartSql(settings, guard));
+  const message = new ScriptMessage().own(transactionStartSql(settings, guard), false, TRANSACTION_START_STATEMENTS);
   for (const statement of m.statements) message.statement(statement);
   return finish(session, m, s, settings, message, true);
 }
@@ -86,7 +86,8 @@ function finish(
   const reset = session.resetSql?.(settings);
   if (reset) message.own(reset);
   const row = { version: m.version, name: m.name, checksum: m.checksum, appliedBy: s.appliedBy };
-  return message.own(insertAppliedTimedSql(s.stateSchema, row, mark), true).own('COMMIT');
+  // One statement (an INSERT … RETURNING), its text new for every file.
+  return message.own(insertAppliedTimedSql(s.stateSchema, row, mark), true, 1).own('COMMIT');
 }
 
 /** The execution time the state row recorded (measured by the server), from the answer to the message that wrote it. */

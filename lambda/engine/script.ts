@@ -71,7 +71,16 @@ export function checkSql(check: Check, limit: number): string {
   return `${CHECK_PREFIX}${check.statement.text}\n) AS schemaguard_check LIMIT ${limit + 1}`;
 }
 
-/** How many statements a piece of schemaguard's own SQL holds (remembered: the same few texts recur for every file). */
+/** How many statements `transactionStartSql` returns: BEGIN and one SELECT, with a guard or without. */
+export const TRANSACTION_START_STATEMENTS = 2;
+
+/**
+ * How many statements a piece of schemaguard's own SQL holds (remembered: the
+ * same few texts recur for every file). The texts that change with every file
+ * (the guard's version, the state row) come with their count instead: lexing
+ * them again cost the CLI more CPU than parsing the files (a profile of 1,000
+ * files, BENCHMARKS.md).
+ */
 const ownCounts = new Map<string, number>();
 function statementsIn(sql: string): number {
   let n = ownCounts.get(sql);
@@ -90,9 +99,8 @@ export class ScriptMessage {
   /** Indexes (in the message) of the statements whose rows the engine reads, and which part each is. */
   readonly rowsOf = new Map<number, ScriptPart>();
 
-  /** schemaguard's own statements; `rows`: its (last) statement's rows are wanted. */
-  own(sql: string, rows = false): this {
-    const count = statementsIn(sql);
+  /** schemaguard's own statements; `rows`: its (last) statement's rows are wanted; `count`: how many statements `sql` holds, when the caller knows. */
+  own(sql: string, rows = false, count = statementsIn(sql)): this {
     if (rows) this.rowsOf.set(this.statements + count - 1, { kind: 'own', sql });
     return this.add({ kind: 'own', sql }, sql, count);
   }

@@ -30,6 +30,11 @@ describe(`Benchmarks (smoke, ${target.name})`, () => {
       expect(apply.samples.schemaguard).toHaveLength(1);
       expect(apply.samples.node_pg_migrate).toHaveLength(1);
       expect(apply.ratio_vs_node_pg_migrate).toBeGreaterThan(0);
+      // The state rows cut the run (the server's clock is this machine's): every part there.
+      const phases = apply.schemaguard_phases!;
+      expect(phases.to_first_file_ms).toBeGreaterThan(0);
+      expect(phases.files_ms).toBeGreaterThan(0);
+      expect(phases.after_last_file_ms).toBeGreaterThanOrEqual(0);
       if (existsSync(PSQL)) expect(apply.ratio_vs_floor).toBeGreaterThan(0);
       else expect(apply.floor_note).toContain('not found');
       const recorded = await withClient(apply.applied.url, async (c) => (await c.query('SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).rows[0].n);

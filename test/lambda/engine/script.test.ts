@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ScriptMessage, utf16Offset } from '../../../lambda/engine/script';
+import { ScriptMessage, TRANSACTION_START_STATEMENTS, transactionStartSql, utf16Offset } from '../../../lambda/engine/script';
+import { inFlightGuardSql, insertAppliedTimedSql } from '../../../lambda/engine/state';
 import type { Check } from '../../../lambda/engine/source';
 import { lineOfPosition, splitSql } from '../../../lambda/engine/sql/splitter';
 
@@ -69,6 +70,29 @@ describe('Class: ScriptMessage', () => {
     const where = m.locate({ position: [...m.sql.slice(0, at)].length + 1 })!;
     expect(where.part.kind).toBe('check');
     expect(where.position).toBe('SELECT * FROM (\nSELECT id FROM a '.length + 1);
+  });
+});
+
+describe('Statement counts of the texts that come with their count', () => {
+  const settings = { lockTimeoutMs: 5000, statementTimeoutMs: 0 };
+
+  it('transactionStartSql holds TRANSACTION_START_STATEMENTS, with a guard or without', () => {
+    expect(splitSql(transactionStartSql(settings))).toHaveLength(TRANSACTION_START_STATEMENTS);
+    expect(splitSql(transactionStartSql(settings, inFlightGuardSql(41, 'NOT pg_try_advisory_xact_lock_shared(7::bigint)')))).toHaveLength(TRANSACTION_START_STATEMENTS);
+  });
+
+  it('the state row is one statement, whatever its name and applied_by hold', () => {
+    const row = { version: 3, name: "add; 'x' -- y /* z", checksum: 'a'.repeat(64), appliedBy: 'cli:o\'neil;@host $$' };
+    expect(splitSql(insertAppliedTimedSql('schemaguard', row))).toHaveLength(1);
+    expect(splitSql(insertAppliedTimedSql('schemaguard', row, true))).toHaveLength(1);
+  });
+
+  it('places a part by the count it is given, as by the one it would find', () => {
+    const given = new ScriptMessage().own('BEGIN; SELECT 1', false, 2).own('SELECT 2', true, 1);
+    const found = new ScriptMessage().own('BEGIN; SELECT 1').own('SELECT 2', true);
+    expect([...given.rowsOf.keys()]).toEqual([2]);
+    expect([...found.rowsOf.keys()]).toEqual([2]);
+    expect(given.locate({ statementIndex: 1 })!.part).toEqual({ kind: 'own', sql: 'BEGIN; SELECT 1' });
   });
 });
 
