@@ -35,6 +35,8 @@ import { CONSTRAINT_NOT_VALID } from './rules/constraint-not-valid';
 import { FK_TYPE_MISMATCH } from './rules/fk-type-mismatch';
 import { INDEX_NOT_CONCURRENT } from './rules/index-not-concurrent';
 import { LOCK_TIMEOUT_DISABLED } from './rules/lock-timeout-disabled';
+import { RENAMING_COLUMN } from './rules/renaming-column';
+import { RENAMING_TABLE } from './rules/renaming-table';
 import { SET_NOT_NULL_WITHOUT_CHECK } from './rules/set-not-null-without-check';
 import { UNUSED_ALLOW } from './rules/unused-allow';
 import { UUID_PK_WITHOUT_DEFAULT } from './rules/uuid-pk-without-default';
@@ -60,6 +62,8 @@ export const LINT_RULES: readonly LintRule[] = [
   VOLATILE_DEFAULT,
   UUID_PK_WITHOUT_DEFAULT,
   FK_TYPE_MISMATCH,
+  RENAMING_COLUMN,
+  RENAMING_TABLE,
   LOCK_TIMEOUT_DISABLED,
   CONCURRENTLY_IN_TRANSACTION,
   UNUSED_ALLOW,
@@ -145,5 +149,6 @@ function lintFile(base: Omit<RuleContext, 'report' | 'reportAt'>, chunks: Iterab
       });
     }
   }
+  for (const rule of rules) rule.endFile?.(ctx);
   return { raw, lines };
 }

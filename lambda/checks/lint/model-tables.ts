@@ -24,7 +24,8 @@ const KINDS: Record<string, ConstraintKind> = {
 };
 
 export function createdTable(n: Node, base: Pick<TableModel, 'schema' | 'name' | 'isNew'>, lookup: (r: RangeVar) => TableModel | undefined): TableModel {
-  const t: TableModel = { ...base, columns: new Map(), primaryKey: [], constraints: new Map(), ...(n.partspec ? { partitioned: true, partitions: [] } : {}) };
+  const spec = n.partspec as Node | undefined;
+  const t: TableModel = { ...base, columns: new Map(), primaryKey: [], constraints: new Map(), ...(spec ? { partitioned: true, partitions: [], partitionKey: partitionKeyColumns(spec) } : {}) };
   for (const parent of list(n.inhRelations)) copyColumns(t, rangeVar(as(parent, 'RangeVar')), lookup);
   for (const elt of list(n.tableElts)) {
     const like = as(elt, 'TableLikeClause');
@@ -35,6 +36,12 @@ export function createdTable(n: Node, base: Pick<TableModel, 'schema' | 'name' |
     if (con) addConstraint(t, con, [], undefined);
   }
   return t;
+}
+
+/** The columns a PARTITION BY names or uses in its expressions. */
+function partitionKeyColumns(spec: Node): string[] {
+  return list(spec.partParams).map((p) => as(p, 'PartitionElem')).filter((e): e is Node => !!e)
+    .flatMap((e) => (typeof e.name === 'string' ? [e.name] : findAll(e.expr, 'ColumnRef').map((r) => names(r.fields).pop() ?? '')));
 }
 
 /** LIKE, INHERITS and PARTITION OF take the other table's columns (and their NOT NULL). */
@@ -52,7 +59,7 @@ function addColumn(t: TableModel, col: Node, origin: CommandOrigin | undefined):
   const name = String(col.colname);
   const constraints = list(col.constraints).map((c) => as(c, 'Constraint')).filter((c): c is Node => !!c);
   const notNull = constraints.some((c) => c.contype === 'CONSTR_NOTNULL' || c.contype === 'CONSTR_PRIMARY' || c.contype === 'CONSTR_IDENTITY');
-  t.columns.set(name, { type: typeNameText(col.typeName), notNull });
+  t.columns.set(name, { type: typeNameText(col.typeName), notNull, ...(origin?.pending ? { addedInPending: true } : {}) });
   for (const con of constraints) addConstraint(t, con, [name], origin);
 }
 

@@ -11,6 +11,8 @@ export interface ColumnModel {
   /** As written, normalised (`typeNameText`); undefined when not known. */
   type?: string;
   notNull: boolean;
+  /** Added by `ALTER TABLE … ADD COLUMN` in a pending migration: the application running before this run does not know it. */
+  addedInPending?: boolean;
 }
 
 export type ConstraintKind = 'check' | 'foreign' | 'primary' | 'unique' | 'exclusion' | 'other';
@@ -29,13 +31,19 @@ export interface TableModel {
   name: string;
   /** Created by a pending migration of this run: new and empty. */
   isNew: boolean;
+  /** Given its name by a pending migration (RENAME TO, SET SCHEMA, ALTER SCHEMA … RENAME): the application running before this run does not know it by this name. */
+  renamedInPending?: boolean;
   columns: Map<string, ColumnModel>;
   primaryKey: string[];
   constraints: Map<string, ConstraintModel>;
   /** Created with PARTITION BY: holds no rows itself, and PostgreSQL refuses CREATE INDEX CONCURRENTLY on it. */
   partitioned?: boolean;
+  /** A partitioned table's partition key columns (named, or used by a key expression): PostgreSQL refuses to drop them. */
+  partitionKey?: string[];
   /** A partitioned table's partitions, as the migrations made them (PARTITION OF, ATTACH / DETACH PARTITION). */
   partitions?: TableModel[];
+  /** A view (CREATE VIEW): followed by name only (no columns), so that a view created in the pending set is known to be new. */
+  view?: boolean;
 }
 
 export interface DomainModel {

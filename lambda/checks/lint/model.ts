@@ -13,6 +13,10 @@
  * `SET search_path` (each file starts from the default, as each migration
  * runs in a clean session).
  *
+ * Views and materialized views are followed by name through the same
+ * renames, moves and drops (a view's columns are not), so a view created in
+ * the pending set is new too.
+ *
  * A table that no migration creates is an existing table whose columns are
  * unknown. Functions (for volatility) and domains (a domain with constraints
  * makes ADD COLUMN rewrite) are followed too.
@@ -26,6 +30,9 @@ import type { LintSource } from './source';
 export type { AlterTarget, ColumnModel, CommandHook, ConstraintKind, ConstraintModel, DomainModel, ModelFunction, TableModel } from './model-types';
 
 const DEFAULT_SEARCH_PATH = ['public'];
+
+/** The relations the model follows by name: tables, views, materialized views. */
+const RELATIONS = new Set(['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW']);
 
 export class PendingModel implements FunctionScope {
   private readonly tables = new Map<string, TableModel>();
@@ -74,6 +81,12 @@ export class PendingModel implements FunctionScope {
     return !(this.table(r)?.isNew ?? false);
   }
 
+  /** Whether the application running before this run knows the relation by this name: existing, and not given the name by a pending migration. */
+  isNamedBeforeRun(r: { schema?: string; name: string }): boolean {
+    const t = this.table(r);
+    return !(t?.isNew ?? false) && !(t?.renamedInPending ?? false);
+  }
+
   /** The table, made known (columns unknown) when no migration created it. */
   tableOrPlaceholder(r: RangeVar): TableModel {
     const key = this.keyOf(r);
@@ -100,6 +113,7 @@ export class PendingModel implements FunctionScope {
     switch (s.kind) {
       case 'CreateStmt': return this.createTable(n);
       case 'CreateTableAsStmt': return this.createTableAs(n);
+      case 'ViewStmt': return this.createView(n);
       case 'AlterTableStmt': return this.alterTable(s, onCommand);
       case 'IndexStmt': return this.createIndex(n);
       case 'RenameStmt': return this.rename(n);
@@ -154,6 +168,16 @@ export class PendingModel implements FunctionScope {
     this.tables.set(key, { schema, name, isNew: this.isNewHere(), columns: new Map(), primaryKey: [], constraints: new Map() });
   }
 
+  /** CREATE [OR REPLACE] VIEW: a name, new when this is a pending file (a replaced view stays what it was). */
+  private createView(n: Node): void {
+    const rel = rangeVar(n.view);
+    if (!rel) return;
+    const key = this.keyOf({ schema: rel.schema ?? this.creationSchema(), name: rel.name });
+    if (this.tables.has(key)) return;
+    const [schema, name] = splitKey(key);
+    this.tables.set(key, { schema, name, isNew: this.isNewHere(), columns: new Map(), primaryKey: [], constraints: new Map(), view: true });
+  }
+
   private alterTable(s: ParsedStatement, onCommand?: CommandHook): void {
     if (s.node.objtype !== 'OBJECT_TABLE') return;
     const rel = rangeVar(s.node.relation);
@@ -186,7 +210,9 @@ export class PendingModel implements FunctionScope {
 
   private rename(n: Node): void {
     switch (n.renameType) {
-      case 'OBJECT_TABLE': return this.moveTable(rangeVar(n.relation), undefined, String(n.newname));
+      case 'OBJECT_TABLE':
+      case 'OBJECT_VIEW':
+      case 'OBJECT_MATVIEW': return this.moveTable(rangeVar(n.relation), undefined, String(n.newname));
       case 'OBJECT_COLUMN': return this.renameColumn(rangeVar(n.relation), String(n.subname), String(n.newname));
       case 'OBJECT_TABCONSTRAINT': return this.renameConstraint(rangeVar(n.relation), String(n.subname), String(n.newname));
       case 'OBJECT_INDEX': return this.renameIndex(rangeVar(n.relation), String(n.newname));
@@ -196,7 +222,7 @@ export class PendingModel implements FunctionScope {
   }
 
   private setSchema(n: Node): void {
-    if (n.objectType === 'OBJECT_TABLE') this.moveTable(rangeVar(n.relation), String(n.newschema), undefined);
+    if (RELATIONS.has(String(n.objectType))) this.moveTable(rangeVar(n.relation), String(n.newschema), undefined);
   }
 
   /** RENAME TO / SET SCHEMA: the table keeps what it is (new or existing), its columns and constraints. */
@@ -207,6 +233,7 @@ export class PendingModel implements FunctionScope {
     this.tables.delete(from);
     t.schema = schema ?? t.schema;
     t.name = name ?? t.name;
+    if (this.isNewHere()) t.renamedInPending = true;
     const to = `${t.schema}.${t.name}`;
     this.tables.set(to, t);
     for (const [idx, table] of this.indexes) {
@@ -223,6 +250,7 @@ export class PendingModel implements FunctionScope {
     t.columns.delete(from);
     if (col) t.columns.set(to, col);
     t.primaryKey = t.primaryKey.map((c) => (c === from ? to : c));
+    if (t.partitionKey) t.partitionKey = t.partitionKey.map((c) => (c === from ? to : c));
     for (const c of t.constraints.values()) if (c.notNullOf === from) c.notNullOf = to;
   }
 
@@ -252,6 +280,7 @@ export class PendingModel implements FunctionScope {
       if (t.schema !== from) continue;
       this.tables.delete(key);
       t.schema = to;
+      if (this.isNewHere()) t.renamedInPending = true;
       this.tables.set(`${to}.${t.name}`, t);
     }
     for (const [key, table] of [...this.indexes]) {
@@ -273,7 +302,7 @@ export class PendingModel implements FunctionScope {
         continue;
       }
       const r = { schema: parts.length > 1 ? parts[parts.length - 2] : undefined, name };
-      if (n.removeType === 'OBJECT_TABLE' || n.removeType === 'OBJECT_MATVIEW') this.dropTable(this.keyOf(r));
+      if (RELATIONS.has(String(n.removeType))) this.dropTable(this.keyOf(r));
       if (n.removeType === 'OBJECT_INDEX') {
         const keys = r.schema ? [`${r.schema}.${name}`] : this.path.map((s) => `${s}.${name}`);
         for (const k of keys) this.indexes.delete(k);

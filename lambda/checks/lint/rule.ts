@@ -39,6 +39,8 @@ export interface LintRule {
   statement?(ctx: RuleContext, s: ParsedStatement): void;
   /** Called for each ALTER TABLE subcommand, before the model applies it. */
   alterCommand?(ctx: RuleContext, s: ParsedStatement, target: AlterTarget, cmd: Node): void;
+  /** Called once per pending file, after its statements: what a rule held until the file's end (`held.ts`) is reported here. */
+  endFile?(ctx: RuleContext): void;
 }
 
 /** One finding, as a rule words it; rule, severity and location are filled in. */

@@ -37,12 +37,38 @@ describe('Class: PendingModel', () => {
       expect(m.table({ schema: 'app', name: 'prospects' })?.columns.get('score')?.type).toBe('integer');
       expect(m.isExisting({ schema: 'app', name: 'prospects' })).toBe(true);
     });
+    it('knows which names the application running before this run knows: not a new table\'s, nor a name given in the pending set', () => {
+      const m = modelAfter(`${BASE}\nCREATE TABLE old (a int);\nALTER TABLE old RENAME TO older;`, 'CREATE TABLE notes (id int);\nALTER TABLE leads RENAME TO prospects;');
+      expect(m.isNamedBeforeRun({ name: 'older' })).toBe(true);
+      expect(m.isNamedBeforeRun({ name: 'elsewhere' })).toBe(true);
+      expect(m.isNamedBeforeRun({ name: 'notes' })).toBe(false);
+      expect(m.isNamedBeforeRun({ name: 'prospects' })).toBe(false);
+      expect(m.isExisting({ name: 'prospects' })).toBe(true);
+    });
     it('renames a column, its primary key entry and the CHECK that proves it not null', () => {
       const m = modelAfter(BASE, 'ALTER TABLE leads ADD CONSTRAINT s_nn CHECK (score IS NOT NULL) NOT VALID;\nALTER TABLE leads RENAME COLUMN score TO points;\nALTER TABLE leads RENAME id TO lead_id;');
       const t = m.table({ name: 'leads' })!;
       expect([...t.columns.keys()]).toEqual(['code', 'points', 'lead_id']);
       expect(t.primaryKey).toEqual(['lead_id']);
       expect(t.constraints.get('s_nn')).toMatchObject({ kind: 'check', notNullOf: 'points', validated: false });
+    });
+    it('knows a column added by a pending migration as added in the pending set, through a rename', () => {
+      const m = modelAfter(`${BASE}\nALTER TABLE leads ADD COLUMN old_note text;`, 'ALTER TABLE leads ADD COLUMN note text;\nALTER TABLE leads RENAME COLUMN note TO remark;');
+      const t = m.table({ name: 'leads' })!;
+      expect(t.columns.get('remark')?.addedInPending).toBe(true);
+      expect(t.columns.get('old_note')?.addedInPending).toBeUndefined();
+      expect(t.columns.get('score')?.addedInPending).toBeUndefined();
+    });
+    it('follows views and materialized views by name: created (new when pending), renamed, moved, dropped', () => {
+      const m = modelAfter(
+        'CREATE VIEW old_v AS SELECT 1 AS x;\nCREATE SCHEMA app;',
+        'CREATE VIEW v AS SELECT 1 AS x;\nALTER VIEW v RENAME TO w;\nCREATE MATERIALIZED VIEW mv AS SELECT 1 AS x;\nALTER MATERIALIZED VIEW mv SET SCHEMA app;\nCREATE OR REPLACE VIEW old_v AS SELECT 2 AS x;\nCREATE VIEW gone AS SELECT 1;\nDROP VIEW gone;',
+      );
+      expect(m.table({ name: 'v' })).toBeUndefined();
+      expect(m.table({ name: 'w' })).toMatchObject({ view: true, isNew: true });
+      expect(m.isExisting({ schema: 'app', name: 'mv' })).toBe(false);
+      expect(m.isExisting({ name: 'old_v' })).toBe(true);
+      expect(m.table({ name: 'gone' })).toBeUndefined();
     });
     it('follows ALTER SCHEMA … RENAME and DROP SCHEMA … CASCADE', () => {
       const m = modelAfter('CREATE SCHEMA a;\nCREATE TABLE a.t (x int);', 'ALTER SCHEMA a RENAME TO b;');
@@ -54,6 +80,10 @@ describe('Class: PendingModel', () => {
       const m = modelAfter(BASE, 'ALTER TABLE leads ALTER COLUMN score TYPE bigint, DROP COLUMN code, ADD COLUMN at timestamptz(3);');
       const t = m.table({ name: 'leads' })!;
       expect(Object.fromEntries([...t.columns].map(([k, v]) => [k, v.type]))).toEqual({ id: 'uuid', score: 'bigint', at: 'timestamp(3) with time zone' });
+    });
+    it('knows a partitioned table\'s key columns (named or in a key expression), through RENAME COLUMN', () => {
+      const m = modelAfter('CREATE TABLE p (a int, b text, c int) PARTITION BY RANGE (a, lower(b));', 'ALTER TABLE p RENAME COLUMN a TO k;');
+      expect(m.table({ name: 'p' })?.partitionKey).toEqual(['k', 'b']);
     });
     it('copies columns for LIKE, INHERITS and PARTITION OF', () => {
       const m = modelAfter(BASE, 'CREATE TABLE l2 (LIKE leads, extra text);\nCREATE TABLE p (a int, b text) PARTITION BY LIST (a);\nCREATE TABLE p1 PARTITION OF p FOR VALUES IN (1);');
