@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { checksum } from '../../../lambda/engine/checksum';
 import { InputError } from '../../../lambda/engine/errors';
-import { bodyBatches, IN_MEMORY_BYTES, isEmptyMigration, loadMigrations, parseMigration, runsOutsideTransaction } from '../../../lambda/engine/source';
+import { pipelinable } from '../../../lambda/engine/apply-pipeline';
+import { bodyBatches, IN_MEMORY_BYTES, isEmptyMigration, loadMigrations, parseMigration, parseNow, runsOutsideTransaction } from '../../../lambda/engine/source';
 import { splitSql } from '../../../lambda/engine/sql/splitter';
 import { addFile, tempDir } from '../../support/files';
 
@@ -43,6 +44,43 @@ describe('Function: loadMigrations', () => {
   it('refuses a file over the size limit', () => {
     const e = inputError(() => loadMigrations(tempDir({ '1_big.sql': `SELECT '${'x'.repeat(2000)}';` }), { maxFileBytes: 1000 }));
     expect(e.message).toMatch(/^1_big\.sql: \d+ bytes is over the 1000-byte limit/);
+  });
+});
+
+describe('Function: loadMigrations with deferParse', () => {
+  const files = {
+    '1_checked.sql': '-- schemaguard:lock-timeout=2s\nCREATE TABLE t (id int);\n-- schemaguard:check no rows\nSELECT 1 WHERE false;\n',
+    '2_plain.sql': '-- schemaguard:allow volatile-default backfilled\nALTER TABLE t ADD COLUMN n int;\nINSERT INTO t VALUES (1);\n',
+  };
+
+  it('gives the same migrations as parsing at once: every field, and JSON', () => {
+    const dir = tempDir(files);
+    const eager = loadMigrations(dir);
+    const deferred = loadMigrations(dir, { deferParse: true });
+    const fields = (m: (typeof eager)[number]) => ({
+      version: m.version, name: m.name, file: m.file, path: m.path, text: m.text, checksum: m.checksum,
+      directives: m.directives, statements: m.statements, statementCount: m.statementCount, checks: m.checks, allowances: m.allowances,
+    });
+    expect(deferred.map(fields)).toEqual(eager.map(fields));
+    expect(JSON.parse(JSON.stringify(deferred))).toEqual(JSON.parse(JSON.stringify(eager)));
+    expect(deferred.map(pipelinable)).toEqual([false, true]); // a file with checks waits for them; the other goes whole
+  });
+
+  it('reads, hashes and names a file at load, and refuses its SQL only when it is parsed', () => {
+    const [m] = loadMigrations(tempDir({ '7_open.sql': "SELECT 'never closed;\n" }), { deferParse: true });
+    expect([m!.version, m!.checksum]).toEqual([7, checksum("SELECT 'never closed;\n")]);
+    const e = inputError(() => parseNow(m!));
+    expect(e.file).toBe('7_open.sql');
+    expect(e.message).toContain('7_open.sql:1');
+  });
+
+  it('keeps what it parsed, and what is set on it', () => {
+    const [m] = loadMigrations(tempDir(files), { deferParse: true });
+    const statements = m!.statements;
+    expect(m!.statements).toBe(statements);
+    m!.checks = [];
+    expect(m!.checks).toEqual([]);
+    expect(m!.statementCount).toBe(1);
   });
 });
 
