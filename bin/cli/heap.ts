@@ -13,7 +13,7 @@
  *   241–272 MB in all 12.
  * - The old generation grows by 20% before its next collection instead of
  *   V8's factor for a heap this size (up to 100% on a fast collector): the
- *   same file's `plan --offline` peaked at 258–322 MB without it, 4 of 12
+ *   same file's `plan --offline` peaked at 258–322 MB without it, 4 of 15
  *   runs over 300 MB, and at 256–277 MB in 9 runs with it, in about the same
  *   time (`npm run bench -- --only memory`, BENCHMARKS.md).
  *

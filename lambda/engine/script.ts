@@ -78,8 +78,8 @@ export const TRANSACTION_START_STATEMENTS = 2;
  * How many statements a piece of schemaguard's own SQL holds (remembered: the
  * same few texts recur for every file). The texts that change with every file
  * (the guard's version, the state row) come with their count instead: lexing
- * them again cost the CLI more CPU than parsing the files (a profile of 1,000
- * files, BENCHMARKS.md).
+ * them again for every file cost the CLI more CPU than parsing the files (a
+ * CPU profile of `migrate`, BENCHMARKS.md).
  */
 const ownCounts = new Map<string, number>();
 function statementsIn(sql: string): number {
