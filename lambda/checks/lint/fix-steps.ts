@@ -2,7 +2,8 @@
  * The safe routes several rules print, as migration files: a constraint
  * added NOT VALID then validated in a later migration; NOT NULL proven by a
  * validated CHECK; a unique key built CONCURRENTLY then attached USING
- * INDEX. Each is written so that lint passes it (fixes.test.ts lints them).
+ * INDEX; a swap's new column that keeps its name. Each is written so that
+ * lint passes it (fixes.test.ts lints them).
  */
 import { as, list, type Node, type ParsedStatement, type RangeVar } from '../parse';
 import { inPlace, later, ownNoTransaction, type FixFile, type FixPlace } from './fix';
@@ -103,4 +104,12 @@ export function columnConstraintText(s: ParsedStatement, col: Node, con: Node, s
   const cons = list(col.constraints).map((c) => as(c, 'Constraint')).filter((c): c is Node => !!c);
   const next = cons[cons.indexOf(con) + 1]?.location as number | undefined;
   return clauseAt(s, con.location as number, { stop: next, skip: (typeof con.conname === 'string' ? 2 : 0) + skip });
+}
+
+/**
+ * The swap's new column keeps its name: the application was switched to it,
+ * so renaming it back would break the version still running (renaming-column).
+ */
+export function keepsItsName(next: string, old: string): string {
+  return `-- ${next} keeps its name: the running application uses it; giving it the name ${ident(old)} back is a rename of its own (renaming-column)`;
 }
