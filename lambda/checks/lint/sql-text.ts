@@ -30,7 +30,7 @@ export function objectName(...parts: string[]): string {
 
 const tokenCache = new WeakMap<ParsedStatement, ScanToken[]>();
 
-function tokensOf(s: ParsedStatement): ScanToken[] {
+export function tokensOf(s: ParsedStatement): ScanToken[] {
   let t = tokenCache.get(s);
   if (!t) {
     t = scanTokens(s.text).filter((k) => k.tokenName !== 'SQL_COMMENT' && k.tokenName !== 'C_COMMENT');
