@@ -19,6 +19,7 @@ import { CONSTRAINT_NOT_VALIDATED } from './constraint-not-validated';
 import { EXTENSION_MISSING } from './extension-missing';
 import { FK_MISSING } from './fk-missing';
 import { FK_TYPE_MISMATCH } from './fk-type-mismatch';
+import { FK_WITHOUT_INDEX } from './fk-without-index';
 import { INVALID_INDEX } from './invalid-index';
 import { PK_WITHOUT_DEFAULT } from './pk-without-default';
 import { doctorContext, type DoctorRule } from './rule';
@@ -30,6 +31,7 @@ export const DOCTOR_RULES: readonly DoctorRule[] = [
   PK_WITHOUT_DEFAULT,
   FK_MISSING,
   FK_TYPE_MISMATCH,
+  FK_WITHOUT_INDEX,
   INVALID_INDEX,
   CONSTRAINT_NOT_VALIDATED,
   EXTENSION_MISSING,

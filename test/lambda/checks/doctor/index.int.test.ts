@@ -27,6 +27,7 @@ describe.each(targets)('Function: doctor on $name', (target) => {
       'pk-without-default': ['counters.id', 'lead_purchases.id'],
       'fk-missing': ['lead_purchases.lead_id'],
       'fk-type-mismatch': ['orders.orders_buyer_fk'],
+      'fk-without-index': ['lead_purchases.lead_purchases_buyer_fk', 'orders.orders_buyer_fk'],
       'invalid-index': ['dupes_code_key'],
       'constraint-not-validated': ['lead_purchases.lead_purchases_buyer_fk'],
       'extension-missing': ['tokens.id'],

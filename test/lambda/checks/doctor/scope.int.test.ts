@@ -39,7 +39,7 @@ describe.each(targets)('doctor and extension-owned objects on $name', (target) =
   });
 
   it('finds the problems while the tables are the database user\'s', () => {
-    expect(Object.keys(byRule(before)).sort()).toEqual(['constraint-not-validated', 'extension-missing', 'fk-missing', 'fk-type-mismatch', 'invalid-index', 'pk-without-default']);
+    expect(Object.keys(byRule(before)).sort()).toEqual(['constraint-not-validated', 'extension-missing', 'fk-missing', 'fk-type-mismatch', 'fk-without-index', 'invalid-index', 'pk-without-default']);
   });
 
   it('marks them as members of the extension (pg_depend deptype e)', async () => {
