@@ -2,13 +2,15 @@
  * The safe routes several rules print, as migration files: a constraint
  * added NOT VALID then validated in a later migration; NOT NULL proven by a
  * validated CHECK; a unique key built CONCURRENTLY then attached USING
- * INDEX; a swap's new column that keeps its name. Each is written so that
+ * INDEX; a swap's new column that keeps its name; an UPDATE or DELETE of a
+ * whole table run one primary-key range at a time. Each is written so that
  * lint passes it (fixes.test.ts lints them).
  */
 import { as, list, type Node, type ParsedStatement, type RangeVar } from '../parse';
 import { inPlace, later, ownNoTransaction, type FixFile, type FixPlace } from './fix';
+import type { RuleContext } from './rule';
 import { defaultConstraintName } from './model-tables';
-import { clauseAt, ident, objectName, sliceOf, tableName } from './sql-text';
+import { clauseAt, ident, objectName, sliceOf, tableName, tokensOf } from './sql-text';
 
 /** ADD CONSTRAINT … NOT VALID in place of the statement, VALIDATE in a later migration. */
 export function notValidSteps(rel: RangeVar, name: string, clause: string, before: string[] = []): FixFile[] {
@@ -112,4 +114,52 @@ export function columnConstraintText(s: ParsedStatement, col: Node, con: Node, s
  */
 export function keepsItsName(next: string, old: string): string {
   return `-- ${next} keeps its name: the running application uses it; giving it the name ${ident(old)} back is a rename of its own (renaming-column)`;
+}
+
+/** Rows per batch of `byKeyRanges`. */
+export const BATCH_ROWS = 5000;
+
+/**
+ * The statement (an UPDATE or DELETE without WHERE) in a no-transaction file,
+ * as a DO block that runs it over one range of the table's one-column primary
+ * key at a time and commits after each (PostgreSQL allows COMMIT in a DO run
+ * outside a transaction block, as a no-transaction file's statements are):
+ * each batch's row locks last one batch. Without such a key, or with FROM /
+ * USING, RETURNING or WITH, the way to write it instead.
+ */
+export function byKeyRanges(ctx: RuleContext, s: ParsedStatement, rel: RangeVar, o: { verb: 'UPDATE' | 'DELETE'; rerun: string }): FixFile {
+  const table = tableName(rel);
+  const key = ctx.model.table(rel)?.primaryKey ?? [];
+  // RETURNING: returningClause since PostgreSQL 18's parser, returningList before.
+  const n = s.node;
+  const plain = !n.fromClause && !n.usingClause && !n.returningClause && !n.returningList && !n.withClause;
+  if (key.length !== 1 || !plain) {
+    return ownNoTransaction(
+      `-- ${o.verb === 'UPDATE' ? 'backfill' : 'delete from'} ${table} in batches, each committed on its own: a DO block that loops over ranges of its primary key`,
+      `-- (about ${BATCH_ROWS} rows each), runs this ${o.verb} with WHERE <the range>, and COMMITs after each;`,
+      `-- ${o.rerun}`,
+    );
+  }
+  const pk = ident(key[0]!);
+  // The statement up to its last token (a comment after it would swallow what follows), with the batch's range.
+  const end = s.byteOffset + (tokensOf(s).at(-1)?.end ?? Buffer.byteLength(s.text));
+  const batch = `${sliceOf(s, s.byteOffset, end)} WHERE (sg_done IS NULL OR ${pk} > sg_done) AND ${pk} <= sg_upto`;
+  return ownNoTransaction(
+    `-- ${BATCH_ROWS} rows at a time, each batch committed on its own: its row locks last one batch, and the application's writes go on between batches.`,
+    `-- ${o.rerun[0]!.toUpperCase()}${o.rerun.slice(1)}.`,
+    '-- It runs as long as the table takes unless a statement timeout is set (--statement-timeout, the directive); in a deploy, the time limit of the custom resource stops it, and the batches done stay done.',
+    'DO $$',
+    'DECLARE',
+    `  sg_done ${table}.${pk}%TYPE;`,
+    `  sg_upto ${table}.${pk}%TYPE;`,
+    'BEGIN',
+    '  LOOP',
+    `    SELECT ${pk} INTO sg_upto FROM (SELECT ${pk} FROM ${table} WHERE sg_done IS NULL OR ${pk} > sg_done ORDER BY ${pk} LIMIT ${BATCH_ROWS}) AS batch ORDER BY ${pk} DESC LIMIT 1;`,
+    '    EXIT WHEN sg_upto IS NULL;',
+    `    ${batch.replace(/\n/g, '\n    ')};`,
+    '    sg_done := sg_upto;',
+    '    COMMIT;',
+    '  END LOOP;',
+    'END $$;',
+  );
 }

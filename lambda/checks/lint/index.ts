@@ -41,6 +41,7 @@ import { SET_NOT_NULL_WITHOUT_CHECK } from './rules/set-not-null-without-check';
 import { UNUSED_ALLOW } from './rules/unused-allow';
 import { UUID_PK_WITHOUT_DEFAULT } from './rules/uuid-pk-without-default';
 import { VALIDATE_IN_SAME_TRANSACTION } from './rules/validate-in-same-transaction';
+import { WHOLE_TABLE_DELETE } from './rules/whole-table-delete';
 import { WHOLE_TABLE_UPDATE } from './rules/whole-table-update';
 import { VOLATILE_DEFAULT } from './rules/volatile-default';
 import type { LintSource } from './source';
@@ -66,6 +67,7 @@ export const LINT_RULES: readonly LintRule[] = [
   RENAMING_COLUMN,
   RENAMING_TABLE,
   WHOLE_TABLE_UPDATE,
+  WHOLE_TABLE_DELETE,
   LOCK_TIMEOUT_DISABLED,
   CONCURRENTLY_IN_TRANSACTION,
   UNUSED_ALLOW,

@@ -14,12 +14,10 @@
  * are), so each batch's row locks last one batch.
  */
 import { rangeVar, type ParsedStatement, type RangeVar } from '../../parse';
-import { ownNoTransaction, renderFix } from '../fix';
+import { renderFix } from '../fix';
+import { byKeyRanges } from '../fix-steps';
 import type { LintRule, RuleContext } from '../rule';
-import { ident, sliceOf, tableName, tokensOf } from '../sql-text';
-
-/** Rows per batch in the fix. */
-export const BATCH_ROWS = 5000;
+import { tableName } from '../sql-text';
 
 export const WHOLE_TABLE_UPDATE: LintRule = {
   id: 'whole-table-update',
@@ -47,37 +45,8 @@ export const WHOLE_TABLE_UPDATE: LintRule = {
 
 /** A DO block that runs the UPDATE one primary-key range at a time, or the way to write one when the key is not known. */
 function fixFor(ctx: RuleContext, s: ParsedStatement, rel: RangeVar): string {
-  const table = tableName(rel);
-  const key = ctx.model.table(rel)?.primaryKey ?? [];
-  // RETURNING: returningClause since PostgreSQL 18's parser, returningList before.
-  const plain = !s.node.fromClause && !s.node.returningClause && !s.node.returningList && !s.node.withClause;
-  if (key.length !== 1 || !plain) {
-    return renderFix([ownNoTransaction(
-      `-- backfill ${table} in batches, each committed on its own: a DO block that loops over ranges of its primary key`,
-      `-- (about ${BATCH_ROWS} rows each), runs this UPDATE with WHERE <the range>, and COMMITs after each;`,
-      '-- the SET must give the same result when run again (a re-run after a failure starts over)',
-    )]);
-  }
-  const pk = ident(key[0]!);
-  // The statement up to its last token (a comment after it would swallow what follows), with the batch's range.
-  const end = s.byteOffset + (tokensOf(s).at(-1)?.end ?? Buffer.byteLength(s.text));
-  const batch = `${sliceOf(s, s.byteOffset, end)} WHERE (sg_done IS NULL OR ${pk} > sg_done) AND ${pk} <= sg_upto`;
-  return renderFix([ownNoTransaction(
-    `-- ${BATCH_ROWS} rows at a time, each batch committed on its own: its row locks last one batch, and the application's writes go on between batches.`,
-    '-- The SET must give the same result when run again: a re-run after a failure starts over from the first key.',
-    '-- A table that takes longer than the statement timeout (10 min by default) needs the statement-timeout directive raised.',
-    'DO $$',
-    'DECLARE',
-    `  sg_done ${table}.${pk}%TYPE;`,
-    `  sg_upto ${table}.${pk}%TYPE;`,
-    'BEGIN',
-    '  LOOP',
-    `    SELECT ${pk} INTO sg_upto FROM (SELECT ${pk} FROM ${table} WHERE sg_done IS NULL OR ${pk} > sg_done ORDER BY ${pk} LIMIT ${BATCH_ROWS}) AS batch ORDER BY ${pk} DESC LIMIT 1;`,
-    '    EXIT WHEN sg_upto IS NULL;',
-    `    ${batch.replace(/\n/g, '\n    ')};`,
-    '    sg_done := sg_upto;',
-    '    COMMIT;',
-    '  END LOOP;',
-    'END $$;',
-  )]);
+  return renderFix([byKeyRanges(ctx, s, rel, {
+    verb: 'UPDATE',
+    rerun: 'the SET must give the same result when run again: a re-run after a failure starts over from the first key',
+  })]);
 }

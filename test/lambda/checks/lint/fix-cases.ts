@@ -76,6 +76,8 @@ export const FIX_CASES: FixCase[] = [
   { rule: 'whole-table-update', what: 'a uuid key, a comment after the SET', sql: 'UPDATE leads SET score = coalesce(score, 0), name = trim(name) -- nulls to zero\n;' },
   { rule: 'whole-table-update', what: 'no primary key (advice only)', sql: 'UPDATE events SET kind = lower(kind);' },
   { rule: 'whole-table-update', what: 'a FROM clause (advice only)', sql: 'UPDATE purchases SET legacy_lead = l.code FROM leads AS l;' },
+  { rule: 'whole-table-delete', what: 'a one-column key', sql: 'DELETE FROM purchases;' },
+  { rule: 'whole-table-delete', what: 'USING (advice only)', sql: 'DELETE FROM purchases USING leads AS l;' },
   { rule: 'renaming-column', what: 'a column of a known type', sql: 'ALTER TABLE leads RENAME COLUMN name TO full_name;' },
   { rule: 'renaming-column', what: 'a NOT NULL primary key column', sql: 'ALTER TABLE leads RENAME COLUMN id TO lead_id;' },
   { rule: 'renaming-column', what: 'a partition key column', sql: 'ALTER TABLE ledger RENAME COLUMN at TO booked_on;' },

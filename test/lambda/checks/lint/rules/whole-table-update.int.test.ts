@@ -1,14 +1,15 @@
 /**
- * whole-table-update on real PostgreSQL (18 and 15), with an application
- * session holding a row lock while the migration runs: the UPDATE as written
- * keeps every row it changed locked until its file commits, and the fix lint
- * prints (a DO block in a no-transaction file, one primary-key range per
- * transaction) lets the application write the rows already done.
+ * whole-table-update and whole-table-delete on real PostgreSQL (18 and 15),
+ * with an application session holding a row lock while the migration runs:
+ * the statement as written keeps every row it changed locked until its file
+ * commits, and the fix lint prints (a DO block in a no-transaction file, one
+ * primary-key range per transaction) lets the application write the rows
+ * already done.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixFiles } from '../../../../../lambda/checks/lint/fix';
-import { BATCH_ROWS } from '../../../../../lambda/checks/lint/rules/whole-table-update';
+import { BATCH_ROWS } from '../../../../../lambda/checks/lint/fix-steps';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../../support/db';
 import { driverKinds } from '../../../../support/drivers';
 import { runEngine } from '../../../../support/engine';
@@ -23,8 +24,10 @@ const UPDATE = "UPDATE orders SET status = 'open';";
 /** Three batches, the last one short. */
 const ROWS = 2 * BATCH_ROWS + 1234;
 
-async function fixOf(): Promise<string[]> {
-  const [finding] = (await lintAfter(`${TABLE};`, UPDATE)).findings.filter((f) => f.rule === 'whole-table-update');
+const DELETE = 'DELETE FROM orders;';
+
+async function fixOf(sql = UPDATE, rule = 'whole-table-update'): Promise<string[]> {
+  const [finding] = (await lintAfter(`${TABLE};`, sql)).findings.filter((f) => f.rule === rule);
   return fixFiles(finding!.fix);
 }
 
@@ -38,20 +41,19 @@ async function someoneWaits(url: string): Promise<void> {
   throw new Error('no session came to wait for a lock');
 }
 
-/** The application: updates order 1 with a 1 s lock timeout; the error code when it could not. */
-async function appUpdatesFirstRow(url: string): Promise<string | undefined> {
+/** The application: updates order 1 with a 1 s lock timeout; how many rows it updated, or the error code when it could not. */
+async function appUpdatesFirstRow(url: string): Promise<number | string> {
   return withClient(url, async (c) => {
     await c.query("SET lock_timeout = '1s'");
     try {
-      await c.query("UPDATE orders SET status = 'paid' WHERE id = 1");
-      return undefined;
+      return (await c.query("UPDATE orders SET status = 'paid' WHERE id = 1")).rowCount ?? 0;
     } catch (e) {
-      return (e as { code?: string }).code;
+      return (e as { code?: string }).code ?? 'no code';
     }
   });
 }
 
-describe.each(targets)('whole-table-update on $name', (target) => {
+describe.each(targets)('whole-table-update and whole-table-delete on $name', (target) => {
   let url: string;
   beforeAll(async () => {
     url = await freshDatabase(target, 'whole_table_update');
@@ -80,7 +82,7 @@ describe.each(targets)('whole-table-update on $name', (target) => {
       const run = runEngine(pgDriver, url, tempDir({ '2_backfill.sql': files[0]! }));
       run.catch(() => undefined);
       await someoneWaits(url);
-      expect(await appUpdatesFirstRow(url)).toBeUndefined();
+      expect(await appUpdatesFirstRow(url)).toBe(1);
       await app.query('COMMIT');
       expect((await run).applied.map((a) => a.file)).toEqual(['2_backfill.sql']);
     } finally {
@@ -101,6 +103,34 @@ describe.each(targets)('whole-table-update on $name', (target) => {
       expect(await appUpdatesFirstRow(url)).toBe('55P03');
       await app.query('COMMIT');
       expect((await run).applied.map((a) => a.file)).toEqual(['2_update.sql']);
+    } finally {
+      await app.end();
+    }
+  });
+
+  it('a DELETE of every order: the batches commit as they go (order 1 is gone, not locked), the statement as written holds them', async () => {
+    const files = await fixOf(DELETE, 'whole-table-delete');
+    let app = await ordersWithLastRowLocked();
+    try {
+      const run = runEngine(pgDriver, url, tempDir({ '2_purge.sql': files[0]! }));
+      run.catch(() => undefined);
+      await someoneWaits(url);
+      expect(await appUpdatesFirstRow(url)).toBe(0);
+      await app.query('COMMIT');
+      await run;
+    } finally {
+      await app.end();
+    }
+    expect(await rows(url, 'SELECT id FROM orders')).toEqual([]);
+
+    app = await ordersWithLastRowLocked();
+    try {
+      const run = runEngine(pgDriver, url, tempDir({ '2_purge.sql': DELETE }));
+      run.catch(() => undefined);
+      await someoneWaits(url);
+      expect(await appUpdatesFirstRow(url)).toBe('55P03');
+      await app.query('COMMIT');
+      await run;
     } finally {
       await app.end();
     }
