@@ -22,7 +22,7 @@ describe.each(driverCases())('Faults: a runner connection killed, on $name', ({ 
     const url = await freshDatabase(target, 'kill_check');
     const dir = tempDir(steps(3, { 2: "\n-- schemaguard:check nothing is wrong\nSELECT 'marker_fault_check' AS m FROM pg_sleep(1) WHERE random() > 2;" }));
     // Act
-    const killer = killAtMarker(url, 'marker_fault_check');
+    const killer = killAtMarker(url, 'marker_fault_check', 10_000, { inSleep: true });
     const e = await rejection<MigrationError>(runEngine(driver, url, dir));
     // Assess
     expect((await killer).length).toBe(1);

@@ -77,11 +77,14 @@ export async function expectConsistent(url: string, expected: number[], stateSch
  * `marker`, then terminate it. Resolves to the pids killed (empty when the
  * marker never showed up within `timeoutMs`).
  */
-export async function killAtMarker(url: string, marker: string, timeoutMs = 10_000): Promise<number[]> {
+export async function killAtMarker(url: string, marker: string, timeoutMs = 10_000, o: { inSleep?: boolean } = {}): Promise<number[]> {
   const until = Date.now() + timeoutMs;
+  // inSleep: only once the backend is inside pg_sleep — a message of many statements shows its whole text
+  // (the marker included) from its first statement on, so the marker alone can be seen before the marked statement runs.
+  const sleeping = o.inSleep ? " AND wait_event = 'PgSleep'" : '';
   while (Date.now() < until) {
     const killed = await rows<{ pid: number }>(url, `SELECT pid FROM pg_stat_activity
-      WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE $1 AND query NOT LIKE '%pg_stat_activity%'
+      WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE $1 AND query NOT LIKE '%pg_stat_activity%'${sleeping}
         AND pg_terminate_backend(pid)`, [`%${marker}%`]);
     if (killed.length) return killed.map((k) => k.pid);
     await sleep(25);
