@@ -14,7 +14,7 @@ import { validateSchemaName } from './identifiers';
 import { computePlan, type Plan } from './plan';
 import type { Driver, MigrationLock, Session } from './ports';
 import { EMPTY_FILE_NOTE, isEmptyMigration, parseAllNow, type Migration } from './source';
-import { DEFAULT_STATE_SCHEMA, ensureState, readApplied, readAppliedKeys, type AppliedKey } from './state';
+import { DEFAULT_STATE_SCHEMA, prepareState, readApplied, readStateForRun, stateUpToDate, type AppliedKey } from './state';
 
 export interface RunnerOptions {
   driver: Driver;
@@ -103,6 +103,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   let session: Session | undefined;
   /** The session that applies the files, connecting while they are parsed. */
   let opening: Promise<Session> | undefined;
+  /** That session once it created the state table (or brought it up to date) in a transaction not yet committed. */
+  let preparing: Promise<Session> | undefined;
   try {
     const waitStart = performance.now();
     await lock.acquire(options.lockWaitMs ?? 60_000, (holders) => emit({ type: 'lock-wait', holders }));
@@ -110,12 +112,25 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
 
     // The state is read only after the lock is held: a runner that waited sees what the other applied.
     const reader = lock.monitor ?? (session = await options.driver.connect());
-    const applied = await readAppliedKeys(reader, schema);
+    const { applied, columns } = await readStateForRun(reader, schema);
     const plan = computePlan(options.migrations, applied);
     refuse(plan, options);
-    if (plan.pending.length > 0 && !session) {
-      opening = options.driver.connect();
-      opening.catch(() => undefined);
+    if (plan.pending.length > 0) {
+      if (!session) {
+        opening = options.driver.connect();
+        opening.catch(() => undefined);
+      }
+      // A new (or older) state table is made ready on the server while the
+      // files are parsed, and committed only once they all parsed: a bad file
+      // leaves the database as it was.
+      if (!stateUpToDate(columns)) {
+        preparing = (opening ?? Promise.resolve(session!)).then(async (s) => {
+          await s.begin({ lockTimeoutMs: options.lockTimeoutMs ?? 5000, statementTimeoutMs: 0 });
+          await prepareState(s, schema, columns);
+          return s;
+        });
+        preparing.catch(() => undefined);
+      }
     }
     // Every file that will run is parsed (and a bad one refused) before anything is written.
     await parseAllNow(plan.pending);
@@ -128,13 +143,19 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     };
     if (plan.pending.length > 0) {
       session ??= await (opening ?? options.driver.connect());
-      await ensureState(session, schema);
+      if (preparing) {
+        await preparing;
+        preparing = undefined;
+        await session.commit();
+      }
       const settings = applySettings(options, schema, lock, emit);
       await applyPending({ options, session, lock, settings, reserveMs, emit }, plan.pending, result);
     }
     result.elapsedMs = Math.round(performance.now() - started);
     return result;
   } finally {
+    // The state table's transaction, when a bad file (or anything else) came first: rolled back.
+    if (preparing) await preparing.then((s) => s.rollback(), () => undefined).catch(() => undefined);
     if (session) await session.close();
     // Refused before it was used (a bad pending file): closed unused.
     else if (opening) await opening.then((s) => s.close(), () => undefined);

@@ -80,7 +80,20 @@ export async function stateExists(q: Queryable, schema: string): Promise<boolean
  * Idempotent; call while holding the runner lock.
  */
 export async function ensureState(q: Queryable, schema: string): Promise<void> {
-  const columns = await stateColumns(q, schema);
+  await prepareState(q, schema, await stateColumns(q, schema));
+}
+
+/** True when `columns` (`stateColumns`) are those of the table this version writes: nothing for `prepareState` to do. */
+export function stateUpToDate(columns: Set<string> | undefined): boolean {
+  return columns !== undefined && columns.has('kind') && columns.has('reason');
+}
+
+/**
+ * `ensureState` for a table whose columns were just read under the runner
+ * lock (`readStateForRun`), without reading them again: no query when the
+ * table is up to date.
+ */
+export async function prepareState(q: Queryable, schema: string, columns: Set<string> | undefined): Promise<void> {
   if (!columns) {
     for (const stmt of stateDdl(schema).split(';\n')) await q.query(stmt);
     return;
@@ -135,13 +148,22 @@ export async function readApplied(q: Queryable, schema: string): Promise<Applied
  * every file applied.
  */
 export async function readAppliedKeys(q: Queryable, schema: string): Promise<AppliedKey[]> {
-  const rows = await readStateRows(q, schema, ['version', 'name', 'checksum'], ['kind']);
-  return rows.map((x) => ({ version: Number(x.version), name: x.name, checksum: x.checksum, kind: appliedKind(x.kind) }));
+  return (await readStateForRun(q, schema)).applied;
+}
+
+/** The applied migrations' keys and the state table's columns (undefined: no table yet), as `migrate` reads them under the runner lock. Writes nothing. */
+export async function readStateForRun(q: Queryable, schema: string): Promise<{ applied: AppliedKey[]; columns: Set<string> | undefined }> {
+  const columns = await stateColumns(q, schema);
+  const rows = await readStateRowsOf(q, schema, columns, ['version', 'name', 'checksum'], ['kind']);
+  return { applied: rows.map((x) => ({ version: Number(x.version), name: x.name, checksum: x.checksum, kind: appliedKind(x.kind) })), columns };
 }
 
 /** `columns` of every state row, and those of `optional` the table has (a table of an earlier version lacks them). */
 async function readStateRows(q: Queryable, schema: string, columns: string[], optional: string[]): Promise<StateRow[]> {
-  const has = await stateColumns(q, schema);
+  return readStateRowsOf(q, schema, await stateColumns(q, schema), columns, optional);
+}
+
+async function readStateRowsOf(q: Queryable, schema: string, has: Set<string> | undefined, columns: string[], optional: string[]): Promise<StateRow[]> {
   if (!has) return [];
   const list = [...columns, ...optional.filter((c) => has.has(c))].join(', ');
   return (await q.query<StateRow>(`SELECT ${list} FROM ${stateTable(schema)} ORDER BY version`)).rows;

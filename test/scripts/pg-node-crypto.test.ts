@@ -38,6 +38,23 @@ describe('scripts/pg-node-crypto.cjs', () => {
     expect(bytes(await ours.sha256(ka))).toBe(bytes(await pgs.sha256(kb)));
   });
 
+  it('derives a key once per password, salt and round count: the same bytes again, and never another password\'s', async () => {
+    const salt = Buffer.from('YW5vdGhlcnNhbHQ=', 'base64');
+    const first = await ours.deriveKey('secret-1', salt, 4096);
+    const again = await ours.deriveKey('secret-1', salt, 4096);
+    expect(bytes(again)).toBe(bytes(first));
+    expect(bytes(again)).toBe(bytes(await pgs.deriveKey('secret-1', salt, 4096)));
+    // A caller that changes the buffer it got does not change the next one.
+    (again as Buffer).fill(0);
+    expect(bytes(await ours.deriveKey('secret-1', salt, 4096))).toBe(bytes(first));
+    for (const [password, s, n] of [['secret-2', salt, 4096], ['secret-1', Buffer.from('b3RoZXI=', 'base64'), 4096], ['secret-1', salt, 4097]] as const) {
+      expect(bytes(await ours.deriveKey(password, s, n)), `${password} ${n}`).toBe(bytes(await pgs.deriveKey(password, s, n)));
+    }
+    // After other entries pushed it out of the cache, still the same bytes.
+    for (let k = 0; k < 6; k++) await ours.deriveKey(`other-${k}`, salt, 4096);
+    expect(bytes(await ours.deriveKey('secret-1', salt, 4096))).toBe(bytes(first));
+  });
+
   it('hashes by the Web Crypto names pg passes for channel binding', async () => {
     const cert = Buffer.from('a certificate, as bytes');
     for (const name of ['SHA-256', 'SHA-384', 'SHA-512']) {

@@ -50,15 +50,16 @@ export async function connectTarget(ctx: CommandContext): Promise<{ driver: PgDr
  * embedded server nor sends anything to a server. With --database-url (or
  * DATABASE_URL) the first connection is made while the files are read — its
  * handshake and authentication take turns with the reading — and closed
- * unused when a file is bad.
+ * unused when a file is bad. `connections`: how many to start so (`migrate`
+ * starts the one that applies with the runner lock's).
  */
-export async function readWhileConnecting<T>(ctx: CommandContext, read: () => Promise<T>): Promise<{ files: T; driver: PgDriver; where: string }> {
+export async function readWhileConnecting<T>(ctx: CommandContext, read: () => Promise<T>, connections = 1): Promise<{ files: T; driver: PgDriver; where: string }> {
   if (!ctx.opts.databaseUrl) {
     const files = await read();
     return { files, ...(await connectTarget(ctx)) };
   }
   const target = await connectTarget(ctx);
-  target.driver.prepareConnection();
+  target.driver.prepareConnection(connections);
   try {
     return { files: await read(), ...target };
   } catch (e) {

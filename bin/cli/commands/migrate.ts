@@ -8,7 +8,8 @@ import { readWhileConnecting, stateSchemaFlag, type CommandContext } from './con
 
 export async function migrateCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
-  const { files: migrations, driver, where } = await readWhileConnecting(ctx, () => loadMigrationsAsync(opts.dir, { deferParse: true }));
+  // Two connections: the runner lock's, and the one that applies (a spare when nothing is pending).
+  const { files: migrations, driver, where } = await readWhileConnecting(ctx, () => loadMigrationsAsync(opts.dir, { deferParse: true }), 2);
   try {
     ctx.progress(`migrate ${driver.target}${where}: ${migrations.length} migrations in ${opts.dir}/`);
     const width = migrations.reduce((w, m) => Math.max(w, m.file.length), 0);

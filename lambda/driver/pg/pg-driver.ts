@@ -82,8 +82,8 @@ export class PgDriver implements Driver {
   pooler?: PoolerEvidence;
   /** The runner's lease while one is held through a pooler: every commit is fenced by it. */
   lease?: LeaseLock;
-  /** A connection started by `prepareConnection`, for the next `connect()`. */
-  private early?: Promise<Session>;
+  /** Connections started by `prepareConnection`, for the next `connect()` calls, in order; `spare`: one attempt, made quietly. */
+  private early: Array<{ session: Promise<Session>; spare: boolean }> = [];
   private readonly redactor: Redactor;
 
   constructor(private readonly options: PgDriverOptions) {
@@ -113,25 +113,33 @@ export class PgDriver implements Driver {
   }
 
   /**
-   * Start the first connection now (its TCP handshake, authentication and
-   * first round trip proceed while the caller reads its files); the next
-   * `connect()` returns it, or its error. `end()` closes it if nobody took it.
+   * Start `count` connections now (their TCP handshakes, authentication and
+   * first round trips proceed while the caller reads its files); the next
+   * `connect()` calls return them in turn. The first is made as `connect()`
+   * makes one (its retries, its error). The others are spares, each started
+   * once the one before it is made (a spare never takes the last free
+   * connection slot from the first): one attempt, nothing said; a spare that
+   * failed is replaced by a connection made when it is asked for, as
+   * `connect()` would. `end()` closes those nobody took.
    */
-  prepareConnection(): void {
-    if (this.early) return;
-    const early = this.open();
-    early.catch(() => undefined);
-    this.early = early;
+  prepareConnection(count = 1): void {
+    while (this.early.length < count) {
+      const before = this.early.at(-1)?.session;
+      const session = before ? before.then(() => this.open(true)) : this.open();
+      session.catch(() => undefined);
+      this.early.push({ session, spare: before !== undefined });
+    }
   }
 
   async connect(): Promise<Session> {
-    const early = this.early;
-    this.early = undefined;
-    return early ?? this.open();
+    const next = this.early.shift();
+    if (!next) return this.open();
+    return next.spare ? next.session.catch(() => this.open()) : next.session;
   }
 
-  private async open(): Promise<Session> {
-    const retry = this.options.connectRetry ?? { attempts: 1 };
+  /** `quiet`: one attempt, no retry (a spare connection). */
+  private async open(quiet = false): Promise<Session> {
+    const retry = quiet ? { attempts: 1 } : this.options.connectRetry ?? { attempts: 1 };
     const attempts = Math.max(1, retry.attempts);
     let delay = retry.initialDelayMs ?? 500;
     const started = Date.now();
@@ -176,10 +184,10 @@ export class PgDriver implements Driver {
   }
 
   async end(): Promise<void> {
-    // No pool: sessions are closed by their users; a prepared connection nobody took is closed here.
+    // No pool: sessions are closed by their users; prepared connections nobody took are closed here.
     const early = this.early;
-    this.early = undefined;
-    if (early) await early.then((s) => s.close(), () => undefined);
+    this.early = [];
+    await Promise.all(early.map((e) => e.session.then((s) => s.close(), () => undefined)));
   }
 }
 

@@ -7,6 +7,8 @@
  * unique violation); the state row is exact; checks see the body and decide
  * the commit. And it must save what it promises: one round trip per file.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PgDriver } from '../../../lambda/driver/pg/pg-driver';
 import { MESSAGE_CHARS } from '../../../lambda/engine/apply-script';
@@ -168,7 +170,11 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: mi
     const first = await run();
     const second = await run();
 
-    const work = first.texts.filter((s) => s.startsWith('BEGIN') || s.includes('COMMIT'));
+    // A new database: the state table is created in a transaction of its own, committed once every file parsed.
+    const [stateBegin, ...rest] = first.texts.slice(first.texts.indexOf('BEGIN; SET LOCAL …'));
+    expect(stateBegin).toBe('BEGIN; SET LOCAL …');
+    expect(rest.slice(0, 4).map((s) => s.split(' ').slice(0, 3).join(' '))).toEqual(['CREATE SCHEMA IF', 'CREATE TABLE IF', 'COMMENT ON TABLE', 'COMMIT']);
+    const work = rest.slice(4).filter((s) => s.startsWith('BEGIN') || s.includes('COMMIT'));
     const start = "BEGIN; SELECT set_config('lock_timeout', '5000', true), set_config('statement_timeout', '0', true)";
     expect(work.map((s) => s.slice(0, start.length))).toEqual([start, start, start, 'CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DEALLOCATE ALL; UNLISTEN *; DISCARD PLANS; DISCARD TEMP'.slice(0, start.length)]);
     // Files 1 and 2 were in flight together: 2 checks, after BEGIN, that 1 committed (the mark its state row set) and the runner lock is still taken.
@@ -184,5 +190,11 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: mi
     // Up to date: connect, try-lock, state exists?, read state, unlock.
     expect(second.roundTrips).toBe(5);
     expect(second.connections).toBe(1);
+
+    // One new file, the state table up to date: its columns are read once, under the lock, and nothing prepares it.
+    writeFileSync(join(dir, '4_d.sql'), 'CREATE TABLE d (id int);');
+    const third = await run();
+    expect(third.texts.filter((s) => s.includes('to_regclass'))).toHaveLength(1);
+    expect(third.texts.filter((s) => s.startsWith('BEGIN') || s.includes('COMMIT'))).toHaveLength(1);
   });
 });

@@ -3,9 +3,12 @@
  * working: read as executed rows, upgraded in place by the next run that
  * writes under the runner lock, by every driver.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { baseline } from '../../../lambda/engine/baseline';
-import { loadMigrations } from '../../../lambda/engine/source';
+import { migrate } from '../../../lambda/engine/runner';
+import { loadMigrations, loadMigrationsAsync } from '../../../lambda/engine/source';
 import { readApplied, readAppliedKeys } from '../../../lambda/engine/state';
 import { dropDatabases, freshDatabase, rows, withClient } from '../../support/db';
 import { driverCases } from '../../support/drivers';
@@ -74,6 +77,20 @@ describe.each(driverCases())('State table of an earlier version on $name', ({ ta
     ]);
     // Idempotent: a second run finds the columns and changes nothing.
     expect((await runEngine(driver, url, dir)).outcome).toBe('up-to-date');
+  });
+
+  it('migrate refused by a bad pending file leaves it as it was: the upgrade, made while the files were parsed, is rolled back', async () => {
+    const { url, dir } = await oldDatabase('old_state_bad_file');
+    writeFileSync(join(dir, '4_bad.sql'), "SELECT 'open;\n");
+    const d = driver.make(url);
+    try {
+      const migrations = await loadMigrationsAsync(dir, { deferParse: true });
+      await expect(migrate({ driver: d, migrations, appliedBy: 'test' })).rejects.toThrow('4_bad.sql:1: unterminated quoted string');
+    } finally {
+      await d.end();
+    }
+    expect(await columns(url)).toBe('version,name,checksum,applied_at,execution_ms,applied_by');
+    expect(await rows(url, "SELECT to_regclass('b') AS b")).toEqual([{ b: null }]);
   });
 
   it('baseline upgrades it in the same transaction as the rows it records', async () => {

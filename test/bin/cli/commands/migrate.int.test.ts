@@ -1,8 +1,9 @@
 /** `schemaguard migrate` through the real executable. */
+import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../support/cli';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
-import { dropDatabases, freshDatabase, rows, targets } from '../../../support/db';
+import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
 import { main } from '../../../../bin/cli/main';
 import { addFile, tempDir } from '../../../support/files';
 
@@ -95,5 +96,23 @@ describe(`CLI: schemaguard migrate reads its files while it connects, on ${targe
     expect(await main(['migrate', '--dir', dir, '--database-url', url], io)).toBe(0);
     expect(out.at(-1)).toMatch(/^applied 30 migrations in \d+ ms \(\d+ ms in SQL\); version 30, 30 applied$/);
     expect(await main(['status', '--dir', dir, '--database-url', url, '--exit-code'], io)).toBe(0);
+  });
+
+  it('with nothing pending, needs one connection slot: the applying connection started meanwhile is a spare', async () => {
+    const url = await freshDatabase(target, 'one_slot');
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
+    const io = { out: () => undefined, err: () => undefined, env: { SCHEMAGUARD_APPLIED_BY: 'test' } };
+    expect(await main(['migrate', '--dir', dir, '--database-url', url], io)).toBe(0);
+    const role = `one_slot_${randomBytes(3).toString('hex')}`;
+    await withClient(url, (c) => c.query(`CREATE ROLE ${role} LOGIN PASSWORD 'one-slot-pw' CONNECTION LIMIT 1; GRANT USAGE ON SCHEMA schemaguard TO ${role}; GRANT SELECT ON ALL TABLES IN SCHEMA schemaguard TO ${role}`));
+    const u = new URL(url);
+    u.username = role;
+    u.password = 'one-slot-pw';
+    const out: string[] = [];
+
+    const code = await main(['migrate', '--dir', dir, '--database-url', u.href], { ...io, out: (t: string) => out.push(t), err: (t: string) => out.push(t) });
+
+    expect(out.join('\n')).toMatch(/up to date: version 1, 1 applied/);
+    expect(code).toBe(0);
   });
 });
