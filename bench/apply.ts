@@ -34,6 +34,8 @@ export interface ApplyOptions {
   runs: number;
   /** Called after each measured run. */
   onRun?: (line: string) => void;
+  /** The URL the three tools connect to for a database's URL (`--latency-ms`: the proxy's); the checks between runs connect directly. */
+  via?: (url: string) => string;
 }
 
 export interface ApplyResult {
@@ -87,12 +89,13 @@ async function measure(o: ApplyOptions, dir: string, files: string[], floorDir: 
   let clockNote = false;
   let applied: ApplyResult['applied'] | undefined;
   const tables = tablesFor(o.migrations);
+  const via = o.via ?? ((url: string) => url);
 
   const tools: Record<'floor' | 'schemaguard' | 'npm', () => Promise<void>> = {
     floor: async () => {
       if (!hasPsql) return;
       const db = await createDatabase(o.adminUrl, 'floor');
-      const r = mustSucceed('psql', await timeProcess(PSQL, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', db.url, '-f', floorScript]));
+      const r = mustSucceed('psql', await timeProcess(PSQL, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', via(db.url), '-f', floorScript]));
       await expectTables(db.url, tables, 'psql');
       samples.floor.push(r.ms);
       await dropDatabase(o.adminUrl, db.name);
@@ -100,7 +103,7 @@ async function measure(o: ApplyOptions, dir: string, files: string[], floorDir: 
     schemaguard: async () => {
       const db = await createDatabase(o.adminUrl, 'schemaguard');
       const spawned = Date.now();
-      const r = mustSucceed('schemaguard migrate', await timeProcess(NODE, [CLI, 'migrate', '--database-url', db.url, '--dir', dir, '--quiet'], {
+      const r = mustSucceed('schemaguard migrate', await timeProcess(NODE, [CLI, 'migrate', '--database-url', via(db.url), '--dir', dir, '--quiet'], {
         env: { ...process.env, SCHEMAGUARD_APPLIED_BY: 'bench' },
       }));
       await expectTables(db.url, tables, 'schemaguard');
@@ -120,7 +123,7 @@ async function measure(o: ApplyOptions, dir: string, files: string[], floorDir: 
       const db = await createDatabase(o.adminUrl, 'npm');
       const r = mustSucceed('node-pg-migrate up', await timeProcess(NODE, [
         NODE_PG_MIGRATE, 'up', '-m', dir, '--no-single-transaction', '--no-verbose',
-      ], { env: { ...process.env, DATABASE_URL: db.url } }));
+      ], { env: { ...process.env, DATABASE_URL: via(db.url) } }));
       await expectTables(db.url, tables, 'node-pg-migrate');
       samples.node_pg_migrate.push(r.ms);
       await dropDatabase(o.adminUrl, db.name);

@@ -5,6 +5,8 @@
  *   npm run bench                 full sizes (1,000 migrations, 2,000,000 rows / appointments)
  *   npm run bench -- --quick      small sizes, under 3 minutes on 2 cores
  *   npm run bench -- --only apply,noop,memory,online,race,guard,lambda,synth
+ *   npm run bench -- --tmpfs      the server's data directory in /dev/shm (see lib/server.ts)
+ *   npm run bench -- --latency-ms 1   apply and noop through a proxy that delays each way (lib/latency-proxy.ts)
  *   BENCH_NODE=/path/to/node npm run bench   the measured processes on another Node.js
  *
  * Progress lines first; the LAST line is one JSON object with every result.
@@ -21,7 +23,8 @@ import { benchOnline } from './online';
 import { benchOnlineFixes } from './online-fixes';
 import { benchRace } from './race';
 import { measuredEnv, NODE, nodeStartMs } from './lib/proc';
-import { startBenchServer, dropDatabase } from './lib/server';
+import { startLatencyProxy } from './lib/latency-proxy';
+import { startBenchServer, dropDatabase, TMPFS_DIR } from './lib/server';
 import { benchSynth } from './synth';
 
 const ALL = ['apply', 'noop', 'memory', 'online', 'race', 'guard', 'lambda', 'synth'] as const;
@@ -40,8 +43,10 @@ const QUICK: Sizes = {
   raceRunners: 8, raceFiles: 42, raceRows: 100_000, guardRuns: 7,
 };
 
-function parse(argv: string[]): { quick: boolean; only: Set<Part>; databaseUrl?: string } {
+function parse(argv: string[]): { quick: boolean; only: Set<Part>; databaseUrl?: string; tmpfs: boolean; latencyMs?: number } {
   let quick = false;
+  let tmpfs = false;
+  let latencyMs: number | undefined;
   let only = new Set<Part>(ALL);
   let databaseUrl = process.env.BENCH_DATABASE_URL;
   for (let k = 0; k < argv.length; k++) {
@@ -54,13 +59,20 @@ function parse(argv: string[]): { quick: boolean; only: Set<Part>; databaseUrl?:
       if (bad.length || !parts.length) usage(`--only: unknown part "${bad.join(',') || v}"; choose from ${ALL.join(',')}`);
       only = new Set(parts as Part[]);
     } else if (a === '--database-url') databaseUrl = argv[++k];
+    else if (a === '--tmpfs') tmpfs = true;
+    else if (a === '--latency-ms') {
+      const v = argv[++k] ?? '';
+      latencyMs = Number(v);
+      if (!/^\d+$/.test(v) || latencyMs < 1) usage(`--latency-ms: "${v}" is not a whole number of milliseconds of at least 1 (the delay each way)`);
+    }
     else usage(`unknown argument "${a}"`);
   }
-  return { quick, only, databaseUrl };
+  if (tmpfs && databaseUrl) usage('--tmpfs places the server this run starts; it cannot move the one of --database-url');
+  return { quick, only, databaseUrl, tmpfs, latencyMs };
 }
 
 function usage(message: string): never {
-  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--quick] [--only ${ALL.join(',')}] [--database-url URL]\n`);
+  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--quick] [--only ${ALL.join(',')}] [--tmpfs | --database-url URL] [--latency-ms N]\n`);
   process.exit(2);
 }
 
@@ -90,26 +102,36 @@ async function main(): Promise<void> {
   process.env = measuredEnv();
   say(`node start (node -e 0): ${machine.node_start_ms} ms`);
   const needsDb = ['apply', 'noop', 'memory', 'online', 'race', 'guard'].some((p) => args.only.has(p as Part));
-  const server = needsDb ? await startBenchServer(args.databaseUrl) : undefined;
+  const server = needsDb ? await startBenchServer(args.databaseUrl, { tmpfs: args.tmpfs }) : undefined;
   // Ctrl-C: stop the server this run started and remove its data directory.
   process.once('SIGINT', () => { void (server?.stop() ?? Promise.resolve()).finally(() => process.exit(130)); });
   try {
-    if (server) { (out.machine as Record<string, unknown>).server = server.version; say(`server: ${server.version}`); }
+    if (server) {
+      machine.server = server.version;
+      machine.data_directory = args.databaseUrl ? 'the server of --database-url' : args.tmpfs ? `${TMPFS_DIR} (tmpfs, --tmpfs)` : 'the OS temp directory';
+      say(`server: ${server.version}, data directory in ${machine.data_directory}`);
+    }
     if (server && (args.only.has('apply') || args.only.has('noop'))) {
-      say(`apply: ${sizes.migrations} migrations x ${sizes.applyRuns} runs (schemaguard, psql floor, node-pg-migrate)`);
-      const apply = await benchApply({ adminUrl: server.adminUrl, migrations: sizes.migrations, runs: sizes.applyRuns, onRun: say });
-      const { applied, ...rest } = apply;
-      if (args.only.has('apply')) out.apply = rest;
+      const proxy = args.latencyMs ? await startLatencyProxy(server.adminUrl, args.latencyMs) : undefined;
       try {
-        if (args.only.has('noop')) {
-          say(`noop: ${sizes.migrations} applied, ${sizes.noopRuns} runs`);
-          const { statements, ...noop } = await benchNoop({ url: applied.url, dir: applied.dir, runs: sizes.noopRuns });
-          say(`noop round trips: ${statements.join(' | ')}`);
-          out.noop = noop;
+        const latency = proxy ? { latency_ms_each_way: proxy.oneWayMs } : {};
+        say(`apply: ${sizes.migrations} migrations x ${sizes.applyRuns} runs (schemaguard, psql floor, node-pg-migrate)${proxy ? `, every tool through a proxy that delays each way ${proxy.oneWayMs} ms` : ''}`);
+        const apply = await benchApply({ adminUrl: server.adminUrl, migrations: sizes.migrations, runs: sizes.applyRuns, onRun: say, via: proxy?.url });
+        const { applied, ...rest } = apply;
+        if (args.only.has('apply')) out.apply = { ...rest, ...latency };
+        try {
+          if (args.only.has('noop')) {
+            say(`noop: ${sizes.migrations} applied, ${sizes.noopRuns} runs`);
+            const { statements, ...noop } = await benchNoop({ url: proxy ? proxy.url(applied.url) : applied.url, dir: applied.dir, runs: sizes.noopRuns });
+            say(`noop round trips: ${statements.join(' | ')}`);
+            out.noop = { ...noop, ...latency };
+          }
+        } finally {
+          await dropDatabase(server.adminUrl, applied.name);
+          rmSync(applied.dir, { recursive: true, force: true });
         }
       } finally {
-        await dropDatabase(server.adminUrl, applied.name);
-        rmSync(applied.dir, { recursive: true, force: true });
+        await proxy?.close();
       }
     }
     if (server && args.only.has('memory')) {

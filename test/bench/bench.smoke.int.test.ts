@@ -3,7 +3,9 @@
  * shape of the result, zero failed operations in the safe run), never timing.
  * Runs on the first server of the test run; `npm run bench` measures.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { benchApply, PSQL } from '../../bench/apply';
 import { benchCompileCache } from '../../bench/compile-cache';
@@ -11,12 +13,14 @@ import { benchFileCost } from '../../bench/file-cost';
 import { benchLambda } from '../../bench/lambda';
 import { benchMemory } from '../../bench/memory';
 import { TIME } from '../../bench/lib/proc';
-import { dropDatabase, withClient } from '../../bench/lib/server';
+import { startLatencyProxy } from '../../bench/lib/latency-proxy';
+import { dropDatabase, startBenchServer, TMPFS_DIR, withClient } from '../../bench/lib/server';
 import { benchNoop } from '../../bench/noop';
 import { benchOnline, SAFE_LOCK_TIMEOUT_MS } from '../../bench/online';
 import { benchOnlineFixes, FIXES_LOCK_TIMEOUT_MS } from '../../bench/online-fixes';
 import { benchRace } from '../../bench/race';
 import { benchSynth } from '../../bench/synth';
+import { ROOT } from '../support/cli';
 import { targets } from '../support/db';
 
 const target = targets[0]!;
@@ -154,4 +158,48 @@ describe(`Benchmark: the server's cost per file (smoke, ${target.name})`, () => 
     expect(Object.keys(r.variants)).toEqual(['sent', 'plain_row', 'merged_reset']);
     expect(r.recorded).toEqual({ sent: 12, plain_row: 12, merged_reset: 12 });
   });
+});
+
+describe('Benchmark server placement (smoke)', () => {
+  it('--tmpfs starts the server with its data directory in /dev/shm, and removes it when stopped', async () => {
+    const server = await startBenchServer(undefined, { tmpfs: true });
+    let dataDir = '';
+    try {
+      dataDir = await withClient(server.adminUrl, async (c) => (await c.query<{ d: string }>("SELECT current_setting('data_directory') AS d")).rows[0]!.d);
+      expect(dataDir.startsWith(`${TMPFS_DIR}/schemaguard-bench-`)).toBe(true);
+    } finally {
+      await server.stop();
+    }
+    expect(existsSync(dataDir)).toBe(false);
+  }, 120_000);
+
+  it('refuses --tmpfs with --database-url (exit 2, naming both)', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'run.ts'), '--tmpfs', '--database-url', 'postgres://localhost/x'], { encoding: 'utf8', cwd: ROOT });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--tmpfs places the server this run starts; it cannot move the one of --database-url');
+  }, 60_000);
+});
+
+describe(`Benchmark latency proxy (smoke, ${target.name})`, () => {
+  it('--latency-ms: every tool applies through the proxy, and each answer comes at least two delays after its question', async () => {
+    const proxy = await startLatencyProxy(target.adminUrl, 5);
+    try {
+      const rtt = await withClient(proxy.url(target.adminUrl), async (c) => {
+        const t = performance.now();
+        await c.query('SELECT 1');
+        return performance.now() - t;
+      });
+      expect(rtt).toBeGreaterThanOrEqual(10);
+      const apply = await benchApply({ adminUrl: target.adminUrl, migrations: 5, runs: 1, via: proxy.url });
+      try {
+        expect(await withClient(apply.applied.url, async (c) => (await c.query('SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).rows[0].n)).toBe(5);
+        expect(apply.samples.node_pg_migrate).toHaveLength(1);
+      } finally {
+        await dropDatabase(target.adminUrl, apply.applied.name);
+        rmSync(apply.applied.dir, { recursive: true, force: true });
+      }
+    } finally {
+      await proxy.close();
+    }
+  }, 120_000);
 });

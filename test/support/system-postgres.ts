@@ -61,9 +61,10 @@ function postgresIds(): { uid: number; gid: number } | undefined {
   }
 }
 
-export async function startServer(binDir: string, settings: Record<string, string> = {}, label = 'pg'): Promise<StartedServer> {
+/** `parent`: where the server's directory is made (its data directory inside). */
+export async function startServer(binDir: string, settings: Record<string, string> = {}, label = 'pg', parent = tmpdir()): Promise<StartedServer> {
   const ids = postgresIds();
-  const base = mkdtempSync(join(tmpdir(), `schemaguard-${label}-`));
+  const base = mkdtempSync(join(parent, `schemaguard-${label}-`));
   const dataDir = join(base, 'data');
   mkdirSync(dataDir);
   if (ids) { chownSync(base, ids.uid, ids.gid); chownSync(dataDir, ids.uid, ids.gid); }

@@ -1,0 +1,58 @@
+/**
+ * A TCP proxy in front of the benchmark's server that holds every chunk of
+ * bytes `oneWayMs` before passing it on, both ways: a client behind it waits
+ * 2 x oneWayMs for each answer, as one across a network does (`npm run bench
+ * -- --latency-ms N`). Order is kept (timers of one duration fire in the
+ * order they were set); Node.js timers have a resolution of 1 ms, so the
+ * smallest delay is 1 ms each way. It runs in the benchmark's own process,
+ * on this machine's cores, and forwards psql's three messages per file as it
+ * forwards schemaguard's one.
+ */
+import { connect, createServer, type Socket } from 'node:net';
+
+export interface LatencyProxy {
+  /** The delay each way, in ms. */
+  oneWayMs: number;
+  /** `url` with its host and port replaced by the proxy's. */
+  url(url: string): string;
+  close(): Promise<void>;
+}
+
+export async function startLatencyProxy(serverUrl: string, oneWayMs: number): Promise<LatencyProxy> {
+  if (!Number.isInteger(oneWayMs) || oneWayMs < 1) throw new Error(`--latency-ms: ${oneWayMs} is not a whole number of milliseconds of at least 1`);
+  const target = new URL(serverUrl);
+  const open = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port || 5432), target.hostname);
+    relay(client, upstream, oneWayMs, open);
+    relay(upstream, client, oneWayMs, open);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as { port: number }).port;
+  return {
+    oneWayMs,
+    url: (url) => {
+      const u = new URL(url);
+      u.hostname = '127.0.0.1';
+      u.port = String(port);
+      return u.href;
+    },
+    close: () => new Promise<void>((resolve) => {
+      for (const s of open) s.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+/** Bytes read from `from` are written to `to` `delayMs` later; its end and its errors follow the same way. */
+function relay(from: Socket, to: Socket, delayMs: number, open: Set<Socket>): void {
+  open.add(from);
+  from.setNoDelay(true);
+  from.on('data', (chunk: Buffer) => { setTimeout(() => { if (!to.destroyed) to.write(chunk); }, delayMs); });
+  from.on('end', () => { setTimeout(() => { if (!to.destroyed) to.end(); }, delayMs); });
+  from.on('error', () => { setTimeout(() => to.destroy(), delayMs); });
+  from.on('close', () => { open.delete(from); });
+}
