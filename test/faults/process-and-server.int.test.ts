@@ -73,6 +73,25 @@ describe('Faults: PostgreSQL restarted, unreachable or refusing TLS (a server of
     if (server) cleanup(server);
   });
 
+  it('migrate with nothing to do leaves no line in the server\'s log: the applying connection it started meanwhile is closed as any other', async () => {
+    const db = 'spare_quiet';
+    await withClient(url, (c) => c.query(`CREATE DATABASE ${db}`));
+    const dbUrl = url.replace(/\/postgres$/, `/${db}`);
+    const dir = tempDir(steps(2));
+    expect((await runCli(['migrate', '--dir', dir, '--database-url', dbUrl])).code).toBe(0);
+    const from = server.log().length;
+
+    for (let k = 0; k < 4; k++) {
+      const r = await runCli(['migrate', '--dir', dir, '--database-url', dbUrl]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^up to date: version 2, 2 applied/);
+    }
+
+    // A process that exits with a connection half-open makes the server log "could not receive data from client: Connection reset by peer".
+    await sleep(300);
+    expect(server.log().slice(from).split('\n').filter((l) => /LOG|FATAL|ERROR|WARNING/.test(l))).toEqual([]);
+  });
+
   it('sslmode=require against a server without TLS: a clear message, exit 1, no retry and no hang', async () => {
     // This file's own server: started without TLS, whatever the run's servers are.
     const u = new URL(url);
