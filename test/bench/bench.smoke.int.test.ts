@@ -19,6 +19,7 @@ import { benchNoop } from '../../bench/noop';
 import { benchOnline, SAFE_LOCK_TIMEOUT_MS } from '../../bench/online';
 import { benchOnlineFixes, FIXES_LOCK_TIMEOUT_MS } from '../../bench/online-fixes';
 import { benchRace } from '../../bench/race';
+import { benchStartupParts } from '../../bench/startup-parts';
 import { benchSynth } from '../../bench/synth';
 import { ROOT } from '../support/cli';
 import { targets } from '../support/db';
@@ -201,5 +202,14 @@ describe(`Benchmark latency proxy (smoke, ${target.name})`, () => {
     } finally {
       await proxy.close();
     }
+  }, 120_000);
+});
+
+describe('Benchmark: start-up parts (smoke)', () => {
+  it('times Node.js, loading migrate\'s code, and reading and parsing the files, each part positive', async () => {
+    const r = await benchStartupParts({ migrations: 20, runs: 1 });
+    expect(r).toMatchObject({ migrations: 20, runs: 1, node: process.version });
+    for (const k of ['node_ms', 'read_ms', 'parse_ms', 'warm_read_ms', 'warm_parse_ms'] as const) expect(r[k], k).toBeGreaterThan(0);
+    expect(Number.isFinite(r.load_ms)).toBe(true);
   }, 120_000);
 });
