@@ -1,6 +1,6 @@
 /**
  * Apply overhead: the same small migrations applied to an empty database by
- *   - schemaguard: the CLI as a whole process (`node bin/schemaguard.js migrate`);
+ *   - schemaguard: the CLI as a whole process (`node bin/schemaguard.cjs migrate`, what `npx schemaguard` runs);
  *   - the floor: psql running every file in ONE session, each in its own
  *     BEGIN/COMMIT — the least any tool can do that keeps one transaction per file;
  *   - node-pg-migrate: its CLI with the same .sql files, one transaction per
@@ -24,7 +24,7 @@ import { NODE, mustSucceed, timeProcess } from './lib/proc';
 import { median, round } from './lib/stats';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const CLI = join(ROOT, 'bin', 'schemaguard.js');
+export const CLI = join(ROOT, 'bin', 'schemaguard.cjs');
 export const NODE_PG_MIGRATE = join(ROOT, 'node_modules', 'node-pg-migrate', 'bin', 'node-pg-migrate.js');
 export const PSQL = process.env.BENCH_PSQL ?? '/usr/bin/psql';
 

@@ -1,6 +1,6 @@
 /**
  * What Node's module compile cache (Node.js 22.8+, turned on by
- * bin/schemaguard.js) saves a whole CLI process: the no-op `migrate` of
+ * bin/schemaguard.cjs) saves a whole CLI process: the no-op `migrate` of
  * `--migrations` applied files, run in pairs — once with
  * NODE_DISABLE_COMPILE_CACHE=1, once without — so the machine's changing
  * speed hits both alike. Medians, and the median of the pairs' differences.

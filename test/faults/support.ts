@@ -141,7 +141,7 @@ export function leaks(texts: string[], secrets: string[]): string[] {
 }
 
 /**
- * The CLI in process: `main(argv, io)` is what bin/schemaguard.js runs, minus
+ * The CLI in process: `main(argv, io)` is what bin/schemaguard.cjs runs, minus
  * the Node start-up — the fault suite uses it where the process itself is not
  * what is under test (SIGKILL and connect tests spawn the real executable).
  */

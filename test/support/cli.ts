@@ -1,4 +1,4 @@
-/** Runs the real `schemaguard` executable (bin/schemaguard.js → dist bundle built by the global setup). */
+/** Runs the real `schemaguard` executable (bin/schemaguard.cjs → dist bundle built by the global setup). */
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI = join(ROOT, 'bin', 'schemaguard.js');
+export const CLI = join(ROOT, 'bin', 'schemaguard.cjs');
 
 export interface CliRun {
   code: number;

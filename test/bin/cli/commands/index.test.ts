@@ -1,46 +1,52 @@
 /**
- * The CLI bundle (scripts/build-cli.mjs, built by the test setup) splits along
- * each command's dynamic import: what `migrate` and `status` load — the entry
- * and every part it or their own part imports statically — holds no linter,
- * no SQL parser, no lock tables, no doctor, no AWS SDK and no CDK. Read from
- * the bundle's import statements and its source maps, so it is the code Node
- * would load, not what the sources say.
+ * The CLI bundle (scripts/build-cli.mjs, built by the test setup) is one
+ * CommonJS file in which a module runs when it is first imported: what the
+ * entry and a command's module import statically runs when that command
+ * does, and a module imported dynamically (each command's, from the command
+ * table) only when that import runs. What `migrate` and `status` run — the
+ * entry, their own module, and everything those import statically — holds
+ * no linter, no SQL parser, no lock tables, no doctor, no AWS SDK and no CDK.
+ * Read from esbuild's own module graph of the bundle (its metafile), built
+ * with the bundle's options, so it is the code Node would run, not what the
+ * sources say.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build, type Metafile } from 'esbuild';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../../..', import.meta.url));
-const ENTRY = join(ROOT, 'dist', 'schemaguard.mjs');
+const BUNDLE = join(ROOT, 'dist', 'schemaguard.cjs');
 
-/** The files a bundle file pulls in before any of its code runs (static imports, transitively). */
-function staticClosure(file: string, seen = new Set<string>()): Set<string> {
-  if (seen.has(file)) return seen;
-  seen.add(file);
-  for (const m of readFileSync(file, 'utf8').matchAll(/^(?:import|export)\s[^;]*?from\s+"(\.[^"]+)"|^import\s+"(\.[^"]+)"/gm)) {
-    staticClosure(resolve(dirname(file), (m[1] ?? m[2])!), seen);
+let graph: Metafile['inputs'];
+beforeAll(async () => {
+  const { cliBuildOptions } = await import(pathToFileURL(join(ROOT, 'scripts', 'build-cli.mjs')).href) as { cliBuildOptions(): Parameters<typeof build>[0] };
+  graph = (await build({ ...cliBuildOptions(), metafile: true, logLevel: 'silent' })).metafile!.inputs;
+}, 60_000);
+
+/** `from` and what it imports statically (import statements, require calls), transitively: what runs when `from` does. */
+function staticClosure(from: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(from)) return seen;
+  seen.add(from);
+  for (const edge of graph[from]?.imports ?? []) {
+    if (edge.kind === 'dynamic-import' || edge.external) continue;
+    staticClosure(edge.path, seen);
   }
   return seen;
 }
 
-/** The part a command loads when it runs: the target of its `import("./cli/…")` in the entry. */
-function commandPart(command: string): string {
-  const m = new RegExp(`"(\\./cli/${command}-[A-Z0-9]+\\.mjs)"`).exec(readFileSync(ENTRY, 'utf8'));
-  if (!m) throw new Error(`no part for ${command} in ${ENTRY}`);
-  return resolve(dirname(ENTRY), m[1]!);
-}
-
-/** The sources (repository paths and packages) behind a set of bundle files, from their source maps. */
-function sourcesOf(files: Set<string>): string[] {
-  return [...files].flatMap((file) => {
-    const map = JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] };
-    return map.sources.map((s) => relative(ROOT, resolve(dirname(file), s)));
-  });
-}
-
+/** What a command runs: the entry, the command's module, and their static imports (repository paths and packages). */
 function loadedBy(command: string): string[] {
-  return sourcesOf(staticClosure(commandPart(command), staticClosure(ENTRY)));
+  const entry = relative(ROOT, join(ROOT, 'bin', 'schemaguard.ts'));
+  const own = relative(ROOT, join(ROOT, 'bin', 'cli', 'commands', `${command}.ts`));
+  expect(graph[own], `${own} in the bundle`).toBeDefined();
+  return [...staticClosure(own, staticClosure(entry))];
+}
+
+/** The packages a command imports at run time from outside the bundle (`import("libpg-query")`). */
+function externalsOf(modules: string[]): string[] {
+  return modules.flatMap((m) => (graph[m]?.imports ?? []).filter((e) => e.external).map((e) => e.path));
 }
 
 const NEVER_FOR_MIGRATE = [
@@ -49,22 +55,31 @@ const NEVER_FOR_MIGRATE = [
 ];
 
 describe('the CLI bundle', () => {
-  it.each(['migrate', 'status'])('%s loads the engine and the pg driver, and none of the linter, the parser, the doctor, the SDK or the CDK', (command) => {
-    const sources = loadedBy(command);
-    expect(sources).toEqual(expect.arrayContaining(['lambda/engine/runner.ts', 'lambda/driver/pg/pg-driver.ts', 'node_modules/pg/lib/client.js']));
-    expect(sources.filter((s) => NEVER_FOR_MIGRATE.some((r) => r.test(s)))).toEqual([]);
+  it.each(['migrate', 'status'])('%s runs the engine and the pg driver, and none of the linter, the parser, the doctor, the SDK or the CDK', (command) => {
+    const modules = loadedBy(command);
+    expect(modules).toEqual(expect.arrayContaining(['lambda/engine/runner.ts', 'lambda/driver/pg/pg-driver.ts', 'node_modules/pg/lib/client.js']));
+    expect(modules.filter((s) => NEVER_FOR_MIGRATE.some((r) => r.test(s)))).toEqual([]);
+    expect(externalsOf(modules)).not.toContain('libpg-query');
+  });
+
+  it('is one CommonJS file, with the SQL parser outside it, imported where lint needs it', () => {
+    const bundle = readFileSync(BUNDLE, 'utf8');
+    expect(bundle).not.toMatch(/^import |^export /m);
+    expect(bundle).toContain('import("libpg-query")');
+    expect(bundle).not.toContain('require("libpg-query")');
   });
 
   it('gives pg the Node.js socket directly, without its Cloudflare probe (which loads fetch)', () => {
-    const pg = [...staticClosure(commandPart('migrate'))].map((f) => readFileSync(f, 'utf8')).join('\n');
-    expect(pg).toContain('node_modules/pg/lib/stream.js');
-    expect(pg).not.toContain('isCloudflareRuntime');
-    expect(pg).not.toContain('pg-cloudflare');
+    const modules = loadedBy('migrate');
+    expect(modules).toContain('node_modules/pg/lib/stream.js');
+    const bundle = readFileSync(BUNDLE, 'utf8');
+    expect(bundle).not.toContain('isCloudflareRuntime');
+    expect(bundle).not.toContain('pg-cloudflare');
   });
 
-  it('loads the linter for lint: the split does not lose code', () => {
-    const sources = loadedBy('lint');
-    expect(sources).toContain('bin/cli/commands/lint.ts');
-    expect(sources.filter((s) => s.startsWith('lambda/checks/lint')).length).toBeGreaterThan(0);
+  it('runs the linter for lint: nothing of it is lost', () => {
+    const modules = loadedBy('lint');
+    expect(modules).toContain('bin/cli/commands/lint.ts');
+    expect(modules.filter((s) => s.startsWith('lambda/checks/lint')).length).toBeGreaterThan(0);
   });
 });

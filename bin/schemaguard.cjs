@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+'use strict';
+// The `schemaguard` executable: runs the bundled CLI (dist/schemaguard.cjs),
+// building it first when the bundle is missing (a fresh clone where `npm
+// install` skipped `prepare`). CommonJS: Node.js starts it without its ES
+// module loader (scripts/build-cli.mjs says what that saves).
+const { enableCompileCache } = require('node:module');
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+
+// Node.js 22.8+ keeps V8's compiled code of the bundle on disk and reuses it
+// while the files are unchanged (about 7 ms less per run, BENCHMARKS.md): in
+// NODE_COMPILE_CACHE, or node-compile-cache in the OS temp directory;
+// NODE_DISABLE_COMPILE_CACHE=1 turns it off. It never throws; Node.js 20 lacks it.
+enableCompileCache?.();
+
+const root = join(__dirname, '..');
+const bundle = join(root, 'dist', 'schemaguard.cjs');
+if (existsSync(bundle)) {
+  require(bundle);
+} else {
+  import(require('node:url').pathToFileURL(join(root, 'scripts', 'build-cli.mjs')).href)
+    .then((m) => m.buildCli())
+    .then(() => require(bundle), (e) => {
+      process.stderr.write(`schemaguard: cannot build the CLI bundle (${e instanceof Error ? e.message : String(e)}); run npm run build\n`);
+      process.exit(1);
+    });
+}
