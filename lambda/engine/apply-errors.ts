@@ -46,16 +46,32 @@ export function wrapUnknown(m: Migration, e: unknown): MigrationError {
   return statementError(m, null, e, false);
 }
 
-export function lockTimeoutError(m: Migration, err: MigrationError, attempts: number, blockers: Blocker[], lockTimeoutMs: number): LockTimeoutError {
-  const who = blockers.length
+/** The sessions that held a lock, for an error message. */
+function blockedBy(blockers: Blocker[]): string {
+  return blockers.length
     ? blockers.map((b) => `pid ${b.pid}${b.application ? ` (${b.application})` : ''}${b.state ? ` ${b.state}` : ''}${b.query ? `: ${b.query.replace(/\s+/g, ' ').slice(0, 120)}` : ''}`).join('; ')
     : 'unknown (the blocker was gone before it could be sampled)';
+}
+
+export function lockTimeoutError(m: Migration, err: MigrationError, attempts: number, blockers: Blocker[], lockTimeoutMs: number): LockTimeoutError {
+  const who = blockedBy(blockers);
   return new LockTimeoutError(
     `${err.file ?? m.file}${err.line ? `:${err.line}` : ''}: could not get a lock within ${lockTimeoutMs} ms after ${attempts} attempts; blocked by ${who}`,
     {
       file: m.file, version: m.version, line: err.line, sqlstate: '55P03', statement: err.statement, cause: err,
       blockers, attempts,
       fix: 'a long transaction holds a lock on the table: let it finish or end it (SELECT pg_terminate_backend(pid)), then run again; or raise --lock-timeout',
+    },
+  );
+}
+
+/** Creating or upgrading the state table timed out on its lock: nothing was run. */
+export function stateLockTimeoutError(table: string, e: unknown, blockers: Blocker[], lockTimeoutMs: number): LockTimeoutError {
+  return new LockTimeoutError(
+    `could not get a lock on the state table ${table} within ${lockTimeoutMs} ms to bring it up to date; blocked by ${blockedBy(blockers)}; nothing was run`,
+    {
+      ...databaseFields(e), sqlstate: '55P03', cause: e, blockers, attempts: 1,
+      fix: `a session holds ${table} in an open transaction (a status or query left open): let it finish or end it (SELECT pg_terminate_backend(pid)), then run again; or raise --lock-timeout`,
     },
   );
 }

@@ -5,16 +5,18 @@
  * `status` and writes nothing.
  */
 import { applyMigration, type ApplySettings } from './apply';
+import { stateLockTimeoutError } from './apply-errors';
 import { applyInFlight, canPipeline, pipelinable } from './apply-pipeline';
+import { BlockerWatcher } from './blockers';
 import {
-  ChecksumMismatchError, DatabaseAheadError, OutOfOrderError, type Blocker,
+  ChecksumMismatchError, DatabaseAheadError, OutOfOrderError, sqlstateOf, type Blocker,
 } from './errors';
 import { shortChecksum } from './checksum';
 import { validateSchemaName } from './identifiers';
 import { computePlan, type Plan } from './plan';
-import type { Driver, MigrationLock, Session } from './ports';
+import type { Driver, MigrationLock, Queryable, Session } from './ports';
 import { EMPTY_FILE_NOTE, isEmptyMigration, parseAllNow, type Migration } from './source';
-import { DEFAULT_STATE_SCHEMA, prepareState, readApplied, readStateForRun, stateUpToDate, type AppliedKey } from './state';
+import { DEFAULT_STATE_SCHEMA, prepareState, readApplied, readStateForRun, stateTable, stateUpToDate, type AppliedKey } from './state';
 
 export interface RunnerOptions {
   driver: Driver;
@@ -124,11 +126,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       // files are parsed, and committed only once they all parsed: a bad file
       // leaves the database as it was.
       if (!stateUpToDate(columns)) {
-        preparing = (opening ?? Promise.resolve(session!)).then(async (s) => {
-          await s.begin({ lockTimeoutMs: options.lockTimeoutMs ?? 5000, statementTimeoutMs: 0 });
-          await prepareState(s, schema, columns);
-          return s;
-        });
+        preparing = (opening ?? Promise.resolve(session!))
+          .then((s) => beginStateChange(s, schema, columns, options.lockTimeoutMs ?? 5000, lock.monitor));
         preparing.catch(() => undefined);
       }
     }
@@ -161,6 +160,30 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     else if (opening) await opening.then((s) => s.close(), () => undefined);
     await lock.release();
   }
+}
+
+/**
+ * Opens the transaction that creates the state table (or adds the columns an
+ * earlier version lacked), committed once the files parsed. Under the
+ * migrations' lock_timeout: a session reading the table in a long transaction
+ * (a `status` left open in psql) is named in a LockTimeoutError, not waited
+ * for without end.
+ */
+async function beginStateChange(
+  s: Session, schema: string, columns: Set<string> | undefined, lockTimeoutMs: number, monitor: Queryable | undefined,
+): Promise<Session> {
+  await s.begin({ lockTimeoutMs, statementTimeoutMs: 0 });
+  const watcher = new BlockerWatcher(monitor, () => s.pid, lockTimeoutMs);
+  watcher.start();
+  try {
+    await prepareState(s, schema, columns);
+  } catch (e) {
+    if (sqlstateOf(e) !== '55P03') throw e;
+    throw stateLockTimeoutError(stateTable(schema), e, watcher.blockers, lockTimeoutMs);
+  } finally {
+    watcher.pause();
+  }
+  return s;
 }
 
 function applySettings(options: MigrateOptions, schema: string, lock: MigrationLock, emit: (event: RunEvent) => void): ApplySettings {

@@ -83,7 +83,7 @@ export class PgDriver implements Driver {
   /** The runner's lease while one is held through a pooler: every commit is fenced by it. */
   lease?: LeaseLock;
   /** Connections started by `prepareConnection`, for the next `connect()` calls, in order; `spare`: one attempt, made quietly. */
-  private early: Array<{ session: Promise<Session>; spare: boolean }> = [];
+  private early: Array<{ session: Promise<Session>; spare: boolean; dropped?: true }> = [];
   private readonly redactor: Redactor;
 
   constructor(private readonly options: PgDriverOptions) {
@@ -120,21 +120,33 @@ export class PgDriver implements Driver {
    * once the one before it is made (a spare never takes the last free
    * connection slot from the first): one attempt, nothing said; a spare that
    * failed is replaced by a connection made when it is asked for, as
-   * `connect()` would. `end()` closes those nobody took.
+   * `connect()` would, and so is one that broke while it waited (the server's
+   * idle_session_timeout during a long wait for the runner lock). `end()`
+   * closes those nobody took; a spare not yet started then never starts.
    */
   prepareConnection(count = 1): void {
     while (this.early.length < count) {
       const before = this.early.at(-1)?.session;
-      const session = before ? before.then(() => this.open(true)) : this.open();
-      session.catch(() => undefined);
-      this.early.push({ session, spare: before !== undefined });
+      const entry: (typeof this.early)[number] = { session: Promise.resolve() as never, spare: before !== undefined };
+      entry.session = before
+        ? before.then(() => {
+          if (entry.dropped) throw new Error('not needed: the driver was ended');
+          return this.open(true);
+        })
+        : this.open();
+      entry.session.catch(() => undefined);
+      this.early.push(entry);
     }
   }
 
   async connect(): Promise<Session> {
     const next = this.early.shift();
     if (!next) return this.open();
-    return next.spare ? next.session.catch(() => this.open()) : next.session;
+    if (!next.spare) return next.session;
+    const spare = await next.session.catch(() => undefined);
+    if (spare && !spare.broken) return spare;
+    await spare?.close();
+    return this.open();
   }
 
   /** `quiet`: one attempt, no retry (a spare connection). */
@@ -190,6 +202,7 @@ export class PgDriver implements Driver {
     // client: Connection reset by peer" (seen on PostgreSQL 18).
     const early = this.early;
     this.early = [];
+    for (const e of early) e.dropped = true;
     await Promise.all(early.map((e) => e.session.then((s) => s.close(), () => undefined)));
   }
 }
@@ -221,6 +234,8 @@ class PgSession implements Session {
   /** What init() set in the session beyond a new connection's defaults, set again by every reset. */
   private baseline?: string;
   private isBroken = false;
+  /** While ROLLBACK runs: its "there is no transaction in progress" warning is dropped. */
+  private rollingBack = false;
   private noticeListener?: (message: string) => void;
   /** Scripts written and not yet answered, oldest (the one the server runs) first. */
   private readonly running: ScriptQuery[] = [];
@@ -231,6 +246,7 @@ class PgSession implements Session {
 
   constructor(private readonly client: pg.Client, private readonly target: string, private readonly lease: () => LeaseLock | undefined) {
     client.on('notice', (n) => {
+      if (this.rollingBack && n.code === NO_ACTIVE_TRANSACTION) return;
       const message = n.message ?? String(n);
       const script = this.running[0];
       if (script?.onNotice) script.onNotice(message);
@@ -374,9 +390,14 @@ class PgSession implements Session {
   }
 
   async rollback(): Promise<void> {
+    // After a file the server refused whole (a syntax error anywhere in the
+    // message: its BEGIN never ran) there is no transaction, and ROLLBACK
+    // warns so: not news to the user, whose error is the file's.
+    this.rollingBack = true;
     try {
       await this.query('ROLLBACK');
     } finally {
+      this.rollingBack = false;
       this.ended();
     }
   }
@@ -428,6 +449,9 @@ function beginSql(s: TransactionSettings): string {
 function timeoutsSql(set: 'SET' | 'SET LOCAL', s: TransactionSettings): string {
   return `${set} lock_timeout = ${int(s.lockTimeoutMs)}; ${set} statement_timeout = ${int(s.statementTimeoutMs)}`;
 }
+
+/** SQLSTATE of the warning ROLLBACK gives outside a transaction. */
+const NO_ACTIVE_TRANSACTION = '25P01';
 
 /** client_connection_check_interval as a function, to set it inside a SELECT. */
 const CHECK_INTERVAL_CALL = "set_config('client_connection_check_interval', '1000', false)";

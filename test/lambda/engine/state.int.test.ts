@@ -5,14 +5,16 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { baseline } from '../../../lambda/engine/baseline';
+import { LockTimeoutError } from '../../../lambda/engine/errors';
 import { migrate } from '../../../lambda/engine/runner';
 import { loadMigrations, loadMigrationsAsync } from '../../../lambda/engine/source';
 import { readApplied, readAppliedKeys } from '../../../lambda/engine/state';
 import { dropDatabases, freshDatabase, rows, withClient } from '../../support/db';
 import { driverCases } from '../../support/drivers';
-import { runEngine } from '../../support/engine';
+import { rejection, runEngine } from '../../support/engine';
 import { tempDir } from '../../support/files';
 
 afterAll(dropDatabases);
@@ -91,6 +93,31 @@ describe.each(driverCases())('State table of an earlier version on $name', ({ ta
     }
     expect(await columns(url)).toBe('version,name,checksum,applied_at,execution_ms,applied_by');
     expect(await rows(url, "SELECT to_regclass('b') AS b")).toEqual([{ b: null }]);
+  });
+
+  it('migrate names the session that keeps the table from being upgraded, after the lock timeout, and leaves it as it was', async () => {
+    const { url, dir } = await oldDatabase('old_state_held');
+    const reader = new pg.Client({ connectionString: url, application_name: 'status-left-open' });
+    await reader.connect();
+    const d = driver.make(url);
+    try {
+      await reader.query('BEGIN');
+      await reader.query('SELECT count(*) FROM schemaguard.applied_migrations');
+      const migrations = await loadMigrationsAsync(dir, { deferParse: true });
+      const e = await rejection<LockTimeoutError>(migrate({ driver: d, migrations, appliedBy: 'test', lockTimeoutMs: 300 }));
+      expect(e).toBeInstanceOf(LockTimeoutError);
+      expect(e.message).toMatch(/^could not get a lock on the state table "schemaguard"\."applied_migrations" within 300 ms to bring it up to date; blocked by .*; nothing was run$/);
+      expect(e.fix).toMatch(/raise --lock-timeout/);
+      // The pg driver samples who blocks from the runner lock's connection; the Data API has no second session to ask from.
+      if (driver.name === 'pg') expect(e.blockers).toMatchObject([{ pid: (reader as unknown as { processID: number }).processID, application: 'status-left-open' }]);
+    } finally {
+      await reader.end();
+      await d.end();
+    }
+    expect(await columns(url)).toBe('version,name,checksum,applied_at,execution_ms,applied_by');
+    expect(await rows(url, "SELECT to_regclass('b') AS b")).toEqual([{ b: null }]);
+    // Once the reader is gone, the same run upgrades it.
+    expect((await runEngine(driver, url, dir)).applied.map((a) => a.version)).toEqual([2, 3]);
   });
 
   it('baseline upgrades it in the same transaction as the rows it records', async () => {

@@ -45,6 +45,18 @@ describe(`CLI: schemaguard migrate on ${target.name}`, () => {
     expect(r.stderr).toContain('statement: INSERT INTO a VALUES (NULL)');
   });
 
+  it('a file the server refuses whole (a syntax error: nothing of it ran) fails with its line and no note about the rollback', async () => {
+    const url = await freshDatabase(target, 'syntax');
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\nCREATE TABLEX b (id int);\n' });
+    const r = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error: 1_a.sql:2: syntax error at or near "TABLEX"');
+    expect(r.stderr).toContain('sqlstate: 42601');
+    // The ROLLBACK after it finds no transaction (BEGIN never ran): the server's warning about that is not the user's news.
+    expect(r.stdout + r.stderr).not.toMatch(/note:|no transaction in progress/);
+    expect(await rows(url, "SELECT to_regclass('a') AS a")).toEqual([{ a: null }]);
+  });
+
   it.each([
     ['duplicate versions', { '1_a.sql': 'SELECT 1;', '01_b.sql': 'SELECT 1;' }, 'duplicate version 1: 01_b.sql and 1_a.sql'],
     ['a bad name', { 'add_index.sql': 'SELECT 1;' }, 'add_index.sql: file name does not match <version>_<name>.sql'],

@@ -5,6 +5,7 @@
  * that fail quietly and are replaced when taken.
  */
 import { randomBytes } from 'node:crypto';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
 import { ConnectionError } from '../../../../lambda/engine/errors';
@@ -84,4 +85,77 @@ describe.each(targets)('Function: PgDriver.prepareConnection on $name', (target)
     expect(e.message).toMatch(/password authentication failed/);
     expect(e.message).not.toContain('wrong');
   });
+
+  it('a spare the server closed while it waited (an idle-session timeout during the lock wait) is replaced when taken', async () => {
+    const url = await freshDatabase(target, 'spare_closed');
+    const app = `closed_${randomBytes(3).toString('hex')}`;
+    const driver = new PgDriver({ connectionString: url, applicationName: app });
+    driver.prepareConnection(2);
+    const sessions: Session[] = [];
+    try {
+      sessions.push(await driver.connect());
+      const [spare] = (await until(() => sessionsOf(url, app), (s) => s.length === 2)).filter((s) => s.pid !== sessions[0]!.pid);
+      expect(spare).toBeDefined();
+      await withClient(url, (c) => c.query('SELECT pg_terminate_backend($1)', [spare!.pid]));
+      expect(await until(() => sessionsOf(url, app), (s) => s.length === 1)).toEqual([{ pid: sessions[0]!.pid }]);
+      await sleep(100); // the client reads the server's FATAL and the end of the stream
+
+      sessions.push(await driver.connect());
+      expect(sessions[1]!.pid).not.toBe(spare!.pid);
+      expect((await sessions[1]!.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      for (const s of sessions) await s.close();
+      await driver.end();
+    }
+  });
+
+  it('end() before a spare started (a file refused while the first connection was being made): the spare is never made', async () => {
+    const url = await freshDatabase(target, 'spare_dropped');
+    const tcp = await countingPassThrough(url);
+    const driver = new PgDriver({ connectionString: tcp.url });
+    try {
+      driver.prepareConnection(2);
+      await driver.end();
+      await sleep(200);
+      expect(tcp.connections()).toBe(1);
+      // Without end(), both are made.
+      const other = new PgDriver({ connectionString: tcp.url });
+      other.prepareConnection(2);
+      await (await other.connect()).close();
+      await until(async () => tcp.connections(), (n) => n === 3);
+      await other.end();
+      expect(tcp.connections()).toBe(3);
+    } finally {
+      await tcp.close();
+    }
+  });
 });
+
+/** A TCP pass-through to the server of `url` that counts the connections made through it. */
+async function countingPassThrough(url: string): Promise<{ url: string; connections(): number; close(): Promise<void> }> {
+  const target = new URL(url);
+  const sockets = new Set<Socket>();
+  let count = 0;
+  const server = createServer((client) => {
+    count++;
+    const upstream = connect(Number(target.port), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => sockets.delete(s));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const through = new URL(url);
+  through.hostname = '127.0.0.1';
+  through.port = String((server.address() as AddressInfo).port);
+  return {
+    url: through.href,
+    connections: () => count,
+    close: () => new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}
