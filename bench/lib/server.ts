@@ -5,7 +5,7 @@
  * instead; its user must be allowed to CREATE DATABASE.
  */
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, statfsSync } from 'node:fs';
 import pg from 'pg';
 import { cleanup, databaseUrl, embeddedBinDir, startServer, withClient as withTestClient } from '../../test/support/system-postgres';
 
@@ -49,11 +49,20 @@ export async function startBenchServer(existingUrl?: string, options: { tmpfs?: 
   }
 }
 
+/** What a full run's server may write (its WAL may grow to max_wal_size, 4 GB, before a checkpoint). */
+export const TMPFS_NEEDED_BYTES = 6 * 1024 ** 3;
+
 function assertTmpfs(): void {
   try {
     accessSync(TMPFS_DIR, constants.W_OK);
   } catch {
     throw new Error(`--tmpfs: ${TMPFS_DIR} is not a writable directory here; run without --tmpfs (the data directory then goes in the OS temp directory)`);
+  }
+  const { bavail, bsize } = statfsSync(TMPFS_DIR);
+  const free = bavail * bsize;
+  if (free < TMPFS_NEEDED_BYTES) {
+    const gib = (n: number) => `${(n / 1024 ** 3).toFixed(1)} GiB`;
+    throw new Error(`--tmpfs: ${TMPFS_DIR} has ${gib(free)} free, and a run may write ${gib(TMPFS_NEEDED_BYTES)} there (a container's default is 64 MB); run without --tmpfs, or give ${TMPFS_DIR} more room (docker run --shm-size=8g)`);
   }
 }
 

@@ -4,7 +4,8 @@
  * Runs on the first server of the test run; `npm run bench` measures.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { benchApply, PSQL } from '../../bench/apply';
@@ -23,6 +24,7 @@ import { benchStartupParts } from '../../bench/startup-parts';
 import { benchSynth } from '../../bench/synth';
 import { ROOT } from '../support/cli';
 import { targets } from '../support/db';
+import { embeddedBinDir, startServer } from '../support/system-postgres';
 
 const target = targets[0]!;
 
@@ -172,6 +174,17 @@ describe('Benchmark server placement (smoke)', () => {
       await server.stop();
     }
     expect(existsSync(dataDir)).toBe(false);
+  }, 120_000);
+
+  it('a server that cannot start leaves nothing in the directory it was to use', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'schemaguard-placement-'));
+    chmodSync(parent, 0o755); // the server's own user reaches its directory inside
+    try {
+      await expect(startServer(embeddedBinDir(), { shared_buffers: 'plenty' }, 'bad', parent)).rejects.toThrow(/postgres exited/);
+      expect(readdirSync(parent)).toEqual([]);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it('refuses --tmpfs with --database-url (exit 2, naming both)', () => {

@@ -65,6 +65,16 @@ function postgresIds(): { uid: number; gid: number } | undefined {
 export async function startServer(binDir: string, settings: Record<string, string> = {}, label = 'pg', parent = tmpdir()): Promise<StartedServer> {
   const ids = postgresIds();
   const base = mkdtempSync(join(parent, `schemaguard-${label}-`));
+  try {
+    return await initAndStart(binDir, settings, base, ids);
+  } catch (e) {
+    // initdb or the server failed (a full disk, a bad setting): nothing is left behind.
+    rmSync(base, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function initAndStart(binDir: string, settings: Record<string, string>, base: string, ids: ReturnType<typeof postgresIds>): Promise<StartedServer> {
   const dataDir = join(base, 'data');
   mkdirSync(dataDir);
   if (ids) { chownSync(base, ids.uid, ids.gid); chownSync(dataDir, ids.uid, ids.gid); }
