@@ -5,6 +5,7 @@
  * and `status` reading alongside. Through the CLI's `main` (in process):
  * exit codes and messages are part of the contract.
  */
+import { Client } from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../support/db';
 import { driverKinds } from '../support/drivers';
@@ -93,28 +94,42 @@ describe.each(targets)('Faults: the database says no, on $name', (target) => {
 describe.each(targets)('Faults: ten runners with plan and status alongside, on $name', (target) => {
   it('each migration runs once; plan and status answer while the lock is held, never block and never write', async () => {
     const url = await freshDatabase(target, 'ten_plus_readers');
-    const dir = tempDir(steps(5, { 3: 'SELECT pg_sleep(1);' }));
+    // Migration 3 waits on a gate the test holds, until plan and status have answered (a sleep of
+    // fixed length let a slow start of the readers see 3 committed).
+    const GATE = 20261125;
+    const dir = tempDir(steps(5, { 3: `SELECT pg_advisory_xact_lock(${GATE});` }));
     // A read-only session: any write by plan or status would fail the command.
     const readOnly = `${url}?options=${encodeURIComponent('-c default_transaction_read_only=on')}`;
     const pg = driverKinds[0]!;
-
-    const runners = Promise.all(Array.from({ length: 10 }, () => runEngine(pg, url, dir)));
-    // Wait until a runner is inside the slow migration 3 (1 and 2 committed). The pg driver sends a
-    // file as one message (BEGIN; …; SELECT pg_sleep(1); …; COMMIT), so the sleep is inside the query text.
-    let inside = false;
-    for (let i = 0; i < 200 && !inside; i++) {
-      inside = (await rows(url, `SELECT 1 FROM pg_stat_activity WHERE query LIKE '%SELECT pg_sleep(1)%' AND state = 'active'
-                                    AND pid <> pg_backend_pid() AND datname = current_database()`)).length > 0;
-      if (!inside) await new Promise((res) => setTimeout(res, 20));
+    const gate = new Client({ connectionString: url });
+    await gate.connect();
+    let readersMs = 0;
+    let plan: Awaited<ReturnType<typeof cliInProcess>>;
+    let status: Awaited<ReturnType<typeof cliInProcess>>;
+    let results: Awaited<ReturnType<typeof runEngine>>[];
+    try {
+      await gate.query('SELECT pg_advisory_lock($1)', [GATE]);
+      const runners = Promise.all(Array.from({ length: 10 }, () => runEngine(pg, url, dir, { lockTimeoutMs: 60_000 })));
+      // Wait until a runner waits at the gate inside migration 3 (1 and 2 committed). The pg driver sends a
+      // file as one message (BEGIN; …; SELECT pg_advisory_xact_lock(…); …; COMMIT), so the call is in the query text.
+      let inside = false;
+      for (let i = 0; i < 500 && !inside; i++) {
+        inside = (await rows(url, `SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_advisory_xact_lock(${GATE})%' AND wait_event_type = 'Lock'
+                                      AND pid <> pg_backend_pid() AND datname = current_database()`)).length > 0;
+        if (!inside) await new Promise((res) => setTimeout(res, 20));
+      }
+      expect(inside, 'a runner inside migration 3').toBe(true);
+      const started = Date.now();
+      [plan, status] = await Promise.all([
+        cliInProcess(['plan', '--dir', dir, '--database-url', readOnly, '--json']),
+        cliInProcess(['status', '--dir', dir, '--database-url', readOnly, '--json']),
+      ]);
+      readersMs = Date.now() - started;
+      await gate.query('SELECT pg_advisory_unlock($1)', [GATE]);
+      results = await runners;
+    } finally {
+      await gate.end();
     }
-    expect(inside, 'a runner inside migration 3').toBe(true);
-    const started = Date.now();
-    const [plan, status] = await Promise.all([
-      cliInProcess(['plan', '--dir', dir, '--database-url', readOnly, '--json']),
-      cliInProcess(['status', '--dir', dir, '--database-url', readOnly, '--json']),
-    ]);
-    const readersMs = Date.now() - started;
-    const results = await runners;
     record(plan);
     record(status);
 

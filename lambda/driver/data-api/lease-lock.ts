@@ -11,9 +11,16 @@
  *   next runner takes it over.
  * - `fence(q)` runs inside a migration's transaction just before COMMIT: it
  *   locks the lease row (FOR UPDATE) and refuses to commit unless the lease is
- *   still ours and unexpired. While that row lock is held nobody can take the
- *   lease over, so a runner whose lease lapsed mid-migration cannot commit; the
- *   state table's primary key (version) independently refuses a second record.
+ *   still ours. While that row lock is held nobody can take the lease over, so
+ *   a runner whose lease another runner took over mid-migration cannot commit;
+ *   the state table's primary key (version) independently refuses a second
+ *   record.
+ * - Expiry only lets another runner take the lease over; until one does, the
+ *   lease is still ours, and a renewal or a commit goes ahead. A renewal can be
+ *   late without anything having gone wrong: through a pooler whose only
+ *   server connection the migration's own transaction holds, it waits for that
+ *   COMMIT; refusing the commit then would roll back a migration nobody else
+ *   could have run meanwhile.
  * - Waiting holds nothing (see `lock-poll.ts`): each try first reads the
  *   lease row (a plain read never waits) and upserts only when the row is
  *   free, expired or ours, so a waiter never queues behind the holder's row
@@ -256,18 +263,18 @@ export class LeaseLock implements MigrationLock {
     this.timer = undefined;
   }
 
-  /** Extend the lease; marks it lost when it is no longer ours or has expired. */
+  /** Extend the lease, expired or not, while it is ours; marks it lost once another runner took it over. */
   private async renew(): Promise<void> {
     if (!this.held || this.lost) return;
     const r = await this.session!.query<{ ok: number }>(
       `UPDATE ${this.table}
           SET renewed_at = clock_timestamp(), expires_at = clock_timestamp() + $3::bigint * interval '1 millisecond'
-        WHERE name = $1 AND holder = $2 AND expires_at > clock_timestamp()
+        WHERE name = $1 AND holder = $2
        RETURNING 1 AS ok`,
       [this.name, this.holderId, this.ttlMs],
     );
     if (r.rows.length === 0) {
-      this.lost = 'the lease expired before it was renewed (or another runner took it over)';
+      this.lost = 'another runner took the lease over after it expired';
       this.stopRenewing();
     }
   }
@@ -285,16 +292,16 @@ export class LeaseLock implements MigrationLock {
 
   /**
    * Inside the migration's transaction, just before COMMIT: lock the lease row
-   * and refuse unless it is still ours and unexpired.
+   * and refuse unless it is still ours (expired or not: nobody took it over).
    */
   async fence(q: Queryable): Promise<void> {
-    const r = await q.query<{ holder: string; live: boolean }>(
-      `SELECT holder, expires_at > clock_timestamp() AS live FROM ${this.table} WHERE name = $1 FOR UPDATE`,
+    const r = await q.query<{ holder: string }>(
+      `SELECT holder FROM ${this.table} WHERE name = $1 FOR UPDATE`,
       [this.name],
     );
     const row = r.rows[0];
-    if (!row || row.holder !== this.holderId || !row.live) {
-      this.lost = row && row.holder !== this.holderId ? 'another runner took the lease over' : 'the lease expired';
+    if (!row || row.holder !== this.holderId) {
+      this.lost = row ? 'another runner took the lease over' : 'the lease row was deleted';
       this.stopRenewing();
       throw new LeaseLostError(`lost the migration lease before COMMIT (${this.lost}); the migration was rolled back`);
     }

@@ -6,7 +6,7 @@ import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../.
 import { DataApiStandin } from '../../../support/data-api-standin';
 import { TEST_CLUSTER_ARN, TEST_SECRET_ARN } from '../../../support/drivers';
 import { tempDir } from '../../../support/files';
-import { DataApiDriver } from '../../../../lambda/driver/data-api/data-api-driver';
+import { DataApiDriver, type DataApiClient } from '../../../../lambda/driver/data-api/data-api-driver';
 import { LeaseLock, LeaseLostError } from '../../../../lambda/driver/data-api/lease-lock';
 import { advisoryLockKey } from '../../../../lambda/driver/pg/advisory-lock';
 import { LockWaitTimeoutError, MigrationError, type Blocker } from '../../../../lambda/engine/errors';
@@ -20,9 +20,20 @@ afterAll(async () => {
   for (const s of standins.splice(0)) await s.close();
 });
 
-function driverFor(url: string, ttlMs: number): DataApiDriver {
-  const client = new DataApiStandin(url, { poolSize: 4 });
-  standins.push(client);
+/** `renewals`: false makes every lease renewal fail, as from a runner that lost its way to the service (the rest still goes through). */
+function driverFor(url: string, ttlMs: number, renewals: { through: boolean; blocked?: number } = { through: true }): DataApiDriver {
+  const standin = new DataApiStandin(url, { poolSize: 4 });
+  standins.push(standin);
+  const client: DataApiClient = {
+    send: ((command: Parameters<DataApiStandin['send']>[0]) => {
+      const sql = (command.input as { sql?: string }).sql ?? '';
+      if (!renewals.through && /UPDATE \S*runner_lease\S*\s+SET renewed_at/.test(sql)) {
+        renewals.blocked = (renewals.blocked ?? 0) + 1;
+        return Promise.reject(new Error('renewal blocked by the test'));
+      }
+      return standin.send(command as never);
+    }) as DataApiClient['send'],
+  };
   return new DataApiDriver({
     client, resourceArn: TEST_CLUSTER_ARN, secretArn: TEST_SECRET_ARN,
     database: decodeURIComponent(new URL(url).pathname.slice(1)),
@@ -183,16 +194,31 @@ describe.each(targets)('$name', (target) => {
       '2_slow.sql': "INSERT INTO log VALUES (2, 'x');\nSELECT pg_sleep(1.5);\n",
     };
 
-    it('a runner whose lease lapsed cannot commit (the commit is fenced)', async () => {
+    it('a runner whose lease lapsed while nobody took it over commits: expiry only lets another runner in', async () => {
+      const url = await freshDatabase(target, 'lease_lapsed');
+      const at2 = startOf(2);
+      const running = migrate({
+        driver: driverFor(url, 1000), migrations: loadMigrations(tempDir(files)), appliedBy: 'late', onEvent: at2.onEvent,
+      });
+      await at2.started;
+      await expireLease(url);
+      expect((await running).applied.map((a) => a.version)).toEqual([1, 2]);
+      expect(await rows(url, 'SELECT count(*)::int AS n FROM log')).toEqual([{ n: 1 }]);
+      expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.runner_lease')).toEqual([{ n: 0 }]);
+    });
+
+    it('a runner whose lease another runner took over cannot commit (the commit is fenced)', async () => {
       const url = await freshDatabase(target, 'lease_fence');
       const at2 = startOf(2);
       const running = migrate({
         driver: driverFor(url, 1000), migrations: loadMigrations(tempDir(files)), appliedBy: 'stalled', onEvent: at2.onEvent,
       }).catch((e: unknown) => e);
       await at2.started;
-      await expireLease(url);
+      // Another runner's takeover, as its upsert does it, while the file sleeps.
+      await rows(url, "UPDATE schemaguard.runner_lease SET holder = 'another-runner', expires_at = clock_timestamp() + interval '1 minute'");
       const err = await running;
       expect(err).toBeInstanceOf(LeaseLostError);
+      expect((err as Error).message).toContain('another runner took the lease over');
       expect(await rows(url, 'SELECT version FROM schemaguard.applied_migrations')).toEqual([{ version: '1' }]);
       expect(await rows(url, 'SELECT count(*)::int AS n FROM log')).toEqual([{ n: 0 }]);
     });
@@ -201,12 +227,16 @@ describe.each(targets)('$name', (target) => {
       const url = await freshDatabase(target, 'lease_takeover');
       const migrations = loadMigrations(tempDir(files));
       const at2 = startOf(2);
-      const first = migrate({ driver: driverFor(url, 1000), migrations, appliedBy: 'first', onEvent: at2.onEvent }).catch((e: unknown) => e);
+      // The first runner's renewals stop reaching the database once its file started: its lease lapses for good.
+      const renewals: { through: boolean; blocked?: number } = { through: true };
+      const first = migrate({ driver: driverFor(url, 1000, renewals), migrations, appliedBy: 'first', onEvent: at2.onEvent }).catch((e: unknown) => e);
       await at2.started;
+      renewals.through = false;
       await expireLease(url);
       const second = await migrate({ driver: driverFor(url, 1000), migrations, appliedBy: 'second', lockWaitMs: 10_000 });
       const firstOutcome = await first;
 
+      expect(renewals.blocked).toBeGreaterThan(0);
       expect(firstOutcome).toBeInstanceOf(MigrationError);
       expect(second.applied.map((a) => a.version)).toEqual([2]);
       expect(await rows(url, 'SELECT version, applied_by FROM schemaguard.applied_migrations ORDER BY version')).toEqual([

@@ -76,6 +76,15 @@ describe.each(targets)('PgBouncer pool_mode=transaction in front of $name', (tar
   });
 
   describe('Function: migrate through the pooler', () => {
+    it('a migration longer than the lease through a pool of one server connection commits: its renewals wait for that COMMIT, and nobody took the lease over', async () => {
+      const url = await freshDatabase(target, 'pool_one_long');
+      const migrations = loadMigrations(tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '2_slow.sql': 'SELECT pg_sleep(2.5);', '3_b.sql': 'CREATE TABLE b (id int);' }));
+      const driver = new PgDriver({ connectionString: single.url(url), lease: { ttlMs: 1000, pollMs: 50 } });
+      const r = await migrate({ driver, migrations, appliedBy: 'pooled' });
+      expect(r.applied.map((a) => a.version)).toEqual([1, 2, 3]);
+      expect(await leftovers(url)).toEqual({ advisory: 0, leases: 0 });
+    });
+
     it('eight CLI processes through a pool of two apply each migration exactly once and leave no lock or lease behind', async () => {
       // Regression: two runners applied the same migration (duplicate key on applied_migrations_pkey),
       // pg_advisory_unlock hit 40P01, and the session lock stayed on a pooled server connection.
