@@ -25,7 +25,7 @@ describe.each(driverCases())('Faults: a runner connection killed, on $name', ({ 
     const killer = killAtMarker(url, 'marker_fault_check', 10_000, { inSleep: true });
     const e = await rejection<MigrationError>(runEngine(driver, url, dir));
     // Assess
-    expect((await killer).length).toBe(1);
+    expect(await killer, `the run ended with: ${e.message}`).toHaveLength(1);
     expect(e).toBeInstanceOf(MigrationError);
     expect(e.file).toBe('2_step2.sql');
     expect(e.message).toMatch(/check "nothing is wrong" could not run: connection lost: .*terminat/i);
