@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
+    // Each test file's temporary directories are removed after its last test.
+    setupFiles: ['test/support/temp-cleanup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -1,17 +1,26 @@
 /** Temporary migration directories for tests. */
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+/** Directories tempDir made in this test file; removed after its last test (test/support/temp-cleanup.ts). */
+const made: string[] = [];
 
 /** Write `files` (name → text or bytes) into a new temporary directory and return its path. */
 export function tempDir(files: Record<string, string | Uint8Array> = {}, label = 'migrations'): string {
   const dir = mkdtempSync(join(tmpdir(), `schemaguard-${label}-`));
+  made.push(dir);
   for (const [name, content] of Object.entries(files)) {
     const path = join(dir, name);
     mkdirSync(join(path, '..'), { recursive: true });
     writeFileSync(path, content);
   }
   return dir;
+}
+
+/** Remove every directory tempDir made so far (a suite run made about 800 and left them in the temp directory). */
+export function removeTempDirs(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 export function addFile(dir: string, name: string, content: string | Uint8Array): void {
