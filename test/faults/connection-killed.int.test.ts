@@ -25,7 +25,10 @@ describe.each(driverCases())('Faults: a runner connection killed, on $name', ({ 
     const killer = killAtMarker(url, 'marker_fault_check', 10_000, { inSleep: true });
     const e = await rejection<MigrationError>(runEngine(driver, url, dir));
     // Assess
-    expect(await killer, `the run ended with: ${e.message}`).toHaveLength(1);
+    // The error below proves the check's backend was terminated; the killer's own
+    // answer is not asserted: under a loaded machine it once came back empty
+    // although its kill landed (the run ended with exactly this error).
+    await killer;
     expect(e).toBeInstanceOf(MigrationError);
     expect(e.file).toBe('2_step2.sql');
     expect(e.message).toMatch(/check "nothing is wrong" could not run: connection lost: .*terminat/i);
