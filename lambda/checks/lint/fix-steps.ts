@@ -133,7 +133,8 @@ export function byKeyRanges(ctx: RuleContext, s: ParsedStatement, rel: RangeVar,
   // RETURNING: returningClause since PostgreSQL 18's parser, returningList before.
   const n = s.node;
   const plain = !n.fromClause && !n.usingClause && !n.returningClause && !n.returningList && !n.withClause;
-  if (key.length !== 1 || !plain) {
+  const where = n.whereClause === undefined ? undefined : topLevelWhere(s);
+  if (key.length !== 1 || !plain || (n.whereClause !== undefined && !where)) {
     return ownNoTransaction(
       `-- ${o.verb === 'UPDATE' ? 'backfill' : 'delete from'} ${table} in batches, each committed on its own: a DO block that loops over ranges of its primary key`,
       `-- (about ${BATCH_ROWS} rows each), runs this ${o.verb} with WHERE <the range>, and COMMITs after each;`,
@@ -141,9 +142,13 @@ export function byKeyRanges(ctx: RuleContext, s: ParsedStatement, rel: RangeVar,
     );
   }
   const pk = ident(key[0]!);
-  // The statement up to its last token (a comment after it would swallow what follows), with the batch's range.
+  const range = `(sg_done IS NULL OR ${pk} > sg_done) AND ${pk} <= sg_upto`;
+  // The statement up to its last token (a comment after it would swallow what follows), with the batch's range
+  // (before its own WHERE, when it has one: that WHERE runs to the end of a statement without RETURNING).
   const end = s.byteOffset + (tokensOf(s).at(-1)?.end ?? Buffer.byteLength(s.text));
-  const batch = `${sliceOf(s, s.byteOffset, end)} WHERE (sg_done IS NULL OR ${pk} > sg_done) AND ${pk} <= sg_upto`;
+  const batch = where === undefined
+    ? `${sliceOf(s, s.byteOffset, end)} WHERE ${range}`
+    : `${sliceOf(s, s.byteOffset, s.byteOffset + where.start)} WHERE ${range} AND (${sliceOf(s, s.byteOffset + where.end, end)})`;
   return ownNoTransaction(
     `-- ${BATCH_ROWS} rows at a time, each batch committed on its own: its row locks last one batch, and the application's writes go on between batches.`,
     `-- ${o.rerun[0]!.toUpperCase()}${o.rerun.slice(1)}.`,
@@ -162,4 +167,15 @@ export function byKeyRanges(ctx: RuleContext, s: ParsedStatement, rel: RangeVar,
     '  END LOOP;',
     'END $$;',
   );
+}
+
+/** The statement's own WHERE keyword (outside parentheses: not a subquery's). */
+function topLevelWhere(s: ParsedStatement): { start: number; end: number } | undefined {
+  let depth = 0;
+  for (const t of tokensOf(s)) {
+    if (t.text === '(' || t.text === '[') depth++;
+    if (t.text === ')' || t.text === ']') depth--;
+    if (depth === 0 && t.text.toLowerCase() === 'where') return t;
+  }
+  return undefined;
 }

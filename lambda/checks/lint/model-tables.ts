@@ -59,7 +59,9 @@ function addColumn(t: TableModel, col: Node, origin: CommandOrigin | undefined):
   const name = String(col.colname);
   const constraints = list(col.constraints).map((c) => as(c, 'Constraint')).filter((c): c is Node => !!c);
   const notNull = constraints.some((c) => c.contype === 'CONSTR_NOTNULL' || c.contype === 'CONSTR_PRIMARY' || c.contype === 'CONSTR_IDENTITY');
-  t.columns.set(name, { type: typeNameText(col.typeName), notNull, ...(origin?.pending ? { addedInPending: true } : {}) });
+  const filled = notNull || constraints.some((c) => c.contype === 'CONSTR_DEFAULT' || c.contype === 'CONSTR_GENERATED');
+  const nullInEveryRow = origin?.pending === true && !t.isNew && !filled;
+  t.columns.set(name, { type: typeNameText(col.typeName), notNull, ...(origin?.pending ? { addedInPending: true } : {}), ...(nullInEveryRow ? { nullInEveryRow } : {}) });
   for (const con of constraints) addConstraint(t, con, [name], origin);
 }
 
@@ -115,8 +117,10 @@ export function applyAlterCommand(t: TableModel, cmd: Node, origin: CommandOrigi
     }
     case 'AT_DropColumn': return dropColumn(t, String(cmd.name));
     case 'AT_AlterColumnType':
-      if (col) col.type = typeNameText(as(cmd.def, 'ColumnDef')?.typeName);
-      else if (typeof cmd.name === 'string') t.columns.set(cmd.name, { type: typeNameText(as(cmd.def, 'ColumnDef')?.typeName), notNull: false });
+      if (col) {
+        col.type = typeNameText(as(cmd.def, 'ColumnDef')?.typeName);
+        delete col.nullInEveryRow;
+      } else if (typeof cmd.name === 'string') t.columns.set(cmd.name, { type: typeNameText(as(cmd.def, 'ColumnDef')?.typeName), notNull: false });
       return undefined;
     case 'AT_SetNotNull': if (col) col.notNull = true; return undefined;
     case 'AT_DropNotNull': if (col) col.notNull = false; return undefined;

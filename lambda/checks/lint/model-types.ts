@@ -13,6 +13,13 @@ export interface ColumnModel {
   notNull: boolean;
   /** Added by `ALTER TABLE … ADD COLUMN` in a pending migration: the application running before this run does not know it. */
   addedInPending?: boolean;
+  /**
+   * Added to an existing table by a pending migration without a default (nor GENERATED, identity or a
+   * domain with a default), and not written since by anything lint can see: NULL in every row, so
+   * `WHERE col IS NULL` matches them all. Cleared by an UPDATE or upsert of the table, a type change,
+   * and by DO, CALL and SELECT (code lint cannot follow).
+   */
+  nullInEveryRow?: boolean;
 }
 
 export type ConstraintKind = 'check' | 'foreign' | 'primary' | 'unique' | 'exclusion' | 'other';
@@ -52,6 +59,8 @@ export interface DomainModel {
   /** Has a CHECK or NOT NULL: ADD COLUMN of it checks (so rewrites) every row. */
   constraints: Set<string>;
   notNull: boolean;
+  /** Has a DEFAULT: a column of it added to a table is filled with it. */
+  hasDefault?: boolean;
 }
 
 /** An ALTER TABLE's table, as the model knew it before the statement. */

@@ -121,11 +121,22 @@ export class PendingModel implements FunctionScope {
       case 'DropStmt':
         this.drop(n);
         return applyFunctionStatement(this, s);
+      case 'UpdateStmt': return this.written(rangeVar(n.relation));
+      case 'InsertStmt': return (n.onConflictClause as Node | undefined)?.action === 'ONCONFLICT_UPDATE' ? this.written(rangeVar(n.relation)) : undefined;
+      case 'DoStmt':
+      case 'CallStmt':
+      case 'SelectStmt': return this.written(undefined);
       case 'CreateDomainStmt': return this.createDomain(n);
       case 'AlterDomainStmt': return this.alterDomain(n);
       case 'VariableSetStmt': return this.setVariable(n);
       default: applyFunctionStatement(this, s);
     }
+  }
+
+  /** Rows of `r` (of every table when undefined: code lint cannot follow) may have been written: no column is known to be NULL in every row any more. */
+  private written(r: RangeVar | undefined): void {
+    const tables = r ? [this.table(r)] : [...this.tables.values()];
+    for (const t of tables) for (const c of t?.columns.values() ?? []) delete c.nullInEveryRow;
   }
 
   private isNewHere(): boolean {
@@ -193,6 +204,9 @@ export class PendingModel implements FunctionScope {
         file: this.source.file, line: s.line, statement: s.text, transactional: !this.source.noTransaction, pending: !this.source.applied,
       });
       if (index) this.indexes.set(`${target.table.schema}.${index}`, this.keyOf(rel));
+      const added = cmd.subtype === 'AT_AddColumn' ? as(cmd.def, 'ColumnDef') : undefined;
+      // A column of a domain with a DEFAULT is filled with it.
+      if (added && this.domain(added.typeName)?.hasDefault) delete target.table.columns.get(String(added.colname))?.nullInEveryRow;
     }
   }
 
@@ -336,6 +350,7 @@ export class PendingModel implements FunctionScope {
     if (n.subtype === 'X') d.constraints.delete(String(n.name));
     if (n.subtype === 'O') d.notNull = true;
     if (n.subtype === 'N') d.notNull = false;
+    if (n.subtype === 'T') d.hasDefault = n.def !== undefined;
   }
 
   private setVariable(n: Node): void {
@@ -356,6 +371,7 @@ export class PendingModel implements FunctionScope {
 function addDomainConstraint(d: DomainModel, con: Node | undefined, k: number): void {
   if (!con) return;
   if (con.contype === 'CONSTR_NOTNULL') d.notNull = true;
+  if (con.contype === 'CONSTR_DEFAULT') d.hasDefault = true;
   if (con.contype === 'CONSTR_CHECK') d.constraints.add(typeof con.conname === 'string' ? con.conname : `#${k}`);
 }
 

@@ -59,12 +59,14 @@ describe.each(targets)('CLI: status and plan during a long CREATE INDEX CONCURRE
 
     const url = await prepared(target, 'cic_busy');
     let looping = true;
-    const reads: number[] = [];
+    // Each run's start and end.
+    const reads: { command: string; from: number; to: number }[] = [];
     const loop = (command: string) => (async () => {
       while (looping) {
+        const from = Date.now();
         const r = await runCli([command, '--dir', dir, '--database-url', url]);
         expect(r.code).toBe(0);
-        reads.push(Date.now());
+        reads.push({ command, from, to: Date.now() });
       }
     })();
     const loops = [loop('status'), loop('plan')];
@@ -74,9 +76,13 @@ describe.each(targets)('CLI: status and plan during a long CREATE INDEX CONCURRE
     looping = false;
     await Promise.all(loops);
 
-    console.log(`[read-during-migrate] ${target.name}: index build ${quiet.indexMs} ms alone, ${busy.indexMs} ms with ${reads.filter((t) => t >= started && t <= ended).length} status/plan runs; in lock waits ${busy.lockWaitMs} ms`);
-    // The reads really overlapped the build.
-    expect(reads.filter((t) => t >= started && t <= ended).length).toBeGreaterThanOrEqual(2);
+    // The runs in flight during the later half of the migration, when the index is being built (the build takes most of it).
+    const middle = started + (ended - started) / 2;
+    const overlapping = reads.filter((r) => r.from < ended && r.to > middle);
+    console.log(`[read-during-migrate] ${target.name}: index build ${quiet.indexMs} ms alone, ${busy.indexMs} ms with ${overlapping.length} status/plan runs in its later half; in lock waits ${busy.lockWaitMs} ms`);
+    // The reads really overlapped the build: status and plan each ran during it (on a loaded machine one CLI
+    // process can take as long as the build, so a run counts when it overlaps, not only when it ends inside).
+    expect(new Set(overlapping.map((r) => r.command))).toEqual(new Set(['status', 'plan']));
     expect(busy.samples).toBeGreaterThan(0);
     expect(busy.retries).toBe(0);
     // Waiting for a read's snapshot shows as lock waits of the build: a few ms at most, never a stall.

@@ -1,6 +1,7 @@
 /**
  * whole-table-delete: a DELETE without WHERE of a table that exists before
- * this run, in one statement. As with whole-table-update, every row it
+ * this run, in one statement, or with a WHERE every row matches
+ * (every-row.ts). As with whole-table-update, every row it
  * deletes stays locked until its transaction ends (in a transactional file,
  * the file's COMMIT): the application's UPDATE, DELETE and SELECT … FOR
  * UPDATE of those rows wait the whole time, and each deleted row is a dead
@@ -11,6 +12,7 @@
  */
 import { rangeVar } from '../../parse';
 import { renderFix } from '../fix';
+import { everyRow } from '../every-row';
 import { byKeyRanges } from '../fix-steps';
 import type { LintRule } from '../rule';
 import { tableName } from '../sql-text';
@@ -18,7 +20,7 @@ import { tableName } from '../sql-text';
 export const WHOLE_TABLE_DELETE: LintRule = {
   id: 'whole-table-delete',
   severity: 'warning',
-  title: 'DELETE without WHERE of an existing table, in one statement',
+  title: 'DELETE of every row of an existing table (no WHERE, or one every row matches), in one statement',
   why: 'every row it deletes stays locked until its transaction commits: the application\'s writes to those rows wait for the whole table, and every row becomes a dead tuple at once',
   fix: 'delete in batches of the primary key, each committed on its own (a DO block in a no-transaction file); TRUNCATE where a brief ACCESS EXCLUSIVE lock fits; or allow it with a reason when the table is small',
   squawk: [],
@@ -28,15 +30,17 @@ export const WHOLE_TABLE_DELETE: LintRule = {
     passes: 'DELETE FROM sessions WHERE id <= 5000;',
   },
   statement(ctx, s) {
-    if (s.kind !== 'DeleteStmt' || s.node.whereClause !== undefined) return;
+    if (s.kind !== 'DeleteStmt') return;
     const rel = rangeVar(s.node.relation);
     if (!rel || !ctx.model.isExisting(rel)) return;
+    const every = everyRow(ctx, s, rel, s.node.usingClause);
+    if (every === undefined) return;
     const table = tableName(rel);
     const until = ctx.src.noTransaction ? 'until the statement ends' : 'until the file\'s COMMIT';
     const batches = byKeyRanges(ctx, s, rel, { verb: 'DELETE', rerun: 'a re-run after a failure starts over; the rows deleted stay deleted' });
     batches.lines.push(`-- or, when no other table references ${table} and a moment of ACCESS EXCLUSIVE fits: TRUNCATE ${table}; (not MVCC-safe: a transaction that started before it sees the table empty)`);
     ctx.report(WHOLE_TABLE_DELETE, s, {
-      message: `DELETE of every row of existing table ${table} in one statement: each row it deletes stays locked ${until}, and the application's writes to them wait`,
+      message: `DELETE of every row of existing table ${table} in one statement${every}: each row it deletes stays locked ${until}, and the application's writes to them wait`,
       fix: renderFix([batches]),
     });
   },

@@ -1,6 +1,8 @@
 /**
  * whole-table-update: an UPDATE without WHERE of a table that exists before
- * this run, in one statement. Every row it changes stays locked (FOR UPDATE)
+ * this run, in one statement, or with a WHERE every row matches (`WHERE
+ * c IS NULL` of a column this run added without a default: the usual
+ * backfill; see every-row.ts). Every row it changes stays locked (FOR UPDATE)
  * until its transaction ends — in a transactional file, until the file's
  * COMMIT — so the application's UPDATE, DELETE and SELECT … FOR UPDATE of
  * any of those rows wait the whole time, and a table of millions of rows
@@ -15,6 +17,7 @@
  */
 import { rangeVar, type ParsedStatement, type RangeVar } from '../../parse';
 import { renderFix } from '../fix';
+import { everyRow } from '../every-row';
 import { byKeyRanges } from '../fix-steps';
 import type { LintRule, RuleContext } from '../rule';
 import { tableName } from '../sql-text';
@@ -22,7 +25,7 @@ import { tableName } from '../sql-text';
 export const WHOLE_TABLE_UPDATE: LintRule = {
   id: 'whole-table-update',
   severity: 'warning',
-  title: 'UPDATE without WHERE of an existing table, in one statement',
+  title: 'UPDATE of every row of an existing table (no WHERE, or one every row matches), in one statement',
   why: 'every row it changes stays locked until its transaction commits: the application\'s writes to those rows wait for the whole table (minutes on millions of rows), and an ALTER TABLE earlier in the same file makes reads wait too',
   fix: 'backfill in batches of the primary key, each committed on its own (a DO block in a no-transaction file); or allow it with a reason when the table is small',
   squawk: [],
@@ -32,12 +35,14 @@ export const WHOLE_TABLE_UPDATE: LintRule = {
     passes: 'UPDATE leads SET score = 0 WHERE score IS NULL AND id <= 5000;',
   },
   statement(ctx, s) {
-    if (s.kind !== 'UpdateStmt' || s.node.whereClause !== undefined) return;
+    if (s.kind !== 'UpdateStmt') return;
     const rel = rangeVar(s.node.relation);
     if (!rel || !ctx.model.isExisting(rel)) return;
+    const every = everyRow(ctx, s, rel, s.node.fromClause);
+    if (every === undefined) return;
     const until = ctx.src.noTransaction ? 'until the statement ends' : 'until the file\'s COMMIT';
     ctx.report(WHOLE_TABLE_UPDATE, s, {
-      message: `UPDATE of every row of existing table ${tableName(rel)} in one statement: each row it changes stays locked ${until}, and the application's writes to them wait`,
+      message: `UPDATE of every row of existing table ${tableName(rel)} in one statement${every}: each row it changes stays locked ${until}, and the application's writes to them wait`,
       fix: fixFor(ctx, s, rel),
     });
   },
