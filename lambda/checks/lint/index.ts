@@ -36,6 +36,7 @@ import { FK_TYPE_MISMATCH } from './rules/fk-type-mismatch';
 import { INDEX_NOT_CONCURRENT } from './rules/index-not-concurrent';
 import { LOCK_TIMEOUT_DISABLED } from './rules/lock-timeout-disabled';
 import { RENAMING_COLUMN } from './rules/renaming-column';
+import { RENAMING_SCHEMA } from './rules/renaming-schema';
 import { RENAMING_TABLE } from './rules/renaming-table';
 import { SET_NOT_NULL_WITHOUT_CHECK } from './rules/set-not-null-without-check';
 import { UNUSED_ALLOW } from './rules/unused-allow';
@@ -66,6 +67,7 @@ export const LINT_RULES: readonly LintRule[] = [
   FK_TYPE_MISMATCH,
   RENAMING_COLUMN,
   RENAMING_TABLE,
+  RENAMING_SCHEMA,
   WHOLE_TABLE_UPDATE,
   WHOLE_TABLE_DELETE,
   LOCK_TIMEOUT_DISABLED,

@@ -39,6 +39,8 @@ export class PendingModel implements FunctionScope {
   /** `schema.index` → `schema.table`. */
   private readonly indexes = new Map<string, string>();
   private readonly domains = new Map<string, DomainModel>();
+  /** Schemas created (or renamed into their name) by a pending migration: the application running before this run does not know them. */
+  private readonly newSchemas = new Set<string>();
   /** Functions created by the migrations read so far. */
   readonly functions: ModelFunction[] = [];
   private path: string[] = DEFAULT_SEARCH_PATH;
@@ -87,6 +89,16 @@ export class PendingModel implements FunctionScope {
     return !(t?.isNew ?? false) && !(t?.renamedInPending ?? false);
   }
 
+  /** Whether a pending migration created the schema or gave it its name. */
+  isSchemaNew(schema: string): boolean {
+    return this.newSchemas.has(schema);
+  }
+
+  /** The tables, views and materialized views in a schema that the migrations made, by name. */
+  relationsIn(schema: string): TableModel[] {
+    return [...this.tables.values()].filter((t) => t.schema === schema).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
   /** The table, made known (columns unknown) when no migration created it. */
   tableOrPlaceholder(r: RangeVar): TableModel {
     const key = this.keyOf(r);
@@ -126,6 +138,9 @@ export class PendingModel implements FunctionScope {
       case 'DoStmt':
       case 'CallStmt':
       case 'SelectStmt': return this.written(undefined);
+      case 'CreateSchemaStmt':
+        if (this.isNewHere() && typeof n.schemaname === 'string') this.newSchemas.add(n.schemaname);
+        return undefined;
       case 'CreateDomainStmt': return this.createDomain(n);
       case 'AlterDomainStmt': return this.alterDomain(n);
       case 'VariableSetStmt': return this.setVariable(n);
@@ -290,6 +305,8 @@ export class PendingModel implements FunctionScope {
   }
 
   private renameSchema(from: string, to: string): void {
+    this.newSchemas.delete(from);
+    if (this.isNewHere()) this.newSchemas.add(to);
     for (const [key, t] of [...this.tables]) {
       if (t.schema !== from) continue;
       this.tables.delete(key);
