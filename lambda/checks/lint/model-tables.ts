@@ -55,12 +55,13 @@ export function constraintIndexes(t: TableModel): string[] {
   return [...t.constraints].filter(([, c]) => c.kind === 'primary' || c.kind === 'unique' || c.kind === 'exclusion').map(([name]) => name);
 }
 
-function addColumn(t: TableModel, col: Node, origin: CommandOrigin | undefined): void {
+/** `ifNotExists`: ADD COLUMN IF NOT EXISTS, whose column may be there already, with values. */
+function addColumn(t: TableModel, col: Node, origin: CommandOrigin | undefined, ifNotExists = false): void {
   const name = String(col.colname);
   const constraints = list(col.constraints).map((c) => as(c, 'Constraint')).filter((c): c is Node => !!c);
   const notNull = constraints.some((c) => c.contype === 'CONSTR_NOTNULL' || c.contype === 'CONSTR_PRIMARY' || c.contype === 'CONSTR_IDENTITY');
   const filled = notNull || constraints.some((c) => c.contype === 'CONSTR_DEFAULT' || c.contype === 'CONSTR_GENERATED');
-  const nullInEveryRow = origin?.pending === true && !t.isNew && !filled;
+  const nullInEveryRow = origin?.pending === true && !t.isNew && !filled && !ifNotExists;
   t.columns.set(name, { type: typeNameText(col.typeName), notNull, ...(origin?.pending ? { addedInPending: true } : {}), ...(nullInEveryRow ? { nullInEveryRow } : {}) });
   for (const con of constraints) addConstraint(t, con, [name], origin);
 }
@@ -112,7 +113,7 @@ export function applyAlterCommand(t: TableModel, cmd: Node, origin: CommandOrigi
   switch (cmd.subtype) {
     case 'AT_AddColumn': {
       const def = as(cmd.def, 'ColumnDef');
-      if (def && !(cmd.missing_ok && t.columns.has(String(def.colname)))) addColumn(t, def, origin);
+      if (def && !(cmd.missing_ok && t.columns.has(String(def.colname)))) addColumn(t, def, origin, cmd.missing_ok === true);
       return undefined;
     }
     case 'AT_DropColumn': return dropColumn(t, String(cmd.name));
