@@ -16,7 +16,7 @@ export interface ColumnModel {
   /**
    * Added to an existing table by a pending migration without a default (nor GENERATED, identity or a
    * domain with a default), and not written since by anything lint can see: NULL in every row, so
-   * `WHERE col IS NULL` matches them all. Cleared by an UPDATE or upsert of the table, a type change,
+   * `WHERE col IS NULL` matches them all. Cleared by an UPDATE, MERGE or upsert of the table, a type change,
    * and by DO, CALL and SELECT (code lint cannot follow).
    */
   nullInEveryRow?: boolean;

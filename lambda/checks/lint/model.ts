@@ -133,7 +133,8 @@ export class PendingModel implements FunctionScope {
       case 'DropStmt':
         this.drop(n);
         return applyFunctionStatement(this, s);
-      case 'UpdateStmt': return this.written(rangeVar(n.relation));
+      case 'UpdateStmt':
+      case 'MergeStmt': return this.written(rangeVar(n.relation));
       case 'InsertStmt': return (n.onConflictClause as Node | undefined)?.action === 'ONCONFLICT_UPDATE' ? this.written(rangeVar(n.relation)) : undefined;
       case 'DoStmt':
       case 'CallStmt':

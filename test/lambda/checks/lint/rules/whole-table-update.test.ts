@@ -46,6 +46,7 @@ describe('Rule: whole-table-update', () => {
       ['a column added with a DEFAULT', "ALTER TABLE leads ADD COLUMN status text DEFAULT 'new';\nUPDATE leads SET status = 'old' WHERE status IS NULL;"],
       ['a column of a domain with a DEFAULT', "CREATE DOMAIN lead_status AS text DEFAULT 'new';\nALTER TABLE leads ADD COLUMN status lead_status;\nUPDATE leads SET status = 'old' WHERE status IS NULL;"],
       ['a column written by an UPDATE before', `${ADD}\nUPDATE leads SET status = 'new' WHERE score > 3;\nUPDATE leads SET status = 'old' WHERE status IS NULL;`],
+      ['a column written by a MERGE before', `${ADD}\nMERGE INTO leads AS l USING purchases AS p ON p.lead_id = l.id WHEN MATCHED THEN UPDATE SET status = 'bought';\nUPDATE leads SET status = 'new' WHERE status IS NULL;`],
       ['a column written by a DO block before (lint cannot follow it)', `${ADD}\nDO $$ BEGIN UPDATE leads SET status = 'new' WHERE score > 3; END $$;\nUPDATE leads SET status = 'old' WHERE status IS NULL;`],
       ['a column whose type changed since', `${ADD}\nALTER TABLE leads ALTER COLUMN status TYPE varchar(20) USING coalesce(status, name);\nUPDATE leads SET status = 'old' WHERE status IS NULL;`],
       ['a column added IF NOT EXISTS (it may be there already, with values)', "ALTER TABLE elsewhere ADD COLUMN IF NOT EXISTS status text;\nUPDATE elsewhere SET status = 'new' WHERE status IS NULL;"],
