@@ -19,17 +19,17 @@ import type { RuleContext } from './rule';
  * undefined when it may not. With FROM or USING a bare column may be the
  * other table's: only a statement without WHERE is judged then.
  */
-export function everyRow(ctx: RuleContext, s: ParsedStatement, rel: RangeVar, joined: unknown): string | undefined {
+export function everyRow(ctx: RuleContext, s: ParsedStatement, rel: RangeVar): string | undefined {
   const where = s.node.whereClause;
   if (where === undefined) return '';
-  if (list(joined).length > 0) return undefined;
+  if (list(s.node.fromClause).length > 0 || list(s.node.usingClause).length > 0) return undefined;
   const alias = (s.node.relation as Node | undefined)?.alias as Node | undefined;
   const reason = everyRowReason(where, ctx.model.table(rel), rel, typeof alias?.aliasname === 'string' ? alias.aliasname : undefined);
   return reason === undefined ? undefined : ` (its WHERE matches every row: ${reason})`;
 }
 
 /** Why `where` matches every row of `table` (named `rel` in the statement), or undefined when it may not. */
-export function everyRowReason(where: unknown, table: TableModel | undefined, rel: RangeVar, alias: string | undefined): string | undefined {
+function everyRowReason(where: unknown, table: TableModel | undefined, rel: RangeVar, alias: string | undefined): string | undefined {
   const bool = as(where, 'BoolExpr');
   if (bool) {
     const parts = list(bool.args).map((a) => everyRowReason(a, table, rel, alias));

@@ -33,7 +33,7 @@ export const WHOLE_TABLE_DELETE: LintRule = {
     if (s.kind !== 'DeleteStmt') return;
     const rel = rangeVar(s.node.relation);
     if (!rel || !ctx.model.isExisting(rel)) return;
-    const every = everyRow(ctx, s, rel, s.node.usingClause);
+    const every = everyRow(ctx, s, rel);
     if (every === undefined) return;
     const table = tableName(rel);
     const until = ctx.src.noTransaction ? 'until the statement ends' : 'until the file\'s COMMIT';

@@ -38,7 +38,7 @@ export const WHOLE_TABLE_UPDATE: LintRule = {
     if (s.kind !== 'UpdateStmt') return;
     const rel = rangeVar(s.node.relation);
     if (!rel || !ctx.model.isExisting(rel)) return;
-    const every = everyRow(ctx, s, rel, s.node.fromClause);
+    const every = everyRow(ctx, s, rel);
     if (every === undefined) return;
     const until = ctx.src.noTransaction ? 'until the statement ends' : 'until the file\'s COMMIT';
     ctx.report(WHOLE_TABLE_UPDATE, s, {
