@@ -208,7 +208,12 @@ async function checkOne(session: Session, c: Contract, handle: string, options: 
     try {
       await session.query(`PREPARE ${handle} AS ${c.statement}`);
     } catch (e) {
-      result.failures.push(failureFrom(e, 'prepare'));
+      const failure = failureFrom(e, 'prepare');
+      if (failure.sqlstate === '42704' && constraintTargets(c).length) {
+        await recover(session, settings);
+        await explainConstraintName(session, c, failure);
+      }
+      result.failures.push(failure);
       return finish(result);
     }
     let prepared = true;
@@ -347,6 +352,39 @@ async function explainConflictTarget(session: Session, c: Contract, failure: Con
     } else if (!same.some((r) => !r.pred)) {
       failure.reason = `ON CONFLICT ${target} ${infer.whereClause ? 'has a WHERE predicate that implies' : 'matches'} no usable unique index of ${rel.name} (42P10)`;
     }
+  }
+}
+
+/** The upserts of a contract that name their arbiter: ON CONFLICT ON CONSTRAINT name. */
+function constraintTargets(c: Contract): { rel: RangeVar; conname: string }[] {
+  return insertsWithConflict(c).flatMap((ins) => {
+    const rel = rangeVar(ins.relation);
+    const conname = ((ins.onConflictClause as Node).infer as Node | undefined)?.conname;
+    return rel && typeof conname === 'string' ? [{ rel, conname }] : [];
+  });
+}
+
+/**
+ * ON CONFLICT ON CONSTRAINT of a name the table does not have (42704): a
+ * migration renamed or dropped it. Say which unique, primary-key and
+ * exclusion constraints the table has now, and how to name one of them.
+ */
+async function explainConstraintName(session: Session, c: Contract, failure: ContractFailure): Promise<void> {
+  for (const { rel, conname } of constraintTargets(c)) {
+    const oid = await tableOid(session, rel);
+    if (!oid) continue;
+    const rows = (await session.query<{ con: string; cols: string[] | string }>(
+      `SELECT conname::text AS con,
+              ARRAY(SELECT a.attname::text FROM unnest(conkey) k JOIN pg_attribute a ON a.attrelid = conrelid AND a.attnum = k) AS cols
+         FROM pg_constraint WHERE conrelid = $1 AND contype IN ('p', 'u', 'x') ORDER BY conname`, [oid],
+    )).rows;
+    if (rows.some((r) => r.con === conname)) continue;
+    const has = rows.map((r) => `${r.con} (${(Array.isArray(r.cols) ? r.cols : parseTextArray(r.cols)).join(', ')})`);
+    failure.reason = `ON CONFLICT ON CONSTRAINT ${conname}: ${rel.name} has no constraint of that name (${has.length ? `it has ${has.join(', ')}` : 'it has no unique, primary-key or exclusion constraint'}); a migration renamed or dropped it (42704)`;
+    failure.fix = has.length
+      ? 'name the constraint as it is called now, or write the target as its columns, ON CONFLICT (…), which survives a rename'
+      : `a migration must create the constraint ${conname} on ${rel.name}, or the statement must name the columns of a unique index`;
+    return;
   }
 }
 

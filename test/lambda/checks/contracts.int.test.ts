@@ -89,6 +89,27 @@ describe.each(targets)('$name', (target) => {
         .toMatchObject({ description: 'primary key lead_purchases_pkey' });
     });
 
+    it('fails ON CONFLICT ON CONSTRAINT once a migration renamed that constraint (42704), naming it', async () => {
+      const upsert = 'INSERT INTO renamed_keys (k) VALUES ($1) ON CONFLICT ON CONSTRAINT renamed_keys_k_key DO NOTHING';
+      await withClient(url, (c) => c.query('CREATE TABLE renamed_keys (k text CONSTRAINT renamed_keys_k_key UNIQUE)'));
+      try {
+        expect((await check(upsert)).failures).toEqual([]);
+        await withClient(url, (c) => c.query('ALTER TABLE renamed_keys RENAME CONSTRAINT renamed_keys_k_key TO renamed_keys_k_unique'));
+
+        const r = await check(upsert);
+
+        expect(r.ok).toBe(false);
+        expect(r.failures).toEqual([expect.objectContaining({ stage: 'prepare', sqlstate: '42704' })]);
+        expect(r.failures[0]!.reason).toBe('ON CONFLICT ON CONSTRAINT renamed_keys_k_key: renamed_keys has no constraint of that name (it has renamed_keys_k_unique (k)); a migration renamed or dropped it (42704)');
+        expect(r.failures[0]!.fix).toBe('name the constraint as it is called now, or write the target as its columns, ON CONFLICT (…), which survives a rename');
+
+        await withClient(url, (c) => c.query('ALTER TABLE renamed_keys DROP CONSTRAINT renamed_keys_k_unique'));
+        expect((await check(upsert)).failures[0]!.fix).toBe('a migration must create the constraint renamed_keys_k_key on renamed_keys, or the statement must name the columns of a unique index');
+      } finally {
+        await withClient(url, (c) => c.query('DROP TABLE renamed_keys'));
+      }
+    });
+
     it('says when DO NOTHING has no target (any unique index)', async () => {
       expect((await check('INSERT INTO lead_purchases (id, lead_id) VALUES ($1, $2) ON CONFLICT DO NOTHING')).arbiters[0]!.description)
         .toBe('no conflict target: any unique index or constraint (DO NOTHING)');
