@@ -37,6 +37,8 @@ export interface ConnectorDependencies {
   dataApi?: DataApiClient;
   /** Shown in pg_stat_activity and the server log. @default 'schemaguard-cfn' */
   applicationName?: string;
+  /** The wait before the secret is read again after a refused password. @default 5000 */
+  authRetryDelayMs?: number;
 }
 
 /** Opens the database for an invocation. Made once per container: the SDK client and the CA bundle are reused. */
@@ -84,8 +86,9 @@ export function createConnector(deps: ConnectorDependencies = {}): Connector {
           return driver;
         } catch (e) {
           if (!passwordRefused(e) || attempt >= AUTH_ATTEMPTS) throw e;
-          log.warn('password refused; reading the secret again (a rotation may be in progress)', { attempt, delayMs: AUTH_RETRY_DELAY_MS });
-          await sleep(AUTH_RETRY_DELAY_MS);
+          const delayMs = deps.authRetryDelayMs ?? AUTH_RETRY_DELAY_MS;
+          log.warn('password refused; reading the secret again (a rotation may be in progress)', { attempt, delayMs });
+          await sleep(delayMs);
         }
       }
     },

@@ -57,7 +57,8 @@ async function invoke(rig: GuardRig, mode: DriverMode, extraEnv: Record<string, 
   const lines: string[] = [];
   const standin = mode === 'data-api' ? new DataApiStandin(rig.guard.url) : undefined;
   if (standin) standins.push(standin);
-  const guard = createGuardHandler({ env: rig.guardEnv(FILES, extraEnv), secrets: rig.secretsClient, dataApi: standin, write: (l) => lines.push(l) });
+  // A refused password reads the secret again after 50 ms here, not 5 s (connection.int.test.ts waits the real delay).
+  const guard = createGuardHandler({ env: rig.guardEnv(FILES, extraEnv), secrets: rig.secretsClient, dataApi: standin, write: (l) => lines.push(l), authRetryDelayMs: 50 });
   const summary = await guard({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, ctx);
   const emf = lines.filter((l) => l.includes('"_aws"'));
   expect(emf, 'one EMF line per run').toHaveLength(1);
@@ -146,9 +147,11 @@ describe.each(targets)('$name', (target) => {
   it('a refused password (a stale secret): GuardErrors 1, the password never printed', async () => {
     const rig = await deployed(target, 'pg', 'sched_pw');
     await withClient(target.adminUrl, (c) => c.query(`ALTER ROLE ${rig.guard.name} PASSWORD 'changed-behind-its-back'`));
+    const reads = rig.secretReads.length;
 
     const run = await invoke(rig, 'pg', { [ENV.connectAttempts]: '1' });
 
+    expect(rig.secretReads.length - reads, 'the secret read three times (a rotation may be in progress), then given up').toBe(3);
     expect(run.metrics.metrics).toEqual({ GuardErrors: 1 });
     expect(String(run.metrics.root.error)).toMatch(/password authentication failed/);
   }, 60_000);
