@@ -25,9 +25,15 @@ export async function freshDatabase(target: Target, label = 'db'): Promise<strin
   return urlFor(target, name);
 }
 
+/** Drops the file's databases: one admin connection per server, not one per database. */
 export async function dropDatabases(): Promise<void> {
-  for (const { target, name } of created.splice(0)) {
-    await withClient(target.adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(name)} WITH (FORCE)`)).catch(() => undefined);
+  const done = created.splice(0);
+  for (const target of new Set(done.map((d) => d.target))) {
+    await withClient(target.adminUrl, async (c) => {
+      for (const { name } of done.filter((d) => d.target === target)) {
+        await c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(name)} WITH (FORCE)`).catch(() => undefined);
+      }
+    }).catch(() => undefined);
   }
 }
 
