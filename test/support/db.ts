@@ -20,9 +20,20 @@ export function urlFor(target: Target, database: string): string {
 
 export async function freshDatabase(target: Target, label = 'db'): Promise<string> {
   const name = `sg_${label.replace(/[^a-z0-9_]/gi, '_').toLowerCase().slice(0, 30)}_${randomBytes(4).toString('hex')}`;
-  await withClient(target.adminUrl, (c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(name)} TEMPLATE template0`));
+  await withClient(target.adminUrl, (c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(name)} TEMPLATE template0${copyStrategy(target)}`));
   created.push({ target, name });
   return urlFor(target, name);
+}
+
+/**
+ * FILE_COPY where the server has the choice (PostgreSQL 15+; its default,
+ * WAL_LOG, writes every page of the template to the WAL). On the test servers
+ * (fsync off) that makes CREATE DATABASE 12 ms instead of 19–38 on 18, and
+ * 41–44 instead of 47–70 on 15; six database-heavy test files took 96–101 s
+ * instead of 108–113. Not for a DATABASE_URL server (major 0: not known).
+ */
+function copyStrategy(target: Target): string {
+  return target.major >= 15 ? ' STRATEGY FILE_COPY' : '';
 }
 
 /** Drops the file's databases: one admin connection per server, not one per database. */

@@ -7,8 +7,15 @@
  * With DATABASE_URL set, that server alone is used. PgBouncer (for the
  * pooler tests) is installed from Debian's packages when missing; when that
  * fails, those tests fail with the reason.
+ *
+ * Everything the run writes to the temporary directory goes under one
+ * directory of its own, removed when the run ends: the test files' workers
+ * and every process they start get it as TMPDIR. So do the places that do
+ * not clean up after themselves: an aws-cdk-lib App without an outdir makes a
+ * cdk.out directory per synthesis (about 300 of them, 4 MB each, per run).
  */
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { buildAll } from '../../scripts/build.mjs';
@@ -22,6 +29,23 @@ export const SYSTEM_PG_BIN = process.env.SCHEMAGUARD_TEST_PG_BIN ?? '/usr/lib/po
 const servers: StartedServer[] = [];
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const removeRunTemp = runTempDir();
+  const teardown = async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    servers.forEach(cleanup);
+    removeRunTemp();
+  };
+  try {
+    await prepare(project);
+  } catch (e) {
+    // A build or a server that failed: what did start stops, and the run's directory goes.
+    await teardown();
+    throw e;
+  }
+  return teardown;
+}
+
+async function prepare(project: TestProject): Promise<void> {
   await buildAll(['cli', 'handler']);
   const targets: Target[] = [];
   const skipped: string[] = [];
@@ -32,9 +56,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const candidates: { name: string; binDir: string }[] = [{ name: 'embedded', binDir: embeddedBinDir() }];
     if (existsSync(join(SYSTEM_PG_BIN, 'postgres'))) candidates.push({ name: 'system', binDir: SYSTEM_PG_BIN });
     else skipped.push(`PostgreSQL binaries not found in ${SYSTEM_PG_BIN}: integration tests run on the embedded version only`);
-    const started = await Promise.all(candidates.map((c) => startServer(c.binDir, {}, c.name)));
-    for (const [k, s] of started.entries()) {
-      servers.push(s);
+    const settled = await Promise.allSettled(candidates.map((c) => startServer(c.binDir, {}, c.name)));
+    for (const r of settled) if (r.status === 'fulfilled') servers.push(r.value);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    for (const [k, s] of servers.entries()) {
       const adminUrl = `postgres://postgres:${s.password}@127.0.0.1:${s.port}/postgres`;
       const pg = (await import('pg')).default;
       const client = new pg.Client(adminUrl);
@@ -57,8 +83,22 @@ export default async function setup(project: TestProject): Promise<() => Promise
   console.log(`[schemaguard tests] integration targets: ${targets.map((t) => t.name).join(', ')}`);
   project.provide('targets', targets);
   project.provide('skippedTargets', skipped);
-  return async () => {
-    await Promise.all(servers.map((s) => s.stop()));
-    servers.forEach(cleanup);
+}
+
+/**
+ * Makes the run's temporary directory and points TMPDIR at it (the workers
+ * start after this and inherit it); returns what removes it. Like /tmp it is
+ * writable by all and sticky: servers run as the postgres user keep their
+ * data directories there.
+ */
+function runTempDir(): () => void {
+  const before = process.env.TMPDIR;
+  const dir = mkdtempSync(join(tmpdir(), 'schemaguard-test-run-'));
+  chmodSync(dir, 0o1777);
+  process.env.TMPDIR = dir;
+  return () => {
+    if (before === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = before;
+    rmSync(dir, { recursive: true, force: true });
   };
 }
