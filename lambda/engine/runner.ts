@@ -144,6 +144,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       session ??= await (opening ?? options.driver.connect());
       if (preparing) {
         await preparing;
+        // Committed only while the runner lock is held, as every state write; otherwise rolled back in `finally`.
+        await lock.assertHeld();
         preparing = undefined;
         await session.commit();
       }

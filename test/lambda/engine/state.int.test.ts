@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { baseline } from '../../../lambda/engine/baseline';
-import { LockTimeoutError } from '../../../lambda/engine/errors';
+import { LockTimeoutError, MigrationError } from '../../../lambda/engine/errors';
 import { migrate } from '../../../lambda/engine/runner';
 import { loadMigrations, loadMigrationsAsync } from '../../../lambda/engine/source';
 import { readApplied, readAppliedKeys } from '../../../lambda/engine/state';
@@ -16,6 +16,7 @@ import { dropDatabases, freshDatabase, rows, withClient } from '../../support/db
 import { driverCases } from '../../support/drivers';
 import { rejection, runEngine } from '../../support/engine';
 import { tempDir } from '../../support/files';
+import { lockHolderPid, sleep } from '../../faults/support';
 
 afterAll(dropDatabases);
 
@@ -30,6 +31,12 @@ CREATE TABLE schemaguard.applied_migrations (
   execution_ms integer     NOT NULL CHECK (execution_ms >= 0),
   applied_by   text        NOT NULL
 );`;
+
+/** Poll until `sql` returns a row (10 s at most). */
+async function waitFor(url: string, sql: string): Promise<void> {
+  for (const until = Date.now() + 10_000; Date.now() < until; await sleep(25)) if ((await rows(url, sql)).length) return;
+  throw new Error(`no row within 10 s: ${sql}`);
+}
 
 const columns = (url: string) => rows<{ c: string }>(url, "SELECT string_agg(attname, ',' ORDER BY attnum) AS c FROM pg_attribute WHERE attrelid = 'schemaguard.applied_migrations'::regclass AND attnum > 0 AND NOT attisdropped").then((r) => r[0]!.c);
 
@@ -118,6 +125,42 @@ describe.each(driverCases())('State table of an earlier version on $name', ({ ta
     expect(await rows(url, "SELECT to_regclass('b') AS b")).toEqual([{ b: null }]);
     // Once the reader is gone, the same run upgrades it.
     expect((await runEngine(driver, url, dir)).applied.map((a) => a.version)).toEqual([2, 3]);
+  });
+
+  it('migrate whose runner lock is lost while the upgrade waits rolls the upgrade back and runs nothing', async () => {
+    const { url, dir } = await oldDatabase('old_state_lock_lost');
+    const reader = new pg.Client({ connectionString: url, application_name: 'status-left-open' });
+    await reader.connect();
+    const d = driver.make(url);
+    try {
+      await reader.query('BEGIN');
+      await reader.query('SELECT count(*) FROM schemaguard.applied_migrations');
+      const migrations = await loadMigrationsAsync(dir, { deferParse: true });
+      const running = rejection<MigrationError>(migrate({ driver: d, migrations, appliedBy: 'test', lockTimeoutMs: 30_000 }));
+      // The upgrade's ALTER TABLE waits for the reader; meanwhile the runner lock goes.
+      await waitFor(url, "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%ALTER TABLE %applied_migrations%'");
+      if (driver.name === 'pg') {
+        const holder = await lockHolderPid(url);
+        await rows(url, 'SELECT pg_terminate_backend($1)', [holder]);
+        await waitFor(url, `SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = ${holder})`);
+      } else {
+        // Another runner's takeover of the lease, as its upsert does it.
+        await rows(url, "UPDATE schemaguard.runner_lease SET holder = 'another-runner', expires_at = clock_timestamp() + interval '1 minute'");
+      }
+      await reader.query('COMMIT');
+      const e = await running;
+      expect(e).toBeInstanceOf(MigrationError);
+      expect(e.message).toMatch(driver.name === 'pg' ? /^lost the migration lock: its connection closed/ : /another runner took the lease over/);
+    } finally {
+      await reader.end();
+      await d.end();
+    }
+    expect(await columns(url)).toBe('version,name,checksum,applied_at,execution_ms,applied_by');
+    expect(await rows(url, "SELECT to_regclass('b') AS b")).toEqual([{ b: null }]);
+    // Once the other runner is done (its lease released), the next run upgrades it and applies the rest.
+    if (driver.name !== 'pg') await rows(url, 'DELETE FROM schemaguard.runner_lease');
+    expect((await runEngine(driver, url, dir)).applied.map((a) => a.version)).toEqual([2, 3]);
+    expect(await columns(url)).toBe('version,name,checksum,applied_at,execution_ms,applied_by,kind,reason');
   });
 
   it('baseline upgrades it in the same transaction as the rows it records', async () => {
