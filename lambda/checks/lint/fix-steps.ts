@@ -116,6 +116,17 @@ export function keepsItsName(next: string, old: string): string {
   return `-- ${next} keeps its name: the running application uses it; giving it the name ${ident(old)} back is a rename of its own (renaming-column)`;
 }
 
+/**
+ * The contract step's DROP COLUMN, after the allow directive that says why it
+ * is safe by then (dropping-column): the running code no longer names it.
+ */
+export function dropColumnLater(table: string, column: string, o: { ifExists?: boolean; cascade?: boolean } = {}): string[] {
+  return [
+    `-- schemaguard:allow dropping-column no running code names ${table}.${ident(column)} any more`,
+    `ALTER TABLE ${table} DROP COLUMN ${o.ifExists ? 'IF EXISTS ' : ''}${ident(column)}${o.cascade ? ' CASCADE' : ''};`,
+  ];
+}
+
 /** Rows per batch of `byKeyRanges`. */
 export const BATCH_ROWS = 5000;
 

@@ -35,6 +35,7 @@ import { CONSTRAINT_NOT_VALID } from './rules/constraint-not-valid';
 import { FK_TYPE_MISMATCH } from './rules/fk-type-mismatch';
 import { INDEX_NOT_CONCURRENT } from './rules/index-not-concurrent';
 import { LOCK_TIMEOUT_DISABLED } from './rules/lock-timeout-disabled';
+import { DROPPING_COLUMN } from './rules/dropping-column';
 import { RENAMING_COLUMN } from './rules/renaming-column';
 import { RENAMING_SCHEMA } from './rules/renaming-schema';
 import { RENAMING_TABLE } from './rules/renaming-table';
@@ -68,6 +69,7 @@ export const LINT_RULES: readonly LintRule[] = [
   RENAMING_COLUMN,
   RENAMING_TABLE,
   RENAMING_SCHEMA,
+  DROPPING_COLUMN,
   WHOLE_TABLE_UPDATE,
   WHOLE_TABLE_DELETE,
   LOCK_TIMEOUT_DISABLED,

@@ -6,7 +6,7 @@
  */
 import { as, typeNameText } from '../../parse';
 import { inPlace, later, renderFix } from '../fix';
-import { keepsItsName } from '../fix-steps';
+import { dropColumnLater, keepsItsName } from '../fix-steps';
 import type { LintRule } from '../rule';
 import { ident, objectName, tableName, typeAsWritten } from '../sql-text';
 import { rewritesOnTypeChange } from '../type-change';
@@ -41,7 +41,7 @@ export const COLUMN_TYPE_REWRITE: LintRule = {
           `-- backfill ${next} from ${column} in batches, and switch the application to it`,
           '-- (no rewrite: varchar(n) to varchar(m >= n) or text, numeric(p,s) to numeric(q >= p,s), a timestamp precision up)',
         ),
-        later(`ALTER TABLE ${table} DROP COLUMN ${ident(column)};`, keepsItsName(next, column)),
+        later(...dropColumnLater(table, column), keepsItsName(next, column)),
       ]),
       at: def.location as number | undefined,
     });

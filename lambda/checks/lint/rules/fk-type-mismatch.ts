@@ -7,7 +7,7 @@
 import { as, list, names, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../../parse';
 import { fkTypeVerdict } from '../../fk-types';
 import { inPlace, renderFix, type FixFile } from '../fix';
-import { keepsItsName, notValidSteps } from '../fix-steps';
+import { dropColumnLater, keepsItsName, notValidSteps } from '../fix-steps';
 import type { TableModel } from '../model';
 import { createdTable, defaultConstraintName } from '../model-tables';
 import type { LintRule, RuleContext } from '../rule';
@@ -112,6 +112,6 @@ function fixFor(s: ParsedStatement, t: Target, col: Node | undefined, existing: 
   const steps = notValidSteps(t.rel, name, `FOREIGN KEY (${ident(column)}) ${reference}`, [`ALTER TABLE ${table} ADD COLUMN ${ident(column)} ${t.type};`]);
   if (col) return steps;
   steps[0]!.lines.splice(1, 0, `-- backfill ${ident(column)} from ${ident(t.fk)} in batches (${ident(t.fk)}::${t.type}), and switch the application to it`);
-  steps[1]!.lines.push(`ALTER TABLE ${table} DROP COLUMN ${ident(t.fk)};`, keepsItsName(ident(column), t.fk));
+  steps[1]!.lines.push(...dropColumnLater(table, t.fk), keepsItsName(ident(column), t.fk));
   return steps;
 }

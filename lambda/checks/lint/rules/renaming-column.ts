@@ -14,6 +14,7 @@
 import { as, rangeVar, type RangeVar } from '../../parse';
 import type { TableModel } from '../model';
 import { inPlace, later, renderFix, type FixFile } from '../fix';
+import { dropColumnLater } from '../fix-steps';
 import { HeldFindings } from '../held';
 import type { LintRule } from '../rule';
 import { ident, tableName } from '../sql-text';
@@ -91,7 +92,7 @@ function tableSteps(rel: RangeVar, from: string, to: string, target: TableModel 
       ...(target?.primaryKey.includes(from) ? [`-- ${ident(from)} is in the primary key: build the key on ${ident(to)} (a unique index CONCURRENTLY, then ADD PRIMARY KEY USING INDEX; see index-not-concurrent) before ${ident(from)} is dropped`] : []),
       ESCAPE(table, from),
     ),
-    later(`-- once no running code names ${ident(from)}`, `ALTER TABLE ${table} DROP COLUMN ${ident(from)};`),
+    later(`-- once no running code names ${ident(from)}`, ...dropColumnLater(table, from)),
   ];
 }
 

@@ -12,7 +12,7 @@ describe('Rule: renaming-column', () => {
     const fix = (await lint('ALTER TABLE leads RENAME COLUMN code TO referral_code;')).findings[0]!.fix;
     expect(fix).toContain('-- file 1 of 2: in place of the statement\nALTER TABLE leads ADD COLUMN referral_code character varying(20);\n-- then deploy code that writes both code and referral_code');
     expect(fix).toContain('-- or, when no running code names leads.code: the RENAME alone, after an allow directive for renaming-column');
-    expect(fix).toContain('-- file 2 of 2: a later migration\n-- once no running code names code\nALTER TABLE leads DROP COLUMN code;');
+    expect(fix).toContain('-- file 2 of 2: a later migration\n-- once no running code names code\n-- schemaguard:allow dropping-column no running code names leads.code any more\nALTER TABLE leads DROP COLUMN code;');
   });
   it('fix: a NOT NULL column is proven NOT NULL again by a validated CHECK; an unknown type is left to the reader', async () => {
     expect((await lintAfter('CREATE TABLE t (a int NOT NULL);', 'ALTER TABLE t RENAME a TO b;')).findings[0]!.fix).toContain('-- b NOT NULL like a: once backfilled, through a validated CHECK');
