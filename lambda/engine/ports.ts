@@ -158,6 +158,14 @@ export interface MigrationLock {
    * @default - none: the runner does not write migrations ahead
    */
   heldSql?(): Promise<string | undefined> | string | undefined;
+  /**
+   * True while every COMMIT is checked against the lock inside its own
+   * transaction (a lease's fence): the runner then does not call
+   * `assertHeld` in an open transaction, which would ask over a second
+   * connection (through a pool of one server connection, a wait for the
+   * COMMIT it precedes). @default false
+   */
+  readonly fencesCommits?: boolean;
   /** Release; safe to call when not held and after the connection died. */
   release(): Promise<void>;
   /** A connection for read-only side queries (blocker sampling) while the lock is held, if the lock has one. */

@@ -146,6 +146,11 @@ export class LeaseLock implements MigrationLock {
     return this.held;
   }
 
+  /** The drivers fence every commit while the lease is held (`fence`). */
+  get fencesCommits(): boolean {
+    return this.fencing;
+  }
+
   async acquire(waitMs: number, onWait?: (holders: Blocker[]) => void): Promise<void> {
     this.session ??= await this.driver.connect();
     await this.ensureTable();

@@ -49,6 +49,10 @@ export class PgRunnerLock implements MigrationLock {
     await this.inner.acquire(waitMs, onWait);
   }
 
+  get fencesCommits(): boolean {
+    return this.inner instanceof LeaseLock && this.inner.fencesCommits;
+  }
+
   async assertHeld(): Promise<void> {
     if (!this.inner) throw new Error('the runner lock was never acquired');
     await this.inner.assertHeld();

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { detectDrift, takeSnapshot } from '../../../../lambda/checks/drift';
+import { baseline } from '../../../../lambda/engine/baseline';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
 import { LockTimeoutError, PoolerError } from '../../../../lambda/engine/errors';
 import { migrate, type RunEvent } from '../../../../lambda/engine/runner';
@@ -82,6 +83,22 @@ describe.each(targets)('PgBouncer pool_mode=transaction in front of $name', (tar
       const driver = new PgDriver({ connectionString: single.url(url), lease: { ttlMs: 1000, pollMs: 50 } });
       const r = await migrate({ driver, migrations, appliedBy: 'pooled' });
       expect(r.applied.map((a) => a.version)).toEqual([1, 2, 3]);
+      expect(await leftovers(url)).toEqual({ advisory: 0, leases: 0 });
+    });
+
+    it('baseline through a pool of one server connection records its rows: its commit is fenced, not preceded by a renewal that would wait for it', async () => {
+      const url = await freshDatabase(target, 'pool_one_baseline');
+      const migrations = loadMigrations(tempDir(FILES));
+      const driver = new PgDriver({ connectionString: single.url(url), lease: { ttlMs: 1000, pollMs: 50 } });
+      try {
+        const r = await baseline({ driver, migrations, version: 3, actor: 'pooled', reason: 'adopted' });
+        expect(r.recorded.map((m) => m.version)).toEqual([1, 2, 3]);
+      } finally {
+        await driver.end();
+      }
+      expect(await rows(url, 'SELECT version, kind FROM schemaguard.applied_migrations ORDER BY version')).toEqual(
+        [1, 2, 3].map((v) => ({ version: String(v), kind: 'baseline' })),
+      );
       expect(await leftovers(url)).toEqual({ advisory: 0, leases: 0 });
     });
 
