@@ -127,6 +127,17 @@ export function dropColumnLater(table: string, column: string, o: { ifExists?: b
   ];
 }
 
+/**
+ * The contract step's DROP TABLE, after the allow directive that says why it
+ * is safe by then (dropping-table). `name` as written in SQL.
+ */
+export function dropTableLater(name: string, o: { ifExists?: boolean; cascade?: boolean } = {}): string[] {
+  return [
+    `-- schemaguard:allow dropping-table no running code names ${name} any more`,
+    `DROP TABLE ${o.ifExists ? 'IF EXISTS ' : ''}${name}${o.cascade ? ' CASCADE' : ''};`,
+  ];
+}
+
 /** Rows per batch of `byKeyRanges`. */
 export const BATCH_ROWS = 5000;
 

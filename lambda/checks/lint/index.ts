@@ -36,6 +36,7 @@ import { FK_TYPE_MISMATCH } from './rules/fk-type-mismatch';
 import { INDEX_NOT_CONCURRENT } from './rules/index-not-concurrent';
 import { LOCK_TIMEOUT_DISABLED } from './rules/lock-timeout-disabled';
 import { DROPPING_COLUMN } from './rules/dropping-column';
+import { DROPPING_TABLE } from './rules/dropping-table';
 import { RENAMING_COLUMN } from './rules/renaming-column';
 import { RENAMING_SCHEMA } from './rules/renaming-schema';
 import { RENAMING_TABLE } from './rules/renaming-table';
@@ -70,6 +71,7 @@ export const LINT_RULES: readonly LintRule[] = [
   RENAMING_TABLE,
   RENAMING_SCHEMA,
   DROPPING_COLUMN,
+  DROPPING_TABLE,
   WHOLE_TABLE_UPDATE,
   WHOLE_TABLE_DELETE,
   LOCK_TIMEOUT_DISABLED,

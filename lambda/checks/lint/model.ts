@@ -181,6 +181,11 @@ export class PendingModel implements FunctionScope {
     if (cmd.subtype === 'AT_AttachPartition') parent.partitions.push(child);
   }
 
+  /** Whether `t` is a partition of a partitioned table the migrations made (PARTITION OF, or attached and not detached). */
+  isPartition(t: TableModel): boolean {
+    return [...this.tables.values()].some((p) => p.partitions?.includes(t));
+  }
+
   /** The partitions of a partitioned table that still exist (a dropped one leaves its parent's list here). */
   partitionsOf(t: TableModel): TableModel[] {
     return (t.partitions ?? []).filter((p) => this.tables.get(`${p.schema}.${p.name}`) === p);

@@ -59,7 +59,7 @@ export function relationKind(objectType: unknown): RelationKind | undefined {
 }
 
 /** The relation a CREATE TABLE, CREATE TABLE AS, CREATE [MATERIALIZED] VIEW makes. */
-function createdRelation(s: ParsedStatement): RangeVar | undefined {
+export function createdRelation(s: ParsedStatement): RangeVar | undefined {
   if (s.kind === 'CreateStmt') return rangeVar(s.node.relation);
   if (s.kind === 'CreateTableAsStmt') return rangeVar((s.node.into as Node | undefined)?.rel);
   if (s.kind === 'ViewStmt') return rangeVar(s.node.view);

@@ -77,6 +77,8 @@ export const FIX_CASES: FixCase[] = [
   { rule: 'renaming-schema', what: 'a schema with a quoted table and a partition', sql: 'ALTER SCHEMA app RENAME TO core;' },
   { rule: 'dropping-column', what: 'a column of an existing table', sql: 'ALTER TABLE leads DROP COLUMN code;' },
   { rule: 'dropping-column', what: 'IF EXISTS … CASCADE, beside another change', sql: 'ALTER TABLE leads DROP COLUMN IF EXISTS score CASCADE, ADD COLUMN rank int;' },
+  { rule: 'dropping-table', what: 'an existing table', sql: 'DROP TABLE events;' },
+  { rule: 'dropping-table', what: 'IF EXISTS … CASCADE of a quoted table in another schema', sql: 'DROP TABLE IF EXISTS app."Accounts" CASCADE;' },
   { rule: 'whole-table-update', what: 'a backfill of a column this run added', sql: "ALTER TABLE purchases ADD COLUMN channel text;\nUPDATE purchases SET channel = 'web' WHERE channel IS NULL;" },
   { rule: 'whole-table-update', what: 'no primary key (advice only)', sql: 'UPDATE events SET kind = lower(kind);' },
   { rule: 'whole-table-update', what: 'a FROM clause (advice only)', sql: 'UPDATE purchases SET legacy_lead = l.code FROM leads AS l;' },

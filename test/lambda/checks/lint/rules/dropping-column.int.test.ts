@@ -7,6 +7,7 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixFiles } from '../../../../../lambda/checks/lint/fix';
+import { outcome } from '../../../../support/app-session';
 import { dropDatabases, freshDatabase, rows, targets } from '../../../../support/db';
 import { driverKinds } from '../../../../support/drivers';
 import { runEngine } from '../../../../support/engine';
@@ -17,16 +18,6 @@ afterAll(dropDatabases);
 
 const pgDriver = driverKinds.find((d) => d.name === 'pg')!;
 const TABLE = 'CREATE TABLE leads (id bigint PRIMARY KEY, name text, code text);';
-
-/** The SQLSTATE a statement fails with, or 'ok'. */
-async function outcome(c: pg.Client, q: pg.QueryConfig): Promise<string> {
-  try {
-    await c.query(q);
-    return 'ok';
-  } catch (e) {
-    return (e as { code?: string }).code ?? 'no code';
-  }
-}
 
 describe.each(targets)('dropping-column on $name', (target) => {
   it('the running application fails once the DROP commits: 42703 naming the column, 0A000 on its prepared SELECT *, every time', async () => {

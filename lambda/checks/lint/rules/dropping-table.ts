@@ -1,0 +1,104 @@
+/**
+ * dropping-table: DROP TABLE of a table that exists before this run (not
+ * one created or renamed in the pending set). The migration commits while
+ * the application version that ran before the deploy still serves
+ * requests: each of its statements that names the table fails with 42P01
+ * (undefined_table). A warning, not an error: dropping a table nothing
+ * reads any more is the last step of an expand and contract, safe once no
+ * running code names it, which lint cannot see; the allow directive says
+ * so. Not when another relation takes the name before COMMIT (a table
+ * swapped for a new one, a view under the old name): the running code finds
+ * one under that name, and what it finds is the author's to judge. Nor
+ * on a partition, or a table the pending set detached from its parent: the
+ * running code names the parent, and dropping old partitions is how
+ * retention works. Views
+ * are left alone: dropping one loses no data, and the view renaming-table
+ * leaves under an old name is dropped this way once it has served.
+ */
+import { as, list, names, rangeVar, type ParsedStatement } from '../../parse';
+import { inPlace, later, renderFix } from '../fix';
+import { dropTableLater } from '../fix-steps';
+import { HeldFindings } from '../held';
+import { splitKey } from '../model';
+import type { LintRule, RuleContext } from '../rule';
+import { tableName } from '../sql-text';
+import { createdRelation, relationKind } from './renaming-table';
+
+export const DROPPING_TABLE: LintRule = {
+  id: 'dropping-table',
+  severity: 'warning',
+  title: 'DROP TABLE of an existing table',
+  why: 'the application version still running during the deploy fails with 42P01 (undefined_table) on each statement that names the table, from the moment the migration commits; and its data is gone',
+  fix: 'release code that no longer names the table first, then drop it in a later migration after an allow directive that says no running code names it',
+  squawk: ['ban-drop-table'],
+  examples: {
+    existing: 'CREATE TABLE lead_imports (id bigint PRIMARY KEY, payload jsonb);',
+    triggers: 'DROP TABLE lead_imports;',
+    passes: '-- schemaguard:allow dropping-table no running code names lead_imports since release 42\nDROP TABLE lead_imports;',
+  },
+  statement(ctx, s) {
+    retake(ctx, s);
+    if (s.kind !== 'DropStmt' || s.node.removeType !== 'OBJECT_TABLE') return;
+    for (const obj of list(s.node.objects)) {
+      const parts = names(as(obj, 'List')?.items);
+      const name = parts[parts.length - 1];
+      if (!name) continue;
+      const rel = { schema: parts.length > 1 ? parts[parts.length - 2] : undefined, name };
+      if (!ctx.model.isNamedBeforeRun(rel) || isPartition(ctx, rel)) continue;
+      const table = tableName(rel);
+      const report = {
+        message: `DROP TABLE of existing table ${table}: the running application's statements that name ${table} fail with 42P01 until its new version has replaced it`,
+        fix: fixFor(table, s),
+      };
+      HELD.hold(ctx, ctx.model.keyOf(rel), () => ctx.report(DROPPING_TABLE, s, report));
+    }
+  },
+  alterCommand(ctx, _s, _t, cmd) {
+    const child = cmd.subtype === 'AT_DetachPartition' ? rangeVar(as(cmd.def, 'PartitionCmd')?.name) : undefined;
+    if (!child) return;
+    let keys = DETACHED.get(ctx.model);
+    if (!keys) DETACHED.set(ctx.model, (keys = new Set()));
+    keys.add(ctx.model.keyOf(child));
+  },
+  endFile(ctx) {
+    HELD.flush(ctx);
+  },
+};
+
+/** Tables detached from a partitioned table in the pending set, by key, per lint run. */
+const DETACHED = new WeakMap<object, Set<string>>();
+
+/** A partition (or one the pending set detached): the running code names its parent, and dropping old partitions is how retention works. */
+function isPartition(ctx: RuleContext, rel: { schema?: string; name: string }): boolean {
+  const t = ctx.model.table(rel);
+  return (t !== undefined && ctx.model.isPartition(t)) || (DETACHED.get(ctx.model)?.has(ctx.model.keyOf(rel)) ?? false);
+}
+
+/** Drops of a table whose name another relation takes in the same transaction (created, renamed or moved there) are not reported. */
+const HELD = new HeldFindings();
+
+/** A relation created, renamed or moved into a name: what was held for that name is not reported. */
+function retake(ctx: RuleContext, s: ParsedStatement): void {
+  const created = createdRelation(s);
+  if (created) HELD.retaken(ctx, ctx.model.keyOf({ schema: created.schema ?? ctx.model.creationSchema(), name: created.name }));
+  const n = s.node;
+  const rel = rangeVar(n.relation);
+  if (!rel) return;
+  if (s.kind === 'RenameStmt' && relationKind(n.renameType) && typeof n.newname === 'string') {
+    HELD.retaken(ctx, `${splitKey(ctx.model.keyOf(rel))[0]}.${n.newname}`);
+  }
+  if (s.kind === 'AlterObjectSchemaStmt' && relationKind(n.objectType) && typeof n.newschema === 'string') {
+    HELD.retaken(ctx, `${n.newschema}.${rel.name}`);
+  }
+}
+
+/** Nothing in place of the statement (for this table); the DROP, with the allow directive, in a later migration. */
+function fixFor(table: string, s: ParsedStatement): string {
+  return renderFix([
+    inPlace(`-- nothing in its place: first release code that no longer names ${table}; the statement's other tables, if any, are judged on their own`),
+    later(
+      `-- once no running code names ${table}`,
+      ...dropTableLater(table, { ifExists: s.node.missing_ok === true, cascade: s.node.behavior === 'DROP_CASCADE' }),
+    ),
+  ]);
+}

@@ -1,0 +1,64 @@
+/** Rule dropping-table: the findings it reports, and what it lets pass. */
+import { describe, expect, it } from 'vitest';
+import { lint, lintAfter, rules } from '../pending';
+
+describe('Rule: dropping-table', () => {
+  it('reports DROP TABLE of an existing table as a warning, naming the table', async () => {
+    const r = await lint('CREATE TABLE notes (id int);\nDROP TABLE purchases;');
+    expect(r.findings).toMatchObject([{ rule: 'dropping-table', severity: 'warning', file: '2_pending.sql', line: 2, column: 1 }]);
+    expect(r.findings[0]!.message).toBe("DROP TABLE of existing table purchases: the running application's statements that name purchases fail with 42P01 until its new version has replaced it");
+  });
+
+  it('fix: nothing in place of the statement, the DROP in a later migration after the allow directive', async () => {
+    expect((await lint('DROP TABLE IF EXISTS purchases CASCADE;')).findings[0]!.fix).toBe([
+      '-- file 1 of 2: in place of the statement',
+      "-- nothing in its place: first release code that no longer names purchases; the statement's other tables, if any, are judged on their own",
+      '-- file 2 of 2: a later migration',
+      '-- once no running code names purchases',
+      '-- schemaguard:allow dropping-table no running code names purchases any more',
+      'DROP TABLE IF EXISTS purchases CASCADE;',
+    ].join('\n'));
+  });
+
+  it('reports each existing table of a statement that drops several, quoting names that need it', async () => {
+    const r = await lintAfter('CREATE SCHEMA app;\nCREATE TABLE app."Accounts" (id int);\nCREATE TABLE logs (id int);', 'CREATE TABLE scratch (id int);\nDROP TABLE app."Accounts", scratch, logs;');
+    expect(r.findings.map((f) => f.message.split(':')[0])).toEqual(['DROP TABLE of existing table app."Accounts"', 'DROP TABLE of existing table logs']);
+    expect(r.findings[0]!.fix).toContain('\nDROP TABLE app."Accounts";');
+  });
+
+  it('an allow directive with a reason silences it', async () => {
+    const r = await lint('-- schemaguard:allow dropping-table purchases moved to the billing service in release 40\nDROP TABLE purchases;');
+    expect(r.findings).toEqual([]);
+    expect(r.allowed).toMatchObject([{ rule: 'dropping-table', allowed: { reason: 'purchases moved to the billing service in release 40' } }]);
+  });
+
+  it.each([
+    ['a table created in the pending set', 'CREATE TABLE t (a int);', 'DROP TABLE t;'],
+    ['a table renamed in the pending set (renaming-table reports the rename)', 'ALTER TABLE purchases RENAME TO orders;\nDROP TABLE orders;'],
+    ['a table created again under its name in the same transaction', 'DROP TABLE purchases;\nCREATE TABLE purchases (id bigint PRIMARY KEY);'],
+    ['a table whose name another table is renamed into in the same transaction', 'CREATE TABLE purchases_v2 (id bigint);\nDROP TABLE purchases;\nALTER TABLE purchases_v2 RENAME TO purchases;'],
+    ['a view dropped and created again with another query', 'CREATE VIEW lead_names AS SELECT name FROM leads;', 'DROP VIEW lead_names;\nCREATE VIEW lead_names AS SELECT name, score FROM leads;'],
+  ])('leaves alone %s', async (_what, ...files) => {
+    expect((await rules(...files)).filter((r) => r === 'dropping-table')).toEqual([]);
+  });
+
+  it('leaves alone an existing view or materialized view (no data is lost)', async () => {
+    const r = await lintAfter('CREATE TABLE leads (name text);\nCREATE VIEW lead_names AS SELECT name FROM leads;\nCREATE MATERIALIZED VIEW lead_count AS SELECT count(*) FROM leads;', 'DROP VIEW lead_names;\nDROP MATERIALIZED VIEW lead_count;');
+    expect(r.findings).toEqual([]);
+    expect((await lintAfter('CREATE TABLE leads (name text);', 'DROP TABLE leads;')).findings.map((f) => f.rule)).toEqual(['dropping-table']);
+  });
+
+  it('leaves alone a partition, attached or detached in the pending set (retention), and reports the partitioned table itself', async () => {
+    const existing = [
+      'CREATE TABLE ledger (id bigint, at date NOT NULL) PARTITION BY RANGE (at);',
+      "CREATE TABLE ledger_2020 PARTITION OF ledger FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');",
+      "CREATE TABLE ledger_2021 PARTITION OF ledger FOR VALUES FROM ('2021-01-01') TO ('2022-01-01');",
+    ].join('\n');
+    const r = await lintAfter(existing, 'DROP TABLE ledger_2020;', '-- schemaguard:no-transaction\nALTER TABLE ledger DETACH PARTITION ledger_2021 CONCURRENTLY;', 'DROP TABLE ledger_2021;', 'DROP TABLE ledger;');
+    expect(r.findings.map((f) => `${f.file} ${f.rule}`)).toEqual(['5_pending.sql dropping-table']);
+  });
+
+  it('in a no-transaction file each statement commits on its own: a drop and a create of the same name are both seen', async () => {
+    expect(await rules('-- schemaguard:no-transaction\nDROP TABLE purchases;\nCREATE TABLE purchases (id bigint PRIMARY KEY);')).toEqual(['dropping-table']);
+  });
+});
