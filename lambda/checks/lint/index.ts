@@ -38,6 +38,7 @@ import { LOCK_TIMEOUT_DISABLED } from './rules/lock-timeout-disabled';
 import { DROPPING_COLUMN } from './rules/dropping-column';
 import { DROPPING_TABLE } from './rules/dropping-table';
 import { RENAMING_COLUMN } from './rules/renaming-column';
+import { RENAMING_CONSTRAINT } from './rules/renaming-constraint';
 import { RENAMING_SCHEMA } from './rules/renaming-schema';
 import { RENAMING_TABLE } from './rules/renaming-table';
 import { SET_NOT_NULL_WITHOUT_CHECK } from './rules/set-not-null-without-check';
@@ -70,6 +71,7 @@ export const LINT_RULES: readonly LintRule[] = [
   RENAMING_COLUMN,
   RENAMING_TABLE,
   RENAMING_SCHEMA,
+  RENAMING_CONSTRAINT,
   DROPPING_COLUMN,
   DROPPING_TABLE,
   WHOLE_TABLE_UPDATE,

@@ -93,7 +93,7 @@ function addConstraint(t: TableModel, con: Node, columns: string[], origin: Comm
   const name = typeof con.conname === 'string' ? con.conname : defaultConstraintName(t.name, con, columns);
   // In CREATE TABLE there are no rows: PostgreSQL marks every constraint valid, NOT VALID or not.
   const notValid = origin !== undefined && con.skip_validation === true;
-  const c: ConstraintModel = { kind, validated: !notValid, notNullOf: notNullColumn(con) };
+  const c: ConstraintModel = { kind, validated: !notValid, notNullOf: notNullColumn(con), ...(origin?.pending ? { addedInPending: true } : {}) };
   if (notValid && origin.pending) c.addedNotValid = { file: origin.file, line: origin.line, transactional: origin.transactional, statement: origin.statement };
   t.constraints.set(name, c);
   return name;

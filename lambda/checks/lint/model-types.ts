@@ -29,6 +29,10 @@ export interface ConstraintModel {
   /** A CHECK (col IS NOT NULL): the column it proves not null once validated. */
   notNullOf?: string;
   validated: boolean;
+  /** Added by a pending migration: the application running before this run does not know its name. */
+  addedInPending?: boolean;
+  /** Given its name by a pending migration (RENAME CONSTRAINT, or ALTER INDEX … RENAME of its index). */
+  renamedInPending?: boolean;
   /** Where it was added NOT VALID, when that was in a pending file. */
   addedNotValid?: { file: string; line: number; transactional: boolean; statement: string };
 }

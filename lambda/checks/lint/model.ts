@@ -237,6 +237,13 @@ export class PendingModel implements FunctionScope {
     this.indexes.set(`${this.keyOf(rel).split('.')[0]}.${n.idxname}`, this.keyOf(rel));
   }
 
+  /** The table of an index the migrations made (CREATE INDEX, or behind a PRIMARY KEY, UNIQUE or EXCLUDE constraint). */
+  indexTable(r: { schema?: string; name: string }): TableModel | undefined {
+    const keys = r.schema ? [`${r.schema}.${r.name}`] : this.path.map((s) => `${s}.${r.name}`);
+    const table = keys.map((k) => this.indexes.get(k)).find((t) => t !== undefined);
+    return table === undefined ? undefined : this.tables.get(table);
+  }
+
   /** Whether an index of this name exists (created by a migration). */
   hasIndex(schema: string | undefined, name: string): boolean {
     const keys = schema ? [`${schema}.${name}`] : this.path.map((s) => `${s}.${name}`);
@@ -295,6 +302,7 @@ export class PendingModel implements FunctionScope {
     const c = t.constraints.get(from);
     if (!c) return;
     t.constraints.delete(from);
+    if (this.isNewHere()) c.renamedInPending = true;
     t.constraints.set(to, c);
   }
 

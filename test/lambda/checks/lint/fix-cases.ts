@@ -75,6 +75,8 @@ export const FIX_CASES: FixCase[] = [
   { rule: 'whole-table-update', what: 'a one-column bigint key', sql: 'UPDATE purchases SET legacy_lead = NULL;' },
   { rule: 'whole-table-update', what: 'a uuid key, a comment after the SET', sql: 'UPDATE leads SET score = coalesce(score, 0), name = trim(name) -- nulls to zero\n;' },
   { rule: 'renaming-schema', what: 'a schema with a quoted table and a partition', sql: 'ALTER SCHEMA app RENAME TO core;' },
+  { rule: 'renaming-constraint', what: 'RENAME CONSTRAINT of a primary key', sql: 'ALTER TABLE leads RENAME CONSTRAINT leads_pkey TO leads_id_pkey;' },
+  { rule: 'renaming-constraint', what: 'ALTER INDEX … RENAME of the index behind a primary key', sql: 'ALTER INDEX leads_pkey RENAME TO leads_id_pkey;' },
   { rule: 'dropping-column', what: 'a column of an existing table', sql: 'ALTER TABLE leads DROP COLUMN code;' },
   { rule: 'dropping-column', what: 'IF EXISTS … CASCADE, beside another change', sql: 'ALTER TABLE leads DROP COLUMN IF EXISTS score CASCADE, ADD COLUMN rank int;' },
   { rule: 'dropping-table', what: 'an existing table', sql: 'DROP TABLE events;' },

@@ -42,7 +42,7 @@ describe('Rule: renaming-column', () => {
     ['ALTER INDEX … RENAME', 'ALTER INDEX leads_pkey RENAME TO leads_key;'],
     ['RENAME CONSTRAINT', 'ALTER TABLE leads RENAME CONSTRAINT leads_pkey TO leads_key;'],
   ])('does not report %s', async (_what, sql) => {
-    expect(await rules(sql)).toEqual([]);
+    expect((await rules(sql)).filter((r) => r === 'renaming-column')).toEqual([]);
   });
   it('does not report a column of a table renamed in the pending set: the running code does not know that name, renaming-table reports the rename', async () => {
     expect(await rules('ALTER TABLE leads RENAME TO customers;\nALTER TABLE customers RENAME COLUMN name TO full_name;')).toEqual(['renaming-table']);

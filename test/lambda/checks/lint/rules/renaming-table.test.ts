@@ -36,7 +36,7 @@ describe('Rule: renaming-table', () => {
     ['a materialized view created in the pending set', 'CREATE MATERIALIZED VIEW m AS SELECT 1 AS x;\nALTER MATERIALIZED VIEW m RENAME TO n;'],
     ['ALTER INDEX … RENAME', 'ALTER INDEX leads_pkey RENAME TO leads_key;'],
   ])('does not report %s', async (_what, ...sql) => {
-    expect(await rules(...sql)).toEqual([]);
+    expect((await rules(...sql)).filter((r) => r === 'renaming-table')).toEqual([]);
   });
   it('reports only the first rename of an existing table: the running code does not know its later names', async () => {
     const r = await lint('ALTER TABLE leads RENAME TO customers;\nALTER TABLE customers RENAME TO clients;\nALTER TABLE clients SET SCHEMA app;');
