@@ -17,6 +17,7 @@ CREATE TABLE ledger_2025 PARTITION OF ledger FOR VALUES FROM ('2025-01-01') TO (
 CREATE TABLE app.ledger_2026 PARTITION OF ledger FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
 CREATE TABLE ledger_old (id bigint, at date NOT NULL, kind text);
 ALTER TABLE ledger ATTACH PARTITION ledger_old FOR VALUES FROM ('2020-01-01') TO ('2025-01-01');
+CREATE TABLE quotas (n int CONSTRAINT quotas_n_positive CHECK (n > 0));
 `;
 
 export interface FixCase {
@@ -77,6 +78,7 @@ export const FIX_CASES: FixCase[] = [
   { rule: 'renaming-schema', what: 'a schema with a quoted table and a partition', sql: 'ALTER SCHEMA app RENAME TO core;' },
   { rule: 'renaming-constraint', what: 'RENAME CONSTRAINT of a primary key', sql: 'ALTER TABLE leads RENAME CONSTRAINT leads_pkey TO leads_id_pkey;' },
   { rule: 'renaming-constraint', what: 'ALTER INDEX … RENAME of the index behind a primary key', sql: 'ALTER INDEX leads_pkey RENAME TO leads_id_pkey;' },
+  { rule: 'renaming-constraint', what: 'RENAME CONSTRAINT of a CHECK (no ON CONFLICT names one)', sql: 'ALTER TABLE quotas RENAME CONSTRAINT quotas_n_positive TO n_positive;' },
   { rule: 'dropping-column', what: 'a column of an existing table', sql: 'ALTER TABLE leads DROP COLUMN code;' },
   { rule: 'dropping-column', what: 'IF EXISTS … CASCADE, beside another change', sql: 'ALTER TABLE leads DROP COLUMN IF EXISTS score CASCADE, ADD COLUMN rank int;' },
   { rule: 'dropping-table', what: 'an existing table', sql: 'DROP TABLE events;' },
