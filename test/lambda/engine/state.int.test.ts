@@ -53,6 +53,15 @@ describe.each(driverCases())('State table of an earlier version on $name', ({ ta
     return { url, dir };
   }
 
+  /** A session that read the state table in a transaction it keeps open (a `status` left open in psql). */
+  async function openReader(url: string): Promise<pg.Client> {
+    const reader = new pg.Client({ connectionString: url, application_name: 'status-left-open' });
+    await reader.connect();
+    await reader.query('BEGIN');
+    await reader.query('SELECT count(*) FROM schemaguard.applied_migrations');
+    return reader;
+  }
+
   it('reads it as executed rows without writing anything', async () => {
     const { url } = await oldDatabase('old_state_read');
     const d = driver.make(url);
@@ -104,12 +113,9 @@ describe.each(driverCases())('State table of an earlier version on $name', ({ ta
 
   it('migrate names the session that keeps the table from being upgraded, after the lock timeout, and leaves it as it was', async () => {
     const { url, dir } = await oldDatabase('old_state_held');
-    const reader = new pg.Client({ connectionString: url, application_name: 'status-left-open' });
-    await reader.connect();
+    const reader = await openReader(url);
     const d = driver.make(url);
     try {
-      await reader.query('BEGIN');
-      await reader.query('SELECT count(*) FROM schemaguard.applied_migrations');
       const migrations = await loadMigrationsAsync(dir, { deferParse: true });
       const e = await rejection<LockTimeoutError>(migrate({ driver: d, migrations, appliedBy: 'test', lockTimeoutMs: 300 }));
       expect(e).toBeInstanceOf(LockTimeoutError);
@@ -129,12 +135,9 @@ describe.each(driverCases())('State table of an earlier version on $name', ({ ta
 
   it('migrate whose runner lock is lost while the upgrade waits rolls the upgrade back and runs nothing', async () => {
     const { url, dir } = await oldDatabase('old_state_lock_lost');
-    const reader = new pg.Client({ connectionString: url, application_name: 'status-left-open' });
-    await reader.connect();
+    const reader = await openReader(url);
     const d = driver.make(url);
     try {
-      await reader.query('BEGIN');
-      await reader.query('SELECT count(*) FROM schemaguard.applied_migrations');
       const migrations = await loadMigrationsAsync(dir, { deferParse: true });
       const running = rejection<MigrationError>(migrate({ driver: d, migrations, appliedBy: 'test', lockTimeoutMs: 30_000 }));
       // The upgrade's ALTER TABLE waits for the reader; meanwhile the runner lock goes.
