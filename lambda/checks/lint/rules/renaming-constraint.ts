@@ -40,9 +40,10 @@ export const RENAMING_CONSTRAINT: LintRule = {
     } else if (n.renameType === 'OBJECT_INDEX') {
       const t = ctx.model.indexTable(rel);
       const kind = t?.constraints.get(rel.name)?.kind;
+      if (!t || (kind !== 'primary' && kind !== 'unique' && kind !== 'exclusion')) return;
       // The table as the statement would name it: unqualified when the search path finds it so.
-      const table = ctx.model.table({ name: t?.name ?? '' }) === t ? { name: t!.name } : { schema: t?.schema, name: t?.name ?? '' };
-      if (t && (kind === 'primary' || kind === 'unique' || kind === 'exclusion')) check(ctx, s, table, t, rel.name, n.newname);
+      const table = ctx.model.table({ name: t.name }) === t ? { name: t.name } : { schema: t.schema, name: t.name };
+      check(ctx, s, table, t, rel.name, n.newname);
     }
   },
   alterCommand(ctx, _s, t, cmd) {
