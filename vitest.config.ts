@@ -1,5 +1,20 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Some machines set NODE_EXTRA_CA_CERTS to the system's CA bundle (this one
+ * does: 144 certificates). Node.js 20 reads and parses it when it starts:
+ * about 40 ms of CPU per process here, and a run starts well over a thousand
+ * of them (a worker per integration file, every CLI run, every synthesis
+ * process). No test makes a TLS connection those certificates are for (the
+ * TLS tests bring their own CA), so the run's processes start without it. The
+ * one step that may reach the npm registry (test/package/consumer.test.ts's
+ * npm install) gets it back from NPM_REGISTRY_EXTRA_CA_CERTS.
+ */
+if (process.env.NODE_EXTRA_CA_CERTS !== undefined) {
+  process.env.NPM_REGISTRY_EXTRA_CA_CERTS = process.env.NODE_EXTRA_CA_CERTS;
+  delete process.env.NODE_EXTRA_CA_CERTS;
+}
+
 /** What both projects share; a project does not inherit the root's setup (the servers would start once per project). */
 const common = {
   // Each test file's temporary directories are removed after its last test.

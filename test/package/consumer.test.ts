@@ -22,8 +22,12 @@ const EXAMPLE = join(PACKAGE_ROOT, 'examples', 'widgets-app');
 
 interface Run { code: number | null; stdout: string; stderr: string }
 
+/** The machine's extra CA bundle, which vitest.config.ts keeps from the run's processes: npm may need it for the registry. */
+const REGISTRY_CA = process.env.NPM_REGISTRY_EXTRA_CA_CERTS === undefined ? {} : { NODE_EXTRA_CA_CERTS: process.env.NPM_REGISTRY_EXTRA_CA_CERTS };
+
 function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Run {
-  const r = spawnSync(command, args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 300_000 });
+  const registry = command === 'npm' ? REGISTRY_CA : {};
+  const r = spawnSync(command, args, { cwd, env: { ...process.env, ...registry, ...env }, encoding: 'utf8', timeout: 300_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
