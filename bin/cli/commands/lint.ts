@@ -44,7 +44,7 @@ export function lintJson(result: LintResult): Record<string, unknown> {
 export async function lintCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
   const sources = readLintSources(opts.dir);
-  let scope = `all ${sources.length} files in ${opts.dir}/ (no database: every file counts as pending)`;
+  let scope = `${sources.length === 1 ? 'the 1 file' : `all ${sources.length} files`} in ${opts.dir}/ (no database: every file counts as pending)`;
   let catalog: LintCatalog | undefined;
   if (opts.databaseUrl) {
     const { driver } = await connectTarget(ctx);

@@ -119,23 +119,32 @@ export function keepsItsName(next: string, old: string): string {
 /**
  * The contract step's DROP COLUMN, after the allow directive that says why it
  * is safe by then (dropping-column): the running code no longer names it.
+ * Never with CASCADE, which drop-cascade reports.
  */
 export function dropColumnLater(table: string, column: string, o: { ifExists?: boolean; cascade?: boolean } = {}): string[] {
   return [
+    ...withoutCascade(o.cascade),
     `-- schemaguard:allow dropping-column no running code names ${table}.${ident(column)} any more`,
-    `ALTER TABLE ${table} DROP COLUMN ${o.ifExists ? 'IF EXISTS ' : ''}${ident(column)}${o.cascade ? ' CASCADE' : ''};`,
+    `ALTER TABLE ${table} DROP COLUMN ${o.ifExists ? 'IF EXISTS ' : ''}${ident(column)};`,
   ];
 }
 
 /**
  * The contract step's DROP TABLE, after the allow directive that says why it
- * is safe by then (dropping-table). `name` as written in SQL.
+ * is safe by then (dropping-table). `name` as written in SQL. Never with
+ * CASCADE, which drop-cascade reports.
  */
 export function dropTableLater(name: string, o: { ifExists?: boolean; cascade?: boolean } = {}): string[] {
   return [
+    ...withoutCascade(o.cascade),
     `-- schemaguard:allow dropping-table no running code names ${name} any more`,
-    `DROP TABLE ${o.ifExists ? 'IF EXISTS ' : ''}${name}${o.cascade ? ' CASCADE' : ''};`,
+    `DROP TABLE ${o.ifExists ? 'IF EXISTS ' : ''}${name};`,
   ];
+}
+
+/** The later DROP of a statement that had CASCADE is written without it (drop-cascade), and says so. */
+function withoutCascade(cascade: boolean | undefined): string[] {
+  return cascade ? ['-- without CASCADE (drop-cascade): PostgreSQL refuses the drop while anything depends on it, and names each dependent; drop those explicitly first'] : [];
 }
 
 /** Rows per batch of `byKeyRanges`. */

@@ -37,6 +37,7 @@ import { INDEX_NOT_CONCURRENT } from './rules/index-not-concurrent';
 import { LOCK_TIMEOUT_DISABLED } from './rules/lock-timeout-disabled';
 import { DROPPING_COLUMN } from './rules/dropping-column';
 import { DROPPING_TABLE } from './rules/dropping-table';
+import { DROP_CASCADE } from './rules/drop-cascade';
 import { RENAMING_COLUMN } from './rules/renaming-column';
 import { RENAMING_CONSTRAINT } from './rules/renaming-constraint';
 import { RENAMING_SCHEMA } from './rules/renaming-schema';
@@ -74,6 +75,7 @@ export const LINT_RULES: readonly LintRule[] = [
   RENAMING_CONSTRAINT,
   DROPPING_COLUMN,
   DROPPING_TABLE,
+  DROP_CASCADE,
   WHOLE_TABLE_UPDATE,
   WHOLE_TABLE_DELETE,
   LOCK_TIMEOUT_DISABLED,

@@ -22,7 +22,14 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     expect(r.stdout).toContain('2_b.sql:2:1: error concurrently-in-transaction: CREATE INDEX CONCURRENTLY in a transactional migration');
     expect(r.stdout).toMatch(/\n {2}why: .+\n {2}fix: .+/);
     expect(r.stdout).toContain('lint: 2 files, 2 errors, 0 warnings');
-    expect(r.stderr).toContain('no database: every file counts as pending');
+    expect(r.stderr).toContain(`lint all 2 files in ${dir}/ (no database: every file counts as pending)`);
+  });
+
+  it('names one file as one file in its progress line', async () => {
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE t (id int);' });
+    const r = await runCli(['lint', '--dir', dir], { env: NO_DB });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`lint the 1 file in ${dir}/ (no database: every file counts as pending)`);
   });
 
   it('exits 0 with warnings only, and prints JSON with --json', async () => {

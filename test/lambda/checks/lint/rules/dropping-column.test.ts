@@ -21,8 +21,10 @@ describe('Rule: dropping-column', () => {
     ].join('\n'));
   });
 
-  it('fix keeps IF EXISTS and CASCADE, and quotes names that need it', async () => {
-    expect((await lint('ALTER TABLE leads DROP COLUMN IF EXISTS score CASCADE;')).findings[0]!.fix).toContain('\nALTER TABLE leads DROP COLUMN IF EXISTS score CASCADE;');
+  it('fix keeps IF EXISTS, leaves CASCADE out (drop-cascade) and says so, and quotes names that need it', async () => {
+    const fix = (await lint('ALTER TABLE leads DROP COLUMN IF EXISTS score CASCADE;')).findings.find((f) => f.rule === 'dropping-column')!.fix;
+    expect(fix).toContain('\n-- without CASCADE (drop-cascade): PostgreSQL refuses the drop while anything depends on it, and names each dependent; drop those explicitly first\n');
+    expect(fix).toContain('\nALTER TABLE leads DROP COLUMN IF EXISTS score;');
     const r = await lintAfter('CREATE SCHEMA app;\nCREATE TABLE app."Accounts" ("Name" text, id int);', 'ALTER TABLE app."Accounts" DROP COLUMN "Name";');
     expect(r.findings[0]!.message).toContain('DROP COLUMN "Name" on existing table app."Accounts"');
     expect(r.findings[0]!.fix).toContain('\nALTER TABLE app."Accounts" DROP COLUMN "Name";');

@@ -9,14 +9,15 @@ describe('Rule: dropping-table', () => {
     expect(r.findings[0]!.message).toBe("DROP TABLE of existing table purchases: the running application's statements that name purchases fail with 42P01 until its new version has replaced it");
   });
 
-  it('fix: nothing in place of the statement, the DROP in a later migration after the allow directive', async () => {
-    expect((await lint('DROP TABLE IF EXISTS purchases CASCADE;')).findings[0]!.fix).toBe([
+  it('fix: nothing in place of the statement, the DROP in a later migration after the allow directive, without CASCADE (drop-cascade)', async () => {
+    expect((await lint('DROP TABLE IF EXISTS purchases CASCADE;')).findings.find((f) => f.rule === 'dropping-table')!.fix).toBe([
       '-- file 1 of 2: in place of the statement',
       "-- nothing in its place: first release code that no longer names purchases; the statement's other tables, if any, are judged on their own",
       '-- file 2 of 2: a later migration',
       '-- once no running code names purchases',
+      '-- without CASCADE (drop-cascade): PostgreSQL refuses the drop while anything depends on it, and names each dependent; drop those explicitly first',
       '-- schemaguard:allow dropping-table no running code names purchases any more',
-      'DROP TABLE IF EXISTS purchases CASCADE;',
+      'DROP TABLE IF EXISTS purchases;',
     ].join('\n'));
   });
 
