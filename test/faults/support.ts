@@ -4,6 +4,7 @@
  * kill a backend at a marked statement, and a transcript of everything the
  * runs printed (scanned for secrets at the end of each file).
  */
+import type pg from 'pg';
 import { expect } from 'vitest';
 import { advisoryLockKey } from '../../lambda/driver/pg/advisory-lock';
 import { quoteIdent } from '../../lambda/engine/identifiers';
@@ -40,14 +41,16 @@ export interface Observed {
 }
 
 export async function observe(url: string, stateSchema = 'schemaguard'): Promise<Observed> {
-  return withClient(url, async (c) => {
-    const exists = async (name: string) => (await c.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [name])).rows[0]!.t !== null;
-    const state = `${quoteIdent(stateSchema)}.applied_migrations`;
-    const recorded = await exists(state) ? (await c.query<{ v: string }>(`SELECT version::text AS v FROM ${state} ORDER BY version`)).rows.map((r) => Number(r.v)) : [];
-    const tables = (await c.query<{ v: string }>("SELECT substr(tablename, 6) AS v FROM pg_tables WHERE schemaname = 'public' AND tablename ~ '^step_[0-9]+$'")).rows.map((r) => Number(r.v)).sort((a, b) => a - b);
-    const ledger = await exists('public.ledger') ? (await c.query<{ v: number }>('SELECT version AS v FROM public.ledger ORDER BY version')).rows.map((r) => r.v) : [];
-    return { recorded, tables, ledger };
-  });
+  return withClient(url, (c) => observeOn(c, stateSchema));
+}
+
+async function observeOn(c: pg.Client, stateSchema: string): Promise<Observed> {
+  const exists = async (name: string) => (await c.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [name])).rows[0]!.t !== null;
+  const state = `${quoteIdent(stateSchema)}.applied_migrations`;
+  const recorded = await exists(state) ? (await c.query<{ v: string }>(`SELECT version::text AS v FROM ${state} ORDER BY version`)).rows.map((r) => Number(r.v)) : [];
+  const tables = (await c.query<{ v: string }>("SELECT substr(tablename, 6) AS v FROM pg_tables WHERE schemaname = 'public' AND tablename ~ '^step_[0-9]+$'")).rows.map((r) => Number(r.v)).sort((a, b) => a - b);
+  const ledger = await exists('public.ledger') ? (await c.query<{ v: number }>('SELECT version AS v FROM public.ledger ORDER BY version')).rows.map((r) => r.v) : [];
+  return { recorded, tables, ledger };
 }
 
 /**
@@ -57,19 +60,21 @@ export async function observe(url: string, stateSchema = 'schemaguard'): Promise
  * transaction of a runner).
  */
 export async function expectConsistent(url: string, expected: number[], stateSchema = 'schemaguard'): Promise<void> {
-  const o = await observe(url, stateSchema);
-  expect(o, 'state table = tables created = ledger rows').toEqual({ recorded: expected, tables: expected, ledger: expected });
-  expect(await rows(url, 'SELECT indexrelid::regclass::text AS index FROM pg_index WHERE NOT indisvalid'), 'INVALID indexes').toEqual([]);
-  // A dead runner's backend may take a moment to notice; its lock and transaction go with it.
-  let left: unknown[] = [];
-  for (let i = 0; i < 100; i++) {
-    left = await rows(url, `SELECT pid, state, left(query, 60) AS query FROM pg_stat_activity
-      WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name LIKE 'schemaguard%' AND application_name <> 'schemaguard-test'`);
-    const locks = await rows(url, `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND ((classid::bigint << 32) | objid::bigint) = $1::bigint`, [advisoryLockKey(stateSchema)]);
-    if (left.length === 0 && locks.length === 0) return;
-    await sleep(50);
-  }
-  expect(left, 'runner sessions still open 5 s after the run').toEqual([]);
+  await withClient(url, async (c) => {
+    const o = await observeOn(c, stateSchema);
+    expect(o, 'state table = tables created = ledger rows').toEqual({ recorded: expected, tables: expected, ledger: expected });
+    expect((await c.query('SELECT indexrelid::regclass::text AS index FROM pg_index WHERE NOT indisvalid')).rows, 'INVALID indexes').toEqual([]);
+    // A dead runner's backend may take a moment to notice; its lock and transaction go with it.
+    let left: unknown[] = [];
+    for (let i = 0; i < 100; i++) {
+      left = (await c.query(`SELECT pid, state, left(query, 60) AS query FROM pg_stat_activity
+        WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name LIKE 'schemaguard%' AND application_name <> 'schemaguard-test'`)).rows;
+      const locks = (await c.query(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND ((classid::bigint << 32) | objid::bigint) = $1::bigint`, [advisoryLockKey(stateSchema)])).rows;
+      if (left.length === 0 && locks.length === 0) return;
+      await sleep(50);
+    }
+    expect(left, 'runner sessions still open 5 s after the run').toEqual([]);
+  });
 }
 
 /**
