@@ -62,7 +62,9 @@ function cascaded(ctx: RuleContext, s: ParsedStatement): { text: string; them: s
   if (s.kind === 'DropStmt' && n.behavior === 'DROP_CASCADE') {
     const kind = String(n.removeType);
     const objects = list(n.objects).filter((o) => existedBefore(ctx, kind, o)).map((o) => displayName(kind, o));
-    return objects.length ? named(`DROP ${kindWords(kind)} of ${objects.join(', ')}`, objects.length) : undefined;
+    if (!objects.length) return undefined;
+    const shown = objects.filter((o) => o !== '');
+    return named(`DROP ${kindWords(kind)}${shown.length ? ` of ${shown.join(', ')}` : ''}`, objects.length);
   }
   if (s.kind === 'TruncateStmt' && n.behavior === 'DROP_CASCADE') {
     const tables = list(n.relations).map((r) => rangeVar(as(r, 'RangeVar'))).filter((r): r is RangeVar => r !== undefined && ctx.model.isNamedBeforeRun(r));
@@ -97,9 +99,10 @@ function nameParts(o: unknown): string[] {
 /** Kinds whose name is `[schema.]table.name`: shown as `name ON table`. */
 const ON_TABLE = new Set(['OBJECT_TRIGGER', 'OBJECT_POLICY', 'OBJECT_RULE']);
 
+/** The object as the message names it; '' when its name is not a plain name (a cast: its two types). */
 function displayName(kind: string, o: unknown): string {
   const parts = nameParts(o).filter((p) => p !== '');
-  if (!parts.length) return 'it';
+  if (!parts.length) return '';
   if (ON_TABLE.has(kind) && parts.length > 1) return `${ident(parts[parts.length - 1]!)} ON ${parts.slice(0, -1).map(ident).join('.')}`;
   const name = parts.map(ident).join('.');
   return as(o, 'ObjectWithArgs') ? `${name}(…)` : name;

@@ -27,6 +27,7 @@ describe('Rule: drop-cascade', () => {
     ['a table with a quoted name', 'DROP TABLE billing."Invoices" CASCADE;', 'DROP TABLE of billing."Invoices"'],
     ['a primary key and a column of an existing table', 'ALTER TABLE leads DROP CONSTRAINT leads_pkey CASCADE, DROP COLUMN name CASCADE;', 'ALTER TABLE leads DROP CONSTRAINT leads_pkey, DROP COLUMN name'],
     ['TRUNCATE of an existing table', 'TRUNCATE leads CASCADE;', 'TRUNCATE of leads'],
+    ['a cast by its kind alone', 'DROP CAST (mood AS text) CASCADE;', 'DROP CAST'],
   ])('names %s', async (_what, sql, named) => {
     const r = await lintAfter(EXISTING, sql);
     const [finding] = r.findings.filter((f) => f.rule === 'drop-cascade');
