@@ -55,13 +55,10 @@ function copyStrategy(target: Target): string {
   return target.major >= 15 ? ' STRATEGY FILE_COPY' : '';
 }
 
-/** Drops the file's databases: one admin connection per server, not one per database. */
+/** Drops the file's databases, on the server's admin session. */
 export async function dropDatabases(): Promise<void> {
-  const done = created.splice(0);
-  for (const target of new Set(done.map((d) => d.target))) {
-    for (const { name } of done.filter((d) => d.target === target)) {
-      await admin(target).query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`).catch(() => undefined);
-    }
+  for (const { target, name } of created.splice(0)) {
+    await admin(target).query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`).catch(() => undefined);
   }
 }
 

@@ -166,7 +166,7 @@ function cascadeTokens(s: ParsedStatement): { start: number; end: number; after:
 }
 
 /** The statement with each of its drop-behaviour CASCADE keywords taken out. */
-function withoutCascade(s: ParsedStatement): string {
+function statementWithoutCascade(s: ParsedStatement): string {
   const b = Buffer.from(s.text);
   let out = '';
   let from = 0;
@@ -182,7 +182,7 @@ function fixFor(s: ParsedStatement): string {
     ? '-- without CASCADE, PostgreSQL refuses this (0A000) while another table has a foreign key to it, and its DETAIL names that table: list each table to empty in the TRUNCATE itself'
     : '-- without CASCADE, PostgreSQL refuses this (2BP01) while anything depends on it, and its DETAIL names each dependent: drop or change those explicitly before it, in this migration';
   return renderFix([inPlace(
-    `${withoutCascade(s)};`,
+    `${statementWithoutCascade(s)};`,
     refused,
     '-- or, when losing everything that depends on it is intended: the statement as it was, after an allow directive for drop-cascade whose reason names what goes with it',
   )]);
