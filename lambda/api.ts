@@ -45,10 +45,11 @@ export { LeaseLock, type LeaseLockOptions, type LeaseTimings } from './driver/da
 
 // The checks: lint (no database), contracts, doctor, drift.
 export {
-  lintMigrations as lint, lintSourceFromText, lintSourceOf, readLintCatalog, RULES as LINT_RULES,
+  lintMigrations as lint, lintSourceFromText, lintSourceOf, needsDependencies, readLintCatalog, RULES as LINT_RULES,
   type LintCatalog, type LintOptions, type LintResult, type LintSource, type RuleInfo,
 } from './checks/lint';
-export type { CatalogDomain } from './checks/lint/catalog';
+export type { CatalogDomain, ReadCatalogOptions } from './checks/lint/catalog';
+export type { DependencyEdge, DependencyGraph, DependencyObject } from './checks/lint/dependencies';
 export type { FunctionSignature, Volatility } from './checks/lint/volatility';
 export {
   assertContracts, checkContracts as check, ContractFailedError, loadContracts, parseContract,

@@ -5,7 +5,7 @@ import { InputError } from '../../../lambda/engine/errors';
 import { FILE_NAME_PATTERN, decodeUtf8 } from '../../../lambda/engine/source';
 import { DEFAULT_STATE_SCHEMA, readApplied } from '../../../lambda/engine/state';
 import { countBySeverity, formatFinding } from '../../../lambda/checks/finding';
-import { lintMigrations, lintSourceFromText, readLintCatalog, type LintCatalog, type LintResult, type LintSource } from '../../../lambda/checks/lint';
+import { lintMigrations, lintSourceFromText, needsDependencies, readLintCatalog, type LintCatalog, type LintResult, type LintSource } from '../../../lambda/checks/lint';
 import { printFindings } from '../output/findings';
 import { connectTarget, type CommandContext } from './context';
 
@@ -53,7 +53,7 @@ export async function lintCommand(ctx: CommandContext): Promise<number> {
       try {
         const applied = new Set((await readApplied(session, opts.stateSchema ?? DEFAULT_STATE_SCHEMA)).map((a) => a.version));
         for (const s of sources) s.applied = applied.has(Number(FILE_NAME_PATTERN.exec(s.file)![1]));
-        catalog = await readLintCatalog(session);
+        catalog = await readLintCatalog(session, { dependencies: needsDependencies(sources) });
         scope = `${sources.filter((s) => !s.applied).length} pending of ${sources.length} files in ${opts.dir}/ (${driver.target})`;
       } finally {
         await session.close();

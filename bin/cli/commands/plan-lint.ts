@@ -2,11 +2,12 @@
 import type { Queryable } from '../../../lambda/engine/ports';
 import type { Plan } from '../../../lambda/engine/plan';
 import type { Migration } from '../../../lambda/engine/source';
-import { lintMigrations, lintSourceOf, readLintCatalog, type LintResult } from '../../../lambda/checks/lint';
+import { lintMigrations, lintSourceOf, needsDependencies, readLintCatalog, type LintResult } from '../../../lambda/checks/lint';
 
-/** With a session, functions' volatility and domains come from the database (`readLintCatalog`). */
+/** With a session, functions' volatility, domains and dependencies come from the database (`readLintCatalog`). */
 export async function lintPlan(migrations: Migration[], plan: Plan, session?: Queryable): Promise<LintResult> {
   const pending = new Set(plan.pending.map((m) => m.version));
-  const catalog = session ? await readLintCatalog(session) : undefined;
-  return lintMigrations(migrations.map((m) => lintSourceOf(m, !pending.has(m.version))), { catalog });
+  const sources = migrations.map((m) => lintSourceOf(m, !pending.has(m.version)));
+  const catalog = session ? await readLintCatalog(session, { dependencies: needsDependencies(sources) }) : undefined;
+  return lintMigrations(sources, { catalog });
 }

@@ -3,9 +3,13 @@
  * every function's volatility (`pg_proc.provolatile`) and every domain's
  * constraints, so a DEFAULT calling a user-defined or overloaded function,
  * or a column of a constrained domain, is judged by what the database
- * declares. Catalog reads only.
+ * declares; and, when a pending file says CASCADE, the user objects'
+ * dependencies (`dependencies.ts`), so drop-cascade names what would go.
+ * Catalog reads only.
  */
 import type { Queryable } from '../../engine/ports';
+import { readDependencies, type DependencyGraph } from './dependencies';
+import type { LintSource } from './source';
 import type { FunctionSignature, Volatility } from './volatility';
 
 export interface CatalogDomain {
@@ -20,11 +24,23 @@ export interface CatalogDomain {
 export interface LintCatalog {
   functions: FunctionSignature[];
   domains: CatalogDomain[];
+  /** What depends on what (`pg_depend`), read when asked for. */
+  dependencies?: DependencyGraph;
+}
+
+export interface ReadCatalogOptions {
+  /** Read the dependencies too (`needsDependencies`). @default false */
+  dependencies?: boolean;
+}
+
+/** Whether a pending file may drop with CASCADE: only then are the dependencies worth reading. */
+export function needsDependencies(sources: readonly LintSource[]): boolean {
+  return sources.some((s) => !s.applied && /cascade/i.test(s.text));
 }
 
 const VOLATILITY: Record<string, Volatility> = { i: 'immutable', s: 'stable', v: 'volatile' };
 
-export async function readLintCatalog(q: Queryable): Promise<LintCatalog> {
+export async function readLintCatalog(q: Queryable, options: ReadCatalogOptions = {}): Promise<LintCatalog> {
   const functions = (await q.query<{ schema: string; name: string; nargs: number; ndefaults: number; variadic: boolean; v: string }>(
     `SELECT n.nspname AS schema, p.proname AS name, p.pronargs AS nargs, p.pronargdefaults AS ndefaults,
             p.provariadic <> 0 AS variadic, p.provolatile AS v
@@ -37,5 +53,5 @@ export async function readLintCatalog(q: Queryable): Promise<LintCatalog> {
        FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
       WHERE t.typtype = 'd'`,
   )).rows;
-  return { functions, domains };
+  return { functions, domains, ...(options.dependencies ? { dependencies: await readDependencies(q) } : {}) };
 }

@@ -52,7 +52,7 @@ import { VOLATILE_DEFAULT } from './rules/volatile-default';
 import type { LintSource } from './source';
 
 export type { LintCatalog } from './catalog';
-export { readLintCatalog } from './catalog';
+export { needsDependencies, readLintCatalog } from './catalog';
 export { rewritingColumnDefault } from './column';
 export type { LintRule, RuleExamples } from './rule';
 export { lintSourceFromText, lintSourceOf, type LintSource } from './source';

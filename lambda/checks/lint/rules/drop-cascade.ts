@@ -15,17 +15,24 @@
  * 0A000 for TRUNCATE) and the error's DETAIL names each dependent, so the
  * migration fails and the database is left as it was.
  *
- * A warning: when nothing depends on the object, CASCADE does nothing more,
- * and lint cannot see the database's dependencies. Not reported for an object
- * the pending set created before the statement (everything that can depend
- * on it is in the files the author is reviewing); objects other than tables,
- * views and schemas are matched by kind and unqualified name. `DROP OWNED BY
- * … CASCADE` is not covered.
+ * A warning: when nothing depends on the object, CASCADE does nothing more.
+ * With a database (`lint --database-url`, `plan`), the message names what
+ * depends on the object there now, in PostgreSQL's own words
+ * (`dependencies.ts`; relations, types, domains, functions, schemas,
+ * extensions, columns and constraints), or says so when it finds the object
+ * and nothing depends on it; what the pending files add before the
+ * statement is not in it. Not reported for an object the pending set
+ * created before the statement (everything that can depend on it is in the
+ * files the author is reviewing); objects other than tables, views and
+ * schemas are matched by kind and unqualified name. `DROP OWNED BY …
+ * CASCADE` is reported too: it drops the role's objects and, with CASCADE,
+ * other roles' objects that depend on them.
  *
  * The fix is the statement without CASCADE.
  */
 import { as, list, names, rangeVar, type Node, type ParsedStatement, type RangeVar } from '../../parse';
 import { inPlace, renderFix } from '../fix';
+import { cascadeOf, resolve, truncatedWith, type DropKind, type DropTarget } from '../dependencies';
 import type { LintRule, RuleContext } from '../rule';
 import { ident, tableName, tokensOf } from '../sql-text';
 
@@ -46,7 +53,7 @@ export const DROP_CASCADE: LintRule = {
     if (what) {
       const cascade = cascadeTokens(s)[0];
       ctx.report(DROP_CASCADE, s, {
-        message: `${what.text} with CASCADE: ${s.kind === 'TruncateStmt' ? `every table with a foreign key to ${what.them} is emptied too` : `everything that depends on ${what.them} is dropped too`}, and the migration does not say what that is`,
+        message: messageFor(ctx, s, what),
         fix: fixFor(s),
         at: cascade === undefined ? undefined : s.byteOffset + cascade.start,
       });
@@ -55,26 +62,115 @@ export const DROP_CASCADE: LintRule = {
   },
 };
 
-/** What a statement drops with CASCADE that existed before the run, as the message names it (and `it` or `them`); undefined when nothing. */
-function cascaded(ctx: RuleContext, s: ParsedStatement): { text: string; them: string } | undefined {
+interface Cascaded {
+  /** The statement as the message names it: `DROP TYPE of mood`. */
+  text: string;
+  /** What the dependents depend on: `it`, `them`, `the objects app owns`. */
+  them: string;
+  /** The objects it drops, to look up in the database; undefined when one of them is of a kind lint does not look up. */
+  targets?: DropTarget[];
+}
+
+function messageFor(ctx: RuleContext, s: ParsedStatement, what: Cascaded): string {
+  const truncate = s.kind === 'TruncateStmt';
+  const generic = `${what.text} with CASCADE: ${truncate ? `every table with a foreign key to ${what.them} is emptied too` : `everything that depends on ${what.them} is dropped too`}, and the migration does not say what that is`;
+  const known = inDatabase(ctx, what.targets, truncate);
+  if (!known) return generic;
+  if (known.names.length) {
+    const shown = known.names.slice(0, SHOWN);
+    const more = known.names.length - shown.length;
+    return `${generic}: in the database now, ${shown.join(', ')}${more > 0 ? `, and ${more} more (PostgreSQL's NOTICE lists them all)` : ''}`;
+  }
+  if (!known.complete) return generic;
+  return truncate
+    ? `${what.text} with CASCADE: no table has a foreign key to ${what.them} in the database now, but any that does by the time this runs is emptied too, unnamed in the migration`
+    : `${what.text} with CASCADE: nothing depends on ${what.them} in the database now, but anything that does by the time this runs is dropped too, unnamed in the migration`;
+}
+
+/** How many of the dependents a message names. */
+const SHOWN = 10;
+
+/**
+ * What CASCADE takes in the database lint reads (`lint --database-url`), as
+ * PostgreSQL names it; `complete` when every target was found there.
+ * Undefined without a database, or when none of the targets is there.
+ */
+function inDatabase(ctx: RuleContext, targets: DropTarget[] | undefined, truncate: boolean): { names: string[]; complete: boolean } | undefined {
+  const graph = ctx.catalog?.dependencies;
+  if (!graph || !targets?.length) return undefined;
+  const found = targets.map((t) => resolve(graph, t, ctx.model.searchPath));
+  // A function's name alone cannot tell its overloads apart.
+  const usable = found.map((ids, k) => (targets[k]!.kind === 'function' && ids.length > 1 ? [] : ids));
+  const ids = usable.flat();
+  if (!ids.length) return undefined;
+  const names = truncate ? truncatedWith(graph, ids) : cascadeOf(graph, ids);
+  return { names, complete: usable.every((ids) => ids.length > 0) };
+}
+
+/** What a statement drops with CASCADE that existed before the run, as the message names it; undefined when nothing. */
+function cascaded(ctx: RuleContext, s: ParsedStatement): Cascaded | undefined {
   const n = s.node;
-  const named = (text: string, count: number) => ({ text, them: count > 1 ? 'them' : 'it' });
+  const named = (text: string, count: number, targets: (DropTarget | undefined)[]): Cascaded => ({
+    text, them: count > 1 ? 'them' : 'it', targets: targets.every((t) => t !== undefined) ? targets as DropTarget[] : undefined,
+  });
   if (s.kind === 'DropStmt' && n.behavior === 'DROP_CASCADE') {
     const kind = String(n.removeType);
-    const objects = list(n.objects).filter((o) => existedBefore(ctx, kind, o)).map((o) => displayName(kind, o));
+    const objects = list(n.objects).filter((o) => existedBefore(ctx, kind, o));
     if (!objects.length) return undefined;
-    const shown = objects.filter((o) => o !== '');
-    return named(`DROP ${kindWords(kind)}${shown.length ? ` of ${shown.join(', ')}` : ''}`, objects.length);
+    const shown = objects.map((o) => displayName(kind, o)).filter((o) => o !== '');
+    return named(`DROP ${kindWords(kind)}${shown.length ? ` of ${shown.join(', ')}` : ''}`, objects.length, objects.map((o) => dropTarget(kind, o)));
+  }
+  if (s.kind === 'DropOwnedStmt' && n.behavior === 'DROP_CASCADE') {
+    const roles = list(n.roles).map(roleName).filter((r) => !(CREATED.get(ctx.model)?.has(`OBJECT_ROLE:${r}`) ?? false));
+    return roles.length ? { text: `DROP OWNED BY ${roles.join(', ')}`, them: `the objects ${roles.length > 1 ? 'they own' : `${roles[0]} owns`}, whoever owns it,` } : undefined;
   }
   if (s.kind === 'TruncateStmt' && n.behavior === 'DROP_CASCADE') {
     const tables = list(n.relations).map((r) => rangeVar(as(r, 'RangeVar'))).filter((r): r is RangeVar => r !== undefined && ctx.model.isNamedBeforeRun(r));
-    return tables.length ? named(`TRUNCATE of ${tables.map(tableName).join(', ')}`, tables.length) : undefined;
+    return tables.length
+      ? named(`TRUNCATE of ${tables.map(tableName).join(', ')}`, tables.length, tables.map((r) => ({ kind: 'relation', schema: r.schema, name: r.name, relkinds: 'rp' })))
+      : undefined;
   }
   const rel = rangeVar(n.relation);
   if (s.kind !== 'AlterTableStmt' || !rel || !ctx.model.isNamedBeforeRun(rel)) return undefined;
   const drops = list(n.cmds).map((c) => as(c, 'AlterTableCmd')).filter((c): c is Node => c?.behavior === 'DROP_CASCADE' && DROP_SUBCOMMANDS[String(c.subtype)] !== undefined);
   if (!drops.length) return undefined;
-  return named(`ALTER TABLE ${tableName(rel)} ${drops.map((c) => `${DROP_SUBCOMMANDS[String(c.subtype)]} ${ident(String(c.name))}`).join(', ')}`, drops.length);
+  return named(
+    `ALTER TABLE ${tableName(rel)} ${drops.map((c) => `${DROP_SUBCOMMANDS[String(c.subtype)]} ${ident(String(c.name))}`).join(', ')}`,
+    drops.length,
+    drops.map((c) => ({ kind: c.subtype === 'AT_DropColumn' ? 'column' : 'constraint', schema: rel.schema, table: rel.name, name: String(c.name) })),
+  );
+}
+
+/** A role as DROP OWNED BY names it. */
+function roleName(r: unknown): string {
+  const spec = as(r, 'RoleSpec');
+  if (spec?.roletype === 'ROLESPEC_CSTRING') return ident(String(spec.rolename));
+  return String(spec?.roletype ?? '').replace(/^ROLESPEC_/, '');
+}
+
+/** What lint looks up in the database for each kind DROP names (relations by their relkinds); not the other kinds. */
+const LOOKED_UP: Record<string, { kind: DropKind; relkinds?: string }> = {
+  OBJECT_TABLE: { kind: 'relation', relkinds: 'rp' },
+  OBJECT_VIEW: { kind: 'relation', relkinds: 'v' },
+  OBJECT_MATVIEW: { kind: 'relation', relkinds: 'm' },
+  OBJECT_SEQUENCE: { kind: 'relation', relkinds: 'S' },
+  OBJECT_INDEX: { kind: 'relation', relkinds: 'iI' },
+  OBJECT_FOREIGN_TABLE: { kind: 'relation', relkinds: 'f' },
+  OBJECT_TYPE: { kind: 'type' },
+  OBJECT_DOMAIN: { kind: 'type' },
+  OBJECT_FUNCTION: { kind: 'function' },
+  OBJECT_PROCEDURE: { kind: 'function' },
+  OBJECT_ROUTINE: { kind: 'function' },
+  OBJECT_SCHEMA: { kind: 'schema' },
+  OBJECT_EXTENSION: { kind: 'extension' },
+};
+
+function dropTarget(kind: string, o: unknown): DropTarget | undefined {
+  const looked = LOOKED_UP[kind];
+  const parts = nameParts(o);
+  const name = parts[parts.length - 1];
+  if (!looked || !name || parts.length > 2) return undefined;
+  return { ...looked, schema: parts.length === 2 ? parts[0] : undefined, name };
 }
 
 const DROP_SUBCOMMANDS: Record<string, string> = { AT_DropColumn: 'DROP COLUMN', AT_DropConstraint: 'DROP CONSTRAINT' };
@@ -136,6 +232,7 @@ function createdKeys(s: ParsedStatement): string[] {
     case 'DefineStmt': return [`${String(n.kind)}:${last(n.defnames)}`];
     case 'CreateDomainStmt': return [`OBJECT_DOMAIN:${last(n.domainname)}`];
     case 'CreateFunctionStmt': return [n.is_procedure ? 'OBJECT_PROCEDURE' : 'OBJECT_FUNCTION', 'OBJECT_ROUTINE'].map((k) => `${k}:${last(n.funcname)}`);
+    case 'CreateRoleStmt': return [`OBJECT_ROLE:${ident(String(n.role))}`];
     case 'CreateExtensionStmt': return [`OBJECT_EXTENSION:${String(n.extname)}`];
     case 'CreateTrigStmt': return [`OBJECT_TRIGGER:${String(n.trigname)}`];
     case 'CreatePolicyStmt': return [`OBJECT_POLICY:${String(n.policy_name)}`];

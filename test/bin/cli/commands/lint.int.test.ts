@@ -68,6 +68,20 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     expect(JSON.parse(plan.stdout).lint.findings).toEqual([]);
   });
 
+  it('with --database-url names what a DROP … CASCADE would take there now, as PostgreSQL names it; plan says the same', async () => {
+    const url = await freshDatabase(target, 'cli_lint_cascade');
+    const applied = { '1_a.sql': "CREATE TYPE mood AS ENUM ('ok', 'bad');\nCREATE TABLE leads (id int, m mood);\nCREATE VIEW moods AS SELECT m FROM leads;" };
+    expect((await runCli(['migrate', '--dir', tempDir(applied), '--database-url', url, '--quiet'])).code).toBe(0);
+    const dir = tempDir({ ...applied, '2_b.sql': 'DROP TYPE mood CASCADE;' });
+    const withDb = await runCli(['lint', '--dir', dir, '--database-url', url]);
+    expect(withDb.code).toBe(0);
+    expect(withDb.stdout).toContain('2_b.sql:1:16: warning drop-cascade: DROP TYPE of mood with CASCADE: everything that depends on it is dropped too, and the migration does not say what that is: in the database now, column m of table leads, view moods');
+    const withoutDb = await runCli(['lint', '--dir', tempDir({ '2_b.sql': 'DROP TYPE mood CASCADE;' })], { env: NO_DB });
+    expect(withoutDb.stdout).toContain('2_b.sql:1:16: warning drop-cascade: DROP TYPE of mood with CASCADE: everything that depends on it is dropped too, and the migration does not say what that is\n');
+    const plan = await runCli(['plan', '--dir', dir, '--database-url', url, '--json']);
+    expect(JSON.parse(plan.stdout).lint.findings).toMatchObject([{ rule: 'drop-cascade', message: expect.stringMatching(/: in the database now, column m of table leads, view moods$/) }]);
+  });
+
   it('passes on migrations/ of this repository', async () => {
     const r = await runCli(['lint', '--dir', join(ROOT, 'migrations')], { env: NO_DB });
     expect(r.code, r.stdout).toBe(0);

@@ -1,5 +1,6 @@
 /** Rule drop-cascade: the findings it reports, and what it lets pass. */
 import { describe, expect, it } from 'vitest';
+import { lintSourceFromText, needsDependencies } from '../../../../../lambda/checks/lint';
 import { lint, lintAfter, rules } from '../pending';
 
 const EXISTING = [
@@ -82,6 +83,21 @@ describe('Rule: drop-cascade', () => {
 
   it('without a database every file is pending: an object no file created counts as existing', async () => {
     expect((await lint('DROP EXTENSION IF EXISTS pgcrypto CASCADE;')).findings.map((f) => f.rule)).toEqual(['drop-cascade']);
+  });
+
+  it('DROP OWNED BY … CASCADE: the role\'s objects and what depends on them, whoever owns it; not for a role the pending set created', async () => {
+    const r = await lintAfter(EXISTING, 'DROP OWNED BY app_writer CASCADE;\nDROP OWNED BY app_reader, CURRENT_USER CASCADE;\nCREATE ROLE scratch;\nDROP OWNED BY scratch CASCADE;\nDROP OWNED BY app_writer;');
+    expect(r.findings.map((f) => [f.line, f.column, f.message])).toEqual([
+      [1, 26, 'DROP OWNED BY app_writer with CASCADE: everything that depends on the objects app_writer owns, whoever owns it, is dropped too, and the migration does not say what that is'],
+      [2, 40, 'DROP OWNED BY app_reader, CURRENT_USER with CASCADE: everything that depends on the objects they own, whoever owns it, is dropped too, and the migration does not say what that is'],
+    ]);
+    expect(r.findings[0]!.fix.split('\n')[0]).toBe('DROP OWNED BY app_writer;');
+  });
+
+  it('needsDependencies: the database\'s dependencies are read only when a pending file says CASCADE', () => {
+    const applied = lintSourceFromText('1_a.sql', 'DROP TABLE t CASCADE;', true);
+    expect(needsDependencies([applied, lintSourceFromText('2_b.sql', 'DROP TABLE u;')])).toBe(false);
+    expect(needsDependencies([applied, lintSourceFromText('2_b.sql', 'truncate u Cascade;')])).toBe(true);
   });
 
   it('DROP TABLE … CASCADE of an existing table is reported by dropping-table and by drop-cascade', async () => {

@@ -1,0 +1,176 @@
+/**
+ * What lint says CASCADE would take, against what PostgreSQL (18 and 15)
+ * says when it does it: each statement runs in a transaction that is rolled
+ * back, and its NOTICE lines ("drop cascades to …", "truncate cascades to
+ * …") are the list lint's walk of pg_depend must give, object for object.
+ * The schema has what a walk can get wrong: views of views (named by the
+ * view, not its rewrite rule), a primary key's index that other tables'
+ * foreign keys hang on, partitions and inheritance, an extension's function
+ * in a default, a generated column, an index expression, a policy, a rule,
+ * a table used as a column's type.
+ */
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lintMigrations, lintSourceFromText, readLintCatalog } from '../../../../lambda/checks/lint';
+import { cascadeOf, readDependencies, resolve, truncatedWith, type DependencyGraph, type DropTarget } from '../../../../lambda/checks/lint/dependencies';
+import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
+
+afterAll(dropDatabases);
+
+const SCHEMA = `
+CREATE EXTENSION IF NOT EXISTS "uuid-ossp";
+CREATE SEQUENCE lead_numbers;
+CREATE TYPE mood AS ENUM ('ok', 'bad');
+CREATE DOMAIN score AS int CHECK (VALUE >= 0);
+CREATE TYPE address AS (street text, city text);
+CREATE TABLE leads (id bigint PRIMARY KEY DEFAULT nextval('lead_numbers'), ref uuid DEFAULT uuid_generate_v4(), m mood, s score, home address, name text);
+CREATE INDEX leads_name ON leads (name);
+CREATE TABLE buys (id bigint PRIMARY KEY, lead_id bigint REFERENCES leads (id));
+CREATE TABLE refunds (id bigint, buy_id bigint REFERENCES buys (id));
+CREATE VIEW lead_names AS SELECT id, name FROM leads;
+CREATE VIEW lead_names_ok AS SELECT * FROM lead_names WHERE id > 0;
+CREATE MATERIALIZED VIEW lead_count AS SELECT count(*) AS n FROM leads;
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+CREATE TRIGGER leads_touch BEFORE UPDATE ON leads FOR EACH ROW EXECUTE FUNCTION touch();
+CREATE SCHEMA billing;
+CREATE TABLE billing.invoices (id bigint, lead_id bigint REFERENCES leads (id), m mood);
+CREATE VIEW billing.open_invoices AS SELECT id FROM billing.invoices;
+CREATE TABLE events (at date, what text) PARTITION BY RANGE (at);
+CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE VIEW recent_events AS SELECT what FROM events;
+CREATE TABLE lonely (id int);
+CREATE FUNCTION doubled(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1 * 2';
+CREATE FUNCTION positive(int) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT $1 > 0';
+CREATE TABLE scores (a int, b int GENERATED ALWAYS AS (a * 2) STORED, c int CHECK (positive(c)), d int GENERATED ALWAYS AS IDENTITY, e int);
+CREATE INDEX scores_doubled ON scores (doubled(e));
+CREATE INDEX scores_positive ON scores (e) WHERE positive(e);
+ALTER TABLE scores ENABLE ROW LEVEL SECURITY;
+CREATE POLICY scores_visible ON scores USING (positive(a));
+CREATE VIEW doubled_scores AS SELECT doubled(a) FROM scores;
+CREATE MATERIALIZED VIEW doubled_scores_then AS SELECT * FROM doubled_scores;
+CREATE TABLE score_holders (x scores);
+CREATE FUNCTION score_of(scores) RETURNS int LANGUAGE sql AS 'SELECT 1';
+CREATE RULE refunds_seen AS ON INSERT TO refunds DO ALSO SELECT 1 FROM buys;
+CREATE TABLE notes (body text);
+CREATE TABLE lead_notes (lead_id bigint) INHERITS (notes);
+`;
+
+/** What PostgreSQL names when it runs `sql` (rolled back): the objects of its "… cascades to" NOTICE lines. */
+async function postgresSays(c: pg.Client, sql: string): Promise<string[]> {
+  const said: string[] = [];
+  const listen = (n: { message?: string; detail?: string }) => said.push(...[n.message ?? '', ...(n.detail ?? '').split('\n')]);
+  c.on('notice', listen);
+  try {
+    await c.query('BEGIN');
+    await c.query(sql);
+  } finally {
+    await c.query('ROLLBACK');
+    c.off('notice', listen);
+  }
+  return said.map((l) => /^(?:drop|truncate) cascades to (?!\d+ other objects)(.+)$/.exec(l)?.[1]).filter((l): l is string => l !== undefined)
+    .map((l) => l.replace(/^table "(.+)"$/, 'table $1')).sort();
+}
+
+const PATH = ['$user', 'public'];
+
+const DROPS: [string, DropTarget][] = [
+  ['DROP SEQUENCE lead_numbers CASCADE', { kind: 'relation', name: 'lead_numbers', relkinds: 'S' }],
+  ['DROP TABLE leads CASCADE', { kind: 'relation', name: 'leads', relkinds: 'rp' }],
+  ['DROP TABLE buys CASCADE', { kind: 'relation', name: 'buys', relkinds: 'rp' }],
+  ['DROP TABLE events CASCADE', { kind: 'relation', name: 'events', relkinds: 'rp' }],
+  ['DROP TABLE lonely CASCADE', { kind: 'relation', name: 'lonely', relkinds: 'rp' }],
+  ['DROP VIEW lead_names CASCADE', { kind: 'relation', name: 'lead_names', relkinds: 'v' }],
+  ['DROP INDEX leads_name CASCADE', { kind: 'relation', name: 'leads_name', relkinds: 'iI' }],
+  ['DROP TYPE mood CASCADE', { kind: 'type', name: 'mood' }],
+  ['DROP TYPE address CASCADE', { kind: 'type', name: 'address' }],
+  ['DROP DOMAIN score CASCADE', { kind: 'type', name: 'score' }],
+  ['DROP FUNCTION touch() CASCADE', { kind: 'function', name: 'touch' }],
+  ['DROP SCHEMA billing CASCADE', { kind: 'schema', name: 'billing' }],
+  ['DROP SCHEMA public CASCADE', { kind: 'schema', name: 'public' }],
+  ['DROP EXTENSION "uuid-ossp" CASCADE', { kind: 'extension', name: 'uuid-ossp' }],
+  ['ALTER TABLE leads DROP COLUMN id CASCADE', { kind: 'column', table: 'leads', name: 'id' }],
+  ['ALTER TABLE leads DROP COLUMN name CASCADE', { kind: 'column', table: 'leads', name: 'name' }],
+  ['ALTER TABLE leads DROP CONSTRAINT leads_pkey CASCADE', { kind: 'constraint', table: 'leads', name: 'leads_pkey' }],
+  ['ALTER TABLE billing.invoices DROP COLUMN id CASCADE', { kind: 'column', schema: 'billing', table: 'invoices', name: 'id' }],
+  ['ALTER TABLE scores DROP COLUMN a CASCADE', { kind: 'column', table: 'scores', name: 'a' }],
+  ['ALTER TABLE scores DROP COLUMN e CASCADE', { kind: 'column', table: 'scores', name: 'e' }],
+  ['DROP FUNCTION doubled(int) CASCADE', { kind: 'function', name: 'doubled' }],
+  ['DROP FUNCTION positive(int) CASCADE', { kind: 'function', name: 'positive' }],
+  ['DROP TABLE scores CASCADE', { kind: 'relation', name: 'scores', relkinds: 'rp' }],
+  ['DROP TABLE notes CASCADE', { kind: 'relation', name: 'notes', relkinds: 'rp' }],
+];
+
+describe.each(targets)('what CASCADE takes, on $name', (target) => {
+  let url: string;
+  let graph: DependencyGraph;
+  beforeAll(async () => {
+    url = await freshDatabase(target, 'lint_dependencies');
+    await rows(url, SCHEMA);
+    graph = await withClient(url, (c) => readDependencies(c));
+  });
+
+  it.each(DROPS)('%s: lint names what PostgreSQL\'s NOTICE names', async (sql, dropped) => {
+    const ids = resolve(graph, dropped, PATH);
+    expect(ids).toHaveLength(1);
+    const pgSays = await withClient(url, (c) => postgresSays(c, sql));
+    expect(cascadeOf(graph, ids).sort()).toEqual(pgSays);
+  });
+
+  it('DROP … CASCADE of several objects at once: each dependent once, the dropped ones left out', async () => {
+    const ids = [...resolve(graph, { kind: 'type', name: 'mood' }, PATH), ...resolve(graph, { kind: 'relation', name: 'leads', relkinds: 'rp' }, PATH)];
+    expect(cascadeOf(graph, ids).sort()).toEqual(await withClient(url, (c) => postgresSays(c, 'DROP TABLE leads CASCADE; DROP TYPE mood CASCADE')));
+  });
+
+  it('TRUNCATE … CASCADE: lint names the tables PostgreSQL empties with it, through foreign keys of foreign keys', async () => {
+    const ids = resolve(graph, { kind: 'relation', name: 'leads', relkinds: 'rp' }, PATH);
+    const pgSays = await withClient(url, (c) => postgresSays(c, 'TRUNCATE leads CASCADE'));
+    expect(pgSays).toEqual(['table buys', 'table invoices', 'table refunds']);
+    expect(truncatedWith(graph, ids).map((t) => t.replace('billing.', '')).sort()).toEqual(pgSays);
+  });
+
+  it('finds an object through the search path, or not at all when it is not there', () => {
+    expect(resolve(graph, { kind: 'relation', name: 'invoices', relkinds: 'rp' }, PATH)).toEqual([]);
+    expect(resolve(graph, { kind: 'relation', name: 'invoices', relkinds: 'rp' }, ['billing', 'public'])).toHaveLength(1);
+    expect(resolve(graph, { kind: 'relation', name: 'lead_names', relkinds: 'rp' }, PATH)).toEqual([]);
+    expect(resolve(graph, { kind: 'type', name: 'mood', schema: 'billing' }, PATH)).toEqual([]);
+  });
+
+  it('the drop-cascade finding names them, says when nothing depends on it, and stays general for what it cannot look up', async () => {
+    const catalog = await withClient(url, (c) => readLintCatalog(c, { dependencies: true }));
+    const messages = async (sql: string) => (await lintMigrations([lintSourceFromText('1_schema.sql', SCHEMA, true), lintSourceFromText('2_drop.sql', sql)], { catalog }))
+      .findings.filter((f) => f.rule === 'drop-cascade').map((f) => f.message);
+    expect(await messages('DROP SEQUENCE lead_numbers CASCADE;')).toEqual([
+      'DROP SEQUENCE of lead_numbers with CASCADE: everything that depends on it is dropped too, and the migration does not say what that is: in the database now, default value for column id of table leads',
+    ]);
+    expect(await messages('TRUNCATE buys CASCADE;')).toEqual([
+      'TRUNCATE of buys with CASCADE: every table with a foreign key to it is emptied too, and the migration does not say what that is: in the database now, table refunds',
+    ]);
+    expect(await messages('DROP TABLE lonely CASCADE;')).toEqual([
+      'DROP TABLE of lonely with CASCADE: nothing depends on it in the database now, but anything that does by the time this runs is dropped too, unnamed in the migration',
+    ]);
+    expect(await messages('TRUNCATE refunds CASCADE;')).toEqual([
+      'TRUNCATE of refunds with CASCADE: no table has a foreign key to it in the database now, but any that does by the time this runs is emptied too, unnamed in the migration',
+    ]);
+    expect(await messages('SET search_path = billing, public;\nDROP TABLE invoices CASCADE;')).toEqual([
+      'DROP TABLE of invoices with CASCADE: everything that depends on it is dropped too, and the migration does not say what that is: in the database now, view billing.open_invoices',
+    ]);
+    const general = 'with CASCADE: everything that depends on it is dropped too, and the migration does not say what that is';
+    expect(await messages('DROP TABLE not_there CASCADE;')).toEqual([`DROP TABLE of not_there ${general}`]);
+    expect(await messages('DROP CAST (mood AS text) CASCADE;')).toEqual([`DROP CAST ${general}`]);
+    const [schema] = await messages('DROP SCHEMA public CASCADE;');
+    expect(schema).toMatch(/in the database now, (?:[^,]+, ){10}and \d+ more \(PostgreSQL's NOTICE lists them all\)$/);
+  });
+
+  it('reads the catalog only: no lock stronger than ACCESS SHARE', async () => {
+    await withClient(url, async (c) => {
+      await c.query('BEGIN');
+      try {
+        await readLintCatalog(c, { dependencies: true });
+        const locks = await c.query("SELECT count(*)::int AS n FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation' AND mode <> 'AccessShareLock'");
+        expect(locks.rows).toEqual([{ n: 0 }]);
+      } finally {
+        await c.query('ROLLBACK');
+      }
+    });
+  });
+});
