@@ -63,6 +63,8 @@ export interface DependencyEdge {
 export interface DependencyGraph {
   /** `current_user`, for `$user` in a search path. */
   user: string;
+  /** The session's schemas an unqualified name is looked up in (`current_schemas(false)`). */
+  searchPath: string[];
   objects: Map<string, DependencyObject>;
   /** Edges by the object they reference (`classid/objid`). */
   byRef: Map<string, DependencyEdge[]>;
@@ -110,7 +112,8 @@ const PG_CLASS = 1259;
  * filtered; what initdb made depends on nothing a migration drops).
  */
 export async function readDependencies(q: Queryable): Promise<DependencyGraph> {
-  const user = String((await q.query<{ u: string }>('SELECT current_user AS u')).rows[0]!.u);
+  const session = (await q.query<{ u: string; path: string[] }>('SELECT current_user AS u, current_schemas(false)::text[] AS path')).rows[0]!;
+  const user = String(session.u);
   const objects = new Map<string, DependencyObject>();
   type ObjectRow = { c: number; o: number; s: number; description: string | null; kind: string; sub: string; schema: string; parent: string; parent_oid: number; name: string };
   for (const r of (await q.query<ObjectRow>(OBJECTS)).rows) {
@@ -126,8 +129,17 @@ export async function readDependencies(q: Queryable): Promise<DependencyGraph> {
     else byRef.set(edge.ref, [edge]);
     if (r.t === 'i') owner.set(edge.from, `${r.rc}/${r.ro}/${r.rs}`);
   }
-  return { user, objects, byRef, owner };
+  return { user, searchPath: session.path, objects, byRef, owner };
 }
+
+/**
+ * Kinds every object of which is in the graph (each depends on its schema,
+ * a schema is depended on by what is in it): one that is not there has
+ * nothing in the database for CASCADE to take (it is not there, or it is an
+ * empty schema). A column or a constraint is in the graph only when
+ * something depends on it or it on something.
+ */
+export const ALWAYS_IN_GRAPH: ReadonlySet<DropKind> = new Set(['relation', 'type', 'function', 'schema', 'extension']);
 
 /** The objects a target names in the database (a function's overloads are several); none when it is not there. */
 export function resolve(graph: DependencyGraph, target: DropTarget, searchPath: readonly string[]): string[] {

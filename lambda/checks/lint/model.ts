@@ -62,6 +62,11 @@ export class PendingModel implements FunctionScope {
     return this.path;
   }
 
+  /** Whether the file has not set its own search_path (so far): an unqualified name means what it means to the session. */
+  get searchPathIsDefault(): boolean {
+    return this.path === DEFAULT_SEARCH_PATH;
+  }
+
   /** The schema unqualified CREATEs go to. */
   creationSchema(): string {
     return this.path.find((s) => s !== '$user' && s !== 'pg_catalog' && s !== 'pg_temp') ?? 'public';

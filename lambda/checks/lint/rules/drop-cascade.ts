@@ -21,7 +21,10 @@
  * (`dependencies.ts`; relations, types, domains, functions, schemas,
  * extensions, columns and constraints), or says so when it finds the object
  * and nothing depends on it; what the pending files add before the
- * statement is not in it. Not reported for an object the pending set
+ * statement is not in it. With a database, a drop of a relation, type,
+ * function, schema or extension that is not there (`DROP TABLE IF EXISTS x
+ * CASCADE` before `CREATE TABLE x`) is not reported: it takes nothing that
+ * existed before the run. Not reported for an object the pending set
  * created before the statement (everything that can depend on it is in the
  * files the author is reviewing); objects other than tables, views and
  * schemas are matched by kind and unqualified name. `DROP OWNED BY …
@@ -32,7 +35,7 @@
  */
 import { as, list, names, rangeVar, type Node, type ParsedStatement, type RangeVar } from '../../parse';
 import { inPlace, renderFix } from '../fix';
-import { cascadeOf, resolve, truncatedWith, type DropKind, type DropTarget } from '../dependencies';
+import { ALWAYS_IN_GRAPH, cascadeOf, resolve, truncatedWith, type DropKind, type DropTarget } from '../dependencies';
 import type { LintRule, RuleContext } from '../rule';
 import { ident, tableName, tokensOf } from '../sql-text';
 
@@ -50,10 +53,11 @@ export const DROP_CASCADE: LintRule = {
   },
   statement(ctx, s) {
     const what = cascaded(ctx, s);
-    if (what) {
+    const known = what && inDatabase(ctx, what.targets, s.kind === 'TruncateStmt');
+    if (what && known !== 'absent') {
       const cascade = cascadeTokens(s)[0];
       ctx.report(DROP_CASCADE, s, {
-        message: messageFor(ctx, s, what),
+        message: messageFor(s, what, known),
         fix: fixFor(s),
         at: cascade === undefined ? undefined : s.byteOffset + cascade.start,
       });
@@ -71,10 +75,9 @@ interface Cascaded {
   targets?: DropTarget[];
 }
 
-function messageFor(ctx: RuleContext, s: ParsedStatement, what: Cascaded): string {
+function messageFor(s: ParsedStatement, what: Cascaded, known: InDatabase | undefined): string {
   const truncate = s.kind === 'TruncateStmt';
   const generic = `${what.text} with CASCADE: ${truncate ? `every table with a foreign key to ${what.them} is emptied too` : `everything that depends on ${what.them} is dropped too`}, and the migration does not say what that is`;
-  const known = inDatabase(ctx, what.targets, truncate);
   if (!known) return generic;
   if (known.names.length) {
     const shown = known.names.slice(0, SHOWN);
@@ -90,15 +93,23 @@ function messageFor(ctx: RuleContext, s: ParsedStatement, what: Cascaded): strin
 /** How many of the dependents a message names. */
 const SHOWN = 10;
 
+/** What CASCADE takes in the database, as PostgreSQL names it; `complete` when every target was found there. */
+type InDatabase = { names: string[]; complete: boolean };
+
 /**
- * What CASCADE takes in the database lint reads (`lint --database-url`), as
- * PostgreSQL names it; `complete` when every target was found there.
- * Undefined without a database, or when none of the targets is there.
+ * What CASCADE takes in the database lint reads (`lint --database-url`).
+ * `absent` when none of the targets is there and each is of a kind that
+ * would be (`ALWAYS_IN_GRAPH`): the statement drops nothing that existed
+ * before the run (a pending file created it in a way lint does not follow,
+ * or `IF EXISTS` finds nothing). Undefined without a database, or when lint
+ * cannot tell.
  */
-function inDatabase(ctx: RuleContext, targets: DropTarget[] | undefined, truncate: boolean): { names: string[]; complete: boolean } | undefined {
+function inDatabase(ctx: RuleContext, targets: DropTarget[] | undefined, truncate: boolean): InDatabase | 'absent' | undefined {
   const graph = ctx.catalog?.dependencies;
   if (!graph || !targets?.length) return undefined;
-  const found = targets.map((t) => resolve(graph, t, ctx.model.searchPath));
+  const path = ctx.model.searchPathIsDefault ? graph.searchPath : ctx.model.searchPath;
+  const found = targets.map((t) => resolve(graph, t, path));
+  if (found.every((ids) => !ids.length) && targets.every((t) => ALWAYS_IN_GRAPH.has(t.kind))) return 'absent';
   // A function's name alone cannot tell its overloads apart.
   const usable = found.map((ids, k) => (targets[k]!.kind === 'function' && ids.length > 1 ? [] : ids));
   const ids = usable.flat();

@@ -155,10 +155,29 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
       'DROP TABLE of invoices with CASCADE: everything that depends on it is dropped too, and the migration does not say what that is: in the database now, view billing.open_invoices',
     ]);
     const general = 'with CASCADE: everything that depends on it is dropped too, and the migration does not say what that is';
-    expect(await messages('DROP TABLE not_there CASCADE;')).toEqual([`DROP TABLE of not_there ${general}`]);
+    expect(await messages('DROP TABLE IF EXISTS not_there CASCADE;\nDROP TYPE IF EXISTS no_type, public.no_type_either CASCADE;\nDROP SCHEMA IF EXISTS no_schema CASCADE;')).toEqual([]);
+    expect(await messages('DROP TABLE IF EXISTS not_there, lonely CASCADE;')).toEqual([`DROP TABLE of not_there, lonely ${general.replace('on it', 'on them')}`]);
+    expect(await messages('DROP SEQUENCE IF EXISTS not_there, lead_numbers CASCADE;')).toEqual([
+      'DROP SEQUENCE of not_there, lead_numbers with CASCADE: everything that depends on them is dropped too, and the migration does not say what that is: in the database now, default value for column id of table leads',
+    ]);
+    expect(await messages('ALTER TABLE lonely DROP COLUMN id CASCADE;')).toEqual([`ALTER TABLE lonely DROP COLUMN id ${general}`]);
     expect(await messages('DROP CAST (mood AS text) CASCADE;')).toEqual([`DROP CAST ${general}`]);
     const [schema] = await messages('DROP SCHEMA public CASCADE;');
     expect(schema).toMatch(/in the database now, (?:[^,]+, ){10}and \d+ more \(PostgreSQL's NOTICE lists them all\)$/);
+  });
+
+  it('looks unqualified names up through the session\'s search path (here the database\'s own), unless the file sets one', async () => {
+    await rows(url, `ALTER DATABASE ${url.split('/').pop()} SET search_path = billing, public`);
+    try {
+      const catalog = await withClient(url, (c) => readLintCatalog(c, { dependencies: true }));
+      expect(catalog.dependencies!.searchPath).toEqual(['billing', 'public']);
+      const lint = async (sql: string) => (await lintMigrations([lintSourceFromText('1_schema.sql', SCHEMA, true), lintSourceFromText('2_drop.sql', sql)], { catalog }))
+        .findings.filter((f) => f.rule === 'drop-cascade').map((f) => f.message.split(': in the database now, ')[1]);
+      expect(await lint('DROP TABLE invoices CASCADE;')).toEqual(['view open_invoices']);
+      expect(await lint('SET search_path = public;\nDROP TABLE invoices CASCADE;')).toEqual([]);
+    } finally {
+      await rows(url, `ALTER DATABASE ${url.split('/').pop()} RESET search_path`);
+    }
   });
 
   it('reads the catalog only: no lock stronger than ACCESS SHARE', async () => {
