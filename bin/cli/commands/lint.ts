@@ -53,7 +53,9 @@ export async function lintCommand(ctx: CommandContext): Promise<number> {
       try {
         const applied = new Set((await readApplied(session, opts.stateSchema ?? DEFAULT_STATE_SCHEMA)).map((a) => a.version));
         for (const s of sources) s.applied = applied.has(Number(FILE_NAME_PATTERN.exec(s.file)![1]));
-        catalog = await readLintCatalog(session, { dependencies: needsDependencies(sources) });
+        const dependencies = needsDependencies(sources);
+        if (dependencies) ctx.progress(`lint reads what depends on what in ${driver.target} (pg_depend): a pending file says CASCADE`);
+        catalog = await readLintCatalog(session, { dependencies });
         scope = `${sources.filter((s) => !s.applied).length} pending of ${sources.length} files in ${opts.dir}/ (${driver.target})`;
       } finally {
         await session.close();

@@ -66,6 +66,8 @@ export interface DependencyGraph {
   /** The session's schemas an unqualified name is looked up in (`current_schemas(false)`). */
   searchPath: string[];
   objects: Map<string, DependencyObject>;
+  /** The objects by their name (a column's or a constraint's own). */
+  byName: Map<string, DependencyObject[]>;
   /** Edges by the object they reference (`classid/objid`). */
   byRef: Map<string, DependencyEdge[]>;
   /** An object's internal owner, by the object's id. */
@@ -115,10 +117,15 @@ export async function readDependencies(q: Queryable): Promise<DependencyGraph> {
   const session = (await q.query<{ u: string; path: string[] }>('SELECT current_user AS u, current_schemas(false)::text[] AS path')).rows[0]!;
   const user = String(session.u);
   const objects = new Map<string, DependencyObject>();
+  const byName = new Map<string, DependencyObject[]>();
   type ObjectRow = { c: number; o: number; s: number; description: string | null; kind: string; sub: string; schema: string; parent: string; parent_oid: number; name: string };
   for (const r of (await q.query<ObjectRow>(OBJECTS)).rows) {
     const id = `${r.c}/${r.o}/${r.s}`;
-    objects.set(id, { id, kind: r.kind, sub: r.sub, schema: r.schema, parent: r.parent, parentId: r.parent_oid ? `${PG_CLASS}/${r.parent_oid}/0` : '', name: r.name, description: r.description ?? id });
+    const o: DependencyObject = { id, kind: r.kind, sub: r.sub, schema: r.schema, parent: r.parent, parentId: r.parent_oid ? `${PG_CLASS}/${r.parent_oid}/0` : '', name: r.name, description: r.description ?? id };
+    objects.set(id, o);
+    const named = byName.get(o.name);
+    if (named) named.push(o);
+    else byName.set(o.name, [o]);
   }
   const byRef = new Map<string, DependencyEdge[]>();
   const owner = new Map<string, string>();
@@ -129,7 +136,7 @@ export async function readDependencies(q: Queryable): Promise<DependencyGraph> {
     else byRef.set(edge.ref, [edge]);
     if (r.t === 'i') owner.set(edge.from, `${r.rc}/${r.ro}/${r.rs}`);
   }
-  return { user, searchPath: session.path, objects, byRef, owner };
+  return { user, searchPath: session.path, objects, byName, byRef, owner };
 }
 
 /**
@@ -145,7 +152,7 @@ export const ALWAYS_IN_GRAPH: ReadonlySet<DropKind> = new Set(['relation', 'type
 export function resolve(graph: DependencyGraph, target: DropTarget, searchPath: readonly string[]): string[] {
   const schemas = target.schema !== undefined ? [target.schema] : searchPath.map((s) => (s === '$user' ? graph.user : s));
   for (const schema of schemas) {
-    const found = [...graph.objects.values()].filter((o) => matches(o, target, schema));
+    const found = (graph.byName.get(target.name) ?? []).filter((o) => matches(o, target, schema));
     if (found.length) return found.map((o) => o.id);
   }
   return [];

@@ -48,6 +48,7 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     const withDb = await runCli(['lint', '--dir', dir2, '--database-url', url]);
     const withoutDb = await runCli(['lint', '--dir', dir2], { env: NO_DB });
     expect(withDb.code).toBe(1);
+    expect(withDb.stderr).not.toContain('pg_depend');
     expect(withDb.stdout).toContain('2_b.sql:1:22: error index-not-concurrent');
     expect(withDb.stdout).toContain('lint: 1 file, 1 error');
     expect(withoutDb.code).toBe(0);
@@ -75,6 +76,7 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     const dir = tempDir({ ...applied, '2_b.sql': 'DROP TYPE mood CASCADE;' });
     const withDb = await runCli(['lint', '--dir', dir, '--database-url', url]);
     expect(withDb.code).toBe(0);
+    expect(withDb.stderr).toMatch(/^lint reads what depends on what in .+ \(pg_depend\): a pending file says CASCADE$/m);
     expect(withDb.stdout).toContain('2_b.sql:1:16: warning drop-cascade: DROP TYPE of mood with CASCADE: everything that depends on it is dropped too, and the migration does not say what that is: in the database now, column m of table leads, view moods');
     const withoutDb = await runCli(['lint', '--dir', tempDir({ '2_b.sql': 'DROP TYPE mood CASCADE;' })], { env: NO_DB });
     expect(withoutDb.stdout).toContain('2_b.sql:1:16: warning drop-cascade: DROP TYPE of mood with CASCADE: everything that depends on it is dropped too, and the migration does not say what that is\n');
