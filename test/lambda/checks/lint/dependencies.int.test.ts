@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lintMigrations, lintSourceFromText, readLintCatalog } from '../../../../lambda/checks/lint';
 import { cascadeOf, readDependencies, resolve, truncatedWith, type DependencyGraph, type DropTarget } from '../../../../lambda/checks/lint/dependencies';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
+import { makeDataApiDriver } from '../../../support/drivers';
 
 afterAll(dropDatabases);
 
@@ -177,6 +178,23 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
       expect(await lint('SET search_path = public;\nDROP TABLE invoices CASCADE;')).toEqual([]);
     } finally {
       await rows(url, `ALTER DATABASE ${url.split('/').pop()} RESET search_path`);
+    }
+  });
+
+  it('reads the same through the RDS Data API (Aurora): every object, edge and name', async () => {
+    const driver = makeDataApiDriver(url);
+    const session = await driver.connect();
+    try {
+      const viaApi = await readDependencies(session);
+      expect(viaApi.searchPath).toEqual(graph.searchPath);
+      expect(viaApi.objects).toEqual(graph.objects);
+      expect(viaApi.byRef).toEqual(graph.byRef);
+      expect(viaApi.owner).toEqual(graph.owner);
+      const leads = resolve(viaApi, { kind: 'relation', name: 'leads', relkinds: 'rp' }, PATH);
+      expect(cascadeOf(viaApi, leads)).toContain('view lead_names');
+    } finally {
+      await session.close();
+      await driver.end();
     }
   });
 
