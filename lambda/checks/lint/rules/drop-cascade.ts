@@ -19,8 +19,9 @@
  * With a database (`lint --database-url`, `plan`), the message names what
  * depends on the object there now, in PostgreSQL's own words
  * (`dependencies.ts`; relations, types, domains, functions, schemas,
- * extensions, columns and constraints), or says so when it finds the object
- * and nothing depends on it; what the pending files add before the
+ * extensions, columns and constraints), says when PostgreSQL refuses the
+ * statement even with CASCADE, or says so when it finds the object and
+ * nothing depends on it; what the pending files add before the
  * statement is not in it. With a database, a drop of a relation, type,
  * function, schema or extension that is not there (`DROP TABLE IF EXISTS x
  * CASCADE` before `CREATE TABLE x`) is not reported: it takes nothing that
@@ -33,9 +34,9 @@
  *
  * The fix is the statement without CASCADE.
  */
-import { as, list, names, rangeVar, type Node, type ParsedStatement, type RangeVar } from '../../parse';
+import { as, list, names, rangeVar, typeNameText, type Node, type ParsedStatement } from '../../parse';
 import { inPlace, renderFix } from '../fix';
-import { ALWAYS_IN_GRAPH, cascadeOf, resolve, truncatedWith, type DropKind, type DropTarget } from '../dependencies';
+import { ALWAYS_IN_GRAPH, cascadeOf, resolve, truncatedWith, type Cascade, type DropKind, type DropTarget } from '../dependencies';
 import type { LintRule, RuleContext } from '../rule';
 import { ident, tableName, tokensOf } from '../sql-text';
 
@@ -79,10 +80,12 @@ function messageFor(s: ParsedStatement, what: Cascaded, known: InDatabase | unde
   const truncate = s.kind === 'TruncateStmt';
   const generic = `${what.text} with CASCADE: ${truncate ? `every table with a foreign key to ${what.them} is emptied too` : `everything that depends on ${what.them} is dropped too`}, and the migration does not say what that is`;
   if (!known) return generic;
+  if (known.refused) return `${what.text} with CASCADE: in the database now PostgreSQL refuses it (2BP01), since ${known.refused}`;
   if (known.names.length) {
-    const shown = known.names.slice(0, SHOWN);
+    // In a stable order (the catalog's is not): the same database gives the same message.
+    const shown = [...known.names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).slice(0, SHOWN);
     const more = known.names.length - shown.length;
-    return `${generic}: in the database now, ${shown.join(', ')}${more > 0 ? `, and ${more} more (PostgreSQL's NOTICE lists them all)` : ''}`;
+    return `${generic}: in the database now, ${shown.join(', ')}${more > 0 ? `, and ${more} more` : ''}`;
   }
   if (!known.complete) return generic;
   return truncate
@@ -94,28 +97,31 @@ function messageFor(s: ParsedStatement, what: Cascaded, known: InDatabase | unde
 const SHOWN = 10;
 
 /** What CASCADE takes in the database, as PostgreSQL names it; `complete` when every target was found there. */
-type InDatabase = { names: string[]; complete: boolean };
+type InDatabase = Cascade & { complete: boolean };
 
 /**
  * What CASCADE takes in the database lint reads (`lint --database-url`).
- * `absent` when none of the targets is there and each is of a kind that
- * would be (`ALWAYS_IN_GRAPH`): the statement drops nothing that existed
- * before the run (a pending file created it in a way lint does not follow,
- * or `IF EXISTS` finds nothing). Undefined without a database, or when lint
- * cannot tell.
+ * `absent` when none of the targets is there by name and each is of a kind
+ * that would be (`ALWAYS_IN_GRAPH`): the statement drops nothing that
+ * existed before the run (a pending file created it in a way lint does not
+ * follow, or `IF EXISTS` finds nothing). Undefined without a database, or
+ * when lint cannot tell (a function named without arguments has overloads,
+ * or its arguments as written do not match the database's).
  */
 function inDatabase(ctx: RuleContext, targets: DropTarget[] | undefined, truncate: boolean): InDatabase | 'absent' | undefined {
   const graph = ctx.catalog?.dependencies;
   if (!graph || !targets?.length) return undefined;
   const path = ctx.model.searchPathIsDefault ? graph.searchPath : ctx.model.searchPath;
   const found = targets.map((t) => resolve(graph, t, path));
-  if (found.every((ids) => !ids.length) && targets.every((t) => ALWAYS_IN_GRAPH.has(t.kind))) return 'absent';
-  // A function's name alone cannot tell its overloads apart.
-  const usable = found.map((ids, k) => (targets[k]!.kind === 'function' && ids.length > 1 ? [] : ids));
+  if (found.every((f) => !f.named) && targets.every((t) => ALWAYS_IN_GRAPH.has(t.kind))) return 'absent';
+  // A function named without its arguments may be one of several overloads: PostgreSQL refuses that name (42725).
+  const usable = found.map((f, k) => (f.ids.length === 1 || targets[k]!.kind !== 'function' ? f.ids : []));
   const ids = usable.flat();
   if (!ids.length) return undefined;
-  const names = truncate ? truncatedWith(graph, ids) : cascadeOf(graph, ids);
-  return { names, complete: usable.every((ids) => ids.length > 0) };
+  // Complete: each target found, or of a kind whose absence means there is nothing (`ALWAYS_IN_GRAPH`).
+  const complete = usable.every((u, k) => u.length > 0 || (!found[k]!.named && ALWAYS_IN_GRAPH.has(targets[k]!.kind)));
+  if (truncate) return { names: truncatedWith(graph, usable.flatMap((u, k) => u.map((id) => ({ id, only: targets[k]!.only === true })))), complete };
+  return { ...cascadeOf(graph, ids), complete };
 }
 
 /** What a statement drops with CASCADE that existed before the run, as the message names it; undefined when nothing. */
@@ -136,9 +142,9 @@ function cascaded(ctx: RuleContext, s: ParsedStatement): Cascaded | undefined {
     return roles.length ? { text: `DROP OWNED BY ${roles.join(', ')}`, them: `the objects ${roles.length > 1 ? 'they own' : `${roles[0]} owns`}, whoever owns it,` } : undefined;
   }
   if (s.kind === 'TruncateStmt' && n.behavior === 'DROP_CASCADE') {
-    const tables = list(n.relations).map((r) => rangeVar(as(r, 'RangeVar'))).filter((r): r is RangeVar => r !== undefined && ctx.model.isNamedBeforeRun(r));
+    const tables = list(n.relations).map((r) => ({ ...rangeVar(as(r, 'RangeVar'))!, inh: as(r, 'RangeVar')?.inh === true })).filter((r) => r.name !== undefined && ctx.model.isNamedBeforeRun(r));
     return tables.length
-      ? named(`TRUNCATE of ${tables.map(tableName).join(', ')}`, tables.length, tables.map((r) => ({ kind: 'relation', schema: r.schema, name: r.name, relkinds: 'rp' })))
+      ? named(`TRUNCATE of ${tables.map(tableName).join(', ')}`, tables.length, tables.map((r) => ({ kind: 'relation', schema: r.schema, name: r.name, relkinds: 'rp', only: !r.inh })))
       : undefined;
   }
   const rel = rangeVar(n.relation);
@@ -181,7 +187,10 @@ function dropTarget(kind: string, o: unknown): DropTarget | undefined {
   const parts = nameParts(o);
   const name = parts[parts.length - 1];
   if (!looked || !name || parts.length > 2) return undefined;
-  return { ...looked, schema: parts.length === 2 ? parts[0] : undefined, name };
+  const withArgs = as(o, 'ObjectWithArgs');
+  // Argument types as format_type writes them, without modifiers (a function's signature has none).
+  const args = withArgs && !withArgs.args_unspecified ? list(withArgs.objargs).map((t) => typeNameText(as(t, 'TypeName')).replace(/\([^)]*\)/g, '')) : undefined;
+  return { ...looked, schema: parts.length === 2 ? parts[0] : undefined, name, ...(args ? { args } : {}) };
 }
 
 const DROP_SUBCOMMANDS: Record<string, string> = { AT_DropColumn: 'DROP COLUMN', AT_DropConstraint: 'DROP CONSTRAINT' };

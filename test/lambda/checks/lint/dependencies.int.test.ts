@@ -39,6 +39,7 @@ CREATE VIEW billing.open_invoices AS SELECT id FROM billing.invoices;
 CREATE TABLE events (at date, what text) PARTITION BY RANGE (at);
 CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
 CREATE VIEW recent_events AS SELECT what FROM events;
+CREATE VIEW events_of_2026 AS SELECT what FROM events_2026;
 CREATE TABLE lonely (id int);
 CREATE FUNCTION doubled(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1 * 2';
 CREATE FUNCTION positive(int) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT $1 > 0';
@@ -53,7 +54,17 @@ CREATE TABLE score_holders (x scores);
 CREATE FUNCTION score_of(scores) RETURNS int LANGUAGE sql AS 'SELECT 1';
 CREATE RULE refunds_seen AS ON INSERT TO refunds DO ALSO SELECT 1 FROM buys;
 CREATE TABLE notes (body text);
-CREATE TABLE lead_notes (lead_id bigint) INHERITS (notes);
+CREATE TABLE lead_notes (lead_id bigint UNIQUE) INHERITS (notes);
+CREATE VIEW lead_note_bodies AS SELECT body FROM lead_notes;
+CREATE TABLE note_links (lead_id bigint REFERENCES lead_notes (lead_id));
+CREATE TABLE shifts (id int, at date, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE shifts_2026 PARTITION OF shifts FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE TABLE shift_notes (id int, at date, FOREIGN KEY (id, at) REFERENCES shifts) PARTITION BY RANGE (at);
+CREATE TABLE shift_notes_2026 PARTITION OF shift_notes FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE EXTENSION IF NOT EXISTS pgcrypto;
+CREATE TABLE vault (secret bytea);
+CREATE VIEW vault_secrets AS SELECT secret FROM vault;
+ALTER EXTENSION pgcrypto ADD VIEW vault_secrets;
 `;
 
 /** What PostgreSQL names when it runs `sql` (rolled back): the objects of its "… cascades to" NOTICE lines. */
@@ -99,6 +110,19 @@ const DROPS: [string, DropTarget][] = [
   ['DROP FUNCTION positive(int) CASCADE', { kind: 'function', name: 'positive' }],
   ['DROP TABLE scores CASCADE', { kind: 'relation', name: 'scores', relkinds: 'rp' }],
   ['DROP TABLE notes CASCADE', { kind: 'relation', name: 'notes', relkinds: 'rp' }],
+  ['ALTER TABLE events DROP COLUMN what CASCADE', { kind: 'column', table: 'events', name: 'what' }],
+  ['ALTER TABLE notes DROP COLUMN body CASCADE', { kind: 'column', table: 'notes', name: 'body' }],
+  ['DROP EXTENSION plpgsql CASCADE', { kind: 'extension', name: 'plpgsql' }],
+  ['DROP EXTENSION pgcrypto CASCADE', { kind: 'extension', name: 'pgcrypto' }],
+  ['DROP TABLE vault CASCADE', { kind: 'relation', name: 'vault', relkinds: 'rp' }],
+  ['DROP FUNCTION doubled(integer) CASCADE', { kind: 'function', name: 'doubled', args: ['integer'] }],
+];
+
+/** Statements PostgreSQL refuses even with CASCADE: they drop part of an object they leave (2BP01). */
+const REFUSED: [string, DropTarget, string][] = [
+  ['DROP SEQUENCE scores_d_seq CASCADE', { kind: 'relation', name: 'scores_d_seq', relkinds: 'S' }, 'column d of table scores requires sequence scores_d_seq'],
+  ['DROP VIEW vault_secrets CASCADE', { kind: 'relation', name: 'vault_secrets', relkinds: 'v' }, 'extension pgcrypto requires view vault_secrets'],
+  ['DROP INDEX leads_pkey CASCADE', { kind: 'relation', name: 'leads_pkey', relkinds: 'iI' }, 'constraint leads_pkey on table leads requires index leads_pkey'],
 ];
 
 describe.each(targets)('what CASCADE takes, on $name', (target) => {
@@ -111,29 +135,52 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
   });
 
   it.each(DROPS)('%s: lint names what PostgreSQL\'s NOTICE names', async (sql, dropped) => {
-    const ids = resolve(graph, dropped, PATH);
-    expect(ids).toHaveLength(1);
+    const { ids } = resolve(graph, dropped, PATH);
+    // One object; a parent's column comes with the columns it passed to its children.
+    expect(ids.length).toBeGreaterThanOrEqual(1);
+    expect(ids.length === 1 || dropped.kind === 'column').toBe(true);
     const pgSays = await withClient(url, (c) => postgresSays(c, sql));
-    expect(cascadeOf(graph, ids).sort()).toEqual(pgSays);
+    const cascade = cascadeOf(graph, ids);
+    expect(cascade.refused).toBeUndefined();
+    expect(cascade.names.sort()).toEqual(pgSays);
+  });
+
+  it.each(REFUSED)('%s: PostgreSQL refuses it (2BP01), and lint says why in its words', async (sql, dropped, why) => {
+    const { ids } = resolve(graph, dropped, PATH);
+    const e = await withClient(url, (c) => postgresSays(c, sql).then(() => undefined, (err: { code?: string; message?: string }) => err));
+    expect(e).toMatchObject({ code: '2BP01' });
+    expect(e!.message).toMatch(/^cannot drop \S+ \S+ because .+ requires it$/);
+    expect(cascadeOf(graph, ids)).toEqual({ names: [], refused: why });
+    const [owner, object] = why.split(' requires ');
+    expect(e!.message).toBe(`cannot drop ${object} because ${owner} requires it`);
   });
 
   it('DROP … CASCADE of several objects at once: each dependent once, the dropped ones left out', async () => {
-    const ids = [...resolve(graph, { kind: 'type', name: 'mood' }, PATH), ...resolve(graph, { kind: 'relation', name: 'leads', relkinds: 'rp' }, PATH)];
-    expect(cascadeOf(graph, ids).sort()).toEqual(await withClient(url, (c) => postgresSays(c, 'DROP TABLE leads CASCADE; DROP TYPE mood CASCADE')));
+    const ids = [...resolve(graph, { kind: 'type', name: 'mood' }, PATH).ids, ...resolve(graph, { kind: 'relation', name: 'leads', relkinds: 'rp' }, PATH).ids];
+    expect(cascadeOf(graph, ids).names.sort()).toEqual(await withClient(url, (c) => postgresSays(c, 'DROP TABLE leads CASCADE; DROP TYPE mood CASCADE')));
   });
 
-  it('TRUNCATE … CASCADE: lint names the tables PostgreSQL empties with it, through foreign keys of foreign keys', async () => {
-    const ids = resolve(graph, { kind: 'relation', name: 'leads', relkinds: 'rp' }, PATH);
-    const pgSays = await withClient(url, (c) => postgresSays(c, 'TRUNCATE leads CASCADE'));
-    expect(pgSays).toEqual(['table buys', 'table invoices', 'table refunds']);
-    expect(truncatedWith(graph, ids).map((t) => t.replace('billing.', '')).sort()).toEqual(pgSays);
+  it.each([
+    ['leads', false, ['table buys', 'table invoices', 'table refunds']],
+    ['notes', false, ['table note_links']],
+    ['notes', true, []],
+    ['shifts_2026', false, ['table shift_notes', 'table shift_notes_2026']],
+    ['shifts', false, ['table shift_notes', 'table shift_notes_2026']],
+  ])('TRUNCATE %s CASCADE (ONLY: %s): lint names the tables PostgreSQL empties with it, through foreign keys, children and partitions', async (table, only, tables) => {
+    const pgSays = await withClient(url, (c) => postgresSays(c, `TRUNCATE ${only ? 'ONLY ' : ''}${table} CASCADE`));
+    expect(pgSays).toEqual(tables);
+    const { ids } = resolve(graph, { kind: 'relation', name: table, relkinds: 'rp' }, PATH);
+    // PostgreSQL's TRUNCATE notice names a table without its schema.
+    expect(truncatedWith(graph, ids.map((id) => ({ id, only }))).map((t) => t.replace('billing.', '')).sort()).toEqual(pgSays);
   });
 
   it('finds an object through the search path, or not at all when it is not there', () => {
-    expect(resolve(graph, { kind: 'relation', name: 'invoices', relkinds: 'rp' }, PATH)).toEqual([]);
-    expect(resolve(graph, { kind: 'relation', name: 'invoices', relkinds: 'rp' }, ['billing', 'public'])).toHaveLength(1);
-    expect(resolve(graph, { kind: 'relation', name: 'lead_names', relkinds: 'rp' }, PATH)).toEqual([]);
-    expect(resolve(graph, { kind: 'type', name: 'mood', schema: 'billing' }, PATH)).toEqual([]);
+    const nothing = { ids: [], named: false };
+    expect(resolve(graph, { kind: 'relation', name: 'invoices', relkinds: 'rp' }, PATH)).toEqual(nothing);
+    expect(resolve(graph, { kind: 'relation', name: 'invoices', relkinds: 'rp' }, ['billing', 'public']).ids).toHaveLength(1);
+    expect(resolve(graph, { kind: 'relation', name: 'lead_names', relkinds: 'rp' }, PATH)).toEqual(nothing);
+    expect(resolve(graph, { kind: 'type', name: 'mood', schema: 'billing' }, PATH)).toEqual(nothing);
+    expect(resolve(graph, { kind: 'function', name: 'doubled', args: ['text'] }, PATH)).toEqual({ ids: [], named: true });
   });
 
   it('the drop-cascade finding names them, says when nothing depends on it, and stays general for what it cannot look up', async () => {
@@ -157,14 +204,24 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
     ]);
     const general = 'with CASCADE: everything that depends on it is dropped too, and the migration does not say what that is';
     expect(await messages('DROP TABLE IF EXISTS not_there CASCADE;\nDROP TYPE IF EXISTS no_type, public.no_type_either CASCADE;\nDROP SCHEMA IF EXISTS no_schema CASCADE;')).toEqual([]);
-    expect(await messages('DROP TABLE IF EXISTS not_there, lonely CASCADE;')).toEqual([`DROP TABLE of not_there, lonely ${general.replace('on it', 'on them')}`]);
+    expect(await messages('DROP TABLE IF EXISTS not_there, lonely CASCADE;')).toEqual([
+      'DROP TABLE of not_there, lonely with CASCADE: nothing depends on them in the database now, but anything that does by the time this runs is dropped too, unnamed in the migration',
+    ]);
     expect(await messages('DROP SEQUENCE IF EXISTS not_there, lead_numbers CASCADE;')).toEqual([
       'DROP SEQUENCE of not_there, lead_numbers with CASCADE: everything that depends on them is dropped too, and the migration does not say what that is: in the database now, default value for column id of table leads',
     ]);
     expect(await messages('ALTER TABLE lonely DROP COLUMN id CASCADE;')).toEqual([`ALTER TABLE lonely DROP COLUMN id ${general}`]);
     expect(await messages('DROP CAST (mood AS text) CASCADE;')).toEqual([`DROP CAST ${general}`]);
     const [schema] = await messages('DROP SCHEMA public CASCADE;');
-    expect(schema).toMatch(/in the database now, (?:[^,]+, ){10}and \d+ more \(PostgreSQL's NOTICE lists them all\)$/);
+    expect(schema).toMatch(/in the database now, (?:[^,]+, ){10}and \d+ more$/);
+    expect(await messages('DROP SEQUENCE scores_d_seq CASCADE;')).toEqual([
+      'DROP SEQUENCE of scores_d_seq with CASCADE: in the database now PostgreSQL refuses it (2BP01), since column d of table scores requires sequence scores_d_seq',
+    ]);
+    expect(await messages('DROP FUNCTION doubled(int4) CASCADE;')).toEqual([
+      `DROP FUNCTION of doubled(…) ${general}: in the database now, index scores_doubled, materialized view doubled_scores_then, view doubled_scores`,
+    ]);
+    expect(await messages('DROP FUNCTION IF EXISTS doubled(text) CASCADE;')).toEqual([`DROP FUNCTION of doubled(…) ${general}`]);
+    expect(await messages('ALTER TABLE notes DROP COLUMN body CASCADE;')).toEqual([`ALTER TABLE notes DROP COLUMN body ${general}: in the database now, view lead_note_bodies`]);
   });
 
   it('looks unqualified names up through the session\'s search path (here the database\'s own), unless the file sets one', async () => {
@@ -190,8 +247,11 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
       expect(viaApi.objects).toEqual(graph.objects);
       expect(viaApi.byRef).toEqual(graph.byRef);
       expect(viaApi.owner).toEqual(graph.owner);
+      expect(viaApi.children).toEqual(graph.children);
+      expect(viaApi.inheritedColumns).toEqual(graph.inheritedColumns);
+      expect(viaApi.referencedBy).toEqual(graph.referencedBy);
       const leads = resolve(viaApi, { kind: 'relation', name: 'leads', relkinds: 'rp' }, PATH);
-      expect(cascadeOf(viaApi, leads)).toContain('view lead_names');
+      expect(cascadeOf(viaApi, leads.ids).names).toContain('view lead_names');
     } finally {
       await session.close();
       await driver.end();
