@@ -33,10 +33,12 @@ export interface ReadCatalogOptions {
   dependencies?: boolean;
 }
 
-/** Whether a pending file may drop with CASCADE: only then are the dependencies worth reading. */
+/** Whether a pending file may drop with CASCADE (a foreign key's ON DELETE/UPDATE CASCADE does not count): only then are the dependencies worth reading. */
 export function needsDependencies(sources: readonly LintSource[]): boolean {
-  return sources.some((s) => !s.applied && /cascade/i.test(s.text));
+  return sources.some((s) => !s.applied && DROP_CASCADE_WORD.test(s.text));
 }
+
+const DROP_CASCADE_WORD = /(?<!\b(?:delete|update)\s+)\bcascade\b/i;
 
 const VOLATILITY: Record<string, Volatility> = { i: 'immutable', s: 'stable', v: 'volatile' };
 

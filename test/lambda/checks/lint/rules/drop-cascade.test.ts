@@ -98,6 +98,8 @@ describe('Rule: drop-cascade', () => {
     const applied = lintSourceFromText('1_a.sql', 'DROP TABLE t CASCADE;', true);
     expect(needsDependencies([applied, lintSourceFromText('2_b.sql', 'DROP TABLE u;')])).toBe(false);
     expect(needsDependencies([applied, lintSourceFromText('2_b.sql', 'truncate u Cascade;')])).toBe(true);
+    expect(needsDependencies([applied, lintSourceFromText('2_b.sql', 'CREATE TABLE v (u_id int REFERENCES u ON DELETE CASCADE ON UPDATE\n  CASCADE);')])).toBe(false);
+    expect(needsDependencies([applied, lintSourceFromText('2_b.sql', 'CREATE TABLE v (u_id int REFERENCES u ON DELETE CASCADE);\nALTER TABLE w DROP COLUMN x CASCADE;')])).toBe(true);
   });
 
   it('DROP TABLE … CASCADE of an existing table is reported by dropping-table and by drop-cascade', async () => {
