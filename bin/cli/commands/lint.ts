@@ -55,7 +55,7 @@ export async function lintCommand(ctx: CommandContext): Promise<number> {
         for (const s of sources) s.applied = applied.has(Number(FILE_NAME_PATTERN.exec(s.file)![1]));
         const dependencies = needsDependencies(sources);
         if (dependencies) ctx.progress(`lint reads what depends on what in ${driver.target} (pg_depend): a pending file says CASCADE`);
-        catalog = await readLintCatalog(session, { dependencies });
+        catalog = await readLintCatalog(session, { dependencies, onUnread: ctx.progress });
         scope = `${sources.filter((s) => !s.applied).length} pending of ${sources.length} files in ${opts.dir}/ (${driver.target})`;
       } finally {
         await session.close();

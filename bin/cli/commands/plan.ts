@@ -58,7 +58,7 @@ async function livePlan(ctx: CommandContext, migrations: Migration[], early: Ear
       const target = `${driver.target}${where}`;
       early?.(target, plan);
       const locks = await planLocks(plan.pending, { catalog: session, warnRows: ctx.opts.warnRows });
-      return { target, migrations, plan, locks, lint: await lintPlan(migrations, plan, session) };
+      return { target, migrations, plan, locks, lint: await lintPlan(migrations, plan, session, ctx.progress) };
     } finally {
       await session.close();
     }

@@ -31,6 +31,13 @@ export interface LintCatalog {
 export interface ReadCatalogOptions {
   /** Read the dependencies too (`needsDependencies`). @default false */
   dependencies?: boolean;
+  /**
+   * Told, in one line, why the dependencies could not be read (the RDS Data
+   * API returns at most 1 MiB: a large catalog's graph is more); lint goes on
+   * without them, and drop-cascade names no dependents.
+   * @default - the line is dropped
+   */
+  onUnread?: (line: string) => void;
 }
 
 /** Whether a pending file may drop with CASCADE (a foreign key's ON DELETE/UPDATE CASCADE does not count): only then are the dependencies worth reading. */
@@ -55,5 +62,14 @@ export async function readLintCatalog(q: Queryable, options: ReadCatalogOptions 
        FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
       WHERE t.typtype = 'd'`,
   )).rows;
-  return { functions, domains, ...(options.dependencies ? { dependencies: await readDependencies(q) } : {}) };
+  return { functions, domains, ...(options.dependencies ? { dependencies: await readOrSay(q, options.onUnread) } : {}) };
+}
+
+async function readOrSay(q: Queryable, onUnread: ReadCatalogOptions['onUnread']): Promise<DependencyGraph | undefined> {
+  try {
+    return await readDependencies(q);
+  } catch (e) {
+    onUnread?.(`lint could not read what depends on what (${(e as Error).message}), so drop-cascade names no dependents`);
+    return undefined;
+  }
 }

@@ -258,6 +258,26 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
     }
   });
 
+  it('through the RDS Data API, a graph over its 1 MiB limit is not read: lint says why and goes on without the names', async () => {
+    const big = await freshDatabase(target, 'lint_dependencies_big');
+    await rows(big, "DO $$BEGIN FOR i IN 1..400 LOOP EXECUTE format('CREATE TABLE t%s (id int PRIMARY KEY, name text); CREATE VIEW v%s AS SELECT * FROM t%s', i, i, i); END LOOP; END$$");
+    const driver = makeDataApiDriver(big);
+    const session = await driver.connect();
+    try {
+      const lines: string[] = [];
+      const catalog = await readLintCatalog(session, { dependencies: true, onUnread: (line) => lines.push(line) });
+      expect(lines).toEqual([expect.stringMatching(/^lint could not read what depends on what \(Database response exceeded size limit: a Data API response is limited to 1 MiB.*\), so drop-cascade names no dependents$/)]);
+      expect(catalog.dependencies).toBeUndefined();
+      expect(catalog.functions.length).toBeGreaterThan(1000);
+      const findings = (await lintMigrations([lintSourceFromText('1_drop.sql', 'DROP TABLE t1 CASCADE;')], { catalog })).findings;
+      expect(findings.map((f) => f.message)).toContain('DROP TABLE of t1 with CASCADE: everything that depends on it is dropped too, and the migration does not say what that is');
+      expect((await withClient(big, (c) => readDependencies(c))).objects.size).toBeGreaterThan(4000);
+    } finally {
+      await session.close();
+      await driver.end();
+    }
+  });
+
   it('reads the catalog only: no lock stronger than ACCESS SHARE', async () => {
     await withClient(url, async (c) => {
       await c.query('BEGIN');
