@@ -18,7 +18,9 @@
  * treated as automatic ones. `DROP COLUMN` of a parent drops the column
  * it passed to its partitions and inheritance children too. A statement
  * that drops such a part without its owner (an identity column's sequence,
- * an extension's function, a range type's multirange) is refused. Names
+ * an extension's function, a range type's multirange, a partition's index
+ * attached to its parent's) is refused (2BP01), and so is dropping a column
+ * or constraint a child got from its parent (42P16). Names
  * come from `pg_describe_object`, the words PostgreSQL's own NOTICE uses.
  * Catalog reads only.
  */
@@ -86,6 +88,10 @@ export interface DependencyGraph {
   owner: Map<string, string>;
   /** A relation's partitions and inheritance children, by the relation's id. */
   children: Map<string, string[]>;
+  /** A partition's index or trigger: the parent's it is attached to (`P`), by its id. */
+  partitionOf: Map<string, string>;
+  /** Columns and constraints a relation got from a parent, as `relation id:column:name` and `relation id:constraint:name`: PostgreSQL refuses to drop them there (42P16). */
+  inherited: Set<string>;
   /** The columns a parent's column passed down and that go with it (`attinhcount` 1, not also local), by `parent relation id:column name`. */
   inheritedColumns: Map<string, { relation: string; column: string }[]>;
   /** The tables with a foreign key to a table (one row per referenced partition), by the referenced table's id. */
@@ -137,15 +143,19 @@ const GRAPH = `
   UNION ALL
   SELECT 'h', NULL, i.inhrelid::int, NULL, NULL, i.inhparent::int, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM pg_inherits i
   UNION ALL
-  SELECT 'a', NULL, a.attrelid::int, a.attnum, NULL, i.inhparent::int, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, a.attname::text, NULL
+  SELECT 'a', NULL, a.attrelid::int, a.attnum, NULL, i.inhparent::int, NULL, CASE WHEN a.attinhcount = 1 AND NOT a.attislocal THEN 'd' ELSE 'k' END,
+         NULL, NULL, NULL, NULL, NULL, NULL, a.attname::text, NULL
     FROM pg_attribute a JOIN pg_inherits i ON i.inhrelid = a.attrelid
-   WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attinhcount = 1 AND NOT a.attislocal
+   WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attinhcount > 0
+  UNION ALL
+  SELECT 'c', NULL, k.conrelid::int, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, k.conname::text, NULL
+    FROM pg_constraint k WHERE k.coninhcount > 0 AND k.conrelid <> 0
   UNION ALL
   SELECT 'f', NULL, f.conrelid::int, NULL, NULL, f.confrelid::int, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
     FROM pg_constraint f WHERE f.contype = 'f'`;
 
 interface GraphRow {
-  k: 's' | 'e' | 'o' | 'h' | 'a' | 'f';
+  k: 's' | 'e' | 'o' | 'h' | 'a' | 'c' | 'f';
   c: number; o: number; s: number; rc: number; ro: number; rs: number; t: string;
   description: string | null; kind: string; sub: string; schema: string; parent: string; parent_oid: number; name: string; args: string;
 }
@@ -162,7 +172,7 @@ const relation = (oid: number) => `${PG_CLASS}/${oid}/0`;
 export async function readDependencies(q: Queryable): Promise<DependencyGraph> {
   const graph: DependencyGraph = {
     user: '', searchPath: [], objects: new Map(), byName: new Map(), byRef: new Map(), owner: new Map(),
-    children: new Map(), inheritedColumns: new Map(), referencedBy: new Map(),
+    children: new Map(), partitionOf: new Map(), inherited: new Set(), inheritedColumns: new Map(), referencedBy: new Map(),
   };
   for (const r of (await q.query<GraphRow>(GRAPH)).rows) {
     switch (r.k) {
@@ -174,6 +184,7 @@ export async function readDependencies(q: Queryable): Promise<DependencyGraph> {
         const from = `${r.c}/${r.o}/${r.s}`;
         push(graph.byRef, `${r.rc}/${r.ro}`, { from, ref: `${r.rc}/${r.ro}`, refsub: r.rs, type: r.t });
         if (r.t === 'i' || r.t === 'e') graph.owner.set(from, `${r.rc}/${r.ro}/${r.rs}`);
+        if (r.t === 'P') graph.partitionOf.set(from, `${r.rc}/${r.ro}/${r.rs}`);
         break;
       }
       case 'o': {
@@ -184,7 +195,11 @@ export async function readDependencies(q: Queryable): Promise<DependencyGraph> {
         break;
       }
       case 'h': push(graph.children, relation(r.ro), relation(r.o)); break;
-      case 'a': push(graph.inheritedColumns, `${relation(r.ro)}:${r.name}`, { relation: relation(r.o), column: `${PG_CLASS}/${r.o}/${r.s}` }); break;
+      case 'a':
+        graph.inherited.add(`${relation(r.o)}:column:${r.name}`);
+        if (r.t === 'd') push(graph.inheritedColumns, `${relation(r.ro)}:${r.name}`, { relation: relation(r.o), column: `${PG_CLASS}/${r.o}/${r.s}` });
+        break;
+      case 'c': graph.inherited.add(`${relation(r.o)}:constraint:${r.name}`); break;
       case 'f': push(graph.referencedBy, relation(r.ro), relation(r.o)); break;
     }
   }
@@ -206,16 +221,24 @@ export const ALWAYS_IN_GRAPH: ReadonlySet<DropKind> = new Set(['relation', 'type
  * when an object of that kind and name is there, even if its arguments did
  * not match the ones written (then lint cannot tell).
  */
-export function resolve(graph: DependencyGraph, target: DropTarget, searchPath: readonly string[]): { ids: string[]; named: boolean } {
+export function resolve(graph: DependencyGraph, target: DropTarget, searchPath: readonly string[]): Resolved {
   const schemas = target.schema !== undefined ? [target.schema] : searchPath.map((s) => (s === '$user' ? graph.user : s));
   if (target.kind === 'column') return resolveColumn(graph, target, schemas);
   for (const schema of schemas) {
     const found = (graph.byName.get(target.name) ?? []).filter((o) => matches(o, target, schema));
     if (!found.length) continue;
     const args = target.args?.join(', ');
-    return { ids: found.filter((o) => args === undefined || o.args === args).map((o) => o.id), named: true };
+    const inherited = target.kind === 'constraint' && found.some((o) => graph.inherited.has(`${o.parentId}:constraint:${o.name}`));
+    return { ids: found.filter((o) => args === undefined || o.args === args).map((o) => o.id), named: true, ...(inherited ? { inherited } : {}) };
   }
   return { ids: [], named: false };
+}
+
+/** A target as found: `inherited` when it is a column or constraint the table got from a parent (PostgreSQL refuses to drop it there, 42P16). */
+export interface Resolved {
+  ids: string[];
+  named: boolean;
+  inherited?: boolean;
 }
 
 /**
@@ -224,7 +247,7 @@ export function resolve(graph: DependencyGraph, target: DropTarget, searchPath: 
  * them in the same statement. A column nothing depends on (or inherited by
  * no child) is not in the graph: then only its children's are found.
  */
-function resolveColumn(graph: DependencyGraph, target: DropTarget, schemas: readonly string[]): { ids: string[]; named: boolean } {
+function resolveColumn(graph: DependencyGraph, target: DropTarget, schemas: readonly string[]): Resolved {
   for (const schema of schemas) {
     const table = (graph.byName.get(target.table ?? '') ?? []).find((o) => o.kind === 'relation' && o.schema === schema && 'rpf'.includes(o.sub));
     const own = (graph.byName.get(target.name) ?? []).filter((o) => matches(o, target, schema)).map((o) => o.id);
@@ -237,7 +260,8 @@ function resolveColumn(graph: DependencyGraph, target: DropTarget, schemas: read
         relations.push(child.relation);
       }
     }
-    return { ids, named: ids.length > 0 };
+    const inherited = table !== undefined && graph.inherited.has(`${table.id}:column:${target.name}`);
+    return { ids, named: ids.length > 0 || inherited, ...(inherited ? { inherited } : {}) };
   }
   return { ids: [], named: false };
 }
@@ -263,7 +287,7 @@ export function cascadeOf(graph: DependencyGraph, dropped: readonly string[]): C
   const start = [...new Set(dropped)];
   const startSet = new Set(start);
   for (const id of dropped) {
-    const owner = graph.owner.get(id);
+    const owner = graph.owner.get(id) ?? graph.partitionOf.get(id);
     if (owner !== undefined && !startSet.has(owner) && !partOf(owner, startSet)) {
       return { names: [], refused: `${describe(graph, owner)} requires ${describe(graph, id)}` };
     }

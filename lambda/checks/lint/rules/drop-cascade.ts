@@ -80,6 +80,7 @@ function messageFor(s: ParsedStatement, what: Cascaded, known: InDatabase | unde
   const truncate = s.kind === 'TruncateStmt';
   const generic = `${what.text} with CASCADE: ${truncate ? `every table with a foreign key to ${what.them} is emptied too` : `everything that depends on ${what.them} is dropped too`}, and the migration does not say what that is`;
   if (!known) return generic;
+  if (known.inherited) return `${what.text} with CASCADE: in the database now PostgreSQL refuses it (42P16), since the table got ${what.them} from a parent: drop ${what.them} on the parent, which drops it on every child`;
   if (known.refused) return `${what.text} with CASCADE: in the database now PostgreSQL refuses it (2BP01), since ${known.refused}`;
   if (known.names.length) {
     // In a stable order (the catalog's is not): the same database gives the same message.
@@ -97,7 +98,7 @@ function messageFor(s: ParsedStatement, what: Cascaded, known: InDatabase | unde
 const SHOWN = 10;
 
 /** What CASCADE takes in the database, as PostgreSQL names it; `complete` when every target was found there. */
-type InDatabase = Cascade & { complete: boolean };
+type InDatabase = Cascade & { complete: boolean; inherited?: boolean };
 
 /**
  * What CASCADE takes in the database lint reads (`lint --database-url`).
@@ -114,6 +115,7 @@ function inDatabase(ctx: RuleContext, targets: DropTarget[] | undefined, truncat
   const path = ctx.model.searchPathIsDefault ? graph.searchPath : ctx.model.searchPath;
   const found = targets.map((t) => resolve(graph, t, path));
   if (found.every((f) => !f.named) && targets.every((t) => ALWAYS_IN_GRAPH.has(t.kind))) return 'absent';
+  if (found.some((f) => f.inherited)) return { names: [], complete: true, inherited: true };
   // A function named without its arguments may be one of several overloads: PostgreSQL refuses that name (42725).
   const usable = found.map((f, k) => (f.ids.length === 1 || targets[k]!.kind !== 'function' ? f.ids : []));
   const ids = usable.flat();

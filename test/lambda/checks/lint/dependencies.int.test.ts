@@ -40,6 +40,7 @@ CREATE TABLE events (at date, what text) PARTITION BY RANGE (at);
 CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
 CREATE VIEW recent_events AS SELECT what FROM events;
 CREATE VIEW events_of_2026 AS SELECT what FROM events_2026;
+CREATE INDEX events_at ON events (at);
 CREATE TABLE lonely (id int);
 CREATE FUNCTION doubled(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1 * 2';
 CREATE FUNCTION positive(int) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT $1 > 0';
@@ -53,7 +54,7 @@ CREATE MATERIALIZED VIEW doubled_scores_then AS SELECT * FROM doubled_scores;
 CREATE TABLE score_holders (x scores);
 CREATE FUNCTION score_of(scores) RETURNS int LANGUAGE sql AS 'SELECT 1';
 CREATE RULE refunds_seen AS ON INSERT TO refunds DO ALSO SELECT 1 FROM buys;
-CREATE TABLE notes (body text);
+CREATE TABLE notes (body text CHECK (body <> ''));
 CREATE TABLE lead_notes (lead_id bigint UNIQUE) INHERITS (notes);
 CREATE VIEW lead_note_bodies AS SELECT body FROM lead_notes;
 CREATE TABLE note_links (lead_id bigint REFERENCES lead_notes (lead_id));
@@ -123,6 +124,7 @@ const REFUSED: [string, DropTarget, string][] = [
   ['DROP SEQUENCE scores_d_seq CASCADE', { kind: 'relation', name: 'scores_d_seq', relkinds: 'S' }, 'column d of table scores requires sequence scores_d_seq'],
   ['DROP VIEW vault_secrets CASCADE', { kind: 'relation', name: 'vault_secrets', relkinds: 'v' }, 'extension pgcrypto requires view vault_secrets'],
   ['DROP INDEX leads_pkey CASCADE', { kind: 'relation', name: 'leads_pkey', relkinds: 'iI' }, 'constraint leads_pkey on table leads requires index leads_pkey'],
+  ['DROP INDEX events_2026_at_idx CASCADE', { kind: 'relation', name: 'events_2026_at_idx', relkinds: 'iI' }, 'index events_at requires index events_2026_at_idx'],
 ];
 
 describe.each(targets)('what CASCADE takes, on $name', (target) => {
@@ -172,6 +174,19 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
     const { ids } = resolve(graph, { kind: 'relation', name: table, relkinds: 'rp' }, PATH);
     // PostgreSQL's TRUNCATE notice names a table without its schema.
     expect(truncatedWith(graph, ids.map((id) => ({ id, only }))).map((t) => t.replace('billing.', '')).sort()).toEqual(pgSays);
+  });
+
+  it.each([
+    ['ALTER TABLE lead_notes DROP COLUMN body CASCADE', 'cannot drop inherited column "body"', 'ALTER TABLE lead_notes DROP COLUMN body'],
+    ['ALTER TABLE lead_notes DROP CONSTRAINT notes_body_check CASCADE', 'cannot drop inherited constraint "notes_body_check" of relation "lead_notes"', 'ALTER TABLE lead_notes DROP CONSTRAINT notes_body_check'],
+    ['ALTER TABLE events_2026 DROP COLUMN what CASCADE', 'cannot drop inherited column "what"', 'ALTER TABLE events_2026 DROP COLUMN what'],
+  ])('%s: PostgreSQL refuses what a child got from its parent (42P16), and lint says so', async (sql, pgMessage, named) => {
+    const e = await withClient(url, (c) => postgresSays(c, sql).then(() => undefined, (err: { code?: string; message?: string }) => err));
+    expect(e).toMatchObject({ code: '42P16', message: pgMessage });
+    const catalog = await withClient(url, (c) => readLintCatalog(c, { dependencies: true }));
+    const [finding] = (await lintMigrations([lintSourceFromText('1_schema.sql', SCHEMA, true), lintSourceFromText('2_drop.sql', `${sql};`)], { catalog })).findings
+      .filter((f) => f.rule === 'drop-cascade');
+    expect(finding!.message).toBe(`${named} with CASCADE: in the database now PostgreSQL refuses it (42P16), since the table got it from a parent: drop it on the parent, which drops it on every child`);
   });
 
   it('finds an object through the search path, or not at all when it is not there', () => {
