@@ -80,7 +80,10 @@ function messageFor(s: ParsedStatement, what: Cascaded, known: InDatabase | unde
   const truncate = s.kind === 'TruncateStmt';
   const generic = `${what.text} with CASCADE: ${truncate ? `every table with a foreign key to ${what.them} is emptied too` : `everything that depends on ${what.them} is dropped too`}, and the migration does not say what that is`;
   if (!known) return generic;
-  if (known.inherited) return `${what.text} with CASCADE: in the database now PostgreSQL refuses it (42P16), since the table got ${what.them} from a parent: drop ${what.them} on the parent, which drops it on every child`;
+  if (known.inherited) {
+    const [got, drop] = what.them === 'it' ? ['it', 'it'] : ['at least one of them', 'that one'];
+    return `${what.text} with CASCADE: in the database now PostgreSQL refuses it (42P16), since the table got ${got} from a parent: drop ${drop} on the parent, which drops it on every child`;
+  }
   if (known.refused) return `${what.text} with CASCADE: in the database now PostgreSQL refuses it (2BP01), since ${known.refused}`;
   if (known.names.length) {
     // In a stable order (the catalog's is not): the same database gives the same message.

@@ -236,6 +236,9 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
       `DROP FUNCTION of doubled(…) ${general}: in the database now, index scores_doubled, materialized view doubled_scores_then, view doubled_scores`,
     ]);
     expect(await messages('DROP FUNCTION IF EXISTS doubled(text) CASCADE;')).toEqual([`DROP FUNCTION of doubled(…) ${general}`]);
+    expect(await messages('ALTER TABLE lead_notes DROP COLUMN lead_id CASCADE, DROP COLUMN body CASCADE;')).toEqual([
+      'ALTER TABLE lead_notes DROP COLUMN lead_id, DROP COLUMN body with CASCADE: in the database now PostgreSQL refuses it (42P16), since the table got at least one of them from a parent: drop that one on the parent, which drops it on every child',
+    ]);
     expect(await messages('ALTER TABLE notes DROP COLUMN body CASCADE;')).toEqual([`ALTER TABLE notes DROP COLUMN body ${general}: in the database now, view lead_note_bodies`]);
   });
 
