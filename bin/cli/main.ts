@@ -10,6 +10,7 @@ import type { EmbeddedServer } from './embedded';
 import { formatError } from './format';
 import { escapeData } from './output/github';
 import { written } from './exit';
+import { LineBatcher } from './line-batcher';
 import { runCommand } from './commands';
 
 export interface Io {
@@ -20,9 +21,15 @@ export interface Io {
   env: NodeJS.ProcessEnv;
 }
 
+/** stderr's lines, batched (line-batcher.ts); bin/schemaguard.ts flushes them on the way out. */
+export const stderrLines = new LineBatcher((t) => { process.stderr.write(t); });
+
 export const processIo: Io = {
-  out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
-  err: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
+  out: (t) => {
+    stderrLines.flush();
+    process.stdout.write(t.endsWith('\n') ? t : `${t}\n`);
+  },
+  err: (t) => stderrLines.line(t.endsWith('\n') ? t : `${t}\n`),
   outDrained: () => written(process.stdout),
   env: process.env,
 };

@@ -6,6 +6,7 @@
  * (The embedded server's stop is covered in cli/embedded.int.test.ts.)
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -73,6 +74,28 @@ describe(`schemaguard's output through a slow pipe, on ${target.name}`, () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe(`${'o'.repeat(200000)}END`);
     expect(r.stderr).toContain(`schemaguard: internal error: Error: ${'e'.repeat(200000)}END\n    at `);
+  });
+
+  it('migrate through one pipe for stdout and stderr (2>&1): every progress line, in order, then the summary; the lines go out in a few writes, not one each', async () => {
+    const url = await freshDatabase(target, 'merged_order');
+    const dir = tempDir(manyMigrations(300));
+    // Counts the process's writes to stderr (a preload, so the executable runs as shipped).
+    const counter = tempDir({
+      'count.cjs': `const write = process.stderr.write.bind(process.stderr); let n = 0;
+        process.stderr.write = (...a) => { n++; return write(...a); };
+        process.on('exit', () => require('node:fs').writeFileSync(__dirname + '/writes', String(n)));`,
+    }, 'counter');
+
+    const r = await promisify(execFile)('bash', ['-c', 'node --require "$COUNTER" "$0" "$@" 2>&1', CLI, 'migrate', '--dir', dir, '--database-url', url],
+      { timeout: 120_000, env: { ...process.env, COUNTER: join(counter, 'count.cjs') } });
+
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^migrate postgres:\/\/.*: 300 migrations in /);
+    expect(lines[1]).toBe('  0 applied, 300 pending');
+    expect(lines.slice(2, 302).map((l) => /^ {2}applied (\S+)/.exec(l)?.[1])).toEqual(Object.keys(manyMigrations(300)).sort());
+    expect(lines[302]).toMatch(/^applied 300 migrations in .*; version 300, 300 applied$/);
+    expect(lines).toHaveLength(303);
+    expect(Number(readFileSync(join(counter, 'writes'), 'utf8'))).toBeLessThan(100);
   });
 
   it('a reader that goes away (| head -c 10) ends the output, not the migration: no EPIPE crash, the run completes (exit 0)', async () => {
