@@ -1,8 +1,9 @@
 /**
  * Progress lines in fewer writes. `migrate` prints a line per migration; to a
- * pipe or a terminal every line was its own write(2), and on a 2-core machine
- * the 300 lines of a 300-file run took 21–33 ms of writing (BENCHMARKS.md
- * "Progress lines"), 5% of the run, plus the reader's wake-ups.
+ * pipe or a terminal every line was its own write(2), which Node.js makes
+ * synchronously: a 300-file run spent 29–35 ms (medians) inside 303 writes,
+ * now about 4 ms in a dozen (BENCHMARKS.md "Progress lines"), and the reader
+ * wakes a dozen times instead of 300.
  *
  * The rule: a line after a quiet spell (nothing written for `intervalMs`) is
  * written at once, so a line that announces a long wait shows while it is

@@ -19,6 +19,7 @@ import { dropDatabase, startBenchServer, TMPFS_DIR, withClient } from '../../ben
 import { benchNoop } from '../../bench/noop';
 import { benchOnline, SAFE_LOCK_TIMEOUT_MS } from '../../bench/online';
 import { benchOnlineFixes, FIXES_LOCK_TIMEOUT_MS } from '../../bench/online-fixes';
+import { benchProgressLines } from '../../bench/progress-lines';
 import { benchRace } from '../../bench/race';
 import { benchStartupParts } from '../../bench/startup-parts';
 import { benchSynth } from '../../bench/synth';
@@ -224,5 +225,16 @@ describe('Benchmark: start-up parts (smoke)', () => {
     expect(r).toMatchObject({ migrations: 20, runs: 1, node: process.version });
     for (const k of ['node_ms', 'read_ms', 'parse_ms', 'warm_read_ms', 'warm_parse_ms'] as const) expect(r[k], k).toBeGreaterThan(0);
     expect(Number.isFinite(r.load_ms)).toBe(true);
+  }, 120_000);
+});
+
+describe(`Benchmark: progress lines (smoke, ${target.name})`, () => {
+  it('runs migrate quiet and with its lines, counts the writes to stderr: fewer than the lines', async () => {
+    const r = await benchProgressLines({ adminUrl: target.adminUrl, migrations: 30, runs: 1 });
+
+    expect(r).toMatchObject({ migrations: 30, runs: 1 });
+    expect([r.samples.quiet.length, r.samples.progress.length, r.samples.stderr_write.length]).toEqual([1, 1, 1]);
+    expect(r.stderr_writes).toBeGreaterThan(0);
+    expect(r.stderr_writes).toBeLessThan(32);
   }, 120_000);
 });
