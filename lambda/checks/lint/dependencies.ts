@@ -234,18 +234,27 @@ export function resolve(graph: DependencyGraph, target: DropTarget, searchPath: 
   return { ids: [], named: false };
 }
 
-/** A target as found: `inherited` when it is a column or constraint the table got from a parent (PostgreSQL refuses to drop it there, 42P16). */
+/**
+ * A target as found: `inherited` when it is a column or constraint the table
+ * got from a parent (PostgreSQL refuses to drop it there, 42P16);
+ * `independent` when it is a column of a table in the graph that is not
+ * there itself: nothing in the database depends on that column.
+ */
 export interface Resolved {
   ids: string[];
   named: boolean;
   inherited?: boolean;
+  independent?: boolean;
 }
 
 /**
  * A column, with the columns it passed to its partitions and inheritance
  * children that go with it (theirs to their children too): PostgreSQL drops
- * them in the same statement. A column nothing depends on (or inherited by
- * no child) is not in the graph: then only its children's are found.
+ * them in the same statement. A column is in the graph only when something
+ * depends on it or it on something (a type, a collation, a sequence): one of
+ * a table that is (every table is: it depends on its schema) and not
+ * itself, nor passed to a child, has nothing that depends on it, whether it
+ * is a plain column or not there at all (`independent`).
  */
 function resolveColumn(graph: DependencyGraph, target: DropTarget, schemas: readonly string[]): Resolved {
   for (const schema of schemas) {
@@ -261,7 +270,8 @@ function resolveColumn(graph: DependencyGraph, target: DropTarget, schemas: read
       }
     }
     const inherited = table !== undefined && graph.inherited.has(`${table.id}:column:${target.name}`);
-    return { ids, named: ids.length > 0 || inherited, ...(inherited ? { inherited } : {}) };
+    if (inherited) return { ids, named: true, inherited };
+    return { ids, named: ids.length > 0, ...(ids.length === 0 ? { independent: true } : {}) };
   }
   return { ids: [], named: false };
 }

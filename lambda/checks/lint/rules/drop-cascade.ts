@@ -122,9 +122,9 @@ function inDatabase(ctx: RuleContext, targets: DropTarget[] | undefined, truncat
   // A function named without its arguments may be one of several overloads: PostgreSQL refuses that name (42725).
   const usable = found.map((f, k) => (f.ids.length === 1 || targets[k]!.kind !== 'function' ? f.ids : []));
   const ids = usable.flat();
-  if (!ids.length) return undefined;
-  // Complete: each target found, or of a kind whose absence means there is nothing (`ALWAYS_IN_GRAPH`).
-  const complete = usable.every((u, k) => u.length > 0 || (!found[k]!.named && ALWAYS_IN_GRAPH.has(targets[k]!.kind)));
+  // Complete: each target found, a column nothing depends on, or of a kind whose absence means there is nothing (`ALWAYS_IN_GRAPH`).
+  const complete = usable.every((u, k) => u.length > 0 || found[k]!.independent === true || (!found[k]!.named && ALWAYS_IN_GRAPH.has(targets[k]!.kind)));
+  if (!ids.length) return complete && found.some((f) => f.independent) ? { names: [], complete } : undefined;
   if (truncate) return { names: truncatedWith(graph, usable.flatMap((u, k) => u.map((id) => ({ id, only: targets[k]!.only === true })))), complete };
   return { ...cascadeOf(graph, ids), complete };
 }

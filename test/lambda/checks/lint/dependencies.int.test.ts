@@ -189,6 +189,17 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
     expect(finding!.message).toBe(`${named} with CASCADE: in the database now PostgreSQL refuses it (42P16), since the table got it from a parent: drop it on the parent, which drops it on every child`);
   });
 
+  it('a column nothing depends on is not in the graph: lint finds its table and knows nothing depends on it, as PostgreSQL names nothing', async () => {
+    expect(await withClient(url, (c) => postgresSays(c, 'ALTER TABLE lonely DROP COLUMN id CASCADE'))).toEqual([]);
+    expect(resolve(graph, { kind: 'column', table: 'lonely', name: 'id' }, PATH)).toEqual({ ids: [], named: false, independent: true });
+    // Its table not in the database: lint cannot tell.
+    expect(resolve(graph, { kind: 'column', table: 'not_there', name: 'id' }, PATH)).toEqual({ ids: [], named: false });
+    // A parent's column nothing depends on still takes the columns its children got from it.
+    const body = resolve(graph, { kind: 'column', table: 'events', name: 'at' }, PATH);
+    expect(body.independent).toBeUndefined();
+    expect(body.ids.length).toBeGreaterThan(0);
+  });
+
   it('finds an object through the search path, or not at all when it is not there', () => {
     const nothing = { ids: [], named: false };
     expect(resolve(graph, { kind: 'relation', name: 'invoices', relkinds: 'rp' }, PATH)).toEqual(nothing);
@@ -225,7 +236,12 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
     expect(await messages('DROP SEQUENCE IF EXISTS not_there, lead_numbers CASCADE;')).toEqual([
       'DROP SEQUENCE of not_there, lead_numbers with CASCADE: everything that depends on them is dropped too, and the migration does not say what that is: in the database now, default value for column id of table leads',
     ]);
-    expect(await messages('ALTER TABLE lonely DROP COLUMN id CASCADE;')).toEqual([`ALTER TABLE lonely DROP COLUMN id ${general}`]);
+    expect(await messages('ALTER TABLE lonely DROP COLUMN id CASCADE;')).toEqual([
+      'ALTER TABLE lonely DROP COLUMN id with CASCADE: nothing depends on it in the database now, but anything that does by the time this runs is dropped too, unnamed in the migration',
+    ]);
+    expect(await messages('ALTER TABLE leads DROP COLUMN name CASCADE, DROP COLUMN m CASCADE;')).toEqual([
+      `ALTER TABLE leads DROP COLUMN name, DROP COLUMN m ${general.replace('on it', 'on them')}: in the database now, view lead_names, view lead_names_ok`,
+    ]);
     expect(await messages('DROP CAST (mood AS text) CASCADE;')).toEqual([`DROP CAST ${general}`]);
     const [schema] = await messages('DROP SCHEMA public CASCADE;');
     expect(schema).toMatch(/in the database now, (?:[^,]+, ){10}and \d+ more$/);
