@@ -10,8 +10,8 @@
  * RENAME`, `ALTER INDEX … RENAME` and DROPs move or remove what they name,
  * so a table created and renamed in the pending set stays new, and a renamed
  * column keeps its type. Unqualified names resolve through the file's
- * `SET search_path` (each file starts from the default, as each migration
- * runs in a clean session).
+ * search path (`SET search_path`, `set_config`; each file starts from the
+ * default, as each migration runs in a clean session).
  *
  * Views and materialized views are followed by name through the same
  * renames, moves and drops (a view's columns are not), so a view created in
@@ -143,7 +143,9 @@ export class PendingModel implements FunctionScope {
       case 'InsertStmt': return (n.onConflictClause as Node | undefined)?.action === 'ONCONFLICT_UPDATE' ? this.written(rangeVar(n.relation)) : undefined;
       case 'DoStmt':
       case 'CallStmt':
-      case 'SelectStmt': return this.written(undefined);
+      case 'SelectStmt':
+        this.setConfig(n);
+        return this.written(undefined);
       case 'CreateSchemaStmt':
         if (this.isNewHere() && typeof n.schemaname === 'string') this.newSchemas.add(n.schemaname);
         return undefined;
@@ -396,12 +398,42 @@ export class PendingModel implements FunctionScope {
       return;
     }
     if (n.kind !== 'VAR_SET_VALUE') return;
-    const schemas = list(n.args).map((a) => {
-      const c = as(a, 'A_Const');
-      return String((c?.sval as Node | undefined)?.sval ?? '');
-    }).flatMap((v) => v.split(',')).map((v) => v.trim().replace(/^"(.*)"$/, '$1')).filter((v) => v !== '');
-    if (schemas.length) this.path = schemas;
+    // One constant per schema, each the name itself (checked on PostgreSQL 15):
+    // `SET search_path = a, "B"` is a and B; `'a, b'` is one schema of that
+    // name, `'Sales'` keeps its case, and `''` names no schema there is.
+    this.path = list(n.args).map((a) => String((as(a, 'A_Const')?.sval as Node | undefined)?.sval ?? '')).filter((v) => v !== '');
   }
+
+  /**
+   * `SELECT set_config('search_path', '…', is_local)` (pg_dump's scripts
+   * begin with `SELECT pg_catalog.set_config('search_path', '', false);`):
+   * as `SET search_path`, when both arguments are written as constants.
+   */
+  private setConfig(n: Node): void {
+    for (const target of list(n.targetList)) {
+      const call = as(as(target, 'ResTarget')?.val, 'FuncCall');
+      const fn = names(call?.funcname);
+      if (fn.at(-1) !== 'set_config' || (fn.length === 2 && fn[0] !== 'pg_catalog') || fn.length > 2) continue;
+      const [name, value] = list(call!.args).map((a) => (as(a, 'A_Const')?.sval as Node | undefined)?.sval);
+      if (typeof name === 'string' && name.toLowerCase() === 'search_path' && typeof value === 'string') this.path = searchPathSchemas(value);
+    }
+  }
+}
+
+/**
+ * The schemas of a search_path given as one string, as `set_config` gives
+ * it (`'billing, "Sales", public'`): names separated by commas, an unquoted
+ * one folded to lower case, a quoted one kept ("" inside for a quote); `''`
+ * is an empty path, where only pg_catalog is searched and an unqualified
+ * CREATE fails (3F000). Checked on PostgreSQL 15 with `current_schemas`.
+ */
+export function searchPathSchemas(value: string): string[] {
+  const schemas: string[] = [];
+  const re = /\s*(?:"((?:[^"]|"")*)"|([^,\s]+))\s*(?:,|$)/gy;
+  for (let m = re.exec(value); m && m[0] !== ''; m = re.exec(value)) {
+    schemas.push(m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2]!.toLowerCase());
+  }
+  return schemas;
 }
 
 function addDomainConstraint(d: DomainModel, con: Node | undefined, k: number): void {
