@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 'use strict';
-// The `schemaguard` executable: runs the bundled CLI (dist/schemaguard.cjs),
+// The `schemaguard` executable: runs the bundled CLI (dist/schemaguard.cjs,
+// or dist/schemaguard-core.cjs for the commands of a deploy),
 // building it first when the bundle is missing (a fresh clone where `npm
 // install` skipped `prepare`). CommonJS: Node.js starts it without its ES
 // module loader (scripts/build-cli.mjs says what that saves).
@@ -15,7 +16,13 @@ const { join } = require('node:path');
 enableCompileCache?.();
 
 const root = join(__dirname, '..');
-const bundle = join(root, 'dist', 'schemaguard.cjs');
+// The commands of a deploy have a bundle of their own, about half the code
+// for Node.js to compile (bin/schemaguard-core.ts); every other form of the
+// command line (flags first, help, the other commands) runs the whole CLI.
+const CORE_COMMANDS = ['migrate', 'status', 'new', 'baseline', 'repair'];
+const core = join(root, 'dist', 'schemaguard-core.cjs');
+const whole = join(root, 'dist', 'schemaguard.cjs');
+const bundle = CORE_COMMANDS.includes(process.argv[2]) && existsSync(core) ? core : whole;
 if (existsSync(bundle)) {
   require(bundle);
 } else {

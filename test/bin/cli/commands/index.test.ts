@@ -10,19 +10,26 @@
  * with the bundle's options, so it is the code Node would run, not what the
  * sources say.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { COMMANDS } from '../../../../bin/cli/args';
+import { CORE_COMMANDS } from '../../../../bin/cli/commands/core';
 
 const ROOT = fileURLToPath(new URL('../../../..', import.meta.url));
 const BUNDLE = join(ROOT, 'dist', 'schemaguard.cjs');
+const CORE = join(ROOT, 'dist', 'schemaguard-core.cjs');
 
 let graph: Metafile['inputs'];
+/** The core bundle's modules (dist/schemaguard-core.cjs: bin/schemaguard-core.ts). */
+let core: string[];
 beforeAll(async () => {
-  const { cliBuildOptions } = await import(pathToFileURL(join(ROOT, 'scripts', 'build-cli.mjs')).href) as { cliBuildOptions(): Parameters<typeof build>[0] };
+  type Options = () => Parameters<typeof build>[0];
+  const { cliBuildOptions, coreBuildOptions } = await import(pathToFileURL(join(ROOT, 'scripts', 'build-cli.mjs')).href) as { cliBuildOptions: Options; coreBuildOptions: Options };
   graph = (await build({ ...cliBuildOptions(), metafile: true, logLevel: 'silent' })).metafile!.inputs;
+  core = Object.keys((await build({ ...coreBuildOptions(), metafile: true, logLevel: 'silent' })).metafile!.inputs);
 }, 60_000);
 
 /** `from` and what it imports statically (import statements, require calls), transitively: what runs when `from` does. */
@@ -75,6 +82,15 @@ describe('the CLI bundle', () => {
     const bundle = readFileSync(BUNDLE, 'utf8');
     expect(bundle).not.toContain('isCloudflareRuntime');
     expect(bundle).not.toContain('pg-cloudflare');
+  });
+
+  it('the core bundle holds the commands of a deploy and not the others: none of the linter, the parser, the doctor, the SDK or the CDK', () => {
+    for (const command of CORE_COMMANDS) expect(core, command).toContain(`bin/cli/commands/${command}.ts`);
+    for (const command of COMMANDS.filter((c) => !(CORE_COMMANDS as readonly string[]).includes(c))) expect(core, command).not.toContain(`bin/cli/commands/${command}.ts`);
+    expect(core).toEqual(expect.arrayContaining(['lambda/engine/runner.ts', 'lambda/driver/pg/pg-driver.ts']));
+    expect(core.filter((s) => NEVER_FOR_MIGRATE.some((r) => r.test(s)))).toEqual([]);
+    // About half of the whole bundle for Node.js to compile.
+    expect(statSync(CORE).size).toBeLessThan(0.6 * statSync(BUNDLE).size);
   });
 
   it('runs the linter for lint: nothing of it is lost', () => {

@@ -1,0 +1,37 @@
+/**
+ * The commands of a deploy and its CI gate (`migrate`, `status`), and the
+ * others that need neither the SQL parser nor a catalog reader (`new`,
+ * `baseline`, `repair`), with help and version: the command table of
+ * dist/schemaguard-core.cjs (bin/schemaguard-core.ts), which the executable
+ * runs when the first argument is one of these. `index.ts` adds the rest.
+ */
+import { helpText, VERSION, type CliOptions } from '../args';
+import type { CommandContext } from './context';
+
+export type CommandRun = (ctx: CommandContext) => Promise<number>;
+export type CommandTable = Partial<Record<CliOptions['command'], () => Promise<CommandRun>>>;
+
+/** The commands in the core bundle, as the first argument names them. */
+export const CORE_COMMANDS = ['migrate', 'status', 'new', 'baseline', 'repair'] as const;
+
+export const CORE_COMMAND_RUNS = {
+  help: async () => async (ctx) => { ctx.out(helpText(VERSION)); return 0; },
+  version: async () => async (ctx) => { ctx.out(VERSION); return 0; },
+  status: async () => (await import('./status')).statusCommand,
+  migrate: async () => (await import('./migrate')).migrateCommand,
+  new: async () => (await import('./new')).newCommand,
+  baseline: async () => (await import('./baseline')).baselineCommand,
+  repair: async () => (await import('./repair')).repairCommand,
+} satisfies CommandTable;
+
+/** Runs the command `ctx.opts` names from `table`. */
+export function commandRunner(table: CommandTable): (ctx: CommandContext) => Promise<number> {
+  return async (ctx) => {
+    const load = table[ctx.opts.command];
+    // The executable picks this bundle only for its own commands.
+    if (!load) throw new Error(`this bundle of the CLI has no "${ctx.opts.command}" command (bin/schemaguard.cjs picks the bundle by the first argument)`);
+    return (await load())(ctx);
+  };
+}
+
+export const runCoreCommand = commandRunner(CORE_COMMAND_RUNS);

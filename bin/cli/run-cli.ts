@@ -1,0 +1,74 @@
+/**
+ * The CLI's run, whatever bundle it is in: parse the arguments, run the
+ * command through `runCommand` (the command table of that bundle), turn a
+ * failure into its exit code. `main.ts` runs it with every command;
+ * `main-core.ts` with the commands of a deploy (bin/schemaguard.cjs picks).
+ */
+import { InputError, MigrationError } from '../../lambda/engine/errors';
+import { Redactor } from '../../lambda/engine/redact';
+import { parseArgs, type CliOptions } from './args';
+import type { CommandContext } from './commands/context';
+import type { EmbeddedServer } from './embedded';
+import { exitOnInternalError, exitWhenWritten, keepRunningWhenReaderCloses, written } from './exit';
+import { formatError } from './format';
+import { flushOnExit, LineBatcher } from './line-batcher';
+import { escapeData } from './output/github';
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** Resolves once the reader of `out` has caught up (a long report waits for it between blocks). */
+  outDrained?(): Promise<void>;
+  env: NodeJS.ProcessEnv;
+}
+
+/** stderr's lines, batched (line-batcher.ts); `runAsProcess` flushes them on the way out. */
+export const stderrLines = new LineBatcher((t) => { process.stderr.write(t); });
+
+export const processIo: Io = {
+  out: (t) => {
+    stderrLines.flush();
+    process.stdout.write(t.endsWith('\n') ? t : `${t}\n`);
+  },
+  err: (t) => stderrLines.line(t.endsWith('\n') ? t : `${t}\n`),
+  outDrained: () => written(process.stdout),
+  env: process.env,
+};
+
+export async function runCli(argv: string[], io: Io, runCommand: (ctx: CommandContext) => Promise<number>): Promise<number> {
+  const redactor = new Redactor();
+  const out = (t: string) => io.out(redactor.redact(t));
+  const err = (t: string) => io.err(redactor.redact(t));
+  let opts: CliOptions | undefined;
+  let embedded: EmbeddedServer | undefined;
+  try {
+    opts = parseArgs(argv, io.env);
+    const quiet = opts.quiet;
+    return await runCommand({
+      opts, env: io.env, out, err, redactor,
+      outDrained: () => io.outDrained?.() ?? Promise.resolve(),
+      progress: (t) => { if (!quiet) err(t); },
+      onEmbedded: (e) => { embedded = e; },
+    });
+  } catch (e) {
+    const error = e instanceof MigrationError ? e : new MigrationError(e instanceof Error ? e.message : String(e), { cause: e });
+    if (opts?.json) out(JSON.stringify(redactor.redactValue(error.toJSON())));
+    else err(formatError(error));
+    // In a workflow, the failure is an annotation too.
+    if (opts?.format === 'github') out(`::error title=schemaguard ${opts.command} failed::${escapeData(error.message)}`);
+    return error instanceof InputError ? 2 : error.exitCode;
+  } finally {
+    if (embedded?.owned) await embedded.stop().catch(() => undefined);
+  }
+}
+
+/** Run `main` as the process: exit with its code once stdout and stderr are written (exit.ts says why). */
+export function runAsProcess(main: (argv: string[]) => Promise<number>): void {
+  keepRunningWhenReaderCloses(process.stdout);
+  keepRunningWhenReaderCloses(process.stderr);
+  flushOnExit(stderrLines);
+  main(process.argv.slice(2)).then(
+    (code) => { stderrLines.flush(); return exitWhenWritten(code); },
+    (e: unknown) => { stderrLines.flush(); return exitOnInternalError(e); },
+  );
+}

@@ -1,0 +1,11 @@
+/**
+ * Entry point of the `schemaguard` CLI for the commands of a deploy —
+ * migrate, status, new, baseline, repair (bin/cli/commands/core.ts) —
+ * bundled to dist/schemaguard-core.cjs, about half of dist/schemaguard.cjs:
+ * bin/schemaguard.cjs runs it when the first argument is one of them, and
+ * Node.js compiles half the code (BENCHMARKS.md "Two bundles").
+ */
+import { mainCore } from './cli/main-core';
+import { runAsProcess } from './cli/run-cli';
+
+runAsProcess(mainCore);

@@ -1,0 +1,51 @@
+/**
+ * The executable (bin/schemaguard.cjs) runs the core bundle for the commands
+ * of a deploy named first (`schemaguard migrate …`), and the whole CLI for
+ * every other command line; both give the same help. Which bundle ran is
+ * read from the process's own module cache (a preload writes it at exit).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMMANDS } from '../../bin/cli/args';
+import { CORE_COMMANDS } from '../../bin/cli/commands/core';
+import { CLI } from '../support/cli';
+
+const scratch = mkdtempSync(join(tmpdir(), 'schemaguard-launcher-'));
+const preload = join(scratch, 'bundles.cjs');
+writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(process.env.BUNDLES_FILE,
+  JSON.stringify(Object.keys(require.cache).filter((f) => /[\\\\/]dist[\\\\/][^\\\\/]+\\.cjs$/.test(f)).map((f) => require('node:path').basename(f)))));\n`);
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** The bundles the executable loaded for `args`, and what it printed. */
+function run(args: string[]): { bundles: string[]; stdout: string; code: number | null } {
+  const file = join(scratch, `bundles-${args.join('_').replace(/\W/g, '')}.json`);
+  const r = spawnSync(process.execPath, ['--require', preload, CLI, ...args], { encoding: 'utf8', env: { ...process.env, BUNDLES_FILE: file } });
+  return { bundles: JSON.parse(readFileSync(file, 'utf8')) as string[], stdout: r.stdout, code: r.status };
+}
+
+describe('bin/schemaguard.cjs', () => {
+  let whole: ReturnType<typeof run>;
+  beforeAll(() => { whole = run(['--help']); });
+
+  it.each(CORE_COMMANDS)('%s first: the core bundle alone, with the same help as the whole CLI', (command) => {
+    const r = run([command, '--help']);
+
+    expect(r.bundles).toEqual(['schemaguard-core.cjs']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(whole.stdout);
+  });
+
+  it.each(COMMANDS.filter((c) => !(CORE_COMMANDS as readonly string[]).includes(c)))('%s: the whole CLI', (command) => {
+    expect(run([command, '--help']).bundles).toEqual(['schemaguard.cjs']);
+  });
+
+  it('flags before the command, --version, no arguments: the whole CLI', () => {
+    expect(whole.bundles).toEqual(['schemaguard.cjs']);
+    expect(run(['--dir', 'migrations', 'migrate', '--help']).bundles).toEqual(['schemaguard.cjs']);
+    expect(run(['--version']).bundles).toEqual(['schemaguard.cjs']);
+    expect(run([]).bundles).toEqual(['schemaguard.cjs']);
+  });
+});
