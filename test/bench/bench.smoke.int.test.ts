@@ -225,6 +225,7 @@ describe('Benchmark: start-up parts (smoke)', () => {
     expect(r).toMatchObject({ migrations: 20, runs: 1, node: process.version });
     for (const k of ['node_ms', 'read_ms', 'parse_ms', 'warm_read_ms', 'warm_parse_ms'] as const) expect(r[k], k).toBeGreaterThan(0);
     expect(Number.isFinite(r.load_ms)).toBe(true);
+    expect(Number.isFinite(r.core_load_ms)).toBe(true);
   }, 120_000);
 });
 
