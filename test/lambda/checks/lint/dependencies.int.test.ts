@@ -66,6 +66,8 @@ CREATE EXTENSION IF NOT EXISTS pgcrypto;
 CREATE TABLE vault (secret bytea);
 CREATE VIEW vault_secrets AS SELECT secret FROM vault;
 ALTER EXTENSION pgcrypto ADD VIEW vault_secrets;
+CREATE TYPE floatrange AS RANGE (subtype = float8);
+CREATE TABLE spans (during floatrange);
 `;
 
 /** What PostgreSQL names when it runs `sql` (rolled back): the objects of its "… cascades to" NOTICE lines. */
@@ -117,6 +119,7 @@ const DROPS: [string, DropTarget][] = [
   ['DROP EXTENSION pgcrypto CASCADE', { kind: 'extension', name: 'pgcrypto' }],
   ['DROP TABLE vault CASCADE', { kind: 'relation', name: 'vault', relkinds: 'rp' }],
   ['DROP FUNCTION doubled(integer) CASCADE', { kind: 'function', name: 'doubled', args: ['integer'] }],
+  ['DROP TYPE floatrange CASCADE', { kind: 'type', name: 'floatrange' }],
 ];
 
 /** Statements PostgreSQL refuses even with CASCADE: they drop part of an object they leave (2BP01). */
@@ -125,6 +128,7 @@ const REFUSED: [string, DropTarget, string][] = [
   ['DROP VIEW vault_secrets CASCADE', { kind: 'relation', name: 'vault_secrets', relkinds: 'v' }, 'extension pgcrypto requires view vault_secrets'],
   ['DROP INDEX leads_pkey CASCADE', { kind: 'relation', name: 'leads_pkey', relkinds: 'iI' }, 'constraint leads_pkey on table leads requires index leads_pkey'],
   ['DROP INDEX events_2026_at_idx CASCADE', { kind: 'relation', name: 'events_2026_at_idx', relkinds: 'iI' }, 'index events_at requires index events_2026_at_idx'],
+  ['DROP TYPE floatmultirange CASCADE', { kind: 'type', name: 'floatmultirange' }, 'type floatrange requires type floatmultirange'],
 ];
 
 describe.each(targets)('what CASCADE takes, on $name', (target) => {
