@@ -20,7 +20,8 @@
  * that drops such a part without its owner (an identity column's sequence,
  * an extension's function, a range type's multirange, a partition's index
  * attached to its parent's) is refused (2BP01), and so is dropping a column
- * or constraint a child got from its parent (42P16). Names
+ * or constraint a child got from its parent (42P16), a partition key's
+ * column (42P16) or a typed table's column (42809). Names
  * come from `pg_describe_object`, the words PostgreSQL's own NOTICE uses.
  * Catalog reads only.
  */
@@ -43,6 +44,8 @@ export interface DropTarget {
   args?: string[];
   /** TRUNCATE ONLY: not the table's partitions and inheritance children. @default false */
   only?: boolean;
+  /** A column the database has by no name: the pending set added it, or renamed it away. @default false */
+  absent?: boolean;
 }
 
 /** An object in the dependency graph, as lint looks it up and PostgreSQL describes it. */
@@ -96,6 +99,8 @@ export interface DependencyGraph {
   inheritedColumns: Map<string, { relation: string; column: string }[]>;
   /** The tables with a foreign key to a table (one row per referenced partition), by the referenced table's id. */
   referencedBy: Map<string, string[]>;
+  /** Typed tables (`CREATE TABLE … OF type`): PostgreSQL refuses to drop their columns (42809). */
+  typed: Set<string>;
 }
 
 const PG_CLASS = 1259;
@@ -152,10 +157,13 @@ const GRAPH = `
     FROM pg_constraint k WHERE k.coninhcount > 0 AND k.conrelid <> 0
   UNION ALL
   SELECT 'f', NULL, f.conrelid::int, NULL, NULL, f.confrelid::int, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-    FROM pg_constraint f WHERE f.contype = 'f'`;
+    FROM pg_constraint f WHERE f.contype = 'f'
+  UNION ALL
+  SELECT 't', NULL, t.oid::int, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    FROM pg_class t WHERE t.reloftype <> 0`;
 
 interface GraphRow {
-  k: 's' | 'e' | 'o' | 'h' | 'a' | 'c' | 'f';
+  k: 's' | 'e' | 'o' | 'h' | 'a' | 'c' | 'f' | 't';
   c: number; o: number; s: number; rc: number; ro: number; rs: number; t: string;
   description: string | null; kind: string; sub: string; schema: string; parent: string; parent_oid: number; name: string; args: string;
 }
@@ -172,7 +180,7 @@ const relation = (oid: number) => `${PG_CLASS}/${oid}/0`;
 export async function readDependencies(q: Queryable): Promise<DependencyGraph> {
   const graph: DependencyGraph = {
     user: '', searchPath: [], objects: new Map(), byName: new Map(), byRef: new Map(), owner: new Map(),
-    children: new Map(), partitionOf: new Map(), inherited: new Set(), inheritedColumns: new Map(), referencedBy: new Map(),
+    children: new Map(), partitionOf: new Map(), inherited: new Set(), inheritedColumns: new Map(), referencedBy: new Map(), typed: new Set(),
   };
   for (const r of (await q.query<GraphRow>(GRAPH)).rows) {
     switch (r.k) {
@@ -201,6 +209,7 @@ export async function readDependencies(q: Queryable): Promise<DependencyGraph> {
         break;
       case 'c': graph.inherited.add(`${relation(r.o)}:constraint:${r.name}`); break;
       case 'f': push(graph.referencedBy, relation(r.ro), relation(r.o)); break;
+      case 't': graph.typed.add(relation(r.o)); break;
     }
   }
   return graph;
@@ -223,7 +232,7 @@ export const ALWAYS_IN_GRAPH: ReadonlySet<DropKind> = new Set(['relation', 'type
  */
 export function resolve(graph: DependencyGraph, target: DropTarget, searchPath: readonly string[]): Resolved {
   const schemas = target.schema !== undefined ? [target.schema] : searchPath.map((s) => (s === '$user' ? graph.user : s));
-  if (target.kind === 'column') return resolveColumn(graph, target, schemas);
+  if (target.kind === 'column') return target.absent ? { ids: [], named: false, independent: true } : resolveColumn(graph, target, schemas);
   for (const schema of schemas) {
     const found = (graph.byName.get(target.name) ?? []).filter((o) => matches(o, target, schema));
     if (!found.length) continue;
@@ -236,14 +245,16 @@ export function resolve(graph: DependencyGraph, target: DropTarget, searchPath: 
 
 /**
  * A target as found: `inherited` when it is a column or constraint the table
- * got from a parent (PostgreSQL refuses to drop it there, 42P16);
- * `independent` when it is a column of a table in the graph that is not
- * there itself: nothing in the database depends on that column.
+ * got from a parent (PostgreSQL refuses to drop it there, 42P16); `typed`
+ * when it is a column of a typed table (refused, 42809); `independent` when
+ * it is a column of a table in the graph that is not there itself: nothing
+ * in the database depends on that column.
  */
 export interface Resolved {
   ids: string[];
   named: boolean;
   inherited?: boolean;
+  typed?: boolean;
   independent?: boolean;
 }
 
@@ -271,6 +282,7 @@ function resolveColumn(graph: DependencyGraph, target: DropTarget, schemas: read
     }
     const inherited = table !== undefined && graph.inherited.has(`${table.id}:column:${target.name}`);
     if (inherited) return { ids, named: true, inherited };
+    if (table !== undefined && graph.typed.has(table.id)) return { ids, named: true, typed: true };
     return { ids, named: ids.length > 0, ...(ids.length === 0 ? { independent: true } : {}) };
   }
   return { ids: [], named: false };
@@ -288,8 +300,14 @@ function matches(o: DependencyObject, t: DropTarget, schema: string): boolean {
 export interface Cascade {
   /** As PostgreSQL describes them, in the order found; the dropped objects themselves left out. */
   names: string[];
-  /** `<owner> requires <object>`: the statement drops part of an object it does not drop (2BP01). */
+  /**
+   * Why PostgreSQL refuses the statement: `<owner> requires <object>`, it
+   * drops part of an object it does not drop (2BP01); or `<column> is part
+   * of the partition key` (42P16, `sqlstate`).
+   */
   refused?: string;
+  /** The SQLSTATE of the refusal. @default '2BP01' */
+  sqlstate?: string;
 }
 
 /** What dropping these objects with CASCADE drops and PostgreSQL names. */
@@ -299,6 +317,8 @@ export function cascadeOf(graph: DependencyGraph, dropped: readonly string[]): C
   for (const id of dropped) {
     const owner = graph.owner.get(id) ?? graph.partitionOf.get(id);
     if (owner !== undefined && !startSet.has(owner) && !partOf(owner, startSet)) {
+      // A partitioned table's key column is recorded as an internal part of its own table.
+      if (partOf(id, new Set([owner]))) return { names: [], refused: `${describe(graph, id)} is part of the partition key`, sqlstate: '42P16' };
       return { names: [], refused: `${describe(graph, owner)} requires ${describe(graph, id)}` };
     }
   }

@@ -393,6 +393,8 @@ export class PendingModel implements FunctionScope {
 
   private setVariable(n: Node): void {
     if (String(n.name ?? '').toLowerCase() !== 'search_path') return;
+    // A no-transaction file runs each statement in its own transaction: SET LOCAL ends with it.
+    if (n.is_local === true && this.source.noTransaction) return;
     if (n.kind === 'VAR_RESET' || n.kind === 'VAR_SET_DEFAULT') {
       this.path = DEFAULT_SEARCH_PATH;
       return;
@@ -407,15 +409,24 @@ export class PendingModel implements FunctionScope {
   /**
    * `SELECT set_config('search_path', '…', is_local)` (pg_dump's scripts
    * begin with `SELECT pg_catalog.set_config('search_path', '', false);`):
-   * as `SET search_path`, when both arguments are written as constants.
+   * as `SET search_path`, when the SELECT has no FROM, WHERE or other
+   * clause (with one the call may not run) and the arguments are constants; a NULL
+   * value resets the path. In a no-transaction file only `is_local` false
+   * outlives the statement.
    */
   private setConfig(n: Node): void {
+    if (Object.keys(n).some((k) => !['targetList', 'limitOption', 'op'].includes(k))) return;
     for (const target of list(n.targetList)) {
       const call = as(as(target, 'ResTarget')?.val, 'FuncCall');
       const fn = names(call?.funcname);
       if (fn.at(-1) !== 'set_config' || (fn.length === 2 && fn[0] !== 'pg_catalog') || fn.length > 2) continue;
-      const [name, value] = list(call!.args).map((a) => (as(a, 'A_Const')?.sval as Node | undefined)?.sval);
-      if (typeof name === 'string' && name.toLowerCase() === 'search_path' && typeof value === 'string') this.path = searchPathSchemas(value);
+      const [name, value, local] = list(call!.args).map((a) => as(a, 'A_Const'));
+      const setting = (name?.sval as Node | undefined)?.sval;
+      if (typeof setting !== 'string' || setting.toLowerCase() !== 'search_path') continue;
+      const isLocal = local?.boolval === undefined ? undefined : (local.boolval as Node).boolval === true;
+      if (this.source.noTransaction && isLocal !== false) continue;
+      if (value?.isnull === true) this.path = DEFAULT_SEARCH_PATH;
+      else if (typeof (value?.sval as Node | undefined)?.sval === 'string') this.path = searchPathSchemas(String((value!.sval as Node).sval));
     }
   }
 }
@@ -431,7 +442,8 @@ export function searchPathSchemas(value: string): string[] {
   const schemas: string[] = [];
   const re = /\s*(?:"((?:[^"]|"")*)"|([^,\s]+))\s*(?:,|$)/gy;
   for (let m = re.exec(value); m && m[0] !== ''; m = re.exec(value)) {
-    schemas.push(m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2]!.toLowerCase());
+    // Only A-Z fold, as PostgreSQL folds an unquoted identifier.
+    schemas.push(m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2]!.replace(/[A-Z]+/g, (u) => u.toLowerCase()));
   }
   return schemas;
 }

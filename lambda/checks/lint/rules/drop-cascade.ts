@@ -64,6 +64,7 @@ export const DROP_CASCADE: LintRule = {
       });
     }
     remember(ctx, s);
+    trackColumns(ctx, s);
   },
 };
 
@@ -84,7 +85,10 @@ function messageFor(s: ParsedStatement, what: Cascaded, known: InDatabase | unde
     const [got, drop] = what.them === 'it' ? ['it', 'it'] : ['at least one of them', 'that one'];
     return `${what.text} with CASCADE: in the database now PostgreSQL refuses it (42P16), since the table got ${got} from a parent: drop ${drop} on the parent, which drops it on every child`;
   }
-  if (known.refused) return `${what.text} with CASCADE: in the database now PostgreSQL refuses it (2BP01), since ${known.refused}`;
+  if (known.typed) {
+    return `${what.text} with CASCADE: in the database now PostgreSQL refuses it (42809), since the table is of a composite type (CREATE TABLE … OF): ALTER TYPE … DROP ATTRIBUTE … CASCADE drops the column from every table of that type`;
+  }
+  if (known.refused) return `${what.text} with CASCADE: in the database now PostgreSQL refuses it (${known.sqlstate ?? '2BP01'}), since ${known.refused}`;
   if (known.names.length) {
     // In a stable order (the catalog's is not): the same database gives the same message.
     const shown = [...known.names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).slice(0, SHOWN);
@@ -101,7 +105,7 @@ function messageFor(s: ParsedStatement, what: Cascaded, known: InDatabase | unde
 const SHOWN = 10;
 
 /** What CASCADE takes in the database, as PostgreSQL names it; `complete` when every target was found there. */
-type InDatabase = Cascade & { complete: boolean; inherited?: boolean };
+type InDatabase = Cascade & { complete: boolean; inherited?: boolean; typed?: boolean };
 
 /**
  * What CASCADE takes in the database lint reads (`lint --database-url`).
@@ -119,6 +123,7 @@ function inDatabase(ctx: RuleContext, targets: DropTarget[] | undefined, truncat
   const found = targets.map((t) => resolve(graph, t, path));
   if (found.every((f) => !f.named) && targets.every((t) => ALWAYS_IN_GRAPH.has(t.kind))) return 'absent';
   if (found.some((f) => f.inherited)) return { names: [], complete: true, inherited: true };
+  if (found.some((f) => f.typed)) return { names: [], complete: true, typed: true };
   // A function named without its arguments may be one of several overloads: PostgreSQL refuses that name (42725).
   const usable = found.map((f, k) => (f.ids.length === 1 || targets[k]!.kind !== 'function' ? f.ids : []));
   const ids = usable.flat();
@@ -156,11 +161,53 @@ function cascaded(ctx: RuleContext, s: ParsedStatement): Cascaded | undefined {
   if (s.kind !== 'AlterTableStmt' || !rel || !ctx.model.isNamedBeforeRun(rel)) return undefined;
   const drops = list(n.cmds).map((c) => as(c, 'AlterTableCmd')).filter((c): c is Node => c?.behavior === 'DROP_CASCADE' && DROP_SUBCOMMANDS[String(c.subtype)] !== undefined);
   if (!drops.length) return undefined;
+  const columns = COLUMNS.get(ctx.model)?.get(ctx.model.keyOf(rel));
   return named(
     `ALTER TABLE ${tableName(rel)} ${drops.map((c) => `${DROP_SUBCOMMANDS[String(c.subtype)]} ${ident(String(c.name))}`).join(', ')}`,
     drops.length,
-    drops.map((c) => ({ kind: c.subtype === 'AT_DropColumn' ? 'column' : 'constraint', schema: rel.schema, table: rel.name, name: String(c.name) })),
+    drops.map((c): DropTarget => {
+      const name = String(c.name);
+      if (c.subtype !== 'AT_DropColumn') return { kind: 'constraint', schema: rel.schema, table: rel.name, name };
+      // Looked up by the name the database has for it, before the pending set renamed it.
+      const before = columns?.has(name) ? columns.get(name) : name;
+      return before === null || before === undefined
+        ? { kind: 'column', schema: rel.schema, table: rel.name, name, absent: true }
+        : { kind: 'column', schema: rel.schema, table: rel.name, name: before };
+    }),
   );
+}
+
+/**
+ * The columns the pending set renamed, added or dropped so far, by the
+ * table's key in the model: each current name to the name the database has
+ * for that column, or null when the database has it by no name.
+ */
+const COLUMNS = new WeakMap<object, Map<string, Map<string, string | null>>>();
+
+/** Follows a statement's column renames, additions and drops (after the rule looked at it). */
+function trackColumns(ctx: RuleContext, s: ParsedStatement): void {
+  const n = s.node;
+  const rel = rangeVar(n.relation);
+  const renamed = s.kind === 'RenameStmt' && n.renameType === 'OBJECT_COLUMN';
+  if (!rel || !(renamed || s.kind === 'AlterTableStmt')) return;
+  let tables = COLUMNS.get(ctx.model);
+  if (!tables) COLUMNS.set(ctx.model, (tables = new Map()));
+  const key = ctx.model.keyOf(rel);
+  let columns = tables.get(key);
+  if (!columns) tables.set(key, (columns = new Map()));
+  if (renamed) {
+    const from = String(n.subname);
+    const before = columns.has(from) ? columns.get(from)! : from;
+    columns.set(from, null);
+    columns.set(String(n.newname), before);
+    return;
+  }
+  for (const c of list(n.cmds).map((cmd) => as(cmd, 'AlterTableCmd'))) {
+    if (c?.subtype === 'AT_DropColumn') columns.set(String(c.name), null);
+    // ADD COLUMN IF NOT EXISTS of a column the table has adds nothing.
+    const added = c?.subtype === 'AT_AddColumn' && c.missing_ok !== true ? as(c.def, 'ColumnDef')?.colname : undefined;
+    if (typeof added === 'string') columns.set(added, null);
+  }
 }
 
 /** A role as DROP OWNED BY names it. */

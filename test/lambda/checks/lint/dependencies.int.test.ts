@@ -68,6 +68,8 @@ CREATE VIEW vault_secrets AS SELECT secret FROM vault;
 ALTER EXTENSION pgcrypto ADD VIEW vault_secrets;
 CREATE TYPE floatrange AS RANGE (subtype = float8);
 CREATE TABLE spans (during floatrange);
+CREATE TYPE pair AS (x int, y int);
+CREATE TABLE pairs OF pair;
 `;
 
 /** What PostgreSQL names when it runs `sql` (rolled back): the objects of its "… cascades to" NOTICE lines. */
@@ -191,6 +193,37 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
     const [finding] = (await lintMigrations([lintSourceFromText('1_schema.sql', SCHEMA, true), lintSourceFromText('2_drop.sql', `${sql};`)], { catalog })).findings
       .filter((f) => f.rule === 'drop-cascade');
     expect(finding!.message).toBe(`${named} with CASCADE: in the database now PostgreSQL refuses it (42P16), since the table got it from a parent: drop it on the parent, which drops it on every child`);
+  });
+
+  it.each([
+    ['ALTER TABLE events DROP COLUMN at CASCADE', '42P16', 'cannot drop column "at" because it is part of the partition key of relation "events"',
+      'ALTER TABLE events DROP COLUMN at with CASCADE: in the database now PostgreSQL refuses it (42P16), since column at of table events is part of the partition key'],
+    ['ALTER TABLE pairs DROP COLUMN x CASCADE', '42809', 'cannot drop column from typed table',
+      'ALTER TABLE pairs DROP COLUMN x with CASCADE: in the database now PostgreSQL refuses it (42809), since the table is of a composite type (CREATE TABLE … OF): ALTER TYPE … DROP ATTRIBUTE … CASCADE drops the column from every table of that type'],
+  ])('%s: PostgreSQL refuses it (%s), and lint says so', async (sql, code, pgMessage, lintMessage) => {
+    const e = await withClient(url, (c) => postgresSays(c, sql).then(() => undefined, (err: { code?: string; message?: string }) => err));
+    expect(e).toMatchObject({ code, message: pgMessage });
+    const catalog = await withClient(url, (c) => readLintCatalog(c, { dependencies: true }));
+    const [finding] = (await lintMigrations([lintSourceFromText('1_schema.sql', SCHEMA, true), lintSourceFromText('2_drop.sql', `${sql};`)], { catalog })).findings
+      .filter((f) => f.rule === 'drop-cascade');
+    expect(finding!.message).toBe(lintMessage);
+  });
+
+  it.each([
+    ['ALTER TABLE leads RENAME COLUMN name TO full_name;\nALTER TABLE leads DROP COLUMN full_name CASCADE;', 'a column renamed first: by the name the database has'],
+    ['ALTER TABLE leads RENAME name TO was_name;\nALTER TABLE leads RENAME COLUMN m TO name;\nALTER TABLE leads DROP COLUMN name CASCADE;', 'another column renamed into the name'],
+    ['ALTER TABLE lonely ADD COLUMN extra int;\nALTER TABLE lonely DROP COLUMN extra CASCADE;', 'a column the pending set added'],
+    ['ALTER TABLE leads RENAME COLUMN name TO old_name;\nALTER TABLE leads ADD COLUMN name text;\nALTER TABLE leads DROP COLUMN name CASCADE;', 'a column renamed away, and a new one of its name'],
+    ['ALTER TABLE leads ADD COLUMN IF NOT EXISTS name text;\nALTER TABLE leads DROP COLUMN name CASCADE;', 'ADD COLUMN IF NOT EXISTS of a column the table has'],
+  ])('%s (%s): lint names what PostgreSQL names when it runs the file', async (sql) => {
+    const catalog = await withClient(url, (c) => readLintCatalog(c, { dependencies: true }));
+    const [finding] = (await lintMigrations([lintSourceFromText('1_schema.sql', SCHEMA, true), lintSourceFromText('2_drop.sql', sql)], { catalog })).findings
+      .filter((f) => f.rule === 'drop-cascade');
+    const pgSays = await withClient(url, (c) => postgresSays(c, sql));
+
+    const named = finding!.message.split(': in the database now, ')[1];
+    if (pgSays.length) expect(named?.split(', ').sort()).toEqual(pgSays);
+    else expect(finding!.message).toContain('nothing depends on it in the database now');
   });
 
   it('a column nothing depends on is not in the graph: lint finds its table and knows nothing depends on it, as PostgreSQL names nothing', async () => {

@@ -14,7 +14,7 @@ import { dropDatabases, freshDatabase, targets, withClient } from '../../../supp
 beforeAll(loadParser);
 afterAll(dropDatabases);
 
-const SCHEMAS = 'CREATE SCHEMA billing; CREATE SCHEMA "X"; CREATE SCHEMA "a, b"; CREATE SCHEMA "Sales"; CREATE SCHEMA sales;';
+const SCHEMAS = 'CREATE SCHEMA billing; CREATE SCHEMA "X"; CREATE SCHEMA "a, b"; CREATE SCHEMA "Sales"; CREATE SCHEMA sales; CREATE SCHEMA "Ärger"; CREATE SCHEMA "ärger";';
 
 const WAYS = [
   'SET search_path = billing, public',
@@ -30,12 +30,24 @@ const WAYS = [
   "SELECT set_config('search_path', '  \"a, b\" ,billing', true)",
   "SELECT set_config('application_name', 'billing', false)",
   'SET search_path = billing; RESET search_path',
+  "SELECT set_config('search_path', 'Ärger', false)",
+  "SELECT set_config('search_path', NULL, false)",
+  "SELECT set_config('search_path', 'billing', false) WHERE false",
+  "SELECT set_config('search_path', 'billing', false) FROM pg_class WHERE relname = 'no such table'",
+];
+
+/** In a no-transaction file each statement commits on its own: what is local to its transaction ends with it. */
+const NO_TRANSACTION = [
+  'SET LOCAL search_path = billing',
+  "SELECT set_config('search_path', 'billing', true)",
+  "SELECT set_config('search_path', 'billing', false)",
+  'SET search_path = billing',
 ];
 
 /** The path lint follows after `sql`, as the schemas of it that exist, in order, once each. */
-function lintPath(sql: string, existing: Set<string>): string[] {
+function lintPath(sql: string, existing: Set<string>, noTransaction = false): string[] {
   const model = new PendingModel();
-  model.startFile(lintSourceFromText('1_a.sql', sql));
+  model.startFile({ ...lintSourceFromText('1_a.sql', sql), noTransaction });
   for (const s of parseSql(sql).statements) model.apply(s);
   return [...new Set(model.searchPath.map((s) => (s === '$user' ? 'postgres' : s)).filter((s) => existing.has(s)))];
 }
@@ -63,6 +75,15 @@ describe.each(targets)('search_path, lint against PostgreSQL, on $name', (target
     });
 
     expect(lintPath(sql, existing)).toEqual(postgres);
+  });
+
+  it.each(NO_TRANSACTION)('%s, in a no-transaction file: lint looks names up where PostgreSQL does after the statement', async (sql) => {
+    const postgres = await withClient(url, async (c) => {
+      await c.query(sql);
+      return (await c.query<{ s: string[] }>('SELECT current_schemas(false)::text[] AS s')).rows[0]!.s;
+    });
+
+    expect(lintPath(sql, existing, true)).toEqual(postgres);
   });
 
   it("pg_dump's set_config: drop-cascade looks a name up in the file's path, not the session's", async () => {
