@@ -420,15 +420,34 @@ export class PendingModel implements FunctionScope {
       const call = as(as(target, 'ResTarget')?.val, 'FuncCall');
       const fn = names(call?.funcname);
       if (fn.at(-1) !== 'set_config' || (fn.length === 2 && fn[0] !== 'pg_catalog') || fn.length > 2) continue;
-      const [name, value, local] = list(call!.args).map((a) => as(a, 'A_Const'));
+      const [name, value] = list(call!.args).map((a) => as(a, 'A_Const'));
       const setting = (name?.sval as Node | undefined)?.sval;
       if (typeof setting !== 'string' || setting.toLowerCase() !== 'search_path') continue;
-      const isLocal = local?.boolval === undefined ? undefined : (local.boolval as Node).boolval === true;
-      if (this.source.noTransaction && isLocal !== false) continue;
+      if (this.source.noTransaction && booleanConstant(list(call!.args)[2]) !== false) continue;
       if (value?.isnull === true) this.path = DEFAULT_SEARCH_PATH;
       else if (typeof (value?.sval as Node | undefined)?.sval === 'string') this.path = searchPathSchemas(String((value!.sval as Node).sval));
     }
   }
+}
+
+/**
+ * A boolean argument written as a constant, as PostgreSQL reads it: `false`,
+ * `'off'`, `'f'`, `false::boolean`; NULL is false for `set_config`'s
+ * `is_local`. Undefined when it is not a constant lint can read.
+ */
+function booleanConstant(v: unknown): boolean | undefined {
+  const c = as(as(v, 'TypeCast')?.arg ?? v, 'A_Const');
+  if (!c) return undefined;
+  if (c.isnull === true) return false;
+  if (c.boolval !== undefined) return (c.boolval as Node).boolval === true;
+  const text = (c.sval as Node | undefined)?.sval;
+  if (typeof text !== 'string') return undefined;
+  // PostgreSQL's boolean input: a word, or any unambiguous prefix of one.
+  const w = text.trim().toLowerCase();
+  if (w === '') return undefined;
+  if (['true', 'yes'].some((t) => t.startsWith(w)) || w === 'on' || w === '1') return true;
+  if (['false', 'no'].some((t) => t.startsWith(w)) || (w.length > 1 && 'off'.startsWith(w)) || w === '0') return false;
+  return undefined;
 }
 
 /**

@@ -34,7 +34,7 @@
  *
  * The fix is the statement without CASCADE.
  */
-import { as, list, names, rangeVar, typeNameText, type Node, type ParsedStatement } from '../../parse';
+import { as, list, names, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../../parse';
 import { inPlace, renderFix } from '../fix';
 import { ALWAYS_IN_GRAPH, cascadeOf, resolve, truncatedWith, type Cascade, type DropKind, type DropTarget } from '../dependencies';
 import type { LintRule, RuleContext } from '../rule';
@@ -161,7 +161,12 @@ function cascaded(ctx: RuleContext, s: ParsedStatement): Cascaded | undefined {
   if (s.kind !== 'AlterTableStmt' || !rel || !ctx.model.isNamedBeforeRun(rel)) return undefined;
   const drops = list(n.cmds).map((c) => as(c, 'AlterTableCmd')).filter((c): c is Node => c?.behavior === 'DROP_CASCADE' && DROP_SUBCOMMANDS[String(c.subtype)] !== undefined);
   if (!drops.length) return undefined;
-  const columns = COLUMNS.get(ctx.model)?.get(ctx.model.keyOf(rel));
+  const table = tableKey(ctx, rel);
+  const columns = COLUMNS.get(ctx.model)?.get(table);
+  // The pending set made the table typed, or not typed: whether PostgreSQL refuses a column drop is not the database's now.
+  if (RETYPED.get(ctx.model)?.has(table) && drops.some((c) => c.subtype === 'AT_DropColumn')) {
+    return { text: `ALTER TABLE ${tableName(rel)} ${drops.map((c) => `${DROP_SUBCOMMANDS[String(c.subtype)]} ${ident(String(c.name))}`).join(', ')}`, them: drops.length > 1 ? 'them' : 'it' };
+  }
   return named(
     `ALTER TABLE ${tableName(rel)} ${drops.map((c) => `${DROP_SUBCOMMANDS[String(c.subtype)]} ${ident(String(c.name))}`).join(', ')}`,
     drops.length,
@@ -178,13 +183,35 @@ function cascaded(ctx: RuleContext, s: ParsedStatement): Cascaded | undefined {
 }
 
 /**
- * The columns the pending set renamed, added or dropped so far, by the
- * table's key in the model: each current name to the name the database has
- * for that column, or null when the database has it by no name.
+ * The columns the pending set renamed, added or dropped so far, by table
+ * (`tableKey`): each current name to the name the database has for that
+ * column, or null when the database has it by no name.
  */
 const COLUMNS = new WeakMap<object, Map<string, Map<string, string | null>>>();
+/** Tables the pending set made typed or not typed (ALTER TABLE … OF / NOT OF), by `tableKey`. */
+const RETYPED = new WeakMap<object, Set<string>>();
 
-/** Follows a statement's column renames, additions and drops (after the rule looked at it). */
+/**
+ * A table as the database knows it: its id in the dependency graph, found
+ * through the path drop-cascade looks names up in, so that a qualified and
+ * an unqualified name of one table are one key; the model's key without a
+ * graph, or for a table the database does not have.
+ */
+function tableKey(ctx: RuleContext, rel: RangeVar): string {
+  const graph = ctx.catalog?.dependencies;
+  const path = graph && (ctx.model.searchPathIsDefault ? graph.searchPath : ctx.model.searchPath);
+  const id = graph && resolve(graph, { kind: 'relation', schema: rel.schema, name: rel.name, relkinds: 'rpf' }, path!).ids[0];
+  return id ?? `model:${ctx.model.keyOf(rel)}`;
+}
+
+/** A table and, in the database, its partitions and inheritance children, all the way down: a column renamed on it is renamed on them. */
+function withDescendants(ctx: RuleContext, key: string): string[] {
+  const keys = [key];
+  for (let k = 0; k < keys.length; k++) for (const child of ctx.catalog?.dependencies?.children.get(keys[k]!) ?? []) if (!keys.includes(child)) keys.push(child);
+  return keys;
+}
+
+/** Follows a statement's column renames, additions and drops, and OF / NOT OF (after the rule looked at it). */
 function trackColumns(ctx: RuleContext, s: ParsedStatement): void {
   const n = s.node;
   const rel = rangeVar(n.relation);
@@ -192,21 +219,33 @@ function trackColumns(ctx: RuleContext, s: ParsedStatement): void {
   if (!rel || !(renamed || s.kind === 'AlterTableStmt')) return;
   let tables = COLUMNS.get(ctx.model);
   if (!tables) COLUMNS.set(ctx.model, (tables = new Map()));
-  const key = ctx.model.keyOf(rel);
-  let columns = tables.get(key);
-  if (!columns) tables.set(key, (columns = new Map()));
+  const columnsOf = (key: string): Map<string, string | null> => {
+    let columns = tables.get(key);
+    if (!columns) tables.set(key, (columns = new Map()));
+    return columns;
+  };
+  const key = tableKey(ctx, rel);
   if (renamed) {
     const from = String(n.subname);
-    const before = columns.has(from) ? columns.get(from)! : from;
-    columns.set(from, null);
-    columns.set(String(n.newname), before);
+    for (const k of withDescendants(ctx, key)) {
+      const columns = columnsOf(k);
+      const before = columns.has(from) ? columns.get(from)! : from;
+      columns.set(from, null);
+      columns.set(String(n.newname), before);
+    }
     return;
   }
+  const columns = columnsOf(key);
   for (const c of list(n.cmds).map((cmd) => as(cmd, 'AlterTableCmd'))) {
     if (c?.subtype === 'AT_DropColumn') columns.set(String(c.name), null);
     // ADD COLUMN IF NOT EXISTS of a column the table has adds nothing.
     const added = c?.subtype === 'AT_AddColumn' && c.missing_ok !== true ? as(c.def, 'ColumnDef')?.colname : undefined;
     if (typeof added === 'string') columns.set(added, null);
+    if (c?.subtype === 'AT_AddOf' || c?.subtype === 'AT_DropOf') {
+      let retyped = RETYPED.get(ctx.model);
+      if (!retyped) RETYPED.set(ctx.model, (retyped = new Set()));
+      retyped.add(key);
+    }
   }
 }
 

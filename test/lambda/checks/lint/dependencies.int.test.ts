@@ -198,6 +198,8 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
   it.each([
     ['ALTER TABLE events DROP COLUMN at CASCADE', '42P16', 'cannot drop column "at" because it is part of the partition key of relation "events"',
       'ALTER TABLE events DROP COLUMN at with CASCADE: in the database now PostgreSQL refuses it (42P16), since column at of table events is part of the partition key'],
+    ['ALTER TABLE events RENAME COLUMN what TO w;\nALTER TABLE events_2026 DROP COLUMN w CASCADE', '42P16', 'cannot drop inherited column "w"',
+      'ALTER TABLE events_2026 DROP COLUMN w with CASCADE: in the database now PostgreSQL refuses it (42P16), since the table got it from a parent: drop it on the parent, which drops it on every child'],
     ['ALTER TABLE pairs DROP COLUMN x CASCADE', '42809', 'cannot drop column from typed table',
       'ALTER TABLE pairs DROP COLUMN x with CASCADE: in the database now PostgreSQL refuses it (42809), since the table is of a composite type (CREATE TABLE … OF): ALTER TYPE … DROP ATTRIBUTE … CASCADE drops the column from every table of that type'],
   ])('%s: PostgreSQL refuses it (%s), and lint says so', async (sql, code, pgMessage, lintMessage) => {
@@ -224,6 +226,15 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
     const named = finding!.message.split(': in the database now, ')[1];
     if (pgSays.length) expect(named?.split(', ').sort()).toEqual(pgSays);
     else expect(finding!.message).toContain('nothing depends on it in the database now');
+  });
+
+  it('a table the pending files made not typed (NOT OF): PostgreSQL drops the column, and lint does not say it refuses', async () => {
+    const sql = 'ALTER TABLE pairs NOT OF;\nALTER TABLE pairs DROP COLUMN x CASCADE;';
+    expect(await withClient(url, (c) => postgresSays(c, sql))).toEqual([]);
+    const catalog = await withClient(url, (c) => readLintCatalog(c, { dependencies: true }));
+    const messages = (await lintMigrations([lintSourceFromText('1_schema.sql', SCHEMA, true), lintSourceFromText('2_drop.sql', sql)], { catalog })).findings
+      .filter((f) => f.rule === 'drop-cascade').map((f) => f.message);
+    expect(messages).toEqual(['ALTER TABLE pairs DROP COLUMN x with CASCADE: everything that depends on it is dropped too, and the migration does not say what that is']);
   });
 
   it('a column nothing depends on is not in the graph: lint finds its table and knows nothing depends on it, as PostgreSQL names nothing', async () => {
@@ -304,6 +315,10 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
         .findings.filter((f) => f.rule === 'drop-cascade').map((f) => f.message.split(': in the database now, ')[1]);
       expect(await lint('DROP TABLE invoices CASCADE;')).toEqual(['view open_invoices']);
       expect(await lint('SET search_path = public;\nDROP TABLE invoices CASCADE;')).toEqual([]);
+      // A column renamed under one name of the table and dropped under another: one table.
+      const renamed = 'ALTER TABLE invoices RENAME COLUMN id TO invoice_id;\nALTER TABLE billing.invoices DROP COLUMN invoice_id CASCADE;';
+      expect(await withClient(url, (c) => postgresSays(c, renamed))).toEqual(['view open_invoices']);
+      expect(await lint(renamed)).toEqual(['view open_invoices']);
     } finally {
       await rows(url, `ALTER DATABASE ${url.split('/').pop()} RESET search_path`);
     }

@@ -42,6 +42,11 @@ const NO_TRANSACTION = [
   "SELECT set_config('search_path', 'billing', true)",
   "SELECT set_config('search_path', 'billing', false)",
   'SET search_path = billing',
+  "SELECT set_config('search_path', 'billing', 'false')",
+  "SELECT set_config('search_path', 'billing', false::boolean)",
+  "SELECT set_config('search_path', 'billing', NULL)",
+  "SELECT set_config('search_path', 'billing', 'of')",
+  "SELECT set_config('search_path', 'billing', 'tr')",
 ];
 
 /** The path lint follows after `sql`, as the schemas of it that exist, in order, once each. */
