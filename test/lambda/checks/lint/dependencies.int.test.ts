@@ -90,6 +90,16 @@ async function postgresSays(c: pg.Client, sql: string): Promise<string[]> {
 
 const PATH = ['$user', 'public'];
 
+/** drop-cascade's messages for a pending file `sql` after SCHEMA (applied), with the catalog of the database at `url` read now. */
+async function cascadeMessages(url: string, sql: string): Promise<string[]> {
+  const catalog = await withClient(url, (c) => readLintCatalog(c, { dependencies: true }));
+  return (await lintMigrations([lintSourceFromText('1_schema.sql', SCHEMA, true), lintSourceFromText('2_drop.sql', sql)], { catalog })).findings
+    .filter((f) => f.rule === 'drop-cascade').map((f) => f.message);
+}
+
+/** What a child got from its parent (42P16), as lint words the refusal. */
+const inheritedRefusal = (named: string) => `${named} with CASCADE: in the database now PostgreSQL refuses it (42P16), since the table got it from a parent: drop it on the parent, which drops it on every child`;
+
 const DROPS: [string, DropTarget][] = [
   ['DROP SEQUENCE lead_numbers CASCADE', { kind: 'relation', name: 'lead_numbers', relkinds: 'S' }],
   ['DROP TABLE leads CASCADE', { kind: 'relation', name: 'leads', relkinds: 'rp' }],
@@ -183,32 +193,19 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
   });
 
   it.each([
-    ['ALTER TABLE lead_notes DROP COLUMN body CASCADE', 'cannot drop inherited column "body"', 'ALTER TABLE lead_notes DROP COLUMN body'],
-    ['ALTER TABLE lead_notes DROP CONSTRAINT notes_body_check CASCADE', 'cannot drop inherited constraint "notes_body_check" of relation "lead_notes"', 'ALTER TABLE lead_notes DROP CONSTRAINT notes_body_check'],
-    ['ALTER TABLE events_2026 DROP COLUMN what CASCADE', 'cannot drop inherited column "what"', 'ALTER TABLE events_2026 DROP COLUMN what'],
-  ])('%s: PostgreSQL refuses what a child got from its parent (42P16), and lint says so', async (sql, pgMessage, named) => {
-    const e = await withClient(url, (c) => postgresSays(c, sql).then(() => undefined, (err: { code?: string; message?: string }) => err));
-    expect(e).toMatchObject({ code: '42P16', message: pgMessage });
-    const catalog = await withClient(url, (c) => readLintCatalog(c, { dependencies: true }));
-    const [finding] = (await lintMigrations([lintSourceFromText('1_schema.sql', SCHEMA, true), lintSourceFromText('2_drop.sql', `${sql};`)], { catalog })).findings
-      .filter((f) => f.rule === 'drop-cascade');
-    expect(finding!.message).toBe(`${named} with CASCADE: in the database now PostgreSQL refuses it (42P16), since the table got it from a parent: drop it on the parent, which drops it on every child`);
-  });
-
-  it.each([
+    ['ALTER TABLE lead_notes DROP COLUMN body CASCADE', '42P16', 'cannot drop inherited column "body"', inheritedRefusal('ALTER TABLE lead_notes DROP COLUMN body')],
+    ['ALTER TABLE lead_notes DROP CONSTRAINT notes_body_check CASCADE', '42P16', 'cannot drop inherited constraint "notes_body_check" of relation "lead_notes"',
+      inheritedRefusal('ALTER TABLE lead_notes DROP CONSTRAINT notes_body_check')],
+    ['ALTER TABLE events_2026 DROP COLUMN what CASCADE', '42P16', 'cannot drop inherited column "what"', inheritedRefusal('ALTER TABLE events_2026 DROP COLUMN what')],
+    ['ALTER TABLE events RENAME COLUMN what TO w;\nALTER TABLE events_2026 DROP COLUMN w CASCADE', '42P16', 'cannot drop inherited column "w"', inheritedRefusal('ALTER TABLE events_2026 DROP COLUMN w')],
     ['ALTER TABLE events DROP COLUMN at CASCADE', '42P16', 'cannot drop column "at" because it is part of the partition key of relation "events"',
       'ALTER TABLE events DROP COLUMN at with CASCADE: in the database now PostgreSQL refuses it (42P16), since column at of table events is part of the partition key'],
-    ['ALTER TABLE events RENAME COLUMN what TO w;\nALTER TABLE events_2026 DROP COLUMN w CASCADE', '42P16', 'cannot drop inherited column "w"',
-      'ALTER TABLE events_2026 DROP COLUMN w with CASCADE: in the database now PostgreSQL refuses it (42P16), since the table got it from a parent: drop it on the parent, which drops it on every child'],
     ['ALTER TABLE pairs DROP COLUMN x CASCADE', '42809', 'cannot drop column from typed table',
       'ALTER TABLE pairs DROP COLUMN x with CASCADE: in the database now PostgreSQL refuses it (42809), since the table is of a composite type (CREATE TABLE … OF): ALTER TYPE … DROP ATTRIBUTE … CASCADE drops the column from every table of that type'],
   ])('%s: PostgreSQL refuses it (%s), and lint says so', async (sql, code, pgMessage, lintMessage) => {
     const e = await withClient(url, (c) => postgresSays(c, sql).then(() => undefined, (err: { code?: string; message?: string }) => err));
     expect(e).toMatchObject({ code, message: pgMessage });
-    const catalog = await withClient(url, (c) => readLintCatalog(c, { dependencies: true }));
-    const [finding] = (await lintMigrations([lintSourceFromText('1_schema.sql', SCHEMA, true), lintSourceFromText('2_drop.sql', `${sql};`)], { catalog })).findings
-      .filter((f) => f.rule === 'drop-cascade');
-    expect(finding!.message).toBe(lintMessage);
+    expect(await cascadeMessages(url, `${sql};`)).toEqual([lintMessage]);
   });
 
   it.each([
@@ -218,23 +215,18 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
     ['ALTER TABLE leads RENAME COLUMN name TO old_name;\nALTER TABLE leads ADD COLUMN name text;\nALTER TABLE leads DROP COLUMN name CASCADE;', 'a column renamed away, and a new one of its name'],
     ['ALTER TABLE leads ADD COLUMN IF NOT EXISTS name text;\nALTER TABLE leads DROP COLUMN name CASCADE;', 'ADD COLUMN IF NOT EXISTS of a column the table has'],
   ])('%s (%s): lint names what PostgreSQL names when it runs the file', async (sql) => {
-    const catalog = await withClient(url, (c) => readLintCatalog(c, { dependencies: true }));
-    const [finding] = (await lintMigrations([lintSourceFromText('1_schema.sql', SCHEMA, true), lintSourceFromText('2_drop.sql', sql)], { catalog })).findings
-      .filter((f) => f.rule === 'drop-cascade');
+    const [message] = await cascadeMessages(url, sql);
     const pgSays = await withClient(url, (c) => postgresSays(c, sql));
 
-    const named = finding!.message.split(': in the database now, ')[1];
+    const named = message!.split(': in the database now, ')[1];
     if (pgSays.length) expect(named?.split(', ').sort()).toEqual(pgSays);
-    else expect(finding!.message).toContain('nothing depends on it in the database now');
+    else expect(message).toContain('nothing depends on it in the database now');
   });
 
   it('a table the pending files made not typed (NOT OF): PostgreSQL drops the column, and lint does not say it refuses', async () => {
     const sql = 'ALTER TABLE pairs NOT OF;\nALTER TABLE pairs DROP COLUMN x CASCADE;';
     expect(await withClient(url, (c) => postgresSays(c, sql))).toEqual([]);
-    const catalog = await withClient(url, (c) => readLintCatalog(c, { dependencies: true }));
-    const messages = (await lintMigrations([lintSourceFromText('1_schema.sql', SCHEMA, true), lintSourceFromText('2_drop.sql', sql)], { catalog })).findings
-      .filter((f) => f.rule === 'drop-cascade').map((f) => f.message);
-    expect(messages).toEqual(['ALTER TABLE pairs DROP COLUMN x with CASCADE: everything that depends on it is dropped too, and the migration does not say what that is']);
+    expect(await cascadeMessages(url, sql)).toEqual(['ALTER TABLE pairs DROP COLUMN x with CASCADE: everything that depends on it is dropped too, and the migration does not say what that is']);
   });
 
   it('a column nothing depends on is not in the graph: lint finds its table and knows nothing depends on it, as PostgreSQL names nothing', async () => {
@@ -258,9 +250,7 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
   });
 
   it('the drop-cascade finding names them, says when nothing depends on it, and stays general for what it cannot look up', async () => {
-    const catalog = await withClient(url, (c) => readLintCatalog(c, { dependencies: true }));
-    const messages = async (sql: string) => (await lintMigrations([lintSourceFromText('1_schema.sql', SCHEMA, true), lintSourceFromText('2_drop.sql', sql)], { catalog }))
-      .findings.filter((f) => f.rule === 'drop-cascade').map((f) => f.message);
+    const messages = (sql: string) => cascadeMessages(url, sql);
     expect(await messages('DROP SEQUENCE lead_numbers CASCADE;')).toEqual([
       'DROP SEQUENCE of lead_numbers with CASCADE: everything that depends on it is dropped too, and the migration does not say what that is: in the database now, default value for column id of table leads',
     ]);
