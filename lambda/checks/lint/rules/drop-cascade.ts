@@ -163,12 +163,11 @@ function cascaded(ctx: RuleContext, s: ParsedStatement): Cascaded | undefined {
   if (!drops.length) return undefined;
   const table = tableKey(ctx, rel);
   const columns = COLUMNS.get(ctx.model)?.get(table);
+  const text = `ALTER TABLE ${tableName(rel)} ${drops.map((c) => `${DROP_SUBCOMMANDS[String(c.subtype)]} ${ident(String(c.name))}`).join(', ')}`;
   // The pending set made the table typed, or not typed: whether PostgreSQL refuses a column drop is not the database's now.
-  if (RETYPED.get(ctx.model)?.has(table) && drops.some((c) => c.subtype === 'AT_DropColumn')) {
-    return { text: `ALTER TABLE ${tableName(rel)} ${drops.map((c) => `${DROP_SUBCOMMANDS[String(c.subtype)]} ${ident(String(c.name))}`).join(', ')}`, them: drops.length > 1 ? 'them' : 'it' };
-  }
+  if (RETYPED.get(ctx.model)?.has(table) && drops.some((c) => c.subtype === 'AT_DropColumn')) return named(text, drops.length, [undefined]);
   return named(
-    `ALTER TABLE ${tableName(rel)} ${drops.map((c) => `${DROP_SUBCOMMANDS[String(c.subtype)]} ${ident(String(c.name))}`).join(', ')}`,
+    text,
     drops.length,
     drops.map((c): DropTarget => {
       const name = String(c.name);
