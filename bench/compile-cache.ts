@@ -1,15 +1,16 @@
 /**
- * What Node's module compile cache (Node.js 22.8+, turned on by
- * bin/schemaguard.cjs) saves a whole CLI process: the no-op `migrate` of
+ * What the compile cache saves a whole CLI process (Node's module compile
+ * cache on Node.js 22.8+, turned on by bin/schemaguard.cjs; before that, the
+ * launcher's own, bin/code-cache.cjs): the no-op `migrate` of
  * `--migrations` applied files, run in pairs — once with
  * NODE_DISABLE_COMPILE_CACHE=1, once without — so the machine's changing
  * speed hits both alike. Medians, and the median of the pairs' differences.
  *
  *   npx tsx bench/compile-cache.ts --node /path/to/node22 [--pairs 20] [--migrations 300] [--database-url URL]
  *
- * `--node` defaults to BENCH_NODE, then this Node.js (on Node.js 20 both
- * halves run without a cache: the difference is noise). The cache goes to a
- * directory of its own, removed after. The last line is one JSON object.
+ * `--node` defaults to BENCH_NODE, then this Node.js; both caches read the
+ * same two variables. The cache goes to a directory of its own, removed
+ * after. The last line is one JSON object.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

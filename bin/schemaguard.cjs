@@ -12,7 +12,8 @@ const { join } = require('node:path');
 // Node.js 22.8+ keeps V8's compiled code of the bundle on disk and reuses it
 // while the files are unchanged (about 7 ms less per run, BENCHMARKS.md): in
 // NODE_COMPILE_CACHE, or node-compile-cache in the OS temp directory;
-// NODE_DISABLE_COMPILE_CACHE=1 turns it off. It never throws; Node.js 20 lacks it.
+// NODE_DISABLE_COMPILE_CACHE=1 turns it off. It never throws. Before Node.js
+// 22.8, bin/code-cache.cjs keeps V8's code of the bundle itself.
 enableCompileCache?.();
 
 const root = join(__dirname, '..');
@@ -23,12 +24,17 @@ const CORE_COMMANDS = ['migrate', 'status', 'new', 'baseline', 'repair'];
 const core = join(root, 'dist', 'schemaguard-core.cjs');
 const whole = join(root, 'dist', 'schemaguard.cjs');
 const bundle = CORE_COMMANDS.includes(process.argv[2]) && existsSync(core) ? core : whole;
+// A run for help or the version compiles little: it reads the code cache but
+// leaves it for a run that does a command's work.
+const args = process.argv.slice(2);
+const save = args.length > 0 && !args.some((a) => a === '-h' || a === '--help' || a === '-v' || a === '--version');
+const run = (file) => (enableCompileCache ? require(file) : require('./code-cache.cjs').runBundle(file, { save }));
 if (existsSync(bundle)) {
-  require(bundle);
+  run(bundle);
 } else {
   import(require('node:url').pathToFileURL(join(root, 'scripts', 'build-cli.mjs')).href)
     .then((m) => m.buildCli())
-    .then(() => require(bundle), (e) => {
+    .then(() => run(bundle), (e) => {
       process.stderr.write(`schemaguard: cannot build the CLI bundle (${e instanceof Error ? e.message : String(e)}); run npm run build\n`);
       process.exit(1);
     });

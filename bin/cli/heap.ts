@@ -1,3 +1,5 @@
+import { importModule } from '../../lambda/engine/import-module';
+
 /**
  * V8 settings for the commands that parse a whole directory of SQL (`lint`,
  * `plan`). They parse every statement with PostgreSQL's parser and drop each
@@ -20,7 +22,7 @@
  * Set in the CLI process only: the engine as a library leaves its host's V8 alone.
  */
 export async function keepParseTreesYoung(): Promise<void> {
-  const v8 = await import('node:v8');
+  const v8 = await importModule('node:v8', () => import('node:v8'));
   v8.setFlagsFromString('--no-allocation-site-pretenuring');
   v8.setFlagsFromString('--heap-growing-percent=20');
 }

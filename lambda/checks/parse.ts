@@ -10,6 +10,7 @@
  * `libpg-query.wasm` next to the bundle.
  */
 import { InputError } from '../engine/errors';
+import { importModule } from '../engine/import-module';
 import { utf16Offset } from '../engine/script';
 import { StatementScanner } from '../engine/sql/splitter';
 
@@ -53,7 +54,7 @@ let parser: LibPgQuery | undefined;
 /** Load the parser once (reads the WebAssembly module). */
 export async function loadParser(): Promise<void> {
   if (parser) return;
-  const mod = (await import('libpg-query')) as unknown as LibPgQuery;
+  const mod = (await importModule('libpg-query', () => import('libpg-query'))) as unknown as LibPgQuery;
   await mod.loadModule();
   parser = mod;
 }

@@ -56,7 +56,7 @@ describe(`Benchmarks (smoke, ${target.name})`, () => {
       expect(noop.statements.at(-1)).toContain('pg_advisory_unlock');
       expect(noop.samples.process).toHaveLength(1);
 
-      // The compile-cache pairs: this Node.js (20 has no cache: both halves run the same way), one pair.
+      // The compile-cache pairs on this Node.js (on 20, the launcher's own cache), one pair.
       const cache = await benchCompileCache({ node: process.execPath, url: apply.applied.url, dir: apply.applied.dir, migrations: 20, pairs: 1 });
       expect(cache).toMatchObject({ node: process.version, migrations: 20, pairs: 1 });
       expect([cache.samples.with.length, cache.samples.without.length]).toEqual([1, 1]);

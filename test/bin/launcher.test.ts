@@ -5,14 +5,18 @@
  * read from the process's own module cache (a preload writes it at exit).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as nodeModule from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../bin/cli/args';
 import { CORE_COMMANDS } from '../../bin/cli/commands/core';
 import { CLI } from '../support/cli';
+import { readCompiles, writeCompileSpy } from '../support/v8-compiles';
 
+/** Node.js 22.8+ has a compile cache of its own, which the launcher turns on instead of bin/code-cache.cjs. */
+const nodeCompileCache = typeof (nodeModule as { enableCompileCache?: unknown }).enableCompileCache === 'function';
 const scratch = mkdtempSync(join(tmpdir(), 'schemaguard-launcher-'));
 const preload = join(scratch, 'bundles.cjs');
 writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(process.env.BUNDLES_FILE,
@@ -47,5 +51,33 @@ describe('bin/schemaguard.cjs', () => {
     expect(run(['--dir', 'migrations', 'migrate', '--help']).bundles).toEqual(['schemaguard.cjs']);
     expect(run(['--version']).bundles).toEqual(['schemaguard.cjs']);
     expect(run([]).bundles).toEqual(['schemaguard.cjs']);
+  });
+});
+
+describe('bin/schemaguard.cjs with its code cache (bin/code-cache.cjs; Node.js before 22.8)', () => {
+  const dir = join(scratch, 'cached');
+  const cache = join(scratch, 'code-cache');
+  const spy = writeCompileSpy(scratch);
+  const compiles = join(scratch, 'compiles.json');
+  const { NODE_DISABLE_COMPILE_CACHE: _off, ...base } = process.env;
+  const cli = (args: string[]) => {
+    const r = spawnSync(process.execPath, ['--require', spy, CLI, ...args], { encoding: 'utf8', env: { ...base, NODE_COMPILE_CACHE: cache, V8_COMPILES_FILE: compiles } });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr, compiles: readCompiles(compiles) };
+  };
+
+  it.runIf(!nodeCompileCache)('a command that succeeds leaves its bundle\'s code; the next run of either bundle compiles from it, and loads the parser through it', () => {
+    expect(cli(['--version'])).toMatchObject({ code: 0, compiles: [{ file: 'schemaguard.cjs', cached: false, rejected: false }] });
+    expect(readdirSync(cache)).toEqual([]);
+    expect(cli(['--dir', dir, 'new', 'first'])).toMatchObject({ code: 0, compiles: [{ file: 'schemaguard.cjs', cached: false }] });
+    expect(cli(['new', 'second', '--dir', dir])).toMatchObject({ code: 0, compiles: [{ file: 'schemaguard-core.cjs', cached: false }] });
+    expect(readdirSync(cache).map((f) => f.replace(/-v\d.*$/, '')).sort()).toEqual(['schemaguard', 'schemaguard-core']);
+
+    const lint = cli(['lint', '--offline', '--dir', dir]);
+    const status = cli(['new', 'third', '--dir', dir]);
+
+    expect(lint).toMatchObject({ code: 0, compiles: [{ file: 'schemaguard.cjs', cached: true, rejected: false }] });
+    expect(lint.stdout).toMatch(/^lint: 2 files, 0 errors/m);
+    expect(status).toMatchObject({ code: 0, compiles: [{ file: 'schemaguard-core.cjs', cached: true, rejected: false }] });
+    expect(readdirSync(dir)).toHaveLength(3);
   });
 });
