@@ -98,7 +98,7 @@ function messageFor(s: ParsedStatement, what: Cascaded, known: InDatabase | unde
   if (!known.complete) return generic;
   return truncate
     ? `${what.text} with CASCADE: no table has a foreign key to ${what.them} in the database now, but any that does by the time this runs is emptied too, unnamed in the migration`
-    : `${what.text} with CASCADE: nothing depends on ${what.them} in the database now, but anything that does by the time this runs is dropped too, unnamed in the migration`;
+    : `${what.text} with CASCADE: nothing depends on ${what.them} in the database now, but anything that does by the time this runs is dropped too, unnamed in the migration (PostgreSQL does not record what a function body in quotes uses, such as PL/pgSQL's: such a function stays, and fails when it next runs)`;
 }
 
 /** How many of the dependents a message names. */
