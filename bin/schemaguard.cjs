@@ -24,11 +24,7 @@ const CORE_COMMANDS = ['migrate', 'status', 'new', 'baseline', 'repair'];
 const core = join(root, 'dist', 'schemaguard-core.cjs');
 const whole = join(root, 'dist', 'schemaguard.cjs');
 const bundle = CORE_COMMANDS.includes(process.argv[2]) && existsSync(core) ? core : whole;
-// A run for help or the version compiles little: it reads the code cache but
-// leaves it for a run that does a command's work.
-const args = process.argv.slice(2);
-const save = args.length > 0 && !args.some((a) => a === '-h' || a === '--help' || a === '-v' || a === '--version');
-const run = (file) => (enableCompileCache ? require(file) : require('./code-cache.cjs').runBundle(file, { save }));
+const run = (file) => (enableCompileCache ? require(file) : require('./code-cache.cjs').runBundle(file));
 if (existsSync(bundle)) {
   run(bundle);
 } else {

@@ -7,6 +7,7 @@
 import { InputError, MigrationError } from '../../lambda/engine/errors';
 import { Redactor } from '../../lambda/engine/redact';
 import { parseArgs, type CliOptions } from './args';
+import { hintCodeCache } from './code-cache-hint';
 import type { CommandContext } from './commands/context';
 import type { EmbeddedServer } from './embedded';
 import { exitOnInternalError, exitWhenWritten, keepRunningWhenReaderCloses, written } from './exit';
@@ -43,6 +44,7 @@ export async function runCli(argv: string[], io: Io, runCommand: (ctx: CommandCo
   let embedded: EmbeddedServer | undefined;
   try {
     opts = parseArgs(argv, io.env);
+    hintCodeCache(opts.command);
     const quiet = opts.quiet;
     return await runCommand({
       opts, env: io.env, out, err, redactor,

