@@ -44,7 +44,7 @@ export interface DropTarget {
   args?: string[];
   /** TRUNCATE ONLY: not the table's partitions and inheritance children. @default false */
   only?: boolean;
-  /** A column the database has by no name: the pending set added it, or renamed it away. @default false */
+  /** A column or constraint the database has by no name: the pending set added it, or renamed it away. @default false */
   absent?: boolean;
 }
 
@@ -232,7 +232,8 @@ export const ALWAYS_IN_GRAPH: ReadonlySet<DropKind> = new Set(['relation', 'type
  */
 export function resolve(graph: DependencyGraph, target: DropTarget, searchPath: readonly string[]): Resolved {
   const schemas = target.schema !== undefined ? [target.schema] : searchPath.map((s) => (s === '$user' ? graph.user : s));
-  if (target.kind === 'column') return target.absent ? { ids: [], named: false, independent: true } : resolveColumn(graph, target, schemas);
+  if (target.absent) return { ids: [], named: false, independent: true };
+  if (target.kind === 'column') return resolveColumn(graph, target, schemas);
   for (const schema of schemas) {
     const found = (graph.byName.get(target.name) ?? []).filter((o) => matches(o, target, schema));
     if (!found.length) continue;

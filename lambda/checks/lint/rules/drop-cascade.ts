@@ -64,7 +64,7 @@ export const DROP_CASCADE: LintRule = {
       });
     }
     remember(ctx, s);
-    trackColumns(ctx, s);
+    trackNames(ctx, s);
   },
 };
 
@@ -162,7 +162,7 @@ function cascaded(ctx: RuleContext, s: ParsedStatement): Cascaded | undefined {
   const drops = list(n.cmds).map((c) => as(c, 'AlterTableCmd')).filter((c): c is Node => c?.behavior === 'DROP_CASCADE' && DROP_SUBCOMMANDS[String(c.subtype)] !== undefined);
   if (!drops.length) return undefined;
   const table = tableKey(ctx, rel);
-  const columns = COLUMNS.get(ctx.model)?.get(table);
+  const names = NAMES.get(ctx.model);
   const text = `ALTER TABLE ${tableName(rel)} ${drops.map((c) => `${DROP_SUBCOMMANDS[String(c.subtype)]} ${ident(String(c.name))}`).join(', ')}`;
   // The pending set made the table typed, or not typed: whether PostgreSQL refuses a column drop is not the database's now.
   if (RETYPED.get(ctx.model)?.has(table) && drops.some((c) => c.subtype === 'AT_DropColumn')) return named(text, drops.length, [undefined]);
@@ -171,22 +171,27 @@ function cascaded(ctx: RuleContext, s: ParsedStatement): Cascaded | undefined {
     drops.length,
     drops.map((c): DropTarget => {
       const name = String(c.name);
-      if (c.subtype !== 'AT_DropColumn') return { kind: 'constraint', schema: rel.schema, table: rel.name, name };
+      const kind = c.subtype === 'AT_DropColumn' ? 'column' : 'constraint';
       // Looked up by the name the database has for it, before the pending set renamed it.
-      const before = columns?.has(name) ? columns.get(name) : name;
+      const known = names?.[kind].get(table);
+      const before = known?.has(name) ? known.get(name) : name;
       return before === null || before === undefined
-        ? { kind: 'column', schema: rel.schema, table: rel.name, name, absent: true }
-        : { kind: 'column', schema: rel.schema, table: rel.name, name: before };
+        ? { kind, schema: rel.schema, table: rel.name, name, absent: true }
+        : { kind, schema: rel.schema, table: rel.name, name: before };
     }),
   );
 }
 
 /**
- * The columns the pending set renamed, added or dropped so far, by table
- * (`tableKey`): each current name to the name the database has for that
- * column, or null when the database has it by no name.
+ * The columns and the constraints the pending set renamed, added or dropped
+ * so far, by table (`tableKey`): each current name to the name the database
+ * has for that column or constraint, or null when the database has it by no
+ * name.
  */
-const COLUMNS = new WeakMap<object, Map<string, Map<string, string | null>>>();
+type Names = Map<string, Map<string, string | null>>;
+const NAMES = new WeakMap<object, { column: Names; constraint: Names }>();
+/** What a RenameStmt renames, of what NAMES follows. */
+const RENAMED: Record<string, 'column' | 'constraint'> = { OBJECT_COLUMN: 'column', OBJECT_TABCONSTRAINT: 'constraint' };
 /** Tables the pending set made typed or not typed (ALTER TABLE … OF / NOT OF), by `tableKey`. */
 const RETYPED = new WeakMap<object, Set<string>>();
 
@@ -203,43 +208,45 @@ function tableKey(ctx: RuleContext, rel: RangeVar): string {
   return id ?? `model:${ctx.model.keyOf(rel)}`;
 }
 
-/** A table and, in the database, its partitions and inheritance children, all the way down: a column renamed on it is renamed on them. */
+/** A table and, in the database, its partitions and inheritance children, all the way down: a column or constraint renamed on it is renamed on them. */
 function withDescendants(ctx: RuleContext, key: string): string[] {
   const keys = [key];
   for (let k = 0; k < keys.length; k++) for (const child of ctx.catalog?.dependencies?.children.get(keys[k]!) ?? []) if (!keys.includes(child)) keys.push(child);
   return keys;
 }
 
-/** Follows a statement's column renames, additions and drops, and OF / NOT OF (after the rule looked at it). */
-function trackColumns(ctx: RuleContext, s: ParsedStatement): void {
+/** Follows a statement's renames, additions and drops of columns and constraints, and OF / NOT OF (after the rule looked at it). */
+function trackNames(ctx: RuleContext, s: ParsedStatement): void {
   const n = s.node;
   const rel = rangeVar(n.relation);
-  const renamed = s.kind === 'RenameStmt' && n.renameType === 'OBJECT_COLUMN';
+  const renamed = s.kind === 'RenameStmt' ? RENAMED[String(n.renameType)] : undefined;
   if (!rel || !(renamed || s.kind === 'AlterTableStmt')) return;
-  let tables = COLUMNS.get(ctx.model);
-  if (!tables) COLUMNS.set(ctx.model, (tables = new Map()));
-  const columnsOf = (key: string): Map<string, string | null> => {
-    let columns = tables.get(key);
-    if (!columns) tables.set(key, (columns = new Map()));
-    return columns;
+  let names = NAMES.get(ctx.model);
+  if (!names) NAMES.set(ctx.model, (names = { column: new Map(), constraint: new Map() }));
+  const namesOf = (kind: 'column' | 'constraint', key: string): Map<string, string | null> => {
+    let known = names[kind].get(key);
+    if (!known) names[kind].set(key, (known = new Map()));
+    return known;
   };
   const key = tableKey(ctx, rel);
   if (renamed) {
     const from = String(n.subname);
     for (const k of withDescendants(ctx, key)) {
-      const columns = columnsOf(k);
-      const before = columns.has(from) ? columns.get(from)! : from;
-      columns.set(from, null);
-      columns.set(String(n.newname), before);
+      const known = namesOf(renamed, k);
+      const before = known.has(from) ? known.get(from)! : from;
+      known.set(from, null);
+      known.set(String(n.newname), before);
     }
     return;
   }
-  const columns = columnsOf(key);
   for (const c of list(n.cmds).map((cmd) => as(cmd, 'AlterTableCmd'))) {
-    if (c?.subtype === 'AT_DropColumn') columns.set(String(c.name), null);
+    if (c?.subtype === 'AT_DropColumn') namesOf('column', key).set(String(c.name), null);
+    if (c?.subtype === 'AT_DropConstraint') namesOf('constraint', key).set(String(c.name), null);
     // ADD COLUMN IF NOT EXISTS of a column the table has adds nothing.
     const added = c?.subtype === 'AT_AddColumn' && c.missing_ok !== true ? as(c.def, 'ColumnDef')?.colname : undefined;
-    if (typeof added === 'string') columns.set(added, null);
+    if (typeof added === 'string') namesOf('column', key).set(added, null);
+    const constraint = c?.subtype === 'AT_AddConstraint' ? as(c.def, 'Constraint')?.conname : undefined;
+    if (typeof constraint === 'string') namesOf('constraint', key).set(constraint, null);
     if (c?.subtype === 'AT_AddOf' || c?.subtype === 'AT_DropOf') {
       let retyped = RETYPED.get(ctx.model);
       if (!retyped) RETYPED.set(ctx.model, (retyped = new Set()));

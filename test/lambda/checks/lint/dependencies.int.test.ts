@@ -222,6 +222,9 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
     ['ALTER TABLE lonely ADD COLUMN extra int;\nALTER TABLE lonely DROP COLUMN extra CASCADE;', 'a column the pending set added'],
     ['ALTER TABLE leads RENAME COLUMN name TO old_name;\nALTER TABLE leads ADD COLUMN name text;\nALTER TABLE leads DROP COLUMN name CASCADE;', 'a column renamed away, and a new one of its name'],
     ['ALTER TABLE leads ADD COLUMN IF NOT EXISTS name text;\nALTER TABLE leads DROP COLUMN name CASCADE;', 'ADD COLUMN IF NOT EXISTS of a column the table has'],
+    ['ALTER TABLE leads RENAME CONSTRAINT leads_pkey TO leads_key;\nALTER TABLE leads DROP CONSTRAINT leads_key CASCADE;', 'a constraint renamed first: by the name the database has'],
+    ['ALTER TABLE scores ADD CONSTRAINT a_positive CHECK (a > 0);\nALTER TABLE scores DROP CONSTRAINT a_positive CASCADE;', 'a constraint the pending set added'],
+    ['ALTER TABLE notes RENAME CONSTRAINT notes_body_check TO body_given;\nALTER TABLE notes DROP CONSTRAINT body_given CASCADE;', 'a parent\'s constraint renamed, then dropped on the parent'],
   ])('%s (%s): lint names what PostgreSQL names when it runs the file', async (sql) => {
     const [message] = await cascadeMessages(url, sql);
     const pgSays = await withClient(url, (c) => postgresSays(c, sql));
