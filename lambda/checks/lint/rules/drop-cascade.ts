@@ -169,12 +169,13 @@ function cascaded(ctx: RuleContext, s: ParsedStatement): Cascaded | undefined {
   return named(
     text,
     drops.length,
-    drops.map((c): DropTarget => {
+    drops.map((c): DropTarget | undefined => {
       const name = String(c.name);
       const kind = c.subtype === 'AT_DropColumn' ? 'column' : 'constraint';
       // Looked up by the name the database has for it, before the pending set renamed it.
       const known = names?.[kind].get(table);
       const before = known?.has(name) ? known.get(name) : name;
+      if (before === false) return undefined;
       return before === null || before === undefined
         ? { kind, schema: rel.schema, table: rel.name, name, absent: true }
         : { kind, schema: rel.schema, table: rel.name, name: before };
@@ -185,10 +186,11 @@ function cascaded(ctx: RuleContext, s: ParsedStatement): Cascaded | undefined {
 /**
  * The columns and the constraints the pending set renamed, added or dropped
  * so far, by table (`tableKey`): each current name to the name the database
- * has for that column or constraint, or null when the database has it by no
- * name.
+ * has for that column or constraint, null when the database has it by no
+ * name, or false when lint cannot tell what it is (a child's column or
+ * constraint its parent got in the pending set).
  */
-type Names = Map<string, Map<string, string | null>>;
+type Names = Map<string, Map<string, string | null | false>>;
 const NAMES = new WeakMap<object, { column: Names; constraint: Names }>();
 /** What a RenameStmt renames, of what NAMES follows. */
 const RENAMED: Record<string, 'column' | 'constraint'> = { OBJECT_COLUMN: 'column', OBJECT_TABCONSTRAINT: 'constraint' };
@@ -223,30 +225,46 @@ function trackNames(ctx: RuleContext, s: ParsedStatement): void {
   if (!rel || !(renamed || s.kind === 'AlterTableStmt')) return;
   let names = NAMES.get(ctx.model);
   if (!names) NAMES.set(ctx.model, (names = { column: new Map(), constraint: new Map() }));
-  const namesOf = (kind: 'column' | 'constraint', key: string): Map<string, string | null> => {
+  const namesOf = (kind: 'column' | 'constraint', key: string): Map<string, string | null | false> => {
     let known = names[kind].get(key);
     if (!known) names[kind].set(key, (known = new Map()));
     return known;
   };
   const key = tableKey(ctx, rel);
+  const descendants = withDescendants(ctx, key).slice(1);
   if (renamed) {
     const from = String(n.subname);
-    for (const k of withDescendants(ctx, key)) {
+    const beforeOf = (k: string) => {
       const known = namesOf(renamed, k);
-      const before = known.has(from) ? known.get(from)! : from;
-      known.set(from, null);
-      known.set(String(n.newname), before);
+      return known.has(from) ? known.get(from)! : from;
+    };
+    const graph = ctx.catalog?.dependencies;
+    const parent = beforeOf(key);
+    // PostgreSQL renames a child's column with its parent's, and a child's constraint only when the parent's is a
+    // CHECK or NOT NULL constraint and the child got it from the parent (not NO INHERIT).
+    const carried = (k: string, before: string | null | false) => renamed === 'column' || (typeof before === 'string' && graph?.inherited.has(`${k}:constraint:${before}`) === true
+      && typeof parent === 'string' && (graph.byName.get(parent) ?? []).some((o) => o.kind === 'constraint' && o.parentId === key && (o.sub === 'c' || o.sub === 'n')));
+    for (const k of [key, ...descendants]) {
+      const before = beforeOf(k);
+      if (k !== key && !carried(k, before)) continue;
+      namesOf(renamed, k).set(from, null);
+      namesOf(renamed, k).set(String(n.newname), before);
     }
     return;
   }
+  const add = (kind: 'column' | 'constraint', name: string) => {
+    namesOf(kind, key).set(name, null);
+    for (const k of descendants) namesOf(kind, k).set(name, false);
+  };
   for (const c of list(n.cmds).map((cmd) => as(cmd, 'AlterTableCmd'))) {
     if (c?.subtype === 'AT_DropColumn') namesOf('column', key).set(String(c.name), null);
     if (c?.subtype === 'AT_DropConstraint') namesOf('constraint', key).set(String(c.name), null);
     // ADD COLUMN IF NOT EXISTS of a column the table has adds nothing.
     const added = c?.subtype === 'AT_AddColumn' && c.missing_ok !== true ? as(c.def, 'ColumnDef')?.colname : undefined;
-    if (typeof added === 'string') namesOf('column', key).set(added, null);
-    const constraint = c?.subtype === 'AT_AddConstraint' ? as(c.def, 'Constraint')?.conname : undefined;
-    if (typeof constraint === 'string') namesOf('constraint', key).set(constraint, null);
+    if (typeof added === 'string') add('column', added);
+    // A constraint made USING INDEX takes over an index that existed, with what depends on it: not tracked.
+    const constraint = c?.subtype === 'AT_AddConstraint' ? as(c.def, 'Constraint') : undefined;
+    if (typeof constraint?.conname === 'string' && constraint.indexname === undefined) add('constraint', constraint.conname);
     if (c?.subtype === 'AT_AddOf' || c?.subtype === 'AT_DropOf') {
       let retyped = RETYPED.get(ctx.model);
       if (!retyped) RETYPED.set(ctx.model, (retyped = new Set()));

@@ -71,6 +71,12 @@ CREATE TABLE spans (during floatrange);
 CREATE TYPE pair AS (x int, y int);
 CREATE TABLE pairs OF pair;
 CREATE TABLE prices (amount int, currency text);
+CREATE TABLE folders (id int, CONSTRAINT folder_key CHECK (id > 0) NO INHERIT);
+CREATE TABLE sub_folders (k int, CONSTRAINT folder_key UNIQUE (k)) INHERITS (folders);
+CREATE TABLE folder_refs (k int REFERENCES sub_folders (k));
+CREATE TABLE slots (id int);
+CREATE UNIQUE INDEX slots_id ON slots (id);
+CREATE TABLE slot_refs (id int REFERENCES slots (id));
 CREATE FUNCTION total_amount() RETURNS bigint BEGIN ATOMIC SELECT sum(amount) FROM prices; END;
 CREATE FUNCTION currency_count() RETURNS bigint LANGUAGE plpgsql AS $$BEGIN RETURN (SELECT count(DISTINCT currency) FROM prices); END$$;
 `;
@@ -208,6 +214,8 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
     ['ALTER TABLE events RENAME COLUMN what TO w;\nALTER TABLE events_2026 DROP COLUMN w CASCADE', '42P16', 'cannot drop inherited column "w"', inheritedRefusal('ALTER TABLE events_2026 DROP COLUMN w')],
     ['ALTER TABLE events DROP COLUMN at CASCADE', '42P16', 'cannot drop column "at" because it is part of the partition key of relation "events"',
       'ALTER TABLE events DROP COLUMN at with CASCADE: in the database now PostgreSQL refuses it (42P16), since column at of table events is part of the partition key'],
+    ['ALTER TABLE shift_notes RENAME CONSTRAINT shift_notes_id_at_fkey TO shift_notes_fk;\nALTER TABLE shift_notes_2026 DROP CONSTRAINT shift_notes_id_at_fkey CASCADE', '42P16',
+      'cannot drop inherited constraint "shift_notes_id_at_fkey" of relation "shift_notes_2026"', inheritedRefusal('ALTER TABLE shift_notes_2026 DROP CONSTRAINT shift_notes_id_at_fkey')],
     ['ALTER TABLE pairs DROP COLUMN x CASCADE', '42809', 'cannot drop column from typed table',
       'ALTER TABLE pairs DROP COLUMN x with CASCADE: in the database now PostgreSQL refuses it (42809), since the table is of a composite type (CREATE TABLE … OF): ALTER TYPE … DROP ATTRIBUTE … CASCADE drops the column from every table of that type'],
   ])('%s: PostgreSQL refuses it (%s), and lint says so', async (sql, code, pgMessage, lintMessage) => {
@@ -225,6 +233,7 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
     ['ALTER TABLE leads RENAME CONSTRAINT leads_pkey TO leads_key;\nALTER TABLE leads DROP CONSTRAINT leads_key CASCADE;', 'a constraint renamed first: by the name the database has'],
     ['ALTER TABLE scores ADD CONSTRAINT a_positive CHECK (a > 0);\nALTER TABLE scores DROP CONSTRAINT a_positive CASCADE;', 'a constraint the pending set added'],
     ['ALTER TABLE notes RENAME CONSTRAINT notes_body_check TO body_given;\nALTER TABLE notes DROP CONSTRAINT body_given CASCADE;', 'a parent\'s constraint renamed, then dropped on the parent'],
+    ['ALTER TABLE folders RENAME CONSTRAINT folder_key TO folder_positive;\nALTER TABLE sub_folders DROP CONSTRAINT folder_key CASCADE;', 'a parent\'s constraint renamed, not inherited: the child\'s of that name keeps it'],
   ])('%s (%s): lint names what PostgreSQL names when it runs the file', async (sql) => {
     const [message] = await cascadeMessages(url, sql);
     const pgSays = await withClient(url, (c) => postgresSays(c, sql));
@@ -232,6 +241,17 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
     const named = message!.split(': in the database now, ')[1];
     if (pgSays.length) expect(named?.split(', ').sort()).toEqual(pgSays);
     else expect(message).toContain('nothing depends on it in the database now');
+  });
+
+  it('what the pending files did that lint does not follow gets the general message: a constraint made USING INDEX, a column a parent added', async () => {
+    const general = (text: string) => `${text} with CASCADE: everything that depends on it is dropped too, and the migration does not say what that is`;
+    const usingIndex = 'ALTER TABLE slots ADD CONSTRAINT slots_key UNIQUE USING INDEX slots_id;\nALTER TABLE slots DROP CONSTRAINT slots_key CASCADE;';
+    expect(await withClient(url, (c) => postgresSays(c, usingIndex))).toEqual(['constraint slot_refs_id_fkey on table slot_refs']);
+    expect(await cascadeMessages(url, usingIndex)).toEqual([general('ALTER TABLE slots DROP CONSTRAINT slots_key')]);
+    const parentAdded = 'ALTER TABLE notes ADD COLUMN extra int;\nALTER TABLE lead_notes DROP COLUMN extra CASCADE;';
+    const e = await withClient(url, (c) => postgresSays(c, parentAdded).then(() => undefined, (err: { code?: string }) => err));
+    expect(e).toMatchObject({ code: '42P16' });
+    expect(await cascadeMessages(url, parentAdded)).toEqual([general('ALTER TABLE lead_notes DROP COLUMN extra')]);
   });
 
   it('a table the pending files made not typed (NOT OF): PostgreSQL drops the column, and lint does not say it refuses', async () => {
