@@ -12,9 +12,10 @@
 //   the group can write: it is not used), or nothing is read or written.
 // - NODE_DISABLE_COMPILE_CACHE=1 turns it off, as it does Node.js's own; so
 //   does --enable-source-maps, which maps stack traces only for require().
-// - A file's name is a SHA-256 of the bundle's path, its bytes, and V8's
-//   version and flags. V8 itself checks only the source's length, and keeps
-//   the path it compiled (stack traces would name another install's copy).
+// - A file's name is a SHA-256 of the bundle's path, its bytes, the Node.js
+//   version and CPU, and V8's version and flags. V8 itself checks only the
+//   source's length, and keeps the path it compiled (stack traces would name
+//   another install's copy).
 // - The file holds a SHA-256 of the code, checked before V8 sees it: V8 does
 //   not check the code it is given (Node.js 20), and a damaged file would
 //   crash every run.
@@ -33,7 +34,7 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const Module = require('node:module');
 const { tmpdir } = require('node:os');
-const { basename, dirname, join } = require('node:path');
+const { basename, dirname, join, resolve } = require('node:path');
 const vm = require('node:vm');
 
 const KEEP = 8;
@@ -124,7 +125,8 @@ function compile(file, env) {
   try { bytes = fs.readFileSync(file); } catch { return undefined; }
   const probe = flagsProbe();
   // The probe's first 16 bytes: V8's magic number, version and flag hash.
-  const target = join(dir, `${prefixOf(file)}${sha256(file, '\0', bytes, '\0', probe.subarray(0, 16)).toString('hex').slice(0, 32)}.v8`);
+  const key = sha256(file, '\0', bytes, '\0', `${process.version} ${process.arch}\0`, probe.subarray(0, 16));
+  const target = join(dir, `${prefixOf(file)}${key.toString('hex').slice(0, 32)}.v8`);
   const cached = readCode(target);
   const script = new vm.Script(Module.wrap(bytes.toString('utf8')), { filename: file, cachedData: cached?.code });
   const accepted = cached !== undefined && script.cachedDataRejected !== true;
@@ -139,7 +141,8 @@ function compile(file, env) {
 }
 
 /** Runs the bundle `file` as require(file) would, through the code cache where there is one to use. */
-function runBundle(file, env = process.env) {
+function runBundle(bundleFile, env = process.env) {
+  const file = resolve(bundleFile);
   let script;
   try { script = compile(file, env); } catch { script = undefined; }
   if (script === undefined) return require(file);

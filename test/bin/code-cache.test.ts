@@ -5,10 +5,10 @@
  * each compile (was cached code given, was it refused), as the launcher
  * itself says nothing.
  */
-import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { ROOT } from '../support/cli';
 import { type Compile, readCompiles, writeCompileSpy } from '../support/v8-compiles';
@@ -179,13 +179,59 @@ describe('bin/code-cache.cjs', () => {
     expect(readdirSync(real)).toEqual([]);
   });
 
-  it('a file others can write to is not read', () => {
+  it('a file others can write to, a symbolic link, or (as root) a file of another user is not read, and is replaced', () => {
     writeBundle('o');
     run();
-    chmodSync(cacheFile(), 0o666);
-
+    const file = cacheFile();
+    chmodSync(file, 0o666);
     expect(run().compiles).toEqual(FRESH);
-    expect(statSync(cacheFile()).mode & 0o777).toBe(0o600);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+
+    const elsewhere = `${cacheDir}-elsewhere.v8`;
+    renameSync(file, elsewhere);
+    symlinkSync(elsewhere, file);
+    expect(run().compiles).toEqual(FRESH);
+    expect(lstatSync(file).isFile()).toBe(true);
+
+    // Only root can give a file away; the suite runs as root in CI.
+    if (process.getuid?.() === 0) {
+      chownSync(file, 1234, 1234);
+      expect(run().compiles).toEqual(FRESH);
+      expect(statSync(file).uid).toBe(0);
+    }
+    expect(run().compiles).toEqual(FROM_CACHE);
+  });
+
+  it('without NODE_COMPILE_CACHE: schemaguard-compile-cache-<uid> in the OS temp directory', () => {
+    writeBundle('t');
+    const temp = join(cacheDir, '..', 'temp');
+    mkdirSync(temp);
+    const { NODE_COMPILE_CACHE: _dir, ...env } = process.env;
+    const plain = spawnSync(process.execPath, [launcher, bundle], { encoding: 'utf8', env: { ...env, TMPDIR: temp, HINT: 'save' } });
+
+    expect(plain.stdout).toBe('value t from object\n');
+    expect(readdirSync(temp)).toEqual([`schemaguard-compile-cache-${process.getuid?.() ?? 'user'}`]);
+    expect(readdirSync(join(temp, readdirSync(temp)[0]!))).toEqual([expect.stringMatching(/^bundle\.[0-9a-f]{32}\.v8$/)]);
+  });
+
+  it('runs started together leave one whole file and no temporary ones; temporary files over 10 minutes old are removed', async () => {
+    writeBundle('c');
+    mkdirSync(cacheDir, { mode: 0o700 });
+    const old = join(cacheDir, 'bundle.0123.v8.abcdef.tmp');
+    const recent = join(cacheDir, 'bundle.4567.v8.abcdef.tmp');
+    writeFileSync(old, 'x');
+    writeFileSync(recent, 'x');
+    utimesSync(old, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+    const { NODE_DISABLE_COMPILE_CACHE: _off, ...base } = process.env;
+    const codes = await Promise.all(Array.from({ length: 6 }, () => new Promise<number | null>((done) => {
+      spawn(process.execPath, [launcher, bundle], { env: { ...base, NODE_COMPILE_CACHE: cacheDir, HINT: 'save' }, stdio: 'ignore' }).on('close', done);
+    })));
+
+    expect(codes).toEqual([0, 0, 0, 0, 0, 0]);
+    const [left, v8] = [cacheFiles().filter((f) => !f.endsWith('.v8')), cacheFiles().filter((f) => f.endsWith('.v8'))];
+    expect(left).toEqual([basename(recent)]);
+    expect(v8).toEqual([expect.stringMatching(/^bundle\.[0-9a-f]{32}\.v8$/)]);
+    expect(run().compiles).toEqual(FROM_CACHE);
   });
 
   it('keeps the eight newest files of a bundle', () => {
