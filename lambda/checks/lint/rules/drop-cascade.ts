@@ -159,18 +159,10 @@ function cascaded(ctx: RuleContext, s: ParsedStatement): Cascaded | undefined {
   }
   const rel = rangeVar(n.relation);
   if (s.kind !== 'AlterTableStmt' || !rel || !ctx.model.isNamedBeforeRun(rel)) return undefined;
-  const cascading = list(n.cmds).map((c) => as(c, 'AlterTableCmd')).filter((c): c is Node => c?.behavior === 'DROP_CASCADE' && DROP_SUBCOMMANDS[String(c.subtype)] !== undefined);
-  if (!cascading.length) return undefined;
+  const drops = list(n.cmds).map((c) => as(c, 'AlterTableCmd')).filter((c): c is Node => c?.behavior === 'DROP_CASCADE' && DROP_SUBCOMMANDS[String(c.subtype)] !== undefined);
+  if (!drops.length) return undefined;
   const table = tableKey(ctx, rel);
   const names = NAMES.get(ctx.model);
-  // Looked up by the name the database has for it, before the pending set renamed it.
-  const beforeOf = (c: Node) => {
-    const known = names?.[c.subtype === 'AT_DropColumn' ? 'column' : 'constraint'].get(table);
-    return known?.has(String(c.name)) ? known.get(String(c.name))! : String(c.name);
-  };
-  // IF EXISTS of what the pending set renamed away or dropped: PostgreSQL skips it.
-  const drops = cascading.filter((c) => !(c.missing_ok === true && beforeOf(c) === GONE));
-  if (!drops.length) return undefined;
   const text = `ALTER TABLE ${tableName(rel)} ${drops.map((c) => `${DROP_SUBCOMMANDS[String(c.subtype)]} ${ident(String(c.name))}`).join(', ')}`;
   // The pending set made the table typed, or not typed: whether PostgreSQL refuses a column drop is not the database's now.
   if (RETYPED.get(ctx.model)?.has(table) && drops.some((c) => c.subtype === 'AT_DropColumn')) return named(text, drops.length, [undefined]);
@@ -180,11 +172,13 @@ function cascaded(ctx: RuleContext, s: ParsedStatement): Cascaded | undefined {
     drops.map((c): DropTarget | undefined => {
       const name = String(c.name);
       const kind = c.subtype === 'AT_DropColumn' ? 'column' : 'constraint';
-      const before = beforeOf(c);
+      // Looked up by the name the database has for it, before the pending set renamed it.
+      const known = names?.[kind].get(table);
+      const before = known?.has(name) ? known.get(name) : name;
       if (before === false) return undefined;
-      return typeof before === 'string'
-        ? { kind, schema: rel.schema, table: rel.name, name: before }
-        : { kind, schema: rel.schema, table: rel.name, name, absent: true };
+      return before === null || before === undefined
+        ? { kind, schema: rel.schema, table: rel.name, name, absent: true }
+        : { kind, schema: rel.schema, table: rel.name, name: before };
     }),
   );
 }
@@ -192,14 +186,11 @@ function cascaded(ctx: RuleContext, s: ParsedStatement): Cascaded | undefined {
 /**
  * The columns and the constraints the pending set renamed, added or dropped
  * so far, by table (`tableKey`): each current name to the name the database
- * has for that column or constraint; null when the database has it by no
- * name (the pending set added it); GONE when nothing has that name any more
- * (renamed away, or dropped); false when lint cannot tell what it is (a
- * child's column or constraint its parent got in the pending set).
+ * has for that column or constraint, null when the database has it by no
+ * name, or false when lint cannot tell what it is (a child's column or
+ * constraint its parent got in the pending set).
  */
-const GONE = Symbol('gone');
-type Before = string | null | false | typeof GONE;
-type Names = Map<string, Map<string, Before>>;
+type Names = Map<string, Map<string, string | null | false>>;
 const NAMES = new WeakMap<object, { column: Names; constraint: Names }>();
 /** What a RenameStmt renames, of what NAMES follows. */
 const RENAMED: Record<string, 'column' | 'constraint'> = { OBJECT_COLUMN: 'column', OBJECT_TABCONSTRAINT: 'constraint' };
@@ -234,7 +225,7 @@ function trackNames(ctx: RuleContext, s: ParsedStatement): void {
   if (!rel || !(renamed || s.kind === 'AlterTableStmt')) return;
   let names = NAMES.get(ctx.model);
   if (!names) NAMES.set(ctx.model, (names = { column: new Map(), constraint: new Map() }));
-  const namesOf = (kind: 'column' | 'constraint', key: string): Map<string, Before> => {
+  const namesOf = (kind: 'column' | 'constraint', key: string): Map<string, string | null | false> => {
     let known = names[kind].get(key);
     if (!known) names[kind].set(key, (known = new Map()));
     return known;
@@ -251,12 +242,12 @@ function trackNames(ctx: RuleContext, s: ParsedStatement): void {
     const parent = beforeOf(key);
     // PostgreSQL renames a child's column with its parent's, and a child's constraint only when the parent's is a
     // CHECK or NOT NULL constraint and the child got it from the parent (not NO INHERIT).
-    const carried = (k: string, before: Before) => renamed === 'column' || (typeof before === 'string' && graph?.inherited.has(`${k}:constraint:${before}`) === true
+    const carried = (k: string, before: string | null | false) => renamed === 'column' || (typeof before === 'string' && graph?.inherited.has(`${k}:constraint:${before}`) === true
       && typeof parent === 'string' && (graph.byName.get(parent) ?? []).some((o) => o.kind === 'constraint' && o.parentId === key && (o.sub === 'c' || o.sub === 'n')));
     for (const k of [key, ...descendants]) {
       const before = beforeOf(k);
       if (k !== key && !carried(k, before)) continue;
-      namesOf(renamed, k).set(from, GONE);
+      namesOf(renamed, k).set(from, null);
       namesOf(renamed, k).set(String(n.newname), before);
     }
     return;
@@ -266,8 +257,8 @@ function trackNames(ctx: RuleContext, s: ParsedStatement): void {
     for (const k of descendants) namesOf(kind, k).set(name, false);
   };
   for (const c of list(n.cmds).map((cmd) => as(cmd, 'AlterTableCmd'))) {
-    if (c?.subtype === 'AT_DropColumn') namesOf('column', key).set(String(c.name), GONE);
-    if (c?.subtype === 'AT_DropConstraint') namesOf('constraint', key).set(String(c.name), GONE);
+    if (c?.subtype === 'AT_DropColumn') namesOf('column', key).set(String(c.name), null);
+    if (c?.subtype === 'AT_DropConstraint') namesOf('constraint', key).set(String(c.name), null);
     // ADD COLUMN IF NOT EXISTS of a column the table has adds nothing.
     const added = c?.subtype === 'AT_AddColumn' && c.missing_ok !== true ? as(c.def, 'ColumnDef')?.colname : undefined;
     if (typeof added === 'string') add('column', added);

@@ -254,15 +254,6 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
     expect(await cascadeMessages(url, parentAdded)).toEqual([general('ALTER TABLE lead_notes DROP COLUMN extra')]);
   });
 
-  it.each([
-    'ALTER TABLE leads RENAME CONSTRAINT leads_pkey TO leads_key;\nALTER TABLE leads DROP CONSTRAINT IF EXISTS leads_pkey CASCADE;',
-    'ALTER TABLE leads RENAME COLUMN name TO full_name;\nALTER TABLE leads DROP COLUMN IF EXISTS name CASCADE;',
-    'ALTER TABLE lonely DROP COLUMN id;\nALTER TABLE lonely DROP COLUMN IF EXISTS id CASCADE;',
-  ])('%s: IF EXISTS of what the pending files renamed away or dropped takes nothing (PostgreSQL skips it), and lint says nothing', async (sql) => {
-    expect(await withClient(url, (c) => postgresSays(c, sql))).toEqual([]);
-    expect(await cascadeMessages(url, sql)).toEqual([]);
-  });
-
   it('a table the pending files made not typed (NOT OF): PostgreSQL drops the column, and lint does not say it refuses', async () => {
     const sql = 'ALTER TABLE pairs NOT OF;\nALTER TABLE pairs DROP COLUMN x CASCADE;';
     expect(await withClient(url, (c) => postgresSays(c, sql))).toEqual([]);
