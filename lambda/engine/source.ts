@@ -317,6 +317,17 @@ function* readMigrations(dir: string, options: LoadOptions): Generator<void, Mig
   return orderMigrations(migrations);
 }
 
+/**
+ * The migration files of `dir` in order of version, without reading them:
+ * the files `loadMigrations` reads, refused as it refuses them (a `.sql`
+ * file whose name has no version, a version twice, a directory that is not
+ * there). For the commands that read the files their own way (`lint`).
+ */
+export function migrationFiles(dir: string): { file: string; path: string; version: number }[] {
+  const abs = resolve(dir);
+  return orderMigrations(migrationEntries(dir, abs).map((e) => ({ file: e.name, path: `${abs}/${e.name}`, version: parseFileName(e.name).version })));
+}
+
 /** The directory's `.sql` files (by name), symbolic links followed; dot files and directories left out. */
 function migrationEntries(dir: string, abs: string): Dirent[] {
   let entries: Dirent[];
@@ -396,7 +407,7 @@ function unreadable(file: string, cause: unknown): InputError {
 }
 
 /** Sort by version and refuse duplicate versions (e.g. `3_a.sql` and `003_b.sql`). */
-export function orderMigrations(migrations: Migration[]): Migration[] {
+export function orderMigrations<M extends Pick<Migration, 'version' | 'file'>>(migrations: M[]): M[] {
   const sorted = [...migrations].sort((a, b) => a.version - b.version);
   for (let k = 1; k < sorted.length; k++) {
     const a = sorted[k - 1]!;

@@ -1,8 +1,6 @@
 /** `schemaguard lint`: the migration lint over the pending files (all files without a database). */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { InputError } from '../../../lambda/engine/errors';
-import { FILE_NAME_PATTERN, decodeUtf8 } from '../../../lambda/engine/source';
+import { readFileSync } from 'node:fs';
+import { FILE_NAME_PATTERN, decodeUtf8, migrationFiles } from '../../../lambda/engine/source';
 import { DEFAULT_STATE_SCHEMA, readApplied } from '../../../lambda/engine/state';
 import { countBySeverity, formatFinding } from '../../../lambda/checks/finding';
 import { lintMigrations, lintSourceFromText, needsDependencies, readLintCatalog, type LintCatalog, type LintResult, type LintSource } from '../../../lambda/checks/lint';
@@ -10,23 +8,12 @@ import { printFindings } from '../output/findings';
 import { connectTarget, type CommandContext } from './context';
 
 /**
- * Files are read leniently (CONCURRENTLY in a transactional file is a finding
- * here, not an input error), in numeric order of version.
+ * The files `migrate` reads, refused as it refuses them (a misnamed `.sql`
+ * file, a version twice), in order of version; read leniently otherwise
+ * (CONCURRENTLY in a transactional file is a finding here, not an input error).
  */
 export function readLintSources(dir: string): LintSource[] {
-  const abs = resolve(dir);
-  let entries: string[];
-  try {
-    entries = readdirSync(abs);
-  } catch (cause) {
-    throw new InputError(`${dir}: cannot read the migrations directory (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, {
-      file: dir, value: dir, cause, fix: 'create it or pass the right one with --dir',
-    });
-  }
-  return entries
-    .filter((e) => FILE_NAME_PATTERN.test(e) && statSync(join(abs, e)).isFile())
-    .sort((a, b) => Number(FILE_NAME_PATTERN.exec(a)![1]) - Number(FILE_NAME_PATTERN.exec(b)![1]))
-    .map((e) => lintSourceFromText(e, decodeUtf8(e, readFileSync(join(abs, e)))));
+  return migrationFiles(dir).map((f) => lintSourceFromText(f.file, decodeUtf8(f.file, readFileSync(f.path))));
 }
 
 export function lintReport(result: LintResult): string {

@@ -32,6 +32,27 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     expect(r.stderr).toContain(`lint the 1 file in ${dir}/ (no database: every file counts as pending)`);
   });
 
+  it('refuses the files migrate and plan refuse (a .sql name without a version, a version twice), with their message and exit 2; other files are left out', async () => {
+    const cases = [
+      { files: { 'V1__init.sql': 'CREATE TABLE t (id int);', 'README.md': '# notes' }, error: 'V1__init.sql: file name does not match <version>_<name>.sql' },
+      { files: { '1_a.sql': 'CREATE TABLE t (id int);', '001_b.sql': 'CREATE TABLE u (id int);' }, error: 'duplicate version 1: 001_b.sql and 1_a.sql' },
+    ];
+    for (const c of cases) {
+      const dir = tempDir(c.files);
+      const lint = await runCli(['lint', '--dir', dir], { env: NO_DB });
+      const plan = await runCli(['plan', '--offline', '--dir', dir], { env: NO_DB });
+      expect(lint.code).toBe(2);
+      expect(lint.stderr).toContain(`error: ${c.error}`);
+      expect(lint.stderr).toContain('fix: ');
+      expect(lint.stdout).toBe('');
+      expect(plan.code).toBe(2);
+      expect(plan.stderr).toContain(`error: ${c.error}`);
+    }
+    const notes = await runCli(['lint', '--dir', tempDir({ '1_a.sql': 'CREATE TABLE t (id int);', 'README.md': '# notes', 'seed.csv': 'a,b' })], { env: NO_DB });
+    expect(notes.code).toBe(0);
+    expect(notes.stdout).toContain('lint: 1 file, 0 errors');
+  });
+
   it('exits 0 with warnings only, and prints JSON with --json', async () => {
     const dir = tempDir({ '1_a.sql': '-- schemaguard:allow index-not-concurrent nothing here\nCREATE TABLE t (id int);' });
     const r = await runCli(['lint', '--dir', dir, '--json'], { env: NO_DB });
