@@ -156,9 +156,13 @@ function parseText(file: string, pieces: Iterable<string>, keepStatements: boole
 function parseFileName(file: string): { version: number; name: string } {
   const m = FILE_NAME_PATTERN.exec(file);
   if (!m) {
+    // Flyway's versioned name (V3__add_index.sql) keeps its number: 3_add_index.sql.
+    const flyway = /^V(\d+)__([A-Za-z0-9][A-Za-z0-9_.-]*)\.sql$/i.exec(file);
     throw new InputError(`${file}: file name does not match <version>_<name>.sql`, {
       file, value: file,
-      fix: 'rename it to a number, an underscore and a name of letters, digits, _ . or -, e.g. 0004_add_lead_index.sql',
+      fix: flyway
+        ? `rename it to ${flyway[1]}_${flyway[2]}.sql (Flyway's V<version>__<name>.sql, with the number kept)`
+        : 'rename it to a number, an underscore and a name of letters, digits, _ . or -, e.g. 0004_add_lead_index.sql',
     });
   }
   const version = Number(m[1]);

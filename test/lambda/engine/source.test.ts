@@ -23,11 +23,17 @@ describe('Function: loadMigrations', () => {
     expect(e.exitCode).toBe(2);
   });
 
-  it.each(['V1__x.sql', '1-x.sql', 'x_1.sql', '1_.sql', '1_a b.sql'])('refuses the file name %j', (name) => {
+  it.each(['1-x.sql', 'x_1.sql', '1_.sql', '1_a b.sql', 'V1__a b.sql'])('refuses the file name %j', (name) => {
     const e = inputError(() => loadMigrations(tempDir({ [name]: 'SELECT 1;' })));
     expect(e.file).toBe(name);
     expect(e.message).toContain('does not match <version>_<name>.sql');
     expect(e.fix).toContain('0004_add_lead_index.sql');
+  });
+
+  it.each([['V1__x.sql', '1_x.sql'], ['v0042__add_index.v2.sql', '0042_add_index.v2.sql']])('refuses Flyway\'s name %j, with the name that keeps its number', (name, renamed) => {
+    const e = inputError(() => loadMigrations(tempDir({ [name]: 'SELECT 1;' })));
+    expect(e.message).toBe(`${name}: file name does not match <version>_<name>.sql`);
+    expect(e.fix).toBe(`rename it to ${renamed} (Flyway's V<version>__<name>.sql, with the number kept)`);
   });
 
   it('refuses non-UTF-8 bytes with the line and the bytes', () => {

@@ -34,8 +34,8 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
 
   it('refuses the files migrate and plan refuse (a .sql name without a version, a version twice), with their message and exit 2; other files are left out', async () => {
     const cases = [
-      { files: { 'V1__init.sql': 'CREATE TABLE t (id int);', 'README.md': '# notes' }, error: 'V1__init.sql: file name does not match <version>_<name>.sql' },
-      { files: { '1_a.sql': 'CREATE TABLE t (id int);', '001_b.sql': 'CREATE TABLE u (id int);' }, error: 'duplicate version 1: 001_b.sql and 1_a.sql' },
+      { files: { 'V1__init.sql': 'CREATE TABLE t (id int);', 'README.md': '# notes' }, error: 'V1__init.sql: file name does not match <version>_<name>.sql', fix: 'rename it to 1_init.sql (Flyway\'s V<version>__<name>.sql, with the number kept)' },
+      { files: { '1_a.sql': 'CREATE TABLE t (id int);', '001_b.sql': 'CREATE TABLE u (id int);' }, error: 'duplicate version 1: 001_b.sql and 1_a.sql', fix: 'give 1_a.sql the next free version number' },
     ];
     for (const c of cases) {
       const dir = tempDir(c.files);
@@ -43,7 +43,7 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
       const plan = await runCli(['plan', '--offline', '--dir', dir], { env: NO_DB });
       expect(lint.code).toBe(2);
       expect(lint.stderr).toContain(`error: ${c.error}`);
-      expect(lint.stderr).toContain('fix: ');
+      expect(lint.stderr).toContain(`fix: ${c.fix}`);
       expect(lint.stdout).toBe('');
       expect(plan.code).toBe(2);
       expect(plan.stderr).toContain(`error: ${c.error}`);
