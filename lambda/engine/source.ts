@@ -32,7 +32,7 @@
  * checking that it is still the text that was validated, and `text` and
  * `statements` read it again for whoever asks for all of it.
  */
-import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync, type Dirent } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync, type Dirent } from 'node:fs';
 import { resolve } from 'node:path';
 import { checksum, normaliseLineEndings } from './checksum';
 import { InputError, MigrationError } from './errors';
@@ -387,11 +387,7 @@ class FileReader {
       closeSync(fd);
     }
     if (size === undefined) return this.small(file, decodeUtf8(file, this.buffer.subarray(0, bytes)), path);
-    if (size > this.maxBytes) {
-      throw new InputError(`${file}: ${size} bytes is over the ${this.maxBytes}-byte limit for a migration`, {
-        file, value: String(size), fix: this.tooLargeFix?.(size) ?? 'load bulk data with COPY from the application, not from a migration; or split the file',
-      });
-    }
+    if (size > this.maxBytes) throw tooLarge(file, size, this.maxBytes, this.tooLargeFix);
     return largeMigration(file, path);
   }
 
@@ -402,6 +398,37 @@ class FileReader {
       throw unreadable(file, cause);
     }
   }
+}
+
+function tooLarge(file: string, size: number, maxBytes: number, fix: ((bytes: number) => string) | undefined): InputError {
+  return new InputError(`${file}: ${size} bytes is over the ${maxBytes}-byte limit for a migration`, {
+    file, value: String(size), fix: fix?.(size) ?? 'load bulk data with COPY from the application, not from a migration; or split the file',
+  });
+}
+
+/**
+ * A migration file's text, whole, refused as `loadMigrations` refuses it
+ * (unreadable, over MAX_FILE_BYTES, not UTF-8): for the commands that read
+ * the files their own way (`lint`).
+ */
+export function readMigrationText(file: string, path: string): string {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (cause) {
+    throw unreadable(file, cause);
+  }
+  let bytes: Buffer;
+  try {
+    const size = fstatSync(fd).size;
+    if (size > MAX_FILE_BYTES) throw tooLarge(file, size, MAX_FILE_BYTES, undefined);
+    bytes = readFileSync(fd);
+  } catch (cause) {
+    throw cause instanceof MigrationError ? cause : unreadable(file, cause);
+  } finally {
+    closeSync(fd);
+  }
+  return decodeUtf8(file, bytes);
 }
 
 function unreadable(file: string, cause: unknown): InputError {

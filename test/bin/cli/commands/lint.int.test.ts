@@ -1,5 +1,6 @@
 /** `schemaguard lint` through the real executable. */
 import { afterAll, describe, expect, it } from 'vitest';
+import { truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, ROOT } from '../../../support/cli';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
@@ -33,7 +34,7 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
   });
 
   it('refuses the files migrate and plan refuse (a .sql name without a version, a version twice), with their message and exit 2; other files are left out', async () => {
-    const cases = [
+    const cases: { files: Record<string, string>; error: string; fix: string }[] = [
       { files: { 'V1__init.sql': 'CREATE TABLE t (id int);', 'README.md': '# notes' }, error: 'V1__init.sql: file name does not match <version>_<name>.sql', fix: 'rename it to 1_init.sql (Flyway\'s V<version>__<name>.sql, with the number kept)' },
       { files: { '1_a.sql': 'CREATE TABLE t (id int);', '001_b.sql': 'CREATE TABLE u (id int);' }, error: 'duplicate version 1: 001_b.sql and 1_a.sql', fix: 'give 1_a.sql the next free version number' },
     ];
@@ -48,6 +49,12 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
       expect(plan.code).toBe(2);
       expect(plan.stderr).toContain(`error: ${c.error}`);
     }
+    // Over the size limit (a sparse file): refused before it is read, as migrate refuses it.
+    const big = tempDir({ '1_big.sql': 'SELECT 1;' });
+    truncateSync(join(big, '1_big.sql'), 16 * 1024 * 1024 + 1);
+    const tooLarge = await runCli(['lint', '--dir', big], { env: NO_DB });
+    expect(tooLarge.code).toBe(2);
+    expect(tooLarge.stderr).toContain('error: 1_big.sql: 16777217 bytes is over the 16777216-byte limit for a migration');
     const notes = await runCli(['lint', '--dir', tempDir({ '1_a.sql': 'CREATE TABLE t (id int);', 'README.md': '# notes', 'seed.csv': 'a,b' })], { env: NO_DB });
     expect(notes.code).toBe(0);
     expect(notes.stdout).toContain('lint: 1 file, 0 errors');
