@@ -99,7 +99,8 @@ export const FLAGS: Record<string, FlagSpec> = {
 export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
   return {
     command: 'help',
-    databaseUrl: env.DATABASE_URL || undefined,
+    // Set but empty (a CI secret that is missing) is kept: a command that needs a database refuses it (connectTarget).
+    databaseUrl: env.DATABASE_URL,
     dir: 'migrations',
     json: false,
     lockWaitMs: 60_000,

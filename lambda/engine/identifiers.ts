@@ -20,5 +20,11 @@ export function validateSchemaName(name: string, setting = 'stateSchema'): strin
       value: name, fix: 'use 1 to 63 bytes without NUL, e.g. schemaguard',
     });
   }
+  // PostgreSQL reserves the prefix for its own schemas (CREATE SCHEMA refuses it: 42939).
+  if (name.startsWith('pg_')) {
+    throw new InputError(`${setting}: "${name}" begins with pg_, which PostgreSQL reserves for system schemas`, {
+      value: name, fix: 'use a name without the pg_ prefix, e.g. schemaguard',
+    });
+  }
   return name;
 }

@@ -5,14 +5,21 @@
  */
 export const MASK = '****';
 
-/** `postgres://u:secret@h/db` → `postgres://u:****@h/db`; also masks `password=` parameters. */
+/**
+ * `postgres://u:secret@h/db` → `postgres://u:****@h/db`; also masks
+ * `password=` parameters and keywords (`?password=…`, `host=h password=…`).
+ * The user's part ends at the last `@`, as a URL parser reads it, and the
+ * password starts at its first `:`: a password with an `@`, `/` or `?` that
+ * was not percent-encoded is masked whole. (Without "scheme://" — `user:password@host/db`,
+ * a common slip — the same holds from the first `:`.)
+ */
 export function maskUrl(url: string): string {
-  let out = url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^@\s]*)(@)/i, (_m, a: string, _p: string, c: string) => `${a}${MASK}${c}`);
-  // Without "scheme://" (`user:password@host/db`, a common slip) a URL parser
-  // reads the user as the scheme: mask the part between the first ':' and the last '@'.
-  if (!out.includes('://')) out = out.replace(/^([^:/?#@\s]*:)([^\s]*)(@[^@\s]*)$/, (_m, a: string, _p: string, c: string) => `${a}${MASK}${c}`);
-  out = out.replace(/([?&]password=)[^&\s]*/gi, `$1${MASK}`);
-  return out;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0] ?? '';
+  const colon = url.indexOf(':', scheme.length);
+  const at = url.lastIndexOf('@');
+  let out = url;
+  if (colon >= 0 && at > colon && !/\s/.test(url.slice(colon, at))) out = `${url.slice(0, colon + 1)}${MASK}${url.slice(at)}`;
+  return out.replace(/(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]*)/gi, `$1${MASK}`);
 }
 
 /**

@@ -140,6 +140,13 @@ describe(`Bad input: flags and URLs, on ${target.name}`, () => {
     ['a URL of another scheme (password inside)', (_u, d) => ['migrate', '--dir', d, '--database-url', 'mysql://app:Sup3r-Secret-1@db.internal/app'], {}, 2, 'unsupported scheme "mysql:" in mysql://app:****@db.internal/app'],
     ['a URL without a host', (_u, d) => ['migrate', '--dir', d, '--database-url', 'postgres://app:Sup3r-Secret-1@/app'], {}, 2, /--database-url: (no host in|not a valid URL:) postgres:\/\/app:\*\*\*\*@\/app/],
     ['DATABASE_URL without a scheme', (_u, d) => ['status', '--dir', d], { DATABASE_URL: 'app:Sup3r-Secret-1@localhost:5432/app' }, 2, /--database-url: (unsupported scheme|not a valid URL)/],
+    ['a state schema PostgreSQL reserves', (u, d) => ['migrate', '--dir', d, '--database-url', u, '--state-schema', 'pg_catalog'], {}, 2, '--state-schema: "pg_catalog" begins with pg_, which PostgreSQL reserves for system schemas'],
+    // A CI secret that is missing: the embedded server is not put in its place.
+    ['DATABASE_URL set but empty', (_u, d) => ['migrate', '--dir', d], { DATABASE_URL: '' }, 2, 'DATABASE_URL is set but empty'],
+    // A URL parser ends the user's part at the last @: the password is everything from the first : to there.
+    ['a password with an @ not percent-encoded', (u, d) => { const x = new URL(u); return ['status', '--dir', d, '--database-url', `postgres://nobody:Sup3r@Sup3r-Secret-1@${x.host}${x.pathname}`]; }, {}, 1, /^cannot connect to postgres:\/\/nobody:\*\*\*\*@127\.0\.0\.1:\d+\//],
+    ['a keyword/value connection string, as psql takes', (_u, d) => ['status', '--dir', d, '--database-url', 'host=localhost password=Sup3r-Secret-1'], {}, 2, '--database-url: not a valid URL (a keyword/value connection string, as psql takes, is not supported): host=localhost password=****'],
+    ['a password with a % that starts no escape', (_u, d) => ['status', '--dir', d, '--database-url', 'postgres://app:Sup3r-Secret-1%zz@db.internal/app'], {}, 2, '--database-url: the password in postgres://app:****@db.internal/app has a % that does not start a percent-encoded byte'],
     ['a wrong password with URL-special characters', (u, d) => { const x = new URL(u); x.password = encodeURIComponent('Wr0ng:P@ss/word%'); return ['migrate', '--dir', d, '--database-url', x.toString()]; }, {}, 1, 'password authentication failed'],
   ];
 

@@ -30,6 +30,12 @@ export async function connectTarget(ctx: CommandContext): Promise<{ driver: PgDr
     // DATABASE_URL fills the same setting as the flag, and is reported under the flag's name.
     parseDatabaseUrl(url, '--database-url');
   } else {
+    if (url === '') {
+      // A CI secret that is missing expands to nothing: never migrate a scratch server in its place.
+      throw new UsageError('DATABASE_URL is set but empty', {
+        value: '', fix: 'set it to postgres://user:password@host:5432/database, or unset it (unset DATABASE_URL) to use the embedded server under .schemaguard/',
+      });
+    }
     const embedded = await startEmbedded({ dir: ctx.opts.embeddedDir, onProgress: ctx.progress });
     ctx.onEmbedded(embedded);
     ctx.redactor.add(embedded.password);

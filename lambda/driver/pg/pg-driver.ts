@@ -15,7 +15,7 @@ import { ConnectionError, InputError, PoolerError, databaseFields, isConnectionL
 import type {
   Driver, LockOptions, MigrationLock, QueryResult, ScriptResult, Session, TransactionSettings,
 } from '../../engine/ports';
-import { maskUrl, Redactor } from '../../engine/redact';
+import { MASK, maskUrl, Redactor } from '../../engine/redact';
 import { localTimeoutCalls } from '../../engine/script';
 import { sleep } from '../../engine/sleep';
 import type { Migration } from '../../engine/source';
@@ -60,9 +60,20 @@ export function parseDatabaseUrl(url: string, source = 'connectionString'): URL 
   try {
     parsed = new URL(url);
   } catch {
-    throw new InputError(`${source}: not a valid URL: ${maskUrl(url).replace(/:[^:@/]*@/, ':****@')}`, {
+    // psql also takes `host=… dbname=…`; schemaguard takes URLs only, and says so.
+    const keywords = /^\s*[a-z_]+\s*=/i.test(url);
+    throw new InputError(`${source}: not a valid URL${keywords ? ' (a keyword/value connection string, as psql takes, is not supported)' : ''}: ${maskUrl(url)}`, {
       value: maskUrl(url), fix: 'write it as postgres://user:password@host:5432/database (percent-encode special characters in the password)',
     });
+  }
+  for (const [part, text] of [['user name', parsed.username], ['password', parsed.password]] as const) {
+    try {
+      decodeURIComponent(text);
+    } catch {
+      throw new InputError(`${source}: the ${part} in ${maskUrl(url)} has a % that does not start a percent-encoded byte`, {
+        value: part === 'password' ? MASK : text, fix: 'write a % in it as %25 (percent-encode special characters: @ as %40, / as %2F)',
+      });
+    }
   }
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
     throw new InputError(`${source}: unsupported scheme "${parsed.protocol}" in ${maskUrl(url)}`, {
@@ -191,7 +202,9 @@ export class PgDriver implements Driver {
 
   private describe(e: unknown): string {
     const code = (e as { code?: string })?.code;
-    const msg = e instanceof Error ? e.message : String(e);
+    let msg = e instanceof Error ? e.message : String(e);
+    // pg's words when the server asks for a password and none was given (psql: "fe_sendauth: no password supplied").
+    if (NO_PASSWORD.test(msg)) msg = 'the server asks for a password and none was given';
     return this.redactor.redact(code && !msg.includes(code) ? `${msg} (${code})` : msg);
   }
 
@@ -206,6 +219,9 @@ export class PgDriver implements Driver {
     await Promise.all(early.map((e) => e.session.then((s) => s.close(), () => undefined)));
   }
 }
+
+/** pg's error when the server asks for a password (SCRAM, MD5 or clear text) and the client has none. */
+const NO_PASSWORD = /client password must be a string|password authentication requires a password|No password supplied/i;
 
 function isRetriableConnectError(e: unknown): boolean {
   const code = sqlstateOf(e);
@@ -222,6 +238,7 @@ function connectFix(e: unknown): string {
   const msg = e instanceof Error ? e.message : '';
   if (code === '28P01' || code === '28000') return 'check the user name and password (the password is never printed)';
   if (code === '3D000') return 'create the database first, or fix the database name in the URL';
+  if (NO_PASSWORD.test(msg)) return 'put the password in the URL, after the user name and a colon, percent-encoded; or in PGPASSWORD';
   if (/does not support SSL/i.test(msg)) return 'the server has TLS off: drop sslmode=require from the URL for a local server, or enable TLS on it';
   if (/certificate|self[- ]signed/i.test(msg)) return 'the server certificate is not trusted: pass the CA bundle (RDS: the AWS CA bundle) or fix sslmode';
   return 'check that the server is running and reachable from here, and the host and port in the URL';

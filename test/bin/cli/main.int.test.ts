@@ -43,6 +43,16 @@ describe(`CLI: schemaguard on ${target.name}`, () => {
     expect(r.stderr + r.stdout).not.toContain('wrong-Pa55word-xyz');
   });
 
+  it('says so when the server asks for a password and the URL has none (pg\'s words were a SCRAM message, with a fix about reaching the server)', async () => {
+    const u = new URL(target.adminUrl);
+    u.password = '';
+    const r = await runCli(['status', '--dir', tempDir({ '1_a.sql': 'SELECT 1;' }), '--database-url', u.toString()], { env: { PGPASSWORD: undefined } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('cannot connect to postgres://postgres@127.0.0.1');
+    expect(r.stderr).toContain(': the server asks for a password and none was given');
+    expect(r.stderr).toContain('fix: put the password in the URL, after the user name and a colon, percent-encoded; or in PGPASSWORD');
+  });
+
   it('fails fast with a clear message when nothing listens', async () => {
     const started = Date.now();
     const r = await runCli(['status', '--dir', tempDir({ '1_a.sql': 'SELECT 1;' }), '--database-url', 'postgres://u:pw-xyz-123@127.0.0.1:1/db']);

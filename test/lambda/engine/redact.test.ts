@@ -12,6 +12,15 @@ describe('Function: maskUrl', () => {
     expect(maskUrl('app:p@ss@db/app')).toBe('app:****@db/app');
     expect(maskUrl('localhost:5432/app')).toBe('localhost:5432/app');
   });
+
+  it('ends the password at the last @, as a URL parser does (it showed what followed an unencoded @), and masks password= keywords', () => {
+    expect(maskUrl('postgres://app:p@ss@localhost:5497/db')).toBe('postgres://app:****@localhost:5497/db');
+    expect(new URL('postgres://app:p@ss@localhost:5497/db').password).toBe('p%40ss');
+    expect(maskUrl('postgres://app:pa/ss@h/db')).toBe('postgres://app:****@h/db');
+    expect(maskUrl('postgres://app@h:5432/db')).toBe('postgres://app@h:5432/db');
+    expect(maskUrl('host=localhost password=s3cretPW dbname=app')).toBe('host=localhost password=**** dbname=app');
+    expect(maskUrl("host=localhost password = 'a b\\'c' dbname=app")).toBe('host=localhost password = **** dbname=app');
+  });
 });
 
 describe('Class: Redactor', () => {
