@@ -34,12 +34,16 @@ export function statementError(m: Migration, stmt: SqlStatement | null, e: unkno
   const lost = broken || isConnectionLoss(e);
   return new StatementError(`${where}: ${lost ? `connection lost: ${why}` : why}`, {
     ...fields, file: m.file, version: m.version, line, statement: stmt ? shorten(stmt.text) : undefined, cause: e,
-    fix: lost
-      ? 'nothing of this migration was recorded; run again once the database is reachable'
-      : fields.sqlstate === '57014'
-        ? 'the statement ran past statement_timeout; raise it for this file with -- schemaguard:statement-timeout=… or make the statement cheaper'
-        : undefined,
+    fix: lost ? 'nothing of this migration was recorded; run again once the database is reachable' : cancelFix(fields.sqlstate, why),
   });
+}
+
+/** 57014 (query_canceled) says why in its message: statement_timeout, or a cancel (pg_cancel_backend, a client). */
+function cancelFix(sqlstate: string | undefined, message: string): string | undefined {
+  if (sqlstate !== '57014') return undefined;
+  if (/statement timeout/i.test(message)) return 'the statement ran past statement_timeout; raise it for this file with -- schemaguard:statement-timeout=… or make the statement cheaper';
+  if (/user request/i.test(message)) return 'another session cancelled it (pg_cancel_backend, or an operator): run again when that is settled';
+  return undefined;
 }
 
 export function wrapUnknown(m: Migration, e: unknown): MigrationError {

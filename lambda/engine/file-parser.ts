@@ -69,6 +69,8 @@ export class MigrationParser implements ScanSink {
   }
 
   statement(s: SqlStatement): void {
+    // Refused as soon as it is read: what follows it is not read as psql reads it (data lines, strings).
+    refuseUnlikePsql(this.file, s);
     this.firstStatementLine = Math.min(this.firstStatementLine, s.line);
     const region = this.checkRegions.at(-1);
     if (region && s.line < region.line) this.splitBy ??= { directive: region.directive, statement: s };
@@ -185,6 +187,38 @@ export class MigrationParser implements ScanSink {
       ? ['CONCURRENTLY cannot run inside a transaction', 'put "-- schemaguard:no-transaction" on the first line of the file (and nothing else that needs a transaction), or drop CONCURRENTLY']
       : [`${c.keyword} cannot run inside a transaction block`, 'put "-- schemaguard:no-transaction" on the first line of the file'];
     throw new InputError(`${file}:${c.line}: ${why}`, { file, line: c.line, value: s.text.slice(0, 80), fix });
+  }
+}
+
+/** The values PostgreSQL reads as boolean false (`parse_bool`: unique prefixes of off/false/no, and 0). */
+const FALSE = /^(?:of|off|f|fa|fal|fals|false|n|no|0)$/i;
+
+/**
+ * Statements psql runs one way and schemaguard cannot, refused with the line:
+ * - `COPY … FROM STDIN`: psql sends the data lines after it; schemaguard sends
+ *   SQL only, and would read the data as statements.
+ * - `SET standard_conforming_strings = off` (pg_dump writes it for a database
+ *   with that setting), or its `set_config` form: psql sends each statement on
+ *   its own, so the strings after it are read with backslash escapes.
+ *   schemaguard sends a file's statements together, and the server reads all
+ *   of them before it runs the SET: every string would be read as before
+ *   (backslashes kept), and so does schemaguard's own reading of the file.
+ */
+function refuseUnlikePsql(file: string, s: SqlStatement): void {
+  const w = s.words;
+  if (w[0] === 'copy' && w.some((x, k) => x === 'from' && w[k + 1] === 'stdin')) {
+    throw new InputError(`${file}:${s.line}: COPY … FROM STDIN with its data in the file, as psql takes it, is not supported`, {
+      file, line: s.line, value: s.text.slice(0, 80),
+      fix: 'load data from the application, or write it as INSERT statements (pg_dump --inserts); schemaguard sends SQL to the server, not psql\'s data lines',
+    });
+  }
+  if (!w.includes('standard_conforming_strings') && !(w.includes('set_config') && /standard_conforming_strings/i.test(s.text))) return;
+  const set = w[0] === 'set' ? /standard_conforming_strings\s*(?:=|\bto\b)\s*'?([a-z0-9]+)'?/i.exec(s.text) : /set_config\s*\(\s*'standard_conforming_strings'\s*,\s*'([a-z0-9]*)'/i.exec(s.text);
+  if (set && FALSE.test(set[1]!)) {
+    throw new InputError(`${file}:${s.line}: standard_conforming_strings set off: the statements after it would not be read as psql reads them`, {
+      file, line: s.line, value: s.text.slice(0, 80),
+      fix: 'remove it and write strings with backslash escapes as E\'…\' (E\'C:\\\\path\'): schemaguard sends a file\'s statements together, and the server reads them all with the setting as it was before this statement ran',
+    });
   }
 }
 

@@ -56,6 +56,9 @@ const FILE_CASES: Record<string, FileCase> = {
   'no name after the version': { files: { '2.sql': 'SELECT 1;' }, code: 2, message: '2.sql: file name does not match <version>_<name>.sql' },
   'a version beyond 2^53': { files: { '99999999999999999999_big.sql': 'SELECT 1;' }, code: 2, message: '99999999999999999999_big.sql: version 99999999999999999999 is too large' },
   'two files with one version': { files: { '2_a.sql': 'SELECT 1;', '0002_b.sql': 'SELECT 2;' }, code: 2, message: /duplicate version 2: (0002_b\.sql and 2_a\.sql|2_a\.sql and 0002_b\.sql)/ },
+  // pg_dump's forms: psql reads the data lines after COPY, and the strings after the SET with backslash escapes.
+  'COPY … FROM STDIN with its data lines': { files: { '2_copy.sql': 'CREATE TABLE copied (a int, b text);\nCOPY public.copied (a, b) FROM stdin;\n1\tit\'s\n\\.\n' }, code: 2, message: '2_copy.sql:2: COPY … FROM STDIN with its data in the file, as psql takes it, is not supported' },
+  'SET standard_conforming_strings = off': { files: { '2_scs.sql': "SET standard_conforming_strings = off;\nCREATE TABLE paths (v text);\nINSERT INTO paths VALUES ('C:\\\\dir', 'O\\'Brien');\n" }, code: 2, message: '2_scs.sql:1: standard_conforming_strings set off: the statements after it would not be read as psql reads them' },
   'Latin-1 bytes on line 3': { files: { '2_latin1.sql': Buffer.concat([Buffer.from('SELECT 1;\n-- caf'), Buffer.from([0xe9]), Buffer.from('\nSELECT 2;\n')]) }, code: 2, message: '2_latin1.sql:2: not valid UTF-8 (bytes 0xe9 0x0a 0x53 0x45 at offset 16)' },
   'UTF-16 with a byte-order mark': { files: { '2_utf16.sql': Buffer.from('\ufeffSELECT 1;\n', 'utf16le') }, code: 2, message: '2_utf16.sql:1: not valid UTF-8 (bytes 0xff 0xfe' },
   'a NUL byte': { files: { '2_nul.sql': 'SELECT 1;\n\u0000' }, code: 2, message: '2_nul.sql:2: contains a NUL byte' },

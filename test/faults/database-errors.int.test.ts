@@ -42,6 +42,27 @@ describe.each(targets)('Faults: the database says no, on $name', (target) => {
     await expectConsistent(url, [1, 2, 3]);
   });
 
+  it('a cancel from another session (pg_cancel_backend): exit 1 with 57014, and a fix about the cancel, not statement_timeout', async () => {
+    const url = await freshDatabase(target, 'stmt_cancel');
+    const dir = tempDir(steps(2, { 2: "SELECT pg_sleep(30) /* cancel me */;" }));
+    const run = cliInProcess(['migrate', '--dir', dir, '--database-url', url]);
+    // Cancel the sleep once it runs.
+    await withClient(url, async (c) => {
+      for (let k = 0; k < 200; k++) {
+        const n = (await c.query<{ n: number }>("SELECT count(pg_cancel_backend(pid))::int AS n FROM pg_stat_activity WHERE query LIKE '%cancel me%' AND pid <> pg_backend_pid() AND state = 'active'")).rows[0]!.n;
+        if (n > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    });
+    const r = record(await run);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error: 2_step2.sql:4: canceling statement due to user request');
+    expect(r.stderr).toContain('sqlstate: 57014');
+    expect(r.stderr).toContain('fix: another session cancelled it (pg_cancel_backend, or an operator): run again when that is settled');
+    expect(r.stderr).not.toContain('statement_timeout');
+    await expectConsistent(url, [1]);
+  });
+
   it('lock timeout exhausted: exit 1 naming the blocking session, its application and query; nothing applied; a rerun after the blocker ends converges', async () => {
     const url = await freshDatabase(target, 'lock_timeout');
     const dir = tempDir(steps(2));

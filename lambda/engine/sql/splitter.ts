@@ -135,23 +135,30 @@ export class StatementScanner {
         open = token.offset;
         break;
       }
-      if (token.unterminated) throw unterminated(token.token(), this.options.file);
+      // What ended before the bad token reaches the sink first: it may refuse one of them with a better reason (a COPY … FROM STDIN before its data).
+      if (token.unterminated) throw this.handOut(found, token.offset, unterminated(token.token(), this.options.file));
       if (kind === 'line-comment') {
         found.push({ offset: token.offset, comment: this.lineComment(window, token) });
         continue;
       }
       if (kind === 'block-comment') continue;
-      if (kind === 'symbol' && window.charCodeAt(token.offset) === BACKSLASH) throw metaCommand(window, token.token(), this.options.file);
+      if (kind === 'symbol' && window.charCodeAt(token.offset) === BACKSLASH) throw this.handOut(found, token.offset, metaCommand(window, token.token(), this.options.file));
       collector.add(token);
     }
     if (final) collector.finish(window.length, false);
     else open = Math.min(open, collector.startOffset ?? open);
+    this.handOut(found, open, undefined);
+    this.keep(window, open);
+  }
+
+  /** Hands what was found before `until` to the sink, in order; returns `error`, for the caller to throw. */
+  private handOut<E>(found: Array<{ offset: number; statement?: SqlStatement; comment?: LineComment }>, until: number, error: E): E {
     for (const f of found) {
-      if (f.offset >= open) break;
+      if (f.offset >= until) break;
       if (f.statement) this.sink.statement(f.statement);
       else if (f.comment) this.sink.comment?.(f.comment);
     }
-    this.keep(window, open);
+    return error;
   }
 
   private lineComment(window: string, token: SqlCursor): LineComment {

@@ -36,6 +36,28 @@ describe('Function: loadMigrations', () => {
     expect(e.fix).toBe(`rename it to ${renamed} (Flyway's V<version>__<name>.sql, with the number kept)`);
   });
 
+  it.each([
+    "SET standard_conforming_strings TO 'off';",
+    'SET SESSION standard_conforming_strings = false;',
+    "SELECT pg_catalog.set_config('standard_conforming_strings', 'off', false);",
+  ])('refuses %j with its line: the server reads a whole message with the setting as before, psql one statement at a time', (sql) => {
+    const e = inputError(() => parseMigration('5_dump.sql', `CREATE TABLE t (v text);\n${sql}\nINSERT INTO t VALUES ('C:\\\\dir');`));
+    expect(e.message).toBe('5_dump.sql:2: standard_conforming_strings set off: the statements after it would not be read as psql reads them');
+    expect(e.fix).toContain("E'…'");
+  });
+
+  it('takes standard_conforming_strings set on, and COPY … TO STDOUT', () => {
+    expect(parseMigration('5_dump.sql', 'SET standard_conforming_strings = on;\nCOPY t TO STDOUT;').statements).toHaveLength(2);
+  });
+
+  it('refuses COPY … FROM STDIN at its line, before the data lines that follow it (they read as a psql meta-command, or a string left open)', () => {
+    for (const data of ['1\tx\n\\.\n', "1,it's\n\\.\n"]) {
+      const e = inputError(() => parseMigration('6_seed.sql', `CREATE TABLE t (a int, b text);\n\ncopy t (a, b) from STDIN with (format csv);\n${data}`));
+      expect(e.message).toBe('6_seed.sql:3: COPY … FROM STDIN with its data in the file, as psql takes it, is not supported');
+      expect(e.line).toBe(3);
+    }
+  });
+
   it('refuses non-UTF-8 bytes with the line and the bytes', () => {
     const bytes = Buffer.concat([Buffer.from('SELECT 1;\nSELECT \''), Buffer.from([0xe9]), Buffer.from('t\';\n')]);
     const e = inputError(() => loadMigrations(tempDir({ '1_latin1.sql': bytes })));
