@@ -1,9 +1,11 @@
 /**
  * constraint-not-valid: a FOREIGN KEY or CHECK added to an existing table
- * and validated at once (ADD CONSTRAINT without NOT VALID, or a new column's
- * REFERENCES/CHECK), scanning the table while writes wait.
+ * and validated at once (ADD CONSTRAINT without NOT VALID, a new column's
+ * CHECK, or REFERENCES on a new column with a default), scanning the table
+ * while writes wait.
  */
-import { as, type Node, type ParsedStatement } from '../../parse';
+import { as, typeBase, type Node, type ParsedStatement } from '../../parse';
+import { columnParts } from '../column';
 import { columnWithout, deferInto, deferredColumnConstraints, notValidSteps, validatedColumnConstraints } from '../fix-steps';
 import { inPlace, later, renderFix } from '../fix';
 import type { AlterTarget } from '../model';
@@ -52,7 +54,20 @@ function addConstraint(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, con
   });
 }
 
-/** A new column's REFERENCES or CHECK: added as a table constraint NOT VALID after the column. */
+/** What gives a new column a value in every row: why its foreign key is checked. */
+function filledBy(col: Node): string {
+  const p = columnParts(col);
+  if (p.serial) return `its type ${typeBase(col.typeName)} has a nextval() default`;
+  if (p.generated) return 'it is generated';
+  return 'it has a DEFAULT';
+}
+
+/**
+ * A new column's CHECK, or its REFERENCES when the column has a default
+ * (`validatedColumnConstraints`): added as a table constraint NOT VALID
+ * after the column. A foreign key on a column added without a default is
+ * not checked, so it is left alone.
+ */
 function addColumn(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, col: Node | undefined, ifNotExists: boolean): void {
   if (!col || (ifNotExists && t.table.columns.has(String(col.colname)))) return;
   const cons = validatedColumnConstraints(col);
@@ -60,8 +75,9 @@ function addColumn(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, col: No
   const files = [inPlace(`ALTER TABLE ${tableName(t.rel)} ADD COLUMN ${columnWithout(s, col, (c) => cons.includes(c))};`), later()];
   deferInto(t.rel, deferredColumnConstraints(s, t.rel, col, cons), files[0]!, files[1]!);
   const kinds = cons.map((c) => (c.contype === 'CONSTR_FOREIGN' ? 'foreign key' : 'CHECK')).join(' and ');
+  const fk = cons.some((c) => c.contype === 'CONSTR_FOREIGN') ? ` (${filledBy(col)}: PostgreSQL checks a new column's foreign key against every row unless the column is added without a default)` : '';
   ctx.report(CONSTRAINT_NOT_VALID, s, {
-    message: `the ${kinds} on new column ${String(col.colname)} of existing table ${tableName(t.rel)} ${cons.length > 1 ? 'are' : 'is'} validated at once`,
+    message: `the ${kinds} on new column ${String(col.colname)} of existing table ${tableName(t.rel)} ${cons.length > 1 ? 'are' : 'is'} validated at once${fk}`,
     why: why(t, cons[0]!),
     fix: renderFix(files),
     at: col.location as number | undefined,

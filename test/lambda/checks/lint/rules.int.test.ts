@@ -10,6 +10,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADDING_REQUIRED_FIELD } from '../../../../lambda/checks/lint/rules/adding-required-field';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
+import { lintAfter } from './pending';
 
 afterAll(dropDatabases);
 
@@ -33,6 +34,25 @@ async function held(c: pg.Client, table: string): Promise<string[]> {
 async function scans(c: pg.Client, table: string): Promise<number> {
   return Number((await c.query('SELECT coalesce((SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relid = $1::regclass), 0) AS n', [table])).rows[0].n);
 }
+
+/** Whether lint reports `rule` for `sql` run after SETUP (an applied migration: its tables exist). */
+async function reports(rule: string, sql: string): Promise<boolean> {
+  return (await lintAfter(SETUP, sql)).findings.some((f) => f.rule === rule);
+}
+
+/**
+ * A new column's constraints, and whether PostgreSQL scans the table to
+ * validate them: a CHECK always; a foreign key only when the column has a
+ * default (its own, not another column's in the same ALTER TABLE).
+ */
+const NEW_COLUMN_CONSTRAINTS: { sql: string; scans: boolean }[] = [
+  { sql: 'ALTER TABLE purchases ADD COLUMN other_lead bigint REFERENCES leads (id)', scans: false },
+  { sql: 'ALTER TABLE purchases ADD COLUMN other_lead bigint DEFAULT 1 REFERENCES leads (id)', scans: true },
+  { sql: 'ALTER TABLE purchases ADD COLUMN other_lead bigint DEFAULT NULL REFERENCES leads (id)', scans: true },
+  { sql: 'ALTER TABLE purchases ADD COLUMN other_lead bigint REFERENCES leads (id), ADD COLUMN qty int DEFAULT 1', scans: false },
+  { sql: 'ALTER TABLE purchases ADD COLUMN qty int, ADD COLUMN other_lead bigint REFERENCES leads (id), ADD CONSTRAINT purchases_qty_fk FOREIGN KEY (qty) REFERENCES leads (id) NOT VALID', scans: false },
+  { sql: 'ALTER TABLE purchases ADD COLUMN qty int CHECK (qty > 0)', scans: true },
+];
 
 /** Run `fn` in a transaction that is rolled back. */
 async function rolledBack<T>(c: pg.Client, fn: () => Promise<T>): Promise<T> {
@@ -91,6 +111,17 @@ describe.each(targets)('Lint rules on $name', (target) => {
         await c.query('ALTER TABLE leads DROP CONSTRAINT leads_score_nonneg');
       }
     });
+  });
+
+  it.each(NEW_COLUMN_CONSTRAINTS)('constraint-not-valid: reported exactly when PostgreSQL scans to validate: $sql', async ({ sql, scans: scanned }) => {
+    await withClient(url, (c) => rolledBack(c, async () => {
+      const before = await scans(c, 'purchases');
+      await c.query(sql);
+      expect(await scans(c, 'purchases') > before).toBe(scanned);
+      // Validated or skipped, every constraint is marked valid except the one written NOT VALID.
+      expect((await c.query("SELECT conname FROM pg_constraint WHERE conrelid = 'purchases'::regclass AND NOT convalidated")).rows.map((r) => r.conname)).toEqual(sql.includes('NOT VALID') ? ['purchases_qty_fk'] : []);
+    }));
+    expect(await reports('constraint-not-valid', `${sql};`)).toBe(scanned);
   });
 
   it('index-not-concurrent: ADD COLUMN … UNIQUE builds its index under ACCESS EXCLUSIVE', async () => {
