@@ -69,15 +69,21 @@ export function validatedColumnConstraints(col: Node): Node[] {
     .filter((c): c is Node => !!c && !c.skip_validation && (c.contype === 'CONSTR_CHECK' || (c.contype === 'CONSTR_FOREIGN' && fkChecked)));
 }
 
-/** The CHECK that proves `column` not null, validated in a later file, then SET NOT NULL without a scan (PostgreSQL 12+). */
-export function notNullSteps(rel: RangeVar, column: string, first: FixFile = inPlace()): FixFile[] {
+/**
+ * The CHECK that proves `column` not null, validated in a later file, then
+ * SET NOT NULL without a scan (PostgreSQL 12+), or `makeNotNull` in its place
+ * (the author's own `ADD CONSTRAINT … NOT NULL`, skipped the same way).
+ */
+export function notNullSteps(rel: RangeVar, column: string, first: FixFile = inPlace(), makeNotNull?: { sql: string; name?: string }): FixFile[] {
   const t = tableName(rel);
-  const check = ident(objectName(rel.name, column, 'not_null'));
+  // The CHECK must not take the name the NOT NULL constraint is given.
+  const usual = objectName(rel.name, column, 'not_null');
+  const check = ident(makeNotNull?.name === usual ? objectName(rel.name, column, 'not_null_check') : usual);
   return [
     { ...first, lines: [...first.lines, `ALTER TABLE ${t} ADD CONSTRAINT ${check} CHECK (${ident(column)} IS NOT NULL) NOT VALID;`] },
     later(
       `ALTER TABLE ${t} VALIDATE CONSTRAINT ${check};`,
-      `ALTER TABLE ${t} ALTER COLUMN ${ident(column)} SET NOT NULL;  -- no scan: the validated CHECK proves it`,
+      makeNotNull?.sql ?? `ALTER TABLE ${t} ALTER COLUMN ${ident(column)} SET NOT NULL;  -- no scan: the validated CHECK proves it`,
       `ALTER TABLE ${t} DROP CONSTRAINT ${check};`,
     ),
   ];

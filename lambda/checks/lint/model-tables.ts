@@ -127,6 +127,8 @@ export function applyAlterCommand(t: TableModel, cmd: Node, origin: CommandOrigi
     case 'AT_DropNotNull': if (col) col.notNull = false; return undefined;
     case 'AT_AddConstraint': {
       const con = as(cmd.def, 'Constraint');
+      // PostgreSQL 18's ADD [CONSTRAINT name] NOT NULL col; NOT VALID leaves a later SET NOT NULL a scan to do.
+      if (con?.contype === 'CONSTR_NOTNULL' && !con.skip_validation) for (const k of names(con.keys)) { const c = t.columns.get(k); if (c) c.notNull = true; }
       const name = con ? addConstraint(t, con, [], origin) : undefined;
       const kind = name ? t.constraints.get(name)?.kind : undefined;
       return kind === 'primary' || kind === 'unique' || kind === 'exclusion' ? name : undefined;

@@ -1,18 +1,24 @@
 /**
  * set-not-null-without-check: SET NOT NULL on an existing table scans every
  * row under ACCESS EXCLUSIVE, unless a validated CHECK (col IS NOT NULL)
- * already proves it (PostgreSQL 12+) or the column is NOT NULL already.
+ * already proves it (PostgreSQL 12+) or the column is NOT NULL already; so
+ * does PostgreSQL 18's ADD [CONSTRAINT name] NOT NULL col, skipped the same
+ * way (its NOT VALID form does not scan; VALIDATE does, under SHARE UPDATE
+ * EXCLUSIVE). Checked on PostgreSQL 18 ("verifying table" against
+ * "existing constraints … are sufficient to prove").
  */
+import { as, names, type ParsedStatement } from '../../parse';
 import { renderFix } from '../fix';
 import { notNullSteps } from '../fix-steps';
-import type { LintRule } from '../rule';
-import { tableName } from '../sql-text';
+import type { AlterTarget } from '../model';
+import type { LintRule, RuleContext } from '../rule';
+import { clauseAt, tableName } from '../sql-text';
 
 export const SET_NOT_NULL_WITHOUT_CHECK: LintRule = {
   id: 'set-not-null-without-check',
   severity: 'error',
-  title: 'SET NOT NULL on an existing table without a validated CHECK (col IS NOT NULL) first',
-  why: 'SET NOT NULL scans the whole table while holding an ACCESS EXCLUSIVE lock; PostgreSQL 12+ skips the scan only when a validated CHECK constraint already proves the column has no NULL',
+  title: 'SET NOT NULL (or ADD CONSTRAINT … NOT NULL) on an existing table without a validated CHECK (col IS NOT NULL) first',
+  why: 'SET NOT NULL (and PostgreSQL 18\'s ADD CONSTRAINT … NOT NULL) scans the whole table while holding an ACCESS EXCLUSIVE lock; PostgreSQL 12+ skips the scan only when a validated CHECK constraint already proves the column has no NULL',
   fix: 'ADD CONSTRAINT … CHECK (col IS NOT NULL) NOT VALID; in a later migration VALIDATE it, SET NOT NULL (no scan), DROP the CHECK',
   squawk: ['adding-not-nullable-field'],
   examples: {
@@ -21,13 +27,25 @@ export const SET_NOT_NULL_WITHOUT_CHECK: LintRule = {
     passes: 'ALTER TABLE leads ADD CONSTRAINT leads_name_not_null CHECK (name IS NOT NULL) NOT VALID;',
   },
   alterCommand(ctx, s, t, cmd) {
-    if (cmd.subtype !== 'AT_SetNotNull' || !t.existing || typeof cmd.name !== 'string') return;
-    const column = cmd.name;
-    if (t.table.columns.get(column)?.notNull) return;
-    if ([...t.table.constraints.values()].some((c) => c.validated && c.notNullOf === column)) return;
-    ctx.report(SET_NOT_NULL_WITHOUT_CHECK, s, {
-      message: `SET NOT NULL on ${tableName(t.rel)}.${column} without a validated CHECK (${column} IS NOT NULL) first`,
-      fix: renderFix(notNullSteps(t.rel, column)),
-    });
+    if (!t.existing) return;
+    if (cmd.subtype === 'AT_SetNotNull' && typeof cmd.name === 'string') check(ctx, s, t, cmd.name);
+    const con = cmd.subtype === 'AT_AddConstraint' ? as(cmd.def, 'Constraint') : undefined;
+    // PostgreSQL 18's ADD [CONSTRAINT name] NOT NULL col scans as SET NOT NULL does; NOT VALID does not scan.
+    if (con?.contype === 'CONSTR_NOTNULL' && !con.skip_validation) {
+      const column = names(con.keys)[0];
+      if (column) check(ctx, s, t, column, { clause: clauseAt(s, con.location as number), name: typeof con.conname === 'string' ? con.conname : undefined });
+    }
   },
 };
+
+/** Reports making `column` NOT NULL (`added`: by ADD CONSTRAINT … NOT NULL, else by SET NOT NULL) unless nothing needs a scan. */
+function check(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, column: string, added?: { clause: string; name?: string }): void {
+  if (t.table.columns.get(column)?.notNull) return;
+  if ([...t.table.constraints.values()].some((c) => c.validated && c.notNullOf === column)) return;
+  const table = tableName(t.rel);
+  const makeNotNull = added && { sql: `ALTER TABLE ${table} ADD ${added.clause};  -- no scan: the validated CHECK proves it`, name: added.name };
+  ctx.report(SET_NOT_NULL_WITHOUT_CHECK, s, {
+    message: `${added ? `ADD ${added.clause}` : 'SET NOT NULL'} on ${table}.${column} without a validated CHECK (${column} IS NOT NULL) first`,
+    fix: renderFix(notNullSteps(t.rel, column, undefined, makeNotNull)),
+  });
+}

@@ -28,6 +28,8 @@ export interface FixCase {
   sql: string;
   /** Run on the database after TABLES, unseen by lint (what the SQL uses but no migration creates). @default - nothing */
   databaseOnly?: string;
+  /** The oldest PostgreSQL major whose grammar has the case's syntax; older servers must refuse it (42601). @default - every server */
+  minMajor?: number;
 }
 
 /** One case per fix text a rule can print. */
@@ -52,6 +54,7 @@ export const FIX_CASES: FixCase[] = [
   { rule: 'validate-in-same-transaction', what: 'a CHECK', sql: 'ALTER TABLE leads ADD CONSTRAINT leads_score_positive CHECK (score > 0) NOT VALID;\nALTER TABLE leads VALIDATE CONSTRAINT leads_score_positive;' },
   { rule: 'validate-in-same-transaction', what: 'a foreign key', sql: 'ALTER TABLE purchases ADD CONSTRAINT purchases_lead_fk FOREIGN KEY (lead_id) REFERENCES leads (id) NOT VALID;\nALTER TABLE purchases VALIDATE CONSTRAINT purchases_lead_fk;' },
   { rule: 'set-not-null-without-check', what: 'a plain column', sql: 'ALTER TABLE leads ALTER COLUMN name SET NOT NULL;' },
+  { rule: 'set-not-null-without-check', what: "PostgreSQL 18's ADD CONSTRAINT … NOT NULL, named as the CHECK would be", sql: 'ALTER TABLE leads ADD CONSTRAINT leads_name_not_null NOT NULL name;', minMajor: 18 },
   { rule: 'set-not-null-without-check', what: 'quoted names in another schema', sql: 'ALTER TABLE app."Accounts" ALTER COLUMN "Name" SET NOT NULL, ALTER COLUMN "user" SET NOT NULL;' },
   { rule: 'adding-required-field', what: 'NOT NULL without a default', sql: 'ALTER TABLE leads ADD COLUMN public boolean NOT NULL;' },
   { rule: 'adding-required-field', what: 'a PRIMARY KEY without a default', sql: 'ALTER TABLE events ADD COLUMN uid uuid PRIMARY KEY;' },

@@ -35,7 +35,16 @@ describe.each(targets)('Fixes on $name', (target) => {
     url = await freshDatabase(target, 'lint_fixes');
   });
 
-  it.each(FIX_CASES)('$rule ($what): its fix applies', async ({ rule, sql, databaseOnly }) => {
+  it.each(FIX_CASES)('$rule ($what): its fix applies', async ({ rule, sql, databaseOnly, minMajor }) => {
+    if (minMajor !== undefined && target.major !== 0 && target.major < minMajor) {
+      // The server's grammar has no such statement: neither the case nor its fix can run there.
+      await withClient(url, async (c) => {
+        await c.query(RESET);
+        await c.query(TABLES);
+        await expect(c.query(sql)).rejects.toMatchObject({ code: '42601' });
+      });
+      return;
+    }
     for (const files of await fixesOf(rule, sql)) {
       await withClient(url, async (c) => {
         await c.query(RESET);

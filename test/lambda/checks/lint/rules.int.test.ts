@@ -132,6 +132,40 @@ describe.each(targets)('Lint rules on $name', (target) => {
     }));
   });
 
+  it('set-not-null-without-check: ADD CONSTRAINT … NOT NULL (PostgreSQL 18) scans under ACCESS EXCLUSIVE unless a validated CHECK proves it; NOT VALID does not scan; older servers refuse the syntax', async () => {
+    const add = 'ALTER TABLE leads ADD CONSTRAINT leads_name_nn NOT NULL name';
+    if (target.major !== 0 && target.major < 18) {
+      await withClient(url, (c) => expect(c.query(add)).rejects.toMatchObject({ code: '42601' }));
+      return;
+    }
+    await withClient(url, (c) => rolledBack(c, async () => {
+      const before = await scans(c, 'leads');
+      await c.query(add);
+      expect(await scans(c, 'leads')).toBeGreaterThan(before);
+      expect(await held(c, 'leads')).toContain('AccessExclusiveLock');
+    }));
+    expect(await reports('set-not-null-without-check', `${add};`)).toBe(true);
+    const check = 'ALTER TABLE leads ADD CONSTRAINT leads_name_check CHECK (name IS NOT NULL) NOT VALID;\nALTER TABLE leads VALIDATE CONSTRAINT leads_name_check;';
+    await withClient(url, (c) => rolledBack(c, async () => {
+      await c.query(check);
+      const before = await scans(c, 'leads');
+      await c.query(add);
+      expect(await scans(c, 'leads')).toBe(before);
+    }));
+    expect(await reports('set-not-null-without-check', `${check}\n${add};`)).toBe(false);
+    await withClient(url, (c) => rolledBack(c, async () => {
+      const before = await scans(c, 'leads');
+      await c.query(`${add} NOT VALID`);
+      expect(await scans(c, 'leads')).toBe(before);
+      expect((await c.query("SELECT convalidated FROM pg_constraint WHERE conname = 'leads_name_nn'")).rows).toEqual([{ convalidated: false }]);
+      // A later SET NOT NULL does not trust it: it scans, as lint says.
+      await c.query('ALTER TABLE leads ALTER COLUMN name SET NOT NULL');
+      expect(await scans(c, 'leads')).toBeGreaterThan(before);
+    }));
+    expect(await reports('set-not-null-without-check', `${add} NOT VALID;`)).toBe(false);
+    expect(await reports('set-not-null-without-check', `${add} NOT VALID;\nALTER TABLE leads ALTER COLUMN name SET NOT NULL;`)).toBe(true);
+  });
+
   it('set-not-null-without-check: SET NOT NULL scans the table, unless a validated CHECK (col IS NOT NULL) proves it', async () => {
     await withClient(url, (c) => rolledBack(c, async () => {
       const before = await scans(c, 'leads');

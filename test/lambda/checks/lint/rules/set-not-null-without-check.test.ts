@@ -20,6 +20,37 @@ describe('Rule: set-not-null-without-check', () => {
       .toEqual(['set-not-null-without-check']);
   });
 
+  it('reports PostgreSQL 18\'s ADD CONSTRAINT … NOT NULL, and keeps the author\'s constraint in the fix', async () => {
+    const r = await lint('ALTER TABLE leads ADD CONSTRAINT leads_name_nn NOT NULL name;');
+    expect(r.findings.map((f) => f.rule)).toEqual(['set-not-null-without-check']);
+    expect(r.findings[0]!.message).toBe('ADD CONSTRAINT leads_name_nn NOT NULL name on leads.name without a validated CHECK (name IS NOT NULL) first');
+    expect(r.findings[0]!.fix.split('\n')).toEqual([
+      '-- file 1 of 2: in place of the statement',
+      'ALTER TABLE leads ADD CONSTRAINT leads_name_not_null CHECK (name IS NOT NULL) NOT VALID;',
+      '-- file 2 of 2: a later migration',
+      'ALTER TABLE leads VALIDATE CONSTRAINT leads_name_not_null;',
+      'ALTER TABLE leads ADD CONSTRAINT leads_name_nn NOT NULL name;  -- no scan: the validated CHECK proves it',
+      'ALTER TABLE leads DROP CONSTRAINT leads_name_not_null;',
+    ]);
+    expect(await rules('ALTER TABLE leads ADD NOT NULL name;')).toEqual(['set-not-null-without-check']);
+  });
+  it('gives the CHECK another name when the NOT NULL constraint takes the usual one', async () => {
+    const fix = (await lint('ALTER TABLE leads ADD CONSTRAINT leads_name_not_null NOT NULL name;')).findings[0]!.fix;
+    expect(fix).toContain('ADD CONSTRAINT leads_name_not_null_check CHECK (name IS NOT NULL) NOT VALID;');
+    expect(fix).toContain('DROP CONSTRAINT leads_name_not_null_check;');
+  });
+  it('accepts ADD CONSTRAINT … NOT NULL after a validated CHECK, and its NOT VALID form (no scan)', async () => {
+    expect(await rules(
+      'ALTER TABLE leads ADD CONSTRAINT leads_name_nn CHECK (name IS NOT NULL) NOT VALID;',
+      'ALTER TABLE leads VALIDATE CONSTRAINT leads_name_nn;\nALTER TABLE leads ADD CONSTRAINT leads_name_nn2 NOT NULL name;',
+    )).toEqual([]);
+    expect(await rules('ALTER TABLE leads ADD CONSTRAINT leads_name_nn NOT NULL name NOT VALID;')).toEqual([]);
+  });
+  it('still reports SET NOT NULL after a NOT VALID NOT NULL constraint (PostgreSQL 18 scans then), not after a validated one', async () => {
+    expect(await rules('ALTER TABLE leads ADD CONSTRAINT leads_name_nn NOT NULL name NOT VALID;\nALTER TABLE leads ALTER COLUMN name SET NOT NULL;')).toEqual(['set-not-null-without-check']);
+    expect(await rules('CREATE TABLE t (a int);\nALTER TABLE t ADD NOT NULL a;', 'ALTER TABLE t ALTER COLUMN a SET NOT NULL;')).toEqual([]);
+  });
+
   it('fix: the CHECK … NOT VALID in place of the statement, VALIDATE and SET NOT NULL in a later migration', async () => {
     const fix = (await lint('ALTER TABLE leads ALTER COLUMN name SET NOT NULL;')).findings[0]!.fix;
     expect(fix.split('\n')).toEqual([
