@@ -54,11 +54,16 @@ export class MigrationParser implements ScanSink {
 
   private readonly keepStatements: boolean;
   private readonly onStatement?: (s: SqlStatement) => void;
+  private readonly concurrentlyInTransaction: boolean;
 
-  /** `keepStatements`: hold the body's statements; `onStatement`: hand each one over as it is found. */
-  constructor(private readonly file: string, options: { keepStatements: boolean; onStatement?: (s: SqlStatement) => void }) {
+  /**
+   * `keepStatements`: hold the body's statements; `onStatement`: hand each one over as it is found;
+   * `concurrentlyInTransaction`: CONCURRENTLY in a transactional file is not refused (lint reports it as a finding).
+   */
+  constructor(private readonly file: string, options: { keepStatements: boolean; onStatement?: (s: SqlStatement) => void; concurrentlyInTransaction?: boolean }) {
     this.keepStatements = options.keepStatements;
     this.onStatement = options.onStatement;
+    this.concurrentlyInTransaction = options.concurrentlyInTransaction === true;
   }
 
   comment(c: LineComment): void {
@@ -83,7 +88,7 @@ export class MigrationParser implements ScanSink {
     this.onStatement?.(s);
     const kind = classifyStatement(s).kind;
     if (kind === 'transaction-control') this.firstControl ??= s;
-    else if (refusesTransactionBlock(kind)) this.firstBlockRefusing ??= s;
+    else if (refusesTransactionBlock(kind) && !(kind === 'concurrently' && this.concurrentlyInTransaction)) this.firstBlockRefusing ??= s;
   }
 
   /** Everything read: the file's meaning, or the first InputError in the order above. */

@@ -67,6 +67,23 @@ export function parseMigration(file: string, rawText: string, path = file): Migr
   };
 }
 
+/**
+ * Refuses what `parseMigration` refuses in a file's text (text left open, a
+ * psql meta-command, directives, checks, transaction control, statements
+ * that cannot run where the file runs them), except CONCURRENTLY in a
+ * transactional file, which lint reports as a finding; keeps no statements.
+ * For the commands that read the files their own way (`lint`).
+ */
+export function validateMigrationText(file: string, rawText: string): void {
+  const text = normaliseLineEndings(rawText);
+  refuseNul(file, text, 0);
+  const parser = new MigrationParser(file, { keepStatements: false, concurrentlyInTransaction: true });
+  const scanner = new StatementScanner(parser, { file });
+  scanner.push(text);
+  scanner.end();
+  parser.finish();
+}
+
 /** What parsing a file gives. */
 type ParsedFields = Pick<Migration, 'directives' | 'statements' | 'statementCount' | 'checks' | 'allowances'>;
 

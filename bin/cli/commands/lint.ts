@@ -1,5 +1,5 @@
 /** `schemaguard lint`: the migration lint over the pending files (all files without a database). */
-import { FILE_NAME_PATTERN, migrationFiles, readMigrationText } from '../../../lambda/engine/source';
+import { FILE_NAME_PATTERN, migrationFiles, readMigrationText, validateMigrationText } from '../../../lambda/engine/source';
 import { DEFAULT_STATE_SCHEMA, readApplied } from '../../../lambda/engine/state';
 import { countBySeverity, formatFinding } from '../../../lambda/checks/finding';
 import { lintMigrations, lintSourceFromText, needsDependencies, readLintCatalog, type LintCatalog, type LintResult, type LintSource } from '../../../lambda/checks/lint';
@@ -8,11 +8,16 @@ import { connectTarget, type CommandContext } from './context';
 
 /**
  * The files `migrate` reads, refused as it refuses them (a misnamed `.sql`
- * file, a version twice, over the size limit), in order of version; read leniently otherwise
- * (CONCURRENTLY in a transactional file is a finding here, not an input error).
+ * file, a version twice, over the size limit, a bad directive, BEGIN, VACUUM
+ * in a transactional file …: `validateMigrationText`), in order of version;
+ * CONCURRENTLY in a transactional file is a finding here, not an input error.
  */
 export function readLintSources(dir: string): LintSource[] {
-  return migrationFiles(dir).map((f) => lintSourceFromText(f.file, readMigrationText(f.file, f.path)));
+  return migrationFiles(dir).map((f) => {
+    const text = readMigrationText(f.file, f.path);
+    validateMigrationText(f.file, text);
+    return lintSourceFromText(f.file, text);
+  });
 }
 
 export function lintReport(result: LintResult): string {
