@@ -5,8 +5,10 @@ import { tableLines, writeLines } from '../format';
 
 function lockCell(s: StatementLockReport): string {
   if (!s.lock) return '-';
-  const held = s.held ? ` (under ${s.held.lock} from line ${s.held.line})` : '';
-  return `${s.lock}${s.assumed ? '?' : ''}${held}`;
+  const held = s.held ? ` (under ${s.held.lock}${s.held.indexLock ? ` + ${s.held.indexLock} on indexes` : ''} from line ${s.held.line})` : '';
+  const indexes = s.indexLock ? ` + ${s.indexLock} on indexes` : '';
+  const rows = s.rowLocks ? ' + row locks' : '';
+  return `${s.lock}${s.assumed ? '?' : ''}${indexes}${rows}${held}`;
 }
 
 function sizeCells(s: StatementLockReport, sized: boolean): [string, string] {

@@ -1,12 +1,25 @@
 /** The form table as README shows it: one row per form, from `LOCK_FORMS` (a test keeps README equal to this). */
-import { LOCK_FORMS } from './forms';
-import { modeEffect } from './modes';
+import { LOCK_FORMS, type LockForm } from './forms';
+import { modeEffect, strongest } from './modes';
+
+/** What waits while the form's locks are held: its table lock, or its indexes' when stronger; row locks stop UPDATE and DELETE of the rows. */
+export function formEffect(f: LockForm): string {
+  if (!f.lock) return '—';
+  if (f.rowLocks) return 'reads and inserts go on; UPDATE / DELETE of the rows it locks wait';
+  return modeEffect(strongest(f.lock, f.indexLock)!);
+}
+
+function lockText(f: LockForm): string {
+  if (!f.lock) return '—';
+  const also = [f.indexLock && `${f.indexLock} on its indexes`, f.other && `${f.other} on the referenced table`].filter(Boolean);
+  return `${f.lock}${also.length ? ` (and ${also.join(', ')})` : ''}`;
+}
 
 export function lockFormsTable(): string {
   const yes = (b: boolean) => (b ? 'yes' : 'no');
   return [
     '| statement | lock on its table | what waits | rewrites | scans |',
     '|---|---|---|---|---|',
-    ...LOCK_FORMS.map((f) => `| ${f.statement.replace(/\|/g, '\\|')} | ${f.lock ? `${f.lock}${f.other ? ` (and ${f.other} on the referenced table)` : ''}` : '—'} | ${f.lock ? modeEffect(f.lock) : '—'} | ${yes(f.rewrites)} | ${yes(f.scans)} |`),
+    ...LOCK_FORMS.map((f) => `| ${f.statement.replace(/\|/g, '\\|')} | ${lockText(f)} | ${formEffect(f)} | ${yes(f.rewrites)} | ${yes(f.scans)} |`),
   ].join('\n');
 }

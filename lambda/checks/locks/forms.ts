@@ -20,6 +20,15 @@ export interface LockForm {
   lock?: LockMode;
   /** Lock on a second table (the referenced table of a foreign key). */
   other?: LockMode;
+  /**
+   * Lock on the table's indexes when stronger than `lock` (REINDEX: ACCESS
+   * EXCLUSIVE on each index it rebuilds). Every query's planner opens all
+   * the indexes of its table, so queries on the table wait for it as they
+   * would for this lock on the table itself.
+   */
+  indexLock?: LockMode;
+  /** Locks every row it returns or changes until COMMIT (SELECT … FOR UPDATE, UPDATE, DELETE): UPDATE and DELETE of those rows wait, whatever `lock` lets through. */
+  rowLocks?: boolean;
   rewrites: boolean;
   scans: boolean;
   /** Runnable against LOCK_EXAMPLE_SCHEMA; its table is `t` unless `exampleTable` says otherwise. */
@@ -80,7 +89,8 @@ export const LOCK_FORMS: readonly LockForm[] = [
   { id: 'validate-constraint', statement: 'ALTER TABLE … VALIDATE CONSTRAINT', lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: true, example: 'ALTER TABLE t VALIDATE CONSTRAINT t_a_positive' },
   { id: 'drop-constraint', statement: 'ALTER TABLE … DROP CONSTRAINT', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t DROP CONSTRAINT t_a_positive' },
   { id: 'alter-constraint', statement: 'ALTER TABLE … ALTER CONSTRAINT', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t ALTER CONSTRAINT t_r_fk DEFERRABLE' },
-  { id: 'set-options', statement: 'ALTER TABLE … SET (storage_parameter) / RESET, CLUSTER ON, SET WITHOUT CLUSTER', lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t SET (fillfactor = 70)' },
+  { id: 'set-options', statement: 'ALTER TABLE … SET (storage_parameter) / RESET (but user_catalog_table), CLUSTER ON, SET WITHOUT CLUSTER', lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t SET (fillfactor = 70)' },
+  { id: 'set-options-catalog', statement: 'ALTER TABLE … SET / RESET (user_catalog_table)', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t SET (user_catalog_table = true)' },
   { id: 'enable-trigger', statement: 'ALTER TABLE … ENABLE / DISABLE TRIGGER', lock: 'SHARE ROW EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t DISABLE TRIGGER t_touch' },
   { id: 'rewrite-storage', statement: 'ALTER TABLE … SET LOGGED / SET UNLOGGED / SET TABLESPACE / SET ACCESS METHOD', lock: 'ACCESS EXCLUSIVE', rewrites: true, scans: true, example: 'ALTER TABLE t SET UNLOGGED', saferForm: 'PostgreSQL has no online form: run it in a maintenance window, or copy into a new table in batches and swap' },
   { id: 'alter-table-other', statement: 'ALTER TABLE … OWNER TO, RENAME, SET SCHEMA, REPLICA IDENTITY, ROW LEVEL SECURITY, identity, INHERIT', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t RENAME COLUMN a TO a2' },
@@ -88,7 +98,7 @@ export const LOCK_FORMS: readonly LockForm[] = [
   { id: 'create-index-concurrently', statement: 'CREATE [UNIQUE] INDEX CONCURRENTLY', lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: true, example: 'CREATE INDEX CONCURRENTLY t_b ON t (b)', noTransaction: true },
   { id: 'drop-index', statement: 'DROP INDEX', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'DROP INDEX t_a', saferForm: 'DROP INDEX CONCURRENTLY in a "-- schemaguard:no-transaction" file' },
   { id: 'drop-index-concurrently', statement: 'DROP INDEX CONCURRENTLY', lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: false, example: 'DROP INDEX CONCURRENTLY t_a', noTransaction: true },
-  { id: 'reindex', statement: 'REINDEX TABLE / INDEX', lock: 'SHARE', rewrites: false, scans: true, example: 'REINDEX TABLE t', saferForm: 'REINDEX … CONCURRENTLY in a "-- schemaguard:no-transaction" file' },
+  { id: 'reindex', statement: 'REINDEX TABLE / INDEX (ACCESS EXCLUSIVE on each index it rebuilds, which every query on the table opens to plan)', lock: 'SHARE', indexLock: 'ACCESS EXCLUSIVE', rewrites: false, scans: true, example: 'REINDEX TABLE t', saferForm: 'REINDEX … CONCURRENTLY in a "-- schemaguard:no-transaction" file' },
   { id: 'reindex-concurrently', statement: 'REINDEX … CONCURRENTLY', lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: true, example: 'REINDEX TABLE CONCURRENTLY t', noTransaction: true },
   { id: 'alter-index', statement: 'ALTER INDEX … RENAME / SET (storage_parameter)', lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER INDEX t_a RENAME TO t_a_renamed', exampleTable: 't_a' },
   { id: 'create-table', statement: 'CREATE TABLE (new table)', rewrites: false, scans: false, example: 'CREATE TABLE n (id int)' },
@@ -105,8 +115,9 @@ export const LOCK_FORMS: readonly LockForm[] = [
   { id: 'refresh-materialized-view', statement: 'REFRESH MATERIALIZED VIEW', lock: 'ACCESS EXCLUSIVE', rewrites: true, scans: true, example: 'REFRESH MATERIALIZED VIEW mv', exampleTable: 'mv', saferForm: 'REFRESH MATERIALIZED VIEW CONCURRENTLY (needs a unique index; EXCLUSIVE: reads go on)' },
   { id: 'refresh-materialized-view-concurrently', statement: 'REFRESH MATERIALIZED VIEW CONCURRENTLY', lock: 'EXCLUSIVE', rewrites: false, scans: true, example: 'REFRESH MATERIALIZED VIEW CONCURRENTLY mv', exampleTable: 'mv', saferForm: 'this is already the online form: reads of the view go on, and nothing writes to a materialized view' },
   { id: 'insert', statement: 'INSERT', lock: 'ROW EXCLUSIVE', rewrites: false, scans: false, example: 'INSERT INTO t (id, a) VALUES (1000, 1)' },
-  { id: 'update-delete', statement: 'UPDATE / DELETE / MERGE (scans: without WHERE)', lock: 'ROW EXCLUSIVE', rewrites: false, scans: true, example: 'UPDATE t SET a = a + 1' },
+  { id: 'update-delete', statement: 'UPDATE / DELETE / MERGE (scans: without WHERE)', lock: 'ROW EXCLUSIVE', rowLocks: true, rewrites: false, scans: true, example: 'UPDATE t SET a = a + 1', saferForm: 'update in batches of rows (a WHERE on a key range), each batch its own short transaction' },
   { id: 'select', statement: 'SELECT (scans: without WHERE)', lock: 'ACCESS SHARE', rewrites: false, scans: true, example: 'SELECT count(*) FROM t' },
+  { id: 'select-for-update', statement: 'SELECT … FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE (scans: without WHERE; FOR KEY SHARE lets UPDATE of non-key columns through)', lock: 'ROW SHARE', rowLocks: true, rewrites: false, scans: true, example: 'SELECT * FROM t FOR UPDATE', saferForm: 'lock only the rows the change needs (a WHERE on a key), in short transactions' },
   { id: 'grant', statement: 'GRANT / REVOKE on a table (PostgreSQL 15: no table lock)', lock: 'ACCESS SHARE', rewrites: false, scans: false, example: 'GRANT SELECT ON t TO PUBLIC', until: { major: 15 } },
   { id: 'no-table-lock', statement: 'CREATE FUNCTION / VIEW / TYPE / SCHEMA / SEQUENCE / EXTENSION, SET: no lock on an existing table', rewrites: false, scans: false, example: 'CREATE VIEW t_ids AS SELECT 1 AS id' },
   { id: 'code', statement: 'DO / CALL: runs code; its locks depend on what it does (not read by plan)', rewrites: false, scans: false, example: 'DO $$BEGIN PERFORM 1; END$$' },

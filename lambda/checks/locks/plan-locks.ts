@@ -33,18 +33,34 @@ export interface StatementLockReport {
   /** The form it was read as (forms.ts). */
   form: string;
   lock: LockMode | null;
+  /** A stronger lock on the table's indexes (REINDEX): queries on the table wait for it as for this lock on the table. */
+  indexLock?: LockMode;
+  /** Locks the rows it returns until COMMIT (SELECT … FOR UPDATE): UPDATE and DELETE of them wait. */
+  rowLocks?: true;
   table: string | null;
   rows: number | null;
   bytes: number | null;
   rewrites: boolean;
   scans: boolean;
-  /** A stronger lock on the same table, taken earlier in the file and held until COMMIT. */
-  held?: { lock: LockMode; line: number };
+  /** A stronger lock on the same table (or its indexes), taken earlier in the file and held until COMMIT. */
+  held?: HeldLock;
   other?: { table: string; lock: LockMode };
   /** Created by a pending migration of this plan: new and empty when this runs. */
   newTable?: boolean;
   /** The form is not in the table: ACCESS EXCLUSIVE assumed. */
   assumed?: boolean;
+}
+
+export interface HeldLock {
+  lock: LockMode;
+  /** Also held on the table's indexes (REINDEX). */
+  indexLock?: LockMode;
+  line: number;
+}
+
+/** What queries on the table wait for: the table's lock, or its indexes' when stronger (every query's planner opens them). */
+export function blockingLock(l: { lock: LockMode | null; indexLock?: LockMode }): LockMode | undefined {
+  return strongest(l.lock ?? undefined, l.indexLock);
 }
 
 export interface LockPlan {
@@ -96,7 +112,7 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
   const refs = reads.flatMap(({ sl }) => [sl.table, sl.other?.table].filter((r): r is RelationRef => !!r));
   const sizes = options.catalog ? await readTableSizes(options.catalog, refs) : new Map<string, TableSize>();
   const created = new Set<string>();
-  const held = new Map<string, { lock: LockMode; line: number }>();
+  const held = new Map<string, HeldLock>();
   const plan: LockPlan = { statements: [], findings: [], sized: !!options.catalog };
   let file = '';
   for (const read of reads) {
@@ -126,6 +142,8 @@ function reportOf({ m, line, column, headline }: Read, sl: StatementLock, size: 
     statement: headline,
     form: sl.form.statement,
     lock: sl.lock ?? null,
+    ...(sl.lock && sl.form.indexLock ? { indexLock: sl.form.indexLock } : {}),
+    ...(sl.form.rowLocks ? { rowLocks: true as const } : {}),
     table: sl.table ? size?.table ?? display(sl.table) : null,
     rows: isNew ? 0 : size?.rows ?? null,
     bytes: isNew ? 0 : size?.bytes ?? null,
@@ -137,25 +155,39 @@ function reportOf({ m, line, column, headline }: Read, sl: StatementLock, size: 
 }
 
 /** In a transactional file, a lock stays until COMMIT: note a stronger one held from an earlier statement. */
-function trackHeld(report: StatementLockReport, m: Migration, held: Map<string, { lock: LockMode; line: number }>): void {
+function trackHeld(report: StatementLockReport, m: Migration, held: Map<string, HeldLock>): void {
   if (m.directives.noTransaction || !report.table || !report.lock) return;
   const before = held.get(report.table);
-  if (before && strongest(before.lock, report.lock) !== report.lock) report.held = before;
-  else held.set(report.table, { lock: report.lock, line: report.line });
+  const now = blockingLock(report)!;
+  if (before && strongest(blockingLock(before), now) !== now) report.held = before;
+  else held.set(report.table, { lock: report.lock, ...(report.indexLock ? { indexLock: report.indexLock } : {}), line: report.line });
+}
+
+/** What the held lock stops on the table, in a reviewer's words; undefined when it lets writes through. */
+function stopped(r: StatementLockReport): string | undefined {
+  const lock = blockingLock(r.held ?? r)!;
+  if (blocksReads(lock)) return 'reads and writes';
+  if (blocksWrites(lock)) return 'writes';
+  // Every row read is locked until COMMIT: an UPDATE or DELETE of any of them waits.
+  return r.rowLocks && r.scans ? 'UPDATE and DELETE' : undefined;
 }
 
 function lockWarning(r: StatementLockReport, sl: StatementLock, warnRows: number): Finding | undefined {
-  const lock = r.held?.lock ?? r.lock;
-  if (!lock || !blocksWrites(lock) || !(r.rewrites || r.scans) || r.rows === null || r.rows < warnRows || r.newTable) return undefined;
+  const stops = r.lock ? stopped(r) : undefined;
+  if (!stops || !(r.rewrites || r.scans) || r.rows === null || r.rows < warnRows || r.newTable) return undefined;
+  const lock = r.held?.lock ?? r.lock!;
+  const indexLock = r.held ? r.held.indexLock : r.indexLock;
+  const locks = `${lock}${indexLock ? ` (and ${indexLock} on its indexes)` : ''}`;
   const work = r.rewrites ? 'rewrites' : 'scans';
   const size = `~${r.rows.toLocaleString('en-US')} rows, ${formatBytes(r.bytes ?? 0)}`;
-  const stops = blocksReads(lock) ? 'reads and writes' : 'writes';
   const message = r.held
-    ? `${r.statement.split(/\s+/)[0]!.toUpperCase()} ${work} ${r.table} (${size}) while the ${lock} lock taken at line ${r.held.line} is held until COMMIT: ${stops} on ${r.table} wait until then`
-    : `${sl.form.statement.split(' (')[0]} takes ${lock} on ${r.table} (${size}) and ${work} it under that lock: ${stops} on ${r.table} wait until it ends`;
+    ? `${r.statement.split(/\s+/)[0]!.toUpperCase()} ${work} ${r.table} (${size}) while the ${locks} lock taken at line ${r.held.line} is held until COMMIT: ${stops} on ${r.table} wait until then`
+    : r.rowLocks
+      ? `${sl.form.statement.split(' (')[0]} takes ${locks} on ${r.table} (${size}) and locks every row it reads or changes until COMMIT: ${stops} of those rows wait until then`
+      : `${sl.form.statement.split(' (')[0]} takes ${locks} on ${r.table} (${size}) and ${work} it under that lock: ${stops} on ${r.table} wait until it ends`;
   return {
     rule: LOCK_WARNING_RULE.id, severity: 'warning', file: r.file, line: r.line, column: r.column, message,
-    why: `the time a ${work === 'rewrites' ? 'rewrite' : 'scan'} takes grows with the table; every ${stops === 'writes' ? 'INSERT, UPDATE and DELETE' : 'query'} on it queues behind the lock for that long, and so does everything queued behind them`,
+    why: `the time a ${work === 'rewrites' ? 'rewrite' : 'scan'} takes grows with the table; every ${stops === 'reads and writes' ? 'query' : stops === 'writes' ? 'INSERT, UPDATE and DELETE' : 'UPDATE and DELETE'} on it queues behind the lock for that long, and so does everything queued behind them`,
     fix: r.held
       ? `move this statement into a migration of its own, so it does not run under the ${lock} lock of line ${r.held.line}`
       : sl.form.saferForm ?? 'run it in a maintenance window, or raise --warn-rows if this size is acceptable',

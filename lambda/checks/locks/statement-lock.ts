@@ -135,8 +135,17 @@ function alterCommand(cmd: Node): Part {
     const def = as(cmd.def, 'ColumnDef');
     return { form: form('alter-column-type'), typeChange: { column: String(cmd.name), type: typeNameText(def?.typeName) } };
   }
+  if ((subtype === 'AT_SetRelOptions' || subtype === 'AT_ResetRelOptions') && setsCatalogOption(cmd)) return { form: form('set-options-catalog') };
   const id = SUBCOMMAND_FORMS[subtype];
   return id ? { form: form(id) } : { form: form('alter-table-other'), assumed: true };
+}
+
+/** `user_catalog_table` is the one table storage parameter PostgreSQL sets under ACCESS EXCLUSIVE (the others: SHARE UPDATE EXCLUSIVE). */
+function setsCatalogOption(cmd: Node): boolean {
+  return list(as(cmd.def, 'List')?.items ?? cmd.def).some((d) => {
+    const def = as(d, 'DefElem');
+    return def?.defname === 'user_catalog_table' && def.defnamespace === undefined;
+  });
 }
 
 function addColumn(col: Node | undefined): Part {
@@ -204,9 +213,11 @@ function vacuum(n: Node): StatementLock {
   return single(form(full ? 'vacuum-full' : 'vacuum'), rel);
 }
 
+/** A locking clause (FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE) takes ROW SHARE and locks the rows it returns. */
 function select(n: Node): StatementLock {
   const from = table(rangeVar(as(list(n.fromClause)[0], 'RangeVar')));
-  return from ? single(form('select'), from, { scans: !n.whereClause }) : single(form('no-table-lock'), undefined);
+  if (!from) return single(form('no-table-lock'), undefined);
+  return single(form(list(n.lockingClause).length ? 'select-for-update' : 'select'), from, { scans: !n.whereClause });
 }
 
 function lockTable(n: Node): StatementLock {

@@ -12,7 +12,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCK_EXAMPLE_SCHEMA, LOCK_FORMS, type LockForm } from '../../../../lambda/checks/locks/forms';
-import { conflicts, LOCK_MODES, pgLocksMode, type LockMode } from '../../../../lambda/checks/locks/modes';
+import { blocksReads, blocksWrites, conflicts, LOCK_MODES, pgLocksMode, strongest, type LockMode } from '../../../../lambda/checks/locks/modes';
 import { statementLock, withCurrentTypes, type StatementLock } from '../../../../lambda/checks/locks/statement-lock';
 import { loadParser, parseSql } from '../../../../lambda/checks/parse';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
@@ -29,7 +29,7 @@ async function classify(c: pg.Client, f: LockForm): Promise<StatementLock> {
   return withCurrentTypes(sl, (col) => types.get(col));
 }
 
-interface Observed { lock?: string; other?: string; rewrote: boolean; scanned: boolean }
+interface Observed { lock?: string; other?: string; indexes?: string; rewrote: boolean; scanned: boolean }
 
 /** Run a transactional example and roll it back, reporting what it held on its table and on `r`. */
 async function observeInTransaction(c: pg.Client, f: LockForm): Promise<Observed> {
@@ -40,17 +40,59 @@ async function observeInTransaction(c: pg.Client, f: LockForm): Promise<Observed
       coalesce((SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relid = $1::regclass), 0) AS scans`, [target])).rows[0];
     await c.query(f.example);
     const held = (await c.query<{ relation: number; mode: string }>("SELECT relation::int AS relation, mode FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation' AND granted AND relation IN ($1, $2)", [before.oid, before.r])).rows;
+    const onIndexes = (await c.query<{ mode: string }>("SELECT mode FROM pg_locks l JOIN pg_index i ON i.indexrelid = l.relation WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted AND i.indrelid = $1", [before.oid])).rows;
     const after = (await c.query(`SELECT pg_relation_filenode($1::oid::regclass) AS node,
       coalesce((SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relid = $1::oid), 0) AS scans`, [before.oid])).rows[0];
     return {
       lock: strongestHeld(held.filter((h) => h.relation === Number(before.oid)).map((h) => h.mode)),
       other: strongestHeld(held.filter((h) => h.relation === Number(before.r)).map((h) => h.mode)),
+      indexes: strongestHeld(onIndexes.map((h) => h.mode)),
       rewrote: after.node !== null && after.node !== before.node,
       scanned: Number(after.scans) > Number(before.scans),
     };
   } finally {
     await c.query('ROLLBACK');
   }
+}
+
+interface Waits { reads: boolean; writes: boolean; rowWrites: boolean }
+
+/**
+ * What a second session meets while the example's transaction is open: does
+ * a plain SELECT of t wait, an INSERT into t, an UPDATE of a row the example
+ * may have read or changed (row 1)? Each tried under a short lock_timeout and rolled back.
+ */
+async function observeWaits(url: string, f: LockForm): Promise<Waits> {
+  const [runner, other] = [new pg.Client(url), new pg.Client(url)];
+  await Promise.all([runner.connect(), other.connect()]);
+  const waits = async (sql: string) => {
+    await other.query('BEGIN');
+    try {
+      await other.query("SET LOCAL lock_timeout = '150ms'");
+      return await other.query(sql).then(() => false, (e: { code?: string }) => { if (e.code !== '55P03') throw e; return true; });
+    } finally {
+      await other.query('ROLLBACK');
+    }
+  };
+  try {
+    await runner.query('BEGIN');
+    await runner.query(f.example);
+    return {
+      reads: await waits('SELECT count(*) FROM t'),
+      writes: await waits('INSERT INTO t (id) VALUES (-1)'),
+      rowWrites: await waits('UPDATE t SET id = id WHERE id = 1'),
+    };
+  } finally {
+    await runner.query('ROLLBACK').catch(() => undefined);
+    await Promise.all([runner.end(), other.end()]);
+  }
+}
+
+/** What README's "what waits" says of the form, as the three probes see it. */
+function expectedWaits(f: LockForm): Waits {
+  const lock = strongest(f.lock, f.indexLock);
+  if (!lock) return { reads: false, writes: false, rowWrites: false };
+  return { reads: blocksReads(lock), writes: blocksWrites(lock), rowWrites: blocksWrites(lock) || !!f.rowLocks };
 }
 
 /** Run a no-transaction example behind a session holding SHARE UPDATE EXCLUSIVE; report the lock it waits for. */
@@ -96,12 +138,18 @@ describe.each(targets)('Lock forms against $name', (target) => {
     const lock = f.until && target.major > 0 && target.major <= f.until.major ? f.until.lock : classified.lock;
     expect(seen.lock).toBe(lock ? pgLocksMode(lock) : undefined);
     if (classified.other) expect(seen.other).toBe(pgLocksMode(classified.other.lock));
+    if (f.indexLock) expect(seen.indexes).toBe(pgLocksMode(f.indexLock));
     if (f.emptiesTable) {
       // New, empty storage: a new file node, and index rebuilds that read nothing; no row is copied or scanned.
       expect({ newFile: seen.rewrote, rewrites: classified.rewrites, scans: classified.scans }).toEqual({ newFile: true, rewrites: false, scans: false });
     } else {
       expect({ rewrites: seen.rewrote, scans: seen.scanned }).toEqual({ rewrites: classified.rewrites, scans: classified.scans });
     }
+  });
+
+  // The table's own examples (not the materialized view's or the index's): README's "what waits", seen from a second session.
+  it.each(LOCK_FORMS.filter((f) => !f.noTransaction && !f.exampleTable && !f.until).map((f) => [f.id, f] as const))('%s: what waits for it, as a second session sees', async (_id, f) => {
+    expect(await observeWaits(url, f)).toEqual(expectedWaits(f));
   });
 
   it.each(LOCK_FORMS.filter((f) => f.noTransaction).map((f) => [f.id, f] as const))('%s (no transaction): the lock it waits for, and no rewrite', async (_id, f) => {

@@ -1,0 +1,41 @@
+/** Variants of the forms that the form table's one example each does not cover (each seen on PostgreSQL 18 and 15 through pg_locks). */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { statementLock } from '../../../../lambda/checks/locks/statement-lock';
+import { loadParser, parseSql } from '../../../../lambda/checks/parse';
+
+beforeAll(loadParser);
+
+const classify = (sql: string) => statementLock(parseSql(sql).statements[0]!);
+
+describe('Function: statementLock', () => {
+  it.each([
+    'ALTER TABLE t SET (user_catalog_table = true)',
+    'ALTER TABLE t RESET (user_catalog_table)',
+    'ALTER TABLE t SET (fillfactor = 70, user_catalog_table = false)',
+  ])('reads %s as ACCESS EXCLUSIVE (user_catalog_table), not SHARE UPDATE EXCLUSIVE', (sql) => {
+    expect(classify(sql)).toMatchObject({ form: { id: 'set-options-catalog' }, lock: 'ACCESS EXCLUSIVE' });
+  });
+
+  it('keeps the other storage parameters, the TOAST table\'s included, at SHARE UPDATE EXCLUSIVE', () => {
+    expect(classify('ALTER TABLE t SET (fillfactor = 70, toast.autovacuum_enabled = false)')).toMatchObject({ form: { id: 'set-options' }, lock: 'SHARE UPDATE EXCLUSIVE' });
+  });
+
+  it.each(['FOR UPDATE', 'FOR NO KEY UPDATE', 'FOR SHARE', 'FOR KEY SHARE', 'FOR UPDATE SKIP LOCKED'])('reads SELECT … %s as ROW SHARE with row locks, a scan without WHERE', (clause) => {
+    expect(classify(`SELECT * FROM t ${clause}`)).toMatchObject({ form: { id: 'select-for-update', rowLocks: true }, lock: 'ROW SHARE', scans: true });
+    expect(classify(`SELECT * FROM t WHERE id = 1 ${clause}`)).toMatchObject({ lock: 'ROW SHARE', scans: false });
+  });
+
+  it('reads a plain SELECT as ACCESS SHARE without row locks', () => {
+    expect(classify('SELECT * FROM t')).toMatchObject({ form: { id: 'select' }, lock: 'ACCESS SHARE' });
+  });
+
+  it.each(['REINDEX TABLE t', 'REINDEX INDEX t_a'])('reads %s as SHARE on the table and ACCESS EXCLUSIVE on its indexes', (sql) => {
+    expect(classify(sql)).toMatchObject({ form: { id: 'reindex', indexLock: 'ACCESS EXCLUSIVE' }, lock: 'SHARE' });
+  });
+
+  it('reads REINDEX … CONCURRENTLY as SHARE UPDATE EXCLUSIVE, with no stronger lock on the indexes', () => {
+    const sl = classify('REINDEX TABLE CONCURRENTLY t');
+    expect(sl).toMatchObject({ form: { id: 'reindex-concurrently' }, lock: 'SHARE UPDATE EXCLUSIVE' });
+    expect(sl.form.indexLock).toBeUndefined();
+  });
+});
