@@ -84,7 +84,7 @@ describe.each(targets)('CLI: schemaguard plan with statement locks on $name', (t
     const text = await runCli(['plan', '--dir', dir, '--database-url', url]);
     const quiet = await runCli(['plan', '--dir', dir, '--database-url', url, '--warn-rows', '1_000_000', '--json']);
     expect(text.stdout).toMatch(/0002_index\.sql:1\s+SHARE\s+public\.big\s+\d{3},\d{3}\s+\d+ MB\s+no\s+yes\s+CREATE INDEX big_a ON big \(a\)/);
-    expect(text.stdout).toMatch(/0004_held\.sql:2\s+ROW EXCLUSIVE \(under ACCESS EXCLUSIVE from line 1\)/);
+    expect(text.stdout).toMatch(/0004_held\.sql:2\s+ROW EXCLUSIVE \+ row locks \(under ACCESS EXCLUSIVE from line 1\)/);
     expect(text.stdout).toContain('0002_index.sql:1:1: warning blocking-lock-on-large-table: CREATE [UNIQUE] INDEX takes SHARE on public.big');
     expect(JSON.parse(quiet.stdout).warnings).toEqual([]);
   });
