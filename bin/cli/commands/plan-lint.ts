@@ -2,12 +2,23 @@
 import type { Queryable } from '../../../lambda/engine/ports';
 import type { Plan } from '../../../lambda/engine/plan';
 import type { Migration } from '../../../lambda/engine/source';
-import { lintMigrations, lintSourceOf, needsDependencies, readLintCatalog, type LintResult } from '../../../lambda/checks/lint';
+import { lintMigrations, lintSourceOf, needsDependencies, readLintCatalog, type LintCatalog, type LintResult, type LintSource } from '../../../lambda/checks/lint';
 
-/** With a session, functions' volatility, domains and dependencies come from the database (`readLintCatalog`). */
-export async function lintPlan(migrations: Migration[], plan: Plan, session?: Queryable, onUnread?: (line: string) => void): Promise<LintResult> {
+/** What lint and the lock plan both read: every file (applied ones as context) and, with a database, its functions and domains. */
+export interface PlanLintContext {
+  sources: LintSource[];
+  applied: Migration[];
+  catalog?: LintCatalog;
+}
+
+/** With a session, functions' volatility, domains and dependencies come from the database (`readLintCatalog`), read once for lint and the lock plan. */
+export async function planLintContext(migrations: Migration[], plan: Plan, session?: Queryable, onUnread?: (line: string) => void): Promise<PlanLintContext> {
   const pending = new Set(plan.pending.map((m) => m.version));
   const sources = migrations.map((m) => lintSourceOf(m, !pending.has(m.version)));
   const catalog = session ? await readLintCatalog(session, { dependencies: needsDependencies(sources), onUnread }) : undefined;
-  return lintMigrations(sources, { catalog });
+  return { sources, applied: migrations.filter((m) => !pending.has(m.version)), catalog };
+}
+
+export function lintPlan(c: PlanLintContext): Promise<LintResult> {
+  return lintMigrations(c.sources, { catalog: c.catalog });
 }

@@ -13,7 +13,7 @@ import { planTable } from '../format';
 import { printFindings } from '../output/findings';
 import { lintJson, lintReport } from './lint';
 import { connectTarget, stateSchemaFlag, type CommandContext } from './context';
-import { lintPlan } from './plan-lint';
+import { lintPlan, planLintContext } from './plan-lint';
 import { printLockTable } from './plan-locks';
 
 /** Everything plan reports, gathered before anything is printed. */
@@ -45,8 +45,9 @@ async function offlinePlan(ctx: CommandContext, migrations: Migration[], early: 
   const plan = computePlan(migrations, []);
   const target = 'no database (--offline: every file counts as pending)';
   early?.(target, plan);
-  const locks = await planLocks(plan.pending, { warnRows: ctx.opts.warnRows });
-  return { target, migrations, plan, locks, lint: await lintPlan(migrations, plan) };
+  const context = await planLintContext(migrations, plan);
+  const locks = await planLocks(plan.pending, { warnRows: ctx.opts.warnRows, applied: context.applied });
+  return { target, migrations, plan, locks, lint: await lintPlan(context) };
 }
 
 async function livePlan(ctx: CommandContext, migrations: Migration[], early: EarlyPlan): Promise<PlanReport> {
@@ -57,8 +58,10 @@ async function livePlan(ctx: CommandContext, migrations: Migration[], early: Ear
       const plan = computePlan(migrations, await readApplied(session, stateSchemaFlag(ctx.opts)));
       const target = `${driver.target}${where}`;
       early?.(target, plan);
-      const locks = await planLocks(plan.pending, { catalog: session, warnRows: ctx.opts.warnRows });
-      return { target, migrations, plan, locks, lint: await lintPlan(migrations, plan, session, ctx.progress) };
+      // One read of the functions and domains: the lock plan's rewrite answer and lint's come from the same facts.
+      const context = await planLintContext(migrations, plan, session, ctx.progress);
+      const locks = await planLocks(plan.pending, { catalog: session, warnRows: ctx.opts.warnRows, lintCatalog: context.catalog, applied: context.applied });
+      return { target, migrations, plan, locks, lint: await lintPlan(context) };
     } finally {
       await session.close();
     }

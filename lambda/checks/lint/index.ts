@@ -53,7 +53,8 @@ import type { LintSource } from './source';
 
 export type { LintCatalog } from './catalog';
 export { needsDependencies, readLintCatalog } from './catalog';
-export { rewritingColumnDefault } from './column';
+export { rewriteContextOf, rewritingColumnDefault, type RewriteContext } from './column';
+export { PendingModel } from './model';
 export type { LintRule, RuleExamples } from './rule';
 export { lintSourceFromText, lintSourceOf, type LintSource } from './source';
 export { rewritesOnTypeChange } from './type-change';

@@ -69,8 +69,8 @@ const CONCURRENT_INDEX = 'CREATE INDEX CONCURRENTLY in a "-- schemaguard:no-tran
 const NOT_VALID = 'add it NOT VALID (instant), then VALIDATE CONSTRAINT in a later migration (SHARE UPDATE EXCLUSIVE: writes go on)';
 
 export const LOCK_FORMS: readonly LockForm[] = [
-  { id: 'add-column', statement: 'ALTER TABLE … ADD COLUMN (no default, or a constant one)', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t ADD COLUMN x int DEFAULT 0' },
-  { id: 'add-column-rewrite', statement: 'ALTER TABLE … ADD COLUMN with a volatile default, identity, serial or stored generated column', lock: 'ACCESS EXCLUSIVE', rewrites: true, scans: true, example: 'ALTER TABLE t ADD COLUMN z timestamptz DEFAULT clock_timestamp()', saferForm: 'add the column without a default, SET DEFAULT for new rows, backfill existing rows in batches' },
+  { id: 'add-column', statement: 'ALTER TABLE … ADD COLUMN (no default, or a constant, stable or immutable one)', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t ADD COLUMN x int DEFAULT 0' },
+  { id: 'add-column-rewrite', statement: 'ALTER TABLE … ADD COLUMN with a volatile default, identity, serial, stored generated column or a domain type with a CHECK or NOT NULL', lock: 'ACCESS EXCLUSIVE', rewrites: true, scans: true, example: 'ALTER TABLE t ADD COLUMN z timestamptz DEFAULT clock_timestamp()', saferForm: 'add the column without a default, SET DEFAULT for new rows, backfill existing rows in batches' },
   { id: 'add-column-references', statement: 'ALTER TABLE … ADD COLUMN … REFERENCES', lock: 'ACCESS EXCLUSIVE', other: 'SHARE ROW EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t ADD COLUMN w int REFERENCES r (id)' },
   { id: 'drop-column', statement: 'ALTER TABLE … DROP COLUMN', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t DROP COLUMN b' },
   { id: 'alter-column-type', statement: 'ALTER TABLE … ALTER COLUMN … TYPE (not binary-compatible)', lock: 'ACCESS EXCLUSIVE', rewrites: true, scans: true, example: 'ALTER TABLE t ALTER COLUMN a TYPE bigint', saferForm: SPLIT_TYPE },

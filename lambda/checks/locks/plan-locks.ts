@@ -8,10 +8,16 @@
  * weighs. A warning is raised when a lock that blocks writes is held while a
  * table of at least `warnRows` rows is rewritten or scanned; a brief lock
  * (no scan, no rewrite) lasts as long whatever the table's size, and is not.
+ *
+ * Whether a new column rewrites its table is judged as lint judges it: the
+ * files are followed in order through lint's model (functions and domains
+ * they create), with the database's functions and domains when there is one
+ * (`readLintCatalog`), so plan and lint give the same answer.
  */
 import type { Queryable } from '../../engine/ports';
 import type { Migration } from '../../engine/source';
 import type { Finding } from '../finding';
+import { lintSourceOf, PendingModel, rewriteContextOf, type LintCatalog } from '../lint';
 import { loadParser, parseSqlInChunks, rangeVar, tableKey, type ParsedStatement } from '../parse';
 import { blocksReads, blocksWrites, strongest, type LockMode } from './modes';
 import { statementLock, withCurrentTypes, type RelationRef, type StatementLock } from './statement-lock';
@@ -75,6 +81,10 @@ export interface LockPlanOptions {
   catalog?: Queryable;
   /** @default 100000 */
   warnRows?: number;
+  /** The database's functions and domains (`readLintCatalog`), for whether a new column rewrites. @default - only what the files define and the built-in function table */
+  lintCatalog?: LintCatalog;
+  /** The applied migrations: read for the functions and domains they define, as lint reads them. @default - none */
+  applied?: Migration[];
 }
 
 /** What the plan keeps of a statement: its place, its first line and its lock, not its parse tree. */
@@ -88,13 +98,26 @@ interface Read {
   sl: StatementLock;
 }
 
-function readsOf(m: Migration): Read[] {
+/** Each pending statement with its lock, the model following every file (applied ones too) in version order. */
+function readAll(pending: Migration[], options: LockPlanOptions): Read[] {
+  const model = new PendingModel();
+  const isPending = new Set(pending);
+  const files = [...(options.applied ?? []), ...pending].sort((a, b) => a.version - b.version);
+  return files.flatMap((m) => readsOf(m, isPending.has(m), model, options.lintCatalog));
+}
+
+function readsOf(m: Migration, pending: boolean, model: PendingModel, catalog: LintCatalog | undefined): Read[] {
   const reads: Read[] = [];
+  model.startFile(lintSourceOf(m, !pending));
   // A chunk of statements at a time: a large file's parse trees are never all held.
   for (const chunk of parseSqlInChunks(m.text, { file: m.file }).chunks) {
     for (const s of chunk) {
-      const end = s.text.indexOf('\n');
-      reads.push({ m, line: s.line, column: s.column, headline: (end < 0 ? s.text : s.text.slice(0, end)).slice(0, 120), created: createdTable(s), sl: statementLock(s) });
+      if (pending) {
+        const end = s.text.indexOf('\n');
+        const sl = statementLock(s, rewriteContextOf({ model, catalog }));
+        reads.push({ m, line: s.line, column: s.column, headline: (end < 0 ? s.text : s.text.slice(0, end)).slice(0, 120), created: createdTable(s), sl });
+      }
+      model.apply(s);
     }
   }
   return reads;
@@ -108,7 +131,7 @@ function createdTable(s: ParsedStatement): string | undefined {
 
 export async function planLocks(pending: Migration[], options: LockPlanOptions = {}): Promise<LockPlan> {
   await loadParser();
-  const reads: Read[] = pending.flatMap(readsOf);
+  const reads = readAll(pending, options);
   const refs = reads.flatMap(({ sl }) => [sl.table, sl.other?.table].filter((r): r is RelationRef => !!r));
   const sizes = options.catalog ? await readTableSizes(options.catalog, refs) : new Map<string, TableSize>();
   const created = new Set<string>();

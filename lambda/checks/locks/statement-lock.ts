@@ -3,9 +3,11 @@
  * parser, `../parse.ts`) and the form table (`forms.ts`): the lock on its
  * table, a second table's lock (a foreign key's referenced table), and whether
  * it rewrites or scans the table under that lock. Pure: what needs the live
- * catalog (an index's table, a column's current type) is left to `plan.ts`.
+ * catalog (an index's table, a column's current type) is left to `plan.ts`;
+ * whether a new column's default or domain rewrites the table is judged with
+ * the rewrite context lint uses (functions' volatility, domains), when given.
  */
-import { rewritesOnTypeChange, rewritingColumnDefault } from '../lint';
+import { rewritesOnTypeChange, rewritingColumnDefault, type RewriteContext } from '../lint';
 import { as, list, names, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../parse';
 import { form, type LockForm } from './forms';
 import { LOCK_MODES, strongest, type LockMode } from './modes';
@@ -52,10 +54,11 @@ function single(f: LockForm, t: RelationRef | undefined, extra: Partial<Statemen
   return { form: f, lock: f.lock, table: f.lock ? t : undefined, rewrites: f.rewrites, scans: f.scans, assumed: false, typeChanges: [], ...extra };
 }
 
-export function statementLock(s: ParsedStatement): StatementLock {
+/** `rewrite`: the functions and domains known at this statement. @default - built-in functions only; no domain known */
+export function statementLock(s: ParsedStatement, rewrite?: RewriteContext): StatementLock {
   const n = s.node;
   switch (s.kind) {
-    case 'AlterTableStmt': return alterTable(n);
+    case 'AlterTableStmt': return alterTable(n, rewrite);
     case 'IndexStmt': return single(form(n.concurrent ? 'create-index-concurrently' : 'create-index'), table(rangeVar(n.relation)));
     case 'DropStmt': return drop(n);
     case 'ReindexStmt': return reindex(n);
@@ -89,11 +92,11 @@ function otherStatement(n: Node): StatementLock {
   return { ...single(form('alter-table-other'), rel), assumed: true };
 }
 
-function alterTable(n: Node): StatementLock {
+function alterTable(n: Node, rewrite: RewriteContext | undefined): StatementLock {
   const kind = n.objtype === 'OBJECT_INDEX' ? 'index' : 'table';
   const rel = table(rangeVar(n.relation), kind);
   if (n.objtype === 'OBJECT_INDEX') return single(form('alter-index'), rel);
-  const parts = list(n.cmds).map((c) => as(c, 'AlterTableCmd')).filter((c): c is Node => !!c).map(alterCommand);
+  const parts = list(n.cmds).map((c) => as(c, 'AlterTableCmd')).filter((c): c is Node => !!c).map((c) => alterCommand(c, rewrite));
   if (parts.length === 0) return single(form('alter-table-other'), rel);
   let lock: LockMode | undefined;
   let main = parts[0]!;
@@ -127,9 +130,9 @@ const SUBCOMMAND_FORMS: Record<string, string> = {
   AT_AddInherit: 'alter-table-other', AT_DropInherit: 'alter-table-other',
 };
 
-function alterCommand(cmd: Node): Part {
+function alterCommand(cmd: Node, rewrite: RewriteContext | undefined): Part {
   const subtype = String(cmd.subtype);
-  if (subtype === 'AT_AddColumn') return addColumn(as(cmd.def, 'ColumnDef'));
+  if (subtype === 'AT_AddColumn') return addColumn(as(cmd.def, 'ColumnDef'), rewrite);
   if (subtype === 'AT_AddConstraint') return addConstraint(as(cmd.def, 'Constraint'));
   if (subtype === 'AT_AlterColumnType') {
     const def = as(cmd.def, 'ColumnDef');
@@ -148,9 +151,9 @@ function setsCatalogOption(cmd: Node): boolean {
   });
 }
 
-function addColumn(col: Node | undefined): Part {
+function addColumn(col: Node | undefined, rewrite: RewriteContext | undefined): Part {
   if (!col) return { form: form('add-column') };
-  if (rewritingColumnDefault(col)) return { form: form('add-column-rewrite') };
+  if (rewritingColumnDefault(col, rewrite)) return { form: form('add-column-rewrite') };
   const fk = list(col.constraints).map((c) => as(c, 'Constraint')).find((c) => c?.contype === 'CONSTR_FOREIGN');
   const referenced = table(rangeVar(fk?.pktable));
   return referenced ? { form: form('add-column-references'), other: { table: referenced, lock: 'SHARE ROW EXCLUSIVE' } } : { form: form('add-column') };

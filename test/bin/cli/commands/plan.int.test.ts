@@ -89,6 +89,48 @@ describe.each(targets)('CLI: schemaguard plan with statement locks on $name', (t
     expect(JSON.parse(quiet.stdout).warnings).toEqual([]);
   });
 
+  it('a new column of a constrained domain rewrites, one whose default calls an IMMUTABLE function does not: plan says what lint says and PostgreSQL does', async () => {
+    await withClient(url, (c) => c.query(`CREATE DOMAIN pos AS int CHECK (VALUE > 0); CREATE DOMAIN nn AS text NOT NULL;
+      CREATE FUNCTION imm(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1'`));
+    const files: Record<string, string> = {
+      '0001_domain.sql': 'ALTER TABLE big ADD COLUMN d pos;',
+      '0002_domain_default.sql': 'ALTER TABLE big ADD COLUMN d2 pos DEFAULT 5;',
+      '0003_not_null_domain.sql': "ALTER TABLE big ADD COLUMN e nn DEFAULT 'x';",
+      '0004_immutable.sql': 'ALTER TABLE big ADD COLUMN x int DEFAULT imm(3);',
+      '0005_own.sql': "CREATE DOMAIN own_pos AS int CHECK (VALUE > 0);\nCREATE FUNCTION own_imm(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1';\nALTER TABLE big ADD COLUMN f int DEFAULT own_imm(1);\nALTER TABLE big ADD COLUMN g own_pos;",
+    };
+    const domainDir = tempDir(files);
+
+    const r = await runCli(['plan', '--dir', domainDir, '--database-url', url, '--json']);
+
+    expect(r.code, r.stderr).toBe(0);
+    const { statements, warnings, lint } = JSON.parse(r.stdout);
+    const adds = statements.filter((s: { statement: string }) => s.statement.includes('ADD COLUMN'));
+    const claimed = adds.map((s: { file: string; line: number; rewrites: boolean }) => [`${s.file}:${s.line}`, s.rewrites]);
+    expect(claimed).toEqual([['0001_domain.sql:1', true], ['0002_domain_default.sql:1', true], ['0003_not_null_domain.sql:1', true], ['0004_immutable.sql:1', false], ['0005_own.sql:3', false], ['0005_own.sql:4', true]]);
+    const where = (fs: { file: string; line: number }[]) => fs.map((f) => `${f.file}:${f.line}`);
+    expect(where(warnings)).toEqual(['0001_domain.sql:1', '0002_domain_default.sql:1', '0003_not_null_domain.sql:1', '0005_own.sql:4']);
+    expect(where(lint.findings.filter((f: { rule: string }) => f.rule === 'volatile-default'))).toEqual(where(warnings));
+    // Without a database, the files' own CREATE DOMAIN and CREATE FUNCTION still decide.
+    const offline = JSON.parse((await runCli(['plan', '--dir', tempDir({ '0005_own.sql': files['0005_own.sql']! }), '--offline', '--json'], { env: { DATABASE_URL: undefined } })).stdout);
+    expect(offline.statements.filter((s: { statement: string }) => s.statement.includes('ADD COLUMN')).map((s: { rewrites: boolean }) => s.rewrites)).toEqual([false, true]);
+    // What PostgreSQL does: each file run in a transaction that is rolled back, the table's file node before and after.
+    for (const [file, text] of Object.entries(files)) {
+      const rewrote = await withClient(url, async (c) => {
+        await c.query('BEGIN');
+        try {
+          const node = async () => (await c.query("SELECT pg_relation_filenode('big') AS n")).rows[0].n;
+          const before = await node();
+          await c.query(text);
+          return (await node()) !== before;
+        } finally {
+          await c.query('ROLLBACK');
+        }
+      });
+      expect([file, rewrote]).toEqual([file, adds.some((s: { file: string; rewrites: boolean }) => s.file === file && s.rewrites)]);
+    }
+  });
+
   it('without a database (--offline) the lock and rewrite columns still show; no sizes, no warnings', async () => {
     const r = await runCli(['plan', '--dir', dir, '--offline', '--json'], { env: { DATABASE_URL: undefined } });
     expect(r.code, r.stderr).toBe(0);
