@@ -56,8 +56,10 @@ export function createConnector(deps: ConnectorDependencies = {}): Connector {
     redactor.add(creds.password);
     const host = target.host ?? creds.host;
     if (!host) {
-      throw new InputError(`no database host: the secret has no "host" and ${ENV.host} is not set`, {
-        fix: 'attach the secret to the instance or cluster (the construct does), or pass the host to the construct',
+      // SchemaMigrations takes the host from the secret only; SchemaGuard sets ENV.host from an rds instance or cluster.
+      throw new InputError(`no database host: the secret ${target.secretArn} has no "host" and ${ENV.host} is not set`, {
+        fix: 'put "host" and "port" in the secret: attach it to the instance or cluster (in CDK: pass secret.attach(database); the database.secret '
+          + 'of rds.Credentials.fromGeneratedSecret(…) or fromSecret(…) is attached already), or add them to its JSON value',
       });
     }
     return new PgDriver({
