@@ -114,14 +114,17 @@ export interface SchemaMigrationsProps extends UserFileProps {
    */
   readonly queryInterval?: Duration;
   /**
-   * Total time for one Create or Update, across invocations (at most 1 hour, the framework's limit).
+   * Total time for one Create or Update, across invocations: at most 59
+   * minutes (3540 s), because `serviceTimeout` must exceed it by a minute and
+   * CloudFormation waits at most 1 hour.
    * @default Duration.minutes(45)
    */
   readonly totalTimeout?: Duration;
   /**
    * How long CloudFormation waits for the response. Must exceed `totalTimeout`
-   * so the framework's own timeout response arrives first; at most 1 hour.
-   * @default Duration.minutes(50)
+   * by at least 60 s, so the framework's own timeout response arrives first;
+   * at most 1 hour (CloudFormation's limit).
+   * @default - Duration.minutes(50), or `totalTimeout` plus 5 minutes when that is longer, at most Duration.hours(1)
    */
   readonly serviceTimeout?: Duration;
   /**
@@ -154,7 +157,14 @@ export interface SchemaMigrationsProps extends UserFileProps {
 }
 
 const MAX_LAMBDA_TIMEOUT = Duration.minutes(15);
-const MAX_TOTAL = Duration.hours(1);
+/** CloudFormation waits at most this long for a custom resource (ServiceTimeout). */
+const MAX_SERVICE_TIMEOUT_S = 3600;
+/** serviceTimeout exceeds totalTimeout by at least this, so the framework's timeout response reaches CloudFormation first. */
+const SERVICE_TIMEOUT_MARGIN_S = 60;
+/** So totalTimeout is at most 3540 s, not the hour the Provider framework itself would take. */
+const MAX_TOTAL_S = MAX_SERVICE_TIMEOUT_S - SERVICE_TIMEOUT_MARGIN_S;
+const DEFAULT_TOTAL_TIMEOUT = Duration.minutes(45);
+const DEFAULT_SERVICE_TIMEOUT = Duration.minutes(50);
 
 /**
  * Applies the app's migrations to a PostgreSQL database during `cdk deploy`
@@ -421,14 +431,26 @@ function resolveSettings(props: SchemaMigrationsProps): Settings {
     handlerTimeout: props.handlerTimeout ?? Duration.minutes(5),
     reserve: props.reserve ?? Duration.millis(DEFAULTS.reserveMs),
     queryInterval: props.queryInterval ?? Duration.seconds(10),
-    totalTimeout: props.totalTimeout ?? Duration.minutes(45),
-    serviceTimeout: props.serviceTimeout ?? Duration.minutes(50),
+    totalTimeout: props.totalTimeout ?? DEFAULT_TOTAL_TIMEOUT,
+    serviceTimeout: props.serviceTimeout ?? defaultServiceTimeout(props.totalTimeout),
     retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
     removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
   };
   validate({ ...settings, memorySize: props.memorySize, databaseName: props.databaseName });
   checkHandlerBundle('SchemaMigrations');
   return settings;
+}
+
+/**
+ * 50 minutes, or `totalTimeout` plus 5 minutes when that is longer, capped at CloudFormation's hour: every
+ * `totalTimeout` that `validate` accepts (up to 3540 s) works without `serviceTimeout` set too.
+ */
+function defaultServiceTimeout(totalTimeout: Duration | undefined): Duration {
+  const total = totalTimeout?.toSeconds({ integral: false });
+  // A token is refused by validate, naming totalTimeout.
+  if (total === undefined || Token.isUnresolved(total)) return DEFAULT_SERVICE_TIMEOUT;
+  const seconds = Math.min(MAX_SERVICE_TIMEOUT_S, Math.max(DEFAULT_SERVICE_TIMEOUT.toSeconds(), total + 300));
+  return Duration.seconds(seconds);
 }
 
 /** A migration file the handler could not hold in `memoryMb` stops synth, before a deploy would fail on it. */
@@ -456,11 +478,11 @@ function validate(p: Checked): void {
   if (s(p.queryInterval) < 1 || s(p.queryInterval) > s(p.totalTimeout)) {
     throw new Error(`SchemaMigrations: "queryInterval" is ${s(p.queryInterval)} s; use 1 s up to "totalTimeout" (${s(p.totalTimeout)} s)`);
   }
-  if (s(p.totalTimeout) > s(MAX_TOTAL) || s(p.totalTimeout) < s(p.handlerTimeout)) {
-    throw new Error(`SchemaMigrations: "totalTimeout" is ${s(p.totalTimeout)} s; use at least "handlerTimeout" (${s(p.handlerTimeout)} s) and at most 3600 s (the Provider framework's limit)`);
+  if (s(p.totalTimeout) > MAX_TOTAL_S || s(p.totalTimeout) < s(p.handlerTimeout)) {
+    throw new Error(`SchemaMigrations: "totalTimeout" is ${s(p.totalTimeout)} s; use at least "handlerTimeout" (${s(p.handlerTimeout)} s) and at most ${MAX_TOTAL_S} s ("serviceTimeout" must exceed it by ${SERVICE_TIMEOUT_MARGIN_S} s and CloudFormation allows at most ${MAX_SERVICE_TIMEOUT_S} s)`);
   }
-  if (s(p.serviceTimeout) > 3600 || s(p.serviceTimeout) < s(p.totalTimeout) + 60) {
-    throw new Error(`SchemaMigrations: "serviceTimeout" is ${s(p.serviceTimeout)} s with "totalTimeout" ${s(p.totalTimeout)} s; it must exceed totalTimeout by at least 60 s (so the framework's timeout response reaches CloudFormation first) and be at most 3600 s`);
+  if (s(p.serviceTimeout) > MAX_SERVICE_TIMEOUT_S || s(p.serviceTimeout) < s(p.totalTimeout) + SERVICE_TIMEOUT_MARGIN_S) {
+    throw new Error(`SchemaMigrations: "serviceTimeout" is ${s(p.serviceTimeout)} s with "totalTimeout" ${s(p.totalTimeout)} s; it must exceed totalTimeout by at least ${SERVICE_TIMEOUT_MARGIN_S} s (so the framework's timeout response reaches CloudFormation first) and be at most ${MAX_SERVICE_TIMEOUT_S} s`);
   }
   if (p.memorySize !== undefined && (!Number.isInteger(p.memorySize) || p.memorySize < 128 || p.memorySize > 10240)) {
     throw new Error(`SchemaMigrations: "memorySize" is ${p.memorySize}; use an integer from 128 to 10240 (MB)`);

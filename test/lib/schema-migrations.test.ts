@@ -237,7 +237,9 @@ describe('Class: SchemaMigrations', () => {
       [{ snapshotFile: '/nonexistent/snapshot.json' }, /"snapshotFile" \/nonexistent\/snapshot.json does not exist/],
       [{ handlerTimeout: Duration.minutes(20) }, /"handlerTimeout" is 1200 s; use 60 s to 900 s/],
       [{ reserve: Duration.minutes(5) }, /"reserve" is 300 s with "handlerTimeout" 300 s; use at least 5 s and leave at least 30 s/],
-      [{ totalTimeout: Duration.hours(2) }, /"totalTimeout" is 7200 s; use at least "handlerTimeout" \(300 s\) and at most 3600 s/],
+      [{ totalTimeout: Duration.hours(2) }, /"totalTimeout" is 7200 s; use at least "handlerTimeout" \(300 s\) and at most 3540 s \("serviceTimeout" must exceed it by 60 s and CloudFormation allows at most 3600 s\)/],
+      [{ totalTimeout: Duration.hours(1) }, /"totalTimeout" is 3600 s; use at least "handlerTimeout" \(300 s\) and at most 3540 s/],
+      [{ totalTimeout: Duration.minutes(55), serviceTimeout: Duration.minutes(50) }, /"serviceTimeout" is 3000 s with "totalTimeout" 3300 s; it must exceed totalTimeout by at least 60 s/],
       [{ serviceTimeout: Duration.minutes(45) }, /"serviceTimeout" is 2700 s with "totalTimeout" 2700 s; it must exceed totalTimeout by at least 60 s/],
       [{ queryInterval: Duration.millis(200) }, /"queryInterval" is 0.2 s; use 1 s up to "totalTimeout"/],
       [{ memorySize: 64 }, /"memorySize" is 64; use an integer from 128 to 10240/],
@@ -262,6 +264,18 @@ describe('Class: SchemaMigrations', () => {
         /^SchemaMigrations: migration 2_big\.sql is 2097166 bytes, over the 1048576 bytes a handler with "memorySize" 128 MB applies; raise SchemaMigrations' memorySize from 128 to at least 152 MB \(the default 256 MB applies files up to 16 MiB\), or split the file$/,
       );
       expect(() => new SchemaMigrations(s, 'M2', { ...props, migrationsDir: big })).not.toThrow();
+    });
+
+    it('lets every accepted totalTimeout work without serviceTimeout: 5 minutes more, at most 1 hour (50 minutes stays the floor)', () => {
+      const serviceTimeout = (totalTimeout?: Duration): string => {
+        const { s, props } = base();
+        new SchemaMigrations(s, 'M', { ...props, totalTimeout });
+        return Object.values(Template.fromStack(s).findResources('Custom::SchemaMigrations'))[0]!.Properties.ServiceTimeout;
+      };
+      expect(serviceTimeout()).toBe('3000');
+      expect(serviceTimeout(Duration.minutes(30))).toBe('3000');
+      expect(serviceTimeout(Duration.minutes(50))).toBe('3300');
+      expect(serviceTimeout(Duration.seconds(3540))).toBe('3600');
     });
 
     it('refuses a database without a default port when no port is given', () => {
