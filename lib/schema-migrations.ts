@@ -30,7 +30,11 @@ import { acknowledge, arnToken } from './nag';
 import { resolveUserFiles, type UserFileProps, type UserFiles } from './user-files';
 
 export interface SchemaMigrationsProps extends UserFileProps {
-  /** Secret with the database credentials (`username`, `password`, `host`, `port`), read by the handler at run time. */
+  /**
+   * Secret with the database credentials (`username`, `password`, `host`, `port`), read by the handler at run time.
+   * An rds.DatabaseInstance or DatabaseCluster has one (`.secret`) with `Credentials.fromGeneratedSecret(…)` or
+   * `fromSecret(…)`; with `Credentials.fromPassword(…)` its `.secret` is undefined, and synth stops.
+   */
   readonly secret: secretsmanager.ISecret;
   /**
    * The instance or cluster to migrate over a connection: the function is allowed to reach its port, and the resource waits for it.
@@ -213,6 +217,7 @@ export class SchemaMigrations extends Construct {
 
   constructor(scope: Construct, id: string, props: SchemaMigrationsProps) {
     super(scope, id);
+    refuseMissingSecret(props.secret);
     const settings = resolveSettings(props);
     const network = connectionMode(props);
     this.files = summariseFiles(settings.migrationsDir, settings.contractsDir);
@@ -451,6 +456,17 @@ function defaultServiceTimeout(totalTimeout: Duration | undefined): Duration {
   if (total === undefined || Token.isUnresolved(total)) return DEFAULT_SERVICE_TIMEOUT;
   const seconds = Math.min(MAX_SERVICE_TIMEOUT_S, Math.max(DEFAULT_SERVICE_TIMEOUT.toSeconds(), total + 300));
   return Duration.seconds(seconds);
+}
+
+/**
+ * `secret: database.secret!` on a database with Credentials.fromPassword(…) gives undefined: stop with the fix
+ * rather than "Cannot read properties of undefined" from deep inside.
+ */
+function refuseMissingSecret(secret: secretsmanager.ISecret | undefined): void {
+  if (secret) return;
+  throw new Error('SchemaMigrations: "secret" is undefined; pass the secret with the database credentials (username, password, host, port). '
+    + 'An rds.DatabaseInstance or DatabaseCluster has one (database.secret) only with credentials: rds.Credentials.fromGeneratedSecret(…) or fromSecret(…); '
+    + 'with Credentials.fromPassword(…) database.secret is undefined: switch to fromGeneratedSecret(\'postgres\'), or store the credentials in a secretsmanager.Secret, attach it (secret.attach(database)) and pass that');
 }
 
 /** A migration file the handler could not hold in `memoryMb` stops synth, before a deploy would fail on it. */

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, SecretValue, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -264,6 +264,18 @@ describe('Class: SchemaMigrations', () => {
         /^SchemaMigrations: migration 2_big\.sql is 2097166 bytes, over the 1048576 bytes a handler with "memorySize" 128 MB applies; raise SchemaMigrations' memorySize from 128 to at least 152 MB \(the default 256 MB applies files up to 16 MiB\), or split the file$/,
       );
       expect(() => new SchemaMigrations(s, 'M2', { ...props, migrationsDir: big })).not.toThrow();
+    });
+
+    it('refuses an undefined secret (database.secret of Credentials.fromPassword) naming "secret" and the fix', () => {
+      const { s, props } = base();
+      const instance = new rds.DatabaseInstance(s, 'Pw', {
+        engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_18_3 }), vpc: props.vpc!, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+        credentials: rds.Credentials.fromPassword('postgres', SecretValue.unsafePlainText('not-a-secret-in-real-life')),
+      });
+      expect(instance.secret).toBeUndefined();
+      expect(() => new SchemaMigrations(s, 'M', { ...props, database: instance, secret: instance.secret! })).toThrow(
+        /^SchemaMigrations: "secret" is undefined; pass the secret with the database credentials \(username, password, host, port\)\. .*with Credentials\.fromPassword\(…\) database\.secret is undefined: switch to fromGeneratedSecret\('postgres'\), or store the credentials in a secretsmanager\.Secret, attach it/,
+      );
     });
 
     it('lets every accepted totalTimeout work without serviceTimeout: 5 minutes more, at most 1 hour (50 minutes stays the floor)', () => {
