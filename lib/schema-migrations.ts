@@ -57,7 +57,10 @@ export interface SchemaMigrationsProps extends UserFileProps {
    */
   readonly dataApiCluster?: rds.IDatabaseCluster;
   /**
-   * Subnets for the function.
+   * Subnets for the function. A VPC without isolated subnets — `new ec2.Vpc(…)`
+   * with its default subnets has public and private-with-egress ones — needs
+   * this set, e.g. `{ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }`; synth
+   * stops, saying so, when the default selects nothing.
    * @default - the VPC's isolated subnets ({ subnetType: PRIVATE_ISOLATED })
    */
   readonly vpcSubnets?: ec2.SubnetSelection;
@@ -223,7 +226,7 @@ export class SchemaMigrations extends Construct {
     this.files = summariseFiles(settings.migrationsDir, settings.contractsDir);
     refuseTooLarge(this.files, props.memorySize ?? DEFAULT_MEMORY_MB);
     this.target = network
-      ? { kind: 'connection', ...network, vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, secretsManagerEndpoint: props.secretsManagerEndpoint }
+      ? { kind: 'connection', ...network, secretsManagerEndpoint: props.secretsManagerEndpoint }
       : { kind: 'data-api', cluster: props.dataApiCluster! };
     this.userFiles = { migrationsDir: settings.migrationsDir, contractsDir: settings.contractsDir, snapshotFile: settings.snapshotFile };
     this.secret = props.secret;
@@ -263,7 +266,7 @@ export class SchemaMigrations extends Construct {
       role,
       ...(network && this.securityGroup ? {
         vpc: network.vpc,
-        vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+        vpcSubnets: network.vpcSubnets,
         securityGroups: [this.securityGroup],
       } : {}),
       logGroup: this.logGroup,
@@ -511,6 +514,7 @@ function validate(p: Checked): void {
 /** How the function reaches the database over a connection. */
 interface Connection {
   vpc: ec2.IVpc;
+  vpcSubnets: ec2.SubnetSelection;
   database: ec2.IConnectable & IDependable;
   port: ec2.Port;
 }
@@ -536,5 +540,21 @@ function connectionMode(props: SchemaMigrationsProps): Connection | undefined {
   if (!port) {
     throw new Error('SchemaMigrations: "port" is not set and the database has no connections.defaultPort; pass port: ec2.Port.tcp(5432) (or the database\'s port)');
   }
-  return { vpc: props.vpc, database: props.database, port };
+  return { vpc: props.vpc, vpcSubnets: props.vpcSubnets ?? defaultSubnets(props.vpc), database: props.database, port };
+}
+
+/**
+ * The default subnets, when the VPC has them. `new ec2.Vpc(…)` has no isolated subnets, and CDK's own
+ * "There are no 'Isolated' subnet groups in this VPC" names neither this construct nor the prop that fixes it.
+ */
+function defaultSubnets(vpc: ec2.IVpc): ec2.SubnetSelection {
+  const isolated = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+  try {
+    vpc.selectSubnets(isolated);
+  } catch (cause) {
+    const types = ([['PRIVATE_WITH_EGRESS', vpc.privateSubnets], ['PUBLIC', vpc.publicSubnets]] as const).filter(([, subnets]) => subnets.length > 0).map(([type]) => type);
+    throw new Error(`SchemaMigrations: "vpcSubnets" is not set, and its default, { subnetType: PRIVATE_ISOLATED }, selects nothing: the VPC ${vpc.node.path} has no isolated subnets (it has ${types.join(' and ') || 'none'}); `
+      + 'pass the subnets the function runs in, e.g. vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } (the private subnets of new ec2.Vpc(…), which reach Secrets Manager through their NAT gateway)', { cause });
+  }
+  return isolated;
 }

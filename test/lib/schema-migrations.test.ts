@@ -290,6 +290,27 @@ describe('Class: SchemaMigrations', () => {
       expect(serviceTimeout(Duration.seconds(3540))).toBe('3600');
     });
 
+    it('refuses the default subnets in a VPC without isolated ones (new ec2.Vpc), naming "vpcSubnets" and the fix; takes PRIVATE_WITH_EGRESS there', () => {
+      const { s, props } = base();
+      const standard = new ec2.Vpc(s, 'Standard');
+      const sg = new ec2.SecurityGroup(s, 'StdSg', { vpc: standard });
+      const database = rds.DatabaseInstance.fromDatabaseInstanceAttributes(s, 'StdDb', { instanceIdentifier: 'y', instanceEndpointAddress: 'y', port: 5432, securityGroups: [sg] });
+      const error = (() => { try { new SchemaMigrations(s, 'M', { ...props, database, vpc: standard }); } catch (e) { return e as Error; } return undefined; })();
+      expect(error?.message).toBe(
+        'SchemaMigrations: "vpcSubnets" is not set, and its default, { subnetType: PRIVATE_ISOLATED }, selects nothing: the VPC V/Standard has no isolated subnets (it has PRIVATE_WITH_EGRESS and PUBLIC); '
+        + 'pass the subnets the function runs in, e.g. vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } (the private subnets of new ec2.Vpc(…), which reach Secrets Manager through their NAT gateway)',
+      );
+      const migrations = new SchemaMigrations(s, 'M2', { ...props, database, vpc: standard, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } });
+      // CDK's own error stays reachable as the cause.
+      expect((error?.cause as Error).message).toMatch(/^There are no 'Isolated' subnet groups in this VPC/);
+      expect(migrations.target).toMatchObject({ kind: 'connection', vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } });
+      const privateSubnets = standard.privateSubnets.map((subnet) => ({ Ref: s.getLogicalId(subnet.node.defaultChild as never) }));
+      const t2 = Template.fromStack(s);
+      for (const fn of [migrations.onEventHandler, migrations.isCompleteHandler]) {
+        expect(t2.toJSON().Resources[s.getLogicalId(fn.node.defaultChild as never)].Properties.VpcConfig.SubnetIds).toEqual(privateSubnets);
+      }
+    });
+
     it('refuses a database without a default port when no port is given', () => {
       const { s, props } = base();
       const bare = new ec2.SecurityGroup(s, 'Bare', { vpc: props.vpc! });
