@@ -12,7 +12,7 @@
  * snapshot are the app's own, found from the working directory
  * (lib/user-files.ts).
  */
-import { CfnOutput, CustomResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { CfnOutput, CustomResource, Duration, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -51,8 +51,11 @@ export interface SchemaMigrationsProps extends UserFileProps {
    * API instead of a connection: the function runs outside the VPC and may call
    * only rds-data:ExecuteStatement, BeginTransaction, CommitTransaction and
    * RollbackTransaction on this cluster (and read `secret`, which the Data API
-   * needs from its caller). Excludes `database`, `vpc`, `vpcSubnets`, `port`
-   * and `secretsManagerEndpoint`.
+   * needs from its caller). As with the cluster's `grantDataApiAccess`, a
+   * cluster with `enableDataApi: false` (or imported without
+   * `dataApiEnabled: true`) stops synth, and one that leaves `enableDataApi`
+   * unset gets the Data API turned on. Excludes `database`, `vpc`,
+   * `vpcSubnets`, `port` and `secretsManagerEndpoint`.
    * @default - none: migrate over a connection to `database`
    */
   readonly dataApiCluster?: rds.IDatabaseCluster;
@@ -531,6 +534,7 @@ function connectionMode(props: SchemaMigrationsProps): Connection | undefined {
     if (mixed.length) {
       throw new Error(`SchemaMigrations: "dataApiCluster" runs the function outside the VPC over the RDS Data API; remove ${mixed.map((k) => `"${k}"`).join(', ')} (they are for a connection)`);
     }
+    requireDataApi(props.dataApiCluster);
     return undefined;
   }
   if (!props.database || !props.vpc) {
@@ -557,4 +561,25 @@ function defaultSubnets(vpc: ec2.IVpc): ec2.SubnetSelection {
       + 'pass the subnets the function runs in, e.g. vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } (the private subnets of new ec2.Vpc(…), which reach Secrets Manager through their NAT gateway)', { cause });
   }
   return isolated;
+}
+
+/**
+ * The Data API on the cluster, as the cluster's own grantDataApiAccess has it: a cluster that turns it off is
+ * refused, one that leaves it unset gets it turned on. grantDataApiAccess itself is not called: it would also
+ * grant rds-data:BatchExecuteStatement, which the driver never calls, and read access to the cluster's own
+ * secret rather than `secret` (dataApiStatement and secretStatements grant exactly what the handler uses).
+ */
+function requireDataApi(cluster: rds.IDatabaseCluster): void {
+  // rds.DatabaseCluster and the imported clusters keep the setting in this field, which grantDataApiAccess reads and
+  // sets and the CfnDBCluster's EnableHttpEndpoint renders lazily; an IDatabaseCluster of another kind has none.
+  if (!('enableDataApi' in cluster)) return;
+  const setting = cluster as { enableDataApi?: boolean };
+  if (setting.enableDataApi === false) {
+    const fix = Resource.isOwnedResource(cluster)
+      ? 'set enableDataApi: true on the cluster (or leave it unset: SchemaMigrations then turns it on, as grantDataApiAccess does)'
+      : 'enable the Data API on the cluster and import it with dataApiEnabled: true (DatabaseCluster.fromDatabaseClusterAttributes; fromLookup reads the setting from the cluster)';
+    throw new Error(`SchemaMigrations: "dataApiCluster" ${cluster.node.path} has the Data API disabled (enableDataApi: false), and the handler migrates through it; ${fix}, `
+      + 'or migrate over a connection: "database" and "vpc" instead of "dataApiCluster"');
+  }
+  setting.enableDataApi = true;
 }

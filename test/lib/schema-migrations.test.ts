@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { App, Duration, SecretValue, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -315,6 +316,55 @@ describe('Class: SchemaMigrations', () => {
       const { s, props } = base();
       const bare = new ec2.SecurityGroup(s, 'Bare', { vpc: props.vpc! });
       expect(() => new SchemaMigrations(s, 'M', { ...props, database: bare })).toThrow(/"port" is not set and the database has no connections.defaultPort; pass port: ec2.Port.tcp\(5432\)/);
+    });
+  });
+
+  describe('dataApiCluster', () => {
+    const auroraCluster = (enableDataApi?: boolean): { s: Stack; cluster: rds.DatabaseCluster } => {
+      const s = new Stack(new App(), 'D');
+      const vpc = new ec2.Vpc(s, 'Vpc');
+      const cluster = new rds.DatabaseCluster(s, 'C', {
+        engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_17_6 }),
+        vpc, writer: rds.ClusterInstance.serverlessV2('W'), enableDataApi,
+      });
+      return { s, cluster };
+    };
+    const dataApiStatements = (s: Stack, m: SchemaMigrations) => Object.values(Template.fromStack(s).findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: s.getLogicalId(m.node.findChild('HandlerRole').node.defaultChild as never) }] },
+    })).flatMap((p) => p.Properties.PolicyDocument.Statement).filter((st: { Action: string | string[] }) => [st.Action].flat().some((a) => a.startsWith('rds-data:')));
+
+    it('refuses a cluster with enableDataApi: false, as its grantDataApiAccess does, naming the cluster, the setting and the fix', () => {
+      const { s, cluster } = auroraCluster(false);
+      expect(() => cluster.grantDataApiAccess(new iam.User(s, 'U'))).toThrow('Cannot grant Data API access when the Data API is disabled');
+      expect(() => new SchemaMigrations(s, 'M', { dataApiCluster: cluster, secret: cluster.secret!, migrationsDir })).toThrow(
+        'SchemaMigrations: "dataApiCluster" D/C has the Data API disabled (enableDataApi: false), and the handler migrates through it; '
+        + 'set enableDataApi: true on the cluster (or leave it unset: SchemaMigrations then turns it on, as grantDataApiAccess does), '
+        + 'or migrate over a connection: "database" and "vpc" instead of "dataApiCluster"',
+      );
+    });
+
+    it.each([[undefined], [true]])('turns the Data API on (enableDataApi %s) and grants only the four calls the driver makes, on that cluster', (enableDataApi) => {
+      const { s, cluster } = auroraCluster(enableDataApi);
+      const m = new SchemaMigrations(s, 'M', { dataApiCluster: cluster, secret: cluster.secret!, migrationsDir });
+      const t2 = Template.fromStack(s);
+      t2.hasResourceProperties('AWS::RDS::DBCluster', { EnableHttpEndpoint: true });
+      expect(dataApiStatements(s, m)).toEqual([{
+        Sid: 'DataApiOnTheCluster', Effect: 'Allow',
+        Action: ['rds-data:ExecuteStatement', 'rds-data:BeginTransaction', 'rds-data:CommitTransaction', 'rds-data:RollbackTransaction'],
+        Resource: expect.anything(),
+      }]);
+      expect(JSON.stringify(dataApiStatements(s, m)[0].Resource)).toContain(`{"Ref":"${s.getLogicalId(cluster.node.defaultChild as never)}"}`);
+    });
+
+    it('refuses an imported cluster without dataApiEnabled: true, naming the import option; takes it with', () => {
+      const { s, cluster } = auroraCluster(true);
+      const attrs = { clusterIdentifier: 'legacy-aurora', secret: cluster.secret! };
+      const off = rds.DatabaseCluster.fromDatabaseClusterAttributes(s, 'Off', attrs);
+      expect(() => new SchemaMigrations(s, 'M', { dataApiCluster: off, secret: cluster.secret!, migrationsDir })).toThrow(
+        /^SchemaMigrations: "dataApiCluster" D\/Off has the Data API disabled \(enableDataApi: false\), and the handler migrates through it; enable the Data API on the cluster and import it with dataApiEnabled: true/,
+      );
+      const on = rds.DatabaseCluster.fromDatabaseClusterAttributes(s, 'On', { ...attrs, dataApiEnabled: true });
+      expect(() => new SchemaMigrations(s, 'M2', { dataApiCluster: on, secret: cluster.secret!, migrationsDir })).not.toThrow();
     });
   });
 });
