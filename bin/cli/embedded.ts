@@ -9,6 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import pg from 'pg';
 import { dirname, join, resolve } from 'node:path';
 import { ConnectionError } from '../../lambda/engine/errors';
 import { importModule } from '../../lambda/engine/import-module';
@@ -95,6 +96,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
 
   const existing = runningPort(dataDir);
   if (existing) {
+    await ensureDatabase(existing, password, database);
     return { url: urlFor(existing), password, port: existing, owned: false, dataDir, stop: async () => undefined };
   }
 
@@ -122,12 +124,28 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       await pg.initialise();
     }
     await pg.start();
-    if (fresh) await pg.createDatabase(database);
+    await ensureDatabase(port, password, database);
   } catch (cause) {
     await stopIfRunning(pg);
     throw startFailure({ dir, dataDir, logFile, logStart, cause });
   }
   return { url: urlFor(port), password, port, owned: true, dataDir, stop: () => pg.stop() };
+}
+
+/**
+ * Create `database` when it is missing — not only right after initdb: a first
+ * run interrupted between initdb and CREATE DATABASE left a directory where
+ * every later run failed with "database "app" does not exist".
+ */
+async function ensureDatabase(port: number, password: string, database: string): Promise<void> {
+  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (found.rowCount === 0) await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
+  } finally {
+    await client.end();
+  }
 }
 
 /**

@@ -1,6 +1,8 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { startEmbedded } from '../../../bin/cli/embedded';
 import { runCli } from '../../support/cli';
 import { addFile, manyMigrations, tempDir } from '../../support/files';
 
@@ -70,5 +72,26 @@ describe('CLI: an embedded PostgreSQL that cannot start', () => {
     const repaired = await runCli(['migrate'], { cwd, env, timeoutMs: 120_000 });
     expect(repaired.code, repaired.stderr).toBe(0);
     expect(repaired.stdout).toMatch(/^applied 1 migration/);
+  });
+});
+
+describe('CLI: a .schemaguard/ whose database is missing', () => {
+  // Regression: a first run interrupted between initdb and CREATE DATABASE left a folder where every later command failed with 3D000.
+  it('creates the database again, whichever run finds it missing', async () => {
+    const cwd = tempDir({ 'migrations/1_a.sql': 'CREATE TABLE a (id int);' }, 'project');
+    const env = { DATABASE_URL: undefined };
+    const first = await runCli(['status'], { cwd, env, timeoutMs: 120_000 });
+    expect(first.code, first.stderr).toBe(0);
+    const server = await startEmbedded({ dir: join(cwd, '.schemaguard') });
+    const client = new pg.Client({ connectionString: server.url.replace(/\/app$/, '/postgres') });
+    await client.connect();
+    await client.query('DROP DATABASE app');
+    await client.end();
+    await server.stop();
+
+    const migrate = await runCli(['migrate'], { cwd, env, timeoutMs: 120_000 });
+
+    expect(migrate.code, migrate.stderr).toBe(0);
+    expect(migrate.stdout).toMatch(/^applied 1 migration/);
   });
 });
