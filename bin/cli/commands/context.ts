@@ -18,7 +18,7 @@ export interface CommandContext {
   /** Progress lines on stderr (silent with --quiet). */
   progress(text: string): void;
   redactor: Redactor;
-  /** Called with the embedded server this command started, so `main` stops it in `finally`. */
+  /** Called with the embedded server this command uses, so `main` releases it in `finally` (the last user stops it). */
   onEmbedded(server: EmbeddedServer): void;
 }
 

@@ -1,9 +1,10 @@
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { startEmbedded } from '../../../bin/cli/embedded';
-import { runCli } from '../../support/cli';
+import { CLI, runCli } from '../../support/cli';
 import { addFile, manyMigrations, tempDir } from '../../support/files';
 
 describe('CLI: the embedded PostgreSQL (no --database-url)', () => {
@@ -87,7 +88,7 @@ describe('CLI: a .schemaguard/ whose database is missing', () => {
     await client.connect();
     await client.query('DROP DATABASE app');
     await client.end();
-    await server.stop();
+    await server.release();
 
     const migrate = await runCli(['migrate'], { cwd, env, timeoutMs: 120_000 });
 
@@ -95,3 +96,89 @@ describe('CLI: a .schemaguard/ whose database is missing', () => {
     expect(migrate.stdout).toMatch(/^applied 1 migration/);
   });
 });
+
+describe('CLI: several processes sharing .schemaguard/', () => {
+  const env = { DATABASE_URL: undefined };
+  const pidFile = (cwd: string) => join(cwd, '.schemaguard', 'data', 'postmaster.pid');
+
+  // Regression: two first runs at once both ran initdb ("directory … exists but is not empty"); one of two runs on a stopped folder ended empty with 0.
+  it('four first runs at once: one initialises, all succeed; then four runs on the stopped folder; the last one out stops the server', async () => {
+    const cwd = tempDir({ 'migrations/1_a.sql': 'CREATE TABLE a (id int);' }, 'project');
+
+    const first = await Promise.all([1, 2, 3, 4].map(() => runCli(['status'], { cwd, env, timeoutMs: 180_000 })));
+    const again = await Promise.all([1, 2, 3, 4].map(() => runCli(['status', '--json'], { cwd, env, timeoutMs: 180_000 })));
+
+    for (const r of first) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('0 applied, 1 pending');
+    }
+    expect(first.filter((r) => r.stderr.includes('initialising the embedded PostgreSQL'))).toHaveLength(1);
+    for (const r of again) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).migrations).toHaveLength(1);
+    }
+    expect(existsSync(pidFile(cwd))).toBe(false);
+    expect(readdirSync(join(cwd, '.schemaguard', 'clients'))).toEqual([]);
+    expect(existsSync(join(cwd, '.schemaguard', 'lock'))).toBe(false);
+  });
+
+  // Regression: the run that started the server stopped it under the run waiting for the migration lock ("Client has encountered a connection error").
+  it('a run that started the server leaves it to a run still using it, which stops it; Ctrl-C stops a server nobody else uses', async () => {
+    const cwd = tempDir({
+      'migrations/1_a.sql': 'CREATE TABLE a (id int);', 'migrations/4_d.sql': 'SELECT pg_sleep(2);', 'migrations/5_e.sql': 'SELECT pg_sleep(2);',
+    }, 'project');
+    const init = await runCli(['status'], { cwd, env, timeoutMs: 180_000 });
+    expect(init.code, init.stderr).toBe(0);
+
+    const a = runCli(['migrate'], { cwd, env, timeoutMs: 180_000 });
+    await until(() => readyPostmaster(pidFile(cwd)));
+    addFile(join(cwd, 'migrations'), '6_f.sql', 'SELECT pg_sleep(1);');
+    const b = await runCli(['migrate'], { cwd, env, timeoutMs: 180_000 });
+    const aDone = await a;
+
+    expect(aDone.code, aDone.stderr).toBe(0);
+    expect(aDone.stdout).toMatch(/^applied 3 migrations/);
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stderr).toContain('waiting for the migration lock held by pid');
+    expect(b.stdout).toMatch(/^applied 1 migration .*version 6, 4 applied/);
+    expect(existsSync(pidFile(cwd))).toBe(false);
+
+    // Ctrl-C: the server runs in a session of its own (so it can outlive its starter); the interrupted run stops it.
+    addFile(join(cwd, 'migrations'), '7_g.sql', 'SELECT pg_sleep(60);');
+    const child = spawn(process.execPath, [CLI, 'migrate'], { cwd, env: withoutDatabaseUrl(), stdio: 'ignore' });
+    const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));
+    await until(() => readyPostmaster(pidFile(cwd)));
+    await new Promise((r) => setTimeout(r, 2_000)); // into 7_g's pg_sleep
+    child.kill('SIGINT');
+    const how = await ended;
+    await until(() => !existsSync(pidFile(cwd)));
+    const status = await runCli(['status'], { cwd, env, timeoutMs: 180_000 });
+
+    expect(how.signal === 'SIGINT' || how.code === 130).toBe(true);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain('4 applied, 1 pending');
+    expect(existsSync(pidFile(cwd))).toBe(false);
+  });
+});
+
+function readyPostmaster(pidFile: string): boolean {
+  try {
+    return readFileSync(pidFile, 'utf8').split('\n')[7]?.trim() === 'ready';
+  } catch {
+    return false;
+  }
+}
+
+async function until(condition: () => boolean, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`not true after ${timeoutMs} ms: ${condition.toString()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function withoutDatabaseUrl(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.DATABASE_URL;
+  return env;
+}

