@@ -94,6 +94,11 @@ export interface DatabaseStackCommonProps extends StackProps {
    */
   readonly alarmTicketTopic?: sns.ITopic;
   /**
+   * CloudWatch namespace of the error-class metrics (see DatabaseAlarmsProps.metricNamespace).
+   * @default - `Schemaguard/Database/<instance or cluster identifier>`: each database's own
+   */
+  readonly metricNamespace?: string;
+  /**
    * Run the scheduled schema guard (SchemaGuard) against the database
    * (context `schemaguard:guardSchedule`, `off` to disable).
    * @default true
@@ -189,6 +194,7 @@ export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E ex
     this.alarms = alarmsForStack(this, {
       logGroup: this.postgresLogGroup, migrations: this.migrations, name: this.identifier,
       alarmEmail: props.alarmEmail, alarmHttpsUrl: props.alarmHttpsUrl, topic: props.alarmTopic, ticketTopic: props.alarmTicketTopic,
+      metricNamespace: props.metricNamespace,
     });
     this.guard = this.addGuard(props);
   }

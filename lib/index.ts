@@ -22,7 +22,7 @@ export { GUARD_DIMENSION, GUARD_METRIC, GUARD_NAMESPACE, type GuardMetricName } 
 
 // The error classes the alarms page on, and what the filters and queries are made of.
 export {
-  alarmDescriptionFor, DEFAULT_METRIC_NAMESPACE, ERROR_CATALOG, errorClass, filterPatternFor, insightsQueryFor, RDS_LOG_LINE_PREFIX,
+  alarmDescriptionFor, ERROR_CATALOG, errorClass, errorMetricNamespace, filterPatternFor, METRIC_NAMESPACE_PREFIX, insightsQueryFor, RDS_LOG_LINE_PREFIX,
   type ErrorClass, type LocateQuery, type Severity as AlarmSeverity,
 } from './alarms/error-catalog';
 

@@ -16,19 +16,20 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import {
-  DEFAULT_METRIC_NAMESPACE,
   ERROR_CATALOG,
   MAX_ALARM_DESCRIPTION_LENGTH,
   NOT_NULL_WITH_STATEMENTS_QUERY,
   RECENT_ERRORS_QUERY,
   TOP_FAILING_RELATIONS_QUERY,
   alarmDescriptionFor,
+  errorMetricNamespace,
   filterPatternFor,
   insightsQueryFor,
   type ErrorClass,
 } from './error-catalog';
 import { DEFAULT_GUARD_ROLE } from '../../lambda/handler/constants';
 import { DatabaseDashboard } from './database-dashboard';
+import { claimOnce } from '../synth-claims';
 
 export interface DatabaseAlarmsProps {
   /**
@@ -70,8 +71,21 @@ export interface DatabaseAlarmsProps {
   readonly alarmHttpsUrl?: string;
 
   /**
-   * CloudWatch namespace of the error metrics.
-   * @default 'Schemaguard/Database'
+   * The identifier of the RDS instance or Aurora cluster whose log
+   * `logGroup` is. It names the error metrics' namespace,
+   * `Schemaguard/Database/<identifier>`, so that the alarms of two databases
+   * in one account and region never count each other's errors.
+   * @default - read from the log group's name, `/aws/rds/<instance|cluster>/<identifier>/postgresql`
+   */
+  readonly databaseIdentifier?: string;
+
+  /**
+   * CloudWatch namespace of the error metrics, instead of the database's own.
+   * The metric filters cannot put a dimension on their text patterns, so the
+   * namespace is what keeps one database's errors apart from another's: give
+   * each database a namespace of its own (synth refuses two DatabaseAlarms of
+   * one app with the same namespace in the same account and region).
+   * @default - `Schemaguard/Database/<databaseIdentifier>`
    */
   readonly metricNamespace?: string;
 
@@ -145,6 +159,7 @@ const PERIOD = Duration.minutes(1);
 
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const NAMESPACE = /^[A-Za-z0-9.\-_/#:]{1,255}$/;
+const RDS_LOG_GROUP = /^\/aws\/rds\/(?:instance|cluster)\/([^/]+)\/postgresql$/;
 const DYNAMIC_REFERENCE = /^\{\{resolve:(secretsmanager|ssm):[^}]+\}\}$/;
 
 /**
@@ -178,14 +193,15 @@ export class DatabaseAlarms extends Construct {
    * states (SchemaGuard's, when it is given this dashboard).
    */
   public readonly dashboard: DatabaseDashboard;
-  /** Namespace of the error metrics. */
+  /** Namespace of the error metrics: this database's own (`Schemaguard/Database/<identifier>`), or `metricNamespace`. */
   public readonly metricNamespace: string;
   private readonly classes: readonly ErrorClass[];
 
   constructor(scope: Construct, id: string, props: DatabaseAlarmsProps) {
     super(scope, id);
     this.classes = validate(props);
-    this.metricNamespace = props.metricNamespace ?? DEFAULT_METRIC_NAMESPACE;
+    this.metricNamespace = props.metricNamespace ?? errorMetricNamespace(databaseIdentifierOf(props));
+    claimNamespace(this);
     ({ key: this.topicKey, topic: this.topic } = alarmTopic(this, props));
     const action = new cw_actions.SnsAction(this.topic);
     const ticketAction = props.ticketTopic ? new cw_actions.SnsAction(props.ticketTopic) : action;
@@ -207,6 +223,32 @@ export class DatabaseAlarms extends Construct {
     const cls = this.classes.find((c) => c.id === classId);
     if (!cls) throw new Error(`DatabaseAlarms: error class "${classId}" is not alarmed here; alarmed: ${this.classes.map((c) => c.id).join(', ')}`);
     return new cloudwatch.Metric({ namespace: this.metricNamespace, metricName: cls.metricName, statistic: cloudwatch.Stats.SUM, period: PERIOD, label: cls.title });
+  }
+}
+
+/** `databaseIdentifier`, or the identifier in the log group's literal name `/aws/rds/<kind>/<identifier>/postgresql`. */
+function databaseIdentifierOf(props: DatabaseAlarmsProps): string {
+  if (props.databaseIdentifier !== undefined) return props.databaseIdentifier;
+  const name = literalLogGroupName(props.logGroup);
+  const identifier = name === undefined ? undefined : RDS_LOG_GROUP.exec(name)?.[1];
+  if (identifier !== undefined) return identifier;
+  const shown = name === undefined ? 'whose name is known only at deploy time' : JSON.stringify(name);
+  throw new Error(`DatabaseAlarms: the log group ${shown} is not named /aws/rds/<instance|cluster>/<identifier>/postgresql, so the database whose errors it counts is unknown, and each database needs metrics of its own (two databases' alarms in one namespace count each other's errors); pass "databaseIdentifier" (the instance or cluster identifier) or "metricNamespace"`);
+}
+
+/** The log group's name when synth knows it: given as a string, or set on the CfnLogGroup of a LogGroup of this app. */
+function literalLogGroupName(logGroup: logs.ILogGroup): string | undefined {
+  if (!Token.isUnresolved(logGroup.logGroupName)) return logGroup.logGroupName;
+  const cfn = logGroup.node.defaultChild;
+  if (cfn instanceof logs.CfnLogGroup && typeof cfn.logGroupName === 'string' && !Token.isUnresolved(cfn.logGroupName)) return cfn.logGroupName;
+  return undefined;
+}
+
+/** Refuses a second DatabaseAlarms of the app with this namespace in the same account and region. */
+function claimNamespace(self: DatabaseAlarms): void {
+  const first = claimOnce(self, 'DatabaseAlarms.metricNamespace', self.metricNamespace);
+  if (first !== undefined) {
+    throw new Error(`DatabaseAlarms: ${self.node.path} would publish its error metrics to namespace "${self.metricNamespace}", which ${first} already does in the same account and region: each would page for the other's errors. Give each database its own: pass "metricNamespace" (stacks: "metricNamespace"), or "databaseIdentifier", or put one DatabaseAlarms on each log group`);
   }
 }
 
@@ -388,7 +430,11 @@ function validate(props: DatabaseAlarmsProps): readonly ErrorClass[] {
   }
   const ns = props.metricNamespace;
   if (ns !== undefined && (!NAMESPACE.test(ns) || ns.startsWith('AWS/') || ns.startsWith(':'))) {
-    fail(`"metricNamespace" must be 1-255 characters of letters, digits, . - _ / # : and not start with "AWS/" or ":", got ${JSON.stringify(ns)}; e.g. "${DEFAULT_METRIC_NAMESPACE}"`);
+    fail(`"metricNamespace" must be 1-255 characters of letters, digits, . - _ / # : and not start with "AWS/" or ":", got ${JSON.stringify(ns)}; e.g. "${errorMetricNamespace('widgets-db')}"`);
+  }
+  const ident = props.databaseIdentifier;
+  if (ident !== undefined && (Token.isUnresolved(ident) || !/^[A-Za-z0-9.\-_#:]{1,63}$/.test(ident))) {
+    fail(`"databaseIdentifier" must be the literal instance or cluster identifier (1-63 letters, digits, hyphens), got ${JSON.stringify(ident)}; it names the metrics' namespace at synth time`);
   }
   if (props.dashboardName !== undefined && !Token.isUnresolved(props.dashboardName) && !/^[A-Za-z0-9_-]{1,255}$/.test(props.dashboardName)) {
     fail(`"dashboardName" may contain only letters, digits, - and _ (1-255), got ${JSON.stringify(props.dashboardName)}`);
@@ -421,10 +467,10 @@ function redactUrl(url: string): string {
 }
 
 /** What a database stack passes to `alarmsForStack`. */
-export interface StackAlarmsOptions extends Pick<DatabaseAlarmsProps, 'logGroup' | 'alarmEmail' | 'alarmHttpsUrl' | 'topic' | 'ticketTopic'> {
+export interface StackAlarmsOptions extends Pick<DatabaseAlarmsProps, 'logGroup' | 'alarmEmail' | 'alarmHttpsUrl' | 'topic' | 'ticketTopic' | 'metricNamespace'> {
   /** The custom resource's handlers and their log group. */
   readonly migrations: { onEventHandler: lambda.IFunction; isCompleteHandler: lambda.IFunction; logGroup: logs.ILogGroup };
-  /** Instance or cluster identifier: prefixes the alarm names and names the dashboard. */
+  /** Instance or cluster identifier: names the metrics' namespace, prefixes the alarm names and names the dashboard. */
   readonly name: string;
 }
 
@@ -438,6 +484,8 @@ export function alarmsForStack(scope: Construct, options: StackAlarmsOptions): D
     alarmHttpsUrl: options.alarmHttpsUrl,
     topic: options.topic,
     ticketTopic: options.ticketTopic,
+    databaseIdentifier: options.name,
+    metricNamespace: options.metricNamespace,
     alarmNamePrefix: options.name,
     dashboardName: options.name,
   });

@@ -19,8 +19,19 @@ export type Severity = 'page' | 'ticket';
 /** The log_line_prefix the patterns are written for (RDS for PostgreSQL's, not configurable there). */
 export const RDS_LOG_LINE_PREFIX = '%t:%r:%u@%d:[%p]:';
 
-/** CloudWatch namespace of the error metrics. */
-export const DEFAULT_METRIC_NAMESPACE = 'Schemaguard/Database';
+/**
+ * First part of the error metrics' namespace. Each database's metrics are in
+ * a namespace of their own, `Schemaguard/Database/<identifier>`
+ * (errorMetricNamespace): a metric filter's dimension can only take its value
+ * from a field of a JSON or space-delimited pattern, never a literal, so the
+ * text patterns here cannot tell two databases apart by dimension.
+ */
+export const METRIC_NAMESPACE_PREFIX = 'Schemaguard/Database';
+
+/** The namespace of one database's error metrics: `Schemaguard/Database/<instance or cluster identifier>`. */
+export function errorMetricNamespace(databaseIdentifier: string): string {
+  return `${METRIC_NAMESPACE_PREFIX}/${databaseIdentifier}`;
+}
 
 /**
  * What ends the prefix of an ERROR line: the `]` closing `[%p]`, then the level.

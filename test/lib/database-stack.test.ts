@@ -181,6 +181,25 @@ describe('Class: DatabaseStack', () => {
       devT.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'schemaguard-dev-page-not-null-violation' });
     });
 
+    it('regression: dev\'s and prod\'s error metrics are their own (one namespace made an error in dev page prod), no dimensions', () => {
+      const namespaces = (t: Template) => [...new Set(Object.values(t.findResources('AWS::Logs::MetricFilter')).map((f) => f.Properties.MetricTransformations[0].MetricNamespace))];
+      expect(namespaces(devT)).toEqual(['Schemaguard/Database/schemaguard-dev']);
+      expect(namespaces(prodT)).toEqual(['Schemaguard/Database/orders-prod']);
+      devT.allResourcesProperties('AWS::Logs::MetricFilter', { MetricTransformations: [Match.objectLike({ Dimensions: Match.absent() })] });
+      devT.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'schemaguard-dev-page-not-null-violation', Namespace: 'Schemaguard/Database/schemaguard-dev', MetricName: 'NotNullViolations' });
+      prodT.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'orders-prod-page-not-null-violation', Namespace: 'Schemaguard/Database/orders-prod', MetricName: 'NotNullViolations' });
+      expect(dev.alarms.metricNamespace).toBe('Schemaguard/Database/schemaguard-dev');
+    });
+
+    it('takes metricNamespace, and refuses a second stack of the app publishing to the same one', () => {
+      const app = new App();
+      const migrationsDir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
+      const shop = new DatabaseStack(app, 'Shop', { stage: 'dev', migrationsDir, metricNamespace: 'Shop/Postgres', guard: false });
+      expect(shop.alarms.metricNamespace).toBe('Shop/Postgres');
+      expect(() => new DatabaseStack(app, 'Shop2', { stage: 'prod', migrationsDir, metricNamespace: 'Shop/Postgres', guard: false })).toThrow(
+        /^DatabaseAlarms: Shop2\/Alarms would publish its error metrics to namespace "Shop\/Postgres", which Shop\/Alarms already does in the same account and region/);
+    });
+
     it('alarms when either migration handler (onEvent or isComplete) reports errors', () => {
       const fns = Object.keys(devT.findResources('AWS::Lambda::Function', { Properties: { Handler: Match.anyValue(), Runtime: 'nodejs22.x' } }));
       expect(fns.length).toBeGreaterThanOrEqual(2);

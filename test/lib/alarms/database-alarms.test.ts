@@ -2,12 +2,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, SecretValue, Stack, Validations } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DatabaseAlarms } from '../../../lib/alarms/database-alarms';
+import { DatabaseAlarms, type DatabaseAlarmsProps } from '../../../lib/alarms/database-alarms';
 import {
   ERROR_CATALOG,
   MAX_ALARM_DESCRIPTION_LENGTH,
@@ -34,7 +35,7 @@ describe('Construct: DatabaseAlarms', () => {
         template.hasResourceProperties('AWS::Logs::MetricFilter', {
           LogGroupName: logGroupRef,
           FilterPattern: filterPatternFor(cls, ERROR_CATALOG, ['schemaguard_guard']),
-          MetricTransformations: [{ MetricNamespace: 'Schemaguard/Database', MetricName: cls.metricName, MetricValue: '1', Unit: 'Count' }],
+          MetricTransformations: [{ MetricNamespace: 'Schemaguard/Database/schemaguard-db', MetricName: cls.metricName, MetricValue: '1', Unit: 'Count' }],
         });
       }
     });
@@ -63,6 +64,66 @@ describe('Construct: DatabaseAlarms', () => {
       expect(() => alarmsStack({ ignoredUsers: ['app user'] })).toThrow('DatabaseAlarms: "ignoredUsers" names database users as the log prints them (1-63 characters, no space, quote, : or @), got "app user"');
     });
 
+    it('publishes to the database\'s own namespace, Schemaguard/Database/<identifier>, the identifier read from the log group name', () => {
+      const { alarms, template } = alarmsStack();
+      expect(alarms.metricNamespace).toBe('Schemaguard/Database/schemaguard-db');
+      expect(alarms.metric('deadlock').namespace).toBe('Schemaguard/Database/schemaguard-db');
+      template.allResourcesProperties('AWS::Logs::MetricFilter', { MetricTransformations: [Match.objectLike({ MetricNamespace: 'Schemaguard/Database/schemaguard-db', Dimensions: Match.absent() })] });
+      template.allResourcesProperties('AWS::CloudWatch::Alarm', { Namespace: 'Schemaguard/Database/schemaguard-db' });
+      const dashboard = JSON.stringify(template.findResources('AWS::CloudWatch::Dashboard'));
+      expect(dashboard).toContain('Schemaguard/Database/schemaguard-db');
+      expect(dashboard).not.toMatch(/Schemaguard\/Database\\",/);
+    });
+
+    it('reads the identifier from an imported log group (an Aurora cluster\'s), or takes databaseIdentifier', () => {
+      const app = new App();
+      const stack = new Stack(app, 'Imported', { env: { account: '111111111111', region: 'eu-west-1' } });
+      const cluster = new DatabaseAlarms(stack, 'Cluster', { logGroup: logs.LogGroup.fromLogGroupName(stack, 'ClusterLog', '/aws/rds/cluster/orders-aurora/postgresql') });
+      expect(cluster.metricNamespace).toBe('Schemaguard/Database/orders-aurora');
+      const given = new DatabaseAlarms(stack, 'Given', { logGroup: new logs.LogGroup(stack, 'Generated'), databaseIdentifier: 'widgets-db' });
+      expect(given.metricNamespace).toBe('Schemaguard/Database/widgets-db');
+    });
+
+    it('refuses a log group that names no database, unless databaseIdentifier or metricNamespace says which', () => {
+      const stack = new Stack(new App(), 'Unnamed');
+      expect(() => new DatabaseAlarms(stack, 'A', { logGroup: new logs.LogGroup(stack, 'Generated') })).toThrow(
+        'DatabaseAlarms: the log group whose name is known only at deploy time is not named /aws/rds/<instance|cluster>/<identifier>/postgresql, so the database whose errors it counts is unknown, and each database needs metrics of its own (two databases\' alarms in one namespace count each other\'s errors); pass "databaseIdentifier" (the instance or cluster identifier) or "metricNamespace"');
+      expect(() => new DatabaseAlarms(stack, 'B', { logGroup: logs.LogGroup.fromLogGroupName(stack, 'AppLog', '/app/postgres') })).toThrow(/^DatabaseAlarms: the log group "\/app\/postgres" is not named/);
+      expect(new DatabaseAlarms(stack, 'C', { logGroup: logs.LogGroup.fromLogGroupName(stack, 'AppLog2', '/app/postgres'), metricNamespace: 'Shop/Postgres' }).metricNamespace).toBe('Shop/Postgres');
+    });
+
+    it('regression: two databases in one account and region never share a metric (an error in dev paged prod)', () => {
+      const app = new App();
+      const env = { account: '111111111111', region: 'eu-west-1' };
+      const stacks = ['dev', 'prod'].map((stage) => {
+        const stack = new Stack(app, `Shop-${stage}`, { env });
+        const logGroup = new logs.LogGroup(stack, 'PostgresLog', { logGroupName: `/aws/rds/instance/shop-${stage}/postgresql` });
+        new DatabaseAlarms(stack, 'Alarms', { logGroup });
+        return stack;
+      });
+      const namespaces = stacks.map((stack) => {
+        const filters = Template.fromStack(stack).findResources('AWS::Logs::MetricFilter');
+        return new Set(Object.values(filters).map((f) => f.Properties.MetricTransformations[0].MetricNamespace as string));
+      });
+      expect([...namespaces[0]!]).toEqual(['Schemaguard/Database/shop-dev']);
+      expect([...namespaces[1]!]).toEqual(['Schemaguard/Database/shop-prod']);
+    });
+
+    it('refuses a second DatabaseAlarms of the app with the same namespace in the same account and region, naming both', () => {
+      const app = new App();
+      const env = { account: '111111111111', region: 'eu-west-1' };
+      const alarmsIn = (id: string, props: Partial<DatabaseAlarmsProps> = {}, stackEnv = env) => {
+        const stack = new Stack(app, id, { env: stackEnv });
+        return () => new DatabaseAlarms(stack, 'Alarms', { logGroup: logs.LogGroup.fromLogGroupName(stack, 'Log', '/aws/rds/instance/shop/postgresql'), ...props });
+      };
+      alarmsIn('First')();
+      expect(alarmsIn('Second')).toThrow(
+        'DatabaseAlarms: Second/Alarms would publish its error metrics to namespace "Schemaguard/Database/shop", which First/Alarms already does in the same account and region: each would page for the other\'s errors. Give each database its own: pass "metricNamespace" (stacks: "metricNamespace"), or "databaseIdentifier", or put one DatabaseAlarms on each log group');
+      expect(alarmsIn('OtherRegion', {}, { ...env, region: 'us-east-1' })).not.toThrow();
+      expect(alarmsIn('OwnNamespace', { metricNamespace: 'Shop/Postgres' })).not.toThrow();
+      expect(alarmsIn('SameOwnNamespace', { metricNamespace: 'Shop/Postgres' })).toThrow(/namespace "Shop\/Postgres", which OwnNamespace\/Alarms already does/);
+    });
+
     it('uses the namespace given', () => {
       const { template } = alarmsStack({ metricNamespace: 'Shop/Postgres' });
       template.hasResourceProperties('AWS::Logs::MetricFilter', { MetricTransformations: [Match.objectLike({ MetricNamespace: 'Shop/Postgres' })] });
@@ -83,7 +144,7 @@ describe('Construct: DatabaseAlarms', () => {
       template.resourceCountIs('AWS::CloudWatch::Alarm', ERROR_CATALOG.length);
       for (const cls of ERROR_CATALOG) {
         template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-          Namespace: 'Schemaguard/Database',
+          Namespace: 'Schemaguard/Database/schemaguard-db',
           MetricName: cls.metricName,
           Statistic: 'Sum',
           Period: 60,
@@ -302,7 +363,8 @@ describe('Construct: DatabaseAlarms', () => {
       [{ alarmEmail: '' }, /"alarmEmail" must be an email address, got ""/],
       [{ alarmHttpsUrl: 'http://events.example.com/integration/SECRETKEY/enqueue' }, /"alarmHttpsUrl" must be an https:\/\/ URL or a \{\{resolve:secretsmanager:...\}\} dynamic reference, got "http:\/\/events.example.com\/..."/],
       [{ alarmHttpsUrl: 'https://user:pw@events.example.com/x' }, /"alarmHttpsUrl" must not carry credentials/],
-      [{ metricNamespace: 'AWS/RDS' }, /"metricNamespace" must be .* got "AWS\/RDS"; e.g. "Schemaguard\/Database"/],
+      [{ metricNamespace: 'AWS/RDS' }, /"metricNamespace" must be .* got "AWS\/RDS"; e.g. "Schemaguard\/Database\/widgets-db"/],
+      [{ databaseIdentifier: 'widgets db' }, /"databaseIdentifier" must be the literal instance or cluster identifier \(1-63 letters, digits, hyphens\), got "widgets db"/],
       [{ errorClasses: [] }, /"errorClasses" is empty/],
       [{ errorClasses: ['deadlock', 'deadlock'] }, /"errorClasses" names "deadlock" twice/],
       [{ errorClasses: ['not-null'] }, /"errorClasses" names unknown class "not-null"; known: not-null-violation, /],
