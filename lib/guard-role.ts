@@ -16,11 +16,12 @@
  *
  * What the handler does with it: lambda/handler/guard/role.ts and role-sql.ts.
  */
+import { createHash } from 'node:crypto';
 import { CustomResource, Stack } from 'aws-cdk-lib';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { GUARD_PRIVILEGES_VERSION, GUARD_ROLE_PROP, GUARD_ROLE_RESOURCE_TYPE } from '../lambda/handler/constants';
+import { GUARD_PRIVILEGES_VERSION, GUARD_ROLE_PREFIX, GUARD_ROLE_PROP, GUARD_ROLE_RESOURCE_TYPE } from '../lambda/handler/constants';
 import { acknowledge } from './nag';
 import { secretStatements, type SchemaMigrations } from './schema-migrations';
 
@@ -28,6 +29,23 @@ export interface GuardRoleProps {
   /** The migrations whose handler creates the role, after them. */
   readonly migrations: SchemaMigrations;
   readonly roleName: string;
+}
+
+/**
+ * The guard's default role for a database: `schemaguard_guard_<database>`,
+ * one per database, because a role belongs to the whole instance. A name
+ * that is not already lowercase letters, digits and _ (or would pass 63
+ * bytes) is folded to those, cut, and ends with 8 hex digits of its sha-256,
+ * so two databases never fold to one role: `Orders-EU` →
+ * `schemaguard_guard_orders_eu_<hash>`. Always a plain identifier
+ * (GUARD_ROLE_NAME_PATTERN), which PostgreSQL keeps as written.
+ */
+export function defaultGuardRoleName(databaseName: string): string {
+  const folded = databaseName.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  const plain = `${GUARD_ROLE_PREFIX}_${folded}`;
+  if (folded === databaseName && plain.length <= 63) return plain;
+  const hash = createHash('sha256').update(databaseName).digest('hex').slice(0, 8);
+  return `${plain.slice(0, 63 - hash.length - 1)}_${hash}`;
 }
 
 export class GuardRole extends Construct {

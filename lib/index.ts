@@ -12,8 +12,8 @@ export { SchemaMigrations, type SchemaMigrationsProps } from './schema-migration
 export type { FilesSummary } from '../lambda/handler/files-hash';
 export { DatabaseAlarms, type DatabaseAlarmsProps } from './alarms/database-alarms';
 export { DatabaseDashboard, type DatabaseDashboardProps } from './alarms/database-dashboard';
-export { SchemaGuard, DEFAULT_GUARD_ROLE, type SchemaGuardProps } from './schema-guard';
-export { GuardRole, type GuardRoleProps } from './guard-role';
+export { SchemaGuard, GUARD_ROLE_PREFIX, type SchemaGuardProps } from './schema-guard';
+export { defaultGuardRoleName, GuardRole, type GuardRoleProps } from './guard-role';
 export type { MigrationsTarget } from './schema-migrations';
 
 // The scheduled guard's metrics and alarms: names, severities, runbooks.

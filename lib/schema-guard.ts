@@ -29,12 +29,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import { Construct } from 'constructs';
-import { DEFAULT_GUARD_ROLE, DEFAULTS, ENV, GUARD_DIMENSION, GUARD_HANDLER_NAME, GUARD_NAMESPACE, GUARD_ROLE_NAME_PATTERN, type GuardMetricName } from '../lambda/handler/constants';
+import { Construct, type IConstruct } from 'constructs';
+import { DEFAULTS, ENV, GUARD_DIMENSION, GUARD_HANDLER_NAME, GUARD_NAMESPACE, GUARD_ROLE_NAME_PATTERN, GUARD_ROLE_PREFIX, type GuardMetricName } from '../lambda/handler/constants';
 import { addGuardWidgets, guardAlarms, guardDashboardWidgets } from './alarms/guard-alarms';
-import { GuardRole } from './guard-role';
+import { defaultGuardRoleName, GuardRole } from './guard-role';
 import { handlerCode } from './handler-asset';
 import { acknowledge } from './nag';
+import { claimOnce } from './synth-claims';
 import { dataApiStatement, secretStatements, vpcNetworkInterfacesStatement, type MigrationsTarget, type SchemaMigrations } from './schema-migrations';
 
 export interface SchemaGuardProps {
@@ -52,7 +53,11 @@ export interface SchemaGuardProps {
   readonly schedule?: Duration;
   /**
    * The read-only role the guard runs as (a lowercase PostgreSQL identifier).
-   * @default 'schemaguard_guard'
+   * A role belongs to the whole instance: two guards on one instance need two
+   * roles, or each deploy would set the other's password from its own secret
+   * (synth refuses two guards of one app that would create the same role on
+   * the same database construct).
+   * @default - `schemaguard_guard_<databaseName>`, one role per database (see defaultGuardRoleName)
    */
   readonly roleName?: string;
   /**
@@ -123,7 +128,7 @@ export interface SchemaGuardProps {
   readonly logRemovalPolicy?: RemovalPolicy;
 }
 
-export { DEFAULT_GUARD_ROLE };
+export { GUARD_ROLE_PREFIX };
 
 /**
  * A scheduled, read-only guard of the live schema, with metrics and alarms.
@@ -181,6 +186,7 @@ export class SchemaGuard extends Construct {
     }) : {};
     if (props.dashboard) addGuardWidgets(props.dashboard, guardDashboardWidgets((name) => this.metric(name), Object.values(this.alarms)));
     acknowledgeGuardFindings(this);
+    if (this.role) claimRole(this, settings, props.migrations);
   }
 
   /** A guard metric: its Maximum per schedule interval, with this database's dimensions. */
@@ -230,8 +236,11 @@ function resolveGuardSettings(props: SchemaGuardProps): GuardSettings {
   if (!Number.isInteger(minutes) || minutes < 1 || minutes > 24 * 60) {
     fail(`"schedule" is ${schedule.toHumanString()}; use whole minutes from 1 minute to 24 hours (an EventBridge rate; the health alarm spans two intervals)`);
   }
-  const roleName = props.roleName ?? DEFAULT_GUARD_ROLE;
   if (props.roleName !== undefined && props.roleSecret) fail('"roleName" names the role created here, and "roleSecret" was given (your own role); remove roleName');
+  const databaseName = props.databaseName ?? props.migrations.databaseName
+    ?? fail('the database name is not known: the migrations take it from their secret at run time, but the metrics\' DatabaseName dimension is fixed at synth time; pass "databaseName" (here or to SchemaMigrations)');
+  if (props.roleName === undefined && !props.roleSecret && Token.isUnresolved(databaseName)) fail('"databaseName" is known only at deploy time, and it names the guard\'s default role; pass "roleName"');
+  const roleName = props.roleName ?? defaultGuardRoleName(databaseName);
   if (!GUARD_ROLE_NAME_PATTERN.test(roleName)) fail(`"roleName" ${JSON.stringify(roleName)} is not a lowercase PostgreSQL identifier; use 1 to 63 lowercase letters, digits or _, starting with a letter or _`);
   const timeout = props.timeout ?? Duration.minutes(1);
   const timeoutS = concreteSeconds(timeout, 'timeout');
@@ -240,11 +249,25 @@ function resolveGuardSettings(props: SchemaGuardProps): GuardSettings {
   if (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10240) fail(`"memorySize" is ${memorySize}; use an integer from 128 to 10240 (MB)`);
   const namespace = props.metricNamespace ?? GUARD_NAMESPACE;
   if (!/^[A-Za-z0-9.\-_/#:]{1,255}$/.test(namespace) || namespace.startsWith('AWS/')) fail(`"metricNamespace" ${JSON.stringify(namespace)} is not a CloudWatch namespace; use 1-255 letters, digits or . - _ / # :, not starting with "AWS/" (e.g. "${GUARD_NAMESPACE}")`);
-  const databaseName = props.databaseName ?? props.migrations.databaseName
-    ?? fail('the database name is not known: the migrations take it from their secret at run time, but the metrics\' DatabaseName dimension is fixed at synth time; pass "databaseName" (here or to SchemaMigrations)');
   const databaseIdentifier = props.databaseIdentifier ?? identifierOf(props.migrations.target)
     ?? fail('"databaseIdentifier" is not set and the migrations\' database is not an rds.DatabaseInstance or DatabaseCluster; pass the instance or cluster identifier');
   return { schedule, roleName, databaseIdentifier, databaseName, namespace, timeout, memorySize };
+}
+
+/**
+ * Refuses a second guard of the app that would create the same role on the
+ * same database construct (in the same account and region): both secrets
+ * would set one role's password, the last deploy would win, and the other
+ * guard would fail with 28P01 on every run.
+ */
+function claimRole(self: SchemaGuard, settings: GuardSettings, migrations: SchemaMigrations): void {
+  // The identifier: literal for an instance or cluster with a name (also one imported twice), else the one token of that construct.
+  const first = claimOnce(self, 'SchemaGuard.roleName', `${settings.databaseIdentifier}\u0000${settings.roleName}`);
+  if (first === undefined) return;
+  const target = migrations.target;
+  const construct = (target.kind === 'data-api' ? target.cluster : target.database) as Partial<IConstruct>;
+  const database = !Token.isUnresolved(settings.databaseIdentifier) ? settings.databaseIdentifier : construct.node?.path ?? `the database of ${migrations.node.path}`;
+  throw new Error(`SchemaGuard: ${self.node.path} and ${first} would both create the role "${settings.roleName}" on ${database}, each with a secret of its own; PostgreSQL roles belong to the whole instance, so each deploy would set the other's password and that guard would fail (28P01) on every run. Give one of them another "roleName", or leave roleName unset on both: the default, schemaguard_guard_<databaseName>, is one role per database`);
 }
 
 function concreteSeconds(d: Duration, prop: string): number {

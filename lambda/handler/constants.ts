@@ -194,8 +194,14 @@ export const GUARD_ROLE_ATTR = {
  */
 export const GUARD_ROLE_NAME_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** The role the guard runs as when none is given (SchemaGuard `roleName`); DatabaseAlarms leaves its errors to the guard's own alarms. */
-export const DEFAULT_GUARD_ROLE = 'schemaguard_guard';
+/**
+ * How the guard's default roles begin: SchemaGuard names its role
+ * `schemaguard_guard_<database>` (one per database: PostgreSQL roles belong
+ * to the instance, and two guards' secrets for one role would each reset the
+ * other's password). DatabaseAlarms leaves the errors of every user whose name
+ * starts with it to the guard's own alarms.
+ */
+export const GUARD_ROLE_PREFIX = 'schemaguard_guard';
 
 /** Physical id prefix of the guard-role resource: `<prefix>-<role name>`, so renaming the role replaces it. */
 export const GUARD_ROLE_PHYSICAL_ID_PREFIX = 'schemaguard-guard-role';

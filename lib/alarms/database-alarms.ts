@@ -27,7 +27,7 @@ import {
   insightsQueryFor,
   type ErrorClass,
 } from './error-catalog';
-import { DEFAULT_GUARD_ROLE } from '../../lambda/handler/constants';
+import { GUARD_ROLE_PREFIX } from '../../lambda/handler/constants';
 import { DatabaseDashboard } from './database-dashboard';
 import { claimOnce } from '../synth-claims';
 
@@ -143,8 +143,9 @@ export interface DatabaseAlarmsProps {
    * that class's alarm every 15 minutes; the guard pages for it itself
    * (its ContractFailures alarm). The saved Logs Insights queries still show
    * these lines. Name the role here when SchemaGuard runs as another
-   * (`roleName`, or your own `roleSecret`).
-   * @default ['schemaguard_guard'] - the guard's default role
+   * (`roleName`, or your own `roleSecret`). A name ending in `*` is a prefix:
+   * every user whose name starts with it.
+   * @default ['schemaguard_guard*'] - the guard's default roles, `schemaguard_guard_<database>` (and a role named `schemaguard_guard`)
    */
   readonly ignoredUsers?: string[];
 
@@ -201,7 +202,6 @@ export class DatabaseAlarms extends Construct {
     super(scope, id);
     this.classes = validate(props);
     this.metricNamespace = props.metricNamespace ?? errorMetricNamespace(databaseIdentifierOf(props));
-    claimNamespace(this);
     ({ key: this.topicKey, topic: this.topic } = alarmTopic(this, props));
     const action = new cw_actions.SnsAction(this.topic);
     const ticketAction = props.ticketTopic ? new cw_actions.SnsAction(props.ticketTopic) : action;
@@ -216,6 +216,7 @@ export class DatabaseAlarms extends Construct {
       alarms: [...Object.values(this.alarms), ...(this.migrationErrorsAlarm ? [this.migrationErrorsAlarm] : [])],
       migrationErrors,
     });
+    claimNamespace(this);
   }
 
   /** The error metric of one catalog class (Sum per minute). */
@@ -286,7 +287,7 @@ function errorClassAlarm(scope: DatabaseAlarms, cls: ErrorClass, props: Database
   const cid = pascal(cls.id);
   const filter = new logs.MetricFilter(scope, `${cid}Filter`, {
     logGroup: props.logGroup,
-    filterPattern: logs.FilterPattern.literal(filterPatternFor(cls, ERROR_CATALOG, props.ignoredUsers ?? [DEFAULT_GUARD_ROLE])),
+    filterPattern: logs.FilterPattern.literal(filterPatternFor(cls, ERROR_CATALOG, props.ignoredUsers ?? [`${GUARD_ROLE_PREFIX}*`])),
     metricNamespace: scope.metricNamespace,
     metricName: cls.metricName,
     metricValue: '1',
@@ -442,9 +443,9 @@ function validate(props: DatabaseAlarmsProps): readonly ErrorClass[] {
   if (props.alarmNamePrefix !== undefined && !/^[A-Za-z0-9_.-]{1,100}$/.test(props.alarmNamePrefix)) {
     fail(`"alarmNamePrefix" may contain only letters, digits, . - and _ (1-100), got ${JSON.stringify(props.alarmNamePrefix)}`);
   }
-  const badUser = props.ignoredUsers?.find((u) => !/^[^\s"':@]{1,63}$/.test(u));
+  const badUser = props.ignoredUsers?.find((u) => !/^[^\s"':@*]{1,63}\*?$/.test(u));
   if (badUser !== undefined) {
-    fail(`"ignoredUsers" names database users as the log prints them (1-63 characters, no space, quote, : or @), got ${JSON.stringify(badUser)}`);
+    fail(`"ignoredUsers" names database users as the log prints them (1-63 characters, no space, quote, : or @; a final * for every name that starts so), got ${JSON.stringify(badUser)}`);
   }
   if (props.queryFolder !== undefined && !/^[A-Za-z0-9_./ -]{1,100}$/.test(props.queryFolder)) {
     fail(`"queryFolder" may contain only letters, digits, space, . / - and _ (1-100), got ${JSON.stringify(props.queryFolder)}`);

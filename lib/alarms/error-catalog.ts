@@ -251,9 +251,14 @@ function phrase(text: string): string {
   return `"${text}"`;
 }
 
-/** How a user appears in the RDS log line prefix (`%t:%r:%u@%d:[%p]:`): between the client's `:` and the database's `@`. */
+/**
+ * How a user appears in the RDS log line prefix (`%t:%r:%u@%d:[%p]:`):
+ * between the client's `:` and the database's `@`. A name ending in `*` is a
+ * prefix: `schemaguard_guard*` is every user whose name starts with
+ * `schemaguard_guard` (the tag then has no `@`).
+ */
 export function userTag(user: string): string {
-  return `:${user}@`;
+  return user.endsWith('*') ? `:${user.slice(0, -1)}` : `:${user}@`;
 }
 
 /** CloudWatch filter patterns are limited to 1024 characters. */

@@ -221,7 +221,7 @@ describe('Class: DatabaseStack', () => {
     it('runs every 15 minutes in the isolated subnets as the read-only role, its alarms named after the instance and sent to the stack\'s topic', () => {
       devT.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)' });
       devT.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.guard', VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }) });
-      devT.hasResourceProperties('Custom::SchemaguardGuardRole', { RoleName: 'schemaguard_guard' });
+      devT.hasResourceProperties('Custom::SchemaguardGuardRole', { RoleName: 'schemaguard_guard_app' });
       const topic = { Ref: logicalId(devT, 'AWS::SNS::Topic', {}) };
       for (const spec of GUARD_ALARMS) {
         devT.hasResourceProperties('AWS::CloudWatch::Alarm', {

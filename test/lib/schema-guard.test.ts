@@ -16,9 +16,10 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENV, GUARD_HANDLER_NAME, GUARD_PRIVILEGES_VERSION } from '../../lambda/handler/constants';
+import { ENV, GUARD_HANDLER_NAME, GUARD_PRIVILEGES_VERSION, GUARD_ROLE_NAME_PATTERN } from '../../lambda/handler/constants';
 import { DatabaseAlarms } from '../../lib/alarms/database-alarms';
 import { GUARD_ALARMS } from '../../lib/alarms/guard-catalog';
+import { defaultGuardRoleName } from '../../lib/guard-role';
 import { SchemaGuard, type SchemaGuardProps } from '../../lib/schema-guard';
 import { SchemaMigrations } from '../../lib/schema-migrations';
 import { dashboardWidgets, layout } from '../support/dashboard';
@@ -158,12 +159,12 @@ describe('Class: SchemaGuard', () => {
   });
 
   describe('the role', () => {
-    it('a generated secret for schemaguard_guard: printable ASCII without the characters RDS refuses, nothing in the template', () => {
+    it('a generated secret for schemaguard_guard_<database>: printable ASCII without the characters RDS refuses, nothing in the template', () => {
       const { t, guard, stack } = onInstance;
       t.hasResourceProperties('AWS::SecretsManager::Secret', {
-        GenerateSecretString: { SecretStringTemplate: '{"username":"schemaguard_guard"}', GenerateStringKey: 'password', PasswordLength: 30, ExcludeCharacters: " %+~`#$&*()|[]{}:;<>?!'/@\"\\" },
+        GenerateSecretString: { SecretStringTemplate: '{"username":"schemaguard_guard_orders"}', GenerateStringKey: 'password', PasswordLength: 30, ExcludeCharacters: " %+~`#$&*()|[]{}:;<>?!'/@\"\\" },
       });
-      expect(guard.role!.roleName).toBe('schemaguard_guard');
+      expect(guard.role!.roleName).toBe('schemaguard_guard_orders');
       expect(JSON.stringify(t.toJSON())).not.toMatch(/"password"\s*:\s*"/);
       expect(id(stack, guard.role!.secret as never)).toBe('GuardRoleSecretD7B0F37B');
     });
@@ -173,7 +174,7 @@ describe('Class: SchemaGuard', () => {
       const resource = t.findResources('Custom::SchemaguardGuardRole')[stack.getLogicalId(guard.role!.resource.node.defaultChild as never)]!;
       expect(resource.Properties).toEqual({
         ServiceToken: { 'Fn::GetAtt': [stack.getLogicalId(migrations.provider.node.findChild('framework-onEvent').node.defaultChild as never), 'Arn'] },
-        RoleName: 'schemaguard_guard',
+        RoleName: 'schemaguard_guard_orders',
         SecretArn: { Ref: id(stack, guard.role!.secret as never) },
         FilesHash: migrations.files.hash,
         PrivilegesVersion: GUARD_PRIVILEGES_VERSION,
@@ -181,6 +182,55 @@ describe('Class: SchemaGuard', () => {
       expect(resource.DependsOn).toEqual(expect.arrayContaining([id(stack, migrations.resource)]));
       // The function (and so the schedule) comes after the role.
       expect(t.findResources('AWS::Lambda::Function')[id(stack, guard.function)]!.DependsOn).toEqual(expect.arrayContaining([stack.getLogicalId(guard.role!.resource.node.defaultChild as never)]));
+    });
+
+    it('regression: two guarded databases on one instance get a role each (one role, two secrets: the last deploy reset the other\'s password)', () => {
+      const stack = new Stack(new App(), 'Shared');
+      const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+      const instance = new rds.DatabaseInstance(stack, 'Db', { engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_18_3 }), instanceIdentifier: 'shared-db', vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
+      const guards = ['widgets', 'orders'].map((databaseName) => {
+        const migrations = new SchemaMigrations(stack, `${databaseName}Migrations`, { database: instance, secret: instance.secret!, vpc, databaseName, migrationsDir });
+        return new SchemaGuard(stack, `${databaseName}Guard`, { migrations });
+      });
+      const t = Template.fromStack(stack);
+
+      expect(guards.map((g) => g.role!.roleName)).toEqual(['schemaguard_guard_widgets', 'schemaguard_guard_orders']);
+      const usernames = Object.values(t.findResources('AWS::SecretsManager::Secret')).map((s) => s.Properties.GenerateSecretString.SecretStringTemplate).filter((u) => u.includes('schemaguard_guard')).sort();
+      expect(usernames).toEqual(['{"username":"schemaguard_guard_orders"}', '{"username":"schemaguard_guard_widgets"}']);
+      const roleNames = Object.values(t.findResources('Custom::SchemaguardGuardRole')).map((r) => r.Properties.RoleName).sort();
+      expect(roleNames).toEqual(['schemaguard_guard_orders', 'schemaguard_guard_widgets']);
+    });
+
+    it('refuses two guards that would create one role on one instance, naming both and roleName; the same name on another instance is fine', () => {
+      const app = new App();
+      const onInstance = (stackId: string, identifier: string) => {
+        const stack = new Stack(app, stackId);
+        const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+        const instance = new rds.DatabaseInstance(stack, 'Db', { engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_18_3 }), instanceIdentifier: identifier, vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
+        return (id: string, databaseName: string, extra: Partial<SchemaGuardProps> = {}) => new SchemaGuard(stack, `${id}Guard`, {
+          migrations: new SchemaMigrations(stack, `${id}Migrations`, { database: instance, secret: instance.secret!, vpc, databaseName, migrationsDir }), ...extra,
+        });
+      };
+      const shared = onInstance('Shared', 'shared-db');
+      shared('Widgets', 'widgets', { roleName: 'reader' });
+      expect(() => shared('Orders', 'orders', { roleName: 'reader' })).toThrow(
+        'SchemaGuard: Shared/OrdersGuard and Shared/WidgetsGuard would both create the role "reader" on Shared/Db, each with a secret of its own; PostgreSQL roles belong to the whole instance, so each deploy would set the other\'s password and that guard would fail (28P01) on every run. Give one of them another "roleName", or leave roleName unset on both: the default, schemaguard_guard_<databaseName>, is one role per database');
+      expect(() => shared('Twice', 'widgets')).not.toThrow();
+      expect(() => shared('Again', 'widgets')).toThrow(/Shared\/AgainGuard and Shared\/TwiceGuard would both create the role "schemaguard_guard_widgets" on Shared\/Db/);
+      expect(() => onInstance('Other', 'other-db')('Widgets', 'widgets', { roleName: 'reader' })).not.toThrow();
+    });
+
+    it('the default role name is a plain identifier of at most 63 bytes, one per database name, whatever that name is', () => {
+      expect(defaultGuardRoleName('orders')).toBe('schemaguard_guard_orders');
+      const odd = ['orders', 'Orders', 'orders-eu', 'orders_eu', 'Ödül', 'x'.repeat(63), `${'x'.repeat(44)}1`, `${'x'.repeat(44)}2`];
+      const names = odd.map(defaultGuardRoleName);
+      for (const n of names) {
+        expect(n).toMatch(GUARD_ROLE_NAME_PATTERN);
+        expect(Buffer.byteLength(n)).toBeLessThanOrEqual(63);
+        expect(n.startsWith('schemaguard_guard_')).toBe(true);
+      }
+      expect(new Set(names).size).toBe(odd.length);
+      expect(defaultGuardRoleName('orders-eu')).toMatch(/^schemaguard_guard_orders_eu_[0-9a-f]{8}$/);
     });
 
     it('the migration handler may read that one secret (it sets the role\'s password), nothing more', () => {

@@ -46,6 +46,8 @@ export interface GuardRig {
   roleEvent(requestType: 'Create' | 'Update' | 'Delete', extra?: Partial<OnEventRequest>): OnEventRequest;
   /** Every secret and verifier that must never be printed. */
   secrets(): string[];
+  /** Adds (or replaces) a secret of the stand-in, e.g. a second guard role's; `role` is dropped with the rigs' roles. */
+  putSecret(arn: string, value: { username: string; password: string }): void;
   /** The Secrets Manager stand-in (master and guard secrets). */
   secretsClient: { send(command: GetSecretValueCommand): Promise<{ SecretString?: string }> };
   /** The scheduled guard's environment, as SchemaGuard sets it, for these files. */
@@ -117,6 +119,10 @@ export async function guardRig(target: Target, mode: DriverMode, label: string, 
     }),
     secrets: () => [master.password, guard.password, encodeURIComponent(master.password)],
     secretsClient: secrets,
+    putSecret: (arn, value) => {
+      secretValues[arn] = value;
+      if (!roles.some((r) => r.target === target && r.name === value.username)) roles.unshift({ target, name: value.username });
+    },
     guardEnv: (files, extra = {}) => ({
       [ENV.secretArn]: GUARD_SECRET_ARN,
       [ENV.tls]: 'disable',

@@ -47,6 +47,7 @@ export async function guardRoleOnEvent(inv: GuardRoleInvocation): Promise<GuardR
   }
   const { roleName, secretArn } = roleProperties(event);
   const cfg = inv.config();
+  logRename(event, roleName, log);
   const password = await guardPassword(inv, secretArn, roleName);
   const verifier = scramSha256Verifier(password);
   inv.redactor.add(verifier);
@@ -60,6 +61,18 @@ export async function guardRoleOnEvent(inv: GuardRoleInvocation): Promise<GuardR
     await session.close();
     await driver.end();
   }
+}
+
+/**
+ * An Update to another role name makes the new role (with its own secret) and
+ * a new physical id, so CloudFormation's Delete of the old id follows, which
+ * touches nothing: the old role is left as it was — another guard, of another
+ * stack, may still run as it — and the log says how to drop it.
+ */
+function logRename(event: OnEventRequest, roleName: string, log: Logger): void {
+  const old = event.RequestType === 'Update' ? event.OldResourceProperties?.[GUARD_ROLE_PROP.roleName] : undefined;
+  if (typeof old !== 'string' || old === roleName) return;
+  log.info(`guard role renamed from ${old} to ${roleName}: ${old} is left as it was (another guard may still run as it); once none does, drop it with DROP OWNED BY ${old}; DROP ROLE ${old}; in each database it was granted on`, { oldRoleName: old, roleName });
 }
 
 function roleProperties(event: OnEventRequest): { roleName: string; secretArn: string } {

@@ -34,7 +34,7 @@ describe('Construct: DatabaseAlarms', () => {
       for (const cls of ERROR_CATALOG) {
         template.hasResourceProperties('AWS::Logs::MetricFilter', {
           LogGroupName: logGroupRef,
-          FilterPattern: filterPatternFor(cls, ERROR_CATALOG, ['schemaguard_guard']),
+          FilterPattern: filterPatternFor(cls, ERROR_CATALOG, ['schemaguard_guard*']),
           MetricTransformations: [{ MetricNamespace: 'Schemaguard/Database/schemaguard-db', MetricName: cls.metricName, MetricValue: '1', Unit: 'Count' }],
         });
       }
@@ -51,9 +51,12 @@ describe('Construct: DatabaseAlarms', () => {
       }
     });
 
-    it('does not count the guard role\'s lines (its failing contracts page through its own alarm), nor those of the users named instead', () => {
+    it('does not count the guard roles\' lines (their failing contracts page through the guard\'s own alarm), nor those of the users named instead', () => {
       const patterns = [...filterPatternsByMetric(alarmsStack().template).values()];
-      for (const p of patterns) expect(p.endsWith(' -":schemaguard_guard@"')).toBe(true);
+      // Every user whose name starts with schemaguard_guard: the default roles are schemaguard_guard_<database>.
+      for (const p of patterns) expect(p.endsWith(' -":schemaguard_guard"')).toBe(true);
+      const prefixed = [...filterPatternsByMetric(alarmsStack({ ignoredUsers: ['shop_guard*', 'metrics'] }).template).values()];
+      for (const p of prefixed) expect(p.endsWith(' -":shop_guard" -":metrics@"')).toBe(true);
       const named = [...filterPatternsByMetric(alarmsStack({ ignoredUsers: ['shop_guard', 'metrics'] }).template).values()];
       for (const p of named) expect(p.endsWith(' -":shop_guard@" -":metrics@"')).toBe(true);
       const none = filterPatternsByMetric(alarmsStack({ ignoredUsers: [] }).template);
@@ -61,7 +64,8 @@ describe('Construct: DatabaseAlarms', () => {
     });
 
     it('refuses an ignored user the log could not print as one name', () => {
-      expect(() => alarmsStack({ ignoredUsers: ['app user'] })).toThrow('DatabaseAlarms: "ignoredUsers" names database users as the log prints them (1-63 characters, no space, quote, : or @), got "app user"');
+      expect(() => alarmsStack({ ignoredUsers: ['app user'] })).toThrow('DatabaseAlarms: "ignoredUsers" names database users as the log prints them (1-63 characters, no space, quote, : or @; a final * for every name that starts so), got "app user"');
+      expect(() => alarmsStack({ ignoredUsers: ['*guard'] })).toThrow(/"ignoredUsers" names database users .* got "\*guard"/);
     });
 
     it('publishes to the database\'s own namespace, Schemaguard/Database/<identifier>, the identifier read from the log group name', () => {

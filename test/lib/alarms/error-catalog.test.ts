@@ -1,4 +1,4 @@
-import { DEFAULT_GUARD_ROLE } from '../../../lambda/handler/constants';
+import { GUARD_ROLE_PREFIX } from '../../../lambda/handler/constants';
 import { describe, expect, it } from 'vitest';
 import {
   ERROR_CATALOG,
@@ -78,6 +78,6 @@ describe('README: Alarms and runbooks', () => {
     for (const c of ERROR_CATALOG) {
       expect(readme).toContain(`| ${c.title} | \`${c.sqlstate}\` | \`${c.metricName}\` | ${c.severity} |`);
     }
-    expect(readme).toContain(filterPatternFor(errorClass('not-null-violation'), ERROR_CATALOG, [DEFAULT_GUARD_ROLE]));
+    expect(readme).toContain(filterPatternFor(errorClass('not-null-violation'), ERROR_CATALOG, [`${GUARD_ROLE_PREFIX}*`]));
   });
 });

@@ -17,12 +17,15 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CATALOG, alarmDescriptionFor, insightsQueryFor, type ErrorClass } from '../../../lib/alarms/error-catalog';
-import { DEFAULT_GUARD_ROLE } from '../../../lambda/handler/constants';
+import { defaultGuardRoleName } from '../../../lib/guard-role';
 import { targets } from '../../support/db';
 import { matchesFilterPattern } from '../../support/filter-pattern';
 import { runInsightsQuery } from '../../support/insights-query';
 import { cleanup, startServer, type StartedServer } from '../../support/system-postgres';
 import { alarmsStack, filterPatternsByMetric, queriesByName, removeAssemblies } from './alarms-stack';
+
+/** The guard's default role for the database `shop`: DatabaseAlarms leaves its lines out by default. */
+const GUARD_ROLE = defaultGuardRoleName('shop');
 
 const SETTINGS = {
   log_line_prefix: '%t:%r:%u@%d:[%p]:',
@@ -178,8 +181,8 @@ async function triggerEverything(url: string): Promise<Session[]> {
   // A multi-line failing statement: its STATEMENT entry spans lines.
   await a.fails('23502', `INSERT INTO web_sessions (id, lead_id)\n  VALUES (gen_random_uuid(),\n          NULL)`);
   // The guard's role checks a contract whose unique index is missing, as the guard does: an ERROR line of 42P10 from its user.
-  await a.ok(`CREATE ROLE ${DEFAULT_GUARD_ROLE} LOGIN PASSWORD 'guard-test-only'; GRANT SELECT ON enrolments TO ${DEFAULT_GUARD_ROLE}`);
-  const guard = await Session.open(url.replace(/\/\/[^@]*@/, `//${DEFAULT_GUARD_ROLE}:guard-test-only@`));
+  await a.ok(`CREATE ROLE ${GUARD_ROLE} LOGIN PASSWORD 'guard-test-only'; GRANT SELECT ON enrolments TO ${GUARD_ROLE}`);
+  const guard = await Session.open(url.replace(/\/\/[^@]*@/, `//${GUARD_ROLE}:guard-test-only@`));
   await guard.ok('PREPARE contract_1(int, int) AS INSERT INTO enrolments (student_id, course_id) VALUES ($1, $2) ON CONFLICT (student_id, course_id) DO NOTHING');
   await guard.fails('42P10', 'EXPLAIN (FORMAT JSON) EXECUTE contract_1(NULL, NULL)');
   await Promise.all([a.close(), b.close(), guard.close()]);
@@ -187,7 +190,7 @@ async function triggerEverything(url: string): Promise<Session[]> {
 }
 
 /** Entries the filters leave out by design: the guard role's (DatabaseAlarms `ignoredUsers`, by default). */
-const counted = (e: Entry) => e.user !== DEFAULT_GUARD_ROLE;
+const counted = (e: Entry) => e.user !== GUARD_ROLE;
 
 /** Documented residual cases, in their own database. */
 async function triggerResiduals(url: string): Promise<void> {
@@ -283,9 +286,9 @@ describe.each(binDirs())('Filter patterns on the log of PostgreSQL ($name)', ({ 
   });
 
   it('the guard role\'s failing contract is a real 42P10 ERROR line, and no pattern counts it', () => {
-    const guardErrors = shop.filter((e) => e.user === DEFAULT_GUARD_ROLE && e.level === 'ERROR');
+    const guardErrors = shop.filter((e) => e.user === GUARD_ROLE && e.level === 'ERROR');
     expect(guardErrors.map((e) => truth.get(e.index))).toEqual(['42P10']);
-    expect(guardErrors[0]!.text).toContain(`:${DEFAULT_GUARD_ROLE}@shop:`);
+    expect(guardErrors[0]!.text).toContain(`:${GUARD_ROLE}@shop:`);
     expect(ERROR_CATALOG.filter((c) => matchesFilterPattern(patternOf(c), guardErrors[0]!.text)).map((c) => c.id)).toEqual([]);
   });
 

@@ -8,6 +8,7 @@
  * another user, is refused with the database unchanged; Delete touches
  * nothing. Neither the password nor its verifier is ever printed.
  */
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GUARD_ROLE_ATTR, GUARD_ROLE_RESOURCE_TYPE } from '../../../../lambda/handler/constants';
@@ -124,6 +125,35 @@ describe.each(targets)('$name', (target) => {
     const updated = await r.handlers.onEvent(r.roleEvent('Update'), ctx);
     expect(updated.Data?.[GUARD_ROLE_ATTR.outcome]).toBe('updated');
     expect(await sqlstate(r, 'SELECT count(*) FROM audit.events')).toBe('ok');
+  });
+
+  it('an Update to another role name (the default became schemaguard_guard_<database>) makes the new role from its own secret and leaves the old one as it was', async () => {
+    const r = await deployed('pg', target, 'rename');
+    await r.handlers.onEvent(r.roleEvent('Create'), ctx);
+    const before = await rows(target.adminUrl, 'SELECT r.rolcanlogin, r.rolconfig, a.rolpassword FROM pg_roles r JOIN pg_authid a ON a.oid = r.oid WHERE r.rolname = $1', [r.guard.name]);
+    const renamed = { name: `${r.guard.name}_orders`, password: `N${randomBytes(12).toString('base64url')}~` };
+    const renamedArn = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:schemaguard-guard-orders-MnOpQr';
+    r.putSecret(renamedArn, { username: renamed.name, password: renamed.password });
+    const old = r.roleEvent('Update').ResourceProperties;
+
+    const updated = await r.handlers.onEvent(r.roleEvent('Update', {
+      ResourceProperties: { ...old, RoleName: renamed.name, SecretArn: renamedArn },
+      OldResourceProperties: old,
+    }), ctx);
+
+    // A new physical id: CloudFormation's Delete of the old one follows, and touches nothing.
+    expect(updated).toEqual({ PhysicalResourceId: `schemaguard-guard-role-${renamed.name}`, Data: { [GUARD_ROLE_ATTR.roleName]: renamed.name, [GUARD_ROLE_ATTR.outcome]: 'created' } });
+    const renamedUrl = Object.assign(new URL(r.guard.url), { username: renamed.name, password: encodeURIComponent(renamed.password) }).toString();
+    const asRenamed = (sql: string) => withClient(renamedUrl, (c) => c.query(sql)).then(() => 'ok', (e: { code?: string }) => e.code ?? String(e));
+    expect(await asRenamed('SELECT count(*) FROM billing.invoices')).toBe('ok');
+    expect(await asRenamed('INSERT INTO orders (total) VALUES (1)')).toBe('25006');
+    expect(await rows(target.adminUrl, 'SELECT r.rolcanlogin, r.rolconfig, a.rolpassword FROM pg_roles r JOIN pg_authid a ON a.oid = r.oid WHERE r.rolname = $1', [r.guard.name])).toEqual(before);
+    expect(await sqlstate(r, 'SELECT count(*) FROM orders')).toBe('ok');
+    expect(r.lines.join('\n')).toContain(`guard role renamed from ${r.guard.name} to ${renamed.name}: ${r.guard.name} is left as it was`);
+
+    await r.handlers.onEvent(r.roleEvent('Delete'), ctx);
+    expect(await rows(target.adminUrl, 'SELECT r.rolcanlogin, r.rolconfig, a.rolpassword FROM pg_roles r JOIN pg_authid a ON a.oid = r.oid WHERE r.rolname = $1', [r.guard.name])).toEqual(before);
+    expect(r.lines.join('\n')).not.toContain(renamed.password);
   });
 
   it('refuses an existing role of that name with more power than reading, and changes nothing', async () => {
