@@ -15,6 +15,7 @@
  * | schemaguard:alarmEmail       | "" (none)      | e-mail subscribed to the alarm topic |
  * | schemaguard:alarmHttpsUrl    | "" (none)      | HTTPS endpoint subscribed to the alarm topic (PagerDuty/Opsgenie-style) |
  * | schemaguard:guardSchedule    | 15m            | how often the schema guard runs (`5m`, `1h`: whole minutes, 1m to 24h), or `off` |
+ * | schemaguard:guardRoleRevision | 0 (none)      | raise it to make the next deploy set the guard's role again from its secret (its password refused: 28P01) |
  */
 import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -38,6 +39,7 @@ export const CONTEXT_DEFAULTS = {
   alarmEmail: '',
   alarmHttpsUrl: '',
   guardSchedule: '15m',
+  guardRoleRevision: 0,
 } as const;
 export type ContextKey = keyof typeof CONTEXT_DEFAULTS;
 
@@ -59,6 +61,8 @@ export interface AppConfig {
   alarmHttpsUrl?: string;
   /** How often the schema guard runs; undefined: `off`, no guard. */
   guardSchedule?: Duration;
+  /** SchemaGuard `roleRevision`; undefined for 0 (none). */
+  guardRoleRevision?: number;
 }
 
 export class ConfigError extends Error {
@@ -127,6 +131,7 @@ export function readAppConfig(get: (key: string) => unknown, keys: string[]): Ap
     alarmEmail: readAlarmEmail(v),
     alarmHttpsUrl: readAlarmHttpsUrl(v),
     guardSchedule: readGuardSchedule(v),
+    guardRoleRevision: int('guardRoleRevision', v('guardRoleRevision'), 0, 1_000_000) || undefined,
   };
 }
 

@@ -67,7 +67,7 @@ export function buildAuroraApp(app: App, config: AppConfig, options: BuildOption
   });
 }
 
-/** The guard's props from `schemaguard:guardSchedule`: on with its schedule, or off. */
-function guardOf(config: AppConfig): { guard: boolean; guardSchedule?: Duration } {
-  return config.guardSchedule ? { guard: true, guardSchedule: config.guardSchedule } : { guard: false };
+/** The guard's props from `schemaguard:guardSchedule` and `guardRoleRevision`: on with its schedule, or off. */
+function guardOf(config: AppConfig): { guard: boolean; guardSchedule?: Duration; guardRoleRevision?: number } {
+  return config.guardSchedule ? { guard: true, guardSchedule: config.guardSchedule, guardRoleRevision: config.guardRoleRevision } : { guard: false };
 }

@@ -109,6 +109,12 @@ export interface DatabaseStackCommonProps extends StackProps {
    * @default Duration.minutes(15)
    */
   readonly guardSchedule?: Duration;
+  /**
+   * Raise it to make the next deploy set the guard's role again from its
+   * secret (see SchemaGuardProps.roleRevision; context `schemaguard:guardRoleRevision`).
+   * @default - no revision
+   */
+  readonly guardRoleRevision?: number;
 }
 
 /** The migrations connect from the VPC (an RDS instance)… */
@@ -214,11 +220,13 @@ export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E ex
   private addGuard(props: P): SchemaGuard | undefined {
     if (props.guard === false) {
       if (props.guardSchedule) throw new Error(`${this.constructor.name}: "guardSchedule" is set and "guard" is false; remove guardSchedule, or turn the guard on`);
+      if (props.guardRoleRevision !== undefined) throw new Error(`${this.constructor.name}: "guardRoleRevision" is set and "guard" is false; remove guardRoleRevision, or turn the guard on`);
       return undefined;
     }
     return new SchemaGuard(this, 'SchemaGuard', {
       migrations: this.migrations,
       schedule: props.guardSchedule,
+      roleRevision: props.guardRoleRevision,
       databaseIdentifier: this.identifier,
       topic: this.alarms.topic,
       ticketTopic: props.alarmTicketTopic,

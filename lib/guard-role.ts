@@ -10,8 +10,10 @@
  *   master user, from the right network, so nothing new can reach the
  *   database. It runs after the migrations, and again whenever they change
  *   (their files' hash is a property), so new tables are granted. Its
- *   properties are the role name, the secret's ARN, that hash and the
- *   privileges' version: never the password.
+ *   properties are the role name, the secret's ARN, that hash, the
+ *   privileges' version and, when given, the revision (raised to set the role
+ *   again from its secret): never the password. CloudFormation sends it
+ *   nothing while they stay the same, so a redeploy alone resets nothing.
  * - The migration handler may read this one secret (GetSecretValue).
  *
  * What the handler does with it: lambda/handler/guard/role.ts and role-sql.ts.
@@ -29,6 +31,12 @@ export interface GuardRoleProps {
   /** The migrations whose handler creates the role, after them. */
   readonly migrations: SchemaMigrations;
   readonly roleName: string;
+  /**
+   * Raise it to make the next deploy set the role again from its secret
+   * (see SchemaGuardProps.roleRevision).
+   * @default - no `Revision` property: the role is set when it is created and when the migrations, the role name or the privileges change
+   */
+  readonly revision?: number;
 }
 
 /**
@@ -60,7 +68,7 @@ export class GuardRole extends Construct {
     const secret = new rds.DatabaseSecret(this, 'Secret', { username: props.roleName });
     this.secret = secret;
     acknowledge(secret, 'AwsSolutions-SMG4',
-      'The guard role\'s password is not rotated by a function: the single-user rotation would run ALTER ROLE in a session that is read-only by default (refused), and the multi-user one clones the role without its read-only setting. The password is generated, stored only here, reaches PostgreSQL only as a SCRAM verifier, and may be read by the guard and the migration handler alone; replace it by putting a new value and deploying a migration change (the role is set from the secret on every such deploy).');
+      'The guard role\'s password is not rotated by a function: the single-user rotation would run ALTER ROLE in a session that is read-only by default (refused), and the multi-user one clones the role without its read-only setting. The password is generated, stored only here, reaches PostgreSQL only as a SCRAM verifier, and may be read by the guard and the migration handler alone; replace it by putting a new value in the secret and raising the guard\'s roleRevision (or deploying a migration change): the role is set from the secret whenever the role resource\'s properties change.');
     // Only onEvent does the work; the two handlers share one role.
     for (const statement of secretStatements(secret, Stack.of(this).region, 'GuardRole')) props.migrations.onEventHandler.addToRolePolicy(statement);
     this.resource = new CustomResource(this, 'Resource', {
@@ -71,6 +79,7 @@ export class GuardRole extends Construct {
         [GUARD_ROLE_PROP.secretArn]: secret.secretArn,
         [GUARD_ROLE_PROP.filesHash]: props.migrations.files.hash,
         [GUARD_ROLE_PROP.privilegesVersion]: GUARD_PRIVILEGES_VERSION,
+        ...(props.revision === undefined ? {} : { [GUARD_ROLE_PROP.revision]: String(props.revision) }),
       },
     });
     // Grants need the migrated tables.

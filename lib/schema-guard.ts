@@ -61,6 +61,17 @@ export interface SchemaGuardProps {
    */
   readonly roleName?: string;
   /**
+   * Raise it (any integer, e.g. 1, then 2) to make the next deploy set the
+   * role again from its secret: its password, its read-only default and its
+   * grants. The role resource runs only when its properties change — when it
+   * is created, and when the migrations, the role name or the privileges
+   * change — so a plain redeploy resets nothing; this is the fix when the
+   * guard's password is refused (28P01: the role's password was changed by
+   * hand, or the secret was given a new value).
+   * @default - no revision
+   */
+  readonly roleRevision?: number;
+  /**
    * The secret of a role you created yourself (`username`, `password`; see
    * the README for its GRANTs): the guard runs as it and no role is created.
    * @default - a generated secret for `roleName`; the migration handler creates or updates the role at every deploy that changes the migrations
@@ -169,7 +180,7 @@ export class SchemaGuard extends Construct {
     const target = props.migrations.target;
 
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS, removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY });
-    this.role = props.roleSecret ? undefined : new GuardRole(this, 'Role', { migrations: props.migrations, roleName: settings.roleName });
+    this.role = props.roleSecret ? undefined : new GuardRole(this, 'Role', { migrations: props.migrations, roleName: settings.roleName, revision: props.roleRevision });
     this.roleSecret = props.roleSecret ?? this.role!.secret;
     this.securityGroup = target.kind === 'connection' ? guardSecurityGroup(this, target) : undefined;
     this.function = this.guardFunction(props, settings, target);
@@ -237,6 +248,8 @@ function resolveGuardSettings(props: SchemaGuardProps): GuardSettings {
     fail(`"schedule" is ${schedule.toHumanString()}; use whole minutes from 1 minute to 24 hours (an EventBridge rate; the health alarm spans two intervals)`);
   }
   if (props.roleName !== undefined && props.roleSecret) fail('"roleName" names the role created here, and "roleSecret" was given (your own role); remove roleName');
+  if (props.roleRevision !== undefined && props.roleSecret) fail('"roleRevision" sets the role created here again, and "roleSecret" was given (your own role, which is never set); remove roleRevision');
+  if (props.roleRevision !== undefined && (!Number.isInteger(props.roleRevision) || props.roleRevision < 0)) fail(`"roleRevision" is ${props.roleRevision}; use a whole number from 0, and raise it to set the role again from its secret`);
   const databaseName = props.databaseName ?? props.migrations.databaseName
     ?? fail('the database name is not known: the migrations take it from their secret at run time, but the metrics\' DatabaseName dimension is fixed at synth time; pass "databaseName" (here or to SchemaMigrations)');
   if (props.roleName === undefined && !props.roleSecret && Token.isUnresolved(databaseName)) fail('"databaseName" is known only at deploy time, and it names the guard\'s default role; pass "roleName"');

@@ -176,6 +176,13 @@ export const GUARD_ROLE_PROP = {
   filesHash: 'FilesHash',
   /** Version of the privileges granted; raised when the grants change, so every stack re-grants. */
   privilegesVersion: 'PrivilegesVersion',
+  /**
+   * SchemaGuard `roleRevision`, when set: raising it changes the properties,
+   * so the next deploy sets the role again from its secret (password,
+   * read-only default, grants) when nothing else changed. CloudFormation
+   * sends the resource nothing while its properties stay the same.
+   */
+  revision: 'Revision',
 } as const;
 
 /** Version of the privileges the guard role gets (lambda/handler/guard/role-sql.ts); raised when they change, so every stack re-grants. */

@@ -119,7 +119,7 @@ export const GUARD_ALARMS: readonly GuardAlarmSpec[] = [
     missingData: 'breaching',
     runbook: {
       meaning: 'The scheduled guard failed (database unreachable, password refused, a timeout) or did not report at all in two consecutive intervals: the schema is not being watched.',
-      fix: 'Read the last "schema guard: failed" line in the guard\'s log group. Unreachable: check the database and its security group. Password refused: deploy again (the role is set from its secret). No lines: check the schedule rule is enabled.',
+      fix: 'Read the last "schema guard: failed" line in the guard\'s log group. Unreachable: check the database and its security group. Password refused (28P01): the role\'s password is not its secret\'s, and a redeploy alone resets nothing; raise the guard\'s roleRevision (stacks: guardRoleRevision; app: -c schemaguard:guardRoleRevision=<n+1>) and deploy. No lines: check the schedule rule is enabled.',
     },
   },
 ];

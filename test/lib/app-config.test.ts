@@ -20,6 +20,15 @@ describe('Function: readAppConfig', () => {
     expect(c.alarmEmail).toBeUndefined();
     expect(c.alarmHttpsUrl).toBeUndefined();
     expect(c.guardSchedule?.toMinutes()).toBe(15);
+    expect(c.guardRoleRevision).toBeUndefined();
+  });
+
+  it('guardRoleRevision: a whole number, 0 for none', () => {
+    expect(read({ 'schemaguard:guardRoleRevision': '2' }).guardRoleRevision).toBe(2);
+    expect(read({ 'schemaguard:guardRoleRevision': 3 }).guardRoleRevision).toBe(3);
+    expect(read({ 'schemaguard:guardRoleRevision': 0 }).guardRoleRevision).toBeUndefined();
+    expect(() => read({ 'schemaguard:guardRoleRevision': '-1' })).toThrow('context schemaguard:guardRoleRevision: "-1" is not an integer from 0 to 1000000');
+    expect(() => read({ 'schemaguard:guardRoleRevision': 'next' })).toThrow(/guardRoleRevision: "next" is not an integer/);
   });
 
   it('guardSchedule: whole minutes up to a day, or off (no guard)', () => {

@@ -251,6 +251,14 @@ describe('Class: DatabaseStack', () => {
       hourly.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 hour)' });
       expect(() => new DatabaseStack(new App(), 'Both', { stage: 'dev', migrationsDir, guard: false, guardSchedule: Duration.hours(1) }))
         .toThrow(/^DatabaseStack: "guardSchedule" is set and "guard" is false; remove guardSchedule, or turn the guard on/);
+      expect(() => new DatabaseStack(new App(), 'Reset', { stage: 'dev', migrationsDir, guard: false, guardRoleRevision: 2 }))
+        .toThrow(/^DatabaseStack: "guardRoleRevision" is set and "guard" is false; remove guardRoleRevision, or turn the guard on/);
+    });
+
+    it('guardRoleRevision: the role resource gets a Revision, so raising it makes the next deploy set the role again from its secret', () => {
+      devT.hasResourceProperties('Custom::SchemaguardGuardRole', { Revision: Match.absent() });
+      const reset = Template.fromStack(new DatabaseStack(new App(), 'Reset', { stage: 'dev', migrationsDir: tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' }), guardRoleRevision: 2 }));
+      reset.hasResourceProperties('Custom::SchemaguardGuardRole', { RoleName: 'schemaguard_guard_app', Revision: '2' });
     });
 
     it('alarmTicketTopic: ticket alarms (error classes and guard findings) go there, pages stay on the alarm topic', () => {

@@ -233,6 +233,19 @@ describe('Class: SchemaGuard', () => {
       expect(defaultGuardRoleName('orders-eu')).toMatch(/^schemaguard_guard_orders_eu_[0-9a-f]{8}$/);
     });
 
+    it('roleRevision: a Revision property, so raising it makes the next deploy set the role again (nothing else changed, CloudFormation would send nothing)', () => {
+      const { t } = instanceVariant({ roleRevision: 3 });
+      t.hasResourceProperties('Custom::SchemaguardGuardRole', { RoleName: 'schemaguard_guard_orders', Revision: '3' });
+      onInstance.t.hasResourceProperties('Custom::SchemaguardGuardRole', { Revision: Match.absent() });
+    });
+
+    it('the guard-health runbook says what resets a refused password: raising the revision, not a plain redeploy', () => {
+      const health = Object.values(onInstance.t.findResources('AWS::CloudWatch::Alarm')).find((a) => a.Properties.AlarmName === 'orders-ticket-guard-health')!;
+      const description = JSON.stringify(health.Properties.AlarmDescription);
+      expect(description).toContain('Password refused (28P01): the role\'s password is not its secret\'s, and a redeploy alone resets nothing; raise the guard\'s roleRevision (stacks: guardRoleRevision; app: -c schemaguard:guardRoleRevision=<n+1>) and deploy.');
+      expect(description).not.toContain('deploy again');
+    });
+
     it('the migration handler may read that one secret (it sets the role\'s password), nothing more', () => {
       const { guard, stack, migrations } = onInstance;
       const statements = statementsOf(onInstance, stack.getLogicalId(migrations.node.findChild('HandlerRole').node.defaultChild as never));
@@ -361,6 +374,8 @@ describe('Class: SchemaGuard', () => {
       [{ timeout: Duration.seconds(5) }, /"timeout" is 5 s/],
       [{ memorySize: 64 }, /^SchemaGuard: "memorySize" is 64; use an integer from 128 to 10240/],
       [{ metricNamespace: 'AWS/RDS' }, /^SchemaGuard: "metricNamespace" "AWS\/RDS" is not a CloudWatch namespace/],
+      [{ roleRevision: -1 }, /^SchemaGuard: "roleRevision" is -1; use a whole number from 0, and raise it to set the role again from its secret/],
+      [{ roleRevision: 1.5 }, /"roleRevision" is 1.5; use a whole number/],
     ] as [Partial<SchemaGuardProps>, RegExp][])('refuses %o, naming the prop, the value and the fix', (props, message) => {
       expect(() => instanceVariant(props)).toThrow(message);
     });
@@ -374,6 +389,7 @@ describe('Class: SchemaGuard', () => {
       const noName = new SchemaMigrations(stack, 'NoName', { database: proxyLike, secret, vpc, migrationsDir });
       const named = new SchemaMigrations(stack, 'Named', { database: proxyLike, secret, vpc, migrationsDir, databaseName: 'app' });
       expect(() => new SchemaGuard(stack, 'G1', { migrations: named, roleName: 'x', roleSecret: secret })).toThrow(/"roleName" names the role created here, and "roleSecret" was given/);
+      expect(() => new SchemaGuard(stack, 'G1b', { migrations: named, roleRevision: 1, roleSecret: secret })).toThrow('SchemaGuard: "roleRevision" sets the role created here again, and "roleSecret" was given (your own role, which is never set); remove roleRevision');
       expect(() => new SchemaGuard(stack, 'G2', { migrations: noName, databaseIdentifier: 'db' })).toThrow(/the database name is not known: .*pass "databaseName"/);
       expect(() => new SchemaGuard(stack, 'G3', { migrations: named })).toThrow(/"databaseIdentifier" is not set and the migrations' database is not an rds.DatabaseInstance or DatabaseCluster/);
       expect(() => new SchemaGuard(stack, 'G4', { migrations: named, databaseIdentifier: 'db' })).toThrow(/its host is unknown; pass "roleSecret" with host and port/);

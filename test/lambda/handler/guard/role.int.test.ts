@@ -127,6 +127,20 @@ describe.each(targets)('$name', (target) => {
     expect(await sqlstate(r, 'SELECT count(*) FROM audit.events')).toBe('ok');
   });
 
+  it('regression: a password changed by hand (28P01 every run) is reset by an Update that only raises the Revision', async () => {
+    const r = await deployed('pg', target, 'revision');
+    await r.handlers.onEvent(r.roleEvent('Create'), ctx);
+    await withClient(target.adminUrl, (c) => c.query(`ALTER ROLE ${r.guard.name} PASSWORD 'changed-by-hand'`));
+    const refused = await new pg.Client({ connectionString: r.guard.url }).connect().then(() => 'connected', (e: { code?: string }) => e.code);
+    expect(refused).toBe('28P01');
+    const old = r.roleEvent('Update').ResourceProperties;
+
+    const updated = await r.handlers.onEvent(r.roleEvent('Update', { ResourceProperties: { ...old, Revision: '1' }, OldResourceProperties: old }), ctx);
+
+    expect(updated).toEqual({ PhysicalResourceId: `schemaguard-guard-role-${r.guard.name}`, Data: { [GUARD_ROLE_ATTR.roleName]: r.guard.name, [GUARD_ROLE_ATTR.outcome]: 'updated' } });
+    expect(await sqlstate(r, 'SELECT count(*) FROM orders')).toBe('ok');
+  });
+
   it('an Update to another role name (the default became schemaguard_guard_<database>) makes the new role from its own secret and leaves the old one as it was', async () => {
     const r = await deployed('pg', target, 'rename');
     await r.handlers.onEvent(r.roleEvent('Create'), ctx);
