@@ -25,9 +25,14 @@
  *   lease row (a plain read never waits) and upserts only when the row is
  *   free, expired or ours, so a waiter never queues behind the holder's row
  *   lock; between tries no statement runs and no transaction is open. The
- *   one-time creation of the lease table is serialised with
+ *   creation of the lease table is serialised with
  *   `pg_try_advisory_xact_lock`, polled the same way (a transaction is opened
- *   only when pg_locks shows nobody creating it).
+ *   only when pg_locks shows nobody creating it): `lease-table.ts`.
+ * - A lease under which nothing was committed (the run was refused for its
+ *   input, or had nothing to do) removes on release the table — and the
+ *   schema — that taking it created, so such a run leaves the database as it
+ *   found it, as one under the advisory lock does. A runner waiting for the
+ *   lease meanwhile creates the table again.
  *
  * Where PostgreSQL makes a wait unavoidable, and how it is bounded: two
  * runners inserting the first lease row at once wait for each other's insert
@@ -37,13 +42,11 @@
  * one.
  */
 import { randomUUID } from 'node:crypto';
-import { LockWaitTimeoutError, MigrationError, sqlstateOf, type Blocker } from '../../engine/errors';
-import { quoteIdent } from '../../engine/identifiers';
+import { LockWaitTimeoutError, MigrationError, type Blocker } from '../../engine/errors';
 import type { Driver, MigrationLock, Queryable, Session } from '../../engine/ports';
-import { advisoryLockKey, DEFAULT_LEASE_NAME, LEASE_TABLE } from '../../engine/runner-lock-names';
-import { sleep } from '../../engine/sleep';
-import { pollDelay, pollForLock } from '../lock-poll';
-import { lockHolders } from '../pg/advisory-lock';
+import { DEFAULT_LEASE_NAME, LEASE_TABLE } from '../../engine/runner-lock-names';
+import { pollForLock } from '../lock-poll';
+import { ensureLeaseTable, isLeaseTableGone, leaseTable, removeLeaseTable, type LeaseTableCreation } from './lease-table';
 
 export { LEASE_TABLE };
 
@@ -64,25 +67,6 @@ export interface LeaseLockOptions extends LeaseTimings {
   name?: string;
   /** The connection to keep the lease with. @default - the lock opens its own */
   session?: Session;
-}
-
-export function leaseTable(schema: string): string {
-  return `${quoteIdent(schema)}.${quoteIdent(LEASE_TABLE)}`;
-}
-
-export function leaseDdl(schema: string): string[] {
-  return [
-    `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`,
-    `CREATE TABLE IF NOT EXISTS ${leaseTable(schema)} (
-  name        text        PRIMARY KEY,
-  holder      text        NOT NULL,
-  owner       text        NOT NULL,
-  acquired_at timestamptz NOT NULL,
-  renewed_at  timestamptz NOT NULL,
-  expires_at  timestamptz NOT NULL
-)`,
-    `COMMENT ON TABLE ${leaseTable(schema)} IS 'schemaguard: the migration runner lease (one runner at a time; expires unless renewed)'`,
-  ];
 }
 
 /** The lease was lost (expired and possibly taken over) while a runner held it. */
@@ -116,6 +100,10 @@ export class LeaseLock implements MigrationLock {
   private held = false;
   private lost?: string;
   private renewing?: Promise<void>;
+  /** What this lock created when it found no lease table (removed on release when nothing was committed under it). */
+  private created?: LeaseTableCreation;
+  /** A commit was fenced by this lease since it was taken: the run wrote to the database. */
+  private committed = false;
 
   constructor(private readonly driver: Driver, private readonly options: LeaseLockOptions) {
     this.ttlMs = options.ttlMs ?? 60_000;
@@ -153,14 +141,36 @@ export class LeaseLock implements MigrationLock {
 
   async acquire(waitMs: number, onWait?: (holders: Blocker[]) => void): Promise<void> {
     this.session ??= await this.driver.connect();
-    await this.ensureTable();
+    this.created = undefined;
+    this.committed = false;
+    if (!await this.createTableTaking()) await this.waitForLease(waitMs, onWait);
+    this.held = true;
+    this.lost = undefined;
+    this.startRenewing();
+  }
+
+  /** Creates the lease table when there is none, taking the lease in the same transaction: true when it did. */
+  private async createTableTaking(): Promise<boolean> {
+    const created = await ensureLeaseTable(this.session!, this.options.stateSchema, (q) => this.tryTake(q));
+    if (created) this.created = created;
+    return created !== undefined;
+  }
+
+  private async waitForLease(waitMs: number, onWait?: (holders: Blocker[]) => void): Promise<void> {
     let seen: HolderRow[] = [];
     await pollForLock({
       waitMs,
       backoff: { initialMs: Math.min(50, this.pollMs), maxMs: this.pollMs },
       tryTake: async () => {
-        seen = (await this.holders()).filter((h) => h.holder !== this.holderId && Number(h.expires_in_ms) > 0);
-        return seen.length === 0 && this.tryTake();
+        try {
+          seen = (await this.holders()).filter((h) => h.holder !== this.holderId && Number(h.expires_in_ms) > 0);
+          return seen.length === 0 && await this.tryTake(this.session!);
+        } catch (e) {
+          // The holder removed the table it had created (its run committed nothing): create it again, with the lease.
+          if (!isLeaseTableGone(e)) throw e;
+          seen = [];
+          return this.createTableTaking();
+        }
       },
       holders: async () => seen,
       onBusy: (holders) => onWait?.(holders.map(toBlocker)),
@@ -168,60 +178,10 @@ export class LeaseLock implements MigrationLock {
       // Wake up when the current lease would expire, if that is sooner than the next step.
       wakeWithinMs: () => (seen.length ? Math.max(10, Number(seen[0]!.expires_in_ms) + 5) : undefined),
     });
-    this.held = true;
-    this.lost = undefined;
-    this.startRenewing();
   }
 
-  private async ensureTable(): Promise<void> {
-    const s = this.session!;
-    for (let attempt = 0; ; attempt++) {
-      const exists = await s.query<{ t: string | null }>(`SELECT to_regclass($1)::text AS t`, [this.table]);
-      if (exists.rows[0]?.t) return;
-      // Another runner creating it holds the DDL lock: wait outside any transaction, then look again.
-      const creating = (await lockHolders(s, this.ddlKey)).length > 0;
-      if (!creating && await this.createTable(s)) return;
-      await sleep(pollDelay(attempt));
-    }
-  }
-
-  /**
-   * Create the lease table under a transaction-level advisory lock (that works
-   * without a session; IF NOT EXISTS alone races in the catalog). False when
-   * another runner holds that lock: the caller sleeps with no transaction open.
-   */
-  private get ddlKey(): string {
-    return advisoryLockKey(`${this.options.stateSchema}:lease-ddl`);
-  }
-
-  private async createTable(s: Session): Promise<boolean> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await s.begin({ lockTimeoutMs: 0, statementTimeoutMs: 0 });
-        try {
-          const r = await s.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1::bigint) AS ok', [this.ddlKey]);
-          if (!r.rows[0]?.ok) {
-            await s.rollback();
-            return false;
-          }
-          for (const stmt of leaseDdl(this.options.stateSchema)) await s.query(stmt);
-          await s.commit();
-        } catch (e) {
-          if (!s.broken) await s.rollback().catch(() => undefined);
-          throw e;
-        }
-        return true;
-      } catch (e) {
-        // A duplicate in the catalog all the same (another tool creating the schema): try again.
-        const code = sqlstateOf(e);
-        if (attempt < 5 && (code === '23505' || code === '42P06' || code === '42P07' || code === '42710')) continue;
-        throw e;
-      }
-    }
-  }
-
-  private async tryTake(): Promise<boolean> {
-    const r = await this.session!.query<{ holder: string }>(
+  private async tryTake(q: Queryable): Promise<boolean> {
+    const r = await q.query<{ holder: string }>(
       `INSERT INTO ${this.table} AS l (name, holder, owner, acquired_at, renewed_at, expires_at)
        VALUES ($1, $2, $3, clock_timestamp(), clock_timestamp(), clock_timestamp() + $4::bigint * interval '1 millisecond')
        ON CONFLICT (name) DO UPDATE
@@ -310,6 +270,19 @@ export class LeaseLock implements MigrationLock {
       this.stopRenewing();
       throw new LeaseLostError(`lost the migration lease before COMMIT (${this.lost}); the migration was rolled back`);
     }
+    this.committed = true;
+  }
+
+  /**
+   * A run that committed nothing under the lease (refused for its input, or
+   * nothing to do) leaves the database as it found it: the lease table it
+   * created goes, with its own row, unless another runner's row is there.
+   */
+  private async removeCreatedTable(s: Session): Promise<boolean> {
+    if (!this.created || this.committed) return false;
+    const removed = await removeLeaseTable(s, this.options.stateSchema, this.created, { name: this.name, holder: this.holderId });
+    if (removed) this.created = undefined;
+    return removed;
   }
 
   async release(): Promise<void> {
@@ -321,7 +294,7 @@ export class LeaseLock implements MigrationLock {
     this.held = false;
     if (!s) return;
     try {
-      if (wasHeld && !s.broken) {
+      if (wasHeld && !s.broken && !await this.removeCreatedTable(s)) {
         await s.query(`DELETE FROM ${this.table} WHERE name = $1 AND holder = $2`, [this.name, this.holderId]);
       }
     } catch {

@@ -5,6 +5,7 @@ import {
 import type { Driver } from '../../../lambda/engine/ports';
 import { migrate } from '../../../lambda/engine/runner';
 import { loadMigrations } from '../../../lambda/engine/source';
+import { catalogFingerprint } from '../../support/catalog-fingerprint';
 import { dropDatabases, freshDatabase, rows, withClient } from '../../support/db';
 import { driverCases } from '../../support/drivers';
 import { rejection, runEngine } from '../../support/engine';
@@ -58,6 +59,38 @@ describe.each(driverCases())('Function: migrate on $name', ({ target, driver }) 
     expect(e.appliedChecksum).not.toBe(e.fileChecksum);
     expect(await tables(url)).toBe('a');
     expect(await appliedVersions(url)).toEqual([1]);
+  });
+
+  it('a refused run leaves the database exactly as it was: a bad pending file on a new database, a changed file on a migrated one', async () => {
+    // Regression: the lease (the Data API's lock) created its schema and table before the files were checked, and they stayed.
+    const url = await freshDatabase(target, 'refused');
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '2_bad.sql': 'CREATE TABLE b (id int);\nCOMMIT;\n' });
+    const run = async () => {
+      const d = driver.make(url);
+      try {
+        return await migrate({ driver: d, migrations: loadMigrations(dir, { deferParse: true }), appliedBy: 'test' });
+      } finally {
+        await d.end();
+      }
+    };
+    const fresh = await catalogFingerprint(url);
+
+    const bad = await rejection<InputError>(run());
+
+    expect(bad).toBeInstanceOf(InputError);
+    expect(bad.message).toContain('2_bad.sql:2: COMMIT inside a transactional migration');
+    expect(await catalogFingerprint(url)).toBe(fresh);
+    expect(await rows(url, "SELECT to_regnamespace('schemaguard')::text AS s")).toEqual([{ s: null }]);
+
+    // A database migrated under the advisory lock (no lease table): a refusal adds none.
+    addFile(dir, '2_bad.sql', 'CREATE TABLE b (id int);');
+    await run();
+    await withClient(url, (c) => c.query('DROP TABLE IF EXISTS schemaguard.runner_lease'));
+    const migrated = await catalogFingerprint(url);
+    addFile(dir, '1_a.sql', 'CREATE TABLE a (id bigint);');
+
+    expect(await rejection(run())).toBeInstanceOf(ChecksumMismatchError);
+    expect(await catalogFingerprint(url)).toBe(migrated);
   });
 
   it('leaves no trace of the first statement when the second fails', async () => {

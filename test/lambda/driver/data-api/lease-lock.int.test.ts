@@ -50,6 +50,12 @@ function startOf(version: number): { onEvent: (e: { type: string; migration?: { 
   return { onEvent: (e) => { if (e.type === 'migration-start' && e.migration?.version === version) resolve(); }, started };
 }
 
+/** The state schema and the lease table, null where absent. */
+async function leaseTable(url: string): Promise<{ s: string | null; t: string | null } | undefined> {
+  return (await rows<{ s: string | null; t: string | null }>(url,
+    "SELECT to_regnamespace('schemaguard')::text AS s, to_regclass('schemaguard.runner_lease')::text AS t"))[0];
+}
+
 async function expireLease(url: string): Promise<void> {
   await rows(url, `UPDATE schemaguard.runner_lease SET expires_at = clock_timestamp() - interval '1 second'`);
 }
@@ -105,7 +111,8 @@ describe.each(targets)('$name', (target) => {
       expect(seen[0]![0]!.application).toBe('first-runner');
       await second.release();
       await first.release();
-      expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.runner_lease')).toEqual([{ n: 0 }]);
+      // Nothing was committed under the lease: the table first created is gone with its row.
+      expect(await leaseTable(url)).toEqual({ s: null, t: null });
     });
 
     it('assertHeld throws once another runner took an expired lease over', async () => {
@@ -154,7 +161,7 @@ describe.each(targets)('$name', (target) => {
         expect(samples.filter((x) => x.wait_event_type === 'Lock')).toEqual([]);
         expect(samples.filter((x) => x.state !== 'active' && (x.in_transaction || x.xmin))).toEqual([]);
       });
-      expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.runner_lease')).toEqual([{ n: 0 }]);
+      expect(await leaseTable(url)).toEqual({ s: null, t: null });
     });
 
     it('a waiting runner does not queue behind the holder\'s lock on the lease row', async () => {
@@ -177,6 +184,63 @@ describe.each(targets)('$name', (target) => {
         expect(samples.filter((x) => x.wait_event_type === 'Lock')).toEqual([]);
       });
       await first.release();
+    });
+
+    it('a lease released with nothing committed under it removes the table it created, and the schema it created', async () => {
+      // Regression: a run refused after taking the lease (a bad pending file) left the schema and the lease table behind.
+      const url = await freshDatabase(target, 'lease_undo');
+      const lock = new LeaseLock(driverFor(url, 5000), { stateSchema: 'schemaguard', owner: 'refused', ttlMs: 5000 });
+
+      await lock.acquire(0);
+      expect(await leaseTable(url)).toEqual({ s: 'schemaguard', t: 'schemaguard.runner_lease' });
+      await lock.release();
+
+      expect(await leaseTable(url)).toEqual({ s: null, t: null });
+    });
+
+    it('keeps the schema when it held something else, a table it did not create, and one under which a commit was fenced', async () => {
+      const url = await freshDatabase(target, 'lease_keep');
+      await rows(url, 'CREATE SCHEMA schemaguard; CREATE TABLE schemaguard.other (id int)');
+      const take = async (owner: string, write?: string) => {
+        const driver = driverFor(url, 5000);
+        const lock = driver.createLock({ stateSchema: 'schemaguard', owner });
+        await lock.acquire(0);
+        if (write) {
+          const s = await driver.connect();
+          await s.begin({ lockTimeoutMs: 1000, statementTimeoutMs: 0 });
+          await s.query(write);
+          await s.commit();
+          await s.close();
+        }
+        await lock.release();
+      };
+
+      await take('refused');
+      expect(await leaseTable(url)).toEqual({ s: 'schemaguard', t: null });
+      await take('writer', 'CREATE TABLE written (id int)');
+      expect(await leaseTable(url)).toEqual({ s: 'schemaguard', t: 'schemaguard.runner_lease' });
+      await rows(url, 'DROP TABLE schemaguard.other');
+      await take('refused');
+      expect(await leaseTable(url)).toEqual({ s: 'schemaguard', t: 'schemaguard.runner_lease' });
+      expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.runner_lease')).toEqual([{ n: 0 }]);
+    });
+
+    it('a runner waiting for a lease whose holder removes the lease table on release takes the lease all the same', async () => {
+      const url = await freshDatabase(target, 'lease_undo_wait');
+      const driver = driverFor(url, 5000);
+      const first = new LeaseLock(driver, { stateSchema: 'schemaguard', owner: 'first', ttlMs: 5000 });
+      await first.acquire(0);
+      const second = new LeaseLock(driver, { stateSchema: 'schemaguard', owner: 'second', ttlMs: 5000, pollMs: 20 });
+      const seen: Blocker[][] = [];
+      const waiting = second.acquire(10_000, (h) => seen.push(h));
+      await sleep(200);
+
+      await first.release();
+      await waiting;
+
+      expect(seen[0]?.[0]?.application).toBe('first');
+      expect(await rows(url, 'SELECT owner FROM schemaguard.runner_lease')).toEqual([{ owner: 'second' }]);
+      await second.release();
     });
 
     it('quotes the state schema name', async () => {

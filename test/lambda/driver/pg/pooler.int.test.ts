@@ -11,10 +11,11 @@ import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
 import { LockTimeoutError, PoolerError } from '../../../../lambda/engine/errors';
 import { migrate, type RunEvent } from '../../../../lambda/engine/runner';
 import { loadMigrations } from '../../../../lambda/engine/source';
+import { catalogFingerprint } from '../../../support/catalog-fingerprint';
 import { runCli } from '../../../support/cli';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
 import { rejection } from '../../../support/engine';
-import { tempDir } from '../../../support/files';
+import { addFile, tempDir } from '../../../support/files';
 import { startPgbouncer, type RunningPgbouncer } from '../../../support/pgbouncer';
 
 afterAll(dropDatabases);
@@ -133,6 +134,8 @@ describe.each(targets)('PgBouncer pool_mode=transaction in front of $name', (tar
         '2_index.sql': '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY t1_v ON t1 (v);',
       });
 
+      const before = await catalogFingerprint(url);
+
       const r = await runCli(['migrate', '--dir', dir, '--database-url', bouncer.url(url)]);
 
       expect(r.code).toBe(2);
@@ -142,11 +145,45 @@ describe.each(targets)('PgBouncer pool_mode=transaction in front of $name', (tar
       expect(r.stderr).toContain('fix: point --database-url (DATABASE_URL) at the database server itself for migrations');
       expect(await rows(url, "SELECT to_regclass('public.t1')::text AS t, to_regclass('schemaguard.applied_migrations')::text AS s")).toEqual([{ t: null, s: null }]);
       expect(await leftovers(url)).toEqual({ advisory: 0, leases: 0 });
+      // Regression: the lease's schema and table, created before the files were checked, stayed behind.
+      expect(await catalogFingerprint(url)).toBe(before);
 
       // The same files through a direct URL: applied.
       const direct = await runCli(['migrate', '--dir', dir, '--database-url', url]);
       expect(direct.code).toBe(0);
       expect(await rows(url, "SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = 't1_v'::regclass")).toEqual([{ valid: true }]);
+    });
+
+    it('refuses a bad pending file with exit 2 and leaves the database exactly as it was: no lease table, no state schema', async () => {
+      // Regression: the lease's CREATE SCHEMA/TABLE committed before the files were parsed, and stayed behind.
+      const url = await freshDatabase(target, 'pool_bad_file');
+      const dir = tempDir({ '1_b.sql': 'CREATE TABLE b (id int);\nCOMMIT;\n' });
+      const before = await catalogFingerprint(url);
+
+      const r = await runCli(['migrate', '--dir', dir, '--database-url', bouncer.url(url)]);
+
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('error: 1_b.sql:2: COMMIT inside a transactional migration');
+      expect(await rows(url, "SELECT to_regnamespace('schemaguard')::text AS s")).toEqual([{ s: null }]);
+      expect(await catalogFingerprint(url)).toBe(before);
+    });
+
+    it('a refusal through the pooler on a database migrated directly (a changed file, a bad pending one) leaves no lease table', async () => {
+      const url = await freshDatabase(target, 'pool_refused');
+      const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
+      expect((await runCli(['migrate', '--dir', dir, '--database-url', url])).code).toBe(0);
+      const before = await catalogFingerprint(url);
+
+      addFile(dir, '2_bad.sql', "SELECT 'open;\n");
+      const bad = await runCli(['migrate', '--dir', dir, '--database-url', bouncer.url(url)]);
+      addFile(dir, '2_bad.sql', 'SELECT 1;\n');
+      addFile(dir, '1_a.sql', 'CREATE TABLE a (id bigint);');
+      const changed = await runCli(['migrate', '--dir', dir, '--database-url', bouncer.url(url)]);
+
+      expect([bad.code, changed.code]).toEqual([2, 1]);
+      expect(changed.stderr).toContain('error: 1_a.sql was changed after it was applied');
+      expect(await rows(url, "SELECT to_regclass('schemaguard.runner_lease')::text AS t")).toEqual([{ t: null }]);
+      expect(await catalogFingerprint(url)).toBe(before);
     });
 
     it('applies a no-transaction file with no statement (a placeholder): it has nothing that needs a session', async () => {
