@@ -7,7 +7,7 @@ import { UsageError } from './errors';
 
 export const VERSION = '0.1.0';
 
-export const COMMANDS = ['migrate', 'plan', 'status', 'lint', 'check', 'diff', 'doctor', 'guard', 'capture', 'new', 'baseline', 'repair'] as const;
+export const COMMANDS = ['migrate', 'plan', 'status', 'lint', 'check', 'diff', 'snapshot', 'doctor', 'guard', 'capture', 'new', 'baseline', 'repair'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** Positional arguments each command takes: [least, most, how to write them]. */
@@ -219,6 +219,7 @@ Commands:
   lint      lint the pending migrations (all files without a database); exit 1 on errors
   check     check the query contracts (--contracts DIR) against the live schema, writing nothing
   diff      compare the live schema with the snapshot the migrations produce; exit 1 on drift
+  snapshot  apply the migrations to a throwaway embedded PostgreSQL and write the schema they produce (--snapshot)
   doctor    schema problems on any database (missing defaults, foreign keys, INVALID indexes, …)
   guard     one read-only pass over a live database: drift, contracts, doctor errors, INVALID indexes,
             unvalidated constraints, pending or unknown migrations; exit 1 when a finding pages

@@ -1,6 +1,6 @@
 /**
  * Drift detection: the live schema compared with the snapshot of what the
- * migrations produce on a fresh database (`npm run snapshot` writes
+ * migrations produce on a fresh database (`schemaguard snapshot` writes
  * `lambda/schema/snapshot.json`; it is committed, and bundled with the
  * custom-resource handler). The comparison reuses the normalised catalog dump
  * and diff of `lambda/schema/catalog.ts`: extra, missing or different
@@ -140,6 +140,6 @@ export function assertNoDrift(report: DriftReport): void {
   const more = report.differences.length > 3 ? ` (and ${report.differences.length - 3} more)` : '';
   throw new DriftError(`the live schema differs from what the migrations produce: ${shown}${more}`, {
     differences: report.differences,
-    fix: 'a change made by hand: put it in a migration (then npm run snapshot), or undo it; run schemaguard diff for the full list',
+    fix: 'a change made by hand: put it in a migration (then schemaguard snapshot), or undo it; run schemaguard diff for the full list',
   });
 }

@@ -27,7 +27,7 @@ export const CONTRACT_RULES: Record<ContractFailure['stage'], RuleDescription> =
 export const DRIFT_RULE: RuleDescription = {
   id: 'schema-drift', severity: 'error', title: 'the live schema differs from what the migrations produce',
   why: 'a change made by hand (or a migration not run) means the schema the application meets is not the one the code was tested against',
-  fix: 'put the change in a migration (then npm run snapshot), or undo it',
+  fix: 'put the change in a migration (then schemaguard snapshot), or undo it',
 };
 
 export function contractFindings(report: ContractsReport): Finding[] {

@@ -40,7 +40,7 @@ export const ENV = {
   tls: 'SCHEMAGUARD_TLS',
   /** The database's PostgreSQL log group, named in failure messages. */
   databaseLogGroup: 'SCHEMAGUARD_DATABASE_LOG_GROUP',
-  /** Schema snapshot (`npm run snapshot`) to compare the live schema with after migrating; empty or missing file: no drift check. */
+  /** Schema snapshot (`schemaguard snapshot`) to compare the live schema with after migrating; empty or missing file: no drift check. */
   snapshotFile: 'SCHEMAGUARD_SNAPSHOT_FILE',
   /** `true`: drift fails the deploy; otherwise it is reported in the response and the log. */
   failOnDrift: 'SCHEMAGUARD_FAIL_ON_DRIFT',

@@ -51,7 +51,7 @@ async function verifyNoDrift(driver: Driver, migrations: Migration[], s: VerifyS
   const snapshot = JSON.parse(readFileSync(s.snapshotFile, 'utf8')) as Snapshot;
   const stale = staleSnapshot(snapshot, migrations);
   if (stale.length) {
-    log.warn('the schema snapshot does not match the bundled migrations: drift not checked (run npm run snapshot)', { stale });
+    log.warn('the schema snapshot does not match the bundled migrations: drift not checked (run schemaguard snapshot)', { stale });
     return `not checked (snapshot stale: ${stale[0]})`.slice(0, 300);
   }
   const report = await detectDrift({ driver, snapshot, stateSchema: s.stateSchema });

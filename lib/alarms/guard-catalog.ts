@@ -59,7 +59,7 @@ export const GUARD_ALARMS: readonly GuardAlarmSpec[] = [
     missingData: 'ignore',
     runbook: {
       meaning: 'For two runs the live schema has drift the application does not depend on yet: an object added by hand, a changed comment, or any drift while migrations are pending (the deploy is not settled).',
-      fix: 'Fold the change into a migration (and npm run snapshot), or drop what was added by hand; if migrations are pending, deploy first.',
+      fix: 'Fold the change into a migration (and schemaguard snapshot), or drop what was added by hand; if migrations are pending, deploy first.',
     },
   },
   {

@@ -14,17 +14,17 @@ export function readSnapshot(file: string): Snapshot {
     text = readFileSync(file, 'utf8');
   } catch (cause) {
     throw new InputError(`${file}: cannot read the schema snapshot (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, {
-      file, value: file, cause, fix: 'run npm run snapshot (it migrates a fresh database and writes the snapshot), or pass --snapshot FILE',
+      file, value: file, cause, fix: 'run schemaguard snapshot (it migrates a fresh database and writes the snapshot), or pass --snapshot FILE',
     });
   }
   let snapshot: Snapshot;
   try {
     snapshot = JSON.parse(text) as Snapshot;
   } catch (cause) {
-    throw new InputError(`${file}: not valid JSON (${(cause as Error).message})`, { file, cause, fix: 'regenerate it with npm run snapshot' });
+    throw new InputError(`${file}: not valid JSON (${(cause as Error).message})`, { file, cause, fix: 'regenerate it with schemaguard snapshot' });
   }
   if (snapshot?.format !== SNAPSHOT_FORMAT || !snapshot.catalog) {
-    throw new InputError(`${file}: not a schemaguard snapshot of format ${SNAPSHOT_FORMAT}`, { file, value: String(snapshot?.format), fix: 'regenerate it with npm run snapshot' });
+    throw new InputError(`${file}: not a schemaguard snapshot of format ${SNAPSHOT_FORMAT}`, { file, value: String(snapshot?.format), fix: 'regenerate it with schemaguard snapshot' });
   }
   return snapshot;
 }
@@ -34,7 +34,7 @@ export async function diffCommand(ctx: CommandContext): Promise<number> {
   const snapshot = readSnapshot(opts.snapshot);
   const notes: string[] = [];
   if (existsSync(opts.dir)) {
-    for (const s of staleSnapshot(snapshot, loadMigrations(opts.dir))) notes.push(`snapshot is stale: ${s} (run npm run snapshot)`);
+    for (const s of staleSnapshot(snapshot, loadMigrations(opts.dir))) notes.push(`snapshot is stale: ${s} (run schemaguard snapshot)`);
   }
   const { driver, where } = await connectTarget(ctx);
   try {

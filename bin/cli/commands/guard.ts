@@ -28,7 +28,7 @@ async function readInputs(ctx: CommandContext): Promise<GuardInputs> {
   const contracts = existsSync(opts.contractsDir) ? await loadContracts(opts.contractsDir) : [];
   if (!existsSync(opts.contractsDir)) notes.push(`no contracts: ${opts.contractsDir}/ does not exist (--contracts DIR)`);
   const snapshot = existsSync(opts.snapshot) ? readSnapshot(opts.snapshot) : undefined;
-  if (!snapshot) notes.push(`drift not checked: ${opts.snapshot} does not exist (npm run snapshot, or --snapshot FILE)`);
+  if (!snapshot) notes.push(`drift not checked: ${opts.snapshot} does not exist (schemaguard snapshot, or --snapshot FILE)`);
   return { contracts, snapshot, notes };
 }
 

@@ -21,6 +21,7 @@ export const COMMAND_RUNS: Record<CliOptions['command'], () => Promise<CommandRu
   lint: async () => { await keepParseTreesYoung(); return (await import('./lint')).lintCommand; },
   check: async () => (await import('./check')).checkCommand,
   diff: async () => (await import('./diff')).diffCommand,
+  snapshot: async () => (await import('./snapshot')).snapshotCommand,
   doctor: async () => (await import('./doctor')).doctorCommand,
   guard: async () => (await import('./guard')).guardCommand,
   capture: async () => (await import('./capture')).captureCommand,

@@ -8,7 +8,7 @@ import { quoteLiteral } from '../../engine/state';
 import type { Catalog, ConstraintInfo, Difference, TableInfo } from '../../schema/catalog';
 import { ident, qualified } from '../doctor/names';
 
-const INTO_MIGRATION = 'or keep it: put it in a migration, then npm run snapshot';
+const INTO_MIGRATION = 'or keep it: put it in a migration, then schemaguard snapshot';
 
 /** Where a column, constraint or index difference belongs: its table (from either catalog) and its own name. */
 export function locate(d: Difference, catalogs: readonly Catalog[]): { table: TableInfo; member: string } | undefined {
@@ -109,5 +109,5 @@ function additionFix(d: Difference, live: Catalog): string {
       default: return undefined;
     }
   })();
-  return `put it in a migration (then npm run snapshot)${drop ? `, or drop it: ${drop}` : ', or drop it'}`;
+  return `put it in a migration (then schemaguard snapshot)${drop ? `, or drop it: ${drop}` : ', or drop it'}`;
 }

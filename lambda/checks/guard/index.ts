@@ -47,7 +47,7 @@ export type GuardOptions = GuardTarget & {
   migrations: Migration[];
   /** The query contracts (`loadContracts`). */
   contracts: Contract[];
-  /** What the migrations produce (`npm run snapshot`). @default - drift is not checked */
+  /** What the migrations produce (`schemaguard snapshot`). @default - drift is not checked */
   snapshot?: Snapshot;
   /** @default 'schemaguard' */
   stateSchema?: string;

@@ -42,13 +42,13 @@ export const GUARD_RULES = {
     id: 'schema-drift', kind: 'drift', severity: 'page', exception: UNSETTLED,
     title: 'an object of the snapshot is missing from the live schema or differs from it (a checked object drifted)',
     why: 'the application was tested against the schema the migrations produce; a default dropped, a constraint or index removed, a type or nullability changed by hand makes its statements fail or its data go wrong',
-    fix: 'undo the change (the finding gives the statement), or put it in a migration and run npm run snapshot',
+    fix: 'undo the change (the finding gives the statement), or put it in a migration and run schemaguard snapshot',
   },
   schemaAddition: {
     id: 'schema-addition', kind: 'drift', severity: 'ticket',
     title: 'an object in the live schema that the snapshot does not have (added by hand)',
     why: 'what the application was tested against is intact, but the next deploy does not know the object: a migration may collide with it, and a fresh environment will not have it',
-    fix: 'put it in a migration (then npm run snapshot), or drop it',
+    fix: 'put it in a migration (then schemaguard snapshot), or drop it',
   },
   commentDrift: {
     id: 'comment-drift', kind: 'drift', severity: 'ticket',
@@ -60,7 +60,7 @@ export const GUARD_RULES = {
     id: 'snapshot-stale', kind: 'drift', severity: 'ticket',
     title: 'the snapshot was not built from these migration files: drift was not compared',
     why: 'a snapshot of other files would report the differences of those files as drift',
-    fix: 'npm run snapshot, and deploy the snapshot with the migrations',
+    fix: 'schemaguard snapshot, and deploy the snapshot with the migrations',
   },
   doctorError: {
     id: 'doctor-error', kind: 'doctor', severity: 'ticket',

@@ -43,6 +43,6 @@ describe(`CLI: schemaguard diff on ${target.name}, on a migrated database`, () =
     const missing = await runCli(['diff', '--database-url', empty, '--snapshot', '/nonexistent/snapshot.json']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('/nonexistent/snapshot.json: cannot read the schema snapshot (ENOENT)');
-    expect(missing.stderr).toContain('npm run snapshot');
+    expect(missing.stderr).toContain('schemaguard snapshot');
   });
 });

@@ -100,6 +100,6 @@ describe.each(targets)('CLI: schemaguard guard on $name', (target) => {
     const r = await guard('--contracts', '/nonexistent/contracts', '--snapshot', '/nonexistent/snapshot.json');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('note: no contracts: /nonexistent/contracts/ does not exist (--contracts DIR)');
-    expect(r.stdout).toContain('note: drift not checked: /nonexistent/snapshot.json does not exist (npm run snapshot, or --snapshot FILE)');
+    expect(r.stdout).toContain('note: drift not checked: /nonexistent/snapshot.json does not exist (schemaguard snapshot, or --snapshot FILE)');
   });
 });

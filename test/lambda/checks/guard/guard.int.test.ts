@@ -162,7 +162,7 @@ describe.each(targets)('Function: runGuard on $name, INVALID indexes, NOT VALID 
       'ticket invalid-index all_leads_email_uq',
       'ticket constraint-not-validated all_leads.all_leads_name_check',
     ]);
-    expect(r.findings[1]!.fix).toBe('put it in a migration (then npm run snapshot), or drop it: DROP INDEX CONCURRENTLY IF EXISTS all_leads_email_uq;');
+    expect(r.findings[1]!.fix).toBe('put it in a migration (then schemaguard snapshot), or drop it: DROP INDEX CONCURRENTLY IF EXISTS all_leads_email_uq;');
     expect(r.metrics).toMatchObject({ DriftedObjects: 0, MinorDrift: 2, InvalidIndexes: 1, DoctorErrors: 1 });
     await sql(url, 'DROP INDEX all_leads_email_uq; ALTER TABLE all_leads DROP CONSTRAINT all_leads_name_check');
     expect(summary(await guard(url))).toEqual([]);

@@ -1,0 +1,66 @@
+/**
+ * `schemaguard snapshot`: apply the migrations to a throwaway embedded
+ * PostgreSQL and write the normalised catalog they produce to --snapshot
+ * (`lambda/schema/snapshot.json`), the file `diff`, `guard` and the custom
+ * resource compare a live schema with. Never a live database: one that has
+ * drifted would make its drift the expected schema.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { takeSnapshot, type Snapshot } from '../../../lambda/checks/drift';
+import { PgDriver } from '../../../lambda/driver/pg/pg-driver';
+import { migrate } from '../../../lambda/engine/runner';
+import { loadMigrations, type Migration } from '../../../lambda/engine/source';
+import { startEmbedded } from '../embedded';
+import { UsageError } from '../errors';
+import type { CommandContext } from './context';
+
+/** The catalog `migrations` produce on a new embedded server in a temporary directory, removed after. */
+export async function snapshotOf(migrations: Migration[], appliedBy: string, onProgress: (line: string) => void): Promise<Snapshot> {
+  const work = mkdtempSync(join(tmpdir(), 'schemaguard-snapshot-'));
+  try {
+    const server = await startEmbedded({ dir: work, onProgress });
+    try {
+      const driver = new PgDriver({ connectionString: server.url });
+      try {
+        await migrate({ driver, migrations, appliedBy });
+        const session = await driver.connect();
+        try {
+          return await takeSnapshot(session, migrations);
+        } finally {
+          await session.close();
+        }
+      } finally {
+        await driver.end();
+      }
+    } finally {
+      await server.release();
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Writes the snapshot file (its directory made when missing); the line that says what it holds. */
+export function writeSnapshot(file: string, snapshot: Snapshot, migrations: number): string {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(snapshot, null, 2)}\n`);
+  return `wrote ${file}: ${snapshot.catalog.tables.length} tables, ${snapshot.catalog.functions.length} functions, ${migrations} migrations, PostgreSQL ${Math.floor(snapshot.serverVersion / 10000)}`;
+}
+
+export async function snapshotCommand(ctx: CommandContext): Promise<number> {
+  const { opts } = ctx;
+  // DATABASE_URL may be set for the other commands; only the flag itself is refused.
+  if (opts.databaseUrl && opts.databaseUrl !== ctx.env.DATABASE_URL) {
+    throw new UsageError('snapshot takes no --database-url: it applies the migrations to a throwaway embedded PostgreSQL', {
+      value: '--database-url', fix: 'drop --database-url (schemaguard diff --database-url URL compares a live database with the snapshot)',
+    });
+  }
+  const migrations = loadMigrations(opts.dir);
+  ctx.progress(`snapshot: applying ${migrations.length} migrations in ${opts.dir}/ to a throwaway embedded PostgreSQL`);
+  const snapshot = await snapshotOf(migrations, 'schemaguard snapshot', ctx.progress);
+  const line = writeSnapshot(opts.snapshot, snapshot, migrations.length);
+  ctx.out(opts.json ? JSON.stringify({ command: 'snapshot', file: opts.snapshot, tables: snapshot.catalog.tables.length, functions: snapshot.catalog.functions.length, migrations: migrations.length, serverVersion: snapshot.serverVersion }) : line);
+  return 0;
+}

@@ -1,0 +1,49 @@
+/** `schemaguard snapshot` through the real executable: what a package user runs instead of this repository's `npm run snapshot`. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../../support/cli';
+import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
+import { tempDir } from '../../../support/files';
+
+afterAll(dropDatabases);
+
+const target = targets[0]!;
+
+describe(`CLI: schemaguard snapshot, then diff on ${target.name}`, () => {
+  it('writes the schema the migrations produce (its folder made), which diff then finds on a database migrated with them, and names drift made by hand', async () => {
+    const dir = tempDir({
+      '1_orders.sql': 'CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL);',
+      '2_index.sql': 'CREATE UNIQUE INDEX orders_email_uq ON orders (email);',
+    });
+    const out = join(tempDir({}), 'schema', 'snapshot.json');
+    const r = await runCli(['snapshot', '--dir', dir, '--snapshot', out], { env: { DATABASE_URL: target.adminUrl } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^wrote ${out.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: 1 tables, 0 functions, 2 migrations, PostgreSQL \\d+\\n$`));
+    expect(r.stderr).toContain(`snapshot: applying 2 migrations in ${dir}/ to a throwaway embedded PostgreSQL`);
+    const snapshot = JSON.parse(readFileSync(out, 'utf8')) as { migrations: { file: string }[]; catalog: { tables: { name: string }[] } };
+    expect(snapshot.migrations.map((m) => m.file)).toEqual(['1_orders.sql', '2_index.sql']);
+    expect(snapshot.catalog.tables.map((t) => t.name)).toEqual(['orders']);
+
+    const url = await freshDatabase(target, 'cli_snapshot');
+    expect((await runCli(['migrate', '--quiet', '--dir', dir, '--database-url', url])).code).toBe(0);
+    const clean = await runCli(['diff', '--dir', dir, '--snapshot', out, '--database-url', url]);
+    expect(clean.code, clean.stdout + clean.stderr).toBe(0);
+    expect(clean.stdout).toContain('no drift');
+    await withClient(url, (c) => c.query('DROP INDEX orders_email_uq'));
+    const drift = await runCli(['diff', '--dir', dir, '--snapshot', out, '--database-url', url]);
+    expect(drift.code).toBe(1);
+    expect(drift.stdout).toContain('orders_email_uq');
+  });
+
+  it('refuses --database-url (a live database may have drifted), and a bad file as migrate does, writing nothing', async () => {
+    const out = join(tempDir({}), 'snapshot.json');
+    const flag = await runCli(['snapshot', '--dir', tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' }), '--snapshot', out, '--database-url', target.adminUrl]);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain('error: snapshot takes no --database-url: it applies the migrations to a throwaway embedded PostgreSQL');
+    const bad = await runCli(['snapshot', '--dir', tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\nCOMMIT;' }), '--snapshot', out], { env: { DATABASE_URL: undefined } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('error: 1_a.sql:2: COMMIT inside a transactional migration');
+    expect(() => readFileSync(out)).toThrow();
+  });
+});
