@@ -13,7 +13,7 @@ import type { EmbeddedServer } from './embedded';
 import { exitOnInternalError, exitWhenWritten, keepRunningWhenReaderCloses, written } from './exit';
 import { formatError } from './format';
 import { flushOnExit, LineBatcher } from './line-batcher';
-import { escapeData } from './output/github';
+import { githubErrorAnnotation } from './output/github';
 
 export interface Io {
   out(text: string): void;
@@ -54,14 +54,20 @@ export async function runCli(argv: string[], io: Io, runCommand: (ctx: CommandCo
     });
   } catch (e) {
     const error = e instanceof MigrationError ? e : new MigrationError(e instanceof Error ? e.message : String(e), { cause: e });
-    if (opts?.json) out(JSON.stringify(redactor.redactValue(error.toJSON())));
+    // A usage error leaves no options: --json is read from the arguments as written.
+    if (opts?.json ?? wantsJson(argv)) out(JSON.stringify(redactor.redactValue(error.toJSON())));
     else err(formatError(error));
-    // In a workflow, the failure is an annotation too.
-    if (opts?.format === 'github') out(`::error title=schemaguard ${opts.command} failed::${escapeData(error.message)}`);
+    // In a workflow, the failure is an annotation too, on the file and line it names.
+    if (opts?.format === 'github') out(githubErrorAnnotation(opts.command, { message: redactor.redact(error.message), file: error.file, line: error.line }, opts.dir));
     return error instanceof InputError ? 2 : error.exitCode;
   } finally {
     if (embedded) await embedded.release().catch(() => undefined);
   }
+}
+
+/** `--json` or `--format json` among arguments that did not parse. */
+function wantsJson(argv: string[]): boolean {
+  return argv.some((a, k) => a === '--json' || a === '--format=json' || (a === '--format' && argv[k + 1] === 'json'));
 }
 
 /** Run `main` as the process: exit with its code once stdout and stderr are written (exit.ts says why). */

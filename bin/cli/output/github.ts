@@ -4,6 +4,7 @@
  * Values are escaped as the Actions toolkit escapes them (`%`, CR and LF in
  * the message; also `:` and `,` in properties).
  */
+import { existsSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import type { Finding } from '../../../lambda/checks/finding';
 
@@ -30,4 +31,19 @@ export function githubAnnotation(f: Finding, baseDir: string): string {
   props.push(`title=${escapeProperty(`schemaguard ${f.rule}`)}`);
   const where = !f.file && f.object ? `${f.object}: ` : '';
   return `::${f.severity === 'error' ? 'error' : 'warning'} ${props.join(',')}::${escapeData(`${where}${f.message}\nWhy: ${f.why}\nFix: ${f.fix}`)}`;
+}
+
+/**
+ * A failed command's annotation: on its migration file and line when the
+ * error names a file of `dir` (a contract's or the snapshot's path is not
+ * made into one), else on the run.
+ */
+export function githubErrorAnnotation(command: string, error: { message: string; file?: string; line?: number }, dir: string): string {
+  const props: string[] = [];
+  if (error.file && existsSync(resolve(dir, error.file))) {
+    props.push(`file=${escapeProperty(repositoryPath(dir, error.file))}`);
+    if (error.line) props.push(`line=${error.line}`);
+  }
+  props.push(`title=${escapeProperty(`schemaguard ${command} failed`)}`);
+  return `::error ${props.join(',')}::${escapeData(error.message)}`;
 }

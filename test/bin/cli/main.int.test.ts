@@ -32,6 +32,12 @@ describe(`CLI: schemaguard on ${target.name}`, () => {
     expect(r.stderr + r.stdout).not.toContain('hunter2secret');
   });
 
+  it.each([['frobnicate', '--json'], ['status', '--bogus', '--format', 'json'], ['status', '--json', '--lock-wait', '5']])('a usage error under --json (%j) is one JSON object on stdout, as every other error', async (...argv) => {
+    const r = await runCli(argv, { env: { DATABASE_URL: undefined } });
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: 'UsageError', message: expect.any(String), fix: expect.any(String) });
+  });
+
   it('exits 1 on a wrong password and never prints it', async () => {
     const u = new URL(target.adminUrl);
     u.password = 'wrong-Pa55word-xyz';

@@ -110,6 +110,7 @@ describe.each(targets)('CLI: --format on $name', (target) => {
     writeFileSync(join(root, 'db/migrations/0003_bad.sql'), 'CREATE TABLE (;');
     const r = await run(['plan', '--dir', 'db/migrations', '--format', 'github']);
     expect(r.code).toBe(2);
-    expect(r.stdout).toMatch(/^::error title=schemaguard plan failed::0003_bad\.sql/m);
+    // On the file and line, as the workflow sees the path.
+    expect(r.stdout).toMatch(/^::error file=db\/migrations\/0003_bad\.sql,line=1,title=schemaguard plan failed::0003_bad\.sql:1:14: syntax error/m);
   });
 });
