@@ -275,10 +275,11 @@ function resolveGuardSettings(props: SchemaGuardProps): GuardSettings {
  */
 function claimRole(self: SchemaGuard, settings: GuardSettings, migrations: SchemaMigrations): void {
   // The identifier: literal for an instance or cluster with a name (also one imported twice), else the one token of that construct.
-  const first = claimOnce(self, 'SchemaGuard.roleName', `${settings.databaseIdentifier}\u0000${settings.roleName}`);
-  if (first === undefined) return;
   const target = migrations.target;
   const construct = (target.kind === 'data-api' ? target.cluster : target.database) as Partial<IConstruct>;
+  // Compared where the database is: two guards of one instance clash whatever stacks they are in.
+  const first = claimOnce(self, 'SchemaGuard.roleName', `${settings.databaseIdentifier}\u0000${settings.roleName}`, construct.node ? construct as IConstruct : self);
+  if (first === undefined) return;
   const database = !Token.isUnresolved(settings.databaseIdentifier) ? settings.databaseIdentifier : construct.node?.path ?? `the database of ${migrations.node.path}`;
   throw new Error(`SchemaGuard: ${self.node.path} and ${first} would both create the role "${settings.roleName}" on ${database}, each with a secret of its own; PostgreSQL roles belong to the whole instance, so each deploy would set the other's password and that guard would fail (28P01) on every run. Give one of them another "roleName", or leave roleName unset on both: the default, schemaguard_guard_<databaseName>, is one role per database`);
 }

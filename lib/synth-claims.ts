@@ -4,23 +4,26 @@
  * errors), a guard role on one database instance (two secrets would fight
  * over one password). Synth refuses the second claim, naming the first.
  *
- * Stacks without an explicit account or region compare equal to each other
- * (their account is the same unresolved token): they may be deployed to the
- * same one.
+ * Where: a stack's account and region when both are given. A stack without
+ * them (environment-agnostic) can be deployed to any account, so two such
+ * stacks are not taken for the same place (dev and prod of one app, deployed
+ * with different profiles): the claims of one of them are compared within
+ * it, or within the stack of `place` (the database a guard's role is on).
  */
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 const claims = new WeakMap<IConstruct, Map<string, string>>();
 
 /**
- * Claims `key` of `kind` for `owner` in its stack's account and region;
- * returns the path of the construct that claimed it first, or undefined
- * (then the claim is `owner`'s).
+ * Claims `key` of `kind` for `owner` in the account and region of `place`'s
+ * stack (`owner`'s by default); returns the path of the construct that
+ * claimed it first, or undefined (then the claim is `owner`'s).
  */
-export function claimOnce(owner: IConstruct, kind: string, key: string): string | undefined {
-  const stack = Stack.of(owner);
-  const full = [kind, stack.account, stack.region, key].join('\u0000');
+export function claimOnce(owner: IConstruct, kind: string, key: string, place: IConstruct = owner): string | undefined {
+  const stack = Stack.of(place);
+  const where = Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region) ? `stack ${stack.node.path}` : `${stack.account}/${stack.region}`;
+  const full = [kind, where, key].join('\u0000');
   const root = owner.node.root;
   let taken = claims.get(root);
   if (!taken) claims.set(root, (taken = new Map()));

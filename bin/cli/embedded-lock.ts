@@ -8,7 +8,7 @@
  * crashed) leaves a stale file that the next process breaks.
  */
 import { randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 
 export interface HeldLock {
   release(): void;
@@ -62,20 +62,33 @@ function tryAcquire(path: string): { lock: HeldLock } | { holder: number } {
 }
 
 /**
- * Remove a stale lock — only the one seen: it is renamed aside first, so a
- * process that broke it a moment earlier and took the lock keeps it.
+ * Remove a stale lock — only the one seen, and one process at a time: the
+ * breaker takes `<path>.break` (O_EXCL) first, so that no other process
+ * removes a lock meanwhile, and removes the lock only while it is still the
+ * one seen. (Renaming it aside, then linking back one that was not, let a
+ * third process take the lock in between: two holders.) A breaker that died
+ * between its two steps leaves `.break`, removed once its process is gone.
  */
 function breakStale(path: string, seen: string): void {
-  const aside = `${path}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const breaker = `${path}.break`;
   try {
-    renameSync(path, aside);
+    writeFileSync(breaker, `${processIdentity(process.pid)}\n`, { flag: 'wx', mode: 0o600 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    const other = readOrEmpty(breaker);
+    if (other === '' ? ageMs(breaker) > 5_000 : !isProcessAlive(other)) {
+      try { unlinkSync(breaker); } catch { /* removed */ }
+    }
+    return;
+  }
+  try {
+    // An empty file may be a lock being written this instant (O_EXCL creates it, then writes): only an old one is stale.
+    if (readOrEmpty(path) === seen && (seen !== '' || ageMs(path) > 5_000)) unlinkSync(path);
   } catch {
-    return; // gone already
+    // gone already
+  } finally {
+    try { unlinkSync(breaker); } catch { /* removed */ }
   }
-  if (readOrEmpty(aside) !== seen) {
-    try { linkSync(aside, path); } catch { /* someone took the lock meanwhile; theirs stands */ }
-  }
-  try { unlinkSync(aside); } catch { /* removed */ }
 }
 
 function removeIfStill(path: string, content: string): void {

@@ -18,7 +18,8 @@ export function maskUrl(url: string): string {
   const colon = url.indexOf(':', scheme.length);
   const at = url.lastIndexOf('@');
   let out = url;
-  if (colon >= 0 && at > colon && !/\s/.test(url.slice(colon, at))) out = `${url.slice(0, colon + 1)}${MASK}${url.slice(at)}`;
+  // A space in between is masked too: a URL parser takes `postgres://u:my pass@h/db`.
+  if (colon >= 0 && at > colon) out = `${url.slice(0, colon + 1)}${MASK}${url.slice(at)}`;
   return out.replace(/(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]*)/gi, `$1${MASK}`);
 }
 

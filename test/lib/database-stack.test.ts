@@ -191,12 +191,16 @@ describe('Class: DatabaseStack', () => {
       expect(dev.alarms.metricNamespace).toBe('Schemaguard/Database/schemaguard-dev');
     });
 
-    it('takes metricNamespace, and refuses a second stack of the app publishing to the same one', () => {
+    it('takes metricNamespace, and refuses a second stack of the app publishing to the same one in the same account and region', () => {
       const app = new App();
+      const env = { account: '111111111111', region: 'eu-west-1' };
       const migrationsDir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
-      const shop = new DatabaseStack(app, 'Shop', { stage: 'dev', migrationsDir, metricNamespace: 'Shop/Postgres', guard: false });
+      const shop = new DatabaseStack(app, 'Shop', { stage: 'dev', migrationsDir, metricNamespace: 'Shop/Postgres', guard: false, env });
       expect(shop.alarms.metricNamespace).toBe('Shop/Postgres');
-      expect(() => new DatabaseStack(app, 'Shop2', { stage: 'prod', migrationsDir, metricNamespace: 'Shop/Postgres', guard: false })).toThrow(
+      // Without an account and region each may go anywhere (dev and prod deployed with different profiles): not refused.
+      expect(() => new DatabaseStack(app, 'AnyWhere1', { stage: 'dev', migrationsDir, metricNamespace: 'Shop/Postgres', guard: false })).not.toThrow();
+      expect(() => new DatabaseStack(app, 'AnyWhere2', { stage: 'prod', migrationsDir, metricNamespace: 'Shop/Postgres', guard: false })).not.toThrow();
+      expect(() => new DatabaseStack(app, 'Shop2', { stage: 'prod', migrationsDir, metricNamespace: 'Shop/Postgres', guard: false, env })).toThrow(
         /^DatabaseAlarms: Shop2\/Alarms would publish its error metrics to namespace "Shop\/Postgres", which Shop\/Alarms already does in the same account and region/);
     });
 

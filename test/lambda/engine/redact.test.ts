@@ -18,6 +18,8 @@ describe('Function: maskUrl', () => {
     expect(new URL('postgres://app:p@ss@localhost:5497/db').password).toBe('p%40ss');
     expect(maskUrl('postgres://app:pa/ss@h/db')).toBe('postgres://app:****@h/db');
     expect(maskUrl('postgres://app@h:5432/db')).toBe('postgres://app@h:5432/db');
+    expect(maskUrl('postgres://u:my pass@host/db')).toBe('postgres://u:****@host/db');
+    expect(new URL('postgres://u:my pass@host/db').password).toBe('my%20pass');
     expect(maskUrl('host=localhost password=s3cretPW dbname=app')).toBe('host=localhost password=**** dbname=app');
     expect(maskUrl("host=localhost password = 'a b\\'c' dbname=app")).toBe('host=localhost password = **** dbname=app');
   });

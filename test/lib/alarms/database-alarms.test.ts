@@ -126,6 +126,12 @@ describe('Construct: DatabaseAlarms', () => {
       expect(alarmsIn('OtherRegion', {}, { ...env, region: 'us-east-1' })).not.toThrow();
       expect(alarmsIn('OwnNamespace', { metricNamespace: 'Shop/Postgres' })).not.toThrow();
       expect(alarmsIn('SameOwnNamespace', { metricNamespace: 'Shop/Postgres' })).toThrow(/namespace "Shop\/Postgres", which OwnNamespace\/Alarms already does/);
+      // Stacks without an account and region may be deployed anywhere: compared within each stack only.
+      const agnostic = new Stack(app, 'Agnostic');
+      const log = (id: string) => logs.LogGroup.fromLogGroupName(agnostic, id, '/aws/rds/instance/shop/postgresql');
+      expect(() => new DatabaseAlarms(new Stack(app, 'AgnosticOther'), 'Alarms', { logGroup: log('Log0') })).not.toThrow();
+      expect(() => new DatabaseAlarms(agnostic, 'Alarms1', { logGroup: log('Log1') })).not.toThrow();
+      expect(() => new DatabaseAlarms(agnostic, 'Alarms2', { logGroup: log('Log2') })).toThrow(/Agnostic\/Alarms2 would publish its error metrics to namespace "Schemaguard\/Database\/shop", which Agnostic\/Alarms1 already does/);
     });
 
     it('uses the namespace given', () => {
