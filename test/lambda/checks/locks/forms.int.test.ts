@@ -68,7 +68,7 @@ async function observeWaits(url: string, f: LockForm): Promise<Waits> {
   const waits = async (sql: string) => {
     await other.query('BEGIN');
     try {
-      await other.query("SET LOCAL lock_timeout = '150ms'");
+      await other.query("SET LOCAL lock_timeout = '20ms'"); // a conflicting lock waits at once; one that does not never times out
       return await other.query(sql).then(() => false, (e: { code?: string }) => { if (e.code !== '55P03') throw e; return true; });
     } finally {
       await other.query('ROLLBACK');
