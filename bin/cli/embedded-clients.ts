@@ -5,9 +5,9 @@
  * otherwise (by hand, a test run) is reused and left running. Every change
  * happens under the directory's lock.
  */
-import { readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { acquireLock, acquireLockSync, isProcessAlive, processIdentity } from './embedded-lock';
+import { acquireLock, acquireLockSync, isProcessAlive, processIdentity, readOrEmpty } from './embedded-lock';
 import { runningPostmaster, signalPostmaster, stopPostmaster } from './embedded-postmaster';
 
 export interface ClientPaths {
@@ -101,14 +101,6 @@ function liveClients(dir: string): number {
     else removeFile(entry);
   }
   return live;
-}
-
-function readOrEmpty(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
 }
 
 function removeFile(path: string): void {

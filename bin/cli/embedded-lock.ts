@@ -126,7 +126,8 @@ function processStartTime(pid: number): string | undefined {
   }
 }
 
-function readOrEmpty(path: string): string {
+/** A small file's text; '' when it is not there (or cannot be read). */
+export function readOrEmpty(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch {

@@ -19,7 +19,7 @@ import pg from 'pg';
 import { ConnectionError } from '../../lambda/engine/errors';
 import { importModule } from '../../lambda/engine/import-module';
 import { Client } from './embedded-clients';
-import { acquireLock, processIdentity } from './embedded-lock';
+import { acquireLock, processIdentity, readOrEmpty } from './embedded-lock';
 import { runningPostmaster, StartFailedError, startPostmaster } from './embedded-postmaster';
 
 export interface EmbeddedServer {
@@ -211,7 +211,7 @@ export function startFailure(o: { dir: string; dataDir: string; logFile: string;
   const at = fatal.findIndex((l) => !/^(DETAIL|HINT): | in file ".*" line \d+$/.test(l));
   const reason = fatal[at] ?? (o.cause instanceof Error && o.cause.message ? o.cause.message : 'it exited during start-up');
   const detail = fatal.filter((_, i) => i !== at).join('; ');
-  const other = /^(\d+)/.exec(readIfExists(join(o.dataDir, 'PG_VERSION')))?.[1];
+  const other = /^(\d+)/.exec(readOrEmpty(join(o.dataDir, 'PG_VERSION')))?.[1];
   const fix = /incompatible with server/.test(reason)
     ? `the data in ${o.dataDir} was made by ${other ? `PostgreSQL ${other}` : 'another major version of PostgreSQL'}, which the embedded PostgreSQL cannot open: move ${o.dir} away (it is local working data; the next run makes a new one), or use a server of that version with --database-url`
     : `see ${o.logFile}; or use a server of your own with --database-url`;
@@ -239,10 +239,3 @@ function fatalLines(logFile: string, from: number): string[] {
   return lines;
 }
 
-function readIfExists(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
-}
