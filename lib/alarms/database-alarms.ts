@@ -20,6 +20,7 @@ import {
   MAX_ALARM_DESCRIPTION_LENGTH,
   NOT_NULL_WITH_STATEMENTS_QUERY,
   RECENT_ERRORS_QUERY,
+  QUIET_MINUTES,
   TOP_FAILING_RELATIONS_QUERY,
   alarmDescriptionFor,
   errorMetricNamespace,
@@ -309,14 +310,18 @@ function errorClassAlarm(scope: DatabaseAlarms, cls: ErrorClass, props: Database
 
 /**
  * An alarm that fires on the first datapoint at or above 1 in a period, treats
- * missing data as fine, and notifies `action` when it fires and when it clears.
+ * missing data as fine, and notifies `action` when it fires and when it clears
+ * (after QUIET_MINUTES without one: one datapoint out of that many periods).
+ * Out of one period, a client that fails every few minutes (a worker's retry,
+ * a cron) raised and cleared the alarm at each failure: a new page each time,
+ * each "resolved" a minute later while the failures went on.
  */
 function alarmOnce(scope: Construct, id: string, action: cloudwatch.IAlarmAction, props: Pick<cloudwatch.AlarmProps, 'alarmName' | 'alarmDescription' | 'metric'>): cloudwatch.Alarm {
   const alarm = new cloudwatch.Alarm(scope, id, {
     ...props,
     threshold: 1,
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    evaluationPeriods: 1,
+    evaluationPeriods: QUIET_MINUTES,
     datapointsToAlarm: 1,
     treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
   });
@@ -362,6 +367,7 @@ function migrationErrorsAlarm(scope: Construct, props: DatabaseAlarmsProps, metr
       '[PAGE] The schema-migration Lambda failed (Errors >= 1): a deploy could not apply or verify a schema fix and CloudFormation rolled the stack back.',
       `Find: the log group ${logGroupName} and the stack events; the error names the migration file, line, SQLSTATE and PostgreSQL detail.`,
       'Fix: correct the migration (never edit an applied file: add a new one), or remove the data the check reported, then deploy again.',
+      `Over: the alarm clears after ${QUIET_MINUTES} minutes without a failed invocation.`,
     ].join('\n'),
     metric,
   });

@@ -95,6 +95,23 @@ export interface ErrorClass {
   readonly locate: LocateQuery;
 }
 
+/**
+ * The oldest open transactions of client sessions, oldest first (the lock
+ * timeout runbook's query): the one holding a lock that others time out on
+ * is at the top, also after the waiters gave up (sessions outside a
+ * transaction sort last: their xact_start is null). Runs as any user; without
+ * pg_read_all_stats, other users' query text reads `<insufficient privilege>`.
+ */
+export const OLDEST_TRANSACTIONS_SQL = "SELECT pid, usename, application_name, now() - xact_start AS open_for, left(query, 60) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() ORDER BY xact_start LIMIT 5";
+
+/**
+ * Logs Insights query for every ERROR line of one server process, in order
+ * (the transaction-aborted runbook's: the error before a 25P02 is its cause).
+ */
+export function sessionErrorsQuery(pid: string): string {
+  return `fields @timestamp, @message | filter @message like /:\\[${pid}\\]:ERROR:/ | sort @timestamp asc`;
+}
+
 export const ERROR_CATALOG: readonly ErrorClass[] = [
   {
     id: 'not-null-violation',
@@ -105,7 +122,7 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     severity: 'page',
     metricName: 'NotNullViolations',
     runbook: {
-      meaning: 'An INSERT/UPDATE wrote NULL into a NOT NULL column: typically a uuid key without DEFAULT gen_random_uuid() in this environment, or a NOT NULL column the caller cannot fill yet (lead_id on session tables).',
+      meaning: 'An INSERT/UPDATE wrote NULL into a NOT NULL column: typically a uuid key without DEFAULT gen_random_uuid() here, or a NOT NULL column the caller cannot fill yet (lead_id on session tables).',
       fix: 'Add the missing default (ALTER COLUMN id SET DEFAULT gen_random_uuid()) or drop the NOT NULL via a migration; or make the caller send the value.',
     },
     locate: { line: 'ERROR', parse: 'null value in column "(?<column>[^"]+)" of relation "(?<relation>[^"]+)"', by: ['relation', 'column'] },
@@ -133,8 +150,8 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     severity: 'page',
     metricName: 'TransactionAborted',
     runbook: {
-      meaning: 'A client kept sending statements after an earlier error in the same transaction; the root cause is the first ERROR of that session (same pid) just before.',
-      fix: 'Fix the first error; make the client roll back (or use a savepoint) after an error instead of continuing.',
+      meaning: 'A client kept sending statements after an earlier error in the same transaction; the root cause is the ERROR of that session (same pid) just before.',
+      fix: `That error: ${sessionErrorsQuery('<pid>')} . Fix it; make the client roll back after an error.`,
     },
     locate: { line: 'ERROR', parse: ':(?<user>[^:@]*)@(?<database>[^:]*):\\[(?<pid>\\d+)\\]:ERROR:', by: ['database', 'user', 'pid'] },
   },
@@ -232,8 +249,8 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     severity: 'ticket',
     metricName: 'LockTimeouts',
     runbook: {
-      meaning: 'A statement waited longer than lock_timeout for a lock: a long transaction or a migration held it.',
-      fix: 'Find the holder (pg_locks / pg_stat_activity), shorten long transactions, run DDL with a short lock_timeout and retries.',
+      meaning: 'A statement waited past lock_timeout for a lock that a long transaction or DDL held.',
+      fix: `Holder (oldest first): ${OLDEST_TRANSACTIONS_SQL}; end it: SELECT pg_terminate_backend(<pid>); keep transactions short.`,
     },
     locate: { line: 'ERROR', parse: ':(?<user>[^:@]*)@(?<database>[^:]*):\\[(?<pid>\\d+)\\]:ERROR:', by: ['database', 'user'] },
   },
@@ -361,15 +378,25 @@ export const RECENT_ERRORS_QUERY = [
   'limit 50',
 ].join(' | ');
 
+/**
+ * An error-class alarm clears after this many minutes without a matching
+ * ERROR line: it alarms on one datapoint out of this many 1-minute periods.
+ * The first line still fires it at once; a client that keeps failing every
+ * few minutes keeps it in ALARM (one page) instead of raising and clearing it
+ * at each failure.
+ */
+export const QUIET_MINUTES = 15;
+
 /** CloudWatch's limit on AlarmDescription. */
 export const MAX_ALARM_DESCRIPTION_LENGTH = 1024;
 
-/** The alarm description: severity, class, SQLSTATE, meaning, the query to run, the fix. */
+/** The alarm description: severity, class, SQLSTATE, meaning, the query to run, the fix, when it is over. */
 export function alarmDescriptionFor(cls: ErrorClass): string {
   return [
     `[${cls.severity.toUpperCase()}] PostgreSQL ${cls.title} (SQLSTATE ${cls.sqlstate}) logged.`,
     `Meaning: ${cls.runbook.meaning}`,
     `Find (Logs Insights, PostgreSQL log group): ${insightsQueryFor(cls)}`,
     `Fix: ${cls.runbook.fix}`,
+    `Over: OK after ${QUIET_MINUTES} minutes without one.`,
   ].join('\n');
 }

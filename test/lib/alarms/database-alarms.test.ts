@@ -14,6 +14,7 @@ import {
   MAX_ALARM_DESCRIPTION_LENGTH,
   NOT_NULL_WITH_STATEMENTS_QUERY,
   RECENT_ERRORS_QUERY,
+  QUIET_MINUTES,
   TOP_FAILING_RELATIONS_QUERY,
   alarmDescriptionFor,
   filterPatternFor,
@@ -149,7 +150,7 @@ describe('Construct: DatabaseAlarms', () => {
   });
 
   describe('alarms', () => {
-    it('alarms per class on Sum over 1 minute >= 1, one datapoint, missing data not breaching, alarm and OK actions to the topic', () => {
+    it('alarms per class on Sum over 1 minute >= 1, one datapoint out of QUIET_MINUTES, missing data not breaching, alarm and OK actions to the topic', () => {
       const { template } = alarmsStack();
       template.resourceCountIs('AWS::CloudWatch::Alarm', ERROR_CATALOG.length);
       for (const cls of ERROR_CATALOG) {
@@ -160,7 +161,7 @@ describe('Construct: DatabaseAlarms', () => {
           Period: 60,
           Threshold: 1,
           ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-          EvaluationPeriods: 1,
+          EvaluationPeriods: QUIET_MINUTES,
           DatapointsToAlarm: 1,
           TreatMissingData: 'notBreaching',
           AlarmActions: [topicRef()],
@@ -178,6 +179,7 @@ describe('Construct: DatabaseAlarms', () => {
         expect(d).toContain(`SQLSTATE ${cls.sqlstate}`);
         expect(d).toContain(cls.runbook.meaning);
         expect(d).toContain(cls.runbook.fix);
+        expect(d).toMatch(new RegExp(`\\nOver: OK after ${QUIET_MINUTES} minutes without one\\.$`));
         expect(d).toMatch(/Find \(Logs Insights[^)]*\): fields @timestamp, @message \| filter @message like \/.+\/ \| parse @message \/.+\/ \| stats count\(\*\) as failures by /);
       }
     });
@@ -200,12 +202,12 @@ describe('Construct: DatabaseAlarms', () => {
         Period: 60,
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        EvaluationPeriods: 1,
+        EvaluationPeriods: QUIET_MINUTES,
         DatapointsToAlarm: 1,
         TreatMissingData: 'notBreaching',
         AlarmActions: [topicRef()],
         OKActions: [topicRef()],
-        AlarmDescription: { 'Fn::Join': ['', [Match.stringLikeRegexp('^\\[PAGE\\] The schema-migration Lambda failed'), Match.anyValue(), Match.stringLikeRegexp('^ and the stack events')]] },
+        AlarmDescription: { 'Fn::Join': ['', [Match.stringLikeRegexp('^\\[PAGE\\] The schema-migration Lambda failed'), Match.anyValue(), Match.stringLikeRegexp(`^ and the stack events[\\s\\S]*\\nOver: the alarm clears after ${QUIET_MINUTES} minutes`)]] },
       });
     });
 

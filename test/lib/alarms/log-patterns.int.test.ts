@@ -16,7 +16,7 @@ import pg from 'pg';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_CATALOG, alarmDescriptionFor, insightsQueryFor, type ErrorClass } from '../../../lib/alarms/error-catalog';
+import { ERROR_CATALOG, OLDEST_TRANSACTIONS_SQL, alarmDescriptionFor, insightsQueryFor, sessionErrorsQuery, type ErrorClass } from '../../../lib/alarms/error-catalog';
 import { defaultGuardRoleName } from '../../../lib/guard-role';
 import { targets } from '../../support/db';
 import { matchesFilterPattern } from '../../support/filter-pattern';
@@ -166,6 +166,9 @@ async function triggerEverything(url: string): Promise<Session[]> {
   await a.ok(`SET lock_timeout = '300ms'`);
   await a.fails('55P03', 'SELECT * FROM counters');
   await a.ok('RESET lock_timeout');
+  // The lock-timeout runbook's query, after the waiter gave up: the holder is at the top.
+  const oldest = await a.client.query<{ pid: number }>(OLDEST_TRANSACTIONS_SQL);
+  expect(oldest.rows[0]?.pid, 'the runbook query names the holder first').toBe(b.pid);
   await b.ok('ROLLBACK');
   // 40P01: two sessions update two rows in opposite order.
   await a.ok('BEGIN');
@@ -322,6 +325,13 @@ describe.each(binDirs())('Filter patterns on the log of PostgreSQL ($name)', ({ 
       const rows = run(`schemaguard/${cls.title} by ${cls.locate.by.join(', ')}`);
       expect(rows.map((r) => cls.locate.by.map((k) => r[k]).join('/')).sort()).toEqual(expected[id]!(sessions));
       expect(alarmDescriptionFor(cls)).toContain(insightsQueryFor(cls));
+    });
+
+    it('transaction aborted: the runbook\'s query for the pid it names lists the error that poisoned each transaction just before', () => {
+      const [row] = run('schemaguard/Current transaction aborted by database, user, pid');
+      const lines = runInsightsQuery(sessionErrorsQuery(String(row!.pid)), shop.map((e) => e.text)).map((r) => String(r['@message']));
+      const causes = lines.flatMap((l, i) => (l.includes('current transaction is aborted') ? [lines[i - 1]!.replace(/^.*?\]:ERROR:\s+/, '')] : []));
+      expect(causes).toEqual(['there is no unique or exclusion constraint matching the ON CONFLICT specification', 'division by zero']);
     });
 
     it('top failing relations: counts the relations named by ERROR lines', () => {
