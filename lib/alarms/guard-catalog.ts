@@ -118,14 +118,25 @@ export const GUARD_ALARMS: readonly GuardAlarmSpec[] = [
     runs: 2,
     missingData: 'breaching',
     runbook: {
-      meaning: 'The scheduled guard failed (database unreachable, password refused, a timeout) or did not report at all in two consecutive intervals: the schema is not being watched.',
-      fix: 'Read the last "schema guard: failed" line in the guard\'s log group. Unreachable: check the database and its security group. Password refused (28P01): the role\'s password is not its secret\'s, and a redeploy alone resets nothing; raise the guard\'s roleRevision (stacks: guardRoleRevision; app: -c schemaguard:guardRoleRevision=<n+1>) and deploy. No lines: check the schedule rule is enabled.',
+      meaning: 'The scheduled guard failed (database unreachable, password refused, a timeout) or did not report in two intervals: the schema is not watched.',
+      fix: 'The last "schema guard: failed" line in its log group says why. Unreachable: check the database and its security group. Password refused (28P01): the role\'s password is not its secret\'s, and a redeploy alone resets nothing; raise the guard\'s roleRevision (stacks: guardRoleRevision; app: -c schemaguard:guardRoleRevision=<n+1>) and deploy. No lines: check the schedule rule is enabled.',
     },
   },
 ];
 
-/** The command the runbooks start with: the same pass, from a machine that reaches the database. */
-export const GUARD_FIRST_COMMAND = 'npx schemaguard guard --database-url "postgres://<user>@<endpoint>:5432/<database>"';
+/**
+ * The command the runbooks start with: the same pass, from a checkout of the
+ * deployed application (its migrations, contracts and snapshot) on a machine
+ * that reaches the database, as the guard's role (password from its secret).
+ * Over TLS verified against the RDS CA bundle: the stacks set
+ * rds.force_ssl=1, which refuses a connection without TLS ("no pg_hba.conf
+ * entry ... no encryption", 28000), and node-postgres takes sslmode=require
+ * for verify-full, which fails on the RDS certificate without its CA.
+ */
+export const GUARD_FIRST_COMMAND = 'PGPASSWORD=<guard secret\'s password> npx schemaguard guard --database-url "postgres://<guard role>@<endpoint>/<database>?sslmode=verify-full&sslrootcert=global-bundle.pem"';
+
+/** Where the CA bundle of GUARD_FIRST_COMMAND comes from (AWS's bundle of every region's RDS CAs; in README). */
+export const RDS_CA_BUNDLE_URL = 'https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem';
 
 /** Where a runbook points: the database it watches and the guard's log group. */
 export interface GuardRunbookContext {
@@ -142,7 +153,7 @@ export function guardAlarmDescription(spec: GuardAlarmSpec, ctx: GuardRunbookCon
   return [
     `[${spec.severity.toUpperCase()}] ${spec.title} on ${ctx.database}: ${spec.metricName} >= 1 ${when}.`,
     `Meaning: ${spec.runbook.meaning}`,
-    `First: ${GUARD_FIRST_COMMAND} (the findings name each object and its fix; the guard's log group ${ctx.logGroupName} has the last run's).`,
+    `First: ${GUARD_FIRST_COMMAND} (app checkout; RDS CA bundle); the guard's log group ${ctx.logGroupName} has the last run's.`,
     `Fix: ${spec.runbook.fix}`,
   ].join('\n');
 }

@@ -308,7 +308,7 @@ describe('Class: SchemaGuard', () => {
       for (const alarm of Object.values(onInstance.t.findResources('AWS::CloudWatch::Alarm'))) {
         const text = JSON.stringify(alarm.Properties.AlarmDescription);
         expect(text).toMatch(/^"\[(PAGE|TICKET)\]|^\{"Fn::Join":\["",\["\[(PAGE|TICKET)\]/);
-        for (const part of ['Meaning: ', 'First: npx schemaguard guard --database-url', 'the guard\'s log group', 'Fix: ']) expect(text).toContain(part);
+        for (const part of ['Meaning: ', 'First: PGPASSWORD=', 'npx schemaguard guard --database-url', 'sslmode=verify-full&sslrootcert=global-bundle.pem', 'the guard\'s log group', 'Fix: ']) expect(text).toContain(part);
         // Tokens resolve to names far shorter than the limit's margin.
         expect(text.length).toBeLessThan(1024);
       }
