@@ -23,6 +23,7 @@ import type { LeaseLock, LeaseTimings } from '../data-api/lease-lock';
 import { announcedPid, describePooler, DIRECT_URL_FIX, isPooled, refuseNoTransaction, type PoolerEvidence } from './pooler';
 import { PgRunnerLock } from './runner-lock';
 import { ScriptQuery } from './script-query';
+import { CA_FIX, urlTls, type UrlTls } from './ssl-mode';
 
 export interface ConnectRetry {
   /** Attempts in all (1 = no retry). @default 1 */
@@ -38,7 +39,7 @@ export interface PgDriverCommon {
   connectTimeoutMs?: number;
   /** @default - one attempt */
   connectRetry?: ConnectRetry;
-  /** TLS options passed to pg (e.g. the AWS CA bundle). @default - from the URL's sslmode */
+  /** TLS options passed to pg (e.g. the AWS CA bundle). @default - from the URL's sslmode (or PGSSLMODE), with psql's meanings */
   ssl?: pg.ClientConfig['ssl'];
   /** Secrets to mask in messages (the password is added automatically). */
   redactor?: Redactor;
@@ -96,6 +97,8 @@ export class PgDriver implements Driver {
   /** Connections started by `prepareConnection`, for the next `connect()` calls, in order; `spare`: one attempt, made quietly. */
   private early: Array<{ session: Promise<Session>; spare: boolean; dropped?: true }> = [];
   private readonly redactor: Redactor;
+  /** The URL's sslmode and certificates, read as psql reads them (ssl-mode.ts). */
+  private readonly tls?: UrlTls;
 
   constructor(private readonly options: PgDriverOptions) {
     this.redactor = options.redactor ?? new Redactor();
@@ -103,6 +106,7 @@ export class PgDriver implements Driver {
       const u = parseDatabaseUrl(options.connectionString);
       this.redactor.add(decodeURIComponent(u.password));
       this.target = maskUrl(options.connectionString);
+      this.tls = urlTls(options.connectionString);
     } else {
       const c = options.config;
       if (typeof c.password === 'string') this.redactor.add(c.password);
@@ -166,10 +170,10 @@ export class PgDriver implements Driver {
     const attempts = Math.max(1, retry.attempts);
     let delay = retry.initialDelayMs ?? 500;
     const started = Date.now();
+    let plain = false;
     for (let attempt = 1; ; attempt++) {
       const client = new pg.Client({
-        ...(this.options.connectionString !== undefined ? { connectionString: this.options.connectionString } : this.options.config),
-        ...(this.options.ssl !== undefined ? { ssl: this.options.ssl } : {}),
+        ...this.where(plain),
         application_name: this.options.applicationName ?? 'schemaguard',
         connectionTimeoutMillis: this.options.connectTimeoutMs ?? 10_000,
         keepAlive: true,
@@ -185,6 +189,11 @@ export class PgDriver implements Driver {
         return session;
       } catch (e) {
         await session.close();
+        if (!plain && this.tls?.fallBackToPlain && NO_TLS.test(e instanceof Error ? e.message : '')) {
+          plain = true; // sslmode=prefer (or allow) and the server has TLS off: as psql, without TLS
+          attempt--;
+          continue;
+        }
         const retriable = isRetriableConnectError(e);
         const why = this.describe(e);
         if (!retriable || attempt >= attempts) {
@@ -198,6 +207,14 @@ export class PgDriver implements Driver {
         delay = Math.min(delay * 2, 5000);
       }
     }
+  }
+
+  /** Where to connect and pg's `ssl` option: an explicit `ssl`, else the URL's sslmode as psql reads it; `plain`: without TLS. */
+  private where(plain: boolean): pg.ClientConfig {
+    const o = this.options;
+    const base = o.connectionString !== undefined ? { connectionString: this.tls?.connectionString ?? o.connectionString } : o.config;
+    const ssl = plain ? false : o.ssl ?? this.tls?.ssl;
+    return ssl !== undefined ? { ...base, ssl } : base;
   }
 
   private describe(e: unknown): string {
@@ -220,6 +237,9 @@ export class PgDriver implements Driver {
   }
 }
 
+/** pg's error when TLS was asked for and the server has it off. */
+const NO_TLS = /does not support SSL/i;
+
 /** pg's error when the server asks for a password (SCRAM, MD5 or clear text) and the client has none. */
 const NO_PASSWORD = /client password must be a string|password authentication requires a password|No password supplied/i;
 
@@ -239,8 +259,14 @@ function connectFix(e: unknown): string {
   if (code === '28P01' || code === '28000') return 'check the user name and password (the password is never printed)';
   if (code === '3D000') return 'create the database first, or fix the database name in the URL';
   if (NO_PASSWORD.test(msg)) return 'put the password in the URL, after the user name and a colon, percent-encoded; or in PGPASSWORD';
-  if (/does not support SSL/i.test(msg)) return 'the server has TLS off: drop sslmode=require from the URL for a local server, or enable TLS on it';
-  if (/certificate|self[- ]signed/i.test(msg)) return 'the server certificate is not trusted: pass the CA bundle (RDS: the AWS CA bundle) or fix sslmode';
+  if (NO_TLS.test(msg)) return 'the server has TLS off: drop sslmode=require from the URL for a local server (or use sslmode=prefer), or enable TLS on it';
+  if ((e as { code?: string })?.code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return 'the certificate is for another host name: connect with a name the certificate holds (RDS: the instance or cluster endpoint, not an IP address or a CNAME), '
+      + 'or check the chain alone with sslmode=verify-ca&sslrootcert=/path/ca.pem';
+  }
+  if (/certificate|self[- ]signed/i.test(msg)) {
+    return `the server's certificate is not signed by a CA this process trusts: ${CA_FIX}; or encrypt without verifying with sslmode=require (as psql does)`;
+  }
   return 'check that the server is running and reachable from here, and the host and port in the URL';
 }
 

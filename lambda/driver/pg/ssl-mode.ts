@@ -1,0 +1,106 @@
+/**
+ * `sslmode` in a URL means what it means to psql (libpq), not what it means
+ * to pg-connection-string 2.x, which takes `require`, `prefer` and
+ * `verify-ca` as `verify-full` (and prints a security warning about it): a
+ * URL that psql accepts with `?sslmode=require` failed here with "self-signed
+ * certificate". The URL's TLS parameters are read here and handed to pg as
+ * its `ssl` option; pg gets the URL without them, so it reads none itself.
+ *
+ * | sslmode            | encrypted | chain verified   | host name verified |
+ * |--------------------|-----------|------------------|--------------------|
+ * | disable            | no        | –                | –                  |
+ * | allow, prefer      | if the server has TLS | no   | no                 |
+ * | require, no-verify | yes       | only with sslrootcert | no            |
+ * | verify-ca          | yes       | yes (sslrootcert required) | no       |
+ * | verify-full        | yes       | yes              | yes                |
+ *
+ * The chain is verified against `sslrootcert` when given, else against
+ * Node.js's CA store plus `NODE_EXTRA_CA_CERTS` (`sslrootcert=system`, as in
+ * libpq 16, names that store and implies verify-full). `allow` is taken as
+ * `prefer`: TLS first, without it when the server has TLS off.
+ */
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import { InputError } from '../../engine/errors';
+
+export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'no-verify', 'verify-ca', 'verify-full'] as const;
+export type SslMode = (typeof SSL_MODES)[number];
+
+/** The URL parameters read here, removed from the URL pg gets. */
+const TLS_PARAMETERS = ['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'ssl', 'uselibpqcompat'];
+
+/** The CA bundle of RDS and Aurora, all regions. */
+export const RDS_CA_BUNDLE = 'https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem';
+/** Where to find the CA, for every message about an untrusted certificate. */
+export const CA_FIX = 'add ?sslrootcert=/path/ca.pem to the URL (the CA that signed the server\'s certificate), or set NODE_EXTRA_CA_CERTS=/path/ca.pem; '
+  + `for RDS that file is the AWS CA bundle (${RDS_CA_BUNDLE})`;
+
+export interface UrlTls {
+  /** The URL for pg, without the TLS parameters. */
+  connectionString: string;
+  /** pg's `ssl` option. */
+  ssl: ConnectionOptions | false;
+  /** `allow`/`prefer`: connect without TLS when the server has it off. */
+  fallBackToPlain: boolean;
+  mode: SslMode;
+}
+
+/**
+ * The TLS settings of `url` (sslmode from the URL, else PGSSLMODE), or
+ * undefined when it names no sslmode (pg's own default then: no TLS unless
+ * `?ssl=true`). Throws an InputError for an unknown sslmode, an unreadable
+ * certificate file or verify-ca without a root certificate.
+ */
+export function urlTls(url: string, env: NodeJS.ProcessEnv = process.env): UrlTls | undefined {
+  const u = new URL(url);
+  const q = u.searchParams;
+  const raw = q.get('sslmode') ?? (q.has('ssl') ? undefined : env.PGSSLMODE || undefined);
+  if (raw === undefined) return undefined;
+  const source = q.has('sslmode') ? 'sslmode' : 'PGSSLMODE';
+  if (!(SSL_MODES as readonly string[]).includes(raw)) {
+    throw new InputError(`${source}: unknown value "${raw}"`, { value: raw, fix: `use one of: ${SSL_MODES.join(', ')} (psql's meanings)` });
+  }
+  const mode: SslMode = q.get('sslrootcert') === 'system' ? 'verify-full' : raw as SslMode;
+  const ssl = sslOption(mode, q);
+  for (const p of TLS_PARAMETERS) q.delete(p);
+  return { connectionString: u.toString(), ssl, fallBackToPlain: mode === 'allow' || mode === 'prefer', mode };
+}
+
+/** pg's `ssl` option for `mode` with the URL's certificate parameters. */
+function sslOption(mode: SslMode, q: URLSearchParams): ConnectionOptions | false {
+  if (mode === 'disable') return false;
+  const rootcert = q.get('sslrootcert');
+  const ca = rootcert && rootcert !== 'system' ? readPem('sslrootcert', rootcert) : undefined;
+  const files = {
+    ...(ca !== undefined ? { ca } : {}),
+    ...(q.get('sslcert') ? { cert: readPem('sslcert', q.get('sslcert')!) } : {}),
+    ...(q.get('sslkey') ? { key: readPem('sslkey', q.get('sslkey')!) } : {}),
+  };
+  switch (mode) {
+    case 'allow': case 'prefer':
+      return { ...files, rejectUnauthorized: false };
+    case 'require': case 'no-verify':
+      // libpq: require with a root certificate verifies the chain, as verify-ca does.
+      return ca !== undefined ? { ...files, checkServerIdentity: () => undefined } : { ...files, rejectUnauthorized: false };
+    case 'verify-ca':
+      if (ca === undefined) {
+        throw new InputError('sslmode=verify-ca needs sslrootcert: it checks the certificate\'s chain but not its host name, which only protects against a CA of your own', {
+          value: 'verify-ca', fix: `add &sslrootcert=/path/ca.pem to the URL (the CA that signed the server's certificate; for RDS the AWS CA bundle, ${RDS_CA_BUNDLE}), `
+            + 'or use sslmode=verify-full, which checks the host name too',
+        });
+      }
+      return { ...files, checkServerIdentity: () => undefined };
+    default:
+      return files;
+  }
+}
+
+function readPem(parameter: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new InputError(`${parameter}: cannot read ${path} (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, {
+      value: path, cause, fix: `point ${parameter} in the URL at a readable PEM file${parameter === 'sslrootcert' ? ` (for RDS: the AWS CA bundle, ${RDS_CA_BUNDLE})` : ''}`,
+    });
+  }
+}

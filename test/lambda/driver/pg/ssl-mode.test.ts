@@ -1,0 +1,71 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { urlTls } from '../../../../lambda/driver/pg/ssl-mode';
+import { InputError } from '../../../../lambda/engine/errors';
+
+const base = 'postgres://app:pw@db.example.internal:5432/app';
+const dir = mkdtempSync(join(tmpdir(), 'sslmode-'));
+const ca = join(dir, 'ca.pem');
+writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+
+function refusal(url: string, env: NodeJS.ProcessEnv = {}): InputError {
+  try { urlTls(url, env); } catch (e) { return e as InputError; }
+  throw new Error(`${url} was accepted`);
+}
+
+describe('Function: urlTls', () => {
+  it('takes sslmode=require as psql does: encrypted, the certificate not verified, and the URL pg gets has no TLS parameters', () => {
+    const tls = urlTls(`${base}?sslmode=require&application_name=x`, {})!;
+    expect(tls.ssl).toEqual({ rejectUnauthorized: false });
+    expect(tls.fallBackToPlain).toBe(false);
+    expect(tls.connectionString).toBe(`${base}?application_name=x`);
+  });
+
+  it('require with sslrootcert verifies the chain but not the host name (libpq: as verify-ca)', () => {
+    const ssl = urlTls(`${base}?sslmode=require&sslrootcert=${ca}`, {})!.ssl as Record<string, unknown>;
+    expect(ssl.ca).toContain('BEGIN CERTIFICATE');
+    expect(ssl.rejectUnauthorized).toBeUndefined();
+    expect(typeof ssl.checkServerIdentity).toBe('function');
+  });
+
+  it('verify-full verifies chain and host name, against sslrootcert when given; sslrootcert=system means verify-full against the default store', () => {
+    expect(urlTls(`${base}?sslmode=verify-full`, {})!.ssl).toEqual({});
+    expect(urlTls(`${base}?sslmode=verify-full&sslrootcert=${encodeURIComponent(ca)}`, {})!.ssl).toEqual({ ca: expect.stringContaining('BEGIN CERTIFICATE') });
+    const system = urlTls(`${base}?sslmode=require&sslrootcert=system`, {})!;
+    expect(system.mode).toBe('verify-full');
+    expect(system.ssl).toEqual({});
+  });
+
+  it('prefer and allow try TLS without verifying and fall back to none; disable turns TLS off', () => {
+    for (const mode of ['prefer', 'allow']) {
+      const tls = urlTls(`${base}?sslmode=${mode}`, {})!;
+      expect(tls.ssl).toEqual({ rejectUnauthorized: false });
+      expect(tls.fallBackToPlain).toBe(true);
+    }
+    expect(urlTls(`${base}?sslmode=disable`, {})!.ssl).toBe(false);
+  });
+
+  it('reads PGSSLMODE when the URL names no sslmode, and leaves a URL without either to pg', () => {
+    expect(urlTls(base, { PGSSLMODE: 'require' })!.ssl).toEqual({ rejectUnauthorized: false });
+    expect(urlTls(`${base}?sslmode=disable`, { PGSSLMODE: 'require' })!.ssl).toBe(false);
+    expect(urlTls(base, {})).toBeUndefined();
+  });
+
+  it('refuses an unknown sslmode, naming it and the modes', () => {
+    const e = refusal(`${base}?sslmode=requre`);
+    expect(e.message).toBe('sslmode: unknown value "requre"');
+    expect(e.fix).toBe("use one of: disable, allow, prefer, require, no-verify, verify-ca, verify-full (psql's meanings)");
+    expect(refusal(base, { PGSSLMODE: 'on' }).message).toBe('PGSSLMODE: unknown value "on"');
+  });
+
+  it('refuses verify-ca without sslrootcert, and an unreadable certificate file, naming the parameter, the path and the RDS bundle', () => {
+    const e = refusal(`${base}?sslmode=verify-ca`);
+    expect(e.message).toContain('sslmode=verify-ca needs sslrootcert');
+    expect(e.fix).toContain('sslrootcert=/path/ca.pem');
+    const missing = refusal(`${base}?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem`);
+    expect(missing.message).toBe('sslrootcert: cannot read /nonexistent/ca.pem (ENOENT)');
+    expect(missing.fix).toContain('https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem');
+  });
+});

@@ -1,0 +1,111 @@
+/**
+ * sslmode against a real server with TLS on and a self-signed certificate
+ * (made with openssl for this file's own server): the URL means what it
+ * means to psql, and a certificate that is not trusted is explained with the
+ * knobs that fix it.
+ */
+import { execFileSync } from 'node:child_process';
+import { chownSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
+import { ConnectionError, InputError } from '../../../../lambda/engine/errors';
+import { runCli } from '../../../support/cli';
+import { targets } from '../../../support/db';
+import { rejection } from '../../../support/engine';
+import { tempDir } from '../../../support/files';
+import { cleanup, embeddedBinDir, startServer, withClient, type StartedServer } from '../../../support/system-postgres';
+
+let server: StartedServer;
+let url: string;
+const certDir = mkdtempSync(join(tmpdir(), 'tls-ca-'));
+const caFile = join(certDir, 'ca.pem');
+
+/** A self-signed certificate for the name db.test.internal (not 127.0.0.1), in the data directory, and TLS turned on by reload. */
+async function turnOnTls(s: StartedServer, admin: string): Promise<void> {
+  const crt = join(s.dataDir, 'server.crt');
+  const key = join(s.dataDir, 'server.key');
+  execFileSync('openssl', ['req', '-new', '-x509', '-days', '2', '-nodes', '-subj', '/CN=db.test.internal',
+    '-addext', 'subjectAltName=DNS:db.test.internal', '-keyout', key, '-out', crt], { stdio: 'pipe' });
+  const { uid, gid } = statSync(s.dataDir);
+  for (const f of [crt, key]) chownSync(f, uid, gid);
+  writeFileSync(caFile, readFileSync(crt));
+  await withClient(admin, async (c) => {
+    await c.query('ALTER SYSTEM SET ssl = on');
+    await c.query('SELECT pg_reload_conf()');
+  });
+}
+
+beforeAll(async () => {
+  server = await startServer(embeddedBinDir(), {}, 'tls');
+  url = `postgres://postgres:${server.password}@127.0.0.1:${server.port}/postgres`;
+  await turnOnTls(server, url);
+}, 60_000);
+
+afterAll(async () => {
+  await server?.stop();
+  if (server) cleanup(server);
+});
+
+/** Whether the driver's session is encrypted, as the server sees it. */
+async function encrypted(connectionString: string): Promise<boolean> {
+  const driver = new PgDriver({ connectionString });
+  const session = await driver.connect();
+  try {
+    return (await session.query<{ ssl: boolean }>('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()')).rows[0]!.ssl;
+  } finally {
+    await session.close();
+    await driver.end();
+  }
+}
+
+describe('Class: PgDriver (TLS, self-signed certificate)', () => {
+  it('sslmode=require encrypts without verifying the certificate, as psql does; prefer encrypts too', async () => {
+    expect(await encrypted(`${url}?sslmode=require`)).toBe(true);
+    expect(await encrypted(`${url}?sslmode=prefer`)).toBe(true);
+    expect(await encrypted(`${url}?sslmode=disable`)).toBe(false);
+  });
+
+  it('sslmode=verify-ca with sslrootcert verifies the chain and connects by IP address (not the certificate\'s name)', async () => {
+    expect(await encrypted(`${url}?sslmode=verify-ca&sslrootcert=${encodeURIComponent(caFile)}`)).toBe(true);
+  });
+
+  it('sslmode=verify-full: a certificate from an unknown CA fails naming sslrootcert, NODE_EXTRA_CA_CERTS and the RDS bundle', async () => {
+    const e = await rejection<ConnectionError>(encrypted(`${url}?sslmode=verify-full`));
+    expect(e).toBeInstanceOf(ConnectionError);
+    expect(e.message).toContain('self-signed certificate');
+    expect(e.fix).toContain('?sslrootcert=/path/ca.pem');
+    expect(e.fix).toContain('NODE_EXTRA_CA_CERTS');
+    expect(e.fix).toContain('https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem');
+  });
+
+  it('sslmode=verify-full with the CA: a certificate for another host name fails naming the host name as the cause', async () => {
+    const e = await rejection<ConnectionError>(encrypted(`${url}?sslmode=verify-full&sslrootcert=${encodeURIComponent(caFile)}`));
+    expect(e).toBeInstanceOf(ConnectionError);
+    expect(e.message).toContain('ERR_TLS_CERT_ALTNAME_INVALID');
+    expect(e.fix).toContain('the certificate is for another host name');
+  });
+
+  it('sslmode=verify-ca without sslrootcert is refused before connecting', () => {
+    expect(() => new PgDriver({ connectionString: `${url}?sslmode=verify-ca` })).toThrow(InputError);
+  });
+});
+
+describe('CLI: schemaguard status --database-url …?sslmode=require (TLS server, self-signed certificate)', () => {
+  it('connects, exit 0, without pg-connection-string\'s security warning', async () => {
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
+    const r = await runCli(['status', '--dir', dir, '--database-url', `${url}?sslmode=require`]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('0 applied, 1 pending');
+    expect(r.stderr).not.toContain('SECURITY WARNING');
+  });
+});
+
+describe.each(targets)('Class: PgDriver (sslmode=prefer, a server without TLS: $name)', (t) => {
+  it('connects without TLS, as psql does', async () => {
+    const u = new URL(t.adminUrl);
+    u.searchParams.set('sslmode', 'prefer');
+    expect(await encrypted(u.toString())).toBe(false);
+  });
+});
