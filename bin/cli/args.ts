@@ -86,7 +86,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--connect-retries': { key: 'connectRetries', kind: 'int', value: 'N', help: 'retry a failed connection N times with backoff, e.g. while the server starts (default: 0)' },
   '--contracts': { key: 'contractsDir', kind: 'string', value: 'DIR', help: 'query contracts for check, guard and capture (default: contracts)' },
   '--snapshot': { key: 'snapshot', kind: 'string', value: 'FILE', help: 'schema snapshot for diff and guard (default: lambda/schema/snapshot.json)' },
-  '--format': { key: 'format', kind: 'format', value: 'FORMAT', help: 'text, json, github (workflow annotations) or sarif (SARIF 2.1.0) for lint, check, doctor, diff, plan and guard (default: text)' },
+  '--format': { key: 'format', kind: 'format', value: 'FORMAT', help: 'text, json or github (workflow annotations; a failure is one) for every command; sarif (SARIF 2.1.0) for lint, check, doctor, diff, plan and guard (default: text)' },
   '--reason': { key: 'reason', kind: 'string', value: 'TEXT', help: 'why: kept with the rows baseline records and with every checksum repair accepts' },
   '--from': { key: 'from', kind: 'source', value: 'TOOL', help: 'baseline: take the version from flyway or node-pg-migrate history in the same database' },
   '--exit-code': { key: 'exitCode', kind: 'bool', help: 'status: exit 1 when a migration is pending or changed (a CI gate)' },
@@ -153,16 +153,46 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     }
     (opts as unknown as Record<string, unknown>)[spec.key] = convert(name, spec, raw);
   }
-  if (rest.length === 0) { opts.command = 'help'; return opts; }
   const [command, ...extra] = rest;
-  if (!(COMMANDS as readonly string[]).includes(command!)) {
-    throw new UsageError(`unknown command "${command}"`, { value: command, fix: `use one of: ${COMMANDS.join(', ')}` });
-  }
-  opts.command = command as Command;
+  // `schemaguard help` and `schemaguard help migrate` are --help.
+  if (command === undefined || command === 'help') { opts.command = 'help'; helpArguments(extra); return opts; }
+  opts.command = knownCommand(command);
   opts.args = commandArguments(opts.command, extra);
   if (opts.json) opts.format = 'json';
   else if (opts.format === 'json') opts.json = true;
+  refuseFormat(opts.command, opts.format);
   return opts;
+}
+
+function knownCommand(command: string): Command {
+  if ((COMMANDS as readonly string[]).includes(command)) return command as Command;
+  throw new UsageError(`unknown command "${command}"`, { value: command, fix: `use one of: help, ${COMMANDS.join(', ')}` });
+}
+
+/** `help [COMMAND]`: a command named after help must be one. */
+function helpArguments(extra: string[]): void {
+  if (extra.length > 1) throw new UsageError(`unexpected argument "${extra[1]}"`, { value: extra[1], fix: 'write schemaguard help, or schemaguard help COMMAND' });
+  if (extra[0] !== undefined) knownCommand(extra[0]);
+}
+
+/** The commands that write findings as SARIF; every command takes text, json and github (a failure as a workflow annotation). */
+export const SARIF_COMMANDS: readonly Command[] = ['lint', 'check', 'doctor', 'diff', 'plan', 'guard'];
+
+/** Formats `command` supports. */
+export function formatsOf(command: Command): readonly OutputFormat[] {
+  return SARIF_COMMANDS.includes(command) ? FORMATS : FORMATS.filter((f) => f !== 'sarif');
+}
+
+/** `a, b or c`. */
+const orList = (items: readonly string[]) => `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`;
+
+/** A --format the command does not write is refused, not ignored (`status --format sarif` printed a text table). */
+function refuseFormat(command: Command, format: OutputFormat): void {
+  const supported = formatsOf(command);
+  if (supported.includes(format)) return;
+  throw new UsageError(`--format ${format}: ${command} has no ${format} output`, {
+    value: format, fix: `${command} takes --format ${orList(supported)}; ${format} is for ${orList(SARIF_COMMANDS)}`,
+  });
 }
 
 function commandArguments(command: Command, extra: string[]): string[] {
@@ -179,18 +209,21 @@ function convert(name: string, spec: FlagSpec, raw: string): unknown {
   switch (spec.kind) {
     case 'duration': {
       const ms = parseDuration(raw);
-      if (ms === undefined) throw new UsageError(`${name}: bad duration "${raw}"`, { value: raw, fix: DURATION_FORMAT_HINT });
+      // A number with a unit that parseDuration cannot hold exactly is too large, not malformed.
+      if (ms === undefined && !/^\s*\d+(?:\.\d+)?\s*(?:ms|s|m|min|h)\s*$/.test(raw)) {
+        throw new UsageError(`${name}: bad duration "${raw}"`, { value: raw, fix: DURATION_FORMAT_HINT });
+      }
+      if (ms === undefined || ms > MAX_DURATION_MS) {
+        throw new UsageError(`${name}: ${raw} is out of range (from 0 to ${MAX_DURATION_MS}ms, about 596h: PostgreSQL's and Node.js's largest timeout)`, {
+          value: raw, fix: `write ${name} with a duration from 0 to 596h, e.g. ${name} 30s (0 = none)`,
+        });
+      }
       return ms;
     }
-    case 'int': {
-      if (!/^\d{1,6}$/.test(raw)) throw new UsageError(`${name}: "${raw}" is not a whole number`, { value: raw, fix: `e.g. ${name} 3` });
-      return Number(raw);
-    }
-    case 'count': {
-      const n = raw.replace(/_/g, '');
-      if (!/^\d{1,15}$/.test(n)) throw new UsageError(`${name}: "${raw}" is not a whole number`, { value: raw, fix: `e.g. ${name} 1_000_000` });
-      return Number(n);
-    }
+    case 'int':
+      return wholeNumber(name, raw, MAX_RETRIES, '3');
+    case 'count':
+      return wholeNumber(name, raw.replace(/_/g, ''), MAX_COUNT, '1_000_000', raw);
     case 'format':
       return oneOf(name, raw, FORMATS);
     case 'source':
@@ -199,6 +232,22 @@ function convert(name: string, spec: FlagSpec, raw: string): unknown {
       if (raw === '') throw new UsageError(`${name} is empty`, { value: raw, fix: `write ${name} ${spec.value ?? 'VALUE'}` });
       return raw;
   }
+}
+
+/** The largest duration a flag takes: lock_timeout's and setTimeout's limit (2^31 - 1 ms, 596 hours); a longer connect timeout fired at once. */
+const MAX_DURATION_MS = 2_147_483_647;
+/** The most retries `--lock-retries` and `--connect-retries` take. */
+const MAX_RETRIES = 1000;
+/** The largest `--warn-rows` and `--min-calls`: a row count (PostgreSQL's bigint) still exact as a JavaScript number. */
+const MAX_COUNT = Number.MAX_SAFE_INTEGER;
+
+/** `digits` as a whole number from 0 to `max`, or a UsageError naming the flag, the value (as written) and the range. */
+function wholeNumber(name: string, digits: string, max: number, example: string, written = digits): number {
+  const range = `from 0 to ${max}`;
+  if (!/^\d+$/.test(digits)) throw new UsageError(`${name}: "${written}" is not a whole number`, { value: written, fix: `write a whole number ${range}, e.g. ${name} ${example}` });
+  const n = Number(digits);
+  if (n > max) throw new UsageError(`${name}: ${written} is out of range (${range})`, { value: written, fix: `write a whole number ${range}, e.g. ${name} ${example}` });
+  return n;
 }
 
 function oneOf<T extends string>(name: string, raw: string, allowed: readonly T[]): T {
@@ -211,6 +260,7 @@ export function helpText(version: string): string {
   return `schemaguard ${version} — ordered, checked PostgreSQL schema fixes
 
 Usage: schemaguard <command> [flags]
+       schemaguard help
 
 Commands:
   plan      what would run, in order: each statement's lock, its table's size, rewrites and scans (writes nothing)

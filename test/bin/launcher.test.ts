@@ -52,6 +52,12 @@ describe('bin/schemaguard.cjs', () => {
     expect(run(['--version']).bundles).toEqual(['schemaguard.cjs']);
     expect(run([]).bundles).toEqual(['schemaguard.cjs']);
   });
+
+  it.each([[['help']], [['help', 'migrate']]])('%j prints the help of --help, exit 0 (it was an unknown command)', (args) => {
+    const r = run(args);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(whole.stdout);
+  });
 });
 
 describe('bin/schemaguard.cjs with its code cache (bin/code-cache.cjs; Node.js before 22.8)', () => {

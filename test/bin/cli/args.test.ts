@@ -13,6 +13,21 @@ describe('Function: parseArgs', () => {
     expect(o).toMatchObject({ command: 'migrate', dir: 'db', lockWaitMs: 120_000, lockTimeoutMs: 500, json: true, lockRetries: 0 });
   });
 
+  it('takes the largest values in range: 1000 retries, 596h, a safe integer of rows', () => {
+    const o = parseArgs(['plan', '--lock-retries', '1000', '--connect-timeout', '2147483647ms', '--warn-rows', '9007199254740991'], {});
+    expect(o).toMatchObject({ lockRetries: 1000, connectTimeoutMs: 2_147_483_647, warnRows: Number.MAX_SAFE_INTEGER });
+  });
+
+  it('takes help as a command, with or without the command it is about', () => {
+    expect(parseArgs(['help'], {}).command).toBe('help');
+    expect(parseArgs(['help', 'migrate'], {}).command).toBe('help');
+  });
+
+  it('takes --format github for a command without findings (a failure is an annotation), and sarif for those with', () => {
+    expect(parseArgs(['status', '--format', 'github'], {}).format).toBe('github');
+    expect(parseArgs(['guard', '--format', 'sarif'], {}).format).toBe('sarif');
+  });
+
   it('takes the URL from DATABASE_URL when no flag is given', () => {
     expect(parseArgs(['status'], { DATABASE_URL: 'postgres://x@h/db' }).databaseUrl).toBe('postgres://x@h/db');
     expect(parseArgs(['status', '--database-url', 'postgres://y@h/db'], { DATABASE_URL: 'postgres://x@h/db' }).databaseUrl).toBe('postgres://y@h/db');
@@ -26,6 +41,16 @@ describe('Function: parseArgs', () => {
     [['deploy'], 'unknown command "deploy"', 'migrate, plan, status'],
     [['migrate', 'extra'], 'unexpected argument "extra"', 'flags start with --'],
     [['migrate', '--lock-retries', 'many'], '--lock-retries: "many" is not a whole number', '--lock-retries 3'],
+    [['migrate', '--lock-retries', '-1'], '--lock-retries: "-1" is not a whole number', 'from 0 to 1000'],
+    [['migrate', '--lock-retries', '99999999999'], '--lock-retries: 99999999999 is out of range (from 0 to 1000)', 'write a whole number from 0 to 1000, e.g. --lock-retries 3'],
+    [['migrate', '--connect-retries=1001'], '--connect-retries: 1001 is out of range (from 0 to 1000)', 'e.g. --connect-retries 3'],
+    [['plan', '--warn-rows', '99_999_999_999_999_999'], '--warn-rows: 99_999_999_999_999_999 is out of range (from 0 to 9007199254740991)', 'e.g. --warn-rows 1_000_000'],
+    [['migrate', '--connect-timeout', '1000h'], "--connect-timeout: 1000h is out of range (from 0 to 2147483647ms, about 596h: PostgreSQL's and Node.js's largest timeout)", 'from 0 to 596h'],
+    [['migrate', '--lock-wait', '99999999999999999h'], "--lock-wait: 99999999999999999h is out of range (from 0 to 2147483647ms, about 596h: PostgreSQL's and Node.js's largest timeout)", '--lock-wait 30s'],
+    [['status', '--format', 'sarif'], '--format sarif: status has no sarif output', 'status takes --format text, json or github; sarif is for lint, check, doctor, diff, plan or guard'],
+    [['migrate', '--format=sarif'], '--format sarif: migrate has no sarif output', 'migrate takes --format text, json or github'],
+    [['help', 'deploy'], 'unknown command "deploy"', 'use one of: help, migrate'],
+    [['help', 'migrate', 'status'], 'unexpected argument "status"', 'schemaguard help COMMAND'],
   ])('refuses %j', (argv, message, fix) => {
     const e = usage(argv);
     expect(e.message).toBe(message);
