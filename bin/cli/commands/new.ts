@@ -67,22 +67,39 @@ export function migrationTemplate(file: string): string {
 export async function newCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
   const name = migrationName(opts.args[0]!);
-  if (!existsSync(opts.dir)) {
+  const missing = !existsSync(opts.dir);
+  const { version, file } = nextMigrationFile(missing ? [] : readDirectory(opts.dir), name);
+  refuseLongFileName(name, file);
+  if (missing) {
     mkdirSync(opts.dir, { recursive: true });
     ctx.progress(`created the migrations directory ${opts.dir}/`);
   }
-  const { version, file } = nextMigrationFile(readDirectory(opts.dir), name);
   const path = join(opts.dir, file);
   try {
     writeFileSync(path, migrationTemplate(file), { flag: 'wx' });
   } catch (cause) {
-    throw new InputError(`${path}: cannot create (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, {
-      file, value: path, cause, fix: 'another file took this version meanwhile: run schemaguard new again',
+    const code = (cause as NodeJS.ErrnoException).code;
+    throw new InputError(`${path}: cannot create (${code ?? String(cause)})`, {
+      file, value: path, cause, fix: code === 'EEXIST' ? 'another file took this version meanwhile: run schemaguard new again' : `check that ${opts.dir}/ is a directory you can write to`,
     });
   }
   if (opts.json) ctx.out(JSON.stringify({ command: 'new', version, file, path }));
   else ctx.out(`created ${path}\n  write its statements, then: schemaguard plan (each statement's lock and table size) and schemaguard lint`);
   return 0;
+}
+
+/** The most bytes in a file name (NAME_MAX of Linux, macOS and Windows file systems). */
+const MAX_FILE_NAME_BYTES = 255;
+
+/** A name that makes a file name longer than a file system takes is refused before anything is created (it failed with a bare ENAMETOOLONG). */
+function refuseLongFileName(name: string, file: string): void {
+  const bytes = Buffer.byteLength(file);
+  if (bytes <= MAX_FILE_NAME_BYTES) return;
+  const most = MAX_FILE_NAME_BYTES - (bytes - Buffer.byteLength(name));
+  const shorter = name.slice(0, Math.min(most, 60)).replace(/[_.-]+$/, '');
+  throw new UsageError(`migration name too long: ${name.length} characters, which make the file name ${bytes} bytes (${file.slice(0, 40)}…); a file name has at most ${MAX_FILE_NAME_BYTES}`, {
+    value: `${name.slice(0, 40)}…`, fix: `shorten NAME to at most ${most} characters, e.g. schemaguard new ${shorter}`,
+  });
 }
 
 function readDirectory(dir: string): string[] {

@@ -62,6 +62,19 @@ describe('CLI: schemaguard new', () => {
     expect(readdirSync(dir)).toEqual(['0001_a.sql']);
   });
 
+  it('refuses a name that makes the file name longer than 255 bytes (exit 2, not a bare ENAMETOOLONG), naming the length and the fix; creates nothing, not even the directory', async () => {
+    const dir = join(tempDir(), 'migrations');
+    const io = capture();
+    expect(await main(['new', 'a'.repeat(300), '--dir', dir], io)).toBe(2);
+    expect(io.stderr).toContain('error: migration name too long: 300 characters, which make the file name 309 bytes (0001_aaaa');
+    expect(io.stderr).toContain(`fix: shorten NAME to at most 246 characters, e.g. schemaguard new ${'a'.repeat(60)}\n`);
+    expect(io.stderr).not.toContain('ENAMETOOLONG');
+    expect(existsSync(dir)).toBe(false);
+    // The longest name that fits is taken.
+    expect(await main(['new', 'a'.repeat(246), '--dir', dir], io)).toBe(0);
+    expect(readdirSync(dir)).toEqual([`0001_${'a'.repeat(246)}.sql`]);
+  });
+
   it('needs exactly one NAME (exit 2)', async () => {
     const io = capture();
     expect(await main(['new', '--dir', tempDir()], io)).toBe(2);
