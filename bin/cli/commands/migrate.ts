@@ -4,6 +4,7 @@ import type { Blocker } from '../../../lambda/engine/errors';
 import { migrate, type MigrateResult, type RunEvent } from '../../../lambda/engine/runner';
 import { loadMigrationsAsync } from '../../../lambda/engine/source';
 import { directivesOf } from '../format';
+import { explainMissingFiles } from './missing-files';
 import { readWhileConnecting, stateSchemaFlag, type CommandContext } from './context';
 
 export async function migrateCommand(ctx: CommandContext): Promise<number> {
@@ -18,7 +19,7 @@ export async function migrateCommand(ctx: CommandContext): Promise<number> {
       lockWaitMs: opts.lockWaitMs, lockTimeoutMs: opts.lockTimeoutMs, statementTimeoutMs: opts.statementTimeoutMs,
       lockRetries: opts.lockRetries, allowAhead: opts.allowAhead, allowOutOfOrder: opts.outOfOrder,
       onEvent: (e) => progressLine(e, ctx.progress, width),
-    });
+    }).catch((e: unknown) => { throw explainMissingFiles(e, migrations, opts.dir); });
     ctx.out(opts.json ? JSON.stringify({ command: 'migrate', target: driver.target, ...result }) : summary(result));
     return 0;
   } finally {

@@ -1,8 +1,9 @@
 /** `schemaguard status`: applied / pending / changed / unknown, as a table; writes nothing. */
 import type { Plan } from '../../../lambda/engine/plan';
 import { inspect } from '../../../lambda/engine/runner';
-import { loadMigrationsAsync } from '../../../lambda/engine/source';
+import { loadMigrationsAsync, type Migration } from '../../../lambda/engine/source';
 import { statusTable } from '../format';
+import { missingFiles, missingFilesNote } from './missing-files';
 import { readWhileConnecting, stateSchemaFlag, type CommandContext } from './context';
 
 export async function statusCommand(ctx: CommandContext): Promise<number> {
@@ -11,17 +12,19 @@ export async function statusCommand(ctx: CommandContext): Promise<number> {
   try {
     const plan = await inspect({ driver, migrations, stateSchema: stateSchemaFlag(opts) });
     if (opts.json) ctx.out(JSON.stringify(statusJson(driver.target, plan)));
-    else ctx.out(statusReport(`${driver.target}${where}`, plan));
-    return opts.exitCode ? gateExitCode(ctx, plan) : 0;
+    else ctx.out(statusReport(`${driver.target}${where}`, plan, missingFilesNote(plan.unknown, migrations, opts.dir)));
+    return opts.exitCode ? gateExitCode(ctx, plan, migrations) : 0;
   } finally {
     await driver.end();
   }
 }
 
-/** `--exit-code`: 1 when migrate has work to do or would refuse a changed file, with the reason on stderr. */
-function gateExitCode(ctx: CommandContext, plan: Plan): number {
-  if (plan.pending.length === 0 && plan.changed.length === 0) return 0;
+/** `--exit-code`: 1 when migrate has work to do or would refuse a changed or missing file, with the reason on stderr. */
+function gateExitCode(ctx: CommandContext, plan: Plan, files: Migration[]): number {
+  const missing = missingFiles(plan.unknown, files);
+  if (plan.pending.length === 0 && plan.changed.length === 0 && missing.length === 0) return 0;
   const parts = [];
+  if (missing.length) parts.push(`${missing.length} applied but missing from ${ctx.opts.dir}/ (version ${missing.map((m) => m.version).join(', ')})`);
   if (plan.pending.length) parts.push(`${plan.pending.length} pending (${plan.pending.map((m) => m.file).join(', ')})`);
   if (plan.changed.length) parts.push(`${plan.changed.length} changed after it was applied (${plan.changed.map((c) => c.migration!.file).join(', ')})`);
   ctx.err(`status --exit-code: ${parts.join('; ')}`);
@@ -39,12 +42,14 @@ export function statusJson(target: string, plan: Plan): Record<string, unknown> 
   };
 }
 
-export function statusReport(target: string, plan: Plan): string {
+/** `note`: said under the table (applied files missing from the directory). */
+export function statusReport(target: string, plan: Plan, note?: string): string {
   const count = (s: string) => plan.entries.filter((e) => e.status === s).length;
   const baselined = plan.entries.filter((e) => e.status === 'applied' && e.applied?.kind === 'baseline').length;
   return [
     `status of ${target}`,
     statusTable(plan),
     `${count('applied')} applied${baselined ? ` (${baselined} baselined)` : ''}, ${count('pending')} pending, ${count('changed')} changed, ${count('unknown')} unknown; version ${plan.currentVersion ?? 'none'}`,
+    ...(note ? [note] : []),
   ].join('\n');
 }

@@ -1,4 +1,6 @@
 /** `schemaguard status` through the real executable. */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../support/cli';
 import { dropDatabases, freshDatabase, targets } from '../../../support/db';
@@ -45,5 +47,52 @@ describe.each(targets)('CLI: schemaguard status --exit-code on $name', (t) => {
     expect(changed.code).toBe(1);
     expect(changed.stderr).toContain('1 changed after it was applied (1_a.sql)');
     expect(JSON.parse(changed.stdout).command).toBe('status');
+  });
+});
+
+describe(`CLI: an applied file deleted from between the others, on ${target.name}`, () => {
+  it('status names the missing version, its place and the fix (--exit-code fails); migrate refuses saying the same, not "older code against a newer database"', async () => {
+    // Prepare: three applied, the middle file deleted, a new one added
+    const url = await freshDatabase(target, 'missing_middle');
+    const dir = tempDir({ '0001_a.sql': 'CREATE TABLE a (id int);', '0002_b.sql': 'CREATE TABLE b (id int);', '0003_c.sql': 'CREATE TABLE c (id int);' });
+    expect((await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
+    rmSync(join(dir, '0002_b.sql'));
+    addFile(dir, '0004_d.sql', 'CREATE TABLE d (id int);');
+
+    // Act
+    const status = await runCli(['status', '--dir', dir, '--database-url', url]);
+    const gate = await runCli(['status', '--exit-code', '--dir', dir, '--database-url', url]);
+    const run = await runCli(['migrate', '--dir', dir, '--database-url', url, '--json']);
+
+    // Assess
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(`applied in the database but missing from ${dir}/: version 2 (b), between 0001_a.sql and 0003_c.sql`);
+    expect(status.stdout).toContain(`fix: restore the file (it was deleted or renamed): git log --diff-filter=DR --name-status -- ${dir}/`);
+    expect(gate.code).toBe(1);
+    expect(gate.stderr).toContain(`status --exit-code: 1 applied but missing from ${dir}/ (version 2); 1 pending (0004_d.sql)`);
+    expect(run.code).toBe(1);
+    const error = JSON.parse(run.stdout) as { error: string; message: string; fix: string; unknownVersions: number[] };
+    expect(error).toMatchObject({ error: 'DatabaseAheadError', unknownVersions: [2] });
+    expect(error.message).toBe(`applied migration missing from ${dir}/: version 2 (b), between 0001_a.sql and 0003_c.sql; nothing was run`);
+    expect(error.fix).toContain('restore the file');
+    expect(error.fix).not.toContain('older code');
+    // Nothing ran: 0004 is still pending.
+    expect((await runCli(['status', '--dir', dir, '--database-url', url])).stdout).toMatch(/4\s+d\s+pending/);
+  });
+
+  it('a version above every file is still the database ahead of the code (a rollback), as before', async () => {
+    const url = await freshDatabase(target, 'ahead');
+    const dir = tempDir({ '0001_a.sql': 'CREATE TABLE a (id int);', '0002_b.sql': 'CREATE TABLE b (id int);' });
+    expect((await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
+    rmSync(join(dir, '0002_b.sql'));
+
+    const run = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    const status = await runCli(['status', '--exit-code', '--dir', dir, '--database-url', url]);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('the database has applied migrations that are not in the files: 2 (b)');
+    expect(run.stderr).toContain('older code against a newer database');
+    expect(status.code).toBe(0);
+    expect(status.stdout).not.toContain('missing from');
   });
 });
