@@ -4,7 +4,7 @@
  * failure into its exit code. `main.ts` runs it with every command;
  * `main-core.ts` with the commands of a deploy (bin/schemaguard.cjs picks).
  */
-import { InputError, MigrationError } from '../../lambda/engine/errors';
+import { InputError, MigrationError, databaseFields } from '../../lambda/engine/errors';
 import { Redactor } from '../../lambda/engine/redact';
 import { parseArgs, type CliOptions } from './args';
 import { hintCodeCache } from './code-cache-hint';
@@ -14,6 +14,7 @@ import { exitOnInternalError, exitWhenWritten, keepRunningWhenReaderCloses, writ
 import { formatError } from './format';
 import { flushOnExit, LineBatcher } from './line-batcher';
 import { githubErrorAnnotation } from './output/github';
+import { permissionFix, roleOf } from './permission-fix';
 
 export interface Io {
   out(text: string): void;
@@ -53,7 +54,7 @@ export async function runCli(argv: string[], io: Io, runCommand: (ctx: CommandCo
       onEmbedded: (e) => { embedded = e; },
     });
   } catch (e) {
-    const error = e instanceof MigrationError ? e : new MigrationError(e instanceof Error ? e.message : String(e), { cause: e });
+    const error = asMigrationError(e, opts);
     // A usage error leaves no options: --json is read from the arguments as written.
     if (opts?.json ?? wantsJson(argv)) out(JSON.stringify(redactor.redactValue(error.toJSON())));
     else err(formatError(error));
@@ -63,6 +64,18 @@ export async function runCli(argv: string[], io: Io, runCommand: (ctx: CommandCo
   } finally {
     if (embedded) await embedded.release().catch(() => undefined);
   }
+}
+
+/**
+ * Any failure as a MigrationError: PostgreSQL's fields kept (a server error
+ * outside a migration, such as CREATE SCHEMA of the state schema, lost its
+ * SQLSTATE here), and a permission error (42501) given its fix.
+ */
+function asMigrationError(e: unknown, opts: CliOptions | undefined): MigrationError {
+  const error = e instanceof MigrationError ? e : new MigrationError(e instanceof Error ? e.message : String(e), { ...databaseFields(e), cause: e });
+  const fix = error.fix ? undefined : permissionFix(error, roleOf(opts?.databaseUrl), opts?.stateSchema ?? 'schemaguard');
+  // The error keeps its class (its JSON names it); the fix is added, as the engine would have, had it known the role.
+  return fix ? Object.assign(error, { fix }) : error;
 }
 
 /** `--json` or `--format json` among arguments that did not parse. */
