@@ -4,6 +4,7 @@ import type { Blocker } from '../../../lambda/engine/errors';
 import { migrate, type MigrateResult, type RunEvent } from '../../../lambda/engine/runner';
 import { loadMigrationsAsync } from '../../../lambda/engine/source';
 import { directivesOf } from '../format';
+import { RunProgress, sayWhenInterrupted } from './interrupt';
 import { explainMissingFiles } from './missing-files';
 import { readWhileConnecting, stateSchemaFlag, type CommandContext } from './context';
 
@@ -11,6 +12,9 @@ export async function migrateCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
   // Two connections: the runner lock's, and the one that applies (a spare when nothing is pending).
   const { files: migrations, driver, where } = await readWhileConnecting(ctx, () => loadMigrationsAsync(opts.dir, { deferParse: true }), 2);
+  const run = new RunProgress();
+  // With the embedded server, its clean-up answers the signal (and stops the server, rolling the transaction back).
+  const stopListening = opts.databaseUrl ? sayWhenInterrupted((signal) => run.interruptedLine(signal)) : () => undefined;
   try {
     ctx.progress(`migrate ${driver.target}${where}: ${migrations.length} migrations in ${opts.dir}/`);
     const width = migrations.reduce((w, m) => Math.max(w, m.file.length), 0);
@@ -18,11 +22,12 @@ export async function migrateCommand(ctx: CommandContext): Promise<number> {
       driver, migrations, stateSchema: stateSchemaFlag(opts), appliedBy: appliedBy(ctx.env),
       lockWaitMs: opts.lockWaitMs, lockTimeoutMs: opts.lockTimeoutMs, statementTimeoutMs: opts.statementTimeoutMs,
       lockRetries: opts.lockRetries, allowAhead: opts.allowAhead, allowOutOfOrder: opts.outOfOrder,
-      onEvent: (e) => progressLine(e, ctx.progress, width),
+      onEvent: (e) => { run.onEvent(e); progressLine(e, ctx.progress, width); },
     }).catch((e: unknown) => { throw explainMissingFiles(e, migrations, opts.dir); });
     ctx.out(opts.json ? JSON.stringify({ command: 'migrate', target: driver.target, ...result }) : summary(result));
     return 0;
   } finally {
+    stopListening();
     await driver.end();
   }
 }

@@ -1,0 +1,60 @@
+/**
+ * Ctrl-C (or SIGTERM, SIGHUP) during `migrate` against a server of its own
+ * (--database-url): one line on what state the database is in, then the
+ * signal ends the process as before (exit 130 for SIGINT in a shell). A
+ * migration's transaction that was not committed never commits: the server
+ * rolls it back when the connection closes, and ends its statement (the
+ * driver sets client_connection_check_interval, PostgreSQL 14+). The
+ * embedded server's own clean-up handles the signal there (embedded-clients.ts).
+ */
+import type { RunEvent } from '../../../lambda/engine/runner';
+import { runsOutsideTransaction, type Migration } from '../../../lambda/engine/source';
+import { stderrLines } from '../run-cli';
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** What a run has done so far, from its events. */
+export class RunProgress {
+  private readonly running: Migration[] = [];
+  applied = 0;
+
+  onEvent(e: RunEvent): void {
+    if (e.type === 'migration-start') this.running.push(e.migration);
+    if (e.type === 'migration-applied') {
+      this.applied++;
+      const k = this.running.indexOf(e.migration);
+      if (k >= 0) this.running.splice(k, 1);
+    }
+  }
+
+  /** The line said when the run is interrupted. */
+  interruptedLine(signal: string): string {
+    const done = `${this.applied} migration${this.applied === 1 ? '' : 's'} applied by this run stay${this.applied === 1 ? 's' : ''} applied`;
+    const m = this.running[0];
+    if (!m) return `migrate interrupted (${signal}) while no migration ran: ${done}; run schemaguard migrate again to continue`;
+    const state = runsOutsideTransaction(m)
+      ? `it runs outside a transaction, so its statements that finished stay: schemaguard status and schemaguard doctor (INVALID indexes) show what is left`
+      : 'its transaction was not committed and is rolled back as the connection closes: nothing of it is applied';
+    return `migrate interrupted (${signal}) during ${m.file}: ${state}; ${done}; run schemaguard migrate again to continue`;
+  }
+}
+
+/**
+ * Until the returned function is called, a signal writes `line()` to stderr,
+ * then ends the process by the same signal (unless another listener remains
+ * to end it).
+ */
+export function sayWhenInterrupted(line: (signal: string) => string): () => void {
+  const handlers = SIGNALS.map((signal) => {
+    const handler = () => {
+      remove();
+      stderrLines.flush();
+      process.stderr.write(`${line(signal)}\n`);
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    process.on(signal, handler);
+    return [signal, handler] as const;
+  });
+  const remove = () => { for (const [signal, handler] of handlers) process.off(signal, handler); };
+  return remove;
+}
