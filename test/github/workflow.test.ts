@@ -3,13 +3,14 @@
  * schemaguard command line in it parses, and its lint step, run here as
  * written, writes valid SARIF.
  */
-import { execSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, execSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseArgs } from '../../bin/cli/args';
 import { ROOT, CLI } from '../support/cli';
+import { tempDir } from '../support/files';
 import { sarifSchemaErrors } from '../support/sarif';
 
 interface Step { name?: string; id?: string; run?: string; uses?: string; if?: string; with?: Record<string, unknown>; 'continue-on-error'?: boolean }
@@ -52,5 +53,25 @@ describe('GitHub workflow: .github/workflows/schemaguard.yml', () => {
     const log = JSON.parse(out) as { runs: { results: { level: string }[] }[] };
     expect(sarifSchemaErrors(log)).toEqual([]);
     expect(log.runs[0]!.results.filter((r) => r.level === 'error')).toEqual([]);
+  });
+
+  describe('its contracts step, run as written (schemaguard stubbed by echo)', () => {
+    const script = steps.find((s) => s.id === 'check')!.run!.replace(/npx schemaguard/g, 'echo ran schemaguard');
+    const runStep = (cwd: string) => execFileSync('bash', ['-e', '-c', script], { cwd, encoding: 'utf8' });
+
+    it('in a project without contracts/: passes with a notice and writes no report (the upload step is skipped)', () => {
+      const project = tempDir({ 'migrations/0001_a.sql': 'CREATE TABLE a (id int);' }, 'project');
+      const out = runStep(project);
+      expect(out).toMatch(/^::notice title=schemaguard::no contracts\/ directory: the query contracts check is skipped/);
+      expect(out).not.toContain('ran schemaguard');
+      expect(existsSync(join(project, 'schemaguard-check.sarif'))).toBe(false);
+    });
+
+    it('in a project with contracts/: runs schemaguard check --format sarif into the report', () => {
+      const project = tempDir({ 'migrations/0001_a.sql': 'CREATE TABLE a (id int);' }, 'project');
+      mkdirSync(join(project, 'contracts'));
+      expect(runStep(project)).toBe('');
+      expect(readFileSync(join(project, 'schemaguard-check.sarif'), 'utf8')).toBe('ran schemaguard check --format sarif\n');
+    });
   });
 });
