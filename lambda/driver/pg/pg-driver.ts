@@ -23,7 +23,7 @@ import type { LeaseLock, LeaseTimings } from '../data-api/lease-lock';
 import { announcedPid, describePooler, DIRECT_URL_FIX, isPooled, refuseNoTransaction, type PoolerEvidence } from './pooler';
 import { PgRunnerLock } from './runner-lock';
 import { ScriptQuery } from './script-query';
-import { CA_FIX, urlTls, type UrlTls } from './ssl-mode';
+import { CA_FIX, RDS_CA_BUNDLE, urlTls, type UrlTls } from './ssl-mode';
 
 export interface ConnectRetry {
   /** Attempts in all (1 = no retry). @default 1 */
@@ -256,6 +256,11 @@ function isRetriableConnectError(e: unknown): boolean {
 function connectFix(e: unknown): string {
   const code = sqlstateOf(e);
   const msg = e instanceof Error ? e.message : '';
+  if (code === '28000' && /no pg_hba\.conf entry/i.test(msg)) {
+    return /no encryption/i.test(msg)
+      ? `the server takes only TLS connections (RDS: rds.force_ssl=1): add ?sslmode=verify-full&sslrootcert=/path/ca.pem to the URL (${RDS_CA_BUNDLE} for RDS), or ?sslmode=require to encrypt without verifying`
+      : 'the server\'s pg_hba.conf has no line for this client address, user and database: check them in the URL, or ask for a pg_hba.conf line';
+  }
   if (code === '28P01' || code === '28000') return 'check the user name and password (the password is never printed)';
   if (code === '3D000') return 'create the database first, or fix the database name in the URL';
   if (NO_PASSWORD.test(msg)) return 'put the password in the URL, after the user name and a colon, percent-encoded; or in PGPASSWORD';

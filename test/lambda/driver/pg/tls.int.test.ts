@@ -92,6 +92,29 @@ describe('Class: PgDriver (TLS, self-signed certificate)', () => {
   });
 });
 
+describe('Class: PgDriver (a role the server takes over TLS only, as rds.force_ssl=1 does)', () => {
+  beforeAll(async () => {
+    // pg_hba.conf as RDS with rds.force_ssl=1 has it for this role: a hostssl line and no host line.
+    const hba = join(server.dataDir, 'pg_hba.conf');
+    writeFileSync(hba, `hostssl all tls_only 127.0.0.1/32 scram-sha-256\nhost all postgres 127.0.0.1/32 scram-sha-256\n`);
+    await withClient(url, async (c) => {
+      await c.query(`CREATE ROLE tls_only LOGIN PASSWORD '${server.password}'`);
+      await c.query('SELECT pg_reload_conf()');
+    });
+  });
+
+  it('without sslmode: 28000 "no pg_hba.conf entry … no encryption", and the fix names sslmode and the RDS bundle, not the password', async () => {
+    const plain = `postgres://tls_only:${server.password}@127.0.0.1:${server.port}/postgres`;
+    const e = await rejection<ConnectionError>(encrypted(plain));
+    expect(e).toBeInstanceOf(ConnectionError);
+    expect(e.message).toContain('no encryption');
+    expect(e.fix).toContain('?sslmode=require');
+    expect(e.fix).toContain('global-bundle.pem');
+    expect(e.fix).not.toContain('password');
+    expect(await encrypted(`${plain}?sslmode=require`)).toBe(true);
+  });
+});
+
 describe('CLI: schemaguard status --database-url …?sslmode=require (TLS server, self-signed certificate)', () => {
   it('connects, exit 0, without pg-connection-string\'s security warning', async () => {
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
