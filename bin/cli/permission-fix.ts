@@ -29,7 +29,7 @@ export function permissionFix(e: MigrationError, role: string, stateSchema: stri
   m = /permission denied for database (\S+)/.exec(msg);
   if (m) {
     return `${role} may not create schemas in ${m[1]}, and migrate creates its state schema ${quoteIdent(stateSchema)} (--state-schema) there: `
-      + `as the database's owner (or a superuser): GRANT CREATE ON DATABASE ${quoteIdent(m[1]!)} TO ${role}; or run migrate as the database's owner`;
+      + `as the database's owner (or a superuser): CREATE SCHEMA ${quoteIdent(stateSchema)} AUTHORIZATION ${role}; or GRANT CREATE ON DATABASE ${quoteIdent(m[1]!)} TO ${role}; or run migrate as the database's owner`;
   }
   m = /must be owner of (\w+(?: \w+)?) (\S+)/.exec(msg);
   if (m) return `only the owner of ${m[1]} ${m[2]} (or a member of its role) may do this: ${OWNER} ${role}`;

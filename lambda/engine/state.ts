@@ -37,9 +37,33 @@ export function repairTable(schema: string): string {
 const KIND_COLUMN = `kind text NOT NULL DEFAULT 'migrate' CHECK (kind IN ('migrate', 'baseline'))`;
 const REASON_COLUMN = 'reason text';
 
-export function stateDdl(schema: string): string {
+/**
+ * CREATE SCHEMA only when there is none of that name, in one statement:
+ * PostgreSQL checks CREATE on the database before it looks at IF NOT EXISTS,
+ * so `CREATE SCHEMA IF NOT EXISTS` refuses (42501) a role that an
+ * administrator gave the schema (`CREATE SCHEMA schemaguard AUTHORIZATION app`).
+ * The name is an E'' literal, right whatever standard_conforming_strings is.
+ */
+export function createSchemaIfMissing(schema: string): string {
+  const literal = `E'${schema.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+  const body = `BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = ${literal}) THEN
+    CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)};
+  END IF;
+END`;
+  let tag = '$schemaguard$';
+  while (body.includes(tag)) tag = `${tag.slice(0, -1)}_$`;
+  return `DO ${tag} ${body} ${tag}`;
+}
+
+/**
+ * The state table's DDL; with `createSchema` false no CREATE SCHEMA:
+ * PostgreSQL checks CREATE on the database before IF NOT EXISTS, so a role
+ * given a schema made for it by an administrator would be refused (42501).
+ */
+export function stateDdl(schema: string, createSchema = true): string {
   return [
-    `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`,
+    ...(createSchema ? [`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`] : []),
     `CREATE TABLE IF NOT EXISTS ${stateTable(schema)} (
   version      bigint      PRIMARY KEY,
   name         text        NOT NULL,
@@ -95,7 +119,8 @@ export function stateUpToDate(columns: Set<string> | undefined): boolean {
  */
 export async function prepareState(q: Queryable, schema: string, columns: Set<string> | undefined): Promise<void> {
   if (!columns) {
-    for (const stmt of stateDdl(schema).split(';\n')) await q.query(stmt);
+    await q.query(createSchemaIfMissing(schema));
+    for (const stmt of stateDdl(schema, false).split(';\n')) await q.query(stmt);
     return;
   }
   if (!columns.has('kind')) await q.query(`ALTER TABLE ${stateTable(schema)} ADD COLUMN IF NOT EXISTS ${KIND_COLUMN}`);

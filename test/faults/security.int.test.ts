@@ -32,6 +32,7 @@ const HOSTILE = [
   '$$; DROP TABLE important; $$',
   'back\\slash"" and "quotes',
   'schéma ☃ ünïcode',
+  'x$schemaguard$; DROP TABLE important; $schemaguard$',  // the tag of the DO block that creates the schema
 ];
 
 const victims = async (url: string) => rows<{ important: number; students: number }>(url, 'SELECT (SELECT count(*)::int FROM important) AS important, (SELECT count(*)::int FROM students) AS students');

@@ -40,9 +40,14 @@ export function leaseTable(schema: string): string {
   return `${quoteIdent(schema)}.${quoteIdent(LEASE_TABLE)}`;
 }
 
-export function leaseDdl(schema: string): string[] {
+/**
+ * The table's DDL; with `createSchema` false no CREATE SCHEMA: PostgreSQL
+ * checks CREATE on the database before IF NOT EXISTS, so a role given a
+ * schema made for it by an administrator would be refused (42501).
+ */
+export function leaseDdl(schema: string, createSchema = true): string[] {
   return [
-    `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`,
+    ...(createSchema ? [`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`] : []),
     `CREATE TABLE IF NOT EXISTS ${leaseTable(schema)} (
   name        text        PRIMARY KEY,
   holder      text        NOT NULL,
@@ -99,7 +104,7 @@ async function createLeaseTable(s: Session, schema: string, take: (q: Queryable)
           [leaseTable(schema), schema],
         )).rows[0]!;
         if (before.table) return undefined;
-        for (const stmt of leaseDdl(schema)) await s.query(stmt);
+        for (const stmt of leaseDdl(schema, !before.schema)) await s.query(stmt);
         await take(s);
         return { schema: !before.schema };
       });
