@@ -130,13 +130,10 @@ export const GUARD_ALARMS: readonly GuardAlarmSpec[] = [
  * that reaches the database, as the guard's role (password from its secret).
  * Over TLS verified against the RDS CA bundle: the stacks set
  * rds.force_ssl=1, which refuses a connection without TLS ("no pg_hba.conf
- * entry ... no encryption", 28000), and node-postgres takes sslmode=require
- * for verify-full, which fails on the RDS certificate without its CA.
+ * entry ... no encryption", 28000), and verify-full checks the RDS
+ * certificate against that bundle, whose CA is not in Node.js's store.
  */
 export const GUARD_FIRST_COMMAND = 'PGPASSWORD=<guard secret\'s password> npx schemaguard guard --database-url "postgres://<guard role>@<endpoint>/<database>?sslmode=verify-full&sslrootcert=global-bundle.pem"';
-
-/** Where the CA bundle of GUARD_FIRST_COMMAND comes from (AWS's bundle of every region's RDS CAs; in README). */
-export const RDS_CA_BUNDLE_URL = 'https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem';
 
 /** Where a runbook points: the database it watches and the guard's log group. */
 export interface GuardRunbookContext {

@@ -1,9 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'pg-connection-string';
 import { describe, expect, it } from 'vitest';
-import { GUARD_ALARMS, GUARD_FIRST_COMMAND, RDS_CA_BUNDLE_URL, guardAlarmDescription } from '../../../lib/alarms/guard-catalog';
+import { urlTls } from '../../../lambda/driver/pg/ssl-mode';
+import { GUARD_ALARMS, GUARD_FIRST_COMMAND, guardAlarmDescription } from '../../../lib/alarms/guard-catalog';
 
 const CTX = { database: 'orders-db/app', logGroupName: '/aws/lambda/orders-guard', interval: '15 minutes' };
 
@@ -20,18 +20,22 @@ describe('Module: guard-catalog', () => {
       // Prepare
       const caFile = join(mkdtempSync(join(tmpdir(), 'schemaguard-ca-')), 'global-bundle.pem');
       writeFileSync(caFile, '-----BEGIN CERTIFICATE-----\nstand-in\n-----END CERTIFICATE-----\n');
-      // Act
-      const config = parse(firstCommandUrl(caFile));
-      // Assess: node-postgres verifies the chain and the host name against that file's CAs
-      expect(config.ssl).toMatchObject({ ca: expect.stringContaining('stand-in') });
-      expect((config.ssl as { rejectUnauthorized?: boolean }).rejectUnauthorized).not.toBe(false);
-      expect(config).toMatchObject({ user: 'schemaguard_guard_app', host: 'orders-db.abc.eu-west-1.rds.amazonaws.com', database: 'app' });
-      expect(config.password ?? '').toBe('');
+      // Act: the URL as the CLI reads it
+      const url = firstCommandUrl(caFile);
+      const tls = urlTls(url, {});
+      // Assess: the chain and the host name are verified against that file's CAs
+      expect(tls?.mode).toBe('verify-full');
+      expect(tls?.ssl).toMatchObject({ ca: expect.stringContaining('stand-in') });
+      expect((tls?.ssl as { rejectUnauthorized?: boolean }).rejectUnauthorized).not.toBe(false);
+      expect(tls?.fallBackToPlain).toBe(false);
+      expect((tls?.ssl as { checkServerIdentity?: unknown }).checkServerIdentity).toBeUndefined();
+      const u = new URL(url);
+      expect({ user: u.username, host: u.hostname, database: u.pathname.slice(1), password: u.password })
+        .toEqual({ user: 'schemaguard_guard_app', host: 'orders-db.abc.eu-west-1.rds.amazonaws.com', database: 'app', password: '' });
     });
 
     it('runs as the guard role with the password of its secret, in PGPASSWORD (never in the URL)', () => {
       expect(GUARD_FIRST_COMMAND).toMatch(/^PGPASSWORD=<guard secret's password> npx schemaguard guard --database-url "postgres:\/\/<guard role>@/);
-      expect(RDS_CA_BUNDLE_URL).toMatch(/^https:\/\/truststore\.pki\.rds\.amazonaws\.com\/global\/global-bundle\.pem$/);
     });
   });
 
