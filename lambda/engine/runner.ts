@@ -13,6 +13,7 @@ import {
 } from './errors';
 import { shortChecksum } from './checksum';
 import { validateSchemaName } from './identifiers';
+import { missingFilesError } from './missing-files';
 import { computePlan, type Plan } from './plan';
 import type { Driver, MigrationLock, Queryable, Session } from './ports';
 import { EMPTY_FILE_NOTE, isEmptyMigration, parseAllNow, type Migration } from './source';
@@ -38,6 +39,8 @@ export interface MigrateOptions extends RunnerOptions {
   lockRetries?: number;
   /** First retry delay, doubled each time. @default 500 */
   retryDelayMs?: number;
+  /** The migrations directory as its user names it, in messages (the CLI's --dir). @default 'migrations' */
+  source?: string;
   /** Succeed when the database has versions the files don't know (CloudFormation rollback). @default false */
   allowAhead?: boolean;
   /** Apply pending migrations older than the newest applied one. @default false */
@@ -317,6 +320,8 @@ function refuse(plan: Plan<AppliedKey>, options: MigrateOptions): void {
     );
   }
   if (plan.unknown.length && !options.allowAhead) {
+    const missing = missingFilesError(plan.unknown, options.migrations, options.source ?? 'migrations');
+    if (missing) throw missing;
     const list = plan.unknown.map((u) => `${u.version} (${u.name})`).join(', ');
     throw new DatabaseAheadError(`the database has applied migrations that are not in the files: ${list}; nothing was run`, {
       unknownVersions: plan.unknown.map((u) => u.version),

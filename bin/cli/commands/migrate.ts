@@ -5,7 +5,6 @@ import { migrate, type MigrateResult, type RunEvent } from '../../../lambda/engi
 import { loadMigrationsAsync } from '../../../lambda/engine/source';
 import { directivesOf } from '../format';
 import { RunProgress, sayWhenInterrupted } from './interrupt';
-import { explainMissingFiles } from './missing-files';
 import { readWhileConnecting, stateSchemaFlag, type CommandContext } from './context';
 
 export async function migrateCommand(ctx: CommandContext): Promise<number> {
@@ -21,9 +20,9 @@ export async function migrateCommand(ctx: CommandContext): Promise<number> {
     const result = await migrate({
       driver, migrations, stateSchema: stateSchemaFlag(opts), appliedBy: appliedBy(ctx.env),
       lockWaitMs: opts.lockWaitMs, lockTimeoutMs: opts.lockTimeoutMs, statementTimeoutMs: opts.statementTimeoutMs,
-      lockRetries: opts.lockRetries, allowAhead: opts.allowAhead, allowOutOfOrder: opts.outOfOrder,
+      lockRetries: opts.lockRetries, allowAhead: opts.allowAhead, source: opts.dir, allowOutOfOrder: opts.outOfOrder,
       onEvent: (e) => { run.onEvent(e); progressLine(e, ctx.progress, width); },
-    }).catch((e: unknown) => { throw explainMissingFiles(e, migrations, opts.dir); });
+    });
     ctx.out(opts.json ? JSON.stringify({ command: 'migrate', target: driver.target, ...result }) : summary(result));
     return 0;
   } finally {

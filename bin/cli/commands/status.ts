@@ -3,7 +3,7 @@ import type { Plan } from '../../../lambda/engine/plan';
 import { inspect } from '../../../lambda/engine/runner';
 import { loadMigrationsAsync, type Migration } from '../../../lambda/engine/source';
 import { statusTable } from '../format';
-import { missingFiles, missingFilesNote } from './missing-files';
+import { missingFiles, missingFilesNote } from '../../../lambda/engine/missing-files';
 import { readWhileConnecting, stateSchemaFlag, type CommandContext } from './context';
 
 export async function statusCommand(ctx: CommandContext): Promise<number> {

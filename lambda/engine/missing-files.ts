@@ -1,11 +1,11 @@
 /**
  * An applied version without a file that sits below the newest file is not
  * a database ahead of the code (a rollback): its file was deleted or renamed.
- * The engine's "ahead" refusal told such a run to deploy newer migrations or
- * pass --allow-ahead; here it names the file's place and says to restore it.
+ * migrate's refusal and status's note name the file's place and say to
+ * restore it, rather than to deploy newer migrations or pass --allow-ahead.
  * `repair` does not apply: it accepts new text of files that exist.
  */
-import { DatabaseAheadError } from '../../../lambda/engine/errors';
+import { DatabaseAheadError } from './errors';
 
 interface FileVersion { version: number; file: string }
 interface Applied { version: number; name?: string }
@@ -41,19 +41,17 @@ export function missingFilesNote(unknown: readonly Applied[], files: readonly Fi
   return `applied in the database but missing from ${dir}/: ${missing.map(place).join('; ')}\n  fix: ${restoreFix(dir)}`;
 }
 
-/** migrate's "ahead" refusal, reworded when versions are missing from between the files; any other error as it is. */
-export function explainMissingFiles(e: unknown, files: readonly FileVersion[], dir: string): unknown {
-  if (!(e instanceof DatabaseAheadError)) return e;
-  const missing = missingFiles(e.unknownVersions.map((version) => ({ version, name: appliedName(e.message, version) })), files);
-  if (!missing.length) return e;
-  const ahead = e.unknownVersions.length - missing.length;
+/**
+ * migrate's refusal of applied versions without files, when some lie between
+ * the files (deleted or renamed), or undefined when all are newer than every
+ * file (a database ahead: the caller's own refusal).
+ */
+export function missingFilesError(unknown: readonly Applied[], files: readonly FileVersion[], dir: string): DatabaseAheadError | undefined {
+  const missing = missingFiles(unknown, files);
+  if (!missing.length) return undefined;
+  const ahead = unknown.length - missing.length;
   return new DatabaseAheadError(
     `applied migration${missing.length === 1 ? '' : 's'} missing from ${dir}/: ${missing.map(place).join('; ')}${ahead ? `; and ${ahead} newer than every file` : ''}; nothing was run`,
-    { unknownVersions: e.unknownVersions, version: missing[0]!.version, fix: restoreFix(dir), cause: e },
+    { unknownVersions: unknown.map((u) => u.version), version: missing[0]!.version, fix: restoreFix(dir) },
   );
-}
-
-/** The name the engine's message gives a version: `… files: 2 (add_index), 5 (b); …`. */
-function appliedName(message: string, version: number): string | undefined {
-  return new RegExp(`(?:: |, )${version} \\(([^)]*)\\)`).exec(message)?.[1];
 }
