@@ -2,7 +2,7 @@
  * Command-line parsing: `schemaguard <command> [flags]`. Unknown flags and bad
  * values are UsageErrors (exit 2) that name the flag, the value and the fix.
  */
-import { DURATION_FORMAT_HINT, parseDuration } from '../../lambda/engine/duration';
+import { DURATION_FORMAT_HINT, MAX_DURATION_MS, parseDuration } from '../../lambda/engine/duration';
 import { UsageError } from './errors';
 
 export const VERSION = '0.1.0';
@@ -234,8 +234,6 @@ function convert(name: string, spec: FlagSpec, raw: string): unknown {
   }
 }
 
-/** The largest duration a flag takes: lock_timeout's and setTimeout's limit (2^31 - 1 ms, 596 hours); a longer connect timeout fired at once. */
-const MAX_DURATION_MS = 2_147_483_647;
 /** The most retries `--lock-retries` and `--connect-retries` take. */
 const MAX_RETRIES = 1000;
 /** The largest `--warn-rows` and `--min-calls`: a row count (PostgreSQL's bigint) still exact as a JavaScript number. */

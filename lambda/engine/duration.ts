@@ -14,6 +14,13 @@ export function parseDuration(text: string): number | undefined {
   return Number.isSafeInteger(ms) ? ms : undefined;
 }
 
+/**
+ * The longest timeout: PostgreSQL's lock_timeout and statement_timeout take
+ * at most 2^31 - 1 ms ("outside the valid range"), and so does Node.js's
+ * setTimeout (a longer one fires at once). About 596 hours.
+ */
+export const MAX_DURATION_MS = 2_147_483_647;
+
 export function formatDuration(ms: number): string {
   if (ms === 0) return '0';
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;

@@ -15,7 +15,7 @@
  * directives, then the checks, then the body's statements. A body without
  * statements is not an error: the file is a no-op (see `source.ts`). Every one is an InputError (exit 2) with the file and line.
  */
-import { DURATION_FORMAT_HINT, parseDuration } from './duration';
+import { DURATION_FORMAT_HINT, MAX_DURATION_MS, parseDuration } from './duration';
 import { InputError } from './errors';
 import type { Allowance, Check, MigrationDirectives } from './migration';
 import { classifyStatement, refusesTransactionBlock } from './sql/classify';
@@ -141,10 +141,16 @@ export class MigrationParser implements ScanSink {
       return;
     }
     const v = /^\s*=\s*(\S+)\s*$/.exec(d.argument);
-    const ms = v ? parseDuration(v[1]!) : undefined;
+    // A number with a unit too large to hold exactly is out of range, not malformed.
+    const ms = v ? parseDuration(v[1]!) ?? (/^\d+(?:\.\d+)?(?:ms|s|m|min|h)$/.test(v[1]!) ? Infinity : undefined) : undefined;
     if (ms === undefined) {
       throw new InputError(`${file}:${d.line}: schemaguard:${d.name} has a bad duration "${d.argument.replace(/^\s*=\s*/, '').trim()}"`, {
         file, line: d.line, value: d.argument.trim(), fix: `${DURATION_FORMAT_HINT}, e.g. -- schemaguard:${d.name}=5s`,
+      });
+    }
+    if (ms > MAX_DURATION_MS) {
+      throw new InputError(`${file}:${d.line}: schemaguard:${d.name}=${v![1]} is out of range (from 0 to ${MAX_DURATION_MS}ms, about 596h: PostgreSQL's largest ${d.name.replace('-', '_')})`, {
+        file, line: d.line, value: v![1], fix: `write a duration from 0 to 596h, e.g. -- schemaguard:${d.name}=5s (0 = none)`,
       });
     }
     if (d.name === 'lock-timeout') directives.lockTimeoutMs = ms;

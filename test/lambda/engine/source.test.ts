@@ -163,6 +163,8 @@ describe('Function: parseMigration', () => {
     ['1_c.sql', 'ALTER TABLE p\n  DETACH PARTITION p1 CONCURRENTLY;', '1_c.sql:2: CONCURRENTLY cannot run inside a transaction'],
     ['1_d.sql', 'SELECT 1;\n-- schemaguard:lock-timeout=5s\n', '1_d.sql:2: directive schemaguard:lock-timeout must come before the first statement'],
     ['1_d.sql', '-- schemaguard:lock-timeout=5\nSELECT 1;', '1_d.sql:1: schemaguard:lock-timeout has a bad duration "5"'],
+    ['1_d.sql', '-- schemaguard:lock-timeout=600h\nSELECT 1;', '1_d.sql:1: schemaguard:lock-timeout=600h is out of range (from 0 to 2147483647ms, about 596h: PostgreSQL\'s largest lock_timeout)'],
+    ['1_d.sql', '-- schemaguard:statement-timeout=99999999999999s\nSELECT 1;', '1_d.sql:1: schemaguard:statement-timeout=99999999999999s is out of range'],
     ['1_d.sql', '-- schemaguard:no-transactions\nSELECT 1;', '1_d.sql:1: unknown directive schemaguard:no-transactions'],
     ['1_s.sql', '-- schemaguard:valid-checksum abc\nSELECT 1;', '1_s.sql:1: schemaguard:valid-checksum needs one sha-256 checksum (64 lower-case hex digits), found "abc"'],
     ['1_s.sql', `-- schemaguard:valid-checksum ${'A'.repeat(64)}\nSELECT 1;`, '1_s.sql:1: schemaguard:valid-checksum needs one sha-256 checksum'],
