@@ -31,7 +31,7 @@ import { contractFindings } from './contract-findings';
 import { doctorFindings } from './doctor-findings';
 import { driftFindings } from './drift-findings';
 import { migrationFindings, unsettledReason } from './migration-findings';
-import { runningMigration } from './migration-running';
+import { LeaseTableGoneError, runningMigration } from './migration-running';
 import { readOnlyPass, type PassSettings } from './read-only-pass';
 import { findingsReport, skippedReport, type GuardFinding, type GuardReport } from './report';
 import { GUARD_RULES } from './rules';
@@ -78,13 +78,30 @@ export async function runGuard(options: GuardOptions): Promise<GuardReport> {
 
 /** The checks: a skip reason, or the findings (drift, contracts, doctor, migrations). */
 async function guardChecks(session: Session, options: GuardOptions, stateSchema: string, settings: PassSettings): Promise<string | GuardFinding[]> {
-  const catalog = await readOnlyPass(session, settings, (pass) => catalogChecks(pass, options, stateSchema));
+  const catalog = await catalogPass(session, options, stateSchema, settings);
   if (typeof catalog === 'string') return catalog;
   const contracts = await contractChecks(session, options, settings);
   return [...catalog.drift, ...contracts, ...catalog.doctor, ...catalog.migrations];
 }
 
 interface CatalogFindings { drift: GuardFinding[]; doctor: GuardFinding[]; migrations: GuardFinding[] }
+
+/**
+ * The catalog checks' pass, run again when the lease table was dropped while
+ * it was read (the read ended the transaction): the next pass finds no table.
+ * A third drop in a row (runners creating and removing it over and over) is
+ * the error it was.
+ */
+async function catalogPass(session: Session, options: GuardOptions, stateSchema: string, settings: PassSettings): Promise<string | CatalogFindings> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await readOnlyPass(session, settings, (pass) => catalogChecks(pass, options, stateSchema));
+    } catch (e) {
+      if (!(e instanceof LeaseTableGoneError) || session.broken) throw e;
+      if (attempt === 3) throw e.cause;
+    }
+  }
+}
 
 /** Everything read from the catalog, in one pass that first looks for a running migration. */
 async function catalogChecks(pass: Session, options: GuardOptions, stateSchema: string): Promise<string | CatalogFindings> {

@@ -6,8 +6,16 @@
  * and a SELECT of the lease row never waits for the runner's row lock. An
  * advisory lock belongs to one database: only this database's holders count,
  * so a migration of another database on the same server skips nothing here.
+ *
+ * The lease table may go between the look and the read: a runner that
+ * committed nothing drops it (`driver/data-api/lease-table.ts`), and a read
+ * queued behind that DROP's ACCESS EXCLUSIVE lock then fails with
+ * `relation does not exist`. No lease table, no lease: the read throws
+ * `LeaseTableGoneError`, and the guard runs its pass again in a new
+ * transaction (`index.ts`) — the failed read has aborted this one, and
+ * through the Data API ended it, where no savepoint can recover.
  */
-import { MigrationError } from '../../engine/errors';
+import { MigrationError, sqlstateOf } from '../../engine/errors';
 import type { Queryable } from '../../engine/ports';
 import { advisoryLockKey, DEFAULT_LEASE_NAME, LEASE_TABLE } from '../../engine/runner-lock-names';
 import { quoteIdent } from '../../engine/identifiers';
@@ -22,6 +30,14 @@ SELECT ARRAY(SELECT l.pid FROM pg_locks l
        to_regclass(format('%I.%I', $2::text, $3::text)) IS NOT NULL AS lease_table,
        COALESCE(has_table_privilege(to_regclass(format('%I.%I', $2::text, $3::text)), 'SELECT'), false) AS can_read,
        current_user::text AS role`;
+
+/** The lease table was dropped while the guard read it: no migration holds a lease. */
+export class LeaseTableGoneError extends MigrationError {
+  constructor(cause: unknown) {
+    super('the runner lease table was dropped while the guard read it', { cause, sqlstate: sqlstateOf(cause) });
+    this.name = 'LeaseTableGoneError';
+  }
+}
 
 interface LookRow { pids: number[] | string; lease_table: boolean; can_read: boolean; role: string }
 interface LeaseRow { owner: string; expires_in_s: number | string }
@@ -39,10 +55,20 @@ export async function runningMigration(q: Queryable, stateSchema: string): Promi
       fix: `GRANT SELECT ON ${quoteIdent(stateSchema)}.${LEASE_TABLE} TO ${quoteIdent(look.role)}; (README: Guarding production)`,
     });
   }
-  const lease = (await q.query<LeaseRow>(
-    `SELECT owner, ceil(extract(epoch FROM expires_at - clock_timestamp()))::int AS expires_in_s
-       FROM ${quoteIdent(stateSchema)}.${quoteIdent(LEASE_TABLE)} WHERE name = $1 AND expires_at > clock_timestamp()`,
-    [DEFAULT_LEASE_NAME],
-  )).rows[0];
+  const lease = await liveLease(q, stateSchema);
   return lease ? `a migration is running: ${lease.owner} holds the runner lease (expires in ${lease.expires_in_s} s unless renewed)` : undefined;
+}
+
+async function liveLease(q: Queryable, stateSchema: string): Promise<LeaseRow | undefined> {
+  try {
+    return (await q.query<LeaseRow>(
+      `SELECT owner, ceil(extract(epoch FROM expires_at - clock_timestamp()))::int AS expires_in_s
+         FROM ${quoteIdent(stateSchema)}.${quoteIdent(LEASE_TABLE)} WHERE name = $1 AND expires_at > clock_timestamp()`,
+      [DEFAULT_LEASE_NAME],
+    )).rows[0];
+  } catch (e) {
+    // 42P01: the table went; 3F000: its schema too (a runner that created both removes both).
+    const code = sqlstateOf(e);
+    throw code === '42P01' || code === '3F000' ? new LeaseTableGoneError(e) : e;
+  }
 }

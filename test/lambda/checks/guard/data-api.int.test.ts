@@ -12,11 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadContracts, type Contract } from '../../../../lambda/checks/contracts';
 import type { Snapshot } from '../../../../lambda/checks/drift';
 import { runGuard, type GuardReport } from '../../../../lambda/checks/guard';
+import { leaseDdl } from '../../../../lambda/driver/data-api/lease-table';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
 import type { Driver } from '../../../../lambda/engine/ports';
 import { loadMigrations } from '../../../../lambda/engine/source';
 import { ROOT } from '../../../support/cli';
-import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
+import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
 import { makeDataApiDriver, standinFor } from '../../../support/drivers';
 import { CONTRACTS_DIR, MIGRATIONS_DIR, runFixes } from '../../../support/schema-fixes';
 
@@ -26,9 +27,9 @@ const snapshot = JSON.parse(readFileSync(join(ROOT, 'lambda', 'schema', 'snapsho
 let contracts: Contract[];
 beforeAll(async () => { contracts = await loadContracts(CONTRACTS_DIR); });
 
-async function guard(url: string, driver: Driver = makeDataApiDriver(url)): Promise<GuardReport> {
+async function guard(url: string, driver: Driver = makeDataApiDriver(url), lockTimeoutMs?: number): Promise<GuardReport> {
   try {
-    return await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts, snapshot });
+    return await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts, snapshot, lockTimeoutMs });
   } finally {
     await driver.end();
   }
@@ -92,5 +93,21 @@ describe.each(targets)('Function: runGuard through the Data API on $name', (targ
       await driver.end();
     }
     expect((await guard(url)).outcome).toBe('clean');
+  });
+
+  it('the lease table dropped while the run waits to read it: the pass runs again in a new transaction (the failed read ended the first), clean', async () => {
+    await withClient(url, (c) => c.query(leaseDdl('schemaguard').join(';\n')));
+    await withClient(url, async (remover) => {
+      await remover.query('BEGIN; LOCK TABLE schemaguard.runner_lease IN ACCESS EXCLUSIVE MODE');
+      const running = guard(url, makeDataApiDriver(url), 60_000).then((r) => r, (e: unknown) => e);
+      for (let waiting = false; !waiting; await new Promise((r) => setTimeout(r, 20))) {
+        waiting = (await rows(url, "SELECT 1 FROM pg_locks WHERE NOT granted AND relation = 'schemaguard.runner_lease'::regclass")).length > 0;
+      }
+      await remover.query('DROP TABLE schemaguard.runner_lease; COMMIT');
+      const r = await running;
+      expect(r).not.toBeInstanceOf(Error);
+      expect((r as GuardReport).outcome).toBe('clean');
+      expect(standinFor(url).openTransactions).toBe(0);
+    });
   });
 });

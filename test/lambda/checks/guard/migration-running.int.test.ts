@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadContracts, type Contract } from '../../../../lambda/checks/contracts';
 import { runGuard, type GuardReport } from '../../../../lambda/checks/guard';
 import { LeaseLock } from '../../../../lambda/driver/data-api/lease-lock';
+import { leaseDdl } from '../../../../lambda/driver/data-api/lease-table';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
 import { MigrationError } from '../../../../lambda/engine/errors';
 import { advisoryLockKey } from '../../../../lambda/engine/runner-lock-names';
@@ -23,10 +24,10 @@ afterAll(dropDatabases);
 let contracts: Contract[];
 beforeAll(async () => { contracts = await loadContracts(CONTRACTS_DIR); });
 
-async function guard(url: string): Promise<GuardReport> {
+async function guard(url: string, lockTimeoutMs?: number): Promise<GuardReport> {
   const driver = new PgDriver({ connectionString: url });
   try {
-    return await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts });
+    return await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts, lockTimeoutMs });
   } finally {
     await driver.end();
   }
@@ -124,5 +125,22 @@ describe.each(targets)('Function: runGuard while a migration runs, on $name', (t
       await holder.query('ROLLBACK');
     });
     expect((await guard(url)).outcome).not.toBe('skipped');
+  });
+
+  it('the lease table dropped while the run waits to read it (a runner that committed nothing removes it): no skip and no error', async () => {
+    await withClient(url, (c) => c.query(leaseDdl('schemaguard').join(';\n')));
+    await withClient(url, async (remover) => {
+      // The removing runner's transaction: ACCESS EXCLUSIVE first, the DROP after the guard queued behind it.
+      await remover.query('BEGIN; LOCK TABLE schemaguard.runner_lease IN ACCESS EXCLUSIVE MODE');
+      const running = guard(url, 60_000).then((r) => r, (e: unknown) => e);
+      await until('the guard waiting for the lease table', async () => (await rows(url, "SELECT 1 FROM pg_locks WHERE NOT granted AND relation = 'schemaguard.runner_lease'::regclass")).length > 0);
+      await remover.query('DROP TABLE schemaguard.runner_lease; COMMIT');
+      const r = await running;
+      expect(r).not.toBeInstanceOf(Error);
+      expect((r as GuardReport).outcome).not.toBe('skipped');
+      expect((r as GuardReport).skippedReason).toBeUndefined();
+      // What a run finds with no lease table at all (an earlier test left a migration the files do not have).
+      expect((r as GuardReport).findings).toEqual((await guard(url)).findings);
+    });
   });
 });
