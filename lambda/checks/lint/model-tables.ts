@@ -93,18 +93,46 @@ function addConstraint(t: TableModel, con: Node, columns: string[], origin: Comm
   const name = typeof con.conname === 'string' ? con.conname : defaultConstraintName(t.name, con, columns);
   // In CREATE TABLE there are no rows: PostgreSQL marks every constraint valid, NOT VALID or not.
   const notValid = origin !== undefined && con.skip_validation === true;
-  const c: ConstraintModel = { kind, validated: !notValid, notNullOf: notNullColumn(con), ...(origin?.pending ? { addedInPending: true } : {}) };
+  const notNullOf = notNullColumns(con);
+  const c: ConstraintModel = { kind, validated: !notValid, notNullOf, ...(origin?.pending ? { addedInPending: true } : {}) };
+  if (notNullOf) c.checkColumns = [...new Set(findAll(con.raw_expr, 'ColumnRef').map((r) => names(r.fields).pop() ?? ''))];
   if (notValid && origin.pending) c.addedNotValid = { file: origin.file, line: origin.line, transactional: origin.transactional, statement: origin.statement };
   t.constraints.set(name, c);
   return name;
 }
 
-/** The column of a CHECK (col IS NOT NULL). */
-export function notNullColumn(con: Node): string | undefined {
+/**
+ * The columns a CHECK proves not null once validated, as PostgreSQL proves
+ * it before skipping SET NOT NULL's scan (NotNullImpliedByRelConstraints:
+ * the constraint's expression, NOTs pushed inward, weakly implies
+ * `col IS NOT NULL`): `col IS NOT NULL` or `NOT (col IS NULL)`, in any
+ * conjunct of an AND, or in every arm of an OR. `col > 0` alone proves
+ * nothing (a CHECK lets NULL through), nor does `col IS NOT NULL OR …`.
+ * Checked against the server's "existing constraints on column … are
+ * sufficient to prove that it does not contain nulls" on PostgreSQL 15 and 18.
+ */
+export function notNullColumns(con: Node): string[] | undefined {
   if (con.contype !== 'CONSTR_CHECK') return undefined;
-  const test = as(con.raw_expr, 'NullTest');
-  if (!test || test.nulltesttype !== 'IS_NOT_NULL') return undefined;
-  return names(as(test.arg, 'ColumnRef')?.fields).pop();
+  const columns = provenNotNull(con.raw_expr, false);
+  return columns.length ? columns : undefined;
+}
+
+/** The columns `expr` (negated when `negated`) proves not null. */
+function provenNotNull(expr: unknown, negated: boolean): string[] {
+  const test = as(expr, 'NullTest');
+  if (test) {
+    const column = names(as(test.arg, 'ColumnRef')?.fields).pop();
+    return column !== undefined && test.nulltesttype === (negated ? 'IS_NULL' : 'IS_NOT_NULL') ? [column] : [];
+  }
+  const bool = as(expr, 'BoolExpr');
+  if (!bool) return [];
+  const args = list(bool.args);
+  if (bool.boolop === 'NOT_EXPR') return provenNotNull(args[0], !negated);
+  // NOT (a AND b) is NOT a OR NOT b: an AND under a NOT proves what an OR does.
+  const parts = args.map((a) => provenNotNull(a, negated));
+  return (bool.boolop === 'AND_EXPR') !== negated
+    ? [...new Set(parts.flat())]
+    : (parts[0] ?? []).filter((c) => parts.every((p) => p.includes(c)));
 }
 
 /** Apply one ALTER TABLE subcommand; returns the name of an index-backed constraint it added. */
@@ -145,6 +173,6 @@ export function applyAlterCommand(t: TableModel, cmd: Node, origin: CommandOrigi
 
 function dropColumn(t: TableModel, name: string): undefined {
   t.columns.delete(name);
-  for (const [k, c] of [...t.constraints]) if (c.notNullOf === name) t.constraints.delete(k);
+  for (const [k, c] of [...t.constraints]) if (c.notNullOf?.includes(name) || c.checkColumns?.includes(name)) t.constraints.delete(k);
   return undefined;
 }

@@ -26,8 +26,10 @@ export type ConstraintKind = 'check' | 'foreign' | 'primary' | 'unique' | 'exclu
 
 export interface ConstraintModel {
   kind: ConstraintKind;
-  /** A CHECK (col IS NOT NULL): the column it proves not null once validated. */
-  notNullOf?: string;
+  /** A CHECK such as (col IS NOT NULL AND col > 0): the columns it proves not null once validated (`notNullColumns`). */
+  notNullOf?: string[];
+  /** Every column such a CHECK names: dropping any of them drops the constraint. */
+  checkColumns?: string[];
   validated: boolean;
   /** Added by a pending migration: the application running before this run does not know its name. */
   addedInPending?: boolean;

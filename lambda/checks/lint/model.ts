@@ -300,7 +300,10 @@ export class PendingModel implements FunctionScope {
     if (col) t.columns.set(to, col);
     t.primaryKey = t.primaryKey.map((c) => (c === from ? to : c));
     if (t.partitionKey) t.partitionKey = t.partitionKey.map((c) => (c === from ? to : c));
-    for (const c of t.constraints.values()) if (c.notNullOf === from) c.notNullOf = to;
+    for (const c of t.constraints.values()) {
+      c.notNullOf = c.notNullOf?.map((n) => (n === from ? to : n));
+      c.checkColumns = c.checkColumns?.map((n) => (n === from ? to : n));
+    }
   }
 
   private renameConstraint(r: RangeVar | undefined, from: string, to: string): void {

@@ -1,7 +1,8 @@
 /**
  * set-not-null-without-check: SET NOT NULL on an existing table scans every
- * row under ACCESS EXCLUSIVE, unless a validated CHECK (col IS NOT NULL)
- * already proves it (PostgreSQL 12+) or the column is NOT NULL already; so
+ * row under ACCESS EXCLUSIVE, unless a validated CHECK already proves it
+ * (PostgreSQL 12+: `col IS NOT NULL` in a conjunct of an AND or in every arm
+ * of an OR, `notNullColumns`) or the column is NOT NULL already; so
  * does PostgreSQL 18's ADD [CONSTRAINT name] NOT NULL col, skipped the same
  * way (its NOT VALID form does not scan; VALIDATE does, under SHARE UPDATE
  * EXCLUSIVE). Checked on PostgreSQL 18 ("verifying table" against
@@ -41,7 +42,7 @@ export const SET_NOT_NULL_WITHOUT_CHECK: LintRule = {
 /** Reports making `column` NOT NULL (`added`: by ADD CONSTRAINT … NOT NULL, else by SET NOT NULL) unless nothing needs a scan. */
 function check(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, column: string, added?: { clause: string; name?: string }): void {
   if (t.table.columns.get(column)?.notNull) return;
-  if ([...t.table.constraints.values()].some((c) => c.validated && c.notNullOf === column)) return;
+  if ([...t.table.constraints.values()].some((c) => c.validated && c.notNullOf?.includes(column))) return;
   const table = tableName(t.rel);
   const makeNotNull = added && { sql: `ALTER TABLE ${table} ADD ${added.clause};  -- no scan: the validated CHECK proves it`, name: added.name };
   ctx.report(SET_NOT_NULL_WITHOUT_CHECK, s, {

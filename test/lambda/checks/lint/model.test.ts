@@ -50,7 +50,7 @@ describe('Class: PendingModel', () => {
       const t = m.table({ name: 'leads' })!;
       expect([...t.columns.keys()]).toEqual(['code', 'points', 'lead_id']);
       expect(t.primaryKey).toEqual(['lead_id']);
-      expect(t.constraints.get('s_nn')).toMatchObject({ kind: 'check', notNullOf: 'points', validated: false });
+      expect(t.constraints.get('s_nn')).toMatchObject({ kind: 'check', notNullOf: ['points'], checkColumns: ['points'], validated: false });
     });
     it('knows a column added by a pending migration as added in the pending set, through a rename', () => {
       const m = modelAfter(`${BASE}\nALTER TABLE leads ADD COLUMN old_note text;`, 'ALTER TABLE leads ADD COLUMN note text;\nALTER TABLE leads RENAME COLUMN note TO remark;');

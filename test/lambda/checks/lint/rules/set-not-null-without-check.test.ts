@@ -73,4 +73,31 @@ describe('Rule: set-not-null-without-check', () => {
       'ALTER TABLE leads VALIDATE CONSTRAINT leads_name_present;\nALTER TABLE leads ALTER COLUMN full_name SET NOT NULL;',
     )).toEqual(['renaming-column']);
   });
+  it('accepts a validated CHECK that proves the column as PostgreSQL does: a conjunct of an AND, NOT (col IS NULL), every arm of an OR', async () => {
+    for (const proof of ['name IS NOT NULL AND score > 0', 'score > 0 AND (leads.name IS NOT NULL AND id IS NOT NULL)', 'NOT (name IS NULL OR score IS NULL)', '(name IS NOT NULL AND score > 0) OR (name IS NOT NULL AND score < 0)']) {
+      expect(await rules(`ALTER TABLE leads ADD CONSTRAINT leads_name_nn CHECK (${proof}) NOT VALID;`, 'ALTER TABLE leads VALIDATE CONSTRAINT leads_name_nn;\nALTER TABLE leads ALTER COLUMN name SET NOT NULL;'), proof).toEqual([]);
+    }
+  });
+  it('still reports SET NOT NULL after a CHECK that lets NULL through: an OR with one arm, col > 0 alone, NOT of an AND', async () => {
+    for (const weak of ['name IS NOT NULL OR score > 0', "name <> ''", 'NOT (name IS NULL AND score IS NULL)', 'score IS NOT NULL']) {
+      expect(await rules(`ALTER TABLE leads ADD CONSTRAINT leads_name_nn CHECK (${weak}) NOT VALID;`, 'ALTER TABLE leads VALIDATE CONSTRAINT leads_name_nn;\nALTER TABLE leads ALTER COLUMN name SET NOT NULL;'), weak)
+        .toEqual(['set-not-null-without-check']);
+    }
+  });
+  it('one CHECK proves each column it names IS NOT NULL; dropping any column it names drops it, and its proof', async () => {
+    const check = 'ALTER TABLE leads ADD CONSTRAINT leads_nn CHECK (name IS NOT NULL AND score IS NOT NULL AND code <> \'\') NOT VALID;';
+    const validate = 'ALTER TABLE leads VALIDATE CONSTRAINT leads_nn;';
+    expect(await rules(check, `${validate}\nALTER TABLE leads ALTER COLUMN name SET NOT NULL, ALTER COLUMN score SET NOT NULL;`)).toEqual([]);
+    expect(await rules(check, validate, 'ALTER TABLE leads DROP COLUMN code;', 'ALTER TABLE leads ALTER COLUMN name SET NOT NULL;'))
+      .toEqual(['dropping-column', 'set-not-null-without-check']);
+  });
+  it('follows a compound CHECK through RENAME COLUMN of a column it names', async () => {
+    expect(await rules(
+      'ALTER TABLE leads ADD CONSTRAINT leads_nn CHECK (name IS NOT NULL AND score > 0) NOT VALID;',
+      'ALTER TABLE leads RENAME COLUMN score TO points;\nALTER TABLE leads RENAME COLUMN name TO full_name;',
+      'ALTER TABLE leads VALIDATE CONSTRAINT leads_nn;',
+      'ALTER TABLE leads DROP COLUMN points;',
+      'ALTER TABLE leads ALTER COLUMN full_name SET NOT NULL;',
+    )).toEqual(['renaming-column', 'renaming-column', 'dropping-column', 'set-not-null-without-check']);
+  });
 });
