@@ -2,16 +2,18 @@
  * constraint-not-valid: a FOREIGN KEY or CHECK added to an existing table
  * and validated at once (ADD CONSTRAINT without NOT VALID, a new column's
  * CHECK, or REFERENCES on a new column with a default), scanning the table
- * while writes wait.
+ * while writes wait; and REFERENCES on a new identity column (or one of a
+ * domain with a DEFAULT), which PostgreSQL marks valid without checking the
+ * rows the column fills.
  */
-import { as, typeBase, type Node, type ParsedStatement } from '../../parse';
+import { as, list, typeBase, type Node, type ParsedStatement } from '../../parse';
 import { columnParts } from '../column';
-import { columnWithout, deferInto, deferredColumnConstraints, notValidSteps, validatedColumnConstraints } from '../fix-steps';
+import { columnWithout, deferInto, deferredColumnConstraints, identityLater, notValidSteps, validatedColumnConstraints } from '../fix-steps';
 import { inPlace, later, renderFix } from '../fix';
 import type { AlterTarget } from '../model';
 import { defaultConstraintName } from '../model-tables';
 import type { LintRule, RuleContext } from '../rule';
-import { clauseAt, tableName } from '../sql-text';
+import { clauseAt, ident, tableName } from '../sql-text';
 
 export const CONSTRAINT_NOT_VALID: LintRule = {
   id: 'constraint-not-valid',
@@ -66,20 +68,58 @@ function filledBy(col: Node): string {
  * A new column's CHECK, or its REFERENCES when the column has a default
  * (`validatedColumnConstraints`): added as a table constraint NOT VALID
  * after the column. A foreign key on a column added without a default is
- * not checked, so it is left alone.
+ * not checked, so it is left alone — unless an identity or its domain's
+ * DEFAULT fills the column (`uncheckedForeignKeys`).
  */
 function addColumn(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, col: Node | undefined, ifNotExists: boolean): void {
   if (!col || (ifNotExists && t.table.columns.has(String(col.colname)))) return;
-  const cons = validatedColumnConstraints(col);
+  const unchecked = uncheckedForeignKeys(ctx, col);
+  const cons = [...validatedColumnConstraints(col), ...unchecked];
   if (cons.length === 0) return;
-  const files = [inPlace(`ALTER TABLE ${tableName(t.rel)} ADD COLUMN ${columnWithout(s, col, (c) => cons.includes(c))};`), later()];
+  // An identity is added once the rows have values (as volatile-default's fix does): added at once, it rewrites the table.
+  const identity = unchecked.length > 0 && columnParts(col).identity;
+  const column = columnWithout(s, col, (c) => cons.includes(c) || (identity && c.contype === 'CONSTR_IDENTITY'));
+  const files = [inPlace(`ALTER TABLE ${tableName(t.rel)} ADD COLUMN ${column};`), later()];
   deferInto(t.rel, deferredColumnConstraints(s, t.rel, col, cons), files[0]!, files[1]!);
-  const kinds = cons.map((c) => (c.contype === 'CONSTR_FOREIGN' ? 'foreign key' : 'CHECK')).join(' and ');
-  const fk = cons.some((c) => c.contype === 'CONSTR_FOREIGN') ? ` (${filledBy(col)}: PostgreSQL checks a new column's foreign key against every row unless the column is added without a default)` : '';
+  if (identity) files[0]!.lines.push(identityLater(tableName(t.rel), ident(String(col.colname))));
   ctx.report(CONSTRAINT_NOT_VALID, s, {
-    message: `the ${kinds} on new column ${String(col.colname)} of existing table ${tableName(t.rel)} ${cons.length > 1 ? 'are' : 'is'} validated at once${fk}`,
-    why: why(t, cons[0]!),
+    ...(unchecked.length ? uncheckedReport(t, col, cons.length > unchecked.length) : validatedReport(t, col, cons)),
     fix: renderFix(files),
     at: col.location as number | undefined,
   });
+}
+
+function validatedReport(t: AlterTarget, col: Node, cons: Node[]): { message: string; why: string } {
+  const kinds = cons.map((c) => (c.contype === 'CONSTR_FOREIGN' ? 'foreign key' : 'CHECK')).join(' and ');
+  const fk = cons.some((c) => c.contype === 'CONSTR_FOREIGN') ? ` (${filledBy(col)}: PostgreSQL checks a new column's foreign key against every row unless the column is added without a default)` : '';
+  return {
+    message: `the ${kinds} on new column ${String(col.colname)} of existing table ${tableName(t.rel)} ${cons.length > 1 ? 'are' : 'is'} validated at once${fk}`,
+    why: why(t, cons[0]!),
+  };
+}
+
+/**
+ * A new column's REFERENCES that PostgreSQL marks valid without checking a
+ * row, although every row gets a value: the column has no default
+ * expression of its own (so PostgreSQL takes every row to be NULL, as
+ * `validatedColumnConstraints` says) but is an identity, or of a domain with
+ * a DEFAULT. Checked on PostgreSQL 15 and 18: pg_constraint.convalidated is
+ * true and every row references nothing; a later VALIDATE CONSTRAINT passes
+ * (it skips a valid constraint). With `ADD COLUMN …, ADD FOREIGN KEY` or a
+ * separate statement, the rows are checked (the constraint is
+ * constraint-not-valid's usual case).
+ */
+function uncheckedForeignKeys(ctx: RuleContext, col: Node): Node[] {
+  const p = columnParts(col);
+  if (p.hasDefault || p.serial || p.generated !== undefined) return [];
+  if (!p.identity && !ctx.model.domain(col.typeName)?.hasDefault) return [];
+  return list(col.constraints).map((c) => as(c, 'Constraint')).filter((c): c is Node => c?.contype === 'CONSTR_FOREIGN');
+}
+
+function uncheckedReport(t: AlterTarget, col: Node, withCheck: boolean): { message: string; why: string } {
+  const filler = columnParts(col).identity ? 'its identity' : `the DEFAULT of its domain ${typeBase(col.typeName)}`;
+  return {
+    message: `the foreign key on new column ${String(col.colname)} of existing table ${tableName(t.rel)} is marked valid without checking any row: ${filler} fills every row, and PostgreSQL checks a new column's foreign key only when the column has a default expression of its own${withCheck ? '; its CHECK is validated at once' : ''}`,
+    why: 'the constraint is violated from the start, silently: every existing row gets a value that may reference nothing, and VALIDATE CONSTRAINT will never look (the constraint is already valid)',
+  };
 }

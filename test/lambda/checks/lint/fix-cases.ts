@@ -50,6 +50,7 @@ export const FIX_CASES: FixCase[] = [
   { rule: 'constraint-not-valid', what: 'a named CHECK', sql: "ALTER TABLE leads ADD CONSTRAINT leads_score_range CHECK (score BETWEEN 0 AND 100 AND name <> ',');" },
   { rule: 'constraint-not-valid', what: 'an unnamed CHECK', sql: 'ALTER TABLE leads ADD CHECK (score > 0);' },
   { rule: 'constraint-not-valid', what: 'a new column with a DEFAULT and REFERENCES', sql: 'ALTER TABLE purchases ADD COLUMN other_lead uuid DEFAULT NULL REFERENCES leads (id) ON DELETE SET NULL;' },
+  { rule: 'constraint-not-valid', what: 'a new identity column with REFERENCES (marked valid unchecked)', sql: 'ALTER TABLE leads ADD COLUMN seq bigint GENERATED ALWAYS AS IDENTITY REFERENCES purchases (id);' },
   { rule: 'constraint-not-valid', what: 'a new column with a named REFERENCES and a CHECK', sql: 'ALTER TABLE purchases ADD COLUMN qty int CHECK (qty > 0) DEFAULT 1, ADD COLUMN lead2 uuid DEFAULT NULL CONSTRAINT purchases_lead2_fk REFERENCES leads;' },
   { rule: 'validate-in-same-transaction', what: 'a CHECK', sql: 'ALTER TABLE leads ADD CONSTRAINT leads_score_positive CHECK (score > 0) NOT VALID;\nALTER TABLE leads VALIDATE CONSTRAINT leads_score_positive;' },
   { rule: 'validate-in-same-transaction', what: 'a foreign key', sql: 'ALTER TABLE purchases ADD CONSTRAINT purchases_lead_fk FOREIGN KEY (lead_id) REFERENCES leads (id) NOT VALID;\nALTER TABLE purchases VALIDATE CONSTRAINT purchases_lead_fk;' },
