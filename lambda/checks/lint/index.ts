@@ -55,6 +55,7 @@ export type { LintCatalog } from './catalog';
 export { needsDependencies, readLintCatalog } from './catalog';
 export { rewriteContextOf, rewritingColumnDefault, type RewriteContext } from './column';
 export { PendingModel } from './model';
+export { notNullColumns, notNullProven } from './model-tables';
 export type { LintRule, RuleExamples } from './rule';
 export { lintSourceFromText, lintSourceOf, type LintSource } from './source';
 export { rewritesOnTypeChange } from './type-change';

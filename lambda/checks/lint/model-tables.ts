@@ -86,7 +86,8 @@ export function defaultConstraintName(table: string, con: Node, columns: string[
 function addConstraint(t: TableModel, con: Node, columns: string[], origin: CommandOrigin | undefined): string | undefined {
   const kind = KINDS[String(con.contype)];
   if (con.contype === 'CONSTR_PRIMARY') {
-    t.primaryKey = names(con.keys).length ? names(con.keys) : columns;
+    const usingIndex = typeof con.indexname === 'string' ? t.indexColumns?.get(con.indexname) : undefined;
+    t.primaryKey = names(con.keys).length ? names(con.keys) : usingIndex ?? columns;
     for (const c of t.primaryKey) { const col = t.columns.get(c); if (col) col.notNull = true; }
   }
   if (!kind) return undefined;
@@ -135,6 +136,11 @@ function provenNotNull(expr: unknown, negated: boolean): string[] {
     : (parts[0] ?? []).filter((c) => parts.every((p) => p.includes(c)));
 }
 
+/** Whether `column` holds no NULL: NOT NULL, or proved by a validated CHECK (PostgreSQL then sets NOT NULL without a scan). */
+export function notNullProven(t: TableModel, column: string): boolean {
+  return t.columns.get(column)?.notNull === true || [...t.constraints.values()].some((c) => c.validated && c.notNullOf?.includes(column));
+}
+
 /** Apply one ALTER TABLE subcommand; returns the name of an index-backed constraint it added. */
 export function applyAlterCommand(t: TableModel, cmd: Node, origin: CommandOrigin): string | undefined {
   const col = typeof cmd.name === 'string' ? t.columns.get(cmd.name) : undefined;
@@ -158,6 +164,8 @@ export function applyAlterCommand(t: TableModel, cmd: Node, origin: CommandOrigi
       // PostgreSQL 18's ADD [CONSTRAINT name] NOT NULL col; NOT VALID leaves a later SET NOT NULL a scan to do.
       if (con?.contype === 'CONSTR_NOTNULL' && !con.skip_validation) for (const k of names(con.keys)) { const c = t.columns.get(k); if (c) c.notNull = true; }
       const name = con ? addConstraint(t, con, [], origin) : undefined;
+      // USING INDEX: the index is the constraint's now (renamed to it), no longer one another USING INDEX can take.
+      if (typeof con?.indexname === 'string') t.indexColumns?.delete(con.indexname);
       const kind = name ? t.constraints.get(name)?.kind : undefined;
       return kind === 'primary' || kind === 'unique' || kind === 'exclusion' ? name : undefined;
     }
@@ -173,6 +181,7 @@ export function applyAlterCommand(t: TableModel, cmd: Node, origin: CommandOrigi
 
 function dropColumn(t: TableModel, name: string): undefined {
   t.columns.delete(name);
+  for (const [k, cols] of [...(t.indexColumns ?? [])]) if (cols.includes(name)) t.indexColumns!.delete(k);
   for (const [k, c] of [...t.constraints]) if (c.notNullOf?.includes(name) || c.checkColumns?.includes(name)) t.constraints.delete(k);
   return undefined;
 }

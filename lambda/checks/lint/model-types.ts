@@ -57,6 +57,8 @@ export interface TableModel {
   partitions?: TableModel[];
   /** A view (CREATE VIEW): followed by name only (no columns), so that a view created in the pending set is known to be new. */
   view?: boolean;
+  /** Key columns of the indexes CREATE INDEX made on it, by index name (an index on an expression is not here): what ADD PRIMARY KEY USING INDEX makes NOT NULL. */
+  indexColumns?: Map<string, string[]>;
 }
 
 export interface DomainModel {

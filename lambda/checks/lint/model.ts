@@ -242,6 +242,16 @@ export class PendingModel implements FunctionScope {
     const rel = rangeVar(n.relation);
     if (!rel || typeof n.idxname !== 'string') return;
     this.indexes.set(`${this.keyOf(rel).split('.')[0]}.${n.idxname}`, this.keyOf(rel));
+    const columns = list(n.indexParams).map((p) => as(p, 'IndexElem')?.name);
+    const t = this.table(rel);
+    if (t && columns.every((c): c is string => typeof c === 'string')) (t.indexColumns ??= new Map()).set(n.idxname, columns);
+  }
+
+  /** The key columns of an index CREATE INDEX made (not on an expression), with its table; undefined when unknown. */
+  indexKey(r: { schema?: string; name: string }): { table: TableModel; columns: string[] } | undefined {
+    const table = this.indexTable(r);
+    const columns = table?.indexColumns?.get(r.name);
+    return table && columns ? { table, columns } : undefined;
   }
 
   /** The table of an index the migrations made (CREATE INDEX, or behind a PRIMARY KEY, UNIQUE or EXCLUDE constraint). */
@@ -300,6 +310,7 @@ export class PendingModel implements FunctionScope {
     if (col) t.columns.set(to, col);
     t.primaryKey = t.primaryKey.map((c) => (c === from ? to : c));
     if (t.partitionKey) t.partitionKey = t.partitionKey.map((c) => (c === from ? to : c));
+    for (const [k, cols] of t.indexColumns ?? []) t.indexColumns!.set(k, cols.map((c) => (c === from ? to : c)));
     for (const c of t.constraints.values()) {
       c.notNullOf = c.notNullOf?.map((n) => (n === from ? to : n));
       c.checkColumns = c.checkColumns?.map((n) => (n === from ? to : n));
@@ -324,6 +335,9 @@ export class PendingModel implements FunctionScope {
     const table = this.indexes.get(key)!;
     this.indexes.delete(key);
     this.indexes.set(`${key.split('.')[0]}.${to}`, table);
+    const columns = this.tables.get(table)?.indexColumns;
+    const cols = columns?.get(r.name);
+    if (columns && cols) { columns.delete(r.name); columns.set(to, cols); }
     // An index behind a PRIMARY KEY or UNIQUE constraint renames the constraint with it.
     this.renameConstraint({ schema: table.split('.')[0], name: table.slice(table.indexOf('.') + 1) }, r.name, to);
   }
@@ -360,7 +374,11 @@ export class PendingModel implements FunctionScope {
       if (RELATIONS.has(String(n.removeType))) this.dropTable(this.keyOf(r));
       if (n.removeType === 'OBJECT_INDEX') {
         const keys = r.schema ? [`${r.schema}.${name}`] : this.path.map((s) => `${s}.${name}`);
-        for (const k of keys) this.indexes.delete(k);
+        for (const k of keys) {
+          const table = this.indexes.get(k);
+          if (table) this.tables.get(table)?.indexColumns?.delete(name);
+          this.indexes.delete(k);
+        }
       }
     }
   }

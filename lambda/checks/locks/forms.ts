@@ -47,7 +47,7 @@ export interface LockForm {
   until?: { major: number; lock?: LockMode };
 }
 
-/** What every example runs against: `t` (with rows), `r` (referenced by t), their indexes and constraints. */
+/** What every example runs against: `t` (with rows), `r` (referenced by t), `u` (rows, no primary key), their indexes and constraints. */
 export const LOCK_EXAMPLE_SCHEMA = `
 CREATE TABLE r (id int PRIMARY KEY);
 INSERT INTO r VALUES (1);
@@ -61,6 +61,9 @@ CREATE FUNCTION t_touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW
 CREATE TRIGGER t_touch BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION t_touch();
 CREATE MATERIALIZED VIEW mv AS SELECT id FROM t;
 CREATE UNIQUE INDEX mv_id ON mv (id);
+CREATE TABLE u (id int, a int);
+INSERT INTO u SELECT g, g FROM generate_series(1, 100) g;
+CREATE UNIQUE INDEX u_id ON u (id);
 ANALYZE t;
 `;
 
@@ -85,7 +88,8 @@ export const LOCK_FORMS: readonly LockForm[] = [
   { id: 'add-foreign-key', statement: 'ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY', lock: 'SHARE ROW EXCLUSIVE', other: 'SHARE ROW EXCLUSIVE', rewrites: false, scans: true, example: 'ALTER TABLE t ADD CONSTRAINT t_r_fk2 FOREIGN KEY (r_id) REFERENCES r (id)', saferForm: NOT_VALID },
   { id: 'add-foreign-key-not-valid', statement: 'ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY … NOT VALID', lock: 'SHARE ROW EXCLUSIVE', other: 'SHARE ROW EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t ADD CONSTRAINT t_r_fk2 FOREIGN KEY (r_id) REFERENCES r (id) NOT VALID' },
   { id: 'add-unique', statement: 'ALTER TABLE … ADD CONSTRAINT … UNIQUE / PRIMARY KEY / EXCLUDE (builds its index)', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: true, example: 'ALTER TABLE t ADD CONSTRAINT t_a_key UNIQUE (a)', saferForm: 'CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT … USING INDEX (no scan)' },
-  { id: 'add-constraint-using-index', statement: 'ALTER TABLE … ADD CONSTRAINT … UNIQUE / PRIMARY KEY USING INDEX', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t ADD CONSTRAINT t_c_key UNIQUE USING INDEX t_c_u' },
+  { id: 'add-constraint-using-index', statement: 'ALTER TABLE … ADD CONSTRAINT … UNIQUE USING INDEX, or PRIMARY KEY USING INDEX on columns NOT NULL already (or proved so by a validated CHECK)', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t ADD CONSTRAINT t_c_key UNIQUE USING INDEX t_c_u' },
+  { id: 'add-primary-key-using-index', statement: 'ALTER TABLE … ADD [CONSTRAINT …] PRIMARY KEY USING INDEX on a nullable column (sets NOT NULL: scans as SET NOT NULL does)', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: true, example: 'ALTER TABLE u ADD CONSTRAINT u_pkey PRIMARY KEY USING INDEX u_id', exampleTable: 'u', saferForm: 'ADD CONSTRAINT … CHECK (col IS NOT NULL) NOT VALID, VALIDATE it, SET NOT NULL (no scan), then ADD PRIMARY KEY USING INDEX (no scan)' },
   { id: 'validate-constraint', statement: 'ALTER TABLE … VALIDATE CONSTRAINT', lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: true, example: 'ALTER TABLE t VALIDATE CONSTRAINT t_a_positive' },
   { id: 'drop-constraint', statement: 'ALTER TABLE … DROP CONSTRAINT', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t DROP CONSTRAINT t_a_positive' },
   { id: 'alter-constraint', statement: 'ALTER TABLE … ALTER CONSTRAINT', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t ALTER CONSTRAINT t_r_fk DEFERRABLE' },

@@ -17,10 +17,11 @@
 import type { Queryable } from '../../engine/ports';
 import type { Migration } from '../../engine/source';
 import type { Finding } from '../finding';
-import { lintSourceOf, PendingModel, rewriteContextOf, type LintCatalog } from '../lint';
+import { lintSourceOf, notNullProven, PendingModel, rewriteContextOf, type LintCatalog } from '../lint';
+import { indexText, readNullableKeyColumns, type IndexRef } from './key-columns';
 import { loadParser, parseSqlInChunks, rangeVar, tableKey, type ParsedStatement } from '../parse';
 import { blocksReads, blocksWrites, strongest, type LockMode } from './modes';
-import { statementLock, withCurrentTypes, type RelationRef, type StatementLock } from './statement-lock';
+import { statementLock, withCurrentTypes, withKeyColumnsNotNull, type RelationRef, type StatementLock } from './statement-lock';
 import { readTableSizes, refKey, type TableSize } from './table-sizes';
 
 export const LOCK_WARNING_RULE = {
@@ -96,6 +97,8 @@ interface Read {
   /** The table a CREATE TABLE (AS) makes. */
   created?: string;
   sl: StatementLock;
+  /** ADD PRIMARY KEY USING INDEX of an index the migrations did not create: the catalog may know its columns. */
+  keyIndex?: IndexRef;
 }
 
 /** Each pending statement with its lock, the model following every file (applied ones too) in version order. */
@@ -114,13 +117,25 @@ function readsOf(m: Migration, pending: boolean, model: PendingModel, catalog: L
     for (const s of chunk) {
       if (pending) {
         const end = s.text.indexOf('\n');
-        const sl = statementLock(s, rewriteContextOf({ model, catalog }));
-        reads.push({ m, line: s.line, column: s.column, headline: (end < 0 ? s.text : s.text.slice(0, end)).slice(0, 120), created: createdTable(s), sl });
+        const raw = statementLock(s, rewriteContextOf({ model, catalog }));
+        const key = raw.primaryKeyIndex ? { schema: raw.table?.schema, name: raw.primaryKeyIndex } : undefined;
+        const nullable = key && keyColumnsNullable(model, key);
+        const sl = withKeyColumnsNotNull(raw, nullable);
+        const keyIndex = key && !nullable ? key : undefined;
+        reads.push({ m, line: s.line, column: s.column, headline: (end < 0 ? s.text : s.text.slice(0, end)).slice(0, 120), created: createdTable(s), sl, ...(keyIndex ? { keyIndex } : {}) });
       }
       model.apply(s);
     }
   }
   return reads;
+}
+
+/** The columns of an index the migrations created that ADD PRIMARY KEY USING INDEX would make NOT NULL with a scan; undefined when the model does not know the index. */
+function keyColumnsNullable(model: PendingModel, index: IndexRef): string[] | undefined {
+  const key = model.indexKey(index);
+  // A column the model does not know (a table made outside the migrations) leaves it to the catalog.
+  if (!key || key.columns.some((c) => !key.table.columns.has(c))) return undefined;
+  return key.columns.filter((c) => !notNullProven(key.table, c));
 }
 
 function createdTable(s: ParsedStatement): string | undefined {
@@ -134,6 +149,8 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
   const reads = readAll(pending, options);
   const refs = reads.flatMap(({ sl }) => [sl.table, sl.other?.table].filter((r): r is RelationRef => !!r));
   const sizes = options.catalog ? await readTableSizes(options.catalog, refs) : new Map<string, TableSize>();
+  const keys = reads.flatMap((r) => (r.keyIndex ? [r.keyIndex] : []));
+  const keyNullable = options.catalog && keys.length ? await readNullableKeyColumns(options.catalog, keys) : new Map<string, string[]>();
   const created = new Set<string>();
   const held = new Map<string, HeldLock>();
   const plan: LockPlan = { statements: [], findings: [], sized: !!options.catalog };
@@ -142,7 +159,8 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
     const { m, sl: raw } = read;
     if (m.file !== file) { file = m.file; held.clear(); }
     const size = raw.table ? sizes.get(refKey(raw.table)) : undefined;
-    const sl = withCurrentTypes(raw, (col) => size?.columns.get(col));
+    const typed = withCurrentTypes(raw, (col) => size?.columns.get(col));
+    const sl = read.keyIndex ? withKeyColumnsNotNull(typed, keyNullable.get(indexText(read.keyIndex))) : typed;
     const report = reportOf(read, sl, size, sizes, created);
     trackHeld(report, m, held);
     plan.statements.push(report);

@@ -9,6 +9,7 @@ import { columnParts } from '../column';
 import { columnWithout, uniqueKeySteps } from '../fix-steps';
 import { inPlace, ownNoTransaction, renderFix } from '../fix';
 import type { AlterTarget, TableModel } from '../model';
+import { notNullProven } from '../model-tables';
 import type { LintRule, RuleContext } from '../rule';
 import { ident, insertInto, objectName, sliceOf, tableName, tokenAfter } from '../sql-text';
 
@@ -118,9 +119,9 @@ function indexBody(s: ParsedStatement, rel: RangeVar): string {
 
 const KINDS: Record<string, 'UNIQUE' | 'PRIMARY KEY' | 'EXCLUDE'> = { CONSTR_UNIQUE: 'UNIQUE', CONSTR_PRIMARY: 'PRIMARY KEY', CONSTR_EXCLUSION: 'EXCLUDE' };
 
-/** Key columns not known to be NOT NULL: a primary key would set NOT NULL on them, scanning the table. */
+/** Key columns not known to be NOT NULL (nor proved so by a validated CHECK): a primary key would set NOT NULL on them, scanning the table. */
 function nullable(t: AlterTarget, columns: string[]): string[] {
-  return columns.filter((c) => !t.table.columns.get(c)?.notNull);
+  return columns.filter((c) => !notNullProven(t.table, c));
 }
 
 function addConstraint(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, con: Node | undefined): void {

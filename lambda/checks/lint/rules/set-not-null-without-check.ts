@@ -12,6 +12,7 @@ import { as, names, type ParsedStatement } from '../../parse';
 import { renderFix } from '../fix';
 import { notNullSteps } from '../fix-steps';
 import type { AlterTarget } from '../model';
+import { notNullProven } from '../model-tables';
 import type { LintRule, RuleContext } from '../rule';
 import { clauseAt, tableName } from '../sql-text';
 
@@ -41,8 +42,7 @@ export const SET_NOT_NULL_WITHOUT_CHECK: LintRule = {
 
 /** Reports making `column` NOT NULL (`added`: by ADD CONSTRAINT … NOT NULL, else by SET NOT NULL) unless nothing needs a scan. */
 function check(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, column: string, added?: { clause: string; name?: string }): void {
-  if (t.table.columns.get(column)?.notNull) return;
-  if ([...t.table.constraints.values()].some((c) => c.validated && c.notNullOf?.includes(column))) return;
+  if (notNullProven(t.table, column)) return;
   const table = tableName(t.rel);
   const makeNotNull = added && { sql: `ALTER TABLE ${table} ADD ${added.clause};  -- no scan: the validated CHECK proves it`, name: added.name };
   ctx.report(SET_NOT_NULL_WITHOUT_CHECK, s, {

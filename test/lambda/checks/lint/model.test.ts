@@ -52,6 +52,23 @@ describe('Class: PendingModel', () => {
       expect(t.primaryKey).toEqual(['lead_id']);
       expect(t.constraints.get('s_nn')).toMatchObject({ kind: 'check', notNullOf: ['points'], checkColumns: ['points'], validated: false });
     });
+    it('knows an index\'s key columns through renames, and the primary key ADD PRIMARY KEY USING INDEX makes of them (NOT NULL)', () => {
+      const m = modelAfter(`${BASE}\nCREATE TABLE w (a int, b int, c int);`,
+        'CREATE UNIQUE INDEX w_ab ON w (a, b);\nCREATE UNIQUE INDEX w_lower ON w (lower(c::text));\nALTER INDEX w_ab RENAME TO w_key;\nALTER TABLE w RENAME COLUMN b TO b2;');
+      expect(m.indexKey({ name: 'w_key' })?.columns).toEqual(['a', 'b2']);
+      expect(m.indexKey({ name: 'w_ab' })).toBeUndefined();
+      expect(m.indexKey({ name: 'w_lower' })).toBeUndefined();
+      m.startFile(lintSourceFromText('3_f.sql', 'ALTER TABLE w ADD CONSTRAINT w_pkey PRIMARY KEY USING INDEX w_key;'));
+      for (const s of parseSql('ALTER TABLE w ADD CONSTRAINT w_pkey PRIMARY KEY USING INDEX w_key;').statements) m.apply(s);
+      const w = m.table({ name: 'w' })!;
+      expect(w.primaryKey).toEqual(['a', 'b2']);
+      expect([w.columns.get('a')?.notNull, w.columns.get('b2')?.notNull, w.columns.get('c')?.notNull]).toEqual([true, true, false]);
+      expect(m.indexKey({ name: 'w_key' })).toBeUndefined();
+    });
+    it('forgets an index dropped, or one whose column is dropped', () => {
+      const m = modelAfter(`${BASE}\nCREATE TABLE w (a int, b int);\nCREATE UNIQUE INDEX w_a ON w (a);\nCREATE UNIQUE INDEX w_b ON w (b);`, 'DROP INDEX w_a;\nALTER TABLE w DROP COLUMN b;');
+      expect([m.indexKey({ name: 'w_a' }), m.indexKey({ name: 'w_b' })]).toEqual([undefined, undefined]);
+    });
     it('knows a column added by a pending migration as added in the pending set, through a rename', () => {
       const m = modelAfter(`${BASE}\nALTER TABLE leads ADD COLUMN old_note text;`, 'ALTER TABLE leads ADD COLUMN note text;\nALTER TABLE leads RENAME COLUMN note TO remark;');
       const t = m.table({ name: 'leads' })!;

@@ -1,6 +1,6 @@
 /** Variants of the forms that the form table's one example each does not cover (each seen on PostgreSQL 18 and 15 through pg_locks). */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { statementLock } from '../../../../lambda/checks/locks/statement-lock';
+import { statementLock, withKeyColumnsNotNull } from '../../../../lambda/checks/locks/statement-lock';
 import { loadParser, parseSql } from '../../../../lambda/checks/parse';
 
 beforeAll(loadParser);
@@ -37,5 +37,18 @@ describe('Function: statementLock', () => {
     const sl = classify('REINDEX TABLE CONCURRENTLY t');
     expect(sl).toMatchObject({ form: { id: 'reindex-concurrently' }, lock: 'SHARE UPDATE EXCLUSIVE' });
     expect(sl.form.indexLock).toBeUndefined();
+  });
+
+  it('reads ADD PRIMARY KEY USING INDEX as a scan until its index\'s columns are known (plan: withKeyColumnsNotNull); UNIQUE USING INDEX never scans', () => {
+    expect(classify('ALTER TABLE t ADD PRIMARY KEY USING INDEX t_a_u')).toMatchObject({ form: { id: 'add-primary-key-using-index' }, lock: 'ACCESS EXCLUSIVE', scans: true, primaryKeyIndex: 't_a_u' });
+    expect(classify('ALTER TABLE t ADD CONSTRAINT t_pkey PRIMARY KEY USING INDEX t_a_u')).toMatchObject({ scans: true, primaryKeyIndex: 't_a_u' });
+    expect(classify('ALTER TABLE t ADD CONSTRAINT t_a_key UNIQUE USING INDEX t_a_u')).toMatchObject({ form: { id: 'add-constraint-using-index' }, scans: false });
+    const known = withKeyColumnsNotNull(classify('ALTER TABLE t ADD PRIMARY KEY USING INDEX t_a_u'), []);
+    expect(known).toMatchObject({ form: { id: 'add-constraint-using-index' }, scans: false });
+    expect(withKeyColumnsNotNull(classify('ALTER TABLE t ADD PRIMARY KEY USING INDEX t_a_u'), ['a'])).toMatchObject({ scans: true });
+    // Beside another subcommand, the statement stays as read: that one may scan.
+    const two = classify('ALTER TABLE t ADD PRIMARY KEY USING INDEX t_a_u, ALTER COLUMN b SET NOT NULL');
+    expect(two.primaryKeyIndex).toBeUndefined();
+    expect(withKeyColumnsNotNull(two, [])).toMatchObject({ scans: true });
   });
 });

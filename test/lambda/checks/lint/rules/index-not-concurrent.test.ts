@@ -102,4 +102,12 @@ ALTER TABLE ledger DETACH PARTITION ledger_2026;`;
     expect((await lintAfter(LEDGER, 'CREATE INDEX ledger_kind ON ONLY ledger (kind);')).findings).toEqual([]);
     expect((await lintAfter(undefined, LEDGER, 'CREATE INDEX ledger_kind ON ledger (kind);')).findings).toEqual([]);
   });
+  it('a primary key\'s fix proves NOT NULL only for the columns no validated CHECK (name IS NOT NULL AND …) proves already', async () => {
+    const before = 'ALTER TABLE purchases ADD CONSTRAINT purchases_legacy_nn CHECK (legacy_lead IS NOT NULL AND legacy_lead <> \'\') NOT VALID;\nALTER TABLE purchases ADD CONSTRAINT purchases_lead_nn CHECK (lead_id IS NOT NULL) NOT VALID;';
+    const validated = 'ALTER TABLE purchases VALIDATE CONSTRAINT purchases_legacy_nn;';
+    const fix = (await lint(before, validated, 'ALTER TABLE purchases ADD CONSTRAINT purchases_key PRIMARY KEY (legacy_lead, lead_id);')).findings.find((f) => f.rule === 'index-not-concurrent')!.fix;
+    expect(fix).toContain('SET NOT NULL');
+    expect(fix).toContain('ALTER COLUMN lead_id SET NOT NULL');
+    expect(fix).not.toContain('ALTER COLUMN legacy_lead SET NOT NULL');
+  });
 });
