@@ -68,6 +68,8 @@ function addColumn(t: TableModel, col: Node, origin: CommandOrigin | undefined, 
 
 /** The name PostgreSQL gives an unnamed constraint (before any collision suffix). */
 export function defaultConstraintName(table: string, con: Node, columns: string[]): string {
+  // USING INDEX: the constraint takes the index's name (a named one renames the index instead).
+  if (typeof con.indexname === 'string') return con.indexname;
   switch (con.contype) {
     case 'CONSTR_PRIMARY': return `${table}_pkey`;
     case 'CONSTR_UNIQUE': return `${table}_${(names(con.keys).length ? names(con.keys) : columns).join('_')}_key`;

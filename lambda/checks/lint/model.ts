@@ -232,6 +232,9 @@ export class PendingModel implements FunctionScope {
         file: this.source.file, line: s.line, statement: s.text, transactional: !this.source.noTransaction, pending: !this.source.applied,
       });
       if (index) this.indexes.set(`${target.table.schema}.${index}`, this.keyOf(rel));
+      // ADD CONSTRAINT name … USING INDEX renames the index to the constraint's name.
+      const using = cmd.subtype === 'AT_AddConstraint' ? as(cmd.def, 'Constraint')?.indexname : undefined;
+      if (index && typeof using === 'string' && using !== index) this.indexes.delete(`${target.table.schema}.${using}`);
       const added = cmd.subtype === 'AT_AddColumn' ? as(cmd.def, 'ColumnDef') : undefined;
       // A column of a domain with a DEFAULT is filled with it.
       if (added && this.domain(added.typeName)?.hasDefault) delete target.table.columns.get(String(added.colname))?.nullInEveryRow;

@@ -64,6 +64,11 @@ describe('Class: PendingModel', () => {
       expect(w.primaryKey).toEqual(['a', 'b2']);
       expect([w.columns.get('a')?.notNull, w.columns.get('b2')?.notNull, w.columns.get('c')?.notNull]).toEqual([true, true, false]);
       expect(m.indexKey({ name: 'w_key' })).toBeUndefined();
+      // The named constraint renamed the index; an unnamed one takes the index's name (as PostgreSQL 15 and 18 do).
+      expect([m.hasIndex(undefined, 'w_key'), m.hasIndex(undefined, 'w_pkey'), w.constraints.has('w_pkey')]).toEqual([false, true, true]);
+      m.apply(parseSql('CREATE UNIQUE INDEX w_c ON w (c);\nALTER TABLE w ADD UNIQUE USING INDEX w_c;').statements[0]!);
+      m.apply(parseSql('ALTER TABLE w ADD UNIQUE USING INDEX w_c;').statements[0]!);
+      expect([w.constraints.has('w_c'), m.hasIndex(undefined, 'w_c')]).toEqual([true, true]);
     });
     it('forgets an index dropped, or one whose column is dropped', () => {
       const m = modelAfter(`${BASE}\nCREATE TABLE w (a int, b int);\nCREATE UNIQUE INDEX w_a ON w (a);\nCREATE UNIQUE INDEX w_b ON w (b);`, 'DROP INDEX w_a;\nALTER TABLE w DROP COLUMN b;');
