@@ -7,7 +7,7 @@
  * a Ctrl-C in the terminal reaches schemaguard, which decides (embedded.ts).
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isProcessAlive } from './embedded-lock';
 
@@ -82,6 +82,32 @@ export class StartFailedError extends Error {
   constructor(message: string, readonly logStart: number) {
     super(message);
     this.name = 'StartFailedError';
+  }
+}
+
+/**
+ * Whether `pid`, named by postmaster.pid, is certainly not a postmaster on
+ * `dataDir` — a stale file whose pid another process has since taken (after a
+ * reboot or a container restart). PostgreSQL itself removes a stale file
+ * only when its pid is dead or another user's (kill(pid, 0) fails with ESRCH
+ * or EPERM), and otherwise refuses to start ("lock file "postmaster.pid"
+ * already exists"). Linux's /proc tells more: a postmaster
+ * runs as the data directory's owner (it refuses another) with the data
+ * directory as its working directory (it changes into it first). False when
+ * it cannot tell (no /proc, a process it may not inspect).
+ */
+export function isOtherProcess(pid: number, dataDir: string): boolean {
+  let owner: number;
+  try {
+    owner = statSync(`/proc/${pid}`).uid;
+  } catch {
+    return false; // no /proc here, or the process is gone (runningPostmaster says so)
+  }
+  try {
+    if (owner !== statSync(dataDir).uid) return true;
+    return readlinkSync(`/proc/${pid}/cwd`) !== realpathSync(dataDir);
+  } catch {
+    return false;
   }
 }
 

@@ -12,7 +12,7 @@
  * a test run) is reused and left running.
  */
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
@@ -20,7 +20,7 @@ import { ConnectionError } from '../../lambda/engine/errors';
 import { importModule } from '../../lambda/engine/import-module';
 import { Client } from './embedded-clients';
 import { acquireLock, processIdentity, readOrEmpty } from './embedded-lock';
-import { runningPostmaster, StartFailedError, startPostmaster } from './embedded-postmaster';
+import { isOtherProcess, runningPostmaster, StartFailedError, startPostmaster, type Postmaster } from './embedded-postmaster';
 
 export interface EmbeddedServer {
   url: string;
@@ -107,13 +107,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   const client = new Client(paths);
   try {
     const password = ensurePassword(paths.password);
-    let server = await serverToReuse(paths.dataDir);
-    const owned = !server;
-    if (!server) {
-      await startServer(paths, password, options);
-      server = runningPostmaster(paths.dataDir)!;
-    }
-    await ensureDatabase(server.port, password, database);
+    const { server, owned } = await serverWithDatabase(paths, password, database, options);
     const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${server.port}/${database}`;
     return { url, password, port: server.port, owned, dataDir: paths.dataDir, release: () => client.release() };
   } catch (e) {
@@ -131,14 +125,50 @@ function ensurePassword(file: string): string {
   return readFileSync(file, 'utf8').trim();
 }
 
-/** A postmaster that runs on `dataDir`, once ready; one that is starting or stopping outside schemaguard is waited for. */
-async function serverToReuse(dataDir: string): Promise<{ pid: number; port: number } | undefined> {
+/** The running server — reused, or started — with `database` in it. */
+async function serverWithDatabase(paths: Paths, password: string, database: string, options: EmbeddedOptions): Promise<{ server: Postmaster; owned: boolean }> {
+  let server = await serverToReuse(paths, options.onProgress);
+  const owned = !server;
+  if (!server) {
+    await startServer(paths, password, options);
+    server = runningPostmaster(paths.dataDir)!;
+  }
+  try {
+    await ensureDatabase(server.port, password, database);
+  } catch (e) {
+    if (!owned && (e as NodeJS.ErrnoException).code === 'ECONNREFUSED') throw stalePidFile(paths, server, e);
+    throw e;
+  }
+  return { server, owned };
+}
+
+/**
+ * A postmaster that runs on the data directory, once ready; one that is
+ * starting or stopping outside schemaguard is waited for. A postmaster.pid
+ * whose process is certainly another (its pid reused since, e.g. after a
+ * reboot) is removed, as PostgreSQL removes one whose process is gone.
+ */
+async function serverToReuse(paths: Paths, onProgress?: (line: string) => void): Promise<Postmaster | undefined> {
   const deadline = Date.now() + 120_000;
   for (;;) {
-    const running = runningPostmaster(dataDir);
+    const running = runningPostmaster(paths.dataDir);
+    if (running && isOtherProcess(running.pid, paths.dataDir)) {
+      const file = join(paths.dataDir, 'postmaster.pid');
+      unlinkSync(file);
+      onProgress?.(`removed ${file}: it names pid ${running.pid}, which is not a PostgreSQL on this directory (a stale file, its pid since taken by another process)`);
+      return undefined;
+    }
     if (!running || running.ready || Date.now() > deadline) return running;
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** postmaster.pid names a live process but nothing answers on its port, and it cannot be told apart from a postmaster (no /proc). */
+function stalePidFile(paths: Paths, server: Postmaster, cause: unknown): ConnectionError {
+  const file = join(paths.dataDir, 'postmaster.pid');
+  return new ConnectionError(`cannot connect to the embedded PostgreSQL in ${paths.dataDir}: ${file} names pid ${server.pid} and port ${server.port}, but nothing answers on that port`, {
+    cause, fix: `if pid ${server.pid} is not a PostgreSQL on ${paths.dataDir} (a stale file, its pid since taken by another process: check with ps -p ${server.pid}), remove ${file}; the next run starts the server`,
+  });
 }
 
 /** initdb on first use, then the postmaster. */

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -97,6 +97,46 @@ describe('CLI: a .schemaguard/ whose database is missing', () => {
   });
 });
 
+describe('CLI: a stale postmaster.pid whose pid another process has taken', () => {
+  const env = { DATABASE_URL: undefined };
+
+  // Regression: after a reboot or a container restart, a live unrelated process with the old postmaster's pid made every run fail with "connect ECONNREFUSED" and no fix.
+  it('names the file and the fix while the process may be a postmaster; removes the file and starts the server once it certainly is not', async () => {
+    const cwd = tempDir({ 'migrations/1_a.sql': 'CREATE TABLE a (id int);' }, 'project');
+    const init = await runCli(['status'], { cwd, env, timeoutMs: 180_000 });
+    expect(init.code, init.stderr).toBe(0);
+    const dataDir = join(cwd, '.schemaguard', 'data');
+    const pidFile = join(dataDir, 'postmaster.pid');
+    const server = await startEmbedded({ dir: join(cwd, '.schemaguard') });
+    const stale = readFileSync(pidFile, 'utf8');
+    process.kill(Number(stale.split('\n')[0]), 'SIGKILL');
+    await until(() => workingIn(dataDir).length === 0); // its other processes notice and end too: none holds its shared memory
+    await server.release();
+    const sleepers: ChildProcess[] = [];
+    try {
+      // A process of the directory's owner, in the directory: it may be a postmaster, so the file stays.
+      const inDir = sleeper(dataDir, dataDir, sleepers);
+      writeFileSync(pidFile, stale.replace(/^\d+/, String(inDir)));
+      const refused = await runCli(['status'], { cwd, env, timeoutMs: 180_000 });
+      // The directory's owner's process elsewhere: certainly not its postmaster.
+      const elsewhere = sleeper('/', dataDir, sleepers);
+      writeFileSync(pidFile, stale.replace(/^\d+/, String(elsewhere)));
+      const recovered = await runCli(['status'], { cwd, env, timeoutMs: 180_000 });
+
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`error: cannot connect to the embedded PostgreSQL in ${dataDir}: ${pidFile} names pid ${inDir} and port`);
+      expect(refused.stderr).toContain(`fix: if pid ${inDir} is not a PostgreSQL on ${dataDir}`);
+      expect(recovered.code, recovered.stderr).toBe(0);
+      expect(recovered.stderr).toContain(`removed ${pidFile}: it names pid ${elsewhere}, which is not a PostgreSQL on this directory`);
+      expect(recovered.stdout).toContain('0 applied, 1 pending');
+      expect(existsSync(pidFile)).toBe(false);
+      expect(() => process.kill(elsewhere, 0)).not.toThrow(); // left alone
+    } finally {
+      for (const child of sleepers) child.kill('SIGKILL');
+    }
+  });
+});
+
 describe('CLI: several processes sharing .schemaguard/', () => {
   const env = { DATABASE_URL: undefined };
   const pidFile = (cwd: string) => join(cwd, '.schemaguard', 'data', 'postmaster.pid');
@@ -181,4 +221,24 @@ function withoutDatabaseUrl(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   delete env.DATABASE_URL;
   return env;
+}
+
+/** A live process that is not a postmaster, working in `cwd`, as the owner of the data directory (PostgreSQL's user, when the tests run as root). */
+function sleeper(cwd: string, dataDir: string, started: ChildProcess[]): number {
+  const owner = process.getuid?.() === 0 ? { uid: statSync(dataDir).uid, gid: statSync(dataDir).gid } : {};
+  const child = spawn('sleep', ['600'], { cwd, stdio: 'ignore', ...owner });
+  started.push(child);
+  return child.pid!;
+}
+
+/** The pids of the processes whose working directory is `dir` (a postmaster's and its children's is their data directory). */
+function workingIn(dir: string): number[] {
+  const real = realpathSync(dir);
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((pid) => {
+    try {
+      return readlinkSync(`/proc/${pid}/cwd`) === real;
+    } catch {
+      return false;
+    }
+  });
 }
