@@ -7,8 +7,8 @@
  */
 import { readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { acquireLock, acquireLockSync, isProcessAlive, processIdentity, readOrEmpty } from './embedded-lock';
-import { runningPostmaster, signalPostmaster, stopPostmaster } from './embedded-postmaster';
+import { acquireLock, acquireLockSync, isProcessAlive, processIdentity, readOrEmpty, type HeldLock } from './embedded-lock';
+import { runningPostmaster, stopPostmaster, stopPostmasterSync } from './embedded-postmaster';
 
 export interface ClientPaths {
   dataDir: string;
@@ -19,17 +19,21 @@ export interface ClientPaths {
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/** How long a signal's way out waits for the server it stops (a fast shutdown of a local server takes well under a second). */
+const STOP_ON_SIGNAL_MS = 20_000;
 let entries = 0;
 
 /**
  * This process as a user of the server, registered while the caller holds the
- * lock (`lockHeld`). A signal (Ctrl-C) releases on the way out without waiting
- * for the server to stop, also in the middle of a start; a process killed
- * outright leaves an entry that counts no more once its process is gone.
+ * lock (`heldLock`). A signal (Ctrl-C) releases on the way out, also in the
+ * middle of a start: as the last user it stops the server and keeps the lock
+ * until the server is down (bounded), so that a run waiting for the lock
+ * never finds a server that is going away; a process killed outright leaves
+ * an entry that counts no more once its process is gone.
  */
 export class Client {
-  /** True while the caller holds the directory's lock (the start). */
-  lockHeld = true;
+  /** The directory's lock while the caller holds it (the start). */
+  heldLock: HeldLock | undefined;
   readonly #paths: ClientPaths;
   readonly #entry: string;
   #active = true;
@@ -39,8 +43,9 @@ export class Client {
   };
   readonly #onExit = () => this.#leaveNow();
 
-  constructor(paths: ClientPaths) {
+  constructor(paths: ClientPaths, heldLock: HeldLock) {
     this.#paths = paths;
+    this.heldLock = heldLock;
     this.#entry = join(paths.clients, `${process.pid}-${++entries}`);
     writeFileSync(this.#entry, processIdentity(process.pid));
     for (const s of SIGNALS) process.once(s, this.#onSignal);
@@ -50,7 +55,7 @@ export class Client {
   /** Done with the server: unregister and, as its last user, stop it and wait until it is down. */
   async release(): Promise<void> {
     if (!this.#deactivate()) return;
-    const lock = this.lockHeld ? undefined : await acquireLock(this.#paths.lock);
+    const lock = this.heldLock ? undefined : await acquireLock(this.#paths.lock);
     try {
       const last = this.#leave();
       if (last) await stopPostmaster(this.#paths.dataDir, last);
@@ -61,11 +66,14 @@ export class Client {
 
   #leaveNow(): void {
     if (!this.#deactivate()) return;
-    const lock = this.lockHeld ? undefined : acquireLockSync(this.#paths.lock, 2_000);
+    // The process ends next: a lock taken for a start is let go here too, once the server is down.
+    const lock = this.heldLock ?? acquireLockSync(this.#paths.lock, 2_000);
     try {
       // Without the lock (another process kept it for 2 s) only the entry goes: the next run stops the server.
       const last = this.#leave();
-      if (last && (lock || this.lockHeld)) signalPostmaster(last, 'SIGINT');
+      if (last && lock && !stopPostmasterSync(this.#paths.dataDir, last, STOP_ON_SIGNAL_MS)) {
+        process.stderr.write(`schemaguard: the embedded PostgreSQL (pid ${last}) is still stopping after ${STOP_ON_SIGNAL_MS / 1000} s; it stops on its own\n`);
+      }
     } finally {
       lock?.release();
     }
@@ -88,7 +96,7 @@ export class Client {
     if (!isProcessAlive(startedBy)) return undefined;
     // A postmaster still starting has no postmaster.pid yet: only the process starting it (holding the lock) stops it then.
     const running = runningPostmaster(this.#paths.dataDir);
-    return running?.pid === pid || (!running && this.lockHeld) ? pid : undefined;
+    return running?.pid === pid || (!running && this.heldLock) ? pid : undefined;
   }
 }
 

@@ -118,11 +118,38 @@ export function isOtherProcess(pid: number, dataDir: string): boolean {
  */
 export async function stopPostmaster(dataDir: string, pid: number, timeoutMs = 120_000): Promise<void> {
   signalPostmaster(pid, 'SIGINT');
+  if (!(await waitUntilGone(dataDir, pid, timeoutMs))) throw new Error(`the embedded PostgreSQL (pid ${pid}) did not stop within ${Math.round(timeoutMs / 1000)} s`);
+}
+
+/** The same, without giving the event loop a turn (for a signal handler); false when it still runs after `timeoutMs`. */
+export function stopPostmasterSync(dataDir: string, pid: number, timeoutMs: number): boolean {
+  signalPostmaster(pid, 'SIGINT');
   const deadline = Date.now() + timeoutMs;
-  while (isProcessAlive(String(pid)) && runningPostmaster(dataDir)?.pid === pid) {
-    if (Date.now() > deadline) throw new Error(`the embedded PostgreSQL (pid ${pid}) did not stop within ${Math.round(timeoutMs / 1000)} s`);
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  while (!isGone(dataDir, pid)) {
+    if (Date.now() > deadline) return false;
+    Atomics.wait(pause, 0, 0, 10);
+  }
+  return true;
+}
+
+/** Resolves true once the postmaster `pid` on `dataDir` is gone, false when it still runs after `timeoutMs`. */
+export async function waitUntilGone(dataDir: string, pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!isGone(dataDir, pid)) {
+    if (Date.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, 10));
   }
+  return true;
+}
+
+/**
+ * The process has exited, or postmaster.pid no longer names it: PostgreSQL
+ * removes the file last, after closing its ports and detaching its shared
+ * memory, so a new postmaster can start on the directory.
+ */
+function isGone(dataDir: string, pid: number): boolean {
+  return !isProcessAlive(String(pid)) || runningPostmaster(dataDir)?.pid !== pid;
 }
 
 export function signalPostmaster(pid: number, signal: NodeJS.Signals): void {

@@ -104,7 +104,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     onWait: (pid) => options.onProgress?.(`waiting for schemaguard (pid ${pid}), which is starting or stopping the embedded PostgreSQL in ${paths.dir}`),
   });
   // Registered before the start, so that a Ctrl-C during it stops what it started.
-  const client = new Client(paths);
+  const client = new Client(paths, lock);
   try {
     const password = ensurePassword(paths.password);
     const { server, owned } = await serverWithDatabase(paths, password, database, options);
@@ -114,7 +114,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     await client.release().catch(() => undefined); // stops the server it started, unless another process uses it
     throw e;
   } finally {
-    client.lockHeld = false;
+    client.heldLock = undefined;
     lock.release();
   }
 }

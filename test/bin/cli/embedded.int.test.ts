@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { startEmbedded } from '../../../bin/cli/embedded';
-import { CLI, runCli } from '../../support/cli';
+import { readOrEmpty } from '../../../bin/cli/embedded-lock';
+import { CLI, runCli, type CliRun } from '../../support/cli';
 import { addFile, manyMigrations, tempDir } from '../../support/files';
 
 describe('CLI: the embedded PostgreSQL (no --database-url)', () => {
@@ -201,6 +202,43 @@ describe('CLI: several processes sharing .schemaguard/', () => {
   });
 });
 
+describe('CLI: the last run stopping the server while another run starts', () => {
+  const env = { DATABASE_URL: undefined };
+  const pidFile = (cwd: string) => join(cwd, '.schemaguard', 'data', 'postmaster.pid');
+
+  // Regression: Ctrl-C let go of the lock right after signalling the server, so a run waiting for it reused a server that was going away ("the database system is shutting down", exit 1).
+  it('Ctrl-C on the last run keeps the lock until the server is down; the run that waited starts it again', async () => {
+    const cwd = tempDir({ 'migrations/1_a.sql': 'CREATE TABLE a (id int);' }, 'project');
+    const init = await runCli(['migrate'], { cwd, env, timeoutMs: 180_000 });
+    expect(init.code, init.stderr).toBe(0);
+    addFile(join(cwd, 'migrations'), '2_b.sql', 'SELECT pg_sleep(60);');
+    const a = spawn(process.execPath, [CLI, 'migrate'], { cwd, env: withoutDatabaseUrl(), stdio: 'ignore' });
+    const aEnded = new Promise<{ code: number | null; signal: NodeJS.Signals | null; serverGone: boolean }>((res) => a.on('exit', (code, signal) => res({ code, signal, serverGone: !existsSync(pidFile(cwd)) })));
+    await until(() => readyPostmaster(pidFile(cwd)));
+    const postmaster = Number(readFileSync(pidFile(cwd), 'utf8').split('\n')[0]);
+    await untilAsync(() => sessionRuns(cwd, 'pg_sleep(60)'));
+
+    // The server cannot act on the shutdown until it is continued: the interrupted run must wait for it, holding the lock.
+    process.kill(postmaster, 'SIGSTOP');
+    let b: Promise<CliRun>;
+    try {
+      a.kill('SIGINT');
+      await until(() => readOrEmpty(join(cwd, '.schemaguard', 'lock')).startsWith(`${a.pid} `), 30_000);
+      b = runCli(['status'], { cwd, env, timeoutMs: 180_000 });
+    } finally {
+      process.kill(postmaster, 'SIGCONT');
+    }
+    const [aDone, bDone] = await Promise.all([aEnded, b]);
+
+    expect(aDone.signal === 'SIGINT' || aDone.code === 130, JSON.stringify(aDone)).toBe(true);
+    expect(aDone.serverGone, 'the interrupted run ended while the server was still up').toBe(true);
+    expect(bDone.code, bDone.stderr).toBe(0);
+    expect(bDone.stdout).toContain('1 applied, 1 pending');
+    expect(existsSync(pidFile(cwd))).toBe(false);
+    expect(existsSync(join(cwd, '.schemaguard', 'lock'))).toBe(false);
+  });
+});
+
 function readyPostmaster(pidFile: string): boolean {
   try {
     return readFileSync(pidFile, 'utf8').split('\n')[7]?.trim() === 'ready';
@@ -241,4 +279,26 @@ function workingIn(dir: string): number[] {
       return false;
     }
   });
+}
+
+async function untilAsync(condition: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`not true after ${timeoutMs} ms: ${condition.toString()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Whether a session of the embedded server in `cwd` is running a statement that contains `query` now. */
+async function sessionRuns(cwd: string, query: string): Promise<boolean> {
+  const port = Number(readFileSync(join(cwd, '.schemaguard', 'data', 'postmaster.pid'), 'utf8').split('\n')[3]);
+  const password = readFileSync(join(cwd, '.schemaguard', 'password'), 'utf8').trim();
+  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
+  await client.connect();
+  try {
+    const found = await client.query("SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() AND strpos(query, $1) > 0", [query]);
+    return (found.rowCount ?? 0) > 0;
+  } finally {
+    await client.end();
+  }
 }
