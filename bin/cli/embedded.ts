@@ -20,7 +20,7 @@ import { ConnectionError } from '../../lambda/engine/errors';
 import { importModule } from '../../lambda/engine/import-module';
 import { Client } from './embedded-clients';
 import { acquireLock, processIdentity, readOrEmpty } from './embedded-lock';
-import { isOtherProcess, runningPostmaster, StartFailedError, startPostmaster, type Postmaster } from './embedded-postmaster';
+import { isOtherProcess, runningPostmaster, StartFailedError, startPostmaster, waitUntilGone, type Postmaster } from './embedded-postmaster';
 
 export interface EmbeddedServer {
   url: string;
@@ -125,21 +125,41 @@ function ensurePassword(file: string): string {
   return readFileSync(file, 'utf8').trim();
 }
 
-/** The running server — reused, or started — with `database` in it. */
+/**
+ * The running server — reused, or started — with `database` in it. A server
+ * that shuts down under the reuse (stopped by hand, or by a schemaguard that
+ * gave up waiting for it) is waited for and started again: its sessions end
+ * with 57P03 "the database system is shutting down" or 57P01.
+ */
 async function serverWithDatabase(paths: Paths, password: string, database: string, options: EmbeddedOptions): Promise<{ server: Postmaster; owned: boolean }> {
-  let server = await serverToReuse(paths, options.onProgress);
-  const owned = !server;
-  if (!server) {
-    await startServer(paths, password, options);
-    server = runningPostmaster(paths.dataDir)!;
+  for (let attempt = 1; ; attempt++) {
+    let server = await serverToReuse(paths, options.onProgress);
+    const owned = !server;
+    if (!server) {
+      await startServer(paths, password, options);
+      server = runningPostmaster(paths.dataDir)!;
+    }
+    try {
+      await ensureDatabase(server.port, password, database);
+      return { server, owned };
+    } catch (e) {
+      if (attempt < 3 && isGoingAway(paths.dataDir, server.pid, e)) {
+        options.onProgress?.(`the embedded PostgreSQL (pid ${server.pid}) is shutting down: waiting for it to stop, then starting it again`);
+        await waitUntilGone(paths.dataDir, server.pid, 120_000);
+        continue;
+      }
+      if (!owned && (e as NodeJS.ErrnoException).code === 'ECONNREFUSED') throw stalePidFile(paths, server, e);
+      throw e;
+    }
   }
-  try {
-    await ensureDatabase(server.port, password, database);
-  } catch (e) {
-    if (!owned && (e as NodeJS.ErrnoException).code === 'ECONNREFUSED') throw stalePidFile(paths, server, e);
-    throw e;
-  }
-  return { server, owned };
+}
+
+/** The postmaster `pid` has stopped, or is stopping: postmaster.pid's status line (written before it refuses connections) or the server's error says so. */
+function isGoingAway(dataDir: string, pid: number, error: unknown): boolean {
+  const { code, message } = error as { code?: string; message?: string };
+  if (code === '57P01' || (code === '57P03' && /shutting down/.test(message ?? ''))) return true;
+  const now = runningPostmaster(dataDir);
+  return now?.pid !== pid || !now.ready;
 }
 
 /**

@@ -237,6 +237,42 @@ describe('CLI: the last run stopping the server while another run starts', () =>
     expect(existsSync(pidFile(cwd))).toBe(false);
     expect(existsSync(join(cwd, '.schemaguard', 'lock'))).toBe(false);
   });
+
+  // The server shuts down under a run that reused it (stopped by hand, or by a run that gave up waiting): 57P03 "the database system is shutting down".
+  it('a run that reuses a server already shutting down waits for it to stop, then starts it again', async () => {
+    const cwd = tempDir({}, 'project');
+    const dir = join(cwd, '.schemaguard');
+    const first = await startEmbedded({ dir });
+    const session = new pg.Client({ connectionString: first.url });
+    await session.connect();
+    // Smart shutdown: the server refuses new sessions and waits for this one to end.
+    process.kill(Number(readFileSync(pidFile(cwd), 'utf8').split('\n')[0]), 'SIGTERM');
+    await until(() => readFileSync(pidFile(cwd), 'utf8').split('\n')[7]?.trim() === 'stopping');
+    // The moment before it marked itself stopping, as another run finds it.
+    const lines = readFileSync(pidFile(cwd), 'utf8').split('\n');
+    lines[7] = 'ready'.padEnd(lines[7]!.length);
+    writeFileSync(pidFile(cwd), lines.join('\n'));
+    const progress: string[] = [];
+
+    const second = await startEmbedded({
+      dir, onProgress: (line) => {
+        progress.push(line);
+        if (line.includes('is shutting down')) void session.end(); // now the server can stop
+      },
+    });
+    const client = new pg.Client({ connectionString: second.url });
+    await client.connect();
+    const answer = await client.query('SELECT 1 AS one');
+    await client.end();
+    await first.release();
+    await second.release();
+
+    expect(progress).toEqual([expect.stringMatching(/^the embedded PostgreSQL \(pid \d+\) is shutting down: waiting for it to stop, then starting it again$/)]);
+    expect(second.port).not.toBe(first.port);
+    expect(second.owned).toBe(true);
+    expect(answer.rows).toEqual([{ one: 1 }]);
+    expect(existsSync(pidFile(cwd))).toBe(false);
+  });
 });
 
 function readyPostmaster(pidFile: string): boolean {
