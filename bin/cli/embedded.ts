@@ -19,7 +19,7 @@ import pg from 'pg';
 import { ConnectionError } from '../../lambda/engine/errors';
 import { importModule } from '../../lambda/engine/import-module';
 import { Client } from './embedded-clients';
-import { acquireLock, processIdentity, readOrEmpty } from './embedded-lock';
+import { acquireLock, processIdentity, readOrEmpty, type HeldLock } from './embedded-lock';
 import { isOtherProcess, runningPostmaster, StartFailedError, startPostmaster, waitUntilGone, type Postmaster } from './embedded-postmaster';
 
 export interface EmbeddedServer {
@@ -99,10 +99,7 @@ function ensureTraversable(dir: string, onProgress?: (line: string) => void): vo
 export async function startEmbedded(options: EmbeddedOptions = {}): Promise<EmbeddedServer> {
   const paths = embeddedPaths(options.dir);
   const database = options.database ?? 'app';
-  mkdirSync(paths.clients, { recursive: true });
-  const lock = await acquireLock(paths.lock, {
-    onWait: (pid) => options.onProgress?.(`waiting for schemaguard (pid ${pid}), which is starting or stopping the embedded PostgreSQL in ${paths.dir}`),
-  });
+  const lock = await lockDirectory(paths, options.onProgress);
   // Registered before the start, so that a Ctrl-C during it stops what it started.
   const client = new Client(paths, lock);
   try {
@@ -117,6 +114,30 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     client.heldLock = undefined;
     lock.release();
   }
+}
+
+/** The directory's lock (embedded-lock.ts); a directory this user may not write to (made by root, or by another user) is named with the fix. */
+async function lockDirectory(paths: Paths, onProgress?: (line: string) => void): Promise<HeldLock> {
+  try {
+    mkdirSync(paths.clients, { recursive: true });
+    return await acquireLock(paths.lock, {
+      onWait: (pid) => onProgress?.(`waiting for schemaguard (pid ${pid}), which is starting or stopping the embedded PostgreSQL in ${paths.dir}`),
+    });
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM') throw cause;
+    const owner = existsSync(paths.dir) ? statSync(paths.dir).uid : undefined;
+    const whose = owner === undefined ? '' : ` (it belongs to ${userName(owner)})`;
+    throw new ConnectionError(`cannot use the embedded PostgreSQL in ${paths.dir}: ${userName(process.getuid?.() ?? -1)} may not write to it${whose}`, {
+      cause, fix: `run schemaguard as the user that made ${paths.dir}, or move it away (it is local working data; the next run makes a new one), or pass --embedded-dir or --database-url`,
+    });
+  }
+}
+
+/** `name (uid N)` from /etc/passwd, else `uid N`. */
+function userName(uid: number): string {
+  const line = readOrEmpty('/etc/passwd').split('\n').find((l) => l.split(':')[2] === String(uid));
+  return line ? `${line.split(':')[0]} (uid ${uid})` : `uid ${uid}`;
 }
 
 /** The password, made on first use (under the lock: two first runs made two). */

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -124,6 +124,35 @@ describe('CLI: a first run killed during initdb', () => {
     expect(broken.code).toBe(1);
     expect(broken.stderr).toContain(`error: cannot start the embedded PostgreSQL in ${dataDir}: the directory has no global/pg_control (an initialisation that was interrupted)`);
     expect(broken.stderr).toContain(`fix: remove ${dataDir}; the next run initialises it again`);
+  });
+});
+
+describe('CLI: a .schemaguard/ this user may not write to', () => {
+  // Regression: a .schemaguard/ made by root (sudo npm start, a container) failed every other user's run with a bare "EACCES: permission denied, open '…/lock'".
+  it('names the directory, its owner and the fix', async () => {
+    const cwd = tempDir({ 'migrations/1_a.sql': 'CREATE TABLE a (id int);' }, 'project');
+    const dir = join(cwd, '.schemaguard');
+    const init = await runCli(['status'], { cwd, env: { DATABASE_URL: undefined }, timeoutMs: 180_000 });
+    expect(init.code, init.stderr).toBe(0);
+    // Another user: as root, the one PostgreSQL runs as (the first run granted it the way to .schemaguard/); else this one, without write permission.
+    const other = process.getuid?.() === 0 ? { uid: statSync(join(dir, 'data')).uid, gid: statSync(join(dir, 'data')).gid } : undefined;
+    if (!other) chmodSync(dir, 0o555);
+
+    const run = await new Promise<{ code: number | null; stderr: string }>((res) => {
+      const child = spawn(process.execPath, [CLI, 'status'], { cwd, env: withoutDatabaseUrl(), stdio: ['ignore', 'ignore', 'pipe'], ...other });
+      let stderr = '';
+      child.stderr!.on('data', (d) => { stderr += d; });
+      child.on('close', (code) => res({ code, stderr }));
+    });
+    if (!other) chmodSync(dir, 0o755);
+
+    expect(run.code, `${run.stderr}\n(as root, this test runs the CLI as the postgres user, who must be able to read ${CLI})`).toBe(1);
+    const [message] = run.stderr.split('\n');
+    expect(message).toContain(`error: cannot use the embedded PostgreSQL in ${dir}: `);
+    expect(message).toContain(`uid ${other?.uid ?? process.getuid!()}`);
+    expect(message).toContain(`may not write to it (it belongs to `);
+    expect(message).toContain(`uid ${statSync(dir).uid})`);
+    expect(run.stderr).toContain(`fix: run schemaguard as the user that made ${dir}, or move it away`);
   });
 });
 
