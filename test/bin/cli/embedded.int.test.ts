@@ -247,7 +247,7 @@ describe('CLI: several processes sharing .schemaguard/', () => {
     const child = spawn(process.execPath, [CLI, 'migrate'], { cwd, env: withoutDatabaseUrl(), stdio: 'ignore' });
     const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));
     await until(() => readyPostmaster(pidFile(cwd)));
-    await new Promise((r) => setTimeout(r, 2_000)); // into 7_g's pg_sleep
+    await untilAsync(() => sessionRuns(cwd, 'pg_sleep(60)')); // into 7_g's pg_sleep
     child.kill('SIGINT');
     const how = await ended;
     await until(() => !existsSync(pidFile(cwd)));
