@@ -23,7 +23,7 @@ import type { LeaseLock, LeaseTimings } from '../data-api/lease-lock';
 import { announcedPid, describePooler, DIRECT_URL_FIX, isPooled, refuseNoTransaction, type PoolerEvidence } from './pooler';
 import { PgRunnerLock } from './runner-lock';
 import { ScriptQuery } from './script-query';
-import { CA_FIX, RDS_CA_BUNDLE, urlTls, type UrlTls } from './ssl-mode';
+import { CA_FIX, RDS_CA_BUNDLE, urlTls, withoutTlsParameters, type UrlTls } from './ssl-mode';
 
 export interface ConnectRetry {
   /** Attempts in all (1 = no retry). @default 1 */
@@ -97,8 +97,10 @@ export class PgDriver implements Driver {
   /** Connections started by `prepareConnection`, for the next `connect()` calls, in order; `spare`: one attempt, made quietly. */
   private early: Array<{ session: Promise<Session>; spare: boolean; dropped?: true }> = [];
   private readonly redactor: Redactor;
-  /** The URL's sslmode and certificates, read as psql reads them (ssl-mode.ts). */
+  /** The URL's sslmode and certificates, read as psql reads them (ssl-mode.ts); none when the `ssl` option is given. */
   private readonly tls?: UrlTls;
+  /** The URL pg gets: without TLS parameters when they were read here, or when the `ssl` option overrides them. */
+  private readonly url?: string;
 
   constructor(private readonly options: PgDriverOptions) {
     this.redactor = options.redactor ?? new Redactor();
@@ -106,7 +108,9 @@ export class PgDriver implements Driver {
       const u = parseDatabaseUrl(options.connectionString);
       this.redactor.add(decodeURIComponent(u.password));
       this.target = maskUrl(options.connectionString);
-      this.tls = urlTls(options.connectionString);
+      // An explicit ssl option (the custom resource's CA bundle) wins: the URL's sslmode can neither weaken it nor fall back to no TLS.
+      this.tls = options.ssl === undefined ? urlTls(options.connectionString) : undefined;
+      this.url = this.tls?.connectionString ?? withoutTlsParameters(options.connectionString);
     } else {
       const c = options.config;
       if (typeof c.password === 'string') this.redactor.add(c.password);
@@ -199,7 +203,7 @@ export class PgDriver implements Driver {
         if (!retriable || attempt >= attempts) {
           const tries = attempt > 1 ? ` after ${attempt} attempts over ${((Date.now() - started) / 1000).toFixed(1)} s` : '';
           throw new ConnectionError(`cannot connect to ${this.target}: ${why}${tries}`, {
-            ...databaseFields(e), cause: e, fix: connectFix(e),
+            ...databaseFields(e), cause: e, fix: connectFix(e, this.options.ssl !== undefined),
           });
         }
         this.options.onConnectRetry?.(attempt, delay, why);
@@ -212,7 +216,7 @@ export class PgDriver implements Driver {
   /** Where to connect and pg's `ssl` option: an explicit `ssl`, else the URL's sslmode as psql reads it; `plain`: without TLS. */
   private where(plain: boolean): pg.ClientConfig {
     const o = this.options;
-    const base = o.connectionString !== undefined ? { connectionString: this.tls?.connectionString ?? o.connectionString } : o.config;
+    const base = this.url !== undefined ? { connectionString: this.url } : o.config!;
     const ssl = plain ? false : o.ssl ?? this.tls?.ssl;
     return ssl !== undefined ? { ...base, ssl } : base;
   }
@@ -253,7 +257,8 @@ function isRetriableConnectError(e: unknown): boolean {
   return isConnectionLoss(e);
 }
 
-function connectFix(e: unknown): string {
+/** What to do about a failed connection; `explicitSsl`: TLS came from the `ssl` option (the custom resource's CA bundle), not the URL. */
+function connectFix(e: unknown, explicitSsl = false): string {
   const code = sqlstateOf(e);
   const msg = e instanceof Error ? e.message : '';
   if (code === '28000' && /no pg_hba\.conf entry/i.test(msg)) {
@@ -268,6 +273,9 @@ function connectFix(e: unknown): string {
   if ((e as { code?: string })?.code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     return 'the certificate is for another host name: connect with a name the certificate holds (RDS: the instance or cluster endpoint, not an IP address or a CNAME), '
       + 'or check the chain alone with sslmode=verify-ca&sslrootcert=/path/ca.pem';
+  }
+  if (/certificate|self[- ]signed/i.test(msg) && explicitSsl) {
+    return `the server certificate is not trusted by the CA bundle this connection was given (the ssl option; the custom resource's SCHEMAGUARD_CA_BUNDLE): give a bundle with the CA that signed it (RDS: ${RDS_CA_BUNDLE}), and check the host is the database's endpoint`;
   }
   if (/certificate|self[- ]signed/i.test(msg)) {
     return `the server's certificate is not signed by a CA this process trusts: ${CA_FIX}; or encrypt without verifying with sslmode=require (as psql does)`;

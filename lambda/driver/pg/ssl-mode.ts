@@ -66,6 +66,14 @@ export function urlTls(url: string, env: NodeJS.ProcessEnv = process.env): UrlTl
   return { connectionString: u.toString(), ssl, fallBackToPlain: mode === 'allow' || mode === 'prefer', mode };
 }
 
+/** `url` without its TLS parameters: for a driver given its own `ssl` option, which the URL's must not weaken (nor pg read). */
+export function withoutTlsParameters(url: string): string {
+  const u = new URL(url);
+  if (!TLS_PARAMETERS.some((p) => u.searchParams.has(p))) return url;
+  for (const p of TLS_PARAMETERS) u.searchParams.delete(p);
+  return u.toString();
+}
+
 /** pg's `ssl` option for `mode` with the URL's certificate parameters. */
 function sslOption(mode: SslMode, q: URLSearchParams): ConnectionOptions | false {
   if (mode === 'disable') return false;

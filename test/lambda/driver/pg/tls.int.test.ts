@@ -131,4 +131,16 @@ describe.each(targets)('Class: PgDriver (sslmode=prefer, a server without TLS: $
     u.searchParams.set('sslmode', 'prefer');
     expect(await encrypted(u.toString())).toBe(false);
   });
+
+  // Regression: the URL's sslmode=prefer made a driver given its own ssl option fall back to no TLS.
+  it('an explicit ssl option wins: the URL\'s sslmode=prefer (or verify-ca without a root certificate) neither falls back to no TLS nor is refused', async () => {
+    const u = new URL(t.adminUrl);
+    u.searchParams.set('sslmode', 'prefer');
+    const driver = new PgDriver({ connectionString: u.toString(), ssl: { rejectUnauthorized: true } });
+    const e = await rejection<ConnectionError>(driver.connect().finally(() => driver.end()));
+    expect(e).toBeInstanceOf(ConnectionError);
+    expect(e.message).toContain('does not support SSL');
+    u.searchParams.set('sslmode', 'verify-ca');
+    expect(() => new PgDriver({ connectionString: u.toString(), ssl: { rejectUnauthorized: true } })).not.toThrow();
+  });
 });
