@@ -27,8 +27,8 @@ function place(m: ReturnType<typeof missingFiles>[number]): string {
   return `version ${m.version}${m.name ? ` (${m.name})` : ''}, ${where}`;
 }
 
-/** What to do about missing files in `dir`. */
-export function restoreFix(dir: string): string {
+/** What to do about missing files in `dir` (the directory as its user names it; undefined where that is not known, as in the custom resource). */
+export function restoreFix(dir = '<migrations directory>'): string {
   return `restore the file (it was deleted or renamed): git log --diff-filter=DR --name-status -- ${dir}/ names the commit, `
     + `then git checkout <that commit>^ -- ${dir}/<file>; an applied migration's file stays for good (undo what it did with a new migration). `
     + 'repair does not apply (it accepts the new text of files that exist); --allow-ahead accepts it as it is';
@@ -46,12 +46,12 @@ export function missingFilesNote(unknown: readonly Applied[], files: readonly Fi
  * the files (deleted or renamed), or undefined when all are newer than every
  * file (a database ahead: the caller's own refusal).
  */
-export function missingFilesError(unknown: readonly Applied[], files: readonly FileVersion[], dir: string): DatabaseAheadError | undefined {
+export function missingFilesError(unknown: readonly Applied[], files: readonly FileVersion[], dir?: string): DatabaseAheadError | undefined {
   const missing = missingFiles(unknown, files);
   if (!missing.length) return undefined;
   const ahead = unknown.length - missing.length;
   return new DatabaseAheadError(
-    `applied migration${missing.length === 1 ? '' : 's'} missing from ${dir}/: ${missing.map(place).join('; ')}${ahead ? `; and ${ahead} newer than every file` : ''}; nothing was run`,
+    `applied migration${missing.length === 1 ? '' : 's'} missing from ${dir !== undefined ? `${dir}/` : 'the migration files'}: ${missing.map(place).join('; ')}${ahead ? `; and ${ahead} newer than every file` : ''}; nothing was run`,
     { unknownVersions: unknown.map((u) => u.version), version: missing[0]!.version, fix: restoreFix(dir) },
   );
 }

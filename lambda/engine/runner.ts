@@ -39,7 +39,7 @@ export interface MigrateOptions extends RunnerOptions {
   lockRetries?: number;
   /** First retry delay, doubled each time. @default 500 */
   retryDelayMs?: number;
-  /** The migrations directory as its user names it, in messages (the CLI's --dir). @default 'migrations' */
+  /** The migrations directory as its user names it, in messages (the CLI's --dir). @default - "the migration files" */
   source?: string;
   /** Succeed when the database has versions the files don't know (CloudFormation rollback). @default false */
   allowAhead?: boolean;
@@ -320,7 +320,7 @@ function refuse(plan: Plan<AppliedKey>, options: MigrateOptions): void {
     );
   }
   if (plan.unknown.length && !options.allowAhead) {
-    const missing = missingFilesError(plan.unknown, options.migrations, options.source ?? 'migrations');
+    const missing = missingFilesError(plan.unknown, options.migrations, options.source);
     if (missing) throw missing;
     const list = plan.unknown.map((u) => `${u.version} (${u.name})`).join(', ');
     throw new DatabaseAheadError(`the database has applied migrations that are not in the files: ${list}; nothing was run`, {

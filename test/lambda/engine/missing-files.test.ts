@@ -19,6 +19,12 @@ describe('Function: missingFilesError', () => {
     expect(e!.unknownVersions).toEqual([0, 9]);
   });
 
+  it('without the directory (the custom resource knows only its bundle\'s copy): "the migration files", and a placeholder in the fix', () => {
+    const e = missingFilesError([{ version: 2, name: 'b' }], FILES);
+    expect(e!.message).toBe('applied migration missing from the migration files: version 2 (b), between 0001_a.sql and 0003_c.sql; nothing was run');
+    expect(e!.fix).toContain('git log --diff-filter=DR --name-status -- <migrations directory>/');
+  });
+
   it('is undefined when every unknown version is newer than the files (a database ahead: a rollback)', () => {
     expect(missingFilesError([{ version: 6, name: 'f' }, { version: 7, name: 'g' }], FILES, 'migrations')).toBeUndefined();
     expect(missingFilesNote([{ version: 6, name: 'f' }], FILES, 'migrations')).toBeUndefined();

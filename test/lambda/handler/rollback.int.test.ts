@@ -90,6 +90,22 @@ describe.each(targets)('rollback detection on $name', (target) => {
       }
     });
 
+    it('does not treat an Update whose files lost one from between the others as a rollback: the refusal names the missing file', async () => {
+      const { url, driver } = await database('rb_gap', ['1_a.sql', '2_b.sql', '3_c.sql']);
+      const files = only('1_a.sql', '3_c.sql');
+      try {
+        const e = await rejection<DatabaseAheadError>(migrateUnlessRollback({ requestType: 'Update', driver, migrations: files, stateSchema: 'schemaguard', log },
+          (allowAhead) => migrate({ driver, migrations: files, appliedBy: 'gap', allowAhead })));
+
+        expect(e).toBeInstanceOf(DatabaseAheadError);
+        expect(e.message).toBe('applied migration missing from the migration files: version 2 (b), between 1_a.sql and 3_c.sql; nothing was run');
+        expect(e.fix).toContain('restore the file');
+        expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).toEqual([{ n: 3 }]);
+      } finally {
+        await driver.end();
+      }
+    });
+
     it('decides again when the database moved ahead while the request waited for the lock', async () => {
       const { url, driver } = await database('rb_late', ['1_a.sql']);
       const files = only('1_a.sql');
