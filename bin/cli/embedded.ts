@@ -284,7 +284,7 @@ async function postgresBinary(): Promise<string> {
  * every later run failed with "database "app" does not exist".
  */
 async function ensureDatabase(port: number, password: string, database: string): Promise<void> {
-  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
+  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres', ssl: false });
   await client.connect();
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);

@@ -140,8 +140,8 @@ export interface DatabaseAlarmsProps {
    * Database users whose ERROR lines the error-class filters do not count.
    * The guard's read-only role is one: each pass, the EXPLAIN of a failing
    * contract logs the error the application's statement would meet (42P10
-   * for an upsert whose unique index is gone), which would raise and clear
-   * that class's alarm every 15 minutes; the guard pages for it itself
+   * for an upsert whose unique index is gone), which would keep that
+   * class's alarm raised for as long as the contract fails; the guard pages for it itself
    * (its ContractFailures alarm). The saved Logs Insights queries still show
    * these lines. Name the role here when SchemaGuard runs as another
    * (`roleName`, or your own `roleSecret`). A name ending in `*` is a prefix:

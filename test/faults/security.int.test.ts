@@ -65,6 +65,18 @@ describe.each(targets)('Security: hostile state schema names, on $name', (target
     expect(advisoryLockKey(schema)).not.toBe(advisoryLockKey('schemaguard'));
   });
 
+  it('a password in PGPASSWORD is masked in what the CLI prints, as the URL\'s is', async () => {
+    const url = await freshDatabase(target, 'pgpassword');
+    const secret = 'env-Secret-4321';
+    const dir = tempDir({ '1_leak.sql': `SELECT '${secret}'::int;` });
+
+    const r = await cliInProcess(['migrate', '--dir', dir, '--database-url', url], { PGPASSWORD: secret });
+
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('invalid input syntax for type integer: "****"');
+    expect(`${r.stdout}${r.stderr}`).not.toContain(secret);
+  });
+
   it('an INVALID index with a hostile name, left by a failed concurrent build, is dropped by its quoted name and nothing else', async () => {
     const url = await freshDatabase(target, 'hostile_index');
     await prepareVictims(url);

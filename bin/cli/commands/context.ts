@@ -26,6 +26,9 @@ export interface CommandContext {
 export async function connectTarget(ctx: CommandContext): Promise<{ driver: PgDriver; where: string }> {
   let url = ctx.opts.databaseUrl;
   let where = '';
+  const pgPassword = ctx.env.PGPASSWORD;
+  if (pgPassword) ctx.redactor.add(pgPassword); // pg reads it when the URL has none: masked as the URL's would be
+  let embeddedTls: { ssl: false } | undefined;
   if (url) {
     // DATABASE_URL fills the same setting as the flag, and is reported under the flag's name.
     parseDatabaseUrl(url, '--database-url');
@@ -41,9 +44,10 @@ export async function connectTarget(ctx: CommandContext): Promise<{ driver: PgDr
     ctx.redactor.add(embedded.password);
     url = embedded.url;
     where = ` (embedded, ${ctx.opts.embeddedDir}/)`;
+    embeddedTls = { ssl: false }; // a local server without TLS, whatever PGSSLMODE the shell has
   }
   const driver = new PgDriver({
-    connectionString: url, redactor: ctx.redactor,
+    connectionString: url, redactor: ctx.redactor, ...embeddedTls,
     connectTimeoutMs: ctx.opts.connectTimeoutMs,
     connectRetry: { attempts: ctx.opts.connectRetries + 1 },
     onConnectRetry: (attempt, delayMs, message) => ctx.progress(`  cannot connect yet (attempt ${attempt}): ${message}; retrying in ${delayMs} ms`),

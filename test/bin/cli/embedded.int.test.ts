@@ -14,13 +14,14 @@ describe('CLI: the embedded PostgreSQL (no --database-url)', () => {
     const env = { DATABASE_URL: undefined };
 
     const first = await runCli(['migrate'], { cwd, env, timeoutMs: 120_000 });
-    const second = await runCli(['status'], { cwd, env, timeoutMs: 120_000 });
+    // Regression: a shell's PGSSLMODE made the embedded server's URL ask for TLS (verify-ca: exit 2), which it has not.
+    const second = await runCli(['status'], { cwd, env: { ...env, PGSSLMODE: 'verify-ca' }, timeoutMs: 120_000 });
 
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toContain('initialising the embedded PostgreSQL');
     expect(first.stderr).toMatch(/migrate postgres:\/\/postgres:\*\*\*\*@127\.0\.0\.1:\d+\/app \(embedded, \.schemaguard\/\)/);
     expect(first.stdout).toMatch(/^applied 2 migrations/);
-    expect(second.code).toBe(0);
+    expect(second.code, second.stderr).toBe(0);
     expect(second.stdout).toContain('2 applied, 0 pending');
     expect(second.stderr).not.toContain('initialising');
     expect(existsSync(join(cwd, '.schemaguard', 'data', 'PG_VERSION'))).toBe(true);
