@@ -37,7 +37,8 @@ describe.each(targets)('CLI: Ctrl-C during schemaguard migrate --database-url, o
     const child = spawn(process.execPath, [CLI, 'migrate', '--dir', dir, '--database-url', url], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => { stderr += d; });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+    // 'close', not 'exit': stderr is read to its end
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('close', (code, signal) => r({ code, signal })));
 
     // Act: SIGINT (what Ctrl-C sends) while 0002 runs
     await waitForMarker(url, 'marker_interrupt');

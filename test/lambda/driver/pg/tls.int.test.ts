@@ -35,6 +35,19 @@ async function turnOnTls(s: StartedServer, admin: string): Promise<void> {
     await c.query('ALTER SYSTEM SET ssl = on');
     await c.query('SELECT pg_reload_conf()');
   });
+  await reloaded(admin, "SELECT current_setting('ssl') = 'on' AS done");
+}
+
+/**
+ * pg_reload_conf() only signals the postmaster: wait until a new connection
+ * sees the new settings (`probe` returns done), at most 10 s.
+ */
+async function reloaded(admin: string, probe: string): Promise<void> {
+  for (let tries = 0; tries < 200; tries++) {
+    if ((await withClient(admin, (c) => c.query<{ done: boolean }>(probe))).rows[0]!.done) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`the server did not reload its settings: ${probe}`);
 }
 
 beforeAll(async () => {
@@ -101,6 +114,11 @@ describe('Class: PgDriver (a role the server takes over TLS only, as rds.force_s
       await c.query(`CREATE ROLE tls_only LOGIN PASSWORD '${server.password}'`);
       await c.query('SELECT pg_reload_conf()');
     });
+    // Reloaded once a plain connection of the role is refused (pg_hba_file_rules shows the file, not what is loaded).
+    const plain = `postgres://tls_only:${server.password}@127.0.0.1:${server.port}/postgres`;
+    for (let tries = 0; tries < 200 && await withClient(plain, async () => true).catch(() => false); tries++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
   });
 
   it('without sslmode: 28000 "no pg_hba.conf entry … no encryption", and the fix names sslmode and the RDS bundle, not the password', async () => {
