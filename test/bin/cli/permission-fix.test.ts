@@ -8,9 +8,11 @@ describe('Function: permissionFix', () => {
   it.each([
     ['0001_a.sql:3: permission denied for schema public', 'GRANT USAGE, CREATE ON SCHEMA "public" TO "app"'],
     ['permission denied for database appdb', 'GRANT CREATE ON DATABASE "appdb" TO "app"'],
-    ['0002_b.sql:1: must be owner of table leads', 'only the owner of table leads (or a member of its role) may do this'],
-    ['0002_b.sql:1: permission denied for table leads', 'ON TABLE leads TO "app"'],
-    ['0002_b.sql:1: permission denied for sequence leads_id_seq', 'ON SEQUENCE leads_id_seq TO "app"'],
+    ['0002_b.sql:1: must be owner of table leads', 'only the owner of table "leads" (or a member of its role) may do this'],
+    ['0002_b.sql:1: permission denied for table leads', 'ON TABLE "leads" TO "app"'],
+    // PostgreSQL names the table as created: quoted, so that the GRANT does not fold it to leads
+    ['0002_b.sql:1: permission denied for table Leads', 'ON TABLE "Leads" TO "app"'],
+    ['0002_b.sql:1: permission denied for sequence leads_id_seq', 'ON SEQUENCE "leads_id_seq" TO "app"'],
     ['0003_c.sql:1: permission denied to create extension "pg_stat_statements"', 'rds_superuser'],
     ['0004_d.sql:1: permission denied to set parameter "x"', 'lacks a privilege this statement needs: GRANT it to "app"'],
   ])('%s: %s', (message, fix) => {
