@@ -193,7 +193,7 @@ export class PgDriver implements Driver {
         return session;
       } catch (e) {
         await session.close();
-        if (!plain && this.tls?.fallBackToPlain && NO_TLS.test(e instanceof Error ? e.message : '')) {
+        if (!plain && this.tls?.fallBackToPlain && refusedTls(e)) {
           plain = true; // sslmode=prefer (or allow) and the server has TLS off: as psql, without TLS
           attempt--;
           continue;
@@ -243,6 +243,12 @@ export class PgDriver implements Driver {
 
 /** pg's error when TLS was asked for and the server has it off. */
 const NO_TLS = /does not support SSL/i;
+
+/** The server refused TLS: it has it off, or pg_hba.conf has only hostnossl lines for this client (libpq's prefer then tries without). */
+function refusedTls(e: unknown): boolean {
+  const msg = e instanceof Error ? e.message : '';
+  return NO_TLS.test(msg) || (sqlstateOf(e) === '28000' && /no pg_hba\.conf entry .*SSL encryption/i.test(msg));
+}
 
 /** pg's error when the server asks for a password (SCRAM, MD5 or clear text) and the client has none. */
 const NO_PASSWORD = /client password must be a string|password authentication requires a password|No password supplied/i;

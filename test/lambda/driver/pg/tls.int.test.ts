@@ -109,9 +109,11 @@ describe('Class: PgDriver (a role the server takes over TLS only, as rds.force_s
   beforeAll(async () => {
     // pg_hba.conf as RDS with rds.force_ssl=1 has it for this role: a hostssl line and no host line.
     const hba = join(server.dataDir, 'pg_hba.conf');
-    writeFileSync(hba, `hostssl all tls_only 127.0.0.1/32 scram-sha-256\nhost all postgres 127.0.0.1/32 scram-sha-256\n`);
+    // And plain_only's as a hostnossl line makes it: only without TLS.
+    writeFileSync(hba, `hostssl all tls_only 127.0.0.1/32 scram-sha-256\nhostnossl all plain_only 127.0.0.1/32 scram-sha-256\nhost all postgres 127.0.0.1/32 scram-sha-256\n`);
     await withClient(url, async (c) => {
       await c.query(`CREATE ROLE tls_only LOGIN PASSWORD '${server.password}'`);
+      await c.query(`CREATE ROLE plain_only LOGIN PASSWORD '${server.password}'`);
       await c.query('SELECT pg_reload_conf()');
     });
     // Reloaded once a plain connection of the role is refused (pg_hba_file_rules shows the file, not what is loaded).
@@ -130,6 +132,13 @@ describe('Class: PgDriver (a role the server takes over TLS only, as rds.force_s
     expect(e.fix).toContain('global-bundle.pem');
     expect(e.fix).not.toContain('password');
     expect(await encrypted(`${plain}?sslmode=require`)).toBe(true);
+  });
+
+  it('sslmode=prefer: a role pg_hba.conf takes only without TLS (hostnossl) connects without it, as psql does; require is refused', async () => {
+    const plainOnly = `postgres://plain_only:${server.password}@127.0.0.1:${server.port}/postgres`;
+    expect(await encrypted(`${plainOnly}?sslmode=prefer`)).toBe(false);
+    const e = await rejection<ConnectionError>(encrypted(`${plainOnly}?sslmode=require`));
+    expect(e.message).toContain('SSL encryption');
   });
 });
 
