@@ -158,6 +158,9 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   if (command === undefined || command === 'help') { opts.command = 'help'; helpArguments(extra); return opts; }
   opts.command = knownCommand(command);
   opts.args = commandArguments(opts.command, extra);
+  if (opts.json && opts.format !== 'text' && opts.format !== 'json') {
+    throw new UsageError(`--json and --format ${opts.format} ask for two outputs`, { value: opts.format, fix: `write one: --json (the same as --format json) or --format ${opts.format}` });
+  }
   if (opts.json) opts.format = 'json';
   else if (opts.format === 'json') opts.json = true;
   refuseFormat(opts.command, opts.format);

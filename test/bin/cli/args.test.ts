@@ -49,6 +49,7 @@ describe('Function: parseArgs', () => {
     [['migrate', '--lock-wait', '99999999999999999h'], "--lock-wait: 99999999999999999h is out of range (from 0 to 2147483647ms, about 596h: PostgreSQL's and Node.js's largest timeout)", '--lock-wait 30s'],
     [['status', '--format', 'sarif'], '--format sarif: status has no sarif output', 'status takes --format text, json or github; sarif is for lint, check, doctor, diff, plan or guard'],
     [['migrate', '--format=sarif'], '--format sarif: migrate has no sarif output', 'migrate takes --format text, json or github'],
+    [['lint', '--json', '--format', 'sarif'], '--json and --format sarif ask for two outputs', 'write one: --json (the same as --format json) or --format sarif'],
     [['help', 'deploy'], 'unknown command "deploy"', 'use one of: help, migrate'],
     [['help', 'migrate', 'status'], 'unexpected argument "status"', 'schemaguard help COMMAND'],
   ])('refuses %j', (argv, message, fix) => {
