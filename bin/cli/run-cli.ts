@@ -5,6 +5,7 @@
  * `main-core.ts` with the commands of a deploy (bin/schemaguard.cjs picks).
  */
 import { InputError, MigrationError, databaseFields } from '../../lambda/engine/errors';
+import { permissionFix, roleOf } from '../../lambda/engine/permission-fix';
 import { Redactor } from '../../lambda/engine/redact';
 import { parseArgs, type CliOptions } from './args';
 import { hintCodeCache } from './code-cache-hint';
@@ -14,7 +15,6 @@ import { exitOnInternalError, exitWhenWritten, keepRunningWhenReaderCloses, writ
 import { formatError } from './format';
 import { flushOnExit, LineBatcher } from './line-batcher';
 import { githubErrorAnnotation } from './output/github';
-import { permissionFix, roleOf } from './permission-fix';
 
 export interface Io {
   out(text: string): void;

@@ -6,13 +6,20 @@
  * cut to a budget, and the stack is reduced to one line.
  */
 import { MigrationError } from '../engine/errors';
+import { permissionFix } from '../engine/permission-fix';
 import type { Redactor } from '../engine/redact';
-import { FAILURE_MESSAGE_MAX_CHARS } from './constants';
+import { DEFAULT_STATE_SCHEMA } from '../engine/state';
+import { ENV, FAILURE_MESSAGE_MAX_CHARS } from './constants';
 
 export interface FailureContext {
   handlerLogGroup?: string;
   databaseLogGroup?: string;
+  /** The state schema, named in a permission error's fix. @default 'schemaguard' */
+  stateSchema?: string;
 }
+
+/** The role in a permission fix: the function knows it only once the secret is read. */
+const SECRET_ROLE = '<the database secret\'s user>';
 
 export class SchemaMigrationFailedError extends Error {
   constructor(message: string, options: { cause?: unknown } = {}) {
@@ -44,7 +51,8 @@ export function toFailure(e: unknown, redactor: Redactor, ctx: FailureContext): 
     parts.push(`${e.name}: ${cut(e.message, 900)}`);
     if (e.detail) parts.push(`detail: ${cut(e.detail, 300)}`);
     if (e.hint) parts.push(`hint: ${cut(e.hint, 200)}`);
-    if (e.fix) parts.push(`fix: ${cut(e.fix, 300)}`);
+    const fix = e.fix ?? permissionFix(e, SECRET_ROLE, ctx.stateSchema ?? DEFAULT_STATE_SCHEMA, ENV.stateSchema);
+    if (fix) parts.push(`fix: ${cut(fix, 300)}`);
   } else {
     const err = e instanceof Error ? e : new Error(String(e));
     parts.push(`${err.name}: ${err.message}`);

@@ -154,7 +154,7 @@ async function guarded<T>(
     return out;
   } catch (e) {
     // A bad configuration leaves no log groups to name: the failure itself says what is wrong.
-    const failure = toFailure(e, redactor, parsed.config?.logGroups ?? {});
+    const failure = toFailure(e, redactor, { ...parsed.config?.logGroups, stateSchema: parsed.config?.run.stateSchema });
     log.error('failed', { error: failure.message, ...(e instanceof MigrationError ? { fields: e.toJSON() } : {}) });
     throw failure;
   }

@@ -18,6 +18,15 @@ describe('Function: toFailure', () => {
     expect(f.cause).toBe(e);
   });
 
+  it('gives a permission error (42501) its GRANT, for the secret\'s user, and names the state schema\'s variable', () => {
+    const denied = (message: string) => new StatementError(message, { file: '2_y.sql', line: 1, sqlstate: '42501' });
+    const schema = toFailure(denied('2_y.sql:1: permission denied for schema public'), new Redactor(), groups);
+    const state = toFailure(new StatementError('permission denied for database app', { sqlstate: '42501' }), new Redactor(), { ...groups, stateSchema: 'ops' });
+
+    expect(schema.message).toContain('| fix: as the schema\'s owner (or a superuser): GRANT USAGE, CREATE ON SCHEMA "public" TO <the database secret\'s user>;');
+    expect(state.message).toContain('migrate creates its state schema "ops" (SCHEMAGUARD_STATE_SCHEMA) there');
+  });
+
   it('cuts a huge message to its budget but keeps the location, the fix and the log groups', () => {
     const e = new CheckFailedError(`9_big.sql:2: check failed: ${'x'.repeat(20_000)}`, {
       file: '9_big.sql', line: 2, check: 'c', rowCount: 1, rows: [], detail: 'd'.repeat(5000), hint: 'h'.repeat(5000), fix: 'repair the rows',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { permissionFix, roleOf } from '../../../bin/cli/permission-fix';
+import { permissionFix, roleOf } from '../../../lambda/engine/permission-fix';
 import { MigrationError, StatementError } from '../../../lambda/engine/errors';
 
 const denied = (message: string) => new StatementError(message, { sqlstate: '42501', file: '0001_a.sql', line: 3 });

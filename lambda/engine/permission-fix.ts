@@ -4,8 +4,8 @@
  * it, or the role to run as. Read from the message's fixed wording
  * ("permission denied for schema public", "must be owner of table leads").
  */
-import type { MigrationError } from '../../lambda/engine/errors';
-import { quoteIdent } from '../../lambda/engine/identifiers';
+import type { MigrationError } from './errors';
+import { quoteIdent } from './identifiers';
 
 /** The role the run connects as, quoted for a GRANT: the URL's user, else the embedded server's superuser. */
 export function roleOf(databaseUrl: string | undefined): string {
@@ -20,15 +20,19 @@ export function roleOf(databaseUrl: string | undefined): string {
 
 const OWNER = 'run it as the role that owns it, or have the owner run GRANT <owner role> TO';
 
-/** What to do about a 42501, or undefined for another error. */
-export function permissionFix(e: MigrationError, role: string, stateSchema: string): string | undefined {
+/**
+ * What to do about a 42501, or undefined for another error. `role`: quoted,
+ * or a placeholder where the role is not known; `stateSetting`: where the
+ * state schema is set (the CLI's flag, the custom resource's variable).
+ */
+export function permissionFix(e: MigrationError, role: string, stateSchema: string, stateSetting = '--state-schema'): string | undefined {
   if (e.sqlstate !== '42501') return undefined;
   const msg = e.message;
   let m = /permission denied for schema (\S+)/.exec(msg);
   if (m) return `as the schema's owner (or a superuser): GRANT USAGE, CREATE ON SCHEMA ${quoteIdent(m[1]!)} TO ${role}; or run migrate as the role that owns the schema`;
   m = /permission denied for database (\S+)/.exec(msg);
   if (m) {
-    return `${role} may not create schemas in ${m[1]}, and migrate creates its state schema ${quoteIdent(stateSchema)} (--state-schema) there: `
+    return `${role} may not create schemas in ${m[1]}, and migrate creates its state schema ${quoteIdent(stateSchema)} (${stateSetting}) there: `
       + `as the database's owner (or a superuser): CREATE SCHEMA ${quoteIdent(stateSchema)} AUTHORIZATION ${role}; or GRANT CREATE ON DATABASE ${quoteIdent(m[1]!)} TO ${role}; or run migrate as the database's owner`;
   }
   m = /must be owner of (\w+(?: \w+)?) (\S+)/.exec(msg);
