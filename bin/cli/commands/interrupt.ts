@@ -2,9 +2,10 @@
  * Ctrl-C (or SIGTERM, SIGHUP) during `migrate` against a server of its own
  * (--database-url): one line on what state the database is in, then the
  * signal ends the process as before (exit 130 for SIGINT in a shell). A
- * migration's transaction that was not committed never commits: the server
- * rolls it back when the connection closes, and ends its statement (the
- * driver sets client_connection_check_interval, PostgreSQL 14+). The
+ * migration's transaction is rolled back when the connection closes, its
+ * statement ended (the driver sets client_connection_check_interval,
+ * PostgreSQL 14+) — unless the server, which holds the file's script whole
+ * with its COMMIT, gets there first: the line says so. The
  * embedded server's own clean-up handles the signal there (embedded-clients.ts).
  */
 import type { RunEvent } from '../../../lambda/engine/runner';
@@ -31,10 +32,11 @@ export class RunProgress {
   interruptedLine(signal: string): string {
     const done = `${this.applied} migration${this.applied === 1 ? '' : 's'} applied by this run stay${this.applied === 1 ? 's' : ''} applied`;
     const m = this.running[0];
-    if (!m) return `migrate interrupted (${signal}) while no migration ran: ${done}; run schemaguard migrate again to continue`;
+    // A file whose script the server already holds whole (its COMMIT included) may still commit: status tells.
+    if (!m) return `migrate interrupted (${signal}) between migrations: ${done}; the next file, if already sent, commits or not as a whole (schemaguard status shows which); run schemaguard migrate again to continue`;
     const state = runsOutsideTransaction(m)
       ? `it runs outside a transaction, so its statements that finished stay: schemaguard status and schemaguard doctor (INVALID indexes) show what is left`
-      : 'its transaction was not committed and is rolled back as the connection closes: nothing of it is applied';
+      : 'its transaction is rolled back as the connection closes, unless the server had already reached its COMMIT (schemaguard status shows which): it is applied whole or not at all';
     return `migrate interrupted (${signal}) during ${m.file}: ${state}; ${done}; run schemaguard migrate again to continue`;
   }
 }

@@ -48,8 +48,8 @@ describe.each(targets)('CLI: Ctrl-C during schemaguard migrate --database-url, o
 
     // Assess
     expect(exit, 'ended by SIGINT, as before: a shell reports 130').toEqual({ code: null, signal: 'SIGINT' });
-    expect(stderr).toContain('migrate interrupted (SIGINT) during 0002_b.sql: its transaction was not committed and is rolled back as the connection closes: '
-      + 'nothing of it is applied; 1 migration applied by this run stays applied; run schemaguard migrate again to continue\n');
+    expect(stderr).toContain('migrate interrupted (SIGINT) during 0002_b.sql: its transaction is rolled back as the connection closes, unless the server had already '
+      + 'reached its COMMIT (schemaguard status shows which): it is applied whole or not at all; 1 migration applied by this run stays applied; run schemaguard migrate again to continue\n');
     expect(await rows(url, "SELECT to_regclass('b') AS b")).toEqual([{ b: null }]);
     expect(await rows(url, 'SELECT version FROM schemaguard.applied_migrations ORDER BY version')).toEqual([{ version: '1' }]);
     const rerun = await runCli(['migrate', '--dir', dir, '--database-url', url]);
@@ -62,8 +62,9 @@ describe('Class: RunProgress', () => {
   const tx = parseMigration('0001_a.sql', 'CREATE TABLE a (id int);');
   const notx = parseMigration('0002_idx.sql', '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY a_id ON a (id);');
 
-  it('before any migration starts: nothing was applied', () => {
-    expect(new RunProgress().interruptedLine('SIGTERM')).toBe('migrate interrupted (SIGTERM) while no migration ran: 0 migrations applied by this run stay applied; run schemaguard migrate again to continue');
+  it('between migrations: what this run applied, and that a file already sent commits or not as a whole', () => {
+    expect(new RunProgress().interruptedLine('SIGTERM')).toBe('migrate interrupted (SIGTERM) between migrations: 0 migrations applied by this run stay applied; '
+      + 'the next file, if already sent, commits or not as a whole (schemaguard status shows which); run schemaguard migrate again to continue');
   });
 
   it('during a no-transaction file: its finished statements stay, and where to look', () => {
