@@ -85,7 +85,9 @@ const SETS = [
     countsRuns: true,
   },
   { name: 'the shipped migrations/ on an empty database', dir: () => MIGRATIONS_DIR, versions: ALL_VERSIONS, prepare: async (_url: string) => undefined, countsRuns: false },
-  { name: 'the shipped migrations/ on a drifted database', dir: () => MIGRATIONS_DIR, versions: ALL_VERSIONS, prepare: (url: string) => loadFixture(url, 'partly_fixed'), countsRuns: false },
+  // The race is the engine's and the lock's, not the server version's: the drifted start runs on the first server only
+  // (the fixes' convergence on a drifted database is proven on both by migrations/converge.int.test.ts). It saves ~40 s.
+  { name: 'the shipped migrations/ on a drifted database', dir: () => MIGRATIONS_DIR, versions: ALL_VERSIONS, prepare: (url: string) => loadFixture(url, 'partly_fixed'), countsRuns: false, firstServerOnly: true },
 ];
 
 /**
@@ -104,7 +106,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }>
 }
 
 describe.each(targets)('Function: migrate, runners racing on $name', (target) => {
-  describe.each(SETS)('$name', (set) => {
+  describe.each(SETS.filter((s) => !('firstServerOnly' in s) || target === targets[0]))('$name', (set) => {
     it.each(MODES)('$name: all succeed, each migration runs once, no INVALID index, close to one runner\'s time', async (mode) => {
       const dir = set.dir();
       const alone = await freshDatabase(target, 'race_alone');
