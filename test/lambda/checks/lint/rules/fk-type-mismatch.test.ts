@@ -26,6 +26,16 @@ describe('Rule: fk-type-mismatch', () => {
     expect(r.findings.map((f) => [f.rule, f.severity])).toEqual([['fk-type-mismatch', 'warning']]);
     expect(r.findings[0]!.why).toMatch(/use the indexes on both sides, and projects\.client_id holds every key of clients\.id: only the declared types disagree$/);
   });
+  // Regression: a column of a domain over bigint was "the types differ" from the bigint key it references.
+  it('a domain compares as its base type: over bigint it passes; over integer it is the integer verdict', async () => {
+    expect((await lintAfter('CREATE TABLE buyers (id bigint PRIMARY KEY); CREATE DOMAIN buyer_ref AS bigint CHECK (VALUE > 0);',
+      'CREATE TABLE orders (id bigint PRIMARY KEY, buyer_id buyer_ref REFERENCES buyers (id));')).findings).toEqual([]);
+    const narrow = await lintAfter('CREATE TABLE buyers (id bigint PRIMARY KEY); CREATE DOMAIN small_ref AS integer;',
+      'CREATE TABLE orders (id bigint PRIMARY KEY, buyer_id small_ref REFERENCES buyers (id));');
+    expect(narrow.findings.map((f) => [f.rule, f.severity])).toEqual([['fk-type-mismatch', 'error']]);
+    expect(narrow.findings[0]!.message).toBe('orders.buyer_id (small_ref) references buyers.id (bigint): the types differ');
+    expect(narrow.findings[0]!.why).toContain('orders.buyer_id cannot hold every key of buyers.id');
+  });
   it('other types keep the cast reason (numeric referenced by an integer column)', async () => {
     const r = await lintAfter('CREATE TABLE prices (id numeric PRIMARY KEY);', 'CREATE TABLE quotes (price_id integer REFERENCES prices (id));');
     expect(r.findings.map((f) => [f.rule, f.severity])).toEqual([['fk-type-mismatch', 'error']]);
