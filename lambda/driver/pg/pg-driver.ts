@@ -110,7 +110,8 @@ export class PgDriver implements Driver {
       this.target = maskUrl(options.connectionString);
       // An explicit ssl option (the custom resource's CA bundle) wins: the URL's sslmode can neither weaken it nor fall back to no TLS.
       this.tls = options.ssl === undefined ? urlTls(options.connectionString) : undefined;
-      this.url = this.tls?.connectionString ?? withoutTlsParameters(options.connectionString);
+      // Without either, pg reads the URL itself (?ssl=true, a lone sslrootcert): it keeps them.
+      this.url = options.ssl !== undefined ? withoutTlsParameters(options.connectionString) : this.tls?.connectionString ?? options.connectionString;
     } else {
       const c = options.config;
       if (typeof c.password === 'string') this.redactor.add(c.password);

@@ -100,6 +100,13 @@ describe('Class: PgDriver (TLS, self-signed certificate)', () => {
     expect(e.fix).toContain('the certificate is for another host name');
   });
 
+  // Regression: the URL's TLS parameters were dropped when it named no sslmode, so ?ssl=true connected in plain text.
+  it('?ssl=true without sslmode is left to node-postgres: TLS, the certificate verified (this one is refused)', async () => {
+    const e = await rejection<ConnectionError>(encrypted(`${url}?ssl=true`));
+    expect(e).toBeInstanceOf(ConnectionError);
+    expect(e.message).toContain('self-signed certificate');
+  });
+
   it('sslmode=verify-ca without sslrootcert is refused before connecting', () => {
     expect(() => new PgDriver({ connectionString: `${url}?sslmode=verify-ca` })).toThrow(InputError);
   });
