@@ -18,6 +18,9 @@ export function roleOf(databaseUrl: string | undefined): string {
   }
 }
 
+/** A name as PostgreSQL's message writes it (`leads`, `app.mood`), each part quoted. */
+const qualified = (name: string) => name.split('.').map(quoteIdent).join('.');
+
 const OWNER = 'run it as the role that owns it, or have the owner run GRANT <owner role> TO';
 
 /**
@@ -36,9 +39,9 @@ export function permissionFix(e: MigrationError, role: string, stateSchema: stri
       + `as the database's owner (or a superuser): CREATE SCHEMA ${quoteIdent(stateSchema)} AUTHORIZATION ${role}; or GRANT CREATE ON DATABASE ${quoteIdent(m[1]!)} TO ${role}; or run migrate as the database's owner`;
   }
   m = /must be owner of (\w+(?: \w+)?) (\S+)/.exec(msg);
-  if (m) return `only the owner of ${m[1]} ${quoteIdent(m[2]!)} (or a member of its role) may do this: ${OWNER} ${role}`;
+  if (m) return `only the owner of ${m[1]} ${qualified(m[2]!)} (or a member of its role) may do this: ${OWNER} ${role}`;
   m = /permission denied for (table|sequence|view|materialized view|function|procedure|type|relation) (\S+)/.exec(msg);
-  if (m) return `as its owner: GRANT the privilege the statement needs (SELECT, INSERT, UPDATE, DELETE, REFERENCES, TRIGGER …) ON ${m[1] === 'relation' ? 'TABLE' : m[1]!.toUpperCase()} ${quoteIdent(m[2]!)} TO ${role}; or run migrate as the role that owns it`;
+  if (m) return `as its owner: GRANT the privilege the statement needs (SELECT, INSERT, UPDATE, DELETE, REFERENCES, TRIGGER …) ON ${m[1] === 'relation' ? 'TABLE' : m[1]!.toUpperCase()} ${qualified(m[2]!)} TO ${role}; or run migrate as the role that owns it`;
   if (/permission denied to create extension/.test(msg)) {
     return 'CREATE EXTENSION of an untrusted extension needs a superuser (on RDS, a member of rds_superuser): run this migration as such a role, or have one create the extension first';
   }

@@ -52,7 +52,7 @@ export function toFailure(e: unknown, redactor: Redactor, ctx: FailureContext): 
     if (e.detail) parts.push(`detail: ${cut(e.detail, 300)}`);
     if (e.hint) parts.push(`hint: ${cut(e.hint, 200)}`);
     const fix = e.fix ?? permissionFix(e, SECRET_ROLE, ctx.stateSchema ?? DEFAULT_STATE_SCHEMA, ENV.stateSchema);
-    if (fix) parts.push(`fix: ${cut(fix, 300)}`);
+    if (fix) parts.push(`fix: ${cut(fix, 450)}`);
   } else {
     const err = e instanceof Error ? e : new Error(String(e));
     parts.push(`${err.name}: ${err.message}`);

@@ -26,12 +26,13 @@ export interface CommandContext {
 export async function connectTarget(ctx: CommandContext): Promise<{ driver: PgDriver; where: string }> {
   let url = ctx.opts.databaseUrl;
   let where = '';
-  const pgPassword = ctx.env.PGPASSWORD;
-  if (pgPassword) ctx.redactor.add(pgPassword); // pg reads it when the URL has none: masked as the URL's would be
   let embeddedTls: { ssl: false } | undefined;
   if (url) {
     // DATABASE_URL fills the same setting as the flag, and is reported under the flag's name.
-    parseDatabaseUrl(url, '--database-url');
+    const parsed = parseDatabaseUrl(url, '--database-url');
+    // pg reads PGPASSWORD when the URL has no password: then it is masked as the URL's would be (not otherwise:
+    // a PGPASSWORD of postgres would mask every "postgres" printed).
+    if (!parsed.password && ctx.env.PGPASSWORD) ctx.redactor.add(ctx.env.PGPASSWORD);
   } else {
     if (url === '') {
       // A CI secret that is missing expands to nothing: never migrate a scratch server in its place.

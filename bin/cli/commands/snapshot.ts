@@ -22,7 +22,7 @@ export async function snapshotOf(migrations: Migration[], appliedBy: string, onP
   try {
     const server = await startEmbedded({ dir: work, onProgress });
     try {
-      const driver = new PgDriver({ connectionString: server.url });
+      const driver = new PgDriver({ connectionString: server.url, ssl: false }); // whatever PGSSLMODE the shell has
       try {
         await migrate({ driver, migrations, appliedBy });
         const session = await driver.connect();

@@ -13,6 +13,8 @@ describe('Function: permissionFix', () => {
     // PostgreSQL names the table as created: quoted, so that the GRANT does not fold it to leads
     ['0002_b.sql:1: permission denied for table Leads', 'ON TABLE "Leads" TO "app"'],
     ['0002_b.sql:1: permission denied for sequence leads_id_seq', 'ON SEQUENCE "leads_id_seq" TO "app"'],
+    // A type off the search path is written schema-qualified: each part quoted
+    ['0002_b.sql:1: permission denied for type app.mood', 'ON TYPE "app"."mood" TO "app"'],
     ['0003_c.sql:1: permission denied to create extension "pg_stat_statements"', 'rds_superuser'],
     ['0004_d.sql:1: permission denied to set parameter "x"', 'lacks a privilege this statement needs: GRANT it to "app"'],
   ])('%s: %s', (message, fix) => {

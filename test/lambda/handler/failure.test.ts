@@ -25,6 +25,7 @@ describe('Function: toFailure', () => {
 
     expect(schema.message).toContain('| fix: as the schema\'s owner (or a superuser): GRANT USAGE, CREATE ON SCHEMA "public" TO <the database secret\'s user>;');
     expect(state.message).toContain('migrate creates its state schema "ops" (SCHEMAGUARD_STATE_SCHEMA) there');
+    expect(state.message).toContain('; or run migrate as the database\'s owner |'); // whole, not cut
   });
 
   it('cuts a huge message to its budget but keeps the location, the fix and the log groups', () => {
