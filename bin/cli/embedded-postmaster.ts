@@ -7,7 +7,7 @@
  * a Ctrl-C in the terminal reaches schemaguard, which decides (embedded.ts).
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isProcessAlive } from './embedded-lock';
 
@@ -86,26 +86,22 @@ export class StartFailedError extends Error {
 }
 
 /**
- * Whether `pid`, named by postmaster.pid, is certainly not a postmaster on
- * `dataDir` — a stale file whose pid another process has since taken (after a
- * reboot or a container restart). PostgreSQL itself removes a stale file
- * only when its pid is dead or another user's (kill(pid, 0) fails with ESRCH
- * or EPERM), and otherwise refuses to start ("lock file "postmaster.pid"
- * already exists"). Linux's /proc tells more: a postmaster
- * runs as the data directory's owner (it refuses another) with the data
- * directory as its working directory (it changes into it first). False when
- * it cannot tell (no /proc, a process it may not inspect).
+ * Whether `dataDir`'s postmaster.pid is certainly stale although the pid it
+ * names is alive (taken since by another process): the file says its
+ * postmaster started before this machine booted (line 3 against /proc/stat's
+ * btime), so no process of that start runs. PostgreSQL itself removes a
+ * stale file only when its pid is dead or another user's, and otherwise
+ * refuses to start ("lock file "postmaster.pid" already exists"). Nothing
+ * weaker is taken as proof: a process's user or working directory does not
+ * tell a postmaster in another pid namespace (a container sharing the
+ * directory), and two postmasters on one directory corrupt it. False when it
+ * cannot tell (no /proc).
  */
-export function isOtherProcess(pid: number, dataDir: string): boolean {
-  let owner: number;
+export function startedBeforeBoot(dataDir: string): boolean {
   try {
-    owner = statSync(`/proc/${pid}`).uid;
-  } catch {
-    return false; // no /proc here, or the process is gone (runningPostmaster says so)
-  }
-  try {
-    if (owner !== statSync(dataDir).uid) return true;
-    return readlinkSync(`/proc/${pid}/cwd`) !== realpathSync(dataDir);
+    const started = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[2]);
+    const boot = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+    return Number.isFinite(started) && started > 0 && Number.isFinite(boot) && boot > 0 && started < boot;
   } catch {
     return false;
   }

@@ -20,7 +20,7 @@ import { ConnectionError } from '../../lambda/engine/errors';
 import { importModule } from '../../lambda/engine/import-module';
 import { Client } from './embedded-clients';
 import { acquireLock, processIdentity, readOrEmpty, type HeldLock } from './embedded-lock';
-import { isOtherProcess, runningPostmaster, StartFailedError, startPostmaster, waitUntilGone, type Postmaster } from './embedded-postmaster';
+import { runningPostmaster, startedBeforeBoot, StartFailedError, startPostmaster, waitUntilGone, type Postmaster } from './embedded-postmaster';
 
 export interface EmbeddedServer {
   url: string;
@@ -186,17 +186,17 @@ function isGoingAway(dataDir: string, pid: number, error: unknown): boolean {
 /**
  * A postmaster that runs on the data directory, once ready; one that is
  * starting or stopping outside schemaguard is waited for. A postmaster.pid
- * whose process is certainly another (its pid reused since, e.g. after a
- * reboot) is removed, as PostgreSQL removes one whose process is gone.
+ * from before this machine booted (its pid reused since) is removed, as
+ * PostgreSQL removes one whose process is gone.
  */
 async function serverToReuse(paths: Paths, onProgress?: (line: string) => void): Promise<Postmaster | undefined> {
   const deadline = Date.now() + 120_000;
   for (;;) {
     const running = runningPostmaster(paths.dataDir);
-    if (running && isOtherProcess(running.pid, paths.dataDir)) {
+    if (running && startedBeforeBoot(paths.dataDir)) {
       const file = join(paths.dataDir, 'postmaster.pid');
       unlinkSync(file);
-      onProgress?.(`removed ${file}: it names pid ${running.pid}, which is not a PostgreSQL on this directory (a stale file, its pid since taken by another process)`);
+      onProgress?.(`removed ${file}: its PostgreSQL started before this machine booted, so pid ${running.pid} is another process now (a stale file)`);
       return undefined;
     }
     if (!running || running.ready || Date.now() > deadline) return running;

@@ -1,40 +1,38 @@
 /**
- * Telling a live postmaster from a process that took the pid of one that is
- * gone (bin/cli/embedded-postmaster.ts): after a reboot or a container
- * restart, a stale postmaster.pid may name a live, unrelated process.
+ * Telling a stale postmaster.pid from a live postmaster's
+ * (bin/cli/embedded-postmaster.ts): after a reboot, a stale file may name a
+ * live, unrelated process; only a start before the boot proves it stale.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
-import { isOtherProcess } from '../../../bin/cli/embedded-postmaster';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startedBeforeBoot } from '../../../bin/cli/embedded-postmaster';
 import { tempDir } from '../../support/files';
 
-const started: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of started.splice(0)) child.kill('SIGKILL');
-});
+const boot = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
 
-/** A live process that is not a postmaster, working in `cwd`. */
-function sleeper(cwd: string): number {
-  const child = spawn('sleep', ['600'], { cwd, stdio: 'ignore' });
-  started.push(child);
-  return child.pid!;
+/** A data directory whose postmaster.pid names this process, started at `startedAt` (epoch seconds). */
+function pidFileStarted(startedAt: number): string {
+  const dataDir = tempDir({}, 'data');
+  writeFileSync(join(dataDir, 'postmaster.pid'), `${process.pid}\n${dataDir}\n${startedAt}\n5432\n/tmp\n127.0.0.1\n  0 0\nready   \n`);
+  return dataDir;
 }
 
-describe('Function: isOtherProcess', () => {
-  it('is true for a live process of the same user that does not work in the data directory', () => {
-    const dataDir = tempDir({}, 'data');
-    const pid = sleeper(tempDir({}, 'elsewhere'));
-
-    expect(existsSync(`/proc/${pid}`), 'this test reads /proc (Linux)').toBe(true);
-    expect(isOtherProcess(pid, dataDir)).toBe(true);
+describe('Function: startedBeforeBoot', () => {
+  it('is true for a file whose postmaster started before this machine booted, whatever process has its pid now', () => {
+    expect(boot, 'this test reads /proc/stat (Linux)').toBeGreaterThan(0);
+    expect(startedBeforeBoot(pidFileStarted(boot - 60))).toBe(true);
   });
 
-  it('is false for a process working in the data directory, as a postmaster does', () => {
-    const dataDir = tempDir({}, 'data');
-    const pid = sleeper(dataDir);
+  it('is false for one started since the boot: a live pid may be its postmaster, seen from another pid namespace too', () => {
+    expect(startedBeforeBoot(pidFileStarted(boot + 1))).toBe(false);
+    expect(startedBeforeBoot(pidFileStarted(Math.floor(Date.now() / 1000)))).toBe(false);
+  });
 
-    expect(existsSync(`/proc/${pid}`), 'this test reads /proc (Linux)').toBe(true);
-    expect(isOtherProcess(pid, dataDir)).toBe(false);
+  it('is false when there is no file, or its start time is not a number', () => {
+    expect(startedBeforeBoot(tempDir({}, 'data'))).toBe(false);
+    const dataDir = tempDir({}, 'data');
+    writeFileSync(join(dataDir, 'postmaster.pid'), `${process.pid}\n${dataDir}\nsoon\n`);
+    expect(startedBeforeBoot(dataDir)).toBe(false);
   });
 });

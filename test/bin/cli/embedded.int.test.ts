@@ -192,8 +192,8 @@ describe('CLI: the embedded PostgreSQL for a user other than root', () => {
 describe('CLI: a stale postmaster.pid whose pid another process has taken', () => {
   const env = { DATABASE_URL: undefined };
 
-  // Regression: after a reboot or a container restart, a live unrelated process with the old postmaster's pid made every run fail with "connect ECONNREFUSED" and no fix.
-  it('names the file and the fix while the process may be a postmaster; removes the file and starts the server once it certainly is not', async () => {
+  // Regression: after a reboot, a live unrelated process with the old postmaster's pid made every run fail with "connect ECONNREFUSED" and no fix.
+  it('names the file and the fix while the process may be a postmaster; removes the file and starts the server once its postmaster started before the boot', async () => {
     const cwd = tempDir({ 'migrations/1_a.sql': 'CREATE TABLE a (id int);' }, 'project');
     const init = await runCli(['status'], { cwd, env, timeoutMs: 180_000 });
     expect(init.code, init.stderr).toBe(0);
@@ -204,25 +204,28 @@ describe('CLI: a stale postmaster.pid whose pid another process has taken', () =
     process.kill(Number(stale.split('\n')[0]), 'SIGKILL');
     await until(() => workingIn(dataDir).length === 0); // its other processes notice and end too: none holds its shared memory
     await server.release();
+    const boot = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
     const sleepers: ChildProcess[] = [];
     try {
-      // A process of the directory's owner, in the directory: it may be a postmaster, so the file stays.
-      const inDir = sleeper(dataDir, dataDir, sleepers);
-      writeFileSync(pidFile, stale.replace(/^\d+/, String(inDir)));
+      // A live process elsewhere, the file from this boot: it may be a postmaster (seen from another pid namespace), so the file stays.
+      const other = sleeper('/', dataDir, sleepers);
+      writeFileSync(pidFile, stale.replace(/^\d+/, String(other)));
       const refused = await runCli(['status'], { cwd, env, timeoutMs: 180_000 });
-      // The directory's owner's process elsewhere: certainly not its postmaster.
-      const elsewhere = sleeper('/', dataDir, sleepers);
-      writeFileSync(pidFile, stale.replace(/^\d+/, String(elsewhere)));
+      // The same file from before the boot (its third line, the start time): certainly stale.
+      const lines = stale.split('\n');
+      lines[0] = String(other);
+      lines[2] = String(boot - 3600);
+      writeFileSync(pidFile, lines.join('\n'));
       const recovered = await runCli(['status'], { cwd, env, timeoutMs: 180_000 });
 
       expect(refused.code).toBe(1);
-      expect(refused.stderr).toContain(`error: cannot connect to the embedded PostgreSQL in ${dataDir}: ${pidFile} names pid ${inDir} and port`);
-      expect(refused.stderr).toContain(`fix: if pid ${inDir} is not a PostgreSQL on ${dataDir}`);
+      expect(refused.stderr).toContain(`error: cannot connect to the embedded PostgreSQL in ${dataDir}: ${pidFile} names pid ${other} and port`);
+      expect(refused.stderr).toContain(`fix: if pid ${other} is not a PostgreSQL on ${dataDir}`);
       expect(recovered.code, recovered.stderr).toBe(0);
-      expect(recovered.stderr).toContain(`removed ${pidFile}: it names pid ${elsewhere}, which is not a PostgreSQL on this directory`);
+      expect(recovered.stderr).toContain(`removed ${pidFile}: its PostgreSQL started before this machine booted, so pid ${other} is another process now`);
       expect(recovered.stdout).toContain('0 applied, 1 pending');
       expect(existsSync(pidFile)).toBe(false);
-      expect(() => process.kill(elsewhere, 0)).not.toThrow(); // left alone
+      expect(() => process.kill(other, 0)).not.toThrow(); // left alone
     } finally {
       for (const child of sleepers) child.kill('SIGKILL');
     }
