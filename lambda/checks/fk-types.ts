@@ -10,7 +10,11 @@
  * 22003, integer out of range); a wider one holds every key, so only the
  * declared types disagree. Any other pair either has no equality operator
  * (PostgreSQL refuses the foreign key) or compares through a cast, which
- * leaves the index on the cast side unused.
+ * leaves the index on the cast side unused. An array references an array
+ * only of the same element type: integer[] → bigint[], text[] →
+ * varchar[] and d[] → bigint[] (d a domain over bigint) are all refused
+ * (42804, checked on PostgreSQL 15 and 18); a domain over an array is its
+ * base type.
  */
 import type { Severity } from './finding';
 
@@ -32,6 +36,9 @@ export interface FkTypeVerdict {
 
 /** The reason (and, for a wider integer column, a lower severity) for a foreign key `column` → `referenced` of different types. */
 export function fkTypeVerdict(column: KeyColumn, referenced: KeyColumn, otherwise: string): FkTypeVerdict {
+  if (isArray(column.type) || isArray(referenced.type)) {
+    return { why: `PostgreSQL refuses this foreign key (42804, "foreign key constraint … cannot be implemented"): an array column references only an array of the same element type, ${column.type} is not ${referenced.type} (nor is a domain's array its base type's array)` };
+  }
   const own = INTEGER_BYTES[column.type];
   const ref = INTEGER_BYTES[referenced.type];
   if (own === undefined || ref === undefined) return { why: otherwise };
@@ -40,4 +47,8 @@ export function fkTypeVerdict(column: KeyColumn, referenced: KeyColumn, otherwis
     return { why: `${shared}; but ${column.name} cannot hold every key of ${referenced.name}: once the key passes ${INTEGER_MAX[column.type]}, a row referencing it fails to insert (22003 integer out of range)` };
   }
   return { why: `${shared}, and ${column.name} holds every key of ${referenced.name}: only the declared types disagree`, severity: 'warning' };
+}
+
+function isArray(type: string): boolean {
+  return type.endsWith('[]');
 }

@@ -97,15 +97,46 @@ export function rewritingColumnDefault(col: Node, ctx?: RewriteContext): string 
 /** Volatility and domains as a rule sees them: the migrations so far, then the database when lint has one. */
 export function rewriteContextOf(ctx: Pick<RuleContext, 'model' | 'catalog'>): RewriteContext {
   const { model, catalog } = ctx;
+  const one = (typeName: unknown): DomainFacts | undefined => {
+    const own = model.domain(typeName);
+    if (own) return { baseType: own.baseType, constrained: own.constraints.size > 0, notNull: own.notNull };
+    const parts = names((typeName as Node | undefined)?.names);
+    const name = parts[parts.length - 1];
+    const schemas = parts.length > 1 ? [parts[parts.length - 2]!] : model.searchPath;
+    return catalog?.domains.find((d) => d.name === name && schemas.includes(d.schema));
+  };
   return {
     functions: { migrations: model.functions, database: catalog?.functions, searchPath: model.searchPath },
-    domain(typeName) {
-      const own = model.domain(typeName);
-      if (own) return { baseType: own.baseType, constrained: own.constraints.size > 0, notNull: own.notNull };
-      const parts = names((typeName as Node | undefined)?.names);
-      const name = parts[parts.length - 1];
-      const schemas = parts.length > 1 ? [parts[parts.length - 2]!] : model.searchPath;
-      return catalog?.domains.find((d) => d.name === name && schemas.includes(d.schema));
-    },
+    domain: (typeName) => overDomains(one, typeName),
   };
+}
+
+/**
+ * A domain over a domain (`CREATE DOMAIN d2 AS d1`) resolved down to its
+ * base type, its constraints those of every domain on the way: PostgreSQL
+ * checks a value of d2 against d1's CHECK and NOT NULL too, and compares it
+ * as the base type (checked on PostgreSQL 15 and 18). An array of a domain
+ * (`d1[]`) is not a domain: it stays as written.
+ */
+function overDomains(one: (typeName: unknown) => DomainFacts | undefined, typeName: unknown): DomainFacts | undefined {
+  let facts = one(typeName);
+  for (let depth = 0; facts && depth < MAX_DOMAIN_DEPTH; depth++) {
+    const base = one(typeNameOf(facts.baseType));
+    if (!base) return facts;
+    facts = { baseType: base.baseType, constrained: facts.constrained || base.constrained, notNull: facts.notNull || base.notNull };
+  }
+  return facts;
+}
+
+const MAX_DOMAIN_DEPTH = 32;
+
+/** `type` (as `typeNameText` or format_type() writes it) with a domain resolved to its base type, through domains over domains. */
+export function overDomain(ctx: RewriteContext, type: string): string {
+  return ctx.domain(typeNameOf(type))?.baseType ?? type;
+}
+
+/** A type as written (`typeNameText`, format_type()) as the parse tree's TypeName names it; an array or a modifier names no domain. */
+function typeNameOf(type: string): Node {
+  if (/[[(]/.test(type)) return { names: [] };
+  return { names: (type.match(/"(?:[^"]|"")*"|[^.]+/g) ?? []).map((p) => ({ String: { sval: p.startsWith('"') ? p.slice(1, -1).replace(/""/g, '"') : p } })) };
 }

@@ -6,7 +6,7 @@
  */
 import { as, list, names, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../../parse';
 import { fkTypeVerdict } from '../../fk-types';
-import { rewriteContextOf } from '../column';
+import { overDomain, rewriteContextOf } from '../column';
 import { inPlace, renderFix, type FixFile } from '../fix';
 import { dropColumnLater, keepsItsName, notValidSteps } from '../fix-steps';
 import type { TableModel } from '../model';
@@ -61,12 +61,6 @@ function baseType(t: string): string {
   return t.replace(/\(.*?\)/, '');
 }
 
-/** The base type of a domain (the migrations', else the database's), or `type` itself. */
-function overDomain(ctx: RuleContext, type: string): string {
-  const domain = rewriteContextOf(ctx).domain({ names: type.split('.').map((sval) => ({ String: { sval } })) });
-  return domain?.baseType ?? type;
-}
-
 /** The column definition in this statement (CREATE TABLE, ADD COLUMN), when it declares the column. */
 function declaredIn(s: ParsedStatement, column: string): Node | undefined {
   const cols = s.kind === 'CreateStmt'
@@ -87,8 +81,8 @@ function check(ctx: RuleContext, s: ParsedStatement, rel: RangeVar, own: TableMo
     const a = own.columns.get(fk)?.type;
     const b = pk ? referenced.columns.get(pk)?.type : undefined;
     if (!pk || !a || !b) return;
-    // A domain compares as its base type: a column of a domain over bigint references a bigint key as bigint does.
-    const [baseA, baseB] = [a, b].map((t) => baseType(overDomain(ctx, t)));
+    // A domain compares as its base type (through domains over domains): a column of a domain over bigint references a bigint key as bigint does.
+    const [baseA, baseB] = [a, b].map((t) => baseType(overDomain(rewriteContextOf(ctx), t)));
     if (baseA === baseB) return;
     const target = { rel, fk, type: b, pkRel, pk };
     const verdict = fkTypeVerdict({ name: `${tableName(rel)}.${fk}`, type: baseA! }, { name: `${tableName(pkRel)}.${pk}`, type: baseB! },

@@ -8,6 +8,7 @@
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lintMigrations, lintSourceFromText, readLintCatalog } from '../../../../lambda/checks/lint';
 import { ADDING_REQUIRED_FIELD } from '../../../../lambda/checks/lint/rules/adding-required-field';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 import { lintAfter } from './pending';
@@ -232,5 +233,28 @@ describe.each(targets)('Lint rules on $name', (target) => {
     const messages = (await lintAfter(SETUP, `${domain};\n${statement};`)).findings.filter((f) => f.rule === 'constraint-not-valid').map((f) => f.message);
     expect(messages).toHaveLength(1);
     expect(messages[0]).toMatch(checked ? / validated at once/ : / is marked valid without checking any row: /);
+  });
+
+  // Regression: a domain over a domain over bigint was "the types differ" from the bigint key; arrays are refused unless their element types are the same.
+  it.each([
+    ['a domain over a domain over bigint → bigint', 'id_ref', 'id', false],
+    ['a domain over bigint[] → bigint[]', 'id_list', 'tags', false],
+    ['an array of a domain over bigint → bigint[]', 'id_base[]', 'tags', true],
+    ['integer[] → bigint[]', 'integer[]', 'tags', true],
+  ] as const)('fk-type-mismatch: %s: reported exactly when PostgreSQL refuses the key (domains in the migrations, or in the database)', async (_what, type, key, refused) => {
+    const domains = 'CREATE DOMAIN id_base AS bigint CHECK (VALUE > 0); CREATE DOMAIN id_ref AS id_base; CREATE DOMAIN id_list AS bigint[];';
+    const keys = 'CREATE TABLE accounts (id bigint PRIMARY KEY, tags bigint[] UNIQUE);';
+    const statement = `CREATE TABLE grants (id bigint PRIMARY KEY, account ${type} REFERENCES accounts (${key}));`;
+    const catalog = await withClient(url, (c) => rolledBack(c, async () => {
+      await c.query(`${domains} ${keys}`);
+      const read = await readLintCatalog(c);
+      await expect(c.query(statement).then(() => 'accepted', (e: { code?: string }) => e.code)).resolves.toBe(refused ? '42804' : 'accepted');
+      return read;
+    }));
+    const inMigrations = await lintAfter(`${domains} ${keys}`, statement);
+    const inDatabase = await lintMigrations([lintSourceFromText('1_keys.sql', keys, true), lintSourceFromText('2_grants.sql', statement)], { catalog });
+    for (const r of [inMigrations, inDatabase]) {
+      expect(r.findings.filter((f) => f.rule === 'fk-type-mismatch').map((f) => f.why.startsWith('PostgreSQL refuses this foreign key (42804'))).toEqual(refused ? [true] : []);
+    }
   });
 });

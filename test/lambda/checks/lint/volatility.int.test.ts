@@ -24,6 +24,7 @@ CREATE FUNCTION tenant() RETURNS text LANGUAGE plpgsql STABLE AS $$BEGIN RETURN 
 CREATE FUNCTION ticket() RETURNS bigint LANGUAGE plpgsql AS $$BEGIN RETURN 1; END$$;
 CREATE DOMAIN positive_int AS int CHECK (VALUE > 0);
 CREATE DOMAIN label AS text;
+CREATE DOMAIN positive_ref AS positive_int;
 `;
 
 /** Whether `ALTER TABLE t ADD COLUMN x <column>` gives t a new file node (a rewrite); rolled back. */
@@ -84,6 +85,7 @@ describe.each(targets)('Volatility on $name', (target) => {
     ['the VOLATILE overload, schema-qualified', 'text DEFAULT util.code(2)', true],
     ['a domain with a CHECK', 'positive_int DEFAULT 1', true],
     ['a domain without constraints', 'label', false],
+    ['a domain over a domain with a CHECK (checked against it too)', 'positive_ref DEFAULT 1', true],
     ['now() and a constant', "timestamptz DEFAULT now() + interval '1 day'", false],
   ])('with the database\'s catalog, %s: lint and PostgreSQL agree', async (_what, column, expected) => {
     const catalog = await withClient(url, (c) => readLintCatalog(c));
