@@ -38,6 +38,7 @@ import { LOCK_TIMEOUT_DISABLED } from './rules/lock-timeout-disabled';
 import { DROPPING_COLUMN } from './rules/dropping-column';
 import { DROPPING_TABLE } from './rules/dropping-table';
 import { DROP_CASCADE } from './rules/drop-cascade';
+import { PRIMARY_KEY_NOT_VALID_NOT_NULL } from './rules/primary-key-not-valid-not-null';
 import { RENAMING_COLUMN } from './rules/renaming-column';
 import { RENAMING_CONSTRAINT } from './rules/renaming-constraint';
 import { RENAMING_SCHEMA } from './rules/renaming-schema';
@@ -66,6 +67,7 @@ export const LINT_RULES: readonly LintRule[] = [
   CONSTRAINT_NOT_VALID,
   VALIDATE_IN_SAME_TRANSACTION,
   SET_NOT_NULL_WITHOUT_CHECK,
+  PRIMARY_KEY_NOT_VALID_NOT_NULL,
   ADDING_REQUIRED_FIELD,
   COLUMN_TYPE_REWRITE,
   VOLATILE_DEFAULT,

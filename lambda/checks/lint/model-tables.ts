@@ -6,7 +6,7 @@
  * `VALIDATE CONSTRAINT t_a_check` finds its constraint.
  */
 import { as, findAll, list, names, rangeVar, typeNameText, type Node, type RangeVar } from '../parse';
-import type { ConstraintKind, ConstraintModel, TableModel } from './model-types';
+import type { ColumnModel, ConstraintKind, ConstraintModel, TableModel } from './model-types';
 
 /** Where an ALTER TABLE runs: a NOT VALID constraint remembers it. */
 export interface CommandOrigin {
@@ -159,12 +159,13 @@ export function applyAlterCommand(t: TableModel, cmd: Node, origin: CommandOrigi
         delete col.nullInEveryRow;
       } else if (typeof cmd.name === 'string') t.columns.set(cmd.name, { type: typeNameText(as(cmd.def, 'ColumnDef')?.typeName), notNull: false });
       return undefined;
-    case 'AT_SetNotNull': if (col) col.notNull = true; return undefined;
-    case 'AT_DropNotNull': if (col) col.notNull = false; return undefined;
+    // SET NOT NULL validates a NOT VALID NOT NULL constraint of the column (checked on PostgreSQL 18).
+    case 'AT_SetNotNull': if (col) { col.notNull = true; delete col.notNullNotValid; } return undefined;
+    case 'AT_DropNotNull': if (col) { col.notNull = false; delete col.notNullNotValid; } return undefined;
     case 'AT_AddConstraint': {
       const con = as(cmd.def, 'Constraint');
       // PostgreSQL 18's ADD [CONSTRAINT name] NOT NULL col; NOT VALID leaves a later SET NOT NULL a scan to do.
-      if (con?.contype === 'CONSTR_NOTNULL' && !con.skip_validation) for (const k of names(con.keys)) { const c = t.columns.get(k); if (c) c.notNull = true; }
+      if (con?.contype === 'CONSTR_NOTNULL') addNotNull(t, con, origin);
       const name = con ? addConstraint(t, con, [], origin) : undefined;
       // USING INDEX: the index is the constraint's now (renamed to it), no longer one another USING INDEX can take.
       if (typeof con?.indexname === 'string') t.indexColumns?.delete(con.indexname);
@@ -174,11 +175,30 @@ export function applyAlterCommand(t: TableModel, cmd: Node, origin: CommandOrigi
     case 'AT_ValidateConstraint': {
       const c = t.constraints.get(String(cmd.name));
       if (c) c.validated = true;
+      for (const column of notValidNotNull(t, String(cmd.name))) { column.notNull = true; delete column.notNullNotValid; }
       return undefined;
     }
-    case 'AT_DropConstraint': t.constraints.delete(String(cmd.name)); return undefined;
+    case 'AT_DropConstraint':
+      t.constraints.delete(String(cmd.name));
+      for (const column of notValidNotNull(t, String(cmd.name))) delete column.notNullNotValid;
+      return undefined;
     default: return undefined;
   }
+}
+
+/** PostgreSQL 18's ADD [CONSTRAINT name] NOT NULL col: NOT NULL, or (NOT VALID) a constraint a primary key must wait for. */
+function addNotNull(t: TableModel, con: Node, origin: CommandOrigin): void {
+  for (const k of names(con.keys)) {
+    const c = t.columns.get(k);
+    if (!c) continue;
+    if (!con.skip_validation) c.notNull = true;
+    else if (!c.notNull) c.notNullNotValid = { name: typeof con.conname === 'string' ? con.conname : defaultConstraintName(t.name, con, [k]), file: origin.file, line: origin.line, transactional: origin.transactional, statement: origin.statement };
+  }
+}
+
+/** The columns whose NOT VALID NOT NULL constraint is `name`. */
+function notValidNotNull(t: TableModel, name: string): ColumnModel[] {
+  return [...t.columns.values()].filter((c) => c.notNullNotValid?.name === name);
 }
 
 function dropColumn(t: TableModel, name: string): undefined {

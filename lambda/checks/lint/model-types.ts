@@ -20,6 +20,11 @@ export interface ColumnModel {
    * and by DO, CALL and SELECT (code lint cannot follow).
    */
   nullInEveryRow?: boolean;
+  /**
+   * PostgreSQL 18's `ADD CONSTRAINT name NOT NULL col NOT VALID`, not validated since: the constraint's name and
+   * where it was added. PostgreSQL refuses a primary key on the column until it is validated (55000).
+   */
+  notNullNotValid?: { name: string; file: string; line: number; transactional: boolean; statement: string };
 }
 
 export type ConstraintKind = 'check' | 'foreign' | 'primary' | 'unique' | 'exclusion' | 'other';

@@ -323,6 +323,7 @@ export class PendingModel implements FunctionScope {
   private renameConstraint(r: RangeVar | undefined, from: string, to: string): void {
     if (!r) return;
     const t = this.tableOrPlaceholder(r);
+    for (const col of t.columns.values()) if (col.notNullNotValid?.name === from) col.notNullNotValid.name = to;
     const c = t.constraints.get(from);
     if (!c) return;
     t.constraints.delete(from);

@@ -8,6 +8,8 @@ export const TABLES = `
 CREATE TABLE leads (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), name text, email text, score int, code varchar(20), at timestamp(3));
 CREATE TABLE purchases (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, lead_id uuid, legacy_lead varchar(36));
 CREATE TABLE events (id bigint, kind text);
+CREATE TABLE tickets (id bigint, note text);
+CREATE UNIQUE INDEX tickets_id_key ON tickets (id);
 CREATE SCHEMA app;
 CREATE TABLE app."Accounts" ("Name" text, "user" text);
 CREATE DOMAIN positive_int AS int CHECK (VALUE > 0);
@@ -57,6 +59,7 @@ export const FIX_CASES: FixCase[] = [
   { rule: 'set-not-null-without-check', what: 'a plain column', sql: 'ALTER TABLE leads ALTER COLUMN name SET NOT NULL;' },
   { rule: 'set-not-null-without-check', what: "PostgreSQL 18's ADD CONSTRAINT … NOT NULL, named as the CHECK would be", sql: 'ALTER TABLE leads ADD CONSTRAINT leads_name_not_null NOT NULL name;', minMajor: 18 },
   { rule: 'set-not-null-without-check', what: 'quoted names in another schema', sql: 'ALTER TABLE app."Accounts" ALTER COLUMN "Name" SET NOT NULL, ALTER COLUMN "user" SET NOT NULL;' },
+  { rule: 'primary-key-not-valid-not-null', what: 'USING INDEX, the NOT NULL added NOT VALID in the same file', sql: 'ALTER TABLE tickets ADD CONSTRAINT tickets_id_nn NOT NULL id NOT VALID;\nALTER TABLE tickets ADD CONSTRAINT tickets_pkey PRIMARY KEY USING INDEX tickets_id_key;', minMajor: 18 },
   { rule: 'adding-required-field', what: 'NOT NULL without a default', sql: 'ALTER TABLE leads ADD COLUMN public boolean NOT NULL;' },
   { rule: 'adding-required-field', what: 'a PRIMARY KEY without a default', sql: 'ALTER TABLE events ADD COLUMN uid uuid PRIMARY KEY;' },
   { rule: 'adding-required-field', what: 'NOT NULL with a CHECK kept', sql: 'ALTER TABLE leads ADD COLUMN rank int NOT NULL CHECK (rank > 0);' },

@@ -257,4 +257,29 @@ describe.each(targets)('Lint rules on $name', (target) => {
       expect(r.findings.filter((f) => f.rule === 'fk-type-mismatch').map((f) => f.why.startsWith('PostgreSQL refuses this foreign key (42804'))).toEqual(refused ? [true] : []);
     }
   });
+
+  // Regression: PostgreSQL 18 refused the key at apply time (55000) and lint said nothing.
+  it.each([
+    ['USING INDEX', 'ALTER TABLE tickets ADD CONSTRAINT tickets_pkey PRIMARY KEY USING INDEX tickets_id_key'],
+    ['a column list', 'ALTER TABLE tickets ADD PRIMARY KEY (id)'],
+  ])('primary-key-not-valid-not-null: PRIMARY KEY (%s) on a column whose NOT NULL is NOT VALID: PostgreSQL 18 refuses it until VALIDATE, as lint says (15 has no NOT VALID NOT NULL)', async (_form, key) => {
+    const table = 'CREATE TABLE tickets (id bigint, note text); INSERT INTO tickets SELECT g, \'t\' FROM generate_series(1, 20) g; CREATE UNIQUE INDEX tickets_id_key ON tickets (id);';
+    const notValid = 'ALTER TABLE tickets ADD CONSTRAINT tickets_id_nn NOT NULL id NOT VALID';
+    const validate = 'ALTER TABLE tickets VALIDATE CONSTRAINT tickets_id_nn';
+    if (target.major !== 0 && target.major < 18) {
+      await withClient(url, (c) => rolledBack(c, async () => {
+        await c.query(table);
+        await expect(c.query(notValid)).rejects.toMatchObject({ code: '42601' });
+      }));
+    } else {
+      await withClient(url, (c) => rolledBack(c, async () => {
+        await c.query(`${table} ${notValid}`);
+        await expect(c.query(key)).rejects.toMatchObject({ code: '55000', hint: 'You might need to validate it using ALTER TABLE ... VALIDATE CONSTRAINT.' });
+      }));
+      await withClient(url, (c) => rolledBack(c, () => c.query(`${table} ${notValid}; ${validate}; ${key}`)));
+    }
+    const found = async (sql: string) => (await lintAfter(`${table}\n${notValid};`, sql)).findings.filter((f) => f.rule === 'primary-key-not-valid-not-null').length;
+    expect(await found(`${key};`)).toBe(1);
+    expect(await found(`${validate};\n${key};`)).toBe(0);
+  });
 });

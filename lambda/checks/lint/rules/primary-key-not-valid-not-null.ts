@@ -1,0 +1,53 @@
+/**
+ * primary-key-not-valid-not-null: ADD PRIMARY KEY (columns, or USING INDEX)
+ * on a column whose NOT NULL constraint was added NOT VALID (PostgreSQL 18)
+ * and not validated since. PostgreSQL 18 refuses it with 55000 ("cannot
+ * create primary key on column …" for a column list, "incompatible NOT VALID
+ * constraint …" for USING INDEX), so the deploy fails at apply time; a
+ * VALIDATE CONSTRAINT (or SET NOT NULL, which validates it) before the key
+ * lets it through. Checked on PostgreSQL 18; 15 has no NOT VALID NOT NULL.
+ */
+import { as, names, type ParsedStatement } from '../../parse';
+import { inPlace, later, renderFix, type FixFile } from '../fix';
+import type { AlterTarget } from '../model';
+import type { ColumnModel } from '../model-types';
+import type { LintRule, RuleContext } from '../rule';
+import { ident, tableName } from '../sql-text';
+
+export const PRIMARY_KEY_NOT_VALID_NOT_NULL: LintRule = {
+  id: 'primary-key-not-valid-not-null',
+  severity: 'error',
+  title: 'PRIMARY KEY on a column whose NOT NULL constraint is NOT VALID (PostgreSQL 18 refuses it)',
+  why: 'PostgreSQL 18 refuses a primary key on a column while its NOT NULL constraint is NOT VALID (55000), with or without USING INDEX: the migration fails at apply time',
+  fix: 'VALIDATE CONSTRAINT the NOT NULL constraint first (it scans under SHARE UPDATE EXCLUSIVE: writes go on), then add the primary key',
+  squawk: [],
+  examples: {
+    existing: 'CREATE TABLE accounts (id bigint, email text);\nCREATE UNIQUE INDEX accounts_id_key ON accounts (id);\nALTER TABLE accounts ADD CONSTRAINT accounts_id_not_null NOT NULL id NOT VALID;',
+    triggers: 'ALTER TABLE accounts ADD CONSTRAINT accounts_pkey PRIMARY KEY USING INDEX accounts_id_key;',
+    passes: 'ALTER TABLE accounts VALIDATE CONSTRAINT accounts_id_not_null;\nALTER TABLE accounts ADD CONSTRAINT accounts_pkey PRIMARY KEY USING INDEX accounts_id_key;',
+  },
+  alterCommand(ctx, s, t, cmd) {
+    const con = cmd.subtype === 'AT_AddConstraint' ? as(cmd.def, 'Constraint') : undefined;
+    if (con?.contype !== 'CONSTR_PRIMARY') return;
+    const columns = typeof con.indexname === 'string' ? t.table.indexColumns?.get(con.indexname) ?? [] : names(con.keys);
+    for (const column of columns) {
+      const notValid = t.table.columns.get(column)?.notNullNotValid;
+      if (notValid) report(ctx, s, t, column, notValid, con.location as number | undefined);
+    }
+  },
+};
+
+function report(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, column: string, notValid: NonNullable<ColumnModel['notNullNotValid']>, at: number | undefined): void {
+  const table = tableName(t.rel);
+  const where = notValid.file === ctx.src.file ? `line ${notValid.line}` : `${notValid.file}:${notValid.line}`;
+  const validate = `ALTER TABLE ${table} VALIDATE CONSTRAINT ${ident(notValid.name)};  -- scans under SHARE UPDATE EXCLUSIVE: writes go on`;
+  // Added NOT VALID in this transactional file: validated here, the scan would run under the ADD's lock (validate-in-same-transaction).
+  const files: FixFile[] = notValid.file === ctx.src.file && notValid.transactional
+    ? [{ place: 'without', lines: [`${notValid.statement};`] }, later(validate, `${s.text.trim()};`)]
+    : [inPlace(validate, `${s.text.trim()};`)];
+  ctx.report(PRIMARY_KEY_NOT_VALID_NOT_NULL, s, {
+    message: `PRIMARY KEY on ${table}.${column}, whose NOT NULL constraint ${notValid.name} is NOT VALID (added at ${where}): PostgreSQL 18 refuses it (55000)`,
+    fix: renderFix(files),
+    at,
+  });
+}
