@@ -23,7 +23,7 @@ import type { LeaseLock, LeaseTimings } from '../data-api/lease-lock';
 import { announcedPid, describePooler, DIRECT_URL_FIX, isPooled, refuseNoTransaction, type PoolerEvidence } from './pooler';
 import { PgRunnerLock } from './runner-lock';
 import { ScriptQuery } from './script-query';
-import { CA_FIX, RDS_CA_BUNDLE, urlTls, withoutTlsParameters, type UrlTls } from './ssl-mode';
+import { CA_FIX, hbaRefusal, RDS_CA_BUNDLE, urlTls, withoutTlsParameters, type UrlTls } from './ssl-mode';
 
 export interface ConnectRetry {
   /** Attempts in all (1 = no retry). @default 1 */
@@ -176,6 +176,8 @@ export class PgDriver implements Driver {
     let delay = retry.initialDelayMs ?? 500;
     const started = Date.now();
     let plain = false;
+    /** sslmode=prefer's TLS attempt, refused by pg_hba.conf before the one without TLS. */
+    let tlsRefusal: unknown;
     for (let attempt = 1; ; attempt++) {
       const client = new pg.Client({
         ...this.where(plain),
@@ -196,6 +198,7 @@ export class PgDriver implements Driver {
         await session.close();
         if (!plain && this.tls?.fallBackToPlain && refusedTls(e)) {
           plain = true; // sslmode=prefer (or allow) and the server has TLS off: as psql, without TLS
+          if (!NO_TLS.test((e as Error).message)) tlsRefusal = e;
           attempt--;
           continue;
         }
@@ -203,8 +206,9 @@ export class PgDriver implements Driver {
         const why = this.describe(e);
         if (!retriable || attempt >= attempts) {
           const tries = attempt > 1 ? ` after ${attempt} attempts over ${((Date.now() - started) / 1000).toFixed(1)} s` : '';
-          throw new ConnectionError(`cannot connect to ${this.target}: ${why}${tries}`, {
-            ...databaseFields(e), cause: e, fix: connectFix(e, this.options.ssl !== undefined),
+          const both = tlsRefusal !== undefined ? `with TLS: ${this.describe(tlsRefusal)}; without TLS: ` : '';
+          throw new ConnectionError(`cannot connect to ${this.target}: ${both}${why}${tries}`, {
+            ...databaseFields(e), cause: e, fix: connectFix(e, this.options.ssl !== undefined, tlsRefusal !== undefined),
           });
         }
         this.options.onConnectRetry?.(attempt, delay, why);
@@ -248,7 +252,7 @@ const NO_TLS = /does not support SSL/i;
 /** The server refused TLS: it has it off, or pg_hba.conf has only hostnossl lines for this client (libpq's prefer then tries without). */
 function refusedTls(e: unknown): boolean {
   const msg = e instanceof Error ? e.message : '';
-  return NO_TLS.test(msg) || (sqlstateOf(e) === '28000' && /no pg_hba\.conf entry .*SSL encryption/i.test(msg));
+  return NO_TLS.test(msg) || hbaRefusal(sqlstateOf(e), msg) === 'tls';
 }
 
 /** pg's error when the server asks for a password (SCRAM, MD5 or clear text) and the client has none. */
@@ -264,14 +268,30 @@ function isRetriableConnectError(e: unknown): boolean {
   return isConnectionLoss(e);
 }
 
-/** What to do about a failed connection; `explicitSsl`: TLS came from the `ssl` option (the custom resource's CA bundle), not the URL. */
-function connectFix(e: unknown, explicitSsl = false): string {
+/**
+ * What to do about a failed connection; `explicitSsl`: TLS came from the
+ * `ssl` option (the custom resource's CA bundle), not the URL; `tlsRefused`:
+ * pg_hba.conf refused the attempt with TLS before `e` refused the one without.
+ */
+function connectFix(e: unknown, explicitSsl = false, tlsRefused = false): string {
   const code = sqlstateOf(e);
   const msg = e instanceof Error ? e.message : '';
+  const refusal = hbaRefusal(code, msg);
+  if (refusal === 'plain' && tlsRefused) {
+    return 'the server\'s pg_hba.conf has no line for this client address, user and database, with TLS or without: check them in the URL, '
+      + 'or ask for a pg_hba.conf line (host, or hostssl to take it over TLS only)';
+  }
+  if (refusal === 'plain') {
+    // Without a TLS attempt, a hostssl-only pg_hba.conf and one without any line for the client look alike.
+    return 'the server\'s pg_hba.conf takes this client only over TLS, if at all (RDS: rds.force_ssl=1): add ?sslmode=verify-full&sslrootcert=/path/ca.pem '
+      + `to the URL (${RDS_CA_BUNDLE} for RDS), or ?sslmode=require to encrypt without verifying; if that is refused too, check the user and database in the URL`;
+  }
+  if (refusal === 'tls') {
+    return 'the server\'s pg_hba.conf has no line for this client address, user and database over TLS: check them in the URL; if it takes them without TLS '
+      + '(a hostnossl line), sslmode=prefer connects so; or ask for a host or hostssl line';
+  }
   if (code === '28000' && /no pg_hba\.conf entry/i.test(msg)) {
-    return /no encryption/i.test(msg)
-      ? `the server takes only TLS connections (RDS: rds.force_ssl=1): add ?sslmode=verify-full&sslrootcert=/path/ca.pem to the URL (${RDS_CA_BUNDLE} for RDS), or ?sslmode=require to encrypt without verifying`
-      : 'the server\'s pg_hba.conf has no line for this client address, user and database: check them in the URL, or ask for a pg_hba.conf line';
+    return 'the server\'s pg_hba.conf has no line for this client address, user and database: check them in the URL, or ask for a pg_hba.conf line';
   }
   if (code === '28P01' || code === '28000') return 'check the user name and password (the password is never printed)';
   if (code === '3D000') return 'create the database first, or fix the database name in the URL';

@@ -103,6 +103,21 @@ function sslOption(mode: SslMode, q: URLSearchParams): ConnectionOptions | false
   }
 }
 
+/**
+ * Which connection a 28000 "no pg_hba.conf entry for host …" refusal was:
+ * its last words name the encryption — "SSL encryption" or "no encryption"
+ * from PostgreSQL 14 on (seen on 15 and 18), "SSL on" or "SSL off" before
+ * (src/backend/libpq/auth.c). `tls`: no line takes this client over TLS (a
+ * hostnossl line may take it without); `plain`: none without (hostssl lines
+ * only, as RDS's rds.force_ssl=1 makes them). Undefined for any other error.
+ */
+export function hbaRefusal(sqlstate: string | undefined, message: string): 'tls' | 'plain' | undefined {
+  if (sqlstate !== '28000') return undefined;
+  const state = /^no pg_hba\.conf entry for .*, (SSL encryption|SSL on|no encryption|SSL off)$/.exec(message)?.[1];
+  if (state === undefined) return undefined;
+  return state === 'SSL encryption' || state === 'SSL on' ? 'tls' : 'plain';
+}
+
 function readPem(parameter: string, path: string): string {
   try {
     return readFileSync(path, 'utf8');

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { urlTls } from '../../../../lambda/driver/pg/ssl-mode';
+import { hbaRefusal, urlTls } from '../../../../lambda/driver/pg/ssl-mode';
 import { InputError } from '../../../../lambda/engine/errors';
 
 const base = 'postgres://app:pw@db.example.internal:5432/app';
@@ -67,5 +67,23 @@ describe('Function: urlTls', () => {
     const missing = refusal(`${base}?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem`);
     expect(missing.message).toBe('sslrootcert: cannot read /nonexistent/ca.pem (ENOENT)');
     expect(missing.fix).toContain('https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem');
+  });
+});
+
+describe('Function: hbaRefusal', () => {
+  const entry = 'no pg_hba.conf entry for host "10.0.0.5", user "app", database "app", ';
+
+  // Regression: only PostgreSQL 14+'s "SSL encryption" was matched, so sslmode=prefer did not fall back on 13 and earlier.
+  it('reads the encryption a "no pg_hba.conf entry" refusal names, in the wording of PostgreSQL 14+ and of 13 and earlier', () => {
+    expect(hbaRefusal('28000', `${entry}SSL encryption`)).toBe('tls');
+    expect(hbaRefusal('28000', `${entry}SSL on`)).toBe('tls');
+    expect(hbaRefusal('28000', `${entry}no encryption`)).toBe('plain');
+    expect(hbaRefusal('28000', `${entry}SSL off`)).toBe('plain');
+  });
+
+  it('is undefined for other refusals: another SQLSTATE, a reject line, a GSS-encrypted connection', () => {
+    expect(hbaRefusal('28P01', `${entry}SSL on`)).toBeUndefined();
+    expect(hbaRefusal('28000', 'pg_hba.conf rejects connection for host "10.0.0.5", user "app", database "app", SSL encryption')).toBeUndefined();
+    expect(hbaRefusal('28000', `${entry}GSS encryption`)).toBeUndefined();
   });
 });

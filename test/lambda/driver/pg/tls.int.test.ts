@@ -121,6 +121,7 @@ describe('Class: PgDriver (a role the server takes over TLS only, as rds.force_s
     await withClient(url, async (c) => {
       await c.query(`CREATE ROLE tls_only LOGIN PASSWORD '${server.password}'`);
       await c.query(`CREATE ROLE plain_only LOGIN PASSWORD '${server.password}'`);
+      await c.query(`CREATE ROLE no_line LOGIN PASSWORD '${server.password}'`);
       await c.query('SELECT pg_reload_conf()');
     });
     // Reloaded once a plain connection of the role is refused (pg_hba_file_rules shows the file, not what is loaded).
@@ -146,6 +147,15 @@ describe('Class: PgDriver (a role the server takes over TLS only, as rds.force_s
     expect(await encrypted(`${plainOnly}?sslmode=prefer`)).toBe(false);
     const e = await rejection<ConnectionError>(encrypted(`${plainOnly}?sslmode=require`));
     expect(e.message).toContain('SSL encryption');
+  });
+
+  // Regression: both attempts refused (no line for the role at all) said "the server takes only TLS connections".
+  it('sslmode=prefer, refused with TLS and without: the message names both refusals, the fix a missing pg_hba.conf line', async () => {
+    const e = await rejection<ConnectionError>(encrypted(`postgres://no_line:${server.password}@127.0.0.1:${server.port}/postgres?sslmode=prefer`));
+    expect(e).toBeInstanceOf(ConnectionError);
+    expect(e.message).toMatch(/with TLS: no pg_hba\.conf entry .*SSL encryption.*; without TLS: no pg_hba\.conf entry .*no encryption/);
+    expect(e.fix).toContain('no line for this client address, user and database, with TLS or without');
+    expect(e.fix).not.toContain('takes only TLS');
   });
 });
 
