@@ -61,6 +61,8 @@ export function canPipeline(session: Session): session is ScriptSession & { pipe
 export interface InFlightHooks {
   /** Before a file is written: throws to stop writing (the runner lock lost); thrown again once the files in flight are answered. */
   admit(m: Migration): Promise<void> | void;
+  /** The file's message is written: the server runs it once the files before it are done. */
+  sent(m: Migration): void;
   /** The file is the one the server runs now. */
   started(m: Migration): void;
   applied(m: Migration, executionMs: number, attempts: number): void;
@@ -121,6 +123,7 @@ export async function applyInFlight(session: ScriptSession, files: Migration[], 
       // Answered in turn below; a file behind a failed one fails too, and is not reported.
       answer.catch(() => undefined);
       written.push({ m, chars: message.size, answer });
+      hooks.sent(m);
       next++;
     }
   };

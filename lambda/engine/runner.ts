@@ -61,6 +61,8 @@ export type RunEvent =
   | { type: 'lock-acquired'; waitedMs: number }
   | { type: 'plan'; pending: number; applied: number }
   | { type: 'migration-start'; migration: Migration }
+  // The file's message was written to the server: files in flight together are written ahead of their start (apply-pipeline.ts).
+  | { type: 'migration-sent'; migration: Migration }
   | { type: 'migration-applied'; migration: Migration; executionMs: number; attempts: number }
   | { type: 'retry'; migration: Migration; attempt: number; delayMs: number; blockers: Blocker[]; message: string }
   | { type: 'note'; message: string }
@@ -256,6 +258,7 @@ function recordApplied(result: MigrateResult, m: Migration, executionMs: number)
 function inFlightHooks(run: PendingRun, result: MigrateResult): Parameters<typeof applyInFlight>[4] {
   return {
     admit: () => run.lock.assertHeld(),
+    sent: (m) => run.emit({ type: 'migration-sent', migration: m }),
     started: (m) => {
       run.emit({ type: 'migration-start', migration: m });
       if (isEmptyMigration(m)) run.emit({ type: 'note', message: `${m.file}: ${EMPTY_FILE_NOTE}` });

@@ -16,29 +16,43 @@ const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** What a run has done so far, from its events. */
 export class RunProgress {
-  private readonly running: Migration[] = [];
+  /** Files sent to the server (or started) and not yet answered, oldest (the one the server runs) first. */
+  private readonly inFlight: Migration[] = [];
   applied = 0;
 
   onEvent(e: RunEvent): void {
-    if (e.type === 'migration-start') this.running.push(e.migration);
+    if ((e.type === 'migration-sent' || e.type === 'migration-start') && !this.inFlight.includes(e.migration)) this.inFlight.push(e.migration);
     if (e.type === 'migration-applied') {
       this.applied++;
-      const k = this.running.indexOf(e.migration);
-      if (k >= 0) this.running.splice(k, 1);
+      const k = this.inFlight.indexOf(e.migration);
+      if (k >= 0) this.inFlight.splice(k, 1);
     }
+    // A lock timeout answered every file in flight (those behind the one that timed out did not run): it alone goes again, then the others are sent again.
+    if (e.type === 'retry') this.inFlight.splice(0, this.inFlight.length, e.migration);
   }
 
   /** The line said when the run is interrupted. */
   interruptedLine(signal: string): string {
     const done = `${this.applied} migration${this.applied === 1 ? '' : 's'} applied by this run stay${this.applied === 1 ? 's' : ''} applied`;
-    const m = this.running[0];
+    const [m, ...behind] = this.inFlight;
+    if (!m) return `migrate interrupted (${signal}) between migrations, none sent and unanswered: ${done}; run schemaguard migrate again to continue`;
     // A file whose script the server already holds whole (its COMMIT included) may still commit: status tells.
-    if (!m) return `migrate interrupted (${signal}) between migrations: ${done}; the next file, if already sent, commits or not as a whole (schemaguard status shows which); run schemaguard migrate again to continue`;
+    if (behind.length) {
+      // Only small transactional files are written ahead (apply-pipeline.ts), each behind a guard on the one before it.
+      return `migrate interrupted (${signal}) during ${m.file}, with ${list(behind.map((b) => b.file))} sent behind it: each is applied whole or not at all, `
+        + 'and only if the one before it is; their transactions are rolled back as the connection closes, unless the server had already reached a COMMIT '
+        + `(schemaguard status shows which); ${done}; run schemaguard migrate again to continue`;
+    }
     const state = runsOutsideTransaction(m)
       ? `it runs outside a transaction, so its statements that finished stay: schemaguard status and schemaguard doctor (INVALID indexes) show what is left`
       : 'its transaction is rolled back as the connection closes, unless the server had already reached its COMMIT (schemaguard status shows which): it is applied whole or not at all';
     return `migrate interrupted (${signal}) during ${m.file}: ${state}; ${done}; run schemaguard migrate again to continue`;
   }
+}
+
+/** `a`, `a and b`, `a, b and c`. */
+function list(items: string[]): string {
+  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
 
 /**

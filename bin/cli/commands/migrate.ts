@@ -62,6 +62,7 @@ export function progressLine(e: RunEvent, progress: (t: string) => void, width: 
       progress(`  ${e.applied} applied, ${e.pending} pending`);
       break;
     case 'migration-start':
+    case 'migration-sent':
       break;
     case 'migration-applied':
       progress(`  applied ${e.migration.file.padEnd(width)} ${String(e.executionMs).padStart(6)} ms${e.attempts > 1 ? ` (attempt ${e.attempts})` : ''}${directivesOf(e.migration) ? `  [${directivesOf(e.migration)}]` : ''}`);

@@ -58,13 +58,61 @@ describe.each(targets)('CLI: Ctrl-C during schemaguard migrate --database-url, o
   }, 60_000);
 });
 
+// The CLI's bookkeeping, not the server's: on the first server only (the test above runs the signal path on both).
+describe(`CLI: Ctrl-C during schemaguard migrate --database-url with files in flight, on ${targets[0]!.name}`, () => {
+  // Regression: the line named the running file only; the files written behind it (the pipeline sends ahead) were sent too.
+  it('names every file sent and not yet answered: the running one and those written behind it; none of them is applied', async () => {
+    // Prepare: 0002 runs for 30 s; 0003 and 0004 are small, so they are written behind it at once
+    const url = await freshDatabase(targets[0]!, 'interrupt_ahead');
+    const dir = tempDir({
+      '0001_a.sql': 'CREATE TABLE a (id int);',
+      '0002_b.sql': "CREATE TABLE b (id int);\nSELECT 'marker_ahead' AS m, pg_sleep(30);",
+      '0003_c.sql': 'CREATE TABLE c (id int);',
+      '0004_d.sql': 'CREATE TABLE d (id int);',
+    });
+    const child = spawn(process.execPath, [CLI, 'migrate', '--dir', dir, '--database-url', url], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('close', (code, signal) => r({ code, signal })));
+
+    // Act
+    await waitForMarker(url, 'marker_ahead');
+    child.kill('SIGINT');
+    const exit = await exited;
+    await untilGone(url, 'marker_ahead');
+
+    // Assess
+    expect(exit).toEqual({ code: null, signal: 'SIGINT' });
+    expect(stderr).toContain('migrate interrupted (SIGINT) during 0002_b.sql, with 0003_c.sql and 0004_d.sql sent behind it: each is applied whole or not at all, '
+      + 'and only if the one before it is; their transactions are rolled back as the connection closes, unless the server had already reached a COMMIT '
+      + '(schemaguard status shows which); 1 migration applied by this run stays applied; run schemaguard migrate again to continue\n');
+    expect(await rows(url, "SELECT to_regclass('b') AS b, to_regclass('c') AS c, to_regclass('d') AS d")).toEqual([{ b: null, c: null, d: null }]);
+    expect(await rows(url, 'SELECT version FROM schemaguard.applied_migrations ORDER BY version')).toEqual([{ version: '1' }]);
+  }, 60_000);
+});
+
 describe('Class: RunProgress', () => {
   const tx = parseMigration('0001_a.sql', 'CREATE TABLE a (id int);');
   const notx = parseMigration('0002_idx.sql', '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY a_id ON a (id);');
 
-  it('between migrations: what this run applied, and that a file already sent commits or not as a whole', () => {
-    expect(new RunProgress().interruptedLine('SIGTERM')).toBe('migrate interrupted (SIGTERM) between migrations: 0 migrations applied by this run stay applied; '
-      + 'the next file, if already sent, commits or not as a whole (schemaguard status shows which); run schemaguard migrate again to continue');
+  it('between migrations (every file sent was answered): what this run applied', () => {
+    const p = new RunProgress();
+    p.onEvent({ type: 'migration-sent', migration: tx });
+    p.onEvent({ type: 'migration-start', migration: tx });
+    p.onEvent({ type: 'migration-applied', migration: tx, executionMs: 1, attempts: 1 });
+    expect(p.interruptedLine('SIGTERM')).toBe('migrate interrupted (SIGTERM) between migrations, none sent and unanswered: 1 migration applied by this run stays applied; '
+      + 'run schemaguard migrate again to continue');
+  });
+
+  it('after a lock timeout in flight: only the file that timed out is named (those behind it did not run), until the others are sent again', () => {
+    const [b, c] = [parseMigration('0002_b.sql', 'CREATE TABLE b (id int);'), parseMigration('0003_c.sql', 'CREATE TABLE c (id int);')];
+    const p = new RunProgress();
+    for (const m of [tx, b, c]) p.onEvent({ type: 'migration-sent', migration: m });
+    p.onEvent({ type: 'migration-start', migration: tx });
+    p.onEvent({ type: 'retry', migration: tx, attempt: 1, delayMs: 50, blockers: [], message: 'lock timeout' });
+    expect(p.interruptedLine('SIGINT')).toMatch(/^migrate interrupted \(SIGINT\) during 0001_a\.sql: its transaction/);
+    for (const m of [tx, b]) p.onEvent({ type: 'migration-sent', migration: m });
+    expect(p.interruptedLine('SIGINT')).toMatch(/^migrate interrupted \(SIGINT\) during 0001_a\.sql, with 0002_b\.sql sent behind it: /);
   });
 
   it('during a no-transaction file: its finished statements stay, and where to look', () => {
