@@ -18,6 +18,13 @@
  * Node.js's CA store plus `NODE_EXTRA_CA_CERTS` (`sslrootcert=system`, as in
  * libpq 16, names that store and implies verify-full). `allow` is taken as
  * `prefer`: TLS first, without it when the server has TLS off.
+ *
+ * As libpq, `sslrootcert`, `sslcert` and `sslkey` not in the URL are read
+ * from PGSSLROOTCERT, PGSSLCERT and PGSSLKEY (node-postgres reads none of
+ * them; it reads PGSSLMODE, with its own meanings, which is read here
+ * first). They never turn TLS on by themselves: without an sslmode (URL or
+ * PGSSLMODE) they are not read, so a shell set up for psql's servers does
+ * not make a URL without TLS ask for it.
  */
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
@@ -60,8 +67,9 @@ export function urlTls(url: string, env: NodeJS.ProcessEnv = process.env): UrlTl
   if (!(SSL_MODES as readonly string[]).includes(raw)) {
     throw new InputError(`${source}: unknown value "${raw}"`, { value: raw, fix: `use one of: ${SSL_MODES.join(', ')} (psql's meanings)` });
   }
-  const mode: SslMode = q.get('sslrootcert') === 'system' ? 'verify-full' : raw as SslMode;
-  const ssl = sslOption(mode, q);
+  const files = certificateFiles(q, env);
+  const mode: SslMode = files.sslrootcert?.path === 'system' ? 'verify-full' : raw as SslMode;
+  const ssl = sslOption(mode, files);
   for (const p of TLS_PARAMETERS) q.delete(p);
   return { connectionString: u.toString(), ssl, fallBackToPlain: mode === 'allow' || mode === 'prefer', mode };
 }
@@ -74,15 +82,34 @@ export function withoutTlsParameters(url: string): string {
   return u.toString();
 }
 
-/** pg's `ssl` option for `mode` with the URL's certificate parameters. */
-function sslOption(mode: SslMode, q: URLSearchParams): ConnectionOptions | false {
+/** A certificate file and where it was named: the URL's parameter, or its PGSSL… variable. */
+interface CertificateFile {
+  path: string;
+  from: string;
+}
+
+type CertificateFiles = Partial<Record<'sslrootcert' | 'sslcert' | 'sslkey', CertificateFile>>;
+
+/** The URL's certificate parameters, each else its PGSSL… variable (libpq's order). */
+function certificateFiles(q: URLSearchParams, env: NodeJS.ProcessEnv): CertificateFiles {
+  const files: CertificateFiles = {};
+  for (const name of ['sslrootcert', 'sslcert', 'sslkey'] as const) {
+    const variable = `PG${name.toUpperCase()}`;
+    const path = q.get(name) || env[variable];
+    if (path) files[name] = { path, from: q.get(name) ? name : variable };
+  }
+  return files;
+}
+
+/** pg's `ssl` option for `mode` with the certificate files. */
+function sslOption(mode: SslMode, named: CertificateFiles): ConnectionOptions | false {
   if (mode === 'disable') return false;
-  const rootcert = q.get('sslrootcert');
-  const ca = rootcert && rootcert !== 'system' ? readPem('sslrootcert', rootcert) : undefined;
+  const rootcert = named.sslrootcert;
+  const ca = rootcert && rootcert.path !== 'system' ? readPem(rootcert) : undefined;
   const files = {
     ...(ca !== undefined ? { ca } : {}),
-    ...(q.get('sslcert') ? { cert: readPem('sslcert', q.get('sslcert')!) } : {}),
-    ...(q.get('sslkey') ? { key: readPem('sslkey', q.get('sslkey')!) } : {}),
+    ...(named.sslcert ? { cert: readPem(named.sslcert) } : {}),
+    ...(named.sslkey ? { key: readPem(named.sslkey) } : {}),
   };
   switch (mode) {
     case 'allow': case 'prefer':
@@ -93,7 +120,7 @@ function sslOption(mode: SslMode, q: URLSearchParams): ConnectionOptions | false
     case 'verify-ca':
       if (ca === undefined) {
         throw new InputError('sslmode=verify-ca needs sslrootcert: it checks the certificate\'s chain but not its host name, which only protects against a CA of your own', {
-          value: 'verify-ca', fix: `add &sslrootcert=/path/ca.pem to the URL (the CA that signed the server's certificate; for RDS the AWS CA bundle, ${RDS_CA_BUNDLE}), `
+          value: 'verify-ca', fix: `add &sslrootcert=/path/ca.pem to the URL or set PGSSLROOTCERT (the CA that signed the server's certificate; for RDS the AWS CA bundle, ${RDS_CA_BUNDLE}), `
             + 'or use sslmode=verify-full, which checks the host name too',
         });
       }
@@ -118,12 +145,14 @@ export function hbaRefusal(sqlstate: string | undefined, message: string): 'tls'
   return state === 'SSL encryption' || state === 'SSL on' ? 'tls' : 'plain';
 }
 
-function readPem(parameter: string, path: string): string {
+function readPem({ path, from }: CertificateFile): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (cause) {
-    throw new InputError(`${parameter}: cannot read ${path} (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, {
-      value: path, cause, fix: `point ${parameter} in the URL at a readable PEM file${parameter === 'sslrootcert' ? ` (for RDS: the AWS CA bundle, ${RDS_CA_BUNDLE})` : ''}`,
+    const where = from.startsWith('PG') ? from : `${from} in the URL`;
+    const rds = /rootcert/i.test(from) ? ` (for RDS: the AWS CA bundle, ${RDS_CA_BUNDLE})` : '';
+    throw new InputError(`${from}: cannot read ${path} (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, {
+      value: path, cause, fix: `point ${where} at a readable PEM file${rds}`,
     });
   }
 }

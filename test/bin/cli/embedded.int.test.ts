@@ -14,8 +14,8 @@ describe('CLI: the embedded PostgreSQL (no --database-url)', () => {
     const env = { DATABASE_URL: undefined };
 
     const first = await runCli(['migrate'], { cwd, env, timeoutMs: 120_000 });
-    // Regression: a shell's PGSSLMODE made the embedded server's URL ask for TLS (verify-ca: exit 2), which it has not.
-    const second = await runCli(['status'], { cwd, env: { ...env, PGSSLMODE: 'verify-ca' }, timeoutMs: 120_000 });
+    // Regression: a shell's PGSSLMODE made the embedded server's URL ask for TLS (verify-ca: exit 2), which it has not; nor is PGSSLROOTCERT read for it.
+    const second = await runCli(['status'], { cwd, env: { ...env, PGSSLMODE: 'verify-ca', PGSSLROOTCERT: '/nonexistent/ca.pem' }, timeoutMs: 120_000 });
 
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toContain('initialising the embedded PostgreSQL');

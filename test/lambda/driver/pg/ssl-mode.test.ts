@@ -70,6 +70,32 @@ describe('Function: urlTls', () => {
   });
 });
 
+describe('Function: urlTls (PGSSLROOTCERT, PGSSLCERT, PGSSLKEY)', () => {
+  const key = join(dir, 'client.key');
+  writeFileSync(key, '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n');
+
+  // Regression: the PGSSL… certificate variables were ignored (node-postgres reads none of them): verify-ca with PGSSLROOTCERT was refused.
+  it('reads the certificate files from PGSSLROOTCERT, PGSSLCERT and PGSSLKEY when the URL names none, as psql does', () => {
+    const ssl = urlTls(`${base}?sslmode=verify-ca`, { PGSSLROOTCERT: ca, PGSSLCERT: ca, PGSSLKEY: key })!.ssl as Record<string, unknown>;
+    expect(ssl.ca).toContain('BEGIN CERTIFICATE');
+    expect(ssl.cert).toContain('BEGIN CERTIFICATE');
+    expect(ssl.key).toContain('BEGIN PRIVATE KEY');
+    expect(urlTls(base, { PGSSLMODE: 'require', PGSSLROOTCERT: 'system' })!.mode).toBe('verify-full');
+  });
+
+  it('the URL\'s parameter wins over the variable; without an sslmode (URL or PGSSLMODE) the variables turn nothing on', () => {
+    expect(urlTls(`${base}?sslmode=verify-full&sslrootcert=${encodeURIComponent(ca)}`, { PGSSLROOTCERT: '/nonexistent/ca.pem' })!.ssl)
+      .toEqual({ ca: expect.stringContaining('BEGIN CERTIFICATE') });
+    expect(urlTls(base, { PGSSLROOTCERT: ca, PGSSLCERT: ca, PGSSLKEY: key })).toBeUndefined();
+  });
+
+  it('an unreadable file names the variable it came from', () => {
+    const e = refusal(`${base}?sslmode=require`, { PGSSLKEY: '/nonexistent/client.key' });
+    expect(e.message).toBe('PGSSLKEY: cannot read /nonexistent/client.key (ENOENT)');
+    expect(e.fix).toBe('point PGSSLKEY at a readable PEM file');
+  });
+});
+
 describe('Function: hbaRefusal', () => {
   const entry = 'no pg_hba.conf entry for host "10.0.0.5", user "app", database "app", ';
 

@@ -167,6 +167,14 @@ describe('CLI: schemaguard status --database-url …?sslmode=require (TLS server
     expect(r.stdout).toContain('0 applied, 1 pending');
     expect(r.stderr).not.toContain('SECURITY WARNING');
   });
+
+  // Regression: PGSSLROOTCERT was ignored, so sslmode=verify-ca was refused for want of a root certificate (exit 2).
+  it('PGSSLMODE=verify-ca with PGSSLROOTCERT verifies against that CA, as psql does: exit 0', async () => {
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
+    const r = await runCli(['status', '--dir', dir, '--database-url', url], { env: { PGSSLMODE: 'verify-ca', PGSSLROOTCERT: caFile } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('0 applied, 1 pending');
+  });
 });
 
 describe.each(targets)('Class: PgDriver (sslmode=prefer, a server without TLS: $name)', (t) => {
