@@ -33,6 +33,8 @@ export interface StatementLock {
   typeChanges: { column: string; type: string }[];
   /** The index ADD PRIMARY KEY USING INDEX takes: its columns decide whether NOT NULL is set with a scan (`withKeyColumnsNotNull`). */
   primaryKeyIndex?: string;
+  /** With `primaryKeyIndex`: whether the statement's other subcommands scan (a scan-free key leaves theirs). */
+  othersScan?: boolean;
 }
 
 /** One subcommand's contribution: a form and what the statement says about it. */
@@ -105,7 +107,9 @@ function alterTable(n: Node, rewrite: RewriteContext | undefined): StatementLock
   let main = parts[0]!;
   for (const p of parts) {
     const next = strongest(lock, p.form.lock);
-    if (next !== lock) main = p;
+    // Among subcommands of the same lock, the first that rewrites or scans names the statement: its safer form is the fix.
+    const costlier = next === lock && !(main.form.rewrites || main.form.scans) && (p.form.rewrites || p.form.scans);
+    if (next !== lock || costlier) main = p;
     lock = next;
   }
   return {
@@ -114,9 +118,16 @@ function alterTable(n: Node, rewrite: RewriteContext | undefined): StatementLock
     rewrites: parts.some((p) => p.form.rewrites), scans: parts.some((p) => p.form.scans),
     assumed: parts.some((p) => p.assumed),
     typeChanges: parts.flatMap((p) => (p.typeChange ? [p.typeChange] : [])),
-    // Alone in its statement, the form can be told scan-free once the index's columns are known; beside other subcommands it stays as read.
-    ...(parts.length === 1 && parts[0]!.primaryKeyIndex ? { primaryKeyIndex: parts[0]!.primaryKeyIndex } : {}),
+    // The key can be told scan-free once its index's columns are known; the statement then scans only if another subcommand does.
+    ...keyIndex(parts),
   };
+}
+
+/** The one ADD PRIMARY KEY USING INDEX among `parts` (PostgreSQL takes one key per table), and whether the others scan. */
+function keyIndex(parts: Part[]): Pick<StatementLock, 'primaryKeyIndex' | 'othersScan'> {
+  const key = parts.filter((p) => p.primaryKeyIndex);
+  if (key.length !== 1) return {};
+  return { primaryKeyIndex: key[0]!.primaryKeyIndex, othersScan: parts.some((p) => p !== key[0] && p.form.scans) };
 }
 
 const SUBCOMMAND_FORMS: Record<string, string> = {
@@ -261,9 +272,11 @@ export function withCurrentTypes(sl: StatementLock, currentType: (column: string
  * NULL is set and nothing is scanned. Checked on PostgreSQL 15 and 18: with
  * a nullable column, "verifying table" and a sequential scan under ACCESS
  * EXCLUSIVE; with the column NOT NULL, or proved so by a validated CHECK,
- * neither. `nullable`: the columns that still need NOT NULL, undefined when unknown.
+ * neither, also beside other subcommands of its ALTER TABLE (ADD COLUMN, SET
+ * DEFAULT): the statement then scans only if one of those does. `nullable`: the columns that still need NOT NULL, undefined when unknown.
  */
 export function withKeyColumnsNotNull(sl: StatementLock, nullable: string[] | undefined): StatementLock {
-  if (!sl.primaryKeyIndex || sl.form.id !== 'add-primary-key-using-index' || nullable === undefined || nullable.length > 0) return sl;
-  return { ...sl, form: form('add-constraint-using-index'), scans: false };
+  if (!sl.primaryKeyIndex || nullable === undefined || nullable.length > 0) return sl;
+  const keyForm = sl.form.id === 'add-primary-key-using-index' ? form('add-constraint-using-index') : sl.form;
+  return { ...sl, form: keyForm, scans: sl.othersScan ?? false };
 }

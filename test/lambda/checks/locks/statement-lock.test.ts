@@ -46,9 +46,13 @@ describe('Function: statementLock', () => {
     const known = withKeyColumnsNotNull(classify('ALTER TABLE t ADD PRIMARY KEY USING INDEX t_a_u'), []);
     expect(known).toMatchObject({ form: { id: 'add-constraint-using-index' }, scans: false });
     expect(withKeyColumnsNotNull(classify('ALTER TABLE t ADD PRIMARY KEY USING INDEX t_a_u'), ['a'])).toMatchObject({ scans: true });
-    // Beside another subcommand, the statement stays as read: that one may scan.
+    // Beside other subcommands, a scan-free key leaves the statement scanning only if one of those does.
     const two = classify('ALTER TABLE t ADD PRIMARY KEY USING INDEX t_a_u, ALTER COLUMN b SET NOT NULL');
-    expect(two.primaryKeyIndex).toBeUndefined();
+    expect(two).toMatchObject({ primaryKeyIndex: 't_a_u', othersScan: true });
     expect(withKeyColumnsNotNull(two, [])).toMatchObject({ scans: true });
+    const quiet = classify('ALTER TABLE t ADD COLUMN c int, ALTER COLUMN b SET DEFAULT 0, ADD PRIMARY KEY USING INDEX t_a_u');
+    expect(quiet).toMatchObject({ scans: true, primaryKeyIndex: 't_a_u', othersScan: false });
+    expect(withKeyColumnsNotNull(quiet, [])).toMatchObject({ form: { id: 'add-constraint-using-index' }, scans: false });
+    expect(withKeyColumnsNotNull(quiet, ['a'])).toMatchObject({ scans: true });
   });
 });
