@@ -150,7 +150,9 @@ function ensurePassword(file: string): string {
  * The running server — reused, or started — with `database` in it. A server
  * that shuts down under the reuse (stopped by hand, or by a schemaguard that
  * gave up waiting for it) is waited for and started again: its sessions end
- * with 57P03 "the database system is shutting down" or 57P01.
+ * with 57P03 "the database system is shutting down" or 57P01. A 57P01 from
+ * a server that runs on (another session ended this one) fails the run at
+ * once: waiting for a stop that never comes held the folder's lock 2 × 120 s.
  */
 async function serverWithDatabase(paths: Paths, password: string, database: string, options: EmbeddedOptions): Promise<{ server: Postmaster; owned: boolean }> {
   for (let attempt = 1; ; attempt++) {
@@ -164,23 +166,40 @@ async function serverWithDatabase(paths: Paths, password: string, database: stri
       await ensureDatabase(server.port, password, database);
       return { server, owned };
     } catch (e) {
-      if (attempt < 3 && isGoingAway(paths.dataDir, server.pid, e)) {
+      const goingAway = isGoingAway(paths.dataDir, server.pid, e);
+      if (attempt < 3 && goingAway) {
         options.onProgress?.(`the embedded PostgreSQL (pid ${server.pid}) is shutting down: waiting for it to stop, then starting it again`);
         await waitUntilGone(paths.dataDir, server.pid, 120_000);
         continue;
       }
       if (!owned && (e as NodeJS.ErrnoException).code === 'ECONNREFUSED') throw stalePidFile(paths, server, e);
+      if (!goingAway && (e as { code?: string }).code === '57P01') throw sessionTerminated(server, e);
       throw e;
     }
   }
 }
 
-/** The postmaster `pid` has stopped, or is stopping: postmaster.pid's status line (written before it refuses connections) or the server's error says so. */
+/**
+ * The postmaster `pid` has stopped, or is stopping: postmaster.pid's status
+ * line or the server's error says so. A shutdown marks the line "stopping"
+ * before it ends any session (57P01) or refuses one (57P03); a 57P01 while
+ * the line still says "ready" for the same pid ended this session only
+ * (pg_terminate_backend, DROP DATABASE … WITH (FORCE)): no stop to wait for.
+ */
 function isGoingAway(dataDir: string, pid: number, error: unknown): boolean {
   const { code, message } = error as { code?: string; message?: string };
-  if (code === '57P01' || (code === '57P03' && /shutting down/.test(message ?? ''))) return true;
+  if (code === '57P03' && /shutting down/.test(message ?? '')) return true;
   const now = runningPostmaster(dataDir);
   return now?.pid !== pid || !now.ready;
+}
+
+/** Another session ended this one (57P01) while the server runs on: said now, the server is not waited for. */
+function sessionTerminated(server: Postmaster, cause: unknown): ConnectionError {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return new ConnectionError(`the embedded PostgreSQL (pid ${server.pid}) ended this run's session and runs on: ${message} (another session ended it: pg_terminate_backend, or DROP DATABASE … WITH (FORCE))`, {
+    cause, sqlstate: '57P01',
+    fix: `run again; if it happens again, look for what ends sessions on the embedded server (port ${server.port})`,
+  });
 }
 
 /**

@@ -367,6 +367,44 @@ describe('CLI: the last run stopping the server while another run starts', () =>
     expect(answer.rows).toEqual([{ one: 1 }]);
     expect(existsSync(pidFile(cwd))).toBe(false);
   });
+
+  // Regression: 57P01 was taken for a shutdown, but pg_terminate_backend() ends one session with it while the server runs on: the run waited 120 s (twice) for a server that was not stopping, holding the folder's lock.
+  it('a run whose session is ended by pg_terminate_backend fails at once with 57P01; the server runs on', async () => {
+    const cwd = tempDir({}, 'project');
+    const dir = join(cwd, '.schemaguard');
+    const first = await startEmbedded({ dir });
+    const admin = new pg.Client({ connectionString: first.url });
+    await admin.connect();
+    // The next run's session waits for pg_database at its start (state 'starting'), where it is ended.
+    await admin.query('BEGIN');
+    await admin.query('LOCK TABLE pg_database IN ACCESS EXCLUSIVE MODE');
+    const progress: string[] = [];
+    const second = startEmbedded({ dir, onProgress: (line) => progress.push(line) }).then(
+      async (server) => { await server.release(); return undefined; }, (e: unknown) => e as Error & { sqlstate?: string; fix?: string });
+    let waiting: number | undefined;
+    while (waiting === undefined) {
+      const found = await admin.query("SELECT pid FROM pg_stat_activity WHERE state = 'starting' AND wait_event_type = 'Lock'");
+      waiting = found.rows[0]?.pid;
+    }
+    await admin.query('SELECT pg_terminate_backend($1)', [waiting]);
+    await admin.query('COMMIT');
+    const started = Date.now();
+
+    const failure = await second;
+    const elapsedMs = Date.now() - started;
+    const still = await admin.query('SELECT 1 AS one');
+    await admin.end();
+    await first.release();
+
+    expect(failure?.message).toMatch(/^the embedded PostgreSQL \(pid \d+\) ended this run's session and runs on: terminating connection due to administrator command \(another session ended it: pg_terminate_backend/);
+    expect(failure?.sqlstate).toBe('57P01');
+    expect(failure?.fix).toMatch(/^run again; if it happens again, look for what ends sessions on the embedded server \(port \d+\)$/);
+    expect(progress).toEqual([]);
+    expect(elapsedMs).toBeLessThan(10_000);
+    expect(still.rows).toEqual([{ one: 1 }]);
+    expect(existsSync(join(dir, 'lock'))).toBe(false);
+    expect(existsSync(pidFile(cwd))).toBe(false);
+  });
 });
 
 function readyPostmaster(pidFile: string): boolean {
