@@ -113,14 +113,22 @@ export function isProcessAlive(identity: string): boolean {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  const now = processStartTime(pid);
+  const fields = statFields(pid);
+  // A zombie has ended: an orphan's (an initdb whose run was killed) stays one where nothing reaps it, as in a container without an init.
+  if (fields?.[0] === 'Z') return false;
+  const now = fields?.[19];
   return !start || !now || now === start;
 }
 
 function processStartTime(pid: number): string | undefined {
+  return statFields(pid)?.[19];
+}
+
+/** /proc/<pid>/stat's fields after the command name: [0] the state, [19] the start time. */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }

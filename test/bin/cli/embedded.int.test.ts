@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { startEmbedded } from '../../../bin/cli/embedded';
-import { readOrEmpty } from '../../../bin/cli/embedded-lock';
+import { isProcessAlive, readOrEmpty } from '../../../bin/cli/embedded-lock';
 import { CLI, runCli, type CliRun } from '../../support/cli';
 import { addFile, manyMigrations, tempDir } from '../../support/files';
 
@@ -133,6 +133,51 @@ describe('CLI: a first run killed during initdb', () => {
     expect(broken.code).toBe(1);
     expect(broken.stderr).toContain(`error: cannot start the embedded PostgreSQL in ${dataDir}: the directory has no global/pg_control (an initialisation that was interrupted)`);
     expect(broken.stderr).toContain(`fix: remove ${dataDir}; the next run initialises it again`);
+  });
+
+  // Regression: killed alone (not its process group), a first run left initdb running on data.init, and the next run removed the directory under it and ran a second initdb in it.
+  it('the next run waits for an initdb left running before it touches data.init; SIGTERM ends the initdb with the run', async () => {
+    const cwd = tempDir({ 'migrations/1_a.sql': 'CREATE TABLE a (id int);' }, 'project');
+    const staging = join(cwd, '.schemaguard', 'data.init');
+    const first = spawn(process.execPath, [CLI, 'status'], { cwd, env: withoutDatabaseUrl(), stdio: 'ignore' });
+    const firstEnded = new Promise((res) => first.on('exit', res));
+    let orphan: number | undefined;
+    await until(() => (orphan = initdbOn(staging)) !== undefined && existsSync(join(staging, 'PG_VERSION')));
+    process.kill(first.pid!, 'SIGKILL');
+    await firstEnded;
+    process.kill(orphan!, 'SIGSTOP'); // still writing data.init while the next run starts
+    let stdout = '';
+    let stderr = '';
+    let closed: Promise<number | null>;
+    try {
+      const next = spawn(process.execPath, [CLI, 'status'], { cwd, env: withoutDatabaseUrl(), stdio: ['ignore', 'pipe', 'pipe'] });
+      next.stdout!.on('data', (d) => { stdout += d; });
+      next.stderr!.on('data', (d) => { stderr += d; });
+      closed = new Promise((res) => next.on('close', res));
+      await until(() => stderr.includes('waiting for initdb') || next.exitCode !== null);
+    } finally {
+      process.kill(orphan!, 'SIGCONT');
+    }
+    const code = await closed;
+
+    expect(stderr).toContain(`waiting for initdb (pid ${orphan}), left running by a schemaguard that was killed, to finish with ${staging}; then initialising again`);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain('0 applied, 1 pending');
+    expect(existsSync(join(cwd, '.schemaguard', 'initdb'))).toBe(false);
+
+    // SIGTERM to the run alone: its initdb ends with it, and removes what it wrote.
+    const other = tempDir({ 'migrations/1_a.sql': 'CREATE TABLE a (id int);' }, 'project');
+    const otherStaging = join(other, '.schemaguard', 'data.init');
+    const third = spawn(process.execPath, [CLI, 'status'], { cwd: other, env: withoutDatabaseUrl(), stdio: 'ignore' });
+    const thirdEnded = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => third.on('exit', (code, signal) => res({ code, signal })));
+    let initdb: number | undefined;
+    await until(() => (initdb = initdbOn(otherStaging)) !== undefined && existsSync(join(other, '.schemaguard', 'initdb')));
+    third.kill('SIGTERM');
+    const how = await thirdEnded;
+    await until(() => !isProcessAlive(String(initdb)));
+
+    expect(how.signal === 'SIGTERM' || how.code === 143, JSON.stringify(how)).toBe(true);
+    expect(existsSync(join(otherStaging, 'global', 'pg_control'))).toBe(false);
   });
 });
 
@@ -435,6 +480,11 @@ function sleeper(cwd: string, dataDir: string, started: ChildProcess[]): number 
   const child = spawn('sleep', ['600'], { cwd, stdio: 'ignore', ...owner });
   started.push(child);
   return child.pid!;
+}
+
+/** The pid of the initdb that runs on `staging` (its command line names it), if one runs. */
+function initdbOn(staging: string): number | undefined {
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).find((pid) => readOrEmpty(`/proc/${pid}/cmdline`).split('\0').includes(`--pgdata=${staging}`));
 }
 
 /** The pids of the processes whose working directory is `dir` (a postmaster's and its children's is their data directory). */
