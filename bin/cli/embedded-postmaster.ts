@@ -119,10 +119,11 @@ export async function stopPostmaster(dataDir: string, pid: number, timeoutMs = 1
 
 /** The same, without giving the event loop a turn (for a signal handler); false when it still runs after `timeoutMs`. */
 export function stopPostmasterSync(dataDir: string, pid: number, timeoutMs: number): boolean {
+  const gone = goneCheck(dataDir, pid);
   signalPostmaster(pid, 'SIGINT');
   const deadline = Date.now() + timeoutMs;
   const pause = new Int32Array(new SharedArrayBuffer(4));
-  while (!isGone(dataDir, pid)) {
+  while (!gone()) {
     if (Date.now() > deadline) return false;
     Atomics.wait(pause, 0, 0, 10);
   }
@@ -132,7 +133,8 @@ export function stopPostmasterSync(dataDir: string, pid: number, timeoutMs: numb
 /** Resolves true once the postmaster `pid` on `dataDir` is gone, false when it still runs after `timeoutMs`. */
 export async function waitUntilGone(dataDir: string, pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (!isGone(dataDir, pid)) {
+  const gone = goneCheck(dataDir, pid);
+  while (!gone()) {
     if (Date.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -140,12 +142,24 @@ export async function waitUntilGone(dataDir: string, pid: number, timeoutMs: num
 }
 
 /**
- * The process has exited, or postmaster.pid no longer names it: PostgreSQL
- * removes the file last, after closing its ports and detaching its shared
- * memory, so a new postmaster can start on the directory.
+ * Whether the postmaster `pid` is gone: the process has exited, or
+ * postmaster.pid, which named it, no longer does — PostgreSQL removes the
+ * file last, after closing its ports and detaching its shared memory, so a
+ * new postmaster can start on the directory. A postmaster that has not
+ * written the file yet (stopped during its start) is gone only once its
+ * process is: one that has set its signal handlers goes on to write the file
+ * and open its port before it shuts down (PostgreSQL 18, some 30 ms after
+ * its spawn), and a run that took it for gone let go of the folder's lock
+ * while it did.
  */
-function isGone(dataDir: string, pid: number): boolean {
-  return !isProcessAlive(String(pid)) || runningPostmaster(dataDir)?.pid !== pid;
+function goneCheck(dataDir: string, pid: number): () => boolean {
+  let named = runningPostmaster(dataDir)?.pid === pid;
+  return () => {
+    if (!isProcessAlive(String(pid))) return true;
+    const names = runningPostmaster(dataDir)?.pid === pid;
+    named ||= names;
+    return named && !names;
+  };
 }
 
 export function signalPostmaster(pid: number, signal: NodeJS.Signals): void {
