@@ -428,7 +428,8 @@ describe('CLI: the last run stopping the server while another run starts', () =>
       async (server) => { await server.release(); return undefined; }, (e: unknown) => e as Error & { sqlstate?: string; fix?: string });
     let waiting: number | undefined;
     while (waiting === undefined) {
-      const found = await admin.query("SELECT pid FROM pg_stat_activity WHERE state = 'starting' AND wait_event_type = 'Lock'");
+      await admin.query('SELECT pg_stat_clear_snapshot()'); // else the transaction sees pg_stat_activity as it first read it
+      const found = await admin.query("SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND state = 'starting' AND wait_event_type = 'Lock'");
       waiting = found.rows[0]?.pid;
     }
     await admin.query('SELECT pg_terminate_backend($1)', [waiting]);
