@@ -22,7 +22,8 @@ export { GUARD_DIMENSION, GUARD_METRIC, GUARD_NAMESPACE, type GuardMetricName } 
 
 // The error classes the alarms page on, and what the filters and queries are made of.
 export {
-  alarmDescriptionFor, ERROR_CATALOG, errorClass, errorMetricNamespace, filterPatternFor, METRIC_NAMESPACE_PREFIX, insightsQueryFor, RDS_LOG_LINE_PREFIX,
+  ALARM_DESCRIPTION_MARGIN, alarmDescriptionFor, DEFAULT_QUERY_FOLDER, ERROR_CATALOG, errorClass, errorMetricNamespace, filterPatternFor, METRIC_NAMESPACE_PREFIX,
+  insightsQueryFor, RDS_LOG_LINE_PREFIX, savedQueryNameFor,
   type ErrorClass, type LocateQuery, type Severity as AlarmSeverity,
 } from './alarms/error-catalog';
 

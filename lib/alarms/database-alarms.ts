@@ -16,6 +16,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import {
+  DEFAULT_QUERY_FOLDER,
   ERROR_CATALOG,
   MAX_ALARM_DESCRIPTION_LENGTH,
   NOT_NULL_WITH_STATEMENTS_QUERY,
@@ -26,6 +27,7 @@ import {
   errorMetricNamespace,
   filterPatternFor,
   insightsQueryFor,
+  savedQueryNameFor,
   type ErrorClass,
 } from './error-catalog';
 import { GUARD_ROLE_PREFIX } from '../../lambda/handler/constants';
@@ -294,7 +296,7 @@ function errorClassAlarm(scope: DatabaseAlarms, cls: ErrorClass, props: Database
     metricValue: '1',
     unit: cloudwatch.Unit.COUNT,
   });
-  const description = alarmDescriptionFor(cls);
+  const description = alarmDescriptionFor(cls, props.queryFolder);
   if (description.length > MAX_ALARM_DESCRIPTION_LENGTH) {
     throw new Error(`DatabaseAlarms: the runbook of error class "${cls.id}" makes an alarm description of ${description.length} characters; CloudWatch allows ${MAX_ALARM_DESCRIPTION_LENGTH}. Shorten its meaning or fix in lib/alarms/error-catalog.ts`);
   }
@@ -304,7 +306,7 @@ function errorClassAlarm(scope: DatabaseAlarms, cls: ErrorClass, props: Database
     // No label: a labelled metric renders as a metric-math `Metrics` array instead of the plain form.
     metric: filter.metric({ statistic: cloudwatch.Stats.SUM, period: PERIOD }),
   });
-  savedQuery(scope, `${cid}Query`, props, `${cls.title} by ${cls.locate.by.join(', ')}`, insightsQueryFor(cls));
+  savedQuery(scope, `${cid}Query`, props, savedQueryNameFor(cls, props.queryFolder), insightsQueryFor(cls));
   return { cls, filter, alarm };
 }
 
@@ -331,9 +333,9 @@ function alarmOnce(scope: Construct, id: string, action: cloudwatch.IAlarmAction
 }
 
 /** A saved Logs Insights query on the PostgreSQL log group, in the query folder. */
-function savedQuery(scope: Construct, id: string, props: DatabaseAlarmsProps, title: string, queryString: string): logs.CfnQueryDefinition {
+function savedQuery(scope: Construct, id: string, props: DatabaseAlarmsProps, name: string, queryString: string): logs.CfnQueryDefinition {
   return new logs.CfnQueryDefinition(scope, id, {
-    name: `${props.queryFolder ?? 'schemaguard'}/${title}`,
+    name,
     queryString,
     logGroupNames: [props.logGroup.logGroupName],
   });
@@ -341,8 +343,9 @@ function savedQuery(scope: Construct, id: string, props: DatabaseAlarmsProps, ti
 
 /** The saved queries that span classes: not-null violations with their statements, the relations that fail most. */
 function addOverviewQueries(scope: Construct, props: DatabaseAlarmsProps): void {
-  savedQuery(scope, 'NotNullWithStatementsQuery', props, 'Last not-null violations with their statements', NOT_NULL_WITH_STATEMENTS_QUERY);
-  savedQuery(scope, 'TopFailingRelationsQuery', props, 'Top failing relations', TOP_FAILING_RELATIONS_QUERY);
+  const folder = props.queryFolder ?? DEFAULT_QUERY_FOLDER;
+  savedQuery(scope, 'NotNullWithStatementsQuery', props, `${folder}/Last not-null violations with their statements`, NOT_NULL_WITH_STATEMENTS_QUERY);
+  savedQuery(scope, 'TopFailingRelationsQuery', props, `${folder}/Top failing relations`, TOP_FAILING_RELATIONS_QUERY);
 }
 
 /** The Errors of the migration functions (Sum per minute), added up when there are several; none without functions. */

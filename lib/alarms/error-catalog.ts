@@ -390,12 +390,37 @@ export const QUIET_MINUTES = 15;
 /** CloudWatch's limit on AlarmDescription. */
 export const MAX_ALARM_DESCRIPTION_LENGTH = 1024;
 
-/** The alarm description: severity, class, SQLSTATE, meaning, the query to run, the fix, when it is over. */
-export function alarmDescriptionFor(cls: ErrorClass): string {
+/**
+ * Room every error-class description keeps below MAX_ALARM_DESCRIPTION_LENGTH
+ * (with the longest `queryFolder` DatabaseAlarms accepts), checked by the
+ * catalog's tests: a runbook can gain a sentence without overflowing.
+ */
+export const ALARM_DESCRIPTION_MARGIN = 256;
+
+/** The folder of the saved Logs Insights queries unless DatabaseAlarms' `queryFolder` names another. */
+export const DEFAULT_QUERY_FOLDER = 'schemaguard';
+
+/**
+ * The name of a class's saved Logs Insights query (`insightsQueryFor`), which
+ * DatabaseAlarms saves on the PostgreSQL log group:
+ * `<folder>/<title> by <what it counts by>`.
+ */
+export function savedQueryNameFor(cls: ErrorClass, queryFolder: string = DEFAULT_QUERY_FOLDER): string {
+  return `${queryFolder}/${cls.title} by ${cls.locate.by.join(', ')}`;
+}
+
+/**
+ * The alarm description: severity, class, SQLSTATE, meaning, the saved query
+ * to run, the fix, when it is over. The description names the saved query
+ * rather than quoting it: its text (500-odd characters of anchored regular
+ * expressions) took half of CloudWatch's 1,024, and it is one click away
+ * under Logs Insights' saved queries, bound to the right log group.
+ */
+export function alarmDescriptionFor(cls: ErrorClass, queryFolder: string = DEFAULT_QUERY_FOLDER): string {
   return [
     `[${cls.severity.toUpperCase()}] PostgreSQL ${cls.title} (SQLSTATE ${cls.sqlstate}) logged.`,
     `Meaning: ${cls.runbook.meaning}`,
-    `Find (Logs Insights, PostgreSQL log group): ${insightsQueryFor(cls)}`,
+    `Find: run the saved Logs Insights query "${savedQueryNameFor(cls, queryFolder)}" (PostgreSQL log group).`,
     `Fix: ${cls.runbook.fix}`,
     `Over: OK after ${QUIET_MINUTES} minutes without one.`,
   ].join('\n');

@@ -18,6 +18,8 @@ import {
   TOP_FAILING_RELATIONS_QUERY,
   alarmDescriptionFor,
   filterPatternFor,
+  insightsQueryFor,
+  savedQueryNameFor,
 } from '../../../lib/alarms/error-catalog';
 import { dashboardWidgets, layout } from '../../support/dashboard';
 import { alarmsStack, filterPatternsByMetric, removeAssemblies } from './alarms-stack';
@@ -171,7 +173,7 @@ describe('Construct: DatabaseAlarms', () => {
       }
     });
 
-    it('carries the runbook (severity, SQLSTATE, meaning, query, fix) in a description CloudWatch accepts', () => {
+    it('carries the runbook (severity, SQLSTATE, meaning, the saved query name, fix) in a description CloudWatch accepts', () => {
       for (const cls of ERROR_CATALOG) {
         const d = alarmDescriptionFor(cls);
         expect(d.length).toBeLessThanOrEqual(MAX_ALARM_DESCRIPTION_LENGTH);
@@ -180,7 +182,7 @@ describe('Construct: DatabaseAlarms', () => {
         expect(d).toContain(cls.runbook.meaning);
         expect(d).toContain(cls.runbook.fix);
         expect(d).toMatch(new RegExp(`\\nOver: OK after ${QUIET_MINUTES} minutes without one\\.$`));
-        expect(d).toMatch(/Find \(Logs Insights[^)]*\): fields @timestamp, @message \| filter @message like \/.+\/ \| parse @message \/.+\/ \| stats count\(\*\) as failures by /);
+        expect(d).toContain(`\nFind: run the saved Logs Insights query "${savedQueryNameFor(cls)}" (PostgreSQL log group).\n`);
       }
     });
 
@@ -320,9 +322,13 @@ describe('Construct: DatabaseAlarms', () => {
       template.resourceCountIs('AWS::Logs::QueryDefinition', ERROR_CATALOG.length + 2);
     });
 
-    it('puts them in the folder given', () => {
+    it('puts them in the folder given, and each alarm names its class\'s query there', () => {
       const { template } = alarmsStack({ queryFolder: 'shop/db' });
       template.hasResourceProperties('AWS::Logs::QueryDefinition', { Name: 'shop/db/Top failing relations' });
+      for (const cls of ERROR_CATALOG) {
+        template.hasResourceProperties('AWS::Logs::QueryDefinition', { Name: savedQueryNameFor(cls, 'shop/db'), QueryString: insightsQueryFor(cls), LogGroupNames: [logGroupRef] });
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: cls.metricName, AlarmDescription: alarmDescriptionFor(cls, 'shop/db') });
+      }
     });
   });
 

@@ -1,6 +1,7 @@
 import { GUARD_ROLE_PREFIX } from '../../../lambda/handler/constants';
 import { describe, expect, it } from 'vitest';
 import {
+  ALARM_DESCRIPTION_MARGIN,
   ERROR_CATALOG,
   ERROR_LINE_TAG,
   MAX_ALARM_DESCRIPTION_LENGTH,
@@ -8,6 +9,7 @@ import {
   alarmDescriptionFor,
   errorClass,
   filterPatternFor,
+  savedQueryNameFor,
   type ErrorClass,
 } from '../../../lib/alarms/error-catalog';
 import { matchesFilterPattern, parseFilterPattern } from '../../support/filter-pattern';
@@ -62,8 +64,20 @@ describe('Module: error-catalog', () => {
     });
   });
 
-  it('keeps every alarm description within CloudWatch\'s 1024 characters', () => {
-    for (const c of ERROR_CATALOG) expect(alarmDescriptionFor(c).length).toBeLessThanOrEqual(MAX_ALARM_DESCRIPTION_LENGTH);
+  it('keeps every alarm description ALARM_DESCRIPTION_MARGIN (256) characters below CloudWatch\'s 1024, with the longest query folder', () => {
+    // Regression: the descriptions quoted their Logs Insights query and were at 1,006-1,021 characters: any runbook edit overflowed.
+    const longestFolder = 'f'.repeat(100);
+    expect(ALARM_DESCRIPTION_MARGIN).toBe(256);
+    for (const c of ERROR_CATALOG) {
+      expect(alarmDescriptionFor(c, longestFolder).length, c.id).toBeLessThanOrEqual(MAX_ALARM_DESCRIPTION_LENGTH - ALARM_DESCRIPTION_MARGIN);
+    }
+  });
+
+  it('names the class\'s saved query in its description, in the given folder', () => {
+    const c = errorClass('lock-timeout');
+    expect(alarmDescriptionFor(c)).toContain('\nFind: run the saved Logs Insights query "schemaguard/Lock timeout by database, user" (PostgreSQL log group).\n');
+    expect(alarmDescriptionFor(c, 'shop/db')).toContain(`"${savedQueryNameFor(c, 'shop/db')}"`);
+    expect(savedQueryNameFor(c, 'shop/db')).toBe('shop/db/Lock timeout by database, user');
   });
 
   it('names the known ids for an unknown one', () => {

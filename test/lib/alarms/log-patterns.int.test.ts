@@ -16,7 +16,7 @@ import pg from 'pg';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_CATALOG, OLDEST_TRANSACTIONS_SQL, alarmDescriptionFor, insightsQueryFor, sessionErrorsQuery, type ErrorClass } from '../../../lib/alarms/error-catalog';
+import { ERROR_CATALOG, OLDEST_TRANSACTIONS_SQL, alarmDescriptionFor, savedQueryNameFor, sessionErrorsQuery, type ErrorClass } from '../../../lib/alarms/error-catalog';
 import { defaultGuardRoleName } from '../../../lib/guard-role';
 import { targets } from '../../support/db';
 import { matchesFilterPattern } from '../../support/filter-pattern';
@@ -322,9 +322,10 @@ describe.each(binDirs())('Filter patterns on the log of PostgreSQL ($name)', ({ 
     };
 
     it.each(ERROR_CATALOG.map((c) => [c.id, c] as const))('%s: the runbook query finds the offending object', (id, cls) => {
-      const rows = run(`schemaguard/${cls.title} by ${cls.locate.by.join(', ')}`);
+      // The query the alarm's description names, as the template saves it.
+      expect(alarmDescriptionFor(cls)).toContain(`"${savedQueryNameFor(cls)}"`);
+      const rows = run(savedQueryNameFor(cls));
       expect(rows.map((r) => cls.locate.by.map((k) => r[k]).join('/')).sort()).toEqual(expected[id]!(sessions));
-      expect(alarmDescriptionFor(cls)).toContain(insightsQueryFor(cls));
     });
 
     it('transaction aborted: the runbook\'s query for the pid it names lists the error that poisoned each transaction just before', () => {
