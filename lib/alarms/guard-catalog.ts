@@ -118,8 +118,8 @@ export const GUARD_ALARMS: readonly GuardAlarmSpec[] = [
     runs: 2,
     missingData: 'breaching',
     runbook: {
-      meaning: 'The scheduled guard failed (database unreachable, password refused, a timeout) or did not report in two intervals: the schema is not watched.',
-      fix: 'The last "schema guard: failed" line in its log group says why. Unreachable: check the database and its security group. Password refused (28P01): the role\'s password is not its secret\'s, and a redeploy alone resets nothing; raise the guard\'s roleRevision (stacks: guardRoleRevision; app: -c schemaguard:guardRoleRevision=<n+1>) and deploy. No lines: check the schedule rule is enabled.',
+      meaning: 'The guard failed (database unreachable, password refused, a timeout) or sent no report for two intervals: the schema is not watched.',
+      fix: 'Why: its last "schema guard: failed" log line. Unreachable: the database, its security group. 28P01: the role\'s password is not its secret\'s, and redeploying alone resets nothing: raise roleRevision (stacks: guardRoleRevision; app: -c schemaguard:guardRoleRevision=<n+1>), deploy. No lines: is the schedule rule on?',
     },
   },
 ];
@@ -128,12 +128,16 @@ export const GUARD_ALARMS: readonly GuardAlarmSpec[] = [
  * The command the runbooks start with: the same pass, from a checkout of the
  * deployed application (its migrations, contracts and snapshot) on a machine
  * that reaches the database, as the guard's role (password from its secret).
+ * The password is read at a silent prompt into PGPASSWORD (`read -rs`, in
+ * bash and zsh), never typed on the command line: `PGPASSWORD=… npx …` and a
+ * password in the URL both land in the shell's history (and in `ps` while
+ * the command runs).
  * Over TLS verified against the RDS CA bundle: the stacks set
  * rds.force_ssl=1, which refuses a connection without TLS ("no pg_hba.conf
  * entry ... no encryption", 28000), and verify-full checks the RDS
  * certificate against that bundle, whose CA is not in Node.js's store.
  */
-export const GUARD_FIRST_COMMAND = 'PGPASSWORD=<guard secret\'s password> npx schemaguard guard --database-url "postgres://<guard role>@<endpoint>/<database>?sslmode=verify-full&sslrootcert=global-bundle.pem"';
+export const GUARD_FIRST_COMMAND = 'read -rs PGPASSWORD && export PGPASSWORD && npx schemaguard guard --database-url "postgres://<guard role>@<endpoint>/<database>?sslmode=verify-full&sslrootcert=global-bundle.pem"';
 
 /** Where a runbook points: the database it watches and the guard's log group. */
 export interface GuardRunbookContext {
@@ -150,7 +154,7 @@ export function guardAlarmDescription(spec: GuardAlarmSpec, ctx: GuardRunbookCon
   return [
     `[${spec.severity.toUpperCase()}] ${spec.title} on ${ctx.database}: ${spec.metricName} >= 1 ${when}.`,
     `Meaning: ${spec.runbook.meaning}`,
-    `First: ${GUARD_FIRST_COMMAND} (app checkout; RDS CA bundle); the guard's log group ${ctx.logGroupName} has the last run's.`,
+    `First: ${GUARD_FIRST_COMMAND} (then type the guard secret's password; app checkout; RDS CA bundle); the guard's log group ${ctx.logGroupName} has the last run's.`,
     `Fix: ${spec.runbook.fix}`,
   ].join('\n');
 }

@@ -242,7 +242,7 @@ describe('Class: SchemaGuard', () => {
     it('the guard-health runbook says what resets a refused password: raising the revision, not a plain redeploy', () => {
       const health = Object.values(onInstance.t.findResources('AWS::CloudWatch::Alarm')).find((a) => a.Properties.AlarmName === 'orders-ticket-guard-health')!;
       const description = JSON.stringify(health.Properties.AlarmDescription);
-      expect(description).toContain('Password refused (28P01): the role\'s password is not its secret\'s, and a redeploy alone resets nothing; raise the guard\'s roleRevision (stacks: guardRoleRevision; app: -c schemaguard:guardRoleRevision=<n+1>) and deploy.');
+      expect(description).toContain('28P01: the role\'s password is not its secret\'s, and redeploying alone resets nothing: raise roleRevision (stacks: guardRoleRevision; app: -c schemaguard:guardRoleRevision=<n+1>), deploy.');
       expect(description).not.toContain('deploy again');
     });
 
@@ -308,7 +308,7 @@ describe('Class: SchemaGuard', () => {
       for (const alarm of Object.values(onInstance.t.findResources('AWS::CloudWatch::Alarm'))) {
         const text = JSON.stringify(alarm.Properties.AlarmDescription);
         expect(text).toMatch(/^"\[(PAGE|TICKET)\]|^\{"Fn::Join":\["",\["\[(PAGE|TICKET)\]/);
-        for (const part of ['Meaning: ', 'First: PGPASSWORD=', 'npx schemaguard guard --database-url', 'sslmode=verify-full&sslrootcert=global-bundle.pem', 'the guard\'s log group', 'Fix: ']) expect(text).toContain(part);
+        for (const part of ['Meaning: ', 'First: read -rs PGPASSWORD && export PGPASSWORD && npx schemaguard guard --database-url', 'sslmode=verify-full&sslrootcert=global-bundle.pem', 'the guard\'s log group', 'Fix: ']) expect(text).toContain(part);
         // Tokens resolve to names far shorter than the limit's margin.
         expect(text.length).toBeLessThan(1024);
       }

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,14 +36,22 @@ describe('Module: guard-catalog', () => {
     });
 
     it('runs as the guard role with the password of its secret, in PGPASSWORD (never in the URL)', () => {
-      expect(GUARD_FIRST_COMMAND).toMatch(/^PGPASSWORD=<guard secret's password> npx schemaguard guard --database-url "postgres:\/\/<guard role>@/);
+      expect(GUARD_FIRST_COMMAND).toMatch(/ npx schemaguard guard --database-url "postgres:\/\/<guard role>@<endpoint>\//);
+    });
+
+    it('regression: reads the password at a silent prompt, so it never lands in the shell history (PGPASSWORD=<password> npx … did)', () => {
+      expect(GUARD_FIRST_COMMAND).toMatch(/^read -rs PGPASSWORD && export PGPASSWORD && npx schemaguard guard /);
+      expect(GUARD_FIRST_COMMAND).not.toMatch(/PGPASSWORD=|password>/);
+      // The same words in bash: what was typed at the prompt reaches the command's environment.
+      const r = spawnSync('bash', ['-c', GUARD_FIRST_COMMAND.replace(/ npx schemaguard guard .*$/, " node -e 'process.stdout.write(process.env.PGPASSWORD)'")], { input: 's3cr$t p@ss\n', encoding: 'utf8' });
+      expect({ status: r.status, out: r.stdout }).toEqual({ status: 0, out: 's3cr$t p@ss' });
     });
   });
 
   describe('Function: guardAlarmDescription', () => {
     it.each(GUARD_ALARMS.map((a) => [a.id, a] as const))('%s: starts with the first command, names the guard\'s log group, within 1024 characters with a 63-character identifier', (_id, spec) => {
       const d = guardAlarmDescription(spec, CTX);
-      expect(d).toContain(`\nFirst: ${GUARD_FIRST_COMMAND} (app checkout; RDS CA bundle); the guard's log group ${CTX.logGroupName} has the last run's.\n`);
+      expect(d).toContain(`\nFirst: ${GUARD_FIRST_COMMAND} (then type the guard secret's password; app checkout; RDS CA bundle); the guard's log group ${CTX.logGroupName} has the last run's.\n`);
       const long = guardAlarmDescription(spec, { ...CTX, database: `${'d'.repeat(63)}/app`, logGroupName: '${Token[TOKEN.1234]}' });
       expect(long.length).toBeLessThanOrEqual(1024);
     });
