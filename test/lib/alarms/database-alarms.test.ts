@@ -439,3 +439,19 @@ describe('Construct: DatabaseAlarms', () => {
     expect(Stack.of(alarms).stackName).toBe('AlarmsTest');
   });
 });
+
+describe('Package: schemaguard (lib/index.ts)', () => {
+  it('regression: exports what the README and the runbooks name (QUIET_MINUTES, OLDEST_TRANSACTIONS_SQL and sessionErrorsQuery were only in error-catalog.ts)', async () => {
+    // Prepare
+    const pkg: Record<string, unknown> = await import('../../../lib/index');
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const named = ['QUIET_MINUTES', 'OLDEST_TRANSACTIONS_SQL', 'sessionErrorsQuery', 'savedQueryNameFor', 'ALARM_DESCRIPTION_MARGIN'];
+    // Assess
+    for (const name of named) {
+      expect(readme, name).toContain(`\`${name}\``);
+      expect(pkg[name], name).toBeDefined();
+    }
+    expect(pkg.QUIET_MINUTES).toBe(QUIET_MINUTES);
+    expect((pkg.sessionErrorsQuery as (pid: string) => string)('7714')).toContain(':\\[7714\\]:ERROR:');
+  });
+});
