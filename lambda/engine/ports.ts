@@ -147,6 +147,17 @@ export interface MigrationLock {
    * Throws LockWaitTimeoutError when the wait runs out.
    */
   acquire(waitMs: number, onWait?: (holders: Blocker[]) => void): Promise<void>;
+  /**
+   * Asked once before `acquire` by the runner: true when the run need not take
+   * the lock. A lock whose taking writes to the database (a lease whose table
+   * is created on first use, and removed when the run committed nothing) runs
+   * `nothingToDo` over its connection and answers with it, so a run with
+   * nothing to apply leaves the database untouched; `acquire` is then not
+   * called, and `release` closes what this opened. Any other lock answers
+   * false (or has no such method).
+   * @default - the lock is always taken
+   */
+  skipWhen?(nothingToDo: (q: Queryable) => Promise<boolean>): Promise<boolean>;
   /** Throws when the lock is known to be lost (its connection died, its lease expired). */
   assertHeld(): Promise<void> | void;
   /**

@@ -113,6 +113,11 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   /** That session once it created the state table (or brought it up to date) in a transaction not yet committed. */
   let preparing: Promise<Session> | undefined;
   try {
+    const done = await upToDateBeforeLock(lock, options, schema);
+    if (done) {
+      emit({ type: 'plan', pending: 0, applied: done.appliedCount });
+      return { ...done, elapsedMs: Math.round(performance.now() - started) };
+    }
     const waitStart = performance.now();
     await lock.acquire(options.lockWaitMs ?? 60_000, (holders) => emit({ type: 'lock-wait', holders }));
     emit({ type: 'lock-acquired', waitedMs: Math.round(performance.now() - waitStart) });
@@ -167,6 +172,36 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     else if (opening) await opening.then((s) => s.close(), () => undefined);
     await lock.release();
   }
+}
+
+/**
+ * The result of a run with nothing to do, when the lock would write to be
+ * taken (`MigrationLock.skipWhen`: the lease through a pooler, whose table a
+ * database migrated directly does not have): every file applied, unchanged,
+ * and nothing to refuse, read before the lock. Safe without it: applied rows
+ * only come and go under the lock, so what was applied stays applied.
+ * Undefined otherwise: the run takes the lock, reads the state again under
+ * it, and refuses (or applies) there.
+ */
+async function upToDateBeforeLock(lock: MigrationLock, options: MigrateOptions, schema: string): Promise<MigrateResult | undefined> {
+  let result: MigrateResult | undefined;
+  const skip = await lock.skipWhen?.(async (q) => {
+    try {
+      const { applied } = await readStateForRun(q, schema);
+      const plan = computePlan(options.migrations, applied);
+      if (plan.pending.length > 0) return false;
+      refuse(plan, options);
+      result = {
+        outcome: 'up-to-date', applied: [], remaining: [], unknown: plan.unknown.map((u) => u.version),
+        currentVersion: plan.currentVersion, appliedCount: applied.length, elapsedMs: 0,
+      };
+      return true;
+    } catch {
+      // A refusal, or a state that cannot be read: the run under the lock says so, as before.
+      return false;
+    }
+  });
+  return skip ? result : undefined;
 }
 
 /**

@@ -5,10 +5,14 @@
  * (`../data-api/lease-lock.ts`), which needs no session — a session lock taken
  * there would stay with a pooled server connection that no client owns, and
  * the next runner would wait for it until --lock-wait ran out. While the
- * lease is held, every commit of this driver is fenced by it.
+ * lease is held, every commit of this driver is fenced by it. Taking the
+ * lease writes (on a database migrated directly, its table is created, and
+ * dropped when the run committed nothing), so through a pooler the run's
+ * state is read first (`skipWhen`) and a run with nothing to apply takes no
+ * lease.
  */
 import type { Blocker } from '../../engine/errors';
-import type { Driver, LockOptions, MigrationLock, Session } from '../../engine/ports';
+import type { Driver, LockOptions, MigrationLock, Queryable, Session } from '../../engine/ports';
 import { LeaseLock, type LeaseTimings } from '../data-api/lease-lock';
 import { AdvisoryLock } from './advisory-lock';
 import type { PoolerEvidence } from './pooler';
@@ -24,6 +28,8 @@ export interface PgLockHost extends Driver {
 
 export class PgRunnerLock implements MigrationLock {
   private inner?: MigrationLock;
+  /** The connection `skipWhen` opened, kept for `acquire`. */
+  private opened?: Session;
 
   constructor(private readonly driver: PgLockHost, private readonly options: LockOptions) {}
 
@@ -36,9 +42,21 @@ export class PgRunnerLock implements MigrationLock {
     return this.inner instanceof LeaseLock ? 'lease' : this.inner ? 'advisory' : undefined;
   }
 
+  /**
+   * Through a pooler, taking the lease writes (on a database without its
+   * table, a CREATE TABLE, then a DROP when the run committed nothing): the
+   * run's `nothingToDo` is asked first, over this lock's connection. On one
+   * server session the advisory lock writes nothing: false, unasked.
+   */
+  async skipWhen(nothingToDo: (q: Queryable) => Promise<boolean>): Promise<boolean> {
+    const session = (this.opened ??= await this.driver.connect());
+    return this.driver.pooler !== undefined && await nothingToDo(session);
+  }
+
   async acquire(waitMs: number, onWait?: (holders: Blocker[]) => void): Promise<void> {
     // Connecting tells whether this is one server session: decide before anything is written.
-    const session = await this.driver.connect();
+    const session = this.opened ?? await this.driver.connect();
+    this.opened = undefined;
     if (this.driver.pooler) {
       const lease = new LeaseLock(this.driver, { ...this.driver.leaseTimings, ...this.options, session });
       this.driver.lease = lease;
@@ -64,11 +82,15 @@ export class PgRunnerLock implements MigrationLock {
 
   async release(): Promise<void> {
     const inner = this.inner;
+    const opened = this.opened;
     this.inner = undefined;
+    this.opened = undefined;
     try {
       await inner?.release();
     } finally {
       if (this.driver.lease === inner) this.driver.lease = undefined;
+      // Opened by skipWhen, and the lock was not taken on it.
+      await opened?.close();
     }
   }
 }

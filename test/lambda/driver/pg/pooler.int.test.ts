@@ -186,6 +186,41 @@ describe.each(targets)('PgBouncer pool_mode=transaction in front of $name', (tar
       expect(await catalogFingerprint(url)).toBe(before);
     });
 
+    it('regression: a run with nothing to do through the pooler, on a database migrated directly, writes nothing (the lease table was created and dropped each run)', async () => {
+      // Prepare: migrated directly (advisory lock: no lease table); every CREATE from here on is logged.
+      const url = await freshDatabase(target, 'pool_noop');
+      const migrations = loadMigrations(tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' }));
+      await migrate({ driver: new PgDriver({ connectionString: url }), migrations, appliedBy: 'direct' });
+      await withClient(url, (c) => c.query(`
+        CREATE TABLE ddl_log (tag text, object text);
+        CREATE FUNCTION log_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$
+          BEGIN INSERT INTO ddl_log SELECT command_tag, object_identity FROM pg_event_trigger_ddl_commands(); END $$;
+        CREATE EVENT TRIGGER log_ddl ON ddl_command_end EXECUTE FUNCTION log_ddl();`));
+      const before = await catalogFingerprint(url);
+      // Act: twice, as each deploy would
+      const events: RunEvent['type'][] = [];
+      const runs = [];
+      for (let i = 0; i < 2; i++) {
+        runs.push(await migrate({ driver: new PgDriver({ connectionString: bouncer.url(url) }), migrations, appliedBy: 'pooled', onEvent: (e) => events.push(e.type) }));
+      }
+      // Assess
+      expect(runs.map((r) => [r.outcome, r.appliedCount, r.currentVersion])).toEqual([['up-to-date', 1, 1], ['up-to-date', 1, 1]]);
+      expect(await rows(url, 'SELECT tag, object FROM ddl_log')).toEqual([]);
+      // Nothing to apply was seen before the lock: it was not taken.
+      expect(events).toEqual(['plan', 'plan']);
+      expect(await catalogFingerprint(url)).toBe(before);
+      expect(await leftovers(url)).toEqual({ advisory: 0, leases: 0 });
+
+      // A file to apply: the lease is taken (its table made and, the run having committed, kept), and the file applied once.
+      const more = loadMigrations(tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '2_b.sql': 'CREATE TABLE b (id int);' }));
+      const r = await migrate({ driver: new PgDriver({ connectionString: bouncer.url(url) }), migrations: more, appliedBy: 'pooled' });
+      expect(r.applied.map((a) => a.version)).toEqual([2]);
+      expect(await rows(url, "SELECT object FROM ddl_log WHERE tag = 'CREATE TABLE' ORDER BY object")).toEqual([
+        { object: 'public.b' }, { object: 'schemaguard.runner_lease' },
+      ]);
+      expect(await leftovers(url)).toEqual({ advisory: 0, leases: 0 });
+    });
+
     it('applies a no-transaction file with no statement (a placeholder): it has nothing that needs a session', async () => {
       const url = await freshDatabase(target, 'pool_notx_empty');
       const dir = tempDir({ '1_table.sql': 'CREATE TABLE t1 (id int);', '2_placeholder.sql': '-- schemaguard:no-transaction\n-- the index is built by hand on this database\n' });
