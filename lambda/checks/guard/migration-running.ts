@@ -7,6 +7,11 @@
  * advisory lock belongs to one database: only this database's holders count,
  * so a migration of another database on the same server skips nothing here.
  *
+ * The table is looked up once (one `to_regclass`, whose oid the privilege
+ * check takes): looked up twice, a table dropped in between read as "may not
+ * read". A table dropped after the look-up leaves an oid that names nothing,
+ * and `has_table_privilege` of it is null: no lease.
+ *
  * The lease table may go between the look and the read: a runner that
  * committed nothing drops it (`driver/data-api/lease-table.ts`), and a read
  * queued behind that DROP's ACCESS EXCLUSIVE lock then fails with
@@ -27,9 +32,10 @@ SELECT ARRAY(SELECT l.pid FROM pg_locks l
                 AND ((l.classid::bigint << 32) | l.objid::bigint) = $1::bigint
                 AND l.pid IS DISTINCT FROM pg_backend_pid()
               ORDER BY l.pid) AS pids,
-       to_regclass(format('%I.%I', $2::text, $3::text)) IS NOT NULL AS lease_table,
-       COALESCE(has_table_privilege(to_regclass(format('%I.%I', $2::text, $3::text)), 'SELECT'), false) AS can_read,
-       current_user::text AS role`;
+       t.oid IS NOT NULL AS lease_table,
+       has_table_privilege(t.oid, 'SELECT') AS can_read,
+       current_user::text AS role
+  FROM (SELECT to_regclass(format('%I.%I', $2::text, $3::text)) AS oid) t`;
 
 /** The lease table was dropped while the guard read it: no migration holds a lease. */
 export class LeaseTableGoneError extends MigrationError {
@@ -39,7 +45,8 @@ export class LeaseTableGoneError extends MigrationError {
   }
 }
 
-interface LookRow { pids: number[] | string; lease_table: boolean; can_read: boolean; role: string }
+/** `can_read` is null when the table's oid names nothing any more: it was dropped after to_regclass found it. */
+interface LookRow { pids: number[] | string; lease_table: boolean; can_read: boolean | null; role: string }
 interface LeaseRow { owner: string; expires_in_s: number | string }
 
 /** Why the guard must skip (a migration holds the runner lock), or undefined when none runs. */
@@ -49,7 +56,8 @@ export async function runningMigration(q: Queryable, stateSchema: string): Promi
   if (pids.length) {
     return `a migration is running: server process ${pids.join(', ')} holds the runner lock (advisory lock ${advisoryLockKey(stateSchema)})`;
   }
-  if (!look.lease_table) return undefined;
+  // Dropped between the look-up and the privilege check (has_table_privilege of a gone oid is null): no lease table, no lease.
+  if (!look.lease_table || look.can_read === null) return undefined;
   if (!look.can_read) {
     throw new MigrationError(`the guard cannot tell whether a migration is running: role ${look.role} may not read ${stateSchema}.${LEASE_TABLE}`, {
       fix: `GRANT SELECT ON ${quoteIdent(stateSchema)}.${LEASE_TABLE} TO ${quoteIdent(look.role)}; (README: Guarding production)`,

@@ -8,10 +8,12 @@ import { cpSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadContracts, type Contract } from '../../../../lambda/checks/contracts';
 import { runGuard, type GuardReport } from '../../../../lambda/checks/guard';
+import { runningMigration } from '../../../../lambda/checks/guard/migration-running';
 import { LeaseLock } from '../../../../lambda/driver/data-api/lease-lock';
 import { leaseDdl } from '../../../../lambda/driver/data-api/lease-table';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
 import { MigrationError } from '../../../../lambda/engine/errors';
+import type { Queryable } from '../../../../lambda/engine/ports';
 import { advisoryLockKey } from '../../../../lambda/engine/runner-lock-names';
 import { migrate, type RunEvent } from '../../../../lambda/engine/runner';
 import { loadMigrations } from '../../../../lambda/engine/source';
@@ -125,6 +127,27 @@ describe.each(targets)('Function: runGuard while a migration runs, on $name', (t
       await holder.query('ROLLBACK');
     });
     expect((await guard(url)).outcome).not.toBe('skipped');
+  });
+
+  it('regression: the lease table dropped between its look-up and the privilege check is no lease, not "may not read" (to_regclass ran twice)', async () => {
+    // Prepare: what the server answers for the oid of a table dropped after it was looked up.
+    const db = await freshDatabase(target, 'guard_lease_gone');
+    await withClient(db, (c) => c.query(leaseDdl('schemaguard').join(';\n')));
+    const [{ oid }] = await rows<{ oid: string }>(db, "SELECT to_regclass('schemaguard.runner_lease')::oid::text AS oid");
+    await withClient(db, (c) => c.query('DROP TABLE schemaguard.runner_lease'));
+    const [{ can_read }] = await rows<{ can_read: boolean | null }>(db, "SELECT has_table_privilege($1::oid, 'SELECT') AS can_read", [oid]);
+    expect(can_read).toBeNull();
+    // Act: the look that found the table, its privilege checked on that same oid after the DROP.
+    const look = { pids: [], lease_table: true, can_read, role: 'schemaguard_guard_app' };
+    const queried: string[] = [];
+    const q: Queryable = { query: (async (sql: string) => { queried.push(sql); return { rows: [look], rowCount: 1 }; }) as Queryable['query'] };
+    // Assess: no lease, and the lease row is not read (the table is gone)
+    expect(await runningMigration(q, 'schemaguard')).toBeUndefined();
+    expect(queried).toHaveLength(1);
+    expect(queried[0]!.match(/to_regclass/g)).toHaveLength(1);
+    // A table that is there and may not be read is still refused, naming the GRANT.
+    look.can_read = false;
+    await expect(runningMigration(q, 'schemaguard')).rejects.toThrow(/may not read schemaguard\.runner_lease/);
   });
 
   it('the lease table dropped while the run waits to read it (a runner that committed nothing removes it): no skip and no error', async () => {
