@@ -150,7 +150,7 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     severity: 'page',
     metricName: 'TransactionAborted',
     runbook: {
-      meaning: 'A client kept sending statements after an earlier error in the same transaction; the root cause is the ERROR of that session (same pid) just before.',
+      meaning: 'A client kept sending statements after an earlier error in the same transaction; the root cause is the ERROR of that session (same pid) just before. Paged with another class (42P10 usually): one incident, fix that one.',
       fix: `That error: ${sessionErrorsQuery('<pid>')} . Fix it; make the client roll back after an error.`,
     },
     locate: { line: 'ERROR', parse: ':(?<user>[^:@]*)@(?<database>[^:]*):\\[(?<pid>\\d+)\\]:ERROR:', by: ['database', 'user', 'pid'] },
