@@ -193,7 +193,7 @@ export class SchemaGuard extends Construct {
     });
     this.alarms = props.topic ? guardAlarms(this, {
       metric: (name) => this.metric(name), topic: props.topic, ticketTopic: props.ticketTopic, alarmNamePrefix: props.alarmNamePrefix,
-      runbook: { database: `${settings.databaseIdentifier}/${settings.databaseName}`, logGroupName: this.logGroup.logGroupName, interval: describeInterval(this.schedule) },
+      runbook: { database: `${settings.databaseIdentifier}/${settings.databaseName}`, logGroupName: shownLogGroup(this.logGroup), interval: describeInterval(this.schedule) },
     }) : {};
     if (props.dashboard) addGuardWidgets(props.dashboard, guardDashboardWidgets((name) => this.metric(name), Object.values(this.alarms)));
     acknowledgeGuardFindings(this);
@@ -371,4 +371,20 @@ function acknowledgeGuardFindings(self: SchemaGuard): void {
     'Pinned to Node.js 22 on purpose: the guard is the handler bundle, which targets node22 and is tested on it; moving to a newer runtime is a deliberate change.');
   if (self.securityGroup) acknowledge(self.node.findChild('FunctionRole'), 'AwsSolutions-IAM5[Resource::*]',
     'Only the VPC network-interface actions (ec2:CreateNetworkInterface, DescribeNetworkInterfaces, DeleteNetworkInterface, Assign/UnassignPrivateIpAddresses) use "*": EC2 has no resource-level permissions for them. Logs and the secret are scoped to their ARNs.');
+}
+
+/**
+ * The guard's log group as its runbook names it. Its name is made by
+ * CloudFormation at deploy time (the stack's name, the logical ID and a
+ * suffix: a length synth cannot know), and an alarm description over 1,024
+ * characters fails the deploy; so a name made at deploy time is shown as the
+ * stack and the logical ID the console's Resources tab links to it from,
+ * both known now and counted against the limit.
+ */
+function shownLogGroup(logGroup: logs.LogGroup): string {
+  if (!Token.isUnresolved(logGroup.logGroupName)) return logGroup.logGroupName;
+  const stack = Stack.of(logGroup);
+  const logicalId = stack.resolve((logGroup.node.defaultChild as logs.CfnLogGroup).logicalId) as unknown;
+  if (Token.isUnresolved(stack.stackName) || typeof logicalId !== 'string') return 'of this construct';
+  return `(stack ${stack.stackName}, resource ${logicalId})`;
 }

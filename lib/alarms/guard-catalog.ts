@@ -143,6 +143,7 @@ export const GUARD_FIRST_COMMAND = 'read -rs PGPASSWORD && export PGPASSWORD && 
 export interface GuardRunbookContext {
   /** e.g. `schemaguard-prod/app`. */
   readonly database: string;
+  /** Its name, or where to find it when CloudFormation makes the name at deploy time (`(stack Orders, resource GuardLogs1A2B3C4D)`). */
   readonly logGroupName: string;
   /** The schedule, for the health alarm's wording, e.g. `15 minutes`. */
   readonly interval: string;
