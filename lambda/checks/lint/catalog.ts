@@ -3,8 +3,10 @@
  * every function's volatility (`pg_proc.provolatile`) and every domain's
  * constraints, so a DEFAULT calling a user-defined or overloaded function,
  * or a column of a constrained domain, is judged by what the database
- * declares; and, when a pending file says CASCADE, the user objects'
- * dependencies (`dependencies.ts`), so drop-cascade names what would go.
+ * declares; the NOT NULL constraints left NOT VALID (PostgreSQL 18), on
+ * whose columns a primary key is refused; and, when a pending file says
+ * CASCADE, the user objects' dependencies (`dependencies.ts`), so
+ * drop-cascade names what would go.
  * Catalog reads only.
  */
 import type { Queryable } from '../../engine/ports';
@@ -21,9 +23,28 @@ export interface CatalogDomain {
   notNull: boolean;
 }
 
+/**
+ * A NOT NULL constraint left NOT VALID (PostgreSQL 18's `ADD CONSTRAINT name
+ * NOT NULL col NOT VALID`; `pg_constraint.contype = 'n'`, not validated):
+ * PostgreSQL refuses a primary key on its column until it is validated
+ * (55000), although `pg_attribute.attnotnull` is already true. PostgreSQL 17
+ * and earlier have none.
+ */
+export interface CatalogNotValidNotNull {
+  schema: string;
+  table: string;
+  column: string;
+  /** The constraint's name. */
+  name: string;
+  /** The table's indexes whose key has the column: those ADD PRIMARY KEY USING INDEX would be refused. */
+  indexes: string[];
+}
+
 export interface LintCatalog {
   functions: FunctionSignature[];
   domains: CatalogDomain[];
+  /** NOT NULL constraints left NOT VALID. @default - none */
+  notValidNotNull?: CatalogNotValidNotNull[];
   /** What depends on what (`pg_depend`), read when asked for. */
   dependencies?: DependencyGraph;
 }
@@ -62,8 +83,20 @@ export async function readLintCatalog(q: Queryable, options: ReadCatalogOptions 
        FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
       WHERE t.typtype = 'd'`,
   )).rows;
-  return { functions, domains, ...(options.dependencies ? { dependencies: await readOrSay(q, options.onUnread) } : {}) };
+  const notValidNotNull = (await q.query<CatalogNotValidNotNull>(NOT_VALID_NOT_NULL_SQL)).rows;
+  return { functions, domains, notValidNotNull, ...(options.dependencies ? { dependencies: await readOrSay(q, options.onUnread) } : {}) };
 }
+
+// contype 'n' is PostgreSQL 18's: on earlier versions no row has it, and this reads nothing.
+const NOT_VALID_NOT_NULL_SQL = `
+SELECT n.nspname AS schema, r.relname AS "table", a.attname AS "column", c.conname AS name,
+       ARRAY(SELECT x.relname::text FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
+              WHERE i.indrelid = c.conrelid AND c.conkey[1] = ANY (i.indkey::int2[]) ORDER BY 1) AS indexes
+  FROM pg_constraint c
+  JOIN pg_class r ON r.oid = c.conrelid
+  JOIN pg_namespace n ON n.oid = r.relnamespace
+  JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+ WHERE c.contype = 'n' AND NOT c.convalidated`;
 
 async function readOrSay(q: Queryable, onUnread: ReadCatalogOptions['onUnread']): Promise<DependencyGraph | undefined> {
   try {

@@ -146,6 +146,7 @@ export function notNullProven(t: TableModel, column: string): boolean {
 /** Apply one ALTER TABLE subcommand; returns the name of an index-backed constraint it added. */
 export function applyAlterCommand(t: TableModel, cmd: Node, origin: CommandOrigin): string | undefined {
   const col = typeof cmd.name === 'string' ? t.columns.get(cmd.name) : undefined;
+  if (origin.pending) settleNotNull(t, cmd);
   switch (cmd.subtype) {
     case 'AT_AddColumn': {
       const def = as(cmd.def, 'ColumnDef');
@@ -184,6 +185,20 @@ export function applyAlterCommand(t: TableModel, cmd: Node, origin: CommandOrigi
       return undefined;
     default: return undefined;
   }
+}
+
+/** A pending subcommand that ends a NOT VALID NOT NULL of the database (`TableModel.notNullSettled`): VALIDATE or DROP CONSTRAINT, SET or DROP NOT NULL, DROP COLUMN. */
+function settleNotNull(t: TableModel, cmd: Node): void {
+  if (typeof cmd.name !== 'string') return;
+  const byName = cmd.subtype === 'AT_ValidateConstraint' || cmd.subtype === 'AT_DropConstraint';
+  if (!byName && cmd.subtype !== 'AT_SetNotNull' && cmd.subtype !== 'AT_DropNotNull' && cmd.subtype !== 'AT_DropColumn') return;
+  const settled = notNullSettled(t);
+  if (byName) settled.constraints.add(settled.renamed.get(cmd.name) ?? cmd.name);
+  else settled.columns.add(cmd.name);
+}
+
+export function notNullSettled(t: TableModel): NonNullable<TableModel['notNullSettled']> {
+  return (t.notNullSettled ??= { constraints: new Set(), columns: new Set(), renamed: new Map() });
 }
 
 /** PostgreSQL 18's ADD [CONSTRAINT name] NOT NULL col: NOT NULL, or (NOT VALID) a constraint a primary key must wait for. */

@@ -64,6 +64,13 @@ export interface TableModel {
   view?: boolean;
   /** Key columns of the indexes CREATE INDEX made on it, by index name (an index on an expression is not here): what ADD PRIMARY KEY USING INDEX makes NOT NULL. */
   indexColumns?: Map<string, string[]>;
+  /**
+   * What pending migrations did to NOT NULL constraints: those they validated or dropped, by name, and the columns
+   * whose NOT NULL they set or dropped, or that they dropped. A NOT VALID NOT NULL the database has
+   * (`LintCatalog.notValidNotNull`) named here no longer stops a primary key. `renamed`: a constraint's name
+   * before pending RENAME CONSTRAINTs, by its name now.
+   */
+  notNullSettled?: { constraints: Set<string>; columns: Set<string>; renamed: Map<string, string> };
 }
 
 export interface DomainModel {

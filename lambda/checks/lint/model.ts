@@ -23,7 +23,7 @@
  */
 import { as, list, names, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../parse';
 import { applyFunctionStatement } from './model-functions';
-import { applyAlterCommand, constraintIndexes, createdTable } from './model-tables';
+import { applyAlterCommand, constraintIndexes, createdTable, notNullSettled } from './model-tables';
 import type { AlterTarget, CommandHook, DomainModel, FunctionScope, ModelFunction, TableModel } from './model-types';
 import type { LintSource } from './source';
 
@@ -324,6 +324,7 @@ export class PendingModel implements FunctionScope {
     if (!r) return;
     const t = this.tableOrPlaceholder(r);
     for (const col of t.columns.values()) if (col.notNullNotValid?.name === from) col.notNullNotValid.name = to;
+    if (this.isNewHere()) renamedNotNull(notNullSettled(t).renamed, from, to);
     const c = t.constraints.get(from);
     if (!c) return;
     t.constraints.delete(from);
@@ -497,6 +498,13 @@ function addDomainConstraint(d: DomainModel, con: Node | undefined, k: number): 
   if (con.contype === 'CONSTR_NOTNULL') d.notNull = true;
   if (con.contype === 'CONSTR_DEFAULT') d.hasDefault = true;
   if (con.contype === 'CONSTR_CHECK') d.constraints.add(typeof con.conname === 'string' ? con.conname : `#${k}`);
+}
+
+/** A pending RENAME CONSTRAINT: `renamed` maps each name now to the name the database has. */
+function renamedNotNull(renamed: Map<string, string>, from: string, to: string): void {
+  const original = renamed.get(from) ?? from;
+  renamed.delete(from);
+  renamed.set(to, original);
 }
 
 export function splitKey(key: string): [string, string] {

@@ -6,11 +6,16 @@
  * constraint …" for USING INDEX), so the deploy fails at apply time; a
  * VALIDATE CONSTRAINT (or SET NOT NULL, which validates it) before the key
  * lets it through. Checked on PostgreSQL 18; 15 has no NOT VALID NOT NULL.
+ * The constraint is followed through the migrations, or, made outside them,
+ * read from the database's catalog when lint has one (`LintCatalog`:
+ * `pg_attribute.attnotnull` is true while it is NOT VALID, so only
+ * `pg_constraint` tells).
  */
 import { as, names, type ParsedStatement } from '../../parse';
 import { inPlace, later, renderFix, type FixFile } from '../fix';
 import type { AlterTarget } from '../model';
 import type { ColumnModel } from '../model-types';
+import type { CatalogNotValidNotNull } from '../catalog';
 import type { LintRule, RuleContext } from '../rule';
 import { ident, tableName } from '../sql-text';
 
@@ -29,13 +34,30 @@ export const PRIMARY_KEY_NOT_VALID_NOT_NULL: LintRule = {
   alterCommand(ctx, s, t, cmd) {
     const con = cmd.subtype === 'AT_AddConstraint' ? as(cmd.def, 'Constraint') : undefined;
     if (con?.contype !== 'CONSTR_PRIMARY') return;
-    const columns = typeof con.indexname === 'string' ? t.table.indexColumns?.get(con.indexname) ?? [] : names(con.keys);
-    for (const column of columns) {
+    const index = typeof con.indexname === 'string' ? con.indexname : undefined;
+    const known = index === undefined ? names(con.keys) : t.table.indexColumns?.get(index);
+    for (const column of known ?? []) {
       const notValid = t.table.columns.get(column)?.notNullNotValid;
       if (notValid) report(ctx, s, t, column, notValid, con.location as number | undefined);
     }
+    for (const c of inDatabase(ctx, t, index, known)) reportInDatabase(ctx, s, t, c, con.location as number | undefined);
   },
 };
+
+/**
+ * The database's NOT VALID NOT NULL constraints (`LintCatalog.notValidNotNull`)
+ * on the key's columns — those of `known`, or, for an index the migrations did
+ * not create, those the index's key has — that no pending migration has
+ * validated or dropped since, and the model has not followed from a migration.
+ */
+function inDatabase(ctx: RuleContext, t: AlterTarget, index: string | undefined, known: string[] | undefined): CatalogNotValidNotNull[] {
+  if (!t.existing || !ctx.catalog?.notValidNotNull) return [];
+  const settled = t.table.notNullSettled;
+  return ctx.catalog.notValidNotNull.filter((c) => c.schema === t.table.schema && c.table === t.table.name
+    && (known ? known.includes(c.column) : c.indexes.includes(index!))
+    && !t.table.columns.get(c.column)?.notNullNotValid
+    && !settled?.constraints.has(c.name) && !settled?.columns.has(c.column));
+}
 
 function report(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, column: string, notValid: NonNullable<ColumnModel['notNullNotValid']>, at: number | undefined): void {
   const table = tableName(t.rel);
@@ -48,6 +70,19 @@ function report(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, column: st
   ctx.report(PRIMARY_KEY_NOT_VALID_NOT_NULL, s, {
     message: `PRIMARY KEY on ${table}.${column}, whose NOT NULL constraint ${notValid.name} is NOT VALID (added at ${where}): PostgreSQL 18 refuses it (55000)`,
     fix: renderFix(files),
+    at,
+  });
+}
+
+/** A NOT VALID NOT NULL made outside the migrations: the database says so; it is validated in place, before the key. */
+function reportInDatabase(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, c: CatalogNotValidNotNull, at: number | undefined): void {
+  const table = tableName(t.rel);
+  // Renamed by a pending migration: named as it is by then.
+  const name = [...t.table.notNullSettled?.renamed ?? []].find(([, original]) => original === c.name)?.[0] ?? c.name;
+  const validate = `ALTER TABLE ${table} VALIDATE CONSTRAINT ${ident(name)};  -- scans under SHARE UPDATE EXCLUSIVE: writes go on`;
+  ctx.report(PRIMARY_KEY_NOT_VALID_NOT_NULL, s, {
+    message: `PRIMARY KEY on ${table}.${c.column}, whose NOT NULL constraint ${name} is NOT VALID in the database (no migration added it): PostgreSQL 18 refuses it (55000)`,
+    fix: renderFix([inPlace(validate, `${s.text.trim()};`)]),
     at,
   });
 }

@@ -282,4 +282,29 @@ describe.each(targets)('Lint rules on $name', (target) => {
     expect(await found(`${key};`)).toBe(1);
     expect(await found(`${validate};\n${key};`)).toBe(0);
   });
+  // Regression: a NOT VALID NOT NULL made outside the migrations was not seen (pg_attribute.attnotnull is true while it is NOT VALID): lint with the database said nothing, PostgreSQL 18 refused the key (55000).
+  it.each([
+    ['USING INDEX', 'ALTER TABLE desks ADD CONSTRAINT desks_pkey PRIMARY KEY USING INDEX desks_id_key'],
+    ['a column list', 'ALTER TABLE desks ADD PRIMARY KEY (id)'],
+  ])('primary-key-not-valid-not-null: PRIMARY KEY (%s) on a column whose NOT VALID NOT NULL is in the database only: read from its catalog (18: reported, the server refuses; 15: nothing to read)', async (_form, key) => {
+    const table = 'CREATE TABLE desks (id bigint); INSERT INTO desks VALUES (1), (2); CREATE UNIQUE INDEX desks_id_key ON desks (id);';
+    const pg18 = target.major === 0 || target.major >= 18;
+    const catalog = await withClient(url, (c) => rolledBack(c, async () => {
+      await c.query(`${table} ${pg18 ? 'ALTER TABLE desks ADD CONSTRAINT desks_id_nn NOT NULL id NOT VALID;' : ''}`);
+      const read = await readLintCatalog(c);
+      await c.query('SAVEPOINT key');
+      await expect(c.query(key).then(() => 'accepted', (e: { code?: string }) => e.code)).resolves.toBe(pg18 ? '55000' : 'accepted');
+      await c.query('ROLLBACK TO SAVEPOINT key');
+      await c.query(`ALTER TABLE desks ${pg18 ? 'VALIDATE CONSTRAINT desks_id_nn' : 'ALTER COLUMN id SET NOT NULL'}; ${key}`);
+      return read;
+    }));
+    const found = async (sql: string) => (await lintMigrations([lintSourceFromText('2_key.sql', sql)], { catalog })).findings.filter((f) => f.rule === 'primary-key-not-valid-not-null');
+    const [finding, ...more] = await found(`${key};`);
+    expect(more).toEqual([]);
+    if (pg18) {
+      expect(finding?.message).toContain('desks.id, whose NOT NULL constraint desks_id_nn is NOT VALID in the database');
+      expect(finding?.fix).toContain('ALTER TABLE desks VALIDATE CONSTRAINT desks_id_nn;');
+    } else expect(finding).toBeUndefined();
+    expect(await found(`ALTER TABLE desks VALIDATE CONSTRAINT desks_id_nn;\n${key};`)).toEqual([]);
+  });
 });

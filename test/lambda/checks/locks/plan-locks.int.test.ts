@@ -72,6 +72,18 @@ describe.each(targets)('Function: planLocks, ADD PRIMARY KEY USING INDEX, on $na
     await withClient(url, async (c) => expect(await serverScans(c, 'u', sql)).toBe(scans));
   });
 
+  // Regression: PostgreSQL 18 sets pg_attribute.attnotnull while the NOT NULL constraint is NOT VALID; plan said "no scan" for a key the server refuses (55000).
+  it('an index the migrations did not create, on a column whose NOT NULL is NOT VALID (18) or valid (15): not scan-free on 18, where the server refuses it until VALIDATE', async () => {
+    const pg18 = target.major === 0 || target.major >= 18;
+    await withClient(url, (c) => c.query(`CREATE TABLE v (id int); INSERT INTO v VALUES (1); CREATE UNIQUE INDEX v_id ON v (id);
+      ${pg18 ? 'ALTER TABLE v ADD CONSTRAINT v_id_nn NOT NULL id NOT VALID' : 'ALTER TABLE v ALTER COLUMN id SET NOT NULL'}`));
+    const sql = 'ALTER TABLE v ADD PRIMARY KEY USING INDEX v_id';
+    const p = await plan({ '1_key.sql': `${sql};` });
+    expect(p.statements[0]).toMatchObject({ table: 'public.v', scans: pg18 });
+    const server = await withClient(url, (c) => serverScans(c, 'v', sql).then((scans) => ({ scans }), (e: { code?: string }) => e.code));
+    expect(server).toEqual(pg18 ? '55000' : { scans: false });
+  });
+
   it('without a catalog an index nobody describes is taken to scan (its columns may be nullable)', async () => {
     const p = await plan({ '1_key.sql': 'ALTER TABLE u ADD PRIMARY KEY USING INDEX u_a;' }, false);
     expect(p.statements[0]).toMatchObject({ scans: true, form: expect.stringContaining('whose columns are, or may be, nullable') });

@@ -1,5 +1,6 @@
 /** Rule primary-key-not-valid-not-null: the findings it reports, and what it lets pass. */
 import { describe, expect, it } from 'vitest';
+import { lintMigrations, lintSourceFromText, type LintCatalog } from '../../../../../lambda/checks/lint';
 import { lintAfter } from '../pending';
 
 const EXISTING = 'CREATE TABLE accounts (id bigint, email text);\nCREATE UNIQUE INDEX accounts_id_key ON accounts (id);';
@@ -32,5 +33,40 @@ describe('Rule: primary-key-not-valid-not-null', () => {
     ['a renamed constraint, validated under its new name', 'ALTER TABLE accounts RENAME CONSTRAINT accounts_id_nn TO accounts_id_required;\nALTER TABLE accounts VALIDATE CONSTRAINT accounts_id_required;'],
   ])('passes after %s', async (_what, before) => {
     expect(await found(`${EXISTING}\n${NOT_VALID}`, `${before}\nALTER TABLE accounts ADD PRIMARY KEY USING INDEX accounts_id_key;`)).toEqual([]);
+  });
+});
+
+describe('Rule: primary-key-not-valid-not-null, the constraint in the database only (its catalog)', () => {
+  const catalog: LintCatalog = { functions: [], domains: [], notValidNotNull: [{ schema: 'public', table: 'accounts', column: 'id', name: 'accounts_id_nn', indexes: ['accounts_id_key'] }] };
+  async function inDatabase(...pending: string[]) {
+    const sources = pending.map((text, k) => lintSourceFromText(`${k + 2}_pending.sql`, text));
+    return (await lintMigrations(sources, { catalog })).findings.filter((f) => f.rule === 'primary-key-not-valid-not-null');
+  }
+
+  // Regression: plan and lint with a database said nothing (pg_attribute.attnotnull is true while the constraint is NOT VALID); PostgreSQL 18 refused the key.
+  it.each([
+    ['USING INDEX', 'ALTER TABLE accounts ADD CONSTRAINT accounts_pkey PRIMARY KEY USING INDEX accounts_id_key;'],
+    ['a column list', 'ALTER TABLE accounts ADD PRIMARY KEY (id);'],
+  ])('reports PRIMARY KEY (%s), naming the constraint; the fix validates it first, in place', async (_form, key) => {
+    const [f, ...rest] = await inDatabase(key);
+    expect(rest).toEqual([]);
+    expect(f!.message).toBe('PRIMARY KEY on accounts.id, whose NOT NULL constraint accounts_id_nn is NOT VALID in the database (no migration added it): PostgreSQL 18 refuses it (55000)');
+    expect(f!.fix).toBe(`ALTER TABLE accounts VALIDATE CONSTRAINT accounts_id_nn;  -- scans under SHARE UPDATE EXCLUSIVE: writes go on\n${key}`);
+  });
+  it('names a constraint renamed by a pending migration by its new name', async () => {
+    const [f] = await inDatabase('ALTER TABLE accounts RENAME CONSTRAINT accounts_id_nn TO accounts_id_required;\nALTER TABLE accounts ADD PRIMARY KEY (id);');
+    expect(f!.fix).toContain('VALIDATE CONSTRAINT accounts_id_required;');
+  });
+  it.each([
+    ['VALIDATE CONSTRAINT', 'ALTER TABLE accounts VALIDATE CONSTRAINT accounts_id_nn;'],
+    ['SET NOT NULL (it validates the constraint)', 'ALTER TABLE accounts ALTER COLUMN id SET NOT NULL;'],
+    ['DROP CONSTRAINT', 'ALTER TABLE accounts DROP CONSTRAINT accounts_id_nn;'],
+    ['a renamed constraint, validated under its new name', 'ALTER TABLE accounts RENAME CONSTRAINT accounts_id_nn TO accounts_id_required;\nALTER TABLE accounts VALIDATE CONSTRAINT accounts_id_required;'],
+    ['the table dropped and made again', 'DROP TABLE accounts;\nCREATE TABLE accounts (id bigint, email text);\nCREATE UNIQUE INDEX accounts_id_key ON accounts (id);'],
+  ])('passes after %s', async (_what, before) => {
+    expect(await inDatabase(`${before}\nALTER TABLE accounts ADD PRIMARY KEY USING INDEX accounts_id_key;`)).toEqual([]);
+  });
+  it('passes a key on other columns and an index whose key does not have the column', async () => {
+    expect(await inDatabase('ALTER TABLE accounts ADD PRIMARY KEY (email);\nALTER TABLE accounts ADD PRIMARY KEY USING INDEX accounts_email_key;')).toEqual([]);
   });
 });
