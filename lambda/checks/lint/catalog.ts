@@ -1,7 +1,7 @@
 /**
  * What lint reads from a database when it has one (`lint --database-url`):
  * every function's volatility (`pg_proc.provolatile`) and every domain's
- * constraints, so a DEFAULT calling a user-defined or overloaded function,
+ * constraints and default, so a DEFAULT calling a user-defined or overloaded function,
  * or a column of a constrained domain, is judged by what the database
  * declares; the NOT NULL constraints left NOT VALID (PostgreSQL 18), on
  * whose columns a primary key is refused; and, when a pending file says
@@ -21,6 +21,8 @@ export interface CatalogDomain {
   baseType: string;
   constrained: boolean;
   notNull: boolean;
+  /** Has a DEFAULT (`pg_type.typdefaultbin`; a domain over a domain is given its base's when made): a column of it added to a table is filled with it. @default false */
+  hasDefault?: boolean;
 }
 
 /**
@@ -79,6 +81,7 @@ export async function readLintCatalog(q: Queryable, options: ReadCatalogOptions 
   )).rows.map((r) => ({ schema: r.schema, name: r.name, nargs: Number(r.nargs), ndefaults: Number(r.ndefaults), variadic: r.variadic, volatility: VOLATILITY[r.v] ?? 'volatile' }));
   const domains = (await q.query<CatalogDomain>(
     `SELECT n.nspname AS schema, t.typname AS name, format_type(t.typbasetype, t.typtypmod) AS "baseType", t.typnotnull AS "notNull",
+            t.typdefaultbin IS NOT NULL AS "hasDefault",
             EXISTS (SELECT 1 FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c') AS constrained
        FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
       WHERE t.typtype = 'd'`,

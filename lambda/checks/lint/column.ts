@@ -51,6 +51,8 @@ export interface DomainFacts {
   /** Has a CHECK constraint. */
   constrained: boolean;
   notNull: boolean;
+  /** Has a DEFAULT, its own or (a domain over a domain) its base's: a new column of it is filled with it. */
+  hasDefault?: boolean;
 }
 
 /** What volatility and domain look-ups use; without it, only the built-in function table. */
@@ -99,7 +101,7 @@ export function rewriteContextOf(ctx: Pick<RuleContext, 'model' | 'catalog'>): R
   const { model, catalog } = ctx;
   const one = (typeName: unknown): DomainFacts | undefined => {
     const own = model.domain(typeName);
-    if (own) return { baseType: own.baseType, constrained: own.constraints.size > 0, notNull: own.notNull };
+    if (own) return { baseType: own.baseType, constrained: own.constraints.size > 0, notNull: own.notNull, hasDefault: own.hasDefault === true };
     const parts = names((typeName as Node | undefined)?.names);
     const name = parts[parts.length - 1];
     const schemas = parts.length > 1 ? [parts[parts.length - 2]!] : model.searchPath;
@@ -115,7 +117,8 @@ export function rewriteContextOf(ctx: Pick<RuleContext, 'model' | 'catalog'>): R
  * A domain over a domain (`CREATE DOMAIN d2 AS d1`) resolved down to its
  * base type, its constraints those of every domain on the way: PostgreSQL
  * checks a value of d2 against d1's CHECK and NOT NULL too, and compares it
- * as the base type (checked on PostgreSQL 15 and 18). An array of a domain
+ * as the base type (checked on PostgreSQL 15 and 18); d2 is made with d1's
+ * DEFAULT (`pg_type.typdefault`, checked on PostgreSQL 18). An array of a domain
  * (`d1[]`) is not a domain: it stays as written.
  */
 function overDomains(one: (typeName: unknown) => DomainFacts | undefined, typeName: unknown): DomainFacts | undefined {
@@ -123,7 +126,7 @@ function overDomains(one: (typeName: unknown) => DomainFacts | undefined, typeNa
   for (let depth = 0; facts && depth < MAX_DOMAIN_DEPTH; depth++) {
     const base = one(typeNameOf(facts.baseType));
     if (!base) return facts;
-    facts = { baseType: base.baseType, constrained: facts.constrained || base.constrained, notNull: facts.notNull || base.notNull };
+    facts = { baseType: base.baseType, constrained: facts.constrained || base.constrained, notNull: facts.notNull || base.notNull, hasDefault: facts.hasDefault === true || base.hasDefault === true };
   }
   return facts;
 }

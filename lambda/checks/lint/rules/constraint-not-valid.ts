@@ -7,7 +7,7 @@
  * rows the column fills.
  */
 import { as, list, typeBase, type Node, type ParsedStatement } from '../../parse';
-import { columnParts } from '../column';
+import { columnParts, rewriteContextOf } from '../column';
 import { columnWithout, deferInto, deferredColumnConstraints, identityLater, notValidSteps, validatedColumnConstraints } from '../fix-steps';
 import { inPlace, later, renderFix } from '../fix';
 import type { AlterTarget } from '../model';
@@ -107,12 +107,14 @@ function validatedReport(t: AlterTarget, col: Node, cons: Node[]): { message: st
  * true and every row references nothing; a later VALIDATE CONSTRAINT passes
  * (it skips a valid constraint). With `ADD COLUMN …, ADD FOREIGN KEY` or a
  * separate statement, the rows are checked (the constraint is
- * constraint-not-valid's usual case).
+ * constraint-not-valid's usual case). The domain is one the migrations
+ * create, or (lint with a database) one the database has.
  */
 function uncheckedForeignKeys(ctx: RuleContext, col: Node): Node[] {
   const p = columnParts(col);
   if (p.hasDefault || p.serial || p.generated !== undefined) return [];
-  if (!p.identity && !ctx.model.domain(col.typeName)?.hasDefault) return [];
+  // The domain from the migrations, or the database's when lint has one.
+  if (!p.identity && !rewriteContextOf(ctx).domain(col.typeName)?.hasDefault) return [];
   return list(col.constraints).map((c) => as(c, 'Constraint')).filter((c): c is Node => c?.contype === 'CONSTR_FOREIGN');
 }
 

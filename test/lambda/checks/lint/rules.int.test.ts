@@ -8,7 +8,7 @@
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lintMigrations, lintSourceFromText, readLintCatalog } from '../../../../lambda/checks/lint';
+import { lintMigrations, lintSourceFromText, readLintCatalog, type LintCatalog } from '../../../../lambda/checks/lint';
 import { ADDING_REQUIRED_FIELD } from '../../../../lambda/checks/lint/rules/adding-required-field';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 import { lintAfter } from './pending';
@@ -219,20 +219,26 @@ describe.each(targets)('Lint rules on $name', (target) => {
     ['a serial type', 'ADD COLUMN recipe_id bigserial REFERENCES recipes (id)', true],
     ['a DEFAULT', 'ADD COLUMN recipe_id bigint DEFAULT 1000 REFERENCES recipes (id)', true],
     ['a stored generated column', 'ADD COLUMN recipe_id bigint GENERATED ALWAYS AS (id + 1000) STORED REFERENCES recipes (id)', true],
-  ] as const)('constraint-not-valid: REFERENCES on a new column filled by %s (%s): PostgreSQL checks the rows: %s', async (_what, add, checked) => {
+  ] as const)('constraint-not-valid: REFERENCES on a new column filled by %s (%s): PostgreSQL checks the rows: %s (the domain in the migrations, or in the database)', async (_what, add, checked) => {
     const domain = 'CREATE DOMAIN recipe_ref AS bigint DEFAULT 1000';
     const statement = `ALTER TABLE purchases ${add}`;
+    let catalog: LintCatalog | undefined;
     const seen = await withClient(url, (c) => rolledBack(c, async () => {
       await c.query(domain);
+      catalog = await readLintCatalog(c);
       const error = await c.query(statement).then(() => undefined, (e: { code?: string }) => e.code);
       if (error) return { error };
       return (await c.query(`SELECT convalidated AS valid, (SELECT count(*)::int FROM purchases p WHERE NOT EXISTS (SELECT 1 FROM recipes r WHERE r.id = p.recipe_id)) AS orphans
                                FROM pg_constraint WHERE conrelid = 'purchases'::regclass AND contype = 'f'`)).rows[0];
     }));
     expect(seen).toEqual(checked ? { error: '23503' } : { valid: true, orphans: 200 });
-    const messages = (await lintAfter(SETUP, `${domain};\n${statement};`)).findings.filter((f) => f.rule === 'constraint-not-valid').map((f) => f.message);
-    expect(messages).toHaveLength(1);
-    expect(messages[0]).toMatch(checked ? / validated at once/ : / is marked valid without checking any row: /);
+    // Regression: a domain made outside the migrations was not known to have a DEFAULT, and its unchecked foreign key went unreported.
+    const inDatabase = lintMigrations([lintSourceFromText('1_setup.sql', SETUP, true), lintSourceFromText('2_add.sql', `${statement};`)], { catalog });
+    for (const r of [await lintAfter(SETUP, `${domain};\n${statement};`), await inDatabase]) {
+      const messages = r.findings.filter((f) => f.rule === 'constraint-not-valid').map((f) => f.message);
+      expect(messages).toHaveLength(1);
+      expect(messages[0]).toMatch(checked ? / validated at once/ : / is marked valid without checking any row: /);
+    }
   });
 
   // Regression: a domain over a domain over bigint was "the types differ" from the bigint key; arrays are refused unless their element types are the same.

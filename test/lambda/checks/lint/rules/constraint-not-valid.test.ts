@@ -53,6 +53,10 @@ describe('Rule: constraint-not-valid', () => {
     ]);
     expect(await rules('CREATE DOMAIN lead_ref AS uuid;\nALTER TABLE purchases ADD COLUMN other_lead lead_ref REFERENCES leads (id);')).not.toContain('constraint-not-valid');
   });
+  it('reports it for a domain over a domain with a DEFAULT too (PostgreSQL makes it with its base\'s DEFAULT)', async () => {
+    const r = await lint('CREATE DOMAIN lead_base AS uuid DEFAULT \'00000000-0000-0000-0000-000000000000\';\nCREATE DOMAIN lead_ref AS lead_base;\nALTER TABLE purchases ADD COLUMN other_lead lead_ref REFERENCES leads (id);');
+    expect(r.findings.filter((f) => f.rule === 'constraint-not-valid').map((f) => f.message)).toEqual([expect.stringContaining(' is marked valid without checking any row: the DEFAULT of its domain lead_ref fills every row')]);
+  });
   it('reports a foreign key added beside a new identity column in the same ALTER TABLE as usual: PostgreSQL checks that one', async () => {
     const r = await lint('ALTER TABLE leads ADD COLUMN seq bigint GENERATED ALWAYS AS IDENTITY, ADD FOREIGN KEY (seq) REFERENCES purchases (id);');
     expect(r.findings.filter((f) => f.rule === 'constraint-not-valid').map((f) => f.message)).toEqual(['foreign key is added to existing table leads and validated at once']);
