@@ -153,8 +153,10 @@ export interface MigrationLock {
    * is created on first use, and removed when the run committed nothing) runs
    * `nothingToDo` over its connection and answers with it, so a run with
    * nothing to apply leaves the database untouched; `acquire` is then not
-   * called, and `release` closes what this opened. Any other lock answers
-   * false (or has no such method).
+   * called, and `release` closes what this opened. When `nothingToDo`
+   * throws (a refusal, a state it cannot read, a connection lost), the answer
+   * is false and that connection is dropped: `acquire` connects afresh. Any
+   * other lock answers false (or has no such method).
    * @default - the lock is always taken
    */
   skipWhen?(nothingToDo: (q: Queryable) => Promise<boolean>): Promise<boolean>;

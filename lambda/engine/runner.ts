@@ -185,21 +185,17 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
  */
 async function upToDateBeforeLock(lock: MigrationLock, options: MigrateOptions, schema: string): Promise<MigrateResult | undefined> {
   let result: MigrateResult | undefined;
+  // A refusal, or a state that cannot be read, throws: the lock answers false and the run under it says so, as before.
   const skip = await lock.skipWhen?.(async (q) => {
-    try {
-      const { applied } = await readStateForRun(q, schema);
-      const plan = computePlan(options.migrations, applied);
-      if (plan.pending.length > 0) return false;
-      refuse(plan, options);
-      result = {
-        outcome: 'up-to-date', applied: [], remaining: [], unknown: plan.unknown.map((u) => u.version),
-        currentVersion: plan.currentVersion, appliedCount: applied.length, elapsedMs: 0,
-      };
-      return true;
-    } catch {
-      // A refusal, or a state that cannot be read: the run under the lock says so, as before.
-      return false;
-    }
+    const { applied } = await readStateForRun(q, schema);
+    const plan = computePlan(options.migrations, applied);
+    if (plan.pending.length > 0) return false;
+    refuse(plan, options);
+    result = {
+      outcome: 'up-to-date', applied: [], remaining: [], unknown: plan.unknown.map((u) => u.version),
+      currentVersion: plan.currentVersion, appliedCount: applied.length, elapsedMs: 0,
+    };
+    return true;
   });
   return skip ? result : undefined;
 }

@@ -50,7 +50,15 @@ export class PgRunnerLock implements MigrationLock {
    */
   async skipWhen(nothingToDo: (q: Queryable) => Promise<boolean>): Promise<boolean> {
     const session = (this.opened ??= await this.driver.connect());
-    return this.driver.pooler !== undefined && await nothingToDo(session);
+    if (this.driver.pooler === undefined) return false;
+    try {
+      return await nothingToDo(session);
+    } catch {
+      // The run under the lock says what went wrong, on a connection of its own (this one may be the cause).
+      this.opened = undefined;
+      await session.close().catch(() => undefined);
+      return false;
+    }
   }
 
   async acquire(waitMs: number, onWait?: (holders: Blocker[]) => void): Promise<void> {

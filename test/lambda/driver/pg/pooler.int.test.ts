@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { detectDrift, takeSnapshot } from '../../../../lambda/checks/drift';
 import { baseline } from '../../../../lambda/engine/baseline';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
-import { LockTimeoutError, PoolerError } from '../../../../lambda/engine/errors';
+import { ChecksumMismatchError, LockTimeoutError, PoolerError } from '../../../../lambda/engine/errors';
 import { migrate, type RunEvent } from '../../../../lambda/engine/runner';
 import { loadMigrations } from '../../../../lambda/engine/source';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
@@ -218,6 +218,12 @@ describe.each(targets)('PgBouncer pool_mode=transaction in front of $name', (tar
       expect(await rows(url, "SELECT object FROM ddl_log WHERE tag = 'CREATE TABLE' ORDER BY object")).toEqual([
         { object: 'public.b' }, { object: 'schemaguard.runner_lease' },
       ]);
+      expect(await leftovers(url)).toEqual({ advisory: 0, leases: 0 });
+
+      // An applied file changed: the read before the lock does not answer for it; the run under the lease refuses, as ever.
+      const changed = loadMigrations(tempDir({ '1_a.sql': 'CREATE TABLE a (id bigint);', '2_b.sql': 'CREATE TABLE b (id int);' }));
+      const e = await rejection(migrate({ driver: new PgDriver({ connectionString: bouncer.url(url) }), migrations: changed, appliedBy: 'pooled' }));
+      expect(e).toBeInstanceOf(ChecksumMismatchError);
       expect(await leftovers(url)).toEqual({ advisory: 0, leases: 0 });
     });
 
