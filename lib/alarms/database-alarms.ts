@@ -105,8 +105,9 @@ export interface DatabaseAlarmsProps {
   readonly alarmNamePrefix?: string;
 
   /**
-   * Folder (name prefix) of the saved Logs Insights queries.
-   * @default 'schemaguard'
+   * Folder (name prefix) of the saved Logs Insights queries. Each database
+   * needs its own: the alarm descriptions name their query by name only.
+   * @default - `schemaguard/<database identifier>`; `schemaguard` when the identifier is unknown (a `metricNamespace` without one)
    */
   readonly queryFolder?: string;
 
@@ -199,6 +200,8 @@ export class DatabaseAlarms extends Construct {
   public readonly dashboard: DatabaseDashboard;
   /** Namespace of the error metrics: this database's own (`Schemaguard/Database/<identifier>`), or `metricNamespace`. */
   public readonly metricNamespace: string;
+  /** Folder (name prefix) of the saved Logs Insights queries the descriptions name: `queryFolder`, or `schemaguard/<identifier>`. */
+  public readonly queryFolder: string;
   private readonly classes: readonly ErrorClass[];
 
   constructor(scope: Construct, id: string, props: DatabaseAlarmsProps) {
@@ -208,10 +211,12 @@ export class DatabaseAlarms extends Construct {
     ({ key: this.topicKey, topic: this.topic } = alarmTopic(this, props));
     const action = new cw_actions.SnsAction(this.topic);
     const ticketAction = props.ticketTopic ? new cw_actions.SnsAction(props.ticketTopic) : action;
-    const perClass = this.classes.map((cls) => errorClassAlarm(this, cls, props, cls.severity === 'ticket' ? ticketAction : action));
+    this.queryFolder = queryFolderOf(props);
+    const withFolder = { ...props, queryFolder: this.queryFolder };
+    const perClass = this.classes.map((cls) => errorClassAlarm(this, cls, withFolder, cls.severity === 'ticket' ? ticketAction : action));
     this.metricFilters = Object.fromEntries(perClass.map(({ cls, filter }) => [cls.id, filter]));
     this.alarms = Object.fromEntries(perClass.map(({ cls, alarm }) => [cls.id, alarm]));
-    addOverviewQueries(this, props);
+    addOverviewQueries(this, withFolder);
     const migrationErrors = migrationErrorsMetric(props.migrationFunctions ?? []);
     this.migrationErrorsAlarm = migrationErrors && migrationErrorsAlarm(this, props, migrationErrors, action);
     this.dashboard = alarmsDashboard(this, props, {
@@ -232,12 +237,30 @@ export class DatabaseAlarms extends Construct {
 
 /** `databaseIdentifier`, or the identifier in the log group's literal name `/aws/rds/<kind>/<identifier>/postgresql`. */
 function databaseIdentifierOf(props: DatabaseAlarmsProps): string {
-  if (props.databaseIdentifier !== undefined) return props.databaseIdentifier;
-  const name = literalLogGroupName(props.logGroup);
-  const identifier = name === undefined ? undefined : RDS_LOG_GROUP.exec(name)?.[1];
+  const identifier = knownIdentifier(props);
   if (identifier !== undefined) return identifier;
+  const name = literalLogGroupName(props.logGroup);
   const shown = name === undefined ? 'whose name is known only at deploy time' : JSON.stringify(name);
   throw new Error(`DatabaseAlarms: the log group ${shown} is not named /aws/rds/<instance|cluster>/<identifier>/postgresql, so the database whose errors it counts is unknown, and each database needs metrics of its own (two databases' alarms in one namespace count each other's errors); pass "databaseIdentifier" (the instance or cluster identifier) or "metricNamespace"`);
+}
+
+/** `databaseIdentifier`, or the one in the log group's literal name; undefined when neither is known. */
+function knownIdentifier(props: DatabaseAlarmsProps): string | undefined {
+  if (props.databaseIdentifier !== undefined) return props.databaseIdentifier;
+  const name = literalLogGroupName(props.logGroup);
+  return name === undefined ? undefined : RDS_LOG_GROUP.exec(name)?.[1];
+}
+
+/**
+ * `queryFolder`, or one per database (`schemaguard/<identifier>`): the saved
+ * queries of two databases in one account and region (staging and
+ * production) would otherwise share their names, and a page names its query
+ * by name only. `schemaguard` alone when the identifier is unknown.
+ */
+function queryFolderOf(props: DatabaseAlarmsProps): string {
+  if (props.queryFolder !== undefined) return props.queryFolder;
+  const identifier = knownIdentifier(props);
+  return identifier === undefined ? DEFAULT_QUERY_FOLDER : `${DEFAULT_QUERY_FOLDER}/${identifier}`;
 }
 
 /** The log group's name when synth knows it: given as a string, or set on the CfnLogGroup of a LogGroup of this app. */

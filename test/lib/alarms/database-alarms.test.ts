@@ -28,6 +28,8 @@ afterAll(removeAssemblies);
 
 const topicRef = () => ({ Ref: Match.stringLikeRegexp('^DatabaseAlarmsTopic[0-9A-F]{8}$') });
 const logGroupRef = { Ref: Match.stringLikeRegexp('^PostgresLog') };
+/** The saved queries' folder of the test stack's database (its log group names schemaguard-db). */
+const FOLDER = 'schemaguard/schemaguard-db';
 
 describe('Construct: DatabaseAlarms', () => {
   describe('metric filters', () => {
@@ -168,21 +170,21 @@ describe('Construct: DatabaseAlarms', () => {
           TreatMissingData: 'notBreaching',
           AlarmActions: [topicRef()],
           OKActions: [topicRef()],
-          AlarmDescription: alarmDescriptionFor(cls),
+          AlarmDescription: alarmDescriptionFor(cls, FOLDER),
         });
       }
     });
 
     it('carries the runbook (severity, SQLSTATE, meaning, the saved query name, fix) in a description CloudWatch accepts', () => {
       for (const cls of ERROR_CATALOG) {
-        const d = alarmDescriptionFor(cls);
+        const d = alarmDescriptionFor(cls, FOLDER);
         expect(d.length).toBeLessThanOrEqual(MAX_ALARM_DESCRIPTION_LENGTH);
         expect(d).toContain(`[${cls.severity.toUpperCase()}]`);
         expect(d).toContain(`SQLSTATE ${cls.sqlstate}`);
         expect(d).toContain(cls.runbook.meaning);
         expect(d).toContain(cls.runbook.fix);
         expect(d).toMatch(new RegExp(`\\nOver: OK after ${QUIET_MINUTES} minutes without one\\.$`));
-        expect(d).toContain(`\nFind: run the saved Logs Insights query "${savedQueryNameFor(cls)}" (PostgreSQL log group).\n`);
+        expect(d).toContain(`\nFind: run the saved Logs Insights query "${savedQueryNameFor(cls, FOLDER)}" (PostgreSQL log group).\n`);
       }
     });
 
@@ -307,15 +309,21 @@ describe('Construct: DatabaseAlarms', () => {
   });
 
   describe('saved queries', () => {
+    it('are in a folder of this database (schemaguard/<identifier>): two databases in one account would share their names, and a page names its query by name', () => {
+      expect(alarmsStack().alarms.queryFolder).toBe(FOLDER);
+      expect(alarmsStack({ databaseIdentifier: 'orders-staging' }).alarms.queryFolder).toBe('schemaguard/orders-staging');
+      expect(alarmsStack({ queryFolder: 'shop/db' }).alarms.queryFolder).toBe('shop/db');
+    });
+
     it('saves "last not-null violations with their statements" and "top failing relations" on the log group', () => {
       const { template } = alarmsStack();
       template.hasResourceProperties('AWS::Logs::QueryDefinition', {
-        Name: 'schemaguard/Last not-null violations with their statements',
+        Name: `${FOLDER}/Last not-null violations with their statements`,
         QueryString: NOT_NULL_WITH_STATEMENTS_QUERY,
         LogGroupNames: [logGroupRef],
       });
       template.hasResourceProperties('AWS::Logs::QueryDefinition', {
-        Name: 'schemaguard/Top failing relations',
+        Name: `${FOLDER}/Top failing relations`,
         QueryString: TOP_FAILING_RELATIONS_QUERY,
         LogGroupNames: [logGroupRef],
       });

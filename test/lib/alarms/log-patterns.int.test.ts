@@ -209,7 +209,10 @@ async function triggerResiduals(url: string): Promise<void> {
   await a.close();
 }
 
-const SYNTHESIZED = alarmsStack().template;
+const STACK = alarmsStack();
+const SYNTHESIZED = STACK.template;
+/** `schemaguard/<identifier>`: the saved queries' folder of this database. */
+const FOLDER = STACK.alarms.queryFolder;
 afterAll(removeAssemblies);
 const PATTERNS = filterPatternsByMetric(SYNTHESIZED);
 const QUERIES = queriesByName(SYNTHESIZED);
@@ -323,25 +326,25 @@ describe.each(binDirs())('Filter patterns on the log of PostgreSQL ($name)', ({ 
 
     it.each(ERROR_CATALOG.map((c) => [c.id, c] as const))('%s: the runbook query finds the offending object', (id, cls) => {
       // The query the alarm's description names, as the template saves it.
-      expect(alarmDescriptionFor(cls)).toContain(`"${savedQueryNameFor(cls)}"`);
-      const rows = run(savedQueryNameFor(cls));
+      expect(alarmDescriptionFor(cls, FOLDER)).toContain(`"${savedQueryNameFor(cls, FOLDER)}"`);
+      const rows = run(savedQueryNameFor(cls, FOLDER));
       expect(rows.map((r) => cls.locate.by.map((k) => r[k]).join('/')).sort()).toEqual(expected[id]!(sessions));
     });
 
     it('transaction aborted: the runbook\'s query for the pid it names lists the error that poisoned each transaction just before', () => {
-      const [row] = run('schemaguard/Current transaction aborted by database, user, pid');
+      const [row] = run(`${FOLDER}/Current transaction aborted by database, user, pid`);
       const lines = runInsightsQuery(sessionErrorsQuery(String(row!.pid)), shop.map((e) => e.text)).map((r) => String(r['@message']));
       const causes = lines.flatMap((l, i) => (l.includes('current transaction is aborted') ? [lines[i - 1]!.replace(/^.*?\]:ERROR:\s+/, '')] : []));
       expect(causes).toEqual(['there is no unique or exclusion constraint matching the ON CONFLICT specification', 'division by zero']);
     });
 
     it('top failing relations: counts the relations named by ERROR lines', () => {
-      const rows = run('schemaguard/Top failing relations');
+      const rows = run(`${FOLDER}/Top failing relations`);
       expect(Object.fromEntries(rows.map((r) => [r.relation, r.errors]))).toEqual({ lead_purchases: 4, web_sessions: 2, leads: 1 });
     });
 
     it('last not-null violations with their statements: each violation, newest first, with its session\'s DETAIL and STATEMENT', () => {
-      const rows = run('schemaguard/Last not-null violations with their statements');
+      const rows = run(`${FOLDER}/Last not-null violations with their statements`);
       const violations = rows.filter((r) => r.level === 'ERROR');
       expect(violations.map((r) => `${r.relation}.${r.column}`)).toEqual(['web_sessions.lead_id', 'lead_purchases.id', 'web_sessions.lead_id', 'lead_purchases.id']);
       for (const v of violations) {
