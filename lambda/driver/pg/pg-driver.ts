@@ -176,7 +176,7 @@ export class PgDriver implements Driver {
     let delay = retry.initialDelayMs ?? 500;
     const started = Date.now();
     let plain = false;
-    /** sslmode=prefer's TLS attempt, refused by pg_hba.conf before the one without TLS. */
+    /** sslmode=prefer's TLS attempt, refused (TLS off, or pg_hba.conf) before the one without TLS. */
     let tlsRefusal: unknown;
     for (let attempt = 1; ; attempt++) {
       const client = new pg.Client({
@@ -198,7 +198,7 @@ export class PgDriver implements Driver {
         await session.close();
         if (!plain && this.tls?.fallBackToPlain && refusedTls(e)) {
           plain = true; // sslmode=prefer (or allow) and the server has TLS off: as psql, without TLS
-          if (!NO_TLS.test((e as Error).message)) tlsRefusal = e;
+          tlsRefusal = e;
           attempt--;
           continue;
         }
@@ -206,9 +206,11 @@ export class PgDriver implements Driver {
         const why = this.describe(e);
         if (!retriable || attempt >= attempts) {
           const tries = attempt > 1 ? ` after ${attempt} attempts over ${((Date.now() - started) / 1000).toFixed(1)} s` : '';
-          const both = tlsRefusal !== undefined ? `with TLS: ${this.describe(tlsRefusal)}; without TLS: ` : '';
+          // Both refusals when either is pg_hba.conf's; "TLS off" alone adds nothing to a wrong password.
+          const hba = tlsRefusal !== undefined && (!NO_TLS.test(messageOf(tlsRefusal)) || hbaRefusal(sqlstateOf(e), messageOf(e)) !== undefined);
+          const both = hba ? `with TLS: ${this.describe(tlsRefusal)}; without TLS: ` : '';
           throw new ConnectionError(`cannot connect to ${this.target}: ${both}${why}${tries}`, {
-            ...databaseFields(e), cause: e, fix: connectFix(e, this.options.ssl !== undefined, tlsRefusal !== undefined),
+            ...databaseFields(e), cause: e, fix: connectFix(e, this.options.ssl !== undefined, tlsRefusal),
           });
         }
         this.options.onConnectRetry?.(attempt, delay, why);
@@ -246,6 +248,10 @@ export class PgDriver implements Driver {
   }
 }
 
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : '';
+}
+
 /** pg's error when TLS was asked for and the server has it off. */
 const NO_TLS = /does not support SSL/i;
 
@@ -270,14 +276,20 @@ function isRetriableConnectError(e: unknown): boolean {
 
 /**
  * What to do about a failed connection; `explicitSsl`: TLS came from the
- * `ssl` option (the custom resource's CA bundle), not the URL; `tlsRefused`:
- * pg_hba.conf refused the attempt with TLS before `e` refused the one without.
+ * `ssl` option (the custom resource's CA bundle), not the URL; `tlsRefusal`:
+ * sslmode=prefer's attempt with TLS, refused (the server has TLS off, or
+ * pg_hba.conf) before `e` refused the one without.
  */
-function connectFix(e: unknown, explicitSsl = false, tlsRefused = false): string {
+function connectFix(e: unknown, explicitSsl = false, tlsRefusal?: unknown): string {
   const code = sqlstateOf(e);
   const msg = e instanceof Error ? e.message : '';
   const refusal = hbaRefusal(code, msg);
-  if (refusal === 'plain' && tlsRefused) {
+  if (refusal === 'plain' && tlsRefusal !== undefined && NO_TLS.test(messageOf(tlsRefusal))) {
+    // Not a TLS-only pg_hba.conf: the server has TLS off, so no hostssl line can take anyone.
+    return 'the server has TLS off and its pg_hba.conf has no line for this client address, user and database: check them in the URL, '
+      + 'or ask for a pg_hba.conf line (host or hostnossl)';
+  }
+  if (refusal === 'plain' && tlsRefusal !== undefined) {
     return 'the server\'s pg_hba.conf has no line for this client address, user and database, with TLS or without: check them in the URL, '
       + 'or ask for a pg_hba.conf line (host, or hostssl to take it over TLS only)';
   }

@@ -157,6 +157,29 @@ describe('Class: PgDriver (a role the server takes over TLS only, as rds.force_s
     expect(e.fix).toContain('no line for this client address, user and database, with TLS or without');
     expect(e.fix).not.toContain('takes only TLS');
   });
+
+  // Regression: with TLS off the TLS attempt fails "does not support SSL", and the refusal without TLS was taken for a
+  // TLS-only pg_hba.conf: the fix said to add ?sslmode=verify-full or require, which the server cannot do.
+  it('sslmode=prefer, a server with TLS off and no pg_hba.conf line for the role: the fix is the missing line, not TLS', async () => {
+    const setSsl = async (on: boolean) => {
+      await withClient(url, async (c) => {
+        await c.query(`ALTER SYSTEM SET ssl = ${on ? 'on' : 'off'}`);
+        await c.query('SELECT pg_reload_conf()');
+      });
+      await reloaded(url, `SELECT current_setting('ssl') = '${on ? 'on' : 'off'}' AS done`);
+    };
+    await setSsl(false);
+    try {
+      const e = await rejection<ConnectionError>(encrypted(`postgres://no_line:${server.password}@127.0.0.1:${server.port}/postgres?sslmode=prefer`));
+      expect(e).toBeInstanceOf(ConnectionError);
+      expect(e.message).toMatch(/with TLS: .*does not support SSL.*; without TLS: no pg_hba\.conf entry .*no encryption/);
+      expect(e.fix).toContain('the server has TLS off');
+      expect(e.fix).toContain('no line for this client address, user and database');
+      expect(e.fix).not.toContain('sslmode=');
+    } finally {
+      await setSsl(true);
+    }
+  });
 });
 
 describe('CLI: schemaguard status --database-url …?sslmode=require (TLS server, self-signed certificate)', () => {
