@@ -25,6 +25,12 @@
  * first). They never turn TLS on by themselves: without an sslmode (URL or
  * PGSSLMODE) they are not read, so a shell set up for psql's servers does
  * not make a URL without TLS ask for it.
+ *
+ * As libpq, a file that does not exist (URL or variable) is skipped, not an
+ * error: a client certificate (and then its key, which libpq reads only with
+ * the certificate), and a root certificate unless the mode is verify-ca or
+ * verify-full (require then encrypts without verifying). A key missing beside
+ * a certificate, and a file that exists but cannot be read, are errors.
  */
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
@@ -55,8 +61,9 @@ export interface UrlTls {
 /**
  * The TLS settings of `url` (sslmode from the URL, else PGSSLMODE), or
  * undefined when it names no sslmode (pg's own default then: no TLS unless
- * `?ssl=true`). Throws an InputError for an unknown sslmode, an unreadable
- * certificate file or verify-ca without a root certificate.
+ * `?ssl=true`). Throws an InputError for an unknown sslmode, a certificate
+ * file that cannot be read (one that does not exist is skipped where libpq
+ * skips it) or verify-ca without a root certificate.
  */
 export function urlTls(url: string, env: NodeJS.ProcessEnv = process.env): UrlTls | undefined {
   const u = new URL(url);
@@ -69,7 +76,7 @@ export function urlTls(url: string, env: NodeJS.ProcessEnv = process.env): UrlTl
   }
   const files = certificateFiles(q, env);
   const mode: SslMode = files.sslrootcert?.path === 'system' ? 'verify-full' : raw as SslMode;
-  const ssl = sslOption(mode, files);
+  const ssl = sslOption(mode, files, source);
   for (const p of TLS_PARAMETERS) q.delete(p);
   return { connectionString: u.toString(), ssl, fallBackToPlain: mode === 'allow' || mode === 'prefer', mode };
 }
@@ -101,15 +108,19 @@ function certificateFiles(q: URLSearchParams, env: NodeJS.ProcessEnv): Certifica
   return files;
 }
 
-/** pg's `ssl` option for `mode` with the certificate files. */
-function sslOption(mode: SslMode, named: CertificateFiles): ConnectionOptions | false {
+/** pg's `ssl` option for `mode` with the certificate files; `source`: where the mode came from (sslmode or PGSSLMODE). */
+function sslOption(mode: SslMode, named: CertificateFiles, source: string): ConnectionOptions | false {
   if (mode === 'disable') return false;
   const rootcert = named.sslrootcert;
-  const ca = rootcert && rootcert.path !== 'system' ? readPem(rootcert) : undefined;
+  // libpq: a root certificate that does not exist is an error only where it is needed.
+  const ca = rootcert && rootcert.path !== 'system' ? readPem(rootcert, !mode.startsWith('verify-')) : undefined;
+  const cert = named.sslcert ? readPem(named.sslcert, true) : undefined;
+  // libpq reads the key only with a certificate, and then it must exist.
+  const key = cert !== undefined && named.sslkey ? readPem(named.sslkey) : undefined;
   const files = {
     ...(ca !== undefined ? { ca } : {}),
-    ...(named.sslcert ? { cert: readPem(named.sslcert) } : {}),
-    ...(named.sslkey ? { key: readPem(named.sslkey) } : {}),
+    ...(cert !== undefined ? { cert } : {}),
+    ...(key !== undefined ? { key } : {}),
   };
   switch (mode) {
     case 'allow': case 'prefer':
@@ -119,9 +130,9 @@ function sslOption(mode: SslMode, named: CertificateFiles): ConnectionOptions | 
       return ca !== undefined ? { ...files, checkServerIdentity: () => undefined } : { ...files, rejectUnauthorized: false };
     case 'verify-ca':
       if (ca === undefined) {
-        throw new InputError('sslmode=verify-ca needs sslrootcert: it checks the certificate\'s chain but not its host name, which only protects against a CA of your own', {
+        throw new InputError(`${source}=verify-ca needs sslrootcert: it checks the certificate's chain but not its host name, which only protects against a CA of your own`, {
           value: 'verify-ca', fix: `add &sslrootcert=/path/ca.pem to the URL or set PGSSLROOTCERT (the CA that signed the server's certificate; for RDS the AWS CA bundle, ${RDS_CA_BUNDLE}), `
-            + 'or use sslmode=verify-full, which checks the host name too',
+            + `or use ${source}=verify-full, which checks the host name too`,
         });
       }
       return { ...files, checkServerIdentity: () => undefined };
@@ -145,10 +156,13 @@ export function hbaRefusal(sqlstate: string | undefined, message: string): 'tls'
   return state === 'SSL encryption' || state === 'SSL on' ? 'tls' : 'plain';
 }
 
-function readPem({ path, from }: CertificateFile): string {
+/** The file's text; `skipMissing`: undefined when it does not exist (libpq's test: ENOENT or ENOTDIR). */
+function readPem({ path, from }: CertificateFile, skipMissing = false): string | undefined {
   try {
     return readFileSync(path, 'utf8');
   } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (skipMissing && (code === 'ENOENT' || code === 'ENOTDIR')) return undefined;
     const where = from.startsWith('PG') ? from : `${from} in the URL`;
     const rds = /rootcert/i.test(from) ? ` (for RDS: the AWS CA bundle, ${RDS_CA_BUNDLE})` : '';
     throw new InputError(`${from}: cannot read ${path} (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, {

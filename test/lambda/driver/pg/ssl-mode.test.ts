@@ -89,10 +89,28 @@ describe('Function: urlTls (PGSSLROOTCERT, PGSSLCERT, PGSSLKEY)', () => {
     expect(urlTls(base, { PGSSLROOTCERT: ca, PGSSLCERT: ca, PGSSLKEY: key })).toBeUndefined();
   });
 
-  it('an unreadable file names the variable it came from', () => {
-    const e = refusal(`${base}?sslmode=require`, { PGSSLKEY: '/nonexistent/client.key' });
+  it('an unreadable file names the variable it came from; so does a key missing beside its certificate (libpq: an error)', () => {
+    const e = refusal(`${base}?sslmode=require`, { PGSSLCERT: ca, PGSSLKEY: '/nonexistent/client.key' });
     expect(e.message).toBe('PGSSLKEY: cannot read /nonexistent/client.key (ENOENT)');
     expect(e.fix).toBe('point PGSSLKEY at a readable PEM file');
+    expect(refusal(`${base}?sslmode=prefer`, { PGSSLCERT: dir }).message).toBe(`PGSSLCERT: cannot read ${dir} (EISDIR)`);
+  });
+
+  // Regression: a file that does not exist was an error (exit 2) where psql goes on without it.
+  it('skips a file that does not exist, as libpq does: a client certificate (and its key), a root certificate unless verify-ca/verify-full', () => {
+    const env = { PGSSLCERT: '/nonexistent/postgresql.crt', PGSSLKEY: '/nonexistent/postgresql.key', PGSSLROOTCERT: '/nonexistent/root.crt' };
+    expect(urlTls(`${base}?sslmode=prefer`, env)!.ssl).toEqual({ rejectUnauthorized: false });
+    expect(urlTls(`${base}?sslmode=require`, env)!.ssl).toEqual({ rejectUnauthorized: false });
+    expect(urlTls(`${base}?sslmode=require&sslcert=/nonexistent/c.crt&sslrootcert=/etc/passwd/root.crt`, {})!.ssl).toEqual({ rejectUnauthorized: false });
+    expect(urlTls(`${base}?sslmode=require`, { PGSSLKEY: '/nonexistent/postgresql.key' })!.ssl).toEqual({ rejectUnauthorized: false });
+    expect(refusal(`${base}?sslmode=verify-ca`, env).message).toBe('PGSSLROOTCERT: cannot read /nonexistent/root.crt (ENOENT)');
+    expect(refusal(base, { ...env, PGSSLMODE: 'verify-full' }).message).toBe('PGSSLROOTCERT: cannot read /nonexistent/root.crt (ENOENT)');
+  });
+
+  it('verify-ca from PGSSLMODE without a root certificate names PGSSLMODE', () => {
+    const e = refusal(base, { PGSSLMODE: 'verify-ca' });
+    expect(e.message).toContain('PGSSLMODE=verify-ca needs sslrootcert');
+    expect(e.fix).toContain('or use PGSSLMODE=verify-full');
   });
 });
 

@@ -198,6 +198,16 @@ describe('CLI: schemaguard status --database-url …?sslmode=require (TLS server
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('0 applied, 1 pending');
   });
+
+  // Regression: a PGSSLCERT (or PGSSLROOTCERT) file that does not exist was an error, exit 2, where psql connects without it.
+  it('PGSSLMODE=require with PGSSLCERT, PGSSLKEY and PGSSLROOTCERT naming files that do not exist connects, as psql does: exit 0', async () => {
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
+    const r = await runCli(['status', '--dir', dir, '--database-url', url], {
+      env: { PGSSLMODE: 'require', PGSSLCERT: '/nonexistent/postgresql.crt', PGSSLKEY: '/nonexistent/postgresql.key', PGSSLROOTCERT: '/nonexistent/root.crt' },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('0 applied, 1 pending');
+  });
 });
 
 describe.each(targets)('Class: PgDriver (sslmode=prefer, a server without TLS: $name)', (t) => {
