@@ -193,7 +193,7 @@ export class SchemaGuard extends Construct {
     });
     this.alarms = props.topic ? guardAlarms(this, {
       metric: (name) => this.metric(name), topic: props.topic, ticketTopic: props.ticketTopic, alarmNamePrefix: props.alarmNamePrefix,
-      runbook: { database: `${settings.databaseIdentifier}/${settings.databaseName}`, logGroupName: shownLogGroup(this.logGroup), interval: describeInterval(this.schedule) },
+      runbook: { database: `${settings.databaseIdentifier}/${settings.databaseName}`, ...shownLogGroup(this.logGroup), interval: describeInterval(this.schedule) },
     }) : {};
     if (props.dashboard) addGuardWidgets(props.dashboard, guardDashboardWidgets((name) => this.metric(name), Object.values(this.alarms)));
     acknowledgeGuardFindings(this);
@@ -381,10 +381,10 @@ function acknowledgeGuardFindings(self: SchemaGuard): void {
  * stack and the logical ID the console's Resources tab links to it from,
  * both known now and counted against the limit.
  */
-function shownLogGroup(logGroup: logs.LogGroup): string {
-  if (!Token.isUnresolved(logGroup.logGroupName)) return logGroup.logGroupName;
+function shownLogGroup(logGroup: logs.LogGroup): { logGroupName: string; logGroupShortName?: string } {
+  if (!Token.isUnresolved(logGroup.logGroupName)) return { logGroupName: logGroup.logGroupName };
   const stack = Stack.of(logGroup);
   const logicalId = stack.resolve((logGroup.node.defaultChild as logs.CfnLogGroup).logicalId) as unknown;
-  if (Token.isUnresolved(stack.stackName) || typeof logicalId !== 'string') return 'of this construct';
-  return `(stack ${stack.stackName}, resource ${logicalId})`;
+  if (Token.isUnresolved(stack.stackName) || typeof logicalId !== 'string') return { logGroupName: 'of this construct' };
+  return { logGroupName: `(stack ${stack.stackName}, resource ${logicalId})`, logGroupShortName: `(resource ${logicalId})` };
 }

@@ -129,7 +129,8 @@ export const GUARD_ALARMS: readonly GuardAlarmSpec[] = [
  * deployed application (its migrations, contracts and snapshot) on a machine
  * that reaches the database, as the guard's role (password from its secret).
  * The password is read at a silent prompt into PGPASSWORD (`read -rs`, in
- * bash and zsh), never typed on the command line: `PGPASSWORD=… npx …` and a
+ * bash and zsh; the prompt printed first, as `read -p` differs between the
+ * two), never typed on the command line: `PGPASSWORD=… npx …` and a
  * password in the URL both land in the shell's history (and in `ps` while
  * the command runs).
  * Over TLS verified against the RDS CA bundle: the stacks set
@@ -137,7 +138,7 @@ export const GUARD_ALARMS: readonly GuardAlarmSpec[] = [
  * entry ... no encryption", 28000), and verify-full checks the RDS
  * certificate against that bundle, whose CA is not in Node.js's store.
  */
-export const GUARD_FIRST_COMMAND = 'read -rs PGPASSWORD && export PGPASSWORD && npx schemaguard guard --database-url "postgres://<guard role>@<endpoint>/<database>?sslmode=verify-full&sslrootcert=global-bundle.pem"';
+export const GUARD_FIRST_COMMAND = 'printf \'Password: \' >&2 && read -rs PGPASSWORD && echo >&2 && export PGPASSWORD && npx schemaguard guard --database-url "postgres://<guard role>@<endpoint>/<database>?sslmode=verify-full&sslrootcert=global-bundle.pem"';
 
 /** Where a runbook points: the database it watches and the guard's log group. */
 export interface GuardRunbookContext {
@@ -145,6 +146,12 @@ export interface GuardRunbookContext {
   readonly database: string;
   /** Its name, or where to find it when CloudFormation makes the name at deploy time (`(stack Orders, resource GuardLogs1A2B3C4D)`). */
   readonly logGroupName: string;
+  /**
+   * A shorter way to name it (`(resource GuardLogs1A2B3C4D)`), used when
+   * `logGroupName` would take the description over CloudWatch's limit.
+   * @default - none: the description names no log group then
+   */
+  readonly logGroupShortName?: string;
   /** The schedule, for the health alarm's wording, e.g. `15 minutes`. */
   readonly interval: string;
 }
@@ -152,12 +159,18 @@ export interface GuardRunbookContext {
 /** The alarm description: severity, what it watches, meaning, the first command, the fix. */
 export function guardAlarmDescription(spec: GuardAlarmSpec, ctx: GuardRunbookContext): string {
   const when = spec.runs === 1 ? 'in one guard run' : `in two consecutive guard runs (every ${ctx.interval})`;
-  return [
+  const build = (logGroup: string | undefined) => [
     `[${spec.severity.toUpperCase()}] ${spec.title} on ${ctx.database}: ${spec.metricName} >= 1 ${when}.`,
     `Meaning: ${spec.runbook.meaning}`,
-    `First: ${GUARD_FIRST_COMMAND} (then type the guard secret's password; app checkout; RDS CA bundle); the guard's log group ${ctx.logGroupName} has the last run's.`,
+    `First: ${GUARD_FIRST_COMMAND} (type the guard secret's password at the prompt; app checkout; RDS CA bundle)${logGroup === undefined ? '' : `; the guard's log group ${logGroup} has the last run's`}.`,
     `Fix: ${spec.runbook.fix}`,
   ].join('\n');
+  // The longest that fits: a stack's name (up to 128 characters) may not leave room for the log group's full reference.
+  for (const logGroup of [ctx.logGroupName, ctx.logGroupShortName]) {
+    const d = build(logGroup);
+    if (d.length <= MAX_ALARM_DESCRIPTION_LENGTH) return d;
+  }
+  return build(undefined);
 }
 
 /** Throws when a description would exceed CloudWatch's limit (tokens count as their placeholder length). */

@@ -308,7 +308,7 @@ describe('Class: SchemaGuard', () => {
       for (const alarm of Object.values(onInstance.t.findResources('AWS::CloudWatch::Alarm'))) {
         const text = JSON.stringify(alarm.Properties.AlarmDescription);
         expect(text).toMatch(/^"\[(PAGE|TICKET)\]|^\{"Fn::Join":\["",\["\[(PAGE|TICKET)\]/);
-        for (const part of ['Meaning: ', 'First: read -rs PGPASSWORD && export PGPASSWORD && npx schemaguard guard --database-url', 'sslmode=verify-full&sslrootcert=global-bundle.pem', 'the guard\'s log group', 'Fix: ']) expect(text).toContain(part);
+        for (const part of ['Meaning: ', 'First: printf \'Password: \' >&2 && read -rs PGPASSWORD && echo >&2 && export PGPASSWORD && npx schemaguard guard --database-url', 'sslmode=verify-full&sslrootcert=global-bundle.pem', 'the guard\'s log group', 'Fix: ']) expect(text).toContain(part);
         // The log group is named by its stack and logical ID, known at synth: no name made at deploy time can push it over.
         expect(text).toContain(`the guard's log group (stack ${onInstance.stack.stackName}, resource ${id(onInstance.stack, onInstance.guard.logGroup as never)}) has the last run's`);
         // What stays a token is the instance identifier (at most 63 characters; guard-catalog.test counts it so).

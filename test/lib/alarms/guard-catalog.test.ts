@@ -40,20 +40,31 @@ describe('Module: guard-catalog', () => {
     });
 
     it('regression: reads the password at a silent prompt, so it never lands in the shell history (PGPASSWORD=<password> npx … did)', () => {
-      expect(GUARD_FIRST_COMMAND).toMatch(/^read -rs PGPASSWORD && export PGPASSWORD && npx schemaguard guard /);
+      expect(GUARD_FIRST_COMMAND).toMatch(/^printf 'Password: ' >&2 && read -rs PGPASSWORD && echo >&2 && export PGPASSWORD && npx schemaguard guard /);
       expect(GUARD_FIRST_COMMAND).not.toMatch(/PGPASSWORD=|password>/);
-      // The same words in bash: what was typed at the prompt reaches the command's environment.
+      // The same words in bash: the prompt on stderr, and what was typed reaches the command's environment.
       const r = spawnSync('bash', ['-c', GUARD_FIRST_COMMAND.replace(/ npx schemaguard guard .*$/, " node -e 'process.stdout.write(process.env.PGPASSWORD)'")], { input: 's3cr$t p@ss\n', encoding: 'utf8' });
-      expect({ status: r.status, out: r.stdout }).toEqual({ status: 0, out: 's3cr$t p@ss' });
+      expect({ status: r.status, out: r.stdout, err: r.stderr }).toEqual({ status: 0, out: 's3cr$t p@ss', err: 'Password: \n' });
     });
   });
 
   describe('Function: guardAlarmDescription', () => {
     it.each(GUARD_ALARMS.map((a) => [a.id, a] as const))('%s: starts with the first command, names the guard\'s log group, within 1024 characters with a 63-character identifier', (_id, spec) => {
       const d = guardAlarmDescription(spec, CTX);
-      expect(d).toContain(`\nFirst: ${GUARD_FIRST_COMMAND} (then type the guard secret's password; app checkout; RDS CA bundle); the guard's log group ${CTX.logGroupName} has the last run's.\n`);
+      expect(d).toContain(`\nFirst: ${GUARD_FIRST_COMMAND} (type the guard secret's password at the prompt; app checkout; RDS CA bundle); the guard's log group ${CTX.logGroupName} has the last run's.\n`);
       const long = guardAlarmDescription(spec, { ...CTX, database: `${'d'.repeat(63)}/app`, logGroupName: '${Token[TOKEN.1234]}' });
       expect(long.length).toBeLessThanOrEqual(1024);
+    });
+
+    it('a log group reference that would take the description over 1,024 characters (a stack name of 128) gives way to the short one, then to none', () => {
+      const health = GUARD_ALARMS.find((a) => a.id === 'guard-health')!;
+      const ctx = { ...CTX, database: `${'d'.repeat(63)}/app`, logGroupName: `(stack ${'S'.repeat(128)}, resource GuardLogs1A2B3C4D)`, logGroupShortName: '(resource GuardLogs1A2B3C4D)' };
+      const d = guardAlarmDescription(health, ctx);
+      expect(d).toContain("the guard's log group (resource GuardLogs1A2B3C4D) has the last run's.");
+      expect(d.length).toBeLessThanOrEqual(1024);
+      const none = guardAlarmDescription(health, { ...ctx, logGroupShortName: 'L'.repeat(200) });
+      expect(none).toContain('RDS CA bundle).\nFix: ');
+      expect(none.length).toBeLessThanOrEqual(1024);
     });
   });
 });
