@@ -36,6 +36,20 @@ function migrateCli(url: string): Promise<{ code: number | null; out: string }> 
   });
 }
 
+describe('the application stand-in', () => {
+  it('regression: whose connections are ended records the failures and stops, without starving the event loop (it spun, no timer fired, the test hung with GBs of failures)', async () => {
+    const url = await freshDatabase(targets[0]!, 'online_app_killed');
+    await loadDriftedDatabase(url, { accounts: 20, users: 20, appointments: 200 });
+    const app = await startApplication(url, await sampleAppData(url), 2);
+    await rows(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'app'");
+    // A timer fires: the event loop turns while both clients are gone.
+    expect(await new Promise((r) => setTimeout(() => r('fired'), 200))).toBe('fired');
+    const ops = await app.stop();
+    expect(ops.filter((o) => !o.ok).length).toBeGreaterThan(0);
+    expect(ops.length).toBeLessThan(10_000);
+  });
+});
+
 describe.each(targets)('$name', (target) => {
   let expected: Catalog;
 
