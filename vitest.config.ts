@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
@@ -21,6 +23,21 @@ if (process.env.NODE_EXTRA_CA_CERTS !== undefined) {
 export const SLOW_FIRST = ['test/package/consumer.test.ts', 'test/docs/api-reference.test.ts', 'test/bin/app.test.ts'];
 
 /**
+ * Each file's time in seconds in an earlier full run (scripts/test-durations.mjs
+ * writes it from a run's log). A fresh clone has no vitest cache of
+ * durations, and vitest then starts the larger files first, which is not
+ * the longer ones: at 7b7cc61 the race file (124 s) started at 556 s, and
+ * the last 50 s ran one small file at a time on one worker.
+ */
+export const DURATIONS: Record<string, number> = (() => {
+  const file = join(process.cwd(), 'test', 'support', 'file-durations.json');
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as Record<string, number> : {};
+})();
+
+/** A file the durations do not know yet (new since they were written): between the long and the short. */
+const UNKNOWN_SECONDS = 10;
+
+/**
  * The order the run starts its files in. Vitest's own (the integration
  * project, then the unit project; larger files first when it has no timings,
  * as in a fresh clone) started the unit project's three slowest files (about
@@ -32,11 +49,17 @@ export const SLOW_FIRST = ['test/package/consumer.test.ts', 'test/docs/api-refer
 class SlowFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
+    const path = (f: TestSpecification) => f.moduleId.replace(/\\/g, '/');
     const rank = (f: TestSpecification) => {
-      const k = SLOW_FIRST.findIndex((p) => f.moduleId.replace(/\\/g, '/').endsWith(`/${p}`));
+      const k = SLOW_FIRST.findIndex((p) => path(f).endsWith(`/${p}`));
       return k < 0 ? SLOW_FIRST.length : k;
     };
-    return [...sorted].sort((a, b) => rank(a) - rank(b));
+    const seconds = (f: TestSpecification) => {
+      const known = Object.keys(DURATIONS).find((p) => path(f).endsWith(`/${p}`));
+      return known === undefined ? UNKNOWN_SECONDS : DURATIONS[known]!;
+    };
+    // Longest first after those: two workers then end together, the short files filling in last.
+    return [...sorted].sort((a, b) => rank(a) - rank(b) || seconds(b) - seconds(a));
   }
 }
 
