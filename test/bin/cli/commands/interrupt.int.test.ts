@@ -26,6 +26,20 @@ async function untilGone(url: string, marker: string, timeoutMs = 15_000): Promi
   throw new Error(`a backend still ran ${marker} after ${timeoutMs} ms`);
 }
 
+/** `migrate --database-url` run by the CLI, sent SIGINT (what Ctrl-C sends) once `marker`'s statement runs; its exit and stderr, once the server's session is gone. */
+async function migrateInterrupted(url: string, dir: string, marker: string): Promise<{ exit: { code: number | null; signal: NodeJS.Signals | null }; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, 'migrate', '--dir', dir, '--database-url', url], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  // 'close', not 'exit': stderr is read to its end
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('close', (code, signal) => r({ code, signal })));
+  await waitForMarker(url, marker);
+  child.kill('SIGINT');
+  const exit = await exited;
+  await untilGone(url, marker);
+  return { exit, stderr };
+}
+
 describe.each(targets)('CLI: Ctrl-C during schemaguard migrate --database-url, on $name', (t) => {
   it('says the run was interrupted during which file and that nothing of it is applied; ends by SIGINT; the rerun applies it', async () => {
     // Prepare: the second migration creates a table, then runs for 30 s on its first execution only (nextval survives the rollback)
@@ -34,17 +48,8 @@ describe.each(targets)('CLI: Ctrl-C during schemaguard migrate --database-url, o
       '0001_a.sql': 'CREATE TABLE a (id int);\nCREATE SEQUENCE executions_of_2;',
       '0002_b.sql': "CREATE TABLE b (id int);\nSELECT 'marker_interrupt' AS m, pg_sleep(CASE WHEN nextval('executions_of_2') = 1 THEN 30 ELSE 0 END);",
     });
-    const child = spawn(process.execPath, [CLI, 'migrate', '--dir', dir, '--database-url', url], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => { stderr += d; });
-    // 'close', not 'exit': stderr is read to its end
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('close', (code, signal) => r({ code, signal })));
-
     // Act: SIGINT (what Ctrl-C sends) while 0002 runs
-    await waitForMarker(url, 'marker_interrupt');
-    child.kill('SIGINT');
-    const exit = await exited;
-    await untilGone(url, 'marker_interrupt');
+    const { exit, stderr } = await migrateInterrupted(url, dir, 'marker_interrupt');
 
     // Assess
     expect(exit, 'ended by SIGINT, as before: a shell reports 130').toEqual({ code: null, signal: 'SIGINT' });
@@ -70,16 +75,8 @@ describe(`CLI: Ctrl-C during schemaguard migrate --database-url with files in fl
       '0003_c.sql': 'CREATE TABLE c (id int);',
       '0004_d.sql': 'CREATE TABLE d (id int);',
     });
-    const child = spawn(process.execPath, [CLI, 'migrate', '--dir', dir, '--database-url', url], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => { stderr += d; });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('close', (code, signal) => r({ code, signal })));
-
     // Act
-    await waitForMarker(url, 'marker_ahead');
-    child.kill('SIGINT');
-    const exit = await exited;
-    await untilGone(url, 'marker_ahead');
+    const { exit, stderr } = await migrateInterrupted(url, dir, 'marker_ahead');
 
     // Assess
     expect(exit).toEqual({ code: null, signal: 'SIGINT' });
