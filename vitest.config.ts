@@ -90,7 +90,10 @@ export default defineConfig({
       // 381 s of CPU with one process per file, 94 s and 173 s without).
       { test: { ...common, name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/**/*.int.test.ts'], isolate: false } },
       // Files on PostgreSQL (and the handler's per-container state) keep a process each.
-      { test: { ...common, name: 'integration', include: ['test/**/*.int.test.ts'] } },
+      // Their limit is twice the unit project's: the longest of them without a
+      // limit of its own take 10–30 s here, and a CI machine slower than this
+      // one, with another file beside it, has taken one past 60 s.
+      { test: { ...common, name: 'integration', include: ['test/**/*.int.test.ts'], testTimeout: 120_000 } },
     ],
   },
 });
