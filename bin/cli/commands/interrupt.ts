@@ -18,9 +18,14 @@ const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 export class RunProgress {
   /** Files sent to the server (or started) and not yet answered, oldest (the one the server runs) first. */
   private readonly inFlight: Migration[] = [];
+  /** After a lock timeout: until when the run waits before the file's next attempt (nothing of it runs meanwhile). */
+  private backoffUntil = 0;
   applied = 0;
 
+  constructor(private readonly now: () => number = Date.now) {}
+
   onEvent(e: RunEvent): void {
+    if (e.type === 'migration-sent' || e.type === 'migration-start' || e.type === 'migration-applied') this.backoffUntil = 0;
     if ((e.type === 'migration-sent' || e.type === 'migration-start') && !this.inFlight.includes(e.migration)) this.inFlight.push(e.migration);
     if (e.type === 'migration-applied') {
       this.applied++;
@@ -28,7 +33,10 @@ export class RunProgress {
       if (k >= 0) this.inFlight.splice(k, 1);
     }
     // A lock timeout answered every file in flight (those behind the one that timed out did not run): it alone goes again, then the others are sent again.
-    if (e.type === 'retry') this.inFlight.splice(0, this.inFlight.length, e.migration);
+    if (e.type === 'retry') {
+      this.inFlight.splice(0, this.inFlight.length, e.migration);
+      this.backoffUntil = this.now() + e.delayMs;
+    }
   }
 
   /** The line said when the run is interrupted. */
@@ -36,6 +44,13 @@ export class RunProgress {
     const done = `${this.applied} migration${this.applied === 1 ? '' : 's'} applied by this run stay${this.applied === 1 ? 's' : ''} applied`;
     const [m, ...behind] = this.inFlight;
     if (!m) return `migrate interrupted (${signal}) between migrations, none sent and unanswered: ${done}; run schemaguard migrate again to continue`;
+    if (this.now() < this.backoffUntil) {
+      // The retry's wait: the attempt that timed out was answered, and the next is not sent yet.
+      const state = runsOutsideTransaction(m)
+        ? 'it runs outside a transaction, so its statements that finished before the lock timeout stay: schemaguard status and schemaguard doctor (INVALID indexes) show what is left'
+        : 'the attempt that timed out was rolled back, so none of it is applied';
+      return `migrate interrupted (${signal}) while ${m.file} waited to retry after a lock timeout: ${state}; ${done}; run schemaguard migrate again to continue`;
+    }
     // A file whose script the server already holds whole (its COMMIT included) may still commit: status tells.
     if (behind.length) {
       // Only small transactional files are written ahead (apply-pipeline.ts), each behind a guard on the one before it.

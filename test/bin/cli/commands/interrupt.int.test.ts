@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { RunProgress } from '../../../../bin/cli/commands/interrupt';
 import { parseMigration } from '../../../../lambda/engine/source';
 import { CLI, ROOT, runCli } from '../../../support/cli';
-import { dropDatabases, freshDatabase, rows, targets } from '../../../support/db';
+import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 import { waitForMarker } from '../../../faults/support';
 
@@ -26,18 +26,34 @@ async function untilGone(url: string, marker: string, timeoutMs = 15_000): Promi
   throw new Error(`a backend still ran ${marker} after ${timeoutMs} ms`);
 }
 
-/** `migrate --database-url` run by the CLI, sent SIGINT (what Ctrl-C sends) once `marker`'s statement runs; its exit and stderr, once the server's session is gone. */
-async function migrateInterrupted(url: string, dir: string, marker: string): Promise<{ exit: { code: number | null; signal: NodeJS.Signals | null }; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, 'migrate', '--dir', dir, '--database-url', url], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+type Exit = { code: number | null; signal: NodeJS.Signals | null };
+
+/** `migrate --database-url …args` run by the CLI, sent SIGINT (what Ctrl-C sends) once `when` resolves; its exit and stderr. */
+async function migrateSignalled(url: string, dir: string, args: string[], when: (stderr: () => string) => Promise<void>): Promise<{ exit: Exit; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, 'migrate', '--dir', dir, '--database-url', url, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
   // 'close', not 'exit': stderr is read to its end
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('close', (code, signal) => r({ code, signal })));
-  await waitForMarker(url, marker);
+  const exited = new Promise<Exit>((r) => child.on('close', (code, signal) => r({ code, signal })));
+  await Promise.race([when(() => stderr), exited]);
   child.kill('SIGINT');
-  const exit = await exited;
+  return { exit: await exited, stderr };
+}
+
+/** SIGINT once `marker`'s statement runs; returns once the server's session is gone too. */
+async function migrateInterrupted(url: string, dir: string, marker: string): Promise<{ exit: Exit; stderr: string }> {
+  const run = await migrateSignalled(url, dir, [], async () => { await waitForMarker(url, marker); });
   await untilGone(url, marker);
-  return { exit, stderr };
+  return run;
+}
+
+/** Resolves when `text()` matches `pattern`; fails after `timeoutMs`. */
+async function untilPrinted(text: () => string, pattern: RegExp, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!pattern.test(text())) {
+    if (Date.now() > until) throw new Error(`not printed within ${timeoutMs} ms: ${pattern}\n${text()}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 describe.each(targets)('CLI: Ctrl-C during schemaguard migrate --database-url, on $name', (t) => {
@@ -88,6 +104,34 @@ describe(`CLI: Ctrl-C during schemaguard migrate --database-url with files in fl
   }, 60_000);
 });
 
+describe(`CLI: Ctrl-C during schemaguard migrate --database-url while a file waits to retry after a lock timeout, on ${targets[0]!.name}`, () => {
+  // Regression: the line said "during 0002_b.sql" and that its transaction may have committed, while nothing of it was on the server.
+  it('says the file waits to retry and none of it is applied; ends by SIGINT; the rerun applies it once the lock is free', async () => {
+    // Prepare: another session holds a lock on the table the second file alters
+    const url = await freshDatabase(targets[0]!, 'interrupt_backoff');
+    await rows(url, 'CREATE TABLE a (id int)');
+    const dir = tempDir({ '0001_c.sql': 'CREATE TABLE c (id int);', '0002_b.sql': 'CREATE TABLE b (id int);\nALTER TABLE a ADD COLUMN x int;' });
+    await withClient(url, async (holder) => {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE a IN ACCESS SHARE MODE');
+      // Act: SIGINT as the third retry's wait (1-2 s) starts
+      const { exit, stderr } = await migrateSignalled(url, dir, ['--lock-timeout', '100ms', '--lock-retries', '5'],
+        (text) => untilPrinted(text, /0002_b\.sql: lock timeout, retry 3 in \d+ ms/));
+
+      // Assess
+      expect(exit, stderr).toEqual({ code: null, signal: 'SIGINT' });
+      expect(stderr).toContain('migrate interrupted (SIGINT) while 0002_b.sql waited to retry after a lock timeout: the attempt that timed out was rolled back, '
+        + 'so none of it is applied; 1 migration applied by this run stays applied; run schemaguard migrate again to continue\n');
+      expect(await rows(url, "SELECT to_regclass('b') AS b")).toEqual([{ b: null }]);
+      expect(await rows(url, 'SELECT version FROM schemaguard.applied_migrations ORDER BY version')).toEqual([{ version: '1' }]);
+      await holder.query('ROLLBACK');
+    });
+    const rerun = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(await rows(url, "SELECT to_regclass('b')::text AS b")).toEqual([{ b: 'b' }]);
+  }, 60_000);
+});
+
 describe('Class: RunProgress', () => {
   const tx = parseMigration('0001_a.sql', 'CREATE TABLE a (id int);');
   const notx = parseMigration('0002_idx.sql', '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY a_id ON a (id);');
@@ -101,15 +145,29 @@ describe('Class: RunProgress', () => {
       + 'run schemaguard migrate again to continue');
   });
 
-  it('after a lock timeout in flight: only the file that timed out is named (those behind it did not run), until the others are sent again', () => {
+  it('after a lock timeout in flight: only the file that timed out is named (those behind it did not run), waiting, then running, until the others are sent again', () => {
     const [b, c] = [parseMigration('0002_b.sql', 'CREATE TABLE b (id int);'), parseMigration('0003_c.sql', 'CREATE TABLE c (id int);')];
-    const p = new RunProgress();
+    let clock = 1_000;
+    const p = new RunProgress(() => clock);
     for (const m of [tx, b, c]) p.onEvent({ type: 'migration-sent', migration: m });
     p.onEvent({ type: 'migration-start', migration: tx });
     p.onEvent({ type: 'retry', migration: tx, attempt: 1, delayMs: 50, blockers: [], message: 'lock timeout' });
+    expect(p.interruptedLine('SIGINT')).toBe('migrate interrupted (SIGINT) while 0001_a.sql waited to retry after a lock timeout: the attempt that timed out was rolled back, '
+      + 'so none of it is applied; 0 migrations applied by this run stay applied; run schemaguard migrate again to continue');
+    // The wait is over: the next attempt runs (one file alone sends no event for it)
+    clock += 50;
     expect(p.interruptedLine('SIGINT')).toMatch(/^migrate interrupted \(SIGINT\) during 0001_a\.sql: its transaction/);
     for (const m of [tx, b]) p.onEvent({ type: 'migration-sent', migration: m });
     expect(p.interruptedLine('SIGINT')).toMatch(/^migrate interrupted \(SIGINT\) during 0001_a\.sql, with 0002_b\.sql sent behind it: /);
+  });
+
+  it('while a no-transaction file waits to retry: what finished before the lock timeout stays, and where to look', () => {
+    const p = new RunProgress(() => 0);
+    p.onEvent({ type: 'migration-start', migration: notx });
+    p.onEvent({ type: 'retry', migration: notx, attempt: 2, delayMs: 900, blockers: [], message: 'lock timeout' });
+    expect(p.interruptedLine('SIGTERM')).toBe('migrate interrupted (SIGTERM) while 0002_idx.sql waited to retry after a lock timeout: it runs outside a transaction, '
+      + 'so its statements that finished before the lock timeout stay: schemaguard status and schemaguard doctor (INVALID indexes) show what is left; '
+      + '0 migrations applied by this run stay applied; run schemaguard migrate again to continue');
   });
 
   it('during a no-transaction file: its finished statements stay, and where to look', () => {
