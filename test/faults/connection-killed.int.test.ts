@@ -102,7 +102,7 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Faults: a se
     const dir = tempDir(steps(3, { 2: "SELECT 'marker_fault_lock' AS m, pg_sleep(1);" }));
 
     const killer = (async () => {
-      await waitForMarker(url, 'marker_fault_lock');
+      await waitForMarker(url, 'marker_fault_lock', 10_000, { inSleep: true });
       const pid = await lockHolderPid(url);
       await rows(url, 'SELECT pg_terminate_backend($1)', [pid]);
       return pid;
@@ -126,7 +126,7 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Faults: a se
     const dir = tempDir(files);
 
     const first = runEngine(driver, url, dir).then(() => undefined, (e: unknown) => e);
-    await waitForMarker(url, 'marker_fault_race');
+    await waitForMarker(url, 'marker_fault_race', 10_000, { inSleep: true });
     await rows(url, 'SELECT pg_terminate_backend($1)', [await lockHolderPid(url)]);
     const second = runEngine(driver, url, dir, { lockWaitMs: 5000 }).then(() => undefined, (e: unknown) => e);
     const [a, b] = await Promise.all([first, second]);

@@ -46,10 +46,10 @@ describe.each(targets)('Faults: the database says no, on $name', (target) => {
     const url = await freshDatabase(target, 'stmt_cancel');
     const dir = tempDir(steps(2, { 2: "SELECT pg_sleep(30) /* cancel me */;" }));
     const run = cliInProcess(['migrate', '--dir', dir, '--database-url', url]);
-    // Cancel the sleep once it runs.
+    // Cancel the sleep once it runs: the file goes as one message, whose whole text (the marker included) shows from its first statement on.
     await withClient(url, async (c) => {
       for (let k = 0; k < 200; k++) {
-        const n = (await c.query<{ n: number }>("SELECT count(pg_cancel_backend(pid))::int AS n FROM pg_stat_activity WHERE query LIKE '%cancel me%' AND pid <> pg_backend_pid() AND state = 'active'")).rows[0]!.n;
+        const n = (await c.query<{ n: number }>("SELECT count(pg_cancel_backend(pid))::int AS n FROM pg_stat_activity WHERE query LIKE '%cancel me%' AND pid <> pg_backend_pid() AND wait_event = 'PgSleep'")).rows[0]!.n;
         if (n > 0) break;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }

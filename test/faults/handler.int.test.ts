@@ -56,7 +56,7 @@ describe.each(targets)('Faults: the custom resource, on $name', (target) => {
     try {
       // Act 1: onEvent is frozen and killed by the runtime while migration 2 runs; its sockets die with the sandbox.
       const first = r.handlers.onEvent(r.event('Create'), context(60_000)).then(() => undefined, (e: unknown) => e);
-      await waitForMarker(r.url, 'marker_fault_lambda');
+      await waitForMarker(r.url, 'marker_fault_lambda', 10_000, { inSleep: true });
       await rows(target.adminUrl, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
         WHERE datname = $1 AND application_name = 'schemaguard-cfn'`, [new URL(r.url).pathname.slice(1)]);
       const e = await first;
@@ -87,7 +87,7 @@ describe.each(targets)('Faults: the custom resource, on $name', (target) => {
 
       // The update's onEvent is running migration 3 (holding the lock) ...
       const update = r.handlers.onEvent(r.event('Update', { OldResourceProperties: oldProps }), context(60_000));
-      await waitForMarker(r.url, 'marker_fault_rollback');
+      await waitForMarker(r.url, 'marker_fault_rollback', 10_000, { inSleep: true });
       await lockHolderPid(r.url);
       // ... when the rollback Update, from the old code with the old files, arrives.
       const rollbackRig = createHandlers({

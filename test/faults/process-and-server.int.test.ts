@@ -45,7 +45,7 @@ describe.each(targets)('Faults: the runner process killed, on $name', (t) => {
     const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_code, signal) => r(signal)));
 
     // Act: kill the process while migration 2 runs, then start the next runner at once
-    await waitForMarker(url, 'marker_fault_sigkill');
+    await waitForMarker(url, 'marker_fault_sigkill', 10_000, { inSleep: true });
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
     transcript.add(output);
@@ -112,7 +112,7 @@ describe('Faults: PostgreSQL restarted, unreachable or refusing TLS (a server of
     const dir = tempDir(steps(3, { 2: "SELECT 'marker_fault_restart' AS m, pg_sleep(3);" }));
 
     const run = rejection<MigrationError>(runEngine(pg, dbUrl, dir));
-    await waitForMarker(dbUrl, 'marker_fault_restart');
+    await waitForMarker(dbUrl, 'marker_fault_restart', 10_000, { inSleep: true });
     await server.stop('fast');
     const e = await run;
     await server.restart();

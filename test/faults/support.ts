@@ -97,12 +97,16 @@ export async function killAtMarker(url: string, marker: string, timeoutMs = 10_0
   return [];
 }
 
-/** Wait until some backend runs a statement containing `marker`. */
-export async function waitForMarker(url: string, marker: string, timeoutMs = 10_000): Promise<number> {
+/**
+ * Wait until some backend runs a statement containing `marker`; with
+ * `inSleep`, until it is inside that statement's pg_sleep (see killAtMarker).
+ */
+export async function waitForMarker(url: string, marker: string, timeoutMs = 10_000, o: { inSleep?: boolean } = {}): Promise<number> {
   const until = Date.now() + timeoutMs;
+  const sleeping = o.inSleep ? " AND wait_event = 'PgSleep'" : '';
   while (Date.now() < until) {
     const found = await rows<{ pid: number }>(url, `SELECT pid FROM pg_stat_activity
-      WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE $1 AND query NOT LIKE '%pg_stat_activity%'`, [`%${marker}%`]);
+      WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE $1 AND query NOT LIKE '%pg_stat_activity%'${sleeping}`, [`%${marker}%`]);
     if (found.length) return found[0]!.pid;
     await sleep(25);
   }

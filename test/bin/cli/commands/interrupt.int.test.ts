@@ -42,7 +42,7 @@ async function migrateSignalled(url: string, dir: string, args: string[], when: 
 
 /** SIGINT once `marker`'s statement runs; returns once the server's session is gone too. */
 async function migrateInterrupted(url: string, dir: string, marker: string): Promise<{ exit: Exit; stderr: string }> {
-  const run = await migrateSignalled(url, dir, [], async () => { await waitForMarker(url, marker); });
+  const run = await migrateSignalled(url, dir, [], async () => { await waitForMarker(url, marker, 10_000, { inSleep: true }); });
   await untilGone(url, marker);
   return run;
 }
