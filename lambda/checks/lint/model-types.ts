@@ -71,6 +71,10 @@ export interface TableModel {
    * before pending RENAME CONSTRAINTs, by its name now.
    */
   notNullSettled?: { constraints: Set<string>; columns: Set<string>; renamed: Map<string, string> };
+  /** Its schema and name in the database, when a pending migration renamed it or moved it (what a catalog of the database calls it). */
+  databaseName?: { schema: string; name: string };
+  /** Columns a pending migration renamed: the name the database has, by the name now. */
+  databaseColumns?: Map<string, string>;
 }
 
 export interface DomainModel {

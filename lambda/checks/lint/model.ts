@@ -41,6 +41,8 @@ export class PendingModel implements FunctionScope {
   private readonly domains = new Map<string, DomainModel>();
   /** Schemas created (or renamed into their name) by a pending migration: the application running before this run does not know them. */
   private readonly newSchemas = new Set<string>();
+  /** Schemas a pending migration renamed: the name the database has, by the name now. */
+  private readonly databaseSchemas = new Map<string, string>();
   /** Functions created by the migrations read so far. */
   readonly functions: ModelFunction[] = [];
   private path: string[] = DEFAULT_SEARCH_PATH;
@@ -111,6 +113,8 @@ export class PendingModel implements FunctionScope {
     if (!t) {
       const [schema, name] = splitKey(key);
       t = { schema, name, isNew: false, columns: new Map(), primaryKey: [], constraints: new Map() };
+      const schemaInDatabase = this.databaseSchemas.get(schema);
+      if (schemaInDatabase) t.databaseName = { schema: schemaInDatabase, name };
       this.tables.set(key, t);
     }
     return t;
@@ -293,6 +297,7 @@ export class PendingModel implements FunctionScope {
     const from = this.keyOf(r);
     const t = this.tableOrPlaceholder(r);
     this.tables.delete(from);
+    if (this.isNewHere()) t.databaseName ??= { schema: t.schema, name: t.name };
     t.schema = schema ?? t.schema;
     t.name = name ?? t.name;
     if (this.isNewHere()) t.renamedInPending = true;
@@ -311,6 +316,12 @@ export class PendingModel implements FunctionScope {
     const col = t.columns.get(from);
     t.columns.delete(from);
     if (col) t.columns.set(to, col);
+    if (this.isNewHere()) {
+      const inDatabase = (t.databaseColumns ??= new Map());
+      const original = inDatabase.get(from) ?? from;
+      inDatabase.delete(from);
+      inDatabase.set(to, original);
+    }
     t.primaryKey = t.primaryKey.map((c) => (c === from ? to : c));
     if (t.partitionKey) t.partitionKey = t.partitionKey.map((c) => (c === from ? to : c));
     for (const [k, cols] of t.indexColumns ?? []) t.indexColumns!.set(k, cols.map((c) => (c === from ? to : c)));
@@ -349,10 +360,16 @@ export class PendingModel implements FunctionScope {
 
   private renameSchema(from: string, to: string): void {
     this.newSchemas.delete(from);
-    if (this.isNewHere()) this.newSchemas.add(to);
+    if (this.isNewHere()) {
+      this.newSchemas.add(to);
+      const original = this.databaseSchemas.get(from) ?? from;
+      this.databaseSchemas.delete(from);
+      this.databaseSchemas.set(to, original);
+    }
     for (const [key, t] of [...this.tables]) {
       if (t.schema !== from) continue;
       this.tables.delete(key);
+      if (this.isNewHere()) t.databaseName ??= { schema: t.schema, name: t.name };
       t.schema = to;
       if (this.isNewHere()) t.renamedInPending = true;
       this.tables.set(`${to}.${t.name}`, t);

@@ -49,14 +49,21 @@ export const PRIMARY_KEY_NOT_VALID_NOT_NULL: LintRule = {
  * on the key's columns — those of `known`, or, for an index the migrations did
  * not create, those the index's key has — that no pending migration has
  * validated or dropped since, and the model has not followed from a migration.
+ * The catalog has the names from before the run: a table or column a pending
+ * migration renamed is matched by the name the database has, and named (in
+ * the result's `column`) by its name now.
  */
 function inDatabase(ctx: RuleContext, t: AlterTarget, index: string | undefined, known: string[] | undefined): CatalogNotValidNotNull[] {
   if (!t.existing || !ctx.catalog?.notValidNotNull) return [];
-  const settled = t.table.notNullSettled;
-  return ctx.catalog.notValidNotNull.filter((c) => c.schema === t.table.schema && c.table === t.table.name
-    && (known ? known.includes(c.column) : c.indexes.includes(index!))
-    && !t.table.columns.get(c.column)?.notNullNotValid
-    && !settled?.constraints.has(c.name) && !settled?.columns.has(c.column));
+  const { notNullSettled: settled, databaseColumns } = t.table;
+  const db = t.table.databaseName ?? t.table;
+  const nameNow = (column: string) => [...databaseColumns ?? []].find(([, original]) => original === column)?.[0] ?? column;
+  return ctx.catalog.notValidNotNull
+    .filter((c) => c.schema === db.schema && c.table === db.name)
+    .map((c) => ({ ...c, column: nameNow(c.column), databaseColumn: c.column }))
+    .filter((c) => (known ? known.includes(c.column) : c.indexes.includes(index!))
+      && !t.table.columns.get(c.column)?.notNullNotValid
+      && !settled?.constraints.has(c.name) && !settled?.columns.has(c.column) && !settled?.columns.has(c.databaseColumn));
 }
 
 function report(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, column: string, notValid: NonNullable<ColumnModel['notNullNotValid']>, at: number | undefined): void {

@@ -289,10 +289,13 @@ describe.each(targets)('Lint rules on $name', (target) => {
     expect(await found(`${validate};\n${key};`)).toBe(0);
   });
   // Regression: a NOT VALID NOT NULL made outside the migrations was not seen (pg_attribute.attnotnull is true while it is NOT VALID): lint with the database said nothing, PostgreSQL 18 refused the key (55000).
+  // The catalog has the names from before the run: a pending rename of the table and the column hid it.
   it.each([
-    ['USING INDEX', 'ALTER TABLE desks ADD CONSTRAINT desks_pkey PRIMARY KEY USING INDEX desks_id_key'],
-    ['a column list', 'ALTER TABLE desks ADD PRIMARY KEY (id)'],
-  ])('primary-key-not-valid-not-null: PRIMARY KEY (%s) on a column whose NOT VALID NOT NULL is in the database only: read from its catalog (18: reported, the server refuses; 15: nothing to read)', async (_form, key) => {
+    ['USING INDEX', 'ALTER TABLE desks ADD CONSTRAINT desks_pkey PRIMARY KEY USING INDEX desks_id_key', 'desks.id'],
+    ['a column list', 'ALTER TABLE desks ADD PRIMARY KEY (id)', 'desks.id'],
+    ['a column list, the table and the column renamed before it',
+      'ALTER TABLE desks RENAME TO counters; ALTER TABLE counters RENAME COLUMN id TO counter_id; ALTER TABLE counters ADD PRIMARY KEY (counter_id)', 'counters.counter_id'],
+  ])('primary-key-not-valid-not-null: PRIMARY KEY (%s) on a column whose NOT VALID NOT NULL is in the database only: read from its catalog (18: reported, the server refuses; 15: nothing to read)', async (_form, key, column) => {
     const table = 'CREATE TABLE desks (id bigint); INSERT INTO desks VALUES (1), (2); CREATE UNIQUE INDEX desks_id_key ON desks (id);';
     const pg18 = target.major === 0 || target.major >= 18;
     const catalog = await withClient(url, (c) => rolledBack(c, async () => {
@@ -308,8 +311,8 @@ describe.each(targets)('Lint rules on $name', (target) => {
     const [finding, ...more] = await found(`${key};`);
     expect(more).toEqual([]);
     if (pg18) {
-      expect(finding?.message).toContain('desks.id, whose NOT NULL constraint desks_id_nn is NOT VALID in the database');
-      expect(finding?.fix).toContain('ALTER TABLE desks VALIDATE CONSTRAINT desks_id_nn;');
+      expect(finding?.message).toContain(`${column}, whose NOT NULL constraint desks_id_nn is NOT VALID in the database`);
+      expect(finding?.fix).toContain(`ALTER TABLE ${column.split('.')[0]} VALIDATE CONSTRAINT desks_id_nn;`);
     } else expect(finding).toBeUndefined();
     expect(await found(`ALTER TABLE desks VALIDATE CONSTRAINT desks_id_nn;\n${key};`)).toEqual([]);
   });

@@ -57,9 +57,23 @@ describe('Rule: primary-key-not-valid-not-null, the constraint in the database o
     const [f] = await inDatabase('ALTER TABLE accounts RENAME CONSTRAINT accounts_id_nn TO accounts_id_required;\nALTER TABLE accounts ADD PRIMARY KEY (id);');
     expect(f!.fix).toContain('VALIDATE CONSTRAINT accounts_id_required;');
   });
+  // Regression: the catalog has the names from before the run, and a pending rename of the table or the column hid the constraint.
+  it.each([
+    ['the table renamed', 'ALTER TABLE accounts RENAME TO customers;\nALTER TABLE customers ADD PRIMARY KEY (id);', 'customers.id'],
+    ['the table moved to another schema', 'CREATE SCHEMA billing;\nALTER TABLE accounts SET SCHEMA billing;\nALTER TABLE billing.accounts ADD PRIMARY KEY (id);', 'billing.accounts.id'],
+    ['the schema renamed', 'ALTER SCHEMA public RENAME TO core;\nALTER TABLE core.accounts ADD PRIMARY KEY (id);', 'core.accounts.id'],
+    ['the column renamed', 'ALTER TABLE accounts RENAME COLUMN id TO account_id;\nALTER TABLE accounts ADD PRIMARY KEY (account_id);', 'accounts.account_id'],
+    ['the column renamed twice, USING INDEX', 'ALTER TABLE accounts RENAME COLUMN id TO a;\nALTER TABLE accounts RENAME COLUMN a TO account_id;\nALTER TABLE accounts ADD PRIMARY KEY USING INDEX accounts_id_key;', 'accounts.account_id'],
+  ])('reports the key after %s, naming the column as it is then', async (_what, pending, column) => {
+    const [f, ...rest] = await inDatabase(pending);
+    expect(rest).toEqual([]);
+    expect(f!.message).toBe(`PRIMARY KEY on ${column}, whose NOT NULL constraint accounts_id_nn is NOT VALID in the database (no migration added it): PostgreSQL 18 refuses it (55000)`);
+  });
   it.each([
     ['VALIDATE CONSTRAINT', 'ALTER TABLE accounts VALIDATE CONSTRAINT accounts_id_nn;'],
     ['SET NOT NULL (it validates the constraint)', 'ALTER TABLE accounts ALTER COLUMN id SET NOT NULL;'],
+    ['SET NOT NULL, then the column renamed', 'ALTER TABLE accounts ALTER COLUMN id SET NOT NULL;\nALTER TABLE accounts RENAME COLUMN id TO account_id;'],
+    ['the table renamed away and another made under its name', 'ALTER TABLE accounts RENAME TO old_accounts;\nCREATE TABLE accounts (id bigint, email text);\nCREATE UNIQUE INDEX accounts_id_key2 ON accounts (id);\nALTER TABLE accounts ADD PRIMARY KEY USING INDEX accounts_id_key2;'],
     ['DROP CONSTRAINT', 'ALTER TABLE accounts DROP CONSTRAINT accounts_id_nn;'],
     ['a renamed constraint, validated under its new name', 'ALTER TABLE accounts RENAME CONSTRAINT accounts_id_nn TO accounts_id_required;\nALTER TABLE accounts VALIDATE CONSTRAINT accounts_id_required;'],
     ['the table dropped and made again', 'DROP TABLE accounts;\nCREATE TABLE accounts (id bigint, email text);\nCREATE UNIQUE INDEX accounts_id_key ON accounts (id);'],
