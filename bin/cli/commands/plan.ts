@@ -5,6 +5,8 @@
  * findings. Writes nothing. `--offline` reads the files alone.
  */
 import type { LintResult } from '../../../lambda/checks/lint';
+import { MigrationError } from '../../../lambda/engine/errors';
+import type { Driver } from '../../../lambda/engine/ports';
 import { planLocks, type LockPlan } from '../../../lambda/checks/locks/plan-locks';
 import { computePlan, type Plan } from '../../../lambda/engine/plan';
 import { EMPTY_FILE_NOTE, isEmptyMigration, loadMigrations, type Migration } from '../../../lambda/engine/source';
@@ -23,6 +25,13 @@ export interface PlanReport {
   plan: Plan;
   locks: LockPlan;
   lint: LintResult;
+  /** What migrate would refuse before it runs anything, through this connection (a pooler and a no-transaction file). */
+  refusal?: Refusal;
+}
+
+export interface Refusal {
+  message: string;
+  fix?: string;
 }
 
 export async function planCommand(ctx: CommandContext): Promise<number> {
@@ -30,7 +39,7 @@ export async function planCommand(ctx: CommandContext): Promise<number> {
   // Files first: bad input never reaches (or starts) a database.
   const migrations = loadMigrations(opts.dir);
   // In text, the table comes first: a file the SQL parser refuses still shows where it stands in the plan.
-  const early = opts.format === 'text' ? (target: string, plan: Plan) => printTable(ctx.out, opts.dir, target, migrations, plan) : undefined;
+  const early = opts.format === 'text' ? (target: string, plan: Plan, refusal?: Refusal) => printTable(ctx.out, opts.dir, target, migrations, plan, refusal) : undefined;
   const report = opts.offline ? await offlinePlan(ctx, migrations, early) : await livePlan(ctx, migrations, early);
   if (opts.format === 'json') ctx.out(JSON.stringify(planJson(report)));
   else if (opts.format === 'text') await printAnalysis(ctx, report);
@@ -39,7 +48,7 @@ export async function planCommand(ctx: CommandContext): Promise<number> {
 }
 
 /** Called with the plan before its statements are parsed. */
-type EarlyPlan = ((target: string, plan: Plan) => void) | undefined;
+type EarlyPlan = ((target: string, plan: Plan, refusal?: Refusal) => void) | undefined;
 
 async function offlinePlan(ctx: CommandContext, migrations: Migration[], early: EarlyPlan): Promise<PlanReport> {
   const plan = computePlan(migrations, []);
@@ -57,16 +66,29 @@ async function livePlan(ctx: CommandContext, migrations: Migration[], early: Ear
     try {
       const plan = computePlan(migrations, await readApplied(session, stateSchemaFlag(ctx.opts)));
       const target = `${driver.target}${where}`;
-      early?.(target, plan);
+      const refusal = refusalOf(driver, plan.pending);
+      early?.(target, plan, refusal);
       // One read of the functions and domains: the lock plan's rewrite answer and lint's come from the same facts.
       const context = await planLintContext(migrations, plan, session, ctx.progress);
       const locks = await planLocks(plan.pending, { catalog: session, warnRows: ctx.opts.warnRows, lintCatalog: context.catalog, applied: context.applied });
-      return { target, migrations, plan, locks, lint: await lintPlan(context) };
+      return { target, migrations, plan, locks, lint: await lintPlan(context), refusal };
     } finally {
       await session.close();
     }
   } finally {
     await driver.end();
+  }
+}
+
+/** What migrate would refuse before running anything, from what the connection showed (the pooler check migrate makes). */
+function refusalOf(driver: Pick<Driver, 'assertRunnable'>, pending: Migration[]): Refusal | undefined {
+  try {
+    driver.assertRunnable?.(pending);
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof MigrationError)) throw e;
+    // Its words are migrate's; plan runs nothing either way.
+    return { message: e.message.replace(/; nothing was run$/, ''), fix: e.fix };
   }
 }
 
@@ -77,6 +99,7 @@ export function planJson(r: PlanReport): Record<string, unknown> {
     pending: plan.pending.map((m) => ({ version: m.version, name: m.name, file: m.file, checksum: m.checksum, statements: m.statementCount, checks: m.checks.map((c) => c.description), directives: m.directives })),
     changed: plan.changed.map((c) => c.migration!.file),
     unknown: plan.unknown.map((u) => u.version),
+    refusal: r.refusal ?? null,
     sized: r.locks.sized,
     statements: r.locks.statements,
     warnings: r.locks.findings,
@@ -85,12 +108,13 @@ export function planJson(r: PlanReport): Record<string, unknown> {
 }
 
 /** The files in order, with what stands in migrate's way. */
-export function printTable(out: (text: string) => void, dir: string, target: string, migrations: Migration[], plan: Plan): void {
+export function printTable(out: (text: string) => void, dir: string, target: string, migrations: Migration[], plan: Plan, refusal?: Refusal): void {
   out(`plan for ${target}: ${plan.pending.length} pending of ${migrations.length} in ${dir}/`);
   out(planTable(plan));
   for (const m of plan.pending.filter(isEmptyMigration)) out(`note: ${m.file}: ${EMPTY_FILE_NOTE}`);
   for (const c of plan.changed) out(`warning: ${c.migration!.file} changed after it was applied (migrate will refuse; schemaguard repair accepts it)`);
   for (const u of plan.unknown) out(`warning: version ${u.version} (${u.name}) is applied but has no file (migrate needs --allow-ahead)`);
+  if (refusal) out(`warning: migrate through this URL will refuse to run: ${refusal.message}${refusal.fix ? `\n  fix: ${refusal.fix}` : ''}`);
 }
 
 /** Under the table: the statements' locks, then the lint. */

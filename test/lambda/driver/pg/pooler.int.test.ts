@@ -154,6 +154,31 @@ describe.each(targets)('PgBouncer pool_mode=transaction in front of $name', (tar
       expect(await rows(url, "SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = 't1_v'::regclass")).toEqual([{ valid: true }]);
     });
 
+    // Regression: plan through the pooler showed the file pending and said nothing of the refusal migrate then made.
+    it('plan through the pooler says migrate will refuse a pending no-transaction file, with the fix; through a direct URL it does not', async () => {
+      const url = await freshDatabase(target, 'pool_plan_notx');
+      const dir = tempDir({
+        '1_table.sql': 'CREATE TABLE t1 (id int, v int);',
+        '2_index.sql': '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY t1_v ON t1 (v);',
+      });
+      const before = await catalogFingerprint(url);
+
+      const text = await runCli(['plan', '--dir', dir, '--database-url', bouncer.url(url)]);
+      const json = await runCli(['plan', '--dir', dir, '--database-url', bouncer.url(url), '--json']);
+      const direct = await runCli(['plan', '--dir', dir, '--database-url', url, '--json']);
+
+      expect(text.code, text.stderr).toBe(0);
+      expect(text.stdout).toContain(`warning: migrate through this URL will refuse to run: 2_index.sql is a no-transaction file, and postgres://postgres:****@127.0.0.1:${bouncer.port}/`);
+      expect(text.stdout).toContain('  fix: point --database-url (DATABASE_URL) at the database server itself for migrations');
+      expect(text.stdout).not.toContain('nothing was run');
+      expect(json.code, json.stderr).toBe(0);
+      expect((JSON.parse(json.stdout) as { refusal: { message: string; fix: string } }).refusal).toMatchObject({
+        message: expect.stringContaining('2_index.sql is a no-transaction file'), fix: expect.stringContaining('at the database server itself'),
+      });
+      expect((JSON.parse(direct.stdout) as { refusal: unknown }).refusal).toBeNull();
+      expect(await catalogFingerprint(url)).toBe(before);
+    });
+
     it('refuses a bad pending file with exit 2 and leaves the database exactly as it was: no lease table, no state schema', async () => {
       // Regression: the lease's CREATE SCHEMA/TABLE committed before the files were parsed, and stayed behind.
       const url = await freshDatabase(target, 'pool_bad_file');
