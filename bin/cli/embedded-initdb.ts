@@ -23,15 +23,21 @@ const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
  */
 export async function withRecordedInitdb<T>(staging: string, record: string, initialise: () => Promise<T>): Promise<T> {
   let pid: number | undefined;
+  let signalled = false;
   const find = () => {
-    pid = initdbChild(staging);
-    if (pid !== undefined) { writeFileSync(record, processIdentity(pid)); clearInterval(timer); }
+    pid ??= initdbChild(staging);
+    if (pid === undefined) return;
+    clearInterval(timer);
+    if (signalled) signal(pid, 'SIGTERM');
+    else writeFileSync(record, processIdentity(pid));
   };
   const timer = setInterval(find, 10);
   // First among the listeners: the embedded server's clean-up (embedded-clients.ts) then ends the process by the signal.
   const onSignal = () => {
     for (const s of SIGNALS) process.removeListener(s, onSignal); // the last listener out ends the process
-    if (pid !== undefined) signal(pid, 'SIGTERM');
+    signalled = true;
+    // Looked for now, not at the next poll: a signal within 10 ms of the spawn left initdb running.
+    find();
   };
   for (const s of SIGNALS) process.prependListener(s, onSignal);
   try {
