@@ -43,6 +43,8 @@ export class PendingModel implements FunctionScope {
   private readonly newSchemas = new Set<string>();
   /** Schemas a pending migration renamed: the name the database has, by the name now. */
   private readonly databaseSchemas = new Map<string, string>();
+  /** Indexes no migration made that a pending migration renamed: the name the database has, by `schema.name` now. */
+  private readonly databaseIndexes = new Map<string, string>();
   /** Functions created by the migrations read so far. */
   readonly functions: ModelFunction[] = [];
   private path: string[] = DEFAULT_SEARCH_PATH;
@@ -75,6 +77,11 @@ export class PendingModel implements FunctionScope {
   }
 
   /** `schema.name` of a table reference: through the search path when unqualified. */
+  /** The name the database has for an index of `schema` called `name` now (a pending migration may have renamed it). */
+  databaseIndexName(schema: string, name: string): string {
+    return this.databaseIndexes.get(`${schema}.${name}`) ?? name;
+  }
+
   keyOf(r: { schema?: string; name: string }): string {
     if (r.schema) return `${r.schema}.${r.name}`;
     const found = this.path.map((s) => `${s}.${r.name}`).find((k) => this.tables.has(k));
@@ -250,8 +257,9 @@ export class PendingModel implements FunctionScope {
     if (!rel || typeof n.idxname !== 'string') return;
     this.indexes.set(`${this.keyOf(rel).split('.')[0]}.${n.idxname}`, this.keyOf(rel));
     const columns = list(n.indexParams).map((p) => as(p, 'IndexElem')?.name);
-    const t = this.table(rel);
-    if (t && columns.every((c): c is string => typeof c === 'string')) (t.indexColumns ??= new Map()).set(n.idxname, columns);
+    // On a table of the database too: its key then tells which columns a later USING INDEX covers.
+    const t = this.tableOrPlaceholder(rel);
+    if (columns.every((c): c is string => typeof c === 'string')) (t.indexColumns ??= new Map()).set(n.idxname, columns);
   }
 
   /** The key columns of an index CREATE INDEX made (not on an expression), with its table; undefined when unknown. */
@@ -347,7 +355,16 @@ export class PendingModel implements FunctionScope {
     if (!r) return;
     const schemas = r.schema ? [r.schema] : this.path;
     const key = schemas.map((s) => `${s}.${r.name}`).find((k) => this.indexes.has(k));
-    if (!key) return;
+    if (!key) {
+      // An index of the database: what a catalog of it calls it.
+      if (this.isNewHere()) {
+        const schema = r.schema ?? this.creationSchema();
+        const original = this.databaseIndexes.get(`${schema}.${r.name}`) ?? r.name;
+        this.databaseIndexes.delete(`${schema}.${r.name}`);
+        this.databaseIndexes.set(`${schema}.${to}`, original);
+      }
+      return;
+    }
     const table = this.indexes.get(key)!;
     this.indexes.delete(key);
     this.indexes.set(`${key.split('.')[0]}.${to}`, table);

@@ -49,19 +49,20 @@ export const PRIMARY_KEY_NOT_VALID_NOT_NULL: LintRule = {
  * on the key's columns — those of `known`, or, for an index the migrations did
  * not create, those the index's key has — that no pending migration has
  * validated or dropped since, and the model has not followed from a migration.
- * The catalog has the names from before the run: a table or column a pending
- * migration renamed is matched by the name the database has, and named (in
- * the result's `column`) by its name now.
+ * The catalog has the names from before the run: a table, column or index a
+ * pending migration renamed is matched by the name the database has, and a
+ * column named (in the result's `column`) by its name now.
  */
 function inDatabase(ctx: RuleContext, t: AlterTarget, index: string | undefined, known: string[] | undefined): CatalogNotValidNotNull[] {
   if (!t.existing || !ctx.catalog?.notValidNotNull) return [];
   const { notNullSettled: settled, databaseColumns } = t.table;
   const db = t.table.databaseName ?? t.table;
   const nameNow = (column: string) => [...databaseColumns ?? []].find(([, original]) => original === column)?.[0] ?? column;
+  const indexInDatabase = index === undefined ? undefined : ctx.model.databaseIndexName(t.table.schema, index);
   return ctx.catalog.notValidNotNull
     .filter((c) => c.schema === db.schema && c.table === db.name)
     .map((c) => ({ ...c, column: nameNow(c.column), databaseColumn: c.column }))
-    .filter((c) => (known ? known.includes(c.column) : c.indexes.includes(index!))
+    .filter((c) => (known ? known.includes(c.column) : c.indexes.includes(indexInDatabase!))
       && !t.table.columns.get(c.column)?.notNullNotValid
       && !settled?.constraints.has(c.name) && !settled?.columns.has(c.column) && !settled?.columns.has(c.databaseColumn));
 }

@@ -63,6 +63,7 @@ describe('Rule: primary-key-not-valid-not-null, the constraint in the database o
     ['the table moved to another schema', 'CREATE SCHEMA billing;\nALTER TABLE accounts SET SCHEMA billing;\nALTER TABLE billing.accounts ADD PRIMARY KEY (id);', 'billing.accounts.id'],
     ['the schema renamed', 'ALTER SCHEMA public RENAME TO core;\nALTER TABLE core.accounts ADD PRIMARY KEY (id);', 'core.accounts.id'],
     ['the column renamed', 'ALTER TABLE accounts RENAME COLUMN id TO account_id;\nALTER TABLE accounts ADD PRIMARY KEY (account_id);', 'accounts.account_id'],
+    ['the index renamed, USING INDEX', 'ALTER INDEX accounts_id_key RENAME TO accounts_id_unique;\nALTER TABLE accounts ADD CONSTRAINT accounts_pkey PRIMARY KEY USING INDEX accounts_id_unique;', 'accounts.id'],
     ['the column renamed twice, USING INDEX', 'ALTER TABLE accounts RENAME COLUMN id TO a;\nALTER TABLE accounts RENAME COLUMN a TO account_id;\nALTER TABLE accounts ADD PRIMARY KEY USING INDEX accounts_id_key;', 'accounts.account_id'],
   ])('reports the key after %s, naming the column as it is then', async (_what, pending, column) => {
     const [f, ...rest] = await inDatabase(pending);
@@ -79,6 +80,10 @@ describe('Rule: primary-key-not-valid-not-null, the constraint in the database o
     ['the table dropped and made again', 'DROP TABLE accounts;\nCREATE TABLE accounts (id bigint, email text);\nCREATE UNIQUE INDEX accounts_id_key ON accounts (id);'],
   ])('passes after %s', async (_what, before) => {
     expect(await inDatabase(`${before}\nALTER TABLE accounts ADD PRIMARY KEY USING INDEX accounts_id_key;`)).toEqual([]);
+  });
+  it('passes a key USING an index made under the name the database has for another one, renamed away', async () => {
+    expect(await inDatabase('ALTER INDEX accounts_id_key RENAME TO accounts_id_old;\nCREATE UNIQUE INDEX accounts_id_key ON accounts (email);\n'
+      + 'ALTER TABLE accounts ADD PRIMARY KEY USING INDEX accounts_id_key;')).toEqual([]);
   });
   it('passes a key on other columns and an index whose key does not have the column', async () => {
     expect(await inDatabase('ALTER TABLE accounts ADD PRIMARY KEY (email);\nALTER TABLE accounts ADD PRIMARY KEY USING INDEX accounts_email_key;')).toEqual([]);
