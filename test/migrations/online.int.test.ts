@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffCatalogs, formatDifferences, type Catalog } from '../../lambda/schema/catalog';
 import { CLI, ROOT } from '../support/cli';
-import { dropDatabases, freshDatabase, rows, targets } from '../support/db';
+import { dropDatabases, freshDatabase, rows, targets, withClient } from '../support/db';
 import {
   loadDriftedDatabase, sampleAppData, startApplication, summariseWindow, watchLockWaits, type AppOp, type DriftSizes, type LockWait,
 } from '../support/drifted-app';
@@ -61,6 +61,32 @@ describe('the application stand-in', () => {
     const ops = await app.stop();
     expect(ops.filter((o) => !o.ok).length).toBeGreaterThan(0);
     expect(ops.length).toBeLessThan(10_000);
+  });
+});
+
+describe('the lock watcher', () => {
+  it('records a session that waits for a table while it holds a write-blocking lock on another, from one read of pg_locks', async () => {
+    const url = await freshDatabase(targets[0]!, 'online_watch');
+    await rows(url, 'CREATE TABLE t1 (id int); CREATE TABLE t2 (id int)');
+    await withClient(url, async (other) => {
+      await other.query('BEGIN');
+      await other.query('LOCK TABLE t2 IN ROW EXCLUSIVE MODE');
+      const watch = await watchLockWaits(url, 'watched');
+      await withClient(url, async (watched) => {
+        await watched.query("SET application_name = 'watched'");
+        await watched.query('BEGIN');
+        await watched.query('LOCK TABLE t1 IN ACCESS EXCLUSIVE MODE');
+        const blocked = watched.query('LOCK TABLE t2 IN ACCESS EXCLUSIVE MODE');
+        const seen = watch.samples();
+        while (watch.samples() < seen + 5) await new Promise((r) => setTimeout(r, 10));
+        await other.query('COMMIT');
+        await blocked;
+        await watched.query('COMMIT');
+      });
+      const waits = await watch.stop();
+      expect(waits.length).toBeGreaterThan(0);
+      expect(waits[0]).toMatchObject({ waitingFor: 't2', wanted: 'AccessExclusiveLock', holding: ['t1 AccessExclusiveLock'] });
+    });
   });
 });
 

@@ -232,12 +232,15 @@ export async function watchLockWaits(url: string, applicationName: string, inter
   let stopping = false;
   const loop = (async () => {
     while (!stopping) {
+      // One read of the lock table (a CTE): pg_locks named twice is read twice, at two moments, and a lock held
+      // until a COMMIT then showed beside the wait of the next transaction (a false wait-while-holding, once in ~10 runs).
       const r = await c.query<{ pid: number; waiting_for: string; wanted: string; holding: string[] }>(`
+        WITH l AS MATERIALIZED (SELECT * FROM pg_locks)
         SELECT w.pid, w.relation::regclass::text AS waiting_for, w.mode AS wanted,
                array_agg(DISTINCT h.relation::regclass::text || ' ' || h.mode) AS holding
-          FROM pg_locks w
+          FROM l w
           JOIN pg_stat_activity a ON a.pid = w.pid AND a.application_name = $1 AND a.datname = current_database()
-          JOIN pg_locks h ON h.pid = w.pid AND h.granted AND h.locktype = 'relation' AND h.relation <> w.relation
+          JOIN l h ON h.pid = w.pid AND h.granted AND h.locktype = 'relation' AND h.relation <> w.relation
            AND h.mode IN ('ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')
           JOIN pg_class hc ON hc.oid = h.relation AND hc.relkind IN ('r', 'p')
          WHERE NOT w.granted AND w.locktype = 'relation'
