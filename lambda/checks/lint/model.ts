@@ -76,12 +76,17 @@ export class PendingModel implements FunctionScope {
     return this.path.find((s) => s !== '$user' && s !== 'pg_catalog' && s !== 'pg_temp') ?? 'public';
   }
 
-  /** `schema.name` of a table reference: through the search path when unqualified. */
   /** The name the database has for an index of `schema` called `name` now (a pending migration may have renamed it). */
   databaseIndexName(schema: string, name: string): string {
-    return this.databaseIndexes.get(`${schema}.${name}`) ?? name;
+    const here = this.databaseIndexes.get(`${schema}.${name}`);
+    if (here !== undefined) return here;
+    // Renamed, then moved with its table by SET SCHEMA: the rename was recorded under the schema it had then
+    // (the index of the database is not known to belong to that table, so it was not moved with it).
+    const moved = [...this.databaseIndexes].find(([key]) => splitKey(key)[1] === name);
+    return moved?.[1] ?? name;
   }
 
+  /** `schema.name` of a table reference: through the search path when unqualified. */
   keyOf(r: { schema?: string; name: string }): string {
     if (r.schema) return `${r.schema}.${r.name}`;
     const found = this.path.map((s) => `${s}.${r.name}`).find((k) => this.tables.has(k));
@@ -382,6 +387,12 @@ export class PendingModel implements FunctionScope {
       const original = this.databaseSchemas.get(from) ?? from;
       this.databaseSchemas.delete(from);
       this.databaseSchemas.set(to, original);
+      for (const [key, index] of [...this.databaseIndexes]) {
+        const [s, name] = splitKey(key);
+        if (s !== from) continue;
+        this.databaseIndexes.delete(key);
+        this.databaseIndexes.set(`${to}.${name}`, index);
+      }
     }
     for (const [key, t] of [...this.tables]) {
       if (t.schema !== from) continue;

@@ -64,6 +64,12 @@ describe('Rule: primary-key-not-valid-not-null, the constraint in the database o
     ['the schema renamed', 'ALTER SCHEMA public RENAME TO core;\nALTER TABLE core.accounts ADD PRIMARY KEY (id);', 'core.accounts.id'],
     ['the column renamed', 'ALTER TABLE accounts RENAME COLUMN id TO account_id;\nALTER TABLE accounts ADD PRIMARY KEY (account_id);', 'accounts.account_id'],
     ['the index renamed, USING INDEX', 'ALTER INDEX accounts_id_key RENAME TO accounts_id_unique;\nALTER TABLE accounts ADD CONSTRAINT accounts_pkey PRIMARY KEY USING INDEX accounts_id_unique;', 'accounts.id'],
+    ['the index renamed, then its table moved to another schema', 'ALTER INDEX accounts_id_key RENAME TO accounts_id_unique;\nCREATE SCHEMA billing;\nALTER TABLE accounts SET SCHEMA billing;\n'
+      + 'ALTER TABLE billing.accounts ADD CONSTRAINT accounts_pkey PRIMARY KEY USING INDEX accounts_id_unique;', 'billing.accounts.id'],
+    ['the index renamed, then its schema renamed', 'ALTER INDEX accounts_id_key RENAME TO accounts_id_unique;\nALTER SCHEMA public RENAME TO core;\n'
+      + 'ALTER TABLE core.accounts ADD CONSTRAINT accounts_pkey PRIMARY KEY USING INDEX accounts_id_unique;', 'core.accounts.id'],
+    ['the index renamed after its schema was', 'ALTER SCHEMA public RENAME TO core;\nALTER INDEX core.accounts_id_key RENAME TO accounts_id_unique;\n'
+      + 'ALTER TABLE core.accounts ADD CONSTRAINT accounts_pkey PRIMARY KEY USING INDEX accounts_id_unique;', 'core.accounts.id'],
     ['the column renamed twice, USING INDEX', 'ALTER TABLE accounts RENAME COLUMN id TO a;\nALTER TABLE accounts RENAME COLUMN a TO account_id;\nALTER TABLE accounts ADD PRIMARY KEY USING INDEX accounts_id_key;', 'accounts.account_id'],
   ])('reports the key after %s, naming the column as it is then', async (_what, pending, column) => {
     const [f, ...rest] = await inDatabase(pending);
