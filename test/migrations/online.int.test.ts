@@ -85,7 +85,7 @@ describe('the lock watcher', () => {
       });
       const waits = await watch.stop();
       expect(waits.length).toBeGreaterThan(0);
-      expect(waits[0]).toMatchObject({ waitingFor: 't2', wanted: 'AccessExclusiveLock', holding: ['t1 AccessExclusiveLock'] });
+      expect(waits[0]).toMatchObject({ waitingFor: 't2', wanted: 'AccessExclusiveLock', holding: ['t1 AccessExclusiveLock'], statement: 'LOCK TABLE t2 IN ACCESS EXCLUSIVE MODE' });
     });
   });
 });

@@ -215,6 +215,8 @@ export interface LockWait {
   waitingFor: string;
   wanted: string;
   holding: string[];
+  /** The statement the session was running (pg_stat_activity.query, its first 300 characters), so a failure says which. */
+  statement: string;
 }
 
 /**
@@ -222,6 +224,7 @@ export interface LockWait {
  * each time one of them waits for a table lock while it holds, on another
  * table, a lock that blocks writes (SHARE and stronger), it is recorded. A
  * session that never does so cannot be part of a deadlock with writers.
+ * Each record names the statement the session was running.
  */
 export async function watchLockWaits(url: string, applicationName: string, intervalMs = 10): Promise<{ stop(): Promise<LockWait[]>; samples(): number }> {
   const c = new pg.Client({ connectionString: url, application_name: 'lock-watch' });
@@ -234,19 +237,19 @@ export async function watchLockWaits(url: string, applicationName: string, inter
     while (!stopping) {
       // One read of the lock table (a CTE): pg_locks named twice is read twice, at two moments, and a lock held
       // until a COMMIT then showed beside the wait of the next transaction (a false wait-while-holding, once in ~10 runs).
-      const r = await c.query<{ pid: number; waiting_for: string; wanted: string; holding: string[] }>(`
+      const r = await c.query<{ pid: number; waiting_for: string; wanted: string; holding: string[]; statement: string }>(`
         WITH l AS MATERIALIZED (SELECT * FROM pg_locks)
         SELECT w.pid, w.relation::regclass::text AS waiting_for, w.mode AS wanted,
-               array_agg(DISTINCT h.relation::regclass::text || ' ' || h.mode) AS holding
+               array_agg(DISTINCT h.relation::regclass::text || ' ' || h.mode) AS holding, left(a.query, 300) AS statement
           FROM l w
           JOIN pg_stat_activity a ON a.pid = w.pid AND a.application_name = $1 AND a.datname = current_database()
           JOIN l h ON h.pid = w.pid AND h.granted AND h.locktype = 'relation' AND h.relation <> w.relation
            AND h.mode IN ('ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')
           JOIN pg_class hc ON hc.oid = h.relation AND hc.relkind IN ('r', 'p')
          WHERE NOT w.granted AND w.locktype = 'relation'
-         GROUP BY w.pid, w.relation, w.mode`, [applicationName]).catch(() => ({ rows: [] }));
+         GROUP BY w.pid, w.relation, w.mode, a.query`, [applicationName]).catch(() => ({ rows: [] }));
       n++;
-      for (const x of r.rows) found.push({ pid: x.pid, waitingFor: x.waiting_for, wanted: x.wanted, holding: x.holding });
+      for (const x of r.rows) found.push({ pid: x.pid, waitingFor: x.waiting_for, wanted: x.wanted, holding: x.holding, statement: x.statement });
       await new Promise((res) => setTimeout(res, intervalMs));
     }
   })();

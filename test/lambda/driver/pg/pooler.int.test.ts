@@ -26,6 +26,12 @@ const FILES = Object.fromEntries(Array.from({ length: 5 }, (_, k) => [
   `CREATE TABLE IF NOT EXISTS runs (version int, at timestamptz DEFAULT clock_timestamp());\nINSERT INTO runs (version) VALUES (${k + 1});\nSELECT pg_sleep(0.05);`,
 ]));
 
+/** A table, then a no-transaction file that indexes it: a pooler in transaction mode cannot run the second. */
+const NO_TRANSACTION_FILES = {
+  '1_table.sql': 'CREATE TABLE t1 (id int, v int);',
+  '2_index.sql': '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY t1_v ON t1 (v);',
+};
+
 /** What the server shows of schemaguard's locks and leases after the runs (read directly, not through the pooler). */
 async function leftovers(url: string): Promise<{ advisory: number; leases: number }> {
   const [l] = await rows<{ n: number }>(url, "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())");
@@ -129,10 +135,7 @@ describe.each(targets)('PgBouncer pool_mode=transaction in front of $name', (tar
 
     it('refuses a pending no-transaction file before anything runs, naming the pooler and the fix', async () => {
       const url = await freshDatabase(target, 'pool_notx');
-      const dir = tempDir({
-        '1_table.sql': 'CREATE TABLE t1 (id int, v int);',
-        '2_index.sql': '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY t1_v ON t1 (v);',
-      });
+      const dir = tempDir(NO_TRANSACTION_FILES);
 
       const before = await catalogFingerprint(url);
 
@@ -157,10 +160,7 @@ describe.each(targets)('PgBouncer pool_mode=transaction in front of $name', (tar
     // Regression: plan through the pooler showed the file pending and said nothing of the refusal migrate then made.
     it('plan through the pooler says migrate will refuse a pending no-transaction file, with the fix; through a direct URL it does not', async () => {
       const url = await freshDatabase(target, 'pool_plan_notx');
-      const dir = tempDir({
-        '1_table.sql': 'CREATE TABLE t1 (id int, v int);',
-        '2_index.sql': '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY t1_v ON t1 (v);',
-      });
+      const dir = tempDir(NO_TRANSACTION_FILES);
       const before = await catalogFingerprint(url);
 
       const text = await runCli(['plan', '--dir', dir, '--database-url', bouncer.url(url)]);
