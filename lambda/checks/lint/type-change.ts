@@ -4,7 +4,14 @@
  * pair listed here (and a sample of rewriting ones) is run against a real
  * PostgreSQL 15 and 18 by type-change.int.test.ts, reading the table's file
  * node before and after. Anything else counts as a rewrite.
+ *
+ * A USING clause that computes the value (anything but the column itself,
+ * or the column cast to the new type) rewrites the table whatever the types:
+ * PostgreSQL skips the rewrite only when the transform is the column as it is
+ * (checked on PostgreSQL 18 and 15: `TYPE text USING lower(v)` from varchar
+ * gives the table a new file node, `USING v::text` does not).
  */
+import { as, typeNameText, type Node } from '../parse';
 
 interface ParsedType {
   base: string;
@@ -41,4 +48,23 @@ export function rewritesOnTypeChange(before: string, after: string): boolean {
   if (a.mods.length === 0) return true;
   if (a.base === 'numeric') return (a.mods[1] ?? 0) !== (b.mods[1] ?? 0) || b.mods[0]! < a.mods[0]!;
   return !WIDENING.has(a.base) || b.mods[0]! < a.mods[0]!;
+}
+
+/**
+ * Whether an ALTER COLUMN … TYPE's USING clause (`ColumnDef.raw_default`)
+ * computes each row's value: it is not the column (by its name, or qualified
+ * by its table), nor the column cast to the type it is changed to.
+ */
+export function usingTransforms(def: Node | undefined, column: string): boolean {
+  let expr: unknown = def?.raw_default;
+  if (expr === undefined) return false;
+  const target = typeNameText(def?.typeName);
+  for (let cast = as(expr, 'TypeCast'); cast; cast = as(expr, 'TypeCast')) {
+    if (typeNameText(cast.typeName) !== target) return true;
+    expr = cast.arg;
+  }
+  const fields = as(expr, 'ColumnRef')?.fields;
+  if (!Array.isArray(fields) || fields.length === 0) return true;
+  const last = as(fields[fields.length - 1], 'String')?.sval;
+  return last !== column;
 }

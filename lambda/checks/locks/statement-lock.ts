@@ -7,7 +7,7 @@
  * whether a new column's default or domain rewrites the table is judged with
  * the rewrite context lint uses (functions' volatility, domains), when given.
  */
-import { rewritesOnTypeChange, rewritingColumnDefault, type RewriteContext } from '../lint';
+import { rewritesOnTypeChange, rewritingColumnDefault, usingTransforms, type RewriteContext } from '../lint';
 import { as, list, names, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../parse';
 import { form, type LockForm } from './forms';
 import { LOCK_MODES, strongest, type LockMode } from './modes';
@@ -30,7 +30,7 @@ export interface StatementLock {
   /** The form is not in the table: ACCESS EXCLUSIVE is assumed. */
   assumed: boolean;
   /** Column type changes, for the catalog to tell a rewrite from a binary-compatible change. */
-  typeChanges: { column: string; type: string }[];
+  typeChanges: { column: string; type: string; transforms: boolean }[];
   /** The index ADD PRIMARY KEY USING INDEX takes: its columns decide whether NOT NULL is set with a scan (`withKeyColumnsNotNull`). */
   primaryKeyIndex?: string;
   /** With `primaryKeyIndex`: whether the statement's other subcommands scan (a scan-free key leaves theirs). */
@@ -42,7 +42,7 @@ interface Part {
   form: LockForm;
   primaryKeyIndex?: string;
   other?: { table: RelationRef; lock: LockMode };
-  typeChange?: { column: string; type: string };
+  typeChange?: { column: string; type: string; transforms: boolean };
   assumed?: boolean;
 }
 
@@ -152,7 +152,8 @@ function alterCommand(cmd: Node, rewrite: RewriteContext | undefined): Part {
   if (subtype === 'AT_AddConstraint') return addConstraint(as(cmd.def, 'Constraint'));
   if (subtype === 'AT_AlterColumnType') {
     const def = as(cmd.def, 'ColumnDef');
-    return { form: form('alter-column-type'), typeChange: { column: String(cmd.name), type: typeNameText(def?.typeName) } };
+    const column = String(cmd.name);
+    return { form: form('alter-column-type'), typeChange: { column, type: typeNameText(def?.typeName), transforms: usingTransforms(def, column) } };
   }
   if ((subtype === 'AT_SetRelOptions' || subtype === 'AT_ResetRelOptions') && setsCatalogOption(cmd)) return { form: form('set-options-catalog') };
   const id = SUBCOMMAND_FORMS[subtype];
@@ -255,13 +256,13 @@ function rename(n: Node): StatementLock {
 /**
  * The lock once the current types of the changed columns are known (from the
  * catalog): a change that is binary-compatible for every column neither
- * rewrites nor scans. `currentType` returns undefined for a column it does not know.
+ * rewrites nor scans, unless its USING clause computes the value. `currentType` returns undefined for a column it does not know.
  */
 export function withCurrentTypes(sl: StatementLock, currentType: (column: string) => string | undefined): StatementLock {
   if (sl.typeChanges.length === 0 || sl.form.id !== 'alter-column-type') return sl;
   const compatible = sl.typeChanges.every((c) => {
     const before = currentType(c.column);
-    return before !== undefined && !rewritesOnTypeChange(before, c.type);
+    return before !== undefined && !c.transforms && !rewritesOnTypeChange(before, c.type);
   });
   return compatible ? { ...sl, form: form('alter-column-type-compatible'), rewrites: false, scans: false } : sl;
 }

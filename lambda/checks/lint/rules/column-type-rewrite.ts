@@ -2,14 +2,15 @@
  * column-type-rewrite: ALTER COLUMN … TYPE on an existing table to a type
  * that is not binary-compatible with the column's current one (as the
  * model knows it, through renames), so PostgreSQL rewrites the table and
- * rebuilds its indexes under ACCESS EXCLUSIVE.
+ * rebuilds its indexes under ACCESS EXCLUSIVE. A USING clause that computes
+ * the value (not the column itself) rewrites it between any types.
  */
 import { as, typeNameText } from '../../parse';
 import { inPlace, later, renderFix } from '../fix';
 import { dropColumnLater, keepsItsName } from '../fix-steps';
 import type { LintRule } from '../rule';
 import { ident, objectName, tableName, typeAsWritten } from '../sql-text';
-import { rewritesOnTypeChange } from '../type-change';
+import { rewritesOnTypeChange, usingTransforms } from '../type-change';
 
 export const COLUMN_TYPE_REWRITE: LintRule = {
   id: 'column-type-rewrite',
@@ -30,11 +31,16 @@ export const COLUMN_TYPE_REWRITE: LintRule = {
     const column = cmd.name;
     const before = t.table.columns.get(column)?.type;
     const after = typeNameText(def.typeName);
-    if (before && !rewritesOnTypeChange(before, after)) return;
+    const transforms = usingTransforms(def, column);
+    if (before && !rewritesOnTypeChange(before, after) && !transforms) return;
     const table = tableName(t.rel);
     const next = ident(objectName(column, 'new'));
+    const onlyUsing = before !== undefined && !rewritesOnTypeChange(before, after);
+    const unknown = before ? '' : ' (the current type is not known from the migrations)';
     ctx.report(COLUMN_TYPE_REWRITE, s, {
-      message: `${table}.${column}: type change ${before ? `from ${before} ` : ''}to ${after}${before ? '' : ' (the current type is not known from the migrations)'} rewrites the table`,
+      message: onlyUsing
+        ? `${table}.${column}: type change from ${before} to ${after} with a USING expression that computes each value (not the column itself) rewrites the table, although the types are binary-compatible`
+        : `${table}.${column}: type change ${before ? `from ${before} ` : ''}to ${after}${unknown} rewrites the table`,
       fix: renderFix([
         inPlace(
           `ALTER TABLE ${table} ADD COLUMN ${next} ${typeAsWritten(s, def.typeName)};`,

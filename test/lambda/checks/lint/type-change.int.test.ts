@@ -6,7 +6,7 @@
  * answer for the renamed column is PostgreSQL's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lintMigrations, lintSourceFromText, rewritesOnTypeChange } from '../../../../lambda/checks/lint';
+import { lintMigrations, lintSourceFromText, rewritesOnTypeChange, usingTransforms } from '../../../../lambda/checks/lint';
 import { as, list, loadParser, parseSql, typeNameText } from '../../../../lambda/checks/parse';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 
@@ -25,6 +25,19 @@ const PAIRS: [string, string][] = [
   ['json', 'jsonb'], ['uuid', 'text'], ['varchar(20)[]', 'text[]'],
 ];
 
+/** [from, to, USING]: a USING that computes the value rewrites between binary-compatible types; the column itself, or cast to the new type, does not. */
+const USING_CASES: [string, string, string][] = [
+  ['varchar(20)', 'varchar(40)', 'lower(c)'], ['varchar(20)', 'text', 'trim(c)'], ['numeric(10,2)', 'numeric(12,2)', 'round(c, 1)'],
+  ['bigint', 'bigint', 'c + 0'], ['varchar(20)', 'text', 'c'], ['varchar(20)', 'text', 't.c'], ['varchar(20)', 'text', 'c::text'],
+  ['varchar(20)', 'varchar(40)', 'CAST(c AS varchar(40))'], ['int', 'bigint', 'c'],
+];
+
+/** The ALTER COLUMN … TYPE's ColumnDef as lint reads it. */
+function alterDef(sql: string): Record<string, unknown> {
+  const s = parseSql(sql).statements[0]!;
+  return as(as(list(s.node.cmds)[0], 'AlterTableCmd')!.def, 'ColumnDef')!;
+}
+
 /** The type as lint reads it from a migration. */
 function lintType(written: string): string {
   const s = parseSql(`CREATE TABLE x (c ${written})`).statements[0]!;
@@ -38,13 +51,13 @@ describe.each(targets)('Type changes on $name', (target) => {
   });
 
   /** Whether the change gave the table a new file node; rolled back. */
-  async function rewrote(from: string, to: string): Promise<boolean> {
+  async function rewrote(from: string, to: string, using = ''): Promise<boolean> {
     return withClient(url, async (c) => {
       await c.query("BEGIN; SET LOCAL timezone = 'Europe/Paris'");
       try {
         await c.query(`CREATE TABLE t (id int, c ${from}); INSERT INTO t (id) SELECT g FROM generate_series(1, 20) g`);
         const before = (await c.query("SELECT pg_relation_filenode('t') AS n")).rows[0].n;
-        await c.query(`ALTER TABLE t ALTER COLUMN c TYPE ${to}`);
+        await c.query(`ALTER TABLE t ALTER COLUMN c TYPE ${to}${using && ` USING ${using}`}`);
         return (await c.query("SELECT pg_relation_filenode('t') AS n")).rows[0].n !== before;
       } finally {
         await c.query('ROLLBACK');
@@ -54,6 +67,11 @@ describe.each(targets)('Type changes on $name', (target) => {
 
   it.each(PAIRS)('%s → %s: rewritesOnTypeChange is what PostgreSQL does', async (from, to) => {
     expect(rewritesOnTypeChange(lintType(from), lintType(to))).toBe(await rewrote(from, to));
+  });
+
+  it.each(USING_CASES)('%s → %s USING %s: the types and usingTransforms together are what PostgreSQL does', async (from, to, using) => {
+    const def = alterDef(`ALTER TABLE t ALTER COLUMN c TYPE ${to} USING ${using}`);
+    expect(rewritesOnTypeChange(lintType(from), lintType(to)) || usingTransforms(def, 'c')).toBe(await rewrote(from, to, using));
   });
 
   it('a renamed varchar column changed to text: no rewrite, and lint reports none (only the rename, under renaming-column)', async () => {

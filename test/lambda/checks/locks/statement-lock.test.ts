@@ -1,6 +1,6 @@
 /** Variants of the forms that the form table's one example each does not cover (each seen on PostgreSQL 18 and 15 through pg_locks). */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { statementLock, withKeyColumnsNotNull } from '../../../../lambda/checks/locks/statement-lock';
+import { statementLock, withCurrentTypes, withKeyColumnsNotNull } from '../../../../lambda/checks/locks/statement-lock';
 import { loadParser, parseSql } from '../../../../lambda/checks/parse';
 
 beforeAll(loadParser);
@@ -23,6 +23,14 @@ describe('Function: statementLock', () => {
   it.each(['FOR UPDATE', 'FOR NO KEY UPDATE', 'FOR SHARE', 'FOR KEY SHARE', 'FOR UPDATE SKIP LOCKED'])('reads SELECT … %s as ROW SHARE with row locks, a scan without WHERE', (clause) => {
     expect(classify(`SELECT * FROM t ${clause}`)).toMatchObject({ form: { id: 'select-for-update', rowLocks: true }, lock: 'ROW SHARE', scans: true });
     expect(classify(`SELECT * FROM t WHERE id = 1 ${clause}`)).toMatchObject({ lock: 'ROW SHARE', scans: false });
+  });
+
+  // Regression: plan showed a binary-compatible change with a computing USING as rewriting nothing (PostgreSQL 18 and 15 rewrite: type-change.int.test.ts).
+  it('keeps a binary-compatible type change a rewrite when its USING computes the value; the column itself, or cast, is not one', () => {
+    const current = () => 'character varying(20)';
+    expect(withCurrentTypes(classify('ALTER TABLE t ALTER COLUMN c TYPE varchar(40) USING lower(c)'), current)).toMatchObject({ form: { id: 'alter-column-type' }, rewrites: true, scans: true });
+    expect(withCurrentTypes(classify('ALTER TABLE t ALTER COLUMN c TYPE text USING c::text'), current)).toMatchObject({ form: { id: 'alter-column-type-compatible' }, rewrites: false, scans: false });
+    expect(withCurrentTypes(classify('ALTER TABLE t ALTER COLUMN c TYPE text'), current)).toMatchObject({ form: { id: 'alter-column-type-compatible' }, rewrites: false });
   });
 
   it('reads a plain SELECT as ACCESS SHARE without row locks', () => {

@@ -17,6 +17,21 @@ describe('Rule: column-type-rewrite', () => {
     expect(await rules('ALTER TABLE leads ALTER COLUMN code TYPE varchar(10);')).toEqual(['column-type-rewrite']);
     expect(await rules('ALTER TABLE leads ALTER COLUMN price TYPE numeric(12,4);')).toEqual(['column-type-rewrite']);
   });
+  // Regression: a USING that computes the value was judged by the types alone; PostgreSQL rewrites the table for it.
+  it('reports a binary-compatible change whose USING computes the value, and says why', async () => {
+    const r = await lint('ALTER TABLE leads ALTER COLUMN code TYPE varchar(40) USING lower(code);');
+    expect(r.findings.map((f) => f.message)).toEqual([
+      'leads.code: type change from character varying(20) to character varying(40) with a USING expression that computes each value (not the column itself) rewrites the table, although the types are binary-compatible',
+    ]);
+    expect(await rules('ALTER TABLE leads ALTER COLUMN price TYPE numeric(12,2) USING round(price, 1);')).toEqual(['column-type-rewrite']);
+    expect(await rules('ALTER TABLE leads ALTER COLUMN score TYPE integer USING score + 0;')).toEqual(['column-type-rewrite']);
+  });
+  it('accepts a USING that is the column itself, qualified, or cast to the new type', async () => {
+    expect(await rules('ALTER TABLE leads ALTER COLUMN code TYPE text USING code;')).toEqual([]);
+    expect(await rules('ALTER TABLE leads ALTER COLUMN code TYPE text USING leads.code;')).toEqual([]);
+    expect(await rules('ALTER TABLE leads ALTER COLUMN code TYPE text USING code::text;')).toEqual([]);
+    expect(await rules('ALTER TABLE leads ALTER COLUMN code TYPE varchar(40) USING CAST(code AS varchar(40));')).toEqual([]);
+  });
   it('reports a change whose current type is unknown, and says so', async () => {
     const r = await lint('ALTER TABLE somewhere_else ALTER COLUMN a TYPE text;');
     expect(r.findings[0]!.message).toContain('not known from the migrations');
