@@ -69,7 +69,7 @@ export class MigrationParser implements ScanSink {
   comment(c: LineComment): void {
     for (const d of readDirectives([c])) {
       this.directives.push(d);
-      if (d.name === 'check') this.checkRegions.push({ line: d.line, directive: d, statements: [] });
+      if (d.name === 'check' && !d.nearMiss) this.checkRegions.push({ line: d.line, directive: d, statements: [] });
     }
   }
 
@@ -107,6 +107,11 @@ export class MigrationParser implements ScanSink {
     const directives: MigrationDirectives = { noTransaction: false };
     const allowances: Allowance[] = [];
     for (const d of this.directives) {
+      if (d.nearMiss) {
+        throw new InputError(`${this.file}:${d.line}: "${d.text.trim()}" is not read as a directive: schemaguard reads "-- schemaguard:${d.name}" only as written so (lower case, no space around the colon), and would take this line for a plain comment`, {
+          file: this.file, line: d.line, value: d.text.trim(), fix: `write the line as: ${d.nearMiss.canonical}`,
+        });
+      }
       if (HEADER_DIRECTIVES.has(d.name)) this.readHeaderDirective(d, directives);
       else if (d.name === 'check') checkDescription(this.file, d);
       else if (d.name === 'allow') allowances.push(allowance(this.file, d));

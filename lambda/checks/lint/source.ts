@@ -36,6 +36,7 @@ export function lintSourceFromText(file: string, text: string, applied = false):
   scanner.push(src.text);
   scanner.end();
   for (const d of readDirectives(comments)) {
+    if (d.nearMiss) continue; // the loader refuses it
     if (d.name === 'no-transaction') src.noTransaction = true;
     if (d.name === 'lock-timeout') {
       const v = /^\s*=\s*(\S+)/.exec(d.argument);

@@ -16,16 +16,41 @@ export interface Directive {
   line: number;
   /** The whole comment, from its `--`. */
   text: string;
+  /**
+   * Written almost as a directive, but not read as one: a known name after
+   * `schemaguard` in another case, or with a space before or after the colon
+   * (`-- schemaguard: check …`, `-- SchemaGuard:no-transaction`). The loader
+   * refuses it: taken for a plain comment, a check would silently not run.
+   */
+  nearMiss?: { canonical: string };
 }
 
 const DIRECTIVE_LINE = /^[ \t]*--[ \t]*schemaguard:([A-Za-z-]+)(.*)$/;
+const NEAR_MISS_LINE = /^[ \t]*--[ \t]*schemaguard[ \t]*:[ \t]*([A-Za-z-]+)(.*)$/i;
 
-/** The directives among `comments`, in order. A directive after code on the same line is not one. */
+/** The directives the loader knows. */
+export const DIRECTIVE_NAMES = ['no-transaction', 'lock-timeout', 'statement-timeout', 'valid-checksum', 'check', 'allow'];
+
+/**
+ * The directives among `comments`, in order. A directive after code on the
+ * same line is not one. A comment that spells a known directive's name after
+ * `schemaguard` another way is returned with `nearMiss`; other prose after
+ * `schemaguard:` with a space is a comment.
+ */
 export function readDirectives(comments: readonly LineComment[]): Directive[] {
   const out: Directive[] = [];
   for (const c of comments) {
-    const d = c.ownLine ? DIRECTIVE_LINE.exec(c.text) : null;
-    if (d) out.push({ name: d[1]!.toLowerCase(), argument: d[2]!, line: c.line, text: c.text });
+    if (!c.ownLine) continue;
+    const d = DIRECTIVE_LINE.exec(c.text);
+    if (d) {
+      out.push({ name: d[1]!.toLowerCase(), argument: d[2]!, line: c.line, text: c.text });
+      continue;
+    }
+    const near = NEAR_MISS_LINE.exec(c.text);
+    const name = near?.[1]!.toLowerCase();
+    if (name && DIRECTIVE_NAMES.includes(name)) {
+      out.push({ name, argument: near![2]!, line: c.line, text: c.text, nearMiss: { canonical: `-- schemaguard:${name}${near![2]!.trimEnd()}` } });
+    }
   }
   return out;
 }
