@@ -20,6 +20,7 @@ import { InputError } from './errors';
 import type { Allowance, Check, MigrationDirectives } from './migration';
 import { classifyStatement, refusesTransactionBlock } from './sql/classify';
 import { allowArgument, checksumArgument, readDirectives, type Directive } from './sql/directives';
+import { dollarTag, isComment, tokenize, type Token } from './sql/lexer';
 import type { LineComment, ScanSink, SqlStatement } from './sql/splitter';
 
 const HEADER_DIRECTIVES = new Set(['no-transaction', 'lock-timeout', 'statement-timeout', 'valid-checksum']);
@@ -206,15 +207,66 @@ export class MigrationParser implements ScanSink {
   }
 }
 
-/** The values PostgreSQL reads as boolean false (`parse_bool`: unique prefixes of off/false/no, and 0). */
-const FALSE = /^(?:of|off|f|fa|fal|fals|false|n|no|0)$/i;
+/** The values that leave standard_conforming_strings on: what `parse_bool` reads as true (unique prefixes of on/true/yes, and 1), and DEFAULT. */
+const TRUE = /^(?:on|t|tr|tru|true|y|ye|yes|1|default)$/i;
+
+const SCS = 'standard_conforming_strings';
+
+/** A token's value as PostgreSQL reads a name or a setting: a word lower-cased, a quoted identifier or a string (plain or dollar-quoted) unquoted. */
+function tokenValue(t: Token | undefined): string | undefined {
+  if (!t) return undefined;
+  if (t.kind === 'word') return t.text.toLowerCase();
+  if (t.kind === 'number') return t.text;
+  if (t.kind === 'quoted-identifier') return t.text.slice(1, -1).replace(/""/g, '"');
+  if (t.kind === 'string' && !/^[eE]/.test(t.text)) return t.text.slice(1, -1).replace(/''/g, "'");
+  if (t.kind === 'dollar-string') return t.text.slice(dollarTag(t).length, t.text.length - dollarTag(t).length);
+  return undefined;
+}
+
+/**
+ * The value a statement gives standard_conforming_strings in its session,
+ * from its tokens (comments left out): `SET [SESSION | LOCAL] <name> {= | TO}
+ * <value>`, the name in any case and quoted or not, or `set_config(<name>,
+ * <value>, …)` with string or dollar-quoted arguments, a cast after either.
+ * Undefined when it sets none. A set_config whose value is not a literal is
+ * '?' (not known to leave it on).
+ */
+function stringsSetting(tokens: Token[]): string | undefined {
+  const word = (k: number) => (tokens[k]?.kind === 'word' ? tokens[k]!.text.toLowerCase() : undefined);
+  if (word(0) === 'set') {
+    const k = word(1) === 'session' || word(1) === 'local' ? 2 : 1;
+    if (tokenValue(tokens[k])?.toLowerCase() !== SCS) return undefined;
+    if (tokens[k + 1]?.text !== '=' && word(k + 1) !== 'to') return undefined;
+    return tokenValue(tokens[k + 2]) ?? '?';
+  }
+  for (let k = 0; k < tokens.length; k++) {
+    if (word(k) !== 'set_config' || tokens[k + 1]?.text !== '(') continue;
+    const [name, afterName] = argument(tokens, k + 2);
+    if (name?.toLowerCase() !== SCS || tokens[afterName]?.text !== ',') continue;
+    const [value, afterValue] = argument(tokens, afterName + 1);
+    return value !== undefined && tokens[afterValue]?.text === ',' ? value : '?';
+  }
+  return undefined;
+}
+
+/** A literal argument at `k` and the index after it (past a `::type` cast): [undefined, k] when it is not one literal. */
+function argument(tokens: Token[], k: number): [string | undefined, number] {
+  const value = tokenValue(tokens[k]);
+  if (value === undefined || tokens[k]!.kind === 'word') return [undefined, k];
+  let next = k + 1;
+  while (tokens[next]?.text === ':' && tokens[next + 1]?.text === ':' && tokens[next + 2]?.kind === 'word') next += 3;
+  return [value, next];
+}
 
 /**
  * Statements psql runs one way and schemaguard cannot, refused with the line:
  * - `COPY … FROM STDIN`: psql sends the data lines after it; schemaguard sends
  *   SQL only, and would read the data as statements.
  * - `SET standard_conforming_strings = off` (pg_dump writes it for a database
- *   with that setting), or its `set_config` form: psql sends each statement on
+ *   with that setting), or its `set_config` form, however written (the name
+ *   quoted or in capitals, the value quoted, a comment between, a cast or a
+ *   dollar-quoted argument: read from the lexer's tokens, not the text), or a
+ *   set_config whose value is not a literal: psql sends each statement on
  *   its own, so the strings after it are read with backslash escapes.
  *   schemaguard sends a file's statements together, and the server reads all
  *   of them before it runs the SET: every string would be read as before
@@ -228,9 +280,9 @@ function refuseUnlikePsql(file: string, s: SqlStatement): void {
       fix: 'load data from the application, or write it as INSERT statements (pg_dump --inserts); schemaguard sends SQL to the server, not psql\'s data lines',
     });
   }
-  if (!w.includes('standard_conforming_strings') && !(w.includes('set_config') && /standard_conforming_strings/i.test(s.text))) return;
-  const set = w[0] === 'set' ? /standard_conforming_strings\s*(?:=|\bto\b)\s*'?([a-z0-9]+)'?/i.exec(s.text) : /set_config\s*\(\s*'standard_conforming_strings'\s*,\s*'([a-z0-9]*)'/i.exec(s.text);
-  if (set && FALSE.test(set[1]!)) {
+  if (!/standard_conforming_strings/i.test(s.text)) return;
+  const value = stringsSetting(tokenize(s.text).filter((t) => !isComment(t)));
+  if (value !== undefined && !TRUE.test(value)) {
     throw new InputError(`${file}:${s.line}: standard_conforming_strings set off: the statements after it would not be read as psql reads them`, {
       file, line: s.line, value: s.text.slice(0, 80),
       fix: 'remove it and write strings with backslash escapes as E\'…\' (E\'C:\\\\path\'): schemaguard sends a file\'s statements together, and the server reads them all with the setting as it was before this statement ran',

@@ -82,6 +82,8 @@ const FILE_CASES: Record<string, FileCase> = {
   // Regression: read as a plain comment, the check's query ran as a statement and its offending rows were ignored (exit 0).
   'a check directive with a space after the colon': { files: { '2_near.sql': 'SELECT 1;\n-- schemaguard: check no rows\nSELECT 1 FROM base WHERE id IS NULL;' }, code: 2, message: '2_near.sql:2: "-- schemaguard: check no rows" is not read as a directive' },
   'a directive in another case': { files: { '2_case.sql': '-- SchemaGuard:no-transaction\nCREATE INDEX CONCURRENTLY i2 ON base (id);' }, code: 2, message: '2_case.sql:1: "-- SchemaGuard:no-transaction" is not read as a directive' },
+  // Regression: the quoted name got past the refusal; the server then read 'x\' as a string left open, and ran the DELETE inside what psql reads as one string.
+  'SET "standard_conforming_strings" = off': { files: { '2_scs.sql': 'SET "standard_conforming_strings" = off;\nCREATE TABLE notes (p text);\nINSERT INTO notes VALUES (\'x\\\'); DELETE FROM base; SELECT 1 --\');\n' }, code: 2, message: '2_scs.sql:1: standard_conforming_strings set off' },
   'no-transaction with a value': { files: { '2_val.sql': '-- schemaguard:no-transaction yes\nSELECT 1;' }, code: 2, message: '2_val.sql:1: schemaguard:no-transaction takes no value' },
   'a duration in words': { files: { '2_dur.sql': '-- schemaguard:statement-timeout=10 minutes\nSELECT 1;' }, code: 2, message: '2_dur.sql:1: schemaguard:statement-timeout has a bad duration "10 minutes"' },
   'an allow without a reason': { files: { '2_allow.sql': 'SELECT 1;\n-- schemaguard:allow\nSELECT 2;' }, code: 2, message: '2_allow.sql:2: schemaguard:allow needs a rule id and a reason' },

@@ -40,6 +40,14 @@ describe('Function: loadMigrations', () => {
     "SET standard_conforming_strings TO 'off';",
     'SET SESSION standard_conforming_strings = false;',
     "SELECT pg_catalog.set_config('standard_conforming_strings', 'off', false);",
+    // Regression: these forms got past the refusal (the server then read the strings after them with backslash escapes, unlike psql).
+    'SET "standard_conforming_strings" = off;',
+    'SET standard_conforming_strings = "off";',
+    'SET Standard_Conforming_Strings = /* legacy */ off;',
+    'SET LOCAL standard_conforming_strings TO 0;',
+    "SELECT set_config('standard_conforming_strings'::text, 'off', false);",
+    "SELECT set_config('standard_conforming_strings', $$off$$, false);",
+    "SELECT set_config('standard_conforming_strings', current_setting('app.legacy'), false);",
   ])('refuses %j with its line: the server reads a whole message with the setting as before, psql one statement at a time', (sql) => {
     const e = inputError(() => parseMigration('5_dump.sql', `CREATE TABLE t (v text);\n${sql}\nINSERT INTO t VALUES ('C:\\\\dir');`));
     expect(e.message).toBe('5_dump.sql:2: standard_conforming_strings set off: the statements after it would not be read as psql reads them');
@@ -48,6 +56,16 @@ describe('Function: loadMigrations', () => {
 
   it('takes standard_conforming_strings set on, and COPY … TO STDOUT', () => {
     expect(parseMigration('5_dump.sql', 'SET standard_conforming_strings = on;\nCOPY t TO STDOUT;').statements).toHaveLength(2);
+  });
+
+  it.each([
+    'SET "standard_conforming_strings" TO DEFAULT;',
+    "SELECT set_config('standard_conforming_strings'::text, $$on$$, false);",
+    "SELECT 'standard_conforming_strings = off' AS note;",
+    'SHOW standard_conforming_strings;',
+    'ALTER DATABASE app SET standard_conforming_strings = off;',
+  ])('takes %j: it leaves the setting on in the session', (sql) => {
+    expect(parseMigration('5_dump.sql', sql).statements).toHaveLength(1);
   });
 
   it('refuses COPY … FROM STDIN at its line, before the data lines that follow it (they read as a psql meta-command, or a string left open)', () => {
