@@ -214,14 +214,21 @@ function parseAt(sql: string, byteBase: number, positions: TextPositions, option
   return statements;
 }
 
-/** Node locations are byte offsets into the text parsed; make them offsets into the whole text (-1 stays: unknown). */
-function shiftLocations(n: unknown, by: number): void {
-  if (Array.isArray(n)) { for (const x of n) shiftLocations(x, by); return; }
-  if (!n || typeof n !== 'object') return;
-  const node = n as Node;
-  for (const k in node) {
-    const v = node[k];
-    if (k === 'location' && typeof v === 'number') { if (v >= 0) node[k] = v + by; } else if (v && typeof v === 'object') shiftLocations(v, by);
+/**
+ * Node locations are byte offsets into the text parsed; make them offsets into
+ * the whole text (-1 stays: unknown). A stack of its own, as `findAll`.
+ */
+function shiftLocations(root: unknown, by: number): void {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const n = stack.pop();
+    if (Array.isArray(n)) { for (const x of n) stack.push(x); continue; }
+    if (!n || typeof n !== 'object') continue;
+    const node = n as Node;
+    for (const k in node) {
+      const v = node[k];
+      if (k === 'location' && typeof v === 'number') { if (v >= 0) node[k] = v + by; } else if (v && typeof v === 'object') stack.push(v);
+    }
   }
 }
 
@@ -324,18 +331,28 @@ export function typeBase(v: unknown): string {
   return (parts[parts.length - 1] ?? '').toLowerCase();
 }
 
-/** Every node of a kind anywhere below `root` (depth-first, document order). */
+/**
+ * Every node of a kind anywhere below `root` (depth-first, document order).
+ * With a stack of its own, not recursion: a statement PostgreSQL parses can
+ * nest deeper than JavaScript's call stack (4,000 strings joined with `||`).
+ */
 export function findAll(root: unknown, kind: string): Node[] {
   const out: Node[] = [];
-  const walk = (n: unknown): void => {
-    if (Array.isArray(n)) { n.forEach(walk); return; }
-    if (!n || typeof n !== 'object') return;
-    for (const [k, v] of Object.entries(n as Node)) {
-      if (k === kind && v && typeof v === 'object' && !Array.isArray(v)) out.push(v as Node);
-      walk(v);
+  // Each entry: a value to walk, and whether it is a node of the kind (taken when it is reached).
+  const stack: [unknown, boolean][] = [[root, false]];
+  while (stack.length > 0) {
+    const [n, match] = stack.pop()!;
+    if (match) out.push(n as Node);
+    if (Array.isArray(n)) {
+      for (let i = n.length - 1; i >= 0; i--) stack.push([n[i], false]);
+    } else if (n && typeof n === 'object') {
+      const entries = Object.entries(n as Node);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [k, v] = entries[i]!;
+        stack.push([v, k === kind && !!v && typeof v === 'object' && !Array.isArray(v)]);
+      }
     }
-  };
-  walk(root);
+  }
   return out;
 }
 

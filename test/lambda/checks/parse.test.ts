@@ -55,6 +55,15 @@ describe('Function: parseSqlInChunks', () => {
     expect(column).toEqual([{ line: rows + 3, column: 3 }]);
   });
 
+  // Regression: lint and plan ended with "Maximum call stack size exceeded" (no file, no line, exit 1) on such a file, which PostgreSQL and migrate take.
+  it('reads a statement nested deeper than the call stack (4,000 strings joined with ||) in a later chunk, its locations shifted', () => {
+    const deep = `${text}\nINSERT INTO t VALUES (${Array.from({ length: 4000 }, () => "'a'").join(' || ')}, missing);`;
+    const { chunks, positions } = parseSqlInChunks(deep);
+    const last = [...chunks].flat().at(-1)!;
+    expect(findAll(last.stmt, 'A_Const')).toHaveLength(4000);
+    expect(findAll(last.stmt, 'ColumnRef').map((c) => positions.at(c.location as number).line)).toEqual([rows + 4]);
+  });
+
   it('names the line and column of a syntax error in a later chunk', () => {
     let error: unknown;
     try { [...parseSqlInChunks(`${text}\nSELEC 2;`, { file: 'x.sql' }).chunks]; } catch (e) { error = e; }
@@ -73,6 +82,11 @@ describe('helpers', () => {
 
   it('calledFunctions finds calls at any depth, without schema', () => {
     expect(calledFunctions(parseSql('SELECT coalesce(public.f(g(1)), now())').statements[0]!.stmt)).toEqual(['f', 'g', 'now']);
+  });
+
+  it('findAll returns the nodes in document order, a node before the ones inside it', () => {
+    const stmt = parseSql('SELECT f(g(1), h(2)), k()').statements[0]!.stmt;
+    expect(findAll(stmt, 'FuncCall').map((f) => (f.funcname as { String: { sval: string } }[])[0]!.String.sval)).toEqual(['f', 'g', 'h', 'k']);
   });
 
   it('TextPositions.skipBlank skips whitespace, line and nested block comments', () => {
