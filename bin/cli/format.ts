@@ -104,7 +104,8 @@ export function formatError(e: MigrationError): string {
   if (e.sqlstate) lines.push(`  sqlstate: ${e.sqlstate}`);
   if (e.detail) lines.push(`  detail: ${e.detail}`);
   if (e.hint) lines.push(`  hint: ${e.hint}`);
-  if (e.where) lines.push(`  where: ${e.where.split('\n')[0]}`);
+  // The server's context, innermost first: each line (a DO block's own line number is in the second).
+  if (e.where) lines.push(...e.where.split('\n').slice(0, 5).map((w) => `  where: ${w}`));
   if (e.statement) lines.push(`  statement: ${e.statement.replace(/\s+/g, ' ').slice(0, 200)}`);
   if (e instanceof CheckFailedError) {
     for (const row of e.rows) lines.push(`  row: ${JSON.stringify(row)}`);

@@ -8,6 +8,7 @@ import {
 } from './errors';
 import { CHECK_PREFIX } from './script';
 import { runsOutsideTransaction, type Check, type Migration } from './source';
+import { isComment, tokenize } from './sql/lexer';
 import { lineOfPosition, type SqlStatement } from './sql/splitter';
 
 /** How many offending rows a failed check shows. */
@@ -28,7 +29,7 @@ export function statementError(m: Migration, stmt: SqlStatement | null, e: unkno
   if (e instanceof MigrationError) return e;
   const fields = databaseFields(e);
   if (position !== undefined) fields.position = position ?? undefined;
-  const line = stmt ? lineOfPosition(stmt, fields.position) : undefined;
+  const line = stmt ? doBlockLine(stmt, fields.where) ?? lineOfPosition(stmt, fields.position) : undefined;
   const why = e instanceof Error ? e.message : String(e);
   const where = line ? `${m.file}:${line}` : m.file;
   const lost = broken || isConnectionLoss(e);
@@ -36,6 +37,19 @@ export function statementError(m: Migration, stmt: SqlStatement | null, e: unkno
     ...fields, file: m.file, version: m.version, line, statement: stmt ? shorten(stmt.text) : undefined, cause: e,
     fix: lost ? 'nothing of this migration was recorded; run again once the database is reachable' : cancelFix(fields.sqlstate, why),
   });
+}
+
+/**
+ * The file line of a failure inside a DO block, from the server's context
+ * ("PL/pgSQL function inline_code_block line 6 at PERFORM"): PL/pgSQL counts
+ * lines from the start of the body, the line the body's quote opens on being
+ * line 1. Undefined for any other statement or context.
+ */
+export function doBlockLine(stmt: SqlStatement, where: string | undefined): number | undefined {
+  const n = where ? /PL\/pgSQL function inline_code_block line (\d+)/.exec(where)?.[1] : undefined;
+  if (!n || stmt.words[0] !== 'do') return undefined;
+  const body = tokenize(stmt.text).find((t) => !isComment(t) && (t.kind === 'dollar-string' || t.kind === 'string'));
+  return body ? stmt.line + body.line - 1 + Number(n) - 1 : undefined;
 }
 
 /** 57014 (query_canceled) says why in its message: statement_timeout, or a cancel (pg_cancel_backend, a client). */

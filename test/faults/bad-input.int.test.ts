@@ -91,6 +91,9 @@ const FILE_CASES: Record<string, FileCase> = {
   'a check that changes data': { files: { '2_chk.sql': 'SELECT 1;\n-- schemaguard:check fixes\nUPDATE base SET id = 1;' }, code: 2, message: '2_chk.sql:3: check "fixes" must be a query (SELECT/WITH/VALUES/TABLE), found UPDATE' },
   'a check with two queries': { files: { '2_chk.sql': 'SELECT 1;\n-- schemaguard:check two\nSELECT 1;\nSELECT 2;' }, code: 2, message: '2_chk.sql:2: check "two" must be exactly one query (found 2)' },
   'a check query on a column that does not exist': { files: { '2_chk.sql': 'CREATE TABLE t2 (id int);\n-- schemaguard:check ids are set\nSELECT id\n  FROM t2 WHERE nope IS NULL;' }, code: 1, message: '2_chk.sql:4: check "ids are set" could not run: column "nope" does not exist' },
+  // Regression: a failure inside a DO block was reported at the DO's line; PL/pgSQL's own line number is in the server's context.
+  'an error inside a DO block': { files: { '2_do.sql': 'SELECT 1;\nDO $$\nDECLARE\n  x int;\nBEGIN\n  x := 1;\n  PERFORM 1/0;\nEND\n$$;' }, code: 1, message: '2_do.sql:7: division by zero' },
+  'a RAISE inside a DO block whose body opens on the next line': { files: { '2_do.sql': "SELECT 1;\nDO\n$body$\nBEGIN\n  RAISE EXCEPTION 'stop here';\nEND\n$body$;" }, code: 1, message: '2_do.sql:5: stop here' },
   'a check query with a syntax error': { files: { '2_chk.sql': 'CREATE TABLE t2 (id int);\n-- schemaguard:check ids are set\nSELECT id FROM t2 WHERE id IS NULL AND AND;' }, code: 1, message: /^2_chk\.sql:3: check "ids are set" could not run: syntax error at or near "AND"/ },
 };
 
@@ -115,6 +118,12 @@ describe(`Bad input: migration files, on ${target.name}`, () => {
     else expect(first).toMatch(c.message);
     if (c.code === 2) expect(r.err).toContain('fix: ');
     expect(await catalogFingerprint(url)).toBe(before);
+  });
+
+  it('prints each line of the server\'s context: the DO block\'s own line is in the second', async () => {
+    const r = await cli(['migrate', '--dir', tempDir({ ...BASE, '2_do.sql': 'DO $$\nBEGIN\n  PERFORM 1/0;\nEND\n$$;' }), '--database-url', url]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('error: 2_do.sql:3: division by zero\n  sqlstate: 22012\n  where: SQL statement "SELECT 1/0"\n  where: PL/pgSQL function inline_code_block line 3 at PERFORM\n');
   });
 
   it('--json: the error is one object with the file, line and value', async () => {
