@@ -49,6 +49,12 @@ export interface LintCatalog {
   notValidNotNull?: CatalogNotValidNotNull[];
   /** What depends on what (`pg_depend`), read when asked for. */
   dependencies?: DependencyGraph;
+  /**
+   * Whether a session of this database and role runs in UTC (a zone of offset
+   * 0 all year, as PostgreSQL's own test): then a timestamp ↔ timestamptz
+   * change rewrites nothing (PostgreSQL 12+). @default - not known
+   */
+  utcSessions?: boolean;
 }
 
 export interface ReadCatalogOptions {
@@ -87,7 +93,11 @@ export async function readLintCatalog(q: Queryable, options: ReadCatalogOptions 
       WHERE t.typtype = 'd'`,
   )).rows;
   const notValidNotNull = (await q.query<CatalogNotValidNotNull>(NOT_VALID_NOT_NULL_SQL)).rows;
-  return { functions, domains, notValidNotNull, ...(options.dependencies ? { dependencies: await readOrSay(q, options.onUnread) } : {}) };
+  // The zone's offset in January and in July (a zone with summer time is not UTC, even while its offset is 0).
+  const [zone] = (await q.query<{ utc: boolean }>(
+    "SELECT extract(timezone FROM '2000-01-15 12:00+00'::timestamptz) = 0 AND extract(timezone FROM '2000-07-15 12:00+00'::timestamptz) = 0 AS utc",
+  )).rows;
+  return { functions, domains, notValidNotNull, utcSessions: zone?.utc === true, ...(options.dependencies ? { dependencies: await readOrSay(q, options.onUnread) } : {}) };
 }
 
 // contype 'n' is PostgreSQL 18's: on earlier versions no row has it, and this reads nothing.

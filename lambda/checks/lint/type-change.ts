@@ -34,6 +34,21 @@ const WIDENING = new Set([
 /** Binary-compatible pairs, `from>to`, whatever the modifier. */
 const COMPATIBLE = new Set(['cidr>inet', 'xml>text', 'xml>character varying']);
 
+const TIMESTAMPS = new Set(['timestamp without time zone', 'timestamp with time zone']);
+
+/**
+ * timestamp ↔ timestamptz, the precision kept or raised: PostgreSQL 12 and
+ * later rewrite the table for it only when the session's TimeZone is not UTC
+ * (checked on 18 and 15 by the file node: none in UTC, a rewrite in
+ * Europe/Paris). `rewritesOnTypeChange` counts it as a rewrite.
+ */
+export function isZoneChange(before: string, after: string): boolean {
+  const a = parseType(before);
+  const b = parseType(after);
+  if (!a || !b || a.base === b.base || !TIMESTAMPS.has(a.base) || !TIMESTAMPS.has(b.base)) return false;
+  return b.mods.length === 0 || b.mods[0]! >= (a.mods[0] ?? 6);
+}
+
 /** True unless the change is known to be binary-compatible (no rewrite). */
 export function rewritesOnTypeChange(before: string, after: string): boolean {
   if (before === after) return false;

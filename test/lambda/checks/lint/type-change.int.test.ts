@@ -8,6 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lintMigrations, lintSourceFromText, rewritesOnTypeChange, usingTransforms } from '../../../../lambda/checks/lint';
 import { as, list, loadParser, parseSql, typeNameText } from '../../../../lambda/checks/parse';
+import { readLintCatalog } from '../../../../lambda/checks/lint/catalog';
+import { isZoneChange } from '../../../../lambda/checks/lint/type-change';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 
 afterAll(dropDatabases);
@@ -72,6 +74,27 @@ describe.each(targets)('Type changes on $name', (target) => {
   it.each(USING_CASES)('%s → %s USING %s: the types and usingTransforms together are what PostgreSQL does', async (from, to, using) => {
     const def = alterDef(`ALTER TABLE t ALTER COLUMN c TYPE ${to} USING ${using}`);
     expect(rewritesOnTypeChange(lintType(from), lintType(to)) || usingTransforms(def, 'c')).toBe(await rewrote(from, to, using));
+  });
+
+  // Regression: lint reported timestamp → timestamptz as a rewrite (an error) where the sessions run in UTC and PostgreSQL 12+ keeps the table.
+  it.each(['UTC', 'Etc/GMT', 'Europe/Paris', 'Europe/London'])('the database\'s sessions in %s: utcSessions says whether timestamp → timestamptz rewrites there', async (zone) => {
+    const db = await freshDatabase(target, 'lint_zone');
+    await withClient(db, (c) => c.query(`ALTER DATABASE ${db.split('/').pop()!.split('?')[0]} SET timezone = '${zone}'`));
+    const { utc, rewrites } = await withClient(db, async (c) => {
+      const catalog = await readLintCatalog(c);
+      await c.query('BEGIN');
+      try {
+        await c.query("CREATE TABLE t (id int, at timestamp(3)); INSERT INTO t SELECT g, now() FROM generate_series(1, 20) g");
+        const before = (await c.query("SELECT pg_relation_filenode('t') AS n")).rows[0].n;
+        await c.query('ALTER TABLE t ALTER COLUMN at TYPE timestamptz');
+        return { utc: catalog.utcSessions, rewrites: (await c.query("SELECT pg_relation_filenode('t') AS n")).rows[0].n !== before };
+      } finally {
+        await c.query('ROLLBACK');
+      }
+    });
+    expect(isZoneChange(lintType('timestamp(3)'), lintType('timestamptz'))).toBe(true);
+    expect(utc).toBe(!rewrites);
+    expect(utc).toBe(zone === 'UTC' || zone === 'Etc/GMT');
   });
 
   it('a renamed varchar column changed to text: no rewrite, and lint reports none (only the rename, under renaming-column)', async () => {

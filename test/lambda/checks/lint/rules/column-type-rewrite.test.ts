@@ -1,5 +1,6 @@
 /** Rule column-type-rewrite: the findings it reports, and what it lets pass. */
 import { describe, expect, it } from 'vitest';
+import { lintMigrations, lintSourceFromText } from '../../../../../lambda/checks/lint';
 import { lint, rules } from '../pending';
 
 describe('Rule: column-type-rewrite', () => {
@@ -31,6 +32,19 @@ describe('Rule: column-type-rewrite', () => {
     expect(await rules('ALTER TABLE leads ALTER COLUMN code TYPE text USING leads.code;')).toEqual([]);
     expect(await rules('ALTER TABLE leads ALTER COLUMN code TYPE text USING code::text;')).toEqual([]);
     expect(await rules('ALTER TABLE leads ALTER COLUMN code TYPE varchar(40) USING CAST(code AS varchar(40));')).toEqual([]);
+  });
+  it('timestamp → timestamptz: a warning without a database (the session\'s TimeZone decides), nothing when its sessions are in UTC, an error when not', async () => {
+    const change = async (utcSessions?: boolean) => (await lintMigrations([
+      lintSourceFromText('1_events.sql', 'CREATE TABLE events (id int, at timestamp(3));', true),
+      lintSourceFromText('2_zone.sql', 'ALTER TABLE events ALTER COLUMN at TYPE timestamptz;'),
+    ], utcSessions === undefined ? {} : { catalog: { functions: [], domains: [], utcSessions } })).findings.map((f) => `${f.severity}: ${f.message}`);
+    expect(await change()).toEqual([
+      "warning: events.at: type change from timestamp(3) without time zone to timestamp with time zone rewrites the table unless the session's TimeZone is UTC (then PostgreSQL 12 and later keep the table; schemaguard does not set TimeZone: the server's, database's or role's setting decides; lint with --database-url to know)",
+    ]);
+    expect(await change(true)).toEqual([]);
+    expect(await change(false)).toEqual([
+      "error: events.at: type change from timestamp(3) without time zone to timestamp with time zone rewrites the table: the database's sessions are not in UTC (in UTC, PostgreSQL 12 and later would keep the table)",
+    ]);
   });
   it('reports a change whose current type is unknown, and says so', async () => {
     const r = await lint('ALTER TABLE somewhere_else ALTER COLUMN a TYPE text;');
