@@ -2,7 +2,10 @@
  * index-not-concurrent: an index built on an existing table while writes
  * wait — CREATE INDEX without CONCURRENTLY, and the index behind ADD
  * CONSTRAINT … UNIQUE / PRIMARY KEY / EXCLUDE or ADD COLUMN … UNIQUE /
- * PRIMARY KEY (built under ACCESS EXCLUSIVE: reads wait too).
+ * PRIMARY KEY (built under ACCESS EXCLUSIVE: reads wait too), and REINDEX
+ * without CONCURRENTLY of an existing table or index (SHARE on the table,
+ * ACCESS EXCLUSIVE on each index it rebuilds: as plan's `reindex` form, seen
+ * on PostgreSQL 18 and 15 through pg_locks).
  */
 import { as, list, names, rangeVar, type Node, type ParsedStatement, type RangeVar } from '../../parse';
 import { columnParts } from '../column';
@@ -16,7 +19,7 @@ import { ident, insertInto, objectName, sliceOf, tableName, tokenAfter } from '.
 export const INDEX_NOT_CONCURRENT: LintRule = {
   id: 'index-not-concurrent',
   severity: 'error',
-  title: 'index built without CONCURRENTLY on an existing table (CREATE INDEX, ADD CONSTRAINT … UNIQUE/PRIMARY KEY, ADD COLUMN … UNIQUE/PRIMARY KEY)',
+  title: 'index built or rebuilt without CONCURRENTLY on an existing table (CREATE INDEX, ADD CONSTRAINT … UNIQUE/PRIMARY KEY, ADD COLUMN … UNIQUE/PRIMARY KEY, REINDEX)',
   why: 'the build holds a lock that blocks every INSERT, UPDATE and DELETE on the table (ACCESS EXCLUSIVE for a constraint: reads too) until it ends',
   fix: 'CREATE INDEX CONCURRENTLY IF NOT EXISTS in a no-transaction migration; for a constraint, then ADD CONSTRAINT … USING INDEX',
   squawk: ['require-concurrent-index-creation', 'disallowed-unique-constraint', 'adding-serial-primary-key-field'],
@@ -27,6 +30,7 @@ export const INDEX_NOT_CONCURRENT: LintRule = {
   },
   statement(ctx, s) {
     if (s.kind === 'IndexStmt') createIndex(ctx, s);
+    if (s.kind === 'ReindexStmt') reindex(ctx, s);
   },
   alterCommand(ctx, s, t, cmd) {
     if (!t.existing) return;
@@ -34,6 +38,31 @@ export const INDEX_NOT_CONCURRENT: LintRule = {
     if (cmd.subtype === 'AT_AddColumn') addColumn(ctx, s, t, as(cmd.def, 'ColumnDef'), cmd.missing_ok === true);
   },
 };
+
+/**
+ * REINDEX TABLE or INDEX without CONCURRENTLY, of a table (or an index's
+ * table) that no pending migration created. SCHEMA, DATABASE and SYSTEM are
+ * left to plan (they name no table to model).
+ */
+function reindex(ctx: RuleContext, s: ParsedStatement): void {
+  const rel = rangeVar(s.node.relation);
+  const kind = String(s.node.kind);
+  if (!rel || (kind !== 'REINDEX_OBJECT_TABLE' && kind !== 'REINDEX_OBJECT_INDEX')) return;
+  if (list(s.node.params).some((p) => as(p, 'DefElem')?.defname === 'concurrently')) return;
+  const table = kind === 'REINDEX_OBJECT_TABLE' ? ctx.model.table(rel) : ctx.model.indexTable(rel);
+  if (table?.isNew) return;
+  const what = kind === 'REINDEX_OBJECT_TABLE' ? `table ${tableName(rel)}` : `index ${tableName(rel)}`;
+  const keyword = tokenAfter(s, s.byteOffset, kind === 'REINDEX_OBJECT_TABLE' ? 'table' : 'index')!;
+  ctx.report(INDEX_NOT_CONCURRENT, s, {
+    message: `REINDEX ${what} without CONCURRENTLY`,
+    why: `a plain REINDEX holds a SHARE lock on the table (every INSERT, UPDATE and DELETE waits) and an ACCESS EXCLUSIVE lock on each index it rebuilds (queries that would plan with it wait too) until it ends`,
+    fix: renderFix([ownNoTransaction(
+      `${insertInto(s, keyword.end, 'CONCURRENTLY')};`,
+      '-- REINDEX CONCURRENTLY builds each index anew beside the old one and swaps them; it cannot run inside a transaction block',
+    )]),
+    at: rel.location,
+  });
+}
 
 /** PostgreSQL's name for an unnamed index: table, columns (or `expr`), `idx`. */
 function indexName(s: ParsedStatement, table: string): string {

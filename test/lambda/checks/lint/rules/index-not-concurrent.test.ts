@@ -30,6 +30,21 @@ describe('Rule: index-not-concurrent', () => {
   it('treats a table no migration creates as existing', async () => {
     expect(await rules('CREATE INDEX x_a ON somewhere_else (a);')).toEqual(['index-not-concurrent']);
   });
+  // Regression: lint said nothing of a plain REINDEX (plan showed its locks); it rebuilds under SHARE on the table and ACCESS EXCLUSIVE on each index.
+  it('reports REINDEX TABLE and REINDEX INDEX without CONCURRENTLY on an existing table; the fix adds CONCURRENTLY in a no-transaction file', async () => {
+    const r = await lint('REINDEX TABLE leads;', 'REINDEX (VERBOSE) INDEX leads_pkey;');
+    expect(r.findings.map((f) => `${f.file}:${f.line} ${f.rule}: ${f.message}`)).toEqual([
+      '2_pending.sql:1 index-not-concurrent: REINDEX table leads without CONCURRENTLY',
+      '3_pending.sql:1 index-not-concurrent: REINDEX index leads_pkey without CONCURRENTLY',
+    ]);
+    expect(r.findings[0]!.fix).toContain('-- schemaguard:no-transaction\nREINDEX TABLE CONCURRENTLY leads;');
+    expect(r.findings[1]!.fix).toContain('REINDEX (VERBOSE) INDEX CONCURRENTLY leads_pkey;');
+  });
+  it('accepts REINDEX … CONCURRENTLY, REINDEX of a table or index the pending migrations made, and REINDEX SCHEMA (left to plan)', async () => {
+    expect(await rules('-- schemaguard:no-transaction\nREINDEX TABLE CONCURRENTLY leads;')).toEqual([]);
+    expect(await rules('CREATE TABLE t (id int);\nCREATE INDEX t_id ON t (id);', 'REINDEX TABLE t;\nREINDEX INDEX t_id;')).toEqual([]);
+    expect(await rules('REINDEX SCHEMA public;')).toEqual([]);
+  });
   it('accepts CREATE INDEX CONCURRENTLY in a no-transaction file', async () => {
     expect(await rules('-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS leads_name ON leads (name);')).toEqual([]);
   });
