@@ -59,7 +59,7 @@ export { PendingModel } from './model';
 export { notNullColumns, notNullProven } from './model-tables';
 export type { LintRule, RuleExamples } from './rule';
 export { lintSourceFromText, lintSourceOf, type LintSource } from './source';
-export { rewritesOnTypeChange, usingTransforms } from './type-change';
+export { isZoneChange, rewritesOnTypeChange, usingTransforms } from './type-change';
 
 /** Every rule, in README's order. */
 export const LINT_RULES: readonly LintRule[] = [

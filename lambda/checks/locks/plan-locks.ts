@@ -159,7 +159,7 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
     const { m, sl: raw } = read;
     if (m.file !== file) { file = m.file; held.clear(); }
     const size = raw.table ? sizes.get(refKey(raw.table)) : undefined;
-    const typed = withCurrentTypes(raw, (col) => size?.columns.get(col));
+    const typed = withCurrentTypes(raw, (col) => size?.columns.get(col), options.lintCatalog?.utcSessions);
     const sl = read.keyIndex ? withKeyColumnsNotNull(typed, keyNullable.get(indexText(read.keyIndex))) : typed;
     const report = reportOf(read, sl, size, sizes, created);
     trackHeld(report, m, held);

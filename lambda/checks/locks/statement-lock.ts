@@ -7,7 +7,7 @@
  * whether a new column's default or domain rewrites the table is judged with
  * the rewrite context lint uses (functions' volatility, domains), when given.
  */
-import { rewritesOnTypeChange, rewritingColumnDefault, usingTransforms, type RewriteContext } from '../lint';
+import { isZoneChange, rewritesOnTypeChange, rewritingColumnDefault, usingTransforms, type RewriteContext } from '../lint';
 import { as, list, names, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../parse';
 import { form, type LockForm } from './forms';
 import { LOCK_MODES, strongest, type LockMode } from './modes';
@@ -256,13 +256,15 @@ function rename(n: Node): StatementLock {
 /**
  * The lock once the current types of the changed columns are known (from the
  * catalog): a change that is binary-compatible for every column neither
- * rewrites nor scans, unless its USING clause computes the value. `currentType` returns undefined for a column it does not know.
+ * rewrites nor scans, unless its USING clause computes the value; timestamp ↔
+ * timestamptz is one when the database's sessions run in UTC (`utcSessions`,
+ * `LintCatalog`). `currentType` returns undefined for a column it does not know.
  */
-export function withCurrentTypes(sl: StatementLock, currentType: (column: string) => string | undefined): StatementLock {
+export function withCurrentTypes(sl: StatementLock, currentType: (column: string) => string | undefined, utcSessions?: boolean): StatementLock {
   if (sl.typeChanges.length === 0 || sl.form.id !== 'alter-column-type') return sl;
   const compatible = sl.typeChanges.every((c) => {
     const before = currentType(c.column);
-    return before !== undefined && !c.transforms && !rewritesOnTypeChange(before, c.type);
+    return before !== undefined && !c.transforms && (!rewritesOnTypeChange(before, c.type) || (utcSessions === true && isZoneChange(before, c.type)));
   });
   return compatible ? { ...sl, form: form('alter-column-type-compatible'), rewrites: false, scans: false } : sl;
 }

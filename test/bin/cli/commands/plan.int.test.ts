@@ -1,4 +1,6 @@
 /** `schemaguard plan` through the real executable. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../support/cli';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
@@ -36,6 +38,36 @@ describe(`CLI: schemaguard plan on ${target.name}`, () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/1_a\.sql[\s\S]*1_a\.sql:1:29: error index-not-concurrent/);
     expect(JSON.parse(j.stdout).lint).toMatchObject({ errors: 1, findings: [{ rule: 'index-not-concurrent' }] });
+  });
+});
+
+// Regression: a timestamp → timestamptz change was a rewrite in plan and an error in lint where the sessions run in UTC and PostgreSQL 12+ keeps the table.
+describe.each(targets)('CLI: timestamp → timestamptz on $name', (t) => {
+  it.each([['UTC', false], ['Europe/Paris', true]] as const)('sessions in %s: plan\'s rewrite and lint\'s finding are what PostgreSQL does (%s)', async (zone, rewrites) => {
+    const url = await freshDatabase(t, 'plan_zone');
+    await rows(url, `ALTER DATABASE ${url.split('/').pop()!.split('?')[0]} SET timezone = '${zone}'`);
+    const dir = tempDir({ '0001_events.sql': 'CREATE TABLE events (id int, at timestamp(3));' });
+    expect((await runCli(['migrate', '--quiet', '--dir', dir, '--database-url', url])).code).toBe(0);
+    await rows(url, 'INSERT INTO events SELECT g, now() FROM generate_series(1, 100) g');
+    writeFileSync(join(dir, '0002_zone.sql'), 'ALTER TABLE events ALTER COLUMN at TYPE timestamptz;');
+
+    const plan = await runCli(['plan', '--dir', dir, '--database-url', url, '--json']);
+    const lint = await runCli(['lint', '--dir', dir, '--database-url', url, '--json']);
+
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(JSON.parse(plan.stdout).statements.map((s: { rewrites: boolean }) => s.rewrites)).toEqual([rewrites]);
+    expect(JSON.parse(lint.stdout).findings.map((f: { rule: string; severity: string }) => `${f.severity} ${f.rule}`)).toEqual(rewrites ? ['error column-type-rewrite'] : []);
+    const rewrote = await withClient(url, async (c) => {
+      await c.query('BEGIN');
+      try {
+        const before = (await c.query("SELECT pg_relation_filenode('events') AS n")).rows[0].n;
+        await c.query('ALTER TABLE events ALTER COLUMN at TYPE timestamptz');
+        return (await c.query("SELECT pg_relation_filenode('events') AS n")).rows[0].n !== before;
+      } finally {
+        await c.query('ROLLBACK');
+      }
+    });
+    expect(rewrote).toBe(rewrites);
   });
 });
 

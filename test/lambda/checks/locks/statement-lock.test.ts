@@ -33,6 +33,14 @@ describe('Function: statementLock', () => {
     expect(withCurrentTypes(classify('ALTER TABLE t ALTER COLUMN c TYPE text'), current)).toMatchObject({ form: { id: 'alter-column-type-compatible' }, rewrites: false });
   });
 
+  it('reads timestamp → timestamptz as no rewrite only where the database\'s sessions run in UTC', () => {
+    const current = () => 'timestamp(3) without time zone';
+    const sl = classify('ALTER TABLE t ALTER COLUMN at TYPE timestamptz');
+    expect(withCurrentTypes(sl, current, true)).toMatchObject({ form: { id: 'alter-column-type-compatible' }, rewrites: false, scans: false });
+    expect(withCurrentTypes(sl, current, false)).toMatchObject({ form: { id: 'alter-column-type' }, rewrites: true });
+    expect(withCurrentTypes(sl, current)).toMatchObject({ form: { id: 'alter-column-type' }, rewrites: true });
+  });
+
   it('reads a plain SELECT as ACCESS SHARE without row locks', () => {
     expect(classify('SELECT * FROM t')).toMatchObject({ form: { id: 'select' }, lock: 'ACCESS SHARE' });
   });
