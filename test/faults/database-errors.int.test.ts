@@ -102,7 +102,8 @@ describe.each(targets)('Faults: the database says no, on $name', (target) => {
     const r = record(await cliInProcess(['migrate', '--dir', dir, '--database-url', url]));
 
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`error: 2_step2.sql:4: ${message}`);
+    // The RAISE's own line (the DO block opens on line 4; PL/pgSQL names its line 3).
+    expect(r.stderr).toContain(`error: 2_step2.sql:6: ${message}`);
     expect(r.stderr).toContain(`sqlstate: ${sqlstate}`);
     await expectConsistent(url, [1]);
     await withClient(url, (c) => c.query('DROP TABLE resource_exhausted'));

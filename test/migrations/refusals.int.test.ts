@@ -24,8 +24,10 @@ async function failure(p: Promise<unknown>): Promise<MigrationError> {
   return e as MigrationError;
 }
 
-/** The line of 0003's first statement (the look-first step), where its refusals are raised. */
-const FIRST_STEP_LINE = readFileSync(join(MIGRATIONS_DIR, '0003_accounts_id_uuid.sql'), 'utf8').split('\n').indexOf('DO $look_and_expand$') + 1;
+/** The line of 0003's first step that raises `text`: a failure inside a DO block is reported at the line PL/pgSQL names. */
+const raiseLine = (text: string) => readFileSync(join(MIGRATIONS_DIR, '0003_accounts_id_uuid.sql'), 'utf8').split('\n').findIndex((l) => l.includes(`RAISE EXCEPTION '${text}`)) + 1;
+const NOT_UUID_LINE = raiseLine('accounts.id cannot be converted to uuid');
+const MISSING_LINE = raiseLine('accounts.id and every account_id column must exist');
 
 const columnType = (url: string, table: string, column: string) => rows<{ t: string }>(url,
   `SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2`, [table, column]);
@@ -40,10 +42,10 @@ describe.each(targets)('$name', (target) => {
       const e = await failure(runFixes(url));
 
       expect(e.file).toBe('0003_accounts_id_uuid.sql');
-      expect(e.line).toBe(FIRST_STEP_LINE);
+      expect(e.line).toBe(NOT_UUID_LINE);
       expect(e.sqlstate).toBe('22P02');
       expect(e.message).toBe(
-        `0003_accounts_id_uuid.sql:${FIRST_STEP_LINE}: accounts.id cannot be converted to uuid: 4 value(s) are not UUIDs: `
+        `0003_accounts_id_uuid.sql:${NOT_UUID_LINE}: accounts.id cannot be converted to uuid: 4 value(s) are not UUIDs: `
         + "accounts.id: 3 value(s), e.g. '', '42', 'acct-001'; users.account_id: 1 value(s), e.g. 'acct-001'",
       );
       expect(e.hint).toMatch(/map each listed value to a UUID/);
@@ -59,7 +61,7 @@ describe.each(targets)('$name', (target) => {
       const r = await runCli(['migrate', '--dir', MIGRATIONS_DIR, '--database-url', url]);
 
       expect(r.code, r.stdout + r.stderr).toBe(1);
-      expect(r.stderr).toContain(`error: 0003_accounts_id_uuid.sql:${FIRST_STEP_LINE}: accounts.id cannot be converted to uuid: 4 value(s) are not UUIDs`);
+      expect(r.stderr).toContain(`error: 0003_accounts_id_uuid.sql:${NOT_UUID_LINE}: accounts.id cannot be converted to uuid: 4 value(s) are not UUIDs`);
       expect(r.stderr).toContain("users.account_id: 1 value(s), e.g. 'acct-001'");
       expect(r.stderr).toContain('hint: map each listed value to a UUID');
     });
@@ -124,7 +126,7 @@ describe.each(targets)('$name', (target) => {
       const e = await failure(runFixes(url));
 
       expect(e.file).toBe('0003_accounts_id_uuid.sql');
-      expect(e.line).toBe(FIRST_STEP_LINE);
+      expect(e.line).toBe(MISSING_LINE);
       expect(e.sqlstate).toBe('42703');
       expect(e.message).toContain('accounts.id and every account_id column must exist before they are converted to uuid: users.account_id missing');
       expect(e.hint).toMatch(/restore the missing column/);
