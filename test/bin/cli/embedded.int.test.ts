@@ -305,13 +305,16 @@ describe('CLI: several processes sharing .schemaguard/', () => {
   // Regression: the run that started the server stopped it under the run waiting for the migration lock ("Client has encountered a connection error").
   it('a run that started the server leaves it to a run still using it, which stops it; Ctrl-C stops a server nobody else uses', async () => {
     const cwd = tempDir({
-      'migrations/1_a.sql': 'CREATE TABLE a (id int);', 'migrations/4_d.sql': 'SELECT pg_sleep(2);', 'migrations/5_e.sql': 'SELECT pg_sleep(2);',
+      'migrations/1_a.sql': 'CREATE TABLE a (id int);', 'migrations/4_d.sql': 'SELECT pg_sleep(2);', 'migrations/5_e.sql': 'SELECT pg_sleep(3);',
     }, 'project');
     const init = await runCli(['status'], { cwd, env, timeoutMs: 180_000 });
     expect(init.code, init.stderr).toBe(0);
 
     const a = runCli(['migrate'], { cwd, env, timeoutMs: 180_000 });
     await until(() => readyPostmaster(pidFile(cwd)));
+    // Into 4_d: the first run holds the migration lock and has read its files. (Waiting for the server alone, a loaded
+    // machine once let the second run take the lock first: it applied 6_f, and the first then refused a database ahead of its files.)
+    await untilAsync(() => sessionRuns(cwd, 'pg_sleep(2)'));
     addFile(join(cwd, 'migrations'), '6_f.sql', 'SELECT pg_sleep(1);');
     const b = await runCli(['migrate'], { cwd, env, timeoutMs: 180_000 });
     const aDone = await a;
