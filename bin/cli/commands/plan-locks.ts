@@ -30,7 +30,11 @@ export async function printLockTable(out: (text: string) => void, drained: () =>
   };
   await writeLines(out, tableLines(['where', 'lock', 'table', 'rows', 'size', 'rewrites', 'scans', 'statement'], rows), drained);
   const lines: string[] = [];
-  for (const s of locks.statements) if (s.other) lines.push(`${s.file}:${s.line}: also ${s.other.lock} on ${s.other.table} (the referenced table)`);
+  for (const s of locks.statements) {
+    if (s.other) lines.push(`${s.file}:${s.line}: also ${s.other.lock} on ${s.other.table} (${s.other.role})`);
+    const d = s.defaultPartition;
+    if (d) lines.push(`${s.file}:${s.line}: also ACCESS EXCLUSIVE on ${d.table} (the DEFAULT partition${d.rows === null ? '' : `, ~${d.rows.toLocaleString('en-US')} rows`})${d.reads ? `, which it reads for rows of the new bound${d.checked ? ' unless a CHECK of it excludes the bound' : ''}` : ''}`);
+  }
   if (locks.statements.some((s) => s.assumed)) lines.push('?: a form plan does not know; ACCESS EXCLUSIVE assumed');
   for (const f of locks.findings) lines.push(formatFinding(f));
   await writeLines(out, lines, drained);

@@ -18,8 +18,10 @@ export interface LockForm {
   statement: string;
   /** Lock on the statement's table; undefined: no lock on an existing table. */
   lock?: LockMode;
-  /** Lock on a second table (the referenced table of a foreign key). */
+  /** Lock on a second table (the referenced table of a foreign key, a partition's parent or the partition). */
   other?: LockMode;
+  /** What the second table is, as plan names it. @default REFERENCED */
+  otherRole?: string;
   /**
    * Lock on the table's indexes when stronger than `lock` (REINDEX: ACCESS
    * EXCLUSIVE on each index it rebuilds). Every query's planner opens all
@@ -34,6 +36,8 @@ export interface LockForm {
   /** Runnable against LOCK_EXAMPLE_SCHEMA; its table is `t` unless `exampleTable` says otherwise. */
   example: string;
   exampleTable?: string;
+  /** The example's second table (`other`). @default 'r' */
+  exampleOther?: string;
   /** Cannot run in a transaction block: verified by the lock it waits for. */
   noTransaction?: boolean;
   /** Shorter route when it meets a big table. */
@@ -43,11 +47,20 @@ export interface LockForm {
    * changes and its indexes are rebuilt empty, but no row is copied or read.
    */
   emptiesTable?: boolean;
+  /**
+   * Also locks the parent's DEFAULT partition ACCESS EXCLUSIVE, if it has
+   * one; `reads`: and reads it (rows of the new bound must not be there),
+   * unless a CHECK of the DEFAULT partition excludes the bound.
+   */
+  defaultPartition?: 'reads' | 'locks';
   /** Servers up to this major version take `lock` instead (seen on a real server of that version). */
   until?: { major: number; lock?: LockMode };
 }
 
-/** What every example runs against: `t` (with rows), `r` (referenced by t), `u` (rows, no primary key), their indexes and constraints. */
+/** What a form's second table is unless `otherRole` says: a foreign key's referenced table. */
+export const REFERENCED = 'the referenced table';
+
+/** What every example runs against: `t` (with rows), `r` (referenced by t), `u` (rows, no primary key), `p` (partitioned, with partition `p1`) and `p2` (rows within a bound of `p`, not attached), their indexes and constraints. */
 export const LOCK_EXAMPLE_SCHEMA = `
 CREATE TABLE r (id int PRIMARY KEY);
 INSERT INTO r VALUES (1);
@@ -64,11 +77,17 @@ CREATE UNIQUE INDEX mv_id ON mv (id);
 CREATE TABLE u (id int, a int);
 INSERT INTO u SELECT g, g FROM generate_series(1, 100) g;
 CREATE UNIQUE INDEX u_id ON u (id);
+CREATE TABLE p (id int, v int) PARTITION BY RANGE (id);
+CREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (100);
+INSERT INTO p SELECT g, g FROM generate_series(0, 99) g;
+CREATE TABLE p2 (id int, v int);
+INSERT INTO p2 SELECT g, g FROM generate_series(100, 199) g;
 ANALYZE t;
 `;
 
 const SPLIT_TYPE = 'add a column of the new type, backfill it in batches, then swap in a short transaction';
 const CONCURRENT_INDEX = 'CREATE INDEX CONCURRENTLY in a "-- schemaguard:no-transaction" file (SHARE UPDATE EXCLUSIVE: writes go on)';
+const ATTACH_ROUTE = 'create the table on its own, add a CHECK matching the bound, then ATTACH PARTITION (SHARE UPDATE EXCLUSIVE on the parent; the CHECK spares the read)';
 const NOT_VALID = 'add it NOT VALID (instant), then VALIDATE CONSTRAINT in a later migration (SHARE UPDATE EXCLUSIVE: writes go on)';
 
 export const LOCK_FORMS: readonly LockForm[] = [
@@ -107,6 +126,11 @@ export const LOCK_FORMS: readonly LockForm[] = [
   { id: 'alter-index', statement: 'ALTER INDEX … RENAME / SET (storage_parameter)', lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER INDEX t_a RENAME TO t_a_renamed', exampleTable: 't_a' },
   { id: 'create-table', statement: 'CREATE TABLE (new table)', rewrites: false, scans: false, example: 'CREATE TABLE n (id int)' },
   { id: 'create-table-references', statement: 'CREATE TABLE … REFERENCES (lock on the referenced table)', lock: 'SHARE ROW EXCLUSIVE', rewrites: false, scans: false, example: 'CREATE TABLE n (id int REFERENCES t (id))' },
+  { id: 'create-table-inherits', statement: 'CREATE TABLE … INHERITS (lock on the parent)', lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: false, example: 'CREATE TABLE t_child (x int) INHERITS (t)' },
+  { id: 'create-partition', statement: 'CREATE TABLE … PARTITION OF (lock on the parent; a DEFAULT partition is also locked ACCESS EXCLUSIVE and read, for rows of the new bound)', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'CREATE TABLE p3 PARTITION OF p FOR VALUES FROM (200) TO (300)', exampleTable: 'p', saferForm: ATTACH_ROUTE, defaultPartition: 'reads' },
+  { id: 'attach-partition', statement: 'ALTER TABLE … ATTACH PARTITION (lock on the partition, read to check its bound unless a validated CHECK implies it; a DEFAULT partition is also locked ACCESS EXCLUSIVE and read)', lock: 'ACCESS EXCLUSIVE', other: 'SHARE UPDATE EXCLUSIVE', otherRole: 'the parent', rewrites: false, scans: true, example: 'ALTER TABLE p ATTACH PARTITION p2 FOR VALUES FROM (100) TO (200)', exampleTable: 'p2', exampleOther: 'p', saferForm: 'first add a CHECK matching the bound NOT VALID, then VALIDATE CONSTRAINT it (SHARE UPDATE EXCLUSIVE): ATTACH PARTITION then skips the read', defaultPartition: 'reads' },
+  { id: 'detach-partition', statement: 'ALTER TABLE … DETACH PARTITION (lock on the parent and the partition, and a DEFAULT partition)', lock: 'ACCESS EXCLUSIVE', other: 'ACCESS EXCLUSIVE', otherRole: 'the partition', rewrites: false, scans: false, example: 'ALTER TABLE p DETACH PARTITION p1', exampleTable: 'p', exampleOther: 'p1', saferForm: 'DETACH PARTITION … CONCURRENTLY in a "-- schemaguard:no-transaction" file (SHARE UPDATE EXCLUSIVE; not while the table has a DEFAULT partition)', defaultPartition: 'locks' },
+  { id: 'detach-partition-concurrently', statement: 'ALTER TABLE … DETACH PARTITION … CONCURRENTLY', lock: 'SHARE UPDATE EXCLUSIVE', other: 'SHARE UPDATE EXCLUSIVE', otherRole: 'the partition', rewrites: false, scans: false, example: 'ALTER TABLE p DETACH PARTITION p1 CONCURRENTLY', exampleTable: 'p', exampleOther: 'p1', noTransaction: true },
   { id: 'drop-table', statement: 'DROP TABLE', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'DROP TABLE t CASCADE' },
   { id: 'truncate', statement: 'TRUNCATE (new, empty storage; no row is read)', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'TRUNCATE t', emptiesTable: true },
   { id: 'create-trigger', statement: 'CREATE TRIGGER', lock: 'SHARE ROW EXCLUSIVE', rewrites: false, scans: false, example: 'CREATE TRIGGER t_touch2 AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION t_touch()' },

@@ -1,7 +1,7 @@
 /**
  * The lock one statement takes, read from its parse tree (PostgreSQL's own
  * parser, `../parse.ts`) and the form table (`forms.ts`): the lock on its
- * table, a second table's lock (a foreign key's referenced table), and whether
+ * table, a second table's lock (a foreign key's referenced table, a partition's parent), and whether
  * it rewrites or scans the table under that lock. Pure: what needs the live
  * catalog (an index's table, a column's current type) is left to `plan.ts`;
  * whether a new column's default or domain rewrites the table is judged with
@@ -23,12 +23,14 @@ export interface StatementLock {
   form: LockForm;
   lock?: LockMode;
   table?: RelationRef;
-  /** A second table's lock (the table a foreign key references). */
-  other?: { table: RelationRef; lock: LockMode };
+  /** A second table's lock: the table a foreign key references, unless `role` says otherwise (a partition's parent, the partition detached). */
+  other?: { table: RelationRef; lock: LockMode; role?: string };
   rewrites: boolean;
   scans: boolean;
   /** The form is not in the table: ACCESS EXCLUSIVE is assumed. */
   assumed: boolean;
+  /** The partitioned table whose DEFAULT partition the form also locks (`LockForm.defaultPartition`). */
+  partitioned?: RelationRef;
   /** Column type changes, for the catalog to tell a rewrite from a binary-compatible change. */
   typeChanges: { column: string; type: string; transforms: boolean }[];
   /** The index ADD PRIMARY KEY USING INDEX takes: its columns decide whether NOT NULL is set with a scan (`withKeyColumnsNotNull`). */
@@ -101,7 +103,11 @@ function alterTable(n: Node, rewrite: RewriteContext | undefined): StatementLock
   const kind = n.objtype === 'OBJECT_INDEX' ? 'index' : 'table';
   const rel = table(rangeVar(n.relation), kind);
   if (n.objtype === 'OBJECT_INDEX') return single(form('alter-index'), rel);
-  const parts = list(n.cmds).map((c) => as(c, 'AlterTableCmd')).filter((c): c is Node => !!c).map((c) => alterCommand(c, rewrite));
+  const cmds = list(n.cmds).map((c) => as(c, 'AlterTableCmd')).filter((c): c is Node => !!c);
+  // ATTACH and DETACH PARTITION stand alone in their ALTER TABLE (PostgreSQL's grammar).
+  const partition = cmds.length === 1 ? partitionCommand(cmds[0]!, rel) : undefined;
+  if (partition) return partition;
+  const parts = cmds.map((c) => alterCommand(c, rewrite));
   if (parts.length === 0) return single(form('alter-table-other'), rel);
   let lock: LockMode | undefined;
   let main = parts[0]!;
@@ -121,6 +127,27 @@ function alterTable(n: Node, rewrite: RewriteContext | undefined): StatementLock
     // The key can be told scan-free once its index's columns are known; the statement then scans only if another subcommand does.
     ...keyIndex(parts),
   };
+}
+
+/**
+ * ATTACH PARTITION locks the table it attaches ACCESS EXCLUSIVE and reads it
+ * (unless a validated CHECK implies the bound), its parent only SHARE UPDATE
+ * EXCLUSIVE: the partition is the statement's table. DETACH PARTITION locks
+ * both ACCESS EXCLUSIVE (SHARE UPDATE EXCLUSIVE with CONCURRENTLY). Seen in
+ * pg_locks on PostgreSQL 18 and 15 (forms.int.test.ts); either also locks a
+ * DEFAULT partition ACCESS EXCLUSIVE, which the form's text says.
+ */
+function partitionCommand(cmd: Node, parent: RelationRef | undefined): StatementLock | undefined {
+  const partition = table(rangeVar(as(cmd.def, 'PartitionCmd')?.name));
+  if (cmd.subtype === 'AT_AttachPartition') {
+    const f = form('attach-partition');
+    return single(f, partition, { other: parent && { table: parent, lock: f.other!, role: f.otherRole }, partitioned: parent });
+  }
+  if (cmd.subtype === 'AT_DetachPartition') {
+    const f = form(as(cmd.def, 'PartitionCmd')?.concurrent ? 'detach-partition-concurrently' : 'detach-partition');
+    return single(f, parent, { other: partition && { table: partition, lock: f.other!, role: f.otherRole }, partitioned: parent });
+  }
+  return undefined;
 }
 
 /** The one ADD PRIMARY KEY USING INDEX among `parts` (PostgreSQL takes one key per table), and whether the others scan. */
@@ -212,8 +239,14 @@ function reindex(n: Node): StatementLock {
   return single(form(concurrently ? 'reindex-concurrently' : 'reindex'), table(rangeVar(n.relation), kind));
 }
 
-/** A new table locks nothing that exists, except the tables its foreign keys reference. */
+/**
+ * A new table locks nothing that exists, except the tables its foreign keys
+ * reference and its parent: ACCESS EXCLUSIVE for a partition (PARTITION OF),
+ * SHARE UPDATE EXCLUSIVE for INHERITS (pg_locks, PostgreSQL 18 and 15).
+ */
 function createTable(n: Node): StatementLock {
+  const parent = table(rangeVar(as(list(n.inhRelations)[0], 'RangeVar')));
+  if (parent) return n.partbound ? single(form('create-partition'), parent, { partitioned: parent }) : single(form('create-table-inherits'), parent);
   const constraints = list(n.tableElts).flatMap((e) => {
     const col = as(e, 'ColumnDef');
     return col ? list(col.constraints).map((c) => as(c, 'Constraint')) : [as(e, 'Constraint')];

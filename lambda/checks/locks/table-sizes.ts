@@ -20,6 +20,10 @@ export interface TableSize {
   bytes: number;
   /** Current type of each column (`format_type`), for type changes. */
   columns: Map<string, string>;
+  /** Has a validated CHECK constraint (one may exclude a new partition's bound from a DEFAULT partition). */
+  checked: boolean;
+  /** A partitioned table's DEFAULT partition. */
+  defaultPartition?: { schema: string; name: string };
 }
 
 export function refKey(ref: RelationRef): string {
@@ -28,7 +32,7 @@ export function refKey(ref: RelationRef): string {
 
 interface SizeRow {
   k: string; table_name: string; reltuples: number; relpages: number; heap_bytes: string; bytes: string;
-  block_size: number; n_live_tup: string | null; columns: string | null;
+  block_size: number; n_live_tup: string | null; columns: string | null; default_schema: string | null; default_name: string | null; checked: boolean;
 }
 
 const SIZES_SQL = `
@@ -36,13 +40,18 @@ SELECT k.k, format('%I.%I', n.nspname, c.relname) AS table_name, c.reltuples::fl
        pg_relation_size(c.oid) AS heap_bytes, pg_total_relation_size(c.oid) AS bytes,
        current_setting('block_size')::int AS block_size, s.n_live_tup,
        (SELECT json_object_agg(a.attname, format_type(a.atttypid, a.atttypmod))::text FROM pg_attribute a
-         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns
+         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns,
+       dn.nspname AS default_schema, dc.relname AS default_name,
+       EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'c' AND k.convalidated) AS checked
   FROM unnest($1::text[], $2::text[], $3::text[]) AS k(k, name, kind)
   JOIN pg_class c ON c.oid = CASE WHEN k.kind = 'index'
                                   THEN (SELECT i.indrelid FROM pg_index i WHERE i.indexrelid = to_regclass(k.name))
                                   ELSE to_regclass(k.name) END
   JOIN pg_namespace n ON n.oid = c.relnamespace
-  LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid`;
+  LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid
+  LEFT JOIN pg_partitioned_table pt ON pt.partrelid = c.oid
+  LEFT JOIN pg_class dc ON dc.oid = pt.partdefid
+  LEFT JOIN pg_namespace dn ON dn.oid = dc.relnamespace`;
 
 /** Sizes of the relations that exist, by `refKey`; a relation the catalog does not have is absent. */
 export async function readTableSizes(q: Queryable, refs: RelationRef[]): Promise<Map<string, TableSize>> {
@@ -70,5 +79,6 @@ function sizeOf(row: SizeRow): TableSize {
     rowsFrom = 'activity';
   }
   const columns = new Map(Object.entries(JSON.parse(row.columns ?? '{}') as Record<string, string>));
-  return { table: row.table_name, rows, rowsFrom, bytes: Number(row.bytes), columns };
+  const defaultPartition = row.default_schema !== null && row.default_name !== null ? { schema: row.default_schema, name: row.default_name } : undefined;
+  return { table: row.table_name, rows, rowsFrom, bytes: Number(row.bytes), columns, checked: row.checked, ...(defaultPartition ? { defaultPartition } : {}) };
 }

@@ -31,13 +31,13 @@ async function classify(c: pg.Client, f: LockForm): Promise<StatementLock> {
 
 interface Observed { lock?: string; other?: string; indexes?: string; rewrote: boolean; scanned: boolean }
 
-/** Run a transactional example and roll it back, reporting what it held on its table and on `r`. */
+/** Run a transactional example and roll it back, reporting what it held on its table and on its second table (`r` unless the form names one). */
 async function observeInTransaction(c: pg.Client, f: LockForm): Promise<Observed> {
   const target = f.exampleTable ?? 't';
   await c.query('BEGIN');
   try {
-    const before = (await c.query(`SELECT $1::regclass::oid AS oid, 'r'::regclass::oid AS r, pg_relation_filenode($1::regclass) AS node,
-      coalesce((SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relid = $1::regclass), 0) AS scans`, [target])).rows[0];
+    const before = (await c.query(`SELECT $1::regclass::oid AS oid, $2::regclass::oid AS r, pg_relation_filenode($1::regclass) AS node,
+      coalesce((SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relid = $1::regclass), 0) AS scans`, [target, f.exampleOther ?? 'r'])).rows[0];
     await c.query(f.example);
     const held = (await c.query<{ relation: number; mode: string }>("SELECT relation::int AS relation, mode FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation' AND granted AND relation IN ($1, $2)", [before.oid, before.r])).rows;
     const onIndexes = (await c.query<{ mode: string }>("SELECT mode FROM pg_locks l JOIN pg_index i ON i.indexrelid = l.relation WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted AND i.indrelid = $1", [before.oid])).rows;
@@ -138,6 +138,7 @@ describe.each(targets)('Lock forms against $name', (target) => {
     const lock = f.until && target.major > 0 && target.major <= f.until.major ? f.until.lock : classified.lock;
     expect(seen.lock).toBe(lock ? pgLocksMode(lock) : undefined);
     if (classified.other) expect(seen.other).toBe(pgLocksMode(classified.other.lock));
+    if (f.other) expect({ lock: classified.other?.lock, table: classified.other?.table.name }).toEqual({ lock: f.other, table: f.exampleOther ?? 'r' });
     if (f.indexLock) expect(seen.indexes).toBe(pgLocksMode(f.indexLock));
     if (f.emptiesTable) {
       // New, empty storage: a new file node, and index rebuilds that read nothing; no row is copied or scanned.

@@ -20,6 +20,33 @@ describe('Function: statementLock', () => {
     expect(classify('ALTER TABLE t SET (fillfactor = 70, toast.autovacuum_enabled = false)')).toMatchObject({ form: { id: 'set-options' }, lock: 'SHARE UPDATE EXCLUSIVE' });
   });
 
+  // Regression: plan showed "-" for a new partition and INHERITS, and ACCESS EXCLUSIVE assumed on the parent for ATTACH and DETACH.
+  it('reads a new partition as ACCESS EXCLUSIVE on its parent, and INHERITS as SHARE UPDATE EXCLUSIVE on the parent', () => {
+    expect(classify('CREATE TABLE app.events_2026_12 PARTITION OF app.events FOR VALUES FROM (\'2026-12-01\') TO (\'2027-01-01\')'))
+      .toMatchObject({ form: { id: 'create-partition' }, lock: 'ACCESS EXCLUSIVE', table: { schema: 'app', name: 'events' }, scans: false, assumed: false });
+    expect(classify('CREATE TABLE events_other PARTITION OF events DEFAULT')).toMatchObject({ form: { id: 'create-partition' }, table: { name: 'events' } });
+    expect(classify('CREATE TABLE c (x int) INHERITS (a, b)')).toMatchObject({ form: { id: 'create-table-inherits' }, lock: 'SHARE UPDATE EXCLUSIVE', table: { name: 'a' } });
+  });
+
+  it('reads ATTACH PARTITION as ACCESS EXCLUSIVE on the partition, which it reads, and SHARE UPDATE EXCLUSIVE on the parent', () => {
+    for (const bound of ["FOR VALUES FROM ('2026-12-01') TO ('2027-01-01')", 'DEFAULT']) {
+      expect(classify(`ALTER TABLE app.events ATTACH PARTITION app.events_new ${bound}`)).toMatchObject({
+        form: { id: 'attach-partition' }, lock: 'ACCESS EXCLUSIVE', table: { schema: 'app', name: 'events_new' }, scans: true, rewrites: false,
+        other: { table: { schema: 'app', name: 'events' }, lock: 'SHARE UPDATE EXCLUSIVE', role: 'the parent' },
+      });
+    }
+  });
+
+  it('reads DETACH PARTITION as ACCESS EXCLUSIVE on both tables, SHARE UPDATE EXCLUSIVE with CONCURRENTLY; FINALIZE is assumed', () => {
+    expect(classify('ALTER TABLE events DETACH PARTITION events_old')).toMatchObject({
+      form: { id: 'detach-partition' }, lock: 'ACCESS EXCLUSIVE', table: { name: 'events' }, other: { table: { name: 'events_old' }, lock: 'ACCESS EXCLUSIVE', role: 'the partition' },
+    });
+    expect(classify('ALTER TABLE events DETACH PARTITION events_old CONCURRENTLY')).toMatchObject({
+      form: { id: 'detach-partition-concurrently' }, lock: 'SHARE UPDATE EXCLUSIVE', other: { lock: 'SHARE UPDATE EXCLUSIVE' },
+    });
+    expect(classify('ALTER TABLE events DETACH PARTITION events_old FINALIZE')).toMatchObject({ lock: 'ACCESS EXCLUSIVE', assumed: true });
+  });
+
   it.each(['FOR UPDATE', 'FOR NO KEY UPDATE', 'FOR SHARE', 'FOR KEY SHARE', 'FOR UPDATE SKIP LOCKED'])('reads SELECT … %s as ROW SHARE with row locks, a scan without WHERE', (clause) => {
     expect(classify(`SELECT * FROM t ${clause}`)).toMatchObject({ form: { id: 'select-for-update', rowLocks: true }, lock: 'ROW SHARE', scans: true });
     expect(classify(`SELECT * FROM t WHERE id = 1 ${clause}`)).toMatchObject({ lock: 'ROW SHARE', scans: false });

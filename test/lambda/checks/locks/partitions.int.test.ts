@@ -1,0 +1,139 @@
+/**
+ * planLocks on partition work, against a partitioned table with a DEFAULT
+ * partition: a new partition (CREATE TABLE … PARTITION OF) locks the parent
+ * ACCESS EXCLUSIVE, and ATTACH PARTITION the table it attaches; both also lock
+ * the DEFAULT partition ACCESS EXCLUSIVE and read it, unless a CHECK of it
+ * excludes the new bound. DETACH locks it without reading. Plan's answer is
+ * checked against pg_locks and the scan counters (PostgreSQL 18 and 15),
+ * and the CLI's text against the same database.
+ */
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planLocks } from '../../../../lambda/checks/locks/plan-locks';
+import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
+import { loadMigrations } from '../../../../lambda/engine/source';
+import { runCli } from '../../../support/cli';
+import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
+import { tempDir } from '../../../support/files';
+
+afterAll(dropDatabases);
+
+/** Made outside the migrations: `ev` by range of id, 500 rows in its DEFAULT partition, and `ev_next` to attach. */
+const OUTSIDE = `
+CREATE TABLE ev (id int, v int) PARTITION BY RANGE (id);
+CREATE TABLE ev_1 PARTITION OF ev FOR VALUES FROM (0) TO (100);
+CREATE TABLE ev_default PARTITION OF ev DEFAULT;
+INSERT INTO ev SELECT g, g FROM generate_series(1000, 1499) g;
+CREATE TABLE ev_next (id int, v int);
+INSERT INTO ev_next SELECT g, g FROM generate_series(200, 299) g;
+ANALYZE ev_default, ev_next;`;
+
+const CREATE = 'CREATE TABLE ev_3 PARTITION OF ev FOR VALUES FROM (300) TO (400)';
+const ATTACH = 'ALTER TABLE ev ATTACH PARTITION ev_next FOR VALUES FROM (200) TO (300)';
+const DETACH = 'ALTER TABLE ev DETACH PARTITION ev_1';
+
+/** What `sql` locks and which of the tables it reads, as the server shows it; rolled back. */
+async function serverSees(c: pg.Client, sql: string, before = ''): Promise<{ locks: Record<string, string>; read: string[] }> {
+  await c.query('BEGIN');
+  try {
+    if (before) await c.query(before);
+    const scans = async () => new Map((await c.query<{ relname: string; n: string }>("SELECT relname, seq_scan AS n FROM pg_stat_xact_user_tables WHERE relname LIKE 'ev%'")).rows.map((r) => [r.relname, Number(r.n)]));
+    const start = await scans();
+    await c.query(sql);
+    const locks = Object.fromEntries((await c.query<{ relname: string; mode: string }>(
+      "SELECT c.relname, l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.pid = pg_backend_pid() AND l.granted AND c.relname IN ('ev', 'ev_1', 'ev_default', 'ev_next') AND l.mode IN ('AccessExclusiveLock', 'ShareUpdateExclusiveLock') ORDER BY c.relname, l.mode DESC")).rows.map((r) => [r.relname, r.mode]));
+    const end = await scans();
+    return { locks, read: [...end].filter(([t, n]) => n > (start.get(t) ?? 0)).map(([t]) => t).sort() };
+  } finally {
+    await c.query('ROLLBACK');
+  }
+}
+
+describe.each(targets)('Function: planLocks, partitions with a DEFAULT partition, on $name', (target) => {
+  let url: string;
+  beforeAll(async () => {
+    url = await freshDatabase(target, 'plan_partitions');
+    await withClient(url, (c) => c.query(OUTSIDE));
+  });
+
+  async function plan(sql: string) {
+    const driver = new PgDriver({ connectionString: url });
+    const session = await driver.connect();
+    try {
+      return await planLocks(loadMigrations(tempDir({ '1_partition.sql': `${sql};` })), { catalog: session, warnRows: 100 });
+    } finally {
+      await session.close();
+      await driver.end();
+    }
+  }
+
+  it('a new partition: ACCESS EXCLUSIVE on the parent and on the DEFAULT partition, which it reads; plan warns of the read', async () => {
+    const p = await plan(CREATE);
+    expect(p.statements[0]).toMatchObject({
+      lock: 'ACCESS EXCLUSIVE', table: 'public.ev', scans: false,
+      defaultPartition: { table: 'public.ev_default', rows: 500, reads: true, checked: false },
+    });
+    expect(p.findings).toHaveLength(1);
+    expect(p.findings[0]).toMatchObject({ rule: 'blocking-lock-on-large-table', line: 1 });
+    expect(p.findings[0]!.message).toContain('ACCESS EXCLUSIVE on public.ev_default, the DEFAULT partition of public.ev (~500 rows');
+    expect(p.findings[0]!.message).toContain('reads and writes on public.ev and all its partitions wait');
+    expect(p.findings[0]!.fix).toContain('add a CHECK to it that excludes the bound');
+    await withClient(url, async (c) => expect(await serverSees(c, CREATE)).toEqual({
+      locks: { ev: 'AccessExclusiveLock', ev_default: 'AccessExclusiveLock' }, read: ['ev_default'],
+    }));
+  });
+
+  it('ATTACH PARTITION: ACCESS EXCLUSIVE on the table attached, which it reads, SHARE UPDATE EXCLUSIVE on the parent, and the DEFAULT partition read', async () => {
+    const p = await plan(ATTACH);
+    expect(p.statements[0]).toMatchObject({
+      lock: 'ACCESS EXCLUSIVE', table: 'public.ev_next', rows: 100, scans: true,
+      other: { table: 'public.ev', lock: 'SHARE UPDATE EXCLUSIVE', role: 'the parent' },
+      defaultPartition: { table: 'public.ev_default', rows: 500, reads: true },
+    });
+    // The table attached (100 rows) and the DEFAULT partition (500), each over warnRows.
+    expect(p.findings).toHaveLength(2);
+    expect(p.findings[0]!.message).toContain('ATTACH PARTITION takes ACCESS EXCLUSIVE on public.ev_next (~100 rows');
+    expect(p.findings[0]!.fix).toContain('first add a CHECK matching the bound NOT VALID');
+    expect(p.findings[1]!.message).toContain('reads and writes on public.ev_default wait');
+    await withClient(url, async (c) => expect(await serverSees(c, ATTACH)).toEqual({
+      locks: { ev: 'ShareUpdateExclusiveLock', ev_default: 'AccessExclusiveLock', ev_next: 'AccessExclusiveLock' }, read: ['ev_default', 'ev_next'],
+    }));
+  });
+
+  it('a CHECK on the DEFAULT partition that excludes the bound: the server skips the read, and plan does not warn of it', async () => {
+    const check = 'ALTER TABLE ev_default ADD CONSTRAINT ev_default_not_3xx CHECK (id < 300 OR id >= 400)';
+    await withClient(url, async (c) => expect((await serverSees(c, CREATE, check)).read).toEqual([]));
+    await withClient(url, (c) => c.query(check));
+    try {
+      const p = await plan(CREATE);
+      expect(p.statements[0]).toMatchObject({ defaultPartition: { table: 'public.ev_default', reads: true, checked: true } });
+      expect(p.findings).toEqual([]);
+    } finally {
+      await withClient(url, (c) => c.query('ALTER TABLE ev_default DROP CONSTRAINT ev_default_not_3xx'));
+    }
+  });
+
+  it('DETACH PARTITION: ACCESS EXCLUSIVE on the parent, the partition and the DEFAULT partition, nothing read', async () => {
+    const p = await plan(DETACH);
+    expect(p.statements[0]).toMatchObject({
+      lock: 'ACCESS EXCLUSIVE', table: 'public.ev', scans: false,
+      other: { table: 'public.ev_1', lock: 'ACCESS EXCLUSIVE', role: 'the partition' },
+      defaultPartition: { table: 'public.ev_default', reads: false },
+    });
+    expect(p.findings).toEqual([]);
+    await withClient(url, async (c) => expect(await serverSees(c, DETACH)).toEqual({
+      locks: { ev: 'AccessExclusiveLock', ev_1: 'AccessExclusiveLock', ev_default: 'AccessExclusiveLock' }, read: [],
+    }));
+  });
+
+  it('the CLI names the second table and the DEFAULT partition under the statement table', async () => {
+    const dir = tempDir({ '1_create.sql': `${CREATE};\n`, '2_attach.sql': `${ATTACH};\n`, '3_detach.sql': `${DETACH};\n` });
+    const r = await runCli(['plan', '--database-url', url, '--dir', dir, '--warn-rows', '100']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('1_create.sql:1: also ACCESS EXCLUSIVE on public.ev_default (the DEFAULT partition, ~500 rows), which it reads for rows of the new bound\n');
+    expect(r.stdout).toContain('2_attach.sql:1: also SHARE UPDATE EXCLUSIVE on public.ev (the parent)\n');
+    expect(r.stdout).toContain('3_detach.sql:1: also ACCESS EXCLUSIVE on public.ev_1 (the partition)\n');
+    expect(r.stdout).toContain('3_detach.sql:1: also ACCESS EXCLUSIVE on public.ev_default (the DEFAULT partition, ~500 rows)\n');
+    expect(r.stdout).not.toContain('?: a form plan does not know');
+  });
+});
