@@ -25,7 +25,7 @@ export async function printLockTable(out: (text: string) => void, drained: () =>
   const rows = function* (): Generator<string[]> {
     for (const s of locks.statements) {
       const [rowsCell, bytesCell] = sizeCells(s, locks.sized);
-      yield [`${s.file}:${s.line}`, lockCell(s), s.table ?? '', rowsCell, bytesCell, s.lock ? yesNo(s.rewrites) : '', s.lock ? yesNo(s.scans) : '', s.statement.slice(0, 60)];
+      yield [`${s.file}:${s.line}`, lockCell(s), s.table ?? (s.domain ? `tables of ${s.domain}` : ''), rowsCell, bytesCell, s.lock ? yesNo(s.rewrites) : '', s.lock ? yesNo(s.scans) : '', s.statement.slice(0, 60)];
     }
   };
   await writeLines(out, tableLines(['where', 'lock', 'table', 'rows', 'size', 'rewrites', 'scans', 'statement'], rows), drained);

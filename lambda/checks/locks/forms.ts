@@ -60,7 +60,7 @@ export interface LockForm {
 /** What a form's second table is unless `otherRole` says: a foreign key's referenced table. */
 export const REFERENCED = 'the referenced table';
 
-/** What every example runs against: `t` (with rows), `r` (referenced by t), `u` (rows, no primary key), `p` (partitioned, with partition `p1`) and `p2` (rows within a bound of `p`, not attached), their indexes and constraints. */
+/** What every example runs against: `t` (with rows), `r` (referenced by t), `u` (rows, no primary key), `p` (partitioned, with partition `p1`), `p2` (rows within a bound of `p`, not attached), `dt` (a column of domain `dpos`), their indexes and constraints. */
 export const LOCK_EXAMPLE_SCHEMA = `
 CREATE TABLE r (id int PRIMARY KEY);
 INSERT INTO r VALUES (1);
@@ -82,6 +82,9 @@ CREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (100);
 INSERT INTO p SELECT g, g FROM generate_series(0, 99) g;
 CREATE TABLE p2 (id int, v int);
 INSERT INTO p2 SELECT g, g FROM generate_series(100, 199) g;
+CREATE DOMAIN dpos AS int;
+CREATE TABLE dt (id int, v dpos);
+INSERT INTO dt SELECT g, g FROM generate_series(1, 100) g;
 ANALYZE t;
 `;
 
@@ -131,6 +134,7 @@ export const LOCK_FORMS: readonly LockForm[] = [
   { id: 'attach-partition', statement: 'ALTER TABLE … ATTACH PARTITION (lock on the partition, read to check its bound unless a validated CHECK implies it; a DEFAULT partition is also locked ACCESS EXCLUSIVE and read)', lock: 'ACCESS EXCLUSIVE', other: 'SHARE UPDATE EXCLUSIVE', otherRole: 'the parent', rewrites: false, scans: true, example: 'ALTER TABLE p ATTACH PARTITION p2 FOR VALUES FROM (100) TO (200)', exampleTable: 'p2', exampleOther: 'p', saferForm: 'first add a CHECK matching the bound NOT VALID, then VALIDATE CONSTRAINT it (SHARE UPDATE EXCLUSIVE): ATTACH PARTITION then skips the read', defaultPartition: 'reads' },
   { id: 'detach-partition', statement: 'ALTER TABLE … DETACH PARTITION (lock on the parent and the partition, and a DEFAULT partition)', lock: 'ACCESS EXCLUSIVE', other: 'ACCESS EXCLUSIVE', otherRole: 'the partition', rewrites: false, scans: false, example: 'ALTER TABLE p DETACH PARTITION p1', exampleTable: 'p', exampleOther: 'p1', saferForm: 'DETACH PARTITION … CONCURRENTLY in a "-- schemaguard:no-transaction" file (SHARE UPDATE EXCLUSIVE; not while the table has a DEFAULT partition)', defaultPartition: 'locks' },
   { id: 'detach-partition-concurrently', statement: 'ALTER TABLE … DETACH PARTITION … CONCURRENTLY', lock: 'SHARE UPDATE EXCLUSIVE', other: 'SHARE UPDATE EXCLUSIVE', otherRole: 'the partition', rewrites: false, scans: false, example: 'ALTER TABLE p DETACH PARTITION p1 CONCURRENTLY', exampleTable: 'p', exampleOther: 'p1', noTransaction: true },
+  { id: 'alter-domain-check', statement: 'ALTER DOMAIN … ADD CONSTRAINT (not NOT VALID) / SET NOT NULL / VALIDATE CONSTRAINT (lock on every table with a column of the domain, each read)', lock: 'SHARE', rewrites: false, scans: true, example: 'ALTER DOMAIN dpos ADD CONSTRAINT dpos_positive CHECK (VALUE > 0)', exampleTable: 'dt', saferForm: 'PostgreSQL has no online form for a domain (ADD … NOT VALID skips the read, but VALIDATE CONSTRAINT takes SHARE and reads too): put the CHECK on each table instead (NOT VALID, then VALIDATE CONSTRAINT: SHARE UPDATE EXCLUSIVE), or run it when writes can wait' },
   { id: 'drop-table', statement: 'DROP TABLE', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'DROP TABLE t CASCADE' },
   { id: 'truncate', statement: 'TRUNCATE (new, empty storage; no row is read)', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'TRUNCATE t', emptiesTable: true },
   { id: 'create-trigger', statement: 'CREATE TRIGGER', lock: 'SHARE ROW EXCLUSIVE', rewrites: false, scans: false, example: 'CREATE TRIGGER t_touch2 AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION t_touch()' },

@@ -18,6 +18,7 @@ import type { Queryable } from '../../engine/ports';
 import type { Migration } from '../../engine/source';
 import type { Finding } from '../finding';
 import { lintSourceOf, notNullProven, PendingModel, rewriteContextOf, type LintCatalog } from '../lint';
+import { domainKey, readDomainTables } from './domain-tables';
 import { indexText, readNullableKeyColumns, type IndexRef } from './key-columns';
 import { loadParser, parseSqlInChunks, rangeVar, tableKey, type ParsedStatement } from '../parse';
 import { REFERENCED } from './forms';
@@ -54,6 +55,8 @@ export interface StatementLockReport {
   held?: HeldLock;
   /** A second table's lock; `role` says what the table is (the referenced table of a foreign key, a partition's parent, the partition). */
   other?: { table: string; lock: LockMode; role: string };
+  /** ALTER DOMAIN: the domain whose tables the lock is on (`table`: one of them, from the catalog; null without one). */
+  domain?: string;
   /** The parent's DEFAULT partition, which the statement also locks ACCESS EXCLUSIVE (`reads`: and reads); known from a live catalog. */
   defaultPartition?: { table: string; rows: number | null; bytes: number | null; reads: boolean; checked: boolean };
   /** Created by a pending migration of this plan: new and empty when this runs. */
@@ -150,7 +153,7 @@ function createdTable(s: ParsedStatement): string | undefined {
 
 export async function planLocks(pending: Migration[], options: LockPlanOptions = {}): Promise<LockPlan> {
   await loadParser();
-  const reads = readAll(pending, options);
+  const reads = await byDomainTable(readAll(pending, options), options.catalog);
   const refs = reads.flatMap(({ sl }) => [sl.table, sl.other?.table].filter((r): r is RelationRef => !!r));
   const sizes = options.catalog ? await readTableSizes(options.catalog, refs) : new Map<string, TableSize>();
   if (options.catalog) await addDefaultPartitions(options.catalog, reads, sizes);
@@ -175,6 +178,21 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
     if (read.created) created.add(read.created);
   }
   return plan;
+}
+
+/**
+ * An ALTER DOMAIN that reads stored values, once per table it locks (the
+ * catalog's tables with a column of the domain). Without a catalog, or for a
+ * domain it does not have yet, or one no table uses: one read, the domain's.
+ */
+async function byDomainTable(reads: Read[], catalog: Queryable | undefined): Promise<Read[]> {
+  const domains = reads.flatMap(({ sl }) => (sl.domain ? [sl.domain] : []));
+  if (!catalog || domains.length === 0) return reads;
+  const tables = await readDomainTables(catalog, domains);
+  return reads.flatMap((read) => {
+    const on = read.sl.domain && tables.get(domainKey(read.sl.domain));
+    return on?.length ? on.map((table) => ({ ...read, sl: { ...read.sl, table } })) : [read];
+  });
 }
 
 /** The DEFAULT partition of each partitioned table a statement attaches to, creates a partition of or detaches from: its size, added to `sizes`. */
@@ -210,6 +228,7 @@ function reportOf({ m, line, column, headline }: Read, sl: StatementLock, size: 
     ...(sl.lock && sl.form.indexLock ? { indexLock: sl.form.indexLock } : {}),
     ...(sl.form.rowLocks ? { rowLocks: true as const } : {}),
     table: sl.table ? size?.table ?? display(sl.table) : null,
+    ...(sl.domain ? { domain: display({ ...sl.domain, kind: 'table' }) } : {}),
     rows: isNew ? 0 : size?.rows ?? null,
     bytes: isNew ? 0 : size?.bytes ?? null,
     rewrites: sl.rewrites, scans: sl.scans,

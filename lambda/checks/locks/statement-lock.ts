@@ -29,6 +29,8 @@ export interface StatementLock {
   scans: boolean;
   /** The form is not in the table: ACCESS EXCLUSIVE is assumed. */
   assumed: boolean;
+  /** The lock is on every table with a column of this domain (or of a domain over it): the catalog names them (`domain-tables.ts`). */
+  domain?: { schema?: string; name: string };
   /** The partitioned table whose DEFAULT partition the form also locks (`LockForm.defaultPartition`). */
   partitioned?: RelationRef;
   /** Column type changes, for the catalog to tell a rewrite from a binary-compatible change. */
@@ -88,6 +90,7 @@ export function statementLock(s: ParsedStatement, rewrite?: RewriteContext): Sta
     case 'AlterObjectSchemaStmt': return n.objectType === 'OBJECT_TABLE' ? single(form('alter-table-other'), table(rangeVar(n.relation))) : single(form('no-table-lock'), undefined);
     case 'GrantStmt': return n.objtype === 'OBJECT_TABLE' ? single(form('grant'), table(rangeVar(as(list(n.objects)[0], 'RangeVar')))) : single(form('no-table-lock'), undefined);
     case 'DoStmt': case 'CallStmt': return single(form('code'), undefined);
+    case 'AlterDomainStmt': return alterDomain(n);
     default: return otherStatement(n);
   }
 }
@@ -237,6 +240,23 @@ function reindex(n: Node): StatementLock {
   const concurrently = list(n.params).some((p) => (as(p, 'DefElem')?.defname as string | undefined) === 'concurrently');
   const kind = n.kind === 'REINDEX_OBJECT_INDEX' ? 'index' : 'table';
   return single(form(concurrently ? 'reindex-concurrently' : 'reindex'), table(rangeVar(n.relation), kind));
+}
+
+/**
+ * ALTER DOMAIN that checks the stored values (ADD CONSTRAINT without NOT
+ * VALID, SET NOT NULL, VALIDATE CONSTRAINT) takes SHARE on every table with
+ * a column of the domain, or of a domain over it, and reads each: seen in
+ * pg_locks and the scan counters on PostgreSQL 18 and 15, VALIDATE included
+ * (not SHARE UPDATE EXCLUSIVE as for a table's constraint). The rest (NOT
+ * VALID, DROP, DEFAULT) locks no table.
+ */
+function alterDomain(n: Node): StatementLock {
+  const con = as(n.def, 'Constraint');
+  const reads = n.subtype === 'O' || n.subtype === 'V' || (n.subtype === 'C' && !con?.skip_validation);
+  const parts = names(n.typeName);
+  if (!reads || parts.length === 0) return single(form('no-table-lock'), undefined);
+  const name = parts[parts.length - 1]!;
+  return { ...single(form('alter-domain-check'), undefined), domain: parts.length > 1 ? { schema: parts[parts.length - 2], name } : { name } };
 }
 
 /**

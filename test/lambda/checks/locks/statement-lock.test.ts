@@ -47,6 +47,21 @@ describe('Function: statementLock', () => {
     expect(classify('ALTER TABLE events DETACH PARTITION events_old FINALIZE')).toMatchObject({ lock: 'ACCESS EXCLUSIVE', assumed: true });
   });
 
+  // Regression: plan showed "-" for ALTER DOMAIN, which locks and reads every table with a column of the domain.
+  it.each([
+    ['ALTER DOMAIN app.posint ADD CONSTRAINT pos CHECK (VALUE > 0)', { schema: 'app', name: 'posint' }],
+    ['ALTER DOMAIN posint SET NOT NULL', { name: 'posint' }],
+    ['ALTER DOMAIN posint VALIDATE CONSTRAINT pos', { name: 'posint' }],
+  ])('reads %s as SHARE on the tables of the domain, each read', (sql, domain) => {
+    expect(classify(sql)).toMatchObject({ form: { id: 'alter-domain-check' }, lock: 'SHARE', domain, scans: true, rewrites: false, assumed: false });
+    expect(classify(sql).table).toBeUndefined();
+  });
+
+  it.each(['ALTER DOMAIN posint ADD CONSTRAINT pos CHECK (VALUE > 0) NOT VALID', 'ALTER DOMAIN posint DROP NOT NULL', 'ALTER DOMAIN posint DROP CONSTRAINT pos', 'ALTER DOMAIN posint SET DEFAULT 1'])('reads %s as locking no table', (sql) => {
+    expect(classify(sql)).toMatchObject({ form: { id: 'no-table-lock' }, scans: false });
+    expect(classify(sql).lock).toBeUndefined();
+  });
+
   it.each(['FOR UPDATE', 'FOR NO KEY UPDATE', 'FOR SHARE', 'FOR KEY SHARE', 'FOR UPDATE SKIP LOCKED'])('reads SELECT … %s as ROW SHARE with row locks, a scan without WHERE', (clause) => {
     expect(classify(`SELECT * FROM t ${clause}`)).toMatchObject({ form: { id: 'select-for-update', rowLocks: true }, lock: 'ROW SHARE', scans: true });
     expect(classify(`SELECT * FROM t WHERE id = 1 ${clause}`)).toMatchObject({ lock: 'ROW SHARE', scans: false });
