@@ -23,7 +23,7 @@ import { indexText, readNullableKeyColumns, type IndexRef } from './key-columns'
 import { loadParser, parseSqlInChunks, rangeVar, tableKey, type ParsedStatement } from '../parse';
 import { REFERENCED } from './forms';
 import { blocksReads, blocksWrites, strongest, type LockMode } from './modes';
-import { statementLock, withCurrentTypes, withKeyColumnsNotNull, type RelationRef, type StatementLock } from './statement-lock';
+import { statementLock, withCurrentTypes, withKeyColumnsNotNull, withNotNullProven, type RelationRef, type StatementLock } from './statement-lock';
 import { readTableSizes, refKey, type TableSize } from './table-sizes';
 
 export const LOCK_WARNING_RULE = {
@@ -127,7 +127,7 @@ function readsOf(m: Migration, pending: boolean, model: PendingModel, catalog: L
         const raw = statementLock(s, rewriteContextOf({ model, catalog }));
         const key = raw.primaryKeyIndex ? { schema: raw.table?.schema, name: raw.primaryKeyIndex } : undefined;
         const nullable = key && keyColumnsNullable(model, key);
-        const sl = withKeyColumnsNotNull(raw, nullable);
+        const sl = withNotNullProven(withKeyColumnsNotNull(raw, nullable), raw.notNull && notNullUnproven(model, raw));
         const keyIndex = key && !nullable ? key : undefined;
         reads.push({ m, line: s.line, column: s.column, headline: (end < 0 ? s.text : s.text.slice(0, end)).slice(0, 120), created: createdTable(s), sl, ...(keyIndex ? { keyIndex } : {}) });
       }
@@ -143,6 +143,12 @@ function keyColumnsNullable(model: PendingModel, index: IndexRef): string[] | un
   // A column the model does not know (a table made outside the migrations) leaves it to the catalog.
   if (!key || key.columns.some((c) => !key.table.columns.has(c))) return undefined;
   return key.columns.filter((c) => !notNullProven(key.table, c));
+}
+
+/** The columns a SET NOT NULL would scan for: those no validated CHECK (or NOT NULL) of the model proves, as lint judges them; undefined for a table the model does not know. */
+function notNullUnproven(model: PendingModel, sl: StatementLock): string[] | undefined {
+  const t = sl.table && model.table(sl.table);
+  return t ? sl.notNull!.columns.filter((c) => !notNullProven(t, c)) : undefined;
 }
 
 function createdTable(s: ParsedStatement): string | undefined {

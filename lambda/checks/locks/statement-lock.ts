@@ -39,12 +39,20 @@ export interface StatementLock {
   primaryKeyIndex?: string;
   /** With `primaryKeyIndex`: whether the statement's other subcommands scan (a scan-free key leaves theirs). */
   othersScan?: boolean;
+  /**
+   * The columns SET NOT NULL (or ADD … NOT NULL) makes NOT NULL with a scan
+   * unless a validated CHECK proves them (`withNotNullProven`), and whether
+   * the statement's other subcommands scan.
+   */
+  notNull?: { columns: string[]; othersScan: boolean };
 }
 
 /** One subcommand's contribution: a form and what the statement says about it. */
 interface Part {
   form: LockForm;
   primaryKeyIndex?: string;
+  /** SET NOT NULL or ADD … NOT NULL of this column: a scan unless proved. */
+  notNullColumn?: string;
   other?: { table: RelationRef; lock: LockMode };
   typeChange?: { column: string; type: string; transforms: boolean };
   assumed?: boolean;
@@ -129,6 +137,7 @@ function alterTable(n: Node, rewrite: RewriteContext | undefined): StatementLock
     typeChanges: parts.flatMap((p) => (p.typeChange ? [p.typeChange] : [])),
     // The key can be told scan-free once its index's columns are known; the statement then scans only if another subcommand does.
     ...keyIndex(parts),
+    ...notNullParts(parts),
   };
 }
 
@@ -154,6 +163,12 @@ function partitionCommand(cmd: Node, parent: RelationRef | undefined): Statement
 }
 
 /** The one ADD PRIMARY KEY USING INDEX among `parts` (PostgreSQL takes one key per table), and whether the others scan. */
+/** The columns the statement sets NOT NULL, and whether its other subcommands scan. */
+function notNullParts(parts: Part[]): Pick<StatementLock, 'notNull'> {
+  const columns = parts.flatMap((p) => (p.notNullColumn ? [p.notNullColumn] : []));
+  return columns.length ? { notNull: { columns, othersScan: parts.some((p) => !p.notNullColumn && p.form.scans) } } : {};
+}
+
 function keyIndex(parts: Part[]): Pick<StatementLock, 'primaryKeyIndex' | 'othersScan'> {
   const key = parts.filter((p) => p.primaryKeyIndex);
   if (key.length !== 1) return {};
@@ -180,6 +195,7 @@ function alterCommand(cmd: Node, rewrite: RewriteContext | undefined): Part {
   const subtype = String(cmd.subtype);
   if (subtype === 'AT_AddColumn') return addColumn(as(cmd.def, 'ColumnDef'), rewrite);
   if (subtype === 'AT_AddConstraint') return addConstraint(as(cmd.def, 'Constraint'));
+  if (subtype === 'AT_SetNotNull' && typeof cmd.name === 'string') return { form: form('set-not-null'), notNullColumn: cmd.name };
   if (subtype === 'AT_AlterColumnType') {
     const def = as(cmd.def, 'ColumnDef');
     const column = String(cmd.name);
@@ -198,18 +214,26 @@ function setsCatalogOption(cmd: Node): boolean {
   });
 }
 
+const CONSTRAINTS_READING_ROWS = new Set(['CONSTR_CHECK', 'CONSTR_UNIQUE', 'CONSTR_PRIMARY', 'CONSTR_EXCLUSION']);
+
 function addColumn(col: Node | undefined, rewrite: RewriteContext | undefined): Part {
   if (!col) return { form: form('add-column') };
   if (rewritingColumnDefault(col, rewrite)) return { form: form('add-column-rewrite') };
-  const fk = list(col.constraints).map((c) => as(c, 'Constraint')).find((c) => c?.contype === 'CONSTR_FOREIGN');
+  const constraints = list(col.constraints).map((c) => as(c, 'Constraint'));
+  const fk = constraints.find((c) => c?.contype === 'CONSTR_FOREIGN');
   const referenced = table(rangeVar(fk?.pktable));
-  return referenced ? { form: form('add-column-references'), other: { table: referenced, lock: 'SHARE ROW EXCLUSIVE' } } : { form: form('add-column') };
+  const other = referenced && { table: referenced, lock: 'SHARE ROW EXCLUSIVE' as const };
+  // A CHECK is verified and an index built over every row; a foreign key is validated when a DEFAULT fills the column ("verifying table", "validating foreign key constraint" on 18 and 15).
+  const reads = constraints.some((c) => c && CONSTRAINTS_READING_ROWS.has(String(c.contype))) || (!!fk && constraints.some((c) => c?.contype === 'CONSTR_DEFAULT'));
+  if (reads) return { form: form('add-column-constrained'), ...(other ? { other } : {}) };
+  return other ? { form: form('add-column-references'), other } : { form: form('add-column') };
 }
 
 function addConstraint(con: Node | undefined): Part {
   switch (con?.contype) {
     case 'CONSTR_CHECK': return { form: form(con.skip_validation ? 'add-check-not-valid' : 'add-check') };
-    case 'CONSTR_NOTNULL': return { form: form('set-not-null') };
+    // PostgreSQL 18: NOT VALID records the constraint without reading a row (VALIDATE reads them).
+    case 'CONSTR_NOTNULL': return con.skip_validation ? { form: form('add-check-not-valid') } : { form: form('set-not-null'), notNullColumn: names(con.keys)[0] };
     case 'CONSTR_FOREIGN': {
       const f = form(con.skip_validation ? 'add-foreign-key-not-valid' : 'add-foreign-key');
       const referenced = table(rangeVar(con.pktable));
@@ -320,6 +344,19 @@ export function withCurrentTypes(sl: StatementLock, currentType: (column: string
     return before !== undefined && !c.transforms && (!rewritesOnTypeChange(before, c.type) || (utcSessions === true && isZoneChange(before, c.type)));
   });
   return compatible ? { ...sl, form: form('alter-column-type-compatible'), rewrites: false, scans: false } : sl;
+}
+
+/**
+ * SET NOT NULL (or ADD … NOT NULL) once it is known which of its columns a
+ * validated CHECK does not prove (lint's `notNullProven`, from the migrations'
+ * model): with none left, PostgreSQL 12+ reads no row ("existing constraints
+ * on column … are sufficient to prove that it does not contain nulls"), and
+ * the statement scans only if another subcommand does. Checked against the
+ * scan counter on PostgreSQL 18 and 15 (plan-locks.int.test.ts).
+ */
+export function withNotNullProven(sl: StatementLock, unproven: string[] | undefined): StatementLock {
+  if (!sl.notNull || unproven === undefined || unproven.length > 0) return sl;
+  return { ...sl, scans: sl.notNull.othersScan };
 }
 
 /**

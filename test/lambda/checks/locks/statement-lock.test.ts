@@ -1,6 +1,6 @@
 /** Variants of the forms that the form table's one example each does not cover (each seen on PostgreSQL 18 and 15 through pg_locks). */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { statementLock, withCurrentTypes, withKeyColumnsNotNull } from '../../../../lambda/checks/locks/statement-lock';
+import { statementLock, withCurrentTypes, withKeyColumnsNotNull, withNotNullProven } from '../../../../lambda/checks/locks/statement-lock';
 import { loadParser, parseSql } from '../../../../lambda/checks/parse';
 
 beforeAll(loadParser);
@@ -60,6 +60,34 @@ describe('Function: statementLock', () => {
   it.each(['ALTER DOMAIN posint ADD CONSTRAINT pos CHECK (VALUE > 0) NOT VALID', 'ALTER DOMAIN posint DROP NOT NULL', 'ALTER DOMAIN posint DROP CONSTRAINT pos', 'ALTER DOMAIN posint SET DEFAULT 1'])('reads %s as locking no table', (sql) => {
     expect(classify(sql)).toMatchObject({ form: { id: 'no-table-lock' }, scans: false });
     expect(classify(sql).lock).toBeUndefined();
+  });
+
+  // Regression: plan said "scans no" for a new column with a CHECK or UNIQUE, which PostgreSQL verifies or indexes over every row (scans.int.test.ts).
+  it.each([
+    ['ALTER TABLE t ADD COLUMN x int CHECK (x > 0)', 'add-column-constrained', true],
+    ['ALTER TABLE t ADD COLUMN x int UNIQUE', 'add-column-constrained', true],
+    ['ALTER TABLE t ADD COLUMN x int PRIMARY KEY', 'add-column-constrained', true],
+    ['ALTER TABLE t ADD COLUMN x int DEFAULT 1 REFERENCES r (id)', 'add-column-constrained', true],
+    ['ALTER TABLE t ADD COLUMN x int REFERENCES r (id)', 'add-column-references', false],
+    ['ALTER TABLE t ADD COLUMN x int NOT NULL DEFAULT 0', 'add-column', false],
+    ['ALTER TABLE t ADD CONSTRAINT t_a_nn NOT NULL a NOT VALID', 'add-check-not-valid', false],
+  ] as const)('reads %s as %s, scans %s', (sql, id, scans) => {
+    expect(classify(sql)).toMatchObject({ form: { id }, lock: 'ACCESS EXCLUSIVE', scans });
+  });
+
+  it('keeps a foreign key\'s referenced table on a new column that reads its rows', () => {
+    expect(classify('ALTER TABLE t ADD COLUMN x int DEFAULT 1 REFERENCES r (id)').other).toEqual({ table: { name: 'r', kind: 'table', schema: undefined }, lock: 'SHARE ROW EXCLUSIVE' });
+  });
+
+  it('reads SET NOT NULL as a scan until its columns are proved not null; the other subcommands then decide', () => {
+    const one = classify('ALTER TABLE t ALTER COLUMN a SET NOT NULL');
+    expect(one).toMatchObject({ form: { id: 'set-not-null' }, scans: true, notNull: { columns: ['a'], othersScan: false } });
+    expect(withNotNullProven(one, [])).toMatchObject({ scans: false, lock: 'ACCESS EXCLUSIVE' });
+    expect(withNotNullProven(one, ['a'])).toMatchObject({ scans: true });
+    expect(withNotNullProven(one, undefined)).toMatchObject({ scans: true });
+    const two = classify('ALTER TABLE t ALTER COLUMN a SET NOT NULL, ADD CONSTRAINT t_b_nn NOT NULL b, ADD CONSTRAINT t_c CHECK (c <> \'\')');
+    expect(two).toMatchObject({ notNull: { columns: ['a', 'b'], othersScan: true } });
+    expect(withNotNullProven(two, [])).toMatchObject({ scans: true });
   });
 
   it.each(['FOR UPDATE', 'FOR NO KEY UPDATE', 'FOR SHARE', 'FOR KEY SHARE', 'FOR UPDATE SKIP LOCKED'])('reads SELECT … %s as ROW SHARE with row locks, a scan without WHERE', (clause) => {

@@ -1,0 +1,75 @@
+/**
+ * Plan's "scans" column against the server's scan counter
+ * (pg_stat_xact_user_tables, PostgreSQL 18 and 15) for the forms whose
+ * answer depends on more than the statement's kind: a new column's
+ * constraints, and SET NOT NULL after a validated CHECK that proves it.
+ */
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planLocks } from '../../../../lambda/checks/locks/plan-locks';
+import { loadMigrations } from '../../../../lambda/engine/source';
+import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
+import { tempDir } from '../../../support/files';
+
+afterAll(dropDatabases);
+
+const SCHEMA = `CREATE TABLE r (id int PRIMARY KEY);
+INSERT INTO r VALUES (1);
+CREATE TABLE w (id int PRIMARY KEY, a int, b int);
+INSERT INTO w SELECT g, g, g FROM generate_series(1, 100) g;
+ALTER TABLE w ADD CONSTRAINT w_a_nn CHECK (a IS NOT NULL) NOT VALID;
+ALTER TABLE w VALIDATE CONSTRAINT w_a_nn;
+`;
+
+/** Whether `sql` reads every row of w, as the server counts it; rolled back. */
+async function serverScans(c: pg.Client, sql: string): Promise<boolean> {
+  await c.query('BEGIN');
+  try {
+    const n = async () => Number((await c.query("SELECT coalesce((SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relid = 'w'::regclass), 0) AS n")).rows[0].n);
+    const start = await n();
+    await c.query(sql);
+    return (await n()) > start;
+  } finally {
+    await c.query('ROLLBACK');
+  }
+}
+
+/** Plan's answer for `sql` after the schema's file (offline: the files' model alone). */
+async function planScans(sql: string): Promise<boolean> {
+  const p = await planLocks(loadMigrations(tempDir({ '1_schema.sql': SCHEMA, '2_change.sql': `${sql};\n` })));
+  return p.statements.at(-1)!.scans;
+}
+
+describe.each(targets)('Function: planLocks, scans, on $name', (target) => {
+  let url: string;
+  beforeAll(async () => {
+    url = await freshDatabase(target, 'plan_scans');
+    await withClient(url, (c) => c.query(SCHEMA));
+  });
+
+  it.each([
+    ['ALTER TABLE w ADD COLUMN x int CHECK (x > 0)', true],
+    ['ALTER TABLE w ADD COLUMN x int UNIQUE', true],
+    ['ALTER TABLE w ADD COLUMN x int DEFAULT 1 REFERENCES r (id)', true],
+    ['ALTER TABLE w ADD COLUMN x int REFERENCES r (id)', false],
+    ['ALTER TABLE w ADD COLUMN x int NOT NULL DEFAULT 0', false],
+    ['ALTER TABLE w ALTER COLUMN a SET NOT NULL', false],
+    ['ALTER TABLE w ALTER COLUMN b SET NOT NULL', true],
+    ['ALTER TABLE w ALTER COLUMN a SET NOT NULL, ALTER COLUMN b SET NOT NULL', true],
+  ] as const)('%s: scans %s, as the server counts it', async (sql, scans) => {
+    expect(await planScans(sql)).toBe(scans);
+    await withClient(url, async (c) => expect(await serverScans(c, sql)).toBe(scans));
+  });
+
+  it('PostgreSQL 18\'s ADD CONSTRAINT … NOT NULL … NOT VALID reads no row; without NOT VALID it reads them unless proved', async () => {
+    if (target.major !== 0 && target.major < 18) {
+      // PostgreSQL 15 has no NOT NULL constraint syntax: the server refuses it, and plan's answer is the same either way.
+      expect(await planScans('ALTER TABLE w ADD CONSTRAINT w_b_nn NOT NULL b NOT VALID')).toBe(false);
+      return;
+    }
+    for (const [sql, scans] of [['ALTER TABLE w ADD CONSTRAINT w_b_nn NOT NULL b NOT VALID', false], ['ALTER TABLE w ADD CONSTRAINT w_b_nn NOT NULL b', true], ['ALTER TABLE w ADD CONSTRAINT w_a_nn2 NOT NULL a', false]] as const) {
+      expect([sql, await planScans(sql)]).toEqual([sql, scans]);
+      await withClient(url, async (c) => expect([sql, await serverScans(c, sql)]).toEqual([sql, scans]));
+    }
+  });
+});
