@@ -32,6 +32,7 @@ export async function printLockTable(out: (text: string) => void, drained: () =>
   const lines: string[] = [];
   for (const s of locks.statements) {
     if (s.other) lines.push(`${s.file}:${s.line}: also ${s.other.lock} on ${s.other.table} (${s.other.role})`);
+    for (const k of s.referenced ?? []) lines.push(`${s.file}:${s.line}: also ACCESS EXCLUSIVE on ${k.table} (the referenced table of ${k.constraint}, which this ${k.action === 'drops' ? 'drops' : 'drops and adds again'})`);
     const d = s.defaultPartition;
     if (d) lines.push(`${s.file}:${s.line}: also ACCESS EXCLUSIVE on ${d.table} (the DEFAULT partition${d.rows === null ? '' : `, ~${d.rows.toLocaleString('en-US')} rows`})${d.reads ? `, which it reads for rows of the new bound${d.checked ? ' unless a CHECK of it excludes the bound' : ''}` : ''}`);
   }

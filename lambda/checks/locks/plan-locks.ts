@@ -19,6 +19,7 @@ import type { Migration } from '../../engine/source';
 import type { Finding } from '../finding';
 import { lintSourceOf, notNullProven, PendingModel, rewriteContextOf, type LintCatalog } from '../lint';
 import { domainKey, readDomainTables } from './domain-tables';
+import { readForeignKeys, touchedKeys, type ForeignKey } from './foreign-keys';
 import { indexText, readNullableKeyColumns, type IndexRef } from './key-columns';
 import { loadParser, parseSqlInChunks, rangeVar, tableKey, type ParsedStatement } from '../parse';
 import { REFERENCED } from './forms';
@@ -55,6 +56,8 @@ export interface StatementLockReport {
   held?: HeldLock;
   /** A second table's lock; `role` says what the table is (the referenced table of a foreign key, a partition's parent, the partition). */
   other?: { table: string; lock: LockMode; role: string };
+  /** The foreign keys it drops (or drops and adds again, `rebuilds`), read from a live catalog: each takes ACCESS EXCLUSIVE on its referenced table. */
+  referenced?: { table: string; constraint: string; action: 'drops' | 'rebuilds' }[];
   /** ALTER DOMAIN: the domain whose tables the lock is on (`table`: one of them, from the catalog; null without one). */
   domain?: string;
   /** The parent's DEFAULT partition, which the statement also locks ACCESS EXCLUSIVE (`reads`: and reads); known from a live catalog. */
@@ -163,6 +166,9 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
   const refs = reads.flatMap(({ sl }) => [sl.table, sl.other?.table].filter((r): r is RelationRef => !!r));
   const sizes = options.catalog ? await readTableSizes(options.catalog, refs) : new Map<string, TableSize>();
   if (options.catalog) await addDefaultPartitions(options.catalog, reads, sizes);
+  const foreignKeys = options.catalog
+    ? await readForeignKeys(options.catalog, reads.flatMap(({ sl }) => (sl.foreignKeys && sl.table?.kind === 'table' ? [sl.table] : [])))
+    : new Map<string, ForeignKey[]>();
   const keys = reads.flatMap((r) => (r.keyIndex ? [r.keyIndex] : []));
   const keyNullable = options.catalog && keys.length ? await readNullableKeyColumns(options.catalog, keys) : new Map<string, string[]>();
   const created = new Set<string>();
@@ -176,6 +182,8 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
     const typed = withCurrentTypes(raw, (col) => size?.columns.get(col), options.lintCatalog?.utcSessions);
     const sl = read.keyIndex ? withKeyColumnsNotNull(typed, keyNullable.get(indexText(read.keyIndex))) : typed;
     const report = reportOf(read, sl, size, sizes, created);
+    const keys = sl.foreignKeys && sl.table ? touchedKeys(foreignKeys.get(refKey(sl.table)) ?? [], sl.foreignKeys) : [];
+    if (keys.length) report.referenced = keys.map((k) => ({ table: k.referenced, constraint: k.constraint, action: k.action }));
     trackHeld(report, m, held);
     plan.statements.push(report);
     for (const warning of [lockWarning(report, sl, options.warnRows ?? 100_000), defaultPartitionWarning(report, options.warnRows ?? 100_000)]) {

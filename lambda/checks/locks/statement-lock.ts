@@ -29,6 +29,14 @@ export interface StatementLock {
   scans: boolean;
   /** The form is not in the table: ACCESS EXCLUSIVE is assumed. */
   assumed: boolean;
+  /**
+   * Foreign keys of the statement's table it drops, or drops and adds again
+   * (a type change of their column): each also takes ACCESS EXCLUSIVE on its
+   * referenced table (pg_locks, PostgreSQL 18 and 15). Which keys those are
+   * is the catalog's (`foreign-keys.ts`): all of them, one by name, or those
+   * using a column.
+   */
+  foreignKeys?: ForeignKeysTouched[];
   /** The lock is on every table with a column of this domain (or of a domain over it): the catalog names them (`domain-tables.ts`). */
   domain?: { schema?: string; name: string };
   /** The partitioned table whose DEFAULT partition the form also locks (`LockForm.defaultPartition`). */
@@ -47,12 +55,20 @@ export interface StatementLock {
   notNull?: { columns: string[]; othersScan: boolean };
 }
 
+export interface ForeignKeysTouched {
+  by: 'all' | 'constraint' | 'column';
+  /** The constraint's or the column's name. */
+  name?: string;
+  action: 'drops' | 'rebuilds';
+}
+
 /** One subcommand's contribution: a form and what the statement says about it. */
 interface Part {
   form: LockForm;
   primaryKeyIndex?: string;
   /** SET NOT NULL or ADD … NOT NULL of this column: a scan unless proved. */
   notNullColumn?: string;
+  foreignKeys?: ForeignKeysTouched;
   other?: { table: RelationRef; lock: LockMode };
   typeChange?: { column: string; type: string; transforms: boolean };
   assumed?: boolean;
@@ -138,6 +154,7 @@ function alterTable(n: Node, rewrite: RewriteContext | undefined): StatementLock
     // The key can be told scan-free once its index's columns are known; the statement then scans only if another subcommand does.
     ...keyIndex(parts),
     ...notNullParts(parts),
+    ...(parts.some((p) => p.foreignKeys) ? { foreignKeys: parts.flatMap((p) => (p.foreignKeys ? [p.foreignKeys] : [])) } : {}),
   };
 }
 
@@ -199,8 +216,13 @@ function alterCommand(cmd: Node, rewrite: RewriteContext | undefined): Part {
   if (subtype === 'AT_AlterColumnType') {
     const def = as(cmd.def, 'ColumnDef');
     const column = String(cmd.name);
-    return { form: form('alter-column-type'), typeChange: { column, type: typeNameText(def?.typeName), transforms: usingTransforms(def, column) } };
+    return {
+      form: form('alter-column-type'), typeChange: { column, type: typeNameText(def?.typeName), transforms: usingTransforms(def, column) },
+      foreignKeys: { by: 'column', name: column, action: 'rebuilds' },
+    };
   }
+  if (subtype === 'AT_DropColumn' && typeof cmd.name === 'string') return { form: form('drop-column'), foreignKeys: { by: 'column', name: cmd.name, action: 'drops' } };
+  if (subtype === 'AT_DropConstraint' && typeof cmd.name === 'string') return { form: form('drop-constraint'), foreignKeys: { by: 'constraint', name: cmd.name, action: 'drops' } };
   if ((subtype === 'AT_SetRelOptions' || subtype === 'AT_ResetRelOptions') && setsCatalogOption(cmd)) return { form: form('set-options-catalog') };
   const id = SUBCOMMAND_FORMS[subtype];
   return id ? { form: form(id) } : { form: form('alter-table-other'), assumed: true };
@@ -253,7 +275,7 @@ function drop(n: Node): StatementLock {
   const first = objects[0] ?? [];
   switch (n.removeType) {
     case 'OBJECT_INDEX': return single(form(n.concurrent ? 'drop-index-concurrently' : 'drop-index'), qualifiedName(first, 'index'));
-    case 'OBJECT_TABLE': return single(form('drop-table'), qualifiedName(first, 'table'));
+    case 'OBJECT_TABLE': return single(form('drop-table'), qualifiedName(first, 'table'), { foreignKeys: [{ by: 'all', action: 'drops' }] });
     case 'OBJECT_TRIGGER': return single(form('drop-trigger'), qualifiedName(first.slice(0, -1), 'table'));
     case 'OBJECT_POLICY': case 'OBJECT_RULE': return single(form('policy'), qualifiedName(first.slice(0, -1), 'table'));
     default: return single(form('no-table-lock'), undefined);

@@ -1,0 +1,84 @@
+/**
+ * planLocks on statements that drop a foreign key, or drop and add it again:
+ * PostgreSQL takes ACCESS EXCLUSIVE on the referenced table too. With a
+ * database, plan names the keys and their referenced tables; checked against
+ * pg_locks on PostgreSQL 18 and 15, and the CLI's text against the same
+ * database.
+ */
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planLocks } from '../../../../lambda/checks/locks/plan-locks';
+import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
+import { loadMigrations } from '../../../../lambda/engine/source';
+import { runCli } from '../../../support/cli';
+import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
+import { tempDir } from '../../../support/files';
+
+afterAll(dropDatabases);
+
+/** `orders` references `customers` (customer_id) and `regions` (region_id), and itself (parent_id); it has a CHECK too. */
+const OUTSIDE = `
+CREATE TABLE customers (id int PRIMARY KEY);
+CREATE TABLE regions (id int PRIMARY KEY);
+CREATE TABLE orders (
+  id int PRIMARY KEY,
+  customer_id int CONSTRAINT orders_customer_fk REFERENCES customers (id),
+  region_id int CONSTRAINT orders_region_fk REFERENCES regions (id),
+  parent_id int CONSTRAINT orders_parent_fk REFERENCES orders (id),
+  total int CONSTRAINT orders_total_positive CHECK (total > 0)
+);`;
+
+/** The referenced tables `sql` holds ACCESS EXCLUSIVE on, as pg_locks shows; rolled back. */
+async function lockedReferenced(c: pg.Client, sql: string): Promise<string[]> {
+  await c.query('BEGIN');
+  try {
+    await c.query(sql);
+    return (await c.query<{ relname: string }>(
+      "SELECT c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.pid = pg_backend_pid() AND l.granted AND l.mode = 'AccessExclusiveLock' AND c.relname IN ('customers', 'regions') ORDER BY 1")).rows.map((r) => r.relname);
+  } finally {
+    await c.query('ROLLBACK');
+  }
+}
+
+describe.each(targets)('Function: planLocks, dropped foreign keys, on $name', (target) => {
+  let url: string;
+  beforeAll(async () => {
+    url = await freshDatabase(target, 'plan_foreign_keys');
+    await withClient(url, (c) => c.query(OUTSIDE));
+  });
+
+  async function plan(sql: string) {
+    const driver = new PgDriver({ connectionString: url });
+    const session = await driver.connect();
+    try {
+      return await planLocks(loadMigrations(tempDir({ '1_drop.sql': `${sql};\n` })), { catalog: session });
+    } finally {
+      await session.close();
+      await driver.end();
+    }
+  }
+
+  it.each([
+    ['DROP TABLE orders', [['public.customers', 'orders_customer_fk', 'drops'], ['public.regions', 'orders_region_fk', 'drops']]],
+    ['ALTER TABLE orders DROP CONSTRAINT orders_customer_fk', [['public.customers', 'orders_customer_fk', 'drops']]],
+    ['ALTER TABLE orders DROP COLUMN region_id', [['public.regions', 'orders_region_fk', 'drops']]],
+    ['ALTER TABLE orders ALTER COLUMN customer_id TYPE bigint', [['public.customers', 'orders_customer_fk', 'rebuilds']]],
+    ['ALTER TABLE orders ALTER COLUMN customer_id TYPE bigint, DROP CONSTRAINT orders_customer_fk', [['public.customers', 'orders_customer_fk', 'drops']]],
+    ['ALTER TABLE orders DROP CONSTRAINT orders_total_positive', []],
+    ['ALTER TABLE orders DROP COLUMN total', []],
+    ['ALTER TABLE orders DROP CONSTRAINT orders_parent_fk', []],
+  ] as const)('%s: ACCESS EXCLUSIVE on the referenced tables plan names, as pg_locks shows', async (sql, expected) => {
+    const p = await plan(sql);
+    expect((p.statements[0]!.referenced ?? []).map((k) => [k.table, k.constraint, k.action])).toEqual(expected);
+    await withClient(url, async (c) => expect(await lockedReferenced(c, sql)).toEqual(expected.map(([t]) => t.replace('public.', '')).sort()));
+  });
+
+  it('the CLI says which key makes the lock, and nothing without a database', async () => {
+    const dir = tempDir({ '1_drop.sql': 'ALTER TABLE orders DROP CONSTRAINT orders_customer_fk;\n', '2_type.sql': 'ALTER TABLE orders ALTER COLUMN region_id TYPE bigint;\n' });
+    const online = await runCli(['plan', '--database-url', url, '--dir', dir]);
+    expect(online.stdout).toContain('1_drop.sql:1: also ACCESS EXCLUSIVE on public.customers (the referenced table of orders_customer_fk, which this drops)\n');
+    expect(online.stdout).toContain('2_type.sql:1: also ACCESS EXCLUSIVE on public.regions (the referenced table of orders_region_fk, which this drops and adds again)\n');
+    const offline = await runCli(['plan', '--offline', '--dir', dir]);
+    expect(offline.stdout).not.toContain('also ACCESS EXCLUSIVE');
+  });
+});
