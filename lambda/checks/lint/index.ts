@@ -47,6 +47,7 @@ import { SET_NOT_NULL_WITHOUT_CHECK } from './rules/set-not-null-without-check';
 import { UNUSED_ALLOW } from './rules/unused-allow';
 import { UUID_PK_WITHOUT_DEFAULT } from './rules/uuid-pk-without-default';
 import { VALIDATE_IN_SAME_TRANSACTION } from './rules/validate-in-same-transaction';
+import { TABLE_REWRITE } from './rules/table-rewrite';
 import { WHOLE_TABLE_DELETE } from './rules/whole-table-delete';
 import { WHOLE_TABLE_UPDATE } from './rules/whole-table-update';
 import { VOLATILE_DEFAULT } from './rules/volatile-default';
@@ -82,6 +83,7 @@ export const LINT_RULES: readonly LintRule[] = [
   DROP_CASCADE,
   WHOLE_TABLE_UPDATE,
   WHOLE_TABLE_DELETE,
+  TABLE_REWRITE,
   LOCK_TIMEOUT_DISABLED,
   CONCURRENTLY_IN_TRANSACTION,
   UNUSED_ALLOW,

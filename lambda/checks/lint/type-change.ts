@@ -32,7 +32,7 @@ const WIDENING = new Set([
   'time without time zone', 'interval',
 ]);
 /** Binary-compatible pairs, `from>to`, whatever the modifier. */
-const COMPATIBLE = new Set(['cidr>inet', 'xml>text', 'xml>character varying']);
+const COMPATIBLE = new Set(['cidr>inet', 'xml>text', 'xml>character varying', 'bit>bit varying']);
 
 const TIMESTAMPS = new Set(['timestamp without time zone', 'timestamp with time zone']);
 

@@ -182,8 +182,8 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
     const typed = withCurrentTypes(raw, (col) => size?.columns.get(col), options.lintCatalog?.utcSessions);
     const sl = read.keyIndex ? withKeyColumnsNotNull(typed, keyNullable.get(indexText(read.keyIndex))) : typed;
     const report = reportOf(read, sl, size, sizes, created);
-    const keys = sl.foreignKeys && sl.table ? touchedKeys(foreignKeys.get(refKey(sl.table)) ?? [], sl.foreignKeys) : [];
-    if (keys.length) report.referenced = keys.map((k) => ({ table: k.referenced, constraint: k.constraint, action: k.action }));
+    const dropped = sl.foreignKeys && sl.table ? touchedKeys(foreignKeys.get(refKey(sl.table)) ?? [], sl.foreignKeys) : [];
+    if (dropped.length) report.referenced = dropped.map((k) => ({ table: k.referenced, constraint: k.constraint, action: k.action }));
     trackHeld(report, m, held);
     plan.statements.push(report);
     for (const warning of [lockWarning(report, sl, options.warnRows ?? 100_000), defaultPartitionWarning(report, options.warnRows ?? 100_000)]) {
@@ -212,17 +212,23 @@ async function byDomainTable(reads: Read[], catalog: Queryable | undefined): Pro
 /** The DEFAULT partition of each partitioned table a statement attaches to, creates a partition of or detaches from: its size, added to `sizes`. */
 async function addDefaultPartitions(catalog: Queryable, reads: Read[], sizes: Map<string, TableSize>): Promise<void> {
   const defaults = reads.flatMap(({ sl }) => {
-    const d = sl.partitioned && sl.form.defaultPartition ? sizes.get(refKey(sl.partitioned))?.defaultPartition : undefined;
-    return d ? [{ ...d, kind: 'table' as const }] : [];
+    const d = defaultPartitionRef(sl, sizes);
+    return d ? [d] : [];
   });
   if (defaults.length === 0) return;
   for (const [k, size] of await readTableSizes(catalog, defaults)) sizes.set(k, size);
 }
 
-function defaultPartitionOf(sl: StatementLock, sizes: Map<string, TableSize>): StatementLockReport['defaultPartition'] {
+/** The DEFAULT partition the statement also locks, when the catalog says its parent has one. */
+function defaultPartitionRef(sl: StatementLock, sizes: Map<string, TableSize>): RelationRef | undefined {
   const d = sl.partitioned && sl.form.defaultPartition ? sizes.get(refKey(sl.partitioned))?.defaultPartition : undefined;
+  return d && { ...d, kind: 'table' };
+}
+
+function defaultPartitionOf(sl: StatementLock, sizes: Map<string, TableSize>): StatementLockReport['defaultPartition'] {
+  const d = defaultPartitionRef(sl, sizes);
   if (!d) return undefined;
-  const size = sizes.get(refKey({ ...d, kind: 'table' }));
+  const size = sizes.get(refKey(d));
   return { table: size?.table ?? `${d.schema}.${d.name}`, rows: size?.rows ?? null, bytes: size?.bytes ?? null, reads: sl.form.defaultPartition === 'reads', checked: size?.checked ?? false };
 }
 

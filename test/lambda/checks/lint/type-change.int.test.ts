@@ -22,7 +22,7 @@ const PAIRS: [string, string][] = [
   ['numeric(10,2)', 'numeric(12,2)'], ['numeric(10,2)', 'numeric'], ['numeric(10,2)', 'numeric(12,4)'], ['numeric', 'numeric(10,2)'],
   ['timestamp(3)', 'timestamp(6)'], ['timestamp(3)', 'timestamp'], ['timestamptz(3)', 'timestamptz'], ['timestamptz(6)', 'timestamptz(3)'],
   ['time(3)', 'time'], ['interval(3)', 'interval'], ['interval(3)', 'interval(6)'],
-  ['bit varying(5)', 'bit varying(10)'], ['varbit(5)', 'varbit'], ['cidr', 'inet'], ['xml', 'text'],
+  ['bit varying(5)', 'bit varying(10)'], ['varbit(5)', 'varbit'], ['bit(8)', 'varbit'], ['bit(8)', 'varbit(8)'], ['cidr', 'inet'], ['xml', 'text'],
   ['int', 'bigint'], ['smallint', 'int'], ['timestamp', 'timestamptz'], ['char(10)', 'text'], ['char(10)', 'char(20)'],
   ['json', 'jsonb'], ['uuid', 'text'], ['varchar(20)[]', 'text[]'],
 ];

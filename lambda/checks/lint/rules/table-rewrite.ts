@@ -1,0 +1,110 @@
+/**
+ * table-rewrite: a statement that copies a whole existing table (or
+ * materialized view) into new storage under ACCESS EXCLUSIVE, every query on
+ * it waiting until the copy ends: VACUUM FULL, CLUSTER, REFRESH MATERIALIZED
+ * VIEW without CONCURRENTLY, and ALTER TABLE … SET LOGGED / SET UNLOGGED /
+ * SET TABLESPACE / SET ACCESS METHOD. `plan` shows their lock and rewrite
+ * (the form table's vacuum-full, refresh-materialized-view and
+ * rewrite-storage rows, each run on PostgreSQL 18 and 15 by the form
+ * harness). The other rewrites have rules of their own (column-type-rewrite,
+ * volatile-default). Lint does not know the table's size, so this is a
+ * warning: on a small table, allow it.
+ *
+ * Only REFRESH has an online form in PostgreSQL (CONCURRENTLY, with a unique
+ * index: EXCLUSIVE, reads go on); for the others the fix is a maintenance
+ * window or an online rebuild outside the migration.
+ */
+import { as, list, rangeVar, type Node, type ParsedStatement, type RangeVar } from '../../parse';
+import { inPlace, renderFix } from '../fix';
+import type { AlterTarget } from '../model';
+import type { LintRule, RuleContext } from '../rule';
+import { tableName } from '../sql-text';
+
+/**
+ * No online form: the statement as it was, after an allow directive whose
+ * reason the author states (a no-transaction file's directive kept, as
+ * VACUUM and CLUSTER without a table cannot run in a transaction block).
+ */
+function allowFix(ctx: RuleContext, s: ParsedStatement, what: string, tables: string, extra = ''): string {
+  const lines = [
+    `-- PostgreSQL has no online form of ${what}: run it in a maintenance window, or rebuild the table online outside the migration (an extension such as pg_repack${extra})`,
+    '-- on a small table, keep it after an allow directive that says why:',
+    `-- schemaguard:allow table-rewrite ${tables} is small: the copy under ACCESS EXCLUSIVE takes a moment`,
+    `${s.text};`,
+  ];
+  return renderFix([ctx.src.noTransaction ? { place: 'instead', noTransaction: true, lines } : inPlace(...lines)]);
+}
+
+/** ALTER TABLE statements already reported (its subcommands come one by one). */
+const reported = new WeakSet<ParsedStatement>();
+
+const STORAGE_COMMANDS: Record<string, string> = {
+  AT_SetLogged: 'SET LOGGED', AT_SetUnLogged: 'SET UNLOGGED', AT_SetTableSpace: 'SET TABLESPACE', AT_SetAccessMethod: 'SET ACCESS METHOD',
+};
+
+export const TABLE_REWRITE: LintRule = {
+  id: 'table-rewrite',
+  severity: 'warning',
+  title: 'VACUUM FULL, CLUSTER, REFRESH MATERIALIZED VIEW without CONCURRENTLY, or ALTER TABLE … SET LOGGED / UNLOGGED / TABLESPACE / ACCESS METHOD on an existing table',
+  why: 'each copies the whole table (or materialized view) into new storage under ACCESS EXCLUSIVE: every query on it, reads included, waits until the copy ends, minutes on a large table',
+  fix: 'REFRESH MATERIALIZED VIEW CONCURRENTLY where the view has a unique index; for the others a maintenance window or an online rebuild outside the migration; on a small table, allow it with a reason',
+  squawk: [],
+  examples: {
+    existing: 'CREATE TABLE leads (id bigint PRIMARY KEY, score int);\nCREATE MATERIALIZED VIEW lead_scores AS SELECT id, score FROM leads;\nCREATE UNIQUE INDEX lead_scores_id ON lead_scores (id);',
+    triggers: 'REFRESH MATERIALIZED VIEW lead_scores;',
+    passes: 'REFRESH MATERIALIZED VIEW CONCURRENTLY lead_scores;',
+  },
+  statement(ctx, s) {
+    if (s.kind === 'RefreshMatViewStmt') refresh(ctx, s);
+    else if (s.kind === 'VacuumStmt' && s.node.is_vacuumcmd && isFull(s.node)) rebuild(ctx, s, 'VACUUM FULL', list(s.node.rels).map((r) => rangeVar(as(r, 'VacuumRelation')?.relation)));
+    else if (s.kind === 'ClusterStmt') rebuild(ctx, s, 'CLUSTER', [rangeVar(s.node.relation)]);
+  },
+  alterCommand(ctx, s, t, cmd) {
+    const what = STORAGE_COMMANDS[String(cmd.subtype)];
+    // One finding per statement: SET UNLOGGED, SET TABLESPACE … together make one copy.
+    if (what && t.existing && !reported.has(s)) {
+      reported.add(s);
+      storage(ctx, s, t, what);
+    }
+  },
+};
+
+function isFull(n: Node): boolean {
+  return list(n.options).some((o) => (as(o, 'DefElem')?.defname as string | undefined) === 'full');
+}
+
+function refresh(ctx: RuleContext, s: ParsedStatement): void {
+  const rel = rangeVar(s.node.relation);
+  // CONCURRENTLY is the online form; WITH NO DATA empties the view without computing it.
+  if (!rel || s.node.concurrent || s.node.skipData || !ctx.model.isExisting(rel)) return;
+  const view = tableName(rel);
+  ctx.report(TABLE_REWRITE, s, {
+    message: `REFRESH MATERIALIZED VIEW ${view} computes the view anew into new storage under ACCESS EXCLUSIVE: every query on ${view} waits until it ends`,
+    fix: `REFRESH MATERIALIZED VIEW CONCURRENTLY ${view};  -- EXCLUSIVE: reads of ${view} go on; needs a unique index on ${view} covering every row (CREATE UNIQUE INDEX CONCURRENTLY first)`,
+  });
+}
+
+/** VACUUM FULL and CLUSTER: of the tables named, or of every table (VACUUM FULL) or every table clustered before (CLUSTER) when none is. */
+function rebuild(ctx: RuleContext, s: ParsedStatement, verb: string, rels: (RangeVar | undefined)[]): void {
+  const named = rels.filter((r): r is RangeVar => !!r);
+  if (named.length === 0) {
+    const which = verb === 'CLUSTER' ? 'every table clustered before' : 'every table of the database';
+    ctx.report(TABLE_REWRITE, s, { message: `${verb} without a table rewrites ${which}, each under ACCESS EXCLUSIVE: every query on each waits while it is copied`, fix: allowFix(ctx, s, verb, 'every table') });
+    return;
+  }
+  const existing = named.filter((r) => ctx.model.isExisting(r));
+  if (existing.length === 0) return;
+  const tables = existing.map(tableName).join(', ');
+  ctx.report(TABLE_REWRITE, s, {
+    message: `${verb} ${tables} copies ${existing.length > 1 ? 'each table' : 'the table'} into new storage under ACCESS EXCLUSIVE: every query on ${tables}, reads included, waits until it ends`,
+    fix: allowFix(ctx, s, verb, tables),
+  });
+}
+
+function storage(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, what: string): void {
+  const table = tableName(t.rel);
+  ctx.report(TABLE_REWRITE, s, {
+    message: `ALTER TABLE ${table} ${what} copies the table into new storage under ACCESS EXCLUSIVE: every query on ${table}, reads included, waits until it ends`,
+    fix: allowFix(ctx, s, what, table, what === 'SET TABLESPACE' ? ', which can also move a table to another tablespace' : ''),
+  });
+}

@@ -1,0 +1,56 @@
+/** table-rewrite: the statements that copy a whole existing table under ACCESS EXCLUSIVE (their lock and rewrite are the form table's, run on PostgreSQL 18 and 15). */
+import { describe, expect, it } from 'vitest';
+import { lintAfter } from '../pending';
+
+const EXISTING = `CREATE TABLE leads (id bigint PRIMARY KEY, score int);
+CREATE TABLE events (id bigint PRIMARY KEY);
+CREATE MATERIALIZED VIEW lead_scores AS SELECT id, score FROM leads;`;
+
+const rules = async (sql: string, existing = EXISTING) => (await lintAfter(existing, sql)).findings.map((f) => [f.rule, f.severity, f.message]);
+
+describe('Rule: table-rewrite', () => {
+  it.each([
+    ['VACUUM FULL leads;', 'VACUUM FULL leads copies the table into new storage under ACCESS EXCLUSIVE'],
+    ['VACUUM (FULL, ANALYZE) leads, events;', 'VACUUM FULL leads, events copies each table into new storage'],
+    ['VACUUM FULL;', 'VACUUM FULL without a table rewrites every table of the database'],
+    ['CLUSTER leads USING leads_pkey;', 'CLUSTER leads copies the table'],
+    ['CLUSTER;', 'CLUSTER without a table rewrites every table clustered before'],
+    ['REFRESH MATERIALIZED VIEW lead_scores;', 'REFRESH MATERIALIZED VIEW lead_scores computes the view anew'],
+    ['ALTER TABLE leads SET UNLOGGED;', 'ALTER TABLE leads SET UNLOGGED copies the table'],
+    ['ALTER TABLE leads SET LOGGED;', 'ALTER TABLE leads SET LOGGED copies the table'],
+    ['ALTER TABLE leads SET TABLESPACE pg_default;', 'ALTER TABLE leads SET TABLESPACE copies the table'],
+    ['ALTER TABLE leads SET ACCESS METHOD heap;', 'ALTER TABLE leads SET ACCESS METHOD copies the table'],
+  ])('reports %s', async (sql, message) => {
+    const found = await rules(sql);
+    expect(found).toHaveLength(1);
+    expect(found[0]![0]).toBe('table-rewrite');
+    expect(found[0]![1]).toBe('warning');
+    expect(found[0]![2]).toContain(message);
+  });
+
+  it('reports one ALTER TABLE with two storage changes once', async () => {
+    expect(await rules('ALTER TABLE leads SET UNLOGGED, SET TABLESPACE pg_default;')).toHaveLength(1);
+  });
+
+  it.each([
+    'REFRESH MATERIALIZED VIEW CONCURRENTLY lead_scores;',
+    'REFRESH MATERIALIZED VIEW lead_scores WITH NO DATA;',
+    'VACUUM leads;',
+    'VACUUM (ANALYZE) leads;',
+    'ALTER TABLE leads SET (fillfactor = 90);',
+  ])('passes %s', async (sql) => {
+    expect(await rules(sql)).toEqual([]);
+  });
+
+  it('passes a table or view the same run creates', async () => {
+    const sql = 'CREATE TABLE fresh (id int);\nVACUUM FULL fresh;\nALTER TABLE fresh SET UNLOGGED;\nCREATE MATERIALIZED VIEW fresh_ids AS SELECT id FROM fresh;\nREFRESH MATERIALIZED VIEW fresh_ids;\n';
+    expect(await rules(sql, '')).toEqual([]);
+  });
+
+  it('names the online form for a materialized view, and none for the others', async () => {
+    const [view] = (await lintAfter(EXISTING, 'REFRESH MATERIALIZED VIEW lead_scores;')).findings;
+    expect(view!.fix).toContain('REFRESH MATERIALIZED VIEW CONCURRENTLY lead_scores;');
+    const [table] = (await lintAfter(EXISTING, 'CLUSTER leads USING leads_pkey;')).findings;
+    expect(table!.fix).toContain('PostgreSQL has no online form');
+  });
+});
