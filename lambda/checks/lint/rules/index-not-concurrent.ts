@@ -41,14 +41,20 @@ export const INDEX_NOT_CONCURRENT: LintRule = {
 
 /**
  * REINDEX TABLE or INDEX without CONCURRENTLY, of a table (or an index's
- * table) that no pending migration created. SCHEMA, DATABASE and SYSTEM are
- * left to plan (they name no table to model).
+ * table) that no pending migration created; and REINDEX SCHEMA or DATABASE
+ * without it, unless a pending migration created the schema. SYSTEM has no
+ * CONCURRENTLY form (PostgreSQL refuses it for the catalogs) and is left to
+ * plan.
  */
 function reindex(ctx: RuleContext, s: ParsedStatement): void {
-  const rel = rangeVar(s.node.relation);
   const kind = String(s.node.kind);
-  if (!rel || (kind !== 'REINDEX_OBJECT_TABLE' && kind !== 'REINDEX_OBJECT_INDEX')) return;
   if (list(s.node.params).some((p) => as(p, 'DefElem')?.defname === 'concurrently')) return;
+  if (kind === 'REINDEX_OBJECT_SCHEMA' || kind === 'REINDEX_OBJECT_DATABASE') {
+    reindexMany(ctx, s, kind === 'REINDEX_OBJECT_SCHEMA' ? 'schema' : 'database');
+    return;
+  }
+  const rel = rangeVar(s.node.relation);
+  if (!rel || (kind !== 'REINDEX_OBJECT_TABLE' && kind !== 'REINDEX_OBJECT_INDEX')) return;
   const table = kind === 'REINDEX_OBJECT_TABLE' ? ctx.model.table(rel) : ctx.model.indexTable(rel);
   if (table?.isNew) return;
   const what = kind === 'REINDEX_OBJECT_TABLE' ? `table ${tableName(rel)}` : `index ${tableName(rel)}`;
@@ -61,6 +67,20 @@ function reindex(ctx: RuleContext, s: ParsedStatement): void {
       '-- REINDEX CONCURRENTLY builds each index anew beside the old one and swaps them; it cannot run inside a transaction block',
     )]),
     at: rel.location,
+  });
+}
+
+/** REINDEX SCHEMA / DATABASE: every table of it in turn, each with the locks of a REINDEX TABLE. */
+function reindexMany(ctx: RuleContext, s: ParsedStatement, keyword: 'schema' | 'database'): void {
+  const name = typeof s.node.name === 'string' ? s.node.name : undefined;
+  if (keyword === 'schema' && name && ctx.model.isSchemaNew(name)) return;
+  ctx.report(INDEX_NOT_CONCURRENT, s, {
+    message: `REINDEX ${keyword}${name ? ` ${ident(name)}` : ''} without CONCURRENTLY`,
+    why: `a plain REINDEX ${keyword.toUpperCase()} rebuilds every table's indexes in turn, each table under a SHARE lock (its INSERT, UPDATE and DELETE wait) and each index under ACCESS EXCLUSIVE (queries that would plan with it wait too) while it is rebuilt`,
+    fix: renderFix([ownNoTransaction(
+      `${insertInto(s, tokenAfter(s, s.byteOffset, keyword)!.end, 'CONCURRENTLY')};`,
+      '-- REINDEX CONCURRENTLY builds each index anew beside the old one and swaps them; like this statement, it cannot run inside a transaction block',
+    )]),
   });
 }
 

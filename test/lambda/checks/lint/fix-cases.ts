@@ -42,6 +42,7 @@ export const FIX_CASES: FixCase[] = [
   { rule: 'index-not-concurrent', what: 'ADD CONSTRAINT UNIQUE', sql: 'ALTER TABLE leads ADD CONSTRAINT leads_code_key UNIQUE (code);' },
   { rule: 'index-not-concurrent', what: 'REINDEX TABLE', sql: 'REINDEX TABLE leads;' },
   { rule: 'index-not-concurrent', what: 'REINDEX INDEX, with options', sql: 'REINDEX (VERBOSE) INDEX tickets_id_key;' },
+  { rule: 'index-not-concurrent', what: 'REINDEX SCHEMA', sql: '-- schemaguard:no-transaction\nREINDEX SCHEMA app;' },
   { rule: 'index-not-concurrent', what: 'ADD PRIMARY KEY on a nullable column', sql: 'ALTER TABLE events ADD PRIMARY KEY (id);' },
   { rule: 'index-not-concurrent', what: 'ADD CONSTRAINT EXCLUDE', sql: 'ALTER TABLE events ADD CONSTRAINT events_excl EXCLUDE USING gist (kind WITH =);' },
   { rule: 'index-not-concurrent', what: 'ADD COLUMN UNIQUE', sql: 'ALTER TABLE leads ADD COLUMN handle text UNIQUE;' },

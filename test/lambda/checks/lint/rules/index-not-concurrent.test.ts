@@ -40,10 +40,25 @@ describe('Rule: index-not-concurrent', () => {
     expect(r.findings[0]!.fix).toContain('-- schemaguard:no-transaction\nREINDEX TABLE CONCURRENTLY leads;');
     expect(r.findings[1]!.fix).toContain('REINDEX (VERBOSE) INDEX CONCURRENTLY leads_pkey;');
   });
-  it('accepts REINDEX … CONCURRENTLY, REINDEX of a table or index the pending migrations made, and REINDEX SCHEMA (left to plan)', async () => {
+  it('accepts REINDEX … CONCURRENTLY, REINDEX of a table, index or schema the pending migrations made, and REINDEX SYSTEM (no CONCURRENTLY form)', async () => {
     expect(await rules('-- schemaguard:no-transaction\nREINDEX TABLE CONCURRENTLY leads;')).toEqual([]);
     expect(await rules('CREATE TABLE t (id int);\nCREATE INDEX t_id ON t (id);', 'REINDEX TABLE t;\nREINDEX INDEX t_id;')).toEqual([]);
-    expect(await rules('REINDEX SCHEMA public;')).toEqual([]);
+    expect(await rules('-- schemaguard:no-transaction\nREINDEX SCHEMA CONCURRENTLY public;\nREINDEX (VERBOSE) DATABASE CONCURRENTLY app;')).toEqual([]);
+    expect(await rules('CREATE SCHEMA fresh;', '-- schemaguard:no-transaction\nREINDEX SCHEMA fresh;')).toEqual([]);
+    expect(await rules('-- schemaguard:no-transaction\nREINDEX SYSTEM;')).toEqual([]);
+  });
+
+  // Regression: REINDEX SCHEMA and DATABASE were left to plan; they rebuild every table's indexes in turn with REINDEX TABLE's locks.
+  it('reports REINDEX SCHEMA and DATABASE without CONCURRENTLY; the fix adds it after the keyword', async () => {
+    const r = await lint('-- schemaguard:no-transaction\nREINDEX SCHEMA public;\nREINDEX (VERBOSE) DATABASE app;\nREINDEX DATABASE;');
+    expect(r.findings.map((f) => `${f.file}:${f.line} ${f.rule}: ${f.message}`)).toEqual([
+      '2_pending.sql:2 index-not-concurrent: REINDEX schema public without CONCURRENTLY',
+      '2_pending.sql:3 index-not-concurrent: REINDEX database app without CONCURRENTLY',
+      '2_pending.sql:4 index-not-concurrent: REINDEX database without CONCURRENTLY',
+    ]);
+    expect(r.findings[0]!.fix).toContain('-- schemaguard:no-transaction\nREINDEX SCHEMA CONCURRENTLY public;');
+    expect(r.findings[1]!.fix).toContain('REINDEX (VERBOSE) DATABASE CONCURRENTLY app;');
+    expect(r.findings[2]!.fix).toContain('REINDEX DATABASE CONCURRENTLY;');
   });
   it('accepts CREATE INDEX CONCURRENTLY in a no-transaction file', async () => {
     expect(await rules('-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS leads_name ON leads (name);')).toEqual([]);
