@@ -62,7 +62,11 @@ function addColumn(t: TableModel, col: Node, origin: CommandOrigin | undefined, 
   const notNull = constraints.some((c) => c.contype === 'CONSTR_NOTNULL' || c.contype === 'CONSTR_PRIMARY' || c.contype === 'CONSTR_IDENTITY');
   const filled = notNull || constraints.some((c) => c.contype === 'CONSTR_DEFAULT' || c.contype === 'CONSTR_GENERATED');
   const nullInEveryRow = origin?.pending === true && !t.isNew && !filled && !ifNotExists;
-  t.columns.set(name, { type: typeNameText(col.typeName), notNull, ...(origin?.pending ? { addedInPending: true } : {}), ...(nullInEveryRow ? { nullInEveryRow } : {}) });
+  const generated = constraints.find((c) => c.contype === 'CONSTR_GENERATED');
+  t.columns.set(name, {
+    type: typeNameText(col.typeName), notNull, ...(origin?.pending ? { addedInPending: true } : {}), ...(nullInEveryRow ? { nullInEveryRow } : {}),
+    ...(generated ? { generated: generated.generated_kind === 'v' ? 'v' as const : 's' as const } : {}),
+  });
   for (const con of constraints) addConstraint(t, con, [name], origin);
 }
 

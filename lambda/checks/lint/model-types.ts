@@ -13,6 +13,8 @@ export interface ColumnModel {
   notNull: boolean;
   /** Added by `ALTER TABLE … ADD COLUMN` in a pending migration: the application running before this run does not know it. */
   addedInPending?: boolean;
+  /** A generated column: `s` stored (SET EXPRESSION rewrites the table), `v` virtual (PostgreSQL 18's default: it does not). */
+  generated?: 's' | 'v';
   /**
    * Added to an existing table by a pending migration without a default (nor GENERATED, identity or a
    * domain with a default), and not written since by anything lint can see: NULL in every row, so

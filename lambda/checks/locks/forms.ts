@@ -53,6 +53,8 @@ export interface LockForm {
    * unless a CHECK of the DEFAULT partition excludes the bound.
    */
   defaultPartition?: 'reads' | 'locks';
+  /** The oldest PostgreSQL major with the statement's syntax (older servers refuse the example with 42601). @default - every server */
+  minMajor?: number;
   /** Servers up to this major version take `lock` instead (seen on a real server of that version). */
   until?: { major: number; lock?: LockMode };
 }
@@ -60,7 +62,7 @@ export interface LockForm {
 /** What a form's second table is unless `otherRole` says: a foreign key's referenced table. */
 export const REFERENCED = 'the referenced table';
 
-/** What every example runs against: `t` (with rows), `r` (referenced by t), `u` (rows, no primary key), `p` (partitioned, with partition `p1`), `p2` (rows within a bound of `p`, not attached), `dt` (a column of domain `dpos`), their indexes and constraints. */
+/** What every example runs against: `t` (with rows), `r` (referenced by t), `u` (rows, no primary key), `p` (partitioned, with partition `p1`), `p2` (rows within a bound of `p`, not attached), `dt` (a column of domain `dpos`, a stored generated column `twice`), their indexes and constraints. */
 export const LOCK_EXAMPLE_SCHEMA = `
 CREATE TABLE r (id int PRIMARY KEY);
 INSERT INTO r VALUES (1);
@@ -83,7 +85,7 @@ INSERT INTO p SELECT g, g FROM generate_series(0, 99) g;
 CREATE TABLE p2 (id int, v int);
 INSERT INTO p2 SELECT g, g FROM generate_series(100, 199) g;
 CREATE DOMAIN dpos AS int;
-CREATE TABLE dt (id int, v dpos);
+CREATE TABLE dt (id int, v dpos, twice int GENERATED ALWAYS AS (id * 2) STORED);
 INSERT INTO dt SELECT g, g FROM generate_series(1, 100) g;
 ANALYZE t;
 `;
@@ -103,6 +105,7 @@ export const LOCK_FORMS: readonly LockForm[] = [
   { id: 'alter-column-type-compatible', statement: 'ALTER TABLE … ALTER COLUMN … TYPE (binary-compatible: varchar(n) to a longer varchar or text)', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t ALTER COLUMN c TYPE varchar(20)' },
   { id: 'set-default', statement: 'ALTER TABLE … ALTER COLUMN … SET DEFAULT / DROP DEFAULT', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t ALTER COLUMN a SET DEFAULT 1' },
   { id: 'set-not-null', statement: 'ALTER TABLE … ALTER COLUMN … SET NOT NULL', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: true, example: 'ALTER TABLE t ALTER COLUMN a SET NOT NULL', saferForm: 'ADD CONSTRAINT … CHECK (col IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL (no scan)' },
+  { id: 'set-expression', statement: 'ALTER TABLE … ALTER COLUMN … SET EXPRESSION of a STORED generated column (PostgreSQL 17+; a virtual one, PostgreSQL 18\'s default, is neither rewritten nor read)', lock: 'ACCESS EXCLUSIVE', rewrites: true, scans: true, example: 'ALTER TABLE dt ALTER COLUMN twice SET EXPRESSION AS (id * 3)', exampleTable: 'dt', minMajor: 17, saferForm: 'add a new column, backfill it in batches, then swap in a short transaction (or, on PostgreSQL 18, use a virtual generated column)' },
   { id: 'drop-not-null', statement: 'ALTER TABLE … ALTER COLUMN … DROP NOT NULL', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t ALTER COLUMN a DROP NOT NULL' },
   { id: 'set-statistics', statement: 'ALTER TABLE … ALTER COLUMN … SET STATISTICS / SET (attribute_option)', lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t ALTER COLUMN a SET STATISTICS 200' },
   { id: 'set-storage', statement: 'ALTER TABLE … ALTER COLUMN … SET STORAGE / SET COMPRESSION', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER TABLE t ALTER COLUMN b SET STORAGE EXTERNAL' },

@@ -24,7 +24,7 @@ import { indexText, readNullableKeyColumns, type IndexRef } from './key-columns'
 import { loadParser, parseSqlInChunks, rangeVar, tableKey, type ParsedStatement } from '../parse';
 import { REFERENCED } from './forms';
 import { blocksReads, blocksWrites, strongest, type LockMode } from './modes';
-import { statementLock, withCurrentTypes, withKeyColumnsNotNull, withNotNullProven, type RelationRef, type StatementLock } from './statement-lock';
+import { statementLock, withCurrentTypes, withKeyColumnsNotNull, withNotNullProven, withVirtualColumns, type RelationRef, type StatementLock } from './statement-lock';
 import { readTableSizes, refKey, type TableSize } from './table-sizes';
 
 export const LOCK_WARNING_RULE = {
@@ -130,7 +130,9 @@ function readsOf(m: Migration, pending: boolean, model: PendingModel, catalog: L
         const raw = statementLock(s, rewriteContextOf({ model, catalog }));
         const key = raw.primaryKeyIndex ? { schema: raw.table?.schema, name: raw.primaryKeyIndex } : undefined;
         const nullable = key && keyColumnsNullable(model, key);
-        const sl = withNotNullProven(withKeyColumnsNotNull(raw, nullable), raw.notNull && notNullUnproven(model, raw));
+        const table = raw.table && model.table(raw.table);
+        const proven = withNotNullProven(withKeyColumnsNotNull(raw, nullable), raw.notNull && notNullUnproven(model, raw));
+        const sl = withVirtualColumns(proven, (c) => table?.columns.get(c)?.generated === 'v');
         const keyIndex = key && !nullable ? key : undefined;
         reads.push({ m, line: s.line, column: s.column, headline: (end < 0 ? s.text : s.text.slice(0, end)).slice(0, 120), created: createdTable(s), sl, ...(keyIndex ? { keyIndex } : {}) });
       }

@@ -37,6 +37,8 @@ export interface StatementLock {
    * using a column.
    */
   foreignKeys?: ForeignKeysTouched[];
+  /** The generated columns SET EXPRESSION recomputes (a rewrite, unless each is virtual: `withVirtualColumns`), and whether the other subcommands rewrite or scan. */
+  expressions?: { columns: string[]; othersRewrite: boolean; othersScan: boolean };
   /** The lock is on every table with a column of this domain (or of a domain over it): the catalog names them (`domain-tables.ts`). */
   domain?: { schema?: string; name: string };
   /** The partitioned table whose DEFAULT partition the form also locks (`LockForm.defaultPartition`). */
@@ -69,6 +71,8 @@ interface Part {
   /** SET NOT NULL or ADD … NOT NULL of this column: a scan unless proved. */
   notNullColumn?: string;
   foreignKeys?: ForeignKeysTouched;
+  /** SET EXPRESSION of this generated column: a rewrite unless it is virtual. */
+  expressionOf?: string;
   other?: { table: RelationRef; lock: LockMode };
   typeChange?: { column: string; type: string; transforms: boolean };
   assumed?: boolean;
@@ -154,6 +158,7 @@ function alterTable(n: Node, rewrite: RewriteContext | undefined): StatementLock
     // The key can be told scan-free once its index's columns are known; the statement then scans only if another subcommand does.
     ...keyIndex(parts),
     ...notNullParts(parts),
+    ...expressionParts(parts),
     ...(parts.some((p) => p.foreignKeys) ? { foreignKeys: parts.flatMap((p) => (p.foreignKeys ? [p.foreignKeys] : [])) } : {}),
   };
 }
@@ -186,6 +191,13 @@ function notNullParts(parts: Part[]): Pick<StatementLock, 'notNull'> {
   return columns.length ? { notNull: { columns, othersScan: parts.some((p) => !p.notNullColumn && p.form.scans) } } : {};
 }
 
+/** The generated columns the statement gives a new expression, and whether its other subcommands rewrite or scan. */
+function expressionParts(parts: Part[]): Pick<StatementLock, 'expressions'> {
+  const columns = parts.flatMap((p) => (p.expressionOf ? [p.expressionOf] : []));
+  const others = parts.filter((p) => !p.expressionOf);
+  return columns.length ? { expressions: { columns, othersRewrite: others.some((p) => p.form.rewrites), othersScan: others.some((p) => p.form.scans) } } : {};
+}
+
 function keyIndex(parts: Part[]): Pick<StatementLock, 'primaryKeyIndex' | 'othersScan'> {
   const key = parts.filter((p) => p.primaryKeyIndex);
   if (key.length !== 1) return {};
@@ -213,6 +225,7 @@ function alterCommand(cmd: Node, rewrite: RewriteContext | undefined): Part {
   if (subtype === 'AT_AddColumn') return addColumn(as(cmd.def, 'ColumnDef'), rewrite);
   if (subtype === 'AT_AddConstraint') return addConstraint(as(cmd.def, 'Constraint'));
   if (subtype === 'AT_SetNotNull' && typeof cmd.name === 'string') return { form: form('set-not-null'), notNullColumn: cmd.name };
+  if (subtype === 'AT_SetExpression' && typeof cmd.name === 'string') return { form: form('set-expression'), expressionOf: cmd.name };
   if (subtype === 'AT_AlterColumnType') {
     const def = as(cmd.def, 'ColumnDef');
     const column = String(cmd.name);
@@ -366,6 +379,18 @@ export function withCurrentTypes(sl: StatementLock, currentType: (column: string
     return before !== undefined && !c.transforms && (!rewritesOnTypeChange(before, c.type) || (utcSessions === true && isZoneChange(before, c.type)));
   });
   return compatible ? { ...sl, form: form('alter-column-type-compatible'), rewrites: false, scans: false } : sl;
+}
+
+/**
+ * SET EXPRESSION once it is known which of its columns are virtual (the
+ * migrations' model): PostgreSQL 18 recomputes a STORED column's values into
+ * a new file ("rewriting table"), and a virtual one's nowhere (the file node
+ * kept, no scan; checked on PostgreSQL 18). With every column virtual, the
+ * other subcommands decide. `virtual`: whether a column is known virtual.
+ */
+export function withVirtualColumns(sl: StatementLock, virtual: (column: string) => boolean): StatementLock {
+  if (!sl.expressions || !sl.expressions.columns.every(virtual)) return sl;
+  return { ...sl, rewrites: sl.expressions.othersRewrite, scans: sl.expressions.othersScan };
 }
 
 /**

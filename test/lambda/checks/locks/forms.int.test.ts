@@ -131,7 +131,14 @@ describe.each(targets)('Lock forms against $name', (target) => {
   });
   afterAll(async () => { await c.end(); });
 
+  /** A form whose syntax this server lacks: it refuses the example (42601), and there is nothing to observe. */
+  const olderThan = (f: LockForm) => f.minMajor !== undefined && target.major > 0 && target.major < f.minMajor;
+
   it.each(LOCK_FORMS.filter((f) => !f.noTransaction).map((f) => [f.id, f] as const))('%s: the lock, rewrite and scan PostgreSQL shows', async (_id, f) => {
+    if (olderThan(f)) {
+      await expect(observeInTransaction(c, f)).rejects.toMatchObject({ code: '42601' });
+      return;
+    }
     const classified = await classify(c, f);
     const seen = await observeInTransaction(c, f);
     expect(classified.form.id).toBe(f.id);

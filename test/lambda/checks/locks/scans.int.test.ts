@@ -73,3 +73,32 @@ describe.each(targets)('Function: planLocks, scans, on $name', (target) => {
     }
   });
 });
+
+describe.each(targets.filter((t) => t.major === 0 || t.major >= 18))('Function: planLocks, SET EXPRESSION, on $name', (target) => {
+  const GENERATED = 'CREATE TABLE g (a int, s int GENERATED ALWAYS AS (a * 2) STORED, v int GENERATED ALWAYS AS (a * 3) VIRTUAL);\nINSERT INTO g (a) SELECT g FROM generate_series(1, 100) g;\n';
+  let url: string;
+  beforeAll(async () => {
+    url = await freshDatabase(target, 'plan_expressions');
+    await withClient(url, (c) => c.query(GENERATED));
+  });
+
+  it.each([
+    ['ALTER TABLE g ALTER COLUMN s SET EXPRESSION AS (a * 4)', true],
+    ['ALTER TABLE g ALTER COLUMN v SET EXPRESSION AS (a * 5)', false],
+  ] as const)('%s: rewrites and scans %s, as the file node and the scan counter show', async (sql, rewrites) => {
+    const p = await planLocks(loadMigrations(tempDir({ '1_schema.sql': GENERATED, '2_change.sql': `${sql};\n` })));
+    expect(p.statements.at(-1)).toMatchObject({ lock: 'ACCESS EXCLUSIVE', rewrites, scans: rewrites });
+    await withClient(url, async (c) => {
+      await c.query('BEGIN');
+      try {
+        const seen = async () => (await c.query("SELECT pg_relation_filenode('g') AS n, coalesce((SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'g'), 0) AS scans")).rows[0] as { n: string; scans: string };
+        const before = await seen();
+        await c.query(sql);
+        const after = await seen();
+        expect({ rewrites: after.n !== before.n, scans: Number(after.scans) > Number(before.scans) }).toEqual({ rewrites, scans: rewrites });
+      } finally {
+        await c.query('ROLLBACK');
+      }
+    });
+  });
+});

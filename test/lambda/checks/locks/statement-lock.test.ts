@@ -1,6 +1,6 @@
 /** Variants of the forms that the form table's one example each does not cover (each seen on PostgreSQL 18 and 15 through pg_locks). */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { statementLock, withCurrentTypes, withKeyColumnsNotNull, withNotNullProven } from '../../../../lambda/checks/locks/statement-lock';
+import { statementLock, withCurrentTypes, withKeyColumnsNotNull, withNotNullProven, withVirtualColumns } from '../../../../lambda/checks/locks/statement-lock';
 import { loadParser, parseSql } from '../../../../lambda/checks/parse';
 
 beforeAll(loadParser);
@@ -88,6 +88,16 @@ describe('Function: statementLock', () => {
     const two = classify('ALTER TABLE t ALTER COLUMN a SET NOT NULL, ADD CONSTRAINT t_b_nn NOT NULL b, ADD CONSTRAINT t_c CHECK (c <> \'\')');
     expect(two).toMatchObject({ notNull: { columns: ['a', 'b'], othersScan: true } });
     expect(withNotNullProven(two, [])).toMatchObject({ scans: true });
+  });
+
+  // Regression: plan showed SET EXPRESSION as an unknown form with no rewrite; a STORED column's values are recomputed into a new file.
+  it('reads SET EXPRESSION as a rewrite, none when each column is known virtual and nothing else rewrites', () => {
+    const one = classify('ALTER TABLE g ALTER COLUMN total SET EXPRESSION AS (price * qty)');
+    expect(one).toMatchObject({ form: { id: 'set-expression' }, lock: 'ACCESS EXCLUSIVE', rewrites: true, scans: true, assumed: false, expressions: { columns: ['total'] } });
+    expect(withVirtualColumns(one, () => true)).toMatchObject({ rewrites: false, scans: false });
+    expect(withVirtualColumns(one, () => false)).toMatchObject({ rewrites: true, scans: true });
+    const two = classify('ALTER TABLE g ALTER COLUMN total SET EXPRESSION AS (price * qty), ALTER COLUMN note TYPE int USING 0');
+    expect(withVirtualColumns(two, () => true)).toMatchObject({ rewrites: true, scans: true });
   });
 
   it.each(['FOR UPDATE', 'FOR NO KEY UPDATE', 'FOR SHARE', 'FOR KEY SHARE', 'FOR UPDATE SKIP LOCKED'])('reads SELECT … %s as ROW SHARE with row locks, a scan without WHERE', (clause) => {
