@@ -8,6 +8,11 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/** `"schema"."name"`, or `"name"` alone when no schema is given (the search path finds it). */
+export function qualifiedIdent(schema: string | undefined, name: string): string {
+  return schema ? `${quoteIdent(schema)}.${quoteIdent(name)}` : quoteIdent(name);
+}
+
 /**
  * A schema name from configuration: non-empty, at most 63 bytes, no NUL.
  * `setting` names where the value came from, as its caller knows it (the

@@ -1,5 +1,6 @@
 /** `plan`'s statement table: the lock, the table and its size, rewrite and scan, per pending statement. */
 import { formatFinding } from '../../../lambda/checks/finding';
+import { OTHER_ROLE_TEXT } from '../../../lambda/checks/locks/forms';
 import { formatBytes, type LockPlan, type StatementLockReport } from '../../../lambda/checks/locks/plan-locks';
 import { tableLines, writeLines } from '../format';
 
@@ -30,13 +31,27 @@ export async function printLockTable(out: (text: string) => void, drained: () =>
   };
   await writeLines(out, tableLines(['where', 'lock', 'table', 'rows', 'size', 'rewrites', 'scans', 'statement'], rows), drained);
   const lines: string[] = [];
-  for (const s of locks.statements) {
-    if (s.other) lines.push(`${s.file}:${s.line}: also ${s.other.lock} on ${s.other.table} (${s.other.role})`);
-    for (const k of s.referenced ?? []) lines.push(`${s.file}:${s.line}: also ACCESS EXCLUSIVE on ${k.table} (the referenced table of ${k.constraint}, which this ${k.action === 'drops' ? 'drops' : 'drops and adds again'})`);
-    const d = s.defaultPartition;
-    if (d) lines.push(`${s.file}:${s.line}: also ACCESS EXCLUSIVE on ${d.table} (the DEFAULT partition${d.rows === null ? '' : `, ~${d.rows.toLocaleString('en-US')} rows`})${d.reads ? `, which it reads for rows of the new bound${d.checked ? ' unless a CHECK of it excludes the bound' : ''}` : ''}`);
-  }
+  for (const s of locks.statements) lines.push(...statementNotes(s));
   if (locks.statements.some((s) => s.assumed)) lines.push('?: a form plan does not know; ACCESS EXCLUSIVE assumed');
   for (const f of locks.findings) lines.push(formatFinding(f));
   await writeLines(out, lines, drained);
+}
+
+/** The lines under the table for one statement: its other tables' locks, and what may spare its read. */
+function statementNotes(s: StatementLockReport): string[] {
+  const at = `${s.file}:${s.line}:`;
+  const notes: string[] = [];
+  if (s.other) notes.push(`${at} also ${s.other.lock} on ${s.other.table} (${OTHER_ROLE_TEXT[s.other.role]})`);
+  for (const k of s.referenced ?? []) {
+    const does = k.action === 'drops' ? 'drops' : 'drops and adds again';
+    notes.push(`${at} also ACCESS EXCLUSIVE on ${k.table} (${k.referencing ? `which references it through ${k.constraint}` : `the referenced table of ${k.constraint}`}, which this ${does})`);
+  }
+  if (s.boundMayBeImplied) notes.push(`${at} ${s.table} has a validated CHECK: if it implies the bound, ATTACH PARTITION reads nothing (not proved here, so no warning)`);
+  const d = s.defaultPartition;
+  if (d) {
+    const rows = d.rows === null ? '' : `, ~${d.rows.toLocaleString('en-US')} rows`;
+    const reads = d.reads ? `, which it reads for rows of the new bound${d.checked ? ' unless a CHECK of it excludes the bound' : ''}` : '';
+    notes.push(`${at} also ACCESS EXCLUSIVE on ${d.table} (the DEFAULT partition${rows})${reads}`);
+  }
+  return notes;
 }

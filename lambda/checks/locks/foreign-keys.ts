@@ -1,42 +1,57 @@
 /**
  * The foreign keys a statement drops or rebuilds, read-only from the live
- * catalog: dropping a foreign key (DROP TABLE, DROP COLUMN, DROP CONSTRAINT,
- * or a type change of its column, which drops and adds it again) removes its
- * triggers from the referenced table too, under ACCESS EXCLUSIVE there
- * (pg_locks, PostgreSQL 18 and 15). A key that references its own table adds
- * no other table.
+ * catalog. Dropping a foreign key (DROP TABLE, DROP COLUMN, DROP CONSTRAINT,
+ * with CASCADE for one that references the table) or changing the type of a
+ * column it uses (PostgreSQL drops the key and adds it again, validating it)
+ * removes its triggers from both tables, under ACCESS EXCLUSIVE on each
+ * (pg_locks, PostgreSQL 18 and 15): the statement's table, and the table at
+ * the key's other end. A key that references its own table adds no other
+ * table; a partition's copy of its parent's key (`conparentid`) goes with
+ * the parent's and is not listed.
  */
-import { quoteIdent } from '../../engine/identifiers';
+import { qualifiedIdent } from '../../engine/identifiers';
 import type { Queryable } from '../../engine/ports';
 import { refKey } from './table-sizes';
 import type { ForeignKeysTouched, RelationRef } from './statement-lock';
 
 export interface ForeignKey {
   constraint: string;
-  /** `schema.table` of the referenced table, as the catalog names it. */
-  referenced: string;
+  /** `schema.table` at the key's other end, as the catalog names it. */
+  other: string;
+  /** The other table references this one (the key is on it); else this table's key references it. */
+  referencing: boolean;
+  /** The key's columns on this table: its own, or the referenced ones. */
   columns: string[];
+  /** For a key that references this table: the unique or primary key constraint of this table it relies on. */
+  via: string | null;
 }
 
 const FOREIGN_KEYS_SQL = `
-SELECT k.k, c.conname AS constraint, format('%I.%I', n.nspname, r.relname) AS referenced,
-       ARRAY(SELECT a.attname::text FROM unnest(c.conkey) AS x(attnum)
-               JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = x.attnum) AS columns
-  FROM unnest($1::text[], $2::text[]) AS k(k, name)
-  JOIN pg_constraint c ON c.conrelid = to_regclass(k.name) AND c.contype = 'f' AND c.confrelid <> c.conrelid
-  JOIN pg_class r ON r.oid = c.confrelid
-  JOIN pg_namespace n ON n.oid = r.relnamespace
- ORDER BY c.conname`;
+SELECT t.k, c.conname AS constraint, format('%I.%I', n.nspname, o.relname) AS other, c.confrelid = t.oid AS referencing,
+       ARRAY(SELECT a.attname::text FROM unnest(CASE WHEN c.conrelid = t.oid THEN c.conkey ELSE c.confkey END) AS x(attnum)
+               JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = x.attnum) AS columns,
+       (SELECT u.conname FROM pg_constraint u WHERE c.confrelid = t.oid AND u.conrelid = t.oid AND u.conindid = c.conindid AND u.contype IN ('p', 'u') LIMIT 1) AS via
+  FROM (SELECT k, to_regclass(name) AS oid FROM unnest($1::text[], $2::text[]) AS x(k, name)) AS t
+  JOIN pg_constraint c ON c.contype = 'f' AND c.conparentid = 0 AND c.confrelid <> c.conrelid AND t.oid IN (c.conrelid, c.confrelid)
+  JOIN pg_class o ON o.oid = CASE WHEN c.conrelid = t.oid THEN c.confrelid ELSE c.conrelid END
+  JOIN pg_namespace n ON n.oid = o.relnamespace
+ ORDER BY c.confrelid = t.oid, c.conname`;
 
-/** The foreign keys of each table, by `refKey`; a table the catalog does not have, or without one, is absent. */
+/** The foreign keys at either end of each table, by `refKey`; a table the catalog does not have, or without one, is absent. */
 export async function readForeignKeys(q: Queryable, tables: RelationRef[]): Promise<Map<string, ForeignKey[]>> {
   const unique = [...new Map(tables.map((t) => [refKey(t), t])).entries()];
   if (unique.length === 0) return new Map();
-  const names = unique.map(([, t]) => `${t.schema ? `${quoteIdent(t.schema)}.` : ''}${quoteIdent(t.name)}`);
-  const rows = (await q.query<ForeignKey & { k: string }>(FOREIGN_KEYS_SQL, [unique.map(([k]) => k), names])).rows;
+  const rows = (await q.query<ForeignKey & { k: string }>(FOREIGN_KEYS_SQL, [unique.map(([k]) => k), unique.map(([, t]) => qualifiedIdent(t.schema, t.name))])).rows;
   const byTable = new Map<string, ForeignKey[]>();
   for (const { k, ...fk } of rows) byTable.set(k, [...(byTable.get(k) ?? []), fk]);
   return byTable;
+}
+
+/** Whether the statement's `t` reaches the key: all keys, the key by name (one referencing this table: by the constraint it relies on), or the keys using a column. */
+function touches(t: ForeignKeysTouched, fk: ForeignKey): boolean {
+  if (t.by === 'all') return true;
+  if (t.by === 'column') return fk.columns.includes(t.name!);
+  return fk.referencing ? fk.via === t.name : fk.constraint === t.name;
 }
 
 /** Of a table's foreign keys, those the statement drops or rebuilds, with what it does to each. */
@@ -44,9 +59,9 @@ export function touchedKeys(keys: ForeignKey[], touched: ForeignKeysTouched[]): 
   const found = new Map<string, ForeignKey & { action: ForeignKeysTouched['action'] }>();
   for (const t of touched) {
     for (const fk of keys) {
-      const hit = t.by === 'all' || (t.by === 'constraint' ? fk.constraint === t.name : fk.columns.includes(t.name!));
+      const id = `${fk.referencing}:${fk.other}:${fk.constraint}`;
       // Dropped wins over rebuilt: a key both rebuilt and dropped by one statement ends dropped.
-      if (hit && found.get(fk.constraint)?.action !== 'drops') found.set(fk.constraint, { ...fk, action: t.action });
+      if (touches(t, fk) && found.get(id)?.action !== 'drops') found.set(id, { ...fk, action: t.action });
     }
   }
   return [...found.values()];

@@ -1,5 +1,5 @@
 /** The form table as README shows it: one row per form, from `LOCK_FORMS` (a test keeps README equal to this). */
-import { LOCK_FORMS, REFERENCED, type LockForm } from './forms';
+import { LOCK_FORMS, OTHER_ROLE_TEXT, type LockForm } from './forms';
 import { modeEffect, strongest } from './modes';
 
 /** What waits while the form's locks are held: its table lock, or its indexes' when stronger; row locks stop UPDATE and DELETE of the rows. */
@@ -11,7 +11,7 @@ export function formEffect(f: LockForm): string {
 
 function lockText(f: LockForm): string {
   if (!f.lock) return '—';
-  const also = [f.indexLock && `${f.indexLock} on its indexes`, f.other && `${f.other} on ${f.otherRole ?? REFERENCED}`].filter(Boolean);
+  const also = [f.indexLock && `${f.indexLock} on its indexes`, f.other && `${f.other} on ${OTHER_ROLE_TEXT[f.otherRole ?? 'referenced']}`].filter(Boolean);
   return `${f.lock}${also.length ? ` (and ${also.join(', ')})` : ''}`;
 }
 

@@ -20,8 +20,8 @@ export interface LockForm {
   lock?: LockMode;
   /** Lock on a second table (the referenced table of a foreign key, a partition's parent or the partition). */
   other?: LockMode;
-  /** What the second table is, as plan names it. @default REFERENCED */
-  otherRole?: string;
+  /** What the second table is. @default 'referenced' */
+  otherRole?: OtherRole;
   /**
    * Lock on the table's indexes when stronger than `lock` (REINDEX: ACCESS
    * EXCLUSIVE on each index it rebuilds). Every query's planner opens all
@@ -59,8 +59,11 @@ export interface LockForm {
   until?: { major: number; lock?: LockMode };
 }
 
-/** What a form's second table is unless `otherRole` says: a foreign key's referenced table. */
-export const REFERENCED = 'the referenced table';
+/** What a statement's second table is: a foreign key's referenced table (unless a form says otherwise), a partition's parent, the partition. */
+export type OtherRole = 'referenced' | 'parent' | 'partition';
+
+/** The roles in a reviewer's words. */
+export const OTHER_ROLE_TEXT: Record<OtherRole, string> = { referenced: 'the referenced table', parent: 'the parent', partition: 'the partition' };
 
 /** What every example runs against: `t` (with rows), `r` (referenced by t), `u` (rows, no primary key), `p` (partitioned, with partition `p1`), `p2` (rows within a bound of `p`, not attached), `dt` (a column of domain `dpos`, a stored generated column `twice`), their indexes and constraints. */
 export const LOCK_EXAMPLE_SCHEMA = `
@@ -135,9 +138,9 @@ export const LOCK_FORMS: readonly LockForm[] = [
   { id: 'create-table-references', statement: 'CREATE TABLE … REFERENCES (lock on the referenced table)', lock: 'SHARE ROW EXCLUSIVE', rewrites: false, scans: false, example: 'CREATE TABLE n (id int REFERENCES t (id))' },
   { id: 'create-table-inherits', statement: 'CREATE TABLE … INHERITS (lock on the parent)', lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: false, example: 'CREATE TABLE t_child (x int) INHERITS (t)' },
   { id: 'create-partition', statement: 'CREATE TABLE … PARTITION OF (lock on the parent; a DEFAULT partition is also locked ACCESS EXCLUSIVE and read, for rows of the new bound)', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'CREATE TABLE p3 PARTITION OF p FOR VALUES FROM (200) TO (300)', exampleTable: 'p', saferForm: ATTACH_ROUTE, defaultPartition: 'reads' },
-  { id: 'attach-partition', statement: 'ALTER TABLE … ATTACH PARTITION (lock on the partition, read to check its bound unless a validated CHECK implies it; a DEFAULT partition is also locked ACCESS EXCLUSIVE and read)', lock: 'ACCESS EXCLUSIVE', other: 'SHARE UPDATE EXCLUSIVE', otherRole: 'the parent', rewrites: false, scans: true, example: 'ALTER TABLE p ATTACH PARTITION p2 FOR VALUES FROM (100) TO (200)', exampleTable: 'p2', exampleOther: 'p', saferForm: 'first add a CHECK matching the bound NOT VALID, then VALIDATE CONSTRAINT it (SHARE UPDATE EXCLUSIVE): ATTACH PARTITION then skips the read', defaultPartition: 'reads' },
-  { id: 'detach-partition', statement: 'ALTER TABLE … DETACH PARTITION (lock on the parent and the partition, and a DEFAULT partition)', lock: 'ACCESS EXCLUSIVE', other: 'ACCESS EXCLUSIVE', otherRole: 'the partition', rewrites: false, scans: false, example: 'ALTER TABLE p DETACH PARTITION p1', exampleTable: 'p', exampleOther: 'p1', saferForm: 'DETACH PARTITION … CONCURRENTLY in a "-- schemaguard:no-transaction" file (SHARE UPDATE EXCLUSIVE; not while the table has a DEFAULT partition)', defaultPartition: 'locks' },
-  { id: 'detach-partition-concurrently', statement: 'ALTER TABLE … DETACH PARTITION … CONCURRENTLY', lock: 'SHARE UPDATE EXCLUSIVE', other: 'SHARE UPDATE EXCLUSIVE', otherRole: 'the partition', rewrites: false, scans: false, example: 'ALTER TABLE p DETACH PARTITION p1 CONCURRENTLY', exampleTable: 'p', exampleOther: 'p1', noTransaction: true },
+  { id: 'attach-partition', statement: 'ALTER TABLE … ATTACH PARTITION (lock on the partition, read to check its bound unless a validated CHECK implies it; a DEFAULT partition is also locked ACCESS EXCLUSIVE and read)', lock: 'ACCESS EXCLUSIVE', other: 'SHARE UPDATE EXCLUSIVE', otherRole: 'parent', rewrites: false, scans: true, example: 'ALTER TABLE p ATTACH PARTITION p2 FOR VALUES FROM (100) TO (200)', exampleTable: 'p2', exampleOther: 'p', saferForm: 'first add a CHECK matching the bound NOT VALID, then VALIDATE CONSTRAINT it (SHARE UPDATE EXCLUSIVE): ATTACH PARTITION then skips the read', defaultPartition: 'reads' },
+  { id: 'detach-partition', statement: 'ALTER TABLE … DETACH PARTITION (lock on the parent and the partition, and a DEFAULT partition)', lock: 'ACCESS EXCLUSIVE', other: 'ACCESS EXCLUSIVE', otherRole: 'partition', rewrites: false, scans: false, example: 'ALTER TABLE p DETACH PARTITION p1', exampleTable: 'p', exampleOther: 'p1', saferForm: 'DETACH PARTITION … CONCURRENTLY in a "-- schemaguard:no-transaction" file (SHARE UPDATE EXCLUSIVE; not while the table has a DEFAULT partition)', defaultPartition: 'locks' },
+  { id: 'detach-partition-concurrently', statement: 'ALTER TABLE … DETACH PARTITION … CONCURRENTLY', lock: 'SHARE UPDATE EXCLUSIVE', other: 'SHARE UPDATE EXCLUSIVE', otherRole: 'partition', rewrites: false, scans: false, example: 'ALTER TABLE p DETACH PARTITION p1 CONCURRENTLY', exampleTable: 'p', exampleOther: 'p1', noTransaction: true },
   { id: 'alter-domain-check', statement: 'ALTER DOMAIN … ADD CONSTRAINT (not NOT VALID) / SET NOT NULL / VALIDATE CONSTRAINT (lock on every table with a column of the domain, each read)', lock: 'SHARE', rewrites: false, scans: true, example: 'ALTER DOMAIN dpos ADD CONSTRAINT dpos_positive CHECK (VALUE > 0)', exampleTable: 'dt', saferForm: 'PostgreSQL has no online form for a domain (ADD … NOT VALID skips the read, but VALIDATE CONSTRAINT takes SHARE and reads too): put the CHECK on each table instead (NOT VALID, then VALIDATE CONSTRAINT: SHARE UPDATE EXCLUSIVE), or run it when writes can wait' },
   { id: 'drop-table', statement: 'DROP TABLE', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'DROP TABLE t CASCADE' },
   { id: 'truncate', statement: 'TRUNCATE (new, empty storage; no row is read)', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'TRUNCATE t', emptiesTable: true },

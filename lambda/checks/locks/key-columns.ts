@@ -9,7 +9,7 @@
  * (lint's primary-key-not-valid-not-null says so, from the same catalog).
  * Read-only.
  */
-import { quoteIdent } from '../../engine/identifiers';
+import { qualifiedIdent } from '../../engine/identifiers';
 import type { Queryable } from '../../engine/ports';
 import { notNullColumns } from '../lint';
 import { as, list, parseSql } from '../parse';
@@ -20,7 +20,7 @@ export interface IndexRef {
 }
 
 export function indexText(r: IndexRef): string {
-  return `${r.schema ? `${quoteIdent(r.schema)}.` : ''}${quoteIdent(r.name)}`;
+  return qualifiedIdent(r.schema, r.name);
 }
 
 const KEY_SQL = `

@@ -22,7 +22,7 @@ import { domainKey, readDomainTables } from './domain-tables';
 import { readForeignKeys, touchedKeys, type ForeignKey } from './foreign-keys';
 import { indexText, readNullableKeyColumns, type IndexRef } from './key-columns';
 import { loadParser, parseSqlInChunks, rangeVar, tableKey, type ParsedStatement } from '../parse';
-import { REFERENCED } from './forms';
+import type { OtherRole } from './forms';
 import { blocksReads, blocksWrites, strongest, type LockMode } from './modes';
 import { statementLock, withCurrentTypes, withKeyColumnsNotNull, withNotNullProven, withVirtualColumns, type RelationRef, type StatementLock } from './statement-lock';
 import { readTableSizes, refKey, type TableSize } from './table-sizes';
@@ -54,14 +54,20 @@ export interface StatementLockReport {
   scans: boolean;
   /** A stronger lock on the same table (or its indexes), taken earlier in the file and held until COMMIT. */
   held?: HeldLock;
-  /** A second table's lock; `role` says what the table is (the referenced table of a foreign key, a partition's parent, the partition). */
-  other?: { table: string; lock: LockMode; role: string };
-  /** The foreign keys it drops (or drops and adds again, `rebuilds`), read from a live catalog: each takes ACCESS EXCLUSIVE on its referenced table. */
-  referenced?: { table: string; constraint: string; action: 'drops' | 'rebuilds' }[];
+  /** A second table's lock; `role` says what the table is: a foreign key's referenced table, a partition's parent, the partition. */
+  other?: { table: string; lock: LockMode; role: OtherRole };
+  /**
+   * The foreign keys it drops (or drops and adds again, `rebuilds`), read
+   * from a live catalog: each takes ACCESS EXCLUSIVE on its other table, the
+   * one it references, or (`referencing`) the one that references this table.
+   */
+  referenced?: { table: string; constraint: string; action: 'drops' | 'rebuilds'; referencing?: true }[];
   /** ALTER DOMAIN: the domain whose tables the lock is on (`table`: one of them, from the catalog; null without one). */
   domain?: string;
   /** The parent's DEFAULT partition, which the statement also locks ACCESS EXCLUSIVE (`reads`: and reads); known from a live catalog. */
   defaultPartition?: { table: string; rows: number | null; bytes: number | null; reads: boolean; checked: boolean };
+  /** ATTACH PARTITION of a table with a validated CHECK of its own, which may imply the bound (PostgreSQL then reads nothing): no warning. */
+  boundMayBeImplied?: true;
   /** Created by a pending migration of this plan: new and empty when this runs. */
   newTable?: boolean;
   /** The form is not in the table: ACCESS EXCLUSIVE assumed. */
@@ -185,10 +191,13 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
     const sl = read.keyIndex ? withKeyColumnsNotNull(typed, keyNullable.get(indexText(read.keyIndex))) : typed;
     const report = reportOf(read, sl, size, sizes, created);
     const dropped = sl.foreignKeys && sl.table ? touchedKeys(foreignKeys.get(refKey(sl.table)) ?? [], sl.foreignKeys) : [];
-    if (dropped.length) report.referenced = dropped.map((k) => ({ table: k.referenced, constraint: k.constraint, action: k.action }));
+    if (dropped.length) report.referenced = dropped.map((k) => ({ table: k.other, constraint: k.constraint, action: k.action, ...(k.referencing ? { referencing: true as const } : {}) }));
     trackHeld(report, m, held);
     plan.statements.push(report);
-    for (const warning of [lockWarning(report, sl, options.warnRows ?? 100_000), defaultPartitionWarning(report, options.warnRows ?? 100_000)]) {
+    // ATTACH PARTITION reads nothing when a validated CHECK of the table implies the bound: not proved here, and not warned of.
+    if (sl.form.id === 'attach-partition' && size?.checked) report.boundMayBeImplied = true;
+    const warnings = [report.boundMayBeImplied ? undefined : lockWarning(report, sl, options.warnRows ?? 100_000), defaultPartitionWarning(report, options.warnRows ?? 100_000)];
+    for (const warning of warnings) {
       if (warning) plan.findings.push(warning);
     }
     if (read.created) created.add(read.created);
@@ -240,7 +249,7 @@ function display(ref: RelationRef): string {
 
 function reportOf({ m, line, column, headline }: Read, sl: StatementLock, size: TableSize | undefined, sizes: Map<string, TableSize>, created: Set<string>): StatementLockReport {
   const isNew = !!sl.table && sl.table.kind === 'table' && created.has(tableKey(sl.table)) && !size;
-  const other = sl.other ? { table: sizes.get(refKey(sl.other.table))?.table ?? display(sl.other.table), lock: sl.other.lock, role: sl.other.role ?? REFERENCED } : undefined;
+  const other = sl.other ? { table: sizes.get(refKey(sl.other.table))?.table ?? display(sl.other.table), lock: sl.other.lock, role: sl.other.role ?? 'referenced' } : undefined;
   const defaultPartition = defaultPartitionOf(sl, sizes);
   return {
     file: m.file, version: m.version, line, column,
@@ -313,7 +322,7 @@ function defaultPartitionWarning(r: StatementLockReport, warnRows: number): Find
   const d = r.defaultPartition;
   // A validated CHECK on it may exclude the bound: not proved here, and not warned of.
   if (!d?.reads || d.checked || d.rows === null || d.rows < warnRows) return undefined;
-  const parent = r.other?.role === 'the parent' ? r.other.table : r.table!;
+  const parent = r.other?.role === 'parent' ? r.other.table : r.table!;
   const waits = r.lock === 'ACCESS EXCLUSIVE' && r.table === parent ? `reads and writes on ${parent} and all its partitions` : `reads and writes on ${d.table}`;
   return {
     rule: LOCK_WARNING_RULE.id, severity: 'warning', file: r.file, line: r.line, column: r.column,

@@ -9,7 +9,7 @@
  */
 import { isZoneChange, rewritesOnTypeChange, rewritingColumnDefault, usingTransforms, type RewriteContext } from '../lint';
 import { as, list, names, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../parse';
-import { form, type LockForm } from './forms';
+import { form, type LockForm, type OtherRole } from './forms';
 import { LOCK_MODES, strongest, type LockMode } from './modes';
 
 export interface RelationRef {
@@ -24,7 +24,7 @@ export interface StatementLock {
   lock?: LockMode;
   table?: RelationRef;
   /** A second table's lock: the table a foreign key references, unless `role` says otherwise (a partition's parent, the partition detached). */
-  other?: { table: RelationRef; lock: LockMode; role?: string };
+  other?: { table: RelationRef; lock: LockMode; role?: OtherRole };
   rewrites: boolean;
   scans: boolean;
   /** The form is not in the table: ACCESS EXCLUSIVE is assumed. */

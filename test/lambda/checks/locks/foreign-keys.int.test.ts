@@ -73,11 +73,34 @@ describe.each(targets)('Function: planLocks, dropped foreign keys, on $name', (t
     await withClient(url, async (c) => expect(await lockedReferenced(c, sql)).toEqual(expected.map(([t]) => t.replace('public.', '')).sort()));
   });
 
+  // Regression: the keys that reference the table were not read: a type change of a referenced key column locks (and validates) the referencing table.
+  it.each([
+    ['ALTER TABLE customers ALTER COLUMN id TYPE bigint', [['public.orders', 'orders_customer_fk', 'rebuilds']]],
+    ['DROP TABLE customers CASCADE', [['public.orders', 'orders_customer_fk', 'drops']]],
+    ['ALTER TABLE customers DROP CONSTRAINT customers_pkey CASCADE', [['public.orders', 'orders_customer_fk', 'drops']]],
+    ['ALTER TABLE customers DROP COLUMN id CASCADE', [['public.orders', 'orders_customer_fk', 'drops']]],
+  ] as const)('%s: ACCESS EXCLUSIVE on the table that references it, as pg_locks shows', async (sql, expected) => {
+    const p = await plan(sql);
+    expect((p.statements[0]!.referenced ?? []).map((k) => [k.table, k.constraint, k.action, k.referencing])).toEqual(expected.map((e) => [...e, true]));
+    await withClient(url, async (c) => {
+      await c.query('BEGIN');
+      try {
+        await c.query(sql);
+        const held = (await c.query<{ mode: string }>("SELECT l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.pid = pg_backend_pid() AND l.granted AND c.relname = 'orders'")).rows.map((r) => r.mode);
+        expect(held).toContain('AccessExclusiveLock');
+      } finally {
+        await c.query('ROLLBACK');
+      }
+    });
+  });
+
   it('the CLI says which key makes the lock, and nothing without a database', async () => {
     const dir = tempDir({ '1_drop.sql': 'ALTER TABLE orders DROP CONSTRAINT orders_customer_fk;\n', '2_type.sql': 'ALTER TABLE orders ALTER COLUMN region_id TYPE bigint;\n' });
     const online = await runCli(['plan', '--database-url', url, '--dir', dir]);
     expect(online.stdout).toContain('1_drop.sql:1: also ACCESS EXCLUSIVE on public.customers (the referenced table of orders_customer_fk, which this drops)\n');
     expect(online.stdout).toContain('2_type.sql:1: also ACCESS EXCLUSIVE on public.regions (the referenced table of orders_region_fk, which this drops and adds again)\n');
+    const referencing = await runCli(['plan', '--database-url', url, '--dir', tempDir({ '1_type.sql': 'ALTER TABLE customers ALTER COLUMN id TYPE bigint;\n' })]);
+    expect(referencing.stdout).toContain('1_type.sql:1: also ACCESS EXCLUSIVE on public.orders (which references it through orders_customer_fk, which this drops and adds again)\n');
     const offline = await runCli(['plan', '--offline', '--dir', dir]);
     expect(offline.stdout).not.toContain('also ACCESS EXCLUSIVE');
   });

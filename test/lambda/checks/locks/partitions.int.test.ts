@@ -26,7 +26,7 @@ CREATE TABLE ev_default PARTITION OF ev DEFAULT;
 INSERT INTO ev SELECT g, g FROM generate_series(1000, 1499) g;
 CREATE TABLE ev_next (id int, v int);
 INSERT INTO ev_next SELECT g, g FROM generate_series(200, 299) g;
-ANALYZE ev_default, ev_next;`;
+ANALYZE ev_1, ev_default, ev_next;`;
 
 const CREATE = 'CREATE TABLE ev_3 PARTITION OF ev FOR VALUES FROM (300) TO (400)';
 const ATTACH = 'ALTER TABLE ev ATTACH PARTITION ev_next FOR VALUES FROM (200) TO (300)';
@@ -87,7 +87,7 @@ describe.each(targets)('Function: planLocks, partitions with a DEFAULT partition
     const p = await plan(ATTACH);
     expect(p.statements[0]).toMatchObject({
       lock: 'ACCESS EXCLUSIVE', table: 'public.ev_next', rows: 100, scans: true,
-      other: { table: 'public.ev', lock: 'SHARE UPDATE EXCLUSIVE', role: 'the parent' },
+      other: { table: 'public.ev', lock: 'SHARE UPDATE EXCLUSIVE', role: 'parent' },
       defaultPartition: { table: 'public.ev_default', rows: 500, reads: true },
     });
     // The table attached (100 rows) and the DEFAULT partition (500), each over warnRows.
@@ -113,11 +113,45 @@ describe.each(targets)('Function: planLocks, partitions with a DEFAULT partition
     }
   });
 
+  // Regression: a partitioned table showed 0 rows (its own storage is empty), so no statement on it was ever warned of.
+  it('a partitioned table is sized by its leaf partitions, and warned of as a table of that size', async () => {
+    const p = await plan('ALTER TABLE ev ALTER COLUMN v TYPE bigint');
+    expect(p.statements[0]).toMatchObject({ table: 'public.ev', rows: 500, rewrites: true });
+    expect(p.statements[0]!.bytes).toBeGreaterThan(0);
+    expect(p.findings.map((f) => f.message)).toEqual([expect.stringContaining('takes ACCESS EXCLUSIVE on public.ev (~500 rows')]);
+  });
+
+  it('a CHECK the DEFAULT partition inherits from its parent does not silence the warning; only its own does', async () => {
+    await withClient(url, (c) => c.query('ALTER TABLE ev ADD CONSTRAINT ev_v_not_negative CHECK (v >= 0)'));
+    try {
+      const p = await plan(CREATE);
+      expect(p.statements[0]).toMatchObject({ defaultPartition: { table: 'public.ev_default', checked: false } });
+      expect(p.findings.map((f) => f.message)).toEqual([expect.stringContaining('the DEFAULT partition of public.ev')]);
+    } finally {
+      await withClient(url, (c) => c.query('ALTER TABLE ev DROP CONSTRAINT ev_v_not_negative'));
+    }
+  });
+
+  it('ATTACH PARTITION of a table with a validated CHECK of its own: no warning for the table, as the CHECK may spare the read', async () => {
+    const check = "ALTER TABLE ev_next ADD CONSTRAINT ev_next_bound CHECK (id IS NOT NULL AND id >= 200 AND id < 300)";
+    await withClient(url, async (c) => expect((await serverSees(c, ATTACH, check)).read).toEqual(['ev_default']));
+    await withClient(url, (c) => c.query(check));
+    try {
+      const p = await plan(ATTACH);
+      expect(p.statements[0]).toMatchObject({ table: 'public.ev_next', scans: true, boundMayBeImplied: true });
+      expect(p.findings.map((f) => f.message)).toEqual([expect.stringContaining('the DEFAULT partition of public.ev')]);
+      const r = await runCli(['plan', '--database-url', url, '--dir', tempDir({ '1_attach.sql': `${ATTACH};\n` }), '--warn-rows', '100']);
+      expect(r.stdout).toContain('1_attach.sql:1: public.ev_next has a validated CHECK: if it implies the bound, ATTACH PARTITION reads nothing (not proved here, so no warning)\n');
+    } finally {
+      await withClient(url, (c) => c.query('ALTER TABLE ev_next DROP CONSTRAINT ev_next_bound'));
+    }
+  });
+
   it('DETACH PARTITION: ACCESS EXCLUSIVE on the parent, the partition and the DEFAULT partition, nothing read', async () => {
     const p = await plan(DETACH);
     expect(p.statements[0]).toMatchObject({
       lock: 'ACCESS EXCLUSIVE', table: 'public.ev', scans: false,
-      other: { table: 'public.ev_1', lock: 'ACCESS EXCLUSIVE', role: 'the partition' },
+      other: { table: 'public.ev_1', lock: 'ACCESS EXCLUSIVE', role: 'partition' },
       defaultPartition: { table: 'public.ev_default', reads: false },
     });
     expect(p.findings).toEqual([]);

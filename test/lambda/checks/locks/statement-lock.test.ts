@@ -32,14 +32,14 @@ describe('Function: statementLock', () => {
     for (const bound of ["FOR VALUES FROM ('2026-12-01') TO ('2027-01-01')", 'DEFAULT']) {
       expect(classify(`ALTER TABLE app.events ATTACH PARTITION app.events_new ${bound}`)).toMatchObject({
         form: { id: 'attach-partition' }, lock: 'ACCESS EXCLUSIVE', table: { schema: 'app', name: 'events_new' }, scans: true, rewrites: false,
-        other: { table: { schema: 'app', name: 'events' }, lock: 'SHARE UPDATE EXCLUSIVE', role: 'the parent' },
+        other: { table: { schema: 'app', name: 'events' }, lock: 'SHARE UPDATE EXCLUSIVE', role: 'parent' },
       });
     }
   });
 
   it('reads DETACH PARTITION as ACCESS EXCLUSIVE on both tables, SHARE UPDATE EXCLUSIVE with CONCURRENTLY; FINALIZE is assumed', () => {
     expect(classify('ALTER TABLE events DETACH PARTITION events_old')).toMatchObject({
-      form: { id: 'detach-partition' }, lock: 'ACCESS EXCLUSIVE', table: { name: 'events' }, other: { table: { name: 'events_old' }, lock: 'ACCESS EXCLUSIVE', role: 'the partition' },
+      form: { id: 'detach-partition' }, lock: 'ACCESS EXCLUSIVE', table: { name: 'events' }, other: { table: { name: 'events_old' }, lock: 'ACCESS EXCLUSIVE', role: 'partition' },
     });
     expect(classify('ALTER TABLE events DETACH PARTITION events_old CONCURRENTLY')).toMatchObject({
       form: { id: 'detach-partition-concurrently' }, lock: 'SHARE UPDATE EXCLUSIVE', other: { lock: 'SHARE UPDATE EXCLUSIVE' },
