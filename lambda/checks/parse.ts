@@ -272,6 +272,21 @@ export function list(v: unknown): unknown[] {
 }
 
 /** `[{String:{sval:'a'}}, …]` → ['a', …]. */
+/**
+ * Whether a parenthesised option list (VACUUM's, REINDEX's) turns a boolean
+ * option on, as PostgreSQL reads it: named alone, or with a value that is not
+ * false, off, no or 0 (`VACUUM (FULL false)` is a plain VACUUM).
+ */
+export function optionOn(options: unknown, name: string): boolean {
+  const def = list(options).map((o) => as(o, 'DefElem')).find((d) => d?.defname === name);
+  if (!def) return false;
+  if (def.arg === undefined) return true;
+  const int = as(def.arg, 'Integer');
+  if (int) return Number(int.ival ?? 0) !== 0;
+  const text = String(as(def.arg, 'String')?.sval ?? as(def.arg, 'Boolean')?.boolval ?? 'true').toLowerCase();
+  return !['false', 'off', 'no', '0', 'f', 'n'].includes(text);
+}
+
 export function names(v: unknown): string[] {
   return list(v).map((x) => String((as(x, 'String')?.sval as string | undefined) ?? ''));
 }

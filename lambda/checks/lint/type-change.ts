@@ -31,7 +31,7 @@ const WIDENING = new Set([
   'character varying', 'bit varying', 'timestamp without time zone', 'timestamp with time zone',
   'time without time zone', 'interval',
 ]);
-/** Binary-compatible pairs, `from>to`, whatever the modifier. */
+/** Binary-compatible pairs, `from>to`, whatever the first type's modifier, when the second has none (`bit(8)` → `bit varying`; `bit varying(8)` is a length check). */
 const COMPATIBLE = new Set(['cidr>inet', 'xml>text', 'xml>character varying', 'bit>bit varying']);
 
 const TIMESTAMPS = new Set(['timestamp without time zone', 'timestamp with time zone']);

@@ -187,7 +187,7 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
     const { m, sl: raw } = read;
     if (m.file !== file) { file = m.file; held.clear(); }
     const size = raw.table ? sizes.get(refKey(raw.table)) : undefined;
-    const typed = withCurrentTypes(raw, (col) => size?.columns.get(col), options.lintCatalog?.utcSessions);
+    const typed = withCurrentTypes(onPartitioned(raw, size), (col) => size?.columns.get(col), options.lintCatalog?.utcSessions);
     const sl = read.keyIndex ? withKeyColumnsNotNull(typed, keyNullable.get(indexText(read.keyIndex))) : typed;
     const report = reportOf(read, sl, size, sizes, created);
     const dropped = sl.foreignKeys && sl.table ? touchedKeys(foreignKeys.get(refKey(sl.table)) ?? [], sl.foreignKeys) : [];
@@ -203,6 +203,15 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
     if (read.created) created.add(read.created);
   }
   return plan;
+}
+
+/**
+ * SET TABLESPACE / ACCESS METHOD of a partitioned table copies nothing: it
+ * holds no rows, and the setting is only its future partitions' default (no
+ * partition's file node changes, PostgreSQL 18 and 15).
+ */
+function onPartitioned(sl: StatementLock, size: TableSize | undefined): StatementLock {
+  return size?.partitioned && sl.form.id === 'rewrite-storage' && sl.typeChanges.length === 0 ? { ...sl, rewrites: false, scans: false } : sl;
 }
 
 /**
@@ -300,7 +309,7 @@ function lockWarning(r: StatementLockReport, sl: StatementLock, warnRows: number
     ? `${r.statement.split(/\s+/)[0]!.toUpperCase()} ${work} ${r.table} (${size}) while the ${locks} lock taken at line ${r.held.line} is held until COMMIT: ${stops} on ${r.table} wait until then`
     : r.rowLocks
       ? `${sl.form.statement.split(' (')[0]} takes ${locks} on ${r.table} (${size}) and locks every row it reads or changes until COMMIT: ${stops} of those rows wait until then`
-      : `${sl.form.statement.split(' (')[0]} takes ${locks} on ${r.table} (${size}) and ${work} it under that lock: ${stops} on ${r.table} wait until it ends`;
+      : `${sl.domain ? 'ALTER DOMAIN' : sl.form.statement.split(' (')[0]} takes ${locks} on ${r.table} (${size}) and ${work} it under that lock: ${stops} on ${r.table} wait until it ends`;
   return {
     rule: LOCK_WARNING_RULE.id, severity: 'warning', file: r.file, line: r.line, column: r.column, message,
     why: `the time a ${work === 'rewrites' ? 'rewrite' : 'scan'} takes grows with the table; every ${stops === 'reads and writes' ? 'query' : stops === 'writes' ? 'INSERT, UPDATE and DELETE' : 'UPDATE and DELETE'} on it queues behind the lock for that long, and so does everything queued behind them`,

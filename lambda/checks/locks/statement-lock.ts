@@ -8,7 +8,7 @@
  * the rewrite context lint uses (functions' volatility, domains), when given.
  */
 import { isZoneChange, rewritesOnTypeChange, rewritingColumnDefault, usingTransforms, type RewriteContext } from '../lint';
-import { as, list, names, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../parse';
+import { as, list, names, optionOn, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../parse';
 import { form, type LockForm, type OtherRole } from './forms';
 import { LOCK_MODES, strongest, type LockMode } from './modes';
 
@@ -296,7 +296,7 @@ function drop(n: Node): StatementLock {
 }
 
 function reindex(n: Node): StatementLock {
-  const concurrently = list(n.params).some((p) => (as(p, 'DefElem')?.defname as string | undefined) === 'concurrently');
+  const concurrently = optionOn(n.params, 'concurrently');
   const kind = n.kind === 'REINDEX_OBJECT_INDEX' ? 'index' : 'table';
   return single(form(concurrently ? 'reindex-concurrently' : 'reindex'), table(rangeVar(n.relation), kind));
 }
@@ -343,7 +343,7 @@ function comment(n: Node): StatementLock {
 function vacuum(n: Node): StatementLock {
   const rel = table(rangeVar(as(list(n.rels)[0], 'VacuumRelation')?.relation));
   if (!n.is_vacuumcmd) return single(form('analyze'), rel);
-  const full = list(n.options).some((o) => (as(o, 'DefElem')?.defname as string | undefined) === 'full');
+  const full = optionOn(n.options, 'full');
   return single(form(full ? 'vacuum-full' : 'vacuum'), rel);
 }
 

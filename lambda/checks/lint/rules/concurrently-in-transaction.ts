@@ -4,7 +4,7 @@
  * The migration loader refuses such a file too; lint reads files leniently
  * so it can list it with the other findings.
  */
-import { as, list, type ParsedStatement } from '../../parse';
+import { optionOn, type ParsedStatement } from '../../parse';
 import { ownNoTransaction, renderFix } from '../fix';
 import type { LintRule, RuleContext } from '../rule';
 import { insertInto, tokenAfter } from '../sql-text';
@@ -25,7 +25,7 @@ export const CONCURRENTLY_IN_TRANSACTION: LintRule = {
     if (ctx.src.noTransaction) return;
     if (s.kind === 'IndexStmt' && s.node.concurrent) report(ctx, s, 'CREATE INDEX CONCURRENTLY', s.node.if_not_exists || typeof s.node.idxname !== 'string' ? undefined : 'IF NOT EXISTS');
     if (s.kind === 'DropStmt' && s.node.concurrent) report(ctx, s, 'DROP INDEX CONCURRENTLY', s.node.missing_ok ? undefined : 'IF EXISTS');
-    const reindex = s.kind === 'ReindexStmt' && list(s.node.params).some((p) => as(p, 'DefElem')?.defname === 'concurrently');
+    const reindex = s.kind === 'ReindexStmt' && optionOn(s.node.params, 'concurrently');
     if (reindex) report(ctx, s, 'REINDEX CONCURRENTLY', undefined);
   },
 };

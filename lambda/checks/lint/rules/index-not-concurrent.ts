@@ -7,7 +7,7 @@
  * ACCESS EXCLUSIVE on each index it rebuilds: as plan's `reindex` form, seen
  * on PostgreSQL 18 and 15 through pg_locks).
  */
-import { as, list, names, rangeVar, type Node, type ParsedStatement, type RangeVar } from '../../parse';
+import { as, list, names, optionOn, rangeVar, type Node, type ParsedStatement, type RangeVar } from '../../parse';
 import { columnParts } from '../column';
 import { columnWithout, uniqueKeySteps } from '../fix-steps';
 import { inPlace, ownNoTransaction, renderFix } from '../fix';
@@ -42,13 +42,14 @@ export const INDEX_NOT_CONCURRENT: LintRule = {
 /**
  * REINDEX TABLE or INDEX without CONCURRENTLY, of a table (or an index's
  * table) that no pending migration created; and REINDEX SCHEMA or DATABASE
- * without it, unless a pending migration created the schema. SYSTEM has no
+ * without it, unless a pending migration created the schema and everything
+ * in it. SYSTEM has no
  * CONCURRENTLY form (PostgreSQL refuses it for the catalogs) and is left to
  * plan.
  */
 function reindex(ctx: RuleContext, s: ParsedStatement): void {
   const kind = String(s.node.kind);
-  if (list(s.node.params).some((p) => as(p, 'DefElem')?.defname === 'concurrently')) return;
+  if (optionOn(s.node.params, 'concurrently')) return;
   if (kind === 'REINDEX_OBJECT_SCHEMA' || kind === 'REINDEX_OBJECT_DATABASE') {
     reindexMany(ctx, s, kind === 'REINDEX_OBJECT_SCHEMA' ? 'schema' : 'database');
     return;
@@ -73,7 +74,8 @@ function reindex(ctx: RuleContext, s: ParsedStatement): void {
 /** REINDEX SCHEMA / DATABASE: every table of it in turn, each with the locks of a REINDEX TABLE. */
 function reindexMany(ctx: RuleContext, s: ParsedStatement, keyword: 'schema' | 'database'): void {
   const name = typeof s.node.name === 'string' ? s.node.name : undefined;
-  if (keyword === 'schema' && name && ctx.model.isSchemaNew(name)) return;
+  // A schema a pending migration made holds only new tables; one it renamed (or moved tables into) holds existing ones.
+  if (keyword === 'schema' && name && ctx.model.isSchemaNew(name) && ctx.model.relationsIn(name).every((t) => t.isNew)) return;
   ctx.report(INDEX_NOT_CONCURRENT, s, {
     message: `REINDEX ${keyword}${name ? ` ${ident(name)}` : ''} without CONCURRENTLY`,
     why: `a plain REINDEX ${keyword.toUpperCase()} rebuilds every table's indexes in turn, each table under a SHARE lock (its INSERT, UPDATE and DELETE wait) and each index under ACCESS EXCLUSIVE (queries that would plan with it wait too) while it is rebuilt`,

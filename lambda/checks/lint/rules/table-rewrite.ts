@@ -14,16 +14,16 @@
  * index: EXCLUSIVE, reads go on); for the others the fix is a maintenance
  * window or an online rebuild outside the migration.
  */
-import { as, list, rangeVar, type Node, type ParsedStatement, type RangeVar } from '../../parse';
+import { as, list, optionOn, rangeVar, type ParsedStatement, type RangeVar } from '../../parse';
 import { inPlace, renderFix } from '../fix';
-import type { AlterTarget } from '../model';
 import type { LintRule, RuleContext } from '../rule';
 import { tableName } from '../sql-text';
 
 /**
  * No online form: the statement as it was, after an allow directive whose
- * reason the author states (a no-transaction file's directive kept, as
- * VACUUM and CLUSTER without a table cannot run in a transaction block).
+ * reason the author states; in a no-transaction file when it was in one, and
+ * always for VACUUM and CLUSTER without a table, which PostgreSQL never runs
+ * inside a transaction block (25001).
  */
 function allowFix(ctx: RuleContext, s: ParsedStatement, what: string, tables: string, extra = ''): string {
   const lines = [
@@ -32,11 +32,9 @@ function allowFix(ctx: RuleContext, s: ParsedStatement, what: string, tables: st
     `-- schemaguard:allow table-rewrite ${tables} is small: the copy under ACCESS EXCLUSIVE takes a moment`,
     `${s.text};`,
   ];
-  return renderFix([ctx.src.noTransaction ? { place: 'instead', noTransaction: true, lines } : inPlace(...lines)]);
+  const outside = ctx.src.noTransaction || s.kind === 'VacuumStmt' || (s.kind === 'ClusterStmt' && !s.node.relation);
+  return renderFix([outside ? { place: 'instead', noTransaction: true, lines } : inPlace(...lines)]);
 }
-
-/** ALTER TABLE statements already reported (its subcommands come one by one). */
-const reported = new WeakSet<ParsedStatement>();
 
 const STORAGE_COMMANDS: Record<string, string> = {
   AT_SetLogged: 'SET LOGGED', AT_SetUnLogged: 'SET UNLOGGED', AT_SetTableSpace: 'SET TABLESPACE', AT_SetAccessMethod: 'SET ACCESS METHOD',
@@ -56,22 +54,11 @@ export const TABLE_REWRITE: LintRule = {
   },
   statement(ctx, s) {
     if (s.kind === 'RefreshMatViewStmt') refresh(ctx, s);
-    else if (s.kind === 'VacuumStmt' && s.node.is_vacuumcmd && isFull(s.node)) rebuild(ctx, s, 'VACUUM FULL', list(s.node.rels).map((r) => rangeVar(as(r, 'VacuumRelation')?.relation)));
+    else if (s.kind === 'AlterTableStmt') storage(ctx, s);
+    else if (s.kind === 'VacuumStmt' && s.node.is_vacuumcmd && optionOn(s.node.options, 'full')) rebuild(ctx, s, 'VACUUM FULL', list(s.node.rels).map((r) => rangeVar(as(r, 'VacuumRelation')?.relation)));
     else if (s.kind === 'ClusterStmt') rebuild(ctx, s, 'CLUSTER', [rangeVar(s.node.relation)]);
   },
-  alterCommand(ctx, s, t, cmd) {
-    const what = STORAGE_COMMANDS[String(cmd.subtype)];
-    // One finding per statement: SET UNLOGGED, SET TABLESPACE … together make one copy.
-    if (what && t.existing && !reported.has(s)) {
-      reported.add(s);
-      storage(ctx, s, t, what);
-    }
-  },
 };
-
-function isFull(n: Node): boolean {
-  return list(n.options).some((o) => (as(o, 'DefElem')?.defname as string | undefined) === 'full');
-}
 
 function refresh(ctx: RuleContext, s: ParsedStatement): void {
   const rel = rangeVar(s.node.relation);
@@ -101,10 +88,23 @@ function rebuild(ctx: RuleContext, s: ParsedStatement, verb: string, rels: (Rang
   });
 }
 
-function storage(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, what: string): void {
-  const table = tableName(t.rel);
+/**
+ * ALTER TABLE (or MATERIALIZED VIEW) … SET LOGGED / UNLOGGED / TABLESPACE /
+ * ACCESS METHOD of an existing relation, reported once however many of them
+ * the statement has (they make one copy). A partitioned table holds no rows:
+ * SET TABLESPACE there only sets its future partitions' default (no
+ * partition's file node changes, PostgreSQL 18 and 15).
+ */
+function storage(ctx: RuleContext, s: ParsedStatement): void {
+  if (s.node.objtype !== 'OBJECT_TABLE' && s.node.objtype !== 'OBJECT_MATVIEW') return;
+  const cmd = list(s.node.cmds).map((c) => as(c, 'AlterTableCmd')).find((c) => c && STORAGE_COMMANDS[String(c.subtype)]);
+  const rel = rangeVar(s.node.relation);
+  if (!cmd || !rel || !ctx.model.isExisting(rel) || ctx.model.table(rel)?.partitioned) return;
+  const what = STORAGE_COMMANDS[String(cmd.subtype)]!;
+  const table = tableName(rel);
+  const verb = s.node.objtype === 'OBJECT_MATVIEW' ? 'ALTER MATERIALIZED VIEW' : 'ALTER TABLE';
   ctx.report(TABLE_REWRITE, s, {
-    message: `ALTER TABLE ${table} ${what} copies the table into new storage under ACCESS EXCLUSIVE: every query on ${table}, reads included, waits until it ends`,
+    message: `${verb} ${table} ${what} copies it into new storage under ACCESS EXCLUSIVE: every query on ${table}, reads included, waits until it ends`,
     fix: allowFix(ctx, s, what, table, what === 'SET TABLESPACE' ? ', which can also move a table to another tablespace' : ''),
   });
 }

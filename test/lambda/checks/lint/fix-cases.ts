@@ -86,6 +86,8 @@ export const FIX_CASES: FixCase[] = [
   { rule: 'table-rewrite', what: 'REFRESH MATERIALIZED VIEW', sql: 'REFRESH MATERIALIZED VIEW lead_scores;', databaseOnly: 'CREATE MATERIALIZED VIEW lead_scores AS SELECT id, score FROM leads; CREATE UNIQUE INDEX lead_scores_id ON lead_scores (id);' },
   { rule: 'table-rewrite', what: 'SET UNLOGGED', sql: 'ALTER TABLE events SET UNLOGGED;' },
   { rule: 'table-rewrite', what: 'VACUUM FULL in a no-transaction file', sql: '-- schemaguard:no-transaction\nVACUUM FULL tickets;' },
+  { rule: 'table-rewrite', what: 'VACUUM FULL in a transactional file (PostgreSQL refuses it there)', sql: 'VACUUM (FULL, ANALYZE) tickets;' },
+  { rule: 'table-rewrite', what: 'a materialized view moved', sql: 'ALTER MATERIALIZED VIEW lead_counts SET TABLESPACE pg_default;', databaseOnly: 'CREATE MATERIALIZED VIEW lead_counts AS SELECT count(*) AS n FROM leads;' },
   { rule: 'whole-table-update', what: 'a one-column bigint key', sql: 'UPDATE purchases SET legacy_lead = NULL;' },
   { rule: 'whole-table-update', what: 'a uuid key, a comment after the SET', sql: 'UPDATE leads SET score = coalesce(score, 0), name = trim(name) -- nulls to zero\n;' },
   { rule: 'renaming-schema', what: 'a schema with a quoted table and a partition', sql: 'ALTER SCHEMA app RENAME TO core;' },

@@ -72,9 +72,14 @@ describe.each(targets)('Function: planLocks, ALTER DOMAIN, on $name', (target) =
       ['public.refund', 'SHARE', 50, true, 'billing.cents'],
     ]);
     expect(p.findings).toHaveLength(1);
-    expect(p.findings[0]!.message).toBe('ALTER DOMAIN … ADD CONSTRAINT takes SHARE on billing.amount (~500 rows, 48 kB) and scans it under that lock: writes on billing.amount wait until it ends');
+    expect(p.findings[0]!.message).toBe('ALTER DOMAIN takes SHARE on billing.amount (~500 rows, 48 kB) and scans it under that lock: writes on billing.amount wait until it ends');
     expect(p.findings[0]!.fix).toContain('put the CHECK on each table instead');
     await withClient(url, async (c) => expect(await serverSees(c, CHECK)).toEqual({ locks: { amount: 'ShareLock', refund: 'ShareLock' }, read: ['amount', 'refund'] }));
+  });
+
+  it('SET NOT NULL is named as ALTER DOMAIN in the warning, not as the form\'s first alternative', async () => {
+    const p = await plan({ '1_not_null.sql': 'ALTER DOMAIN billing.cents SET NOT NULL;\n' });
+    expect(p.findings.map((f) => f.message)).toEqual([expect.stringMatching(/^ALTER DOMAIN takes SHARE on billing\.amount /)]);
   });
 
   it('NOT VALID locks no table; VALIDATE CONSTRAINT later takes SHARE and reads, as the server shows', async () => {
@@ -110,7 +115,7 @@ describe.each(targets)('Function: planLocks, ALTER DOMAIN, on $name', (target) =
     const online = await runCli(['plan', '--database-url', url, '--dir', dir, '--warn-rows', '100']);
     expect(online.stdout).toMatch(/1_check\.sql:1 +SHARE +billing\.amount +500 /);
     expect(online.stdout).toMatch(/1_check\.sql:1 +SHARE +public\.refund +50 /);
-    expect(online.stdout).toContain('ALTER DOMAIN … ADD CONSTRAINT takes SHARE on billing.amount');
+    expect(online.stdout).toContain('ALTER DOMAIN takes SHARE on billing.amount');
     const offline = await runCli(['plan', '--offline', '--dir', dir]);
     expect(offline.stdout).toMatch(/1_check\.sql:1 +SHARE +tables of billing\.cents +no +yes /);
   });

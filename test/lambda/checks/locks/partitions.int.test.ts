@@ -121,6 +121,10 @@ describe.each(targets)('Function: planLocks, partitions with a DEFAULT partition
     expect(p.findings.map((f) => f.message)).toEqual([expect.stringContaining('takes ACCESS EXCLUSIVE on public.ev (~500 rows')]);
   });
 
+  it('SET TABLESPACE of the partitioned table copies nothing (only its partitions\' default)', async () => {
+    expect((await plan('ALTER TABLE ev SET TABLESPACE pg_default')).statements[0]).toMatchObject({ table: 'public.ev', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false });
+  });
+
   it('a CHECK the DEFAULT partition inherits from its parent does not silence the warning; only its own does', async () => {
     await withClient(url, (c) => c.query('ALTER TABLE ev ADD CONSTRAINT ev_v_not_negative CHECK (v >= 0)'));
     try {

@@ -48,6 +48,12 @@ describe('Rule: index-not-concurrent', () => {
     expect(await rules('-- schemaguard:no-transaction\nREINDEX SYSTEM;')).toEqual([]);
   });
 
+  it('reports REINDEX SCHEMA of a schema a pending migration renamed, or moved an existing table into', async () => {
+    const renamed = await lintAfter('CREATE SCHEMA app;\nCREATE TABLE app.a (id int);', 'ALTER SCHEMA app RENAME TO core;', '-- schemaguard:no-transaction\nREINDEX SCHEMA core;');
+    expect(renamed.findings.map((f) => f.rule)).toEqual(['renaming-schema', 'index-not-concurrent']);
+    expect(await rules('CREATE SCHEMA fresh;\nALTER TABLE leads SET SCHEMA fresh;', '-- schemaguard:no-transaction\nREINDEX SCHEMA fresh;')).toContain('index-not-concurrent');
+  });
+
   // Regression: REINDEX SCHEMA and DATABASE were left to plan; they rebuild every table's indexes in turn with REINDEX TABLE's locks.
   it('reports REINDEX SCHEMA and DATABASE without CONCURRENTLY; the fix adds it after the keyword', async () => {
     const r = await lint('-- schemaguard:no-transaction\nREINDEX SCHEMA public;\nREINDEX (VERBOSE) DATABASE app;\nREINDEX DATABASE;');

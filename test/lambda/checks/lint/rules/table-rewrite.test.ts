@@ -16,10 +16,12 @@ describe('Rule: table-rewrite', () => {
     ['CLUSTER leads USING leads_pkey;', 'CLUSTER leads copies the table'],
     ['CLUSTER;', 'CLUSTER without a table rewrites every table clustered before'],
     ['REFRESH MATERIALIZED VIEW lead_scores;', 'REFRESH MATERIALIZED VIEW lead_scores computes the view anew'],
-    ['ALTER TABLE leads SET UNLOGGED;', 'ALTER TABLE leads SET UNLOGGED copies the table'],
-    ['ALTER TABLE leads SET LOGGED;', 'ALTER TABLE leads SET LOGGED copies the table'],
-    ['ALTER TABLE leads SET TABLESPACE pg_default;', 'ALTER TABLE leads SET TABLESPACE copies the table'],
-    ['ALTER TABLE leads SET ACCESS METHOD heap;', 'ALTER TABLE leads SET ACCESS METHOD copies the table'],
+    ['ALTER TABLE leads SET UNLOGGED;', 'ALTER TABLE leads SET UNLOGGED copies it into new storage'],
+    ['ALTER TABLE leads SET LOGGED;', 'ALTER TABLE leads SET LOGGED copies it'],
+    ['ALTER TABLE leads SET TABLESPACE pg_default;', 'ALTER TABLE leads SET TABLESPACE copies it'],
+    ['ALTER TABLE leads SET ACCESS METHOD heap;', 'ALTER TABLE leads SET ACCESS METHOD copies it'],
+    ['ALTER MATERIALIZED VIEW lead_scores SET TABLESPACE pg_default;', 'ALTER MATERIALIZED VIEW lead_scores SET TABLESPACE copies it'],
+    ['VACUUM (FULL true) leads;', 'VACUUM FULL leads copies the table'],
   ])('reports %s', async (sql, message) => {
     const found = await rules(sql);
     expect(found).toHaveLength(1);
@@ -28,8 +30,25 @@ describe('Rule: table-rewrite', () => {
     expect(found[0]![2]).toContain(message);
   });
 
-  it('reports one ALTER TABLE with two storage changes once', async () => {
+  it('reports one ALTER TABLE with two storage changes once, and two such statements each', async () => {
     expect(await rules('ALTER TABLE leads SET UNLOGGED, SET TABLESPACE pg_default;')).toHaveLength(1);
+    expect(await rules('ALTER TABLE leads SET UNLOGGED;\nALTER TABLE events SET UNLOGGED;')).toHaveLength(2);
+  });
+
+  it('passes SET TABLESPACE of a partitioned table, which moves no partition (only their default), and VACUUM with FULL off', async () => {
+    const partitioned = 'CREATE TABLE ledger (id int, at date) PARTITION BY RANGE (at);\nCREATE TABLE ledger_2026 PARTITION OF ledger FOR VALUES FROM (\'2026-01-01\') TO (\'2027-01-01\');';
+    expect(await rules('ALTER TABLE ledger SET TABLESPACE pg_default;', partitioned)).toEqual([]);
+    expect(await rules('ALTER TABLE ledger_2026 SET TABLESPACE pg_default;', partitioned)).toHaveLength(1);
+    expect(await rules('VACUUM (FULL false) leads;\nVACUUM (FULL off, ANALYZE) leads;\nVACUUM (FULL 0) leads;')).toEqual([]);
+  });
+
+  it('puts VACUUM FULL\'s kept statement in a no-transaction file, as PostgreSQL never runs VACUUM in a transaction block', async () => {
+    const [f] = (await lintAfter(EXISTING, 'VACUUM FULL leads;')).findings;
+    expect(f!.fix).toContain('-- schemaguard:no-transaction\n');
+    expect(f!.fix).toContain('-- schemaguard:allow table-rewrite leads is small');
+    expect(f!.fix.endsWith('VACUUM FULL leads;')).toBe(true);
+    const [alter] = (await lintAfter(EXISTING, 'ALTER TABLE leads SET UNLOGGED;')).findings;
+    expect(alter!.fix).not.toContain('no-transaction');
   });
 
   it.each([
