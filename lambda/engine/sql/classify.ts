@@ -64,6 +64,8 @@ for (const words of NO_TRANSACTION_BLOCK) {
   const first = words.split(' ')[0]!;
   NO_TRANSACTION_BLOCK_BY_FIRST.set(first, [...(NO_TRANSACTION_BLOCK_BY_FIRST.get(first) ?? []), words]);
 }
+const REINDEX_OBJECTS = new Set(['index', 'table', 'schema', 'database', 'system']);
+const MANY_TABLES = new Set(['schema', 'database', 'system']);
 const QUERY = new Set(['select', 'with', 'values', 'table']);
 const READ = new Set(['show', 'explain']);
 
@@ -82,6 +84,8 @@ export function classifyStatement(s: StatementWords): StatementClass {
   if (refused) return at('no-transaction-block', refused);
   // CLUSTER [VERBOSE] without a table re-clusters every table, one transaction each.
   if (first === 'cluster' && s.words.slice(1).every((w) => w === 'verbose')) return at('no-transaction-block', first);
+  // REINDEX SCHEMA / DATABASE / SYSTEM rebuild table after table, one transaction each (options in parentheses come first).
+  if (first === 'reindex' && MANY_TABLES.has(s.words.slice(1).find((w) => REINDEX_OBJECTS.has(w)) ?? '')) return at('no-transaction-block', first);
   if (first === 'call') return at('call', first);
   if (first === 'do' && s.text !== undefined && doBodyEndsTransactions(s.text)) return at('do-commits', first);
   if (QUERY.has(first)) return at('query', first);

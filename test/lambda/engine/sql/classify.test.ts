@@ -40,6 +40,11 @@ describe('Function: classifySql', () => {
     ['CLUSTER', 'no-transaction-block', 'CLUSTER'],
     ['CLUSTER VERBOSE', 'no-transaction-block', 'CLUSTER'],
     ['CLUSTER t USING t_pkey', 'other', 'CLUSTER'],
+    ['REINDEX SCHEMA app', 'no-transaction-block', 'REINDEX'],
+    ['REINDEX (VERBOSE) DATABASE app', 'no-transaction-block', 'REINDEX'],
+    ['REINDEX SYSTEM', 'no-transaction-block', 'REINDEX'],
+    ['REINDEX TABLE schema_history', 'other', 'REINDEX'],
+    ['REINDEX (VERBOSE) INDEX app.system_idx', 'other', 'REINDEX'],
     ['ALTER DATABASE x SET work_mem = 1', 'other', 'ALTER'],
     // The rest.
     ['CALL refresh_totals()', 'call', 'CALL'],
