@@ -184,7 +184,6 @@ function partitionCommand(cmd: Node, parent: RelationRef | undefined): Statement
   return undefined;
 }
 
-/** The one ADD PRIMARY KEY USING INDEX among `parts` (PostgreSQL takes one key per table), and whether the others scan. */
 /** The columns the statement sets NOT NULL, and whether its other subcommands scan. */
 function notNullParts(parts: Part[]): Pick<StatementLock, 'notNull'> {
   const columns = parts.flatMap((p) => (p.notNullColumn ? [p.notNullColumn] : []));
@@ -198,6 +197,7 @@ function expressionParts(parts: Part[]): Pick<StatementLock, 'expressions'> {
   return columns.length ? { expressions: { columns, othersRewrite: others.some((p) => p.form.rewrites), othersScan: others.some((p) => p.form.scans) } } : {};
 }
 
+/** The one ADD PRIMARY KEY USING INDEX among `parts` (PostgreSQL takes one key per table), and whether the others scan. */
 function keyIndex(parts: Part[]): Pick<StatementLock, 'primaryKeyIndex' | 'othersScan'> {
   const key = parts.filter((p) => p.primaryKeyIndex);
   if (key.length !== 1) return {};
