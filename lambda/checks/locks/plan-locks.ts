@@ -170,7 +170,7 @@ function createdTable(s: ParsedStatement): string | undefined {
 
 export async function planLocks(pending: Migration[], options: LockPlanOptions = {}): Promise<LockPlan> {
   await loadParser();
-  const reads = await byDomainTable(readAll(pending, options), options.catalog);
+  const reads = await byDomainTable(readAll(pending, options).flatMap(byTable), options.catalog);
   const refs = reads.flatMap(({ sl }) => [sl.table, sl.other?.table].filter((r): r is RelationRef => !!r));
   const sizes = options.catalog ? await readTableSizes(options.catalog, refs) : new Map<string, TableSize>();
   if (options.catalog) await addDefaultPartitions(options.catalog, reads, sizes);
@@ -212,6 +212,12 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
  */
 function onPartitioned(sl: StatementLock, size: TableSize | undefined): StatementLock {
   return size?.partitioned && sl.form.id === 'rewrite-storage' && sl.typeChanges.length === 0 ? { ...sl, rewrites: false, scans: false } : sl;
+}
+
+/** A statement on a list of tables (DROP TABLE a, b …), once per table: each is locked, sized and warned of on its own. */
+function byTable(read: Read): Read[] {
+  const { moreTables, ...sl } = read.sl;
+  return [{ ...read, sl }, ...(moreTables ?? []).map((table) => ({ ...read, sl: { ...sl, table } }))];
 }
 
 /**

@@ -41,6 +41,8 @@ export interface StatementLock {
   expressions?: { columns: string[]; othersRewrite: boolean; othersScan: boolean };
   /** The lock is on every table with a column of this domain (or of a domain over it): the catalog names them (`domain-tables.ts`). */
   domain?: { schema?: string; name: string };
+  /** The statement's other tables, taken the same way as `table` (DROP TABLE a, b; TRUNCATE a, b; INHERITS (a, b); a second REFERENCES): plan gives each a row of its own. */
+  moreTables?: RelationRef[];
   /** The partitioned table whose DEFAULT partition the form also locks (`LockForm.defaultPartition`). */
   partitioned?: RelationRef;
   /** Column type changes, for the catalog to tell a rewrite from a binary-compatible change. */
@@ -100,7 +102,7 @@ export function statementLock(s: ParsedStatement, rewrite?: RewriteContext): Sta
     case 'DropStmt': return drop(n);
     case 'ReindexStmt': return reindex(n);
     case 'CreateStmt': return createTable(n);
-    case 'TruncateStmt': return single(form('truncate'), table(rangeVar(as(list(n.relations)[0], 'RangeVar'))));
+    case 'TruncateStmt': return withMore(single(form('truncate'), relations(n.relations)[0]), relations(n.relations));
     case 'CreateTrigStmt': return single(form('create-trigger'), table(rangeVar(n.relation)));
     case 'CreatePolicyStmt': case 'AlterPolicyStmt': return single(form('policy'), table(rangeVar(n.table)));
     case 'RuleStmt': return single(form('policy'), table(rangeVar(n.relation)));
@@ -283,12 +285,32 @@ function addConstraint(con: Node | undefined): Part {
   }
 }
 
+/** `sl` with the rest of `all` (its first is `sl.table`) as its other tables. */
+function withMore(sl: StatementLock, all: (RelationRef | undefined)[]): StatementLock {
+  if (!sl.table) return sl;
+  const key = (r: RelationRef) => `${r.schema ?? ''}.${r.name}`;
+  const seen = new Set([key(sl.table)]);
+  const more: RelationRef[] = [];
+  for (const r of all.slice(1)) {
+    if (r && !seen.has(key(r))) {
+      seen.add(key(r));
+      more.push(r);
+    }
+  }
+  return more.length ? { ...sl, moreTables: more } : sl;
+}
+
+/** The tables of a list of RangeVars (TRUNCATE's, LOCK's). */
+function relations(v: unknown): (RelationRef | undefined)[] {
+  return list(v).map((r) => table(rangeVar(as(r, 'RangeVar'))));
+}
+
 function drop(n: Node): StatementLock {
   const objects = list(n.objects).map((o) => names(as(o, 'List')?.items));
   const first = objects[0] ?? [];
   switch (n.removeType) {
-    case 'OBJECT_INDEX': return single(form(n.concurrent ? 'drop-index-concurrently' : 'drop-index'), qualifiedName(first, 'index'));
-    case 'OBJECT_TABLE': return single(form('drop-table'), qualifiedName(first, 'table'), { foreignKeys: [{ by: 'all', action: 'drops' }] });
+    case 'OBJECT_INDEX': return withMore(single(form(n.concurrent ? 'drop-index-concurrently' : 'drop-index'), qualifiedName(first, 'index')), objects.map((o) => qualifiedName(o, 'index')));
+    case 'OBJECT_TABLE': return withMore(single(form('drop-table'), qualifiedName(first, 'table'), { foreignKeys: [{ by: 'all', action: 'drops' }] }), objects.map((o) => qualifiedName(o, 'table')));
     case 'OBJECT_TRIGGER': return single(form('drop-trigger'), qualifiedName(first.slice(0, -1), 'table'));
     case 'OBJECT_POLICY': case 'OBJECT_RULE': return single(form('policy'), qualifiedName(first.slice(0, -1), 'table'));
     default: return single(form('no-table-lock'), undefined);
@@ -324,14 +346,15 @@ function alterDomain(n: Node): StatementLock {
  * SHARE UPDATE EXCLUSIVE for INHERITS (pg_locks, PostgreSQL 18 and 15).
  */
 function createTable(n: Node): StatementLock {
-  const parent = table(rangeVar(as(list(n.inhRelations)[0], 'RangeVar')));
-  if (parent) return n.partbound ? single(form('create-partition'), parent, { partitioned: parent }) : single(form('create-table-inherits'), parent);
+  const parents = relations(n.inhRelations);
+  const parent = parents[0];
+  if (parent) return n.partbound ? single(form('create-partition'), parent, { partitioned: parent }) : withMore(single(form('create-table-inherits'), parent), parents);
   const constraints = list(n.tableElts).flatMap((e) => {
     const col = as(e, 'ColumnDef');
     return col ? list(col.constraints).map((c) => as(c, 'Constraint')) : [as(e, 'Constraint')];
   });
-  const referenced = table(rangeVar(constraints.find((c) => c?.contype === 'CONSTR_FOREIGN')?.pktable));
-  return referenced ? single(form('create-table-references'), referenced) : single(form('create-table'), undefined);
+  const referenced = constraints.filter((c) => c?.contype === 'CONSTR_FOREIGN').map((c) => table(rangeVar(c!.pktable)));
+  return referenced[0] ? withMore(single(form('create-table-references'), referenced[0]), referenced) : single(form('create-table'), undefined);
 }
 
 function comment(n: Node): StatementLock {
@@ -341,10 +364,9 @@ function comment(n: Node): StatementLock {
 }
 
 function vacuum(n: Node): StatementLock {
-  const rel = table(rangeVar(as(list(n.rels)[0], 'VacuumRelation')?.relation));
-  if (!n.is_vacuumcmd) return single(form('analyze'), rel);
-  const full = optionOn(n.options, 'full');
-  return single(form(full ? 'vacuum-full' : 'vacuum'), rel);
+  const rels = list(n.rels).map((r) => table(rangeVar(as(r, 'VacuumRelation')?.relation)));
+  const id = !n.is_vacuumcmd ? 'analyze' : optionOn(n.options, 'full') ? 'vacuum-full' : 'vacuum';
+  return withMore(single(form(id), rels[0]), rels);
 }
 
 /** A locking clause (FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE) takes ROW SHARE and locks the rows it returns. */
@@ -356,7 +378,7 @@ function select(n: Node): StatementLock {
 
 function lockTable(n: Node): StatementLock {
   const mode = LOCK_MODES[Number(n.mode ?? 8) - 1] ?? 'ACCESS EXCLUSIVE';
-  return { ...single(form('lock-table'), table(rangeVar(as(list(n.relations)[0], 'RangeVar')))), lock: mode };
+  return { ...withMore(single(form('lock-table'), relations(n.relations)[0]), relations(n.relations)), lock: mode };
 }
 
 function rename(n: Node): StatementLock {

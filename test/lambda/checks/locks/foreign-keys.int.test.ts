@@ -94,6 +94,14 @@ describe.each(targets)('Function: planLocks, dropped foreign keys, on $name', (t
     });
   });
 
+  it('DROP TABLE of two tables: a row for each, with the keys of each', async () => {
+    const p = await plan('DROP TABLE orders, regions CASCADE');
+    expect(p.statements.map((s) => [s.table, s.lock, (s.referenced ?? []).map((k) => `${k.referencing ? '<-' : '->'} ${k.table}`)])).toEqual([
+      ['public.orders', 'ACCESS EXCLUSIVE', ['-> public.customers', '-> public.regions']],
+      ['public.regions', 'ACCESS EXCLUSIVE', ['<- public.orders']],
+    ]);
+  });
+
   it('the CLI says which key makes the lock, and nothing without a database', async () => {
     const dir = tempDir({ '1_drop.sql': 'ALTER TABLE orders DROP CONSTRAINT orders_customer_fk;\n', '2_type.sql': 'ALTER TABLE orders ALTER COLUMN region_id TYPE bigint;\n' });
     const online = await runCli(['plan', '--database-url', url, '--dir', dir]);

@@ -100,6 +100,22 @@ describe('Function: statementLock', () => {
     expect(withVirtualColumns(two, () => true)).toMatchObject({ rewrites: true, scans: true });
   });
 
+  // Regression: a statement on a list of tables named only the first (DROP TABLE a, b took the lock on b unseen).
+  it.each([
+    ['DROP TABLE IF EXISTS app.a, b', 'drop-table', [{ schema: 'app', name: 'a' }, { name: 'b' }]],
+    ['TRUNCATE a, app.b', 'truncate', [{ name: 'a' }, { schema: 'app', name: 'b' }]],
+    ['LOCK TABLE a, b IN SHARE MODE', 'lock-table', [{ name: 'a' }, { name: 'b' }]],
+    ['VACUUM (FULL) a, b', 'vacuum-full', [{ name: 'a' }, { name: 'b' }]],
+    ['ANALYZE a, b', 'analyze', [{ name: 'a' }, { name: 'b' }]],
+    ['DROP INDEX a_i, b_i', 'drop-index', [{ name: 'a_i' }, { name: 'b_i' }]],
+    ['CREATE TABLE c (x int) INHERITS (a, b)', 'create-table-inherits', [{ name: 'a' }, { name: 'b' }]],
+    ['CREATE TABLE c (a_id int REFERENCES a, b_id int REFERENCES b, a2 int REFERENCES a)', 'create-table-references', [{ name: 'a' }, { name: 'b' }]],
+  ] as const)('reads %s as %s on each of its tables', (sql, id, tables) => {
+    const sl = classify(sql);
+    expect(sl.form.id).toBe(id);
+    expect([sl.table, ...(sl.moreTables ?? [])].map((t) => ({ ...(t!.schema ? { schema: t!.schema } : {}), name: t!.name }))).toEqual(tables);
+  });
+
   it.each(['FOR UPDATE', 'FOR NO KEY UPDATE', 'FOR SHARE', 'FOR KEY SHARE', 'FOR UPDATE SKIP LOCKED'])('reads SELECT … %s as ROW SHARE with row locks, a scan without WHERE', (clause) => {
     expect(classify(`SELECT * FROM t ${clause}`)).toMatchObject({ form: { id: 'select-for-update', rowLocks: true }, lock: 'ROW SHARE', scans: true });
     expect(classify(`SELECT * FROM t WHERE id = 1 ${clause}`)).toMatchObject({ lock: 'ROW SHARE', scans: false });
