@@ -4,12 +4,17 @@
  * constraints and default, so a DEFAULT calling a user-defined or overloaded function,
  * or a column of a constrained domain, is judged by what the database
  * declares; the NOT NULL constraints left NOT VALID (PostgreSQL 18), on
- * whose columns a primary key is refused; and, when a pending file says
+ * whose columns a primary key is refused; the validated CHECKs that prove
+ * columns not null (`col IS NOT NULL`), which spare SET NOT NULL its scan;
+ * and, when a pending file says
  * CASCADE, the user objects' dependencies (`dependencies.ts`), so
  * drop-cascade names what would go.
  * Catalog reads only.
  */
 import type { Queryable } from '../../engine/ports';
+import { as, list, loadParser, parseSql } from '../parse';
+import { notNullColumns } from './model-tables';
+import type { TableModel } from './model-types';
 import { readDependencies, type DependencyGraph } from './dependencies';
 import type { LintSource } from './source';
 import type { FunctionSignature, Volatility } from './volatility';
@@ -23,6 +28,15 @@ export interface CatalogDomain {
   notNull: boolean;
   /** Has a DEFAULT (`pg_type.typdefaultbin`; a domain over a domain is given its base's when made): a column of it added to a table is filled with it. @default false */
   hasDefault?: boolean;
+}
+
+/** A validated CHECK of the database that proves columns not null (`notNullColumns`): SET NOT NULL on them reads no row (PostgreSQL 12+). */
+export interface CatalogNotNullCheck {
+  schema: string;
+  table: string;
+  /** The constraint's name. */
+  name: string;
+  columns: string[];
 }
 
 /**
@@ -47,6 +61,8 @@ export interface LintCatalog {
   domains: CatalogDomain[];
   /** NOT NULL constraints left NOT VALID. @default - none */
   notValidNotNull?: CatalogNotValidNotNull[];
+  /** Validated CHECKs proving columns not null. @default - none */
+  notNullChecks?: CatalogNotNullCheck[];
   /** What depends on what (`pg_depend`), read when asked for. */
   dependencies?: DependencyGraph;
   /**
@@ -93,11 +109,51 @@ export async function readLintCatalog(q: Queryable, options: ReadCatalogOptions 
       WHERE t.typtype = 'd'`,
   )).rows;
   const notValidNotNull = (await q.query<CatalogNotValidNotNull>(NOT_VALID_NOT_NULL_SQL)).rows;
+  const checkRows = (await q.query<{ schema: string; table: string; name: string; def: string }>(NOT_NULL_CHECKS_SQL)).rows;
+  if (checkRows.length) await loadParser(); // their definitions are read by PostgreSQL's parser
+  const notNullChecks = checkRows
+    .map((r) => ({ schema: r.schema, table: r.table, name: r.name, columns: checkProves(r.def) }))
+    .filter((c) => c.columns.length > 0);
   // The zone's offset in January and in July (a zone with summer time is not UTC, even while its offset is 0).
   const [zone] = (await q.query<{ utc: boolean }>(
     "SELECT extract(timezone FROM '2000-01-15 12:00+00'::timestamptz) = 0 AND extract(timezone FROM '2000-07-15 12:00+00'::timestamptz) = 0 AS utc",
   )).rows;
-  return { functions, domains, notValidNotNull, utcSessions: zone?.utc === true, ...(options.dependencies ? { dependencies: await readOrSay(q, options.onUnread) } : {}) };
+  return { functions, domains, notValidNotNull, notNullChecks, utcSessions: zone?.utc === true, ...(options.dependencies ? { dependencies: await readOrSay(q, options.onUnread) } : {}) };
+}
+
+// Only definitions that can prove a column not null are read (a database has few of those).
+const NOT_NULL_CHECKS_SQL = `
+SELECT n.nspname AS schema, r.relname AS "table", c.conname AS name, pg_get_constraintdef(c.oid) AS def
+  FROM pg_constraint c
+  JOIN pg_class r ON r.oid = c.conrelid
+  JOIN pg_namespace n ON n.oid = r.relnamespace
+ WHERE c.contype = 'c' AND c.convalidated AND pg_get_constraintdef(c.oid) ILIKE '%IS NOT NULL%'`;
+
+/** The columns a CHECK's definition (`pg_get_constraintdef`: `CHECK ((a IS NOT NULL))`) proves not null. */
+export function checkProves(def: string): string[] {
+  let stmt;
+  try {
+    stmt = parseSql(`ALTER TABLE t ADD ${def}`).statements[0];
+  } catch {
+    return []; // a definition this parser cannot read proves nothing here
+  }
+  const cmd = as(list(stmt?.node.cmds)[0], 'AlterTableCmd');
+  const con = as(cmd?.def, 'Constraint');
+  return con ? notNullColumns(con) ?? [] : [];
+}
+
+/**
+ * Whether a validated CHECK of the database proves `column` of `t` not null,
+ * and no pending migration has dropped (or validated, or renamed away) it or
+ * the column since. The catalog has the names from before the run.
+ */
+export function notNullProvenInDatabase(catalog: LintCatalog | undefined, t: TableModel, column: string): boolean {
+  if (!catalog?.notNullChecks?.length) return false;
+  const db = t.databaseName ?? t;
+  const inDatabase = t.databaseColumns?.get(column) ?? column;
+  const settled = t.notNullSettled;
+  if (settled?.columns.has(column) || settled?.columns.has(inDatabase)) return false;
+  return catalog.notNullChecks.some((c) => c.schema === db.schema && c.table === db.name && c.columns.includes(inDatabase) && !settled?.constraints.has(c.name));
 }
 
 // contype 'n' is PostgreSQL 18's: on earlier versions no row has it, and this reads nothing.

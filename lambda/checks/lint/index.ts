@@ -54,7 +54,7 @@ import { VOLATILE_DEFAULT } from './rules/volatile-default';
 import type { LintSource } from './source';
 
 export type { LintCatalog } from './catalog';
-export { needsDependencies, readLintCatalog } from './catalog';
+export { checkProves, needsDependencies, notNullProvenInDatabase, readLintCatalog } from './catalog';
 export { rewriteContextOf, rewritingColumnDefault, type RewriteContext } from './column';
 export { PendingModel } from './model';
 export { notNullColumns, notNullProven } from './model-tables';

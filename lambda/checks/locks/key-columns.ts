@@ -11,8 +11,7 @@
  */
 import { qualifiedIdent } from '../../engine/identifiers';
 import type { Queryable } from '../../engine/ports';
-import { notNullColumns } from '../lint';
-import { as, list, parseSql } from '../parse';
+import { checkProves } from '../lint';
 
 export interface IndexRef {
   schema?: string;
@@ -47,17 +46,4 @@ export async function readNullableKeyColumns(q: Queryable, indexes: IndexRef[]):
     const proven = new Set(r.checks.flatMap(checkProves));
     return [r.name, [...r.nullable.filter((c) => !proven.has(c)), ...r.notValid]];
   }));
-}
-
-/** The columns a CHECK's definition (`pg_get_constraintdef`: `CHECK ((a IS NOT NULL))`) proves not null. */
-function checkProves(def: string): string[] {
-  let stmt;
-  try {
-    stmt = parseSql(`ALTER TABLE t ADD ${def}`).statements[0];
-  } catch {
-    return []; // a definition this parser cannot read proves nothing here
-  }
-  const cmd = as(list(stmt?.node.cmds)[0], 'AlterTableCmd');
-  const con = as(cmd?.def, 'Constraint');
-  return con ? notNullColumns(con) ?? [] : [];
 }

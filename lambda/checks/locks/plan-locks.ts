@@ -17,7 +17,7 @@
 import type { Queryable } from '../../engine/ports';
 import type { Migration } from '../../engine/source';
 import type { Finding } from '../finding';
-import { lintSourceOf, notNullProven, PendingModel, rewriteContextOf, type LintCatalog } from '../lint';
+import { lintSourceOf, notNullProven, notNullProvenInDatabase, PendingModel, rewriteContextOf, type LintCatalog } from '../lint';
 import { domainKey, readDomainTables } from './domain-tables';
 import { readForeignKeys, touchedKeys, type ForeignKey } from './foreign-keys';
 import { indexText, readNullableKeyColumns, type IndexRef } from './key-columns';
@@ -137,7 +137,7 @@ function readsOf(m: Migration, pending: boolean, model: PendingModel, catalog: L
         const key = raw.primaryKeyIndex ? { schema: raw.table?.schema, name: raw.primaryKeyIndex } : undefined;
         const nullable = key && keyColumnsNullable(model, key);
         const table = raw.table && model.table(raw.table);
-        const proven = withNotNullProven(withKeyColumnsNotNull(raw, nullable), raw.notNull && notNullUnproven(model, raw));
+        const proven = withNotNullProven(withKeyColumnsNotNull(raw, nullable), raw.notNull && notNullUnproven(model, raw, catalog));
         const sl = withVirtualColumns(proven, (c) => table?.columns.get(c)?.generated === 'v');
         const keyIndex = key && !nullable ? key : undefined;
         reads.push({ m, line: s.line, column: s.column, headline: (end < 0 ? s.text : s.text.slice(0, end)).slice(0, 120), created: createdTable(s), sl, ...(keyIndex ? { keyIndex } : {}) });
@@ -156,10 +156,10 @@ function keyColumnsNullable(model: PendingModel, index: IndexRef): string[] | un
   return key.columns.filter((c) => !notNullProven(key.table, c));
 }
 
-/** The columns a SET NOT NULL would scan for: those no validated CHECK (or NOT NULL) of the model proves, as lint judges them; undefined for a table the model does not know. */
-function notNullUnproven(model: PendingModel, sl: StatementLock): string[] | undefined {
-  const t = sl.table && model.table(sl.table);
-  return t ? sl.notNull!.columns.filter((c) => !notNullProven(t, c)) : undefined;
+/** The columns a SET NOT NULL would scan for: those no validated CHECK (or NOT NULL) of the model or of the database proves, as lint judges them; undefined for a table the model does not know. */
+function notNullUnproven(model: PendingModel, sl: StatementLock, catalog: LintCatalog | undefined): string[] | undefined {
+  const t = sl.table && (model.table(sl.table) ?? (catalog?.notNullChecks?.length ? model.tableOrPlaceholder(sl.table) : undefined));
+  return t ? sl.notNull!.columns.filter((c) => !notNullProven(t, c) && !notNullProvenInDatabase(catalog, t, c)) : undefined;
 }
 
 function createdTable(s: ParsedStatement): string | undefined {

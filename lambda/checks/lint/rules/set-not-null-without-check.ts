@@ -6,12 +6,14 @@
  * does PostgreSQL 18's ADD [CONSTRAINT name] NOT NULL col, skipped the same
  * way (its NOT VALID form does not scan; VALIDATE does, under SHARE UPDATE
  * EXCLUSIVE). Checked on PostgreSQL 18 ("verifying table" against
- * "existing constraints … are sufficient to prove").
+ * "existing constraints … are sufficient to prove"). With a database, its
+ * validated CHECKs count too (`LintCatalog.notNullChecks`).
  */
 import { as, names, type ParsedStatement } from '../../parse';
 import { renderFix } from '../fix';
 import { notNullSteps } from '../fix-steps';
 import type { AlterTarget } from '../model';
+import { notNullProvenInDatabase } from '../catalog';
 import { notNullProven } from '../model-tables';
 import type { LintRule, RuleContext } from '../rule';
 import { clauseAt, tableName } from '../sql-text';
@@ -42,7 +44,7 @@ export const SET_NOT_NULL_WITHOUT_CHECK: LintRule = {
 
 /** Reports making `column` NOT NULL (`added`: by ADD CONSTRAINT … NOT NULL, else by SET NOT NULL) unless nothing needs a scan. */
 function check(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, column: string, added?: { clause: string; name?: string }): void {
-  if (notNullProven(t.table, column)) return;
+  if (notNullProven(t.table, column) || notNullProvenInDatabase(ctx.catalog, t.table, column)) return;
   const table = tableName(t.rel);
   const makeNotNull = added && { sql: `ALTER TABLE ${table} ADD ${added.clause};  -- no scan: the validated CHECK proves it`, name: added.name };
   ctx.report(SET_NOT_NULL_WITHOUT_CHECK, s, {
