@@ -37,15 +37,19 @@ export async function printLockTable(out: (text: string) => void, drained: () =>
   await writeLines(out, lines, drained);
 }
 
+/** Why a foreign key's other table is locked. */
+function keyNote(k: NonNullable<StatementLockReport['referenced']>[number]): string {
+  if (k.action === 'copies') return k.referencing ? `which references the parent through ${k.constraint}: the partition joins it` : `the referenced table of ${k.constraint}, which the partition gets a copy of`;
+  const does = k.action === 'drops' ? 'drops' : 'drops and adds again';
+  return `${k.referencing ? `which references it through ${k.constraint}` : `the referenced table of ${k.constraint}`}, which this ${does}`;
+}
+
 /** The lines under the table for one statement: its other tables' locks, and what may spare its read. */
 function statementNotes(s: StatementLockReport): string[] {
   const at = `${s.file}:${s.line}:`;
   const notes: string[] = [];
   if (s.other) notes.push(`${at} also ${s.other.lock} on ${s.other.table} (${OTHER_ROLE_TEXT[s.other.role]})`);
-  for (const k of s.referenced ?? []) {
-    const does = k.action === 'drops' ? 'drops' : 'drops and adds again';
-    notes.push(`${at} also ACCESS EXCLUSIVE on ${k.table} (${k.referencing ? `which references it through ${k.constraint}` : `the referenced table of ${k.constraint}`}, which this ${does})`);
-  }
+  for (const k of s.referenced ?? []) notes.push(`${at} also ${k.lock} on ${k.table} (${keyNote(k)})`);
   if (s.boundMayBeImplied) notes.push(`${at} ${s.table} has a validated CHECK: if it implies the bound, ATTACH PARTITION reads nothing (not proved here, so no warning)`);
   const d = s.defaultPartition;
   if (d) {

@@ -59,9 +59,11 @@ export interface StatementLockReport {
   /**
    * The foreign keys it drops (or drops and adds again, `rebuilds`), read
    * from a live catalog: each takes ACCESS EXCLUSIVE on its other table, the
-   * one it references, or (`referencing`) the one that references this table.
+   * one it references, or (`referencing`) the one that references this
+   * table. A new or attached partition gets a copy of each of its parent's
+   * keys (`copies`): SHARE ROW EXCLUSIVE at their other ends.
    */
-  referenced?: { table: string; constraint: string; action: 'drops' | 'rebuilds'; referencing?: true }[];
+  referenced?: { table: string; constraint: string; action: 'drops' | 'rebuilds' | 'copies'; lock: LockMode; referencing?: true }[];
   /** ALTER DOMAIN: the domain whose tables the lock is on (`table`: one of them, from the catalog; null without one). */
   domain?: string;
   /** The parent's DEFAULT partition, which the statement also locks ACCESS EXCLUSIVE (`reads`: and reads); known from a live catalog. */
@@ -175,7 +177,7 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
   const sizes = options.catalog ? await readTableSizes(options.catalog, refs) : new Map<string, TableSize>();
   if (options.catalog) await addDefaultPartitions(options.catalog, reads, sizes);
   const foreignKeys = options.catalog
-    ? await readForeignKeys(options.catalog, reads.flatMap(({ sl }) => (sl.foreignKeys && sl.table?.kind === 'table' ? [sl.table] : [])))
+    ? await readForeignKeys(options.catalog, reads.flatMap(({ sl }) => { const on = keysOf(sl); return on ? [on] : []; }))
     : new Map<string, ForeignKey[]>();
   const keys = reads.flatMap((r) => (r.keyIndex ? [r.keyIndex] : []));
   const keyNullable = options.catalog && keys.length ? await readNullableKeyColumns(options.catalog, keys) : new Map<string, string[]>();
@@ -190,8 +192,14 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
     const typed = withCurrentTypes(onPartitioned(raw, size), (col) => size?.columns.get(col), options.lintCatalog?.utcSessions);
     const sl = read.keyIndex ? withKeyColumnsNotNull(typed, keyNullable.get(indexText(read.keyIndex))) : typed;
     const report = reportOf(read, sl, size, sizes, created);
-    const dropped = sl.foreignKeys && sl.table ? touchedKeys(foreignKeys.get(refKey(sl.table)) ?? [], sl.foreignKeys) : [];
-    if (dropped.length) report.referenced = dropped.map((k) => ({ table: k.other, constraint: k.constraint, action: k.action, ...(k.referencing ? { referencing: true as const } : {}) }));
+    const on = keysOf(sl);
+    const touched = on ? touchedKeys(foreignKeys.get(refKey(on)) ?? [], sl.foreignKeys!) : [];
+    if (touched.length) {
+      report.referenced = touched.map((k) => ({
+        table: k.other, constraint: k.constraint, action: k.action, lock: k.action === 'copies' ? 'SHARE ROW EXCLUSIVE' as const : 'ACCESS EXCLUSIVE' as const,
+        ...(k.referencing ? { referencing: true as const } : {}),
+      }));
+    }
     trackHeld(report, m, held);
     plan.statements.push(report);
     // ATTACH PARTITION reads nothing when a validated CHECK of the table implies the bound: not proved here, and not warned of.
@@ -212,6 +220,12 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
  */
 function onPartitioned(sl: StatementLock, size: TableSize | undefined): StatementLock {
   return size?.partitioned && sl.form.id === 'rewrite-storage' && sl.typeChanges.length === 0 ? { ...sl, rewrites: false, scans: false } : sl;
+}
+
+/** The table whose foreign keys the statement drops, rebuilds or copies. */
+function keysOf(sl: StatementLock): RelationRef | undefined {
+  const on = sl.foreignKeys ? sl.foreignKeysOn ?? sl.table : undefined;
+  return on?.kind === 'table' ? on : undefined;
 }
 
 /** A statement on a list of tables (DROP TABLE a, b …), once per table: each is locked, sized and warned of on its own. */

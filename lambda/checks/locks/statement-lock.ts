@@ -37,6 +37,8 @@ export interface StatementLock {
    * using a column.
    */
   foreignKeys?: ForeignKeysTouched[];
+  /** Whose foreign keys `foreignKeys` are, when not `table`'s (ATTACH PARTITION: the parent's). */
+  foreignKeysOn?: RelationRef;
   /** The generated columns SET EXPRESSION recomputes (a rewrite, unless each is virtual: `withVirtualColumns`), and whether the other subcommands rewrite or scan. */
   expressions?: { columns: string[]; othersRewrite: boolean; othersScan: boolean };
   /** The lock is on every table with a column of this domain (or of a domain over it): the catalog names them (`domain-tables.ts`). */
@@ -63,7 +65,8 @@ export interface ForeignKeysTouched {
   by: 'all' | 'constraint' | 'column';
   /** The constraint's or the column's name. */
   name?: string;
-  action: 'drops' | 'rebuilds';
+  /** `copies`: a new partition gets a copy of each of its parent's keys (SHARE ROW EXCLUSIVE on the other table). */
+  action: 'drops' | 'rebuilds' | 'copies';
 }
 
 /** One subcommand's contribution: a form and what the statement says about it. */
@@ -177,7 +180,8 @@ function partitionCommand(cmd: Node, parent: RelationRef | undefined): Statement
   const partition = table(rangeVar(as(cmd.def, 'PartitionCmd')?.name));
   if (cmd.subtype === 'AT_AttachPartition') {
     const f = form('attach-partition');
-    return single(f, partition, { other: parent && { table: parent, lock: f.other!, role: f.otherRole }, partitioned: parent });
+    // The partition gets a copy of each of the parent's foreign keys, validated: SHARE ROW EXCLUSIVE at their other ends.
+    return single(f, partition, { other: parent && { table: parent, lock: f.other!, role: f.otherRole }, partitioned: parent, foreignKeys: [{ by: 'all', action: 'copies' }], foreignKeysOn: parent });
   }
   if (cmd.subtype === 'AT_DetachPartition') {
     const f = form(as(cmd.def, 'PartitionCmd')?.concurrent ? 'detach-partition-concurrently' : 'detach-partition');
@@ -348,7 +352,8 @@ function alterDomain(n: Node): StatementLock {
 function createTable(n: Node): StatementLock {
   const parents = relations(n.inhRelations);
   const parent = parents[0];
-  if (parent) return n.partbound ? single(form('create-partition'), parent, { partitioned: parent }) : withMore(single(form('create-table-inherits'), parent), parents);
+  if (parent && n.partbound) return single(form('create-partition'), parent, { partitioned: parent, foreignKeys: [{ by: 'all', action: 'copies' }] });
+  if (parent) return withMore(single(form('create-table-inherits'), parent), parents);
   const constraints = list(n.tableElts).flatMap((e) => {
     const col = as(e, 'ColumnDef');
     return col ? list(col.constraints).map((c) => as(c, 'Constraint')) : [as(e, 'Constraint')];

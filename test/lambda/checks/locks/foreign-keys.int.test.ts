@@ -26,7 +26,12 @@ CREATE TABLE orders (
   region_id int CONSTRAINT orders_region_fk REFERENCES regions (id),
   parent_id int CONSTRAINT orders_parent_fk REFERENCES orders (id),
   total int CONSTRAINT orders_total_positive CHECK (total > 0)
-);`;
+);
+CREATE TABLE carriers (id int PRIMARY KEY);
+CREATE TABLE shipments (id int PRIMARY KEY, carrier_id int CONSTRAINT shipments_carrier_fk REFERENCES carriers (id)) PARTITION BY RANGE (id);
+CREATE TABLE shipments_1 PARTITION OF shipments FOR VALUES FROM (0) TO (100);
+CREATE TABLE labels (shipment_id int CONSTRAINT labels_shipment_fk REFERENCES shipments (id));
+CREATE TABLE shipments_new (id int PRIMARY KEY, carrier_id int);`;
 
 /** The referenced tables `sql` holds ACCESS EXCLUSIVE on, as pg_locks shows; rolled back. */
 async function lockedReferenced(c: pg.Client, sql: string): Promise<string[]> {
@@ -92,6 +97,31 @@ describe.each(targets)('Function: planLocks, dropped foreign keys, on $name', (t
         await c.query('ROLLBACK');
       }
     });
+  });
+
+  // Regression: a new or attached partition gets a copy of each of its parent's keys, locking both other ends SHARE ROW EXCLUSIVE; plan named neither.
+  it.each([
+    ['CREATE TABLE shipments_2 PARTITION OF shipments FOR VALUES FROM (200) TO (300)'],
+    ['ALTER TABLE shipments ATTACH PARTITION shipments_new FOR VALUES FROM (100) TO (200)'],
+  ])('%s: SHARE ROW EXCLUSIVE on the table the parent references and on the one that references it, as pg_locks shows', async (sql) => {
+    const p = await plan(sql);
+    expect((p.statements[0]!.referenced ?? []).map((k) => [k.table, k.lock, k.action, k.referencing ?? false])).toEqual([
+      ['public.carriers', 'SHARE ROW EXCLUSIVE', 'copies', false],
+      ['public.labels', 'SHARE ROW EXCLUSIVE', 'copies', true],
+    ]);
+    await withClient(url, async (c) => {
+      await c.query('BEGIN');
+      try {
+        await c.query(sql);
+        const held = (await c.query<{ relname: string }>("SELECT DISTINCT c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.pid = pg_backend_pid() AND l.granted AND l.mode = 'ShareRowExclusiveLock' AND c.relname IN ('carriers', 'labels') ORDER BY 1")).rows.map((r) => r.relname);
+        expect(held).toEqual(['carriers', 'labels']);
+      } finally {
+        await c.query('ROLLBACK');
+      }
+    });
+    const r = await runCli(['plan', '--database-url', url, '--dir', tempDir({ '1_partition.sql': `${sql};\n` })]);
+    expect(r.stdout).toContain('1_partition.sql:1: also SHARE ROW EXCLUSIVE on public.carriers (the referenced table of shipments_carrier_fk, which the partition gets a copy of)\n');
+    expect(r.stdout).toContain('1_partition.sql:1: also SHARE ROW EXCLUSIVE on public.labels (which references the parent through labels_shipment_fk: the partition joins it)\n');
   });
 
   it('DROP TABLE of two tables: a row for each, with the keys of each', async () => {
