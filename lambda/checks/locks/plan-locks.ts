@@ -161,7 +161,7 @@ function keyColumnsNullable(model: PendingModel, index: IndexRef): string[] | un
 /** The columns a SET NOT NULL would scan for: those no validated CHECK (or NOT NULL) of the model or of the database proves, as lint judges them; undefined for a table the model does not know. */
 function notNullUnproven(model: PendingModel, sl: StatementLock, catalog: LintCatalog | undefined): string[] | undefined {
   const t = sl.table && (model.table(sl.table) ?? (catalog?.notNullChecks?.length ? model.tableOrPlaceholder(sl.table) : undefined));
-  return t ? sl.notNull!.columns.filter((c) => !notNullProven(t, c) && !notNullProvenInDatabase(catalog, t, c)) : undefined;
+  return t ? sl.notNull!.filter((c) => !notNullProven(t, c) && !notNullProvenInDatabase(catalog, t, c)) : undefined;
 }
 
 function createdTable(s: ParsedStatement): string | undefined {

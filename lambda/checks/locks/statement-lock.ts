@@ -39,8 +39,8 @@ export interface StatementLock {
   foreignKeys?: ForeignKeysTouched[];
   /** Whose foreign keys `foreignKeys` are, when not `table`'s (ATTACH PARTITION: the parent's). */
   foreignKeysOn?: RelationRef;
-  /** The generated columns SET EXPRESSION recomputes (a rewrite, unless each is virtual: `withVirtualColumns`), and whether the other subcommands rewrite or scan. */
-  expressions?: { columns: string[]; othersRewrite: boolean; othersScan: boolean };
+  /** The generated columns SET EXPRESSION recomputes (a rewrite, unless each is virtual: `withVirtualColumns`). */
+  expressions?: string[];
   /** The lock is on every table with a column of this domain (or of a domain over it): the catalog names them (`domain-tables.ts`). */
   domain?: { schema?: string; name: string };
   /** The statement's other tables, taken the same way as `table` (DROP TABLE a, b; TRUNCATE a, b; INHERITS (a, b); a second REFERENCES): plan gives each a row of its own. */
@@ -51,14 +51,24 @@ export interface StatementLock {
   typeChanges: { column: string; type: string; transforms: boolean }[];
   /** The index ADD PRIMARY KEY USING INDEX takes: its columns decide whether NOT NULL is set with a scan (`withKeyColumnsNotNull`). */
   primaryKeyIndex?: string;
-  /** With `primaryKeyIndex`: whether the statement's other subcommands scan (a scan-free key leaves theirs). */
-  othersScan?: boolean;
+  /** The columns SET NOT NULL (or ADD … NOT NULL) makes NOT NULL with a scan unless a validated CHECK proves them (`withNotNullProven`). */
+  notNull?: string[];
   /**
-   * The columns SET NOT NULL (or ADD … NOT NULL) makes NOT NULL with a scan
-   * unless a validated CHECK proves them (`withNotNullProven`), and whether
-   * the statement's other subcommands scan.
+   * What each subcommand costs, for an ALTER TABLE whose cost the catalog
+   * or the model may lower (`by`: the refinement that can clear it): each
+   * `with…` function clears its own parts, and the statement rewrites or
+   * scans as long as a part still does, so refinements compose.
    */
-  notNull?: { columns: string[]; othersScan: boolean };
+  parts?: PartCost[];
+}
+
+/** The refinement that can show a subcommand rewrites or reads nothing. */
+export type Refinement = 'type' | 'key' | 'notNull' | 'expression';
+
+export interface PartCost {
+  by?: Refinement;
+  rewrites: boolean;
+  scans: boolean;
 }
 
 export interface ForeignKeysTouched {
@@ -160,10 +170,10 @@ function alterTable(n: Node, rewrite: RewriteContext | undefined): StatementLock
     rewrites: parts.some((p) => p.form.rewrites), scans: parts.some((p) => p.form.scans),
     assumed: parts.some((p) => p.assumed),
     typeChanges: parts.flatMap((p) => (p.typeChange ? [p.typeChange] : [])),
-    // The key can be told scan-free once its index's columns are known; the statement then scans only if another subcommand does.
     ...keyIndex(parts),
-    ...notNullParts(parts),
-    ...expressionParts(parts),
+    ...columnsOf(parts, 'notNull', (p) => p.notNullColumn),
+    ...columnsOf(parts, 'expressions', (p) => p.expressionOf),
+    ...costs(parts),
     ...(parts.some((p) => p.foreignKeys) ? { foreignKeys: parts.flatMap((p) => (p.foreignKeys ? [p.foreignKeys] : [])) } : {}),
   };
 }
@@ -190,24 +200,37 @@ function partitionCommand(cmd: Node, parent: RelationRef | undefined): Statement
   return undefined;
 }
 
-/** The columns the statement sets NOT NULL, and whether its other subcommands scan. */
-function notNullParts(parts: Part[]): Pick<StatementLock, 'notNull'> {
-  const columns = parts.flatMap((p) => (p.notNullColumn ? [p.notNullColumn] : []));
-  return columns.length ? { notNull: { columns, othersScan: parts.some((p) => !p.notNullColumn && p.form.scans) } } : {};
+/** The columns the subcommands name for one refinement (SET NOT NULL's, SET EXPRESSION's). */
+function columnsOf<K extends 'notNull' | 'expressions'>(parts: Part[], key: K, column: (p: Part) => string | undefined): Pick<StatementLock, K> {
+  const columns = parts.flatMap((p) => { const c = column(p); return c ? [c] : []; });
+  return (columns.length ? { [key]: columns } : {}) as Pick<StatementLock, K>;
 }
 
-/** The generated columns the statement gives a new expression, and whether its other subcommands rewrite or scan. */
-function expressionParts(parts: Part[]): Pick<StatementLock, 'expressions'> {
-  const columns = parts.flatMap((p) => (p.expressionOf ? [p.expressionOf] : []));
-  const others = parts.filter((p) => !p.expressionOf);
-  return columns.length ? { expressions: { columns, othersRewrite: others.some((p) => p.form.rewrites), othersScan: others.some((p) => p.form.scans) } } : {};
+/** Which refinement can clear a subcommand's cost. */
+function refinementOf(p: Part): Refinement | undefined {
+  if (p.typeChange) return 'type';
+  if (p.primaryKeyIndex) return 'key';
+  if (p.notNullColumn) return 'notNull';
+  return p.expressionOf ? 'expression' : undefined;
 }
 
-/** The one ADD PRIMARY KEY USING INDEX among `parts` (PostgreSQL takes one key per table), and whether the others scan. */
-function keyIndex(parts: Part[]): Pick<StatementLock, 'primaryKeyIndex' | 'othersScan'> {
+/** Each subcommand's cost, when one of them can be refined. */
+function costs(parts: Part[]): Pick<StatementLock, 'parts'> {
+  if (!parts.some(refinementOf)) return {};
+  return { parts: parts.map((p) => ({ ...(refinementOf(p) ? { by: refinementOf(p) } : {}), rewrites: p.form.rewrites, scans: p.form.scans })) };
+}
+
+/** `sl` with the parts `by` can clear cleared: it rewrites or scans only as long as another part does. */
+function cleared(sl: StatementLock, by: Refinement): StatementLock {
+  if (!sl.parts) return { ...sl, rewrites: false, scans: false };
+  const parts = sl.parts.map((p) => (p.by === by ? { by, rewrites: false, scans: false } : p));
+  return { ...sl, parts, rewrites: parts.some((p) => p.rewrites), scans: parts.some((p) => p.scans) };
+}
+
+/** The one ADD PRIMARY KEY USING INDEX among `parts` (PostgreSQL takes one key per table). */
+function keyIndex(parts: Part[]): Pick<StatementLock, 'primaryKeyIndex'> {
   const key = parts.filter((p) => p.primaryKeyIndex);
-  if (key.length !== 1) return {};
-  return { primaryKeyIndex: key[0]!.primaryKeyIndex, othersScan: parts.some((p) => p !== key[0] && p.form.scans) };
+  return key.length === 1 ? { primaryKeyIndex: key[0]!.primaryKeyIndex } : {};
 }
 
 const SUBCOMMAND_FORMS: Record<string, string> = {
@@ -405,7 +428,7 @@ export function withCurrentTypes(sl: StatementLock, currentType: (column: string
     const before = currentType(c.column);
     return before !== undefined && !c.transforms && (!rewritesOnTypeChange(before, c.type) || (utcSessions === true && isZoneChange(before, c.type)));
   });
-  return compatible ? { ...sl, form: form('alter-column-type-compatible'), rewrites: false, scans: false } : sl;
+  return compatible ? { ...cleared(sl, 'type'), form: form('alter-column-type-compatible') } : sl;
 }
 
 /**
@@ -416,8 +439,7 @@ export function withCurrentTypes(sl: StatementLock, currentType: (column: string
  * other subcommands decide. `virtual`: whether a column is known virtual.
  */
 export function withVirtualColumns(sl: StatementLock, virtual: (column: string) => boolean): StatementLock {
-  if (!sl.expressions || !sl.expressions.columns.every(virtual)) return sl;
-  return { ...sl, rewrites: sl.expressions.othersRewrite, scans: sl.expressions.othersScan };
+  return sl.expressions?.every(virtual) ? cleared(sl, 'expression') : sl;
 }
 
 /**
@@ -429,8 +451,7 @@ export function withVirtualColumns(sl: StatementLock, virtual: (column: string) 
  * scan counter on PostgreSQL 18 and 15 (plan-locks.int.test.ts).
  */
 export function withNotNullProven(sl: StatementLock, unproven: string[] | undefined): StatementLock {
-  if (!sl.notNull || unproven === undefined || unproven.length > 0) return sl;
-  return { ...sl, scans: sl.notNull.othersScan };
+  return sl.notNull && unproven?.length === 0 ? cleared(sl, 'notNull') : sl;
 }
 
 /**
@@ -445,5 +466,5 @@ export function withNotNullProven(sl: StatementLock, unproven: string[] | undefi
 export function withKeyColumnsNotNull(sl: StatementLock, nullable: string[] | undefined): StatementLock {
   if (!sl.primaryKeyIndex || nullable === undefined || nullable.length > 0) return sl;
   const keyForm = sl.form.id === 'add-primary-key-using-index' ? form('add-constraint-using-index') : sl.form;
-  return { ...sl, form: keyForm, scans: sl.othersScan ?? false };
+  return { ...cleared(sl, 'key'), form: keyForm };
 }

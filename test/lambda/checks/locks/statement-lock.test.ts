@@ -81,19 +81,19 @@ describe('Function: statementLock', () => {
 
   it('reads SET NOT NULL as a scan until its columns are proved not null; the other subcommands then decide', () => {
     const one = classify('ALTER TABLE t ALTER COLUMN a SET NOT NULL');
-    expect(one).toMatchObject({ form: { id: 'set-not-null' }, scans: true, notNull: { columns: ['a'], othersScan: false } });
+    expect(one).toMatchObject({ form: { id: 'set-not-null' }, scans: true, notNull: ['a'] });
     expect(withNotNullProven(one, [])).toMatchObject({ scans: false, lock: 'ACCESS EXCLUSIVE' });
     expect(withNotNullProven(one, ['a'])).toMatchObject({ scans: true });
     expect(withNotNullProven(one, undefined)).toMatchObject({ scans: true });
     const two = classify('ALTER TABLE t ALTER COLUMN a SET NOT NULL, ADD CONSTRAINT t_b_nn NOT NULL b, ADD CONSTRAINT t_c CHECK (c <> \'\')');
-    expect(two).toMatchObject({ notNull: { columns: ['a', 'b'], othersScan: true } });
+    expect(two).toMatchObject({ notNull: ['a', 'b'] });
     expect(withNotNullProven(two, [])).toMatchObject({ scans: true });
   });
 
   // Regression: plan showed SET EXPRESSION as an unknown form with no rewrite; a STORED column's values are recomputed into a new file.
   it('reads SET EXPRESSION as a rewrite, none when each column is known virtual and nothing else rewrites', () => {
     const one = classify('ALTER TABLE g ALTER COLUMN total SET EXPRESSION AS (price * qty)');
-    expect(one).toMatchObject({ form: { id: 'set-expression' }, lock: 'ACCESS EXCLUSIVE', rewrites: true, scans: true, assumed: false, expressions: { columns: ['total'] } });
+    expect(one).toMatchObject({ form: { id: 'set-expression' }, lock: 'ACCESS EXCLUSIVE', rewrites: true, scans: true, assumed: false, expressions: ['total'] });
     expect(withVirtualColumns(one, () => true)).toMatchObject({ rewrites: false, scans: false });
     expect(withVirtualColumns(one, () => false)).toMatchObject({ rewrites: true, scans: true });
     const two = classify('ALTER TABLE g ALTER COLUMN total SET EXPRESSION AS (price * qty), ALTER COLUMN note TYPE int USING 0');
@@ -114,6 +114,19 @@ describe('Function: statementLock', () => {
     const sl = classify(sql);
     expect(sl.form.id).toBe(id);
     expect([sl.table, ...(sl.moreTables ?? [])].map((t) => ({ ...(t!.schema ? { schema: t!.schema } : {}), name: t!.name }))).toEqual(tables);
+  });
+
+  // Regression (review): each refinement kept its own "the others scan", so two proved subcommands still scanned, and a binary-compatible type change cleared a CHECK beside it.
+  it('composes the refinements: the statement scans while any subcommand still does', () => {
+    const both = classify('ALTER TABLE t ADD PRIMARY KEY USING INDEX t_a_u, ALTER COLUMN b SET NOT NULL');
+    expect(withNotNullProven(withKeyColumnsNotNull(both, []), [])).toMatchObject({ scans: false, rewrites: false });
+    expect(withKeyColumnsNotNull(withNotNullProven(both, []), [])).toMatchObject({ scans: false });
+    expect(withNotNullProven(withKeyColumnsNotNull(both, []), ['b'])).toMatchObject({ scans: true });
+    const typeAndCheck = classify('ALTER TABLE t ALTER COLUMN c TYPE varchar(40), ADD CONSTRAINT t_c_check CHECK (c <> \'\')');
+    expect(withCurrentTypes(typeAndCheck, () => 'character varying(20)')).toMatchObject({ form: { id: 'alter-column-type-compatible' }, rewrites: false, scans: true });
+    const typeAndExpression = classify('ALTER TABLE t ALTER COLUMN c TYPE text, ALTER COLUMN g SET EXPRESSION AS (a * 2)');
+    expect(withVirtualColumns(withCurrentTypes(typeAndExpression, () => 'character varying(20)'), () => true)).toMatchObject({ rewrites: false, scans: false });
+    expect(withCurrentTypes(typeAndExpression, () => 'character varying(20)')).toMatchObject({ rewrites: true, scans: true });
   });
 
   it.each(['FOR UPDATE', 'FOR NO KEY UPDATE', 'FOR SHARE', 'FOR KEY SHARE', 'FOR UPDATE SKIP LOCKED'])('reads SELECT … %s as ROW SHARE with row locks, a scan without WHERE', (clause) => {
@@ -160,10 +173,10 @@ describe('Function: statementLock', () => {
     expect(withKeyColumnsNotNull(classify('ALTER TABLE t ADD PRIMARY KEY USING INDEX t_a_u'), ['a'])).toMatchObject({ scans: true });
     // Beside other subcommands, a scan-free key leaves the statement scanning only if one of those does.
     const two = classify('ALTER TABLE t ADD PRIMARY KEY USING INDEX t_a_u, ALTER COLUMN b SET NOT NULL');
-    expect(two).toMatchObject({ primaryKeyIndex: 't_a_u', othersScan: true });
+    expect(two).toMatchObject({ primaryKeyIndex: 't_a_u', notNull: ['b'] });
     expect(withKeyColumnsNotNull(two, [])).toMatchObject({ scans: true });
     const quiet = classify('ALTER TABLE t ADD COLUMN c int, ALTER COLUMN b SET DEFAULT 0, ADD PRIMARY KEY USING INDEX t_a_u');
-    expect(quiet).toMatchObject({ scans: true, primaryKeyIndex: 't_a_u', othersScan: false });
+    expect(quiet).toMatchObject({ scans: true, primaryKeyIndex: 't_a_u' });
     expect(withKeyColumnsNotNull(quiet, [])).toMatchObject({ form: { id: 'add-constraint-using-index' }, scans: false });
     expect(withKeyColumnsNotNull(quiet, ['a'])).toMatchObject({ scans: true });
   });
