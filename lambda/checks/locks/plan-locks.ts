@@ -24,7 +24,7 @@ import { indexText, readNullableKeyColumns, type IndexRef } from './key-columns'
 import { loadParser, parseSqlInChunks, rangeVar, tableKey, type ParsedStatement } from '../parse';
 import type { OtherRole } from './forms';
 import { blocksReads, blocksWrites, strongest, type LockMode } from './modes';
-import { statementLock, withCurrentTypes, withKeyColumnsNotNull, withNotNullProven, withVirtualColumns, type RelationRef, type StatementLock } from './statement-lock';
+import { statementLock, withCurrentStorage, withCurrentTypes, withKeyColumnsNotNull, withNotNullProven, withVirtualColumns, type RelationRef, type StatementLock } from './statement-lock';
 import { readTableSizes, refKey, type TableSize } from './table-sizes';
 
 export const LOCK_WARNING_RULE = {
@@ -189,7 +189,7 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
     const { m, sl: raw } = read;
     if (m.file !== file) { file = m.file; held.clear(); }
     const size = raw.table ? sizes.get(refKey(raw.table)) : undefined;
-    const typed = withCurrentTypes(onPartitioned(raw, size), (col) => size?.columns.get(col), options.lintCatalog?.utcSessions);
+    const typed = withCurrentStorage(withCurrentTypes(onPartitioned(raw, size), (col) => size?.columns.get(col), options.lintCatalog?.utcSessions), size?.storage);
     const sl = read.keyIndex ? withKeyColumnsNotNull(typed, keyNullable.get(indexText(read.keyIndex))) : typed;
     const report = reportOf(read, sl, size, sizes, created);
     const on = keysOf(sl);

@@ -53,6 +53,8 @@ export interface StatementLock {
   primaryKeyIndex?: string;
   /** The columns SET NOT NULL (or ADD … NOT NULL) makes NOT NULL with a scan unless a validated CHECK proves them (`withNotNullProven`). */
   notNull?: string[];
+  /** What the storage subcommands ask for (`withCurrentStorage`). */
+  storage?: StorageTarget[];
   /**
    * What each subcommand costs, for an ALTER TABLE whose cost the catalog
    * or the model may lower (`by`: the refinement that can clear it): each
@@ -63,7 +65,14 @@ export interface StatementLock {
 }
 
 /** The refinement that can show a subcommand rewrites or reads nothing. */
-export type Refinement = 'type' | 'key' | 'notNull' | 'expression';
+export type Refinement = 'type' | 'key' | 'notNull' | 'expression' | 'storage';
+
+/** What SET LOGGED / UNLOGGED / TABLESPACE / ACCESS METHOD asks for: nothing is copied when the table has it already. */
+export interface StorageTarget {
+  persistence?: 'permanent' | 'unlogged';
+  tablespace?: string;
+  accessMethod?: string;
+}
 
 export interface PartCost {
   by?: Refinement;
@@ -88,6 +97,8 @@ interface Part {
   foreignKeys?: ForeignKeysTouched;
   /** SET EXPRESSION of this generated column: a rewrite unless it is virtual. */
   expressionOf?: string;
+  /** SET LOGGED / UNLOGGED / TABLESPACE / ACCESS METHOD: a copy unless the table has it already. */
+  storage?: StorageTarget;
   other?: { table: RelationRef; lock: LockMode };
   typeChange?: { column: string; type: string; transforms: boolean };
   assumed?: boolean;
@@ -173,6 +184,7 @@ function alterTable(n: Node, rewrite: RewriteContext | undefined): StatementLock
     ...keyIndex(parts),
     ...columnsOf(parts, 'notNull', (p) => p.notNullColumn),
     ...columnsOf(parts, 'expressions', (p) => p.expressionOf),
+    ...(parts.some((p) => p.storage) ? { storage: parts.flatMap((p) => (p.storage ? [p.storage] : [])) } : {}),
     ...costs(parts),
     ...(parts.some((p) => p.foreignKeys) ? { foreignKeys: parts.flatMap((p) => (p.foreignKeys ? [p.foreignKeys] : [])) } : {}),
   };
@@ -210,6 +222,7 @@ function columnsOf<K extends 'notNull' | 'expressions'>(parts: Part[], key: K, c
 function refinementOf(p: Part): Refinement | undefined {
   if (p.typeChange) return 'type';
   if (p.primaryKeyIndex) return 'key';
+  if (p.storage) return 'storage';
   if (p.notNullColumn) return 'notNull';
   return p.expressionOf ? 'expression' : undefined;
 }
@@ -255,6 +268,8 @@ function alterCommand(cmd: Node, rewrite: RewriteContext | undefined): Part {
   if (subtype === 'AT_AddConstraint') return addConstraint(as(cmd.def, 'Constraint'));
   if (subtype === 'AT_SetNotNull' && typeof cmd.name === 'string') return { form: form('set-not-null'), notNullColumn: cmd.name };
   if (subtype === 'AT_SetExpression' && typeof cmd.name === 'string') return { form: form('set-expression'), expressionOf: cmd.name };
+  const storage = storageTarget(cmd);
+  if (storage) return { form: form('rewrite-storage'), storage };
   if (subtype === 'AT_AlterColumnType') {
     const def = as(cmd.def, 'ColumnDef');
     const column = String(cmd.name);
@@ -268,6 +283,17 @@ function alterCommand(cmd: Node, rewrite: RewriteContext | undefined): Part {
   if ((subtype === 'AT_SetRelOptions' || subtype === 'AT_ResetRelOptions') && setsCatalogOption(cmd)) return { form: form('set-options-catalog') };
   const id = SUBCOMMAND_FORMS[subtype];
   return id ? { form: form(id) } : { form: form('alter-table-other'), assumed: true };
+}
+
+/** What a storage subcommand asks for; undefined for the others, and for one whose target is not named (SET ACCESS METHOD DEFAULT). */
+function storageTarget(cmd: Node): StorageTarget | undefined {
+  switch (cmd.subtype) {
+    case 'AT_SetLogged': return { persistence: 'permanent' };
+    case 'AT_SetUnLogged': return { persistence: 'unlogged' };
+    case 'AT_SetTableSpace': return typeof cmd.name === 'string' ? { tablespace: cmd.name } : undefined;
+    case 'AT_SetAccessMethod': return typeof cmd.name === 'string' ? { accessMethod: cmd.name } : undefined;
+    default: return undefined;
+  }
 }
 
 /** `user_catalog_table` is the one table storage parameter PostgreSQL sets under ACCESS EXCLUSIVE (the others: SHARE UPDATE EXCLUSIVE). */
@@ -429,6 +455,18 @@ export function withCurrentTypes(sl: StatementLock, currentType: (column: string
     return before !== undefined && !c.transforms && (!rewritesOnTypeChange(before, c.type) || (utcSessions === true && isZoneChange(before, c.type)));
   });
   return compatible ? { ...cleared(sl, 'type'), form: form('alter-column-type-compatible') } : sl;
+}
+
+/**
+ * SET LOGGED / UNLOGGED / TABLESPACE / ACCESS METHOD once the table's own
+ * are known (from the catalog): asking for what it has copies nothing (its
+ * file node kept, PostgreSQL 18 and 15). `current` undefined: not known.
+ */
+export function withCurrentStorage(sl: StatementLock, current: Required<StorageTarget> | undefined): StatementLock {
+  if (!sl.storage || !current) return sl;
+  const has = (t: StorageTarget) => (t.persistence ?? current.persistence) === current.persistence
+    && (t.tablespace ?? current.tablespace) === current.tablespace && (t.accessMethod ?? current.accessMethod) === current.accessMethod;
+  return sl.storage.every(has) ? cleared(sl, 'storage') : sl;
 }
 
 /**

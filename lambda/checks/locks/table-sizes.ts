@@ -22,6 +22,8 @@ export interface TableSize {
   bytes: number;
   /** Current type of each column (`format_type`), for type changes. */
   columns: Map<string, string>;
+  /** Its storage: persistence, tablespace (the database's default when it names none) and access method. */
+  storage?: { persistence: 'permanent' | 'unlogged'; tablespace: string; accessMethod: string };
   /** A partitioned table: its rows and bytes are its leaf partitions'. */
   partitioned?: boolean;
   /**
@@ -42,6 +44,7 @@ export function refKey(ref: RelationRef): string {
 interface SizeRow {
   k: string; table_name: string; partitioned: boolean; reltuples: number | null; relpages: number | null; heap_bytes: string | null; bytes: string | null;
   block_size: number; n_live_tup: string | null; columns: string | null; default_schema: string | null; default_name: string | null; checked: boolean;
+  persistence: string; tablespace: string | null; access_method: string | null;
 }
 
 const SIZES_SQL = `
@@ -52,6 +55,8 @@ SELECT k.k, format('%I.%I', n.nspname, c.relname) AS table_name, c.relkind = 'p'
        (SELECT json_object_agg(a.attname, format_type(a.atttypid, a.atttypmod))::text FROM pg_attribute a
          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns,
        dn.nspname AS default_schema, dc.relname AS default_name,
+       c.relpersistence AS persistence, am.amname AS access_method,
+       coalesce(ts.spcname, (SELECT d.spcname FROM pg_tablespace d WHERE d.oid = (SELECT dattablespace FROM pg_database WHERE datname = current_database()))) AS tablespace,
        EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conrelid = c.oid AND con.contype = 'c' AND con.convalidated AND con.conislocal) AS checked
   FROM unnest($1::text[], $2::text[], $3::text[]) AS k(k, name, kind)
   JOIN pg_class c ON c.oid = CASE WHEN k.kind = 'index'
@@ -67,7 +72,9 @@ SELECT k.k, format('%I.%I', n.nspname, c.relname) AS table_name, c.relkind = 'p'
   LEFT JOIN pg_stat_all_tables s ON s.relid = l.oid
   LEFT JOIN pg_partitioned_table pt ON pt.partrelid = c.oid
   LEFT JOIN pg_class dc ON dc.oid = pt.partdefid
-  LEFT JOIN pg_namespace dn ON dn.oid = dc.relnamespace`;
+  LEFT JOIN pg_namespace dn ON dn.oid = dc.relnamespace
+  LEFT JOIN pg_am am ON am.oid = c.relam
+  LEFT JOIN pg_tablespace ts ON ts.oid = c.reltablespace`;
 
 /** Sizes of the relations that exist, by `refKey`; a relation the catalog does not have is absent. */
 export async function readTableSizes(q: Queryable, refs: RelationRef[]): Promise<Map<string, TableSize>> {
@@ -110,5 +117,8 @@ function sizeOf(storages: SizeRow[]): TableSize {
   return {
     table: row.table_name, rows, rowsFrom, bytes: storages.reduce((n, r) => n + Number(r.bytes ?? 0), 0), columns, checked: row.checked,
     ...(row.partitioned ? { partitioned: true } : {}), ...(defaultPartition ? { defaultPartition } : {}),
+    ...(row.tablespace !== null && row.access_method !== null && (row.persistence === 'p' || row.persistence === 'u')
+      ? { storage: { persistence: row.persistence === 'p' ? 'permanent' as const : 'unlogged' as const, tablespace: row.tablespace, accessMethod: row.access_method } }
+      : {}),
   };
 }

@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planLocks } from '../../../../lambda/checks/locks/plan-locks';
+import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
 import { loadMigrations } from '../../../../lambda/engine/source';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
@@ -96,6 +97,45 @@ describe.each(targets.filter((t) => t.major === 0 || t.major >= 18))('Function: 
         await c.query(sql);
         const after = await seen();
         expect({ rewrites: after.n !== before.n, scans: Number(after.scans) > Number(before.scans) }).toEqual({ rewrites, scans: rewrites });
+      } finally {
+        await c.query('ROLLBACK');
+      }
+    });
+  });
+});
+
+describe.each(targets)('Function: planLocks, storage the table has already, on $name', (target) => {
+  let url: string;
+  beforeAll(async () => {
+    url = await freshDatabase(target, 'plan_storage');
+    await withClient(url, (c) => c.query('CREATE TABLE st (id int); INSERT INTO st SELECT generate_series(1, 100);'));
+  });
+
+  // Regression: plan said these rewrite the table; asking for the persistence, tablespace or access method it has copies nothing.
+  it.each([
+    ['ALTER TABLE st SET LOGGED', false],
+    ['ALTER TABLE st SET TABLESPACE pg_default', false],
+    ['ALTER TABLE st SET ACCESS METHOD heap', false],
+    ['ALTER TABLE st SET LOGGED, SET TABLESPACE pg_default', false],
+    ['ALTER TABLE st SET UNLOGGED', true],
+    ['ALTER TABLE st SET LOGGED, SET UNLOGGED', true],
+  ] as const)('%s: rewrites %s, as the file node shows', async (sql, rewrites) => {
+    const driver = new PgDriver({ connectionString: url });
+    const session = await driver.connect();
+    try {
+      const p = await planLocks(loadMigrations(tempDir({ '1_storage.sql': `${sql};\n` })), { catalog: session });
+      expect(p.statements[0]).toMatchObject({ lock: 'ACCESS EXCLUSIVE', rewrites, scans: rewrites });
+    } finally {
+      await session.close();
+      await driver.end();
+    }
+    await withClient(url, async (c) => {
+      await c.query('BEGIN');
+      try {
+        const node = async () => (await c.query("SELECT pg_relation_filenode('st') AS n")).rows[0].n as string;
+        const before = await node();
+        await c.query(sql);
+        expect(await node() !== before).toBe(rewrites);
       } finally {
         await c.query('ROLLBACK');
       }
