@@ -2,9 +2,11 @@
  * A TCP proxy in front of the benchmark's server that holds every chunk of
  * bytes `oneWayMs` before passing it on, both ways: a client behind it waits
  * 2 x oneWayMs for each answer, as one across a network does (`npm run bench
- * -- --latency-ms N`). Order is kept (timers of one duration fire in the
- * order they were set); Node.js timers have a resolution of 1 ms, so the
- * smallest delay is 1 ms each way. It runs in the benchmark's own process,
+ * -- --latency-ms N`). Order is kept: each direction is one queue. A Node.js
+ * timer may fire a fraction of a millisecond early by `performance.now()`
+ * (libuv counts whole milliseconds), so a chunk whose time has not come is
+ * held for the rest: no chunk passes sooner than its delay (a smoke test
+ * once saw 9.8 ms for two 5 ms delays). The smallest delay is 1 ms each way. It runs in the benchmark's own process,
  * on this machine's cores, and forwards psql's three messages per file as it
  * forwards schemaguard's one.
  */
@@ -47,12 +49,28 @@ export async function startLatencyProxy(serverUrl: string, oneWayMs: number): Pr
   };
 }
 
+/** Runs each function given at least `delayMs` after it was given, in the order given. */
+function delayQueue(delayMs: number): (fn: () => void) => void {
+  const queue: { due: number; fn: () => void }[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const pump = () => {
+    timer = undefined;
+    while (queue.length > 0 && queue[0]!.due <= performance.now()) queue.shift()!.fn();
+    if (queue.length > 0) timer = setTimeout(pump, Math.max(1, Math.ceil(queue[0]!.due - performance.now())));
+  };
+  return (fn) => {
+    queue.push({ due: performance.now() + delayMs, fn });
+    timer ??= setTimeout(pump, delayMs);
+  };
+}
+
 /** Bytes read from `from` are written to `to` `delayMs` later; its end and its errors follow the same way. */
 function relay(from: Socket, to: Socket, delayMs: number, open: Set<Socket>): void {
   open.add(from);
   from.setNoDelay(true);
-  from.on('data', (chunk: Buffer) => { setTimeout(() => { if (!to.destroyed) to.write(chunk); }, delayMs); });
-  from.on('end', () => { setTimeout(() => { if (!to.destroyed) to.end(); }, delayMs); });
-  from.on('error', () => { setTimeout(() => to.destroy(), delayMs); });
+  const later = delayQueue(delayMs);
+  from.on('data', (chunk: Buffer) => later(() => { if (!to.destroyed) to.write(chunk); }));
+  from.on('end', () => later(() => { if (!to.destroyed) to.end(); }));
+  from.on('error', () => later(() => to.destroy()));
   from.on('close', () => { open.delete(from); });
 }
