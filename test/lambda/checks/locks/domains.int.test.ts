@@ -7,9 +7,7 @@
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planLocks } from '../../../../lambda/checks/locks/plan-locks';
-import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
-import { loadMigrations } from '../../../../lambda/engine/source';
+import { planWithCatalog } from './plan-with-catalog';
 import { runCli } from '../../../support/cli';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
@@ -54,16 +52,7 @@ describe.each(targets)('Function: planLocks, ALTER DOMAIN, on $name', (target) =
     await withClient(url, (c) => c.query(OUTSIDE));
   });
 
-  async function plan(files: Record<string, string>, catalog = true) {
-    const driver = new PgDriver({ connectionString: url });
-    const session = await driver.connect();
-    try {
-      return await planLocks(loadMigrations(tempDir(files)), { ...(catalog ? { catalog: session } : {}), warnRows: 100 });
-    } finally {
-      await session.close();
-      await driver.end();
-    }
-  }
+  const plan = (files: Record<string, string>, catalog = true) => planWithCatalog(url, files, { catalog, warnRows: 100 });
 
   it('ADD CONSTRAINT … CHECK: SHARE on each table with a column of the domain or of a domain over it, each read; a warning for the large one', async () => {
     const p = await plan({ '1_check.sql': `${CHECK};\n` });

@@ -7,9 +7,7 @@
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planLocks } from '../../../../lambda/checks/locks/plan-locks';
-import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
-import { loadMigrations } from '../../../../lambda/engine/source';
+import { planWithCatalog } from './plan-with-catalog';
 import { runCli } from '../../../support/cli';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
@@ -52,16 +50,7 @@ describe.each(targets)('Function: planLocks, dropped foreign keys, on $name', (t
     await withClient(url, (c) => c.query(OUTSIDE));
   });
 
-  async function plan(sql: string) {
-    const driver = new PgDriver({ connectionString: url });
-    const session = await driver.connect();
-    try {
-      return await planLocks(loadMigrations(tempDir({ '1_drop.sql': `${sql};\n` })), { catalog: session });
-    } finally {
-      await session.close();
-      await driver.end();
-    }
-  }
+  const plan = (sql: string) => planWithCatalog(url, { '1_drop.sql': `${sql};\n` });
 
   it.each([
     ['DROP TABLE orders', [['public.customers', 'orders_customer_fk', 'drops'], ['public.regions', 'orders_region_fk', 'drops']]],

@@ -9,9 +9,7 @@
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planLocks } from '../../../../lambda/checks/locks/plan-locks';
-import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
-import { loadMigrations } from '../../../../lambda/engine/source';
+import { planWithCatalog } from './plan-with-catalog';
 import { runCli } from '../../../support/cli';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
@@ -56,16 +54,7 @@ describe.each(targets)('Function: planLocks, partitions with a DEFAULT partition
     await withClient(url, (c) => c.query(OUTSIDE));
   });
 
-  async function plan(sql: string) {
-    const driver = new PgDriver({ connectionString: url });
-    const session = await driver.connect();
-    try {
-      return await planLocks(loadMigrations(tempDir({ '1_partition.sql': `${sql};` })), { catalog: session, warnRows: 100 });
-    } finally {
-      await session.close();
-      await driver.end();
-    }
-  }
+  const plan = (sql: string) => planWithCatalog(url, { '1_partition.sql': `${sql};` }, { warnRows: 100 });
 
   it('a new partition: ACCESS EXCLUSIVE on the parent and on the DEFAULT partition, which it reads; plan warns of the read', async () => {
     const p = await plan(CREATE);

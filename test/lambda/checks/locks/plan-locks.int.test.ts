@@ -7,11 +7,8 @@
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planLocks } from '../../../../lambda/checks/locks/plan-locks';
-import { loadMigrations } from '../../../../lambda/engine/source';
-import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
+import { planWithCatalog } from './plan-with-catalog';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
-import { tempDir } from '../../../support/files';
 
 afterAll(dropDatabases);
 
@@ -46,16 +43,7 @@ describe.each(targets)('Function: planLocks, ADD PRIMARY KEY USING INDEX, on $na
     await withClient(url, (c) => c.query(OUTSIDE));
   });
 
-  async function plan(files: Record<string, string>, catalog = true) {
-    const driver = new PgDriver({ connectionString: url });
-    const session = await driver.connect();
-    try {
-      return await planLocks(loadMigrations(tempDir(files)), { ...(catalog ? { catalog: session } : {}), warnRows: 100 });
-    } finally {
-      await session.close();
-      await driver.end();
-    }
-  }
+  const plan = (files: Record<string, string>, catalog = true) => planWithCatalog(url, files, { catalog, warnRows: 100 });
 
   it.each([
     ['a nullable column', 'ALTER TABLE u ADD PRIMARY KEY USING INDEX u_id', true],

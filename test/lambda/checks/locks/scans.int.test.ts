@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planLocks } from '../../../../lambda/checks/locks/plan-locks';
-import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
+import { planWithCatalog } from './plan-with-catalog';
 import { loadMigrations } from '../../../../lambda/engine/source';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
@@ -120,15 +120,8 @@ describe.each(targets)('Function: planLocks, storage the table has already, on $
     ['ALTER TABLE st SET UNLOGGED', true],
     ['ALTER TABLE st SET LOGGED, SET UNLOGGED', true],
   ] as const)('%s: rewrites %s, as the file node shows', async (sql, rewrites) => {
-    const driver = new PgDriver({ connectionString: url });
-    const session = await driver.connect();
-    try {
-      const p = await planLocks(loadMigrations(tempDir({ '1_storage.sql': `${sql};\n` })), { catalog: session });
-      expect(p.statements[0]).toMatchObject({ lock: 'ACCESS EXCLUSIVE', rewrites, scans: rewrites });
-    } finally {
-      await session.close();
-      await driver.end();
-    }
+    const p = await planWithCatalog(url, { '1_storage.sql': `${sql};\n` });
+    expect(p.statements[0]).toMatchObject({ lock: 'ACCESS EXCLUSIVE', rewrites, scans: rewrites });
     await withClient(url, async (c) => {
       await c.query('BEGIN');
       try {
