@@ -143,9 +143,11 @@ describe('CLI: a first run killed during initdb', () => {
     const firstEnded = new Promise((res) => first.on('exit', res));
     let orphan: number | undefined;
     await until(() => (orphan = initdbOn(staging)) !== undefined && existsSync(join(staging, 'PG_VERSION')));
+    // Stopped before its run is killed: still writing data.init while the next run starts. Stopped after, it could
+    // finish, or die writing to its dead parent's pipe, first (run AX: the next run then found no initdb to wait for).
+    process.kill(orphan!, 'SIGSTOP');
     process.kill(first.pid!, 'SIGKILL');
     await firstEnded;
-    process.kill(orphan!, 'SIGSTOP'); // still writing data.init while the next run starts
     let stdout = '';
     let stderr = '';
     let closed: Promise<number | null>;
