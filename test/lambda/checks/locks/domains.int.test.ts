@@ -11,6 +11,7 @@ import { planWithCatalog } from './plan-with-catalog';
 import { runCli } from '../../../support/cli';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
+import { serverSees } from './server-sees';
 
 afterAll(dropDatabases);
 
@@ -28,22 +29,8 @@ ANALYZE billing.amount, refund;`;
 
 const CHECK = 'ALTER DOMAIN billing.cents ADD CONSTRAINT cents_not_negative CHECK (VALUE >= 0)';
 
-/** What `sql` locks and reads among the three tables, as the server shows it; rolled back. */
-async function serverSees(c: pg.Client, sql: string): Promise<{ locks: Record<string, string>; read: string[] }> {
-  await c.query('BEGIN');
-  try {
-    const tables = "('amount', 'refund', 'unrelated')";
-    const scans = async () => new Map((await c.query<{ relname: string; n: string }>(`SELECT relname, seq_scan AS n FROM pg_stat_xact_user_tables WHERE relname IN ${tables}`)).rows.map((r) => [r.relname, Number(r.n)]));
-    const start = await scans();
-    await c.query(sql);
-    const locks = Object.fromEntries((await c.query<{ relname: string; mode: string }>(
-      `SELECT c.relname, l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.pid = pg_backend_pid() AND l.granted AND c.relname IN ${tables}`)).rows.map((r) => [r.relname, r.mode]));
-    const end = await scans();
-    return { locks, read: [...end].filter(([t, n]) => n > (start.get(t) ?? 0)).map(([t]) => t).sort() };
-  } finally {
-    await c.query('ROLLBACK');
-  }
-}
+/** What `sql` locks and reads among the three tables. */
+const sees = (c: pg.Client, sql: string) => serverSees(c, sql, ['amount', 'refund', 'unrelated']);
 
 describe.each(targets)('Function: planLocks, ALTER DOMAIN, on $name', (target) => {
   let url: string;
@@ -63,7 +50,7 @@ describe.each(targets)('Function: planLocks, ALTER DOMAIN, on $name', (target) =
     expect(p.findings).toHaveLength(1);
     expect(p.findings[0]!.message).toBe('ALTER DOMAIN takes SHARE on billing.amount (~500 rows, 48 kB) and scans it under that lock: writes on billing.amount wait until it ends');
     expect(p.findings[0]!.fix).toContain('put the CHECK on each table instead');
-    await withClient(url, async (c) => expect(await serverSees(c, CHECK)).toEqual({ locks: { amount: 'ShareLock', refund: 'ShareLock' }, read: ['amount', 'refund'] }));
+    await withClient(url, async (c) => expect(await sees(c, CHECK)).toEqual({ locks: { amount: 'ShareLock', refund: 'ShareLock' }, read: ['amount', 'refund'] }));
   });
 
   it('SET NOT NULL is named as ALTER DOMAIN in the warning, not as the form\'s first alternative', async () => {
@@ -81,10 +68,10 @@ describe.each(targets)('Function: planLocks, ALTER DOMAIN, on $name', (target) =
       ['2_validate.sql', 'public.refund', 'SHARE'],
     ]);
     await withClient(url, async (c) => {
-      expect(await serverSees(c, notValid)).toEqual({ locks: {}, read: [] });
+      expect(await sees(c, notValid)).toEqual({ locks: {}, read: [] });
       await c.query(notValid);
       try {
-        expect(await serverSees(c, validate)).toEqual({ locks: { amount: 'ShareLock', refund: 'ShareLock' }, read: ['amount', 'refund'] });
+        expect(await sees(c, validate)).toEqual({ locks: { amount: 'ShareLock', refund: 'ShareLock' }, read: ['amount', 'refund'] });
       } finally {
         await c.query('ALTER DOMAIN billing.cents DROP CONSTRAINT cents_not_negative');
       }

@@ -13,6 +13,7 @@ import { planWithCatalog } from './plan-with-catalog';
 import { runCli } from '../../../support/cli';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
+import { serverSees } from './server-sees';
 
 afterAll(dropDatabases);
 
@@ -30,22 +31,9 @@ const CREATE = 'CREATE TABLE ev_3 PARTITION OF ev FOR VALUES FROM (300) TO (400)
 const ATTACH = 'ALTER TABLE ev ATTACH PARTITION ev_next FOR VALUES FROM (200) TO (300)';
 const DETACH = 'ALTER TABLE ev DETACH PARTITION ev_1';
 
-/** What `sql` locks and which of the tables it reads, as the server shows it; rolled back. */
-async function serverSees(c: pg.Client, sql: string, before = ''): Promise<{ locks: Record<string, string>; read: string[] }> {
-  await c.query('BEGIN');
-  try {
-    if (before) await c.query(before);
-    const scans = async () => new Map((await c.query<{ relname: string; n: string }>("SELECT relname, seq_scan AS n FROM pg_stat_xact_user_tables WHERE relname LIKE 'ev%'")).rows.map((r) => [r.relname, Number(r.n)]));
-    const start = await scans();
-    await c.query(sql);
-    const locks = Object.fromEntries((await c.query<{ relname: string; mode: string }>(
-      "SELECT c.relname, l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.pid = pg_backend_pid() AND l.granted AND c.relname IN ('ev', 'ev_1', 'ev_default', 'ev_next') AND l.mode IN ('AccessExclusiveLock', 'ShareUpdateExclusiveLock') ORDER BY c.relname, l.mode DESC")).rows.map((r) => [r.relname, r.mode]));
-    const end = await scans();
-    return { locks, read: [...end].filter(([t, n]) => n > (start.get(t) ?? 0)).map(([t]) => t).sort() };
-  } finally {
-    await c.query('ROLLBACK');
-  }
-}
+const TABLES = ['ev', 'ev_1', 'ev_default', 'ev_next'];
+/** The strong locks (ACCESS EXCLUSIVE, SHARE UPDATE EXCLUSIVE) `sql` takes on the tables, and which it reads. */
+const sees = (c: pg.Client, sql: string, before?: string) => serverSees(c, sql, TABLES, { before, modes: ['AccessExclusiveLock', 'ShareUpdateExclusiveLock'] });
 
 describe.each(targets)('Function: planLocks, partitions with a DEFAULT partition, on $name', (target) => {
   let url: string;
@@ -67,7 +55,7 @@ describe.each(targets)('Function: planLocks, partitions with a DEFAULT partition
     expect(p.findings[0]!.message).toContain('ACCESS EXCLUSIVE on public.ev_default, the DEFAULT partition of public.ev (~500 rows');
     expect(p.findings[0]!.message).toContain('reads and writes on public.ev and all its partitions wait');
     expect(p.findings[0]!.fix).toContain('add a CHECK to it that excludes the bound');
-    await withClient(url, async (c) => expect(await serverSees(c, CREATE)).toEqual({
+    await withClient(url, async (c) => expect(await sees(c, CREATE)).toEqual({
       locks: { ev: 'AccessExclusiveLock', ev_default: 'AccessExclusiveLock' }, read: ['ev_default'],
     }));
   });
@@ -84,14 +72,14 @@ describe.each(targets)('Function: planLocks, partitions with a DEFAULT partition
     expect(p.findings[0]!.message).toContain('ATTACH PARTITION takes ACCESS EXCLUSIVE on public.ev_next (~100 rows');
     expect(p.findings[0]!.fix).toContain('first add a CHECK matching the bound NOT VALID');
     expect(p.findings[1]!.message).toContain('reads and writes on public.ev_default wait');
-    await withClient(url, async (c) => expect(await serverSees(c, ATTACH)).toEqual({
+    await withClient(url, async (c) => expect(await sees(c, ATTACH)).toEqual({
       locks: { ev: 'ShareUpdateExclusiveLock', ev_default: 'AccessExclusiveLock', ev_next: 'AccessExclusiveLock' }, read: ['ev_default', 'ev_next'],
     }));
   });
 
   it('a CHECK on the DEFAULT partition that excludes the bound: the server skips the read, and plan does not warn of it', async () => {
     const check = 'ALTER TABLE ev_default ADD CONSTRAINT ev_default_not_3xx CHECK (id < 300 OR id >= 400)';
-    await withClient(url, async (c) => expect((await serverSees(c, CREATE, check)).read).toEqual([]));
+    await withClient(url, async (c) => expect((await sees(c, CREATE, check)).read).toEqual([]));
     await withClient(url, (c) => c.query(check));
     try {
       const p = await plan(CREATE);
@@ -127,7 +115,7 @@ describe.each(targets)('Function: planLocks, partitions with a DEFAULT partition
 
   it('ATTACH PARTITION of a table with a validated CHECK of its own: no warning for the table, as the CHECK may spare the read', async () => {
     const check = "ALTER TABLE ev_next ADD CONSTRAINT ev_next_bound CHECK (id IS NOT NULL AND id >= 200 AND id < 300)";
-    await withClient(url, async (c) => expect((await serverSees(c, ATTACH, check)).read).toEqual(['ev_default']));
+    await withClient(url, async (c) => expect((await sees(c, ATTACH, check)).read).toEqual(['ev_default']));
     await withClient(url, (c) => c.query(check));
     try {
       const p = await plan(ATTACH);
@@ -148,7 +136,7 @@ describe.each(targets)('Function: planLocks, partitions with a DEFAULT partition
       defaultPartition: { table: 'public.ev_default', reads: false },
     });
     expect(p.findings).toEqual([]);
-    await withClient(url, async (c) => expect(await serverSees(c, DETACH)).toEqual({
+    await withClient(url, async (c) => expect(await sees(c, DETACH)).toEqual({
       locks: { ev: 'AccessExclusiveLock', ev_1: 'AccessExclusiveLock', ev_default: 'AccessExclusiveLock' }, read: [],
     }));
   });
