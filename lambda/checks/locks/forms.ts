@@ -65,7 +65,19 @@ export type OtherRole = 'referenced' | 'parent' | 'partition';
 /** The roles in a reviewer's words. */
 export const OTHER_ROLE_TEXT: Record<OtherRole, string> = { referenced: 'the referenced table', parent: 'the parent', partition: 'the partition' };
 
-/** What every example runs against: `t` (with rows), `r` (referenced by t), `u` (rows, no primary key), `p` (partitioned, with partition `p1`), `p2` (rows within a bound of `p`, not attached), `dt` (a column of domain `dpos`, a stored generated column `twice`), their indexes and constraints. */
+/**
+ * A second tablespace for the examples that move a relation: created before
+ * LOCK_EXAMPLE_SCHEMA, in the server's own data directory
+ * (`allow_in_place_tablespaces`, a developer option of PostgreSQL 15+; a
+ * superuser's), outside any transaction block.
+ */
+export const LOCK_EXAMPLE_TABLESPACE = 'sg_example_space';
+export const LOCK_EXAMPLE_TABLESPACE_SQL = [
+  'SET allow_in_place_tablespaces = on',
+  `CREATE TABLESPACE ${LOCK_EXAMPLE_TABLESPACE} LOCATION ''`,
+];
+
+/** What every example runs against: `t` (with rows), `r` (referenced by t), `u` (rows, no primary key), `p` (partitioned, with partition `p1`), `p2` (rows within a bound of `p`, not attached), `dt` (a column of domain `dpos`, a stored generated column `twice`), `q` (partitioned, with an index on it only, `q_id`, and one on its partition `q1`, `q1_id`), their indexes and constraints. */
 export const LOCK_EXAMPLE_SCHEMA = `
 CREATE TABLE r (id int PRIMARY KEY);
 INSERT INTO r VALUES (1);
@@ -90,6 +102,10 @@ INSERT INTO p2 SELECT g, g FROM generate_series(100, 199) g;
 CREATE DOMAIN dpos AS int;
 CREATE TABLE dt (id int, v dpos, twice int GENERATED ALWAYS AS (id * 2) STORED);
 INSERT INTO dt SELECT g, g FROM generate_series(1, 100) g;
+CREATE TABLE q (id int) PARTITION BY RANGE (id);
+CREATE TABLE q1 PARTITION OF q FOR VALUES FROM (0) TO (100);
+CREATE INDEX q_id ON ONLY q (id);
+CREATE INDEX q1_id ON q1 (id);
 ANALYZE t;
 `;
 
@@ -133,7 +149,10 @@ export const LOCK_FORMS: readonly LockForm[] = [
   { id: 'drop-index-concurrently', statement: 'DROP INDEX CONCURRENTLY', lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: false, example: 'DROP INDEX CONCURRENTLY t_a', noTransaction: true },
   { id: 'reindex', statement: 'REINDEX TABLE / INDEX (ACCESS EXCLUSIVE on each index it rebuilds, which every query on the table opens to plan)', lock: 'SHARE', indexLock: 'ACCESS EXCLUSIVE', rewrites: false, scans: true, example: 'REINDEX TABLE t', saferForm: 'REINDEX … CONCURRENTLY in a "-- schemaguard:no-transaction" file' },
   { id: 'reindex-concurrently', statement: 'REINDEX … CONCURRENTLY', lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: true, example: 'REINDEX TABLE CONCURRENTLY t', noTransaction: true },
-  { id: 'alter-index', statement: 'ALTER INDEX … RENAME / SET (storage_parameter)', lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER INDEX t_a RENAME TO t_a_renamed', exampleTable: 't_a' },
+  { id: 'alter-index', statement: 'ALTER INDEX … RENAME / SET (storage_parameter) / ALTER COLUMN … SET STATISTICS (lock on the index)', lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: false, example: 'ALTER INDEX t_a RENAME TO t_a_renamed', exampleTable: 't_a' },
+  { id: 'alter-index-tablespace', statement: 'ALTER INDEX … SET TABLESPACE (ACCESS EXCLUSIVE on the index, which every query on the table opens to plan, while its files are copied; the table itself is not locked)', lock: 'ACCESS EXCLUSIVE', rewrites: true, scans: false, example: `ALTER INDEX t_a SET TABLESPACE ${LOCK_EXAMPLE_TABLESPACE}`, exampleTable: 't_a', saferForm: 'CREATE INDEX CONCURRENTLY … TABLESPACE (a new index in the new tablespace) in a "-- schemaguard:no-transaction" file, then DROP INDEX CONCURRENTLY the old one' },
+  { id: 'attach-index-partition', statement: 'ALTER INDEX … ATTACH PARTITION (SHARE UPDATE EXCLUSIVE on the partitioned index, ACCESS EXCLUSIVE on the partition\'s index, which every query on the partition opens to plan; nothing is read)', lock: 'SHARE UPDATE EXCLUSIVE', other: 'ACCESS EXCLUSIVE', otherRole: 'partition', rewrites: false, scans: false, example: 'ALTER INDEX q_id ATTACH PARTITION q1_id', exampleTable: 'q_id', exampleOther: 'q1_id' },
+  { id: 'move-all-tablespace', statement: 'ALTER TABLE / INDEX / MATERIALIZED VIEW ALL IN TABLESPACE … SET TABLESPACE (ACCESS EXCLUSIVE on every relation it moves, one after another, each copied, until COMMIT)', lock: 'ACCESS EXCLUSIVE', rewrites: true, scans: false, example: `ALTER TABLE ALL IN TABLESPACE pg_default SET TABLESPACE ${LOCK_EXAMPLE_TABLESPACE}`, saferForm: 'move one relation at a time, in migrations of their own; for an index, CREATE INDEX CONCURRENTLY … TABLESPACE and drop the old one' },
   { id: 'create-table', statement: 'CREATE TABLE (new table)', rewrites: false, scans: false, example: 'CREATE TABLE n (id int)' },
   { id: 'create-table-references', statement: 'CREATE TABLE … REFERENCES (lock on the referenced table)', lock: 'SHARE ROW EXCLUSIVE', rewrites: false, scans: false, example: 'CREATE TABLE n (id int REFERENCES t (id))' },
   { id: 'create-table-inherits', statement: 'CREATE TABLE … INHERITS (lock on the parent)', lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: false, example: 'CREATE TABLE t_child (x int) INHERITS (t)' },

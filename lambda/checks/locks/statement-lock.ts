@@ -145,6 +145,8 @@ export function statementLock(s: ParsedStatement, rewrite?: RewriteContext): Sta
     case 'GrantStmt': return n.objtype === 'OBJECT_TABLE' ? single(form('grant'), table(rangeVar(as(list(n.objects)[0], 'RangeVar')))) : single(form('no-table-lock'), undefined);
     case 'DoStmt': case 'CallStmt': return single(form('code'), undefined);
     case 'AlterDomainStmt': return alterDomain(n);
+    // ALL IN TABLESPACE names no table: the relations it moves are those of the tablespace (and owners) when it runs.
+    case 'AlterTableMoveAllStmt': return single(form('move-all-tablespace'), undefined);
     default: return otherStatement(n);
   }
 }
@@ -159,7 +161,7 @@ function otherStatement(n: Node): StatementLock {
 function alterTable(n: Node, rewrite: RewriteContext | undefined): StatementLock {
   const kind = n.objtype === 'OBJECT_INDEX' ? 'index' : 'table';
   const rel = table(rangeVar(n.relation), kind);
-  if (n.objtype === 'OBJECT_INDEX') return single(form('alter-index'), rel);
+  if (n.objtype === 'OBJECT_INDEX') return alterIndex(n, rel);
   const cmds = list(n.cmds).map((c) => as(c, 'AlterTableCmd')).filter((c): c is Node => !!c);
   // ATTACH and DETACH PARTITION stand alone in their ALTER TABLE (PostgreSQL's grammar).
   const partition = cmds.length === 1 ? partitionCommand(cmds[0]!, rel) : undefined;
@@ -188,6 +190,18 @@ function alterTable(n: Node, rewrite: RewriteContext | undefined): StatementLock
     ...costs(parts),
     ...(parts.some((p) => p.foreignKeys) ? { foreignKeys: parts.flatMap((p) => (p.foreignKeys ? [p.foreignKeys] : [])) } : {}),
   };
+}
+
+/** ALTER INDEX: its lock is on the index; SET TABLESPACE copies it, ATTACH PARTITION locks the partition's index too. */
+function alterIndex(n: Node, index: RelationRef | undefined): StatementLock {
+  const cmds = list(n.cmds).map((c) => as(c, 'AlterTableCmd')).filter((c): c is Node => !!c);
+  const attach = cmds.find((c) => c.subtype === 'AT_AttachPartition');
+  if (attach) {
+    const f = form('attach-index-partition');
+    const partitionIndex = table(rangeVar(as(attach.def, 'PartitionCmd')?.name), 'index');
+    return single(f, index, { other: partitionIndex && { table: partitionIndex, lock: f.other!, role: f.otherRole } });
+  }
+  return single(form(cmds.some((c) => c.subtype === 'AT_SetTableSpace') ? 'alter-index-tablespace' : 'alter-index'), index);
 }
 
 /**

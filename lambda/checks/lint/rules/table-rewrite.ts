@@ -3,10 +3,13 @@
  * materialized view) into new storage under ACCESS EXCLUSIVE, every query on
  * it waiting until the copy ends: VACUUM FULL, CLUSTER, REFRESH MATERIALIZED
  * VIEW without CONCURRENTLY, and ALTER TABLE … SET LOGGED / SET UNLOGGED /
- * SET TABLESPACE / SET ACCESS METHOD. `plan` shows their lock and rewrite
- * (the form table's vacuum-full, refresh-materialized-view and
- * rewrite-storage rows, each run on PostgreSQL 18 and 15 by the form
- * harness). The other rewrites have rules of their own (column-type-rewrite,
+ * SET TABLESPACE / SET ACCESS METHOD; and the moves of an index (ALTER
+ * INDEX … SET TABLESPACE: ACCESS EXCLUSIVE on the index, which every query
+ * on its table opens to plan) or of everything in a tablespace (ALL IN
+ * TABLESPACE). `plan` shows their lock and rewrite (the form table's
+ * vacuum-full, refresh-materialized-view, rewrite-storage,
+ * alter-index-tablespace and move-all-tablespace rows, each run on
+ * PostgreSQL 18 and 15 by the form harness). The other rewrites have rules of their own (column-type-rewrite,
  * volatile-default). Lint does not know the table's size, so this is a
  * warning: on a small table, allow it.
  *
@@ -15,9 +18,9 @@
  * window or an online rebuild outside the migration.
  */
 import { as, list, optionOn, rangeVar, type ParsedStatement, type RangeVar } from '../../parse';
-import { inPlace, renderFix } from '../fix';
+import { inPlace, ownNoTransaction, renderFix } from '../fix';
 import type { LintRule, RuleContext } from '../rule';
-import { tableName } from '../sql-text';
+import { ident, tableName } from '../sql-text';
 
 /**
  * No online form: the statement as it was, after an allow directive whose
@@ -43,7 +46,7 @@ const STORAGE_COMMANDS: Record<string, string> = {
 export const TABLE_REWRITE: LintRule = {
   id: 'table-rewrite',
   severity: 'warning',
-  title: 'VACUUM FULL, CLUSTER, REFRESH MATERIALIZED VIEW without CONCURRENTLY, or ALTER TABLE … SET LOGGED / UNLOGGED / TABLESPACE / ACCESS METHOD on an existing table',
+  title: 'VACUUM FULL, CLUSTER, REFRESH MATERIALIZED VIEW without CONCURRENTLY, ALTER TABLE … SET LOGGED / UNLOGGED / TABLESPACE / ACCESS METHOD on an existing table, ALTER INDEX … SET TABLESPACE, or ALL IN TABLESPACE',
   why: 'each copies the whole table (or materialized view) into new storage under ACCESS EXCLUSIVE: every query on it, reads included, waits until the copy ends, minutes on a large table',
   fix: 'REFRESH MATERIALIZED VIEW CONCURRENTLY where the view has a unique index; for the others a maintenance window or an online rebuild outside the migration; on a small table, allow it with a reason',
   squawk: [],
@@ -54,7 +57,9 @@ export const TABLE_REWRITE: LintRule = {
   },
   statement(ctx, s) {
     if (s.kind === 'RefreshMatViewStmt') refresh(ctx, s);
+    else if (s.kind === 'AlterTableStmt' && s.node.objtype === 'OBJECT_INDEX') indexTablespace(ctx, s);
     else if (s.kind === 'AlterTableStmt') storage(ctx, s);
+    else if (s.kind === 'AlterTableMoveAllStmt') moveAll(ctx, s);
     else if (s.kind === 'VacuumStmt' && s.node.is_vacuumcmd && optionOn(s.node.options, 'full')) rebuild(ctx, s, 'VACUUM FULL', list(s.node.rels).map((r) => rangeVar(as(r, 'VacuumRelation')?.relation)));
     else if (s.kind === 'ClusterStmt') rebuild(ctx, s, 'CLUSTER', [rangeVar(s.node.relation)]);
   },
@@ -106,5 +111,45 @@ function storage(ctx: RuleContext, s: ParsedStatement): void {
   ctx.report(TABLE_REWRITE, s, {
     message: `${verb} ${table} ${what} copies it into new storage under ACCESS EXCLUSIVE: every query on ${table}, reads included, waits until it ends`,
     fix: allowFix(ctx, s, what, table, what === 'SET TABLESPACE' ? ', which can also move a table to another tablespace' : ''),
+  });
+}
+
+/**
+ * ALTER INDEX … SET TABLESPACE of an index no pending migration made: its
+ * files are copied under ACCESS EXCLUSIVE on the index. The table is not
+ * locked, but every query's planner opens all its table's indexes, so reads
+ * and writes wait as for the table. The online route builds a new index in
+ * the new tablespace and drops the old one.
+ */
+function indexTablespace(ctx: RuleContext, s: ParsedStatement): void {
+  const cmd = list(s.node.cmds).map((c) => as(c, 'AlterTableCmd')).find((c) => c?.subtype === 'AT_SetTableSpace');
+  const rel = rangeVar(s.node.relation);
+  if (!cmd || !rel || ctx.model.indexTable(rel)?.isNew) return;
+  const index = tableName(rel);
+  const space = String(cmd.name);
+  ctx.report(TABLE_REWRITE, s, {
+    message: `ALTER INDEX ${index} SET TABLESPACE copies the index into ${space} under ACCESS EXCLUSIVE on it: every query on its table opens the table's indexes to plan, so reads and writes wait until the copy ends`,
+    why: 'the copy takes as long as the index is big, and the queries on its table queue behind the lock for that long, reads included, with everything queued behind them',
+    fix: renderFix([ownNoTransaction(
+      `-- build the index anew in ${space} beside the old one, then drop the old one; writes go on (SHARE UPDATE EXCLUSIVE)`,
+      `CREATE [UNIQUE] INDEX CONCURRENTLY ${ident(`${rel.name}_moved`)} ON <its table> USING … (…) TABLESPACE ${space};  -- ${index}'s own definition (pg_indexes.indexdef: method, columns, INCLUDE, WHERE)`,
+      `DROP INDEX CONCURRENTLY ${index};  -- an index behind a PRIMARY KEY or UNIQUE constraint cannot be dropped: swap it in with ALTER TABLE … ADD CONSTRAINT … USING INDEX instead`,
+      `ALTER INDEX ${rel.schema ? `${ident(rel.schema)}.` : ''}${ident(`${rel.name}_moved`)} RENAME TO ${ident(rel.name)};`,
+    )]),
+  });
+}
+
+/** ALTER TABLE / INDEX / MATERIALIZED VIEW ALL IN TABLESPACE … SET TABLESPACE: every relation of the tablespace (of the roles named), copied in turn, each locked until COMMIT. */
+function moveAll(ctx: RuleContext, s: ParsedStatement): void {
+  const kind = s.node.objtype === 'OBJECT_INDEX' ? 'INDEX' : s.node.objtype === 'OBJECT_MATVIEW' ? 'MATERIALIZED VIEW' : 'TABLE';
+  const what = `ALTER ${kind} ALL IN TABLESPACE`;
+  ctx.report(TABLE_REWRITE, s, {
+    message: `${what} ${s.node.orig_tablespacename} SET TABLESPACE ${s.node.new_tablespacename} copies every ${kind === 'INDEX' ? 'index' : kind === 'TABLE' ? 'table' : 'materialized view'} of ${s.node.orig_tablespacename}${s.node.roles ? ' owned by the roles named' : ''} into new storage, each under ACCESS EXCLUSIVE held until COMMIT: queries on each wait, on the first one moved until the last one is copied`,
+    fix: renderFix([inPlace(
+      `-- move one relation at a time, each in a migration of its own (ALTER TABLE … SET TABLESPACE; an index: CREATE INDEX CONCURRENTLY … TABLESPACE, then DROP INDEX CONCURRENTLY the old one),`,
+      '-- or keep it for a maintenance window, after an allow directive that says why:',
+      '-- schemaguard:allow table-rewrite everything it moves is small: each copy under ACCESS EXCLUSIVE takes a moment',
+      `${s.text};`,
+    )]),
   });
 }

@@ -47,6 +47,19 @@ describe('Function: statementLock', () => {
     expect(classify('ALTER TABLE events DETACH PARTITION events_old FINALIZE')).toMatchObject({ lock: 'ACCESS EXCLUSIVE', assumed: true });
   });
 
+  // Regression: plan showed SHARE UPDATE EXCLUSIVE and no copy for ALTER INDEX … SET TABLESPACE, and nothing for ALL IN TABLESPACE.
+  it('reads ALTER INDEX … SET TABLESPACE as ACCESS EXCLUSIVE on the index and a copy; ATTACH PARTITION also locks the partition\'s index', () => {
+    expect(classify('ALTER INDEX app.events_at SET TABLESPACE fast')).toMatchObject({ form: { id: 'alter-index-tablespace' }, lock: 'ACCESS EXCLUSIVE', table: { schema: 'app', name: 'events_at', kind: 'index' }, rewrites: true, scans: false });
+    expect(classify('ALTER INDEX events_at SET (fillfactor = 80)')).toMatchObject({ form: { id: 'alter-index' }, lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false });
+    expect(classify('ALTER INDEX events_at ATTACH PARTITION events_2026_at')).toMatchObject({
+      form: { id: 'attach-index-partition' }, lock: 'SHARE UPDATE EXCLUSIVE', table: { name: 'events_at', kind: 'index' }, scans: false,
+      other: { table: { name: 'events_2026_at', kind: 'index' }, lock: 'ACCESS EXCLUSIVE', role: 'partition' },
+    });
+    for (const kind of ['TABLE', 'INDEX', 'MATERIALIZED VIEW']) {
+      expect(classify(`ALTER ${kind} ALL IN TABLESPACE pg_default SET TABLESPACE fast`)).toMatchObject({ form: { id: 'move-all-tablespace' }, lock: 'ACCESS EXCLUSIVE', rewrites: true, assumed: false });
+    }
+  });
+
   // Regression: plan showed "-" for ALTER DOMAIN, which locks and reads every table with a column of the domain.
   it.each([
     ['ALTER DOMAIN app.posint ADD CONSTRAINT pos CHECK (VALUE > 0)', { schema: 'app', name: 'posint' }],

@@ -4,7 +4,8 @@ import { lintAfter } from '../pending';
 
 const EXISTING = `CREATE TABLE leads (id bigint PRIMARY KEY, score int);
 CREATE TABLE events (id bigint PRIMARY KEY);
-CREATE MATERIALIZED VIEW lead_scores AS SELECT id, score FROM leads;`;
+CREATE MATERIALIZED VIEW lead_scores AS SELECT id, score FROM leads;
+CREATE INDEX leads_score ON leads (score);`;
 
 const rules = async (sql: string, existing = EXISTING) => (await lintAfter(existing, sql)).findings.map((f) => [f.rule, f.severity, f.message]);
 
@@ -22,12 +23,28 @@ describe('Rule: table-rewrite', () => {
     ['ALTER TABLE leads SET ACCESS METHOD heap;', 'ALTER TABLE leads SET ACCESS METHOD copies it'],
     ['ALTER MATERIALIZED VIEW lead_scores SET TABLESPACE pg_default;', 'ALTER MATERIALIZED VIEW lead_scores SET TABLESPACE copies it'],
     ['VACUUM (FULL true) leads;', 'VACUUM FULL leads copies the table'],
+    ['ALTER INDEX leads_score SET TABLESPACE fast;', 'ALTER INDEX leads_score SET TABLESPACE copies the index into fast under ACCESS EXCLUSIVE on it'],
+    ['ALTER TABLE ALL IN TABLESPACE pg_default SET TABLESPACE fast;', 'ALTER TABLE ALL IN TABLESPACE pg_default SET TABLESPACE fast copies every table of pg_default'],
+    ['ALTER INDEX ALL IN TABLESPACE pg_default OWNED BY app SET TABLESPACE fast;', 'copies every index of pg_default owned by the roles named'],
   ])('reports %s', async (sql, message) => {
     const found = await rules(sql);
     expect(found).toHaveLength(1);
     expect(found[0]![0]).toBe('table-rewrite');
     expect(found[0]![1]).toBe('warning');
     expect(found[0]![2]).toContain(message);
+  });
+
+  it('moves an index online: a new index in the tablespace, the old one dropped, both CONCURRENTLY in a file of their own', async () => {
+    const [f] = (await lintAfter(EXISTING, 'ALTER INDEX leads_score SET TABLESPACE fast;')).findings;
+    expect(f!.fix).toContain('-- schemaguard:no-transaction');
+    expect(f!.fix).toMatch(/CREATE \[UNIQUE\] INDEX CONCURRENTLY leads_score_moved ON <its table> USING … \(…\) TABLESPACE fast;/);
+    expect(f!.fix).toContain('DROP INDEX CONCURRENTLY leads_score;');
+    expect(f!.fix).toContain('ALTER INDEX leads_score_moved RENAME TO leads_score;');
+  });
+
+  it('passes ALTER INDEX … SET (storage parameter) and the move of an index on a table the same run creates', async () => {
+    expect(await rules('ALTER INDEX leads_score SET (fillfactor = 80);')).toEqual([]);
+    expect(await rules('CREATE TABLE fresh (id int);\nCREATE INDEX fresh_id ON fresh (id);\nALTER INDEX fresh_id SET TABLESPACE fast;')).toEqual([]);
   });
 
   it('reports one ALTER TABLE with two storage changes once, and two such statements each', async () => {
