@@ -6,6 +6,8 @@
  * declares; the NOT NULL constraints left NOT VALID (PostgreSQL 18), on
  * whose columns a primary key is refused; the validated CHECKs that prove
  * columns not null (`col IS NOT NULL`), which spare SET NOT NULL its scan;
+ * the partitioned tables and their partitions, where CREATE INDEX has no
+ * CONCURRENTLY;
  * and, when a pending file says
  * CASCADE, the user objects' dependencies (`dependencies.ts`), so
  * drop-cascade names what would go.
@@ -39,6 +41,13 @@ export interface CatalogNotNullCheck {
   columns: string[];
 }
 
+/** A partitioned table of the database, with its partitions (direct ones, by name): PostgreSQL refuses CREATE INDEX CONCURRENTLY on it. */
+export interface CatalogPartitionedTable {
+  schema: string;
+  name: string;
+  partitions: { schema: string; name: string }[];
+}
+
 /**
  * A NOT NULL constraint left NOT VALID (PostgreSQL 18's `ADD CONSTRAINT name
  * NOT NULL col NOT VALID`; `pg_constraint.contype = 'n'`, not validated):
@@ -63,6 +72,8 @@ export interface LintCatalog {
   notValidNotNull?: CatalogNotValidNotNull[];
   /** Validated CHECKs proving columns not null. @default - none */
   notNullChecks?: CatalogNotNullCheck[];
+  /** The partitioned tables. @default - none known */
+  partitionedTables?: CatalogPartitionedTable[];
   /** What depends on what (`pg_depend`), read when asked for. */
   dependencies?: DependencyGraph;
   /**
@@ -118,8 +129,19 @@ export async function readLintCatalog(q: Queryable, options: ReadCatalogOptions 
   const [zone] = (await q.query<{ utc: boolean }>(
     "SELECT extract(timezone FROM '2000-01-15 12:00+00'::timestamptz) = 0 AND extract(timezone FROM '2000-07-15 12:00+00'::timestamptz) = 0 AS utc",
   )).rows;
-  return { functions, domains, notValidNotNull, notNullChecks, utcSessions: zone?.utc === true, ...(options.dependencies ? { dependencies: await readOrSay(q, options.onUnread) } : {}) };
+  const partitionedTables = (await q.query<{ schema: string; name: string; schemas: string[]; names: string[] }>(PARTITIONED_SQL)).rows
+    .map((r) => ({ schema: r.schema, name: r.name, partitions: r.names.map((name, k) => ({ schema: r.schemas[k]!, name })) }));
+  return { functions, domains, notValidNotNull, notNullChecks, partitionedTables, utcSessions: zone?.utc === true, ...(options.dependencies ? { dependencies: await readOrSay(q, options.onUnread) } : {}) };
 }
+
+const PARTITIONED_SQL = `
+SELECT n.nspname AS schema, c.relname AS name,
+       ARRAY(SELECT pn.nspname::text FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid JOIN pg_namespace pn ON pn.oid = p.relnamespace
+              WHERE i.inhparent = c.oid ORDER BY pn.nspname, p.relname) AS schemas,
+       ARRAY(SELECT p.relname::text FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid JOIN pg_namespace pn ON pn.oid = p.relnamespace
+              WHERE i.inhparent = c.oid ORDER BY pn.nspname, p.relname) AS names
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind = 'p'`;
 
 // Only definitions that can prove a column not null are read (a database has few of those).
 const NOT_NULL_CHECKS_SQL = `

@@ -192,15 +192,17 @@ export class PendingModel implements FunctionScope {
     this.tables.set(key, t);
     for (const index of constraintIndexes(t)) this.indexes.set(`${schema}.${index}`, key);
     const parent = n.partbound ? rangeVar(as(list(n.inhRelations)[0], 'RangeVar')) : undefined;
-    if (parent) this.table(parent)?.partitions?.push(t);
+    // A partition of a table of the database is kept on a placeholder of it: lint with a database knows the others (LintCatalog.partitionedTables).
+    if (parent) (this.table(parent) ?? this.tableOrPlaceholder(parent)).partitions ??= [];
+    if (parent) this.table(parent)!.partitions!.push(t);
   }
 
   /** ATTACH / DETACH PARTITION: the partitioned table's list of partitions. */
   private partitionCommand(parent: TableModel, cmd: Node): void {
     const r = rangeVar(as(cmd.def, 'PartitionCmd')?.name);
     const child = r ? this.table(r) : undefined;
-    if (!child || !parent.partitions) return;
-    parent.partitions = parent.partitions.filter((p) => p !== child);
+    if (!child) return;
+    parent.partitions = (parent.partitions ?? []).filter((p) => p !== child);
     if (cmd.subtype === 'AT_AttachPartition') parent.partitions.push(child);
   }
 

@@ -11,7 +11,7 @@ import { as, list, names, optionOn, rangeVar, type Node, type ParsedStatement, t
 import { columnParts } from '../column';
 import { columnWithout, uniqueKeySteps } from '../fix-steps';
 import { inPlace, ownNoTransaction, renderFix } from '../fix';
-import type { AlterTarget, TableModel } from '../model';
+import { splitKey, type AlterTarget, type TableModel } from '../model';
 import { notNullProven } from '../model-tables';
 import type { LintRule, RuleContext } from '../rule';
 import { ident, insertInto, objectName, sliceOf, tableName, tokenAfter } from '../sql-text';
@@ -108,9 +108,10 @@ function createIndex(ctx: RuleContext, s: ParsedStatement): void {
   const idx = typeof s.node.idxname === 'string' ? s.node.idxname : undefined;
   if (idx && s.node.if_not_exists && ctx.model.hasIndex(rel.schema, idx)) return;
   const table = ctx.model.table(rel);
-  if (table?.partitioned) {
+  const partitioned = table?.partitioned ? { schema: table.schema, partitions: ctx.model.partitionsOf(table) } : partitionedInDatabase(ctx, rel, table);
+  if (partitioned) {
     // ON ONLY a partitioned table builds nothing: the parent's index alone, attached partition by partition.
-    if ((s.node.relation as Node).inh === true) partitionedIndex(ctx, s, rel, table);
+    if ((s.node.relation as Node).inh === true) partitionedIndex(ctx, s, rel, partitioned);
     return;
   }
   const unique = s.node.unique ? 'UNIQUE ' : '';
@@ -131,7 +132,28 @@ function createIndex(ctx: RuleContext, s: ParsedStatement): void {
  * rows), each partition's CONCURRENTLY, and attaches each; the parent's index
  * turns valid with the last attach, and later partitions get their own.
  */
-function partitionedIndex(ctx: RuleContext, s: ParsedStatement, rel: RangeVar, table: TableModel): void {
+/**
+ * A table of the database that the catalog (`lint --database-url`) says is
+ * partitioned, under the name it had before the run, with the partitions it
+ * has there and those a pending migration added.
+ */
+function partitionedInDatabase(ctx: RuleContext, rel: RangeVar, table: TableModel | undefined): Partitioned | undefined {
+  if (table?.isNew || !ctx.catalog?.partitionedTables?.length) return undefined;
+  const [schema, name] = splitKey(ctx.model.keyOf(rel));
+  const db = table?.databaseName ?? { schema, name };
+  const found = ctx.catalog.partitionedTables.find((p) => p.schema === db.schema && p.name === db.name);
+  if (!found) return undefined;
+  const added = table ? ctx.model.partitionsOf(table) : [];
+  return { schema, partitions: [...found.partitions, ...added.filter((a) => !found.partitions.some((p) => p.schema === a.schema && p.name === a.name))] };
+}
+
+interface Partitioned {
+  /** The partitioned table's schema. */
+  schema: string;
+  partitions: readonly { schema: string; name: string }[];
+}
+
+function partitionedIndex(ctx: RuleContext, s: ParsedStatement, rel: RangeVar, table: Partitioned): void {
   const idx = typeof s.node.idxname === 'string' ? s.node.idxname : indexName(s, rel.name);
   const create = `CREATE ${s.node.unique ? 'UNIQUE ' : ''}INDEX`;
   const body = indexBody(s, rel);
@@ -140,7 +162,7 @@ function partitionedIndex(ctx: RuleContext, s: ParsedStatement, rel: RangeVar, t
     `${create} CONCURRENTLY IF NOT EXISTS ${index} ON ${partition} ${body};`,
     `ALTER INDEX ${schemaOf(table.schema)}${ident(idx)} ATTACH PARTITION ${attached};`,
   ];
-  const partitions = ctx.model.partitionsOf(table);
+  const partitions = table.partitions;
   const lines = partitions.length
     ? partitions.flatMap((p) => {
       const index = ident(indexName(s, p.name));

@@ -1,0 +1,72 @@
+/**
+ * index-not-concurrent on a partitioned table of the database (one no
+ * migration made): PostgreSQL refuses CREATE INDEX CONCURRENTLY there (on 18
+ * and 15), so with a database lint proposes the parent's index ON ONLY, each
+ * partition's built CONCURRENTLY and attached; the fix is migrated by the
+ * engine and leaves a valid index on every partition.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lintMigrations, lintSourceFromText, readLintCatalog } from '../../../../../lambda/checks/lint';
+import { fixFiles } from '../../../../../lambda/checks/lint/fix';
+import { parseSql } from '../../../../../lambda/checks/parse';
+import { dropDatabases, freshDatabase, targets, withClient } from '../../../../support/db';
+import { driverKinds } from '../../../../support/drivers';
+import { runEngine } from '../../../../support/engine';
+import { tempDir } from '../../../../support/files';
+
+afterAll(dropDatabases);
+
+const pg = driverKinds.find((d) => d.name === 'pg')!;
+
+const OUTSIDE = `CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);
+CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE TABLE events_2027 PARTITION OF events FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');
+INSERT INTO events SELECT g, date '2026-01-01' + g FROM generate_series(0, 700) g;
+CREATE TABLE plain (id int, at date);`;
+
+describe.each(targets)('index-not-concurrent on a partitioned table of the database, on $name', (target) => {
+  let url: string;
+  beforeAll(async () => {
+    url = await freshDatabase(target, 'partitioned_index');
+    await withClient(url, (c) => c.query(OUTSIDE));
+  });
+
+  const lint = async (pending: string[], withDatabase = true) => {
+    const catalog = withDatabase ? await withClient(url, (c) => readLintCatalog(c)) : undefined;
+    const sources = pending.map((text, k) => lintSourceFromText(`${k + 1}_pending.sql`, text));
+    return (await lintMigrations(sources, { ...(catalog ? { catalog } : {}) })).findings;
+  };
+
+  it('without a database the fix is CONCURRENTLY, which the server refuses on a partitioned table', async () => {
+    const [f] = await lint(['CREATE INDEX events_at ON events (at);'], false);
+    expect(f!.fix).toContain('CREATE INDEX CONCURRENTLY IF NOT EXISTS events_at ON events (at);');
+    await expect(withClient(url, (c) => c.query('CREATE INDEX CONCURRENTLY IF NOT EXISTS events_at ON events (at)'))).rejects.toThrow(/cannot create index on partitioned table "events" concurrently/);
+  });
+
+  it('with the database: ON ONLY, then each partition CONCURRENTLY and attached; the fix migrates to a valid index on every partition', async () => {
+    const findings = await lint(['CREATE INDEX events_at ON events (at);']);
+    expect(findings.map((f) => f.message)).toEqual(['CREATE INDEX events_at on partitioned table events builds every partition\'s index while blocking writes']);
+    const fix = findings[0]!.fix;
+    expect(fix).toContain('CREATE INDEX IF NOT EXISTS events_at ON ONLY events (at);');
+    for (const p of ['events_2026', 'events_2027']) {
+      expect(fix).toContain(`CREATE INDEX CONCURRENTLY IF NOT EXISTS ${p}_at_idx ON ${p} (at);`);
+      expect(fix).toContain(`ALTER INDEX events_at ATTACH PARTITION ${p}_at_idx;`);
+    }
+    const files = fixFiles(fix).filter((text) => parseSql(text).statements.length > 0);
+    const run = await runEngine(pg, url, tempDir(Object.fromEntries(files.map((text, k) => [`${k + 1}_fix.sql`, text]))));
+    expect(run.applied).toHaveLength(files.length);
+    const indexes = await withClient(url, async (c) => (await c.query<{ rel: string; valid: boolean }>(
+      `SELECT i.indrelid::regclass::text AS rel, i.indisvalid AS valid FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
+        WHERE i.indexrelid IN (SELECT relid FROM pg_partition_tree('events_at')) ORDER BY 1`)).rows);
+    expect(indexes).toEqual([{ rel: 'events', valid: true }, { rel: 'events_2026', valid: true }, { rel: 'events_2027', valid: true }]);
+  });
+
+  it('names a partition a pending migration adds, and passes ON ONLY; a plain table of the database keeps the CONCURRENTLY fix', async () => {
+    const added = "CREATE TABLE events_2028 PARTITION OF events FOR VALUES FROM ('2028-01-01') TO ('2029-01-01');";
+    const [f] = await lint([added, 'CREATE INDEX events_id ON events (id);']);
+    expect(f!.fix).toContain('ALTER INDEX events_id ATTACH PARTITION events_2028_id_idx;');
+    expect(await lint(['CREATE INDEX events_only ON ONLY events (id);'])).toEqual([]);
+    const [plain] = await lint(['CREATE INDEX plain_at ON plain (at);']);
+    expect(plain!.fix).toContain('CREATE INDEX CONCURRENTLY IF NOT EXISTS plain_at ON plain (at);');
+  });
+});
