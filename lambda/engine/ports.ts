@@ -103,6 +103,14 @@ export interface Session extends Queryable {
    * @default false - the transaction stays open, aborted; ROLLBACK TO SAVEPOINT recovers it
    */
   readonly errorEndsTransaction?: boolean;
+  /**
+   * False when the session reads '…' strings with backslash escapes
+   * (standard_conforming_strings off, set for the database or the role;
+   * PostgreSQL's default is on since 9.1): the engine then refuses a pending
+   * file with a backslash in such a string before anything runs.
+   * @default - not known: read as on
+   */
+  readonly standardStrings?: boolean;
   /** True once the connection is known to be gone. */
   readonly broken: boolean;
   /** Receive the server's NOTICE/WARNING messages (RAISE NOTICE in a migration), where the driver has them. */

@@ -12,6 +12,7 @@ import {
   ChecksumMismatchError, DatabaseAheadError, OutOfOrderError, sqlstateOf, type Blocker,
 } from './errors';
 import { shortChecksum } from './checksum';
+import { refuseEscapedStrings } from './standard-strings';
 import { validateSchemaName } from './identifiers';
 import { missingFilesError } from './missing-files';
 import { computePlan, type Plan } from './plan';
@@ -152,6 +153,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     };
     if (plan.pending.length > 0) {
       session ??= await (opening ?? options.driver.connect());
+      if (session.standardStrings === false) refuseEscapedStrings(plan.pending, (await session.query<{ d: string }>('SELECT current_database() AS d')).rows[0]!.d);
       if (preparing) {
         await preparing;
         // Committed only while the runner lock is held, as every state write; otherwise rolled back in `finally`.

@@ -328,6 +328,8 @@ class PgSession implements Session {
   pooler?: PoolerEvidence;
   /** What init() set in the session beyond a new connection's defaults, set again by every reset. */
   private baseline?: string;
+  /** standard_conforming_strings as the connection started (init). */
+  standardStrings?: boolean;
   private isBroken = false;
   /** While ROLLBACK runs: its "there is no transaction in progress" warning is dropped. */
   private rollingBack = false;
@@ -370,6 +372,7 @@ class PgSession implements Session {
       this.pooler = { ...identity, target: this.target };
       return;
     }
+    this.standardStrings = r.standardStrings;
     this.pid = identity.serverPid;
     this.script = (sql, keepRowsOf, onNotice) => this.runScript(sql, keepRowsOf, onNotice);
     this.pipelines = (this.client as unknown as { pipeline?: boolean }).pipeline === true;
@@ -387,18 +390,18 @@ class PgSession implements Session {
    * orphan within a second. Best effort: where the server refuses the
    * setting, the statement is sent again without it.
    */
-  private async identify(announced: number | undefined): Promise<{ pid: number; checkInterval: boolean }> {
-    const who = "SELECT pg_backend_pid() AS pid, current_setting('server_version_num')::int AS version";
+  private async identify(announced: number | undefined): Promise<{ pid: number; checkInterval: boolean; standardStrings: boolean }> {
+    const who = "SELECT pg_backend_pid() AS pid, current_setting('server_version_num')::int AS version, current_setting('standard_conforming_strings') <> 'off' AS standard";
     const own = Number.isSafeInteger(announced) ? `pg_backend_pid() = ${announced}` : 'false';
     try {
-      const r = await this.client.query<{ pid: number; check_interval: string | null }>(
+      const r = await this.client.query<{ pid: number; check_interval: string | null; standard: boolean }>(
         `${who}, CASE WHEN ${own} AND current_setting('server_version_num')::int >= 140000 THEN ${CHECK_INTERVAL_CALL} END AS check_interval`,
       );
-      return { pid: r.rows[0]!.pid, checkInterval: r.rows[0]!.check_interval !== null };
+      return { pid: r.rows[0]!.pid, checkInterval: r.rows[0]!.check_interval !== null, standardStrings: r.rows[0]!.standard };
     } catch (e) {
       if (isConnectionLoss(e)) throw e;
-      const r = await this.client.query<{ pid: number }>(who);
-      return { pid: r.rows[0]!.pid, checkInterval: false };
+      const r = await this.client.query<{ pid: number; standard: boolean }>(who);
+      return { pid: r.rows[0]!.pid, checkInterval: false, standardStrings: r.rows[0]!.standard };
     }
   }
 

@@ -1,0 +1,28 @@
+/**
+ * A session with standard_conforming_strings off (set so for the database or
+ * the role; PostgreSQL's default is on since 9.1) reads a backslash in a
+ * '…' string as an escape. schemaguard's lexer reads such a string as
+ * PostgreSQL does with the setting on, and the server reads a file's whole
+ * message with the session's setting, even after the file's own `SET
+ * standard_conforming_strings = on` (pg_dump writes one; psql, sending each
+ * statement on its own, would read the strings after it with it on). A file
+ * whose strings hold no backslash reads the same either way; one that has
+ * one is refused before anything runs.
+ */
+import { InputError } from './errors';
+import { quoteIdent } from './identifiers';
+import type { Migration } from './migration';
+import { lexSql } from './sql/lexer';
+
+/** Throws for the first pending file with a backslash in a '…' string (an E'…' string reads the same under both settings). */
+export function refuseEscapedStrings(pending: readonly Migration[], database: string): void {
+  for (const m of pending) {
+    for (const t of lexSql(m.text)) {
+      if (t.kind !== 'string' || /^[eE]/.test(t.text) || !t.text.includes('\\')) continue;
+      throw new InputError(`${m.file}:${t.line}: a string with a backslash, and this session's standard_conforming_strings is off: the server would read the backslash as an escape where schemaguard (and psql after a SET standard_conforming_strings = on) reads it as written`, {
+        file: m.file, line: t.line, value: t.text.slice(0, 80),
+        fix: `set it on, PostgreSQL's default since 9.1 (ALTER DATABASE ${quoteIdent(database)} SET standard_conforming_strings = on, or ALTER ROLE … SET), or write the string as E'…' with the escapes it means (E'C:\\\\dir' for C:\\dir)`,
+      });
+    }
+  }
+}
