@@ -12,7 +12,7 @@
  * ignored differences.
  */
 import type { Driver, Queryable, Session } from '../engine/ports';
-import { MigrationError, type MigrationErrorOptions } from '../engine/errors';
+import { databaseFields, isPgError, MigrationError, sqlstateOf, type MigrationErrorOptions } from '../engine/errors';
 import type { Migration } from '../engine/source';
 import { DEFAULT_STATE_SCHEMA } from '../engine/state';
 import { diffCatalogs, formatDifferences, readCatalog, type Catalog, type CatalogOptions, type Difference } from '../schema/catalog';
@@ -115,12 +115,26 @@ export async function detectDrift(options: DetectDriftOptions): Promise<DriftRep
  */
 async function readLiveCatalog(q: Queryable | Session, options: CatalogOptions): Promise<Catalog> {
   if (!('begin' in q)) return readCatalog(q, options);
-  await q.begin({ lockTimeoutMs: 2000, statementTimeoutMs: 60_000 });
+  await q.begin({ lockTimeoutMs: READ_LOCK_TIMEOUT_MS, statementTimeoutMs: 60_000 });
   try {
     return await readCatalog(q, options);
+  } catch (e) {
+    throw timeoutError(e);
   } finally {
     if (!q.broken) await q.rollback().catch(() => undefined);
   }
+}
+
+const READ_LOCK_TIMEOUT_MS = 2000;
+
+/** A lock or statement timeout while the catalog is read, with what to do (pg_get_expr and pg_get_indexdef lock each table they read). */
+function timeoutError(e: unknown): unknown {
+  const code = sqlstateOf(e);
+  if (!isPgError(e) || (code !== '55P03' && code !== '57014')) return e;
+  return new MigrationError(`the live schema could not be read: ${e.message}`, {
+    ...databaseFields(e), cause: e,
+    fix: `another session held a lock on a table of the schema for over ${READ_LOCK_TIMEOUT_MS / 1000} s (an ALTER TABLE, a CREATE INDEX without CONCURRENTLY, a LOCK TABLE): run it again once that ends (pg_stat_activity and pg_blocking_pids() show who holds it)`,
+  });
 }
 
 export function compareCatalogs(expected: Catalog, live: Catalog): DriftReport {

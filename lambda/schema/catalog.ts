@@ -119,6 +119,7 @@ export async function readCatalog(q: Queryable, options: CatalogOptions = {}): P
   const schemas = [...new Set(options.schemas ?? ['public'])].filter((s) => s !== stateSchema).sort();
   const previous = (await q.query<{ path: string }>(`SELECT current_setting('search_path') AS path`)).rows[0]!.path;
   await q.query(`SELECT set_config('search_path', 'pg_catalog', false)`);
+  let failed = false;
   try {
     // One after the other: a session runs one query at a time.
     const extensions = await q.query<ExtensionInfo>(SQL_EXTENSIONS);
@@ -149,8 +150,15 @@ export async function readCatalog(q: Queryable, options: CatalogOptions = {}): P
       tables: sortedTables,
       functions: functions.rows.sort((a, b) => compare(a.schema, b.schema) || compare(a.name, b.name) || compare(a.arguments, b.arguments)),
     };
+  } catch (e) {
+    failed = true;
+    throw e;
   } finally {
-    await q.query(`SELECT set_config('search_path', $1, false)`, [previous]);
+    // In a transaction a failed read (a lock timeout) leaves it aborted, and the restore would fail
+    // with 25P02 in the read's place; the caller's ROLLBACK restores search_path then.
+    await q.query(`SELECT set_config('search_path', $1, false)`, [previous]).catch((e: unknown) => {
+      if (!failed) throw e;
+    });
   }
 }
 

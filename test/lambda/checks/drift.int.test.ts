@@ -69,6 +69,21 @@ describe.each(targets)('Function: detectDrift on $name', (target) => {
     expect(() => assertNoDrift(report)).not.toThrow();
   });
 
+  // Regression: the restore of search_path ran in the aborted transaction, and its 25P02 hid the lock timeout.
+  it('a table locked by another session past the read\'s lock_timeout: the error is the lock timeout, with what to do', async () => {
+    await withClient(url, async (holder) => {
+      await holder.query('BEGIN; LOCK TABLE lead_purchases IN ACCESS EXCLUSIVE MODE');
+      try {
+        const error = await detectDrift({ driver, snapshot: committed }).then(() => undefined, (e: unknown) => e);
+        expect(error).toMatchObject({ sqlstate: '55P03', message: 'the live schema could not be read: canceling statement due to lock timeout' });
+        expect((error as { fix: string }).fix).toMatch(/^another session held a lock on a table of the schema for over 2 s/);
+      } finally {
+        await holder.query('ROLLBACK');
+      }
+    });
+    expect(formatDrift(await detectDrift({ driver, snapshot: committed }))).toBe('');
+  });
+
   it('finds a default dropped by hand, naming the exact column', async () => {
     await withClient(url, (c) => c.query('ALTER TABLE lead_purchases ALTER COLUMN id DROP DEFAULT'));
     try {

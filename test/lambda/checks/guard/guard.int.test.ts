@@ -55,6 +55,21 @@ describe.each(targets)('Function: runGuard on $name', (target) => {
     await runFixes(url);
   });
 
+  // Regression: the catalog read's restore of search_path ran in the aborted transaction and its 25P02 hid the lock timeout and its fix.
+  it('a table locked while the catalog is read for drift: the error is the lock timeout, with its fix', async () => {
+    await withClient(url, async (holder) => {
+      await holder.query('BEGIN; LOCK TABLE lead_purchases IN ACCESS EXCLUSIVE MODE');
+      try {
+        const driver = new PgDriver({ connectionString: url });
+        const error = await runGuard({ driver, migrations, contracts, snapshot, lockTimeoutMs: 100 }).then(() => undefined, (e: unknown) => e).finally(() => driver.end());
+        expect(error).toMatchObject({ sqlstate: '55P03', message: expect.stringContaining('lock timeout') });
+        expect((error as { fix?: string }).fix).toContain('the next run tries again');
+      } finally {
+        await holder.query('ROLLBACK');
+      }
+    });
+  });
+
   it('a database migrated with migrations/ is clean: no finding, no page, every metric 0', async () => {
     const r = await guard(url);
     expect(summary(r)).toEqual([]);
