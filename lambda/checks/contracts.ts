@@ -189,6 +189,24 @@ export async function checkContracts(options: CheckContractsOptions): Promise<Co
 }
 
 /** Throw ContractFailedError (exit 1) when any contract failed, naming file, statement and reason. */
+/**
+ * A contract stopped by a lock or statement timeout was not checked (the
+ * schema may well satisfy it): an error of the run, with what to do, never a
+ * failed contract. Throws for the first one.
+ */
+export function assertChecked(report: ContractsReport): void {
+  for (const r of report.results) {
+    const stopped = r.failures.find((f) => f.sqlstate === '55P03' || f.sqlstate === '57014');
+    if (!stopped) continue;
+    throw new MigrationError(`contract ${r.file}:${r.line} (${r.name}) could not be checked: ${stopped.reason}`, {
+      sqlstate: stopped.sqlstate, file: r.file, line: r.line,
+      fix: stopped.sqlstate === '55P03'
+        ? 'another session held a lock on its table longer than the check\'s lock_timeout (2 s; a CREATE INDEX without CONCURRENTLY, an ALTER TABLE, a LOCK TABLE): check again once that ends (pg_blocking_pids() shows who holds it)'
+        : 'its planning ran longer than the check\'s statement_timeout (15 s): check again when the server is less busy',
+    });
+  }
+}
+
 export function assertContracts(report: ContractsReport): void {
   const bad = report.results.filter((r) => !r.ok);
   if (!bad.length) return;

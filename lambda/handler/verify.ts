@@ -6,7 +6,7 @@
  * when SCHEMAGUARD_FAIL_ON_DRIFT=true. Nothing here writes to the database.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { assertContracts, checkContracts, loadContracts } from '../checks/contracts';
+import { assertChecked, assertContracts, checkContracts, loadContracts } from '../checks/contracts';
 import { assertNoDrift, detectDrift, staleSnapshot, type Snapshot } from '../checks/drift';
 import type { Driver } from '../engine/ports';
 import type { Migration } from '../engine/source';
@@ -41,6 +41,7 @@ async function verifyContracts(driver: Driver, contractsDir: string, log: Logger
     const fields = { contract: r.file, ok: r.ok, arbiters: r.arbiters.map((a) => a.description), reasons: r.failures.map((f) => f.reason) };
     if (r.ok) log.info('contract holds', fields); else log.error('contract failed', fields);
   }
+  assertChecked(report);
   assertContracts(report);
   return `${report.passed}/${report.results.length} passed`;
 }

@@ -4,8 +4,7 @@
  * which index the migrations create for it.
  */
 import { existsSync } from 'node:fs';
-import { loadContracts, type Contract, type ContractsReport } from '../../../lambda/checks/contracts';
-import { checkContracts } from '../../../lambda/checks/contracts';
+import { assertChecked, checkContracts, loadContracts, type Contract, type ContractsReport } from '../../../lambda/checks/contracts';
 import type { Snapshot } from '../../../lambda/checks/drift';
 import { nameMissingArbiters } from '../../../lambda/checks/missing-arbiter';
 import { contractFindings } from '../../../lambda/checks/report-findings';
@@ -40,6 +39,7 @@ export async function checkCommand(ctx: CommandContext): Promise<number> {
   try {
     ctx.progress(`check ${contracts.length} contract${contracts.length === 1 ? '' : 's'} in ${opts.contractsDir}/ against ${driver.target}${where}`);
     const report = await checkContracts({ driver, contracts });
+    assertChecked(report);
     if (report.failed && snapshot) await withSnapshot(driver, report, contracts, snapshot);
     if (opts.format === 'json') ctx.out(JSON.stringify({ command: 'check', target: driver.target, ...report }));
     else if (opts.format === 'text') ctx.out(contractsReport(report));

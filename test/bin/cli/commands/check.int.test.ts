@@ -1,7 +1,7 @@
 /** `schemaguard check` through the real executable. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../support/cli';
-import { dropDatabases, freshDatabase, targets } from '../../../support/db';
+import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 import { runFixes } from '../../../support/schema-fixes';
 
@@ -40,6 +40,22 @@ describe(`CLI: schemaguard check on ${target.name}, on a migrated database`, () 
     const j = await runCli(['check', '--contracts', contracts, '--database-url', url, '--json']);
     expect(j.code).toBe(1);
     expect(JSON.parse(j.stdout)).toMatchObject({ command: 'check', passed: 0, failed: 2 });
+  });
+
+  // Regression: a lock held on a contract's table was reported as a failed contract ("1 of 3 contracts failed").
+  it('a contract\'s table locked past the lock_timeout: an error saying it could not be checked, with the fix, not a failed contract', async () => {
+    await withClient(url, async (holder) => {
+      await holder.query('BEGIN; LOCK TABLE student_course_purchases IN SHARE MODE');
+      try {
+        const r = await runCli(['check', '--database-url', url]);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(/error: contract purchase_upsert\.sql:5 \(purchase_upsert\) could not be checked: canceling statement due to lock timeout/);
+        expect(r.stderr).toContain('fix: another session held a lock on its table longer than the check\'s lock_timeout');
+        expect(r.stderr).not.toContain('contracts failed');
+      } finally {
+        await holder.query('ROLLBACK');
+      }
+    });
   });
 
   it('check exits 2 on a bad contract file, naming it', async () => {
