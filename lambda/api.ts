@@ -48,7 +48,7 @@ export {
   lintMigrations as lint, lintSourceFromText, lintSourceOf, needsDependencies, readLintCatalog, RULES as LINT_RULES,
   type LintCatalog, type LintOptions, type LintResult, type LintSource, type RuleInfo,
 } from './checks/lint';
-export type { CatalogDomain, CatalogNotNullCheck, CatalogNotValidNotNull, ReadCatalogOptions } from './checks/lint/catalog';
+export type { CatalogDomain, CatalogNotNullCheck, CatalogNotValidNotNull, CatalogPartitionedTable, ReadCatalogOptions } from './checks/lint/catalog';
 export type { DependencyEdge, DependencyGraph, DependencyObject } from './checks/lint/dependencies';
 export type { FunctionSignature, Volatility } from './checks/lint/volatility';
 export {

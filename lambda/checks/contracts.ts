@@ -188,7 +188,6 @@ export async function checkContracts(options: CheckContractsOptions): Promise<Co
   }
 }
 
-/** Throw ContractFailedError (exit 1) when any contract failed, naming file, statement and reason. */
 /**
  * A contract stopped by a lock or statement timeout was not checked (the
  * schema may well satisfy it): an error of the run, with what to do, never a
@@ -207,6 +206,7 @@ export function assertChecked(report: ContractsReport): void {
   }
 }
 
+/** Throw ContractFailedError (exit 1) when any contract failed, naming file, statement and reason. */
 export function assertContracts(report: ContractsReport): void {
   const bad = report.results.filter((r) => !r.ok);
   if (!bad.length) return;

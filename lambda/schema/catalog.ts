@@ -71,6 +71,13 @@ export interface TableInfo {
   /** r table, p partitioned table, v view, m materialized view, f foreign table. */
   kind: string;
   comment: string | null;
+  /**
+   * A partition: its partitioned table (`schema.name` as regclass prints it
+   * with search_path pg_catalog) and its bound (`FOR VALUES …`, `DEFAULT`).
+   * Absent on other tables, and in snapshots taken before it was recorded.
+   */
+  partitionOf?: string;
+  partitionBound?: string;
   /** Sorted by name. */
   columns: ColumnInfo[];
   /** Sorted by name. */
@@ -125,14 +132,15 @@ export async function readCatalog(q: Queryable, options: CatalogOptions = {}): P
     const extensions = await q.query<ExtensionInfo>(SQL_EXTENSIONS);
     // The schemas as one JSON text: the RDS Data API takes no array parameters.
     const names = [JSON.stringify(schemas)];
-    const relations = await q.query<{ schema: string; name: string; kind: string; comment: string | null }>(SQL_RELATIONS, names);
+    const relations = await q.query<{ schema: string; name: string; kind: string; comment: string | null; parent: string | null; bound: string | null }>(SQL_RELATIONS, names);
     const columns = await q.query<ColumnInfo & { schema: string; table: string }>(SQL_COLUMNS, names);
     const constraints = await q.query<ConstraintInfo & { schema: string; table: string }>(SQL_CONSTRAINTS, names);
     const indexes = await q.query<IndexInfo & { schema: string; table: string }>(SQL_INDEXES, names);
     const functions = await q.query<FunctionInfo>(SQL_FUNCTIONS, names);
     const tables = new Map<string, TableInfo>();
     for (const r of relations.rows) {
-      tables.set(key(r.schema, r.name), { schema: r.schema, name: r.name, kind: r.kind, comment: r.comment, columns: [], constraints: [], indexes: [] });
+      const partition = r.parent !== null && r.bound !== null ? { partitionOf: r.parent, partitionBound: r.bound } : {};
+      tables.set(key(r.schema, r.name), { schema: r.schema, name: r.name, kind: r.kind, comment: r.comment, ...partition, columns: [], constraints: [], indexes: [] });
     }
     for (const { schema, table, ...c } of columns.rows) tables.get(key(schema, table))?.columns.push(c);
     for (const { schema, table, ...c } of constraints.rows) tables.get(key(schema, table))?.constraints.push(c);
@@ -181,7 +189,9 @@ const NOT_EXTENSION_MEMBER = (classid: string, oid: string) =>
   `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${classid}'::regclass AND d.objid = ${oid} AND d.deptype = 'e')`;
 
 const SQL_RELATIONS = `
-SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS kind, obj_description(c.oid, 'pg_class') AS comment
+SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS kind, obj_description(c.oid, 'pg_class') AS comment,
+       CASE WHEN c.relispartition THEN (SELECT i.inhparent::regclass::text FROM pg_inherits i WHERE i.inhrelid = c.oid) END AS parent,
+       CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS bound
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
    AND ${NOT_EXTENSION_MEMBER('pg_class', 'c.oid')}`;
@@ -265,7 +275,15 @@ export function diffCatalogs(a: Catalog, b: Catalog): Difference[] {
     const tb = bTables.get(key(ta.schema, ta.name));
     if (!tb) continue;
     const prefix = `${key(ta.schema, ta.name)}.`;
-    diffSets(out, 'column', ta.columns, tb.columns, (c) => prefix + c.name, ['type', 'nullable', 'default', 'identity', 'generated', 'comment']);
+    // A snapshot that recorded the table as a partition: detached, or attached elsewhere, since.
+    if (ta.partitionOf !== undefined) {
+      for (const field of ['partitionOf', 'partitionBound'] as const) {
+        if (ta[field] !== tb[field]) out.push({ kind: 'table', name: key(ta.schema, ta.name), change: 'changed', field, a: ta[field], b: tb[field] ?? null });
+      }
+    }
+    // A partition's identity is its parent's: PostgreSQL 17+ shows it on each partition too, 15 and 16 do not.
+    const partition = ta.partitionOf !== undefined || tb.partitionOf !== undefined;
+    diffSets(out, 'column', ta.columns, tb.columns, (c) => prefix + c.name, ['type', 'nullable', 'default', ...(partition ? [] : ['identity' as const]), 'generated', 'comment']);
     diffSets(out, 'constraint', ta.constraints, tb.constraints, (c) => prefix + c.name, ['type', 'definition', 'validated', 'comment']);
     diffSets(out, 'index', ta.indexes, tb.indexes, (i) => prefix + i.name, ['definition', 'valid', 'constraint', 'comment']);
   }

@@ -25,6 +25,7 @@ export function locate(d: Difference, catalogs: readonly Catalog[]): { table: Ta
 export function driftFix(diffs: readonly Difference[], snapshot: Catalog, live: Catalog): string {
   const d = diffs[0]!;
   if (d.change === 'only-in-b') return additionFix(d, live);
+  if (d.kind === 'table' && (d.field === 'partitionOf' || d.field === 'partitionBound')) return partitionFix(d, snapshot, live);
   switch (d.kind) {
     case 'column': return columnFix(diffs, snapshot);
     case 'index': return indexFix(d, snapshot);
@@ -35,6 +36,17 @@ export function driftFix(diffs: readonly Difference[], snapshot: Catalog, live: 
       ? `restore ${d.kind} ${d.name} as the migrations create it (and its rows from a backup); the snapshot holds its definition`
       : `undo the change to ${d.kind} ${d.name} by hand, ${INTO_MIGRATION}`;
   }
+}
+
+/** A partition detached (or moved to another bound or parent) by hand: attached again as the snapshot has it. */
+function partitionFix(d: Difference, snapshot: Catalog, live: Catalog): string {
+  const find = (c: Catalog) => c.tables.find((t) => `${t.schema}.${t.name}` === d.name);
+  const expected = find(snapshot);
+  const now = find(live);
+  if (!expected?.partitionOf || !expected.partitionBound) return `undo the change to table ${d.name} by hand, ${INTO_MIGRATION}`;
+  const table = qualified(expected.schema, expected.name);
+  const detach = now?.partitionOf ? `ALTER TABLE ${now.partitionOf} DETACH PARTITION ${table};\n` : '';
+  return `${detach}ALTER TABLE ${expected.partitionOf} ATTACH PARTITION ${table} ${expected.partitionBound};  -- reads ${table} to check its bound, unless a validated CHECK implies it`;
 }
 
 function columnFix(diffs: readonly Difference[], snapshot: Catalog): string {

@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   assertNoDrift, compareCatalogs, detectDrift, DriftError, formatDrift, staleSnapshot, takeSnapshot, type Snapshot,
 } from '../../../lambda/checks/drift';
+import { driftFix } from '../../../lambda/checks/guard/drift-fixes';
 import { PgDriver } from '../../../lambda/driver/pg/pg-driver';
+import { readCatalog } from '../../../lambda/schema/catalog';
 import { loadMigrations } from '../../../lambda/engine/source';
 import { ROOT } from '../../support/cli';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../support/db';
@@ -125,5 +127,49 @@ describe.each(targets)('Function: detectDrift on $name', (target) => {
         DROP FUNCTION public.hand_made();`));
     }
     expect((await detectDrift({ driver, snapshot: committed })).differences).toEqual([]);
+  });
+});
+
+// A partitioned table with an identity: PostgreSQL 17+ shows the identity on each partition too, 15 and 16 do not.
+const PARTITIONED = `CREATE TABLE events (id bigint GENERATED ALWAYS AS IDENTITY, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');`;
+
+describe.each(targets)('Partitions: a snapshot taken on PostgreSQL 18, the live schema on $name', (target) => {
+  let snapshot: Snapshot;
+  let url: string;
+  beforeAll(async () => {
+    const source = await freshDatabase(targets[0]!, 'partitions_snapshot');
+    await withClient(source, (c) => c.query(PARTITIONED));
+    snapshot = await withClient(source, (c) => takeSnapshot(c, []));
+    url = await freshDatabase(target, 'partitions_live');
+    await withClient(url, (c) => c.query(PARTITIONED));
+  });
+
+  it('records each partition\'s parent and bound, and finds no drift whichever server shows the identity on partitions', async () => {
+    expect(snapshot.catalog.tables.find((t) => t.name === 'events_2025')).toMatchObject({ partitionOf: 'public.events', partitionBound: "FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')" });
+    expect(snapshot.catalog.tables.find((t) => t.name === 'events')).not.toHaveProperty('partitionOf');
+    const driver = new PgDriver({ connectionString: url });
+    try {
+      expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
+    } finally {
+      await driver.end();
+    }
+  });
+
+  it('finds a partition detached by hand; the guard\'s fix attaches it again', async () => {
+    await withClient(url, (c) => c.query('ALTER TABLE events DETACH PARTITION events_2025'));
+    const driver = new PgDriver({ connectionString: url });
+    try {
+      const report = await detectDrift({ driver, snapshot });
+      expect(report.differences).toContainEqual({ kind: 'table', name: 'public.events_2025', change: 'changed', field: 'partitionOf', a: 'public.events', b: null });
+      const live = await withClient(url, (c) => readCatalog(c, { schemas: ['public'] }));
+      const fix = driftFix(report.differences.filter((d) => d.kind === 'table'), snapshot.catalog, live);
+      expect(fix).toMatch(/^ALTER TABLE public\.events ATTACH PARTITION events_2025 FOR VALUES FROM \('2025-01-01'\) TO \('2026-01-01'\);/);
+      await withClient(url, (c) => c.query(fix.split(';')[0]!));
+      expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
+    } finally {
+      await driver.end();
+    }
   });
 });
