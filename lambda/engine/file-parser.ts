@@ -89,7 +89,7 @@ export class MigrationParser implements ScanSink {
     this.onStatement?.(s);
     const kind = classifyStatement(s).kind;
     if (kind === 'transaction-control') this.firstControl ??= s;
-    else if (refusesTransactionBlock(kind) && !(kind === 'concurrently' && this.concurrentlyInTransaction)) this.firstBlockRefusing ??= s;
+    else if (kind === 'do-commits' || (refusesTransactionBlock(kind) && !(kind === 'concurrently' && this.concurrentlyInTransaction))) this.firstBlockRefusing ??= s;
   }
 
   /** Everything read: the file's meaning, or the first InputError in the order above. */
@@ -198,6 +198,12 @@ export class MigrationParser implements ScanSink {
         ? ['in a no-transaction file', 'a no-transaction file runs each statement on its own; split transactional work into a separate migration without the directive']
         : ['inside a transactional migration', 'remove it: schemaguard wraps each migration in its own transaction together with its state row and checks'];
       throw new InputError(`${file}:${s.line}: ${c.keyword} ${where}`, { file, line: s.line, value: s.text.slice(0, 80), fix });
+    }
+    if (!directives.noTransaction && c.kind === 'do-commits') {
+      throw new InputError(`${file}:${s.line}: a DO block with COMMIT or ROLLBACK inside a transactional migration`, {
+        file, line: s.line, value: s.text.slice(0, 80),
+        fix: 'put "-- schemaguard:no-transaction" on the first line of the file: a DO block may end transactions only when it does not run inside a transaction block (PostgreSQL refuses it with 2D000), and schemaguard runs a transactional file in one',
+      });
     }
     if (directives.noTransaction || !refusesTransactionBlock(c.kind)) return;
     const [why, fix] = c.kind === 'concurrently'

@@ -75,6 +75,8 @@ const FILE_CASES: Record<string, FileCase> = {
   'START TRANSACTION in a transactional file': { files: { '2_start.sql': 'SELECT 1;\nSTART TRANSACTION;' }, code: 2, message: '2_start.sql:2: START TRANSACTION inside a transactional migration' },
   'SAVEPOINT in a transactional file': { files: { '2_sp.sql': 'SELECT 1;\nSAVEPOINT a;' }, code: 2, message: '2_sp.sql:2: SAVEPOINT inside a transactional migration' },
   'CONCURRENTLY in a transactional file (on its own line)': { files: { '2_drop.sql': 'CREATE INDEX i ON base (id);\nDROP INDEX\n  CONCURRENTLY i;' }, code: 2, message: '2_drop.sql:3: CONCURRENTLY cannot run inside a transaction' },
+  // Regression: it ran until the server refused it (2D000, exit 1, after the files before it).
+  'a DO block that commits, in a transactional file': { files: { '2_do.sql': 'INSERT INTO base VALUES (2);\nDO $$ BEGIN INSERT INTO base VALUES (3); COMMIT; END $$;' }, code: 2, message: '2_do.sql:2: a DO block with COMMIT or ROLLBACK inside a transactional migration' },
   'VACUUM in a transactional file': { files: { '2_vacuum.sql': 'VACUUM base;' }, code: 2, message: '2_vacuum.sql:1: VACUUM cannot run inside a transaction block' },
   'COMMIT in a no-transaction file': { files: { '2_notx.sql': '-- schemaguard:no-transaction\nCOMMIT;' }, code: 2, message: '2_notx.sql:2: COMMIT in a no-transaction file' },
   'a header directive after the first statement': { files: { '2_late.sql': 'SELECT 1;\n-- schemaguard:lock-timeout=1s\nSELECT 2;' }, code: 2, message: '2_late.sql:2: directive schemaguard:lock-timeout must come before the first statement' },

@@ -177,6 +177,7 @@ describe('Function: parseMigration', () => {
     ['1_b.sql', 'SELECT 1;\nCOMMIT;', '1_b.sql:2: COMMIT inside a transactional migration'],
     ['1_b.sql', 'START TRANSACTION;', '1_b.sql:1: START TRANSACTION inside a transactional migration'],
     ['1_v.sql', 'VACUUM t;', '1_v.sql:1: VACUUM cannot run inside a transaction block'],
+    ['1_do.sql', 'SELECT 1;\nDO $$ BEGIN UPDATE t SET a = 1; ROLLBACK; END $$;', '1_do.sql:2: a DO block with COMMIT or ROLLBACK inside a transactional migration'],
     ['1_v.sql', 'SELECT 1;\nCLUSTER;', '1_v.sql:2: CLUSTER cannot run inside a transaction block'],
     ['1_c.sql', 'ALTER TABLE p\n  DETACH PARTITION p1 CONCURRENTLY;', '1_c.sql:2: CONCURRENTLY cannot run inside a transaction'],
     ['1_d.sql', 'SELECT 1;\n-- schemaguard:lock-timeout=5s\n', '1_d.sql:2: directive schemaguard:lock-timeout must come before the first statement'],
