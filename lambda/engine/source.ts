@@ -33,7 +33,7 @@
  * `statements` read it again for whoever asks for all of it.
  */
 import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync, type Dirent } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { checksum, normaliseLineEndings } from './checksum';
 import { InputError, MigrationError } from './errors';
 import { MigrationParser, type ParsedFile } from './file-parser';
@@ -363,9 +363,33 @@ function migrationEntries(dir: string, abs: string): Dirent[] {
       file: dir, value: dir, cause, fix: 'create it or pass the right one with --dir',
     });
   }
+  refuseMigrationFolders(dir, abs, entries);
   return entries
     .filter((e) => !e.name.startsWith('.') && e.name.toLowerCase().endsWith('.sql') && isFile(e, `${abs}/${e.name}`))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * A folder named like a migration (`20240101120000_init/`) with SQL in it is
+ * the layout of Prisma and others (`<version>_<name>/migration.sql`).
+ * schemaguard reads the `.sql` files of the directory itself, so it would
+ * apply none of them and say "up to date": refused instead.
+ */
+function refuseMigrationFolders(dir: string, abs: string, entries: Dirent[]): void {
+  for (const e of entries) {
+    if (!e.isDirectory() || !/^\d+_/.test(e.name)) continue;
+    let sql: string | undefined;
+    try {
+      sql = readdirSync(`${abs}/${e.name}`).find((f) => f.toLowerCase().endsWith('.sql'));
+    } catch {
+      continue; // unreadable: not ours to judge
+    }
+    if (!sql) continue;
+    throw new InputError(`${join(dir, e.name, sql)}: a migration in a folder of its own (Prisma's layout, <version>_<name>/migration.sql); schemaguard reads the .sql files directly in ${dir}`, {
+      file: join(dir, e.name, sql), value: e.name,
+      fix: `make each folder's file a file of ${dir} named after the folder (mv ${join(dir, e.name, sql)} ${join(dir, `${e.name}.sql`)}), or pass the directory that holds the .sql files with --dir`,
+    });
+  }
 }
 
 function isFile(e: Dirent, path: string): boolean {

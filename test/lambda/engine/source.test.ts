@@ -17,6 +17,16 @@ describe('Function: loadMigrations', () => {
     expect(loadMigrations(dir).map((m) => [m.version, m.name])).toEqual([[1, 'one'], [2, 'two'], [10, 'ten']]);
   });
 
+  // Regression: Prisma's layout was read as no migration at all, and migrate said "up to date".
+  it('refuses a folder named like a migration with SQL in it (Prisma\'s <version>_<name>/migration.sql), naming the move', () => {
+    const dir = tempDir({ '20240101120000_init/migration.sql': 'CREATE TABLE a (id int);', '20240202120000_add/migration.sql': 'SELECT 1;', 'migration_lock.toml': 'provider = "postgresql"' });
+    const e = inputError(() => loadMigrations(dir));
+    expect(e.message).toBe(`${dir}/20240101120000_init/migration.sql: a migration in a folder of its own (Prisma's layout, <version>_<name>/migration.sql); schemaguard reads the .sql files directly in ${dir}`);
+    expect(e.fix).toContain(`mv ${dir}/20240101120000_init/migration.sql ${dir}/20240101120000_init.sql`);
+    // Other folders, and one named like a version without SQL in it, are left alone.
+    expect(loadMigrations(tempDir({ '1_a.sql': 'SELECT 1;', 'archive/old.sql': 'SELECT 0;', '2_notes/README.md': 'x' })).map((m) => m.file)).toEqual(['1_a.sql']);
+  });
+
   it('refuses duplicate versions naming both files', () => {
     const e = inputError(() => loadMigrations(tempDir({ '3_a.sql': 'SELECT 1;', '003_b.sql': 'SELECT 2;' })));
     expect(e.message).toBe('duplicate version 3: 003_b.sql and 3_a.sql');
