@@ -46,6 +46,8 @@ export interface CliOptions {
   contractsDir: string;
   /** Schema snapshot file (`diff`). */
   snapshot: string;
+  /** The options the command line set (by key), not left at their defaults. */
+  given: Set<string>;
   /** Positional arguments after the command (`new NAME`, `baseline VERSION`, `repair VERSION…`). */
   args: string[];
   /** How findings are printed; `--json` is `--format json`. */
@@ -116,6 +118,7 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
     connectRetries: 0,
     contractsDir: 'contracts',
     snapshot: 'lambda/schema/snapshot.json',
+    given: new Set(),
     args: [],
     format: 'text',
     exitCode: false,
@@ -141,6 +144,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
       const near = Object.keys(FLAGS).find((f) => f.startsWith(name.slice(0, 6)));
       throw new UsageError(`unknown flag ${name}`, { value: name, fix: near ? `did you mean ${near}? (schemaguard --help lists the flags)` : 'schemaguard --help lists the flags' });
     }
+    opts.given.add(spec.key);
     let raw: string | undefined;
     if (spec.kind === 'bool') {
       if (eq >= 0) throw new UsageError(`${name} takes no value`, { value: arg, fix: `write ${name} alone` });

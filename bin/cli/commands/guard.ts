@@ -9,6 +9,7 @@ import { loadContracts, type Contract } from '../../../lambda/checks/contracts';
 import type { Snapshot } from '../../../lambda/checks/drift';
 import type { Finding } from '../../../lambda/checks/finding';
 import { runGuard, type GuardFinding, type GuardReport } from '../../../lambda/checks/guard';
+import { InputError } from '../../../lambda/engine/errors';
 import { loadMigrations } from '../../../lambda/engine/source';
 import { printFindings } from '../output/findings';
 import { connectTarget, stateSchemaFlag, type CommandContext } from './context';
@@ -24,6 +25,12 @@ interface GuardInputs {
 /** Contracts and snapshot are checked when they are there; a file that is there but bad is an input error. */
 async function readInputs(ctx: CommandContext): Promise<GuardInputs> {
   const { opts } = ctx;
+  // Asked for by name and not there (a typo): an error, not a guard that silently checks less.
+  for (const [key, flag, path] of [['contractsDir', '--contracts', opts.contractsDir], ['snapshot', '--snapshot', opts.snapshot]] as const) {
+    if (opts.given.has(key) && !existsSync(path)) {
+      throw new InputError(`${flag} ${path}: no such ${key === 'snapshot' ? 'file' : 'directory'}`, { file: path, value: path, fix: `check the path; without ${flag} the guard looks for ${key === 'snapshot' ? 'lambda/schema/snapshot.json' : 'contracts/'} and says in a note when it is not there` });
+    }
+  }
   const notes: string[] = [];
   const contracts = existsSync(opts.contractsDir) ? await loadContracts(opts.contractsDir) : [];
   if (!existsSync(opts.contractsDir)) notes.push(`no contracts: ${opts.contractsDir}/ does not exist (--contracts DIR)`);

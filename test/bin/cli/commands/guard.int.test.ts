@@ -96,10 +96,21 @@ describe.each(targets)('CLI: schemaguard guard on $name', (target) => {
     expect(c.stderr).toContain('two.sql: a contract file holds exactly one statement (found 2)');
   });
 
-  it('without contracts or snapshot it says what it did not check', async () => {
-    const r = await guard('--contracts', '/nonexistent/contracts', '--snapshot', '/nonexistent/snapshot.json');
+  it('without contracts or snapshot where it looks by default, it says what it did not check', async () => {
+    const app = tempDir({ 'migrations/0001_a.sql': 'SELECT 1;' }, 'app');
+    const r = await runCli(['guard', '--database-url', url, '--dir', `${app}/migrations`], { cwd: app });
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('note: no contracts: /nonexistent/contracts/ does not exist (--contracts DIR)');
-    expect(r.stdout).toContain('note: drift not checked: /nonexistent/snapshot.json does not exist (schemaguard snapshot, or --snapshot FILE)');
+    expect(r.stdout).toContain('note: no contracts: contracts/ does not exist (--contracts DIR)');
+    expect(r.stdout).toContain('note: drift not checked: lambda/schema/snapshot.json does not exist (schemaguard snapshot, or --snapshot FILE)');
+  });
+
+  // Regression: a mistyped --snapshot or --contracts was a note and exit 0: the guard silently checked less.
+  it('a --snapshot or --contracts given that is not there is an error (exit 2), before connecting', async () => {
+    const s = await guard('--snapshot', '/nonexistent/snapshot.json');
+    expect(s.code).toBe(2);
+    expect(s.stderr).toContain('error: --snapshot /nonexistent/snapshot.json: no such file');
+    const c = await guard('--contracts', '/nonexistent/contracts');
+    expect(c.code).toBe(2);
+    expect(c.stderr).toContain('error: --contracts /nonexistent/contracts: no such directory');
   });
 });
