@@ -21,7 +21,7 @@ import { lintSourceOf, notNullProven, notNullProvenInDatabase, PendingModel, rew
 import { domainKey, readDomainTables } from './domain-tables';
 import { readForeignKeys, touchedKeys, type ForeignKey } from './foreign-keys';
 import { indexText, readNullableKeyColumns, type IndexRef } from './key-columns';
-import { loadParser, parseSqlInChunks, rangeVar, tableKey, type ParsedStatement } from '../parse';
+import { as, list, loadParser, parseSqlInChunks, rangeVar, tableKey, type ParsedStatement } from '../parse';
 import type { OtherRole } from './forms';
 import { blocksReads, blocksWrites, strongest, type LockMode } from './modes';
 import { statementLock, withCurrentStorage, withCurrentTypes, withKeyColumnsNotNull, withNotNullProven, withVirtualColumns, type RelationRef, type StatementLock } from './statement-lock';
@@ -112,8 +112,10 @@ interface Read {
   line: number;
   column: number;
   headline: string;
-  /** The table a CREATE TABLE (AS) makes. */
+  /** The relation a CREATE TABLE (AS), VIEW or SEQUENCE makes. */
   created?: string;
+  /** The relations a DROP removes. */
+  dropped?: string[];
   sl: StatementLock;
   /** ADD PRIMARY KEY USING INDEX of an index the migrations did not create: the catalog may know its columns. */
   keyIndex?: IndexRef;
@@ -142,7 +144,11 @@ function readsOf(m: Migration, pending: boolean, model: PendingModel, catalog: L
         const proven = withNotNullProven(withKeyColumnsNotNull(raw, nullable), raw.notNull && notNullUnproven(model, raw, catalog));
         const sl = withVirtualColumns(proven, (c) => table?.columns.get(c)?.generated === 'v');
         const keyIndex = key && !nullable ? key : undefined;
-        reads.push({ m, line: s.line, column: s.column, headline: (end < 0 ? s.text : s.text.slice(0, end)).slice(0, 120), created: createdTable(s), sl, ...(keyIndex ? { keyIndex } : {}) });
+        const dropped = droppedTables(s);
+        reads.push({
+          m, line: s.line, column: s.column, headline: (end < 0 ? s.text : s.text.slice(0, end)).slice(0, 120), created: createdTable(s), sl,
+          ...(dropped.length ? { dropped } : {}), ...(keyIndex ? { keyIndex } : {}),
+        });
       }
       model.apply(s);
     }
@@ -164,10 +170,26 @@ function notNullUnproven(model: PendingModel, sl: StatementLock, catalog: LintCa
   return t ? sl.notNull!.filter((c) => !notNullProven(t, c) && !notNullProvenInDatabase(catalog, t, c)) : undefined;
 }
 
+/** The relation a CREATE TABLE (AS), VIEW or SEQUENCE makes. */
 function createdTable(s: ParsedStatement): string | undefined {
-  if (s.kind !== 'CreateStmt' && s.kind !== 'CreateTableAsStmt') return undefined;
-  const rel = rangeVar(s.kind === 'CreateStmt' ? s.node.relation : (s.node.into as { rel?: unknown } | undefined)?.rel);
+  const made: Record<string, () => unknown> = {
+    CreateStmt: () => s.node.relation,
+    CreateTableAsStmt: () => (s.node.into as { rel?: unknown } | undefined)?.rel,
+    ViewStmt: () => s.node.view,
+    CreateSeqStmt: () => s.node.sequence,
+  };
+  const rel = rangeVar(made[s.kind]?.());
   return rel && tableKey(rel);
+}
+
+/** The table a DROP TABLE (or VIEW, MATERIALIZED VIEW, SEQUENCE) removes, each of a list: a later CREATE of the name makes a new, empty one. */
+function droppedTables(s: ParsedStatement): string[] {
+  if (s.kind !== 'DropStmt' || !['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_SEQUENCE'].includes(String(s.node.removeType))) return [];
+  return list(s.node.objects).flatMap((o) => {
+    const parts = list(as(o, 'List')?.items).map((p) => String(as(p, 'String')?.sval ?? ''));
+    const name = parts.at(-1);
+    return name ? [tableKey({ schema: parts.length > 1 ? parts.at(-2) : undefined, name })] : [];
+  });
 }
 
 export async function planLocks(pending: Migration[], options: LockPlanOptions = {}): Promise<LockPlan> {
@@ -182,6 +204,8 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
   const keys = reads.flatMap((r) => (r.keyIndex ? [r.keyIndex] : []));
   const keyNullable = options.catalog && keys.length ? await readNullableKeyColumns(options.catalog, keys) : new Map<string, string[]>();
   const created = new Set<string>();
+  /** Dropped by an earlier pending statement: a relation the plan creates under the name is new, whatever the catalog has under it now. */
+  const dropped = new Set<string>();
   const held = new Map<string, HeldLock>();
   const plan: LockPlan = { statements: [], findings: [], sized: !!options.catalog };
   let file = '';
@@ -191,7 +215,7 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
     const size = raw.table ? sizes.get(refKey(raw.table)) : undefined;
     const typed = withCurrentStorage(withCurrentTypes(onPartitioned(raw, size), (col) => size?.columns.get(col), options.lintCatalog?.utcSessions), size?.storage);
     const sl = read.keyIndex ? withKeyColumnsNotNull(typed, keyNullable.get(indexText(read.keyIndex))) : typed;
-    const report = reportOf(read, sl, size, sizes, created);
+    const report = reportOf(read, sl, size, sizes, created, dropped);
     const on = keysOf(sl);
     const touched = on ? touchedKeys(foreignKeys.get(refKey(on)) ?? [], sl.foreignKeys!) : [];
     if (touched.length) {
@@ -207,6 +231,10 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
     const warnings = [report.boundMayBeImplied ? undefined : lockWarning(report, sl, options.warnRows ?? 100_000), defaultPartitionWarning(report, options.warnRows ?? 100_000)];
     for (const warning of warnings) {
       if (warning) plan.findings.push(warning);
+    }
+    for (const d of read.dropped ?? []) {
+      dropped.add(d);
+      created.delete(d);
     }
     if (read.created) created.add(read.created);
   }
@@ -276,8 +304,9 @@ function display(ref: RelationRef): string {
   return ref.schema ? `${ref.schema}.${ref.name}` : ref.name;
 }
 
-function reportOf({ m, line, column, headline }: Read, sl: StatementLock, size: TableSize | undefined, sizes: Map<string, TableSize>, created: Set<string>): StatementLockReport {
-  const isNew = !!sl.table && sl.table.kind === 'table' && created.has(tableKey(sl.table)) && !size;
+function reportOf({ m, line, column, headline }: Read, sl: StatementLock, size: TableSize | undefined, sizes: Map<string, TableSize>, created: Set<string>, dropped: Set<string>): StatementLockReport {
+  // A CREATE … IF NOT EXISTS of a table the database has makes nothing: new only when the catalog has none, or the plan dropped it first.
+  const isNew = !!sl.table && sl.table.kind === 'table' && created.has(tableKey(sl.table)) && (!size || dropped.has(tableKey(sl.table)));
   const other = sl.other ? { table: sizes.get(refKey(sl.other.table))?.table ?? display(sl.other.table), lock: sl.other.lock, role: sl.other.role ?? 'referenced' } : undefined;
   const defaultPartition = defaultPartitionOf(sl, sizes);
   return {
