@@ -6,7 +6,7 @@
  * whole table run one primary-key range at a time. Each is written so that
  * lint passes it (fixes.test.ts lints them).
  */
-import { as, list, type Node, type ParsedStatement, type RangeVar } from '../parse';
+import { as, list, names, type Node, type ParsedStatement, type RangeVar } from '../parse';
 import { columnParts } from './column';
 import { inPlace, later, ownNoTransaction, type FixFile, type FixPlace } from './fix';
 import type { RuleContext } from './rule';
@@ -98,13 +98,19 @@ export function notNullSteps(rel: RangeVar, column: string, first: FixFile = inP
 /**
  * A UNIQUE or PRIMARY KEY built CONCURRENTLY in a no-transaction file, then
  * attached with USING INDEX; a primary key's columns are made NOT NULL first
- * (`nullable`: those not known to be NOT NULL already).
+ * (`nullable`: those not known to be NOT NULL already). `con`, the
+ * constraint as written, keeps its name, INCLUDE columns, NULLS NOT
+ * DISTINCT and DEFERRABLE / INITIALLY DEFERRED.
  */
-export function uniqueKeySteps(rel: RangeVar, kind: 'UNIQUE' | 'PRIMARY KEY', columns: string[], nullable: string[], buildPlace: FixPlace = 'own'): FixFile[] {
+export function uniqueKeySteps(rel: RangeVar, kind: 'UNIQUE' | 'PRIMARY KEY', columns: string[], nullable: string[], buildPlace: FixPlace = 'own', con?: Node): FixFile[] {
   const t = tableName(rel);
-  const index = objectName(rel.name, ...(kind === 'PRIMARY KEY' ? ['pkey'] : [...columns, 'key']));
-  const build = { ...ownNoTransaction(`CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ${ident(index)} ON ${t} (${columns.map(ident).join(', ')});`), place: buildPlace };
-  const attach = `ALTER TABLE ${t} ADD CONSTRAINT ${ident(index)} ${kind} USING INDEX ${ident(index)};`;
+  // The constraint's own name (an ORM's, which its next migration looks for), else PostgreSQL's default one.
+  const index = typeof con?.conname === 'string' ? con.conname : objectName(rel.name, ...(kind === 'PRIMARY KEY' ? ['pkey'] : [...columns, 'key']));
+  const include = names(con?.including);
+  const indexOptions = `${include.length ? ` INCLUDE (${include.map(ident).join(', ')})` : ''}${con?.nulls_not_distinct ? ' NULLS NOT DISTINCT' : ''}`;
+  const timing = con?.deferrable ? ` DEFERRABLE${con.initdeferred ? ' INITIALLY DEFERRED' : ''}` : '';
+  const build = { ...ownNoTransaction(`CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ${ident(index)} ON ${t} (${columns.map(ident).join(', ')})${indexOptions};`), place: buildPlace };
+  const attach = `ALTER TABLE ${t} ADD CONSTRAINT ${ident(index)} ${kind} USING INDEX ${ident(index)}${timing};`;
   const notNull = kind === 'PRIMARY KEY' ? nullable.flatMap((c) => notNullSteps(rel, c, later())) : [];
   return [build, ...notNull, later(attach)];
 }

@@ -206,7 +206,7 @@ function addConstraint(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, con
     why: 'the index behind the constraint is built under an ACCESS EXCLUSIVE lock: every read and write of the table waits until the build ends',
     fix: kind === 'EXCLUDE'
       ? renderFix([inPlace('-- an exclusion constraint cannot adopt an index built beforehand: add it in a maintenance window, or while the table is empty')])
-      : renderFix(uniqueKeySteps(t.rel, kind, cols, nullable(t, cols))),
+      : renderFix(uniqueKeySteps(t.rel, kind, cols, nullable(t, cols), 'own', con)),
     at: con.location as number | undefined,
   });
 }

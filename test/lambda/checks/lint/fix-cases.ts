@@ -40,6 +40,8 @@ export const FIX_CASES: FixCase[] = [
   { rule: 'index-not-concurrent', what: 'an unnamed unique index on an expression', sql: 'CREATE UNIQUE INDEX ON leads (lower(email));' },
   { rule: 'index-not-concurrent', what: 'an index already IF NOT EXISTS', sql: 'CREATE INDEX IF NOT EXISTS leads_score ON leads USING btree (score) WHERE score > 0;' },
   { rule: 'index-not-concurrent', what: 'ADD CONSTRAINT UNIQUE', sql: 'ALTER TABLE leads ADD CONSTRAINT leads_code_key UNIQUE (code);' },
+  { rule: 'index-not-concurrent', what: 'ADD CONSTRAINT UNIQUE with an ORM\'s name, NULLS NOT DISTINCT, INCLUDE, DEFERRABLE', sql: 'ALTER TABLE "leads" ADD CONSTRAINT "UQ_e12875dfb3b1d92d7d7c5377e22" UNIQUE NULLS NOT DISTINCT ("name", "email") INCLUDE (score) DEFERRABLE INITIALLY DEFERRED;' },
+  { rule: 'index-not-concurrent', what: 'ADD PRIMARY KEY DEFERRABLE, named', sql: 'ALTER TABLE events ADD CONSTRAINT events_id_pk PRIMARY KEY (id) DEFERRABLE;' },
   { rule: 'index-not-concurrent', what: 'REINDEX TABLE', sql: 'REINDEX TABLE leads;' },
   { rule: 'index-not-concurrent', what: 'REINDEX INDEX, with options', sql: 'REINDEX (VERBOSE) INDEX tickets_id_key;' },
   { rule: 'index-not-concurrent', what: 'REINDEX SCHEMA', sql: '-- schemaguard:no-transaction\nREINDEX SCHEMA app;' },

@@ -70,3 +70,29 @@ describe.each(targets)('index-not-concurrent on a partitioned table of the datab
     expect(plain!.fix).toContain('CREATE INDEX CONCURRENTLY IF NOT EXISTS plain_at ON plain (at);');
   });
 });
+
+// Regression: the fix gave the constraint PostgreSQL's default name (an ORM looks for its own) and dropped NULLS NOT DISTINCT and DEFERRABLE.
+describe.each(targets)('index-not-concurrent: the fix for ADD CONSTRAINT … UNIQUE / PRIMARY KEY makes the constraint the statement makes, on $name', (target) => {
+  const TABLE = 'CREATE TABLE book (id int, title text, author_id int, note text);';
+  const cases = [
+    'ALTER TABLE book ADD CONSTRAINT "UQ_e12875dfb3b1d92d7d7c5377e22" UNIQUE NULLS NOT DISTINCT (title, author_id) INCLUDE (note) DEFERRABLE INITIALLY DEFERRED;',
+    'ALTER TABLE book ADD CONSTRAINT book_pk PRIMARY KEY (id) DEFERRABLE;',
+  ];
+
+  /** Each constraint of book as the catalog describes it, with its index's definition (its name aside). */
+  const constraints = (url: string) => withClient(url, async (c) => (await c.query<{ name: string; def: string; index: string }>(
+    `SELECT c.conname AS name, pg_get_constraintdef(c.oid) AS def, regexp_replace(pg_get_indexdef(c.conindid), 'INDEX \\S+ ON', 'INDEX ON') AS index
+       FROM pg_constraint c WHERE c.conrelid = 'book'::regclass AND c.contype IN ('u', 'p') ORDER BY 1`)).rows);
+
+  it.each(cases)('%s', async (sql) => {
+    const direct = await freshDatabase(target, 'unique_direct');
+    await withClient(direct, (c) => c.query(`${TABLE}\n${sql}`));
+    const viaFix = await freshDatabase(target, 'unique_fix');
+    await withClient(viaFix, (c) => c.query(TABLE));
+    const findings = (await lintMigrations([lintSourceFromText('1_pending.sql', sql)], { catalog: await withClient(viaFix, (c) => readLintCatalog(c)) })).findings;
+    const fix = findings.find((f) => f.rule === 'index-not-concurrent')!.fix;
+    const files = fixFiles(fix).filter((text) => parseSql(text).statements.length > 0);
+    await runEngine(pg, viaFix, tempDir(Object.fromEntries(files.map((text, k) => [`${k + 1}_fix.sql`, text]))));
+    expect(await constraints(viaFix)).toEqual(await constraints(direct));
+  });
+});
