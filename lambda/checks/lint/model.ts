@@ -49,11 +49,22 @@ export class PendingModel implements FunctionScope {
   readonly functions: ModelFunction[] = [];
   private path: string[] = DEFAULT_SEARCH_PATH;
   private current?: LintSource;
+  private zoneUtc?: boolean;
 
-  /** A new file: a clean session (default search_path). */
+  /** A new file: a clean session (default search_path and TimeZone). */
   startFile(src: LintSource): void {
     this.current = src;
     this.path = DEFAULT_SEARCH_PATH;
+    this.zoneUtc = undefined;
+  }
+
+  /**
+   * Whether the file's own `SET TimeZone` (or `SET TIME ZONE`) put the
+   * session in UTC (offset 0 all year) at this point of the file; undefined
+   * while the file has set none (the database's or role's setting decides).
+   */
+  get sessionUtc(): boolean | undefined {
+    return this.zoneUtc;
   }
 
   get source(): LintSource {
@@ -465,9 +476,14 @@ export class PendingModel implements FunctionScope {
   }
 
   private setVariable(n: Node): void {
-    if (String(n.name ?? '').toLowerCase() !== 'search_path') return;
+    const name = String(n.name ?? '').toLowerCase();
     // A no-transaction file runs each statement in its own transaction: SET LOCAL ends with it.
     if (n.is_local === true && this.source.noTransaction) return;
+    if (name === 'timezone') {
+      this.zoneUtc = n.kind === 'VAR_SET_VALUE' ? zoneIsUtc(list(n.args)[0]) : undefined;
+      return;
+    }
+    if (name !== 'search_path') return;
     if (n.kind === 'VAR_RESET' || n.kind === 'VAR_SET_DEFAULT') {
       this.path = DEFAULT_SEARCH_PATH;
       return;
@@ -557,4 +573,35 @@ function renamedNotNull(renamed: Map<string, string>, from: string, to: string):
 export function splitKey(key: string): [string, string] {
   const dot = key.indexOf('.');
   return [key.slice(0, dot), key.slice(dot + 1)];
+}
+
+/**
+ * Whether a `SET TIME ZONE` value is UTC all year: a zone name whose offset
+ * is 0 in January and in July (as the catalog's `utcSessions` asks the
+ * server; read from the IANA data Node.js has, which PostgreSQL's named
+ * zones come from), an offset of 0 hours, or an interval of zero. A name
+ * Node.js does not know (a POSIX-style zone) is not taken to be UTC.
+ */
+function zoneIsUtc(arg: unknown): boolean {
+  const constant = as(arg, 'A_Const');
+  if (constant) {
+    const text = (constant.sval as Node | undefined)?.sval;
+    if (typeof text === 'string') return zoneNameIsUtc(text);
+    const number = constant.ival as Node | undefined;
+    if (number) return !number.ival;
+    return false;
+  }
+  const interval = (as(as(arg, 'TypeCast')?.arg, 'A_Const')?.sval as Node | undefined)?.sval;
+  return typeof interval === 'string' && /^\s*[+-]?0+(?::0+)*\s*$/.test(interval);
+}
+
+function zoneNameIsUtc(zone: string): boolean {
+  try {
+    const offset = (month: number) => new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'shortOffset' })
+      .formatToParts(Date.UTC(2000, month, 15, 12)).find((p) => p.type === 'timeZoneName')?.value;
+    // "GMT", or "GMT+0" in some ICU versions.
+    return [0, 6].every((m) => /^GMT(?:[+-]0+(?::0+)?)?$/.test(offset(m) ?? ''));
+  } catch {
+    return false;
+  }
 }

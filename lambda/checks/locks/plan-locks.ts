@@ -116,6 +116,8 @@ interface Read {
   created?: string;
   /** The relations a DROP removes. */
   dropped?: string[];
+  /** Whether the file's own SET TimeZone has the session in UTC here; undefined: the database's setting decides. */
+  utc?: boolean;
   sl: StatementLock;
   /** ADD PRIMARY KEY USING INDEX of an index the migrations did not create: the catalog may know its columns. */
   keyIndex?: IndexRef;
@@ -147,7 +149,7 @@ function readsOf(m: Migration, pending: boolean, model: PendingModel, catalog: L
         const dropped = droppedTables(s);
         reads.push({
           m, line: s.line, column: s.column, headline: (end < 0 ? s.text : s.text.slice(0, end)).slice(0, 120), created: createdTable(s), sl,
-          ...(dropped.length ? { dropped } : {}), ...(keyIndex ? { keyIndex } : {}),
+          ...(dropped.length ? { dropped } : {}), ...(keyIndex ? { keyIndex } : {}), ...(model.sessionUtc !== undefined ? { utc: model.sessionUtc } : {}),
         });
       }
       model.apply(s);
@@ -213,7 +215,7 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
     const { m, sl: raw } = read;
     if (m.file !== file) { file = m.file; held.clear(); }
     const size = raw.table ? sizes.get(refKey(raw.table)) : undefined;
-    const typed = withCurrentStorage(withCurrentTypes(onPartitioned(raw, size), (col) => size?.columns.get(col), options.lintCatalog?.utcSessions), size?.storage);
+    const typed = withCurrentStorage(withCurrentTypes(onPartitioned(raw, size), (col) => size?.columns.get(col), read.utc ?? options.lintCatalog?.utcSessions), size?.storage);
     const sl = read.keyIndex ? withKeyColumnsNotNull(typed, keyNullable.get(indexText(read.keyIndex))) : typed;
     const report = reportOf(read, sl, size, sizes, created, dropped);
     const on = keysOf(sl);

@@ -34,8 +34,9 @@ export const COLUMN_TYPE_REWRITE: LintRule = {
     const transforms = usingTransforms(def, column);
     if (before && !rewritesOnTypeChange(before, after) && !transforms) return;
     const zone = before !== undefined && !transforms && isZoneChange(before, after);
-    // In UTC, PostgreSQL 12+ keeps the table; the database says whether its sessions are (lint with a database).
-    if (zone && ctx.catalog?.utcSessions === true) return;
+    // In UTC, PostgreSQL 12+ keeps the table; the file's own SET TimeZone, else the database (lint with a database), says whether the session is.
+    const utc = ctx.model.sessionUtc ?? ctx.catalog?.utcSessions;
+    if (zone && utc === true) return;
     const table = tableName(t.rel);
     const next = ident(objectName(column, 'new'));
     const onlyUsing = before !== undefined && !rewritesOnTypeChange(before, after);
@@ -43,8 +44,8 @@ export const COLUMN_TYPE_REWRITE: LintRule = {
     ctx.report(COLUMN_TYPE_REWRITE, s, {
       message: onlyUsing
         ? `${table}.${column}: type change from ${before} to ${after} with a USING expression that computes each value (not the column itself) rewrites the table, although the types are binary-compatible`
-        : `${table}.${column}: type change ${before ? `from ${before} ` : ''}to ${after}${unknown} rewrites the table${zone ? zoneNote(ctx.catalog?.utcSessions) : ''}`,
-      ...(zone && ctx.catalog?.utcSessions === undefined ? { severity: 'warning' as const } : {}),
+        : `${table}.${column}: type change ${before ? `from ${before} ` : ''}to ${after}${unknown} rewrites the table${zone ? zoneNote(utc, ctx.model.sessionUtc !== undefined) : ''}`,
+      ...(zone && utc === undefined ? { severity: 'warning' as const } : {}),
       fix: renderFix([
         inPlace(
           `ALTER TABLE ${table} ADD COLUMN ${next} ${typeAsWritten(s, def.typeName)};`,
@@ -59,7 +60,8 @@ export const COLUMN_TYPE_REWRITE: LintRule = {
 };
 
 /** What decides a timestamp ↔ timestamptz change: the session's TimeZone, known (false: not UTC) or not (undefined: lint without a database). */
-function zoneNote(utc: boolean | undefined): string {
+function zoneNote(utc: boolean | undefined, setByFile: boolean): string {
+  if (setByFile) return ': the file sets a TimeZone that is not UTC (in UTC, PostgreSQL 12 and later would keep the table)';
   return utc === false
     ? ': the database\'s sessions are not in UTC (in UTC, PostgreSQL 12 and later would keep the table)'
     : ' unless the session\'s TimeZone is UTC (then PostgreSQL 12 and later keep the table; schemaguard does not set TimeZone: the server\'s, database\'s or role\'s setting decides; lint with --database-url to know)';

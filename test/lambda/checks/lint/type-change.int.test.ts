@@ -11,6 +11,7 @@ import { as, list, loadParser, parseSql, typeNameText } from '../../../../lambda
 import { readLintCatalog } from '../../../../lambda/checks/lint/catalog';
 import { isZoneChange } from '../../../../lambda/checks/lint/type-change';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
+import { planWithCatalog } from '../locks/plan-with-catalog';
 
 afterAll(dropDatabases);
 beforeAll(loadParser);
@@ -95,6 +96,37 @@ describe.each(targets)('Type changes on $name', (target) => {
     expect(isZoneChange(lintType('timestamp(3)'), lintType('timestamptz'))).toBe(true);
     expect(utc).toBe(!rewrites);
     expect(utc).toBe(zone === 'UTC' || zone === 'Etc/GMT');
+  });
+
+  // Regression: lint and plan read the database's TimeZone and ignored the file's own SET before the type change.
+  it.each([
+    ['UTC', "SET TimeZone = 'America/New_York';"],
+    ['UTC', "SET TIME ZONE 'Europe/London';"],
+    ['Europe/Paris', "SET TIME ZONE 'UTC';"],
+    ['Europe/Paris', 'SET TIME ZONE 0;'],
+    ['Europe/Paris', "SET LOCAL timezone = 'Etc/GMT';"],
+    ['UTC', "SET TIME ZONE 'America/New_York';\nRESET timezone;"],
+  ])('the database in %s, the file setting %s: lint and plan say what the server does', async (zone, set) => {
+    const db = await freshDatabase(target, 'lint_file_zone');
+    await withClient(db, (c) => c.query(`ALTER DATABASE ${db.split('/').pop()!.split('?')[0]} SET timezone = '${zone}';
+      CREATE TABLE ev (id int, at timestamp(3)); INSERT INTO ev SELECT g, now() FROM generate_series(1, 200) g; ANALYZE ev;`));
+    const alter = 'ALTER TABLE ev ALTER COLUMN at TYPE timestamptz;';
+    const rewrites = await withClient(db, async (c) => {
+      await c.query('BEGIN');
+      try {
+        const before = (await c.query("SELECT pg_relation_filenode('ev') AS n")).rows[0].n;
+        await c.query(`${set}\n${alter}`);
+        return (await c.query("SELECT pg_relation_filenode('ev') AS n")).rows[0].n !== before;
+      } finally {
+        await c.query('ROLLBACK');
+      }
+    });
+    const catalog = await withClient(db, (c) => readLintCatalog(c));
+    // The table as an applied migration made it: lint knows its column's type from the migrations.
+    const lint = await lintMigrations([lintSourceFromText('1_ev.sql', 'CREATE TABLE ev (id int, at timestamp(3));', true), lintSourceFromText('2_zone.sql', `${set}\n${alter}`)], { catalog });
+    expect(lint.findings.some((f) => f.rule === 'column-type-rewrite')).toBe(rewrites);
+    const plan = await planWithCatalog(db, { '1_zone.sql': `${set}\n${alter}` }, { warnRows: 100 });
+    expect(plan.statements.find((st) => st.statement.startsWith('ALTER'))!.rewrites).toBe(rewrites);
   });
 
   it('a renamed varchar column changed to text: no rewrite, and lint reports none (only the rename, under renaming-column)', async () => {
