@@ -98,7 +98,7 @@ export async function detectDrift(options: DetectDriftOptions): Promise<DriftRep
   const q = options.session ?? own!;
   try {
     const schemas = options.snapshot.catalog.schemas;
-    const live = await readLiveCatalog(q, { schemas, stateSchema: options.stateSchema });
+    const live = await readLiveCatalog(q, { schemas, stateSchema: options.stateSchema, otherSchemas: true });
     return compareCatalogs(options.snapshot.catalog, live);
   } finally {
     if (own) await own.close();

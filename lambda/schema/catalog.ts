@@ -29,6 +29,8 @@ export interface CatalogOptions {
   schemas?: readonly string[];
   /** schemaguard's state schema, always left out. @default 'schemaguard' */
   stateSchema?: string;
+  /** Also list the database's other schemas (`Catalog.otherSchemas`): a live schema compared with a snapshot. @default false */
+  otherSchemas?: boolean;
 }
 
 export interface ColumnInfo {
@@ -108,6 +110,11 @@ export interface ExtensionInfo {
 export interface Catalog {
   /** The schemas dumped, sorted. */
   schemas: string[];
+  /**
+   * The database's other schemas (not `pg_*`, `information_schema` or the
+   * state schema), sorted; read when asked for (`CatalogOptions.otherSchemas`).
+   */
+  otherSchemas?: string[];
   /** Extensions installed in the database (plpgsql excluded: it is always there), sorted by name. */
   extensions: ExtensionInfo[];
   /** Tables, views and their parts, sorted by schema and name. */
@@ -152,8 +159,12 @@ export async function readCatalog(q: Queryable, options: CatalogOptions = {}): P
       t.constraints.sort(byName);
       t.indexes.sort(byName);
     }
+    const others = options.otherSchemas
+      ? (await q.query<{ name: string }>(SQL_OTHER_SCHEMAS, [...names, stateSchema])).rows.map((r) => r.name)
+      : undefined;
     return {
       schemas,
+      ...(others ? { otherSchemas: others } : {}),
       extensions: extensions.rows.sort(byName),
       tables: sortedTables,
       functions: functions.rows.sort((a, b) => compare(a.schema, b.schema) || compare(a.name, b.name) || compare(a.arguments, b.arguments)),
@@ -187,6 +198,11 @@ SELECT e.extname AS name, n.nspname AS schema, e.extversion AS version
 /** Relations, without extension members (pg_depend deptype 'e'). */
 const NOT_EXTENSION_MEMBER = (classid: string, oid: string) =>
   `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${classid}'::regclass AND d.objid = ${oid} AND d.deptype = 'e')`;
+
+const SQL_OTHER_SCHEMAS = `
+SELECT nspname AS name FROM pg_namespace
+ WHERE nspname NOT IN (SELECT json_array_elements_text($1::json)) AND nspname NOT IN ('information_schema', $2) AND nspname NOT LIKE 'pg\\_%'
+ ORDER BY nspname`;
 
 const SQL_RELATIONS = `
 SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS kind, obj_description(c.oid, 'pg_class') AS comment,
@@ -247,7 +263,7 @@ SELECT n.nspname AS schema, p.proname AS name, pg_get_function_identity_argument
 
 // --- diff ---------------------------------------------------------------------
 
-export type DifferenceKind = 'extension' | 'table' | 'column' | 'constraint' | 'index' | 'function';
+export type DifferenceKind = 'schema' | 'extension' | 'table' | 'column' | 'constraint' | 'index' | 'function';
 
 export interface Difference {
   kind: DifferenceKind;
@@ -268,6 +284,9 @@ export interface Difference {
  */
 export function diffCatalogs(a: Catalog, b: Catalog): Difference[] {
   const out: Difference[] = [];
+  // A schema of one side that the other does not compare (read as `otherSchemas`): made by hand, or dropped.
+  for (const name of b.otherSchemas ?? []) if (!a.schemas.includes(name)) out.push({ kind: 'schema', name, change: 'only-in-b' });
+  for (const name of a.otherSchemas ?? []) if (!b.schemas.includes(name)) out.push({ kind: 'schema', name, change: 'only-in-a' });
   diffSets(out, 'extension', a.extensions, b.extensions, (e) => e.name, ['schema', 'version']);
   diffSets(out, 'table', a.tables, b.tables, (t) => key(t.schema, t.name), ['kind', 'comment']);
   const bTables = new Map(b.tables.map((t) => [key(t.schema, t.name), t]));
@@ -292,7 +311,7 @@ export function diffCatalogs(a: Catalog, b: Catalog): Difference[] {
   return out.sort((x, y) => KIND_ORDER.indexOf(x.kind) - KIND_ORDER.indexOf(y.kind) || compare(x.name, y.name));
 }
 
-const KIND_ORDER: DifferenceKind[] = ['extension', 'table', 'column', 'constraint', 'index', 'function'];
+const KIND_ORDER: DifferenceKind[] = ['schema', 'extension', 'table', 'column', 'constraint', 'index', 'function'];
 
 function diffSets<T>(out: Difference[], kind: DifferenceKind, a: T[], b: T[], nameOf: (x: T) => string, fields: (keyof T & string)[]): void {
   const am = new Map(a.map((x) => [nameOf(x), x]));

@@ -109,6 +109,9 @@ function functionFix(d: Difference, snapshot: Catalog): string {
 
 /** An object only in the live schema: keep it through a migration, or drop it. */
 function additionFix(d: Difference, live: Catalog): string {
+  if (d.kind === 'schema') {
+    return `see what it holds (\\dt ${ident(d.name)}.*): a table in it whose name the application uses unqualified is the one it reads and writes when the schema comes first in its search_path ("$user" first by default: a schema named after the application's role); put it in a migration (then schemaguard snapshot), or move its objects and drop it`;
+  }
   const at = locate(d, [live]);
   const table = at ? qualified(at.table.schema, at.table.name) : '';
   const drop = (() => {

@@ -131,7 +131,7 @@ async function snapshotFindings(q: Queryable, options: GuardOptions, stateSchema
     const rule = GUARD_RULES.snapshotStale;
     return [{ kind: 'drift', rule: rule.id, severity: rule.severity, object: 'snapshot', message: `drift not compared: ${stale.join('; ')}`, why: rule.why, fix: rule.fix }];
   }
-  const live = await readCatalog(q, { schemas: snapshot.catalog.schemas, stateSchema });
+  const live = await readCatalog(q, { schemas: snapshot.catalog.schemas, stateSchema, otherSchemas: true });
   return driftFindings({ snapshot: snapshot.catalog, live, unsettled });
 }
 

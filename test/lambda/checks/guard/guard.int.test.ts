@@ -55,6 +55,22 @@ describe.each(targets)('Function: runGuard on $name', (target) => {
     await runFixes(url);
   });
 
+  // Regression: a schema made by hand was never looked at; one named after the application's role shadows its tables ("$user" comes first).
+  it('a schema made by hand, holding a table named like the application\'s: a ticket naming the schema, and what its search_path does', async () => {
+    await sql(url, 'CREATE SCHEMA shadow; CREATE TABLE shadow.lead_purchases (id uuid PRIMARY KEY)');
+    try {
+      const r = await guard(url);
+      // Doctor reads every schema: the new table's key without a default is its ticket.
+      expect(summary(r)).toEqual(['ticket schema-addition shadow', 'ticket pk-without-default shadow.lead_purchases.id']);
+      const added = r.findings.find((f) => f.rule === 'schema-addition')!;
+      expect(added.message).toBe('schema shadow: only in live');
+      expect(added.fix).toMatch(/^see what it holds \(\\dt shadow\.\*\): a table in it whose name the application uses unqualified/);
+    } finally {
+      await sql(url, 'DROP SCHEMA shadow CASCADE');
+    }
+    expect(summary(await guard(url))).toEqual([]);
+  });
+
   // Regression: the catalog read's restore of search_path ran in the aborted transaction and its 25P02 hid the lock timeout and its fix.
   it('a table locked while the catalog is read for drift: the error is the lock timeout, with its fix', async () => {
     await withClient(url, async (holder) => {
