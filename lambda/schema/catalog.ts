@@ -44,6 +44,8 @@ export interface ColumnInfo {
   identity: string | null;
   /** Generation expression of a generated column, or null. */
   generated: string | null;
+  /** A collation other than its type's (`"C"`, `public.ci`, as regcollation prints it); absent for the type's own. */
+  collation?: string;
   comment: string | null;
 }
 
@@ -115,6 +117,8 @@ export interface Catalog {
    * state schema), sorted; read when asked for (`CatalogOptions.otherSchemas`).
    */
   otherSchemas?: string[];
+  /** Columns carry their collation (`ColumnInfo.collation`); absent in snapshots taken before it was read, which compare none. */
+  collations?: true;
   /** Extensions installed in the database (plpgsql excluded: it is always there), sorted by name. */
   extensions: ExtensionInfo[];
   /** Tables, views and their parts, sorted by schema and name. */
@@ -140,7 +144,7 @@ export async function readCatalog(q: Queryable, options: CatalogOptions = {}): P
     // The schemas as one JSON text: the RDS Data API takes no array parameters.
     const names = [JSON.stringify(schemas)];
     const relations = await q.query<{ schema: string; name: string; kind: string; comment: string | null; parent: string | null; bound: string | null }>(SQL_RELATIONS, names);
-    const columns = await q.query<ColumnInfo & { schema: string; table: string }>(SQL_COLUMNS, names);
+    const columns = await q.query<Omit<ColumnInfo, 'collation'> & { schema: string; table: string; collation: string | null }>(SQL_COLUMNS, names);
     const constraints = await q.query<ConstraintInfo & { schema: string; table: string }>(SQL_CONSTRAINTS, names);
     const indexes = await q.query<IndexInfo & { schema: string; table: string }>(SQL_INDEXES, names);
     const functions = await q.query<FunctionInfo>(SQL_FUNCTIONS, names);
@@ -149,7 +153,7 @@ export async function readCatalog(q: Queryable, options: CatalogOptions = {}): P
       const partition = r.parent !== null && r.bound !== null ? { partitionOf: r.parent, partitionBound: r.bound } : {};
       tables.set(key(r.schema, r.name), { schema: r.schema, name: r.name, kind: r.kind, comment: r.comment, ...partition, columns: [], constraints: [], indexes: [] });
     }
-    for (const { schema, table, ...c } of columns.rows) tables.get(key(schema, table))?.columns.push(c);
+    for (const { schema, table, collation, ...c } of columns.rows) tables.get(key(schema, table))?.columns.push({ ...c, ...(collation ? { collation } : {}) });
     for (const { schema, table, ...c } of constraints.rows) tables.get(key(schema, table))?.constraints.push(c);
     for (const { schema, table, ...i } of indexes.rows) tables.get(key(schema, table))?.indexes.push(i);
     const byName = <T extends { name: string }>(a: T, b: T) => compare(a.name, b.name);
@@ -164,6 +168,7 @@ export async function readCatalog(q: Queryable, options: CatalogOptions = {}): P
       : undefined;
     return {
       schemas,
+      collations: true,
       ...(others ? { otherSchemas: others } : {}),
       extensions: extensions.rows.sort(byName),
       tables: sortedTables,
@@ -218,6 +223,7 @@ SELECT n.nspname AS schema, c.relname AS table, a.attname AS name,
        CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END AS default,
        NULLIF(a.attidentity::text, '') AS identity,
        CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END AS generated,
+       CASE WHEN a.attcollation <> (SELECT t.typcollation FROM pg_type t WHERE t.oid = a.atttypid) THEN a.attcollation::regcollation::text END AS collation,
        col_description(c.oid, a.attnum) AS comment
   FROM pg_attribute a
   JOIN pg_class c ON c.oid = a.attrelid
@@ -302,7 +308,8 @@ export function diffCatalogs(a: Catalog, b: Catalog): Difference[] {
     }
     // A partition's identity is its parent's: PostgreSQL 17+ shows it on each partition too, 15 and 16 do not.
     const partition = ta.partitionOf !== undefined || tb.partitionOf !== undefined;
-    diffSets(out, 'column', ta.columns, tb.columns, (c) => prefix + c.name, ['type', 'nullable', 'default', ...(partition ? [] : ['identity' as const]), 'generated', 'comment']);
+    const collation = a.collations && b.collations ? ['collation' as const] : [];
+    diffSets(out, 'column', ta.columns, tb.columns, (c) => prefix + c.name, ['type', 'nullable', 'default', ...(partition ? [] : ['identity' as const]), 'generated', ...collation, 'comment']);
     diffSets(out, 'constraint', ta.constraints, tb.constraints, (c) => prefix + c.name, ['type', 'definition', 'validated', 'comment']);
     diffSets(out, 'index', ta.indexes, tb.indexes, (i) => prefix + i.name, ['definition', 'valid', 'constraint', 'comment']);
   }
@@ -323,7 +330,9 @@ function diffSets<T>(out: Difference[], kind: DifferenceKind, a: T[], b: T[], na
     if (!y) { out.push({ kind, name, change: 'only-in-a' }); continue; }
     if (!x) { out.push({ kind, name, change: 'only-in-b' }); continue; }
     for (const field of fields) {
-      if (x[field] !== y[field]) out.push({ kind, name, change: 'changed', field, a: x[field], b: y[field] });
+      // A field left out when it has nothing to say (a column's collation) reads as null.
+      const [va, vb] = [x[field] ?? null, y[field] ?? null];
+      if (va !== vb) out.push({ kind, name, change: 'changed', field, a: va, b: vb });
     }
   }
 }

@@ -69,6 +69,8 @@ function columnFix(diffs: readonly Difference[], snapshot: Catalog): string {
     if (d.field === 'type') {
       return `${alter} TYPE ${column.type} USING ${ident(column.name)}::${column.type};  -- rewrites the table under ACCESS EXCLUSIVE: on a big table use a new column backfilled in batches`;
     }
+    // The table keeps its rows (the types are the same); the indexes on the column are rebuilt.
+    if (d.field === 'collation') return `${alter} TYPE ${column.type} COLLATE ${column.collation ?? 'pg_catalog."default"'};  -- no rewrite; rebuilds the column's indexes`;
     if (d.field === 'comment') return `COMMENT ON COLUMN ${table}.${ident(column.name)} IS ${column.comment === null ? 'NULL' : quoteLiteral(column.comment)};`;
     return `undo the change to ${d.field} of ${d.name} by hand, ${INTO_MIGRATION}`;
   }).join('\n');

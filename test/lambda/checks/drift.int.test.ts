@@ -173,3 +173,38 @@ describe.each(targets)('Partitions: a snapshot taken on PostgreSQL 18, the live 
     }
   });
 });
+
+// Regression: a column's collation was not read, so a COLLATE changed by hand (sort order, uniqueness, LIKE's index use) was no drift.
+describe.each(targets)('Collations: a column\'s collation changed by hand, on $name', (target) => {
+  const TABLE = 'CREATE TABLE products (id int PRIMARY KEY, title text COLLATE "C", body text);\nCREATE INDEX products_title ON products (title);';
+  let snapshot: Snapshot;
+  let url: string;
+  beforeAll(async () => {
+    url = await freshDatabase(target, 'collation_drift');
+    await withClient(url, (c) => c.query(TABLE));
+    snapshot = await withClient(url, (c) => takeSnapshot(c, []));
+  });
+
+  it('is drift, and the guard\'s fix (no rewrite) restores it', async () => {
+    expect(snapshot.catalog.tables[0]!.columns.map((c) => [c.name, c.collation])).toEqual([['body', undefined], ['id', undefined], ['title', '"C"']]);
+    await withClient(url, (c) => c.query('ALTER TABLE products ALTER COLUMN title TYPE text COLLATE "default"'));
+    const driver = new PgDriver({ connectionString: url });
+    try {
+      const report = await detectDrift({ driver, snapshot });
+      expect(report.differences).toEqual([{ kind: 'column', name: 'public.products.title', change: 'changed', field: 'collation', a: '"C"', b: null }]);
+      // A snapshot taken before collations were read compares none.
+      const { collations: _read, ...older } = snapshot.catalog;
+      expect((await detectDrift({ driver, snapshot: { ...snapshot, catalog: older } })).differences).toEqual([]);
+      const live = await withClient(url, (c) => readCatalog(c, { schemas: ['public'] }));
+      const fix = driftFix(report.differences, snapshot.catalog, live);
+      expect(fix).toBe('ALTER TABLE products ALTER COLUMN title TYPE text COLLATE "C";  -- no rewrite; rebuilds the column\'s indexes');
+      const node = async () => withClient(url, async (c) => (await c.query("SELECT pg_relation_filenode('products') AS n")).rows[0].n);
+      const before = await node();
+      await withClient(url, (c) => c.query(fix.split(';')[0]!));
+      expect(await node()).toBe(before);
+      expect((await detectDrift({ driver, snapshot })).differences).toEqual([]);
+    } finally {
+      await driver.end();
+    }
+  });
+});
