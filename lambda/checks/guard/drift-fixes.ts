@@ -7,6 +7,7 @@
 import { quoteLiteral } from '../../engine/state';
 import type { Catalog, ConstraintInfo, Difference, TableInfo } from '../../schema/catalog';
 import { ident, qualified } from '../doctor/names';
+import { renamedColumn, renamedTable, renameTableSql } from './drift-renames';
 
 const INTO_MIGRATION = 'or keep it: put it in a migration, then schemaguard snapshot';
 
@@ -24,6 +25,8 @@ export function locate(d: Difference, catalogs: readonly Catalog[]): { table: Ta
 /** The fix for one drifted object (all its differences). */
 export function driftFix(diffs: readonly Difference[], snapshot: Catalog, live: Catalog): string {
   const d = diffs[0]!;
+  const renamed = renameFix(d, snapshot, live);
+  if (renamed) return renamed;
   if (d.change === 'only-in-b') return additionFix(d, live);
   if (d.kind === 'table' && (d.field === 'partitionOf' || d.field === 'partitionBound')) return partitionFix(d, snapshot, live);
   switch (d.kind) {
@@ -36,6 +39,46 @@ export function driftFix(diffs: readonly Difference[], snapshot: Catalog, live: 
       ? `restore ${d.kind} ${d.name} as the migrations create it (and its rows from a backup); the snapshot holds its definition`
       : `undo the change to ${d.kind} ${d.name} by hand, ${INTO_MIGRATION}`;
   }
+}
+
+/** A column or table missing on one side and alike one added on the other: renamed, and renamed back (its data kept). */
+function renameFix(d: Difference, snapshot: Catalog, live: Catalog): string | undefined {
+  if (d.change === 'changed') return d.field === 'definition' ? renamedReference(d, snapshot, live) : undefined;
+  const [here, there] = d.change === 'only-in-a' ? [snapshot, live] : [live, snapshot];
+  const find = (c: Catalog, name: string) => c.tables.find((t) => `${t.schema}.${t.name}` === name);
+  if (d.kind === 'table') {
+    const table = find(here, d.name);
+    const other = renamedTable(table, here, there);
+    if (!table || !other) return undefined;
+    return d.change === 'only-in-a'
+      ? `${renameTableSql(other, table)}  -- ${qualified(other.schema, other.name)} has its columns: it looks renamed, with its rows`
+      : `it looks like ${qualified(other.schema, other.name)} renamed, with its rows (the same columns): ${renameTableSql(table, other)}`;
+  }
+  if (d.kind !== 'column') return undefined;
+  const at = locate(d, [here]);
+  if (!at) return undefined;
+  const other = renamedColumn(at.table, find(there, `${at.table.schema}.${at.table.name}`), at.member);
+  if (!other) return undefined;
+  const table = qualified(at.table.schema, at.table.name);
+  return d.change === 'only-in-a'
+    ? `ALTER TABLE ${table} RENAME COLUMN ${ident(other)} TO ${ident(at.member)};  -- ${ident(other)} has its type, default and nullability: it looks renamed, with its data`
+    : `it looks like ${ident(other)} renamed, with its data (the same type, default and nullability): ALTER TABLE ${table} RENAME COLUMN ${ident(at.member)} TO ${ident(other)};`;
+}
+
+/** A constraint's or index's definition that differs only by a table renamed by hand: renaming it back restores it. */
+function renamedReference(d: Difference, snapshot: Catalog, live: Catalog): string | undefined {
+  if (typeof d.a !== 'string' || typeof d.b !== 'string') return undefined;
+  const liveNames = new Set(live.tables.map((t) => `${t.schema}.${t.name}`));
+  for (const table of snapshot.tables) {
+    if (liveNames.has(`${table.schema}.${table.name}`)) continue;
+    const other = renamedTable(table, snapshot, live);
+    if (!other) continue;
+    const printed = (t: TableInfo) => `${ident(t.schema)}.${ident(t.name)}`;
+    if (d.b.split(printed(other)).join(printed(table)) === d.a) {
+      return `it follows ${qualified(other.schema, other.name)}, which looks like ${qualified(table.schema, table.name)} renamed: renaming it back restores this too (${renameTableSql(other, table)})`;
+    }
+  }
+  return undefined;
 }
 
 /** A partition detached (or moved to another bound or parent) by hand: attached again as the snapshot has it. */

@@ -55,6 +55,29 @@ describe.each(targets)('Function: runGuard on $name', (target) => {
     await runFixes(url);
   });
 
+  // Regression: a rename's fixes re-created the column (or table) empty and dropped the renamed one with its data.
+  it('a column and a table renamed by hand: the fixes rename them back, keeping their data', async () => {
+    await sql(url, 'ALTER TABLE blackout_dates RENAME COLUMN reason TO why; ALTER TABLE bot_configs RENAME TO bot_settings');
+    try {
+      const r = await guard(url);
+      const fixes = Object.fromEntries(r.findings.filter((f) => f.kind === 'drift').map((f) => [f.object, f.fix]));
+      expect(fixes).toEqual({
+        'public.blackout_dates.reason': 'ALTER TABLE blackout_dates RENAME COLUMN why TO reason;  -- why has its type, default and nullability: it looks renamed, with its data',
+        'public.blackout_dates.why': 'it looks like reason renamed, with its data (the same type, default and nullability): ALTER TABLE blackout_dates RENAME COLUMN why TO reason;',
+        'public.bot_configs': 'ALTER TABLE bot_settings RENAME TO bot_configs;  -- bot_settings has its columns: it looks renamed, with its rows',
+        'public.bot_settings': 'it looks like bot_configs renamed, with its rows (the same columns): ALTER TABLE bot_settings RENAME TO bot_configs;',
+        'public.services.services_bot_config_id_fkey': 'it follows bot_settings, which looks like bot_configs renamed: renaming it back restores this too (ALTER TABLE bot_settings RENAME TO bot_configs;)',
+      });
+      await sql(url, `${fixes['public.blackout_dates.reason']!.split(';')[0]}; ${fixes['public.bot_configs']!.split(';')[0]}`);
+      expect(summary(await guard(url))).toEqual([]);
+    } finally {
+      await sql(url, `DO $$ BEGIN
+        IF to_regclass('bot_settings') IS NOT NULL THEN ALTER TABLE bot_settings RENAME TO bot_configs; END IF;
+        IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'blackout_dates'::regclass AND attname = 'why') THEN ALTER TABLE blackout_dates RENAME COLUMN why TO reason; END IF;
+      END $$`);
+    }
+  });
+
   // Regression: a schema made by hand was never looked at; one named after the application's role shadows its tables ("$user" comes first).
   it('a schema made by hand, holding a table named like the application\'s: a ticket naming the schema, and what its search_path does', async () => {
     await sql(url, 'CREATE SCHEMA shadow; CREATE TABLE shadow.lead_purchases (id uuid PRIMARY KEY)');
