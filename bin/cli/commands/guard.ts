@@ -46,7 +46,7 @@ export async function guardCommand(ctx: CommandContext): Promise<number> {
   const stateSchema = stateSchemaFlag(opts);
   const { driver, where } = await connectTarget(ctx);
   try {
-    ctx.progress(`guard ${driver.target}${where}: ${migrations.length} migrations in ${opts.dir}/, ${inputs.contracts.length} contracts${inputs.snapshot ? `, snapshot ${opts.snapshot}` : ''}`);
+    ctx.progress(`guard ${driver.target}${where}: ${migrations.length} migration${migrations.length === 1 ? '' : 's'} in ${opts.dir}/, ${inputs.contracts.length} contract${inputs.contracts.length === 1 ? '' : 's'}${inputs.snapshot ? `, snapshot ${opts.snapshot}` : ''}`);
     const report = await runGuard({ driver, migrations, contracts: inputs.contracts, snapshot: inputs.snapshot, stateSchema });
     if (opts.format === 'json') ctx.out(JSON.stringify({ command: 'guard', target: driver.target, ...report, notes: inputs.notes }));
     else if (opts.format === 'text') ctx.out(guardText(report, inputs.notes));

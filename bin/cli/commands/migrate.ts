@@ -15,7 +15,7 @@ export async function migrateCommand(ctx: CommandContext): Promise<number> {
   // With the embedded server, its clean-up answers the signal (and stops the server, rolling the transaction back).
   const stopListening = opts.databaseUrl ? sayWhenInterrupted((signal) => run.interruptedLine(signal)) : () => undefined;
   try {
-    ctx.progress(`migrate ${driver.target}${where}: ${migrations.length} migrations in ${opts.dir}/`);
+    ctx.progress(`migrate ${driver.target}${where}: ${migrations.length} migration${migrations.length === 1 ? '' : 's'} in ${opts.dir}/`);
     const width = migrations.reduce((w, m) => Math.max(w, m.file.length), 0);
     const result = await migrate({
       driver, migrations, stateSchema: stateSchemaFlag(opts), appliedBy: appliedBy(ctx.env),

@@ -58,7 +58,7 @@ export async function snapshotCommand(ctx: CommandContext): Promise<number> {
     });
   }
   const migrations = loadMigrations(opts.dir);
-  ctx.progress(`snapshot: applying ${migrations.length} migrations in ${opts.dir}/ to a throwaway embedded PostgreSQL`);
+  ctx.progress(`snapshot: applying ${migrations.length} migration${migrations.length === 1 ? '' : 's'} in ${opts.dir}/ to a throwaway embedded PostgreSQL`);
   const snapshot = await snapshotOf(migrations, 'schemaguard snapshot', ctx.progress);
   const line = writeSnapshot(opts.snapshot, snapshot, migrations.length);
   ctx.out(opts.json ? JSON.stringify({ command: 'snapshot', file: opts.snapshot, tables: snapshot.catalog.tables.length, functions: snapshot.catalog.functions.length, migrations: migrations.length, serverVersion: snapshot.serverVersion }) : line);

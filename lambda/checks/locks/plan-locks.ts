@@ -246,10 +246,14 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
 /**
  * SET TABLESPACE / ACCESS METHOD of a partitioned table copies nothing: it
  * holds no rows, and the setting is only its future partitions' default (no
- * partition's file node changes, PostgreSQL 18 and 15).
+ * partition's file node changes, PostgreSQL 18 and 15). CREATE INDEX … ON
+ * ONLY it reads no row.
  */
 function onPartitioned(sl: StatementLock, size: TableSize | undefined): StatementLock {
-  return size?.partitioned && sl.form.id === 'rewrite-storage' && sl.typeChanges.length === 0 ? { ...sl, rewrites: false, scans: false } : sl;
+  if (!size?.partitioned) return sl;
+  // CREATE INDEX … ON ONLY the parent: its index alone, invalid until each partition's is attached; no row is read (18 and 15).
+  if (sl.onlyParent && sl.form.id === 'create-index') return { ...sl, scans: false };
+  return sl.form.id === 'rewrite-storage' && sl.typeChanges.length === 0 ? { ...sl, rewrites: false, scans: false } : sl;
 }
 
 /** The table whose foreign keys the statement drops, rebuilds or copies. */
@@ -357,7 +361,7 @@ function lockWarning(r: StatementLockReport, sl: StatementLock, warnRows: number
   const work = r.rewrites ? 'rewrites' : 'scans';
   const size = `~${r.rows.toLocaleString('en-US')} rows, ${formatBytes(r.bytes ?? 0)}`;
   const message = r.held
-    ? `${r.statement.split(/\s+/)[0]!.toUpperCase()} ${work} ${r.table} (${size}) while the ${locks} lock taken at line ${r.held.line} is held until COMMIT: ${stops} on ${r.table} wait until then`
+    ? `${sl.form.statement.split(' (')[0]} ${work} ${r.table} (${size}) while the ${locks} lock taken at line ${r.held.line} is held until COMMIT: ${stops} on ${r.table} wait until then`
     : r.rowLocks
       ? `${sl.form.statement.split(' (')[0]} takes ${locks} on ${r.table} (${size}) and locks every row it reads or changes until COMMIT: ${stops} of those rows wait until then`
       : `${sl.domain ? 'ALTER DOMAIN' : sl.form.statement.split(' (')[0]} takes ${locks} on ${r.table} (${size}) and ${work} it under that lock: ${stops} on ${r.table} wait until it ends`;

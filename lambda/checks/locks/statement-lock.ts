@@ -47,6 +47,8 @@ export interface StatementLock {
   moreTables?: RelationRef[];
   /** The partitioned table whose DEFAULT partition the form also locks (`LockForm.defaultPartition`). */
   partitioned?: RelationRef;
+  /** CREATE INDEX … ON ONLY: on a partitioned table it builds the parent's index alone and reads no row (a plain table's index is built as ever). */
+  onlyParent?: true;
   /** Column type changes, for the catalog to tell a rewrite from a binary-compatible change. */
   typeChanges: { column: string; type: string; transforms: boolean }[];
   /** The index ADD PRIMARY KEY USING INDEX takes: its columns decide whether NOT NULL is set with a scan (`withKeyColumnsNotNull`). */
@@ -122,7 +124,7 @@ export function statementLock(s: ParsedStatement, rewrite?: RewriteContext): Sta
   const n = s.node;
   switch (s.kind) {
     case 'AlterTableStmt': return alterTable(n, rewrite);
-    case 'IndexStmt': return single(form(n.concurrent ? 'create-index-concurrently' : 'create-index'), table(rangeVar(n.relation)));
+    case 'IndexStmt': return single(form(n.concurrent ? 'create-index-concurrently' : 'create-index'), table(rangeVar(n.relation)), n.relation && (n.relation as Node).inh !== true ? { onlyParent: true } : {});
     case 'DropStmt': return drop(n);
     case 'ReindexStmt': return reindex(n);
     case 'CreateStmt': return createTable(n);

@@ -102,6 +102,17 @@ describe.each(targets)('Function: planLocks, partitions with a DEFAULT partition
     expect((await plan('ALTER TABLE ev SET TABLESPACE pg_default')).statements[0]).toMatchObject({ table: 'public.ev', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false });
   });
 
+  // Regression: plan said CREATE INDEX … ON ONLY the partitioned table scans; it builds the parent's index alone.
+  it('CREATE INDEX ON ONLY the partitioned table reads no row; without ONLY it reads every partition', async () => {
+    const only = 'CREATE INDEX ev_v ON ONLY ev (v)';
+    const all = 'CREATE INDEX ev_v ON ev (v)';
+    const [seenOnly, seenAll] = await withClient(url, async (c) => [await serverSees(c, only, TABLES), await serverSees(c, all, TABLES)]);
+    expect(seenOnly.read).toEqual([]);
+    expect(seenAll.read).toEqual(['ev_1', 'ev_default']);
+    expect((await plan(only)).statements[0]).toMatchObject({ table: 'public.ev', lock: 'SHARE', scans: false });
+    expect((await plan(all)).statements[0]).toMatchObject({ table: 'public.ev', lock: 'SHARE', scans: true });
+  });
+
   it('a CHECK the DEFAULT partition inherits from its parent does not silence the warning; only its own does', async () => {
     await withClient(url, (c) => c.query('ALTER TABLE ev ADD CONSTRAINT ev_v_not_negative CHECK (v >= 0)'));
     try {
