@@ -5,10 +5,13 @@
  * `commands/`, turn a failure into its exit code).
  */
 import { runCommand } from './commands';
+import { sarifErrorLog } from './output/sarif';
+import type { ReportingCommand } from './output/rules';
 import { processIo, runCli, type Io } from './run-cli';
 
 export { processIo, stderrLines, type Io } from './run-cli';
 
 export function main(argv: string[], io: Io = processIo): Promise<number> {
-  return runCli(argv, io, runCommand);
+  // --format sarif is taken only by the commands that report findings (args.ts refuses it elsewhere).
+  return runCli(argv, io, runCommand, (command, error, baseDir) => sarifErrorLog(command as ReportingCommand, error, baseDir));
 }

@@ -37,7 +37,10 @@ export const processIo: Io = {
   env: process.env,
 };
 
-export async function runCli(argv: string[], io: Io, runCommand: (ctx: CommandContext) => Promise<number>): Promise<number> {
+/** The SARIF log of a failed run (`output/sarif.ts`), from the bundle that has the SARIF commands (the core bundle has none). */
+export type SarifErrorLog = (command: CliOptions['command'], error: { message: string; fix?: string; file?: string; line?: number; exitCode: number }, baseDir: string) => Record<string, unknown>;
+
+export async function runCli(argv: string[], io: Io, runCommand: (ctx: CommandContext) => Promise<number>, sarifErrorLog?: SarifErrorLog): Promise<number> {
   const redactor = new Redactor();
   const out = (t: string) => io.out(redactor.redact(t));
   const err = (t: string) => io.err(redactor.redact(t));
@@ -60,7 +63,12 @@ export async function runCli(argv: string[], io: Io, runCommand: (ctx: CommandCo
     else err(formatError(error));
     // In a workflow, the failure is an annotation too, on the file and line it names.
     if (opts?.format === 'github') out(githubErrorAnnotation(opts.command, { message: redactor.redact(error.message), file: error.file, line: error.line }, opts.dir));
-    return error instanceof InputError ? 2 : error.exitCode;
+    const code = error instanceof InputError ? 2 : error.exitCode;
+    // SARIF on stdout even then: a workflow uploads the file whatever the exit code.
+    if (opts?.format === 'sarif' && sarifErrorLog) {
+      out(JSON.stringify(sarifErrorLog(opts.command, { message: redactor.redact(error.message), fix: error.fix, file: error.file, line: error.line, exitCode: code }, opts.dir), null, 2));
+    }
+    return code;
   } finally {
     if (embedded) await embedded.release().catch(() => undefined);
   }

@@ -72,3 +72,19 @@ export function sarifLog(command: ReportingCommand, findings: readonly Finding[]
     }],
   };
 }
+
+/**
+ * The log of a run that failed before it had findings (a file refused, no
+ * connection): its one result is the error, at the file and line it names,
+ * and the invocation says the run did not succeed. Without it stdout was
+ * empty, and a workflow that uploads the file failed on it.
+ */
+export function sarifErrorLog(command: ReportingCommand, error: { message: string; fix?: string; file?: string; line?: number; exitCode: number }, baseDir: string): Record<string, unknown> {
+  const finding: Finding = {
+    rule: 'schemaguard-error', severity: 'error', message: `schemaguard ${command} could not run: ${error.message}`, why: '', fix: error.fix ?? 'see the message',
+    ...(error.file ? { file: error.file, line: error.line ?? 1, column: 1 } : {}),
+  };
+  const log = sarifLog(command, [finding], baseDir) as { runs: Record<string, unknown>[] };
+  log.runs[0]!.invocations = [{ executionSuccessful: false, exitCode: error.exitCode, toolExecutionNotifications: [{ level: 'error', message: { text: sentence(error.message) } }] }];
+  return log;
+}

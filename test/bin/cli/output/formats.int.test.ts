@@ -113,4 +113,19 @@ describe.each(targets)('CLI: --format on $name', (target) => {
     // On the file and line, as the workflow sees the path.
     expect(r.stdout).toMatch(/^::error file=db\/migrations\/0003_bad\.sql,line=1,title=schemaguard plan failed::0003_bad\.sql:1:14: syntax error/m);
   });
+
+  // Regression: stdout was empty, and the workflow's upload of the file failed on it.
+  it('a failure under --format sarif is a valid log: one error result at the file and line, the run not successful', async () => {
+    const r = await run(['lint', '--dir', 'db/migrations', '--format', 'sarif']);
+    expect(r.code).toBe(2);
+    const log = parse(r) as Log & { runs: { invocations: { executionSuccessful: boolean; exitCode: number }[] }[] };
+    expect(log.runs[0]!.results.map((x) => [x.ruleId, x.level, x.locations[0]!.physicalLocation!.artifactLocation.uri, x.locations[0]!.physicalLocation!.region.startLine])).toEqual([
+      ['schemaguard-error', 'error', 'db/migrations/0003_bad.sql', 1],
+    ]);
+    expect(log.runs[0]!.results[0]!.message.text).toMatch(/^schemaguard lint could not run: 0003_bad\.sql:1:14: syntax error/);
+    expect(log.runs[0]!.invocations).toMatchObject([{ executionSuccessful: false, exitCode: 2 }]);
+    expect(sarifSchemaErrors(log)).toEqual([]);
+    expect(multitoolErrors([log])).toEqual([]);
+    expect(r.stderr).toContain('0003_bad.sql:1:14: syntax error');
+  });
 });
