@@ -59,7 +59,8 @@ export async function runCli(argv: string[], io: Io, runCommand: (ctx: CommandCo
   } catch (e) {
     const error = asMigrationError(e, opts);
     // A usage error leaves no options: --json is read from the arguments as written.
-    if (opts?.json ?? wantsJson(argv)) out(JSON.stringify(redactor.redactValue(error.toJSON())));
+    // The command first, as in the JSON of a run that succeeded: a script branches on one shape.
+    if (opts?.json ?? wantsJson(argv)) out(JSON.stringify(redactor.redactValue({ ...(opts ? { command: opts.command } : {}), ...error.toJSON() })));
     else err(formatError(error));
     // In a workflow, the failure is an annotation too, on the file and line it names.
     if (opts?.format === 'github') out(githubErrorAnnotation(opts.command, { message: redactor.redact(error.message), file: error.file, line: error.line }, opts.dir));

@@ -132,7 +132,7 @@ describe(`Bad input: migration files, on ${target.name}`, () => {
     const before = await catalogFingerprint(url);
     const r = await cli(['migrate', '--json', '--dir', tempDir({ ...BASE, '2_commit.sql': 'SELECT 1;\nCOMMIT;' }), '--database-url', url]);
     expect(r.code).toBe(2);
-    expect(JSON.parse(r.out)).toMatchObject({ error: 'InputError', file: '2_commit.sql', line: 2, value: 'COMMIT', fix: expect.any(String) });
+    expect(JSON.parse(r.out)).toMatchObject({ command: 'migrate', error: 'InputError', file: '2_commit.sql', line: 2, value: 'COMMIT', fix: expect.any(String) });
     expect(await catalogFingerprint(url)).toBe(before);
   });
 });
