@@ -347,8 +347,8 @@ async function explainConflictTarget(session: Session, c: Contract, failure: Con
     const cols = list(infer.indexElems).map((e) => String(as(e, 'IndexElem')?.name ?? '')).filter(Boolean);
     const oid = await tableOid(session, rel);
     if (!oid || !cols.length) continue;
-    const rows = (await session.query<{ name: string; cols: string[] | string; pred: string | null; con: string | null }>(
-      `SELECT i.indexrelid::regclass::text AS name,
+    const rows = (await session.query<{ name: string; cols: string[] | string; pred: string | null; con: string | null; valid: boolean }>(
+      `SELECT i.indexrelid::regclass::text AS name, i.indisvalid AS valid,
               ARRAY(SELECT a.attname::text FROM unnest(i.indkey) k JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k) AS cols,
               pg_get_expr(i.indpred, i.indrelid) AS pred,
               (SELECT conname FROM pg_constraint WHERE conindid = i.indexrelid LIMIT 1) AS con
@@ -360,8 +360,13 @@ async function explainConflictTarget(session: Session, c: Contract, failure: Con
     });
     const target = `(${cols.join(', ')})`;
     for (const r of rows) if (r.pred) r.pred = stripOuterParens(r.pred);
-    const partial = same.find((r) => r.pred);
-    if (partial) {
+    // PostgreSQL infers no arbiter from an INVALID index (a CREATE UNIQUE INDEX CONCURRENTLY that failed), whatever the statement says.
+    const invalid = same.find((r) => !r.valid);
+    const partial = same.find((r) => r.pred && r.valid);
+    if (invalid && !same.some((r) => r.valid)) {
+      failure.reason = `ON CONFLICT ${target} matches no usable unique index of ${rel.name}: the unique index ${invalid.name} on ${target} is INVALID (a CREATE UNIQUE INDEX CONCURRENTLY that failed, on duplicate rows or a lock), and PostgreSQL infers no arbiter from an INVALID index (42P10)`;
+      failure.fix = `remove the duplicates, then REINDEX INDEX CONCURRENTLY ${invalid.name} (or DROP INDEX CONCURRENTLY ${invalid.name} and build it again)`;
+    } else if (partial && !infer.whereClause) {
       failure.reason = `ON CONFLICT ${target} matches no unique index or constraint of ${rel.name}: the unique index ${partial.name} on ${target} is partial (WHERE ${partial.pred}) and is inferred only when the statement repeats its predicate (42P10)`;
       failure.fix = `write ON CONFLICT ${target} WHERE ${partial.pred}`;
     } else if (!same.length) {

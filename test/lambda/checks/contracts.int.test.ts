@@ -67,6 +67,23 @@ describe.each(targets)('$name', (target) => {
       expect(r.failures[0]!.fix).toBe('write ON CONFLICT (student_id, course_id) WHERE is_active = true');
     });
 
+    // Regression: an INVALID index (a failed CREATE UNIQUE INDEX CONCURRENTLY) was explained as a predicate the statement did repeat.
+    it('an upsert that repeats the predicate of an INVALID unique index: the reason is the INVALID index, with its fix', async () => {
+      const sql = 'CREATE TABLE tickets (id int, state text); INSERT INTO tickets VALUES (1, \'open\'), (1, \'open\')';
+      await withClient(url, async (c) => {
+        await c.query(sql);
+        await expect(c.query("CREATE UNIQUE INDEX CONCURRENTLY tickets_one_open ON tickets (id) WHERE state = 'open'")).rejects.toMatchObject({ code: '23505' });
+      });
+      try {
+        const r = await check("INSERT INTO tickets (id, state) VALUES ($1, 'open') ON CONFLICT (id) WHERE state = 'open' DO NOTHING");
+        expect(r.failures[0]).toMatchObject({ stage: 'plan', sqlstate: '42P10' });
+        expect(r.failures[0]!.reason).toBe('ON CONFLICT (id) matches no usable unique index of tickets: the unique index tickets_one_open on (id) is INVALID (a CREATE UNIQUE INDEX CONCURRENTLY that failed, on duplicate rows or a lock), and PostgreSQL infers no arbiter from an INVALID index (42P10)');
+        expect(r.failures[0]!.fix).toBe('remove the duplicates, then REINDEX INDEX CONCURRENTLY tickets_one_open (or DROP INDEX CONCURRENTLY tickets_one_open and build it again)');
+      } finally {
+        await withClient(url, (c) => c.query('DROP TABLE tickets'));
+      }
+    });
+
     it('passes the upsert that repeats the predicate and reports the partial index it infers', async () => {
       const r = await check(`${withoutPredicate.replace('DO UPDATE', 'WHERE is_active = true DO UPDATE')} RETURNING id`);
       expect(r.failures).toEqual([]);
