@@ -22,6 +22,7 @@
  * compared later.
  */
 import type { Queryable } from '../engine/ports';
+import { readDetail, type EnumInfo, type TriggerInfo } from './catalog-detail';
 import { DEFAULT_STATE_SCHEMA } from '../engine/state';
 
 export interface CatalogOptions {
@@ -88,6 +89,10 @@ export interface TableInfo {
   constraints: ConstraintInfo[];
   /** Sorted by name. */
   indexes: IndexInfo[];
+  /** Its triggers, sorted by name (`Catalog.detail`). */
+  triggers?: TriggerInfo[];
+  /** A view's or materialized view's query, `pg_get_viewdef` (`Catalog.detail`). */
+  definition?: string;
 }
 
 export interface FunctionInfo {
@@ -117,8 +122,17 @@ export interface Catalog {
    * state schema), sorted; read when asked for (`CatalogOptions.otherSchemas`).
    */
   otherSchemas?: string[];
-  /** Columns carry their collation (`ColumnInfo.collation`); absent in snapshots taken before it was read, which compare none. */
-  collations?: true;
+  /**
+   * 1: columns carry their collation, tables their triggers, views their
+   * definitions, and the enum types and the server's major version are
+   * recorded (`catalog-detail.ts`). Absent in snapshots taken before, which
+   * compare none of these.
+   */
+  detail?: 1;
+  /** The enum types, sorted by schema and name (`detail`). */
+  types?: EnumInfo[];
+  /** The server's major version (`detail`): views' definitions are compared between servers of one major version only. */
+  serverMajor?: number;
   /** Extensions installed in the database (plpgsql excluded: it is always there), sorted by name. */
   extensions: ExtensionInfo[];
   /** Tables, views and their parts, sorted by schema and name. */
@@ -156,6 +170,7 @@ export async function readCatalog(q: Queryable, options: CatalogOptions = {}): P
     for (const { schema, table, collation, ...c } of columns.rows) tables.get(key(schema, table))?.columns.push({ ...c, ...(collation ? { collation } : {}) });
     for (const { schema, table, ...c } of constraints.rows) tables.get(key(schema, table))?.constraints.push(c);
     for (const { schema, table, ...i } of indexes.rows) tables.get(key(schema, table))?.indexes.push(i);
+    const detail = await readDetail(q, names, tables);
     const byName = <T extends { name: string }>(a: T, b: T) => compare(a.name, b.name);
     const sortedTables = [...tables.values()].sort((a, b) => compare(a.schema, b.schema) || compare(a.name, b.name));
     for (const t of sortedTables) {
@@ -168,7 +183,8 @@ export async function readCatalog(q: Queryable, options: CatalogOptions = {}): P
       : undefined;
     return {
       schemas,
-      collations: true,
+      detail: 1,
+      ...detail,
       ...(others ? { otherSchemas: others } : {}),
       extensions: extensions.rows.sort(byName),
       tables: sortedTables,
@@ -269,7 +285,7 @@ SELECT n.nspname AS schema, p.proname AS name, pg_get_function_identity_argument
 
 // --- diff ---------------------------------------------------------------------
 
-export type DifferenceKind = 'schema' | 'extension' | 'table' | 'column' | 'constraint' | 'index' | 'function';
+export type DifferenceKind = 'schema' | 'extension' | 'type' | 'table' | 'column' | 'constraint' | 'index' | 'trigger' | 'function';
 
 export interface Difference {
   kind: DifferenceKind;
@@ -308,17 +324,32 @@ export function diffCatalogs(a: Catalog, b: Catalog): Difference[] {
     }
     // A partition's identity is its parent's: PostgreSQL 17+ shows it on each partition too, 15 and 16 do not.
     const partition = ta.partitionOf !== undefined || tb.partitionOf !== undefined;
-    const collation = a.collations && b.collations ? ['collation' as const] : [];
+    const collation = a.detail && b.detail ? ['collation' as const] : [];
     diffSets(out, 'column', ta.columns, tb.columns, (c) => prefix + c.name, ['type', 'nullable', 'default', ...(partition ? [] : ['identity' as const]), 'generated', ...collation, 'comment']);
     diffSets(out, 'constraint', ta.constraints, tb.constraints, (c) => prefix + c.name, ['type', 'definition', 'validated', 'comment']);
     diffSets(out, 'index', ta.indexes, tb.indexes, (i) => prefix + i.name, ['definition', 'valid', 'constraint', 'comment']);
   }
+  diffDetail(a, b, out);
   diffSets(out, 'function', a.functions, b.functions, (f) => `${key(f.schema, f.name)}(${f.arguments})`, ['result', 'language', 'definition', 'comment']);
   // Stable sort: fields of one object keep their order.
   return out.sort((x, y) => KIND_ORDER.indexOf(x.kind) - KIND_ORDER.indexOf(y.kind) || compare(x.name, y.name));
 }
 
-const KIND_ORDER: DifferenceKind[] = ['schema', 'extension', 'table', 'column', 'constraint', 'index', 'function'];
+const KIND_ORDER: DifferenceKind[] = ['schema', 'extension', 'type', 'table', 'column', 'constraint', 'index', 'trigger', 'function'];
+
+/** The detail's differences (`Catalog.detail`), when both catalogs have it; views' definitions between servers of one major version. */
+function diffDetail(a: Catalog, b: Catalog, out: Difference[]): void {
+  if (!a.detail || !b.detail) return;
+  const bTables = new Map(b.tables.map((t) => [key(t.schema, t.name), t]));
+  for (const ta of a.tables) {
+    const tb = bTables.get(key(ta.schema, ta.name));
+    if (!tb) continue;
+    if (a.serverMajor === b.serverMajor) diffSets(out, 'table', [ta], [tb], (t) => key(t.schema, t.name), ['definition']);
+    diffSets(out, 'trigger', ta.triggers ?? [], tb.triggers ?? [], (t) => `${key(ta.schema, ta.name)}.${t.name}`, ['definition', 'enabled']);
+  }
+  const enums = (c: Catalog) => (c.types ?? []).map((t) => ({ ...t, values: t.values.join(', ') }));
+  diffSets(out, 'type', enums(a), enums(b), (t) => key(t.schema, t.name), ['values']);
+}
 
 function diffSets<T>(out: Difference[], kind: DifferenceKind, a: T[], b: T[], nameOf: (x: T) => string, fields: (keyof T & string)[]): void {
   const am = new Map(a.map((x) => [nameOf(x), x]));

@@ -49,8 +49,15 @@ function groupByObject(differences: readonly Difference[]): Difference[][] {
   return [...groups.values()];
 }
 
+/** An enum whose live labels are the snapshot's and more: values added by hand, which nothing written yet depends on. */
+function onlyAddsLabels(d: Difference): boolean {
+  if (d.kind !== 'type' || typeof d.a !== 'string' || typeof d.b !== 'string') return false;
+  const live = d.b.split(', ');
+  return d.a.split(', ').every((label) => live.includes(label));
+}
+
 function ruleOf(diffs: readonly Difference[]): GuardRule {
-  if (diffs[0]!.change === 'only-in-b') return GUARD_RULES.schemaAddition;
+  if (diffs[0]!.change === 'only-in-b' || diffs.every(onlyAddsLabels)) return GUARD_RULES.schemaAddition;
   if (diffs.every((d) => d.field === 'comment')) return GUARD_RULES.commentDrift;
   return GUARD_RULES.schemaDrift;
 }

@@ -7,27 +7,18 @@
 import { quoteLiteral } from '../../engine/state';
 import type { Catalog, ConstraintInfo, Difference, TableInfo } from '../../schema/catalog';
 import { ident, qualified } from '../doctor/names';
+import { enumFix, INTO_MIGRATION, locate, triggerFix, viewFix } from './drift-fixes-detail';
 import { renamedColumn, renamedTable, renameTableSql } from './drift-renames';
-
-const INTO_MIGRATION = 'or keep it: put it in a migration, then schemaguard snapshot';
-
-/** Where a column, constraint or index difference belongs: its table (from either catalog) and its own name. */
-export function locate(d: Difference, catalogs: readonly Catalog[]): { table: TableInfo; member: string } | undefined {
-  for (const catalog of catalogs) {
-    for (const table of catalog.tables) {
-      const prefix = `${table.schema}.${table.name}.`;
-      if (d.name.startsWith(prefix)) return { table, member: d.name.slice(prefix.length) };
-    }
-  }
-  return undefined;
-}
 
 /** The fix for one drifted object (all its differences). */
 export function driftFix(diffs: readonly Difference[], snapshot: Catalog, live: Catalog): string {
   const d = diffs[0]!;
   const renamed = renameFix(d, snapshot, live);
   if (renamed) return renamed;
+  if (d.kind === 'trigger') return triggerFix(diffs, snapshot, live);
+  if (d.kind === 'type') return enumFix(d, snapshot);
   if (d.change === 'only-in-b') return additionFix(d, live);
+  if (d.kind === 'table' && d.field === 'definition') return viewFix(d, snapshot);
   if (d.kind === 'table' && (d.field === 'partitionOf' || d.field === 'partitionBound')) return partitionFix(d, snapshot, live);
   switch (d.kind) {
     case 'column': return columnFix(diffs, snapshot);

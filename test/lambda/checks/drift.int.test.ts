@@ -192,8 +192,8 @@ describe.each(targets)('Collations: a column\'s collation changed by hand, on $n
     try {
       const report = await detectDrift({ driver, snapshot });
       expect(report.differences).toEqual([{ kind: 'column', name: 'public.products.title', change: 'changed', field: 'collation', a: '"C"', b: null }]);
-      // A snapshot taken before collations were read compares none.
-      const { collations: _read, ...older } = snapshot.catalog;
+      // A snapshot taken before collations were read (no detail) compares none.
+      const { detail: _read, ...older } = snapshot.catalog;
       expect((await detectDrift({ driver, snapshot: { ...snapshot, catalog: older } })).differences).toEqual([]);
       const live = await withClient(url, (c) => readCatalog(c, { schemas: ['public'] }));
       const fix = driftFix(report.differences, snapshot.catalog, live);
@@ -206,5 +206,65 @@ describe.each(targets)('Collations: a column\'s collation changed by hand, on $n
     } finally {
       await driver.end();
     }
+  });
+});
+
+// Regression: triggers, views' queries and enum labels were not read: a trigger dropped or disabled by hand (updated_at stops), a view's WHERE removed, an enum label renamed were no drift.
+describe.each(targets)('Triggers, views and enums changed by hand, on $name', (target) => {
+  const SCHEMA = `CREATE TYPE order_status AS ENUM ('new', 'paid', 'shipped');
+CREATE TABLE orders (id int PRIMARY KEY, status order_status NOT NULL DEFAULT 'new', active boolean NOT NULL DEFAULT true, updated_at timestamptz);
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN NEW.updated_at := now(); RETURN NEW; END$$;
+CREATE TRIGGER orders_touch BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION touch();
+CREATE VIEW active_orders AS SELECT id, status FROM orders WHERE active;`;
+  let snapshot: Snapshot;
+  let url: string;
+  let driver: PgDriver;
+  beforeAll(async () => {
+    url = await freshDatabase(target, 'detail_drift');
+    await withClient(url, (c) => c.query(SCHEMA));
+    snapshot = await withClient(url, (c) => takeSnapshot(c, []));
+    driver = new PgDriver({ connectionString: url });
+  });
+  afterAll(async () => { await driver.end(); });
+
+  /** The drift after `edit`, each difference with the guard's fix; the fixes applied, no drift is left. */
+  async function driftAfter(edit: string): Promise<{ drift: string; fixes: string[] }> {
+    await withClient(url, (c) => c.query(edit));
+    const report = await detectDrift({ driver, snapshot });
+    const live = await withClient(url, (c) => readCatalog(c, { schemas: ['public'] }));
+    const fixes = report.differences.map((d) => driftFix([d], snapshot.catalog, live));
+    for (const fix of fixes) await withClient(url, (c) => c.query(fix.split('\n').filter((l) => !l.startsWith('--')).join('\n').replace(/ {2}--.*$/gm, '')));
+    expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
+    return { drift: formatDrift(report), fixes };
+  }
+
+  it('a trigger disabled, then dropped: drift, and its fix enables or re-creates it', async () => {
+    expect(await driftAfter('ALTER TABLE orders DISABLE TRIGGER orders_touch')).toEqual({
+      drift: 'trigger public.orders.orders_touch: enabled differs: snapshot "O" vs live "D"',
+      fixes: ['ALTER TABLE orders ENABLE TRIGGER orders_touch;'],
+    });
+    expect(await driftAfter('DROP TRIGGER orders_touch ON orders')).toEqual({
+      drift: 'trigger public.orders.orders_touch: only in snapshot',
+      fixes: ['CREATE TRIGGER orders_touch BEFORE UPDATE ON public.orders FOR EACH ROW EXECUTE FUNCTION public.touch();'],
+    });
+  });
+
+  it('a view redefined without its WHERE: drift on a server of the snapshot\'s major version, and its fix restores the query', async () => {
+    const { drift, fixes } = await driftAfter('CREATE OR REPLACE VIEW active_orders AS SELECT id, status FROM orders');
+    expect(drift).toMatch(/^table public\.active_orders: definition differs: snapshot ".*WHERE.*" vs live ".*"$/s);
+    expect(fixes[0]).toMatch(/^CREATE OR REPLACE VIEW active_orders AS\n/);
+  });
+
+  // Last: a label added by hand stays (PostgreSQL drops none).
+  it('an enum label renamed, then one added: the rename is renamed back; the added one cannot be dropped and is said so', async () => {
+    expect(await driftAfter("ALTER TYPE order_status RENAME VALUE 'paid' TO 'settled'")).toEqual({
+      drift: 'type public.order_status: values differs: snapshot "new, paid, shipped" vs live "new, settled, shipped"',
+      fixes: ["ALTER TYPE order_status RENAME VALUE 'settled' TO 'paid';  -- rows holding it read 'paid' again"],
+    });
+    await withClient(url, (c) => c.query("ALTER TYPE order_status ADD VALUE 'refunded'"));
+    const report = await detectDrift({ driver, snapshot });
+    expect(formatDrift(report)).toBe('type public.order_status: values differs: snapshot "new, paid, shipped" vs live "new, paid, shipped, refunded"');
+    const live = await withClient(url, (c) => readCatalog(c, { schemas: ['public'] }));
+    expect(driftFix(report.differences, snapshot.catalog, live)).toBe("-- 'refunded': added by hand; PostgreSQL cannot drop an enum label (or keep it: put it in a migration, then schemaguard snapshot)");
   });
 });

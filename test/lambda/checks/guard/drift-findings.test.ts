@@ -37,6 +37,14 @@ describe('Function: driftFindings', () => {
     ]);
   });
 
+  it('an enum label added by hand is a ticket; one missing pages, with the ADD VALUE that restores it in place', () => {
+    const withEnum = (values: string[]): Catalog => ({ ...catalog(table()), detail: 1, serverMajor: 18, types: [{ schema: 'public', name: 'mood', values }] });
+    const added = driftFindings({ snapshot: withEnum(['ok', 'sad']), live: withEnum(['ok', 'sad', 'meh']) });
+    expect(added.map((f) => [f.rule, f.severity])).toEqual([['schema-addition', 'ticket']]);
+    const missing = driftFindings({ snapshot: withEnum(['ok', 'meh', 'sad']), live: withEnum(['ok', 'sad']) });
+    expect(missing.map((f) => [f.rule, f.severity, f.fix])).toEqual([['schema-drift', 'page', "ALTER TYPE mood ADD VALUE IF NOT EXISTS 'meh' AFTER 'ok';"]]);
+  });
+
   it('an object added by hand and a changed comment are tickets', () => {
     const live = table({ columns: [...table().columns.map((c) => (c.name === 'note' ? { ...c, comment: 'edited' } : c)), { name: 'extra', type: 'int', nullable: true, default: null, identity: null, generated: null, comment: null }] });
     expect(driftFindings({ snapshot, live: catalog(live) }).map((f) => `${f.severity} ${f.rule} ${f.object}: ${f.fix}`)).toEqual([

@@ -1,0 +1,70 @@
+/**
+ * Fixes for the drift of a catalog's detail (`catalog-detail.ts`): a
+ * trigger dropped, disabled or redefined by hand, an enum's labels changed,
+ * a view redefined. Each restores what the snapshot has.
+ */
+import { quoteLiteral } from '../../engine/state';
+import type { Catalog, Difference, TableInfo } from '../../schema/catalog';
+import { ident, qualified } from '../doctor/names';
+
+export const INTO_MIGRATION = 'or keep it: put it in a migration, then schemaguard snapshot';
+
+/** `pg_trigger.tgenabled` → the ALTER TABLE form that sets it. */
+const ENABLE: Record<string, string> = { O: 'ENABLE', D: 'DISABLE', R: 'ENABLE REPLICA', A: 'ENABLE ALWAYS' };
+
+/** Where a column, constraint, index or trigger difference belongs: its table (from either catalog) and its own name. */
+export function locate(d: Difference, catalogs: readonly Catalog[]): { table: TableInfo; member: string } | undefined {
+  for (const catalog of catalogs) {
+    for (const table of catalog.tables) {
+      const prefix = `${table.schema}.${table.name}.`;
+      if (d.name.startsWith(prefix)) return { table, member: d.name.slice(prefix.length) };
+    }
+  }
+  return undefined;
+}
+
+export function triggerFix(diffs: readonly Difference[], snapshot: Catalog, live: Catalog): string {
+  const d = diffs[0]!;
+  if (d.change === 'only-in-b') {
+    const at = locate(d, [live]);
+    return `put it in a migration (then schemaguard snapshot), or drop it${at ? `: DROP TRIGGER ${ident(at.member)} ON ${qualified(at.table.schema, at.table.name)};` : ''}`;
+  }
+  const at = locate(d, [snapshot]);
+  const trigger = at?.table.triggers?.find((t) => t.name === at.member);
+  if (!at || !trigger) return `undo the change to trigger ${d.name} by hand, ${INTO_MIGRATION}`;
+  const table = qualified(at.table.schema, at.table.name);
+  const name = ident(trigger.name);
+  const create = `${trigger.definition};${trigger.enabled === 'O' ? '' : `\nALTER TABLE ${table} ${ENABLE[trigger.enabled]} TRIGGER ${name};`}`;
+  if (d.change === 'only-in-a') return create;
+  if (diffs.some((x) => x.field === 'definition')) return `DROP TRIGGER ${name} ON ${table};\n${create}`;
+  return `ALTER TABLE ${table} ${ENABLE[trigger.enabled] ?? 'ENABLE'} TRIGGER ${name};`;
+}
+
+/** Labels the snapshot has and the live type lacks are added back in place; one renamed is renamed back; labels added by hand cannot be dropped. */
+export function enumFix(d: Difference, snapshot: Catalog): string {
+  const type = snapshot.types?.find((t) => `${t.schema}.${t.name}` === d.name);
+  if (d.change === 'only-in-b') return `put it in a migration (then schemaguard snapshot), or drop it when no column uses it: DROP TYPE ${d.name};`;
+  if (!type) return `undo the change to type ${d.name} by hand, ${INTO_MIGRATION}`;
+  const name = qualified(type.schema, type.name);
+  if (d.change === 'only-in-a') return `CREATE TYPE ${name} AS ENUM (${type.values.map(quoteLiteral).join(', ')});`;
+  const live = typeof d.b === 'string' ? d.b.split(', ') : [];
+  const missing = type.values.filter((v) => !live.includes(v));
+  const extra = live.filter((v) => !type.values.includes(v));
+  if (missing.length === 1 && extra.length === 1 && live.indexOf(extra[0]!) === type.values.indexOf(missing[0]!)) {
+    return `ALTER TYPE ${name} RENAME VALUE ${quoteLiteral(extra[0]!)} TO ${quoteLiteral(missing[0]!)};  -- rows holding it read ${quoteLiteral(missing[0]!)} again`;
+  }
+  const adds = missing.map((v) => {
+    const k = type.values.indexOf(v);
+    const after = type.values.slice(0, k).reverse().find((x) => live.includes(x));
+    return `ALTER TYPE ${name} ADD VALUE IF NOT EXISTS ${quoteLiteral(v)}${after ? ` AFTER ${quoteLiteral(after)}` : ''};`;
+  });
+  const kept = extra.length ? `${adds.length ? '\n' : ''}-- ${extra.map(quoteLiteral).join(', ')}: added by hand; PostgreSQL cannot drop an enum label (${INTO_MIGRATION})` : '';
+  return `${adds.join('\n')}${kept}`;
+}
+
+/** A view redefined by hand: its query again (a materialized view must be dropped and created, with its indexes: by hand). */
+export function viewFix(d: Difference, snapshot: Catalog): string {
+  const view = snapshot.tables.find((t) => `${t.schema}.${t.name}` === d.name);
+  if (!view?.definition || view.kind !== 'v') return `undo the change to ${d.name} by hand, ${INTO_MIGRATION}`;
+  return `CREATE OR REPLACE VIEW ${qualified(view.schema, view.name)} AS\n${view.definition.replace(/;?\s*$/, ';')}  -- the snapshot's query; fails if a column was dropped or retyped since (then DROP VIEW first)`;
+}

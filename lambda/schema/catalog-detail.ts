@@ -1,0 +1,71 @@
+/**
+ * The parts of a catalog that snapshots record since `Catalog.detail` 1:
+ * each table's triggers (`pg_get_triggerdef`, and whether it fires), each
+ * view's and materialized view's definition (`pg_get_viewdef`), the enum
+ * types with their values in order, and the server's major version. A
+ * snapshot taken before has none of them, and they are compared only when
+ * both catalogs have them; a view's definition only between servers of one
+ * major version (PostgreSQL 16 and later print a one-table view's columns
+ * unqualified, 15 qualifies them).
+ */
+import type { Queryable } from '../engine/ports';
+import type { Catalog, TableInfo } from './catalog';
+
+export interface TriggerInfo {
+  name: string;
+  /** `pg_get_triggerdef()`: the CREATE TRIGGER statement. */
+  definition: string;
+  /** `pg_trigger.tgenabled`: O fires (origin and local), D disabled, R replica only, A always. */
+  enabled: string;
+}
+
+export interface EnumInfo {
+  schema: string;
+  name: string;
+  /** The labels in their order. */
+  values: string[];
+}
+
+/** Triggers a user made (not a foreign key's, nor a partition's clone of its parent's). */
+const SQL_TRIGGERS = `
+SELECT n.nspname AS schema, c.relname AS table, t.tgname AS name, pg_get_triggerdef(t.oid) AS definition, t.tgenabled::text AS enabled
+  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND NOT t.tgisinternal AND t.tgparentid = 0
+ ORDER BY 1, 2, 3`;
+
+const SQL_VIEWS = `
+SELECT n.nspname AS schema, c.relname AS name, pg_get_viewdef(c.oid, true) AS definition
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND c.relkind IN ('v', 'm')`;
+
+const SQL_ENUMS = `
+SELECT n.nspname AS schema, t.typname AS name, ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) AS values
+  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+ WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND t.typtype = 'e'
+ ORDER BY 1, 2`;
+
+/** Reads the detail into `tables` (by `schema.name`) and returns the enums and the server's major version. `names`: the schemas as one JSON text. */
+export async function readDetail(q: Queryable, names: string[], tables: Map<string, TableInfo>): Promise<Pick<Catalog, 'types' | 'serverMajor'>> {
+  for (const t of tables.values()) t.triggers = [];
+  for (const r of (await q.query<TriggerInfo & { schema: string; table: string }>(SQL_TRIGGERS, names)).rows) {
+    tables.get(`${r.schema}.${r.table}`)?.triggers!.push({ name: r.name, definition: r.definition, enabled: r.enabled });
+  }
+  for (const r of (await q.query<{ schema: string; name: string; definition: string }>(SQL_VIEWS, names)).rows) {
+    const t = tables.get(`${r.schema}.${r.name}`);
+    if (t) t.definition = r.definition.trim();
+  }
+  const enums = (await q.query<{ schema: string; name: string; values: string[] | string }>(SQL_ENUMS, names)).rows
+    .map((r) => ({ schema: r.schema, name: r.name, values: Array.isArray(r.values) ? r.values : parseTextArray(r.values) }));
+  const major = Math.floor(Number((await q.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v) / 10_000);
+  return { types: enums, serverMajor: major };
+}
+
+/** A `{a,b}` array as text (a driver that does not decode arrays): its labels, quotes and backslashes read. */
+function parseTextArray(text: string): string[] {
+  const inner = text.replace(/^\{|\}$/g, '');
+  if (!inner) return [];
+  const out: string[] = [];
+  const re = /"((?:[^"\\]|\\.)*)"|([^,]+)/g;
+  for (let m = re.exec(inner); m; m = re.exec(inner)) out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]!);
+  return out;
+}
