@@ -70,6 +70,8 @@ const FILE_CASES: Record<string, FileCase> = {
   'an unterminated string': { files: { '2_str.sql': "INSERT INTO base VALUES (2);\nSELECT 'oops;\n" }, code: 2, message: '2_str.sql:2: unterminated quoted string' },
   'an unterminated quoted identifier': { files: { '2_ident.sql': 'SELECT 1;\nSELECT "unclosed FROM base;' }, code: 2, message: '2_ident.sql:2: unterminated quoted identifier' },
   'an unterminated block comment': { files: { '2_comment.sql': 'SELECT 1;\n/* start\nSELECT 1;' }, code: 2, message: '2_comment.sql:2: unterminated /* comment' },
+  // Regression: it went to the server, which refused it as a syntax error (exit 1) after the files before it.
+  'a psql variable': { files: { '2_var.sql': "INSERT INTO base VALUES (2);\nINSERT INTO base VALUES (:'next_id');" }, code: 2, message: "2_var.sql:2: psql variable :'next_id' is not SQL" },
   'COMMIT in a transactional file': { files: { '2_commit.sql': 'INSERT INTO base VALUES (2);\nCOMMIT;' }, code: 2, message: '2_commit.sql:2: COMMIT inside a transactional migration' },
   'END in a transactional file': { files: { '2_end.sql': 'INSERT INTO base VALUES (2);\nEND;' }, code: 2, message: '2_end.sql:2: END inside a transactional migration' },
   'START TRANSACTION in a transactional file': { files: { '2_start.sql': 'SELECT 1;\nSTART TRANSACTION;' }, code: 2, message: '2_start.sql:2: START TRANSACTION inside a transactional migration' },

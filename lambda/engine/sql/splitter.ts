@@ -143,6 +143,7 @@ export class StatementScanner {
       }
       if (kind === 'block-comment') continue;
       if (kind === 'symbol' && window.charCodeAt(token.offset) === BACKSLASH) throw this.handOut(found, token.offset, metaCommand(window, token.token(), this.options.file));
+      if (kind === 'symbol' && isPsqlVariable(window, token.offset)) throw this.handOut(found, token.offset, psqlVariable(window, token.token(), this.options.file));
       collector.add(token);
     }
     if (final) collector.finish(window.length, false);
@@ -189,6 +190,9 @@ const BACKSLASH = 92;
 const OPEN = 40;
 const CLOSE = 41;
 const SEMICOLON = 59;
+const COLON = 58;
+const QUOTE = 39;
+const DOUBLE_QUOTE = 34;
 
 /** Groups tokens into statements: `;` ends one unless inside parentheses or a BEGIN ATOMIC body. */
 class StatementCollector {
@@ -277,6 +281,25 @@ function metaCommand(input: string, token: Token, file: string | undefined): Inp
   return new InputError(`${file ?? 'SQL'}:${token.line}: psql meta-command "${command}" is not SQL`, {
     file, line: token.line,
     fix: 'remove psql meta-commands (\\i, \\set, \\connect …); schemaguard sends SQL to the server as written',
+  });
+}
+
+/**
+ * psql's variable interpolation, `:'name'` (as a literal) or `:"name"` (as
+ * an identifier): a lone colon right before a quote. `::"type"` is a cast
+ * and is not one; `:name` is left alone (an array slice `a[1:n]` has it).
+ */
+function isPsqlVariable(input: string, at: number): boolean {
+  if (input.charCodeAt(at) !== COLON || input.charCodeAt(at - 1) === COLON) return false;
+  const next = input.charCodeAt(at + 1);
+  return next === QUOTE || next === DOUBLE_QUOTE;
+}
+
+function psqlVariable(input: string, token: Token, file: string | undefined): InputError {
+  const variable = /^:(?:'[^']*'|"[^"]*")/.exec(input.slice(token.offset, token.offset + 80))?.[0] ?? input.slice(token.offset, token.offset + 12);
+  return new InputError(`${file ?? 'SQL'}:${token.line}: psql variable ${variable} is not SQL`, {
+    file, line: token.line, value: variable,
+    fix: 'write the value itself: psql replaces its variables (:name, :\'name\', :"name") before sending, schemaguard sends SQL to the server as written; for a value that differs per environment, set it in the database (ALTER DATABASE … SET app.name = …) and read it with current_setting(\'app.name\')',
   });
 }
 

@@ -57,6 +57,8 @@ SELECT 3;`;
     ['SELECT $x$ abc', 'unterminated dollar-quoted string $x$'],
     ['SELECT 1 /* abc', 'unterminated /* comment'],
     ['\\i other.sql', 'psql meta-command'],
+    ["INSERT INTO t VALUES (:'app_name')", "psql variable :'app_name' is not SQL"],
+    ['SELECT * FROM :"table_name"', 'psql variable :"table_name" is not SQL'],
   ])('refuses %j with the line it starts on', (sql, message) => {
     let caught: unknown;
     try { splitSql(`SELECT 1;\n${sql}`, { file: 'x.sql' }); } catch (e) { caught = e; }
@@ -64,6 +66,11 @@ SELECT 3;`;
     expect((caught as InputError).message).toContain(message);
     expect((caught as InputError).line).toBe(2);
     expect((caught as InputError).file).toBe('x.sql');
+  });
+
+  it('keeps a cast to a quoted type, an array slice, and a colon before a quote inside a string or body', () => {
+    const sql = 'SELECT x::"text" FROM s;\nSELECT (a)[1:n] FROM s;\nSELECT \':\'\'x\'\'\', $$ :\'y\' $$;';
+    expect(splitSql(sql).map((x) => x.line)).toEqual([1, 2, 3]);
   });
 
   it('reports top-level line comments, not those inside strings', () => {
