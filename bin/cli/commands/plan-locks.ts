@@ -40,6 +40,11 @@ export async function printLockTable(out: (text: string) => void, drained: () =>
 /** Why a foreign key's other table is locked. */
 function keyNote(k: NonNullable<StatementLockReport['referenced']>[number]): string {
   if (k.action === 'copies') return k.referencing ? `which references the parent through ${k.constraint}: the partition joins it` : `the referenced table of ${k.constraint}, which the partition gets a copy of`;
+  if (k.action === 'detaches') {
+    return k.referencing
+      ? `which references the parent through ${k.constraint}: read for rows that reference the partition`
+      : `the referenced table of ${k.constraint}, which the partition keeps as a key of its own, checked against its rows`;
+  }
   const does = k.action === 'drops' ? 'drops' : 'drops and adds again';
   return `${k.referencing ? `which references it through ${k.constraint}` : `the referenced table of ${k.constraint}`}, which this ${does}`;
 }

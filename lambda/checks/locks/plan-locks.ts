@@ -24,7 +24,7 @@ import { indexText, readNullableKeyColumns, type IndexRef } from './key-columns'
 import { as, list, loadParser, parseSqlInChunks, rangeVar, tableKey, type ParsedStatement } from '../parse';
 import type { OtherRole } from './forms';
 import { blocksReads, blocksWrites, strongest, type LockMode } from './modes';
-import { statementLock, withCurrentStorage, withCurrentTypes, withKeyColumnsNotNull, withNotNullProven, withVirtualColumns, type RelationRef, type StatementLock } from './statement-lock';
+import { statementLock, withCurrentStorage, withCurrentTypes, withKeyColumnsNotNull, withNotNullProven, withVirtualColumns, type ForeignKeysTouched, type RelationRef, type StatementLock } from './statement-lock';
 import { readTableSizes, refKey, type TableSize } from './table-sizes';
 
 export const LOCK_WARNING_RULE = {
@@ -63,7 +63,7 @@ export interface StatementLockReport {
    * table. A new or attached partition gets a copy of each of its parent's
    * keys (`copies`): SHARE ROW EXCLUSIVE at their other ends.
    */
-  referenced?: { table: string; constraint: string; action: 'drops' | 'rebuilds' | 'copies'; lock: LockMode; referencing?: true }[];
+  referenced?: { table: string; constraint: string; action: ForeignKeysTouched['action']; lock: LockMode; referencing?: true }[];
   /** ALTER DOMAIN: the domain whose tables the lock is on (`table`: one of them, from the catalog; null without one). */
   domain?: string;
   /** The parent's DEFAULT partition, which the statement also locks ACCESS EXCLUSIVE (`reads`: and reads); known from a live catalog. */
@@ -222,7 +222,7 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
     const touched = on ? touchedKeys(foreignKeys.get(refKey(on)) ?? [], sl.foreignKeys!) : [];
     if (touched.length) {
       report.referenced = touched.map((k) => ({
-        table: k.other, constraint: k.constraint, action: k.action, lock: k.action === 'copies' ? 'SHARE ROW EXCLUSIVE' as const : 'ACCESS EXCLUSIVE' as const,
+        table: k.other, constraint: k.constraint, action: k.action, lock: keyLock(k.action, k.referencing),
         ...(k.referencing ? { referencing: true as const } : {}),
       }));
     }
@@ -254,6 +254,12 @@ function onPartitioned(sl: StatementLock, size: TableSize | undefined): Statemen
   // CREATE INDEX … ON ONLY the parent: its index alone, invalid until each partition's is attached; no row is read (18 and 15).
   if (sl.onlyParent && sl.form.id === 'create-index') return { ...sl, scans: false };
   return sl.form.id === 'rewrite-storage' && sl.typeChanges.length === 0 ? { ...sl, rewrites: false, scans: false } : sl;
+}
+
+/** The lock a statement takes on a foreign key's other table for what it does to the key (pg_locks, 18 and 15). */
+function keyLock(action: ForeignKeysTouched['action'], referencing: boolean): LockMode {
+  if (action === 'copies' || (action === 'detaches' && !referencing)) return 'SHARE ROW EXCLUSIVE';
+  return 'ACCESS EXCLUSIVE';
 }
 
 /** The table whose foreign keys the statement drops, rebuilds or copies. */

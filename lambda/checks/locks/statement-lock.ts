@@ -86,8 +86,14 @@ export interface ForeignKeysTouched {
   by: 'all' | 'constraint' | 'column';
   /** The constraint's or the column's name. */
   name?: string;
-  /** `copies`: a new partition gets a copy of each of its parent's keys (SHARE ROW EXCLUSIVE on the other table). */
-  action: 'drops' | 'rebuilds' | 'copies';
+  /**
+   * `copies`: a new partition gets a copy of each of its parent's keys
+   * (SHARE ROW EXCLUSIVE on the other table). `detaches`: a partition leaves
+   * its parent's keys (ACCESS EXCLUSIVE on a table that references the
+   * parent, read for rows that reference the partition; SHARE ROW EXCLUSIVE
+   * on a table the parent references, whose key the partition keeps).
+   */
+  action: 'drops' | 'rebuilds' | 'copies' | 'detaches';
 }
 
 /** One subcommand's contribution: a form and what the statement says about it. */
@@ -223,7 +229,9 @@ function partitionCommand(cmd: Node, parent: RelationRef | undefined): Statement
   }
   if (cmd.subtype === 'AT_DetachPartition') {
     const f = form(as(cmd.def, 'PartitionCmd')?.concurrent ? 'detach-partition-concurrently' : 'detach-partition');
-    return single(f, parent, { other: partition && { table: partition, lock: f.other!, role: f.otherRole }, partitioned: parent });
+    // A plain DETACH checks the parent's keys at once (pg_locks and the scan counters, 18 and 15).
+    const keys = f.id === 'detach-partition' ? { foreignKeys: [{ by: 'all' as const, action: 'detaches' as const }] } : {};
+    return single(f, parent, { other: partition && { table: partition, lock: f.other!, role: f.otherRole }, partitioned: parent, ...keys });
   }
   return undefined;
 }

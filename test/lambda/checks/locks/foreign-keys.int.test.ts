@@ -8,6 +8,7 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planWithCatalog } from './plan-with-catalog';
+import { serverSees } from './server-sees';
 import { runCli } from '../../../support/cli';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
@@ -111,6 +112,20 @@ describe.each(targets)('Function: planLocks, dropped foreign keys, on $name', (t
     const r = await runCli(['plan', '--database-url', url, '--dir', tempDir({ '1_partition.sql': `${sql};\n` })]);
     expect(r.stdout).toContain('1_partition.sql:1: also SHARE ROW EXCLUSIVE on public.carriers (the referenced table of shipments_carrier_fk, which the partition gets a copy of)\n');
     expect(r.stdout).toContain('1_partition.sql:1: also SHARE ROW EXCLUSIVE on public.labels (which references the parent through labels_shipment_fk: the partition joins it)\n');
+  });
+
+  // Regression: DETACH PARTITION of a partitioned table with keys named none of their other tables, which it locks and reads.
+  it('DETACH PARTITION: ACCESS EXCLUSIVE on the table that references the parent, which it reads, SHARE ROW EXCLUSIVE on the one it references, as the server shows', async () => {
+    const sql = 'ALTER TABLE shipments DETACH PARTITION shipments_1';
+    const p = await plan(sql);
+    expect((p.statements[0]!.referenced ?? []).map((k) => [k.table, k.lock, k.action, k.referencing ?? false])).toEqual([
+      ['public.carriers', 'SHARE ROW EXCLUSIVE', 'detaches', false],
+      ['public.labels', 'ACCESS EXCLUSIVE', 'detaches', true],
+    ]);
+    const seen = await withClient(url, (c) => serverSees(c, sql, ['carriers', 'labels']));
+    expect(seen).toEqual({ locks: { carriers: 'ShareRowExclusiveLock', labels: 'AccessExclusiveLock' }, read: ['labels'] });
+    const r = await runCli(['plan', '--database-url', url, '--dir', tempDir({ '1_detach.sql': `${sql};\n` })]);
+    expect(r.stdout).toContain('1_detach.sql:1: also ACCESS EXCLUSIVE on public.labels (which references the parent through labels_shipment_fk: read for rows that reference the partition)\n');
   });
 
   it('DROP TABLE of two tables: a row for each, with the keys of each', async () => {
