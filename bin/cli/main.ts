@@ -5,7 +5,6 @@
  * `commands/`, turn a failure into its exit code).
  */
 import { runCommand } from './commands';
-import { sarifErrorLog } from './output/sarif';
 import type { ReportingCommand } from './output/rules';
 import { processIo, runCli, type Io } from './run-cli';
 
@@ -13,5 +12,6 @@ export { processIo, stderrLines, type Io } from './run-cli';
 
 export function main(argv: string[], io: Io = processIo): Promise<number> {
   // --format sarif is taken only by the commands that report findings (args.ts refuses it elsewhere).
-  return runCli(argv, io, runCommand, (command, error, baseDir) => sarifErrorLog(command as ReportingCommand, error, baseDir));
+  // Loaded only then: migrate and status never load the rule descriptions (commands/index.test.ts).
+  return runCli(argv, io, runCommand, async (command, error, baseDir) => (await import('./output/sarif')).sarifErrorLog(command as ReportingCommand, error, baseDir));
 }

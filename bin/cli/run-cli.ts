@@ -38,7 +38,7 @@ export const processIo: Io = {
 };
 
 /** The SARIF log of a failed run (`output/sarif.ts`), from the bundle that has the SARIF commands (the core bundle has none). */
-export type SarifErrorLog = (command: CliOptions['command'], error: { message: string; fix?: string; file?: string; line?: number; exitCode: number }, baseDir: string) => Record<string, unknown>;
+export type SarifErrorLog = (command: CliOptions['command'], error: { message: string; fix?: string; file?: string; line?: number; exitCode: number }, baseDir: string) => Promise<Record<string, unknown>>;
 
 export async function runCli(argv: string[], io: Io, runCommand: (ctx: CommandContext) => Promise<number>, sarifErrorLog?: SarifErrorLog): Promise<number> {
   const redactor = new Redactor();
@@ -67,7 +67,7 @@ export async function runCli(argv: string[], io: Io, runCommand: (ctx: CommandCo
     const code = error instanceof InputError ? 2 : error.exitCode;
     // SARIF on stdout even then: a workflow uploads the file whatever the exit code.
     if (opts?.format === 'sarif' && sarifErrorLog) {
-      out(JSON.stringify(sarifErrorLog(opts.command, { message: redactor.redact(error.message), fix: error.fix, file: error.file, line: error.line, exitCode: code }, opts.dir), null, 2));
+      out(JSON.stringify(await sarifErrorLog(opts.command, { message: redactor.redact(error.message), fix: error.fix, file: error.file, line: error.line, exitCode: code }, opts.dir), null, 2));
     }
     return code;
   } finally {
