@@ -142,15 +142,26 @@ export interface Catalog {
 }
 
 /**
+ * The settings a definition's text depends on, fixed while the catalog is
+ * read and restored after: search_path (every name schema-qualified), and
+ * how constants print (a timestamptz in a partition bound, a view or a
+ * default prints in the session's TimeZone and DateStyle), so a snapshot
+ * taken on a machine in Berlin reads as one of a database in UTC.
+ */
+const PRINTING: readonly (readonly [string, string])[] = [
+  ['search_path', 'pg_catalog'], ['TimeZone', 'UTC'], ['DateStyle', 'ISO, MDY'], ['IntervalStyle', 'postgres'], ['extra_float_digits', '1'],
+];
+
+/**
  * Read the catalog of `options.schemas` through `q`. `q` must be one session
- * (a pg client, a driver Session): search_path is set to `pg_catalog` while it
- * reads, so every definition is schema-qualified, and restored afterwards.
+ * (a pg client, a driver Session): the settings definitions print by
+ * (`PRINTING`) are fixed while it reads, and restored afterwards.
  */
 export async function readCatalog(q: Queryable, options: CatalogOptions = {}): Promise<Catalog> {
   const stateSchema = options.stateSchema ?? DEFAULT_STATE_SCHEMA;
   const schemas = [...new Set(options.schemas ?? ['public'])].filter((s) => s !== stateSchema).sort();
-  const previous = (await q.query<{ path: string }>(`SELECT current_setting('search_path') AS path`)).rows[0]!.path;
-  await q.query(`SELECT set_config('search_path', 'pg_catalog', false)`);
+  const previous = (await q.query<Record<string, string>>(`SELECT ${PRINTING.map(([name], k) => `current_setting('${name}') AS s${k}`).join(', ')}`)).rows[0]!;
+  await q.query(`SELECT ${PRINTING.map(([name, value]) => `set_config('${name}', '${value}', false)`).join(', ')}`);
   let failed = false;
   try {
     // One after the other: a session runs one query at a time.
@@ -196,7 +207,7 @@ export async function readCatalog(q: Queryable, options: CatalogOptions = {}): P
   } finally {
     // In a transaction a failed read (a lock timeout) leaves it aborted, and the restore would fail
     // with 25P02 in the read's place; the caller's ROLLBACK restores search_path then.
-    await q.query(`SELECT set_config('search_path', $1, false)`, [previous]).catch((e: unknown) => {
+    await q.query(`SELECT ${PRINTING.map(([name], k) => `set_config('${name}', $${k + 1}, false)`).join(', ')}`, PRINTING.map((_p, k) => previous[`s${k}`])).catch((e: unknown) => {
       if (!failed) throw e;
     });
   }

@@ -268,3 +268,23 @@ CREATE VIEW active_orders AS SELECT id, status FROM orders WHERE active;`;
     expect(driftFix(report.differences, snapshot.catalog, live)).toBe("-- 'refunded': added by hand; PostgreSQL cannot drop an enum label (or keep it: put it in a migration, then schemaguard snapshot)");
   });
 });
+
+// Regression (review): a partition bound, a view and a default holding a timestamptz printed in the session's TimeZone: a snapshot taken outside UTC paged against a database in UTC, with a fix that detached a live partition.
+describe.each(targets)('The session\'s TimeZone does not change the catalog, on $name', (target) => {
+  it('a snapshot read in Europe/Berlin equals the live schema read in UTC', async () => {
+    const url = await freshDatabase(target, 'zone_catalog');
+    await withClient(url, (c) => c.query(`CREATE TABLE logs (id int, at timestamptz DEFAULT '2024-01-01 00:00+00', cost interval DEFAULT '1 day 02:00:00') PARTITION BY RANGE (at);
+      CREATE TABLE logs_2024 PARTITION OF logs FOR VALUES FROM ('2024-01-01 00:00+00') TO ('2025-01-01 00:00+00');
+      CREATE VIEW recent AS SELECT id FROM logs WHERE at > '2024-06-01 00:00+00';`));
+    const read = (zone: string) => withClient(url, async (c) => {
+      await c.query(`SET TimeZone = '${zone}'; SET DateStyle = 'SQL, DMY'; SET IntervalStyle = 'sql_standard'`);
+      const catalog = await readCatalog(c, { schemas: ['public'] });
+      // Restored after the read.
+      expect((await c.query('SHOW TimeZone')).rows[0].TimeZone).toBe(zone);
+      return catalog;
+    });
+    const berlin = await read('Europe/Berlin');
+    expect(berlin.tables.find((t) => t.name === 'logs_2024')!.partitionBound).toBe("FOR VALUES FROM ('2024-01-01 00:00:00+00') TO ('2025-01-01 00:00:00+00')");
+    expect(compareCatalogs(berlin, await read('UTC')).differences).toEqual([]);
+  });
+});
