@@ -119,17 +119,30 @@ export function mayEndTransactions(kind: StatementKind): boolean {
   return kind === 'call' || kind === 'do-commits';
 }
 
-/** True when a DO statement's body (its string or dollar-quoted argument) has the word COMMIT or ROLLBACK outside the body's own strings and comments. */
+/**
+ * True when a DO statement's body (its string or dollar-quoted argument) has
+ * a COMMIT or ROLLBACK statement: the word where a PL/pgSQL statement begins
+ * (the body's start, after `;`, BEGIN, THEN, ELSE or LOOP), outside the
+ * body's strings and comments. `ON COMMIT DROP` and a column named commit
+ * are not one.
+ */
 function doBodyEndsTransactions(sql: string): boolean {
   for (const token of lexSql(sql)) {
     const body = literalContent(token);
     if (body === undefined) continue;
+    let previous: string | undefined;
     for (const inner of lexSql(body)) {
-      if (inner.kind === 'word' && /^(?:commit|rollback)$/i.test(inner.text)) return true;
+      if (isComment(inner)) continue;
+      const text = inner.text.toLowerCase();
+      if (inner.kind === 'word' && (text === 'commit' || text === 'rollback') && (previous === undefined || STATEMENT_START.has(previous))) return true;
+      previous = inner.kind === 'word' || inner.kind === 'symbol' ? text : '';
     }
   }
   return false;
 }
+
+/** What comes before a PL/pgSQL statement. */
+const STATEMENT_START = new Set([';', 'begin', 'then', 'else', 'loop']);
 
 /** What a string or dollar-quoted token holds (`BEGIN … END` of `$$BEGIN … END$$`), or undefined for any other token. */
 function literalContent(token: Token): string | undefined {
