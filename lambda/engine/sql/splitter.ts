@@ -286,14 +286,32 @@ function metaCommand(input: string, token: Token, file: string | undefined): Inp
 
 /**
  * psql's variable interpolation, `:'name'` (as a literal) or `:"name"` (as
- * an identifier): a lone colon right before a quote. `::"type"` is a cast
- * and is not one; `:name` is left alone (an array slice `a[1:n]` has it).
+ * an identifier): a colon right before a quote, after neither an operand
+ * nor `[` (an array slice) nor `:` (a cast); `:name` is left alone (an array
+ * slice `a[1:n]` has it).
  */
 function isPsqlVariable(input: string, at: number): boolean {
-  if (input.charCodeAt(at) !== COLON || input.charCodeAt(at - 1) === COLON) return false;
+  if (input.charCodeAt(at) !== COLON) return false;
   const next = input.charCodeAt(at + 1);
-  return next === QUOTE || next === DOUBLE_QUOTE;
+  if (next !== QUOTE && next !== DOUBLE_QUOTE) return false;
+  // After an operand or a `[` it is an array slice (`v[1:"hi"]`, `v[:"hi"]`), after a `:` a cast.
+  let k = at - 1;
+  while (k >= 0 && /\s/.test(input[k]!)) k--;
+  if (k < 0) return true;
+  if (/\w/.test(input[k]!)) {
+    // A keyword before it (FROM :"t", LIMIT :'n') is no operand.
+    let start = k;
+    while (start > 0 && /[\w$]/.test(input[start - 1]!)) start--;
+    return KEYWORDS_BEFORE_VALUE.has(input.slice(start, k + 1).toLowerCase());
+  }
+  return !/[$)\]"'[:]/.test(input[k]!);
 }
+
+/** Words after which a value or a name comes, not a slice's lower bound. */
+const KEYWORDS_BEFORE_VALUE = new Set([
+  'select', 'from', 'where', 'and', 'or', 'not', 'values', 'set', 'into', 'table', 'join', 'on', 'by', 'as', 'in', 'is', 'then', 'else',
+  'when', 'returning', 'limit', 'offset', 'like', 'ilike', 'update', 'insert', 'delete', 'to', 'owner', 'schema', 'exists', 'default', 'using', 'with',
+]);
 
 function psqlVariable(input: string, token: Token, file: string | undefined): InputError {
   const variable = /^:(?:'[^']*'|"[^"]*")/.exec(input.slice(token.offset, token.offset + 80))?.[0] ?? input.slice(token.offset, token.offset + 12);

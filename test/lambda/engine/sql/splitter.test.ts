@@ -69,8 +69,8 @@ SELECT 3;`;
   });
 
   it('keeps a cast to a quoted type, an array slice, and a colon before a quote inside a string or body', () => {
-    const sql = 'SELECT x::"text" FROM s;\nSELECT (a)[1:n] FROM s;\nSELECT \':\'\'x\'\'\', $$ :\'y\' $$;';
-    expect(splitSql(sql).map((x) => x.line)).toEqual([1, 2, 3]);
+    const sql = 'SELECT x::"text" FROM s;\nSELECT (a)[1:n] FROM s;\nSELECT \':\'\'x\'\'\', $$ :\'y\' $$;\nSELECT v[1:"Hi"], v[:"Hi"], v[lo : "Hi"] FROM s;';
+    expect(splitSql(sql).map((x) => x.line)).toEqual([1, 2, 3, 4]);
   });
 
   it('reports top-level line comments, not those inside strings', () => {
