@@ -30,7 +30,9 @@ export interface EnumInfo {
 const SQL_TRIGGERS = `
 SELECT n.nspname AS schema, c.relname AS table, t.tgname AS name, pg_get_triggerdef(t.oid) AS definition, t.tgenabled::text AS enabled
   FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND NOT t.tgisinternal AND t.tgparentid = 0
+ WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND NOT t.tgisinternal
+   -- A partition's clone of its parent's trigger depends on it ('P', 'S'; PostgreSQL 12 marks clones internal; pg_trigger.tgparentid is 13+).
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_trigger'::regclass AND d.objid = t.oid AND d.deptype IN ('P', 'S'))
  ORDER BY 1, 2, 3`;
 
 const SQL_VIEWS = `

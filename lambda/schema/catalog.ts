@@ -45,7 +45,7 @@ export interface ColumnInfo {
   identity: string | null;
   /** Generation expression of a generated column, or null. */
   generated: string | null;
-  /** A collation other than its type's (`"C"`, `public.ci`, as regcollation prints it); absent for the type's own. */
+  /** A collation other than its type's (`"C"`, `public.ci`: qualified outside pg_catalog); absent for the type's own. */
   collation?: string;
   comment: string | null;
 }
@@ -250,7 +250,9 @@ SELECT n.nspname AS schema, c.relname AS table, a.attname AS name,
        CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END AS default,
        NULLIF(a.attidentity::text, '') AS identity,
        CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END AS generated,
-       CASE WHEN a.attcollation <> (SELECT t.typcollation FROM pg_type t WHERE t.oid = a.atttypid) THEN a.attcollation::regcollation::text END AS collation,
+       (SELECT CASE WHEN cn.nspname = 'pg_catalog' THEN quote_ident(co.collname) ELSE quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END
+          FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
+         WHERE co.oid = a.attcollation AND a.attcollation <> (SELECT t.typcollation FROM pg_type t WHERE t.oid = a.atttypid)) AS collation,
        col_description(c.oid, a.attnum) AS comment
   FROM pg_attribute a
   JOIN pg_class c ON c.oid = a.attrelid
@@ -333,10 +335,12 @@ export function diffCatalogs(a: Catalog, b: Catalog): Difference[] {
         if (ta[field] !== tb[field]) out.push({ kind: 'table', name: key(ta.schema, ta.name), change: 'changed', field, a: ta[field], b: tb[field] ?? null });
       }
     }
-    // A partition's identity is its parent's: PostgreSQL 17+ shows it on each partition too, 15 and 16 do not.
+    // A partition's column type, collation and identity are its parent's (PostgreSQL refuses to change them there), compared on the parent;
+    // PostgreSQL 17+ shows the identity on each partition too, 15 and 16 do not.
     const partition = ta.partitionOf !== undefined || tb.partitionOf !== undefined;
     const collation = a.detail && b.detail ? ['collation' as const] : [];
-    diffSets(out, 'column', ta.columns, tb.columns, (c) => prefix + c.name, ['type', 'nullable', 'default', ...(partition ? [] : ['identity' as const]), 'generated', ...collation, 'comment']);
+    const inherited = partition ? [] : ['type' as const, 'identity' as const, ...collation];
+    diffSets(out, 'column', ta.columns, tb.columns, (c) => prefix + c.name, [...inherited, 'nullable', 'default', 'generated', 'comment']);
     diffSets(out, 'constraint', ta.constraints, tb.constraints, (c) => prefix + c.name, ['type', 'definition', 'validated', 'comment']);
     diffSets(out, 'index', ta.indexes, tb.indexes, (i) => prefix + i.name, ['definition', 'valid', 'constraint', 'comment']);
   }

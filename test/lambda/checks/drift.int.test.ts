@@ -131,7 +131,7 @@ describe.each(targets)('Function: detectDrift on $name', (target) => {
 });
 
 // A partitioned table with an identity: PostgreSQL 17+ shows the identity on each partition too, 15 and 16 do not.
-const PARTITIONED = `CREATE TABLE events (id bigint GENERATED ALWAYS AS IDENTITY, at date NOT NULL) PARTITION BY RANGE (at);
+const PARTITIONED = `CREATE TABLE events (id bigint GENERATED ALWAYS AS IDENTITY, at date NOT NULL, note text) PARTITION BY RANGE (at);
 CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
 CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');`;
 
@@ -154,6 +154,21 @@ describe.each(targets)('Partitions: a snapshot taken on PostgreSQL 18, the live 
       expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
     } finally {
       await driver.end();
+    }
+  });
+
+  // Regression (review): a change to the parent's column was drift on every partition too, with fixes PostgreSQL refuses there.
+  it('a column type or collation changed on the parent is one difference, on the parent', async () => {
+    await withClient(url, (c) => c.query('ALTER TABLE events ALTER COLUMN id TYPE integer, ALTER COLUMN note TYPE text COLLATE "C"'));
+    const driver = new PgDriver({ connectionString: url });
+    try {
+      expect((await detectDrift({ driver, snapshot })).differences).toEqual([
+        { kind: 'column', name: 'public.events.id', change: 'changed', field: 'type', a: 'bigint', b: 'integer' },
+        { kind: 'column', name: 'public.events.note', change: 'changed', field: 'collation', a: null, b: '"C"' },
+      ]);
+    } finally {
+      await driver.end();
+      await withClient(url, (c) => c.query('ALTER TABLE events ALTER COLUMN id TYPE bigint, ALTER COLUMN note TYPE text COLLATE "default"'));
     }
   });
 
