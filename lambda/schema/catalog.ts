@@ -118,8 +118,9 @@ export interface Catalog {
   /** The schemas dumped, sorted. */
   schemas: string[];
   /**
-   * The database's other schemas (not `pg_*`, `information_schema` or the
-   * state schema), sorted; read when asked for (`CatalogOptions.otherSchemas`).
+   * The database's other schemas (not `pg_*`, `information_schema`, the
+   * state schema or one an extension made), sorted; read when asked for
+   * (`CatalogOptions.otherSchemas`).
    */
   otherSchemas?: string[];
   /**
@@ -232,8 +233,9 @@ const NOT_EXTENSION_MEMBER = (classid: string, oid: string) =>
   `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${classid}'::regclass AND d.objid = ${oid} AND d.deptype = 'e')`;
 
 const SQL_OTHER_SCHEMAS = `
-SELECT nspname AS name FROM pg_namespace
+SELECT nspname AS name FROM pg_namespace n
  WHERE nspname NOT IN (SELECT json_array_elements_text($1::json)) AND nspname NOT IN ('information_schema', $2) AND nspname NOT LIKE 'pg\\_%'
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')
  ORDER BY nspname`;
 
 const SQL_RELATIONS = `

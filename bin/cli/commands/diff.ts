@@ -44,6 +44,8 @@ export async function diffCommand(ctx: CommandContext): Promise<number> {
       const pending = snapshot.migrations.filter((m) => !applied.has(m.version));
       if (pending.length) notes.push(`${pending.length} migration${pending.length === 1 ? ' is' : 's are'} not applied here (${pending.map((m) => m.file).join(', ')}): run migrate first, the differences include them`);
       const report = await detectDrift({ session, snapshot, stateSchema: opts.stateSchema });
+      const others = report.ignored.filter((d) => d.kind === 'schema').map((d) => d.name);
+      if (others.length) notes.push(`schema${others.length === 1 ? '' : 's'} not in the snapshot, not compared: ${others.join(', ')} (made outside the migrations; guard reports ${others.length === 1 ? 'it' : 'them'} as a ticket)`);
       if (opts.format === 'json') {
         ctx.out(JSON.stringify({ command: 'diff', target: driver.target, drift: report.differences.length > 0, ...report, notes }));
       } else if (opts.format !== 'text') {

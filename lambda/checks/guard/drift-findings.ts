@@ -19,7 +19,9 @@ export interface DriftContext {
 }
 
 export function driftFindings(ctx: DriftContext): GuardFinding[] {
-  const differences = compareCatalogs(ctx.snapshot, ctx.live).differences.filter((d) => !coveredElsewhere(d));
+  const report = compareCatalogs(ctx.snapshot, ctx.live);
+  // A schema made outside the migrations is no drift for diff or a deploy; here it is a ticket.
+  const differences = [...report.differences.filter((d) => !coveredElsewhere(d)), ...report.ignored.filter((d) => d.kind === 'schema')];
   return groupByObject(differences).map((diffs) => {
     const rule = ruleOf(diffs);
     const unsettled = rule === GUARD_RULES.schemaDrift && ctx.unsettled;

@@ -35,6 +35,18 @@ describe(`CLI: schemaguard diff on ${target.name}, on a migrated database`, () =
     }
   });
 
+  it('a schema made outside the migrations is a note, not drift (exit 0)', async () => {
+    await withClient(url, (c) => c.query('CREATE SCHEMA audit; CREATE TABLE audit.events (id int)'));
+    try {
+      const r = await runCli(['diff', '--database-url', url]);
+      expect(r.code, r.stdout).toBe(0);
+      expect(r.stdout).toContain('note: schema not in the snapshot, not compared: audit (made outside the migrations; guard reports it as a ticket)');
+      expect(r.stdout).toContain('no drift');
+    } finally {
+      await withClient(url, (c) => c.query('DROP SCHEMA audit CASCADE'));
+    }
+  });
+
   it('diff says when migrations are not applied yet, and exits 2 without a snapshot', async () => {
     const empty = await freshDatabase(target, 'cli_diff_empty');
     const r = await runCli(['diff', '--database-url', empty]);
