@@ -370,17 +370,19 @@ function migrationEntries(dir: string, abs: string): Dirent[] {
 }
 
 /**
- * A folder named like a migration (`20240101120000_init/`) with SQL in it is
- * the layout of Prisma and others (`<version>_<name>/migration.sql`).
+ * A folder named like a migration (`20240101120000_init/`) holding a
+ * `migration.sql` or `up.sql` is the layout of Prisma (and Diesel):
+ * `<version>_<name>/migration.sql`.
  * schemaguard reads the `.sql` files of the directory itself, so it would
  * apply none of them and say "up to date": refused instead.
  */
 function refuseMigrationFolders(dir: string, abs: string, entries: Dirent[]): void {
   for (const e of entries) {
-    if (!e.isDirectory() || !/^\d+_/.test(e.name)) continue;
+    if (!e.isDirectory() || !/^\d+[_-]/.test(e.name)) continue;
     let sql: string | undefined;
     try {
-      sql = readdirSync(`${abs}/${e.name}`).find((f) => f.toLowerCase().endsWith('.sql'));
+      // Prisma's migration.sql, Diesel's up.sql; a folder of other .sql files (an archive) is not a migration.
+      sql = readdirSync(`${abs}/${e.name}`).find((f) => /^(?:migration|up)\.sql$/i.test(f));
     } catch {
       continue; // unreadable: not ours to judge
     }

@@ -367,12 +367,13 @@ class PgSession implements Session {
     const announced = announcedPid(this.client);
     const r = await this.identify(announced);
     const identity = { announcedPid: announced, serverPid: r.pid };
+    // Through a pooler too: its server sessions take the database's and role's setting.
+    this.standardStrings = r.standardStrings;
     if (isPooled(identity)) {
       // No session to configure: a SET would stay with a pooled server connection.
       this.pooler = { ...identity, target: this.target };
       return;
     }
-    this.standardStrings = r.standardStrings;
     this.pid = identity.serverPid;
     this.script = (sql, keepRowsOf, onNotice) => this.runScript(sql, keepRowsOf, onNotice);
     this.pipelines = (this.client as unknown as { pipeline?: boolean }).pipeline === true;

@@ -23,8 +23,9 @@ describe('Function: loadMigrations', () => {
     const e = inputError(() => loadMigrations(dir));
     expect(e.message).toBe(`${dir}/20240101120000_init/migration.sql: a migration in a folder of its own (Prisma's layout, <version>_<name>/migration.sql); schemaguard reads the .sql files directly in ${dir}`);
     expect(e.fix).toContain(`mv ${dir}/20240101120000_init/migration.sql ${dir}/20240101120000_init.sql`);
-    // Other folders, and one named like a version without SQL in it, are left alone.
-    expect(loadMigrations(tempDir({ '1_a.sql': 'SELECT 1;', 'archive/old.sql': 'SELECT 0;', '2_notes/README.md': 'x' })).map((m) => m.file)).toEqual(['1_a.sql']);
+    // Other folders, one named like a version without SQL in it, and an archive of old files are left alone; Diesel's up.sql is not.
+    expect(loadMigrations(tempDir({ '1_a.sql': 'SELECT 1;', 'archive/old.sql': 'SELECT 0;', '2_notes/README.md': 'x', '0001_archive/0001_old.sql': 'SELECT 0;' })).map((m) => m.file)).toEqual(['1_a.sql']);
+    expect(() => loadMigrations(tempDir({ '2023-01-01-000000_init/up.sql': 'SELECT 1;' }))).toThrow(/a migration in a folder of its own/);
   });
 
   it('refuses duplicate versions naming both files', () => {
