@@ -364,8 +364,18 @@ function diffDetail(a: Catalog, b: Catalog, out: Difference[]): void {
     if (a.serverMajor === b.serverMajor) diffSets(out, 'table', [ta], [tb], (t) => key(t.schema, t.name), ['definition']);
     diffSets(out, 'trigger', ta.triggers ?? [], tb.triggers ?? [], (t) => `${key(ta.schema, ta.name)}.${t.name}`, ['definition', 'enabled']);
   }
-  const enums = (c: Catalog) => (c.types ?? []).map((t) => ({ ...t, values: t.values.join(', ') }));
+  const enums = (c: Catalog) => (c.types ?? []).map((t) => ({ ...t, values: labelList(t.values) }));
   diffSets(out, 'type', enums(a), enums(b), (t) => key(t.schema, t.name), ['values']);
+}
+
+/** An enum's labels as one text, each quoted as a literal (`'new', 'paid'`): a label holding ", " stays one. */
+export function labelList(labels: readonly string[]): string {
+  return labels.map((l) => `'${l.replaceAll("'", "''")}'`).join(', ');
+}
+
+/** The labels of a `labelList` text. */
+export function labelsOf(list: string): string[] {
+  return [...list.matchAll(/'((?:[^']|'')*)'/g)].map((m) => m[1]!.replaceAll("''", "'"));
 }
 
 function diffSets<T>(out: Difference[], kind: DifferenceKind, a: T[], b: T[], nameOf: (x: T) => string, fields: (keyof T & string)[]): void {

@@ -6,7 +6,7 @@
  * (`invalid-index`, `constraint-not-validated`), which decide their severity.
  */
 import { compareCatalogs } from '../drift';
-import { formatDifferences, type Catalog, type Difference } from '../../schema/catalog';
+import { formatDifferences, labelsOf, type Catalog, type Difference } from '../../schema/catalog';
 import { driftFix } from './drift-fixes';
 import type { GuardFinding } from './report';
 import { GUARD_RULES, type GuardRule } from './rules';
@@ -54,8 +54,8 @@ function groupByObject(differences: readonly Difference[]): Difference[][] {
 /** An enum whose live labels are the snapshot's and more: values added by hand, which nothing written yet depends on. */
 function onlyAddsLabels(d: Difference): boolean {
   if (d.kind !== 'type' || typeof d.a !== 'string' || typeof d.b !== 'string') return false;
-  const live = d.b.split(', ');
-  return d.a.split(', ').every((label) => live.includes(label));
+  const live = labelsOf(d.b);
+  return labelsOf(d.a).every((label) => live.includes(label));
 }
 
 function ruleOf(diffs: readonly Difference[]): GuardRule {

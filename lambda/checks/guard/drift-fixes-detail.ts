@@ -4,7 +4,7 @@
  * a view redefined. Each restores what the snapshot has.
  */
 import { quoteLiteral } from '../../engine/state';
-import type { Catalog, Difference, TableInfo } from '../../schema/catalog';
+import { labelsOf, type Catalog, type Difference, type TableInfo } from '../../schema/catalog';
 import { ident, qualified } from '../doctor/names';
 
 export const INTO_MIGRATION = 'or keep it: put it in a migration, then schemaguard snapshot';
@@ -47,7 +47,7 @@ export function enumFix(d: Difference, snapshot: Catalog): string {
   if (!type) return `undo the change to type ${d.name} by hand, ${INTO_MIGRATION}`;
   const name = qualified(type.schema, type.name);
   if (d.change === 'only-in-a') return `CREATE TYPE ${name} AS ENUM (${type.values.map(quoteLiteral).join(', ')});`;
-  const live = typeof d.b === 'string' ? d.b.split(', ') : [];
+  const live = typeof d.b === 'string' ? labelsOf(d.b) : [];
   const missing = type.values.filter((v) => !live.includes(v));
   const extra = live.filter((v) => !type.values.includes(v));
   if (missing.length === 1 && extra.length === 1 && live.indexOf(extra[0]!) === type.values.indexOf(missing[0]!)) {

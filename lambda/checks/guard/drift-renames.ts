@@ -25,7 +25,9 @@ export function renamedTable(table: TableInfo | undefined, catalog: Catalog, oth
   const shape = (t: TableInfo) => t.columns.map((c) => `${c.name} ${c.type}`).sort().join(', ');
   const key = (t: TableInfo) => `${t.schema}.${t.name}`;
   const has = new Set(catalog.tables.map(key));
-  const candidates = other.tables.filter((t) => !has.has(key(t)) && t.kind === table.kind && shape(t) === shape(table));
+  // Partitions come and go with their parent's rotation (one dropped, one made alike): never a rename.
+  if (table.partitionOf !== undefined) return undefined;
+  const candidates = other.tables.filter((t) => !has.has(key(t)) && t.kind === table.kind && t.partitionOf === undefined && shape(t) === shape(table));
   return candidates.length === 1 ? candidates[0] : undefined;
 }
 

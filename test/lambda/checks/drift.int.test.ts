@@ -273,12 +273,12 @@ CREATE VIEW active_orders AS SELECT id, status FROM orders WHERE active;`;
   // Last: a label added by hand stays (PostgreSQL drops none).
   it('an enum label renamed, then one added: the rename is renamed back; the added one cannot be dropped and is said so', async () => {
     expect(await driftAfter("ALTER TYPE order_status RENAME VALUE 'paid' TO 'settled'")).toEqual({
-      drift: 'type public.order_status: values differs: snapshot "new, paid, shipped" vs live "new, settled, shipped"',
+      drift: `type public.order_status: values differs: snapshot "'new', 'paid', 'shipped'" vs live "'new', 'settled', 'shipped'"`,
       fixes: ["ALTER TYPE order_status RENAME VALUE 'settled' TO 'paid';  -- rows holding it read 'paid' again"],
     });
     await withClient(url, (c) => c.query("ALTER TYPE order_status ADD VALUE 'refunded'"));
     const report = await detectDrift({ driver, snapshot });
-    expect(formatDrift(report)).toBe('type public.order_status: values differs: snapshot "new, paid, shipped" vs live "new, paid, shipped, refunded"');
+    expect(formatDrift(report)).toBe(`type public.order_status: values differs: snapshot "'new', 'paid', 'shipped'" vs live "'new', 'paid', 'shipped', 'refunded'"`);
     const live = await withClient(url, (c) => readCatalog(c, { schemas: ['public'] }));
     expect(driftFix(report.differences, snapshot.catalog, live)).toBe("-- 'refunded': added by hand; PostgreSQL cannot drop an enum label (or keep it: put it in a migration, then schemaguard snapshot)");
   });

@@ -43,6 +43,8 @@ describe('Function: driftFindings', () => {
     expect(added.map((f) => [f.rule, f.severity])).toEqual([['schema-addition', 'ticket']]);
     const missing = driftFindings({ snapshot: withEnum(['ok', 'meh', 'sad']), live: withEnum(['ok', 'sad']) });
     expect(missing.map((f) => [f.rule, f.severity, f.fix])).toEqual([['schema-drift', 'page', "ALTER TYPE mood ADD VALUE IF NOT EXISTS 'meh' AFTER 'ok';"]]);
+    // A label holding ", " is one label (review): not the two it would split into.
+    expect(driftFindings({ snapshot: withEnum(['a, b']), live: withEnum(['a', 'b']) }).map((f) => f.message)).toEqual([`type public.mood: values differs: snapshot "'a, b'" vs live "'a', 'b'"`]);
   });
 
   it('an object added by hand and a changed comment are tickets', () => {
