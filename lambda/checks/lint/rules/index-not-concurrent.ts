@@ -147,10 +147,23 @@ function partitionedInDatabase(ctx: RuleContext, rel: RangeVar, table: TableMode
   return { schema, partitions: [...found.partitions, ...added.filter((a) => !found.partitions.some((p) => p.schema === a.schema && p.name === a.name))] };
 }
 
+interface PartitionRef {
+  schema: string;
+  name: string;
+}
+
 interface Partitioned {
   /** The partitioned table's schema. */
   schema: string;
-  partitions: readonly { schema: string; name: string }[];
+  partitions: readonly PartitionRef[];
+}
+
+/** The partitions of a partition that is partitioned itself (by a migration, or in the database); undefined for a leaf. */
+function subPartitions(ctx: RuleContext, p: PartitionRef): readonly PartitionRef[] | undefined {
+  const rel = { schema: p.schema, name: p.name };
+  const table = ctx.model.table(rel);
+  if (table?.partitioned) return ctx.model.partitionsOf(table);
+  return partitionedInDatabase(ctx, rel, table)?.partitions;
 }
 
 function partitionedIndex(ctx: RuleContext, s: ParsedStatement, rel: RangeVar, table: Partitioned): void {
@@ -158,17 +171,20 @@ function partitionedIndex(ctx: RuleContext, s: ParsedStatement, rel: RangeVar, t
   const create = `CREATE ${s.node.unique ? 'UNIQUE ' : ''}INDEX`;
   const body = indexBody(s, rel);
   const schemaOf = (schema: string) => (rel.schema || schema !== table.schema ? `${ident(schema)}.` : '');
-  const perPartition = (partition: string, index: string, attached: string) => [
-    `${create} CONCURRENTLY IF NOT EXISTS ${index} ON ${partition} ${body};`,
-    `ALTER INDEX ${schemaOf(table.schema)}${ident(idx)} ATTACH PARTITION ${attached};`,
-  ];
-  const partitions = table.partitions;
-  const lines = partitions.length
-    ? partitions.flatMap((p) => {
-      const index = ident(indexName(s, p.name));
-      return perPartition(`${schemaOf(p.schema)}${ident(p.name)}`, index, `${schemaOf(p.schema)}${index}`);
-    })
-    : ['-- for each partition (the migrations lint read create none), with its own index name:', ...perPartition('<partition>', '<partition_idx>', '<partition_idx>').map((l) => `--   ${l}`)];
+  // Each partition's index, attached to its parent's; a partition partitioned itself gets an index ON ONLY it, its own partitions' attached to that.
+  const linesFor = (parentIndex: string, partitions: readonly PartitionRef[], depth: number): string[] => partitions.flatMap((p) => {
+    const index = ident(indexName(s, p.name));
+    const [on, attached] = [`${schemaOf(p.schema)}${ident(p.name)}`, `${schemaOf(p.schema)}${index}`];
+    const subs = depth < 8 ? subPartitions(ctx, p) : undefined;
+    const attach = `ALTER INDEX ${parentIndex} ATTACH PARTITION ${attached};`;
+    if (subs) return [`${create} IF NOT EXISTS ${index} ON ONLY ${on} ${body};  -- ${on} is partitioned too`, ...linesFor(attached, subs, depth + 1), attach];
+    return [`${create} CONCURRENTLY IF NOT EXISTS ${index} ON ${on} ${body};`, attach];
+  });
+  const top = `${schemaOf(table.schema)}${ident(idx)}`;
+  const lines = table.partitions.length
+    ? linesFor(top, table.partitions, 0)
+    : ['-- for each partition (the migrations lint read create none), with its own index name:',
+      ...[`${create} CONCURRENTLY IF NOT EXISTS <partition_idx> ON <partition> ${body};`, `ALTER INDEX ${top} ATTACH PARTITION <partition_idx>;`].map((l) => `--   ${l}`)];
   ctx.report(INDEX_NOT_CONCURRENT, s, {
     message: `${create} ${idx} on partitioned table ${tableName(rel)} builds every partition's index while blocking writes`,
     why: `CREATE INDEX on partitioned ${tableName(rel)} builds each partition's index under a SHARE lock that blocks its writes, and PostgreSQL refuses CONCURRENTLY on a partitioned table`,

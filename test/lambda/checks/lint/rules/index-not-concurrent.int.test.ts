@@ -61,6 +61,25 @@ describe.each(targets)('index-not-concurrent on a partitioned table of the datab
     expect(indexes).toEqual([{ rel: 'events', valid: true }, { rel: 'events_2026', valid: true }, { rel: 'events_2027', valid: true }]);
   });
 
+  // Regression (review): a partition partitioned itself was given CONCURRENTLY, which PostgreSQL refuses there too.
+  it('a partition partitioned itself gets its own index ON ONLY, its partitions\' attached to it; the fix migrates to valid indexes everywhere', async () => {
+    const db = await freshDatabase(target, 'subpartitioned_index');
+    await withClient(db, (c) => c.query(`CREATE TABLE ev (id int, region text, at date) PARTITION BY LIST (region);
+      CREATE TABLE ev_eu PARTITION OF ev FOR VALUES IN ('eu') PARTITION BY RANGE (at);
+      CREATE TABLE ev_eu_2026 PARTITION OF ev_eu FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+      CREATE TABLE ev_us PARTITION OF ev FOR VALUES IN ('us');`));
+    const catalog = await withClient(db, (c) => readLintCatalog(c));
+    const [f] = (await lintMigrations([lintSourceFromText('1_pending.sql', 'CREATE INDEX ev_at ON ev (at);')], { catalog })).findings;
+    const files = fixFiles(f!.fix).filter((text) => parseSql(text).statements.length > 0);
+    expect(files[0]).toContain('CREATE INDEX IF NOT EXISTS ev_eu_at_idx ON ONLY ev_eu (at);');
+    expect(files[0]).toContain('CREATE INDEX CONCURRENTLY IF NOT EXISTS ev_eu_2026_at_idx ON ev_eu_2026 (at);\nALTER INDEX ev_eu_at_idx ATTACH PARTITION ev_eu_2026_at_idx;');
+    await runEngine(pg, db, tempDir(Object.fromEntries(files.map((text, k) => [`${k + 1}_fix.sql`, text]))));
+    const invalid = await withClient(db, async (c) => (await c.query(
+      "SELECT count(*)::int AS n FROM pg_partition_tree('ev_at') t JOIN pg_index i ON i.indexrelid = t.relid WHERE NOT i.indisvalid")).rows[0].n);
+    const indexes = await withClient(db, async (c) => (await c.query("SELECT count(*)::int AS n FROM pg_partition_tree('ev_at')")).rows[0].n);
+    expect({ invalid, indexes }).toEqual({ invalid: 0, indexes: 4 });
+  });
+
   it('names a partition a pending migration adds, and passes ON ONLY; a plain table of the database keeps the CONCURRENTLY fix', async () => {
     const added = "CREATE TABLE events_2028 PARTITION OF events FOR VALUES FROM ('2028-01-01') TO ('2029-01-01');";
     const [f] = await lint([added, 'CREATE INDEX events_id ON events (id);']);
