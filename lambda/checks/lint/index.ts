@@ -35,6 +35,7 @@ import { CONSTRAINT_NOT_VALID } from './rules/constraint-not-valid';
 import { FK_TYPE_MISMATCH } from './rules/fk-type-mismatch';
 import { INDEX_NOT_CONCURRENT } from './rules/index-not-concurrent';
 import { LOCK_TIMEOUT_DISABLED } from './rules/lock-timeout-disabled';
+import { ENUM_VALUE_BEFORE_COMMIT } from './rules/enum-value-before-commit';
 import { DROPPING_COLUMN } from './rules/dropping-column';
 import { DROPPING_TABLE } from './rules/dropping-table';
 import { DROP_CASCADE } from './rules/drop-cascade';
@@ -67,6 +68,7 @@ export const LINT_RULES: readonly LintRule[] = [
   INDEX_NOT_CONCURRENT,
   CONSTRAINT_NOT_VALID,
   VALIDATE_IN_SAME_TRANSACTION,
+  ENUM_VALUE_BEFORE_COMMIT,
   SET_NOT_NULL_WITHOUT_CHECK,
   PRIMARY_KEY_NOT_VALID_NOT_NULL,
   ADDING_REQUIRED_FIELD,

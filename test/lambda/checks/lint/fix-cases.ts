@@ -20,6 +20,8 @@ CREATE TABLE app.ledger_2026 PARTITION OF ledger FOR VALUES FROM ('2026-01-01') 
 CREATE TABLE ledger_old (id bigint, at date NOT NULL, kind text);
 ALTER TABLE ledger ATTACH PARTITION ledger_old FOR VALUES FROM ('2020-01-01') TO ('2025-01-01');
 CREATE TABLE quotas (n int CONSTRAINT quotas_n_positive CHECK (n > 0));
+CREATE TYPE lead_kind AS ENUM ('direct');
+CREATE TABLE referrals (id int, kind lead_kind);
 `;
 
 export interface FixCase {
@@ -60,6 +62,7 @@ export const FIX_CASES: FixCase[] = [
   { rule: 'constraint-not-valid', what: 'a new identity column with REFERENCES (marked valid unchecked)', sql: 'ALTER TABLE leads ADD COLUMN seq bigint GENERATED ALWAYS AS IDENTITY REFERENCES purchases (id);' },
   { rule: 'constraint-not-valid', what: 'a new column with a named REFERENCES and a CHECK', sql: 'ALTER TABLE purchases ADD COLUMN qty int CHECK (qty > 0) DEFAULT 1, ADD COLUMN lead2 uuid DEFAULT NULL CONSTRAINT purchases_lead2_fk REFERENCES leads;' },
   { rule: 'validate-in-same-transaction', what: 'a CHECK', sql: 'ALTER TABLE leads ADD CONSTRAINT leads_score_positive CHECK (score > 0) NOT VALID;\nALTER TABLE leads VALIDATE CONSTRAINT leads_score_positive;' },
+  { rule: 'enum-value-before-commit', what: 'a label added, then set', sql: "ALTER TYPE lead_kind ADD VALUE 'partner';\nUPDATE referrals SET kind = 'partner' WHERE id = 1;" },
   { rule: 'validate-in-same-transaction', what: 'a foreign key', sql: 'ALTER TABLE purchases ADD CONSTRAINT purchases_lead_fk FOREIGN KEY (lead_id) REFERENCES leads (id) NOT VALID;\nALTER TABLE purchases VALIDATE CONSTRAINT purchases_lead_fk;' },
   { rule: 'set-not-null-without-check', what: 'a plain column', sql: 'ALTER TABLE leads ALTER COLUMN name SET NOT NULL;' },
   { rule: 'set-not-null-without-check', what: "PostgreSQL 18's ADD CONSTRAINT … NOT NULL, named as the CHECK would be", sql: 'ALTER TABLE leads ADD CONSTRAINT leads_name_not_null NOT NULL name;', minMajor: 18 },
