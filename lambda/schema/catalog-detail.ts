@@ -9,7 +9,6 @@
  * unqualified, 15 qualifies them).
  */
 import type { Queryable } from '../engine/ports';
-import type { Catalog, TableInfo } from './catalog';
 
 export interface TriggerInfo {
   name: string;
@@ -46,8 +45,14 @@ SELECT n.nspname AS schema, t.typname AS name, ARRAY(SELECT e.enumlabel::text FR
  WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND t.typtype = 'e'
  ORDER BY 1, 2`;
 
+/** What the detail adds to a table (`TableInfo`'s fields of the same names). */
+interface DetailedTable {
+  triggers?: TriggerInfo[];
+  definition?: string;
+}
+
 /** Reads the detail into `tables` (by `schema.name`) and returns the enums and the server's major version. `names`: the schemas as one JSON text. */
-export async function readDetail(q: Queryable, names: string[], tables: Map<string, TableInfo>): Promise<Pick<Catalog, 'types' | 'serverMajor'>> {
+export async function readDetail(q: Queryable, names: string[], tables: Map<string, DetailedTable>): Promise<{ types: EnumInfo[]; serverMajor: number }> {
   for (const t of tables.values()) t.triggers = [];
   for (const r of (await q.query<TriggerInfo & { schema: string; table: string }>(SQL_TRIGGERS, names)).rows) {
     tables.get(`${r.schema}.${r.table}`)?.triggers!.push({ name: r.name, definition: r.definition, enabled: r.enabled });
