@@ -18,6 +18,8 @@ export interface ForeignKey {
   constraint: string;
   /** `schema.table` at the key's other end, as the catalog names it. */
   other: string;
+  /** The other table's schema and name, unquoted. */
+  otherRef: { schema: string; name: string };
   /** The other table references this one (the key is on it); else this table's key references it. */
   referencing: boolean;
   /** The key's columns on this table: its own, or the referenced ones. */
@@ -27,7 +29,7 @@ export interface ForeignKey {
 }
 
 const FOREIGN_KEYS_SQL = `
-SELECT t.k, c.conname AS constraint, format('%I.%I', n.nspname, o.relname) AS other, c.confrelid = t.oid AS referencing,
+SELECT t.k, c.conname AS constraint, format('%I.%I', n.nspname, o.relname) AS other, n.nspname AS other_schema, o.relname AS other_name, c.confrelid = t.oid AS referencing,
        ARRAY(SELECT a.attname::text FROM unnest(CASE WHEN c.conrelid = t.oid THEN c.conkey ELSE c.confkey END) AS x(attnum)
                JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = x.attnum) AS columns,
        (SELECT u.conname FROM pg_constraint u WHERE c.confrelid = t.oid AND u.conrelid = t.oid AND u.conindid = c.conindid AND u.contype IN ('p', 'u') LIMIT 1) AS via
@@ -41,9 +43,9 @@ SELECT t.k, c.conname AS constraint, format('%I.%I', n.nspname, o.relname) AS ot
 export async function readForeignKeys(q: Queryable, tables: RelationRef[]): Promise<Map<string, ForeignKey[]>> {
   const unique = [...new Map(tables.map((t) => [refKey(t), t])).entries()];
   if (unique.length === 0) return new Map();
-  const rows = (await q.query<ForeignKey & { k: string }>(FOREIGN_KEYS_SQL, [unique.map(([k]) => k), unique.map(([, t]) => qualifiedIdent(t.schema, t.name))])).rows;
+  const rows = (await q.query<Omit<ForeignKey, 'otherRef'> & { k: string; other_schema: string; other_name: string }>(FOREIGN_KEYS_SQL, [unique.map(([k]) => k), unique.map(([, t]) => qualifiedIdent(t.schema, t.name))])).rows;
   const byTable = new Map<string, ForeignKey[]>();
-  for (const { k, ...fk } of rows) byTable.set(k, [...(byTable.get(k) ?? []), fk]);
+  for (const { k, other_schema: schema, other_name: name, ...fk } of rows) byTable.set(k, [...(byTable.get(k) ?? []), { ...fk, otherRef: { schema, name } }]);
   return byTable;
 }
 

@@ -203,6 +203,10 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
   const foreignKeys = options.catalog
     ? await readForeignKeys(options.catalog, reads.flatMap(({ sl }) => { const on = keysOf(sl); return on ? [on] : []; }))
     : new Map<string, ForeignKey[]>();
+  // A DETACH reads each table that references the parent: sized too, for its warning.
+  const detaching = reads.flatMap(({ sl }) => (sl.form.id.startsWith('detach-partition') && keysOf(sl) ? [keysOf(sl)!] : []));
+  const referencing = detaching.flatMap((t) => (foreignKeys.get(refKey(t)) ?? []).filter((k) => k.referencing).map((k) => ({ ...k.otherRef, kind: 'table' as const })));
+  if (options.catalog && referencing.length) for (const [k, v] of await readTableSizes(options.catalog, referencing)) sizes.set(k, v);
   const keys = reads.flatMap((r) => (r.keyIndex ? [r.keyIndex] : []));
   const keyNullable = options.catalog && keys.length ? await readNullableKeyColumns(options.catalog, keys) : new Map<string, string[]>();
   const created = new Set<string>();
@@ -230,7 +234,11 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
     plan.statements.push(report);
     // ATTACH PARTITION reads nothing when a validated CHECK of the table implies the bound: not proved here, and not warned of.
     if (sl.form.id === 'attach-partition' && size?.checked) report.boundMayBeImplied = true;
-    const warnings = [report.boundMayBeImplied ? undefined : lockWarning(report, sl, options.warnRows ?? 100_000), defaultPartitionWarning(report, options.warnRows ?? 100_000)];
+    const warnRows = options.warnRows ?? 100_000;
+    const warnings = [
+      report.boundMayBeImplied ? undefined : lockWarning(report, sl, warnRows), defaultPartitionWarning(report, warnRows),
+      ...touched.filter((k) => k.action === 'detaches' && k.referencing).map((k) => referencingReadWarning(report, k, sizes.get(refKey({ ...k.otherRef, kind: 'table' })), warnRows)),
+    ];
     for (const warning of warnings) {
       if (warning) plan.findings.push(warning);
     }
@@ -388,6 +396,21 @@ function lockWarning(r: StatementLockReport, sl: StatementLock, warnRows: number
  * 18 and 15 ("verifying table" at DEBUG1, and the scan counters); a CHECK on
  * the DEFAULT partition that excludes the bound spares the read.
  */
+/**
+ * DETACH PARTITION takes ACCESS EXCLUSIVE on each table that references the
+ * parent and reads it for rows that reference the partition; CONCURRENTLY
+ * too (pg_locks and the scan counters, 18).
+ */
+function referencingReadWarning(r: StatementLockReport, k: { other: string; constraint: string }, size: TableSize | undefined, warnRows: number): Finding | undefined {
+  if (!size || size.rows === null || size.rows < warnRows) return undefined;
+  return {
+    rule: LOCK_WARNING_RULE.id, severity: 'warning', file: r.file, line: r.line, column: r.column,
+    message: `DETACH PARTITION takes ACCESS EXCLUSIVE on ${size.table} (~${size.rows.toLocaleString('en-US')} rows, ${formatBytes(size.bytes ?? 0)}), which references ${r.table} through ${k.constraint}, and reads it for rows that reference the partition: reads and writes on ${size.table} wait until it ends`,
+    why: 'the read takes as long as the referencing table is big, and every query on it queues behind the lock for that long; DETACH … CONCURRENTLY locks and reads it the same way',
+    fix: `run it when writes to ${size.table} can wait; or first drop ${k.constraint}, detach, then add it again NOT VALID and VALIDATE CONSTRAINT it in a later migration (SHARE UPDATE EXCLUSIVE: writes go on)`,
+  };
+}
+
 function defaultPartitionWarning(r: StatementLockReport, warnRows: number): Finding | undefined {
   const d = r.defaultPartition;
   // A validated CHECK on it may exclude the bound: not proved here, and not warned of.

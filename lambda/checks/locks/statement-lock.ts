@@ -229,9 +229,8 @@ function partitionCommand(cmd: Node, parent: RelationRef | undefined): Statement
   }
   if (cmd.subtype === 'AT_DetachPartition') {
     const f = form(as(cmd.def, 'PartitionCmd')?.concurrent ? 'detach-partition-concurrently' : 'detach-partition');
-    // A plain DETACH checks the parent's keys at once (pg_locks and the scan counters, 18 and 15).
-    const keys = f.id === 'detach-partition' ? { foreignKeys: [{ by: 'all' as const, action: 'detaches' as const }] } : {};
-    return single(f, parent, { other: partition && { table: partition, lock: f.other!, role: f.otherRole }, partitioned: parent, ...keys });
+    // DETACH checks the parent's keys (pg_locks and the scan counters, 18 and 15; CONCURRENTLY too, seen on 18).
+    return single(f, parent, { other: partition && { table: partition, lock: f.other!, role: f.otherRole }, partitioned: parent, foreignKeys: [{ by: 'all', action: 'detaches' }] });
   }
   return undefined;
 }

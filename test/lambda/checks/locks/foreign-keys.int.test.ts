@@ -128,6 +128,20 @@ describe.each(targets)('Function: planLocks, dropped foreign keys, on $name', (t
     expect(r.stdout).toContain('1_detach.sql:1: also ACCESS EXCLUSIVE on public.labels (which references the parent through labels_shipment_fk: read for rows that reference the partition)\n');
   });
 
+  it('DETACH PARTITION of a parent a large table references: a warning naming that table, which it locks and reads (CONCURRENTLY too)', async () => {
+    const db = await freshDatabase(target, 'plan_detach_read');
+    await withClient(db, (c) => c.query(`${OUTSIDE}\nINSERT INTO labels SELECT NULL FROM generate_series(1, 300); ANALYZE labels;`));
+    for (const sql of ['ALTER TABLE shipments DETACH PARTITION shipments_1', 'ALTER TABLE shipments DETACH PARTITION shipments_1 CONCURRENTLY']) {
+      const file = sql.endsWith('CONCURRENTLY') ? `-- schemaguard:no-transaction\n${sql};\n` : `${sql};\n`;
+      const p = await planWithCatalog(db, { '1_detach.sql': file }, { warnRows: 100 });
+      expect(p.findings.map((f) => f.message)).toEqual([
+        expect.stringMatching(/^DETACH PARTITION takes ACCESS EXCLUSIVE on public\.labels \(~300 rows, [\d.]+ kB\), which references public\.shipments through labels_shipment_fk, and reads it for rows that reference the partition: reads and writes on public\.labels wait until it ends$/),
+      ]);
+    }
+    const seen = await withClient(db, (c) => serverSees(c, 'ALTER TABLE shipments DETACH PARTITION shipments_1', ['labels']));
+    expect(seen).toEqual({ locks: { labels: 'AccessExclusiveLock' }, read: ['labels'] });
+  });
+
   it('DROP TABLE of two tables: a row for each, with the keys of each', async () => {
     const p = await plan('DROP TABLE orders, regions CASCADE');
     expect(p.statements.map((s) => [s.table, s.lock, (s.referenced ?? []).map((k) => `${k.referencing ? '<-' : '->'} ${k.table}`)])).toEqual([
