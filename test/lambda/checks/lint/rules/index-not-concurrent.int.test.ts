@@ -6,13 +6,13 @@
  * engine and leaves a valid index on every partition.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lintMigrations, lintSourceFromText, readLintCatalog } from '../../../../../lambda/checks/lint';
 import { fixFiles } from '../../../../../lambda/checks/lint/fix';
 import { parseSql } from '../../../../../lambda/checks/parse';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../../support/db';
 import { driverKinds } from '../../../../support/drivers';
 import { runEngine } from '../../../../support/engine';
 import { tempDir } from '../../../../support/files';
+import { lintWithDatabase } from '../with-database';
 
 afterAll(dropDatabases);
 
@@ -31,11 +31,7 @@ describe.each(targets)('index-not-concurrent on a partitioned table of the datab
     await withClient(url, (c) => c.query(OUTSIDE));
   });
 
-  const lint = async (pending: string[], withDatabase = true) => {
-    const catalog = withDatabase ? await withClient(url, (c) => readLintCatalog(c)) : undefined;
-    const sources = pending.map((text, k) => lintSourceFromText(`${k + 1}_pending.sql`, text));
-    return (await lintMigrations(sources, { ...(catalog ? { catalog } : {}) })).findings;
-  };
+  const lint = async (pending: string[], withDatabase = true) => (await lintWithDatabase(url, pending, withDatabase)).findings;
 
   it('without a database the fix is CONCURRENTLY, which the server refuses on a partitioned table', async () => {
     const [f] = await lint(['CREATE INDEX events_at ON events (at);'], false);
@@ -68,8 +64,7 @@ describe.each(targets)('index-not-concurrent on a partitioned table of the datab
       CREATE TABLE ev_eu PARTITION OF ev FOR VALUES IN ('eu') PARTITION BY RANGE (at);
       CREATE TABLE ev_eu_2026 PARTITION OF ev_eu FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
       CREATE TABLE ev_us PARTITION OF ev FOR VALUES IN ('us');`));
-    const catalog = await withClient(db, (c) => readLintCatalog(c));
-    const [f] = (await lintMigrations([lintSourceFromText('1_pending.sql', 'CREATE INDEX ev_at ON ev (at);')], { catalog })).findings;
+    const [f] = (await lintWithDatabase(db, ['CREATE INDEX ev_at ON ev (at);'])).findings;
     const files = fixFiles(f!.fix).filter((text) => parseSql(text).statements.length > 0);
     expect(files[0]).toContain('CREATE INDEX IF NOT EXISTS ev_eu_at_idx ON ONLY ev_eu (at);');
     expect(files[0]).toContain('CREATE INDEX CONCURRENTLY IF NOT EXISTS ev_eu_2026_at_idx ON ev_eu_2026 (at);\nALTER INDEX ev_eu_at_idx ATTACH PARTITION ev_eu_2026_at_idx;');
@@ -108,7 +103,7 @@ describe.each(targets)('index-not-concurrent: the fix for ADD CONSTRAINT … UNI
     await withClient(direct, (c) => c.query(`${TABLE}\n${sql}`));
     const viaFix = await freshDatabase(target, 'unique_fix');
     await withClient(viaFix, (c) => c.query(TABLE));
-    const findings = (await lintMigrations([lintSourceFromText('1_pending.sql', sql)], { catalog: await withClient(viaFix, (c) => readLintCatalog(c)) })).findings;
+    const findings = (await lintWithDatabase(viaFix, [sql])).findings;
     const fix = findings.find((f) => f.rule === 'index-not-concurrent')!.fix;
     const files = fixFiles(fix).filter((text) => parseSql(text).statements.length > 0);
     await runEngine(pg, viaFix, tempDir(Object.fromEntries(files.map((text, k) => [`${k + 1}_fix.sql`, text]))));

@@ -6,11 +6,12 @@
  * first no longer counts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lintMigrations, lintSourceFromText, readLintCatalog } from '../../../../../lambda/checks/lint';
+import { readLintCatalog } from '../../../../../lambda/checks/lint';
 import { planLocks } from '../../../../../lambda/checks/locks/plan-locks';
 import { loadMigrations } from '../../../../../lambda/engine/source';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../../support/db';
 import { tempDir } from '../../../../support/files';
+import { lintWithDatabase } from '../with-database';
 
 afterAll(dropDatabases);
 
@@ -25,11 +26,7 @@ describe.each(targets)('set-not-null-without-check with a database, on $name', (
     await withClient(url, (c) => c.query(OUTSIDE));
   });
 
-  const lint = async (pending: string[], withDatabase = true) => {
-    const catalog = withDatabase ? await withClient(url, (c) => readLintCatalog(c)) : undefined;
-    const sources = pending.map((text, k) => lintSourceFromText(`${k + 1}_pending.sql`, text));
-    return (await lintMigrations(sources, { ...(catalog ? { catalog } : {}) })).findings.map((f) => `${f.file}:${f.line} ${f.rule}`);
-  };
+  const lint = async (pending: string[], withDatabase = true) => (await lintWithDatabase(url, pending, withDatabase)).findings.map((f) => `${f.file}:${f.line} ${f.rule}`);
 
   /** Whether the server reads the table for `sql`, in a transaction rolled back. */
   const serverScans = (sql: string, before = '') => withClient(url, async (c) => {
