@@ -2,7 +2,8 @@
  * The parts of a catalog that snapshots record since `Catalog.detail` 1:
  * each table's triggers (`pg_get_triggerdef`, and whether it fires), each
  * view's and materialized view's definition (`pg_get_viewdef`), the enum
- * types with their values in order, and the server's major version. A
+ * types with their values in order, the domains with their base type,
+ * NOT NULL, default and CHECKs, and the server's major version. A
  * snapshot taken before has none of them, and they are compared only when
  * both catalogs have them; a view's definition only between servers of one
  * major version (PostgreSQL 16 and later print a one-table view's columns
@@ -16,6 +17,18 @@ export interface TriggerInfo {
   definition: string;
   /** `pg_trigger.tgenabled`: O fires (origin and local), D disabled, R replica only, A always. */
   enabled: string;
+}
+
+export interface DomainInfo {
+  schema: string;
+  name: string;
+  /** format_type() of the base type. */
+  baseType: string;
+  notNull: boolean;
+  /** The default's expression, or null. */
+  default: string | null;
+  /** Its CHECK constraints by name (`pg_get_constraintdef`: ` NOT VALID` at the end while not validated); PostgreSQL 18's NOT NULL constraint is `notNull`. */
+  checks: { name: string; definition: string }[];
 }
 
 export interface EnumInfo {
@@ -45,6 +58,15 @@ SELECT n.nspname AS schema, t.typname AS name, ARRAY(SELECT e.enumlabel::text FR
  WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND t.typtype = 'e'
  ORDER BY 1, 2`;
 
+const SQL_DOMAINS = `
+SELECT n.nspname AS schema, t.typname AS name, format_type(t.typbasetype, t.typtypmod) AS "baseType", t.typnotnull AS "notNull",
+       pg_get_expr(t.typdefaultbin, 0) AS default,
+       ARRAY(SELECT c.conname::text FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c' ORDER BY c.conname) AS check_names,
+       ARRAY(SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c' ORDER BY c.conname) AS check_definitions
+  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+ WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND t.typtype = 'd'
+ ORDER BY 1, 2`;
+
 /** What the detail adds to a table (`TableInfo`'s fields of the same names). */
 interface DetailedTable {
   triggers?: TriggerInfo[];
@@ -52,7 +74,7 @@ interface DetailedTable {
 }
 
 /** Reads the detail into `tables` (by `schema.name`) and returns the enums and the server's major version. `names`: the schemas as one JSON text. */
-export async function readDetail(q: Queryable, names: string[], tables: Map<string, DetailedTable>): Promise<{ types: EnumInfo[]; serverMajor: number }> {
+export async function readDetail(q: Queryable, names: string[], tables: Map<string, DetailedTable>): Promise<{ types: EnumInfo[]; domains: DomainInfo[]; serverMajor: number }> {
   for (const t of tables.values()) t.triggers = [];
   for (const r of (await q.query<TriggerInfo & { schema: string; table: string }>(SQL_TRIGGERS, names)).rows) {
     tables.get(`${r.schema}.${r.table}`)?.triggers!.push({ name: r.name, definition: r.definition, enabled: r.enabled });
@@ -63,8 +85,14 @@ export async function readDetail(q: Queryable, names: string[], tables: Map<stri
   }
   const enums = (await q.query<{ schema: string; name: string; values: string[] | string }>(SQL_ENUMS, names)).rows
     .map((r) => ({ schema: r.schema, name: r.name, values: Array.isArray(r.values) ? r.values : parseTextArray(r.values) }));
+  const array = (v: string[] | string) => (Array.isArray(v) ? v : parseTextArray(v));
+  const domains = (await q.query<Omit<DomainInfo, 'checks'> & { check_names: string[] | string; check_definitions: string[] | string }>(SQL_DOMAINS, names)).rows
+    .map(({ check_names: checkNames, check_definitions: definitions, ...d }) => {
+      const defs = array(definitions);
+      return { ...d, checks: array(checkNames).map((name, k) => ({ name, definition: defs[k]! })) };
+    });
   const major = Math.floor(Number((await q.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v) / 10_000);
-  return { types: enums, serverMajor: major };
+  return { types: enums, domains, serverMajor: major };
 }
 
 /** A `{a,b}` array as text (a driver that does not decode arrays): its labels, quotes and backslashes read. */

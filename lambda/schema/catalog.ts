@@ -22,7 +22,7 @@
  * compared later.
  */
 import type { Queryable } from '../engine/ports';
-import { readDetail, type EnumInfo, type TriggerInfo } from './catalog-detail';
+import { readDetail, type DomainInfo, type EnumInfo, type TriggerInfo } from './catalog-detail';
 import { DEFAULT_STATE_SCHEMA } from '../engine/state';
 
 export interface CatalogOptions {
@@ -132,6 +132,8 @@ export interface Catalog {
   detail?: 1;
   /** The enum types, sorted by schema and name (`detail`). */
   types?: EnumInfo[];
+  /** The domains, sorted by schema and name (`detail`). */
+  domains?: DomainInfo[];
   /** The server's major version (`detail`): views' definitions are compared between servers of one major version only. */
   serverMajor?: number;
   /** Extensions installed in the database (plpgsql excluded: it is always there), sorted by name. */
@@ -300,7 +302,7 @@ SELECT n.nspname AS schema, p.proname AS name, pg_get_function_identity_argument
 
 // --- diff ---------------------------------------------------------------------
 
-export type DifferenceKind = 'schema' | 'extension' | 'type' | 'table' | 'column' | 'constraint' | 'index' | 'trigger' | 'function';
+export type DifferenceKind = 'schema' | 'extension' | 'type' | 'domain' | 'table' | 'column' | 'constraint' | 'index' | 'trigger' | 'function';
 
 export interface Difference {
   kind: DifferenceKind;
@@ -352,7 +354,7 @@ export function diffCatalogs(a: Catalog, b: Catalog): Difference[] {
   return out.sort((x, y) => KIND_ORDER.indexOf(x.kind) - KIND_ORDER.indexOf(y.kind) || compare(x.name, y.name));
 }
 
-const KIND_ORDER: DifferenceKind[] = ['schema', 'extension', 'type', 'table', 'column', 'constraint', 'index', 'trigger', 'function'];
+const KIND_ORDER: DifferenceKind[] = ['schema', 'extension', 'type', 'domain', 'table', 'column', 'constraint', 'index', 'trigger', 'function'];
 
 /** The detail's differences (`Catalog.detail`), when both catalogs have it; views' definitions between servers of one major version. */
 function diffDetail(a: Catalog, b: Catalog, out: Difference[]): void {
@@ -366,6 +368,8 @@ function diffDetail(a: Catalog, b: Catalog, out: Difference[]): void {
   }
   const enums = (c: Catalog) => (c.types ?? []).map((t) => ({ ...t, values: labelList(t.values) }));
   diffSets(out, 'type', enums(a), enums(b), (t) => key(t.schema, t.name), ['values']);
+  const domains = (c: Catalog) => (c.domains ?? []).map((d) => ({ ...d, checks: d.checks.map((x) => `${x.name} ${x.definition}`).join('; ') }));
+  diffSets(out, 'domain', domains(a), domains(b), (d) => key(d.schema, d.name), ['baseType', 'notNull', 'default', 'checks']);
 }
 
 /** An enum's labels as one text, each quoted as a literal (`'new', 'paid'`): a label holding ", " stays one. */

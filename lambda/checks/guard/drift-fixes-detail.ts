@@ -68,3 +68,33 @@ export function viewFix(d: Difference, snapshot: Catalog): string {
   if (!view?.definition || view.kind !== 'v') return `undo the change to ${d.name} by hand, ${INTO_MIGRATION}`;
   return `CREATE OR REPLACE VIEW ${qualified(view.schema, view.name)} AS\n${view.definition.replace(/;?\s*$/, ';')}  -- the snapshot's query; fails if a column was dropped or retyped since (then DROP VIEW first)`;
 }
+
+/** A domain changed by hand: its NOT NULL, default and CHECKs as the snapshot has them (each CHECK added NOT VALID, then validated). */
+export function domainFix(diffs: readonly Difference[], snapshot: Catalog, live: Catalog): string {
+  const d = diffs[0]!;
+  const find = (c: Catalog) => c.domains?.find((x) => `${x.schema}.${x.name}` === d.name);
+  const [want, now] = [find(snapshot), find(live)];
+  if (d.change === 'only-in-b') return `put it in a migration (then schemaguard snapshot), or drop it when no column uses it: DROP DOMAIN ${d.name};`;
+  if (!want) return `undo the change to domain ${d.name} by hand, ${INTO_MIGRATION}`;
+  const name = qualified(want.schema, want.name);
+  const scan = '  -- SHARE on every table with a column of the domain, each read';
+  const validated = (c: { name: string; definition: string }) => {
+    const notValid = c.definition.endsWith(' NOT VALID');
+    const check = notValid ? c.definition : `${c.definition} NOT VALID`;
+    return [`ALTER DOMAIN ${name} ADD CONSTRAINT ${ident(c.name)} ${check};`, ...(notValid ? [] : [`ALTER DOMAIN ${name} VALIDATE CONSTRAINT ${ident(c.name)};${scan}`])];
+  };
+  if (d.change === 'only-in-a') {
+    return [`CREATE DOMAIN ${name} AS ${want.baseType}${want.default === null ? '' : ` DEFAULT ${want.default}`}${want.notNull ? ' NOT NULL' : ''};`, ...want.checks.flatMap(validated)].join('\n');
+  }
+  const lines: string[] = [];
+  for (const x of diffs) {
+    if (x.field === 'notNull') lines.push(want.notNull ? `ALTER DOMAIN ${name} SET NOT NULL;${scan}` : `ALTER DOMAIN ${name} DROP NOT NULL;`);
+    else if (x.field === 'default') lines.push(want.default === null ? `ALTER DOMAIN ${name} DROP DEFAULT;` : `ALTER DOMAIN ${name} SET DEFAULT ${want.default};`);
+    else if (x.field === 'checks') {
+      const live = now?.checks ?? [];
+      for (const c of live) if (!want.checks.some((w) => w.name === c.name && w.definition === c.definition)) lines.push(`ALTER DOMAIN ${name} DROP CONSTRAINT ${ident(c.name)};`);
+      for (const c of want.checks) if (!live.some((l) => l.name === c.name && l.definition === c.definition)) lines.push(...validated(c));
+    } else lines.push(`undo the change to ${x.field} of domain ${d.name} by hand, ${INTO_MIGRATION}`);
+  }
+  return lines.join('\n');
+}

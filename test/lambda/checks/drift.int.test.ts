@@ -226,7 +226,9 @@ describe.each(targets)('Collations: a column\'s collation changed by hand, on $n
 
 // Regression: triggers, views' queries and enum labels were not read: a trigger dropped or disabled by hand (updated_at stops), a view's WHERE removed, an enum label renamed were no drift.
 describe.each(targets)('Triggers, views and enums changed by hand, on $name', (target) => {
-  const SCHEMA = `CREATE TYPE order_status AS ENUM ('new', 'paid', 'shipped');
+  const SCHEMA = `CREATE DOMAIN email_address AS text NOT NULL CONSTRAINT email_has_at CHECK (VALUE LIKE '%@%');
+CREATE TABLE contacts (id int, email email_address);
+CREATE TYPE order_status AS ENUM ('new', 'paid', 'shipped');
 CREATE TABLE orders (id int PRIMARY KEY, status order_status NOT NULL DEFAULT 'new', active boolean NOT NULL DEFAULT true, updated_at timestamptz);
 CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN NEW.updated_at := now(); RETURN NEW; END$$;
 CREATE TRIGGER orders_touch BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION touch();
@@ -268,6 +270,17 @@ CREATE VIEW active_orders AS SELECT id, status FROM orders WHERE active;`;
     const { drift, fixes } = await driftAfter('CREATE OR REPLACE VIEW active_orders AS SELECT id, status FROM orders');
     expect(drift).toMatch(/^table public\.active_orders: definition differs: snapshot ".*WHERE.*" vs live ".*"$/s);
     expect(fixes[0]).toMatch(/^CREATE OR REPLACE VIEW active_orders AS\n/);
+  });
+
+  // Regression (helper): a domain's CHECK dropped or its NOT NULL removed by hand was no drift.
+  it('a domain\'s CHECK dropped and its NOT NULL removed: drift, and its fix adds the CHECK NOT VALID, validates it, and sets NOT NULL', async () => {
+    expect(await driftAfter('ALTER DOMAIN email_address DROP CONSTRAINT email_has_at; ALTER DOMAIN email_address DROP NOT NULL')).toEqual({
+      drift: `domain public.email_address: notNull differs: snapshot true vs live false; checks differs: snapshot "email_has_at CHECK ((VALUE ~~ '%@%'::text))" vs live ""`.replace('; checks', '\ndomain public.email_address: checks'),
+      fixes: [
+        'ALTER DOMAIN email_address SET NOT NULL;  -- SHARE on every table with a column of the domain, each read',
+        "ALTER DOMAIN email_address ADD CONSTRAINT email_has_at CHECK ((VALUE ~~ '%@%'::text)) NOT VALID;\nALTER DOMAIN email_address VALIDATE CONSTRAINT email_has_at;  -- SHARE on every table with a column of the domain, each read",
+      ],
+    });
   });
 
   // Last: a label added by hand stays (PostgreSQL drops none).
