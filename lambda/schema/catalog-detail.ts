@@ -1,7 +1,8 @@
 /**
  * The parts of a catalog that snapshots record since `Catalog.detail` 1:
  * each table's triggers (`pg_get_triggerdef`, and whether it fires), each
- * view's and materialized view's definition (`pg_get_viewdef`), the enum
+ * view's and materialized view's definition (`pg_get_viewdef`), each
+ * table's row-level security (off, on, forced), the enum
  * types with their values in order, the domains with their base type,
  * NOT NULL, default and CHECKs, and the server's major version. A
  * snapshot taken before has none of them, and they are compared only when
@@ -52,6 +53,12 @@ SELECT n.nspname AS schema, c.relname AS name, pg_get_viewdef(c.oid, true) AS de
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND c.relkind IN ('v', 'm')`;
 
+/** Tables with row-level security on: a role that is not the owner (nor BYPASSRLS) sees only what a policy lets it. */
+const SQL_ROW_SECURITY = `
+SELECT n.nspname AS schema, c.relname AS name, CASE WHEN c.relforcerowsecurity THEN 'forced' ELSE 'on' END AS security
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND c.relkind IN ('r', 'p') AND c.relrowsecurity`;
+
 const SQL_ENUMS = `
 SELECT n.nspname AS schema, t.typname AS name, ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) AS values
   FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
@@ -69,13 +76,22 @@ SELECT n.nspname AS schema, t.typname AS name, format_type(t.typbasetype, t.typt
 
 /** What the detail adds to a table (`TableInfo`'s fields of the same names). */
 interface DetailedTable {
+  kind: string;
   triggers?: TriggerInfo[];
   definition?: string;
+  rowSecurity?: string;
 }
 
 /** Reads the detail into `tables` (by `schema.name`) and returns the enums and the server's major version. `names`: the schemas as one JSON text. */
 export async function readDetail(q: Queryable, names: string[], tables: Map<string, DetailedTable>): Promise<{ types: EnumInfo[]; domains: DomainInfo[]; serverMajor: number }> {
-  for (const t of tables.values()) t.triggers = [];
+  for (const t of tables.values()) {
+    t.triggers = [];
+    if (t.kind === 'r' || t.kind === 'p') t.rowSecurity = 'off';
+  }
+  for (const r of (await q.query<{ schema: string; name: string; security: string }>(SQL_ROW_SECURITY, names)).rows) {
+    const t = tables.get(`${r.schema}.${r.name}`);
+    if (t) t.rowSecurity = r.security;
+  }
   for (const r of (await q.query<TriggerInfo & { schema: string; table: string }>(SQL_TRIGGERS, names)).rows) {
     tables.get(`${r.schema}.${r.table}`)?.triggers!.push({ name: r.name, definition: r.definition, enabled: r.enabled });
   }

@@ -93,6 +93,8 @@ export interface TableInfo {
   triggers?: TriggerInfo[];
   /** A view's or materialized view's query, `pg_get_viewdef` (`Catalog.detail`). */
   definition?: string;
+  /** A table's row-level security: `off`, `on`, or `forced` (on for its owner too) (`Catalog.detail`). */
+  rowSecurity?: string;
 }
 
 export interface FunctionInfo {
@@ -364,6 +366,7 @@ function diffDetail(a: Catalog, b: Catalog, out: Difference[]): void {
     const tb = bTables.get(key(ta.schema, ta.name));
     if (!tb) continue;
     if (a.serverMajor === b.serverMajor) diffSets(out, 'table', [ta], [tb], (t) => key(t.schema, t.name), ['definition']);
+    if (ta.rowSecurity !== undefined && tb.rowSecurity !== undefined) diffSets(out, 'table', [ta], [tb], (t) => key(t.schema, t.name), ['rowSecurity']);
     diffSets(out, 'trigger', ta.triggers ?? [], tb.triggers ?? [], (t) => `${key(ta.schema, ta.name)}.${t.name}`, ['definition', 'enabled']);
   }
   const enums = (c: Catalog) => (c.types ?? []).map((t) => ({ ...t, values: labelList(t.values) }));

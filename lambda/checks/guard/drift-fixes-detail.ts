@@ -98,3 +98,14 @@ export function domainFix(diffs: readonly Difference[], snapshot: Catalog, live:
   }
   return lines.join('\n');
 }
+
+/** Row-level security turned on (or off, or forced) by hand: on without a policy, every role but the owner sees no row. */
+export function rowSecurityFix(d: Difference, snapshot: Catalog): string {
+  const t = snapshot.tables.find((x) => `${x.schema}.${x.name}` === d.name);
+  if (!t) return `undo the change to ${d.name} by hand, ${INTO_MIGRATION}`;
+  const table = qualified(t.schema, t.name);
+  const to = String(d.a);
+  const force = to === 'forced' ? `ALTER TABLE ${table} FORCE ROW LEVEL SECURITY;` : `ALTER TABLE ${table} NO FORCE ROW LEVEL SECURITY;`;
+  if (to === 'off') return `ALTER TABLE ${table} DISABLE ROW LEVEL SECURITY;  -- with it on and no policy for the application's role, that role sees no row`;
+  return `ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY;\n${force}`;
+}

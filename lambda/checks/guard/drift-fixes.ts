@@ -7,7 +7,7 @@
 import { quoteLiteral } from '../../engine/state';
 import type { Catalog, ConstraintInfo, Difference, TableInfo } from '../../schema/catalog';
 import { ident, qualified } from '../doctor/names';
-import { domainFix, enumFix, INTO_MIGRATION, locate, triggerFix, viewFix } from './drift-fixes-detail';
+import { domainFix, enumFix, INTO_MIGRATION, locate, rowSecurityFix, triggerFix, viewFix } from './drift-fixes-detail';
 import { renamedColumn, renamedTable, renameTableSql } from './drift-renames';
 
 /** The fix for one drifted object (all its differences). */
@@ -20,6 +20,7 @@ export function driftFix(diffs: readonly Difference[], snapshot: Catalog, live: 
   if (d.kind === 'domain') return domainFix(diffs, snapshot, live);
   if (d.change === 'only-in-b') return additionFix(d, live);
   if (d.kind === 'table' && d.field === 'definition') return viewFix(d, snapshot);
+  if (d.kind === 'table' && d.field === 'rowSecurity') return rowSecurityFix(d, snapshot);
   if (d.kind === 'table' && (d.field === 'partitionOf' || d.field === 'partitionBound')) return partitionFix(d, snapshot, live);
   switch (d.kind) {
     case 'column': return columnFix(diffs, snapshot);

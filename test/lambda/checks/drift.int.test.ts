@@ -283,6 +283,14 @@ CREATE VIEW active_orders AS SELECT id, status FROM orders WHERE active;`;
     });
   });
 
+  // Regression (helper): row-level security turned on by hand, with no policy, hides every row from the application's role; it was no drift.
+  it('row-level security turned on by hand: drift, and its fix turns it off', async () => {
+    expect(await driftAfter('ALTER TABLE orders ENABLE ROW LEVEL SECURITY')).toEqual({
+      drift: 'table public.orders: rowSecurity differs: snapshot "off" vs live "on"',
+      fixes: ["ALTER TABLE orders DISABLE ROW LEVEL SECURITY;  -- with it on and no policy for the application's role, that role sees no row"],
+    });
+  });
+
   // Last: a label added by hand stays (PostgreSQL drops none).
   it('an enum label renamed, then one added: the rename is renamed back; the added one cannot be dropped and is said so', async () => {
     expect(await driftAfter("ALTER TYPE order_status RENAME VALUE 'paid' TO 'settled'")).toEqual({
