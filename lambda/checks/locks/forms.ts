@@ -77,7 +77,7 @@ export const LOCK_EXAMPLE_TABLESPACE_SQL = [
   `CREATE TABLESPACE ${LOCK_EXAMPLE_TABLESPACE} LOCATION ''`,
 ];
 
-/** What every example runs against: `t` (with rows), `r` (referenced by t), `u` (rows, no primary key), `p` (partitioned, with partition `p1`), `p2` (rows within a bound of `p`, not attached), `dt` (a column of domain `dpos`, a stored generated column `twice`), `q` (partitioned, with an index on it only, `q_id`, and one on its partition `q1`, `q1_id`), their indexes and constraints. */
+/** What every example runs against: `t` (with rows), `r` (referenced by t), `u` (rows, no primary key), `p` (partitioned, with partition `p1`), `p2` (rows within a bound of `p`, not attached), `dt` (a column of domain `dpos`, a stored generated column `twice`), `q` (partitioned, with an index on it only, `q_id`, and one on its partition `q1`, `q1_id`), the sequence `t_seq`, their indexes and constraints. */
 export const LOCK_EXAMPLE_SCHEMA = `
 CREATE TABLE r (id int PRIMARY KEY);
 INSERT INTO r VALUES (1);
@@ -102,6 +102,7 @@ INSERT INTO p2 SELECT g, g FROM generate_series(100, 199) g;
 CREATE DOMAIN dpos AS int;
 CREATE TABLE dt (id int, v dpos, twice int GENERATED ALWAYS AS (id * 2) STORED);
 INSERT INTO dt SELECT g, g FROM generate_series(1, 100) g;
+CREATE SEQUENCE t_seq;
 CREATE TABLE q (id int) PARTITION BY RANGE (id);
 CREATE TABLE q1 PARTITION OF q FOR VALUES FROM (0) TO (100);
 CREATE INDEX q_id ON ONLY q (id);
@@ -177,6 +178,7 @@ export const LOCK_FORMS: readonly LockForm[] = [
   { id: 'select', statement: 'SELECT (scans: without WHERE)', lock: 'ACCESS SHARE', rewrites: false, scans: true, example: 'SELECT count(*) FROM t' },
   { id: 'select-for-update', statement: 'SELECT … FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE (scans: without WHERE; FOR KEY SHARE lets UPDATE of non-key columns through)', lock: 'ROW SHARE', rowLocks: true, rewrites: false, scans: true, example: 'SELECT * FROM t FOR UPDATE', saferForm: 'lock only the rows the change needs (a WHERE on a key), in short transactions' },
   { id: 'grant', statement: 'GRANT / REVOKE on a table (PostgreSQL 15: no table lock)', lock: 'ACCESS SHARE', rewrites: false, scans: false, example: 'GRANT SELECT ON t TO PUBLIC', until: { major: 15 } },
+  { id: 'sequence-owned-by', statement: 'CREATE / ALTER SEQUENCE … OWNED BY table.column (lock on the table)', lock: 'ACCESS SHARE', rewrites: false, scans: false, example: 'ALTER SEQUENCE t_seq OWNED BY t.a' },
   { id: 'no-table-lock', statement: 'CREATE FUNCTION / VIEW / TYPE / SCHEMA / SEQUENCE / EXTENSION, SET: no lock on an existing table', rewrites: false, scans: false, example: 'CREATE VIEW t_ids AS SELECT 1 AS id' },
   { id: 'code', statement: 'DO / CALL: runs code; its locks depend on what it does (not read by plan)', rewrites: false, scans: false, example: 'DO $$BEGIN PERFORM 1; END$$' },
   { id: 'lock-table', statement: 'LOCK TABLE … IN … MODE', lock: 'SHARE', rewrites: false, scans: false, example: 'LOCK TABLE t IN SHARE MODE' },

@@ -153,10 +153,19 @@ export function statementLock(s: ParsedStatement, rewrite?: RewriteContext): Sta
     case 'GrantStmt': return n.objtype === 'OBJECT_TABLE' ? single(form('grant'), table(rangeVar(as(list(n.objects)[0], 'RangeVar')))) : single(form('no-table-lock'), undefined);
     case 'DoStmt': case 'CallStmt': return single(form('code'), undefined);
     case 'AlterDomainStmt': return alterDomain(n);
+    case 'AlterSeqStmt': case 'CreateSeqStmt': return sequenceOwner(n);
     // ALL IN TABLESPACE names no table: the relations it moves are those of the tablespace (and owners) when it runs.
     case 'AlterTableMoveAllStmt': return single(form('move-all-tablespace'), undefined);
     default: return otherStatement(n);
   }
+}
+
+/** CREATE / ALTER SEQUENCE … OWNED BY table.column: ACCESS SHARE on the table (pg_locks, 18 and 15); without it (or OWNED BY NONE), no table lock. */
+function sequenceOwner(n: Node): StatementLock {
+  const owned = list(n.options).map((o) => as(o, 'DefElem')).find((d) => d?.defname === 'owned_by');
+  const parts = list(as(owned?.arg, 'List')?.items).map((p) => String(as(p, 'String')?.sval ?? ''));
+  if (parts.length < 2) return single(form('no-table-lock'), undefined);
+  return single(form('sequence-owned-by'), { ...(parts.length > 2 ? { schema: parts[parts.length - 3] } : {}), name: parts[parts.length - 2]!, kind: 'table' });
 }
 
 /** A statement the table does not name: ACCESS EXCLUSIVE assumed when it names a relation, else no table lock. */

@@ -60,6 +60,12 @@ describe('Function: statementLock', () => {
     }
   });
 
+  it('reads CREATE / ALTER SEQUENCE … OWNED BY as ACCESS SHARE on the table; other sequence options and OWNED BY NONE lock no table', () => {
+    expect(classify('ALTER SEQUENCE app.s OWNED BY app.orders.id')).toMatchObject({ form: { id: 'sequence-owned-by' }, lock: 'ACCESS SHARE', table: { schema: 'app', name: 'orders' } });
+    expect(classify('CREATE SEQUENCE s2 OWNED BY orders.id')).toMatchObject({ form: { id: 'sequence-owned-by' }, table: { name: 'orders' } });
+    for (const sql of ['ALTER SEQUENCE s OWNED BY NONE', 'ALTER SEQUENCE s RESTART', 'CREATE SEQUENCE s3']) expect(classify(sql)).toMatchObject({ form: { id: 'no-table-lock' } });
+  });
+
   // Regression: plan showed "-" for ALTER DOMAIN, which locks and reads every table with a column of the domain.
   it.each([
     ['ALTER DOMAIN app.posint ADD CONSTRAINT pos CHECK (VALUE > 0)', { schema: 'app', name: 'posint' }],
