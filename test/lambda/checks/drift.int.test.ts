@@ -189,16 +189,19 @@ describe.each(targets)('Partitions: a snapshot taken on PostgreSQL 18, the live 
   });
 });
 
+/** A fresh database made by `sql`, and its snapshot (no migrations): what the drift tests below compare against. */
+async function snapshotted(target: (typeof targets)[number], label: string, sql: string): Promise<{ url: string; snapshot: Snapshot }> {
+  const url = await freshDatabase(target, label);
+  await withClient(url, (c) => c.query(sql));
+  return { url, snapshot: await withClient(url, (c) => takeSnapshot(c, [])) };
+}
+
 // Regression: a column's collation was not read, so a COLLATE changed by hand (sort order, uniqueness, LIKE's index use) was no drift.
 describe.each(targets)('Collations: a column\'s collation changed by hand, on $name', (target) => {
   const TABLE = 'CREATE TABLE products (id int PRIMARY KEY, title text COLLATE "C", body text);\nCREATE INDEX products_title ON products (title);';
   let snapshot: Snapshot;
   let url: string;
-  beforeAll(async () => {
-    url = await freshDatabase(target, 'collation_drift');
-    await withClient(url, (c) => c.query(TABLE));
-    snapshot = await withClient(url, (c) => takeSnapshot(c, []));
-  });
+  beforeAll(async () => { ({ url, snapshot } = await snapshotted(target, 'collation_drift', TABLE)); });
 
   it('is drift, and the guard\'s fix (no rewrite) restores it', async () => {
     expect(snapshot.catalog.tables[0]!.columns.map((c) => [c.name, c.collation])).toEqual([['body', undefined], ['id', undefined], ['title', '"C"']]);
@@ -224,8 +227,8 @@ describe.each(targets)('Collations: a column\'s collation changed by hand, on $n
   });
 });
 
-// Regression: triggers, views' queries and enum labels were not read: a trigger dropped or disabled by hand (updated_at stops), a view's WHERE removed, an enum label renamed were no drift.
-describe.each(targets)('Triggers, views and enums changed by hand, on $name', (target) => {
+// Regression: triggers, views' queries, row-level security, enum labels and domains were not read: a trigger dropped or disabled by hand (updated_at stops), a view's WHERE removed, an enum label renamed, a domain's CHECK dropped were no drift.
+describe.each(targets)('Triggers, views, row-level security, enums and domains changed by hand, on $name', (target) => {
   const SCHEMA = `CREATE DOMAIN email_address AS text NOT NULL CONSTRAINT email_has_at CHECK (VALUE LIKE '%@%');
 CREATE TABLE contacts (id int, email email_address);
 CREATE TYPE order_status AS ENUM ('new', 'paid', 'shipped');
@@ -237,9 +240,7 @@ CREATE VIEW active_orders AS SELECT id, status FROM orders WHERE active;`;
   let url: string;
   let driver: PgDriver;
   beforeAll(async () => {
-    url = await freshDatabase(target, 'detail_drift');
-    await withClient(url, (c) => c.query(SCHEMA));
-    snapshot = await withClient(url, (c) => takeSnapshot(c, []));
+    ({ url, snapshot } = await snapshotted(target, 'detail_drift', SCHEMA));
     driver = new PgDriver({ connectionString: url });
   });
   afterAll(async () => { await driver.end(); });
