@@ -20,6 +20,12 @@ export interface TriggerInfo {
   enabled: string;
 }
 
+export interface PolicyInfo {
+  name: string;
+  /** The CREATE POLICY statement that makes it (no `;`): table schema-qualified, AS, FOR, TO (roles sorted), USING, WITH CHECK. */
+  definition: string;
+}
+
 export interface DomainInfo {
   schema: string;
   name: string;
@@ -59,6 +65,24 @@ SELECT n.nspname AS schema, c.relname AS name, CASE WHEN c.relforcerowsecurity T
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND c.relkind IN ('r', 'p') AND c.relrowsecurity`;
 
+/**
+ * Row-level security policies, each as the CREATE POLICY that makes it. The
+ * roles are sorted (PUBLIC is OID 0); USING and WITH CHECK as pg_get_expr
+ * prints them, names schema-qualified (the read's search_path).
+ */
+const SQL_POLICIES = `
+SELECT n.nspname AS schema, c.relname AS table, p.polname AS name,
+       format('CREATE POLICY %I ON %I.%I AS %s FOR %s TO %s', p.polname, n.nspname, c.relname,
+              CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
+              CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+              (SELECT string_agg(r.name, ', ' ORDER BY r.name)
+                 FROM (SELECT CASE WHEN o.oid = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(o.oid)) END AS name FROM unnest(p.polroles) AS o(oid)) r))
+       || coalesce(' USING (' || pg_get_expr(p.polqual, p.polrelid) || ')', '')
+       || coalesce(' WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')', '') AS definition
+  FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname IN (SELECT json_array_elements_text($1::json))
+ ORDER BY 1, 2, 3`;
+
 const SQL_ENUMS = `
 SELECT n.nspname AS schema, t.typname AS name, ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) AS values
   FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
@@ -80,17 +104,24 @@ interface DetailedTable {
   triggers?: TriggerInfo[];
   definition?: string;
   rowSecurity?: string;
+  policies?: PolicyInfo[];
 }
 
 /** Reads the detail into `tables` (by `schema.name`) and returns the enums and the server's major version. `names`: the schemas as one JSON text. */
 export async function readDetail(q: Queryable, names: string[], tables: Map<string, DetailedTable>): Promise<{ types: EnumInfo[]; domains: DomainInfo[]; serverMajor: number }> {
   for (const t of tables.values()) {
     t.triggers = [];
-    if (t.kind === 'r' || t.kind === 'p') t.rowSecurity = 'off';
+    if (t.kind === 'r' || t.kind === 'p') {
+      t.rowSecurity = 'off';
+      t.policies = [];
+    }
   }
   for (const r of (await q.query<{ schema: string; name: string; security: string }>(SQL_ROW_SECURITY, names)).rows) {
     const t = tables.get(`${r.schema}.${r.name}`);
     if (t) t.rowSecurity = r.security;
+  }
+  for (const r of (await q.query<PolicyInfo & { schema: string; table: string }>(SQL_POLICIES, names)).rows) {
+    tables.get(`${r.schema}.${r.table}`)?.policies?.push({ name: r.name, definition: r.definition });
   }
   for (const r of (await q.query<TriggerInfo & { schema: string; table: string }>(SQL_TRIGGERS, names)).rows) {
     tables.get(`${r.schema}.${r.table}`)?.triggers!.push({ name: r.name, definition: r.definition, enabled: r.enabled });

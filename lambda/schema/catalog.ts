@@ -22,7 +22,7 @@
  * compared later.
  */
 import type { Queryable } from '../engine/ports';
-import { readDetail, type DomainInfo, type EnumInfo, type TriggerInfo } from './catalog-detail';
+import { readDetail, type DomainInfo, type EnumInfo, type PolicyInfo, type TriggerInfo } from './catalog-detail';
 import { DEFAULT_STATE_SCHEMA } from '../engine/state';
 
 export interface CatalogOptions {
@@ -95,6 +95,11 @@ export interface TableInfo {
   definition?: string;
   /** A table's row-level security: `off`, `on`, or `forced` (on for its owner too) (`Catalog.detail`). */
   rowSecurity?: string;
+  /**
+   * A table's row-level security policies, sorted by name (`Catalog.detail`;
+   * absent in snapshots taken before they were read, which compare none).
+   */
+  policies?: PolicyInfo[];
 }
 
 export interface FunctionInfo {
@@ -304,7 +309,7 @@ SELECT n.nspname AS schema, p.proname AS name, pg_get_function_identity_argument
 
 // --- diff ---------------------------------------------------------------------
 
-export type DifferenceKind = 'schema' | 'extension' | 'type' | 'domain' | 'table' | 'column' | 'constraint' | 'index' | 'trigger' | 'function';
+export type DifferenceKind = 'schema' | 'extension' | 'type' | 'domain' | 'table' | 'column' | 'constraint' | 'index' | 'trigger' | 'policy' | 'function';
 
 export interface Difference {
   kind: DifferenceKind;
@@ -356,7 +361,7 @@ export function diffCatalogs(a: Catalog, b: Catalog): Difference[] {
   return out.sort((x, y) => KIND_ORDER.indexOf(x.kind) - KIND_ORDER.indexOf(y.kind) || compare(x.name, y.name));
 }
 
-const KIND_ORDER: DifferenceKind[] = ['schema', 'extension', 'type', 'domain', 'table', 'column', 'constraint', 'index', 'trigger', 'function'];
+const KIND_ORDER: DifferenceKind[] = ['schema', 'extension', 'type', 'domain', 'table', 'column', 'constraint', 'index', 'trigger', 'policy', 'function'];
 
 /** The detail's differences (`Catalog.detail`), when both catalogs have it; views' definitions between servers of one major version. */
 function diffDetail(a: Catalog, b: Catalog, out: Difference[]): void {
@@ -368,6 +373,7 @@ function diffDetail(a: Catalog, b: Catalog, out: Difference[]): void {
     if (a.serverMajor === b.serverMajor) diffSets(out, 'table', [ta], [tb], (t) => key(t.schema, t.name), ['definition']);
     if (ta.rowSecurity !== undefined && tb.rowSecurity !== undefined) diffSets(out, 'table', [ta], [tb], (t) => key(t.schema, t.name), ['rowSecurity']);
     diffSets(out, 'trigger', ta.triggers ?? [], tb.triggers ?? [], (t) => `${key(ta.schema, ta.name)}.${t.name}`, ['definition', 'enabled']);
+    if (ta.policies && tb.policies) diffSets(out, 'policy', ta.policies, tb.policies, (p) => `${key(ta.schema, ta.name)}.${p.name}`, ['definition']);
   }
   const enums = (c: Catalog) => (c.types ?? []).map((t) => ({ ...t, values: labelList(t.values) }));
   diffSets(out, 'type', enums(a), enums(b), (t) => key(t.schema, t.name), ['values']);

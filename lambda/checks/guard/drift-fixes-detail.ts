@@ -1,7 +1,8 @@
 /**
  * Fixes for the drift of a catalog's detail (`catalog-detail.ts`): a
- * trigger dropped, disabled or redefined by hand, an enum's labels changed,
- * a view redefined. Each restores what the snapshot has.
+ * trigger dropped, disabled or redefined by hand, a policy dropped or
+ * changed, an enum's labels changed, a view redefined. Each restores what
+ * the snapshot has.
  */
 import { quoteLiteral } from '../../engine/state';
 import { labelsOf, type Catalog, type Difference, type TableInfo } from '../../schema/catalog';
@@ -38,6 +39,24 @@ export function triggerFix(diffs: readonly Difference[], snapshot: Catalog, live
   if (d.change === 'only-in-a') return create;
   if (diffs.some((x) => x.field === 'definition')) return `DROP TRIGGER ${name} ON ${table};\n${create}`;
   return `ALTER TABLE ${table} ${ENABLE[trigger.enabled] ?? 'ENABLE'} TRIGGER ${name};`;
+}
+
+/**
+ * A policy dropped or changed by hand is made again as the snapshot has it;
+ * a changed one is dropped and made in one transaction, so no session sees
+ * the table without it (with row-level security on, a role no policy lets
+ * see a row sees none).
+ */
+export function policyFix(d: Difference, snapshot: Catalog, live: Catalog): string {
+  if (d.change === 'only-in-b') {
+    const at = locate(d, [live]);
+    return `put it in a migration (then schemaguard snapshot), or drop it${at ? `: DROP POLICY ${ident(at.member)} ON ${qualified(at.table.schema, at.table.name)};` : ''}`;
+  }
+  const at = locate(d, [snapshot]);
+  const policy = at?.table.policies?.find((p) => p.name === at.member);
+  if (!at || !policy) return `undo the change to policy ${d.name} by hand, ${INTO_MIGRATION}`;
+  if (d.change === 'only-in-a') return `${policy.definition};`;
+  return `BEGIN;\nDROP POLICY ${ident(policy.name)} ON ${qualified(at.table.schema, at.table.name)};\n${policy.definition};\nCOMMIT;`;
 }
 
 /** Labels the snapshot has and the live type lacks are added back in place; one renamed is renamed back; labels added by hand cannot be dropped. */

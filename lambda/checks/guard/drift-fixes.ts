@@ -7,7 +7,7 @@
 import { quoteLiteral } from '../../engine/state';
 import type { Catalog, ConstraintInfo, Difference, TableInfo } from '../../schema/catalog';
 import { ident, qualified } from '../doctor/names';
-import { domainFix, enumFix, INTO_MIGRATION, locate, rowSecurityFix, triggerFix, viewFix } from './drift-fixes-detail';
+import { domainFix, enumFix, INTO_MIGRATION, locate, policyFix, rowSecurityFix, triggerFix, viewFix } from './drift-fixes-detail';
 import { renamedColumn, renamedTable, renameTableSql } from './drift-renames';
 
 /** The fix for one drifted object (all its differences). */
@@ -16,6 +16,7 @@ export function driftFix(diffs: readonly Difference[], snapshot: Catalog, live: 
   const renamed = renameFix(d, snapshot, live);
   if (renamed) return renamed;
   if (d.kind === 'trigger') return triggerFix(diffs, snapshot, live);
+  if (d.kind === 'policy') return policyFix(d, snapshot, live);
   if (d.kind === 'type') return enumFix(d, snapshot);
   if (d.kind === 'domain') return domainFix(diffs, snapshot, live);
   if (d.change === 'only-in-b') return additionFix(d, live);

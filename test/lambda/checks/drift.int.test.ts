@@ -235,7 +235,11 @@ CREATE TYPE order_status AS ENUM ('new', 'paid', 'shipped');
 CREATE TABLE orders (id int PRIMARY KEY, status order_status NOT NULL DEFAULT 'new', active boolean NOT NULL DEFAULT true, updated_at timestamptz);
 CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN NEW.updated_at := now(); RETURN NEW; END$$;
 CREATE TRIGGER orders_touch BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION touch();
-CREATE VIEW active_orders AS SELECT id, status FROM orders WHERE active;`;
+CREATE VIEW active_orders AS SELECT id, status FROM orders WHERE active;
+CREATE TABLE notes (id int, tenant text NOT NULL, body text);
+ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_notes ON notes FOR SELECT TO PUBLIC USING (tenant = current_setting('app.tenant'));
+CREATE POLICY no_empty ON notes AS RESTRICTIVE FOR INSERT TO PUBLIC WITH CHECK (body <> '');`;
   let snapshot: Snapshot;
   let url: string;
   let driver: PgDriver;
@@ -290,6 +294,31 @@ CREATE VIEW active_orders AS SELECT id, status FROM orders WHERE active;`;
       drift: 'table public.orders: rowSecurity differs: snapshot "off" vs live "on"',
       fixes: ["ALTER TABLE orders DISABLE ROW LEVEL SECURITY;  -- with it on and no policy for the application's role, that role sees no row"],
     });
+  });
+
+  // Regression: a policy dropped or widened by hand (a tenant reads every tenant's rows, or none) was no drift.
+  it('a policy dropped, then one changed: drift, and its fix makes it again as the snapshot has it', async () => {
+    const made = "CREATE POLICY tenant_notes ON public.notes AS PERMISSIVE FOR SELECT TO PUBLIC USING ((tenant = current_setting('app.tenant'::text)))";
+    expect(snapshot.catalog.tables.find((t) => t.name === 'notes')!.policies).toEqual([
+      { name: 'no_empty', definition: "CREATE POLICY no_empty ON public.notes AS RESTRICTIVE FOR INSERT TO PUBLIC WITH CHECK ((body <> ''::text))" },
+      { name: 'tenant_notes', definition: made },
+    ]);
+    expect(await driftAfter('DROP POLICY tenant_notes ON notes')).toEqual({ drift: 'policy public.notes.tenant_notes: only in snapshot', fixes: [`${made};`] });
+    const { drift, fixes } = await driftAfter('ALTER POLICY tenant_notes ON notes USING (true)');
+    expect(drift).toBe(`policy public.notes.tenant_notes: definition differs: snapshot ${JSON.stringify(made)} vs live ${JSON.stringify(made.replace(/USING .*/, 'USING (true)'))}`);
+    expect(fixes).toEqual([`BEGIN;\nDROP POLICY tenant_notes ON notes;\n${made};\nCOMMIT;`]);
+    // A policy added by hand is a ticket (guard), with the statement that drops it; a snapshot that did not read policies compares none.
+    await withClient(url, (c) => c.query('CREATE POLICY all_notes ON notes FOR SELECT TO PUBLIC USING (true)'));
+    try {
+      const report = await detectDrift({ driver, snapshot });
+      expect(formatDrift(report)).toBe('policy public.notes.all_notes: only in live');
+      const live = await withClient(url, (c) => readCatalog(c, { schemas: ['public'] }));
+      expect(driftFix(report.differences, snapshot.catalog, live)).toBe('put it in a migration (then schemaguard snapshot), or drop it: DROP POLICY all_notes ON notes;');
+      const older = { ...snapshot.catalog, tables: snapshot.catalog.tables.map(({ policies: _read, ...t }) => t) };
+      expect(formatDrift(await detectDrift({ driver, snapshot: { ...snapshot, catalog: older } }))).toBe('');
+    } finally {
+      await withClient(url, (c) => c.query('DROP POLICY all_notes ON notes'));
+    }
   });
 
   // Last: a label added by hand stays (PostgreSQL drops none).
