@@ -66,6 +66,18 @@ SELECT n.nspname AS schema, c.relname AS name, CASE WHEN c.relforcerowsecurity T
  WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND c.relkind IN ('r', 'p') AND c.relrowsecurity`;
 
 /**
+ * Tables whose replica identity is not the default (the primary key): what
+ * logical replication sends of an updated or deleted row, and whether a
+ * table in a publication takes UPDATE and DELETE at all.
+ */
+const SQL_REPLICA_IDENTITY = `
+SELECT n.nspname AS schema, c.relname AS name,
+       CASE c.relreplident WHEN 'n' THEN 'nothing' WHEN 'f' THEN 'full'
+         ELSE 'index ' || (SELECT quote_ident(ic.relname) FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = c.oid AND i.indisreplident) END AS identity
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND c.relkind IN ('r', 'p') AND c.relreplident <> 'd'`;
+
+/**
  * Row-level security policies, each as the CREATE POLICY that makes it. The
  * roles are sorted (PUBLIC is OID 0); USING and WITH CHECK as pg_get_expr
  * prints them, names schema-qualified (the read's search_path).
@@ -105,6 +117,7 @@ interface DetailedTable {
   definition?: string;
   rowSecurity?: string;
   policies?: PolicyInfo[];
+  replicaIdentity?: string;
 }
 
 /** Reads the detail into `tables` (by `schema.name`) and returns the enums and the server's major version. `names`: the schemas as one JSON text. */
@@ -114,11 +127,17 @@ export async function readDetail(q: Queryable, names: string[], tables: Map<stri
     if (t.kind === 'r' || t.kind === 'p') {
       t.rowSecurity = 'off';
       t.policies = [];
+      t.replicaIdentity = 'default';
     }
   }
   for (const r of (await q.query<{ schema: string; name: string; security: string }>(SQL_ROW_SECURITY, names)).rows) {
     const t = tables.get(`${r.schema}.${r.name}`);
     if (t) t.rowSecurity = r.security;
+  }
+  for (const r of (await q.query<{ schema: string; name: string; identity: string | null }>(SQL_REPLICA_IDENTITY, names)).rows) {
+    const t = tables.get(`${r.schema}.${r.name}`);
+    // USING INDEX of an index dropped since reads as nothing (PostgreSQL keeps relreplident 'i').
+    if (t) t.replicaIdentity = r.identity ?? 'nothing';
   }
   for (const r of (await q.query<PolicyInfo & { schema: string; table: string }>(SQL_POLICIES, names)).rows) {
     tables.get(`${r.schema}.${r.table}`)?.policies?.push({ name: r.name, definition: r.definition });

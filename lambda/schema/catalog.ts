@@ -100,6 +100,12 @@ export interface TableInfo {
    * absent in snapshots taken before they were read, which compare none).
    */
   policies?: PolicyInfo[];
+  /**
+   * A table's replica identity: `default` (its primary key), `full`,
+   * `nothing`, or `index <name>` (`Catalog.detail`; absent in snapshots
+   * taken before it was read, which compare none).
+   */
+  replicaIdentity?: string;
 }
 
 export interface FunctionInfo {
@@ -371,7 +377,9 @@ function diffDetail(a: Catalog, b: Catalog, out: Difference[]): void {
     const tb = bTables.get(key(ta.schema, ta.name));
     if (!tb) continue;
     if (a.serverMajor === b.serverMajor) diffSets(out, 'table', [ta], [tb], (t) => key(t.schema, t.name), ['definition']);
-    if (ta.rowSecurity !== undefined && tb.rowSecurity !== undefined) diffSets(out, 'table', [ta], [tb], (t) => key(t.schema, t.name), ['rowSecurity']);
+    for (const field of ['rowSecurity', 'replicaIdentity'] as const) {
+      if (ta[field] !== undefined && tb[field] !== undefined) diffSets(out, 'table', [ta], [tb], (t) => key(t.schema, t.name), [field]);
+    }
     diffSets(out, 'trigger', ta.triggers ?? [], tb.triggers ?? [], (t) => `${key(ta.schema, ta.name)}.${t.name}`, ['definition', 'enabled']);
     if (ta.policies && tb.policies) diffSets(out, 'policy', ta.policies, tb.policies, (p) => `${key(ta.schema, ta.name)}.${p.name}`, ['definition']);
   }

@@ -128,3 +128,12 @@ export function rowSecurityFix(d: Difference, snapshot: Catalog): string {
   if (to === 'off') return `ALTER TABLE ${table} DISABLE ROW LEVEL SECURITY;  -- with it on and no policy for the application's role, that role sees no row`;
   return `ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY;\n${force}`;
 }
+
+/** A replica identity changed by hand (FULL, NOTHING, another index): what logical replication sends, and whether a published table takes UPDATE and DELETE. */
+export function replicaIdentityFix(d: Difference, snapshot: Catalog): string {
+  const t = snapshot.tables.find((x) => `${x.schema}.${x.name}` === d.name);
+  if (!t) return `undo the change to ${d.name} by hand, ${INTO_MIGRATION}`;
+  const to = String(d.a);
+  const form = to.startsWith('index ') ? `USING INDEX ${to.slice('index '.length)}` : to.toUpperCase();
+  return `ALTER TABLE ${qualified(t.schema, t.name)} REPLICA IDENTITY ${form};  -- ACCESS EXCLUSIVE on the table, brief (no rewrite)`;
+}

@@ -7,7 +7,7 @@
 import { quoteLiteral } from '../../engine/state';
 import type { Catalog, ConstraintInfo, Difference, TableInfo } from '../../schema/catalog';
 import { ident, qualified } from '../doctor/names';
-import { domainFix, enumFix, INTO_MIGRATION, locate, policyFix, rowSecurityFix, triggerFix, viewFix } from './drift-fixes-detail';
+import { domainFix, enumFix, INTO_MIGRATION, locate, policyFix, replicaIdentityFix, rowSecurityFix, triggerFix, viewFix } from './drift-fixes-detail';
 import { renamedColumn, renamedTable, renameTableSql } from './drift-renames';
 
 /** The fix for one drifted object (all its differences). */
@@ -20,8 +20,14 @@ export function driftFix(diffs: readonly Difference[], snapshot: Catalog, live: 
   if (d.kind === 'type') return enumFix(d, snapshot);
   if (d.kind === 'domain') return domainFix(diffs, snapshot, live);
   if (d.change === 'only-in-b') return additionFix(d, live);
+  // A table's fields each have their own fix (row-level security and replica identity changed together: both).
+  if (d.kind === 'table' && d.change === 'changed' && diffs.length > 1) {
+    const fixes = diffs.filter((x) => x.field !== 'partitionBound' || !diffs.some((y) => y.field === 'partitionOf')).map((x) => driftFix([x], snapshot, live));
+    return [...new Set(fixes)].join('\n');
+  }
   if (d.kind === 'table' && d.field === 'definition') return viewFix(d, snapshot);
   if (d.kind === 'table' && d.field === 'rowSecurity') return rowSecurityFix(d, snapshot);
+  if (d.kind === 'table' && d.field === 'replicaIdentity') return replicaIdentityFix(d, snapshot);
   if (d.kind === 'table' && (d.field === 'partitionOf' || d.field === 'partitionBound')) return partitionFix(d, snapshot, live);
   switch (d.kind) {
     case 'column': return columnFix(diffs, snapshot);

@@ -296,6 +296,22 @@ CREATE POLICY no_empty ON notes AS RESTRICTIVE FOR INSERT TO PUBLIC WITH CHECK (
     });
   });
 
+  // Regression: a replica identity changed by hand (what logical replication sends; NOTHING refuses UPDATE and DELETE on a published table) was no drift.
+  it('a replica identity changed by hand: drift, and its fix sets it back; with row-level security changed too, both fixes', async () => {
+    expect(await driftAfter('ALTER TABLE orders REPLICA IDENTITY FULL')).toEqual({
+      drift: 'table public.orders: replicaIdentity differs: snapshot "default" vs live "full"',
+      fixes: ['ALTER TABLE orders REPLICA IDENTITY DEFAULT;  -- ACCESS EXCLUSIVE on the table, brief (no rewrite)'],
+    });
+    await withClient(url, (c) => c.query('ALTER TABLE orders REPLICA IDENTITY USING INDEX orders_pkey, ENABLE ROW LEVEL SECURITY'));
+    const report = await detectDrift({ driver, snapshot });
+    expect(formatDrift(report)).toBe('table public.orders: rowSecurity differs: snapshot "off" vs live "on"\ntable public.orders: replicaIdentity differs: snapshot "default" vs live "index orders_pkey"');
+    const live = await withClient(url, (c) => readCatalog(c, { schemas: ['public'] }));
+    const fix = driftFix(report.differences, snapshot.catalog, live);
+    expect(fix.split('\n').map((l) => l.replace(/ {2}--.*/, ''))).toEqual(['ALTER TABLE orders DISABLE ROW LEVEL SECURITY;', 'ALTER TABLE orders REPLICA IDENTITY DEFAULT;']);
+    await withClient(url, (c) => c.query(fix.replace(/ {2}--.*$/gm, '')));
+    expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
+  });
+
   // Regression: a policy dropped or widened by hand (a tenant reads every tenant's rows, or none) was no drift.
   it('a policy dropped, then one changed: drift, and its fix makes it again as the snapshot has it', async () => {
     const made = "CREATE POLICY tenant_notes ON public.notes AS PERMISSIVE FOR SELECT TO PUBLIC USING ((tenant = current_setting('app.tenant'::text)))";
