@@ -45,10 +45,10 @@ export { LeaseLock, type LeaseLockOptions, type LeaseTimings } from './driver/da
 
 // The checks: lint (no database), contracts, doctor, drift.
 export {
-  lintMigrations as lint, lintSourceFromText, lintSourceOf, needsDependencies, readLintCatalog, RULES as LINT_RULES,
+  alteredTables, lintMigrations as lint, lintSourceFromText, lintSourceOf, needsDependencies, readLintCatalog, RULES as LINT_RULES,
   type LintCatalog, type LintOptions, type LintResult, type LintSource, type RuleInfo,
 } from './checks/lint';
-export type { CatalogDomain, CatalogNotNullCheck, CatalogNotValidNotNull, CatalogPartitionedTable, ReadCatalogOptions } from './checks/lint/catalog';
+export type { CatalogColumn, CatalogDomain, CatalogNotNullCheck, CatalogNotValidNotNull, CatalogPartitionedTable, ReadCatalogOptions } from './checks/lint/catalog';
 export type { DependencyEdge, DependencyGraph, DependencyObject } from './checks/lint/dependencies';
 export type { FunctionSignature, Volatility } from './checks/lint/volatility';
 export {

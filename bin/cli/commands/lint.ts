@@ -2,7 +2,7 @@
 import { FILE_NAME_PATTERN, migrationFiles, readMigrationText, validateMigrationText } from '../../../lambda/engine/source';
 import { DEFAULT_STATE_SCHEMA, readApplied } from '../../../lambda/engine/state';
 import { countBySeverity, formatFinding } from '../../../lambda/checks/finding';
-import { lintMigrations, lintSourceFromText, needsDependencies, readLintCatalog, type LintCatalog, type LintResult, type LintSource } from '../../../lambda/checks/lint';
+import { alteredTables, lintMigrations, lintSourceFromText, needsDependencies, readLintCatalog, type LintCatalog, type LintResult, type LintSource } from '../../../lambda/checks/lint';
 import { printFindings } from '../output/findings';
 import { connectTarget, type CommandContext } from './context';
 
@@ -46,7 +46,7 @@ export async function lintCommand(ctx: CommandContext): Promise<number> {
         for (const s of sources) s.applied = applied.has(Number(FILE_NAME_PATTERN.exec(s.file)![1]));
         const dependencies = needsDependencies(sources);
         if (dependencies) ctx.progress(`lint reads what depends on what in ${driver.target} (pg_depend): a pending file says CASCADE`);
-        catalog = await readLintCatalog(session, { dependencies, onUnread: ctx.progress });
+        catalog = await readLintCatalog(session, { dependencies, tables: alteredTables(sources), onUnread: ctx.progress });
         scope = `${sources.filter((s) => !s.applied).length} pending of ${sources.length} files in ${opts.dir}/ (${driver.target})`;
       } finally {
         await session.close();

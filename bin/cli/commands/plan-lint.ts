@@ -2,7 +2,7 @@
 import type { Queryable } from '../../../lambda/engine/ports';
 import type { Plan } from '../../../lambda/engine/plan';
 import type { Migration } from '../../../lambda/engine/source';
-import { lintMigrations, lintSourceOf, needsDependencies, readLintCatalog, type LintCatalog, type LintResult, type LintSource } from '../../../lambda/checks/lint';
+import { alteredTables, lintMigrations, lintSourceOf, needsDependencies, readLintCatalog, type LintCatalog, type LintResult, type LintSource } from '../../../lambda/checks/lint';
 
 /** What lint and the lock plan both read: every file (applied ones as context) and, with a database, its functions and domains. */
 export interface PlanLintContext {
@@ -15,7 +15,7 @@ export interface PlanLintContext {
 export async function planLintContext(migrations: Migration[], plan: Plan, session?: Queryable, onUnread?: (line: string) => void): Promise<PlanLintContext> {
   const pending = new Set(plan.pending.map((m) => m.version));
   const sources = migrations.map((m) => lintSourceOf(m, !pending.has(m.version)));
-  const catalog = session ? await readLintCatalog(session, { dependencies: needsDependencies(sources), onUnread }) : undefined;
+  const catalog = session ? await readLintCatalog(session, { dependencies: needsDependencies(sources), tables: alteredTables(sources), onUnread }) : undefined;
   return { sources, applied: migrations.filter((m) => !pending.has(m.version)), catalog };
 }
 

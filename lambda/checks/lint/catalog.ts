@@ -7,7 +7,9 @@
  * whose columns a primary key is refused; the validated CHECKs that prove
  * columns not null (`col IS NOT NULL`), which spare SET NOT NULL its scan;
  * the partitioned tables and their partitions, where CREATE INDEX has no
- * CONCURRENTLY;
+ * CONCURRENTLY; the columns (type, NOT NULL) of the tables a pending file
+ * alters (`alteredTables`), so that a table no migration made (one that was
+ * there before schemaguard) has known column types;
  * and, when a pending file says
  * CASCADE, the user objects' dependencies (`dependencies.ts`), so
  * drop-cascade names what would go.
@@ -65,6 +67,17 @@ export interface CatalogNotValidNotNull {
   indexes: string[];
 }
 
+/** A column of a table of the database (`LintCatalog.columns`), before the pending files. */
+export interface CatalogColumn {
+  schema: string;
+  table: string;
+  column: string;
+  /** format_type(), as the lint model writes types (`character varying(20)`, `timestamp(3) with time zone`). */
+  type: string;
+  /** NOT NULL, and (PostgreSQL 18) not by a NOT VALID constraint: SET NOT NULL on it reads no row. */
+  notNull: boolean;
+}
+
 export interface LintCatalog {
   functions: FunctionSignature[];
   domains: CatalogDomain[];
@@ -72,6 +85,8 @@ export interface LintCatalog {
   notValidNotNull?: CatalogNotValidNotNull[];
   /** Validated CHECKs proving columns not null. @default - none */
   notNullChecks?: CatalogNotNullCheck[];
+  /** The columns of the tables the pending files alter (`ReadCatalogOptions.tables`). @default - none: a table no migration made has unknown columns */
+  columns?: CatalogColumn[];
   /** The partitioned tables. @default - none known */
   partitionedTables?: CatalogPartitionedTable[];
   /** What depends on what (`pg_depend`), read when asked for. */
@@ -85,6 +100,8 @@ export interface LintCatalog {
 }
 
 export interface ReadCatalogOptions {
+  /** Read the columns of the tables of these names (in any schema; `alteredTables`). @default - none */
+  tables?: readonly string[];
   /** Read the dependencies too (`needsDependencies`). @default false */
   dependencies?: boolean;
   /**
@@ -102,6 +119,38 @@ export function needsDependencies(sources: readonly LintSource[]): boolean {
 }
 
 const DROP_CASCADE_WORD = /(?<!\b(?:delete|update)\s+)\bcascade\b/i;
+
+/** At most this many table names are read (a file that alters more still lints, with the others' columns unknown). */
+const MAX_ALTERED_TABLES = 2000;
+
+/**
+ * The names of the tables the pending files may alter (after `ALTER TABLE`,
+ * quoted as written or folded to lower case): whose columns lint reads from
+ * the database. A name too many is harmless, one missed only leaves its
+ * columns unknown.
+ */
+export function alteredTables(sources: readonly LintSource[]): string[] {
+  const found = new Set<string>();
+  const name = String.raw`(?:"(?:[^"]|"")+"|[\p{L}_][\p{L}\p{N}_$]*)`;
+  const re = new RegExp(String.raw`\balter\s+table\s+(?:if\s+exists\s+)?(?:only\s+)?(?:${name}\s*\.\s*)?(${name})`, 'giu');
+  for (const src of sources) {
+    if (src.applied) continue;
+    for (const m of src.text.matchAll(re)) {
+      const raw = m[1]!;
+      found.add(raw.startsWith('"') ? raw.slice(1, -1).replaceAll('""', '"') : raw.toLowerCase());
+      if (found.size >= MAX_ALTERED_TABLES) return [...found];
+    }
+  }
+  return [...found];
+}
+
+// attnotnull is true under PostgreSQL 18's NOT VALID NOT NULL too (then SET NOT NULL validates: it reads the table).
+const COLUMNS_SQL = `
+SELECT n.nspname AS schema, c.relname AS "table", a.attname AS "column", format_type(a.atttypid, a.atttypmod) AS type,
+       a.attnotnull AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'n' AND NOT k.convalidated AND k.conkey[1] = a.attnum) AS "notNull"
+  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relname IN (SELECT json_array_elements_text($1::json)) AND c.relkind IN ('r', 'p')
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' AND a.attnum > 0 AND NOT a.attisdropped`;
 
 const VOLATILITY: Record<string, Volatility> = { i: 'immutable', s: 'stable', v: 'volatile' };
 
@@ -131,7 +180,11 @@ export async function readLintCatalog(q: Queryable, options: ReadCatalogOptions 
   )).rows;
   const partitionedTables = (await q.query<{ schema: string; name: string; schemas: string[]; names: string[] }>(PARTITIONED_SQL)).rows
     .map((r) => ({ schema: r.schema, name: r.name, partitions: r.names.map((name, k) => ({ schema: r.schemas[k]!, name })) }));
-  return { functions, domains, notValidNotNull, notNullChecks, partitionedTables, utcSessions: zone?.utc === true, ...(options.dependencies ? { dependencies: await readOrSay(q, options.onUnread) } : {}) };
+  const columns = options.tables?.length ? (await q.query<CatalogColumn>(COLUMNS_SQL, [JSON.stringify(options.tables)])).rows : undefined;
+  return {
+    functions, domains, notValidNotNull, notNullChecks, partitionedTables, utcSessions: zone?.utc === true, ...(columns ? { columns } : {}),
+    ...(options.dependencies ? { dependencies: await readOrSay(q, options.onUnread) } : {}),
+  };
 }
 
 const PARTITIONED_SQL = `

@@ -54,8 +54,8 @@ import { WHOLE_TABLE_UPDATE } from './rules/whole-table-update';
 import { VOLATILE_DEFAULT } from './rules/volatile-default';
 import type { LintSource } from './source';
 
-export type { LintCatalog } from './catalog';
-export { checkProves, needsDependencies, notNullProvenInDatabase, readLintCatalog } from './catalog';
+export type { CatalogColumn, LintCatalog } from './catalog';
+export { alteredTables, checkProves, needsDependencies, notNullProvenInDatabase, readLintCatalog } from './catalog';
 export { rewriteContextOf, rewritingColumnDefault, type RewriteContext } from './column';
 export { PendingModel } from './model';
 export { notNullColumns, notNullProven } from './model-tables';
@@ -130,6 +130,7 @@ export async function lintMigrations(sources: LintSource[], options: LintOptions
       for (const chunk of chunks) for (const s of chunk) model.apply(s);
       continue;
     }
+    if (result.files.length === 0 && options.catalog?.columns) model.useDatabaseColumns(options.catalog.columns);
     result.files.push(src.file);
     const { raw, lines } = lintFile({ src, positions, model, catalog: options.catalog }, chunks, LINT_RULES);
     const { findings, allowed } = applyAllowances(src, lines, raw, LINT_RULES.map((r) => r.id));

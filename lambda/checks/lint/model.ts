@@ -18,13 +18,15 @@
  * the pending set is new too.
  *
  * A table that no migration creates is an existing table whose columns are
- * unknown. Functions (for volatility) and domains (a domain with constraints
+ * unknown, unless lint has a database: then they are the database's
+ * (`useDatabaseColumns`). Functions (for volatility) and domains (a domain with constraints
  * makes ADD COLUMN rewrite) are followed too.
  */
 import { as, list, names, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../parse';
 import { applyFunctionStatement } from './model-functions';
 import { applyAlterCommand, constraintIndexes, createdTable, notNullSettled } from './model-tables';
 import type { AlterTarget, CommandHook, DomainModel, FunctionScope, ModelFunction, TableModel } from './model-types';
+import type { CatalogColumn } from './catalog';
 import type { LintSource } from './source';
 
 export type { AlterTarget, ColumnModel, CommandHook, ConstraintKind, ConstraintModel, DomainModel, ModelFunction, TableModel } from './model-types';
@@ -48,6 +50,8 @@ export class PendingModel implements FunctionScope {
   /** Functions created by the migrations read so far. */
   readonly functions: ModelFunction[] = [];
   private path: string[] = DEFAULT_SEARCH_PATH;
+  /** The database's columns by `schema.table`, when lint has a database (`useDatabaseColumns`). */
+  private database?: Map<string, Map<string, CatalogColumn>>;
   private current?: LintSource;
   private zoneUtc?: boolean;
 
@@ -97,6 +101,30 @@ export class PendingModel implements FunctionScope {
     return moved?.[1] ?? name;
   }
 
+  /**
+   * The database's columns, before the first pending file: the tables the
+   * model has (no pending file has changed them yet) get those it does not
+   * know, and a table first named later gets its own when it is.
+   */
+  useDatabaseColumns(columns: readonly CatalogColumn[]): void {
+    this.database = new Map();
+    for (const c of columns) {
+      const key = `${c.schema}.${c.table}`;
+      if (!this.database.has(key)) this.database.set(key, new Map());
+      this.database.get(key)!.set(c.column, c);
+    }
+    for (const t of this.tables.values()) if (!t.isNew) this.seed(t);
+  }
+
+  private seed(t: TableModel): void {
+    const db = t.databaseName ?? t;
+    for (const [name, c] of this.database?.get(`${db.schema}.${db.name}`) ?? []) {
+      const known = t.columns.get(name);
+      if (!known) t.columns.set(name, { type: c.type, notNull: c.notNull });
+      else known.type ??= c.type;
+    }
+  }
+
   /** `schema.name` of a table reference: through the search path when unqualified. */
   keyOf(r: { schema?: string; name: string }): string {
     if (r.schema) return `${r.schema}.${r.name}`;
@@ -138,6 +166,7 @@ export class PendingModel implements FunctionScope {
       t = { schema, name, isNew: false, columns: new Map(), primaryKey: [], constraints: new Map() };
       const schemaInDatabase = this.databaseSchemas.get(schema);
       if (schemaInDatabase) t.databaseName = { schema: schemaInDatabase, name };
+      this.seed(t);
       this.tables.set(key, t);
     }
     return t;
