@@ -36,7 +36,7 @@ import { defaultGuardRoleName, GuardRole } from './guard-role';
 import { handlerCode } from './handler-asset';
 import { acknowledge } from './nag';
 import { claimOnce } from './synth-claims';
-import { dataApiStatement, secretStatements, vpcNetworkInterfacesStatement, type MigrationsTarget, type SchemaMigrations } from './schema-migrations';
+import { dataApiStatement, databaseEndpoint, secretStatements, vpcNetworkInterfacesStatement, type MigrationsTarget, type SchemaMigrations } from './schema-migrations';
 
 export interface SchemaGuardProps {
   /**
@@ -304,14 +304,6 @@ function identifierOf(target: MigrationsTarget): string | undefined {
   return db.instanceIdentifier ?? db.clusterIdentifier;
 }
 
-/** Host and port of the migrations' database, when it is an rds instance or cluster. */
-function endpointOf(target: Extract<MigrationsTarget, { kind: 'connection' }>): { host: string; port: string } | undefined {
-  const db = target.database as Partial<rds.IDatabaseInstance & rds.IDatabaseCluster>;
-  if (db.dbInstanceEndpointAddress) return { host: db.dbInstanceEndpointAddress, port: db.dbInstanceEndpointPort! };
-  if (db.clusterEndpoint) return { host: db.clusterEndpoint.hostname, port: Token.asString(db.clusterEndpoint.port) };
-  return undefined;
-}
-
 /** The guard's environment: its secret, the database, where its files are, the metrics' namespace and dimensions. No secret value. */
 function guardEnvironment(props: SchemaGuardProps, settings: GuardSettings, target: MigrationsTarget, secret: secretsmanager.ISecret): Record<string, string> {
   const environment: Record<string, string> = {
@@ -328,7 +320,7 @@ function guardEnvironment(props: SchemaGuardProps, settings: GuardSettings, targ
   if (target.kind === 'data-api') {
     environment[ENV.clusterArn] = target.cluster.clusterArn;
   } else {
-    const endpoint = endpointOf(target);
+    const endpoint = databaseEndpoint(target.database);
     if (!endpoint && !props.roleSecret) {
       throw new Error('SchemaGuard: the migrations\' database is not an rds.DatabaseInstance or DatabaseCluster, so its host is unknown; pass "roleSecret" with host and port');
     }

@@ -392,7 +392,18 @@ function handlerEnvironment(props: SchemaMigrationsProps, settings: Settings): R
   if (props.databaseName) environment[ENV.databaseName] = props.databaseName;
   if (props.databaseLogGroupName) environment[ENV.databaseLogGroup] = props.databaseLogGroupName;
   if (props.dataApiCluster) environment[ENV.clusterArn] = props.dataApiCluster.clusterArn;
+  // The endpoint, for a secret without a host (an RDS-managed master secret, manageMasterUserPassword): the secret's host comes first.
+  const endpoint = props.database && databaseEndpoint(props.database);
+  if (endpoint) Object.assign(environment, { [ENV.endpointHost]: endpoint.host, [ENV.endpointPort]: endpoint.port });
   return environment;
+}
+
+/** Host and port of an rds.DatabaseInstance's or DatabaseCluster's endpoint; undefined for another connectable (a proxy). */
+export function databaseEndpoint(database: unknown): { host: string; port: string } | undefined {
+  const db = database as Partial<rds.IDatabaseInstance & rds.IDatabaseCluster>;
+  if (db.dbInstanceEndpointAddress) return { host: db.dbInstanceEndpointAddress, port: db.dbInstanceEndpointPort! };
+  if (db.clusterEndpoint) return { host: db.clusterEndpoint.hostname, port: Token.asString(db.clusterEndpoint.port) };
+  return undefined;
 }
 
 /** cdk-nag findings of this construct that are accepted, with their reasons. */

@@ -54,6 +54,8 @@ export interface CliOptions {
   format: OutputFormat;
   /** Why (`baseline`, `repair`). */
   reason?: string;
+  /** `repair --rename`: accept a changed file whose version was applied under another name. */
+  rename: boolean;
   /** `baseline --from`: read the version from another tool's history table. */
   from?: BaselineSource;
   /** `status --exit-code`: exit 1 when anything is pending or changed. */
@@ -90,6 +92,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--snapshot': { key: 'snapshot', kind: 'string', value: 'FILE', help: 'schema snapshot for diff and guard (default: lambda/schema/snapshot.json)' },
   '--format': { key: 'format', kind: 'format', value: 'FORMAT', help: 'text, json or github (workflow annotations; a failure is one) for every command; sarif (SARIF 2.1.0) for lint, check, doctor, diff, plan and guard (default: text)' },
   '--reason': { key: 'reason', kind: 'string', value: 'TEXT', help: 'why: kept with the rows baseline records and with every checksum repair accepts' },
+  '--rename': { key: 'rename', kind: 'bool', help: 'repair: also accept a file whose version ran under another name (that migration renamed, not a new one)' },
   '--from': { key: 'from', kind: 'source', value: 'TOOL', help: 'baseline: take the version from flyway or node-pg-migrate history in the same database' },
   '--exit-code': { key: 'exitCode', kind: 'bool', help: 'status: exit 1 when a migration is pending or changed (a CI gate)' },
   '--offline': { key: 'offline', kind: 'bool', help: 'plan: from the files alone, without a database (every file pending, no table sizes)' },
@@ -122,6 +125,7 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
     args: [],
     format: 'text',
     exitCode: false,
+    rename: false,
     offline: false,
     warnRows: 100_000,
     minCalls: 5,
@@ -159,7 +163,11 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   }
   const [command, ...extra] = rest;
   // `schemaguard help` and `schemaguard help migrate` are --help.
-  if (command === undefined || command === 'help') { opts.command = 'help'; helpArguments(extra); return opts; }
+  // No command (a CI step's `schemaguard $COMMAND` with the variable empty) is a usage error, not help: it must not pass.
+  if (command === undefined) {
+    throw new UsageError('no command given', { value: argv.join(' '), fix: `write schemaguard COMMAND [flags], COMMAND one of: ${COMMANDS.join(', ')} (schemaguard help lists them and the flags)` });
+  }
+  if (command === 'help') { opts.command = 'help'; helpArguments(extra); return opts; }
   opts.command = knownCommand(command);
   opts.args = commandArguments(opts.command, extra);
   if (opts.json && opts.format !== 'text' && opts.format !== 'json') {
@@ -169,6 +177,29 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   else if (opts.format === 'json') opts.json = true;
   refuseFormat(opts.command, opts.format);
   return opts;
+}
+
+/**
+ * What a command line that failed to parse still says: its command and its
+ * --format (or --json), where they are written; so that a usage error is
+ * reported in the shape the caller asked for (the JSON names the command,
+ * a workflow gets its annotation). Never throws.
+ */
+export function statedArgs(argv: string[]): { command?: Command; format?: OutputFormat } {
+  let command: Command | undefined;
+  let format: OutputFormat | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const name = eq >= 0 ? arg.slice(0, eq) : arg;
+      const spec = FLAGS[name];
+      const value = spec && spec.kind !== 'bool' ? (eq >= 0 ? arg.slice(eq + 1) : argv[++i]) : undefined;
+      if (name === '--json') format = 'json';
+      if (name === '--format' && (FORMATS as readonly string[]).includes(value ?? '')) format = value as OutputFormat;
+    } else if (command === undefined && (COMMANDS as readonly string[]).includes(arg)) command = arg as Command;
+  }
+  return { ...(command ? { command } : {}), ...(format ? { format } : {}) };
 }
 
 function knownCommand(command: string): Command {

@@ -1,7 +1,7 @@
 /** Human output of the CLI: progress lines, tables, readable errors. */
 import { formatDuration } from '../../lambda/engine/duration';
 import { CheckFailedError, LockTimeoutError, LockWaitTimeoutError, MigrationError, type Blocker } from '../../lambda/engine/errors';
-import type { Plan, PlanEntry } from '../../lambda/engine/plan';
+import { appliedAsOther, type Plan, type PlanEntry } from '../../lambda/engine/plan';
 import { shortChecksum } from '../../lambda/engine/checksum';
 import type { Migration } from '../../lambda/engine/source';
 
@@ -67,7 +67,7 @@ export function statusTable(plan: Plan): string {
   return table(['version', 'name', 'status', 'applied at', 'checksum'], plan.entries.map((e) => [
     String(e.version),
     e.name,
-    `${statusLabel(e)}${e.outOfOrder ? ' (out of order)' : ''}`,
+    `${statusLabel(e)}${e.outOfOrder ? ' (out of order)' : ''}${appliedAsOther(e) !== undefined ? ` (ran as "${appliedAsOther(e)}")` : ''}`,
     e.applied ? e.applied.appliedAt.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '',
     e.status === 'changed'
       ? `db ${shortChecksum(e.applied!.checksum)} != file ${shortChecksum(e.migration!.checksum)}`

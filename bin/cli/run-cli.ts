@@ -7,7 +7,7 @@
 import { InputError, MigrationError, databaseFields } from '../../lambda/engine/errors';
 import { permissionFix, roleOf } from '../../lambda/engine/permission-fix';
 import { Redactor } from '../../lambda/engine/redact';
-import { parseArgs, type CliOptions } from './args';
+import { parseArgs, statedArgs, type CliOptions } from './args';
 import { hintCodeCache } from './code-cache-hint';
 import type { CommandContext } from './commands/context';
 import type { EmbeddedServer } from './embedded';
@@ -58,12 +58,15 @@ export async function runCli(argv: string[], io: Io, runCommand: (ctx: CommandCo
     });
   } catch (e) {
     const error = asMigrationError(e, opts);
-    // A usage error leaves no options: --json is read from the arguments as written.
+    // A usage error leaves no options: the command and the format are read from the arguments as written.
+    const stated = opts ? { command: opts.command, format: opts.format } : statedArgs(argv);
     // The command first, as in the JSON of a run that succeeded: a script branches on one shape.
-    if (opts?.json ?? wantsJson(argv)) out(JSON.stringify(redactor.redactValue({ ...(opts ? { command: opts.command } : {}), ...error.toJSON() })));
+    if (stated.format === 'json') out(JSON.stringify(redactor.redactValue({ ...(stated.command ? { command: stated.command } : {}), ...error.toJSON() })));
     else err(formatError(error));
     // In a workflow, the failure is an annotation too, on the file and line it names.
-    if (opts?.format === 'github') out(githubErrorAnnotation(opts.command, { message: redactor.redact(error.message), file: error.file, line: error.line }, opts.dir));
+    if (stated.format === 'github') {
+      out(githubErrorAnnotation(stated.command ?? '', { message: redactor.redact(error.message), file: error.file, line: error.line }, opts?.dir ?? 'migrations'));
+    }
     const code = error instanceof InputError ? 2 : error.exitCode;
     // SARIF on stdout even then: a workflow uploads the file whatever the exit code.
     if (opts?.format === 'sarif' && sarifErrorLog) {
@@ -88,9 +91,6 @@ function asMigrationError(e: unknown, opts: CliOptions | undefined): MigrationEr
 }
 
 /** `--json` or `--format json` among arguments that did not parse. */
-function wantsJson(argv: string[]): boolean {
-  return argv.some((a, k) => a === '--json' || a === '--format=json' || (a === '--format' && argv[k + 1] === 'json'));
-}
 
 /** Run `main` as the process: exit with its code once stdout and stderr are written (exit.ts says why). */
 export function runAsProcess(main: (argv: string[]) => Promise<number>): void {

@@ -64,3 +64,19 @@ export function computePlan<A extends AppliedKey>(migrations: Migration[], appli
 function sameMigration(m: Migration, a: AppliedKey): boolean {
   return a.checksum === m.checksum || (m.directives.validChecksums?.includes(a.checksum) ?? false);
 }
+
+/**
+ * The name a changed entry's version was applied under, when it is not the
+ * file's: another migration now has the version (two branches that both
+ * added version N, one renumbered after it ran). Undefined otherwise.
+ */
+export function appliedAsOther<A extends AppliedKey>(e: PlanEntry<A>): string | undefined {
+  return e.status === 'changed' && e.applied && e.migration && e.applied.name !== e.migration.name ? e.applied.name : undefined;
+}
+
+/** The file (pending or changed, under another version) holding the text a changed entry's version ran: the applied migration renumbered. */
+export function renumberedFile<A extends AppliedKey>(plan: Plan<A>, e: PlanEntry<A>): Migration | undefined {
+  const ran = e.applied?.checksum;
+  if (!ran) return undefined;
+  return plan.entries.find((x) => x.version !== e.version && x.migration && (x.status === 'pending' || x.status === 'changed') && x.migration.checksum === ran)?.migration;
+}

@@ -7,7 +7,7 @@
  */
 import { shortChecksum } from './checksum';
 import { InputError, StateRefusalError } from './errors';
-import { computePlan } from './plan';
+import { appliedAsOther, computePlan } from './plan';
 import type { Queryable } from './ports';
 import type { Migration } from './source';
 import { ensureRepairLog, ensureState, repairTable, stateTable } from './state';
@@ -19,6 +19,14 @@ export interface RepairOptions extends StateWriteOptions {
   reason: string;
   /** Only these versions. @default - every applied file whose checksum changed */
   versions?: number[];
+  /**
+   * Accept a changed file whose version was applied under another name too
+   * (the migration that ran, renamed and edited). Without it such a file is
+   * refused: it may be another migration that took the version, which repair
+   * would record applied without running it.
+   * @default false
+   */
+  rename?: boolean;
 }
 
 export interface RepairedMigration {
@@ -27,6 +35,8 @@ export interface RepairedMigration {
   file: string;
   oldChecksum: string;
   newChecksum: string;
+  /** The name the version was applied under, when `rename` accepted another. */
+  oldName?: string;
 }
 
 export interface RepairResult {
@@ -68,9 +78,19 @@ export async function repair(options: RepairOptions): Promise<RepairResult> {
         fix: 'a pending file has no checksum to repair: migrate runs it as it is now',
       });
     }
-    const repaired: RepairedMigration[] = plan.changed
-      .filter((e) => !wanted || wanted.has(e.version))
-      .map((e) => ({ version: e.version, name: e.migration!.name, file: e.migration!.file, oldChecksum: e.applied!.checksum, newChecksum: e.migration!.checksum }));
+    const changed = plan.changed.filter((e) => !wanted || wanted.has(e.version));
+    const taken = changed.filter((e) => appliedAsOther(e) !== undefined);
+    if (taken.length && !options.rename) {
+      const list = taken.map((e) => `${e.migration!.file} (version ${e.version} ran as "${e.applied!.name}")`).join(', ');
+      throw new StateRefusalError(`repair: ${list}: another migration may have taken the version, and accepting it would record it applied without running it; nothing was changed`, {
+        versions: taken.map((e) => e.version), file: taken[0]!.migration!.file,
+        fix: `when it is another migration, give it a version above the newest applied one (schemaguard migrate says which file ran); when it is the migration that ran, renamed, repeat with --rename: schemaguard repair ${taken.map((e) => e.version).join(' ')} --rename --reason …`,
+      });
+    }
+    const repaired: RepairedMigration[] = changed.map((e) => ({
+      version: e.version, name: e.migration!.name, file: e.migration!.file, oldChecksum: e.applied!.checksum, newChecksum: e.migration!.checksum,
+      ...(appliedAsOther(e) !== undefined ? { oldName: e.applied!.name } : {}),
+    }));
     if (repaired.length === 0) return { repaired };
     await state.transaction(async (q) => {
       await ensureState(q, state.schema);
@@ -90,6 +110,6 @@ async function recordRepair(q: Queryable, schema: string, r: RepairedMigration, 
   }
   await q.query(
     `INSERT INTO ${repairTable(schema)} (version, name, old_checksum, new_checksum, repaired_by, reason) VALUES ($1, $2, $3, $4, $5, $6)`,
-    [r.version, r.name, r.oldChecksum, r.newChecksum, actor, reason],
+    [r.version, r.name, r.oldChecksum, r.newChecksum, actor, r.oldName !== undefined ? `${reason} (renamed: it ran as "${r.oldName}")` : reason],
   );
 }

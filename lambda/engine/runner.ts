@@ -15,7 +15,7 @@ import { shortChecksum } from './checksum';
 import { refuseEscapedStrings } from './standard-strings';
 import { validateSchemaName } from './identifiers';
 import { missingFilesError } from './missing-files';
-import { computePlan, type Plan } from './plan';
+import { appliedAsOther, computePlan, renumberedFile, type Plan, type PlanEntry } from './plan';
 import type { Driver, MigrationLock, Queryable, Session } from './ports';
 import { EMPTY_FILE_NOTE, isEmptyMigration, parseAllNow, type Migration } from './source';
 import { DEFAULT_STATE_SCHEMA, prepareState, readApplied, readStateForRun, stateTable, stateUpToDate, type AppliedKey } from './state';
@@ -340,18 +340,44 @@ async function applyOne(run: PendingRun, m: Migration): Promise<number> {
   return r.executionMs;
 }
 
+/**
+ * A changed file whose version was applied under another name: a different
+ * migration has the version now (two branches both added it; the one that
+ * ran was renumbered). Accepting its checksum would record it applied
+ * without running it, so the fix is to move the new one, not to repair.
+ */
+function versionTaken(plan: Plan<AppliedKey>, e: PlanEntry<AppliedKey>, more: string): ChecksumMismatchError {
+  const a = e.applied!;
+  const m = e.migration!;
+  const moved = renumberedFile(plan, e);
+  const ran = `${a.version}_${a.name}.sql`;
+  // The renumbered file's name with the applied version, padded as it is padded.
+  const back = moved?.file.replace(/^\d+/, (d) => String(a.version).padStart(d.length, '0'));
+  return new ChecksumMismatchError(
+    `version ${a.version} was applied as "${a.name}" (checksum ${shortChecksum(a.checksum)}), and its file is now ${m.file}, another migration (checksum ${shortChecksum(m.checksum)})`
+      + `${moved ? `; ${moved.file} holds the text that ran as version ${a.version}: it was renumbered, and would run again` : ''}${more}; nothing was run`,
+    {
+      file: m.file, version: m.version, appliedChecksum: a.checksum, fileChecksum: m.checksum,
+      fix: `give ${m.file} a version above the newest applied one${moved ? `, and give ${moved.file} its applied version back (git mv ${moved.file} ${back})` : `, and restore the migration that ran as ${ran}`}; `
+        + `repair refuses this: it would record ${m.file} applied without running it (when ${m.file} is that migration renamed, schemaguard repair ${a.version} --rename accepts the new name)`,
+    },
+  );
+}
+
 function refuse(plan: Plan<AppliedKey>, options: MigrateOptions): void {
   const changed = plan.changed[0];
   if (changed) {
     const a = changed.applied!;
     const m = changed.migration!;
     const more = plan.changed.length > 1 ? ` (and ${plan.changed.length - 1} more: ${plan.changed.slice(1).map((c) => c.migration!.file).join(', ')})` : '';
+    if (appliedAsOther(changed) !== undefined) throw versionTaken(plan, changed, more);
     throw new ChecksumMismatchError(
       `${m.file} was changed after it was applied: applied checksum ${shortChecksum(a.checksum)}, file checksum ${shortChecksum(m.checksum)}${more}; nothing was run`,
       {
         file: m.file, version: m.version, appliedChecksum: a.checksum, fileChecksum: m.checksum,
         fix: 'restore the file as it was applied (git log -p on it) and put the change in a new migration; '
-          + `or, when the new text does the same job on a database that ran the old one, say so in its header: -- schemaguard:valid-checksum ${a.checksum}`,
+          + `or, when the new text does the same job on a database that ran the old one, say so in its header: -- schemaguard:valid-checksum ${a.checksum} `
+          + `(every database), or accept it on this one: schemaguard repair ${m.version} --reason …`,
       },
     );
   }

@@ -35,6 +35,8 @@ export interface ConnectionTarget {
   host?: string;
   /** @default - the secret's `port`, else 5432 */
   port?: number;
+  /** The database's own endpoint, used when neither `host` nor the secret has a host (an RDS-managed secret). */
+  endpoint?: { host: string; port?: number };
   /** Connect attempts while a new instance is not reachable yet. */
   connectAttempts: number;
   tls: TlsSettings;
@@ -100,10 +102,13 @@ function databaseTarget(env: NodeJS.ProcessEnv, secretArn: string, tls: TlsSetti
   const databaseName = env[ENV.databaseName] || undefined;
   const host = env[ENV.host] || undefined;
   const port = optionalInt(env, ENV.port, 1, 65535);
+  const endpointHost = env[ENV.endpointHost] || undefined;
+  const endpointPort = optionalInt(env, ENV.endpointPort, 1, 65535);
   const connectAttempts = optionalInt(env, ENV.connectAttempts, 1, 50) ?? DEFAULTS.connectAttempts;
   const clusterArn = env[ENV.clusterArn] || undefined;
   if (clusterArn) return { kind: 'data-api', clusterArn, secretArn, databaseName };
-  return { kind: 'connection', secretArn, databaseName, host, port, connectAttempts, tls };
+  const endpoint = endpointHost ? { endpoint: { host: endpointHost, ...(endpointPort ? { port: endpointPort } : {}) } } : {};
+  return { kind: 'connection', secretArn, databaseName, host, port, ...endpoint, connectAttempts, tls };
 }
 
 function runSettings(env: NodeJS.ProcessEnv): RunSettings {

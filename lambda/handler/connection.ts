@@ -54,17 +54,20 @@ export function createConnector(deps: ConnectorDependencies = {}): Connector {
     secrets ??= await secretsManagerClient();
     const creds = await readCredentials(secrets, target.secretArn);
     redactor.add(creds.password);
-    const host = target.host ?? creds.host;
+    // An override first (a proxy), then the secret's, then the database's own endpoint (an RDS-managed secret has no host).
+    const own = target.host === undefined && !creds.host ? target.endpoint : undefined;
+    const host = target.host ?? (creds.host || undefined) ?? own?.host;
     if (!host) {
-      // SchemaMigrations takes the host from the secret only; SchemaGuard sets ENV.host from an rds instance or cluster.
-      throw new InputError(`no database host: the secret ${target.secretArn} has no "host" and ${ENV.host} is not set`, {
+      // SchemaGuard sets ENV.host, and SchemaMigrations ENV.endpointHost, from an rds instance or cluster; another connectable has neither.
+      throw new InputError(`no database host: the secret ${target.secretArn} has no "host" and neither ${ENV.host} nor ${ENV.endpointHost} is set`, {
         fix: 'put "host" and "port" in the secret: attach it to the instance or cluster (in CDK: pass secret.attach(database); the database.secret '
-          + 'of rds.Credentials.fromGeneratedSecret(…) or fromSecret(…) is attached already), or add them to its JSON value',
+          + 'of rds.Credentials.fromGeneratedSecret(…) or fromSecret(…) is attached already), or add them to its JSON value; '
+          + 'or pass an rds.DatabaseInstance or DatabaseCluster as the construct\'s database, whose endpoint is used',
       });
     }
     return new PgDriver({
       config: {
-        host, port: target.port ?? creds.port ?? 5432,
+        host, port: target.port ?? (own ? own.port : creds.port) ?? 5432,
         user: creds.username, password: creds.password,
         database: target.databaseName ?? creds.dbname ?? 'postgres',
       },

@@ -20,6 +20,15 @@ export const ENV = {
   host: 'SCHEMAGUARD_DB_HOST',
   /** Port override; empty means the secret's `port`, else 5432. */
   port: 'SCHEMAGUARD_DB_PORT',
+  /**
+   * The database's own endpoint (SchemaMigrations sets it from an rds
+   * instance or cluster): used only when the secret has no `host`, as an
+   * RDS-managed master secret (`manageMasterUserPassword`) holds only the
+   * username and password.
+   */
+  endpointHost: 'SCHEMAGUARD_DB_ENDPOINT_HOST',
+  /** The endpoint's port, with `endpointHost`. */
+  endpointPort: 'SCHEMAGUARD_DB_ENDPOINT_PORT',
   /** Directory of the migration files, relative to LAMBDA_TASK_ROOT (or absolute). */
   migrationsDir: 'SCHEMAGUARD_MIGRATIONS_DIR',
   /** Directory of the contract files, relative to LAMBDA_TASK_ROOT (or absolute). */

@@ -76,7 +76,9 @@ describe('bin/schemaguard.cjs with its code cache (bin/code-cache.cjs; Node.js b
     // lint changes V8's flags as it runs (bin/cli/heap.ts): code saved then would be refused by every other run.
     expect(cli(['lint', '--offline', '--dir', dir])).toMatchObject({ code: 0, compiles: [{ file: 'schemaguard.cjs', cached: false, rejected: false }] });
     expect(cli(['--version'])).toMatchObject({ code: 0, compiles: [{ file: 'schemaguard.cjs', cached: false }] });
-    expect(cli(['--quiet'])).toMatchObject({ code: 0, compiles: [{ file: 'schemaguard.cjs', cached: false }] });
+    expect(cli(['help', '--quiet'])).toMatchObject({ code: 0, compiles: [{ file: 'schemaguard.cjs', cached: false }] });
+    // No command: a usage error, which leaves no code either.
+    expect(cli(['--quiet'])).toMatchObject({ code: 2, compiles: [{ file: 'schemaguard.cjs', cached: false }] });
     expect(readdirSync(cache)).toEqual([]);
     expect(cli(['--dir', dir, 'new', 'first'])).toMatchObject({ code: 0, compiles: [{ file: 'schemaguard.cjs', cached: false }] });
     expect(cli(['new', 'second', '--dir', dir])).toMatchObject({ code: 0, compiles: [{ file: 'schemaguard-core.cjs', cached: false }] });

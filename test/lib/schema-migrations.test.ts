@@ -97,8 +97,15 @@ describe('Class: SchemaMigrations', () => {
             [ENV.contractsDir]: 'contracts',
             [ENV.reserveMs]: '15000',
             [ENV.databaseName]: 'orders',
+            // The cluster's endpoint: used when the secret has no host (an RDS-managed master secret).
+            [ENV.endpointHost]: { 'Fn::GetAtt': [cid(cluster), 'Endpoint.Address'] },
+            [ENV.endpointPort]: { 'Fn::GetAtt': [cid(cluster), 'Endpoint.Port'] },
           },
         },
+      });
+      t.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: 'index.onEvent',
+        Environment: { Variables: Match.objectLike({ [ENV.endpointHost]: 'legacy.example.internal', [ENV.endpointPort]: '6432' }) },
       });
       expect(json).not.toMatch(/"SecretString"|resolve:secretsmanager:[^"]*:SecretString:password[^"]*"[^}]*Environment/);
     });

@@ -1,5 +1,5 @@
 /** `schemaguard status`: applied / pending / changed / unknown, as a table; writes nothing. */
-import type { Plan } from '../../../lambda/engine/plan';
+import { appliedAsOther, type Plan } from '../../../lambda/engine/plan';
 import { inspect } from '../../../lambda/engine/runner';
 import { loadMigrationsAsync, type Migration } from '../../../lambda/engine/source';
 import { statusTable } from '../format';
@@ -37,7 +37,7 @@ export function statusJson(target: string, plan: Plan): Record<string, unknown> 
     migrations: plan.entries.map((e) => ({
       version: e.version, name: e.name, status: e.status, kind: e.applied?.kind, reason: e.applied?.reason, outOfOrder: e.outOfOrder || undefined,
       appliedAt: e.applied?.appliedAt.toISOString(), appliedBy: e.applied?.appliedBy, executionMs: e.applied?.executionMs,
-      checksum: e.migration?.checksum, appliedChecksum: e.applied?.checksum,
+      checksum: e.migration?.checksum, appliedChecksum: e.applied?.checksum, appliedName: appliedAsOther(e),
     })),
   };
 }

@@ -5,7 +5,7 @@
  * the message; also `:` and `,` in properties).
  */
 import { existsSync } from 'node:fs';
-import { relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Finding } from '../../../lambda/checks/finding';
 
 export function escapeData(text: string): string {
@@ -16,9 +16,25 @@ function escapeProperty(text: string): string {
   return escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
 }
 
-/** A finding's file as the workflow sees it: relative to the working directory (the checkout), with `/`. */
-export function repositoryPath(baseDir: string, file: string): string {
-  return relative(process.cwd(), resolve(baseDir, file)).split(sep).join('/');
+/**
+ * A finding's file as the workflow sees it: relative to the repository's
+ * root, with `/`. The root is GITHUB_WORKSPACE (the checkout) when the file
+ * is in it, else the nearest directory up from the working directory that
+ * holds `.git`, else the working directory: a job that runs in a
+ * subdirectory (`working-directory: db`) still names `db/migrations/…`.
+ */
+export function repositoryPath(baseDir: string, file: string, env: NodeJS.ProcessEnv = process.env): string {
+  const path = resolve(baseDir, file);
+  return relative(repositoryRoot(path, env), path).split(sep).join('/');
+}
+
+function repositoryRoot(path: string, env: NodeJS.ProcessEnv): string {
+  const workspace = env.GITHUB_WORKSPACE ? resolve(env.GITHUB_WORKSPACE) : undefined;
+  if (workspace && !relative(workspace, path).startsWith('..')) return workspace;
+  for (let dir = process.cwd(); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, '.git'))) return dir;
+    if (dirname(dir) === dir) return process.cwd();
+  }
 }
 
 export function githubAnnotation(f: Finding, baseDir: string): string {
@@ -44,6 +60,6 @@ export function githubErrorAnnotation(command: string, error: { message: string;
     props.push(`file=${escapeProperty(repositoryPath(dir, error.file))}`);
     if (error.line) props.push(`line=${error.line}`);
   }
-  props.push(`title=${escapeProperty(`schemaguard ${command} failed`)}`);
+  props.push(`title=${escapeProperty(`schemaguard${command ? ` ${command}` : ''} failed`)}`);
   return `::error ${props.join(',')}::${escapeData(error.message)}`;
 }

@@ -1,6 +1,6 @@
 /** Migrations pending, changed or unknown, compared with the files: ticket findings. */
 import { shortChecksum } from '../../engine/checksum';
-import type { Plan } from '../../engine/plan';
+import { appliedAsOther, type Plan } from '../../engine/plan';
 import type { GuardFinding } from './report';
 import { GUARD_RULES } from './rules';
 
@@ -14,8 +14,13 @@ export function migrationFindings(plan: Plan): GuardFinding[] {
     })),
     ...plan.changed.map((e): GuardFinding => ({
       kind: 'migration', rule: changed.id, severity: changed.severity, object: e.migration!.file,
-      message: `${e.migration!.file} changed after it was applied (applied ${shortChecksum(e.applied!.checksum)}, file ${shortChecksum(e.migration!.checksum)})`,
-      why: changed.why, fix: `${changed.fix.replace('VERSION', String(e.version))}`,
+      message: appliedAsOther(e) === undefined
+        ? `${e.migration!.file} changed after it was applied (applied ${shortChecksum(e.applied!.checksum)}, file ${shortChecksum(e.migration!.checksum)})`
+        : `version ${e.version} ran as "${appliedAsOther(e)}" (${shortChecksum(e.applied!.checksum)}); its file is now ${e.migration!.file}, another name (${shortChecksum(e.migration!.checksum)})`,
+      why: changed.why,
+      fix: appliedAsOther(e) === undefined
+        ? changed.fix.replace('VERSION', String(e.version))
+        : `when ${e.migration!.file} is another migration, give it a version above the newest applied one (repair would record it applied without running it); when it is the one that ran, renamed: schemaguard repair ${e.version} --rename --reason …`,
     })),
     ...plan.unknown.map((a): GuardFinding => ({
       kind: 'migration', rule: unknown.id, severity: unknown.severity, object: `${a.version}_${a.name}`,

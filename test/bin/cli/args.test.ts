@@ -21,6 +21,16 @@ describe('Function: parseArgs', () => {
   it('takes help as a command, with or without the command it is about', () => {
     expect(parseArgs(['help'], {}).command).toBe('help');
     expect(parseArgs(['help', 'migrate'], {}).command).toBe('help');
+    expect(parseArgs(['--help'], {}).command).toBe('help');
+  });
+
+  // Regression (helper): no command printed the help and exited 0, so a CI step `schemaguard $COMMAND` with the variable empty passed.
+  it('refuses no command at all (exit 2), flags or not', () => {
+    for (const argv of [[], ['--quiet'], ['--database-url', 'postgres://x@h/db']]) {
+      const e = usage(argv);
+      expect(e.message).toBe('no command given');
+      expect(e.fix).toContain('COMMAND one of: migrate, plan, status');
+    }
   });
 
   it('takes --format github for a command without findings (a failure is an annotation), and sarif for those with', () => {

@@ -19,6 +19,19 @@ describe(`CLI: schemaguard on ${target.name}`, () => {
     expect(JSON.parse(s.stdout)).toMatchObject({ command: 'status', migrations: [{ version: 1, name: 'a', status: 'pending' }] });
   });
 
+  // Regression (helper): a usage error's JSON had no command, and under --format github it was no annotation.
+  it('a usage error is reported in the shape asked for: JSON with its command, a workflow annotation', async () => {
+    const json = await runCli(['new', '--json'], { env: { DATABASE_URL: undefined } });
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout)).toMatchObject({ command: 'new', error: 'UsageError', message: 'new needs an argument' });
+    const github = await runCli(['new', '--format', 'github'], { env: { DATABASE_URL: undefined } });
+    expect(github.code).toBe(2);
+    expect(github.stdout).toBe('::error title=schemaguard new failed::new needs an argument\n');
+    const none = await runCli(['--format=github'], { env: { DATABASE_URL: undefined } });
+    expect(none.code).toBe(2);
+    expect(none.stdout).toBe('::error title=schemaguard failed::no command given\n');
+  });
+
   it.each([
     [['migrate', '--lock-wait', 'forever'], '--lock-wait: bad duration "forever"'],
     [['migrate', '--dir', '/nonexistent/dir'], '/nonexistent/dir: cannot read the migrations directory (ENOENT)'],

@@ -1,4 +1,6 @@
 /** `schemaguard repair` through the real executable, on every server of the run. */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checksum } from '../../../../lambda/engine/checksum';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
@@ -105,5 +107,54 @@ describe.each(targets)('CLI: schemaguard repair on $name', (target) => {
       command: 'repair', reason: 'comment',
       repaired: [{ version: 1, file: '1_a.sql', oldChecksum: checksum(A), newChecksum: checksum(A_EDITED) }],
     });
+  });
+
+  // Regression (helper): two branches both added version 2; the one that ran was renumbered 3 and the other took 2. repair accepted it
+  // (recording 2_bob.sql applied without running it, under bob's name), and migrate then failed on 3_alice.sql's table, which already existed.
+  it('a version that ran under another name: migrate names the renumbered file and runs nothing; repair refuses without --rename', async () => {
+    const url = await freshDatabase(target, 'repair_version_taken');
+    const alice = 'CREATE TABLE a2 (id int);';
+    const dir = tempDir({ '1_a.sql': A, '2_alice.sql': alice });
+    expect((await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
+    rmSync(join(dir, '2_alice.sql'));
+    addFile(dir, '3_alice.sql', alice);
+    addFile(dir, '2_bob.sql', 'CREATE TABLE b2 (id int);');
+    const before = await catalogFingerprint(url);
+    const stateBefore = await rows(url, 'SELECT version, name, checksum FROM schemaguard.applied_migrations ORDER BY version');
+
+    const m = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    expect(m.code).toBe(1);
+    expect(m.stderr).toContain(`version 2 was applied as "alice" (checksum ${checksum(alice).slice(0, 12)}), and its file is now 2_bob.sql, another migration`);
+    expect(m.stderr).toContain('3_alice.sql holds the text that ran as version 2: it was renumbered, and would run again; nothing was run');
+    expect(m.stderr).toContain('git mv 3_alice.sql 2_alice.sql');
+    const status = await runCli(['status', '--dir', dir, '--database-url', url, '--json']);
+    expect(JSON.parse(status.stdout).migrations.find((x: { version: number }) => x.version === 2)).toMatchObject({ status: 'changed', name: 'bob', appliedName: 'alice' });
+    const r = await runCli(['repair', '--dir', dir, '--database-url', url, '--reason', 'typo']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('repair: 2_bob.sql (version 2 ran as "alice"): another migration may have taken the version');
+    expect(await catalogFingerprint(url)).toBe(before);
+    expect(await rows(url, 'SELECT version, name, checksum FROM schemaguard.applied_migrations ORDER BY version')).toEqual(stateBefore);
+
+    // The fix: the new file above the newest version, the renumbered one back at its version.
+    rmSync(join(dir, '3_alice.sql'));
+    rmSync(join(dir, '2_bob.sql'));
+    addFile(dir, '2_alice.sql', alice);
+    addFile(dir, '3_bob.sql', 'CREATE TABLE b2 (id int);');
+    const fixed = await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet']);
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(await rows(url, "SELECT to_regclass('b2')::text AS t")).toEqual([{ t: 'b2' }]);
+  });
+
+  it('repair --rename accepts the migration that ran, renamed and edited; the audit row says what it ran as', async () => {
+    const url = await freshDatabase(target, 'repair_rename');
+    const dir = tempDir({ '1_a.sql': A });
+    expect((await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
+    rmSync(join(dir, '1_a.sql'));
+    addFile(dir, '1_create_leads.sql', A_EDITED);
+    const r = await runCli(['repair', '1', '--rename', '--dir', dir, '--database-url', url, '--reason', 'file renamed, comment added']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`1_create_leads.sql: ${checksum(A).slice(0, 12)} -> ${checksum(A_EDITED).slice(0, 12)} (was "a")`);
+    expect(await rows(url, 'SELECT name, reason FROM schemaguard.checksum_repairs')).toEqual([{ name: 'create_leads', reason: 'file renamed, comment added (renamed: it ran as "a")' }]);
+    expect((await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
   });
 });

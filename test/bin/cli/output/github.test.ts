@@ -1,8 +1,11 @@
 /** Workflow-command escaping and SARIF shape, without a database. */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { githubAnnotation } from '../../../../bin/cli/output/github';
+import { githubAnnotation, repositoryPath } from '../../../../bin/cli/output/github';
 import { sarifLog } from '../../../../bin/cli/output/sarif';
 import type { Finding } from '../../../../lambda/checks/finding';
+import { inDirectory, tempDir } from '../../../support/files';
 import { sarifSchemaErrors } from '../../../support/sarif';
 
 const finding: Finding = {
@@ -17,6 +20,22 @@ describe('Function: githubAnnotation', () => {
 
   it('names the object when there is no file', () => {
     expect(githubAnnotation({ ...finding, file: undefined, object: 'public.t' }, '.')).toMatch(/^::warning title=schemaguard index-not-concurrent::public\.t: 100%25/);
+  });
+});
+
+// Regression (helper): a job run in a subdirectory (working-directory: db) named migrations/… and GitHub put no annotation on db/migrations/….
+describe('Function: repositoryPath', () => {
+  it('is relative to the repository: GITHUB_WORKSPACE, else the nearest directory with .git, else the working directory', () => {
+    const repo = tempDir({}, 'repo');
+    mkdirSync(join(repo, '.git'));
+    mkdirSync(join(repo, 'db', 'migrations'), { recursive: true });
+    const plain = tempDir({}, 'plain');
+    mkdirSync(join(plain, 'db', 'migrations'), { recursive: true });
+    expect(inDirectory(join(repo, 'db'), () => repositoryPath('migrations', '1_a.sql', {}))).toBe('db/migrations/1_a.sql');
+    expect(inDirectory(join(plain, 'db'), () => repositoryPath('migrations', '1_a.sql', {}))).toBe('migrations/1_a.sql');
+    expect(inDirectory(join(plain, 'db'), () => repositoryPath('migrations', '1_a.sql', { GITHUB_WORKSPACE: plain }))).toBe('db/migrations/1_a.sql');
+    // A file outside the workspace is named from the working directory's repository, as before.
+    expect(inDirectory(join(repo, 'db'), () => repositoryPath('migrations', '1_a.sql', { GITHUB_WORKSPACE: plain }))).toBe('db/migrations/1_a.sql');
   });
 });
 
