@@ -9,7 +9,7 @@
  * files back too).
  */
 import { cpSync, copyFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { AssetHashType, DockerImage, type BundlingOptions, type ILocalBundling } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DEFAULTS } from '../lambda/handler/constants';
@@ -31,9 +31,10 @@ class HandlerAssetFiles implements ILocalBundling {
 
   tryBundle(outputDir: string): boolean {
     for (const file of HANDLER_BUNDLE_FILES) copyFileSync(join(this.bundleDir, file), join(outputDir, file));
-    // Everything in the folders, dot files included; links are copied as the files they point to.
-    cpSync(this.migrationsDir, join(outputDir, DEFAULTS.migrationsDir), { recursive: true, dereference: true });
-    if (this.contractsDir) cpSync(this.contractsDir, join(outputDir, DEFAULTS.contractsDir), { recursive: true, dereference: true });
+    // Everything in the folders but dot files and dot folders (a .env, .git: FilesHash leaves them out too); links are copied as the files they point to.
+    const copy = (from: string, to: string) => cpSync(from, to, { recursive: true, dereference: true, filter: (src) => src === from || !basename(src).startsWith('.') });
+    copy(this.migrationsDir, join(outputDir, DEFAULTS.migrationsDir));
+    if (this.contractsDir) copy(this.contractsDir, join(outputDir, DEFAULTS.contractsDir));
     if (this.snapshotFile) copyFileSync(this.snapshotFile, join(outputDir, DEFAULTS.snapshotFile));
     return true;
   }

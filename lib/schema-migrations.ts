@@ -12,7 +12,7 @@
  * snapshot are the app's own, found from the working directory
  * (lib/user-files.ts).
  */
-import { CfnOutput, CustomResource, Duration, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, CustomResource, Duration, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -25,6 +25,8 @@ import { Construct, type IDependable } from 'constructs';
 import { ATTR, DEFAULTS, ENV, IS_COMPLETE_HANDLER_NAME, ON_EVENT_HANDLER_NAME, PROP } from '../lambda/handler/constants';
 import { summariseFiles, type FilesSummary } from '../lambda/handler/files-hash';
 import { DEFAULT_MEMORY_MB, maxFileBytesFor, memoryFix } from '../lambda/handler/memory';
+import { InputError } from '../lambda/engine/errors';
+import { loadMigrations } from '../lambda/engine/source';
 import { checkHandlerBundle, handlerCode } from './handler-asset';
 import { acknowledge, arnToken } from './nag';
 import { resolveUserFiles, type UserFileProps, type UserFiles } from './user-files';
@@ -228,6 +230,7 @@ export class SchemaMigrations extends Construct {
     const network = connectionMode(props);
     this.files = summariseFiles(settings.migrationsDir, settings.contractsDir);
     refuseTooLarge(this.files, props.memorySize ?? DEFAULT_MEMORY_MB);
+    refuseUnloadable(settings.migrationsDir, props.memorySize ?? DEFAULT_MEMORY_MB);
     this.target = network
       ? { kind: 'connection', ...network, secretsManagerEndpoint: props.secretsManagerEndpoint }
       : { kind: 'data-api', cluster: props.dataApiCluster! };
@@ -245,6 +248,9 @@ export class SchemaMigrations extends Construct {
     this.resource = this.migrationsResource(settings);
     // The database (and its security group rules, children of it) must exist before the first run.
     this.resource.node.addDependency(network ? network.database : props.dataApiCluster!);
+    // And the handler's own rules (egress to the database and to Secrets Manager), and the endpoint it reads the secret through.
+    if (this.securityGroup) this.resource.node.addDependency(this.securityGroup);
+    if (props.secretsManagerEndpoint) this.resource.node.addDependency(props.secretsManagerEndpoint as unknown as IDependable);
     acknowledgeNagFindings(this);
 
     this.currentVersion = this.resource.getAttString(ATTR.currentVersion);
@@ -317,6 +323,12 @@ function handlerSecurityGroup(scope: Construct, network: Connection, secretsMana
   });
   // One rule each way, for the database port only (egress here, ingress on the database's group).
   securityGroup.connections.allowTo(network.database, network.port, 'schemaguard migrations handler to the database');
+  if (network.database.connections.securityGroups.length === 0) {
+    // An imported database without its groups: allowTo wrote no rule at all. Egress to the port in the VPC; the ingress is the user's.
+    securityGroup.addEgressRule(ec2.Peer.ipv4(network.vpc.vpcCidrBlock), network.port, 'schemaguard migrations handler to the database port in the VPC');
+    Annotations.of(scope).addWarningV2('schemaguard:databaseWithoutSecurityGroups',
+      `the database has no security group (imported without "securityGroups"), so its ingress from the handler cannot be written: allow the handler's group (SchemaMigrations.securityGroup) on ${network.port.toString()} in the database's group, or import the database with its securityGroups`);
+  }
   if (secretsManagerEndpoint) {
     securityGroup.connections.allowTo(secretsManagerEndpoint, ec2.Port.tcp(443), 'schemaguard migrations handler to Secrets Manager');
   } else {
@@ -492,6 +504,21 @@ function refuseTooLarge(files: FilesSummary, memoryMb: number): void {
   const limit = maxFileBytesFor(memoryMb);
   if (!largest || largest.bytes <= limit) return;
   throw new Error(`SchemaMigrations: migration ${largest.file} is ${largest.bytes} bytes, over the ${limit} bytes a handler with "memorySize" ${memoryMb} MB applies; ${memoryFix(memoryMb, largest.bytes)}`);
+}
+
+/**
+ * The files as the handler reads them at deploy time (its memory's size
+ * limit, every file parsed): a file it would refuse (a name without a
+ * version, two files of one version, BEGIN in a transactional file, a
+ * misspelt directive) stops synth, not the deploy after the database was made.
+ */
+function refuseUnloadable(migrationsDir: string, memoryMb: number): void {
+  try {
+    loadMigrations(migrationsDir, { maxFileBytes: maxFileBytesFor(memoryMb), tooLargeFix: (bytes) => memoryFix(memoryMb, bytes) });
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    throw new Error(`SchemaMigrations: the handler would refuse the migrations in ${migrationsDir}: ${e.message}${e.fix ? `; fix: ${e.fix}` : ''} (npx schemaguard lint --dir ${migrationsDir} says the same)`, { cause: e });
+  }
 }
 
 function validate(p: Checked): void {

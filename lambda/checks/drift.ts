@@ -13,6 +13,7 @@
  */
 import type { Driver, Queryable, Session } from '../engine/ports';
 import { databaseFields, isPgError, MigrationError, sqlstateOf, type MigrationErrorOptions } from '../engine/errors';
+import { FOREIGN_HISTORY_TABLES } from '../engine/foreign-history';
 import type { Migration } from '../engine/source';
 import { DEFAULT_STATE_SCHEMA } from '../engine/state';
 import { diffCatalogs, formatDifferences, readCatalog, type Catalog, type CatalogOptions, type Difference } from '../schema/catalog';
@@ -31,7 +32,7 @@ export interface Snapshot {
 export interface DriftReport {
   /** Differences that are drift (empty: the live schema is what the migrations produce). */
   differences: Difference[];
-  /** Differences that do not count: extension versions, and schemas the snapshot does not have (`kind: 'schema'`: only their names; nothing in them is compared). */
+  /** Differences that do not count: extension versions, schemas the snapshot does not have (`kind: 'schema'`: only their names; nothing in them is compared), and another tool's history table (`isForeignHistory`). */
   ignored: Difference[];
   /** Schemas compared. */
   schemas: string[];
@@ -140,8 +141,14 @@ function timeoutError(e: unknown): unknown {
 export function compareCatalogs(expected: Catalog, live: Catalog): DriftReport {
   const all = diffCatalogs(expected, live);
   // A schema the snapshot does not have is said, not drift: pg_cron's, an audit schema a DBA keeps (the guard makes it a ticket).
-  const ignored = all.filter((d) => (d.kind === 'extension' && d.field === 'version') || d.kind === 'schema');
+  // So is another tool's history table kept after adopting schemaguard (flyway_schema_history, pgmigrations).
+  const ignored = all.filter((d) => (d.kind === 'extension' && d.field === 'version') || d.kind === 'schema' || isForeignHistory(d));
   return { differences: all.filter((d) => !ignored.includes(d)), ignored, schemas: expected.schemas };
+}
+
+/** A table only the live database has that is another tool's history (`foreign-history.ts`). */
+export function isForeignHistory(d: Difference): boolean {
+  return d.kind === 'table' && d.change === 'only-in-b' && FOREIGN_HISTORY_TABLES.includes(d.name.slice(d.name.lastIndexOf('.') + 1));
 }
 
 export function formatDrift(report: DriftReport): string {

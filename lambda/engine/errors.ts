@@ -61,6 +61,8 @@ export class MigrationError extends Error {
   readonly columnName?: string;
   readonly constraint?: string;
   readonly fix?: string;
+  /** The files the failed run applied (committed) before it stopped, in order: `migrate --json` says them. */
+  appliedBefore?: string[];
 
   constructor(message: string, options: MigrationErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -86,7 +88,7 @@ export class MigrationError extends Error {
     const out: Record<string, unknown> = { error: this.name, message: this.message };
     for (const key of [
       'file', 'line', 'column', 'version', 'sqlstate', 'detail', 'hint', 'position',
-      'statement', 'where', 'table', 'columnName', 'constraint', 'fix',
+      'statement', 'where', 'table', 'columnName', 'constraint', 'fix', 'appliedBefore',
     ] as const) {
       if (this[key] !== undefined) out[key] = this[key];
     }

@@ -26,6 +26,9 @@ export interface ForeignHistory {
 
 const TABLES: Record<HistorySource, string> = { flyway: 'flyway_schema_history', 'node-pg-migrate': 'pgmigrations' };
 
+/** The other tools' history table names. */
+export const FOREIGN_HISTORY_TABLES: readonly string[] = Object.values(TABLES);
+
 export async function readForeignHistory(q: Queryable, source: HistorySource): Promise<ForeignHistory> {
   const table = await findTable(q, source);
   const raw = source === 'flyway'
@@ -78,4 +81,26 @@ export function baselineVersionFrom(history: ForeignHistory, migrations: Migrati
     });
   }
   return newest;
+}
+
+/**
+ * The other tools' history tables in the database (`schema.table` and the
+ * tool), for a database where schemaguard has recorded nothing: its files
+ * likely re-create a schema such a tool made, and `baseline --from` should
+ * come first. One catalog query.
+ */
+export async function foreignHistoryTables(q: Queryable): Promise<{ source: HistorySource; table: string }[]> {
+  const rows = (await q.query<{ t: string; name: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS t, c.relname::text AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relname = ANY ($1) AND c.relkind IN ('r', 'p') ORDER BY 1`, [FOREIGN_HISTORY_TABLES],
+  )).rows;
+  return rows.map((r) => ({ source: (Object.keys(TABLES) as HistorySource[]).find((s) => TABLES[s] === r.name)!, table: r.t }));
+}
+
+/** The note said before the first run on a database another tool migrated. */
+export function foreignHistoryNote(found: { source: HistorySource; table: string }[]): string | undefined {
+  const [first] = found;
+  if (!first) return undefined;
+  return `${found.map((f) => `${f.table} (${f.source}'s history)`).join(', ')} is here and schemaguard has recorded nothing yet: if these files re-create the schema ${first.source} made, `
+    + `stop and record them first, without running them: schemaguard baseline --from ${first.source} --reason …`;
 }

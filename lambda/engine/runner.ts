@@ -15,6 +15,7 @@ import { shortChecksum } from './checksum';
 import { refuseEscapedStrings } from './standard-strings';
 import { validateSchemaName } from './identifiers';
 import { missingFilesError } from './missing-files';
+import { foreignHistoryNote, foreignHistoryTables } from './foreign-history';
 import { appliedAsOther, computePlan, renumberedFile, type Plan, type PlanEntry } from './plan';
 import type { Driver, MigrationLock, Queryable, Session } from './ports';
 import { EMPTY_FILE_NOTE, isEmptyMigration, parseAllNow, type Migration } from './source';
@@ -146,6 +147,11 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     await parseAllNow(plan.pending);
     options.driver.assertRunnable?.(plan.pending);
     emit({ type: 'plan', pending: plan.pending.length, applied: applied.length });
+    // A first run on a database another tool migrated: its files likely re-create what is there (baseline first).
+    if (applied.length === 0 && plan.pending.length > 0) {
+      const note = foreignHistoryNote(await foreignHistoryTables(reader));
+      if (note) emit({ type: 'note', message: note });
+    }
 
     const result: MigrateResult = {
       outcome: 'up-to-date', applied: [], remaining: [], unknown: plan.unknown.map((u) => u.version),

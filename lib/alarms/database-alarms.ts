@@ -6,12 +6,12 @@
  * alarm and OK actions (optional email and HTTPS subscriptions), an alarm on
  * the migration Lambda's errors, and a dashboard.
  */
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration, Token, Tokenization } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -52,7 +52,7 @@ export interface DatabaseAlarmsProps {
 
   /**
    * Log group the migration Lambdas write to, named in the alarm's runbook.
-   * @default - `/aws/lambda/<function name>` of the first function
+   * @default - the first function's: the log group of its logging configuration (SchemaMigrations' own), else `/aws/lambda/<function name>`
    */
   readonly migrationLogGroupName?: string;
 
@@ -384,9 +384,21 @@ function migrationErrorsMetric(functions: lambda.IFunction[]): cloudwatch.IMetri
   });
 }
 
+/**
+ * Where a function writes its logs: the log group of its logging
+ * configuration (SchemaMigrations' `HandlerLogs`), else Lambda's default
+ * `/aws/lambda/<function name>`.
+ */
+function functionLogGroupName(fn: lambda.IFunction): string {
+  const cfn = fn.node.defaultChild;
+  const config = cfn instanceof lambda.CfnFunction ? cfn.loggingConfig : undefined;
+  const configured = config && !Tokenization.isResolvable(config) ? (config as lambda.CfnFunction.LoggingConfigProperty).logGroup : undefined;
+  return configured ?? `/aws/lambda/${fn.functionName}`;
+}
+
 /** The page when a deploy's migration failed, with the runbook naming the handler's log group. */
 function migrationErrorsAlarm(scope: Construct, props: DatabaseAlarmsProps, metric: cloudwatch.IMetric, action: cloudwatch.IAlarmAction): cloudwatch.Alarm {
-  const logGroupName = props.migrationLogGroupName ?? `/aws/lambda/${props.migrationFunctions![0]!.functionName}`;
+  const logGroupName = props.migrationLogGroupName ?? functionLogGroupName(props.migrationFunctions![0]!);
   return alarmOnce(scope, 'MigrationErrorsAlarm', action, {
     alarmName: props.alarmNamePrefix ? `${props.alarmNamePrefix}-page-migration-errors` : undefined,
     alarmDescription: [

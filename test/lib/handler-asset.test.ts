@@ -15,6 +15,9 @@ import { tempDir } from '../support/files';
 const withAll = tempDir({
   'migrations/0001_widgets.sql': 'CREATE TABLE widgets (id int);\n',
   'migrations/.gitkeep': '',
+  // Regression (helper): a dot file was shipped in the asset (FilesHash leaves it out), a .env with a password included.
+  'migrations/.env': 'DB_PASSWORD=hunter2\n',
+  'contracts/.cache/x.sql': 'SELECT 1;\n',
   'migrations/notes/README.md': 'why\n',
   'contracts/widget_insert.sql': 'INSERT INTO widgets (id) VALUES ($1);\n',
   'lambda/schema/snapshot.json': '{"format":1}\n',
@@ -54,11 +57,11 @@ afterAll(() => {
 });
 
 describe('Function: handlerCode', () => {
-  it('carries the pre-built bundle byte for byte, the parser module, and the user\'s files under the names the handler reads', () => {
+  it('carries the pre-built bundle byte for byte, the parser module, and the user\'s files under the names the handler reads (no dot files)', () => {
     const [asset] = assets;
     expect(listing(asset!)).toEqual([
       'contracts/widget_insert.sql', 'index.js', 'libpg-query.wasm',
-      'migrations/.gitkeep', 'migrations/0001_widgets.sql', 'migrations/notes/README.md', 'schema.snapshot.json',
+      'migrations/0001_widgets.sql', 'migrations/notes/README.md', 'schema.snapshot.json',
     ]);
     for (const file of ['index.js', 'libpg-query.wasm']) expect(readFileSync(join(asset!, file)).equals(readFileSync(join(HANDLER_BUNDLE_DIR, file)))).toBe(true);
     expect(readFileSync(join(asset!, 'schema.snapshot.json'), 'utf8')).toBe('{"format":1}\n');

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { App, Duration, SecretValue, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -198,6 +198,14 @@ describe('Class: SchemaMigrations', () => {
         },
         DependsOn: Match.arrayWith([cid(cluster)]),
       });
+      // Regression (helper): the resource waited for the database but not for the handler's own egress rules (to the database, to Secrets Manager).
+      const migrations = Object.values(t.findResources('Custom::SchemaMigrations'));
+      const egress = Object.keys(t.findResources('AWS::EC2::SecurityGroupEgress'));
+      for (const [k, owner] of [onCluster, onImported].entries()) {
+        const mine = egress.filter((id) => id.startsWith(cid(owner.securityGroup!).replace(/[0-9A-F]{8}$/, '')));
+        expect(mine.length, owner.node.id).toBeGreaterThan(0);
+        expect(migrations[k]!.DependsOn).toEqual(expect.arrayContaining([cid(owner.securityGroup!), ...mine]));
+      }
       // Without contracts the hash differs: contracts are part of the trigger.
       expect(summariseFiles(migrationsDir).hash).not.toBe(summary.hash);
       // Without migrationsDir and contractsDir: the app folder's ./migrations and ./contracts.
@@ -272,6 +280,38 @@ describe('Class: SchemaMigrations', () => {
         /^SchemaMigrations: migration 2_big\.sql is 2097166 bytes, over the 1048576 bytes a handler with "memorySize" 128 MB applies; raise SchemaMigrations' memorySize from 128 to at least 152 MB \(the default 256 MB applies files up to 16 MiB\), or split the file$/,
       );
       expect(() => new SchemaMigrations(s, 'M2', { ...props, migrationsDir: big })).not.toThrow();
+    });
+
+    // Regression (helper): each of these synthesised, and the deploy failed after the database was made (the handler refuses them).
+    it.each([
+      [{ 'widgets.sql': 'SELECT 1;' }, 'widgets.sql: file name does not match <version>_<name>.sql'],
+      [{ '0001_a.sql': 'SELECT 1;', '1_dup.sql': 'SELECT 2;' }, 'duplicate version 1: 0001_a.sql and 1_dup.sql'],
+      [{ '1_a.sql': 'BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;' }, '1_a.sql:1:'],
+      [{ '1_a.sql': '-- schemaguard:lock-timout=5s\nSELECT 1;' }, '1_a.sql:1:'],
+    ])('refuses at synth the migrations %j that the handler would refuse, with its message and fix', (files, message) => {
+      const { s, props } = base();
+      const dir = tempDir(files);
+      let error: Error | undefined;
+      try { new SchemaMigrations(s, 'M', { ...props, migrationsDir: dir }); } catch (e) { error = e as Error; }
+      expect(error?.message).toMatch(new RegExp(`^SchemaMigrations: the handler would refuse the migrations in ${dir}: `));
+      expect(error?.message).toContain(message);
+      expect(error?.message).toContain(`; fix: `);
+      expect(error?.message).toContain(`(npx schemaguard lint --dir ${dir} says the same)`);
+    });
+
+    // Regression (helper): an imported database without its security groups got a handler with no egress to its port, and no word of it.
+    it('an imported database without security groups: egress to its port in the VPC, and a warning naming what the user must allow', () => {
+      const { s, props } = base();
+      const bare = rds.DatabaseInstance.fromDatabaseInstanceAttributes(s, 'Bare', { instanceIdentifier: 'b', instanceEndpointAddress: 'b.internal', port: 5432, securityGroups: [] });
+      const m = new SchemaMigrations(s, 'M', { ...props, database: bare });
+      Template.fromStack(s).hasResourceProperties('AWS::EC2::SecurityGroup', {
+        GroupDescription: Match.stringLikeRegexp('^schemaguard migrations handler'),
+        SecurityGroupEgress: Match.arrayWith([Match.objectLike({ FromPort: 5432, ToPort: 5432, CidrIp: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Vpc'), 'CidrBlock'] } })]),
+      });
+      const warnings = Annotations.fromStack(s).findWarning(`/${s.stackName}/M`, Match.stringLikeRegexp('the database has no security group'));
+      expect(warnings).toHaveLength(1);
+      expect(String(warnings[0]!.entry.data)).toContain("allow the handler's group (SchemaMigrations.securityGroup) on 5432 in the database's group");
+      expect(m.securityGroup).toBeDefined();
     });
 
     it('refuses an undefined secret (database.secret of Credentials.fromPassword) naming "secret" and the fix', () => {

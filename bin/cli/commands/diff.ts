@@ -1,6 +1,6 @@
 /** `schemaguard diff`: the live schema against the snapshot of what the migrations produce; exit 1 on drift. */
 import { existsSync, readFileSync } from 'node:fs';
-import { detectDrift, formatDrift, SNAPSHOT_FORMAT, staleSnapshot, type Snapshot } from '../../../lambda/checks/drift';
+import { detectDrift, formatDrift, isForeignHistory, SNAPSHOT_FORMAT, staleSnapshot, type Snapshot } from '../../../lambda/checks/drift';
 import { InputError } from '../../../lambda/engine/errors';
 import { loadMigrations } from '../../../lambda/engine/source';
 import { readApplied } from '../../../lambda/engine/state';
@@ -45,6 +45,8 @@ export async function diffCommand(ctx: CommandContext): Promise<number> {
       if (pending.length) notes.push(`${pending.length} migration${pending.length === 1 ? ' is' : 's are'} not applied here (${pending.map((m) => m.file).join(', ')}): run migrate first, the differences include them`);
       const report = await detectDrift({ session, snapshot, stateSchema: opts.stateSchema });
       const others = report.ignored.filter((d) => d.kind === 'schema').map((d) => d.name);
+      const histories = report.ignored.filter(isForeignHistory).map((d) => d.name);
+      if (histories.length) notes.push(`another tool's history, not compared: ${histories.join(', ')} (kept from before schemaguard; drop it once nothing reads it)`);
       if (others.length) notes.push(`schema${others.length === 1 ? '' : 's'} not in the snapshot, not compared: ${others.join(', ')} (made outside the migrations; guard reports ${others.length === 1 ? 'it' : 'them'} as a ticket)`);
       if (opts.format === 'json') {
         ctx.out(JSON.stringify({ command: 'diff', target: driver.target, drift: report.differences.length > 0, ...report, notes }));

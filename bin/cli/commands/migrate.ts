@@ -1,6 +1,6 @@
 /** `schemaguard migrate`: apply the pending migrations, a progress line each, then one summary. */
 import { hostname, userInfo } from 'node:os';
-import type { Blocker } from '../../../lambda/engine/errors';
+import { MigrationError, type Blocker } from '../../../lambda/engine/errors';
 import { migrate, type MigrateResult, type RunEvent } from '../../../lambda/engine/runner';
 import { loadMigrationsAsync } from '../../../lambda/engine/source';
 import { directivesOf } from '../format';
@@ -12,6 +12,7 @@ export async function migrateCommand(ctx: CommandContext): Promise<number> {
   // Two connections: the runner lock's, and the one that applies (a spare when nothing is pending).
   const { files: migrations, driver, where } = await readWhileConnecting(ctx, () => loadMigrationsAsync(opts.dir, { deferParse: true }), 2);
   const run = new RunProgress();
+  const applied: string[] = [];
   // With the embedded server, its clean-up answers the signal (and stops the server, rolling the transaction back).
   const stopListening = opts.databaseUrl ? sayWhenInterrupted((signal) => run.interruptedLine(signal)) : () => undefined;
   try {
@@ -21,10 +22,18 @@ export async function migrateCommand(ctx: CommandContext): Promise<number> {
       driver, migrations, stateSchema: stateSchemaFlag(opts), appliedBy: appliedBy(ctx.env),
       lockWaitMs: opts.lockWaitMs, lockTimeoutMs: opts.lockTimeoutMs, statementTimeoutMs: opts.statementTimeoutMs,
       lockRetries: opts.lockRetries, allowAhead: opts.allowAhead, source: opts.dir, allowOutOfOrder: opts.outOfOrder,
-      onEvent: (e) => { run.onEvent(e); progressLine(e, ctx.progress, width); },
+      onEvent: (e) => {
+        run.onEvent(e);
+        if (e.type === 'migration-applied') applied.push(e.migration.file);
+        progressLine(e, ctx.progress, width);
+      },
     });
     ctx.out(opts.json ? JSON.stringify({ command: 'migrate', target: driver.target, ...result }) : summary(result));
     return 0;
+  } catch (e) {
+    // What this run committed before it failed (the progress lines say it too): in the JSON a script reads.
+    if (e instanceof MigrationError) e.appliedBefore = applied;
+    throw e;
   } finally {
     stopListening();
     await driver.end();

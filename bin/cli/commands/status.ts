@@ -1,8 +1,11 @@
 /** `schemaguard status`: applied / pending / changed / unknown, as a table; writes nothing. */
 import { appliedAsOther, type Plan } from '../../../lambda/engine/plan';
+import { foreignHistoryNote, foreignHistoryTables } from '../../../lambda/engine/foreign-history';
+import type { Driver } from '../../../lambda/engine/ports';
 import { inspect } from '../../../lambda/engine/runner';
 import { loadMigrationsAsync, type Migration } from '../../../lambda/engine/source';
 import { statusTable } from '../format';
+import { githubErrorAnnotation } from '../output/github';
 import { missingFiles, missingFilesNote } from '../../../lambda/engine/missing-files';
 import { readWhileConnecting, stateSchemaFlag, type CommandContext } from './context';
 
@@ -12,10 +15,22 @@ export async function statusCommand(ctx: CommandContext): Promise<number> {
   try {
     const plan = await inspect({ driver, migrations, stateSchema: stateSchemaFlag(opts) });
     if (opts.json) ctx.out(JSON.stringify(statusJson(driver.target, plan)));
-    else ctx.out(statusReport(`${driver.target}${where}`, plan, missingFilesNote(plan.unknown, migrations, opts.dir)));
+    else ctx.out(statusReport(`${driver.target}${where}`, plan, missingFilesNote(plan.unknown, migrations, opts.dir) ?? await foreignHistoryLine(driver, plan)));
     return opts.exitCode ? gateExitCode(ctx, plan, migrations) : 0;
   } finally {
     await driver.end();
+  }
+}
+
+/** Nothing recorded, files pending, and another tool's history table here: baseline first (`foreign-history.ts`). */
+async function foreignHistoryLine(driver: Driver, plan: Plan): Promise<string | undefined> {
+  if (plan.currentVersion !== null || plan.pending.length === 0) return undefined;
+  const session = await driver.connect();
+  try {
+    const note = foreignHistoryNote(await foreignHistoryTables(session));
+    return note && `note: ${note}`;
+  } finally {
+    await session.close();
   }
 }
 
@@ -28,6 +43,11 @@ function gateExitCode(ctx: CommandContext, plan: Plan, files: Migration[]): numb
   if (plan.pending.length) parts.push(`${plan.pending.length} pending (${plan.pending.map((m) => m.file).join(', ')})`);
   if (plan.changed.length) parts.push(`${plan.changed.length} changed after it was applied (${plan.changed.map((c) => c.migration!.file).join(', ')})`);
   ctx.err(`status --exit-code: ${parts.join('; ')}`);
+  // In a workflow the reason is an annotation too: one for the gate, one on each changed file.
+  if (ctx.opts.format === 'github') {
+    for (const c of plan.changed) ctx.out(githubErrorAnnotation('status', { message: `${c.migration!.file} changed after it was applied`, file: c.migration!.file, line: 1 }, ctx.opts.dir));
+    ctx.out(githubErrorAnnotation('status', { message: `status --exit-code: ${parts.join('; ')}` }, ctx.opts.dir));
+  }
   return 1;
 }
 

@@ -19,6 +19,15 @@ describe(`CLI: schemaguard on ${target.name}`, () => {
     expect(JSON.parse(s.stdout)).toMatchObject({ command: 'status', migrations: [{ version: 1, name: 'a', status: 'pending' }] });
   });
 
+  // Regression (helper): a failed migrate's JSON said only the error; the files it had committed were in the progress lines alone.
+  it('a failed migrate --json names the files the run applied before the failure', async () => {
+    const url = await freshDatabase(target, 'json_applied');
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '2_b.sql': 'CREATE TABLE b (id int);', '3_c.sql': 'INSERT INTO nope VALUES (1);' });
+    const r = await runCli(['migrate', '--dir', dir, '--database-url', url, '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ command: 'migrate', error: 'StatementError', file: '3_c.sql', appliedBefore: ['1_a.sql', '2_b.sql'] });
+  });
+
   // Regression (helper): a usage error's JSON had no command, and under --format github it was no annotation.
   it('a usage error is reported in the shape asked for: JSON with its command, a workflow annotation', async () => {
     const json = await runCli(['new', '--json'], { env: { DATABASE_URL: undefined } });

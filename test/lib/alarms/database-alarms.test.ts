@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { App, SecretValue, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -213,6 +214,23 @@ describe('Construct: DatabaseAlarms', () => {
         OKActions: [topicRef()],
         AlarmDescription: { 'Fn::Join': ['', [Match.stringLikeRegexp('^\\[PAGE\\] The schema-migration Lambda failed'), Match.anyValue(), Match.stringLikeRegexp(`^ and the stack events[\\s\\S]*\\nOver: the alarm clears after ${QUIET_MINUTES} minutes`)]] },
       });
+    });
+
+    // Regression (helper): the runbook named /aws/lambda/<function>, which SchemaMigrations' handlers never write to (they log to their own HandlerLogs).
+    it('names the log group of the function\'s logging configuration in the runbook, and Lambda\'s default for a function without one', () => {
+      const stack = new Stack(new App(), 'OwnLogs');
+      const own = new logs.LogGroup(stack, 'HandlerLogs', { logGroupName: 'orders-migrations-logs' });
+      const code = lambda.Code.fromInline('exports.handler = async () => {}');
+      const fn = new lambda.Function(stack, 'Fn', { code, handler: 'index.handler', runtime: lambda.Runtime.NODEJS_22_X, logGroup: own });
+      const plain = new lambda.Function(stack, 'Plain', { code, handler: 'index.handler', runtime: lambda.Runtime.NODEJS_22_X });
+      const pg = (id: string) => new logs.LogGroup(stack, id, { logGroupName: `/aws/rds/instance/${id.toLowerCase()}/postgresql` });
+      new DatabaseAlarms(stack, 'A', { logGroup: pg('OrdersA'), migrationFunctions: [fn], alarmEmail: 'oncall@example.com' });
+      new DatabaseAlarms(stack, 'B', { logGroup: pg('OrdersB'), migrationFunctions: [plain], alarmEmail: 'oncall@example.com' });
+      const descriptions = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'))
+        .map((a) => JSON.stringify(a.Properties.AlarmDescription)).filter((d) => d.includes('schema-migration Lambda'));
+      expect(descriptions).toHaveLength(2);
+      expect(descriptions[0]).toContain(`Find: the log group ",{"Ref":"${stack.getLogicalId(own.node.defaultChild as logs.CfnLogGroup)}"}," and the stack events`);
+      expect(descriptions[1]).toContain(`Find: the log group /aws/lambda/",{"Ref":"${stack.getLogicalId(plain.node.defaultChild as lambda.CfnFunction)}"}," and the stack events`);
     });
 
     it('has no Lambda alarm without a function', () => {

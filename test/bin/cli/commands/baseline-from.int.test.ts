@@ -51,6 +51,31 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
     ]);
   });
 
+  // Regression (helper): with the baseline forgotten, status showed every file pending and migrate failed on "relation already exists", neither naming the other tool's history.
+  it('a forgotten baseline: status and migrate name the other tool\'s history table and the baseline to run', async () => {
+    const url = await freshDatabase(target, 'from_forgotten');
+    await withClient(url, async (c) => {
+      await c.query(FLYWAY_HISTORY);
+      await c.query("INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, installed_by, execution_time, success) VALUES (1, '1', 'leads', 'SQL', 'V1__leads.sql', 'ci', 5, true)");
+      await c.query('CREATE TABLE leads (id int PRIMARY KEY)');
+    });
+    const dir = tempDir({ '1_leads.sql': 'CREATE TABLE leads (id int PRIMARY KEY);' });
+    const note = 'public.flyway_schema_history (flyway\'s history) is here and schemaguard has recorded nothing yet: if these files re-create the schema flyway made, '
+      + 'stop and record them first, without running them: schemaguard baseline --from flyway --reason …';
+    const status = await runCli(['status', '--dir', dir, '--database-url', url]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(`note: ${note}`);
+    const m = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    expect(m.code).toBe(1);
+    expect(m.stderr).toContain(`note: ${note}`);
+    expect(m.stderr).toContain('relation "leads" already exists');
+    // Once baselined, nothing is said.
+    expect((await runCli(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', url])).code).toBe(0);
+    const after = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    expect(after.code, after.stderr).toBe(0);
+    expect(after.stderr).not.toContain('flyway');
+  });
+
   it('flyway: successful versioned rows count, repeatable and failed ones do not; files it never ran are refused', async () => {
     const url = await freshDatabase(target, 'from_flyway');
     await withClient(url, async (c) => {

@@ -47,6 +47,21 @@ describe(`CLI: schemaguard diff on ${target.name}, on a migrated database`, () =
     }
   });
 
+  // Regression (helper): after adopting from Flyway, diff failed (exit 1) forever on its history table, "only in live".
+  it('another tool\'s history table kept after adoption is a note, not drift (exit 0)', async () => {
+    await withClient(url, (c) => c.query('CREATE TABLE flyway_schema_history (installed_rank int PRIMARY KEY, version varchar(50))'));
+    try {
+      const r = await runCli(['diff', '--database-url', url]);
+      expect(r.code, r.stdout).toBe(0);
+      expect(r.stdout).toContain("note: another tool's history, not compared: public.flyway_schema_history (kept from before schemaguard; drop it once nothing reads it)");
+      // A table of any other name is drift.
+      await withClient(url, (c) => c.query('CREATE TABLE flyway_schema_history_copy (id int)'));
+      expect((await runCli(['diff', '--database-url', url])).code).toBe(1);
+    } finally {
+      await withClient(url, (c) => c.query('DROP TABLE flyway_schema_history; DROP TABLE IF EXISTS flyway_schema_history_copy'));
+    }
+  });
+
   it('diff says when migrations are not applied yet, and exits 2 without a snapshot', async () => {
     const empty = await freshDatabase(target, 'cli_diff_empty');
     const r = await runCli(['diff', '--database-url', empty]);

@@ -47,6 +47,13 @@ describe.each(targets)('CLI: schemaguard status --exit-code on $name', (t) => {
     expect(changed.code).toBe(1);
     expect(changed.stderr).toContain('1 changed after it was applied (1_a.sql)');
     expect(JSON.parse(changed.stdout).command).toBe('status');
+    // Regression (helper): under --format github the gate failed the job with no annotation saying why.
+    const github = await runCli(['status', '--exit-code', '--dir', dir, '--database-url', url, '--format', 'github']);
+    expect(github.code).toBe(1);
+    const annotations = github.stdout.split('\n').filter((l) => l.startsWith('::'));
+    expect(annotations).toHaveLength(2);
+    expect(annotations[0]).toMatch(/^::error file=.*1_a\.sql,line=1,title=schemaguard status failed::1_a\.sql changed after it was applied$/);
+    expect(annotations[1]).toBe('::error title=schemaguard status failed::status --exit-code: 1 pending (2_b.sql); 1 changed after it was applied (1_a.sql)');
   });
 });
 
