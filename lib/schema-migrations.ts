@@ -202,7 +202,9 @@ export class SchemaMigrations extends Construct {
   readonly logGroup: logs.LogGroup;
   /** Security group of the handler functions (none with `dataApiCluster`: they run outside the VPC). */
   readonly securityGroup?: ec2.SecurityGroup;
+  /** The Provider framework (onEvent and isComplete behind its waiter) that answers CloudFormation for the custom resource. */
   readonly provider: Provider;
+  /** The custom resource that runs the migrations on each deploy whose files changed; depend on it to run after them. */
   readonly resource: CustomResource;
   /** Hash, count and newest version of the files, as put in the resource properties. */
   readonly files: FilesSummary;
@@ -548,7 +550,7 @@ function validate(p: Checked): void {
     throw new Error(`SchemaMigrations: "memorySize" is ${p.memorySize}; use an integer from 128 to 10240 (MB)`);
   }
   if (p.databaseName !== undefined && !/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(p.databaseName)) {
-    throw new Error(`SchemaMigrations: "databaseName" ${JSON.stringify(p.databaseName)} is not a PostgreSQL database name; use letters, digits and _ (at most 63, not starting with a digit)`);
+    throw new Error(`SchemaMigrations: "databaseName" ${JSON.stringify(p.databaseName)} is not a database name the construct takes: letters, digits, _ and $, at most 63, not starting with a digit (RDS's DBName, which makes it, takes letters, digits and _ and starts with a letter)`);
   }
 }
 

@@ -94,7 +94,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--reason': { key: 'reason', kind: 'string', value: 'TEXT', help: 'why: kept with the rows baseline records and with every checksum repair accepts' },
   '--rename': { key: 'rename', kind: 'bool', help: 'repair: also accept a file whose version ran under another name (that migration renamed, not a new one)' },
   '--from': { key: 'from', kind: 'source', value: 'TOOL', help: 'baseline: take the version from flyway or node-pg-migrate history in the same database' },
-  '--exit-code': { key: 'exitCode', kind: 'bool', help: 'status: exit 1 when a migration is pending or changed (a CI gate)' },
+  '--exit-code': { key: 'exitCode', kind: 'bool', help: 'status: exit 1 when a migration is pending or changed, or migrate would refuse the database (a CI gate)' },
   '--offline': { key: 'offline', kind: 'bool', help: 'plan: from the files alone, without a database (every file pending, no table sizes)' },
   '--warn-rows': { key: 'warnRows', kind: 'count', value: 'N', help: 'plan: warn when a write-blocking lock is held over a scan or rewrite of a table of at least N rows (default: 100000)' },
   '--min-calls': { key: 'minCalls', kind: 'count', value: 'N', help: 'capture: only statements executed at least N times (default: 5)' },

@@ -65,7 +65,7 @@ export async function runCli(argv: string[], io: Io, runCommand: (ctx: CommandCo
     else err(formatError(error));
     // In a workflow, the failure is an annotation too, on the file and line it names.
     if (stated.format === 'github') {
-      out(githubErrorAnnotation(stated.command ?? '', { message: redactor.redact(error.message), file: error.file, line: error.line }, opts?.dir ?? 'migrations'));
+      out(githubErrorAnnotation(stated.command ?? '', { message: redactor.redact(error.message), file: error.file, line: error.line, column: error.column }, opts?.dir ?? 'migrations'));
     }
     const code = error instanceof InputError ? 2 : error.exitCode;
     // SARIF on stdout even then: a workflow uploads the file whatever the exit code.

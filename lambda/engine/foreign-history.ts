@@ -87,12 +87,12 @@ export function baselineVersionFrom(history: ForeignHistory, migrations: Migrati
  * The other tools' history tables in the database (`schema.table` and the
  * tool), for a database where schemaguard has recorded nothing: its files
  * likely re-create a schema such a tool made, and `baseline --from` should
- * come first. One catalog query.
+ * come first. One catalog query (the names as one JSON text: the RDS Data API takes no array parameters).
  */
 export async function foreignHistoryTables(q: Queryable): Promise<{ source: HistorySource; table: string }[]> {
   const rows = (await q.query<{ t: string; name: string }>(
     `SELECT format('%I.%I', n.nspname, c.relname) AS t, c.relname::text AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relname = ANY ($1) AND c.relkind IN ('r', 'p') ORDER BY 1`, [FOREIGN_HISTORY_TABLES],
+      WHERE c.relname IN (SELECT json_array_elements_text($1::json)) AND c.relkind IN ('r', 'p') ORDER BY 1`, [JSON.stringify(FOREIGN_HISTORY_TABLES)],
   )).rows;
   return rows.map((r) => ({ source: (Object.keys(TABLES) as HistorySource[]).find((s) => TABLES[s] === r.name)!, table: r.t }));
 }

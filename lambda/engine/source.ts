@@ -379,6 +379,12 @@ function migrationEntries(dir: string, abs: string): Dirent[] {
 function refuseMigrationFolders(dir: string, abs: string, entries: Dirent[]): void {
   for (const e of entries) {
     if (!e.isDirectory() || !/^\d+[_-]/.test(e.name)) continue;
+    // A folder named like a migration file was read as nothing: say so.
+    if (FILE_NAME_PATTERN.test(e.name)) {
+      throw new InputError(`${join(dir, e.name)}: a directory named like a migration file; schemaguard applies files`, {
+        file: join(dir, e.name), value: e.name, fix: `rename the directory (a migration is a file <version>_<name>.sql in ${dir})`,
+      });
+    }
     let sql: string | undefined;
     try {
       // Prisma's migration.sql, Diesel's up.sql; a folder of other .sql files (an archive) is not a migration.

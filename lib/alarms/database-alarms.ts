@@ -479,7 +479,8 @@ function validate(props: DatabaseAlarmsProps): readonly ErrorClass[] {
   }
   const ident = props.databaseIdentifier;
   if (ident !== undefined && (Token.isUnresolved(ident) || !/^[A-Za-z0-9.\-_#:]{1,63}$/.test(ident))) {
-    fail(`"databaseIdentifier" must be the literal instance or cluster identifier (1-63 letters, digits, hyphens), got ${JSON.stringify(ident)}; it names the metrics' namespace at synth time`);
+    fail(`"databaseIdentifier" must be the literal instance or cluster identifier (1-63 letters, digits, hyphens), got ${JSON.stringify(ident)}; it names the metrics' namespace at synth time`
+      + (Token.isUnresolved(ident) ? ', and a generated identifier (db.instanceIdentifier without instanceIdentifier set) is known only at deploy time: give the instance or cluster an identifier, or pass "metricNamespace" instead' : ''));
   }
   if (props.dashboardName !== undefined && !Token.isUnresolved(props.dashboardName) && !/^[A-Za-z0-9_-]{1,255}$/.test(props.dashboardName)) {
     fail(`"dashboardName" may contain only letters, digits, - and _ (1-255), got ${JSON.stringify(props.dashboardName)}`);

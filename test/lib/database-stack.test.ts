@@ -3,7 +3,7 @@
  * synthesised once for the whole file (NodejsFunction bundling is the slow part).
  */
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -199,7 +199,12 @@ describe('Class: DatabaseStack', () => {
       expect(shop.alarms.metricNamespace).toBe('Shop/Postgres');
       // Without an account and region each may go anywhere (dev and prod deployed with different profiles): not refused.
       expect(() => new DatabaseStack(app, 'AnyWhere1', { stage: 'dev', migrationsDir, metricNamespace: 'Shop/Postgres', guard: false })).not.toThrow();
-      expect(() => new DatabaseStack(app, 'AnyWhere2', { stage: 'prod', migrationsDir, metricNamespace: 'Shop/Postgres', guard: false })).not.toThrow();
+      let second: DatabaseStack | undefined;
+      expect(() => { second = new DatabaseStack(app, 'AnyWhere2', { stage: 'prod', migrationsDir, metricNamespace: 'Shop/Postgres', guard: false }); }).not.toThrow();
+      // Regression (helper): said nowhere; deployed with one profile, the second deploy fails or the two count each other's errors. A warning now.
+      const warnings = Annotations.fromStack(second!).findWarning('*', Match.stringLikeRegexp('is also AnyWhere1/Alarms\'s, in another stack without an account and region'));
+      expect(warnings).toHaveLength(1);
+      expect(Annotations.fromStack(shop).findWarning('*', Match.stringLikeRegexp('is also'))).toEqual([]);
       expect(() => new DatabaseStack(app, 'Shop2', { stage: 'prod', migrationsDir, metricNamespace: 'Shop/Postgres', guard: false, env })).toThrow(
         /^DatabaseAlarms: Shop2\/Alarms would publish its error metrics to namespace "Shop\/Postgres", which Shop\/Alarms already does in the same account and region/);
     });

@@ -259,7 +259,7 @@ describe('Class: SchemaMigrations', () => {
       [{ serviceTimeout: Duration.minutes(45) }, /"serviceTimeout" is 2700 s with "totalTimeout" 2700 s; it must exceed totalTimeout by at least 60 s/],
       [{ queryInterval: Duration.millis(200) }, /"queryInterval" is 0.2 s; use 1 s up to "totalTimeout"/],
       [{ memorySize: 64 }, /"memorySize" is 64; use an integer from 128 to 10240/],
-      [{ databaseName: 'bad-name' }, /"databaseName" "bad-name" is not a PostgreSQL database name/],
+      [{ databaseName: 'bad-name' }, /"databaseName" "bad-name" is not a database name the construct takes: letters, digits, _ and \$, at most 63, not starting with a digit/],
     ])('refuses %j with a message naming the prop, the value and the fix', (override, message) => {
       const { s, props } = base();
       expect(() => new SchemaMigrations(s, 'M', { ...props, ...override })).toThrow(message);

@@ -25,7 +25,8 @@ export async function migrateCommand(ctx: CommandContext): Promise<number> {
       onEvent: (e) => {
         run.onEvent(e);
         if (e.type === 'migration-applied') applied.push(e.migration.file);
-        progressLine(e, ctx.progress, width);
+        // --lock-wait 0 makes one try: no "waiting" line before the refusal that names the holder.
+        if (e.type !== 'lock-wait' || opts.lockWaitMs > 0) progressLine(e, ctx.progress, width);
       },
     });
     ctx.out(opts.json ? JSON.stringify({ command: 'migrate', target: driver.target, ...result }) : summary(result));

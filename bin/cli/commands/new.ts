@@ -18,7 +18,8 @@ const DEFAULT_WIDTH = 4;
 /** NAME as a file-name part, or a UsageError that suggests one. */
 export function migrationName(raw: string): string {
   if (NAME_PATTERN.test(raw) && !/\.sql$/i.test(raw)) return raw;
-  const suggestion = raw.replace(/\.sql$/i, '').trim().toLowerCase().replace(/[^a-z0-9_.-]+/g, '_').replace(/^[^a-z0-9]+|_+$/g, '');
+  // Accents dropped, not the letters (café → cafe): NFKD splits é into e and a combining mark.
+  const suggestion = raw.replace(/\.sql$/i, '').normalize('NFKD').replace(/\p{M}+/gu, '').trim().toLowerCase().replace(/[^a-z0-9_.-]+/g, '_').replace(/^[^a-z0-9]+|_+$/g, '');
   throw new UsageError(`bad migration name "${raw}": a name is letters, digits, _ . or -, starting with a letter or digit (no .sql, no spaces, no /)`, {
     value: raw, fix: suggestion ? `e.g. schemaguard new ${suggestion}` : 'e.g. schemaguard new add_lead_index',
   });

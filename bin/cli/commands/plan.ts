@@ -114,6 +114,7 @@ export function printTable(out: (text: string) => void, dir: string, target: str
   for (const m of plan.pending.filter(isEmptyMigration)) out(`note: ${m.file}: ${EMPTY_FILE_NOTE}`);
   for (const c of plan.changed) out(`warning: ${c.migration!.file} changed after it was applied (migrate will refuse; schemaguard repair accepts it)`);
   for (const u of plan.unknown) out(`warning: version ${u.version} (${u.name}) is applied but has no file (migrate needs --allow-ahead)`);
+  for (const m of plan.outOfOrder) out(`warning: ${m.file} is older than the newest applied version ${plan.currentVersion} (migrate refuses it: renumber it above ${plan.currentVersion}, or pass --out-of-order when it is independent of the newer ones)`);
   if (refusal) out(`warning: migrate through this URL will refuse to run: ${refusal.message}${refusal.fix ? `\n  fix: ${refusal.fix}` : ''}`);
 }
 

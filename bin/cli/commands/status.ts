@@ -37,9 +37,12 @@ async function foreignHistoryLine(driver: Driver, plan: Plan): Promise<string | 
 /** `--exit-code`: 1 when migrate has work to do or would refuse a changed or missing file, with the reason on stderr. */
 function gateExitCode(ctx: CommandContext, plan: Plan, files: Migration[]): number {
   const missing = missingFiles(plan.unknown, files);
-  if (plan.pending.length === 0 && plan.changed.length === 0 && missing.length === 0) return 0;
+  // Applied versions above every file: migrate refuses them (the database is ahead) unless --allow-ahead says a rollback is expected.
+  const ahead = ctx.opts.allowAhead ? [] : plan.unknown.filter((u) => !missing.some((m) => m.version === u.version));
+  if (plan.pending.length === 0 && plan.changed.length === 0 && missing.length === 0 && ahead.length === 0) return 0;
   const parts = [];
   if (missing.length) parts.push(`${missing.length} applied but missing from ${ctx.opts.dir}/ (version ${missing.map((m) => m.version).join(', ')})`);
+  if (ahead.length) parts.push(`${ahead.length} applied above the newest file (version ${ahead.map((u) => u.version).join(', ')}: migrate refuses without --allow-ahead)`);
   if (plan.pending.length) parts.push(`${plan.pending.length} pending (${plan.pending.map((m) => m.file).join(', ')})`);
   if (plan.changed.length) parts.push(`${plan.changed.length} changed after it was applied (${plan.changed.map((c) => c.migration!.file).join(', ')})`);
   ctx.err(`status --exit-code: ${parts.join('; ')}`);

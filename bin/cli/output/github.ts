@@ -54,11 +54,12 @@ export function githubAnnotation(f: Finding, baseDir: string): string {
  * error names a file of `dir` (a contract's or the snapshot's path is not
  * made into one), else on the run.
  */
-export function githubErrorAnnotation(command: string, error: { message: string; file?: string; line?: number }, dir: string): string {
+export function githubErrorAnnotation(command: string, error: { message: string; file?: string; line?: number; column?: number }, dir: string): string {
   const props: string[] = [];
   if (error.file && existsSync(resolve(dir, error.file))) {
     props.push(`file=${escapeProperty(repositoryPath(dir, error.file))}`);
     if (error.line) props.push(`line=${error.line}`);
+    if (error.line && error.column) props.push(`col=${error.column}`);
   }
   props.push(`title=${escapeProperty(`schemaguard${command ? ` ${command}` : ''} failed`)}`);
   return `::error ${props.join(',')}::${escapeData(error.message)}`;

@@ -28,6 +28,14 @@ describe('Function: loadMigrations', () => {
     expect(() => loadMigrations(tempDir({ '2023-01-01-000000_init/up.sql': 'SELECT 1;' }))).toThrow(/a migration in a folder of its own/);
   });
 
+  // Regression (helper): a directory named 1_dir.sql was skipped without a word.
+  it('refuses a directory named like a migration file', () => {
+    const dir = tempDir({ '1_a.sql': 'SELECT 1;', '2_dir.sql/notes.txt': 'x' });
+    const e = inputError(() => loadMigrations(dir));
+    expect(e.message).toBe(`${dir}/2_dir.sql: a directory named like a migration file; schemaguard applies files`);
+    expect(e.exitCode).toBe(2);
+  });
+
   it('refuses duplicate versions naming both files', () => {
     const e = inputError(() => loadMigrations(tempDir({ '3_a.sql': 'SELECT 1;', '003_b.sql': 'SELECT 2;' })));
     expect(e.message).toBe('duplicate version 3: 003_b.sql and 3_a.sql');

@@ -32,7 +32,10 @@ describe('Function: migrationName', () => {
     expect(() => migrationName('../evil')).toThrow(/bad migration name/);
     expect(() => migrationName('_x')).toThrow(/bad migration name/);
     expect(() => migrationName('x.sql')).toThrow(/no \.sql/);
-    try { migrationName('Add Lead Index'); } catch (e) { expect((e as { fix: string }).fix).toBe('e.g. schemaguard new add_lead_index'); }
+    const fix = (raw: string) => { try { migrationName(raw); return undefined; } catch (e) { return (e as { fix: string }).fix; } };
+    expect(fix('Add Lead Index')).toBe('e.g. schemaguard new add_lead_index');
+    // Regression (helper): an accented letter was dropped with its accent ("café" suggested "caf").
+    expect(fix('café crème')).toBe('e.g. schemaguard new cafe_creme');
   });
 });
 

@@ -57,6 +57,28 @@ describe.each(targets)('CLI: schemaguard status --exit-code on $name', (t) => {
   });
 });
 
+// Regression (helper): the gate passed (0) where migrate then refused (1): versions applied above every file; and plan listed an out-of-order file as any other.
+describe(`CLI: status --exit-code and plan where migrate would refuse, on ${target.name}`, () => {
+  it('versions applied above every file fail the gate unless --allow-ahead; plan warns of a file older than the newest applied one', async () => {
+    const url = await freshDatabase(target, 'status_ahead');
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '2_b.sql': 'CREATE TABLE b (id int);' });
+    expect((await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
+    rmSync(join(dir, '2_b.sql'));
+    const gate = await runCli(['status', '--exit-code', '--dir', dir, '--database-url', url]);
+    expect(gate.code).toBe(1);
+    expect(gate.stderr).toContain('status --exit-code: 1 applied above the newest file (version 2: migrate refuses without --allow-ahead)');
+    expect((await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(1);
+    expect((await runCli(['status', '--exit-code', '--allow-ahead', '--dir', dir, '--database-url', url])).code).toBe(0);
+
+    addFile(dir, '2_b.sql', 'CREATE TABLE b (id int);');
+    addFile(dir, '3_c.sql', 'CREATE TABLE c (id int);');
+    expect((await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
+    addFile(dir, '0_early.sql', 'CREATE TABLE early (id int);');
+    const plan = await runCli(['plan', '--dir', dir, '--database-url', url]);
+    expect(plan.stdout).toContain('warning: 0_early.sql is older than the newest applied version 3 (migrate refuses it: renumber it above 3, or pass --out-of-order when it is independent of the newer ones)');
+  });
+});
+
 describe(`CLI: an applied file deleted from between the others, on ${target.name}`, () => {
   it('status names the missing version, its place and the fix (--exit-code fails); migrate refuses saying the same, not "older code against a newer database"', async () => {
     // Prepare: three applied, the middle file deleted, a new one added
@@ -99,7 +121,10 @@ describe(`CLI: an applied file deleted from between the others, on ${target.name
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('the database has applied migrations that are not in the files: 2 (b)');
     expect(run.stderr).toContain('older code against a newer database');
-    expect(status.code).toBe(0);
+    // The gate fails where migrate refuses; --allow-ahead (a rollback expected) passes both.
+    expect(status.code).toBe(1);
     expect(status.stdout).not.toContain('missing from');
+    expect((await runCli(['status', '--exit-code', '--allow-ahead', '--dir', dir, '--database-url', url])).code).toBe(0);
+    expect((await runCli(['migrate', '--allow-ahead', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
   });
 });

@@ -111,7 +111,7 @@ describe.each(targets)('CLI: --format on $name', (target) => {
     const r = await run(['plan', '--dir', 'db/migrations', '--format', 'github']);
     expect(r.code).toBe(2);
     // On the file and line, as the workflow sees the path.
-    expect(r.stdout).toMatch(/^::error file=db\/migrations\/0003_bad\.sql,line=1,title=schemaguard plan failed::0003_bad\.sql:1:14: syntax error/m);
+    expect(r.stdout).toMatch(/^::error file=db\/migrations\/0003_bad\.sql,line=1,col=14,title=schemaguard plan failed::0003_bad\.sql:1:14: syntax error/m);
   });
 
   // Regression: stdout was empty, and the workflow's upload of the file failed on it.
