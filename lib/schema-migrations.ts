@@ -252,7 +252,8 @@ export class SchemaMigrations extends Construct {
     this.resource.node.addDependency(network ? network.database : props.dataApiCluster!);
     // And the handler's own rules (egress to the database and to Secrets Manager), and the endpoint it reads the secret through.
     if (this.securityGroup) this.resource.node.addDependency(this.securityGroup);
-    if (props.secretsManagerEndpoint) this.resource.node.addDependency(props.secretsManagerEndpoint as unknown as IDependable);
+    // Only a construct can be waited for (an endpoint, not a Peer or a bare Connections).
+    if (props.secretsManagerEndpoint && Construct.isConstruct(props.secretsManagerEndpoint)) this.resource.node.addDependency(props.secretsManagerEndpoint);
     acknowledgeNagFindings(this);
 
     this.currentVersion = this.resource.getAttString(ATTR.currentVersion);
@@ -281,7 +282,7 @@ export class SchemaMigrations extends Construct {
         securityGroups: [this.securityGroup],
       } : {}),
       logGroup: this.logGroup,
-      environment: handlerEnvironment(props, settings),
+      environment: handlerEnvironment(this, props, settings),
       description: 'schemaguard: applies the migrations during cdk deploy',
     };
   }
@@ -326,10 +327,12 @@ function handlerSecurityGroup(scope: Construct, network: Connection, secretsMana
   // One rule each way, for the database port only (egress here, ingress on the database's group).
   securityGroup.connections.allowTo(network.database, network.port, 'schemaguard migrations handler to the database');
   if (network.database.connections.securityGroups.length === 0) {
-    // An imported database without its groups: allowTo wrote no rule at all. Egress to the port in the VPC; the ingress is the user's.
-    securityGroup.addEgressRule(ec2.Peer.ipv4(network.vpc.vpcCidrBlock), network.port, 'schemaguard migrations handler to the database port in the VPC');
+    // An imported database without its groups: allowTo wrote no rule (yet: a group added to it later gets one). Egress to the port in the VPC; the ingress is the user's.
+    const cidr = vpcCidr(network.vpc);
+    if (cidr) securityGroup.addEgressRule(ec2.Peer.ipv4(cidr), network.port, 'schemaguard migrations handler to the database port in the VPC');
     Annotations.of(scope).addWarningV2('schemaguard:databaseWithoutSecurityGroups',
-      `the database has no security group (imported without "securityGroups"), so its ingress from the handler cannot be written: allow the handler's group (SchemaMigrations.securityGroup) on ${network.port.toString()} in the database's group, or import the database with its securityGroups`);
+      `the database had no security group when SchemaMigrations was made (imported without "securityGroups"), so its ingress from the handler is not written: allow the handler's group (SchemaMigrations.securityGroup) on ${network.port.toString()} in the database's group, or import the database with its securityGroups`
+      + (cidr ? '' : `; the VPC's CIDR is not known either (imported without vpcCidrBlock), so the handler has no egress to ${network.port.toString()}: add it (securityGroup.addEgressRule)`));
   }
   if (secretsManagerEndpoint) {
     securityGroup.connections.allowTo(secretsManagerEndpoint, ec2.Port.tcp(443), 'schemaguard migrations handler to Secrets Manager');
@@ -337,6 +340,15 @@ function handlerSecurityGroup(scope: Construct, network: Connection, secretsMana
     securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'schemaguard migrations handler to Secrets Manager (HTTPS)');
   }
   return securityGroup;
+}
+
+/** The VPC's CIDR block, or undefined for a VPC imported without one (its getter throws). */
+function vpcCidr(vpc: ec2.IVpc): string | undefined {
+  try {
+    return vpc.vpcCidrBlock;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The handlers' role: their own logs, the network interfaces (in a VPC) or the Data API on the one cluster, the one secret. */
@@ -394,7 +406,7 @@ export function secretStatements(secret: secretsmanager.ISecret, region: string,
 }
 
 /** The handler's environment: where its files are, which secret, and the optional settings. No secret value. */
-function handlerEnvironment(props: SchemaMigrationsProps, settings: Settings): Record<string, string> {
+function handlerEnvironment(scope: Construct, props: SchemaMigrationsProps, settings: Settings): Record<string, string> {
   const environment: Record<string, string> = {
     [ENV.secretArn]: props.secret.secretArn,
     [ENV.migrationsDir]: DEFAULTS.migrationsDir,
@@ -407,7 +419,9 @@ function handlerEnvironment(props: SchemaMigrationsProps, settings: Settings): R
   if (props.databaseLogGroupName) environment[ENV.databaseLogGroup] = props.databaseLogGroupName;
   if (props.dataApiCluster) environment[ENV.clusterArn] = props.dataApiCluster.clusterArn;
   // The endpoint, for a secret without a host (an RDS-managed master secret, manageMasterUserPassword): the secret's host comes first.
-  const endpoint = props.database && databaseEndpoint(props.database);
+  // Only from the construct's own stack: from another, it would be an export that blocks replacing the database.
+  const sameStack = props.database !== undefined && Construct.isConstruct(props.database) && Stack.of(props.database) === Stack.of(scope);
+  const endpoint = sameStack ? databaseEndpoint(props.database) : undefined;
   if (endpoint) Object.assign(environment, { [ENV.endpointHost]: endpoint.host, [ENV.endpointPort]: endpoint.port });
   return environment;
 }

@@ -165,7 +165,8 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   // `schemaguard help` and `schemaguard help migrate` are --help.
   // No command (a CI step's `schemaguard $COMMAND` with the variable empty) is a usage error, not help: it must not pass.
   if (command === undefined) {
-    throw new UsageError('no command given', { value: argv.join(' '), fix: `write schemaguard COMMAND [flags], COMMAND one of: ${COMMANDS.join(', ')} (schemaguard help lists them and the flags)` });
+    // No `value`: the arguments may hold a database URL with its password.
+    throw new UsageError('no command given', { fix: `write schemaguard COMMAND [flags], COMMAND one of: ${COMMANDS.join(', ')} (schemaguard help lists them and the flags)` });
   }
   if (command === 'help') { opts.command = 'help'; helpArguments(extra); return opts; }
   opts.command = knownCommand(command);

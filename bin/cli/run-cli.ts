@@ -7,7 +7,7 @@
 import { InputError, MigrationError, databaseFields } from '../../lambda/engine/errors';
 import { permissionFix, roleOf } from '../../lambda/engine/permission-fix';
 import { Redactor } from '../../lambda/engine/redact';
-import { parseArgs, statedArgs, type CliOptions } from './args';
+import { parseArgs, SARIF_COMMANDS, statedArgs, type CliOptions } from './args';
 import { hintCodeCache } from './code-cache-hint';
 import type { CommandContext } from './commands/context';
 import type { EmbeddedServer } from './embedded';
@@ -69,8 +69,9 @@ export async function runCli(argv: string[], io: Io, runCommand: (ctx: CommandCo
     }
     const code = error instanceof InputError ? 2 : error.exitCode;
     // SARIF on stdout even then: a workflow uploads the file whatever the exit code.
-    if (opts?.format === 'sarif' && sarifErrorLog) {
-      out(JSON.stringify(await sarifErrorLog(opts.command, { message: redactor.redact(error.message), fix: error.fix, file: error.file, line: error.line, exitCode: code }, opts.dir), null, 2));
+    // A usage error too (its command read from the arguments), for a command that writes SARIF.
+    if (stated.format === 'sarif' && sarifErrorLog && stated.command && (SARIF_COMMANDS as readonly string[]).includes(stated.command)) {
+      out(JSON.stringify(await sarifErrorLog(stated.command, { message: redactor.redact(error.message), fix: error.fix, file: error.file, line: error.line, exitCode: code }, opts?.dir ?? 'migrations'), null, 2));
     }
     return code;
   } finally {
@@ -89,8 +90,6 @@ function asMigrationError(e: unknown, opts: CliOptions | undefined): MigrationEr
   // The error keeps its class (its JSON names it); the fix is added, as the engine would have, had it known the role.
   return fix ? Object.assign(error, { fix }) : error;
 }
-
-/** `--json` or `--format json` among arguments that did not parse. */
 
 /** Run `main` as the process: exit with its code once stdout and stderr are written (exit.ts says why). */
 export function runAsProcess(main: (argv: string[]) => Promise<number>): void {

@@ -129,6 +129,9 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     const { applied, columns } = await readStateForRun(reader, schema);
     const plan = computePlan(options.migrations, applied);
     refuse(plan, options);
+    // A first run on a database another tool migrated: its files likely re-create what is there (baseline first).
+    // Read before the applying session connects: through a pool of one server connection, that session holds it.
+    const foreignHistory = applied.length === 0 && plan.pending.length > 0 ? foreignHistoryNote(await foreignHistoryTables(reader)) : undefined;
     if (plan.pending.length > 0) {
       if (!session) {
         opening = options.driver.connect();
@@ -147,11 +150,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     await parseAllNow(plan.pending);
     options.driver.assertRunnable?.(plan.pending);
     emit({ type: 'plan', pending: plan.pending.length, applied: applied.length });
-    // A first run on a database another tool migrated: its files likely re-create what is there (baseline first).
-    if (applied.length === 0 && plan.pending.length > 0) {
-      const note = foreignHistoryNote(await foreignHistoryTables(reader));
-      if (note) emit({ type: 'note', message: note });
-    }
+    if (foreignHistory) emit({ type: 'note', message: foreignHistory });
 
     const result: MigrateResult = {
       outcome: 'up-to-date', applied: [], remaining: [], unknown: plan.unknown.map((u) => u.version),

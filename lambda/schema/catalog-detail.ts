@@ -79,16 +79,21 @@ SELECT n.nspname AS schema, c.relname AS name,
 
 /**
  * Row-level security policies, each as the CREATE POLICY that makes it. The
- * roles are sorted (PUBLIC is OID 0); USING and WITH CHECK as pg_get_expr
- * prints them, names schema-qualified (the read's search_path).
+ * roles are sorted in code-point order (not the database's collation, which
+ * differs between the snapshot's server and the database); PUBLIC is OID 0,
+ * and the table's owner reads CURRENT_USER: a policy made `TO CURRENT_USER`
+ * names the role that ran the migration, which is `postgres` on the
+ * snapshot's server and the master user on RDS. USING and WITH CHECK as
+ * pg_get_expr prints them, names schema-qualified (the read's search_path).
  */
 const SQL_POLICIES = `
 SELECT n.nspname AS schema, c.relname AS table, p.polname AS name,
        format('CREATE POLICY %I ON %I.%I AS %s FOR %s TO %s', p.polname, n.nspname, c.relname,
               CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
               CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
-              (SELECT string_agg(r.name, ', ' ORDER BY r.name)
-                 FROM (SELECT CASE WHEN o.oid = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(o.oid)) END AS name FROM unnest(p.polroles) AS o(oid)) r))
+              (SELECT string_agg(r.name, ', ' ORDER BY r.name COLLATE "C")
+                 FROM (SELECT CASE WHEN o.oid = 0 THEN 'PUBLIC' WHEN o.oid = c.relowner THEN 'CURRENT_USER' ELSE quote_ident(pg_get_userbyid(o.oid)) END AS name
+                         FROM unnest(p.polroles) AS o(oid)) r))
        || coalesce(' USING (' || pg_get_expr(p.polqual, p.polrelid) || ')', '')
        || coalesce(' WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')', '') AS definition
   FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -308,10 +308,33 @@ describe('Class: SchemaMigrations', () => {
         GroupDescription: Match.stringLikeRegexp('^schemaguard migrations handler'),
         SecurityGroupEgress: Match.arrayWith([Match.objectLike({ FromPort: 5432, ToPort: 5432, CidrIp: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Vpc'), 'CidrBlock'] } })]),
       });
-      const warnings = Annotations.fromStack(s).findWarning(`/${s.stackName}/M`, Match.stringLikeRegexp('the database has no security group'));
+      const warnings = Annotations.fromStack(s).findWarning(`/${s.stackName}/M`, Match.stringLikeRegexp('the database had no security group'));
       expect(warnings).toHaveLength(1);
-      expect(String(warnings[0]!.entry.data)).toContain("allow the handler's group (SchemaMigrations.securityGroup) on 5432 in the database's group");
+      expect(String(warnings[0]!.entry.data)).toContain("had no security group when SchemaMigrations was made (imported without \"securityGroups\"), so its ingress from the handler is not written: allow the handler's group (SchemaMigrations.securityGroup) on 5432 in the database's group");
       expect(m.securityGroup).toBeDefined();
+      // Review: a VPC imported without its CIDR made synth throw; a Secrets Manager endpoint given as a bare peer made addDependency throw.
+      const vpc = ec2.Vpc.fromVpcAttributes(s, 'ImportedVpc', { vpcId: 'vpc-1', availabilityZones: ['eu-west-1a'], isolatedSubnetIds: ['subnet-1'] });
+      const other = rds.DatabaseInstance.fromDatabaseInstanceAttributes(s, 'Bare2', { instanceIdentifier: 'c', instanceEndpointAddress: 'c.internal', port: 5432, securityGroups: [] });
+      const endpoint = new ec2.Connections({ peer: ec2.Peer.ipv4('10.0.0.0/16') });
+      expect(() => new SchemaMigrations(s, 'M2', { ...props, database: other, vpc, secretsManagerEndpoint: endpoint })).not.toThrow();
+      expect(String(Annotations.fromStack(s).findWarning(`/${s.stackName}/M2`, Match.anyValue())[0]!.entry.data)).toContain("the VPC's CIDR is not known either");
+    });
+
+    // Review: the endpoint of a database in another stack became an export, which blocks replacing the database.
+    it('passes the database\'s endpoint only when the database is in its own stack', () => {
+      const app = new App();
+      const dbStack = new Stack(app, 'Db');
+      const vpc = new ec2.Vpc(dbStack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+      const instance = new rds.DatabaseInstance(dbStack, 'Instance', {
+        engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }), vpc,
+        vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, credentials: rds.Credentials.fromGeneratedSecret('postgres'),
+      });
+      const appStack = new Stack(app, 'App');
+      new SchemaMigrations(appStack, 'M', { database: instance, secret: instance.secret!, vpc, migrationsDir });
+      new SchemaMigrations(dbStack, 'Here', { database: instance, secret: instance.secret!, vpc, migrationsDir });
+      const envOf = (stack: Stack) => Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.onEvent' } }))[0]!.Properties.Environment.Variables;
+      expect(envOf(appStack)[ENV.endpointHost]).toBeUndefined();
+      expect(envOf(dbStack)[ENV.endpointHost]).toEqual({ 'Fn::GetAtt': [dbStack.getLogicalId(instance.node.defaultChild as rds.CfnDBInstance), 'Endpoint.Address'] });
     });
 
     it('refuses an undefined secret (database.secret of Credentials.fromPassword) naming "secret" and the fix', () => {

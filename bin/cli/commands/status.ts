@@ -36,8 +36,8 @@ async function foreignHistoryLine(driver: Driver, plan: Plan): Promise<string | 
 
 /** `--exit-code`: 1 when migrate has work to do or would refuse a changed or missing file, with the reason on stderr. */
 function gateExitCode(ctx: CommandContext, plan: Plan, files: Migration[]): number {
-  const missing = missingFiles(plan.unknown, files);
-  // Applied versions above every file: migrate refuses them (the database is ahead) unless --allow-ahead says a rollback is expected.
+  // Applied versions without a file, missing from between the others or above every file: migrate refuses them unless --allow-ahead (a rollback expected).
+  const missing = ctx.opts.allowAhead ? [] : missingFiles(plan.unknown, files);
   const ahead = ctx.opts.allowAhead ? [] : plan.unknown.filter((u) => !missing.some((m) => m.version === u.version));
   if (plan.pending.length === 0 && plan.changed.length === 0 && missing.length === 0 && ahead.length === 0) return 0;
   const parts = [];

@@ -58,8 +58,17 @@ function onlyAddsLabels(d: Difference): boolean {
   return labelsOf(d.a).every((label) => live.includes(label));
 }
 
+/**
+ * A replica identity set to FULL: what CDC tools (AWS DMS, Debezium) ask for
+ * on tables they read; it logs more of each row and breaks nothing. NOTHING
+ * or another index does (a published table refuses UPDATE and DELETE).
+ */
+function onlyWidensReplicaIdentity(d: Difference): boolean {
+  return d.kind === 'table' && d.field === 'replicaIdentity' && d.b === 'full';
+}
+
 function ruleOf(diffs: readonly Difference[]): GuardRule {
-  if (diffs[0]!.change === 'only-in-b' || diffs.every(onlyAddsLabels)) return GUARD_RULES.schemaAddition;
+  if (diffs[0]!.change === 'only-in-b' || diffs.every(onlyAddsLabels) || diffs.every(onlyWidensReplicaIdentity)) return GUARD_RULES.schemaAddition;
   if (diffs.every((d) => d.field === 'comment')) return GUARD_RULES.commentDrift;
   return GUARD_RULES.schemaDrift;
 }

@@ -87,6 +87,8 @@ export interface LintCatalog {
   notNullChecks?: CatalogNotNullCheck[];
   /** The columns of the tables the pending files alter (`ReadCatalogOptions.tables`). @default - none: a table no migration made has unknown columns */
   columns?: CatalogColumn[];
+  /** The schemas a session of the database searches, in order (`current_schemas(false)`: those that exist). @default - `public` */
+  searchPath?: string[];
   /** The partitioned tables. @default - none known */
   partitionedTables?: CatalogPartitionedTable[];
   /** What depends on what (`pg_depend`), read when asked for. */
@@ -137,7 +139,8 @@ export function alteredTables(sources: readonly LintSource[]): string[] {
     if (src.applied) continue;
     for (const m of src.text.matchAll(re)) {
       const raw = m[1]!;
-      found.add(raw.startsWith('"') ? raw.slice(1, -1).replaceAll('""', '"') : raw.toLowerCase());
+      // PostgreSQL folds ASCII letters only.
+      found.add(raw.startsWith('"') ? raw.slice(1, -1).replaceAll('""', '"') : raw.replace(/[A-Z]+/g, (c) => c.toLowerCase()));
       if (found.size >= MAX_ALTERED_TABLES) return [...found];
     }
   }
@@ -181,8 +184,12 @@ export async function readLintCatalog(q: Queryable, options: ReadCatalogOptions 
   const partitionedTables = (await q.query<{ schema: string; name: string; schemas: string[]; names: string[] }>(PARTITIONED_SQL)).rows
     .map((r) => ({ schema: r.schema, name: r.name, partitions: r.names.map((name, k) => ({ schema: r.schemas[k]!, name })) }));
   const columns = options.tables?.length ? (await q.query<CatalogColumn>(COLUMNS_SQL, [JSON.stringify(options.tables)])).rows : undefined;
+  // As text: the RDS Data API returns no arrays.
+  const [path] = (await q.query<{ p: string }>("SELECT array_to_json(current_schemas(false))::text AS p")).rows;
+  const searchPath = path ? (JSON.parse(path.p) as string[]) : undefined;
   return {
     functions, domains, notValidNotNull, notNullChecks, partitionedTables, utcSessions: zone?.utc === true, ...(columns ? { columns } : {}),
+    ...(searchPath?.length ? { searchPath } : {}),
     ...(options.dependencies ? { dependencies: await readOrSay(q, options.onUnread) } : {}),
   };
 }

@@ -121,6 +121,7 @@ export interface LintOptions {
 export async function lintMigrations(sources: LintSource[], options: LintOptions = {}): Promise<LintResult> {
   await loadParser();
   const model = new PendingModel();
+  if (options.catalog?.searchPath) model.useDatabaseSearchPath(options.catalog.searchPath);
   const result: LintResult = { findings: [], allowed: [], files: [] };
   for (const src of sources) {
     // A chunk of statements at a time: a large file's parse trees are never all held.

@@ -49,6 +49,8 @@ export class PendingModel implements FunctionScope {
   private readonly databaseIndexes = new Map<string, string>();
   /** Functions created by the migrations read so far. */
   readonly functions: ModelFunction[] = [];
+  /** What a file's session starts with: `public`, or the database's own (`current_schemas(false)`) when lint has one. */
+  private defaultPath: string[] = DEFAULT_SEARCH_PATH;
   private path: string[] = DEFAULT_SEARCH_PATH;
   /** The database's columns by `schema.table`, when lint has a database (`useDatabaseColumns`). */
   private database?: Map<string, Map<string, CatalogColumn>>;
@@ -58,7 +60,7 @@ export class PendingModel implements FunctionScope {
   /** A new file: a clean session (default search_path and TimeZone). */
   startFile(src: LintSource): void {
     this.current = src;
-    this.path = DEFAULT_SEARCH_PATH;
+    this.path = this.defaultPath;
     this.zoneUtc = undefined;
   }
 
@@ -83,7 +85,7 @@ export class PendingModel implements FunctionScope {
 
   /** Whether the file has not set its own search_path (so far): an unqualified name means what it means to the session. */
   get searchPathIsDefault(): boolean {
-    return this.path === DEFAULT_SEARCH_PATH;
+    return this.path === this.defaultPath;
   }
 
   /** The schema unqualified CREATEs go to. */
@@ -99,6 +101,11 @@ export class PendingModel implements FunctionScope {
     // (the index of the database is not known to belong to that table, so it was not moved with it).
     const moved = [...this.databaseIndexes].find(([key]) => splitKey(key)[1] === name);
     return moved?.[1] ?? name;
+  }
+
+  /** The schemas a session of the database searches (`current_schemas(false)`): where each file's unqualified names go. */
+  useDatabaseSearchPath(schemas: readonly string[]): void {
+    if (schemas.length) this.defaultPath = [...schemas];
   }
 
   /**

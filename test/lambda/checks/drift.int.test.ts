@@ -239,7 +239,8 @@ CREATE VIEW active_orders AS SELECT id, status FROM orders WHERE active;
 CREATE TABLE notes (id int, tenant text NOT NULL, body text);
 ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_notes ON notes FOR SELECT TO PUBLIC USING (tenant = current_setting('app.tenant'));
-CREATE POLICY no_empty ON notes AS RESTRICTIVE FOR INSERT TO PUBLIC WITH CHECK (body <> '');`;
+CREATE POLICY no_empty ON notes AS RESTRICTIVE FOR INSERT TO PUBLIC WITH CHECK (body <> '');
+CREATE POLICY own_notes ON notes FOR UPDATE TO CURRENT_USER USING (true);`;
   let snapshot: Snapshot;
   let url: string;
   let driver: PgDriver;
@@ -317,6 +318,9 @@ CREATE POLICY no_empty ON notes AS RESTRICTIVE FOR INSERT TO PUBLIC WITH CHECK (
     const made = "CREATE POLICY tenant_notes ON public.notes AS PERMISSIVE FOR SELECT TO PUBLIC USING ((tenant = current_setting('app.tenant'::text)))";
     expect(snapshot.catalog.tables.find((t) => t.name === 'notes')!.policies).toEqual([
       { name: 'no_empty', definition: "CREATE POLICY no_empty ON public.notes AS RESTRICTIVE FOR INSERT TO PUBLIC WITH CHECK ((body <> ''::text))" },
+      // Regression (review): TO CURRENT_USER named the role that ran the migration (postgres here, the master user on RDS): the table's owner reads CURRENT_USER,
+      // and the roles are sorted in code-point order, not by the database's collation.
+      { name: 'own_notes', definition: 'CREATE POLICY own_notes ON public.notes AS PERMISSIVE FOR UPDATE TO CURRENT_USER USING (true)' },
       { name: 'tenant_notes', definition: made },
     ]);
     expect(await driftAfter('DROP POLICY tenant_notes ON notes')).toEqual({ drift: 'policy public.notes.tenant_notes: only in snapshot', fixes: [`${made};`] });

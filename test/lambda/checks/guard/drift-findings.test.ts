@@ -47,6 +47,15 @@ describe('Function: driftFindings', () => {
     expect(driftFindings({ snapshot: withEnum(['a, b']), live: withEnum(['a', 'b']) }).map((f) => f.message)).toEqual([`type public.mood: values differs: snapshot "'a, b'" vs live "'a', 'b'"`]);
   });
 
+  // Review: CDC tools (AWS DMS, Debezium) set REPLICA IDENTITY FULL on the tables they read; NOTHING refuses UPDATE and DELETE on a published table.
+  it('a replica identity set to FULL by hand is a ticket; NOTHING or another index pages', () => {
+    const withIdentity = (replicaIdentity: string): Catalog => ({ ...catalog(table({ replicaIdentity })), detail: 1, serverMajor: 18 });
+    const full = driftFindings({ snapshot: withIdentity('default'), live: withIdentity('full') });
+    expect(full.map((f) => [f.rule, f.severity, f.fix])).toEqual([['schema-addition', 'ticket', 'ALTER TABLE orders REPLICA IDENTITY DEFAULT;  -- ACCESS EXCLUSIVE on the table, brief (no rewrite)']]);
+    expect(driftFindings({ snapshot: withIdentity('default'), live: withIdentity('nothing') }).map((f) => [f.rule, f.severity])).toEqual([['schema-drift', 'page']]);
+    expect(driftFindings({ snapshot: withIdentity('default'), live: withIdentity('index orders_note_idx') }).map((f) => [f.rule, f.severity])).toEqual([['schema-drift', 'page']]);
+  });
+
   it('an object added by hand and a changed comment are tickets', () => {
     const live = table({ columns: [...table().columns.map((c) => (c.name === 'note' ? { ...c, comment: 'edited' } : c)), { name: 'extra', type: 'int', nullable: true, default: null, identity: null, generated: null, comment: null }] });
     expect(driftFindings({ snapshot, live: catalog(live) }).map((f) => `${f.severity} ${f.rule} ${f.object}: ${f.fix}`)).toEqual([

@@ -77,6 +77,32 @@ describe.each(targets)('Lint with a database: the columns of a table no migratio
   });
 });
 
+// Review: unqualified names resolved to public, whatever the database's search_path: a table in both app and public was judged by public's column.
+describe.each(targets)('Lint with a database whose search_path puts another schema first, on $name', (target) => {
+  it('an unqualified name is the table the session finds first (app.legacy), and its column type decides', async () => {
+    const url = await freshDatabase(target, 'lint_db_path');
+    await withClient(url, (c) => c.query(`CREATE SCHEMA app;
+      CREATE TABLE app.legacy (id int, code varchar(20));
+      CREATE TABLE public.legacy (id int, code integer);
+      ALTER DATABASE ${new URL(url).pathname.slice(1)} SET search_path = app, public;`));
+    const lint = async (pending: string) => (await lintWithDatabase(url, [pending])).findings.map((f) => `${f.rule}: ${f.message}`);
+    expect(await lint('ALTER TABLE legacy ALTER COLUMN code TYPE text;')).toEqual([]);
+    expect(await lint('ALTER TABLE public.legacy ALTER COLUMN code TYPE text;')).toEqual(['column-type-rewrite: public.legacy.code: type change from integer to text rewrites the table']);
+    // As the server resolves it: app.legacy keeps its file (varchar to text).
+    const node = await withClient(url, async (c) => {
+      await c.query('BEGIN');
+      try {
+        const before = (await c.query("SELECT pg_relation_filenode('app.legacy') AS n")).rows[0].n;
+        await c.query('ALTER TABLE legacy ALTER COLUMN code TYPE text');
+        return before === (await c.query("SELECT pg_relation_filenode('app.legacy') AS n")).rows[0].n;
+      } finally {
+        await c.query('ROLLBACK');
+      }
+    });
+    expect(node).toBe(true);
+  });
+});
+
 describe('alteredTables', () => {
   it('names each table after ALTER TABLE in pending files, folded or quoted as written', () => {
     const src = (text: string, applied = false) => ({ ...lintSourceFromText('1_x.sql', text), applied });
@@ -84,5 +110,7 @@ describe('alteredTables', () => {
       src('ALTER TABLE IF EXISTS ONLY app.Orders ALTER COLUMN a TYPE int;\nalter table "Mixed ""Case""" add column b int;\nALTER TABLE public . items DROP c;'),
       src('ALTER TABLE applied_one ADD d int;', true),
     ])).toEqual(['orders', 'Mixed "Case"', 'items']);
+    // PostgreSQL folds ASCII letters only: CAFÉ is the table "cafÉ".
+    expect(alteredTables([src('ALTER TABLE CAFÉ ADD x int;')])).toEqual(['cafÉ']);
   });
 });
