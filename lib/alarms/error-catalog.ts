@@ -102,6 +102,11 @@ export interface ErrorClass {
  * transaction sort last: their xact_start is null). Runs as any user; without
  * pg_read_all_stats, other users' query text reads `<insufficient privilege>`.
  */
+/** A regex that matches `word` in any case, written with classes (`[Ii][Nn]…`): no inline flag, which engines spell differently. */
+function anyCase(word: string): string {
+  return word.replace(/[A-Za-z]/g, (c) => `[${c.toUpperCase()}${c.toLowerCase()}]`);
+}
+
 export const OLDEST_TRANSACTIONS_SQL = "SELECT pid, usename, application_name, now() - xact_start AS open_for, left(query, 60) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() ORDER BY xact_start LIMIT 5";
 
 /**
@@ -122,7 +127,7 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     severity: 'page',
     metricName: 'NotNullViolations',
     runbook: {
-      meaning: 'An INSERT/UPDATE wrote NULL into a NOT NULL column: typically a uuid key without DEFAULT gen_random_uuid() here, or a NOT NULL column the caller cannot fill yet (lead_id on session tables).',
+      meaning: 'An INSERT/UPDATE wrote NULL into a NOT NULL column: typically a uuid key without DEFAULT gen_random_uuid() here, or a NOT NULL column that callers cannot fill yet (a column made NOT NULL before the code that writes it shipped).',
       fix: 'Add the missing default (ALTER COLUMN id SET DEFAULT gen_random_uuid()) or drop the NOT NULL via a migration; or make the caller send the value.',
     },
     locate: { line: 'ERROR', parse: 'null value in column "(?<column>[^"]+)" of relation "(?<relation>[^"]+)"', by: ['relation', 'column'] },
@@ -136,10 +141,14 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     severity: 'page',
     metricName: 'OnConflictWithoutConstraint',
     runbook: {
-      meaning: 'An upsert names a conflict target that no unique index or constraint matches; the transaction is poisoned and the work is lost (DLQ).',
+      meaning: 'An upsert names a conflict target that no unique index or constraint matches; the statement fails, its transaction is aborted, and the write is lost unless the caller retries it.',
       fix: 'Create the unique (partial) index in this environment; for a partial index the statement must repeat its predicate: ON CONFLICT (a, b) WHERE is_active = true.',
     },
-    locate: { line: 'STATEMENT', text: 'INSERT INTO .*ON CONFLICT', parse: 'STATEMENT:\\s+INSERT INTO (?<relation>[^\\s(]+)', by: ['relation'] },
+    // Any case, across the statement's lines (a log entry of several lines is one event), after a WITH: only the words are matched.
+    locate: {
+      line: 'STATEMENT', text: `[\\s\\S]*${anyCase('INSERT')}\\s+${anyCase('INTO')}\\s[\\s\\S]*${anyCase('ON')}\\s+${anyCase('CONFLICT')}`,
+      parse: `${anyCase('INSERT')}\\s+${anyCase('INTO')}\\s+(?<relation>[^\\s(]+)`, by: ['relation'],
+    },
   },
   {
     id: 'transaction-aborted',
@@ -250,7 +259,7 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     metricName: 'LockTimeouts',
     runbook: {
       meaning: 'A statement waited past lock_timeout for a lock that a long transaction or DDL held.',
-      fix: `Holder (oldest first): ${OLDEST_TRANSACTIONS_SQL}; end it: SELECT pg_terminate_backend(<pid>); keep transactions short.`,
+      fix: `A deploy that retried ("lock timeout; retrying") and applied: nothing to do. Else the holder, oldest first: ${OLDEST_TRANSACTIONS_SQL}; if stuck: SELECT pg_terminate_backend(<pid>).`,
     },
     locate: { line: 'ERROR', parse: ':(?<user>[^:@]*)@(?<database>[^:]*):\\[(?<pid>\\d+)\\]:ERROR:', by: ['database', 'user'] },
   },

@@ -119,7 +119,7 @@ export const GUARD_ALARMS: readonly GuardAlarmSpec[] = [
     missingData: 'breaching',
     runbook: {
       meaning: 'The guard failed (database unreachable, password refused, a timeout) or sent no report for two intervals: the schema is not watched.',
-      fix: 'Why: its last "schema guard: failed" log line. Unreachable: the database, its security group. 28P01: the role\'s password is not its secret\'s, and redeploying alone resets nothing: raise roleRevision (stacks: guardRoleRevision; app: -c schemaguard:guardRoleRevision=<n+1>), deploy. No lines: is the schedule rule on?',
+      fix: 'Why: its last "schema guard failed" log line. Unreachable: the database, its security group. 28P01: the role\'s password is not its secret\'s, and redeploying alone resets nothing: raise roleRevision (stacks: guardRoleRevision; app: -c schemaguard:guardRoleRevision=<n+1>), deploy. No lines: is the schedule rule on?',
     },
   },
 ];

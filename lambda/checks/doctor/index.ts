@@ -21,6 +21,7 @@ import { FK_MISSING } from './fk-missing';
 import { FK_TYPE_MISMATCH } from './fk-type-mismatch';
 import { FK_WITHOUT_INDEX } from './fk-without-index';
 import { INVALID_INDEX } from './invalid-index';
+import { LOG_LANGUAGE } from './log-language';
 import { PK_WITHOUT_DEFAULT } from './pk-without-default';
 import { doctorContext, type DoctorRule } from './rule';
 
@@ -35,6 +36,7 @@ export const DOCTOR_RULES: readonly DoctorRule[] = [
   INVALID_INDEX,
   CONSTRAINT_NOT_VALIDATED,
   EXTENSION_MISSING,
+  LOG_LANGUAGE,
 ];
 
 export interface DoctorOptions {

@@ -53,9 +53,31 @@ export async function invalidIndex(ctx: DoctorContext): Promise<Finding[]> {
       message: `index ${idx} on ${qualified(i.schema, i.table)} is INVALID${twin ? ` beside ${twin}, a valid index of the same definition (a failed REINDEX CONCURRENTLY leaves such a pair)` : ''}`,
       fix: twin
         ? `DROP INDEX CONCURRENTLY IF EXISTS ${idx};  -- ${twin} stays`
-        : `DROP INDEX CONCURRENTLY IF EXISTS ${idx};\n${i.def.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX CONCURRENTLY ')};`,
+        : [
+          ...duplicatesFirst(i),
+          `DROP INDEX CONCURRENTLY IF EXISTS ${idx};  -- each statement on its own: CONCURRENTLY refuses a transaction block`,
+          `${i.def.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX CONCURRENTLY ')};`,
+        ].join('\n'),
     };
   });
+}
+
+/**
+ * A UNIQUE index's build fails again while the rows it failed on are there:
+ * the query that lists them, when its key is plain columns (else how to
+ * write it), before the rebuild.
+ */
+function duplicatesFirst(i: InvalidIndex): string[] {
+  const m = /^CREATE UNIQUE INDEX \S+ ON (\S+) USING \w+ \(([^()]*)\)(?: INCLUDE \([^()]*\))?( NULLS NOT DISTINCT)?(?: WHERE (.*))?$/.exec(i.def);
+  if (!/^CREATE UNIQUE /.test(i.def)) return [];
+  const key = m?.[2]!.split(', ');
+  if (!m || !key!.every((k) => /^(?:[a-z_][a-z0-9_$]*|"(?:[^"]|"")+")$/.test(k))) {
+    return ['-- a UNIQUE build fails again while duplicate keys exist: find them first (SELECT <key>, count(*) FROM <table> GROUP BY <key> HAVING count(*) > 1) and keep one row of each'];
+  }
+  // Rows with a NULL in the key are not duplicates, unless the index says NULLS NOT DISTINCT (PostgreSQL 15+).
+  const conditions = [...(m[4] ? [m[4]] : []), ...(m[3] ? [] : key!.map((k) => `${k} IS NOT NULL`))];
+  const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
+  return [`SELECT ${key!.join(', ')}, count(*) FROM ${m[1]}${where} GROUP BY ${key!.join(', ')} HAVING count(*) > 1 LIMIT 20;  -- a UNIQUE build fails again while these exist: keep one row of each first`];
 }
 
 async function invalidIndexes(ctx: DoctorContext): Promise<InvalidIndex[]> {

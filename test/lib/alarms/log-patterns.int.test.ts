@@ -136,6 +136,10 @@ async function triggerEverything(url: string): Promise<Session[]> {
   await a.fails('23502', `INSERT INTO lead_purchases (id, note) VALUES (NULL, ']:ERROR:  duplicate key value violates unique constraint "lead_purchases_pkey"')`);
   // 42P10 then 25P02 in the same transaction, as the worker saw it.
   await a.fails('42P10', `INSERT INTO enrolments (student_id, course_id) VALUES (1, 1) ON CONFLICT (student_id, course_id) DO NOTHING`);
+  // Regression (helper): lower case, over several lines, after a WITH: the saved query found none of these.
+  await a.fails('42P10', `insert into enrolments (student_id, course_id) values (3, 3) on conflict (student_id, course_id) do nothing`);
+  await a.fails('42P10', `INSERT INTO enrolments (student_id, course_id)\nVALUES (4, 4)\nON CONFLICT (student_id, course_id) DO NOTHING`);
+  await a.fails('42P10', `WITH x AS (SELECT 5 AS s) INSERT INTO enrolments (student_id, course_id) SELECT s, s FROM x ON CONFLICT (student_id, course_id) DO NOTHING`);
   await a.ok('BEGIN');
   await a.fails('42P10', `INSERT INTO enrolments (student_id, course_id) VALUES (2, 2) ON CONFLICT (student_id, course_id) DO UPDATE SET is_active = true`);
   await a.fails('25P02', `INSERT INTO leads (email) VALUES ('b@example.com')`);
@@ -329,6 +333,13 @@ describe.each(binDirs())('Filter patterns on the log of PostgreSQL ($name)', ({ 
       expect(alarmDescriptionFor(cls, FOLDER)).toContain(`"${savedQueryNameFor(cls, FOLDER)}"`);
       const rows = run(savedQueryNameFor(cls, FOLDER));
       expect(rows.map((r) => cls.locate.by.map((k) => r[k]).join('/')).sort()).toEqual(expected[id]!(sessions));
+    });
+
+    it('ON CONFLICT: the saved query counts every failed upsert of the application, whatever its case, lines or WITH', () => {
+      const rows = run(savedQueryNameFor(errorById('on-conflict-without-constraint'), FOLDER));
+      const failed = shop.filter((e) => e.level === 'ERROR' && truth.get(e.index) === '42P10' && counted(e)).length;
+      expect(failed).toBe(5);
+      expect(rows).toEqual([{ relation: 'enrolments', failures: failed }]);
     });
 
     it('transaction aborted: the runbook\'s query for the pid it names lists the error that poisoned each transaction just before', () => {

@@ -13,9 +13,23 @@ describe.each(targets)('Rule: invalid-index on $name', (target) => {
     expect(findings()[0]!.message).toBe('index dupes_code_key on dupes is INVALID');
   });
 
-  it('rebuilds an INVALID index concurrently', () => {
-    expect(findings().find((x) => x.rule === 'invalid-index')!.fix)
-      .toBe('DROP INDEX CONCURRENTLY IF EXISTS dupes_code_key;\nCREATE UNIQUE INDEX CONCURRENTLY dupes_code_key ON public.dupes USING btree (code);');
+  // Regression (helper): for a UNIQUE index that failed on duplicates, the fix rebuilt it and failed again on the same rows.
+  it('rebuilds an INVALID index concurrently; a UNIQUE one after the query that finds the duplicates it failed on', () => {
+    expect(findings().find((x) => x.rule === 'invalid-index')!.fix.split('\n')).toEqual([
+      'SELECT code, count(*) FROM public.dupes WHERE code IS NOT NULL GROUP BY code HAVING count(*) > 1 LIMIT 20;  -- a UNIQUE build fails again while these exist: keep one row of each first',
+      'DROP INDEX CONCURRENTLY IF EXISTS dupes_code_key;  -- each statement on its own: CONCURRENTLY refuses a transaction block',
+      'CREATE UNIQUE INDEX CONCURRENTLY dupes_code_key ON public.dupes USING btree (code);',
+    ]);
+  });
+
+  it('the duplicates query lists the rows the build failed on (NULLs are none), and once they are gone the rebuild makes the index valid', async () => {
+    const { url } = await findingsOnSchema(target, 'doctor_dupes_fix', "CREATE TABLE pairs (a int, b text); INSERT INTO pairs VALUES (1, 'x'), (1, 'x'), (2, 'y'), (NULL, 'z'), (NULL, 'z');", []);
+    await withClient(url, (c) => c.query('CREATE UNIQUE INDEX CONCURRENTLY pairs_key ON pairs (a, b) WHERE b <> \'\'').catch(() => undefined));
+    const fix = (await findingsOn(url, [INVALID_INDEX]))[0]!.fix.split('\n').map((l) => l.replace(/ {2}--.*$/, ''));
+    expect(await rows(url, fix[0]!)).toEqual([{ a: 1, b: 'x', count: '2' }]);
+    await withClient(url, (c) => c.query("DELETE FROM pairs WHERE ctid = (SELECT max(ctid) FROM pairs WHERE a = 1)"));
+    await applyFix(url, fix.slice(1).join('\n'));
+    expect(await rows(url, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'pairs_key'::regclass")).toEqual([{ indisvalid: true }]);
   });
 });
 
