@@ -54,8 +54,8 @@ export const OTHER_LEVEL_TAGS = [
 
 /** How to find the offending object in the logs (a Logs Insights query built from it). */
 export interface LocateQuery {
-  /** Which line of the failure carries the names: the ERROR line itself, or one of the lines after it. */
-  readonly line: 'ERROR' | 'STATEMENT' | 'CONTEXT';
+  /** Which line of the failure carries the names: the ERROR line itself, or one (or either) of the lines after it. */
+  readonly line: 'ERROR' | 'STATEMENT' | 'CONTEXT' | readonly ('CONTEXT' | 'DETAIL')[];
   /**
    * Regex the text after the level tag must match, for lines other than ERROR
    * (an ERROR line is selected by the class's fragments).
@@ -245,9 +245,13 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     metricName: 'Deadlocks',
     runbook: {
       meaning: 'Two transactions waited for each other; PostgreSQL cancelled one. The DETAIL lines name both processes and their statements.',
-      fix: 'Take locks in one consistent order (e.g. sort ids before updating), keep transactions short, retry on 40P01.',
+      fix: 'A relation the query gives as a number is a whole-table deadlock (LOCK TABLE, DDL): SELECT <n>::regclass in that database. Take locks in one consistent order (sort ids before updating), keep transactions short, retry on 40P01.',
     },
-    locate: { line: 'CONTEXT', text: 'while [a-z ]+ tuple', parse: 'CONTEXT:\\s+while [a-z ]+ tuple \\S+ in relation "(?<relation>[^"]+)"', by: ['relation'] },
+    // Rows: the CONTEXT line names the table (a row lock timeout writes one too); whole tables: only the DETAIL line, by number.
+    locate: {
+      line: ['CONTEXT', 'DETAIL'], text: '(?:while [a-z ]+ tuple|Process \\d+ waits for \\w+ on relation \\d)',
+      parse: '(?:tuple \\S+ in relation "|Process \\d+ waits for \\w+ on relation )(?<relation>[^"]+?)(?:"|\\s+of database)', by: ['relation'],
+    },
   },
   {
     id: 'lock-timeout',
@@ -327,7 +331,8 @@ const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&
 /** Logs Insights regex that selects the line `locate` reads. */
 function lineSelector(cls: ErrorClass): string {
   if (cls.locate.line === 'ERROR') return `${LINE_PREFIX_REGEX}ERROR:\\s+.*${cls.fragments.map(escapeRegex).join('.*')}`;
-  return `${LINE_PREFIX_REGEX}${cls.locate.line}:\\s+${cls.locate.text ?? ''}`;
+  const tags = typeof cls.locate.line === 'string' ? cls.locate.line : `(?:${cls.locate.line.join('|')})`;
+  return `${LINE_PREFIX_REGEX}${tags}:\\s+${cls.locate.text ?? ''}`;
 }
 
 /** ERROR lines of the classes that quote client input, which may repeat another class's words. */
