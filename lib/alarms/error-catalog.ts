@@ -358,11 +358,17 @@ export function insightsQueryFor(cls: ErrorClass): string {
 /** Regex splitting any line of the RDS prefix into its parts (Logs Insights and JavaScript). */
 export const LOG_LINE_PARSE = ':(?<user>[^:@]*)@(?<database>[^:]*):\\[(?<pid>\\d+)\\]:(?<level>[A-Z]+):\\s+(?<text>.*)';
 
-/** Saved query: the last not-null violations, each with the DETAIL and STATEMENT lines of its session. */
+/**
+ * Saved query: the last not-null violations, each with the DETAIL and
+ * STATEMENT lines of its session (read by pid). Only the statements that can
+ * write a NULL (INSERT, UPDATE, MERGE, COPY, in any case, after a WITH) are
+ * listed: other failed statements' lines were noise beside them.
+ */
 export const NOT_NULL_WITH_STATEMENTS_QUERY = [
   'fields @timestamp, @logStream',
   `parse @message /${LOG_LINE_PARSE}/`,
-  `filter (level = "ERROR" and text like /^null value in column .* violates not-null constraint/) or (level = "DETAIL" and text like /^Failing row contains/) or level = "STATEMENT"`,
+  `filter (level = "ERROR" and text like /^null value in column .* violates not-null constraint/) or (level = "DETAIL" and text like /^Failing row contains/)`
+    + ` or (level = "STATEMENT" and text like /^(?:${anyCase('WITH')}\\s[\\s\\S]*)?(?:${['INSERT', 'UPDATE', 'MERGE', 'COPY'].map(anyCase).join('|')})\\s/)`,
   'parse text /null value in column "(?<column>[^"]+)" of relation "(?<relation>[^"]+)"/',
   'display @timestamp, pid, level, relation, column, text',
   'sort @timestamp desc',

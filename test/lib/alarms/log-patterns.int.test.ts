@@ -383,6 +383,11 @@ describe.each(binDirs())('Filter patterns on the log of PostgreSQL ($name)', ({ 
         expect(after.find((r) => r.pid === v.pid && r.level === 'DETAIL')?.text).toMatch(/^Failing row contains/);
         expect(after.find((r) => r.pid === v.pid && r.level === 'STATEMENT')?.text).toMatch(/^INSERT INTO (lead_purchases|web_sessions)/);
       }
+      // Regression (helper): every failed statement's STATEMENT line was listed (SELECTs, other classes' statements); only writes are.
+      const statements = rows.filter((r) => r.level === 'STATEMENT').map((r) => String(r.text));
+      expect(statements.length).toBeGreaterThan(0);
+      for (const s of statements) expect(s).toMatch(/^(?:WITH\s[\s\S]*)?(?:INSERT|UPDATE|MERGE|COPY)\s/i);
+      expect(statements.some((s) => /^SELECT/i.test(s))).toBe(false);
     });
   });
 
