@@ -70,7 +70,9 @@ export async function runGuard(options: GuardOptions): Promise<GuardReport> {
   } catch (e) {
     const running = isTimeout(e) && !session.broken ? await runningMigration(session, stateSchema).catch(() => undefined) : undefined;
     if (running) return skippedReport(running, Date.now() - started);
-    throw guardError(e, settings);
+    // The session the pass waited for still holds its lock: named in the error (on-call's next step).
+    const holders = sqlstateOf(e) === '55P03' && !session.broken ? await tableLockHolders(session).catch(() => []) : [];
+    throw guardError(e, settings, holders);
   } finally {
     if (own) await own.close();
   }
@@ -140,14 +142,34 @@ function isTimeout(e: unknown): boolean {
   return code === '55P03' || code === '57014';
 }
 
+interface LockHolder { pid: number; relation: string; user: string | null; application: string | null; state: string | null; query: string | null; xact_age_seconds: number | null }
+
+/** Sessions holding ACCESS EXCLUSIVE on a table of this database (what a catalog read's lock timeout waited for), oldest transaction first. */
+async function tableLockHolders(q: Queryable): Promise<LockHolder[]> {
+  return (await q.query<LockHolder>(
+    `SELECT l.pid, l.relation::regclass::text AS relation, a.usename AS user, a.application_name AS application, a.state, left(a.query, 200) AS query,
+            floor(extract(epoch FROM now() - a.xact_start))::int AS xact_age_seconds
+       FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'relation' AND l.granted AND l.mode = 'AccessExclusiveLock' AND l.pid <> pg_backend_pid()
+        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+      ORDER BY a.xact_start NULLS LAST, l.pid LIMIT 5`,
+  )).rows;
+}
+
+function holderText(h: LockHolder): string {
+  const about = [h.user && `user ${h.user}`, h.application && `app "${h.application}"`, h.state, h.xact_age_seconds !== null && `${h.xact_age_seconds}s in transaction`].filter(Boolean).join(', ');
+  return `pid ${h.pid} holds ACCESS EXCLUSIVE on ${h.relation}${about ? ` (${about})` : ''}${h.query ? `: ${h.query.replace(/\s+/g, ' ')}` : ''}`;
+}
+
 /** What stopped the pass, as a MigrationError with the fix. */
-function guardError(e: unknown, settings: PassSettings): unknown {
+function guardError(e: unknown, settings: PassSettings, holders: readonly LockHolder[] = []): unknown {
   if (e instanceof MigrationError || !isPgError(e)) return e;
   const fields = databaseFields(e);
+  const held = holders.length ? `; ${holders.map(holderText).join('; ')}` : '';
   const fix = fields.sqlstate === '42501'
     ? 'give the guard\'s role what it reads (README: Guarding production lists the GRANTs)'
     : isTimeout(e)
       ? `another session held a lock or the server was slow (lock_timeout ${settings.lockTimeoutMs} ms, statement_timeout ${settings.statementTimeoutMs} ms); the next run tries again`
       : undefined;
-  return new MigrationError(`the guard's read-only pass failed: ${e.message}`, { ...fields, cause: e, fix });
+  return new MigrationError(`the guard's read-only pass failed: ${e.message}${held}`, { ...fields, cause: e, fix });
 }

@@ -95,14 +95,19 @@ describe.each(targets)('Function: runGuard on $name', (target) => {
   });
 
   // Regression: the catalog read's restore of search_path ran in the aborted transaction and its 25P02 hid the lock timeout and its fix.
-  it('a table locked while the catalog is read for drift: the error is the lock timeout, with its fix', async () => {
+  it('a table locked while the catalog is read for drift: the error is the lock timeout, with its fix and the session that holds the lock', async () => {
     await withClient(url, async (holder) => {
+      const pid = (await holder.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
       await holder.query('BEGIN; LOCK TABLE lead_purchases IN ACCESS EXCLUSIVE MODE');
       try {
         const driver = new PgDriver({ connectionString: url });
         const error = await runGuard({ driver, migrations, contracts, snapshot, lockTimeoutMs: 100 }).then(() => undefined, (e: unknown) => e).finally(() => driver.end());
         expect(error).toMatchObject({ sqlstate: '55P03', message: expect.stringContaining('lock timeout') });
         expect((error as { fix?: string }).fix).toContain('the next run tries again');
+        // Regression (helper): the error named neither the table nor who held it, which is on-call's next step.
+        expect((error as Error).message).toMatch(new RegExp(
+          `; pid ${pid} holds ACCESS EXCLUSIVE on lead_purchases \\(user \\w+, app "[^"]*", idle in transaction, \\d+s in transaction\\): BEGIN; LOCK TABLE lead_purchases IN ACCESS EXCLUSIVE MODE$`,
+        ));
       } finally {
         await holder.query('ROLLBACK');
       }
