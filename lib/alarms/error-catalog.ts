@@ -107,6 +107,13 @@ function anyCase(word: string): string {
   return word.replace(/[A-Za-z]/g, (c) => `[${c.toUpperCase()}${c.toLowerCase()}]`);
 }
 
+/** A statement's start: a leading comment, then an optional WITH (its queries may hold anything), as regex. */
+// \x2F is "/": the regex sits between slashes in the query (`like /…/`), where a bare one would end it.
+const STATEMENT_START = `(?:\\x2F\\*[\\s\\S]*?\\*\\x2F\\s*|--[^\\n]*\\n\\s*)*(?:${anyCase('WITH')}\\b[\\s\\S]*?)?`;
+
+/** A table name as SQL writes it: quoted (one name, spaces and dots inside) or not. */
+const NAME = '(?:"(?:[^"]|"")+"|[^\\s(."]+)';
+
 export const OLDEST_TRANSACTIONS_SQL = "SELECT pid, usename, application_name, now() - xact_start AS open_for, left(query, 60) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() ORDER BY xact_start LIMIT 5";
 
 /**
@@ -146,8 +153,10 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     },
     // Any case, across the statement's lines (a log entry of several lines is one event), after a WITH: only the words are matched.
     locate: {
-      line: 'STATEMENT', text: `[\\s\\S]*${anyCase('INSERT')}\\s+${anyCase('INTO')}\\s[\\s\\S]*${anyCase('ON')}\\s+${anyCase('CONFLICT')}`,
-      parse: `${anyCase('INSERT')}\\s+${anyCase('INTO')}\\s+(?<relation>[^\\s(]+)`, by: ['relation'],
+      // At the statement's start (after a comment or a WITH); whole words, so "version conflict" is not ON CONFLICT. A quoted name is one name.
+      line: 'STATEMENT',
+      text: `${STATEMENT_START}${anyCase('INSERT')}\\s+${anyCase('INTO')}\\s[\\s\\S]*\\b${anyCase('ON')}\\s+${anyCase('CONFLICT')}\\b`,
+      parse: `\\b${anyCase('INSERT')}\\s+${anyCase('INTO')}\\s+(?<relation>${NAME}(?:\\.${NAME})?)`, by: ['relation'],
     },
   },
   {
@@ -249,8 +258,8 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     },
     // Rows: the CONTEXT line names the table (a row lock timeout writes one too); whole tables: only the DETAIL line, by number.
     locate: {
-      line: ['CONTEXT', 'DETAIL'], text: '(?:while [a-z ]+ tuple|Process \\d+ waits for \\w+ on relation \\d)',
-      parse: '(?:tuple \\S+ in relation "|Process \\d+ waits for \\w+ on relation )(?<relation>[^"]+?)(?:"|\\s+of database)', by: ['relation'],
+      line: ['CONTEXT', 'DETAIL'], text: '(?:while [a-z ]+ tuple|Process \\d+ waits for \\w+ on (?:tuple \\S+ of )?relation \\d)',
+      parse: '(?:tuple \\S+ in relation "|Process \\d+ waits for \\w+ on (?:tuple \\S+ of )?relation )(?<relation>[^"]+?)(?:"|\\s+of database)', by: ['relation'],
     },
   },
   {
@@ -368,7 +377,7 @@ export const NOT_NULL_WITH_STATEMENTS_QUERY = [
   'fields @timestamp, @logStream',
   `parse @message /${LOG_LINE_PARSE}/`,
   `filter (level = "ERROR" and text like /^null value in column .* violates not-null constraint/) or (level = "DETAIL" and text like /^Failing row contains/)`
-    + ` or (level = "STATEMENT" and text like /^(?:${anyCase('WITH')}\\s[\\s\\S]*)?(?:${['INSERT', 'UPDATE', 'MERGE', 'COPY'].map(anyCase).join('|')})\\s/)`,
+    + ` or (level = "STATEMENT" and text like /^${STATEMENT_START}(?:${['INSERT', 'UPDATE', 'MERGE', 'COPY', 'CALL', 'EXECUTE'].map(anyCase).join('|')})\\b/)`,
   'parse text /null value in column "(?<column>[^"]+)" of relation "(?<relation>[^"]+)"/',
   'display @timestamp, pid, level, relation, column, text',
   'sort @timestamp desc',

@@ -72,7 +72,8 @@ function duplicatesFirst(i: InvalidIndex): string[] {
   if (!/^CREATE UNIQUE /.test(i.def)) return [];
   const key = m?.[2]!.split(', ');
   if (!m || !key!.every((k) => /^(?:[a-z_][a-z0-9_$]*|"(?:[^"]|"")+")$/.test(k))) {
-    return ['-- a UNIQUE build fails again while duplicate keys exist: find them first (SELECT <key>, count(*) FROM <table> GROUP BY <key> HAVING count(*) > 1) and keep one row of each'];
+    return ['-- a UNIQUE build fails again while duplicate keys exist: find them first, by the key and the WHERE of the definition below '
+      + '(SELECT <key>, count(*) FROM <table> WHERE <its WHERE> GROUP BY <key> HAVING count(*) > 1; a row with a NULL in the key is no duplicate unless NULLS NOT DISTINCT), and keep one row of each'];
   }
   // Rows with a NULL in the key are not duplicates, unless the index says NULLS NOT DISTINCT (PostgreSQL 15+).
   const conditions = [...(m[4] ? [m[4]] : []), ...(m[3] ? [] : key!.map((k) => `${k} IS NOT NULL`))];

@@ -12,8 +12,8 @@ import type { DoctorContext, DoctorRule } from './rule';
 
 export const LOG_LANGUAGE: DoctorRule = {
   id: 'log-language',
-  // An error: paging is silently off (the guard makes it a ticket, as every doctor error).
-  severity: 'error',
+  // A warning (doctor exits 0: a database without the alarms is fine), which the guard still makes a ticket: paging is silently off.
+  severity: 'warning',
   title: 'server messages not in English: the error-class alarms cannot match the log',
   why: 'the alarms match PostgreSQL\'s English messages in the log; in another language no alarm fires, and nothing says so',
   fix: 'set lc_messages to C (or an English locale) in the parameter group or with ALTER DATABASE … SET lc_messages = \'C\'; clients get the same SQLSTATEs',

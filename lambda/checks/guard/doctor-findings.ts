@@ -9,6 +9,7 @@ import type { Queryable } from '../../engine/ports';
 import { conflictTargets, sameColumns, type ConflictTarget } from '../conflict-targets';
 import type { Contract } from '../contracts';
 import type { Finding } from '../finding';
+import { LOG_LANGUAGE } from '../doctor/log-language';
 import { qualified } from '../doctor/names';
 import type { GuardFinding } from './report';
 import { GUARD_RULES } from './rules';
@@ -29,7 +30,8 @@ export async function doctorFindings(q: Queryable, findings: readonly Finding[],
       }];
     }
     if (f.rule === GUARD_RULES.notValidated.id) return [{ kind: 'not-validated', rule: f.rule, severity: 'ticket', object, message: f.message, why: f.why, fix: f.fix }];
-    if (f.severity === 'error') return [{ kind: 'doctor', rule: f.rule, severity: 'ticket', object, message: f.message, why: f.why, fix: f.fix }];
+    // Errors, and the one warning that silences the alarms the guard stands beside (log-language).
+    if (f.severity === 'error' || f.rule === LOG_LANGUAGE.id) return [{ kind: 'doctor', rule: f.rule, severity: 'ticket', object, message: f.message, why: f.why, fix: f.fix }];
     return [];
   });
 }

@@ -9,10 +9,12 @@ import {
   alarmDescriptionFor,
   errorClass,
   filterPatternFor,
+  insightsQueryFor,
   savedQueryNameFor,
   type ErrorClass,
 } from '../../../lib/alarms/error-catalog';
 import { matchesFilterPattern, parseFilterPattern } from '../../support/filter-pattern';
+import { runInsightsQuery } from '../../support/insights-query';
 
 const PREFIX = '2026-11-22 19:14:06 UTC:10.0.1.7(42652):app@shop:[7714]:';
 
@@ -93,5 +95,30 @@ describe('README: Alarms and runbooks', () => {
       expect(readme).toContain(`| ${c.title} | \`${c.sqlstate}\` | \`${c.metricName}\` | ${c.severity} |`);
     }
     expect(readme).toContain(filterPatternFor(errorClass('not-null-violation'), ERROR_CATALOG, [`${GUARD_ROLE_PREFIX}*`]));
+  });
+});
+
+// Review: the upsert and deadlock queries, on lines shaped as RDS writes them (the int test runs them on real servers' logs).
+describe('The saved queries on edge-shaped lines', () => {
+  const at = '2026-11-27 03:00:31 UTC:10.0.1.7(36482):app@shop:[29030]:';
+  const query = (id: string) => insightsQueryFor(ERROR_CATALOG.find((c) => c.id === id)!);
+
+  it('ON CONFLICT: a quoted name is one name, a comment or a WITH may come first; "version conflict" and a PREPARE are not upserts', () => {
+    const rows = runInsightsQuery(query('on-conflict-without-constraint'), [
+      `${at}STATEMENT:  INSERT INTO "Mixed Case" (a) VALUES (1) ON CONFLICT (a) DO NOTHING`,
+      `${at}STATEMENT:  insert into public."My T" (a) values (1) on conflict do nothing`,
+      `${at}STATEMENT:  /* checkout */ INSERT INTO orders (a) VALUES (1) ON CONFLICT (a) DO NOTHING`,
+      `${at}STATEMENT:  WITH s AS (SELECT 1) INSERT INTO stock SELECT 1 ON CONFLICT DO NOTHING`,
+      `${at}STATEMENT:  INSERT INTO events (kind) VALUES ('version conflict')`,
+      `${at}STATEMENT:  PREPARE p AS INSERT INTO queue VALUES (1) ON CONFLICT DO NOTHING`,
+    ]);
+    expect(rows.map((r) => r.relation).sort()).toEqual(['"Mixed Case"', 'orders', 'public."My T"', 'stock']);
+    // The query's regexes have no "/" of their own (it would end the regex in the query text).
+    expect(query('on-conflict-without-constraint')).not.toMatch(/\/\*|\*\//);
+  });
+
+  it('deadlock: a tuple lock\'s DETAIL (no CONTEXT line) gives the table by number', () => {
+    expect(runInsightsQuery(query('deadlock'), [`${at}DETAIL:  Process 1 waits for ExclusiveLock on tuple (0,1) of relation 16391 of database 5; blocked by process 2.`]))
+      .toEqual([{ relation: '16391', failures: 1 }]);
   });
 });
