@@ -24,12 +24,15 @@ export function locate(d: Difference, catalogs: readonly Catalog[]): { table: Ta
   return undefined;
 }
 
+/** A trigger or policy only the live table has (added by hand): into a migration, or its DROP. */
+function addedOnTable(d: Difference, live: Catalog, what: 'TRIGGER' | 'POLICY'): string {
+  const at = locate(d, [live]);
+  return `put it in a migration (then schemaguard snapshot), or drop it${at ? `: DROP ${what} ${ident(at.member)} ON ${qualified(at.table.schema, at.table.name)};` : ''}`;
+}
+
 export function triggerFix(diffs: readonly Difference[], snapshot: Catalog, live: Catalog): string {
   const d = diffs[0]!;
-  if (d.change === 'only-in-b') {
-    const at = locate(d, [live]);
-    return `put it in a migration (then schemaguard snapshot), or drop it${at ? `: DROP TRIGGER ${ident(at.member)} ON ${qualified(at.table.schema, at.table.name)};` : ''}`;
-  }
+  if (d.change === 'only-in-b') return addedOnTable(d, live, 'TRIGGER');
   const at = locate(d, [snapshot]);
   const trigger = at?.table.triggers?.find((t) => t.name === at.member);
   if (!at || !trigger) return `undo the change to trigger ${d.name} by hand, ${INTO_MIGRATION}`;
@@ -48,10 +51,7 @@ export function triggerFix(diffs: readonly Difference[], snapshot: Catalog, live
  * see a row sees none).
  */
 export function policyFix(d: Difference, snapshot: Catalog, live: Catalog): string {
-  if (d.change === 'only-in-b') {
-    const at = locate(d, [live]);
-    return `put it in a migration (then schemaguard snapshot), or drop it${at ? `: DROP POLICY ${ident(at.member)} ON ${qualified(at.table.schema, at.table.name)};` : ''}`;
-  }
+  if (d.change === 'only-in-b') return addedOnTable(d, live, 'POLICY');
   const at = locate(d, [snapshot]);
   const policy = at?.table.policies?.find((p) => p.name === at.member);
   if (!at || !policy) return `undo the change to policy ${d.name} by hand, ${INTO_MIGRATION}`;

@@ -175,28 +175,10 @@ async function triggerEverything(url: string): Promise<Session[]> {
   expect(oldest.rows[0]?.pid, 'the runbook query names the holder first').toBe(b.pid);
   await b.ok('ROLLBACK');
   // 40P01: two sessions update two rows in opposite order.
-  await a.ok('BEGIN');
-  await b.ok('BEGIN');
-  await a.ok('UPDATE counters SET v = 1 WHERE id = 1');
-  await b.ok('UPDATE counters SET v = 1 WHERE id = 2');
-  const settled = await Promise.allSettled([a.client.query('UPDATE counters SET v = 2 WHERE id = 2'), b.client.query('UPDATE counters SET v = 2 WHERE id = 1')]);
-  const codes = settled.map((r) => (r.status === 'rejected' ? (r.reason as { code?: string }).code : 'ok'));
-  expect(codes.filter((c) => c === '40P01'), `deadlock outcome ${codes.join(', ')}`).toHaveLength(1);
-  (codes[0] === '40P01' ? a : b).record('40P01');
-  await a.ok('ROLLBACK');
-  await b.ok('ROLLBACK');
+  await deadlock(a, b, ['UPDATE counters SET v = 1 WHERE id = 1', 'UPDATE counters SET v = 1 WHERE id = 2'], ['UPDATE counters SET v = 2 WHERE id = 2', 'UPDATE counters SET v = 2 WHERE id = 1']);
   // 40P01 between whole tables (two LOCK TABLEs in opposite order): no CONTEXT line, the DETAIL names the tables by number.
   await a.ok('CREATE TABLE ledger (id int)');
-  await a.ok('BEGIN');
-  await b.ok('BEGIN');
-  await a.ok('LOCK TABLE counters IN SHARE MODE');
-  await b.ok('LOCK TABLE ledger IN SHARE MODE');
-  const tables = await Promise.allSettled([a.client.query('LOCK TABLE ledger IN EXCLUSIVE MODE'), b.client.query('LOCK TABLE counters IN EXCLUSIVE MODE')]);
-  const tableCodes = tables.map((r) => (r.status === 'rejected' ? (r.reason as { code?: string }).code : 'ok'));
-  expect(tableCodes.filter((c) => c === '40P01'), `deadlock outcome ${tableCodes.join(', ')}`).toHaveLength(1);
-  (tableCodes[0] === '40P01' ? a : b).record('40P01');
-  await a.ok('ROLLBACK');
-  await b.ok('ROLLBACK');
+  await deadlock(a, b, ['LOCK TABLE counters IN SHARE MODE', 'LOCK TABLE ledger IN SHARE MODE'], ['LOCK TABLE ledger IN EXCLUSIVE MODE', 'LOCK TABLE counters IN EXCLUSIVE MODE']);
   const oids = await a.client.query<{ counters: string; ledger: string }>("SELECT 'counters'::regclass::oid::text AS counters, 'ledger'::regclass::oid::text AS ledger");
   (a as unknown as { tableOids: Record<string, string> }).tableOids = oids.rows[0]!;
   // A multi-line failing statement: its STATEMENT entry spans lines.
@@ -208,6 +190,20 @@ async function triggerEverything(url: string): Promise<Session[]> {
   await guard.fails('42P10', 'EXPLAIN (FORMAT JSON) EXECUTE contract_1(NULL, NULL)');
   await Promise.all([a.close(), b.close(), guard.close()]);
   return [a, b, guard];
+}
+
+/** A deadlock: each session takes its first lock, then each wants the other's; exactly one is the victim (40P01), recorded on it. */
+async function deadlock(a: Session, b: Session, first: [string, string], crossing: [string, string]): Promise<void> {
+  await a.ok('BEGIN');
+  await b.ok('BEGIN');
+  await a.ok(first[0]);
+  await b.ok(first[1]);
+  const settled = await Promise.allSettled([a.client.query(crossing[0]), b.client.query(crossing[1])]);
+  const codes = settled.map((r) => (r.status === 'rejected' ? (r.reason as { code?: string }).code : 'ok'));
+  expect(codes.filter((c) => c === '40P01'), `deadlock outcome ${codes.join(', ')}`).toHaveLength(1);
+  (codes[0] === '40P01' ? a : b).record('40P01');
+  await a.ok('ROLLBACK');
+  await b.ok('ROLLBACK');
 }
 
 /** Entries the filters leave out by design: the guard role's (DatabaseAlarms `ignoredUsers`, by default). */
