@@ -32,6 +32,12 @@ interface InvalidIndex {
   twin: string | null;
   /** For a partitioned index: the partitions without an index attached to it. */
   unattached: Unattached[] | null;
+  /** A UNIQUE index's key columns or expressions (`pg_get_indexdef(index, k, true)`), as one JSON text; null for another index. */
+  keys: string | null;
+  /** Its WHERE (`pg_get_expr`), or null. */
+  predicate: string | null;
+  /** NULLS NOT DISTINCT (PostgreSQL 15+; null before). */
+  nulls_not_distinct: boolean | null;
 }
 
 interface Unattached {
@@ -64,21 +70,16 @@ export async function invalidIndex(ctx: DoctorContext): Promise<Finding[]> {
 
 /**
  * A UNIQUE index's build fails again while the rows it failed on are there:
- * the query that lists them, when its key is plain columns (else how to
- * write it), before the rebuild.
+ * the query that lists them (its key's columns or expressions, its WHERE,
+ * read from the catalog), before the rebuild.
  */
 function duplicatesFirst(i: InvalidIndex): string[] {
-  const m = /^CREATE UNIQUE INDEX \S+ ON (\S+) USING \w+ \(([^()]*)\)(?: INCLUDE \([^()]*\))?( NULLS NOT DISTINCT)?(?: WHERE (.*))?$/.exec(i.def);
-  if (!/^CREATE UNIQUE /.test(i.def)) return [];
-  const key = m?.[2]!.split(', ');
-  if (!m || !key!.every((k) => /^(?:[a-z_][a-z0-9_$]*|"(?:[^"]|"")+")$/.test(k))) {
-    return ['-- a UNIQUE build fails again while duplicate keys exist: find them first, by the key and the WHERE of the definition below '
-      + '(SELECT <key>, count(*) FROM <table> WHERE <its WHERE> GROUP BY <key> HAVING count(*) > 1; a row with a NULL in the key is no duplicate unless NULLS NOT DISTINCT), and keep one row of each'];
-  }
+  if (i.keys === null) return [];
+  const key = (JSON.parse(i.keys) as string[]).map((k) => (/^[\w$"]+$/.test(k) ? k : `(${k})`));
   // Rows with a NULL in the key are not duplicates, unless the index says NULLS NOT DISTINCT (PostgreSQL 15+).
-  const conditions = [...(m[4] ? [m[4]] : []), ...(m[3] ? [] : key!.map((k) => `${k} IS NOT NULL`))];
+  const conditions = [...(i.predicate ? [`(${i.predicate})`] : []), ...(i.nulls_not_distinct ? [] : key.map((k) => `${k} IS NOT NULL`))];
   const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
-  return [`SELECT ${key!.join(', ')}, count(*) FROM ${m[1]}${where} GROUP BY ${key!.join(', ')} HAVING count(*) > 1 LIMIT 20;  -- a UNIQUE build fails again while these exist: keep one row of each first`];
+  return [`SELECT ${key.join(', ')}, count(*) FROM ${qualified(i.schema, i.table)}${where} GROUP BY ${key.join(', ')} HAVING count(*) > 1 LIMIT 20;  -- a UNIQUE build fails again while these exist: keep one row of each first`];
 }
 
 async function invalidIndexes(ctx: DoctorContext): Promise<InvalidIndex[]> {
@@ -90,7 +91,11 @@ async function invalidIndexes(ctx: DoctorContext): Promise<InvalidIndex[]> {
                 AND pg_get_expr(vi.indexprs, vi.indrelid) IS NOT DISTINCT FROM pg_get_expr(i.indexprs, i.indrelid)
                 AND pg_get_expr(vi.indpred, vi.indrelid) IS NOT DISTINCT FROM pg_get_expr(i.indpred, i.indrelid)
               ORDER BY v.relname LIMIT 1) AS twin,
-            CASE WHEN x.relkind = 'I' THEN (${UNATTACHED}) END AS unattached
+            CASE WHEN x.relkind = 'I' THEN (${UNATTACHED}) END AS unattached,
+            CASE WHEN i.indisunique THEN array_to_json(ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_series(1, i.indnkeyatts::int) AS k ORDER BY k))::text END AS keys,
+            pg_get_expr(i.indpred, i.indrelid, true) AS predicate,
+            -- indnullsnotdistinct is PostgreSQL 15's: read through the row's JSON, absent (null) before.
+            (to_jsonb(i) ->> 'indnullsnotdistinct')::boolean AS nulls_not_distinct
        FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid
        JOIN pg_namespace n ON n.oid = x.relnamespace
       WHERE NOT i.indisvalid AND ${USER_TABLE}

@@ -16,10 +16,20 @@ describe.each(targets)('Rule: invalid-index on $name', (target) => {
   // Regression (helper): for a UNIQUE index that failed on duplicates, the fix rebuilt it and failed again on the same rows.
   it('rebuilds an INVALID index concurrently; a UNIQUE one after the query that finds the duplicates it failed on', () => {
     expect(findings().find((x) => x.rule === 'invalid-index')!.fix.split('\n')).toEqual([
-      'SELECT code, count(*) FROM public.dupes WHERE code IS NOT NULL GROUP BY code HAVING count(*) > 1 LIMIT 20;  -- a UNIQUE build fails again while these exist: keep one row of each first',
+      'SELECT code, count(*) FROM dupes WHERE code IS NOT NULL GROUP BY code HAVING count(*) > 1 LIMIT 20;  -- a UNIQUE build fails again while these exist: keep one row of each first',
       'DROP INDEX CONCURRENTLY IF EXISTS dupes_code_key;  -- each statement on its own: CONCURRENTLY refuses a transaction block',
       'CREATE UNIQUE INDEX CONCURRENTLY dupes_code_key ON public.dupes USING btree (code);',
     ]);
+  });
+
+  // Review: the key was read from the definition's text by a regex; an expression key (lower(email)) got a hint instead, which dropped the WHERE.
+  it('an expression key and a partial index: the duplicates query groups by the expression, within the WHERE, and finds the rows', async () => {
+    const { url } = await findingsOnSchema(target, 'doctor_dupes_expr', `CREATE TABLE users (id int, email text, deleted_at timestamptz);
+      INSERT INTO users VALUES (1, 'A@x.io', NULL), (2, 'a@x.io', NULL), (3, 'a@x.io', now()), (4, NULL, NULL), (5, NULL, NULL);`, []);
+    await withClient(url, (c) => c.query('CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (lower(email)) WHERE deleted_at IS NULL').catch(() => undefined));
+    const first = (await findingsOn(url, [INVALID_INDEX]))[0]!.fix.split('\n')[0]!;
+    expect(first).toBe('SELECT (lower(email)), count(*) FROM users WHERE (deleted_at IS NULL) AND (lower(email)) IS NOT NULL GROUP BY (lower(email)) HAVING count(*) > 1 LIMIT 20;  -- a UNIQUE build fails again while these exist: keep one row of each first');
+    expect(await rows(url, first.replace(/ {2}--.*$/, ''))).toEqual([{ lower: 'a@x.io', count: '2' }]);
   });
 
   it('the duplicates query lists the rows the build failed on (NULLs are none), and once they are gone the rebuild makes the index valid', async () => {
