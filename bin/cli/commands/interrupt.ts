@@ -20,7 +20,8 @@ export class RunProgress {
   private readonly inFlight: Migration[] = [];
   /** After a lock timeout: until when the run waits before the file's next attempt (nothing of it runs meanwhile). */
   private backoffUntil = 0;
-  applied = 0;
+  /** The files this run applied, in order (the interrupted line counts them; a failed run's JSON names them). */
+  readonly appliedFiles: string[] = [];
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -28,7 +29,7 @@ export class RunProgress {
     if (e.type === 'migration-sent' || e.type === 'migration-start' || e.type === 'migration-applied') this.backoffUntil = 0;
     if ((e.type === 'migration-sent' || e.type === 'migration-start') && !this.inFlight.includes(e.migration)) this.inFlight.push(e.migration);
     if (e.type === 'migration-applied') {
-      this.applied++;
+      this.appliedFiles.push(e.migration.file);
       const k = this.inFlight.indexOf(e.migration);
       if (k >= 0) this.inFlight.splice(k, 1);
     }
@@ -41,7 +42,8 @@ export class RunProgress {
 
   /** The line said when the run is interrupted. */
   interruptedLine(signal: string): string {
-    const done = `${this.applied} migration${this.applied === 1 ? '' : 's'} applied by this run stay${this.applied === 1 ? 's' : ''} applied`;
+    const n = this.appliedFiles.length;
+    const done = `${n} migration${n === 1 ? '' : 's'} applied by this run stay${n === 1 ? 's' : ''} applied`;
     const [m, ...behind] = this.inFlight;
     if (!m) return `migrate interrupted (${signal}) between migrations, none sent and unanswered: ${done}; run schemaguard migrate again to continue`;
     if (this.now() < this.backoffUntil) {

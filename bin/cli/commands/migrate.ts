@@ -12,7 +12,6 @@ export async function migrateCommand(ctx: CommandContext): Promise<number> {
   // Two connections: the runner lock's, and the one that applies (a spare when nothing is pending).
   const { files: migrations, driver, where } = await readWhileConnecting(ctx, () => loadMigrationsAsync(opts.dir, { deferParse: true }), 2);
   const run = new RunProgress();
-  const applied: string[] = [];
   // With the embedded server, its clean-up answers the signal (and stops the server, rolling the transaction back).
   const stopListening = opts.databaseUrl ? sayWhenInterrupted((signal) => run.interruptedLine(signal)) : () => undefined;
   try {
@@ -24,7 +23,6 @@ export async function migrateCommand(ctx: CommandContext): Promise<number> {
       lockRetries: opts.lockRetries, allowAhead: opts.allowAhead, source: opts.dir, allowOutOfOrder: opts.outOfOrder,
       onEvent: (e) => {
         run.onEvent(e);
-        if (e.type === 'migration-applied') applied.push(e.migration.file);
         // --lock-wait 0 makes one try: no "waiting" line before the refusal that names the holder.
         if (e.type !== 'lock-wait' || opts.lockWaitMs > 0) progressLine(e, ctx.progress, width);
       },
@@ -33,7 +31,7 @@ export async function migrateCommand(ctx: CommandContext): Promise<number> {
     return 0;
   } catch (e) {
     // What this run committed before it failed (the progress lines say it too): in the JSON a script reads.
-    if (e instanceof MigrationError) e.appliedBefore = applied;
+    if (e instanceof MigrationError) e.appliedBefore = [...run.appliedFiles];
     throw e;
   } finally {
     stopListening();
