@@ -186,8 +186,21 @@ export class DatabaseAlarms extends Construct {
   public readonly topic: sns.ITopic;
   /** The key that encrypts the topic created here; none when `topic` was given. */
   public readonly topicKey?: kms.IKey;
-  /** Alarm per catalog class id. */
+  /**
+   * Alarm per catalog class id. The alarm of a class that only follows
+   * another error (`followsAnotherError`: 25P02) has no actions when other
+   * paging classes are alarmed: `heldPages` pages for it.
+   */
   public readonly alarms: Readonly<Record<string, cloudwatch.Alarm>>;
+  /**
+   * Per class id of a class that only follows another error: the composite
+   * alarm that pages for it, its actions suppressed while `otherPagesAlarm`
+   * is in ALARM (one incident, one page). Empty when no other paging class is
+   * alarmed (the class's own alarm pages then).
+   */
+  public readonly heldPages: Readonly<Record<string, cloudwatch.CompositeAlarm>>;
+  /** In ALARM while any other paging class's alarm is: the suppressor of `heldPages`; none when that is empty. */
+  public readonly otherPagesAlarm?: cloudwatch.CompositeAlarm;
   /** Metric filter per catalog class id. */
   public readonly metricFilters: Readonly<Record<string, logs.MetricFilter>>;
   /** Alarm on the migration Lambda's Errors, when a function was given. */
@@ -213,15 +226,17 @@ export class DatabaseAlarms extends Construct {
     const ticketAction = props.ticketTopic ? new cw_actions.SnsAction(props.ticketTopic) : action;
     this.queryFolder = queryFolderOf(props);
     const withFolder = { ...props, queryFolder: this.queryFolder };
-    const perClass = this.classes.map((cls) => errorClassAlarm(this, cls, withFolder, cls.severity === 'ticket' ? ticketAction : action));
+    const held = heldBack(this.classes);
+    const perClass = this.classes.map((cls) => errorClassAlarm(this, cls, withFolder, held.has(cls) ? undefined : cls.severity === 'ticket' ? ticketAction : action));
     this.metricFilters = Object.fromEntries(perClass.map(({ cls, filter }) => [cls.id, filter]));
     this.alarms = Object.fromEntries(perClass.map(({ cls, alarm }) => [cls.id, alarm]));
+    ({ pages: this.heldPages, suppressor: this.otherPagesAlarm } = heldPages(this, perClass, held, withFolder, action));
     addOverviewQueries(this, withFolder);
     const migrationErrors = migrationErrorsMetric(props.migrationFunctions ?? []);
     this.migrationErrorsAlarm = migrationErrors && migrationErrorsAlarm(this, props, migrationErrors, action);
     this.dashboard = alarmsDashboard(this, props, {
       metricsBySeverity: (severity) => this.classes.filter((c) => c.severity === severity).map((c) => this.metric(c.id)),
-      alarms: [...Object.values(this.alarms), ...(this.migrationErrorsAlarm ? [this.migrationErrorsAlarm] : [])],
+      alarms: [...Object.values(this.alarms), ...Object.values(this.heldPages), ...(this.migrationErrorsAlarm ? [this.migrationErrorsAlarm] : [])],
       migrationErrors,
     });
     claimNamespace(this);
@@ -308,8 +323,8 @@ function ownTopic(scope: DatabaseAlarms, topicKey: kms.IKey | undefined): { key:
   return { key, topic };
 }
 
-/** One catalog class: the metric filter on its ERROR lines, the alarm carrying its runbook, its saved query. */
-function errorClassAlarm(scope: DatabaseAlarms, cls: ErrorClass, props: DatabaseAlarmsProps, action: cloudwatch.IAlarmAction): { cls: ErrorClass; filter: logs.MetricFilter; alarm: cloudwatch.Alarm } {
+/** One catalog class: the metric filter on its ERROR lines, the alarm carrying its runbook (and `action`, unless held back), its saved query. */
+function errorClassAlarm(scope: DatabaseAlarms, cls: ErrorClass, props: DatabaseAlarmsProps, action: cloudwatch.IAlarmAction | undefined): { cls: ErrorClass; filter: logs.MetricFilter; alarm: cloudwatch.Alarm } {
   const cid = pascal(cls.id);
   const filter = new logs.MetricFilter(scope, `${cid}Filter`, {
     logGroup: props.logGroup,
@@ -341,7 +356,7 @@ function errorClassAlarm(scope: DatabaseAlarms, cls: ErrorClass, props: Database
  * a cron) raised and cleared the alarm at each failure: a new page each time,
  * each "resolved" a minute later while the failures went on.
  */
-function alarmOnce(scope: Construct, id: string, action: cloudwatch.IAlarmAction, props: Pick<cloudwatch.AlarmProps, 'alarmName' | 'alarmDescription' | 'metric'>): cloudwatch.Alarm {
+function alarmOnce(scope: Construct, id: string, action: cloudwatch.IAlarmAction | undefined, props: Pick<cloudwatch.AlarmProps, 'alarmName' | 'alarmDescription' | 'metric'>): cloudwatch.Alarm {
   const alarm = new cloudwatch.Alarm(scope, id, {
     ...props,
     threshold: 1,
@@ -350,9 +365,62 @@ function alarmOnce(scope: Construct, id: string, action: cloudwatch.IAlarmAction
     datapointsToAlarm: 1,
     treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
   });
-  alarm.addAlarmAction(action);
-  alarm.addOkAction(action);
+  if (action) {
+    alarm.addAlarmAction(action);
+    alarm.addOkAction(action);
+  }
   return alarm;
+}
+
+/**
+ * How long a held page waits for another paging alarm to fire: the error
+ * that aborted the transaction is logged first, but each alarm evaluates its
+ * own minute, so the other may fire a minute after.
+ */
+const HOLD_WAIT = Duration.minutes(2);
+/** How long a held page stays held after the other alarms cleared (a consequence stops with its cause). */
+const HOLD_EXTENSION = Duration.minutes(1);
+
+/** The paging classes that only follow another error, when another paging class is alarmed to hold them back. */
+function heldBack(classes: readonly ErrorClass[]): Set<ErrorClass> {
+  const pages = classes.filter((c) => c.severity === 'page');
+  const causes = pages.filter((c) => !c.followsAnotherError);
+  return new Set(causes.length === 0 ? [] : pages.filter((c) => c.followsAnotherError));
+}
+
+/**
+ * A 25P02 is logged after the error that aborted the transaction (a 42P10,
+ * which pages itself): each held class pages through a composite alarm of
+ * its own alarm, whose actions CloudWatch suppresses while another paging
+ * class's alarm is in ALARM (`ActionsSuppressor`), waiting HOLD_WAIT for one
+ * to fire, and HOLD_EXTENSION after they clear before it pages alone.
+ */
+function heldPages(
+  scope: DatabaseAlarms, perClass: { cls: ErrorClass; alarm: cloudwatch.Alarm }[], held: Set<ErrorClass>,
+  props: DatabaseAlarmsProps, action: cloudwatch.IAlarmAction,
+): { pages: Record<string, cloudwatch.CompositeAlarm>; suppressor?: cloudwatch.CompositeAlarm } {
+  if (held.size === 0) return { pages: {} };
+  const causes = perClass.filter(({ cls }) => cls.severity === 'page' && !held.has(cls));
+  const heldTitles = [...held].map((c) => c.title).join(', ');
+  const suppressor = new cloudwatch.CompositeAlarm(scope, 'OtherPagesAlarm', {
+    compositeAlarmName: props.alarmNamePrefix ? `${props.alarmNamePrefix}-state-other-pages` : undefined,
+    alarmDescription: `[STATE] In ALARM while any of these paging alarms is: ${causes.map(({ cls }) => cls.title).join(', ')}. No actions: it holds back the page of ${heldTitles}, which only follows another error (one incident, one page).`,
+    alarmRule: cloudwatch.AlarmRule.anyOf(...causes.map(({ alarm }) => alarm)),
+  });
+  const pages = perClass.filter(({ cls }) => held.has(cls)).map(({ cls, alarm }) => {
+    const page = new cloudwatch.CompositeAlarm(scope, `${pascal(cls.id)}Page`, {
+      compositeAlarmName: props.alarmNamePrefix ? `${props.alarmNamePrefix}-page-${cls.id}-alone` : undefined,
+      alarmDescription: alarmDescriptionFor(cls, props.queryFolder),
+      alarmRule: cloudwatch.AlarmRule.fromAlarm(alarm, cloudwatch.AlarmState.ALARM),
+      actionsSuppressor: suppressor,
+      actionsSuppressorWaitPeriod: HOLD_WAIT,
+      actionsSuppressorExtensionPeriod: HOLD_EXTENSION,
+    });
+    page.addAlarmAction(action);
+    page.addOkAction(action);
+    return [cls.id, page] as const;
+  });
+  return { pages: Object.fromEntries(pages), suppressor };
 }
 
 /** A saved Logs Insights query on the PostgreSQL log group, in the query folder. */

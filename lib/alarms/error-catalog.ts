@@ -93,15 +93,16 @@ export interface ErrorClass {
     readonly fix: string;
   };
   readonly locate: LocateQuery;
+  /**
+   * Logged only after another error of the same transaction, which has its
+   * own class (a 25P02 after the 42P10 that aborted the transaction). Its page
+   * is held back while another paging class's alarm of the database is in
+   * ALARM (`DatabaseAlarms`: a composite alarm with an actions suppressor), so
+   * one incident pages once.
+   */
+  readonly followsAnotherError?: boolean;
 }
 
-/**
- * The oldest open transactions of client sessions, oldest first (the lock
- * timeout runbook's query): the one holding a lock that others time out on
- * is at the top, also after the waiters gave up (sessions outside a
- * transaction sort last: their xact_start is null). Runs as any user; without
- * pg_read_all_stats, other users' query text reads `<insufficient privilege>`.
- */
 /** A regex that matches `word` in any case, written with classes (`[Ii][Nn]…`): no inline flag, which engines spell differently. */
 function anyCase(word: string): string {
   return word.replace(/[A-Za-z]/g, (c) => `[${c.toUpperCase()}${c.toLowerCase()}]`);
@@ -114,6 +115,13 @@ const STATEMENT_START = `(?:\\x2F\\*[\\s\\S]*?\\*\\x2F\\s*|--[^\\n]*\\n\\s*)*(?:
 /** A table name as SQL writes it: quoted (one name, spaces and dots inside) or not. */
 const NAME = '(?:"(?:[^"]|"")+"|[^\\s(."]+)';
 
+/**
+ * The oldest open transactions of client sessions, oldest first (the lock
+ * timeout runbook's query): the one holding a lock that others time out on
+ * is at the top, also after the waiters gave up (sessions outside a
+ * transaction sort last: their xact_start is null). Runs as any user; without
+ * pg_read_all_stats, other users' query text reads `<insufficient privilege>`.
+ */
 export const OLDEST_TRANSACTIONS_SQL = "SELECT pid, usename, application_name, now() - xact_start AS open_for, left(query, 60) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() ORDER BY xact_start LIMIT 5";
 
 /**
@@ -167,8 +175,9 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     example: 'current transaction is aborted, commands ignored until end of transaction block',
     severity: 'page',
     metricName: 'TransactionAborted',
+    followsAnotherError: true,
     runbook: {
-      meaning: 'A client kept sending statements after an earlier error in the same transaction; the root cause is the ERROR of that session (same pid) just before. Paged with another class (42P10 usually): one incident, fix that one.',
+      meaning: 'A client went on after an error in its transaction; the cause is that session\'s (same pid) ERROR just before. Held back while another paging alarm of this database is in ALARM (42P10 usually): alone, its cause pages no one (a ticket class, or none listed).',
       fix: `That error: ${sessionErrorsQuery('<pid>')} . Fix it; make the client roll back after an error.`,
     },
     locate: { line: 'ERROR', parse: ':(?<user>[^:@]*)@(?<database>[^:]*):\\[(?<pid>\\d+)\\]:ERROR:', by: ['database', 'user', 'pid'] },

@@ -136,7 +136,11 @@ describe('the app that installed it', () => {
     expect(alarms).toHaveLength(ERROR_CATALOG.length + 1);
     const topics = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::SNS::Topic');
     expect(topics.map(([id]) => id)).toEqual([expect.stringMatching(/^OnCall/)]);
-    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topics[0]![0] }]);
+    // Every alarm pages into it, the 25P02's through its composite (held back while another page is raised).
+    const paging = [...alarms, ...resources('AWS::CloudWatch::CompositeAlarm')].filter((a) => a.Properties.AlarmActions !== undefined);
+    expect(paging.map((a) => a.Properties.MetricName ?? (a.Properties.Metrics ? 'migration errors' : 'composite')).sort())
+      .toEqual([...ERROR_CATALOG.filter((c) => !c.followsAnotherError).map((c) => c.metricName), 'migration errors', 'composite'].sort());
+    for (const alarm of paging) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topics[0]![0] }]);
   });
 
   it('ships exactly the app\'s migrations beside the pre-built handler, and no contracts it did not write', () => {

@@ -9,7 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DatabaseAlarms, type DatabaseAlarmsProps } from '../../../lib/alarms/database-alarms';
+import { DatabaseAlarms, pascal as pascalOf, type DatabaseAlarmsProps } from '../../../lib/alarms/database-alarms';
 import {
   ERROR_CATALOG,
   MAX_ALARM_DESCRIPTION_LENGTH,
@@ -169,8 +169,9 @@ describe('Construct: DatabaseAlarms', () => {
           EvaluationPeriods: QUIET_MINUTES,
           DatapointsToAlarm: 1,
           TreatMissingData: 'notBreaching',
-          AlarmActions: [topicRef()],
-          OKActions: [topicRef()],
+          // A 25P02's alarm pages through its composite (below), held back while the error before it pages.
+          AlarmActions: cls.followsAnotherError ? Match.absent() : [topicRef()],
+          OKActions: cls.followsAnotherError ? Match.absent() : [topicRef()],
           AlarmDescription: alarmDescriptionFor(cls, FOLDER),
         });
       }
@@ -239,6 +240,62 @@ describe('Construct: DatabaseAlarms', () => {
     });
   });
 
+  describe('one incident, one page: a 25P02 after the error that aborted its transaction', () => {
+    /** A composite alarm's rule with each alarm's logical id in place of its ARN. */
+    type Part = string | { 'Fn::GetAtt': [string, string] };
+    const ruleOf = (r: { [key: string]: any }) => (r.Properties.AlarmRule['Fn::Join'][1] as Part[]).map((p) => (typeof p === 'string' ? p : p['Fn::GetAtt'][0])).join('');
+    const composites = (template: Template) => template.findResources('AWS::CloudWatch::CompositeAlarm');
+
+    it('pages for it through a composite alarm, its actions suppressed while another paging class\'s alarm is in ALARM', () => {
+      const { template } = alarmsStack();
+      const all = composites(template);
+      expect(Object.keys(all).sort()).toEqual([expect.stringMatching(/^DatabaseAlarmsOtherPagesAlarm/), expect.stringMatching(/^DatabaseAlarmsTransactionAbortedPage/)]);
+      const [suppressorId, suppressor] = Object.entries(all).find(([id]) => id.startsWith('DatabaseAlarmsOtherPagesAlarm'))!;
+      const [, page] = Object.entries(all).find(([id]) => id.startsWith('DatabaseAlarmsTransactionAbortedPage'))!;
+      // The suppressor: every other paging class (never a ticket class, never the 25P02 itself), no actions of its own.
+      const causes = ERROR_CATALOG.filter((c) => c.severity === 'page' && !c.followsAnotherError);
+      expect(causes.map((c) => c.id)).toEqual(['not-null-violation', 'on-conflict-without-constraint', 'undefined-function']);
+      const rule = ruleOf(suppressor);
+      for (const c of ERROR_CATALOG) expect([c.id, rule.includes(`ALARM("DatabaseAlarms${pascalOf(c.id)}Alarm`)]).toEqual([c.id, causes.includes(c)]);
+      expect(rule.split(' OR ')).toHaveLength(causes.length);
+      expect(suppressor.Properties.AlarmActions).toBeUndefined();
+      expect(suppressor.Properties.AlarmDescription).toMatch(/^\[STATE\] In ALARM while any of these paging alarms is: Not-null violation, ON CONFLICT without a matching constraint, Undefined function\. No actions/);
+      // The page: the 25P02 alarm's state, the runbook, the topic; it waits 2 minutes for the other alarm to fire, and pages alone 1 minute after it cleared.
+      expect(ruleOf(page)).toMatch(/^ALARM\("DatabaseAlarmsTransactionAbortedAlarm[0-9A-F]{8}"\)$/);
+      expect(page.Properties).toMatchObject({
+        ActionsSuppressor: { 'Fn::GetAtt': [suppressorId, 'Arn'] },
+        ActionsSuppressorWaitPeriod: 120,
+        ActionsSuppressorExtensionPeriod: 60,
+        AlarmActions: [{ Ref: expect.stringMatching(/^DatabaseAlarmsTopic[0-9A-F]{8}$/) }],
+        OKActions: [{ Ref: expect.stringMatching(/^DatabaseAlarmsTopic[0-9A-F]{8}$/) }],
+        AlarmDescription: alarmDescriptionFor(ERROR_CATALOG.find((c) => c.followsAnotherError)!, FOLDER),
+      });
+      expect(alarmDescriptionFor(ERROR_CATALOG.find((c) => c.id === 'transaction-aborted')!)).toContain('Held back while another paging alarm of this database is in ALARM');
+    });
+
+    it('names them <prefix>-page-transaction-aborted-alone and <prefix>-state-other-pages with a prefix; the ticket topic does not take the page', () => {
+      const tickets = sns.Topic.fromTopicArn(new Stack(new App(), 'Ticketing'), 'Queue', 'arn:aws:sns:eu-west-1:111111111111:tickets');
+      const { template } = alarmsStack({ alarmNamePrefix: 'shop-prod', ticketTopic: tickets });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'shop-prod-ticket-deadlock', AlarmActions: ['arn:aws:sns:eu-west-1:111111111111:tickets'] });
+      template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmName: 'shop-prod-page-transaction-aborted-alone', AlarmActions: [topicRef()] });
+      template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmName: 'shop-prod-state-other-pages' });
+      // The 25P02's own alarm keeps its name (renaming it would have CloudFormation create the composite under a name still in use).
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'shop-prod-page-transaction-aborted', AlarmActions: Match.absent() });
+    });
+
+    it.each([
+      [['transaction-aborted', 'deadlock'], true],
+      [['not-null-violation', 'unique-violation'], false],
+    ])('holds nothing back when no other paging class is alarmed (errorClasses %j): the class\'s own alarm pages', (errorClasses, withAborted) => {
+      const { template, alarms } = alarmsStack({ errorClasses });
+      template.resourceCountIs('AWS::CloudWatch::CompositeAlarm', 0);
+      expect(alarms.heldPages).toEqual({});
+      expect(alarms.otherPagesAlarm).toBeUndefined();
+      if (withAborted) template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'TransactionAborted', AlarmActions: [topicRef()], OKActions: [topicRef()] });
+      else template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    });
+  });
+
   describe('topic', () => {
     it('encrypts the topic with a rotating KMS key that CloudWatch may use', () => {
       const { template } = alarmsStack();
@@ -285,7 +342,11 @@ describe('Construct: DatabaseAlarms', () => {
       own.template.resourceCountIs('AWS::SNS::Topic', 0);
       own.template.resourceCountIs('AWS::KMS::Key', 0);
       own.template.resourceCountIs('AWS::CloudWatch::Alarm', ERROR_CATALOG.length + 1);
-      own.template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [topicArn], OKActions: [topicArn] });
+      for (const [id, alarm] of Object.entries(own.template.findResources('AWS::CloudWatch::Alarm'))) {
+        const held = id.startsWith('DatabaseAlarmsTransactionAbortedAlarm');
+        expect({ id, actions: alarm.Properties.AlarmActions, ok: alarm.Properties.OKActions }).toEqual({ id, actions: held ? undefined : [topicArn], ok: held ? undefined : [topicArn] });
+      }
+      own.template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmActions: [topicArn], OKActions: [topicArn], ActionsSuppressor: Match.anyValue() });
       own.template.hasResourceProperties('AWS::SNS::Subscription', { TopicArn: topicArn, Protocol: 'email', Endpoint: 'oncall@example.com' });
       expect(own.alarms.topic.topicArn).toBe(topicArn);
       expect(own.alarms.topicKey).toBeUndefined();
@@ -376,7 +437,8 @@ describe('Construct: DatabaseAlarms', () => {
       expect(String(log.properties.query)).toContain("SOURCE 'TOKEN'");
       expect(String(log.properties.query)).toContain(RECENT_ERRORS_QUERY);
       const alarmsWidget = body.widgets.find((w) => w.type === 'alarm')!;
-      expect((alarmsWidget.properties.alarms as unknown[]).length).toBe(ERROR_CATALOG.length + 1);
+      // Every class's alarm, the migration alarm, and the composite that pages for a 25P02.
+      expect((alarmsWidget.properties.alarms as unknown[]).length).toBe(ERROR_CATALOG.length + 2);
     });
 
     it('lays out the error-class graphs, then the alarm states, then the log row', () => {
