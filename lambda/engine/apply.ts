@@ -26,7 +26,7 @@ import { checkFailure, checkRunError, CHECK_COUNT_LIMIT, lockTimeoutError, state
 import { scriptAttempt } from './apply-script';
 import { BlockerWatcher } from './blockers';
 import { MigrationError, type Blocker } from './errors';
-import { dropLeftoverInvalidIndexes, dropNewInvalidIndexes, invalidIndexes, refuseNewInvalidIndexes } from './invalid-indexes';
+import { dropLeftoverInvalidIndexes, dropNewInvalidIndexes, invalidIndexes, newInvalidIndexes, refuseNewInvalidIndexes } from './invalid-indexes';
 import type { Queryable, Session, TransactionSettings } from './ports';
 import { checkSql } from './script';
 import { sleep } from './sleep';
@@ -165,7 +165,7 @@ async function applyWithoutTransaction(session: Session, m: Migration, s: ApplyS
     await session.query(insertAppliedSql(s.stateSchema), [m.version, m.name, m.checksum, executionMs, s.appliedBy]);
     return { executionMs, attempts };
   } catch (e) {
-    if (!session.broken) await dropNewInvalidIndexes(session, invalidBefore, s).catch(() => undefined);
+    if (!session.broken) await dropOrNameNewInvalidIndexes(session, invalidBefore, s);
     throw e;
   } finally {
     if (!ended && !session.broken) await endFileSession(session).catch(() => undefined);
@@ -189,20 +189,48 @@ async function runWithLockRetries(
   session: Session, m: Migration, stmt: SqlStatement, s: ApplySettings, settings: TransactionSettings, invalidBefore: Set<string>,
 ): Promise<number> {
   let lastBlockers: Blocker[] = [];
+  /** The statement's own lock timeout (file and line), which the last one to give up names. */
+  let timedOut: MigrationError | undefined;
+  let dropFirst = false;
   for (let attempt = 1; ; attempt++) {
     const watcher = new BlockerWatcher(s.monitor, () => session.pid, settings.lockTimeoutMs);
+    let dropping = dropFirst;
     try {
+      // A CREATE INDEX CONCURRENTLY that timed out left an INVALID index, dropped before the retry. The
+      // drop waits for the same sessions as the build, so it may time out too: then it is the attempt that failed.
+      if (dropping) {
+        watcher.start();
+        await dropNewInvalidIndexes(session, invalidBefore, s);
+        watcher.pause();
+        dropFirst = dropping = false;
+      }
       await runStatement(session, m, stmt, watcher);
       return attempt - 1;
     } catch (e) {
       if (watcher.blockers.length) lastBlockers = watcher.blockers;
       const err = e instanceof MigrationError ? e : wrapUnknown(m, e);
       if (err.sqlstate !== '55P03' || session.broken) throw err;
-      // A CREATE INDEX CONCURRENTLY that timed out leaves an INVALID index: drop it before retrying.
-      await dropNewInvalidIndexes(session, invalidBefore, s);
-      await backOffOrGiveUp(m, err, attempt, lastBlockers, s, settings.lockTimeoutMs);
+      if (!dropping) timedOut = err;
+      dropFirst = true;
+      await backOffOrGiveUp(m, timedOut ?? err, attempt, lastBlockers, s, settings.lockTimeoutMs);
     } finally {
       watcher.pause();
+    }
+  }
+}
+
+/**
+ * After a failed no-transaction file: its new INVALID indexes dropped, or,
+ * when the drop cannot be done now (it waits for the sessions that blocked the
+ * build), named in a note with what drops them.
+ */
+async function dropOrNameNewInvalidIndexes(session: Session, invalidBefore: Set<string>, s: ApplySettings): Promise<void> {
+  try {
+    await dropNewInvalidIndexes(session, invalidBefore, s);
+  } catch {
+    if (session.broken) return;
+    for (const name of await newInvalidIndexes(session, invalidBefore).catch(() => [])) {
+      s.onNote?.(`INVALID index ${name} is left: its DROP INDEX CONCURRENTLY waited for the same sessions as the build. Once they ended, run DROP INDEX CONCURRENTLY ${name}; (the next run drops it itself when the file names it: CREATE INDEX CONCURRENTLY IF NOT EXISTS <name>)`);
     }
   }
 }

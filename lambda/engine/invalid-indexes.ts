@@ -6,7 +6,7 @@
 import { MigrationError } from './errors';
 import type { Queryable, Session } from './ports';
 import { bodyBatches, type Migration } from './source';
-import { concurrentIndexName } from './sql/classify';
+import { concurrentIndexTarget } from './sql/classify';
 
 export async function invalidIndexes(q: Queryable): Promise<Set<string>> {
   const r = await q.query<{ oid: string }>('SELECT indexrelid::bigint::text AS oid FROM pg_index WHERE NOT indisvalid');
@@ -19,7 +19,7 @@ export async function invalidIndexes(q: Queryable): Promise<Set<string>> {
  * way to index a partitioned table without blocking writes, often over
  * several files); PostgreSQL cannot drop it CONCURRENTLY either.
  */
-async function newInvalidIndexes(q: Queryable, before: Set<string>): Promise<string[]> {
+export async function newInvalidIndexes(q: Queryable, before: Set<string>): Promise<string[]> {
   const r = await q.query<{ oid: string; name: string }>(
     `SELECT i.indexrelid::bigint::text AS oid, format('%I.%I', n.nspname, c.relname) AS name
        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -50,16 +50,18 @@ export async function dropNewInvalidIndexes(session: Session, before: Set<string
 /**
  * An INVALID index with the name a file creates is a leftover of an earlier
  * failed run; `CREATE INDEX CONCURRENTLY IF NOT EXISTS` would silently keep it.
+ * Looked up in its table's schema, where PostgreSQL makes it (an index of
+ * `app.t` is `app.i`, whatever search_path says).
  */
 export async function dropLeftoverInvalidIndexes(session: Session, m: Migration, s: { onNote?: (message: string) => void }): Promise<void> {
   for (const stmt of [...bodyBatches(m, Number.POSITIVE_INFINITY)].flat()) {
-    const index = concurrentIndexName(stmt.text);
-    if (!index) continue;
+    const target = concurrentIndexTarget(stmt.text);
+    if (!target) continue;
     const r = await session.query<{ name: string }>(
       `SELECT format('%I.%I', n.nspname, c.relname) AS name
          FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE NOT i.indisvalid AND i.indexrelid = to_regclass($1)`,
-      [index],
+        WHERE NOT i.indisvalid AND i.indrelid = to_regclass($2) AND i.indexrelid = to_regclass(quote_ident(n.nspname) || '.' || $1)`,
+      [target.index, target.table],
     );
     for (const row of r.rows) {
       await session.query(`DROP INDEX CONCURRENTLY IF EXISTS ${row.name}`);

@@ -163,11 +163,13 @@ export function leadingWords(words: readonly string[], count: number): string {
 
 /**
  * The name of the index a `CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] name`
- * statement creates, as written (`i`, `"My Index"`, `app.i`), or undefined for
- * any other statement and for an unnamed index.
+ * statement creates, as written (`i`, `"My Index"`), and the table it is ON, as
+ * written (`t`, `app.t`, `"My Table"`); undefined for any other statement and
+ * for an unnamed index. PostgreSQL takes no schema in an index's name: the
+ * index is made in its table's schema.
  */
-export function concurrentIndexName(sql: string): string | undefined {
-  const tokens = leadingTokens(sql, 10);
+export function concurrentIndexTarget(sql: string): { index: string; table: string } | undefined {
+  const tokens = leadingTokens(sql, 16);
   let k = 0;
   const take = (word: string): boolean => {
     const t = tokens[k];
@@ -179,9 +181,13 @@ export function concurrentIndexName(sql: string): string | undefined {
   take('unique');
   if (!take('index') || !take('concurrently')) return undefined;
   if (take('if') && !(take('not') && take('exists'))) return undefined;
-  const name = nameAt(tokens[k]);
-  const qualified = tokens[k + 1]?.text === '.' ? nameAt(tokens[k + 2]) : undefined;
-  return name && qualified ? `${name}.${qualified}` : name;
+  const index = nameAt(tokens[k++]);
+  if (!index || !take('on')) return undefined;
+  take('only');
+  const first = nameAt(tokens[k]);
+  const second = tokens[k + 1]?.text === '.' ? nameAt(tokens[k + 2]) : undefined;
+  if (!first) return undefined;
+  return { index, table: second ? `${first}.${second}` : first };
 }
 
 /** A name part as written: a bare word (not the ON of an unnamed index) or a quoted identifier. */

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { CheckFailedError, StatementError } from '../../../lambda/engine/errors';
+import { CheckFailedError, LockTimeoutError, StatementError } from '../../../lambda/engine/errors';
 import { dropDatabases, freshDatabase, rows, withClient } from '../../support/db';
 import { driverCases } from '../../support/drivers';
 import { rejection, runEngine } from '../../support/engine';
@@ -97,6 +97,27 @@ ALTER INDEX ledger_id_at_idx ATTACH PARTITION ledger_2026_id_at_idx;
     expect(await indexes(url)).toEqual([{ name: 'unique_active_purchase', valid: true }]);
   });
 
+  it('finds the INVALID index an earlier build left on a table outside public in that table\'s schema (not through search_path)', async () => {
+    // Regression: the leftover was looked up by its bare name, found public's valid namesake, and IF NOT EXISTS kept app's INVALID one: the file was recorded, the index never usable.
+    const url = await freshDatabase(target, 'cicschema');
+    await withClient(url, (c) => c.query(`
+      CREATE SCHEMA app;
+      CREATE TABLE app.purchases (student_id int, course_id int);
+      INSERT INTO app.purchases SELECT g, g FROM generate_series(1, 200) g;
+      INSERT INTO app.purchases VALUES (7, 7);
+      CREATE TABLE public.purchases (student_id int);
+      CREATE INDEX purchase_key ON public.purchases (student_id);`));
+    await withClient(url, (c) => c.query('CREATE UNIQUE INDEX CONCURRENTLY purchase_key ON app.purchases (student_id, course_id)').catch(() => undefined));
+    await withClient(url, (c) => c.query('DELETE FROM app.purchases WHERE ctid = (SELECT max(ctid) FROM app.purchases WHERE student_id = 7)'));
+    const validity = () => rows(url, "SELECT n.nspname AS schema, i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = 'purchase_key' ORDER BY 1");
+    expect(await validity()).toEqual([{ schema: 'app', valid: false }, { schema: 'public', valid: true }]);
+
+    const r = await runEngine(driver, url, tempDir({ '1_idx.sql': '-- schemaguard:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS purchase_key ON app.purchases (student_id, course_id);\n' }));
+
+    expect(r.events.filter((ev) => ev.type === 'note').map((ev) => ev.message)).toContain('1_idx.sql: dropped INVALID index app.purchase_key left by an earlier failed run');
+    expect(await validity()).toEqual([{ schema: 'app', valid: true }, { schema: 'public', valid: true }]);
+  });
+
   it('runs checks after the statements and does not record the file when one fails', async () => {
     const url = await freshDatabase(target, 'ciccheck');
     await seed(url, false);
@@ -105,5 +126,40 @@ ALTER INDEX ledger_id_at_idx ATTACH PARTITION ledger_2026_id_at_idx;
     expect(e).toBeInstanceOf(CheckFailedError);
     expect(e.rows).toEqual([{ student_id: 5 }]);
     expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).toEqual([{ n: 0 }]);
+  });
+});
+
+// Through the Data API a concurrent build runs as a bare call, without lock_timeout (data-api-driver.ts): it waits instead.
+describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('a concurrent build behind a lock on $name', ({ target, driver }) => {
+  it('retries a build blocked by an open transaction, dropping its INVALID index first (the drop waits for the same session), then names the file, line and blocker', async () => {
+    // Regression: the drop timed out too, and its bare "canceling statement due to lock timeout" escaped the retries (no file, no blocker).
+    const url = await freshDatabase(target, 'cicblocked');
+    await seed(url, false);
+    const dir = tempDir({ '1_idx.sql': CIC });
+    const notes: string[] = [];
+    const e = await withClient(url, async (blocker) => {
+      await blocker.query("SET application_name = 'billing-batch'");
+      await blocker.query('BEGIN');
+      await blocker.query('UPDATE purchases SET course_id = course_id WHERE student_id = 1');
+      const pid = (await blocker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      const err = await rejection<LockTimeoutError>(runEngine(driver, url, dir, {
+        lockTimeoutMs: 300, lockRetries: 2, onEvent: (ev) => { if (ev.type === 'note') notes.push(ev.message); },
+      }));
+      await blocker.query('ROLLBACK');
+      return { err, pid };
+    });
+
+    expect(e.err).toBeInstanceOf(LockTimeoutError);
+    expect({ file: e.err.file, line: e.err.line, attempts: e.err.attempts }).toEqual({ file: '1_idx.sql', line: 2, attempts: 3 });
+    expect(e.err.blockers.map((b) => b.pid)).toContain(e.pid);
+    expect(e.err.message).toContain(`blocked by pid ${e.pid} (billing-batch)`);
+    expect(notes.join('\n')).toMatch(/INVALID index public\.unique_active_purchase is left: its DROP INDEX CONCURRENTLY waited for the same sessions as the build/);
+    expect(await indexes(url)).toEqual([{ name: 'unique_active_purchase', valid: false }]);
+    expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).toEqual([{ n: 0 }]);
+
+    // Once the transaction ended, the next run drops the leftover and builds the index.
+    const rerun = await runEngine(driver, url, dir);
+    expect(rerun.outcome).toBe('applied');
+    expect(await indexes(url)).toEqual([{ name: 'unique_active_purchase', valid: true }]);
   });
 });

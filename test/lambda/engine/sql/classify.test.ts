@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  classifySql, classifyStatement, concurrentIndexName, leadingWords, mayEndTransactions, refusesTransactionBlock, type StatementKind,
+  classifySql, classifyStatement, concurrentIndexTarget, leadingWords, mayEndTransactions, refusesTransactionBlock, type StatementKind,
 } from '../../../../lambda/engine/sql/classify';
 import { splitSql } from '../../../../lambda/engine/sql/splitter';
 
@@ -136,25 +136,27 @@ describe('Function: leadingWords', () => {
   });
 });
 
-describe('Function: concurrentIndexName', () => {
+describe('Function: concurrentIndexTarget', () => {
   it.each([
-    ['CREATE INDEX CONCURRENTLY i ON t (a)', 'i'],
-    ['create unique index concurrently if not exists lead_idx on t (a)', 'lead_idx'],
-    ['CREATE INDEX CONCURRENTLY "My Index" ON t (a)', '"My Index"'],
-    ['CREATE INDEX CONCURRENTLY app.i ON app.t (a)', 'app.i'],
-    ['CREATE INDEX CONCURRENTLY app . "I" ON app.t (a)', 'app."I"'],
-    ['-- why\nCREATE /* x */ INDEX CONCURRENTLY i ON t (a)', 'i'],
-  ])('%j creates %s', (sql, name) => {
-    expect(concurrentIndexName(sql)).toBe(name);
+    ['CREATE INDEX CONCURRENTLY i ON t (a)', 'i', 't'],
+    ['create unique index concurrently if not exists lead_idx on t (a)', 'lead_idx', 't'],
+    ['CREATE INDEX CONCURRENTLY "My Index" ON "My Table" (a)', '"My Index"', '"My Table"'],
+    ['CREATE INDEX CONCURRENTLY i ON app.t (a)', 'i', 'app.t'],
+    ['CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON ONLY app . "T" (a)', 'i', 'app."T"'],
+    ['-- why\nCREATE /* x */ INDEX CONCURRENTLY i ON t USING gin (a)', 'i', 't'],
+  ])('%j creates %s on %s', (sql, index, table) => {
+    expect(concurrentIndexTarget(sql)).toEqual({ index, table });
   });
 
   it.each([
     'CREATE INDEX CONCURRENTLY ON t (a)',
     'CREATE INDEX i ON t (a)',
+    // PostgreSQL refuses a schema in the index's name (the index goes in its table's schema).
+    'CREATE INDEX CONCURRENTLY app.i ON app.t (a)',
     'DROP INDEX CONCURRENTLY i',
     'REINDEX INDEX CONCURRENTLY i',
     "SELECT 'CREATE INDEX CONCURRENTLY i ON t (a)'",
   ])('%j names no index to create concurrently', (sql) => {
-    expect(concurrentIndexName(sql)).toBeUndefined();
+    expect(concurrentIndexTarget(sql)).toBeUndefined();
   });
 });
