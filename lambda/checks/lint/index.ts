@@ -31,6 +31,7 @@ import { finding, type LintRule, type RuleContext } from './rule';
 import { ADDING_REQUIRED_FIELD } from './rules/adding-required-field';
 import { COLUMN_TYPE_REWRITE } from './rules/column-type-rewrite';
 import { CONCURRENTLY_IN_TRANSACTION } from './rules/concurrently-in-transaction';
+import { UNNAMED_CONCURRENT_INDEX } from './rules/unnamed-concurrent-index';
 import { CONSTRAINT_NOT_VALID } from './rules/constraint-not-valid';
 import { FK_TYPE_MISMATCH } from './rules/fk-type-mismatch';
 import { INDEX_NOT_CONCURRENT } from './rules/index-not-concurrent';
@@ -88,6 +89,7 @@ export const LINT_RULES: readonly LintRule[] = [
   TABLE_REWRITE,
   LOCK_TIMEOUT_DISABLED,
   CONCURRENTLY_IN_TRANSACTION,
+  UNNAMED_CONCURRENT_INDEX,
   UNUSED_ALLOW,
 ];
 

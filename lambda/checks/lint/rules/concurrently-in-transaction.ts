@@ -7,6 +7,7 @@
 import { optionOn, type ParsedStatement } from '../../parse';
 import { ownNoTransaction, renderFix } from '../fix';
 import type { LintRule, RuleContext } from '../rule';
+import { unnamedIndexNamed } from './unnamed-concurrent-index';
 import { insertInto, tokenAfter } from '../sql-text';
 
 export const CONCURRENTLY_IN_TRANSACTION: LintRule = {
@@ -23,7 +24,9 @@ export const CONCURRENTLY_IN_TRANSACTION: LintRule = {
   },
   statement(ctx, s) {
     if (ctx.src.noTransaction) return;
-    if (s.kind === 'IndexStmt' && s.node.concurrent) report(ctx, s, 'CREATE INDEX CONCURRENTLY', s.node.if_not_exists || typeof s.node.idxname !== 'string' ? undefined : 'IF NOT EXISTS');
+    // An unnamed index gets a name too: a rerun finds a named leftover (unnamed-concurrent-index).
+    if (s.kind === 'IndexStmt' && s.node.concurrent && typeof s.node.idxname !== 'string') reportText(ctx, s, 'CREATE INDEX CONCURRENTLY', unnamedIndexNamed(s));
+    else if (s.kind === 'IndexStmt' && s.node.concurrent) report(ctx, s, 'CREATE INDEX CONCURRENTLY', s.node.if_not_exists ? undefined : 'IF NOT EXISTS');
     if (s.kind === 'DropStmt' && s.node.concurrent) report(ctx, s, 'DROP INDEX CONCURRENTLY', s.node.missing_ok ? undefined : 'IF EXISTS');
     const reindex = s.kind === 'ReindexStmt' && optionOn(s.node.params, 'concurrently');
     if (reindex) report(ctx, s, 'REINDEX CONCURRENTLY', undefined);
@@ -33,7 +36,10 @@ export const CONCURRENTLY_IN_TRANSACTION: LintRule = {
 /** `guard`: the IF [NOT] EXISTS that makes the statement safe to run again, inserted after CONCURRENTLY. */
 function report(ctx: RuleContext, s: ParsedStatement, what: string, guard: string | undefined): void {
   const concurrently = tokenAfter(s, s.byteOffset, 'concurrently');
-  const text = guard && concurrently ? insertInto(s, concurrently.end, guard) : s.text;
+  reportText(ctx, s, what, guard && concurrently ? insertInto(s, concurrently.end, guard) : s.text);
+}
+
+function reportText(ctx: RuleContext, s: ParsedStatement, what: string, text: string): void {
   ctx.report(CONCURRENTLY_IN_TRANSACTION, s, {
     message: `${what} in a transactional migration`,
     fix: renderFix([ownNoTransaction(`${text};`)]),

@@ -130,6 +130,8 @@ export const FIX_CASES: FixCase[] = [
   { rule: 'concurrently-in-transaction', what: 'an unnamed one', sql: 'CREATE INDEX CONCURRENTLY ON leads (name);' },
   { rule: 'concurrently-in-transaction', what: 'DROP INDEX CONCURRENTLY', sql: 'DROP INDEX CONCURRENTLY leads_name;' },
   { rule: 'concurrently-in-transaction', what: 'REINDEX CONCURRENTLY', sql: 'REINDEX (CONCURRENTLY) INDEX leads_name;', databaseOnly: 'CREATE INDEX leads_name ON leads (name);' },
+  { rule: 'unnamed-concurrent-index', what: 'a column key', sql: '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY ON leads (name);' },
+  { rule: 'unnamed-concurrent-index', what: 'a partial unique expression key', sql: '-- schemaguard:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY ON leads (lower(name)) WHERE name IS NOT NULL;' },
   { rule: 'unused-allow', what: 'a stale allow', sql: '-- schemaguard:allow index-not-concurrent small\nCREATE TABLE t (id int);' },
   { rule: 'unused-allow', what: 'an unknown rule', sql: '-- schemaguard:allow no-such-rule because\nCREATE TABLE t (id int);' },
 ];

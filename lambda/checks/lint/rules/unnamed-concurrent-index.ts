@@ -1,0 +1,52 @@
+/**
+ * unnamed-concurrent-index: CREATE INDEX CONCURRENTLY without a name in a
+ * no-transaction file. A build that fails or is interrupted (a lock timeout,
+ * a deploy's Lambda ending, a lost connection) leaves an INVALID index under
+ * PostgreSQL's generated name; the next run cannot know that index is its own,
+ * so it builds another (`…_idx1`) and the INVALID one stays, written on every
+ * INSERT and UPDATE and never used. A named build is found and dropped first.
+ */
+import type { ParsedStatement } from '../../parse';
+import { renderFix } from '../fix';
+import type { LintRule } from '../rule';
+import { insertInto, tokenAfter } from '../sql-text';
+
+export const UNNAMED_CONCURRENT_INDEX: LintRule = {
+  id: 'unnamed-concurrent-index',
+  severity: 'warning',
+  title: 'CREATE INDEX CONCURRENTLY without a name',
+  why: 'a failed or interrupted build leaves an INVALID index under a generated name that no later run can tell is its own: the rerun builds another, and the INVALID one stays, slowing every write',
+  fix: 'name the index, with IF NOT EXISTS: a rerun then drops the INVALID leftover of its name before building',
+  squawk: [],
+  examples: {
+    existing: 'CREATE TABLE leads (id bigint PRIMARY KEY, name text);',
+    triggers: '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY ON leads (name);',
+    passes: '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS leads_name_idx ON leads (name);',
+  },
+  statement(ctx, s) {
+    if (!ctx.src.noTransaction || s.kind !== 'IndexStmt' || !s.node.concurrent || typeof s.node.idxname === 'string') return;
+    ctx.report(UNNAMED_CONCURRENT_INDEX, s, {
+      message: 'CREATE INDEX CONCURRENTLY without a name: a rerun after a failed build cannot find its INVALID index, and builds another beside it',
+      fix: renderFix([{ place: 'instead', noTransaction: true, lines: [`${unnamedIndexNamed(s)};`] }]),
+    });
+  },
+};
+
+/** The statement with `IF NOT EXISTS <name>` after CONCURRENTLY (concurrently-in-transaction's fix names one too). */
+export function unnamedIndexNamed(s: ParsedStatement): string {
+  const concurrently = tokenAfter(s, s.byteOffset, 'concurrently');
+  return concurrently ? insertInto(s, concurrently.end, `IF NOT EXISTS ${indexName(s)}`) : s.text;
+}
+
+/**
+ * A name for an unnamed index, built as PostgreSQL builds its own in the
+ * common cases: the table, each key column (a function call's name for a
+ * call, `expr` for another expression), `idx`.
+ */
+function indexName(s: ParsedStatement): string {
+  const table = String((s.node.relation as { relname?: string } | undefined)?.relname ?? 'table');
+  const params = (s.node.indexParams ?? []) as { IndexElem?: { name?: string; expr?: { FuncCall?: { funcname?: { String?: { sval?: string } }[] } } } }[];
+  const parts = params.map((p) => p.IndexElem?.name ?? p.IndexElem?.expr?.FuncCall?.funcname?.at(-1)?.String?.sval ?? 'expr');
+  const name = [table, ...parts, 'idx'].join('_');
+  return /^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
+}
