@@ -175,10 +175,21 @@ async function run(inv: Invocation, cfg: HandlerConfig): Promise<Run> {
     lockTimeoutMs: cfg.run.lockTimeoutMs,
     // The lock wait must leave the reserve, like every other step.
     lockWaitMs: Math.max(0, Math.min(cfg.run.lockWaitMs, deadline - Date.now() - cfg.run.reserveMs)),
+    deadlineFix: deadlineFix(deadline - started),
     onEvent: (e) => logRunEvent(inv.log, e),
   }));
   logRunFinished(inv.log, result, Date.now() - started);
   return { result, ahead, driver, migrations };
+}
+
+/**
+ * A statement cut by the invocation's deadline although its migration had
+ * nearly the whole invocation (a later one is left for the next isComplete):
+ * the function's timeout is what bounds it, not the file's directive.
+ */
+function deadlineFix(invocationMs: number): string {
+  return `raise the SchemaMigrations handlerTimeout (this invocation had ${Math.round(invocationMs / 1000)} s; at most 15 minutes), `
+    + 'or split the migration into smaller files that each fit in one invocation';
 }
 
 /** The migrations bundled with the function, with a warning when they are not the files the template was made from. */

@@ -393,6 +393,66 @@ describe.each(targets)('$name', (target) => {
       }
     });
 
+    it('a migration started late and cut by the deadline is rolled back and applied by the next isComplete, each migration once', async () => {
+      // Each invocation has 5 s, reserve 1 s. 1 takes 3 s; 2 takes 2.5 s: it starts at about 3 s with a statement timeout
+      // of about 1.5 s (the deadline less half the reserve), is cut, and fits in a fresh invocation.
+      const late = (k: number, s: number) => `CREATE TABLE step_${k} (id int);\nSELECT pg_sleep(${s});\n`;
+      const r = await rig(target, 'cfn_late_start', { '1_first.sql': late(1, 3), '2_second.sql': late(2, 2.5) }, () => 5000);
+      try {
+        const created = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+        expect(created.Status, created.Reason).toBe('SUCCESS');
+        expect(created.Data).toMatchObject({ [ATTR.appliedVersions]: '1,2', [ATTR.appliedThisRun]: '2', [ATTR.currentVersion]: '2' });
+        const logged = r.handlerLines.map((l) => JSON.parse(l) as { phase: string; message: string; outcome?: string; applied?: string[]; remaining?: number[] });
+        expect(logged.filter((l) => l.message === 'run finished').map((l) => [l.phase, l.outcome, l.applied, l.remaining])).toEqual([
+          ['onEvent', 'partial', ['1_first.sql'], [2]],
+          ['isComplete', 'applied', ['2_second.sql'], []],
+        ]);
+        expect(logged.some((l) => l.phase === 'onEvent' && /^2_second\.sql: cut by the deadline after \d+ ms and rolled back; it is still pending$/.test(l.message))).toBe(true);
+        expect((await state(r.url)).map((s) => s.version)).toEqual(['1', '2']);
+        expect(await tables(r.url)).toEqual(['step_1', 'step_2']);
+        expect(r.harness.invocations.map((i) => [i.fn, i.error])).toEqual([['onEvent', undefined], ['isComplete', undefined]]);
+      } finally {
+        await r.harness.stop();
+      }
+    });
+
+    it('a migration cut by the deadline although it had the whole invocation fails, naming handlerTimeout, not the directive', async () => {
+      // 4 s invocations, reserve 1 s: the file's own 10 min is capped at about 3.5 s, and no invocation gives it more.
+      const slow = '-- schemaguard:statement-timeout=10m\nCREATE TABLE never (id int);\nSELECT pg_sleep(6);\n';
+      const r = await rig(target, 'cfn_cut_first', { '1_purchases.sql': M1, '2_slow.sql': slow }, () => 4000);
+      try {
+        const failed = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+        expect(failed.Status).toBe('FAILED');
+        expect(failed.Reason).toContain('migration 2_slow.sql, line 3, SQLSTATE 57014');
+        expect(failed.Reason).toMatch(/the statement timeout was the \d+ ms left before the deadline, not the file's/);
+        expect(failed.Reason).toMatch(/fix: the migration was rolled back; raise the SchemaMigrations handlerTimeout \(this invocation had \d+ s; at most 15 minutes\), or split the migration/);
+        expect(failed.Reason).not.toMatch(/raise it for this file/);
+        expectFits(failed);
+        // 2 was started in onEvent after 1, but within the reserve of the run's start: not worth another invocation.
+        expect((await state(r.url)).map((s) => s.version)).toEqual(['1']);
+        expect(await tables(r.url)).toEqual(['lead_purchases']);
+      } finally {
+        await r.harness.stop();
+      }
+    });
+
+    it('a no-transaction file cut by the deadline fails (its earlier statements stay committed) even when started late', async () => {
+      const first = 'CREATE TABLE step_1 (id int);\nSELECT pg_sleep(2.5);\n';
+      const concurrent = '-- schemaguard:no-transaction\nCREATE TABLE IF NOT EXISTS step_2 (id int);\nSELECT pg_sleep(3);\n';
+      const r = await rig(target, 'cfn_cut_notx', { '1_first.sql': first, '2_outside.sql': concurrent }, () => 5000);
+      try {
+        const failed = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+        expect(failed.Status).toBe('FAILED');
+        expect(failed.Reason).toContain('migration 2_outside.sql, line 3, SQLSTATE 57014');
+        expect(failed.Reason).toContain('fix: the statements of this no-transaction file before it stay applied and it is not recorded, so it is not retried by itself');
+        expect(failed.Reason).toContain('raise the SchemaMigrations handlerTimeout');
+        expect((await state(r.url)).map((s) => s.version)).toEqual(['1']);
+        expect(await tables(r.url)).toEqual(['step_1', 'step_2']);
+      } finally {
+        await r.harness.stop();
+      }
+    });
+
     it('isComplete that never finishes within the total timeout ends in FAILED from the framework', async () => {
       const slow = 'CREATE TABLE step_one (id int);\nSELECT pg_sleep(0.3);\nSELECT pg_sleep(0.3);\n';
       // Every invocation has too little time to start anything.
