@@ -136,8 +136,12 @@ export const PHYSICAL_ID_PREFIX = 'schemaguard-migrations';
 
 /** CloudFormation responses are limited to 4096 bytes in all. */
 export const RESPONSE_LIMIT_BYTES = 4096;
-/** Budget for a failure message: the framework adds the log group and a short trace. */
-export const FAILURE_MESSAGE_MAX_CHARS = 1800;
+/**
+ * Kept back from RESPONSE_LIMIT_BYTES besides the response's own fields, for
+ * the "Logs: /aws/lambda/<function>" line the framework appends to the Reason
+ * (a function name or qualifier of up to 128 characters) and a margin.
+ */
+export const FAILURE_RESPONSE_MARGIN_BYTES = 200;
 /** Budget for the `Data` values in all. */
 export const DATA_MAX_BYTES = 2000;
 

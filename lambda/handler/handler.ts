@@ -31,7 +31,7 @@ import { loadMigrations, type Migration } from '../engine/source';
 import { readConfig, type HandlerConfig } from './config';
 import { createConnector, type Connector, type ConnectorDependencies } from './connection';
 import { GUARD_ROLE_RESOURCE_TYPE, PROP } from './constants';
-import { toFailure } from './failure';
+import { reasonBudgetBytes, toFailure } from './failure';
 import { summariseFiles } from './files-hash';
 import { guardRoleOnEvent } from './guard/role';
 import { createLogger, logRunEvent, logRunFinished, stdoutWriter, type LineWriter, type Logger } from './log';
@@ -154,7 +154,7 @@ async function guarded<T>(
     return out;
   } catch (e) {
     // A bad configuration leaves no log groups to name: the failure itself says what is wrong.
-    const failure = toFailure(e, redactor, { ...parsed.config?.logGroups, stateSchema: parsed.config?.run.stateSchema });
+    const failure = toFailure(e, redactor, { ...parsed.config?.logGroups, stateSchema: parsed.config?.run.stateSchema, budgetBytes: reasonBudgetBytes(event) });
     log.error('failed', { error: failure.message, ...(e instanceof MigrationError ? { fields: e.toJSON() } : {}) });
     throw failure;
   }

@@ -325,7 +325,31 @@ describe.each(targets)('$name', (target) => {
         expect(failed.Reason).toContain('migration 2_huge.sql');
         expect(failed.Reason).toContain('SQLSTATE 23514');
         expect(failed.Reason).toContain(DB_LOG_GROUP);
-        expect(failed.Reason).toMatch(/…\[cut \d+ chars\]/);
+        expect(failed.Reason).toMatch(/…\[cut \d+ bytes\]/);
+      } finally {
+        await r.harness.stop();
+      }
+    });
+  });
+
+  describe('response size in bytes', () => {
+    it('a failure whose message, detail and hint are CJK and emoji fits in 4096 bytes of valid UTF-8, naming the file, line and SQLSTATE', async () => {
+      // 3 bytes a CJK character, 4 an emoji (a surrogate pair in JavaScript): cut by characters, this made 4,632 bytes.
+      const raise = "CREATE TABLE before_it (id int);\nDO $$ BEGIN RAISE EXCEPTION '在庫の確認に失敗しました: %', repeat('漢字', 3000) USING ERRCODE = '23514', DETAIL = repeat('東京😀', 1000), HINT = repeat('🙂ヒント', 1000); END $$;\n";
+      const r = await rig(target, 'cfn_cjk', { '1_purchases.sql': M1, '2_cjk.sql': raise });
+      try {
+        const failed = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+        expect(failed.Status).toBe('FAILED');
+        const body = r.harness.rawResponses.at(-1)!;
+        expect(Buffer.byteLength(body)).toBeLessThanOrEqual(RESPONSE_LIMIT_BYTES);
+        // Valid UTF-8 with no lone surrogate: it survives a strict decode of its bytes unchanged.
+        expect(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(body, 'utf8'))).toBe(body);
+        expect(body).not.toMatch(/\\ud[89a-f][0-9a-f]{2}/i);
+        expect(failed.Reason).toContain('[migration 2_cjk.sql, line 2, SQLSTATE 23514]');
+        expect(failed.Reason).toContain('在庫の確認に失敗しました');
+        expect(failed.Reason).toMatch(/…\[cut \d+ bytes\]/);
+        expect(failed.Reason).toContain(DB_LOG_GROUP);
+        expect((await state(r.url)).map((s) => s.version)).toEqual(['1']);
       } finally {
         await r.harness.stop();
       }
