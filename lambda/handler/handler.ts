@@ -24,16 +24,17 @@
  * failure.ts.
  */
 import type { Driver } from '../engine/ports';
-import { MigrationError } from '../engine/errors';
+import { LockWaitTimeoutError, MigrationError } from '../engine/errors';
 import { Redactor } from '../engine/redact';
 import { migrate, type MigrateResult } from '../engine/runner';
 import { loadMigrations, type Migration } from '../engine/source';
 import { readConfig, type HandlerConfig } from './config';
 import { createConnector, type Connector, type ConnectorDependencies } from './connection';
-import { GUARD_ROLE_RESOURCE_TYPE, PROP } from './constants';
+import { GUARD_ROLE_RESOURCE_TYPE, PROP, REQUEST_STARTED_FIELD } from './constants';
 import { reasonBudgetBytes, toFailure } from './failure';
 import { summariseFiles } from './files-hash';
 import { guardRoleOnEvent } from './guard/role';
+import { lockBusy } from './lock-busy';
 import { createLogger, logRunEvent, logRunFinished, stdoutWriter, type LineWriter, type Logger } from './log';
 import {
   appliedBy, CREATE_FAILED_MARKER, loggedRequest, physicalResourceId, validateRequest,
@@ -121,8 +122,12 @@ async function onEvent(inv: Invocation): Promise<OnEventResponse> {
       : 'delete: the database and its schema are left as they are');
     return { PhysicalResourceId: physicalResourceId(event) };
   }
-  await run(inv, inv.config());
-  return { PhysicalResourceId: physicalResourceId(event) };
+  const startedAt = Date.now();
+  const cfg = inv.config();
+  const done = await run(inv, cfg);
+  // isComplete follows whatever happened here: it continues, or tries for the lock again.
+  if ('busy' in done) lockBusy(done.busy, event, cfg.run, log);
+  return { PhysicalResourceId: physicalResourceId(event), [REQUEST_STARTED_FIELD]: startedAt };
 }
 
 /** isComplete: continue migrating; when nothing is left, verify the schema and say what this request applied. */
@@ -130,6 +135,10 @@ async function isComplete(inv: Invocation): Promise<IsCompleteResponse> {
   if (inv.event.RequestType === 'Delete') return { IsComplete: true };
   const cfg = inv.config();
   const done = await run(inv, cfg);
+  if ('busy' in done) {
+    lockBusy(done.busy, inv.event, cfg.run, inv.log);
+    return { IsComplete: false };
+  }
   if (done.result.outcome === 'partial') return { IsComplete: false };
   // A failed contract throws here (FAILED → the stack rolls back before the new code runs).
   const verified = done.ahead ? SKIPPED_ON_ROLLBACK : await verifySchema(done.driver, done.migrations, cfg.verify, inv.log);
@@ -160,8 +169,22 @@ async function guarded<T>(
   }
 }
 
+/** Another runner held the lock for the whole of this invocation's wait: nothing was applied. */
+interface Busy {
+  busy: LockWaitTimeoutError;
+}
+
 /** Load the bundled files, connect, migrate (or recognise a rollback) until the time runs short. */
-async function run(inv: Invocation, cfg: HandlerConfig): Promise<Run> {
+async function run(inv: Invocation, cfg: HandlerConfig): Promise<Run | Busy> {
+  try {
+    return await migrateInTime(inv, cfg);
+  } catch (e) {
+    if (e instanceof LockWaitTimeoutError) return { busy: e };
+    throw e;
+  }
+}
+
+async function migrateInTime(inv: Invocation, cfg: HandlerConfig): Promise<Run> {
   const started = Date.now();
   const deadline = started + inv.context.getRemainingTimeInMillis();
   const migrations = loadBundle(inv, cfg);

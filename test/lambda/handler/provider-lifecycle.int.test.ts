@@ -8,7 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { advisoryLockKey } from '../../../lambda/engine/runner-lock-names';
 import { ATTR, VERIFY_ATTR, ENV, OUTCOME, PROP, RESPONSE_LIMIT_BYTES } from '../../../lambda/handler/constants';
 import { summariseFiles } from '../../../lambda/handler/files-hash';
 import { CREATE_FAILED_MARKER, createHandlers, type Handlers } from '../../../lambda/handler/handler';
@@ -42,7 +44,9 @@ interface Rig {
   everything: () => string[];
 }
 
-async function rig(target: Target, label: string, files: Record<string, string>, remainingTimeMs?: (fn: 'onEvent' | 'isComplete', n: number) => number): Promise<Rig> {
+async function rig(
+  target: Target, label: string, files: Record<string, string>, remainingTimeMs?: (fn: 'onEvent' | 'isComplete', n: number) => number, extraEnv: Record<string, string> = {},
+): Promise<Rig> {
   const url = await freshDatabase(target, label);
   const database = new URL(url).pathname.slice(1);
   // A role of its own with a password full of URL-special characters: it must work and must never be shown.
@@ -73,6 +77,7 @@ async function rig(target: Target, label: string, files: Record<string, string>,
     [ENV.connectAttempts]: '2',
     [ENV.databaseLogGroup]: DB_LOG_GROUP,
     AWS_LAMBDA_LOG_GROUP_NAME: HANDLER_LOG_GROUP,
+    ...extraEnv,
   };
   const handlers = createHandlers({ secrets, env, write: (line) => handlerLines.push(line) });
   const harness = new ProviderHarness({ onEvent: handlers.onEvent as never, isComplete: handlers.isComplete as never, remainingTimeMs });
@@ -383,13 +388,73 @@ describe.each(targets)('$name', (target) => {
         };
         const ctx = { getRemainingTimeInMillis: () => 60_000 };
         const [a, b] = await Promise.all([r.handlers.onEvent(event, ctx), r.handlers.onEvent(event, ctx)]);
-        expect(a).toEqual(b);
+        expect(a.PhysicalResourceId).toBe(b.PhysicalResourceId);
         const done = await r.handlers.isComplete({ ...event, PhysicalResourceId: a.PhysicalResourceId }, ctx);
         expect(done).toMatchObject({ IsComplete: true, Data: { [ATTR.appliedVersions]: '1,2', [ATTR.appliedCount]: '2' } });
         expect((await state(r.url)).map((s) => s.version)).toEqual(['1', '2']);
         expect(r.handlerLines.some((l) => JSON.parse(l).message === 'plan' && JSON.parse(l).pending === 0)).toBe(true);
         expectNoSecret(r);
       } finally {
+        await r.harness.stop();
+      }
+    });
+  });
+
+  describe('another runner holds the lock', () => {
+    /** A session of another runner holding the migration lock until `release()`. */
+    async function holdLock(url: string): Promise<{ pid: number; release: () => Promise<void> }> {
+      const c = new pg.Client({ connectionString: url, application_name: 'other-runner' });
+      await c.connect();
+      await c.query('SELECT pg_advisory_lock($1::bigint)', [advisoryLockKey('schemaguard')]);
+      const pid = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      return { pid, release: () => c.end() };
+    }
+
+    it('each invocation answers not complete, having applied nothing, while it is held; SUCCESS once it is released', async () => {
+      // Each invocation waits 300 ms for the lock; the harness calls isComplete again at once (no query interval).
+      const r = await rig(target, 'cfn_lock_busy', { '1_purchases.sql': M1, '2_sessions.sql': M2 }, undefined, { [ENV.lockWaitMs]: '300', [ENV.totalTimeoutMs]: '60000' });
+      const holder = await holdLock(r.url);
+      try {
+        const sending = r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+        await new Promise((done) => setTimeout(done, 1500));
+        expect(await state(r.url)).toEqual([]);
+        await holder.release();
+        const created = await sending;
+
+        expect(created.Status, created.Reason).toBe('SUCCESS');
+        expect(created.Data).toMatchObject({ [ATTR.appliedVersions]: '1,2', [ATTR.appliedThisRun]: '2' });
+        expect((await state(r.url)).map((s) => s.version)).toEqual(['1', '2']);
+        const logged = r.handlerLines.map((l) => JSON.parse(l) as { phase: string; message: string; holders?: number[]; response?: { IsComplete?: boolean } });
+        const busy = logged.filter((l) => l.message === 'another runner holds the migration lock; nothing was applied; isComplete tries again');
+        expect(busy.length).toBeGreaterThanOrEqual(3);
+        expect(busy[0]).toMatchObject({ phase: 'onEvent', holders: [holder.pid] });
+        const answers = logged.filter((l) => l.phase === 'isComplete' && l.message === 'response').map((l) => l.response!.IsComplete);
+        expect(answers.slice(0, -1).every((a) => a === false)).toBe(true);
+        expect(answers.at(-1)).toBe(true);
+        expect(r.harness.invocations.every((i) => i.error === undefined)).toBe(true);
+        expect(r.everything().join('\n')).not.toContain('--lock-wait');
+        expectNoSecret(r);
+      } finally {
+        await holder.release().catch(() => undefined);
+        await r.harness.stop();
+      }
+    });
+
+    it('held past what the total timeout leaves: FAILED naming the holder and totalTimeout, not a CLI flag; nothing applied', async () => {
+      const r = await rig(target, 'cfn_lock_total', { '1_purchases.sql': M1 }, undefined, { [ENV.lockWaitMs]: '300', [ENV.totalTimeoutMs]: '1500' });
+      const holder = await holdLock(r.url);
+      try {
+        const failed = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+        expect(failed.Status).toBe('FAILED');
+        expect(failed.Reason).toContain(`LockWaitTimeoutError: another migration runner holds the lock: pid ${holder.pid} (other-runner); this request tried for`);
+        expect(failed.Reason).toMatch(/of its 2 s \(SchemaMigrations totalTimeout\) and applied nothing/);
+        expect(failed.Reason).toContain('raise the SchemaMigrations totalTimeout');
+        expect(failed.Reason).not.toContain('--lock-wait');
+        expectFits(failed);
+        expect(await state(r.url)).toEqual([]);
+        expect(await tables(r.url)).toEqual([]);
+      } finally {
+        await holder.release();
         await r.harness.stop();
       }
     });
