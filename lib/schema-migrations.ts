@@ -412,6 +412,8 @@ function handlerEnvironment(scope: Construct, props: SchemaMigrationsProps, sett
     [ENV.migrationsDir]: DEFAULTS.migrationsDir,
     [ENV.contractsDir]: DEFAULTS.contractsDir,
     [ENV.reserveMs]: String(settings.reserve.toMilliseconds()),
+    // A busy runner lock is tried for again in each isComplete, until the next try would end past this.
+    [ENV.totalTimeoutMs]: String(settings.totalTimeout.toMilliseconds()),
     [ENV.snapshotFile]: settings.snapshotFile ? DEFAULTS.snapshotFile : '',
   };
   if (props.failOnDrift) environment[ENV.failOnDrift] = 'true';

@@ -60,6 +60,27 @@ function cancelFix(sqlstate: string | undefined, message: string): string | unde
   return undefined;
 }
 
+/** Said when the caller gives no fix of its own for a statement cut by its deadline. */
+const DEADLINE_FIX = 'give the run more time, or split the migration into smaller files';
+
+/**
+ * A statement cancelled by the deadline's cap on statement_timeout (`capMs`,
+ * the time the run had left), in a migration that had nearly all the time a
+ * run gets, or in a no-transaction file (its statements before this one stay
+ * committed, so it is not simply run again). A directive cannot help: the
+ * timeout is the lower of the directive and the cap.
+ */
+export function deadlineCutError(e: MigrationError, m: Migration, capMs: number, fix = DEADLINE_FIX): StatementError {
+  const kept = runsOutsideTransaction(m)
+    ? 'the statements of this no-transaction file before it stay applied and it is not recorded, so it is not retried by itself: make its statements safe to run again (IF NOT EXISTS) and '
+    : 'the migration was rolled back; ';
+  return new StatementError(`${e.message} (the statement timeout was the ${capMs} ms left before the deadline, not the file's)`, {
+    file: e.file, line: e.line, version: e.version, sqlstate: e.sqlstate, detail: e.detail, hint: e.hint, position: e.position,
+    statement: e.statement, where: e.where, cause: e,
+    fix: `${kept}${fix}; -- schemaguard:statement-timeout cannot raise this limit (the timeout is the lower of the directive and the time left)`,
+  });
+}
+
 export function wrapUnknown(m: Migration, e: unknown): MigrationError {
   return statementError(m, null, e, false);
 }

@@ -5,11 +5,11 @@
  * `status` and writes nothing.
  */
 import { applyMigration, type ApplySettings } from './apply';
-import { stateLockTimeoutError } from './apply-errors';
+import { deadlineCutError, stateLockTimeoutError } from './apply-errors';
 import { applyInFlight, canPipeline, pipelinable } from './apply-pipeline';
 import { BlockerWatcher } from './blockers';
 import {
-  ChecksumMismatchError, DatabaseAheadError, OutOfOrderError, sqlstateOf, type Blocker,
+  ChecksumMismatchError, DatabaseAheadError, MigrationError, OutOfOrderError, sqlstateOf, type Blocker,
 } from './errors';
 import { shortChecksum } from './checksum';
 import { refuseEscapedStrings } from './standard-strings';
@@ -18,7 +18,7 @@ import { missingFilesError } from './missing-files';
 import { foreignHistoryNote, foreignHistoryTables } from './foreign-history';
 import { appliedAsOther, computePlan, renumberedFile, type Plan, type PlanEntry } from './plan';
 import type { Driver, MigrationLock, Queryable, Session } from './ports';
-import { EMPTY_FILE_NOTE, isEmptyMigration, parseAllNow, type Migration } from './source';
+import { EMPTY_FILE_NOTE, isEmptyMigration, parseAllNow, runsOutsideTransaction, type Migration } from './source';
 import { DEFAULT_STATE_SCHEMA, prepareState, readApplied, readStateForRun, stateTable, stateUpToDate, type AppliedKey } from './state';
 
 export interface RunnerOptions {
@@ -55,6 +55,13 @@ export interface MigrateOptions extends RunnerOptions {
   deadline?: number;
   /** Time kept back before the deadline. @default 10000 */
   reserveMs?: number;
+  /**
+   * What to do when a statement is cut by the deadline (statement_timeout
+   * capped at the time left) although its migration started with nearly all
+   * the time a run gets: the caller names its own setting (the handler: its
+   * timeout). @default - give the run more time or split the migration
+   */
+  deadlineFix?: string;
   onEvent?: (event: RunEvent) => void;
 }
 
@@ -167,7 +174,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
         await session.commit();
       }
       const settings = applySettings(options, schema, lock, emit);
-      await applyPending({ options, session, lock, settings, reserveMs, emit }, plan.pending, result);
+      await applyPending({ options, session, lock, settings, reserveMs, emit, startedAt: Date.now() - Math.round(performance.now() - started) }, plan.pending, result);
     }
     result.elapsedMs = Math.round(performance.now() - started);
     return result;
@@ -255,18 +262,14 @@ interface PendingRun {
   emit: (event: RunEvent) => void;
   /** The runner lock's condition for files written ahead (`MigrationLock.heldSql`), once asked; '' when it has none. */
   held?: string;
+  /** Epoch ms the run began: a migration cut by the deadline that started well after it gets more time in a new run. */
+  startedAt: number;
 }
 
 /** Apply each pending migration in order, stopping early (outcome `partial`) when the deadline's reserve is reached. */
 async function applyPending(run: PendingRun, pending: Migration[], result: MigrateResult): Promise<void> {
   for (let k = 0; k < pending.length;) {
-    if (!withinDeadline(run)) {
-      const remaining = pending.slice(k);
-      run.emit({ type: 'deadline', remaining });
-      result.outcome = 'partial';
-      result.remaining = remaining.map((r) => r.version);
-      return;
-    }
+    if (!withinDeadline(run)) return stopAtDeadline(run, pending.slice(k), result);
     // Two or more small files in a row, where the session pipelines: in flight together (apply-pipeline.ts).
     // Not under a deadline: a file written ahead starts later than its deadline check, past the reserve perhaps.
     let end = k;
@@ -280,9 +283,39 @@ async function applyPending(run: PendingRun, pending: Migration[], result: Migra
     }
     const m = pending[k]!;
     await run.lock.assertHeld();
-    recordApplied(result, m, await applyOne(run, m));
+    const cap = run.settings.statementTimeoutCapMs;
+    const startedAt = Date.now();
+    try {
+      recordApplied(result, m, await applyOne(run, m));
+    } catch (e) {
+      if (!cutByDeadline(run, m, e, cap)) throw e;
+      // Rolled back whole: a new run, with the whole of its time, applies it from the start.
+      if (startedAt - run.startedAt > run.reserveMs && !runsOutsideTransaction(m)) {
+        run.emit({ type: 'note', message: `${m.file}: cut by the deadline after ${Date.now() - startedAt} ms and rolled back; it is still pending` });
+        return stopAtDeadline(run, pending.slice(k), result);
+      }
+      throw deadlineCutError(e as MigrationError, m, cap, run.options.deadlineFix);
+    }
     k++;
   }
+}
+
+function stopAtDeadline(run: PendingRun, remaining: Migration[], result: MigrateResult): void {
+  run.emit({ type: 'deadline', remaining });
+  result.outcome = 'partial';
+  result.remaining = remaining.map((r) => r.version);
+}
+
+/**
+ * The migration's statement was cancelled by statement_timeout, and that
+ * timeout was the deadline's cap (`cap`), not the file's directive nor the
+ * run's default: the time ran out, not the statement's allowance.
+ */
+function cutByDeadline(run: PendingRun, m: Migration, e: unknown, cap: number): boolean {
+  if (run.options.deadline === undefined || cap <= 0) return false;
+  if (!(e instanceof MigrationError) || e.sqlstate !== '57014' || !/statement timeout/i.test(e.message)) return false;
+  const own = m.directives.statementTimeoutMs ?? run.settings.statementTimeoutMs;
+  return own === 0 || cap < own;
 }
 
 function recordApplied(result: MigrateResult, m: Migration, executionMs: number): void {

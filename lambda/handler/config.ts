@@ -50,7 +50,10 @@ export interface RunSettings {
   /** Kept back before the invocation's deadline: no migration starts inside it. */
   reserveMs: number;
   lockTimeoutMs: number;
+  /** How long one invocation waits for the runner lock. */
   lockWaitMs: number;
+  /** The Provider's totalTimeout: no more tries for a busy lock past it. @default - not known: the framework's own timeout ends the request */
+  totalTimeoutMs?: number;
 }
 
 /** The check after migrating (verify.ts). */
@@ -118,6 +121,7 @@ function runSettings(env: NodeJS.ProcessEnv): RunSettings {
     reserveMs: optionalInt(env, ENV.reserveMs, 0, 600_000) ?? DEFAULTS.reserveMs,
     lockTimeoutMs: optionalInt(env, ENV.lockTimeoutMs, 0, 600_000) ?? DEFAULTS.lockTimeoutMs,
     lockWaitMs: optionalInt(env, ENV.lockWaitMs, 0, 900_000) ?? DEFAULTS.lockWaitMs,
+    totalTimeoutMs: optionalInt(env, ENV.totalTimeoutMs, 1000, 3_600_000),
   };
 }
 

@@ -11,7 +11,7 @@
  *   promoting it to AWSCURRENT ends within seconds.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PgDriver } from '../driver/pg/pg-driver';
+import { PgDriver, type ConnectionSettingNames } from '../driver/pg/pg-driver';
 import type { DataApiClient } from '../driver/data-api/data-api-driver';
 import type { Driver } from '../engine/ports';
 import { InputError, MigrationError } from '../engine/errors';
@@ -19,7 +19,7 @@ import type { Redactor } from '../engine/redact';
 import type { ConnectionTarget, DataApiTarget, DatabaseTarget } from './config';
 import { ENV } from './constants';
 import type { Logger } from './log';
-import { readCredentials, secretsManagerClient, type SecretsClient } from './secret';
+import { readCredentials, secretsManagerClient, type DatabaseCredentials, type SecretsClient } from './secret';
 import { CaBundleCache, tlsOptions } from './tls';
 
 /** Reads of the secret when the password is refused, the first included. */
@@ -66,6 +66,7 @@ export function createConnector(deps: ConnectorDependencies = {}): Connector {
       });
     }
     return new PgDriver({
+      settingNames: settingNames(target, creds, own !== undefined),
       config: {
         host, port: target.port ?? (own ? own.port : creds.port) ?? 5432,
         user: creds.username, password: creds.password,
@@ -97,6 +98,26 @@ export function createConnector(deps: ConnectorDependencies = {}): Connector {
         }
       }
     },
+  };
+}
+
+/**
+ * Where each connection setting came from, for a failed connection's fix: a
+ * variable the construct set, or the secret's field (never the URL, which
+ * the function does not have).
+ */
+function settingNames(target: ConnectionTarget, creds: DatabaseCredentials, endpoint: boolean): ConnectionSettingNames {
+  const field = (name: string) => `"${name}" in the database secret ${target.secretArn}`;
+  const host = target.host !== undefined ? ENV.host : endpoint ? `${ENV.endpointHost} (the database's endpoint)` : field('host');
+  const port = target.port !== undefined ? ENV.port
+    : endpoint ? ENV.endpointPort
+    : creds.port !== undefined ? field('port') : `${field('port')} (absent: 5432)`;
+  const database = target.databaseName !== undefined ? `${ENV.databaseName} (SchemaMigrations databaseName)`
+    : creds.dbname !== undefined ? field('dbname') : `${field('dbname')} (absent: postgres)`;
+  return {
+    hostAndPort: `${host} and ${port}`,
+    database,
+    userAndDatabase: `"username" in the database secret ${target.secretArn} and ${database}`,
   };
 }
 

@@ -41,8 +41,17 @@ export const ENV = {
   connectAttempts: 'SCHEMAGUARD_CONNECT_ATTEMPTS',
   /** `lock_timeout` per migration (ms). */
   lockTimeoutMs: 'SCHEMAGUARD_LOCK_TIMEOUT_MS',
-  /** How long to wait for another runner's lock (ms). */
+  /**
+   * How long one invocation waits for another runner's lock (ms); then it
+   * answers not complete, and the next isComplete tries again.
+   */
   lockWaitMs: 'SCHEMAGUARD_LOCK_WAIT_MS',
+  /**
+   * The Provider's totalTimeout (ms), set by SchemaMigrations: the handler
+   * stops trying for a busy runner lock, and fails naming it, when the next
+   * invocation's wait would end past it.
+   */
+  totalTimeoutMs: 'SCHEMAGUARD_TOTAL_TIMEOUT_MS',
   /** PEM bundle used to verify the server certificate. */
   caBundle: 'SCHEMAGUARD_CA_BUNDLE',
   /** `verify-full` (default) or `disable` (local tests against a server without TLS only). */
@@ -131,13 +140,25 @@ export const OUTCOME = {
   deleted: 'deleted',
 } as const;
 
+/**
+ * Field of onEvent's response: when the request's first invocation began
+ * (epoch ms). The Provider framework passes onEvent's response fields to every
+ * isComplete of the request (and none of them to CloudFormation), so each
+ * knows how long the request has been running.
+ */
+export const REQUEST_STARTED_FIELD = 'SchemaguardRequestStartedAt';
+
 /** Physical id prefix; the id never changes across updates of one resource. */
 export const PHYSICAL_ID_PREFIX = 'schemaguard-migrations';
 
 /** CloudFormation responses are limited to 4096 bytes in all. */
 export const RESPONSE_LIMIT_BYTES = 4096;
-/** Budget for a failure message: the framework adds the log group and a short trace. */
-export const FAILURE_MESSAGE_MAX_CHARS = 1800;
+/**
+ * Kept back from RESPONSE_LIMIT_BYTES besides the response's own fields, for
+ * the "Logs: /aws/lambda/<function>" line the framework appends to the Reason
+ * (a function name or qualifier of up to 128 characters) and a margin.
+ */
+export const FAILURE_RESPONSE_MARGIN_BYTES = 200;
 /** Budget for the `Data` values in all. */
 export const DATA_MAX_BYTES = 2000;
 

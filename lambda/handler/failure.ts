@@ -1,25 +1,33 @@
 /**
  * What CloudFormation shows when the deploy fails. The Provider framework
  * puts the thrown error's message (plus "Logs: /aws/lambda/…" and the stack
- * trace) in the response's Reason, and the whole response must stay under
- * 4 KB — so the message is built from the engine's typed fields, redacted,
- * cut to a budget, and the stack is reduced to one line.
+ * trace) in the response's Reason, and the whole response body must stay
+ * within 4096 bytes — bytes of UTF-8 JSON, not characters: a message in CJK
+ * takes three bytes a character, an emoji four. So the message is built from
+ * the engine's typed fields, redacted, cut to a budget in those bytes (what
+ * the response's other fields leave), and the stack is reduced to one line.
  */
 import { MigrationError } from '../engine/errors';
 import { permissionFix } from '../engine/permission-fix';
 import type { Redactor } from '../engine/redact';
 import { DEFAULT_STATE_SCHEMA } from '../engine/state';
-import { ENV, FAILURE_MESSAGE_MAX_CHARS } from './constants';
+import { ENV, FAILURE_RESPONSE_MARGIN_BYTES, GUARD_ROLE_PHYSICAL_ID_PREFIX, PHYSICAL_ID_PREFIX, RESPONSE_LIMIT_BYTES } from './constants';
+import { CREATE_FAILED_MARKER, type OnEventRequest } from './request';
 
 export interface FailureContext {
   handlerLogGroup?: string;
   databaseLogGroup?: string;
   /** The state schema, named in a permission error's fix. @default 'schemaguard' */
   stateSchema?: string;
+  /** The message's budget, in bytes of its JSON text (`reasonBudgetBytes`). @default - for a request with the longest ids CloudFormation sends */
+  budgetBytes?: number;
 }
 
 /** The role in a permission fix: the function knows it only once the secret is read. */
 const SECRET_ROLE = '<the database secret\'s user>';
+
+/** Budgets of the parts, in bytes; the whole is cut again to the response's budget. */
+const PART_BYTES = { message: 1400, detail: 500, hint: 350, fix: 700 } as const;
 
 export class SchemaMigrationFailedError extends Error {
   constructor(message: string, options: { cause?: unknown } = {}) {
@@ -31,14 +39,61 @@ export class SchemaMigrationFailedError extends Error {
   }
 }
 
-export function cut(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const marker = ` …[cut ${text.length - max + 20} chars]`;
-  return `${text.slice(0, Math.max(0, max - marker.length))}${marker}`;
+/** Bytes `text` takes inside a JSON string: UTF-8, with JSON's escapes (a quote, a backslash, a control character). */
+export function jsonBytes(text: string): number {
+  return Buffer.byteLength(JSON.stringify(text)) - 2;
 }
+
+/**
+ * `text` cut to at most `maxBytes` bytes of JSON text (`jsonBytes`), with a
+ * marker saying how much went. Cut between code points: a surrogate pair
+ * (an emoji) is kept whole or left out whole.
+ */
+export function cut(text: string, maxBytes: number): string {
+  const total = jsonBytes(text);
+  if (total <= maxBytes) return text;
+  // The marker's own size, with room for the count's digits.
+  const marker = (n: number) => ` …[cut ${n} bytes]`;
+  const room = Math.max(0, maxBytes - jsonBytes(marker(total)));
+  let used = 0;
+  let end = 0;
+  for (const ch of text) {
+    const size = jsonBytes(ch);
+    if (used + size > room) break;
+    used += size;
+    end += ch.length;
+  }
+  return `${text.slice(0, end)}${marker(total - used)}`;
+}
+
+/**
+ * The failure message's budget for this request: the response limit less its
+ * other fields (as the framework sends them: Status, StackId, RequestId, the
+ * longest physical id it may answer, LogicalResourceId) and less the margin
+ * for what the framework appends to the Reason.
+ */
+export function reasonBudgetBytes(event: Partial<OnEventRequest> | undefined): number {
+  const str = (v: unknown) => (typeof v === 'string' ? v : '');
+  const logical = str(event?.LogicalResourceId);
+  const physical = [str(event?.PhysicalResourceId), `${PHYSICAL_ID_PREFIX}-${logical}`, `${GUARD_ROLE_PHYSICAL_ID_PREFIX}-${'r'.repeat(63)}`, CREATE_FAILED_MARKER]
+    .reduce((a, b) => (jsonBytes(b) > jsonBytes(a) ? b : a));
+  const envelope = Buffer.byteLength(JSON.stringify({
+    Status: 'FAILED', Reason: '', StackId: str(event?.StackId), RequestId: str(event?.RequestId), PhysicalResourceId: physical, LogicalResourceId: logical,
+  }));
+  return Math.max(1000, RESPONSE_LIMIT_BYTES - envelope - FAILURE_RESPONSE_MARGIN_BYTES);
+}
+
+/** For a request with the longest ids CloudFormation sends (a 128-character stack name, 255-character logical id). */
+const DEFAULT_BUDGET_BYTES = reasonBudgetBytes({
+  StackId: `arn:aws:cloudformation:ap-southeast-3:111111111111:stack/${'s'.repeat(128)}/00000000-0000-0000-0000-000000000000`,
+  RequestId: '00000000-0000-0000-0000-000000000000',
+  LogicalResourceId: 'L'.repeat(255),
+});
 
 /** Build the failure error from whatever was thrown (engine error, SDK error, bug). */
 export function toFailure(e: unknown, redactor: Redactor, ctx: FailureContext): SchemaMigrationFailedError {
+  // Redacted before it is cut: a cut must never leave part of a password behind.
+  const clean = (text: string) => redactor.redact(text).replace(/\s+/g, ' ');
   const parts: string[] = [];
   if (e instanceof MigrationError) {
     // Where first: a long PostgreSQL message must not push the location out of the budget.
@@ -47,15 +102,15 @@ export function toFailure(e: unknown, redactor: Redactor, ctx: FailureContext): 
       e.line !== undefined ? `line ${e.line}` : undefined,
       e.sqlstate ? `SQLSTATE ${e.sqlstate}` : undefined,
     ].filter(Boolean).join(', ');
-    if (where) parts.push(`[${where}]`);
-    parts.push(`${e.name}: ${cut(e.message, 900)}`);
-    if (e.detail) parts.push(`detail: ${cut(e.detail, 300)}`);
-    if (e.hint) parts.push(`hint: ${cut(e.hint, 200)}`);
+    if (where) parts.push(`[${clean(where)}]`);
+    parts.push(`${e.name}: ${cut(clean(e.message), PART_BYTES.message)}`);
+    if (e.detail) parts.push(`detail: ${cut(clean(e.detail), PART_BYTES.detail)}`);
+    if (e.hint) parts.push(`hint: ${cut(clean(e.hint), PART_BYTES.hint)}`);
     const fix = e.fix ?? permissionFix(e, SECRET_ROLE, ctx.stateSchema ?? DEFAULT_STATE_SCHEMA, ENV.stateSchema);
-    if (fix) parts.push(`fix: ${cut(fix, 450)}`);
+    if (fix) parts.push(`fix: ${cut(clean(fix), PART_BYTES.fix)}`);
   } else {
     const err = e instanceof Error ? e : new Error(String(e));
-    parts.push(`${err.name}: ${err.message}`);
+    parts.push(clean(`${err.name}: ${err.message}`));
   }
   const logs = [
     ctx.handlerLogGroup ? `handler log group ${ctx.handlerLogGroup}` : undefined,
@@ -63,6 +118,6 @@ export function toFailure(e: unknown, redactor: Redactor, ctx: FailureContext): 
   ].filter(Boolean);
   // The log groups go last but are never cut away: the body is cut first.
   const tail = logs.length ? ` | see ${logs.join('; ')}` : '';
-  const body = redactor.redact(parts.join(' | ').replace(/\s+/g, ' '));
-  return new SchemaMigrationFailedError(`${cut(body, FAILURE_MESSAGE_MAX_CHARS - tail.length)}${tail}`, { cause: e });
+  const budget = ctx.budgetBytes ?? DEFAULT_BUDGET_BYTES;
+  return new SchemaMigrationFailedError(`${cut(parts.join(' | '), budget - jsonBytes(tail))}${tail}`, { cause: e });
 }

@@ -24,16 +24,17 @@
  * failure.ts.
  */
 import type { Driver } from '../engine/ports';
-import { MigrationError } from '../engine/errors';
+import { LockWaitTimeoutError, MigrationError } from '../engine/errors';
 import { Redactor } from '../engine/redact';
 import { migrate, type MigrateResult } from '../engine/runner';
 import { loadMigrations, type Migration } from '../engine/source';
 import { readConfig, type HandlerConfig } from './config';
 import { createConnector, type Connector, type ConnectorDependencies } from './connection';
-import { GUARD_ROLE_RESOURCE_TYPE, PROP } from './constants';
-import { toFailure } from './failure';
+import { GUARD_ROLE_RESOURCE_TYPE, PROP, REQUEST_STARTED_FIELD } from './constants';
+import { reasonBudgetBytes, toFailure } from './failure';
 import { summariseFiles } from './files-hash';
 import { guardRoleOnEvent } from './guard/role';
+import { lockBusy } from './lock-busy';
 import { createLogger, logRunEvent, logRunFinished, stdoutWriter, type LineWriter, type Logger } from './log';
 import {
   appliedBy, CREATE_FAILED_MARKER, loggedRequest, physicalResourceId, validateRequest,
@@ -121,8 +122,12 @@ async function onEvent(inv: Invocation): Promise<OnEventResponse> {
       : 'delete: the database and its schema are left as they are');
     return { PhysicalResourceId: physicalResourceId(event) };
   }
-  await run(inv, inv.config());
-  return { PhysicalResourceId: physicalResourceId(event) };
+  const startedAt = Date.now();
+  const cfg = inv.config();
+  const done = await run(inv, cfg);
+  // isComplete follows whatever happened here: it continues, or tries for the lock again.
+  if ('busy' in done) lockBusy(done.busy, event, cfg.run, log);
+  return { PhysicalResourceId: physicalResourceId(event), [REQUEST_STARTED_FIELD]: startedAt };
 }
 
 /** isComplete: continue migrating; when nothing is left, verify the schema and say what this request applied. */
@@ -130,6 +135,10 @@ async function isComplete(inv: Invocation): Promise<IsCompleteResponse> {
   if (inv.event.RequestType === 'Delete') return { IsComplete: true };
   const cfg = inv.config();
   const done = await run(inv, cfg);
+  if ('busy' in done) {
+    lockBusy(done.busy, inv.event, cfg.run, inv.log);
+    return { IsComplete: false };
+  }
   if (done.result.outcome === 'partial') return { IsComplete: false };
   // A failed contract throws here (FAILED → the stack rolls back before the new code runs).
   const verified = done.ahead ? SKIPPED_ON_ROLLBACK : await verifySchema(done.driver, done.migrations, cfg.verify, inv.log);
@@ -154,14 +163,28 @@ async function guarded<T>(
     return out;
   } catch (e) {
     // A bad configuration leaves no log groups to name: the failure itself says what is wrong.
-    const failure = toFailure(e, redactor, { ...parsed.config?.logGroups, stateSchema: parsed.config?.run.stateSchema });
+    const failure = toFailure(e, redactor, { ...parsed.config?.logGroups, stateSchema: parsed.config?.run.stateSchema, budgetBytes: reasonBudgetBytes(event) });
     log.error('failed', { error: failure.message, ...(e instanceof MigrationError ? { fields: e.toJSON() } : {}) });
     throw failure;
   }
 }
 
+/** Another runner held the lock for the whole of this invocation's wait: nothing was applied. */
+interface Busy {
+  busy: LockWaitTimeoutError;
+}
+
 /** Load the bundled files, connect, migrate (or recognise a rollback) until the time runs short. */
-async function run(inv: Invocation, cfg: HandlerConfig): Promise<Run> {
+async function run(inv: Invocation, cfg: HandlerConfig): Promise<Run | Busy> {
+  try {
+    return await migrateInTime(inv, cfg);
+  } catch (e) {
+    if (e instanceof LockWaitTimeoutError) return { busy: e };
+    throw e;
+  }
+}
+
+async function migrateInTime(inv: Invocation, cfg: HandlerConfig): Promise<Run> {
   const started = Date.now();
   const deadline = started + inv.context.getRemainingTimeInMillis();
   const migrations = loadBundle(inv, cfg);
@@ -175,10 +198,21 @@ async function run(inv: Invocation, cfg: HandlerConfig): Promise<Run> {
     lockTimeoutMs: cfg.run.lockTimeoutMs,
     // The lock wait must leave the reserve, like every other step.
     lockWaitMs: Math.max(0, Math.min(cfg.run.lockWaitMs, deadline - Date.now() - cfg.run.reserveMs)),
+    deadlineFix: deadlineFix(deadline - started),
     onEvent: (e) => logRunEvent(inv.log, e),
   }));
   logRunFinished(inv.log, result, Date.now() - started);
   return { result, ahead, driver, migrations };
+}
+
+/**
+ * A statement cut by the invocation's deadline although its migration had
+ * nearly the whole invocation (a later one is left for the next isComplete):
+ * the function's timeout is what bounds it, not the file's directive.
+ */
+function deadlineFix(invocationMs: number): string {
+  return `raise the SchemaMigrations handlerTimeout (this invocation had ${Math.round(invocationMs / 1000)} s; at most 15 minutes), `
+    + 'or split the migration into smaller files that each fit in one invocation';
 }
 
 /** The migrations bundled with the function, with a warning when they are not the files the template was made from. */

@@ -5,7 +5,7 @@
  * in the state table's `applied_by`.
  */
 import { InputError } from '../engine/errors';
-import { PHYSICAL_ID_PREFIX } from './constants';
+import { PHYSICAL_ID_PREFIX, REQUEST_STARTED_FIELD } from './constants';
 
 export type RequestType = 'Create' | 'Update' | 'Delete';
 
@@ -26,11 +26,15 @@ export interface OnEventRequest {
 /** isComplete receives the onEvent request merged with onEvent's response. */
 export interface IsCompleteRequest extends OnEventRequest {
   PhysicalResourceId: string;
+  /** From onEvent's response. */
+  [REQUEST_STARTED_FIELD]?: number;
   Data?: Record<string, unknown>;
 }
 
 export interface OnEventResponse {
   PhysicalResourceId: string;
+  /** When the request's first invocation began (epoch ms), for its isComplete invocations. */
+  [REQUEST_STARTED_FIELD]?: number;
   /** Attributes, for a resource that is done in onEvent (the guard role). */
   Data?: Record<string, string>;
 }

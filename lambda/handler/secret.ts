@@ -54,12 +54,26 @@ export async function readCredentials(client: SecretsClient, secretId: string): 
       fix: 'store {"username": …, "password": …, "host": …, "port": …} as the SecretString',
     });
   }
-  const port = o.port === undefined ? undefined : Number(o.port);
   return {
     username: o.username as string,
     password: o.password as string,
     host: typeof o.host === 'string' && o.host ? o.host : undefined,
-    port: port !== undefined && Number.isInteger(port) && port > 0 ? port : undefined,
+    port: secretPort(o.port, secretId),
     dbname: typeof o.dbname === 'string' && o.dbname ? o.dbname : undefined,
   };
+}
+
+/**
+ * The secret's `port`: a number, or a string of digits (as some tools write
+ * it), 1..65535; absent (or null, or empty) means the default. Anything else
+ * is refused: connecting to 5432 instead would hide the mistake. Its value is
+ * not quoted: only the field is named.
+ */
+function secretPort(raw: unknown, secretId: string): number | undefined {
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const port = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
+  if (Number.isInteger(port) && port >= 1 && port <= 65535) return port;
+  throw new InputError(`the database secret ${secretId} has a "port" that is not a port number (an integer from 1 to 65535, as a number or a string of digits)`, {
+    fix: 'set "port" in the secret\'s JSON value to the database\'s port (RDS PostgreSQL: 5432 unless changed), or remove it for 5432',
+  });
 }

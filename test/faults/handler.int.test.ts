@@ -104,7 +104,7 @@ describe.each(targets)('Faults: the custom resource, on $name', (target) => {
         })().then((x) => x, (e: unknown) => e),
       ]);
 
-      expect(u).toEqual({ PhysicalResourceId: 'schemaguard-migrations-SchemaMigrationsResource' });
+      expect((u as { PhysicalResourceId?: string }).PhysicalResourceId, String((u as Error)?.message)).toBe('schemaguard-migrations-SchemaMigrationsResource');
       expect(rb, String((rb as Error)?.message)).toMatchObject({ IsComplete: true, Data: { [ATTR.outcome]: OUTCOME.databaseAhead, [ATTR.aheadVersions]: '3,4' } });
       await expectConsistent(r.url, [1, 2, 3, 4]);
     } finally {

@@ -96,6 +96,8 @@ describe('Class: SchemaMigrations', () => {
             [ENV.migrationsDir]: 'migrations',
             [ENV.contractsDir]: 'contracts',
             [ENV.reserveMs]: '15000',
+            // The Provider's totalTimeout (45 min): how long a busy runner lock is tried for.
+            [ENV.totalTimeoutMs]: '2700000',
             [ENV.databaseName]: 'orders',
             // The cluster's endpoint: used when the secret has no host (an RDS-managed master secret).
             [ENV.endpointHost]: { 'Fn::GetAtt': [cid(cluster), 'Endpoint.Address'] },

@@ -47,7 +47,27 @@ export interface PgDriverCommon {
   onConnectRetry?: (attempt: number, delayMs: number, message: string) => void;
   /** Lease timings for the runner lock when the connection goes through a pooler. @default - LeaseLock defaults (60 s TTL) */
   lease?: LeaseTimings;
+  /**
+   * Where the host, port, user and database come from, as a failed
+   * connection's fix names them (the custom resource: its secret's fields).
+   * @default - the URL's parts
+   */
+  settingNames?: ConnectionSettingNames;
 }
+
+/** The names of a connection's settings in a fix: "check that the server is running …, and <hostAndPort>". */
+export interface ConnectionSettingNames {
+  /** @default 'the host and port in the URL' */
+  hostAndPort: string;
+  /** @default 'the database name in the URL' */
+  database: string;
+  /** The user and the database: "check <userAndDatabase>". @default 'them in the URL' */
+  userAndDatabase: string;
+}
+
+const URL_SETTING_NAMES: ConnectionSettingNames = {
+  hostAndPort: 'the host and port in the URL', database: 'the database name in the URL', userAndDatabase: 'them in the URL',
+};
 
 /** Either a URL or discrete settings, never both. */
 export type PgDriverOptions = PgDriverCommon & (
@@ -210,7 +230,7 @@ export class PgDriver implements Driver {
           const hba = tlsRefusal !== undefined && (!NO_TLS.test(messageOf(tlsRefusal)) || hbaRefusal(sqlstateOf(e), messageOf(e)) !== undefined);
           const both = hba ? `with TLS: ${this.describe(tlsRefusal)}; without TLS: ` : '';
           throw new ConnectionError(`cannot connect to ${this.target}: ${both}${why}${tries}`, {
-            ...databaseFields(e), cause: e, fix: connectFix(e, this.options.ssl !== undefined, tlsRefusal),
+            ...databaseFields(e), cause: e, fix: connectFix(e, this.options.ssl !== undefined, tlsRefusal, this.options.settingNames),
           });
         }
         this.options.onConnectRetry?.(attempt, delay, why);
@@ -280,17 +300,17 @@ function isRetriableConnectError(e: unknown): boolean {
  * sslmode=prefer's attempt with TLS, refused (the server has TLS off, or
  * pg_hba.conf) before `e` refused the one without.
  */
-function connectFix(e: unknown, explicitSsl = false, tlsRefusal?: unknown): string {
+function connectFix(e: unknown, explicitSsl = false, tlsRefusal?: unknown, names = URL_SETTING_NAMES): string {
   const code = sqlstateOf(e);
   const msg = e instanceof Error ? e.message : '';
   const refusal = hbaRefusal(code, msg);
   if (refusal === 'plain' && tlsRefusal !== undefined && NO_TLS.test(messageOf(tlsRefusal))) {
     // Not a TLS-only pg_hba.conf: the server has TLS off, so no hostssl line can take anyone.
-    return 'the server has TLS off and its pg_hba.conf has no line for this client address, user and database: check them in the URL, '
+    return `the server has TLS off and its pg_hba.conf has no line for this client address, user and database: check ${names.userAndDatabase}, `
       + 'or ask for a pg_hba.conf line (host or hostnossl)';
   }
   if (refusal === 'plain' && tlsRefusal !== undefined) {
-    return 'the server\'s pg_hba.conf has no line for this client address, user and database, with TLS or without: check them in the URL, '
+    return `the server's pg_hba.conf has no line for this client address, user and database, with TLS or without: check ${names.userAndDatabase}, `
       + 'or ask for a pg_hba.conf line (host, or hostssl to take it over TLS only)';
   }
   if (refusal === 'plain') {
@@ -299,14 +319,14 @@ function connectFix(e: unknown, explicitSsl = false, tlsRefusal?: unknown): stri
       + `to the URL (${RDS_CA_BUNDLE} for RDS), or ?sslmode=require to encrypt without verifying; if that is refused too, check the user and database in the URL`;
   }
   if (refusal === 'tls') {
-    return 'the server\'s pg_hba.conf has no line for this client address, user and database over TLS: check them in the URL; if it takes them without TLS '
+    return `the server's pg_hba.conf has no line for this client address, user and database over TLS: check ${names.userAndDatabase}; if it takes them without TLS `
       + '(a hostnossl line), sslmode=prefer connects so; or ask for a host or hostssl line';
   }
   if (code === '28000' && /no pg_hba\.conf entry/i.test(msg)) {
-    return 'the server\'s pg_hba.conf has no line for this client address, user and database: check them in the URL, or ask for a pg_hba.conf line';
+    return `the server's pg_hba.conf has no line for this client address, user and database: check ${names.userAndDatabase}, or ask for a pg_hba.conf line`;
   }
   if (code === '28P01' || code === '28000') return 'check the user name and password (the password is never printed)';
-  if (code === '3D000') return 'create the database first, or fix the database name in the URL';
+  if (code === '3D000') return `create the database first, or fix ${names.database}`;
   if (NO_PASSWORD.test(msg)) return 'put the password in the URL, after the user name and a colon, percent-encoded; or in PGPASSWORD';
   if (NO_TLS.test(msg)) return 'the server has TLS off: drop sslmode=require from the URL for a local server (or use sslmode=prefer), or enable TLS on it';
   if ((e as { code?: string })?.code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
@@ -319,7 +339,7 @@ function connectFix(e: unknown, explicitSsl = false, tlsRefusal?: unknown): stri
   if (/certificate|self[- ]signed/i.test(msg)) {
     return `the server's certificate is not signed by a CA this process trusts: ${CA_FIX}; or encrypt without verifying with sslmode=require (as psql does)`;
   }
-  return 'check that the server is running and reachable from here, and the host and port in the URL';
+  return `check that the server is running and reachable from here, and ${names.hostAndPort}`;
 }
 
 class PgSession implements Session {

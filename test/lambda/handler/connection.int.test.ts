@@ -105,10 +105,31 @@ describe.each(targets)('$name', (target) => {
     const started = Date.now();
     const err = await h.onEvent(event, ctx).then(() => undefined, (e: Error) => e);
     expect(err?.message).toMatch(new RegExp(`cannot connect to postgres://postgres@127\\.0\\.0\\.1:${port}/postgres: .*after 3 attempts`));
-    expect(err?.message).toContain('fix: check that the server is running and reachable');
+    expect(err?.message).toContain('fix: check that the server is running and reachable from here, and "host" in the database secret arn:aws:secretsmanager:eu-west-1:111111111111:secret:c and "port" in the database secret');
+    expect(err?.message).not.toContain('URL');
     // 1 s + 2 s of backoff, bounded.
     expect(Date.now() - started).toBeGreaterThanOrEqual(2900);
     expect(Date.now() - started).toBeLessThan(15_000);
     expect([err?.message, ...lines].join('\n')).not.toContain(target.password);
+  });
+
+  it('names the secret\'s "dbname", not a URL, when the database does not exist', async () => {
+    const lines: string[] = [];
+    const h = handlers(target.port, 'no_such_database_here', '1', lines);
+    const err = await h.onEvent(event, ctx).then(() => undefined, (e: Error) => e);
+    expect(err?.message).toContain('SQLSTATE 3D000');
+    expect(err?.message).toContain('fix: create the database first, or fix "dbname" in the database secret arn:aws:secretsmanager:eu-west-1:111111111111:secret:c');
+    expect(err?.message).not.toContain('URL');
+    expect([err?.message, ...lines].join('\n')).not.toContain(target.password);
+  });
+
+  it('refuses a secret whose "port" is not a port number, naming the field, before connecting (it connected to 5432)', async () => {
+    const lines: string[] = [];
+    const h = handlers('abc' as unknown as number, 'postgres', '1', lines);
+    const err = await h.onEvent(event, ctx).then(() => undefined, (e: Error) => e);
+    expect(err?.message).toContain('InputError: the database secret arn:aws:secretsmanager:eu-west-1:111111111111:secret:c has a "port" that is not a port number');
+    expect(err?.message).toContain('fix: set "port" in the secret\'s JSON value');
+    expect([err?.message, ...lines].join('\n')).not.toContain(target.password);
+    expect(lines.some((l) => JSON.parse(l).message === 'migration started')).toBe(false);
   });
 });

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { CheckFailedError, StatementError } from '../../../lambda/engine/errors';
 import { Redactor } from '../../../lambda/engine/redact';
-import { FAILURE_MESSAGE_MAX_CHARS } from '../../../lambda/handler/constants';
-import { cut, toFailure } from '../../../lambda/handler/failure';
+import { RESPONSE_LIMIT_BYTES } from '../../../lambda/handler/constants';
+import { cut, jsonBytes, reasonBudgetBytes, toFailure } from '../../../lambda/handler/failure';
+
+/** No lone surrogate: UTF-8 round-trips it unchanged (a lone half becomes U+FFFD). */
+const wellFormed = (s: string) => Buffer.from(s, 'utf8').toString('utf8') === s;
 
 const groups = { handlerLogGroup: '/aws/lambda/Stack-Handler', databaseLogGroup: '/aws/rds/instance/schemaguard-dev/postgresql' };
 
@@ -33,7 +36,7 @@ describe('Function: toFailure', () => {
       file: '9_big.sql', line: 2, check: 'c', rowCount: 1, rows: [], detail: 'd'.repeat(5000), hint: 'h'.repeat(5000), fix: 'repair the rows',
     });
     const f = toFailure(e, new Redactor(), groups);
-    expect(f.message.length).toBeLessThanOrEqual(FAILURE_MESSAGE_MAX_CHARS);
+    expect(jsonBytes(f.message)).toBeLessThanOrEqual(reasonBudgetBytes(undefined));
     expect(f.message.startsWith('[migration 9_big.sql, line 2] | CheckFailedError: 9_big.sql:2: check failed: xxx')).toBe(true);
     expect(f.message).toContain('| fix: repair the rows |');
     expect(f.message).toMatch(/ \| see handler log group \/aws\/lambda\/Stack-Handler; database log group \/aws\/rds\/instance\/schemaguard-dev\/postgresql$/);
@@ -49,5 +52,38 @@ describe('Function: toFailure', () => {
   it('cut leaves short text alone', () => {
     expect(cut('short', 10)).toBe('short');
     expect(cut('a'.repeat(100), 40).length).toBeLessThanOrEqual(40);
+  });
+
+  it('cut counts UTF-8 bytes of JSON text and never splits a surrogate pair', () => {
+    // 3 bytes a CJK character, 4 an emoji (two UTF-16 units), 2 an escaped quote.
+    for (const text of ['漢字'.repeat(500), '😀'.repeat(500), `a${'😀'.repeat(500)}`, '"\\'.repeat(500)]) {
+      for (const max of [40, 41, 42, 43, 300]) {
+        const out = cut(text, max);
+        expect(jsonBytes(out)).toBeLessThanOrEqual(max);
+        expect(out).toMatch(/ …\[cut \d+ bytes\]$/);
+        expect(wellFormed(out)).toBe(true);
+      }
+    }
+    expect(cut('漢字漢字', 12)).toBe('漢字漢字');
+  });
+
+  it('keeps a failure in CJK and emoji within the response limit, naming the file, line and SQLSTATE', () => {
+    const e = new StatementError(`2_x.sql:1: ${'漢字'.repeat(3000)}`, {
+      file: '2_x.sql', line: 1, sqlstate: 'P0001', detail: '😀'.repeat(2000), hint: '東京'.repeat(1000), fix: 'fix the data',
+    });
+    const event = { StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/S/x', RequestId: 'r', LogicalResourceId: 'L'.repeat(255), PhysicalResourceId: 'p' };
+    const f = toFailure(e, new Redactor(), { ...groups, budgetBytes: reasonBudgetBytes(event) });
+    const response = { Status: 'FAILED', Reason: `${f.message}\n\nLogs: /aws/lambda/${'f'.repeat(64)}\n`, ...event, PhysicalResourceId: `schemaguard-migrations-${event.LogicalResourceId}` };
+    expect(Buffer.byteLength(JSON.stringify(response))).toBeLessThanOrEqual(RESPONSE_LIMIT_BYTES);
+    expect(f.message.startsWith('[migration 2_x.sql, line 1, SQLSTATE P0001] | StatementError: 2_x.sql:1: 漢字')).toBe(true);
+    expect(f.message).toContain('| fix: fix the data |');
+    expect(wellFormed(f.message)).toBe(true);
+  });
+
+  it('redacts before it cuts: no part of a password is left at a cut', () => {
+    const password = 'Zq9-very-long-secret-password-Zq9';
+    const e = new StatementError(`${'x'.repeat(1380)}${password}`, { fix: 'f' });
+    const f = toFailure(e, new Redactor().add(password), { budgetBytes: 3000 });
+    expect(f.message).not.toContain('Zq9-very');
   });
 });

@@ -8,7 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { advisoryLockKey } from '../../../lambda/engine/runner-lock-names';
 import { ATTR, VERIFY_ATTR, ENV, OUTCOME, PROP, RESPONSE_LIMIT_BYTES } from '../../../lambda/handler/constants';
 import { summariseFiles } from '../../../lambda/handler/files-hash';
 import { CREATE_FAILED_MARKER, createHandlers, type Handlers } from '../../../lambda/handler/handler';
@@ -42,7 +44,9 @@ interface Rig {
   everything: () => string[];
 }
 
-async function rig(target: Target, label: string, files: Record<string, string>, remainingTimeMs?: (fn: 'onEvent' | 'isComplete', n: number) => number): Promise<Rig> {
+async function rig(
+  target: Target, label: string, files: Record<string, string>, remainingTimeMs?: (fn: 'onEvent' | 'isComplete', n: number) => number, extraEnv: Record<string, string> = {},
+): Promise<Rig> {
   const url = await freshDatabase(target, label);
   const database = new URL(url).pathname.slice(1);
   // A role of its own with a password full of URL-special characters: it must work and must never be shown.
@@ -73,6 +77,7 @@ async function rig(target: Target, label: string, files: Record<string, string>,
     [ENV.connectAttempts]: '2',
     [ENV.databaseLogGroup]: DB_LOG_GROUP,
     AWS_LAMBDA_LOG_GROUP_NAME: HANDLER_LOG_GROUP,
+    ...extraEnv,
   };
   const handlers = createHandlers({ secrets, env, write: (line) => handlerLines.push(line) });
   const harness = new ProviderHarness({ onEvent: handlers.onEvent as never, isComplete: handlers.isComplete as never, remainingTimeMs });
@@ -325,7 +330,31 @@ describe.each(targets)('$name', (target) => {
         expect(failed.Reason).toContain('migration 2_huge.sql');
         expect(failed.Reason).toContain('SQLSTATE 23514');
         expect(failed.Reason).toContain(DB_LOG_GROUP);
-        expect(failed.Reason).toMatch(/…\[cut \d+ chars\]/);
+        expect(failed.Reason).toMatch(/…\[cut \d+ bytes\]/);
+      } finally {
+        await r.harness.stop();
+      }
+    });
+  });
+
+  describe('response size in bytes', () => {
+    it('a failure whose message, detail and hint are CJK and emoji fits in 4096 bytes of valid UTF-8, naming the file, line and SQLSTATE', async () => {
+      // 3 bytes a CJK character, 4 an emoji (a surrogate pair in JavaScript): cut by characters, this made 4,632 bytes.
+      const raise = "CREATE TABLE before_it (id int);\nDO $$ BEGIN RAISE EXCEPTION '在庫の確認に失敗しました: %', repeat('漢字', 3000) USING ERRCODE = '23514', DETAIL = repeat('東京😀', 1000), HINT = repeat('🙂ヒント', 1000); END $$;\n";
+      const r = await rig(target, 'cfn_cjk', { '1_purchases.sql': M1, '2_cjk.sql': raise });
+      try {
+        const failed = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+        expect(failed.Status).toBe('FAILED');
+        const body = r.harness.rawResponses.at(-1)!;
+        expect(Buffer.byteLength(body)).toBeLessThanOrEqual(RESPONSE_LIMIT_BYTES);
+        // Valid UTF-8 with no lone surrogate: it survives a strict decode of its bytes unchanged.
+        expect(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(body, 'utf8'))).toBe(body);
+        expect(body).not.toMatch(/\\ud[89a-f][0-9a-f]{2}/i);
+        expect(failed.Reason).toContain('[migration 2_cjk.sql, line 2, SQLSTATE 23514]');
+        expect(failed.Reason).toContain('在庫の確認に失敗しました');
+        expect(failed.Reason).toMatch(/…\[cut \d+ bytes\]/);
+        expect(failed.Reason).toContain(DB_LOG_GROUP);
+        expect((await state(r.url)).map((s) => s.version)).toEqual(['1']);
       } finally {
         await r.harness.stop();
       }
@@ -359,13 +388,73 @@ describe.each(targets)('$name', (target) => {
         };
         const ctx = { getRemainingTimeInMillis: () => 60_000 };
         const [a, b] = await Promise.all([r.handlers.onEvent(event, ctx), r.handlers.onEvent(event, ctx)]);
-        expect(a).toEqual(b);
+        expect(a.PhysicalResourceId).toBe(b.PhysicalResourceId);
         const done = await r.handlers.isComplete({ ...event, PhysicalResourceId: a.PhysicalResourceId }, ctx);
         expect(done).toMatchObject({ IsComplete: true, Data: { [ATTR.appliedVersions]: '1,2', [ATTR.appliedCount]: '2' } });
         expect((await state(r.url)).map((s) => s.version)).toEqual(['1', '2']);
         expect(r.handlerLines.some((l) => JSON.parse(l).message === 'plan' && JSON.parse(l).pending === 0)).toBe(true);
         expectNoSecret(r);
       } finally {
+        await r.harness.stop();
+      }
+    });
+  });
+
+  describe('another runner holds the lock', () => {
+    /** A session of another runner holding the migration lock until `release()`. */
+    async function holdLock(url: string): Promise<{ pid: number; release: () => Promise<void> }> {
+      const c = new pg.Client({ connectionString: url, application_name: 'other-runner' });
+      await c.connect();
+      await c.query('SELECT pg_advisory_lock($1::bigint)', [advisoryLockKey('schemaguard')]);
+      const pid = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      return { pid, release: () => c.end() };
+    }
+
+    it('each invocation answers not complete, having applied nothing, while it is held; SUCCESS once it is released', async () => {
+      // Each invocation waits 300 ms for the lock; the harness calls isComplete again at once (no query interval).
+      const r = await rig(target, 'cfn_lock_busy', { '1_purchases.sql': M1, '2_sessions.sql': M2 }, undefined, { [ENV.lockWaitMs]: '300', [ENV.totalTimeoutMs]: '60000' });
+      const holder = await holdLock(r.url);
+      try {
+        const sending = r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+        await new Promise((done) => setTimeout(done, 1500));
+        expect(await state(r.url)).toEqual([]);
+        await holder.release();
+        const created = await sending;
+
+        expect(created.Status, created.Reason).toBe('SUCCESS');
+        expect(created.Data).toMatchObject({ [ATTR.appliedVersions]: '1,2', [ATTR.appliedThisRun]: '2' });
+        expect((await state(r.url)).map((s) => s.version)).toEqual(['1', '2']);
+        const logged = r.handlerLines.map((l) => JSON.parse(l) as { phase: string; message: string; holders?: number[]; response?: { IsComplete?: boolean } });
+        const busy = logged.filter((l) => l.message === 'another runner holds the migration lock; nothing was applied; isComplete tries again');
+        expect(busy.length).toBeGreaterThanOrEqual(3);
+        expect(busy[0]).toMatchObject({ phase: 'onEvent', holders: [holder.pid] });
+        const answers = logged.filter((l) => l.phase === 'isComplete' && l.message === 'response').map((l) => l.response!.IsComplete);
+        expect(answers.slice(0, -1).every((a) => a === false)).toBe(true);
+        expect(answers.at(-1)).toBe(true);
+        expect(r.harness.invocations.every((i) => i.error === undefined)).toBe(true);
+        expect(r.everything().join('\n')).not.toContain('--lock-wait');
+        expectNoSecret(r);
+      } finally {
+        await holder.release().catch(() => undefined);
+        await r.harness.stop();
+      }
+    });
+
+    it('held past what the total timeout leaves: FAILED naming the holder and totalTimeout, not a CLI flag; nothing applied', async () => {
+      const r = await rig(target, 'cfn_lock_total', { '1_purchases.sql': M1 }, undefined, { [ENV.lockWaitMs]: '300', [ENV.totalTimeoutMs]: '1500' });
+      const holder = await holdLock(r.url);
+      try {
+        const failed = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+        expect(failed.Status).toBe('FAILED');
+        expect(failed.Reason).toContain(`LockWaitTimeoutError: another migration runner holds the lock: pid ${holder.pid} (other-runner); this request tried for`);
+        expect(failed.Reason).toMatch(/of its 2 s \(SchemaMigrations totalTimeout\) and applied nothing/);
+        expect(failed.Reason).toContain('raise the SchemaMigrations totalTimeout');
+        expect(failed.Reason).not.toContain('--lock-wait');
+        expectFits(failed);
+        expect(await state(r.url)).toEqual([]);
+        expect(await tables(r.url)).toEqual([]);
+      } finally {
+        await holder.release();
         await r.harness.stop();
       }
     });
@@ -388,6 +477,66 @@ describe.each(targets)('$name', (target) => {
           ['isComplete', 'applied', ['2_sessions.sql', '3_channel.sql']],
         ]);
         expect(r.harness.invocations.map((i) => i.fn)).toEqual(['onEvent', 'isComplete']);
+      } finally {
+        await r.harness.stop();
+      }
+    });
+
+    it('a migration started late and cut by the deadline is rolled back and applied by the next isComplete, each migration once', async () => {
+      // Each invocation has 5 s, reserve 1 s. 1 takes 3 s; 2 takes 2.5 s: it starts at about 3 s with a statement timeout
+      // of about 1.5 s (the deadline less half the reserve), is cut, and fits in a fresh invocation.
+      const late = (k: number, s: number) => `CREATE TABLE step_${k} (id int);\nSELECT pg_sleep(${s});\n`;
+      const r = await rig(target, 'cfn_late_start', { '1_first.sql': late(1, 3), '2_second.sql': late(2, 2.5) }, () => 5000);
+      try {
+        const created = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+        expect(created.Status, created.Reason).toBe('SUCCESS');
+        expect(created.Data).toMatchObject({ [ATTR.appliedVersions]: '1,2', [ATTR.appliedThisRun]: '2', [ATTR.currentVersion]: '2' });
+        const logged = r.handlerLines.map((l) => JSON.parse(l) as { phase: string; message: string; outcome?: string; applied?: string[]; remaining?: number[] });
+        expect(logged.filter((l) => l.message === 'run finished').map((l) => [l.phase, l.outcome, l.applied, l.remaining])).toEqual([
+          ['onEvent', 'partial', ['1_first.sql'], [2]],
+          ['isComplete', 'applied', ['2_second.sql'], []],
+        ]);
+        expect(logged.some((l) => l.phase === 'onEvent' && /^2_second\.sql: cut by the deadline after \d+ ms and rolled back; it is still pending$/.test(l.message))).toBe(true);
+        expect((await state(r.url)).map((s) => s.version)).toEqual(['1', '2']);
+        expect(await tables(r.url)).toEqual(['step_1', 'step_2']);
+        expect(r.harness.invocations.map((i) => [i.fn, i.error])).toEqual([['onEvent', undefined], ['isComplete', undefined]]);
+      } finally {
+        await r.harness.stop();
+      }
+    });
+
+    it('a migration cut by the deadline although it had the whole invocation fails, naming handlerTimeout, not the directive', async () => {
+      // 4 s invocations, reserve 1 s: the file's own 10 min is capped at about 3.5 s, and no invocation gives it more.
+      const slow = '-- schemaguard:statement-timeout=10m\nCREATE TABLE never (id int);\nSELECT pg_sleep(6);\n';
+      const r = await rig(target, 'cfn_cut_first', { '1_purchases.sql': M1, '2_slow.sql': slow }, () => 4000);
+      try {
+        const failed = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+        expect(failed.Status).toBe('FAILED');
+        expect(failed.Reason).toContain('migration 2_slow.sql, line 3, SQLSTATE 57014');
+        expect(failed.Reason).toMatch(/the statement timeout was the \d+ ms left before the deadline, not the file's/);
+        expect(failed.Reason).toMatch(/fix: the migration was rolled back; raise the SchemaMigrations handlerTimeout \(this invocation had \d+ s; at most 15 minutes\), or split the migration/);
+        expect(failed.Reason).not.toMatch(/raise it for this file/);
+        expectFits(failed);
+        // 2 was started in onEvent after 1, but within the reserve of the run's start: not worth another invocation.
+        expect((await state(r.url)).map((s) => s.version)).toEqual(['1']);
+        expect(await tables(r.url)).toEqual(['lead_purchases']);
+      } finally {
+        await r.harness.stop();
+      }
+    });
+
+    it('a no-transaction file cut by the deadline fails (its earlier statements stay committed) even when started late', async () => {
+      const first = 'CREATE TABLE step_1 (id int);\nSELECT pg_sleep(2.5);\n';
+      const concurrent = '-- schemaguard:no-transaction\nCREATE TABLE IF NOT EXISTS step_2 (id int);\nSELECT pg_sleep(3);\n';
+      const r = await rig(target, 'cfn_cut_notx', { '1_first.sql': first, '2_outside.sql': concurrent }, () => 5000);
+      try {
+        const failed = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+        expect(failed.Status).toBe('FAILED');
+        expect(failed.Reason).toContain('migration 2_outside.sql, line 3, SQLSTATE 57014');
+        expect(failed.Reason).toContain('fix: the statements of this no-transaction file before it stay applied and it is not recorded, so it is not retried by itself');
+        expect(failed.Reason).toContain('raise the SchemaMigrations handlerTimeout');
+        expect((await state(r.url)).map((s) => s.version)).toEqual(['1']);
+        expect(await tables(r.url)).toEqual(['step_1', 'step_2']);
       } finally {
         await r.harness.stop();
       }
