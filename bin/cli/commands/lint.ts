@@ -4,6 +4,8 @@ import { DEFAULT_STATE_SCHEMA, readApplied } from '../../../lambda/engine/state'
 import { countBySeverity, formatFinding } from '../../../lambda/checks/finding';
 import { alteredTables, lintMigrations, lintSourceFromText, needsDependencies, readLintCatalog, type LintCatalog, type LintResult, type LintSource } from '../../../lambda/checks/lint';
 import { printFindings } from '../output/findings';
+import { UsageError } from '../errors';
+import { filesAtRef } from '../git-base';
 import { connectTarget, type CommandContext } from './context';
 
 /**
@@ -37,7 +39,18 @@ export async function lintCommand(ctx: CommandContext): Promise<number> {
   const sources = readLintSources(opts.dir);
   let scope = `${sources.length === 1 ? 'the 1 file' : `all ${sources.length} files`} in ${opts.dir}/ (no database: every file counts as pending)`;
   let catalog: LintCatalog | undefined;
-  if (opts.databaseUrl) {
+  if (opts.since !== undefined) {
+    if (opts.given.has('databaseUrl')) {
+      throw new UsageError('--since and --database-url both say which files are applied', {
+        value: `--since ${opts.since}`,
+        fix: 'give one: --since REF where the base branch holds the applied files (a pull request in CI), --database-url for what a database has applied',
+      });
+    }
+    const base = filesAtRef(opts.dir, opts.since);
+    for (const s of sources) s.applied = base.has(s.file);
+    const added = sources.filter((s) => !s.applied).length;
+    scope = `${added} file${added === 1 ? '' : 's'} ${opts.since} does not have, of ${sources.length} in ${opts.dir}/ (the others count as applied: their tables exist)`;
+  } else if (opts.databaseUrl) {
     const { driver } = await connectTarget(ctx);
     try {
       const session = await driver.connect();
