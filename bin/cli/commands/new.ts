@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../../lambda/engine/errors';
 import { FILE_NAME_PATTERN } from '../../../lambda/engine/source';
+import { migrationTemplate } from '../../../lambda/engine/template';
 import { UsageError } from '../errors';
 import type { CommandContext } from './context';
 
@@ -37,32 +38,6 @@ export function nextMigrationFile(existing: readonly string[], name: string): { 
   const version = (newest?.version ?? 0) + 1;
   const padded = newest && newest.digits.startsWith('0') ? newest.digits.length : newest ? 0 : DEFAULT_WIDTH;
   return { version, file: `${String(version).padStart(padded, '0')}_${name}.sql` };
-}
-
-/** The text of a new migration: a header about locks, the directives commented out, a check stub. */
-export function migrationTemplate(file: string): string {
-  return `-- ${file}
---
--- Runs in one transaction together with its state row and its checks, so
--- every lock a statement takes is held until COMMIT. Before you deploy,
--- \`schemaguard plan\` shows the lock each statement takes (ACCESS EXCLUSIVE
--- blocks reads and writes, SHARE blocks writes), the table's size, and
--- whether it rewrites or scans the table under that lock.
---
--- Directives go above the first statement; to use one, remove its leading "-- ".
---   Run each statement on its own, for CREATE INDEX CONCURRENTLY (keep it alone in its file):
--- -- schemaguard:no-transaction
---   Stop waiting for a lock after this long (lock timeouts are retried with backoff):
--- -- schemaguard:lock-timeout=5s
---   Stop a statement that runs longer than this:
--- -- schemaguard:statement-timeout=10m
-
-
-
--- A check runs before COMMIT; its query returns the rows that violate it (none = it holds):
--- -- schemaguard:check <what must hold>
--- -- SELECT … ;
-`;
 }
 
 export async function newCommand(ctx: CommandContext): Promise<number> {

@@ -32,7 +32,9 @@ describe(`CLI: schemaguard migrate on ${target.name}`, () => {
     const r = await runCli(['migrate', '--dir', dir, '--database-url', url]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/error: 1_a\.sql was changed after it was applied: applied checksum [0-9a-f]{12}, file checksum [0-9a-f]{12}; nothing was run/);
-    expect(r.stderr).toContain('fix: restore the file as it was applied');
+    expect(r.stderr).toContain('fix: restore the file as it was applied (git log -p 1_a.sql) and put a change that must run in a new migration (schemaguard new NAME); ');
+    // Regression (newcomer): the fix offered valid-checksum and repair for a change that had to run; both record it without running it.
+    expect(r.stderr).toContain('valid-checksum and repair record the new text as applied WITHOUT running it');
   });
 
   it('exits 1 with a readable error carrying the line, SQLSTATE, detail', async () => {
