@@ -368,6 +368,23 @@ export function migrationFiles(dir: string): { file: string; path: string; versi
   return orderMigrations(migrationEntries(dir, abs).map((e) => ({ file: e.name, path: `${abs}/${e.name}`, version: parseFileName(e.name).version })));
 }
 
+/**
+ * The files of `dir` named like a migration but not read as one: a version
+ * prefix and no `.sql` (`0005_add_phone`, `5_add_phone.txt`), in name order.
+ * For the commands to say so; an unreadable directory gives none (the
+ * loader has said why).
+ */
+export function skippedLookalikes(dir: string): string[] {
+  const abs = resolve(dir);
+  try {
+    return readdirSync(abs, { withFileTypes: true })
+      .filter((e) => /^\d+[_-]/.test(e.name) && !e.name.toLowerCase().endsWith('.sql') && (e.isFile() || e.isSymbolicLink()))
+      .map((e) => e.name).sort();
+  } catch {
+    return [];
+  }
+}
+
 /** The directory's `.sql` files (by name), symbolic links followed; dot files and directories left out. */
 function migrationEntries(dir: string, abs: string): Dirent[] {
   let entries: Dirent[];

@@ -15,7 +15,7 @@ import { refuseUnwrittenTemplates } from '../../../lambda/engine/template';
 import { planTable } from '../format';
 import { printFindings } from '../output/findings';
 import { lintJson, lintReport } from './lint';
-import { connectTarget, stateSchemaFlag, type CommandContext } from './context';
+import { connectTarget, stateSchemaFlag, warnAboutFiles, type CommandContext } from './context';
 import { lintPlan, planLintContext } from './plan-lint';
 import { printLockTable } from './plan-locks';
 
@@ -39,6 +39,7 @@ export async function planCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
   // Files first: bad input never reaches (or starts) a database.
   const migrations = loadMigrations(opts.dir);
+  warnAboutFiles(ctx, migrations.length);
   // In text, the table comes first: a file the SQL parser refuses still shows where it stands in the plan.
   const early = opts.format === 'text' ? (target: string, plan: Plan, refusal?: Refusal) => printTable(ctx.out, opts.dir, target, migrations, plan, refusal) : undefined;
   const report = opts.offline ? await offlinePlan(ctx, migrations, early) : await livePlan(ctx, migrations, early);

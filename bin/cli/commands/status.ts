@@ -8,11 +8,12 @@ import { isUnwrittenTemplate, unwrittenTemplateError } from '../../../lambda/eng
 import { statusTable } from '../format';
 import { githubErrorAnnotation } from '../output/github';
 import { missingFiles, missingFilesNote } from '../../../lambda/engine/missing-files';
-import { readWhileConnecting, stateSchemaFlag, type CommandContext } from './context';
+import { readWhileConnecting, stateSchemaFlag, warnAboutFiles, type CommandContext } from './context';
 
 export async function statusCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
   const { files: migrations, driver, where } = await readWhileConnecting(ctx, () => loadMigrationsAsync(opts.dir));
+  warnAboutFiles(ctx, migrations.length);
   try {
     const plan = await inspect({ driver, migrations, stateSchema: stateSchemaFlag(opts) });
     if (opts.json) ctx.out(JSON.stringify(statusJson(driver.target, plan)));

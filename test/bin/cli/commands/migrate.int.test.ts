@@ -129,4 +129,27 @@ describe(`CLI: schemaguard migrate reads its files while it connects, on ${targe
     expect(out.join('\n')).toMatch(/up to date: version 1, 1 applied/);
     expect(code).toBe(0);
   });
+
+  // Regression (newcomer): a --dir without migration files said "up to date: version none" and nothing else; 0005_add_phone (no .sql) was skipped without a word.
+  it('migrate, status and plan warn of a --dir without migration files (exit 0), and name the files skipped for lack of .sql', async () => {
+    const url = await freshDatabase(target, 'no_files');
+    const empty = tempDir({ 'README.md': '# migrations', '0005_add_phone': 'ALTER TABLE t ADD COLUMN phone text;', '6_notes.txt': 'x' });
+
+    const runs = [
+      await runCli(['migrate', '--quiet', '--dir', empty, '--database-url', url]),
+      await runCli(['status', '--exit-code', '--dir', empty, '--database-url', url]),
+      await runCli(['plan', '--dir', empty, '--database-url', url]),
+    ];
+
+    for (const r of runs) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(`warning: no migration files in ${empty}/ (a migration is <version>_<name>.sql, e.g. 0001_create_users.sql; schemaguard new NAME makes one)\n`);
+      expect(r.stderr).toContain(`note: ${empty}/: skipped 0005_add_phone, 6_notes.txt: named like migrations, but only <version>_<name>.sql files are read (rename to .sql to apply)\n`);
+    }
+    expect(runs[0]!.stdout).toMatch(/^up to date: version none/);
+
+    const some = tempDir({ '1_a.sql': 'SELECT 1;' });
+    const ok = await runCli(['migrate', '--quiet', '--dir', some, '--database-url', url]);
+    expect(ok.stderr).toBe('');
+  });
 });
