@@ -27,6 +27,7 @@ import { summariseFiles, type FilesSummary } from '../lambda/handler/files-hash'
 import { DEFAULT_MEMORY_MB, maxFileBytesFor, memoryFix } from '../lambda/handler/memory';
 import { InputError } from '../lambda/engine/errors';
 import { loadMigrations } from '../lambda/engine/source';
+import { refuseUnwrittenTemplates } from '../lambda/engine/template';
 import { checkHandlerBundle, handlerCode } from './handler-asset';
 import { acknowledge, arnToken } from './nag';
 import { resolveUserFiles, type UserFileProps, type UserFiles } from './user-files';
@@ -532,7 +533,8 @@ function refuseTooLarge(files: FilesSummary, memoryMb: number): void {
  */
 function refuseUnloadable(migrationsDir: string, memoryMb: number): void {
   try {
-    loadMigrations(migrationsDir, { maxFileBytes: maxFileBytesFor(memoryMb), tooLargeFix: (bytes) => memoryFix(memoryMb, bytes) });
+    // A new database runs every file: one still as `schemaguard new` wrote it is refused there.
+    refuseUnwrittenTemplates(loadMigrations(migrationsDir, { maxFileBytes: maxFileBytesFor(memoryMb), tooLargeFix: (bytes) => memoryFix(memoryMb, bytes) }), migrationsDir);
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
     throw new Error(`SchemaMigrations: the handler would refuse the migrations in ${migrationsDir}: ${e.message}${e.fix ? `; fix: ${e.fix}` : ''} (npx schemaguard lint --dir ${migrationsDir} says the same)`, { cause: e });

@@ -208,7 +208,41 @@ export function statedArgs(argv: string[]): { command?: Command; format?: Output
 
 function knownCommand(command: string): Command {
   if ((COMMANDS as readonly string[]).includes(command)) return command as Command;
-  throw new UsageError(`unknown command "${command}"`, { value: command, fix: `use one of: help, ${COMMANDS.join(', ')}` });
+  const near = nearestCommand(command);
+  const list = `use one of: help, ${COMMANDS.join(', ')}`;
+  throw new UsageError(`unknown command "${command}"`, { value: command, fix: near ? `did you mean ${near}? (${list})` : list });
+}
+
+/**
+ * The command a typo most likely meant (`migrat`, `stauts`, `mig`), or
+ * undefined: the one nearest by edit distance (a swap of two neighbouring
+ * letters counts as one) within a third of the word's length, else the one
+ * command that starts with it (three letters at least).
+ */
+export function nearestCommand(typed: string): string | undefined {
+  const word = typed.toLowerCase();
+  const candidates = ['help', ...COMMANDS];
+  let best: { command: string; distance: number } | undefined;
+  for (const command of candidates) {
+    const distance = editDistance(word, command);
+    if (!best || distance < best.distance) best = { command, distance };
+  }
+  if (best && best.distance <= Math.max(1, Math.floor(word.length / 3))) return best.command;
+  const starting = word.length >= 3 ? candidates.filter((c) => c.startsWith(word)) : [];
+  return starting.length === 1 ? starting[0] : undefined;
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours, one each. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
 }
 
 /** `help [COMMAND]`: a command named after help must be one. */

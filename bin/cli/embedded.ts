@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import { ConnectionError } from '../../lambda/engine/errors';
 import { importModule } from '../../lambda/engine/import-module';
@@ -122,7 +122,9 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
 /** The directory's lock (embedded-lock.ts); a directory this user may not write to (made by root, or by another user) is named with the fix. */
 async function lockDirectory(paths: Paths, onProgress?: (line: string) => void): Promise<HeldLock> {
   try {
-    mkdirSync(paths.clients, { recursive: true });
+    const made = mkdirSync(paths.clients, { recursive: true });
+    // A directory of the user's (--embedded-dir .) keeps its files visible to git: only one this run made, or one named as ours.
+    if ((made !== undefined && made !== paths.clients) || basename(paths.dir) === '.schemaguard') ignoreInGit(paths.dir);
     return await acquireLock(paths.lock, {
       onWait: (pid) => onProgress?.(`waiting for schemaguard (pid ${pid}), which is starting or stopping the embedded PostgreSQL in ${paths.dir}`),
     });
@@ -134,6 +136,22 @@ async function lockDirectory(paths: Paths, onProgress?: (line: string) => void):
     throw new ConnectionError(`cannot use the embedded PostgreSQL in ${paths.dir}: ${userName(process.getuid?.() ?? -1)} may not write to it${whose}`, {
       cause, fix: `run schemaguard as the user that made ${paths.dir}, or move it away (it is local working data; the next run makes a new one), or pass --embedded-dir or --database-url`,
     });
+  }
+}
+
+/** What `.gitignore` in the directory says: everything in it, itself included. */
+export const GITIGNORE_TEXT = "# schemaguard's embedded PostgreSQL: its data and its password, never to commit\n*\n";
+
+/**
+ * A `.gitignore` of `*` in the directory, unless it has one: the data and
+ * the password file stay out of the user's repository without a line in
+ * theirs (as a Python venv does). One already there is the user's: kept.
+ */
+export function ignoreInGit(dir: string): void {
+  try {
+    writeFileSync(join(dir, '.gitignore'), GITIGNORE_TEXT, { flag: 'wx' });
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code !== 'EEXIST') throw cause;
   }
 }
 

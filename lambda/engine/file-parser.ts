@@ -146,6 +146,7 @@ export class MigrationParser implements ScanSink {
       (directives.validChecksums ??= []).push(validChecksum(file, d));
       return;
     }
+    refuseMissingEquals(file, d);
     const v = /^\s*=\s*(\S+)\s*$/.exec(d.argument);
     // A number with a unit too large to hold exactly is out of range, not malformed.
     const ms = v ? parseDuration(v[1]!) ?? (/^\d+(?:\.\d+)?(?:ms|s|m|min|h)$/.test(v[1]!) ? Infinity : undefined) : undefined;
@@ -326,4 +327,23 @@ function validChecksum(file: string, d: Directive): string {
     });
   }
   return sum;
+}
+
+/**
+ * `-- schemaguard:lock-timeout 5s` (or `: 5s`, or no value): the `=` is what
+ * is missing, not a good duration; the message says so with the line to
+ * write. A value that is no duration either falls through to "bad duration".
+ */
+function refuseMissingEquals(file: string, d: Directive): void {
+  if (d.argument.includes('=')) return;
+  const value = d.argument.trim().replace(/^:\s*/, '');
+  if (value === '') {
+    throw new InputError(`${file}:${d.line}: schemaguard:${d.name} has no value`, {
+      file, line: d.line, value: d.text.trim(), fix: `${DURATION_FORMAT_HINT}, e.g. -- schemaguard:${d.name}=5s`,
+    });
+  }
+  if (/\s/.test(value) || parseDuration(value) === undefined) return;
+  throw new InputError(`${file}:${d.line}: schemaguard:${d.name} is missing the "=" before its value ${value}`, {
+    file, line: d.line, value: d.text.trim(), fix: `write the line as: -- schemaguard:${d.name}=${value}`,
+  });
 }

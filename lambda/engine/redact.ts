@@ -20,7 +20,9 @@ export function maskUrl(url: string): string {
   let out = url;
   // A space in between is masked too: a URL parser takes `postgres://u:my pass@h/db`.
   if (colon >= 0 && at > colon) out = `${url.slice(0, colon + 1)}${MASK}${url.slice(at)}`;
-  return out.replace(/(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]*)/gi, `$1${MASK}`);
+  // A value masked already, followed by the colon of a message (`…?password=****: password authentication failed`),
+  // keeps that colon: masked again, the colon went with it.
+  return out.replace(/(\bpassword\s*=\s*)(\*\*\*\*(?=:?(?:\s|$))|'(?:[^'\\]|\\.)*'|[^\s&]*)/gi, `$1${MASK}`);
 }
 
 /**

@@ -19,6 +19,7 @@ import { foreignHistoryNote, foreignHistoryTables } from './foreign-history';
 import { appliedAsOther, computePlan, renumberedFile, type Plan, type PlanEntry } from './plan';
 import type { Driver, MigrationLock, Queryable, Session } from './ports';
 import { EMPTY_FILE_NOTE, isEmptyMigration, parseAllNow, runsOutsideTransaction, type Migration } from './source';
+import { refuseUnwrittenTemplates } from './template';
 import { DEFAULT_STATE_SCHEMA, prepareState, readApplied, readStateForRun, stateTable, stateUpToDate, type AppliedKey } from './state';
 
 export interface RunnerOptions {
@@ -153,7 +154,9 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
         preparing.catch(() => undefined);
       }
     }
-    // Every file that will run is parsed (and a bad one refused) before anything is written.
+    // Every file that will run is parsed (and a bad one refused) before anything is written;
+    // one still as `schemaguard new` wrote it too: recorded, its SQL written later would never run.
+    refuseUnwrittenTemplates(plan.pending, options.source);
     await parseAllNow(plan.pending);
     options.driver.assertRunnable?.(plan.pending);
     emit({ type: 'plan', pending: plan.pending.length, applied: applied.length });
@@ -413,9 +416,10 @@ function refuse(plan: Plan<AppliedKey>, options: MigrateOptions): void {
       `${m.file} was changed after it was applied: applied checksum ${shortChecksum(a.checksum)}, file checksum ${shortChecksum(m.checksum)}${more}; nothing was run`,
       {
         file: m.file, version: m.version, appliedChecksum: a.checksum, fileChecksum: m.checksum,
-        fix: 'restore the file as it was applied (git log -p on it) and put the change in a new migration; '
-          + `or, when the new text does the same job on a database that ran the old one, say so in its header: -- schemaguard:valid-checksum ${a.checksum} `
-          + `(every database), or accept it on this one: schemaguard repair ${m.version} --reason …`,
+        // Whether the applied row ran statements is not recorded: the fix says what each way out does, not which to take.
+        fix: `restore the file as it was applied (git log -p ${m.file}) and put a change that must run in a new migration (schemaguard new NAME); `
+          + `valid-checksum and repair record the new text as applied WITHOUT running it, so use them only when it does the same job on a database that ran the old one: `
+          + `-- schemaguard:valid-checksum ${a.checksum} in its header (every database), or schemaguard repair ${m.version} --reason … (this one)`,
       },
     );
   }

@@ -175,11 +175,14 @@ function parseFileName(file: string): { version: number; name: string } {
   if (!m) {
     // Flyway's versioned name (V3__add_index.sql) keeps its number: 3_add_index.sql.
     const flyway = /^V(\d+)__([A-Za-z0-9][A-Za-z0-9_.-]*)\.sql$/i.exec(file);
+    const renamed = flyway ? undefined : versionedRename(file);
     throw new InputError(`${file}: file name does not match <version>_<name>.sql`, {
       file, value: file,
       fix: flyway
         ? `rename it to ${flyway[1]}_${flyway[2]}.sql (Flyway's V<version>__<name>.sql, with the number kept)`
-        : 'rename it to a number, an underscore and a name of letters, digits, _ . or -, e.g. 0004_add_lead_index.sql',
+        : renamed
+          ? `rename it to ${renamed} (git mv ${file} ${renamed})`
+          : 'rename it to a number, an underscore and a name of letters, digits, _ . or -, e.g. 0004_add_lead_index.sql',
     });
   }
   const version = Number(m[1]);
@@ -187,6 +190,22 @@ function parseFileName(file: string): { version: number; name: string } {
     throw new InputError(`${file}: version ${m[1]} is too large`, { file, value: m[1], fix: 'use a version below 2^53' });
   }
   return { version, name: m[2]! };
+}
+
+/**
+ * The name a file with a version but another spelling takes, or undefined:
+ * `0005_add_phone.SQL` → `0005_add_phone.sql`, `5-add-phone.sql` →
+ * `5_add_phone.sql` (a dashed name keeps one style), `5 add phone.sql` →
+ * `5_add_phone.sql`. The version is kept as written (its padding too).
+ */
+export function versionedRename(file: string): string | undefined {
+  const m = /^(\d+)([^A-Za-z0-9]*)(.+?)\.sql$/i.exec(file);
+  if (!m) return undefined;
+  let name = m[3]!.replace(/[^A-Za-z0-9_.-]+/g, '_');
+  if (m[2]!.includes('-')) name = name.replace(/-/g, '_');
+  name = name.replace(/^[^A-Za-z0-9]+/, '').replace(/_+$/, '');
+  const renamed = `${m[1]}_${name}.sql`;
+  return FILE_NAME_PATTERN.test(renamed) && renamed !== file ? renamed : undefined;
 }
 
 /**
@@ -349,6 +368,23 @@ export function migrationFiles(dir: string): { file: string; path: string; versi
   return orderMigrations(migrationEntries(dir, abs).map((e) => ({ file: e.name, path: `${abs}/${e.name}`, version: parseFileName(e.name).version })));
 }
 
+/**
+ * The files of `dir` named like a migration but not read as one: a version
+ * prefix and no `.sql` (`0005_add_phone`, `5_add_phone.txt`), in name order.
+ * For the commands to say so; an unreadable directory gives none (the
+ * loader has said why).
+ */
+export function skippedLookalikes(dir: string): string[] {
+  const abs = resolve(dir);
+  try {
+    return readdirSync(abs, { withFileTypes: true })
+      .filter((e) => /^\d+[_-]/.test(e.name) && !e.name.toLowerCase().endsWith('.sql') && (e.isFile() || e.isSymbolicLink()))
+      .map((e) => e.name).sort();
+  } catch {
+    return [];
+  }
+}
+
 /** The directory's `.sql` files (by name), symbolic links followed; dot files and directories left out. */
 function migrationEntries(dir: string, abs: string): Dirent[] {
   let entries: Dirent[];
@@ -493,9 +529,12 @@ export function orderMigrations<M extends Pick<Migration, 'version' | 'file'>>(m
     const a = sorted[k - 1]!;
     const b = sorted[k]!;
     if (a.version === b.version) {
+      // The next free version is above every file: one in a gap would run before files applied after it.
+      const next = sorted[sorted.length - 1]!.version + 1;
+      const renamed = (f: string) => f.replace(/^\d+/, (digits) => String(next).padStart(digits.length, '0'));
       throw new InputError(`duplicate version ${a.version}: ${a.file} and ${b.file}`, {
         file: b.file, value: String(a.version), version: a.version,
-        fix: `give ${b.file} the next free version number`,
+        fix: `give ${b.file} the next free version number, ${next}: rename it to ${renamed(b.file)} (or, if ${b.file} is the one a database already applied, ${a.file} to ${renamed(a.file)})`,
       });
     }
   }

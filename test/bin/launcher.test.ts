@@ -5,7 +5,7 @@
  * read from the process's own module cache (a preload writes it at exit).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,6 +83,8 @@ describe('bin/schemaguard.cjs with its code cache (bin/code-cache.cjs; Node.js b
     expect(cli(['--dir', dir, 'new', 'first'])).toMatchObject({ code: 0, compiles: [{ file: 'schemaguard.cjs', cached: false }] });
     expect(cli(['new', 'second', '--dir', dir])).toMatchObject({ code: 0, compiles: [{ file: 'schemaguard-core.cjs', cached: false }] });
     expect(readdirSync(cache).map((f) => f.split('.')[0]).sort()).toEqual(['schemaguard', 'schemaguard-core']);
+    // Written: lint refuses a file still as new wrote it, as migrate does.
+    for (const f of readdirSync(dir)) appendFileSync(join(dir, f), 'SELECT 1;\n');
 
     const lint = cli(['lint', '--offline', '--dir', dir]);
     const again = cli(['new', 'third', '--dir', dir]);

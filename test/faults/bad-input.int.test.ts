@@ -72,6 +72,8 @@ const FILE_CASES: Record<string, FileCase> = {
   'an unterminated block comment': { files: { '2_comment.sql': 'SELECT 1;\n/* start\nSELECT 1;' }, code: 2, message: '2_comment.sql:2: unterminated /* comment' },
   // Regression: it went to the server, which refused it as a syntax error (exit 1) after the files before it.
   'a psql variable': { files: { '2_var.sql': "INSERT INTO base VALUES (2);\nINSERT INTO base VALUES (:'next_id');" }, code: 2, message: "2_var.sql:2: psql variable :'next_id' is not SQL" },
+  // Regression (newcomer): a bare one reached the server as a syntax error at ":" (exit 1, after the files before it).
+  'a bare psql variable': { files: { '2_var.sql': 'INSERT INTO base VALUES (2);\nALTER TABLE :tbl ADD COLUMN c int;' }, code: 2, message: '2_var.sql:2: psql variable :tbl is not SQL' },
   'COMMIT in a transactional file': { files: { '2_commit.sql': 'INSERT INTO base VALUES (2);\nCOMMIT;' }, code: 2, message: '2_commit.sql:2: COMMIT inside a transactional migration' },
   'END in a transactional file': { files: { '2_end.sql': 'INSERT INTO base VALUES (2);\nEND;' }, code: 2, message: '2_end.sql:2: END inside a transactional migration' },
   'START TRANSACTION in a transactional file': { files: { '2_start.sql': 'SELECT 1;\nSTART TRANSACTION;' }, code: 2, message: '2_start.sql:2: START TRANSACTION inside a transactional migration' },
@@ -90,6 +92,9 @@ const FILE_CASES: Record<string, FileCase> = {
   'SET "standard_conforming_strings" = off': { files: { '2_scs.sql': 'SET "standard_conforming_strings" = off;\nCREATE TABLE notes (p text);\nINSERT INTO notes VALUES (\'x\\\'); DELETE FROM base; SELECT 1 --\');\n' }, code: 2, message: '2_scs.sql:1: standard_conforming_strings set off' },
   'no-transaction with a value': { files: { '2_val.sql': '-- schemaguard:no-transaction yes\nSELECT 1;' }, code: 2, message: '2_val.sql:1: schemaguard:no-transaction takes no value' },
   'a duration in words': { files: { '2_dur.sql': '-- schemaguard:statement-timeout=10 minutes\nSELECT 1;' }, code: 2, message: '2_dur.sql:1: schemaguard:statement-timeout has a bad duration "10 minutes"' },
+  // Regression (newcomer): it said bad duration "5s", a good duration.
+  'a duration without its =': { files: { '2_dur.sql': '-- schemaguard:lock-timeout 5s\nSELECT 1;' }, code: 2, message: '2_dur.sql:1: schemaguard:lock-timeout is missing the "=" before its value 5s' },
+  'a version spelt with a dash': { files: { '2-add-phone.sql': 'SELECT 1;' }, code: 2, message: '2-add-phone.sql: file name does not match <version>_<name>.sql' },
   'an allow without a reason': { files: { '2_allow.sql': 'SELECT 1;\n-- schemaguard:allow\nSELECT 2;' }, code: 2, message: '2_allow.sql:2: schemaguard:allow needs a rule id and a reason' },
   'a check without a description': { files: { '2_chk.sql': 'SELECT 1;\n-- schemaguard:check\nSELECT 1;' }, code: 2, message: '2_chk.sql:2: schemaguard:check needs a description of what it asserts' },
   'a check that changes data': { files: { '2_chk.sql': 'SELECT 1;\n-- schemaguard:check fixes\nUPDATE base SET id = 1;' }, code: 2, message: '2_chk.sql:3: check "fixes" must be a query (SELECT/WITH/VALUES/TABLE), found UPDATE' },
@@ -169,6 +174,8 @@ describe(`Bad input: flags and URLs, on ${target.name}`, () => {
     ['a keyword/value connection string, as psql takes', (_u, d) => ['status', '--dir', d, '--database-url', 'host=localhost password=Sup3r-Secret-1'], {}, 2, '--database-url: not a valid URL (a keyword/value connection string, as psql takes, is not supported): host=localhost password=****'],
     ['a password with a % that starts no escape', (_u, d) => ['status', '--dir', d, '--database-url', 'postgres://app:Sup3r-Secret-1%zz@db.internal/app'], {}, 2, '--database-url: the password in postgres://app:****@db.internal/app has a % that does not start a percent-encoded byte'],
     ['a wrong password with URL-special characters', (u, d) => { const x = new URL(u); x.password = encodeURIComponent('Wr0ng:P@ss/word%'); return ['migrate', '--dir', d, '--database-url', x.toString()]; }, {}, 1, 'password authentication failed'],
+    // Regression (newcomer): "…app?password=**** password authentication failed": the colon went with the password when masked again.
+    ['a wrong password in the query string', (u, d) => { const x = new URL(u); x.password = ''; x.searchParams.set('password', 'Sup3r-Secret-1'); return ['status', '--dir', d, '--database-url', x.toString()]; }, {}, 1, /\?password=\*\*\*\*: password authentication failed for user/],
   ];
 
   it.each(FLAG_CASES)('%s', async (_name, argv, env, code, message) => {

@@ -17,6 +17,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV, GUARD_HANDLER_NAME, IS_COMPLETE_HANDLER_NAME, ON_EVENT_HANDLER_NAME, PROP } from '../../lambda/handler/constants';
+import { migrationTemplate } from '../../lambda/engine/template';
 import { summariseFiles } from '../../lambda/handler/files-hash';
 import { HANDLER_BUNDLE_DIR, PACKAGE_ROOT as REPO_ROOT } from '../../lib/paths';
 import { SchemaMigrations, type SchemaMigrationsProps } from '../../lib/schema-migrations';
@@ -290,6 +291,8 @@ describe('Class: SchemaMigrations', () => {
       [{ '0001_a.sql': 'SELECT 1;', '1_dup.sql': 'SELECT 2;' }, 'duplicate version 1: 0001_a.sql and 1_dup.sql'],
       [{ '1_a.sql': 'BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;' }, '1_a.sql:1:'],
       [{ '1_a.sql': '-- schemaguard:lock-timout=5s\nSELECT 1;' }, '1_a.sql:1:'],
+      // Regression (newcomer): an unedited `schemaguard new` file was recorded as a no-op, and the SQL written into it later never ran.
+      [{ '0001_add_nickname.sql': migrationTemplate('0001_add_nickname.sql') }, '0001_add_nickname.sql is still the template schemaguard new wrote'],
     ])('refuses at synth the migrations %j that the handler would refuse, with its message and fix', (files, message) => {
       const { s, props } = base();
       const dir = tempDir(files);

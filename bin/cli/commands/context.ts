@@ -3,6 +3,7 @@ import { parseDatabaseUrl, PgDriver } from '../../../lambda/driver/pg/pg-driver'
 import { InputError } from '../../../lambda/engine/errors';
 import { validateSchemaName } from '../../../lambda/engine/identifiers';
 import type { Redactor } from '../../../lambda/engine/redact';
+import { skippedLookalikes } from '../../../lambda/engine/source';
 import type { CliOptions } from '../args';
 import { startEmbedded, type EmbeddedServer } from '../embedded';
 import { UsageError } from '../errors';
@@ -86,4 +87,18 @@ export function stateSchemaFlag(opts: CliOptions): string {
   } catch (e) {
     throw e instanceof InputError ? new UsageError(e.message, { value: e.value, fix: e.fix, cause: e }) : e;
   }
+}
+
+/**
+ * What a run over the files says of them on stderr (even with --quiet: a
+ * warning, not progress): a --dir without a migration file (a wrong path
+ * read as "up to date"), and files named like migrations that are not read
+ * (no `.sql`). The exit code stays the command's: an empty directory is a
+ * new project too.
+ */
+export function warnAboutFiles(ctx: Pick<CommandContext, 'opts' | 'err'>, count: number): void {
+  const dir = ctx.opts.dir.replace(/\/+$/, '');
+  const skipped = skippedLookalikes(dir);
+  if (count === 0) ctx.err(`warning: no migration files in ${dir}/ (a migration is <version>_<name>.sql, e.g. 0001_create_users.sql; schemaguard new NAME makes one)`);
+  if (skipped.length) ctx.err(`note: ${dir}/: skipped ${skipped.join(', ')}: named like migrations, but only <version>_<name>.sql files are read (rename to .sql to apply)`);
 }

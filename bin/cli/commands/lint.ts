@@ -1,6 +1,8 @@
 /** `schemaguard lint`: the migration lint over the pending files (all files without a database). */
 import { FILE_NAME_PATTERN, migrationFiles, readMigrationText, validateMigrationText } from '../../../lambda/engine/source';
 import { DEFAULT_STATE_SCHEMA, readApplied } from '../../../lambda/engine/state';
+import { checksum } from '../../../lambda/engine/checksum';
+import { refuseUnwrittenTemplates } from '../../../lambda/engine/template';
 import { countBySeverity, formatFinding } from '../../../lambda/checks/finding';
 import { alteredTables, lintMigrations, lintSourceFromText, needsDependencies, readLintCatalog, type LintCatalog, type LintResult, type LintSource } from '../../../lambda/checks/lint';
 import { printFindings } from '../output/findings';
@@ -68,6 +70,8 @@ export async function lintCommand(ctx: CommandContext): Promise<number> {
       await driver.end();
     }
   }
+  // Refused as migrate refuses it (exit 2): a pending file still as `schemaguard new` wrote it.
+  refuseUnwrittenTemplates(sources.filter((s) => !s.applied).map((s) => ({ file: s.file, checksum: checksum(s.text) })), opts.dir);
   const result = await lintMigrations(sources, { catalog });
   if (opts.format === 'json') ctx.out(JSON.stringify({ command: 'lint', ...lintJson(result) }));
   else {

@@ -5,12 +5,13 @@ import { migrate, type MigrateResult, type RunEvent } from '../../../lambda/engi
 import { loadMigrationsAsync } from '../../../lambda/engine/source';
 import { directivesOf } from '../format';
 import { RunProgress, sayWhenInterrupted } from './interrupt';
-import { readWhileConnecting, stateSchemaFlag, type CommandContext } from './context';
+import { readWhileConnecting, stateSchemaFlag, warnAboutFiles, type CommandContext } from './context';
 
 export async function migrateCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
   // Two connections: the runner lock's, and the one that applies (a spare when nothing is pending).
   const { files: migrations, driver, where } = await readWhileConnecting(ctx, () => loadMigrationsAsync(opts.dir, { deferParse: true }), 2);
+  warnAboutFiles(ctx, migrations.length);
   const run = new RunProgress();
   // With the embedded server, its clean-up answers the signal (and stops the server, rolling the transaction back).
   const stopListening = opts.databaseUrl ? sayWhenInterrupted((signal) => run.interruptedLine(signal)) : () => undefined;

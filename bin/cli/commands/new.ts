@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../../lambda/engine/errors';
 import { FILE_NAME_PATTERN } from '../../../lambda/engine/source';
+import { migrationTemplate } from '../../../lambda/engine/template';
 import { UsageError } from '../errors';
 import type { CommandContext } from './context';
 
@@ -19,7 +20,8 @@ const DEFAULT_WIDTH = 4;
 export function migrationName(raw: string): string {
   if (NAME_PATTERN.test(raw) && !/\.sql$/i.test(raw)) return raw;
   // Accents dropped, not the letters (café → cafe): NFKD splits é into e and a combining mark.
-  const suggestion = raw.replace(/\.sql$/i, '').normalize('NFKD').replace(/\p{M}+/gu, '').trim().toLowerCase().replace(/[^a-z0-9_.-]+/g, '_').replace(/^[^a-z0-9]+|_+$/g, '');
+  // A file name's version goes too: new numbers the file (0010_foo.sql would make 0011_0010_foo.sql).
+  const suggestion = raw.replace(/\.sql$/i, '').replace(/^\d+[_-]+(?=[^_-])/, '').normalize('NFKD').replace(/\p{M}+/gu, '').trim().toLowerCase().replace(/[^a-z0-9_.-]+/g, '_').replace(/^[^a-z0-9]+|_+$/g, '');
   throw new UsageError(`bad migration name "${raw}": a name is letters, digits, _ . or -, starting with a letter or digit (no .sql, no spaces, no /)`, {
     value: raw, fix: suggestion ? `e.g. schemaguard new ${suggestion}` : 'e.g. schemaguard new add_lead_index',
   });
@@ -37,32 +39,6 @@ export function nextMigrationFile(existing: readonly string[], name: string): { 
   const version = (newest?.version ?? 0) + 1;
   const padded = newest && newest.digits.startsWith('0') ? newest.digits.length : newest ? 0 : DEFAULT_WIDTH;
   return { version, file: `${String(version).padStart(padded, '0')}_${name}.sql` };
-}
-
-/** The text of a new migration: a header about locks, the directives commented out, a check stub. */
-export function migrationTemplate(file: string): string {
-  return `-- ${file}
---
--- Runs in one transaction together with its state row and its checks, so
--- every lock a statement takes is held until COMMIT. Before you deploy,
--- \`schemaguard plan\` shows the lock each statement takes (ACCESS EXCLUSIVE
--- blocks reads and writes, SHARE blocks writes), the table's size, and
--- whether it rewrites or scans the table under that lock.
---
--- Directives go above the first statement; to use one, remove its leading "-- ".
---   Run each statement on its own, for CREATE INDEX CONCURRENTLY (keep it alone in its file):
--- -- schemaguard:no-transaction
---   Stop waiting for a lock after this long (lock timeouts are retried with backoff):
--- -- schemaguard:lock-timeout=5s
---   Stop a statement that runs longer than this:
--- -- schemaguard:statement-timeout=10m
-
-
-
--- A check runs before COMMIT; its query returns the rows that violate it (none = it holds):
--- -- schemaguard:check <what must hold>
--- -- SELECT … ;
-`;
 }
 
 export async function newCommand(ctx: CommandContext): Promise<number> {

@@ -11,10 +11,11 @@ import { planLocks, type LockPlan } from '../../../lambda/checks/locks/plan-lock
 import { computePlan, type Plan } from '../../../lambda/engine/plan';
 import { EMPTY_FILE_NOTE, isEmptyMigration, loadMigrations, type Migration } from '../../../lambda/engine/source';
 import { readApplied } from '../../../lambda/engine/state';
+import { refuseUnwrittenTemplates } from '../../../lambda/engine/template';
 import { planTable } from '../format';
 import { printFindings } from '../output/findings';
 import { lintJson, lintReport } from './lint';
-import { connectTarget, stateSchemaFlag, type CommandContext } from './context';
+import { connectTarget, stateSchemaFlag, warnAboutFiles, type CommandContext } from './context';
 import { lintPlan, planLintContext } from './plan-lint';
 import { printLockTable } from './plan-locks';
 
@@ -38,6 +39,7 @@ export async function planCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
   // Files first: bad input never reaches (or starts) a database.
   const migrations = loadMigrations(opts.dir);
+  warnAboutFiles(ctx, migrations.length);
   // In text, the table comes first: a file the SQL parser refuses still shows where it stands in the plan.
   const early = opts.format === 'text' ? (target: string, plan: Plan, refusal?: Refusal) => printTable(ctx.out, opts.dir, target, migrations, plan, refusal) : undefined;
   const report = opts.offline ? await offlinePlan(ctx, migrations, early) : await livePlan(ctx, migrations, early);
@@ -52,6 +54,7 @@ type EarlyPlan = ((target: string, plan: Plan, refusal?: Refusal) => void) | und
 
 async function offlinePlan(ctx: CommandContext, migrations: Migration[], early: EarlyPlan): Promise<PlanReport> {
   const plan = computePlan(migrations, []);
+  refuseUnwrittenTemplates(plan.pending, ctx.opts.dir);
   const target = 'no database (--offline: every file counts as pending)';
   early?.(target, plan);
   const context = await planLintContext(migrations, plan);
@@ -65,6 +68,8 @@ async function livePlan(ctx: CommandContext, migrations: Migration[], early: Ear
     const session = await driver.connect();
     try {
       const plan = computePlan(migrations, await readApplied(session, stateSchemaFlag(ctx.opts)));
+      // What migrate refuses (exit 2): a file still as `schemaguard new` wrote it.
+      refuseUnwrittenTemplates(plan.pending, ctx.opts.dir);
       const target = `${driver.target}${where}`;
       const refusal = refusalOf(driver, plan.pending);
       early?.(target, plan, refusal);

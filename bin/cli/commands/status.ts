@@ -4,18 +4,23 @@ import { foreignHistoryNote, foreignHistoryTables } from '../../../lambda/engine
 import type { Driver } from '../../../lambda/engine/ports';
 import { inspect } from '../../../lambda/engine/runner';
 import { loadMigrationsAsync, type Migration } from '../../../lambda/engine/source';
+import { isUnwrittenTemplate, unwrittenTemplateError } from '../../../lambda/engine/template';
 import { statusTable } from '../format';
 import { githubErrorAnnotation } from '../output/github';
 import { missingFiles, missingFilesNote } from '../../../lambda/engine/missing-files';
-import { readWhileConnecting, stateSchemaFlag, type CommandContext } from './context';
+import { readWhileConnecting, stateSchemaFlag, warnAboutFiles, type CommandContext } from './context';
 
 export async function statusCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
   const { files: migrations, driver, where } = await readWhileConnecting(ctx, () => loadMigrationsAsync(opts.dir));
+  warnAboutFiles(ctx, migrations.length);
   try {
     const plan = await inspect({ driver, migrations, stateSchema: stateSchemaFlag(opts) });
     if (opts.json) ctx.out(JSON.stringify(statusJson(driver.target, plan)));
-    else ctx.out(statusReport(`${driver.target}${where}`, plan, missingFilesNote(plan.unknown, migrations, opts.dir) ?? await foreignHistoryLine(driver, plan)));
+    else {
+      ctx.out(statusReport(`${driver.target}${where}`, plan, missingFilesNote(plan.unknown, migrations, opts.dir) ?? await foreignHistoryLine(driver, plan)));
+      for (const m of plan.pending.filter(isUnwrittenTemplate)) ctx.out(`note: ${unwrittenTemplateError(m.file, opts.dir).message}; migrate refuses it`);
+    }
     return opts.exitCode ? gateExitCode(ctx, plan, migrations) : 0;
   } finally {
     await driver.end();

@@ -191,8 +191,6 @@ const OPEN = 40;
 const CLOSE = 41;
 const SEMICOLON = 59;
 const COLON = 58;
-const QUOTE = 39;
-const DOUBLE_QUOTE = 34;
 
 /** Groups tokens into statements: `;` ends one unless inside parentheses or a BEGIN ATOMIC body. */
 class StatementCollector {
@@ -285,15 +283,15 @@ function metaCommand(input: string, token: Token, file: string | undefined): Inp
 }
 
 /**
- * psql's variable interpolation, `:'name'` (as a literal) or `:"name"` (as
- * an identifier): a colon right before a quote, after neither an operand
- * nor `[` (an array slice) nor `:` (a cast); `:name` is left alone (an array
- * slice `a[1:n]` has it).
+ * psql's variable interpolation, `:'name'` (as a literal), `:"name"` (as
+ * an identifier) or `:name` (as written): a colon right before a quote or a
+ * name, after neither an operand nor `[` (an array slice: `a[1:n]`,
+ * `a[lo:hi]`) nor `:` (a cast: `x::text`).
  */
 function isPsqlVariable(input: string, at: number): boolean {
   if (input.charCodeAt(at) !== COLON) return false;
-  const next = input.charCodeAt(at + 1);
-  if (next !== QUOTE && next !== DOUBLE_QUOTE) return false;
+  const next = input[at + 1] ?? '';
+  if (next !== "'" && next !== '"' && !/[A-Za-z_]/.test(next)) return false;
   // After an operand or a `[` it is an array slice (`v[1:"hi"]`, `v[:"hi"]`), after a `:` a cast.
   let k = at - 1;
   while (k >= 0 && /\s/.test(input[k]!)) k--;
@@ -311,10 +309,12 @@ function isPsqlVariable(input: string, at: number): boolean {
 const KEYWORDS_BEFORE_VALUE = new Set([
   'select', 'from', 'where', 'and', 'or', 'not', 'values', 'set', 'into', 'table', 'join', 'on', 'by', 'as', 'in', 'is', 'then', 'else',
   'when', 'returning', 'limit', 'offset', 'like', 'ilike', 'update', 'insert', 'delete', 'to', 'owner', 'schema', 'exists', 'default', 'using', 'with',
+  // Where psql scripts put a name (ALTER ROLE :role, GRANT … TO :role, CREATE INDEX … ON :tbl …): reserved words, or words no slice bound is called.
+  'role', 'user', 'database', 'index', 'view', 'sequence', 'column', 'references', 'trigger', 'function', 'procedure', 'extension', 'domain', 'authorization',
 ]);
 
 function psqlVariable(input: string, token: Token, file: string | undefined): InputError {
-  const variable = /^:(?:'[^']*'|"[^"]*")/.exec(input.slice(token.offset, token.offset + 80))?.[0] ?? input.slice(token.offset, token.offset + 12);
+  const variable = /^:(?:'[^']*'|"[^"]*"|[A-Za-z_][A-Za-z0-9_]*)/.exec(input.slice(token.offset, token.offset + 80))?.[0] ?? input.slice(token.offset, token.offset + 12);
   return new InputError(`${file ?? 'SQL'}:${token.line}: psql variable ${variable} is not SQL`, {
     file, line: token.line, value: variable,
     fix: 'write the value itself: psql replaces its variables (:name, :\'name\', :"name") before sending, schemaguard sends SQL to the server as written; for a value that differs per environment, set it in the database (ALTER DATABASE … SET app.name = …) and read it with current_setting(\'app.name\')',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseArgs } from '../../../bin/cli/args';
+import { nearestCommand, parseArgs } from '../../../bin/cli/args';
 import { UsageError } from '../../../bin/cli/errors';
 
 function usage(argv: string[]): UsageError {
@@ -61,11 +61,23 @@ describe('Function: parseArgs', () => {
     [['migrate', '--format=sarif'], '--format sarif: migrate has no sarif output', 'migrate takes --format text, json or github'],
     [['lint', '--json', '--format', 'sarif'], '--json and --format sarif ask for two outputs', 'write one: --json (the same as --format json) or --format sarif'],
     [['help', 'deploy'], 'unknown command "deploy"', 'use one of: help, migrate'],
+    // Regression (newcomer): a typo got the list of every command, not the one it meant.
+    [['migrat'], 'unknown command "migrat"', 'did you mean migrate? (use one of: help, migrate'],
+    [['stauts', '--exit-code'], 'unknown command "stauts"', 'did you mean status?'],
+    [['help', 'lnit'], 'unknown command "lnit"', 'did you mean lint?'],
     [['help', 'migrate', 'status'], 'unexpected argument "status"', 'schemaguard help COMMAND'],
   ])('refuses %j', (argv, message, fix) => {
     const e = usage(argv);
     expect(e.message).toBe(message);
     expect(e.fix).toContain(fix);
     expect(e.exitCode).toBe(2);
+  });
+});
+
+describe('Function: nearestCommand', () => {
+  it('names the command a typo meant, and none for a word far from every command', () => {
+    expect(['migrat', 'migrae', 'mirgate', 'MIGRATE', 'mig', 'statsu', 'doctr', 'snapshto', 'cpature'].map(nearestCommand))
+      .toEqual(['migrate', 'migrate', 'migrate', 'migrate', 'migrate', 'status', 'doctor', 'snapshot', 'capture']);
+    expect(['deploy', 'frobnicate', 'up', 'ba', 'x'].map(nearestCommand)).toEqual([undefined, undefined, undefined, undefined, undefined]);
   });
 });

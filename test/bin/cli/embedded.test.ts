@@ -1,6 +1,9 @@
 /** The embedded server's messages (bin/cli/embedded.ts) that need no server. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { initdbFailure } from '../../../bin/cli/embedded';
+import { GITIGNORE_TEXT, ignoreInGit, initdbFailure } from '../../../bin/cli/embedded';
+import { tempDir } from '../../support/files';
 
 const paths = { dir: '/p/.schemaguard', dataDir: '/p/.schemaguard/data', log: '/p/.schemaguard/postgres.log' };
 
@@ -24,5 +27,27 @@ describe('Function: initdbFailure', () => {
 
     expect(error.message).toBe('cannot initialise the embedded PostgreSQL in /p/.schemaguard/data: Failed to create and initialize a new user on this system.');
     expect(error.fix).toBe('see /p/.schemaguard/postgres.log; or use a server of your own with --database-url');
+  });
+});
+
+describe('Function: ignoreInGit', () => {
+  // Regression (newcomer): .schemaguard/ (data, password file) showed in a project's git status, ready to commit.
+  it('writes a .gitignore of * into the directory, and keeps one that is there', () => {
+    const fresh = tempDir({});
+    const kept = tempDir({ '.gitignore': 'data/\n' });
+
+    ignoreInGit(fresh);
+    ignoreInGit(fresh);
+    ignoreInGit(kept);
+
+    expect(readFileSync(join(fresh, '.gitignore'), 'utf8')).toBe(GITIGNORE_TEXT);
+    expect(GITIGNORE_TEXT.split('\n')).toContain('*');
+    expect(readFileSync(join(kept, '.gitignore'), 'utf8')).toBe('data/\n');
+  });
+
+  it('throws what is not "already there" (a directory it may not write to is named by its caller)', () => {
+    const dir = tempDir({});
+    writeFileSync(join(dir, 'file'), '');
+    expect(() => ignoreInGit(join(dir, 'file'))).toThrow(/ENOTDIR/);
   });
 });

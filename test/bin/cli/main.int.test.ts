@@ -47,6 +47,7 @@ describe(`CLI: schemaguard on ${target.name}`, () => {
     [['migrate', '--database-url', 'mysql://u:hunter2secret@h/db'], 'unsupported scheme "mysql:" in mysql://u:****@h/db'],
     [['migrate', '--database-url', 'postgres://u:hunter2secret@:bad port/db'], '--database-url: not a valid URL'],
     [['frobnicate'], 'unknown command "frobnicate"'],
+    [['migrat'], 'unknown command "migrat"\n  fix: did you mean migrate?'],
   ])('exits 2 on bad usage %j without echoing a password', async (argv, message) => {
     const r = await runCli([...argv, ...(argv.includes('--dir') ? [] : ['--dir', tempDir({ '1_a.sql': 'SELECT 1;' })])], { env: { DATABASE_URL: undefined } });
     expect(r.code).toBe(2);

@@ -5,7 +5,8 @@
  * is an assertion: recorded when its checks hold.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { CheckFailedError } from '../../../lambda/engine/errors';
+import { CheckFailedError, InputError } from '../../../lambda/engine/errors';
+import { migrationTemplate } from '../../../lambda/engine/template';
 import { dropDatabases, freshDatabase, rows, withClient } from '../../support/db';
 import { driverCases } from '../../support/drivers';
 import { rejection, runEngine } from '../../support/engine';
@@ -55,5 +56,18 @@ describe.each(driverCases())('Empty files: migrate on $name', ({ target, driver 
     expect(e).toBeInstanceOf(CheckFailedError);
     expect(e.message).toBe('2_unique_emails.sql:2: check failed: no two users share an email (1 offending row)');
     expect(await rows(url2, 'SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).toEqual([{ n: 0 }]);
+  });
+
+  // Regression (newcomer): recorded as a no-op, its SQL written afterwards never ran (the deploy's handler runs this engine too).
+  it('refuses a pending file still as schemaguard new wrote it, before anything runs (on every driver, as the handler runs it)', async () => {
+    const url = await freshDatabase(target, 'template_file');
+    const dir = tempDir({ '1_users.sql': PLACEHOLDERS['1_users.sql'], '2_add_nickname.sql': migrationTemplate('2_add_nickname.sql') });
+
+    const e = await rejection<InputError>(runEngine(driver, url, dir, { source: 'migrations' }));
+
+    expect(e).toBeInstanceOf(InputError);
+    expect(e.file).toBe('2_add_nickname.sql');
+    expect(e.fix).toBe('write its SQL (below the directives), or delete migrations/2_add_nickname.sql if you no longer need it');
+    expect(await rows(url, "SELECT to_regclass('public.users') AS t")).toEqual([{ t: null }]);
   });
 });

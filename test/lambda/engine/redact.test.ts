@@ -26,6 +26,18 @@ describe('Function: maskUrl', () => {
 });
 
 describe('Class: Redactor', () => {
+  // Regression (newcomer): "cannot connect to …app?password=****: password authentication failed" lost its colon when redacted again.
+  it('keeps the colon after a URL whose password= is masked already, and masks one that is not, colon and all', () => {
+    const r = new Redactor();
+    const target = maskUrl('postgres://postgres@127.0.0.1:5432/app?password=hunter22');
+
+    expect(r.redact(`cannot connect to ${target}: password authentication failed for user "postgres"`))
+      .toBe('cannot connect to postgres://postgres@127.0.0.1:5432/app?password=****: password authentication failed for user "postgres"');
+    expect(r.redact(`cannot connect to ${target}`)).toBe(`cannot connect to ${target}`);
+    expect(r.redact('postgres://h/app?password=hunter22: failed')).toBe('postgres://h/app?password=**** failed');
+    expect(r.redact('postgres://h/app?password=****x:y failed')).toBe('postgres://h/app?password=**** failed');
+  });
+
   it('removes registered secrets, raw and URL-encoded, from text and values', () => {
     const r = new Redactor().add('p@ss word!');
     expect(r.redact('auth failed for p@ss word! and p%40ss%20word!')).toBe('auth failed for **** and ****');

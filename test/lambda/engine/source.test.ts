@@ -40,13 +40,26 @@ describe('Function: loadMigrations', () => {
     const e = inputError(() => loadMigrations(tempDir({ '3_a.sql': 'SELECT 1;', '003_b.sql': 'SELECT 2;' })));
     expect(e.message).toBe('duplicate version 3: 003_b.sql and 3_a.sql');
     expect(e.exitCode).toBe(2);
+    // Regression (newcomer): the fix said "the next free version number" without naming it.
+    const f = inputError(() => loadMigrations(tempDir({ '0001_a.sql': 'SELECT 1;', '0002_b.sql': 'SELECT 1;', '0002_c.sql': 'SELECT 2;', '0009_d.sql': 'SELECT 3;' })));
+    expect(f.fix).toBe('give 0002_c.sql the next free version number, 10: rename it to 0010_c.sql (or, if 0002_c.sql is the one a database already applied, 0002_b.sql to 0010_b.sql)');
   });
 
-  it.each(['1-x.sql', 'x_1.sql', '1_.sql', '1_a b.sql', 'V1__a b.sql'])('refuses the file name %j', (name) => {
+  it.each(['x_1.sql', '1_.sql', 'V1__a b.sql'])('refuses the file name %j', (name) => {
     const e = inputError(() => loadMigrations(tempDir({ [name]: 'SELECT 1;' })));
     expect(e.file).toBe(name);
     expect(e.message).toContain('does not match <version>_<name>.sql');
     expect(e.fix).toContain('0004_add_lead_index.sql');
+  });
+
+  // Regression (newcomer): an upper-case extension or a dashed name got the general rule, not the name to give the file.
+  it.each([
+    ['0005_add_phone.SQL', '0005_add_phone.sql'], ['5-add-phone.sql', '5_add_phone.sql'], ['1-x.sql', '1_x.sql'],
+    ['1_a b.sql', '1_a_b.sql'], ['0007_add-col.Sql', '0007_add-col.sql'], ['12 - notes.sql', '12_notes.sql'],
+  ])('refuses the file name %j, with the exact rename %j', (name, renamed) => {
+    const e = inputError(() => loadMigrations(tempDir({ [name]: 'SELECT 1;' })));
+    expect(e.message).toBe(`${name}: file name does not match <version>_<name>.sql`);
+    expect(e.fix).toBe(`rename it to ${renamed} (git mv ${name} ${renamed})`);
   });
 
   it.each([['V1__x.sql', '1_x.sql'], ['v0042__add_index.v2.sql', '0042_add_index.v2.sql']])('refuses Flyway\'s name %j, with the name that keeps its number', (name, renamed) => {
@@ -188,6 +201,19 @@ describe('Function: parseMigration', () => {
   it('does not read directives inside a function body', () => {
     const m = parseMigration('3_fn.sql', 'CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$\n-- schemaguard:bogus\nSELECT 1\n$$;');
     expect(m.statements).toHaveLength(1);
+  });
+
+  // Regression (newcomer): "-- schemaguard:lock-timeout 5s" said bad duration "5s", a good duration.
+  it.each([
+    ['-- schemaguard:lock-timeout 5s', 'schemaguard:lock-timeout is missing the "=" before its value 5s', 'write the line as: -- schemaguard:lock-timeout=5s'],
+    ['-- schemaguard:statement-timeout: 10m', 'schemaguard:statement-timeout is missing the "=" before its value 10m', 'write the line as: -- schemaguard:statement-timeout=10m'],
+    ['-- schemaguard:lock-timeout', 'schemaguard:lock-timeout has no value', 'write a number with a unit: 500ms, 5s, 2m, 1h (or 0 for none), e.g. -- schemaguard:lock-timeout=5s'],
+    ['-- schemaguard:lock-timeout soon', 'schemaguard:lock-timeout has a bad duration "soon"', 'write a number with a unit: 500ms, 5s, 2m, 1h (or 0 for none), e.g. -- schemaguard:lock-timeout=5s'],
+  ])('refuses %j naming what is wrong, with the line to write', (line, message, fix) => {
+    const e = inputError(() => parseMigration('1_d.sql', `${line}\nSELECT 1;`));
+    expect(e.message).toBe(`1_d.sql:1: ${message}`);
+    expect(e.fix).toBe(fix);
+    expect(e.line).toBe(1);
   });
 
   it.each([

@@ -32,7 +32,9 @@ describe(`CLI: schemaguard migrate on ${target.name}`, () => {
     const r = await runCli(['migrate', '--dir', dir, '--database-url', url]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/error: 1_a\.sql was changed after it was applied: applied checksum [0-9a-f]{12}, file checksum [0-9a-f]{12}; nothing was run/);
-    expect(r.stderr).toContain('fix: restore the file as it was applied');
+    expect(r.stderr).toContain('fix: restore the file as it was applied (git log -p 1_a.sql) and put a change that must run in a new migration (schemaguard new NAME); ');
+    // Regression (newcomer): the fix offered valid-checksum and repair for a change that had to run; both record it without running it.
+    expect(r.stderr).toContain('valid-checksum and repair record the new text as applied WITHOUT running it');
   });
 
   it('exits 1 with a readable error carrying the line, SQLSTATE, detail', async () => {
@@ -126,5 +128,28 @@ describe(`CLI: schemaguard migrate reads its files while it connects, on ${targe
 
     expect(out.join('\n')).toMatch(/up to date: version 1, 1 applied/);
     expect(code).toBe(0);
+  });
+
+  // Regression (newcomer): a --dir without migration files said "up to date: version none" and nothing else; 0005_add_phone (no .sql) was skipped without a word.
+  it('migrate, status and plan warn of a --dir without migration files (exit 0), and name the files skipped for lack of .sql', async () => {
+    const url = await freshDatabase(target, 'no_files');
+    const empty = tempDir({ 'README.md': '# migrations', '0005_add_phone': 'ALTER TABLE t ADD COLUMN phone text;', '6_notes.txt': 'x' });
+
+    const runs = [
+      await runCli(['migrate', '--quiet', '--dir', empty, '--database-url', url]),
+      await runCli(['status', '--exit-code', '--dir', empty, '--database-url', url]),
+      await runCli(['plan', '--dir', empty, '--database-url', url]),
+    ];
+
+    for (const r of runs) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(`warning: no migration files in ${empty}/ (a migration is <version>_<name>.sql, e.g. 0001_create_users.sql; schemaguard new NAME makes one)\n`);
+      expect(r.stderr).toContain(`note: ${empty}/: skipped 0005_add_phone, 6_notes.txt: named like migrations, but only <version>_<name>.sql files are read (rename to .sql to apply)\n`);
+    }
+    expect(runs[0]!.stdout).toMatch(/^up to date: version none/);
+
+    const some = tempDir({ '1_a.sql': 'SELECT 1;' });
+    const ok = await runCli(['migrate', '--quiet', '--dir', some, '--database-url', url]);
+    expect(ok.stderr).toBe('');
   });
 });

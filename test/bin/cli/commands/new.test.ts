@@ -36,6 +36,10 @@ describe('Function: migrationName', () => {
     expect(fix('Add Lead Index')).toBe('e.g. schemaguard new add_lead_index');
     // Regression (helper): an accented letter was dropped with its accent ("café" suggested "caf").
     expect(fix('café crème')).toBe('e.g. schemaguard new cafe_creme');
+    // Regression (newcomer): a file name suggested "schemaguard new 0010_foo", which makes 0011_0010_foo.sql.
+    expect(fix('0010_foo.sql')).toBe('e.g. schemaguard new foo');
+    expect(fix('7-add-phone.SQL')).toBe('e.g. schemaguard new add-phone');
+    expect(fix('2fa.sql')).toBe('e.g. schemaguard new 2fa');
   });
 });
 

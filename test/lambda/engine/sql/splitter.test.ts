@@ -59,6 +59,11 @@ SELECT 3;`;
     ['\\i other.sql', 'psql meta-command'],
     ["INSERT INTO t VALUES (:'app_name')", "psql variable :'app_name' is not SQL"],
     ['SELECT * FROM :"table_name"', 'psql variable :"table_name" is not SQL'],
+    // Regression (newcomer): a bare psql variable reached the server as a syntax error at ":".
+    ['ALTER TABLE :tbl ADD COLUMN c int', 'psql variable :tbl is not SQL'],
+    ['INSERT INTO t VALUES (:next_id, 1)', 'psql variable :next_id is not SQL'],
+    ['GRANT SELECT ON t TO :app_role', 'psql variable :app_role is not SQL'],
+    ['CREATE INDEX i ON :tbl (a)', 'psql variable :tbl is not SQL'],
   ])('refuses %j with the line it starts on', (sql, message) => {
     let caught: unknown;
     try { splitSql(`SELECT 1;\n${sql}`, { file: 'x.sql' }); } catch (e) { caught = e; }
@@ -69,8 +74,9 @@ SELECT 3;`;
   });
 
   it('keeps a cast to a quoted type, an array slice, and a colon before a quote inside a string or body', () => {
-    const sql = 'SELECT x::"text" FROM s;\nSELECT (a)[1:n] FROM s;\nSELECT \':\'\'x\'\'\', $$ :\'y\' $$;\nSELECT v[1:"Hi"], v[:"Hi"], v[lo : "Hi"] FROM s;';
-    expect(splitSql(sql).map((x) => x.line)).toEqual([1, 2, 3, 4]);
+    const sql = 'SELECT x::"text" FROM s;\nSELECT (a)[1:n] FROM s;\nSELECT \':\'\'x\'\'\', $$ :\'y\' $$;\nSELECT v[1:"Hi"], v[:"Hi"], v[lo : "Hi"] FROM s;'
+      + '\nSELECT x::text, a[lo:hi], a[1:n], a[:n], f(p := 1), $1::int FROM s;\nSELECT \':x\', $$ :y $$ /* :z */;';
+    expect(splitSql(sql).map((x) => x.line)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
   it('reports top-level line comments, not those inside strings', () => {
