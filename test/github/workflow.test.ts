@@ -29,7 +29,7 @@ describe('GitHub workflow: .github/workflows/schemaguard.yml', () => {
   it('lints, migrates the embedded PostgreSQL, checks the contracts, uploads both SARIF reports even after a failure, then fails', () => {
     const ids = steps.map((s) => s.run ?? s.uses ?? '');
     const at = (text: string) => ids.findIndex((x) => x.includes(text));
-    expect(at('schemaguard lint --format sarif')).toBeGreaterThan(at('npm ci'));
+    expect(at('schemaguard lint ${BASE:+--since "$BASE"} --format sarif')).toBeGreaterThan(at('npm ci'));
     expect(at('schemaguard migrate')).toBeGreaterThan(at('schemaguard lint'));
     expect(at('schemaguard check --format sarif')).toBeGreaterThan(at('schemaguard migrate'));
     const uploads = steps.filter((s) => s.uses?.startsWith('github/codeql-action/upload-sarif'));
@@ -41,13 +41,20 @@ describe('GitHub workflow: .github/workflows/schemaguard.yml', () => {
   it('every schemaguard command line in it parses', () => {
     expect(schemaguardLines.length).toBeGreaterThanOrEqual(4);
     for (const line of schemaguardLines) {
-      const argv = line.replace(/\s*>.*$/, '').trim().split(/\s+/).slice(2);
+      // The lint step's --since, as the shell expands it on a pull request.
+      const argv = line.replace(/\s*>.*$/, '').replace('${BASE:+--since "$BASE"}', '--since origin/main').trim().split(/\s+/).slice(2);
       expect(() => parseArgs(argv, {}), line).not.toThrow();
     }
   });
 
-  it('its lint step, run as written on this repository, writes SARIF that validates', () => {
-    const line = schemaguardLines.find((l) => l.includes('lint --format sarif'))!;
+  it('on a pull request, lints with the base branch\'s files as applied (a full clone: fetch-depth 0)', () => {
+    const lint = steps.find((s) => s.id === 'lint')!;
+    expect((lint as { env?: Record<string, string> }).env?.BASE).toBe("${{ github.event_name == 'pull_request' && format('origin/{0}', github.base_ref) || '' }}");
+    expect(steps.find((s) => s.uses?.startsWith('actions/checkout'))!.with?.['fetch-depth']).toBe(0);
+  });
+
+  it('its lint step, run as written on this repository (as on a push: no base), writes SARIF that validates', () => {
+    const line = schemaguardLines.find((l) => l.includes('lint ${BASE:+--since "$BASE"} --format sarif'))!;
     const command = line.replace('npx schemaguard', `"${process.execPath}" "${CLI}"`).replace(/\s*>.*$/, '');
     const out = execSync(command, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, DATABASE_URL: '' } });
     const log = JSON.parse(out) as { runs: { results: { level: string }[] }[] };

@@ -1,0 +1,57 @@
+/** `lint --since REF`: the files a git ref has count as applied, so the rules for existing tables fire on the project's own tables. */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../../../lambda/engine/errors';
+import { filesAtRef } from '../../../bin/cli/git-base';
+import { runCli } from '../../support/cli';
+import { tempDir } from '../../support/files';
+
+const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd, encoding: 'utf8' });
+
+/** A repository whose main branch has 0001 (the table), and a branch adding 0002 (a blocking index on it). */
+function project(): string {
+  const root = tempDir({ 'migrations/0001_widgets.sql': 'CREATE TABLE widgets (id bigint PRIMARY KEY, name text);\n' }, 'repo');
+  git(root, 'init', '-q', '-b', 'main');
+  git(root, 'add', '.');
+  git(root, 'commit', '-q', '-m', 'widgets');
+  git(root, 'checkout', '-q', '-b', 'feature');
+  writeFileSync(join(root, 'migrations', '0002_widgets_name.sql'), 'CREATE INDEX widgets_name ON widgets (name);\n');
+  return root;
+}
+
+describe('Module: git-base', () => {
+  it('lists the files of a folder at a ref, not those added since', () => {
+    const root = project();
+    expect(filesAtRef(join(root, 'migrations'), 'main')).toEqual(new Set(['0001_widgets.sql']));
+  });
+
+  it('refuses a ref git does not know, naming it, with the fetch to run', () => {
+    const root = project();
+    expect(() => filesAtRef(join(root, 'migrations'), 'origin/main')).toThrow(InputError);
+    expect(() => filesAtRef(join(root, 'migrations'), 'origin/main')).toThrow(/^--since origin\/main: could not list .*migrations\/ at origin\/main: fatal: Not a valid object name origin\/main/);
+  });
+
+  it('lint --since main: the branch\'s new index on the table main created is an error; without it every file is pending and the table new', async () => {
+    const root = project();
+    const since = await runCli(['lint', '--since', 'main'], { cwd: root, env: { DATABASE_URL: '' } });
+    expect(since.code).toBe(1);
+    expect(since.stdout).toContain('0002_widgets_name.sql:1:30: error index-not-concurrent');
+    expect(since.stderr).toContain('lint 1 file main does not have, of 2 in migrations/ (the others count as applied: their tables exist)');
+    const without = await runCli(['lint'], { cwd: root, env: { DATABASE_URL: '' } });
+    expect(without.code).toBe(0);
+    expect(without.stdout).toContain('lint: 2 files, 0 errors, 0 warnings');
+  });
+
+  it('lint --since with a bad ref, or with --database-url too, is an input error (exit 2)', async () => {
+    const root = project();
+    const bad = await runCli(['lint', '--since', 'origin/main'], { cwd: root, env: { DATABASE_URL: '' } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('fix: run in the repository with that ref fetched: git fetch origin main');
+    const both = await runCli(['lint', '--since', 'main', '--database-url', 'postgres://app:secret@localhost:1/app'], { cwd: root });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--since and --database-url both say which files are applied');
+    expect(both.stderr).not.toContain('secret');
+  });
+});
