@@ -153,10 +153,16 @@ async function applyWithoutTransaction(session: Session, m: Migration, s: ApplyS
   const invalidBefore = await invalidIndexes(session);
   await session.setTimeouts(settings);
   let ended = false;
+  /** The statements that committed, while they run (undefined once they all did). */
+  let committed: SqlStatement[] | undefined = [];
   try {
     for (const batch of bodyBatches(m, NO_TRANSACTION_BATCH_CHARS)) {
-      for (const stmt of batch) attempts += await runWithLockRetries(session, m, stmt, s, settings, invalidBefore);
+      for (const stmt of batch) {
+        attempts += await runWithLockRetries(session, m, stmt, s, settings, invalidBefore);
+        committed.push(stmt);
+      }
     }
+    committed = undefined;
     if (m.checks.length) await runChecksReadOnly(session, m, settings);
     await refuseNewInvalidIndexes(session, m, invalidBefore);
     const executionMs = Math.round(performance.now() - started);
@@ -166,10 +172,22 @@ async function applyWithoutTransaction(session: Session, m: Migration, s: ApplyS
     return { executionMs, attempts };
   } catch (e) {
     if (!session.broken) await dropOrNameNewInvalidIndexes(session, invalidBefore, s);
+    if (e instanceof MigrationError && committed?.length) e.fix = `${committedBefore(committed)}${e.fix ? `; ${e.fix}` : ''}`;
     throw e;
   } finally {
     if (!ended && !session.broken) await endFileSession(session).catch(() => undefined);
   }
+}
+
+/**
+ * What of a no-transaction file stayed applied when a statement failed: each
+ * statement before it committed on its own, and the file is not recorded, so
+ * the next run starts again from its first line.
+ */
+function committedBefore(committed: SqlStatement[]): string {
+  const shown = committed.slice(0, 5).map((c) => c.line).join(', ');
+  const lines = committed.length === 1 ? `line ${shown}` : `lines ${shown}${committed.length > 5 ? ` and ${committed.length - 5} more` : ''}`;
+  return `${lines} of this no-transaction file committed before it and stay${committed.length === 1 ? 's' : ''} applied, but the file is not recorded: the next run starts again from its first line, so make ${committed.length === 1 ? 'that statement' : 'those statements'} safe to run twice (IF NOT EXISTS) or undo ${committed.length === 1 ? 'it' : 'them'} first`;
 }
 
 /** A no-transaction file's session state ends: its timeouts, and whatever else it set (the driver's reset). */

@@ -60,7 +60,8 @@ export class MigrationError extends Error {
   readonly table?: string;
   readonly columnName?: string;
   readonly constraint?: string;
-  readonly fix?: string;
+  /** What to do; a no-transaction file's failure adds what of the file stayed applied (`apply.ts`). */
+  fix?: string;
   /** The files the failed run applied (committed) before it stopped, in order: `migrate --json` says them. */
   appliedBefore?: string[];
 

@@ -208,11 +208,17 @@ export class MigrationParser implements ScanSink {
     }
     if (directives.noTransaction || !refusesTransactionBlock(c.kind)) return;
     const [why, fix] = c.kind === 'concurrently'
-      ? ['CONCURRENTLY cannot run inside a transaction', 'put "-- schemaguard:no-transaction" on the first line of the file (and nothing else that needs a transaction), or drop CONCURRENTLY']
-      : [`${c.keyword} cannot run inside a transaction block`, 'put "-- schemaguard:no-transaction" on the first line of the file'];
+      ? ['CONCURRENTLY cannot run inside a transaction', `move it to a migration of its own that starts with "-- schemaguard:no-transaction"${RERUNNABLE[s.words[0] ?? ''] ?? ''}: there each statement commits on its own, and a failure leaves those before it applied; or drop CONCURRENTLY`]
+      : [`${c.keyword} cannot run inside a transaction block`, 'move it to a migration of its own that starts with "-- schemaguard:no-transaction" (each statement there commits on its own, and a failure leaves those before it applied)'];
     throw new InputError(`${file}:${c.line}: ${why}`, { file, line: c.line, value: s.text.slice(0, 80), fix });
   }
 }
+
+/** How a concurrent statement is written to run again after a failed run (a no-transaction file is not rolled back). */
+const RERUNNABLE: Record<string, string> = {
+  create: ', written to run again (CREATE INDEX CONCURRENTLY IF NOT EXISTS name …)',
+  drop: ', written to run again (DROP INDEX CONCURRENTLY IF EXISTS …)',
+};
 
 /** The values that leave standard_conforming_strings on: what `parse_bool` reads as true (unique prefixes of on/true/yes, and 1), and DEFAULT. */
 const TRUE = /^(?:on|t|tr|tru|true|y|ye|yes|1|default)$/i;

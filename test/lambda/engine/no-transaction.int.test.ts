@@ -50,6 +50,19 @@ describe.each(driverCases())('no-transaction migrations on $name', ({ target, dr
     expect(await indexes(url)).toEqual([{ name: 'unique_active_purchase', valid: true }]);
   });
 
+  it('says which lines of the file committed before the failing statement (they stay applied; the file is not recorded)', async () => {
+    // Regression: the next run failed on "column already exists" with nothing having said line 2 stayed applied.
+    const url = await freshDatabase(target, 'cicpart');
+    await seed(url, true);
+    const dir = tempDir({ '1_idx.sql': `-- schemaguard:no-transaction\nALTER TABLE purchases ADD COLUMN status text;\n${CIC.split('\n').slice(1).join('\n')}` });
+
+    const e = await rejection<StatementError>(runEngine(driver, url, dir));
+
+    expect({ sqlstate: e.sqlstate, line: e.line }).toEqual({ sqlstate: '23505', line: 3 });
+    expect(e.fix).toMatch(/^line 2 of this no-transaction file committed before it and stays applied, but the file is not recorded: the next run starts again from its first line, so make that statement safe to run twice \(IF NOT EXISTS\) or undo it first/);
+    expect(await rows(url, "SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'purchases' AND column_name = 'status'")).toEqual([{ n: 1 }]);
+  });
+
   it('indexes a partitioned table partition by partition: keeps the parent\'s index (INVALID by design) when a partition\'s build fails, and a rerun attaches the rest', async () => {
     const url = await freshDatabase(target, 'cicparts');
     await withClient(url, (c) => c.query(`
