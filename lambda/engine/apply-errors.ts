@@ -8,6 +8,7 @@ import {
 } from './errors';
 import { CHECK_PREFIX } from './script';
 import { runsOutsideTransaction, type Check, type Migration } from './source';
+import { classifyStatement, concurrentIndexTarget } from './sql/classify';
 import { isComment, tokenize } from './sql/lexer';
 import { lineOfPosition, type SqlStatement } from './sql/splitter';
 
@@ -35,8 +36,18 @@ export function statementError(m: Migration, stmt: SqlStatement | null, e: unkno
   const lost = broken || isConnectionLoss(e);
   return new StatementError(`${where}: ${lost ? `connection lost: ${why}` : why}`, {
     ...fields, file: m.file, version: m.version, line, statement: stmt ? shorten(stmt.text) : undefined, cause: e,
-    fix: lost ? 'nothing of this migration was recorded; run again once the database is reachable' : cancelFix(fields.sqlstate, why),
+    fix: lost ? lostFix(stmt) : cancelFix(fields.sqlstate, why),
   });
+}
+
+/** A connection lost during a statement: a concurrent build cut off leaves an INVALID index, which only a name finds again. */
+function lostFix(stmt: SqlStatement | null): string {
+  const fix = 'nothing of this migration was recorded; run again once the database is reachable';
+  if (!stmt || stmt.words[0] !== 'create' || classifyStatement(stmt).kind !== 'concurrently') return fix;
+  const target = concurrentIndexTarget(stmt.text);
+  return `${fix}. The concurrent build cut off may have left an INVALID index: ${target
+    ? `the next run drops ${target.index} before building it again`
+    : 'it has no name, so the next run builds another beside it; find it with SELECT indexrelid::regclass FROM pg_index WHERE NOT indisvalid and drop it with DROP INDEX CONCURRENTLY'}`;
 }
 
 /**

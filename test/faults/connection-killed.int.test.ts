@@ -60,6 +60,7 @@ describe.each(driverCases())('Faults: a runner connection killed, on $name', ({ 
     expect(e.file).toBe('2_step2.sql');
     expect(e.line).toBe(4);
     expect(e.message).toContain('connection lost');
+    expect(e.fix).toBe('lines 2, 3 of this no-transaction file committed before it and stay applied, but the file is not recorded: the next run starts again from its first line, so make those statements safe to run twice (IF NOT EXISTS) or undo them first; nothing of this migration was recorded; run again once the database is reachable');
     // What a no-transaction file promises: statements that finished stay, nothing is recorded.
     expect(await observe(url)).toEqual({ recorded: [1], tables: [1, 2], ledger: [1] });
     expect(await rows(url, "SELECT indexname FROM pg_indexes WHERE tablename = 'step_2' ORDER BY 1")).toEqual([{ indexname: 'step2_a' }]);
@@ -90,6 +91,7 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Faults: a se
 
     expect((await killer).length).toBe(1);
     expect(e.file).toBe('1_index.sql');
+    expect(e.fix).toBe('nothing of this migration was recorded; run again once the database is reachable. The concurrent build cut off may have left an INVALID index: the next run drops marker_fault_cic before building it again');
     expect(await rows(url, "SELECT indexrelid::regclass::text AS i, indisvalid AS valid FROM pg_index WHERE indexrelid = 'marker_fault_cic'::regclass")).toEqual([{ i: 'marker_fault_cic', valid: false }]);
     const rerun = await runEngine(driver, url, dir);
     expect(rerun.applied.map((a) => a.version)).toEqual([1]);
