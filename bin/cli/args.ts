@@ -25,6 +25,8 @@ export type BaselineSource = (typeof BASELINE_SOURCES)[number];
 
 export interface CliOptions {
   command: Command | 'help' | 'version';
+  /** `help COMMAND`, `COMMAND --help`: the command whose help to print. */
+  helpFor?: Command;
   databaseUrl?: string;
   dir: string;
   json: boolean;
@@ -73,35 +75,42 @@ export interface CliOptions {
 }
 
 type FlagKind = 'string' | 'duration' | 'int' | 'count' | 'bool' | 'format' | 'source';
-interface FlagSpec { key: keyof CliOptions; kind: FlagKind; help: string; value?: string }
+/** `for`: the commands the flag applies to (in their help); every command when absent. */
+interface FlagSpec { key: keyof CliOptions; kind: FlagKind; help: string; value?: string; for?: readonly Command[] }
+
+/** The commands that connect to a database (every one but `new`; `snapshot` only to its own throwaway server). */
+const CONNECTING: readonly Command[] = ['migrate', 'plan', 'status', 'lint', 'check', 'diff', 'doctor', 'guard', 'capture', 'baseline', 'repair'];
+/** The commands that read or write the state table. */
+const STATEFUL: readonly Command[] = ['migrate', 'plan', 'status', 'lint', 'diff', 'doctor', 'guard', 'capture', 'baseline', 'repair'];
+const MIGRATING: readonly Command[] = ['migrate', 'snapshot'];
 
 export const FLAGS: Record<string, FlagSpec> = {
-  '--database-url': { key: 'databaseUrl', kind: 'string', value: 'URL', help: 'PostgreSQL to use (or DATABASE_URL); default: the embedded server under .schemaguard/' },
+  '--database-url': { key: 'databaseUrl', kind: 'string', value: 'URL', for: CONNECTING, help: 'PostgreSQL to use (or DATABASE_URL); default: the embedded server under .schemaguard/' },
   '--dir': { key: 'dir', kind: 'string', value: 'DIR', help: 'migrations directory (default: migrations)' },
   '--json': { key: 'json', kind: 'bool', help: 'print the result (or the error) as one JSON object' },
-  '--lock-wait': { key: 'lockWaitMs', kind: 'duration', value: 'DURATION', help: 'how long to wait for another runner\'s lock, trying again with backoff (default: 60s; 0 = one try)' },
-  '--lock-timeout': { key: 'lockTimeoutMs', kind: 'duration', value: 'DURATION', help: 'lock_timeout per migration without a directive (default: 5s)' },
-  '--statement-timeout': { key: 'statementTimeoutMs', kind: 'duration', value: 'DURATION', help: 'statement_timeout per migration without a directive (default: 0 = none)' },
-  '--lock-retries': { key: 'lockRetries', kind: 'int', value: 'N', help: 'retries after a lock timeout, with backoff (default: 3)' },
-  '--allow-ahead': { key: 'allowAhead', kind: 'bool', help: 'succeed when the database has migrations the files do not (rollbacks)' },
-  '--out-of-order': { key: 'outOfOrder', kind: 'bool', help: 'apply pending migrations older than the newest applied one' },
-  '--state-schema': { key: 'stateSchema', kind: 'string', value: 'NAME', help: "schema for schemaguard's state table (default: schemaguard)" },
-  '--embedded-dir': { key: 'embeddedDir', kind: 'string', value: 'DIR', help: 'data directory of the embedded server (default: .schemaguard)' },
+  '--lock-wait': { key: 'lockWaitMs', kind: 'duration', value: 'DURATION', for: ['migrate', 'baseline', 'repair'], help: 'how long to wait for another runner\'s lock, trying again with backoff (default: 60s; 0 = one try)' },
+  '--lock-timeout': { key: 'lockTimeoutMs', kind: 'duration', value: 'DURATION', for: MIGRATING, help: 'lock_timeout per migration without a directive (default: 5s)' },
+  '--statement-timeout': { key: 'statementTimeoutMs', kind: 'duration', value: 'DURATION', for: MIGRATING, help: 'statement_timeout per migration without a directive (default: 0 = none)' },
+  '--lock-retries': { key: 'lockRetries', kind: 'int', value: 'N', for: MIGRATING, help: 'retries after a lock timeout, with backoff (default: 3)' },
+  '--allow-ahead': { key: 'allowAhead', kind: 'bool', for: ['migrate', 'status'], help: 'succeed when the database has migrations the files do not (rollbacks)' },
+  '--out-of-order': { key: 'outOfOrder', kind: 'bool', for: ['migrate', 'status'], help: 'apply pending migrations older than the newest applied one' },
+  '--state-schema': { key: 'stateSchema', kind: 'string', value: 'NAME', for: STATEFUL, help: "schema for schemaguard's state table (default: schemaguard)" },
+  '--embedded-dir': { key: 'embeddedDir', kind: 'string', value: 'DIR', for: CONNECTING, help: 'data directory of the embedded server (default: .schemaguard)' },
   '--quiet': { key: 'quiet', kind: 'bool', help: 'no progress lines' },
-  '--connect-timeout': { key: 'connectTimeoutMs', kind: 'duration', value: 'DURATION', help: 'give up on one connection attempt after this long (default: 10s; 0 = no limit)' },
-  '--connect-retries': { key: 'connectRetries', kind: 'int', value: 'N', help: 'retry a failed connection N times with backoff, e.g. while the server starts (default: 0)' },
-  '--contracts': { key: 'contractsDir', kind: 'string', value: 'DIR', help: 'query contracts for check, guard and capture (default: contracts)' },
-  '--snapshot': { key: 'snapshot', kind: 'string', value: 'FILE', help: 'schema snapshot for diff and guard (default: lambda/schema/snapshot.json)' },
+  '--connect-timeout': { key: 'connectTimeoutMs', kind: 'duration', value: 'DURATION', for: CONNECTING, help: 'give up on one connection attempt after this long (default: 10s; 0 = no limit)' },
+  '--connect-retries': { key: 'connectRetries', kind: 'int', value: 'N', for: CONNECTING, help: 'retry a failed connection N times with backoff, e.g. while the server starts (default: 0)' },
+  '--contracts': { key: 'contractsDir', kind: 'string', value: 'DIR', for: ['check', 'guard', 'capture'], help: 'query contracts for check, guard and capture (default: contracts)' },
+  '--snapshot': { key: 'snapshot', kind: 'string', value: 'FILE', for: ['diff', 'guard', 'check', 'snapshot'], help: 'schema snapshot for diff and guard (default: lambda/schema/snapshot.json)' },
   '--format': { key: 'format', kind: 'format', value: 'FORMAT', help: 'text, json or github (workflow annotations; a failure is one) for every command; sarif (SARIF 2.1.0) for lint, check, doctor, diff, plan and guard (default: text)' },
-  '--reason': { key: 'reason', kind: 'string', value: 'TEXT', help: 'why: kept with the rows baseline records and with every checksum repair accepts' },
-  '--rename': { key: 'rename', kind: 'bool', help: 'repair: also accept a file whose version ran under another name (that migration renamed, not a new one)' },
-  '--from': { key: 'from', kind: 'source', value: 'TOOL', help: 'baseline: take the version from flyway or node-pg-migrate history in the same database' },
-  '--exit-code': { key: 'exitCode', kind: 'bool', help: 'status: exit 1 when a migration is pending or changed, or migrate would refuse the database (a CI gate)' },
-  '--since': { key: 'since', kind: 'string', value: 'REF', help: 'lint: the files git ref REF has count as applied, the rest pending (a pull request: --since origin/main); without it or a database every file is pending' },
-  '--offline': { key: 'offline', kind: 'bool', help: 'plan: from the files alone, without a database (every file pending, no table sizes)' },
-  '--warn-rows': { key: 'warnRows', kind: 'count', value: 'N', help: 'plan: warn when a write-blocking lock is held over a scan or rewrite of a table of at least N rows (default: 100000)' },
-  '--min-calls': { key: 'minCalls', kind: 'count', value: 'N', help: 'capture: only statements executed at least N times (default: 5)' },
-  '--dry-run': { key: 'dryRun', kind: 'bool', help: 'capture: list the contracts it would write, write nothing' },
+  '--reason': { key: 'reason', kind: 'string', value: 'TEXT', for: ['baseline', 'repair'], help: 'why: kept with the rows baseline records and with every checksum repair accepts' },
+  '--rename': { key: 'rename', kind: 'bool', for: ['repair'], help: 'repair: also accept a file whose version ran under another name (that migration renamed, not a new one)' },
+  '--from': { key: 'from', kind: 'source', value: 'TOOL', for: ['baseline'], help: 'baseline: take the version from flyway or node-pg-migrate history in the same database' },
+  '--exit-code': { key: 'exitCode', kind: 'bool', for: ['status'], help: 'status: exit 1 when a migration is pending or changed, or migrate would refuse the database (a CI gate)' },
+  '--since': { key: 'since', kind: 'string', value: 'REF', for: ['lint'], help: 'lint: the files git ref REF has count as applied, the rest pending (a pull request: --since origin/main); without it or a database every file is pending' },
+  '--offline': { key: 'offline', kind: 'bool', for: ['plan'], help: 'plan: from the files alone, without a database (every file pending, no table sizes)' },
+  '--warn-rows': { key: 'warnRows', kind: 'count', value: 'N', for: ['plan'], help: 'plan: warn when a write-blocking lock is held over a scan or rewrite of a table of at least N rows (default: 100000)' },
+  '--min-calls': { key: 'minCalls', kind: 'count', value: 'N', for: ['capture'], help: 'capture: only statements executed at least N times (default: 5)' },
+  '--dry-run': { key: 'dryRun', kind: 'bool', for: ['capture'], help: 'capture: list the contracts it would write, write nothing' },
 };
 
 export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
@@ -141,7 +150,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === '-h' || arg === '--help') { opts.command = 'help'; return opts; }
+    if (arg === '-h' || arg === '--help') { opts.command = 'help'; opts.helpFor = commandIn(argv); return opts; }
     if (arg === '-v' || arg === '--version') { opts.command = 'version'; return opts; }
     if (!arg.startsWith('--')) { rest.push(arg); continue; }
     const eq = arg.indexOf('=');
@@ -171,7 +180,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     // No `value`: the arguments may hold a database URL with its password.
     throw new UsageError('no command given', { fix: `write schemaguard COMMAND [flags], COMMAND one of: ${COMMANDS.join(', ')} (schemaguard help lists them and the flags)` });
   }
-  if (command === 'help') { opts.command = 'help'; helpArguments(extra); return opts; }
+  if (command === 'help') { opts.command = 'help'; opts.helpFor = helpArguments(extra); return opts; }
   opts.command = knownCommand(command);
   opts.args = commandArguments(opts.command, extra);
   if (opts.json && opts.format !== 'text' && opts.format !== 'json') {
@@ -246,9 +255,23 @@ function editDistance(a: string, b: string): number {
 }
 
 /** `help [COMMAND]`: a command named after help must be one. */
-function helpArguments(extra: string[]): void {
+function helpArguments(extra: string[]): Command | undefined {
   if (extra.length > 1) throw new UsageError(`unexpected argument "${extra[1]}"`, { value: extra[1], fix: 'write schemaguard help, or schemaguard help COMMAND' });
-  if (extra[0] !== undefined) knownCommand(extra[0]);
+  return extra[0] === undefined ? undefined : knownCommand(extra[0]);
+}
+
+/** The command of `… COMMAND … --help`: the first argument that is neither a flag nor a flag's value, when it is a command. */
+function commandIn(argv: string[]): Command | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg.startsWith('-')) {
+      const spec = FLAGS[arg];
+      if (spec && spec.kind !== 'bool' && !arg.includes('=')) i++;
+      continue;
+    }
+    return (COMMANDS as readonly string[]).includes(arg) ? (arg as Command) : undefined;
+  }
+  return undefined;
 }
 
 /** The commands that write findings as SARIF; every command takes text, json and github (a failure as a workflow annotation). */
@@ -329,34 +352,66 @@ function oneOf<T extends string>(name: string, raw: string, allowed: readonly T[
   throw new UsageError(`${name}: unknown value "${raw}"`, { value: raw, fix: `use one of: ${allowed.join(', ')}` });
 }
 
-export function helpText(version: string): string {
-  const flags = Object.entries(FLAGS).map(([f, s]) => `  ${`${f}${s.value ? ` ${s.value}` : ''}`.padEnd(30)} ${s.help}`).join('\n');
-  return `schemaguard ${version} — ordered, checked PostgreSQL schema fixes
+/** Each command's usage and what it does, for the help. */
+const COMMAND_HELP: Record<Command, { usage: string; what: string }> = {
+  plan: { usage: 'plan', what: 'what would run, in order: each statement\'s lock, its table\'s size, rewrites and scans (writes nothing)' },
+  migrate: { usage: 'migrate', what: 'apply pending migrations, each in its own transaction with its checks' },
+  status: { usage: 'status', what: 'applied / baselined / pending / changed / unknown, as a table' },
+  lint: { usage: 'lint', what: 'lint the pending migrations (all files without a database or --since); exit 1 on errors' },
+  check: { usage: 'check', what: 'check the query contracts (--contracts DIR) against the live schema, writing nothing' },
+  diff: { usage: 'diff', what: 'compare the live schema with the snapshot the migrations produce; exit 1 on drift' },
+  snapshot: { usage: 'snapshot', what: 'apply the migrations to a throwaway embedded PostgreSQL and write the schema they produce (--snapshot)' },
+  doctor: { usage: 'doctor', what: 'schema problems on any database (missing defaults, foreign keys, INVALID indexes, …)' },
+  guard: { usage: 'guard', what: 'one read-only pass over a live database: drift, contracts, doctor errors, INVALID indexes,\nunvalidated constraints, pending or unknown migrations; exit 1 when a finding pages' },
+  capture: { usage: 'capture', what: 'write the application\'s statements from pg_stat_statements as contracts (--dry-run lists them)' },
+  new: { usage: 'new NAME', what: 'create the next-numbered migration file in --dir, with a header of directives' },
+  baseline: { usage: 'baseline VERSION', what: 'record the files up to VERSION as applied without running them (adopting an existing database)' },
+  repair: { usage: 'repair [VERSION…] --reason TEXT', what: 'accept the new text of applied files that were edited; old and new checksums are audited' },
+};
 
-Usage: schemaguard <command> [flags]
-       schemaguard help
+/** The order of the commands in the help. */
+const HELP_ORDER: readonly Command[] = ['plan', 'migrate', 'status', 'lint', 'check', 'diff', 'snapshot', 'doctor', 'guard', 'capture', 'new', 'baseline', 'repair'];
 
-Commands:
-  plan      what would run, in order: each statement's lock, its table's size, rewrites and scans (writes nothing)
-  migrate   apply pending migrations, each in its own transaction with its checks
-  status    applied / baselined / pending / changed / unknown, as a table
-  lint      lint the pending migrations (all files without a database); exit 1 on errors
-  check     check the query contracts (--contracts DIR) against the live schema, writing nothing
-  diff      compare the live schema with the snapshot the migrations produce; exit 1 on drift
-  snapshot  apply the migrations to a throwaway embedded PostgreSQL and write the schema they produce (--snapshot)
-  doctor    schema problems on any database (missing defaults, foreign keys, INVALID indexes, …)
-  guard     one read-only pass over a live database: drift, contracts, doctor errors, INVALID indexes,
-            unvalidated constraints, pending or unknown migrations; exit 1 when a finding pages
-  capture   write the application's statements from pg_stat_statements as contracts (--dry-run lists them)
-  new NAME  create the next-numbered migration file in --dir, with a header of directives
-  baseline VERSION
-            record the files up to VERSION as applied without running them (adopting an existing database)
-  repair [VERSION…] --reason TEXT
-            accept the new text of applied files that were edited; old and new checksums are audited
+const EXIT_CODES = 'Exit codes: 0 success, 1 a migration, check or refusal failed, 2 usage or input error.';
+
+/** One flag's help line. */
+function flagLine([flag, spec]: [string, FlagSpec]): string {
+  return `  ${`${flag}${spec.value ? ` ${spec.value}` : ''}`.padEnd(30)} ${spec.help}`;
+}
+
+/** The help: every command and flag, or (`command`) that command's usage and the flags it takes. */
+export function helpText(version: string, command?: Command): string {
+  if (command) {
+    const { usage, what } = COMMAND_HELP[command];
+    const flags = Object.entries(FLAGS).filter(([, spec]) => !spec.for || spec.for.includes(command)).map(flagLine).join('\n');
+    return `schemaguard ${version} — ${command}: ${what.replace(/\n/g, ' ')}
+
+Usage: schemaguard ${usage} [flags]
 
 Flags:
 ${flags}
 
-Exit codes: 0 success, 1 a migration, check or refusal failed, 2 usage or input error.
+${EXIT_CODES}
+schemaguard help lists every command.
+`;
+  }
+  const commands = HELP_ORDER.map((c) => {
+    const { usage, what } = COMMAND_HELP[c];
+    const lines = what.split('\n');
+    const first = usage.length <= 8 ? `  ${usage.padEnd(9)} ${lines[0]}` : `  ${usage}\n            ${lines[0]}`;
+    return [first, ...lines.slice(1).map((l) => `            ${l}`)].join('\n');
+  }).join('\n');
+  return `schemaguard ${version} — ordered, checked PostgreSQL schema fixes
+
+Usage: schemaguard <command> [flags]
+       schemaguard help [command]
+
+Commands:
+${commands}
+
+Flags:
+${Object.entries(FLAGS).map(flagLine).join('\n')}
+
+${EXIT_CODES}
 `;
 }

@@ -34,12 +34,15 @@ describe('bin/schemaguard.cjs', () => {
   let whole: ReturnType<typeof run>;
   beforeAll(() => { whole = run(['--help']); });
 
-  it.each(CORE_COMMANDS)('%s first: the core bundle alone, with the same help as the whole CLI', (command) => {
+  it.each(CORE_COMMANDS)('%s first: the core bundle alone, with the same help of the command as the whole CLI', (command) => {
     const r = run([command, '--help']);
 
     expect(r.bundles).toEqual(['schemaguard-core.cjs']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe(whole.stdout);
+    const fromWhole = run(['--quiet', 'help', command]);
+    expect(fromWhole.bundles).toEqual(['schemaguard.cjs']);
+    expect(r.stdout).toBe(fromWhole.stdout);
+    expect(r.stdout).toMatch(new RegExp(`^schemaguard \\S+ — ${command}: `));
   });
 
   it.each(COMMANDS.filter((c) => !(CORE_COMMANDS as readonly string[]).includes(c)))('%s: the whole CLI', (command) => {
@@ -53,10 +56,13 @@ describe('bin/schemaguard.cjs', () => {
     expect(run([]).bundles).toEqual(['schemaguard.cjs']);
   });
 
-  it.each([[['help']], [['help', 'migrate']]])('%j prints the help of --help, exit 0 (it was an unknown command)', (args) => {
-    const r = run(args);
+  it('help prints the help of --help, and help migrate that of migrate --help, exit 0 (help was an unknown command)', () => {
+    const r = run(['help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(whole.stdout);
+    const m = run(['help', 'migrate']);
+    expect(m.code).toBe(0);
+    expect(m.stdout).toBe(run(['migrate', '--help']).stdout);
   });
 });
 

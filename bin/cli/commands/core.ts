@@ -15,7 +15,7 @@ export type CommandTable = Partial<Record<CliOptions['command'], () => Promise<C
 export const CORE_COMMANDS = ['migrate', 'status', 'new', 'baseline', 'repair'] as const;
 
 export const CORE_COMMAND_RUNS = {
-  help: async () => async (ctx) => { ctx.out(helpText(VERSION)); return 0; },
+  help: async () => async (ctx) => { ctx.out(helpText(VERSION, ctx.opts.helpFor)); return 0; },
   version: async () => async (ctx) => { ctx.out(VERSION); return 0; },
   status: async () => (await import('./status')).statusCommand,
   migrate: async () => (await import('./migrate')).migrateCommand,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nearestCommand, parseArgs } from '../../../bin/cli/args';
+import { COMMANDS, FLAGS, helpText, nearestCommand, parseArgs } from '../../../bin/cli/args';
 import { UsageError } from '../../../bin/cli/errors';
 
 function usage(argv: string[]): UsageError {
@@ -22,6 +22,7 @@ describe('Function: parseArgs', () => {
     expect(parseArgs(['help'], {}).command).toBe('help');
     expect(parseArgs(['help', 'migrate'], {}).command).toBe('help');
     expect(parseArgs(['--help'], {}).command).toBe('help');
+    expect(parseArgs(['--help'], {}).helpFor).toBeUndefined();
   });
 
   // Regression (helper): no command printed the help and exited 0, so a CI step `schemaguard $COMMAND` with the variable empty passed.
@@ -79,5 +80,37 @@ describe('Function: nearestCommand', () => {
     expect(['migrat', 'migrae', 'mirgate', 'MIGRATE', 'mig', 'statsu', 'doctr', 'snapshto', 'cpature'].map(nearestCommand))
       .toEqual(['migrate', 'migrate', 'migrate', 'migrate', 'migrate', 'status', 'doctor', 'snapshot', 'capture']);
     expect(['deploy', 'frobnicate', 'up', 'ba', 'x'].map(nearestCommand)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+  });
+});
+
+describe('Function: helpText, for one command', () => {
+  it.each([
+    [['migrate', '--help']], [['help', 'migrate']], [['--dir', 'db', 'migrate', '-h']], [['--lock-timeout=2s', 'migrate', '--help']],
+  ])('%j asks for the help of migrate', (argv) => {
+    expect(parseArgs(argv, {})).toMatchObject({ command: 'help', helpFor: 'migrate' });
+  });
+
+  it('a flag\'s value is not taken for the command (--dir lint migrate --help is migrate\'s)', () => {
+    expect(parseArgs(['--dir', 'lint', 'migrate', '--help'], {}).helpFor).toBe('migrate');
+    expect(parseArgs(['--help', 'nonsense'], {}).helpFor).toBeUndefined();
+  });
+
+  it('lists the command\'s usage and only the flags it takes', () => {
+    const migrate = helpText('1.2.3', 'migrate');
+    expect(migrate).toMatch(/^schemaguard 1\.2\.3 — migrate: apply pending migrations/);
+    expect(migrate).toContain('Usage: schemaguard migrate [flags]');
+    expect(migrate).toContain('--lock-timeout DURATION');
+    expect(migrate).not.toContain('--since');
+    expect(migrate).not.toContain('--offline');
+    const lint = helpText('1.2.3', 'lint');
+    expect(lint).toContain('--since REF');
+    expect(lint).not.toContain('--lock-timeout');
+    expect(helpText('1.2.3', 'repair')).toContain('Usage: schemaguard repair [VERSION…] --reason TEXT [flags]');
+    expect(helpText('1.2.3', 'new')).not.toContain('--database-url');
+  });
+
+  it('every flag is in the help of at least one command, and every command names only known ones', () => {
+    const shown = new Set(COMMANDS.flatMap((c) => [...helpText('v', c).matchAll(/^ {2}(--[a-z-]+)/gm)].map((m) => m[1])));
+    expect([...shown].sort()).toEqual(Object.keys(FLAGS).sort());
   });
 });
