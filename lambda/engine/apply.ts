@@ -149,7 +149,6 @@ async function applyWithoutTransaction(session: Session, m: Migration, s: ApplyS
   const settings = effectiveSettings(m, s);
   const started = performance.now();
   let attempts = 1;
-  await dropLeftoverInvalidIndexes(session, m, s);
   const invalidBefore = await invalidIndexes(session);
   await session.setTimeouts(settings);
   let ended = false;
@@ -209,32 +208,40 @@ async function runWithLockRetries(
   let lastBlockers: Blocker[] = [];
   /** The statement's own lock timeout (file and line), which the last one to give up names. */
   let timedOut: MigrationError | undefined;
-  let dropFirst = false;
+  /** An INVALID index of an earlier run that this statement builds, to drop first (looked up now: after the file's own SET search_path). */
+  let leftover = true;
+  let dropNew = false;
   for (let attempt = 1; ; attempt++) {
     const watcher = new BlockerWatcher(s.monitor, () => session.pid, settings.lockTimeoutMs);
-    let dropping = dropFirst;
+    let dropping = true;
     try {
-      // A CREATE INDEX CONCURRENTLY that timed out left an INVALID index, dropped before the retry. The
-      // drop waits for the same sessions as the build, so it may time out too: then it is the attempt that failed.
-      if (dropping) {
-        watcher.start();
-        await dropNewInvalidIndexes(session, invalidBefore, s);
-        watcher.pause();
-        dropFirst = dropping = false;
-      }
+      // A drop waits for the same sessions as a build, under the same lock_timeout: when it times out, it is the attempt that failed.
+      watcher.start();
+      if (leftover) await dropLeftoverInvalidIndexes(session, m, stmt, s);
+      leftover = false;
+      // A CREATE INDEX CONCURRENTLY that timed out left an INVALID index, dropped before the retry.
+      if (dropNew) await dropNewInvalidIndexes(session, invalidBefore, s);
+      dropNew = false;
+      watcher.pause();
+      dropping = false;
       await runStatement(session, m, stmt, watcher);
       return attempt - 1;
     } catch (e) {
       if (watcher.blockers.length) lastBlockers = watcher.blockers;
       const err = e instanceof MigrationError ? e : wrapUnknown(m, e);
-      if (err.sqlstate !== '55P03' || session.broken) throw err;
+      if (err.sqlstate !== '55P03' || session.broken) throw dropping ? dropError(m, stmt, e, session.broken) : err;
       if (!dropping) timedOut = err;
-      dropFirst = true;
-      await backOffOrGiveUp(m, timedOut ?? err, attempt, lastBlockers, s, settings.lockTimeoutMs);
+      dropNew = !dropping || dropNew;
+      await backOffOrGiveUp(m, timedOut ?? dropError(m, stmt, e, false), attempt, lastBlockers, s, settings.lockTimeoutMs);
     } finally {
       watcher.pause();
     }
   }
+}
+
+/** A drop of an INVALID index before `stmt` failed: the statement's file and line, the DROP's message (its position is not the statement's). */
+function dropError(m: Migration, stmt: SqlStatement, e: unknown, broken: boolean): MigrationError {
+  return e instanceof MigrationError ? e : statementError(m, stmt, e, broken, null);
 }
 
 /**

@@ -5,7 +5,8 @@
  */
 import { MigrationError } from './errors';
 import type { Queryable, Session } from './ports';
-import { bodyBatches, type Migration } from './source';
+import type { Migration } from './source';
+import type { SqlStatement } from './sql/splitter';
 import { concurrentIndexTarget } from './sql/classify';
 
 export async function invalidIndexes(q: Queryable): Promise<Set<string>> {
@@ -48,24 +49,23 @@ export async function dropNewInvalidIndexes(session: Session, before: Set<string
 }
 
 /**
- * An INVALID index with the name a file creates is a leftover of an earlier
- * failed run; `CREATE INDEX CONCURRENTLY IF NOT EXISTS` would silently keep it.
- * Looked up in its table's schema, where PostgreSQL makes it (an index of
- * `app.t` is `app.i`, whatever search_path says).
+ * An INVALID index with the name a statement creates is a leftover of an
+ * earlier failed run; `CREATE INDEX CONCURRENTLY IF NOT EXISTS` would silently
+ * keep it. Looked up just before the statement, in the file's session (its
+ * own `SET search_path` applies), in the table's schema, where PostgreSQL
+ * makes it (an index of `app.t` is `app.i`).
  */
-export async function dropLeftoverInvalidIndexes(session: Session, m: Migration, s: { onNote?: (message: string) => void }): Promise<void> {
-  for (const stmt of [...bodyBatches(m, Number.POSITIVE_INFINITY)].flat()) {
-    const target = concurrentIndexTarget(stmt.text);
-    if (!target) continue;
-    const r = await session.query<{ name: string }>(
-      `SELECT format('%I.%I', n.nspname, c.relname) AS name
-         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE NOT i.indisvalid AND i.indrelid = to_regclass($2) AND i.indexrelid = to_regclass(quote_ident(n.nspname) || '.' || $1)`,
-      [target.index, target.table],
-    );
-    for (const row of r.rows) {
-      await session.query(`DROP INDEX CONCURRENTLY IF EXISTS ${row.name}`);
-      s.onNote?.(`${m.file}: dropped INVALID index ${row.name} left by an earlier failed run`);
-    }
+export async function dropLeftoverInvalidIndexes(session: Session, m: Migration, stmt: SqlStatement, s: { onNote?: (message: string) => void }): Promise<void> {
+  const target = concurrentIndexTarget(stmt.text);
+  if (!target) return;
+  const r = await session.query<{ name: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS name
+       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE NOT i.indisvalid AND i.indrelid = to_regclass($2) AND i.indexrelid = to_regclass(quote_ident(n.nspname) || '.' || $1)`,
+    [target.index, target.table],
+  );
+  for (const row of r.rows) {
+    await session.query(`DROP INDEX CONCURRENTLY IF EXISTS ${row.name}`);
+    s.onNote?.(`${m.file}: dropped INVALID index ${row.name} left by an earlier failed run`);
   }
 }

@@ -142,8 +142,24 @@ ALTER INDEX ledger_id_at_idx ATTACH PARTITION ledger_2026_id_at_idx;
   });
 });
 
-// Through the Data API a concurrent build runs as a bare call, without lock_timeout (data-api-driver.ts): it waits instead.
-describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('a concurrent build behind a lock on $name', ({ target, driver }) => {
+// Through the Data API a concurrent build runs as a bare call, without lock_timeout, and a session's SET does not outlive its call (data-api-driver.ts).
+describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('no-transaction files in one session on $name', ({ target, driver }) => {
+  it('finds it too when the file\'s own SET search_path names the schema (looked up just before the statement, in its session)', async () => {
+    const url = await freshDatabase(target, 'cicpath');
+    await withClient(url, (c) => c.query(`
+      CREATE SCHEMA app;
+      CREATE TABLE app.purchases (student_id int, course_id int);
+      INSERT INTO app.purchases SELECT g, g FROM generate_series(1, 200) g;
+      INSERT INTO app.purchases VALUES (7, 7);`));
+    await withClient(url, (c) => c.query('CREATE UNIQUE INDEX CONCURRENTLY purchase_key ON app.purchases (student_id, course_id)').catch(() => undefined));
+    await withClient(url, (c) => c.query('DELETE FROM app.purchases WHERE ctid = (SELECT max(ctid) FROM app.purchases WHERE student_id = 7)'));
+
+    const r = await runEngine(driver, url, tempDir({ '1_idx.sql': '-- schemaguard:no-transaction\nSET search_path = app;\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS purchase_key ON purchases (student_id, course_id);\n' }));
+
+    expect(r.outcome).toBe('applied');
+    expect(await rows(url, "SELECT i.indisvalid AS valid FROM pg_index i WHERE i.indexrelid = 'app.purchase_key'::regclass")).toEqual([{ valid: true }]);
+  });
+
   it('retries a build blocked by an open transaction, dropping its INVALID index first (the drop waits for the same session), then names the file, line and blocker', async () => {
     // Regression: the drop timed out too, and its bare "canceling statement due to lock timeout" escaped the retries (no file, no blocker).
     const url = await freshDatabase(target, 'cicblocked');
@@ -158,9 +174,14 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('a concurrent
       const err = await rejection<LockTimeoutError>(runEngine(driver, url, dir, {
         lockTimeoutMs: 300, lockRetries: 2, onEvent: (ev) => { if (ev.type === 'note') notes.push(ev.message); },
       }));
+      // A second run while the transaction is still open: the leftover's drop waits under the file's lock_timeout too, and retries.
+      const again = await rejection<LockTimeoutError>(runEngine(driver, url, dir, { lockTimeoutMs: 300, lockRetries: 1 }));
       await blocker.query('ROLLBACK');
-      return { err, pid };
+      return { err, again, pid };
     });
+    expect(e.again).toBeInstanceOf(LockTimeoutError);
+    expect({ file: e.again.file, line: e.again.line, attempts: e.again.attempts }).toEqual({ file: '1_idx.sql', line: 2, attempts: 2 });
+    expect(e.again.blockers.map((b) => b.pid)).toContain(e.pid);
 
     expect(e.err).toBeInstanceOf(LockTimeoutError);
     expect({ file: e.err.file, line: e.err.line, attempts: e.err.attempts }).toEqual({ file: '1_idx.sql', line: 2, attempts: 3 });
@@ -171,6 +192,7 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('a concurrent
     expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).toEqual([{ n: 0 }]);
 
     // Once the transaction ended, the next run drops the leftover and builds the index.
+    // Regression: the next run's drop of the leftover ran before the file's lock_timeout was set, and waited for ever.
     const rerun = await runEngine(driver, url, dir);
     expect(rerun.outcome).toBe('applied');
     expect(await indexes(url)).toEqual([{ name: 'unique_active_purchase', valid: true }]);
