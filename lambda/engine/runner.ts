@@ -292,8 +292,10 @@ async function applyPending(run: PendingRun, pending: Migration[], result: Migra
       recordApplied(result, m, await applyOne(run, m));
     } catch (e) {
       if (!cutByDeadline(run, m, e, cap)) throw e;
-      // Rolled back whole: a new run, with the whole of its time, applies it from the start.
-      if (startedAt - run.startedAt > run.reserveMs && !runsOutsideTransaction(m)) {
+      // Rolled back whole: a new run, with the whole of its time, applies it from the start — when that time is
+      // at least twice what it had here (one that had most of a run would only fail again, later, holding its locks longer).
+      const fullRun = (run.options.deadline ?? 0) - run.startedAt - run.reserveMs;
+      if (Date.now() - startedAt < fullRun / 2 && !runsOutsideTransaction(m)) {
         run.emit({ type: 'note', message: `${m.file}: cut by the deadline after ${Date.now() - startedAt} ms and rolled back; it is still pending` });
         return stopAtDeadline(run, pending.slice(k), result);
       }

@@ -378,8 +378,13 @@ function alarmOnce(scope: Construct, id: string, action: cloudwatch.IAlarmAction
  * own minute, so the other may fire a minute after.
  */
 const HOLD_WAIT = Duration.minutes(2);
-/** How long a held page stays held after the other alarms cleared (a consequence stops with its cause). */
-const HOLD_EXTENSION = Duration.minutes(1);
+/**
+ * How long a held page stays held after the other alarms cleared: each alarm
+ * clears QUIET_MINUTES after its own last datapoint, evaluated at its own
+ * offset in the minute, and the 25P02 of an incident can land in the minute
+ * after its cause's; 5 minutes keeps the end of one incident from paging.
+ */
+const HOLD_EXTENSION = Duration.minutes(5);
 
 /** The paging classes that only follow another error, when another paging class is alarmed to hold them back. */
 function heldBack(classes: readonly ErrorClass[]): Set<ErrorClass> {

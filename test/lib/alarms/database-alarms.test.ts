@@ -260,12 +260,12 @@ describe('Construct: DatabaseAlarms', () => {
       expect(rule.split(' OR ')).toHaveLength(causes.length);
       expect(suppressor.Properties.AlarmActions).toBeUndefined();
       expect(suppressor.Properties.AlarmDescription).toMatch(/^\[STATE\] In ALARM while any of these paging alarms is: Not-null violation, ON CONFLICT without a matching constraint, Undefined function\. No actions/);
-      // The page: the 25P02 alarm's state, the runbook, the topic; it waits 2 minutes for the other alarm to fire, and pages alone 1 minute after it cleared.
+      // The page: the 25P02 alarm's state, the runbook, the topic; it waits 2 minutes for the other alarm to fire, and pages alone 5 minutes after it cleared.
       expect(ruleOf(page)).toMatch(/^ALARM\("DatabaseAlarmsTransactionAbortedAlarm[0-9A-F]{8}"\)$/);
       expect(page.Properties).toMatchObject({
         ActionsSuppressor: { 'Fn::GetAtt': [suppressorId, 'Arn'] },
         ActionsSuppressorWaitPeriod: 120,
-        ActionsSuppressorExtensionPeriod: 60,
+        ActionsSuppressorExtensionPeriod: 300,
         AlarmActions: [{ Ref: expect.stringMatching(/^DatabaseAlarmsTopic[0-9A-F]{8}$/) }],
         OKActions: [{ Ref: expect.stringMatching(/^DatabaseAlarmsTopic[0-9A-F]{8}$/) }],
         AlarmDescription: alarmDescriptionFor(ERROR_CATALOG.find((c) => c.followsAnotherError)!, FOLDER),
