@@ -292,6 +292,8 @@ function isPsqlVariable(input: string, at: number): boolean {
   if (input.charCodeAt(at) !== COLON) return false;
   const next = input[at + 1] ?? '';
   if (next !== "'" && next !== '"' && !/[A-Za-z_]/.test(next)) return false;
+  // Inside brackets it is an array slice whatever comes before it (`vals[index:index]`: a column may be called index).
+  if (insideBrackets(input, at)) return false;
   // After an operand or a `[` it is an array slice (`v[1:"hi"]`, `v[:"hi"]`), after a `:` a cast.
   let k = at - 1;
   while (k >= 0 && /\s/.test(input[k]!)) k--;
@@ -303,6 +305,21 @@ function isPsqlVariable(input: string, at: number): boolean {
     return KEYWORDS_BEFORE_VALUE.has(input.slice(start, k + 1).toLowerCase());
   }
   return !/[$)\]"'[:]/.test(input[k]!);
+}
+
+/** Whether an unclosed `[` comes before `at` in its statement (looked back over at most 4,000 characters). */
+function insideBrackets(input: string, at: number): boolean {
+  let depth = 0;
+  for (let k = at - 1; k >= Math.max(0, at - 4000); k--) {
+    const c = input[k];
+    if (c === ';') return false;
+    if (c === ']') depth++;
+    else if (c === '[') {
+      if (depth === 0) return true;
+      depth--;
+    }
+  }
+  return false;
 }
 
 /** Words after which a value or a name comes, not a slice's lower bound. */

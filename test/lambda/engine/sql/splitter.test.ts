@@ -75,8 +75,10 @@ SELECT 3;`;
 
   it('keeps a cast to a quoted type, an array slice, and a colon before a quote inside a string or body', () => {
     const sql = 'SELECT x::"text" FROM s;\nSELECT (a)[1:n] FROM s;\nSELECT \':\'\'x\'\'\', $$ :\'y\' $$;\nSELECT v[1:"Hi"], v[:"Hi"], v[lo : "Hi"] FROM s;'
-      + '\nSELECT x::text, a[lo:hi], a[1:n], a[:n], f(p := 1), $1::int FROM s;\nSELECT \':x\', $$ :y $$ /* :z */;';
-    expect(splitSql(sql).map((x) => x.line)).toEqual([1, 2, 3, 4, 5, 6]);
+      + '\nSELECT x::text, a[lo:hi], a[1:n], a[:n], f(p := 1), $1::int FROM s;\nSELECT \':x\', $$ :y $$ /* :z */;'
+      // Regression (review): a slice between columns named like keywords read as a psql variable (PostgreSQL runs these).
+      + '\nSELECT vals[index:index], vals[sequence:sequence + 1], m[1][role:role] FROM s;';
+    expect(splitSql(sql).map((x) => x.line)).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
 
   it('reports top-level line comments, not those inside strings', () => {
