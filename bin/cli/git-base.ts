@@ -8,18 +8,39 @@
 import { execFileSync } from 'node:child_process';
 import { InputError } from '../../lambda/engine/errors';
 
-/** Names of the files in `dir` at `ref` (`git ls-tree`, run in `dir`). */
-export function filesAtRef(dir: string, ref: string): Set<string> {
-  let out: string;
+/** The files of `dir` at `ref`, each with its blob id (`git ls-tree`, run in `dir`). */
+export function filesAtRef(dir: string, ref: string): Map<string, string> {
+  const out = git(dir, ['ls-tree', '-z', ref, '--', '.'], `--since ${ref}: could not list ${dir}/ at ${ref}`);
+  const files = new Map<string, string>();
+  for (const entry of out.split('\0')) {
+    // <mode> SP <type> SP <object> TAB <file>
+    const m = /^\d+ blob ([0-9a-f]+)\t(.+)$/.exec(entry);
+    if (m) files.set(m[2]!, m[1]!);
+  }
+  return files;
+}
+
+/**
+ * Of `names` (files of `dir` that `ref` has), those whose text here is what
+ * `ref` has (`git hash-object`, with the repository's filters: a CRLF
+ * checkout of an LF file is unchanged). An applied file edited since counts
+ * as pending: lint reads it as the new text it is.
+ */
+export function unchangedSince(dir: string, base: Map<string, string>, names: string[], ref: string): Set<string> {
+  if (names.length === 0) return new Set();
+  const ids = git(dir, ['hash-object', '--', ...names], `--since ${ref}: could not hash the files of ${dir}/`).trim().split('\n');
+  return new Set(names.filter((name, k) => base.get(name) === ids[k]));
+}
+
+function git(cwd: string, args: string[], what: string): string {
   try {
-    out = execFileSync('git', ['ls-tree', '--name-only', '-z', ref, '--', '.'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
   } catch (e) {
     const err = e as { code?: string; stderr?: unknown };
     const why = err.code === 'ENOENT' ? 'git is not installed (or not on PATH)' : String(err.stderr ?? '').trim().split('\n')[0] || String(e);
-    throw new InputError(`--since ${ref}: could not list ${dir}/ at ${ref}: ${why}`, {
-      value: ref,
+    throw new InputError(`${what}: ${why}`, {
+      value: args.join(' '),
       fix: 'run in the repository with that ref fetched: git fetch origin main (in GitHub Actions, actions/checkout with fetch-depth: 0), then --since origin/main',
     });
   }
-  return new Set(out.split('\0').filter(Boolean));
 }

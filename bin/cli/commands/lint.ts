@@ -7,7 +7,7 @@ import { countBySeverity, formatFinding } from '../../../lambda/checks/finding';
 import { alteredTables, lintMigrations, lintSourceFromText, needsDependencies, readLintCatalog, type LintCatalog, type LintResult, type LintSource } from '../../../lambda/checks/lint';
 import { printFindings } from '../output/findings';
 import { UsageError } from '../errors';
-import { filesAtRef } from '../git-base';
+import { filesAtRef, unchangedSince } from '../git-base';
 import { connectTarget, type CommandContext } from './context';
 
 /**
@@ -49,9 +49,13 @@ export async function lintCommand(ctx: CommandContext): Promise<number> {
       });
     }
     const base = filesAtRef(opts.dir, opts.since);
-    for (const s of sources) s.applied = base.has(s.file);
-    const added = sources.filter((s) => !s.applied).length;
-    scope = `${added} file${added === 1 ? '' : 's'} ${opts.since} does not have, of ${sources.length} in ${opts.dir}/ (the others count as applied: their tables exist)`;
+    const inBase = sources.filter((s) => base.has(s.file)).map((s) => s.file);
+    const unchanged = unchangedSince(opts.dir, base, inBase, opts.since);
+    for (const s of sources) s.applied = unchanged.has(s.file);
+    const pending = sources.length - unchanged.size;
+    const edited = inBase.length - unchanged.size;
+    scope = `${pending} file${pending === 1 ? '' : 's'} new or changed since ${opts.since}, of ${sources.length} in ${opts.dir}/ (the others count as applied: their tables exist)`;
+    if (edited) ctx.progress(`  ${edited} of them ${edited === 1 ? 'is a file' : 'are files'} ${opts.since} has, edited since: linted as pending; an applied file edited is refused by migrate (its checksum)`);
   } else if (opts.databaseUrl) {
     const { driver } = await connectTarget(ctx);
     try {

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../lambda/engine/errors';
-import { filesAtRef } from '../../../bin/cli/git-base';
+import { filesAtRef, unchangedSince } from '../../../bin/cli/git-base';
 import { runCli } from '../../support/cli';
 import { tempDir } from '../../support/files';
 
@@ -22,9 +22,15 @@ function project(): string {
 }
 
 describe('Module: git-base', () => {
-  it('lists the files of a folder at a ref, not those added since', () => {
+  it('lists the files of a folder at a ref with their blob ids, not those added since; a file edited since is not unchanged', () => {
     const root = project();
-    expect(filesAtRef(join(root, 'migrations'), 'main')).toEqual(new Set(['0001_widgets.sql']));
+    const dir = join(root, 'migrations');
+    const base = filesAtRef(dir, 'main');
+    expect([...base.keys()]).toEqual(['0001_widgets.sql']);
+    expect(base.get('0001_widgets.sql')).toBe(git(dir, 'rev-parse', 'main:migrations/0001_widgets.sql').trim());
+    expect(unchangedSince(dir, base, ['0001_widgets.sql'], 'main')).toEqual(new Set(['0001_widgets.sql']));
+    writeFileSync(join(dir, '0001_widgets.sql'), 'CREATE TABLE widgets (id bigint PRIMARY KEY, name text, note text);\n');
+    expect(unchangedSince(dir, base, ['0001_widgets.sql'], 'main')).toEqual(new Set());
   });
 
   it('refuses a ref git does not know, naming it, with the fetch to run', () => {
@@ -38,7 +44,7 @@ describe('Module: git-base', () => {
     const since = await runCli(['lint', '--since', 'main'], { cwd: root, env: { DATABASE_URL: '' } });
     expect(since.code).toBe(1);
     expect(since.stdout).toContain('0002_widgets_name.sql:1:30: error index-not-concurrent');
-    expect(since.stderr).toContain('lint 1 file main does not have, of 2 in migrations/ (the others count as applied: their tables exist)');
+    expect(since.stderr).toContain('lint 1 file new or changed since main, of 2 in migrations/ (the others count as applied: their tables exist)');
     const without = await runCli(['lint'], { cwd: root, env: { DATABASE_URL: '' } });
     expect(without.code).toBe(0);
     expect(without.stdout).toContain('lint: 2 files, 0 errors, 0 warnings');
