@@ -6,7 +6,11 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { CheckFailedError, InputError } from '../../../lambda/engine/errors';
-import { migrationTemplate } from '../../../lambda/engine/template';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checksum } from '../../../lambda/engine/checksum';
+import { loadMigrations } from '../../../lambda/engine/source';
+import { migrationTemplate, refuseUnwrittenTemplates, unwrittenTemplateError } from '../../../lambda/engine/template';
 import { dropDatabases, freshDatabase, rows, withClient } from '../../support/db';
 import { driverCases } from '../../support/drivers';
 import { rejection, runEngine } from '../../support/engine';
@@ -67,7 +71,26 @@ describe.each(driverCases())('Empty files: migrate on $name', ({ target, driver 
 
     expect(e).toBeInstanceOf(InputError);
     expect(e.file).toBe('2_add_nickname.sql');
-    expect(e.fix).toBe('write its SQL (below the directives), or delete migrations/2_add_nickname.sql if you no longer need it');
+    expect(e.fix).toMatch(/^write its SQL \(below the directives\), or delete migrations\/2_add_nickname\.sql if you no longer need it; if a database recorded it already/);
     expect(await rows(url, "SELECT to_regclass('public.users') AS t")).toEqual([{ t: null }]);
+  });
+
+  it('a template a database recorded already (before it was refused): the line the fix gives makes it a file of its own, and that database stays up to date', async () => {
+    const url = await freshDatabase(target, 'template_applied');
+    const file = '2_add_nickname.sql';
+    const dir = tempDir({ '1_users.sql': PLACEHOLDERS['1_users.sql'], [file]: migrationTemplate(file) });
+    await runEngine(driver, url, tempDir({ '1_users.sql': PLACEHOLDERS['1_users.sql'] }));
+    // As an earlier version recorded it: the template's own checksum, applied.
+    await withClient(url, (c) => c.query("INSERT INTO schemaguard.applied_migrations (version, name, checksum, execution_ms, applied_by) VALUES (2, 'add_nickname', $1, 0, 'test')", [checksum(migrationTemplate(file))]));
+    // The run refuses only pending files: this one is applied, unchanged. The checks without a database (synth, lint, plan --offline) cannot know, and refuse it with this fix.
+    expect((await runEngine(driver, url, dir)).outcome).toBe('up-to-date');
+    expect(() => refuseUnwrittenTemplates(loadMigrations(dir))).toThrow(InputError);
+    const line = /add the line (-- schemaguard:valid-checksum [0-9a-f]{64})/.exec(unwrittenTemplateError(file).fix!)![1]!;
+    const [first, ...rest] = migrationTemplate(file).split('\n');
+    writeFileSync(join(dir, file), [first, line, ...rest].join('\n'));
+
+    expect(() => refuseUnwrittenTemplates(loadMigrations(dir))).not.toThrow();
+    const r = await runEngine(driver, url, dir);
+    expect(r.outcome).toBe('up-to-date');
   });
 });
