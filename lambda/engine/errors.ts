@@ -154,10 +154,13 @@ export class LockTimeoutError extends MigrationError {
 /** The runner could not get the per-database migration lock within `--lock-wait`. */
 export class LockWaitTimeoutError extends MigrationError {
   readonly holders: Blocker[];
-  constructor(message: string, options: MigrationErrorOptions & { holders: Blocker[] }) {
+  /** Who holds the lock, as the message says it (`pid 4242 (deploy)`, a lease and when it expires). */
+  readonly holder: string;
+  constructor(message: string, options: MigrationErrorOptions & { holders: Blocker[]; holder?: string }) {
     super(message, options);
     this.name = 'LockWaitTimeoutError';
     this.holders = options.holders;
+    this.holder = options.holder ?? 'another runner';
   }
   override toJSON(): Record<string, unknown> {
     return { ...super.toJSON(), holders: this.holders };

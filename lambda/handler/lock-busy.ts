@@ -29,11 +29,10 @@ export function lockBusy(e: LockWaitTimeoutError, event: Partial<IsCompleteReque
 
 /** The lock was busy for the whole of the request's time: said with the handler's settings, not the CLI's flag. */
 export function lockBusyError(e: LockWaitTimeoutError, elapsedMs: number, totalTimeoutMs: number): LockWaitTimeoutError {
-  const who = e.message.replace(/; waited \d+ ms$/, '');
   return new LockWaitTimeoutError(
-    `${who}; this request tried for ${Math.round(elapsedMs / 1000)} s of its ${Math.round(totalTimeoutMs / 1000)} s (SchemaMigrations totalTimeout) and applied nothing`,
+    `another migration runner holds the lock: ${e.holder}; this request tried for ${Math.round(elapsedMs / 1000)} s of its ${Math.round(totalTimeoutMs / 1000)} s (SchemaMigrations totalTimeout) and applied nothing`,
     {
-      holders: e.holders, cause: e,
+      holders: e.holders, holder: e.holder, cause: e,
       fix: 'let that runner (another deploy of this database, or a schemaguard migrate) finish and deploy again; or raise the SchemaMigrations totalTimeout; '
         + 'or end the holder with SELECT pg_terminate_backend(pid) if it is stuck',
     },

@@ -210,7 +210,7 @@ export class LeaseLock implements MigrationLock {
       ? `lease ${h.holder} of ${h.owner}, expires in ${Math.ceil(Number(h.expires_in_ms) / 1000)} s unless renewed`
       : 'another runner';
     return new LockWaitTimeoutError(`another migration runner holds the lock: ${who}; waited ${waitMs} ms`, {
-      holders: holders.map(toBlocker),
+      holders: holders.map(toBlocker), holder: who,
       fix: `wait for it to finish or raise --lock-wait; a runner that died leaves a lease that expires by itself within ${Math.ceil(this.ttlMs / 1000)} s`,
     });
   }

@@ -107,7 +107,7 @@ export class AdvisoryLock implements MigrationLock {
       : 'another session';
     return new LockWaitTimeoutError(
       `another migration runner holds the lock: ${who}; waited ${waitMs} ms`,
-      { holders, fix: 'wait for it to finish, raise --lock-wait, or end the holder with pg_terminate_backend(pid) if it is stuck' },
+      { holders, holder: who, fix: 'wait for it to finish, raise --lock-wait, or end the holder with pg_terminate_backend(pid) if it is stuck' },
     );
   }
 
