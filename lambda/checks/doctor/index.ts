@@ -23,6 +23,7 @@ import { FK_WITHOUT_INDEX } from './fk-without-index';
 import { INVALID_INDEX } from './invalid-index';
 import { LOG_LANGUAGE } from './log-language';
 import { PK_WITHOUT_DEFAULT } from './pk-without-default';
+import { SEQUENCE_BEHIND } from './sequence-behind';
 import { doctorContext, type DoctorRule } from './rule';
 
 export type { DoctorContext, DoctorRule } from './rule';
@@ -30,6 +31,7 @@ export type { DoctorContext, DoctorRule } from './rule';
 /** Every rule, in the order their findings are reported. */
 export const DOCTOR_RULES: readonly DoctorRule[] = [
   PK_WITHOUT_DEFAULT,
+  SEQUENCE_BEHIND,
   FK_MISSING,
   FK_TYPE_MISMATCH,
   FK_WITHOUT_INDEX,
