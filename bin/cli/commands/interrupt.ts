@@ -22,10 +22,13 @@ export class RunProgress {
   private backoffUntil = 0;
   /** The files this run applied, in order (the interrupted line counts them; a failed run's JSON names them). */
   readonly appliedFiles: string[] = [];
+  /** Pending when the run began (its plan), once known. */
+  private pending?: number;
 
   constructor(private readonly now: () => number = Date.now) {}
 
   onEvent(e: RunEvent): void {
+    if (e.type === 'plan') this.pending = e.pending;
     if (e.type === 'migration-sent' || e.type === 'migration-start' || e.type === 'migration-applied') this.backoffUntil = 0;
     if ((e.type === 'migration-sent' || e.type === 'migration-start') && !this.inFlight.includes(e.migration)) this.inFlight.push(e.migration);
     if (e.type === 'migration-applied') {
@@ -38,6 +41,19 @@ export class RunProgress {
       this.inFlight.splice(0, this.inFlight.length, e.migration);
       this.backoffUntil = this.now() + e.delayMs;
     }
+  }
+
+  /**
+   * The line said after a migration failed: where the run stopped, what of
+   * that file is left (a transactional file: nothing; a no-transaction file:
+   * its finished statements, as the error's fix says), what this run applied
+   * before it, and what is still pending.
+   */
+  failedLine(m: Migration | undefined, file: string): string {
+    const n = this.appliedFiles.length;
+    const left = m && runsOutsideTransaction(m) ? 'not recorded (it runs outside a transaction: see the fix above)' : 'rolled back, nothing of it applied';
+    const pending = this.pending === undefined ? '' : `, ${this.pending - n} still pending (${file} included)`;
+    return `migrate stopped at ${file}: ${left}; ${n} migration${n === 1 ? '' : 's'} applied before it by this run stay${n === 1 ? 's' : ''} applied${pending}`;
   }
 
   /** The line said when the run is interrupted. */

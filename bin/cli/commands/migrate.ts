@@ -1,6 +1,6 @@
 /** `schemaguard migrate`: apply the pending migrations, a progress line each, then one summary. */
 import { hostname, userInfo } from 'node:os';
-import { MigrationError, type Blocker } from '../../../lambda/engine/errors';
+import { CheckFailedError, LockTimeoutError, MigrationError, StatementError, type Blocker } from '../../../lambda/engine/errors';
 import { migrate, type MigrateResult, type RunEvent } from '../../../lambda/engine/runner';
 import { loadMigrationsAsync } from '../../../lambda/engine/source';
 import { directivesOf } from '../format';
@@ -33,6 +33,10 @@ export async function migrateCommand(ctx: CommandContext): Promise<number> {
   } catch (e) {
     // What this run committed before it failed (the progress lines say it too): in the JSON a script reads.
     if (e instanceof MigrationError) e.appliedBefore = [...run.appliedFiles];
+    // A migration's own failure (not a refusal before anything ran): where the run stopped, in the progress lines.
+    if ((e instanceof StatementError || e instanceof CheckFailedError || e instanceof LockTimeoutError) && e.file) {
+      ctx.progress(run.failedLine(migrations.find((m) => m.file === e.file), e.file));
+    }
     throw e;
   } finally {
     stopListening();

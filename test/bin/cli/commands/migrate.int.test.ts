@@ -47,6 +47,16 @@ describe(`CLI: schemaguard migrate on ${target.name}`, () => {
     expect(r.stderr).toContain('statement: INSERT INTO a VALUES (NULL)');
   });
 
+  it('after a failed migration, says where the run stopped, that the file was rolled back, what it applied before and what is still pending', async () => {
+    // Regression (newcomer): a failed run printed the error alone; the applied and pending counts were only in --json.
+    const url = await freshDatabase(target, 'stopped');
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int NOT NULL);', '2_b.sql': 'CREATE TABLE b (id int);\nINSERT INTO a VALUES (NULL);', '3_c.sql': 'CREATE TABLE c (id int);' });
+    const r = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('migrate stopped at 2_b.sql: rolled back, nothing of it applied; 1 migration applied before it by this run stays applied, 2 still pending (2_b.sql included)');
+    expect(await rows(url, "SELECT to_regclass('b') AS b, to_regclass('a')::text AS a")).toEqual([{ b: null, a: 'a' }]);
+  });
+
   it('a file the server refuses whole (a syntax error: nothing of it ran) fails with its line and no note about the rollback', async () => {
     const url = await freshDatabase(target, 'syntax');
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\nCREATE TABLEX b (id int);\n' });
