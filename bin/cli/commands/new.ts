@@ -18,11 +18,12 @@ const DEFAULT_WIDTH = 4;
 
 /** NAME as a file-name part, or a UsageError that suggests one. */
 export function migrationName(raw: string): string {
-  if (NAME_PATTERN.test(raw) && !/\.sql$/i.test(raw)) return raw;
+  // A leading version (0010_foo) is a file name's, not a name's: new numbers the file itself.
+  if (NAME_PATTERN.test(raw) && !/\.sql$/i.test(raw) && !/^\d+_+[^_]/.test(raw)) return raw;
   // Accents dropped, not the letters (café → cafe): NFKD splits é into e and a combining mark.
   // A file name's version goes too: new numbers the file (0010_foo.sql would make 0011_0010_foo.sql).
   const suggestion = raw.replace(/\.sql$/i, '').replace(/^\d+[_-]+(?=[^_-])/, '').normalize('NFKD').replace(/\p{M}+/gu, '').trim().toLowerCase().replace(/[^a-z0-9_.-]+/g, '_').replace(/^[^a-z0-9]+|_+$/g, '');
-  throw new UsageError(`bad migration name "${raw}": a name is letters, digits, _ . or -, starting with a letter or digit (no .sql, no spaces, no /)`, {
+  throw new UsageError(`bad migration name "${raw}": a name is letters, digits, _ . or -, starting with a letter or digit (no version: new numbers the file; no .sql, no spaces, no /)`, {
     value: raw, fix: suggestion ? `e.g. schemaguard new ${suggestion}` : 'e.g. schemaguard new add_lead_index',
   });
 }

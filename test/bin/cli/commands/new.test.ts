@@ -40,6 +40,10 @@ describe('Function: migrationName', () => {
     expect(fix('0010_foo.sql')).toBe('e.g. schemaguard new foo');
     expect(fix('7-add-phone.SQL')).toBe('e.g. schemaguard new add-phone');
     expect(fix('2fa.sql')).toBe('e.g. schemaguard new 2fa');
+    // Without .sql too: a leading version and _ are the file's (it made 0011_0010_foo.sql); a name that starts with digits otherwise is kept.
+    expect(fix('0010_foo')).toBe('e.g. schemaguard new foo');
+    expect(migrationName('2fa_backup_codes')).toBe('2fa_backup_codes');
+    expect(migrationName('2024-q1-cleanup')).toBe('2024-q1-cleanup');
   });
 });
 
