@@ -90,6 +90,9 @@ const DEFAULT_BUDGET_BYTES = reasonBudgetBytes({
   LogicalResourceId: 'L'.repeat(255),
 });
 
+/** Said with a failed contract: the deploy's migrations stay applied, and the way forward is a new one. */
+export const CONTRACT_AFTER_MIGRATING = 'note: the migrations this deploy applied stay applied (CloudFormation\'s rollback does not undo them): fix forward with a new migration file, never by editing an applied one';
+
 /** Build the failure error from whatever was thrown (engine error, SDK error, bug). */
 export function toFailure(e: unknown, redactor: Redactor, ctx: FailureContext): SchemaMigrationFailedError {
   // Redacted before it is cut: a cut must never leave part of a password behind.
@@ -108,6 +111,8 @@ export function toFailure(e: unknown, redactor: Redactor, ctx: FailureContext): 
     if (e.hint) parts.push(`hint: ${cut(clean(e.hint), PART_BYTES.hint)}`);
     const fix = e.fix ?? permissionFix(e, SECRET_ROLE, ctx.stateSchema ?? DEFAULT_STATE_SCHEMA, ENV.stateSchema);
     if (fix) parts.push(`fix: ${cut(clean(fix), PART_BYTES.fix)}`);
+    // The contracts run after migrating: what this deploy applied stays, and editing it would be a changed checksum next time.
+    if (e.name === 'ContractFailedError') parts.push(CONTRACT_AFTER_MIGRATING);
   } else {
     const err = e instanceof Error ? e : new Error(String(e));
     parts.push(clean(`${err.name}: ${err.message}`));

@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { takeSnapshot } from '../../../lambda/checks/drift';
 import { loadMigrations } from '../../../lambda/engine/source';
 import { ATTR, VERIFY_ATTR, ENV, OUTCOME, PROP, RESPONSE_LIMIT_BYTES } from '../../../lambda/handler/constants';
+import { CONTRACT_AFTER_MIGRATING } from '../../../lambda/handler/failure';
 import { summariseFiles } from '../../../lambda/handler/files-hash';
 import { createHandlers } from '../../../lambda/handler/handler';
 import { driverKinds } from '../../support/drivers';
@@ -110,6 +111,8 @@ describe.each(targets)('custom resource: contracts and drift on $name', (target)
       expect(failed.Status).toBe('FAILED');
       expect(failed.Reason).toContain('contract lead_purchase_insert.sql:2 (lead_purchase_insert) failed: lead_purchases.id is NOT NULL, has no DEFAULT, and the statement does not set it');
       expect(failed.Reason).toContain('[contract lead_purchase_insert.sql, line 2, SQLSTATE 23502]');
+      // Regression (handler helper): nothing said 3_drop_default.sql stays applied; "fixing" it by an edit is then a changed checksum.
+      expect(failed.Reason).toContain(CONTRACT_AFTER_MIGRATING);
       expectFits(failed);
 
       // Act: the rollback Update: the old properties and the old code (without 3_drop_default.sql); the database is ahead
