@@ -129,7 +129,11 @@ export interface SchemaMigrationsProps extends UserFileProps {
   /**
    * Total time for one Create or Update, across invocations: at most 59
    * minutes (3540 s), because `serviceTimeout` must exceed it by a minute and
-   * CloudFormation waits at most 1 hour.
+   * CloudFormation waits at most 1 hour. It also bounds waiting for the
+   * runner lock another runner holds (another deploy of the database, a
+   * `schemaguard migrate`): each invocation waits at most a minute, answers
+   * not complete, and the request fails naming the holder once the next wait
+   * would end past this time.
    * @default Duration.minutes(45)
    */
   readonly totalTimeout?: Duration;
