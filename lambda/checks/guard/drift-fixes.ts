@@ -8,6 +8,7 @@ import { quoteLiteral } from '../../engine/state';
 import type { Catalog, ConstraintInfo, Difference, TableInfo } from '../../schema/catalog';
 import { ident, qualified } from '../doctor/names';
 import { domainFix, enumFix, INTO_MIGRATION, locate, policyFix, replicaIdentityFix, rowSecurityFix, triggerFix, viewFix } from './drift-fixes-detail';
+import { keyTriggersFix } from './drift-fixes-keys';
 import { renamedColumn, renamedTable, renameTableSql } from './drift-renames';
 
 /** The fix for one drifted object (all its differences). */
@@ -25,6 +26,7 @@ export function driftFix(diffs: readonly Difference[], snapshot: Catalog, live: 
     const fixes = diffs.filter((x) => x.field !== 'partitionBound' || !diffs.some((y) => y.field === 'partitionOf')).map((x) => driftFix([x], snapshot, live));
     return [...new Set(fixes)].join('\n');
   }
+  if (d.kind === 'constraint' && diffs.every((x) => x.field === 'triggers')) return keyTriggersFix(d, live);
   if (d.kind === 'table' && d.field === 'definition') return viewFix(d, snapshot);
   if (d.kind === 'table' && d.field === 'rowSecurity') return rowSecurityFix(d, snapshot);
   if (d.kind === 'table' && d.field === 'replicaIdentity') return replicaIdentityFix(d, snapshot);

@@ -374,3 +374,71 @@ describe.each(targets)('The session\'s TimeZone does not change the catalog, on 
     expect(compareCatalogs(berlin, await read('UTC')).differences).toEqual([]);
   });
 });
+
+// Regression (exploratory test): a foreign key switched off by DISABLE TRIGGER ALL was no drift.
+describe.each(targets)('Keys changed by hand, on $name', (target) => {
+  const SCHEMA = `CREATE SCHEMA ext;
+CREATE EXTENSION pgcrypto SCHEMA public;
+CREATE TABLE accounts (id int PRIMARY KEY);
+CREATE TABLE users (id int PRIMARY KEY, account_id int REFERENCES accounts (id), email text, "Tag" text);
+CREATE TABLE memberships (account_id int, user_no int, CONSTRAINT memberships_key UNIQUE (account_id, user_no));
+CREATE TABLE grants (account_id int, user_no int, FOREIGN KEY (account_id, user_no) REFERENCES memberships (account_id, user_no) MATCH FULL);
+CREATE TABLE products (sku text PRIMARY KEY, name text);
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+CREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch();
+ALTER TABLE users DISABLE TRIGGER users_touch;
+INSERT INTO accounts VALUES (1);`;
+  let snapshot: Snapshot;
+  let url: string;
+  let driver: PgDriver;
+  beforeAll(async () => {
+    ({ url, snapshot } = await snapshotted(target, 'key_drift', SCHEMA));
+    driver = new PgDriver({ connectionString: url });
+  });
+  afterAll(async () => { await driver.end(); });
+
+  async function driftOf(edit: string): Promise<{ drift: string; fixes: string[] }> {
+    await withClient(url, (c) => c.query(edit));
+    const report = await detectDrift({ driver, snapshot });
+    const live = await withClient(url, (c) => readCatalog(c, { schemas: ['public'] }));
+    const groups = new Map<string, typeof report.differences>();
+    for (const d of report.differences) groups.set(`${d.kind} ${d.name}`, [...(groups.get(`${d.kind} ${d.name}`) ?? []), d]);
+    return { drift: formatDrift(report), fixes: [...groups.values()].map((g) => driftFix(g, snapshot.catalog, live)) };
+  }
+  const run = (sql: string) => withClient(url, async (c) => (await c.query(sql.replace(/ {2}--.*$/gm, '').replace(/^--.*$/gm, ''))));
+  const clean = async () => expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
+
+  it('records no disabled trigger for a key whose triggers fire', () => {
+    expect(snapshot.catalog.tables.find((t) => t.name === 'users')!.constraints.find((c) => c.type === 'f')).not.toHaveProperty('disabledTriggers');
+  });
+
+  it('a foreign key switched off by DISABLE TRIGGER ALL: drift on the key; its fix lists the orphans, then enables its own triggers only (the table\'s trigger disabled on purpose stays off)', async () => {
+    const { drift, fixes } = await driftOf("ALTER TABLE users DISABLE TRIGGER ALL; INSERT INTO users VALUES (1, 1, 'a@x'), (2, 42, 'orphan@x'), (3, NULL, 'none@x')");
+    expect(drift).toBe('constraint public.users.users_account_id_fkey: triggers differs: snapshot "enabled" vs live "disabled"');
+    const [orphans, enable, owner] = fixes[0]!.split('\n');
+    expect(orphans).toMatch(/^SELECT c\.\* FROM users c WHERE c\.account_id IS NOT NULL AND NOT EXISTS \(SELECT 1 FROM public\.accounts p WHERE p\.id = c\.account_id\) LIMIT 100; {2}-- rows written while the key was off/);
+    expect(enable).toMatch(/^ALTER TABLE users ENABLE TRIGGER "RI_ConstraintTrigger_c_\d+", ENABLE TRIGGER "RI_ConstraintTrigger_c_\d+"; {2}-- its own enforcement triggers only .*a superuser's/);
+    expect(owner).toMatch(/^-- or, as the table's owner: ALTER TABLE users DROP CONSTRAINT users_account_id_fkey, ADD CONSTRAINT users_account_id_fkey FOREIGN KEY \(account_id\) REFERENCES public\.accounts\(id\) NOT VALID; then VALIDATE/);
+    expect((await run(orphans!)).rows).toEqual([{ id: 2, account_id: 42, email: 'orphan@x', Tag: null }]);
+    await run('DELETE FROM users WHERE id = 2');
+    await run(enable!);
+    await clean();
+    expect((await run("SELECT tgenabled FROM pg_trigger WHERE tgname = 'users_touch'")).rows).toEqual([{ tgenabled: 'D' }]);
+    await expect(run('INSERT INTO users VALUES (4, 43)')).rejects.toThrow(/violates foreign key constraint/);
+  });
+
+  it('the referenced table\'s triggers switched off: drift on the key, enabled on that table; a MATCH FULL key\'s orphans include a half-NULL row', async () => {
+    const { drift, fixes } = await driftOf("ALTER TABLE accounts DISABLE TRIGGER ALL; ALTER TABLE grants DISABLE TRIGGER ALL; INSERT INTO grants VALUES (1, NULL), (NULL, NULL)");
+    expect(drift).toBe([
+      'constraint public.grants.grants_account_id_user_no_fkey: triggers differs: snapshot "enabled" vs live "disabled"',
+      'constraint public.users.users_account_id_fkey: triggers differs: snapshot "enabled" vs live "disabled"',
+    ].join('\n'));
+    const [grantsOrphans, grantsEnable] = fixes[0]!.split('\n');
+    expect((await run(grantsOrphans!)).rows).toEqual([{ account_id: 1, user_no: null }]);
+    await run('DELETE FROM grants');
+    await run(grantsEnable!);
+    expect(fixes[1]!.split('\n')[1]).toMatch(/^ALTER TABLE accounts ENABLE TRIGGER "RI_ConstraintTrigger_a_\d+", ENABLE TRIGGER "RI_ConstraintTrigger_a_\d+";/);
+    await run(fixes[1]!.split('\n')[1]!);
+    await clean();
+  });
+});
