@@ -1,8 +1,10 @@
 /**
  * Fixes for keys that drifted without their definition changing: a foreign
- * key whose enforcement triggers were turned off (`DISABLE TRIGGER ALL`).
+ * key whose enforcement triggers were turned off (`DISABLE TRIGGER ALL`),
+ * and a primary key or unique constraint dropped with a unique index of its
+ * name made in its place.
  */
-import type { Catalog, ConstraintInfo, Difference } from '../../schema/catalog';
+import type { Catalog, ConstraintInfo, Difference, IndexInfo } from '../../schema/catalog';
 import type { KeyTrigger } from '../../schema/catalog-detail';
 import { ident, qualified } from '../doctor/names';
 import { INTO_MIGRATION, locate } from './drift-fixes-detail';
@@ -58,4 +60,37 @@ export function orphanQuery(table: string, key: ConstraintInfo): string | undefi
     ? `(${all} AND ${missing}) OR num_nulls(${columns.map((c) => `c.${c}`).join(', ')}) NOT IN (0, ${columns.length})`
     : `${all} AND ${missing}`;
   return `SELECT c.* FROM ${table} c WHERE ${where} LIMIT 100;`;
+}
+
+/**
+ * A primary key or unique constraint only the snapshot has, where the live
+ * table has a unique index of its name (`DROP CONSTRAINT`, then `CREATE
+ * UNIQUE INDEX` of the same name): the constraint is made on that index
+ * (`USING INDEX`, catalog only) when it is the snapshot's; otherwise the
+ * index is built again as the snapshot has it, first. Undefined where it
+ * does not apply.
+ */
+export function keyOnIndexFix(d: Difference, snapshot: Catalog, live: Catalog): string | undefined {
+  const at = locate(d, [snapshot]);
+  if (!at) return undefined;
+  const name = d.kind === 'index' ? at.table.indexes.find((i) => i.name === at.member)?.constraint : at.member;
+  const key = at.table.constraints.find((c) => c.name === name && (c.type === 'p' || c.type === 'u'));
+  const index = at.table.indexes.find((i) => i.constraint === name);
+  const liveTable = live.tables.find((t) => t.schema === at.table.schema && t.name === at.table.name);
+  const liveIndex = liveTable?.indexes.find((i) => i.name === index?.name);
+  if (!key || !index || !liveIndex || liveIndex.constraint !== null || liveTable!.constraints.some((c) => c.name === key.name)) return undefined;
+  const table = qualified(at.table.schema, at.table.name);
+  const add = `ALTER TABLE ${table} ADD CONSTRAINT ${ident(key.name)} ${key.type === 'p' ? 'PRIMARY KEY' : 'UNIQUE'} USING INDEX ${ident(index.name)};`;
+  const nulls = key.type === 'p' ? '  -- sets NOT NULL on its columns first where they lack it (a scan of the table)' : '  -- catalog only';
+  if (sameIndex(liveIndex, index)) return `${add}${nulls}  (one fix for the constraint and its index)`;
+  const schemaName = qualified(at.table.schema, index.name);
+  return [
+    `DROP INDEX CONCURRENTLY IF EXISTS ${schemaName};  -- ${ident(index.name)} is not the index the migrations make`,
+    `${index.definition.replace(/^CREATE UNIQUE INDEX /, 'CREATE UNIQUE INDEX CONCURRENTLY ')};`,
+    `${add}${nulls}  (one fix for the constraint and its index)`,
+  ].join('\n');
+}
+
+function sameIndex(live: IndexInfo, expected: IndexInfo): boolean {
+  return live.valid && live.definition === expected.definition;
 }

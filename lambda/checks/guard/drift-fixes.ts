@@ -8,7 +8,7 @@ import { quoteLiteral } from '../../engine/state';
 import type { Catalog, ConstraintInfo, Difference, TableInfo } from '../../schema/catalog';
 import { ident, qualified } from '../doctor/names';
 import { domainFix, enumFix, INTO_MIGRATION, locate, policyFix, replicaIdentityFix, rowSecurityFix, triggerFix, viewFix } from './drift-fixes-detail';
-import { keyTriggersFix } from './drift-fixes-keys';
+import { keyOnIndexFix, keyTriggersFix } from './drift-fixes-keys';
 import { renamedColumn, renamedTable, renameTableSql } from './drift-renames';
 
 /** The fix for one drifted object (all its differences). */
@@ -27,6 +27,8 @@ export function driftFix(diffs: readonly Difference[], snapshot: Catalog, live: 
     return [...new Set(fixes)].join('\n');
   }
   if (d.kind === 'constraint' && diffs.every((x) => x.field === 'triggers')) return keyTriggersFix(d, live);
+  const onIndex = (d.kind === 'constraint' && d.change === 'only-in-a') || (d.kind === 'index' && diffs.some((x) => x.field === 'constraint')) ? keyOnIndexFix(d, snapshot, live) : undefined;
+  if (onIndex) return onIndex;
   if (d.kind === 'table' && d.field === 'definition') return viewFix(d, snapshot);
   if (d.kind === 'table' && d.field === 'rowSecurity') return rowSecurityFix(d, snapshot);
   if (d.kind === 'table' && d.field === 'replicaIdentity') return replicaIdentityFix(d, snapshot);
@@ -36,7 +38,7 @@ export function driftFix(diffs: readonly Difference[], snapshot: Catalog, live: 
     case 'index': return indexFix(d, snapshot);
     case 'constraint': return constraintFix(d, snapshot);
     case 'function': return functionFix(d, snapshot);
-    case 'extension': return `CREATE EXTENSION IF NOT EXISTS ${ident(d.name)};`;
+    case 'extension': return extensionFix(d);
     default: return d.change === 'only-in-a'
       ? `restore ${d.kind} ${d.name} as the migrations create it (and its rows from a backup); the snapshot holds its definition`
       : `undo the change to ${d.kind} ${d.name} by hand, ${INTO_MIGRATION}`;
@@ -147,6 +149,14 @@ function addConstraint(table: string, c: ConstraintInfo): string {
   if (c.type === 'f' || c.type === 'c') return `${add} NOT VALID;\nALTER TABLE ${table} VALIDATE CONSTRAINT ${ident(c.name)};`;
   if (c.type === 'u' || c.type === 'p') return `${add};  -- builds its index under ACCESS EXCLUSIVE: on a big table CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT … USING INDEX`;
   return `${add};`;
+}
+
+/** An extension dropped (made again), or moved to another schema (moved back: CREATE EXTENSION IF NOT EXISTS would do nothing). */
+function extensionFix(d: Difference): string {
+  if (d.change === 'changed' && d.field === 'schema' && typeof d.a === 'string') {
+    return `ALTER EXTENSION ${ident(d.name)} SET SCHEMA ${ident(d.a)};  -- moves its objects back; an extension that is not relocatable refuses (then DROP EXTENSION and CREATE EXTENSION ${ident(d.name)} SCHEMA ${ident(d.a)}, with what depends on it)`;
+  }
+  return `CREATE EXTENSION IF NOT EXISTS ${ident(d.name)};`;
 }
 
 function functionFix(d: Difference, snapshot: Catalog): string {

@@ -375,8 +375,8 @@ describe.each(targets)('The session\'s TimeZone does not change the catalog, on 
   });
 });
 
-// Regression (exploratory test): a foreign key switched off by DISABLE TRIGGER ALL was no drift.
-describe.each(targets)('Keys changed by hand, on $name', (target) => {
+// Regression (exploratory test): a foreign key switched off by DISABLE TRIGGER ALL was no drift; a key replaced by a unique index of its name and an extension moved got fixes that fail or do nothing.
+describe.each(targets)('Keys and extensions changed by hand, on $name', (target) => {
   const SCHEMA = `CREATE SCHEMA ext;
 CREATE EXTENSION pgcrypto SCHEMA public;
 CREATE TABLE accounts (id int PRIMARY KEY);
@@ -439,6 +439,44 @@ INSERT INTO accounts VALUES (1);`;
     await run(grantsEnable!);
     expect(fixes[1]!.split('\n')[1]).toMatch(/^ALTER TABLE accounts ENABLE TRIGGER "RI_ConstraintTrigger_a_\d+", ENABLE TRIGGER "RI_ConstraintTrigger_a_\d+";/);
     await run(fixes[1]!.split('\n')[1]!);
+    await clean();
+  });
+
+  it('a primary key and a unique constraint replaced by unique indexes of their names: one fix, ADD CONSTRAINT … USING INDEX, for the key and its index', async () => {
+    const { drift, fixes } = await driftOf(`ALTER TABLE products DROP CONSTRAINT products_pkey; CREATE UNIQUE INDEX products_pkey ON products (sku);
+      ALTER TABLE memberships DROP CONSTRAINT memberships_key CASCADE; CREATE UNIQUE INDEX memberships_key ON memberships (account_id, user_no);`);
+    expect(drift).toContain('constraint public.products.products_pkey: only in snapshot');
+    expect(drift).toContain('index public.products.products_pkey: constraint differs: snapshot "products_pkey" vs live null');
+    expect(fixes.filter((f) => f.includes('products_pkey'))).toEqual([
+      'ALTER TABLE products ADD CONSTRAINT products_pkey PRIMARY KEY USING INDEX products_pkey;  -- sets NOT NULL on its columns first where they lack it (a scan of the table)  (one fix for the constraint and its index)',
+      'ALTER TABLE products ADD CONSTRAINT products_pkey PRIMARY KEY USING INDEX products_pkey;  -- sets NOT NULL on its columns first where they lack it (a scan of the table)  (one fix for the constraint and its index)',
+    ]);
+    const unique = fixes.find((f) => f.includes('memberships_key') && f.includes('USING INDEX'))!;
+    expect(unique).toMatch(/^ALTER TABLE memberships ADD CONSTRAINT memberships_key UNIQUE USING INDEX memberships_key;/);
+    await run(fixes.find((f) => f.includes('products_pkey'))!);
+    await run(unique);
+    // The foreign key the CASCADE dropped is its own finding, with its own fix.
+    await run(fixes.find((f) => f.includes('grants_account_id_user_no_fkey'))!);
+    await clean();
+  });
+
+  it('a unique index of the key\'s name on other columns: built again as the snapshot has it, then the key on it', async () => {
+    const { fixes } = await driftOf('ALTER TABLE products DROP CONSTRAINT products_pkey; CREATE UNIQUE INDEX products_pkey ON products (name)');
+    const fix = fixes.find((f) => f.startsWith('DROP INDEX'))!;
+    expect(fix.split('\n').map((l) => l.replace(/ {2}--.*/, ''))).toEqual([
+      'DROP INDEX CONCURRENTLY IF EXISTS products_pkey;',
+      'CREATE UNIQUE INDEX CONCURRENTLY products_pkey ON public.products USING btree (sku);',
+      'ALTER TABLE products ADD CONSTRAINT products_pkey PRIMARY KEY USING INDEX products_pkey;',
+    ]);
+    for (const line of fix.split('\n')) await run(line);
+    await clean();
+  });
+
+  it('an extension moved to another schema: its fix moves it back (CREATE EXTENSION IF NOT EXISTS did nothing)', async () => {
+    const { drift, fixes } = await driftOf('ALTER EXTENSION pgcrypto SET SCHEMA ext');
+    expect(drift).toBe('extension pgcrypto: schema differs: snapshot "public" vs live "ext"');
+    expect(fixes[0]).toMatch(/^ALTER EXTENSION pgcrypto SET SCHEMA public; {2}-- moves its objects back/);
+    await run(fixes[0]!);
     await clean();
   });
 });
