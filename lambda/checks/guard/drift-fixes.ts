@@ -8,6 +8,7 @@ import { quoteLiteral } from '../../engine/state';
 import type { Catalog, ConstraintInfo, Difference, TableInfo } from '../../schema/catalog';
 import { ident, qualified } from '../doctor/names';
 import { domainFix, enumFix, INTO_MIGRATION, locate, policyFix, replicaIdentityFix, rowSecurityFix, triggerFix, viewFix } from './drift-fixes-detail';
+import { partitionedIndexFix, partitionIndexFix } from './drift-fixes-index';
 import { keyOnIndexFix, keyTriggersFix } from './drift-fixes-keys';
 import { renamedColumn, renamedTable, renameTableSql } from './drift-renames';
 
@@ -35,7 +36,7 @@ export function driftFix(diffs: readonly Difference[], snapshot: Catalog, live: 
   if (d.kind === 'table' && (d.field === 'partitionOf' || d.field === 'partitionBound')) return partitionFix(d, snapshot, live);
   switch (d.kind) {
     case 'column': return columnFix(diffs, snapshot);
-    case 'index': return indexFix(d, snapshot);
+    case 'index': return indexFix(d, snapshot, live);
     case 'constraint': return constraintFix(d, snapshot);
     case 'function': return functionFix(d, snapshot);
     case 'extension': return extensionFix(d);
@@ -123,11 +124,15 @@ function columnFix(diffs: readonly Difference[], snapshot: Catalog): string {
   }).join('\n');
 }
 
-function indexFix(d: Difference, snapshot: Catalog): string {
+function indexFix(d: Difference, snapshot: Catalog, live: Catalog): string {
   const at = locate(d, [snapshot]);
   const index = at?.table.indexes.find((i) => i.name === at.member);
   if (!at || !index) return `undo the change to ${d.name} by hand, ${INTO_MIGRATION}`;
   if (d.field === 'comment') return `COMMENT ON INDEX ${qualified(at.table.schema, index.name)} IS ${index.comment === null ? 'NULL' : quoteLiteral(index.comment)};`;
+  if (d.change === 'only-in-a' && !index.constraint) {
+    const partitioned = at.table.kind === 'p' ? partitionedIndexFix(at.table, index, snapshot, live) : at.table.partitionOf !== undefined ? partitionIndexFix(at.table, index, snapshot, live) : undefined;
+    if (partitioned) return partitioned;
+  }
   const build = `${index.definition.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX CONCURRENTLY ')};`;
   const drop = d.change === 'changed' ? `DROP INDEX CONCURRENTLY IF EXISTS ${qualified(at.table.schema, index.name)};\n` : '';
   return index.constraint ? `${constraintFix({ ...d, kind: 'constraint', name: `${at.table.schema}.${at.table.name}.${index.constraint}` }, snapshot)}` : `${drop}${build}`;

@@ -480,3 +480,62 @@ INSERT INTO accounts VALUES (1);`;
     await clean();
   });
 });
+
+// Regression (exploratory test): the fix of a partitioned table's index dropped by hand was CREATE INDEX CONCURRENTLY … ON ONLY, which PostgreSQL refuses.
+describe.each(targets)('A partitioned table\'s index dropped by hand, on $name', (target) => {
+  const SCHEMA = `CREATE TABLE orders (id int, customer_id int, region text, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE orders_2025 PARTITION OF orders FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE orders_2026 PARTITION OF orders FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE TABLE orders_2027 PARTITION OF orders FOR VALUES FROM ('2027-01-01') TO ('2028-01-01') PARTITION BY LIST (region);
+CREATE TABLE orders_2027_eu PARTITION OF orders_2027 FOR VALUES IN ('eu');
+CREATE INDEX orders_customer_id_idx ON orders (customer_id);`;
+  let snapshot: Snapshot;
+  let url: string;
+  let driver: PgDriver;
+  beforeAll(async () => {
+    ({ url, snapshot } = await snapshotted(target, 'part_index_drift', SCHEMA));
+    driver = new PgDriver({ connectionString: url });
+  });
+  afterAll(async () => { await driver.end(); });
+
+  /** The fixes of each drifted index, in the guard's order. */
+  async function fixesAfter(edit: string): Promise<string[]> {
+    await withClient(url, (c) => c.query(edit));
+    const report = await detectDrift({ driver, snapshot });
+    const live = await withClient(url, (c) => readCatalog(c, { schemas: ['public'] }));
+    return report.differences.map((d) => driftFix([d], snapshot.catalog, live));
+  }
+  /** Each statement on its own, outside a transaction (CONCURRENTLY), comments cut. */
+  const runEach = async (fix: string) => { for (const line of fix.split('\n')) await withClient(url, (c) => c.query(line.replace(/ {2}--.*$/, ''))); };
+
+  it('dropped with every partition\'s: the parent\'s ON ONLY, each partition\'s CONCURRENTLY (a sub-partitioned one ON ONLY, then its own), each attached; the partitions\' own fixes then do nothing', async () => {
+    const [parent, ...partitions] = await fixesAfter('DROP INDEX orders_customer_id_idx');
+    expect(parent!.split('\n').map((l) => l.replace(/ {2}--.*/, ''))).toEqual([
+      'CREATE INDEX IF NOT EXISTS orders_customer_id_idx ON ONLY public.orders USING btree (customer_id);',
+      'CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_2025_customer_id_idx ON public.orders_2025 USING btree (customer_id);',
+      'ALTER INDEX orders_customer_id_idx ATTACH PARTITION orders_2025_customer_id_idx;',
+      'CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_2026_customer_id_idx ON public.orders_2026 USING btree (customer_id);',
+      'ALTER INDEX orders_customer_id_idx ATTACH PARTITION orders_2026_customer_id_idx;',
+      'CREATE INDEX IF NOT EXISTS orders_2027_customer_id_idx ON ONLY public.orders_2027 USING btree (customer_id);',
+      'ALTER INDEX orders_customer_id_idx ATTACH PARTITION orders_2027_customer_id_idx;',
+      'CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_2027_eu_customer_id_idx ON public.orders_2027_eu USING btree (customer_id);',
+      'ALTER INDEX orders_2027_customer_id_idx ATTACH PARTITION orders_2027_eu_customer_id_idx;',
+    ]);
+    expect(partitions).toHaveLength(4);
+    expect(partitions[0]).toMatch(/^CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_2025_customer_id_idx ON public\.orders_2025 USING btree \(customer_id\); {2}-- the fix of orders\.orders_customer_id_idx/);
+    await runEach(parent!);
+    for (const fix of partitions) await runEach(fix);
+    expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
+    expect((await withClient(url, (c) => c.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'orders_customer_id_idx'::regclass"))).rows).toEqual([{ indisvalid: true }]);
+  });
+
+  it('a partition that kept its index (detached while the parent\'s was dropped): attached, not built again', async () => {
+    const fixes = await fixesAfter(`ALTER TABLE orders DETACH PARTITION orders_2025; DROP INDEX orders_customer_id_idx;
+      ALTER TABLE orders ATTACH PARTITION orders_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')`);
+    const parent = fixes[0]!;
+    expect(parent).not.toContain('ON public.orders_2025 ');
+    expect(parent).toContain('ALTER INDEX orders_customer_id_idx ATTACH PARTITION orders_2025_customer_id_idx;  -- orders_2025 has it already');
+    await runEach(parent);
+    expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
+  });
+});
