@@ -10,7 +10,7 @@ import { ident, qualified } from '../doctor/names';
 import { domainFix, enumFix, INTO_MIGRATION, locate, policyFix, replicaIdentityFix, rowSecurityFix, triggerFix, viewFix } from './drift-fixes-detail';
 import { partitionedIndexFix, partitionIndexFix } from './drift-fixes-index';
 import { keyOnIndexFix, keyTriggersFix } from './drift-fixes-keys';
-import { renamedColumn, renamedTable, renameTableSql } from './drift-renames';
+import { addedColumnFix, renamedColumn, renamedTable, renameTableSql } from './drift-renames';
 
 /** The fix for one drifted object (all its differences). */
 export function driftFix(diffs: readonly Difference[], snapshot: Catalog, live: Catalog): string {
@@ -21,7 +21,7 @@ export function driftFix(diffs: readonly Difference[], snapshot: Catalog, live: 
   if (d.kind === 'policy') return policyFix(d, snapshot, live);
   if (d.kind === 'type') return enumFix(d, snapshot);
   if (d.kind === 'domain') return domainFix(diffs, snapshot, live);
-  if (d.change === 'only-in-b') return additionFix(d, live);
+  if (d.change === 'only-in-b') return additionFix(d, snapshot, live);
   // A table's fields each have their own fix (row-level security and replica identity changed together: both).
   if (d.kind === 'table' && d.change === 'changed' && diffs.length > 1) {
     const fixes = diffs.filter((x) => x.field !== 'partitionBound' || !diffs.some((y) => y.field === 'partitionOf')).map((x) => driftFix([x], snapshot, live));
@@ -170,16 +170,16 @@ function functionFix(d: Difference, snapshot: Catalog): string {
 }
 
 /** An object only in the live schema: keep it through a migration, or drop it. */
-function additionFix(d: Difference, live: Catalog): string {
+function additionFix(d: Difference, snapshot: Catalog, live: Catalog): string {
   if (d.kind === 'schema') {
     return `see what it holds (\\dt ${ident(d.name)}.*): a table in it whose name the application uses unqualified is the one it reads and writes when the schema comes first in its search_path ("$user" first by default: a schema named after the application's role); put it in a migration (then schemaguard snapshot), or move its objects and drop it`;
   }
   const at = locate(d, [live]);
+  if (d.kind === 'column' && at) return addedColumnFix(at.table, at.member, snapshot);
   const table = at ? qualified(at.table.schema, at.table.name) : '';
   const drop = (() => {
     switch (d.kind) {
       case 'index': return at ? `DROP INDEX CONCURRENTLY IF EXISTS ${qualified(at.table.schema, at.member)};` : undefined;
-      case 'column': return at ? `ALTER TABLE ${table} DROP COLUMN ${ident(at.member)};` : undefined;
       case 'constraint': return at ? `ALTER TABLE ${table} DROP CONSTRAINT ${ident(at.member)};` : undefined;
       case 'function': return `DROP FUNCTION ${d.name};`;
       case 'extension': return `DROP EXTENSION ${ident(d.name)};`;
