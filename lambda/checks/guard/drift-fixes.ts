@@ -5,7 +5,7 @@
  * change rewrites the table), the fix says so.
  */
 import { quoteLiteral } from '../../engine/state';
-import type { Catalog, ConstraintInfo, Difference, TableInfo } from '../../schema/catalog';
+import type { Catalog, ColumnInfo, ConstraintInfo, Difference, TableInfo } from '../../schema/catalog';
 import { ident, qualified } from '../doctor/names';
 import { domainFix, enumFix, INTO_MIGRATION, locate, policyFix, replicaIdentityFix, rowSecurityFix, triggerFix, viewFix } from './drift-fixes-detail';
 import { partitionedIndexFix, partitionIndexFix } from './drift-fixes-index';
@@ -31,6 +31,7 @@ export function driftFix(diffs: readonly Difference[], snapshot: Catalog, live: 
   const onIndex = (d.kind === 'constraint' && d.change === 'only-in-a') || (d.kind === 'index' && diffs.some((x) => x.field === 'constraint')) ? keyOnIndexFix(d, snapshot, live) : undefined;
   if (onIndex) return onIndex;
   if (d.kind === 'table' && d.field === 'definition') return viewFix(d, snapshot);
+  if (d.kind === 'table' && d.field === 'comment') return tableCommentFix(d, snapshot);
   if (d.kind === 'table' && d.field === 'rowSecurity') return rowSecurityFix(d, snapshot);
   if (d.kind === 'table' && d.field === 'replicaIdentity') return replicaIdentityFix(d, snapshot);
   if (d.kind === 'table' && (d.field === 'partitionOf' || d.field === 'partitionBound')) return partitionFix(d, snapshot, live);
@@ -120,8 +121,29 @@ function columnFix(diffs: readonly Difference[], snapshot: Catalog): string {
     // The table keeps its rows (the types are the same); the indexes on the column are rebuilt.
     if (d.field === 'collation') return `${alter} TYPE ${column.type} COLLATE ${column.collation ?? 'pg_catalog."default"'};  -- no rewrite; rebuilds the column's indexes`;
     if (d.field === 'comment') return `COMMENT ON COLUMN ${table}.${ident(column.name)} IS ${column.comment === null ? 'NULL' : quoteLiteral(column.comment)};`;
+    if (d.field === 'identity') return identityFix(table, column, d.b);
     return `undo the change to ${d.field} of ${d.name} by hand, ${INTO_MIGRATION}`;
   }).join('\n');
+}
+
+/** An identity changed, added or dropped by hand, as the snapshot has it (its options — start, increment — are not compared). */
+function identityFix(table: string, column: ColumnInfo, live: unknown): string {
+  const alter = `ALTER TABLE ${table} ALTER COLUMN ${ident(column.name)}`;
+  const kind = column.identity === 'a' ? 'ALWAYS' : 'BY DEFAULT';
+  if (column.identity === null) return `${alter} DROP IDENTITY;  -- its sequence goes with it; inserts must then give ${ident(column.name)}`;
+  if (live !== null) return `${alter} SET GENERATED ${kind};`;
+  return [
+    `${alter} ADD GENERATED ${kind} AS IDENTITY;  -- a new sequence, from 1: the next statement moves it past the rows' values`,
+    `SELECT setval(pg_get_serial_sequence(${quoteLiteral(table)}, ${quoteLiteral(column.name)}), coalesce(max(${ident(column.name)}), 0) + 1, false) FROM ${table};`,
+  ].join('\n');
+}
+
+/** A table's (view's) comment as the snapshot has it. */
+function tableCommentFix(d: Difference, snapshot: Catalog): string {
+  const t = snapshot.tables.find((x) => `${x.schema}.${x.name}` === d.name);
+  if (!t) return `undo the change to ${d.name} by hand, ${INTO_MIGRATION}`;
+  const what = { v: 'VIEW', m: 'MATERIALIZED VIEW', f: 'FOREIGN TABLE' }[t.kind] ?? 'TABLE';
+  return `COMMENT ON ${what} ${qualified(t.schema, t.name)} IS ${t.comment === null ? 'NULL' : quoteLiteral(t.comment)};`;
 }
 
 function indexFix(d: Difference, snapshot: Catalog, live: Catalog): string {
