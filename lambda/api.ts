@@ -69,4 +69,4 @@ export {
 } from './checks/capture';
 export type { Node } from './checks/parse';
 export type { Catalog, ColumnInfo, ConstraintInfo, Difference, DifferenceKind, ExtensionInfo, FunctionInfo, IndexInfo, TableInfo } from './schema/catalog';
-export type { DomainInfo, EnumInfo, PolicyInfo, TriggerInfo } from './schema/catalog-detail';
+export type { DomainInfo, EnumInfo, KeyTrigger, PolicyInfo, TriggerInfo } from './schema/catalog-detail';

@@ -36,6 +36,8 @@ export interface DriftReport {
   ignored: Difference[];
   /** Schemas compared. */
   schemas: string[];
+  /** What was not compared, and why (`viewsNotCompared`): said, not drift. */
+  notes: string[];
 }
 
 export class DriftError extends MigrationError {
@@ -143,7 +145,22 @@ export function compareCatalogs(expected: Catalog, live: Catalog): DriftReport {
   // A schema the snapshot does not have is said, not drift: pg_cron's, an audit schema a DBA keeps (the guard makes it a ticket).
   // So is another tool's history table kept after adopting schemaguard (flyway_schema_history, pgmigrations).
   const ignored = all.filter((d) => (d.kind === 'extension' && d.field === 'version') || d.kind === 'schema' || isForeignHistory(d));
-  return { differences: all.filter((d) => !ignored.includes(d)), ignored, schemas: expected.schemas };
+  const views = viewsNotCompared(expected, live);
+  return { differences: all.filter((d) => !ignored.includes(d)), ignored, schemas: expected.schemas, notes: views ? [views] : [] };
+}
+
+/**
+ * Views' queries are compared between servers of one major version only
+ * (PostgreSQL 16 and later print a one-table view's columns unqualified, 15
+ * qualifies them): on another, how many were not, and what compares them.
+ */
+export function viewsNotCompared(expected: Catalog, live: Catalog): string | undefined {
+  if (!expected.detail || !live.detail || expected.serverMajor === live.serverMajor) return undefined;
+  const liveViews = new Set(live.tables.filter((t) => t.definition !== undefined).map((t) => `${t.schema}.${t.name}`));
+  const n = expected.tables.filter((t) => t.definition !== undefined && liveViews.has(`${t.schema}.${t.name}`)).length;
+  if (!n) return undefined;
+  return `${n} view${n === 1 ? '\'s query was' : 's\' queries were'} not compared: the snapshot was taken on PostgreSQL ${expected.serverMajor}, this server is ${live.serverMajor}, and each major version prints a view's query its own way (a view redefined by hand is not found here); `
+    + `schemaguard snapshot uses its embedded PostgreSQL ${expected.serverMajor}: to compare them, migrate a throwaway database on a PostgreSQL ${live.serverMajor} server and take its snapshot with takeSnapshot (schemaguard/engine), or compare pg_get_viewdef here with the migrations' CREATE VIEW by hand`;
 }
 
 /** A table only the live database has that is another tool's history (`foreign-history.ts`). */

@@ -1,6 +1,7 @@
 /**
  * The parts of a catalog that snapshots record since `Catalog.detail` 1:
  * each table's triggers (`pg_get_triggerdef`, and whether it fires), each
+ * foreign key's enforcement triggers that do not fire, each
  * view's and materialized view's definition (`pg_get_viewdef`), each
  * table's row-level security (off, on, forced), the enum
  * types with their values in order, the domains with their base type,
@@ -18,6 +19,13 @@ export interface TriggerInfo {
   definition: string;
   /** `pg_trigger.tgenabled`: O fires (origin and local), D disabled, R replica only, A always. */
   enabled: string;
+}
+
+/** One of a foreign key's enforcement triggers, and the table it is on. */
+export interface KeyTrigger {
+  schema: string;
+  table: string;
+  name: string;
 }
 
 export interface PolicyInfo {
@@ -114,6 +122,31 @@ SELECT n.nspname AS schema, t.typname AS name, format_type(t.typbasetype, t.typt
   FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
  WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND t.typtype = 'd'
  ORDER BY 1, 2`;
+
+/**
+ * Foreign keys' enforcement triggers that do not fire in an ordinary session
+ * (`D` disabled, `R` replica only): `ALTER TABLE … DISABLE TRIGGER ALL` (a
+ * superuser's) turns them off with the table's own, and rows that break the
+ * key are then written without an error.
+ */
+const SQL_DISABLED_KEY_TRIGGERS = `
+SELECT n.nspname AS schema, c.relname AS table, con.conname AS constraint, tn.nspname AS trigger_schema, tc.relname AS trigger_table, t.tgname AS trigger
+  FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_trigger t ON t.tgconstraint = con.oid JOIN pg_class tc ON tc.oid = t.tgrelid JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+ WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND con.contype = 'f' AND t.tgenabled IN ('D', 'R')
+ ORDER BY 1, 2, 3, 4, 5, 6`;
+
+/** Records each foreign key's enforcement triggers that do not fire (`ConstraintInfo.disabledTriggers`) on `tables`' constraints. */
+export async function readDisabledKeyTriggers(q: Queryable, names: string[], tables: Map<string, { constraints: { name: string; type: string; disabledTriggers?: KeyTrigger[] }[] }>): Promise<void> {
+  type Row = { schema: string; table: string; constraint: string; trigger_schema: string; trigger_table: string; trigger: string };
+  for (const r of (await q.query<Row>(SQL_DISABLED_KEY_TRIGGERS, names)).rows) {
+    // A partition's clone of its parent's key has the parent's name: each copy's triggers go to the one the catalog lists.
+    const key = tables.get(`${r.schema}.${r.table}`)?.constraints.find((c) => c.name === r.constraint && c.type === 'f');
+    if (!key) continue;
+    const trigger = { schema: r.trigger_schema, table: r.trigger_table, name: r.trigger };
+    if (!key.disabledTriggers?.some((t) => t.schema === trigger.schema && t.table === trigger.table && t.name === trigger.name)) (key.disabledTriggers ??= []).push(trigger);
+  }
+}
 
 /** What the detail adds to a table (`TableInfo`'s fields of the same names). */
 interface DetailedTable {

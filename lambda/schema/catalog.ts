@@ -22,7 +22,7 @@
  * compared later.
  */
 import type { Queryable } from '../engine/ports';
-import { readDetail, type DomainInfo, type EnumInfo, type PolicyInfo, type TriggerInfo } from './catalog-detail';
+import { readDetail, readDisabledKeyTriggers, type DomainInfo, type EnumInfo, type KeyTrigger, type PolicyInfo, type TriggerInfo } from './catalog-detail';
 import { DEFAULT_STATE_SCHEMA } from '../engine/state';
 
 export interface CatalogOptions {
@@ -58,6 +58,13 @@ export interface ConstraintInfo {
   definition: string;
   validated: boolean;
   comment: string | null;
+  /**
+   * A foreign key's enforcement triggers (`RI_ConstraintTrigger_*`, on the
+   * referencing and the referenced table) that do not fire in an ordinary
+   * session: disabled (`ALTER TABLE … DISABLE TRIGGER ALL` on either table)
+   * or replica-only. Absent when every one fires (`Catalog.detail`).
+   */
+  disabledTriggers?: KeyTrigger[];
 }
 
 export interface IndexInfo {
@@ -197,6 +204,7 @@ export async function readCatalog(q: Queryable, options: CatalogOptions = {}): P
     for (const { schema, table, collation, ...c } of columns.rows) tables.get(key(schema, table))?.columns.push({ ...c, ...(collation ? { collation } : {}) });
     for (const { schema, table, ...c } of constraints.rows) tables.get(key(schema, table))?.constraints.push(c);
     for (const { schema, table, ...i } of indexes.rows) tables.get(key(schema, table))?.indexes.push(i);
+    await readDisabledKeyTriggers(q, names, tables);
     const detail = await readDetail(q, names, tables);
     const byName = <T extends { name: string }>(a: T, b: T) => compare(a.name, b.name);
     const sortedTables = [...tables.values()].sort((a, b) => compare(a.schema, b.schema) || compare(a.name, b.name));
@@ -358,7 +366,10 @@ export function diffCatalogs(a: Catalog, b: Catalog): Difference[] {
     const collation = a.detail && b.detail ? ['collation' as const] : [];
     const inherited = partition ? [] : ['type' as const, 'identity' as const, ...collation];
     diffSets(out, 'column', ta.columns, tb.columns, (c) => prefix + c.name, [...inherited, 'nullable', 'default', 'generated', 'comment']);
-    diffSets(out, 'constraint', ta.constraints, tb.constraints, (c) => prefix + c.name, ['type', 'definition', 'validated', 'comment']);
+    // A foreign key's enforcement (its triggers firing) is read since `detail`.
+    const keys = (t: TableInfo) => t.constraints.map((c) => ({ ...c, triggers: c.type === 'f' ? (c.disabledTriggers?.length ? 'disabled' : 'enabled') : null }));
+    const enforcement = a.detail && b.detail ? ['triggers' as const] : [];
+    diffSets(out, 'constraint', keys(ta), keys(tb), (c) => prefix + c.name, ['type', 'definition', 'validated', 'comment', ...enforcement]);
     diffSets(out, 'index', ta.indexes, tb.indexes, (i) => prefix + i.name, ['definition', 'valid', 'constraint', 'comment']);
   }
   diffDetail(a, b, out);

@@ -47,6 +47,7 @@ export async function diffCommand(ctx: CommandContext): Promise<number> {
       const others = report.ignored.filter((d) => d.kind === 'schema').map((d) => d.name);
       const histories = report.ignored.filter(isForeignHistory).map((d) => d.name);
       if (histories.length) notes.push(`another tool's history, not compared: ${histories.join(', ')} (kept from before schemaguard; drop it once nothing reads it)`);
+      notes.push(...report.notes);
       if (others.length) notes.push(`schema${others.length === 1 ? '' : 's'} not in the snapshot, not compared: ${others.join(', ')} (made outside the migrations; guard reports ${others.length === 1 ? 'it' : 'them'} as a ticket)`);
       if (opts.format === 'json') {
         ctx.out(JSON.stringify({ command: 'diff', target: driver.target, drift: report.differences.length > 0, ...report, notes }));

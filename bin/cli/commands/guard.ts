@@ -48,10 +48,11 @@ export async function guardCommand(ctx: CommandContext): Promise<number> {
   try {
     ctx.progress(`guard ${driver.target}${where}: ${migrations.length} migration${migrations.length === 1 ? '' : 's'} in ${opts.dir}/, ${inputs.contracts.length} contract${inputs.contracts.length === 1 ? '' : 's'}${inputs.snapshot ? `, snapshot ${opts.snapshot}` : ''}`);
     const report = await runGuard({ driver, migrations, contracts: inputs.contracts, snapshot: inputs.snapshot, stateSchema });
-    if (opts.format === 'json') ctx.out(JSON.stringify({ command: 'guard', target: driver.target, ...report, notes: inputs.notes }));
-    else if (opts.format === 'text') ctx.out(guardText(report, inputs.notes));
+    const notes = [...inputs.notes, ...(report.notes ?? [])];
+    if (opts.format === 'json') ctx.out(JSON.stringify({ command: 'guard', target: driver.target, ...report, notes }));
+    else if (opts.format === 'text') ctx.out(guardText(report, notes));
     else {
-      for (const n of inputs.notes) ctx.progress(`note: ${n}`);
+      for (const n of notes) ctx.progress(`note: ${n}`);
       if (report.skippedReason) ctx.progress(`skipped: ${report.skippedReason}`);
       printFindings(ctx, 'guard', report.findings.map(asFinding), { baseDir: '' });
     }

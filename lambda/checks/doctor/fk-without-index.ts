@@ -15,6 +15,7 @@
  */
 import type { Finding } from '../finding';
 import { ident, qualified } from './names';
+import { parentIndexLine, partitionIndexLines, type PartitionIndexStep } from './partitioned-index';
 import type { DoctorContext, DoctorRule } from './rule';
 import { USER_TABLE } from './scope';
 
@@ -78,20 +79,18 @@ function fixFor(u: Unindexed, cols: string): string {
   const name = indexName(u.table, u.columns);
   const head = '-- schemaguard:no-transaction';
   if (!u.partitioned) return `${head}\nCREATE INDEX CONCURRENTLY IF NOT EXISTS ${ident(name)} ON ${qualified(u.schema, u.table)} (${cols});`;
-  const parent = qualified(u.schema, name);
-  const steps = (u.partitions ?? []).flatMap((p) => {
+  const steps = (u.partitions ?? []).map((p): PartitionIndexStep => {
     const own = indexName(p.name, u.columns);
-    return [
-      p.partitioned
-        ? `CREATE INDEX IF NOT EXISTS ${ident(own)} ON ONLY ${qualified(p.schema, p.name)} (${cols});  -- ${qualified(p.schema, p.name)} is partitioned: its own partitions next`
-        : `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${ident(own)} ON ${qualified(p.schema, p.name)} (${cols});`,
-      `ALTER INDEX ${parent} ATTACH PARTITION ${qualified(p.schema, own)};`,
-    ];
+    const table = qualified(p.schema, p.name);
+    return {
+      table, index: qualified(p.schema, own), partitioned: p.partitioned,
+      build: p.partitioned ? `CREATE INDEX IF NOT EXISTS ${ident(own)} ON ONLY ${table} (${cols})` : `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${ident(own)} ON ${table} (${cols})`,
+    };
   });
   return [
     head,
-    `CREATE INDEX IF NOT EXISTS ${ident(name)} ON ONLY ${qualified(u.schema, u.table)} (${cols});  -- CONCURRENTLY is refused on a partitioned table: the parent's index first, INVALID until every partition has one attached`,
-    ...steps,
+    parentIndexLine(`CREATE INDEX IF NOT EXISTS ${ident(name)} ON ONLY ${qualified(u.schema, u.table)} (${cols})`),
+    ...partitionIndexLines(qualified(u.schema, name), steps),
   ].join('\n');
 }
 

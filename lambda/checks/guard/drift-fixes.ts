@@ -5,10 +5,12 @@
  * change rewrites the table), the fix says so.
  */
 import { quoteLiteral } from '../../engine/state';
-import type { Catalog, ConstraintInfo, Difference, TableInfo } from '../../schema/catalog';
+import type { Catalog, ColumnInfo, ConstraintInfo, Difference, TableInfo } from '../../schema/catalog';
 import { ident, qualified } from '../doctor/names';
 import { domainFix, enumFix, INTO_MIGRATION, locate, policyFix, replicaIdentityFix, rowSecurityFix, triggerFix, viewFix } from './drift-fixes-detail';
-import { renamedColumn, renamedTable, renameTableSql } from './drift-renames';
+import { partitionedIndexFix, partitionIndexFix } from './drift-fixes-index';
+import { keyOnIndexFix, keyTriggersFix } from './drift-fixes-keys';
+import { addedColumnFix, renamedColumn, renamedTable, renameTableSql } from './drift-renames';
 
 /** The fix for one drifted object (all its differences). */
 export function driftFix(diffs: readonly Difference[], snapshot: Catalog, live: Catalog): string {
@@ -19,22 +21,26 @@ export function driftFix(diffs: readonly Difference[], snapshot: Catalog, live: 
   if (d.kind === 'policy') return policyFix(d, snapshot, live);
   if (d.kind === 'type') return enumFix(d, snapshot);
   if (d.kind === 'domain') return domainFix(diffs, snapshot, live);
-  if (d.change === 'only-in-b') return additionFix(d, live);
+  if (d.change === 'only-in-b') return additionFix(d, snapshot, live);
   // A table's fields each have their own fix (row-level security and replica identity changed together: both).
   if (d.kind === 'table' && d.change === 'changed' && diffs.length > 1) {
     const fixes = diffs.filter((x) => x.field !== 'partitionBound' || !diffs.some((y) => y.field === 'partitionOf')).map((x) => driftFix([x], snapshot, live));
     return [...new Set(fixes)].join('\n');
   }
+  if (d.kind === 'constraint' && diffs.every((x) => x.field === 'triggers')) return keyTriggersFix(d, live);
+  const onIndex = (d.kind === 'constraint' && d.change === 'only-in-a') || (d.kind === 'index' && diffs.some((x) => x.field === 'constraint')) ? keyOnIndexFix(d, snapshot, live) : undefined;
+  if (onIndex) return onIndex;
   if (d.kind === 'table' && d.field === 'definition') return viewFix(d, snapshot);
+  if (d.kind === 'table' && d.field === 'comment') return tableCommentFix(d, snapshot);
   if (d.kind === 'table' && d.field === 'rowSecurity') return rowSecurityFix(d, snapshot);
   if (d.kind === 'table' && d.field === 'replicaIdentity') return replicaIdentityFix(d, snapshot);
   if (d.kind === 'table' && (d.field === 'partitionOf' || d.field === 'partitionBound')) return partitionFix(d, snapshot, live);
   switch (d.kind) {
     case 'column': return columnFix(diffs, snapshot);
-    case 'index': return indexFix(d, snapshot);
+    case 'index': return indexFix(d, snapshot, live);
     case 'constraint': return constraintFix(d, snapshot);
     case 'function': return functionFix(d, snapshot);
-    case 'extension': return `CREATE EXTENSION IF NOT EXISTS ${ident(d.name)};`;
+    case 'extension': return extensionFix(d);
     default: return d.change === 'only-in-a'
       ? `restore ${d.kind} ${d.name} as the migrations create it (and its rows from a backup); the snapshot holds its definition`
       : `undo the change to ${d.kind} ${d.name} by hand, ${INTO_MIGRATION}`;
@@ -115,15 +121,40 @@ function columnFix(diffs: readonly Difference[], snapshot: Catalog): string {
     // The table keeps its rows (the types are the same); the indexes on the column are rebuilt.
     if (d.field === 'collation') return `${alter} TYPE ${column.type} COLLATE ${column.collation ?? 'pg_catalog."default"'};  -- no rewrite; rebuilds the column's indexes`;
     if (d.field === 'comment') return `COMMENT ON COLUMN ${table}.${ident(column.name)} IS ${column.comment === null ? 'NULL' : quoteLiteral(column.comment)};`;
+    if (d.field === 'identity') return identityFix(table, column, d.b);
     return `undo the change to ${d.field} of ${d.name} by hand, ${INTO_MIGRATION}`;
   }).join('\n');
 }
 
-function indexFix(d: Difference, snapshot: Catalog): string {
+/** An identity changed, added or dropped by hand, as the snapshot has it (its options — start, increment — are not compared). */
+function identityFix(table: string, column: ColumnInfo, live: unknown): string {
+  const alter = `ALTER TABLE ${table} ALTER COLUMN ${ident(column.name)}`;
+  const kind = column.identity === 'a' ? 'ALWAYS' : 'BY DEFAULT';
+  if (column.identity === null) return `${alter} DROP IDENTITY;  -- its sequence goes with it; inserts must then give ${ident(column.name)}`;
+  if (live !== null) return `${alter} SET GENERATED ${kind};`;
+  return [
+    `${alter} ADD GENERATED ${kind} AS IDENTITY;  -- a new sequence, from 1: the next statement moves it past the rows' values`,
+    `SELECT setval(pg_get_serial_sequence(${quoteLiteral(table)}, ${quoteLiteral(column.name)}), coalesce(max(${ident(column.name)}), 0) + 1, false) FROM ${table};`,
+  ].join('\n');
+}
+
+/** A table's (view's) comment as the snapshot has it. */
+function tableCommentFix(d: Difference, snapshot: Catalog): string {
+  const t = snapshot.tables.find((x) => `${x.schema}.${x.name}` === d.name);
+  if (!t) return `undo the change to ${d.name} by hand, ${INTO_MIGRATION}`;
+  const what = { v: 'VIEW', m: 'MATERIALIZED VIEW', f: 'FOREIGN TABLE' }[t.kind] ?? 'TABLE';
+  return `COMMENT ON ${what} ${qualified(t.schema, t.name)} IS ${t.comment === null ? 'NULL' : quoteLiteral(t.comment)};`;
+}
+
+function indexFix(d: Difference, snapshot: Catalog, live: Catalog): string {
   const at = locate(d, [snapshot]);
   const index = at?.table.indexes.find((i) => i.name === at.member);
   if (!at || !index) return `undo the change to ${d.name} by hand, ${INTO_MIGRATION}`;
   if (d.field === 'comment') return `COMMENT ON INDEX ${qualified(at.table.schema, index.name)} IS ${index.comment === null ? 'NULL' : quoteLiteral(index.comment)};`;
+  if (d.change === 'only-in-a' && !index.constraint) {
+    const partitioned = at.table.kind === 'p' ? partitionedIndexFix(at.table, index, snapshot, live) : at.table.partitionOf !== undefined ? partitionIndexFix(at.table, index, snapshot, live) : undefined;
+    if (partitioned) return partitioned;
+  }
   const build = `${index.definition.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX CONCURRENTLY ')};`;
   const drop = d.change === 'changed' ? `DROP INDEX CONCURRENTLY IF EXISTS ${qualified(at.table.schema, index.name)};\n` : '';
   return index.constraint ? `${constraintFix({ ...d, kind: 'constraint', name: `${at.table.schema}.${at.table.name}.${index.constraint}` }, snapshot)}` : `${drop}${build}`;
@@ -147,22 +178,30 @@ function addConstraint(table: string, c: ConstraintInfo): string {
   return `${add};`;
 }
 
+/** An extension dropped (made again), or moved to another schema (moved back: CREATE EXTENSION IF NOT EXISTS would do nothing). */
+function extensionFix(d: Difference): string {
+  if (d.change === 'changed' && d.field === 'schema' && typeof d.a === 'string') {
+    return `ALTER EXTENSION ${ident(d.name)} SET SCHEMA ${ident(d.a)};  -- moves its objects back; an extension that is not relocatable refuses (then DROP EXTENSION and CREATE EXTENSION ${ident(d.name)} SCHEMA ${ident(d.a)}, with what depends on it)`;
+  }
+  return `CREATE EXTENSION IF NOT EXISTS ${ident(d.name)};`;
+}
+
 function functionFix(d: Difference, snapshot: Catalog): string {
   const fn = snapshot.functions.find((f) => `${f.schema}.${f.name}(${f.arguments})` === d.name);
   return fn ? `${fn.definition.trim().replace(/;?$/, ';')}  -- the migrations' definition` : `undo the change to ${d.name} by hand, ${INTO_MIGRATION}`;
 }
 
 /** An object only in the live schema: keep it through a migration, or drop it. */
-function additionFix(d: Difference, live: Catalog): string {
+function additionFix(d: Difference, snapshot: Catalog, live: Catalog): string {
   if (d.kind === 'schema') {
     return `see what it holds (\\dt ${ident(d.name)}.*): a table in it whose name the application uses unqualified is the one it reads and writes when the schema comes first in its search_path ("$user" first by default: a schema named after the application's role); put it in a migration (then schemaguard snapshot), or move its objects and drop it`;
   }
   const at = locate(d, [live]);
+  if (d.kind === 'column' && at) return addedColumnFix(at.table, at.member, snapshot);
   const table = at ? qualified(at.table.schema, at.table.name) : '';
   const drop = (() => {
     switch (d.kind) {
       case 'index': return at ? `DROP INDEX CONCURRENTLY IF EXISTS ${qualified(at.table.schema, at.member)};` : undefined;
-      case 'column': return at ? `ALTER TABLE ${table} DROP COLUMN ${ident(at.member)};` : undefined;
       case 'constraint': return at ? `ALTER TABLE ${table} DROP CONSTRAINT ${ident(at.member)};` : undefined;
       case 'function': return `DROP FUNCTION ${d.name};`;
       case 'extension': return `DROP EXTENSION ${ident(d.name)};`;

@@ -37,3 +37,41 @@ export function renameTableSql(from: TableInfo, to: TableInfo): string {
   const renames = from.name !== to.name ? `ALTER TABLE ${qualified(to.schema, from.name)} RENAME TO ${ident(to.name)};` : '';
   return `${moves}${renames}`.trim();
 }
+
+/**
+ * A column only the live table has: what it holds is counted before any DROP
+ * (it may be the only copy of its data). Where it looks like a column of
+ * the snapshot renamed, with one of that name added again since (`RENAME
+ * COLUMN email TO email_old; ADD COLUMN email text`), the count sets the two
+ * side by side and the fix says how to copy the values back first.
+ */
+export function addedColumnFix(table: TableInfo, name: string, snapshot: Catalog): string {
+  const at = qualified(table.schema, table.name);
+  const added = table.columns.find((c) => c.name === name);
+  const before = snapshot.tables.find((t) => t.schema === table.schema && t.name === table.name);
+  const was = added && before ? renameSource(added, table, before) : undefined;
+  const count = `SELECT count(${ident(name)}) AS ${ident(`${name}_values`)}${was ? `, count(${ident(was)}) AS ${ident(`${was}_values`)}` : ''}, count(*) AS rows FROM ${at};`;
+  const renamed = was
+    ? `\n-- ${ident(name)} may be ${ident(was)} renamed (the same type, ${added!.type}), and ${ident(was)} added again since, without its values: if so, copy them back before anything drops it: UPDATE ${at} SET ${ident(was)} = ${ident(name)} WHERE ${ident(was)} IS NULL AND ${ident(name)} IS NOT NULL;  (in batches on a big table)`
+    : '';
+  return `${count}  -- what ${ident(name)} holds: dropping it destroys these values${renamed}\nput it in a migration (then schemaguard snapshot), or, once its values are kept elsewhere, drop it: ALTER TABLE ${at} DROP COLUMN ${ident(name)};`;
+}
+
+/**
+ * The snapshot's column that `added` may be, renamed: of its type and still
+ * there live, with its name within the other's (email → email_old), or
+ * else the only one that looks made again (live it lost its NOT NULL,
+ * default or comment).
+ */
+function renameSource(added: ColumnInfo, live: TableInfo, before: TableInfo): string | undefined {
+  const now = (c: ColumnInfo) => live.columns.find((l) => l.name === c.name);
+  const candidates = before.columns.filter((c) => c.name !== added.name && c.type === added.type && now(c));
+  const lower = added.name.toLowerCase();
+  const named = candidates.filter((c) => lower.includes(c.name.toLowerCase()) || c.name.toLowerCase().includes(lower));
+  const remade = candidates.filter((c) => {
+    const l = now(c)!;
+    return (l.nullable && !c.nullable) || (l.default === null && c.default !== null) || (l.comment === null && c.comment !== null);
+  });
+  const pick = named.length ? named : remade;
+  return pick.length === 1 ? pick[0]!.name : undefined;
+}

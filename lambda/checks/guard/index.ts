@@ -25,7 +25,7 @@ import { DEFAULT_STATE_SCHEMA, readApplied } from '../../engine/state';
 import { readCatalog } from '../../schema/catalog';
 import { checkContracts, type Contract } from '../contracts';
 import { doctor } from '../doctor';
-import { staleSnapshot, type Snapshot } from '../drift';
+import { staleSnapshot, viewsNotCompared, type Snapshot } from '../drift';
 import { missingArbiterFailures, nameMissingArbiters } from '../missing-arbiter';
 import { contractFindings } from './contract-findings';
 import { doctorFindings } from './doctor-findings';
@@ -66,7 +66,7 @@ export async function runGuard(options: GuardOptions): Promise<GuardReport> {
   const session = options.session ?? own!;
   try {
     const result = await guardChecks(session, options, stateSchema, settings);
-    return typeof result === 'string' ? skippedReport(result, Date.now() - started) : findingsReport(result, Date.now() - started);
+    return typeof result === 'string' ? skippedReport(result, Date.now() - started) : findingsReport(result.findings, Date.now() - started, result.notes);
   } catch (e) {
     const running = isTimeout(e) && !session.broken ? await runningMigration(session, stateSchema).catch(() => undefined) : undefined;
     if (running) return skippedReport(running, Date.now() - started);
@@ -78,15 +78,15 @@ export async function runGuard(options: GuardOptions): Promise<GuardReport> {
   }
 }
 
-/** The checks: a skip reason, or the findings (drift, contracts, doctor, migrations). */
-async function guardChecks(session: Session, options: GuardOptions, stateSchema: string, settings: PassSettings): Promise<string | GuardFinding[]> {
+/** The checks: a skip reason, or the findings (drift, contracts, doctor, migrations) and what was not compared. */
+async function guardChecks(session: Session, options: GuardOptions, stateSchema: string, settings: PassSettings): Promise<string | { findings: GuardFinding[]; notes: string[] }> {
   const catalog = await catalogPass(session, options, stateSchema, settings);
   if (typeof catalog === 'string') return catalog;
   const contracts = await contractChecks(session, options, settings);
-  return [...catalog.drift, ...contracts, ...catalog.doctor, ...catalog.migrations];
+  return { findings: [...catalog.drift.findings, ...contracts, ...catalog.doctor, ...catalog.migrations], notes: catalog.drift.notes };
 }
 
-interface CatalogFindings { drift: GuardFinding[]; doctor: GuardFinding[]; migrations: GuardFinding[] }
+interface CatalogFindings { drift: { findings: GuardFinding[]; notes: string[] }; doctor: GuardFinding[]; migrations: GuardFinding[] }
 
 /**
  * The catalog checks' pass, run again when the lease table was dropped while
@@ -125,16 +125,17 @@ async function contractChecks(session: Session, options: GuardOptions, settings:
   return contractFindings(report);
 }
 
-async function snapshotFindings(q: Queryable, options: GuardOptions, stateSchema: string, unsettled: string | undefined): Promise<GuardFinding[]> {
+async function snapshotFindings(q: Queryable, options: GuardOptions, stateSchema: string, unsettled: string | undefined): Promise<{ findings: GuardFinding[]; notes: string[] }> {
   const snapshot = options.snapshot;
-  if (!snapshot) return [];
+  if (!snapshot) return { findings: [], notes: [] };
   const stale = staleSnapshot(snapshot, options.migrations);
   if (stale.length) {
     const rule = GUARD_RULES.snapshotStale;
-    return [{ kind: 'drift', rule: rule.id, severity: rule.severity, object: 'snapshot', message: `drift not compared: ${stale.join('; ')}`, why: rule.why, fix: rule.fix }];
+    return { findings: [{ kind: 'drift', rule: rule.id, severity: rule.severity, object: 'snapshot', message: `drift not compared: ${stale.join('; ')}`, why: rule.why, fix: rule.fix }], notes: [] };
   }
   const live = await readCatalog(q, { schemas: snapshot.catalog.schemas, stateSchema, otherSchemas: true });
-  return driftFindings({ snapshot: snapshot.catalog, live, unsettled });
+  const views = viewsNotCompared(snapshot.catalog, live);
+  return { findings: driftFindings({ snapshot: snapshot.catalog, live, unsettled }), notes: views ? [views] : [] };
 }
 
 function isTimeout(e: unknown): boolean {

@@ -50,6 +50,8 @@ export interface GuardReport {
   /** True when any finding has page severity (the CLI then exits 1). */
   page: boolean;
   durationMs: number;
+  /** What was checked less, and why (views not compared across major versions): said, no finding. Absent when nothing. */
+  notes?: string[];
 }
 
 const EMPTY: GuardMetrics = { DriftedObjects: 0, MinorDrift: 0, ContractFailures: 0, DoctorErrors: 0, InvalidIndexes: 0, PendingMigrations: 0 };
@@ -71,7 +73,7 @@ export function skippedReport(reason: string, durationMs: number): GuardReport {
   return { outcome: 'skipped', skippedReason: reason, findings: [], metrics: { ...EMPTY }, page: false, durationMs };
 }
 
-export function findingsReport(findings: GuardFinding[], durationMs: number): GuardReport {
+export function findingsReport(findings: GuardFinding[], durationMs: number, notes: readonly string[] = []): GuardReport {
   const ordered = [...findings.filter((f) => f.severity === 'page'), ...findings.filter((f) => f.severity === 'ticket')];
   return {
     outcome: ordered.length ? 'findings' : 'clean',
@@ -79,5 +81,6 @@ export function findingsReport(findings: GuardFinding[], durationMs: number): Gu
     metrics: metricsOf(ordered),
     page: ordered.some((f) => f.severity === 'page'),
     durationMs,
+    ...(notes.length ? { notes: [...notes] } : {}),
   };
 }

@@ -59,7 +59,7 @@ describe('Function: driftFindings', () => {
   it('an object added by hand and a changed comment are tickets', () => {
     const live = table({ columns: [...table().columns.map((c) => (c.name === 'note' ? { ...c, comment: 'edited' } : c)), { name: 'extra', type: 'int', nullable: true, default: null, identity: null, generated: null, comment: null }] });
     expect(driftFindings({ snapshot, live: catalog(live) }).map((f) => `${f.severity} ${f.rule} ${f.object}: ${f.fix}`)).toEqual([
-      'ticket schema-addition public.orders.extra: put it in a migration (then schemaguard snapshot), or drop it: ALTER TABLE orders DROP COLUMN extra;',
+      'ticket schema-addition public.orders.extra: SELECT count(extra) AS extra_values, count(*) AS rows FROM orders;  -- what extra holds: dropping it destroys these values\nput it in a migration (then schemaguard snapshot), or, once its values are kept elsewhere, drop it: ALTER TABLE orders DROP COLUMN extra;',
       "ticket comment-drift public.orders.note: COMMENT ON COLUMN orders.note IS 'free text';",
     ]);
   });

@@ -78,6 +78,26 @@ describe.each(targets)('Function: runGuard on $name', (target) => {
     }
   });
 
+  // Regression (exploratory test): a column renamed and one added under its old name got a bare DROP COLUMN of the renamed one: the only copy of its data.
+  it('a column renamed and one of its old name added: the fix counts what the renamed one holds, says it may be the old column, and copies the values back before any DROP', async () => {
+    await sql(url, "INSERT INTO all_leads (email) VALUES ('a@x'), ('b@x'); ALTER TABLE all_leads RENAME COLUMN email TO email_old; ALTER TABLE all_leads ADD COLUMN email text");
+    try {
+      const r = await guard(url);
+      expect(summary(r)).toEqual(['ticket schema-addition public.all_leads.email_old']);
+      const [count, renamed, drop] = r.findings[0]!.fix.split('\n');
+      expect(count).toBe('SELECT count(email_old) AS email_old_values, count(email) AS email_values, count(*) AS rows FROM all_leads;  -- what email_old holds: dropping it destroys these values');
+      expect(renamed).toBe('-- email_old may be email renamed (the same type, text), and email added again since, without its values: if so, copy them back before anything drops it: UPDATE all_leads SET email = email_old WHERE email IS NULL AND email_old IS NOT NULL;  (in batches on a big table)');
+      expect(drop).toBe('put it in a migration (then schemaguard snapshot), or, once its values are kept elsewhere, drop it: ALTER TABLE all_leads DROP COLUMN email_old;');
+      expect(await withClient(url, async (c) => (await c.query(count!.replace(/ {2}--.*/, ''))).rows)).toEqual([{ email_old_values: '2', email_values: '0', rows: '2' }]);
+      await sql(url, renamed!.replace(/^.*copy them back before anything drops it: /, '').replace(/ {2}\(.*$/, ''));
+      await sql(url, drop!.replace(/^.*drop it: /, ''));
+      expect(summary(await guard(url))).toEqual([]);
+      expect(await withClient(url, async (c) => (await c.query("SELECT count(*)::int AS n FROM all_leads WHERE email IN ('a@x', 'b@x')")).rows)).toEqual([{ n: 2 }]);
+    } finally {
+      await sql(url, `ALTER TABLE all_leads DROP COLUMN IF EXISTS email_old; DELETE FROM all_leads WHERE email IN ('a@x', 'b@x')`);
+    }
+  });
+
   // Regression: a schema made by hand was never looked at; one named after the application's role shadows its tables ("$user" comes first).
   it('a schema made by hand, holding a table named like the application\'s: a ticket naming the schema, and what its search_path does', async () => {
     await sql(url, 'CREATE SCHEMA shadow; CREATE TABLE shadow.lead_purchases (id uuid PRIMARY KEY)');

@@ -1,0 +1,96 @@
+/**
+ * Fixes for keys that drifted without their definition changing: a foreign
+ * key whose enforcement triggers were turned off (`DISABLE TRIGGER ALL`),
+ * and a primary key or unique constraint dropped with a unique index of its
+ * name made in its place.
+ */
+import type { Catalog, ConstraintInfo, Difference, IndexInfo } from '../../schema/catalog';
+import type { KeyTrigger } from '../../schema/catalog-detail';
+import { ident, qualified } from '../doctor/names';
+import { INTO_MIGRATION, locate } from './drift-fixes-detail';
+
+/**
+ * A foreign key whose triggers do not fire: the rows written meanwhile that
+ * break it are listed first (enabling checks only rows written after, and
+ * the key still reads validated), then its own triggers are enabled by name
+ * — `ENABLE TRIGGER ALL` would also enable the table's own triggers that
+ * were disabled on purpose.
+ */
+export function keyTriggersFix(d: Difference, live: Catalog): string {
+  const at = locate(d, [live]);
+  const key = at?.table.constraints.find((c) => c.name === at.member && c.type === 'f');
+  if (!at || !key?.disabledTriggers?.length || d.a !== 'enabled') return `undo the change to ${d.name} by hand, ${INTO_MIGRATION}`;
+  const table = qualified(at.table.schema, at.table.name);
+  const orphans = orphanQuery(table, key);
+  const enable = byTable(key.disabledTriggers).map(([on, names]) => `ALTER TABLE ${on} ${names.map((n) => `ENABLE TRIGGER ${ident(n)}`).join(', ')};`);
+  const readd = `ALTER TABLE ${table} DROP CONSTRAINT ${ident(key.name)}, ADD CONSTRAINT ${ident(key.name)} ${key.definition.replace(/ NOT VALID$/, '')} NOT VALID; then VALIDATE CONSTRAINT`;
+  return [
+    orphans ? `${orphans}  -- rows written while the key was off that break it: repair or delete them first (enabling checks only rows written after)` : `-- first find the rows of ${table} written while the key was off that break it (${key.definition}): enabling checks only rows written after`,
+    `${enable.join('\n')}  -- its own enforcement triggers only (ENABLE TRIGGER ALL would also enable the tables' triggers disabled on purpose); a superuser's: PostgreSQL refuses a system trigger to others`,
+    // A table owner who is no superuser (RDS) cannot touch the triggers; a key made again has new ones, and VALIDATE checks every row.
+    `-- or, as the table's owner: ${readd} (${ident(key.name)} is then checked on every row, and fails while one breaks it)`,
+  ].join('\n');
+}
+
+/** The triggers grouped by table, each table as a fix names it. */
+function byTable(triggers: readonly KeyTrigger[]): [string, string[]][] {
+  const out = new Map<string, string[]>();
+  for (const t of triggers) {
+    const on = qualified(t.schema, t.table);
+    out.set(on, [...(out.get(on) ?? []), t.name]);
+  }
+  return [...out];
+}
+
+/** An identifier list as pg_get_constraintdef prints one: `a, "B c"`. */
+const IDENTS = String.raw`(?:"(?:[^"]|"")*"|[^()",\s]+)(?:, (?:"(?:[^"]|"")*"|[^()",\s]+))*`;
+const FOREIGN_KEY = new RegExp(String.raw`^FOREIGN KEY \((${IDENTS})\) REFERENCES ((?:"(?:[^"]|"")*"|[^("\s])+)\((${IDENTS})\)( MATCH FULL)?`);
+
+/** The rows of `table` that break foreign key `key` (MATCH SIMPLE: a row with a NULL in the key is not checked; MATCH FULL: all or none NULL), or undefined for a form it does not read (PERIOD). */
+export function orphanQuery(table: string, key: ConstraintInfo): string | undefined {
+  const m = FOREIGN_KEY.exec(key.definition);
+  if (!m || /\bPERIOD\b/.test(m[1]!)) return undefined;
+  const split = (list: string) => list.match(/"(?:[^"]|"")*"|[^,\s]+/g) ?? [];
+  const [columns, referenced] = [split(m[1]!), split(m[3]!)];
+  if (columns.length !== referenced.length) return undefined;
+  const match = columns.map((c, k) => `p.${referenced[k]} = c.${c}`).join(' AND ');
+  const missing = `NOT EXISTS (SELECT 1 FROM ${m[2]} p WHERE ${match})`;
+  const all = columns.map((c) => `c.${c} IS NOT NULL`).join(' AND ');
+  const where = m[4] && columns.length > 1
+    ? `(${all} AND ${missing}) OR num_nulls(${columns.map((c) => `c.${c}`).join(', ')}) NOT IN (0, ${columns.length})`
+    : `${all} AND ${missing}`;
+  return `SELECT c.* FROM ${table} c WHERE ${where} LIMIT 100;`;
+}
+
+/**
+ * A primary key or unique constraint only the snapshot has, where the live
+ * table has a unique index of its name (`DROP CONSTRAINT`, then `CREATE
+ * UNIQUE INDEX` of the same name): the constraint is made on that index
+ * (`USING INDEX`, catalog only) when it is the snapshot's; otherwise the
+ * index is built again as the snapshot has it, first. Undefined where it
+ * does not apply.
+ */
+export function keyOnIndexFix(d: Difference, snapshot: Catalog, live: Catalog): string | undefined {
+  const at = locate(d, [snapshot]);
+  if (!at) return undefined;
+  const name = d.kind === 'index' ? at.table.indexes.find((i) => i.name === at.member)?.constraint : at.member;
+  const key = at.table.constraints.find((c) => c.name === name && (c.type === 'p' || c.type === 'u'));
+  const index = at.table.indexes.find((i) => i.constraint === name);
+  const liveTable = live.tables.find((t) => t.schema === at.table.schema && t.name === at.table.name);
+  const liveIndex = liveTable?.indexes.find((i) => i.name === index?.name);
+  if (!key || !index || !liveIndex || liveIndex.constraint !== null || liveTable!.constraints.some((c) => c.name === key.name)) return undefined;
+  const table = qualified(at.table.schema, at.table.name);
+  const add = `ALTER TABLE ${table} ADD CONSTRAINT ${ident(key.name)} ${key.type === 'p' ? 'PRIMARY KEY' : 'UNIQUE'} USING INDEX ${ident(index.name)};`;
+  const nulls = key.type === 'p' ? '  -- sets NOT NULL on its columns first where they lack it (a scan of the table)' : '  -- catalog only';
+  if (sameIndex(liveIndex, index)) return `${add}${nulls}  (one fix for the constraint and its index)`;
+  const schemaName = qualified(at.table.schema, index.name);
+  return [
+    `DROP INDEX CONCURRENTLY IF EXISTS ${schemaName};  -- ${ident(index.name)} is not the index the migrations make`,
+    `${index.definition.replace(/^CREATE UNIQUE INDEX /, 'CREATE UNIQUE INDEX CONCURRENTLY ')};`,
+    `${add}${nulls}  (one fix for the constraint and its index)`,
+  ].join('\n');
+}
+
+function sameIndex(live: IndexInfo, expected: IndexInfo): boolean {
+  return live.valid && live.definition === expected.definition;
+}
