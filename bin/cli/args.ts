@@ -64,7 +64,7 @@ export interface CliOptions {
   exitCode: boolean;
   /** `plan --offline`: the files alone, no database (every file pending, no table sizes). */
   offline: boolean;
-  /** `lint --since`: the files this git ref has count as applied. */
+  /** `lint --since`: the files this git ref has, unchanged, count as applied. */
   since?: string;
   /** `plan`: warn when a write-blocking lock is held over a scan or rewrite of a table with at least this many rows. */
   warnRows: number;
@@ -106,7 +106,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--rename': { key: 'rename', kind: 'bool', for: ['repair'], help: 'repair: also accept a file whose version ran under another name (that migration renamed, not a new one)' },
   '--from': { key: 'from', kind: 'source', value: 'TOOL', for: ['baseline'], help: 'baseline: take the version from flyway or node-pg-migrate history in the same database' },
   '--exit-code': { key: 'exitCode', kind: 'bool', for: ['status'], help: 'status: exit 1 when a migration is pending or changed, or migrate would refuse the database (a CI gate)' },
-  '--since': { key: 'since', kind: 'string', value: 'REF', for: ['lint'], help: 'lint: the files git ref REF has count as applied, the rest pending (a pull request: --since origin/main); without it or a database every file is pending' },
+  '--since': { key: 'since', kind: 'string', value: 'REF', for: ['lint'], help: 'lint: the files git ref REF has, unchanged, count as applied, the rest pending (a pull request: --since origin/main); without it or a database every file is pending' },
   '--offline': { key: 'offline', kind: 'bool', for: ['plan'], help: 'plan: from the files alone, without a database (every file pending, no table sizes)' },
   '--warn-rows': { key: 'warnRows', kind: 'count', value: 'N', for: ['plan'], help: 'plan: warn when a write-blocking lock is held over a scan or rewrite of a table of at least N rows (default: 100000)' },
   '--min-calls': { key: 'minCalls', kind: 'count', value: 'N', for: ['capture'], help: 'capture: only statements executed at least N times (default: 5)' },

@@ -91,7 +91,7 @@ const DEFAULT_BUDGET_BYTES = reasonBudgetBytes({
 });
 
 /** Said with a failed contract: the deploy's migrations stay applied, and the way forward is a new one. */
-export const CONTRACT_AFTER_MIGRATING = 'note: the migrations this deploy applied stay applied (CloudFormation\'s rollback does not undo them): fix forward with a new migration file, never by editing an applied one';
+export const CONTRACT_AFTER_MIGRATING = 'note: any migration this deploy applied stays applied (CloudFormation\'s rollback does not undo it): fix forward with a new migration file, never by editing an applied one';
 
 /** Build the failure error from whatever was thrown (engine error, SDK error, bug). */
 export function toFailure(e: unknown, redactor: Redactor, ctx: FailureContext): SchemaMigrationFailedError {

@@ -49,9 +49,11 @@ export class RunProgress {
    * its finished statements, as the error's fix says), what this run applied
    * before it, and what is still pending.
    */
-  failedLine(m: Migration | undefined, file: string): string {
+  failedLine(m: Migration | undefined, file: string, lost = false): string {
     const n = this.appliedFiles.length;
-    const left = m && runsOutsideTransaction(m) ? 'not recorded (it runs outside a transaction: see the fix above)' : 'rolled back, nothing of it applied';
+    const left = lost
+      ? 'the connection was lost, so whether its COMMIT was reached is not known (schemaguard status tells)'
+      : m && runsOutsideTransaction(m) ? 'not recorded (it runs outside a transaction: see the fix below)' : 'rolled back, nothing of it applied';
     const pending = this.pending === undefined ? '' : `, ${this.pending - n} still pending (${file} included)`;
     return `migrate stopped at ${file}: ${left}; ${n} migration${n === 1 ? '' : 's'} applied before it by this run stay${n === 1 ? 's' : ''} applied${pending}`;
   }

@@ -179,3 +179,22 @@ describe('Class: RunProgress', () => {
       + 'schemaguard status and schemaguard doctor (INVALID indexes) show what is left; 1 migration applied by this run stays applied; run schemaguard migrate again to continue');
   });
 });
+
+describe('Class: RunProgress, the line after a failed migration', () => {
+  const run = () => {
+    const p = new RunProgress();
+    const a = parseMigration('1_a.sql', 'CREATE TABLE a (id int);');
+    p.onEvent({ type: 'plan', pending: 3, applied: 0 });
+    p.onEvent({ type: 'migration-start', migration: a });
+    p.onEvent({ type: 'migration-applied', migration: a, executionMs: 1, attempts: 1 });
+    return p;
+  };
+
+  it('a transactional file: rolled back; a no-transaction file: not recorded, the fix below; a lost connection: not known', () => {
+    const tx = parseMigration('2_b.sql', 'CREATE TABLE b (id int);');
+    const noTx = parseMigration('2_b.sql', '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY b_id ON b (id);');
+    expect(run().failedLine(tx, '2_b.sql')).toBe('migrate stopped at 2_b.sql: rolled back, nothing of it applied; 1 migration applied before it by this run stays applied, 2 still pending (2_b.sql included)');
+    expect(run().failedLine(noTx, '2_b.sql')).toBe('migrate stopped at 2_b.sql: not recorded (it runs outside a transaction: see the fix below); 1 migration applied before it by this run stays applied, 2 still pending (2_b.sql included)');
+    expect(run().failedLine(tx, '2_b.sql', true)).toMatch(/^migrate stopped at 2_b\.sql: the connection was lost, so whether its COMMIT was reached is not known \(schemaguard status tells\);/);
+  });
+});
