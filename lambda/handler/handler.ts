@@ -24,17 +24,17 @@
  * failure.ts.
  */
 import type { Driver } from '../engine/ports';
-import { LockWaitTimeoutError, MigrationError } from '../engine/errors';
+import { LockWaitTimeoutError, MigrationError, StatementError } from '../engine/errors';
 import { Redactor } from '../engine/redact';
 import { migrate, type MigrateResult } from '../engine/runner';
-import { loadMigrations, type Migration } from '../engine/source';
+import { loadMigrations, runsOutsideTransaction, type Migration } from '../engine/source';
 import { readConfig, type HandlerConfig } from './config';
 import { createConnector, type Connector, type ConnectorDependencies } from './connection';
 import { GUARD_ROLE_RESOURCE_TYPE, PROP, REQUEST_STARTED_FIELD } from './constants';
 import { reasonBudgetBytes, toFailure } from './failure';
 import { summariseFiles } from './files-hash';
 import { guardRoleOnEvent } from './guard/role';
-import { lockBusy } from './lock-busy';
+import { connectionLost, lockBusy } from './lock-busy';
 import { createLogger, logRunEvent, logRunFinished, stdoutWriter, type LineWriter, type Logger } from './log';
 import {
   appliedBy, CREATE_FAILED_MARKER, loggedRequest, physicalResourceId, validateRequest,
@@ -125,8 +125,9 @@ async function onEvent(inv: Invocation): Promise<OnEventResponse> {
   const startedAt = Date.now();
   const cfg = inv.config();
   const done = await run(inv, cfg);
-  // isComplete follows whatever happened here: it continues, or tries for the lock again.
+  // isComplete follows whatever happened here: it continues, or tries for the lock (or the connection) again.
   if ('busy' in done) lockBusy(done.busy, event, cfg.run, log);
+  if ('lost' in done) connectionLost(done.lost, event, cfg.run, log);
   return { PhysicalResourceId: physicalResourceId(event), [REQUEST_STARTED_FIELD]: startedAt };
 }
 
@@ -137,6 +138,10 @@ async function isComplete(inv: Invocation): Promise<IsCompleteResponse> {
   const done = await run(inv, cfg);
   if ('busy' in done) {
     lockBusy(done.busy, inv.event, cfg.run, inv.log);
+    return { IsComplete: false };
+  }
+  if ('lost' in done) {
+    connectionLost(done.lost, inv.event, cfg.run, inv.log);
     return { IsComplete: false };
   }
   if (done.result.outcome === 'partial') return { IsComplete: false };
@@ -174,14 +179,32 @@ interface Busy {
   busy: LockWaitTimeoutError;
 }
 
+/** The connection was lost while a transactional migration ran: nothing of it is left half done. */
+interface Lost {
+  lost: MigrationError;
+}
+
 /** Load the bundled files, connect, migrate (or recognise a rollback) until the time runs short. */
-async function run(inv: Invocation, cfg: HandlerConfig): Promise<Run | Busy> {
+async function run(inv: Invocation, cfg: HandlerConfig): Promise<Run | Busy | Lost> {
   try {
     return await migrateInTime(inv, cfg);
   } catch (e) {
     if (e instanceof LockWaitTimeoutError) return { busy: e };
+    if (lostInTransaction(e, cfg)) return { lost: e };
     throw e;
   }
+}
+
+/**
+ * A statement or check of a transactional migration cut off by a lost
+ * connection (its message says so): safe to run again. Not a no-transaction
+ * file, whose statements before the cut stay and may not run twice; not a
+ * failure to connect (a wrong password must fail now, not after totalTimeout).
+ */
+function lostInTransaction(e: unknown, cfg: HandlerConfig): e is StatementError {
+  if (!(e instanceof StatementError) || !/: (?:check "[^"]*" could not run: )?connection lost: /.test(e.message) || !e.file) return false;
+  const m = loadMigrations(cfg.migrationsDir).find((x) => x.file === e.file);
+  return m !== undefined && !runsOutsideTransaction(m);
 }
 
 async function migrateInTime(inv: Invocation, cfg: HandlerConfig): Promise<Run> {

@@ -9,21 +9,44 @@
  * `SCHEMAGUARD_TOTAL_TIMEOUT_MS`; without it the framework's own timeout ends
  * the request).
  */
-import { LockWaitTimeoutError } from '../engine/errors';
+import { LockWaitTimeoutError, type MigrationError } from '../engine/errors';
 import type { RunSettings } from './config';
 import { REQUEST_STARTED_FIELD } from './constants';
 import type { Logger } from './log';
 import type { IsCompleteRequest } from './request';
 
+/** How long the request has run (from onEvent's start, which the framework passes to every isComplete), when known. */
+function elapsedOf(event: Partial<IsCompleteRequest>, now: number): number | undefined {
+  const started = Number(event[REQUEST_STARTED_FIELD]);
+  return Number.isFinite(started) ? now - started : undefined;
+}
+
+/** Whether another try (an invocation's lock wait, about) would end past the request's total timeout. */
+function timeSpent(elapsedMs: number | undefined, run: RunSettings): elapsedMs is number {
+  return run.totalTimeoutMs !== undefined && elapsedMs !== undefined && elapsedMs + run.lockWaitMs >= run.totalTimeoutMs;
+}
+
 /** Log that the lock is busy; throw when the request's time for it is spent. */
 export function lockBusy(e: LockWaitTimeoutError, event: Partial<IsCompleteRequest>, run: RunSettings, log: Logger, now = Date.now()): void {
-  const started = Number(event[REQUEST_STARTED_FIELD]);
-  const elapsedMs = Number.isFinite(started) ? now - started : undefined;
-  if (run.totalTimeoutMs !== undefined && elapsedMs !== undefined && elapsedMs + run.lockWaitMs >= run.totalTimeoutMs) {
-    throw lockBusyError(e, elapsedMs, run.totalTimeoutMs);
-  }
+  const elapsedMs = elapsedOf(event, now);
+  if (timeSpent(elapsedMs, run)) throw lockBusyError(e, elapsedMs, run.totalTimeoutMs!);
   log.warn('another runner holds the migration lock; nothing was applied; isComplete tries again', {
     holders: e.holders.map((h) => h.pid), elapsedMs, totalTimeoutMs: run.totalTimeoutMs,
+  });
+}
+
+/**
+ * The connection was lost while a transactional migration ran (a Multi-AZ
+ * failover, a reboot, a session ended by hand): that migration was rolled
+ * back, or committed with its state row, and the next invocation reads which
+ * under the lock. Log it and let isComplete try again; throw `e` when the
+ * request's time is spent.
+ */
+export function connectionLost(e: MigrationError, event: Partial<IsCompleteRequest>, run: RunSettings, log: Logger, now = Date.now()): void {
+  const elapsedMs = elapsedOf(event, now);
+  if (timeSpent(elapsedMs, run)) throw e;
+  log.warn('the connection was lost while a migration ran (rolled back, or committed with its state row); isComplete tries again', {
+    file: e.file, error: e.message, elapsedMs, totalTimeoutMs: run.totalTimeoutMs,
   });
 }
 

@@ -16,6 +16,7 @@ import { summariseFiles } from '../../../lambda/handler/files-hash';
 import { CREATE_FAILED_MARKER, createHandlers, type Handlers } from '../../../lambda/handler/handler';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../support/db';
 import { tempDir } from '../../support/files';
+import { killAtMarker } from '../../faults/support';
 import { ProviderHarness, type CfnResponse } from '../../support/provider-framework';
 import { ROOT } from '../../support/cli';
 import type { Target } from '../../support/targets';
@@ -455,6 +456,45 @@ describe.each(targets)('$name', (target) => {
         expect(await tables(r.url)).toEqual([]);
       } finally {
         await holder.release();
+        await r.harness.stop();
+      }
+    });
+  });
+
+  describe('the connection lost while a migration runs (a failover, a reboot, a session ended)', () => {
+    const SLOW = "CREATE TABLE slow_one (id int);\nSELECT 'marker_cfn_lost' AS m, pg_sleep(3);\n";
+
+    it('a transactional migration: rolled back, isComplete tries again and applies it once; SUCCESS', async () => {
+      // Regression (handler helper): a lost connection failed the deploy (and rolled the stack back) though the fix said "run again".
+      const r = await rig(target, 'cfn_conn_lost', { '1_purchases.sql': M1, '2_slow.sql': SLOW }, undefined, { [ENV.totalTimeoutMs]: '60000' });
+      try {
+        const killer = killAtMarker(r.url, 'marker_cfn_lost', 20_000, { inSleep: true });
+        const sending = r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+        expect((await killer).length).toBe(1);
+        const created = await sending;
+
+        expect(created.Status, created.Reason).toBe('SUCCESS');
+        expect((await state(r.url)).map((x) => x.version)).toEqual(['1', '2']);
+        expect(await tables(r.url)).toEqual(['lead_purchases', 'slow_one']);
+        const logged = r.handlerLines.map((l) => JSON.parse(l) as { message: string; file?: string });
+        expect(logged.filter((l) => l.message.startsWith('the connection was lost while a migration ran')).map((l) => l.file)).toEqual(['2_slow.sql']);
+        expectNoSecret(r);
+      } finally {
+        await r.harness.stop();
+      }
+    });
+
+    it('a no-transaction file: FAILED (its statements before the cut stay; running it again is not known to be safe)', async () => {
+      const noTx = `-- schemaguard:no-transaction\n${SLOW}`;
+      const r = await rig(target, 'cfn_conn_lost_notx', { '1_slow.sql': noTx }, undefined, { [ENV.totalTimeoutMs]: '60000' });
+      try {
+        const killer = killAtMarker(r.url, 'marker_cfn_lost', 20_000, { inSleep: true });
+        const failed = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+        expect((await killer).length).toBe(1);
+        expect(failed.Status).toBe('FAILED');
+        expect(failed.Reason).toContain('connection lost');
+        expect(await state(r.url)).toEqual([]);
+      } finally {
         await r.harness.stop();
       }
     });
