@@ -489,7 +489,8 @@ CREATE TABLE orders_2025 PARTITION OF orders FOR VALUES FROM ('2025-01-01') TO (
 CREATE TABLE orders_2026 PARTITION OF orders FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
 CREATE TABLE orders_2027 PARTITION OF orders FOR VALUES FROM ('2027-01-01') TO ('2028-01-01') PARTITION BY LIST (region);
 CREATE TABLE orders_2027_eu PARTITION OF orders_2027 FOR VALUES IN ('eu');
-CREATE INDEX orders_customer_id_idx ON orders (customer_id);`;
+CREATE INDEX orders_customer_id_idx ON orders (customer_id);
+CREATE UNIQUE INDEX orders_id_at_key ON orders (id, at, region);`;
   let snapshot: Snapshot;
   let url: string;
   let driver: PgDriver;
@@ -538,6 +539,27 @@ CREATE INDEX orders_customer_id_idx ON orders (customer_id);`;
     expect(parent).toContain('ALTER INDEX orders_customer_id_idx ATTACH PARTITION orders_2025_customer_id_idx;  -- orders_2025 has it already');
     await runEach(parent);
     expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
+  });
+
+  // Regression (review): the partitions' builds were plain CREATE INDEX under the parent's CREATE UNIQUE INDEX … ON ONLY: ATTACH failed, the parent stayed INVALID.
+  it('a UNIQUE one: UNIQUE on every partition\'s build too; a partition\'s non-unique index on the same columns is not attached in its place', async () => {
+    const fixes = await fixesAfter('DROP INDEX orders_id_at_key; CREATE INDEX orders_2025_plain ON orders_2025 (id, at, region)');
+    const parent = fixes.find((f) => f.includes('ON ONLY public.orders '))!;
+    expect(parent.split('\n').map((l) => l.replace(/ {2}--.*/, ''))).toEqual([
+      'CREATE UNIQUE INDEX IF NOT EXISTS orders_id_at_key ON ONLY public.orders USING btree (id, at, region);',
+      'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS orders_2025_id_at_region_idx ON public.orders_2025 USING btree (id, at, region);',
+      'ALTER INDEX orders_id_at_key ATTACH PARTITION orders_2025_id_at_region_idx;',
+      'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS orders_2026_id_at_region_idx ON public.orders_2026 USING btree (id, at, region);',
+      'ALTER INDEX orders_id_at_key ATTACH PARTITION orders_2026_id_at_region_idx;',
+      'CREATE UNIQUE INDEX IF NOT EXISTS orders_2027_id_at_region_idx ON ONLY public.orders_2027 USING btree (id, at, region);',
+      'ALTER INDEX orders_id_at_key ATTACH PARTITION orders_2027_id_at_region_idx;',
+      'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS orders_2027_eu_id_at_region_idx ON public.orders_2027_eu USING btree (id, at, region);',
+      'ALTER INDEX orders_2027_id_at_region_idx ATTACH PARTITION orders_2027_eu_id_at_region_idx;',
+    ]);
+    await runEach(parent);
+    await withClient(url, (c) => c.query('DROP INDEX orders_2025_plain'));
+    expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
+    expect((await withClient(url, (c) => c.query("SELECT indisvalid, indisunique FROM pg_index WHERE indexrelid = 'orders_id_at_key'::regclass"))).rows).toEqual([{ indisvalid: true, indisunique: true }]);
   });
 });
 
