@@ -4,7 +4,7 @@
  * and a primary key or unique constraint dropped with a unique index of its
  * name made in its place.
  */
-import type { Catalog, ConstraintInfo, Difference, IndexInfo } from '../../schema/catalog';
+import type { Catalog, ConstraintInfo, Difference, IndexInfo, TableInfo } from '../../schema/catalog';
 import type { KeyTrigger } from '../../schema/catalog-detail';
 import { ident, qualified } from '../doctor/names';
 import { INTO_MIGRATION, locate } from './drift-fixes-detail';
@@ -62,33 +62,95 @@ export function orphanQuery(table: string, key: ConstraintInfo): string | undefi
   return `SELECT c.* FROM ${table} c WHERE ${where} LIMIT 100;`;
 }
 
+/** A key only the snapshot has, where the live table has a unique index of its name, not a constraint's. */
+interface KeyOnIndex { table: TableInfo; key: ConstraintInfo; index: IndexInfo; liveIndex: IndexInfo }
+
+function keyOnIndex(table: TableInfo, name: string | null | undefined, live: Catalog): KeyOnIndex | undefined {
+  const key = table.constraints.find((c) => c.name === name && (c.type === 'p' || c.type === 'u'));
+  const index = table.indexes.find((i) => i.constraint === name);
+  const liveTable = live.tables.find((t) => t.schema === table.schema && t.name === table.name);
+  const liveIndex = liveTable?.indexes.find((i) => i.name === index?.name);
+  if (!key || !index || !liveIndex || liveIndex.constraint !== null || liveTable!.constraints.some((c) => c.name === key.name)) return undefined;
+  return { table, key, index, liveIndex };
+}
+
 /**
  * A primary key or unique constraint only the snapshot has, where the live
  * table has a unique index of its name (`DROP CONSTRAINT`, then `CREATE
  * UNIQUE INDEX` of the same name): the constraint is made on that index
  * (`USING INDEX`, catalog only) when it is the snapshot's; otherwise the
- * index is built again as the snapshot has it, first. Undefined where it
- * does not apply.
+ * index is built again as the snapshot has it, first. A partitioned table
+ * refuses `USING INDEX`: its key is made again, and a partition's key points
+ * at its parent's fix. Undefined where it does not apply.
  */
 export function keyOnIndexFix(d: Difference, snapshot: Catalog, live: Catalog): string | undefined {
   const at = locate(d, [snapshot]);
   if (!at) return undefined;
   const name = d.kind === 'index' ? at.table.indexes.find((i) => i.name === at.member)?.constraint : at.member;
-  const key = at.table.constraints.find((c) => c.name === name && (c.type === 'p' || c.type === 'u'));
-  const index = at.table.indexes.find((i) => i.constraint === name);
-  const liveTable = live.tables.find((t) => t.schema === at.table.schema && t.name === at.table.name);
-  const liveIndex = liveTable?.indexes.find((i) => i.name === index?.name);
-  if (!key || !index || !liveIndex || liveIndex.constraint !== null || liveTable!.constraints.some((c) => c.name === key.name)) return undefined;
-  const table = qualified(at.table.schema, at.table.name);
-  const add = `ALTER TABLE ${table} ADD CONSTRAINT ${ident(key.name)} ${key.type === 'p' ? 'PRIMARY KEY' : 'UNIQUE'} USING INDEX ${ident(index.name)};`;
+  const found = keyOnIndex(at.table, name, live);
+  if (found) return found.table.kind === 'p' ? partitionedKeyFix(found) : usingIndexFix(found);
+  return partitionKeyFix(at.table, name, snapshot, live);
+}
+
+/** `ADD CONSTRAINT … USING INDEX`, after the index is built again when it is not the snapshot's. */
+function usingIndexFix({ table: t, key, index, liveIndex }: KeyOnIndex): string {
+  const table = qualified(t.schema, t.name);
+  const add = `ALTER TABLE ${table} ADD CONSTRAINT ${ident(key.name)} ${key.type === 'p' ? 'PRIMARY KEY' : 'UNIQUE'} USING INDEX ${ident(index.name)}${deferrability(key)};`;
   const nulls = key.type === 'p' ? '  -- sets NOT NULL on its columns first where they lack it (a scan of the table)' : '  -- catalog only';
   if (sameIndex(liveIndex, index)) return `${add}${nulls}  (one fix for the constraint and its index)`;
-  const schemaName = qualified(at.table.schema, index.name);
+  const schemaName = qualified(t.schema, index.name);
   return [
     `DROP INDEX CONCURRENTLY IF EXISTS ${schemaName};  -- ${ident(index.name)} is not the index the migrations make`,
     `${index.definition.replace(/^CREATE UNIQUE INDEX /, 'CREATE UNIQUE INDEX CONCURRENTLY ')};`,
     `${add}${nulls}  (one fix for the constraint and its index)`,
   ].join('\n');
+}
+
+/** `DEFERRABLE` / `INITIALLY DEFERRED` as the key's definition has them (USING INDEX makes it NOT DEFERRABLE otherwise). */
+function deferrability(key: ConstraintInfo): string {
+  return / DEFERRABLE( INITIALLY DEFERRED)?$/.exec(key.definition)?.[0] ?? '';
+}
+
+/**
+ * A partitioned table's key: `USING INDEX` is refused there (0A000), and
+ * `DROP INDEX CONCURRENTLY` on a partitioned index too. The index (and each
+ * partition's, attached to it) is dropped and the key added again in one
+ * transaction, which builds each partition's index.
+ */
+function partitionedKeyFix({ table: t, key, index }: KeyOnIndex): string {
+  const table = qualified(t.schema, t.name);
+  return [
+    'BEGIN;  -- ADD CONSTRAINT … USING INDEX is refused on a partitioned table: the key is made again',
+    `DROP INDEX ${qualified(t.schema, index.name)};  -- each partition's attached index goes with it (CONCURRENTLY is refused on a partitioned index)`,
+    `ALTER TABLE ${table} ADD CONSTRAINT ${ident(key.name)} ${key.definition};  -- builds each partition's index under ACCESS EXCLUSIVE on ${table} and its partitions (reads and writes wait): run it when the table is quiet`,
+    'COMMIT;  -- one fix for the key, its index and its partitions\' keys',
+  ].join('\n');
+}
+
+/** A partition's key missing live whose parent's key is replaced by a unique index too: the parent's fix makes it. */
+function partitionKeyFix(table: TableInfo, name: string | null | undefined, snapshot: Catalog, live: Catalog): string | undefined {
+  const key = table.constraints.find((c) => c.name === name && (c.type === 'p' || c.type === 'u'));
+  const parent = table.partitionOf === undefined ? undefined : snapshot.tables.find((t) => `${ident(t.schema)}.${ident(t.name)}` === table.partitionOf);
+  const parentKey = parent?.constraints.find((c) => c.type === key?.type && c.definition === key?.definition);
+  const found = parent && parentKey && keyOnIndex(parent, parentKey.name, live);
+  if (!key || !found) return undefined;
+  return `-- made by the fix of ${qualified(parent!.schema, parent!.name)}.${ident(parentKey!.name)} (its partitioned key, replaced by a unique index too: ADD CONSTRAINT on the parent builds each partition's): run that one`;
+}
+
+/**
+ * A partition's unique index only the live schema has that is attached to
+ * its parent's unique index standing in the place of the parent's key: it
+ * cannot be dropped on its own (the parent's index requires it); the
+ * parent's fix drops it with that one.
+ */
+export function partitionStrayIndexFix(d: Difference, snapshot: Catalog, live: Catalog): string | undefined {
+  const at = locate(d, [live]);
+  const stray = at?.table.indexes.find((i) => i.name === at.member);
+  const parent = at?.table.partitionOf === undefined ? undefined : snapshot.tables.find((t) => `${ident(t.schema)}.${ident(t.name)}` === at.table.partitionOf);
+  const using = (definition: string) => definition.slice(definition.indexOf(' USING '));
+  const found = stray && parent?.constraints.map((c) => keyOnIndex(parent, c.name, live)).find((k) => k && using(k.liveIndex.definition) === using(stray.definition));
+  if (!found || !/^CREATE UNIQUE /.test(stray.definition)) return undefined;
+  return `-- attached to ${qualified(parent!.schema, found.liveIndex.name)}, the unique index in the place of key ${qualified(parent!.schema, parent!.name)}.${ident(found.key.name)}: that key's fix drops it with ${ident(found.liveIndex.name)}: run that one`;
 }
 
 function sameIndex(live: IndexInfo, expected: IndexInfo): boolean {

@@ -385,6 +385,10 @@ CREATE TABLE users (id int PRIMARY KEY, account_id int REFERENCES accounts (id),
 CREATE TABLE memberships (account_id int, user_no int, CONSTRAINT memberships_key UNIQUE (account_id, user_no));
 CREATE TABLE grants (account_id int, user_no int, FOREIGN KEY (account_id, user_no) REFERENCES memberships (account_id, user_no) MATCH FULL);
 CREATE TABLE products (sku text PRIMARY KEY, name text);
+CREATE TABLE slots (n int, CONSTRAINT slots_n_key UNIQUE (n) DEFERRABLE INITIALLY DEFERRED);
+CREATE TABLE ledger (id int, at date, CONSTRAINT ledger_pkey PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE ledger_2025 PARTITION OF ledger FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE ledger_2026 PARTITION OF ledger FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
 CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
 CREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch();
 ALTER TABLE users DISABLE TRIGGER users_touch;
@@ -470,6 +474,34 @@ INSERT INTO accounts VALUES (1);`;
       'ALTER TABLE products ADD CONSTRAINT products_pkey PRIMARY KEY USING INDEX products_pkey;',
     ]);
     for (const line of fix.split('\n')) await run(line);
+    await clean();
+  });
+
+  // Regression (review): USING INDEX made the key NOT DEFERRABLE; the definition's drift remained.
+  it('a DEFERRABLE INITIALLY DEFERRED key replaced by a unique index: USING INDEX keeps its deferrability', async () => {
+    const { fixes } = await driftOf('ALTER TABLE slots DROP CONSTRAINT slots_n_key; CREATE UNIQUE INDEX slots_n_key ON slots (n)');
+    const fix = fixes.find((f) => f.includes('USING INDEX'))!;
+    expect(fix.replace(/ {2}--.*/, '')).toBe('ALTER TABLE slots ADD CONSTRAINT slots_n_key UNIQUE USING INDEX slots_n_key DEFERRABLE INITIALLY DEFERRED;');
+    await run(fix);
+    await clean();
+  });
+
+  // Regression (review): ADD CONSTRAINT … USING INDEX is refused on a partitioned table, and each partition got an ADD PRIMARY KEY of its own.
+  it('a partitioned table\'s primary key replaced by a unique index: the index dropped and the key added again (ACCESS EXCLUSIVE said); the partitions\' findings point at it', async () => {
+    const { drift, fixes } = await driftOf('ALTER TABLE ledger DROP CONSTRAINT ledger_pkey; CREATE UNIQUE INDEX ledger_pkey ON ledger (id, at)');
+    expect(drift).toContain('constraint public.ledger.ledger_pkey: only in snapshot');
+    expect(drift).toContain('constraint public.ledger_2025.ledger_2025_pkey: only in snapshot');
+    const parent = fixes.filter((f) => f.startsWith('BEGIN;'));
+    expect(new Set(parent).size).toBe(1);
+    expect(parent[0]!.split('\n').map((l) => l.replace(/ {2}--.*/, ''))).toEqual([
+      'BEGIN;', 'DROP INDEX ledger_pkey;', 'ALTER TABLE ledger ADD CONSTRAINT ledger_pkey PRIMARY KEY (id, at);', 'COMMIT;',
+    ]);
+    expect(parent[0]).toContain('under ACCESS EXCLUSIVE on ledger and its partitions');
+    // Each partition's key, its index, and the unique index attached in its place.
+    const partitions = fixes.filter((f) => !f.startsWith('BEGIN;'));
+    expect(partitions).toHaveLength(6);
+    for (const fix of partitions) expect(fix).toMatch(/^-- (made by the fix of ledger\.ledger_pkey|attached to ledger_pkey, the unique index in the place of key ledger\.ledger_pkey)/);
+    await run(parent[0]!);
     await clean();
   });
 
