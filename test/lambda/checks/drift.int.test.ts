@@ -678,8 +678,9 @@ CREATE MATERIALIZED VIEW order_count AS SELECT count(*) AS n FROM orders;`;
         expect(guard).not.toHaveProperty('notes');
         return;
       }
-      const note = `2 views' queries were not compared: the snapshot was taken on PostgreSQL ${snapshot.catalog.serverMajor}, this server is ${target.major}, and each major version prints a view's query its own way (a view redefined by hand is not found here); `
-        + `schemaguard snapshot uses its embedded PostgreSQL ${snapshot.catalog.serverMajor}: to compare them, migrate a throwaway database on a PostgreSQL ${target.major} server and take its snapshot with takeSnapshot (schemaguard/engine), or compare pg_get_viewdef here with the migrations' CREATE VIEW by hand`;
+      const noteOf = (snapshotMajor: number | undefined, liveMajor: number | undefined) => `2 views' queries were not compared: the snapshot was taken on PostgreSQL ${snapshotMajor}, this server is ${liveMajor}, and each major version prints a view's query its own way (a view redefined by hand is not found here); `
+        + `to compare them, the snapshot must come from a PostgreSQL ${liveMajor} server (schemaguard snapshot takes it on its embedded PostgreSQL, whatever this server runs): migrate a throwaway database on one and take its snapshot with takeSnapshot (schemaguard/engine), or compare pg_get_viewdef here with the migrations' CREATE VIEW by hand`;
+      const note = noteOf(snapshot.catalog.serverMajor, target.major);
       expect(report.notes).toEqual([note]);
       expect(guard.notes).toEqual([note]);
       // What the note says works: a snapshot taken on this server's major version compares them.
@@ -687,6 +688,15 @@ CREATE MATERIALIZED VIEW order_count AS SELECT count(*) AS n FROM orders;`;
       await withClient(url, (c) => c.query('CREATE OR REPLACE VIEW active_orders AS SELECT id FROM orders'));
       expect(formatDrift(await detectDrift({ driver, snapshot: same }))).toMatch(/^table public\.active_orders: definition differs/);
       expect((await detectDrift({ driver, snapshot: same })).notes).toEqual([]);
+      // Regression (review): a snapshot takeSnapshot took on this older server, against the embedded one, was said to come from an "embedded PostgreSQL" of its version.
+      const embeddedUrl = await freshDatabase(targets[0]!, 'views_embedded');
+      await withClient(embeddedUrl, (c) => c.query(SCHEMA));
+      const embedded = new PgDriver({ connectionString: embeddedUrl });
+      try {
+        expect((await detectDrift({ driver: embedded, snapshot: same })).notes).toEqual([noteOf(target.major, snapshot.catalog.serverMajor)]);
+      } finally {
+        await embedded.end();
+      }
     } finally {
       await driver.end();
     }
