@@ -23,13 +23,36 @@ export function keyTriggersFix(d: Difference, live: Catalog): string {
   const table = qualified(at.table.schema, at.table.name);
   const orphans = orphanQuery(table, key);
   const enable = byTable(key.disabledTriggers).map(([on, names]) => `ALTER TABLE ${on} ${names.map((n) => `ENABLE TRIGGER ${ident(n)}`).join(', ')};`);
-  const readd = `ALTER TABLE ${table} DROP CONSTRAINT ${ident(key.name)}, ADD CONSTRAINT ${ident(key.name)} ${key.definition.replace(/ NOT VALID$/, '')} NOT VALID; then VALIDATE CONSTRAINT`;
   return [
     orphans ? `${orphans}  -- rows written while the key was off that break it: repair or delete them first (enabling checks only rows written after)` : `-- first find the rows of ${table} written while the key was off that break it (${key.definition}): enabling checks only rows written after`,
-    `${enable.join('\n')}  -- its own enforcement triggers only (ENABLE TRIGGER ALL would also enable the tables' triggers disabled on purpose); a superuser's: PostgreSQL refuses a system trigger to others`,
+    `${enable.join(' ')}  -- its own enforcement triggers only (ENABLE TRIGGER ALL would also enable the tables' triggers disabled on purpose); a superuser's: PostgreSQL refuses a system trigger to others`,
     // A table owner who is no superuser (RDS) cannot touch the triggers; a key made again has new ones, and VALIDATE checks every row.
-    `-- or, as the table's owner: ${readd} (${ident(key.name)} is then checked on every row, and fails while one breaks it)`,
+    `-- or, as the table's owner: ${ownerReadd(at.table, key, live)}`,
   ].join('\n');
+}
+
+/**
+ * The key dropped and added again, on the table that owns it (a partition's
+ * copy of its parent's key cannot be dropped alone). `NOT VALID` then
+ * `VALIDATE` where PostgreSQL allows it; a partitioned table before 18
+ * refuses `NOT VALID`: the key is added validated, every row checked at once.
+ */
+function ownerReadd(table: TableInfo, key: ConstraintInfo, live: Catalog): string {
+  let on = table;
+  for (let up = parentWithKey(on, key.name, live); up; up = parentWithKey(up, key.name, live)) on = up;
+  const name = qualified(on.schema, on.name);
+  const readd = `ALTER TABLE ${name} DROP CONSTRAINT ${ident(key.name)}, ADD CONSTRAINT ${ident(key.name)} ${key.definition.replace(/ NOT VALID$/, '')}`;
+  const copy = on === table ? '' : ` (${qualified(table.schema, table.name)}'s key is its copy of ${name}'s, which cannot be dropped alone)`;
+  if (on.kind === 'p' && (live.serverMajor ?? 0) < 18) {
+    return `${readd};${copy}  -- PostgreSQL ${live.serverMajor ?? 'before 18'} refuses NOT VALID on a partitioned table: every row is checked at once, under ACCESS EXCLUSIVE on ${name} (reads and writes wait), and it fails while one breaks the key: run the query above first`;
+  }
+  return `${readd} NOT VALID; then VALIDATE CONSTRAINT${copy} (${ident(key.name)} is then checked on every row, and fails while one breaks it)`;
+}
+
+/** The live parent of partition `table` when it has a foreign key named `name` (the one the partition's is a copy of). */
+function parentWithKey(table: TableInfo, name: string, live: Catalog): TableInfo | undefined {
+  if (table.partitionOf === undefined) return undefined;
+  return live.tables.find((p) => `${ident(p.schema)}.${ident(p.name)}` === table.partitionOf && p.constraints.some((c) => c.name === name && c.type === 'f'));
 }
 
 /** The triggers grouped by table, each table as a fix names it. */

@@ -514,6 +514,66 @@ INSERT INTO accounts VALUES (1);`;
   });
 });
 
+// Regression (review): one DISABLE TRIGGER ALL on a partitioned table was one finding per partition too, each with a fix PostgreSQL refuses (DROP of an inherited key; NOT VALID on a partitioned table before 18).
+describe.each(targets)('A partitioned table\'s foreign key switched off by DISABLE TRIGGER ALL, on $name', (target) => {
+  const SCHEMA = `CREATE TABLE accounts (id int PRIMARY KEY);
+INSERT INTO accounts VALUES (1);
+CREATE TABLE visits (account_id int REFERENCES accounts (id), at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE visits_2025 PARTITION OF visits FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE visits_2026 PARTITION OF visits FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');`;
+  let snapshot: Snapshot;
+  let url: string;
+  let driver: PgDriver;
+  beforeAll(async () => {
+    ({ url, snapshot } = await snapshotted(target, 'part_key_triggers', SCHEMA));
+    driver = new PgDriver({ connectionString: url });
+  });
+  afterAll(async () => { await driver.end(); });
+
+  async function fixesAfter(edit: string): Promise<{ drift: string; fixes: string[] }> {
+    await withClient(url, (c) => c.query(edit));
+    const report = await detectDrift({ driver, snapshot });
+    const live = await withClient(url, (c) => readCatalog(c, { schemas: ['public'] }));
+    return { drift: formatDrift(report), fixes: report.differences.map((d) => driftFix([d], snapshot.catalog, live)) };
+  }
+  const run = (sql: string) => withClient(url, async (c) => (await c.query(sql.replace(/ {2}--.*$/gm, ''))));
+  const OFF = "ALTER TABLE visits DISABLE TRIGGER ALL; INSERT INTO visits VALUES (1, '2025-05-01'), (42, '2026-05-01')";
+
+  it('one finding, on the parent; its triggers enabled by name (the partitions\' too) after the orphans are repaired', async () => {
+    const { drift, fixes } = await fixesAfter(OFF);
+    expect(drift).toBe('constraint public.visits.visits_account_id_fkey: triggers differs: snapshot "enabled" vs live "disabled"');
+    const [orphans, enable] = fixes[0]!.split('\n');
+    expect((await run(orphans!)).rows).toEqual([{ account_id: 42, at: expect.anything() }]);
+    expect(enable).toMatch(/^ALTER TABLE visits ENABLE TRIGGER .*; ALTER TABLE visits_2025 ENABLE TRIGGER .*; ALTER TABLE visits_2026 ENABLE TRIGGER .*; {2}-- its own enforcement triggers only/);
+    await run('DELETE FROM visits WHERE account_id = 42');
+    await run(enable!);
+    expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
+    await expect(run("INSERT INTO visits VALUES (43, '2025-05-01')")).rejects.toThrow(/violates foreign key constraint/);
+  });
+
+  it('the owner\'s alternative, on the parent: validated at once before PostgreSQL 18 (NOT VALID is refused there), NOT VALID then VALIDATE on 18', async () => {
+    const { fixes } = await fixesAfter(OFF);
+    const [orphans, , owner] = fixes[0]!.split('\n');
+    await run('DELETE FROM visits WHERE account_id = 42');
+    expect((await run(orphans!)).rows).toEqual([]);
+    const readd = /^-- or, as the table's owner: (ALTER TABLE visits DROP CONSTRAINT visits_account_id_fkey, ADD CONSTRAINT visits_account_id_fkey FOREIGN KEY \(account_id\) REFERENCES public\.accounts\(id\)( NOT VALID)?;)/.exec(owner!)!;
+    expect(readd[2] === undefined).toBe(target.major < 18);
+    await run(readd[1]!);
+    if (readd[2]) await run('ALTER TABLE visits VALIDATE CONSTRAINT visits_account_id_fkey');
+    expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
+  });
+
+  it('one partition\'s triggers switched off: its own finding; the owner\'s alternative names the parent (a partition\'s copy cannot be dropped alone)', async () => {
+    const { drift, fixes } = await fixesAfter('ALTER TABLE visits_2025 DISABLE TRIGGER ALL');
+    expect(drift).toBe('constraint public.visits_2025.visits_account_id_fkey: triggers differs: snapshot "enabled" vs live "disabled"');
+    const [, enable, owner] = fixes[0]!.split('\n');
+    expect(owner).toMatch(/^-- or, as the table's owner: ALTER TABLE visits DROP CONSTRAINT/);
+    expect(owner).toContain("(visits_2025's key is its copy of visits's, which cannot be dropped alone)");
+    await run(enable!);
+    expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
+  });
+});
+
 // Regression (exploratory test): the fix of a partitioned table's index dropped by hand was CREATE INDEX CONCURRENTLY … ON ONLY, which PostgreSQL refuses.
 describe.each(targets)('A partitioned table\'s index dropped by hand, on $name', (target) => {
   const SCHEMA = `CREATE TABLE orders (id int, customer_id int, region text, at date NOT NULL) PARTITION BY RANGE (at);
