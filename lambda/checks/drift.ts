@@ -160,7 +160,7 @@ export function viewsNotCompared(expected: Catalog, live: Catalog): string | und
   const n = expected.tables.filter((t) => t.definition !== undefined && liveViews.has(`${t.schema}.${t.name}`)).length;
   if (!n) return undefined;
   return `${n} view${n === 1 ? '\'s query was' : 's\' queries were'} not compared: the snapshot was taken on PostgreSQL ${expected.serverMajor}, this server is ${live.serverMajor}, and each major version prints a view's query its own way (a view redefined by hand is not found here); `
-    + `schemaguard snapshot uses its embedded PostgreSQL ${expected.serverMajor}: to compare them, migrate a throwaway database on a PostgreSQL ${live.serverMajor} server and take its snapshot with takeSnapshot (schemaguard/engine), or compare pg_get_viewdef here with the migrations' CREATE VIEW by hand`;
+    + `to compare them, the snapshot must come from a PostgreSQL ${live.serverMajor} server (schemaguard snapshot takes it on its embedded PostgreSQL, whatever this server runs): migrate a throwaway database on one and take its snapshot with takeSnapshot (schemaguard/engine), or compare pg_get_viewdef here with the migrations' CREATE VIEW by hand`;
 }
 
 /** A table only the live database has that is another tool's history (`foreign-history.ts`). */

@@ -129,19 +129,34 @@ SELECT n.nspname AS schema, t.typname AS name, format_type(t.typbasetype, t.typt
  * superuser's) turns them off with the table's own, and rows that break the
  * key are then written without an error.
  */
+/** Each disabled trigger of a foreign key, with the table of the key's root: a partition's clone (conparentid) names its top parent's. */
 const SQL_DISABLED_KEY_TRIGGERS = `
-SELECT n.nspname AS schema, c.relname AS table, con.conname AS constraint, tn.nspname AS trigger_schema, tc.relname AS trigger_table, t.tgname AS trigger
+WITH RECURSIVE up AS (
+  SELECT oid AS id, oid AS root FROM pg_constraint WHERE contype = 'f' AND conparentid = 0
+  UNION ALL SELECT c.oid, up.root FROM pg_constraint c JOIN up ON c.conparentid = up.id)
+SELECT n.nspname AS schema, c.relname AS table, con.conname AS constraint, tn.nspname AS trigger_schema, tc.relname AS trigger_table, t.tgname AS trigger,
+       rn.nspname AS root_schema, rc.relname AS root_table
   FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_trigger t ON t.tgconstraint = con.oid JOIN pg_class tc ON tc.oid = t.tgrelid JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+  JOIN up ON up.id = con.oid JOIN pg_constraint r ON r.oid = up.root JOIN pg_class rc ON rc.oid = r.conrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
  WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND con.contype = 'f' AND t.tgenabled IN ('D', 'R')
  ORDER BY 1, 2, 3, 4, 5, 6`;
 
-/** Records each foreign key's enforcement triggers that do not fire (`ConstraintInfo.disabledTriggers`) on `tables`' constraints. */
+/**
+ * Records each foreign key's enforcement triggers that do not fire
+ * (`ConstraintInfo.disabledTriggers`) on `tables`' constraints. A
+ * partition's clone of a key whose root (its top parent's) is off too is
+ * recorded on the root: one `DISABLE TRIGGER ALL` on the parent is one
+ * drifted key, not one per partition, and the parent's fix enables them all.
+ */
 export async function readDisabledKeyTriggers(q: Queryable, names: string[], tables: Map<string, { constraints: { name: string; type: string; disabledTriggers?: KeyTrigger[] }[] }>): Promise<void> {
-  type Row = { schema: string; table: string; constraint: string; trigger_schema: string; trigger_table: string; trigger: string };
-  for (const r of (await q.query<Row>(SQL_DISABLED_KEY_TRIGGERS, names)).rows) {
+  type Row = { schema: string; table: string; constraint: string; trigger_schema: string; trigger_table: string; trigger: string; root_schema: string; root_table: string };
+  const rows = (await q.query<Row>(SQL_DISABLED_KEY_TRIGGERS, names)).rows;
+  const rootsOff = new Set(rows.filter((r) => r.schema === r.root_schema && r.table === r.root_table).map((r) => `${r.schema}.${r.table}.${r.constraint}`));
+  for (const r of rows) {
+    const owner = rootsOff.has(`${r.root_schema}.${r.root_table}.${r.constraint}`) ? `${r.root_schema}.${r.root_table}` : `${r.schema}.${r.table}`;
     // A partition's clone of its parent's key has the parent's name: each copy's triggers go to the one the catalog lists.
-    const key = tables.get(`${r.schema}.${r.table}`)?.constraints.find((c) => c.name === r.constraint && c.type === 'f');
+    const key = tables.get(owner)?.constraints.find((c) => c.name === r.constraint && c.type === 'f');
     if (!key) continue;
     const trigger = { schema: r.trigger_schema, table: r.trigger_table, name: r.trigger };
     if (!key.disabledTriggers?.some((t) => t.schema === trigger.schema && t.table === trigger.table && t.name === trigger.name)) (key.disabledTriggers ??= []).push(trigger);

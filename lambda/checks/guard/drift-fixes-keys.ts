@@ -4,7 +4,7 @@
  * and a primary key or unique constraint dropped with a unique index of its
  * name made in its place.
  */
-import type { Catalog, ConstraintInfo, Difference, IndexInfo } from '../../schema/catalog';
+import type { Catalog, ConstraintInfo, Difference, IndexInfo, TableInfo } from '../../schema/catalog';
 import type { KeyTrigger } from '../../schema/catalog-detail';
 import { ident, qualified } from '../doctor/names';
 import { INTO_MIGRATION, locate } from './drift-fixes-detail';
@@ -23,13 +23,36 @@ export function keyTriggersFix(d: Difference, live: Catalog): string {
   const table = qualified(at.table.schema, at.table.name);
   const orphans = orphanQuery(table, key);
   const enable = byTable(key.disabledTriggers).map(([on, names]) => `ALTER TABLE ${on} ${names.map((n) => `ENABLE TRIGGER ${ident(n)}`).join(', ')};`);
-  const readd = `ALTER TABLE ${table} DROP CONSTRAINT ${ident(key.name)}, ADD CONSTRAINT ${ident(key.name)} ${key.definition.replace(/ NOT VALID$/, '')} NOT VALID; then VALIDATE CONSTRAINT`;
   return [
     orphans ? `${orphans}  -- rows written while the key was off that break it: repair or delete them first (enabling checks only rows written after)` : `-- first find the rows of ${table} written while the key was off that break it (${key.definition}): enabling checks only rows written after`,
-    `${enable.join('\n')}  -- its own enforcement triggers only (ENABLE TRIGGER ALL would also enable the tables' triggers disabled on purpose); a superuser's: PostgreSQL refuses a system trigger to others`,
+    `${enable.join(' ')}  -- its own enforcement triggers only (ENABLE TRIGGER ALL would also enable the tables' triggers disabled on purpose); a superuser's: PostgreSQL refuses a system trigger to others`,
     // A table owner who is no superuser (RDS) cannot touch the triggers; a key made again has new ones, and VALIDATE checks every row.
-    `-- or, as the table's owner: ${readd} (${ident(key.name)} is then checked on every row, and fails while one breaks it)`,
+    `-- or, as the table's owner: ${ownerReadd(at.table, key, live)}`,
   ].join('\n');
+}
+
+/**
+ * The key dropped and added again, on the table that owns it (a partition's
+ * copy of its parent's key cannot be dropped alone). `NOT VALID` then
+ * `VALIDATE` where PostgreSQL allows it; a partitioned table before 18
+ * refuses `NOT VALID`: the key is added validated, every row checked at once.
+ */
+function ownerReadd(table: TableInfo, key: ConstraintInfo, live: Catalog): string {
+  let on = table;
+  for (let up = parentWithKey(on, key.name, live); up; up = parentWithKey(up, key.name, live)) on = up;
+  const name = qualified(on.schema, on.name);
+  const readd = `ALTER TABLE ${name} DROP CONSTRAINT ${ident(key.name)}, ADD CONSTRAINT ${ident(key.name)} ${key.definition.replace(/ NOT VALID$/, '')}`;
+  const copy = on === table ? '' : ` (${qualified(table.schema, table.name)}'s key is its copy of ${name}'s, which cannot be dropped alone)`;
+  if (on.kind === 'p' && (live.serverMajor ?? 0) < 18) {
+    return `${readd};${copy}  -- PostgreSQL ${live.serverMajor ?? 'before 18'} refuses NOT VALID on a partitioned table: every row is checked at once, under ACCESS EXCLUSIVE on ${name} (reads and writes wait), and it fails while one breaks the key: run the query above first`;
+  }
+  return `${readd} NOT VALID; then VALIDATE CONSTRAINT${copy} (${ident(key.name)} is then checked on every row, and fails while one breaks it)`;
+}
+
+/** The live parent of partition `table` when it has a foreign key named `name` (the one the partition's is a copy of). */
+function parentWithKey(table: TableInfo, name: string, live: Catalog): TableInfo | undefined {
+  if (table.partitionOf === undefined) return undefined;
+  return live.tables.find((p) => `${ident(p.schema)}.${ident(p.name)}` === table.partitionOf && p.constraints.some((c) => c.name === name && c.type === 'f'));
 }
 
 /** The triggers grouped by table, each table as a fix names it. */
@@ -62,33 +85,95 @@ export function orphanQuery(table: string, key: ConstraintInfo): string | undefi
   return `SELECT c.* FROM ${table} c WHERE ${where} LIMIT 100;`;
 }
 
+/** A key only the snapshot has, where the live table has a unique index of its name, not a constraint's. */
+interface KeyOnIndex { table: TableInfo; key: ConstraintInfo; index: IndexInfo; liveIndex: IndexInfo }
+
+function keyOnIndex(table: TableInfo, name: string | null | undefined, live: Catalog): KeyOnIndex | undefined {
+  const key = table.constraints.find((c) => c.name === name && (c.type === 'p' || c.type === 'u'));
+  const index = table.indexes.find((i) => i.constraint === name);
+  const liveTable = live.tables.find((t) => t.schema === table.schema && t.name === table.name);
+  const liveIndex = liveTable?.indexes.find((i) => i.name === index?.name);
+  if (!key || !index || !liveIndex || liveIndex.constraint !== null || liveTable!.constraints.some((c) => c.name === key.name)) return undefined;
+  return { table, key, index, liveIndex };
+}
+
 /**
  * A primary key or unique constraint only the snapshot has, where the live
  * table has a unique index of its name (`DROP CONSTRAINT`, then `CREATE
  * UNIQUE INDEX` of the same name): the constraint is made on that index
  * (`USING INDEX`, catalog only) when it is the snapshot's; otherwise the
- * index is built again as the snapshot has it, first. Undefined where it
- * does not apply.
+ * index is built again as the snapshot has it, first. A partitioned table
+ * refuses `USING INDEX`: its key is made again, and a partition's key points
+ * at its parent's fix. Undefined where it does not apply.
  */
 export function keyOnIndexFix(d: Difference, snapshot: Catalog, live: Catalog): string | undefined {
   const at = locate(d, [snapshot]);
   if (!at) return undefined;
   const name = d.kind === 'index' ? at.table.indexes.find((i) => i.name === at.member)?.constraint : at.member;
-  const key = at.table.constraints.find((c) => c.name === name && (c.type === 'p' || c.type === 'u'));
-  const index = at.table.indexes.find((i) => i.constraint === name);
-  const liveTable = live.tables.find((t) => t.schema === at.table.schema && t.name === at.table.name);
-  const liveIndex = liveTable?.indexes.find((i) => i.name === index?.name);
-  if (!key || !index || !liveIndex || liveIndex.constraint !== null || liveTable!.constraints.some((c) => c.name === key.name)) return undefined;
-  const table = qualified(at.table.schema, at.table.name);
-  const add = `ALTER TABLE ${table} ADD CONSTRAINT ${ident(key.name)} ${key.type === 'p' ? 'PRIMARY KEY' : 'UNIQUE'} USING INDEX ${ident(index.name)};`;
+  const found = keyOnIndex(at.table, name, live);
+  if (found) return found.table.kind === 'p' ? partitionedKeyFix(found) : usingIndexFix(found);
+  return partitionKeyFix(at.table, name, snapshot, live);
+}
+
+/** `ADD CONSTRAINT … USING INDEX`, after the index is built again when it is not the snapshot's. */
+function usingIndexFix({ table: t, key, index, liveIndex }: KeyOnIndex): string {
+  const table = qualified(t.schema, t.name);
+  const add = `ALTER TABLE ${table} ADD CONSTRAINT ${ident(key.name)} ${key.type === 'p' ? 'PRIMARY KEY' : 'UNIQUE'} USING INDEX ${ident(index.name)}${deferrability(key)};`;
   const nulls = key.type === 'p' ? '  -- sets NOT NULL on its columns first where they lack it (a scan of the table)' : '  -- catalog only';
   if (sameIndex(liveIndex, index)) return `${add}${nulls}  (one fix for the constraint and its index)`;
-  const schemaName = qualified(at.table.schema, index.name);
+  const schemaName = qualified(t.schema, index.name);
   return [
     `DROP INDEX CONCURRENTLY IF EXISTS ${schemaName};  -- ${ident(index.name)} is not the index the migrations make`,
     `${index.definition.replace(/^CREATE UNIQUE INDEX /, 'CREATE UNIQUE INDEX CONCURRENTLY ')};`,
     `${add}${nulls}  (one fix for the constraint and its index)`,
   ].join('\n');
+}
+
+/** `DEFERRABLE` / `INITIALLY DEFERRED` as the key's definition has them (USING INDEX makes it NOT DEFERRABLE otherwise). */
+function deferrability(key: ConstraintInfo): string {
+  return / DEFERRABLE( INITIALLY DEFERRED)?$/.exec(key.definition)?.[0] ?? '';
+}
+
+/**
+ * A partitioned table's key: `USING INDEX` is refused there (0A000), and
+ * `DROP INDEX CONCURRENTLY` on a partitioned index too. The index (and each
+ * partition's, attached to it) is dropped and the key added again in one
+ * transaction, which builds each partition's index.
+ */
+function partitionedKeyFix({ table: t, key, index }: KeyOnIndex): string {
+  const table = qualified(t.schema, t.name);
+  return [
+    'BEGIN;  -- ADD CONSTRAINT … USING INDEX is refused on a partitioned table: the key is made again',
+    `DROP INDEX ${qualified(t.schema, index.name)};  -- each partition's attached index goes with it (CONCURRENTLY is refused on a partitioned index)`,
+    `ALTER TABLE ${table} ADD CONSTRAINT ${ident(key.name)} ${key.definition};  -- builds each partition's index under ACCESS EXCLUSIVE on ${table} and its partitions (reads and writes wait): run it when the table is quiet`,
+    'COMMIT;  -- one fix for the key, its index and its partitions\' keys',
+  ].join('\n');
+}
+
+/** A partition's key missing live whose parent's key is replaced by a unique index too: the parent's fix makes it. */
+function partitionKeyFix(table: TableInfo, name: string | null | undefined, snapshot: Catalog, live: Catalog): string | undefined {
+  const key = table.constraints.find((c) => c.name === name && (c.type === 'p' || c.type === 'u'));
+  const parent = table.partitionOf === undefined ? undefined : snapshot.tables.find((t) => `${ident(t.schema)}.${ident(t.name)}` === table.partitionOf);
+  const parentKey = parent?.constraints.find((c) => c.type === key?.type && c.definition === key?.definition);
+  const found = parent && parentKey && keyOnIndex(parent, parentKey.name, live);
+  if (!key || !found) return undefined;
+  return `-- made by the fix of ${qualified(parent!.schema, parent!.name)}.${ident(parentKey!.name)} (its partitioned key, replaced by a unique index too: ADD CONSTRAINT on the parent builds each partition's): run that one`;
+}
+
+/**
+ * A partition's unique index only the live schema has that is attached to
+ * its parent's unique index standing in the place of the parent's key: it
+ * cannot be dropped on its own (the parent's index requires it); the
+ * parent's fix drops it with that one.
+ */
+export function partitionStrayIndexFix(d: Difference, snapshot: Catalog, live: Catalog): string | undefined {
+  const at = locate(d, [live]);
+  const stray = at?.table.indexes.find((i) => i.name === at.member);
+  const parent = at?.table.partitionOf === undefined ? undefined : snapshot.tables.find((t) => `${ident(t.schema)}.${ident(t.name)}` === at.table.partitionOf);
+  const using = (definition: string) => definition.slice(definition.indexOf(' USING '));
+  const found = stray && parent?.constraints.map((c) => keyOnIndex(parent, c.name, live)).find((k) => k && using(k.liveIndex.definition) === using(stray.definition));
+  if (!found || !/^CREATE UNIQUE /.test(stray.definition)) return undefined;
+  return `-- attached to ${qualified(parent!.schema, found.liveIndex.name)}, the unique index in the place of key ${qualified(parent!.schema, parent!.name)}.${ident(found.key.name)}: that key's fix drops it with ${ident(found.liveIndex.name)}: run that one`;
 }
 
 function sameIndex(live: IndexInfo, expected: IndexInfo): boolean {

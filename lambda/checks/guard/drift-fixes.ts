@@ -9,7 +9,7 @@ import type { Catalog, ColumnInfo, ConstraintInfo, Difference, TableInfo } from 
 import { ident, qualified } from '../doctor/names';
 import { domainFix, enumFix, INTO_MIGRATION, locate, policyFix, replicaIdentityFix, rowSecurityFix, triggerFix, viewFix } from './drift-fixes-detail';
 import { partitionedIndexFix, partitionIndexFix } from './drift-fixes-index';
-import { keyOnIndexFix, keyTriggersFix } from './drift-fixes-keys';
+import { keyOnIndexFix, keyTriggersFix, partitionStrayIndexFix } from './drift-fixes-keys';
 import { addedColumnFix, renamedColumn, renamedTable, renameTableSql } from './drift-renames';
 
 /** The fix for one drifted object (all its differences). */
@@ -21,14 +21,14 @@ export function driftFix(diffs: readonly Difference[], snapshot: Catalog, live: 
   if (d.kind === 'policy') return policyFix(d, snapshot, live);
   if (d.kind === 'type') return enumFix(d, snapshot);
   if (d.kind === 'domain') return domainFix(diffs, snapshot, live);
-  if (d.change === 'only-in-b') return additionFix(d, snapshot, live);
+  if (d.change === 'only-in-b') return (d.kind === 'index' ? partitionStrayIndexFix(d, snapshot, live) : undefined) ?? additionFix(d, snapshot, live);
   // A table's fields each have their own fix (row-level security and replica identity changed together: both).
   if (d.kind === 'table' && d.change === 'changed' && diffs.length > 1) {
     const fixes = diffs.filter((x) => x.field !== 'partitionBound' || !diffs.some((y) => y.field === 'partitionOf')).map((x) => driftFix([x], snapshot, live));
     return [...new Set(fixes)].join('\n');
   }
   if (d.kind === 'constraint' && diffs.every((x) => x.field === 'triggers')) return keyTriggersFix(d, live);
-  const onIndex = (d.kind === 'constraint' && d.change === 'only-in-a') || (d.kind === 'index' && diffs.some((x) => x.field === 'constraint')) ? keyOnIndexFix(d, snapshot, live) : undefined;
+  const onIndex = (d.kind === 'constraint' && d.change === 'only-in-a') || (d.kind === 'index' && (d.change === 'only-in-a' || diffs.some((x) => x.field === 'constraint'))) ? keyOnIndexFix(d, snapshot, live) : undefined;
   if (onIndex) return onIndex;
   if (d.kind === 'table' && d.field === 'definition') return viewFix(d, snapshot);
   if (d.kind === 'table' && d.field === 'comment') return tableCommentFix(d, snapshot);

@@ -385,6 +385,10 @@ CREATE TABLE users (id int PRIMARY KEY, account_id int REFERENCES accounts (id),
 CREATE TABLE memberships (account_id int, user_no int, CONSTRAINT memberships_key UNIQUE (account_id, user_no));
 CREATE TABLE grants (account_id int, user_no int, FOREIGN KEY (account_id, user_no) REFERENCES memberships (account_id, user_no) MATCH FULL);
 CREATE TABLE products (sku text PRIMARY KEY, name text);
+CREATE TABLE slots (n int, CONSTRAINT slots_n_key UNIQUE (n) DEFERRABLE INITIALLY DEFERRED);
+CREATE TABLE ledger (id int, at date, CONSTRAINT ledger_pkey PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE ledger_2025 PARTITION OF ledger FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE ledger_2026 PARTITION OF ledger FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
 CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
 CREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch();
 ALTER TABLE users DISABLE TRIGGER users_touch;
@@ -473,12 +477,100 @@ INSERT INTO accounts VALUES (1);`;
     await clean();
   });
 
+  // Regression (review): USING INDEX made the key NOT DEFERRABLE; the definition's drift remained.
+  it('a DEFERRABLE INITIALLY DEFERRED key replaced by a unique index: USING INDEX keeps its deferrability', async () => {
+    const { fixes } = await driftOf('ALTER TABLE slots DROP CONSTRAINT slots_n_key; CREATE UNIQUE INDEX slots_n_key ON slots (n)');
+    const fix = fixes.find((f) => f.includes('USING INDEX'))!;
+    expect(fix.replace(/ {2}--.*/, '')).toBe('ALTER TABLE slots ADD CONSTRAINT slots_n_key UNIQUE USING INDEX slots_n_key DEFERRABLE INITIALLY DEFERRED;');
+    await run(fix);
+    await clean();
+  });
+
+  // Regression (review): ADD CONSTRAINT … USING INDEX is refused on a partitioned table, and each partition got an ADD PRIMARY KEY of its own.
+  it('a partitioned table\'s primary key replaced by a unique index: the index dropped and the key added again (ACCESS EXCLUSIVE said); the partitions\' findings point at it', async () => {
+    const { drift, fixes } = await driftOf('ALTER TABLE ledger DROP CONSTRAINT ledger_pkey; CREATE UNIQUE INDEX ledger_pkey ON ledger (id, at)');
+    expect(drift).toContain('constraint public.ledger.ledger_pkey: only in snapshot');
+    expect(drift).toContain('constraint public.ledger_2025.ledger_2025_pkey: only in snapshot');
+    const parent = fixes.filter((f) => f.startsWith('BEGIN;'));
+    expect(new Set(parent).size).toBe(1);
+    expect(parent[0]!.split('\n').map((l) => l.replace(/ {2}--.*/, ''))).toEqual([
+      'BEGIN;', 'DROP INDEX ledger_pkey;', 'ALTER TABLE ledger ADD CONSTRAINT ledger_pkey PRIMARY KEY (id, at);', 'COMMIT;',
+    ]);
+    expect(parent[0]).toContain('under ACCESS EXCLUSIVE on ledger and its partitions');
+    // Each partition's key, its index, and the unique index attached in its place.
+    const partitions = fixes.filter((f) => !f.startsWith('BEGIN;'));
+    expect(partitions).toHaveLength(6);
+    for (const fix of partitions) expect(fix).toMatch(/^-- (made by the fix of ledger\.ledger_pkey|attached to ledger_pkey, the unique index in the place of key ledger\.ledger_pkey)/);
+    await run(parent[0]!);
+    await clean();
+  });
+
   it('an extension moved to another schema: its fix moves it back (CREATE EXTENSION IF NOT EXISTS did nothing)', async () => {
     const { drift, fixes } = await driftOf('ALTER EXTENSION pgcrypto SET SCHEMA ext');
     expect(drift).toBe('extension pgcrypto: schema differs: snapshot "public" vs live "ext"');
     expect(fixes[0]).toMatch(/^ALTER EXTENSION pgcrypto SET SCHEMA public; {2}-- moves its objects back/);
     await run(fixes[0]!);
     await clean();
+  });
+});
+
+// Regression (review): one DISABLE TRIGGER ALL on a partitioned table was one finding per partition too, each with a fix PostgreSQL refuses (DROP of an inherited key; NOT VALID on a partitioned table before 18).
+describe.each(targets)('A partitioned table\'s foreign key switched off by DISABLE TRIGGER ALL, on $name', (target) => {
+  const SCHEMA = `CREATE TABLE accounts (id int PRIMARY KEY);
+INSERT INTO accounts VALUES (1);
+CREATE TABLE visits (account_id int REFERENCES accounts (id), at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE visits_2025 PARTITION OF visits FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE visits_2026 PARTITION OF visits FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');`;
+  let snapshot: Snapshot;
+  let url: string;
+  let driver: PgDriver;
+  beforeAll(async () => {
+    ({ url, snapshot } = await snapshotted(target, 'part_key_triggers', SCHEMA));
+    driver = new PgDriver({ connectionString: url });
+  });
+  afterAll(async () => { await driver.end(); });
+
+  async function fixesAfter(edit: string): Promise<{ drift: string; fixes: string[] }> {
+    await withClient(url, (c) => c.query(edit));
+    const report = await detectDrift({ driver, snapshot });
+    const live = await withClient(url, (c) => readCatalog(c, { schemas: ['public'] }));
+    return { drift: formatDrift(report), fixes: report.differences.map((d) => driftFix([d], snapshot.catalog, live)) };
+  }
+  const run = (sql: string) => withClient(url, async (c) => (await c.query(sql.replace(/ {2}--.*$/gm, ''))));
+  const OFF = "ALTER TABLE visits DISABLE TRIGGER ALL; INSERT INTO visits VALUES (1, '2025-05-01'), (42, '2026-05-01')";
+
+  it('one finding, on the parent; its triggers enabled by name (the partitions\' too) after the orphans are repaired', async () => {
+    const { drift, fixes } = await fixesAfter(OFF);
+    expect(drift).toBe('constraint public.visits.visits_account_id_fkey: triggers differs: snapshot "enabled" vs live "disabled"');
+    const [orphans, enable] = fixes[0]!.split('\n');
+    expect((await run(orphans!)).rows).toEqual([{ account_id: 42, at: expect.anything() }]);
+    expect(enable).toMatch(/^ALTER TABLE visits ENABLE TRIGGER .*; ALTER TABLE visits_2025 ENABLE TRIGGER .*; ALTER TABLE visits_2026 ENABLE TRIGGER .*; {2}-- its own enforcement triggers only/);
+    await run('DELETE FROM visits WHERE account_id = 42');
+    await run(enable!);
+    expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
+    await expect(run("INSERT INTO visits VALUES (43, '2025-05-01')")).rejects.toThrow(/violates foreign key constraint/);
+  });
+
+  it('the owner\'s alternative, on the parent: validated at once before PostgreSQL 18 (NOT VALID is refused there), NOT VALID then VALIDATE on 18', async () => {
+    const { fixes } = await fixesAfter(OFF);
+    const [orphans, , owner] = fixes[0]!.split('\n');
+    await run('DELETE FROM visits WHERE account_id = 42');
+    expect((await run(orphans!)).rows).toEqual([]);
+    const readd = /^-- or, as the table's owner: (ALTER TABLE visits DROP CONSTRAINT visits_account_id_fkey, ADD CONSTRAINT visits_account_id_fkey FOREIGN KEY \(account_id\) REFERENCES public\.accounts\(id\)( NOT VALID)?;)/.exec(owner!)!;
+    expect(readd[2] === undefined).toBe(target.major < 18);
+    await run(readd[1]!);
+    if (readd[2]) await run('ALTER TABLE visits VALIDATE CONSTRAINT visits_account_id_fkey');
+    expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
+  });
+
+  it('one partition\'s triggers switched off: its own finding; the owner\'s alternative names the parent (a partition\'s copy cannot be dropped alone)', async () => {
+    const { drift, fixes } = await fixesAfter('ALTER TABLE visits_2025 DISABLE TRIGGER ALL');
+    expect(drift).toBe('constraint public.visits_2025.visits_account_id_fkey: triggers differs: snapshot "enabled" vs live "disabled"');
+    const [, enable, owner] = fixes[0]!.split('\n');
+    expect(owner).toMatch(/^-- or, as the table's owner: ALTER TABLE visits DROP CONSTRAINT/);
+    expect(owner).toContain("(visits_2025's key is its copy of visits's, which cannot be dropped alone)");
+    await run(enable!);
+    expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
   });
 });
 
@@ -489,7 +581,8 @@ CREATE TABLE orders_2025 PARTITION OF orders FOR VALUES FROM ('2025-01-01') TO (
 CREATE TABLE orders_2026 PARTITION OF orders FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
 CREATE TABLE orders_2027 PARTITION OF orders FOR VALUES FROM ('2027-01-01') TO ('2028-01-01') PARTITION BY LIST (region);
 CREATE TABLE orders_2027_eu PARTITION OF orders_2027 FOR VALUES IN ('eu');
-CREATE INDEX orders_customer_id_idx ON orders (customer_id);`;
+CREATE INDEX orders_customer_id_idx ON orders (customer_id);
+CREATE UNIQUE INDEX orders_id_at_key ON orders (id, at, region);`;
   let snapshot: Snapshot;
   let url: string;
   let driver: PgDriver;
@@ -538,6 +631,27 @@ CREATE INDEX orders_customer_id_idx ON orders (customer_id);`;
     expect(parent).toContain('ALTER INDEX orders_customer_id_idx ATTACH PARTITION orders_2025_customer_id_idx;  -- orders_2025 has it already');
     await runEach(parent);
     expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
+  });
+
+  // Regression (review): the partitions' builds were plain CREATE INDEX under the parent's CREATE UNIQUE INDEX … ON ONLY: ATTACH failed, the parent stayed INVALID.
+  it('a UNIQUE one: UNIQUE on every partition\'s build too; a partition\'s non-unique index on the same columns is not attached in its place', async () => {
+    const fixes = await fixesAfter('DROP INDEX orders_id_at_key; CREATE INDEX orders_2025_plain ON orders_2025 (id, at, region)');
+    const parent = fixes.find((f) => f.includes('ON ONLY public.orders '))!;
+    expect(parent.split('\n').map((l) => l.replace(/ {2}--.*/, ''))).toEqual([
+      'CREATE UNIQUE INDEX IF NOT EXISTS orders_id_at_key ON ONLY public.orders USING btree (id, at, region);',
+      'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS orders_2025_id_at_region_idx ON public.orders_2025 USING btree (id, at, region);',
+      'ALTER INDEX orders_id_at_key ATTACH PARTITION orders_2025_id_at_region_idx;',
+      'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS orders_2026_id_at_region_idx ON public.orders_2026 USING btree (id, at, region);',
+      'ALTER INDEX orders_id_at_key ATTACH PARTITION orders_2026_id_at_region_idx;',
+      'CREATE UNIQUE INDEX IF NOT EXISTS orders_2027_id_at_region_idx ON ONLY public.orders_2027 USING btree (id, at, region);',
+      'ALTER INDEX orders_id_at_key ATTACH PARTITION orders_2027_id_at_region_idx;',
+      'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS orders_2027_eu_id_at_region_idx ON public.orders_2027_eu USING btree (id, at, region);',
+      'ALTER INDEX orders_2027_id_at_region_idx ATTACH PARTITION orders_2027_eu_id_at_region_idx;',
+    ]);
+    await runEach(parent);
+    await withClient(url, (c) => c.query('DROP INDEX orders_2025_plain'));
+    expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
+    expect((await withClient(url, (c) => c.query("SELECT indisvalid, indisunique FROM pg_index WHERE indexrelid = 'orders_id_at_key'::regclass"))).rows).toEqual([{ indisvalid: true, indisunique: true }]);
   });
 });
 
@@ -624,8 +738,9 @@ CREATE MATERIALIZED VIEW order_count AS SELECT count(*) AS n FROM orders;`;
         expect(guard).not.toHaveProperty('notes');
         return;
       }
-      const note = `2 views' queries were not compared: the snapshot was taken on PostgreSQL ${snapshot.catalog.serverMajor}, this server is ${target.major}, and each major version prints a view's query its own way (a view redefined by hand is not found here); `
-        + `schemaguard snapshot uses its embedded PostgreSQL ${snapshot.catalog.serverMajor}: to compare them, migrate a throwaway database on a PostgreSQL ${target.major} server and take its snapshot with takeSnapshot (schemaguard/engine), or compare pg_get_viewdef here with the migrations' CREATE VIEW by hand`;
+      const noteOf = (snapshotMajor: number | undefined, liveMajor: number | undefined) => `2 views' queries were not compared: the snapshot was taken on PostgreSQL ${snapshotMajor}, this server is ${liveMajor}, and each major version prints a view's query its own way (a view redefined by hand is not found here); `
+        + `to compare them, the snapshot must come from a PostgreSQL ${liveMajor} server (schemaguard snapshot takes it on its embedded PostgreSQL, whatever this server runs): migrate a throwaway database on one and take its snapshot with takeSnapshot (schemaguard/engine), or compare pg_get_viewdef here with the migrations' CREATE VIEW by hand`;
+      const note = noteOf(snapshot.catalog.serverMajor, target.major);
       expect(report.notes).toEqual([note]);
       expect(guard.notes).toEqual([note]);
       // What the note says works: a snapshot taken on this server's major version compares them.
@@ -633,6 +748,15 @@ CREATE MATERIALIZED VIEW order_count AS SELECT count(*) AS n FROM orders;`;
       await withClient(url, (c) => c.query('CREATE OR REPLACE VIEW active_orders AS SELECT id FROM orders'));
       expect(formatDrift(await detectDrift({ driver, snapshot: same }))).toMatch(/^table public\.active_orders: definition differs/);
       expect((await detectDrift({ driver, snapshot: same })).notes).toEqual([]);
+      // Regression (review): a snapshot takeSnapshot took on this older server, against the embedded one, was said to come from an "embedded PostgreSQL" of its version.
+      const embeddedUrl = await freshDatabase(targets[0]!, 'views_embedded');
+      await withClient(embeddedUrl, (c) => c.query(SCHEMA));
+      const embedded = new PgDriver({ connectionString: embeddedUrl });
+      try {
+        expect((await detectDrift({ driver: embedded, snapshot: same })).notes).toEqual([noteOf(target.major, snapshot.catalog.serverMajor)]);
+      } finally {
+        await embedded.end();
+      }
     } finally {
       await driver.end();
     }
