@@ -24,7 +24,7 @@
  * failure.ts.
  */
 import type { Driver } from '../engine/ports';
-import { LockWaitTimeoutError, MigrationError, StatementError } from '../engine/errors';
+import { isConnectionLoss, LockWaitTimeoutError, MigrationError, StatementError } from '../engine/errors';
 import { Redactor } from '../engine/redact';
 import { migrate, type MigrateResult } from '../engine/runner';
 import { loadMigrations, runsOutsideTransaction, type Migration } from '../engine/source';
@@ -202,7 +202,8 @@ async function run(inv: Invocation, cfg: HandlerConfig): Promise<Run | Busy | Lo
  * failure to connect (a wrong password must fail now, not after totalTimeout).
  */
 function lostInTransaction(e: unknown, cfg: HandlerConfig): e is StatementError {
-  if (!(e instanceof StatementError) || !/: (?:check "[^"]*" could not run: )?connection lost: /.test(e.message) || !e.file) return false;
+  // The cause, not the message: a RAISE whose text says "connection lost" must fail, not be retried until totalTimeout.
+  if (!(e instanceof StatementError) || !isConnectionLoss(e.cause) || !e.file) return false;
   const m = loadMigrations(cfg.migrationsDir).find((x) => x.file === e.file);
   return m !== undefined && !runsOutsideTransaction(m);
 }

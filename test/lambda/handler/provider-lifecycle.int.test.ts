@@ -484,6 +484,19 @@ describe.each(targets)('$name', (target) => {
       }
     });
 
+    it('an error that only says "connection lost" (a RAISE) is no lost connection: FAILED at once, not retried', async () => {
+      const raise = "DO $$ BEGIN RAISE EXCEPTION 'upstream: connection lost: try later'; END $$;\n";
+      const r = await rig(target, 'cfn_conn_raise', { '1_raise.sql': raise }, undefined, { [ENV.totalTimeoutMs]: '60000' });
+      try {
+        const failed = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+        expect(failed.Status).toBe('FAILED');
+        expect(failed.Reason).toContain('upstream: connection lost: try later');
+        expect(r.harness.invocations.map((i) => i.fn)).toEqual(['onEvent']);
+      } finally {
+        await r.harness.stop();
+      }
+    });
+
     it('a no-transaction file: FAILED (its statements before the cut stay; running it again is not known to be safe)', async () => {
       const noTx = `-- schemaguard:no-transaction\n${SLOW}`;
       const r = await rig(target, 'cfn_conn_lost_notx', { '1_slow.sql': noTx }, undefined, { [ENV.totalTimeoutMs]: '60000' });
