@@ -59,8 +59,10 @@ describe.each(targets)('Faults: the custom resource, on $name', (target) => {
       await waitForMarker(r.url, 'marker_fault_lambda', 10_000, { inSleep: true });
       await rows(target.adminUrl, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
         WHERE datname = $1 AND application_name = 'schemaguard-cfn'`, [new URL(r.url).pathname.slice(1)]);
+      // Its connection lost mid-migration, the handler answers that isComplete tries again (the migration was rolled back);
+      // a runtime that kills the sandbox sends nothing at all. Either way the next invocation completes it.
       const e = await first;
-      expect(e).toBeInstanceOf(Error);
+      expect(e).toBeUndefined();
       await expectConsistent(r.url, [1]);
       // Act 2: the retried invocation (CloudFormation's next request, or the waiter's isComplete)
       const again = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
