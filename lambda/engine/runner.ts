@@ -156,8 +156,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     }
     // Every file that will run is parsed (and a bad one refused) before anything is written;
     // one still as `schemaguard new` wrote it too: recorded, its SQL written later would never run.
-    refuseUnwrittenTemplates(plan.pending, options.source);
     await parseAllNow(plan.pending);
+    refuseUnwrittenTemplates(plan.pending, options.source);
     options.driver.assertRunnable?.(plan.pending);
     emit({ type: 'plan', pending: plan.pending.length, applied: applied.length });
     if (foreignHistory) emit({ type: 'note', message: foreignHistory });

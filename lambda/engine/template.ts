@@ -41,7 +41,9 @@ export function migrationTemplate(file: string): string {
  * (line endings aside). Compared by checksum, so a file read in pieces or
  * parsed later is not read again.
  */
-export function isUnwrittenTemplate(m: Pick<Migration, 'file' | 'checksum'>): boolean {
+export function isUnwrittenTemplate(m: Pick<Migration, 'file' | 'checksum'> & { statementCount?: number }): boolean {
+  // A file with a statement is none (no template to hash: a run's pending files are parsed by then).
+  if (m.statementCount !== undefined && m.statementCount > 0) return false;
   return m.checksum === checksum(migrationTemplate(m.file));
 }
 
@@ -58,7 +60,7 @@ export function unwrittenTemplateError(file: string, dir?: string): InputError {
 }
 
 /** Refuses the first of `migrations` that is an unwritten template (the pending files of a run or a plan). */
-export function refuseUnwrittenTemplates(migrations: readonly Pick<Migration, 'file' | 'checksum'>[], dir?: string): void {
+export function refuseUnwrittenTemplates(migrations: readonly (Pick<Migration, 'file' | 'checksum'> & { statementCount?: number })[], dir?: string): void {
   const m = migrations.find(isUnwrittenTemplate);
   if (m) throw unwrittenTemplateError(m.file, dir);
 }
