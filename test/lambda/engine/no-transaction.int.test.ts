@@ -21,6 +21,21 @@ CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS unique_active_purchase
   ON purchases (student_id, course_id) WHERE is_active = true;
 `;
 
+/**
+ * app.purchases with the INVALID unique index purchase_key an earlier build left (it met a duplicate, since
+ * deleted), and `more` SQL beside it.
+ */
+async function leftoverInApp(url: string, more = ''): Promise<void> {
+  await withClient(url, (c) => c.query(`
+    CREATE SCHEMA app;
+    CREATE TABLE app.purchases (student_id int, course_id int);
+    INSERT INTO app.purchases SELECT g, g FROM generate_series(1, 200) g;
+    INSERT INTO app.purchases VALUES (7, 7);
+    ${more}`));
+  await withClient(url, (c) => c.query('CREATE UNIQUE INDEX CONCURRENTLY purchase_key ON app.purchases (student_id, course_id)').catch(() => undefined));
+  await withClient(url, (c) => c.query('DELETE FROM app.purchases WHERE ctid = (SELECT max(ctid) FROM app.purchases WHERE student_id = 7)'));
+}
+
 describe.each(driverCases())('no-transaction migrations on $name', ({ target, driver }) => {
   it('builds an index concurrently and records the migration', async () => {
     const url = await freshDatabase(target, 'cic');
@@ -113,15 +128,7 @@ ALTER INDEX ledger_id_at_idx ATTACH PARTITION ledger_2026_id_at_idx;
   it('finds the INVALID index an earlier build left on a table outside public in that table\'s schema (not through search_path)', async () => {
     // Regression: the leftover was looked up by its bare name, found public's valid namesake, and IF NOT EXISTS kept app's INVALID one: the file was recorded, the index never usable.
     const url = await freshDatabase(target, 'cicschema');
-    await withClient(url, (c) => c.query(`
-      CREATE SCHEMA app;
-      CREATE TABLE app.purchases (student_id int, course_id int);
-      INSERT INTO app.purchases SELECT g, g FROM generate_series(1, 200) g;
-      INSERT INTO app.purchases VALUES (7, 7);
-      CREATE TABLE public.purchases (student_id int);
-      CREATE INDEX purchase_key ON public.purchases (student_id);`));
-    await withClient(url, (c) => c.query('CREATE UNIQUE INDEX CONCURRENTLY purchase_key ON app.purchases (student_id, course_id)').catch(() => undefined));
-    await withClient(url, (c) => c.query('DELETE FROM app.purchases WHERE ctid = (SELECT max(ctid) FROM app.purchases WHERE student_id = 7)'));
+    await leftoverInApp(url, 'CREATE TABLE public.purchases (student_id int); CREATE INDEX purchase_key ON public.purchases (student_id);');
     const validity = () => rows(url, "SELECT n.nspname AS schema, i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = 'purchase_key' ORDER BY 1");
     expect(await validity()).toEqual([{ schema: 'app', valid: false }, { schema: 'public', valid: true }]);
 
@@ -146,13 +153,7 @@ ALTER INDEX ledger_id_at_idx ATTACH PARTITION ledger_2026_id_at_idx;
 describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('no-transaction files in one session on $name', ({ target, driver }) => {
   it('finds it too when the file\'s own SET search_path names the schema (looked up just before the statement, in its session)', async () => {
     const url = await freshDatabase(target, 'cicpath');
-    await withClient(url, (c) => c.query(`
-      CREATE SCHEMA app;
-      CREATE TABLE app.purchases (student_id int, course_id int);
-      INSERT INTO app.purchases SELECT g, g FROM generate_series(1, 200) g;
-      INSERT INTO app.purchases VALUES (7, 7);`));
-    await withClient(url, (c) => c.query('CREATE UNIQUE INDEX CONCURRENTLY purchase_key ON app.purchases (student_id, course_id)').catch(() => undefined));
-    await withClient(url, (c) => c.query('DELETE FROM app.purchases WHERE ctid = (SELECT max(ctid) FROM app.purchases WHERE student_id = 7)'));
+    await leftoverInApp(url);
 
     const r = await runEngine(driver, url, tempDir({ '1_idx.sql': '-- schemaguard:no-transaction\nSET search_path = app;\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS purchase_key ON purchases (student_id, course_id);\n' }));
 
