@@ -31,7 +31,7 @@ export { baseline, type BaselineOptions, type BaselineResult } from './engine/ba
 export { repair, type RepairOptions, type RepairResult, type RepairedMigration } from './engine/repair';
 export {
   CheckFailedError, ChecksumMismatchError, ConnectionError, DatabaseAheadError, DeadlineError, InputError, LockTimeoutError,
-  LockWaitTimeoutError, MigrationError, OutOfOrderError, StatementError,
+  LockLostError, LockWaitTimeoutError, MigrationError, OutOfOrderError, StatementError,
   type Blocker, type DatabaseErrorFields, type ErrorLocation, type MigrationErrorOptions,
 } from './engine/errors';
 export { Redactor } from './engine/redact';

@@ -320,9 +320,17 @@ export function isConnectionLoss(e: unknown): boolean {
   return /Connection terminated|connection terminated|Client has encountered a connection error|Connection ended|not queryable/i.test(e.message);
 }
 
+/** The runner lock's session is gone (its connection closed): the run stopped before the next migration, every one that committed recorded. */
+export class LockLostError extends MigrationError {
+  constructor() {
+    super('lost the migration lock: its connection closed; stopping before the next migration', {
+      fix: 'run again: every migration that committed is recorded, the others will be applied by the next run',
+    });
+    this.name = 'LockLostError';
+  }
+}
+
 /** The runner lock's session is gone (its connection closed): nothing more may start. */
-export function lockLostError(): MigrationError {
-  return new MigrationError('lost the migration lock: its connection closed; stopping before the next migration', {
-    fix: 'run again: every migration that committed is recorded, the others will be applied by the next run',
-  });
+export function lockLostError(): LockLostError {
+  return new LockLostError();
 }

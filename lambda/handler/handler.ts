@@ -24,7 +24,7 @@
  * failure.ts.
  */
 import type { Driver } from '../engine/ports';
-import { isConnectionLoss, LockWaitTimeoutError, MigrationError, StatementError } from '../engine/errors';
+import { isConnectionLoss, LockLostError, LockWaitTimeoutError, MigrationError, StatementError } from '../engine/errors';
 import { Redactor } from '../engine/redact';
 import { migrate, type MigrateResult } from '../engine/runner';
 import { loadMigrations, runsOutsideTransaction, type Migration } from '../engine/source';
@@ -190,7 +190,8 @@ async function run(inv: Invocation, cfg: HandlerConfig): Promise<Run | Busy | Lo
     return await migrateInTime(inv, cfg);
   } catch (e) {
     if (e instanceof LockWaitTimeoutError) return { busy: e };
-    if (lostInTransaction(e, cfg)) return { lost: e };
+    // The lock's connection lost (the same failover): the run stopped between migrations, each that committed recorded.
+    if (lostInTransaction(e, cfg) || e instanceof LockLostError) return { lost: e };
     throw e;
   }
 }

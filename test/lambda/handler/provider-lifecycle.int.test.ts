@@ -16,7 +16,7 @@ import { summariseFiles } from '../../../lambda/handler/files-hash';
 import { CREATE_FAILED_MARKER, createHandlers, type Handlers } from '../../../lambda/handler/handler';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../support/db';
 import { tempDir } from '../../support/files';
-import { killAtMarker } from '../../faults/support';
+import { killAtMarker, lockHolderPid, waitForMarker } from '../../faults/support';
 import { ProviderHarness, type CfnResponse } from '../../support/provider-framework';
 import { ROOT } from '../../support/cli';
 import type { Target } from '../../support/targets';
@@ -479,6 +479,27 @@ describe.each(targets)('$name', (target) => {
         const logged = r.handlerLines.map((l) => JSON.parse(l) as { message: string; file?: string });
         expect(logged.filter((l) => l.message.startsWith('the connection was lost while a migration ran')).map((l) => l.file)).toEqual(['2_slow.sql']);
         expectNoSecret(r);
+      } finally {
+        await r.harness.stop();
+      }
+    });
+
+    it('the runner lock\'s own connection lost: the run stops before the next migration, isComplete goes on and applies the rest once; SUCCESS', async () => {
+      const slow = "CREATE TABLE slow_one (id int);\nSELECT 'marker_cfn_lock' AS m, pg_sleep(1.5);\n";
+      const r = await rig(target, 'cfn_lock_lost', { '1_slow.sql': slow, '2_sessions.sql': M2 }, undefined, { [ENV.totalTimeoutMs]: '60000' });
+      try {
+        const sending = r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+        await waitForMarker(r.url, 'marker_cfn_lock', 20_000, { inSleep: true });
+        const holder = await lockHolderPid(r.url);
+        await rows(r.url, 'SELECT pg_terminate_backend($1)', [holder]);
+        const created = await sending;
+
+        expect(created.Status, created.Reason).toBe('SUCCESS');
+        expect((await state(r.url)).map((x) => x.version)).toEqual(['1', '2']);
+        const logged = r.handlerLines.map((l) => JSON.parse(l) as { message: string; error?: string });
+        expect(logged.filter((l) => l.message.startsWith('the connection was lost while a migration ran')).map((l) => l.error)).toEqual([
+          'lost the migration lock: its connection closed; stopping before the next migration',
+        ]);
       } finally {
         await r.harness.stop();
       }
