@@ -197,6 +197,13 @@ async function snapshotted(target: (typeof targets)[number], label: string, sql:
   return { url, snapshot: await withClient(url, (c) => takeSnapshot(c, [])) };
 }
 
+/** `edit` run by hand on the database, then its drift from `snapshot` and the live catalog the guard's fixes are written from. */
+async function editByHand(url: string, driver: PgDriver, snapshot: Snapshot, edit: string) {
+  await withClient(url, (c) => c.query(edit));
+  const report = await detectDrift({ driver, snapshot });
+  return { report, live: await withClient(url, (c) => readCatalog(c, { schemas: ['public'] })) };
+}
+
 // Regression: a column's collation was not read, so a COLLATE changed by hand (sort order, uniqueness, LIKE's index use) was no drift.
 describe.each(targets)('Collations: a column\'s collation changed by hand, on $name', (target) => {
   const TABLE = 'CREATE TABLE products (id int PRIMARY KEY, title text COLLATE "C", body text);\nCREATE INDEX products_title ON products (title);';
@@ -253,9 +260,7 @@ CREATE POLICY own_notes ON notes FOR UPDATE TO CURRENT_USER USING (true);`;
 
   /** The drift after `edit`, each difference with the guard's fix; the fixes applied, no drift is left. */
   async function driftAfter(edit: string): Promise<{ drift: string; fixes: string[] }> {
-    await withClient(url, (c) => c.query(edit));
-    const report = await detectDrift({ driver, snapshot });
-    const live = await withClient(url, (c) => readCatalog(c, { schemas: ['public'] }));
+    const { report, live } = await editByHand(url, driver, snapshot, edit);
     const fixes = report.differences.map((d) => driftFix([d], snapshot.catalog, live));
     for (const fix of fixes) await withClient(url, (c) => c.query(fix.split('\n').filter((l) => !l.startsWith('--')).join('\n').replace(/ {2}--.*$/gm, '')));
     expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
@@ -403,9 +408,7 @@ INSERT INTO accounts VALUES (1);`;
   afterAll(async () => { await driver.end(); });
 
   async function driftOf(edit: string): Promise<{ drift: string; fixes: string[] }> {
-    await withClient(url, (c) => c.query(edit));
-    const report = await detectDrift({ driver, snapshot });
-    const live = await withClient(url, (c) => readCatalog(c, { schemas: ['public'] }));
+    const { report, live } = await editByHand(url, driver, snapshot, edit);
     const groups = new Map<string, typeof report.differences>();
     for (const d of report.differences) groups.set(`${d.kind} ${d.name}`, [...(groups.get(`${d.kind} ${d.name}`) ?? []), d]);
     return { drift: formatDrift(report), fixes: [...groups.values()].map((g) => driftFix(g, snapshot.catalog, live)) };
@@ -531,9 +534,7 @@ CREATE TABLE visits_2026 PARTITION OF visits FOR VALUES FROM ('2026-01-01') TO (
   afterAll(async () => { await driver.end(); });
 
   async function fixesAfter(edit: string): Promise<{ drift: string; fixes: string[] }> {
-    await withClient(url, (c) => c.query(edit));
-    const report = await detectDrift({ driver, snapshot });
-    const live = await withClient(url, (c) => readCatalog(c, { schemas: ['public'] }));
+    const { report, live } = await editByHand(url, driver, snapshot, edit);
     return { drift: formatDrift(report), fixes: report.differences.map((d) => driftFix([d], snapshot.catalog, live)) };
   }
   const run = (sql: string) => withClient(url, async (c) => (await c.query(sql.replace(/ {2}--.*$/gm, ''))));
@@ -594,9 +595,7 @@ CREATE UNIQUE INDEX orders_id_at_key ON orders (id, at, region);`;
 
   /** The fixes of each drifted index, in the guard's order. */
   async function fixesAfter(edit: string): Promise<string[]> {
-    await withClient(url, (c) => c.query(edit));
-    const report = await detectDrift({ driver, snapshot });
-    const live = await withClient(url, (c) => readCatalog(c, { schemas: ['public'] }));
+    const { report, live } = await editByHand(url, driver, snapshot, edit);
     return report.differences.map((d) => driftFix([d], snapshot.catalog, live));
   }
   /** Each statement on its own, outside a transaction (CONCURRENTLY), comments cut. */
@@ -673,9 +672,7 @@ COMMENT ON VIEW recent_notes IS 'the last notes';`;
   afterAll(async () => { await driver.end(); });
 
   async function fixAfter(edit: string): Promise<{ drift: string; fix: string }> {
-    await withClient(url, (c) => c.query(edit));
-    const report = await detectDrift({ driver, snapshot });
-    const live = await withClient(url, (c) => readCatalog(c, { schemas: ['public'] }));
+    const { report, live } = await editByHand(url, driver, snapshot, edit);
     const fixes = report.differences.map((d) => driftFix([d], snapshot.catalog, live));
     for (const fix of fixes) await withClient(url, (c) => c.query(fix.replace(/ {2}--.*$/gm, '')));
     expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
