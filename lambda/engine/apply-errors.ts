@@ -4,7 +4,7 @@
  * lock that could not be had.
  */
 import {
-  CheckFailedError, LockTimeoutError, MigrationError, StatementError, databaseFields, isConnectionLoss, type Blocker,
+  CheckFailedError, DeadlineError, LockTimeoutError, MigrationError, StatementError, databaseFields, isConnectionLoss, type Blocker,
 } from './errors';
 import { CHECK_PREFIX } from './script';
 import { runsOutsideTransaction, type Check, type Migration } from './source';
@@ -71,21 +71,30 @@ function cancelFix(sqlstate: string | undefined, message: string): string | unde
   return undefined;
 }
 
+/** A migration stopped at `line` because its deadline's time was up (`apply.ts`); `deadlineCutError` in the runner says the rest. */
+export function outOfTimeError(m: Migration, line: number | undefined, why: string, cause?: unknown): DeadlineError {
+  return new DeadlineError(`${line ? `${m.file}:${line}` : m.file}: ${why}`, { file: m.file, version: m.version, line, sqlstate: '57014', cause });
+}
+
 /** Said when the caller gives no fix of its own for a statement cut by its deadline. */
 const DEADLINE_FIX = 'give the run more time, or split the migration into smaller files';
 
 /**
  * A statement cancelled by the deadline's cap on statement_timeout (`capMs`,
- * the time the run had left), in a migration that had nearly all the time a
+ * the time the run had left) — or, `together`, a migration whose statements
+ * together ran past that cap (cancelled, or the next one not started) — in a migration that had nearly all the time a
  * run gets, or in a no-transaction file (its statements before this one stay
  * committed, so it is not simply run again). A directive cannot help: the
  * timeout is the lower of the directive and the cap.
  */
-export function deadlineCutError(e: MigrationError, m: Migration, capMs: number, fix = DEADLINE_FIX): StatementError {
+export function deadlineCutError(e: MigrationError, m: Migration, capMs: number, fix = DEADLINE_FIX, together = false): StatementError {
   const kept = runsOutsideTransaction(m)
     ? 'the statements of this no-transaction file before it stay applied and it is not recorded, so it is not retried by itself: make its statements safe to run again (IF NOT EXISTS) and '
     : 'the migration was rolled back; ';
-  return new StatementError(`${e.message} (the statement timeout was the ${capMs} ms left before the deadline, not the file's)`, {
+  const why = together
+    ? `the statements together ran past the ${capMs} ms left before the deadline, and schemaguard stopped the migration there; statement_timeout bounds each statement, not the file`
+    : `the statement timeout was the ${capMs} ms left before the deadline, not the file's`;
+  return new StatementError(`${e.message} (${why})`, {
     file: e.file, line: e.line, version: e.version, sqlstate: e.sqlstate, detail: e.detail, hint: e.hint, position: e.position,
     statement: e.statement, where: e.where, cause: e,
     fix: `${kept}${fix}; -- schemaguard:statement-timeout cannot raise this limit (the timeout is the lower of the directive and the time left)`,

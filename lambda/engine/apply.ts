@@ -22,7 +22,7 @@
  * tables, prepared statements, LISTEN, advisory locks — and so does a failed
  * attempt's rollback.
  */
-import { checkFailure, checkRunError, CHECK_COUNT_LIMIT, lockTimeoutError, statementError, wrapUnknown } from './apply-errors';
+import { checkFailure, checkRunError, CHECK_COUNT_LIMIT, lockTimeoutError, outOfTimeError, statementError, wrapUnknown } from './apply-errors';
 import { scriptAttempt } from './apply-script';
 import { BlockerWatcher } from './blockers';
 import { MigrationError, type Blocker } from './errors';
@@ -53,6 +53,14 @@ export interface ApplySettings {
   monitor?: Queryable;
   onRetry?: (attempt: number, delayMs: number, blockers: Blocker[], error: MigrationError) => void;
   onNote?: (message: string) => void;
+  /**
+   * Under a deadline: epoch ms by which the migration's statements must end
+   * (`DeadlineWatchdog`). No statement or lock-timeout retry starts after it
+   * (the migration stops with a DeadlineError), and each attempt's
+   * statement_timeout is capped by the time left to it.
+   * @default - no deadline
+   */
+  endsAt?: number;
 }
 
 export interface ApplyResult {
@@ -63,10 +71,15 @@ export interface ApplyResult {
 export function effectiveSettings(m: Migration, s: ApplySettings): TransactionSettings {
   const lockTimeoutMs = m.directives.lockTimeoutMs ?? s.lockTimeoutMs;
   let statementTimeoutMs = m.directives.statementTimeoutMs ?? s.statementTimeoutMs;
-  if (s.statementTimeoutCapMs > 0) {
-    statementTimeoutMs = statementTimeoutMs === 0 ? s.statementTimeoutCapMs : Math.min(statementTimeoutMs, s.statementTimeoutCapMs);
-  }
+  // A retry under a deadline has less time than the cap its migration started with.
+  const capMs = s.endsAt === undefined ? s.statementTimeoutCapMs : Math.max(1, Math.min(s.statementTimeoutCapMs || Infinity, s.endsAt - Date.now()));
+  if (capMs > 0) statementTimeoutMs = statementTimeoutMs === 0 ? capMs : Math.min(statementTimeoutMs, capMs);
   return { lockTimeoutMs, statementTimeoutMs };
+}
+
+/** Under a deadline: true when `afterMs` from now is past the time the migration's statements must end by. */
+function outOfTime(s: ApplySettings, afterMs = 0): boolean {
+  return s.endsAt !== undefined && Date.now() + afterMs >= s.endsAt;
 }
 
 export async function applyMigration(session: Session, m: Migration, s: ApplySettings): Promise<ApplyResult> {
@@ -82,9 +95,9 @@ function backoff(attempt: number, baseMs: number): number {
 }
 
 async function applyInTransaction(session: Session, m: Migration, s: ApplySettings): Promise<ApplyResult> {
-  const settings = effectiveSettings(m, s);
   let lastBlockers: Blocker[] = [];
   for (let attempt = 1; ; attempt++) {
+    const settings = effectiveSettings(m, s);
     const watcher = new BlockerWatcher(s.monitor, () => session.pid, settings.lockTimeoutMs);
     try {
       const executionMs = session.script
@@ -107,13 +120,17 @@ async function applyInTransaction(session: Session, m: Migration, s: ApplySettin
 async function statementsAttempt(session: Session, m: Migration, s: ApplySettings, settings: TransactionSettings, watcher: BlockerWatcher): Promise<number> {
   const started = performance.now();
   const [first, ...rest] = m.statements;
+  if (first) refuseOutOfTime(m, first, s);
   if (first && session.beginWith) {
     await runStatement(session, m, first, watcher, () => session.beginWith!(settings, first.text));
   } else {
     await session.begin(settings);
     if (first) await runStatement(session, m, first, watcher);
   }
-  for (const stmt of rest) await runStatement(session, m, stmt, watcher);
+  for (const stmt of rest) {
+    refuseOutOfTime(m, stmt, s);
+    await runStatement(session, m, stmt, watcher);
+  }
   for (const check of m.checks) await runCheck(session, m, check);
   const executionMs = Math.round(performance.now() - started);
   // The file's session state ends with its checks: the state row is written,
@@ -141,6 +158,7 @@ export async function backOffOrGiveUp(
 ): Promise<void> {
   if (attempt > s.lockRetries) throw lockTimeoutError(m, err, attempt, blockers, lockTimeoutMs);
   const delay = backoff(attempt, s.retryDelayMs);
+  if (outOfTime(s, delay)) throw outOfTimeError(m, err.line, `${err.message.replace(/^[^:]*:\d+: /, '')}, and no time is left before the deadline for another attempt`, err);
   s.onRetry?.(attempt, delay, blockers, err);
   await sleep(delay);
 }
@@ -215,6 +233,9 @@ async function runWithLockRetries(
     const watcher = new BlockerWatcher(s.monitor, () => session.pid, settings.lockTimeoutMs);
     let dropping = true;
     try {
+      refuseOutOfTime(m, stmt, s);
+      // Under a deadline each statement and retry gets the time left, not the file's start's (statement_timeout is per statement).
+      if (s.endsAt !== undefined) await session.setTimeouts(effectiveSettings(m, s));
       // A drop waits for the same sessions as a build, under the same lock_timeout: when it times out, it is the attempt that failed.
       watcher.start();
       if (leftover) await dropLeftoverInvalidIndexes(session, m, stmt, s);
@@ -284,6 +305,11 @@ async function runStatement(
   } finally {
     watcher.pause();
   }
+}
+
+/** Under a deadline whose time is up: the statement is not started (a cancel between two statements is dropped by the server). */
+function refuseOutOfTime(m: Migration, stmt: SqlStatement, s: ApplySettings): void {
+  if (outOfTime(s)) throw outOfTimeError(m, stmt.line, 'not started: no time is left before the deadline');
 }
 
 async function runCheck(session: Session, m: Migration, check: Check): Promise<void> {

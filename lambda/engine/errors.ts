@@ -260,7 +260,11 @@ export class PoolerError extends MigrationError {
   }
 }
 
-/** The caller's deadline leaves no room to start another migration. */
+/**
+ * The caller's deadline left no time for a migration's next statement or
+ * lock-timeout retry: the migration was stopped there (and rolled back, in a
+ * transaction) rather than run past the deadline.
+ */
 export class DeadlineError extends MigrationError {
   constructor(message: string, options: MigrationErrorOptions = {}) {
     super(message, options);

@@ -8,8 +8,9 @@ import { applyMigration, type ApplySettings } from './apply';
 import { deadlineCutError, stateLockTimeoutError } from './apply-errors';
 import { applyInFlight, canPipeline, pipelinable } from './apply-pipeline';
 import { BlockerWatcher } from './blockers';
+import { DeadlineWatchdog } from './deadline-watchdog';
 import {
-  ChecksumMismatchError, DatabaseAheadError, MigrationError, OutOfOrderError, sqlstateOf, type Blocker,
+  ChecksumMismatchError, DatabaseAheadError, DeadlineError, MigrationError, OutOfOrderError, sqlstateOf, type Blocker,
 } from './errors';
 import { shortChecksum } from './checksum';
 import { refuseEscapedStrings } from './standard-strings';
@@ -288,10 +289,12 @@ async function applyPending(run: PendingRun, pending: Migration[], result: Migra
     await run.lock.assertHeld();
     const cap = run.settings.statementTimeoutCapMs;
     const startedAt = Date.now();
+    const watchdog = run.options.deadline === undefined ? undefined : new DeadlineWatchdog(startedAt + cap).start(run.lock.monitor, run.session.pid);
     try {
-      recordApplied(result, m, await applyOne(run, m));
+      recordApplied(result, m, await applyOne(run, m, watchdog));
     } catch (e) {
-      if (!cutByDeadline(run, m, e, cap)) throw e;
+      const together = stoppedByWatchdog(e, watchdog);
+      if (!together && !cutByDeadline(run, m, e, cap)) throw e;
       // Rolled back whole: a new run, with the whole of its time, applies it from the start — when that time is
       // at least twice what it had here (one that had most of a run would only fail again, later, holding its locks longer).
       const fullRun = (run.options.deadline ?? 0) - run.startedAt - run.reserveMs;
@@ -299,7 +302,9 @@ async function applyPending(run: PendingRun, pending: Migration[], result: Migra
         run.emit({ type: 'note', message: `${m.file}: cut by the deadline after ${Date.now() - startedAt} ms and rolled back; it is still pending` });
         return stopAtDeadline(run, pending.slice(k), result);
       }
-      throw deadlineCutError(e as MigrationError, m, cap, run.options.deadlineFix);
+      throw deadlineCutError(e as MigrationError, m, cap, run.options.deadlineFix, together);
+    } finally {
+      watchdog?.stop();
     }
     k++;
   }
@@ -321,6 +326,12 @@ function cutByDeadline(run: PendingRun, m: Migration, e: unknown, cap: number): 
   if (!(e instanceof MigrationError) || e.sqlstate !== '57014' || !/statement timeout/i.test(e.message)) return false;
   const own = m.directives.statementTimeoutMs ?? run.settings.statementTimeoutMs;
   return own === 0 || cap < own;
+}
+
+/** The migration was stopped by the deadline's watchdog: not started on (DeadlineError), or cancelled by it (57014). */
+function stoppedByWatchdog(e: unknown, watchdog: DeadlineWatchdog | undefined): boolean {
+  if (!watchdog || !(e instanceof MigrationError)) return false;
+  return e instanceof DeadlineError || (watchdog.fired && e.sqlstate === '57014' && /user request/i.test(e.message));
 }
 
 function recordApplied(result: MigrateResult, m: Migration, executionMs: number): void {
@@ -370,7 +381,7 @@ function withinDeadline(run: PendingRun): boolean {
 }
 
 /** One migration, with its events; returns its execution time. */
-async function applyOne(run: PendingRun, m: Migration): Promise<number> {
+async function applyOne(run: PendingRun, m: Migration, watchdog: DeadlineWatchdog | undefined): Promise<number> {
   const { session, emit } = run;
   emit({ type: 'migration-start', migration: m });
   if (isEmptyMigration(m)) emit({ type: 'note', message: `${m.file}: ${EMPTY_FILE_NOTE}` });
@@ -378,6 +389,7 @@ async function applyOne(run: PendingRun, m: Migration): Promise<number> {
   const r = await applyMigration(session, m, {
     ...run.settings,
     onRetry: (attempt, delayMs, blockers, error) => emit({ type: 'retry', migration: m, attempt, delayMs, blockers, message: error.message }),
+    endsAt: watchdog?.endsAt,
   });
   emit({ type: 'migration-applied', migration: m, executionMs: r.executionMs, attempts: r.attempts });
   return r.executionMs;

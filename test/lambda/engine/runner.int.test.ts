@@ -203,6 +203,70 @@ describe.each(driverCases())('Function: migrate on $name', ({ target, driver }) 
     expect(second.applied.map((a) => a.version)).toEqual([2, 3]);
   });
 
+  it('cancels a migration whose statements together run past the deadline, though each stays under the statement timeout it left', async () => {
+    // statement_timeout bounds each statement (PostgreSQL applies it to each statement of a message), so four waits of
+    // 1.2 s each pass a cap of about 3 s (the deadline in 4 s, less half the 2 s reserve) and would end past the deadline.
+    const url = await freshDatabase(target, 'deadline_sum');
+    const wait = 'SELECT pg_sleep(1.2);';
+    const dir = tempDir({ '1_waits.sql': ['CREATE TABLE w (id int);', wait, wait, wait, wait].join('\n') });
+    const deadline = Date.now() + 4000;
+
+    const e = await rejection<StatementError>(runEngine(driver, url, dir, { deadline, reserveMs: 2000 }));
+
+    expect(Date.now()).toBeLessThan(deadline);
+    expect(e.sqlstate).toBe('57014');
+    expect(e.file).toBe('1_waits.sql');
+    expect(e.line).toBeGreaterThanOrEqual(4);
+    expect(e.message).toMatch(/the statements together ran past the \d+ ms left before the deadline/);
+    expect(e.fix).toContain('the migration was rolled back');
+    expect(await tables(url)).toBeNull();
+    expect(await rows(url, "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep%' AND state = 'active'")).toEqual([{ n: 0 }]);
+  });
+
+  it('gives up a lock-timeout retry whose backoff would end past the deadline, rather than start it late', async () => {
+    const url = await freshDatabase(target, 'deadline_retry');
+    await withClient(url, (c) => c.query('CREATE TABLE busy (id int)'));
+    const dir = tempDir({ '1_alter.sql': 'ALTER TABLE busy ADD COLUMN note text;' });
+    await withClient(url, async (blocker) => {
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE busy IN ACCESS EXCLUSIVE MODE');
+      // Statements may run until about 3 s from now; the attempt waits 1 s for the lock, and its backoff would be 2-4 s.
+      const deadline = Date.now() + 4000;
+
+      const e = await rejection<StatementError>(runEngine(driver, url, dir, { deadline, reserveMs: 2000, lockTimeoutMs: 1000, lockRetries: 10, retryDelayMs: 4000 }));
+
+      expect(Date.now()).toBeLessThan(deadline);
+      expect(e.sqlstate).toBe('57014');
+      expect(e.line).toBe(1);
+      expect(e.message).toMatch(/^1_alter\.sql:1: canceling statement due to lock timeout, and no time is left before the deadline for another attempt \(the statements together ran past/);
+      await blocker.query('ROLLBACK');
+    });
+    expect(await rows(url, "SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'busy' AND column_name = 'note'")).toEqual([{ n: 0 }]);
+  });
+
+  it('cancels a lock-timeout retry still waiting for its lock when the time left before the deadline runs out', async () => {
+    const url = await freshDatabase(target, 'deadline_retry_wait');
+    await withClient(url, (c) => c.query('CREATE TABLE busy (id int)'));
+    const dir = tempDir({ '1_alter.sql': 'ALTER TABLE busy ADD COLUMN note text;' });
+    await withClient(url, async (blocker) => {
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE busy IN ACCESS EXCLUSIVE MODE');
+      // Statements may run until about 3 s from now. The first attempt waits 2.5 s for the lock; the retry starts
+      // about 0.1 s later and would wait 2.5 s more, past the deadline: its statement timeout is still the first one's.
+      const deadline = Date.now() + 4000;
+
+      const e = await rejection<StatementError>(runEngine(driver, url, dir, { deadline, reserveMs: 2000, lockTimeoutMs: 2500, lockRetries: 10, retryDelayMs: 100 }));
+      const ended = Date.now();
+
+      expect(ended).toBeLessThan(deadline);
+      expect(e.sqlstate).toBe('57014');
+      // Cut by its statement timeout (capped by the time left) or by the watchdog's cancel, whichever comes first.
+      expect(e.message).toMatch(/^1_alter\.sql:1: .*\(the (statements together ran past|statement timeout was) the \d+ ms left before the deadline/);
+      await blocker.query('ROLLBACK');
+    });
+    expect(await rows(url, "SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'busy' AND column_name = 'note'")).toEqual([{ n: 0 }]);
+  });
+
   it('bounds statement_timeout and reports it with the fix', async () => {
     const url = await freshDatabase(target, 'stmt');
     const dir = tempDir({ '1_slow.sql': 'CREATE TABLE s (id int);\nSELECT pg_sleep(2);' });
