@@ -24,6 +24,7 @@ import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct, type IDependable } from 'constructs';
 import { ATTR, DEFAULTS, ENV, IS_COMPLETE_HANDLER_NAME, ON_EVENT_HANDLER_NAME, PROP } from '../lambda/handler/constants';
 import { summariseFiles, type FilesSummary } from '../lambda/handler/files-hash';
+import { describeSubfolders, sqlSubfolders } from '../lambda/engine/subfolders';
 import { DEFAULT_MEMORY_MB, maxFileBytesFor, memoryFix } from '../lambda/handler/memory';
 import { InputError } from '../lambda/engine/errors';
 import { loadMigrations } from '../lambda/engine/source';
@@ -238,6 +239,7 @@ export class SchemaMigrations extends Construct {
     this.files = summariseFiles(settings.migrationsDir, settings.contractsDir);
     refuseTooLarge(this.files, props.memorySize ?? DEFAULT_MEMORY_MB);
     refuseUnloadable(settings.migrationsDir, props.memorySize ?? DEFAULT_MEMORY_MB);
+    warnOfSubfolders(this, settings.migrationsDir);
     this.target = network
       ? { kind: 'connection', ...network, secretsManagerEndpoint: props.secretsManagerEndpoint }
       : { kind: 'data-api', cluster: props.dataApiCluster! };
@@ -543,6 +545,21 @@ function refuseUnloadable(migrationsDir: string, memoryMb: number): void {
     if (!(e instanceof InputError)) throw e;
     throw new Error(`SchemaMigrations: the handler would refuse the migrations in ${migrationsDir}: ${e.message}${e.fix ? `; fix: ${e.fix}` : ''} (npx schemaguard lint --dir ${migrationsDir} says the same)`, { cause: e });
   }
+}
+
+/**
+ * .sql files in subfolders of migrationsDir are bundled with the rest (the
+ * folder is copied whole) but never applied: the handler reads only the
+ * files of the folder itself. A warning, not an error: an archive of old
+ * scripts there is the user's to keep.
+ */
+function warnOfSubfolders(scope: Construct, migrationsDir: string): void {
+  const nested = sqlSubfolders(migrationsDir);
+  if (nested.length === 0) return;
+  const files = nested.reduce((n, f) => n + f.files, 0);
+  Annotations.of(scope).addWarningV2('schemaguard:migrationsInSubfolders',
+    `${files} .sql file${files === 1 ? '' : 's'} in subfolders of "migrationsDir" ${migrationsDir} ${files === 1 ? 'is' : 'are'} bundled but never applied: ${describeSubfolders(nested)}; `
+    + `the handler reads only the files directly in ${migrationsDir} (subfolders are not searched): move them up as <version>_<name>.sql, or pass the folder that holds them as "migrationsDir"`);
 }
 
 function validate(p: Checked): void {

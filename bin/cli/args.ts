@@ -75,8 +75,11 @@ export interface CliOptions {
 }
 
 type FlagKind = 'string' | 'duration' | 'int' | 'count' | 'bool' | 'format' | 'source';
-/** `for`: the commands the flag applies to (in their help); every command when absent. */
-interface FlagSpec { key: keyof CliOptions; kind: FlagKind; help: string; value?: string; for?: readonly Command[] }
+/**
+ * `for`: the commands the flag applies to (in their help); every command when absent.
+ * `zero`: a duration that must be positive, and what 0 would mean (said when it is refused).
+ */
+interface FlagSpec { key: keyof CliOptions; kind: FlagKind; help: string; value?: string; for?: readonly Command[]; zero?: string }
 
 /** The commands that connect to a database (every one but `new`; `snapshot` only to its own throwaway server). */
 const CONNECTING: readonly Command[] = ['migrate', 'plan', 'status', 'lint', 'check', 'diff', 'doctor', 'guard', 'capture', 'baseline', 'repair'];
@@ -89,7 +92,8 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--dir': { key: 'dir', kind: 'string', value: 'DIR', help: 'migrations directory (default: migrations)' },
   '--json': { key: 'json', kind: 'bool', help: 'print the result (or the error) as one JSON object' },
   '--lock-wait': { key: 'lockWaitMs', kind: 'duration', value: 'DURATION', for: ['migrate', 'baseline', 'repair'], help: 'how long to wait for another runner\'s lock, trying again with backoff (default: 60s; 0 = one try)' },
-  '--lock-timeout': { key: 'lockTimeoutMs', kind: 'duration', value: 'DURATION', for: MIGRATING, help: 'lock_timeout per migration without a directive (default: 5s)' },
+  '--lock-timeout': { key: 'lockTimeoutMs', kind: 'duration', value: 'DURATION', for: MIGRATING, help: 'lock_timeout per migration without a directive, more than 0 (default: 5s)',
+    zero: 'lock_timeout 0 in PostgreSQL means none: a statement waits forever behind any lock it conflicts with, and the queries queued behind a waiting ALTER wait too' },
   '--statement-timeout': { key: 'statementTimeoutMs', kind: 'duration', value: 'DURATION', for: MIGRATING, help: 'statement_timeout per migration without a directive (default: 0 = none)' },
   '--lock-retries': { key: 'lockRetries', kind: 'int', value: 'N', for: MIGRATING, help: 'retries after a lock timeout, with backoff (default: 3)' },
   '--allow-ahead': { key: 'allowAhead', kind: 'bool', for: ['migrate', 'status'], help: 'succeed when the database has migrations the files do not (rollbacks)' },
@@ -312,11 +316,13 @@ function convert(name: string, spec: FlagSpec, raw: string): unknown {
       if (ms === undefined && !/^\s*\d+(?:\.\d+)?\s*(?:ms|s|m|min|h)\s*$/.test(raw)) {
         throw new UsageError(`${name}: bad duration "${raw}"`, { value: raw, fix: DURATION_FORMAT_HINT });
       }
+      const least = spec.zero ? '1ms' : '0';
       if (ms === undefined || ms > MAX_DURATION_MS) {
-        throw new UsageError(`${name}: ${raw} is out of range (from 0 to ${MAX_DURATION_MS}ms, about 596h: PostgreSQL's and Node.js's largest timeout)`, {
-          value: raw, fix: `write ${name} with a duration from 0 to 596h, e.g. ${name} 30s (0 = none)`,
+        throw new UsageError(`${name}: ${raw} is out of range (from ${least} to ${MAX_DURATION_MS}ms, about 596h: PostgreSQL's and Node.js's largest timeout)`, {
+          value: raw, fix: `write ${name} with a duration from ${least} to 596h, e.g. ${name} 30s${spec.zero ? '' : ' (0 = none)'}`,
         });
       }
+      if (ms === 0 && spec.zero) refuseZero(name, raw, spec.zero);
       return ms;
     }
     case 'int':
@@ -331,6 +337,13 @@ function convert(name: string, spec: FlagSpec, raw: string): unknown {
       if (raw === '') throw new UsageError(`${name} is empty`, { value: raw, fix: `write ${name} ${spec.value ?? 'VALUE'}` });
       return raw;
   }
+}
+
+/** A duration flag that must be positive, written as 0 (or less than half a millisecond: `0.4ms`, rounded to 0). */
+function refuseZero(name: string, raw: string, zero: string): never {
+  throw new UsageError(`${name}: ${raw} turns the timeout off (${zero})`, {
+    value: raw, fix: `write a positive duration, e.g. ${name} 5s (schemaguard retries lock timeouts with backoff); the lock-timeout=0 directive is refused by lint's lock-timeout-disabled for the same reason`,
+  });
 }
 
 /** The most retries `--lock-retries` and `--connect-retries` take. */

@@ -119,7 +119,7 @@ function runSettings(env: NodeJS.ProcessEnv): RunSettings {
     // Checked here so a bad name fails before anything connects, naming the variable (not a CLI flag).
     stateSchema: validateSchemaName(env[ENV.stateSchema] || DEFAULT_STATE_SCHEMA, ENV.stateSchema),
     reserveMs: optionalInt(env, ENV.reserveMs, 0, 600_000) ?? DEFAULTS.reserveMs,
-    lockTimeoutMs: optionalInt(env, ENV.lockTimeoutMs, 0, 600_000) ?? DEFAULTS.lockTimeoutMs,
+    lockTimeoutMs: positiveLockTimeout(env) ?? DEFAULTS.lockTimeoutMs,
     lockWaitMs: optionalInt(env, ENV.lockWaitMs, 0, 900_000) ?? DEFAULTS.lockWaitMs,
     totalTimeoutMs: optionalInt(env, ENV.totalTimeoutMs, 1000, 3_600_000),
   };
@@ -155,6 +155,21 @@ function optionalInt(env: NodeJS.ProcessEnv, name: string, min: number, max: num
     throw new InputError(`${name}="${raw}" is not an integer between ${min} and ${max}`, { value: raw, fix: `set ${name} to an integer in ${min}..${max}, or unset it for the default` });
   }
   return n;
+}
+
+/**
+ * The lock timeout, more than 0 as the CLI's --lock-timeout: 0 is no timeout
+ * in PostgreSQL (a migration waits forever behind any lock), which lint's
+ * lock-timeout-disabled refuses in a file.
+ */
+function positiveLockTimeout(env: NodeJS.ProcessEnv): number | undefined {
+  const name = ENV.lockTimeoutMs;
+  if (env[name] !== undefined && env[name] !== '' && Number(env[name]) === 0) {
+    throw new InputError(`${name}="${env[name]}" turns the lock timeout off (lock_timeout 0 in PostgreSQL: a migration waits forever behind any lock it conflicts with)`, {
+      value: env[name], fix: `set ${name} to a positive number of milliseconds up to 600000 (schemaguard retries lock timeouts with backoff), or unset it for ${DEFAULTS.lockTimeoutMs}`,
+    });
+  }
+  return optionalInt(env, name, 1, 600_000);
 }
 
 function failOnDrift(env: NodeJS.ProcessEnv): boolean {

@@ -39,7 +39,7 @@ export const ENV = {
   reserveMs: 'SCHEMAGUARD_RESERVE_MS',
   /** Connect attempts while a new instance is not reachable yet. */
   connectAttempts: 'SCHEMAGUARD_CONNECT_ATTEMPTS',
-  /** `lock_timeout` per migration (ms). */
+  /** `lock_timeout` per migration (ms), more than 0. */
   lockTimeoutMs: 'SCHEMAGUARD_LOCK_TIMEOUT_MS',
   /**
    * How long one invocation waits for another runner's lock (ms); then it

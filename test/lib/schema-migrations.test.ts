@@ -304,6 +304,19 @@ describe('Class: SchemaMigrations', () => {
       expect(error?.message).toContain(`(npx schemaguard lint --dir ${dir} says the same)`);
     });
 
+    // Regression (review): .sql files in subfolders of migrationsDir were bundled and never applied, without a word.
+    it('warns once at synth of .sql files in subfolders of migrationsDir, naming them and the fix; none without', () => {
+      const { s, props } = base();
+      const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', 'archive/2_b.sql': 'SELECT 1;', 'archive/3_c.sql': 'SELECT 1;' });
+      new SchemaMigrations(s, 'M', { ...props, migrationsDir: dir });
+      new SchemaMigrations(s, 'Flat', { ...props, migrationsDir });
+
+      const warnings = Annotations.fromStack(s).findWarning(`/${s.stackName}/M`, Match.stringLikeRegexp('in subfolders of'));
+      expect(warnings).toHaveLength(1);
+      expect(String(warnings[0]!.entry.data)).toBe(`2 .sql files in subfolders of "migrationsDir" ${dir} are bundled but never applied: archive/ (2 .sql files); the handler reads only the files directly in ${dir} (subfolders are not searched): move them up as <version>_<name>.sql, or pass the folder that holds them as "migrationsDir" [ack: schemaguard:migrationsInSubfolders]`);
+      expect(Annotations.fromStack(s).findWarning(`/${s.stackName}/Flat`, Match.anyValue())).toEqual([]);
+    });
+
     // Regression (helper): an imported database without its security groups got a handler with no egress to its port, and no word of it.
     it('an imported database without security groups: egress to its port in the VPC, and a warning naming what the user must allow', () => {
       const { s, props } = base();

@@ -4,6 +4,7 @@ import { InputError } from '../../../lambda/engine/errors';
 import { validateSchemaName } from '../../../lambda/engine/identifiers';
 import type { Redactor } from '../../../lambda/engine/redact';
 import { skippedLookalikes } from '../../../lambda/engine/source';
+import { describeSubfolders, sqlSubfolders } from '../../../lambda/engine/subfolders';
 import type { CliOptions } from '../args';
 import { startEmbedded, type EmbeddedServer } from '../embedded';
 import { UsageError } from '../errors';
@@ -93,12 +94,22 @@ export function stateSchemaFlag(opts: CliOptions): string {
  * What a run over the files says of them on stderr (even with --quiet: a
  * warning, not progress): a --dir without a migration file (a wrong path
  * read as "up to date"), and files named like migrations that are not read
- * (no `.sql`). The exit code stays the command's: an empty directory is a
- * new project too.
+ * (no `.sql`), and `.sql` files in subfolders (never read: no recursion).
+ * The exit code stays the command's: an empty directory is a new project too.
  */
 export function warnAboutFiles(ctx: Pick<CommandContext, 'opts' | 'err'>, count: number): void {
   const dir = ctx.opts.dir.replace(/\/+$/, '');
   const skipped = skippedLookalikes(dir);
   if (count === 0) ctx.err(`warning: no migration files in ${dir}/ (a migration is <version>_<name>.sql, e.g. 0001_create_users.sql; schemaguard new NAME makes one)`);
   if (skipped.length) ctx.err(`note: ${dir}/: skipped ${skipped.join(', ')}: named like migrations, but only <version>_<name>.sql files are read (rename to .sql to apply)`);
+  const nested = sqlSubfolders(dir);
+  if (nested.length) ctx.err(subfolderWarning(dir, nested));
+}
+
+/** .sql files in subfolders of --dir: never read (no recursion), said once with the folders and the fix. */
+function subfolderWarning(dir: string, nested: ReturnType<typeof sqlSubfolders>): string {
+  const files = nested.reduce((n, f) => n + f.files, 0);
+  const folder = nested.length === 1 ? `${dir}/${nested[0]!.folder}` : 'the folder that holds them';
+  return `warning: ${dir}/: ${files} .sql file${files === 1 ? '' : 's'} in subfolders ${nested.length === 1 ? 'is' : 'are'} not read: ${describeSubfolders(nested)}; `
+    + `schemaguard reads only the files directly in ${dir}/ (subfolders are not searched): move them up into ${dir}/ as <version>_<name>.sql, or point --dir at ${folder}`;
 }

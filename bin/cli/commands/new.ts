@@ -16,16 +16,30 @@ const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 /** Digits of the first file's version when the directory has none. */
 const DEFAULT_WIDTH = 4;
 
+/**
+ * A leading version: digits, then the separators a file name's version ends
+ * with (`_`, and `-`, which the file reader reads as a version to rename:
+ * `5-add-phone.sql` → `5_add_phone.sql`).
+ */
+const LEADING_VERSION = /^\d+[_-]+(?=[A-Za-z0-9])/;
+
 /** NAME as a file-name part, or a UsageError that suggests one. */
 export function migrationName(raw: string): string {
-  // A leading version (0010_foo) is a file name's, not a name's: new numbers the file itself.
-  if (NAME_PATTERN.test(raw) && !/\.sql$/i.test(raw) && !/^\d+_+[^_]/.test(raw)) return raw;
+  // A leading version (0010_foo, 0010-foo) is a file name's, not a name's: new numbers the file itself.
+  if (NAME_PATTERN.test(raw) && !/\.sql$/i.test(raw) && !LEADING_VERSION.test(raw)) return raw;
   // Accents dropped, not the letters (café → cafe): NFKD splits é into e and a combining mark.
   // A file name's version goes too: new numbers the file (0010_foo.sql would make 0011_0010_foo.sql).
   const suggestion = raw.replace(/\.sql$/i, '').replace(/^\d+[_-]+(?=[^_-])/, '').normalize('NFKD').replace(/\p{M}+/gu, '').trim().toLowerCase().replace(/[^a-z0-9_.-]+/g, '_').replace(/^[^a-z0-9]+|_+$/g, '');
   throw new UsageError(`bad migration name "${raw}": a name is letters, digits, _ . or -, starting with a letter or digit (no version: new numbers the file; no .sql, no spaces, no /)`, {
-    value: raw, fix: suggestion ? `e.g. schemaguard new ${suggestion}` : 'e.g. schemaguard new add_lead_index',
+    value: raw, fix: (suggestion ? `e.g. schemaguard new ${suggestion}` : 'e.g. schemaguard new add_lead_index')
+      + (LEADING_VERSION.test(raw) && !/\.sql$/i.test(raw) && suggestion ? `; a number that is part of the name goes after a word (${numberAfter(raw, suggestion)})` : ''),
   });
+}
+
+/** `2024-q1-cleanup` → `q1-cleanup-2024`: the leading number after the name, joined as it was. */
+function numberAfter(raw: string, name: string): string {
+  const [, digits, separator] = /^(\d+)([_-])/.exec(raw)!;
+  return `${name}${separator}${digits}`;
 }
 
 /** The next file name after `existing` (file names in the directory): highest version + 1, padded like the newest file. Pure. */

@@ -75,6 +75,27 @@ describe('Function: parseArgs', () => {
   });
 });
 
+describe('Function: parseArgs, --lock-timeout', () => {
+  // Regression (review): --lock-timeout 0 was taken, a migration then waited for its locks forever, while lint refuses the lock-timeout=0 directive.
+  it.each([['migrate', '0'], ['migrate', '0s'], ['snapshot', '0ms'], ['migrate', '0.4ms']])('refuses %s --lock-timeout %s: 0 is no timeout (wait forever)', (command, value) => {
+    const e = usage([command, '--lock-timeout', value]);
+
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toBe(`--lock-timeout: ${value} turns the timeout off (lock_timeout 0 in PostgreSQL means none: a statement waits forever behind any lock it conflicts with, and the queries queued behind a waiting ALTER wait too)`);
+    expect(e.value).toBe(value);
+    expect(e.fix).toContain('write a positive duration, e.g. --lock-timeout 5s');
+  });
+
+  it('takes 1ms, and says its range starts there', () => {
+    expect(parseArgs(['migrate', '--lock-timeout=1ms'], {}).lockTimeoutMs).toBe(1);
+    expect(usage(['migrate', '--lock-timeout', '1000h']).fix).toBe('write --lock-timeout with a duration from 1ms to 596h, e.g. --lock-timeout 30s');
+  });
+
+  it('still takes 0 for the durations where it means none (--lock-wait, --connect-timeout)', () => {
+    expect(parseArgs(['migrate', '--lock-wait', '0', '--connect-timeout', '0'], {})).toMatchObject({ lockWaitMs: 0, connectTimeoutMs: 0 });
+  });
+});
+
 describe('Function: nearestCommand', () => {
   it('names the command a typo meant, and none for a word far from every command', () => {
     expect(['migrat', 'migrae', 'mirgate', 'MIGRATE', 'mig', 'statsu', 'doctr', 'snapshto', 'cpature'].map(nearestCommand))

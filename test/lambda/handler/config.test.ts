@@ -67,6 +67,9 @@ describe('Function: readConfig', () => {
     [{ [ENV.secretArn]: 'a', [ENV.port]: '70000' }, /SCHEMAGUARD_DB_PORT="70000" is not an integer between 1 and 65535/],
     [{ [ENV.secretArn]: 'a', [ENV.connectAttempts]: '0' }, /SCHEMAGUARD_CONNECT_ATTEMPTS="0" is not an integer between 1 and 50/],
     [{ [ENV.secretArn]: 'a', [ENV.failOnDrift]: 'yes' }, /SCHEMAGUARD_FAIL_ON_DRIFT="yes" is not true or false/],
+    // Regression (review): 0 was taken (no lock timeout: a migration waits forever behind any lock), as the CLI's --lock-timeout 0 was.
+    [{ [ENV.secretArn]: 'a', [ENV.lockTimeoutMs]: '0' }, /SCHEMAGUARD_LOCK_TIMEOUT_MS="0" turns the lock timeout off \(lock_timeout 0 in PostgreSQL: a migration waits forever/],
+    [{ [ENV.secretArn]: 'a', [ENV.lockTimeoutMs]: '-1' }, /SCHEMAGUARD_LOCK_TIMEOUT_MS="-1" is not an integer between 1 and 600000/],
     // A bad value is refused whichever way the database is reached.
     [{ [ENV.secretArn]: 'a', [ENV.clusterArn]: 'arn:c', [ENV.port]: 'x' }, /SCHEMAGUARD_DB_PORT="x" is not an integer/],
   ])('refuses %j', (env, message) => {

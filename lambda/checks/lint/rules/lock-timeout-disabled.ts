@@ -9,8 +9,19 @@
  * unless postgresql.conf, the database or the role sets one (checked on
  * PostgreSQL 15 and 18 after `set_config('lock_timeout', '5000', true)`,
  * as schemaguard sets it).
+ *
+ * A no-transaction file of concurrent index statements only (CREATE / DROP
+ * INDEX CONCURRENTLY, REINDEX CONCURRENTLY) is still refused, with its own
+ * why: such a build holds up no read or write while it waits (it holds
+ * SHARE UPDATE EXCLUSIVE; checked on PostgreSQL 15 and 18 with pg_locks, a
+ * SELECT, an INSERT and an UPDATE went on behind a build waiting for an old
+ * transaction), but lock_timeout bounds its waits for the transactions older
+ * than it, so with 0 it waits forever for an idle-in-transaction session,
+ * holding a lock that stops VACUUM, ANALYZE, other index builds and ALTER
+ * TABLE on the table (each timed out behind it there), and the deploy hangs
+ * instead of failing with the blocking sessions named.
  */
-import { as, findAll, list, names, type Node, type ParsedStatement } from '../../parse';
+import { as, findAll, list, names, optionOn, type Node, type ParsedStatement } from '../../parse';
 import { inPlace, renderFix } from '../fix';
 import type { LintRule, RuleContext } from '../rule';
 
@@ -26,18 +37,41 @@ export const LOCK_TIMEOUT_DISABLED: LintRule = {
     passes: "-- schemaguard:lock-timeout=5s\nCREATE TABLE t (id int);",
   },
   file(ctx) {
-    if (ctx.src.lockTimeoutMs !== 0) return;
+    if (ctx.src.lockTimeoutMs === 0) concurrentOnly.set(ctx, ctx.src.noTransaction);
+  },
+  statement(ctx, s) {
+    if (concurrentOnly.get(ctx) && !concurrentIndexStatement(s)) concurrentOnly.set(ctx, false);
+    const change = s.kind === 'VariableSetStmt' ? setStatement(s.node) : setConfigCall(s);
+    if (change) report(ctx, s, change);
+  },
+  // The directive is reported at the end of the file: what it costs depends on the file's statements.
+  endFile(ctx) {
+    const concurrent = concurrentOnly.get(ctx);
+    concurrentOnly.delete(ctx);
+    if (concurrent === undefined) return;
     const line = ctx.src.text.split('\n').findIndex((l) => /schemaguard:lock-timeout/i.test(l)) + 1;
-    ctx.reportAt(LOCK_TIMEOUT_DISABLED, line || 1, {
+    ctx.reportAt(LOCK_TIMEOUT_DISABLED, line || 1, concurrent ? CONCURRENT_REPORT(ctx.src.file) : {
       message: `${ctx.src.file} sets lock-timeout=0: its statements wait for locks forever`,
       fix: renderFix([inPlace('-- schemaguard:lock-timeout=5s', '-- a bounded timeout in the header; schemaguard retries lock timeouts with backoff')]),
     });
   },
-  statement(ctx, s) {
-    const change = s.kind === 'VariableSetStmt' ? setStatement(s.node) : setConfigCall(s);
-    if (change) report(ctx, s, change);
-  },
 };
+
+/** Files with the lock-timeout=0 directive: whether every statement so far is a concurrent index statement in a no-transaction file. */
+const concurrentOnly = new WeakMap<RuleContext, boolean>();
+
+/** CREATE INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY: SHARE UPDATE EXCLUSIVE, no read or write held up. */
+function concurrentIndexStatement(s: ParsedStatement): boolean {
+  if (s.kind === 'IndexStmt' || s.kind === 'DropStmt') return s.node.concurrent === true;
+  return s.kind === 'ReindexStmt' && optionOn(s.node.params, 'concurrently');
+}
+
+/** The directive in a no-transaction file of concurrent index statements only: no read or write waits, but the build may wait forever. */
+const CONCURRENT_REPORT = (file: string) => ({
+  message: `${file} sets lock-timeout=0: its concurrent index statements wait forever for every transaction older than them (an idle-in-transaction session too)`,
+  why: 'a concurrent index build holds up no read or write while it waits, but it holds SHARE UPDATE EXCLUSIVE on the table, which stops VACUUM, ANALYZE, other index builds and every ALTER TABLE there, and schemaguard\'s runner lock: the deploy hangs instead of failing with the blocking sessions named',
+  fix: renderFix([inPlace('-- schemaguard:lock-timeout=10min', '-- a long but bounded wait for the transactions older than the build; when one outlives it, the build fails naming it and schemaguard drops its INVALID index')]),
+});
 
 interface Change {
   /** The statement or call, as the message names it. */

@@ -162,4 +162,23 @@ describe(`CLI: schemaguard migrate reads its files while it connects, on ${targe
     const ok = await runCli(['migrate', '--quiet', '--dir', some, '--database-url', url]);
     expect(ok.stderr).toBe('');
   });
+
+  // Regression (review): .sql files in subfolders (Flyway reads its locations recursively) were not read, without a word: "up to date".
+  it('migrate, status and plan warn once of .sql files in subfolders (exit 0), naming the folders, the count and the fix; they are not applied', async () => {
+    const url = await freshDatabase(target, 'subfolders');
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', 'archive/2_b.sql': 'CREATE TABLE b (id int);', 'archive/old/3_c.sql': 'SELECT 1;', 'v2/4_d.sql': 'SELECT 1;', 'v2/notes.md': 'x', '.git/x.sql': 'x', 'empty/readme.txt': 'x' });
+
+    const runs = [
+      await runCli(['migrate', '--quiet', '--dir', dir, '--database-url', url]),
+      await runCli(['status', '--dir', dir, '--database-url', url]),
+      await runCli(['plan', '--dir', dir, '--database-url', url]),
+    ];
+
+    const warning = `warning: ${dir}/: 3 .sql files in subfolders are not read: archive/ (2 .sql files), v2/ (1 .sql file); schemaguard reads only the files directly in ${dir}/ (subfolders are not searched): move them up into ${dir}/ as <version>_<name>.sql, or point --dir at the folder that holds them\n`;
+    for (const r of runs) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr.split(warning)).toHaveLength(2);
+    }
+    expect(await rows(url, "SELECT to_regclass('b')::text AS b")).toEqual([{ b: null }]);
+  });
 });

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main, type Io } from '../../../../bin/cli/main';
+import { UsageError } from '../../../../bin/cli/errors';
 import { migrationName, nextMigrationFile } from '../../../../bin/cli/commands/new';
 import { parseMigration } from '../../../../lambda/engine/source';
 import { tempDir } from '../../../support/files';
@@ -41,9 +42,24 @@ describe('Function: migrationName', () => {
     expect(fix('7-add-phone.SQL')).toBe('e.g. schemaguard new add-phone');
     expect(fix('2fa.sql')).toBe('e.g. schemaguard new 2fa');
     // Without .sql too: a leading version and _ are the file's (it made 0011_0010_foo.sql); a name that starts with digits otherwise is kept.
-    expect(fix('0010_foo')).toBe('e.g. schemaguard new foo');
+    expect(fix('0010_foo')).toBe('e.g. schemaguard new foo; a number that is part of the name goes after a word (foo_0010)');
     expect(migrationName('2fa_backup_codes')).toBe('2fa_backup_codes');
-    expect(migrationName('2024-q1-cleanup')).toBe('2024-q1-cleanup');
+    expect(migrationName('2fa')).toBe('2fa');
+  });
+
+  // Regression (review): new 0010-foo was taken and made 0011_0010-foo.sql, while new 0010_foo was refused; the file reader reads a
+  // version followed by - as one too (5-add-phone.sql: rename it to 5_add_phone.sql).
+  it.each([
+    ['0010-foo', 'foo', 'foo-0010'],
+    ['0010--add-phone', 'add-phone', 'add-phone-0010'],
+    ['2024-q1-cleanup', 'q1-cleanup', 'q1-cleanup-2024'],
+    ['0010_foo', 'foo', 'foo_0010'],
+  ])('refuses %s: a leading version with a hyphen as with an underscore, suggesting the name without it', (raw, name, numbered) => {
+    const e = (() => { try { migrationName(raw); } catch (x) { return x as UsageError; } return undefined; })();
+
+    expect(e).toBeInstanceOf(UsageError);
+    expect(e!.message).toBe(`bad migration name "${raw}": a name is letters, digits, _ . or -, starting with a letter or digit (no version: new numbers the file; no .sql, no spaces, no /)`);
+    expect(e!.fix).toBe(`e.g. schemaguard new ${name}; a number that is part of the name goes after a word (${numbered})`);
   });
 });
 
@@ -70,6 +86,16 @@ describe('CLI: schemaguard new', () => {
     expect(await main(['new', 'add lead index', '--dir', dir], io)).toBe(2);
     expect(io.stderr).toContain('bad migration name "add lead index"');
     expect(io.stderr).toContain('fix: e.g. schemaguard new add_lead_index');
+    expect(readdirSync(dir)).toEqual(['0001_a.sql']);
+  });
+
+  // Regression (review): it created 0002_0010-foo.sql.
+  it('refuses a name with a leading version and a hyphen (exit 2) and creates nothing', async () => {
+    const dir = tempDir({ '0001_a.sql': 'CREATE TABLE a (id int);' });
+    const io = capture();
+    expect(await main(['new', '0010-foo', '--dir', dir], io)).toBe(2);
+    expect(io.stderr).toContain('bad migration name "0010-foo"');
+    expect(io.stderr).toContain('fix: e.g. schemaguard new foo');
     expect(readdirSync(dir)).toEqual(['0001_a.sql']);
   });
 

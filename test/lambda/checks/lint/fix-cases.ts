@@ -126,6 +126,7 @@ export const FIX_CASES: FixCase[] = [
   { rule: 'renaming-table', what: 'a materialized view', sql: 'ALTER MATERIALIZED VIEW lead_counts RENAME TO customer_counts;', databaseOnly: 'CREATE MATERIALIZED VIEW lead_counts AS SELECT count(*) AS n FROM leads;' },
   { rule: 'lock-timeout-disabled', what: 'the directive', sql: '-- schemaguard:lock-timeout=0\nCREATE TABLE t (id int);' },
   { rule: 'lock-timeout-disabled', what: 'a SET', sql: "SET LOCAL lock_timeout TO '0';" },
+  { rule: 'lock-timeout-disabled', what: 'the directive in a file of concurrent index statements', sql: '-- schemaguard:no-transaction\n-- schemaguard:lock-timeout=0\nCREATE INDEX CONCURRENTLY IF NOT EXISTS leads_name ON leads (name);' },
   { rule: 'concurrently-in-transaction', what: 'CREATE INDEX CONCURRENTLY', sql: 'CREATE INDEX CONCURRENTLY leads_name ON leads (name);' },
   { rule: 'concurrently-in-transaction', what: 'an unnamed one', sql: 'CREATE INDEX CONCURRENTLY ON leads (name);' },
   { rule: 'concurrently-in-transaction', what: 'DROP INDEX CONCURRENTLY', sql: 'DROP INDEX CONCURRENTLY leads_name;' },

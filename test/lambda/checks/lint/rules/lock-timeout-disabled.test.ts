@@ -26,4 +26,30 @@ describe('Rule: lock-timeout-disabled', () => {
   it('accepts a bounded lock timeout', async () => {
     expect(await rules("-- schemaguard:lock-timeout=2s\nSET LOCAL lock_timeout = '3s';")).toEqual([]);
   });
+  // Regression (review): a no-transaction file of concurrent index statements was told that queued reads wait behind it, which a
+  // concurrent build does not cause (SHARE UPDATE EXCLUSIVE); what lock-timeout=0 costs there is a build that waits forever for old transactions.
+  it.each([
+    'CREATE INDEX CONCURRENTLY IF NOT EXISTS leads_name ON leads (name);',
+    'DROP INDEX CONCURRENTLY IF EXISTS leads_name;',
+    'REINDEX INDEX CONCURRENTLY leads_name_key;\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS leads_score ON leads (score);',
+  ])('refuses lock-timeout=0 in a no-transaction file of %j, saying what the build waits for and what it holds', async (sql) => {
+    const r = await lint(`-- schemaguard:no-transaction\n-- schemaguard:lock-timeout=0\n${sql}`);
+
+    expect(r.findings).toHaveLength(1);
+    expect(r.findings[0]).toMatchObject({ rule: 'lock-timeout-disabled', line: 2 });
+    expect(r.findings[0]!.message).toContain('its concurrent index statements wait forever for every transaction older than them (an idle-in-transaction session too)');
+    expect(r.findings[0]!.why).toMatch(/^a concurrent index build holds up no read or write while it waits, but it holds SHARE UPDATE EXCLUSIVE on the table, which stops VACUUM/);
+    expect(r.findings[0]!.why).not.toContain('every query on the table waits');
+    expect(r.findings[0]!.fix).toContain('-- schemaguard:lock-timeout=10min');
+  });
+  it.each([
+    ['a transactional file', '-- schemaguard:lock-timeout=0\nCREATE INDEX leads_name ON leads (name);'],
+    ['a no-transaction file with another statement', '-- schemaguard:no-transaction\n-- schemaguard:lock-timeout=0\nCREATE INDEX CONCURRENTLY IF NOT EXISTS leads_name ON leads (name);\nALTER TABLE leads ADD COLUMN c int;'],
+  ])('keeps the queue why for %s', async (_what, sql) => {
+    const r = await lint(sql);
+    const f = r.findings.find((x) => x.rule === 'lock-timeout-disabled');
+
+    expect(f!.why).toContain('every query on the table waits behind it');
+    expect(f!.fix).toContain('-- schemaguard:lock-timeout=5s');
+  });
 });
