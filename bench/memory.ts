@@ -5,7 +5,10 @@
  *   - `schemaguard migrate` applying it to an empty database;
  *   - `schemaguard lint` and `schemaguard plan --offline` over it (the SQL parser),
  *     three runs each, the highest peak reported;
- *   - psql running the same file in one transaction (`-1`), for scale.
+ *   - psql running the same file in one transaction (`-1`), for scale;
+ * and then (`one_insert`) a file of the same size holding one INSERT of many
+ * rows, as `pg_dump --inserts --rows-per-insert` writes a table: migrate,
+ * lint and plan --offline once more.
  * Peak RSS from `/usr/bin/time` (ru_maxrss); each run checks its outcome
  * (every row inserted and recorded; lint and plan exit 0 or 1 with a report).
  */
@@ -14,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_FILE_BYTES } from '../lambda/engine/source';
 import { CLI, PSQL } from './apply';
-import { bigMigrationText } from './lib/generate';
+import { bigInsertText, bigMigrationText } from './lib/generate';
 import { NODE, measureProcess, mustSucceed, TIME, type MeasuredProc } from './lib/proc';
 import { createDatabase, dropDatabase, withClient } from './lib/server';
 import { round } from './lib/stats';
@@ -44,6 +47,8 @@ export interface MemoryResult {
   samples: { lint_rss_mb: number[]; plan_rss_mb: number[] };
   psql_rss_mb: number | null;
   psql_ms: number | null;
+  /** The same size as one multi-row INSERT: each command's peak (the highest of its runs) and time. */
+  one_insert: { rows: number; migrate_rss_mb: number; migrate_ms: number; lint_rss_mb: number; lint_ms: number; plan_rss_mb: number; plan_ms: number };
   note?: string;
 }
 
@@ -56,34 +61,47 @@ export async function benchMemory(o: MemoryOptions): Promise<MemoryResult | { no
     const file = join(dir, '1_big.sql');
     writeFileSync(file, big.text);
     const say = (what: string, r: MeasuredProc) => o.onProgress?.(`memory: ${what} ${Math.round(r.rssMb)} MB peak, ${Math.round(r.ms)} ms`);
-    const migrate = await migrateRun(o.adminUrl, dir, big.rows);
-    say('migrate', migrate);
     const runs = o.runs ?? 3;
-    const lints: MeasuredProc[] = [];
-    const plans: MeasuredProc[] = [];
-    for (let k = 0; k < runs; k++) {
-      lints.push(cliRun('lint', await measureProcess(NODE, [CLI, 'lint', '--dir', dir, '--quiet']), 'lint: 1 file'));
-      say('lint', lints.at(-1)!);
-      // The statement table's last row (the file's first line is a comment): the whole report was printed.
-      plans.push(cliRun('plan --offline', await measureProcess(NODE, [CLI, 'plan', '--offline', '--dir', dir, '--quiet']), `1_big.sql:${big.statements + 1} `));
-      say('plan --offline', plans.at(-1)!);
-    }
-    const lint = highest(lints);
-    const plan = highest(plans);
+    const many = await measureFile(o.adminUrl, dir, big, runs, say);
     const psql = existsSync(PSQL) ? await psqlRun(o.adminUrl, file, big.rows) : undefined;
     if (psql) say('psql -1', psql);
+    const insert = bigInsertText(bytes);
+    writeFileSync(file, insert.text);
+    const one = await measureFile(o.adminUrl, dir, insert, runs, (what, r) => say(`one INSERT: ${what}`, r));
     return {
       file_bytes: bytes, statements: big.statements,
-      migrate_rss_mb: round(migrate.rssMb), migrate_ms: round(migrate.ms),
-      lint_rss_mb: round(lint.rssMb), lint_ms: round(lint.ms),
-      plan_rss_mb: round(plan.rssMb), plan_ms: round(plan.ms),
-      samples: { lint_rss_mb: lints.map((r) => round(r.rssMb)), plan_rss_mb: plans.map((r) => round(r.rssMb)) },
+      migrate_rss_mb: round(many.migrate.rssMb), migrate_ms: round(many.migrate.ms),
+      lint_rss_mb: round(many.lint.rssMb), lint_ms: round(many.lint.ms),
+      plan_rss_mb: round(many.plan.rssMb), plan_ms: round(many.plan.ms),
+      samples: { lint_rss_mb: many.lints.map((r) => round(r.rssMb)), plan_rss_mb: many.plans.map((r) => round(r.rssMb)) },
       psql_rss_mb: psql ? round(psql.rssMb) : null, psql_ms: psql ? round(psql.ms) : null,
+      one_insert: {
+        rows: insert.rows, migrate_rss_mb: round(one.migrate.rssMb), migrate_ms: round(one.migrate.ms),
+        lint_rss_mb: round(one.lint.rssMb), lint_ms: round(one.lint.ms), plan_rss_mb: round(one.plan.rssMb), plan_ms: round(one.plan.ms),
+      },
       ...(psql ? {} : { note: `${PSQL} not found: psql not measured` }),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** migrate once, then lint and plan --offline `runs` times each (the highest peak kept), on the file in `dir`. */
+async function measureFile(
+  adminUrl: string, dir: string, big: { statements: number; rows: number }, runs: number, say: (what: string, r: MeasuredProc) => void,
+): Promise<{ migrate: MeasuredProc; lint: MeasuredProc; plan: MeasuredProc; lints: MeasuredProc[]; plans: MeasuredProc[] }> {
+  const migrate = await migrateRun(adminUrl, dir, big.rows);
+  say('migrate', migrate);
+  const lints: MeasuredProc[] = [];
+  const plans: MeasuredProc[] = [];
+  for (let k = 0; k < runs; k++) {
+    lints.push(cliRun('lint', await measureProcess(NODE, [CLI, 'lint', '--dir', dir, '--quiet']), 'lint: 1 file'));
+    say('lint', lints.at(-1)!);
+    // The statement table's last row (the file's first line is a comment): the whole report was printed.
+    plans.push(cliRun('plan --offline', await measureProcess(NODE, [CLI, 'plan', '--offline', '--dir', dir, '--quiet']), `1_big.sql:${big.statements + 1} `));
+    say('plan --offline', plans.at(-1)!);
+  }
+  return { migrate, lint: highest(lints), plan: highest(plans), lints, plans };
 }
 
 /** The run with the highest peak. */

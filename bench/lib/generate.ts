@@ -40,6 +40,28 @@ export function generateMigrations(count: number, dir = mkdtempSync(join(tmpdir(
  * into it up to the size (the shape of a data fix or a seed that grew), the
  * last line a comment that pads to the byte. Returns how many statements.
  */
+/**
+ * One migration of `bytes` holding a single INSERT of many rows, one row a
+ * line, as `pg_dump --inserts --rows-per-insert` writes a table's data.
+ */
+export function bigInsertText(bytes: number): { text: string; statements: number; rows: number } {
+  const head = '-- generated: one big migration of one multi-row INSERT\nCREATE TABLE bench_big (id integer PRIMARY KEY, note text NOT NULL);\nINSERT INTO bench_big (id, note) VALUES\n';
+  const parts = [head];
+  let size = Buffer.byteLength(head);
+  let rows = 0;
+  for (;;) {
+    const line = `\t(${rows + 1}, 'row ${rows + 1} of a generated migration'),\n`;
+    // Room for the last row's ";" and the padding comment after it.
+    if (size + line.length + 8 > bytes) break;
+    parts.push(line);
+    size += line.length;
+    rows++;
+  }
+  parts[parts.length - 1] = parts.at(-1)!.replace(/,\n$/, ';\n');
+  parts.push(`--${'-'.repeat(bytes - size - 3)}\n`);
+  return { text: parts.join(''), statements: 2, rows };
+}
+
 export function bigMigrationText(bytes: number): { text: string; statements: number; rows: number } {
   const parts = ['-- generated: one big migration of single-row INSERTs\nCREATE TABLE bench_big (id integer PRIMARY KEY, note text NOT NULL);\n'];
   let size = Buffer.byteLength(parts[0]!);

@@ -13,6 +13,7 @@ import { InputError } from '../engine/errors';
 import { importModule } from '../engine/import-module';
 import { utf16Offset } from '../engine/script';
 import { StatementScanner } from '../engine/sql/splitter';
+import { thinValuesRows } from './values-rows';
 
 /** A parse-tree node: `{ NodeType: { …fields } }`. Typed loosely on purpose: the checks read a handful of fields. */
 export type Node = Record<string, unknown>;
@@ -184,6 +185,7 @@ function* chunksOf(text: string, positions: TextPositions, options: ParseOptions
 function parseAt(sql: string, byteBase: number, positions: TextPositions, options: ParseOptions): ParsedStatement[] {
   // An empty query string is no statement to PostgreSQL (EmptyQueryResponse); the parser library refuses it.
   if (sql === '') return [];
+  sql = withoutPlainRows(sql);
   let tree;
   try {
     tree = ready().parseSync(sql);
@@ -212,6 +214,36 @@ function parseAt(sql: string, byteBase: number, positions: TextPositions, option
     });
   }
   return statements;
+}
+
+/**
+ * `sql` with the plain VALUES rows of a large INSERT blanked (`values-rows.ts`),
+ * when those rows parse: checked a batch at a time, so no tree of them all is
+ * ever held. When one does not, `sql` as it is, so the error is the parser's
+ * own, at its line and column.
+ */
+function withoutPlainRows(sql: string): string {
+  const thin = thinValuesRows(sql);
+  if (!thin.blankedRows.length) return sql;
+  const batch: string[] = [];
+  let chars = 0;
+  const parses = (): boolean => {
+    try {
+      ready().fingerprintSync(`VALUES ${batch.join(',')}`);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      batch.length = 0;
+      chars = 0;
+    }
+  };
+  for (const row of thin.blankedRows) {
+    batch.push(row);
+    chars += row.length;
+    if (chars >= PARSE_CHUNK_CHARS && !parses()) return sql;
+  }
+  return batch.length && !parses() ? sql : thin.text;
 }
 
 /**

@@ -81,6 +81,9 @@ describe(`Benchmarks (smoke, ${target.name})`, () => {
     expect(m.samples.lint_rss_mb).toHaveLength(2);
     expect(m.plan_rss_mb).toBe(Math.max(...m.samples.plan_rss_mb));
     if (existsSync(PSQL)) expect(m.psql_rss_mb).toBeGreaterThan(0);
+    // The same size as one INSERT of many rows: applied (the rows counted by the bench), read by lint and plan.
+    expect(m.one_insert.rows).toBeGreaterThan(4000);
+    for (const mb of [m.one_insert.migrate_rss_mb, m.one_insert.lint_rss_mb, m.one_insert.plan_rss_mb]) expect(mb).toBeGreaterThan(10);
   });
 
   it('online.fixes: migrations/ applies to the drifted database under the application; its online forms fail no statement', async () => {
