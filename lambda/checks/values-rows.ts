@@ -65,7 +65,7 @@ function blank(text: string, spans: Array<[number, number]>): string {
   for (const [from, to] of spans) {
     parts.push(text.slice(at, from));
     const piece = text.slice(from, to);
-    // eslint-style fast path: ASCII without newlines is one space per character.
+    // ASCII without newlines: one space per character.
     parts.push(/^[\x00-\x09\x0b-\x7f]*$/.test(piece) ? ' '.repeat(piece.length) : blankPiece(piece));
     at = to;
   }
