@@ -56,7 +56,7 @@ export {
   type ArbiterInfo, type CheckContractsOptions, type Contract, type ContractFailure, type ContractResult, type ContractsReport,
 } from './checks/contracts';
 export { doctor, DOCTOR_RULES, type DoctorContext, type DoctorOptions, type DoctorReport, type DoctorRule } from './checks/doctor';
-export { assertNoDrift, detectDrift, DriftError, formatDrift, takeSnapshot, type DetectDriftOptions, type DriftReport, type Snapshot } from './checks/drift';
+export { assertNoDrift, detectDrift, DriftError, failingDrift, formatDrift, isCommentDrift, takeSnapshot, type DetectDriftOptions, type DriftReport, type Snapshot } from './checks/drift';
 export { formatFinding, type AllowedFinding, type Finding, type Severity } from './checks/finding';
 
 // Between deploys: the guard (one read-only pass, page/ticket findings, metrics).

@@ -108,6 +108,8 @@ export interface SchemaMigrationsProps extends UserFileProps {
   readonly snapshotFile?: string;
   /**
    * Fail the deploy (and so roll it back) when the live schema differs from the snapshot.
+   * Comment changes (`COMMENT ON TABLE / COLUMN / INDEX / CONSTRAINT` made by hand) are reported
+   * in `Drift` but never fail it: a comment changes no behaviour (the guard makes them a ticket).
    * @default false - drift is reported, not fatal
    */
   readonly failOnDrift?: boolean;

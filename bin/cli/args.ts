@@ -372,7 +372,7 @@ const COMMAND_HELP: Record<Command, { usage: string; what: string }> = {
   status: { usage: 'status', what: 'applied / baselined / pending / changed / unknown, as a table' },
   lint: { usage: 'lint', what: 'lint the pending migrations (all files without a database or --since); exit 1 on errors' },
   check: { usage: 'check', what: 'check the query contracts (--contracts DIR) against the live schema, writing nothing' },
-  diff: { usage: 'diff', what: 'compare the live schema with the snapshot the migrations produce; exit 1 on drift' },
+  diff: { usage: 'diff', what: 'compare the live schema with the snapshot the migrations produce; exit 1 on drift (comment changes alone: reported, exit 0)' },
   snapshot: { usage: 'snapshot', what: 'apply the migrations to a throwaway embedded PostgreSQL and write the schema they produce (--snapshot)' },
   doctor: { usage: 'doctor', what: 'schema problems on any database (missing defaults, foreign keys, INVALID indexes, …)' },
   guard: { usage: 'guard', what: 'one read-only pass over a live database: drift, contracts, doctor errors, INVALID indexes,\nunvalidated constraints, pending or unknown migrations; exit 1 when a finding pages' },

@@ -172,13 +172,29 @@ export function formatDrift(report: DriftReport): string {
   return formatDifferences(report.differences, { a: 'snapshot', b: 'live' });
 }
 
-/** Throw DriftError (exit 1) naming the first differences when there is drift. */
+/**
+ * A comment changed by hand (`COMMENT ON TABLE / COLUMN / INDEX /
+ * CONSTRAINT`): reported, but it does not fail `diff` (exit 0) or a deploy
+ * with failOnDrift — a comment changes no behaviour. The guard makes it a
+ * ticket (`comment-drift`).
+ */
+export function isCommentDrift(d: Difference): boolean {
+  return d.change === 'changed' && d.field === 'comment';
+}
+
+/** The differences that fail `diff` (exit 1), assertNoDrift and failOnDrift: all but comment changes. */
+export function failingDrift(report: DriftReport): Difference[] {
+  return report.differences.filter((d) => !isCommentDrift(d));
+}
+
+/** Throw DriftError (exit 1) naming the first differences when there is drift other than comment changes (isCommentDrift: reported, never failing). */
 export function assertNoDrift(report: DriftReport): void {
-  if (!report.differences.length) return;
-  const shown = report.differences.slice(0, 3).map((d) => formatDifferences([d], { a: 'snapshot', b: 'live' })).join('; ');
-  const more = report.differences.length > 3 ? ` (and ${report.differences.length - 3} more)` : '';
+  const failing = failingDrift(report);
+  if (!failing.length) return;
+  const shown = failing.slice(0, 3).map((d) => formatDifferences([d], { a: 'snapshot', b: 'live' })).join('; ');
+  const more = failing.length > 3 ? ` (and ${failing.length - 3} more)` : '';
   throw new DriftError(`the live schema differs from what the migrations produce: ${shown}${more}`, {
-    differences: report.differences,
+    differences: failing,
     fix: 'a change made by hand: put it in a migration (then schemaguard snapshot), or undo it; run schemaguard diff for the full list',
   });
 }

@@ -4,7 +4,7 @@
  * they carry are described here, beside lint's and doctor's.
  */
 import type { ContractsReport, ContractFailure } from './contracts';
-import type { DriftReport } from './drift';
+import { isCommentDrift, type DriftReport } from './drift';
 import type { Finding, Severity } from './finding';
 import { formatDifferences } from '../schema/catalog';
 
@@ -43,11 +43,21 @@ export function contractFindings(report: ContractsReport): Finding[] {
   }));
 }
 
+/** A comment changed by hand: a warning, not failing (`isCommentDrift`); the guard's rule of the same id makes it a ticket. */
+export const COMMENT_DRIFT_RULE: RuleDescription = {
+  id: 'comment-drift', severity: 'warning', title: 'a comment differs from the snapshot (reported, not failing: diff exits 0, failOnDrift goes on)',
+  why: 'comments change no behaviour; the difference still means the schema was edited by hand',
+  fix: 'COMMENT ON … as the migrations have it, or put the new comment in a migration (then schemaguard snapshot)',
+};
+
 /** Drift findings point at the snapshot file they were compared with. */
 export function driftFindings(report: DriftReport, snapshotFile: string): Finding[] {
-  return report.differences.map((d) => ({
-    rule: DRIFT_RULE.id, severity: 'error', file: snapshotFile, line: 1, column: 1,
-    message: formatDifferences([d], { a: 'snapshot', b: 'live' }),
-    why: DRIFT_RULE.why!, fix: DRIFT_RULE.fix!, object: d.name,
-  }));
+  return report.differences.map((d) => {
+    const rule = isCommentDrift(d) ? COMMENT_DRIFT_RULE : DRIFT_RULE;
+    return {
+      rule: rule.id, severity: rule.severity, file: snapshotFile, line: 1, column: 1,
+      message: formatDifferences([d], { a: 'snapshot', b: 'live' }),
+      why: rule.why!, fix: rule.fix!, object: d.name,
+    };
+  });
 }

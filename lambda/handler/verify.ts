@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { assertChecked, assertContracts, checkContracts, loadContracts } from '../checks/contracts';
-import { assertNoDrift, detectDrift, staleSnapshot, type Snapshot } from '../checks/drift';
+import { assertNoDrift, detectDrift, failingDrift, staleSnapshot, type Snapshot } from '../checks/drift';
 import type { Driver } from '../engine/ports';
 import type { Migration } from '../engine/source';
 import { formatDifferences } from '../schema/catalog';
@@ -46,7 +46,7 @@ async function verifyContracts(driver: Driver, contractsDir: string, log: Logger
   return `${report.passed}/${report.results.length} passed`;
 }
 
-/** The live schema against the snapshot, when there is a current one; fatal only with failOnDrift. */
+/** The live schema against the snapshot, when there is a current one; fatal only with failOnDrift, and not for comment changes alone. */
 async function verifyNoDrift(driver: Driver, migrations: Migration[], s: VerifySettings, log: Logger): Promise<string> {
   if (!s.snapshotFile || !existsSync(s.snapshotFile)) return 'not checked (no snapshot)';
   const snapshot = JSON.parse(readFileSync(s.snapshotFile, 'utf8')) as Snapshot;
@@ -60,5 +60,6 @@ async function verifyNoDrift(driver: Driver, migrations: Migration[], s: VerifyS
   log.warn('drift: the live schema differs from what the migrations produce', { differences: report.differences.slice(0, 50), count: report.differences.length });
   if (s.failOnDrift) assertNoDrift(report);
   const n = report.differences.length;
-  return `${n} difference${n === 1 ? '' : 's'}: ${formatDifferences(report.differences.slice(0, 3), { a: 'snapshot', b: 'live' }).replace(/\n/g, '; ')}`.slice(0, 600);
+  const comments = failingDrift(report).length ? '' : ' (comment changes only: reported, not failing)';
+  return `${n} difference${n === 1 ? '' : 's'}${comments}: ${formatDifferences(report.differences.slice(0, 3), { a: 'snapshot', b: 'live' }).replace(/\n/g, '; ')}`.slice(0, 600);
 }

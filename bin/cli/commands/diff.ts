@@ -1,6 +1,6 @@
-/** `schemaguard diff`: the live schema against the snapshot of what the migrations produce; exit 1 on drift. */
+/** `schemaguard diff`: the live schema against the snapshot of what the migrations produce; exit 1 on drift (comment changes alone: reported, exit 0). */
 import { existsSync, readFileSync } from 'node:fs';
-import { detectDrift, formatDrift, isForeignHistory, SNAPSHOT_FORMAT, staleSnapshot, type Snapshot } from '../../../lambda/checks/drift';
+import { detectDrift, failingDrift, formatDrift, isForeignHistory, SNAPSHOT_FORMAT, staleSnapshot, type Snapshot } from '../../../lambda/checks/drift';
 import { InputError } from '../../../lambda/engine/errors';
 import { loadMigrations } from '../../../lambda/engine/source';
 import { readApplied } from '../../../lambda/engine/state';
@@ -49,8 +49,9 @@ export async function diffCommand(ctx: CommandContext): Promise<number> {
       if (histories.length) notes.push(`another tool's history, not compared: ${histories.join(', ')} (kept from before schemaguard; drop it once nothing reads it)`);
       notes.push(...report.notes);
       if (others.length) notes.push(`schema${others.length === 1 ? '' : 's'} not in the snapshot, not compared: ${others.join(', ')} (made outside the migrations; guard reports ${others.length === 1 ? 'it' : 'them'} as a ticket)`);
+      const failing = failingDrift(report).length;
       if (opts.format === 'json') {
-        ctx.out(JSON.stringify({ command: 'diff', target: driver.target, drift: report.differences.length > 0, ...report, notes }));
+        ctx.out(JSON.stringify({ command: 'diff', target: driver.target, drift: report.differences.length > 0, failing: failing > 0, ...report, notes }));
       } else if (opts.format !== 'text') {
         for (const n of notes) ctx.progress(`note: ${n}`);
         printFindings(ctx, 'diff', driftFindings(report, opts.snapshot), { baseDir: '' });
@@ -58,13 +59,22 @@ export async function diffCommand(ctx: CommandContext): Promise<number> {
         ctx.out(`diff ${driver.target}${where} against ${opts.snapshot} (schemas ${report.schemas.join(', ')})`);
         for (const n of notes) ctx.out(`note: ${n}`);
         if (report.differences.length) ctx.out(formatDrift(report));
-        ctx.out(report.differences.length ? `drift: ${report.differences.length} difference${report.differences.length === 1 ? '' : 's'}` : 'no drift: the live schema is what the migrations produce');
+        ctx.out(report.differences.length ? driftLine(report.differences.length, failing) : 'no drift: the live schema is what the migrations produce');
       }
-      return report.differences.length ? 1 : 0;
+      return failing ? 1 : 0;
     } finally {
       await session.close();
     }
   } finally {
     await driver.end();
   }
+}
+
+/** The summary line: how many differences, and how many of them are comment changes that do not fail. */
+function driftLine(total: number, failing: number): string {
+  const comments = total - failing;
+  const note = !comments ? '' : failing
+    ? ` (${comments} of them comment changes: reported, not failing)`
+    : ' (comment changes only: reported, not failing, exit 0)';
+  return `drift: ${total} difference${total === 1 ? '' : 's'}${note}`;
 }

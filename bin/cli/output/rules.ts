@@ -4,7 +4,7 @@ import type { Finding } from '../../../lambda/checks/finding';
 import { guardRules } from '../../../lambda/checks/guard';
 import { RULES as LINT_RULES } from '../../../lambda/checks/lint';
 import { LOCK_WARNING_RULE } from '../../../lambda/checks/locks/plan-locks';
-import { CONTRACT_RULES, DRIFT_RULE, type RuleDescription } from '../../../lambda/checks/report-findings';
+import { COMMENT_DRIFT_RULE, CONTRACT_RULES, DRIFT_RULE, type RuleDescription } from '../../../lambda/checks/report-findings';
 
 export type ReportingCommand = 'lint' | 'check' | 'doctor' | 'diff' | 'plan' | 'guard';
 
@@ -15,7 +15,7 @@ export function rulesOf(command: ReportingCommand): RuleDescription[] {
     case 'plan': return [LOCK_WARNING_RULE, ...LINT_RULES];
     case 'doctor': return DOCTOR_RULES.map((r) => ({ id: r.id, severity: r.severity, title: r.title, why: r.why, fix: r.fix }));
     case 'check': return Object.values(CONTRACT_RULES);
-    case 'diff': return [DRIFT_RULE];
+    case 'diff': return [DRIFT_RULE, COMMENT_DRIFT_RULE];
     case 'guard': return guardRules().map((r) => ({ id: r.id, severity: r.severity === 'page' ? 'error' : 'warning', title: r.title, why: r.why, fix: r.fix }));
   }
 }

@@ -23,6 +23,7 @@ import { FK_WITHOUT_INDEX } from './fk-without-index';
 import { INVALID_INDEX } from './invalid-index';
 import { LOG_LANGUAGE } from './log-language';
 import { PK_WITHOUT_DEFAULT } from './pk-without-default';
+import { REPLICATION_ROLE_REPLICA } from './replication-role-replica';
 import { SEQUENCE_BEHIND } from './sequence-behind';
 import { doctorContext, type DoctorRule } from './rule';
 
@@ -38,6 +39,7 @@ export const DOCTOR_RULES: readonly DoctorRule[] = [
   INVALID_INDEX,
   CONSTRAINT_NOT_VALIDATED,
   EXTENSION_MISSING,
+  REPLICATION_ROLE_REPLICA,
   LOG_LANGUAGE,
 ];
 

@@ -5,7 +5,7 @@
  * and a constraint that is only NOT VALID are left to their own findings
  * (`invalid-index`, `constraint-not-validated`), which decide their severity.
  */
-import { compareCatalogs } from '../drift';
+import { compareCatalogs, isCommentDrift } from '../drift';
 import { formatDifferences, labelsOf, type Catalog, type Difference } from '../../schema/catalog';
 import { driftFix } from './drift-fixes';
 import type { GuardFinding } from './report';
@@ -69,6 +69,6 @@ function onlyWidensReplicaIdentity(d: Difference): boolean {
 
 function ruleOf(diffs: readonly Difference[]): GuardRule {
   if (diffs[0]!.change === 'only-in-b' || diffs.every(onlyAddsLabels) || diffs.every(onlyWidensReplicaIdentity)) return GUARD_RULES.schemaAddition;
-  if (diffs.every((d) => d.field === 'comment')) return GUARD_RULES.commentDrift;
+  if (diffs.every(isCommentDrift)) return GUARD_RULES.commentDrift;
   return GUARD_RULES.schemaDrift;
 }

@@ -72,15 +72,54 @@ function stepsFor(table: TableInfo, parentIndex: string, like: Shape, snapshot: 
 }
 
 /**
- * A partition's index missing live whose parent's index is missing too:
- * the parent's fix makes and attaches it; its own statement (IF NOT EXISTS)
- * does nothing after that one. Undefined when the parent's index is there.
+ * A partitioned table's index changed by hand: dropped, then built again as
+ * a missing one is. `DROP INDEX CONCURRENTLY` is refused on a partitioned
+ * index (0A000); the plain drop removes the partitions' attached indexes
+ * with it, and takes ACCESS EXCLUSIVE on the table and its partitions for
+ * the catalog change only (no scan). Undefined when the definition cannot
+ * be read.
+ */
+export function partitionedIndexChangedFix(table: TableInfo, index: IndexInfo, snapshot: Catalog, live: Catalog): string | undefined {
+  const build = partitionedIndexFix(table, index, snapshot, live);
+  if (!build) return undefined;
+  const drop = `DROP INDEX IF EXISTS ${qualified(table.schema, index.name)};  -- CONCURRENTLY is refused on a partitioned index: this drops its partitions' attached indexes too, under ACCESS EXCLUSIVE on ${qualified(table.schema, table.name)} and its partitions for the catalog change only (no scan)`;
+  return `${drop}\n${build}`;
+}
+
+/**
+ * A partition's index missing live whose parent's index is missing or
+ * changed too: the parent's fix makes and attaches it; its own statement
+ * (IF NOT EXISTS) does nothing after that one. Undefined when the parent's
+ * index is there as the snapshot has it.
  */
 export function partitionIndexFix(table: TableInfo, index: IndexInfo, snapshot: Catalog, live: Catalog): string | undefined {
   const like = shapeOf(index.definition);
   const parent = snapshot.tables.find((t) => table.partitionOf === regclass(t));
   const parentIndex = like && parent?.indexes.find((i) => !i.constraint && alike(i, like));
   const liveParent = live.tables.find((t) => t.schema === parent?.schema && t.name === parent?.name);
-  if (!like || !parent || !parentIndex || liveParent?.indexes.some((i) => i.name === parentIndex.name)) return undefined;
-  return `${buildSql(like, index.name, table)};  -- the fix of ${qualified(parent.schema, parent.name)}.${ident(parentIndex.name)} (its partitioned index, missing too) makes and attaches it: run that one`;
+  const liveIndex = parentIndex && liveParent?.indexes.find((i) => i.name === parentIndex.name);
+  if (!like || !parent || !parentIndex || liveIndex?.definition === parentIndex.definition) return undefined;
+  return `${buildSql(like, index.name, table)};  -- the fix of ${qualified(parent.schema, parent.name)}.${ident(parentIndex.name)} (its partitioned index, ${liveIndex ? 'changed' : 'missing'} too) makes and attaches it: run that one`;
+}
+
+/**
+ * A partition's index only the live schema has, built like its parent's
+ * index that was changed by hand (attached to it, or to its own parent's
+ * copy of it): it cannot be dropped on its own ("index … requires it"); the
+ * changed index's fix drops it with that one.
+ */
+export function partitionChangedStrayFix(table: TableInfo, stray: IndexInfo, snapshot: Catalog, live: Catalog): string | undefined {
+  const changed = changedAncestor(table, shapeOf(stray.definition), snapshot, live);
+  if (!changed) return undefined;
+  return `-- attached to ${qualified(changed.table.schema, changed.table.name)}.${ident(changed.index.name)}, changed by hand: that index's fix drops it with ${ident(changed.index.name)}: run that one`;
+}
+
+/** The index changed by hand above `table` (its parent's, or its parent's parent's) that an index shaped `shape` on `table` is attached under. */
+function changedAncestor(table: TableInfo, shape: Shape | undefined, snapshot: Catalog, live: Catalog): { table: TableInfo; index: IndexInfo } | undefined {
+  const parent = live.tables.find((t) => table.partitionOf === regclass(t));
+  const index = shape && parent?.indexes.find((i) => !i.constraint && alike(i, shape));
+  if (!parent || !index) return undefined;
+  const expected = snapshot.tables.find((t) => t.schema === parent.schema && t.name === parent.name)?.indexes.find((e) => e.name === index.name);
+  if (expected) return expected.definition !== index.definition ? { table: parent, index } : undefined;
+  return changedAncestor(parent, shape, snapshot, live);
 }

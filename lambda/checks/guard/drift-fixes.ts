@@ -8,7 +8,7 @@ import { quoteLiteral } from '../../engine/state';
 import type { Catalog, ColumnInfo, ConstraintInfo, Difference, TableInfo } from '../../schema/catalog';
 import { ident, qualified } from '../doctor/names';
 import { domainFix, enumFix, INTO_MIGRATION, locate, policyFix, replicaIdentityFix, rowSecurityFix, triggerFix, viewFix } from './drift-fixes-detail';
-import { partitionedIndexFix, partitionIndexFix } from './drift-fixes-index';
+import { partitionChangedStrayFix, partitionedIndexChangedFix, partitionedIndexFix, partitionIndexFix } from './drift-fixes-index';
 import { keyOnIndexFix, keyTriggersFix, partitionStrayIndexFix } from './drift-fixes-keys';
 import { addedColumnFix, renamedColumn, renamedTable, renameTableSql } from './drift-renames';
 
@@ -21,7 +21,7 @@ export function driftFix(diffs: readonly Difference[], snapshot: Catalog, live: 
   if (d.kind === 'policy') return policyFix(d, snapshot, live);
   if (d.kind === 'type') return enumFix(d, snapshot);
   if (d.kind === 'domain') return domainFix(diffs, snapshot, live);
-  if (d.change === 'only-in-b') return (d.kind === 'index' ? partitionStrayIndexFix(d, snapshot, live) : undefined) ?? additionFix(d, snapshot, live);
+  if (d.change === 'only-in-b') return (d.kind === 'index' ? strayIndexFix(d, snapshot, live) : undefined) ?? additionFix(d, snapshot, live);
   // A table's fields each have their own fix (row-level security and replica identity changed together: both).
   if (d.kind === 'table' && d.change === 'changed' && diffs.length > 1) {
     const fixes = diffs.filter((x) => x.field !== 'partitionBound' || !diffs.some((y) => y.field === 'partitionOf')).map((x) => driftFix([x], snapshot, live));
@@ -45,6 +45,13 @@ export function driftFix(diffs: readonly Difference[], snapshot: Catalog, live: 
       ? `restore ${d.kind} ${d.name} as the migrations create it (and its rows from a backup); the snapshot holds its definition`
       : `undo the change to ${d.kind} ${d.name} by hand, ${INTO_MIGRATION}`;
   }
+}
+
+/** A partition's index only live that the fix of its parent's index (a key's stand-in, or one changed by hand) drops with that one. */
+function strayIndexFix(d: Difference, snapshot: Catalog, live: Catalog): string | undefined {
+  const at = locate(d, [live]);
+  const stray = at?.table.indexes.find((i) => i.name === at.member);
+  return partitionStrayIndexFix(d, snapshot, live) ?? (at && stray ? partitionChangedStrayFix(at.table, stray, snapshot, live) : undefined);
 }
 
 /** A column or table missing on one side and alike one added on the other: renamed, and renamed back (its data kept). */
@@ -154,6 +161,10 @@ function indexFix(d: Difference, snapshot: Catalog, live: Catalog): string {
   if (d.change === 'only-in-a' && !index.constraint) {
     const partitioned = at.table.kind === 'p' ? partitionedIndexFix(at.table, index, snapshot, live) : at.table.partitionOf !== undefined ? partitionIndexFix(at.table, index, snapshot, live) : undefined;
     if (partitioned) return partitioned;
+  }
+  if (d.change === 'changed' && d.field === 'definition' && at.table.kind === 'p' && !index.constraint) {
+    const rebuilt = partitionedIndexChangedFix(at.table, index, snapshot, live);
+    if (rebuilt) return rebuilt;
   }
   const build = `${index.definition.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX CONCURRENTLY ')};`;
   const drop = d.change === 'changed' ? `DROP INDEX CONCURRENTLY IF EXISTS ${qualified(at.table.schema, index.name)};\n` : '';

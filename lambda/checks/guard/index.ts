@@ -21,7 +21,7 @@ import { validateSchemaName } from '../../engine/identifiers';
 import { computePlan } from '../../engine/plan';
 import type { Driver, Queryable, Session } from '../../engine/ports';
 import type { Migration } from '../../engine/source';
-import { DEFAULT_STATE_SCHEMA, readApplied } from '../../engine/state';
+import { DEFAULT_STATE_SCHEMA, readApplied, STATE_TABLE } from '../../engine/state';
 import { readCatalog } from '../../schema/catalog';
 import { checkContracts, type Contract } from '../contracts';
 import { doctor } from '../doctor';
@@ -35,6 +35,7 @@ import { LeaseTableGoneError, runningMigration } from './migration-running';
 import { readOnlyPass, type PassSettings } from './read-only-pass';
 import { findingsReport, skippedReport, type GuardFinding, type GuardReport } from './report';
 import { GUARD_RULES } from './rules';
+import { stateFindings, unreadableState } from './state-access';
 
 export type { GuardFinding, GuardMetrics, GuardReport } from './report';
 export { GUARD_RULES, guardRules, type GuardFindingKind, type GuardRule, type GuardSeverity } from './rules';
@@ -107,12 +108,15 @@ async function catalogPass(session: Session, options: GuardOptions, stateSchema:
 
 /** Everything read from the catalog, in one pass that first looks for a running migration. */
 async function catalogChecks(pass: Session, options: GuardOptions, stateSchema: string): Promise<string | CatalogFindings> {
-  const running = await runningMigration(pass, stateSchema);
+  const running = await runningMigration(pass, stateSchema, 'pass');
   if (running) return running;
-  const plan = computePlan(options.migrations, await readApplied(pass, stateSchema));
-  const drift = await snapshotFindings(pass, options, stateSchema, unsettledReason(plan));
+  // A state table the role may not read is left out (one ticket names the GRANT): the rest is still checked.
+  const unreadable = await unreadableState(pass, stateSchema);
+  const plan = unreadable.some((u) => u.table === STATE_TABLE) ? undefined : computePlan(options.migrations, await readApplied(pass, stateSchema));
+  const drift = await snapshotFindings(pass, options, stateSchema, plan && unsettledReason(plan));
   const checkup = await doctor({ session: pass }, { stateSchema });
-  return { drift, doctor: await doctorFindings(pass, checkup.findings, options.contracts), migrations: migrationFindings(plan) };
+  const migrations = [...(plan ? migrationFindings(plan) : []), ...stateFindings(unreadable, stateSchema)];
+  return { drift, doctor: await doctorFindings(pass, checkup.findings, options.contracts), migrations };
 }
 
 /** Each contract in a READ ONLY transaction of its own; an upsert whose unique index is gone is told which (one more pass). */

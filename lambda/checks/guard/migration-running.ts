@@ -7,10 +7,12 @@
  * advisory lock belongs to one database: only this database's holders count,
  * so a migration of another database on the same server skips nothing here.
  *
- * The table is looked up once (one `to_regclass`, whose oid the privilege
- * check takes): looked up twice, a table dropped in between read as "may not
+ * The table is looked up once (in pg_class, whose oid the privilege check
+ * takes): looked up twice, a table dropped in between read as "may not
  * read". A table dropped after the look-up leaves an oid that names nothing,
- * and `has_table_privilege` of it is null: no lease.
+ * and `has_table_privilege` of it is null: no lease. Not `to_regclass`: it
+ * fails (42501) on a schema the role has no USAGE on, and that failure
+ * ended the whole pass.
  *
  * The lease table may go between the look and the read: a runner that
  * committed nothing drops it (`driver/data-api/lease-table.ts`), and a read
@@ -33,9 +35,12 @@ SELECT ARRAY(SELECT l.pid FROM pg_locks l
                 AND l.pid IS DISTINCT FROM pg_backend_pid()
               ORDER BY l.pid) AS pids,
        t.oid IS NOT NULL AS lease_table,
-       has_table_privilege(t.oid, 'SELECT') AS can_read,
+       CASE WHEN has_table_privilege(t.oid, 'SELECT') IS NULL THEN NULL
+            ELSE has_table_privilege(t.oid, 'SELECT') AND coalesce(has_schema_privilege(t.relnamespace, 'USAGE'), false) END AS can_read,
        current_user::text AS role
-  FROM (SELECT to_regclass(format('%I.%I', $2::text, $3::text)) AS oid) t`;
+  FROM (SELECT 1) one
+  LEFT JOIN LATERAL (SELECT c.oid, c.relnamespace FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                      WHERE n.nspname = $2::text AND c.relname = $3::text) t ON true`;
 
 /** The lease table was dropped while the guard read it: no migration holds a lease. */
 export class LeaseTableGoneError extends MigrationError {
@@ -49,8 +54,13 @@ export class LeaseTableGoneError extends MigrationError {
 interface LookRow { pids: number[] | string; lease_table: boolean; can_read: boolean | null; role: string }
 interface LeaseRow { owner: string; expires_in_s: number | string }
 
-/** Why the guard must skip (a migration holds the runner lock), or undefined when none runs. */
-export async function runningMigration(q: Queryable, stateSchema: string): Promise<string | undefined> {
+/**
+ * Why the guard must skip (a migration holds the runner lock), or undefined
+ * when none runs. A lease table the role may not read is an error, unless
+ * `unreadableLease` is `'pass'`: then only the advisory lock is looked at
+ * (the pass reports the missing grant as a finding of its own).
+ */
+export async function runningMigration(q: Queryable, stateSchema: string, unreadableLease: 'error' | 'pass' = 'error'): Promise<string | undefined> {
   const look = (await q.query<LookRow>(LOOK_SQL, [advisoryLockKey(stateSchema), stateSchema, LEASE_TABLE])).rows[0]!;
   const pids = typeof look.pids === 'string' ? look.pids.replace(/[{}]/g, '').split(',').filter(Boolean).map(Number) : look.pids;
   if (pids.length) {
@@ -59,6 +69,7 @@ export async function runningMigration(q: Queryable, stateSchema: string): Promi
   // Dropped between the look-up and the privilege check (has_table_privilege of a gone oid is null): no lease table, no lease.
   if (!look.lease_table || look.can_read === null) return undefined;
   if (!look.can_read) {
+    if (unreadableLease === 'pass') return undefined;
     throw new MigrationError(`the guard cannot tell whether a migration is running: role ${look.role} may not read ${stateSchema}.${LEASE_TABLE}`, {
       fix: `GRANT SELECT ON ${quoteIdent(stateSchema)}.${LEASE_TABLE} TO ${quoteIdent(look.role)}; (README: Guarding production)`,
     });

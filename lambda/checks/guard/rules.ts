@@ -99,6 +99,12 @@ export const GUARD_RULES = {
     why: 'normal during a CloudFormation rollback; otherwise the deployed code is older than the schema',
     fix: 'deploy the code that has the file, or roll the schema change back by a new migration',
   },
+  stateUnreadable: {
+    id: 'state-unreadable', kind: 'migration', severity: 'ticket',
+    title: 'the guard\'s role may not read a table of the state schema (applied_migrations, runner_lease): what it holds was left out, every other check ran',
+    why: 'without applied_migrations no migration is reported pending, changed or unknown; without runner_lease a migration run through the Data API is not seen',
+    fix: 'the GRANT the finding gives (README: Guarding production, The role to grant)',
+  },
 } satisfies Record<string, GuardRule>;
 
 /** A failing contract pages, whichever stage found it (its findings carry the stage's rule id). */

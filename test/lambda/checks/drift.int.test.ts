@@ -652,6 +652,30 @@ CREATE UNIQUE INDEX orders_id_at_key ON orders (id, at, region);`;
     expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
     expect((await withClient(url, (c) => c.query("SELECT indisvalid, indisunique FROM pg_index WHERE indexrelid = 'orders_id_at_key'::regclass"))).rows).toEqual([{ indisvalid: true, indisunique: true }]);
   });
+  // Regression (review): an index changed by hand on a partitioned table got DROP INDEX CONCURRENTLY, which PostgreSQL refuses there ("cannot drop partitioned index … concurrently").
+  it('changed by hand (another column list): dropped without CONCURRENTLY (refused there) and built again as a dropped one; the partitions\' findings point at it, and the drift is gone once it runs', async () => {
+    const fixes = await fixesAfter('DROP INDEX orders_customer_id_idx; CREATE INDEX orders_customer_id_idx ON orders (customer_id, region)');
+    const [parent, ...partitions] = fixes;
+    expect(parent!.split('\n').map((l) => l.replace(/ {2}--.*/, ''))).toEqual([
+      'DROP INDEX IF EXISTS orders_customer_id_idx;',
+      'CREATE INDEX IF NOT EXISTS orders_customer_id_idx ON ONLY public.orders USING btree (customer_id);',
+      'CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_2025_customer_id_idx ON public.orders_2025 USING btree (customer_id);',
+      'ALTER INDEX orders_customer_id_idx ATTACH PARTITION orders_2025_customer_id_idx;',
+      'CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_2026_customer_id_idx ON public.orders_2026 USING btree (customer_id);',
+      'ALTER INDEX orders_customer_id_idx ATTACH PARTITION orders_2026_customer_id_idx;',
+      'CREATE INDEX IF NOT EXISTS orders_2027_customer_id_idx ON ONLY public.orders_2027 USING btree (customer_id);',
+      'ALTER INDEX orders_customer_id_idx ATTACH PARTITION orders_2027_customer_id_idx;',
+      'CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_2027_eu_customer_id_idx ON public.orders_2027_eu USING btree (customer_id);',
+      'ALTER INDEX orders_2027_customer_id_idx ATTACH PARTITION orders_2027_eu_customer_id_idx;',
+    ]);
+    expect(partitions).toHaveLength(8);
+    expect(partitions.filter((f) => f.startsWith('-- attached to orders.orders_customer_id_idx, changed by hand'))).toHaveLength(4);
+    expect(partitions).toContain('CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_2025_customer_id_idx ON public.orders_2025 USING btree (customer_id);  -- the fix of orders.orders_customer_id_idx (its partitioned index, changed too) makes and attaches it: run that one');
+    expect(partitions).toContain('-- attached to orders.orders_customer_id_idx, changed by hand: that index\'s fix drops it with orders_customer_id_idx: run that one');
+    for (const fix of fixes) await runEach(fix!);
+    expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
+    expect((await withClient(url, (c) => c.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'orders_customer_id_idx'::regclass"))).rows).toEqual([{ indisvalid: true }]);
+  });
 });
 
 // Regression (exploratory test): a table's comment and an identity changed by hand got "by hand" fixes although the snapshot has what restores them.

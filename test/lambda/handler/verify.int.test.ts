@@ -180,5 +180,25 @@ describe.each(targets)('custom resource: contracts and drift on $name', (target)
         await r.harness.stop();
       }
     });
+
+    // Regression (review): a COMMENT ON TABLE / COLUMN made by hand failed (and rolled back) a deploy with failOnDrift.
+    it('a comment changed by hand is reported in Drift but does not fail the deploy with SCHEMAGUARD_FAIL_ON_DRIFT=true', async () => {
+      const r = await rig(target, 'cfn_drift_comment', { [ENV.snapshotFile]: await snapshotOfMigrations(), [ENV.failOnDrift]: 'true' });
+      try {
+        const created = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+        expect(created.Status, created.Reason).toBe('SUCCESS');
+        await withClient(r.url, (c) => c.query("COMMENT ON TABLE lead_purchases IS 'by hand'; COMMENT ON COLUMN lead_purchases.price IS 'cents'"));
+        const again = await r.harness.send({ RequestType: 'Update', PhysicalResourceId: created.PhysicalResourceId, ResourceProperties: r.props(), OldResourceProperties: r.props() });
+        expect(again.Status, again.Reason).toBe('SUCCESS');
+        expect(again.Data![VERIFY_ATTR.drift]).toMatch(/^2 differences \(comment changes only: reported, not failing\): /);
+        await withClient(r.url, (c) => c.query('ALTER TABLE lead_purchases ALTER COLUMN price SET DEFAULT 0'));
+        const failed = await r.harness.send({ RequestType: 'Update', PhysicalResourceId: created.PhysicalResourceId, ResourceProperties: r.props(), OldResourceProperties: r.props() });
+        expect(failed.Status).toBe('FAILED');
+        expect(failed.Reason).toContain('the live schema differs from what the migrations produce: column public.lead_purchases.price: default differs');
+        expect(failed.Reason).not.toContain('comment differs');
+      } finally {
+        await r.harness.stop();
+      }
+    });
   });
 });

@@ -39,6 +39,28 @@ describe(`CLI: schemaguard diff on ${target.name}, on a migrated database`, () =
     }
   });
 
+  // Regression (review): a COMMENT ON TABLE / COLUMN made by hand made diff exit 1, as if the schema had changed.
+  it('comment changes alone are reported but exit 0 (a warning in SARIF); with other drift, exit 1', async () => {
+    await withClient(url, (c) => c.query("COMMENT ON TABLE leads IS 'by hand'; COMMENT ON COLUMN leads.id IS 'the lead'"));
+    try {
+      const r = await runCli(['diff', '--database-url', url]);
+      expect(r.code, r.stdout).toBe(0);
+      expect(r.stdout).toContain('table public.leads: comment differs: snapshot null vs live "by hand"');
+      expect(r.stdout).toContain('drift: 2 differences (comment changes only: reported, not failing, exit 0)');
+      const j = await runCli(['diff', '--database-url', url, '--json']);
+      expect(j.code).toBe(0);
+      expect(JSON.parse(j.stdout)).toMatchObject({ drift: true, failing: false });
+      const sarif = JSON.parse((await runCli(['diff', '--database-url', url, '--format', 'sarif'])).stdout) as { runs: { results: { ruleId: string; level: string }[] }[] };
+      expect(sarif.runs[0]!.results.map((x) => [x.ruleId, x.level])).toEqual([['comment-drift', 'warning'], ['comment-drift', 'warning']]);
+      await withClient(url, (c) => c.query('ALTER TABLE lead_purchases ALTER COLUMN id DROP DEFAULT'));
+      const both = await runCli(['diff', '--database-url', url]);
+      expect(both.code).toBe(1);
+      expect(both.stdout).toContain('drift: 3 differences (2 of them comment changes: reported, not failing)');
+    } finally {
+      await withClient(url, (c) => c.query('COMMENT ON TABLE leads IS NULL; COMMENT ON COLUMN leads.id IS NULL; ALTER TABLE lead_purchases ALTER COLUMN id SET DEFAULT gen_random_uuid()'));
+    }
+  });
+
   /** With `made` in the database (dropped after by `drop`): diff exits 0 with `note` and no drift; then `more`. */
   async function noteNotDrift(made: string, drop: string, note: string, more: () => Promise<void> = async () => {}): Promise<void> {
     await withClient(url, (c) => c.query(made));

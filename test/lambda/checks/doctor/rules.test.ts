@@ -6,9 +6,9 @@ import { DOCTOR_RULES } from '../../../../lambda/checks/doctor';
 import { ROOT } from '../../../support/cli';
 
 describe('Constant: DOCTOR_RULES', () => {
-  it('holds the eight rules, each id once, in report order', () => {
+  it('holds the ten rules, each id once, in report order', () => {
     expect(DOCTOR_RULES.map((r) => r.id)).toEqual([
-      'pk-without-default', 'sequence-behind', 'fk-missing', 'fk-type-mismatch', 'fk-without-index', 'invalid-index', 'constraint-not-validated', 'extension-missing', 'log-language',
+      'pk-without-default', 'sequence-behind', 'fk-missing', 'fk-type-mismatch', 'fk-without-index', 'invalid-index', 'constraint-not-validated', 'extension-missing', 'replication-role-replica', 'log-language',
     ]);
   });
 

@@ -12,6 +12,7 @@ import { loadContracts, type Contract } from '../../../../lambda/checks/contract
 import type { Snapshot } from '../../../../lambda/checks/drift';
 import { runGuard, type GuardReport } from '../../../../lambda/checks/guard';
 import { LeaseLock } from '../../../../lambda/driver/data-api/lease-lock';
+import { leaseDdl } from '../../../../lambda/driver/data-api/lease-table';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
 import { MigrationError } from '../../../../lambda/engine/errors';
 import { loadMigrations } from '../../../../lambda/engine/source';
@@ -135,15 +136,40 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
     }
   });
 
-  it('without access to the state schema the run is an error naming the fix', async () => {
-    await withClient(url, (c) => c.query(`REVOKE USAGE ON SCHEMA schemaguard FROM ${role}`));
+  // Regression (review): a runner_lease the role may not read ended the pass ("cannot tell whether a migration is running"), drift unreported.
+  it('without SELECT on runner_lease: the runner lock is still looked for, drift is still checked, and one ticket gives the GRANT', async () => {
+    await withClient(url, (c) => c.query(`${leaseDdl('schemaguard').join(';\n')}; REVOKE SELECT ON schemaguard.runner_lease FROM ${role}; ALTER TABLE web_sessions ALTER COLUMN lead_id SET NOT NULL`));
     try {
-      const error = await guardAs(guardUrl).then(() => undefined, (e: unknown) => e);
-      expect(error).toBeInstanceOf(MigrationError);
-      expect((error as MigrationError).message).toContain('permission denied for schema schemaguard');
-      expect((error as MigrationError).fix).toContain('README: Guarding production lists the GRANTs');
+      const r = await guardAs(guardUrl);
+      expect(r.findings.map((f) => `${f.severity} ${f.rule} ${f.object}`)).toEqual([
+        'page schema-drift public.web_sessions.lead_id', 'page contract-insert web_session_insert.sql', 'ticket state-unreadable schemaguard.runner_lease',
+      ]);
+      expect(r.findings[2]!.message).toMatch(/\(no SELECT on schemaguard\.runner_lease\): a migration run through the RDS Data API .* is not seen/);
+      await withClient(url, (c) => c.query(r.findings[2]!.fix.replace(/ {2}--.*$/, '')));
+      expect((await guardAs(guardUrl)).findings.map((f) => f.rule)).toEqual(['schema-drift', 'contract-insert']);
     } finally {
-      await withClient(url, (c) => c.query(`GRANT USAGE ON SCHEMA schemaguard TO ${role}`));
+      await withClient(url, (c) => c.query('DROP TABLE schemaguard.runner_lease; ALTER TABLE web_sessions ALTER COLUMN lead_id DROP NOT NULL'));
+    }
+  });
+
+  // Regression (review): one grant missing on the state schema ended the pass (42501), and every drift finding went unreported with it.
+  it('without USAGE on the state schema, or SELECT on applied_migrations: drift and doctor are still checked, and one ticket names the table, the privilege and the GRANT that gives it', async () => {
+    await withClient(url, (c) => c.query(`REVOKE USAGE ON SCHEMA schemaguard FROM ${role}; ALTER TABLE web_sessions ALTER COLUMN lead_id SET NOT NULL`));
+    try {
+      const r = await guardAs(guardUrl);
+      expect(r.findings.map((f) => `${f.severity} ${f.rule} ${f.object}`)).toEqual([
+        'page schema-drift public.web_sessions.lead_id', 'page contract-insert web_session_insert.sql', 'ticket state-unreadable schemaguard.applied_migrations',
+      ]);
+      const ticket = r.findings[2]!;
+      expect(ticket.message).toBe(`role ${role} may not read schemaguard.applied_migrations (no USAGE on schema schemaguard): migrations pending, changed or unknown were not compared, and drift is rated as if the database were at the snapshot's migrations; every other check ran`);
+      expect(ticket.fix).toMatch(new RegExp(`^GRANT USAGE ON SCHEMA schemaguard TO ${role};  -- `));
+      await withClient(url, (c) => c.query(`${ticket.fix.replace(/ {2}--.*$/, '')} REVOKE SELECT ON schemaguard.applied_migrations FROM ${role}`));
+      const table = (await guardAs(guardUrl)).findings.filter((f) => f.rule === 'state-unreadable');
+      expect(table.map((f) => f.fix.replace(/ {2}--.*$/, ''))).toEqual([`GRANT SELECT ON schemaguard.applied_migrations TO ${role};`]);
+      await withClient(url, (c) => c.query(table[0]!.fix.replace(/ {2}--.*$/, '')));
+      expect((await guardAs(guardUrl)).findings.map((f) => f.rule)).toEqual(['schema-drift', 'contract-insert']);
+    } finally {
+      await withClient(url, (c) => c.query(`GRANT USAGE ON SCHEMA schemaguard TO ${role}; GRANT SELECT ON schemaguard.applied_migrations TO ${role}; ALTER TABLE web_sessions ALTER COLUMN lead_id DROP NOT NULL`));
     }
   });
 });

@@ -1,0 +1,66 @@
+/**
+ * The state tables the guard's role may not read. One missing grant on the
+ * state schema (USAGE on the schema, SELECT on `applied_migrations` or
+ * `runner_lease`) used to end the whole pass with 42501, and every drift,
+ * contract and doctor finding went unreported with it. The privileges are
+ * now asked first, from the catalog (`has_schema_privilege`,
+ * `has_table_privilege`: no error, so the READ ONLY transaction goes on);
+ * what cannot be read is left out and is one ticket naming the table, the
+ * privilege missing and the GRANT that gives it. Everything else is checked.
+ */
+import type { Queryable } from '../../engine/ports';
+import { LEASE_TABLE } from '../../engine/runner-lock-names';
+import { STATE_TABLE } from '../../engine/state';
+import { ident } from '../doctor/names';
+import type { GuardFinding } from './report';
+import { GUARD_RULES } from './rules';
+
+/** A state table that exists and that the role may not read. */
+export interface UnreadableTable {
+  table: string;
+  role: string;
+  /** The privileges missing, as GRANT names them: `USAGE on schema schemaguard`, `SELECT`. */
+  missing: string[];
+  /** The statements that give them. */
+  grants: string[];
+}
+
+interface AccessRow { table: string; role: string; usage: boolean; can_select: boolean }
+
+const SQL = `
+SELECT c.relname::text AS table, current_user::text AS role,
+       has_schema_privilege(n.oid, 'USAGE') AS usage, has_table_privilege(c.oid, 'SELECT') AS can_select
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = $1 AND c.relname = ANY($2::text[])
+ ORDER BY c.relname`;
+
+/** The state tables (`applied_migrations`, `runner_lease`) that exist but the role may not read; a missing table is not listed. */
+export async function unreadableState(q: Queryable, stateSchema: string): Promise<UnreadableTable[]> {
+  const rows = (await q.query<AccessRow>(SQL, [stateSchema, [STATE_TABLE, LEASE_TABLE]])).rows;
+  const schema = ident(stateSchema);
+  return rows.filter((r) => !r.usage || !r.can_select).map((r) => {
+    const role = ident(r.role);
+    return {
+      table: r.table, role: r.role,
+      missing: [...(r.usage ? [] : [`USAGE on schema ${stateSchema}`]), ...(r.can_select ? [] : [`SELECT on ${stateSchema}.${r.table}`])],
+      grants: [...(r.usage ? [] : [`GRANT USAGE ON SCHEMA ${schema} TO ${role};`]), ...(r.can_select ? [] : [`GRANT SELECT ON ${schema}.${ident(r.table)} TO ${role};`])],
+    };
+  });
+}
+
+/** What was left out because of each table. */
+const LEFT_OUT: Record<string, string> = {
+  [STATE_TABLE]: 'migrations pending, changed or unknown were not compared, and drift is rated as if the database were at the snapshot\'s migrations',
+  [LEASE_TABLE]: 'a migration run through the RDS Data API (or a pooler) holding the runner lease is not seen: while one runs, its changes may show as drift',
+};
+
+/** One ticket per unreadable table: what could not be read, the privilege missing, and the GRANT. */
+export function stateFindings(unreadable: readonly UnreadableTable[], stateSchema: string): GuardFinding[] {
+  const rule = GUARD_RULES.stateUnreadable;
+  return unreadable.map((u) => ({
+    kind: 'migration', rule: rule.id, severity: rule.severity, object: `${stateSchema}.${u.table}`,
+    message: `role ${u.role} may not read ${stateSchema}.${u.table} (no ${u.missing.join(', no ')}): ${LEFT_OUT[u.table] ?? 'it was not read'}; every other check ran`,
+    why: rule.why,
+    fix: `${u.grants.join(' ')}  -- as the master user (README: Guarding production, The role to grant)`,
+  }));
+}
