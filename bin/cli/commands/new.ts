@@ -42,8 +42,27 @@ function numberAfter(raw: string, name: string): string {
   return `${name}${separator}${digits}`;
 }
 
-/** The next file name after `existing` (file names in the directory): highest version + 1, padded like the newest file. Pure. */
-export function nextMigrationFile(existing: readonly string[], name: string): { version: number; file: string } {
+/** A version of 14 digits that reads as a UTC time, YYYYMMDDHHMMSS (dbmate, goose, golang-migrate's and Rails' file names). */
+function isTimestamp(digits: string): boolean {
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(digits);
+  if (!m) return false;
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  const t = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+  return y >= 1970 && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d && t.getUTCHours() === h && t.getUTCMinutes() === mi && t.getUTCSeconds() === s;
+}
+
+/** `now` as YYYYMMDDHHMMSS, in UTC. */
+function timestampOf(now: Date): number {
+  return Number(now.toISOString().slice(0, 19).replace(/\D/g, ''));
+}
+
+/**
+ * The next file name after `existing` (file names in the directory): highest
+ * version + 1, padded like the newest file — or, where the newest version is
+ * a timestamp, the time `now` (UTC) as the others are, so that two branches
+ * adding a file each do not take the same version. Pure.
+ */
+export function nextMigrationFile(existing: readonly string[], name: string, now = new Date()): { version: number; file: string } {
   let newest: { version: number; digits: string } | undefined;
   for (const entry of existing) {
     const m = FILE_NAME_PATTERN.exec(entry);
@@ -51,7 +70,8 @@ export function nextMigrationFile(existing: readonly string[], name: string): { 
     const version = Number(m[1]);
     if (!newest || version > newest.version) newest = { version, digits: m[1]! };
   }
-  const version = (newest?.version ?? 0) + 1;
+  const next = (newest?.version ?? 0) + 1;
+  const version = newest && isTimestamp(newest.digits) ? Math.max(next, timestampOf(now)) : next;
   const padded = newest && newest.digits.startsWith('0') ? newest.digits.length : newest ? 0 : DEFAULT_WIDTH;
   return { version, file: `${String(version).padStart(padded, '0')}_${name}.sql` };
 }

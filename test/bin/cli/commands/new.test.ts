@@ -14,6 +14,16 @@ function capture(): Io & { stdout: string; stderr: string } {
 }
 
 describe('Function: nextMigrationFile', () => {
+  // Regression: in a history of timestamp versions, new wrote the newest + 1 (20240202120001_…), so two branches took the same version.
+  it('takes the time now (UTC) where the newest version is a timestamp, as dbmate and goose name files', () => {
+    const now = new Date(Date.UTC(2026, 10, 27, 7, 5, 9));
+    expect(nextMigrationFile(['20240202120000_users.sql'], 'add_email', now)).toEqual({ version: 20261127070509, file: '20261127070509_add_email.sql' });
+    // A newest version from the future (a clock ahead): one after it, never a smaller one.
+    expect(nextMigrationFile(['20301231235959_x.sql'], 'y', now).version).toBe(20301231235960);
+    // 14 digits that are no time (month 13) count on by one.
+    expect(nextMigrationFile(['20241301000000_x.sql'], 'y', now).version).toBe(20241301000001);
+  });
+
   it('pads like the newest file and counts from the highest version', () => {
     expect(nextMigrationFile(['0001_a.sql', '0002_b.sql', 'README.md'], 'c')).toEqual({ version: 3, file: '0003_c.sql' });
     expect(nextMigrationFile(['1_a.sql', '12_b.sql'], 'c')).toEqual({ version: 13, file: '13_c.sql' });
