@@ -25,7 +25,7 @@ import { Construct, type IDependable } from 'constructs';
 import { ATTR, DEFAULTS, ENV, IS_COMPLETE_HANDLER_NAME, ON_EVENT_HANDLER_NAME, PROP } from '../lambda/handler/constants';
 import { summariseFiles, type FilesSummary } from '../lambda/handler/files-hash';
 import { describeSubfolders, sqlSubfolders } from '../lambda/engine/subfolders';
-import { DEFAULT_MEMORY_MB, maxFileBytesFor, memoryFix } from '../lambda/handler/memory';
+import { DEFAULT_MEMORY_MB, heapOptions, maxFileBytesFor, memoryFix } from '../lambda/handler/memory';
 import { InputError } from '../lambda/engine/errors';
 import { loadMigrations } from '../lambda/engine/source';
 import { refuseUnwrittenTemplates } from '../lambda/engine/template';
@@ -424,6 +424,8 @@ function handlerEnvironment(scope: Construct, props: SchemaMigrationsProps, sett
     // A busy runner lock is tried for again in each isComplete, until the next try would end past this.
     [ENV.totalTimeoutMs]: String(settings.totalTimeout.toMilliseconds()),
     [ENV.snapshotFile]: settings.snapshotFile ? DEFAULTS.snapshotFile : '',
+    // V8's heap sized by the function's memory, not by what V8 takes the machine to have.
+    NODE_OPTIONS: heapOptions(props.memorySize ?? DEFAULT_MEMORY_MB),
   };
   if (props.failOnDrift) environment[ENV.failOnDrift] = 'true';
   if (props.databaseName) environment[ENV.databaseName] = props.databaseName;

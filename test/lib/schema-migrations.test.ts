@@ -103,6 +103,8 @@ describe('Class: SchemaMigrations', () => {
             // The cluster's endpoint: used when the secret has no host (an RDS-managed master secret).
             [ENV.endpointHost]: { 'Fn::GetAtt': [cid(cluster), 'Endpoint.Address'] },
             [ENV.endpointPort]: { 'Fn::GetAtt': [cid(cluster), 'Endpoint.Port'] },
+            // V8's heap sized by the function's 256 MB (lambda/handler/memory.ts).
+            NODE_OPTIONS: '--max-old-space-size=153 --max-semi-space-size=4',
           },
         },
       });
