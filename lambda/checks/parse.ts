@@ -185,15 +185,16 @@ function* chunksOf(text: string, positions: TextPositions, options: ParseOptions
 function parseAt(sql: string, byteBase: number, positions: TextPositions, options: ParseOptions): ParsedStatement[] {
   // An empty query string is no statement to PostgreSQL (EmptyQueryResponse); the parser library refuses it.
   if (sql === '') return [];
-  sql = withoutPlainRows(sql);
+  const thin = withoutPlainRows(sql);
   let tree;
   try {
-    tree = ready().parseSync(sql);
+    tree = ready().parseSync(thin.text);
   } catch (cause) {
     // The parser's cursor counts characters (code points), from 0; positions map bytes.
     const details = (cause as { sqlDetails?: { cursorPosition?: number } }).sqlDetails;
     const cursor = details?.cursorPosition;
-    const at = cursor !== undefined && cursor >= 0 ? positions.at(byteBase + Buffer.byteLength(sql.slice(0, utf16Offset(sql, cursor + 1)))) : undefined;
+    const byte = cursor !== undefined && cursor >= 0 ? thin.toOriginal(Buffer.byteLength(thin.text.slice(0, utf16Offset(thin.text, cursor + 1)))) : undefined;
+    const at = byte !== undefined ? positions.at(byteBase + byte) : undefined;
     const where = options.file ? `${options.file}${at ? `:${at.line}:${at.column}` : ''}: ` : at ? `${at.line}:${at.column}: ` : '';
     throw new InputError(`${where}${(cause as Error).message}`, {
       file: options.file, line: at?.line, column: at?.column, cause,
@@ -202,10 +203,11 @@ function parseAt(sql: string, byteBase: number, positions: TextPositions, option
   }
   const statements: ParsedStatement[] = [];
   for (const raw of tree.stmts ?? []) {
-    if (byteBase > 0) shiftLocations(raw.stmt, byteBase);
-    const location = byteBase + (raw.stmt_location ?? 0);
+    if (byteBase > 0 || thin.text !== sql) shiftLocations(raw.stmt, (location) => byteBase + thin.toOriginal(location));
+    const from = raw.stmt_location ?? 0;
+    const location = byteBase + thin.toOriginal(from);
     const start = positions.skipBlank(location);
-    const end = raw.stmt_len ? location + raw.stmt_len : byteBase + Buffer.byteLength(sql, 'utf8');
+    const end = raw.stmt_len ? byteBase + thin.toOriginal(from + raw.stmt_len) : byteBase + Buffer.byteLength(sql, 'utf8');
     const kind = Object.keys(raw.stmt)[0]!;
     const { line, column } = positions.at(start);
     statements.push({
@@ -216,41 +218,48 @@ function parseAt(sql: string, byteBase: number, positions: TextPositions, option
   return statements;
 }
 
+/** `sql` to parse, and how a byte offset into it maps to one into `sql` as written. */
+interface ParseText {
+  text: string;
+  toOriginal(byte: number): number;
+}
+
+const AS_WRITTEN = (sql: string): ParseText => ({ text: sql, toOriginal: (byte) => byte });
+
 /**
- * `sql` with the plain VALUES rows of a large INSERT blanked (`values-rows.ts`),
- * when those rows parse: checked a batch at a time, so no tree of them all is
- * ever held. When one does not, `sql` as it is, so the error is the parser's
- * own, at its line and column.
+ * `sql` with the rows of a large INSERT's VALUES lists of constants cut out
+ * after their first row (`values-rows.ts`), when those rows parse: checked a
+ * run of rows at a time, so no tree of them all is ever held. When one does
+ * not, `sql` as it is, so the error is the parser's own, at its line and
+ * column.
  */
-function withoutPlainRows(sql: string): string {
+function withoutPlainRows(sql: string): ParseText {
   const thin = thinValuesRows(sql);
-  if (!thin.blankedRows.length) return sql;
-  const batch: string[] = [];
-  let chars = 0;
-  const parses = (): boolean => {
+  if (!thin.cuts.length) return AS_WRITTEN(sql);
+  for (const [from, to] of thin.batches) {
     try {
-      ready().fingerprintSync(`VALUES ${batch.join(',')}`);
-      return true;
+      ready().parseSync(`VALUES ${sql.slice(from, to)}`);
     } catch {
-      return false;
-    } finally {
-      batch.length = 0;
-      chars = 0;
+      return AS_WRITTEN(sql);
     }
-  };
-  for (const row of thin.blankedRows) {
-    batch.push(row);
-    chars += row.length;
-    if (chars >= PARSE_CHUNK_CHARS && !parses()) return sql;
   }
-  return batch.length && !parses() ? sql : thin.text;
+  const { cuts } = thin;
+  return {
+    text: thin.text,
+    // A byte at or after a cut's place was that many bytes further on.
+    toOriginal: (byte) => {
+      let shifted = byte;
+      for (const cut of cuts) if (byte >= cut.byte) shifted += cut.bytes;
+      return shifted;
+    },
+  };
 }
 
 /**
  * Node locations are byte offsets into the text parsed; make them offsets into
- * the whole text (-1 stays: unknown). A stack of its own, as `findAll`.
+ * the whole text (`to`; -1 stays: unknown). A stack of its own, as `findAll`.
  */
-function shiftLocations(root: unknown, by: number): void {
+function shiftLocations(root: unknown, to: (location: number) => number): void {
   const stack: unknown[] = [root];
   while (stack.length > 0) {
     const n = stack.pop();
@@ -259,7 +268,7 @@ function shiftLocations(root: unknown, by: number): void {
     const node = n as Node;
     for (const k in node) {
       const v = node[k];
-      if (k === 'location' && typeof v === 'number') { if (v >= 0) node[k] = v + by; } else if (v && typeof v === 'object') stack.push(v);
+      if (k === 'location' && typeof v === 'number') { if (v >= 0) node[k] = to(v); } else if (v && typeof v === 'object') stack.push(v);
     }
   }
 }

@@ -4,11 +4,12 @@
  * become nodes, in the parser's JSON and again as objects. The checks read
  * the INSERT's table, its columns, ON CONFLICT, RETURNING and any row that is
  * more than constants (a subquery, a function call); the other rows only make
- * the tree big. So in a text above THIN_ABOVE_CHARS the rows after the first
- * that are only constants are blanked before it is parsed: each character
- * becomes as many spaces as it has UTF-8 bytes and newlines stay, so every
- * byte offset, line and column the parser reports is the text's own. The
- * caller checks the blanked rows parse (`blankedRows`), a batch at a time.
+ * the tree big. So in a text above THIN_ABOVE_CHARS, a VALUES list whose rows
+ * after the first are all constants is cut after its first row before the
+ * text is parsed; `cuts` says where, so that the caller maps the parser's
+ * offsets back to the text's (and so its lines and columns), and `batches`
+ * are the rows cut, a run of whole rows each, for the caller to check that
+ * they parse.
  *
  * A scanner of its own, not the lexer's tokens: a token object per constant
  * is the memory this saves.
@@ -17,95 +18,154 @@
 /** Texts shorter than this are parsed as they are. */
 export const THIN_ABOVE_CHARS = 64 * 1024;
 
-export interface ThinnedText {
-  /** The text with the plain rows blanked (the text itself when none were). */
-  text: string;
-  /** The blanked rows' text, each `(…)`, for checking that they parse. */
-  blankedRows: string[];
+/** The rows cut are checked in runs of about this many characters. */
+export const ROWS_BATCH_CHARS = 64 * 1024;
+
+/** Where text was cut out: at `char`/`byte` of the text handed out, `chars`/`bytes` of the original were. */
+export interface Cut {
+  char: number;
+  byte: number;
+  chars: number;
+  bytes: number;
 }
 
-/** The text with the plain VALUES rows after each list's first blanked; `text` unchanged when short or when none. */
+export interface ThinnedText {
+  /** The text with the rows cut (the text itself when none were). */
+  text: string;
+  /** The cuts, in order. */
+  cuts: Cut[];
+  /** The rows cut, as ranges of the original text, each `(…), …, (…)`: whole rows, for checking that they parse. */
+  batches: Array<[number, number]>;
+}
+
+/** The text with each VALUES list of constants cut after its first row; `text` unchanged when short or when none. */
 export function thinValuesRows(text: string): ThinnedText {
-  if (text.length < THIN_ABOVE_CHARS) return { text, blankedRows: [] };
-  const spans: Array<[number, number]> = [];
+  if (text.length < THIN_ABOVE_CHARS) return { text, cuts: [], batches: [] };
+  const lists: RowsCut[] = [];
   const scan = new Scanner(text);
   while (scan.at < text.length) {
-    const word = scan.nextTopLevelWord();
-    if (word === 'values') spans.push(...plainRowsAfterFirst(scan));
+    if (scan.nextTopLevelWord() !== 'values') continue;
+    const cut = plainRowsAfterFirst(scan);
+    if (cut) lists.push(cut);
   }
-  if (!spans.length) return { text, blankedRows: [] };
-  return { text: blank(text, spans), blankedRows: spans.map(([from, to]) => text.slice(text.indexOf('(', from), to)) };
+  if (!lists.length) return { text, cuts: [], batches: [] };
+  const parts: string[] = [];
+  const cuts: Cut[] = [];
+  const batches: Array<[number, number]> = [];
+  let at = 0;
+  let removed = { chars: 0, bytes: 0 };
+  let byte = 0;
+  for (const list of lists) {
+    parts.push(text.slice(at, list.from));
+    byte += utf8Length(text, at, list.from);
+    const bytes = utf8Length(text, list.from, list.to);
+    cuts.push({ char: list.from - removed.chars, byte: byte - removed.bytes, chars: list.to - list.from, bytes });
+    removed = { chars: removed.chars + list.to - list.from, bytes: removed.bytes + bytes };
+    byte += bytes;
+    at = list.to;
+    for (const b of list.batches) batches.push(b);
+  }
+  parts.push(text.slice(at));
+  return { text: parts.join(''), cuts, batches };
+}
+
+/** A VALUES list's rows after its first: from the end of the first row to the end of the last, in runs of whole rows. */
+interface RowsCut {
+  from: number;
+  to: number;
+  batches: Array<[number, number]>;
 }
 
 /**
- * After VALUES: the rows `(…)` separated by commas. Returns, for each plain
- * row after the first, the span from the comma before it to its `)`.
+ * After VALUES: the rows `(…)` separated by commas. When there are more and
+ * every one after the first is constants only, the span from the end of the
+ * first row to the end of the last; undefined otherwise.
  */
-function plainRowsAfterFirst(scan: Scanner): Array<[number, number]> {
-  const spans: Array<[number, number]> = [];
+function plainRowsAfterFirst(scan: Scanner): RowsCut | undefined {
   scan.skipSpace();
-  if (scan.peek() !== '(') return spans;
+  if (scan.peek() !== C.Open) return undefined;
   scan.group();
+  const from = scan.at;
+  const batches: Array<[number, number]> = [];
+  let batchStart = -1;
+  let to = from;
   for (;;) {
-    const comma = scan.at;
     scan.skipSpace();
-    if (scan.peek() !== ',') { scan.at = comma; return spans; }
+    if (scan.peek() !== C.Comma) break;
     scan.at++;
     scan.skipSpace();
-    if (scan.peek() !== '(') return spans;
-    const plain = scan.group();
-    if (plain) spans.push([comma, scan.at]);
+    if (scan.peek() !== C.Open) return undefined;
+    const start = scan.at;
+    if (!scan.group()) return undefined;
+    if (batchStart < 0) batchStart = start;
+    to = scan.at;
+    if (to - batchStart >= ROWS_BATCH_CHARS) {
+      batches.push([batchStart, to]);
+      batchStart = -1;
+    }
   }
+  scan.at = to;
+  if (batchStart >= 0) batches.push([batchStart, to]);
+  return to > from ? { from, to, batches } : undefined;
 }
 
-/** Each character of the spans as spaces, one per UTF-8 byte; newlines kept. */
-function blank(text: string, spans: Array<[number, number]>): string {
-  const parts: string[] = [];
-  let at = 0;
-  for (const [from, to] of spans) {
-    parts.push(text.slice(at, from));
-    const piece = text.slice(from, to);
-    // ASCII without newlines: one space per character.
-    parts.push(/^[\x00-\x09\x0b-\x7f]*$/.test(piece) ? ' '.repeat(piece.length) : blankPiece(piece));
-    at = to;
+/** UTF-8 bytes of `text` from `from` to `to` (UTF-16 indexes), as Buffer.from writes them. */
+function utf8Length(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let k = from; k < to; k++) {
+    const c = text.charCodeAt(k);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && (text.charCodeAt(k + 1) & 0xfc00) === 0xdc00) { n += 4; k++; } else n += 3; // a lone surrogate is written as U+FFFD
   }
-  parts.push(text.slice(at));
-  return parts.join('');
+  return n;
 }
 
-function blankPiece(piece: string): string {
-  let out = '';
-  for (const ch of piece) out += ch === '\n' ? '\n' : ' '.repeat(Buffer.byteLength(ch, 'utf8'));
-  return out;
+const enum C {
+  Tab = 9, Newline = 10, Return = 13, Space = 32, Dollar = 36, Quote = 39, Open = 40, Close = 41, Star = 42, Comma = 44, Dash = 45, Slash = 47,
+  Zero = 48, Nine = 57, Semicolon = 59, UpperA = 65, UpperE = 69, UpperZ = 90, Backslash = 92, Underscore = 95, LowerA = 97, LowerE = 101, LowerZ = 122,
+  DoubleQuote = 34,
 }
 
-const IDENT = /[A-Za-z0-9_$\u0080-\uffff]/;
+/** A letter or `_`: a word's first character. */
+function isWordStart(c: number): boolean {
+  return (c >= C.UpperA && c <= C.UpperZ) || (c >= C.LowerA && c <= C.LowerZ) || c === C.Underscore || c >= 0x80;
+}
 
-/** Walks SQL text, stepping over strings, quoted identifiers, dollar quotes and comments. */
+/** A character a word (or a `$`-identifier) goes on with. */
+function isWordPart(c: number): boolean {
+  return isWordStart(c) || (c >= C.Zero && c <= C.Nine) || c === C.Dollar;
+}
+
+function isSpace(c: number): boolean {
+  return c === C.Space || c === C.Newline || c === C.Tab || c === C.Return || c === 11 || c === 12;
+}
+
+/** Walks SQL text, stepping over strings, quoted identifiers, dollar quotes and comments (character codes: no string per character). */
 class Scanner {
   at = 0;
   private depth = 0;
   constructor(private readonly text: string) {}
 
-  peek(): string | undefined {
-    return this.text[this.at];
+  peek(): number {
+    return this.at < this.text.length ? this.text.charCodeAt(this.at) : -1;
   }
 
   /** The next word outside brackets (lower-cased), or '' at the end; steps over everything else. */
   nextTopLevelWord(): string {
     const t = this.text;
     while (this.at < t.length) {
-      const c = t[this.at]!;
-      if (/[A-Za-z_]/.test(c) && (this.at === 0 || !IDENT.test(t[this.at - 1]!))) {
+      const c = t.charCodeAt(this.at);
+      if (isWordStart(c) && (this.at === 0 || !isWordPart(t.charCodeAt(this.at - 1)))) {
         const start = this.at;
-        while (this.at < t.length && IDENT.test(t[this.at]!)) this.at++;
+        while (this.at < t.length && isWordPart(t.charCodeAt(this.at))) this.at++;
         if (this.depth === 0) return t.slice(start, this.at).toLowerCase();
         continue;
       }
-      if (c === '(') this.depth++;
-      else if (c === ')') this.depth = Math.max(0, this.depth - 1);
-      else if (c === ';') this.depth = 0;
-      if (!this.skipQuoted()) this.at++;
+      if (c === C.Open) this.depth++;
+      else if (c === C.Close) this.depth = Math.max(0, this.depth - 1);
+      else if (c === C.Semicolon) this.depth = 0;
+      if (!this.skipQuoted(c)) this.at++;
     }
     return '';
   }
@@ -116,36 +176,39 @@ class Scanner {
     let depth = 0;
     let plain = true;
     while (this.at < t.length) {
-      const c = t[this.at]!;
-      if (c === '(') {
+      const c = t.charCodeAt(this.at);
+      if (c === C.Open) {
         depth++;
         if (depth > 1) plain = false;
-      } else if (c === ')') {
+      } else if (c === C.Close) {
         depth--;
         if (depth === 0) { this.at++; return plain; }
-      } else if (c === '$' || (c === '-' && t[this.at + 1] === '-') || (c === '/' && t[this.at + 1] === '*')) {
+      } else if (c === C.Dollar || (c === C.Dash && t.charCodeAt(this.at + 1) === C.Dash) || (c === C.Slash && t.charCodeAt(this.at + 1) === C.Star)) {
         plain = false;
-      } else if (c === ';') {
+      } else if (c === C.Semicolon) {
         return false;
       }
-      if (!this.skipQuoted()) this.at++;
+      if (!this.skipQuoted(c)) this.at++;
     }
     return false;
   }
 
   skipSpace(): void {
-    while (this.at < this.text.length && /\s/.test(this.text[this.at]!)) this.at++;
+    while (this.at < this.text.length && isSpace(this.text.charCodeAt(this.at))) this.at++;
   }
 
-  /** Steps over a string, quoted identifier, dollar quote or comment starting here; false when none does. */
-  private skipQuoted(): boolean {
+  /** Steps over a string, quoted identifier, dollar quote or comment starting here (`c` is its first character); false when none does. */
+  private skipQuoted(c: number): boolean {
     const t = this.text;
-    const c = t[this.at]!;
-    if (c === "'") return this.skipString(/[eE]/.test(t[this.at - 1] ?? '') && !IDENT.test(t[this.at - 2] ?? ''));
-    if (c === '"') return this.skipUntil('"', this.at + 1, true);
-    if (c === '-' && t[this.at + 1] === '-') return this.skipUntil('\n', this.at + 2, false);
-    if (c === '/' && t[this.at + 1] === '*') return this.skipBlockComment();
-    if (c === '$' && !IDENT.test(t[this.at - 1] ?? '')) return this.skipDollar();
+    const k = this.at;
+    if (c === C.Quote) {
+      const e = t.charCodeAt(k - 1);
+      return this.skipString((e === C.UpperE || e === C.LowerE) && !isWordPart(t.charCodeAt(k - 2)));
+    }
+    if (c === C.DoubleQuote) return this.skipUntil(C.DoubleQuote, k + 1, true);
+    if (c === C.Dash && t.charCodeAt(k + 1) === C.Dash) return this.skipUntil(C.Newline, k + 2, false);
+    if (c === C.Slash && t.charCodeAt(k + 1) === C.Star) return this.skipBlockComment();
+    if (c === C.Dollar && !(k > 0 && isWordPart(t.charCodeAt(k - 1)))) return this.skipDollar();
     return false;
   }
 
@@ -153,9 +216,10 @@ class Scanner {
     const t = this.text;
     let k = this.at + 1;
     while (k < t.length) {
-      if (escapes && t[k] === '\\') { k += 2; continue; }
-      if (t[k] === "'") {
-        if (t[k + 1] === "'") { k += 2; continue; }
+      const c = t.charCodeAt(k);
+      if (escapes && c === C.Backslash) { k += 2; continue; }
+      if (c === C.Quote) {
+        if (t.charCodeAt(k + 1) === C.Quote) { k += 2; continue; }
         break;
       }
       k++;
@@ -164,13 +228,14 @@ class Scanner {
     return true;
   }
 
-  private skipUntil(end: string, from: number, doubled: boolean): boolean {
+  private skipUntil(end: number, from: number, doubled: boolean): boolean {
     const t = this.text;
+    const mark = String.fromCharCode(end);
     let k = from;
     for (;;) {
-      k = t.indexOf(end, k);
+      k = t.indexOf(mark, k);
       if (k < 0) { this.at = t.length; return true; }
-      if (doubled && t[k + 1] === end) { k += 2; continue; }
+      if (doubled && t.charCodeAt(k + 1) === end) { k += 2; continue; }
       this.at = k + 1;
       return true;
     }
@@ -181,8 +246,9 @@ class Scanner {
     let depth = 0;
     let k = this.at;
     while (k < t.length) {
-      if (t[k] === '/' && t[k + 1] === '*') { depth++; k += 2; continue; }
-      if (t[k] === '*' && t[k + 1] === '/') { depth--; k += 2; if (depth === 0) break; continue; }
+      const c = t.charCodeAt(k);
+      if (c === C.Slash && t.charCodeAt(k + 1) === C.Star) { depth++; k += 2; continue; }
+      if (c === C.Star && t.charCodeAt(k + 1) === C.Slash) { depth--; k += 2; if (depth === 0) break; continue; }
       k++;
     }
     this.at = k;
