@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checksum } from '../../../lambda/engine/checksum';
 import { InputError } from '../../../lambda/engine/errors';
 import { pipelinable } from '../../../lambda/engine/apply-pipeline';
-import { bodyBatches, IN_MEMORY_BYTES, isEmptyMigration, loadMigrations, parseMigration, parseNow, runsOutsideTransaction } from '../../../lambda/engine/source';
+import { bodyBatches, IN_MEMORY_BYTES, isEmptyMigration, loadMigrations, parseMigration, parseNow, runsOutsideTransaction, validateMigrationText } from '../../../lambda/engine/source';
 import { splitSql } from '../../../lambda/engine/sql/splitter';
 import { addFile, tempDir } from '../../support/files';
 
@@ -341,5 +341,13 @@ describe('Function: loadMigrations, a file over IN_MEMORY_BYTES', () => {
     const line = bad.split('\n').length;
     const e = inputError(() => loadMigrations(tempDir({ '1_big.sql': bad })));
     expect(e.message).toBe(`1_big.sql:${line}: unterminated quoted string`);
+  });
+});
+
+describe('Function: validateMigrationText, another tool\'s down section (what lint reads)', () => {
+  it('refuses a statement below a down marker of sql-migrate, node-pg-migrate in any case, not one inside a string or a body', () => {
+    expect(inputError(() => validateMigrationText('1_a.sql', '-- +migrate Up\nSELECT 1;\n-- +migrate Down\nSELECT 2;')).line).toBe(3);
+    expect(inputError(() => validateMigrationText('1_a.sql', 'SELECT 1;\n--down migration\nSELECT 2;')).message).toMatch(/^1_a\.sql:2: "--down migration" starts node-pg-migrate's down section/);
+    expect(() => validateMigrationText('1_a.sql', "SELECT '\n-- migrate:down\n';\nSELECT 1; -- migrate:down\nSELECT 2;")).not.toThrow();
   });
 });
