@@ -52,7 +52,7 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
   });
 
   // Regression (helper): with the baseline forgotten, status showed every file pending and migrate failed on "relation already exists", neither naming the other tool's history.
-  it('a forgotten baseline: status and migrate name the other tool\'s history table and the baseline to run', async () => {
+  it('a forgotten baseline: status names the other tool\'s history table and the baseline to run', async () => {
     const url = await freshDatabase(target, 'from_forgotten');
     await withClient(url, async (c) => {
       await c.query(FLYWAY_HISTORY);
@@ -65,15 +65,42 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
     const status = await runCli(['status', '--dir', dir, '--database-url', url]);
     expect(status.code).toBe(0);
     expect(status.stdout).toContain(`note: ${note}`);
-    const m = await runCli(['migrate', '--dir', dir, '--database-url', url]);
-    expect(m.code).toBe(1);
-    expect(m.stderr).toContain(`note: ${note}`);
-    expect(m.stderr).toContain('relation "leads" already exists');
     // Once baselined, nothing is said.
     expect((await runCli(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', url])).code).toBe(0);
     const after = await runCli(['migrate', '--dir', dir, '--database-url', url]);
     expect(after.code, after.stderr).toBe(0);
     expect(after.stderr).not.toContain('flyway');
+  });
+
+  // Regression (exploratory tester): migrate printed "stop and record them first" and went on: every old migration ran again (a seed row twice, a value doubled), exit 0.
+  it('migrate on a database flyway migrated, nothing recorded: refused before anything runs, naming the table, its count and the baseline; --ignore-foreign-history runs them', async () => {
+    const url = await freshDatabase(target, 'from_refused');
+    await withClient(url, async (c) => {
+      await c.query(FLYWAY_HISTORY);
+      await c.query(`INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, installed_by, execution_time, success) VALUES
+        (1, '1', 'prices', 'SQL', 'V1__prices.sql', 'ci', 5, true), (2, '2', 'double', 'SQL', 'V2__double.sql', 'ci', 5, true)`);
+      await c.query('CREATE TABLE prices (v int); INSERT INTO prices VALUES (10); UPDATE prices SET v = v * 2');
+    });
+    const dir = tempDir({ '1_prices.sql': 'CREATE TABLE IF NOT EXISTS prices (v int);\nINSERT INTO prices VALUES (10);', '2_double.sql': 'UPDATE prices SET v = v * 2;' });
+    const before = await catalogFingerprint(url);
+
+    const m = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    const json = await runCli(['migrate', '--dir', dir, '--database-url', url, '--json']);
+    const plan = await runCli(['plan', '--dir', dir, '--database-url', url]);
+
+    expect(m.code).toBe(1);
+    expect(m.stderr).toContain('error: public.flyway_schema_history (flyway\'s history) records 2 applied migrations and schemaguard has recorded nothing here: migrate would run all 2 files again on the schema flyway built; nothing was run');
+    expect(m.stderr).toContain('fix: record the files flyway applied without running them, then migrate: schemaguard baseline --from flyway --database-url <this database>');
+    expect(JSON.parse(json.stdout)).toMatchObject({ error: 'ForeignHistoryError', table: 'public.flyway_schema_history', source: 'flyway', appliedCount: 2 });
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toContain('warning: migrate through this URL will refuse to run: public.flyway_schema_history (flyway\'s history) records 2 applied migrations');
+    expect(await rows(url, 'SELECT v FROM prices')).toEqual([{ v: 20 }]);
+    expect(await catalogFingerprint(url)).toBe(before);
+
+    const forced = await runCli(['migrate', '--dir', dir, '--database-url', url, '--ignore-foreign-history']);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stderr).toContain('note: public.flyway_schema_history (flyway\'s history) is here');
+    expect(await rows(url, 'SELECT v FROM prices ORDER BY v')).toEqual([{ v: 20 }, { v: 40 }]);
   });
 
   it('flyway: successful versioned rows count, repeatable and failed ones do not; files it never ran are refused', async () => {
