@@ -74,6 +74,11 @@ const FILE_CASES: Record<string, FileCase> = {
   'a psql variable': { files: { '2_var.sql': "INSERT INTO base VALUES (2);\nINSERT INTO base VALUES (:'next_id');" }, code: 2, message: "2_var.sql:2: psql variable :'next_id' is not SQL" },
   // Regression (newcomer): a bare one reached the server as a syntax error at ":" (exit 1, after the files before it).
   'a bare psql variable': { files: { '2_var.sql': 'INSERT INTO base VALUES (2);\nALTER TABLE :tbl ADD COLUMN c int;' }, code: 2, message: '2_var.sql:2: psql variable :tbl is not SQL' },
+  // Regression (exploratory tester): other tools' files got the rename-to-a-forward-file advice, and a Flyway placeholder reached the server as "syntax error at or near $".
+  'golang-migrate\'s down file': { files: { '000002_init.up.sql': 'INSERT INTO base VALUES (2);', '000002_init.down.sql': 'DELETE FROM base;' }, code: 2, message: '000002_init.down.sql: golang-migrate\'s down migration, and schemaguard runs forward only' },
+  'a Flyway undo file': { files: { 'U1__base.sql': 'DROP TABLE base;' }, code: 2, message: 'U1__base.sql: Flyway\'s undo migration, and schemaguard runs forward only' },
+  'a Flyway placeholder': { files: { '2_fw.sql': 'INSERT INTO base VALUES (2);\nCREATE TABLE ${flyway:defaultSchema}.t (id int);' }, code: 2, message: '2_fw.sql:2: Flyway placeholder ${flyway:defaultSchema} is not SQL' },
+  'a goose down section': { files: { '2_goose.sql': '-- +goose Up\nCREATE TABLE orders (id int);\n-- +goose Down\nDROP TABLE orders;' }, code: 2, message: '2_goose.sql:3: "-- +goose Down" starts goose\'s down section' },
   'COMMIT in a transactional file': { files: { '2_commit.sql': 'INSERT INTO base VALUES (2);\nCOMMIT;' }, code: 2, message: '2_commit.sql:2: COMMIT inside a transactional migration' },
   'END in a transactional file': { files: { '2_end.sql': 'INSERT INTO base VALUES (2);\nEND;' }, code: 2, message: '2_end.sql:2: END inside a transactional migration' },
   'START TRANSACTION in a transactional file': { files: { '2_start.sql': 'SELECT 1;\nSTART TRANSACTION;' }, code: 2, message: '2_start.sql:2: START TRANSACTION inside a transactional migration' },

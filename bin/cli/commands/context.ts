@@ -3,7 +3,7 @@ import { parseDatabaseUrl, PgDriver } from '../../../lambda/driver/pg/pg-driver'
 import { InputError } from '../../../lambda/engine/errors';
 import { validateSchemaName } from '../../../lambda/engine/identifiers';
 import type { Redactor } from '../../../lambda/engine/redact';
-import { skippedLookalikes } from '../../../lambda/engine/source';
+import { skippedLookalikes, upFiles } from '../../../lambda/engine/source';
 import type { CliOptions } from '../args';
 import { startEmbedded, type EmbeddedServer } from '../embedded';
 import { UsageError } from '../errors';
@@ -101,4 +101,6 @@ export function warnAboutFiles(ctx: Pick<CommandContext, 'opts' | 'err'>, count:
   const skipped = skippedLookalikes(dir);
   if (count === 0) ctx.err(`warning: no migration files in ${dir}/ (a migration is <version>_<name>.sql, e.g. 0001_create_users.sql; schemaguard new NAME makes one)`);
   if (skipped.length) ctx.err(`note: ${dir}/: skipped ${skipped.join(', ')}: named like migrations, but only <version>_<name>.sql files are read (rename to .sql to apply)`);
+  const ups = upFiles(dir);
+  if (ups.length) ctx.err(`note: ${dir}/: ${ups.join(', ')} keep${ups.length === 1 ? 's' : ''} golang-migrate's .up in the name (${ups[0]!.replace(/\.up\.sql$/i, '.sql')} reads better): rename while no database has applied ${ups.length === 1 ? 'it' : 'them'} (a database records the name)`);
 }

@@ -50,3 +50,21 @@ describe.each(driverCases())('Down sections: migrate on $name', ({ target, drive
     expect(await rows(url, "SELECT to_regclass('public.items')::text AS t, orders_count()::int AS n")).toEqual([{ t: 'items', n: 0 }]);
   });
 });
+
+describe.each(driverCases())('Other tools\' files: migrate on $name', ({ target, driver }) => {
+  // Regression (exploratory tester): golang-migrate's down file was advised a rename; a Flyway placeholder failed on the server after the files before it.
+  it('refuses a golang-migrate down file and a Flyway placeholder before anything runs', async () => {
+    const url = await freshDatabase(target, 'other_tools');
+    const down = tempDir({ '000001_users.up.sql': 'CREATE TABLE users (id int);', '000001_users.down.sql': 'DROP TABLE users;' });
+    const placeholder = tempDir({ '1_users.sql': 'CREATE TABLE users (id int);', '2_grant.sql': 'GRANT SELECT ON users TO ${app_role};' });
+
+    const d = await rejection<InputError>(runEngine(driver, url, down));
+    const p = await rejection<InputError>(runEngine(driver, url, placeholder));
+
+    expect(d).toBeInstanceOf(InputError);
+    expect(d.message).toBe("000001_users.down.sql: golang-migrate's down migration, and schemaguard runs forward only (read as a migration, it would run forward too)");
+    expect(p).toBeInstanceOf(InputError);
+    expect(p.message).toBe('2_grant.sql:1: Flyway placeholder ${app_role} is not SQL');
+    expect(await rows(url, "SELECT to_regclass('public.users') AS t")).toEqual([{ t: null }]);
+  });
+});

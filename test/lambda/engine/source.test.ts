@@ -351,3 +351,14 @@ describe('Function: validateMigrationText, another tool\'s down section (what li
     expect(() => validateMigrationText('1_a.sql', "SELECT '\n-- migrate:down\n';\nSELECT 1; -- migrate:down\nSELECT 2;")).not.toThrow();
   });
 });
+
+describe('Function: loadMigrations, other tools\' file names', () => {
+  // Regression (exploratory tester): a down or undo file was told to be renamed to a forward file, a repeatable got the generic advice.
+  it('says to delete a down or undo file, turn a repeatable into versioned files, and reads an .up.sql file', () => {
+    expect(inputError(() => loadMigrations(tempDir({ '000001_init.up.sql': 'SELECT 1;', '000001_init.down.sql': 'SELECT 2;' }))).fix)
+      .toBe('delete it (git rm 000001_init.down.sql): schemaguard has no down or undo migrations; a rollback is a new forward file');
+    expect(inputError(() => loadMigrations(tempDir({ 'U2__add.sql': 'SELECT 1;' }))).message).toBe('U2__add.sql: Flyway\'s undo migration, and schemaguard runs forward only (read as a migration, it would run forward too)');
+    expect(inputError(() => loadMigrations(tempDir({ 'R__views.sql': 'SELECT 1;' }))).fix).toMatch(/^Flyway's repeatable migration: schemaguard has none\. Put its current text in a new versioned file \(the next number: NNNN_views\.sql,/);
+    expect(loadMigrations(tempDir({ '000001_init.up.sql': 'SELECT 1;' })).map((m) => m.name)).toEqual(['init.up']);
+  });
+});
