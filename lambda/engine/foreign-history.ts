@@ -14,7 +14,7 @@
  *
  * The table is looked up by name in every schema; one match is required.
  */
-import { ForeignHistoryError, InputError, StateRefusalError } from './errors';
+import { InputError, StateRefusalError } from './errors';
 import type { Queryable } from './ports';
 import type { Migration } from './source';
 
@@ -30,13 +30,11 @@ export interface ForeignHistory {
   baselineVersion?: number;
 }
 
-const TABLES: Record<HistorySource, string> = { flyway: 'flyway_schema_history', 'node-pg-migrate': 'pgmigrations' };
-
-/** The other tools' history table names. */
-export const FOREIGN_HISTORY_TABLES: readonly string[] = Object.values(TABLES);
+/** The history table `baseline --from` reads for each tool. */
+export const TABLES: Record<HistorySource, string> = { flyway: 'flyway_schema_history', 'node-pg-migrate': 'pgmigrations' };
 
 /** Flyway's row types that take a version back (an undo, or a row `repair` marked deleted). */
-const FLYWAY_UNDONE = ['UNDO_SQL', 'UNDO_JDBC', 'UNDO_SCRIPT', 'DELETE'];
+export const FLYWAY_UNDONE = ['UNDO_SQL', 'UNDO_JDBC', 'UNDO_SCRIPT', 'DELETE'];
 
 export async function readForeignHistory(q: Queryable, source: HistorySource): Promise<ForeignHistory> {
   const table = await findTable(q, source);
@@ -144,71 +142,4 @@ function flywayBaselineError(history: ForeignHistory, version: number): StateRef
     versions: [version],
     fix: `add a file ${version}_baseline.sql that creates that schema (pg_dump --schema-only of the database as it was at the baseline), then baseline --from flyway again; or, when your files up to a version already describe the database, schemaguard baseline VERSION`,
   });
-}
-
-/** How many migrations a tool's table records as applied (a query on `%s`, its table): for Flyway each version's latest row, not undone. */
-const APPLIED_COUNT: Record<HistorySource, string> = {
-  flyway: `SELECT count(*)::int AS n FROM (SELECT DISTINCT ON (version) type, success FROM %s WHERE version IS NOT NULL ORDER BY version, installed_rank DESC) v
-    WHERE success AND type NOT IN ('SCHEMA', 'BASELINE', ${FLYWAY_UNDONE.map((t) => `'${t}'`).join(', ')})`,
-  'node-pg-migrate': 'SELECT count(*)::int AS n FROM %s',
-};
-
-export interface ForeignHistoryTable {
-  source: HistorySource;
-  /** `schema.table`. */
-  table: string;
-}
-
-/**
- * The other tools' history tables in the database (`schema.table` and the
- * tool), for a database where schemaguard has recorded nothing: its files
- * likely re-create a schema such a tool made, and `baseline --from` should
- * come first. One catalog query (the names as one JSON text: the RDS Data API takes no array parameters).
- */
-export async function foreignHistoryTables(q: Queryable): Promise<ForeignHistoryTable[]> {
-  const rows = (await q.query<{ t: string; name: string }>(
-    `SELECT format('%I.%I', n.nspname, c.relname) AS t, c.relname::text AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relname IN (SELECT json_array_elements_text($1::json)) AND c.relkind IN ('r', 'p') ORDER BY 1`, [JSON.stringify(FOREIGN_HISTORY_TABLES)],
-  )).rows;
-  return rows.map((r) => ({ source: (Object.keys(TABLES) as HistorySource[]).find((s) => TABLES[s] === r.name)!, table: r.t }));
-}
-
-/** The note said before the first run on a database another tool migrated. */
-export function foreignHistoryNote(found: ForeignHistoryTable[]): string | undefined {
-  const [first] = found;
-  if (!first) return undefined;
-  return `${found.map((f) => `${f.table} (${f.source}'s history)`).join(', ')} is here and schemaguard has recorded nothing yet: if these files re-create the schema ${first.source} made, `
-    + `stop and record them first, without running them: schemaguard baseline --from ${first.source} --reason …`;
-}
-
-/** How many migrations the tool's table records as applied; undefined when it cannot be read (no privilege, another layout). */
-async function appliedCount(q: Queryable, found: ForeignHistoryTable): Promise<number | undefined> {
-  try {
-    return (await q.query<{ n: number }>(APPLIED_COUNT[found.source].replace('%s', found.table))).rows[0]?.n;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The refusal of `migrate` on a database another tool migrated while
- * schemaguard has recorded nothing: its files would run again on the schema
- * that tool built (a seed row twice, a value doubled). Undefined when there
- * is no such table. Read before anything runs.
- */
-export async function foreignHistoryRefusal(q: Queryable, found: ForeignHistoryTable[], pending: number): Promise<ForeignHistoryError | undefined> {
-  const [first] = found;
-  if (!first) return undefined;
-  const count = await appliedCount(q, first);
-  const records = count === undefined ? 'records migrations' : `records ${count} applied migration${count === 1 ? '' : 's'}`;
-  const others = found.length > 1 ? ` (also: ${found.slice(1).map((f) => `${f.table}, ${f.source}'s`).join('; ')})` : '';
-  return new ForeignHistoryError(
-    `${first.table} (${first.source}'s history) ${records}${others} and schemaguard has recorded nothing here: migrate would run all ${pending} file${pending === 1 ? '' : 's'} again on the schema ${first.source} built; nothing was run`,
-    {
-      table: first.table, source: first.source, appliedCount: count,
-      fix: `record the files ${first.source} applied without running them, then migrate: schemaguard baseline --from ${first.source} --database-url <this database> --reason "adopted from ${first.source}" `
-        + '(for the custom resource, run it once before the deploy). If these files do not re-create what it made (a new schema beside it), '
-        + 'run them once with schemaguard migrate --ignore-foreign-history (the engine\'s ignoreForeignHistory option): once schemaguard has recorded a migration it no longer asks',
-    },
-  );
 }

@@ -15,7 +15,7 @@ import { shortChecksum } from './checksum';
 import { refuseEscapedStrings } from './standard-strings';
 import { validateSchemaName } from './identifiers';
 import { missingFilesError } from './missing-files';
-import { foreignHistoryNote, foreignHistoryRefusal, foreignHistoryTables } from './foreign-history';
+import { foreignHistoryNote, foreignHistoryRefusal, foreignHistoryTables } from './foreign-tables';
 import { appliedAsOther, computePlan, renumberedFile, type Plan, type PlanEntry } from './plan';
 import type { Driver, MigrationLock, Queryable, Session } from './ports';
 import { EMPTY_FILE_NOTE, isEmptyMigration, parseAllNow, runsOutsideTransaction, type Migration } from './source';
@@ -202,7 +202,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
 async function foreignHistoryFirst(reader: Queryable, pending: number, options: MigrateOptions): Promise<string | undefined> {
   const found = await foreignHistoryTables(reader);
   if (found.length === 0) return undefined;
-  if (options.ignoreForeignHistory) return foreignHistoryNote(found);
+  if (options.ignoreForeignHistory) return foreignHistoryNote(reader, found);
   throw await foreignHistoryRefusal(reader, found, pending);
 }
 

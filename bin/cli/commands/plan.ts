@@ -7,7 +7,7 @@
 import type { LintResult } from '../../../lambda/checks/lint';
 import { MigrationError } from '../../../lambda/engine/errors';
 import type { Driver, Queryable } from '../../../lambda/engine/ports';
-import { foreignHistoryRefusal, foreignHistoryTables } from '../../../lambda/engine/foreign-history';
+import { foreignHistoryRefusal, foreignHistoryTables } from '../../../lambda/engine/foreign-tables';
 import { planLocks, type LockPlan } from '../../../lambda/checks/locks/plan-locks';
 import { computePlan, type Plan } from '../../../lambda/engine/plan';
 import { EMPTY_FILE_NOTE, isEmptyMigration, loadMigrations, type Migration } from '../../../lambda/engine/source';
@@ -98,7 +98,7 @@ function refusalOf(driver: Pick<Driver, 'assertRunnable'>, pending: Migration[])
   }
 }
 
-/** Nothing recorded, files pending, and another tool's history table here: migrate refuses (baseline first, `foreign-history.ts`). */
+/** Nothing recorded, files pending, and another tool's history table here: migrate refuses (baseline first, `foreign-tables.ts`). */
 async function foreignHistoryOf(session: Queryable, plan: Plan): Promise<Refusal | undefined> {
   if (plan.currentVersion !== null || plan.pending.length === 0) return undefined;
   const e = await foreignHistoryRefusal(session, await foreignHistoryTables(session), plan.pending.length);
