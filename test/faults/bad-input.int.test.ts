@@ -18,7 +18,7 @@ import { ENV } from '../../lambda/handler/constants';
 import { createHandlers, type OnEventRequest } from '../../lambda/handler/handler';
 import { catalogFingerprint } from '../support/catalog-fingerprint';
 import { ROOT } from '../support/cli';
-import { dropDatabases, freshDatabase, targets } from '../support/db';
+import { dropDatabases, freshDatabase, targets, withClient } from '../support/db';
 import { tempDir } from '../support/files';
 import { context, envOf, handlerRig, SECRET_ARN } from './handler-rig';
 import { leaks, Transcript } from './support';
@@ -254,6 +254,25 @@ describe(`Bad input: custom-resource events, on ${target.name}`, () => {
       transcript.add(JSON.stringify(response));
       expect(response.Status).toBe('FAILED');
       expect(response.Reason).toContain('RequestType "Replace" is not Create, Update or Delete');
+      expect(await catalogFingerprint(r.url)).toBe(before);
+    } finally {
+      await r.done();
+    }
+  });
+
+  // Regression (exploratory tester): on a database Flyway migrated, the deploy ran every file again (a seed row twice) and succeeded.
+  it('a first deploy on a database Flyway migrated: CloudFormation gets FAILED naming its history table and the baseline to run first; nothing runs', async () => {
+    const r = await handlerRig(transcript, target, 'foreign_history', BASE);
+    try {
+      await withClient(r.url, (c) => c.query(`CREATE TABLE flyway_schema_history (installed_rank int PRIMARY KEY, version varchar(50), type varchar(20) NOT NULL, script varchar(1000) NOT NULL, success boolean NOT NULL);
+        INSERT INTO flyway_schema_history VALUES (1, '1', 'SQL', 'V1__base.sql', true)`));
+      const before = await catalogFingerprint(r.url);
+      const response = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+      transcript.add(JSON.stringify(response));
+      expect(response.Status).toBe('FAILED');
+      // The table is Flyway's role's: this function's role cannot read it, and the count is left out, not a failure of its own.
+      expect(response.Reason).toContain("ForeignHistoryError: public.flyway_schema_history (flyway's history) records migrations and schemaguard has recorded nothing here: migrate would run all 1 file again");
+      expect(response.Reason).toContain('fix: record the files flyway applied without running them, then migrate: schemaguard baseline --from flyway --database-url <this database>');
       expect(await catalogFingerprint(r.url)).toBe(before);
     } finally {
       await r.done();
