@@ -36,6 +36,7 @@ export interface CliOptions {
   lockRetries: number;
   allowAhead: boolean;
   outOfOrder: boolean;
+  ignoreForeignHistory: boolean;
   stateSchema: string;
   /** Where the embedded server keeps its data. */
   embeddedDir: string;
@@ -98,6 +99,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--lock-retries': { key: 'lockRetries', kind: 'int', value: 'N', for: MIGRATING, help: 'retries after a lock timeout, with backoff (default: 3)' },
   '--allow-ahead': { key: 'allowAhead', kind: 'bool', for: ['migrate', 'status'], help: 'succeed when the database has migrations the files do not (rollbacks)' },
   '--out-of-order': { key: 'outOfOrder', kind: 'bool', for: ['migrate', 'status'], help: 'apply pending migrations older than the newest applied one' },
+  '--ignore-foreign-history': { key: 'ignoreForeignHistory', kind: 'bool', for: ['migrate'], help: "run the files where another tool's history table is and schemaguard has recorded nothing (instead: baseline --from TOOL)" },
   '--state-schema': { key: 'stateSchema', kind: 'string', value: 'NAME', for: STATEFUL, help: "schema for schemaguard's state table (default: schemaguard)" },
   '--embedded-dir': { key: 'embeddedDir', kind: 'string', value: 'DIR', for: CONNECTING, help: 'data directory of the embedded server (default: .schemaguard)' },
   '--quiet': { key: 'quiet', kind: 'bool', help: 'no progress lines' },
@@ -130,6 +132,7 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
     lockRetries: 3,
     allowAhead: false,
     outOfOrder: false,
+    ignoreForeignHistory: false,
     stateSchema: 'schemaguard',
     embeddedDir: '.schemaguard',
     quiet: false,

@@ -13,7 +13,7 @@
  */
 import type { Driver, Queryable, Session } from '../engine/ports';
 import { databaseFields, isPgError, MigrationError, sqlstateOf, type MigrationErrorOptions } from '../engine/errors';
-import { FOREIGN_HISTORY_TABLES } from '../engine/foreign-history';
+import { FOREIGN_HISTORY_TABLES } from '../engine/foreign-tables';
 import type { Migration } from '../engine/source';
 import { DEFAULT_STATE_SCHEMA } from '../engine/state';
 import { diffCatalogs, formatDifferences, readCatalog, type Catalog, type CatalogOptions, type Difference } from '../schema/catalog';
@@ -163,7 +163,7 @@ export function viewsNotCompared(expected: Catalog, live: Catalog): string | und
     + `to compare them, the snapshot must come from a PostgreSQL ${live.serverMajor} server (schemaguard snapshot takes it on its embedded PostgreSQL, whatever this server runs): migrate a throwaway database on one and take its snapshot with takeSnapshot (schemaguard/engine), or compare pg_get_viewdef here with the migrations' CREATE VIEW by hand`;
 }
 
-/** A table only the live database has that is another tool's history (`foreign-history.ts`). */
+/** A table only the live database has that is another tool's history (`foreign-tables.ts`). */
 export function isForeignHistory(d: Difference): boolean {
   return d.kind === 'table' && d.change === 'only-in-b' && FOREIGN_HISTORY_TABLES.includes(d.name.slice(d.name.lastIndexOf('.') + 1));
 }

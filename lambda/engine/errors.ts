@@ -239,6 +239,27 @@ export class StateRefusalError extends MigrationError {
   }
 }
 
+/**
+ * `migrate` on a database another tool migrated (its history table is here)
+ * while schemaguard has recorded nothing: the files would run again on the
+ * schema that tool built. Nothing was run; `baseline --from` records them.
+ */
+export class ForeignHistoryError extends MigrationError {
+  /** The tool whose history it is (`flyway`, `node-pg-migrate`, …). */
+  readonly source: string;
+  /** How many migrations its table records as applied; undefined when it could not be read. */
+  readonly appliedCount?: number;
+  constructor(message: string, options: MigrationErrorOptions & { source: string; appliedCount?: number }) {
+    super(message, options);
+    this.name = 'ForeignHistoryError';
+    this.source = options.source;
+    this.appliedCount = options.appliedCount;
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), source: this.source, appliedCount: this.appliedCount };
+  }
+}
+
 /** The database could not be reached (or refused us) within the bounded retries. */
 export class ConnectionError extends MigrationError {
   constructor(message: string, options: MigrationErrorOptions = {}) {

@@ -15,6 +15,7 @@
  * directives, then the checks, then the body's statements. A body without
  * statements is not an error: the file is a no-op (see `source.ts`). Every one is an InputError (exit 2) with the file and line.
  */
+import { downMarker, downSectionError, type DownMarker } from './down-section';
 import { DURATION_FORMAT_HINT, MAX_DURATION_MS, parseDuration } from './duration';
 import { InputError } from './errors';
 import type { Allowance, Check, MigrationDirectives } from './migration';
@@ -52,6 +53,8 @@ export class MigrationParser implements ScanSink {
   private firstBlockRefusing?: SqlStatement;
   /** A check directive found inside a statement. */
   private splitBy?: { directive: Directive; statement: SqlStatement };
+  /** Another tool's down-section marker (`-- Down Migration`, `-- +goose Down`, …): a statement after it is refused. */
+  private down?: DownMarker;
 
   private readonly keepStatements: boolean;
   private readonly onStatement?: (s: SqlStatement) => void;
@@ -68,6 +71,7 @@ export class MigrationParser implements ScanSink {
   }
 
   comment(c: LineComment): void {
+    this.down ??= downMarker(c);
     for (const d of readDirectives([c])) {
       this.directives.push(d);
       if (d.name === 'check' && !d.nearMiss) this.checkRegions.push({ line: d.line, directive: d, statements: [] });
@@ -77,6 +81,8 @@ export class MigrationParser implements ScanSink {
   statement(s: SqlStatement): void {
     // Refused as soon as it is read: what follows it is not read as psql reads it (data lines, strings).
     refuseUnlikePsql(this.file, s);
+    // Refused as soon as it is read: it would undo the up section in the same run.
+    if (this.down) throw downSectionError(this.file, this.down, s.line);
     this.firstStatementLine = Math.min(this.firstStatementLine, s.line);
     const region = this.checkRegions.at(-1);
     if (region && s.line < region.line) this.splitBy ??= { directive: region.directive, statement: s };

@@ -2,9 +2,13 @@
  * The history tables of the tools a team moves from, read (never written) to
  * find the version `baseline --from` records up to:
  *
- * - Flyway: `flyway_schema_history` — successful rows with a version
- *   (`V3__add_index.sql` → 3); repeatable (`R__`) rows have none and are skipped.
- *   A dotted version (1.1) has no whole-number equivalent and is refused.
+ * - Flyway: `flyway_schema_history` — each version's latest row (highest
+ *   installed_rank): applied unless an undo (`UNDO_SQL`, …) or `DELETE` row
+ *   took it back; a failed one (`success = false`) is refused, as Flyway
+ *   refuses it; a `BASELINE` row says the schema up to its version predates
+ *   Flyway. `V3__add_index.sql` → 3; repeatable (`R__`) rows have no version
+ *   and are skipped. A dotted version (1.1) has no whole-number equivalent
+ *   and is refused.
  * - node-pg-migrate: `pgmigrations` — `name` is the file name without its
  *   extension (`1700000000000_create-users`), the version its number prefix.
  *
@@ -22,20 +26,55 @@ export interface ForeignHistory {
   table: string;
   /** Versions the tool recorded as applied, ascending. */
   versions: number[];
+  /** Flyway's `<< Flyway Baseline >>` version: the schema up to it was there before Flyway ran (files up to it need not have run). */
+  baselineVersion?: number;
 }
 
-const TABLES: Record<HistorySource, string> = { flyway: 'flyway_schema_history', 'node-pg-migrate': 'pgmigrations' };
+/** The history table `baseline --from` reads for each tool. */
+export const TABLES: Record<HistorySource, string> = { flyway: 'flyway_schema_history', 'node-pg-migrate': 'pgmigrations' };
 
-/** The other tools' history table names. */
-export const FOREIGN_HISTORY_TABLES: readonly string[] = Object.values(TABLES);
+/** Flyway's row types that take a version back (an undo, or a row `repair` marked deleted). */
+export const FLYWAY_UNDONE = ['UNDO_SQL', 'UNDO_JDBC', 'UNDO_SCRIPT', 'DELETE'];
 
 export async function readForeignHistory(q: Queryable, source: HistorySource): Promise<ForeignHistory> {
   const table = await findTable(q, source);
-  const raw = source === 'flyway'
-    ? (await q.query<{ v: string }>(`SELECT version AS v FROM ${table} WHERE success AND version IS NOT NULL ORDER BY installed_rank`)).rows.map((r) => r.v)
-    : (await q.query<{ v: string }>(`SELECT name AS v FROM ${table} ORDER BY id`)).rows.map((r) => r.v);
+  if (source === 'flyway') return readFlyway(q, table);
+  const raw = (await q.query<{ v: string }>(`SELECT name AS v FROM ${table} ORDER BY id`)).rows.map((r) => r.v);
   const versions = raw.map((v) => versionOf(source, v, table));
   return { source, table, versions: [...new Set(versions)].sort((a, b) => a - b) };
+}
+
+interface FlywayRow { rank: number; version: string | null; type: string; script: string; success: boolean }
+
+/**
+ * Each version's row with the highest installed_rank says where it stands,
+ * as Flyway reads its table: applied (SQL, JDBC, …), undone (UNDO_SQL,
+ * DELETE: not applied), the baseline (`<< Flyway Baseline >>`). A failed row
+ * is refused, as Flyway refuses to migrate past it.
+ */
+async function readFlyway(q: Queryable, table: string): Promise<ForeignHistory> {
+  const rows = (await q.query<FlywayRow>(
+    `SELECT installed_rank AS rank, version, type, script, success FROM ${table} ORDER BY installed_rank`,
+  )).rows;
+  const latest = new Map<string, FlywayRow>();
+  for (const r of rows) latest.set(r.version ?? `script:${r.script}`, r);
+  const failed = [...latest.values()].find((r) => !r.success);
+  if (failed) throw flywayFailed(table, failed);
+  const kept = [...latest.values()].filter((r) => r.version !== null && !FLYWAY_UNDONE.includes(r.type) && r.type !== 'SCHEMA');
+  const versions = kept.map((r) => versionOf('flyway', r.version!, table));
+  const base = kept.find((r) => r.type === 'BASELINE');
+  return {
+    source: 'flyway', table, versions: [...new Set(versions)].sort((a, b) => a - b),
+    baselineVersion: base ? versionOf('flyway', base.version!, table) : undefined,
+  };
+}
+
+function flywayFailed(table: string, r: FlywayRow): StateRefusalError {
+  const what = r.version === null ? `repeatable migration ${r.script}` : `migration to version ${r.version.trim()}`;
+  return new StateRefusalError(`baseline --from flyway: detected failed ${what} (${table}, installed_rank ${r.rank}, ${r.script}, success = false); nothing was recorded`, {
+    versions: [],
+    fix: `the failed migration may have left part of its change: repair that by hand (finish or undo it), then delete its row (flyway repair, or DELETE FROM ${table} WHERE installed_rank = ${r.rank}) and baseline --from flyway again; or baseline below it with schemaguard baseline VERSION, and let migrate run the file`,
+  });
 }
 
 async function findTable(q: Queryable, source: HistorySource): Promise<string> {
@@ -62,7 +101,8 @@ function versionOf(source: HistorySource, recorded: string, table: string): numb
 /**
  * The version to baseline to: the newest the tool applied. Every version it
  * applied must be a file here and every file up to that version must have
- * been applied by it, else the files do not describe that database.
+ * been applied by it (or lie at or below Flyway's baseline), else the files
+ * do not describe that database.
  */
 export function baselineVersionFrom(history: ForeignHistory, migrations: Migration[]): number {
   const newest = history.versions[history.versions.length - 1];
@@ -74,33 +114,32 @@ export function baselineVersionFrom(history: ForeignHistory, migrations: Migrati
   const files = new Set(migrations.map((m) => m.version));
   const applied = new Set(history.versions);
   const noFile = history.versions.filter((v) => !files.has(v));
-  const notApplied = migrations.filter((m) => m.version <= newest && !applied.has(m.version)).map((m) => m.file);
+  const covered = (v: number) => history.baselineVersion !== undefined && v <= history.baselineVersion;
+  const notApplied = migrations.filter((m) => m.version <= newest && !applied.has(m.version) && !covered(m.version));
+  if (history.baselineVersion !== undefined && noFile.includes(history.baselineVersion)) throw flywayBaselineError(history, history.baselineVersion);
   if (noFile.length || notApplied.length) {
-    throw new StateRefusalError(`baseline --from ${history.source}: ${history.table} and the files disagree${noFile.length ? `; applied there but no file here: ${noFile.join(', ')}` : ''}${notApplied.length ? `; files it never applied: ${notApplied.join(', ')}` : ''}; nothing was recorded`, {
-      versions: noFile, fix: `number each file as ${history.source} numbered it (the version it recorded), or pass the version: schemaguard baseline VERSION`,
+    throw new StateRefusalError(`baseline --from ${history.source}: ${history.table} and the files disagree${noFile.length ? `; applied there but no file here: ${noFile.join(', ')}` : ''}${notApplied.length ? `; files it never applied: ${notApplied.map((m) => m.file).join(', ')}` : ''}; nothing was recorded`, {
+      versions: noFile, fix: disagreementFix(history, migrations, noFile, notApplied),
     });
   }
   return newest;
 }
 
-/**
- * The other tools' history tables in the database (`schema.table` and the
- * tool), for a database where schemaguard has recorded nothing: its files
- * likely re-create a schema such a tool made, and `baseline --from` should
- * come first. One catalog query (the names as one JSON text: the RDS Data API takes no array parameters).
- */
-export async function foreignHistoryTables(q: Queryable): Promise<{ source: HistorySource; table: string }[]> {
-  const rows = (await q.query<{ t: string; name: string }>(
-    `SELECT format('%I.%I', n.nspname, c.relname) AS t, c.relname::text AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relname IN (SELECT json_array_elements_text($1::json)) AND c.relkind IN ('r', 'p') ORDER BY 1`, [JSON.stringify(FOREIGN_HISTORY_TABLES)],
-  )).rows;
-  return rows.map((r) => ({ source: (Object.keys(TABLES) as HistorySource[]).find((s) => TABLES[s] === r.name)!, table: r.t }));
+/** A file the tool never applied below one it did: run it by hand first, or baseline below it (the files above then run, again). */
+function disagreementFix(history: ForeignHistory, migrations: Migration[], noFile: number[], notApplied: Migration[]): string {
+  const renumber = `number each file as ${history.source} numbered it (the version it recorded)`;
+  const [first] = notApplied;
+  if (!first) return `${renumber}, or add a file for each version it applied`;
+  const below = migrations.filter((m) => m.version < first.version).at(-1);
+  const above = history.versions.filter((v) => v > first.version);
+  return `${noFile.length ? `${renumber}; ` : ''}${first.file} never ran there: run it by hand first (psql -f ${first.file}, checking it fits the schema as it is now), then baseline --from ${history.source} again`
+    + (below ? `; or baseline below it, schemaguard baseline ${below.version}, when the files above it may run again: migrate then runs ${first.file} and the files after it${above.length ? `, ${above.join(', ')} included, which ${history.source} applied already` : ''}` : '');
 }
 
-/** The note said before the first run on a database another tool migrated. */
-export function foreignHistoryNote(found: { source: HistorySource; table: string }[]): string | undefined {
-  const [first] = found;
-  if (!first) return undefined;
-  return `${found.map((f) => `${f.table} (${f.source}'s history)`).join(', ')} is here and schemaguard has recorded nothing yet: if these files re-create the schema ${first.source} made, `
-    + `stop and record them first, without running them: schemaguard baseline --from ${first.source} --reason …`;
+/** Flyway was baselined at a version no file has: the schema up to it was there before Flyway, and no file describes it. */
+function flywayBaselineError(history: ForeignHistory, version: number): StateRefusalError {
+  return new StateRefusalError(`baseline --from flyway: Flyway was baselined at version ${version} (${history.table}: << Flyway Baseline >>): the schema up to it was there before Flyway ran, and no file here has version ${version}; nothing was recorded`, {
+    versions: [version],
+    fix: `add a file ${version}_baseline.sql that creates that schema (pg_dump --schema-only of the database as it was at the baseline), then baseline --from flyway again; or, when your files up to a version already describe the database, schemaguard baseline VERSION`,
+  });
 }

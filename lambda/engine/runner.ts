@@ -16,7 +16,7 @@ import { shortChecksum } from './checksum';
 import { refuseEscapedStrings } from './standard-strings';
 import { validateSchemaName } from './identifiers';
 import { missingFilesError } from './missing-files';
-import { foreignHistoryNote, foreignHistoryTables } from './foreign-history';
+import { foreignHistoryNote, foreignHistoryRefusal, foreignHistoryTables } from './foreign-tables';
 import { appliedAsOther, computePlan, renumberedFile, type Plan, type PlanEntry } from './plan';
 import type { Driver, MigrationLock, Queryable, Session } from './ports';
 import { EMPTY_FILE_NOTE, isEmptyMigration, parseAllNow, runsOutsideTransaction, type Migration } from './source';
@@ -49,6 +49,13 @@ export interface MigrateOptions extends RunnerOptions {
   allowAhead?: boolean;
   /** Apply pending migrations older than the newest applied one. @default false */
   allowOutOfOrder?: boolean;
+  /**
+   * Run the files on a database another tool migrated (its history table is
+   * here: flyway_schema_history, pgmigrations, …) while schemaguard has
+   * recorded nothing, with a note. @default false - refused with a
+   * ForeignHistoryError: record what that tool applied first (`schemaguard baseline --from TOOL`)
+   */
+  ignoreForeignHistory?: boolean;
   /**
    * Epoch ms by which the caller must be done (a Lambda's deadline). No
    * migration starts when less than `reserveMs` is left, and statement_timeout
@@ -140,7 +147,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     refuse(plan, options);
     // A first run on a database another tool migrated: its files likely re-create what is there (baseline first).
     // Read before the applying session connects: through a pool of one server connection, that session holds it.
-    const foreignHistory = applied.length === 0 && plan.pending.length > 0 ? foreignHistoryNote(await foreignHistoryTables(reader)) : undefined;
+    const foreignHistory = applied.length === 0 && plan.pending.length > 0 ? await foreignHistoryFirst(reader, plan.pending.length, options) : undefined;
     if (plan.pending.length > 0) {
       if (!session) {
         opening = options.driver.connect();
@@ -190,6 +197,14 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     else if (opening) await opening.then((s) => s.close(), () => undefined);
     await lock.release();
   }
+}
+
+/** The note on a first run where another tool's history table is, when the caller said to go on; refused otherwise. */
+async function foreignHistoryFirst(reader: Queryable, pending: number, options: MigrateOptions): Promise<string | undefined> {
+  const found = await foreignHistoryTables(reader);
+  if (found.length === 0) return undefined;
+  if (options.ignoreForeignHistory) return foreignHistoryNote(reader, found);
+  throw await foreignHistoryRefusal(reader, found, pending);
 }
 
 /**

@@ -172,6 +172,7 @@ function parseText(file: string, pieces: Iterable<string>, keepStatements: boole
 
 function parseFileName(file: string): { version: number; name: string } {
   const m = FILE_NAME_PATTERN.exec(file);
+  refuseBackwardFile(file);
   if (!m) {
     // Flyway's versioned name (V3__add_index.sql) keeps its number: 3_add_index.sql.
     const flyway = /^V(\d+)__([A-Za-z0-9][A-Za-z0-9_.-]*)\.sql$/i.exec(file);
@@ -182,7 +183,9 @@ function parseFileName(file: string): { version: number; name: string } {
         ? `rename it to ${flyway[1]}_${flyway[2]}.sql (Flyway's V<version>__<name>.sql, with the number kept)`
         : renamed
           ? `rename it to ${renamed} (git mv ${file} ${renamed})`
-          : 'rename it to a number, an underscore and a name of letters, digits, _ . or -, e.g. 0004_add_lead_index.sql',
+          : /^R__/i.test(file)
+            ? `Flyway's repeatable migration: schemaguard has none. Put its current text in a new versioned file (the next number: NNNN_${file.slice(3).replace(/[^A-Za-z0-9_.-]+/g, '_')}, written to run on the schema as it is: CREATE OR REPLACE …), delete this one, and make each later change another new file`
+            : 'rename it to a number, an underscore and a name of letters, digits, _ . or -, e.g. 0004_add_lead_index.sql',
     });
   }
   const version = Number(m[1]);
@@ -190,6 +193,21 @@ function parseFileName(file: string): { version: number; name: string } {
     throw new InputError(`${file}: version ${m[1]} is too large`, { file, value: m[1], fix: 'use a version below 2^53' });
   }
   return { version, name: m[2]! };
+}
+
+/**
+ * Another tool's file that runs backwards: golang-migrate's
+ * `000001_init.down.sql` (read as a migration of its own, it would run after
+ * the up file) and Flyway's undo `U2__name.sql`. Deleted, not renamed:
+ * schemaguard runs forward only.
+ */
+function refuseBackwardFile(file: string): void {
+  const tool = /^\d+_.+\.down\.sql$/i.test(file) ? 'golang-migrate\'s down migration' : /^U\d+__.+\.sql$/i.test(file) ? 'Flyway\'s undo migration' : undefined;
+  if (!tool) return;
+  throw new InputError(`${file}: ${tool}, and schemaguard runs forward only (read as a migration, it would run forward too)`, {
+    file, value: file,
+    fix: `delete it (git rm ${file}): schemaguard has no down or undo migrations; a rollback is a new forward file`,
+  });
 }
 
 /**
@@ -380,6 +398,15 @@ export function skippedLookalikes(dir: string): string[] {
     return readdirSync(abs, { withFileTypes: true })
       .filter((e) => /^\d+[_-]/.test(e.name) && !e.name.toLowerCase().endsWith('.sql') && (e.isFile() || e.isSymbolicLink()))
       .map((e) => e.name).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** The files of `dir` named as golang-migrate's up files (`000001_init.up.sql`): they run, and their name keeps `.up`. */
+export function upFiles(dir: string): string[] {
+  try {
+    return readdirSync(resolve(dir)).filter((f) => /^\d+_.+\.up\.sql$/i.test(f)).sort();
   } catch {
     return [];
   }

@@ -18,7 +18,7 @@ import { ENV } from '../../lambda/handler/constants';
 import { createHandlers, type OnEventRequest } from '../../lambda/handler/handler';
 import { catalogFingerprint } from '../support/catalog-fingerprint';
 import { ROOT } from '../support/cli';
-import { dropDatabases, freshDatabase, targets } from '../support/db';
+import { dropDatabases, freshDatabase, targets, withClient } from '../support/db';
 import { tempDir } from '../support/files';
 import { context, envOf, handlerRig, SECRET_ARN } from './handler-rig';
 import { leaks, Transcript } from './support';
@@ -74,6 +74,11 @@ const FILE_CASES: Record<string, FileCase> = {
   'a psql variable': { files: { '2_var.sql': "INSERT INTO base VALUES (2);\nINSERT INTO base VALUES (:'next_id');" }, code: 2, message: "2_var.sql:2: psql variable :'next_id' is not SQL" },
   // Regression (newcomer): a bare one reached the server as a syntax error at ":" (exit 1, after the files before it).
   'a bare psql variable': { files: { '2_var.sql': 'INSERT INTO base VALUES (2);\nALTER TABLE :tbl ADD COLUMN c int;' }, code: 2, message: '2_var.sql:2: psql variable :tbl is not SQL' },
+  // Regression (exploratory tester): other tools' files got the rename-to-a-forward-file advice, and a Flyway placeholder reached the server as "syntax error at or near $".
+  'golang-migrate\'s down file': { files: { '000002_init.up.sql': 'INSERT INTO base VALUES (2);', '000002_init.down.sql': 'DELETE FROM base;' }, code: 2, message: '000002_init.down.sql: golang-migrate\'s down migration, and schemaguard runs forward only' },
+  'a Flyway undo file': { files: { 'U1__base.sql': 'DROP TABLE base;' }, code: 2, message: 'U1__base.sql: Flyway\'s undo migration, and schemaguard runs forward only' },
+  'a Flyway placeholder': { files: { '2_fw.sql': 'INSERT INTO base VALUES (2);\nCREATE TABLE ${flyway:defaultSchema}.t (id int);' }, code: 2, message: '2_fw.sql:2: Flyway placeholder ${flyway:defaultSchema} is not SQL' },
+  'a goose down section': { files: { '2_goose.sql': '-- +goose Up\nCREATE TABLE orders (id int);\n-- +goose Down\nDROP TABLE orders;' }, code: 2, message: '2_goose.sql:3: "-- +goose Down" starts goose\'s down section' },
   'COMMIT in a transactional file': { files: { '2_commit.sql': 'INSERT INTO base VALUES (2);\nCOMMIT;' }, code: 2, message: '2_commit.sql:2: COMMIT inside a transactional migration' },
   'END in a transactional file': { files: { '2_end.sql': 'INSERT INTO base VALUES (2);\nEND;' }, code: 2, message: '2_end.sql:2: END inside a transactional migration' },
   'START TRANSACTION in a transactional file': { files: { '2_start.sql': 'SELECT 1;\nSTART TRANSACTION;' }, code: 2, message: '2_start.sql:2: START TRANSACTION inside a transactional migration' },
@@ -249,6 +254,25 @@ describe(`Bad input: custom-resource events, on ${target.name}`, () => {
       transcript.add(JSON.stringify(response));
       expect(response.Status).toBe('FAILED');
       expect(response.Reason).toContain('RequestType "Replace" is not Create, Update or Delete');
+      expect(await catalogFingerprint(r.url)).toBe(before);
+    } finally {
+      await r.done();
+    }
+  });
+
+  // Regression (exploratory tester): on a database Flyway migrated, the deploy ran every file again (a seed row twice) and succeeded.
+  it('a first deploy on a database Flyway migrated: CloudFormation gets FAILED naming its history table and the baseline to run first; nothing runs', async () => {
+    const r = await handlerRig(transcript, target, 'foreign_history', BASE);
+    try {
+      await withClient(r.url, (c) => c.query(`CREATE TABLE flyway_schema_history (installed_rank int PRIMARY KEY, version varchar(50), type varchar(20) NOT NULL, script varchar(1000) NOT NULL, success boolean NOT NULL);
+        INSERT INTO flyway_schema_history VALUES (1, '1', 'SQL', 'V1__base.sql', true)`));
+      const before = await catalogFingerprint(r.url);
+      const response = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+      transcript.add(JSON.stringify(response));
+      expect(response.Status).toBe('FAILED');
+      // The table is Flyway's role's: this function's role cannot read it, and the count is left out, not a failure of its own.
+      expect(response.Reason).toContain("ForeignHistoryError: public.flyway_schema_history (flyway's history) records migrations and schemaguard has recorded nothing here: migrate would run all 1 file again");
+      expect(response.Reason).toContain('fix: record the files flyway applied without running them, then migrate: schemaguard baseline --from flyway --database-url <this database>');
       expect(await catalogFingerprint(r.url)).toBe(before);
     } finally {
       await r.done();

@@ -295,6 +295,9 @@ describe('Class: SchemaMigrations', () => {
       [{ '1_a.sql': '-- schemaguard:lock-timout=5s\nSELECT 1;' }, '1_a.sql:1:'],
       // Regression (newcomer): an unedited `schemaguard new` file was recorded as a no-op, and the SQL written into it later never ran.
       [{ '0001_add_nickname.sql': migrationTemplate('0001_add_nickname.sql') }, '0001_add_nickname.sql is still the template schemaguard new wrote'],
+      // Regression (exploratory tester): a dbmate file's down section ran right after its up section.
+      [{ '1_orders.sql': '-- migrate:up\nCREATE TABLE orders (id int);\n-- migrate:down\nDROP TABLE orders;' }, '1_orders.sql:3: "-- migrate:down" starts dbmate\'s down section'],
+      [{ '000001_init.up.sql': 'SELECT 1;', '000001_init.down.sql': 'SELECT 2;' }, '000001_init.down.sql: golang-migrate\'s down migration'],
     ])('refuses at synth the migrations %j that the handler would refuse, with its message and fix', (files, message) => {
       const { s, props } = base();
       const dir = tempDir(files);

@@ -3,7 +3,7 @@ import { parseDatabaseUrl, PgDriver } from '../../../lambda/driver/pg/pg-driver'
 import { InputError } from '../../../lambda/engine/errors';
 import { validateSchemaName } from '../../../lambda/engine/identifiers';
 import type { Redactor } from '../../../lambda/engine/redact';
-import { skippedLookalikes } from '../../../lambda/engine/source';
+import { skippedLookalikes, upFiles } from '../../../lambda/engine/source';
 import { describeSubfolders, sqlSubfolders } from '../../../lambda/engine/subfolders';
 import type { CliOptions } from '../args';
 import { startEmbedded, type EmbeddedServer } from '../embedded';
@@ -104,6 +104,8 @@ export function warnAboutFiles(ctx: Pick<CommandContext, 'opts' | 'err'>, count:
   if (skipped.length) ctx.err(`note: ${dir}/: skipped ${skipped.join(', ')}: named like migrations, but only <version>_<name>.sql files are read (rename to .sql to apply)`);
   const nested = sqlSubfolders(dir);
   if (nested.length) ctx.err(subfolderWarning(dir, nested));
+  const ups = upFiles(dir);
+  if (ups.length) ctx.err(`note: ${dir}/: ${ups.join(', ')} keep${ups.length === 1 ? 's' : ''} golang-migrate's .up in the name (${ups[0]!.replace(/\.up\.sql$/i, '.sql')} reads better): rename while no database has applied ${ups.length === 1 ? 'it' : 'them'} (a database records the name)`);
 }
 
 /** .sql files in subfolders of --dir: never read (no recursion), said once with the folders and the fix. */

@@ -22,6 +22,7 @@ export async function migrateCommand(ctx: CommandContext): Promise<number> {
       driver, migrations, stateSchema: stateSchemaFlag(opts), appliedBy: appliedBy(ctx.env),
       lockWaitMs: opts.lockWaitMs, lockTimeoutMs: opts.lockTimeoutMs, statementTimeoutMs: opts.statementTimeoutMs,
       lockRetries: opts.lockRetries, allowAhead: opts.allowAhead, source: opts.dir, allowOutOfOrder: opts.outOfOrder,
+      ignoreForeignHistory: opts.ignoreForeignHistory,
       onEvent: (e) => {
         run.onEvent(e);
         // --lock-wait 0 makes one try: no "waiting" line before the refusal that names the holder.

@@ -6,7 +6,8 @@
  */
 import type { LintResult } from '../../../lambda/checks/lint';
 import { MigrationError } from '../../../lambda/engine/errors';
-import type { Driver } from '../../../lambda/engine/ports';
+import type { Driver, Queryable } from '../../../lambda/engine/ports';
+import { foreignHistoryRefusal, foreignHistoryTables } from '../../../lambda/engine/foreign-tables';
 import { planLocks, type LockPlan } from '../../../lambda/checks/locks/plan-locks';
 import { computePlan, type Plan } from '../../../lambda/engine/plan';
 import { EMPTY_FILE_NOTE, isEmptyMigration, loadMigrations, type Migration } from '../../../lambda/engine/source';
@@ -71,7 +72,7 @@ async function livePlan(ctx: CommandContext, migrations: Migration[], early: Ear
       // What migrate refuses (exit 2): a file still as `schemaguard new` wrote it.
       refuseUnwrittenTemplates(plan.pending, ctx.opts.dir);
       const target = `${driver.target}${where}`;
-      const refusal = refusalOf(driver, plan.pending);
+      const refusal = refusalOf(driver, plan.pending) ?? await foreignHistoryOf(session, plan);
       early?.(target, plan, refusal);
       // One read of the functions and domains: the lock plan's rewrite answer and lint's come from the same facts.
       const context = await planLintContext(migrations, plan, session, ctx.progress);
@@ -95,6 +96,13 @@ function refusalOf(driver: Pick<Driver, 'assertRunnable'>, pending: Migration[])
     // Its words are migrate's; plan runs nothing either way.
     return { message: e.message.replace(/; nothing was run$/, ''), fix: e.fix };
   }
+}
+
+/** Nothing recorded, files pending, and another tool's history table here: migrate refuses (baseline first, `foreign-tables.ts`). */
+async function foreignHistoryOf(session: Queryable, plan: Plan): Promise<Refusal | undefined> {
+  if (plan.currentVersion !== null || plan.pending.length === 0) return undefined;
+  const e = await foreignHistoryRefusal(session, await foreignHistoryTables(session), plan.pending.length);
+  return e && { message: e.message.replace(/; nothing was run$/, ''), fix: e.fix };
 }
 
 export function planJson(r: PlanReport): Record<string, unknown> {

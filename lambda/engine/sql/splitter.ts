@@ -144,6 +144,7 @@ export class StatementScanner {
       if (kind === 'block-comment') continue;
       if (kind === 'symbol' && window.charCodeAt(token.offset) === BACKSLASH) throw this.handOut(found, token.offset, metaCommand(window, token.token(), this.options.file));
       if (kind === 'symbol' && isPsqlVariable(window, token.offset)) throw this.handOut(found, token.offset, psqlVariable(window, token.token(), this.options.file));
+      if (kind === 'symbol' && FLYWAY_PLACEHOLDER.test(window.slice(token.offset, token.offset + 200))) throw this.handOut(found, token.offset, flywayPlaceholder(window, token.token(), this.options.file));
       collector.add(token);
     }
     if (final) collector.finish(window.length, false);
@@ -335,6 +336,17 @@ function psqlVariable(input: string, token: Token, file: string | undefined): In
   return new InputError(`${file ?? 'SQL'}:${token.line}: psql variable ${variable} is not SQL`, {
     file, line: token.line, value: variable,
     fix: 'write the value itself: psql replaces its variables (:name, :\'name\', :"name") before sending, schemaguard sends SQL to the server as written; for a value that differs per environment, set it in the database (ALTER DATABASE … SET app.name = …) and read it with current_setting(\'app.name\')',
+  });
+}
+
+/** Flyway's placeholder, `${name}` or `${flyway:defaultSchema}`, where SQL has no `${`. */
+const FLYWAY_PLACEHOLDER = /^\$\{[A-Za-z_][\w.:-]*\}/;
+
+function flywayPlaceholder(input: string, token: Token, file: string | undefined): InputError {
+  const placeholder = FLYWAY_PLACEHOLDER.exec(input.slice(token.offset, token.offset + 200))![0];
+  return new InputError(`${file ?? 'SQL'}:${token.line}: Flyway placeholder ${placeholder} is not SQL`, {
+    file, line: token.line, value: placeholder,
+    fix: 'write the value itself: Flyway replaces its placeholders before sending, schemaguard sends SQL to the server as written (inside strings and function bodies too, where they are not refused); for ${flyway:defaultSchema} write the schema\'s name; for a value that differs per environment, set it in the database (ALTER DATABASE … SET app.name = …) and read it with current_setting(\'app.name\')',
   });
 }
 

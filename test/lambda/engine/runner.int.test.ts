@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  CheckFailedError, ChecksumMismatchError, DatabaseAheadError, InputError, LockTimeoutError, MigrationError, OutOfOrderError, StatementError,
+  CheckFailedError, ChecksumMismatchError, DatabaseAheadError, ForeignHistoryError, InputError, LockTimeoutError, MigrationError, OutOfOrderError, StatementError,
 } from '../../../lambda/engine/errors';
 import type { Driver } from '../../../lambda/engine/ports';
 import { migrate } from '../../../lambda/engine/runner';
@@ -394,5 +394,28 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: mi
     expect(await appliedVersions(url)).toEqual([1]);
     expect(await tables(url)).toBe('a');
     await d.end();
+  });
+});
+
+describe.each(driverCases())('Function: migrate, another tool\'s history on $name', ({ target, driver }) => {
+  // Regression (exploratory tester): a note, then every file node-pg-migrate had applied ran again (a seed row twice), outcome applied.
+  it('refuses a first run where pgmigrations records applied migrations, before anything runs; ignoreForeignHistory runs them with the note', async () => {
+    const url = await freshDatabase(target, 'foreign_history');
+    await withClient(url, (c) => c.query(`CREATE TABLE pgmigrations (id serial PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL);
+      INSERT INTO pgmigrations (name, run_on) VALUES ('1_seed', now()); CREATE TABLE plans (name text); INSERT INTO plans VALUES ('free')`));
+    const dir = tempDir({ '1_seed.sql': "CREATE TABLE IF NOT EXISTS plans (name text);\nINSERT INTO plans VALUES ('free');" });
+
+    const e = await rejection<ForeignHistoryError>(runEngine(driver, url, dir));
+
+    expect(e).toBeInstanceOf(ForeignHistoryError);
+    expect(e.exitCode).toBe(1);
+    expect(e.message).toBe("public.pgmigrations (node-pg-migrate's history) records 1 applied migration and schemaguard has recorded nothing here: migrate would run all 1 file again on the schema node-pg-migrate built; nothing was run");
+    expect(e.fix).toMatch(/^record the files node-pg-migrate applied without running them, then migrate: schemaguard baseline --from node-pg-migrate /);
+    expect(await rows(url, 'SELECT count(*)::int AS n FROM plans')).toEqual([{ n: 1 }]);
+    expect(await rows(url, "SELECT to_regclass('schemaguard.applied_migrations') AS t")).toEqual([{ t: null }]);
+
+    const run = await runEngine(driver, url, dir, { ignoreForeignHistory: true });
+    expect(run.outcome).toBe('applied');
+    expect(run.events.some((ev) => ev.type === 'note' && ev.message.startsWith("public.pgmigrations (node-pg-migrate's history) is here"))).toBe(true);
   });
 });

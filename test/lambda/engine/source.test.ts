@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checksum } from '../../../lambda/engine/checksum';
 import { InputError } from '../../../lambda/engine/errors';
 import { pipelinable } from '../../../lambda/engine/apply-pipeline';
-import { bodyBatches, IN_MEMORY_BYTES, isEmptyMigration, loadMigrations, parseMigration, parseNow, runsOutsideTransaction } from '../../../lambda/engine/source';
+import { bodyBatches, IN_MEMORY_BYTES, isEmptyMigration, loadMigrations, parseMigration, parseNow, runsOutsideTransaction, validateMigrationText } from '../../../lambda/engine/source';
 import { splitSql } from '../../../lambda/engine/sql/splitter';
 import { addFile, tempDir } from '../../support/files';
 
@@ -341,5 +341,24 @@ describe('Function: loadMigrations, a file over IN_MEMORY_BYTES', () => {
     const line = bad.split('\n').length;
     const e = inputError(() => loadMigrations(tempDir({ '1_big.sql': bad })));
     expect(e.message).toBe(`1_big.sql:${line}: unterminated quoted string`);
+  });
+});
+
+describe('Function: validateMigrationText, another tool\'s down section (what lint reads)', () => {
+  it('refuses a statement below a down marker of sql-migrate, node-pg-migrate in any case, not one inside a string or a body', () => {
+    expect(inputError(() => validateMigrationText('1_a.sql', '-- +migrate Up\nSELECT 1;\n-- +migrate Down\nSELECT 2;')).line).toBe(3);
+    expect(inputError(() => validateMigrationText('1_a.sql', 'SELECT 1;\n--down migration\nSELECT 2;')).message).toMatch(/^1_a\.sql:2: "--down migration" starts node-pg-migrate's down section/);
+    expect(() => validateMigrationText('1_a.sql', "SELECT '\n-- migrate:down\n';\nSELECT 1; -- migrate:down\nSELECT 2;")).not.toThrow();
+  });
+});
+
+describe('Function: loadMigrations, other tools\' file names', () => {
+  // Regression (exploratory tester): a down or undo file was told to be renamed to a forward file, a repeatable got the generic advice.
+  it('says to delete a down or undo file, turn a repeatable into versioned files, and reads an .up.sql file', () => {
+    expect(inputError(() => loadMigrations(tempDir({ '000001_init.up.sql': 'SELECT 1;', '000001_init.down.sql': 'SELECT 2;' }))).fix)
+      .toBe('delete it (git rm 000001_init.down.sql): schemaguard has no down or undo migrations; a rollback is a new forward file');
+    expect(inputError(() => loadMigrations(tempDir({ 'U2__add.sql': 'SELECT 1;' }))).message).toBe('U2__add.sql: Flyway\'s undo migration, and schemaguard runs forward only (read as a migration, it would run forward too)');
+    expect(inputError(() => loadMigrations(tempDir({ 'R__views.sql': 'SELECT 1;' }))).fix).toMatch(/^Flyway's repeatable migration: schemaguard has none\. Put its current text in a new versioned file \(the next number: NNNN_views\.sql,/);
+    expect(loadMigrations(tempDir({ '000001_init.up.sql': 'SELECT 1;' })).map((m) => m.name)).toEqual(['init.up']);
   });
 });

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
 import { ROOT, runCli } from '../../../support/cli';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
-import { tempDir } from '../../../support/files';
+import { addFile, tempDir } from '../../../support/files';
 
 afterAll(dropDatabases);
 
@@ -52,7 +52,7 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
   });
 
   // Regression (helper): with the baseline forgotten, status showed every file pending and migrate failed on "relation already exists", neither naming the other tool's history.
-  it('a forgotten baseline: status and migrate name the other tool\'s history table and the baseline to run', async () => {
+  it('a forgotten baseline: status names the other tool\'s history table and the baseline to run', async () => {
     const url = await freshDatabase(target, 'from_forgotten');
     await withClient(url, async (c) => {
       await c.query(FLYWAY_HISTORY);
@@ -65,10 +65,6 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
     const status = await runCli(['status', '--dir', dir, '--database-url', url]);
     expect(status.code).toBe(0);
     expect(status.stdout).toContain(`note: ${note}`);
-    const m = await runCli(['migrate', '--dir', dir, '--database-url', url]);
-    expect(m.code).toBe(1);
-    expect(m.stderr).toContain(`note: ${note}`);
-    expect(m.stderr).toContain('relation "leads" already exists');
     // Once baselined, nothing is said.
     expect((await runCli(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', url])).code).toBe(0);
     const after = await runCli(['migrate', '--dir', dir, '--database-url', url]);
@@ -76,31 +72,102 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
     expect(after.stderr).not.toContain('flyway');
   });
 
-  it('flyway: successful versioned rows count, repeatable and failed ones do not; files it never ran are refused', async () => {
+  // Regression (exploratory tester): migrate printed "stop and record them first" and went on: every old migration ran again (a seed row twice, a value doubled), exit 0.
+  it('migrate on a database flyway migrated, nothing recorded: refused before anything runs, naming the table, its count and the baseline; --ignore-foreign-history runs them', async () => {
+    const url = await freshDatabase(target, 'from_refused');
+    await withClient(url, async (c) => {
+      await c.query(FLYWAY_HISTORY);
+      await c.query(`INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, installed_by, execution_time, success) VALUES
+        (1, '1', 'prices', 'SQL', 'V1__prices.sql', 'ci', 5, true), (2, '2', 'double', 'SQL', 'V2__double.sql', 'ci', 5, true)`);
+      await c.query('CREATE TABLE prices (v int); INSERT INTO prices VALUES (10); UPDATE prices SET v = v * 2');
+    });
+    const dir = tempDir({ '1_prices.sql': 'CREATE TABLE IF NOT EXISTS prices (v int);\nINSERT INTO prices VALUES (10);', '2_double.sql': 'UPDATE prices SET v = v * 2;' });
+    const before = await catalogFingerprint(url);
+
+    const m = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    const json = await runCli(['migrate', '--dir', dir, '--database-url', url, '--json']);
+    const plan = await runCli(['plan', '--dir', dir, '--database-url', url]);
+
+    expect(m.code).toBe(1);
+    expect(m.stderr).toContain('error: public.flyway_schema_history (flyway\'s history) records 2 applied migrations and schemaguard has recorded nothing here: migrate would run all 2 files again on the schema flyway built; nothing was run');
+    expect(m.stderr).toContain('fix: record the files flyway applied without running them, then migrate: schemaguard baseline --from flyway --database-url <this database>');
+    expect(JSON.parse(json.stdout)).toMatchObject({ error: 'ForeignHistoryError', table: 'public.flyway_schema_history', source: 'flyway', appliedCount: 2 });
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toContain('warning: migrate through this URL will refuse to run: public.flyway_schema_history (flyway\'s history) records 2 applied migrations');
+    expect(await rows(url, 'SELECT v FROM prices')).toEqual([{ v: 20 }]);
+    expect(await catalogFingerprint(url)).toBe(before);
+
+    const forced = await runCli(['migrate', '--dir', dir, '--database-url', url, '--ignore-foreign-history']);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stderr).toContain('note: public.flyway_schema_history (flyway\'s history) is here');
+    expect(await rows(url, 'SELECT v FROM prices ORDER BY v')).toEqual([{ v: 20 }, { v: 40 }]);
+  });
+
+  it('flyway: successful versioned rows count, repeatable ones do not; files it never ran are refused, with the fix to run them or baseline below them', async () => {
     const url = await freshDatabase(target, 'from_flyway');
     await withClient(url, async (c) => {
       await c.query(FLYWAY_HISTORY);
       await c.query(`INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, installed_by, execution_time, success) VALUES
         (1, '1', 'leads', 'SQL', 'V1__leads.sql', 'ci', 5, true),
         (2, '2', 'notes', 'SQL', 'V2__notes.sql', 'ci', 5, true),
-        (3, NULL, 'views', 'SQL', 'R__views.sql', 'ci', 5, true),
-        (4, '3', 'broken', 'SQL', 'V3__broken.sql', 'ci', 5, false)`);
+        (3, NULL, 'views', 'SQL', 'R__views.sql', 'ci', 5, true)`);
     });
     const dir = tempDir({ '1_leads.sql': 'SELECT 1;', '2_notes.sql': 'SELECT 2;', '3_broken.sql': 'SELECT 3;' });
     const ok = await runCli(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', url]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toContain('baseline 2: recorded 2 files');
 
+    // Regression (exploratory tester): the fix offered "schemaguard baseline VERSION", and baseline 4 recorded 3 as baselined though it never ran.
     const url2 = await freshDatabase(target, 'from_flyway_gap');
     await withClient(url2, async (c) => {
       await c.query(FLYWAY_HISTORY);
-      await c.query("INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, installed_by, execution_time, success) VALUES (1, '2', 'notes', 'SQL', 'V2__notes.sql', 'ci', 5, true)");
+      await c.query(`INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, installed_by, execution_time, success) VALUES
+        (1, '1', 'leads', 'SQL', 'V1__leads.sql', 'ci', 5, true), (2, '2', 'notes', 'SQL', 'V2__notes.sql', 'ci', 5, true), (3, '4', 'tags', 'SQL', 'V4__tags.sql', 'ci', 5, true)`);
     });
+    addFile(dir, '4_tags.sql', 'SELECT 4;');
     const before = await catalogFingerprint(url2);
     const gap = await runCli(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', url2]);
     expect(gap.code).toBe(1);
-    expect(gap.stderr).toContain('files it never applied: 1_leads.sql; nothing was recorded');
+    expect(gap.stderr).toContain('files it never applied: 3_broken.sql; nothing was recorded');
+    expect(gap.stderr).toContain('fix: 3_broken.sql never ran there: run it by hand first (psql -f 3_broken.sql, checking it fits the schema as it is now), then baseline --from flyway again; '
+      + 'or baseline below it, schemaguard baseline 2, when the files above it may run again: migrate then runs 3_broken.sql and the files after it, 4 included, which flyway applied already');
+    expect(gap.stderr).not.toContain('schemaguard baseline VERSION');
     expect(await catalogFingerprint(url2)).toBe(before);
+  });
+
+  // Regression (exploratory tester): an undo did not cancel its version (baseline recorded 2 though U2 undid it); a failed row was skipped silently; a BASELINE row read as a migration with no file.
+  it('flyway: each version\'s latest row counts: undone versions are left out, a failed one is refused, a baseline row is named', async () => {
+    const history = async (label: string, values: string) => {
+      const url = await freshDatabase(target, label);
+      await withClient(url, async (c) => {
+        await c.query(FLYWAY_HISTORY);
+        await c.query(`INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, installed_by, execution_time, success) VALUES ${values}`);
+      });
+      return url;
+    };
+    const dir = tempDir({ '1_leads.sql': 'SELECT 1;', '2_notes.sql': 'SELECT 2;', '3_tags.sql': 'SELECT 3;' });
+    const undone = await history('flyway_undo', `(1, '1', 'leads', 'SQL', 'V1__leads.sql', 'ci', 5, true), (2, '2', 'notes', 'SQL', 'V2__notes.sql', 'ci', 5, true),
+      (3, '2', 'notes', 'UNDO_SQL', 'U2__notes.sql', 'ci', 5, true)`);
+    const failed = await history('flyway_failed', `(1, '1', 'leads', 'SQL', 'V1__leads.sql', 'ci', 5, true), (2, '2', 'notes', 'SQL', 'V2__notes.sql', 'ci', 5, true),
+      (3, '3', 'tags', 'SQL', 'V3__tags.sql', 'ci', 5, false)`);
+    const based = await history('flyway_baselined', `(1, '5', '<< Flyway Baseline >>', 'BASELINE', '<< Flyway Baseline >>', 'ci', 0, true)`);
+
+    const u = await runCli(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', undone]);
+    const f = await runCli(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', failed]);
+    const b = await runCli(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', based]);
+    const m = await runCli(['migrate', '--dir', dir, '--database-url', failed, '--json']);
+
+    expect(u.code, u.stderr).toBe(0);
+    expect(u.stdout).toContain('baseline 1: recorded 1 file');
+    expect(await rows(undone, 'SELECT version FROM schemaguard.applied_migrations')).toEqual([{ version: '1' }]);
+    expect(f.code).toBe(1);
+    expect(f.stderr).toContain('baseline --from flyway: detected failed migration to version 3 (public.flyway_schema_history, installed_rank 3, V3__tags.sql, success = false); nothing was recorded');
+    expect(f.stderr).toContain('fix: the failed migration may have left part of its change: repair that by hand');
+    expect(JSON.parse(m.stdout)).toMatchObject({ error: 'ForeignHistoryError', appliedCount: 2 });
+    expect(b.code).toBe(1);
+    expect(b.stderr).toContain('baseline --from flyway: Flyway was baselined at version 5 (public.flyway_schema_history: << Flyway Baseline >>)');
+    expect(b.stderr).toContain('fix: add a file 5_baseline.sql that creates that schema');
+    expect(await rows(failed, "SELECT to_regclass('schemaguard.applied_migrations') AS t")).toEqual([{ t: null }]);
   });
 
   it('refuses a database without that history table (exit 2), and a version together with --from', async () => {

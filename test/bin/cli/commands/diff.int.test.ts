@@ -92,6 +92,13 @@ describe(`CLI: schemaguard diff on ${target.name}, on a migrated database`, () =
       });
   });
 
+  // Regression (exploratory tester): golang-migrate's schema_migrations and Prisma's _prisma_migrations were drift "only in live".
+  it('golang-migrate\'s and Prisma\'s history tables kept after adoption are a note, not drift (exit 0)', async () => {
+    await noteNotDrift('CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL); CREATE TABLE _prisma_migrations (id varchar(36) PRIMARY KEY, migration_name varchar(255) NOT NULL)',
+      'DROP TABLE schema_migrations, _prisma_migrations',
+      "note: another tool's history, not compared: public._prisma_migrations, public.schema_migrations (kept from before schemaguard; drop it once nothing reads it)");
+  });
+
   it('diff says when migrations are not applied yet, and exits 2 without a snapshot', async () => {
     const empty = await freshDatabase(target, 'cli_diff_empty');
     const r = await runCli(['diff', '--database-url', empty]);

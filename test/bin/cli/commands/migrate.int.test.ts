@@ -181,4 +181,16 @@ describe(`CLI: schemaguard migrate reads its files while it connects, on ${targe
     }
     expect(await rows(url, "SELECT to_regclass('b')::text AS b")).toEqual([{ b: null }]);
   });
+
+  // Regression (exploratory tester): golang-migrate's 000001_init.up.sql ran as "init.up", without a word about the name.
+  it('migrate notes golang-migrate\'s .up in a file name and the name without it, and runs the file', async () => {
+    const url = await freshDatabase(target, 'up_files');
+    const dir = tempDir({ '000001_init.up.sql': 'CREATE TABLE t (id int);' });
+
+    const r = await runCli(['migrate', '--quiet', '--dir', dir, '--database-url', url]);
+
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe(`note: ${dir}/: 000001_init.up.sql keeps golang-migrate's .up in the name (000001_init.sql reads better): rename while no database has applied it (a database records the name)\n`);
+    expect(await rows(url, "SELECT to_regclass('public.t')::text AS t")).toEqual([{ t: 't' }]);
+  });
 });

@@ -64,6 +64,9 @@ SELECT 3;`;
     ['INSERT INTO t VALUES (:next_id, 1)', 'psql variable :next_id is not SQL'],
     ['GRANT SELECT ON t TO :app_role', 'psql variable :app_role is not SQL'],
     ['CREATE INDEX i ON :tbl (a)', 'psql variable :tbl is not SQL'],
+    // Regression (exploratory tester): Flyway's placeholders reached the server as "syntax error at or near $".
+    ['CREATE TABLE ${flyway:defaultSchema}.t (a int)', 'Flyway placeholder ${flyway:defaultSchema} is not SQL'],
+    ["INSERT INTO t VALUES (1, ${name})", 'Flyway placeholder ${name} is not SQL'],
   ])('refuses %j with the line it starts on', (sql, message) => {
     let caught: unknown;
     try { splitSql(`SELECT 1;\n${sql}`, { file: 'x.sql' }); } catch (e) { caught = e; }

@@ -1,0 +1,48 @@
+/**
+ * The section markers other tools write in one SQL file holding both
+ * directions of a migration. schemaguard reads them as the comments they
+ * are and runs the whole file: the statements of a down section would run
+ * right after the up section (a file that creates a table and then drops
+ * it is recorded as applied, with no table). So a statement after a down
+ * marker is refused, before anything runs; an up marker on its own is a
+ * plain comment and stays (everything in such a file runs, as it should).
+ * A down marker with nothing after it (node-pg-migrate's template) runs
+ * nothing and is not refused.
+ */
+import { InputError } from './errors';
+import type { LineComment } from './sql/splitter';
+
+export interface DownMarker {
+  line: number;
+  /** The comment as written. */
+  text: string;
+  /** The tool whose marker it is. */
+  tool: string;
+}
+
+/** The down markers (the comment's text after `--`, leading spaces trimmed), as each tool reads them. */
+const DOWN_MARKERS: readonly { tool: string; pattern: RegExp }[] = [
+  { tool: 'node-pg-migrate', pattern: /^[\s-]*down\s+migration\b/i },
+  { tool: 'goose', pattern: /^\+goose\s+down\b/i },
+  { tool: 'sql-migrate', pattern: /^\+migrate\s+down\b/i },
+  { tool: 'dbmate', pattern: /^migrate:down\b/i },
+];
+
+/** The down marker a comment on its own line is, or undefined. */
+export function downMarker(c: LineComment): DownMarker | undefined {
+  if (!c.ownLine) return undefined;
+  const body = c.text.replace(/^--\s*/, '');
+  const found = DOWN_MARKERS.find((m) => m.pattern.test(body));
+  return found && { line: c.line, text: c.text.trim(), tool: found.tool };
+}
+
+/** The refusal of a file with statements (from `statementLine` on) below its down marker (exit 2). */
+export function downSectionError(file: string, marker: DownMarker, statementLine: number): InputError {
+  return new InputError(
+    `${file}:${marker.line}: "${marker.text}" starts ${marker.tool}'s down section, and schemaguard runs the whole file: the statements below it (from line ${statementLine}) would run right after the up section and undo it in the same migration`,
+    {
+      file, line: marker.line, value: marker.text,
+      fix: `keep only the up section: delete line ${marker.line} and everything below it (the up marker may stay, it is a comment). schemaguard has no down migrations: a rollback is a new forward file. If a database recorded this file already, its down section ran there too: check what it undid, put that in a new file, and accept the edited text with schemaguard repair VERSION --reason …`,
+    },
+  );
+}

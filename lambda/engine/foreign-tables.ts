@@ -1,0 +1,132 @@
+/**
+ * Other tools' history tables found on a database where schemaguard has
+ * recorded nothing: its files likely re-create a schema such a tool made, so
+ * `migrate` refuses (ForeignHistoryError) and `status` and `plan` say so,
+ * with what each table records (how many migrations, which failed) and the
+ * baseline to run first.
+ *
+ * - Flyway `flyway_schema_history`, node-pg-migrate `pgmigrations`:
+ *   `baseline --from` reads them (`foreign-history.ts`).
+ * - golang-migrate `schema_migrations (version bigint, dirty boolean)`: one
+ *   row, the version it reached; `dirty` means that migration failed midway.
+ *   (Another tool's `schema_migrations`, without those columns, is not it.)
+ * - Prisma `_prisma_migrations`: a row per migration; `finished_at IS NULL`
+ *   (not rolled back) is a failed one.
+ */
+import { ForeignHistoryError } from './errors';
+import { FLYWAY_UNDONE, TABLES, type HistorySource } from './foreign-history';
+import type { Queryable } from './ports';
+
+export type HistoryTool = HistorySource | 'golang-migrate' | 'prisma';
+
+interface ToolTable {
+  table: string;
+  /** One row `n`: the migrations it records as applied (`%s`: the table); none for a table of one row. */
+  count?: string;
+  /** Rows `f`: the failed migrations it records, as the tool names them. */
+  failed?: string;
+  /** One row `v`: the newest version it applied, for a tool `baseline --from` does not read. */
+  newest?: string;
+}
+
+const TOOLS: Record<HistoryTool, ToolTable> = {
+  flyway: {
+    table: TABLES.flyway,
+    count: `SELECT count(*)::int AS n FROM (SELECT DISTINCT ON (version) type, success FROM %s WHERE version IS NOT NULL ORDER BY version, installed_rank DESC) v
+      WHERE success AND type NOT IN ('SCHEMA', 'BASELINE', ${FLYWAY_UNDONE.map((t) => `'${t}'`).join(', ')})`,
+    failed: "SELECT 'version ' || coalesce(version, script) || ' (' || script || ', success = false)' AS f FROM %s WHERE NOT success ORDER BY installed_rank",
+  },
+  'node-pg-migrate': { table: TABLES['node-pg-migrate'], count: 'SELECT count(*)::int AS n FROM %s' },
+  'golang-migrate': {
+    table: 'schema_migrations',
+    failed: "SELECT 'version ' || version || ' (dirty = true)' AS f FROM %s WHERE dirty ORDER BY version",
+    newest: 'SELECT max(version)::text AS v FROM %s WHERE NOT dirty',
+  },
+  prisma: {
+    table: '_prisma_migrations',
+    count: 'SELECT count(*)::int AS n FROM %s WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
+    failed: "SELECT migration_name || ' (finished_at is null)' AS f FROM %s WHERE finished_at IS NULL AND rolled_back_at IS NULL ORDER BY started_at",
+    newest: "SELECT substring(max(migration_name) from '^[0-9]+') AS v FROM %s WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL",
+  },
+};
+
+/** The other tools' history table names (`diff` does not count them as drift). */
+export const FOREIGN_HISTORY_TABLES: readonly string[] = Object.values(TOOLS).map((t) => t.table);
+
+export interface ForeignHistoryTable {
+  source: HistoryTool;
+  /** `schema.table`. */
+  table: string;
+}
+
+/**
+ * The other tools' history tables in the database (`schema.table` and the
+ * tool). One catalog query (the names as one JSON text: the RDS Data API
+ * takes no array parameters); a `schema_migrations` counts only with
+ * golang-migrate's columns.
+ */
+export async function foreignHistoryTables(q: Queryable): Promise<ForeignHistoryTable[]> {
+  const rows = (await q.query<{ t: string; name: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS t, c.relname::text AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relname IN (SELECT json_array_elements_text($1::json)) AND c.relkind IN ('r', 'p')
+        AND (c.relname <> 'schema_migrations' OR (SELECT count(*) FROM pg_attribute a WHERE a.attrelid = c.oid AND NOT a.attisdropped
+          AND ((a.attname = 'version' AND a.atttypid = 'bigint'::regtype) OR (a.attname = 'dirty' AND a.atttypid = 'boolean'::regtype))) = 2)
+      ORDER BY 1`, [JSON.stringify(FOREIGN_HISTORY_TABLES)],
+  )).rows;
+  return rows.map((r) => ({ source: (Object.keys(TOOLS) as HistoryTool[]).find((s) => TOOLS[s].table === r.name)!, table: r.t }));
+}
+
+/** What a table records: how many applied migrations, the failed ones, the newest version; undefined fields when it cannot be read (no privilege, another layout). */
+async function recorded(q: Queryable, found: ForeignHistoryTable): Promise<{ count?: number; failed: string[]; newest?: string }> {
+  const tool = TOOLS[found.source];
+  const read = async <T>(sql: string | undefined, pick: (rows: Record<string, unknown>[]) => T): Promise<T | undefined> => {
+    if (!sql) return undefined;
+    try { return pick((await q.query<Record<string, unknown>>(sql.replace('%s', found.table))).rows); } catch { return undefined; }
+  };
+  return {
+    count: await read(tool.count, (r) => r[0]?.n as number | undefined),
+    failed: await read(tool.failed, (r) => r.map((x) => String(x.f))) ?? [],
+    newest: await read(tool.newest, (r) => (r[0]?.v ?? undefined) as string | undefined),
+  };
+}
+
+/** The command that records what the tool applied, with `flags`. */
+function baselineCommand(found: ForeignHistoryTable, newest: string | undefined, flags: string): string {
+  if (!TOOLS[found.source].newest) return `schemaguard baseline --from ${found.source} ${flags}`;
+  return `schemaguard baseline ${newest ?? 'VERSION'} ${flags} (the newest version ${found.source} applied${newest ? '' : ': the number its newest migration starts with'})`;
+}
+
+function failedPart(failed: string[]): string {
+  return failed.length ? `; it records ${failed.length === 1 ? 'a failed migration' : `${failed.length} failed migrations`}: ${failed.slice(0, 3).join(', ')} (repair what it left by hand first)` : '';
+}
+
+/** The note said before the first run on a database another tool migrated (status, plan, migrate --ignore-foreign-history). */
+export async function foreignHistoryNote(q: Queryable, found: ForeignHistoryTable[]): Promise<string | undefined> {
+  const [first] = found;
+  if (!first) return undefined;
+  const r = await recorded(q, first);
+  return `${found.map((f) => `${f.table} (${f.source}'s history)`).join(', ')} is here and schemaguard has recorded nothing yet${failedPart(r.failed)}: if these files re-create the schema ${first.source} made, `
+    + `stop and record them first, without running them: ${baselineCommand(first, r.newest, '--reason …')}`;
+}
+
+/**
+ * The refusal of `migrate` on a database another tool migrated while
+ * schemaguard has recorded nothing: its files would run again on the schema
+ * that tool built (a seed row twice, a value doubled). Read before anything runs.
+ */
+export async function foreignHistoryRefusal(q: Queryable, found: ForeignHistoryTable[], pending: number): Promise<ForeignHistoryError | undefined> {
+  const [first] = found;
+  if (!first) return undefined;
+  const r = await recorded(q, first);
+  const records = r.count !== undefined ? `records ${r.count} applied migration${r.count === 1 ? '' : 's'}` : r.newest ? `records migrations up to version ${r.newest}` : 'records migrations';
+  const others = found.length > 1 ? ` (also: ${found.slice(1).map((f) => `${f.table}, ${f.source}'s`).join('; ')})` : '';
+  return new ForeignHistoryError(
+    `${first.table} (${first.source}'s history) ${records}${others}${failedPart(r.failed)} and schemaguard has recorded nothing here: migrate would run all ${pending} file${pending === 1 ? '' : 's'} again on the schema ${first.source} built; nothing was run`,
+    {
+      table: first.table, source: first.source, appliedCount: r.count,
+      fix: `record the files ${first.source} applied without running them, then migrate: ${baselineCommand(first, r.newest, `--database-url <this database> --reason "adopted from ${first.source}"`)} `
+        + '(for the custom resource, run it once before the deploy). If these files do not re-create what it made (a new schema beside it), '
+        + 'run them once with schemaguard migrate --ignore-foreign-history (the engine\'s ignoreForeignHistory option): once schemaguard has recorded a migration it no longer asks',
+    },
+  );
+}
