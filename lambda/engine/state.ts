@@ -5,6 +5,7 @@
 import type { Queryable } from './ports';
 import { MigrationError } from './errors';
 import { quoteIdent } from './identifiers';
+import { stateDdlLockKey } from './runner-lock-names';
 
 export const DEFAULT_STATE_SCHEMA = 'schemaguard';
 export const STATE_TABLE = 'applied_migrations';
@@ -201,6 +202,8 @@ export async function stateUpgradeSkipped(q: Queryable, schema: string, columns:
  */
 export async function prepareState(q: Queryable, schema: string, columns: Set<string> | undefined): Promise<void> {
   if (!columns) {
+    // After a lease runner's creation of the lease table (and schema), and before its removal when it backs off from this runner.
+    await q.query('SELECT pg_advisory_xact_lock($1::bigint)', [stateDdlLockKey(schema)]);
     await q.query(createSchemaIfMissing(schema));
     for (const stmt of stateDdl(schema, false).split(';\n')) await q.query(stmt);
     return;
