@@ -50,28 +50,35 @@ export function leaseBlocker(h: LeaseHolderRow): Blocker {
 /**
  * The live (unexpired) leases on the runner lock, for a runner that holds the
  * advisory lock: [] when there is no lease table. An expired lease is taken
- * over as a lease runner would take it: its row is deleted in the same
- * statement, so the stalled runner that held it fails its next renewal or
- * commit fence instead of committing beside this one (a renewal can be late
- * without its runner having died: expiry alone does not stop it).
+ * over as a lease runner would take it: its row is deleted, so the stalled
+ * runner that held it fails its next renewal or commit fence instead of
+ * committing beside this one (a renewal can be late without its runner
+ * having died: expiry alone does not stop it). Reading needs SELECT on the
+ * table, a takeover DELETE; without them the run refuses before anything runs.
  */
 export async function otherLeases(q: Queryable, schema: string): Promise<Blocker[]> {
-  const exists = await q.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [table(schema)]);
-  if (!exists.rows[0]?.t) return [];
   try {
-    const r = await q.query<LeaseHolderRow>(
-      `WITH expired AS (DELETE FROM ${table(schema)} WHERE name = $1 AND expires_at <= clock_timestamp() RETURNING 1)
-       SELECT holder, owner, floor(extract(epoch FROM clock_timestamp() - acquired_at))::int AS held_for_s,
-              greatest(0, floor(extract(epoch FROM expires_at - clock_timestamp()) * 1000))::bigint AS expires_in_ms
-         FROM ${table(schema)} WHERE name = $1 AND expires_at > clock_timestamp()`,
+    const exists = await q.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [table(schema)]);
+    if (!exists.rows[0]?.t) return [];
+    const r = await q.query<LeaseHolderRow & { expired: boolean }>(
+      `SELECT holder, owner, floor(extract(epoch FROM clock_timestamp() - acquired_at))::int AS held_for_s,
+              greatest(0, floor(extract(epoch FROM expires_at - clock_timestamp()) * 1000))::bigint AS expires_in_ms,
+              expires_at <= clock_timestamp() AS expired
+         FROM ${table(schema)} WHERE name = $1`,
       [DEFAULT_LEASE_NAME],
     );
-    return r.rows.map(leaseBlocker);
+    if (r.rows.some((x) => x.expired)) {
+      await q.query(`DELETE FROM ${table(schema)} WHERE name = $1 AND expires_at <= clock_timestamp()`, [DEFAULT_LEASE_NAME]);
+    }
+    return r.rows.filter((x) => !x.expired).map(leaseBlocker);
   } catch (e) {
+    // Removed since to_regclass saw it, by a lease runner whose own row was the only one there (it backed off): no lease.
+    if (sqlstateOf(e) === '42P01' || sqlstateOf(e) === '3F000') return [];
     if (sqlstateOf(e) !== '42501') throw e;
+    const role = quoteIdent((await q.query<{ r: string }>('SELECT current_user AS r')).rows[0]!.r);
     throw new MigrationError(
-      `cannot read ${table(schema)}, where a runner through the RDS Data API or a connection pooler holds the migration lock: ${e instanceof Error ? e.message : String(e)}; nothing was run`,
-      { cause: e, sqlstate: '42501', fix: `have the table's owner run: GRANT SELECT, DELETE ON ${table(schema)} TO <the role migrate connects as>, so that a direct migrate and a lease holder exclude each other` },
+      `the runner lock's other form, a lease in ${table(schema)} (taken through the RDS Data API or a connection pooler), cannot be checked: ${e instanceof Error ? e.message : String(e)}; nothing was run`,
+      { cause: e, sqlstate: '42501', fix: `have the table's owner run: GRANT USAGE ON SCHEMA ${quoteIdent(schema)} TO ${role}; GRANT SELECT, DELETE ON ${table(schema)} TO ${role} (a direct migrate checks that no runner holds the lease, and takes an expired one over)` },
     );
   }
 }

@@ -5,16 +5,18 @@
  * as a deploy and an operator's `migrate` must. Each takes its own form and
  * then backs off from the other's.
  */
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LeaseLock } from '../../../lambda/driver/data-api/lease-lock';
+import { leaseDdl } from '../../../lambda/driver/data-api/lease-table';
 import { PgDriver } from '../../../lambda/driver/pg/pg-driver';
 import { LockWaitTimeoutError, MigrationError } from '../../../lambda/engine/errors';
 import type { Driver } from '../../../lambda/engine/ports';
 import { advisoryLockKey } from '../../../lambda/engine/runner-lock-names';
 import { migrate, type MigrateResult, type RunEvent } from '../../../lambda/engine/runner';
 import { loadMigrations } from '../../../lambda/engine/source';
-import { dropDatabases, freshDatabase, rows, targets } from '../../support/db';
+import { dropDatabases, freshDatabase, rows, targets, urlFor, withClient } from '../../support/db';
 import { makeDataApiDriver } from '../../support/drivers';
 import { rejection } from '../../support/engine';
 import { tempDir } from '../../support/files';
@@ -150,6 +152,41 @@ describe.each(targets)('The runner lock\'s two forms on $name', (target) => {
   });
 
   describe('Class: AdvisoryLock', () => {
+    it('refuses before anything runs, with the GRANT, when its role cannot read the lease table; SELECT, DELETE are enough', async () => {
+      const url = await freshDatabase(target, 'forms_lease_grants');
+      const role = `sg_direct_${randomBytes(4).toString('hex')}`;
+      const password = randomBytes(12).toString('hex');
+      const database = new URL(url).pathname.slice(1);
+      await withClient(url, async (c) => {
+        for (const stmt of leaseDdl('schemaguard')) await c.query(stmt);
+        await c.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+        await c.query(`GRANT USAGE ON SCHEMA schemaguard TO ${role}`);
+      });
+      const u = new URL(url);
+      u.username = role;
+      u.password = password;
+      try {
+        const lock = new PgDriver({ connectionString: u.toString() }).createLock({ stateSchema: 'schemaguard', owner: 'direct' });
+        const e = await rejection<MigrationError>(lock.acquire(0));
+        await lock.release();
+        expect(e.message).toMatch(/^the runner lock's other form, a lease in "schemaguard"\."runner_lease" \(taken through the RDS Data API or a connection pooler\), cannot be checked: permission denied for table runner_lease; nothing was run$/);
+        expect(e.fix).toBe(`have the table's owner run: GRANT USAGE ON SCHEMA "schemaguard" TO "${role}"; GRANT SELECT, DELETE ON "schemaguard"."runner_lease" TO "${role}" (a direct migrate checks that no runner holds the lease, and takes an expired one over)`);
+        // Nothing was run: the state table is not there (the lock went with its session, closed by release).
+        expect(await rows(url, "SELECT to_regclass('schemaguard.applied_migrations')::text AS t")).toEqual([{ t: null }]);
+
+        await withClient(url, (c) => c.query(`GRANT SELECT, DELETE ON schemaguard.runner_lease TO ${role}`));
+        const next = new PgDriver({ connectionString: u.toString() }).createLock({ stateSchema: 'schemaguard', owner: 'direct' });
+        // Waits, if need be, for the refused lock's server process to finish exiting.
+        await next.acquire(10_000);
+        await next.release();
+      } finally {
+        await withClient(urlFor(target, 'postgres'), async (c) => {
+          await c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+          await c.query(`DROP ROLE IF EXISTS ${role}`);
+        });
+      }
+    });
+
     it('takes an expired lease over (its row deleted): the stalled runner that held it can no longer commit', async () => {
       const url = await freshDatabase(target, 'forms_expired_lease');
       const stalled = new LeaseLock(makeDataApiDriver(url), { stateSchema: 'schemaguard', owner: 'stalled', ttlMs: 10_000 });
