@@ -64,7 +64,7 @@ export async function baseline(options: BaselineOptions): Promise<BaselineResult
     };
     if (todo.length === 0) return result;
     await state.transaction(async (q) => {
-      await ensureState(q, state.schema);
+      await ensureState(q, state.schema, { command: 'baseline', writes: "kind = 'baseline' and the --reason" });
       for (const m of todo) {
         await q.query(
           `INSERT INTO ${stateTable(state.schema)} (version, name, checksum, execution_ms, applied_by, kind, reason) VALUES ($1, $2, $3, 0, $4, 'baseline', $5)`,

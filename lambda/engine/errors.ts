@@ -136,6 +136,12 @@ export interface Blocker {
   heldForSeconds?: number;
 }
 
+/** How a runner-lock holder is named in a wait's message: `pid 4242 (schemaguard)`, or a lease (pid 0) and its owner. */
+export function holderName(h: Blocker): string {
+  if (h.pid === 0) return (h.state ?? 'lease').replace(/^lease( \S+?)?(,|$)/, `lease$1 of ${h.application ?? 'another runner'}$2`);
+  return `pid ${h.pid}${h.application ? ` (${h.application})` : ''}`;
+}
+
 /** `lock_timeout` was hit on every attempt; names the sessions that held the lock. */
 export class LockTimeoutError extends MigrationError {
   readonly blockers: Blocker[];

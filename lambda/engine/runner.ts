@@ -21,7 +21,7 @@ import { appliedAsOther, computePlan, renumberedFile, type Plan, type PlanEntry 
 import type { Driver, MigrationLock, Queryable, Session } from './ports';
 import { EMPTY_FILE_NOTE, isEmptyMigration, parseAllNow, runsOutsideTransaction, type Migration } from './source';
 import { refuseUnwrittenTemplates } from './template';
-import { DEFAULT_STATE_SCHEMA, prepareState, readApplied, readStateForRun, stateTable, stateUpToDate, type AppliedKey } from './state';
+import { DEFAULT_STATE_SCHEMA, prepareState, readApplied, readStateForRun, stateTable, stateUpgradeSkipped, stateUpToDate, type AppliedKey } from './state';
 
 export interface RunnerOptions {
   driver: Driver;
@@ -148,6 +148,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     // A first run on a database another tool migrated: its files likely re-create what is there (baseline first).
     // Read before the applying session connects: through a pool of one server connection, that session holds it.
     const foreignHistory = applied.length === 0 && plan.pending.length > 0 ? await foreignHistoryFirst(reader, plan.pending.length, options) : undefined;
+    // An earlier version's table this role may not alter: the run goes on without the new columns, and says so.
+    const upgradeSkipped = plan.pending.length > 0 ? await stateUpgradeSkipped(reader, schema, columns) : undefined;
     if (plan.pending.length > 0) {
       if (!session) {
         opening = options.driver.connect();
@@ -156,7 +158,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       // A new (or older) state table is made ready on the server while the
       // files are parsed, and committed only once they all parsed: a bad file
       // leaves the database as it was.
-      if (!stateUpToDate(columns)) {
+      if (!stateUpToDate(columns) && !upgradeSkipped) {
         preparing = (opening ?? Promise.resolve(session!))
           .then((s) => beginStateChange(s, schema, columns, options.lockTimeoutMs ?? 5000, lock.monitor));
         preparing.catch(() => undefined);
@@ -169,6 +171,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     options.driver.assertRunnable?.(plan.pending);
     emit({ type: 'plan', pending: plan.pending.length, applied: applied.length });
     if (foreignHistory) emit({ type: 'note', message: foreignHistory });
+    if (upgradeSkipped) emit({ type: 'note', message: upgradeSkipped });
 
     const result: MigrateResult = {
       outcome: 'up-to-date', applied: [], remaining: [], unknown: plan.unknown.map((u) => u.version),

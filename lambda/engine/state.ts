@@ -3,7 +3,9 @@
  * applied migration. Created on the first `migrate`, never by `plan`/`status`.
  */
 import type { Queryable } from './ports';
+import { MigrationError } from './errors';
 import { quoteIdent } from './identifiers';
+import { stateDdlLockKey } from './runner-lock-names';
 
 export const DEFAULT_STATE_SCHEMA = 'schemaguard';
 export const STATE_TABLE = 'applied_migrations';
@@ -103,13 +105,94 @@ export async function stateExists(q: Queryable, schema: string): Promise<boolean
  * version up to date (`kind`, `reason`: constant defaults, no rewrite).
  * Idempotent; call while holding the runner lock.
  */
-export async function ensureState(q: Queryable, schema: string): Promise<void> {
-  await prepareState(q, schema, await stateColumns(q, schema));
+export async function ensureState(q: Queryable, schema: string, needs?: StateNeed): Promise<void> {
+  const columns = await stateColumns(q, schema);
+  const missing = columns ? missingStateColumns(columns) : [];
+  if (missing.length > 0) {
+    const who = await stateOwnership(q, schema);
+    if (who && !who.mayAlter) {
+      // A role granted SELECT, INSERT on an earlier version's table: what writes neither column goes on without them.
+      if (!needs) return;
+      throw stateUpgradeRefusal(schema, missing, who, needs);
+    }
+  }
+  await prepareState(q, schema, columns);
+}
+
+/** What a state write records in the columns an earlier version's table lacks (`baseline`: kind and reason). */
+export interface StateNeed {
+  /** The command, for the message. */
+  command: string;
+  /** What it writes there. */
+  writes: string;
+}
+
+function stateUpgradeRefusal(schema: string, missing: string[], who: StateOwnership, needs: StateNeed): MigrationError {
+  const sql = stateUpgradeSql(schema, missing);
+  return new MigrationError(
+    `${needs.command}: ${stateTable(schema)} was made by an earlier schemaguard and lacks the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, where ${needs.command} records ${needs.writes}; `
+      + `schemaguard's own statement ${sql[0]} needs the table's owner (${quoteIdent(who.owner)}), and role ${quoteIdent(who.role)} is not: nothing was written`,
+    {
+      sqlstate: '42501', statement: sql[0],
+      fix: `have ${quoteIdent(who.owner)} (or a superuser) run once: ${sql.join('; ')}; then run ${needs.command} again (migrate and repair work without them)`,
+    },
+  );
 }
 
 /** True when `columns` (`stateColumns`) are those of the table this version writes: nothing for `prepareState` to do. */
 export function stateUpToDate(columns: Set<string> | undefined): boolean {
   return columns !== undefined && columns.has('kind') && columns.has('reason');
+}
+
+/** The columns this version writes that a table of an earlier version lacks (`stateColumns`). */
+export function missingStateColumns(columns: Set<string>): string[] {
+  return ['kind', 'reason'].filter((c) => !columns.has(c));
+}
+
+/** The one-time statements that bring an earlier version's state table up to date (what `prepareState` runs). */
+export function stateUpgradeSql(schema: string, missing: string[]): string[] {
+  return missing.map((c) => `ALTER TABLE ${stateTable(schema)} ADD COLUMN IF NOT EXISTS ${c === 'kind' ? KIND_COLUMN : REASON_COLUMN}`);
+}
+
+/** Who owns the state table, and whether the connected role may alter it (its owner, a member of the owner's role, or a superuser). */
+export interface StateOwnership {
+  owner: string;
+  role: string;
+  mayAlter: boolean;
+}
+
+export async function stateOwnership(q: Queryable, schema: string): Promise<StateOwnership | undefined> {
+  const r = await q.query<{ owner: string; role: string; may_alter: boolean }>(
+    `SELECT pg_get_userbyid(c.relowner) AS owner, current_user AS role, pg_has_role(c.relowner, 'USAGE') AS may_alter
+       FROM pg_class c WHERE c.oid = to_regclass(format('%I.%I', $1::text, $2::text))`,
+    [schema, STATE_TABLE],
+  );
+  const row = r.rows[0];
+  return row && { owner: row.owner, role: row.role, mayAlter: row.may_alter };
+}
+
+/**
+ * The note a run that goes on without the columns says once: the table's
+ * owner adds them (constant defaults, no rewrite), after which baseline can
+ * record its rows too.
+ */
+export function stateUpgradeNote(schema: string, missing: string[], who: StateOwnership): string {
+  return `${stateTable(schema)} was made by an earlier schemaguard and lacks the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; `
+    + `role ${quoteIdent(who.role)} does not own it (${quoteIdent(who.owner)} does), so this run goes on without them (it does not need them); `
+    + `baseline needs them: have ${quoteIdent(who.owner)} run once: ${stateUpgradeSql(schema, missing).join('; ')}`;
+}
+
+/**
+ * `migrate`'s answer to an earlier version's table that the connected role
+ * may not alter (granted SELECT, INSERT on it): the note it says once, and
+ * the run goes on without the columns (it writes neither). Undefined when
+ * nothing is missing or the role may add it: `prepareState` does.
+ */
+export async function stateUpgradeSkipped(q: Queryable, schema: string, columns: Set<string> | undefined): Promise<string | undefined> {
+  const missing = columns ? missingStateColumns(columns) : [];
+  if (missing.length === 0) return undefined;
+  const who = await stateOwnership(q, schema);
+  return who && !who.mayAlter ? stateUpgradeNote(schema, missing, who) : undefined;
 }
 
 /**
@@ -119,12 +202,13 @@ export function stateUpToDate(columns: Set<string> | undefined): boolean {
  */
 export async function prepareState(q: Queryable, schema: string, columns: Set<string> | undefined): Promise<void> {
   if (!columns) {
+    // After a lease runner's creation of the lease table (and schema), and before its removal when it backs off from this runner.
+    await q.query('SELECT pg_advisory_xact_lock($1::bigint)', [stateDdlLockKey(schema)]);
     await q.query(createSchemaIfMissing(schema));
     for (const stmt of stateDdl(schema, false).split(';\n')) await q.query(stmt);
     return;
   }
-  if (!columns.has('kind')) await q.query(`ALTER TABLE ${stateTable(schema)} ADD COLUMN IF NOT EXISTS ${KIND_COLUMN}`);
-  if (!columns.has('reason')) await q.query(`ALTER TABLE ${stateTable(schema)} ADD COLUMN IF NOT EXISTS ${REASON_COLUMN}`);
+  for (const stmt of stateUpgradeSql(schema, missingStateColumns(columns))) await q.query(stmt);
 }
 
 /** Create `repair`'s audit table if it is missing; call while holding the runner lock. */

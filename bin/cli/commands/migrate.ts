@@ -1,6 +1,6 @@
 /** `schemaguard migrate`: apply the pending migrations, a progress line each, then one summary. */
 import { hostname, userInfo } from 'node:os';
-import { CheckFailedError, LockTimeoutError, MigrationError, StatementError, type Blocker } from '../../../lambda/engine/errors';
+import { CheckFailedError, holderName, LockTimeoutError, MigrationError, StatementError, type Blocker } from '../../../lambda/engine/errors';
 import { migrate, type MigrateResult, type RunEvent } from '../../../lambda/engine/runner';
 import { loadMigrationsAsync } from '../../../lambda/engine/source';
 import { directivesOf } from '../format';
@@ -63,7 +63,7 @@ export function summary(result: MigrateResult): string {
 
 /** The progress line while another runner holds the lock. */
 export function lockWaitLine(holders: Blocker[]): string {
-  return `  waiting for the migration lock held by ${holders.map((h) => `pid ${h.pid}${h.application ? ` (${h.application})` : ''}`).join(', ') || 'another session'}`;
+  return `  waiting for the migration lock held by ${holders.map(holderName).join(', ') || 'another session'}`;
 }
 
 /** One progress line (stderr) per run event worth telling. */

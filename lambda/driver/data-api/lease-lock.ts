@@ -34,6 +34,13 @@
  *   found it, as one under the advisory lock does. A runner waiting for the
  *   lease meanwhile creates the table again.
  *
+ * - The advisory lock (`../pg/advisory-lock.ts`) is the same lock's other
+ *   form: once the lease is taken (committed), another session holding the
+ *   advisory key in pg_locks makes this runner back off — its row deleted
+ *   (with the table, when taking the lease created it) and the wait goes on
+ *   as for a busy lock (`../lease-holders.ts`). While it waits, pg_locks is
+ *   read before each upsert, so a direct runner's long run costs no writes.
+ *
  * Where PostgreSQL makes a wait unavoidable, and how it is bounded: two
  * runners inserting the first lease row at once wait for each other's insert
  * (one statement); a waiter's upsert that meets a renewal or a commit's fence
@@ -42,10 +49,12 @@
  * one.
  */
 import { randomUUID } from 'node:crypto';
-import { LockWaitTimeoutError, MigrationError, type Blocker } from '../../engine/errors';
+import { holderName, LockWaitTimeoutError, MigrationError, type Blocker } from '../../engine/errors';
 import type { Driver, MigrationLock, Queryable, Session } from '../../engine/ports';
-import { DEFAULT_LEASE_NAME, LEASE_TABLE } from '../../engine/runner-lock-names';
+import { advisoryLockKey, DEFAULT_LEASE_NAME, LEASE_TABLE } from '../../engine/runner-lock-names';
+import { leaseBlocker as toBlocker, type LeaseHolderRow as HolderRow } from '../lease-holders';
 import { pollForLock } from '../lock-poll';
+import { lockHolders } from '../pg/advisory-lock';
 import { ensureLeaseTable, isLeaseTableGone, leaseTable, removeLeaseTable, type LeaseTableCreation } from './lease-table';
 
 export { LEASE_TABLE };
@@ -80,13 +89,6 @@ export class LeaseLostError extends MigrationError {
   }
 }
 
-interface HolderRow {
-  holder: string;
-  owner: string;
-  held_for_s: number | string;
-  expires_in_ms: number | string;
-}
-
 export class LeaseLock implements MigrationLock {
   /** Unique per acquisition attempt object: two runners with the same owner never share a lease. */
   readonly holderId = randomUUID();
@@ -104,6 +106,10 @@ export class LeaseLock implements MigrationLock {
   private created?: LeaseTableCreation;
   /** A commit was fenced by this lease since it was taken: the run wrote to the database. */
   private committed = false;
+  /** The advisory lock's holders the last try found (it backed off, or did not write, for them). */
+  private advisory: Blocker[] = [];
+  /** Other runners' live leases the last try found. */
+  private seen: HolderRow[] = [];
 
   constructor(private readonly driver: Driver, private readonly options: LeaseLockOptions) {
     this.ttlMs = options.ttlMs ?? 60_000;
@@ -143,7 +149,9 @@ export class LeaseLock implements MigrationLock {
     this.session ??= await this.driver.connect();
     this.created = undefined;
     this.committed = false;
-    if (!await this.createTableTaking()) await this.waitForLease(waitMs, onWait);
+    this.seen = [];
+    this.advisory = [];
+    if (!(await this.advisoryFree() && await this.createTableTaking() && await this.clearOfAdvisory())) await this.waitForLease(waitMs, onWait);
     this.held = true;
     this.lost = undefined;
     this.startRenewing();
@@ -156,28 +164,57 @@ export class LeaseLock implements MigrationLock {
     return created !== undefined;
   }
 
+  /**
+   * Called once the lease is taken (committed): true when no other session
+   * holds the advisory lock; otherwise backs off — the lease row deleted, or
+   * the table removed when taking the lease created it — and says false.
+   */
+  private async clearOfAdvisory(): Promise<boolean> {
+    const s = this.session!;
+    if (await this.advisoryFree()) return true;
+    if (!await this.removeCreatedTable(s)) {
+      await s.query(`DELETE FROM ${this.table} WHERE name = $1 AND holder = $2`, [this.name, this.holderId]);
+    }
+    return false;
+  }
+
   private async waitForLease(waitMs: number, onWait?: (holders: Blocker[]) => void): Promise<void> {
-    let seen: HolderRow[] = [];
     await pollForLock({
       waitMs,
       backoff: { initialMs: Math.min(50, this.pollMs), maxMs: this.pollMs },
-      tryTake: async () => {
-        try {
-          seen = (await this.holders()).filter((h) => h.holder !== this.holderId && Number(h.expires_in_ms) > 0);
-          return seen.length === 0 && await this.tryTake(this.session!);
-        } catch (e) {
-          // The holder removed the table it had created (its run committed nothing): create it again, with the lease.
-          if (!isLeaseTableGone(e)) throw e;
-          seen = [];
-          return this.createTableTaking();
-        }
-      },
-      holders: async () => seen,
-      onBusy: (holders) => onWait?.(holders.map(toBlocker)),
-      timeout: (holders) => this.waitError(waitMs, holders),
+      tryTake: () => this.tryWhileWaiting(),
+      holders: async () => [...this.seen.map(toBlocker), ...this.advisory],
+      onBusy: (holders) => onWait?.(holders),
+      timeout: (holders) => this.waitError(waitMs, this.seen, holders),
       // Wake up when the current lease would expire, if that is sooner than the next step.
-      wakeWithinMs: () => (seen.length ? Math.max(10, Number(seen[0]!.expires_in_ms) + 5) : undefined),
+      wakeWithinMs: () => (this.seen.length ? Math.max(10, Number(this.seen[0]!.expires_in_ms) + 5) : undefined),
     });
+  }
+
+  /**
+   * One try of a waiting runner: reads first — another runner's live lease,
+   * then the advisory lock's holders — and writes (takes the lease) only when
+   * both are free, then looks for the advisory lock once more (`clearOfAdvisory`).
+   */
+  private async tryWhileWaiting(): Promise<boolean> {
+    const s = this.session!;
+    this.advisory = [];
+    try {
+      this.seen = (await this.holders()).filter((h) => h.holder !== this.holderId && Number(h.expires_in_ms) > 0);
+      if (this.seen.length > 0 || !await this.advisoryFree()) return false;
+      return await this.tryTake(s) && await this.clearOfAdvisory();
+    } catch (e) {
+      // The holder removed the table it had created (its run committed nothing): create it again, with the lease.
+      if (!isLeaseTableGone(e)) throw e;
+      this.seen = [];
+      return await this.advisoryFree() && await this.createTableTaking() && await this.clearOfAdvisory();
+    }
+  }
+
+  /** No other session holds the advisory lock (its holders are kept for the wait's report). */
+  private async advisoryFree(): Promise<boolean> {
+    this.advisory = await lockHolders(this.session!, advisoryLockKey(this.options.stateSchema));
+    return this.advisory.length === 0;
   }
 
   private async tryTake(q: Queryable): Promise<boolean> {
@@ -204,14 +241,16 @@ export class LeaseLock implements MigrationLock {
     return r.rows;
   }
 
-  private waitError(waitMs: number, holders: HolderRow[]): LockWaitTimeoutError {
-    const h = holders[0];
+  private waitError(waitMs: number, seen: HolderRow[], holders: Blocker[]): LockWaitTimeoutError {
+    const h = seen[0];
     const who = h
       ? `lease ${h.holder} of ${h.owner}, expires in ${Math.ceil(Number(h.expires_in_ms) / 1000)} s unless renewed`
-      : 'another runner';
+      : holders.length ? holders.map(holderName).join(', ') : 'another runner';
     return new LockWaitTimeoutError(`another migration runner holds the lock: ${who}; waited ${waitMs} ms`, {
-      holders: holders.map(toBlocker), holder: who,
-      fix: `wait for it to finish or raise --lock-wait; a runner that died leaves a lease that expires by itself within ${Math.ceil(this.ttlMs / 1000)} s`,
+      holders, holder: who,
+      fix: h || !holders.length
+        ? `wait for it to finish or raise --lock-wait; a runner that died leaves a lease that expires by itself within ${Math.ceil(this.ttlMs / 1000)} s`
+        : 'wait for it to finish (a runner connected to the server directly holds the advisory lock), raise --lock-wait, or end the holder with pg_terminate_backend(pid) if it is stuck',
     });
   }
 
@@ -305,12 +344,3 @@ export class LeaseLock implements MigrationLock {
   }
 }
 
-/** Lease holders have no server process; `pid` is 0 and the holder is named in `application`/`state`. */
-function toBlocker(h: HolderRow): Blocker {
-  return {
-    pid: 0,
-    application: h.owner,
-    state: `lease ${h.holder}, expires in ${Math.ceil(Number(h.expires_in_ms) / 1000)} s unless renewed`,
-    heldForSeconds: Number(h.held_for_s),
-  };
-}

@@ -19,7 +19,7 @@
 import { sqlstateOf } from '../../engine/errors';
 import { quoteIdent } from '../../engine/identifiers';
 import type { Queryable, Session } from '../../engine/ports';
-import { advisoryLockKey, LEASE_TABLE } from '../../engine/runner-lock-names';
+import { LEASE_TABLE, stateDdlLockKey } from '../../engine/runner-lock-names';
 import { sleep } from '../../engine/sleep';
 import { pollDelay } from '../lock-poll';
 import { lockHolders } from '../pg/advisory-lock';
@@ -67,7 +67,7 @@ export function isLeaseTableGone(e: unknown): boolean {
 }
 
 function ddlKey(schema: string): string {
-  return advisoryLockKey(`${schema}:lease-ddl`);
+  return stateDdlLockKey(schema);
 }
 
 /**

@@ -18,6 +18,10 @@
  *   check's transaction (lock_timeout 2 s, statement_timeout 15 s) delays an
  *   index build on its table by at most that transaction.
  *
+ * The lease (`../data-api/lease-lock.ts`) is the same lock's other form: once
+ * the session lock is taken, a live lease of another runner makes this one
+ * back off — unlock, and wait as for a busy lock (`../lease-holders.ts`).
+ *
  * The lock needs one server session. Behind a transaction-pooling proxy the
  * next statement may run in another session, and a session lock would stay
  * with a pooled server connection no client owns: every try therefore takes
@@ -26,9 +30,10 @@
  * driver recognises poolers when it connects and uses the lease instead.
  */
 import { randomBytes } from 'node:crypto';
-import { lockLostError, LockWaitTimeoutError, PoolerError, type Blocker } from '../../engine/errors';
+import { holderName, lockLostError, LockWaitTimeoutError, PoolerError, type Blocker } from '../../engine/errors';
 import type { Driver, MigrationLock, Session } from '../../engine/ports';
 import { advisoryLockKey } from '../../engine/runner-lock-names';
+import { otherLeases } from '../lease-holders';
 import { pollForLock } from '../lock-poll';
 
 export { advisoryLockKey };
@@ -67,9 +72,11 @@ export class AdvisoryLock implements MigrationLock {
   /** This run's own key, held by the lock's session once `heldSql` was asked. */
   private runKey?: string;
   readonly key: string;
+  /** The live leases the last try found after taking the lock (it backed off for them). */
+  private leases: Blocker[] = [];
 
   /** `session`: the connection to hold the lock on; by default the lock opens its own. */
-  constructor(private readonly driver: Driver, stateSchema: string, session?: Session) {
+  constructor(private readonly driver: Driver, private readonly stateSchema: string, session?: Session) {
     this.key = advisoryLockKey(stateSchema);
     this.session = session;
   }
@@ -83,7 +90,7 @@ export class AdvisoryLock implements MigrationLock {
     await pollForLock({
       waitMs,
       tryTake: () => this.tryTake(s),
-      holders: () => lockHolders(s, this.key),
+      holders: async () => [...await lockHolders(s, this.key), ...this.leases],
       onBusy: onWait,
       timeout: (holders) => this.waitError(waitMs, holders),
     });
@@ -98,12 +105,18 @@ export class AdvisoryLock implements MigrationLock {
         { fix: 'point --database-url (DATABASE_URL) at the database server itself for migrations, not at the pooler' },
       );
     }
-    return row.ok === true;
+    this.leases = [];
+    if (row.ok !== true) return false;
+    // Taken: now a runner holding the lease (the Data API, a pooler) sees it; and one that took the lease before, this one sees.
+    this.leases = await otherLeases(s, this.stateSchema);
+    if (this.leases.length === 0) return true;
+    await s.query('SELECT pg_advisory_unlock($1::bigint)', [this.key]);
+    return false;
   }
 
   private waitError(waitMs: number, holders: Blocker[]): LockWaitTimeoutError {
     const who = holders.length
-      ? holders.map((h) => `pid ${h.pid}${h.application ? ` (${h.application})` : ''}`).join(', ')
+      ? holders.map(holderName).join(', ')
       : 'another session';
     return new LockWaitTimeoutError(
       `another migration runner holds the lock: ${who}; waited ${waitMs} ms`,

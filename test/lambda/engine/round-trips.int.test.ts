@@ -154,7 +154,7 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: mi
     expect(await tables(url)).toEqual([]);
   }, 240_000);
 
-  it('sends each transactional file as one message, a file with checks as two; five round trips find nothing to do', async () => {
+  it('sends each transactional file as one message, a file with checks as two; six round trips find nothing to do', async () => {
     const url = await freshDatabase(target, 'count');
     const dir = tempDir({
       '1_a.sql': 'CREATE TABLE a (id int);',
@@ -173,8 +173,9 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: mi
     // A new database: the state table is created in a transaction of its own, committed once every file parsed.
     const [stateBegin, ...rest] = first.texts.slice(first.texts.indexOf('BEGIN; SET LOCAL …'));
     expect(stateBegin).toBe('BEGIN; SET LOCAL …');
-    expect(rest.slice(0, 4).map((s) => s.split(' ').slice(0, 3).join(' '))).toEqual(['DO $schemaguard$ BEGIN\n', 'CREATE TABLE IF', 'COMMENT ON TABLE', 'COMMIT']);
-    const work = rest.slice(4).filter((s) => s.startsWith('BEGIN') || s.includes('COMMIT'));
+    // Serialised with a lease runner creating (or, backing off, removing) the lease table and the schema.
+    expect(rest.slice(0, 5).map((s) => s.split(' ').slice(0, 3).join(' '))).toEqual(['SELECT pg_advisory_xact_lock($1::bigint)', 'DO $schemaguard$ BEGIN\n', 'CREATE TABLE IF', 'COMMENT ON TABLE', 'COMMIT']);
+    const work = rest.slice(5).filter((s) => s.startsWith('BEGIN') || s.includes('COMMIT'));
     const start = "BEGIN; SELECT set_config('lock_timeout', '5000', true), set_config('statement_timeout', '0', true)";
     expect(work.map((s) => s.slice(0, start.length))).toEqual([start, start, start, 'CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DEALLOCATE ALL; UNLISTEN *; DISCARD PLANS; DISCARD TEMP'.slice(0, start.length)]);
     // Files 1 and 2 were in flight together: 2 checks, after BEGIN, that 1 committed (the mark its state row set) and the runner lock is still taken.
@@ -187,14 +188,14 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: mi
     expect(work[1]).toMatch(/CREATE INDEX ON b \(id\)\n;\nINSERT INTO b VALUES \(1\)\n;\nCLOSE ALL; /);
     expect(work[2]).toContain('SELECT * FROM (\nSELECT 1 WHERE NOT EXISTS (SELECT FROM b)\n) AS schemaguard_check LIMIT 1001');
     expect(work[2]).not.toContain('COMMIT');
-    // Up to date: connect, try-lock, state exists?, read state, unlock.
-    expect(second.roundTrips).toBe(5);
+    // Up to date: connect, try-lock, a lease table (the lock's other form)?, state exists?, read state, unlock.
+    expect(second.roundTrips).toBe(6);
     expect(second.connections).toBe(1);
 
     // One new file, the state table up to date: its columns are read once, under the lock, and nothing prepares it.
     writeFileSync(join(dir, '4_d.sql'), 'CREATE TABLE d (id int);');
     const third = await run();
-    expect(third.texts.filter((s) => s.includes('to_regclass'))).toHaveLength(1);
+    expect(third.texts.filter((s) => s.includes('to_regclass') && s.includes('pg_attribute'))).toHaveLength(1);
     expect(third.texts.filter((s) => s.startsWith('BEGIN') || s.includes('COMMIT'))).toHaveLength(1);
   });
 });

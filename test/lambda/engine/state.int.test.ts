@@ -3,6 +3,7 @@
  * working: read as executed rows, upgraded in place by the next run that
  * writes under the runner lock, by every driver.
  */
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -12,7 +13,7 @@ import { LockTimeoutError, MigrationError } from '../../../lambda/engine/errors'
 import { migrate } from '../../../lambda/engine/runner';
 import { loadMigrations, loadMigrationsAsync } from '../../../lambda/engine/source';
 import { readApplied, readAppliedKeys } from '../../../lambda/engine/state';
-import { dropDatabases, freshDatabase, rows, withClient } from '../../support/db';
+import { dropDatabases, freshDatabase, rows, urlFor, withClient } from '../../support/db';
 import { driverCases } from '../../support/drivers';
 import { rejection, runEngine } from '../../support/engine';
 import { tempDir } from '../../support/files';
@@ -180,5 +181,77 @@ describe.each(driverCases())('State table of an earlier version on $name', ({ ta
       { version: '1', kind: 'migrate', reason: null },
       { version: '2', kind: 'baseline', reason: 'b built by hand' },
     ]);
+  });
+
+  /**
+   * A deploy role as an upgrade finds it: granted USAGE on the state schema and
+   * SELECT, INSERT on the table an earlier version made as postgres (and, for the
+   * lease of the Data API, CREATE on the schema, where its runner_lease goes).
+   */
+  async function deployRole(url: string): Promise<{ roleUrl: string; role: string; drop(): Promise<void> }> {
+    const role = `sg_deploy_${randomBytes(4).toString('hex')}`;
+    const password = randomBytes(12).toString('hex');
+    const database = new URL(url).pathname.slice(1);
+    await withClient(url, async (c) => {
+      await c.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+      await c.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${database} TO ${role}`);
+      await c.query(`GRANT CREATE, USAGE ON SCHEMA public TO ${role}`);
+      await c.query(`GRANT USAGE${driver.name === 'pg' ? '' : ', CREATE'} ON SCHEMA schemaguard TO ${role}`);
+      await c.query(`GRANT SELECT, INSERT ON schemaguard.applied_migrations TO ${role}`);
+    });
+    const u = new URL(url);
+    u.username = role;
+    u.password = password;
+    const drop = () => withClient(urlFor(target, 'postgres'), async (c) => {
+      await c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await c.query(`DROP ROLE IF EXISTS ${role}`);
+    }).then(() => undefined);
+    return { roleUrl: u.toString(), role, drop };
+  }
+
+  it('migrate as a role that does not own the earlier table (granted SELECT, INSERT) applies the files without the new columns and notes the owner\'s ALTER once, where it failed on "must be owner of table applied_migrations"', async () => {
+    const { url, dir } = await oldDatabase('old_state_not_owner');
+    const deploy = await deployRole(url);
+    try {
+      const r = await runEngine(driver, deploy.roleUrl, dir);
+      expect(r.applied.map((a) => a.version)).toEqual([2, 3]);
+      const notes = r.events.filter((e) => e.type === 'note').map((e) => (e as { message: string }).message);
+      expect(notes.filter((n) => n.includes('lacks the columns kind, reason'))).toEqual([
+        `"schemaguard"."applied_migrations" was made by an earlier schemaguard and lacks the columns kind, reason; role "${deploy.role}" does not own it ("postgres" does), so this run goes on without them (it does not need them); `
+        + `baseline needs them: have "postgres" run once: ALTER TABLE "schemaguard"."applied_migrations" ADD COLUMN IF NOT EXISTS kind text NOT NULL DEFAULT 'migrate' CHECK (kind IN ('migrate', 'baseline')); ALTER TABLE "schemaguard"."applied_migrations" ADD COLUMN IF NOT EXISTS reason text`,
+      ]);
+      expect(await columns(url)).toBe('version,name,checksum,applied_at,execution_ms,applied_by');
+      expect(await rows(url, 'SELECT version, applied_by FROM schemaguard.applied_migrations ORDER BY version')).toEqual([
+        { version: '1', applied_by: 'cli:old@host' }, { version: '2', applied_by: 'test' }, { version: '3', applied_by: 'test' },
+      ]);
+      // Nothing pending: no note, nothing written.
+      const again = await runEngine(driver, deploy.roleUrl, dir);
+      expect(again.outcome).toBe('up-to-date');
+      expect(again.events.filter((e) => e.type === 'note')).toEqual([]);
+    } finally {
+      await deploy.drop();
+    }
+  });
+
+  it('baseline as a role that does not own the earlier table refuses before writing, naming schemaguard\'s ALTER and giving the owner\'s statements as the fix', async () => {
+    const { url, dir } = await oldDatabase('old_state_not_owner_baseline');
+    await withClient(url, (c) => c.query('CREATE TABLE b (id int)'));
+    const deploy = await deployRole(url);
+    const d = driver.make(deploy.roleUrl);
+    try {
+      const e = await rejection<MigrationError>(baseline({ driver: d, migrations: loadMigrations(dir), version: 2, actor: 'test', reason: 'b built by hand' }));
+      expect(e).toBeInstanceOf(MigrationError);
+      expect(e.message).toBe(`baseline: "schemaguard"."applied_migrations" was made by an earlier schemaguard and lacks the columns kind, reason, where baseline records kind = 'baseline' and the --reason; `
+        + `schemaguard's own statement ALTER TABLE "schemaguard"."applied_migrations" ADD COLUMN IF NOT EXISTS kind text NOT NULL DEFAULT 'migrate' CHECK (kind IN ('migrate', 'baseline')) needs the table's owner ("postgres"), and role "${deploy.role}" is not: nothing was written`);
+      expect(e.sqlstate).toBe('42501');
+      expect(e.fix).toMatch(/^have "postgres" \(or a superuser\) run once: ALTER TABLE .* ADD COLUMN IF NOT EXISTS kind .*; ALTER TABLE .* ADD COLUMN IF NOT EXISTS reason text; then run baseline again/);
+      expect(await rows(url, 'SELECT version FROM schemaguard.applied_migrations ORDER BY version')).toEqual([{ version: '1' }]);
+      // Once the owner ran the fix, the same role records it.
+      await withClient(url, async (c) => { for (const stmt of e.fix!.replace(/^have .*? run once: /, '').replace(/; then run .*$/, '').split('; ')) await c.query(stmt); });
+      expect((await baseline({ driver: d, migrations: loadMigrations(dir), version: 2, actor: 'test', reason: 'b built by hand' })).recorded.map((m) => m.version)).toEqual([2]);
+    } finally {
+      await d.end();
+      await deploy.drop();
+    }
   });
 });
