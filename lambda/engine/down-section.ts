@@ -20,12 +20,17 @@ export interface DownMarker {
   tool: string;
 }
 
-/** The down markers (the comment's text after `--`, leading spaces trimmed), as each tool reads them. */
+/**
+ * The down markers (the comment's text after `--`, leading spaces trimmed):
+ * the whole line, as each tool writes it (dbmate's and sql-migrate's with
+ * their options), so that a comment that only begins with the words ("-- Down
+ * migration of the old API is in 0012") is not one.
+ */
 const DOWN_MARKERS: readonly { tool: string; pattern: RegExp }[] = [
-  { tool: 'node-pg-migrate', pattern: /^[\s-]*down\s+migration\b/i },
-  { tool: 'goose', pattern: /^\+goose\s+down\b/i },
-  { tool: 'sql-migrate', pattern: /^\+migrate\s+down\b/i },
-  { tool: 'dbmate', pattern: /^migrate:down\b/i },
+  { tool: 'node-pg-migrate', pattern: /^-*\s*down\s+migration\s*$/i },
+  { tool: 'goose', pattern: /^\+goose\s+down\s*$/i },
+  { tool: 'sql-migrate', pattern: /^\+migrate\s+down(\s+notransaction)?\s*$/i },
+  { tool: 'dbmate', pattern: /^migrate:down(\s+[a-z_]+:\S+)*\s*$/i },
 ];
 
 /** The down marker a comment on its own line is, or undefined. */

@@ -81,6 +81,8 @@ export class MigrationParser implements ScanSink {
   statement(s: SqlStatement): void {
     // Refused as soon as it is read: what follows it is not read as psql reads it (data lines, strings).
     refuseUnlikePsql(this.file, s);
+    // A marker inside a statement (the statement began above it) is that statement's comment, not a section.
+    if (this.down && s.line < this.down.line) this.down = undefined;
     // Refused as soon as it is read: it would undo the up section in the same run.
     if (this.down) throw downSectionError(this.file, this.down, s.line);
     this.firstStatementLine = Math.min(this.firstStatementLine, s.line);

@@ -353,6 +353,15 @@ describe('Function: validateMigrationText, another tool\'s down section (what li
 });
 
 describe('Function: loadMigrations, other tools\' file names', () => {
+  // Regression (review): any comment that began with "Down migration" was a marker, and a marker inside a statement refused that statement ("from line 1").
+  it('takes only a whole marker line for one, and not a marker inside a statement', () => {
+    expect(() => validateMigrationText('1_a.sql', '-- Down migration of the legacy API is handled in 0012; here we only add.\nCREATE TABLE a (id int);')).not.toThrow();
+    expect(() => validateMigrationText('2_b.sql', 'CREATE TABLE b (\n  id int,\n  -- migrate:down\n  note text\n);')).not.toThrow();
+    expect(() => validateMigrationText('3_c.sql', '-- +goose Down the hill\nSELECT 1;')).not.toThrow();
+    expect(inputError(() => validateMigrationText('4_d.sql', 'SELECT 1;\n-- migrate:down transaction:false\nSELECT 2;')).message).toMatch(/^4_d\.sql:2: .* starts dbmate's down section/);
+    expect(inputError(() => validateMigrationText('5_e.sql', 'SELECT 1;\n-- +migrate Down notransaction\nSELECT 2;')).message).toMatch(/^5_e\.sql:2: .* starts sql-migrate's down section/);
+  });
+
   // Regression (exploratory tester): a down or undo file was told to be renamed to a forward file, a repeatable got the generic advice.
   it('says to delete a down or undo file, turn a repeatable into versioned files, and reads an .up.sql file', () => {
     expect(inputError(() => loadMigrations(tempDir({ '000001_init.up.sql': 'SELECT 1;', '000001_init.down.sql': 'SELECT 2;' }))).fix)
