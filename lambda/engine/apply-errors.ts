@@ -76,6 +76,15 @@ export function outOfTimeError(m: Migration, line: number | undefined, why: stri
   return new DeadlineError(`${line ? `${m.file}:${line}` : m.file}: ${why}`, { file: m.file, version: m.version, line, sqlstate: '57014', cause });
 }
 
+/**
+ * Under a deadline (`endsAt`, epoch ms) whose time is up: what starts at `line`
+ * is not started (a cancel that reaches a session between two statements or
+ * messages is dropped by the server, so the engine checks before each).
+ */
+export function refuseOutOfTime(m: Migration, line: number | undefined, endsAt: number | undefined): void {
+  if (endsAt !== undefined && Date.now() >= endsAt) throw outOfTimeError(m, line, 'not started: no time is left before the deadline');
+}
+
 /** Said when the caller gives no fix of its own for a statement cut by its deadline. */
 const DEADLINE_FIX = 'give the run more time, or split the migration into smaller files';
 

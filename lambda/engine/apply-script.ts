@@ -20,7 +20,7 @@
  * - The driver's session reset (`Session.resetSql`) goes in the last message,
  *   after the checks and before the state row: no round trip of its own.
  */
-import { checkFailure, checkRunError, CHECK_COUNT_LIMIT, statementError } from './apply-errors';
+import { checkFailure, checkRunError, CHECK_COUNT_LIMIT, refuseOutOfTime, statementError } from './apply-errors';
 import type { BlockerWatcher } from './blockers';
 import type { MigrationError } from './errors';
 import type { ScriptResult, Session, TransactionSettings } from './ports';
@@ -35,21 +35,27 @@ export type ScriptSession = Session & Required<Pick<Session, 'script'>>;
 
 /** One attempt at the migration; returns its execution time. Throws with the file's line; the caller rolls back. */
 export async function scriptAttempt(
-  session: ScriptSession, m: Migration, s: { stateSchema: string; appliedBy: string }, settings: TransactionSettings, watcher: BlockerWatcher,
+  session: ScriptSession, m: Migration, s: { stateSchema: string; appliedBy: string; endsAt?: number }, settings: TransactionSettings, watcher: BlockerWatcher,
 ): Promise<number> {
   let message = new ScriptMessage().own(transactionStartSql(settings), false, TRANSACTION_START_STATEMENTS);
+  /** Line of the first statement the message being built holds: under a deadline, no message starts once the time is up. */
+  let line: number | undefined;
   // One batch ahead: the last one travels with the checks or with COMMIT, and a
   // large file is known unchanged (bodyBatches) before that message is sent.
   const batches = bodyBatches(m, MESSAGE_CHARS);
   for (let next = batches.next(); !next.done;) {
+    line ??= next.value[0]?.line;
     for (const statement of next.value) message.statement(statement);
     next = batches.next();
     if (next.done) break;
+    refuseOutOfTime(m, line, s.endsAt);
     await send(session, m, message, watcher);
     message = new ScriptMessage();
+    line = undefined;
   }
   if (m.checks.length) {
     m.checks.forEach((check, k) => message.check(check, k, CHECK_COUNT_LIMIT));
+    refuseOutOfTime(m, line ?? m.checks[0]!.statement.line, s.endsAt);
     const result = await send(session, m, message, watcher);
     for (const [index, part] of message.rowsOf) {
       const failed = part.kind === 'check' ? checkFailure(m, part.check, result.rows.get(index) ?? []) : undefined;

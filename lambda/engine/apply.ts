@@ -22,7 +22,7 @@
  * tables, prepared statements, LISTEN, advisory locks — and so does a failed
  * attempt's rollback.
  */
-import { checkFailure, checkRunError, CHECK_COUNT_LIMIT, lockTimeoutError, outOfTimeError, statementError, wrapUnknown } from './apply-errors';
+import { checkFailure, checkRunError, CHECK_COUNT_LIMIT, lockTimeoutError, outOfTimeError, refuseOutOfTime, statementError, wrapUnknown } from './apply-errors';
 import { scriptAttempt } from './apply-script';
 import { BlockerWatcher } from './blockers';
 import { MigrationError, type Blocker } from './errors';
@@ -120,7 +120,7 @@ async function applyInTransaction(session: Session, m: Migration, s: ApplySettin
 async function statementsAttempt(session: Session, m: Migration, s: ApplySettings, settings: TransactionSettings, watcher: BlockerWatcher): Promise<number> {
   const started = performance.now();
   const [first, ...rest] = m.statements;
-  if (first) refuseOutOfTime(m, first, s);
+  if (first) refuseOutOfTime(m, first.line, s.endsAt);
   if (first && session.beginWith) {
     await runStatement(session, m, first, watcher, () => session.beginWith!(settings, first.text));
   } else {
@@ -128,7 +128,7 @@ async function statementsAttempt(session: Session, m: Migration, s: ApplySetting
     if (first) await runStatement(session, m, first, watcher);
   }
   for (const stmt of rest) {
-    refuseOutOfTime(m, stmt, s);
+    refuseOutOfTime(m, stmt.line, s.endsAt);
     await runStatement(session, m, stmt, watcher);
   }
   for (const check of m.checks) await runCheck(session, m, check);
@@ -185,7 +185,10 @@ async function applyWithoutTransaction(session: Session, m: Migration, s: ApplyS
     const executionMs = Math.round(performance.now() - started);
     await endFileSession(session);
     ended = true;
-    await session.query(insertAppliedSql(s.stateSchema), [m.version, m.name, m.checksum, executionMs, s.appliedBy]);
+    // Its error too names the file (a cancel at the deadline may meet it): the statements committed, the file is not recorded.
+    await session.query(insertAppliedSql(s.stateSchema), [m.version, m.name, m.checksum, executionMs, s.appliedBy]).catch((e: unknown) => {
+      throw statementError(m, null, e, session.broken);
+    });
     return { executionMs, attempts };
   } catch (e) {
     if (!session.broken) await dropOrNameNewInvalidIndexes(session, invalidBefore, s);
@@ -233,7 +236,7 @@ async function runWithLockRetries(
     const watcher = new BlockerWatcher(s.monitor, () => session.pid, settings.lockTimeoutMs);
     let dropping = true;
     try {
-      refuseOutOfTime(m, stmt, s);
+      refuseOutOfTime(m, stmt.line, s.endsAt);
       // Under a deadline each statement and retry gets the time left, not the file's start's (statement_timeout is per statement).
       if (s.endsAt !== undefined) await session.setTimeouts(effectiveSettings(m, s));
       // A drop waits for the same sessions as a build, under the same lock_timeout: when it times out, it is the attempt that failed.
@@ -305,11 +308,6 @@ async function runStatement(
   } finally {
     watcher.pause();
   }
-}
-
-/** Under a deadline whose time is up: the statement is not started (a cancel between two statements is dropped by the server). */
-function refuseOutOfTime(m: Migration, stmt: SqlStatement, s: ApplySettings): void {
-  if (outOfTime(s)) throw outOfTimeError(m, stmt.line, 'not started: no time is left before the deadline');
 }
 
 async function runCheck(session: Session, m: Migration, check: Check): Promise<void> {

@@ -204,19 +204,21 @@ describe.each(driverCases())('Function: migrate on $name', ({ target, driver }) 
   });
 
   it('cancels a migration whose statements together run past the deadline, though each stays under the statement timeout it left', async () => {
-    // statement_timeout bounds each statement (PostgreSQL applies it to each statement of a message), so four waits of
-    // 1.2 s each pass a cap of about 3 s (the deadline in 4 s, less half the 2 s reserve) and would end past the deadline.
+    // statement_timeout bounds each statement (PostgreSQL applies it to each statement of a message), so six waits of
+    // 1.2 s each pass the cap (statements end by the deadline less half the 4 s reserve: 4 s from now, less the setup)
+    // and would end past the deadline in 6 s. The pg session is cancelled just after the cap's end; through the Data API,
+    // no statement starts after it (one that started before it ends within its 1.2 s).
     const url = await freshDatabase(target, 'deadline_sum');
     const wait = 'SELECT pg_sleep(1.2);';
-    const dir = tempDir({ '1_waits.sql': ['CREATE TABLE w (id int);', wait, wait, wait, wait].join('\n') });
-    const deadline = Date.now() + 4000;
+    const dir = tempDir({ '1_waits.sql': ['CREATE TABLE w (id int);', wait, wait, wait, wait, wait, wait].join('\n') });
+    const deadline = Date.now() + 6000;
 
-    const e = await rejection<StatementError>(runEngine(driver, url, dir, { deadline, reserveMs: 2000 }));
+    const e = await rejection<StatementError>(runEngine(driver, url, dir, { deadline, reserveMs: 4000 }));
 
     expect(Date.now()).toBeLessThan(deadline);
     expect(e.sqlstate).toBe('57014');
     expect(e.file).toBe('1_waits.sql');
-    expect(e.line).toBeGreaterThanOrEqual(4);
+    expect(e.line).toBeGreaterThanOrEqual(3);
     expect(e.message).toMatch(/the statements together ran past the \d+ ms left before the deadline/);
     expect(e.fix).toContain('the migration was rolled back');
     expect(await tables(url)).toBeNull();
