@@ -86,6 +86,7 @@ export const FIX_CASES: FixCase[] = [
   { rule: 'uuid-pk-without-default', what: 'a key not named id (warning)', sql: 'CREATE TABLE audit (purchase_id uuid PRIMARY KEY);' },
   { rule: 'fk-type-mismatch', what: 'an inline REFERENCES in CREATE TABLE', sql: 'CREATE TABLE notes (id bigint PRIMARY KEY, lead_id text REFERENCES leads (id));' },
   { rule: 'fk-type-mismatch', what: 'a table FOREIGN KEY in CREATE TABLE', sql: 'CREATE TABLE notes (id bigint PRIMARY KEY, lead_id varchar(36), FOREIGN KEY (lead_id) REFERENCES leads);' },
+  { rule: 'fk-type-mismatch', what: 'two mismatched keys in one CREATE TABLE (each fix changes both)', sql: 'CREATE TABLE notes (id bigint PRIMARY KEY, lead_id text REFERENCES leads (id), purchase_id integer REFERENCES purchases (id));' },
   { rule: 'fk-type-mismatch', what: 'an existing column', sql: 'ALTER TABLE purchases ADD CONSTRAINT legacy_fk FOREIGN KEY (legacy_lead) REFERENCES leads (id) NOT VALID;' },
   { rule: 'fk-type-mismatch', what: 'a new column of an existing table', sql: 'ALTER TABLE purchases ADD COLUMN lead3 text REFERENCES leads (id);' },
   { rule: 'table-rewrite', what: 'REFRESH MATERIALIZED VIEW', sql: 'REFRESH MATERIALIZED VIEW lead_scores;', databaseOnly: 'CREATE MATERIALIZED VIEW lead_scores AS SELECT id, score FROM leads; CREATE UNIQUE INDEX lead_scores_id ON lead_scores (id);' },
