@@ -10,6 +10,8 @@ CREATE TABLE purchases (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, lead
 CREATE TABLE events (id bigint, kind text);
 CREATE TABLE tickets (id bigint, note text);
 CREATE UNIQUE INDEX tickets_id_key ON tickets (id);
+CREATE TABLE tokens (id uuid NOT NULL, body text);
+CREATE UNIQUE INDEX tokens_id_key ON tokens (id);
 CREATE SCHEMA app;
 CREATE TABLE app."Accounts" ("Name" text, "user" text);
 CREATE DOMAIN positive_int AS int CHECK (VALUE > 0);
@@ -83,6 +85,7 @@ export const FIX_CASES: FixCase[] = [
   { rule: 'volatile-default', what: 'a domain with a CHECK', sql: 'ALTER TABLE leads ADD COLUMN qty positive_int DEFAULT 1;' },
   { rule: 'uuid-pk-without-default', what: 'a column key named id', sql: 'CREATE TABLE lead_purchases (id uuid PRIMARY KEY, lead_id uuid);' },
   { rule: 'uuid-pk-without-default', what: 'a table key', sql: 'CREATE TABLE notes (id pg_catalog.uuid NOT NULL, body text, PRIMARY KEY (id));' },
+  { rule: 'uuid-pk-without-default', what: 'ALTER TABLE ONLY … ADD CONSTRAINT … PRIMARY KEY after CREATE TABLE (pg_dump\'s form), USING INDEX', sql: 'ALTER TABLE ONLY tokens ADD CONSTRAINT tokens_pkey PRIMARY KEY USING INDEX tokens_id_key;' },
   { rule: 'uuid-pk-without-default', what: 'a key not named id (warning)', sql: 'CREATE TABLE audit (purchase_id uuid PRIMARY KEY);' },
   { rule: 'fk-type-mismatch', what: 'an inline REFERENCES in CREATE TABLE', sql: 'CREATE TABLE notes (id bigint PRIMARY KEY, lead_id text REFERENCES leads (id));' },
   { rule: 'fk-type-mismatch', what: 'a table FOREIGN KEY in CREATE TABLE', sql: 'CREATE TABLE notes (id bigint PRIMARY KEY, lead_id varchar(36), FOREIGN KEY (lead_id) REFERENCES leads);' },

@@ -29,4 +29,12 @@ describe('Rule: uuid-pk-without-default', () => {
     const r = await lint('CREATE TABLE lead_purchases (id uuid PRIMARY KEY, lead_id uuid);');
     expect(r.findings[0]!.fix.split('\n')[0]).toBe('CREATE TABLE lead_purchases (id uuid DEFAULT gen_random_uuid() PRIMARY KEY, lead_id uuid);');
   });
+  // Regression: pg_dump's form (the column in CREATE TABLE, the key in a later ALTER TABLE ONLY … ADD CONSTRAINT) was not reported, though id uuid PRIMARY KEY was.
+  it('reports pg_dump\'s form: the key added by ALTER TABLE ONLY … ADD CONSTRAINT … PRIMARY KEY, with a SET DEFAULT before it', async () => {
+    const r = await lint('CREATE TABLE tokens (id uuid NOT NULL, body text);\nALTER TABLE ONLY tokens ADD CONSTRAINT tokens_pkey PRIMARY KEY (id);');
+    expect(r.findings.map((f) => [f.rule, f.line, f.message])).toEqual([['uuid-pk-without-default', 2, 'tokens.id is a uuid primary key without a DEFAULT']]);
+    expect(r.findings[0]!.fix.split('\n').slice(0, 2)).toEqual(['ALTER TABLE tokens ALTER COLUMN id SET DEFAULT gen_random_uuid();', 'ALTER TABLE ONLY tokens ADD CONSTRAINT tokens_pkey PRIMARY KEY (id);']);
+    expect(await rules('CREATE TABLE tokens (id uuid NOT NULL);\nALTER TABLE ONLY tokens ALTER COLUMN id SET DEFAULT gen_random_uuid();\nALTER TABLE ONLY tokens ADD CONSTRAINT tokens_pkey PRIMARY KEY (id);')).toEqual([]);
+    expect(await rules('CREATE TABLE tokens (id uuid DEFAULT gen_random_uuid() NOT NULL);\nALTER TABLE ONLY tokens ADD CONSTRAINT tokens_pkey PRIMARY KEY (id);')).toEqual([]);
+  });
 });
