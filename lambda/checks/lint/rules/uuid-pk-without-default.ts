@@ -1,8 +1,12 @@
 /**
  * uuid-pk-without-default: CREATE TABLE with a single-column uuid primary key
- * that nothing fills in. A key named `id` is an error (every INSERT that
- * omits it fails); a key named otherwise usually copies another table's id:
- * a warning to confirm with an allow. A key that is also a foreign key (a
+ * that nothing fills in: every INSERT that omits it fails. A warning, not
+ * an error: an application that generates its ids (supabase/auth does, for
+ * each of its keys) never omits the key, lint cannot see the application's
+ * INSERTs, and nothing turns a rule off for a whole project; the guard's
+ * contracts (an INSERT that omits the key) and drift (a default lost in one
+ * environment) catch the failure itself. A key named otherwise than `id`
+ * usually copies another table's id; the fix says to confirm it with an allow. A key that is also a foreign key (a
  * 1:1 table: `user_id uuid PRIMARY KEY REFERENCES users`) takes the other
  * table's id by design and is not reported.
  */
@@ -14,8 +18,8 @@ import { ident, insertInto, tableName, typeAsWritten } from '../sql-text';
 
 export const UUID_PK_WITHOUT_DEFAULT: LintRule = {
   id: 'uuid-pk-without-default',
-  severity: 'error',
-  title: 'uuid primary key without a default (warning when the key is not named id: it may copy another table\'s id; a key that is also a foreign key is not reported)',
+  severity: 'warning',
+  title: 'uuid primary key without a default (a warning: the application may generate its ids; a key that is also a foreign key is not reported)',
   why: 'every INSERT that omits the key fails with a not-null violation (23502); the application has to generate ids itself, and one code path that forgets breaks',
   fix: 'id uuid PRIMARY KEY DEFAULT gen_random_uuid()',
   squawk: [],
@@ -58,7 +62,6 @@ function report(ctx: RuleContext, s: ParsedStatement, rel: RangeVar, col: string
       ...(surrogate ? [] : [`-- or, if ${ident(col)} copies another table's id, say so with an allow directive for uuid-pk-without-default and the reason`]),
     )]),
     at,
-    severity: surrogate ? 'error' : 'warning',
   });
 }
 
