@@ -74,6 +74,11 @@ export interface StatementLockReport {
   newTable?: boolean;
   /** The form is not in the table: ACCESS EXCLUSIVE assumed. */
   assumed?: boolean;
+  /**
+   * A DO block or CALL: plan does not read the code it runs, so its locks, rewrites and scans are unknown
+   * (`lock` null, `rewrites` and `scans` false only for want of a reading; the text shows `?`).
+   */
+  notRead?: true;
 }
 
 export interface HeldLock {
@@ -345,6 +350,7 @@ function reportOf({ m, line, column, headline }: Read, sl: StatementLock, size: 
     ...(defaultPartition ? { defaultPartition } : {}),
     ...(isNew ? { newTable: true } : {}),
     ...(sl.assumed ? { assumed: true } : {}),
+    ...(sl.form.id === 'code' ? { notRead: true as const } : {}),
   };
 }
 

@@ -175,6 +175,31 @@ describe.each(targets)('CLI: schemaguard plan with statement locks on $name', (t
   });
 });
 
+describe(`CLI: schemaguard plan of DO blocks and CALL on ${target.name}`, () => {
+  // Regression: a DO block that UPDATEs and ALTERs a table showed lock -, rewrites no, scans no, as if it locked nothing.
+  it('shows ? for the lock, rewrites and scans of code it does not read, with the legend; --json says notRead', async () => {
+    const url = await freshDatabase(target, 'plan_do');
+    await withClient(url, (c) => c.query("CREATE TABLE roles (id bigint PRIMARY KEY, schemeid text); INSERT INTO roles VALUES (1, 'a'); CREATE PROCEDURE touch_roles() LANGUAGE sql AS $$UPDATE roles SET schemeid = 'b'$$"));
+    const dir = tempDir({ '1_do.sql': "DO $$BEGIN UPDATE roles SET schemeid = 'x'; ALTER TABLE roles ADD COLUMN z int; END$$;\nCALL touch_roles();" });
+    const r = await runCli(['plan', '--dir', dir, '--database-url', url]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^1_do\.sql:1\s+\?\s+\?\s+\?\s+DO \$\$BEGIN UPDATE roles/m);
+    expect(r.stdout).toMatch(/^1_do\.sql:2\s+\?\s+\?\s+\?\s+CALL touch_roles\(\)/m);
+    expect(r.stdout).toContain('? alone: DO block or CALL, not read: it takes whatever locks, rewrites and scans its code does (read the code)');
+    const j = JSON.parse((await runCli(['plan', '--dir', dir, '--database-url', url, '--json'])).stdout);
+    expect(j.statements.map((s: { notRead?: boolean; lock: string | null }) => [s.notRead, s.lock])).toEqual([[true, null], [true, null]]);
+    // What the block does when it runs: ACCESS EXCLUSIVE on roles, held until COMMIT (what "-" denied).
+    const held = await withClient(url, async (c) => {
+      await c.query('BEGIN');
+      await c.query("DO $$BEGIN UPDATE roles SET schemeid = 'x'; ALTER TABLE roles ADD COLUMN z int; END$$");
+      const locks = await c.query<{ mode: string }>("SELECT mode FROM pg_locks WHERE relation = 'roles'::regclass AND pid = pg_backend_pid() ORDER BY mode");
+      await c.query('ROLLBACK');
+      return locks.rows.map((l) => l.mode);
+    });
+    expect(held).toContain('AccessExclusiveLock');
+  });
+});
+
 describe('CLI: schemaguard plan --offline with a file the parser refuses', () => {
   it('prints the table first, then the parser\'s error (exit 2)', async () => {
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '2_b.sql': 'CREATE TABLE (;' });
