@@ -23,7 +23,7 @@ const yesNo = (b: boolean) => (b ? 'yes' : 'no');
 
 /** Rewrites or scans: yes/no under a lock, `?` for code plan does not read (a DO block may UPDATE or ALTER any table), blank without a lock. */
 function didCell(s: StatementLockReport, did: boolean): string {
-  if (s.notRead) return '?';
+  if (s.notRead || s.oldTypeUnknown) return '?';
   return s.lock ? yesNo(did) : '';
 }
 
@@ -40,6 +40,7 @@ export async function printLockTable(out: (text: string) => void, drained: () =>
   const lines: string[] = [];
   for (const s of locks.statements) lines.push(...statementNotes(s));
   if (locks.statements.some((s) => s.assumed)) lines.push('?: a form plan does not know; ACCESS EXCLUSIVE assumed');
+  if (locks.statements.some((s) => s.oldTypeUnknown)) lines.push('? rewrites, scans: a type change of a column whose current type neither the database nor the migrations say: it may rewrite the table');
   if (locks.statements.some((s) => s.notRead)) lines.push('? alone: DO block or CALL, not read: it takes whatever locks, rewrites and scans its code does (read the code)');
   for (const f of locks.findings) lines.push(formatFinding(f));
   await writeLines(out, lines, drained);

@@ -175,6 +175,28 @@ describe.each(targets)('CLI: schemaguard plan with statement locks on $name', (t
   });
 });
 
+describe(`CLI: schemaguard plan --offline of a type change, on ${target.name}`, () => {
+  // Regression: offline, varchar(128) → varchar(1024) of a column an earlier file created said rewrites yes, scans yes (against a database: no, no).
+  it('takes the old type from the earlier file (no rewrite, as PostgreSQL does), and says ? when no file declares the column', async () => {
+    const files = { '1_a.sql': 'CREATE TABLE kv (k text PRIMARY KEY, v varchar(128));', '2_b.sql': 'ALTER TABLE kv ALTER COLUMN v TYPE varchar(1024);\nALTER TABLE elsewhere ALTER COLUMN x TYPE varchar(10);' };
+    const dir = tempDir(files);
+    const j = JSON.parse((await runCli(['plan', '--dir', dir, '--offline', '--json'], { env: { DATABASE_URL: undefined } })).stdout);
+    expect(j.statements.slice(1).map((s: { rewrites: boolean; scans: boolean; oldTypeUnknown?: boolean }) => [s.rewrites, s.scans, s.oldTypeUnknown])).toEqual([[false, false, undefined], [true, true, true]]);
+    const text = (await runCli(['plan', '--dir', dir, '--offline'], { env: { DATABASE_URL: undefined } })).stdout;
+    expect(text).toMatch(/^2_b\.sql:1\s+ACCESS EXCLUSIVE\s+kv\s+no\s+no\s+ALTER TABLE kv/m);
+    expect(text).toMatch(/^2_b\.sql:2\s+ACCESS EXCLUSIVE\s+elsewhere\s+\?\s+\?\s+ALTER TABLE elsewhere/m);
+    expect(text).toContain('? rewrites, scans: a type change of a column whose current type neither the database nor the migrations say: it may rewrite the table');
+    const url = await freshDatabase(target, 'plan_offline_type');
+    const nodes = await withClient(url, async (c) => {
+      await c.query(`${files['1_a.sql']} INSERT INTO kv VALUES ('a', 'b')`);
+      const before = (await c.query("SELECT pg_relation_filenode('kv') AS n")).rows[0].n;
+      await c.query('ALTER TABLE kv ALTER COLUMN v TYPE varchar(1024)');
+      return [before, (await c.query("SELECT pg_relation_filenode('kv') AS n")).rows[0].n];
+    });
+    expect(nodes[1]).toBe(nodes[0]);
+  });
+});
+
 describe(`CLI: schemaguard plan of DO blocks and CALL on ${target.name}`, () => {
   // Regression: a DO block that UPDATEs and ALTERs a table showed lock -, rewrites no, scans no, as if it locked nothing.
   it('shows ? for the lock, rewrites and scans of code it does not read, with the legend; --json says notRead', async () => {
