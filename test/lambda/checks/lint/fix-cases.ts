@@ -132,6 +132,7 @@ export const FIX_CASES: FixCase[] = [
   { rule: 'lock-timeout-disabled', what: 'a SET', sql: "SET LOCAL lock_timeout TO '0';" },
   { rule: 'lock-timeout-disabled', what: 'the directive in a file of concurrent index statements', sql: '-- schemaguard:no-transaction\n-- schemaguard:lock-timeout=0\nCREATE INDEX CONCURRENTLY IF NOT EXISTS leads_name ON leads (name);' },
   { rule: 'concurrently-in-transaction', what: 'CREATE INDEX CONCURRENTLY', sql: 'CREATE INDEX CONCURRENTLY leads_name ON leads (name);' },
+  { rule: 'concurrently-in-transaction', what: 'a file with mattermost\'s -- morph:nontransactional (a plain comment here)', sql: '-- morph:nontransactional\nCREATE INDEX CONCURRENTLY leads_name ON leads (name);' },
   { rule: 'concurrently-in-transaction', what: 'an unnamed one', sql: 'CREATE INDEX CONCURRENTLY ON leads (name);' },
   { rule: 'concurrently-in-transaction', what: 'DROP INDEX CONCURRENTLY', sql: 'DROP INDEX CONCURRENTLY leads_name;' },
   { rule: 'concurrently-in-transaction', what: 'REINDEX CONCURRENTLY', sql: 'REINDEX (CONCURRENTLY) INDEX leads_name;', databaseOnly: 'CREATE INDEX leads_name ON leads (name);' },
