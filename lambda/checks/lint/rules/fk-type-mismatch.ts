@@ -92,8 +92,8 @@ function mismatches(ctx: RuleContext, rel: RangeVar, own: TableModel, fkCols: st
     // A domain compares as its base type (through domains over domains): a column of a domain over bigint references a bigint key as bigint does.
     const [baseA, baseB] = [a, b].map((t) => baseType(overDomain(rewriteContextOf(ctx), t))) as [string, string];
     if (sameKeyType(baseA, baseB)) return [];
-    const verdict = fkTypeVerdict({ name: `${tableName(rel)}.${fk}`, type: baseA }, { name: `${tableName(pkRel)}.${pk}`, type: baseB },
-      `PostgreSQL either refuses the foreign key (no equality operator between ${a} and ${b}) or every join and lookup needs a cast, which can defeat the index on ${tableName(pkRel)}.${pk}; a column that cannot be constrained collects orphans silently`);
+    const verdict = fkTypeVerdict({ name: `${tableName(rel)}.${ident(fk)}`, type: baseA }, { name: `${tableName(pkRel)}.${ident(pk)}`, type: baseB },
+      `PostgreSQL either refuses the foreign key (no equality operator between ${a} and ${b}) or every join and lookup needs a cast, which can defeat the index on ${tableName(pkRel)}.${ident(pk)}; a column that cannot be constrained collects orphans silently`);
     return [{
       target: { rel, fk, type: b, pkRel, pk },
       message: `${tableName(rel)}.${ident(fk)} (${a}) references ${tableName(pkRel)}.${ident(pk)} (${b}): the types differ`,
