@@ -15,6 +15,14 @@
  * varchar[] and d[] → bigint[] (d a domain over bigint) are all refused
  * (42804, checked on PostgreSQL 15 and 18); a domain over an array is its
  * base type.
+ *
+ * text and varchar are one type to a key: the cast between them is binary
+ * both ways, PostgreSQL builds the key on text = text, and a lookup of
+ * either type uses the index on either side (EXPLAIN: Index Cond, checked
+ * on PostgreSQL 15 and 18), as doctor's sameKeyType has it. char(n) is
+ * not: bpchar compares with its own operators and padding (a text column
+ * referencing a char(10) key holds both 'b' and 'b  ' for the key 'b'), and
+ * the side cast to the other type is only a filter of its index.
  */
 import type { Severity } from './finding';
 
@@ -48,6 +56,13 @@ export function fkTypeVerdict(column: KeyColumn, referenced: KeyColumn, otherwis
   }
   return { why: `${shared}, and ${column.name} holds every key of ${referenced.name}: only the declared types disagree`, severity: 'warning' };
 }
+
+/** Both sides name one key type (format_type names, modifiers stripped): equal, or text and varchar. */
+export function sameKeyType(a: string, b: string): boolean {
+  return a === b || (TEXTUAL.has(a) && TEXTUAL.has(b));
+}
+
+const TEXTUAL = new Set(['text', 'character varying']);
 
 function isArray(type: string): boolean {
   return type.endsWith('[]');

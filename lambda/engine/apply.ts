@@ -172,11 +172,14 @@ async function applyWithoutTransaction(session: Session, m: Migration, s: ApplyS
   let ended = false;
   /** The statements that committed, while they run (undefined once they all did). */
   let committed: SqlStatement[] | undefined = [];
+  /** Every statement that committed (its checks may fail after the last). */
+  const finished: number[] = [];
   try {
     for (const batch of bodyBatches(m, NO_TRANSACTION_BATCH_CHARS)) {
       for (const stmt of batch) {
         attempts += await runWithLockRetries(session, m, stmt, s, settings, invalidBefore);
         committed.push(stmt);
+        finished.push(stmt.line);
       }
     }
     committed = undefined;
@@ -192,6 +195,7 @@ async function applyWithoutTransaction(session: Session, m: Migration, s: ApplyS
     return { executionMs, attempts };
   } catch (e) {
     if (!session.broken) await dropOrNameNewInvalidIndexes(session, invalidBefore, s);
+    if (e instanceof MigrationError) e.committedLines = finished;
     if (e instanceof MigrationError && committed?.length) e.fix = `${committedBefore(committed)}${e.fix ? `; ${e.fix}` : ''}`;
     throw e;
   } finally {

@@ -64,6 +64,8 @@ export class MigrationError extends Error {
   fix?: string;
   /** The files the failed run applied (committed) before it stopped, in order: `migrate --json` says them. */
   appliedBefore?: string[];
+  /** A no-transaction file's failure: the lines of its statements that committed before it (none: nothing of the file stayed applied). */
+  committedLines?: number[];
 
   constructor(message: string, options: MigrationErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });

@@ -18,6 +18,7 @@
 import { downMarker, downSectionError, type DownMarker } from './down-section';
 import { DURATION_FORMAT_HINT, MAX_DURATION_MS, parseDuration } from './duration';
 import { InputError } from './errors';
+import { foreignMarkerAdvice, foreignNoTransactionMarker, type ForeignNoTransactionMarker } from './foreign-no-transaction';
 import type { Allowance, Check, MigrationDirectives } from './migration';
 import { classifyStatement, refusesTransactionBlock } from './sql/classify';
 import { allowArgument, checksumArgument, readDirectives, type Directive } from './sql/directives';
@@ -55,6 +56,8 @@ export class MigrationParser implements ScanSink {
   private splitBy?: { directive: Directive; statement: SqlStatement };
   /** Another tool's down-section marker (`-- Down Migration`, `-- +goose Down`, …): a statement after it is refused. */
   private down?: DownMarker;
+  /** Another tool's no-transaction marker (`-- morph:nontransactional`, …): named in the fix when the file is refused for running in a transaction. */
+  private foreignNoTransaction?: ForeignNoTransactionMarker;
 
   private readonly keepStatements: boolean;
   private readonly onStatement?: (s: SqlStatement) => void;
@@ -72,6 +75,7 @@ export class MigrationParser implements ScanSink {
 
   comment(c: LineComment): void {
     this.down ??= downMarker(c);
+    this.foreignNoTransaction ??= foreignNoTransactionMarker(c);
     for (const d of readDirectives([c])) {
       this.directives.push(d);
       if (d.name === 'check' && !d.nearMiss) this.checkRegions.push({ line: d.line, directive: d, statements: [] });
@@ -218,7 +222,8 @@ export class MigrationParser implements ScanSink {
     const [why, fix] = c.kind === 'concurrently'
       ? ['CONCURRENTLY cannot run inside a transaction', `move it to a migration of its own that starts with "-- schemaguard:no-transaction"${RERUNNABLE[s.words[0] ?? ''] ?? ''}: there each statement commits on its own, and a failure leaves those before it applied; or drop CONCURRENTLY`]
       : [`${c.keyword} cannot run inside a transaction block`, 'move it to a migration of its own that starts with "-- schemaguard:no-transaction" (each statement there commits on its own, and a failure leaves those before it applied)'];
-    throw new InputError(`${file}:${c.line}: ${why}`, { file, line: c.line, value: s.text.slice(0, 80), fix });
+    const marker = this.foreignNoTransaction;
+    throw new InputError(`${file}:${c.line}: ${why}`, { file, line: c.line, value: s.text.slice(0, 80), fix: marker ? `${fix}; ${foreignMarkerAdvice(marker)}` : fix });
   }
 }
 

@@ -49,11 +49,11 @@ export class RunProgress {
    * its finished statements, as the error's fix says), what this run applied
    * before it, and what is still pending.
    */
-  failedLine(m: Migration | undefined, file: string, lost = false): string {
+  failedLine(m: Migration | undefined, file: string, lost = false, committedLines: readonly number[] = []): string {
     const n = this.appliedFiles.length;
     const left = lost
       ? 'the connection was lost, so whether its COMMIT was reached is not known (schemaguard status tells)'
-      : m && runsOutsideTransaction(m) ? 'not recorded (it runs outside a transaction: see the fix below)' : 'rolled back, nothing of it applied';
+      : m && runsOutsideTransaction(m) ? outsideTransaction(committedLines) : 'rolled back, nothing of it applied';
     const pending = this.pending === undefined ? '' : `, ${this.pending - n} still pending (${file} included)`;
     return `migrate stopped at ${file}: ${left}; ${n} migration${n === 1 ? '' : 's'} applied before it by this run stay${n === 1 ? 's' : ''} applied${pending}`;
   }
@@ -83,6 +83,13 @@ export class RunProgress {
       : 'its transaction is rolled back as the connection closes, unless the server had already reached its COMMIT (schemaguard status shows which): it is applied whole or not at all';
     return `migrate interrupted (${signal}) during ${m.file}: ${state}; ${done}; run schemaguard migrate again to continue`;
   }
+}
+
+/** A failed no-transaction file: what of it committed (the error's fix names the lines only when a statement failed after them). */
+function outsideTransaction(committedLines: readonly number[]): string {
+  if (!committedLines.length) return 'not recorded, nothing of it applied (it runs outside a transaction, and no statement of it committed before the one that failed)';
+  const lines = committedLines.length === 1 ? `line ${committedLines[0]}` : `${committedLines.length} of its statements (from line ${committedLines[0]})`;
+  return `not recorded, though ${lines} committed and stay${committedLines.length === 1 ? 's' : ''} applied (it runs outside a transaction): the next run starts again from its first line`;
 }
 
 /** `a`, `a and b`, `a, b and c`. */

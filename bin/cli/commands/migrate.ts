@@ -36,7 +36,7 @@ export async function migrateCommand(ctx: CommandContext): Promise<number> {
     if (e instanceof MigrationError) e.appliedBefore = [...run.appliedFiles];
     // A migration's own failure (not a refusal before anything ran): where the run stopped, in the progress lines.
     if ((e instanceof StatementError || e instanceof CheckFailedError || e instanceof LockTimeoutError) && e.file) {
-      ctx.progress(run.failedLine(migrations.find((m) => m.file === e.file), e.file, / connection lost: /.test(e.message)));
+      ctx.progress(run.failedLine(migrations.find((m) => m.file === e.file), e.file, / connection lost: /.test(e.message), e.committedLines));
     }
     throw e;
   } finally {

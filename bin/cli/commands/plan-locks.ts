@@ -5,6 +5,7 @@ import { formatBytes, type LockPlan, type StatementLockReport } from '../../../l
 import { tableLines, writeLines } from '../format';
 
 function lockCell(s: StatementLockReport): string {
+  if (s.notRead) return '?';
   if (!s.lock) return '-';
   const held = s.held ? ` (under ${s.held.lock}${s.held.indexLock ? ` + ${s.held.indexLock} on indexes` : ''} from line ${s.held.line})` : '';
   const indexes = s.indexLock ? ` + ${s.indexLock} on indexes` : '';
@@ -20,19 +21,27 @@ function sizeCells(s: StatementLockReport, sized: boolean): [string, string] {
 
 const yesNo = (b: boolean) => (b ? 'yes' : 'no');
 
+/** Rewrites or scans: yes/no under a lock, `?` for code plan does not read (a DO block may UPDATE or ALTER any table), blank without a lock. */
+function didCell(s: StatementLockReport, did: boolean): string {
+  if (s.notRead || s.oldTypeUnknown) return '?';
+  return s.lock ? yesNo(did) : '';
+}
+
 /** Prints the table through `out` a block of rows at a time, as the reader takes them: its rows are made when printed, never all held. */
 export async function printLockTable(out: (text: string) => void, drained: () => Promise<void>, locks: LockPlan): Promise<void> {
   out(`statements (a lock is held until COMMIT in a transactional file${locks.sized ? '' : '; no database, so no table sizes'}):`);
   const rows = function* (): Generator<string[]> {
     for (const s of locks.statements) {
       const [rowsCell, bytesCell] = sizeCells(s, locks.sized);
-      yield [`${s.file}:${s.line}`, lockCell(s), s.table ?? (s.domain ? `tables of ${s.domain}` : ''), rowsCell, bytesCell, s.lock ? yesNo(s.rewrites) : '', s.lock ? yesNo(s.scans) : '', s.statement.slice(0, 60)];
+      yield [`${s.file}:${s.line}`, lockCell(s), s.table ?? (s.domain ? `tables of ${s.domain}` : ''), rowsCell, bytesCell, didCell(s, s.rewrites), didCell(s, s.scans), s.statement.slice(0, 60)];
     }
   };
   await writeLines(out, tableLines(['where', 'lock', 'table', 'rows', 'size', 'rewrites', 'scans', 'statement'], rows), drained);
   const lines: string[] = [];
   for (const s of locks.statements) lines.push(...statementNotes(s));
   if (locks.statements.some((s) => s.assumed)) lines.push('?: a form plan does not know; ACCESS EXCLUSIVE assumed');
+  if (locks.statements.some((s) => s.oldTypeUnknown)) lines.push('? rewrites, scans: a type change of a column whose current type neither the database nor the migrations say: it may rewrite the table');
+  if (locks.statements.some((s) => s.notRead)) lines.push('? alone: DO block or CALL, not read: it takes whatever locks, rewrites and scans its code does (read the code)');
   for (const f of locks.findings) lines.push(formatFinding(f));
   await writeLines(out, lines, drained);
 }

@@ -63,8 +63,10 @@ function addColumn(t: TableModel, col: Node, origin: CommandOrigin | undefined, 
   const filled = notNull || constraints.some((c) => c.contype === 'CONSTR_DEFAULT' || c.contype === 'CONSTR_GENERATED');
   const nullInEveryRow = origin?.pending === true && !t.isNew && !filled && !ifNotExists;
   const generated = constraints.find((c) => c.contype === 'CONSTR_GENERATED');
+  const noDefault = !constraints.some((c) => c.contype === 'CONSTR_DEFAULT' || c.contype === 'CONSTR_GENERATED' || c.contype === 'CONSTR_IDENTITY');
   t.columns.set(name, {
     type: typeNameText(col.typeName), notNull, ...(origin?.pending ? { addedInPending: true } : {}), ...(nullInEveryRow ? { nullInEveryRow } : {}),
+    ...(noDefault ? { noDefault } : {}),
     ...(generated ? { generated: generated.generated_kind === 'v' ? 'v' as const : 's' as const } : {}),
   });
   for (const con of constraints) addConstraint(t, con, [name], origin);
@@ -167,6 +169,8 @@ export function applyAlterCommand(t: TableModel, cmd: Node, origin: CommandOrigi
     // SET NOT NULL validates a NOT VALID NOT NULL constraint of the column (checked on PostgreSQL 18).
     case 'AT_SetNotNull': if (col) { col.notNull = true; delete col.notNullNotValid; } return undefined;
     case 'AT_DropNotNull': if (col) { col.notNull = false; delete col.notNullNotValid; } return undefined;
+    case 'AT_ColumnDefault': if (col) col.noDefault = cmd.def === undefined; return undefined;
+    case 'AT_AddIdentity': if (col) delete col.noDefault; return undefined;
     case 'AT_AddConstraint': {
       const con = as(cmd.def, 'Constraint');
       // PostgreSQL 18's ADD [CONSTRAINT name] NOT NULL col; NOT VALID leaves a later SET NOT NULL a scan to do.

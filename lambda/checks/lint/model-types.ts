@@ -27,6 +27,12 @@ export interface ColumnModel {
    * where it was added. PostgreSQL refuses a primary key on the column until it is validated (55000).
    */
   notNullNotValid?: { name: string; file: string; line: number; transactional: boolean; statement: string };
+  /**
+   * Declared by a statement lint read, without a DEFAULT, identity or generation expression, and given none
+   * since (ALTER COLUMN … SET DEFAULT / ADD GENERATED clear it): what an ADD PRIMARY KEY of a uuid column
+   * in pg_dump's form checks. Unset (not known) for a column read from the database.
+   */
+  noDefault?: boolean;
 }
 
 export type ConstraintKind = 'check' | 'foreign' | 'primary' | 'unique' | 'exclusion' | 'other';

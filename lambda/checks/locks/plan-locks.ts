@@ -74,6 +74,16 @@ export interface StatementLockReport {
   newTable?: boolean;
   /** The form is not in the table: ACCESS EXCLUSIVE assumed. */
   assumed?: boolean;
+  /**
+   * A DO block or CALL: plan does not read the code it runs, so its locks, rewrites and scans are unknown
+   * (`lock` null, `rewrites` and `scans` false only for want of a reading; the text shows `?`).
+   */
+  notRead?: true;
+  /**
+   * ALTER COLUMN … TYPE of a column whose current type neither the database nor the migrations know: whether it
+   * rewrites and scans is not known (`rewrites` and `scans` true, the worst case; the text shows `?`).
+   */
+  oldTypeUnknown?: true;
 }
 
 export interface HeldLock {
@@ -121,6 +131,8 @@ interface Read {
   sl: StatementLock;
   /** ADD PRIMARY KEY USING INDEX of an index the migrations did not create: the catalog may know its columns. */
   keyIndex?: IndexRef;
+  /** ALTER COLUMN … TYPE: each changed column's type as the migrations left it (the old type, where no live catalog knows it). */
+  modelTypes?: Map<string, string>;
 }
 
 /** Each pending statement with its lock, the model following every file (applied ones too) in version order. */
@@ -147,15 +159,27 @@ function readsOf(m: Migration, pending: boolean, model: PendingModel, catalog: L
         const sl = withVirtualColumns(proven, (c) => table?.columns.get(c)?.generated === 'v');
         const keyIndex = key && !nullable ? key : undefined;
         const dropped = droppedTables(s);
+        const modelTypes = typesBefore(sl, (c) => table?.columns.get(c)?.type);
         reads.push({
           m, line: s.line, column: s.column, headline: (end < 0 ? s.text : s.text.slice(0, end)).slice(0, 120), created: createdTable(s), sl,
           ...(dropped.length ? { dropped } : {}), ...(keyIndex ? { keyIndex } : {}), ...(model.sessionUtc !== undefined ? { utc: model.sessionUtc } : {}),
+          ...(modelTypes.size ? { modelTypes } : {}),
         });
       }
       model.apply(s);
     }
   }
   return reads;
+}
+
+/** The types the model knows of the columns an ALTER COLUMN … TYPE changes, before it. */
+function typesBefore(sl: StatementLock, typeOf: (column: string) => string | undefined): Map<string, string> {
+  const known = new Map<string, string>();
+  for (const c of sl.typeChanges) {
+    const t = typeOf(c.column);
+    if (t) known.set(c.column, t);
+  }
+  return known;
 }
 
 /** The columns of an index the migrations created that ADD PRIMARY KEY USING INDEX would make NOT NULL with a scan; undefined when the model does not know the index. */
@@ -219,9 +243,12 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
     const { m, sl: raw } = read;
     if (m.file !== file) { file = m.file; held.clear(); }
     const size = raw.table ? sizes.get(refKey(raw.table)) : undefined;
-    const typed = withCurrentStorage(withCurrentTypes(onPartitioned(raw, size), (col) => size?.columns.get(col), read.utc ?? options.lintCatalog?.utcSessions), size?.storage);
+    // The live type decides; offline, or for a column the live table lacks (a pending file adds it), the migrations' own (plan --offline said "rewrites" of varchar(128) → varchar(1024)).
+    const currentType = (col: string) => size?.columns.get(col) ?? read.modelTypes?.get(col);
+    const typed = withCurrentStorage(withCurrentTypes(onPartitioned(raw, size), currentType, read.utc ?? options.lintCatalog?.utcSessions), size?.storage);
     const sl = read.keyIndex ? withKeyColumnsNotNull(typed, keyNullable.get(indexText(read.keyIndex))) : typed;
     const report = reportOf(read, sl, size, sizes, created, dropped);
+    if (sl.form.id === 'alter-column-type' && sl.typeChanges.some((c) => !c.transforms && currentType(c.column) === undefined)) report.oldTypeUnknown = true;
     const on = keysOf(sl);
     const touched = on ? touchedKeys(foreignKeys.get(refKey(on)) ?? [], sl.foreignKeys!) : [];
     if (touched.length) {
@@ -345,6 +372,7 @@ function reportOf({ m, line, column, headline }: Read, sl: StatementLock, size: 
     ...(defaultPartition ? { defaultPartition } : {}),
     ...(isNew ? { newTable: true } : {}),
     ...(sl.assumed ? { assumed: true } : {}),
+    ...(sl.form.id === 'code' ? { notRead: true as const } : {}),
   };
 }
 

@@ -247,6 +247,18 @@ describe('Function: parseMigration', () => {
     expect(e.fix).toBeTruthy();
   });
 
+  // Regression: a file carrying mattermost's or dbmate's no-transaction marker was refused for CONCURRENTLY without a word about the marker (a plain comment to schemaguard).
+  it.each([
+    ['-- morph:nontransactional', "morph (mattermost)'s no-transaction marker \"-- morph:nontransactional\" (line 1)"],
+    ['-- migrate:up transaction:false', 'dbmate\'s no-transaction marker "-- migrate:up transaction:false" (line 1)'],
+    ['-- +goose NO TRANSACTION', 'goose\'s no-transaction marker "-- +goose NO TRANSACTION" (line 1)'],
+  ])('a CONCURRENTLY refused in a file carrying %s: the fix names the marker and the directive to write', (marker, named) => {
+    const e = inputError(() => parseMigration('1_c.sql', `${marker}\nCREATE INDEX CONCURRENTLY i ON t (a);`));
+    expect(e.message).toBe('1_c.sql:2: CONCURRENTLY cannot run inside a transaction');
+    expect(e.fix).toContain(`; this file carries ${named}, which schemaguard reads as a plain comment: write -- schemaguard:no-transaction on the file's first line instead`);
+    expect(inputError(() => parseMigration('1_c.sql', 'CREATE INDEX CONCURRENTLY i ON t (a);')).fix).not.toContain('this file carries');
+  });
+
   it.each([
     ['0 bytes', ''],
     ['only blank lines', '  \n\t\n\r\n'],

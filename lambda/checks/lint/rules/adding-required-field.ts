@@ -10,7 +10,7 @@ import { columnParts, isFilled, rewriteContextOf } from '../column';
 import { inPlace, later, renderFix } from '../fix';
 import { columnWithout, deferInto, deferredColumnConstraints, notNullSteps, validatedColumnConstraints } from '../fix-steps';
 import type { LintRule } from '../rule';
-import { tableName } from '../sql-text';
+import { ident, tableName } from '../sql-text';
 
 export const ADDING_REQUIRED_FIELD: LintRule = {
   id: 'adding-required-field',
@@ -43,7 +43,7 @@ export const ADDING_REQUIRED_FIELD: LintRule = {
     const [add, validate] = notNullSteps(t.rel, column, later());
     deferInto(t.rel, deferredColumnConstraints(s, t.rel, col, validated), add!, validate!);
     ctx.report(ADDING_REQUIRED_FIELD, s, {
-      message: `ADD COLUMN ${column} on existing table ${table} is NOT NULL${p.primaryKey ? ' (PRIMARY KEY)' : domainNotNull ? ' (its domain is)' : ''} without a default: it fails with 23502 on any row already there`,
+      message: `ADD COLUMN ${ident(column)} on existing table ${table} is NOT NULL${p.primaryKey ? ' (PRIMARY KEY)' : domainNotNull ? ' (its domain is)' : ''} without a default: it fails with 23502 on any row already there`,
       fix: renderFix([first, add!, validate!]) + (p.primaryKey ? '\n-- then the primary key, built CONCURRENTLY and attached USING INDEX (see index-not-concurrent)' : ''),
       at: col.location as number | undefined,
     });

@@ -43,8 +43,8 @@ export const COLUMN_TYPE_REWRITE: LintRule = {
     const unknown = before ? '' : ' (the current type is not known from the migrations)';
     ctx.report(COLUMN_TYPE_REWRITE, s, {
       message: onlyUsing
-        ? `${table}.${column}: type change from ${before} to ${after} with a USING expression that computes each value (not the column itself) rewrites the table, although the types are binary-compatible`
-        : `${table}.${column}: type change ${before ? `from ${before} ` : ''}to ${after}${unknown} rewrites the table${zone ? zoneNote(utc, ctx.model.sessionUtc !== undefined) : ''}`,
+        ? `${table}.${ident(column)}: type change from ${before} to ${after} with a USING expression that computes each value (not the column itself) rewrites the table, although the types are binary-compatible`
+        : `${table}.${ident(column)}: type change ${before ? `from ${before} ` : ''}to ${after}${unknown} rewrites the table${zone ? zoneNote(utc, ctx.model.sessionUtc !== undefined) : ''}`,
       ...(zone && utc === undefined ? { severity: 'warning' as const } : {}),
       fix: renderFix([
         inPlace(

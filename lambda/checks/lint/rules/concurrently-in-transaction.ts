@@ -4,6 +4,8 @@
  * The migration loader refuses such a file too; lint reads files leniently
  * so it can list it with the other findings.
  */
+import { foreignMarkerAdvice, foreignNoTransactionMarker, type ForeignNoTransactionMarker } from '../../../engine/foreign-no-transaction';
+import { scanSql } from '../../../engine/sql/splitter';
 import { optionOn, type ParsedStatement } from '../../parse';
 import { ownNoTransaction, renderFix } from '../fix';
 import type { LintRule, RuleContext } from '../rule';
@@ -40,8 +42,18 @@ function report(ctx: RuleContext, s: ParsedStatement, what: string, guard: strin
 }
 
 function reportText(ctx: RuleContext, s: ParsedStatement, what: string, text: string): void {
+  const marker = foreignMarker(ctx.src.text);
   ctx.report(CONCURRENTLY_IN_TRANSACTION, s, {
     message: `${what} in a transactional migration`,
-    fix: renderFix([ownNoTransaction(`${text};`)]),
+    fix: renderFix([ownNoTransaction(...(marker ? [`-- ${foreignMarkerAdvice(marker)}`] : []), `${text};`)]),
   });
+}
+
+/** Another tool's no-transaction marker in the file (read only when there is a finding to fix). */
+function foreignMarker(text: string): ForeignNoTransactionMarker | undefined {
+  for (const c of scanSql(text).comments) {
+    const m = foreignNoTransactionMarker(c);
+    if (m) return m;
+  }
+  return undefined;
 }

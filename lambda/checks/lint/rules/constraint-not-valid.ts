@@ -47,7 +47,7 @@ function addConstraint(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, con
   if (!validated(con)) return;
   const named = typeof con.conname === 'string';
   const name = named ? String(con.conname) : defaultConstraintName(t.rel.name, con, []);
-  const what = `${con.contype === 'CONSTR_FOREIGN' ? 'foreign key' : 'CHECK'}${named ? ` ${name}` : ''}`;
+  const what = `${con.contype === 'CONSTR_FOREIGN' ? 'foreign key' : 'CHECK'}${named ? ` ${ident(name)}` : ''}`;
   ctx.report(CONSTRAINT_NOT_VALID, s, {
     message: `${what} is added to existing table ${tableName(t.rel)} and validated at once`,
     why: why(t, con),
@@ -93,7 +93,7 @@ function validatedReport(t: AlterTarget, col: Node, cons: Node[]): { message: st
   const kinds = cons.map((c) => (c.contype === 'CONSTR_FOREIGN' ? 'foreign key' : 'CHECK')).join(' and ');
   const fk = cons.some((c) => c.contype === 'CONSTR_FOREIGN') ? ` (${filledBy(col)}: PostgreSQL checks a new column's foreign key against every row unless the column is added without a default)` : '';
   return {
-    message: `the ${kinds} on new column ${String(col.colname)} of existing table ${tableName(t.rel)} ${cons.length > 1 ? 'are' : 'is'} validated at once${fk}`,
+    message: `the ${kinds} on new column ${ident(String(col.colname))} of existing table ${tableName(t.rel)} ${cons.length > 1 ? 'are' : 'is'} validated at once${fk}`,
     why: why(t, cons[0]!),
   };
 }
@@ -121,7 +121,7 @@ function uncheckedForeignKeys(ctx: RuleContext, col: Node): Node[] {
 function uncheckedReport(t: AlterTarget, col: Node, withCheck: boolean): { message: string; why: string } {
   const filler = columnParts(col).identity ? 'its identity' : `the DEFAULT of its domain ${typeBase(col.typeName)}`;
   return {
-    message: `the foreign key on new column ${String(col.colname)} of existing table ${tableName(t.rel)} is marked valid without checking any row: ${filler} fills every row, and PostgreSQL checks a new column's foreign key only when the column has a default expression of its own${withCheck ? '; its CHECK is validated at once' : ''}`,
+    message: `the foreign key on new column ${ident(String(col.colname))} of existing table ${tableName(t.rel)} is marked valid without checking any row: ${filler} fills every row, and PostgreSQL checks a new column's foreign key only when the column has a default expression of its own${withCheck ? '; its CHECK is validated at once' : ''}`,
     why: 'the constraint is violated from the start, silently: every existing row gets a value that may reference nothing, and VALIDATE CONSTRAINT will never look (the constraint is already valid)',
   };
 }

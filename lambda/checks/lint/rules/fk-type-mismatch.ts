@@ -5,7 +5,8 @@
  * reference varchar(40).
  */
 import { as, list, names, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../../parse';
-import { fkTypeVerdict } from '../../fk-types';
+import type { Severity } from '../../finding';
+import { fkTypeVerdict, sameKeyType } from '../../fk-types';
 import { overDomain, rewriteContextOf } from '../column';
 import { inPlace, renderFix, type FixFile } from '../fix';
 import { dropColumnLater, keepsItsName, notValidSteps } from '../fix-steps';
@@ -31,27 +32,31 @@ export const FK_TYPE_MISMATCH: LintRule = {
     const rel = rangeVar(s.node.relation);
     if (!rel || (s.node.if_not_exists && ctx.model.table(rel))) return;
     const own = createdTable(s.node, { schema: '', name: rel.name, isNew: true }, (r) => ctx.model.table(r));
+    const found: Mismatch[] = [];
     for (const elt of list(s.node.tableElts)) {
       const col = as(elt, 'ColumnDef');
       for (const c of list(col?.constraints)) {
         const con = as(c, 'Constraint');
-        if (con?.contype === 'CONSTR_FOREIGN') check(ctx, s, rel, own, [String(col!.colname)], con);
+        if (con?.contype === 'CONSTR_FOREIGN') found.push(...mismatches(ctx, rel, own, [String(col!.colname)], con));
       }
       const con = as(elt, 'Constraint');
-      if (con?.contype === 'CONSTR_FOREIGN') check(ctx, s, rel, own, names(con.fk_attrs), con);
+      if (con?.contype === 'CONSTR_FOREIGN') found.push(...mismatches(ctx, rel, own, names(con.fk_attrs), con));
     }
+    // Every column this statement declares changes in each finding's fix: a fix per column, each reprinting the statement with only its own change, undid the others.
+    const declared = found.filter((m) => declaredIn(s, m.target.fk));
+    for (const m of found) report(ctx, s, m, declaredIn(s, m.target.fk) ? [inPlace(retyped(s, declared))] : fixFor(s, m.target, undefined, false));
   },
   alterCommand(ctx, s, t, cmd) {
     if (cmd.subtype === 'AT_AddConstraint') {
       const con = as(cmd.def, 'Constraint');
-      if (con?.contype === 'CONSTR_FOREIGN') check(ctx, s, t.rel, t.table, names(con.fk_attrs), con, t.existing);
+      if (con?.contype === 'CONSTR_FOREIGN') check(ctx, s, mismatches(ctx, t.rel, t.table, names(con.fk_attrs), con), t.existing);
     }
     const col = cmd.subtype === 'AT_AddColumn' ? as(cmd.def, 'ColumnDef') : undefined;
     if (!col) return;
     const own: TableModel = { ...t.table, columns: new Map([...t.table.columns, [String(col.colname), { type: typeNameText(col.typeName), notNull: false }]]) };
     for (const c of list(col.constraints)) {
       const con = as(c, 'Constraint');
-      if (con?.contype === 'CONSTR_FOREIGN') check(ctx, s, t.rel, own, [String(col.colname)], con, t.existing);
+      if (con?.contype === 'CONSTR_FOREIGN') check(ctx, s, mismatches(ctx, t.rel, own, [String(col.colname)], con), t.existing);
     }
   },
 };
@@ -69,32 +74,54 @@ function declaredIn(s: ParsedStatement, column: string): Node | undefined {
   return cols.find((c) => c?.colname === column);
 }
 
-function check(ctx: RuleContext, s: ParsedStatement, rel: RangeVar, own: TableModel, fkCols: string[], con: Node, existing = false): void {
+interface Mismatch { target: Target; message: string; why: string; severity?: Severity; at?: number }
+
+/** The key's column pairs whose types differ (text and varchar count as one, see fk-types.ts). */
+function mismatches(ctx: RuleContext, rel: RangeVar, own: TableModel, fkCols: string[], con: Node): Mismatch[] {
   const pkRel = rangeVar(con.pktable);
-  if (!pkRel) return;
+  if (!pkRel) return [];
   const self = pkRel.name === rel.name && (pkRel.schema ?? rel.schema) === rel.schema;
   const referenced = self ? own : ctx.model.table(pkRel);
-  if (!referenced) return;
+  if (!referenced) return [];
   const pkCols = names(con.pk_attrs).length ? names(con.pk_attrs) : referenced.primaryKey;
-  fkCols.forEach((fk, k) => {
+  return fkCols.flatMap((fk, k) => {
     const pk = pkCols[k];
     const a = own.columns.get(fk)?.type;
     const b = pk ? referenced.columns.get(pk)?.type : undefined;
-    if (!pk || !a || !b) return;
+    if (!pk || !a || !b) return [];
     // A domain compares as its base type (through domains over domains): a column of a domain over bigint references a bigint key as bigint does.
-    const [baseA, baseB] = [a, b].map((t) => baseType(overDomain(rewriteContextOf(ctx), t)));
-    if (baseA === baseB) return;
-    const target = { rel, fk, type: b, pkRel, pk };
-    const verdict = fkTypeVerdict({ name: `${tableName(rel)}.${fk}`, type: baseA! }, { name: `${tableName(pkRel)}.${pk}`, type: baseB! },
-      `PostgreSQL either refuses the foreign key (no equality operator between ${a} and ${b}) or every join and lookup needs a cast, which can defeat the index on ${tableName(pkRel)}.${pk}; a column that cannot be constrained collects orphans silently`);
-    ctx.report(FK_TYPE_MISMATCH, s, {
-      message: `${tableName(rel)}.${fk} (${a}) references ${tableName(pkRel)}.${pk} (${b}): the types differ`,
+    const [baseA, baseB] = [a, b].map((t) => baseType(overDomain(rewriteContextOf(ctx), t))) as [string, string];
+    if (sameKeyType(baseA, baseB)) return [];
+    const verdict = fkTypeVerdict({ name: `${tableName(rel)}.${ident(fk)}`, type: baseA }, { name: `${tableName(pkRel)}.${ident(pk)}`, type: baseB },
+      `PostgreSQL either refuses the foreign key (no equality operator between ${a} and ${b}) or every join and lookup needs a cast, which can defeat the index on ${tableName(pkRel)}.${ident(pk)}; a column that cannot be constrained collects orphans silently`);
+    return [{
+      target: { rel, fk, type: b, pkRel, pk },
+      message: `${tableName(rel)}.${ident(fk)} (${a}) references ${tableName(pkRel)}.${ident(pk)} (${b}): the types differ`,
       why: verdict.why,
       severity: verdict.severity,
-      fix: renderFix(fixFor(s, target, declaredIn(s, fk), existing)),
       at: con.location as number | undefined,
-    });
+    }];
   });
+}
+
+function check(ctx: RuleContext, s: ParsedStatement, found: Mismatch[], existing: boolean): void {
+  for (const m of found) report(ctx, s, m, fixFor(s, m.target, declaredIn(s, m.target.fk), existing));
+}
+
+function report(ctx: RuleContext, s: ParsedStatement, m: Mismatch, fix: FixFile[]): void {
+  ctx.report(FK_TYPE_MISMATCH, s, { message: m.message, why: m.why, severity: m.severity, fix: renderFix(fix), at: m.at });
+}
+
+/** The statement with every column it declares for `found` given its referenced type (edits from the end, so offsets hold). */
+function retyped(s: ParsedStatement, found: Mismatch[]): string {
+  const edits = found.map((m) => {
+    const typeName = declaredIn(s, m.target.fk)!.typeName as Node;
+    const at = typeName.location as number;
+    return { at, end: at + Buffer.byteLength(typeAsWritten(s, typeName)), type: m.target.type };
+  }).sort((x, y) => y.at - x.at);
+  const b = Buffer.from(s.text);
+  const text = edits.reduce((t, e) => Buffer.concat([t.subarray(0, e.at - s.byteOffset), Buffer.from(e.type), t.subarray(e.end - s.byteOffset)]), b);
+  return `${text.toString('utf8')};`;
 }
 
 interface Target { rel: RangeVar; fk: string; type: string; pkRel: RangeVar; pk: string }

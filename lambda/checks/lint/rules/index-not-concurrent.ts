@@ -116,7 +116,7 @@ function createIndex(ctx: RuleContext, s: ParsedStatement): void {
   }
   const unique = s.node.unique ? 'UNIQUE ' : '';
   ctx.report(INDEX_NOT_CONCURRENT, s, {
-    message: `CREATE ${unique}INDEX ${idx ?? ''} on existing table ${tableName(rel)} without CONCURRENTLY`.replace('  ', ' '),
+    message: `CREATE ${unique}INDEX ${idx === undefined ? '' : ident(idx)} on existing table ${tableName(rel)} without CONCURRENTLY`.replace('  ', ' '),
     why: `a plain CREATE INDEX holds a SHARE lock on ${tableName(rel)} for the whole build: every INSERT, UPDATE and DELETE waits until it ends`,
     fix: renderFix([ownNoTransaction(
       concurrentText(s, rel.name),
@@ -186,7 +186,7 @@ function partitionedIndex(ctx: RuleContext, s: ParsedStatement, rel: RangeVar, t
     : ['-- for each partition (the migrations lint read create none), with its own index name:',
       ...[`${create} CONCURRENTLY IF NOT EXISTS <partition_idx> ON <partition> ${body};`, `ALTER INDEX ${top} ATTACH PARTITION <partition_idx>;`].map((l) => `--   ${l}`)];
   ctx.report(INDEX_NOT_CONCURRENT, s, {
-    message: `${create} ${idx} on partitioned table ${tableName(rel)} builds every partition's index while blocking writes`,
+    message: `${create} ${ident(idx)} on partitioned table ${tableName(rel)} builds every partition's index while blocking writes`,
     why: `CREATE INDEX on partitioned ${tableName(rel)} builds each partition's index under a SHARE lock that blocks its writes, and PostgreSQL refuses CONCURRENTLY on a partitioned table`,
     fix: renderFix([ownNoTransaction(
       `${create} IF NOT EXISTS ${ident(idx)} ON ONLY ${tableName(rel)} ${body};  -- the parent's index alone: invalid until every partition's is attached`,
@@ -237,7 +237,7 @@ function addColumn(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, col: No
   const kind = p.primaryKey ? 'PRIMARY KEY' : 'UNIQUE';
   const plain = columnWithout(s, col, (c) => c.contype === 'CONSTR_UNIQUE' || c.contype === 'CONSTR_PRIMARY');
   ctx.report(INDEX_NOT_CONCURRENT, s, {
-    message: `ADD COLUMN ${name} … ${kind} on existing table ${tableName(t.rel)} builds its index while blocking reads and writes`,
+    message: `ADD COLUMN ${ident(name)} … ${kind} on existing table ${tableName(t.rel)} builds its index while blocking reads and writes`,
     why: `the ${kind} index is built in the same statement, under the ACCESS EXCLUSIVE lock ADD COLUMN takes: every read and write of ${tableName(t.rel)} waits until the build ends`,
     fix: renderFix([
       inPlace(`ALTER TABLE ${tableName(t.rel)} ADD COLUMN ${plain};`, ...(p.primaryKey ? ['-- fill the new column for every row (backfill in batches) before the key'] : [])),

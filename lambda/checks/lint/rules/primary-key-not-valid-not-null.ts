@@ -76,7 +76,7 @@ function report(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, column: st
     ? [{ place: 'without', lines: [`${notValid.statement};`] }, later(validate, `${s.text.trim()};`)]
     : [inPlace(validate, `${s.text.trim()};`)];
   ctx.report(PRIMARY_KEY_NOT_VALID_NOT_NULL, s, {
-    message: `PRIMARY KEY on ${table}.${column}, whose NOT NULL constraint ${notValid.name} is NOT VALID (added at ${where}): PostgreSQL 18 refuses it (55000)`,
+    message: `PRIMARY KEY on ${table}.${ident(column)}, whose NOT NULL constraint ${ident(notValid.name)} is NOT VALID (added at ${where}): PostgreSQL 18 refuses it (55000)`,
     fix: renderFix(files),
     at,
   });
@@ -89,7 +89,7 @@ function reportInDatabase(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, 
   const name = [...t.table.notNullSettled?.renamed ?? []].find(([, original]) => original === c.name)?.[0] ?? c.name;
   const validate = `ALTER TABLE ${table} VALIDATE CONSTRAINT ${ident(name)};  -- scans under SHARE UPDATE EXCLUSIVE: writes go on`;
   ctx.report(PRIMARY_KEY_NOT_VALID_NOT_NULL, s, {
-    message: `PRIMARY KEY on ${table}.${c.column}, whose NOT NULL constraint ${name} is NOT VALID in the database (no migration added it): PostgreSQL 18 refuses it (55000)`,
+    message: `PRIMARY KEY on ${table}.${ident(c.column)}, whose NOT NULL constraint ${ident(name)} is NOT VALID in the database (no migration added it): PostgreSQL 18 refuses it (55000)`,
     fix: renderFix([inPlace(validate, `${s.text.trim()};`)]),
     at,
   });

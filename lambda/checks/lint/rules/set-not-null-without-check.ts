@@ -16,7 +16,7 @@ import type { AlterTarget } from '../model';
 import { notNullProvenInDatabase } from '../catalog';
 import { notNullProven } from '../model-tables';
 import type { LintRule, RuleContext } from '../rule';
-import { clauseAt, tableName } from '../sql-text';
+import { clauseAt, ident, tableName } from '../sql-text';
 
 export const SET_NOT_NULL_WITHOUT_CHECK: LintRule = {
   id: 'set-not-null-without-check',
@@ -48,7 +48,7 @@ function check(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, column: str
   const table = tableName(t.rel);
   const makeNotNull = added && { sql: `ALTER TABLE ${table} ADD ${added.clause};  -- no scan: the validated CHECK proves it`, name: added.name };
   ctx.report(SET_NOT_NULL_WITHOUT_CHECK, s, {
-    message: `${added ? `ADD ${added.clause}` : 'SET NOT NULL'} on ${table}.${column} without a validated CHECK (${column} IS NOT NULL) first`,
+    message: `${added ? `ADD ${added.clause}` : 'SET NOT NULL'} on ${table}.${ident(column)} without a validated CHECK (${ident(column)} IS NOT NULL) first`,
     fix: renderFix(notNullSteps(t.rel, column, undefined, makeNotNull)),
   });
 }

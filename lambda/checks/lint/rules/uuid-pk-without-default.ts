@@ -1,21 +1,25 @@
 /**
  * uuid-pk-without-default: CREATE TABLE with a single-column uuid primary key
- * that nothing fills in. A key named `id` is an error (every INSERT that
- * omits it fails); a key named otherwise usually copies another table's id:
- * a warning to confirm with an allow. A key that is also a foreign key (a
+ * that nothing fills in: every INSERT that omits it fails. A warning, not
+ * an error: an application that generates its ids (supabase/auth does, for
+ * each of its keys) never omits the key, lint cannot see the application's
+ * INSERTs, and nothing turns a rule off for a whole project; the guard's
+ * contracts (an INSERT that omits the key) and drift (a default lost in one
+ * environment) catch the failure itself. A key named otherwise than `id`
+ * usually copies another table's id; the fix says to confirm it with an allow. A key that is also a foreign key (a
  * 1:1 table: `user_id uuid PRIMARY KEY REFERENCES users`) takes the other
  * table's id by design and is not reported.
  */
-import { as, list, names, rangeVar, type Node } from '../../parse';
+import { as, list, names, rangeVar, type Node, type ParsedStatement, type RangeVar } from '../../parse';
 import { columnParts } from '../column';
 import { inPlace, renderFix } from '../fix';
-import type { LintRule } from '../rule';
-import { insertInto, tableName, typeAsWritten } from '../sql-text';
+import type { LintRule, RuleContext } from '../rule';
+import { ident, insertInto, tableName, typeAsWritten } from '../sql-text';
 
 export const UUID_PK_WITHOUT_DEFAULT: LintRule = {
   id: 'uuid-pk-without-default',
-  severity: 'error',
-  title: 'uuid primary key without a default (warning when the key is not named id: it may copy another table\'s id; a key that is also a foreign key is not reported)',
+  severity: 'warning',
+  title: 'uuid primary key without a default (a warning: the application may generate its ids; a key that is also a foreign key is not reported)',
   why: 'every INSERT that omits the key fails with a not-null violation (23502); the application has to generate ids itself, and one code path that forgets breaks',
   fix: 'id uuid PRIMARY KEY DEFAULT gen_random_uuid()',
   squawk: [],
@@ -29,23 +33,37 @@ export const UUID_PK_WITHOUT_DEFAULT: LintRule = {
     if (!rel || (s.node.if_not_exists && ctx.model.table(rel))) return;
     const key = uuidKeyWithoutDefault(s.node);
     if (!key) return;
-    const col = String(key.colname);
-    const surrogate = col === 'id';
     const type = key.typeName as Node;
     const typeEnd = (type.location as number) + Buffer.byteLength(typeAsWritten(s, type));
-    ctx.report(UUID_PK_WITHOUT_DEFAULT, s, {
-      message: `${tableName(rel)}.${col} is a uuid primary key without a DEFAULT`,
-      why: `every INSERT that omits ${col} fails with "null value in column \\"${col}\\" … violates not-null constraint" (23502); the application has to generate ids itself, and one code path that forgets breaks`,
-      fix: renderFix([inPlace(
-        `${insertInto(s, typeEnd, 'DEFAULT gen_random_uuid()')};`,
-        '-- gen_random_uuid() is built in since PostgreSQL 13 (CREATE EXTENSION pgcrypto before that)',
-        ...(surrogate ? [] : [`-- or, if ${col} copies another table's id, say so with an allow directive for uuid-pk-without-default and the reason`]),
-      )]),
-      at: key.location as number | undefined,
-      severity: surrogate ? 'error' : 'warning',
-    });
+    report(ctx, s, rel, String(key.colname), key.location as number | undefined, `${insertInto(s, typeEnd, 'DEFAULT gen_random_uuid()')};`);
+  },
+  // pg_dump's form: the column in CREATE TABLE, its key in a later ALTER TABLE ONLY … ADD CONSTRAINT … PRIMARY KEY
+  // (a foreign key on the column, which pg_dump adds after every key, is not known yet: a key not named id is a warning).
+  alterCommand(ctx, s, t, cmd) {
+    const con = cmd.subtype === 'AT_AddConstraint' ? as(cmd.def, 'Constraint') : undefined;
+    if (con?.contype !== 'CONSTR_PRIMARY') return;
+    const keys = typeof con.indexname === 'string' ? t.table.indexColumns?.get(con.indexname) ?? [] : names(con.keys);
+    const col = keys.length === 1 ? t.table.columns.get(keys[0]!) : undefined;
+    if (!col || col.type !== 'uuid' || col.noDefault !== true) return;
+    const column = keys[0]!;
+    report(ctx, s, t.rel, column, con.location as number | undefined,
+      `ALTER TABLE ${tableName(t.rel)} ALTER COLUMN ${ident(column)} SET DEFAULT gen_random_uuid();\n${s.text.trim()};`);
   },
 };
+
+function report(ctx: RuleContext, s: ParsedStatement, rel: RangeVar, col: string, at: number | undefined, fixed: string): void {
+  const surrogate = col === 'id';
+  ctx.report(UUID_PK_WITHOUT_DEFAULT, s, {
+    message: `${tableName(rel)}.${ident(col)} is a uuid primary key without a DEFAULT`,
+    why: `every INSERT that omits ${ident(col)} fails with "null value in column \\"${col}\\" … violates not-null constraint" (23502); the application has to generate ids itself, and one code path that forgets breaks`,
+    fix: renderFix([inPlace(
+      fixed,
+      '-- gen_random_uuid() is built in since PostgreSQL 13 (CREATE EXTENSION pgcrypto before that)',
+      ...(surrogate ? [] : [`-- or, if ${ident(col)} copies another table's id, say so with an allow directive for uuid-pk-without-default and the reason`]),
+    )]),
+    at,
+  });
+}
 
 /** The table's one-column uuid primary key, when it has no default and is not also a foreign key. */
 function uuidKeyWithoutDefault(n: Node): Node | undefined {

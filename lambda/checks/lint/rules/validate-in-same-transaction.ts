@@ -31,7 +31,7 @@ export const VALIDATE_IN_SAME_TRANSACTION: LintRule = {
       later(`ALTER TABLE ${table} VALIDATE CONSTRAINT ${ident(name)};`),
     ];
     ctx.report(VALIDATE_IN_SAME_TRANSACTION, s, {
-      message: `VALIDATE CONSTRAINT ${name} runs in the same transaction as its ADD CONSTRAINT … NOT VALID (line ${added.line}): the validation scan of ${table} runs under the ADD's lock`,
+      message: `VALIDATE CONSTRAINT ${ident(name)} runs in the same transaction as its ADD CONSTRAINT … NOT VALID (line ${added.line}): the validation scan of ${table} runs under the ADD's lock`,
       fix: `${renderFix(files)}\n-- or: make this file no-transaction (the directive on its first line), so the ADD commits before the VALIDATE starts`,
     });
   },

@@ -36,7 +36,7 @@ export const VOLATILE_DEFAULT: LintRule = {
     if (!rewrite) return;
     const name = String(col.colname);
     ctx.report(VOLATILE_DEFAULT, s, {
-      message: `ADD COLUMN ${name} on existing table ${tableName(t.rel)} with ${rewrite.what}${rewrite.certain ? '' : ': it rewrites the table if that function is VOLATILE'}`,
+      message: `ADD COLUMN ${ident(name)} on existing table ${tableName(t.rel)} with ${rewrite.what}${rewrite.certain ? '' : ': it rewrites the table if that function is VOLATILE'}`,
       fix: renderFix(rewrite.domain ? domainFix(s, t, col, rewrite.domain) : fixFor(s, t, col)) + (rewrite.certain ? '' : '\n-- or, when the function is STABLE or IMMUTABLE: lint with --database-url reads its volatility from pg_proc'),
       at: col.location as number | undefined,
     });

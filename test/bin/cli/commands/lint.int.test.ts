@@ -19,10 +19,10 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     });
     const r = await runCli(['lint', '--dir', dir], { env: NO_DB });
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('2_b.sql:1:25: error uuid-pk-without-default: purchases.id is a uuid primary key without a DEFAULT');
+    expect(r.stdout).toContain('2_b.sql:1:25: warning uuid-pk-without-default: purchases.id is a uuid primary key without a DEFAULT');
     expect(r.stdout).toContain('2_b.sql:2:1: error concurrently-in-transaction: CREATE INDEX CONCURRENTLY in a transactional migration');
     expect(r.stdout).toMatch(/\n {2}why: .+\n {2}fix: .+/);
-    expect(r.stdout).toContain('lint: 2 files, 2 errors, 0 warnings');
+    expect(r.stdout).toContain('lint: 2 files, 1 error, 1 warning');
     expect(r.stderr).toContain(`lint all 2 files in ${dir}/ (no database: every file counts as pending)`);
   });
 

@@ -57,6 +57,21 @@ describe(`CLI: schemaguard migrate on ${target.name}`, () => {
     expect(await rows(url, "SELECT to_regclass('b') AS b, to_regclass('a')::text AS a")).toEqual([{ b: null, a: 'a' }]);
   });
 
+  // Regression: a no-transaction file whose first statement failed said "see the fix below", and no fix followed (one exists only when a statement committed before).
+  it('a no-transaction file that fails: says whether any of its statements committed, and promises no fix that is not there', async () => {
+    const url = await freshDatabase(target, 'stopped_notx');
+    const dup = "CREATE TABLE roles (schemeid text); INSERT INTO roles VALUES ('a'), ('a');";
+    const first = tempDir({ '1_a.sql': dup, '2_idx.sql': '-- schemaguard:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY i ON roles (schemeid);' });
+    const r = await runCli(['migrate', '--dir', first, '--database-url', url]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('migrate stopped at 2_idx.sql: not recorded, nothing of it applied (it runs outside a transaction, and no statement of it committed before the one that failed); 1 migration applied before it by this run stays applied, 1 still pending (2_idx.sql included)');
+    expect(r.stderr).not.toContain('see the fix below');
+    const later = tempDir({ '1_a.sql': dup, '2_idx.sql': '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY j ON roles (schemeid);\nCREATE UNIQUE INDEX CONCURRENTLY i ON roles (schemeid);' });
+    const again = await runCli(['migrate', '--dir', later, '--database-url', url]);
+    expect(again.stderr).toContain('migrate stopped at 2_idx.sql: not recorded, though line 2 committed and stays applied (it runs outside a transaction): the next run starts again from its first line; 0 migrations applied before it');
+    expect(again.stderr).toContain('fix: line 2 of this no-transaction file committed before it and stays applied');
+  });
+
   it('a file the server refuses whole (a syntax error: nothing of it ran) fails with its line and no note about the rollback', async () => {
     const url = await freshDatabase(target, 'syntax');
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\nCREATE TABLEX b (id int);\n' });

@@ -175,6 +175,53 @@ describe.each(targets)('CLI: schemaguard plan with statement locks on $name', (t
   });
 });
 
+describe(`CLI: schemaguard plan --offline of a type change, on ${target.name}`, () => {
+  // Regression: offline, varchar(128) → varchar(1024) of a column an earlier file created said rewrites yes, scans yes (against a database: no, no).
+  it('takes the old type from the earlier file (no rewrite, as PostgreSQL does), and says ? when no file declares the column', async () => {
+    const files = { '1_a.sql': 'CREATE TABLE kv (k text PRIMARY KEY, v varchar(128));', '2_b.sql': 'ALTER TABLE kv ALTER COLUMN v TYPE varchar(1024);\nALTER TABLE elsewhere ALTER COLUMN x TYPE varchar(10);' };
+    const dir = tempDir(files);
+    const j = JSON.parse((await runCli(['plan', '--dir', dir, '--offline', '--json'], { env: { DATABASE_URL: undefined } })).stdout);
+    expect(j.statements.slice(1).map((s: { rewrites: boolean; scans: boolean; oldTypeUnknown?: boolean }) => [s.rewrites, s.scans, s.oldTypeUnknown])).toEqual([[false, false, undefined], [true, true, true]]);
+    const text = (await runCli(['plan', '--dir', dir, '--offline'], { env: { DATABASE_URL: undefined } })).stdout;
+    expect(text).toMatch(/^2_b\.sql:1\s+ACCESS EXCLUSIVE\s+kv\s+no\s+no\s+ALTER TABLE kv/m);
+    expect(text).toMatch(/^2_b\.sql:2\s+ACCESS EXCLUSIVE\s+elsewhere\s+\?\s+\?\s+ALTER TABLE elsewhere/m);
+    expect(text).toContain('? rewrites, scans: a type change of a column whose current type neither the database nor the migrations say: it may rewrite the table');
+    const url = await freshDatabase(target, 'plan_offline_type');
+    const nodes = await withClient(url, async (c) => {
+      await c.query(`${files['1_a.sql']} INSERT INTO kv VALUES ('a', 'b')`);
+      const before = (await c.query("SELECT pg_relation_filenode('kv') AS n")).rows[0].n;
+      await c.query('ALTER TABLE kv ALTER COLUMN v TYPE varchar(1024)');
+      return [before, (await c.query("SELECT pg_relation_filenode('kv') AS n")).rows[0].n];
+    });
+    expect(nodes[1]).toBe(nodes[0]);
+  });
+});
+
+describe(`CLI: schemaguard plan of DO blocks and CALL on ${target.name}`, () => {
+  // Regression: a DO block that UPDATEs and ALTERs a table showed lock -, rewrites no, scans no, as if it locked nothing.
+  it('shows ? for the lock, rewrites and scans of code it does not read, with the legend; --json says notRead', async () => {
+    const url = await freshDatabase(target, 'plan_do');
+    await withClient(url, (c) => c.query("CREATE TABLE roles (id bigint PRIMARY KEY, schemeid text); INSERT INTO roles VALUES (1, 'a'); CREATE PROCEDURE touch_roles() LANGUAGE sql AS $$UPDATE roles SET schemeid = 'b'$$"));
+    const dir = tempDir({ '1_do.sql': "DO $$BEGIN UPDATE roles SET schemeid = 'x'; ALTER TABLE roles ADD COLUMN z int; END$$;\nCALL touch_roles();" });
+    const r = await runCli(['plan', '--dir', dir, '--database-url', url]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^1_do\.sql:1\s+\?\s+\?\s+\?\s+DO \$\$BEGIN UPDATE roles/m);
+    expect(r.stdout).toMatch(/^1_do\.sql:2\s+\?\s+\?\s+\?\s+CALL touch_roles\(\)/m);
+    expect(r.stdout).toContain('? alone: DO block or CALL, not read: it takes whatever locks, rewrites and scans its code does (read the code)');
+    const j = JSON.parse((await runCli(['plan', '--dir', dir, '--database-url', url, '--json'])).stdout);
+    expect(j.statements.map((s: { notRead?: boolean; lock: string | null }) => [s.notRead, s.lock])).toEqual([[true, null], [true, null]]);
+    // What the block does when it runs: ACCESS EXCLUSIVE on roles, held until COMMIT (what "-" denied).
+    const held = await withClient(url, async (c) => {
+      await c.query('BEGIN');
+      await c.query("DO $$BEGIN UPDATE roles SET schemeid = 'x'; ALTER TABLE roles ADD COLUMN z int; END$$");
+      const locks = await c.query<{ mode: string }>("SELECT mode FROM pg_locks WHERE relation = 'roles'::regclass AND pid = pg_backend_pid() ORDER BY mode");
+      await c.query('ROLLBACK');
+      return locks.rows.map((l) => l.mode);
+    });
+    expect(held).toContain('AccessExclusiveLock');
+  });
+});
+
 describe('CLI: schemaguard plan --offline with a file the parser refuses', () => {
   it('prints the table first, then the parser\'s error (exit 2)', async () => {
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '2_b.sql': 'CREATE TABLE (;' });

@@ -54,7 +54,7 @@ describe.each(targets)('CLI: --format on $name', (target) => {
     for (const rule of driver.rules) expect(rule.help.text.length).toBeGreaterThan(20);
     const results = log.runs[0]!.results;
     expect(results.map((x) => [x.ruleId, x.level, x.locations[0]!.physicalLocation!.artifactLocation.uri, x.locations[0]!.physicalLocation!.region])).toEqual([
-      ['uuid-pk-without-default', 'error', 'db/migrations/0001_leads.sql', { startLine: 1, startColumn: 21 }],
+      ['uuid-pk-without-default', 'warning', 'db/migrations/0001_leads.sql', { startLine: 1, startColumn: 21 }],
       ['index-not-concurrent', 'error', 'db/migrations/0002_email_index.sql', { startLine: 1, startColumn: 29 }],
     ]);
     expect(sarifSchemaErrors(log)).toEqual([]);
@@ -64,9 +64,9 @@ describe.each(targets)('CLI: --format on $name', (target) => {
     const r = await run(['lint', '--dir', 'db/migrations', '--format', 'github']);
     expect(r.code).toBe(1);
     const lines = r.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^::error file=db\/migrations\/0001_leads\.sql,line=1,col=21,title=schemaguard uuid-pk-without-default::leads\.id is a uuid primary key without a DEFAULT%0AWhy: .+%0AFix: .+$/);
+    expect(lines[0]).toMatch(/^::warning file=db\/migrations\/0001_leads\.sql,line=1,col=21,title=schemaguard uuid-pk-without-default::leads\.id is a uuid primary key without a DEFAULT%0AWhy: .+%0AFix: .+$/);
     expect(lines[1]).toMatch(/^::error file=db\/migrations\/0002_email_index\.sql,line=1,col=29,title=schemaguard index-not-concurrent::/);
-    expect(lines.at(-1)).toBe('lint: 2 errors, 0 warnings');
+    expect(lines.at(-1)).toBe('lint: 1 error, 1 warning');
   });
 
   it('plan --format sarif carries the lock warnings with the lint findings', async () => {
@@ -95,7 +95,7 @@ describe.each(targets)('CLI: --format on $name', (target) => {
     const doctor = parse(await run(['doctor', '--format', 'sarif']));
     const diff = parse(await run(['diff', '--snapshot', 'snapshot/schema.json', '--format', 'sarif']));
     logs.push(doctor, diff);
-    expect(doctor.runs[0]!.results.find((x) => x.ruleId === 'pk-without-default')).toMatchObject({ level: 'error', locations: [{ logicalLocations: [{ fullyQualifiedName: 'purchases.id' }] }] });
+    expect(doctor.runs[0]!.results.find((x) => x.ruleId === 'pk-without-default')).toMatchObject({ level: 'warning', locations: [{ logicalLocations: [{ fullyQualifiedName: 'purchases.id' }] }] });
     expect(diff.runs[0]!.results.length).toBeGreaterThan(0);
     expect(diff.runs[0]!.results[0]).toMatchObject({ ruleId: 'schema-drift', locations: [{ physicalLocation: { artifactLocation: { uri: 'snapshot/schema.json' } } }] });
     for (const log of [doctor, diff]) expect(sarifSchemaErrors(log)).toEqual([]);

@@ -12,9 +12,10 @@ describe.each(targets)('Rule: pk-without-default on $name', (target) => {
     expect(findings().map((f) => f.object)).toEqual(['counters.id', 'lead_purchases.id']);
   });
 
-  it('gives the uuid primary key without default as an error with the ALTER that fixes it', () => {
+  // Regression: an error (a guard ticket that never clears) on every key of an application that generates its ids (supabase/auth: 17).
+  it('gives the uuid primary key without default as a warning with the ALTER that fixes it', () => {
     const f = findings().find((x) => x.object === 'lead_purchases.id')!;
-    expect(f.severity).toBe('error');
+    expect(f.severity).toBe('warning');
     expect(f.message).toBe('lead_purchases.id is a primary key of type uuid without a default');
     expect(f.fix).toBe('ALTER TABLE lead_purchases ALTER COLUMN id SET DEFAULT gen_random_uuid();');
   });
@@ -46,7 +47,7 @@ describe.each(targets)('Rule: pk-without-default on keys that need no default, o
     expect(findings.map((f) => [f.object, f.severity])).toEqual([['sessions.session_id', 'warning']]);
   });
 
-  it('a uuid id that a BEFORE INSERT trigger may fill is a warning naming the trigger, and the trigger does fill it', async () => {
+  it('a uuid id that a BEFORE INSERT trigger may fill is named with the trigger, and the trigger does fill it', async () => {
     const { url, findings } = await findingsOnSchema(target, 'doctor_pk_trigger', `
       CREATE TABLE orders (id uuid PRIMARY KEY, note text);
       CREATE FUNCTION orders_fill_id() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.id := coalesce(NEW.id, gen_random_uuid()); RETURN NEW; END $$;
@@ -57,7 +58,7 @@ describe.each(targets)('Rule: pk-without-default on keys that need no default, o
       CREATE TRIGGER paused_id BEFORE INSERT ON paused FOR EACH ROW EXECUTE FUNCTION orders_fill_id();
       ALTER TABLE paused DISABLE TRIGGER paused_id;
     `, [PK_WITHOUT_DEFAULT]);
-    expect(findings.map((f) => [f.object, f.severity])).toEqual([['audit.id', 'error'], ['orders.id', 'warning'], ['paused.id', 'error']]);
+    expect(findings.map((f) => [f.object, f.severity])).toEqual([['audit.id', 'warning'], ['orders.id', 'warning'], ['paused.id', 'warning']]);
     expect(findings[1]!.message).toBe('orders.id is a primary key of type uuid without a default (the BEFORE INSERT trigger orders_id may fill it)');
     expect(findings[1]!.why).toMatch(/^unless orders_id sets id, every INSERT that omits it fails with /);
     expect(await rows(url, "INSERT INTO orders (note) VALUES ('x') RETURNING id IS NOT NULL AS filled")).toEqual([{ filled: true }]);

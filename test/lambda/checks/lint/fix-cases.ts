@@ -10,6 +10,8 @@ CREATE TABLE purchases (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, lead
 CREATE TABLE events (id bigint, kind text);
 CREATE TABLE tickets (id bigint, note text);
 CREATE UNIQUE INDEX tickets_id_key ON tickets (id);
+CREATE TABLE tokens (id uuid NOT NULL, body text);
+CREATE UNIQUE INDEX tokens_id_key ON tokens (id);
 CREATE SCHEMA app;
 CREATE TABLE app."Accounts" ("Name" text, "user" text);
 CREATE DOMAIN positive_int AS int CHECK (VALUE > 0);
@@ -83,9 +85,11 @@ export const FIX_CASES: FixCase[] = [
   { rule: 'volatile-default', what: 'a domain with a CHECK', sql: 'ALTER TABLE leads ADD COLUMN qty positive_int DEFAULT 1;' },
   { rule: 'uuid-pk-without-default', what: 'a column key named id', sql: 'CREATE TABLE lead_purchases (id uuid PRIMARY KEY, lead_id uuid);' },
   { rule: 'uuid-pk-without-default', what: 'a table key', sql: 'CREATE TABLE notes (id pg_catalog.uuid NOT NULL, body text, PRIMARY KEY (id));' },
+  { rule: 'uuid-pk-without-default', what: 'ALTER TABLE ONLY … ADD CONSTRAINT … PRIMARY KEY after CREATE TABLE (pg_dump\'s form), USING INDEX', sql: 'ALTER TABLE ONLY tokens ADD CONSTRAINT tokens_pkey PRIMARY KEY USING INDEX tokens_id_key;' },
   { rule: 'uuid-pk-without-default', what: 'a key not named id (warning)', sql: 'CREATE TABLE audit (purchase_id uuid PRIMARY KEY);' },
   { rule: 'fk-type-mismatch', what: 'an inline REFERENCES in CREATE TABLE', sql: 'CREATE TABLE notes (id bigint PRIMARY KEY, lead_id text REFERENCES leads (id));' },
   { rule: 'fk-type-mismatch', what: 'a table FOREIGN KEY in CREATE TABLE', sql: 'CREATE TABLE notes (id bigint PRIMARY KEY, lead_id varchar(36), FOREIGN KEY (lead_id) REFERENCES leads);' },
+  { rule: 'fk-type-mismatch', what: 'two mismatched keys in one CREATE TABLE (each fix changes both)', sql: 'CREATE TABLE notes (id bigint PRIMARY KEY, lead_id text REFERENCES leads (id), purchase_id integer REFERENCES purchases (id));' },
   { rule: 'fk-type-mismatch', what: 'an existing column', sql: 'ALTER TABLE purchases ADD CONSTRAINT legacy_fk FOREIGN KEY (legacy_lead) REFERENCES leads (id) NOT VALID;' },
   { rule: 'fk-type-mismatch', what: 'a new column of an existing table', sql: 'ALTER TABLE purchases ADD COLUMN lead3 text REFERENCES leads (id);' },
   { rule: 'table-rewrite', what: 'REFRESH MATERIALIZED VIEW', sql: 'REFRESH MATERIALIZED VIEW lead_scores;', databaseOnly: 'CREATE MATERIALIZED VIEW lead_scores AS SELECT id, score FROM leads; CREATE UNIQUE INDEX lead_scores_id ON lead_scores (id);' },
@@ -128,6 +132,7 @@ export const FIX_CASES: FixCase[] = [
   { rule: 'lock-timeout-disabled', what: 'a SET', sql: "SET LOCAL lock_timeout TO '0';" },
   { rule: 'lock-timeout-disabled', what: 'the directive in a file of concurrent index statements', sql: '-- schemaguard:no-transaction\n-- schemaguard:lock-timeout=0\nCREATE INDEX CONCURRENTLY IF NOT EXISTS leads_name ON leads (name);' },
   { rule: 'concurrently-in-transaction', what: 'CREATE INDEX CONCURRENTLY', sql: 'CREATE INDEX CONCURRENTLY leads_name ON leads (name);' },
+  { rule: 'concurrently-in-transaction', what: 'a file with mattermost\'s -- morph:nontransactional (a plain comment here)', sql: '-- morph:nontransactional\nCREATE INDEX CONCURRENTLY leads_name ON leads (name);' },
   { rule: 'concurrently-in-transaction', what: 'an unnamed one', sql: 'CREATE INDEX CONCURRENTLY ON leads (name);' },
   { rule: 'concurrently-in-transaction', what: 'DROP INDEX CONCURRENTLY', sql: 'DROP INDEX CONCURRENTLY leads_name;' },
   { rule: 'concurrently-in-transaction', what: 'REINDEX CONCURRENTLY', sql: 'REINDEX (CONCURRENTLY) INDEX leads_name;', databaseOnly: 'CREATE INDEX leads_name ON leads (name);' },

@@ -26,7 +26,7 @@ describe('Class: PendingModel', () => {
       expect(m.isExisting({ name: 'notes' })).toBe(false);
       expect(m.isExisting({ name: 'elsewhere' })).toBe(true);
       expect(m.table({ name: 'elsewhere' })).toBeUndefined();
-      expect(m.table({ name: 'leads' })?.columns.get('code')).toEqual({ type: 'character varying(20)', notNull: true });
+      expect(m.table({ name: 'leads' })?.columns.get('code')).toEqual({ type: 'character varying(20)', notNull: true, noDefault: true });
       expect(m.table({ name: 'leads' })?.primaryKey).toEqual(['id']);
     });
     it('moves a table on RENAME TO and SET SCHEMA, keeping its columns and whether it is new', () => {

@@ -264,6 +264,20 @@ describe.each(targets)('Lint rules on $name', (target) => {
     }
   });
 
+  // Regression: a text column referencing a varchar(n) key was an error (refused, or a cast that defeats the index); PostgreSQL builds it on text = text and a text lookup uses the key's index.
+  it('fk-type-mismatch: text → varchar(n) and varchar → text pass: the key is built and a lookup of the other type uses the index', async () => {
+    const keys = 'CREATE TABLE users (id varchar(64) PRIMARY KEY, handle text UNIQUE);';
+    const statement = 'CREATE TABLE sessions (user_id text REFERENCES users (id), handle varchar(20) REFERENCES users (handle));';
+    const plans = await withClient(url, (c) => rolledBack(c, async () => {
+      await c.query(`${keys} ${statement} SET LOCAL enable_seqscan = off;`);
+      const plan = async (sql: string) => (await c.query<{ 'QUERY PLAN': string }>(`EXPLAIN (COSTS OFF) ${sql}`)).rows.map((r) => r['QUERY PLAN']).join('\n');
+      return [await plan("SELECT * FROM users WHERE id = '5'::text"), await plan("SELECT * FROM users WHERE handle = '5'::varchar")];
+    }));
+    expect(plans[0]).toMatch(/Index (Only )?Scan using users_pkey[\s\S]*Index Cond: \(\(?id\)?(::text)? = '5'::text\)/);
+    expect(plans[1]).toMatch(/Index (Only )?Scan using users_handle_key[\s\S]*Index Cond: \(handle = '5'::text\)/);
+    expect((await lintAfter(keys, statement)).findings.filter((f) => f.rule === 'fk-type-mismatch')).toEqual([]);
+  });
+
   // Regression: PostgreSQL 18 refused the key at apply time (55000) and lint said nothing.
   it.each([
     ['USING INDEX', 'ALTER TABLE tickets ADD CONSTRAINT tickets_pkey PRIMARY KEY USING INDEX tickets_id_key'],

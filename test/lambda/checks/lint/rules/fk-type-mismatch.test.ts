@@ -41,4 +41,19 @@ describe('Rule: fk-type-mismatch', () => {
     expect(r.findings.map((f) => [f.rule, f.severity])).toEqual([['fk-type-mismatch', 'error']]);
     expect(r.findings[0]!.why).toMatch(/^PostgreSQL either refuses the foreign key \(no equality operator between integer and numeric\) or every join and lookup needs a cast/);
   });
+
+  // Regression: a text column referencing a varchar(n) key was an error ("a cast that can defeat the index"); PostgreSQL builds the key on text = text and uses the index.
+  it('text and varchar reference each other without a finding; char(n) against text still differs', async () => {
+    expect((await lintAfter('CREATE TABLE users (id varchar(64) PRIMARY KEY, handle text UNIQUE);',
+      'CREATE TABLE sessions (user_id text REFERENCES users (id), handle varchar(20) REFERENCES users (handle), other character varying REFERENCES users (id));')).findings).toEqual([]);
+    const padded = await lintAfter('CREATE TABLE codes (id char(10) PRIMARY KEY);', 'CREATE TABLE uses (code text REFERENCES codes (id));');
+    expect(padded.findings.map((f) => [f.rule, f.severity])).toEqual([['fk-type-mismatch', 'error']]);
+  });
+  // Regression: two mismatched keys in one CREATE TABLE printed two fixes, each the statement with only its own column changed, so each undid the other.
+  it('two mismatched keys in one CREATE TABLE: each fix changes both columns', async () => {
+    const r = await lintAfter('CREATE TABLE buyers (id bigint PRIMARY KEY); CREATE TABLE leads (id uuid PRIMARY KEY);',
+      'CREATE TABLE orders (id bigint PRIMARY KEY, lead_id text REFERENCES leads (id), buyer_id integer REFERENCES buyers (id));');
+    const both = 'CREATE TABLE orders (id bigint PRIMARY KEY, lead_id uuid REFERENCES leads (id), buyer_id bigint REFERENCES buyers (id));';
+    expect(r.findings.map((f) => [f.rule, f.fix])).toEqual([['fk-type-mismatch', both], ['fk-type-mismatch', both]]);
+  });
 });
