@@ -7,10 +7,10 @@
  * several long statements, or a lock-timeout retry that starts after its
  * backoff, can run past the cap though each statement stays under it — and
  * past the deadline, where the invocation is killed mid-transaction and its
- * backend goes on holding the locks. So at the cap's end the watchdog cancels
+ * backend goes on holding the locks. So just after the cap's end the watchdog cancels
  * the migration's backend from the runner lock's other connection
  * (`pg_cancel_backend`: a role may cancel its own sessions). The engine does
- * its part with `endsAt` (`ApplySettings`): no statement or retry starts
+ * its part with `endsAt` (`ApplySettings`): no statement, message or retry starts
  * after it (a cancel that reaches the session between two statements is
  * dropped by the server), and each attempt's statement_timeout is capped by
  * the time left. Without a session of its own (a pooler, the Data API) there
