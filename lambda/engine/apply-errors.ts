@@ -36,7 +36,7 @@ export function statementError(m: Migration, stmt: SqlStatement | null, e: unkno
   const lost = broken || isConnectionLoss(e);
   return new StatementError(`${where}: ${lost ? `connection lost: ${why}` : why}`, {
     ...fields, file: m.file, version: m.version, line, statement: stmt ? shorten(stmt.text) : undefined, cause: e,
-    fix: lost ? lostFix(stmt) : cancelFix(fields.sqlstate, why),
+    fix: lost ? lostFix(stmt) : cancelFix(fields.sqlstate, why) ?? ownFix(e),
   });
 }
 
@@ -63,9 +63,15 @@ export function doBlockLine(stmt: SqlStatement, where: string | undefined): numb
   return body ? stmt.line + body.line - 1 + Number(n) - 1 : undefined;
 }
 
+/** The fix a driver's error carries, where the driver knows more than the SQLSTATE (a Data API statement that outlived its call). */
+function ownFix(e: unknown): string | undefined {
+  const fix = (e as { fix?: unknown } | undefined)?.fix;
+  return typeof fix === 'string' ? fix : undefined;
+}
+
 /** 57014 (query_canceled) says why in its message: statement_timeout, or a cancel (pg_cancel_backend, a client). */
 function cancelFix(sqlstate: string | undefined, message: string): string | undefined {
-  if (sqlstate !== '57014') return undefined;
+  if (sqlstate !== '57014' || /waiting for a lock/.test(message)) return undefined;
   if (/statement timeout/i.test(message)) return 'the statement ran past statement_timeout; raise it for this file with -- schemaguard:statement-timeout=… or make the statement cheaper';
   if (/user request/i.test(message)) return 'another session cancelled it (pg_cancel_backend, or an operator): run again when that is settled';
   return undefined;
