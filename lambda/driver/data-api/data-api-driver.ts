@@ -238,11 +238,16 @@ export function translateError(e: unknown, target: string): Error {
 
 const TAG_PREFIX = '/*schemaguard-';
 
+/** The Data API's response size limit. */
+export const DATA_API_RESPONSE_LIMIT_BYTES = 1024 * 1024;
+
 class DataApiSession implements Session {
   /** The backend of the open transaction (a Data API transaction stays on one connection); undefined between transactions. */
   pid?: number;
   /** The service rolls a transaction back and forgets it when one of its statements fails. */
   readonly errorEndsTransaction = true;
+  /** A response is at most 1 MiB (Aurora user guide, Data API limitations: "The response size limit is 1 MiB"). */
+  readonly responseLimitBytes = DATA_API_RESPONSE_LIMIT_BYTES;
   private transactionId?: string;
   private timeouts: TransactionSettings = { lockTimeoutMs: 0, statementTimeoutMs: 0 };
   private txSettings: TransactionSettings = { lockTimeoutMs: 0, statementTimeoutMs: 0 };
