@@ -6,7 +6,7 @@
 import {
   CheckFailedError, DeadlineError, LockTimeoutError, MigrationError, StatementError, databaseFields, isConnectionLoss, type Blocker,
 } from './errors';
-import { CHECK_PREFIX } from './script';
+import { CHECK_PREFIX, checkRowsAsText } from './script';
 import { runsOutsideTransaction, type Check, type Migration } from './source';
 import { classifyStatement, concurrentIndexTarget } from './sql/classify';
 import { isComment, tokenize } from './sql/lexer';
@@ -141,11 +141,6 @@ export function stateLockTimeoutError(table: string, e: unknown, blockers: Block
   );
 }
 
-function plainRow(row: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(row)) out[k] = v instanceof Date ? v.toISOString() : typeof v === 'bigint' ? v.toString() : v;
-  return out;
-}
 
 
 /**
@@ -167,13 +162,13 @@ export function checkRunError(m: Migration, check: Check, e: unknown, broken: bo
   });
 }
 
-/** The rows a check returned (at most CHECK_COUNT_LIMIT + 1), as its failure; undefined when it returned none. */
+/** The rows a check returned (at most CHECK_COUNT_LIMIT + 1, as `checkSql` returns them), as its failure, the examples as PostgreSQL prints them; undefined when it returned none. */
 export function checkFailure(m: Migration, check: Check, rows: Record<string, unknown>[]): CheckFailedError | undefined {
   if (rows.length === 0) return undefined;
   const count = rows.length > CHECK_COUNT_LIMIT ? `more than ${CHECK_COUNT_LIMIT}` : String(rows.length);
   return new CheckFailedError(`${m.file}:${check.statement.line}: check failed: ${check.description} (${count} offending row${rows.length === 1 ? '' : 's'})`, {
     file: m.file, version: m.version, line: check.statement.line, check: check.description,
-    rowCount: rows.length, rows: rows.slice(0, CHECK_EXAMPLES).map(plainRow),
+    rowCount: rows.length, rows: checkRowsAsText(rows.slice(0, CHECK_EXAMPLES)),
     fix: runsOutsideTransaction(m)
       ? 'the statements of this no-transaction file stay applied but it is not recorded; repair the data or the file and run again'
       : 'the migration was rolled back; repair the rows shown (or the migration) and run again',
