@@ -50,6 +50,8 @@ import { classifySql, concurrentIndexTarget, mayEndTransactions, refusesTransact
 import { sampleBlockers } from '../../engine/blockers';
 import { DataApiSqlError, decodeRecords, parseSqlErrorMessage, translateStatement } from './data-api-codec';
 import { LeaseLock, type LeaseTimings } from './lease-lock';
+import { markDoBlock, type MarkedStatement } from './outcome-marker';
+import { quoteIdent } from '../../engine/identifiers';
 
 /** The part of RDSDataClient the driver uses (a test stand-in implements the same). */
 export interface DataApiClient {
@@ -105,6 +107,8 @@ export class DataApiDriver implements Driver {
   readonly client: DataApiClient;
   /** The lease of the runner using this driver, for fencing commits. */
   lease?: LeaseLock;
+  /** The runner's state schema, where a long DO block's outcome marker is made (`outcome-marker.ts`). */
+  stateSchema?: string;
   private probed = false;
 
   constructor(readonly options: DataApiDriverOptions) {
@@ -125,6 +129,7 @@ export class DataApiDriver implements Driver {
   }
 
   createLock(options: LockOptions): MigrationLock {
+    this.stateSchema = options.stateSchema;
     this.lease = new LeaseLock(this, { stateSchema: options.stateSchema, owner: options.owner, ...this.options.lease });
     return this.lease;
   }
@@ -278,9 +283,10 @@ class DataApiSession implements Session {
   }
 
   private async run<R>(sql: string, params: readonly unknown[] | undefined, transactionId: string | undefined, settings: TransactionSettings): Promise<QueryResult<R>> {
-    const translated = translateStatement(sql, params ?? []);
     const cont = (this.driver.options.continueAfterTimeout ?? true) && isWrite(sql);
     const tag = cont ? `${TAG_PREFIX}${randomBytes(8).toString('hex')}*/ ` : '';
+    const marker = cont && transactionId === undefined ? await this.outcomeMarker(sql) : undefined;
+    const translated = translateStatement(marker?.statement.sql ?? sql, params ?? []);
     const started = Date.now();
     try {
       const r = await this.driver.execute({
@@ -295,19 +301,43 @@ class DataApiSession implements Session {
       return { rows, rowCount: r.records ? rows.length : (r.numberOfRecordsUpdated ?? 0) };
     } catch (e) {
       if (e instanceof DataApiSqlError && e.exception === 'StatementTimeoutException' && cont) {
-        await this.awaitContinued(sql, tag.trim(), transactionId, settings, started);
+        await this.awaitContinued(sql, tag.trim(), transactionId, settings, started, marker?.table);
         return { rows: [], rowCount: 0 };
       }
       if (e instanceof DataApiSqlError && tag && e.position !== undefined) {
-        // Positions count from the start of what was sent: take the tag back off.
-        const p = Number(e.position) - tag.length;
+        // Positions count from the start of what was sent: take the tag (and a marker's rewrite) back off.
+        let p = Number(e.position) - tag.length;
+        if (marker && p > marker.statement.at) p -= marker.statement.shift;
         e.position = p > 0 ? String(p) : undefined;
       }
       // A failed statement may have ended the transaction on the service's side; the
       // transaction id is kept so that rollback() ends it either way (it tolerates
       // TransactionNotFoundException) and no transaction is left holding locks.
       throw e;
+    } finally {
+      if (marker) await this.driver.execute({ sql: `DROP TABLE IF EXISTS ${marker.table}` }).catch(() => undefined);
     }
+  }
+
+  /**
+   * For a DO block that commits its batches, sent as a bare call: an empty
+   * marker table in the state schema, and the block rewritten to drop it at
+   * its end (`outcome-marker.ts`). Undefined outside a runner (no state
+   * schema), for other statements, or when the table cannot be made.
+   */
+  private async outcomeMarker(sql: string): Promise<{ table: string; statement: MarkedStatement } | undefined> {
+    const schema = this.driver.stateSchema;
+    if (schema === undefined) return undefined;
+    const id = randomBytes(8).toString('hex');
+    const table = `${quoteIdent(schema)}.${quoteIdent(`schemaguard_outcome_${id}`)}`;
+    const statement = markDoBlock(sql, table, `sgw_${id}`);
+    if (!statement) return undefined;
+    try {
+      await this.driver.execute({ sql: `CREATE TABLE ${table} ()` });
+    } catch {
+      return undefined;
+    }
+    return { table, statement };
   }
 
   /**
@@ -319,7 +349,9 @@ class DataApiSession implements Session {
    * lock timeout is cancelled as PostgreSQL would (55P03), naming who blocked it.
    * Then its outcome, which the Data API never returns (`confirmBareCall`).
    */
-  private async awaitContinued(sql: string, tag: string, transactionId: string | undefined, settings: TransactionSettings, started: number): Promise<void> {
+  private async awaitContinued(
+    sql: string, tag: string, transactionId: string | undefined, settings: TransactionSettings, started: number, marker?: string,
+  ): Promise<void> {
     const limit = settings.statementTimeoutMs > 0 ? settings.statementTimeoutMs : (this.driver.options.maxStatementWaitMs ?? 900_000);
     const poll = this.driver.options.statementPollMs ?? 1000;
     const pattern = `${tag.replace(/[%_\\]/g, '\\$&')}%`;
@@ -328,7 +360,7 @@ class DataApiSession implements Session {
       const rows = await this.continuedBackends(pattern);
       const running = rows.filter((x) => x.state === 'active');
       if (running.length === 0) {
-        if (transactionId === undefined) return this.confirmBareCall(sql);
+        if (transactionId === undefined) return this.confirmBareCall(sql, marker);
         if (rows.some((x) => x.state === 'idle in transaction (aborted)')) {
           throw new DataApiSqlError(
             'the statement failed after its Data API call returned at the 45-second limit; its error is in the PostgreSQL log (the transaction is rolled back)',
@@ -368,11 +400,18 @@ class DataApiSession implements Session {
    * of it, neither its result nor its error, and nothing PostgreSQL keeps
    * outside the session tells a failed statement from a finished one
    * (pg_stat_activity shows both idle; a DO block cannot catch its error and
-   * still COMMIT its batches). A concurrent index build shows its outcome in
-   * the catalog (a valid index); for anything else the outcome is unknown,
-   * and the statement is reported as not confirmed, so its file is not recorded.
+   * still COMMIT its batches). A DO block sent with an outcome marker
+   * (`outcome-marker.ts`) succeeded when its marker table is gone; a
+   * concurrent index build shows its outcome in the catalog (a valid index);
+   * for anything else the outcome is unknown, and the statement is reported
+   * as not confirmed, so its file is not recorded.
    */
-  private async confirmBareCall(sql: string): Promise<void> {
+  private async confirmBareCall(sql: string, marker: string | undefined): Promise<void> {
+    if (marker !== undefined) {
+      const r = await this.driver.execute({ sql: 'SELECT to_regclass(:p1) IS NULL AS done', parameters: [{ name: 'p1', value: { stringValue: marker } }], includeResultMetadata: true });
+      if (decodeRecords<{ done: boolean }>(r.records, r.columnMetadata)[0]?.done === true) return;
+      throw unconfirmedOutcome('did not reach its end (it raised an error, or RETURNed before it)');
+    }
     const target = classifySql(sql).kind === 'concurrently' ? concurrentIndexTarget(sql) : undefined;
     if (!target) throw unconfirmedOutcome();
     const r = await this.driver.execute({
@@ -473,9 +512,9 @@ function continuedStatementTimeout(limitMs: number, waiting: boolean, blockers: 
 }
 
 /** A bare call that outlived its call and ended: the Data API does not say how. */
-function unconfirmedOutcome(): DataApiSqlError {
+function unconfirmedOutcome(how = 'ended'): DataApiSqlError {
   return new DataApiSqlError(
-    'the statement ran past the Data API\'s 45-second call limit and ended, but its outcome could not be confirmed through the Data API (it returns no result and no error for a statement that outlived its call, and PostgreSQL keeps none outside the session): the file is not recorded as applied',
+    `the statement ran past the Data API's 45-second call limit and ${how}, but its outcome could not be confirmed through the Data API (it returns no result and no error for a statement that outlived its call, and PostgreSQL keeps none outside the session): the file is not recorded as applied`,
     'StatementTimeoutException', {
       fix: 'check by hand whether the statement did all its work (a DO block that raised keeps the batches it committed before the error); then run this file with the CLI over a direct connection (schemaguard migrate --database-url …), which sees its error, or make each such statement end within 45 s (smaller batches: a resumable backfill is recorded by the next run, which finds nothing left to do)',
     },

@@ -207,10 +207,38 @@ describe.each(targets)('$name', (target) => {
         // Assess
         expect(err).toBeInstanceOf(StatementError);
         expect(err).toMatchObject({ file: '1_backfill.sql', line: 2 });
-        expect((err as StatementError).message).toMatch(/^1_backfill\.sql:2: .*outcome could not be confirmed through the Data API.*not recorded/);
+        expect((err as StatementError).message).toMatch(/^1_backfill\.sql:2: .*did not reach its end.*outcome could not be confirmed through the Data API.*not recorded/);
         expect((err as StatementError).fix).toMatch(/check by hand.*CLI over a direct connection/);
         expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).toEqual([{ n: 0 }]);
         expect(await rows(url, 'SELECT count(*) FILTER (WHERE done)::int AS done FROM bf')).toEqual([{ done: 5 }]);
+        expect(await rows(url, "SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 'schemaguard\\_outcome\\_%'")).toEqual([{ n: 0 }]);
+      });
+
+      it('a DO block that commits its batches and succeeds after its call returned at the limit is recorded (its last step drops a marker table)', async () => {
+        // Prepare
+        const url = await freshDatabase(target, 'dapi_confirmed');
+        await withClient(url, (c) => c.query('CREATE TABLE bf (id int PRIMARY KEY, done boolean NOT NULL DEFAULT false); INSERT INTO bf (id) SELECT generate_series(1, 10)'));
+        const dir = tempDir({
+          '1_backfill.sql': '-- schemaguard:no-transaction\nDO $$\nDECLARE n int;\nBEGIN\n  UPDATE bf SET done = true WHERE id <= 5;\n  COMMIT;\n  PERFORM pg_sleep(1.5);\n  UPDATE bf SET done = true WHERE id > 5;\nEND;  -- the last batch\n$$;\n',
+        });
+
+        // Act
+        const result = await migrate({ driver: slowCallDriver(url, 500), migrations: loadMigrations(dir), appliedBy: 'test' });
+
+        // Assess
+        expect(result.applied.map((a) => a.file)).toEqual(['1_backfill.sql']);
+        expect(await rows(url, 'SELECT count(*) FILTER (WHERE done)::int AS done FROM bf')).toEqual([{ done: 10 }]);
+        expect(await rows(url, "SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 'schemaguard\\_outcome\\_%'")).toEqual([{ n: 0 }]);
+      });
+
+      it('a DO block that commits its batches and fails within its call still names the line of its error (the marker keeps PL/pgSQL\'s lines)', async () => {
+        const url = await freshDatabase(target, 'dapi_marked_line');
+        const dir = tempDir({ '1_do.sql': '-- schemaguard:no-transaction\nDO $$\nBEGIN\n  COMMIT;\n  RAISE EXCEPTION \'batch failed\';\nEND\n$$;\n' });
+
+        const err = await migrate({ driver: slowCallDriver(url, 5000), migrations: loadMigrations(dir), appliedBy: 'test' }).catch((e: unknown) => e);
+
+        expect(err).toMatchObject({ file: '1_do.sql', line: 5, sqlstate: 'P0001' });
+        expect(await rows(url, "SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 'schemaguard\\_outcome\\_%'")).toEqual([{ n: 0 }]);
       });
 
       it('a CREATE UNIQUE INDEX CONCURRENTLY on duplicates that fails after its call returned names its line and the INVALID index, and is not recorded', async () => {
