@@ -16,8 +16,10 @@
  *   transaction with `SET LOCAL` timeouts (set_config(…, true)); statements
  *   PostgreSQL refuses in a transaction block (CREATE INDEX CONCURRENTLY,
  *   VACUUM, …) and those that end transactions themselves (CALL, a DO block
- *   that commits) run as a bare call: no lock_timeout applies to them, and the
- *   statement timeout is enforced by this driver (it cancels the statement).
+ *   that commits) run as a bare call: PostgreSQL applies no lock_timeout to
+ *   them; past the call limit this driver enforces the lock and statement
+ *   timeouts (it cancels the statement), and learns how the statement ended
+ *   only where that shows (`confirmBareCall`).
  * - A statement that fails ends its transaction: the service rolls it back
  *   and forgets its id, so no savepoint can recover from the error
  *   (`errorEndsTransaction`); a caller that goes on begins a new transaction.
