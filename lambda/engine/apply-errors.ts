@@ -6,7 +6,7 @@
 import {
   CheckFailedError, DeadlineError, LockTimeoutError, MigrationError, StatementError, databaseFields, isConnectionLoss, type Blocker,
 } from './errors';
-import { CHECK_PREFIX } from './script';
+import { CHECK_PREFIX, checkRowsAsText } from './script';
 import { runsOutsideTransaction, type Check, type Migration } from './source';
 import { classifyStatement, concurrentIndexTarget } from './sql/classify';
 import { isComment, tokenize } from './sql/lexer';
@@ -36,7 +36,7 @@ export function statementError(m: Migration, stmt: SqlStatement | null, e: unkno
   const lost = broken || isConnectionLoss(e);
   return new StatementError(`${where}: ${lost ? `connection lost: ${why}` : why}`, {
     ...fields, file: m.file, version: m.version, line, statement: stmt ? shorten(stmt.text) : undefined, cause: e,
-    fix: lost ? lostFix(stmt) : cancelFix(fields.sqlstate, why),
+    fix: lost ? lostFix(stmt) : cancelFix(fields.sqlstate, why) ?? ownFix(e),
   });
 }
 
@@ -63,9 +63,15 @@ export function doBlockLine(stmt: SqlStatement, where: string | undefined): numb
   return body ? stmt.line + body.line - 1 + Number(n) - 1 : undefined;
 }
 
+/** The fix a driver's error carries, where the driver knows more than the SQLSTATE (a Data API statement that outlived its call). */
+function ownFix(e: unknown): string | undefined {
+  const fix = (e as { fix?: unknown } | undefined)?.fix;
+  return typeof fix === 'string' ? fix : undefined;
+}
+
 /** 57014 (query_canceled) says why in its message: statement_timeout, or a cancel (pg_cancel_backend, a client). */
 function cancelFix(sqlstate: string | undefined, message: string): string | undefined {
-  if (sqlstate !== '57014') return undefined;
+  if (sqlstate !== '57014' || /waiting for a lock/.test(message)) return undefined;
   if (/statement timeout/i.test(message)) return 'the statement ran past statement_timeout; raise it for this file with -- schemaguard:statement-timeout=… or make the statement cheaper';
   if (/user request/i.test(message)) return 'another session cancelled it (pg_cancel_backend, or an operator): run again when that is settled';
   return undefined;
@@ -144,11 +150,6 @@ export function stateLockTimeoutError(table: string, e: unknown, blockers: Block
   );
 }
 
-function plainRow(row: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(row)) out[k] = v instanceof Date ? v.toISOString() : typeof v === 'bigint' ? v.toString() : v;
-  return out;
-}
 
 
 /**
@@ -170,13 +171,13 @@ export function checkRunError(m: Migration, check: Check, e: unknown, broken: bo
   });
 }
 
-/** The rows a check returned (at most CHECK_COUNT_LIMIT + 1), as its failure; undefined when it returned none. */
+/** The rows a check returned (at most CHECK_COUNT_LIMIT + 1, as `checkSql` returns them), as its failure, the examples as PostgreSQL prints them; undefined when it returned none. */
 export function checkFailure(m: Migration, check: Check, rows: Record<string, unknown>[]): CheckFailedError | undefined {
   if (rows.length === 0) return undefined;
   const count = rows.length > CHECK_COUNT_LIMIT ? `more than ${CHECK_COUNT_LIMIT}` : String(rows.length);
   return new CheckFailedError(`${m.file}:${check.statement.line}: check failed: ${check.description} (${count} offending row${rows.length === 1 ? '' : 's'})`, {
     file: m.file, version: m.version, line: check.statement.line, check: check.description,
-    rowCount: rows.length, rows: rows.slice(0, CHECK_EXAMPLES).map(plainRow),
+    rowCount: rows.length, rows: checkRowsAsText(rows.slice(0, CHECK_EXAMPLES)),
     fix: runsOutsideTransaction(m)
       ? 'the statements of this no-transaction file stay applied but it is not recorded; repair the data or the file and run again'
       : 'the migration was rolled back; repair the rows shown (or the migration) and run again',

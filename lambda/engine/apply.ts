@@ -24,7 +24,7 @@
  */
 import { checkFailure, checkRunError, CHECK_COUNT_LIMIT, lockTimeoutError, outOfTimeError, refuseOutOfTime, statementError, wrapUnknown } from './apply-errors';
 import { scriptAttempt } from './apply-script';
-import { BlockerWatcher } from './blockers';
+import { BlockerWatcher, carriedBlockers } from './blockers';
 import { MigrationError, type Blocker } from './errors';
 import { dropLeftoverInvalidIndexes, dropNewInvalidIndexes, invalidIndexes, newInvalidIndexes, refuseNewInvalidIndexes } from './invalid-indexes';
 import type { Queryable, Session, TransactionSettings } from './ports';
@@ -255,7 +255,8 @@ async function runWithLockRetries(
       await runStatement(session, m, stmt, watcher);
       return attempt - 1;
     } catch (e) {
-      if (watcher.blockers.length) lastBlockers = watcher.blockers;
+      const seen = watcher.blockers.length ? watcher.blockers : carriedBlockers(e);
+      if (seen.length) lastBlockers = seen;
       const err = e instanceof MigrationError ? e : wrapUnknown(m, e);
       if (err.sqlstate !== '55P03' || session.broken) throw dropping ? dropError(m, stmt, e, session.broken) : err;
       if (!dropping) timedOut = err;

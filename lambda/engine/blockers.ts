@@ -61,3 +61,16 @@ export async function sampleBlockers(q: Queryable, pid: number): Promise<Blocker
     xactAgeSeconds: x.xact_age_seconds ?? undefined,
   }));
 }
+
+/**
+ * The blockers an error carries: a driver that cancels a statement waiting
+ * for a lock itself (the Data API's bare calls) samples them then, where no
+ * watcher could (such a call has no pid to watch).
+ */
+export function carriedBlockers(e: unknown): Blocker[] {
+  for (let x: unknown = e, depth = 0; x && depth < 3; x = (x as { cause?: unknown }).cause, depth++) {
+    const b = (x as { blockers?: unknown }).blockers;
+    if (Array.isArray(b) && b.length) return b as Blocker[];
+  }
+  return [];
+}

@@ -179,7 +179,7 @@ export class LockWaitTimeoutError extends MigrationError {
 export class CheckFailedError extends MigrationError {
   readonly check: string;
   readonly rowCount: number;
-  /** The first offending rows (at most a handful). */
+  /** The first offending rows (at most a handful), each value as PostgreSQL prints it (its text output, as psql shows it; null for NULL), the same through every driver. */
   readonly rows: Record<string, unknown>[];
   constructor(message: string, options: MigrationErrorOptions & { check: string; rowCount: number; rows: Record<string, unknown>[] }) {
     super(message, options);

@@ -20,6 +20,13 @@ export interface QueryResult<R> {
 export interface Queryable {
   /** One statement, with `$1…` parameters. */
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  /**
+   * The most one result may hold, in bytes, where the driver bounds it (the
+   * RDS Data API: 1 MiB). Readers of results that grow with the schema (the
+   * catalog) read them in pages below it.
+   * @default - no limit: one query returns everything
+   */
+  readonly responseLimitBytes?: number;
 }
 
 /** What `Session.script` returns. */

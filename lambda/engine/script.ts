@@ -60,13 +60,56 @@ export function localTimeoutCalls(s: TransactionSettings): string[] {
   return [`set_config('lock_timeout', '${int(s.lockTimeoutMs)}', true)`, `set_config('statement_timeout', '${int(s.statementTimeoutMs)}', true)`];
 }
 
+/** A check's rows (`checkSql`) as objects of PostgreSQL's text of each value (null for NULL). */
+export function checkRowsAsText(rows: readonly Record<string, unknown>[]): Record<string, string | null>[] {
+  return rows.map((r) => {
+    const names = JSON.parse(String(r.schemaguard_columns ?? '[]')) as string[] | null;
+    const values = recordFields(String(r.schemaguard_row ?? '()'));
+    return Object.fromEntries((names ?? []).map((name, k) => [name, values[k] ?? null]));
+  });
+}
+
+/** The fields of a record literal (`(1,"a b",,\x00ff)`): quoted ones unescaped, empty ones NULL. */
+export function recordFields(text: string): (string | null)[] {
+  const out: (string | null)[] = [];
+  let i = 1;
+  while (i < text.length) {
+    if (text[i] === ',' || text[i] === ')') {
+      out.push(null);
+      i++;
+      continue;
+    }
+    let value = '';
+    if (text[i] === '"') {
+      for (i++; i < text.length; i++) {
+        const c = text[i]!;
+        if (c === '\\' || (c === '"' && text[i + 1] === '"')) value += text[++i]!;
+        else if (c === '"') break;
+        else value += c;
+      }
+      i++;
+    } else {
+      while (i < text.length && text[i] !== ',' && text[i] !== ')') value += text[i++];
+    }
+    out.push(value);
+    i++;
+  }
+  return out;
+}
+
 function int(ms: number): number {
   if (!Number.isFinite(ms) || ms < 0) return 0;
   return Math.min(Math.floor(ms), 2_147_483_647);
 }
 
-/** Wraps a check so a check that returns millions of rows costs at most `limit` + 1. */
-export const CHECK_PREFIX = 'SELECT * FROM (\n';
+/**
+ * Wraps a check so a check that returns millions of rows costs at most
+ * `limit` + 1, each row as PostgreSQL prints it, the same through every
+ * driver: its column names (a JSON array) and the row's text (a record
+ * literal of each value's text output, as psql shows it: `2024-01-31`,
+ * `2024-01-31 23:30:00`, `\x00ff`), read back by `checkRowsAsText`.
+ */
+export const CHECK_PREFIX = 'SELECT (SELECT json_agg(k) FROM json_object_keys(row_to_json(schemaguard_check)) AS k)::text AS schemaguard_columns, schemaguard_check::text AS schemaguard_row FROM (\n';
 export function checkSql(check: Check, limit: number): string {
   return `${CHECK_PREFIX}${check.statement.text}\n) AS schemaguard_check LIMIT ${limit + 1}`;
 }

@@ -12,6 +12,7 @@
  * unqualified, 15 qualifies them).
  */
 import type { Queryable } from '../engine/ports';
+import { catalogRows } from './catalog-pages';
 
 export interface TriggerInfo {
   name: string;
@@ -55,7 +56,7 @@ export interface EnumInfo {
 
 /** Triggers a user made (not a foreign key's, nor a partition's clone of its parent's). */
 const SQL_TRIGGERS = `
-SELECT n.nspname AS schema, c.relname AS table, t.tgname AS name, pg_get_triggerdef(t.oid) AS definition, t.tgenabled::text AS enabled
+SELECT n.nspname AS schema, c.relname AS table, t.tgname AS name, pg_get_triggerdef(t.oid) AS definition, t.tgenabled::text AS enabled, c.oid AS page_oid
   FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND NOT t.tgisinternal
    -- A partition's clone of its parent's trigger depends on it ('P', 'S'; PostgreSQL 12 marks clones internal; pg_trigger.tgparentid is 13+).
@@ -63,7 +64,7 @@ SELECT n.nspname AS schema, c.relname AS table, t.tgname AS name, pg_get_trigger
  ORDER BY 1, 2, 3`;
 
 const SQL_VIEWS = `
-SELECT n.nspname AS schema, c.relname AS name, pg_get_viewdef(c.oid, true) AS definition
+SELECT n.nspname AS schema, c.relname AS name, pg_get_viewdef(c.oid, true) AS definition, c.oid AS page_oid
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND c.relkind IN ('v', 'm')`;
 
@@ -103,7 +104,7 @@ SELECT n.nspname AS schema, c.relname AS table, p.polname AS name,
                  FROM (SELECT CASE WHEN o.oid = 0 THEN 'PUBLIC' WHEN o.oid = c.relowner THEN 'CURRENT_USER' ELSE quote_ident(pg_get_userbyid(o.oid)) END AS name
                          FROM unnest(p.polroles) AS o(oid)) r))
        || coalesce(' USING (' || pg_get_expr(p.polqual, p.polrelid) || ')', '')
-       || coalesce(' WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')', '') AS definition
+       || coalesce(' WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')', '') AS definition, c.oid AS page_oid
   FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname IN (SELECT json_array_elements_text($1::json))
  ORDER BY 1, 2, 3`;
@@ -192,13 +193,13 @@ export async function readDetail(q: Queryable, names: string[], tables: Map<stri
     // USING INDEX of an index dropped since reads as nothing (PostgreSQL keeps relreplident 'i').
     if (t) t.replicaIdentity = r.identity ?? 'nothing';
   }
-  for (const r of (await q.query<PolicyInfo & { schema: string; table: string }>(SQL_POLICIES, names)).rows) {
+  for (const r of await catalogRows<PolicyInfo & { schema: string; table: string }>(q, SQL_POLICIES, names, ['name'])) {
     tables.get(`${r.schema}.${r.table}`)?.policies?.push({ name: r.name, definition: r.definition });
   }
-  for (const r of (await q.query<TriggerInfo & { schema: string; table: string }>(SQL_TRIGGERS, names)).rows) {
+  for (const r of await catalogRows<TriggerInfo & { schema: string; table: string }>(q, SQL_TRIGGERS, names, ['name'])) {
     tables.get(`${r.schema}.${r.table}`)?.triggers!.push({ name: r.name, definition: r.definition, enabled: r.enabled });
   }
-  for (const r of (await q.query<{ schema: string; name: string; definition: string }>(SQL_VIEWS, names)).rows) {
+  for (const r of await catalogRows<{ schema: string; name: string; definition: string }>(q, SQL_VIEWS, names)) {
     const t = tables.get(`${r.schema}.${r.name}`);
     if (t) t.definition = r.definition.trim();
   }

@@ -24,6 +24,7 @@
 import type { Queryable } from '../engine/ports';
 import { readDetail, readDisabledKeyTriggers, type DomainInfo, type EnumInfo, type KeyTrigger, type PolicyInfo, type TriggerInfo } from './catalog-detail';
 import { DEFAULT_STATE_SCHEMA } from '../engine/state';
+import { catalogRows } from './catalog-pages';
 
 export interface CatalogOptions {
   /** Schemas to dump. @default ['public'] */
@@ -191,19 +192,20 @@ export async function readCatalog(q: Queryable, options: CatalogOptions = {}): P
     const extensions = await q.query<ExtensionInfo>(SQL_EXTENSIONS);
     // The schemas as one JSON text: the RDS Data API takes no array parameters.
     const names = [JSON.stringify(schemas)];
-    const relations = await q.query<{ schema: string; name: string; kind: string; comment: string | null; parent: string | null; bound: string | null }>(SQL_RELATIONS, names);
-    const columns = await q.query<Omit<ColumnInfo, 'collation'> & { schema: string; table: string; collation: string | null }>(SQL_COLUMNS, names);
-    const constraints = await q.query<ConstraintInfo & { schema: string; table: string }>(SQL_CONSTRAINTS, names);
-    const indexes = await q.query<IndexInfo & { schema: string; table: string }>(SQL_INDEXES, names);
-    const functions = await q.query<FunctionInfo>(SQL_FUNCTIONS, names);
+    // Paged where the driver bounds a response (`catalog-pages.ts`): these grow with the schema.
+    const relations = await catalogRows<{ schema: string; name: string; kind: string; comment: string | null; parent: string | null; bound: string | null }>(q, SQL_RELATIONS, names);
+    const columns = await catalogRows<Omit<ColumnInfo, 'collation'> & { schema: string; table: string; collation: string | null }>(q, SQL_COLUMNS, names);
+    const constraints = await catalogRows<ConstraintInfo & { schema: string; table: string }>(q, SQL_CONSTRAINTS, names);
+    const indexes = await catalogRows<IndexInfo & { schema: string; table: string }>(q, SQL_INDEXES, names);
+    const functions = await catalogRows<FunctionInfo>(q, SQL_FUNCTIONS, names);
     const tables = new Map<string, TableInfo>();
-    for (const r of relations.rows) {
+    for (const r of relations) {
       const partition = r.parent !== null && r.bound !== null ? { partitionOf: r.parent, partitionBound: r.bound } : {};
       tables.set(key(r.schema, r.name), { schema: r.schema, name: r.name, kind: r.kind, comment: r.comment, ...partition, columns: [], constraints: [], indexes: [] });
     }
-    for (const { schema, table, collation, ...c } of columns.rows) tables.get(key(schema, table))?.columns.push({ ...c, ...(collation ? { collation } : {}) });
-    for (const { schema, table, ...c } of constraints.rows) tables.get(key(schema, table))?.constraints.push(c);
-    for (const { schema, table, ...i } of indexes.rows) tables.get(key(schema, table))?.indexes.push(i);
+    for (const { schema, table, collation, ...c } of columns) tables.get(key(schema, table))?.columns.push({ ...c, ...(collation ? { collation } : {}) });
+    for (const { schema, table, ...c } of constraints) tables.get(key(schema, table))?.constraints.push(c);
+    for (const { schema, table, ...i } of indexes) tables.get(key(schema, table))?.indexes.push(i);
     await readDisabledKeyTriggers(q, names, tables);
     const detail = await readDetail(q, names, tables);
     const byName = <T extends { name: string }>(a: T, b: T) => compare(a.name, b.name);
@@ -223,7 +225,7 @@ export async function readCatalog(q: Queryable, options: CatalogOptions = {}): P
       ...(others ? { otherSchemas: others } : {}),
       extensions: extensions.rows.sort(byName),
       tables: sortedTables,
-      functions: functions.rows.sort((a, b) => compare(a.schema, b.schema) || compare(a.name, b.name) || compare(a.arguments, b.arguments)),
+      functions: functions.sort((a, b) => compare(a.schema, b.schema) || compare(a.name, b.name) || compare(a.arguments, b.arguments)),
     };
   } catch (e) {
     failed = true;
@@ -264,7 +266,7 @@ SELECT nspname AS name FROM pg_namespace n
 const SQL_RELATIONS = `
 SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS kind, obj_description(c.oid, 'pg_class') AS comment,
        CASE WHEN c.relispartition THEN (SELECT i.inhparent::regclass::text FROM pg_inherits i WHERE i.inhrelid = c.oid) END AS parent,
-       CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS bound
+       CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS bound, c.oid AS page_oid
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
    AND ${NOT_EXTENSION_MEMBER('pg_class', 'c.oid')}`;
@@ -278,7 +280,7 @@ SELECT n.nspname AS schema, c.relname AS table, a.attname AS name,
        (SELECT CASE WHEN cn.nspname = 'pg_catalog' THEN quote_ident(co.collname) ELSE quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END
           FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
          WHERE co.oid = a.attcollation AND a.attcollation <> (SELECT t.typcollation FROM pg_type t WHERE t.oid = a.atttypid)) AS collation,
-       col_description(c.oid, a.attnum) AS comment
+       col_description(c.oid, a.attnum) AS comment, c.oid AS page_oid
   FROM pg_attribute a
   JOIN pg_class c ON c.oid = a.attrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -294,7 +296,7 @@ SELECT n.nspname AS schema, c.relname AS table, a.attname AS name,
 const SQL_CONSTRAINTS = `
 SELECT n.nspname AS schema, c.relname AS table, con.conname AS name, con.contype::text AS type,
        pg_get_constraintdef(con.oid) AS definition, con.convalidated AS validated,
-       obj_description(con.oid, 'pg_constraint') AS comment
+       obj_description(con.oid, 'pg_constraint') AS comment, c.oid AS page_oid
   FROM pg_constraint con
   JOIN pg_class c ON c.oid = con.conrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -302,7 +304,7 @@ SELECT n.nspname AS schema, c.relname AS table, con.conname AS name, con.contype
 
 const SQL_INDEXES = `
 SELECT n.nspname AS schema, t.relname AS table, ic.relname AS name, pg_get_indexdef(i.indexrelid) AS definition,
-       i.indisvalid AS valid, con.conname AS constraint, obj_description(ic.oid, 'pg_class') AS comment
+       i.indisvalid AS valid, con.conname AS constraint, obj_description(ic.oid, 'pg_class') AS comment, t.oid AS page_oid
   FROM pg_index i
   JOIN pg_class ic ON ic.oid = i.indexrelid
   JOIN pg_class t ON t.oid = i.indrelid
@@ -314,7 +316,7 @@ const SQL_FUNCTIONS = `
 SELECT n.nspname AS schema, p.proname AS name, pg_get_function_identity_arguments(p.oid) AS arguments,
        coalesce(pg_get_function_result(p.oid), '') AS result, l.lanname AS language,
        CASE WHEN p.prokind IN ('f', 'p', 'w') THEN pg_get_functiondef(p.oid) ELSE p.oid::regprocedure::text END AS definition,
-       obj_description(p.oid, 'pg_proc') AS comment
+       obj_description(p.oid, 'pg_proc') AS comment, p.oid AS page_oid
   FROM pg_proc p
   JOIN pg_namespace n ON n.oid = p.pronamespace
   JOIN pg_language l ON l.oid = p.prolang

@@ -8,6 +8,7 @@
  * Pure functions, no I/O: tested on values in test/lambda/driver/data-api/data-api-codec.test.ts.
  */
 import type { ColumnMetadata, Field, SqlParameter, TypeHint } from '@aws-sdk/client-rds-data';
+import type { Blocker } from '../../engine/errors';
 import { lexSql } from '../../engine/sql/lexer';
 
 /** A parameter with an explicit Data API type hint (`typed('…', 'UUID')`). */
@@ -186,10 +187,14 @@ export class DataApiSqlError extends Error {
   hint?: string;
   position?: string;
   where?: string;
+  /** What to do, where the driver knows better than the SQLSTATE (a statement that outlived its call). */
+  fix?: string;
+  /** Who blocked a statement the driver cancelled while it waited for a lock. */
+  blockers?: Blocker[];
   /** The service's exception name (DatabaseErrorException, BadRequestException). */
   readonly exception: string;
 
-  constructor(message: string, exception: string, fields: { code?: string; detail?: string; hint?: string; position?: string; where?: string }, cause?: unknown) {
+  constructor(message: string, exception: string, fields: { code?: string; detail?: string; hint?: string; position?: string; where?: string; fix?: string; blockers?: Blocker[] }, cause?: unknown) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = 'DataApiSqlError';
     this.exception = exception;

@@ -16,8 +16,10 @@
  *   transaction with `SET LOCAL` timeouts (set_config(…, true)); statements
  *   PostgreSQL refuses in a transaction block (CREATE INDEX CONCURRENTLY,
  *   VACUUM, …) and those that end transactions themselves (CALL, a DO block
- *   that commits) run as a bare call: no lock_timeout applies to them, and the
- *   statement timeout is enforced by this driver (it cancels the statement).
+ *   that commits) run as a bare call: PostgreSQL applies no lock_timeout to
+ *   them; past the call limit this driver enforces the lock and statement
+ *   timeouts (it cancels the statement), and learns how the statement ended
+ *   only where that shows (`confirmBareCall`).
  * - A statement that fails ends its transaction: the service rolls it back
  *   and forgets its id, so no savepoint can recover from the error
  *   (`errorEndsTransaction`); a caller that goes on begins a new transaction.
@@ -41,14 +43,17 @@ import {
   type BeginTransactionCommandOutput, type CommitTransactionCommandOutput, type ExecuteStatementCommandInput,
   type ExecuteStatementCommandOutput, type RollbackTransactionCommandOutput,
 } from '@aws-sdk/client-rds-data';
-import { ConnectionError, InputError } from '../../engine/errors';
+import { ConnectionError, InputError, type Blocker } from '../../engine/errors';
 import type {
   Driver, LockOptions, MigrationLock, QueryResult, Session, TransactionSettings,
 } from '../../engine/ports';
 import { sleep } from '../../engine/sleep';
-import { classifySql, mayEndTransactions, refusesTransactionBlock } from '../../engine/sql/classify';
+import { classifySql, concurrentIndexTarget, mayEndTransactions, refusesTransactionBlock } from '../../engine/sql/classify';
+import { sampleBlockers } from '../../engine/blockers';
 import { DataApiSqlError, decodeRecords, parseSqlErrorMessage, translateStatement } from './data-api-codec';
 import { LeaseLock, type LeaseTimings } from './lease-lock';
+import { markDoBlock, type MarkedStatement } from './outcome-marker';
+import { quoteIdent } from '../../engine/identifiers';
 
 /** The part of RDSDataClient the driver uses (a test stand-in implements the same). */
 export interface DataApiClient {
@@ -104,6 +109,8 @@ export class DataApiDriver implements Driver {
   readonly client: DataApiClient;
   /** The lease of the runner using this driver, for fencing commits. */
   lease?: LeaseLock;
+  /** The runner's state schema, where a long DO block's outcome marker is made (`outcome-marker.ts`). */
+  stateSchema?: string;
   private probed = false;
 
   constructor(readonly options: DataApiDriverOptions) {
@@ -124,6 +131,7 @@ export class DataApiDriver implements Driver {
   }
 
   createLock(options: LockOptions): MigrationLock {
+    this.stateSchema = options.stateSchema;
     this.lease = new LeaseLock(this, { stateSchema: options.stateSchema, owner: options.owner, ...this.options.lease });
     return this.lease;
   }
@@ -237,11 +245,16 @@ export function translateError(e: unknown, target: string): Error {
 
 const TAG_PREFIX = '/*schemaguard-';
 
+/** The Data API's response size limit. */
+export const DATA_API_RESPONSE_LIMIT_BYTES = 1024 * 1024;
+
 class DataApiSession implements Session {
   /** The backend of the open transaction (a Data API transaction stays on one connection); undefined between transactions. */
   pid?: number;
   /** The service rolls a transaction back and forgets it when one of its statements fails. */
   readonly errorEndsTransaction = true;
+  /** A response is at most 1 MiB (Aurora user guide, Data API limitations: "The response size limit is 1 MiB"). */
+  readonly responseLimitBytes = DATA_API_RESPONSE_LIMIT_BYTES;
   private transactionId?: string;
   private timeouts: TransactionSettings = { lockTimeoutMs: 0, statementTimeoutMs: 0 };
   private txSettings: TransactionSettings = { lockTimeoutMs: 0, statementTimeoutMs: 0 };
@@ -272,9 +285,10 @@ class DataApiSession implements Session {
   }
 
   private async run<R>(sql: string, params: readonly unknown[] | undefined, transactionId: string | undefined, settings: TransactionSettings): Promise<QueryResult<R>> {
-    const translated = translateStatement(sql, params ?? []);
     const cont = (this.driver.options.continueAfterTimeout ?? true) && isWrite(sql);
     const tag = cont ? `${TAG_PREFIX}${randomBytes(8).toString('hex')}*/ ` : '';
+    const marker = cont && transactionId === undefined ? await this.outcomeMarker(sql) : undefined;
+    const translated = translateStatement(marker?.statement.sql ?? sql, params ?? []);
     const started = Date.now();
     try {
       const r = await this.driver.execute({
@@ -289,40 +303,67 @@ class DataApiSession implements Session {
       return { rows, rowCount: r.records ? rows.length : (r.numberOfRecordsUpdated ?? 0) };
     } catch (e) {
       if (e instanceof DataApiSqlError && e.exception === 'StatementTimeoutException' && cont) {
-        await this.awaitContinued(tag.trim(), transactionId, settings, started);
+        await this.awaitContinued(sql, tag.trim(), transactionId, settings, started, marker?.table);
         return { rows: [], rowCount: 0 };
       }
       if (e instanceof DataApiSqlError && tag && e.position !== undefined) {
-        // Positions count from the start of what was sent: take the tag back off.
-        const p = Number(e.position) - tag.length;
+        // Positions count from the start of what was sent: take the tag (and a marker's rewrite) back off.
+        let p = Number(e.position) - tag.length;
+        if (marker && p > marker.statement.at) p -= marker.statement.shift;
         e.position = p > 0 ? String(p) : undefined;
       }
       // A failed statement may have ended the transaction on the service's side; the
       // transaction id is kept so that rollback() ends it either way (it tolerates
       // TransactionNotFoundException) and no transaction is left holding locks.
       throw e;
+    } finally {
+      if (marker) await this.driver.execute({ sql: `DROP TABLE IF EXISTS ${marker.table}` }).catch(() => undefined);
     }
+  }
+
+  /**
+   * For a DO block that commits its batches, sent as a bare call: an empty
+   * marker table in the state schema, and the block rewritten to drop it at
+   * its end (`outcome-marker.ts`). Undefined outside a runner (no state
+   * schema), for other statements, or when the table cannot be made.
+   */
+  private async outcomeMarker(sql: string): Promise<{ table: string; statement: MarkedStatement } | undefined> {
+    const schema = this.driver.stateSchema;
+    if (schema === undefined) return undefined;
+    const id = randomBytes(8).toString('hex');
+    const table = `${quoteIdent(schema)}.${quoteIdent(`schemaguard_outcome_${id}`)}`;
+    const statement = markDoBlock(sql, table, `sgw_${id}`);
+    if (!statement) return undefined;
+    try {
+      await this.driver.execute({ sql: `CREATE TABLE ${table} ()` });
+    } catch {
+      return undefined;
+    }
+    return { table, statement };
   }
 
   /**
    * The call returned at the service's limit but the statement goes on: wait
    * until no backend is running it, bounded by statement_timeout (or
-   * maxStatementWaitMs), and cancel it when that runs out.
+   * maxStatementWaitMs), and cancel it when that runs out. A bare call (no
+   * transaction, so no `SET LOCAL lock_timeout`) that waits for a lock — or,
+   * CREATE INDEX CONCURRENTLY, for older transactions — longer than the
+   * lock timeout is cancelled as PostgreSQL would (55P03), naming who blocked it.
+   * Then its outcome, which the Data API never returns (`confirmBareCall`).
    */
-  private async awaitContinued(tag: string, transactionId: string | undefined, settings: TransactionSettings, started: number): Promise<void> {
+  private async awaitContinued(
+    sql: string, tag: string, transactionId: string | undefined, settings: TransactionSettings, started: number, marker?: string,
+  ): Promise<void> {
     const limit = settings.statementTimeoutMs > 0 ? settings.statementTimeoutMs : (this.driver.options.maxStatementWaitMs ?? 900_000);
     const poll = this.driver.options.statementPollMs ?? 1000;
     const pattern = `${tag.replace(/[%_\\]/g, '\\$&')}%`;
+    let lockWaitSince: number | undefined;
     for (;;) {
-      const r = await this.driver.execute({
-        sql: `SELECT pid::text AS pid, state FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE :p1 AND state <> 'idle'`,
-        parameters: [{ name: 'p1', value: { stringValue: pattern } }],
-        includeResultMetadata: true,
-      });
-      const rows = decodeRecords<{ pid: string; state: string }>(r.records, r.columnMetadata);
+      const rows = await this.continuedBackends(pattern);
       const running = rows.filter((x) => x.state === 'active');
       if (running.length === 0) {
-        if (transactionId !== undefined && rows.some((x) => x.state === 'idle in transaction (aborted)')) {
+        if (transactionId === undefined) return this.confirmBareCall(sql, marker);
+        if (rows.some((x) => x.state === 'idle in transaction (aborted)')) {
           throw new DataApiSqlError(
             'the statement failed after its Data API call returned at the 45-second limit; its error is in the PostgreSQL log (the transaction is rolled back)',
             'DatabaseErrorException', { code: '25P02' },
@@ -330,15 +371,64 @@ class DataApiSession implements Session {
         }
         return;
       }
-      if (Date.now() - started >= limit) {
+      const waiting = running.find((x) => x.wait_event_type === 'Lock');
+      lockWaitSince = waiting ? lockWaitSince ?? Date.now() : undefined;
+      const lockedOut = transactionId === undefined && waiting !== undefined && settings.lockTimeoutMs > 0
+        && Date.now() - lockWaitSince! >= settings.lockTimeoutMs;
+      if (lockedOut || Date.now() - started >= limit) {
+        const blockers = waiting ? await sampleBlockers(new DataApiSession(this.driver), Number(waiting.pid)).catch(() => []) : [];
         await this.driver.execute({
           sql: `SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE :p1 AND state = 'active'`,
           parameters: [{ name: 'p1', value: { stringValue: pattern } }],
         });
-        throw new DataApiSqlError(`canceling statement due to statement timeout (${limit} ms, enforced by the Data API driver)`, 'StatementTimeoutException', { code: '57014' });
+        throw lockedOut ? continuedLockTimeout(settings.lockTimeoutMs, blockers) : continuedStatementTimeout(limit, waiting !== undefined, blockers);
       }
       await sleep(poll);
     }
+  }
+
+  /** The backends running the tagged statement (or idle after it), with what they wait for. */
+  private async continuedBackends(pattern: string): Promise<{ pid: string; state: string; wait_event_type: string | null }[]> {
+    const r = await this.driver.execute({
+      sql: `SELECT pid::text AS pid, state, wait_event_type FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE :p1 AND state <> 'idle'`,
+      parameters: [{ name: 'p1', value: { stringValue: pattern } }],
+      includeResultMetadata: true,
+    });
+    return decodeRecords<{ pid: string; state: string; wait_event_type: string | null }>(r.records, r.columnMetadata);
+  }
+
+  /**
+   * A bare call that outlived its call has ended: the Data API returns nothing
+   * of it, neither its result nor its error, and nothing PostgreSQL keeps
+   * outside the session tells a failed statement from a finished one
+   * (pg_stat_activity shows both idle; a DO block cannot catch its error and
+   * still COMMIT its batches). A DO block sent with an outcome marker
+   * (`outcome-marker.ts`) succeeded when its marker table is gone; a
+   * concurrent index build shows its outcome in the catalog (a valid index);
+   * for anything else the outcome is unknown, and the statement is reported
+   * as not confirmed, so its file is not recorded.
+   */
+  private async confirmBareCall(sql: string, marker: string | undefined): Promise<void> {
+    if (marker !== undefined) {
+      const r = await this.driver.execute({ sql: 'SELECT to_regclass(:p1) IS NULL AS done', parameters: [{ name: 'p1', value: { stringValue: marker } }], includeResultMetadata: true });
+      if (decodeRecords<{ done: boolean }>(r.records, r.columnMetadata)[0]?.done === true) return;
+      throw unconfirmedOutcome('did not reach its end (it raised an error, or RETURNed before it)');
+    }
+    const target = classifySql(sql).kind === 'concurrently' ? concurrentIndexTarget(sql) : undefined;
+    if (!target) throw unconfirmedOutcome();
+    const r = await this.driver.execute({
+      sql: `SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass(:p1) AND c.relname = :p2`,
+      parameters: [{ name: 'p1', value: { stringValue: target.table } }, { name: 'p2', value: { stringValue: identifierName(target.index) } }],
+      includeResultMetadata: true,
+    });
+    const valid = decodeRecords<{ indisvalid: boolean }>(r.records, r.columnMetadata)[0]?.indisvalid;
+    if (valid === true) return;
+    throw new DataApiSqlError(
+      `the index build failed after its Data API call returned at the 45-second limit: ${target.index} is ${valid === false ? 'INVALID' : 'missing'} (the Data API returns no error for a statement that outlived its call; PostgreSQL logged it: on a UNIQUE index the usual cause is duplicate keys, SQLSTATE 23505)`,
+      'StatementTimeoutException', {
+        fix: `find the cause in the PostgreSQL log (for a UNIQUE index: SELECT the key columns FROM ${target.table} GROUP BY them HAVING count(*) > 1), repair it and run again; or run this file with the CLI over a direct connection (--database-url), which reports the build's own error`,
+      },
+    );
   }
 
   async begin(settings: TransactionSettings): Promise<void> {
@@ -401,6 +491,41 @@ class DataApiSession implements Session {
     await this.rollback().catch(() => undefined);
     this.closed = true;
   }
+}
+
+/** A bare call that waited for a lock past the lock timeout, which the driver enforces for it. */
+function continuedLockTimeout(lockTimeoutMs: number, blockers: Blocker[]): DataApiSqlError {
+  return new DataApiSqlError(
+    `canceling statement due to lock timeout (${lockTimeoutMs} ms, enforced by the Data API driver: the statement outlived its 45-second call waiting for a lock${blockers.length ? ` held by pid ${blockers.map((b) => b.pid).join(', ')}` : ''}; CREATE INDEX CONCURRENTLY also waits so for older transactions)`,
+    'StatementTimeoutException', { code: '55P03', blockers },
+  );
+}
+
+/** A continued statement cancelled at its statement timeout; when it was waiting for a lock (or older transactions), who held it. */
+function continuedStatementTimeout(limitMs: number, waiting: boolean, blockers: Blocker[]): DataApiSqlError {
+  const who = blockers.map((b) => `pid ${b.pid}${b.state ? ` (${b.state})` : ''}${b.query ? `: ${b.query.replace(/\s+/g, ' ').slice(0, 120)}` : ''}`).join('; ');
+  return new DataApiSqlError(
+    `canceling statement due to statement timeout (${limitMs} ms, enforced by the Data API driver)${waiting ? `; it was waiting for a lock or for older transactions${who ? `, held by ${who}` : ''}` : ''}`,
+    'StatementTimeoutException', {
+      code: '57014', blockers,
+      fix: waiting ? 'the statement was not slow but waiting: let the blocking transactions finish or end them (SELECT pg_terminate_backend(pid)), then run again' : undefined,
+    },
+  );
+}
+
+/** A bare call that outlived its call and ended: the Data API does not say how. */
+function unconfirmedOutcome(how = 'ended'): DataApiSqlError {
+  return new DataApiSqlError(
+    `the statement ran past the Data API's 45-second call limit and ${how}, but its outcome could not be confirmed through the Data API (it returns no result and no error for a statement that outlived its call, and PostgreSQL keeps none outside the session): the file is not recorded as applied`,
+    'StatementTimeoutException', {
+      fix: 'check by hand whether the statement did all its work (a DO block that raised keeps the batches it committed before the error); then run this file with the CLI over a direct connection (schemaguard migrate --database-url …), which sees its error, or make each such statement end within 45 s (smaller batches: a resumable backfill is recorded by the next run, which finds nothing left to do)',
+    },
+  );
+}
+
+/** A name as the catalog spells it: unquoted and case-folded, or a quoted identifier's text. */
+function identifierName(name: string): string {
+  return name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name.toLowerCase();
 }
 
 function int(ms: number): number {

@@ -144,7 +144,7 @@ ALTER INDEX ledger_id_at_idx ATTACH PARTITION ledger_2026_id_at_idx;
     const dir = tempDir({ '1_idx.sql': `${CIC}\n-- schemaguard:check no student 5\nSELECT student_id FROM purchases WHERE student_id = 5;` });
     const e = await rejection<CheckFailedError>(runEngine(driver, url, dir));
     expect(e).toBeInstanceOf(CheckFailedError);
-    expect(e.rows).toEqual([{ student_id: 5 }]);
+    expect(e.rows).toEqual([{ student_id: '5' }]);
     expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).toEqual([{ n: 0 }]);
   });
 });

@@ -139,10 +139,37 @@ describe.each(driverCases())('Function: migrate on $name', ({ target, driver }) 
 
     expect(e).toBeInstanceOf(CheckFailedError);
     expect(e.message).toBe('2_fix.sql:4: check failed: every lead has an email (2 offending rows)');
-    expect(e.rows).toEqual([{ id: 2, email: null }, { id: 3, email: null }]);
+    expect(e.rows).toEqual([{ id: '2', email: null }, { id: '3', email: null }]);
     expect(e.rowCount).toBe(2);
     expect(await rows(url, "SELECT column_name FROM information_schema.columns WHERE table_name = 'lead' ORDER BY ordinal_position")).toEqual([{ column_name: 'id' }, { column_name: 'email' }]);
     expect(await appliedVersions(url)).toEqual([1]);
+  });
+
+  it('shows a failed check\'s dates, timestamps, bytea and quoted text as PostgreSQL prints them (pg showed a date as 2024-01-31T08:00:00.000Z under TZ=America/Los_Angeles, bytea as a Buffer)', async () => {
+    // Prepare: a machine west of UTC, where parsing a date into a JS Date moved it.
+    const zone = process.env.TZ;
+    process.env.TZ = 'America/Los_Angeles';
+    const url = await freshDatabase(target, 'checktext');
+    const dir = tempDir({
+      '1_a.sql': [
+        'CREATE TABLE t (id int);',
+        '-- schemaguard:check values print as psql prints them',
+        "SELECT date '2024-01-31' AS d, timestamp '2024-01-31 23:30' AS ts, '\\x00ff'::bytea AS b, true AS ok, 12.50::numeric AS n,",
+        "       'a \"quoted\", (text)' AS q, '' AS empty, NULL::text AS nothing, ARRAY[1, 2] AS arr;",
+      ].join('\n'),
+    });
+
+    // Act
+    const e = await rejection<CheckFailedError>(runEngine(driver, url, dir)).finally(() => {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    });
+
+    // Assess
+    expect(e).toBeInstanceOf(CheckFailedError);
+    expect(e.rows).toEqual([{
+      d: '2024-01-31', ts: '2024-01-31 23:30:00', b: '\\x00ff', ok: 't', n: '12.50', q: 'a "quoted", (text)', empty: '', nothing: null, arr: '{1,2}',
+    }]);
   });
 
   it('names the check and its line when the check query itself fails', async () => {

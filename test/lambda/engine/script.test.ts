@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ScriptMessage, TRANSACTION_START_STATEMENTS, transactionStartSql, utf16Offset } from '../../../lambda/engine/script';
+import { CHECK_PREFIX, ScriptMessage, TRANSACTION_START_STATEMENTS, recordFields, transactionStartSql, utf16Offset } from '../../../lambda/engine/script';
 import { inFlightGuardSql, insertAppliedTimedSql } from '../../../lambda/engine/state';
 import type { Check } from '../../../lambda/engine/source';
 import { lineOfPosition, splitSql } from '../../../lambda/engine/sql/splitter';
@@ -28,7 +28,7 @@ describe('Class: ScriptMessage', () => {
       'CREATE TABLE a (id int)\n;\n',
       "INSERT INTO a\n  VALUES ('😀', nope)\n;\n",
       'SELECT 1 -- ends in a comment\n;\n',
-      'SELECT * FROM (\nSELECT id FROM a WHERE id IS NULL\n) AS schemaguard_check LIMIT 1001\n;\n',
+      `${CHECK_PREFIX}SELECT id FROM a WHERE id IS NULL\n) AS schemaguard_check LIMIT 1001\n;\n`,
       'INSERT INTO t VALUES (1) RETURNING x\n;\n',
       'COMMIT\n;\n',
     ].join(''));
@@ -69,7 +69,7 @@ describe('Class: ScriptMessage', () => {
     const at = m.sql.indexOf('WHERE id IS NULL');
     const where = m.locate({ position: [...m.sql.slice(0, at)].length + 1 })!;
     expect(where.part.kind).toBe('check');
-    expect(where.position).toBe('SELECT * FROM (\nSELECT id FROM a '.length + 1);
+    expect(where.position).toBe(`${CHECK_PREFIX}SELECT id FROM a `.length + 1);
   });
 });
 
@@ -102,5 +102,13 @@ describe('Function: utf16Offset', () => {
     expect(utf16Offset('abc', 3)).toBe(2);
     expect(utf16Offset('😀😀x', 3)).toBe(4);
     expect(utf16Offset('é€x', 3)).toBe(2);
+  });
+});
+
+describe('Function: recordFields', () => {
+  it('reads a record literal as PostgreSQL prints it: quoted fields unescaped, empty ones NULL, an empty string quoted', () => {
+    expect(recordFields('(1,"a ""b"", (c)",,"","\\\\x00ff","back\\\\slash")')).toEqual(['1', 'a "b", (c)', null, '', '\\x00ff', 'back\\slash']);
+    expect(recordFields('()')).toEqual([null]);
+    expect(recordFields('(,)')).toEqual([null, null]);
   });
 });

@@ -1,6 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { diffCatalogs, formatDifferences, readCatalog } from '../../../lambda/schema/catalog';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../support/db';
+import { DataApiStandin } from '../../support/data-api-standin';
+import { makeDataApiDriver } from '../../support/drivers';
+import type { Queryable } from '../../../lambda/engine/ports';
 
 afterAll(dropDatabases);
 
@@ -87,6 +90,49 @@ describe.each(targets)('$name', (target) => {
       expect(diffCatalogs(ca, cb)).toEqual([]);
       expect(await withClient(a, (c) => readCatalog(c))).toEqual(ca);
     });
+  });
+
+  describe('Function: readCatalog through the Data API (1 MiB per response)', () => {
+    it('reads a catalog bigger than one response in pages, equal to the pg read (it failed past about 450 tables: "Database response exceeded size limit")', async () => {
+      // Prepare: 400 tables of 12 columns, each with a key, a check, an index, a trigger and a policy, and a view each 50: about 1.7 MB of columns alone.
+      const url = await freshDatabase(target, 'catalog_pages');
+      await withClient(url, (c) => c.query(`
+        CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN RETURN NEW; END $f$;
+        DO $d$ BEGIN
+          FOR t IN 1..400 LOOP
+            EXECUTE format('CREATE TABLE wide_table_number_%s (id int PRIMARY KEY, %s, CONSTRAINT wide_%s_check CHECK (id > 0))', t,
+              (SELECT string_agg(format('a_rather_long_column_name_%s text', k), ', ') FROM generate_series(1, 11) k), t);
+            EXECUTE format('CREATE INDEX wide_%s_c1 ON wide_table_number_%s (a_rather_long_column_name_1)', t, t);
+            EXECUTE format('CREATE TRIGGER touch_%s BEFORE UPDATE ON wide_table_number_%s FOR EACH ROW EXECUTE FUNCTION touch()', t, t);
+            EXECUTE format('CREATE POLICY own_%s ON wide_table_number_%s USING (id > 1)', t, t);
+            IF t % 50 = 0 THEN EXECUTE format('CREATE VIEW wide_view_%s AS SELECT id FROM wide_table_number_%s', t, t); END IF;
+          END LOOP;
+        END $d$;`));
+      const standin = new DataApiStandin(url);
+      const session = await makeDataApiDriver(url, standin).connect();
+      const unpaged: Queryable = { query: (sql, params) => session.query(sql, params) }; // the same calls, without the driver's limit
+      const inTransaction = async <T>(work: () => Promise<T>): Promise<T> => {
+        await session.begin({ lockTimeoutMs: 2000, statementTimeoutMs: 60_000 });
+        try { return await work(); } finally { await session.rollback(); }
+      };
+
+      try {
+        // Act
+        const expected = await withClient(url, (c) => readCatalog(c));
+        const paged = await inTransaction(() => readCatalog(session));
+        const whole = await inTransaction(() => readCatalog(unpaged)).catch((e: unknown) => e);
+
+        // Assess
+        expect(whole).toMatchObject({ code: '54000' }); // one query per part is over the limit
+        expect(paged.tables).toHaveLength(408);
+        expect(paged).toEqual(expected);
+        const pages = standin.calls.filter((c) => c.sql?.includes('sg_running') && c.sql.includes('pg_attribute')).length;
+        expect(pages).toBeGreaterThan(2);
+      } finally {
+        await session.close();
+        await standin.close();
+      }
+    }, 60_000);
   });
 
   describe('Function: diffCatalogs', () => {

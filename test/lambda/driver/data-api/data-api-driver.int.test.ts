@@ -7,7 +7,7 @@ import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
 import { typed, DataApiSqlError } from '../../../../lambda/driver/data-api/data-api-codec';
 import { migrate, type MigrateResult } from '../../../../lambda/engine/runner';
 import { loadMigrations } from '../../../../lambda/engine/source';
-import { StatementError } from '../../../../lambda/engine/errors';
+import { LockTimeoutError, StatementError } from '../../../../lambda/engine/errors';
 import { readCatalog } from '../../../../lambda/schema/catalog';
 
 afterAll(dropDatabases);
@@ -166,6 +166,8 @@ describe.each(targets)('$name', (target) => {
         const driver = makeDataApiDriver(url, s);
         driver.options.statementPollMs = 100;
         const session = await driver.connect();
+        // With timeouts, as the engine runs every statement: a one-statement transaction, whose outcome the driver sees.
+        await session.setTimeouts({ lockTimeoutMs: 5000, statementTimeoutMs: 0 });
         const started = Date.now();
         await session.query('CREATE TABLE slow AS SELECT 1 AS x FROM pg_sleep(1)');
         expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
@@ -183,6 +185,110 @@ describe.each(targets)('$name', (target) => {
   });
 
   describe('Engine on the Data API', () => {
+    describe('Limit: no-transaction statements that outlive their call', () => {
+      /** A driver on a stand-in whose call limit is `syncLimitMs`, polling fast. */
+      function slowCallDriver(url: string, syncLimitMs: number): ReturnType<typeof makeDataApiDriver> {
+        const driver = makeDataApiDriver(url, standin(url, { syncLimitMs }));
+        driver.options.statementPollMs = 100;
+        return driver;
+      }
+
+      it('a DO block that fails after its call returned at the limit is not recorded as applied (its outcome cannot be confirmed)', async () => {
+        // Prepare
+        const url = await freshDatabase(target, 'dapi_unconfirmed');
+        await withClient(url, (c) => c.query('CREATE TABLE bf (id int PRIMARY KEY, done boolean NOT NULL DEFAULT false); INSERT INTO bf (id) SELECT generate_series(1, 10)'));
+        const dir = tempDir({
+          '1_backfill.sql': '-- schemaguard:no-transaction\nDO $$ BEGIN\n  UPDATE bf SET done = true WHERE id <= 5;\n  COMMIT;\n  PERFORM pg_sleep(1.5);\n  UPDATE bf SET done = true WHERE id > 5;\n  RAISE EXCEPTION \'backfill batch 2 failed\';\nEND $$;\n',
+        });
+
+        // Act
+        const err = await migrate({ driver: slowCallDriver(url, 500), migrations: loadMigrations(dir), appliedBy: 'test' }).catch((e: unknown) => e);
+
+        // Assess
+        expect(err).toBeInstanceOf(StatementError);
+        expect(err).toMatchObject({ file: '1_backfill.sql', line: 2 });
+        expect((err as StatementError).message).toMatch(/^1_backfill\.sql:2: .*did not reach its end.*outcome could not be confirmed through the Data API.*not recorded/);
+        expect((err as StatementError).fix).toMatch(/check by hand.*CLI over a direct connection/);
+        expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).toEqual([{ n: 0 }]);
+        expect(await rows(url, 'SELECT count(*) FILTER (WHERE done)::int AS done FROM bf')).toEqual([{ done: 5 }]);
+        expect(await rows(url, "SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 'schemaguard\\_outcome\\_%'")).toEqual([{ n: 0 }]);
+      });
+
+      it('a DO block that commits its batches and succeeds after its call returned at the limit is recorded (its last step drops a marker table)', async () => {
+        // Prepare
+        const url = await freshDatabase(target, 'dapi_confirmed');
+        await withClient(url, (c) => c.query('CREATE TABLE bf (id int PRIMARY KEY, done boolean NOT NULL DEFAULT false); INSERT INTO bf (id) SELECT generate_series(1, 10)'));
+        const dir = tempDir({
+          '1_backfill.sql': '-- schemaguard:no-transaction\nDO $$\nDECLARE n int;\nBEGIN\n  UPDATE bf SET done = true WHERE id <= 5;\n  COMMIT;\n  PERFORM pg_sleep(1.5);\n  UPDATE bf SET done = true WHERE id > 5;\nEND;  -- the last batch\n$$;\n',
+        });
+
+        // Act
+        const result = await migrate({ driver: slowCallDriver(url, 500), migrations: loadMigrations(dir), appliedBy: 'test' });
+
+        // Assess
+        expect(result.applied.map((a) => a.file)).toEqual(['1_backfill.sql']);
+        expect(await rows(url, 'SELECT count(*) FILTER (WHERE done)::int AS done FROM bf')).toEqual([{ done: 10 }]);
+        expect(await rows(url, "SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 'schemaguard\\_outcome\\_%'")).toEqual([{ n: 0 }]);
+      });
+
+      it('a DO block that commits its batches and fails within its call still names the line of its error (the marker keeps PL/pgSQL\'s lines)', async () => {
+        const url = await freshDatabase(target, 'dapi_marked_line');
+        const dir = tempDir({ '1_do.sql': '-- schemaguard:no-transaction\nDO $$\nBEGIN\n  COMMIT;\n  RAISE EXCEPTION \'batch failed\';\nEND\n$$;\n' });
+
+        const err = await migrate({ driver: slowCallDriver(url, 5000), migrations: loadMigrations(dir), appliedBy: 'test' }).catch((e: unknown) => e);
+
+        expect(err).toMatchObject({ file: '1_do.sql', line: 5, sqlstate: 'P0001' });
+        expect(await rows(url, "SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 'schemaguard\\_outcome\\_%'")).toEqual([{ n: 0 }]);
+      });
+
+      it('a CREATE UNIQUE INDEX CONCURRENTLY on duplicates that fails after its call returned names its line and the INVALID index, and is not recorded', async () => {
+        // Prepare: a key function slow enough that the build outlives a 500 ms call.
+        const url = await freshDatabase(target, 'dapi_cic_dupes');
+        await withClient(url, (c) => c.query(`CREATE TABLE acct (id int, email text);
+          INSERT INTO acct SELECT g, 'a' || (g % 4) FROM generate_series(1, 8) g;
+          CREATE FUNCTION slow_key(t text) RETURNS text IMMUTABLE LANGUAGE plpgsql AS $f$ BEGIN PERFORM pg_sleep(0.15); RETURN t; END $f$;`));
+        const dir = tempDir({ '1_uniq.sql': '-- schemaguard:no-transaction\n\nCREATE UNIQUE INDEX CONCURRENTLY acct_email ON acct (slow_key(email));\n' });
+
+        // Act
+        const err = await migrate({ driver: slowCallDriver(url, 500), migrations: loadMigrations(dir), appliedBy: 'test' }).catch((e: unknown) => e);
+
+        // Assess
+        expect(err).toBeInstanceOf(StatementError);
+        expect(err).toMatchObject({ file: '1_uniq.sql', line: 3 });
+        expect((err as StatementError).message).toMatch(/index build failed after its Data API call returned.*acct_email is INVALID.*23505/);
+        expect((err as StatementError).fix).toMatch(/GROUP BY .*HAVING count\(\*\) > 1/);
+        expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).toEqual([{ n: 0 }]);
+        expect(await rows(url, `SELECT to_regclass('acct_email') AS i`)).toEqual([{ i: null }]); // the INVALID index was dropped
+      });
+
+      it('a CREATE INDEX CONCURRENTLY waiting for an older transaction past its call is a lock timeout naming the blocker, retried (not a statement timeout)', async () => {
+        // Prepare: an open transaction that wrote to the table; the build waits for it.
+        const url = await freshDatabase(target, 'dapi_cic_wait');
+        await withClient(url, (c) => c.query('CREATE TABLE t (id int)'));
+        const old = new PgDriver({ connectionString: url });
+        const holder = await old.connect();
+        await holder.begin({ lockTimeoutMs: 0, statementTimeoutMs: 0 });
+        await holder.query('INSERT INTO t VALUES (1)');
+        const dir = tempDir({ '1_idx.sql': '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY t_id ON t (id);\n' });
+        const retries: number[] = [];
+
+        // Act
+        const err = await migrate({
+          driver: slowCallDriver(url, 400), migrations: loadMigrations(dir), appliedBy: 'test',
+          lockTimeoutMs: 300, lockRetries: 1, retryDelayMs: 50, onEvent: (e) => { if (e.type === 'retry') retries.push(e.attempt); },
+        }).catch((e: unknown) => e).finally(async () => { await holder.rollback(); await holder.close(); await old.end(); });
+
+        // Assess
+        expect(err).toBeInstanceOf(LockTimeoutError);
+        expect(err).toMatchObject({ file: '1_idx.sql', line: 2, sqlstate: '55P03', attempts: 2 });
+        expect((err as LockTimeoutError).blockers.map((b) => b.pid)).toEqual([holder.pid]);
+        expect((err as LockTimeoutError).message).toMatch(new RegExp(`blocked by pid ${holder.pid}`));
+        expect(retries).toEqual([1]);
+        expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).toEqual([{ n: 0 }]);
+        expect(await rows(url, `SELECT count(*)::int AS n FROM pg_index WHERE indisvalid AND indexrelid = to_regclass('t_id')`)).toEqual([{ n: 0 }]);
+      });
+    });
+
     it('reports a failing statement with its file, line and SQLSTATE', async () => {
       const url = await freshDatabase(target, 'dapi_engine_err');
       const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n\nINSERT INTO a\n  SELECT * FROM missing_table;\n' });
