@@ -114,9 +114,10 @@ async function catalogChecks(pass: Session, options: GuardOptions, stateSchema: 
   const unreadable = await unreadableState(pass, stateSchema);
   const plan = unreadable.some((u) => u.table === STATE_TABLE) ? undefined : computePlan(options.migrations, await readApplied(pass, stateSchema));
   const drift = await snapshotFindings(pass, options, stateSchema, plan && unsettledReason(plan));
-  const checkup = await doctor({ session: pass }, { stateSchema });
+  // Inside the pass: a rule that reads many tables reads a batch at a time within a savepoint, its locks released after each.
+  const checkup = await doctor({ session: pass, inTransaction: true }, { stateSchema });
   const migrations = [...(plan ? migrationFindings(plan) : []), ...stateFindings(unreadable, stateSchema)];
-  return { drift, doctor: await doctorFindings(pass, checkup.findings, options.contracts), migrations };
+  return { drift: { ...drift, notes: [...drift.notes, ...checkup.notes] }, doctor: await doctorFindings(pass, checkup.findings, options.contracts), migrations };
 }
 
 /** Each contract in a READ ONLY transaction of its own; an upsert whose unique index is gone is told which (one more pass). */

@@ -75,7 +75,7 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
     roles.push({ adminUrl: target.adminUrl, url, role });
     const database = new URL(url).pathname.slice(1);
     const statements = readmeGrants(role, database, password, new URL(url).username);
-    expect(statements).toHaveLength(9);
+    expect(statements).toHaveLength(11);
     await withClient(url, async (c) => {
       for (const statement of statements) await c.query(statement);
     });
@@ -133,6 +133,27 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
       expect((error as MigrationError).fix).toContain('the application\'s table privileges');
     } finally {
       await withClient(url, (c) => c.query(`GRANT INSERT ON ALL TABLES IN SCHEMA public TO ${role}`));
+    }
+  });
+
+  // Regression (tester): GRANT … ON ALL TABLES does not cover sequences: with the README's role sequence-behind never ran, silently.
+  it('sequence-behind runs as the role (its sequences are granted, later ones by default); a sequence it may not read is one note with the GRANT', async () => {
+    await withClient(url, (c) => c.query("CREATE TABLE public.loaded (id serial PRIMARY KEY); INSERT INTO public.loaded (id) VALUES (1), (2)"));
+    try {
+      const r = await guardAs(guardUrl);
+      expect(r.findings.filter((f) => f.rule === 'sequence-behind').map((f) => `${f.severity} ${f.object}`)).toEqual(['ticket public.loaded.id']);
+      expect(r.notes ?? []).toEqual([]);
+
+      await withClient(url, (c) => c.query(`REVOKE SELECT ON public.loaded_id_seq FROM ${role}`));
+      const hidden = await guardAs(guardUrl);
+      expect(hidden.findings.filter((f) => f.rule === 'sequence-behind')).toEqual([]);
+      expect(hidden.notes).toEqual([
+        `sequence-behind: role ${role} may not read 1 key sequence (public.loaded_id_seq), so their columns were not checked (GRANT … ON ALL TABLES does not cover sequences): GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO ${role};  -- and ALTER DEFAULT PRIVILEGES … GRANT SELECT ON SEQUENCES TO ${role} for new ones (README: The role to grant)`,
+      ]);
+      await withClient(url, (c) => c.query(hidden.notes![0]!.replace(/^.*: (GRANT [^;]*;).*$/, '$1')));
+      expect((await guardAs(guardUrl)).findings.filter((f) => f.rule === 'sequence-behind').map((f) => f.object)).toEqual(['public.loaded.id']);
+    } finally {
+      await withClient(url, (c) => c.query('DROP TABLE public.loaded'));
     }
   });
 
