@@ -27,6 +27,7 @@ import { checkContracts, type Contract } from '../contracts';
 import { doctor } from '../doctor';
 import { staleSnapshot, viewsNotCompared, type Snapshot } from '../drift';
 import { missingArbiterFailures, nameMissingArbiters } from '../missing-arbiter';
+import { accessFindings, deniedContracts } from './contract-access';
 import { contractFindings } from './contract-findings';
 import { doctorFindings } from './doctor-findings';
 import { driftFindings } from './drift-findings';
@@ -127,7 +128,10 @@ async function contractChecks(session: Session, options: GuardOptions, settings:
   if (snapshot && missingArbiterFailures(report).length) {
     await readOnlyPass(session, settings, (pass) => nameMissingArbiters(pass, report, options.contracts, snapshot.catalog));
   }
-  return contractFindings(report);
+  // A contract the role may not check is a ticket with the GRANT: the drift and doctor findings made are still reported.
+  const denied = deniedContracts(report.results);
+  const access = denied.length ? await readOnlyPass(session, settings, (pass) => accessFindings(pass, denied)) : [];
+  return [...contractFindings(report), ...access];
 }
 
 async function snapshotFindings(q: Queryable, options: GuardOptions, stateSchema: string, unsettled: string | undefined): Promise<{ findings: GuardFinding[]; notes: string[] }> {
