@@ -166,9 +166,15 @@ async function tableLockHolders(q: Queryable): Promise<LockHolder[]> {
   )).rows;
 }
 
+/** What pg_stat_activity shows in place of another role's query to a role without pg_read_all_stats (PostgreSQL 15 to 18). */
+const HIDDEN_QUERY = '<insufficient privilege>';
+
 function holderText(h: LockHolder): string {
   const about = [h.user && `user ${h.user}`, h.application && `app "${h.application}"`, h.state, h.xact_age_seconds !== null && `${h.xact_age_seconds}s in transaction`].filter(Boolean).join(', ');
-  return `pid ${h.pid} holds ACCESS EXCLUSIVE on ${h.relation}${about ? ` (${about})` : ''}${h.query ? `: ${h.query.replace(/\s+/g, ' ')}` : ''}`;
+  const query = h.query === HIDDEN_QUERY
+    ? ' (its query is hidden from this role: grant pg_read_all_stats to see it)'
+    : h.query ? `: ${h.query.replace(/\s+/g, ' ')}` : '';
+  return `pid ${h.pid} holds ACCESS EXCLUSIVE on ${h.relation}${about ? ` (${about})` : ''}${query}`;
 }
 
 /** What stopped the pass, as a MigrationError with the fix. */

@@ -180,6 +180,52 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
     }
   });
 
+  // Regression (tester): the lock-timeout error showed the holder's query as <insufficient privilege> to the documented role.
+  it('a lock held past the lock timeout: the error says the holder\'s query is hidden from the role and what shows it', async () => {
+    await withClient(url, async (holder) => {
+      const pid = (await holder.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
+      await holder.query('BEGIN; LOCK TABLE lead_purchases IN ACCESS EXCLUSIVE MODE');
+      const driver = new PgDriver({ connectionString: guardUrl });
+      try {
+        const error = await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts, snapshot, lockTimeoutMs: 100 }).then(() => undefined, (e: unknown) => e);
+        expect(error).toMatchObject({ sqlstate: '55P03' });
+        expect((error as Error).message).toMatch(new RegExp(`; pid ${pid} holds ACCESS EXCLUSIVE on lead_purchases [^;]*\\(its query is hidden from this role: grant pg_read_all_stats to see it\\)$`));
+        expect((error as Error).message).not.toContain('<insufficient privilege>');
+      } finally {
+        await driver.end();
+        await holder.query('ROLLBACK');
+      }
+    });
+  });
+
+  // Regression (tester): a database-level idle_in_transaction_session_timeout of 300 ms ended the guard's session mid-pass (25P03).
+  it('a database idle_in_transaction_session_timeout shorter than the pass idles between statements: the role raises it for its transactions, and the run is clean', async () => {
+    const database = new URL(url).pathname.slice(1);
+    await withClient(url, (c) => c.query(`ALTER DATABASE "${database}" SET idle_in_transaction_session_timeout = '300ms'`));
+    const driver = new PgDriver({ connectionString: guardUrl });
+    const session = await driver.connect();
+    try {
+      // The function working on what it read between two statements of the pass: 400 ms idle in transaction each time.
+      const slow = new Proxy(session, {
+        get(target, key) {
+          const value = Reflect.get(target, key, target) as unknown;
+          if (key !== 'query') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+          return async (text: string, params?: unknown[]) => {
+            if (!/^\s*SET\b/i.test(text)) await new Promise((r) => setTimeout(r, 400));
+            return target.query(text, params);
+          };
+        },
+      });
+      const r = await runGuard({ session: slow, migrations: loadMigrations(MIGRATIONS_DIR), contracts: contracts.slice(0, 2), snapshot });
+      expect(r.outcome).toBe('clean');
+      expect(session.broken).toBe(false);
+    } finally {
+      await session.close();
+      await driver.end();
+      await withClient(url, (c) => c.query(`ALTER DATABASE "${database}" RESET idle_in_transaction_session_timeout`));
+    }
+  });
+
   // Regression (review): a runner_lease the role may not read ended the pass ("cannot tell whether a migration is running"), drift unreported.
   it('without SELECT on runner_lease: the runner lock is still looked for, drift is still checked, and one ticket gives the GRANT', async () => {
     await withClient(url, (c) => c.query(`${leaseDdl('schemaguard').join(';\n')}; REVOKE SELECT ON schemaguard.runner_lease FROM ${role}; ALTER TABLE web_sessions ALTER COLUMN lead_id SET NOT NULL`));
