@@ -14,6 +14,7 @@ import { doctor } from '../../../../lambda/checks/doctor';
 import { SEQUENCE_BATCH, SEQUENCE_BEHIND } from '../../../../lambda/checks/doctor/sequence-behind';
 import { runGuard } from '../../../../lambda/checks/guard';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
+import { runCli } from '../../../support/cli';
 import { targets } from '../../../support/db';
 import { cleanup, startServer, type StartedServer } from '../../../support/system-postgres';
 
@@ -82,11 +83,15 @@ describe.each(withBinaries)('Rule: sequence-behind with a small lock table, $nam
 
       const report = await doctor({ driver }, { rules: [SEQUENCE_BEHIND] });
       const guard = await runGuard({ driver, migrations: [], contracts: [] });
+      const text = await runCli(['doctor', '--database-url', url]);
+      const json = await runCli(['doctor', '--json', '--database-url', url]);
 
       expect(report.findings.map((f) => f.object)).toEqual([`public.t${TABLES}.id`]);
       expect(report.notes).toHaveLength(1);
       expect(report.notes[0]).toMatch(new RegExp(`^sequence-behind: ${SEQUENCE_BATCH} key columns not checked \\(public\\.t1, public\\.t10, public\\.t100, .* and ${SEQUENCE_BATCH - 5} more\\): canceling statement due to lock timeout \\(55P03\\); the next run tries again$`));
       expect(guard.findings.filter((f) => f.rule === SEQUENCE_BEHIND.id).map((f) => f.object)).toEqual([`public.t${TABLES}.id`]);
+      expect(text.stdout).toContain(`\nnote: ${report.notes[0]}\n`);
+      expect(JSON.parse(json.stdout).notes).toEqual(report.notes);
       expect(guard.notes).toEqual([expect.stringMatching(/^sequence-behind: 100 key columns not checked \(public\.t1, .*\(55P03\)/)]);
     } finally {
       await holder.end();
