@@ -31,6 +31,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, type IConstruct } from 'constructs';
 import { DEFAULTS, ENV, GUARD_DIMENSION, GUARD_HANDLER_NAME, GUARD_NAMESPACE, GUARD_ROLE_NAME_PATTERN, GUARD_ROLE_PREFIX, type GuardMetricName } from '../lambda/handler/constants';
+import { heapOptions } from '../lambda/handler/memory';
 import { addGuardWidgets, guardAlarms, guardDashboardWidgets } from './alarms/guard-alarms';
 import { defaultGuardRoleName, GuardRole } from './guard-role';
 import { handlerCode } from './handler-asset';
@@ -316,6 +317,8 @@ function guardEnvironment(props: SchemaGuardProps, settings: GuardSettings, targ
     [ENV.connectAttempts]: '2',
     [ENV.guardNamespace]: settings.namespace,
     [ENV.guardDatabaseIdentifier]: settings.databaseIdentifier,
+    // V8's heap sized by the function's memory, as the migrations' handler's: the guard peaked at 185 MB in 256 MB on a 3,000-table catalog.
+    NODE_OPTIONS: heapOptions(settings.memorySize),
   };
   if (target.kind === 'data-api') {
     environment[ENV.clusterArn] = target.cluster.clusterArn;

@@ -29,6 +29,7 @@ import type { Driver, Queryable, Session, TransactionSettings } from '../engine/
 import { decodeUtf8 } from '../engine/source';
 import { databaseFields, InputError, isPgError, MigrationError, type MigrationErrorOptions } from '../engine/errors';
 import { quoteIdent } from '../engine/identifiers';
+import { IDLE_IN_TRANSACTION } from './idle-in-transaction';
 import {
   as, findAll, list, loadParser, parseSql, rangeVar, type Node, type RangeVar,
 } from './parse';
@@ -272,6 +273,8 @@ const SAVEPOINT = 'schemaguard_contract';
 async function beginReadOnly(session: Session, settings: TransactionSettings): Promise<void> {
   await session.begin(settings);
   await session.query('SET TRANSACTION READ ONLY');
+  // A database's short idle_in_transaction_session_timeout would end the session between a contract's statements (25P03).
+  await session.query(IDLE_IN_TRANSACTION);
   if (!session.errorEndsTransaction) await session.query(`SAVEPOINT ${SAVEPOINT}`);
 }
 

@@ -11,6 +11,7 @@
  */
 import { InputError } from '../engine/errors';
 import { importModule } from '../engine/import-module';
+import { Redactor } from '../engine/redact';
 import { utf16Offset } from '../engine/script';
 import { StatementScanner } from '../engine/sql/splitter';
 import { thinValuesRows } from './values-rows';
@@ -196,7 +197,9 @@ function parseAt(sql: string, byteBase: number, positions: TextPositions, option
     const byte = cursor !== undefined && cursor >= 0 ? thin.toOriginal(Buffer.byteLength(thin.text.slice(0, utf16Offset(thin.text, cursor + 1)))) : undefined;
     const at = byte !== undefined ? positions.at(byteBase + byte) : undefined;
     const where = options.file ? `${options.file}${at ? `:${at.line}:${at.column}` : ''}: ` : at ? `${at.line}:${at.column}: ` : '';
-    throw new InputError(`${where}${(cause as Error).message}`, {
+    // The parser repeats the word it stopped at: an unquoted password (CREATE ROLE app PASSWORD S3cret) is masked.
+    const message = new Redactor().learn(sql, { words: true }).redact((cause as Error).message);
+    throw new InputError(`${where}${message}`, {
       file: options.file, line: at?.line, column: at?.column, cause,
       fix: 'correct the SQL: PostgreSQL\'s own parser rejects it',
     });

@@ -6,6 +6,7 @@
 import {
   CheckFailedError, DeadlineError, LockTimeoutError, MigrationError, StatementError, databaseFields, isConnectionLoss, type Blocker,
 } from './errors';
+import { Redactor } from './redact';
 import { CHECK_PREFIX, checkRowsAsText } from './script';
 import { runsOutsideTransaction, type Check, type Migration } from './source';
 import { classifyStatement, concurrentIndexTarget } from './sql/classify';
@@ -31,11 +32,13 @@ export function statementError(m: Migration, stmt: SqlStatement | null, e: unkno
   const fields = databaseFields(e);
   if (position !== undefined) fields.position = position ?? undefined;
   const line = stmt ? doBlockLine(stmt, fields.where) ?? lineOfPosition(stmt, fields.position) : undefined;
-  const why = e instanceof Error ? e.message : String(e);
+  // A password in the statement (ALTER ROLE … PASSWORD '…') never leaves in it, nor where the server repeats it.
+  const secrets = new Redactor().learn(stmt?.text, { words: true });
+  const why = secrets.redact(e instanceof Error ? e.message : String(e));
   const where = line ? `${m.file}:${line}` : m.file;
   const lost = broken || isConnectionLoss(e);
   return new StatementError(`${where}: ${lost ? `connection lost: ${why}` : why}`, {
-    ...fields, file: m.file, version: m.version, line, statement: stmt ? shorten(stmt.text) : undefined, cause: e,
+    ...secrets.redactValue(fields), file: m.file, version: m.version, line, statement: stmt ? shorten(secrets.redact(stmt.text)) : undefined, cause: e,
     fix: lost ? lostFix(stmt) : cancelFix(fields.sqlstate, why) ?? ownFix(e),
   });
 }

@@ -3,6 +3,8 @@
  * that leaves the engine goes through a Redactor that knows the password(s)
  * in play, and URLs are shown with their password masked.
  */
+import { maskStatementSecrets, statementSecrets } from './statement-secrets';
+
 export const MASK = '****';
 
 /**
@@ -49,23 +51,52 @@ export class Redactor {
     return this;
   }
 
-  /** Mask every registered secret and every URL password in `text`. */
+  /**
+   * Register the passwords a SQL text holds (statement-secrets.ts): a literal
+   * after PASSWORD, a connection string's password=, and with `words` (a
+   * statement, not prose: "a password and none…") an unquoted word after
+   * PASSWORD. The server repeats some of them in its message
+   * (`syntax error at or near "S3cret"`).
+   */
+  learn(sql: string | undefined | null, options: { words?: boolean } = {}): this {
+    for (const s of sql ? statementSecrets(sql, options) : []) {
+      this.add(s);
+      // As JSON.stringify writes it (a backslash or quote in an E'' literal), for text serialised already.
+      const json = JSON.stringify(s).slice(1, -1);
+      if (json !== s) this.add(json);
+    }
+    return this;
+  }
+
+  /** Mask every registered secret, every URL password and every password literal of a statement in `text`. */
   redact(text: string): string {
     let out = text.replace(URL_IN_TEXT, (u) => maskUrl(u));
     for (const s of [...this.secrets].sort((a, b) => b.length - a.length)) {
       out = out.split(s).join(MASK);
     }
-    return out;
+    // After the secrets: a learned E'' literal's JSON form (S3cret\\'PW) is masked whole before the pattern would end it early.
+    return maskStatementSecrets(out);
   }
 
-  /** Redact every string inside a JSON-like value. */
+  /** Redact every string inside a JSON-like value; its statements' passwords are learned first, wherever the server's message sits. */
   redactValue<T>(value: T): T {
+    this.learnAll(value);
+    return this.redactEach(value);
+  }
+
+  private learnAll(value: unknown): void {
+    if (typeof value === 'string') this.learn(value);
+    else if (Array.isArray(value)) for (const v of value) this.learnAll(v);
+    else if (value && typeof value === 'object') for (const v of Object.values(value)) this.learnAll(v);
+  }
+
+  private redactEach<T>(value: T): T {
     if (typeof value === 'string') return this.redact(value) as T;
-    if (Array.isArray(value)) return value.map((v) => this.redactValue(v)) as T;
+    if (Array.isArray(value)) return value.map((v) => this.redactEach(v)) as T;
     if (value && typeof value === 'object') {
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(value)) {
-        out[k] = /password|secret/i.test(k) && typeof v === 'string' ? MASK : this.redactValue(v);
+        out[k] = /password|secret/i.test(k) && typeof v === 'string' ? MASK : this.redactEach(v);
       }
       return out as T;
     }

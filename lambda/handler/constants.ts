@@ -215,8 +215,8 @@ export const GUARD_ROLE_PROP = {
   revision: 'Revision',
 } as const;
 
-/** Version of the privileges the guard role gets (lambda/handler/guard/role-sql.ts); raised when they change, so every stack re-grants. */
-export const GUARD_PRIVILEGES_VERSION = '1';
+/** Version of the privileges the guard role gets (lambda/handler/guard/role-sql.ts); raised when they change, so every stack re-grants. 2: SELECT on sequences. */
+export const GUARD_PRIVILEGES_VERSION = '2';
 
 /** `Data` of the guard-role resource. */
 export const GUARD_ROLE_ATTR = {

@@ -86,8 +86,10 @@ async function initAndStart(binDir: string, settings: Record<string, string>, ba
     ...(ids ?? {}), stdio: 'pipe', env: { ...process.env, LC_ALL: 'C' },
   });
   rmSync(pwfile);
-  const port = await freePort();
-  const all = { listen_addresses: '127.0.0.1', unix_socket_directories: '', max_connections: '300', fsync: 'off', ...settings };
+  // A `port` setting picks the port (a machine that hands out port ranges); else a free one.
+  const { port: asked, ...rest } = settings;
+  const port = asked ? Number(asked) : await freePort();
+  const all = { listen_addresses: '127.0.0.1', unix_socket_directories: '', max_connections: '300', fsync: 'off', ...rest };
   let output = '';
   let child: ReturnType<typeof spawn> | undefined;
 

@@ -9,11 +9,15 @@ export async function doctorCommand(ctx: CommandContext): Promise<number> {
   try {
     const report = await doctor({ driver }, { stateSchema: ctx.opts.stateSchema });
     const counts = countBySeverity(report.findings);
-    if (ctx.opts.format === 'json') ctx.out(JSON.stringify({ command: 'doctor', target: driver.target, ...counts, findings: report.findings }));
-    else if (ctx.opts.format !== 'text') printFindings(ctx, 'doctor', report.findings, { baseDir: '' });
-    else {
+    if (ctx.opts.format === 'json') ctx.out(JSON.stringify({ command: 'doctor', target: driver.target, ...counts, findings: report.findings, notes: report.notes }));
+    else if (ctx.opts.format !== 'text') {
+      printFindings(ctx, 'doctor', report.findings, { baseDir: '' });
+      for (const n of report.notes) ctx.progress(`note: ${n}`);
+    } else {
       ctx.out(`doctor ${driver.target}${where}`);
       for (const f of report.findings) ctx.out(formatFinding(f));
+      // What was not checked, and why (tables not read in time, sequences the role may not read).
+      for (const n of report.notes) ctx.out(`note: ${n}`);
       ctx.out(`doctor: ${counts.errors} error${counts.errors === 1 ? '' : 's'}, ${counts.warnings} warning${counts.warnings === 1 ? '' : 's'}`);
     }
     return counts.errors ? 1 : 0;

@@ -25,7 +25,7 @@ import { LOG_LANGUAGE } from './log-language';
 import { PK_WITHOUT_DEFAULT } from './pk-without-default';
 import { REPLICATION_ROLE_REPLICA } from './replication-role-replica';
 import { SEQUENCE_BEHIND } from './sequence-behind';
-import { doctorContext, type DoctorRule } from './rule';
+import { doctorContext, ownTransactions, savepoints, type DoctorRule } from './rule';
 
 export type { DoctorContext, DoctorRule } from './rule';
 
@@ -52,17 +52,29 @@ export interface DoctorOptions {
 
 export interface DoctorReport {
   findings: Finding[];
+  /** What a rule could not check, and why (tables it could not read in time, sequences the role may not read). */
+  notes: string[];
   /** PostgreSQL server_version_num. */
   serverVersion: number;
 }
 
-export async function doctor(target: { driver: Driver } | { session: Queryable }, options: DoctorOptions = {}): Promise<DoctorReport> {
+/**
+ * Where doctor reads: a driver (a session of its own, each batch of a rule
+ * that reads many tables in a transaction of its own), or an open session;
+ * `inTransaction` when that session is in a transaction (the guard's pass):
+ * each batch then runs within a savepoint rolled back after it.
+ */
+export type DoctorTarget = { driver: Driver } | { session: Queryable; inTransaction?: boolean };
+
+export async function doctor(target: DoctorTarget, options: DoctorOptions = {}): Promise<DoctorReport> {
   const own = 'driver' in target ? await target.driver.connect() : undefined;
   try {
-    const ctx = await doctorContext(own ?? (target as { session: Queryable }).session, options.stateSchema ?? DEFAULT_STATE_SCHEMA);
+    const q = own ?? (target as { session: Queryable }).session;
+    const isolated = own ? ownTransactions(own) : (target as { inTransaction?: boolean }).inTransaction ? savepoints(q) : <T>(work: () => Promise<T>) => work();
+    const ctx = await doctorContext(q, options.stateSchema ?? DEFAULT_STATE_SCHEMA, isolated);
     const findings: Finding[] = [];
     for (const rule of options.rules ?? DOCTOR_RULES) findings.push(...await rule.check(ctx));
-    return { findings, serverVersion: ctx.serverVersion };
+    return { findings, notes: ctx.notes, serverVersion: ctx.serverVersion };
   } finally {
     if (own) await own.close();
   }

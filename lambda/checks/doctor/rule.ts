@@ -4,7 +4,7 @@
  * Every rule module in this folder exports one `DoctorRule`; `index.ts` lists
  * them in report order.
  */
-import type { Queryable } from '../../engine/ports';
+import type { Queryable, Session, TransactionSettings } from '../../engine/ports';
 import type { Finding, Severity } from '../finding';
 
 export interface DoctorRule {
@@ -31,6 +31,16 @@ export interface DoctorRule {
 /** What every rule gets: one session, and the facts several rules need, read once. */
 export interface DoctorContext {
   q: Queryable;
+  /**
+   * Run `work` so that the locks its statements take end with it and an
+   * error it throws leaves the session usable: in a transaction of its own
+   * with a lock and statement timeout (`doctor` with a driver), or within a
+   * savepoint rolled back after it (the guard's pass). A rule that reads many
+   * tables reads them a batch at a time through it.
+   */
+  isolated<T>(work: () => Promise<T>): Promise<T>;
+  /** What a rule could not check, and why (said once per rule): `DoctorReport.notes`. */
+  notes: string[];
   /** `$1` of every query: skipped with the system schemas (`USER_SCHEMAS`). */
   stateSchema: string;
   /** PostgreSQL server_version_num. */
@@ -39,8 +49,48 @@ export interface DoctorContext {
   hasGenRandomUuid: boolean;
 }
 
-export async function doctorContext(q: Queryable, stateSchema: string): Promise<DoctorContext> {
+export async function doctorContext(q: Queryable, stateSchema: string, isolated: DoctorContext['isolated']): Promise<DoctorContext> {
   const serverVersion = Number((await q.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v);
   const hasGenRandomUuid = (await q.query<{ ok: boolean }>("SELECT to_regprocedure('gen_random_uuid()') IS NOT NULL AS ok")).rows[0]!.ok;
-  return { q, stateSchema, serverVersion, hasGenRandomUuid };
+  return { q, stateSchema, serverVersion, hasGenRandomUuid, isolated, notes: [] };
+}
+
+/** lock_timeout and statement_timeout of the transaction each isolated batch gets when doctor has a session of its own. */
+export const BATCH_SETTINGS: TransactionSettings = { lockTimeoutMs: 1000, statementTimeoutMs: 10_000 };
+
+/** Each batch in a transaction of its own, rolled back (nothing is written; its locks go). */
+export function ownTransactions(session: Session): DoctorContext['isolated'] {
+  return async (work) => {
+    await session.begin(BATCH_SETTINGS);
+    try {
+      return await work();
+    } finally {
+      if (!session.broken) await session.rollback().catch(() => undefined);
+    }
+  };
+}
+
+/**
+ * Each batch within a savepoint of the caller's transaction, rolled back to
+ * after it: ROLLBACK TO SAVEPOINT releases the locks taken since, and ends
+ * an error's aborted state. The transaction's own timeouts bound it.
+ */
+export function savepoints(q: Queryable): DoctorContext['isolated'] {
+  const back = async () => {
+    await q.query('ROLLBACK TO SAVEPOINT schemaguard_doctor_batch');
+    await q.query('RELEASE SAVEPOINT schemaguard_doctor_batch');
+  };
+  return async (work) => {
+    await q.query('SAVEPOINT schemaguard_doctor_batch');
+    let result;
+    try {
+      result = await work();
+    } catch (e) {
+      // The batch's error is the news; a rollback that fails after it (the connection gone) fails the next statement.
+      await back().catch(() => undefined);
+      throw e;
+    }
+    await back();
+    return result;
+  };
 }

@@ -6,7 +6,8 @@ import type { GuardFinding } from './report';
 
 export function contractFindings(report: ContractsReport): GuardFinding[] {
   assertChecked(report);
-  return report.results.flatMap((r) => r.failures.map((f): GuardFinding => {
+  // A contract the role may not check (42501) is its own ticket (contract-access.ts), not a failing contract.
+  return report.results.filter((r) => !r.failures.some((f) => f.sqlstate === '42501')).flatMap((r) => r.failures.map((f): GuardFinding => {
     const rule = CONTRACT_RULES[f.stage];
     return {
       kind: 'contract', rule: rule.id, severity: 'page', object: r.file,
@@ -17,10 +18,13 @@ export function contractFindings(report: ContractsReport): GuardFinding[] {
   }));
 }
 
-/** SQLSTATEs that say the guard could not check the contract, not that the schema is wrong. */
+/**
+ * SQLSTATEs that say the guard could not check the contract, not that the
+ * schema is wrong. A privilege missing (42501) is not among them: that
+ * contract is a contract-unchecked ticket with the GRANT (contract-access.ts)
+ * and the rest of the run is reported.
+ */
 const NOT_CHECKED: Record<string, string> = {
-  // Planning an INSERT checks the role's table privileges.
-  '42501': 'give the guard\'s role the application\'s table privileges (README: Guarding production lists the GRANTs)',
   // A lock held by someone else (a migration that started meanwhile), or a slow server.
   '55P03': 'another session held a lock on the contract\'s table longer than the guard\'s lock_timeout; the next run tries again',
   '57014': 'the statement ran longer than the guard\'s statement_timeout; the next run tries again',

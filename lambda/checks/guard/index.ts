@@ -27,6 +27,7 @@ import { checkContracts, type Contract } from '../contracts';
 import { doctor } from '../doctor';
 import { staleSnapshot, viewsNotCompared, type Snapshot } from '../drift';
 import { missingArbiterFailures, nameMissingArbiters } from '../missing-arbiter';
+import { accessFindings, deniedContracts } from './contract-access';
 import { contractFindings } from './contract-findings';
 import { doctorFindings } from './doctor-findings';
 import { driftFindings } from './drift-findings';
@@ -114,9 +115,10 @@ async function catalogChecks(pass: Session, options: GuardOptions, stateSchema: 
   const unreadable = await unreadableState(pass, stateSchema);
   const plan = unreadable.some((u) => u.table === STATE_TABLE) ? undefined : computePlan(options.migrations, await readApplied(pass, stateSchema));
   const drift = await snapshotFindings(pass, options, stateSchema, plan && unsettledReason(plan));
-  const checkup = await doctor({ session: pass }, { stateSchema });
+  // Inside the pass: a rule that reads many tables reads a batch at a time within a savepoint, its locks released after each.
+  const checkup = await doctor({ session: pass, inTransaction: true }, { stateSchema });
   const migrations = [...(plan ? migrationFindings(plan) : []), ...stateFindings(unreadable, stateSchema)];
-  return { drift, doctor: await doctorFindings(pass, checkup.findings, options.contracts), migrations };
+  return { drift: { ...drift, notes: [...drift.notes, ...checkup.notes] }, doctor: await doctorFindings(pass, checkup.findings, options.contracts), migrations };
 }
 
 /** Each contract in a READ ONLY transaction of its own; an upsert whose unique index is gone is told which (one more pass). */
@@ -126,7 +128,10 @@ async function contractChecks(session: Session, options: GuardOptions, settings:
   if (snapshot && missingArbiterFailures(report).length) {
     await readOnlyPass(session, settings, (pass) => nameMissingArbiters(pass, report, options.contracts, snapshot.catalog));
   }
-  return contractFindings(report);
+  // A contract the role may not check is a ticket with the GRANT: the drift and doctor findings made are still reported.
+  const denied = deniedContracts(report.results);
+  const access = denied.length ? await readOnlyPass(session, settings, (pass) => accessFindings(pass, denied)) : [];
+  return [...contractFindings(report), ...access];
 }
 
 async function snapshotFindings(q: Queryable, options: GuardOptions, stateSchema: string, unsettled: string | undefined): Promise<{ findings: GuardFinding[]; notes: string[] }> {
@@ -161,9 +166,15 @@ async function tableLockHolders(q: Queryable): Promise<LockHolder[]> {
   )).rows;
 }
 
+/** What pg_stat_activity shows in place of another role's query to a role without pg_read_all_stats (PostgreSQL 15 to 18). */
+const HIDDEN_QUERY = '<insufficient privilege>';
+
 function holderText(h: LockHolder): string {
   const about = [h.user && `user ${h.user}`, h.application && `app "${h.application}"`, h.state, h.xact_age_seconds !== null && `${h.xact_age_seconds}s in transaction`].filter(Boolean).join(', ');
-  return `pid ${h.pid} holds ACCESS EXCLUSIVE on ${h.relation}${about ? ` (${about})` : ''}${h.query ? `: ${h.query.replace(/\s+/g, ' ')}` : ''}`;
+  const query = h.query === HIDDEN_QUERY
+    ? ' (its query is hidden from this role: grant pg_read_all_stats to see it)'
+    : h.query ? `: ${h.query.replace(/\s+/g, ' ')}` : '';
+  return `pid ${h.pid} holds ACCESS EXCLUSIVE on ${h.relation}${about ? ` (${about})` : ''}${query}`;
 }
 
 /** What stopped the pass, as a MigrationError with the fix. */

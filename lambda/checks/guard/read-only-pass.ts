@@ -8,6 +8,7 @@
  * where an error ends the transaction (the Data API).
  */
 import type { Session } from '../../engine/ports';
+import { IDLE_IN_TRANSACTION } from '../idle-in-transaction';
 
 export interface PassSettings {
   /** lock_timeout for every statement of the pass. */
@@ -21,6 +22,7 @@ export async function readOnlyPass<T>(session: Session, settings: PassSettings, 
   await session.begin(settings);
   try {
     await session.query('SET TRANSACTION READ ONLY');
+    await session.query(IDLE_IN_TRANSACTION);
     return await work(session);
   } finally {
     if (!session.broken) await session.rollback().catch(() => undefined);

@@ -105,6 +105,12 @@ export const GUARD_RULES = {
     why: 'without applied_migrations no migration is reported pending, changed or unknown; without runner_lease a migration run through the Data API is not seen',
     fix: 'the GRANT the finding gives (README: Guarding production, The role to grant)',
   },
+  contractUnchecked: {
+    id: 'contract-unchecked', kind: 'doctor', severity: 'ticket',
+    title: 'the guard\'s role may not use a table (or schema) a contract names, so the contract was not checked: every other check ran',
+    why: 'planning a statement checks the role\'s privileges as running it would (42501); the contract is neither passing nor failing until the role has them',
+    fix: 'the GRANT the finding gives, for the table and schema-qualified (README: Guarding production, The role to grant)',
+  },
 } satisfies Record<string, GuardRule>;
 
 /** A failing contract pages, whichever stage found it (its findings carry the stage's rule id). */

@@ -11,6 +11,8 @@
  *     GRANT USAGE ON SCHEMA <s> TO <role>
  *     GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA <s> TO <role>
  *     ALTER DEFAULT PRIVILEGES IN SCHEMA <s> GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO <role>
+ *     GRANT SELECT ON ALL SEQUENCES IN SCHEMA <s> TO <role>            (sequence-behind reads last_value)
+ *     ALTER DEFAULT PRIVILEGES IN SCHEMA <s> GRANT SELECT ON SEQUENCES TO <role>
  *   the state schema:
  *     GRANT USAGE ON SCHEMA <state> TO <role>
  *     GRANT SELECT ON ALL TABLES IN SCHEMA <state> TO <role>
@@ -102,6 +104,9 @@ async function grantPrivileges(session: Session, spec: GuardRoleSpec): Promise<v
     await session.query(`GRANT USAGE ON SCHEMA ${s} TO ${role}`);
     await session.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${s} TO ${role}`);
     await session.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${role}`);
+    // sequence-behind reads each key sequence's last_value; ON ALL TABLES does not cover sequences. SELECT gives no nextval.
+    await session.query(`GRANT SELECT ON ALL SEQUENCES IN SCHEMA ${s} TO ${role}`);
+    await session.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} GRANT SELECT ON SEQUENCES TO ${role}`);
   }
   if (await schemaExists(session, spec.stateSchema)) {
     const s = quoteIdent(spec.stateSchema);

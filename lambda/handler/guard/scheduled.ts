@@ -115,7 +115,8 @@ function metricTarget(env: NodeJS.ProcessEnv): MetricTarget {
 
 /** One record per run: the outcome and counts, and the findings (object, rule, message, fix), page first. */
 function logReport(log: Logger, report: GuardReport): void {
-  const fields = { outcome: report.outcome, metrics: report.metrics, page: report.page, durationMs: report.durationMs };
+  // Notes say what was not checked (tables not read in time, sequences the role may not read): in the record, not lost.
+  const fields = { outcome: report.outcome, metrics: report.metrics, page: report.page, durationMs: report.durationMs, ...(report.notes?.length ? { notes: report.notes } : {}) };
   if (report.outcome === 'skipped') return log.info('schema guard skipped', { ...fields, skippedReason: report.skippedReason });
   const findings = report.findings.slice(0, LOGGED_FINDINGS).map((f) => ({ severity: f.severity, rule: f.rule, object: f.object, message: f.message, fix: f.fix }));
   const more = report.findings.length - findings.length;

@@ -209,3 +209,28 @@ describe(`CLI: schemaguard migrate reads its files while it connects, on ${targe
     expect(await rows(url, "SELECT to_regclass('public.t')::text AS t")).toEqual([{ t: 't' }]);
   });
 });
+
+describe.each(targets)('CLI: a password in a failing statement on $name', (t) => {
+  // Regression (tester): ALTER ROLE nosuchrole PASSWORD 'S3cretPW' was printed whole in "statement:", --json's statement and plan's table.
+  it('migrate (text and --json) and plan mask the password of a failing ALTER/CREATE ROLE, and where the server repeats an unquoted one', async () => {
+    const url = await freshDatabase(t, 'pw_statement');
+    const cases: Array<[string, string]> = [
+      ["ALTER ROLE nosuchrole\n  ENCRYPTED PASSWORD 'S3cretPW';\n", 'role "nosuchrole" does not exist'],
+      ['CREATE ROLE pw_app PASSWORD S3cretPW;\n', 'syntax error at or near "****"'],
+      ["ALTER ROLE nosuchrole PASSWORD E'S3cret\\'PW';\n", 'role "nosuchrole" does not exist'],
+      ["CREATE USER MAPPING FOR nosuchrole SERVER nosrv OPTIONS (user 'x', password $p$S3cretPW$p$);\n", 'does not exist'],
+    ];
+    for (const [sql, message] of cases) {
+      const dir = tempDir({ '1_role.sql': sql });
+      const text = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+      const json = await runCli(['migrate', '--json', '--dir', dir, '--database-url', url]);
+      const plan = await runCli(['plan', '--dir', dir, '--database-url', url]);
+
+      expect(text.code, text.stderr).toBe(1);
+      expect(text.stderr).toContain(message);
+      expect(text.stderr).toMatch(/statement: .*PASSWORD (E'\*\*\*\*'|'\*\*\*\*'|\*\*\*\*|\$p\$\*\*\*\*\$p\$)/i);
+      expect(JSON.parse(json.stdout).statement).toMatch(/PASSWORD\s+(E'\*\*\*\*'|'\*\*\*\*'|\*\*\*\*|\$p\$\*\*\*\*\$p\$)/i);
+      for (const out of [text.stdout + text.stderr, json.stdout + json.stderr, plan.stdout + plan.stderr]) expect(out).not.toContain('S3cret');
+    }
+  });
+});

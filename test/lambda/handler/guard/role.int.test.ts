@@ -71,6 +71,8 @@ describe.each(targets)('$name', (target) => {
       expect(await sqlstate(r, 'SELECT count(*) FROM orders')).toBe('ok');
       expect(await sqlstate(r, 'SELECT count(*) FROM billing.invoices')).toBe('ok');
       expect(await sqlstate(r, 'SELECT version FROM schemaguard.applied_migrations')).toBe('ok');
+      // Regression (tester): ON ALL TABLES does not cover sequences; sequence-behind skipped every one, silently.
+      expect(await sqlstate(r, 'SELECT last_value FROM billing.invoices_id_seq')).toBe('ok');
       expect(await asGuard(r, async (c) => {
         await c.query('PREPARE ins AS INSERT INTO orders (total) VALUES ($1)');
         return (await c.query('EXPLAIN (FORMAT JSON) EXECUTE ins(NULL)')).rows.length;
@@ -117,10 +119,11 @@ describe.each(targets)('$name', (target) => {
   it('an Update re-grants: a table made by a later migration is readable by the role', async () => {
     const r = await deployed('pg', target, 'regrant');
     await r.handlers.onEvent(r.roleEvent('Create'), ctx);
-    await r.migrate(tempDir({ ...MIGRATIONS, '3_audit.sql': 'CREATE SCHEMA audit;\nCREATE TABLE audit.events (id int);\nCREATE TABLE public.refunds (id int);\n' }), 'Update');
+    await r.migrate(tempDir({ ...MIGRATIONS, '3_audit.sql': 'CREATE SCHEMA audit;\nCREATE TABLE audit.events (id int);\nCREATE TABLE public.refunds (id serial);\n' }), 'Update');
 
     // Default privileges cover a new table in a known schema at once; a new schema waits for the resource's Update.
     expect(await sqlstate(r, 'SELECT count(*) FROM public.refunds')).toBe('ok');
+    expect(await sqlstate(r, 'SELECT last_value FROM public.refunds_id_seq')).toBe('ok');
     expect(await sqlstate(r, 'SELECT count(*) FROM audit.events')).toBe('42501');
     const updated = await r.handlers.onEvent(r.roleEvent('Update'), ctx);
     expect(updated.Data?.[GUARD_ROLE_ATTR.outcome]).toBe('updated');

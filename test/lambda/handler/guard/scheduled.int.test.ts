@@ -131,6 +131,17 @@ describe.each(targets)('$name', (target) => {
       // Nothing left open on the service's side.
       expect(run.standin?.openTransactions ?? 0).toBe(0);
     });
+
+    // Regression (tester): what a run did not check (a key sequence the role may not read) was said nowhere in the function's log.
+    it('a key sequence the guard role may not read: the run\'s record carries the note with the GRANT', async () => {
+      const rig = await deployed(target, mode, `sched_note_${mode.replace('-', '')}`);
+      await withClient(rig.master.url, (c) => c.query(`CREATE TABLE loaded (id serial PRIMARY KEY); REVOKE SELECT ON loaded_id_seq FROM ${rig.guard.name}`));
+
+      const run = await invoke(rig, mode);
+
+      const record = logged(run).find((r) => typeof r.message === 'string' && r.message.startsWith('schema guard: '))!;
+      expect(record.notes).toEqual([expect.stringMatching(new RegExp(`^sequence-behind: role ${rig.guard.name} may not read 1 key sequence \\(public\\.loaded_id_seq\\).*GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO ${rig.guard.name};`))]);
+    });
   });
 
   it('an unreachable database: GuardErrors 1 and no count, the error logged, nothing thrown', async () => {

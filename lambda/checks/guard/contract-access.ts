@@ -1,0 +1,88 @@
+/**
+ * Contracts the guard's role may not check: planning a statement checks the
+ * role's privileges on its tables as running it would, so one missing grant
+ * fails the contract with 42501. That is not a failing contract (it would
+ * page for the guard's own setup), and it used to end the whole run, so the
+ * drift and doctor findings already made were lost with it. Now each such
+ * contract is one ticket naming the contract, the object PostgreSQL names
+ * (schema-qualified, found as the statement resolved it) and the exact
+ * GRANT; every other check is reported.
+ */
+import { quoteIdent } from '../../engine/identifiers';
+import type { Queryable } from '../../engine/ports';
+import type { ContractResult } from '../contracts';
+import { ident } from '../doctor/names';
+import type { GuardFinding } from './report';
+import { GUARD_RULES } from './rules';
+
+/** `permission denied for table t5` (also view, materialized view, schema), PostgreSQL 15 to 18. */
+const DENIED = /permission denied for (table|view|materialized view|schema) (.+?)(?: \([0-9A-Z]{5}\))?\s*$/;
+
+interface Denied { result: ContractResult; kind: string; name: string }
+
+/** The contracts that failed with 42501 only: checked by nobody, to be a ticket each. */
+export function deniedContracts(results: readonly ContractResult[]): Denied[] {
+  return results.flatMap((result) => {
+    const f = result.failures.find((x) => x.sqlstate === '42501');
+    if (!f) return [];
+    const m = DENIED.exec(f.reason);
+    return [{ result, kind: m?.[1] ?? 'table', name: m?.[2] ?? '' }];
+  });
+}
+
+interface ObjectRow { schema: string | null; name: string | null; role: string; select: boolean | null; insert: boolean | null; update: boolean | null; delete: boolean | null }
+
+/** One ticket per contract the role may not check, with the GRANT that lets it. */
+export async function accessFindings(q: Queryable, denied: readonly Denied[]): Promise<GuardFinding[]> {
+  const out: GuardFinding[] = [];
+  for (const d of denied) out.push(await accessFinding(q, d));
+  return out;
+}
+
+async function accessFinding(q: Queryable, d: Denied): Promise<GuardFinding> {
+  const rule = GUARD_RULES.contractUnchecked;
+  const reason = d.result.failures.find((f) => f.sqlstate === '42501')!.reason;
+  const { object, grant } = d.kind === 'schema' ? await schemaGrant(q, d.name) : await tableGrant(q, d.result.statement, d.name);
+  return {
+    kind: 'doctor', rule: rule.id, severity: rule.severity, object: `${d.result.file}: ${object}`,
+    message: `the guard cannot check contract ${d.result.name} (${d.result.file}:${d.result.line}): ${reason}: its role may not use ${object}; the contract was not checked, every other check ran`,
+    why: rule.why,
+    fix: `${grant}  -- as the master user (README: Guarding production, The role to grant)`,
+  };
+}
+
+async function schemaGrant(q: Queryable, name: string): Promise<{ object: string; grant: string }> {
+  const role = (await q.query<{ role: string }>('SELECT current_user::text AS role')).rows[0]!.role;
+  return { object: `schema ${name}`, grant: `GRANT USAGE ON SCHEMA ${ident(name)} TO ${ident(role)};` };
+}
+
+/**
+ * The table as the statement names it (schema-qualified there, else as the
+ * session's search_path resolves it, as planning did), and the privileges
+ * the statement's kind needs that the role lacks.
+ */
+async function tableGrant(q: Queryable, statement: string, name: string): Promise<{ object: string; grant: string }> {
+  const row = (await q.query<ObjectRow>(
+    `SELECT n.nspname::text AS schema, c.relname::text AS name, current_user::text AS role,
+            has_table_privilege(c.oid, 'SELECT') AS select, has_table_privilege(c.oid, 'INSERT') AS insert,
+            has_table_privilege(c.oid, 'UPDATE') AS update, has_table_privilege(c.oid, 'DELETE') AS delete
+       FROM (SELECT current_user) u
+       LEFT JOIN pg_class c ON c.oid = coalesce(to_regclass($1::text), to_regclass($2::text))
+       LEFT JOIN pg_namespace n ON n.oid = c.relnamespace`,
+    [qualifiedIn(statement, name) ?? null, quoteIdent(name)],
+  )).rows[0]!;
+  const verb = /^\s*(?:with\b[\s\S]*?\)\s*)?(insert|update|delete|merge)\b/i.exec(statement)?.[1]?.toUpperCase();
+  const needed = verb && verb !== 'MERGE' ? [verb, 'SELECT'] : ['SELECT'];
+  const missing = needed.filter((p) => row[p.toLowerCase() as 'select'] === false);
+  const object = row.schema ? `${ident(row.schema)}.${ident(row.name!)}` : name;
+  return { object, grant: `GRANT ${(missing.length ? missing : needed).join(', ')} ON ${object} TO ${ident(row.role)};` };
+}
+
+/** `s5.t5` or `"S5"."t5"` where the statement names the table with its schema. */
+function qualifiedIn(statement: string, name: string): string | undefined {
+  const literal = (text: string) => text.replace(/[$.*+?^()[\]{}|\\]/g, '\\$&');
+  const quoted = literal(`"${name.replace(/"/g, '""')}"`);
+  const table = /^[a-z_][a-z0-9_$]*$/.test(name) ? `(?:${quoted}|${literal(name)})` : quoted;
+  const m = new RegExp(`((?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\\s*\\.\\s*${table})(?![A-Za-z0-9_$])`, 'i').exec(statement);
+  return m?.[1];
+}

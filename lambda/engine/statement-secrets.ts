@@ -1,0 +1,79 @@
+/**
+ * Passwords written in SQL: `CREATE/ALTER ROLE|USER … [ENCRYPTED] PASSWORD '…'`,
+ * a user mapping's `OPTIONS (password '…')`, and a libpq connection string in
+ * a literal (`dblink_connect('host=h password=…')`). A failing migration's
+ * statement is shown in error messages, `--json`, plan/lint output and the
+ * handler's log lines, so its literal is masked wherever a text leaves the
+ * engine (redact.ts); the server echoes an unquoted one (`syntax error at or
+ * near "S3cret"`), so the words themselves are learned from the statement too.
+ *
+ * Text that went through JSON.stringify is read as well: its whitespace may be
+ * `\n`, `\t` or `\r` escapes.
+ */
+
+const GAP = String.raw`(?:\s|\\[nrt])+`;
+/** An E'' literal: backslash escapes, '' doubled. */
+const E_LITERAL = String.raw`[eE]'(?:[^'\\]|''|\\[\s\S])*(?:'|$)`;
+/** A standard or U&'' literal: '' doubled, backslashes are characters. */
+const LITERAL = String.raw`(?:[uU]&)?'(?:[^']|'')*(?:'|$)`;
+/** $$…$$ or $tag$…$tag$; an unterminated one runs to the end of the text (a statement shortened for display). */
+const DOLLAR = String.raw`\$(?<tag>[A-Za-z_][A-Za-z_0-9]*)?\$[\s\S]*?(?:\$\k<tag>\$|$)`;
+
+/** `PASSWORD` (or the option name `"password"`) and the literal after it: group 1 keeps the word and the gap. */
+const PASSWORD_LITERAL = new RegExp(String.raw`((?:\b|(?<=\\[nrt]))password"?${GAP})(${E_LITERAL}|${LITERAL}|${DOLLAR})`, 'gi');
+/** The same with an unquoted word, which only a statement has (the server refuses it and echoes the word). */
+const PASSWORD_WORD = new RegExp(String.raw`(?:\b|(?<=\\[nrt]))password"?${GAP}(?!null\b)([A-Za-z0-9_][^\s;,)'"]*)`, 'gi');
+/** Where an unquoted word after PASSWORD is one: CREATE/ALTER ROLE, USER or GROUP (not `-- password check` in a comment elsewhere). */
+const ROLE_STATEMENT = /\b(?:create|alter)\s+(?:role|user|group)\b/i;
+/** A single-quoted literal that holds a libpq `password=` keyword. */
+const CONNINFO_LITERAL = /'(?:[^']|'')*\bpassword\s*=(?:[^']|'')*'/gi;
+/** The keyword's value inside such a literal: bare, or in (doubled) single quotes. */
+const CONNINFO_VALUE = /(\bpassword\s*=\s*)(''(?:[^']|'''')*''|[^\s']+)/gi;
+
+const MASK = '****';
+
+/** The literal's quoting with `****` for its contents: `'****'`, `E'****'`, `$q$****$q$`. */
+function maskLiteral(literal: string): string {
+  if (literal.startsWith('$')) {
+    const tag = /^\$[A-Za-z_0-9]*\$/.exec(literal)![0];
+    return `${tag}${MASK}${tag}`;
+  }
+  const open = literal.indexOf("'");
+  return `${literal.slice(0, open + 1)}${MASK}'`;
+}
+
+/** What a literal holds, without its quoting (doubled quotes and escapes left as written). */
+function literalContents(literal: string): string {
+  if (literal.startsWith('$')) {
+    const tag = /^\$[A-Za-z_0-9]*\$/.exec(literal)![0];
+    const body = literal.slice(tag.length);
+    return body.endsWith(tag) ? body.slice(0, -tag.length) : body;
+  }
+  const body = literal.slice(literal.indexOf("'") + 1);
+  return body.endsWith("'") ? body.slice(0, -1) : body;
+}
+
+/** Mask every password literal and connection-string password in `text` (any case, whitespace or newlines between). */
+export function maskStatementSecrets(text: string): string {
+  if (!/password/i.test(text)) return text;
+  return text
+    .replace(PASSWORD_LITERAL, (_m, head: string, literal: string) => `${head}${maskLiteral(literal)}`)
+    .replace(CONNINFO_LITERAL, (lit) => lit.replace(CONNINFO_VALUE, (m, head: string, value: string) => (value === MASK ? m : `${head}${MASK}`)));
+}
+
+/**
+ * The passwords a statement holds, as written: a literal's contents, a
+ * connection string's value, and with `words` an unquoted word after
+ * PASSWORD (only in a statement: prose has "a password and none…"). Registered with
+ * a Redactor, they are masked where the server repeats them.
+ */
+export function statementSecrets(sql: string, options: { words?: boolean } = {}): string[] {
+  if (!/password/i.test(sql)) return [];
+  const found: string[] = [];
+  for (const m of sql.matchAll(PASSWORD_LITERAL)) found.push(literalContents(m[2]!));
+  if (options.words && ROLE_STATEMENT.test(sql)) for (const m of sql.matchAll(PASSWORD_WORD)) found.push(m[1]!);
+  for (const lit of sql.matchAll(CONNINFO_LITERAL)) {
+    for (const v of lit[0].matchAll(CONNINFO_VALUE)) found.push(v[2]!.replace(/^''|''$/g, ''));
+  }
+  return found.filter((s) => s !== MASK);
+}
