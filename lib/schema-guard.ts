@@ -31,6 +31,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, type IConstruct } from 'constructs';
 import { DEFAULTS, ENV, GUARD_DIMENSION, GUARD_HANDLER_NAME, GUARD_NAMESPACE, GUARD_ROLE_NAME_PATTERN, GUARD_ROLE_PREFIX, type GuardMetricName } from '../lambda/handler/constants';
+import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state';
 import { addGuardWidgets, guardAlarms, guardDashboardWidgets } from './alarms/guard-alarms';
 import { defaultGuardRoleName, GuardRole } from './guard-role';
 import { handlerCode } from './handler-asset';
@@ -317,6 +318,8 @@ function guardEnvironment(props: SchemaGuardProps, settings: GuardSettings, targ
     [ENV.guardNamespace]: settings.namespace,
     [ENV.guardDatabaseIdentifier]: settings.databaseIdentifier,
   };
+  // The migrations' own state table (their stateSchema), which the guard reads for pending migrations.
+  if (props.migrations.stateSchema !== DEFAULT_STATE_SCHEMA) environment[ENV.stateSchema] = props.migrations.stateSchema;
   if (target.kind === 'data-api') {
     environment[ENV.clusterArn] = target.cluster.clusterArn;
   } else {

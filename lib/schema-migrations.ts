@@ -12,7 +12,7 @@
  * snapshot are the app's own, found from the working directory
  * (lib/user-files.ts).
  */
-import { Annotations, CfnOutput, CustomResource, Duration, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Aspects, CfnOutput, CustomResource, Duration, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -31,6 +31,7 @@ import { loadMigrations } from '../lambda/engine/source';
 import { refuseUnwrittenTemplates } from '../lambda/engine/template';
 import { checkHandlerBundle, handlerCode } from './handler-asset';
 import { acknowledge, arnToken } from './nag';
+import { claimStateTable, resolveStateSchema } from './state-schema';
 import { resolveUserFiles, type UserFileProps, type UserFiles } from './user-files';
 
 export interface SchemaMigrationsProps extends UserFileProps {
@@ -86,6 +87,16 @@ export interface SchemaMigrationsProps extends UserFileProps {
    * @default - the secret's `dbname`, else `postgres`
    */
   readonly databaseName?: string;
+  /**
+   * Schema of the state table (`<stateSchema>.applied_migrations`), which also
+   * keys the runner lock, as the CLI's `--state-schema`: 1 to 63 bytes, no NUL,
+   * not starting with `pg_`. Two SchemaMigrations on one database (two
+   * services, each with its own migrations) need one each: synth refuses two
+   * in one app with the same database, database name and state schema. The
+   * CLI must be given the same value (`--state-schema`) for that database.
+   * @default 'schemaguard'
+   */
+  readonly stateSchema?: string;
   /**
    * Directory of the migration files, shipped with the handler; it must exist (it may be empty).
    * A relative path resolves against the working directory (where `cdk synth` runs the app), as
@@ -232,16 +243,21 @@ export class SchemaMigrations extends Construct {
   readonly secret: secretsmanager.ISecret;
   /** `databaseName` as given. */
   readonly databaseName?: string;
+  /** Schema of the state table (`stateSchema`, or its default `schemaguard`). */
+  readonly stateSchema: string;
 
   constructor(scope: Construct, id: string, props: SchemaMigrationsProps) {
     super(scope, id);
     refuseMissingSecret(props.secret);
     const settings = resolveSettings(props);
     const network = connectionMode(props);
+    this.stateSchema = resolveStateSchema(props.stateSchema);
+    claimStateTable(this, { database: network ? network.database : props.dataApiCluster, secret: props.secret, databaseName: props.databaseName }, this.stateSchema);
     this.files = summariseFiles(settings.migrationsDir, settings.contractsDir);
     refuseTooLarge(this.files, props.memorySize ?? DEFAULT_MEMORY_MB);
     refuseUnloadable(settings.migrationsDir, props.memorySize ?? DEFAULT_MEMORY_MB);
     warnOfSubfolders(this, settings.migrationsDir);
+    if (network && !props.secretsManagerEndpoint) warnOfUnreachableSecretsManager(this, network);
     this.target = network
       ? { kind: 'connection', ...network, secretsManagerEndpoint: props.secretsManagerEndpoint }
       : { kind: 'data-api', cluster: props.dataApiCluster! };
@@ -291,7 +307,7 @@ export class SchemaMigrations extends Construct {
         securityGroups: [this.securityGroup],
       } : {}),
       logGroup: this.logGroup,
-      environment: handlerEnvironment(this, props, settings),
+      environment: { ...handlerEnvironment(this, props, settings), ...(props.stateSchema === undefined ? {} : { [ENV.stateSchema]: this.stateSchema }) },
       description: 'schemaguard: applies the migrations during cdk deploy',
     };
   }
@@ -564,6 +580,34 @@ function warnOfSubfolders(scope: Construct, migrationsDir: string): void {
   Annotations.of(scope).addWarningV2('schemaguard:migrationsInSubfolders',
     `${files} .sql file${files === 1 ? '' : 's'} in subfolders of "migrationsDir" ${migrationsDir} ${files === 1 ? 'is' : 'are'} bundled but never applied: ${describeSubfolders(nested)}; `
     + `the handler reads only the files directly in ${migrationsDir} (subfolders are not searched): move them up as <version>_<name>.sql, or pass the folder that holds them as "migrationsDir"`);
+}
+
+/**
+ * A handler in subnets without a route out (PRIVATE_ISOLATED: no NAT) reads
+ * the secret only through an interface endpoint for Secrets Manager; without
+ * one the SDK's call never gets an answer and the deploy waits for the
+ * handler's timeout. Said at synth unless such an endpoint is in the VPC.
+ */
+function warnOfUnreachableSecretsManager(scope: Construct, network: Connection): void {
+  // Checked once the app is complete: an endpoint added to the VPC after the construct counts too.
+  Aspects.of(scope).add({ visit: (node) => { if (node === scope) warnIfNoEndpoint(scope, network); } });
+}
+
+function warnIfNoEndpoint(scope: Construct, network: Connection): void {
+  const isolated = new Set(network.vpc.isolatedSubnets.map((subnet) => subnet.subnetId));
+  const selected = network.vpc.selectSubnets(network.vpcSubnets).subnets;
+  if (selected.length === 0 || !selected.every((subnet) => isolated.has(subnet.subnetId))) return;
+  if (hasSecretsManagerEndpoint(scope, network.vpc)) return;
+  Annotations.of(scope).addWarningV2('schemaguard:secretsManagerUnreachable',
+    `the handler runs in isolated subnets of the VPC ${network.vpc.node.path} (no NAT: no route to Secrets Manager) and no "secretsManagerEndpoint" is given, so it cannot read the database secret and the deploy fails after its connect timeout; `
+    + 'add an interface endpoint and pass it: secretsManagerEndpoint: vpc.addInterfaceEndpoint(\'SecretsManager\', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER }), '
+    + 'or run the handler in subnets with a NAT route (vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS })');
+}
+
+/** An interface endpoint for Secrets Manager in this VPC, made in the app (vpc.addInterfaceEndpoint or new InterfaceVpcEndpoint). */
+function hasSecretsManagerEndpoint(scope: Construct, vpc: ec2.IVpc): boolean {
+  return scope.node.root.node.findAll().some((c) => c instanceof ec2.CfnVPCEndpoint
+    && c.vpcId === vpc.vpcId && typeof c.serviceName === 'string' && c.serviceName.includes('.secretsmanager'));
 }
 
 function validate(p: Checked): void {
