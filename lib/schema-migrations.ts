@@ -83,7 +83,9 @@ export interface SchemaMigrationsProps extends UserFileProps {
    */
   readonly secretsManagerEndpoint?: ec2.IConnectable;
   /**
-   * Database to migrate.
+   * Database to migrate: any name PostgreSQL takes (1 to 63 bytes, no NUL;
+   * `my-db` too: it is sent as the connection's database, not written into
+   * SQL), or a token (a CfnParameter), which the handler reads at deploy time.
    * @default - the secret's `dbname`, else `postgres`
    */
   readonly databaseName?: string;
@@ -636,9 +638,23 @@ function validate(p: Checked): void {
   if (p.memorySize !== undefined && (!Number.isInteger(p.memorySize) || p.memorySize < 128 || p.memorySize > 10240)) {
     throw new Error(`SchemaMigrations: "memorySize" is ${p.memorySize}; use an integer from 128 to 10240 (MB)`);
   }
-  if (p.databaseName !== undefined && !/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(p.databaseName)) {
-    throw new Error(`SchemaMigrations: "databaseName" ${JSON.stringify(p.databaseName)} is not a database name the construct takes: letters, digits, _ and $, at most 63, not starting with a digit (RDS's DBName, which makes it, takes letters, digits and _ and starts with a letter)`);
-  }
+  refuseUnusableDatabaseName(p.databaseName);
+}
+
+/**
+ * The name goes to the server as the connection's database (the pg startup
+ * message, or the Data API's `database`), never into SQL: any name PostgreSQL
+ * has works, "my-db" too. Refused only what cannot: empty (the handler would
+ * fall back to the secret's dbname), a NUL, or over 63 bytes (the server cuts
+ * the name to 63 bytes, so another database would be migrated). A token is
+ * taken: the handler reads the name at deploy time.
+ */
+function refuseUnusableDatabaseName(name: string | undefined): void {
+  if (name === undefined || Token.isUnresolved(name)) return;
+  const bytes = Buffer.byteLength(name, 'utf8');
+  if (bytes >= 1 && bytes <= 63 && !name.includes('\u0000')) return;
+  throw new Error(`SchemaMigrations: "databaseName" ${JSON.stringify(name)} is ${bytes === 0 ? 'empty' : name.includes('\u0000') ? 'a name with a NUL' : `${bytes} bytes`}: PostgreSQL database names are 1 to 63 bytes without NUL `
+    + '(a longer name is cut to 63 bytes by the server, and another database would be migrated); pass the name of the database as it exists, or leave databaseName unset to use the secret\'s dbname');
 }
 
 /** How the function reaches the database over a connection. */

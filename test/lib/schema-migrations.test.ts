@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
-import { App, Duration, SecretValue, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, SecretValue, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -264,10 +264,24 @@ describe('Class: SchemaMigrations', () => {
       [{ serviceTimeout: Duration.minutes(45) }, /"serviceTimeout" is 2700 s with "totalTimeout" 2700 s; it must exceed totalTimeout by at least 60 s/],
       [{ queryInterval: Duration.millis(200) }, /"queryInterval" is 0.2 s; use 1 s up to "totalTimeout"/],
       [{ memorySize: 64 }, /"memorySize" is 64; use an integer from 128 to 10240/],
-      [{ databaseName: 'bad-name' }, /"databaseName" "bad-name" is not a database name the construct takes: letters, digits, _ and \$, at most 63, not starting with a digit/],
+      [{ databaseName: '' }, /^SchemaMigrations: "databaseName" "" is empty: PostgreSQL database names are 1 to 63 bytes without NUL \(a longer name is cut to 63 bytes by the server, and another database would be migrated\); pass the name of the database as it exists, or leave databaseName unset/],
+      [{ databaseName: 'x'.repeat(64) }, /"databaseName" "x{64}" is 64 bytes: PostgreSQL database names are 1 to 63 bytes without NUL/],
+      [{ databaseName: 'a\u0000b' }, /"databaseName" "a\\u0000b" is a name with a NUL/],
     ])('refuses %j with a message naming the prop, the value and the fix', (override, message) => {
       const { s, props } = base();
       expect(() => new SchemaMigrations(s, 'M', { ...props, ...override })).toThrow(message);
+    });
+
+    // Regression (tester): "my-db" (a name PostgreSQL takes, quoted, and pg connects to as it is) and a CfnParameter were refused as "not a database name the construct takes".
+    it('takes any name PostgreSQL takes, and a token, and passes it to the handler as it is', () => {
+      const { s, props } = base();
+      const parameter = new CfnParameter(s, 'DbName', { type: 'String' });
+      new SchemaMigrations(s, 'Hyphen', { ...props, databaseName: 'my-db' });
+      new SchemaMigrations(s, 'Token', { ...props, databaseName: parameter.valueAsString });
+      new SchemaMigrations(s, 'Odd', { ...props, databaseName: `Ödül "quoted" ${'x'.repeat(40)}` });
+      const names = Object.values(Template.fromStack(s).findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.onEvent' } }))
+        .map((f) => f.Properties.Environment.Variables[ENV.databaseName]);
+      expect(names).toEqual(['my-db', { Ref: 'DbName' }, `Ödül "quoted" ${'x'.repeat(40)}`]);
     });
 
     it('without migrationsDir, stops in a folder that has no ./migrations, naming the resolved path', () => {
