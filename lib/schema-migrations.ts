@@ -23,7 +23,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct, type IDependable } from 'constructs';
 import { ATTR, DEFAULTS, ENV, IS_COMPLETE_HANDLER_NAME, ON_EVENT_HANDLER_NAME, PROP } from '../lambda/handler/constants';
-import { summariseFiles, type FilesSummary } from '../lambda/handler/files-hash';
+import { readFiles, summariseFiles, type FilesSummary } from '../lambda/handler/files-hash';
 import { describeSubfolders, sqlSubfolders } from '../lambda/engine/subfolders';
 import { DEFAULT_MEMORY_MB, heapOptions, maxFileBytesFor, memoryFix } from '../lambda/handler/memory';
 import { InputError } from '../lambda/engine/errors';
@@ -101,6 +101,7 @@ export interface SchemaMigrationsProps extends UserFileProps {
   readonly stateSchema?: string;
   /**
    * Directory of the migration files, shipped with the handler; it must exist (it may be empty).
+   * Only its own `.sql` files are shipped and hashed (a README there changes nothing).
    * A relative path resolves against the working directory (where `cdk synth` runs the app), as
    * with `Code.fromAsset`.
    * @default - `./migrations` in the working directory; synth stops, naming the path, when it is not there
@@ -108,8 +109,10 @@ export interface SchemaMigrationsProps extends UserFileProps {
   readonly migrationsDir?: string;
   /**
    * Directory of the contract files, shipped with the handler and hashed with the migrations; it
-   * must exist when given. A relative path resolves against the working directory.
-   * @default - `./contracts` in the working directory when it exists; otherwise no contracts
+   * must exist when given. Only its own `.sql` files are contracts (shipped and hashed): other
+   * files there (another tool's JSON contracts, a README) are left out. A relative path resolves
+   * against the working directory.
+   * @default - `./contracts` in the working directory when it exists (synth says so in an info annotation); otherwise no contracts
    */
   readonly contractsDir?: string;
   /**
@@ -259,6 +262,7 @@ export class SchemaMigrations extends Construct {
     refuseTooLarge(this.files, props.memorySize ?? DEFAULT_MEMORY_MB);
     refuseUnloadable(settings.migrationsDir, props.memorySize ?? DEFAULT_MEMORY_MB);
     warnOfSubfolders(this, settings.migrationsDir);
+    noteImplicitFiles(this, props, settings);
     if (network && !props.secretsManagerEndpoint) warnOfUnreachableSecretsManager(this, network);
     this.target = network
       ? { kind: 'connection', ...network, secretsManagerEndpoint: props.secretsManagerEndpoint }
@@ -580,8 +584,24 @@ function warnOfSubfolders(scope: Construct, migrationsDir: string): void {
   if (nested.length === 0) return;
   const files = nested.reduce((n, f) => n + f.files, 0);
   Annotations.of(scope).addWarningV2('schemaguard:migrationsInSubfolders',
-    `${files} .sql file${files === 1 ? '' : 's'} in subfolders of "migrationsDir" ${migrationsDir} ${files === 1 ? 'is' : 'are'} bundled but never applied: ${describeSubfolders(nested)}; `
+    `${files} .sql file${files === 1 ? '' : 's'} in subfolders of "migrationsDir" ${migrationsDir} ${files === 1 ? 'is' : 'are'} never applied (nor shipped with the handler): ${describeSubfolders(nested)}; `
     + `the handler reads only the files directly in ${migrationsDir} (subfolders are not searched): move them up as <version>_<name>.sql, or pass the folder that holds them as "migrationsDir"`);
+}
+
+/**
+ * `./contracts` and `./lambda/schema/snapshot.json` are used when they exist,
+ * without a prop: said once, so a folder of another tool's files (Pact JSON
+ * contracts) is not taken for schemaguard's by surprise.
+ */
+function noteImplicitFiles(scope: Construct, props: SchemaMigrationsProps, files: UserFiles): void {
+  const used: string[] = [];
+  if (props.contractsDir === undefined && files.contractsDir) {
+    const n = readFiles(files.contractsDir).length;
+    used.push(`"contractsDir" ${files.contractsDir} (its ${n} .sql file${n === 1 ? '' : 's'} shipped and checked after each deploy; other files there are ignored)`);
+  }
+  if (props.snapshotFile === undefined && files.snapshotFile) used.push(`"snapshotFile" ${files.snapshotFile} (drift is checked against it after each deploy)`);
+  if (used.length === 0) return;
+  Annotations.of(scope).addInfo(`not given, so taken from the working directory by default: ${used.join('; ')}; pass the prop to choose another`);
 }
 
 /**

@@ -329,7 +329,7 @@ describe('Class: SchemaMigrations', () => {
 
       const warnings = Annotations.fromStack(s).findWarning(`/${s.stackName}/M`, Match.stringLikeRegexp('in subfolders of'));
       expect(warnings).toHaveLength(1);
-      expect(String(warnings[0]!.entry.data)).toBe(`2 .sql files in subfolders of "migrationsDir" ${dir} are bundled but never applied: archive/ (2 .sql files); the handler reads only the files directly in ${dir} (subfolders are not searched): move them up as <version>_<name>.sql, or pass the folder that holds them as "migrationsDir" [ack: schemaguard:migrationsInSubfolders]`);
+      expect(String(warnings[0]!.entry.data)).toBe(`2 .sql files in subfolders of "migrationsDir" ${dir} are never applied (nor shipped with the handler): archive/ (2 .sql files); the handler reads only the files directly in ${dir} (subfolders are not searched): move them up as <version>_<name>.sql, or pass the folder that holds them as "migrationsDir" [ack: schemaguard:migrationsInSubfolders]`);
       expect(Annotations.fromStack(s).findWarning(`/${s.stackName}/Flat`, Match.stringLikeRegexp('in subfolders of'))).toEqual([]);
     });
 
@@ -352,6 +352,18 @@ describe('Class: SchemaMigrations', () => {
       const endpoint = new ec2.Connections({ peer: ec2.Peer.ipv4('10.0.0.0/16') });
       expect(() => new SchemaMigrations(s, 'M2', { ...props, database: other, vpc, secretsManagerEndpoint: endpoint, stateSchema: 'm2_schemaguard' })).not.toThrow();
       expect(String(Annotations.fromStack(s).findWarning(`/${s.stackName}/M2`, Match.anyValue())[0]!.entry.data)).toContain("the VPC's CIDR is not known either");
+    });
+
+    // Regression (tester): ./contracts (another tool's Pact JSON there) and the snapshot were taken by default without a word.
+    it('says once, in an info annotation, which default contracts folder and snapshot it picked up; nothing when they are given', () => {
+      const { s, props } = base();
+      const app = tempDir({ 'migrations/1_a.sql': 'SELECT 1;', 'contracts/orders.sql': 'SELECT 1;', 'contracts/pact.json': '{}', 'lambda/schema/snapshot.json': '{}' }, 'app');
+      inDirectory(app, () => new SchemaMigrations(s, 'Implicit', { ...props, migrationsDir: undefined }));
+      new SchemaMigrations(s, 'Explicit', { ...props, contractsDir, snapshotFile: join(REPO_ROOT, 'lambda/schema/snapshot.json'), stateSchema: 'explicit_schemaguard' });
+      const infos = Annotations.fromStack(s).findInfo('/V/Implicit', Match.anyValue()).map((i) => i.entry.data);
+      expect(infos).toEqual([`not given, so taken from the working directory by default: "contractsDir" ${join(app, 'contracts')} (its 1 .sql file shipped and checked after each deploy; other files there are ignored); `
+        + `"snapshotFile" ${join(app, 'lambda/schema/snapshot.json')} (drift is checked against it after each deploy); pass the prop to choose another`]);
+      expect(Annotations.fromStack(s).findInfo('/V/Explicit', Match.anyValue())).toEqual([]);
     });
 
     // Regression (tester): a handler in isolated subnets with no Secrets Manager endpoint synthesised silently, and the deploy hung until the Lambda timeout.
