@@ -13,6 +13,8 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +23,9 @@ import { migrationTemplate } from '../../lambda/engine/template';
 import { summariseFiles } from '../../lambda/handler/files-hash';
 import { HANDLER_BUNDLE_DIR, PACKAGE_ROOT as REPO_ROOT } from '../../lib/paths';
 import { SchemaMigrations, type SchemaMigrationsProps } from '../../lib/schema-migrations';
+import { DatabaseAlarms } from '../../lib/alarms/database-alarms';
+import { ERROR_CATALOG } from '../../lib/alarms/error-catalog';
+import { postgresLogGroupName } from '../../lib/postgres-log-group';
 import { HANDLER_TARGET } from '../../scripts/build-handler.mjs';
 import { inDirectory, tempDir } from '../support/files';
 
@@ -507,5 +512,95 @@ describe('Class: SchemaMigrations', () => {
       const on = rds.DatabaseCluster.fromDatabaseClusterAttributes(s, 'On', { ...attrs, dataApiEnabled: true });
       expect(() => new SchemaMigrations(s, 'M2', { dataApiCluster: on, secret: cluster.secret!, migrationsDir })).not.toThrow();
     });
+  });
+});
+
+// The README's "Make the app wait for the migrations", "Where to put DatabaseAlarms" and "Footprint", proven by synth.
+describe('Class: SchemaMigrations, wired into an app (README)', () => {
+  const migrationsOnly = tempDir({ '1_a.sql': 'SELECT 1;' });
+  function databaseStack(app: App): { s: Stack; vpc: ec2.Vpc; db: rds.DatabaseInstance; log: logs.LogGroup } {
+    const s = new Stack(app, 'Database');
+    const vpc = new ec2.Vpc(s, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+    const db = new rds.DatabaseInstance(s, 'Db', {
+      engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }), instanceIdentifier: 'widgets-db',
+      vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, credentials: rds.Credentials.fromGeneratedSecret('postgres'),
+    });
+    const log = new logs.LogGroup(s, 'PostgresLog', { logGroupName: postgresLogGroupName('instance', 'widgets-db') });
+    return { s, vpc, db, log };
+  }
+  const api = (scope: Stack, migrations: SchemaMigrations) => new lambda.Function(scope, 'Api', {
+    runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => {}'),
+    environment: { SCHEMA_VERSION: migrations.currentVersion, APPLIED: migrations.appliedVersions },
+  });
+  const resourceCounts = (t: Template) => {
+    const counts: Record<string, number> = {};
+    for (const r of Object.values(t.toJSON().Resources as Record<string, { Type: string }>)) counts[r.Type] = (counts[r.Type] ?? 0) + 1;
+    return counts;
+  };
+
+  it('addDependency(migrations) makes a resource of the stack wait for the custom resource; currentVersion in its environment is a GetAtt', () => {
+    const app = new App();
+    const { s, vpc, db } = databaseStack(app);
+    const migrations = new SchemaMigrations(s, 'Migrations', { database: db, secret: db.secret!, vpc, migrationsDir: migrationsOnly });
+    const fn = api(s, migrations);
+    fn.node.addDependency(migrations);
+    const t = Template.fromStack(s);
+    const cr = s.getLogicalId(migrations.resource.node.defaultChild as never);
+    t.hasResource('AWS::Lambda::Function', {
+      DependsOn: Match.arrayWith([cr]),
+      Properties: { Environment: { Variables: { SCHEMA_VERSION: { 'Fn::GetAtt': [cr, 'CurrentVersion'] }, APPLIED: { 'Fn::GetAtt': [cr, 'AppliedVersions'] } } } },
+    });
+  });
+
+  it('a service in another stack: the stack deploys after the migrations\' stack, and the version arrives as an import', () => {
+    const app = new App();
+    const { s, vpc, db } = databaseStack(app);
+    const migrations = new SchemaMigrations(s, 'Migrations', { database: db, secret: db.secret!, vpc, migrationsDir: migrationsOnly });
+    const service = new Stack(app, 'Service');
+    api(service, migrations).node.addDependency(migrations.resource);
+    Template.fromStack(service).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { SCHEMA_VERSION: { 'Fn::ImportValue': Match.stringLikeRegexp('CurrentVersion') } } },
+    });
+    // Known once synthesised: a cross-stack addDependency becomes an order of the stacks.
+    expect(service.dependencies.map((d) => d.node.id)).toEqual(['Database']);
+  });
+
+  it('DatabaseAlarms with migrationFunctions in the database stack and the migrations in an app stack is a cycle; both in the app stack synthesise', () => {
+    const cyclic = new App();
+    const one = databaseStack(cyclic);
+    const appStack = new Stack(cyclic, 'App');
+    const m = new SchemaMigrations(appStack, 'Migrations', { database: one.db, secret: one.db.secret!, vpc: one.vpc, migrationsDir: migrationsOnly });
+    new DatabaseAlarms(one.s, 'Alarms', { logGroup: one.log, migrationFunctions: [m.onEventHandler, m.isCompleteHandler] });
+    expect(() => cyclic.synth()).toThrow(/'App' depends on 'Database'.*cyclic reference/s);
+
+    const working = new App();
+    const two = databaseStack(working);
+    const appStack2 = new Stack(working, 'App');
+    const m2 = new SchemaMigrations(appStack2, 'Migrations', { database: two.db, secret: two.db.secret!, vpc: two.vpc, migrationsDir: migrationsOnly });
+    new DatabaseAlarms(appStack2, 'Alarms', {
+      logGroup: logs.LogGroup.fromLogGroupName(appStack2, 'PostgresLog', postgresLogGroupName('instance', 'widgets-db')),
+      migrationFunctions: [m2.onEventHandler, m2.isCompleteHandler],
+    });
+    expect(() => working.synth()).not.toThrow();
+  });
+
+  it('adds the resources the README lists: SchemaMigrations and DatabaseAlarms', () => {
+    const app = new App();
+    const { s, vpc, db, log } = databaseStack(app);
+    const before = resourceCounts(Template.fromStack(databaseStack(new App()).s));
+    const m = new SchemaMigrations(s, 'Migrations', { database: db, secret: db.secret!, vpc, migrationsDir: migrationsOnly });
+    const alarms = new Stack(app, 'Alarms');
+    new DatabaseAlarms(alarms, 'Alarms', { logGroup: logs.LogGroup.fromLogGroupName(alarms, 'Log', log.logGroupName), databaseIdentifier: 'widgets-db', migrationFunctions: [m.onEventHandler, m.isCompleteHandler] });
+    const after = resourceCounts(Template.fromStack(s));
+    const added = Object.fromEntries(Object.keys(after).filter((k) => after[k] !== before[k]).map((k) => [k, after[k]! - (before[k] ?? 0)]));
+    expect(added).toEqual({
+      'AWS::Lambda::Function': 5, 'AWS::IAM::Role': 5, 'AWS::IAM::Policy': 5, 'AWS::StepFunctions::StateMachine': 1, 'AWS::Logs::LogGroup': 2,
+      'AWS::EC2::SecurityGroup': 1, 'AWS::EC2::SecurityGroupIngress': 1, 'AWS::EC2::SecurityGroupEgress': 1, 'Custom::SchemaMigrations': 1,
+    });
+    expect(resourceCounts(Template.fromStack(alarms))).toEqual({
+      'AWS::Logs::MetricFilter': ERROR_CATALOG.length, 'AWS::CloudWatch::Alarm': ERROR_CATALOG.length + 1, 'AWS::CloudWatch::CompositeAlarm': 2,
+      'AWS::Logs::QueryDefinition': 12, 'AWS::CloudWatch::Dashboard': 1, 'AWS::SNS::Topic': 1, 'AWS::SNS::TopicPolicy': 1, 'AWS::KMS::Key': 1,
+    });
+    expect(ERROR_CATALOG.length).toBe(10);
   });
 });
