@@ -8,11 +8,12 @@
  * changes with the files it applies (a rollback of the function rolls the
  * files back too).
  */
-import { cpSync, copyFileSync, existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { AssetHashType, DockerImage, type BundlingOptions, type ILocalBundling } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DEFAULTS } from '../lambda/handler/constants';
+import { readFiles } from '../lambda/handler/files-hash';
 import { HANDLER_BUNDLE_DIR, HANDLER_BUNDLE_FILES } from './paths';
 import type { UserFiles } from './user-files';
 
@@ -31,8 +32,13 @@ class HandlerAssetFiles implements ILocalBundling {
 
   tryBundle(outputDir: string): boolean {
     for (const file of HANDLER_BUNDLE_FILES) copyFileSync(join(this.bundleDir, file), join(outputDir, file));
-    // Everything in the folders but dot files and dot folders (a .env, .git: FilesHash leaves them out too); links are copied as the files they point to.
-    const copy = (from: string, to: string) => cpSync(from, to, { recursive: true, dereference: true, filter: (src) => src === from || !basename(src).startsWith('.') });
+    // Only the files the handler reads, the ones FilesHash covers (readFiles: the folder's own .sql files, no dot files);
+    // a README, another tool's JSON or an archive folder would change the asset and redeploy the function for nothing.
+    // Links are copied as the files they point to.
+    const copy = (from: string, to: string) => {
+      mkdirSync(to, { recursive: true });
+      for (const file of readFiles(from)) copyFileSync(join(from, file), join(to, file));
+    };
     copy(this.migrationsDir, join(outputDir, DEFAULTS.migrationsDir));
     if (this.contractsDir) copy(this.contractsDir, join(outputDir, DEFAULTS.contractsDir));
     if (this.snapshotFile) copyFileSync(this.snapshotFile, join(outputDir, DEFAULTS.snapshotFile));

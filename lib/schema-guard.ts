@@ -32,6 +32,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, type IConstruct } from 'constructs';
 import { DEFAULTS, ENV, GUARD_DIMENSION, GUARD_HANDLER_NAME, GUARD_NAMESPACE, GUARD_ROLE_NAME_PATTERN, GUARD_ROLE_PREFIX, type GuardMetricName } from '../lambda/handler/constants';
 import { heapOptions } from '../lambda/handler/memory';
+import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state';
 import { addGuardWidgets, guardAlarms, guardDashboardWidgets } from './alarms/guard-alarms';
 import { defaultGuardRoleName, GuardRole } from './guard-role';
 import { handlerCode } from './handler-asset';
@@ -320,6 +321,8 @@ function guardEnvironment(props: SchemaGuardProps, settings: GuardSettings, targ
     // V8's heap sized by the function's memory, as the migrations' handler's: the guard peaked at 185 MB in 256 MB on a 3,000-table catalog.
     NODE_OPTIONS: heapOptions(settings.memorySize),
   };
+  // The migrations' own state table (their stateSchema), which the guard reads for pending migrations.
+  if (props.migrations.stateSchema !== DEFAULT_STATE_SCHEMA) environment[ENV.stateSchema] = props.migrations.stateSchema;
   if (target.kind === 'data-api') {
     environment[ENV.clusterArn] = target.cluster.clusterArn;
   } else {

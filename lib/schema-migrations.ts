@@ -12,7 +12,7 @@
  * snapshot are the app's own, found from the working directory
  * (lib/user-files.ts).
  */
-import { Annotations, CfnOutput, CustomResource, Duration, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Aspects, CfnOutput, CustomResource, Duration, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -23,7 +23,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct, type IDependable } from 'constructs';
 import { ATTR, DEFAULTS, ENV, IS_COMPLETE_HANDLER_NAME, ON_EVENT_HANDLER_NAME, PROP } from '../lambda/handler/constants';
-import { summariseFiles, type FilesSummary } from '../lambda/handler/files-hash';
+import { readFiles, summariseFiles, type FilesSummary } from '../lambda/handler/files-hash';
 import { describeSubfolders, sqlSubfolders } from '../lambda/engine/subfolders';
 import { DEFAULT_MEMORY_MB, heapOptions, maxFileBytesFor, memoryFix } from '../lambda/handler/memory';
 import { InputError } from '../lambda/engine/errors';
@@ -31,6 +31,7 @@ import { loadMigrations } from '../lambda/engine/source';
 import { refuseUnwrittenTemplates } from '../lambda/engine/template';
 import { checkHandlerBundle, handlerCode } from './handler-asset';
 import { acknowledge, arnToken } from './nag';
+import { claimStateTable, resolveStateSchema } from './state-schema';
 import { resolveUserFiles, type UserFileProps, type UserFiles } from './user-files';
 
 export interface SchemaMigrationsProps extends UserFileProps {
@@ -82,12 +83,25 @@ export interface SchemaMigrationsProps extends UserFileProps {
    */
   readonly secretsManagerEndpoint?: ec2.IConnectable;
   /**
-   * Database to migrate.
+   * Database to migrate: any name PostgreSQL takes (1 to 63 bytes, no NUL;
+   * `my-db` too: it is sent as the connection's database, not written into
+   * SQL), or a token (a CfnParameter), which the handler reads at deploy time.
    * @default - the secret's `dbname`, else `postgres`
    */
   readonly databaseName?: string;
   /**
+   * Schema of the state table (`<stateSchema>.applied_migrations`), which also
+   * keys the runner lock, as the CLI's `--state-schema`: 1 to 63 bytes, no NUL,
+   * not starting with `pg_`. Two SchemaMigrations on one database (two
+   * services, each with its own migrations) need one each: synth refuses two
+   * in one app with the same database, database name and state schema. The
+   * CLI must be given the same value (`--state-schema`) for that database.
+   * @default 'schemaguard'
+   */
+  readonly stateSchema?: string;
+  /**
    * Directory of the migration files, shipped with the handler; it must exist (it may be empty).
+   * Only its own `.sql` files are shipped and hashed (a README there changes nothing).
    * A relative path resolves against the working directory (where `cdk synth` runs the app), as
    * with `Code.fromAsset`.
    * @default - `./migrations` in the working directory; synth stops, naming the path, when it is not there
@@ -95,8 +109,10 @@ export interface SchemaMigrationsProps extends UserFileProps {
   readonly migrationsDir?: string;
   /**
    * Directory of the contract files, shipped with the handler and hashed with the migrations; it
-   * must exist when given. A relative path resolves against the working directory.
-   * @default - `./contracts` in the working directory when it exists; otherwise no contracts
+   * must exist when given. Only its own `.sql` files are contracts (shipped and hashed): other
+   * files there (another tool's JSON contracts, a README) are left out. A relative path resolves
+   * against the working directory.
+   * @default - `./contracts` in the working directory when it exists (synth says so in an info annotation); otherwise no contracts
    */
   readonly contractsDir?: string;
   /**
@@ -232,16 +248,22 @@ export class SchemaMigrations extends Construct {
   readonly secret: secretsmanager.ISecret;
   /** `databaseName` as given. */
   readonly databaseName?: string;
+  /** Schema of the state table (`stateSchema`, or its default `schemaguard`). */
+  readonly stateSchema: string;
 
   constructor(scope: Construct, id: string, props: SchemaMigrationsProps) {
     super(scope, id);
     refuseMissingSecret(props.secret);
     const settings = resolveSettings(props);
     const network = connectionMode(props);
+    this.stateSchema = resolveStateSchema(props.stateSchema);
+    claimStateTable(this, { database: network ? network.database : props.dataApiCluster, secret: props.secret, databaseName: props.databaseName }, this.stateSchema);
     this.files = summariseFiles(settings.migrationsDir, settings.contractsDir);
     refuseTooLarge(this.files, props.memorySize ?? DEFAULT_MEMORY_MB);
     refuseUnloadable(settings.migrationsDir, props.memorySize ?? DEFAULT_MEMORY_MB);
     warnOfSubfolders(this, settings.migrationsDir);
+    noteImplicitFiles(this, props, settings);
+    if (network && !props.secretsManagerEndpoint) warnOfUnreachableSecretsManager(this, network);
     this.target = network
       ? { kind: 'connection', ...network, secretsManagerEndpoint: props.secretsManagerEndpoint }
       : { kind: 'data-api', cluster: props.dataApiCluster! };
@@ -291,7 +313,7 @@ export class SchemaMigrations extends Construct {
         securityGroups: [this.securityGroup],
       } : {}),
       logGroup: this.logGroup,
-      environment: handlerEnvironment(this, props, settings),
+      environment: { ...handlerEnvironment(this, props, settings), ...(props.stateSchema === undefined ? {} : { [ENV.stateSchema]: this.stateSchema }) },
       description: 'schemaguard: applies the migrations during cdk deploy',
     };
   }
@@ -562,8 +584,52 @@ function warnOfSubfolders(scope: Construct, migrationsDir: string): void {
   if (nested.length === 0) return;
   const files = nested.reduce((n, f) => n + f.files, 0);
   Annotations.of(scope).addWarningV2('schemaguard:migrationsInSubfolders',
-    `${files} .sql file${files === 1 ? '' : 's'} in subfolders of "migrationsDir" ${migrationsDir} ${files === 1 ? 'is' : 'are'} bundled but never applied: ${describeSubfolders(nested)}; `
+    `${files} .sql file${files === 1 ? '' : 's'} in subfolders of "migrationsDir" ${migrationsDir} ${files === 1 ? 'is' : 'are'} never applied (nor shipped with the handler): ${describeSubfolders(nested)}; `
     + `the handler reads only the files directly in ${migrationsDir} (subfolders are not searched): move them up as <version>_<name>.sql, or pass the folder that holds them as "migrationsDir"`);
+}
+
+/**
+ * `./contracts` and `./lambda/schema/snapshot.json` are used when they exist,
+ * without a prop: said once, so a folder of another tool's files (Pact JSON
+ * contracts) is not taken for schemaguard's by surprise.
+ */
+function noteImplicitFiles(scope: Construct, props: SchemaMigrationsProps, files: UserFiles): void {
+  const used: string[] = [];
+  if (props.contractsDir === undefined && files.contractsDir) {
+    const n = readFiles(files.contractsDir).length;
+    used.push(`"contractsDir" ${files.contractsDir} (its ${n} .sql file${n === 1 ? '' : 's'} shipped and checked after each deploy; other files there are ignored)`);
+  }
+  if (props.snapshotFile === undefined && files.snapshotFile) used.push(`"snapshotFile" ${files.snapshotFile} (drift is checked against it after each deploy)`);
+  if (used.length === 0) return;
+  Annotations.of(scope).addInfo(`not given, so taken from the working directory by default: ${used.join('; ')}; pass the prop to choose another`);
+}
+
+/**
+ * A handler in subnets without a route out (PRIVATE_ISOLATED: no NAT) reads
+ * the secret only through an interface endpoint for Secrets Manager; without
+ * one the SDK's call never gets an answer and the deploy waits for the
+ * handler's timeout. Said at synth unless such an endpoint is in the VPC.
+ */
+function warnOfUnreachableSecretsManager(scope: Construct, network: Connection): void {
+  // Checked once the app is complete: an endpoint added to the VPC after the construct counts too.
+  Aspects.of(scope).add({ visit: (node) => { if (node === scope) warnIfNoEndpoint(scope, network); } });
+}
+
+function warnIfNoEndpoint(scope: Construct, network: Connection): void {
+  const isolated = new Set(network.vpc.isolatedSubnets.map((subnet) => subnet.subnetId));
+  const selected = network.vpc.selectSubnets(network.vpcSubnets).subnets;
+  if (selected.length === 0 || !selected.every((subnet) => isolated.has(subnet.subnetId))) return;
+  if (hasSecretsManagerEndpoint(scope, network.vpc)) return;
+  Annotations.of(scope).addWarningV2('schemaguard:secretsManagerUnreachable',
+    `the handler runs in isolated subnets of the VPC ${network.vpc.node.path} (no NAT: no route to Secrets Manager) and no "secretsManagerEndpoint" is given, so it cannot read the database secret and the deploy fails after its connect timeout; `
+    + 'add an interface endpoint and pass it: secretsManagerEndpoint: vpc.addInterfaceEndpoint(\'SecretsManager\', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER }), '
+    + 'or run the handler in subnets with a NAT route (vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS })');
+}
+
+/** An interface endpoint for Secrets Manager in this VPC, made in the app (vpc.addInterfaceEndpoint or new InterfaceVpcEndpoint). */
+function hasSecretsManagerEndpoint(scope: Construct, vpc: ec2.IVpc): boolean {
+  return scope.node.root.node.findAll().some((c) => c instanceof ec2.CfnVPCEndpoint
+    && c.vpcId === vpc.vpcId && typeof c.serviceName === 'string' && c.serviceName.includes('.secretsmanager'));
 }
 
 function validate(p: Checked): void {
@@ -592,9 +658,23 @@ function validate(p: Checked): void {
   if (p.memorySize !== undefined && (!Number.isInteger(p.memorySize) || p.memorySize < 128 || p.memorySize > 10240)) {
     throw new Error(`SchemaMigrations: "memorySize" is ${p.memorySize}; use an integer from 128 to 10240 (MB)`);
   }
-  if (p.databaseName !== undefined && !/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(p.databaseName)) {
-    throw new Error(`SchemaMigrations: "databaseName" ${JSON.stringify(p.databaseName)} is not a database name the construct takes: letters, digits, _ and $, at most 63, not starting with a digit (RDS's DBName, which makes it, takes letters, digits and _ and starts with a letter)`);
-  }
+  refuseUnusableDatabaseName(p.databaseName);
+}
+
+/**
+ * The name goes to the server as the connection's database (the pg startup
+ * message, or the Data API's `database`), never into SQL: any name PostgreSQL
+ * has works, "my-db" too. Refused only what cannot: empty (the handler would
+ * fall back to the secret's dbname), a NUL, or over 63 bytes (the server cuts
+ * the name to 63 bytes, so another database would be migrated). A token is
+ * taken: the handler reads the name at deploy time.
+ */
+function refuseUnusableDatabaseName(name: string | undefined): void {
+  if (name === undefined || Token.isUnresolved(name)) return;
+  const bytes = Buffer.byteLength(name, 'utf8');
+  if (bytes >= 1 && bytes <= 63 && !name.includes('\u0000')) return;
+  throw new Error(`SchemaMigrations: "databaseName" ${JSON.stringify(name)} is ${bytes === 0 ? 'empty' : name.includes('\u0000') ? 'a name with a NUL' : `${bytes} bytes`}: PostgreSQL database names are 1 to 63 bytes without NUL `
+    + '(a longer name is cut to 63 bytes by the server, and another database would be migrated); pass the name of the database as it exists, or leave databaseName unset to use the secret\'s dbname');
 }
 
 /** How the function reaches the database over a connection. */

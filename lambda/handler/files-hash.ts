@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import { normaliseLineEndings } from '../engine/checksum';
 import { FILE_NAME_PATTERN } from '../engine/source';
 
@@ -22,24 +22,30 @@ export interface FilesSummary {
   largestMigration?: { file: string; bytes: number };
 }
 
-/** Files under `dir`, recursively, sorted; dot files and dot directories are skipped. */
-function listFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const entry of readdirSync(d).sort()) {
-      if (entry.startsWith('.')) continue;
-      const p = join(d, entry);
-      const st = statSync(p);
-      if (st.isDirectory()) walk(p);
-      else if (st.isFile()) out.push(p);
-    }
-  };
-  walk(dir);
-  return out;
+/**
+ * The files of `dir` the handler reads, sorted: its `.sql` files (any case),
+ * not in subfolders, not dot files, links followed — what the engine loads as
+ * migrations (lambda/engine/source.ts) and as contracts
+ * (lambda/checks/contracts.ts). Anything else there (a README, JSON
+ * contracts of another tool, an archive folder) is neither hashed nor
+ * shipped, so changing it redeploys nothing.
+ */
+export function readFiles(dir: string): string[] {
+  return readdirSync(dir).sort()
+    .filter((entry) => !entry.startsWith('.') && entry.toLowerCase().endsWith('.sql') && isFile(join(dir, entry)));
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /**
- * Hash `migrationsDir` and, when it exists, `contractsDir`. Line endings are
+ * Hash the files the handler reads of `migrationsDir` and, when it exists,
+ * `contractsDir` (readFiles). Line endings are
  * normalised to LF, as the engine's checksums are, so a CRLF checkout does not
  * re-run anything.
  */
@@ -51,13 +57,12 @@ export function summariseFiles(migrationsDir: string, contractsDir?: string): Fi
   const dirs: [string, string | undefined][] = [['migrations', migrationsDir], ['contracts', contractsDir]];
   for (const [label, dir] of dirs) {
     if (dir === undefined || !existsSync(dir)) continue;
-    for (const file of listFiles(dir)) {
-      const rel = relative(dir, file).split(sep).join('/');
+    for (const rel of readFiles(dir)) {
       h.update(`${label}/${rel}\0`);
-      const bytes = readFileSync(file);
+      const bytes = readFileSync(join(dir, rel));
       h.update(normaliseLineEndings(bytes.toString('utf8')));
       h.update('\0');
-      if (label === 'migrations' && !rel.includes('/')) {
+      if (label === 'migrations') {
         const m = FILE_NAME_PATTERN.exec(rel);
         if (m) {
           migrationCount++;

@@ -19,10 +19,25 @@ export interface DatabaseCredentials {
   dbname?: string;
 }
 
-/** The real client. The SDK is loaded on first use, not at import: cold start pays only for what runs. */
-export async function secretsManagerClient(): Promise<SecretsClient> {
+/**
+ * How long one call to Secrets Manager may take: without these the SDK waits
+ * for ever on an endpoint it cannot reach (isolated subnets without an
+ * interface endpoint, or an endpoint whose security group drops the handler),
+ * and the deploy fails only at the Lambda timeout with no word of why. With
+ * the SDK's 3 attempts and their backoff, a call fails in under 30 s.
+ */
+export const SECRETS_MANAGER_TIMEOUTS = { connectionTimeoutMs: 3_000, requestTimeoutMs: 5_000 } as const;
+
+/**
+ * The real client. The SDK is loaded on first use, not at import: cold start pays only for what runs.
+ * `endpoint` is for tests (a local server); the function uses the region's.
+ */
+export async function secretsManagerClient(options: { endpoint?: string; region?: string; credentials?: { accessKeyId: string; secretAccessKey: string } } = {}): Promise<SecretsClient> {
   const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
-  return new SecretsManagerClient({});
+  return new SecretsManagerClient({
+    ...options,
+    requestHandler: { connectionTimeout: SECRETS_MANAGER_TIMEOUTS.connectionTimeoutMs, requestTimeout: SECRETS_MANAGER_TIMEOUTS.requestTimeoutMs, throwOnRequestTimeout: true },
+  });
 }
 
 export async function readCredentials(client: SecretsClient, secretId: string): Promise<DatabaseCredentials> {
@@ -33,7 +48,9 @@ export async function readCredentials(client: SecretsClient, secretId: string): 
     out = await client.send(new Command({ SecretId: secretId }));
   } catch (cause) {
     const name = (cause as { name?: string })?.name ?? 'Error';
-    throw new MigrationError(`cannot read the database secret ${secretId}: ${name}`, {
+    // A timeout says how long it waited (no secret in it: nothing was answered).
+    const detail = name === 'TimeoutError' ? ` (${(cause as Error).message})` : '';
+    throw new MigrationError(`cannot read the database secret ${secretId}: ${name}${detail}`, {
       cause, fix: 'check that the secret exists, that the function role may call secretsmanager:GetSecretValue on it, and that the VPC endpoint for Secrets Manager is reachable',
     });
   }

@@ -14,7 +14,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import {
   DEFAULT_QUERY_FOLDER,
   ERROR_CATALOG,
@@ -239,7 +239,7 @@ export class DatabaseAlarms extends Construct {
       alarms: [...Object.values(this.alarms), ...Object.values(this.heldPages), ...(this.migrationErrorsAlarm ? [this.migrationErrorsAlarm] : [])],
       migrationErrors,
     });
-    claimNamespace(this);
+    claimNamespace(this, props.logGroup);
   }
 
   /** The error metric of one catalog class (Sum per minute). */
@@ -286,12 +286,28 @@ function literalLogGroupName(logGroup: logs.ILogGroup): string | undefined {
   return undefined;
 }
 
-/** Refuses a second DatabaseAlarms of the app with this namespace in the same account and region. */
-function claimNamespace(self: DatabaseAlarms): void {
+/** The literal log group name each DatabaseAlarms watches, for the message of a second claim of its namespace. */
+const watchedLogGroups = new WeakMap<IConstruct, string | undefined>();
+
+/**
+ * Refuses a second DatabaseAlarms of the app with this namespace in the same account and region. When both
+ * watch the same log group, that is the cause (two stages with one instance identifier), and it comes first:
+ * RDS refuses a second instance of that identifier and CloudWatch Logs a second group of that name anyway.
+ */
+function claimNamespace(self: DatabaseAlarms, logGroup: logs.ILogGroup): void {
+  const name = literalLogGroupName(logGroup);
+  watchedLogGroups.set(self, name);
   const first = claimOnce(self, 'DatabaseAlarms.metricNamespace', self.metricNamespace);
-  if (first !== undefined) {
-    throw new Error(`DatabaseAlarms: ${self.node.path} would publish its error metrics to namespace "${self.metricNamespace}", which ${first} already does in the same account and region: each would page for the other's errors. Give each database its own: pass "metricNamespace" (stacks: "metricNamespace"), or "databaseIdentifier", or put one DatabaseAlarms on each log group`);
+  if (first === undefined) return;
+  const firstAlarms = self.node.root.node.findAll().find((c) => c.node.path === first);
+  if (name !== undefined && firstAlarms !== undefined && watchedLogGroups.get(firstAlarms) === name) {
+    const identifier = RDS_LOG_GROUP.exec(name)?.[1];
+    throw new Error(`DatabaseAlarms: ${self.node.path} and ${first} both watch the log group ${name} in the same account and region${identifier ? `, so both are for the database identifier "${identifier}"` : ''}. `
+      + 'Two databases of one identifier cannot exist there (RDS refuses the second instance or cluster, and CloudWatch Logs a second log group of that name), and one database needs one DatabaseAlarms. '
+      + 'Give each stage its own identifier (stacks: "instanceIdentifier" or "clusterIdentifier", context schemaguard:instanceIdentifier, default schemaguard-<stage>), and its log group and namespace follow; '
+      + 'another "metricNamespace" alone would not help: the second deploy would still fail on the identifier');
   }
+  throw new Error(`DatabaseAlarms: ${self.node.path} would publish its error metrics to namespace "${self.metricNamespace}", which ${first} already does in the same account and region: each would page for the other's errors. Give each database its own: pass "metricNamespace" (stacks: "metricNamespace"), or "databaseIdentifier", or put one DatabaseAlarms on each log group`);
 }
 
 /** The given topic or a new one, with the optional email and HTTPS subscriptions. */

@@ -61,7 +61,8 @@ describe('Function: handlerCode', () => {
     const [asset] = assets;
     expect(listing(asset!)).toEqual([
       'contracts/widget_insert.sql', 'index.js', 'libpg-query.wasm',
-      'migrations/0001_widgets.sql', 'migrations/notes/README.md', 'schema.snapshot.json',
+      // Regression (tester): notes/README.md was shipped (and hashed); the handler reads only the folders' own .sql files.
+      'migrations/0001_widgets.sql', 'schema.snapshot.json',
     ]);
     for (const file of ['index.js', 'libpg-query.wasm']) expect(readFileSync(join(asset!, file)).equals(readFileSync(join(HANDLER_BUNDLE_DIR, file)))).toBe(true);
     expect(readFileSync(join(asset!, 'schema.snapshot.json'), 'utf8')).toBe('{"format":1}\n');

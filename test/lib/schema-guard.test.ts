@@ -222,7 +222,7 @@ describe('Class: SchemaGuard', () => {
         const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
         const instance = new rds.DatabaseInstance(stack, 'Db', { engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_18_3 }), instanceIdentifier: identifier, vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
         return (id: string, databaseName: string, extra: Partial<SchemaGuardProps> = {}) => new SchemaGuard(stack, `${id}Guard`, {
-          migrations: new SchemaMigrations(stack, `${id}Migrations`, { database: instance, secret: instance.secret!, vpc, databaseName, migrationsDir }), ...extra,
+          migrations: new SchemaMigrations(stack, `${id}Migrations`, { database: instance, secret: instance.secret!, vpc, databaseName, migrationsDir, stateSchema: `${id.toLowerCase()}_schemaguard` }), ...extra,
         });
       };
       const shared = onInstance('Shared', 'shared-db');

@@ -8,11 +8,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
-import { App, Duration, SecretValue, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, SecretValue, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +23,9 @@ import { migrationTemplate } from '../../lambda/engine/template';
 import { summariseFiles } from '../../lambda/handler/files-hash';
 import { HANDLER_BUNDLE_DIR, PACKAGE_ROOT as REPO_ROOT } from '../../lib/paths';
 import { SchemaMigrations, type SchemaMigrationsProps } from '../../lib/schema-migrations';
+import { DatabaseAlarms } from '../../lib/alarms/database-alarms';
+import { ERROR_CATALOG } from '../../lib/alarms/error-catalog';
+import { postgresLogGroupName } from '../../lib/postgres-log-group';
 import { HANDLER_TARGET } from '../../scripts/build-handler.mjs';
 import { inDirectory, tempDir } from '../support/files';
 
@@ -264,10 +269,24 @@ describe('Class: SchemaMigrations', () => {
       [{ serviceTimeout: Duration.minutes(45) }, /"serviceTimeout" is 2700 s with "totalTimeout" 2700 s; it must exceed totalTimeout by at least 60 s/],
       [{ queryInterval: Duration.millis(200) }, /"queryInterval" is 0.2 s; use 1 s up to "totalTimeout"/],
       [{ memorySize: 64 }, /"memorySize" is 64; use an integer from 128 to 10240/],
-      [{ databaseName: 'bad-name' }, /"databaseName" "bad-name" is not a database name the construct takes: letters, digits, _ and \$, at most 63, not starting with a digit/],
+      [{ databaseName: '' }, /^SchemaMigrations: "databaseName" "" is empty: PostgreSQL database names are 1 to 63 bytes without NUL \(a longer name is cut to 63 bytes by the server, and another database would be migrated\); pass the name of the database as it exists, or leave databaseName unset/],
+      [{ databaseName: 'x'.repeat(64) }, /"databaseName" "x{64}" is 64 bytes: PostgreSQL database names are 1 to 63 bytes without NUL/],
+      [{ databaseName: 'a\u0000b' }, /"databaseName" "a\\u0000b" is a name with a NUL/],
     ])('refuses %j with a message naming the prop, the value and the fix', (override, message) => {
       const { s, props } = base();
       expect(() => new SchemaMigrations(s, 'M', { ...props, ...override })).toThrow(message);
+    });
+
+    // Regression (tester): "my-db" (a name PostgreSQL takes, quoted, and pg connects to as it is) and a CfnParameter were refused as "not a database name the construct takes".
+    it('takes any name PostgreSQL takes, and a token, and passes it to the handler as it is', () => {
+      const { s, props } = base();
+      const parameter = new CfnParameter(s, 'DbName', { type: 'String' });
+      new SchemaMigrations(s, 'Hyphen', { ...props, databaseName: 'my-db' });
+      new SchemaMigrations(s, 'Token', { ...props, databaseName: parameter.valueAsString });
+      new SchemaMigrations(s, 'Odd', { ...props, databaseName: `Ödül "quoted" ${'x'.repeat(40)}` });
+      const names = Object.values(Template.fromStack(s).findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.onEvent' } }))
+        .map((f) => f.Properties.Environment.Variables[ENV.databaseName]);
+      expect(names).toEqual(['my-db', { Ref: 'DbName' }, `Ödül "quoted" ${'x'.repeat(40)}`]);
     });
 
     it('without migrationsDir, stops in a folder that has no ./migrations, naming the resolved path', () => {
@@ -284,7 +303,7 @@ describe('Class: SchemaMigrations', () => {
       expect(() => new SchemaMigrations(s, 'M', { ...props, migrationsDir: big, memorySize: 128 })).toThrow(
         /^SchemaMigrations: migration 2_big\.sql is 2097166 bytes, over the 1048576 bytes a handler with "memorySize" 128 MB applies; raise SchemaMigrations' memorySize from 128 to at least 152 MB \(the default 256 MB applies files up to 16 MiB\), or split the file$/,
       );
-      expect(() => new SchemaMigrations(s, 'M2', { ...props, migrationsDir: big })).not.toThrow();
+      expect(() => new SchemaMigrations(s, 'M2', { ...props, migrationsDir: big, stateSchema: 'm2_schemaguard' })).not.toThrow();
     });
 
     // Regression (helper): each of these synthesised, and the deploy failed after the database was made (the handler refuses them).
@@ -314,12 +333,12 @@ describe('Class: SchemaMigrations', () => {
       const { s, props } = base();
       const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', 'archive/2_b.sql': 'SELECT 1;', 'archive/3_c.sql': 'SELECT 1;' });
       new SchemaMigrations(s, 'M', { ...props, migrationsDir: dir });
-      new SchemaMigrations(s, 'Flat', { ...props, migrationsDir });
+      new SchemaMigrations(s, 'Flat', { ...props, migrationsDir, stateSchema: 'flat_schemaguard' });
 
       const warnings = Annotations.fromStack(s).findWarning(`/${s.stackName}/M`, Match.stringLikeRegexp('in subfolders of'));
       expect(warnings).toHaveLength(1);
-      expect(String(warnings[0]!.entry.data)).toBe(`2 .sql files in subfolders of "migrationsDir" ${dir} are bundled but never applied: archive/ (2 .sql files); the handler reads only the files directly in ${dir} (subfolders are not searched): move them up as <version>_<name>.sql, or pass the folder that holds them as "migrationsDir" [ack: schemaguard:migrationsInSubfolders]`);
-      expect(Annotations.fromStack(s).findWarning(`/${s.stackName}/Flat`, Match.anyValue())).toEqual([]);
+      expect(String(warnings[0]!.entry.data)).toBe(`2 .sql files in subfolders of "migrationsDir" ${dir} are never applied (nor shipped with the handler): archive/ (2 .sql files); the handler reads only the files directly in ${dir} (subfolders are not searched): move them up as <version>_<name>.sql, or pass the folder that holds them as "migrationsDir" [ack: schemaguard:migrationsInSubfolders]`);
+      expect(Annotations.fromStack(s).findWarning(`/${s.stackName}/Flat`, Match.stringLikeRegexp('in subfolders of'))).toEqual([]);
     });
 
     // Regression (helper): an imported database without its security groups got a handler with no egress to its port, and no word of it.
@@ -339,8 +358,45 @@ describe('Class: SchemaMigrations', () => {
       const vpc = ec2.Vpc.fromVpcAttributes(s, 'ImportedVpc', { vpcId: 'vpc-1', availabilityZones: ['eu-west-1a'], isolatedSubnetIds: ['subnet-1'] });
       const other = rds.DatabaseInstance.fromDatabaseInstanceAttributes(s, 'Bare2', { instanceIdentifier: 'c', instanceEndpointAddress: 'c.internal', port: 5432, securityGroups: [] });
       const endpoint = new ec2.Connections({ peer: ec2.Peer.ipv4('10.0.0.0/16') });
-      expect(() => new SchemaMigrations(s, 'M2', { ...props, database: other, vpc, secretsManagerEndpoint: endpoint })).not.toThrow();
+      expect(() => new SchemaMigrations(s, 'M2', { ...props, database: other, vpc, secretsManagerEndpoint: endpoint, stateSchema: 'm2_schemaguard' })).not.toThrow();
       expect(String(Annotations.fromStack(s).findWarning(`/${s.stackName}/M2`, Match.anyValue())[0]!.entry.data)).toContain("the VPC's CIDR is not known either");
+    });
+
+    // Regression (tester): ./contracts (another tool's Pact JSON there) and the snapshot were taken by default without a word.
+    it('says once, in an info annotation, which default contracts folder and snapshot it picked up; nothing when they are given', () => {
+      const { s, props } = base();
+      const app = tempDir({ 'migrations/1_a.sql': 'SELECT 1;', 'contracts/orders.sql': 'SELECT 1;', 'contracts/pact.json': '{}', 'lambda/schema/snapshot.json': '{}' }, 'app');
+      inDirectory(app, () => new SchemaMigrations(s, 'Implicit', { ...props, migrationsDir: undefined }));
+      new SchemaMigrations(s, 'Explicit', { ...props, contractsDir, snapshotFile: join(REPO_ROOT, 'lambda/schema/snapshot.json'), stateSchema: 'explicit_schemaguard' });
+      const infos = Annotations.fromStack(s).findInfo('/V/Implicit', Match.anyValue()).map((i) => i.entry.data);
+      expect(infos).toEqual([`not given, so taken from the working directory by default: "contractsDir" ${join(app, 'contracts')} (its 1 .sql file shipped and checked after each deploy; other files there are ignored); `
+        + `"snapshotFile" ${join(app, 'lambda/schema/snapshot.json')} (drift is checked against it after each deploy); pass the prop to choose another`]);
+      expect(Annotations.fromStack(s).findInfo('/V/Explicit', Match.anyValue())).toEqual([]);
+    });
+
+    // Regression (tester): a handler in isolated subnets with no Secrets Manager endpoint synthesised silently, and the deploy hung until the Lambda timeout.
+    it('warns when the handler\'s subnets are isolated and no secretsManagerEndpoint is given; not with an endpoint in the VPC, one passed, or NAT subnets', () => {
+      const { s, props } = base();
+      new SchemaMigrations(s, 'Isolated', props);
+      const warning = `the handler runs in isolated subnets of the VPC V/Vpc (no NAT: no route to Secrets Manager) and no "secretsManagerEndpoint" is given, so it cannot read the database secret and the deploy fails after its connect timeout; `
+        + 'add an interface endpoint and pass it: secretsManagerEndpoint: vpc.addInterfaceEndpoint(\'SecretsManager\', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER }), '
+        + 'or run the handler in subnets with a NAT route (vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }) [ack: schemaguard:secretsManagerUnreachable]';
+      expect(Annotations.fromStack(s).findWarning('/V/Isolated', Match.stringLikeRegexp('secretsManagerUnreachable')).map((w) => w.entry.data)).toEqual([warning]);
+
+      const withEndpoint = base();
+      new SchemaMigrations(withEndpoint.s, 'Later', withEndpoint.props);
+      // Added to the VPC after the construct, not passed: the handler's 443 to anywhere reaches it through its private DNS.
+      (withEndpoint.props.vpc as ec2.Vpc).addInterfaceEndpoint('Sm', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER });
+      const passed = base();
+      const endpoint = (passed.props.vpc as ec2.Vpc).addInterfaceEndpoint('Sm', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER });
+      new SchemaMigrations(passed.s, 'Passed', { ...passed.props, secretsManagerEndpoint: endpoint });
+      const nat = new Stack(new App(), 'Nat');
+      const natVpc = new ec2.Vpc(nat, 'Vpc', { natGateways: 1 });
+      const natDb = rds.DatabaseInstance.fromDatabaseInstanceAttributes(nat, 'Db', { instanceIdentifier: 'x', instanceEndpointAddress: 'x', port: 5432, securityGroups: [new ec2.SecurityGroup(nat, 'Sg', { vpc: natVpc })] });
+      new SchemaMigrations(nat, 'Egress', { secret: new secretsmanager.Secret(nat, 'S'), database: natDb, vpc: natVpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }, migrationsDir });
+      for (const stack of [withEndpoint.s, passed.s, nat]) {
+        expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('secretsManagerUnreachable'))).toEqual([]);
+      }
     });
 
     // Review: the endpoint of a database in another stack became an export, which blocks replacing the database.
@@ -354,7 +410,7 @@ describe('Class: SchemaMigrations', () => {
       });
       const appStack = new Stack(app, 'App');
       new SchemaMigrations(appStack, 'M', { database: instance, secret: instance.secret!, vpc, migrationsDir });
-      new SchemaMigrations(dbStack, 'Here', { database: instance, secret: instance.secret!, vpc, migrationsDir });
+      new SchemaMigrations(dbStack, 'Here', { database: instance, secret: instance.secret!, vpc, migrationsDir, stateSchema: 'here_schemaguard' });
       const envOf = (stack: Stack) => Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.onEvent' } }))[0]!.Properties.Environment.Variables;
       expect(envOf(appStack)[ENV.endpointHost]).toBeUndefined();
       expect(envOf(dbStack)[ENV.endpointHost]).toEqual({ 'Fn::GetAtt': [dbStack.getLogicalId(instance.node.defaultChild as rds.CfnDBInstance), 'Endpoint.Address'] });
@@ -459,5 +515,95 @@ describe('Class: SchemaMigrations', () => {
       const on = rds.DatabaseCluster.fromDatabaseClusterAttributes(s, 'On', { ...attrs, dataApiEnabled: true });
       expect(() => new SchemaMigrations(s, 'M2', { dataApiCluster: on, secret: cluster.secret!, migrationsDir })).not.toThrow();
     });
+  });
+});
+
+// The README's "Make the app wait for the migrations", "Where to put DatabaseAlarms" and "Footprint", proven by synth.
+describe('Class: SchemaMigrations, wired into an app (README)', () => {
+  const migrationsOnly = tempDir({ '1_a.sql': 'SELECT 1;' });
+  function databaseStack(app: App): { s: Stack; vpc: ec2.Vpc; db: rds.DatabaseInstance; log: logs.LogGroup } {
+    const s = new Stack(app, 'Database');
+    const vpc = new ec2.Vpc(s, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+    const db = new rds.DatabaseInstance(s, 'Db', {
+      engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }), instanceIdentifier: 'widgets-db',
+      vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, credentials: rds.Credentials.fromGeneratedSecret('postgres'),
+    });
+    const log = new logs.LogGroup(s, 'PostgresLog', { logGroupName: postgresLogGroupName('instance', 'widgets-db') });
+    return { s, vpc, db, log };
+  }
+  const api = (scope: Stack, migrations: SchemaMigrations) => new lambda.Function(scope, 'Api', {
+    runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => {}'),
+    environment: { SCHEMA_VERSION: migrations.currentVersion, APPLIED: migrations.appliedVersions },
+  });
+  const resourceCounts = (t: Template) => {
+    const counts: Record<string, number> = {};
+    for (const r of Object.values(t.toJSON().Resources as Record<string, { Type: string }>)) counts[r.Type] = (counts[r.Type] ?? 0) + 1;
+    return counts;
+  };
+
+  it('addDependency(migrations) makes a resource of the stack wait for the custom resource; currentVersion in its environment is a GetAtt', () => {
+    const app = new App();
+    const { s, vpc, db } = databaseStack(app);
+    const migrations = new SchemaMigrations(s, 'Migrations', { database: db, secret: db.secret!, vpc, migrationsDir: migrationsOnly });
+    const fn = api(s, migrations);
+    fn.node.addDependency(migrations);
+    const t = Template.fromStack(s);
+    const cr = s.getLogicalId(migrations.resource.node.defaultChild as never);
+    t.hasResource('AWS::Lambda::Function', {
+      DependsOn: Match.arrayWith([cr]),
+      Properties: { Environment: { Variables: { SCHEMA_VERSION: { 'Fn::GetAtt': [cr, 'CurrentVersion'] }, APPLIED: { 'Fn::GetAtt': [cr, 'AppliedVersions'] } } } },
+    });
+  });
+
+  it('a service in another stack: the stack deploys after the migrations\' stack, and the version arrives as an import', () => {
+    const app = new App();
+    const { s, vpc, db } = databaseStack(app);
+    const migrations = new SchemaMigrations(s, 'Migrations', { database: db, secret: db.secret!, vpc, migrationsDir: migrationsOnly });
+    const service = new Stack(app, 'Service');
+    api(service, migrations).node.addDependency(migrations.resource);
+    Template.fromStack(service).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { SCHEMA_VERSION: { 'Fn::ImportValue': Match.stringLikeRegexp('CurrentVersion') } } },
+    });
+    // Known once synthesised: a cross-stack addDependency becomes an order of the stacks.
+    expect(service.dependencies.map((d) => d.node.id)).toEqual(['Database']);
+  });
+
+  it('DatabaseAlarms with migrationFunctions in the database stack and the migrations in an app stack is a cycle; both in the app stack synthesise', () => {
+    const cyclic = new App();
+    const one = databaseStack(cyclic);
+    const appStack = new Stack(cyclic, 'App');
+    const m = new SchemaMigrations(appStack, 'Migrations', { database: one.db, secret: one.db.secret!, vpc: one.vpc, migrationsDir: migrationsOnly });
+    new DatabaseAlarms(one.s, 'Alarms', { logGroup: one.log, migrationFunctions: [m.onEventHandler, m.isCompleteHandler] });
+    expect(() => cyclic.synth()).toThrow(/'App' depends on 'Database'.*cyclic reference/s);
+
+    const working = new App();
+    const two = databaseStack(working);
+    const appStack2 = new Stack(working, 'App');
+    const m2 = new SchemaMigrations(appStack2, 'Migrations', { database: two.db, secret: two.db.secret!, vpc: two.vpc, migrationsDir: migrationsOnly });
+    new DatabaseAlarms(appStack2, 'Alarms', {
+      logGroup: logs.LogGroup.fromLogGroupName(appStack2, 'PostgresLog', postgresLogGroupName('instance', 'widgets-db')),
+      migrationFunctions: [m2.onEventHandler, m2.isCompleteHandler],
+    });
+    expect(() => working.synth()).not.toThrow();
+  });
+
+  it('adds the resources the README lists: SchemaMigrations and DatabaseAlarms', () => {
+    const app = new App();
+    const { s, vpc, db, log } = databaseStack(app);
+    const before = resourceCounts(Template.fromStack(databaseStack(new App()).s));
+    const m = new SchemaMigrations(s, 'Migrations', { database: db, secret: db.secret!, vpc, migrationsDir: migrationsOnly });
+    const alarms = new Stack(app, 'Alarms');
+    new DatabaseAlarms(alarms, 'Alarms', { logGroup: logs.LogGroup.fromLogGroupName(alarms, 'Log', log.logGroupName), databaseIdentifier: 'widgets-db', migrationFunctions: [m.onEventHandler, m.isCompleteHandler] });
+    const after = resourceCounts(Template.fromStack(s));
+    const added = Object.fromEntries(Object.keys(after).filter((k) => after[k] !== before[k]).map((k) => [k, after[k]! - (before[k] ?? 0)]));
+    expect(added).toEqual({
+      'AWS::Lambda::Function': 5, 'AWS::IAM::Role': 5, 'AWS::IAM::Policy': 5, 'AWS::StepFunctions::StateMachine': 1, 'AWS::Logs::LogGroup': 2,
+      'AWS::EC2::SecurityGroup': 1, 'AWS::EC2::SecurityGroupIngress': 1, 'AWS::EC2::SecurityGroupEgress': 1, 'Custom::SchemaMigrations': 1,
+    });
+    expect(resourceCounts(Template.fromStack(alarms))).toEqual({
+      'AWS::Logs::MetricFilter': ERROR_CATALOG.length, 'AWS::CloudWatch::Alarm': ERROR_CATALOG.length + 1, 'AWS::CloudWatch::CompositeAlarm': 2,
+      'AWS::Logs::QueryDefinition': 12, 'AWS::CloudWatch::Dashboard': 1, 'AWS::SNS::Topic': 1, 'AWS::SNS::TopicPolicy': 1, 'AWS::KMS::Key': 1,
+    });
+    expect(ERROR_CATALOG.length).toBe(10);
   });
 });

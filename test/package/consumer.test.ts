@@ -164,6 +164,26 @@ describe('the app that installed it', () => {
     expect(lint.stdout).toContain('lint: 1 file, 0 errors, 0 warnings');
   });
 
+  // Regression (tester): dist/types/lambda/driver/pg/pg-driver.d.ts had `import pg from 'pg'`, and an app without esModuleInterop got TS1192 "has no default export".
+  it('type-checks an app of module commonjs, strict, without esModuleInterop or skipLibCheck, importing both entry points', () => {
+    writeFileSync(join(app, 'consumer-commonjs.ts'), [
+      "import { App, Stack } from 'aws-cdk-lib';",
+      "import { DatabaseAlarms, DatabaseStack, SchemaMigrations, type SchemaMigrationsProps } from 'schemaguard';",
+      "import { loadMigrations, migrate, PgDriver, type MigrationError } from 'schemaguard/engine';",
+      "const stack = new Stack(new App(), 'Consumer');",
+      "const props: Partial<SchemaMigrationsProps> = { stateSchema: 'orders_schemaguard' };",
+      "export const used: unknown[] = [stack, props, DatabaseAlarms, DatabaseStack, SchemaMigrations, loadMigrations, migrate, PgDriver];",
+      'export type Failure = MigrationError;',
+    ].join('\n'));
+    writeFileSync(join(app, 'tsconfig.commonjs.json'), JSON.stringify({
+      compilerOptions: { module: 'commonjs', target: 'ES2022', lib: ['es2022'], types: ['node'], strict: true, esModuleInterop: false, skipLibCheck: false, noEmit: true },
+      files: ['consumer-commonjs.ts'],
+    }));
+    const r = run(process.execPath, [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.commonjs.json'], app);
+    expect(`${r.stdout}${r.stderr}`).toBe('');
+    expect(r.code).toBe(0);
+  }, 300_000);
+
   it('loads both entry points with require and with import', () => {
     const names = "['SchemaMigrations', 'DatabaseAlarms', 'DatabaseStack', 'AuroraDatabaseStack'].map((n) => typeof root[n]).join() + ' ' + ['migrate', 'plan', 'lint', 'check', 'doctor', 'PgDriver'].map((n) => typeof engine[n]).join()";
     const expected = 'function,function,function,function function,function,function,function,function,function';

@@ -55,6 +55,9 @@ import { LeaseLock, type LeaseTimings } from './lease-lock';
 import { markDoBlock, type MarkedStatement } from './outcome-marker';
 import { quoteIdent } from '../../engine/identifiers';
 
+/** How long connecting to the Data API endpoint may take (each SDK attempt). */
+const DATA_API_CONNECTION_TIMEOUT_MS = 5_000;
+
 /** The part of RDSDataClient the driver uses (a test stand-in implements the same). */
 export interface DataApiClient {
   send(command: ExecuteStatementCommand): Promise<ExecuteStatementCommandOutput>;
@@ -126,7 +129,9 @@ export class DataApiDriver implements Driver {
       });
     }
     if (!options.database) throw new InputError('data-api: database is empty', { fix: 'pass the database name' });
-    this.client = options.client ?? new RDSDataClient({ region });
+    // A connection timeout only: a statement may rightly run long (the Data API answers after up to 45 s), but an
+    // endpoint the function cannot reach must fail well before the Lambda timeout.
+    this.client = options.client ?? new RDSDataClient({ region, requestHandler: { connectionTimeout: DATA_API_CONNECTION_TIMEOUT_MS } });
     this.target = `data-api://${options.resourceArn}/${options.database}`;
   }
 

@@ -11,6 +11,8 @@
  * no-transaction files, which need session timeouts, are refused.
  */
 import pg from 'pg';
+// Types by name, never through the default import: the shipped .d.ts then need no esModuleInterop in the app that reads them.
+import type { Client, ClientConfig, QueryConfig } from 'pg';
 import { ConnectionError, InputError, PoolerError, databaseFields, isConnectionLoss, sqlstateOf } from '../../engine/errors';
 import type {
   Driver, LockOptions, MigrationLock, QueryResult, ScriptResult, Session, TransactionSettings,
@@ -40,7 +42,7 @@ export interface PgDriverCommon {
   /** @default - one attempt */
   connectRetry?: ConnectRetry;
   /** TLS options passed to pg (e.g. the AWS CA bundle). @default - from the URL's sslmode (or PGSSLMODE), with psql's meanings */
-  ssl?: pg.ClientConfig['ssl'];
+  ssl?: ClientConfig['ssl'];
   /** Secrets to mask in messages (the password is added automatically). */
   redactor?: Redactor;
   /** Told about each failed attempt before the next. */
@@ -72,7 +74,7 @@ const URL_SETTING_NAMES: ConnectionSettingNames = {
 /** Either a URL or discrete settings, never both. */
 export type PgDriverOptions = PgDriverCommon & (
   | { connectionString: string; config?: never }
-  | { config: Omit<pg.ClientConfig, 'connectionString' | 'ssl'>; connectionString?: never }
+  | { config: Omit<ClientConfig, 'connectionString' | 'ssl'>; connectionString?: never }
 );
 
 /** Validate a `postgres://` URL; the message never contains its password. */
@@ -241,7 +243,7 @@ export class PgDriver implements Driver {
   }
 
   /** Where to connect and pg's `ssl` option: an explicit `ssl`, else the URL's sslmode as psql reads it; `plain`: without TLS. */
-  private where(plain: boolean): pg.ClientConfig {
+  private where(plain: boolean): ClientConfig {
     const o = this.options;
     const base = this.url !== undefined ? { connectionString: this.url } : o.config!;
     const ssl = plain ? false : o.ssl ?? this.tls?.ssl;
@@ -361,7 +363,7 @@ class PgSession implements Session {
   /** Scripts may overlap: set with `script`, where the client writes each query at once (pg's pipeline mode). */
   pipelines?: boolean;
 
-  constructor(private readonly client: pg.Client, private readonly target: string, private readonly lease: () => LeaseLock | undefined) {
+  constructor(private readonly client: Client, private readonly target: string, private readonly lease: () => LeaseLock | undefined) {
     client.on('notice', (n) => {
       if (this.rollingBack && n.code === NO_ACTIVE_TRANSACTION) return;
       const message = n.message ?? String(n);
@@ -454,7 +456,7 @@ class PgSession implements Session {
       if (at >= 0) this.running.splice(at, 1);
     });
     this.running.push(q);
-    void this.client.query(q as unknown as pg.QueryConfig);
+    void this.client.query(q as unknown as QueryConfig);
     try {
       return await q.done;
     } catch (e) {

@@ -18,7 +18,7 @@
  * `pipelines`), each answered in turn, and the server's notices go to the
  * script it is running (`onNotice`).
  */
-import pg from 'pg';
+import pg, { Query } from 'pg';
 import type { ScriptResult } from '../../engine/ports';
 
 type Row = Record<string, unknown>;
@@ -30,7 +30,8 @@ interface Field { name: string; dataTypeID: number; format?: string }
 /** How pg parses a text-format value of a column: the same parsers `client.query` uses. */
 type Parser = (value: string) => unknown;
 
-export class ScriptQuery extends pg.Query {
+// Named, not pg.Query: the shipped .d.ts then need no esModuleInterop in the app that reads them.
+export class ScriptQuery extends Query {
   /** Statements of the script that have completed so far. */
   private completed = 0;
   /** Names and parsers of the columns of the statement now returning rows, when its rows are kept. */

@@ -29,6 +29,19 @@ describe('Function: summariseFiles', () => {
     expect(summariseFiles(renamed).hash).not.toBe(summariseFiles(tempDir({ '1_a.sql': 'a' })).hash);
   });
 
+  // Regression (tester): a README.md in the migrations folder, or Pact JSON files in contracts/, changed FilesHash and redeployed the handler.
+  it('covers only the files the handler reads: the folders\' own .sql files, not a README, JSON contracts of another tool or a subfolder', () => {
+    const files = { '1_a.sql': 'a', '2_b.sql': 'b' };
+    const contracts = { 'orders.sql': 'SELECT 1;' };
+    const plain = summariseFiles(tempDir(files), tempDir(contracts, 'contracts'));
+    const noisy = summariseFiles(
+      tempDir({ ...files, 'README.md': '# notes', 'archive/0_old.sql': 'SELECT 0;', 'notes.txt': 'x' }),
+      tempDir({ ...contracts, 'consumer-provider.json': '{"interactions":[]}', 'pacts/x.json': '{}' }, 'contracts'),
+    );
+    expect(noisy).toEqual(plain);
+    expect(plain.migrationCount).toBe(2);
+  });
+
   it('treats a missing contracts directory as empty, and an empty migrations directory as version 0', () => {
     const dir = tempDir({});
     expect(summariseFiles(dir, join(dir, 'nope'))).toEqual({ hash: summariseFiles(dir).hash, migrationCount: 0, latestVersion: 0 });

@@ -127,17 +127,25 @@ describe('Construct: DatabaseAlarms', () => {
         return () => new DatabaseAlarms(stack, 'Alarms', { logGroup: logs.LogGroup.fromLogGroupName(stack, 'Log', '/aws/rds/instance/shop/postgresql'), ...props });
       };
       alarmsIn('First')();
+      // Regression (tester): two stages with one instance identifier were told to set "metricNamespace"; the cause is the one identifier (and log group), which RDS and CloudWatch Logs refuse anyway.
       expect(alarmsIn('Second')).toThrow(
-        'DatabaseAlarms: Second/Alarms would publish its error metrics to namespace "Schemaguard/Database/shop", which First/Alarms already does in the same account and region: each would page for the other\'s errors. Give each database its own: pass "metricNamespace" (stacks: "metricNamespace"), or "databaseIdentifier", or put one DatabaseAlarms on each log group');
+        'DatabaseAlarms: Second/Alarms and First/Alarms both watch the log group /aws/rds/instance/shop/postgresql in the same account and region, so both are for the database identifier "shop". '
+        + 'Two databases of one identifier cannot exist there (RDS refuses the second instance or cluster, and CloudWatch Logs a second log group of that name), and one database needs one DatabaseAlarms. '
+        + 'Give each stage its own identifier (stacks: "instanceIdentifier" or "clusterIdentifier", context schemaguard:instanceIdentifier, default schemaguard-<stage>), and its log group and namespace follow; '
+        + 'another "metricNamespace" alone would not help: the second deploy would still fail on the identifier');
+      // Different log groups, one namespace given by hand: the namespace is the cause.
+      expect(alarmsIn('SharedNamespace', { metricNamespace: 'Shared/Postgres', logGroup: logs.LogGroup.fromLogGroupName(new Stack(app, 'L1', { env }), 'Log', '/aws/rds/instance/a/postgresql') })).not.toThrow();
+      expect(alarmsIn('SharedNamespace2', { metricNamespace: 'Shared/Postgres', logGroup: logs.LogGroup.fromLogGroupName(new Stack(app, 'L2', { env }), 'Log', '/aws/rds/instance/b/postgresql') })).toThrow(
+        'DatabaseAlarms: SharedNamespace2/Alarms would publish its error metrics to namespace "Shared/Postgres", which SharedNamespace/Alarms already does in the same account and region: each would page for the other\'s errors. Give each database its own: pass "metricNamespace" (stacks: "metricNamespace"), or "databaseIdentifier", or put one DatabaseAlarms on each log group');
       expect(alarmsIn('OtherRegion', {}, { ...env, region: 'us-east-1' })).not.toThrow();
       expect(alarmsIn('OwnNamespace', { metricNamespace: 'Shop/Postgres' })).not.toThrow();
-      expect(alarmsIn('SameOwnNamespace', { metricNamespace: 'Shop/Postgres' })).toThrow(/namespace "Shop\/Postgres", which OwnNamespace\/Alarms already does/);
+      expect(alarmsIn('SameOwnNamespace', { metricNamespace: 'Shop/Postgres' })).toThrow(/SameOwnNamespace\/Alarms and OwnNamespace\/Alarms both watch the log group \/aws\/rds\/instance\/shop\/postgresql/);
       // Stacks without an account and region may be deployed anywhere: compared within each stack only.
       const agnostic = new Stack(app, 'Agnostic');
       const log = (id: string) => logs.LogGroup.fromLogGroupName(agnostic, id, '/aws/rds/instance/shop/postgresql');
       expect(() => new DatabaseAlarms(new Stack(app, 'AgnosticOther'), 'Alarms', { logGroup: log('Log0') })).not.toThrow();
       expect(() => new DatabaseAlarms(agnostic, 'Alarms1', { logGroup: log('Log1') })).not.toThrow();
-      expect(() => new DatabaseAlarms(agnostic, 'Alarms2', { logGroup: log('Log2') })).toThrow(/Agnostic\/Alarms2 would publish its error metrics to namespace "Schemaguard\/Database\/shop", which Agnostic\/Alarms1 already does/);
+      expect(() => new DatabaseAlarms(agnostic, 'Alarms2', { logGroup: log('Log2') })).toThrow(/Agnostic\/Alarms2 and Agnostic\/Alarms1 both watch the log group \/aws\/rds\/instance\/shop\/postgresql/);
     });
 
     it('uses the namespace given', () => {
