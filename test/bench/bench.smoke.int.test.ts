@@ -30,7 +30,7 @@ import { embeddedBinDir, startServer } from '../support/system-postgres';
 const target = targets[0]!;
 
 describe(`Benchmarks (smoke, ${target.name})`, () => {
-  it('apply and no-op: every tool applies all migrations; a second run finds them up to date in five round trips', async () => {
+  it('apply and no-op: every tool applies all migrations; a second run finds them up to date in six round trips', async () => {
     if (!existsSync(PSQL)) console.log(`[bench smoke] ${PSQL} not found: the psql floor is skipped`);
     const apply = await benchApply({ adminUrl: target.adminUrl, migrations: 20, runs: 1 });
     try {
@@ -50,7 +50,7 @@ describe(`Benchmarks (smoke, ${target.name})`, () => {
 
       const noop = await benchNoop({ url: apply.applied.url, dir: apply.applied.dir, runs: 1 });
       expect(noop.migrations).toBe(20);
-      expect(noop.round_trips).toBe(5);
+      expect(noop.round_trips).toBe(6);
       expect(noop.connections).toBe(1);
       expect(noop.statements[0]).toContain('pg_try_advisory_lock');
       expect(noop.statements.at(-1)).toContain('pg_advisory_unlock');

@@ -24,7 +24,9 @@ export async function sampleActivity(url: string, application: string, forMs: nu
         `SELECT pid, state, wait_event_type, wait_event, xact_start IS NOT NULL AS in_transaction,
                 backend_xmin IS NOT NULL AS xmin, left(query, 200) AS query
            FROM pg_stat_activity
-          WHERE datname = current_database() AND application_name = $1 AND pid <> pg_backend_pid()`, [application]);
+          WHERE datname = current_database() AND application_name = $1 AND pid <> pg_backend_pid()
+            -- A backend still starting (its connection's own setup runs in a transaction before its first command) reports no state yet.
+            AND state IS NOT NULL`, [application]);
       out.push(...r.rows);
       await sleep(everyMs);
     }
