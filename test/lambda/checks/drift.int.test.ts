@@ -197,6 +197,11 @@ async function snapshotted(target: (typeof targets)[number], label: string, sql:
   return { url, snapshot: await withClient(url, (c) => takeSnapshot(c, [])) };
 }
 
+/** A snapshotted database and a driver on it, for a describe's tests (its afterAll ends the driver). */
+function withDriver(db: { url: string; snapshot: Snapshot }): { url: string; snapshot: Snapshot; driver: PgDriver } {
+  return { ...db, driver: new PgDriver({ connectionString: db.url }) };
+}
+
 /** `edit` run by hand on the database, then its drift from `snapshot` and the live catalog the guard's fixes are written from. */
 async function editByHand(url: string, driver: PgDriver, snapshot: Snapshot, edit: string) {
   await withClient(url, (c) => c.query(edit));
@@ -252,11 +257,8 @@ CREATE POLICY own_notes ON notes FOR UPDATE TO CURRENT_USER USING (true);`;
   let snapshot: Snapshot;
   let url: string;
   let driver: PgDriver;
-  beforeAll(async () => {
-    ({ url, snapshot } = await snapshotted(target, 'detail_drift', SCHEMA));
-    driver = new PgDriver({ connectionString: url });
-  });
-  afterAll(async () => { await driver.end(); });
+  beforeAll(async () => ({ url, snapshot, driver } = withDriver(await snapshotted(target, 'detail_drift', SCHEMA))));
+  afterAll(() => driver.end());
 
   /** The drift after `edit`, each difference with the guard's fix; the fixes applied, no drift is left. */
   async function driftAfter(edit: string): Promise<{ drift: string; fixes: string[] }> {
@@ -401,11 +403,8 @@ INSERT INTO accounts VALUES (1);`;
   let snapshot: Snapshot;
   let url: string;
   let driver: PgDriver;
-  beforeAll(async () => {
-    ({ url, snapshot } = await snapshotted(target, 'key_drift', SCHEMA));
-    driver = new PgDriver({ connectionString: url });
-  });
-  afterAll(async () => { await driver.end(); });
+  beforeAll(async () => ({ url, snapshot, driver } = withDriver(await snapshotted(target, 'key_drift', SCHEMA))));
+  afterAll(() => driver.end());
 
   async function driftOf(edit: string): Promise<{ drift: string; fixes: string[] }> {
     const { report, live } = await editByHand(url, driver, snapshot, edit);
@@ -527,11 +526,8 @@ CREATE TABLE visits_2026 PARTITION OF visits FOR VALUES FROM ('2026-01-01') TO (
   let snapshot: Snapshot;
   let url: string;
   let driver: PgDriver;
-  beforeAll(async () => {
-    ({ url, snapshot } = await snapshotted(target, 'part_key_triggers', SCHEMA));
-    driver = new PgDriver({ connectionString: url });
-  });
-  afterAll(async () => { await driver.end(); });
+  beforeAll(async () => ({ url, snapshot, driver } = withDriver(await snapshotted(target, 'part_key_triggers', SCHEMA))));
+  afterAll(() => driver.end());
 
   async function fixesAfter(edit: string): Promise<{ drift: string; fixes: string[] }> {
     const { report, live } = await editByHand(url, driver, snapshot, edit);
@@ -587,11 +583,8 @@ CREATE UNIQUE INDEX orders_id_at_key ON orders (id, at, region);`;
   let snapshot: Snapshot;
   let url: string;
   let driver: PgDriver;
-  beforeAll(async () => {
-    ({ url, snapshot } = await snapshotted(target, 'part_index_drift', SCHEMA));
-    driver = new PgDriver({ connectionString: url });
-  });
-  afterAll(async () => { await driver.end(); });
+  beforeAll(async () => ({ url, snapshot, driver } = withDriver(await snapshotted(target, 'part_index_drift', SCHEMA))));
+  afterAll(() => driver.end());
 
   /** The fixes of each drifted index, in the guard's order. */
   async function fixesAfter(edit: string): Promise<string[]> {
@@ -689,11 +682,8 @@ COMMENT ON VIEW recent_notes IS 'the last notes';`;
   let snapshot: Snapshot;
   let url: string;
   let driver: PgDriver;
-  beforeAll(async () => {
-    ({ url, snapshot } = await snapshotted(target, 'comment_identity', SCHEMA));
-    driver = new PgDriver({ connectionString: url });
-  });
-  afterAll(async () => { await driver.end(); });
+  beforeAll(async () => ({ url, snapshot, driver } = withDriver(await snapshotted(target, 'comment_identity', SCHEMA))));
+  afterAll(() => driver.end());
 
   async function fixAfter(edit: string): Promise<{ drift: string; fix: string }> {
     const { report, live } = await editByHand(url, driver, snapshot, edit);
