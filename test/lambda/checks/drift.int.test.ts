@@ -139,13 +139,7 @@ CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO (
 describe.each(targets)('Partitions: a snapshot taken on PostgreSQL 18, the live schema on $name', (target) => {
   let snapshot: Snapshot;
   let url: string;
-  beforeAll(async () => {
-    const source = await freshDatabase(targets[0]!, 'partitions_snapshot');
-    await withClient(source, (c) => c.query(PARTITIONED));
-    snapshot = await withClient(source, (c) => takeSnapshot(c, []));
-    url = await freshDatabase(target, 'partitions_live');
-    await withClient(url, (c) => c.query(PARTITIONED));
-  });
+  beforeAll(async () => ({ snapshot, url } = await snapshottedOnFirst(target, 'partitions', PARTITIONED)));
 
   it('records each partition\'s parent and bound, and finds no drift whichever server shows the identity on partitions', async () => {
     expect(snapshot.catalog.tables.find((t) => t.name === 'events_2025')).toMatchObject({ partitionOf: 'public.events', partitionBound: "FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')" });
@@ -195,6 +189,16 @@ async function snapshotted(target: (typeof targets)[number], label: string, sql:
   const url = await freshDatabase(target, label);
   await withClient(url, (c) => c.query(sql));
   return { url, snapshot: await withClient(url, (c) => takeSnapshot(c, [])) };
+}
+
+/** `sql` snapshotted on the first target (PostgreSQL 18, where `schemaguard snapshot` runs) and run on a database of `target`. */
+async function snapshottedOnFirst(target: (typeof targets)[number], label: string, sql: string): Promise<{ snapshot: Snapshot; url: string }> {
+  const source = await freshDatabase(targets[0]!, `${label}_snapshot`);
+  await withClient(source, (c) => c.query(sql));
+  const snapshot = await withClient(source, (c) => takeSnapshot(c, []));
+  const url = await freshDatabase(target, `${label}_live`);
+  await withClient(url, (c) => c.query(sql));
+  return { snapshot, url };
 }
 
 /** A snapshotted database and a driver on it, for a describe's tests (its afterAll ends the driver). */
@@ -729,13 +733,7 @@ CREATE VIEW active_orders AS SELECT id FROM orders WHERE active;
 CREATE MATERIALIZED VIEW order_count AS SELECT count(*) AS n FROM orders;`;
   let snapshot: Snapshot;
   let url: string;
-  beforeAll(async () => {
-    const source = await freshDatabase(targets[0]!, 'views_snapshot');
-    await withClient(source, (c) => c.query(SCHEMA));
-    snapshot = await withClient(source, (c) => takeSnapshot(c, []));
-    url = await freshDatabase(target, 'views_live');
-    await withClient(url, (c) => c.query(SCHEMA));
-  });
+  beforeAll(async () => ({ snapshot, url } = await snapshottedOnFirst(target, 'views', SCHEMA)));
 
   it('diff and guard say how many views were not compared, and why, on another major version (no drift, no finding); nothing on the same one', async () => {
     const driver = new PgDriver({ connectionString: url });
