@@ -64,7 +64,8 @@ export interface Session extends Queryable {
    */
   commitWith?(sql: string): Promise<void>;
   /**
-   * Optional fast path: `sql` (its text in pieces, to be sent as one), several
+   * Optional fast path: `sql` (its text in pieces, to be sent as one: strings,
+   * and a long statement as UTF-8 bytes), several
    * statements without parameters, in one round trip (a simple-query message). The server parses all of it first (a
    * syntax error anywhere runs nothing), then runs the statements in order and
    * skips the rest after an error; the error then carries `statementIndex` (how
@@ -76,7 +77,7 @@ export interface Session extends Queryable {
    * of the session's listener), where the driver has notices.
    * @default - the engine sends one statement per round trip
    */
-  script?(sql: readonly string[], keepRowsOf?: ReadonlySet<number>, onNotice?: (message: string) => void): Promise<ScriptResult>;
+  script?(sql: readonly (string | Uint8Array)[], keepRowsOf?: ReadonlySet<number>, onNotice?: (message: string) => void): Promise<ScriptResult>;
   /**
    * True when `script` calls may overlap: each call's message is written at
    * once, behind the ones not yet answered, and the server runs them one

@@ -135,7 +135,7 @@ function statementsIn(sql: string): number {
 }
 
 export class ScriptMessage {
-  private readonly texts: string[] = [];
+  private readonly texts: (string | Uint8Array)[] = [];
   private readonly placed: Placed[] = [];
   private length = 0;
   private statements = 0;
@@ -145,17 +145,20 @@ export class ScriptMessage {
   /** schemaguard's own statements; `rows`: its (last) statement's rows are wanted; `count`: how many statements `sql` holds, when the caller knows. */
   own(sql: string, rows = false, count = statementsIn(sql)): this {
     if (rows) this.rowsOf.set(this.statements + count - 1, { kind: 'own', sql });
-    return this.add({ kind: 'own', sql }, sql, count);
+    return this.add({ kind: 'own', sql }, [sql], sql.length, count);
   }
 
   statement(statement: SqlStatement): this {
-    return this.add({ kind: 'statement', statement }, statement.text, 1);
+    const long = statement.textPieces;
+    if (long) return this.add({ kind: 'statement', statement }, long.bytes, long.length, 1);
+    return this.add({ kind: 'statement', statement }, [statement.text], statement.text.length, 1);
   }
 
   check(check: Check, index: number, limit: number): this {
     const part: ScriptPart = { kind: 'check', check, index };
     this.rowsOf.set(this.statements, part);
-    return this.add(part, checkSql(check, limit), 1);
+    const sql = checkSql(check, limit);
+    return this.add(part, [sql], sql.length, 1);
   }
 
   /** The message's first part. */
@@ -168,13 +171,13 @@ export class ScriptMessage {
     return this.length;
   }
 
-  /** The message's text, in the pieces it was built from (the session sends them as one). */
-  get pieces(): readonly string[] {
+  /** The message's text, in the pieces it was built from (the session sends them as one): strings, and a long statement's UTF-8. */
+  get pieces(): readonly (string | Uint8Array)[] {
     return this.texts;
   }
 
   get sql(): string {
-    return this.texts.join('');
+    return this.texts.map((t) => (typeof t === 'string' ? t : Buffer.from(t.buffer, t.byteOffset, t.byteLength).toString('utf8'))).join('');
   }
 
   /** The part an error of this message belongs to. */
@@ -191,11 +194,11 @@ export class ScriptMessage {
     return p && { part: p.part };
   }
 
-  private add(part: ScriptPart, text: string, count: number): this {
+  /** `text`: the part's text in pieces (a long statement's as UTF-8, as the scanner kept it), `length` characters in all: sent as they are, never joined. */
+  private add(part: ScriptPart, text: readonly (string | Uint8Array)[], length: number, count: number): this {
     this.placed.push({ part, start: this.length, count, first: this.statements });
-    const piece = `${text}\n;\n`;
-    this.texts.push(piece);
-    this.length += piece.length;
+    this.texts.push(...text, '\n;\n');
+    this.length += length + 3;
     this.statements += count;
     return this;
   }

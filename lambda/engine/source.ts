@@ -39,7 +39,7 @@ import { InputError, MigrationError } from './errors';
 import { MigrationParser, type ParsedFile } from './file-parser';
 import { filePieces, refuseNul } from './file-reader';
 import type { Migration } from './migration';
-import { StatementScanner, type SqlStatement } from './sql/splitter';
+import { statementLength, StatementScanner, type SqlStatement } from './sql/splitter';
 import { decodeUtf8 } from './utf8';
 
 export { decodeUtf8 } from './utf8';
@@ -274,7 +274,7 @@ export function* bodyBatches(m: Migration, maxChars: number): Generator<SqlState
   let size = 0;
   const add = (s: SqlStatement) => {
     batch.push(s);
-    size += s.text.length;
+    size += statementLength(s);
     if (size < maxChars) return;
     full.push(batch);
     batch = [];

@@ -23,12 +23,45 @@ import type { ScriptResult } from '../../engine/ports';
 
 type Row = Record<string, unknown>;
 /** The part of pg's connection a Submittable writes to (what its own `_send` does). */
-interface Connection { stream: { writable: boolean; write(bytes: Buffer): boolean } }
+interface Connection { stream: { writable: boolean; write(bytes: Uint8Array): boolean } }
 /** The simple-query message's type byte, 'Q'. */
 const QUERY = 0x51;
 interface Field { name: string; dataTypeID: number; format?: string }
 /** How pg parses a text-format value of a column: the same parsers `client.query` uses. */
 type Parser = (value: string) => unknown;
+
+/**
+ * The simple-query message for `pieces`: its header and strings written into
+ * one buffer of its exact size, a long statement's UTF-8 pieces written to
+ * the socket as they are (not copied into it).
+ */
+export function messageBuffers(pieces: readonly (string | Uint8Array)[]): Uint8Array[] {
+  let size = 0;
+  let copied = 0;
+  for (const p of pieces) {
+    const n = typeof p === 'string' ? Buffer.byteLength(p) : p.byteLength;
+    size += n;
+    if (typeof p === 'string') copied += n;
+  }
+  const own = Buffer.allocUnsafe(5 + copied + 1);
+  own[0] = QUERY;
+  own.writeInt32BE(4 + size + 1, 1);
+  const out: Uint8Array[] = [];
+  let from = 0;
+  let at = 5;
+  for (const p of pieces) {
+    if (typeof p === 'string') {
+      at += own.write(p, at, 'utf8');
+      continue;
+    }
+    if (at > from) out.push(own.subarray(from, at));
+    out.push(p);
+    from = at;
+  }
+  own[at] = 0;
+  out.push(own.subarray(from, at + 1));
+  return out;
+}
 
 // Named, not pg.Query: the shipped .d.ts then need no esModuleInterop in the app that reads them.
 export class ScriptQuery extends Query {
@@ -42,7 +75,7 @@ export class ScriptQuery extends Query {
   private settle!: { resolve(r: ScriptResult): void; reject(e: unknown): void };
 
   constructor(
-    private pieces: readonly string[],
+    private pieces: readonly (string | Uint8Array)[],
     private readonly keepRowsOf: ReadonlySet<number>,
     /** The server's NOTICE/WARNING messages while it runs this script. */
     readonly onNotice?: (message: string) => void,
@@ -55,16 +88,11 @@ export class ScriptQuery extends Query {
 
   // A property, as pg's types declare it.
   override submit = (connection: Connection): null => {
-    const lengths = this.pieces.map((p) => Buffer.byteLength(p));
-    const size = lengths.reduce((a, b) => a + b, 0);
-    const message = Buffer.allocUnsafe(1 + 4 + size + 1);
-    message[0] = QUERY;
-    message.writeInt32BE(4 + size + 1, 1);
-    let at = 5;
-    this.pieces.forEach((p, k) => { message.write(p, at, 'utf8'); at += lengths[k]!; });
-    message[at] = 0;
+    const pieces = this.pieces;
     this.pieces = [];
-    if (connection.stream.writable) connection.stream.write(message);
+    if (!connection.stream.writable) return null;
+    // Written in order before submit returns: nothing pg writes after it (a pipelined query) comes between.
+    for (const bytes of messageBuffers(pieces)) connection.stream.write(bytes);
     return null;
   };
 

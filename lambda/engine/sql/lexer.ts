@@ -63,6 +63,12 @@ export interface LexOptions {
   firstColumn?: number;
 }
 
+/** Options of a cursor that starts inside its input: the text before `start` is only looked back at (an `E` after an identifier). */
+export interface CursorOptions extends LexOptions {
+  /** Offset of the first character to read; `firstLine` and `firstColumn` are its line and column. @default 0 */
+  start?: number;
+}
+
 const NEWLINE = 10;
 const IDENT_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;
 const NUMBER = /[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
@@ -85,9 +91,12 @@ export class SqlCursor {
   unterminated = false;
   private lineStart: number;
 
-  constructor(private readonly input: string, options: LexOptions = {}) {
+  constructor(private readonly input: string, options: CursorOptions = {}) {
+    const start = options.start ?? 0;
+    this.offset = start;
+    this.end = start;
     this.line = options.firstLine ?? 1;
-    this.lineStart = 1 - (options.firstColumn ?? 1);
+    this.lineStart = start + 1 - (options.firstColumn ?? 1);
   }
 
   /** Move to the next token; false at the end of the input. */

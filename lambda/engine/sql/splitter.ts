@@ -27,6 +27,13 @@ export interface SqlStatement {
   wordLines: number[];
   /** True when the statement was ended by `;` (false for a trailing statement without one). */
   terminated: boolean;
+  /**
+   * A statement longer than the scanner's window: its text as UTF-8 in
+   * pieces, in order, and its length in characters; `text` decodes them
+   * when first read. A driver sends the pieces as they are. Not enumerable:
+   * a statement compares equal however its text was cut.
+   */
+  readonly textPieces?: { readonly bytes: readonly Uint8Array[]; readonly length: number };
 }
 
 export interface SplitOptions {
@@ -73,27 +80,44 @@ export function scanSql(input: string, options: SplitOptions = {}): ScanResult {
  */
 export const SCAN_WINDOW = 64 * 1024;
 
+/**
+ * Text kept from before a window for the checks that look back (an array
+ * slice's `[` before a colon: 4,000 characters; an `E` after an identifier).
+ */
+const CONTEXT = 8 * 1024;
+
+/** Text a symbol needs after it to be read (a `${placeholder}`: 200 characters; a meta-command's name). */
+const LOOKAHEAD = 256;
+
 /** Where the scanner hands what it found, in the order it appears in the text. */
 export interface ScanSink {
   statement(statement: SqlStatement): void;
   comment?(comment: LineComment): void;
 }
 
+type Found = { statement: SqlStatement; comment?: undefined } | { comment: LineComment; statement?: undefined };
+
 /**
  * The splitter fed piece by piece (a file read in chunks): each statement and
  * top-level line comment reaches the sink, in order, as soon as the text
- * that follows it shows it complete. Between pieces only the unfinished
- * statement is kept, so memory follows the longest statement, not the file.
- * Offsets, lines and columns count from the start of the whole input.
+ * that follows it shows it complete. Each character is read once: a window
+ * is read up to the last token it may hold only in part, and that token is
+ * read again with the next piece. A statement longer than a window is kept as
+ * the pieces of its text and joined once, when it ends, so memory follows the
+ * longest statement (once), not the file. Offsets, lines and columns count
+ * from the start of the whole input.
  */
 export class StatementScanner {
-  /** Text not yet handed out: from the start of the unfinished statement (or token) on. */
-  private carry = '';
-  /** Pieces not scanned yet: while the unfinished statement is longer than they are, scanning it again would cost more than it finds. */
+  /** Text not read yet: from the start of a token the last window may have held in part. */
+  private tail = '';
+  /** Up to CONTEXT characters of the text before `tail`, already read (for the checks that look back). */
+  private context = '';
+  /** Pieces not read yet: while the token in `tail` is longer than they are, reading it again would cost more than it finds. */
   private pending: string[] = [];
   private pendingLength = 0;
-  /** Where the carried text starts in the input, and whether only whitespace precedes it on its line. */
+  /** Where `tail` starts in the input, and whether only whitespace precedes it on its line. */
   private at = { offset: 0, line: 1, column: 1, blankBefore: true };
+  private readonly collector = new StatementCollector();
 
   constructor(private readonly sink: ScanSink, private readonly options: SplitOptions = {}) {
     this.at.line = options.firstLine ?? 1;
@@ -107,84 +131,109 @@ export class StatementScanner {
   private pushWindow(piece: string): void {
     this.pending.push(piece);
     this.pendingLength += piece.length;
-    // A statement spanning many pieces is scanned again only once the text after it has doubled: linear in all.
-    if (this.pendingLength >= this.carry.length) this.scan(this.take(), false);
+    // A token (a string, a body) spanning many pieces is read again only once the text after it has doubled: linear in all.
+    if (this.pendingLength >= this.tail.length) this.scan(false);
   }
 
   /** The input is complete: a statement without a final `;` is handed out, anything left open is refused. */
   end(): void {
-    this.scan(this.take(), true);
-    this.carry = '';
+    this.scan(true);
+    this.tail = '';
+    this.context = '';
   }
 
-  private take(): string {
-    const text = this.carry + this.pending.join('');
+  private scan(final: boolean): void {
+    const start = this.context.length;
+    const window = [this.context, this.tail, ...this.pending].join('');
     this.pending = [];
     this.pendingLength = 0;
-    return text;
-  }
-
-  private scan(window: string, final: boolean): void {
-    const found: Array<{ offset: number; statement?: SqlStatement; comment?: LineComment }> = [];
-    const collector = new StatementCollector(window, this.at.offset, (st) => found.push({ offset: st.offset - this.at.offset, statement: st }));
-    let open = window.length;
-    const token = new SqlCursor(window, { firstLine: this.at.line, firstColumn: this.at.column });
+    const found: Found[] = [];
+    const collector = this.collector;
+    collector.read(window, this.at.offset - start, start);
+    let hold = window.length;
+    const token = new SqlCursor(window, { start, firstLine: this.at.line, firstColumn: this.at.column });
     while (token.next()) {
       const kind = token.kind;
-      if (!final && (token.unterminated || (kind === 'line-comment' && token.end === window.length))) {
-        open = token.offset;
+      if (!final && (token.unterminated || token.end === window.length || (kind === 'symbol' && needsLookahead(window, token.offset)))) {
+        hold = token.offset;
         break;
       }
       // What ended before the bad token reaches the sink first: it may refuse one of them with a better reason (a COPY … FROM STDIN before its data).
-      if (token.unterminated) throw this.handOut(found, token.offset, unterminated(token.token(), this.options.file));
+      if (token.unterminated) throw this.handOut(found, unterminated(token.token(), this.options.file));
       if (kind === 'line-comment') {
-        found.push({ offset: token.offset, comment: this.lineComment(window, token) });
+        found.push({ comment: this.lineComment(window, token) });
         continue;
       }
       if (kind === 'block-comment') continue;
-      if (kind === 'symbol' && window.charCodeAt(token.offset) === BACKSLASH) throw this.handOut(found, token.offset, metaCommand(window, token.token(), this.options.file));
-      if (kind === 'symbol' && isPsqlVariable(window, token.offset)) throw this.handOut(found, token.offset, psqlVariable(window, token.token(), this.options.file));
-      if (kind === 'symbol' && FLYWAY_PLACEHOLDER.test(window.slice(token.offset, token.offset + 200))) throw this.handOut(found, token.offset, flywayPlaceholder(window, token.token(), this.options.file));
-      collector.add(token);
+      if (kind === 'symbol' && window.charCodeAt(token.offset) === BACKSLASH) throw this.handOut(found, metaCommand(window, token.token(), this.options.file));
+      if (kind === 'symbol' && isPsqlVariable(window, token.offset)) throw this.handOut(found, psqlVariable(window, token.token(), this.options.file));
+      if (kind === 'symbol' && FLYWAY_PLACEHOLDER.test(window.slice(token.offset, token.offset + 200))) throw this.handOut(found, flywayPlaceholder(window, token.token(), this.options.file));
+      const statement = collector.add(token);
+      if (statement) found.push({ statement });
     }
-    if (final) collector.finish(window.length, false);
-    else open = Math.min(open, collector.startOffset ?? open);
-    this.handOut(found, open, undefined);
-    this.keep(window, open);
+    const last = final ? collector.finish(window.length, false) : collector.carry(hold);
+    if (last) found.push({ statement: last });
+    this.handOut(found, undefined);
+    this.keep(window, start, hold);
   }
 
-  /** Hands what was found before `until` to the sink, in order; returns `error`, for the caller to throw. */
-  private handOut<E>(found: Array<{ offset: number; statement?: SqlStatement; comment?: LineComment }>, until: number, error: E): E {
+  /** Hands what was found to the sink, in order; returns `error`, for the caller to throw. */
+  private handOut<E>(found: Found[], error: E): E {
     for (const f of found) {
-      if (f.offset >= until) break;
       if (f.statement) this.sink.statement(f.statement);
-      else if (f.comment) this.sink.comment?.(f.comment);
+      else this.sink.comment?.(f.comment);
     }
     return error;
   }
 
   private lineComment(window: string, token: SqlCursor): LineComment {
-    // A line that began before this window: what preceded the window on it is known only as blank or not.
+    // A line that began before the kept context: what preceded it on that line is known only as blank or not.
     const lineStart = token.offset - token.column + 1;
     const blank = window.slice(Math.max(0, lineStart), token.offset).trim() === '' && (lineStart >= 0 || this.at.blankBefore);
     return { line: token.line, text: token.text, ownLine: blank };
   }
 
-  /** Keep `window` from `from` on for the next piece, and where that text starts. */
-  private keep(window: string, from: number): void {
+  /** Keep `window` from `hold` on to read with the next piece (and the text before it as context), and where that text starts. */
+  private keep(window: string, start: number, hold: number): void {
     let { line, column, blankBefore } = this.at;
-    const lastNewline = from > 0 ? window.lastIndexOf('\n', from - 1) : -1;
-    if (lastNewline >= 0) {
-      for (let k = 0; k <= lastNewline; k++) if (window.charCodeAt(k) === 10) line++;
-      column = from - lastNewline;
-      blankBefore = window.slice(lastNewline + 1, from).trim() === '';
+    const lastNewline = hold > start ? window.lastIndexOf('\n', hold - 1) : -1;
+    if (lastNewline >= start) {
+      for (let k = start; k <= lastNewline; k++) if (window.charCodeAt(k) === 10) line++;
+      column = hold - lastNewline;
+      blankBefore = window.slice(lastNewline + 1, hold).trim() === '';
     } else {
-      column += from;
-      blankBefore &&= window.slice(0, from).trim() === '';
+      column += hold - start;
+      blankBefore &&= window.slice(start, hold).trim() === '';
     }
-    this.at = { offset: this.at.offset + from, line, column, blankBefore };
-    this.carry = window.slice(from);
+    this.at = { offset: this.at.offset + hold - start, line, column, blankBefore };
+    this.tail = window.slice(hold);
+    this.context = window.slice(Math.max(0, hold - CONTEXT), hold);
   }
+}
+
+/**
+ * A statement whose text came in pieces (it began a window or more before its
+ * end; its first token makes it non-empty): decoded only when `text` is read,
+ * so a reader that needs its words only (loading a file) never decodes it, and
+ * a driver sends the bytes as they are.
+ */
+function longStatement(pieces: NonNullable<SqlStatement['textPieces']>, at: Omit<SqlStatement, 'text'>): SqlStatement {
+  let text: string | undefined;
+  // Each piece ends at a token's start: none cuts a character in two.
+  const statement = { ...at, get text(): string { return text ??= pieces.bytes.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8')).join(''); } };
+  return Object.defineProperty(statement, 'textPieces', { value: pieces, enumerable: false }) as SqlStatement;
+}
+
+/** The statement's length in characters, without decoding a long one's text. */
+export function statementLength(s: SqlStatement): number {
+  return s.textPieces?.length ?? s.text.length;
+}
+
+/** A symbol whose meaning depends on what follows it (`\\name`, `:name`, `${name}`, `$tag$`), too near the window's end to tell. */
+function needsLookahead(window: string, at: number): boolean {
+  if (window.length - at >= LOOKAHEAD) return false;
+  const c = window.charCodeAt(at);
+  return c === BACKSLASH || c === COLON || c === DOLLAR;
 }
 
 const BACKSLASH = 92;
@@ -192,52 +241,97 @@ const OPEN = 40;
 const CLOSE = 41;
 const SEMICOLON = 59;
 const COLON = 58;
+const DOLLAR = 36;
 
-/** Groups tokens into statements: `;` ends one unless inside parentheses or a BEGIN ATOMIC body. */
+/**
+ * Groups tokens into statements: `;` ends one unless inside parentheses or a
+ * BEGIN ATOMIC body. It reads window after window; a statement that goes on
+ * past a window keeps the text it has so far as pieces.
+ */
 class StatementCollector {
-  /** Where the statement not yet ended begins, once it has. */
+  /** Where the statement not yet ended begins (offset in the whole input), once it has. */
   private start?: { offset: number; line: number; column: number };
+  /**
+   * The text of the statement not yet ended, from windows read before, as
+   * UTF-8 (outside the JavaScript heap: a statement of many megabytes is
+   * neither copied from generation to generation nor kept once read), its
+   * length in characters, and the whitespace after it (kept apart: the text
+   * ends at its last non-space character).
+   */
+  private pieces: Uint8Array[] = [];
+  private length = 0;
+  private space = '';
   private words: string[] = [];
   private wordLines: number[] = [];
   private parenDepth = 0;
   private beginDepth = 0;
+  private input = '';
+  /** Offset of the window in the whole input, and where its new text starts (before it: context already read). */
+  private base = 0;
+  private from = 0;
 
-  /** `base`: offset of `input` in the whole text, added to every statement's offset. */
-  constructor(private readonly input: string, private readonly base: number, private readonly emit: (statement: SqlStatement) => void) {}
-
-  /** Offset of the first token of the statement not yet ended, if one has begun. */
-  get startOffset(): number | undefined {
-    return this.start?.offset;
+  /** The next window: `base` is its offset in the whole input, `from` where its unread text starts. */
+  read(input: string, base: number, from: number): void {
+    this.input = input;
+    this.base = base;
+    this.from = from;
   }
 
-  add(token: SqlCursor): void {
-    this.start ??= { offset: token.offset, line: token.line, column: token.column };
+  /** The statement the token ends, if it ends one. */
+  add(token: SqlCursor): SqlStatement | undefined {
+    this.start ??= { offset: this.base + token.offset, line: token.line, column: token.column };
     if (token.kind === 'word') {
       this.addWord(token);
-      return;
+      return undefined;
     }
-    if (token.kind !== 'symbol') return;
+    if (token.kind !== 'symbol') return undefined;
     const c = this.input.charCodeAt(token.offset);
     if (c === OPEN) this.parenDepth++;
     else if (c === CLOSE && this.parenDepth > 0) this.parenDepth--;
-    else if (c === SEMICOLON && this.parenDepth === 0 && this.beginDepth === 0) this.finish(token.offset, true);
+    else if (c === SEMICOLON && this.parenDepth === 0 && this.beginDepth === 0) return this.finish(token.offset, true);
+    return undefined;
   }
 
-  finish(end: number, terminated: boolean): void {
+  /** The window is read up to `end`: the unfinished statement keeps its text so far. */
+  carry(end: number): undefined {
+    const from = this.start ? Math.max(this.from, this.start.offset - this.base) : end;
+    if (end > from) this.keepText(this.input.slice(from, end));
+    return undefined;
+  }
+
+  private keepText(text: string): void {
+    const all = this.space + text;
+    const kept = all.trimEnd();
+    this.space = all.slice(kept.length);
+    if (kept.length === 0) return;
+    this.pieces.push(Buffer.from(kept, 'utf8'));
+    this.length += kept.length;
+  }
+
+  /** Ends the statement at `end` (the offset of its `;`, or of the input's end) and returns it, if it has text. */
+  finish(end: number, terminated: boolean): SqlStatement | undefined {
     const start = this.start;
+    let statement: SqlStatement | undefined;
     if (start) {
-      const text = this.input.slice(start.offset, end).trimEnd();
-      if (text.length > 0) {
-        this.emit({
-          text, line: start.line, column: start.column, offset: start.offset + this.base, words: this.words, wordLines: this.wordLines, terminated,
-        });
+      const rest = this.input.slice(Math.max(this.from, start.offset - this.base), end);
+      const at = { line: start.line, column: start.column, offset: start.offset, words: this.words, wordLines: this.wordLines, terminated };
+      if (this.pieces.length > 0) {
+        if (rest.trimEnd().length > 0) this.keepText(rest);
+        statement = longStatement({ bytes: this.pieces, length: this.length }, at);
+      } else {
+        const text = rest.trimEnd();
+        if (text.length > 0) statement = { text, ...at };
       }
     }
     this.start = undefined;
+    this.pieces = [];
+    this.length = 0;
+    this.space = '';
     this.words = [];
     this.wordLines = [];
     this.parenDepth = 0;
     this.beginDepth = 0;
+    return statement;
   }
 
   private addWord(token: SqlCursor): void {

@@ -155,6 +155,31 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: mi
     expect(await tables(url)).toEqual([]);
   }, 240_000);
 
+  it('sends a statement longer than many scanner windows byte for byte, and maps an error deep inside it to its line and position', async () => {
+    const url = await freshDatabase(target, 'long_statement');
+    const rowsIn = Math.ceil((IN_MEMORY_BYTES * 1.2) / 40);
+    const note = (k: number) => `ünï😀 ${k}; '' -- ${'é'.repeat(k % 7)}`;
+    const values = Array.from({ length: rowsIn }, (_, k) => `  (${k + 1}, '${note(k + 1)}')`);
+    const head = 'CREATE TABLE big (id int PRIMARY KEY, note text);\nINSERT INTO big VALUES\n';
+    const bad = rowsIn - 5;
+    const withError = [...values];
+    withError[bad - 1] = `  (${bad}, 'x' +\n     nope)`;
+    const badDir = tempDir({ '1_big.sql': `${head}${withError.join(',\n')};\n` });
+
+    const e = await rejection<StatementError>(runEngine(driver, url, badDir));
+
+    // The row's second line: the statement's second line is the first row, so row k is on line k + 2.
+    expect(e.message).toBe(`1_big.sql:${bad + 3}: column "nope" does not exist`);
+    expect(await tables(url)).toEqual([]);
+
+    const dir = tempDir({ '1_big.sql': `${head}${values.join(',\n')};\n` });
+    await runEngine(driver, url, dir);
+    const [got] = await rows<{ n: string; md5: string }>(url, "SELECT count(*) AS n, md5(string_agg(note, '|' ORDER BY id)) AS md5 FROM big");
+    expect(Number(got!.n)).toBe(rowsIn);
+    const expected = await rows<{ md5: string }>(url, 'SELECT md5($1) AS md5', [values.map((_, k) => note(k + 1).replaceAll("''", "'")).join('|')]);
+    expect(got!.md5).toBe(expected[0]!.md5);
+  }, 240_000);
+
   it('sends each transactional file as one message, a file with checks as two; six round trips find nothing to do', async () => {
     const url = await freshDatabase(target, 'count');
     const dir = tempDir({

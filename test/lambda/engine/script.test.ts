@@ -53,6 +53,20 @@ describe('Class: ScriptMessage', () => {
     expect(statements[1]!.text.slice(where.position! - 1)).toMatch(/^nope/);
   });
 
+  it('carries a statement longer than the scanner\'s window as its UTF-8 pieces, and reads and places it as its text', () => {
+    const long = `INSERT INTO a VALUES ${Array.from({ length: 4000 }, (_, k) => `(${k}, 'ünï😀 ${k}')`).join(', ')}`;
+    const [short, statement] = splitSql(`SELECT 1;\n${long};`);
+    expect(statement!.textPieces!.bytes.length).toBeGreaterThan(2);
+    expect(statement!.textPieces!.length).toBe(long.length);
+    const m = new ScriptMessage().own('BEGIN').statement(short!).statement(statement!).own('COMMIT');
+
+    expect(m.pieces.filter((p) => typeof p !== 'string')).toEqual(statement!.textPieces!.bytes);
+    expect(m.sql).toBe(`BEGIN\n;\nSELECT 1\n;\n${long}\n;\nCOMMIT\n;\n`);
+    expect(m.size).toBe(m.sql.length);
+    const at = m.sql.indexOf("'ünï😀 3999'");
+    expect(m.locate({ position: String([...m.sql.slice(0, at)].length + 1) })).toEqual({ part: { kind: 'statement', statement }, position: long.indexOf("'ünï😀 3999'") + 1 });
+  });
+
   it('puts an error without a position on the statement that did not complete', () => {
     const { m, statements, check } = message();
     expect(m.locate({ statementIndex: 0 })!.part).toEqual({ kind: 'own', sql: expect.stringMatching(/^BEGIN/) });

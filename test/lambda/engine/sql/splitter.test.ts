@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../../lambda/engine/errors';
-import { lineOfPosition, scanSql, splitSql, StatementScanner, type ScanResult } from '../../../../lambda/engine/sql/splitter';
+import { lineOfPosition, SCAN_WINDOW, scanSql, splitSql, StatementScanner, type ScanResult } from '../../../../lambda/engine/sql/splitter';
 
 const texts = (sql: string) => splitSql(sql).map((s) => s.text);
 
@@ -142,6 +142,38 @@ SELECT 'ünïcødé 😀' AS x -- no semicolon at the end`;
     scanner.push(' two\nSELECT 3');
     scanner.end();
     expect(seen).toEqual(['SELECT 1', 'SELECT 2', 'SELECT 3']);
+  });
+
+  it('reads what depends on the text around a cut the same wherever the cut: slices, casts, parameters, dollar tags, E strings', () => {
+    const sql = `SELECT v[1:n], v[lo:"hi"], x::text, $1 FROM t;
+SELECT xE'a' AS e, E'b\\';c' AS f;
+DO $tag$ BEGIN PERFORM 1; END $tag$;
+SELECT $$;$$ -- the end`;
+    const whole = scanSql(sql);
+    expect(whole.statements).toHaveLength(4);
+    for (let cut = 0; cut <= sql.length; cut++) expect(scanInPieces(sql, [cut]), `cut at ${cut}`).toEqual(whole);
+  });
+
+  it('refuses a psql variable, a placeholder and a meta-command with the same message wherever the cut', () => {
+    for (const bad of ["SELECT 1;\nSELECT :'name';", 'SELECT 1;\nSELECT ${schema}.t;', 'SELECT 1;\n\\i other.sql\n']) {
+      let expected = '';
+      try { scanSql(bad, { file: 'x.sql' }); } catch (e) { expected = (e as Error).message; }
+      expect(expected).toMatch(/^x\.sql:2: /);
+      for (let cut = 0; cut <= bad.length; cut++) expect(() => scanInPieces(bad, [cut], { file: 'x.sql' }), `${bad} cut at ${cut}`).toThrow(expected);
+    }
+  });
+
+  it('finds a statement longer than many windows whole, with every statement around it, whatever the pieces', () => {
+    const rows = Array.from({ length: 12_000 }, (_, k) => `(${k}, 'row; ${k}', $$a;b$$, E'c\\'d')`).join(',\n');
+    const sql = `SELECT 1;\nINSERT INTO t VALUES\n${rows};\n-- after\nSELECT 2`;
+    expect(sql.length).toBeGreaterThan(4 * SCAN_WINDOW);
+    const whole = scanSql(sql);
+    expect(whole.statements.map((s) => s.line)).toEqual([1, 2, 12_004]);
+    expect(whole.statements[1]!.text).toBe(`INSERT INTO t VALUES\n${rows}`);
+    for (const size of [997, SCAN_WINDOW - 1, SCAN_WINDOW + 13]) {
+      const cuts = Array.from({ length: Math.floor(sql.length / size) }, (_, k) => (k + 1) * size);
+      expect(scanInPieces(sql, cuts), `pieces of ${size}`).toEqual(whole);
+    }
   });
 
   it('refuses what is left open at the end with the line it starts on, wherever the cut', () => {
