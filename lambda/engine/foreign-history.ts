@@ -27,7 +27,7 @@
  */
 import { InputError, StateRefusalError } from './errors';
 import type { Queryable } from './ports';
-import type { Migration } from './source';
+import { isMillisecondVersion, type Migration } from './source';
 
 export type HistorySource = 'flyway' | 'node-pg-migrate' | 'golang-migrate' | 'prisma';
 
@@ -161,11 +161,18 @@ async function findTable(q: Queryable, source: HistorySource): Promise<string> {
   });
 }
 
+/**
+ * The version a row records. node-pg-migrate's UTC names (YYYYMMDDHHMMSSmmm,
+ * past 2^53) read to the second, as their files are named for schemaguard
+ * (`isMillisecondVersion`).
+ */
 function versionOf(source: HistorySource, recorded: string, table: string): number {
-  const m = source === 'flyway' || source === 'golang-migrate' ? /^\s*(\d{1,15})\s*$/.exec(recorded) : /^(\d{1,15})[_-]/.exec(recorded);
-  if (m) return Number(m[1]);
-  throw new InputError(`baseline --from ${source}: ${table} has "${recorded}", which has no whole-number version`, {
-    value: recorded, fix: 'schemaguard versions are whole numbers: pass the version to baseline to instead (schemaguard baseline VERSION)',
+  const m = source === 'flyway' || source === 'golang-migrate' ? /^\s*(\d+)\s*$/.exec(recorded) : /^(\d+)[_-]/.exec(recorded);
+  const digits = m?.[1];
+  if (digits && source === 'node-pg-migrate' && isMillisecondVersion(digits)) return Number(digits.slice(0, 14));
+  if (digits && Number.isSafeInteger(Number(digits))) return Number(digits);
+  throw new InputError(`baseline --from ${source}: ${table} has "${recorded}", ${digits ? `whose version ${digits} is past 2^53 (${Number.MAX_SAFE_INTEGER}), the largest schemaguard reads exactly` : 'which has no whole-number version'}`, {
+    value: recorded, fix: 'schemaguard versions are whole numbers below 2^53: pass the version to baseline to instead (schemaguard baseline VERSION)',
   });
 }
 
