@@ -69,6 +69,44 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
     ]);
   });
 
+  // Regression: node-pg-migrate's UTC names (YYYYMMDDHHMMSSmmm) are past 2^53; as numbers, 20240101123045123 and …124 are one version.
+  it('node-pg-migrate with 17-digit UTC names: its files are refused with the rename to the second, and baseline --from reads its names to the second', async () => {
+    const url = await freshDatabase(target, 'from_npm_utc');
+    const theirs = tempDir({
+      '20240101123045123_leads.sql': '-- Up Migration\nCREATE TABLE leads (id int PRIMARY KEY);\n',
+      '20240101123046456_notes.sql': '-- Up Migration\nCREATE TABLE notes (id int PRIMARY KEY);\n',
+    });
+    const up = spawnSync(process.execPath, [NODE_PG_MIGRATE, 'up', '-m', theirs, '--no-verbose'], { env: { ...process.env, DATABASE_URL: url }, encoding: 'utf8' });
+    expect(up.status, up.stderr + up.stdout).toBe(0);
+    expect(await rows(url, 'SELECT name FROM pgmigrations ORDER BY id')).toEqual([{ name: '20240101123045123_leads' }, { name: '20240101123046456_notes' }]);
+    const before = await catalogFingerprint(url);
+
+    const kept = await runCli(['baseline', '--from', 'node-pg-migrate', '--dir', theirs, '--database-url', url]);
+    const bigArg = await runCli(['baseline', '20240101123046456', '--dir', theirs, '--database-url', url]);
+    expect(kept.code).toBe(2);
+    expect(kept.stderr).toContain('20240101123045123_leads.sql: version 20240101123045123 is too large: schemaguard versions are below 2^53 (9007199254740991), read exactly');
+    expect(kept.stderr).toContain('(here: git mv 20240101123045123_leads.sql 20240101123045_leads.sql)');
+    expect(bigArg.code).toBe(2);
+    expect(bigArg.stderr).toContain('baseline: version 20240101123046456 is past 2^53 (9007199254740991), the largest schemaguard reads exactly');
+    expect(await catalogFingerprint(url)).toBe(before);
+
+    const ours = tempDir({
+      '20240101123045_leads.sql': 'CREATE TABLE leads (id int PRIMARY KEY);',
+      '20240101123046_notes.sql': 'CREATE TABLE notes (id int PRIMARY KEY);',
+      '20240101123047_tags.sql': 'CREATE TABLE tags (id int PRIMARY KEY);',
+    });
+    const r = await runCli(['baseline', '--from', 'node-pg-migrate', '--dir', ours, '--database-url', url]);
+    const m = await runCli(['migrate', '--dir', ours, '--database-url', url, '--quiet']);
+    const s = await runCli(['status', '--dir', ours, '--database-url', url, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('public.pgmigrations: node-pg-migrate applied up to version 20240101123046');
+    expect(m.code, m.stderr).toBe(0);
+    expect(s.code, s.stderr).toBe(0);
+    expect(await rows(url, 'SELECT version, kind FROM schemaguard.applied_migrations ORDER BY version')).toEqual([
+      { version: '20240101123045', kind: 'baseline' }, { version: '20240101123046', kind: 'baseline' }, { version: '20240101123047', kind: 'migrate' },
+    ]);
+  });
+
   // Regression (helper): with the baseline forgotten, status showed every file pending and migrate failed on "relation already exists", neither naming the other tool's history.
   it('a forgotten baseline: status names the other tool\'s history table and the baseline to run', async () => {
     const url = await freshDatabase(target, 'from_forgotten');
