@@ -20,7 +20,7 @@ const ARGUMENTS: Partial<Record<Command, [number, number, string]>> = {
 export const FORMATS = ['text', 'json', 'github', 'sarif'] as const;
 export type OutputFormat = (typeof FORMATS)[number];
 /** The tools whose history `baseline --from` reads. */
-export const BASELINE_SOURCES = ['flyway', 'node-pg-migrate'] as const;
+export const BASELINE_SOURCES = ['flyway', 'node-pg-migrate', 'golang-migrate', 'prisma'] as const;
 export type BaselineSource = (typeof BASELINE_SOURCES)[number];
 
 export interface CliOptions {
@@ -110,7 +110,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--format': { key: 'format', kind: 'format', value: 'FORMAT', help: 'text, json or github (workflow annotations; a failure is one) for every command; sarif (SARIF 2.1.0) for lint, check, doctor, diff, plan and guard (default: text)' },
   '--reason': { key: 'reason', kind: 'string', value: 'TEXT', for: ['baseline', 'repair'], help: 'why: kept with the rows baseline records and with every checksum repair accepts' },
   '--rename': { key: 'rename', kind: 'bool', for: ['repair'], help: 'repair: also accept a file whose version ran under another name (that migration renamed, not a new one)' },
-  '--from': { key: 'from', kind: 'source', value: 'TOOL', for: ['baseline'], help: 'baseline: take the version from flyway or node-pg-migrate history in the same database' },
+  '--from': { key: 'from', kind: 'source', value: 'TOOL', for: ['baseline'], help: 'baseline: take the version from the history of flyway, node-pg-migrate, golang-migrate or prisma in the same database' },
   '--exit-code': { key: 'exitCode', kind: 'bool', for: ['status'], help: 'status: exit 1 when a migration is pending or changed, or migrate would refuse the database (a CI gate)' },
   '--since': { key: 'since', kind: 'string', value: 'REF', for: ['lint'], help: 'lint: the files git ref REF has, unchanged, count as applied, the rest pending (a pull request: --since origin/main); without it or a database every file is pending' },
   '--offline': { key: 'offline', kind: 'bool', for: ['plan'], help: 'plan: from the files alone, without a database (every file pending, no table sizes)' },

@@ -11,14 +11,25 @@
  *   and is refused.
  * - node-pg-migrate: `pgmigrations` — `name` is the file name without its
  *   extension (`1700000000000_create-users`), the version its number prefix.
+ * - golang-migrate: `schema_migrations (version bigint, dirty boolean)` —
+ *   one row (it empties the table and inserts the version it reached), so
+ *   every file up to that version ran; `dirty` means that migration failed
+ *   midway, and is refused as golang-migrate refuses it. Another tool's
+ *   `schema_migrations` (Rails', a text version) is not it.
+ * - Prisma: `_prisma_migrations` — a row per attempt, `migration_name` the
+ *   folder's name (`20240101120000_init`): applied when `finished_at` is set
+ *   and `rolled_back_at` is not; neither set is a failed migration (refused,
+ *   as `prisma migrate deploy` refuses it); rolled back ones are left out.
+ *   The file of each version must carry the folder's name
+ *   (`20240101120000_init.sql`).
  *
  * The table is looked up by name in every schema; one match is required.
  */
 import { InputError, StateRefusalError } from './errors';
 import type { Queryable } from './ports';
-import type { Migration } from './source';
+import { isMillisecondVersion, type Migration } from './source';
 
-export type HistorySource = 'flyway' | 'node-pg-migrate';
+export type HistorySource = 'flyway' | 'node-pg-migrate' | 'golang-migrate' | 'prisma';
 
 export interface ForeignHistory {
   source: HistorySource;
@@ -28,10 +39,24 @@ export interface ForeignHistory {
   versions: number[];
   /** Flyway's `<< Flyway Baseline >>` version: the schema up to it was there before Flyway ran (files up to it need not have run). */
   baselineVersion?: number;
+  /** golang-migrate records only the version it reached: every file up to it ran. */
+  upToNewest?: boolean;
+  /** Prisma: the name each version was recorded under (`20240101120000_init`), which its file must carry. */
+  names?: Map<number, string>;
 }
 
 /** The history table `baseline --from` reads for each tool. */
-export const TABLES: Record<HistorySource, string> = { flyway: 'flyway_schema_history', 'node-pg-migrate': 'pgmigrations' };
+export const TABLES: Record<HistorySource, string> = {
+  flyway: 'flyway_schema_history', 'node-pg-migrate': 'pgmigrations', 'golang-migrate': 'schema_migrations', prisma: '_prisma_migrations',
+};
+
+/**
+ * SQL true for the table `c` (a pg_class row) unless it is a `schema_migrations`
+ * without golang-migrate's columns (`version bigint`, `dirty boolean`): Rails
+ * and others name their table so too.
+ */
+export const GOLANG_MIGRATE_COLUMNS = `(c.relname <> 'schema_migrations' OR (SELECT count(*) FROM pg_attribute a WHERE a.attrelid = c.oid AND NOT a.attisdropped
+          AND ((a.attname = 'version' AND a.atttypid = 'bigint'::regtype) OR (a.attname = 'dirty' AND a.atttypid = 'boolean'::regtype))) = 2)`;
 
 /** Flyway's row types that take a version back (an undo, or a row `repair` marked deleted). */
 export const FLYWAY_UNDONE = ['UNDO_SQL', 'UNDO_JDBC', 'UNDO_SCRIPT', 'DELETE'];
@@ -39,6 +64,8 @@ export const FLYWAY_UNDONE = ['UNDO_SQL', 'UNDO_JDBC', 'UNDO_SCRIPT', 'DELETE'];
 export async function readForeignHistory(q: Queryable, source: HistorySource): Promise<ForeignHistory> {
   const table = await findTable(q, source);
   if (source === 'flyway') return readFlyway(q, table);
+  if (source === 'golang-migrate') return readGolangMigrate(q, table);
+  if (source === 'prisma') return readPrisma(q, table);
   const raw = (await q.query<{ v: string }>(`SELECT name AS v FROM ${table} ORDER BY id`)).rows.map((r) => r.v);
   const versions = raw.map((v) => versionOf(source, v, table));
   return { source, table, versions: [...new Set(versions)].sort((a, b) => a - b) };
@@ -77,10 +104,54 @@ function flywayFailed(table: string, r: FlywayRow): StateRefusalError {
   });
 }
 
+/** golang-migrate's one row: the version it reached, refused when dirty (that migration failed midway). */
+async function readGolangMigrate(q: Queryable, table: string): Promise<ForeignHistory> {
+  const rows = (await q.query<{ version: string; dirty: boolean }>(`SELECT version::text AS version, dirty FROM ${table} ORDER BY version`)).rows;
+  if (rows.length > 1) {
+    throw new StateRefusalError(`baseline --from golang-migrate: ${table} has ${rows.length} rows (versions ${rows.map((r) => r.version).join(', ')}); golang-migrate keeps one, the version it reached; nothing was recorded`, {
+      versions: [], fix: 'pass the version the database reflects instead: schemaguard baseline VERSION (or set it with migrate force VERSION, then baseline --from golang-migrate again)',
+    });
+  }
+  const [row] = rows;
+  if (row?.dirty) throw golangMigrateDirty(table, row.version);
+  if (!row || row.version.startsWith('-')) return { source: 'golang-migrate', table, versions: [], upToNewest: true };
+  return { source: 'golang-migrate', table, versions: [versionOf('golang-migrate', row.version, table)], upToNewest: true };
+}
+
+function golangMigrateDirty(table: string, version: string): StateRefusalError {
+  const force = version.startsWith('-')
+    ? 'migrate force VERSION, the version of the last file whose change is complete, or empty the table when none is'
+    : `migrate force ${version} if you finished it, or migrate force with the version before it if you undid it`;
+  return new StateRefusalError(`baseline --from golang-migrate: detected a failed migration (${table}: version ${version}, dirty = true): it stopped midway; nothing was recorded`, {
+    versions: [],
+    fix: `the failed migration may have left part of its change: repair that by hand (finish or undo it), then tell golang-migrate where the schema stands (${force}) and baseline --from golang-migrate again`,
+  });
+}
+
+interface PrismaRow { name: string; finished: boolean; rolledBack: boolean }
+
+/** Prisma's rows: finished and not rolled back are applied; a row neither finished nor rolled back is a failed migration. */
+async function readPrisma(q: Queryable, table: string): Promise<ForeignHistory> {
+  const rows = (await q.query<PrismaRow>(
+    `SELECT migration_name AS name, finished_at IS NOT NULL AS finished, rolled_back_at IS NOT NULL AS "rolledBack" FROM ${table} ORDER BY started_at, migration_name`,
+  )).rows;
+  const applied = rows.filter((r) => r.finished && !r.rolledBack);
+  const done = new Set(applied.map((r) => r.name));
+  const failed = rows.find((r) => !r.finished && !r.rolledBack && !done.has(r.name));
+  if (failed) {
+    throw new StateRefusalError(`baseline --from prisma: detected failed migration ${failed.name} (${table}: finished_at is null, rolled_back_at is null); nothing was recorded`, {
+      versions: [],
+      fix: `the failed migration may have left part of its change: repair that by hand (finish or undo it), then record it with prisma migrate resolve --applied ${failed.name} (finished) or --rolled-back ${failed.name} (undone), and baseline --from prisma again`,
+    });
+  }
+  const names = new Map(applied.map((r) => [versionOf('prisma', r.name, table), r.name]));
+  return { source: 'prisma', table, versions: [...names.keys()].sort((a, b) => a - b), names };
+}
+
 async function findTable(q: Queryable, source: HistorySource): Promise<string> {
   const found = (await q.query<{ t: string }>(
     `SELECT format('%I.%I', n.nspname, c.relname) AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relname = $1 AND c.relkind IN ('r', 'p') ORDER BY 1`, [TABLES[source]],
+      WHERE c.relname = $1 AND c.relkind IN ('r', 'p') AND ${GOLANG_MIGRATE_COLUMNS} ORDER BY 1`, [TABLES[source]],
   )).rows.map((r) => r.t);
   if (found.length === 1) return found[0]!;
   throw new InputError(found.length
@@ -90,11 +161,18 @@ async function findTable(q: Queryable, source: HistorySource): Promise<string> {
   });
 }
 
+/**
+ * The version a row records. node-pg-migrate's UTC names (YYYYMMDDHHMMSSmmm,
+ * past 2^53) read to the second, as their files are named for schemaguard
+ * (`isMillisecondVersion`).
+ */
 function versionOf(source: HistorySource, recorded: string, table: string): number {
-  const m = source === 'flyway' ? /^\s*(\d{1,15})\s*$/.exec(recorded) : /^(\d{1,15})[_-]/.exec(recorded);
-  if (m) return Number(m[1]);
-  throw new InputError(`baseline --from ${source}: ${table} has "${recorded}", which has no whole-number version`, {
-    value: recorded, fix: 'schemaguard versions are whole numbers: pass the version to baseline to instead (schemaguard baseline VERSION)',
+  const m = source === 'flyway' || source === 'golang-migrate' ? /^\s*(\d+)\s*$/.exec(recorded) : /^(\d+)[_-]/.exec(recorded);
+  const digits = m?.[1];
+  if (digits && source === 'node-pg-migrate' && isMillisecondVersion(digits)) return Number(digits.slice(0, 14));
+  if (digits && Number.isSafeInteger(Number(digits))) return Number(digits);
+  throw new InputError(`baseline --from ${source}: ${table} has "${recorded}", ${digits ? `whose version ${digits} is past 2^53 (${Number.MAX_SAFE_INTEGER}), the largest schemaguard reads exactly` : 'which has no whole-number version'}`, {
+    value: recorded, fix: 'schemaguard versions are whole numbers below 2^53: pass the version to baseline to instead (schemaguard baseline VERSION)',
   });
 }
 
@@ -114,15 +192,33 @@ export function baselineVersionFrom(history: ForeignHistory, migrations: Migrati
   const files = new Set(migrations.map((m) => m.version));
   const applied = new Set(history.versions);
   const noFile = history.versions.filter((v) => !files.has(v));
-  const covered = (v: number) => history.baselineVersion !== undefined && v <= history.baselineVersion;
+  const covered = (v: number) => history.upToNewest || (history.baselineVersion !== undefined && v <= history.baselineVersion);
   const notApplied = migrations.filter((m) => m.version <= newest && !applied.has(m.version) && !covered(m.version));
+  const misnamed = migrations.filter((m) => history.names?.has(m.version) && history.names.get(m.version) !== fileStem(m));
   if (history.baselineVersion !== undefined && noFile.includes(history.baselineVersion)) throw flywayBaselineError(history, history.baselineVersion);
-  if (noFile.length || notApplied.length) {
-    throw new StateRefusalError(`baseline --from ${history.source}: ${history.table} and the files disagree${noFile.length ? `; applied there but no file here: ${noFile.join(', ')}` : ''}${notApplied.length ? `; files it never applied: ${notApplied.map((m) => m.file).join(', ')}` : ''}; nothing was recorded`, {
-      versions: noFile, fix: disagreementFix(history, migrations, noFile, notApplied),
+  if (noFile.length || notApplied.length || misnamed.length) {
+    const parts = [
+      noFile.length ? `applied there but no file here: ${noFile.map((v) => history.names?.get(v) ?? v).join(', ')}` : '',
+      notApplied.length ? `files it never applied: ${notApplied.map((m) => m.file).join(', ')}` : '',
+      misnamed.length ? `recorded under another name: ${misnamed.map((m) => `${m.file} (${history.table}: ${history.names!.get(m.version)})`).join(', ')}` : '',
+    ].filter(Boolean);
+    throw new StateRefusalError(`baseline --from ${history.source}: ${history.table} and the files disagree; ${parts.join('; ')}; nothing was recorded`, {
+      versions: noFile, file: misnamed[0]?.file ?? notApplied[0]?.file,
+      fix: misnamed.length && !noFile.length && !notApplied.length ? renameFix(history, misnamed) : disagreementFix(history, migrations, noFile, notApplied),
     });
   }
   return newest;
+}
+
+/** The file's name without `.sql`: what Prisma records as `migration_name` for its folder. */
+function fileStem(m: Migration): string {
+  return m.file.replace(/\.sql$/i, '');
+}
+
+/** Files whose version Prisma applied under another name: name them as it did (the folder they came from). */
+function renameFix(history: ForeignHistory, misnamed: Migration[]): string {
+  return `name each file as ${history.source} recorded its migration: ${misnamed.slice(0, 3).map((m) => `git mv ${m.file} ${history.names!.get(m.version)}.sql`).join(', ')}${misnamed.length > 3 ? ', …' : ''}; `
+    + `then baseline --from ${history.source} again (a file of another migration under that version: the files are not the ones ${history.source} ran)`;
 }
 
 /** A file the tool never applied below one it did: run it by hand first, or baseline below it (the files above then run, again). */

@@ -5,8 +5,8 @@
  * with what each table records (how many migrations, which failed) and the
  * baseline to run first.
  *
- * - Flyway `flyway_schema_history`, node-pg-migrate `pgmigrations`:
- *   `baseline --from` reads them (`foreign-history.ts`).
+ * `baseline --from` reads each of them (`foreign-history.ts`):
+ * - Flyway `flyway_schema_history`, node-pg-migrate `pgmigrations`.
  * - golang-migrate `schema_migrations (version bigint, dirty boolean)`: one
  *   row, the version it reached; `dirty` means that migration failed midway.
  *   (Another tool's `schema_migrations`, without those columns, is not it.)
@@ -14,10 +14,10 @@
  *   (not rolled back) is a failed one.
  */
 import { ForeignHistoryError } from './errors';
-import { FLYWAY_UNDONE, TABLES, type HistorySource } from './foreign-history';
+import { FLYWAY_UNDONE, GOLANG_MIGRATE_COLUMNS, TABLES, type HistorySource } from './foreign-history';
 import type { Queryable } from './ports';
 
-export type HistoryTool = HistorySource | 'golang-migrate' | 'prisma';
+export type HistoryTool = HistorySource;
 
 interface ToolTable {
   table: string;
@@ -25,7 +25,7 @@ interface ToolTable {
   count?: string;
   /** Rows `f`: the failed migrations it records, as the tool names them. */
   failed?: string;
-  /** One row `v`: the newest version it applied, for a tool `baseline --from` does not read. */
+  /** One row `v`: the newest version it applied, said for a tool whose table has no count (golang-migrate's one row). */
   newest?: string;
 }
 
@@ -38,15 +38,14 @@ const TOOLS: Record<HistoryTool, ToolTable> = {
   },
   'node-pg-migrate': { table: TABLES['node-pg-migrate'], count: 'SELECT count(*)::int AS n FROM %s' },
   'golang-migrate': {
-    table: 'schema_migrations',
+    table: TABLES['golang-migrate'],
     failed: "SELECT 'version ' || version || ' (dirty = true)' AS f FROM %s WHERE dirty ORDER BY version",
     newest: 'SELECT max(version)::text AS v FROM %s WHERE NOT dirty',
   },
   prisma: {
-    table: '_prisma_migrations',
+    table: TABLES.prisma,
     count: 'SELECT count(*)::int AS n FROM %s WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
     failed: "SELECT migration_name || ' (finished_at is null)' AS f FROM %s WHERE finished_at IS NULL AND rolled_back_at IS NULL ORDER BY started_at",
-    newest: "SELECT substring(max(migration_name) from '^[0-9]+') AS v FROM %s WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL",
   },
 };
 
@@ -68,9 +67,7 @@ export interface ForeignHistoryTable {
 export async function foreignHistoryTables(q: Queryable): Promise<ForeignHistoryTable[]> {
   const rows = (await q.query<{ t: string; name: string }>(
     `SELECT format('%I.%I', n.nspname, c.relname) AS t, c.relname::text AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relname IN (SELECT json_array_elements_text($1::json)) AND c.relkind IN ('r', 'p')
-        AND (c.relname <> 'schema_migrations' OR (SELECT count(*) FROM pg_attribute a WHERE a.attrelid = c.oid AND NOT a.attisdropped
-          AND ((a.attname = 'version' AND a.atttypid = 'bigint'::regtype) OR (a.attname = 'dirty' AND a.atttypid = 'boolean'::regtype))) = 2)
+      WHERE c.relname IN (SELECT json_array_elements_text($1::json)) AND c.relkind IN ('r', 'p') AND ${GOLANG_MIGRATE_COLUMNS}
       ORDER BY 1`, [JSON.stringify(FOREIGN_HISTORY_TABLES)],
   )).rows;
   return rows.map((r) => ({ source: (Object.keys(TOOLS) as HistoryTool[]).find((s) => TOOLS[s].table === r.name)!, table: r.t }));
@@ -91,9 +88,8 @@ async function recorded(q: Queryable, found: ForeignHistoryTable): Promise<{ cou
 }
 
 /** The command that records what the tool applied, with `flags`. */
-function baselineCommand(found: ForeignHistoryTable, newest: string | undefined, flags: string): string {
-  if (!TOOLS[found.source].newest) return `schemaguard baseline --from ${found.source} ${flags}`;
-  return `schemaguard baseline ${newest ?? 'VERSION'} ${flags} (the newest version ${found.source} applied${newest ? '' : ': the number its newest migration starts with'})`;
+function baselineCommand(found: ForeignHistoryTable, flags: string): string {
+  return `schemaguard baseline --from ${found.source} ${flags}`;
 }
 
 function failedPart(failed: string[]): string {
@@ -106,7 +102,7 @@ export async function foreignHistoryNote(q: Queryable, found: ForeignHistoryTabl
   if (!first) return undefined;
   const r = await recorded(q, first);
   return `${found.map((f) => `${f.table} (${f.source}'s history)`).join(', ')} is here and schemaguard has recorded nothing yet${failedPart(r.failed)}: if these files re-create the schema ${first.source} made, `
-    + `stop and record them first, without running them: ${baselineCommand(first, r.newest, '--reason …')}`;
+    + `stop and record them first, without running them: ${baselineCommand(first, '--reason …')}`;
 }
 
 /**
@@ -124,7 +120,7 @@ export async function foreignHistoryRefusal(q: Queryable, found: ForeignHistoryT
     `${first.table} (${first.source}'s history) ${records}${others}${failedPart(r.failed)} and schemaguard has recorded nothing here: migrate would run all ${pending} file${pending === 1 ? '' : 's'} again on the schema ${first.source} built; nothing was run`,
     {
       table: first.table, source: first.source, appliedCount: r.count,
-      fix: `record the files ${first.source} applied without running them, then migrate: ${baselineCommand(first, r.newest, `--database-url <this database> --reason "adopted from ${first.source}"`)} `
+      fix: `record the files ${first.source} applied without running them, then migrate: ${baselineCommand(first, `--database-url <this database> --reason "adopted from ${first.source}"`)} `
         + '(for the custom resource, run it once before the deploy). If these files do not re-create what it made (a new schema beside it), '
         + 'run them once with schemaguard migrate --ignore-foreign-history (the engine\'s ignoreForeignHistory option): once schemaguard has recorded a migration it no longer asks',
     },

@@ -170,6 +170,18 @@ function parseText(file: string, pieces: Iterable<string>, keepStatements: boole
   return parser.finish();
 }
 
+/**
+ * node-pg-migrate's `--migration-filename-format utc` names files
+ * YYYYMMDDHHMMSSmmm_name (17 digits), past 2^53: what to do with them.
+ */
+export const MILLISECOND_VERSIONS_FIX = 'node-pg-migrate\'s UTC file names (YYYYMMDDHHMMSSmmm, 17 digits) are past the largest exact version: '
+  + 'keep them to the second, the first 14 digits, in the same order (baseline --from node-pg-migrate matches them to the 17-digit names it recorded)';
+
+/** 17 digits that read as YYYYMMDDHHMMSSmmm (node-pg-migrate's UTC file names). */
+export function isMillisecondVersion(digits: string): boolean {
+  return /^(19[7-9]\d|2\d{3})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])([01]\d|2[0-3])[0-5]\d[0-5]\d\d{3}$/.test(digits);
+}
+
 function parseFileName(file: string): { version: number; name: string } {
   const m = FILE_NAME_PATTERN.exec(file);
   refuseBackwardFile(file);
@@ -190,7 +202,9 @@ function parseFileName(file: string): { version: number; name: string } {
   }
   const version = Number(m[1]);
   if (!Number.isSafeInteger(version)) {
-    throw new InputError(`${file}: version ${m[1]} is too large`, { file, value: m[1], fix: 'use a version below 2^53' });
+    throw new InputError(`${file}: version ${m[1]} is too large: schemaguard versions are below 2^53 (${Number.MAX_SAFE_INTEGER}), read exactly`, {
+      file, value: m[1], fix: isMillisecondVersion(m[1]!) ? `${MILLISECOND_VERSIONS_FIX} (here: git mv ${file} ${m[1]!.slice(0, 14)}_${m[2]}.sql)` : 'number the files with versions below 2^53 (at most 15 digits), keeping their order',
+    });
   }
   return { version, name: m[2]! };
 }

@@ -1,4 +1,4 @@
-/** `schemaguard baseline --from flyway|node-pg-migrate`: the version comes from the other tool's history table. */
+/** `schemaguard baseline --from flyway|node-pg-migrate|golang-migrate|prisma`: the version comes from the other tool's history table. */
 import { baselineVersionFrom, readForeignHistory } from '../../../lambda/engine/foreign-history';
 import { loadMigrations } from '../../../lambda/engine/source';
 import { UsageError } from '../errors';

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../../lambda/engine/errors';
-import { FILE_NAME_PATTERN } from '../../../lambda/engine/source';
+import { FILE_NAME_PATTERN, MILLISECOND_VERSIONS_FIX } from '../../../lambda/engine/source';
 import { migrationTemplate } from '../../../lambda/engine/template';
 import { UsageError } from '../errors';
 import type { CommandContext } from './context';
@@ -42,38 +42,58 @@ function numberAfter(raw: string, name: string): string {
   return `${name}${separator}${digits}`;
 }
 
-/** A version of 14 digits that reads as a UTC time, YYYYMMDDHHMMSS (dbmate, goose, golang-migrate's and Rails' file names). */
+/**
+ * The widths of a version that reads as a UTC time, each continued in its own
+ * width: YYYYMMDDHHMM (Flyway's V202401011230__name.sql) and YYYYMMDDHHMMSS
+ * (dbmate, goose, golang-migrate, Rails, Prisma).
+ */
+const TIMESTAMP_WIDTHS: readonly number[] = [12, 14];
+
+/** True when `digits` is a valid UTC time in one of TIMESTAMP_WIDTHS (year 1970 or later). */
 function isTimestamp(digits: string): boolean {
-  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(digits);
-  if (!m) return false;
-  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  if (!TIMESTAMP_WIDTHS.includes(digits.length)) return false;
+  const field = (at: number) => Number(digits.slice(at, at + 2));
+  const [y, mo, d, h, mi, s] = [Number(digits.slice(0, 4)), field(4), field(6), field(8), field(10), digits.length > 12 ? field(12) : 0];
   const t = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
   return y >= 1970 && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d && t.getUTCHours() === h && t.getUTCMinutes() === mi && t.getUTCSeconds() === s;
 }
 
-/** `now` as YYYYMMDDHHMMSS, in UTC. */
-function timestampOf(now: Date): number {
-  return Number(now.toISOString().slice(0, 19).replace(/\D/g, ''));
+/** `now` in UTC as the first `width` digits of YYYYMMDDHHMMSS. */
+function timestampOf(now: Date, width: number): bigint {
+  return BigInt(now.toISOString().replace(/\D/g, '').slice(0, width));
 }
 
 /**
  * The next file name after `existing` (file names in the directory): highest
  * version + 1, padded like the newest file — or, where the newest version is
- * a timestamp, the time `now` (UTC) as the others are, so that two branches
- * adding a file each do not take the same version. Pure.
+ * a timestamp, the time `now` (UTC) in its width, so that two branches adding
+ * a file each do not take the same version. Versions compare as integers of
+ * any length (a 17-digit one is past a JavaScript number's exact range); the
+ * version written stays below 2^53, as every version schemaguard reads. Pure.
  */
 export function nextMigrationFile(existing: readonly string[], name: string, now = new Date()): { version: number; file: string } {
-  let newest: { version: number; digits: string } | undefined;
+  let newest: { version: bigint; digits: string } | undefined;
   for (const entry of existing) {
     const m = FILE_NAME_PATTERN.exec(entry);
     if (!m) continue;
-    const version = Number(m[1]);
+    const version = BigInt(m[1]!);
     if (!newest || version > newest.version) newest = { version, digits: m[1]! };
   }
-  const next = (newest?.version ?? 0) + 1;
-  const version = newest && isTimestamp(newest.digits) ? Math.max(next, timestampOf(now)) : next;
+  const next = (newest?.version ?? 0n) + 1n;
+  const stamp = newest && isTimestamp(newest.digits) ? timestampOf(now, newest.digits.length) : 0n;
+  const version = stamp > next ? stamp : next;
   const padded = newest && newest.digits.startsWith('0') ? newest.digits.length : newest ? 0 : DEFAULT_WIDTH;
-  return { version, file: `${String(version).padStart(padded, '0')}_${name}.sql` };
+  const file = `${String(version).padStart(padded, '0')}_${name}.sql`;
+  if (version > BigInt(Number.MAX_SAFE_INTEGER)) throw versionTooLarge(newest!.digits, file);
+  return { version: Number(version), file };
+}
+
+/** The newest file's version is past 2^53 (node-pg-migrate's YYYYMMDDHHMMSSmmm): the file after it would be too. */
+function versionTooLarge(newest: string, file: string): InputError {
+  return new InputError(`new: the next version after ${newest} would be ${file.split('_')[0]}, above 2^53 (${Number.MAX_SAFE_INTEGER}), the largest version schemaguard reads; nothing was created`, {
+    value: newest,
+    fix: newest.length === 17 ? MILLISECOND_VERSIONS_FIX : 'number the files with versions below 2^53 (at most 15 digits), keeping their order',
+  });
 }
 
 export async function newCommand(ctx: CommandContext): Promise<number> {

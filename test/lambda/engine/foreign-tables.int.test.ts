@@ -19,7 +19,7 @@ const PRISMA = `CREATE TABLE _prisma_migrations (id varchar(36) PRIMARY KEY, che
 
 describe.each(driverCases())('Function: migrate, golang-migrate\'s and Prisma\'s history on $name', ({ target, driver }) => {
   // Regression (exploratory tester): neither table was recognised: every file ran again on the schema they built.
-  it('refuses a first run where golang-migrate stopped in version 3 (dirty), naming it and the baseline to run; a clean one names its version', async () => {
+  it('refuses a first run where golang-migrate stopped in version 3 (dirty), naming it and baseline --from golang-migrate; a clean one names its version', async () => {
     const url = await freshDatabase(target, 'golang_migrate');
     await withClient(url, (c) => c.query('CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL); INSERT INTO schema_migrations VALUES (3, true)'));
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
@@ -28,16 +28,16 @@ describe.each(driverCases())('Function: migrate, golang-migrate\'s and Prisma\'s
 
     expect(e).toBeInstanceOf(ForeignHistoryError);
     expect(e.message).toBe("public.schema_migrations (golang-migrate's history) records migrations; it records a failed migration: version 3 (dirty = true) (repair what it left by hand first) and schemaguard has recorded nothing here: migrate would run all 1 file again on the schema golang-migrate built; nothing was run");
-    expect(e.fix).toMatch(/^record the files golang-migrate applied without running them, then migrate: schemaguard baseline VERSION --database-url <this database>/);
+    expect(e.fix).toMatch(/^record the files golang-migrate applied without running them, then migrate: schemaguard baseline --from golang-migrate --database-url <this database>/);
     expect(await rows(url, "SELECT to_regclass('public.a') AS t")).toEqual([{ t: null }]);
 
     await withClient(url, (c) => c.query('UPDATE schema_migrations SET dirty = false'));
     const clean = await rejection<ForeignHistoryError>(runEngine(driver, url, dir));
     expect(clean.message).toMatch(/^public\.schema_migrations \(golang-migrate's history\) records migrations up to version 3 and schemaguard has recorded nothing here/);
-    expect(clean.fix).toContain('schemaguard baseline 3 --database-url <this database> --reason "adopted from golang-migrate" (the newest version golang-migrate applied)');
+    expect(clean.fix).toContain('schemaguard baseline --from golang-migrate --database-url <this database> --reason "adopted from golang-migrate" (for the custom resource');
   });
 
-  it('refuses a first run where Prisma applied migrations, naming the unfinished one and the version to baseline to', async () => {
+  it('refuses a first run where Prisma applied migrations, naming the unfinished one and baseline --from prisma', async () => {
     const url = await freshDatabase(target, 'prisma');
     await withClient(url, async (c) => {
       await c.query(PRISMA);
@@ -49,7 +49,7 @@ describe.each(driverCases())('Function: migrate, golang-migrate\'s and Prisma\'s
     const e = await rejection<ForeignHistoryError>(runEngine(driver, url, dir));
 
     expect(e.message).toMatch(/^public\._prisma_migrations \(prisma's history\) records 2 applied migrations; it records a failed migration: 20240301000000_tags \(finished_at is null\)/);
-    expect(e.fix).toContain('schemaguard baseline 20240201000000 --database-url <this database> --reason "adopted from prisma" (the newest version prisma applied)');
+    expect(e.fix).toContain('schemaguard baseline --from prisma --database-url <this database> --reason "adopted from prisma" (for the custom resource');
   });
 
   it('another tool\'s schema_migrations (a text version, no dirty column) is not golang-migrate\'s', async () => {

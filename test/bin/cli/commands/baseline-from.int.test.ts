@@ -1,7 +1,8 @@
 /**
  * `schemaguard baseline --from`: the version read from another tool's history
- * table. node-pg-migrate runs for real (it is a dev dependency); Flyway's
- * history table is created with the columns Flyway documents.
+ * table. node-pg-migrate runs for real (it is a dev dependency); Flyway's,
+ * golang-migrate's and Prisma's history tables are created as those tools
+ * create them (golang-migrate's postgres driver, Prisma's schema engine).
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -20,6 +21,23 @@ CREATE TABLE flyway_schema_history (
   installed_rank integer PRIMARY KEY, version varchar(50), description varchar(200) NOT NULL, type varchar(20) NOT NULL,
   script varchar(1000) NOT NULL, checksum integer, installed_by varchar(100) NOT NULL,
   installed_on timestamp NOT NULL DEFAULT now(), execution_time integer NOT NULL, success boolean NOT NULL)`;
+
+const GOLANG_MIGRATE_HISTORY = 'CREATE TABLE schema_migrations (version bigint not null primary key, dirty boolean not null)';
+
+const PRISMA_HISTORY = `
+CREATE TABLE _prisma_migrations (
+  id VARCHAR(36) PRIMARY KEY NOT NULL, checksum VARCHAR(64) NOT NULL, finished_at TIMESTAMPTZ, migration_name VARCHAR(255) NOT NULL,
+  logs TEXT, rolled_back_at TIMESTAMPTZ, started_at TIMESTAMPTZ NOT NULL DEFAULT now(), applied_steps_count INTEGER NOT NULL DEFAULT 0)`;
+
+/** A database with `history` (CREATE TABLE) and `insert` run in it. */
+async function withHistory(target: (typeof targets)[number], label: string, history: string, insert: string): Promise<string> {
+  const url = await freshDatabase(target, label);
+  await withClient(url, async (c) => {
+    await c.query(history);
+    await c.query(insert);
+  });
+  return url;
+}
 
 describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => {
   it('node-pg-migrate: takes the newest version its pgmigrations table recorded', async () => {
@@ -48,6 +66,44 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
       { version: '1700000000001', kind: 'baseline', reason: 'adopted from node-pg-migrate (public.pgmigrations, up to version 1700000000002)' },
       { version: '1700000000002', kind: 'baseline', reason: 'adopted from node-pg-migrate (public.pgmigrations, up to version 1700000000002)' },
       { version: '1700000000003', kind: 'migrate', reason: null },
+    ]);
+  });
+
+  // Regression: node-pg-migrate's UTC names (YYYYMMDDHHMMSSmmm) are past 2^53; as numbers, 20240101123045123 and …124 are one version.
+  it('node-pg-migrate with 17-digit UTC names: its files are refused with the rename to the second, and baseline --from reads its names to the second', async () => {
+    const url = await freshDatabase(target, 'from_npm_utc');
+    const theirs = tempDir({
+      '20240101123045123_leads.sql': '-- Up Migration\nCREATE TABLE leads (id int PRIMARY KEY);\n',
+      '20240101123046456_notes.sql': '-- Up Migration\nCREATE TABLE notes (id int PRIMARY KEY);\n',
+    });
+    const up = spawnSync(process.execPath, [NODE_PG_MIGRATE, 'up', '-m', theirs, '--no-verbose'], { env: { ...process.env, DATABASE_URL: url }, encoding: 'utf8' });
+    expect(up.status, up.stderr + up.stdout).toBe(0);
+    expect(await rows(url, 'SELECT name FROM pgmigrations ORDER BY id')).toEqual([{ name: '20240101123045123_leads' }, { name: '20240101123046456_notes' }]);
+    const before = await catalogFingerprint(url);
+
+    const kept = await runCli(['baseline', '--from', 'node-pg-migrate', '--dir', theirs, '--database-url', url]);
+    const bigArg = await runCli(['baseline', '20240101123046456', '--dir', theirs, '--database-url', url]);
+    expect(kept.code).toBe(2);
+    expect(kept.stderr).toContain('20240101123045123_leads.sql: version 20240101123045123 is too large: schemaguard versions are below 2^53 (9007199254740991), read exactly');
+    expect(kept.stderr).toContain('(here: git mv 20240101123045123_leads.sql 20240101123045_leads.sql)');
+    expect(bigArg.code).toBe(2);
+    expect(bigArg.stderr).toContain('baseline: version 20240101123046456 is past 2^53 (9007199254740991), the largest schemaguard reads exactly');
+    expect(await catalogFingerprint(url)).toBe(before);
+
+    const ours = tempDir({
+      '20240101123045_leads.sql': 'CREATE TABLE leads (id int PRIMARY KEY);',
+      '20240101123046_notes.sql': 'CREATE TABLE notes (id int PRIMARY KEY);',
+      '20240101123047_tags.sql': 'CREATE TABLE tags (id int PRIMARY KEY);',
+    });
+    const r = await runCli(['baseline', '--from', 'node-pg-migrate', '--dir', ours, '--database-url', url]);
+    const m = await runCli(['migrate', '--dir', ours, '--database-url', url, '--quiet']);
+    const s = await runCli(['status', '--dir', ours, '--database-url', url, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('public.pgmigrations: node-pg-migrate applied up to version 20240101123046');
+    expect(m.code, m.stderr).toBe(0);
+    expect(s.code, s.stderr).toBe(0);
+    expect(await rows(url, 'SELECT version, kind FROM schemaguard.applied_migrations ORDER BY version')).toEqual([
+      { version: '20240101123045', kind: 'baseline' }, { version: '20240101123046', kind: 'baseline' }, { version: '20240101123047', kind: 'migrate' },
     ]);
   });
 
@@ -182,5 +238,104 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
     expect(both.stderr).toContain('baseline takes a VERSION or --from flyway, not both');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--from: unknown value "liquibase"');
+  });
+
+  it('golang-migrate: every file up to the version its one row records, the later ones left to migrate', async () => {
+    // Prepare: golang-migrate's up files (its down files are deleted when adopting).
+    const url = await withHistory(target, 'from_golang', GOLANG_MIGRATE_HISTORY, 'INSERT INTO schema_migrations (version, dirty) VALUES (2, false)');
+    await withClient(url, (c) => c.query('CREATE TABLE leads (id int PRIMARY KEY); CREATE TABLE notes (id int PRIMARY KEY)'));
+    const dir = tempDir({
+      '000001_leads.up.sql': 'CREATE TABLE leads (id int PRIMARY KEY);',
+      '000002_notes.up.sql': 'CREATE TABLE notes (id int PRIMARY KEY);',
+      '000003_tags.up.sql': 'CREATE TABLE tags (id int PRIMARY KEY);',
+    });
+    // Act
+    const r = await runCli(['baseline', '--from', 'golang-migrate', '--dir', dir, '--database-url', url]);
+    const m = await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet']);
+    // Assess
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('public.schema_migrations: golang-migrate applied up to version 2');
+    expect(r.stdout).toContain('baseline 2: recorded 2 files as applied without running them (kind baseline): 000001_leads.up.sql, 000002_notes.up.sql');
+    expect(m.code, m.stderr).toBe(0);
+    expect(await rows(url, 'SELECT version, kind, reason FROM schemaguard.applied_migrations ORDER BY version')).toEqual([
+      { version: '1', kind: 'baseline', reason: 'adopted from golang-migrate (public.schema_migrations, up to version 2)' },
+      { version: '2', kind: 'baseline', reason: 'adopted from golang-migrate (public.schema_migrations, up to version 2)' },
+      { version: '3', kind: 'migrate', reason: null },
+    ]);
+    expect(await rows(url, 'SELECT version, dirty FROM schema_migrations')).toEqual([{ version: '2', dirty: false }]);
+  });
+
+  it('golang-migrate: a dirty version is refused with the repair and migrate force; a version no file has is listed; nothing is written', async () => {
+    const dir = tempDir({ '1_leads.sql': 'SELECT 1;', '2_notes.sql': 'SELECT 2;' });
+    const dirty = await withHistory(target, 'from_golang_dirty', GOLANG_MIGRATE_HISTORY, 'INSERT INTO schema_migrations (version, dirty) VALUES (2, true)');
+    const ahead = await withHistory(target, 'from_golang_ahead', GOLANG_MIGRATE_HISTORY, 'INSERT INTO schema_migrations (version, dirty) VALUES (7, false)');
+    const rails = await withHistory(target, 'from_golang_rails', 'CREATE TABLE schema_migrations (version varchar PRIMARY KEY)', "INSERT INTO schema_migrations VALUES ('20240101000000')");
+    const before = await catalogFingerprint(dirty);
+
+    const d = await runCli(['baseline', '--from', 'golang-migrate', '--dir', dir, '--database-url', dirty]);
+    const a = await runCli(['baseline', '--from', 'golang-migrate', '--dir', dir, '--database-url', ahead]);
+    const r = await runCli(['baseline', '--from', 'golang-migrate', '--dir', dir, '--database-url', rails]);
+
+    expect(d.code).toBe(1);
+    expect(d.stderr).toContain('error: baseline --from golang-migrate: detected a failed migration (public.schema_migrations: version 2, dirty = true): it stopped midway; nothing was recorded');
+    expect(d.stderr).toContain('fix: the failed migration may have left part of its change: repair that by hand (finish or undo it), then tell golang-migrate where the schema stands '
+      + '(migrate force 2 if you finished it, or migrate force with the version before it if you undid it) and baseline --from golang-migrate again');
+    expect(await catalogFingerprint(dirty)).toBe(before);
+    expect(await rows(dirty, "SELECT to_regclass('schemaguard.applied_migrations') AS t")).toEqual([{ t: null }]);
+    expect(a.code).toBe(1);
+    expect(a.stderr).toContain('baseline --from golang-migrate: public.schema_migrations and the files disagree; applied there but no file here: 7; nothing was recorded');
+    expect(await rows(ahead, "SELECT to_regclass('schemaguard.applied_migrations') AS t")).toEqual([{ t: null }]);
+    // Rails' schema_migrations (a text version, no dirty column) is not golang-migrate's.
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('baseline --from golang-migrate: no schema_migrations table in this database');
+  });
+
+  it('prisma: the migrations finished and not rolled back, matched to the files by name; a rolled-back attempt re-applied counts once', async () => {
+    const url = await withHistory(target, 'from_prisma', PRISMA_HISTORY, `INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, rolled_back_at, started_at, applied_steps_count) VALUES
+      ('a', 'x', now(), '20240101000000_init', NULL, now() - interval '3 h', 1),
+      ('b', 'x', NULL, '20240201000000_posts', now(), now() - interval '2 h', 0),
+      ('c', 'x', now(), '20240201000000_posts', NULL, now() - interval '1 h', 1)`);
+    const dir = tempDir({
+      '20240101000000_init.sql': 'CREATE TABLE users (id int PRIMARY KEY);',
+      '20240201000000_posts.sql': 'CREATE TABLE posts (id int PRIMARY KEY);',
+      '20240301000000_tags.sql': 'CREATE TABLE tags (id int PRIMARY KEY);',
+    });
+
+    const r = await runCli(['baseline', '--from', 'prisma', '--dir', dir, '--database-url', url, '--json']);
+
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('public._prisma_migrations: prisma applied up to version 20240201000000');
+    expect(JSON.parse(r.stdout)).toMatchObject({ command: 'baseline', version: 20240201000000, pending: [20240301000000] });
+    expect(await rows(url, 'SELECT version, name, kind FROM schemaguard.applied_migrations ORDER BY version')).toEqual([
+      { version: '20240101000000', name: 'init', kind: 'baseline' }, { version: '20240201000000', name: 'posts', kind: 'baseline' },
+    ]);
+  });
+
+  it('prisma: a failed migration is refused with migrate resolve; a file under another name and a migration never applied below the newest are listed; nothing is written', async () => {
+    const dir = tempDir({ '20240101000000_init.sql': 'SELECT 1;', '20240201000000_posts.sql': 'SELECT 2;', '20240301000000_tags.sql': 'SELECT 3;' });
+    const failed = await withHistory(target, 'from_prisma_failed', PRISMA_HISTORY, `INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name) VALUES
+      ('a', 'x', now(), '20240101000000_init'), ('b', 'x', NULL, '20240201000000_posts')`);
+    const disagree = await withHistory(target, 'from_prisma_disagree', PRISMA_HISTORY, `INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, rolled_back_at) VALUES
+      ('a', 'x', now(), '20240101000000_initial', NULL), ('b', 'x', NULL, '20240201000000_posts', now()), ('c', 'x', now(), '20240301000000_tags', NULL)`);
+    const before = await catalogFingerprint(disagree);
+
+    const f = await runCli(['baseline', '--from', 'prisma', '--dir', dir, '--database-url', failed]);
+    const d = await runCli(['baseline', '--from', 'prisma', '--dir', dir, '--database-url', disagree]);
+
+    expect(f.code).toBe(1);
+    expect(f.stderr).toContain('error: baseline --from prisma: detected failed migration 20240201000000_posts (public._prisma_migrations: finished_at is null, rolled_back_at is null); nothing was recorded');
+    expect(f.stderr).toContain('then record it with prisma migrate resolve --applied 20240201000000_posts (finished) or --rolled-back 20240201000000_posts (undone), and baseline --from prisma again');
+    expect(d.code).toBe(1);
+    expect(d.stderr).toContain('error: baseline --from prisma: public._prisma_migrations and the files disagree; files it never applied: 20240201000000_posts.sql; '
+      + 'recorded under another name: 20240101000000_init.sql (public._prisma_migrations: 20240101000000_initial); nothing was recorded');
+    expect(d.stderr).toContain('fix: 20240201000000_posts.sql never ran there: run it by hand first');
+    expect(await catalogFingerprint(disagree)).toBe(before);
+    for (const url of [failed, disagree]) expect(await rows(url, "SELECT to_regclass('schemaguard.applied_migrations') AS t")).toEqual([{ t: null }]);
+
+    // Only the name differs: the fix renames the file.
+    const renamed = await withHistory(target, 'from_prisma_renamed', PRISMA_HISTORY, "INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name) VALUES ('a', 'x', now(), '20240101000000_initial')");
+    const n = await runCli(['baseline', '--from', 'prisma', '--dir', dir, '--database-url', renamed]);
+    expect(n.code).toBe(1);
+    expect(n.stderr).toContain('fix: name each file as prisma recorded its migration: git mv 20240101000000_init.sql 20240101000000_initial.sql; then baseline --from prisma again');
   });
 });

@@ -24,6 +24,24 @@ describe('Function: nextMigrationFile', () => {
     expect(nextMigrationFile(['20241301000000_x.sql'], 'y', now).version).toBe(20241301000001);
   });
 
+  // Regression: in a history of Flyway's 12-digit timestamps (V202401011230__x.sql, renamed 202401011230_x.sql), new wrote the newest + 1.
+  it('takes the time now (UTC) to the minute where the newest version is a 12-digit timestamp', () => {
+    const now = new Date(Date.UTC(2026, 10, 27, 7, 5, 9));
+    expect(nextMigrationFile(['202401011230_users.sql', '202402021200_posts.sql'], 'add_email', now)).toEqual({ version: 202611270705, file: '202611270705_add_email.sql' });
+    expect(nextMigrationFile(['203012312359_x.sql'], 'y', now).version).toBe(203012312360);
+    // 12 digits that are no time (hour 24) count on by one.
+    expect(nextMigrationFile(['202401012400_x.sql'], 'y', now).version).toBe(202401012401);
+  });
+
+  it('compares versions past 2^53 exactly and refuses to write one (node-pg-migrate\'s 17-digit UTC names), nothing rounded', () => {
+    const now = new Date(Date.UTC(2026, 10, 27, 7, 5, 9));
+    expect(nextMigrationFile(['9007199254740990_a.sql'], 'b', now)).toEqual({ version: 9007199254740991, file: '9007199254740991_b.sql' });
+    expect(() => nextMigrationFile(['9007199254740991_a.sql'], 'b', now)).toThrow('new: the next version after 9007199254740991 would be 9007199254740992, above 2^53');
+    // 20240101123045123 and 20240101123045124 are one number to JavaScript: the newest is found by its digits.
+    expect(() => nextMigrationFile(['20240101123045124_b.sql', '20240101123045123_a.sql', '20240101123045_c.sql'], 'd', now))
+      .toThrow(expect.objectContaining({ message: expect.stringContaining('the next version after 20240101123045124 would be 20240101123045125'), fix: expect.stringContaining('keep them to the second, the first 14 digits') }));
+  });
+
   it('pads like the newest file and counts from the highest version', () => {
     expect(nextMigrationFile(['0001_a.sql', '0002_b.sql', 'README.md'], 'c')).toEqual({ version: 3, file: '0003_c.sql' });
     expect(nextMigrationFile(['1_a.sql', '12_b.sql'], 'c')).toEqual({ version: 13, file: '13_c.sql' });
