@@ -136,11 +136,14 @@ export interface Driver {
   createLock(options: LockOptions): MigrationLock;
   /**
    * Called by the runner under the lock, before any migration runs: throws
-   * when this connection cannot run one of the pending migrations safely (a
-   * no-transaction file through a transaction pooler).
+   * (or rejects) when this connection cannot run one of the pending
+   * migrations safely (a no-transaction file through a transaction pooler;
+   * through the Data API, a DO block whose outcome marker the role may not
+   * create). It may also remove what a runner that died left behind (the
+   * Data API's outcome markers): nothing else holds the lock.
    * @default - every migration can run
    */
-  assertRunnable?(pending: Migration[]): void;
+  assertRunnable?(pending: Migration[]): void | Promise<void>;
   /** Release anything pooled. */
   end(): Promise<void>;
 }

@@ -168,7 +168,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     // one still as `schemaguard new` wrote it too: recorded, its SQL written later would never run.
     await parseAllNow(plan.pending);
     refuseUnwrittenTemplates(plan.pending, options.source);
-    options.driver.assertRunnable?.(plan.pending);
+    await options.driver.assertRunnable?.(plan.pending);
     emit({ type: 'plan', pending: plan.pending.length, applied: applied.length });
     if (foreignHistory) emit({ type: 'note', message: foreignHistory });
     if (upgradeSkipped) emit({ type: 'note', message: upgradeSkipped });

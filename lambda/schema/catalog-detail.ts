@@ -70,7 +70,7 @@ SELECT n.nspname AS schema, c.relname AS name, pg_get_viewdef(c.oid, true) AS de
 
 /** Tables with row-level security on: a role that is not the owner (nor BYPASSRLS) sees only what a policy lets it. */
 const SQL_ROW_SECURITY = `
-SELECT n.nspname AS schema, c.relname AS name, CASE WHEN c.relforcerowsecurity THEN 'forced' ELSE 'on' END AS security
+SELECT n.nspname AS schema, c.relname AS name, CASE WHEN c.relforcerowsecurity THEN 'forced' ELSE 'on' END AS security, c.oid AS page_oid
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND c.relkind IN ('r', 'p') AND c.relrowsecurity`;
 
@@ -82,7 +82,8 @@ SELECT n.nspname AS schema, c.relname AS name, CASE WHEN c.relforcerowsecurity T
 const SQL_REPLICA_IDENTITY = `
 SELECT n.nspname AS schema, c.relname AS name,
        CASE c.relreplident WHEN 'n' THEN 'nothing' WHEN 'f' THEN 'full'
-         ELSE 'index ' || (SELECT quote_ident(ic.relname) FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = c.oid AND i.indisreplident) END AS identity
+         ELSE 'index ' || (SELECT quote_ident(ic.relname) FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = c.oid AND i.indisreplident) END AS identity,
+       c.oid AS page_oid
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND c.relkind IN ('r', 'p') AND c.relreplident <> 'd'`;
 
@@ -110,19 +111,19 @@ SELECT n.nspname AS schema, c.relname AS table, p.polname AS name,
  ORDER BY 1, 2, 3`;
 
 const SQL_ENUMS = `
-SELECT n.nspname AS schema, t.typname AS name, ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) AS values
+SELECT n.nspname AS schema, t.typname AS name, ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) AS values,
+       t.oid AS page_oid
   FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
- WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND t.typtype = 'e'
- ORDER BY 1, 2`;
+ WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND t.typtype = 'e'`;
 
 const SQL_DOMAINS = `
 SELECT n.nspname AS schema, t.typname AS name, format_type(t.typbasetype, t.typtypmod) AS "baseType", t.typnotnull AS "notNull",
        pg_get_expr(t.typdefaultbin, 0) AS default,
        ARRAY(SELECT c.conname::text FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c' ORDER BY c.conname) AS check_names,
-       ARRAY(SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c' ORDER BY c.conname) AS check_definitions
+       ARRAY(SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c' ORDER BY c.conname) AS check_definitions,
+       t.oid AS page_oid
   FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
- WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND t.typtype = 'd'
- ORDER BY 1, 2`;
+ WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND t.typtype = 'd'`;
 
 /**
  * Foreign keys' enforcement triggers that do not fire in an ordinary session
@@ -136,12 +137,11 @@ WITH RECURSIVE up AS (
   SELECT oid AS id, oid AS root FROM pg_constraint WHERE contype = 'f' AND conparentid = 0
   UNION ALL SELECT c.oid, up.root FROM pg_constraint c JOIN up ON c.conparentid = up.id)
 SELECT n.nspname AS schema, c.relname AS table, con.conname AS constraint, tn.nspname AS trigger_schema, tc.relname AS trigger_table, t.tgname AS trigger,
-       rn.nspname AS root_schema, rc.relname AS root_table
+       rn.nspname AS root_schema, rc.relname AS root_table, t.oid AS page_oid
   FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_trigger t ON t.tgconstraint = con.oid JOIN pg_class tc ON tc.oid = t.tgrelid JOIN pg_namespace tn ON tn.oid = tc.relnamespace
   JOIN up ON up.id = con.oid JOIN pg_constraint r ON r.oid = up.root JOIN pg_class rc ON rc.oid = r.conrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
- WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND con.contype = 'f' AND t.tgenabled IN ('D', 'R')
- ORDER BY 1, 2, 3, 4, 5, 6`;
+ WHERE n.nspname IN (SELECT json_array_elements_text($1::json)) AND con.contype = 'f' AND t.tgenabled IN ('D', 'R')`;
 
 /**
  * Records each foreign key's enforcement triggers that do not fire
@@ -152,7 +152,9 @@ SELECT n.nspname AS schema, c.relname AS table, con.conname AS constraint, tn.ns
  */
 export async function readDisabledKeyTriggers(q: Queryable, names: string[], tables: Map<string, { constraints: { name: string; type: string; disabledTriggers?: KeyTrigger[] }[] }>): Promise<void> {
   type Row = { schema: string; table: string; constraint: string; trigger_schema: string; trigger_table: string; trigger: string; root_schema: string; root_table: string };
-  const rows = (await q.query<Row>(SQL_DISABLED_KEY_TRIGGERS, names)).rows;
+  // Paged by trigger (`catalog-pages.ts`), then in the order one query gave: a root key collects its partitions' triggers in it.
+  const rows = (await catalogRows<Row>(q, SQL_DISABLED_KEY_TRIGGERS, names))
+    .sort((a, b) => compareBy(a, b, ['schema', 'table', 'constraint', 'trigger_schema', 'trigger_table', 'trigger']));
   const rootsOff = new Set(rows.filter((r) => r.schema === r.root_schema && r.table === r.root_table).map((r) => `${r.schema}.${r.table}.${r.constraint}`));
   for (const r of rows) {
     const owner = rootsOff.has(`${r.root_schema}.${r.root_table}.${r.constraint}`) ? `${r.root_schema}.${r.root_table}` : `${r.schema}.${r.table}`;
@@ -184,11 +186,11 @@ export async function readDetail(q: Queryable, names: string[], tables: Map<stri
       t.replicaIdentity = 'default';
     }
   }
-  for (const r of (await q.query<{ schema: string; name: string; security: string }>(SQL_ROW_SECURITY, names)).rows) {
+  for (const r of await catalogRows<{ schema: string; name: string; security: string }>(q, SQL_ROW_SECURITY, names)) {
     const t = tables.get(`${r.schema}.${r.name}`);
     if (t) t.rowSecurity = r.security;
   }
-  for (const r of (await q.query<{ schema: string; name: string; identity: string | null }>(SQL_REPLICA_IDENTITY, names)).rows) {
+  for (const r of await catalogRows<{ schema: string; name: string; identity: string | null }>(q, SQL_REPLICA_IDENTITY, names)) {
     const t = tables.get(`${r.schema}.${r.name}`);
     // USING INDEX of an index dropped since reads as nothing (PostgreSQL keeps relreplident 'i').
     if (t) t.replicaIdentity = r.identity ?? 'nothing';
@@ -203,16 +205,30 @@ export async function readDetail(q: Queryable, names: string[], tables: Map<stri
     const t = tables.get(`${r.schema}.${r.name}`);
     if (t) t.definition = r.definition.trim();
   }
-  const enums = (await q.query<{ schema: string; name: string; values: string[] | string }>(SQL_ENUMS, names)).rows
-    .map((r) => ({ schema: r.schema, name: r.name, values: Array.isArray(r.values) ? r.values : parseTextArray(r.values) }));
+  // Paged (thousands of enums or domains are past one Data API response), then sorted by schema and name in code-point order.
+  const bySchemaAndName = (x: { schema: string; name: string }, y: { schema: string; name: string }) => compareBy(x, y, ['schema', 'name']);
+  const enums = (await catalogRows<{ schema: string; name: string; values: string[] | string }>(q, SQL_ENUMS, names))
+    .map((r) => ({ schema: r.schema, name: r.name, values: Array.isArray(r.values) ? r.values : parseTextArray(r.values) }))
+    .sort(bySchemaAndName);
   const array = (v: string[] | string) => (Array.isArray(v) ? v : parseTextArray(v));
-  const domains = (await q.query<Omit<DomainInfo, 'checks'> & { check_names: string[] | string; check_definitions: string[] | string }>(SQL_DOMAINS, names)).rows
+  const domains = (await catalogRows<Omit<DomainInfo, 'checks'> & { check_names: string[] | string; check_definitions: string[] | string }>(q, SQL_DOMAINS, names))
     .map(({ check_names: checkNames, check_definitions: definitions, ...d }) => {
       const defs = array(definitions);
       return { ...d, checks: array(checkNames).map((name, k) => ({ name, definition: defs[k]! })) };
-    });
+    })
+    .sort(bySchemaAndName);
   const major = Math.floor(Number((await q.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v) / 10_000);
   return { types: enums, domains, serverMajor: major };
+}
+
+/** Rows compared field by field in code-point order (independent of the database's collation and of the pages' order). */
+function compareBy<T>(a: T, b: T, fields: readonly (keyof T)[]): number {
+  for (const f of fields) {
+    const x = String(a[f]);
+    const y = String(b[f]);
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
 }
 
 /** A `{a,b}` array as text (a driver that does not decode arrays): its labels, quotes and backslashes read. */

@@ -2,7 +2,8 @@
  * Catalog reads that fit a response limit. Through a driver whose responses
  * are bounded (`Queryable.responseLimitBytes`: the RDS Data API's 1 MiB), a
  * catalog query of a real-sized schema (columns, indexes and constraints of
- * thousands of tables) is too big for one response; it is read in pages
+ * thousands of tables; thousands of enums or domains) is too big for one
+ * response: every part of the catalog is read in pages
  * instead, keyed on the owning object's oid (`page_oid`, which each paged
  * query selects): every row of one table comes in the same page, so what a
  * reader builds per table — and the order of rows within it — is what one

@@ -189,10 +189,10 @@ export async function readCatalog(q: Queryable, options: CatalogOptions = {}): P
   let failed = false;
   try {
     // One after the other: a session runs one query at a time.
-    const extensions = await q.query<ExtensionInfo>(SQL_EXTENSIONS);
     // The schemas as one JSON text: the RDS Data API takes no array parameters.
     const names = [JSON.stringify(schemas)];
-    // Paged where the driver bounds a response (`catalog-pages.ts`): these grow with the schema.
+    // Every part paged where the driver bounds a response (`catalog-pages.ts`): each grows with the database.
+    const extensions = await catalogRows<ExtensionInfo>(q, SQL_EXTENSIONS, []);
     const relations = await catalogRows<{ schema: string; name: string; kind: string; comment: string | null; parent: string | null; bound: string | null }>(q, SQL_RELATIONS, names);
     const columns = await catalogRows<Omit<ColumnInfo, 'collation'> & { schema: string; table: string; collation: string | null }>(q, SQL_COLUMNS, names);
     const constraints = await catalogRows<ConstraintInfo & { schema: string; table: string }>(q, SQL_CONSTRAINTS, names);
@@ -215,15 +215,16 @@ export async function readCatalog(q: Queryable, options: CatalogOptions = {}): P
       t.constraints.sort(byName);
       t.indexes.sort(byName);
     }
+    // A schema per tenant: thousands of names are past one Data API response.
     const others = options.otherSchemas
-      ? (await q.query<{ name: string }>(SQL_OTHER_SCHEMAS, [...names, stateSchema])).rows.map((r) => r.name)
+      ? (await catalogRows<{ name: string }>(q, SQL_OTHER_SCHEMAS, [...names, stateSchema])).map((r) => r.name).sort(compare)
       : undefined;
     return {
       schemas,
       detail: 1,
       ...detail,
       ...(others ? { otherSchemas: others } : {}),
-      extensions: extensions.rows.sort(byName),
+      extensions: extensions.sort(byName),
       tables: sortedTables,
       functions: functions.sort((a, b) => compare(a.schema, b.schema) || compare(a.name, b.name) || compare(a.arguments, b.arguments)),
     };
@@ -249,7 +250,7 @@ function compare(a: string, b: string): number {
 }
 
 const SQL_EXTENSIONS = `
-SELECT e.extname AS name, n.nspname AS schema, e.extversion AS version
+SELECT e.extname AS name, n.nspname AS schema, e.extversion AS version, e.oid AS page_oid
   FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
  WHERE e.extname <> 'plpgsql'`;
 
@@ -258,10 +259,9 @@ const NOT_EXTENSION_MEMBER = (classid: string, oid: string) =>
   `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${classid}'::regclass AND d.objid = ${oid} AND d.deptype = 'e')`;
 
 const SQL_OTHER_SCHEMAS = `
-SELECT nspname AS name FROM pg_namespace n
+SELECT nspname AS name, n.oid AS page_oid FROM pg_namespace n
  WHERE nspname NOT IN (SELECT json_array_elements_text($1::json)) AND nspname NOT IN ('information_schema', $2) AND nspname NOT LIKE 'pg\\_%'
-   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')
- ORDER BY nspname`;
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')`;
 
 const SQL_RELATIONS = `
 SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS kind, obj_description(c.oid, 'pg_class') AS comment,

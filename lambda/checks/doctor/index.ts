@@ -12,7 +12,7 @@
  * module, add it to `DOCTOR_RULES` below and a row to README's doctor table,
  * and test it in test/lambda/checks/doctor/ (its fix run on PostgreSQL).
  */
-import type { Driver, Queryable } from '../../engine/ports';
+import type { Driver, Queryable, Session } from '../../engine/ports';
 import { DEFAULT_STATE_SCHEMA } from '../../engine/state';
 import type { Finding } from '../finding';
 import { CONSTRAINT_NOT_VALIDATED } from './constraint-not-validated';
@@ -62,15 +62,20 @@ export interface DoctorReport {
  * Where doctor reads: a driver (a session of its own, each batch of a rule
  * that reads many tables in a transaction of its own), or an open session;
  * `inTransaction` when that session is in a transaction (the guard's pass):
- * each batch then runs within a savepoint rolled back after it.
+ * each batch then runs within a savepoint rolled back after it. Where a
+ * failed statement ends the transaction (`Session.errorEndsTransaction`, the
+ * RDS Data API), no savepoint recovers from a batch's error: `reopen` begins
+ * the caller's transaction again, and doctor goes on in it (without it, what
+ * follows the error fails).
  */
-export type DoctorTarget = { driver: Driver } | { session: Queryable; inTransaction?: boolean };
+export type DoctorTarget = { driver: Driver } | { session: Queryable; inTransaction?: boolean; reopen?: () => Promise<void> };
 
 export async function doctor(target: DoctorTarget, options: DoctorOptions = {}): Promise<DoctorReport> {
   const own = 'driver' in target ? await target.driver.connect() : undefined;
   try {
     const q = own ?? (target as { session: Queryable }).session;
-    const isolated = own ? ownTransactions(own) : (target as { inTransaction?: boolean }).inTransaction ? savepoints(q) : <T>(work: () => Promise<T>) => work();
+    const open = target as { session: Queryable; inTransaction?: boolean; reopen?: () => Promise<void> };
+    const isolated = own ? ownTransactions(own) : open.inTransaction ? savepoints(q, errorEnds(open.session) ? open.reopen : undefined) : <T>(work: () => Promise<T>) => work();
     const ctx = await doctorContext(q, options.stateSchema ?? DEFAULT_STATE_SCHEMA, isolated);
     const findings: Finding[] = [];
     for (const rule of options.rules ?? DOCTOR_RULES) findings.push(...await rule.check(ctx));
@@ -78,4 +83,8 @@ export async function doctor(target: DoctorTarget, options: DoctorOptions = {}):
   } finally {
     if (own) await own.close();
   }
+}
+
+function errorEnds(q: Queryable): boolean {
+  return (q as Partial<Session>).errorEndsTransaction === true;
 }

@@ -74,8 +74,11 @@ export function ownTransactions(session: Session): DoctorContext['isolated'] {
  * Each batch within a savepoint of the caller's transaction, rolled back to
  * after it: ROLLBACK TO SAVEPOINT releases the locks taken since, and ends
  * an error's aborted state. The transaction's own timeouts bound it.
+ * `reopen`, where an error ends the whole transaction (the Data API forgets
+ * it): called after a batch's error in place of the rollback to the
+ * savepoint, to begin the caller's transaction again.
  */
-export function savepoints(q: Queryable): DoctorContext['isolated'] {
+export function savepoints(q: Queryable, reopen?: () => Promise<void>): DoctorContext['isolated'] {
   const back = async () => {
     await q.query('ROLLBACK TO SAVEPOINT schemaguard_doctor_batch');
     await q.query('RELEASE SAVEPOINT schemaguard_doctor_batch');
@@ -87,7 +90,7 @@ export function savepoints(q: Queryable): DoctorContext['isolated'] {
       result = await work();
     } catch (e) {
       // The batch's error is the news; a rollback that fails after it (the connection gone) fails the next statement.
-      await back().catch(() => undefined);
+      await (reopen ?? back)().catch(() => undefined);
       throw e;
     }
     await back();

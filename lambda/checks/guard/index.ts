@@ -99,7 +99,7 @@ interface CatalogFindings { drift: { findings: GuardFinding[]; notes: string[] }
 async function catalogPass(session: Session, options: GuardOptions, stateSchema: string, settings: PassSettings): Promise<string | CatalogFindings> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await readOnlyPass(session, settings, (pass) => catalogChecks(pass, options, stateSchema));
+      return await readOnlyPass(session, settings, (pass, reopen) => catalogChecks(pass, options, stateSchema, reopen));
     } catch (e) {
       if (!(e instanceof LeaseTableGoneError) || session.broken) throw e;
       if (attempt === 3) throw e.cause;
@@ -107,16 +107,21 @@ async function catalogPass(session: Session, options: GuardOptions, stateSchema:
   }
 }
 
-/** Everything read from the catalog, in one pass that first looks for a running migration. */
-async function catalogChecks(pass: Session, options: GuardOptions, stateSchema: string): Promise<string | CatalogFindings> {
+/**
+ * Everything read from the catalog, in one pass that first looks for a
+ * running migration. `reopen`: the pass's transaction again, after a doctor
+ * batch's error ended it (the Data API).
+ */
+async function catalogChecks(pass: Session, options: GuardOptions, stateSchema: string, reopen: () => Promise<void>): Promise<string | CatalogFindings> {
   const running = await runningMigration(pass, stateSchema, 'pass');
   if (running) return running;
   // A state table the role may not read is left out (one ticket names the GRANT): the rest is still checked.
   const unreadable = await unreadableState(pass, stateSchema);
   const plan = unreadable.some((u) => u.table === STATE_TABLE) ? undefined : computePlan(options.migrations, await readApplied(pass, stateSchema));
   const drift = await snapshotFindings(pass, options, stateSchema, plan && unsettledReason(plan));
-  // Inside the pass: a rule that reads many tables reads a batch at a time within a savepoint, its locks released after each.
-  const checkup = await doctor({ session: pass, inTransaction: true }, { stateSchema });
+  // Inside the pass: a rule that reads many tables reads a batch at a time within a savepoint, its locks released after each;
+  // a batch whose error ended the transaction (the Data API: no savepoint recovers there) is a note, and the pass goes on in a new one.
+  const checkup = await doctor({ session: pass, inTransaction: true, reopen }, { stateSchema });
   const migrations = [...(plan ? migrationFindings(plan) : []), ...stateFindings(unreadable, stateSchema)];
   return { drift: { ...drift, notes: [...drift.notes, ...checkup.notes] }, doctor: await doctorFindings(pass, checkup.findings, options.contracts), migrations };
 }

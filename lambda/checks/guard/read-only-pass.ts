@@ -17,14 +17,30 @@ export interface PassSettings {
   statementTimeoutMs: number;
 }
 
-/** Run `work` inside one READ ONLY transaction on `session`, then roll it back. */
-export async function readOnlyPass<T>(session: Session, settings: PassSettings, work: (pass: Session) => Promise<T>): Promise<T> {
+/**
+ * Run `work` inside one READ ONLY transaction on `session`, then roll it
+ * back. `work` gets `reopen`: after an error that ended the transaction
+ * (`Session.errorEndsTransaction`, the Data API), it begins another with the
+ * same settings, and the pass goes on there.
+ */
+export async function readOnlyPass<T>(session: Session, settings: PassSettings, work: (pass: Session, reopen: () => Promise<void>) => Promise<T>): Promise<T> {
   await session.begin(settings);
   try {
-    await session.query('SET TRANSACTION READ ONLY');
-    await session.query(IDLE_IN_TRANSACTION);
-    return await work(session);
+    await readOnly(session);
+    return await work(session, () => reopenPass(session, settings));
   } finally {
     if (!session.broken) await session.rollback().catch(() => undefined);
   }
+}
+
+/** The pass's transaction again: the ended one forgotten (its rollback finds nothing to end), a new one begun READ ONLY. */
+async function reopenPass(session: Session, settings: PassSettings): Promise<void> {
+  await session.rollback().catch(() => undefined);
+  await session.begin(settings);
+  await readOnly(session);
+}
+
+async function readOnly(session: Session): Promise<void> {
+  await session.query('SET TRANSACTION READ ONLY');
+  await session.query(IDLE_IN_TRANSACTION);
 }

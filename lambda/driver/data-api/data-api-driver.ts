@@ -43,16 +43,17 @@ import {
   type BeginTransactionCommandOutput, type CommitTransactionCommandOutput, type ExecuteStatementCommandInput,
   type ExecuteStatementCommandOutput, type RollbackTransactionCommandOutput,
 } from '@aws-sdk/client-rds-data';
-import { ConnectionError, InputError, type Blocker } from '../../engine/errors';
+import { ConnectionError, InputError, MigrationError, sqlstateOf, type Blocker } from '../../engine/errors';
 import type {
   Driver, LockOptions, MigrationLock, QueryResult, Session, TransactionSettings,
 } from '../../engine/ports';
 import { sleep } from '../../engine/sleep';
+import type { Migration } from '../../engine/source';
 import { classifySql, concurrentIndexTarget, mayEndTransactions, refusesTransactionBlock } from '../../engine/sql/classify';
 import { sampleBlockers } from '../../engine/blockers';
 import { DataApiSqlError, decodeRecords, parseSqlErrorMessage, translateStatement } from './data-api-codec';
 import { LeaseLock, type LeaseTimings } from './lease-lock';
-import { markDoBlock, type MarkedStatement } from './outcome-marker';
+import { dropStaleMarkers, markDoBlock, markerName, refuseWithoutMarkerPrivilege, type MarkedStatement } from './outcome-marker';
 import { quoteIdent } from '../../engine/identifiers';
 
 /** How long connecting to the Data API endpoint may take (each SDK attempt). */
@@ -153,6 +154,25 @@ export class DataApiDriver implements Driver {
       this.probed = true;
     }
     return session;
+  }
+
+  /**
+   * Under the runner lock, before any migration runs: a pending DO block
+   * that gets an outcome marker is refused, with the GRANT, when the role may
+   * not create the marker in the state schema; the markers of runners that
+   * died mid-call are dropped (`outcome-marker.ts`). A run with nothing to
+   * apply changes nothing.
+   */
+  async assertRunnable(pending: Migration[]): Promise<void> {
+    const schema = this.stateSchema;
+    if (schema === undefined || pending.length === 0) return;
+    const session = await this.connect();
+    try {
+      if (this.options.continueAfterTimeout ?? true) await refuseWithoutMarkerPrivilege(session, schema, pending);
+      await dropStaleMarkers(session, schema);
+    } finally {
+      await session.close();
+    }
   }
 
   async end(): Promise<void> {
@@ -336,15 +356,22 @@ class DataApiSession implements Session {
     const schema = this.driver.stateSchema;
     if (schema === undefined) return undefined;
     const id = randomBytes(8).toString('hex');
-    const table = `${quoteIdent(schema)}.${quoteIdent(`schemaguard_outcome_${id}`)}`;
+    const table = `${quoteIdent(schema)}.${quoteIdent(markerName(id, this.driver.lease?.holderId))}`;
     const statement = markDoBlock(sql, table, `sgw_${id}`);
     if (!statement) return undefined;
     try {
       await this.driver.execute({ sql: `CREATE TABLE ${table} ()` });
-    } catch {
+    } catch (e) {
+      // The runner refuses this before anything runs (`refuseWithoutMarkerPrivilege`); CREATE revoked since: said, not run unmarked.
+      if (sqlstateOf(e) === '42501') throw markerRefused(schema, await this.role().catch(() => undefined), e);
       return undefined;
     }
     return { table, statement };
+  }
+
+  private async role(): Promise<string | undefined> {
+    const r = await this.driver.execute({ sql: 'SELECT current_user::text AS role', includeResultMetadata: true });
+    return decodeRecords<{ role: string }>(r.records, r.columnMetadata)[0]?.role;
   }
 
   /**
@@ -525,6 +552,14 @@ function unconfirmedOutcome(how = 'ended'): DataApiSqlError {
     'StatementTimeoutException', {
       fix: 'check by hand whether the statement did all its work (a DO block that raised keeps the batches it committed before the error); then run this file with the CLI over a direct connection (schemaguard migrate --database-url …), which sees its error, or make each such statement end within 45 s (smaller batches: a resumable backfill is recorded by the next run, which finds nothing left to do)',
     },
+  );
+}
+
+/** The marker could not be made: the role may not create tables in the state schema. */
+function markerRefused(schema: string, role: string | undefined, cause: unknown): MigrationError {
+  return new MigrationError(
+    `a DO block that commits its batches runs through the Data API with an outcome marker, a table made in the state schema ${schema} for the call, and role ${role ?? '(the secret\'s)'} may not create tables there (${cause instanceof Error ? cause.message : String(cause)}); the block was not run`,
+    { cause, sqlstate: '42501', fix: `GRANT CREATE ON SCHEMA ${quoteIdent(schema)} TO ${role ? quoteIdent(role) : '<the role of the cluster secret>'};  (README: Long no-transaction statements)` },
   );
 }
 

@@ -8,9 +8,39 @@
  * is gone exactly when the statement succeeded. A DROP that fails is
  * swallowed (the outcome is then unconfirmed; a success is never turned into
  * an error), and a block that raises or RETURNs early leaves the table.
+ *
+ * The driver drops the marker after the call either way; a runner that dies
+ * mid-call leaves it. Each marker's name carries its runner's lease holder
+ * (`markerTable`), so the next run drops, under the runner lock and before
+ * any migration runs, every marker of a runner whose lease is no longer live
+ * (`dropStaleMarkers`) — never one a live runner (another lease name) waits
+ * on. Making the marker needs CREATE on the state schema: a run with such a
+ * block pending is refused before anything runs when the role lacks it
+ * (`refuseWithoutMarkerPrivilege`), with the GRANT.
  */
+import { MigrationError } from '../../engine/errors';
+import { quoteIdent } from '../../engine/identifiers';
+import type { Queryable } from '../../engine/ports';
+import { LEASE_TABLE } from '../../engine/runner-lock-names';
+import { bodyBatches, runsOutsideTransaction, type Migration } from '../../engine/source';
 import { classifySql } from '../../engine/sql/classify';
 import { dollarTag, isComment, tokenize } from '../../engine/sql/lexer';
+
+/** Every marker's name starts so (a LIKE pattern below escapes its underscores). */
+export const MARKER_PREFIX = 'schemaguard_outcome_';
+
+/** How much of the lease holder's id a marker's name carries (the name stays within 63 bytes). */
+const HOLDER_CHARS = 12;
+
+/**
+ * A marker's name: the prefix, the runner's lease holder (its first 12 hex
+ * digits) and `id`, e.g. `schemaguard_outcome_3f2a…_9c41…`; without a
+ * holder (no lease) none, and the marker is stale to the next run.
+ */
+export function markerName(id: string, holder?: string): string {
+  const who = holder ? `${holder.replace(/-/g, '').slice(0, HOLDER_CHARS)}_` : '';
+  return `${MARKER_PREFIX}${who}${id}`;
+}
 
 export interface MarkedStatement {
   /** The statement to send. */
@@ -44,4 +74,71 @@ export function markDoBlock(sql: string, table: string, tag: string): MarkedStat
   const content = last?.text === ';' ? inner.slice(0, last.offset) + inner.slice(last.end) : inner;
   const wrapped = `${open}BEGIN ${content}\n;\nBEGIN DROP TABLE ${table}; EXCEPTION WHEN OTHERS THEN NULL; END;\nEND${open}`;
   return { sql: sql.slice(0, body.offset) + wrapped + sql.slice(body.end), at: body.offset + open.length, shift: open.length + 'BEGIN '.length - quote.length };
+}
+
+/**
+ * Drops the markers in `schema` that no live lease's holder made: left by a
+ * runner that died mid-call (or by a version that named none). Called under
+ * the runner lock, so the caller's own lease is live and its markers stay, as
+ * do those of a runner holding a lease of another name. A marker that cannot
+ * be dropped is left for the next run. Returns the markers dropped.
+ */
+export async function dropStaleMarkers(q: Queryable, schema: string): Promise<string[]> {
+  const prefix = MARKER_PREFIX.replace(/_/g, '\\_');
+  const stale = (await q.query<{ marker: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS marker
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relkind = 'r' AND c.relname LIKE '${prefix}%'
+        AND NOT EXISTS (SELECT 1 FROM ${quoteIdent(schema)}.${quoteIdent(LEASE_TABLE)} l
+                         WHERE l.expires_at > clock_timestamp()
+                           AND c.relname LIKE '${prefix}' || left(replace(l.holder, '-', ''), ${HOLDER_CHARS}) || '\\_%')
+      ORDER BY c.relname`,
+    [schema],
+  )).rows.map((r) => r.marker);
+  const dropped: string[] = [];
+  for (const marker of stale) {
+    try {
+      await q.query(`DROP TABLE IF EXISTS ${marker}`);
+      dropped.push(marker);
+    } catch {
+      // Another role's, or locked: harmless (an empty table in the state schema), dropped by a later run.
+    }
+  }
+  return dropped;
+}
+
+/**
+ * Refuses, before anything runs, a run whose pending no-transaction files
+ * hold a DO block that gets a marker when the role may not create tables in
+ * `schema`: the block would otherwise run unmarked, and past the 45-second
+ * call its outcome could not be confirmed. The error names the file, the
+ * line and the GRANT.
+ */
+export async function refuseWithoutMarkerPrivilege(q: Queryable, schema: string, pending: readonly Migration[]): Promise<void> {
+  const first = firstMarkedBlock(pending);
+  if (!first) return;
+  const r = (await q.query<{ role: string; may: boolean | null }>(
+    `SELECT current_user::text AS role, (SELECT has_schema_privilege(n.oid, 'CREATE') FROM pg_namespace n WHERE n.nspname = $1) AS may`,
+    [schema],
+  )).rows[0]!;
+  // No state schema yet: the runner creates it, and owns it.
+  if (r.may !== false) return;
+  throw new MigrationError(
+    `${first.migration.file}:${first.line}: a DO block that commits its batches runs through the Data API with an outcome marker, a table made in the state schema ${schema} for the call, and role ${r.role} may not create tables there; nothing was run`,
+    {
+      file: first.migration.file, version: first.migration.version, line: first.line, sqlstate: '42501',
+      fix: `GRANT CREATE ON SCHEMA ${quoteIdent(schema)} TO ${quoteIdent(r.role)};  (the marker tells the driver that a block outliving its 45-second call succeeded; README: Long no-transaction statements)`,
+    },
+  );
+}
+
+/** The first statement of the pending no-transaction files that would be sent with a marker. */
+function firstMarkedBlock(pending: readonly Migration[]): { migration: Migration; line: number } | undefined {
+  for (const migration of pending.filter(runsOutsideTransaction)) {
+    for (const batch of bodyBatches(migration, 1_000_000)) {
+      const marked = batch.find((s) => markDoBlock(s.text, 'x', 'x') !== undefined);
+      if (marked) return { migration, line: marked.line };
+    }
+  }
+  return undefined;
 }

@@ -3,14 +3,16 @@
  * the scheduled guard runs it on Aurora: clean on a migrated database, a hand
  * edit found, contracts that fail with an SQL error each counted with the
  * same findings as over a connection (the service forgets a transaction once
- * one of its statements fails), and a skip while the Data API runner holds
- * its lease.
+ * one of its statements fails), a skip while the Data API runner holds
+ * its lease, and a sequence-behind batch that fails (its error ends the
+ * pass's transaction there) as a note, the rest of the pass still run.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadContracts, type Contract } from '../../../../lambda/checks/contracts';
 import type { Snapshot } from '../../../../lambda/checks/drift';
+import { SEQUENCE_BATCH } from '../../../../lambda/checks/doctor/sequence-behind';
 import { runGuard, type GuardReport } from '../../../../lambda/checks/guard';
 import { leaseDdl } from '../../../../lambda/driver/data-api/lease-table';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
@@ -110,4 +112,46 @@ describe.each(targets)('Function: runGuard through the Data API on $name', (targ
       expect(standinFor(url).openTransactions).toBe(0);
     });
   });
+});
+
+describe.each(targets)('Function: runGuard through the Data API, a sequence-behind batch that fails, on $name', (target) => {
+  // Regression: the batch's error ended the pass's Data API transaction (no savepoint recovers there) and the run failed whole.
+  it('is a note naming its tables; the other batches and the rest of the pass still run, with the findings a connection gives', async () => {
+    // Prepare: 101 keyed tables (two batches), the last one's sequence behind; a constraint never validated (a later rule); t001 held.
+    const url = await freshDatabase(target, 'guard_data_api_batch');
+    await withClient(url, (c) => c.query(`
+      DO $d$ BEGIN
+        FOR t IN 1..${SEQUENCE_BATCH + 1} LOOP EXECUTE format('CREATE TABLE t%s (id serial PRIMARY KEY)', lpad(t::text, 3, '0')); END LOOP;
+      END $d$;
+      INSERT INTO t${SEQUENCE_BATCH + 1} (id) VALUES (1), (2);
+      CREATE TABLE checked (n int);
+      ALTER TABLE checked ADD CONSTRAINT checked_n_positive CHECK (n > 0) NOT VALID;`));
+    const run = async (driver: Driver) => {
+      try {
+        return await runGuard({ driver, migrations: [], contracts: [] });
+      } finally {
+        await driver.end();
+      }
+    };
+
+    await withClient(url, async (holder) => {
+      await holder.query('BEGIN; LOCK TABLE t001 IN ACCESS EXCLUSIVE MODE');
+      // Act
+      const overDataApi = await run(makeDataApiDriver(url)).catch((e: unknown) => e);
+      const overConnection = await run(new PgDriver({ connectionString: url }));
+      await holder.query('ROLLBACK');
+
+      // Assess
+      expect(overDataApi).not.toBeInstanceOf(Error);
+      const r = overDataApi as GuardReport;
+      expect(r.notes).toEqual([expect.stringMatching(new RegExp(`^sequence-behind: ${SEQUENCE_BATCH} key columns not checked \\(public\\.t001, .*\\): canceling statement due to lock timeout \\(55P03\\); the next run tries again$`))]);
+      expect(r.findings.map((f) => `${f.severity} ${f.rule} ${f.object}`)).toEqual([
+        `ticket sequence-behind public.t${SEQUENCE_BATCH + 1}.id`,
+        'ticket constraint-not-validated checked.checked_n_positive',
+      ]);
+      expect(r.findings).toEqual(overConnection.findings);
+      expect(r.notes).toEqual(overConnection.notes);
+      expect(standinFor(url).openTransactions).toBe(0);
+    });
+  }, 60_000);
 });

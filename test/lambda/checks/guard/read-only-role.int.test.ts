@@ -19,6 +19,8 @@ import { catalogFingerprint } from '../../../support/catalog-fingerprint';
 import { ROOT } from '../../../support/cli';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
+import { DataApiStandin } from '../../../support/data-api-standin';
+import { makeDataApiDriver } from '../../../support/drivers';
 import { CONTRACTS_DIR, MIGRATIONS_DIR, runFixes } from '../../../support/schema-fixes';
 
 const snapshot = JSON.parse(readFileSync(join(ROOT, 'lambda', 'schema', 'snapshot.json'), 'utf8')) as Snapshot;
@@ -45,12 +47,14 @@ function roleUrl(url: string, role: string, password: string): string {
   return u.toString();
 }
 
-async function guardAs(url: string): Promise<GuardReport> {
-  const driver = new PgDriver({ connectionString: url });
+async function guardAs(url: string, through: 'pg' | 'data-api' = 'pg'): Promise<GuardReport> {
+  const standin = through === 'data-api' ? new DataApiStandin(url) : undefined;
+  const driver = standin ? makeDataApiDriver(url, standin) : new PgDriver({ connectionString: url });
   try {
     return await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts, snapshot });
   } finally {
     await driver.end();
+    await standin?.close();
   }
 }
 
@@ -260,6 +264,24 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
       expect((await guardAs(guardUrl)).findings.map((f) => f.rule)).toEqual(['schema-drift', 'contract-insert']);
     } finally {
       await withClient(url, (c) => c.query(`GRANT USAGE ON SCHEMA schemaguard TO ${role}; GRANT SELECT ON schemaguard.applied_migrations TO ${role}; ALTER TABLE web_sessions ALTER COLUMN lead_id DROP NOT NULL`));
+    }
+  });
+
+  // Regression: through the Data API a sequence-behind batch that failed ended the pass's transaction, and the run failed whole.
+  it('a key table in a schema the role has no USAGE on: its batch is a note (42501), and the run goes on, through a connection and the Data API alike', async () => {
+    await withClient(url, (c) => c.query(`CREATE SCHEMA app_private; CREATE TABLE app_private.loaded (id serial PRIMARY KEY);
+      GRANT SELECT ON app_private.loaded, app_private.loaded_id_seq TO ${role}`));
+    try {
+      const overConnection = await guardAs(guardUrl);
+      const overDataApi = await guardAs(guardUrl, 'data-api').catch((e: unknown) => e);
+
+      expect(overConnection.notes).toEqual([expect.stringMatching(/^sequence-behind: \d+ key columns? not checked \(app_private\.loaded.*\): permission denied for schema app_private \(42501\); the next run tries again$/)]);
+      expect(overConnection.findings.map((f) => `${f.rule} ${f.object}`)).toEqual(['schema-addition app_private']);
+      expect(overDataApi).not.toBeInstanceOf(Error);
+      expect((overDataApi as GuardReport).notes).toEqual(overConnection.notes);
+      expect((overDataApi as GuardReport).findings).toEqual(overConnection.findings);
+    } finally {
+      await withClient(url, (c) => c.query('DROP SCHEMA app_private CASCADE'));
     }
   });
 });

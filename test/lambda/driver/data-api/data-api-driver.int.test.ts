@@ -1,3 +1,4 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
 import { DataApiStandin } from '../../../support/data-api-standin';
@@ -9,12 +10,22 @@ import { migrate, type MigrateResult } from '../../../../lambda/engine/runner';
 import { loadMigrations } from '../../../../lambda/engine/source';
 import { LockTimeoutError, StatementError } from '../../../../lambda/engine/errors';
 import { readCatalog } from '../../../../lambda/schema/catalog';
+import { MigrationError } from '../../../../lambda/engine/errors';
+import { markerName } from '../../../../lambda/driver/data-api/outcome-marker';
 
 afterAll(dropDatabases);
 
 const standins: DataApiStandin[] = [];
 afterAll(async () => {
   for (const s of standins.splice(0)) await s.close();
+});
+
+const roles: { adminUrl: string; url: string; role: string }[] = [];
+afterAll(async () => {
+  for (const { adminUrl, url, role } of roles.splice(0)) {
+    await withClient(url, (c) => c.query(`DROP OWNED BY ${role}`)).catch(() => undefined);
+    await withClient(adminUrl, (c) => c.query(`DROP ROLE IF EXISTS ${role}`)).catch(() => undefined);
+  }
 });
 
 function standin(url: string, options: ConstructorParameters<typeof DataApiStandin>[1] = {}): DataApiStandin {
@@ -286,6 +297,84 @@ describe.each(targets)('$name', (target) => {
         expect(retries).toEqual([1]);
         expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).toEqual([{ n: 0 }]);
         expect(await rows(url, `SELECT count(*)::int AS n FROM pg_index WHERE indisvalid AND indexrelid = to_regclass('t_id')`)).toEqual([{ n: 0 }]);
+      });
+    });
+
+    describe('Outcome markers', () => {
+      const markers = (url: string) => rows(url, "SELECT relname AS name FROM pg_class WHERE relname LIKE 'schemaguard\\_outcome\\_%' ORDER BY 1");
+
+      // Regression: a runner that died mid-call (its Lambda ended) left its marker table in the state schema for good.
+      it('the next run that applies a file drops, under the runner lock, the markers of runners whose lease is gone; a live runner\'s stay', async () => {
+        // Prepare: the state made by a first run; markers of a dead runner (and one of the form without a holder), and one of a live lease of another name.
+        const url = await freshDatabase(target, 'dapi_markers');
+        const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
+        await migrate({ driver: makeDataApiDriver(url, standin(url)), migrations: loadMigrations(dir), appliedBy: 'test' });
+        const live = randomUUID();
+        const id = () => randomBytes(8).toString('hex');
+        const dead = [markerName(id(), randomUUID()), markerName(id())];
+        const kept = markerName(id(), live);
+        await withClient(url, (c) => c.query(`
+          INSERT INTO schemaguard.runner_lease (name, holder, owner, acquired_at, renewed_at, expires_at)
+          VALUES ('backfill', '${live}', 'another runner', now(), now(), now() + interval '10 minutes');
+          ${[...dead, kept].map((m) => `CREATE TABLE schemaguard.${m} ();`).join('\n')}`));
+
+        // Act: a run with nothing to apply, then one that applies a file.
+        await migrate({ driver: makeDataApiDriver(url, standin(url)), migrations: loadMigrations(dir), appliedBy: 'test' });
+        const untouched = await markers(url);
+        const more = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n', '2_b.sql': 'CREATE TABLE b (id int);\n' });
+        const result = await migrate({ driver: makeDataApiDriver(url, standin(url)), migrations: loadMigrations(more), appliedBy: 'test' });
+
+        // Assess
+        expect(untouched).toEqual([...dead, kept].sort().map((name) => ({ name })));
+        expect(result.applied.map((a) => a.file)).toEqual(['2_b.sql']);
+        expect(await markers(url)).toEqual([{ name: kept }]);
+      });
+
+      it('a pending DO block that commits its batches, when the role may not create its marker in the state schema: refused before anything runs, with the GRANT', async () => {
+        // Prepare: the state made by the admin; a role that may run migrations there but not create tables in it.
+        const url = await freshDatabase(target, 'dapi_marker_grant');
+        const role = `sg_migrator_${randomBytes(4).toString('hex')}`;
+        const password = randomBytes(12).toString('hex');
+        roles.push({ adminUrl: target.adminUrl, url, role });
+        const files = {
+          '1_bf.sql': 'CREATE TABLE bf (id int PRIMARY KEY, done boolean NOT NULL DEFAULT false);\nINSERT INTO bf (id) SELECT generate_series(1, 10);\n',
+          '2_backfill.sql': '-- schemaguard:no-transaction\nDO $$\nBEGIN\n  UPDATE bf SET done = true WHERE id <= 5;\n  COMMIT;\n  UPDATE bf SET done = true WHERE id > 5;\nEND\n$$;\n',
+        };
+        await migrate({ driver: makeDataApiDriver(url, standin(url)), migrations: loadMigrations(tempDir({ '1_bf.sql': files['1_bf.sql'] })), appliedBy: 'admin' });
+        await withClient(url, (c) => c.query(`
+          CREATE ROLE ${role} LOGIN PASSWORD '${password}';
+          GRANT USAGE ON SCHEMA schemaguard TO ${role};
+          GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA schemaguard TO ${role};
+          GRANT SELECT, UPDATE ON bf TO ${role};`));
+        const asRole = new URL(url);
+        asRole.username = role;
+        asRole.password = password;
+        const run = () => migrate({ driver: makeDataApiDriver(asRole.toString(), standin(asRole.toString())), migrations: loadMigrations(tempDir(files)), appliedBy: role });
+
+        // Act
+        const err = await run().catch((e: unknown) => e);
+
+        // Assess
+        expect(err).toBeInstanceOf(MigrationError);
+        expect(err).toMatchObject({ file: '2_backfill.sql', line: 2, sqlstate: '42501' });
+        expect((err as MigrationError).message).toBe(`2_backfill.sql:2: a DO block that commits its batches runs through the Data API with an outcome marker, a table made in the state schema schemaguard for the call, and role ${role} may not create tables there; nothing was run`);
+        expect((err as MigrationError).fix).toMatch(new RegExp(`^GRANT CREATE ON SCHEMA "schemaguard" TO "${role}";  \\(the marker tells the driver`));
+        expect(await rows(url, 'SELECT count(*) FILTER (WHERE done)::int AS done FROM bf')).toEqual([{ done: 0 }]);
+        expect(await rows(url, 'SELECT version FROM schemaguard.applied_migrations ORDER BY version')).toEqual([{ version: '1' }]);
+        expect(await markers(url)).toEqual([]);
+        // CREATE revoked after the run looked: the driver says the same when it makes the marker, and runs nothing.
+        const driver = makeDataApiDriver(asRole.toString(), standin(asRole.toString()));
+        driver.stateSchema = 'schemaguard';
+        const session = await driver.connect();
+        const late = await session.query(files['2_backfill.sql']).catch((e: unknown) => e).finally(() => session.close());
+        expect(late).toMatchObject({ sqlstate: '42501', fix: expect.stringMatching(new RegExp(`^GRANT CREATE ON SCHEMA "schemaguard" TO "${role}";`)) });
+        expect(await rows(url, 'SELECT count(*) FILTER (WHERE done)::int AS done FROM bf')).toEqual([{ done: 0 }]);
+
+        // The GRANT the error gives: the file runs, marked.
+        await withClient(url, (c) => c.query((err as MigrationError).fix!.replace(/;.*$/, ';')));
+        expect((await run()).applied.map((a) => a.file)).toEqual(['2_backfill.sql']);
+        expect(await rows(url, 'SELECT count(*) FILTER (WHERE done)::int AS done FROM bf')).toEqual([{ done: 10 }]);
+        expect(await markers(url)).toEqual([]);
       });
     });
 
