@@ -147,6 +147,31 @@ describe(`Bad input: migration files, on ${target.name}`, () => {
     expect(JSON.parse(r.out)).toMatchObject({ command: 'migrate', error: 'InputError', file: '2_commit.sql', line: 2, value: 'COMMIT', fix: expect.any(String) });
     expect(await catalogFingerprint(url)).toBe(before);
   });
+
+  // Regression (exploratory tester): a pg_dump file took one run per problem to learn them all.
+  it('migrate, plan and lint name every problem of a pg_dump file in one run; --json lists each with its line, value and fix', async () => {
+    const dump = '\\restrict Kx9\nSET standard_conforming_strings = off;\nCREATE TABLE d (a int, b text);\nCOPY public.d (a, b) FROM stdin;\n1\tO\'Brien\n\\.\n\\unrestrict Kx9\n';
+    const dir = tempDir({ ...BASE, '2_dump.sql': dump });
+    const before = await catalogFingerprint(url);
+
+    for (const command of ['migrate', 'plan', 'lint']) {
+      const text = await cli([command, '--dir', dir, '--database-url', url]);
+      const json = await cli([command, '--json', '--dir', dir, '--database-url', url]);
+
+      expect(text.code, text.err).toBe(2);
+      expect(json.code).toBe(2);
+      expect(text.err).toContain('error: 4 problems in the migration files, each below with its fix:\n  2_dump.sql:1: psql meta-command "\\restrict" is not SQL\n    fix: remove psql meta-commands');
+      expect(text.err).toContain('\n  2_dump.sql:2: standard_conforming_strings set off');
+      expect(text.err).toContain('\n  2_dump.sql:4: COPY … FROM STDIN with its data in the file, as psql takes it, is not supported\n    fix: load data from the application');
+      expect(text.err).toContain('\n  2_dump.sql:7: psql meta-command "\\unrestrict" is not SQL');
+      const out = JSON.parse(json.out);
+      expect(out).toMatchObject({ command, error: 'InputError', file: '2_dump.sql', line: 1, total: 4 });
+      expect(out.problems.map((p: { line: number; value: string; fix: string }) => [p.line, p.value, typeof p.fix])).toEqual([
+        [1, '\\restrict', 'string'], [2, 'SET standard_conforming_strings = off', 'string'], [4, 'COPY public.d (a, b) FROM stdin', 'string'], [7, '\\unrestrict', 'string'],
+      ]);
+    }
+    expect(await catalogFingerprint(url)).toBe(before);
+  });
 });
 
 describe(`Bad input: flags and URLs, on ${target.name}`, () => {

@@ -77,6 +77,21 @@ export const SCAN_WINDOW = 64 * 1024;
 export interface ScanSink {
   statement(statement: SqlStatement): void;
   comment?(comment: LineComment): void;
+  /**
+   * Bad input after which the text still reads as it would have (a psql
+   * meta-command, psql variable or another tool's placeholder: the scanner
+   * steps over it), or the text left open that ends it (`leftOpen`).
+   * Without this, each is thrown.
+   */
+  problem?(error: InputError, leftOpen?: boolean): void;
+}
+
+/** What a scan found, at its offset in the window. */
+interface Found {
+  offset: number;
+  statement?: SqlStatement;
+  comment?: LineComment;
+  problem?: InputError;
 }
 
 /**
@@ -94,6 +109,8 @@ export class StatementScanner {
   private pendingLength = 0;
   /** Where the carried text starts in the input, and whether only whitespace precedes it on its line. */
   private at = { offset: 0, line: 1, column: 1, blankBefore: true };
+  /** The carried text starts inside the data lines of a COPY … FROM stdin (psql reads them up to a line \\.). */
+  private inCopyData = false;
 
   constructor(private readonly sink: ScanSink, private readonly options: SplitOptions = {}) {
     this.at.line = options.firstLine ?? 1;
@@ -125,27 +142,60 @@ export class StatementScanner {
   }
 
   private scan(window: string, final: boolean): void {
-    const found: Array<{ offset: number; statement?: SqlStatement; comment?: LineComment }> = [];
-    const collector = new StatementCollector(window, this.at.offset, (st) => found.push({ offset: st.offset - this.at.offset, statement: st }));
-    let open = window.length;
+    const found: Found[] = [];
+    let copyData = false;
+    const collector = new StatementCollector(window, this.at.offset, (st) => {
+      found.push({ offset: st.offset - this.at.offset, statement: st });
+      copyData = isCopyFromStdin(st.words);
+    });
     const token = new SqlCursor(window, { firstLine: this.at.line, firstColumn: this.at.column });
+    // Data lines carried from the last window: the first line of the window starts one.
+    const dataEnd = this.inCopyData ? copyDataEnd(window, 0, final) : 0;
+    if (dataEnd === undefined) return this.keep(window, window.lastIndexOf('\n') + 1);
+    this.inCopyData = false;
+    token.skipTo(dataEnd);
+    let open = window.length;
     while (token.next()) {
       const kind = token.kind;
       if (!final && (token.unterminated || (kind === 'line-comment' && token.end === window.length))) {
         open = token.offset;
         break;
       }
-      // What ended before the bad token reaches the sink first: it may refuse one of them with a better reason (a COPY … FROM STDIN before its data).
-      if (token.unterminated) throw this.handOut(found, token.offset, unterminated(token.token(), this.options.file));
+      // What ended before the bad token reaches the sink first: it may refuse one of them with a better reason.
+      if (token.unterminated) return this.stop(found, token.offset, unterminated(token.token(), this.options.file));
       if (kind === 'line-comment') {
         found.push({ offset: token.offset, comment: this.lineComment(window, token) });
         continue;
       }
       if (kind === 'block-comment') continue;
-      if (kind === 'symbol' && window.charCodeAt(token.offset) === BACKSLASH) throw this.handOut(found, token.offset, metaCommand(window, token.token(), this.options.file));
-      if (kind === 'symbol' && isPsqlVariable(window, token.offset)) throw this.handOut(found, token.offset, psqlVariable(window, token.token(), this.options.file));
-      if (kind === 'symbol' && FLYWAY_PLACEHOLDER.test(window.slice(token.offset, token.offset + 200))) throw this.handOut(found, token.offset, flywayPlaceholder(window, token.token(), this.options.file));
+      const notSql = kind === 'symbol' ? this.notSql(window, token, final) : undefined;
+      if (notSql === 'more') {
+        open = Math.min(token.offset, collector.startOffset ?? token.offset);
+        break;
+      }
+      if (notSql) {
+        if (!this.sink.problem) throw this.handOut(found, token.offset, notSql.error);
+        found.push({ offset: token.offset, problem: notSql.error });
+        token.skipTo(notSql.end);
+        continue;
+      }
       collector.add(token);
+      if (!copyData) continue;
+      // The data lines after a COPY … FROM stdin are not SQL: stepped over, as psql sends them apart.
+      copyData = false;
+      const newline = window.indexOf('\n', token.end);
+      if (newline < 0 && !final) {
+        // The COPY is read again once its line is whole.
+        open = found.at(-1)!.offset;
+        break;
+      }
+      const end = newline < 0 ? window.length : copyDataEnd(window, newline + 1, final);
+      if (end === undefined) {
+        this.inCopyData = true;
+        open = Math.max(newline + 1, window.lastIndexOf('\n') + 1);
+        break;
+      }
+      token.skipTo(end);
     }
     if (final) collector.finish(window.length, false);
     else open = Math.min(open, collector.startOffset ?? open);
@@ -153,12 +203,46 @@ export class StatementScanner {
     this.keep(window, open);
   }
 
+  /**
+   * A psql meta-command, psql variable or placeholder at the token, with
+   * its error and where the text goes on; 'more' when the window ends
+   * before its end is known.
+   */
+  private notSql(window: string, token: SqlCursor, final: boolean): { error: InputError; end: number } | 'more' | undefined {
+    const file = this.options.file;
+    const at = token.offset;
+    if (window.charCodeAt(at) === BACKSLASH) {
+      // A meta-command takes the rest of its line.
+      const newline = window.indexOf('\n', at);
+      if (newline < 0 && !final) return 'more';
+      return { error: metaCommand(window, token.token(), file), end: newline < 0 ? window.length : newline };
+    }
+    if (isPsqlVariable(window, at)) {
+      const variable = psqlVariableText(window, at);
+      return { error: psqlVariable(variable, token.token(), file), end: at + variable.length };
+    }
+    const ahead = window.slice(at, at + 200);
+    const placeholder = FLYWAY_PLACEHOLDER.exec(ahead)?.[0];
+    if (placeholder) return { error: flywayPlaceholder(placeholder, token.token(), file), end: at + placeholder.length };
+    const template = GO_TEMPLATE.exec(ahead)?.[0];
+    if (template) return { error: goTemplate(template, token.token(), file), end: at + template.length };
+    return undefined;
+  }
+
+  /** Text left open ends the input: thrown, or (to a sink that takes problems) handed over after what came before it. */
+  private stop(found: Found[], until: number, error: InputError): void {
+    if (!this.sink.problem) throw this.handOut(found, until, error);
+    this.handOut(found, until, undefined);
+    this.sink.problem(error, true);
+  }
+
   /** Hands what was found before `until` to the sink, in order; returns `error`, for the caller to throw. */
-  private handOut<E>(found: Array<{ offset: number; statement?: SqlStatement; comment?: LineComment }>, until: number, error: E): E {
+  private handOut<E>(found: Found[], until: number, error: E): E {
     for (const f of found) {
       if (f.offset >= until) break;
       if (f.statement) this.sink.statement(f.statement);
       else if (f.comment) this.sink.comment?.(f.comment);
+      else if (f.problem) this.sink.problem?.(f.problem);
     }
     return error;
   }
@@ -274,11 +358,32 @@ function unterminated(token: Token, file: string | undefined): InputError {
   return new InputError(`${file ?? 'SQL'}:${token.line}: ${what}`, { file, line: token.line, fix });
 }
 
+/** Whether a statement's words are a `COPY … FROM stdin`, whose data lines follow it in a psql script. */
+export function isCopyFromStdin(words: readonly string[]): boolean {
+  return words[0] === 'copy' && words.some((x, k) => x === 'from' && words[k + 1] === 'stdin');
+}
+
+/**
+ * Where the data lines of a COPY … FROM stdin, from the line that starts at
+ * `from`, end: after the line \. that ends them, as psql reads them; the
+ * end of the input when it has none. Undefined when the window ends first
+ * and more input follows.
+ */
+function copyDataEnd(window: string, from: number, final: boolean): number | undefined {
+  for (let k = from; k < window.length;) {
+    const newline = window.indexOf('\n', k);
+    if (newline < 0) break;
+    if (window.charCodeAt(k) === BACKSLASH && window.slice(k, newline).trimEnd() === '\\.') return newline + 1;
+    k = newline + 1;
+  }
+  return final ? window.length : undefined;
+}
+
 /** psql meta-commands (\i, \set …) are not SQL: the server would reject them, so refuse them with the line. */
 function metaCommand(input: string, token: Token, file: string | undefined): InputError {
   const command = input.slice(token.offset, token.offset + 12).split(/\s/)[0];
   return new InputError(`${file ?? 'SQL'}:${token.line}: psql meta-command "${command}" is not SQL`, {
-    file, line: token.line,
+    file, line: token.line, value: command,
     fix: 'remove psql meta-commands (\\i, \\set, \\connect …); schemaguard sends SQL to the server as written',
   });
 }
@@ -331,8 +436,12 @@ const KEYWORDS_BEFORE_VALUE = new Set([
   'role', 'user', 'database', 'index', 'view', 'sequence', 'column', 'references', 'trigger', 'function', 'procedure', 'extension', 'domain', 'authorization',
 ]);
 
-function psqlVariable(input: string, token: Token, file: string | undefined): InputError {
-  const variable = /^:(?:'[^']*'|"[^"]*"|[A-Za-z_][A-Za-z0-9_]*)/.exec(input.slice(token.offset, token.offset + 80))?.[0] ?? input.slice(token.offset, token.offset + 12);
+/** The psql variable at `at` as written (`:name`, `:'name'`, `:"name"`). */
+function psqlVariableText(input: string, at: number): string {
+  return /^:(?:'[^']*'|"[^"]*"|[A-Za-z_][A-Za-z0-9_]*)/.exec(input.slice(at, at + 80))?.[0] ?? input.slice(at, at + 12);
+}
+
+function psqlVariable(variable: string, token: Token, file: string | undefined): InputError {
   return new InputError(`${file ?? 'SQL'}:${token.line}: psql variable ${variable} is not SQL`, {
     file, line: token.line, value: variable,
     fix: 'write the value itself: psql replaces its variables (:name, :\'name\', :"name") before sending, schemaguard sends SQL to the server as written; for a value that differs per environment, set it in the database (ALTER DATABASE … SET app.name = …) and read it with current_setting(\'app.name\')',
@@ -342,8 +451,7 @@ function psqlVariable(input: string, token: Token, file: string | undefined): In
 /** Flyway's placeholder, `${name}` or `${flyway:defaultSchema}`, where SQL has no `${`. */
 const FLYWAY_PLACEHOLDER = /^\$\{[A-Za-z_][\w.:-]*\}/;
 
-function flywayPlaceholder(input: string, token: Token, file: string | undefined): InputError {
-  const placeholder = FLYWAY_PLACEHOLDER.exec(input.slice(token.offset, token.offset + 200))![0];
+function flywayPlaceholder(placeholder: string, token: Token, file: string | undefined): InputError {
   return new InputError(`${file ?? 'SQL'}:${token.line}: Flyway placeholder ${placeholder} is not SQL`, {
     file, line: token.line, value: placeholder,
     fix: 'write the value itself: Flyway replaces its placeholders before sending, schemaguard sends SQL to the server as written (inside strings and function bodies too, where they are not refused); for ${flyway:defaultSchema} write the schema\'s name; for a value that differs per environment, set it in the database (ALTER DATABASE … SET app.name = …) and read it with current_setting(\'app.name\')',
@@ -357,4 +465,18 @@ export function lineOfPosition(statement: SqlStatement, position: number | undef
   let newlines = 0;
   for (let k = 0; k < before.length; k++) if (before.charCodeAt(k) === 10) newlines++;
   return statement.line + newlines;
+}
+
+/**
+ * Go's template actions, `{{ .Name }}`, `{{ if … }}`, `{{- end }}` (a file
+ * written for a tool that runs text/template over it before sending): SQL
+ * has no `{{` outside a string. One line at most.
+ */
+const GO_TEMPLATE = /^\{\{[^\n]*?\}\}|^\{\{[^\n]{0,40}/;
+
+function goTemplate(action: string, token: Token, file: string | undefined): InputError {
+  return new InputError(`${file ?? 'SQL'}:${token.line}: Go template action ${action} is not SQL`, {
+    file, line: token.line, value: action,
+    fix: 'write the SQL the template gives: a tool that renders Go templates ({{ .Name }}, {{ if … }}) does so before sending, schemaguard sends the file to the server as written (inside strings and function bodies too, where it is not refused). Render it once and commit the result as the migration; for a value that differs per environment, set it in the database (ALTER DATABASE … SET app.name = …) and read it with current_setting(\'app.name\')',
+  });
 }
