@@ -77,6 +77,8 @@ const FILE_CASES: Record<string, FileCase> = {
   // Regression (exploratory tester): other tools' files got the rename-to-a-forward-file advice, and a Flyway placeholder reached the server as "syntax error at or near $".
   'golang-migrate\'s down file': { files: { '000002_init.up.sql': 'INSERT INTO base VALUES (2);', '000002_init.down.sql': 'DELETE FROM base;' }, code: 2, message: '000002_init.down.sql: golang-migrate\'s down migration, and schemaguard runs forward only' },
   'a Flyway undo file': { files: { 'U1__base.sql': 'DROP TABLE base;' }, code: 2, message: 'U1__base.sql: Flyway\'s undo migration, and schemaguard runs forward only' },
+  // Regression (newcomer): a Go template's action failed on the server as a syntax error at "{", after the files before it ran.
+  'a Go template action': { files: { '2_tpl.sql': 'INSERT INTO base VALUES (2);\nCREATE TABLE {{ .Schema }}.t (id int);' }, code: 2, message: '2_tpl.sql:2: Go template action {{ .Schema }} is not SQL' },
   'a Flyway placeholder': { files: { '2_fw.sql': 'INSERT INTO base VALUES (2);\nCREATE TABLE ${flyway:defaultSchema}.t (id int);' }, code: 2, message: '2_fw.sql:2: Flyway placeholder ${flyway:defaultSchema} is not SQL' },
   'a goose down section': { files: { '2_goose.sql': '-- +goose Up\nCREATE TABLE orders (id int);\n-- +goose Down\nDROP TABLE orders;' }, code: 2, message: '2_goose.sql:3: "-- +goose Down" starts goose\'s down section' },
   'COMMIT in a transactional file': { files: { '2_commit.sql': 'INSERT INTO base VALUES (2);\nCOMMIT;' }, code: 2, message: '2_commit.sql:2: COMMIT inside a transactional migration' },
