@@ -28,6 +28,7 @@ import { InputProblems } from './input-problems';
 import { foreignMarkerAdvice, foreignNoTransactionMarker, type ForeignNoTransactionMarker } from './foreign-no-transaction';
 import type { Allowance, Check, MigrationDirectives } from './migration';
 import { classifyStatement, refusesTransactionBlock } from './sql/classify';
+import { transactionModesAdvice } from './transaction-modes';
 import { allowArgument, checksumArgument, readDirectives, type Directive } from './sql/directives';
 import { dollarTag, isComment, tokenize, type Token } from './sql/lexer';
 import { isCopyFromStdin, type LineComment, type ScanSink, type SqlStatement } from './sql/splitter';
@@ -241,7 +242,8 @@ export class MigrationParser implements ScanSink {
       const [where, fix] = directives.noTransaction
         ? ['in a no-transaction file', 'a no-transaction file runs each statement on its own; split transactional work into a separate migration without the directive']
         : ['inside a transactional migration', 'remove it: schemaguard wraps each migration in its own transaction together with its state row and checks'];
-      throw new InputError(`${file}:${s.line}: ${c.keyword} ${where}`, { file, line: s.line, value: s.text.slice(0, 80), fix });
+      const modes = transactionModesAdvice(s.words);
+      throw new InputError(`${file}:${s.line}: ${c.keyword} ${where}`, { file, line: s.line, value: s.text.slice(0, 80), fix: modes ? `${fix}. ${modes}` : fix });
     }
     if (!directives.noTransaction && c.kind === 'do-commits') {
       throw new InputError(`${file}:${s.line}: a DO block with COMMIT or ROLLBACK inside a transactional migration`, {
