@@ -172,6 +172,10 @@ describe(`Bad input: migration files, on ${target.name}`, () => {
         [1, '\\restrict', 'string'], [2, 'SET standard_conforming_strings = off', 'string'], [4, 'COPY public.d (a, b) FROM stdin', 'string'], [7, '\\unrestrict', 'string'],
       ]);
     }
+    // In a workflow, each problem is an annotation on its own line.
+    const github = await cli(['lint', '--format', 'github', '--dir', dir]);
+    expect(github.code).toBe(2);
+    expect(github.out.split('\n').filter((l) => l.startsWith('::error ')).map((l) => /,line=(\d+),/.exec(l)?.[1])).toEqual(['1', '2', '4', '7']);
     expect(await catalogFingerprint(url)).toBe(before);
   });
 });

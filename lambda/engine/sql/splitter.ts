@@ -183,19 +183,12 @@ export class StatementScanner {
       if (!copyData) continue;
       // The data lines after a COPY … FROM stdin are not SQL: stepped over, as psql sends them apart.
       copyData = false;
-      const newline = window.indexOf('\n', token.end);
-      if (newline < 0 && !final) {
-        // The COPY is read again once its line is whole.
-        open = found.at(-1)!.offset;
+      const end = this.afterCopyData(window, token.end, final);
+      if ('open' in end) {
+        open = end.open ?? found.at(-1)!.offset;
         break;
       }
-      const end = newline < 0 ? window.length : copyDataEnd(window, newline + 1, final);
-      if (end === undefined) {
-        this.inCopyData = true;
-        open = Math.max(newline + 1, window.lastIndexOf('\n') + 1);
-        break;
-      }
-      token.skipTo(end);
+      token.skipTo(end.at);
     }
     if (final) collector.finish(window.length, false);
     else open = Math.min(open, collector.startOffset ?? open);
@@ -227,6 +220,21 @@ export class StatementScanner {
     const template = GO_TEMPLATE.exec(ahead)?.[0];
     if (template) return { error: goTemplate(template, token.token(), file), end: at + template.length };
     return undefined;
+  }
+
+  /**
+   * Where the text goes on after the COPY … FROM stdin whose `;` ends at
+   * `from`: past its data lines; or, when the window ends first, where the
+   * text kept for the next one starts (undefined: at the COPY, read again
+   * once its line is whole).
+   */
+  private afterCopyData(window: string, from: number, final: boolean): { at: number } | { open: number | undefined } {
+    const newline = window.indexOf('\n', from);
+    if (newline < 0) return final ? { at: window.length } : { open: undefined };
+    const end = copyDataEnd(window, newline + 1, final);
+    if (end !== undefined) return { at: end };
+    this.inCopyData = true;
+    return { open: Math.max(newline + 1, window.lastIndexOf('\n') + 1) };
   }
 
   /** Text left open ends the input: thrown, or (to a sink that takes problems) handed over after what came before it. */
