@@ -174,6 +174,11 @@ export class StatementScanner {
         break;
       }
       if (notSql) {
+        // One that reaches the window's end may go on in the next piece: read again with it.
+        if (!final && notSql.end >= window.length) {
+          open = Math.min(token.offset, collector.startOffset ?? token.offset);
+          break;
+        }
         if (!this.sink.problem) throw this.handOut(found, token.offset, notSql.error);
         found.push({ offset: token.offset, problem: notSql.error });
         token.skipTo(notSql.end);

@@ -159,6 +159,7 @@ SELECT 'ünïcødé 😀' AS x -- no semicolon at the end`;
     'CREATE TABLE u (id int, s text DEFAULT :\'v\');',
     'GRANT SELECT ON u TO ${role};',
     'SELECT {{ .Name }}; \\gset',
+    '{{- if .Partitioned }}',
     'COPY public.u FROM stdin;',
     "3\tno end marker: the data runs to the end, as psql reads it'",
   ].join('\n');
@@ -179,9 +180,9 @@ SELECT 'ünïcødé 😀' AS x -- no semicolon at the end`;
     const expected = {
       statements: [
         [2, 'SET statement_timeout = 0'], [3, 'COPY public.t (a, b) FROM stdin'], [7, "CREATE TABLE u (id int, s text DEFAULT :'v')"],
-        [8, 'GRANT SELECT ON u TO ${role}'], [9, 'SELECT {{ .Name }}'], [10, 'COPY public.u FROM stdin'],
+        [8, 'GRANT SELECT ON u TO ${role}'], [9, 'SELECT {{ .Name }}'], [11, 'COPY public.u FROM stdin'],
       ],
-      problems: [[1, '\\restrict', false], [7, ":'v'", false], [8, '${role}', false], [9, '{{ .Name }}', false], [9, '\\gset', false]],
+      problems: [[1, '\\restrict', false], [7, ":'v'", false], [8, '${role}', false], [9, '{{ .Name }}', false], [9, '\\gset', false], [10, '{{- if .Partitioned }}', false]],
     };
     expect(scanProblems(dump, [])).toEqual(expected);
     for (let cut = 0; cut <= dump.length; cut++) expect(scanProblems(dump, [cut]), `cut at ${cut}`).toEqual(expected);
