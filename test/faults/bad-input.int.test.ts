@@ -310,6 +310,24 @@ describe(`Bad input: custom-resource events, on ${target.name}`, () => {
     }
   });
 
+  // Regression (exploratory tester): a deploy of a pg_dump file named one problem a deploy.
+  it('files with many problems: CloudFormation gets FAILED listing each whole, as many as fit, within the response limit; nothing runs', async () => {
+    const many = Array.from({ length: 40 }, (_, k) => `\\set v${k} ${k}`).join('\n');
+    const r = await handlerRig(transcript, target, 'many_problems', { ...BASE, '2_dump.sql': '\\restrict Kx9\nCREATE TABLE d (a int);\nCOPY public.d (a) FROM stdin;\n1\n\\.\n', '3_vars.sql': many });
+    try {
+      const before = await catalogFingerprint(r.url);
+      const response = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+      transcript.add(JSON.stringify(response));
+      expect(response.Status).toBe('FAILED');
+      expect(Buffer.byteLength(JSON.stringify(response))).toBeLessThanOrEqual(4096);
+      expect(response.Reason).toContain('[migration 2_dump.sql, line 1] | InputError: 42 problems in the migration files: (1) 2_dump.sql:1: psql meta-command "\\restrict" is not SQL (2) 2_dump.sql:3: COPY … FROM STDIN');
+      expect(response.Reason).toMatch(/\(\d+\) 3_vars\.sql:\d+: psql meta-command "\\set" is not SQL … and \d+ more \| fix: run schemaguard lint \(or plan\) on the migrations directory/);
+      expect(await catalogFingerprint(r.url)).toBe(before);
+    } finally {
+      await r.done();
+    }
+  });
+
   it('properties from an older version of the construct (no FilesHash, an old key) are accepted: the files decide', async () => {
     const r = await handlerRig(transcript, target, 'old_props', BASE);
     try {
