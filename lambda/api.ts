@@ -30,7 +30,7 @@ export { DEFAULT_STATE_SCHEMA, type AppliedKey, type AppliedKind, type AppliedMi
 export { baseline, type BaselineOptions, type BaselineResult } from './engine/baseline';
 export { repair, type RepairOptions, type RepairResult, type RepairedMigration } from './engine/repair';
 export {
-  CheckFailedError, ChecksumMismatchError, ConnectionError, DatabaseAheadError, DeadlineError, ForeignHistoryError, InputError, LockTimeoutError,
+  CheckFailedError, ChecksumMismatchError, ConnectionError, DatabaseAheadError, DeadlineError, ForeignHistoryError, InputError, InputProblemsError, LockTimeoutError,
   LockLostError, LockWaitTimeoutError, MigrationError, OutOfOrderError, StatementError,
   type Blocker, type DatabaseErrorFields, type ErrorLocation, type MigrationErrorOptions,
 } from './engine/errors';

@@ -4,7 +4,7 @@
  * failure into its exit code. `main.ts` runs it with every command;
  * `main-core.ts` with the commands of a deploy (bin/schemaguard.cjs picks).
  */
-import { InputError, MigrationError, databaseFields } from '../../lambda/engine/errors';
+import { InputError, InputProblemsError, MigrationError, databaseFields } from '../../lambda/engine/errors';
 import { permissionFix, roleOf } from '../../lambda/engine/permission-fix';
 import { Redactor } from '../../lambda/engine/redact';
 import { parseArgs, SARIF_COMMANDS, statedArgs, type CliOptions } from './args';
@@ -63,9 +63,11 @@ export async function runCli(argv: string[], io: Io, runCommand: (ctx: CommandCo
     // The command first, as in the JSON of a run that succeeded: a script branches on one shape.
     if (stated.format === 'json') out(JSON.stringify(redactor.redactValue({ ...(stated.command ? { command: stated.command } : {}), ...error.toJSON() })));
     else err(formatError(error));
-    // In a workflow, the failure is an annotation too, on the file and line it names.
+    // In a workflow, the failure is an annotation too, on the file and line it names (each problem of the files on its own).
     if (stated.format === 'github') {
-      out(githubErrorAnnotation(stated.command ?? '', { message: redactor.redact(error.message), file: error.file, line: error.line, column: error.column }, opts?.dir ?? 'migrations'));
+      for (const e of error instanceof InputProblemsError ? error.problems : [error]) {
+        out(githubErrorAnnotation(stated.command ?? '', { message: redactor.redact(e.message), file: e.file, line: e.line, column: e.column }, opts?.dir ?? 'migrations'));
+      }
     }
     const code = error instanceof InputError ? 2 : error.exitCode;
     // SARIF on stdout even then: a workflow uploads the file whatever the exit code.

@@ -116,6 +116,43 @@ export class InputError extends MigrationError {
   }
 }
 
+/** How many of an `InputProblemsError`'s problems its message shows; the others are counted. */
+export const SHOWN_PROBLEMS = 20;
+
+/**
+ * Several pieces of bad input found in one pass over the files (a pg_dump
+ * file with a psql meta-command, a COPY … FROM stdin and a SET of
+ * standard_conforming_strings): each with its file, line, value and fix, in
+ * order of file and line, so that one run names them all. Raised only for
+ * two or more: one problem is thrown as the InputError it is. Its file and
+ * line are the first problem's. Exit code 2.
+ */
+export class InputProblemsError extends InputError {
+  /** The problems, the first SHOWN_PROBLEMS of them. */
+  readonly problems: InputError[];
+  /** How many there are in all (the message counts those not shown). */
+  readonly total: number;
+  constructor(problems: readonly InputError[], total = problems.length) {
+    const shown = problems.slice(0, SHOWN_PROBLEMS);
+    const first = shown[0]!;
+    const lines = shown.map((p) => `  ${p.message}${p.fix ? `\n    fix: ${p.fix}` : ''}`);
+    if (total > shown.length) lines.push(`  and ${total - shown.length} more (fix these and run again to see them)`);
+    super(`${total} problems in the migration files, each below with its fix:\n${lines.join('\n')}`, {
+      file: first.file, line: first.line, value: first.value, version: first.version,
+      fix: 'fix each problem as its line says, then run again (nothing was run)',
+    });
+    this.problems = shown;
+    this.total = total;
+  }
+  override toJSON(): Record<string, unknown> {
+    const problems = this.problems.map((p) => {
+      const { error: _error, ...fields } = p.toJSON();
+      return fields;
+    });
+    return { ...super.toJSON(), problems, total: this.total };
+  }
+}
+
 /** A statement of a migration failed; carries PostgreSQL's fields. */
 export class StatementError extends MigrationError {
   constructor(message: string, options: MigrationErrorOptions) {

@@ -10,20 +10,28 @@
  * otherwise only counts them, so a 16 MiB file is validated in the memory of
  * its longest statement.
  *
- * Errors come in the order a reader fixes them: the text itself (strings or
- * comments left open, raised by the scanner as it reads), then the
- * directives, then the checks, then the body's statements. A body without
- * statements is not an error: the file is a no-op (see `source.ts`). Every one is an InputError (exit 2) with the file and line.
+ * Every problem of the file is reported at once (`InputProblems`), in order
+ * of line: the scanner hands over what is not SQL (a psql meta-command, a
+ * placeholder) and steps over it, and the parser goes on past each refusal
+ * of its own. Text left open (a string, a comment) ends the file: nothing
+ * after it can be read. A statement below another tool's down marker is
+ * refused once, for the section. Transaction control and a statement that
+ * cannot run in the file's transaction are refused at the first. A body
+ * without statements is not an error: the file is a no-op (see
+ * `source.ts`). Every one is an InputError (exit 2) with the file and line;
+ * several are one InputProblemsError.
  */
 import { downMarker, downSectionError, type DownMarker } from './down-section';
 import { DURATION_FORMAT_HINT, MAX_DURATION_MS, parseDuration } from './duration';
 import { InputError } from './errors';
+import { InputProblems } from './input-problems';
 import { foreignMarkerAdvice, foreignNoTransactionMarker, type ForeignNoTransactionMarker } from './foreign-no-transaction';
 import type { Allowance, Check, MigrationDirectives } from './migration';
 import { classifyStatement, refusesTransactionBlock } from './sql/classify';
+import { transactionModesAdvice } from './transaction-modes';
 import { allowArgument, checksumArgument, readDirectives, type Directive } from './sql/directives';
 import { dollarTag, isComment, tokenize, type Token } from './sql/lexer';
-import type { LineComment, ScanSink, SqlStatement } from './sql/splitter';
+import { isCopyFromStdin, type LineComment, type ScanSink, type SqlStatement } from './sql/splitter';
 
 const HEADER_DIRECTIVES = new Set(['no-transaction', 'lock-timeout', 'statement-timeout', 'valid-checksum']);
 
@@ -58,6 +66,11 @@ export class MigrationParser implements ScanSink {
   private down?: DownMarker;
   /** Another tool's no-transaction marker (`-- morph:nontransactional`, …): named in the fix when the file is refused for running in a transaction. */
   private foreignNoTransaction?: ForeignNoTransactionMarker;
+  /** Whether a statement below the down marker was refused (once for the section). */
+  private downRefused = false;
+  /** Whether a statement set standard_conforming_strings off (refused): the text after it is not read as the server would. */
+  private stringsOff = false;
+  private readonly problems = new InputProblems();
 
   private readonly keepStatements: boolean;
   private readonly onStatement?: (s: SqlStatement) => void;
@@ -82,13 +95,25 @@ export class MigrationParser implements ScanSink {
     }
   }
 
+  problem(error: InputError, leftOpen?: boolean): void {
+    // After standard_conforming_strings set off, a string left open is that setting's doing: its refusal says so.
+    if (leftOpen && this.stringsOff) return;
+    this.problems.add(error);
+  }
+
   statement(s: SqlStatement): void {
-    // Refused as soon as it is read: what follows it is not read as psql reads it (data lines, strings).
-    refuseUnlikePsql(this.file, s);
+    // What follows it is not read as psql reads it (data lines, strings).
+    const unlike = unlikePsql(this.file, s);
+    if (unlike) this.problems.add(unlike);
+    this.stringsOff ||= unlike !== undefined && !isCopyFromStdin(s.words);
     // A marker inside a statement (the statement began above it) is that statement's comment, not a section.
     if (this.down && s.line < this.down.line) this.down = undefined;
-    // Refused as soon as it is read: it would undo the up section in the same run.
-    if (this.down) throw downSectionError(this.file, this.down, s.line);
+    // It would undo the up section in the same run; the section's other statements are its own.
+    if (this.down) {
+      if (!this.downRefused) this.problems.add(downSectionError(this.file, this.down, s.line));
+      this.downRefused = true;
+      return;
+    }
     this.firstStatementLine = Math.min(this.firstStatementLine, s.line);
     const region = this.checkRegions.at(-1);
     if (region && s.line < region.line) this.splitBy ??= { directive: region.directive, statement: s };
@@ -104,38 +129,44 @@ export class MigrationParser implements ScanSink {
     else if (kind === 'do-commits' || (refusesTransactionBlock(kind) && !(kind === 'concurrently' && this.concurrentlyInTransaction))) this.firstBlockRefusing ??= s;
   }
 
-  /** Everything read: the file's meaning, or the first InputError in the order above. */
+  /** Everything read: the file's meaning, or its problems (InputError, or InputProblemsError for several, in order of line). */
   finish(): ParsedFile {
     const { directives, allowances } = this.readDirectives();
-    if (this.splitBy) throw this.splitError(this.splitBy.directive, this.splitBy.statement);
-    const checks = this.checkRegions.map((r) => this.check(r));
-    // The first statement in the file that cannot run where this file runs it.
-    const refused = [this.firstControl, directives.noTransaction ? undefined : this.firstBlockRefusing]
+    // A check inside a statement is not judged as a check: the statement is cut in two.
+    if (this.splitBy) this.problems.add(this.splitError(this.splitBy.directive, this.splitBy.statement));
+    const checks = this.splitBy ? [] : this.checkRegions.map((r) => this.problems.attempt(() => this.check(r))).filter((c): c is Check => c !== undefined);
+    // The first statement in the file that cannot run where this file runs it
+    // (not judged when the no-transaction directive is misspelt: which it is, is not known).
+    const noTransactionMisspelt = this.directives.some((d) => d.nearMiss && d.name === 'no-transaction');
+    const refused = [this.firstControl, directives.noTransaction || noTransactionMisspelt ? undefined : this.firstBlockRefusing]
       .filter((x): x is SqlStatement => x !== undefined).sort((a, b) => a.offset - b.offset)[0];
-    if (refused) this.validate(refused, directives);
+    if (refused) this.problems.attempt(() => this.validate(refused, directives));
+    this.problems.throwIfAny();
     return { directives, allowances, checks, statements: this.keepStatements ? this.kept : undefined, statementCount: this.count };
   }
 
   private readDirectives(): { directives: MigrationDirectives; allowances: Allowance[] } {
     const directives: MigrationDirectives = { noTransaction: false };
     const allowances: Allowance[] = [];
-    for (const d of this.directives) {
-      if (d.nearMiss) {
-        throw new InputError(`${this.file}:${d.line}: "${d.text.trim()}" is not read as a directive: schemaguard reads "-- schemaguard:${d.name}" only as written so (lower case, no space around the colon), and would take this line for a plain comment`, {
-          file: this.file, line: d.line, value: d.text.trim(), fix: `write the line as: ${d.nearMiss.canonical}`,
-        });
-      }
-      if (HEADER_DIRECTIVES.has(d.name)) this.readHeaderDirective(d, directives);
-      else if (d.name === 'check') checkDescription(this.file, d);
-      else if (d.name === 'allow') allowances.push(allowance(this.file, d));
-      else {
-        throw new InputError(`${this.file}:${d.line}: unknown directive schemaguard:${d.name}`, {
-          file: this.file, line: d.line, value: d.text.trim(),
-          fix: 'known directives: no-transaction, lock-timeout=<duration>, statement-timeout=<duration>, valid-checksum <sha-256>, check <description>, allow <rule> <reason>',
-        });
-      }
-    }
+    for (const d of this.directives) this.problems.attempt(() => this.readDirective(d, directives, allowances));
     return { directives, allowances };
+  }
+
+  private readDirective(d: Directive, directives: MigrationDirectives, allowances: Allowance[]): void {
+    if (d.nearMiss) {
+      throw new InputError(`${this.file}:${d.line}: "${d.text.trim()}" is not read as a directive: schemaguard reads "-- schemaguard:${d.name}" only as written so (lower case, no space around the colon), and would take this line for a plain comment`, {
+        file: this.file, line: d.line, value: d.text.trim(), fix: `write the line as: ${d.nearMiss.canonical}`,
+      });
+    }
+    if (HEADER_DIRECTIVES.has(d.name)) this.readHeaderDirective(d, directives);
+    else if (d.name === 'check') checkDescription(this.file, d);
+    else if (d.name === 'allow') allowances.push(allowance(this.file, d));
+    else {
+      throw new InputError(`${this.file}:${d.line}: unknown directive schemaguard:${d.name}`, {
+        file: this.file, line: d.line, value: d.text.trim(),
+        fix: 'known directives: no-transaction, lock-timeout=<duration>, statement-timeout=<duration>, valid-checksum <sha-256>, check <description>, allow <rule> <reason>',
+      });
+    }
   }
 
   private readHeaderDirective(d: Directive, directives: MigrationDirectives): void {
@@ -176,10 +207,11 @@ export class MigrationParser implements ScanSink {
     else directives.statementTimeoutMs = ms;
   }
 
-  /** The one query after a check directive. */
-  private check(r: CheckRegion): Check {
+  /** The one query after a check directive (undefined for a directive without a description: refused with the directives). */
+  private check(r: CheckRegion): Check | undefined {
     const file = this.file;
-    const description = checkDescription(file, r.directive);
+    const description = r.directive.argument.trim();
+    if (!description) return undefined;
     if (r.statements.length !== 1) {
       throw new InputError(`${file}:${r.line}: check "${description}" must be exactly one query (found ${r.statements.length})`, {
         file, line: r.line, fix: 'follow each -- schemaguard:check line with one SELECT that returns the offending rows',
@@ -210,7 +242,8 @@ export class MigrationParser implements ScanSink {
       const [where, fix] = directives.noTransaction
         ? ['in a no-transaction file', 'a no-transaction file runs each statement on its own; split transactional work into a separate migration without the directive']
         : ['inside a transactional migration', 'remove it: schemaguard wraps each migration in its own transaction together with its state row and checks'];
-      throw new InputError(`${file}:${s.line}: ${c.keyword} ${where}`, { file, line: s.line, value: s.text.slice(0, 80), fix });
+      const modes = transactionModesAdvice(s.words);
+      throw new InputError(`${file}:${s.line}: ${c.keyword} ${where}`, { file, line: s.line, value: s.text.slice(0, 80), fix: modes ? `${fix}. ${modes}` : fix });
     }
     if (!directives.noTransaction && c.kind === 'do-commits') {
       throw new InputError(`${file}:${s.line}: a DO block with COMMIT or ROLLBACK inside a transactional migration`, {
@@ -298,23 +331,24 @@ function argument(tokens: Token[], k: number): [string | undefined, number] {
  *   of them before it runs the SET: every string would be read as before
  *   (backslashes kept), and so does schemaguard's own reading of the file.
  */
-function refuseUnlikePsql(file: string, s: SqlStatement): void {
-  const w = s.words;
-  if (w[0] === 'copy' && w.some((x, k) => x === 'from' && w[k + 1] === 'stdin')) {
-    throw new InputError(`${file}:${s.line}: COPY … FROM STDIN with its data in the file, as psql takes it, is not supported`, {
+function unlikePsql(file: string, s: SqlStatement): InputError | undefined {
+  if (isCopyFromStdin(s.words)) {
+    return new InputError(`${file}:${s.line}: COPY … FROM STDIN with its data in the file, as psql takes it, is not supported`, {
       file, line: s.line, value: s.text.slice(0, 80),
       fix: 'load data from the application, or write it as INSERT statements (pg_dump --inserts); schemaguard sends SQL to the server, not psql\'s data lines',
     });
   }
-  // Both forms have a word the statement's words show (a long statement's text is then never joined to look).
-  if ((w[0] !== 'set' && !w.includes('set_config')) || !/standard_conforming_strings/i.test(s.text)) return;
+  // Both forms have a word the statement's words show (a long statement's text is then never decoded to look).
+  const w = s.words;
+  if ((w[0] !== 'set' && !w.includes('set_config')) || !/standard_conforming_strings/i.test(s.text)) return undefined;
   const value = stringsSetting(tokenize(s.text).filter((t) => !isComment(t)));
   if (value !== undefined && !TRUE.test(value)) {
-    throw new InputError(`${file}:${s.line}: standard_conforming_strings set off: the statements after it would not be read as psql reads them`, {
+    return new InputError(`${file}:${s.line}: standard_conforming_strings set off: the statements after it would not be read as psql reads them`, {
       file, line: s.line, value: s.text.slice(0, 80),
       fix: 'remove it and write strings with backslash escapes as E\'…\' (E\'C:\\\\path\'): schemaguard sends a file\'s statements together, and the server reads them all with the setting as it was before this statement ran',
     });
   }
+  return undefined;
 }
 
 function checkDescription(file: string, d: Directive): string {

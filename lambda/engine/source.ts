@@ -37,6 +37,7 @@ import { join, resolve } from 'node:path';
 import { checksum, normaliseLineEndings } from './checksum';
 import { InputError, MigrationError } from './errors';
 import { MigrationParser, type ParsedFile } from './file-parser';
+import { InputProblems } from './input-problems';
 import { filePieces, refuseNul } from './file-reader';
 import type { Migration } from './migration';
 import { statementLength, StatementScanner, type SqlStatement } from './sql/splitter';
@@ -364,28 +365,35 @@ export async function loadMigrationsAsync(dir: string, options: LoadOptions = {}
 
 /**
  * `parseNow` for each, in order, giving way to the event loop every SLICE_MS:
- * the connection that will apply them is made meanwhile (runner.ts). The
- * first bad file's InputError is thrown.
+ * the connection that will apply them is made meanwhile (runner.ts). Every
+ * bad file's problems are thrown together (`InputProblems`).
  */
 export async function parseAllNow(migrations: readonly Migration[]): Promise<void> {
   const slices = new Slices();
+  const problems = new InputProblems();
   for (const m of migrations) {
-    parseNow(m);
+    problems.attempt(() => parseNow(m));
     await slices.giveWay();
   }
+  problems.throwIfAny();
 }
 
-/** The files one by one (a pause after each), then the migrations in order. */
+/** The files one by one (a pause after each), then the migrations in order; every bad file's problems together. */
 function* readMigrations(dir: string, options: LoadOptions): Generator<void, Migration[], undefined> {
   const abs = resolve(dir);
   const reader = new FileReader(options.maxFileBytes ?? MAX_FILE_BYTES, options.tooLargeFix, options.deferParse ? deferredMigration : parseMigration);
   const migrations: Migration[] = [];
+  const problems = new InputProblems();
   for (const entry of migrationEntries(dir, abs)) {
     const path = `${abs}/${entry.name}`;
-    if (!FILE_NAME_PATTERN.test(entry.name)) parseMigration(entry.name, ''); // raises the precise message
-    migrations.push(reader.read(entry.name, path));
+    const m = problems.attempt(() => {
+      if (!FILE_NAME_PATTERN.test(entry.name)) parseMigration(entry.name, ''); // raises the precise message
+      return reader.read(entry.name, path);
+    });
+    if (m) migrations.push(m);
     yield;
   }
+  problems.throwIfAny();
   return orderMigrations(migrations);
 }
 

@@ -7,7 +7,7 @@
  * the engine's typed fields, redacted, cut to a budget in those bytes (what
  * the response's other fields leave), and the stack is reduced to one line.
  */
-import { MigrationError } from '../engine/errors';
+import { InputProblemsError, MigrationError } from '../engine/errors';
 import { permissionFix } from '../engine/permission-fix';
 import type { Redactor } from '../engine/redact';
 import { DEFAULT_STATE_SCHEMA } from '../engine/state';
@@ -93,6 +93,27 @@ const DEFAULT_BUDGET_BYTES = reasonBudgetBytes({
 /** Said with a failed contract: the deploy's migrations stay applied, and the way forward is a new one. */
 export const CONTRACT_AFTER_MIGRATING = 'note: any migration this deploy applied stays applied (CloudFormation\'s rollback does not undo it): fix forward with a new migration file, never by editing an applied one';
 
+/** The fix of an InputProblemsError in a reason, which has no room for each problem's own. */
+export const PROBLEMS_FIX = 'run schemaguard lint (or plan) on the migrations directory: it names each problem with its fix; nothing was run';
+
+/**
+ * An InputProblemsError's problems without their fixes, as many whole as
+ * fit in the message's and the fix's budgets (an input error has no detail
+ * or hint), and how many did not.
+ */
+function problemList(e: InputProblemsError, clean: (text: string) => string): string {
+  const budget = PART_BYTES.message + PART_BYTES.detail + PART_BYTES.hint;
+  let text = `${e.total} problems in the migration files:`;
+  for (const [k, p] of e.problems.entries()) {
+    const item = ` (${k + 1}) ${cut(clean(p.message), PART_BYTES.message)}`;
+    const rest = e.total - k - 1;
+    const more = rest > 0 ? ` … and ${rest} more` : '';
+    if (jsonBytes(text + item + more) > budget) return `${text} … and ${e.total - k} more`;
+    text += item;
+  }
+  return e.total > e.problems.length ? `${text} … and ${e.total - e.problems.length} more` : text;
+}
+
 /** Build the failure error from whatever was thrown (engine error, SDK error, bug). */
 export function toFailure(e: unknown, redactor: Redactor, ctx: FailureContext): SchemaMigrationFailedError {
   // Redacted before it is cut: a cut must never leave part of a password behind.
@@ -106,10 +127,10 @@ export function toFailure(e: unknown, redactor: Redactor, ctx: FailureContext): 
       e.sqlstate ? `SQLSTATE ${e.sqlstate}` : undefined,
     ].filter(Boolean).join(', ');
     if (where) parts.push(`[${clean(where)}]`);
-    parts.push(`${e.name}: ${cut(clean(e.message), PART_BYTES.message)}`);
+    parts.push(`${e.name}: ${e instanceof InputProblemsError ? problemList(e, clean) : cut(clean(e.message), PART_BYTES.message)}`);
     if (e.detail) parts.push(`detail: ${cut(clean(e.detail), PART_BYTES.detail)}`);
     if (e.hint) parts.push(`hint: ${cut(clean(e.hint), PART_BYTES.hint)}`);
-    const fix = e.fix ?? permissionFix(e, SECRET_ROLE, ctx.stateSchema ?? DEFAULT_STATE_SCHEMA, ENV.stateSchema);
+    const fix = e instanceof InputProblemsError ? PROBLEMS_FIX : e.fix ?? permissionFix(e, SECRET_ROLE, ctx.stateSchema ?? DEFAULT_STATE_SCHEMA, ENV.stateSchema);
     if (fix) parts.push(`fix: ${cut(clean(fix), PART_BYTES.fix)}`);
     // The contracts run after migrating: what this deploy applied stays, and editing it would be a changed checksum next time.
     if (e.name === 'ContractFailedError') parts.push(CONTRACT_AFTER_MIGRATING);

@@ -77,6 +77,8 @@ const FILE_CASES: Record<string, FileCase> = {
   // Regression (exploratory tester): other tools' files got the rename-to-a-forward-file advice, and a Flyway placeholder reached the server as "syntax error at or near $".
   'golang-migrate\'s down file': { files: { '000002_init.up.sql': 'INSERT INTO base VALUES (2);', '000002_init.down.sql': 'DELETE FROM base;' }, code: 2, message: '000002_init.down.sql: golang-migrate\'s down migration, and schemaguard runs forward only' },
   'a Flyway undo file': { files: { 'U1__base.sql': 'DROP TABLE base;' }, code: 2, message: 'U1__base.sql: Flyway\'s undo migration, and schemaguard runs forward only' },
+  // Regression (newcomer): a Go template's action failed on the server as a syntax error at "{", after the files before it ran.
+  'a Go template action': { files: { '2_tpl.sql': 'INSERT INTO base VALUES (2);\nCREATE TABLE {{ .Schema }}.t (id int);' }, code: 2, message: '2_tpl.sql:2: Go template action {{ .Schema }} is not SQL' },
   'a Flyway placeholder': { files: { '2_fw.sql': 'INSERT INTO base VALUES (2);\nCREATE TABLE ${flyway:defaultSchema}.t (id int);' }, code: 2, message: '2_fw.sql:2: Flyway placeholder ${flyway:defaultSchema} is not SQL' },
   'a goose down section': { files: { '2_goose.sql': '-- +goose Up\nCREATE TABLE orders (id int);\n-- +goose Down\nDROP TABLE orders;' }, code: 2, message: '2_goose.sql:3: "-- +goose Down" starts goose\'s down section' },
   'COMMIT in a transactional file': { files: { '2_commit.sql': 'INSERT INTO base VALUES (2);\nCOMMIT;' }, code: 2, message: '2_commit.sql:2: COMMIT inside a transactional migration' },
@@ -145,6 +147,35 @@ describe(`Bad input: migration files, on ${target.name}`, () => {
     const r = await cli(['migrate', '--json', '--dir', tempDir({ ...BASE, '2_commit.sql': 'SELECT 1;\nCOMMIT;' }), '--database-url', url]);
     expect(r.code).toBe(2);
     expect(JSON.parse(r.out)).toMatchObject({ command: 'migrate', error: 'InputError', file: '2_commit.sql', line: 2, value: 'COMMIT', fix: expect.any(String) });
+    expect(await catalogFingerprint(url)).toBe(before);
+  });
+
+  // Regression (exploratory tester): a pg_dump file took one run per problem to learn them all.
+  it('migrate, plan and lint name every problem of a pg_dump file in one run; --json lists each with its line, value and fix', async () => {
+    const dump = '\\restrict Kx9\nSET standard_conforming_strings = off;\nCREATE TABLE d (a int, b text);\nCOPY public.d (a, b) FROM stdin;\n1\tO\'Brien\n\\.\n\\unrestrict Kx9\n';
+    const dir = tempDir({ ...BASE, '2_dump.sql': dump });
+    const before = await catalogFingerprint(url);
+
+    for (const command of ['migrate', 'plan', 'lint']) {
+      const text = await cli([command, '--dir', dir, '--database-url', url]);
+      const json = await cli([command, '--json', '--dir', dir, '--database-url', url]);
+
+      expect(text.code, text.err).toBe(2);
+      expect(json.code).toBe(2);
+      expect(text.err).toContain('error: 4 problems in the migration files, each below with its fix:\n  2_dump.sql:1: psql meta-command "\\restrict" is not SQL\n    fix: remove psql meta-commands');
+      expect(text.err).toContain('\n  2_dump.sql:2: standard_conforming_strings set off');
+      expect(text.err).toContain('\n  2_dump.sql:4: COPY … FROM STDIN with its data in the file, as psql takes it, is not supported\n    fix: load data from the application');
+      expect(text.err).toContain('\n  2_dump.sql:7: psql meta-command "\\unrestrict" is not SQL');
+      const out = JSON.parse(json.out);
+      expect(out).toMatchObject({ command, error: 'InputError', file: '2_dump.sql', line: 1, total: 4 });
+      expect(out.problems.map((p: { line: number; value: string; fix: string }) => [p.line, p.value, typeof p.fix])).toEqual([
+        [1, '\\restrict', 'string'], [2, 'SET standard_conforming_strings = off', 'string'], [4, 'COPY public.d (a, b) FROM stdin', 'string'], [7, '\\unrestrict', 'string'],
+      ]);
+    }
+    // In a workflow, each problem is an annotation on its own line.
+    const github = await cli(['lint', '--format', 'github', '--dir', dir]);
+    expect(github.code).toBe(2);
+    expect(github.out.split('\n').filter((l) => l.startsWith('::error ')).map((l) => /,line=(\d+),/.exec(l)?.[1])).toEqual(['1', '2', '4', '7']);
     expect(await catalogFingerprint(url)).toBe(before);
   });
 });
@@ -273,6 +304,24 @@ describe(`Bad input: custom-resource events, on ${target.name}`, () => {
       // The table is Flyway's role's: this function's role cannot read it, and the count is left out, not a failure of its own.
       expect(response.Reason).toContain("ForeignHistoryError: public.flyway_schema_history (flyway's history) records migrations and schemaguard has recorded nothing here: migrate would run all 1 file again");
       expect(response.Reason).toContain('fix: record the files flyway applied without running them, then migrate: schemaguard baseline --from flyway --database-url <this database>');
+      expect(await catalogFingerprint(r.url)).toBe(before);
+    } finally {
+      await r.done();
+    }
+  });
+
+  // Regression (exploratory tester): a deploy of a pg_dump file named one problem a deploy.
+  it('files with many problems: CloudFormation gets FAILED listing each whole, as many as fit, within the response limit; nothing runs', async () => {
+    const many = Array.from({ length: 40 }, (_, k) => `\\set v${k} ${k}`).join('\n');
+    const r = await handlerRig(transcript, target, 'many_problems', { ...BASE, '2_dump.sql': '\\restrict Kx9\nCREATE TABLE d (a int);\nCOPY public.d (a) FROM stdin;\n1\n\\.\n', '3_vars.sql': many });
+    try {
+      const before = await catalogFingerprint(r.url);
+      const response = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+      transcript.add(JSON.stringify(response));
+      expect(response.Status).toBe('FAILED');
+      expect(Buffer.byteLength(JSON.stringify(response))).toBeLessThanOrEqual(4096);
+      expect(response.Reason).toContain('[migration 2_dump.sql, line 1] | InputError: 42 problems in the migration files: (1) 2_dump.sql:1: psql meta-command "\\restrict" is not SQL (2) 2_dump.sql:3: COPY … FROM STDIN');
+      expect(response.Reason).toMatch(/\(\d+\) 3_vars\.sql:\d+: psql meta-command "\\set" is not SQL … and \d+ more \| fix: run schemaguard lint \(or plan\) on the migrations directory/);
       expect(await catalogFingerprint(r.url)).toBe(before);
     } finally {
       await r.done();

@@ -2,6 +2,7 @@
 import { FILE_NAME_PATTERN, migrationFiles, readMigrationText, validateMigrationText } from '../../../lambda/engine/source';
 import { DEFAULT_STATE_SCHEMA, readApplied } from '../../../lambda/engine/state';
 import { checksum } from '../../../lambda/engine/checksum';
+import { InputProblems } from '../../../lambda/engine/input-problems';
 import { refuseUnwrittenTemplates } from '../../../lambda/engine/template';
 import { countBySeverity, formatFinding } from '../../../lambda/checks/finding';
 import { alteredTables, lintMigrations, lintSourceFromText, needsDependencies, readLintCatalog, type LintCatalog, type LintResult, type LintSource } from '../../../lambda/checks/lint';
@@ -17,11 +18,15 @@ import { connectTarget, type CommandContext } from './context';
  * CONCURRENTLY in a transactional file is a finding here, not an input error.
  */
 export function readLintSources(dir: string): LintSource[] {
-  return migrationFiles(dir).map((f) => {
+  const problems = new InputProblems();
+  const sources = migrationFiles(dir).map((f) => problems.attempt(() => {
     const text = readMigrationText(f.file, f.path);
     validateMigrationText(f.file, text);
     return lintSourceFromText(f.file, text);
-  });
+  }));
+  // Every file's problems at once, as migrate and plan give them.
+  problems.throwIfAny();
+  return sources.filter((s): s is LintSource => s !== undefined);
 }
 
 export function lintReport(result: LintResult): string {

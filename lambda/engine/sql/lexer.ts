@@ -124,6 +124,11 @@ export class SqlCursor {
     return true;
   }
 
+  /** Go on from `position` (past text that is not SQL): the next token starts there or after it; its lines are counted. */
+  skipTo(position: number): void {
+    this.end = Math.max(this.end, position);
+  }
+
   /** The current token's text. */
   get text(): string {
     return this.input.slice(this.offset, this.end);

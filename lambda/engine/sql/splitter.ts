@@ -93,9 +93,17 @@ const LOOKAHEAD = 256;
 export interface ScanSink {
   statement(statement: SqlStatement): void;
   comment?(comment: LineComment): void;
+  /**
+   * Bad input after which the text still reads as it would have (a psql
+   * meta-command, psql variable or another tool's placeholder: the scanner
+   * steps over it), or the text left open that ends it (`leftOpen`).
+   * Without this, each is thrown.
+   */
+  problem?(error: InputError, leftOpen?: boolean): void;
 }
 
-type Found = { statement: SqlStatement; comment?: undefined } | { comment: LineComment; statement?: undefined };
+/** What a scan found, in the order of the text. */
+type Found = { statement: SqlStatement } | { comment: LineComment } | { problem: InputError };
 
 /**
  * The splitter fed piece by piece (a file read in chunks): each statement and
@@ -118,6 +126,11 @@ export class StatementScanner {
   /** Where `tail` starts in the input, and whether only whitespace precedes it on its line. */
   private at = { offset: 0, line: 1, column: 1, blankBefore: true };
   private readonly collector = new StatementCollector();
+  /**
+   * Inside a COPY … FROM stdin's data (psql reads it up to a line \.): the
+   * rest of the COPY's line (`line`), or the data lines (`data`).
+   */
+  private copyData: false | 'line' | 'data' = false;
 
   constructor(private readonly sink: ScanSink, private readonly options: SplitOptions = {}) {
     this.at.line = options.firstLine ?? 1;
@@ -152,24 +165,48 @@ export class StatementScanner {
     collector.read(window, this.at.offset - start, start);
     let hold = window.length;
     const token = new SqlCursor(window, { start, firstLine: this.at.line, firstColumn: this.at.column });
+    if (this.copyData) {
+      const skip = this.skipCopyData(window, start, final);
+      if ('hold' in skip) return this.keep(window, start, skip.hold);
+      token.skipTo(skip.at);
+    }
     while (token.next()) {
       const kind = token.kind;
       if (!final && (token.unterminated || token.end === window.length || (kind === 'symbol' && needsLookahead(window, token.offset)))) {
         hold = token.offset;
         break;
       }
-      // What ended before the bad token reaches the sink first: it may refuse one of them with a better reason (a COPY … FROM STDIN before its data).
-      if (token.unterminated) throw this.handOut(found, unterminated(token.token(), this.options.file));
+      // What ended before the bad token reaches the sink first: it may refuse one of them with a better reason.
+      if (token.unterminated) return this.stop(found, unterminated(token.token(), this.options.file));
       if (kind === 'line-comment') {
         found.push({ comment: this.lineComment(window, token) });
         continue;
       }
       if (kind === 'block-comment') continue;
-      if (kind === 'symbol' && window.charCodeAt(token.offset) === BACKSLASH) throw this.handOut(found, metaCommand(window, token.token(), this.options.file));
-      if (kind === 'symbol' && isPsqlVariable(window, token.offset)) throw this.handOut(found, psqlVariable(window, token.token(), this.options.file));
-      if (kind === 'symbol' && FLYWAY_PLACEHOLDER.test(window.slice(token.offset, token.offset + 200))) throw this.handOut(found, flywayPlaceholder(window, token.token(), this.options.file));
+      const notSql = kind === 'symbol' ? this.notSql(window, token, final) : undefined;
+      // One that may go on in the next piece is read again with it.
+      if (notSql === 'more' || (notSql && !final && notSql.end >= window.length)) {
+        hold = token.offset;
+        break;
+      }
+      if (notSql) {
+        if (!this.sink.problem) throw this.handOut(found, notSql.error);
+        found.push({ problem: notSql.error });
+        token.skipTo(notSql.end);
+        continue;
+      }
       const statement = collector.add(token);
-      if (statement) found.push({ statement });
+      if (!statement) continue;
+      found.push({ statement });
+      if (!isCopyFromStdin(statement.words)) continue;
+      // The data lines after a COPY … FROM stdin are not SQL: stepped over, as psql sends them apart.
+      this.copyData = 'line';
+      const skip = this.skipCopyData(window, token.end, final);
+      if ('hold' in skip) {
+        hold = skip.hold;
+        break;
+      }
+      token.skipTo(skip.at);
     }
     const last = final ? collector.finish(window.length, false) : collector.carry(hold);
     if (last) found.push({ statement: last });
@@ -177,11 +214,63 @@ export class StatementScanner {
     this.keep(window, start, hold);
   }
 
+  /**
+   * Past the data lines of the COPY … FROM stdin being read, from `from` on:
+   * where the SQL goes on, or where to read again with the next piece (a data
+   * line not yet whole may be the \. that ends them).
+   */
+  private skipCopyData(window: string, from: number, final: boolean): { at: number } | { hold: number } {
+    if (this.copyData === 'line') {
+      const newline = window.indexOf('\n', from);
+      if (newline < 0 && !final) return { hold: window.length };
+      from = newline < 0 ? window.length : newline + 1;
+      this.copyData = 'data';
+    }
+    const end = copyDataEnd(window, from, final);
+    if (end === undefined) return { hold: Math.max(from, window.lastIndexOf('\n') + 1) };
+    this.copyData = false;
+    return { at: end };
+  }
+
+  /**
+   * A psql meta-command, psql variable or placeholder at the token, with
+   * its error and where the text goes on; 'more' when the window ends
+   * before its end is known.
+   */
+  private notSql(window: string, token: SqlCursor, final: boolean): { error: InputError; end: number } | 'more' | undefined {
+    const file = this.options.file;
+    const at = token.offset;
+    if (window.charCodeAt(at) === BACKSLASH) {
+      // A meta-command takes the rest of its line.
+      const newline = window.indexOf('\n', at);
+      if (newline < 0 && !final) return 'more';
+      return { error: metaCommand(window, token.token(), file), end: newline < 0 ? window.length : newline };
+    }
+    if (isPsqlVariable(window, at)) {
+      const variable = psqlVariableText(window, at);
+      return { error: psqlVariable(variable, token.token(), file), end: at + variable.length };
+    }
+    const ahead = window.slice(at, at + 200);
+    const placeholder = FLYWAY_PLACEHOLDER.exec(ahead)?.[0];
+    if (placeholder) return { error: flywayPlaceholder(placeholder, token.token(), file), end: at + placeholder.length };
+    const template = GO_TEMPLATE.exec(ahead)?.[0];
+    if (template) return { error: goTemplate(template, token.token(), file), end: at + template.length };
+    return undefined;
+  }
+
+  /** Text left open ends the input: thrown, or (to a sink that takes problems) handed over after what came before it. */
+  private stop(found: Found[], error: InputError): void {
+    if (!this.sink.problem) throw this.handOut(found, error);
+    this.handOut(found, undefined);
+    this.sink.problem(error, true);
+  }
+
   /** Hands what was found to the sink, in order; returns `error`, for the caller to throw. */
   private handOut<E>(found: Found[], error: E): E {
     for (const f of found) {
-      if (f.statement) this.sink.statement(f.statement);
-      else this.sink.comment?.(f.comment);
+      if ('statement' in f) this.sink.statement(f.statement);
+      else if ('comment' in f) this.sink.comment?.(f.comment);
+      else this.sink.problem?.(f.problem);
     }
     return error;
   }
@@ -229,11 +318,11 @@ export function statementLength(s: SqlStatement): number {
   return s.textPieces?.length ?? s.text.length;
 }
 
-/** A symbol whose meaning depends on what follows it (`\\name`, `:name`, `${name}`, `$tag$`), too near the window's end to tell. */
+/** A symbol whose meaning depends on what follows it (`\name`, `:name`, `${name}`, `$tag$`, `{{ .Name }}`), too near the window's end to tell. */
 function needsLookahead(window: string, at: number): boolean {
   if (window.length - at >= LOOKAHEAD) return false;
   const c = window.charCodeAt(at);
-  return c === BACKSLASH || c === COLON || c === DOLLAR;
+  return c === BACKSLASH || c === COLON || c === DOLLAR || c === BRACE;
 }
 
 const BACKSLASH = 92;
@@ -242,6 +331,7 @@ const CLOSE = 41;
 const SEMICOLON = 59;
 const COLON = 58;
 const DOLLAR = 36;
+const BRACE = 123;
 
 /**
  * Groups tokens into statements: `;` ends one unless inside parentheses or a
@@ -368,11 +458,32 @@ function unterminated(token: Token, file: string | undefined): InputError {
   return new InputError(`${file ?? 'SQL'}:${token.line}: ${what}`, { file, line: token.line, fix });
 }
 
+/** Whether a statement's words are a `COPY … FROM stdin`, whose data lines follow it in a psql script. */
+export function isCopyFromStdin(words: readonly string[]): boolean {
+  return words[0] === 'copy' && words.some((x, k) => x === 'from' && words[k + 1] === 'stdin');
+}
+
+/**
+ * Where the data lines of a COPY … FROM stdin, from the line that starts at
+ * `from`, end: after the line \. that ends them, as psql reads them; the
+ * end of the input when it has none. Undefined when the window ends first
+ * and more input follows.
+ */
+function copyDataEnd(window: string, from: number, final: boolean): number | undefined {
+  for (let k = from; k < window.length;) {
+    const newline = window.indexOf('\n', k);
+    if (newline < 0) break;
+    if (window.charCodeAt(k) === BACKSLASH && window.slice(k, newline).trimEnd() === '\\.') return newline + 1;
+    k = newline + 1;
+  }
+  return final ? window.length : undefined;
+}
+
 /** psql meta-commands (\i, \set …) are not SQL: the server would reject them, so refuse them with the line. */
 function metaCommand(input: string, token: Token, file: string | undefined): InputError {
   const command = input.slice(token.offset, token.offset + 12).split(/\s/)[0];
   return new InputError(`${file ?? 'SQL'}:${token.line}: psql meta-command "${command}" is not SQL`, {
-    file, line: token.line,
+    file, line: token.line, value: command,
     fix: 'remove psql meta-commands (\\i, \\set, \\connect …); schemaguard sends SQL to the server as written',
   });
 }
@@ -425,8 +536,12 @@ const KEYWORDS_BEFORE_VALUE = new Set([
   'role', 'user', 'database', 'index', 'view', 'sequence', 'column', 'references', 'trigger', 'function', 'procedure', 'extension', 'domain', 'authorization',
 ]);
 
-function psqlVariable(input: string, token: Token, file: string | undefined): InputError {
-  const variable = /^:(?:'[^']*'|"[^"]*"|[A-Za-z_][A-Za-z0-9_]*)/.exec(input.slice(token.offset, token.offset + 80))?.[0] ?? input.slice(token.offset, token.offset + 12);
+/** The psql variable at `at` as written (`:name`, `:'name'`, `:"name"`). */
+function psqlVariableText(input: string, at: number): string {
+  return /^:(?:'[^']*'|"[^"]*"|[A-Za-z_][A-Za-z0-9_]*)/.exec(input.slice(at, at + 80))?.[0] ?? input.slice(at, at + 12);
+}
+
+function psqlVariable(variable: string, token: Token, file: string | undefined): InputError {
   return new InputError(`${file ?? 'SQL'}:${token.line}: psql variable ${variable} is not SQL`, {
     file, line: token.line, value: variable,
     fix: 'write the value itself: psql replaces its variables (:name, :\'name\', :"name") before sending, schemaguard sends SQL to the server as written; for a value that differs per environment, set it in the database (ALTER DATABASE … SET app.name = …) and read it with current_setting(\'app.name\')',
@@ -436,8 +551,7 @@ function psqlVariable(input: string, token: Token, file: string | undefined): In
 /** Flyway's placeholder, `${name}` or `${flyway:defaultSchema}`, where SQL has no `${`. */
 const FLYWAY_PLACEHOLDER = /^\$\{[A-Za-z_][\w.:-]*\}/;
 
-function flywayPlaceholder(input: string, token: Token, file: string | undefined): InputError {
-  const placeholder = FLYWAY_PLACEHOLDER.exec(input.slice(token.offset, token.offset + 200))![0];
+function flywayPlaceholder(placeholder: string, token: Token, file: string | undefined): InputError {
   return new InputError(`${file ?? 'SQL'}:${token.line}: Flyway placeholder ${placeholder} is not SQL`, {
     file, line: token.line, value: placeholder,
     fix: 'write the value itself: Flyway replaces its placeholders before sending, schemaguard sends SQL to the server as written (inside strings and function bodies too, where they are not refused); for ${flyway:defaultSchema} write the schema\'s name; for a value that differs per environment, set it in the database (ALTER DATABASE … SET app.name = …) and read it with current_setting(\'app.name\')',
@@ -451,4 +565,18 @@ export function lineOfPosition(statement: SqlStatement, position: number | undef
   let newlines = 0;
   for (let k = 0; k < before.length; k++) if (before.charCodeAt(k) === 10) newlines++;
   return statement.line + newlines;
+}
+
+/**
+ * Go's template actions, `{{ .Name }}`, `{{ if … }}`, `{{- end }}` (a file
+ * written for a tool that runs text/template over it before sending): SQL
+ * has no `{{` outside a string. One line at most.
+ */
+const GO_TEMPLATE = /^\{\{[^\n]*?\}\}|^\{\{[^\n]{0,40}/;
+
+function goTemplate(action: string, token: Token, file: string | undefined): InputError {
+  return new InputError(`${file ?? 'SQL'}:${token.line}: Go template action ${action} is not SQL`, {
+    file, line: token.line, value: action,
+    fix: 'write the SQL the template gives: a tool that renders Go templates ({{ .Name }}, {{ if … }}) does so before sending, schemaguard sends the file to the server as written (inside strings and function bodies too, where it is not refused). Render it once and commit the result as the migration; for a value that differs per environment, set it in the database (ALTER DATABASE … SET app.name = …) and read it with current_setting(\'app.name\')',
+  });
 }

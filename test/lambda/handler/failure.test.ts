@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CheckFailedError, StatementError } from '../../../lambda/engine/errors';
+import { CheckFailedError, InputError, InputProblemsError, StatementError } from '../../../lambda/engine/errors';
 import { Redactor } from '../../../lambda/engine/redact';
 import { RESPONSE_LIMIT_BYTES } from '../../../lambda/handler/constants';
-import { cut, jsonBytes, reasonBudgetBytes, toFailure } from '../../../lambda/handler/failure';
+import { cut, jsonBytes, PROBLEMS_FIX, reasonBudgetBytes, toFailure } from '../../../lambda/handler/failure';
 
 /** No lone surrogate: UTF-8 round-trips it unchanged (a lone half becomes U+FFFD). */
 const wellFormed = (s: string) => Buffer.from(s, 'utf8').toString('utf8') === s;
@@ -40,6 +40,19 @@ describe('Function: toFailure', () => {
     expect(f.message.startsWith('[migration 9_big.sql, line 2] | CheckFailedError: 9_big.sql:2: check failed: xxx')).toBe(true);
     expect(f.message).toContain('| fix: repair the rows |');
     expect(f.message).toMatch(/ \| see handler log group \/aws\/lambda\/Stack-Handler; database log group \/aws\/rds\/instance\/schemaguard-dev\/postgresql$/);
+  });
+
+  it('lists the problems of an input refused for several, whole, as many as fit, and counts the others', () => {
+    const problem = (k: number) => new InputError(`2_dump.sql:${k}: psql meta-command "\\connect" is not SQL ${'x'.repeat(150)}`, { file: '2_dump.sql', line: k, fix: 'remove it' });
+    const few = toFailure(new InputProblemsError([problem(1), problem(9)]), new Redactor(), groups);
+    const many = toFailure(new InputProblemsError(Array.from({ length: 30 }, (_, k) => problem(k + 1)), 60), new Redactor(), groups);
+
+    expect(few.message).toMatch(/^\[migration 2_dump\.sql, line 1\] \| InputError: 2 problems in the migration files: \(1\) 2_dump\.sql:1: psql meta-command "\\connect" is not SQL x+ \(2\) 2_dump\.sql:9: /);
+    expect(few.message).toContain(`| fix: ${PROBLEMS_FIX} |`);
+    expect(jsonBytes(many.message)).toBeLessThanOrEqual(reasonBudgetBytes(undefined));
+    const shown = [...many.message.matchAll(/\((\d+)\) 2_dump\.sql:\d+: psql meta-command "\\connect" is not SQL x{150}/g)].length;
+    expect(shown).toBeGreaterThan(5);
+    expect(many.message).toContain(`x … and ${60 - shown} more | fix: ${PROBLEMS_FIX} | see handler log group`);
   });
 
   it('masks a registered password wherever it appears', () => {

@@ -8,9 +8,10 @@ import { as, list, names, rangeVar, typeNameText, type Node, type ParsedStatemen
 import type { Severity } from '../../finding';
 import { fkTypeVerdict, sameKeyType } from '../../fk-types';
 import { overDomain, rewriteContextOf } from '../column';
-import { inPlace, renderFix, type FixFile } from '../fix';
+import { inPlace, later, renderFix, type FixFile } from '../fix';
 import { dropColumnLater, keepsItsName, notValidSteps } from '../fix-steps';
 import type { TableModel } from '../model';
+import type { AlterTarget } from '../model-types';
 import { createdTable, defaultConstraintName } from '../model-tables';
 import type { LintRule, RuleContext } from '../rule';
 import { ident, objectName, replaceIn, tableName, typeAsWritten } from '../sql-text';
@@ -53,13 +54,30 @@ export const FK_TYPE_MISMATCH: LintRule = {
     }
     const col = cmd.subtype === 'AT_AddColumn' ? as(cmd.def, 'ColumnDef') : undefined;
     if (!col) return;
-    const own: TableModel = { ...t.table, columns: new Map([...t.table.columns, [String(col.colname), { type: typeNameText(col.typeName), notNull: false }]]) };
-    for (const c of list(col.constraints)) {
-      const con = as(c, 'Constraint');
-      if (con?.contype === 'CONSTR_FOREIGN') check(ctx, s, mismatches(ctx, t.rel, own, [String(col.colname)], con), t.existing);
-    }
+    const found = addedColumnMismatches(ctx, t, col);
+    if (!found.length) return;
+    // Several new columns of this ALTER TABLE mismatched: each finding's fix changes them all (a fix per column, each with only its own change, undid the others).
+    const all = list(s.node.cmds).map((c) => as(c, 'AlterTableCmd')).filter((c) => c?.subtype === 'AT_AddColumn')
+      .flatMap((c) => addedColumnMismatches(ctx, t, as(c!.def, 'ColumnDef')!));
+    if (all.length < 2) return check(ctx, s, found, t.existing);
+    const fix = t.existing ? addedThenValidated(s, all) : [inPlace(retyped(s, all))];
+    for (const m of found) report(ctx, s, m, fix);
   },
 };
+
+/** The mismatched foreign keys of a column ALTER TABLE adds (`col`), as the table will be with it. */
+function addedColumnMismatches(ctx: RuleContext, t: AlterTarget, col: Node): Mismatch[] {
+  const own: TableModel = { ...t.table, columns: new Map([...t.table.columns, [String(col.colname), { type: typeNameText(col.typeName), notNull: false }]]) };
+  return list(col.constraints).map((c) => as(c, 'Constraint'))
+    .filter((con): con is Node => con?.contype === 'CONSTR_FOREIGN')
+    .flatMap((con) => mismatches(ctx, t.rel, own, [String(col.colname)], con));
+}
+
+/** For new columns of an existing table: each added with its referenced type and constrained NOT VALID in place of the statement, all validated later. */
+function addedThenValidated(s: ParsedStatement, all: Mismatch[]): FixFile[] {
+  const files = all.map((m) => fixFor(s, m.target, declaredIn(s, m.target.fk), true));
+  return [inPlace(...files.flatMap((f) => f[0]!.lines)), later(...files.flatMap((f) => f[1]!.lines))];
+}
 
 /** Type without a length/precision modifier: varchar(20) and varchar(40) compare equal. */
 function baseType(t: string): string {

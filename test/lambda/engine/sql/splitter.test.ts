@@ -67,6 +67,10 @@ SELECT 3;`;
     // Regression (exploratory tester): Flyway's placeholders reached the server as "syntax error at or near $".
     ['CREATE TABLE ${flyway:defaultSchema}.t (a int)', 'Flyway placeholder ${flyway:defaultSchema} is not SQL'],
     ["INSERT INTO t VALUES (1, ${name})", 'Flyway placeholder ${name} is not SQL'],
+    // Regression (newcomer): a Go template's action reached the server as "syntax error at or near {".
+    ['CREATE TABLE {{ .Schema }}.t (a int)', 'Go template action {{ .Schema }} is not SQL'],
+    ['{{- if .Partitioned }}', 'Go template action {{- if .Partitioned }} is not SQL'],
+    ['SELECT {{ .Unclosed', 'Go template action {{ .Unclosed is not SQL'],
   ])('refuses %j with the line it starts on', (sql, message) => {
     let caught: unknown;
     try { splitSql(`SELECT 1;\n${sql}`, { file: 'x.sql' }); } catch (e) { caught = e; }
@@ -174,6 +178,53 @@ SELECT $$;$$ -- the end`;
       const cuts = Array.from({ length: Math.floor(sql.length / size) }, (_, k) => (k + 1) * size);
       expect(scanInPieces(sql, cuts), `pieces of ${size}`).toEqual(whole);
     }
+  });
+
+  /** A pg_dump file's shape: meta-commands, a COPY with data lines that are not SQL (a quote, a semicolon, a comment's dashes), placeholders. */
+  const dump = [
+    '\\restrict Kx9',
+    'SET statement_timeout = 0;',
+    'COPY public.t (a, b) FROM stdin;',
+    "1\tit's; -- not a comment",
+    '2\t/* nor this',
+    '\\.',
+    'CREATE TABLE u (id int, s text DEFAULT :\'v\');',
+    'GRANT SELECT ON u TO ${role};',
+    'SELECT {{ .Name }}; \\gset',
+    '{{- if .Partitioned }}',
+    'COPY public.u FROM stdin;',
+    "3\tno end marker: the data runs to the end, as psql reads it'",
+  ].join('\n');
+
+  const scanProblems = (sql: string, cuts: number[]) => {
+    const out = { statements: [] as [number, string][], problems: [] as [number | undefined, string | undefined, boolean][] };
+    const scanner = new StatementScanner({
+      statement: (s) => out.statements.push([s.line, s.text]),
+      problem: (e, leftOpen) => out.problems.push([e.line, e.value, leftOpen === true]),
+    }, { file: 'x.sql' });
+    let from = 0;
+    for (const cut of [...cuts, sql.length]) { scanner.push(sql.slice(from, cut)); from = cut; }
+    scanner.end();
+    return out;
+  };
+
+  it('hands meta-commands, psql variables and placeholders to a sink that takes problems, steps over them and over COPY data, wherever the cut', () => {
+    const expected = {
+      statements: [
+        [2, 'SET statement_timeout = 0'], [3, 'COPY public.t (a, b) FROM stdin'], [7, "CREATE TABLE u (id int, s text DEFAULT :'v')"],
+        [8, 'GRANT SELECT ON u TO ${role}'], [9, 'SELECT {{ .Name }}'], [11, 'COPY public.u FROM stdin'],
+      ],
+      problems: [[1, '\\restrict', false], [7, ":'v'", false], [8, '${role}', false], [9, '{{ .Name }}', false], [9, '\\gset', false], [10, '{{- if .Partitioned }}', false]],
+    };
+    expect(scanProblems(dump, [])).toEqual(expected);
+    for (let cut = 0; cut <= dump.length; cut++) expect(scanProblems(dump, [cut]), `cut at ${cut}`).toEqual(expected);
+    expect(scanProblems(dump, Array.from({ length: dump.length }, (_, k) => k + 1))).toEqual(expected);
+  });
+
+  it('hands text left open over as the last problem, after the statements before it', () => {
+    expect(scanProblems("\\connect app\nSELECT 1;\nSELECT 'abc\n;", [])).toEqual({
+      statements: [[2, 'SELECT 1']], problems: [[1, '\\connect', false], [3, undefined, true]],
+    });
   });
 
   it('refuses what is left open at the end with the line it starts on, wherever the cut', () => {

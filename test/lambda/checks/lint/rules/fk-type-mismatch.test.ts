@@ -56,4 +56,26 @@ describe('Rule: fk-type-mismatch', () => {
     const both = 'CREATE TABLE orders (id bigint PRIMARY KEY, lead_id uuid REFERENCES leads (id), buyer_id bigint REFERENCES buyers (id));';
     expect(r.findings.map((f) => [f.rule, f.fix])).toEqual([['fk-type-mismatch', both], ['fk-type-mismatch', both]]);
   });
+  // Regression: the same in one ALTER TABLE … ADD COLUMN a … REFERENCES x, ADD COLUMN b … REFERENCES y: each fix changed only its own column and undid the other.
+  it('two mismatched keys added by one ALTER TABLE of a table the file creates: each fix is the statement with both columns changed', async () => {
+    const r = await lintAfter('CREATE TABLE buyers (id bigint PRIMARY KEY); CREATE TABLE leads (id uuid PRIMARY KEY);',
+      'CREATE TABLE orders (id bigint PRIMARY KEY);\nALTER TABLE orders ADD COLUMN lead_id text REFERENCES leads (id), ADD COLUMN note text, ADD COLUMN buyer_id integer REFERENCES buyers (id);');
+    const both = 'ALTER TABLE orders ADD COLUMN lead_id uuid REFERENCES leads (id), ADD COLUMN note text, ADD COLUMN buyer_id bigint REFERENCES buyers (id);';
+    expect(r.findings.map((f) => [f.rule, f.line, f.fix])).toEqual([['fk-type-mismatch', 2, both], ['fk-type-mismatch', 2, both]]);
+  });
+  it('two mismatched keys added by one ALTER TABLE of an existing table: each fix adds both columns NOT VALID and validates both later', async () => {
+    const r = await lintAfter('CREATE TABLE buyers (id bigint PRIMARY KEY); CREATE TABLE leads (id uuid PRIMARY KEY); CREATE TABLE orders (id bigint PRIMARY KEY);',
+      'ALTER TABLE orders ADD COLUMN lead_id text REFERENCES leads (id), ADD COLUMN buyer_id integer REFERENCES buyers (id);');
+    const both = [
+      '-- file 1 of 2: in place of the statement',
+      'ALTER TABLE orders ADD COLUMN lead_id uuid;',
+      'ALTER TABLE orders ADD CONSTRAINT orders_lead_id_fkey FOREIGN KEY (lead_id) REFERENCES leads (id) NOT VALID;  -- instant, enforced for new rows',
+      'ALTER TABLE orders ADD COLUMN buyer_id bigint;',
+      'ALTER TABLE orders ADD CONSTRAINT orders_buyer_id_fkey FOREIGN KEY (buyer_id) REFERENCES buyers (id) NOT VALID;  -- instant, enforced for new rows',
+      '-- file 2 of 2: a later migration',
+      'ALTER TABLE orders VALIDATE CONSTRAINT orders_lead_id_fkey;  -- scans under a lock that lets reads and writes go on',
+      'ALTER TABLE orders VALIDATE CONSTRAINT orders_buyer_id_fkey;  -- scans under a lock that lets reads and writes go on',
+    ].join('\n');
+    expect(r.findings.map((f) => [f.rule, f.fix])).toEqual([['fk-type-mismatch', both], ['fk-type-mismatch', both]]);
+  });
 });

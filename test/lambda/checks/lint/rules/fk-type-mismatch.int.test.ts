@@ -1,0 +1,58 @@
+/**
+ * fk-type-mismatch on real PostgreSQL (18 and 15): two mismatched keys
+ * added by one ALTER TABLE get one fix that changes both, and that fix,
+ * applied through the engine, gives each column its referenced column's
+ * type (a fix per column, each with only its own change, undid the other).
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { fixFiles } from '../../../../../lambda/checks/lint/fix';
+import { dropDatabases, freshDatabase, rows, targets } from '../../../../support/db';
+import { driverKinds } from '../../../../support/drivers';
+import { runEngine } from '../../../../support/engine';
+import { tempDir } from '../../../../support/files';
+import { lintAfter } from '../pending';
+
+afterAll(dropDatabases);
+
+const pgDriver = driverKinds.find((d) => d.name === 'pg')!;
+const KEYS = 'CREATE TABLE buyers (id bigint PRIMARY KEY);\nCREATE TABLE leads (id uuid PRIMARY KEY);\n';
+const ALTER = 'ALTER TABLE orders ADD COLUMN lead_id text REFERENCES leads (id), ADD COLUMN buyer_id integer REFERENCES buyers (id);';
+
+/** The types and foreign keys of orders' two columns, as the catalog has them. */
+const COLUMNS = `SELECT a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type,
+  (SELECT c.confrelid::regclass::text FROM pg_constraint c WHERE c.conrelid = a.attrelid AND c.contype = 'f' AND c.conkey = ARRAY[a.attnum]) AS refs,
+  (SELECT c.convalidated FROM pg_constraint c WHERE c.conrelid = a.attrelid AND c.contype = 'f' AND c.conkey = ARRAY[a.attnum]) AS valid
+  FROM pg_attribute a WHERE a.attrelid = 'orders'::regclass AND a.attname IN ('lead_id', 'buyer_id') ORDER BY a.attname`;
+
+const RIGHT = [
+  { column: 'buyer_id', type: 'bigint', refs: 'buyers', valid: true },
+  { column: 'lead_id', type: 'uuid', refs: 'leads', valid: true },
+];
+
+describe.each(targets)('fk-type-mismatch: two keys in one ALTER TABLE, on $name', (target) => {
+  it('of a table the file creates: the fix, applied, gives both columns the referenced types', async () => {
+    const url = await freshDatabase(target, 'fk_two_new');
+    const create = 'CREATE TABLE orders (id bigint PRIMARY KEY);';
+    const findings = (await lintAfter(KEYS, `${create}\n${ALTER}`)).findings.filter((f) => f.rule === 'fk-type-mismatch');
+    expect(findings).toHaveLength(2);
+    expect(findings[1]!.fix).toBe(findings[0]!.fix);
+
+    await runEngine(pgDriver, url, tempDir({ '1_keys.sql': KEYS, '2_orders.sql': `${create}\n${findings[0]!.fix}` }));
+
+    expect(await rows(url, COLUMNS)).toEqual(RIGHT);
+  });
+
+  it('of an existing table: the fix\'s two files, applied, give both columns the referenced types, both keys validated', async () => {
+    const url = await freshDatabase(target, 'fk_two_existing');
+    const existing = `${KEYS}CREATE TABLE orders (id bigint PRIMARY KEY);\n`;
+    const findings = (await lintAfter(existing, ALTER)).findings.filter((f) => f.rule === 'fk-type-mismatch');
+    expect(findings).toHaveLength(2);
+    expect(findings[1]!.fix).toBe(findings[0]!.fix);
+    const files = fixFiles(findings[0]!.fix);
+    expect(files).toHaveLength(2);
+
+    await runEngine(pgDriver, url, tempDir({ '1_existing.sql': existing, '2_fix.sql': files[0]!, '3_fix.sql': files[1]! }));
+
+    expect(await rows(url, COLUMNS)).toEqual(RIGHT);
+  });
+});
