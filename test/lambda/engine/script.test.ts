@@ -56,7 +56,7 @@ describe('Class: ScriptMessage', () => {
   it('carries a statement longer than the scanner\'s window as its UTF-8 pieces, and reads and places it as its text', () => {
     const long = `INSERT INTO a VALUES ${Array.from({ length: 4000 }, (_, k) => `(${k}, 'ünï😀 ${k}')`).join(', ')}`;
     const [short, statement] = splitSql(`SELECT 1;\n${long};`);
-    expect(statement!.textPieces!.bytes.length).toBeGreaterThan(2);
+    expect(statement!.textPieces!.bytes.length).toBeGreaterThan(1);
     expect(statement!.textPieces!.length).toBe(long.length);
     const m = new ScriptMessage().own('BEGIN').statement(short!).statement(statement!).own('COMMIT');
 
