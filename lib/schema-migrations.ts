@@ -274,7 +274,7 @@ export class SchemaMigrations extends Construct {
     this.files = summariseFiles(settings.migrationsDir, settings.contractsDir);
     refuseTooLarge(this.files, props.memorySize ?? DEFAULT_MEMORY_MB);
     refuseUnloadable(settings.migrationsDir, props.memorySize ?? DEFAULT_MEMORY_MB);
-    if (props.parseAtSynth ?? true) refuseUnparsable('SchemaMigrations', settings);
+    if (props.parseAtSynth ?? true) refuseUnparsable('SchemaMigrations', settings, { filesHash: this.files.hash });
     warnOfSubfolders(this, settings.migrationsDir);
     noteImplicitFiles(this, props, settings);
     if (network && !props.secretsManagerEndpoint) warnOfUnreachableSecretsManager(this, network);

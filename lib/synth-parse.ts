@@ -23,6 +23,21 @@ export interface SynthParseFiles {
   readonly contractsDir?: string;
 }
 
+export interface SynthParseOptions {
+  /**
+   * The files' hash (FilesHash: every file's name and text): files parsed
+   * once in this process are not parsed again — two stacks on one folder of
+   * migrations, or a test file's many constructs, start one child, not one each.
+   * @default - parsed every time
+   */
+  readonly filesHash?: string;
+  /** @default SYNTH_PARSE_SCRIPT */
+  readonly script?: string;
+}
+
+/** What the child answered, by script and files' hash. */
+const answers = new Map<string, ParseRefusal[]>();
+
 /** A 16 MiB file takes seconds; this is only there so that a child that hangs does not hang synth. */
 const PARSE_TIMEOUT_MS = 5 * 60_000;
 const SKIP = 'set "parseAtSynth: false" to skip the check (the files are then first parsed by the deploy)';
@@ -32,8 +47,11 @@ const SKIP = 'set "parseAtSynth: false" to skip the check (the files are then fi
  * message, and the command that shows the same; or, when the parse could not
  * run, why and what to do.
  */
-export function refuseUnparsable(owner: string, files: SynthParseFiles, script: string = SYNTH_PARSE_SCRIPT): void {
-  const refusals = runParse(owner, { migrationsDir: files.migrationsDir, contractsDir: files.contractsDir }, script);
+export function refuseUnparsable(owner: string, files: SynthParseFiles, options: SynthParseOptions = {}): void {
+  const script = options.script ?? SYNTH_PARSE_SCRIPT;
+  const key = options.filesHash === undefined ? undefined : `${script}\0${options.filesHash}`;
+  const refusals = (key && answers.get(key)) || runParse(owner, { migrationsDir: files.migrationsDir, contractsDir: files.contractsDir }, script);
+  if (key) answers.set(key, refusals);
   const problems = [
     migrationsProblem(refusals.filter((r) => r.kind === 'migration'), files.migrationsDir),
     contractsProblem(refusals.filter((r) => r.kind === 'contract'), files.contractsDir),

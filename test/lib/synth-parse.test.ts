@@ -6,7 +6,7 @@
  * VALUES rows); and, when the parse cannot run, stops saying why. The parse
  * script is the bundle the test setup builds (dist/synth-parse.cjs).
  */
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -148,8 +148,21 @@ describe('Function: refuseUnparsable', () => {
     expect(() => refuseUnparsable('SchemaMigrations', files())).not.toThrow();
   });
 
+  it('starts one child for files it has parsed before in the process (by their hash), another for other files', () => {
+    // A stand-in that counts its runs and finds nothing.
+    const dir = tempDir({ 'synth-parse.cjs': 'require("node:fs").appendFileSync(__dirname + "/runs", "x");\nprocess.stdout.write(JSON.stringify({ refusals: [] }));\n' }, 'counting-parser');
+    const script = join(dir, 'synth-parse.cjs');
+    const migrations = files();
+    refuseUnparsable('SchemaMigrations', migrations, { script, filesHash: 'one' });
+    refuseUnparsable('SchemaMigrations', migrations, { script, filesHash: 'one' });
+    expect(readFileSync(join(dir, 'runs'), 'utf8')).toBe('x');
+    refuseUnparsable('SchemaMigrations', migrations, { script, filesHash: 'two' });
+    refuseUnparsable('SchemaMigrations', migrations, { script });
+    expect(readFileSync(join(dir, 'runs'), 'utf8')).toBe('xxx');
+  });
+
   it('stops synth naming the missing script and how to get it', () => {
-    expect(() => refuseUnparsable('SchemaMigrations', files(), '/nonexistent/dist/synth-parse.cjs')).toThrow(
+    expect(() => refuseUnparsable('SchemaMigrations', files(), { script: '/nonexistent/dist/synth-parse.cjs' })).toThrow(
       `${cannot}the parse script /nonexistent/dist/synth-parse.cjs is missing; in the schemaguard repository run \`npm run build\`, in an app reinstall schemaguard (the package ships it), ${skip}`,
     );
   });
@@ -159,7 +172,7 @@ describe('Function: refuseUnparsable', () => {
     const script = join(tempDir({}, 'no-parser'), 'synth-parse.cjs');
     copyFileSync(SYNTH_PARSE_SCRIPT, script);
     let error: Error | undefined;
-    try { refuseUnparsable('SchemaMigrations', files(), script); } catch (e) { error = e as Error; }
+    try { refuseUnparsable('SchemaMigrations', files(), { script }); } catch (e) { error = e as Error; }
     expect(error?.message).toMatch(new RegExp(`^${cannot}.* ${script.replace(/[.]/g, '\\.')} exited with code 1: Error [^;]*Cannot find (package|module) 'libpg-query'[^;]*; `));
     // The message, not the stack that follows it.
     expect(error?.message).not.toMatch(/\|\s+at /);
@@ -168,6 +181,6 @@ describe('Function: refuseUnparsable', () => {
 
   it('stops synth when the answer is not the JSON expected', () => {
     const dir = tempDir({ 'synth-parse.cjs': 'process.stdout.write("hello\\n");\n' }, 'odd-parser');
-    expect(() => refuseUnparsable('SchemaMigrations', files(), join(dir, 'synth-parse.cjs'))).toThrow(`answered "hello", not the JSON expected; reinstall schemaguard`);
+    expect(() => refuseUnparsable('SchemaMigrations', files(), { script: join(dir, 'synth-parse.cjs') })).toThrow(`answered "hello", not the JSON expected; reinstall schemaguard`);
   });
 });
