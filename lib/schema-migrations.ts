@@ -32,6 +32,7 @@ import { refuseUnwrittenTemplates } from '../lambda/engine/template';
 import { checkHandlerBundle, handlerCode } from './handler-asset';
 import { acknowledge, arnToken } from './nag';
 import { claimStateTable, resolveStateSchema } from './state-schema';
+import { refuseUnparsable } from './synth-parse';
 import { resolveUserFiles, type UserFileProps, type UserFiles } from './user-files';
 
 export interface SchemaMigrationsProps extends UserFileProps {
@@ -186,6 +187,18 @@ export interface SchemaMigrationsProps extends UserFileProps {
    */
   readonly memorySize?: number;
   /**
+   * Parse every migration and contract file at synth with PostgreSQL's parser
+   * (the one `schemaguard lint` and `plan` use: PostgreSQL 18's grammar), in
+   * one child process: a statement it refuses stops synth, naming the file,
+   * line, column and the token it stopped at, instead of failing the deploy
+   * after the database was made. Synth also stops when the parse cannot run
+   * (the parser missing from the install). Turn it off only for a migration an
+   * older PostgreSQL accepts and 18's grammar does not (a postfix operator,
+   * which PostgreSQL 14 removed); `lint` refuses such a file too.
+   * @default true
+   */
+  readonly parseAtSynth?: boolean;
+  /**
    * Add CfnOutputs for the applied version and count.
    * @default true
    */
@@ -261,6 +274,7 @@ export class SchemaMigrations extends Construct {
     this.files = summariseFiles(settings.migrationsDir, settings.contractsDir);
     refuseTooLarge(this.files, props.memorySize ?? DEFAULT_MEMORY_MB);
     refuseUnloadable(settings.migrationsDir, props.memorySize ?? DEFAULT_MEMORY_MB);
+    if (props.parseAtSynth ?? true) refuseUnparsable('SchemaMigrations', settings, { filesHash: this.files.hash });
     warnOfSubfolders(this, settings.migrationsDir);
     noteImplicitFiles(this, props, settings);
     if (network && !props.secretsManagerEndpoint) warnOfUnreachableSecretsManager(this, network);

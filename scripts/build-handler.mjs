@@ -7,6 +7,13 @@
 // esbuild nor Docker. Part of `npm run build` (scripts/build.mjs), so it runs
 // on `npm install` and `npm pack` (prepare), before `cdk synth` (cdk.json
 // "build") and in the test setup.
+//
+// Beside it, dist/synth-parse.cjs (bin/synth-parse.ts): the parse that
+// SchemaMigrations runs at synth in a child process, so a migration or
+// contract that PostgreSQL's parser refuses stops synth, not the deploy. It
+// is built with the handler because synth needs both; it keeps libpg-query
+// external (the CLI does too): the package's dependency, resolved from
+// node_modules beside the app's copy of schemaguard.
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -20,6 +27,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const HANDLER_TARGET = 'node22';
 export const HANDLER_ENTRY = join(root, 'lambda', 'handler', 'index.ts');
 export const HANDLER_OUT_DIR = join(root, 'dist', 'handler');
+/** The synth-time parse script (lib/paths.ts: SYNTH_PARSE_SCRIPT). */
+export const SYNTH_PARSE_ENTRY = join(root, 'bin', 'synth-parse.ts');
+export const SYNTH_PARSE_OUT = join(root, 'dist', 'synth-parse.cjs');
 /** libpg-query's WebAssembly module, in its own package. */
 export const PARSER_WASM = join(dirname(createRequire(import.meta.url).resolve('libpg-query')), 'libpg-query.wasm');
 
@@ -39,6 +49,24 @@ export async function buildHandler() {
     write: false,
   }));
   writeIfChanged(join(HANDLER_OUT_DIR, 'libpg-query.wasm'), readFileSync(PARSER_WASM));
+  await buildSynthParse();
+}
+
+async function buildSynthParse() {
+  writeOutputs(await build({
+    entryPoints: [SYNTH_PARSE_ENTRY],
+    outfile: SYNTH_PARSE_OUT,
+    absWorkingDir: root,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    // The app's Node.js, which runs it (package.json "engines").
+    target: 'node20',
+    minify: true,
+    external: ['libpg-query'],
+    logLevel: 'warning',
+    write: false,
+  }));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

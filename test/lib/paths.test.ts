@@ -2,8 +2,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HANDLER_OUT_DIR } from '../../scripts/build-handler.mjs';
-import { HANDLER_BUNDLE_DIR, HANDLER_BUNDLE_FILES, PACKAGE_ROOT } from '../../lib/paths';
+import { HANDLER_OUT_DIR, SYNTH_PARSE_OUT } from '../../scripts/build-handler.mjs';
+import { HANDLER_BUNDLE_DIR, HANDLER_BUNDLE_FILES, PACKAGE_ROOT, SYNTH_PARSE_SCRIPT } from '../../lib/paths';
 
 describe('Module: paths', () => {
   it('the package root holds the package.json of schemaguard', () => {
@@ -16,6 +16,11 @@ describe('Module: paths', () => {
     expect(HANDLER_BUNDLE_DIR).toBe(HANDLER_OUT_DIR);
     expect(HANDLER_BUNDLE_FILES).toEqual(['index.js', 'libpg-query.wasm']);
     for (const file of HANDLER_BUNDLE_FILES) expect(statSync(join(HANDLER_BUNDLE_DIR, file)).isFile()).toBe(true);
+  });
+
+  it('the synth-time parse script is where the build writes it, beside the handler (built by the test setup)', () => {
+    expect(SYNTH_PARSE_SCRIPT).toBe(SYNTH_PARSE_OUT);
+    expect(statSync(SYNTH_PARSE_SCRIPT).isFile()).toBe(true);
   });
 
   it('names none of the repository\'s own migrations or contracts', async () => {

@@ -94,7 +94,7 @@ describe('the packed tarball', () => {
     expect(paths).toEqual(expect.arrayContaining([
       'package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'bin/schemaguard.cjs', 'bin/code-cache.cjs', 'bin/schemaguard.js', 'dist/schemaguard.cjs', 'dist/schemaguard-core.cjs', 'dist/package.json',
       'dist/index.js', 'dist/engine.js', 'dist/types/lib/index.d.ts', 'dist/types/lambda/api.d.ts',
-      'dist/handler/index.js', 'dist/handler/libpg-query.wasm',
+      'dist/handler/index.js', 'dist/handler/libpg-query.wasm', 'dist/synth-parse.cjs',
     ]));
     expect(paths.filter((p) => /^(lib|lambda|migrations|contracts|scripts|test|bench|examples|docs)\//.test(p) || p.endsWith('.ts') && !p.endsWith('.d.ts') || p.endsWith('.map'))).toEqual([]);
   });
@@ -155,6 +155,18 @@ describe('the app that installed it', () => {
     const r = run(process.execPath, [join(app, 'build', 'bin', 'app.js')], join(app, 'bin'), { CDK_OUTDIR: join(work, 'elsewhere.out') });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(`SchemaMigrations: no "migrationsDir" was given and the default ./migrations is not a directory: ${join(app, 'bin', 'migrations')}`);
+  });
+
+  // Regression (review): a syntax error in a migration synthesised, and the deploy failed on it after the database was made.
+  it('stops synth on a migration PostgreSQL\'s parser refuses, naming file:line:column and the token, with the parser the package installed', () => {
+    const folder = join(work, 'broken');
+    cpSync(join(app, 'migrations'), join(folder, 'migrations'), { recursive: true });
+    writeFileSync(join(folder, 'migrations', '0002_price.sql'), 'ALTER TABLE widgets\n  ADD COLUMN price numeric NOT NUL;\n');
+    const r = run(process.execPath, [join(app, 'build', 'bin', 'app.js')], folder, { CDK_OUTDIR: join(work, 'broken.out') });
+    expect(r.code).not.toBe(0);
+    const dir = join(folder, 'migrations');
+    expect(r.stderr).toContain(`SchemaMigrations: PostgreSQL's parser refuses a migration in ${dir}, so the deploy would fail on it after the database was made: `
+      + `0002_price.sql:2:32: syntax error at or near "NUL"; fix: correct the statement; \`npx schemaguard lint --dir ${dir}\` shows the same error`);
   });
 
   it('runs `npx schemaguard` (help, and lint of its migrations with the packaged parser)', () => {
