@@ -6,11 +6,13 @@
  * drift and doctor findings already made were lost with it. Now each such
  * contract is one ticket naming the contract, the object PostgreSQL names
  * (schema-qualified, found as the statement resolved it) and the exact
- * GRANT; every other check is reported.
+ * GRANT; every other check is reported. A table in a schema the role has no
+ * USAGE on reads "relation … does not exist" (42P01) when the statement
+ * names it without its schema: the same ticket, with the GRANT USAGE.
  */
 import { quoteIdent } from '../../engine/identifiers';
 import type { Queryable } from '../../engine/ports';
-import type { ContractResult } from '../contracts';
+import type { ContractFailure, ContractResult } from '../contracts';
 import { ident } from '../doctor/names';
 import type { GuardFinding } from './report';
 import { GUARD_RULES } from './rules';
@@ -20,11 +22,20 @@ const DENIED = /permission denied for (table|view|materialized view|schema) (.+?
 
 interface Denied { result: ContractResult; kind: string; name: string }
 
-/** The contracts that failed with 42501 only: checked by nobody, to be a ticket each. */
+/**
+ * A failure that is the role's privileges: 42501, or a table in a schema the
+ * role may not use (42P01 as PostgreSQL reads it: contracts.ts names the schema).
+ */
+export function deniedFailure(result: ContractResult): ContractFailure | undefined {
+  return result.failures.find((x) => x.sqlstate === '42501' || x.schemaWithoutUsage);
+}
+
+/** The contracts the role may not check: checked by nobody, to be a ticket each. */
 export function deniedContracts(results: readonly ContractResult[]): Denied[] {
   return results.flatMap((result) => {
-    const f = result.failures.find((x) => x.sqlstate === '42501');
+    const f = deniedFailure(result);
     if (!f) return [];
+    if (f.schemaWithoutUsage) return [{ result, kind: 'schema', name: f.schemaWithoutUsage }];
     const m = DENIED.exec(f.reason);
     return [{ result, kind: m?.[1] ?? 'table', name: m?.[2] ?? '' }];
   });
@@ -41,7 +52,7 @@ export async function accessFindings(q: Queryable, denied: readonly Denied[]): P
 
 async function accessFinding(q: Queryable, d: Denied): Promise<GuardFinding> {
   const rule = GUARD_RULES.contractUnchecked;
-  const reason = d.result.failures.find((f) => f.sqlstate === '42501')!.reason;
+  const reason = deniedFailure(d.result)!.reason;
   const { object, grant } = d.kind === 'schema' ? await schemaGrant(q, d.name) : await tableGrant(q, d.result.statement, d.name);
   return {
     kind: 'doctor', rule: rule.id, severity: rule.severity, object: `${d.result.file}: ${object}`,
