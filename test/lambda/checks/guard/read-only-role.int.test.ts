@@ -223,6 +223,21 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
     }
   });
 
+  // Regression: a key table in a schema the role had no USAGE on failed its whole batch (permission denied for schema), the note said "the next run tries again", and the other keys of the batch went unchecked.
+  it('sequence-behind with a key table in a schema without USAGE: the other keys are still checked, and one note gives the GRANT USAGE', async () => {
+    await withClient(url, (c) => c.query(`CREATE TABLE public.loaded (id serial PRIMARY KEY); INSERT INTO public.loaded (id) VALUES (1), (2);
+      CREATE SCHEMA s7; CREATE TABLE s7.loaded7 (id serial PRIMARY KEY); INSERT INTO s7.loaded7 (id) VALUES (1), (2); GRANT SELECT ON s7.loaded7, s7.loaded7_id_seq TO ${role}`));
+    try {
+      const r = await guardAs(guardUrl);
+      expect(r.findings.filter((f) => f.rule === 'sequence-behind').map((f) => f.object)).toEqual(['public.loaded.id']);
+      expect(r.notes).toEqual([`sequence-behind: role ${role} has no USAGE on schema s7, so 1 key column there (s7.loaded7) was not checked: GRANT USAGE ON SCHEMA s7 TO ${role};  -- (README: The role to grant)`]);
+      await withClient(url, (c) => c.query(r.notes![0]!.replace(/^.*: (GRANT [^;]*;).*$/, '$1')));
+      expect((await guardAs(guardUrl)).findings.filter((f) => f.rule === 'sequence-behind').map((f) => f.object)).toEqual(['public.loaded.id', 's7.loaded7.id']);
+    } finally {
+      await withClient(url, (c) => c.query('DROP TABLE public.loaded; DROP SCHEMA s7 CASCADE'));
+    }
+  });
+
   // Regression (tester): the lock-timeout error showed the holder's query as <insufficient privilege> to the documented role.
   it('a lock held past the lock timeout: the error says the holder\'s query is hidden from the role and what shows it', async () => {
     await withClient(url, async (holder) => {
