@@ -247,6 +247,18 @@ describe.each(targets)('$name', (target) => {
       expect(r.failures[0]!.schemaWithoutUsage).toBeUndefined();
     });
 
+    it('through the Data API, which ends the transaction at the failed PREPARE: the same failures', async () => {
+      const contracts = await Promise.all(['SELECT price FROM lead_purchases WHERE id = $1', 'SELECT id FROM hidden.h', 'SELECT * FROM web_sessions']
+        .map((text, k) => parseContract(`${k}.sql`, text)));
+      const roleUrl = new URL(url);
+      roleUrl.username = role;
+      roleUrl.password = password;
+      const viaDataApi = await checkContracts({ driver: makeDataApiDriver(roleUrl.toString()), contracts });
+      expect(viaDataApi.results.map((r) => r.failures[0]!.schemaWithoutUsage)).toEqual(['public', 'hidden', undefined]);
+      expect(viaDataApi).toEqual(await checkContracts({ driver: roleDriver, contracts }));
+      expect(standinFor(roleUrl.toString()).openTransactions).toBe(0);
+    });
+
     it('a table named with its schema (permission denied for schema, 42501): the same GRANT USAGE', async () => {
       const r = await checkAs('SELECT id FROM hidden.h');
       expect(r.failures[0]).toMatchObject({
