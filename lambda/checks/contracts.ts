@@ -30,7 +30,7 @@ import { decodeUtf8 } from '../engine/source';
 import { databaseFields, InputError, isPgError, MigrationError, type MigrationErrorOptions } from '../engine/errors';
 import { quoteIdent } from '../engine/identifiers';
 import { IDLE_IN_TRANSACTION } from './idle-in-transaction';
-import { explainSchemaUsage } from './schema-usage';
+import { explainSchemaUsage, mayBeSchemaUsage } from './schema-usage';
 import {
   as, findAll, list, loadParser, parseSql, rangeVar, type Node, type RangeVar,
 } from './parse';
@@ -58,10 +58,11 @@ export interface ContractFailure {
   fix?: string;
   /**
    * The schema the checking role has no USAGE on, where the statement's
-   * table (or function) is: the failure is the role's privileges, not the
-   * schema (an unqualified name there reads "relation … does not exist",
-   * 42P01, or "function … does not exist", 42883, as PostgreSQL leaves the
-   * schema out of the search path). `fix` holds the GRANT USAGE.
+   * table (or function, or type) is: the failure is the role's privileges,
+   * not the schema (an unqualified name there reads "relation … does not
+   * exist", 42P01, "function … does not exist", 42883, or "type … does not
+   * exist", 42704, as PostgreSQL leaves the schema out of the search path).
+   * `fix` holds the GRANT USAGE.
    */
   schemaWithoutUsage?: string;
   /** The stage that found it: prepare (parse analysis), plan (EXPLAIN) or insert (NOT NULL columns). */
@@ -241,7 +242,7 @@ async function checkOne(session: Session, c: Contract, handle: string, options: 
         await recover(session, settings);
         await explainConstraintName(session, c, failure);
       }
-      if (failure.sqlstate === '42P01' || failure.sqlstate === '42883' || failure.sqlstate === '42501') {
+      if (mayBeSchemaUsage(failure)) {
         await recover(session, settings);
         await explainSchemaUsage(session, c.tree, failure);
       }

@@ -4,7 +4,8 @@
  * leaves such a schema out of the role's search path, so an unqualified
  * name there fails as `relation "t1" does not exist` (42P01) though the
  * table exists (a function called there: `function f(…) does not exist`,
- * 42883), and a qualified one as `permission denied for schema s5`
+ * 42883; a type: `type "mood" does not exist`, 42704), and a qualified one
+ * as `permission denied for schema s5`
  * (42501). Either is the role's privileges, not the schema: the failure
  * says so, names the schema in `schemaWithoutUsage` and gives the GRANT
  * USAGE that lets the role see the table.
@@ -19,6 +20,8 @@ interface UsageFailure { reason: string; sqlstate?: string; fix?: string; schema
 const NO_RELATION = /^relation "(.+)" does not exist/;
 /** `function f(unknown, unknown) does not exist`, called without a schema. */
 const NO_FUNCTION = /^function ([^(."]+)\(.*\) does not exist/;
+/** `type "mood" does not exist`, named without a schema. */
+const NO_TYPE = /^type "([^".]+)" does not exist/;
 /** `permission denied for schema s5`. */
 const NO_SCHEMA = /^permission denied for schema (.+?)(?: \([0-9A-Z]{5}\))?\s*$/;
 
@@ -58,8 +61,22 @@ const HIDDEN_FUNCTION = `${SEARCH_PATH}
      AND NOT EXISTS (SELECT 1 FROM pg_proc v WHERE v.proname = $1 AND pg_function_is_visible(v.oid))
    ORDER BY path.k LIMIT 1`;
 
+/** The same for a type named without its schema (none of that name visible). */
+const HIDDEN_TYPE = `${SEARCH_PATH}
+  SELECT ${HIDDEN_COLUMNS}, t.typname::text AS object, 'type' AS kind
+    FROM path JOIN pg_namespace n ON n.nspname = path.schema
+    JOIN pg_type t ON t.typnamespace = n.oid AND t.typname = $1
+   WHERE NOT has_schema_privilege(n.oid, 'USAGE')
+     AND NOT EXISTS (SELECT 1 FROM pg_type v WHERE v.typname = $1 AND pg_type_is_visible(v.oid))
+   ORDER BY path.k LIMIT 1`;
+
+/** Whether `explainSchemaUsage` may explain this failure (the session must be recovered first). */
+export function mayBeSchemaUsage(failure: UsageFailure): boolean {
+  return ['42P01', '42883', '42501'].includes(failure.sqlstate ?? '') || (failure.sqlstate === '42704' && NO_TYPE.test(failure.reason));
+}
+
 /**
- * When a failed PREPARE (42P01, 42883, 42501) was the role's missing USAGE
+ * When a failed PREPARE (42P01, 42883, 42704, 42501) was the role's missing USAGE
  * on a schema, rewrite the failure to say so, with the GRANT. `q` must be
  * usable (the failed statement's transaction recovered). Leaves any other
  * failure as it was.
@@ -83,7 +100,9 @@ export async function explainSchemaUsage(q: Queryable, tree: Node, failure: Usag
 async function hiddenObject(q: Queryable, tree: Node, failure: UsageFailure): Promise<HiddenRow | undefined> {
   if (failure.sqlstate === '42P01') return (await q.query<HiddenRow>(HIDDEN_RELATION, [unqualifiedNames(tree, failure.reason)])).rows[0];
   const called = failure.sqlstate === '42883' ? NO_FUNCTION.exec(failure.reason)?.[1] : undefined;
-  return called ? (await q.query<HiddenRow>(HIDDEN_FUNCTION, [called])).rows[0] : undefined;
+  if (called) return (await q.query<HiddenRow>(HIDDEN_FUNCTION, [called])).rows[0];
+  const type = failure.sqlstate === '42704' ? NO_TYPE.exec(failure.reason)?.[1] : undefined;
+  return type ? (await q.query<HiddenRow>(HIDDEN_TYPE, [type])).rows[0] : undefined;
 }
 
 /** The name PostgreSQL did not find, or else every table the statement names without a schema. */

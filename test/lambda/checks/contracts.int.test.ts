@@ -241,6 +241,16 @@ describe.each(targets)('$name', (target) => {
       expect((await checkAs('SELECT missing_fn($1)')).failures[0]!.schemaWithoutUsage).toBeUndefined();
     });
 
+    it('a type named without its schema, in a schema without USAGE (42704): the same, for the type', async () => {
+      await withClient(url, (c) => c.query("CREATE TYPE public.lead_state AS ENUM ('new', 'won')"));
+      const r = await checkAs('SELECT $1::lead_state');
+      expect(r.failures[0]).toMatchObject({
+        sqlstate: '42704', schemaWithoutUsage: 'public', fix: `GRANT USAGE ON SCHEMA public TO ${role};  -- as the schema's owner or the master user`,
+        reason: `type "lead_state" does not exist (42704): the type public.lead_state exists, but role ${role} has no USAGE on schema public, so PostgreSQL leaves that schema out of its search_path`,
+      });
+      expect((await checkAs('SELECT $1::no_such_type')).failures[0]!.schemaWithoutUsage).toBeUndefined();
+    });
+
     it('a table no schema of the search_path holds is still a missing table (42P01, the migration fix)', async () => {
       const r = await checkAs('SELECT * FROM web_sessions');
       expect(r.failures[0]).toMatchObject({ sqlstate: '42P01', reason: 'relation "web_sessions" does not exist (42P01)', fix: 'a migration must create the table, or the statement names the wrong one' });
