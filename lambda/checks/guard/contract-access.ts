@@ -73,14 +73,18 @@ async function schemaGrant(q: Queryable, name: string): Promise<{ object: string
  * the statement's kind needs that the role lacks.
  */
 async function tableGrant(q: Queryable, statement: string, name: string): Promise<{ object: string; grant: string }> {
+  const qualified = qualifiedIn(statement, name);
   const row = (await q.query<ObjectRow>(
     `SELECT n.nspname::text AS schema, c.relname::text AS name, current_user::text AS role,
             has_table_privilege(c.oid, 'SELECT') AS select, has_table_privilege(c.oid, 'INSERT') AS insert,
             has_table_privilege(c.oid, 'UPDATE') AS update, has_table_privilege(c.oid, 'DELETE') AS delete
        FROM (SELECT current_user) u
-       LEFT JOIN pg_class c ON c.oid = coalesce(to_regclass($1::text), to_regclass($2::text))
+       -- The qualified name from the catalog: to_regclass raises 42501 for a schema the role may not use, and ended the pass.
+       LEFT JOIN pg_class c ON c.oid = coalesce(
+         (SELECT q.oid FROM pg_class q JOIN pg_namespace qn ON qn.oid = q.relnamespace WHERE qn.nspname = $1::text AND q.relname = $2::text),
+         to_regclass($3::text))
        LEFT JOIN pg_namespace n ON n.oid = c.relnamespace`,
-    [qualifiedIn(statement, name) ?? null, quoteIdent(name)],
+    [qualified?.schema ?? null, qualified?.name ?? null, quoteIdent(name)],
   )).rows[0]!;
   const verb = /^\s*(?:with\b[\s\S]*?\)\s*)?(insert|update|delete|merge)\b/i.exec(statement)?.[1]?.toUpperCase();
   const needed = verb && verb !== 'MERGE' ? [verb, 'SELECT'] : ['SELECT'];
@@ -89,11 +93,15 @@ async function tableGrant(q: Queryable, statement: string, name: string): Promis
   return { object, grant: `GRANT ${(missing.length ? missing : needed).join(', ')} ON ${object} TO ${ident(row.role)};` };
 }
 
-/** `s5.t5` or `"S5"."t5"` where the statement names the table with its schema. */
-function qualifiedIn(statement: string, name: string): string | undefined {
+/** The schema and table where the statement names the table with its schema (`s5.t5`, `"S5"."t5"`), as the catalog spells them. */
+function qualifiedIn(statement: string, name: string): { schema: string; name: string } | undefined {
   const literal = (text: string) => text.replace(/[$.*+?^()[\]{}|\\]/g, '\\$&');
   const quoted = literal(`"${name.replace(/"/g, '""')}"`);
   const table = /^[a-z_][a-z0-9_$]*$/.test(name) ? `(?:${quoted}|${literal(name)})` : quoted;
-  const m = new RegExp(`((?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\\s*\\.\\s*${table})(?![A-Za-z0-9_$])`, 'i').exec(statement);
-  return m?.[1];
+  // Comments are not names: `/* was old.t5 */` named a schema the table is not in.
+  const code = statement.replace(/\/\*[\s\S]*?\*\/|--[^\n]*/g, ' ');
+  const m = new RegExp(`("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\\s*\\.\\s*${table}(?![A-Za-z0-9_$])`, 'i').exec(code);
+  if (!m) return undefined;
+  const schema = m[1]!.startsWith('"') ? m[1]!.slice(1, -1).replace(/""/g, '"') : m[1]!.toLowerCase();
+  return { schema, name };
 }

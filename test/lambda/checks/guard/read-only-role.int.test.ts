@@ -159,6 +159,22 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
     }
   });
 
+  // Regression: the GRANT's table was resolved with to_regclass of the first schema-qualified name in the statement: one in a schema without USAGE (here in a comment) raised 42501 and ended the pass.
+  it('a contract without a table privilege that also names a schema without USAGE (a comment): the pass goes on, and the ticket gives the GRANT', async () => {
+    await withClient(url, (c) => c.query(`CREATE SCHEMA s5; CREATE TABLE s5.t5 (id int); GRANT USAGE ON SCHEMA s5 TO ${role}; CREATE SCHEMA hidden5`));
+    const driver = new PgDriver({ connectionString: guardUrl });
+    try {
+      const t5 = await loadContracts(tempDir({ 't5_select.sql': 'SELECT /* was hidden5.t5 */ id FROM s5.t5 WHERE id = $1;\n' }));
+      const r = await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts: [...contracts, ...t5], snapshot });
+      const ticket = r.findings.find((f) => f.rule === 'contract-unchecked')!
+      expect(ticket.message).toMatch(/^the guard cannot check contract t5_select \(t5_select\.sql:1\): permission denied for table t5 \(42501\)/);
+      expect(ticket.fix).toBe(`GRANT SELECT ON s5.t5 TO ${role};  -- as the master user (README: Guarding production, The role to grant)`);
+    } finally {
+      await driver.end();
+      await withClient(url, (c) => c.query('DROP SCHEMA s5 CASCADE; DROP SCHEMA hidden5'));
+    }
+  });
+
   // Regression: without USAGE on public (hardened setups revoke it), every contract read "relation … does not exist" and paged as a failing contract.
   it('without USAGE on schema public: each contract is a contract-unchecked ticket with the GRANT USAGE, never a missing table that pages; drift is still reported', async () => {
     await withClient(url, (c) => c.query(`REVOKE USAGE ON SCHEMA public FROM ${role}, PUBLIC; ALTER TABLE web_sessions ALTER COLUMN lead_id SET NOT NULL`));
