@@ -27,12 +27,17 @@ const NO_SCHEMA = /^permission denied for schema (.+?)(?: \([0-9A-Z]{5}\))?\s*$/
 
 interface HiddenRow { schema: string; object: string; kind: string; role: string; grant: string }
 
-/** The schemas of the role's search_path, in order (`$user` is the role), as PostgreSQL reads the setting. */
+/**
+ * The schemas of the role's search_path, in order (`$user` is the role): a
+ * quoted name unquoted, a bare one folded to lower case. Not parse_ident,
+ * which raises on a quoted name with a comma (`"a,b"`, split here in two
+ * that match nothing).
+ */
 const SEARCH_PATH = `
   WITH path AS (
     SELECT k, CASE WHEN p = '$user' THEN current_user::text ELSE p END AS schema
       FROM unnest(string_to_array(current_setting('search_path'), ',')) WITH ORDINALITY AS s(e, k),
-           LATERAL (SELECT (parse_ident(btrim(e), false))[1] AS p) i
+           LATERAL (SELECT CASE WHEN btrim(e) ~ '^".+"$' THEN replace(substr(btrim(e), 2, length(btrim(e)) - 2), '""', '"') ELSE lower(btrim(e)) END AS p) i
      WHERE btrim(e) <> '')`;
 
 const HIDDEN_COLUMNS = `n.nspname::text AS schema, current_user::text AS role, format('GRANT USAGE ON SCHEMA %I TO %I;', n.nspname, current_user) AS grant`;

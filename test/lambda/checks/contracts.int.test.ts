@@ -251,6 +251,16 @@ describe.each(targets)('$name', (target) => {
       expect((await checkAs('SELECT $1::no_such_type')).failures[0]!.schemaWithoutUsage).toBeUndefined();
     });
 
+    // parse_ident raised on the quoted name with a comma ("string is not a valid identifier"), and the check with it.
+    it('a search_path with a quoted name holding a comma and a bare one in capitals: the schema is still found', async () => {
+      await withClient(url, (c) => c.query(`ALTER ROLE ${role} SET search_path = "a,b", "$user", PUBLIC`));
+      try {
+        expect((await checkAs('SELECT price FROM lead_purchases WHERE id = $1')).failures[0]!.schemaWithoutUsage).toBe('public');
+      } finally {
+        await withClient(url, (c) => c.query(`ALTER ROLE ${role} RESET search_path`));
+      }
+    });
+
     it('a table no schema of the search_path holds is still a missing table (42P01, the migration fix)', async () => {
       const r = await checkAs('SELECT * FROM web_sessions');
       expect(r.failures[0]).toMatchObject({ sqlstate: '42P01', reason: 'relation "web_sessions" does not exist (42P01)', fix: 'a migration must create the table, or the statement names the wrong one' });
