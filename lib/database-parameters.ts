@@ -20,6 +20,7 @@
  * it to `pg_stat_statements` would replace the whole default list and drop
  * whatever else the engine preloads there.
  */
+import { Annotations, Aspects, Stack } from 'aws-cdk-lib';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type { Construct } from 'constructs';
 
@@ -49,5 +50,35 @@ export const PG_STAT_STATEMENTS_PRELOADED_FROM: Readonly<Record<'postgres' | 'au
  * cluster parameter group (rds.ParameterGroup binds to either).
  */
 export function databaseParameterGroup(scope: Construct, engine: rds.IEngine, description: string): rds.ParameterGroup {
-  return new rds.ParameterGroup(scope, 'Parameters', { engine, description, parameters: { ...DATABASE_PARAMETERS } });
+  const group = new rds.ParameterGroup(scope, 'Parameters', { engine, description, parameters: { ...DATABASE_PARAMETERS } });
+  // Read once the app is complete: the stacks expose the group, and a parameter added to it later counts too.
+  Aspects.of(group).add({ visit: (node) => { if (node === group) warnOfReplicaRole(group); } });
+  return group;
+}
+
+/**
+ * `session_replication_role = replica` in the parameter group: every
+ * session of the database then fires no foreign-key trigger and no ordinary
+ * trigger, so orphans are written without an error — server-wide, where
+ * doctor's replication-role-replica rule (which reads the database's and
+ * the roles' settings) does not look. AWS DMS's guide names it as one way
+ * to load a target without foreign-key checks during a full load
+ * (https://docs.aws.amazon.com/dms/latest/userguide/dm-data-providers-target-postgresql.html),
+ * so this is a warning, not a refusal.
+ */
+function warnOfReplicaRole(group: rds.ParameterGroup): void {
+  const value = groupParameters(group).session_replication_role;
+  if (typeof value !== 'string' || value.trim().toLowerCase() !== 'replica') return;
+  Annotations.of(group).addWarningV2('schemaguard:sessionReplicationRoleReplica',
+    `the parameter group ${group.node.path} sets session_replication_role = ${value}: every session of the database then skips foreign-key checks and triggers `
+    + '(orphans are written without an error, audit and updated_at triggers do nothing), and no doctor or guard rule reads a parameter group; '
+    + 'leave it out of the group once the load that needed it is over, or set it only in the session that needs it (SET session_replication_role = replica, then RESET session_replication_role)');
+}
+
+/** The parameters the group synthesises (its L1 resource exists once a database binds it). */
+function groupParameters(group: rds.ParameterGroup): Record<string, unknown> {
+  const l1 = group.node.children.find((c) => c instanceof rds.CfnDBParameterGroup || c instanceof rds.CfnDBClusterParameterGroup) as
+    rds.CfnDBParameterGroup | rds.CfnDBClusterParameterGroup | undefined;
+  const resolved = l1 ? Stack.of(group).resolve(l1.parameters) as unknown : undefined;
+  return resolved && typeof resolved === 'object' ? resolved as Record<string, unknown> : {};
 }

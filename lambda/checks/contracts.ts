@@ -30,6 +30,7 @@ import { decodeUtf8 } from '../engine/source';
 import { databaseFields, InputError, isPgError, MigrationError, type MigrationErrorOptions } from '../engine/errors';
 import { quoteIdent } from '../engine/identifiers';
 import { IDLE_IN_TRANSACTION } from './idle-in-transaction';
+import { explainSchemaUsage, mayBeSchemaUsage } from './schema-usage';
 import {
   as, findAll, list, loadParser, parseSql, rangeVar, type Node, type RangeVar,
 } from './parse';
@@ -53,8 +54,17 @@ export interface ContractFailure {
   sqlstate?: string;
   detail?: string;
   hint?: string;
-  /** What to change (in the schema or in the statement). */
+  /** What to change (in the schema or in the statement), or the GRANT the checking role lacks. */
   fix?: string;
+  /**
+   * The schema the checking role has no USAGE on, where the statement's
+   * table (or function, or type) is: the failure is the role's privileges,
+   * not the schema (an unqualified name there reads "relation … does not
+   * exist", 42P01, "function … does not exist", 42883, or "type … does not
+   * exist", 42704, as PostgreSQL leaves the schema out of the search path).
+   * `fix` holds the GRANT USAGE.
+   */
+  schemaWithoutUsage?: string;
   /** The stage that found it: prepare (parse analysis), plan (EXPLAIN) or insert (NOT NULL columns). */
   stage: 'prepare' | 'plan' | 'insert';
 }
@@ -231,6 +241,10 @@ async function checkOne(session: Session, c: Contract, handle: string, options: 
       if (failure.sqlstate === '42704' && constraintTargets(c).length) {
         await recover(session, settings);
         await explainConstraintName(session, c, failure);
+      }
+      if (mayBeSchemaUsage(failure)) {
+        await recover(session, settings);
+        await explainSchemaUsage(session, c.tree, failure);
       }
       result.failures.push(failure);
       return finish(result);

@@ -6,12 +6,23 @@
  * handler's log lines, so its literal is masked wherever a text leaves the
  * engine (redact.ts); the server echoes an unquoted one (`syntax error at or
  * near "S3cret"`), so the words themselves are learned from the statement too.
+ * Every literal after PASSWORD counts (`'S3cret' 'PW'`: joined into one
+ * across a newline, a syntax error on one line whose message repeats the
+ * second), and so do comments between the word and its literal.
  *
  * Text that went through JSON.stringify is read as well: its whitespace may be
  * `\n`, `\t` or `\r` escapes.
  */
 
 const GAP = String.raw`(?:\s|\\[nrt])+`;
+/**
+ * Whitespace and comments between PASSWORD and its literal, or between the
+ * parts of a literal continued on the next line. A comment ends at its
+ * first end (`*\/`, a newline) and is at most 500 characters: a comment
+ * that could end further on, or run on without bound, was rescanned from
+ * every "password" of a long text (quadratic: seconds for 100 KB).
+ */
+const GAP_OR_COMMENT = String.raw`(?:\s|\\[nrt]|/\*(?:[^*]|\*(?!/)){0,500}\*/|--(?:[^\n\\]|\\(?!n)){0,500}(?:\n|\\n))+`;
 /** An E'' literal: backslash escapes, '' doubled. */
 const E_LITERAL = String.raw`[eE]'(?:[^'\\]|''|\\[\s\S])*(?:'|$)`;
 /** A standard or U&'' literal: '' doubled, backslashes are characters. */
@@ -20,7 +31,19 @@ const LITERAL = String.raw`(?:[uU]&)?'(?:[^']|'')*(?:'|$)`;
 const DOLLAR = String.raw`\$(?<tag>[A-Za-z_][A-Za-z_0-9]*)?\$[\s\S]*?(?:\$\k<tag>\$|$)`;
 
 /** `PASSWORD` (or the option name `"password"`) and the literal after it: group 1 keeps the word and the gap. */
-const PASSWORD_LITERAL = new RegExp(String.raw`((?:\b|(?<=\\[nrt]))password"?${GAP})(${E_LITERAL}|${LITERAL}|${DOLLAR})`, 'gi');
+const PASSWORD_LITERAL = new RegExp(String.raw`((?:\b|(?<=\\[nrt]))password"?${GAP_OR_COMMENT})(${E_LITERAL}|${LITERAL}|${DOLLAR})`, 'gi');
+/**
+ * A literal right after another one (sticky, from where the last one
+ * ended): PostgreSQL joins string literals separated by a newline into one
+ * (`PASSWORD 'S3cret'\n'PW'`), and two on one line are a syntax error whose
+ * message repeats the second (`syntax error at or near "'PW'"`). Both halves
+ * are the password.
+ */
+const NEXT_LITERAL = new RegExp(String.raw`${GAP_OR_COMMENT}(${E_LITERAL}|${LITERAL}|${DOLLAR})`, 'y');
+/** `PASSWORD'S3cret'`, no space between: a statement reads it (the lexer needs none), prose does not (`the password's`). */
+const PASSWORD_TIGHT = /\bpassword"?((?:[eE]|[uU]&)?'(?:[^']|'')*')/gi;
+/** The same inside a CREATE/ALTER ROLE, USER or GROUP statement of a text (bounded: no rescan of a long text from every "role"). */
+const PASSWORD_TIGHT_IN_ROLE = /(\b(?:create|alter)\s+(?:role|user|group)\b[^;]{0,1000}?\bpassword"?)((?:[eE]|[uU]&)?'(?:[^']|'')*')/gi;
 /** The same with an unquoted word, which only a statement has (the server refuses it and echoes the word). */
 const PASSWORD_WORD = new RegExp(String.raw`(?:\b|(?<=\\[nrt]))password"?${GAP}(?!null\b)([A-Za-z0-9_][^\s;,)'"]*)`, 'gi');
 /** Where an unquoted word after PASSWORD is one: CREATE/ALTER ROLE, USER or GROUP (not `-- password check` in a comment elsewhere). */
@@ -53,12 +76,41 @@ function literalContents(literal: string): string {
   return body.endsWith("'") ? body.slice(0, -1) : body;
 }
 
-/** Mask every password literal and connection-string password in `text` (any case, whitespace or newlines between). */
+interface Span { start: number; end: number }
+
+/**
+ * Where the password literals of `text` are: each literal after PASSWORD
+ * (comments and whitespace between), and each literal that continues it.
+ */
+function passwordLiterals(text: string): Span[] {
+  const spans: Span[] = [];
+  for (const m of text.matchAll(PASSWORD_LITERAL)) {
+    const start = m.index + m[1]!.length;
+    // Inside a literal taken already as the continuation of one before.
+    if (spans.length && start < spans[spans.length - 1]!.end) continue;
+    spans.push({ start, end: m.index + m[0].length });
+    for (let next = nextLiteral(text, m.index + m[0].length); next; next = nextLiteral(text, next.end)) spans.push(next);
+  }
+  return spans;
+}
+
+function nextLiteral(text: string, from: number): Span | undefined {
+  NEXT_LITERAL.lastIndex = from;
+  const m = NEXT_LITERAL.exec(text);
+  return m ? { start: m.index + m[0].length - m[1]!.length, end: m.index + m[0].length } : undefined;
+}
+
+/** Mask every password literal and connection-string password in `text` (any case, whitespace, comments or newlines between). */
 export function maskStatementSecrets(text: string): string {
   if (!/password/i.test(text)) return text;
-  return text
-    .replace(PASSWORD_LITERAL, (_m, head: string, literal: string) => `${head}${maskLiteral(literal)}`)
-    .replace(CONNINFO_LITERAL, (lit) => lit.replace(CONNINFO_VALUE, (m, head: string, value: string) => (value === MASK ? m : `${head}${MASK}`)));
+  let out = '';
+  let at = 0;
+  for (const { start, end } of passwordLiterals(text)) {
+    out += `${text.slice(at, start)}${maskLiteral(text.slice(start, end))}`;
+    at = end;
+  }
+  out += text.slice(at);
+  return out.replace(PASSWORD_TIGHT_IN_ROLE, (_m, head: string, literal: string) => `${head}${maskLiteral(literal)}`).replace(CONNINFO_LITERAL, (lit) => lit.replace(CONNINFO_VALUE, (m, head: string, value: string) => (value === MASK ? m : `${head}${MASK}`)));
 }
 
 /**
@@ -70,8 +122,11 @@ export function maskStatementSecrets(text: string): string {
 export function statementSecrets(sql: string, options: { words?: boolean } = {}): string[] {
   if (!/password/i.test(sql)) return [];
   const found: string[] = [];
-  for (const m of sql.matchAll(PASSWORD_LITERAL)) found.push(literalContents(m[2]!));
-  if (options.words && ROLE_STATEMENT.test(sql)) for (const m of sql.matchAll(PASSWORD_WORD)) found.push(m[1]!);
+  for (const { start, end } of passwordLiterals(sql)) found.push(literalContents(sql.slice(start, end)));
+  if (options.words && ROLE_STATEMENT.test(sql)) {
+    for (const m of sql.matchAll(PASSWORD_WORD)) found.push(m[1]!);
+    for (const m of sql.matchAll(PASSWORD_TIGHT)) found.push(literalContents(m[1]!));
+  }
   for (const lit of sql.matchAll(CONNINFO_LITERAL)) {
     for (const v of lit[0].matchAll(CONNINFO_VALUE)) found.push(v[2]!.replace(/^''|''$/g, ''));
   }

@@ -1,6 +1,6 @@
 /** The parameters both database stacks set, and the parameter group that carries them for an instance or a cluster engine. */
 import { App, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { describe, expect, it } from 'vitest';
 import { RDS_LOG_LINE_PREFIX } from '../../lib/alarms/error-catalog';
@@ -64,5 +64,34 @@ describe('Function: databaseParameterGroup', () => {
     const group = databaseParameterGroup(stack, rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_18_3 }), 'x');
     group.addParameter('work_mem', '64MB');
     expect(DATABASE_PARAMETERS).not.toHaveProperty('work_mem');
+  });
+});
+
+describe('Function: databaseParameterGroup, session_replication_role', () => {
+  const instance = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_18_3 });
+  const cluster = rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_17_6 });
+
+  /** The group as the stacks expose it (`parameterGroup`), bound to its database, then given `value` by the application. */
+  function warnings(engine: rds.IEngine, boundTo: 'instance' | 'cluster', value: string | undefined) {
+    const stack = new Stack(new App(), 'Replica');
+    const group = databaseParameterGroup(stack, engine, 'schemaguard test');
+    if (boundTo === 'cluster') group.bindToCluster({});
+    else group.bindToInstance({});
+    if (value !== undefined) group.addParameter('session_replication_role', value);
+    return Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('session_replication_role'));
+  }
+
+  it('warns at synth when the application sets it to replica in the group, added after the database bound it (instance and cluster group)', () => {
+    for (const [engine, boundTo] of [[instance, 'instance'], [cluster, 'cluster']] as const) {
+      const found = warnings(engine, boundTo, 'replica');
+      expect(found).toHaveLength(1);
+      expect(found[0]!.id).toBe('/Replica/Parameters');
+      expect(found[0]!.entry.data).toMatch(/^the parameter group Replica\/Parameters sets session_replication_role = replica: every session of the database then skips foreign-key checks and triggers .*SET session_replication_role = replica, then RESET session_replication_role\) \[ack: schemaguard:sessionReplicationRoleReplica\]$/);
+    }
+    expect(warnings(instance, 'instance', ' REPLICA ')).toHaveLength(1);
+  });
+
+  it('says nothing for origin, local, or without the parameter', () => {
+    for (const value of ['origin', 'local', undefined]) expect(warnings(instance, 'instance', value)).toEqual([]);
   });
 });

@@ -50,12 +50,15 @@ export const SEQUENCE_BATCH = 100;
 /** No batch starts after this long; the keys left are named in a note. */
 export const SEQUENCE_BUDGET_MS = 60_000;
 
-interface KeyRow extends KeySequence { readable: boolean; role: string }
+interface KeyRow extends KeySequence { readable: boolean; role: string; hidden_schema: string | null }
 
 async function sequenceBehind(ctx: DoctorContext): Promise<Finding[]> {
   const all = await keySequences(ctx);
-  const keys = all.filter((k) => k.readable);
-  const unreadable = all.filter((k) => !k.readable);
+  // A table or sequence in a schema the role has no USAGE on failed its whole batch ("permission denied for schema"), the other keys unread.
+  const hidden = all.filter((k) => k.hidden_schema !== null);
+  const keys = all.filter((k) => k.hidden_schema === null && k.readable);
+  const unreadable = all.filter((k) => k.hidden_schema === null && !k.readable);
+  if (hidden.length) ctx.notes.push(hiddenNote(hidden));
   if (unreadable.length) ctx.notes.push(unreadableNote(unreadable));
   // A batch at a time, each isolated (its locks end with it): 3,000 keyed tables read in one statement held
   // ~9,000 locks at once and the pass failed with "out of shared memory" (53200) at max_locks_per_transaction 64.
@@ -83,7 +86,8 @@ async function keySequences(ctx: DoctorContext): Promise<KeyRow[]> {
     SELECT n.nspname AS schema, c.relname AS table, a.attname AS column, format('%I.%I', qn.nspname, q.relname) AS sequence,
            s.seqincrement::text AS increment, current_user::text AS role,
            -- Guarded: the planner may test a row before the joins filter it (a TOAST table depends on its table too).
-           CASE WHEN q.relkind = 'S' THEN has_sequence_privilege(q.oid, 'SELECT') AND has_column_privilege(c.oid, a.attnum, 'SELECT') ELSE false END AS readable
+           CASE WHEN q.relkind = 'S' THEN has_sequence_privilege(q.oid, 'SELECT') AND has_column_privilege(c.oid, a.attnum, 'SELECT') ELSE false END AS readable,
+           CASE WHEN NOT has_schema_privilege(n.oid, 'USAGE') THEN n.nspname::text WHEN NOT has_schema_privilege(qn.oid, 'USAGE') THEN qn.nspname::text END AS hidden_schema
       FROM pg_depend d
       JOIN pg_class q ON q.oid = d.objid AND q.relkind = 'S'
       JOIN pg_namespace qn ON qn.oid = q.relnamespace
@@ -139,6 +143,14 @@ function some(names: readonly string[], shown = 5): string {
 function notChecked(keys: readonly KeySequence[], why: string): string {
   const tables = keys.map((k) => `${k.schema}.${k.table}`);
   return `sequence-behind: ${keys.length} key column${keys.length === 1 ? '' : 's'} not checked (${some(tables)}): ${why}; the next run tries again`;
+}
+
+/** Said once: the keys in schemas the role has no USAGE on (a table or sequence privilege does not let it reach them), and the GRANT. */
+function hiddenNote(keys: readonly KeyRow[]): string {
+  const role = ident(keys[0]!.role);
+  const schemas = [...new Set(keys.map((k) => k.hidden_schema!))];
+  return `sequence-behind: role ${keys[0]!.role} has no USAGE on schema ${schemas.join(', ')}, so ${keys.length} key column${keys.length === 1 ? '' : 's'} there (${some(keys.map((k) => `${k.schema}.${k.table}`))}) ${keys.length === 1 ? 'was' : 'were'} not checked: `
+    + `${schemas.map((schema) => `GRANT USAGE ON SCHEMA ${ident(schema)} TO ${role};`).join(' ')}  -- (README: The role to grant)`;
 }
 
 /** Said once: the sequences the role may not read (GRANT … ON ALL TABLES does not cover sequences), and the GRANT. */

@@ -6,11 +6,13 @@
  * drift and doctor findings already made were lost with it. Now each such
  * contract is one ticket naming the contract, the object PostgreSQL names
  * (schema-qualified, found as the statement resolved it) and the exact
- * GRANT; every other check is reported.
+ * GRANT; every other check is reported. A table in a schema the role has no
+ * USAGE on reads "relation … does not exist" (42P01) when the statement
+ * names it without its schema: the same ticket, with the GRANT USAGE.
  */
 import { quoteIdent } from '../../engine/identifiers';
 import type { Queryable } from '../../engine/ports';
-import type { ContractResult } from '../contracts';
+import type { ContractFailure, ContractResult } from '../contracts';
 import { ident } from '../doctor/names';
 import type { GuardFinding } from './report';
 import { GUARD_RULES } from './rules';
@@ -20,11 +22,20 @@ const DENIED = /permission denied for (table|view|materialized view|schema) (.+?
 
 interface Denied { result: ContractResult; kind: string; name: string }
 
-/** The contracts that failed with 42501 only: checked by nobody, to be a ticket each. */
+/**
+ * A failure that is the role's privileges: 42501, or a table in a schema the
+ * role may not use (42P01 as PostgreSQL reads it: contracts.ts names the schema).
+ */
+export function deniedFailure(result: ContractResult): ContractFailure | undefined {
+  return result.failures.find((x) => x.sqlstate === '42501' || x.schemaWithoutUsage);
+}
+
+/** The contracts the role may not check: checked by nobody, to be a ticket each. */
 export function deniedContracts(results: readonly ContractResult[]): Denied[] {
   return results.flatMap((result) => {
-    const f = result.failures.find((x) => x.sqlstate === '42501');
+    const f = deniedFailure(result);
     if (!f) return [];
+    if (f.schemaWithoutUsage) return [{ result, kind: 'schema', name: f.schemaWithoutUsage }];
     const m = DENIED.exec(f.reason);
     return [{ result, kind: m?.[1] ?? 'table', name: m?.[2] ?? '' }];
   });
@@ -41,7 +52,7 @@ export async function accessFindings(q: Queryable, denied: readonly Denied[]): P
 
 async function accessFinding(q: Queryable, d: Denied): Promise<GuardFinding> {
   const rule = GUARD_RULES.contractUnchecked;
-  const reason = d.result.failures.find((f) => f.sqlstate === '42501')!.reason;
+  const reason = deniedFailure(d.result)!.reason;
   const { object, grant } = d.kind === 'schema' ? await schemaGrant(q, d.name) : await tableGrant(q, d.result.statement, d.name);
   return {
     kind: 'doctor', rule: rule.id, severity: rule.severity, object: `${d.result.file}: ${object}`,
@@ -62,14 +73,18 @@ async function schemaGrant(q: Queryable, name: string): Promise<{ object: string
  * the statement's kind needs that the role lacks.
  */
 async function tableGrant(q: Queryable, statement: string, name: string): Promise<{ object: string; grant: string }> {
+  const qualified = qualifiedIn(statement, name);
   const row = (await q.query<ObjectRow>(
     `SELECT n.nspname::text AS schema, c.relname::text AS name, current_user::text AS role,
             has_table_privilege(c.oid, 'SELECT') AS select, has_table_privilege(c.oid, 'INSERT') AS insert,
             has_table_privilege(c.oid, 'UPDATE') AS update, has_table_privilege(c.oid, 'DELETE') AS delete
        FROM (SELECT current_user) u
-       LEFT JOIN pg_class c ON c.oid = coalesce(to_regclass($1::text), to_regclass($2::text))
+       -- The qualified name from the catalog: to_regclass raises 42501 for a schema the role may not use, and ended the pass.
+       LEFT JOIN pg_class c ON c.oid = coalesce(
+         (SELECT q.oid FROM pg_class q JOIN pg_namespace qn ON qn.oid = q.relnamespace WHERE qn.nspname = $1::text AND q.relname = $2::text),
+         to_regclass($3::text))
        LEFT JOIN pg_namespace n ON n.oid = c.relnamespace`,
-    [qualifiedIn(statement, name) ?? null, quoteIdent(name)],
+    [qualified?.schema ?? null, qualified?.name ?? null, quoteIdent(name)],
   )).rows[0]!;
   const verb = /^\s*(?:with\b[\s\S]*?\)\s*)?(insert|update|delete|merge)\b/i.exec(statement)?.[1]?.toUpperCase();
   const needed = verb && verb !== 'MERGE' ? [verb, 'SELECT'] : ['SELECT'];
@@ -78,11 +93,15 @@ async function tableGrant(q: Queryable, statement: string, name: string): Promis
   return { object, grant: `GRANT ${(missing.length ? missing : needed).join(', ')} ON ${object} TO ${ident(row.role)};` };
 }
 
-/** `s5.t5` or `"S5"."t5"` where the statement names the table with its schema. */
-function qualifiedIn(statement: string, name: string): string | undefined {
+/** The schema and table where the statement names the table with its schema (`s5.t5`, `"S5"."t5"`), as the catalog spells them. */
+function qualifiedIn(statement: string, name: string): { schema: string; name: string } | undefined {
   const literal = (text: string) => text.replace(/[$.*+?^()[\]{}|\\]/g, '\\$&');
   const quoted = literal(`"${name.replace(/"/g, '""')}"`);
   const table = /^[a-z_][a-z0-9_$]*$/.test(name) ? `(?:${quoted}|${literal(name)})` : quoted;
-  const m = new RegExp(`((?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\\s*\\.\\s*${table})(?![A-Za-z0-9_$])`, 'i').exec(statement);
-  return m?.[1];
+  // Comments are not names: `/* was old.t5 */` named a schema the table is not in.
+  const code = statement.replace(/\/\*[\s\S]*?\*\/|--[^\n]*/g, ' ');
+  const m = new RegExp(`("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\\s*\\.\\s*${table}(?![A-Za-z0-9_$])`, 'i').exec(code);
+  if (!m) return undefined;
+  const schema = m[1]!.startsWith('"') ? m[1]!.slice(1, -1).replace(/""/g, '"') : m[1]!.toLowerCase();
+  return { schema, name };
 }

@@ -2,12 +2,13 @@
 import { MigrationError } from '../../engine/errors';
 import type { ContractsReport } from '../contracts';
 import { CONTRACT_RULES } from '../report-findings';
+import { deniedFailure } from './contract-access';
 import type { GuardFinding } from './report';
 
 export function contractFindings(report: ContractsReport): GuardFinding[] {
   assertChecked(report);
-  // A contract the role may not check (42501) is its own ticket (contract-access.ts), not a failing contract.
-  return report.results.filter((r) => !r.failures.some((f) => f.sqlstate === '42501')).flatMap((r) => r.failures.map((f): GuardFinding => {
+  // A contract the role may not check (42501, or its table in a schema without USAGE) is its own ticket (contract-access.ts), not a failing contract.
+  return report.results.filter((r) => !deniedFailure(r)).flatMap((r) => r.failures.map((f): GuardFinding => {
     const rule = CONTRACT_RULES[f.stage];
     return {
       kind: 'contract', rule: rule.id, severity: 'page', object: r.file,

@@ -58,12 +58,23 @@ async function backedContracts(q: Queryable, contracts: readonly Contract[]): Pr
   return out;
 }
 
-/** Each target's table oid, resolved as the statement would resolve it (search_path), or null. */
+/**
+ * Each target's table oid, resolved as the statement would resolve it
+ * (search_path), or null. A schema-qualified name is looked up in the
+ * catalog by its parts: to_regclass raises "permission denied for schema"
+ * (42501) for a schema the role has no USAGE on, and that ended the whole
+ * pass. Such a contract is a contract-unchecked ticket of its own; its
+ * INVALID arbiter is still found.
+ */
 async function tableOids(q: Queryable, targets: readonly ConflictTarget[]): Promise<(string | null)[]> {
   const out: (string | null)[] = [];
   for (const t of targets) {
-    const name = t.table.schema ? `${quoteIdent(t.table.schema)}.${quoteIdent(t.table.name)}` : quoteIdent(t.table.name);
-    const oid = (await q.query<{ oid: string | number | null }>('SELECT to_regclass($1)::bigint AS oid', [name])).rows[0]?.oid ?? null;
+    const oid = (await q.query<{ oid: string | number | null }>(
+      t.table.schema
+        ? `SELECT c.oid::bigint AS oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`
+        : 'SELECT to_regclass($1)::bigint AS oid',
+      t.table.schema ? [t.table.schema, t.table.name] : [quoteIdent(t.table.name)],
+    )).rows[0]?.oid ?? null;
     out.push(oid === null ? null : String(oid));
   }
   return out;

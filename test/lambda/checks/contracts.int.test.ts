@@ -2,6 +2,7 @@
  * Query contracts against real PostgreSQL: every failure mode, the ON CONFLICT
  * arbiter report, and proof that checking writes nothing.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertContracts, checkContracts, ContractFailedError, loadContracts, parseContract, type ContractResult } from '../../../lambda/checks/contracts';
 import { PgDriver } from '../../../lambda/driver/pg/pg-driver';
@@ -189,6 +190,101 @@ describe.each(targets)('$name', (target) => {
       const r = await check("INSERT INTO lead_purchases (id, lead_id) VALUES ($1, now())");
       expect(r.failures[0]).toMatchObject({ stage: 'prepare', sqlstate: '42804' });
       expect(r.failures[0]!.reason).toContain('column "lead_id" is of type uuid but expression is of type timestamp with time zone');
+    });
+  });
+
+  // Regression: a table in a schema the role had no USAGE on (REVOKE USAGE ON SCHEMA public FROM PUBLIC) read "relation … does not exist", as if it were missing.
+  describe('a role without USAGE on the table\'s schema', () => {
+    const role = `sg_no_usage_${randomBytes(4).toString('hex')}`;
+    const password = randomBytes(12).toString('hex');
+    let roleDriver: PgDriver;
+
+    beforeAll(async () => {
+      await withClient(url, (c) => c.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'; GRANT SELECT ON lead_purchases TO ${role};
+        CREATE SCHEMA hidden; CREATE TABLE hidden.h (id int); GRANT SELECT ON hidden.h TO ${role}; REVOKE USAGE ON SCHEMA public FROM PUBLIC`));
+      const u = new URL(url);
+      u.username = role;
+      u.password = password;
+      roleDriver = new PgDriver({ connectionString: u.toString() });
+    });
+    afterAll(async () => {
+      await roleDriver.end();
+      await withClient(url, (c) => c.query(`GRANT USAGE ON SCHEMA public TO PUBLIC; DROP SCHEMA hidden CASCADE; DROP OWNED BY ${role}; DROP ROLE ${role}`));
+    });
+
+    async function checkAs(text: string): Promise<ContractResult> {
+      return (await checkContracts({ driver: roleDriver, contracts: [await parseContract('lead_price.sql', text)] })).results[0]!;
+    }
+
+    it('a table named without its schema: the failure says the table exists, names the schema and the GRANT USAGE; granted, the contract passes', async () => {
+      const r = await checkAs('SELECT price FROM lead_purchases WHERE id = $1');
+      expect(r.failures).toEqual([{
+        stage: 'prepare', sqlstate: '42P01', detail: undefined, hint: undefined, schemaWithoutUsage: 'public',
+        reason: `relation "lead_purchases" does not exist (42P01): the table public.lead_purchases exists, but role ${role} has no USAGE on schema public, so PostgreSQL leaves that schema out of its search_path`,
+        fix: `GRANT USAGE ON SCHEMA public TO ${role};  -- as the schema's owner or the master user`,
+      }]);
+      await withClient(url, (c) => c.query(r.failures[0]!.fix!.replace(/ {2}--.*$/, '')));
+      try {
+        expect((await checkAs('SELECT price FROM lead_purchases WHERE id = $1')).ok).toBe(true);
+      } finally {
+        await withClient(url, (c) => c.query(`REVOKE USAGE ON SCHEMA public FROM ${role}`));
+      }
+    });
+
+    it('a function called without its schema, in a schema without USAGE (42883): the same, for the function', async () => {
+      await withClient(url, (c) => c.query(`CREATE FUNCTION public.lead_price(uuid) RETURNS numeric LANGUAGE sql AS 'SELECT 1'`));
+      const r = await checkAs('SELECT lead_price($1)');
+      expect(r.failures[0]).toMatchObject({
+        sqlstate: '42883', schemaWithoutUsage: 'public', fix: `GRANT USAGE ON SCHEMA public TO ${role};  -- as the schema's owner or the master user`,
+        reason: `function lead_price(unknown) does not exist (42883): the function public.lead_price exists, but role ${role} has no USAGE on schema public, so PostgreSQL leaves that schema out of its search_path`,
+      });
+      expect((await checkAs('SELECT missing_fn($1)')).failures[0]!.schemaWithoutUsage).toBeUndefined();
+    });
+
+    it('a type named without its schema, in a schema without USAGE (42704): the same, for the type', async () => {
+      await withClient(url, (c) => c.query("CREATE TYPE public.lead_state AS ENUM ('new', 'won')"));
+      const r = await checkAs('SELECT $1::lead_state');
+      expect(r.failures[0]).toMatchObject({
+        sqlstate: '42704', schemaWithoutUsage: 'public', fix: `GRANT USAGE ON SCHEMA public TO ${role};  -- as the schema's owner or the master user`,
+        reason: `type "lead_state" does not exist (42704): the type public.lead_state exists, but role ${role} has no USAGE on schema public, so PostgreSQL leaves that schema out of its search_path`,
+      });
+      expect((await checkAs('SELECT $1::no_such_type')).failures[0]!.schemaWithoutUsage).toBeUndefined();
+    });
+
+    // parse_ident raised on the quoted name with a comma ("string is not a valid identifier"), and the check with it.
+    it('a search_path with a quoted name holding a comma and a bare one in capitals: the schema is still found', async () => {
+      await withClient(url, (c) => c.query(`ALTER ROLE ${role} SET search_path = "a,b", "$user", PUBLIC`));
+      try {
+        expect((await checkAs('SELECT price FROM lead_purchases WHERE id = $1')).failures[0]!.schemaWithoutUsage).toBe('public');
+      } finally {
+        await withClient(url, (c) => c.query(`ALTER ROLE ${role} RESET search_path`));
+      }
+    });
+
+    it('a table no schema of the search_path holds is still a missing table (42P01, the migration fix)', async () => {
+      const r = await checkAs('SELECT * FROM web_sessions');
+      expect(r.failures[0]).toMatchObject({ sqlstate: '42P01', reason: 'relation "web_sessions" does not exist (42P01)', fix: 'a migration must create the table, or the statement names the wrong one' });
+      expect(r.failures[0]!.schemaWithoutUsage).toBeUndefined();
+    });
+
+    it('through the Data API, which ends the transaction at the failed PREPARE: the same failures', async () => {
+      const contracts = await Promise.all(['SELECT price FROM lead_purchases WHERE id = $1', 'SELECT id FROM hidden.h', 'SELECT * FROM web_sessions']
+        .map((text, k) => parseContract(`${k}.sql`, text)));
+      const roleUrl = new URL(url);
+      roleUrl.username = role;
+      roleUrl.password = password;
+      const viaDataApi = await checkContracts({ driver: makeDataApiDriver(roleUrl.toString()), contracts });
+      expect(viaDataApi.results.map((r) => r.failures[0]!.schemaWithoutUsage)).toEqual(['public', 'hidden', undefined]);
+      expect(viaDataApi).toEqual(await checkContracts({ driver: roleDriver, contracts }));
+      expect(standinFor(roleUrl.toString()).openTransactions).toBe(0);
+    });
+
+    it('a table named with its schema (permission denied for schema, 42501): the same GRANT USAGE', async () => {
+      const r = await checkAs('SELECT id FROM hidden.h');
+      expect(r.failures[0]).toMatchObject({
+        sqlstate: '42501', reason: 'permission denied for schema hidden (42501)', schemaWithoutUsage: 'hidden',
+        fix: `GRANT USAGE ON SCHEMA hidden TO ${role};  -- as the schema's owner or the master user`,
+      });
     });
   });
 

@@ -73,6 +73,17 @@ describe('Function: maskStatementSecrets', () => {
     ["ALTER ROLE app PASSWORD 'S3cr", "ALTER ROLE app PASSWORD '****'"],
     // serialised by JSON.stringify: the newline is \n
     [JSON.stringify("ALTER ROLE app\nPASSWORD\n'S3cretPW'"), JSON.stringify("ALTER ROLE app\nPASSWORD\n'****'")],
+    // Regression: of two literals after PASSWORD only the first was masked (a syntax error on one line; joined into one across lines).
+    ["CREATE ROLE app PASSWORD 'S3cretOne' 'S3cretTwo'", "CREATE ROLE app PASSWORD '****' '****'"],
+    ["ALTER ROLE app PASSWORD 'S3cretOne'\n  'S3cretTwo' VALID UNTIL 'infinity'", "ALTER ROLE app PASSWORD '****'\n  '****' VALID UNTIL 'infinity'"],
+    [JSON.stringify("ALTER ROLE app PASSWORD 'S3cretOne'\n'S3cretTwo'"), JSON.stringify("ALTER ROLE app PASSWORD '****'\n'****'")],
+    ["CREATE ROLE app PASSWORD E'S3cret\\'One' $$S3cretTwo$$", "CREATE ROLE app PASSWORD E'****' $$****$$"],
+    // a comment between the word and its literal
+    ["ALTER ROLE app PASSWORD /* rotated */ 'S3cretPW'", "ALTER ROLE app PASSWORD /* rotated */ '****'"],
+    ["ALTER ROLE app PASSWORD -- rotated\n  'S3cretPW'", "ALTER ROLE app PASSWORD -- rotated\n  '****'"],
+    [JSON.stringify("ALTER ROLE app PASSWORD -- rotated\n'S3cretPW'"), JSON.stringify("ALTER ROLE app PASSWORD -- rotated\n'****'")],
+    // no space between the word and its literal, in a role statement
+    ["1_role.sql:1  -  ALTER ROLE app PASSWORD'S3cretPW'", "1_role.sql:1  -  ALTER ROLE app PASSWORD'****'"],
   ])('masks %j', (text, masked) => {
     expect(maskStatementSecrets(text)).toBe(masked);
   });
@@ -83,7 +94,19 @@ describe('Function: maskStatementSecrets', () => {
       'SELECT id FROM users WHERE password_hash = crypt($1, password_hash)',
       'ALTER ROLE app PASSWORD NULL',
       "SET password_encryption = 'scram-sha-256'",
+      "the password's length is checked -- by 'the server'",
+      "ALTER ROLE app PASSWORD NULL VALID UNTIL 'infinity'",
     ]) expect(maskStatementSecrets(text)).toBe(text);
+  });
+
+  it('masks in linear time a long text of "password" followed by comments that never end in a literal (a comment rescanned from every one: quadratic)', () => {
+    for (const text of ['password -- '.repeat(30_000), 'password /* '.repeat(30_000), 'password /* x */ '.repeat(20_000), 'alter role password '.repeat(20_000)]) {
+      const started = performance.now();
+      expect(maskStatementSecrets(text)).toBe(text);
+      new Redactor().learn(text, { words: true }).redact(text);
+      // Milliseconds when linear; the bound only separates that from quadratic (~30 s for the first).
+      expect(performance.now() - started).toBeLessThan(5_000);
+    }
   });
 });
 
@@ -94,6 +117,15 @@ describe('Method: Redactor.learn', () => {
     expect(r.redact('syntax error at or near "S3cretPW"')).toBe('syntax error at or near "****"');
     const q = new Redactor().learn("ALTER ROLE app PASSWORD E'S3cret\\'PW'");
     expect(q.redact(JSON.stringify({ statement: "PASSWORD E'S3cret\\'PW'", near: "S3cret\\'PW" }))).not.toContain('PW');
+  });
+
+  // Regression: the server repeats the second of two literals after PASSWORD (syntax error at or near "'S3cretTwo'"), which was not learned.
+  it('learns every literal after PASSWORD, one continuing another, and one written without a space (PASSWORD\'S3cret\')', () => {
+    const r = new Redactor().learn("CREATE ROLE app PASSWORD 'S3cretOne' 'S3cretTwo'", { words: true });
+    expect(r.redact('syntax error at or near "\'S3cretTwo\'"')).toBe('syntax error at or near "\'****\'"');
+    const tight = new Redactor().learn("ALTER ROLE app PASSWORD'S3cretPW' junk", { words: true });
+    expect(tight.redact("statement: ALTER ROLE app PASSWORD'S3cretPW' junk")).toBe("statement: ALTER ROLE app PASSWORD'****' junk");
+    expect(new Redactor().learn("the password's length", { words: true }).redact("the password's length")).toBe("the password's length");
   });
 
   it('learns no word from prose: "a password and none" masked every "and"', () => {

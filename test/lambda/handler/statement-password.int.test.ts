@@ -20,7 +20,8 @@ const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:schemag
 describe.each(targets)('custom resource: a password in a failing statement on $name', (target) => {
   // Regression (tester): the handler's CloudWatch error line and the FAILED reason carried ALTER ROLE nosuchrole PASSWORD 'S3cretPW' whole.
   it('the FAILED reason and the log lines mask the password of ALTER ROLE … PASSWORD and of an unquoted one the server repeats', async () => {
-    for (const sql of ["ALTER ROLE nosuchrole\n  PASSWORD 'S3cretPW';\n", 'CREATE ROLE pw_app WITH ENCRYPTED PASSWORD S3cretPW;\n']) {
+    // The last: two literals after PASSWORD, a syntax error whose message repeats the second (only the first was masked).
+    for (const sql of ["ALTER ROLE nosuchrole\n  PASSWORD 'S3cretPW';\n", 'CREATE ROLE pw_app WITH ENCRYPTED PASSWORD S3cretPW;\n', "CREATE ROLE pw_app LOGIN PASSWORD 'S3cretOne' 'S3cretTwo';\n"]) {
       // Prepare
       const url = await freshDatabase(target, 'cfn_pw');
       const dir = tempDir({ 'migrations/1_role.sql': sql, 'contracts/.keep': '' });

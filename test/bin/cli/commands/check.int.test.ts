@@ -1,4 +1,5 @@
 /** `schemaguard check` through the real executable. */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../support/cli';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
@@ -56,6 +57,28 @@ describe(`CLI: schemaguard check on ${target.name}, on a migrated database`, () 
         await holder.query('ROLLBACK');
       }
     });
+  });
+
+  // Regression: run by a role without USAGE on public, check said "relation … does not exist" and "a migration must create the table".
+  it('as a role without USAGE on the table\'s schema: the failure says the table exists and gives the GRANT USAGE (text and --json)', async () => {
+    const role = `sg_check_${randomBytes(4).toString('hex')}`;
+    const password = randomBytes(12).toString('hex');
+    await withClient(url, (c) => c.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'; GRANT SELECT ON lead_purchases TO ${role}; REVOKE USAGE ON SCHEMA public FROM PUBLIC`));
+    try {
+      const roleUrl = new URL(url);
+      roleUrl.username = role;
+      roleUrl.password = password;
+      const contracts = tempDir({ 'price.sql': 'SELECT price FROM lead_purchases WHERE id = $1' }, 'contracts');
+      const r = await runCli(['check', '--contracts', contracts, '--database-url', roleUrl.toString()]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain(`reason: relation "lead_purchases" does not exist (42P01): the table public.lead_purchases exists, but role ${role} has no USAGE on schema public, so PostgreSQL leaves that schema out of its search_path\n`);
+      expect(r.stdout).toContain(`fix: GRANT USAGE ON SCHEMA public TO ${role};  -- as the schema's owner or the master user\n`);
+      expect(r.stdout).not.toContain('a migration must create the table');
+      const j = await runCli(['check', '--contracts', contracts, '--database-url', roleUrl.toString(), '--json']);
+      expect(JSON.parse(j.stdout).results[0].failures[0]).toMatchObject({ sqlstate: '42P01', schemaWithoutUsage: 'public', fix: `GRANT USAGE ON SCHEMA public TO ${role};  -- as the schema's owner or the master user` });
+    } finally {
+      await withClient(url, (c) => c.query(`GRANT USAGE ON SCHEMA public TO PUBLIC; DROP OWNED BY ${role}; DROP ROLE ${role}`));
+    }
   });
 
   it('check exits 2 on a bad contract file, naming it', async () => {

@@ -163,6 +163,65 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
     }
   });
 
+  // Regression: the GRANT's table was resolved with to_regclass of the first schema-qualified name in the statement: one in a schema without USAGE (here in a comment) raised 42501 and ended the pass.
+  it('a contract without a table privilege that also names a schema without USAGE (a comment): the pass goes on, and the ticket gives the GRANT', async () => {
+    await withClient(url, (c) => c.query(`CREATE SCHEMA s5; CREATE TABLE s5.t5 (id int); GRANT USAGE ON SCHEMA s5 TO ${role}; CREATE SCHEMA hidden5`));
+    const driver = new PgDriver({ connectionString: guardUrl });
+    try {
+      const t5 = await loadContracts(tempDir({ 't5_select.sql': 'SELECT /* was hidden5.t5 */ id FROM s5.t5 WHERE id = $1;\n' }));
+      const r = await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts: [...contracts, ...t5], snapshot });
+      const ticket = r.findings.find((f) => f.rule === 'contract-unchecked')!
+      expect(ticket.message).toMatch(/^the guard cannot check contract t5_select \(t5_select\.sql:1\): permission denied for table t5 \(42501\)/);
+      expect(ticket.fix).toBe(`GRANT SELECT ON s5.t5 TO ${role};  -- as the master user (README: Guarding production, The role to grant)`);
+    } finally {
+      await driver.end();
+      await withClient(url, (c) => c.query('DROP SCHEMA s5 CASCADE; DROP SCHEMA hidden5'));
+    }
+  });
+
+  // Regression: without USAGE on public (hardened setups revoke it), every contract read "relation … does not exist" and paged as a failing contract.
+  it('without USAGE on schema public: each contract is a contract-unchecked ticket with the GRANT USAGE, never a missing table that pages; drift is still reported', async () => {
+    await withClient(url, (c) => c.query(`REVOKE USAGE ON SCHEMA public FROM ${role}, PUBLIC; ALTER TABLE web_sessions ALTER COLUMN lead_id SET NOT NULL`));
+    try {
+      const r = await guardAs(guardUrl);
+      expect(r.findings[0]).toMatchObject({ severity: 'page', rule: 'schema-drift', object: 'public.web_sessions.lead_id' });
+      expect(r.findings.filter((f) => f.kind === 'contract')).toEqual([]);
+      const tickets = r.findings.filter((f) => f.rule === 'contract-unchecked');
+      expect(tickets.map((t) => t.object)).toEqual(contracts.map((c) => `${c.file}: schema public`));
+      for (const t of tickets) {
+        expect(t.severity).toBe('ticket');
+        expect(t.message).toMatch(new RegExp(`^the guard cannot check contract \\w+ \\(\\w+\\.sql:\\d+\\): (relation "\\w+" does not exist \\(42P01\\): the table|function \\w+\\([\\w, ]*\\) does not exist \\(42883\\): the function) public\\.\\w+ exists, but role ${role} has no USAGE on schema public, so PostgreSQL leaves that schema out of its search_path: its role may not use schema public; `));
+        expect(t.fix).toBe(`GRANT USAGE ON SCHEMA public TO ${role};  -- as the master user (README: Guarding production, The role to grant)`);
+      }
+      await withClient(url, (c) => c.query(tickets[0]!.fix.replace(/ {2}--.*$/, '')));
+      expect((await guardAs(guardUrl)).findings.map((f) => f.rule)).toEqual(['schema-drift', 'contract-insert']);
+    } finally {
+      await withClient(url, (c) => c.query(`GRANT USAGE ON SCHEMA public TO ${role}, PUBLIC; ALTER TABLE web_sessions ALTER COLUMN lead_id DROP NOT NULL`));
+    }
+  });
+
+  // Regression: an upsert contract on a schema the role had no USAGE on, with an INVALID index present, ended the pass (to_regclass: permission denied for schema s6).
+  it('an upsert on a table of a schema without USAGE while an INVALID index exists: the pass goes on; its ticket, the INVALID index backing it and the drift are reported', async () => {
+    await withClient(url, async (c) => {
+      await c.query("CREATE SCHEMA s6; CREATE TABLE s6.t6 (id int); INSERT INTO s6.t6 VALUES (1), (1); ALTER TABLE web_sessions ALTER COLUMN lead_id SET NOT NULL");
+      await expect(c.query('CREATE UNIQUE INDEX CONCURRENTLY t6_id_key ON s6.t6 (id)')).rejects.toMatchObject({ code: '23505' });
+    });
+    const driver = new PgDriver({ connectionString: guardUrl });
+    try {
+      const t6 = await loadContracts(tempDir({ 't6_upsert.sql': 'INSERT INTO s6.t6 (id) VALUES ($1) ON CONFLICT (id) DO NOTHING;\n' }));
+      const r = await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts: [...contracts, ...t6], snapshot });
+      const found = r.findings.map((f) => `${f.severity} ${f.rule} ${f.object}`);
+      expect(found).toContain('page schema-drift public.web_sessions.lead_id');
+      expect(found).toContain('ticket contract-unchecked t6_upsert.sql: schema s6');
+      expect(found).toContain('page invalid-index s6.t6_id_key');
+      expect(r.findings.find((f) => f.rule === 'contract-unchecked')!.fix).toBe(`GRANT USAGE ON SCHEMA s6 TO ${role};  -- as the master user (README: Guarding production, The role to grant)`);
+      expect(r.findings.find((f) => f.rule === 'invalid-index')!.message).toMatch(/, and it backs contract t6_upsert \(its ON CONFLICT arbiter\)$/);
+    } finally {
+      await driver.end();
+      await withClient(url, (c) => c.query('DROP SCHEMA s6 CASCADE; ALTER TABLE web_sessions ALTER COLUMN lead_id DROP NOT NULL'));
+    }
+  });
+
   // Regression (tester): GRANT … ON ALL TABLES does not cover sequences: with the README's role sequence-behind never ran, silently.
   it('sequence-behind runs as the role (its sequences are granted, later ones by default); a sequence it may not read is one note with the GRANT', async () => {
     await withClient(url, (c) => c.query("CREATE TABLE public.loaded (id serial PRIMARY KEY); INSERT INTO public.loaded (id) VALUES (1), (2)"));
@@ -181,6 +240,21 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
       expect((await guardAs(guardUrl)).findings.filter((f) => f.rule === 'sequence-behind').map((f) => f.object)).toEqual(['public.loaded.id']);
     } finally {
       await withClient(url, (c) => c.query('DROP TABLE public.loaded'));
+    }
+  });
+
+  // Regression: a key table in a schema the role had no USAGE on failed its whole batch (permission denied for schema), the note said "the next run tries again", and the other keys of the batch went unchecked.
+  it('sequence-behind with a key table in a schema without USAGE: the other keys are still checked, and one note gives the GRANT USAGE', async () => {
+    await withClient(url, (c) => c.query(`CREATE TABLE public.loaded (id serial PRIMARY KEY); INSERT INTO public.loaded (id) VALUES (1), (2);
+      CREATE SCHEMA s7; CREATE TABLE s7.loaded7 (id serial PRIMARY KEY); INSERT INTO s7.loaded7 (id) VALUES (1), (2); GRANT SELECT ON s7.loaded7, s7.loaded7_id_seq TO ${role}`));
+    try {
+      const r = await guardAs(guardUrl);
+      expect(r.findings.filter((f) => f.rule === 'sequence-behind').map((f) => f.object)).toEqual(['public.loaded.id']);
+      expect(r.notes).toEqual([`sequence-behind: role ${role} has no USAGE on schema s7, so 1 key column there (s7.loaded7) was not checked: GRANT USAGE ON SCHEMA s7 TO ${role};  -- (README: The role to grant)`]);
+      await withClient(url, (c) => c.query(r.notes![0]!.replace(/^.*: (GRANT [^;]*;).*$/, '$1')));
+      expect((await guardAs(guardUrl)).findings.filter((f) => f.rule === 'sequence-behind').map((f) => f.object)).toEqual(['public.loaded.id', 's7.loaded7.id']);
+    } finally {
+      await withClient(url, (c) => c.query('DROP TABLE public.loaded; DROP SCHEMA s7 CASCADE'));
     }
   });
 
