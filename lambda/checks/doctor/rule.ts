@@ -90,7 +90,14 @@ export function savepoints(q: Queryable, reopen?: () => Promise<void>): DoctorCo
       result = await work();
     } catch (e) {
       // The batch's error is the news; a rollback that fails after it (the connection gone) fails the next statement.
-      await (reopen ?? back)().catch(() => undefined);
+      if (!reopen) {
+        await back().catch(() => undefined);
+        throw e;
+      }
+      // A transaction that cannot begin again would leave the next batches outside it (not READ ONLY): the pass ends.
+      await reopen().catch((r: unknown) => {
+        throw new Error(`the read-only transaction could not begin again after a batch failed (${(e as Error).message}): ${(r as Error).message}`, { cause: r });
+      });
       throw e;
     }
     await back();

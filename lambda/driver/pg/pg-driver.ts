@@ -359,7 +359,7 @@ class PgSession implements Session {
   /** Scripts written and not yet answered, oldest (the one the server runs) first. */
   private readonly running: ScriptQuery[] = [];
   /** Several statements in one message: on a connection that is one server session (not through a pooler, where commits are fenced). */
-  script?: (sql: readonly string[], keepRowsOf?: ReadonlySet<number>, onNotice?: (message: string) => void) => Promise<ScriptResult>;
+  script?: (sql: readonly (string | Uint8Array)[], keepRowsOf?: ReadonlySet<number>, onNotice?: (message: string) => void) => Promise<ScriptResult>;
   /** Scripts may overlap: set with `script`, where the client writes each query at once (pg's pipeline mode). */
   pipelines?: boolean;
 
@@ -450,7 +450,7 @@ class PgSession implements Session {
     }
   }
 
-  private async runScript(sql: readonly string[], keepRowsOf: ReadonlySet<number> = new Set(), onNotice?: (message: string) => void): Promise<ScriptResult> {
+  private async runScript(sql: readonly (string | Uint8Array)[], keepRowsOf: ReadonlySet<number> = new Set(), onNotice?: (message: string) => void): Promise<ScriptResult> {
     const q: ScriptQuery = new ScriptQuery(sql, keepRowsOf, onNotice, () => {
       const at = this.running.indexOf(q);
       if (at >= 0) this.running.splice(at, 1);

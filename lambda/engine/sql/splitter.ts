@@ -136,7 +136,12 @@ export class StatementScanner {
     this.at.line = options.firstLine ?? 1;
   }
 
-  /** The next piece of the input (a long one is taken in windows of SCAN_WINDOW characters). */
+  /**
+   * The next piece of the input (a long one is taken in windows of
+   * SCAN_WINDOW characters). Each scan joins up to CONTEXT characters of the
+   * text before it again: give pieces of kilobytes, not characters (200 KB
+   * in 1-character pieces took 40 times as long as in 64 KB ones).
+   */
   push(piece: string): void {
     for (let k = 0; k < piece.length; k += SCAN_WINDOW) this.pushWindow(k === 0 && piece.length <= SCAN_WINDOW ? piece : piece.slice(k, k + SCAN_WINDOW));
   }
@@ -172,7 +177,7 @@ export class StatementScanner {
     }
     while (token.next()) {
       const kind = token.kind;
-      if (!final && (token.unterminated || token.end === window.length || (kind === 'symbol' && needsLookahead(window, token.offset)))) {
+      if (!final && (token.unterminated || token.end === window.length || (kind === 'symbol' && needsLookahead(window, token.offset)) || (kind === 'number' && window.length - token.end < 3))) {
         hold = token.offset;
         break;
       }
@@ -313,16 +318,44 @@ function longStatement(pieces: NonNullable<SqlStatement['textPieces']>, at: Omit
   return Object.defineProperty(statement, 'textPieces', { value: pieces, enumerable: false }) as SqlStatement;
 }
 
+/**
+ * `text` without the whitespace at its end, as PostgreSQL's scanner counts
+ * it (space, tab, newline, CR, form feed, vertical tab): JavaScript's
+ * trimEnd also takes a no-break space, which PostgreSQL reads as part of an
+ * identifier (`AS a\u00a0`), and which the lexer reads so.
+ */
+function trimSqlEnd(text: string): string {
+  let end = text.length;
+  for (let c = text.charCodeAt(end - 1); end > 0 && (c === 32 || (c >= 9 && c <= 13)); c = text.charCodeAt(--end - 1));
+  return end === text.length ? text : text.slice(0, end);
+}
+
 /** The statement's length in characters, without decoding a long one's text. */
 export function statementLength(s: SqlStatement): number {
   return s.textPieces?.length ?? s.text.length;
 }
 
-/** A symbol whose meaning depends on what follows it (`\name`, `:name`, `${name}`, `$tag$`, `{{ .Name }}`), too near the window's end to tell. */
+/**
+ * A symbol whose meaning depends on what follows it (`\name`, `:name`,
+ * `${name}`, `$tag$`, `{{ .Name }}`), too near the window's end to tell; a
+ * `$` whose tag runs on to the window's end, however long. (A number is held
+ * the same way when the window ends within 2 characters of it: `1e` may go
+ * on as `1e5`.)
+ */
 function needsLookahead(window: string, at: number): boolean {
-  if (window.length - at >= LOOKAHEAD) return false;
   const c = window.charCodeAt(at);
+  if (c === DOLLAR && tagRunsToEnd(window, at + 1)) return true;
+  if (window.length - at >= LOOKAHEAD) return false;
   return c === BACKSLASH || c === COLON || c === DOLLAR || c === BRACE;
+}
+
+/** Whether the characters from `from` on are all a dollar tag's (letters, digits, _, non-ASCII) to the end of `text`. */
+function tagRunsToEnd(text: string, from: number): boolean {
+  for (let k = from; k < text.length; k++) {
+    const c = text.charCodeAt(k);
+    if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c >= 0x80)) return false;
+  }
+  return true;
 }
 
 const BACKSLASH = 92;
@@ -391,7 +424,7 @@ class StatementCollector {
 
   private keepText(text: string): void {
     const all = this.space + text;
-    const kept = all.trimEnd();
+    const kept = trimSqlEnd(all);
     this.space = all.slice(kept.length);
     if (kept.length === 0) return;
     this.pieces.push(Buffer.from(kept, 'utf8'));
@@ -406,10 +439,10 @@ class StatementCollector {
       const rest = this.input.slice(Math.max(this.from, start.offset - this.base), end);
       const at = { line: start.line, column: start.column, offset: start.offset, words: this.words, wordLines: this.wordLines, terminated };
       if (this.pieces.length > 0) {
-        if (rest.trimEnd().length > 0) this.keepText(rest);
+        if (trimSqlEnd(rest).length > 0) this.keepText(rest);
         statement = longStatement({ bytes: this.pieces, length: this.length }, at);
       } else {
-        const text = rest.trimEnd();
+        const text = trimSqlEnd(this.space + rest);
         if (text.length > 0) statement = { text, ...at };
       }
     }
@@ -502,12 +535,14 @@ function isPsqlVariable(input: string, at: number): boolean {
   if (insideBrackets(input, at)) return false;
   // After an operand or a `[` it is an array slice (`v[1:"hi"]`, `v[:"hi"]`), after a `:` a cast.
   let k = at - 1;
-  while (k >= 0 && /\s/.test(input[k]!)) k--;
-  if (k < 0) return true;
+  // Bounded as insideBrackets is (within the context a window keeps): the answer must not depend on where the text was cut.
+  const floor = Math.max(0, at - 4000);
+  while (k >= floor && /\s/.test(input[k]!)) k--;
+  if (k < floor) return true;
   if (/\w/.test(input[k]!)) {
     // A keyword before it (FROM :"t", LIMIT :'n') is no operand.
     let start = k;
-    while (start > 0 && /[\w$]/.test(input[start - 1]!)) start--;
+    while (start > floor && /[\w$]/.test(input[start - 1]!)) start--;
     return KEYWORDS_BEFORE_VALUE.has(input.slice(start, k + 1).toLowerCase());
   }
   return !/[$)\]"'[:]/.test(input[k]!);

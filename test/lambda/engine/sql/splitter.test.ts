@@ -227,6 +227,32 @@ SELECT $$;$$ -- the end`;
     });
   });
 
+  it('keeps what PostgreSQL reads as part of a name: a no-break space at a statement\'s start or end is no whitespace', () => {
+    expect(splitSql('\u00a0 x').map((s) => [s.text, s.offset, s.column])).toEqual([['\u00a0 x', 0, 1]]);
+    expect(splitSql('SELECT 1 AS a\u00a0;\nSELECT 2 \t\f\v\r\n;').map((s) => s.text)).toEqual(['SELECT 1 AS a\u00a0', 'SELECT 2']);
+    const long = `\u00a0${'\u00a0'.repeat(SCAN_WINDOW + 10)} x`;
+    expect(splitSql(long)[0]!.text).toBe(long);
+  });
+
+  it('reads a dollar tag that runs past a window\'s end, however long', () => {
+    const tag = `$${'a'.repeat(300)}$`;
+    const sql = `${'SELECT 1;'.padEnd(SCAN_WINDOW - 280)}SELECT ${tag} x; y ${tag};`;
+    expect(splitSql(sql).map((s) => s.text)).toEqual(['SELECT 1', `SELECT ${tag} x; y ${tag}`]);
+  });
+
+  it('looks back from a colon the same distance wherever the text is cut', () => {
+    for (const gap of [10, 9000]) {
+      const sql = `SELECT y${'\n'.repeat(gap)}:name FROM t;`;
+      let whole = '';
+      try { whole = JSON.stringify(scanSql(sql)); } catch (e) { whole = (e as Error).message; }
+      for (const at of [1, 100, 5000, gap]) {
+        let got = '';
+        try { got = JSON.stringify(scanInPieces(sql, [at])); } catch (e) { got = (e as Error).message; }
+        expect(got, `gap ${gap}, cut at ${at}`).toBe(whole);
+      }
+    }
+  });
+
   it('refuses what is left open at the end with the line it starts on, wherever the cut', () => {
     const sql = "SELECT 1;\nSELECT 'abc\n;";
     for (let cut = 0; cut <= sql.length; cut++) {
