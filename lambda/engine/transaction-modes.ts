@@ -43,7 +43,8 @@ export function transactionModes(words: readonly string[]): { level?: string; re
  * transaction blocks").
  */
 export function setTransactionError(file: string, s: Pick<SqlStatement, 'line' | 'words' | 'text'>, noTransaction: boolean): InputError {
-  const modes = transactionModesAdvice(s.words);
+  // How to keep a mode is about a transactional file's transaction: a no-transaction file has none.
+  const modes = noTransaction ? undefined : transactionModesAdvice(s.words);
   const [where, fix] = noTransaction
     ? ['in a no-transaction file', 'remove it: a no-transaction file runs each statement in a transaction of its own, so a SET TRANSACTION there sets nothing (PostgreSQL only warns, 25P01, "SET TRANSACTION can only be used in transaction blocks")']
     : ['inside a transactional migration', `remove it: schemaguard runs the file in its own transaction, which has run queries of its own before the file's first statement${modes ? '' : ', so a SET TRANSACTION there fails (25001, "must be called before any query") or changes nothing'}`];
