@@ -72,6 +72,14 @@ export interface DatabaseStackCommonProps extends StackProps {
    */
   readonly snapshotFile?: string;
   /**
+   * Parse every migration and contract file at synth with PostgreSQL 18's
+   * parser, so that a statement it refuses stops synth instead of the deploy
+   * (see SchemaMigrationsProps.parseAtSynth). Turn it off only for a
+   * migration an older PostgreSQL accepts and 18's grammar does not.
+   * @default true
+   */
+  readonly parseAtSynth?: boolean;
+  /**
    * Email subscribed to the alarm topic (context `schemaguard:alarmEmail`).
    * @default - no email subscription
    */
@@ -245,6 +253,7 @@ export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E ex
       migrationsDir: props.migrationsDir,
       contractsDir: props.contractsDir,
       snapshotFile: props.snapshotFile,
+      parseAtSynth: props.parseAtSynth,
       logRetention: this.settings.logRetention,
       logRemovalPolicy: this.settings.logRemovalPolicy,
       databaseLogGroupName: this.postgresLogGroup.logGroupName,

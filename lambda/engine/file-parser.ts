@@ -16,7 +16,8 @@
  * of its own. Text left open (a string, a comment) ends the file: nothing
  * after it can be read. A statement below another tool's down marker is
  * refused once, for the section. Transaction control and a statement that
- * cannot run in the file's transaction are refused at the first. A body
+ * cannot run in the file's transaction are refused at the first; each `SET
+ * TRANSACTION` is refused (`transaction-modes.ts`). A body
  * without statements is not an error: the file is a no-op (see
  * `source.ts`). Every one is an InputError (exit 2) with the file and line;
  * several are one InputProblemsError.
@@ -28,7 +29,7 @@ import { InputProblems } from './input-problems';
 import { foreignMarkerAdvice, foreignNoTransactionMarker, type ForeignNoTransactionMarker } from './foreign-no-transaction';
 import type { Allowance, Check, MigrationDirectives } from './migration';
 import { classifyStatement, refusesTransactionBlock } from './sql/classify';
-import { transactionModesAdvice } from './transaction-modes';
+import { isSetTransaction, setTransactionError, transactionModesAdvice } from './transaction-modes';
 import { allowArgument, checksumArgument, readDirectives, type Directive } from './sql/directives';
 import { dollarTag, isComment, tokenize, type Token } from './sql/lexer';
 import { isCopyFromStdin, type LineComment, type ScanSink, type SqlStatement } from './sql/splitter';
@@ -45,6 +46,8 @@ export interface ParsedFile {
   statementCount: number;
 }
 
+type SetTransaction = Pick<SqlStatement, 'line' | 'words' | 'text'>;
+
 interface CheckRegion {
   line: number;
   directive: Directive;
@@ -60,6 +63,8 @@ export class MigrationParser implements ScanSink {
   /** The first body statement of transaction control, and the first that refuses a transaction block: judged once the directives are known. */
   private firstControl?: SqlStatement;
   private firstBlockRefusing?: SqlStatement;
+  /** Each body statement `SET TRANSACTION …`: refused, every one, once the directives are known. */
+  private readonly setTransactions: SetTransaction[] = [];
   /** A check directive found inside a statement. */
   private splitBy?: { directive: Directive; statement: SqlStatement };
   /** Another tool's down-section marker (`-- Down Migration`, `-- +goose Down`, …): a statement after it is refused. */
@@ -126,6 +131,8 @@ export class MigrationParser implements ScanSink {
     this.onStatement?.(s);
     const kind = classifyStatement(s).kind;
     if (kind === 'transaction-control') this.firstControl ??= s;
+    // What its refusal shows, not the statement (a file may hold thousands).
+    else if (isSetTransaction(s.words)) this.setTransactions.push({ line: s.line, words: s.words.slice(0, 16), text: s.text.slice(0, 80) });
     else if (kind === 'do-commits' || (refusesTransactionBlock(kind) && !(kind === 'concurrently' && this.concurrentlyInTransaction))) this.firstBlockRefusing ??= s;
   }
 
@@ -141,6 +148,7 @@ export class MigrationParser implements ScanSink {
     const refused = [this.firstControl, directives.noTransaction || noTransactionMisspelt ? undefined : this.firstBlockRefusing]
       .filter((x): x is SqlStatement => x !== undefined).sort((a, b) => a.offset - b.offset)[0];
     if (refused) this.problems.attempt(() => this.validate(refused, directives));
+    for (const s of this.setTransactions) this.problems.add(setTransactionError(this.file, s, directives.noTransaction));
     this.problems.throwIfAny();
     return { directives, allowances, checks, statements: this.keepStatements ? this.kept : undefined, statementCount: this.count };
   }

@@ -1,7 +1,7 @@
 /**
- * The modes a file's own `BEGIN ISOLATION LEVEL SERIALIZABLE` or `START
- * TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY` asks for, and
- * what its refusal says about keeping them. schemaguard runs each file in
+ * The modes a file's own `BEGIN ISOLATION LEVEL SERIALIZABLE`, `START
+ * TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY` or `SET
+ * TRANSACTION …` asks for, and what its refusal says about keeping them. schemaguard runs each file in
  * its own transaction, and that transaction has run a query of its own
  * (the SELECT that sets its timeouts) before the file's first statement, so
  * a `SET TRANSACTION ISOLATION LEVEL …` in the file fails with 25001 ("must
@@ -10,11 +10,19 @@
  * role or database setting, or the connection's options, give.
  */
 
+import { InputError } from './errors';
+import type { SqlStatement } from './sql/splitter';
+
 const LEVELS = ['serializable', 'repeatable read', 'read committed', 'read uncommitted'];
 
-/** The transaction modes after BEGIN [WORK | TRANSACTION] or START TRANSACTION, from the statement's words: its isolation level and access mode. */
+/** Whether a statement is `SET TRANSACTION …` (modes or SNAPSHOT), from its words. */
+export function isSetTransaction(words: readonly string[]): boolean {
+  return words[0] === 'set' && words[1] === 'transaction';
+}
+
+/** The transaction modes after BEGIN [WORK | TRANSACTION], START TRANSACTION or SET TRANSACTION, from the statement's words: its isolation level and access mode. */
 export function transactionModes(words: readonly string[]): { level?: string; readOnly: boolean; deferrable: boolean } | undefined {
-  const start = words[0] === 'start' && words[1] === 'transaction' ? 2 : words[0] === 'begin' ? (words[1] === 'work' || words[1] === 'transaction' ? 2 : 1) : undefined;
+  const start = (words[0] === 'start' || words[0] === 'set') && words[1] === 'transaction' ? 2 : words[0] === 'begin' ? (words[1] === 'work' || words[1] === 'transaction' ? 2 : 1) : undefined;
   if (start === undefined) return undefined;
   const text = ` ${words.slice(start).join(' ')} `;
   const level = LEVELS.find((l) => text.includes(` isolation level ${l} `));
@@ -23,7 +31,27 @@ export function transactionModes(words: readonly string[]): { level?: string; re
   return level || readOnly || deferrable ? { level, readOnly, deferrable } : undefined;
 }
 
-/** What a refused BEGIN / START TRANSACTION with modes (`words`) says about them, or undefined when it asks for none. */
+/**
+ * The refusal of a file's `SET TRANSACTION …`. In a transactional file it
+ * runs after schemaguard's own queries in the file's transaction, where
+ * PostgreSQL refuses an ISOLATION LEVEL other than the one the transaction
+ * has, [NOT] DEFERRABLE and SNAPSHOT (25001, "must be called before any
+ * query"), takes READ ONLY (and then refuses the file's writes and the state
+ * row, 25006), and lets the rest change nothing. In a no-transaction file
+ * each statement runs in a transaction of its own, so it sets nothing:
+ * PostgreSQL only warns (25P01, "SET TRANSACTION can only be used in
+ * transaction blocks").
+ */
+export function setTransactionError(file: string, s: Pick<SqlStatement, 'line' | 'words' | 'text'>, noTransaction: boolean): InputError {
+  // How to keep a mode is about a transactional file's transaction: a no-transaction file has none.
+  const modes = noTransaction ? undefined : transactionModesAdvice(s.words);
+  const [where, fix] = noTransaction
+    ? ['in a no-transaction file', 'remove it: a no-transaction file runs each statement in a transaction of its own, so a SET TRANSACTION there sets nothing (PostgreSQL only warns, 25P01, "SET TRANSACTION can only be used in transaction blocks")']
+    : ['inside a transactional migration', `remove it: schemaguard runs the file in its own transaction, which has run queries of its own before the file's first statement${modes ? '' : ', so a SET TRANSACTION there fails (25001, "must be called before any query") or changes nothing'}`];
+  return new InputError(`${file}:${s.line}: SET TRANSACTION ${where}`, { file, line: s.line, value: s.text.slice(0, 80), fix: modes ? `${fix}. ${modes}` : fix });
+}
+
+/** What a refused BEGIN / START TRANSACTION / SET TRANSACTION with modes (`words`) says about them, or undefined when it asks for none. */
 export function transactionModesAdvice(words: readonly string[]): string | undefined {
   const modes = transactionModes(words);
   if (!modes) return undefined;

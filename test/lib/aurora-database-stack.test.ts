@@ -177,3 +177,13 @@ describe('cdk-nag AwsSolutionsChecks on the Aurora variant', () => {
     }
   });
 });
+
+describe('Class: AuroraDatabaseStack, prop parseAtSynth', () => {
+  it('is passed to SchemaMigrations: on by default a file PostgreSQL\'s parser refuses stops synth; false synthesises it', () => {
+    const migrationsDir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int;\n' });
+    expect(() => new AuroraDatabaseStack(new App(), 'Parsed', { stage: 'dev', migrationsDir, guard: false }))
+      .toThrow(/^SchemaMigrations: PostgreSQL's parser refuses a migration in .*: 1_a\.sql:1:23: syntax error at or near ";"/);
+    const off = Template.fromStack(new AuroraDatabaseStack(new App(), 'Unparsed', { stage: 'dev', migrationsDir, guard: false, parseAtSynth: false }));
+    off.resourceCountIs('Custom::SchemaMigrations', 1);
+  });
+});

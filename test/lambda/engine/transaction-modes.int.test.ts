@@ -1,21 +1,25 @@
 /**
  * A file's own BEGIN ISOLATION LEVEL … is refused (schemaguard runs each
  * file in its own transaction), and its fix says how to keep the level.
- * What the fix claims, pinned on real PostgreSQL on both drivers: a SET
- * TRANSACTION ISOLATION LEVEL as the file's first statement fails with
- * 25001 (schemaguard's transaction has run a query of its own by then), and
+ * So is a SET TRANSACTION, before anything runs. What the fixes claim,
+ * pinned on real PostgreSQL on both drivers: a SET TRANSACTION ISOLATION
+ * LEVEL in schemaguard's transaction fails with 25001 (the transaction has
+ * run a query of its own by then), outside a transaction it sets nothing, and
  * the role's default_transaction_isolation (or, through the pg driver, the
  * connection's options) runs every file at that level.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { InputError, StatementError } from '../../../lambda/engine/errors';
+import { InputError, InputProblemsError } from '../../../lambda/engine/errors';
 import { PgDriver } from '../../../lambda/driver/pg/pg-driver';
+import { transactionStartSql } from '../../../lambda/engine/script';
 import { dropDatabases, freshDatabase, rows, targets } from '../../support/db';
 import { driverCases } from '../../support/drivers';
 import { rejection, runEngine } from '../../support/engine';
 import { tempDir } from '../../support/files';
 
 afterAll(dropDatabases);
+
+const SETTINGS = { lockTimeoutMs: 1000, statementTimeoutMs: 0 };
 
 /** A file that holds only when its transaction runs at `level`. */
 const atLevel = (table: string, level: string) =>
@@ -35,16 +39,57 @@ describe.each(driverCases())('A file\'s own transaction modes: migrate on $name'
     expect(await rows(url, "SELECT to_regclass('public.t')::text AS t")).toEqual([{ t: null }]);
   });
 
-  it('a SET TRANSACTION ISOLATION LEVEL as the file\'s first statement fails with 25001, and nothing of the file stays', async () => {
+  it('refuses SET TRANSACTION ISOLATION LEVEL up front, with every other problem of the files, and runs nothing', async () => {
     const url = await freshDatabase(target, 'set_transaction');
-    const dir = tempDir({ '1_set.sql': `SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;\n${atLevel('t', 'serializable')}` });
+    const dir = tempDir({
+      '1_ok.sql': 'CREATE TABLE ok (id int);\n',
+      '2_set.sql': `SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;\n${atLevel('t', 'serializable')}`,
+      '3_more.sql': 'CREATE TABLE u (id int);\nSET TRANSACTION READ ONLY;\nVACUUM u;\n',
+    });
 
-    const e = await rejection<StatementError>(runEngine(driver, url, dir));
+    const e = await rejection<InputProblemsError>(runEngine(driver, url, dir));
 
-    expect(e).toBeInstanceOf(StatementError);
-    expect([e.sqlstate, e.line]).toEqual(['25001', 1]);
-    expect(e.message).toContain('SET TRANSACTION ISOLATION LEVEL must be called before any query');
-    expect(await rows(url, "SELECT to_regclass('public.t')::text AS t")).toEqual([{ t: null }]);
+    expect(e).toBeInstanceOf(InputProblemsError);
+    expect(e.exitCode).toBe(2);
+    expect(e.problems.map((p) => p.message)).toEqual([
+      '2_set.sql:1: SET TRANSACTION inside a transactional migration',
+      '3_more.sql:2: SET TRANSACTION inside a transactional migration',
+      '3_more.sql:3: VACUUM cannot run inside a transaction block',
+    ]);
+    expect(e.problems[0]!.fix).toContain("ALTER ROLE <role> IN DATABASE <database> SET default_transaction_isolation = 'serializable'");
+    expect(await rows(url, "SELECT to_regclass('public.ok')::text AS ok, to_regclass('public.t')::text AS t, to_regnamespace('schemaguard')::text AS state"))
+      .toEqual([{ ok: null, t: null, state: null }]);
+  });
+
+  it('what the refusal says: in schemaguard\'s transaction SET TRANSACTION ISOLATION LEVEL fails with 25001, and READ ONLY fails the writes after it with 25006', async () => {
+    const url = await freshDatabase(target, 'set_transaction_claims');
+    const session = await driver.make(url).connect();
+    // The transaction as the engine starts it: pg's script starts with a SELECT that sets the timeouts.
+    const begin = () => (session.script ? session.script([transactionStartSql(SETTINGS)]) : session.begin(SETTINGS));
+    try {
+      await begin();
+      await expect(session.query('SET TRANSACTION ISOLATION LEVEL SERIALIZABLE')).rejects.toMatchObject({ code: '25001', message: expect.stringContaining('must be called before any query') });
+      await session.rollback();
+
+      await begin();
+      await session.query('SET TRANSACTION READ ONLY');
+      await expect(session.query('CREATE TABLE t (id int)')).rejects.toMatchObject({ code: '25006' });
+      await session.rollback();
+    } finally {
+      await session.close();
+    }
+  });
+
+  it('what the no-transaction refusal says: outside a transaction block SET TRANSACTION sets nothing', async () => {
+    const url = await freshDatabase(target, 'set_transaction_outside');
+    const session = await driver.make(url).connect();
+    try {
+      await session.query('SET TRANSACTION ISOLATION LEVEL SERIALIZABLE');
+      const [row] = (await session.query<{ level: string }>("SELECT current_setting('transaction_isolation') AS level")).rows;
+      expect(row).toEqual({ level: 'read committed' });
+    } finally {
+      await session.close();
+    }
   });
 
   it('the role\'s default_transaction_isolation in the database runs every file at that level', async () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseMigration } from '../../../lambda/engine/source';
 import { splitSql } from '../../../lambda/engine/sql/splitter';
-import { transactionModes, transactionModesAdvice } from '../../../lambda/engine/transaction-modes';
+import { InputError, InputProblemsError } from '../../../lambda/engine/errors';
+import { isSetTransaction, transactionModes, transactionModesAdvice } from '../../../lambda/engine/transaction-modes';
 
 const words = (sql: string) => splitSql(sql)[0]!.words;
 
@@ -12,6 +13,9 @@ describe('Function: transactionModes', () => {
     ['begin transaction read only, isolation level serializable, deferrable', { level: 'serializable', readOnly: true, deferrable: true }],
     ['BEGIN WORK /* isolation level serializable */ READ WRITE', undefined],
     ['BEGIN NOT DEFERRABLE', undefined],
+    ['SET TRANSACTION ISOLATION LEVEL SERIALIZABLE', { level: 'serializable', readOnly: false, deferrable: false }],
+    ['set transaction read only', { level: undefined, readOnly: true, deferrable: false }],
+    ['SET TRANSACTION READ WRITE', undefined],
     ['BEGIN', undefined],
     ['COMMIT', undefined],
   ])('reads %j', (sql, modes) => {
@@ -35,5 +39,70 @@ describe('Function: transactionModesAdvice', () => {
     try { parseMigration('1_x.sql', 'START TRANSACTION ISOLATION LEVEL SERIALIZABLE;\nSELECT 1;\nCOMMIT;'); } catch (caught) { e = caught; }
     expect(e).toMatchObject({ message: '1_x.sql:1: START TRANSACTION inside a transactional migration', line: 1 });
     expect((e as { fix: string }).fix).toMatch(/^remove it: schemaguard wraps each migration in its own transaction together with its state row and checks\. Its ISOLATION LEVEL SERIALIZABLE/);
+  });
+});
+
+/** The problems a file is refused with (one InputError, or each of an InputProblemsError's). */
+function problems(file: string, sql: string): InputError[] {
+  try {
+    parseMigration(file, sql);
+  } catch (e) {
+    if (e instanceof InputProblemsError) return e.problems;
+    if (e instanceof InputError) return [e];
+    throw e;
+  }
+  return [];
+}
+
+describe('Function: isSetTransaction', () => {
+  it.each([
+    ['SET TRANSACTION ISOLATION LEVEL SERIALIZABLE', true],
+    ["SET TRANSACTION SNAPSHOT '00000003-0000001B-1'", true],
+    ['SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE', false],
+    ['SET transaction_isolation = serializable', false],
+    ['SET LOCAL lock_timeout = 0', false],
+  ])('%j: %j', (sql, expected) => {
+    expect(isSetTransaction(words(sql))).toBe(expected);
+  });
+});
+
+describe('Function: parseMigration: SET TRANSACTION', () => {
+  it('refuses SET TRANSACTION ISOLATION LEVEL in a transactional file with its line, value and the advice of BEGIN ISOLATION LEVEL', () => {
+    const [e, ...more] = problems('1_x.sql', '-- at serializable\nSET TRANSACTION ISOLATION LEVEL SERIALIZABLE;\nCREATE TABLE t (id int);\n');
+
+    expect(more).toEqual([]);
+    expect(e).toMatchObject({ message: '1_x.sql:2: SET TRANSACTION inside a transactional migration', line: 2, value: 'SET TRANSACTION ISOLATION LEVEL SERIALIZABLE', exitCode: 2 });
+    expect(e!.fix).toMatch(/^remove it: schemaguard runs the file in its own transaction, .* fails \(25001, "must be called before any query"\)/);
+    expect(e!.fix).toContain("ALTER ROLE <role> IN DATABASE <database> SET default_transaction_isolation = 'serializable'");
+    expect(e!.fix).toContain('options=-c%20default_transaction_isolation%3Dserializable');
+  });
+
+  it('refuses every SET TRANSACTION, among the file\'s other problems, in order of line', () => {
+    const sql = 'SET TRANSACTION READ ONLY;\nCREATE TABLE t (id int);\nVACUUM t;\nset transaction isolation level repeatable read, deferrable;\n\\set x 1\n';
+
+    const found = problems('1_x.sql', sql);
+
+    expect(found.map((p) => p.message)).toEqual([
+      '1_x.sql:1: SET TRANSACTION inside a transactional migration',
+      '1_x.sql:3: VACUUM cannot run inside a transaction block',
+      '1_x.sql:4: SET TRANSACTION inside a transactional migration',
+      expect.stringMatching(/^1_x\.sql:5: /),
+    ]);
+    expect(found[0]!.fix).toContain('Its READ ONLY cannot be kept');
+    expect(found[2]!.fix).toContain("SET default_transaction_isolation = 'repeatable read'");
+    expect(found[2]!.fix).toContain('Its DEFERRABLE matters only to a SERIALIZABLE READ ONLY transaction');
+  });
+
+  it('refuses SET TRANSACTION in a no-transaction file: it sets nothing there', () => {
+    const [e, ...more] = problems('1_x.sql', '-- schemaguard:no-transaction\nSET TRANSACTION ISOLATION LEVEL SERIALIZABLE;\nCREATE INDEX CONCURRENTLY i ON t (id);\n');
+
+    expect(more).toEqual([]);
+    expect(e).toMatchObject({ message: '1_x.sql:2: SET TRANSACTION in a no-transaction file', line: 2 });
+    expect(e!.fix).toMatch(/^remove it: a no-transaction file runs each statement in a transaction of its own, so a SET TRANSACTION there sets nothing \(PostgreSQL only warns, 25P01/);
+    expect(e!.fix).not.toContain('schemaguard\'s transaction');
+  });
+
+  it('leaves SET SESSION CHARACTERISTICS and other SETs alone', () => {
+    expect(problems('1_x.sql', 'SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE;\nSET LOCAL lock_timeout = 0;\nCREATE TABLE t (id int);\n')).toEqual([]);
   });
 });

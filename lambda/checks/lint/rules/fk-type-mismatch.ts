@@ -9,12 +9,12 @@ import type { Severity } from '../../finding';
 import { fkTypeVerdict, sameKeyType } from '../../fk-types';
 import { overDomain, rewriteContextOf } from '../column';
 import { inPlace, later, renderFix, type FixFile } from '../fix';
-import { dropColumnLater, keepsItsName, notValidSteps } from '../fix-steps';
+import { deferInto, deferredColumnConstraints, dropColumnLater, keepsItsName, notValidSteps } from '../fix-steps';
 import type { TableModel } from '../model';
 import type { AlterTarget } from '../model-types';
 import { createdTable, defaultConstraintName } from '../model-tables';
 import type { LintRule, RuleContext } from '../rule';
-import { ident, objectName, replaceIn, tableName, typeAsWritten } from '../sql-text';
+import { clauseAt, ident, objectName, replaceIn, tableName, typeAsWritten } from '../sql-text';
 
 export const FK_TYPE_MISMATCH: LintRule = {
   id: 'fk-type-mismatch',
@@ -45,12 +45,12 @@ export const FK_TYPE_MISMATCH: LintRule = {
     }
     // Every column this statement declares changes in each finding's fix: a fix per column, each reprinting the statement with only its own change, undid the others.
     const declared = found.filter((m) => declaredIn(s, m.target.fk));
-    for (const m of found) report(ctx, s, m, declaredIn(s, m.target.fk) ? [inPlace(retyped(s, declared))] : fixFor(s, m.target, undefined, false));
+    for (const m of found) report(ctx, s, m, declaredIn(s, m.target.fk) ? [inPlace(retyped(s, declared))] : fixFor(s, m.target, undefined));
   },
   alterCommand(ctx, s, t, cmd) {
     if (cmd.subtype === 'AT_AddConstraint') {
       const con = as(cmd.def, 'Constraint');
-      if (con?.contype === 'CONSTR_FOREIGN') check(ctx, s, mismatches(ctx, t.rel, t.table, names(con.fk_attrs), con), t.existing);
+      if (con?.contype === 'CONSTR_FOREIGN') check(ctx, s, mismatches(ctx, t.rel, t.table, names(con.fk_attrs), con));
     }
     const col = cmd.subtype === 'AT_AddColumn' ? as(cmd.def, 'ColumnDef') : undefined;
     if (!col) return;
@@ -59,8 +59,7 @@ export const FK_TYPE_MISMATCH: LintRule = {
     // Several new columns of this ALTER TABLE mismatched: each finding's fix changes them all (a fix per column, each with only its own change, undid the others).
     const all = list(s.node.cmds).map((c) => as(c, 'AlterTableCmd')).filter((c) => c?.subtype === 'AT_AddColumn')
       .flatMap((c) => addedColumnMismatches(ctx, t, as(c!.def, 'ColumnDef')!));
-    if (all.length < 2) return check(ctx, s, found, t.existing);
-    const fix = t.existing ? addedThenValidated(s, all) : [inPlace(retyped(s, all))];
+    const fix = t.existing ? addedThenValidated(s, t.rel, all) : [inPlace(retyped(s, all))];
     for (const m of found) report(ctx, s, m, fix);
   },
 };
@@ -73,10 +72,51 @@ function addedColumnMismatches(ctx: RuleContext, t: AlterTarget, col: Node): Mis
     .flatMap((con) => mismatches(ctx, t.rel, own, [String(col.colname)], con));
 }
 
-/** For new columns of an existing table: each added with its referenced type and constrained NOT VALID in place of the statement, all validated later. */
-function addedThenValidated(s: ParsedStatement, all: Mismatch[]): FixFile[] {
-  const files = all.map((m) => fixFor(s, m.target, declaredIn(s, m.target.fk), true));
-  return [inPlace(...files.flatMap((f) => f[0]!.lines)), later(...files.flatMap((f) => f[1]!.lines))];
+/**
+ * For new columns of an existing table: the statement as written, every other
+ * command and each column's other constraints kept, with each mismatched
+ * column given its referenced type and its REFERENCES moved to a foreign key
+ * added NOT VALID after it, all validated later.
+ */
+function addedThenValidated(s: ParsedStatement, rel: RangeVar, all: Mismatch[]): FixFile[] {
+  const moved = all.map((m) => {
+    const col = declaredIn(s, m.target.fk)!;
+    const con = list(col.constraints).map((c) => as(c, 'Constraint')).find((c) => c?.location === m.at)!;
+    return { m, col, con };
+  });
+  const statement = edited(s, moved.flatMap(({ m, col, con }) => [typeEdit(s, m), referencesEdit(s, col, con)]));
+  const files = [inPlace(statement), later()];
+  deferInto(rel, moved.flatMap(({ col, con }) => deferredColumnConstraints(s, rel, col, [con])), files[0]!, files[1]!);
+  return files;
+}
+
+interface Edit { at: number; end: number; text: string }
+
+/** The statement with `edits` (byte offsets of the file) made, from the end so that offsets hold. */
+function edited(s: ParsedStatement, edits: Edit[]): string {
+  const sorted = [...edits].sort((x, y) => y.at - x.at);
+  const text = sorted.reduce((t, e) => Buffer.concat([t.subarray(0, e.at - s.byteOffset), Buffer.from(e.text), t.subarray(e.end - s.byteOffset)]), Buffer.from(s.text));
+  return `${text.toString('utf8')};`;
+}
+
+/** The mismatched column's type as written, replaced by the referenced column's. */
+function typeEdit(s: ParsedStatement, m: Mismatch): Edit {
+  const typeName = declaredIn(s, m.target.fk)!.typeName as Node;
+  const at = typeName.location as number;
+  return { at, end: at + Buffer.byteLength(typeAsWritten(s, typeName)), text: m.target.type };
+}
+
+/** A column constraint (`con`, of `col`) taken out of the column's definition: up to the next constraint, or, the last, with the space before it. */
+function referencesEdit(s: ParsedStatement, col: Node, con: Node): Edit {
+  const cons = list(col.constraints).map((c) => as(c, 'Constraint')).filter((c): c is Node => !!c);
+  const next = cons[cons.indexOf(con) + 1]?.location as number | undefined;
+  if (next !== undefined) return { at: con.location as number, end: next, text: '' };
+  const start = col.location as number;
+  const end = start + Buffer.byteLength(clauseAt(s, start));
+  const b = Buffer.from(s.text);
+  let at = (con.location as number) - s.byteOffset;
+  while (at > 0 && /\s/.test(String.fromCharCode(b[at - 1]!))) at--;
+  return { at: at + s.byteOffset, end, text: '' };
 }
 
 /** Type without a length/precision modifier: varchar(20) and varchar(40) compare equal. */
@@ -122,44 +162,36 @@ function mismatches(ctx: RuleContext, rel: RangeVar, own: TableModel, fkCols: st
   });
 }
 
-function check(ctx: RuleContext, s: ParsedStatement, found: Mismatch[], existing: boolean): void {
-  for (const m of found) report(ctx, s, m, fixFor(s, m.target, declaredIn(s, m.target.fk), existing));
+function check(ctx: RuleContext, s: ParsedStatement, found: Mismatch[]): void {
+  for (const m of found) report(ctx, s, m, fixFor(s, m.target, declaredIn(s, m.target.fk)));
 }
 
 function report(ctx: RuleContext, s: ParsedStatement, m: Mismatch, fix: FixFile[]): void {
   ctx.report(FK_TYPE_MISMATCH, s, { message: m.message, why: m.why, severity: m.severity, fix: renderFix(fix), at: m.at });
 }
 
-/** The statement with every column it declares for `found` given its referenced type (edits from the end, so offsets hold). */
+/** The statement with every column it declares for `found` given its referenced type. */
 function retyped(s: ParsedStatement, found: Mismatch[]): string {
-  const edits = found.map((m) => {
-    const typeName = declaredIn(s, m.target.fk)!.typeName as Node;
-    const at = typeName.location as number;
-    return { at, end: at + Buffer.byteLength(typeAsWritten(s, typeName)), type: m.target.type };
-  }).sort((x, y) => y.at - x.at);
-  const b = Buffer.from(s.text);
-  const text = edits.reduce((t, e) => Buffer.concat([t.subarray(0, e.at - s.byteOffset), Buffer.from(e.type), t.subarray(e.end - s.byteOffset)]), b);
-  return `${text.toString('utf8')};`;
+  return edited(s, found.map((m) => typeEdit(s, m)));
 }
 
 interface Target { rel: RangeVar; fk: string; type: string; pkRel: RangeVar; pk: string }
 
 /**
- * Declared here: the same statement with the referenced type (for a new
- * column of an existing table, added first and constrained NOT VALID); an
- * existing column: a new column of the right type, backfilled, then swapped.
+ * A column declared in the statement (a table FOREIGN KEY on it): the same
+ * statement with the referenced type; an existing column: a new column of
+ * the right type, backfilled, then swapped.
  */
-function fixFor(s: ParsedStatement, t: Target, col: Node | undefined, existing: boolean): FixFile[] {
+function fixFor(s: ParsedStatement, t: Target, col: Node | undefined): FixFile[] {
   const table = tableName(t.rel);
   const reference = `REFERENCES ${tableName(t.pkRel)} (${ident(t.pk)})`;
-  if (col && !existing) {
+  if (col) {
     const at = (col.typeName as Node).location as number;
     return [inPlace(`${replaceIn(s, at, at + Buffer.byteLength(typeAsWritten(s, col.typeName)), t.type)};`)];
   }
-  const column = col ? t.fk : objectName(t.fk, 'new');
+  const column = objectName(t.fk, 'new');
   const name = defaultConstraintName(t.rel.name, { contype: 'CONSTR_FOREIGN' }, [column]);
   const steps = notValidSteps(t.rel, name, `FOREIGN KEY (${ident(column)}) ${reference}`, [`ALTER TABLE ${table} ADD COLUMN ${ident(column)} ${t.type};`]);
-  if (col) return steps;
   steps[0]!.lines.splice(1, 0, `-- backfill ${ident(column)} from ${ident(t.fk)} in batches (${ident(t.fk)}::${t.type}), and switch the application to it`);
   steps[1]!.lines.push(...dropColumnLater(table, t.fk), keepsItsName(ident(column), t.fk));
   return steps;

@@ -92,6 +92,7 @@ export const FIX_CASES: FixCase[] = [
   { rule: 'fk-type-mismatch', what: 'two mismatched keys in one CREATE TABLE (each fix changes both)', sql: 'CREATE TABLE notes (id bigint PRIMARY KEY, lead_id text REFERENCES leads (id), purchase_id integer REFERENCES purchases (id));' },
   { rule: 'fk-type-mismatch', what: 'an existing column', sql: 'ALTER TABLE purchases ADD CONSTRAINT legacy_fk FOREIGN KEY (legacy_lead) REFERENCES leads (id) NOT VALID;' },
   { rule: 'fk-type-mismatch', what: 'a new column of an existing table', sql: 'ALTER TABLE purchases ADD COLUMN lead3 text REFERENCES leads (id);' },
+  { rule: 'fk-type-mismatch', what: 'a new column of an existing table beside another command (the fix keeps it)', sql: 'ALTER TABLE events ADD COLUMN note text, ADD COLUMN lead_ref text REFERENCES leads (id) ON DELETE CASCADE;' },
   { rule: 'fk-type-mismatch', what: 'two new columns of an existing table in one ALTER TABLE (each fix changes both)', sql: 'ALTER TABLE events ADD COLUMN lead_ref text REFERENCES leads (id), ADD COLUMN purchase_ref integer REFERENCES purchases (id);' },
   { rule: 'table-rewrite', what: 'REFRESH MATERIALIZED VIEW', sql: 'REFRESH MATERIALIZED VIEW lead_scores;', databaseOnly: 'CREATE MATERIALIZED VIEW lead_scores AS SELECT id, score FROM leads; CREATE UNIQUE INDEX lead_scores_id ON lead_scores (id);' },
   { rule: 'table-rewrite', what: 'SET UNLOGGED', sql: 'ALTER TABLE events SET UNLOGGED;' },

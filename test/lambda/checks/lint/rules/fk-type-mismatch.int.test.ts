@@ -2,7 +2,9 @@
  * fk-type-mismatch on real PostgreSQL (18 and 15): two mismatched keys
  * added by one ALTER TABLE get one fix that changes both, and that fix,
  * applied through the engine, gives each column its referenced column's
- * type (a fix per column, each with only its own change, undid the other).
+ * type (a fix per column, each with only its own change, undid the other);
+ * and the fix for new columns of an existing table keeps the statement's
+ * other commands and each column's other constraints.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixFiles } from '../../../../../lambda/checks/lint/fix';
@@ -54,5 +56,38 @@ describe.each(targets)('fk-type-mismatch: two keys in one ALTER TABLE, on $name'
     await runEngine(pgDriver, url, tempDir({ '1_existing.sql': existing, '2_fix.sql': files[0]!, '3_fix.sql': files[1]! }));
 
     expect(await rows(url, COLUMNS)).toEqual(RIGHT);
+  });
+});
+
+/** Every column orders has besides id: its type, NOT NULL, default and foreign key (name, referenced table, ON DELETE, validated). */
+const ALL_COLUMNS = `SELECT a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
+  pg_get_expr(d.adbin, d.adrelid) AS default, c.conname AS fk, c.confrelid::regclass::text AS refs, c.confdeltype AS on_delete, c.convalidated AS valid
+  FROM pg_attribute a
+  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+  LEFT JOIN pg_constraint c ON c.conrelid = a.attrelid AND c.contype = 'f' AND c.conkey = ARRAY[a.attnum]
+  WHERE a.attrelid = 'orders'::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> 'id' ORDER BY a.attnum`;
+
+describe.each(targets)('fk-type-mismatch: new columns of an existing table beside other commands, on $name', (target) => {
+  // Regression: the fix held only the mismatched columns: ADD COLUMN note, and the columns' other constraints, were gone from it.
+  it('the fix\'s two files, applied, give every column of the statement, with the referenced types and every constraint', async () => {
+    const url = await freshDatabase(target, 'fk_beside');
+    const existing = `${KEYS}CREATE TABLE orders (id bigint PRIMARY KEY);\nINSERT INTO orders VALUES (1);\n`;
+    const alter = "ALTER TABLE orders ADD COLUMN lead_id text REFERENCES leads (id) ON DELETE CASCADE, ADD COLUMN note text NOT NULL DEFAULT 'none',\n"
+      + '  ADD COLUMN buyer_id integer CONSTRAINT orders_buyer_fk REFERENCES buyers (id) CHECK (buyer_id > 0);';
+    const findings = (await lintAfter(existing, alter)).findings.filter((f) => f.rule === 'fk-type-mismatch');
+    expect(findings).toHaveLength(2);
+    const files = fixFiles(findings[0]!.fix);
+    expect(files).toHaveLength(2);
+
+    await runEngine(pgDriver, url, tempDir({ '1_existing.sql': existing, '2_fix.sql': files[0]!, '3_fix.sql': files[1]! }));
+
+    expect(await rows(url, ALL_COLUMNS)).toEqual([
+      { column: 'lead_id', type: 'uuid', not_null: false, default: null, fk: 'orders_lead_id_fkey', refs: 'leads', on_delete: 'c', valid: true },
+      { column: 'note', type: 'text', not_null: true, default: "'none'::text", fk: null, refs: null, on_delete: null, valid: null },
+      { column: 'buyer_id', type: 'bigint', not_null: false, default: null, fk: 'orders_buyer_fk', refs: 'buyers', on_delete: 'a', valid: true },
+    ]);
+    expect(await rows(url, "SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'orders'::regclass AND contype = 'c'"))
+      .toEqual([{ conname: 'orders_buyer_id_check', def: 'CHECK ((buyer_id > 0))' }]);
+    expect(await rows(url, 'SELECT id, note FROM orders')).toEqual([{ id: '1', note: 'none' }]);
   });
 });

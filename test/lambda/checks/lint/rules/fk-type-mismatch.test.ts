@@ -68,14 +68,44 @@ describe('Rule: fk-type-mismatch', () => {
       'ALTER TABLE orders ADD COLUMN lead_id text REFERENCES leads (id), ADD COLUMN buyer_id integer REFERENCES buyers (id);');
     const both = [
       '-- file 1 of 2: in place of the statement',
-      'ALTER TABLE orders ADD COLUMN lead_id uuid;',
+      'ALTER TABLE orders ADD COLUMN lead_id uuid, ADD COLUMN buyer_id bigint;',
       'ALTER TABLE orders ADD CONSTRAINT orders_lead_id_fkey FOREIGN KEY (lead_id) REFERENCES leads (id) NOT VALID;  -- instant, enforced for new rows',
-      'ALTER TABLE orders ADD COLUMN buyer_id bigint;',
       'ALTER TABLE orders ADD CONSTRAINT orders_buyer_id_fkey FOREIGN KEY (buyer_id) REFERENCES buyers (id) NOT VALID;  -- instant, enforced for new rows',
       '-- file 2 of 2: a later migration',
       'ALTER TABLE orders VALIDATE CONSTRAINT orders_lead_id_fkey;  -- scans under a lock that lets reads and writes go on',
       'ALTER TABLE orders VALIDATE CONSTRAINT orders_buyer_id_fkey;  -- scans under a lock that lets reads and writes go on',
     ].join('\n');
     expect(r.findings.map((f) => [f.rule, f.fix])).toEqual([['fk-type-mismatch', both], ['fk-type-mismatch', both]]);
+  });
+  // Regression: the fix for a new column of an existing table was only the mismatched columns: the statement's other commands (ADD COLUMN note text) and the column's other constraints were gone from it.
+  it('a new column of an existing table: the fix keeps the statement\'s other commands, the column\'s other constraints, and the key\'s name and actions', async () => {
+    const r = await lintAfter('CREATE TABLE buyers (id bigint PRIMARY KEY); CREATE TABLE leads (id uuid PRIMARY KEY); CREATE TABLE orders (id bigint PRIMARY KEY);',
+      "ALTER TABLE orders ADD COLUMN lead_id text NOT NULL DEFAULT '00000000-0000-0000-0000-000000000000' REFERENCES leads (id) ON DELETE CASCADE, ADD COLUMN note text,\n  ADD COLUMN buyer_id integer CONSTRAINT orders_buyer_fk REFERENCES buyers (id) NOT NULL;");
+    const fix = [
+      '-- file 1 of 2: in place of the statement',
+      "ALTER TABLE orders ADD COLUMN lead_id uuid NOT NULL DEFAULT '00000000-0000-0000-0000-000000000000', ADD COLUMN note text,\n  ADD COLUMN buyer_id bigint NOT NULL;",
+      'ALTER TABLE orders ADD CONSTRAINT orders_lead_id_fkey FOREIGN KEY (lead_id) REFERENCES leads (id) ON DELETE CASCADE NOT VALID;  -- instant, enforced for new rows',
+      'ALTER TABLE orders ADD CONSTRAINT orders_buyer_fk FOREIGN KEY (buyer_id) REFERENCES buyers (id) NOT VALID;  -- instant, enforced for new rows',
+      '-- file 2 of 2: a later migration',
+      'ALTER TABLE orders VALIDATE CONSTRAINT orders_lead_id_fkey;  -- scans under a lock that lets reads and writes go on',
+      'ALTER TABLE orders VALIDATE CONSTRAINT orders_buyer_fk;  -- scans under a lock that lets reads and writes go on',
+    ].join('\n');
+    const found = r.findings.filter((f) => f.rule === 'fk-type-mismatch');
+    expect(found.map((f) => f.fix)).toEqual([fix, fix]);
+    const single = await lintAfter('CREATE TABLE leads (id uuid PRIMARY KEY); CREATE TABLE orders (id bigint PRIMARY KEY);',
+      'ALTER TABLE orders ADD COLUMN note text, ADD COLUMN lead_id text REFERENCES leads (id);');
+    expect(single.findings.map((f) => f.fix)).toEqual([[
+      '-- file 1 of 2: in place of the statement',
+      'ALTER TABLE orders ADD COLUMN note text, ADD COLUMN lead_id uuid;',
+      'ALTER TABLE orders ADD CONSTRAINT orders_lead_id_fkey FOREIGN KEY (lead_id) REFERENCES leads (id) NOT VALID;  -- instant, enforced for new rows',
+      '-- file 2 of 2: a later migration',
+      'ALTER TABLE orders VALIDATE CONSTRAINT orders_lead_id_fkey;  -- scans under a lock that lets reads and writes go on',
+    ].join('\n')]);
+  });
+  it('a table FOREIGN KEY on a column the same ALTER TABLE adds to an existing table: the fix is the statement with the column retyped', async () => {
+    const r = await lintAfter('CREATE TABLE leads (id uuid PRIMARY KEY); CREATE TABLE orders (id bigint PRIMARY KEY);',
+      'ALTER TABLE orders ADD COLUMN note text, ADD COLUMN lead_id text, ADD CONSTRAINT orders_lead_fk FOREIGN KEY (lead_id) REFERENCES leads (id) NOT VALID;');
+    expect(r.findings.map((f) => [f.rule, f.fix])).toEqual([['fk-type-mismatch',
+      'ALTER TABLE orders ADD COLUMN note text, ADD COLUMN lead_id uuid, ADD CONSTRAINT orders_lead_fk FOREIGN KEY (lead_id) REFERENCES leads (id) NOT VALID;']]);
   });
 });
