@@ -251,7 +251,7 @@ export class StatementScanner {
       if (newline < 0 && !final) return 'more';
       return { error: metaCommand(window, token.token(), file), end: newline < 0 ? window.length : newline };
     }
-    if (isPsqlVariable(window, at)) {
+    if (isPsqlVariable(window, at, this.collector.inBrackets)) {
       const variable = psqlVariableText(window, at);
       return { error: psqlVariable(variable, token.token(), file), end: at + variable.length };
     }
@@ -362,6 +362,8 @@ const BACKSLASH = 92;
 const OPEN = 40;
 const CLOSE = 41;
 const SEMICOLON = 59;
+const OPEN_BRACKET = 91;
+const CLOSE_BRACKET = 93;
 const COLON = 58;
 const DOLLAR = 36;
 const BRACE = 123;
@@ -387,11 +389,18 @@ class StatementCollector {
   private words: string[] = [];
   private wordLines: number[] = [];
   private parenDepth = 0;
+  /** `[` not yet closed in the statement (a colon inside is an array slice's, not a psql variable's). */
+  private bracketDepth = 0;
   private beginDepth = 0;
   private input = '';
   /** Offset of the window in the whole input, and where its new text starts (before it: context already read). */
   private base = 0;
   private from = 0;
+
+  /** Whether a `[` of the statement so far is still open (tokens only: one in a string or a comment does not count). */
+  get inBrackets(): boolean {
+    return this.bracketDepth > 0;
+  }
 
   /** The next window: `base` is its offset in the whole input, `from` where its unread text starts. */
   read(input: string, base: number, from: number): void {
@@ -409,7 +418,9 @@ class StatementCollector {
     }
     if (token.kind !== 'symbol') return undefined;
     const c = this.input.charCodeAt(token.offset);
-    if (c === OPEN) this.parenDepth++;
+    if (c === OPEN_BRACKET) this.bracketDepth++;
+    else if (c === CLOSE_BRACKET && this.bracketDepth > 0) this.bracketDepth--;
+    else if (c === OPEN) this.parenDepth++;
     else if (c === CLOSE && this.parenDepth > 0) this.parenDepth--;
     else if (c === SEMICOLON && this.parenDepth === 0 && this.beginDepth === 0) return this.finish(token.offset, true);
     return undefined;
@@ -453,6 +464,7 @@ class StatementCollector {
     this.words = [];
     this.wordLines = [];
     this.parenDepth = 0;
+    this.bracketDepth = 0;
     this.beginDepth = 0;
     return statement;
   }
@@ -527,15 +539,15 @@ function metaCommand(input: string, token: Token, file: string | undefined): Inp
  * name, after neither an operand nor `[` (an array slice: `a[1:n]`,
  * `a[lo:hi]`) nor `:` (a cast: `x::text`).
  */
-function isPsqlVariable(input: string, at: number): boolean {
+function isPsqlVariable(input: string, at: number, inBrackets: boolean): boolean {
   if (input.charCodeAt(at) !== COLON) return false;
   const next = input[at + 1] ?? '';
   if (next !== "'" && next !== '"' && !/[A-Za-z_]/.test(next)) return false;
   // Inside brackets it is an array slice whatever comes before it (`vals[index:index]`: a column may be called index).
-  if (insideBrackets(input, at)) return false;
+  if (inBrackets) return false;
   // After an operand or a `[` it is an array slice (`v[1:"hi"]`, `v[:"hi"]`), after a `:` a cast.
   let k = at - 1;
-  // Bounded as insideBrackets is (within the context a window keeps): the answer must not depend on where the text was cut.
+  // Bounded (within the context a window keeps): the answer must not depend on where the text was cut.
   const floor = Math.max(0, at - 4000);
   while (k >= floor && /\s/.test(input[k]!)) k--;
   if (k < floor) return true;
@@ -548,27 +560,14 @@ function isPsqlVariable(input: string, at: number): boolean {
   return !/[$)\]"'[:]/.test(input[k]!);
 }
 
-/** Whether an unclosed `[` comes before `at` in its statement (looked back over at most 4,000 characters). */
-function insideBrackets(input: string, at: number): boolean {
-  let depth = 0;
-  for (let k = at - 1; k >= Math.max(0, at - 4000); k--) {
-    const c = input[k];
-    if (c === ';') return false;
-    if (c === ']') depth++;
-    else if (c === '[') {
-      if (depth === 0) return true;
-      depth--;
-    }
-  }
-  return false;
-}
-
 /** Words after which a value or a name comes, not a slice's lower bound. */
 const KEYWORDS_BEFORE_VALUE = new Set([
   'select', 'from', 'where', 'and', 'or', 'not', 'values', 'set', 'into', 'table', 'join', 'on', 'by', 'as', 'in', 'is', 'then', 'else',
   'when', 'returning', 'limit', 'offset', 'like', 'ilike', 'update', 'insert', 'delete', 'to', 'owner', 'schema', 'exists', 'default', 'using', 'with',
   // Where psql scripts put a name (ALTER ROLE :role, GRANT … TO :role, CREATE INDEX … ON :tbl …): reserved words, or words no slice bound is called.
   'role', 'user', 'database', 'index', 'view', 'sequence', 'column', 'references', 'trigger', 'function', 'procedure', 'extension', 'domain', 'authorization',
+  // Where they put a value: CREATE ROLE … PASSWORD :'pw', VALID UNTIL :'d', SET TABLESPACE :ts, FETCH FIRST :n ROWS, BETWEEN :lo AND :hi.
+  'password', 'until', 'tablespace', 'first', 'next', 'between', 'having',
 ]);
 
 /** The psql variable at `at` as written (`:name`, `:'name'`, `:"name"`). */

@@ -64,6 +64,19 @@ SELECT 3;`;
     ['INSERT INTO t VALUES (:next_id, 1)', 'psql variable :next_id is not SQL'],
     ['GRANT SELECT ON t TO :app_role', 'psql variable :app_role is not SQL'],
     ['CREATE INDEX i ON :tbl (a)', 'psql variable :tbl is not SQL'],
+    // Regression (exploratory tester): where psql scripts put a value, the server got a syntax error at ":" after the files before it had run.
+    ["CREATE ROLE app LOGIN PASSWORD :'app_password'", "psql variable :'app_password' is not SQL"],
+    ["ALTER ROLE app ENCRYPTED PASSWORD :'pw' VALID UNTIL '2030-01-01'", "psql variable :'pw' is not SQL"],
+    ["ALTER ROLE app VALID UNTIL :'until'", "psql variable :'until' is not SQL"],
+    ['ALTER TABLE t SET TABLESPACE :ts', 'psql variable :ts is not SQL'],
+    ['SELECT * FROM t FETCH FIRST :n ROWS ONLY', 'psql variable :n is not SQL'],
+    ['SELECT * FROM t WHERE a BETWEEN :lo AND 9', 'psql variable :lo is not SQL'],
+    // Regression (exploratory tester): a `[` in a string, a comment, a body or a quoted name hid the variable after it.
+    ["SELECT '[' || :'var'", "psql variable :'var' is not SQL"],
+    ["SELECT regexp_replace(s, '[a-z', '') FROM t WHERE id = :'id'", "psql variable :'id' is not SQL"],
+    ["SELECT 1 /* [ comment */, :'id'", "psql variable :'id' is not SQL"],
+    ["SELECT $$ [ $$, :'id'", "psql variable :'id' is not SQL"],
+    ['SELECT "a[", :\'id\' FROM t', "psql variable :'id' is not SQL"],
     // Regression (exploratory tester): Flyway's placeholders reached the server as "syntax error at or near $".
     ['CREATE TABLE ${flyway:defaultSchema}.t (a int)', 'Flyway placeholder ${flyway:defaultSchema} is not SQL'],
     ["INSERT INTO t VALUES (1, ${name})", 'Flyway placeholder ${name} is not SQL'],
