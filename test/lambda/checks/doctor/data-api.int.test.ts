@@ -58,7 +58,6 @@ describe.each(targets)('Function: doctor through the Data API on $name', (target
   it(`reads the rules' rows of ${TABLES * EACH} keys, foreign keys and constraints in pages, and reports what a connection reports (one query per rule was past the 1 MiB response: "Database response exceeded size limit")`, async () => {
     // Prepare
     const url = await freshDatabase(target, 'doctor_data_api_pages');
-
     await withClient(url, (c) => c.query(SCHEMA));
     const standin = new DataApiStandin(url);
     const driver = makeDataApiDriver(url, standin);
