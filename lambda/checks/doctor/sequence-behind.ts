@@ -10,8 +10,8 @@
  * end of that index, never the table), and only sequences this session may
  * read (no finding rather than a guess: the sequences it may not read are
  * one note with the GRANT, and the tables in a schema it has no USAGE on one
- * note per schema with the GRANT USAGE). Reading max() takes ACCESS SHARE on the table,
- * its index and its sequence, as any SELECT does: the tables are read
+ * note per schema with the GRANT USAGE). Reading max() takes ACCESS SHARE on
+ * the table, its index and its sequence, as any SELECT does: the tables are read
  * SEQUENCE_BATCH at a time, each batch isolated so that its locks end with it
  * (the shared lock table holds max_locks_per_transaction × max_connections),
  * within a time budget; a batch that fails (a lock timeout, a privilege) is a
