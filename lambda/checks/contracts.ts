@@ -29,6 +29,7 @@ import type { Driver, Queryable, Session, TransactionSettings } from '../engine/
 import { decodeUtf8 } from '../engine/source';
 import { databaseFields, InputError, isPgError, MigrationError, type MigrationErrorOptions } from '../engine/errors';
 import { quoteIdent } from '../engine/identifiers';
+import { orderedRows } from '../schema/catalog-pages';
 import { IDLE_IN_TRANSACTION } from './idle-in-transaction';
 import { explainSchemaUsage, mayBeSchemaUsage } from './schema-usage';
 import {
@@ -498,9 +499,12 @@ async function insertFailures(session: Session, c: Contract): Promise<ContractFa
   const inserts = findAll(c.tree, 'InsertStmt');
   if (!inserts.length) return failures;
   const domains = new Map<number, { base: number; hasDefault: boolean; notNull: boolean; name: string }>();
-  for (const d of (await session.query<{ oid: number; base: number; has_default: boolean; not_null: boolean; name: string }>(
-    "SELECT oid::int AS oid, typbasetype::int AS base, typdefault IS NOT NULL OR typdefaultbin IS NOT NULL AS has_default, typnotnull AS not_null, format_type(oid, NULL) AS name FROM pg_type WHERE typtype = 'd'",
-  )).rows) domains.set(Number(d.oid), { base: Number(d.base), hasDefault: d.has_default, notNull: d.not_null, name: d.name });
+  // Every domain of the database: paged under a driver's response limit (thousands pass the Data API's 1 MiB).
+  for (const d of await orderedRows<{ oid: number; base: number; has_default: boolean; not_null: boolean; name: string }>(session,
+    `SELECT oid::int AS oid, typbasetype::int AS base, typdefault IS NOT NULL OR typdefaultbin IS NOT NULL AS has_default, typnotnull AS not_null,
+            format_type(oid, NULL) AS name, row_number() OVER (ORDER BY oid) AS page_row
+       FROM pg_type WHERE typtype = 'd' ORDER BY page_row`,
+  )) domains.set(Number(d.oid), { base: Number(d.base), hasDefault: d.has_default, notNull: d.not_null, name: d.name });
 
   const domainChain = (oid: number) => {
     const chain = [];

@@ -3,6 +3,7 @@
  * ran. The copies a partition or an inheritance child holds of its parent's
  * constraint are validated with it, and so are the parent's finding.
  */
+import { orderedRows } from '../../schema/catalog-pages';
 import type { Finding } from '../finding';
 import { ident, qualified } from './names';
 import type { DoctorContext, DoctorRule } from './rule';
@@ -18,11 +19,12 @@ export const CONSTRAINT_NOT_VALIDATED: DoctorRule = {
 };
 
 export async function constraintNotValidated(ctx: DoctorContext): Promise<Finding[]> {
-  const notValid = (await ctx.q.query<{ schema: string; table: string; conname: string; contype: string }>(
-    `SELECT n.nspname AS schema, c.relname AS table, k.conname, k.contype::text AS contype
+  const notValid = await orderedRows<{ schema: string; table: string; conname: string; contype: string }>(ctx.q,
+    `SELECT n.nspname AS schema, c.relname AS table, k.conname, k.contype::text AS contype,
+            row_number() OVER (ORDER BY n.nspname, c.relname, k.conname) AS page_row
        FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE NOT k.convalidated AND k.conislocal AND ${USER_TABLE} ORDER BY 1, 2, 3`, [ctx.stateSchema],
-  )).rows;
+      WHERE NOT k.convalidated AND k.conislocal AND ${USER_TABLE} ORDER BY page_row`, [ctx.stateSchema],
+  );
   return notValid.map((k) => {
     const t = qualified(k.schema, k.table);
     return {

@@ -2,6 +2,7 @@
  * extension-missing: the function a default needs is not there, or comes from
  * somewhere other than the extension that should provide it.
  */
+import { orderedRows } from '../../schema/catalog-pages';
 import type { Finding } from '../finding';
 import { qualified } from './names';
 import { keysWithoutDefault } from './pk-without-default';
@@ -46,18 +47,19 @@ const EXTENSION_FUNCTIONS: Readonly<Record<string, string>> = {
  * restore or a new environment will not have.
  */
 async function defaultsWithoutExtension(ctx: DoctorContext): Promise<Finding[]> {
-  const needs = (await ctx.q.query<{ schema: string; table: string; column: string; expr: string; proname: string }>(
-    `SELECT DISTINCT n.nspname AS schema, c.relname AS table, a.attname AS column, pg_get_expr(d.adbin, d.adrelid) AS expr, p.proname
+  const needs = await orderedRows<{ schema: string; table: string; column: string; expr: string; proname: string }>(ctx.q,
+    `SELECT d.*, row_number() OVER (ORDER BY d.schema, d.table, d.column, d.proname) AS page_row FROM (
+     SELECT DISTINCT n.nspname AS schema, c.relname AS table, a.attname AS column, pg_get_expr(d.adbin, d.adrelid) AS expr, p.proname
        FROM pg_attrdef d JOIN pg_class c ON c.oid = d.adrelid JOIN pg_namespace n ON n.oid = c.relnamespace
        JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
        JOIN pg_depend u ON u.classid = 'pg_attrdef'::regclass AND u.objid = d.oid AND u.refclassid = 'pg_proc'::regclass
        JOIN pg_proc p ON p.oid = u.refobjid
       WHERE ${USER_TABLE} AND a.attinhcount = 0 AND p.proname IN (SELECT json_array_elements_text($2::json))
-        AND ${notExtensionMember('p.oid', 'pg_proc')}
-      ORDER BY 1, 2, 3`,
+        AND ${notExtensionMember('p.oid', 'pg_proc')}) d
+      ORDER BY page_row`,
     // One JSON text, not an array parameter: the RDS Data API takes none.
     [ctx.stateSchema, JSON.stringify(Object.keys(EXTENSION_FUNCTIONS))],
-  )).rows;
+  );
   const installed = new Set((await ctx.q.query<{ extname: string }>('SELECT extname FROM pg_extension')).rows.map((r) => r.extname));
   return needs.filter((n) => !installed.has(EXTENSION_FUNCTIONS[n.proname]!)).map((n) => {
     const ext = EXTENSION_FUNCTIONS[n.proname]!;

@@ -12,6 +12,7 @@
  * generated columns. A schema without any foreign key is reported once, not
  * column by column: that is usually a decision.
  */
+import { orderedRows } from '../../schema/catalog-pages';
 import type { Finding } from '../finding';
 import { baseType, sameKeyType } from './key-types';
 import { ident, qualified } from './names';
@@ -80,7 +81,7 @@ export async function fkMissing(ctx: DoctorContext): Promise<Finding[]> {
  * on the same name, of the tables the column names.
  */
 async function candidates(ctx: DoctorContext): Promise<Candidate[]> {
-  return (await ctx.q.query<Candidate>(
+  return orderedRows<Candidate>(ctx.q,
     `WITH loose AS (
        SELECT c.oid AS relid, c.relnamespace, c.relkind, n.nspname, c.relname, a.attnum, a.attname, a.atttypid, a.atttypmod, left(a.attname, -3) AS stem
          FROM pg_attribute a
@@ -107,7 +108,8 @@ async function candidates(ctx: DoctorContext): Promise<Candidate[]> {
      SELECT l.nspname AS schema, l.relname AS table, l.attname AS column, l.relkind = 'p' AS partitioned, format_type(l.atttypid, l.atttypmod) AS type,
             format_type(ab.base, NULL) AS base, rn.nspname AS ref_schema, r.relname AS ref_table, ra.attname AS ref_column,
             format_type(ra.atttypid, ra.atttypmod) AS ref_type, format_type(rb.base, NULL) AS ref_base,
-            ${sameKeyType('ab.base', 'rb.base')} AS same_type, t.via, ${viewsReading('l.relid', 'l.attnum')} AS views
+            ${sameKeyType('ab.base', 'rb.base')} AS same_type, t.via, ${viewsReading('l.relid', 'l.attnum')} AS views,
+            row_number() OVER (ORDER BY l.nspname, l.relname, l.attname, t.rank, ra.attname = 'id' DESC, length(r.relname), r.relname, ra.attname) AS page_row
        FROM targets t JOIN loose l ON l.relid = t.relid AND l.attnum = t.attnum
        JOIN pg_class r ON r.oid = t.ref JOIN pg_namespace rn ON rn.oid = r.relnamespace
        JOIN pg_attribute ra ON ra.attrelid = t.ref AND ra.attnum = t.refnum
@@ -117,8 +119,8 @@ async function candidates(ctx: DoctorContext): Promise<Candidate[]> {
         AND EXISTS (SELECT 1 FROM pg_index i
                      WHERE i.indrelid = t.ref AND i.indisunique AND i.indisvalid AND i.indimmediate
                        AND i.indpred IS NULL AND i.indexprs IS NULL AND i.indnkeyatts = 1 AND i.indkey[0] = t.refnum)
-      ORDER BY 1, 2, 3, t.rank, ra.attname = 'id' DESC, length(r.relname), r.relname`, [ctx.stateSchema],
-  )).rows;
+      ORDER BY page_row`, [ctx.stateSchema],
+  );
 }
 
 const INTEGERS = new Set(['smallint', 'integer', 'bigint']);
@@ -161,11 +163,11 @@ function fits(c: Candidate): string | undefined {
 }
 
 async function schemasWithForeignKeys(ctx: DoctorContext): Promise<Set<string>> {
-  return new Set((await ctx.q.query<{ schema: string }>(
-    `SELECT DISTINCT n.nspname AS schema FROM pg_constraint f
-       JOIN pg_class c ON c.oid = f.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE f.contype = 'f' AND ${USER_TABLE}`, [ctx.stateSchema],
-  )).rows.map((r) => r.schema));
+  return new Set((await orderedRows<{ schema: string }>(ctx.q,
+    `SELECT n.nspname AS schema, row_number() OVER (ORDER BY n.nspname) AS page_row FROM pg_namespace n
+      WHERE EXISTS (SELECT 1 FROM pg_constraint f JOIN pg_class c ON c.oid = f.conrelid WHERE f.contype = 'f' AND c.relnamespace = n.oid AND ${USER_TABLE})
+      ORDER BY page_row`, [ctx.stateSchema],
+  )).map((r) => r.schema));
 }
 
 function columnFinding(r: Reference): Finding {

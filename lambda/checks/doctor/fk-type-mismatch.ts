@@ -5,6 +5,7 @@
  * copies PostgreSQL adds for each partition of a referenced partitioned
  * table, are the parent key's finding.
  */
+import { orderedRows } from '../../schema/catalog-pages';
 import type { Finding } from '../finding';
 import { fkTypeVerdict } from '../fk-types';
 import { baseType, sameKeyType } from './key-types';
@@ -37,20 +38,21 @@ interface MismatchedKey {
 }
 
 export async function fkTypeMismatch(ctx: DoctorContext): Promise<Finding[]> {
-  const mismatched = (await ctx.q.query<MismatchedKey>(
+  const mismatched = await orderedRows<MismatchedKey>(ctx.q,
     `SELECT n.nspname AS schema, c.relname AS table, f.conname, a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type,
+            row_number() OVER (ORDER BY n.nspname, c.relname, f.conname, k.ord) AS page_row,
             f.confrelid::regclass::text AS ref_table, ra.attname AS ref_column, format_type(ra.atttypid, ra.atttypmod) AS ref_type,
             format_type(${baseType('a.atttypid')}, NULL) AS base_type, format_type(${baseType('ra.atttypid')}, NULL) AS ref_base_type,
             ${viewsReading('f.conrelid', 'a.attnum')} AS views
        FROM pg_constraint f
        JOIN pg_class c ON c.oid = f.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-       CROSS JOIN LATERAL unnest(f.conkey, f.confkey) AS k(own, ref)
+       CROSS JOIN LATERAL unnest(f.conkey, f.confkey) WITH ORDINALITY AS k(own, ref, ord)
        JOIN pg_attribute a ON a.attrelid = f.conrelid AND a.attnum = k.own
        JOIN pg_attribute ra ON ra.attrelid = f.confrelid AND ra.attnum = k.ref
       WHERE f.contype = 'f' AND f.conislocal AND ${USER_TABLE}
         AND NOT ${sameKeyType(baseType('a.atttypid'), baseType('ra.atttypid'))}
-      ORDER BY 1, 2, 3`, [ctx.stateSchema],
-  )).rows;
+      ORDER BY page_row`, [ctx.stateSchema],
+  );
   return mismatched.map((m) => {
     const t = qualified(m.schema, m.table);
     const verdict = fkTypeVerdict({ name: `${t}.${m.column}`, type: m.base_type }, { name: `${m.ref_table}.${m.ref_column}`, type: m.ref_base_type }, FK_TYPE_MISMATCH.why);

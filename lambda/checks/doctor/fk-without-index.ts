@@ -13,6 +13,7 @@
  * partition's copy of its parent's key is the parent's finding. (No array
  * slice `[1:n]` in the SQL: the Data API would read `:n` as a parameter.)
  */
+import { orderedRows } from '../../schema/catalog-pages';
 import type { Finding } from '../finding';
 import { ident, qualified } from './names';
 import { parentIndexLine, partitionIndexLines, type PartitionIndexStep } from './partitioned-index';
@@ -41,8 +42,9 @@ interface Unindexed {
 }
 
 async function fkWithoutIndex(ctx: DoctorContext): Promise<Finding[]> {
-  const found = (await ctx.q.query<Unindexed>(
+  const found = await orderedRows<Unindexed>(ctx.q,
     `SELECT n.nspname AS schema, c.relname AS table, con.conname AS constraint,
+            row_number() OVER (ORDER BY n.nspname, c.relname, con.conname) AS page_row,
             (SELECT array_agg(a.attname::text ORDER BY k.ord) FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
                JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum) AS columns,
             rn.nspname AS ref_schema, r.relname AS ref_table, c.relkind = 'p' AS partitioned,
@@ -61,8 +63,8 @@ async function fkWithoutIndex(ctx: DoctorContext): Promise<Finding[]> {
                            WHERE x.ord <= cardinality(con.conkey)) AS l
            WHERE i.indrelid = con.conrelid AND i.indisvalid AND i.indpred IS NULL
              AND l.lead @> con.conkey AND l.lead <@ con.conkey)
-      ORDER BY 1, 2, 3`, [ctx.stateSchema],
-  )).rows;
+      ORDER BY page_row`, [ctx.stateSchema],
+  );
   return found.map((u) => {
     const table = qualified(u.schema, u.table);
     const cols = u.columns.map(ident).join(', ');

@@ -9,6 +9,7 @@
  * An index that a CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY is
  * building right now is INVALID until it finishes, and is no finding.
  */
+import { orderedRows } from '../../schema/catalog-pages';
 import type { Finding } from '../finding';
 import { ident, qualified } from './names';
 import type { DoctorContext, DoctorRule } from './rule';
@@ -83,8 +84,9 @@ function duplicatesFirst(i: InvalidIndex): string[] {
 }
 
 async function invalidIndexes(ctx: DoctorContext): Promise<InvalidIndex[]> {
-  return (await ctx.q.query<InvalidIndex>(
+  return orderedRows<InvalidIndex>(ctx.q,
     `SELECT n.nspname AS schema, x.relname AS index, c.relname AS table, pg_get_indexdef(i.indexrelid) AS def,
+            row_number() OVER (ORDER BY n.nspname, x.relname) AS page_row,
             (SELECT v.relname FROM pg_index vi JOIN pg_class v ON v.oid = vi.indexrelid
               WHERE vi.indrelid = i.indrelid AND vi.indisvalid AND v.relam = x.relam AND vi.indisunique = i.indisunique
                 AND vi.indkey = i.indkey AND vi.indclass = i.indclass AND vi.indcollation = i.indcollation AND vi.indoption = i.indoption
@@ -100,8 +102,8 @@ async function invalidIndexes(ctx: DoctorContext): Promise<InvalidIndex[]> {
        JOIN pg_namespace n ON n.oid = x.relnamespace
       WHERE NOT i.indisvalid AND ${USER_TABLE}
         AND NOT EXISTS (SELECT 1 FROM pg_stat_progress_create_index b WHERE b.relid = i.indrelid AND b.command LIKE '% CONCURRENTLY')
-      ORDER BY 1, 2`, [ctx.stateSchema],
-  )).rows;
+      ORDER BY page_row`, [ctx.stateSchema],
+  );
 }
 
 /** SQL over `pg_index i`, a partitioned index: its table's partitions that have no index attached to it, as JSON. */

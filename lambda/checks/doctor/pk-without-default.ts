@@ -1,4 +1,5 @@
 /** pk-without-default: a single-column uuid primary key, or an integer one named `id`, that nothing fills in. */
+import { orderedRows } from '../../schema/catalog-pages';
 import type { Finding } from '../finding';
 import { ident, literal, qualified } from './names';
 import type { DoctorContext, DoctorRule } from './rule';
@@ -34,8 +35,9 @@ export interface KeyWithoutDefault {
 const BEFORE_INSERT_ROW = 1 | 2 | 4;
 
 export async function keysWithoutDefault(ctx: DoctorContext): Promise<KeyWithoutDefault[]> {
-  return (await ctx.q.query<KeyWithoutDefault>(
+  return orderedRows<KeyWithoutDefault>(ctx.q,
     `SELECT n.nspname AS schema, c.relname AS table, a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type,
+            row_number() OVER (ORDER BY n.nspname, c.relname) AS page_row,
             (SELECT string_agg(quote_ident(t.tgname), ', ' ORDER BY t.tgname) FROM pg_trigger t
               WHERE t.tgrelid = k.conrelid AND NOT t.tgisinternal AND t.tgenabled <> 'D' AND t.tgtype & ${BEFORE_INSERT_ROW} = ${BEFORE_INSERT_ROW}) AS triggers
        FROM pg_constraint k
@@ -45,8 +47,8 @@ export async function keysWithoutDefault(ctx: DoctorContext): Promise<KeyWithout
         AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conrelid = k.conrelid AND a.attnum = ANY (f.conkey))
         AND NOT a.atthasdef AND a.attidentity = '' AND a.attgenerated = ''
         AND (a.atttypid = 'uuid'::regtype OR a.atttypid IN ('int4'::regtype, 'int8'::regtype, 'int2'::regtype) AND a.attname = 'id')
-      ORDER BY 1, 2`, [ctx.stateSchema],
-  )).rows;
+      ORDER BY page_row`, [ctx.stateSchema],
+  );
 }
 
 export async function pkWithoutDefault(ctx: DoctorContext): Promise<Finding[]> {

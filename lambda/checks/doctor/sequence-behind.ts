@@ -9,14 +9,16 @@
  * unique key: a repeated value is then a duplicate key, and max() reads the
  * end of that index, never the table), and only sequences this session may
  * read (no finding rather than a guess: the sequences it may not read are
- * one note with the GRANT). Reading max() takes ACCESS SHARE on the table,
- * its index and its sequence, as any SELECT does: the tables are read
+ * one note with the GRANT, and the tables in a schema it has no USAGE on one
+ * note per schema with the GRANT USAGE). Reading max() takes ACCESS SHARE on
+ * the table, its index and its sequence, as any SELECT does: the tables are read
  * SEQUENCE_BATCH at a time, each batch isolated so that its locks end with it
  * (the shared lock table holds max_locks_per_transaction × max_connections),
  * within a time budget; a batch that fails (a lock timeout, a privilege) is a
  * note naming its tables, and the others are still read.
  */
 import { isConnectionLoss, isPgError } from '../../engine/errors';
+import { orderedRows } from '../../schema/catalog-pages';
 import type { Finding } from '../finding';
 import { ident } from './names';
 import type { DoctorContext, DoctorRule } from './rule';
@@ -50,15 +52,14 @@ export const SEQUENCE_BATCH = 100;
 /** No batch starts after this long; the keys left are named in a note. */
 export const SEQUENCE_BUDGET_MS = 60_000;
 
-interface KeyRow extends KeySequence { readable: boolean; role: string; hidden_schema: string | null }
+interface KeyRow extends KeySequence { selectable: boolean | string; no_usage: string | null; role: string }
 
 async function sequenceBehind(ctx: DoctorContext): Promise<Finding[]> {
   const all = await keySequences(ctx);
-  // A table or sequence in a schema the role has no USAGE on failed its whole batch ("permission denied for schema"), the other keys unread.
-  const hidden = all.filter((k) => k.hidden_schema !== null);
-  const keys = all.filter((k) => k.hidden_schema === null && k.readable);
-  const unreadable = all.filter((k) => k.hidden_schema === null && !k.readable);
-  if (hidden.length) ctx.notes.push(hiddenNote(hidden));
+  const keys = all.filter((k) => isTrue(k.selectable) && k.no_usage === null);
+  const unusable = all.filter((k) => k.no_usage !== null);
+  if (unusable.length) ctx.notes.push(...noUsageNotes(unusable));
+  const unreadable = all.filter((k) => k.no_usage === null && !isTrue(k.selectable));
   if (unreadable.length) ctx.notes.push(unreadableNote(unreadable));
   // A batch at a time, each isolated (its locks end with it): 3,000 keyed tables read in one statement held
   // ~9,000 locks at once and the pass failed with "out of shared memory" (53200) at max_locks_per_transaction 64.
@@ -80,14 +81,20 @@ async function sequenceBehind(ctx: DoctorContext): Promise<Finding[]> {
   return findings;
 }
 
-/** The column each sequence belongs to (OWNED BY: serial and identity both), behind a one-column unique index of it; `readable`: the role may read both. */
+/**
+ * The column each sequence belongs to (OWNED BY: serial and identity both), behind a one-column unique index of it;
+ * `selectable`: the role may read both; `no_usage`: a schema of the two the role has no USAGE on.
+ */
 async function keySequences(ctx: DoctorContext): Promise<KeyRow[]> {
-  return (await ctx.q.query<KeyRow>(`
+  // One row per keyed table: paged under a driver's response limit (thousands of tables pass the Data API's 1 MiB).
+  return orderedRows<KeyRow>(ctx.q, `
     SELECT n.nspname AS schema, c.relname AS table, a.attname AS column, format('%I.%I', qn.nspname, q.relname) AS sequence,
            s.seqincrement::text AS increment, current_user::text AS role,
            -- Guarded: the planner may test a row before the joins filter it (a TOAST table depends on its table too).
-           CASE WHEN q.relkind = 'S' THEN has_sequence_privilege(q.oid, 'SELECT') AND has_column_privilege(c.oid, a.attnum, 'SELECT') ELSE false END AS readable,
-           CASE WHEN NOT has_schema_privilege(n.oid, 'USAGE') THEN n.nspname::text WHEN NOT has_schema_privilege(qn.oid, 'USAGE') THEN qn.nspname::text END AS hidden_schema
+           CASE WHEN q.relkind = 'S' THEN has_sequence_privilege(q.oid, 'SELECT') AND has_column_privilege(c.oid, a.attnum, 'SELECT') ELSE false END AS selectable,
+           -- The schema of the table or of its sequence that the role may not look into (reading either fails the batch: 42501).
+           CASE WHEN NOT has_schema_privilege(n.oid, 'USAGE') THEN n.nspname::text WHEN NOT has_schema_privilege(qn.oid, 'USAGE') THEN qn.nspname::text END AS no_usage,
+           row_number() OVER (ORDER BY n.nspname, c.relname, a.attname, q.oid) AS page_row
       FROM pg_depend d
       JOIN pg_class q ON q.oid = d.objid AND q.relkind = 'S'
       JOIN pg_namespace qn ON qn.oid = q.relnamespace
@@ -99,7 +106,7 @@ async function keySequences(ctx: DoctorContext): Promise<KeyRow[]> {
        AND ${USER_TABLE}
        AND a.atttypid IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype)
        AND EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisunique AND i.indisvalid AND i.indnkeyatts = 1 AND i.indkey[0] = a.attnum AND i.indpred IS NULL)
-     ORDER BY 1, 2, 3`, [ctx.stateSchema])).rows;
+     ORDER BY page_row`, [ctx.stateSchema]);
 }
 
 /**
@@ -145,12 +152,22 @@ function notChecked(keys: readonly KeySequence[], why: string): string {
   return `sequence-behind: ${keys.length} key column${keys.length === 1 ? '' : 's'} not checked (${some(tables)}): ${why}; the next run tries again`;
 }
 
-/** Said once: the keys in schemas the role has no USAGE on (a table or sequence privilege does not let it reach them), and the GRANT. */
-function hiddenNote(keys: readonly KeyRow[]): string {
-  const role = ident(keys[0]!.role);
-  const schemas = [...new Set(keys.map((k) => k.hidden_schema!))];
-  return `sequence-behind: role ${keys[0]!.role} has no USAGE on schema ${schemas.join(', ')}, so ${keys.length} key column${keys.length === 1 ? '' : 's'} there (${some(keys.map((k) => `${k.schema}.${k.table}`))}) ${keys.length === 1 ? 'was' : 'were'} not checked: `
-    + `${schemas.map((schema) => `GRANT USAGE ON SCHEMA ${ident(schema)} TO ${role};`).join(' ')}  -- (README: The role to grant)`;
+/**
+ * Said once per schema the role may not look into (a key table there, or its sequence): its key columns, and the
+ * GRANT. Before, such a table was read with 99 others and failed their whole batch (permission denied for schema, 42501).
+ */
+function noUsageNotes(keys: readonly KeyRow[]): string[] {
+  const role = keys[0]!.role;
+  return [...new Set(keys.map((k) => k.no_usage!))].map((schema) => {
+    const here = keys.filter((k) => k.no_usage === schema);
+    return `sequence-behind: role ${role} has no USAGE on schema ${schema}, so ${here.length} key column${here.length === 1 ? ' was' : 's were'} not checked (${some(here.map((k) => `${k.schema}.${k.table}.${k.column}`))}): `
+      + `GRANT USAGE ON SCHEMA ${ident(schema)} TO ${ident(role)};  -- as the master user (README: The role to grant)`;
+  });
+}
+
+/** A boolean as the driver returns it (the Data API's may be text). */
+function isTrue(v: unknown): boolean {
+  return v === true || v === 't' || v === 'true';
 }
 
 /** Said once: the sequences the role may not read (GRANT … ON ALL TABLES does not cover sequences), and the GRANT. */

@@ -6,6 +6,7 @@
  */
 import { quoteIdent } from '../../engine/identifiers';
 import type { Queryable } from '../../engine/ports';
+import { orderedRows } from '../../schema/catalog-pages';
 import { conflictTargets, sameColumns, type ConflictTarget } from '../conflict-targets';
 import type { Contract } from '../contracts';
 import type { Finding } from '../finding';
@@ -42,13 +43,13 @@ async function backedContracts(q: Queryable, contracts: readonly Contract[]): Pr
   const out = new Map<string, string>();
   if (!targets.length) return out;
   const oids = await tableOids(q, targets);
-  const rows = (await q.query<InvalidIndexRow>(
-    `SELECT n.nspname AS schema, x.relname AS index, i.indrelid::bigint AS table_oid,
+  const rows = await orderedRows<InvalidIndexRow>(q,
+    `SELECT n.nspname AS schema, x.relname AS index, i.indrelid::bigint AS table_oid, row_number() OVER (ORDER BY i.indexrelid) AS page_row,
             ARRAY(SELECT a.attname::text FROM unnest(i.indkey) k JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k) AS columns,
             (SELECT conname::text FROM pg_constraint WHERE conindid = i.indexrelid LIMIT 1) AS constraint
        FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid JOIN pg_namespace n ON n.oid = x.relnamespace
-      WHERE NOT i.indisvalid`,
-  )).rows;
+      WHERE NOT i.indisvalid ORDER BY page_row`,
+  );
   for (const row of rows) {
     const columns = typeof row.columns === 'string' ? row.columns.replace(/[{}"]/g, '').split(',').filter(Boolean) : row.columns;
     const target = targets.find((t, k) => oids[k] === String(row.table_oid)

@@ -362,3 +362,40 @@ describe.each(targets)('contracts/ of this repository on $name', (target) => {
     }
   });
 });
+
+describe.each(targets)('checkContracts through the Data API, thousands of domains, on $name', (target) => {
+  // Regression: the INSERT checks read every domain of the database in one query, past the 1 MiB response.
+  it('reads the domains in pages, and reports what a connection reports (one query was "Database response exceeded size limit")', async () => {
+    // Prepare: the contracts' schema and 7,000 domains with long names: about 1.3 MB through the Data API in one query.
+    const url = await freshDatabase(target, 'contracts_domains');
+    await withClient(url, (c) => c.query(`${SCHEMA}
+      DO $d$ BEGIN
+        FOR t IN 1..7000 LOOP
+          EXECUTE format('CREATE DOMAIN a_domain_with_a_long_name_to_fill_a_response_%s AS text NOT NULL', t);
+        END LOOP;
+      END $d$;`));
+    const contracts = await Promise.all([
+      'INSERT INTO events (kind) VALUES ($1)',
+      "INSERT INTO events (kind, note) VALUES ($1, 'x')",
+    ].map((text, k) => parseContract(`${k}.sql`, text)));
+    const overConnection = new PgDriver({ connectionString: url });
+    const dataApi = makeDataApiDriver(url);
+    const session = await dataApi.connect();
+
+    try {
+      // Act
+      const report = await checkContracts({ driver: dataApi, contracts });
+      const whole = await session.query("SELECT oid::int AS oid, typbasetype::int AS base, typdefault IS NOT NULL OR typdefaultbin IS NOT NULL AS has_default, typnotnull AS not_null, format_type(oid, NULL) AS name FROM pg_type WHERE typtype = 'd'")
+        .then(() => 'read whole', (e: unknown) => (e as { code?: string }).code);
+
+      // Assess
+      expect(whole).toBe('54000');
+      expect(report.results.map((r) => r.failures.map((f) => `${f.stage} ${f.sqlstate}`))).toEqual([['insert 23502'], []]);
+      expect(report).toEqual(await checkContracts({ driver: overConnection, contracts }));
+      expect(standinFor(url).calls.filter((c) => c.sql?.includes('sg_running') && c.sql.includes('pg_type')).length).toBeGreaterThan(2);
+    } finally {
+      await session.close();
+      await overConnection.end();
+    }
+  }, 120_000);
+});

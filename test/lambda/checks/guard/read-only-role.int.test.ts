@@ -250,7 +250,7 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
     try {
       const r = await guardAs(guardUrl);
       expect(r.findings.filter((f) => f.rule === 'sequence-behind').map((f) => f.object)).toEqual(['public.loaded.id']);
-      expect(r.notes).toEqual([`sequence-behind: role ${role} has no USAGE on schema s7, so 1 key column there (s7.loaded7) was not checked: GRANT USAGE ON SCHEMA s7 TO ${role};  -- (README: The role to grant)`]);
+      expect(r.notes).toEqual([`sequence-behind: role ${role} has no USAGE on schema s7, so 1 key column was not checked (s7.loaded7.id): GRANT USAGE ON SCHEMA s7 TO ${role};  -- as the master user (README: The role to grant)`]);
       await withClient(url, (c) => c.query(r.notes![0]!.replace(/^.*: (GRANT [^;]*;).*$/, '$1')));
       expect((await guardAs(guardUrl)).findings.filter((f) => f.rule === 'sequence-behind').map((f) => f.object)).toEqual(['public.loaded.id', 's7.loaded7.id']);
     } finally {
@@ -341,21 +341,29 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
     }
   });
 
-  // Regression: through the Data API a sequence-behind batch that failed ended the pass's transaction, and the run failed whole.
-  it('a key table in a schema the role has no USAGE on: left out of its batch with a note giving the GRANT, and the run goes on, through a connection and the Data API alike', async () => {
+  // Regression: such a table failed its whole sequence-behind batch (42501: permission denied for schema), a note
+  // naming up to 100 tables; through the Data API that error ended the pass's transaction, and the run failed whole.
+  it('a key table in a schema the role has no USAGE on: a note naming it and the GRANT USAGE that lets the guard read it; the tables read with it are still checked, through a connection and the Data API alike', async () => {
     await withClient(url, (c) => c.query(`CREATE SCHEMA app_private; CREATE TABLE app_private.loaded (id serial PRIMARY KEY);
-      GRANT SELECT ON app_private.loaded, app_private.loaded_id_seq TO ${role}`));
+      CREATE TABLE public.loaded_too (id serial PRIMARY KEY); INSERT INTO public.loaded_too (id) VALUES (1);
+      GRANT SELECT ON app_private.loaded, app_private.loaded_id_seq, public.loaded_too, public.loaded_too_id_seq TO ${role}`));
     try {
       const overConnection = await guardAs(guardUrl);
       const overDataApi = await guardAs(guardUrl, 'data-api').catch((e: unknown) => e);
 
-      expect(overConnection.notes).toEqual([`sequence-behind: role ${role} has no USAGE on schema app_private, so 1 key column there (app_private.loaded) was not checked: GRANT USAGE ON SCHEMA app_private TO ${role};  -- (README: The role to grant)`]);
-      expect(overConnection.findings.map((f) => `${f.rule} ${f.object}`)).toEqual(['schema-addition app_private']);
+      expect(overConnection.notes).toEqual([
+        `sequence-behind: role ${role} has no USAGE on schema app_private, so 1 key column was not checked (app_private.loaded.id): GRANT USAGE ON SCHEMA app_private TO ${role};  -- as the master user (README: The role to grant)`,
+      ]);
+      expect(overConnection.findings.map((f) => `${f.rule} ${f.object}`)).toEqual(['schema-addition public.loaded_too', 'schema-addition app_private', 'sequence-behind public.loaded_too.id']);
       expect(overDataApi).not.toBeInstanceOf(Error);
       expect((overDataApi as GuardReport).notes).toEqual(overConnection.notes);
       expect((overDataApi as GuardReport).findings).toEqual(overConnection.findings);
+
+      // The GRANT the note gives, run: the note goes, and the table is checked.
+      await withClient(url, (c) => c.query(`GRANT USAGE ON SCHEMA app_private TO ${role}`));
+      expect((await guardAs(guardUrl)).notes ?? []).toEqual([]);
     } finally {
-      await withClient(url, (c) => c.query('DROP SCHEMA app_private CASCADE'));
+      await withClient(url, (c) => c.query('DROP SCHEMA app_private CASCADE; DROP TABLE public.loaded_too'));
     }
   });
 });
