@@ -61,8 +61,9 @@ export const GOLANG_MIGRATE_COLUMNS = `(c.relname <> 'schema_migrations' OR (SEL
 /** Flyway's row types that take a version back (an undo, or a row `repair` marked deleted). */
 export const FLYWAY_UNDONE = ['UNDO_SQL', 'UNDO_JDBC', 'UNDO_SCRIPT', 'DELETE'];
 
-export async function readForeignHistory(q: Queryable, source: HistorySource): Promise<ForeignHistory> {
-  const table = await findTable(q, source);
+/** `table`: the one to read (`schema.table`, as `foreignHistoryTables` found it); looked up by name when not given. */
+export async function readForeignHistory(q: Queryable, source: HistorySource, table?: string): Promise<ForeignHistory> {
+  table ??= await findTable(q, source);
   if (source === 'flyway') return readFlyway(q, table);
   if (source === 'golang-migrate') return readGolangMigrate(q, table);
   if (source === 'prisma') return readPrisma(q, table);
@@ -186,7 +187,7 @@ export function baselineVersionFrom(history: ForeignHistory, migrations: Migrati
   const newest = history.versions[history.versions.length - 1];
   if (newest === undefined) {
     throw new StateRefusalError(`baseline --from ${history.source}: ${history.table} records no applied migration`, {
-      versions: [], fix: 'nothing to adopt: run schemaguard migrate',
+      versions: [], fix: `nothing to adopt: run schemaguard migrate, which runs every file as on a new database (it notes ${history.table} and leaves it as it is)`,
     });
   }
   const files = new Set(migrations.map((m) => m.version));

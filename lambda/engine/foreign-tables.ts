@@ -3,7 +3,11 @@
  * recorded nothing: its files likely re-create a schema such a tool made, so
  * `migrate` refuses (ForeignHistoryError) and `status` and `plan` say so,
  * with what each table records (how many migrations, which failed) and the
- * baseline to run first.
+ * baseline to run first. A table that records no applied migration, read as
+ * `baseline --from` reads it (golang-migrate's emptied after a full
+ * `migrate down`, Prisma's rolled back rows, Flyway's schema-creation row
+ * alone), is noted and set aside: the database is a new one to migrate, and
+ * `baseline --from` says so too. One that records a failed migration is not.
  *
  * `baseline --from` reads each of them (`foreign-history.ts`):
  * - Flyway `flyway_schema_history`, node-pg-migrate `pgmigrations`.
@@ -13,8 +17,8 @@
  * - Prisma `_prisma_migrations`: a row per migration; `finished_at IS NULL`
  *   (not rolled back) is a failed one.
  */
-import { ForeignHistoryError } from './errors';
-import { FLYWAY_UNDONE, GOLANG_MIGRATE_COLUMNS, TABLES, type HistorySource } from './foreign-history';
+import { ForeignHistoryError, StateRefusalError } from './errors';
+import { FLYWAY_UNDONE, GOLANG_MIGRATE_COLUMNS, readForeignHistory, TABLES, type HistorySource } from './foreign-history';
 import type { Queryable } from './ports';
 
 export type HistoryTool = HistorySource;
@@ -87,6 +91,40 @@ async function recorded(q: Queryable, found: ForeignHistoryTable): Promise<{ cou
   };
 }
 
+/**
+ * How `baseline --from` reads a table: `empty` when it records no applied
+ * migration (and no failed one); `refusal` when it records a failed one,
+ * with the fix for it. Neither when it cannot be read (no privilege, a
+ * version that is no whole number): it counts as recording migrations.
+ */
+async function adoption(q: Queryable, found: ForeignHistoryTable): Promise<{ empty: boolean; refusal?: StateRefusalError }> {
+  try {
+    return { empty: (await readForeignHistory(q, found.source, found.table)).versions.length === 0 };
+  } catch (e) {
+    return { empty: false, refusal: e instanceof StateRefusalError ? e : undefined };
+  }
+}
+
+/** The tables found that record an applied (or failed) migration, and those that record none. */
+async function sortTables(q: Queryable, found: ForeignHistoryTable[]): Promise<{ recording: ForeignHistoryTable[]; empty: ForeignHistoryTable[] }> {
+  const recording: ForeignHistoryTable[] = [];
+  const empty: ForeignHistoryTable[] = [];
+  for (const f of found) ((await adoption(q, f)).empty ? empty : recording).push(f);
+  return { recording, empty };
+}
+
+/**
+ * The note on a first run where every history table found records no applied
+ * migration: seen, and set aside (the files run as on a new database).
+ * Undefined when there is none, or one records migrations (refused, or the
+ * note of `foreignHistoryNote`).
+ */
+export async function emptyForeignHistoryNote(q: Queryable, found: ForeignHistoryTable[]): Promise<string | undefined> {
+  const { recording, empty } = await sortTables(q, found);
+  if (recording.length || !empty.length) return undefined;
+  return `${empty.map((f) => `${f.table} (${f.source}'s history)`).join(', ')} records no applied migration: this database is migrated as a new one, every file runs, and that table is left as it is`;
+}
+
 /** The command that records what the tool applied, with `flags`. */
 function baselineCommand(found: ForeignHistoryTable, flags: string): string {
   return `schemaguard baseline --from ${found.source} ${flags}`;
@@ -97,7 +135,8 @@ function failedPart(failed: string[]): string {
 }
 
 /** The note said before the first run on a database another tool migrated (status, plan, migrate --ignore-foreign-history). */
-export async function foreignHistoryNote(q: Queryable, found: ForeignHistoryTable[]): Promise<string | undefined> {
+export async function foreignHistoryNote(q: Queryable, tables: ForeignHistoryTable[]): Promise<string | undefined> {
+  const found = (await sortTables(q, tables)).recording;
   const [first] = found;
   if (!first) return undefined;
   const r = await recorded(q, first);
@@ -110,18 +149,22 @@ export async function foreignHistoryNote(q: Queryable, found: ForeignHistoryTabl
  * schemaguard has recorded nothing: its files would run again on the schema
  * that tool built (a seed row twice, a value doubled). Read before anything runs.
  */
-export async function foreignHistoryRefusal(q: Queryable, found: ForeignHistoryTable[], pending: number): Promise<ForeignHistoryError | undefined> {
+export async function foreignHistoryRefusal(q: Queryable, tables: ForeignHistoryTable[], pending: number): Promise<ForeignHistoryError | undefined> {
+  const found = (await sortTables(q, tables)).recording;
   const [first] = found;
   if (!first) return undefined;
   const r = await recorded(q, first);
-  const records = r.count !== undefined ? `records ${r.count} applied migration${r.count === 1 ? '' : 's'}` : r.newest ? `records migrations up to version ${r.newest}` : 'records migrations';
+  const records = r.count ? `records ${r.count} applied migration${r.count === 1 ? '' : 's'}` : r.newest ? `records migrations up to version ${r.newest}` : r.failed.length ? '' : 'records migrations';
   const others = found.length > 1 ? ` (also: ${found.slice(1).map((f) => `${f.table}, ${f.source}'s`).join('; ')})` : '';
+  const failed = records ? failedPart(r.failed) : failedPart(r.failed).replace(/^; it /, '');
+  // A failed migration: repaired first, as baseline --from says (it refuses until then).
+  const repair = (await adoption(q, first)).refusal?.fix;
   return new ForeignHistoryError(
-    `${first.table} (${first.source}'s history) ${records}${others}${failedPart(r.failed)} and schemaguard has recorded nothing here: migrate would run all ${pending} file${pending === 1 ? '' : 's'} again on the schema ${first.source} built; nothing was run`,
+    `${first.table} (${first.source}'s history) ${records}${failed}${others} and schemaguard has recorded nothing here: migrate would run all ${pending} file${pending === 1 ? '' : 's'} again on the schema ${first.source} built; nothing was run`,
     {
       table: first.table, source: first.source, appliedCount: r.count,
-      fix: `record the files ${first.source} applied without running them, then migrate: ${baselineCommand(first, `--database-url <this database> --reason "adopted from ${first.source}"`)} `
-        + '(for the custom resource, run it once before the deploy). If these files do not re-create what it made (a new schema beside it), '
+      fix: `${repair ? `${repair}; then migrate` : `record the files ${first.source} applied without running them, then migrate: ${baselineCommand(first, `--database-url <this database> --reason "adopted from ${first.source}"`)} (for the custom resource, run it once before the deploy)`}`
+        + '. If these files do not re-create what it made (a new schema beside it), '
         + 'run them once with schemaguard migrate --ignore-foreign-history (the engine\'s ignoreForeignHistory option): once schemaguard has recorded a migration it no longer asks',
     },
   );

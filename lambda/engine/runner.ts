@@ -16,7 +16,7 @@ import { shortChecksum } from './checksum';
 import { refuseEscapedStrings } from './standard-strings';
 import { validateSchemaName } from './identifiers';
 import { missingFilesError } from './missing-files';
-import { foreignHistoryNote, foreignHistoryRefusal, foreignHistoryTables } from './foreign-tables';
+import { emptyForeignHistoryNote, foreignHistoryNote, foreignHistoryRefusal, foreignHistoryTables } from './foreign-tables';
 import { appliedAsOther, computePlan, renumberedFile, type Plan, type PlanEntry } from './plan';
 import type { Driver, MigrationLock, Queryable, Session } from './ports';
 import { EMPTY_FILE_NOTE, isEmptyMigration, parseAllNow, runsOutsideTransaction, type Migration } from './source';
@@ -202,10 +202,16 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   }
 }
 
-/** The note on a first run where another tool's history table is, when the caller said to go on; refused otherwise. */
+/**
+ * The note on a first run where another tool's history table is, when the
+ * caller said to go on, or when it records no applied migration (set aside);
+ * refused otherwise.
+ */
 async function foreignHistoryFirst(reader: Queryable, pending: number, options: MigrateOptions): Promise<string | undefined> {
   const found = await foreignHistoryTables(reader);
   if (found.length === 0) return undefined;
+  const none = await emptyForeignHistoryNote(reader, found);
+  if (none) return none;
   if (options.ignoreForeignHistory) return foreignHistoryNote(reader, found);
   throw await foreignHistoryRefusal(reader, found, pending);
 }

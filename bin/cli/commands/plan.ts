@@ -7,7 +7,7 @@
 import type { LintResult } from '../../../lambda/checks/lint';
 import { MigrationError } from '../../../lambda/engine/errors';
 import type { Driver, Queryable } from '../../../lambda/engine/ports';
-import { foreignHistoryRefusal, foreignHistoryTables } from '../../../lambda/engine/foreign-tables';
+import { emptyForeignHistoryNote, foreignHistoryRefusal, foreignHistoryTables } from '../../../lambda/engine/foreign-tables';
 import { planLocks, type LockPlan } from '../../../lambda/checks/locks/plan-locks';
 import { computePlan, type Plan } from '../../../lambda/engine/plan';
 import { EMPTY_FILE_NOTE, isEmptyMigration, loadMigrations, type Migration } from '../../../lambda/engine/source';
@@ -42,7 +42,7 @@ export async function planCommand(ctx: CommandContext): Promise<number> {
   const migrations = loadMigrations(opts.dir);
   warnAboutFiles(ctx, migrations.length);
   // In text, the table comes first: a file the SQL parser refuses still shows where it stands in the plan.
-  const early = opts.format === 'text' ? (target: string, plan: Plan, refusal?: Refusal) => printTable(ctx.out, opts.dir, target, migrations, plan, refusal) : undefined;
+  const early = opts.format === 'text' ? (target: string, plan: Plan, refusal?: Refusal, note?: string) => printTable(ctx.out, opts.dir, target, migrations, plan, refusal, note) : undefined;
   const report = opts.offline ? await offlinePlan(ctx, migrations, early) : await livePlan(ctx, migrations, early);
   if (opts.format === 'json') ctx.out(JSON.stringify(planJson(report)));
   else if (opts.format === 'text') await printAnalysis(ctx, report);
@@ -51,7 +51,7 @@ export async function planCommand(ctx: CommandContext): Promise<number> {
 }
 
 /** Called with the plan before its statements are parsed. */
-type EarlyPlan = ((target: string, plan: Plan, refusal?: Refusal) => void) | undefined;
+type EarlyPlan = ((target: string, plan: Plan, refusal?: Refusal, note?: string) => void) | undefined;
 
 async function offlinePlan(ctx: CommandContext, migrations: Migration[], early: EarlyPlan): Promise<PlanReport> {
   const plan = computePlan(migrations, []);
@@ -72,8 +72,9 @@ async function livePlan(ctx: CommandContext, migrations: Migration[], early: Ear
       // What migrate refuses (exit 2): a file still as `schemaguard new` wrote it.
       refuseUnwrittenTemplates(plan.pending, ctx.opts.dir);
       const target = `${driver.target}${where}`;
-      const refusal = refusalOf(driver, plan.pending) ?? await foreignHistoryOf(session, plan);
-      early?.(target, plan, refusal);
+      const foreign = await foreignHistoryOf(session, plan);
+      const refusal = refusalOf(driver, plan.pending) ?? foreign.refusal;
+      early?.(target, plan, refusal, foreign.note);
       // One read of the functions and domains: the lock plan's rewrite answer and lint's come from the same facts.
       const context = await planLintContext(migrations, plan, session, ctx.progress);
       const locks = await planLocks(plan.pending, { catalog: session, warnRows: ctx.opts.warnRows, lintCatalog: context.catalog, applied: context.applied });
@@ -98,11 +99,18 @@ function refusalOf(driver: Pick<Driver, 'assertRunnable'>, pending: Migration[])
   }
 }
 
-/** Nothing recorded, files pending, and another tool's history table here: migrate refuses (baseline first, `foreign-tables.ts`). */
-async function foreignHistoryOf(session: Queryable, plan: Plan): Promise<Refusal | undefined> {
-  if (plan.currentVersion !== null || plan.pending.length === 0) return undefined;
-  const e = await foreignHistoryRefusal(session, await foreignHistoryTables(session), plan.pending.length);
-  return e && { message: e.message.replace(/; nothing was run$/, ''), fix: e.fix };
+/**
+ * Nothing recorded, files pending, and another tool's history table here:
+ * migrate refuses (baseline first), or notes it when it records no applied
+ * migration (`foreign-tables.ts`).
+ */
+async function foreignHistoryOf(session: Queryable, plan: Plan): Promise<{ refusal?: Refusal; note?: string }> {
+  if (plan.currentVersion !== null || plan.pending.length === 0) return {};
+  const found = await foreignHistoryTables(session);
+  if (found.length === 0) return {};
+  const e = await foreignHistoryRefusal(session, found, plan.pending.length);
+  if (e) return { refusal: { message: e.message.replace(/; nothing was run$/, ''), fix: e.fix } };
+  return { note: await emptyForeignHistoryNote(session, found) };
 }
 
 export function planJson(r: PlanReport): Record<string, unknown> {
@@ -121,9 +129,10 @@ export function planJson(r: PlanReport): Record<string, unknown> {
 }
 
 /** The files in order, with what stands in migrate's way. */
-export function printTable(out: (text: string) => void, dir: string, target: string, migrations: Migration[], plan: Plan, refusal?: Refusal): void {
+export function printTable(out: (text: string) => void, dir: string, target: string, migrations: Migration[], plan: Plan, refusal?: Refusal, note?: string): void {
   out(`plan for ${target}: ${plan.pending.length} pending of ${migrations.length} in ${dir}/`);
   out(planTable(plan));
+  if (note) out(`note: ${note}`);
   for (const m of plan.pending.filter(isEmptyMigration)) out(`note: ${m.file}: ${EMPTY_FILE_NOTE}`);
   for (const c of plan.changed) out(`warning: ${c.migration!.file} changed after it was applied (migrate will refuse; schemaguard repair accepts it)`);
   for (const u of plan.unknown) out(`warning: version ${u.version} (${u.name}) is applied but has no file (migrate needs --allow-ahead)`);

@@ -1,6 +1,6 @@
 /** `schemaguard status`: applied / pending / changed / unknown, as a table; writes nothing. */
 import { appliedAsOther, type Plan } from '../../../lambda/engine/plan';
-import { foreignHistoryNote, foreignHistoryTables } from '../../../lambda/engine/foreign-tables';
+import { emptyForeignHistoryNote, foreignHistoryNote, foreignHistoryTables } from '../../../lambda/engine/foreign-tables';
 import type { Driver } from '../../../lambda/engine/ports';
 import { inspect } from '../../../lambda/engine/runner';
 import { loadMigrationsAsync, type Migration } from '../../../lambda/engine/source';
@@ -27,12 +27,13 @@ export async function statusCommand(ctx: CommandContext): Promise<number> {
   }
 }
 
-/** Nothing recorded, files pending, and another tool's history table here: baseline first (`foreign-tables.ts`). */
+/** Nothing recorded, files pending, and another tool's history table here: baseline first, or (it records nothing) set aside (`foreign-tables.ts`). */
 async function foreignHistoryLine(driver: Driver, plan: Plan): Promise<string | undefined> {
   if (plan.currentVersion !== null || plan.pending.length === 0) return undefined;
   const session = await driver.connect();
   try {
-    const note = await foreignHistoryNote(session, await foreignHistoryTables(session));
+    const found = await foreignHistoryTables(session);
+    const note = await foreignHistoryNote(session, found) ?? await emptyForeignHistoryNote(session, found);
     return note && `note: ${note}`;
   } finally {
     await session.close();

@@ -27,8 +27,9 @@ describe.each(driverCases())('Function: migrate, golang-migrate\'s and Prisma\'s
     const e = await rejection<ForeignHistoryError>(runEngine(driver, url, dir));
 
     expect(e).toBeInstanceOf(ForeignHistoryError);
-    expect(e.message).toBe("public.schema_migrations (golang-migrate's history) records migrations; it records a failed migration: version 3 (dirty = true) (repair what it left by hand first) and schemaguard has recorded nothing here: migrate would run all 1 file again on the schema golang-migrate built; nothing was run");
-    expect(e.fix).toMatch(/^record the files golang-migrate applied without running them, then migrate: schemaguard baseline --from golang-migrate --database-url <this database>/);
+    expect(e.message).toBe("public.schema_migrations (golang-migrate's history) records a failed migration: version 3 (dirty = true) (repair what it left by hand first) and schemaguard has recorded nothing here: migrate would run all 1 file again on the schema golang-migrate built; nothing was run");
+    // The repair baseline --from asks for first (it refuses until then).
+    expect(e.fix).toMatch(/^the failed migration may have left part of its change: repair that by hand \(finish or undo it\), then tell golang-migrate where the schema stands \(migrate force 3 if you finished it, .*\) and baseline --from golang-migrate again; then migrate\. If these files/);
     expect(await rows(url, "SELECT to_regclass('public.a') AS t")).toEqual([{ t: null }]);
 
     await withClient(url, (c) => c.query('UPDATE schema_migrations SET dirty = false'));
@@ -37,7 +38,7 @@ describe.each(driverCases())('Function: migrate, golang-migrate\'s and Prisma\'s
     expect(clean.fix).toContain('schemaguard baseline --from golang-migrate --database-url <this database> --reason "adopted from golang-migrate" (for the custom resource');
   });
 
-  it('refuses a first run where Prisma applied migrations, naming the unfinished one and baseline --from prisma', async () => {
+  it('refuses a first run where Prisma applied migrations, naming the unfinished one and its repair before baseline --from prisma', async () => {
     const url = await freshDatabase(target, 'prisma');
     await withClient(url, async (c) => {
       await c.query(PRISMA);
@@ -49,7 +50,34 @@ describe.each(driverCases())('Function: migrate, golang-migrate\'s and Prisma\'s
     const e = await rejection<ForeignHistoryError>(runEngine(driver, url, dir));
 
     expect(e.message).toMatch(/^public\._prisma_migrations \(prisma's history\) records 2 applied migrations; it records a failed migration: 20240301000000_tags \(finished_at is null\)/);
-    expect(e.fix).toContain('schemaguard baseline --from prisma --database-url <this database> --reason "adopted from prisma" (for the custom resource');
+    // The repair baseline --from asks for first (it refuses until then).
+    expect(e.fix).toContain('then record it with prisma migrate resolve --applied 20240301000000_tags (finished) or --rolled-back 20240301000000_tags (undone), and baseline --from prisma again; then migrate');
+  });
+
+  // Regression (exploratory tester): a history recording no applied migration was refused ("baseline first") while baseline --from said "run migrate".
+  it('runs every file with a note where Prisma\'s migrations were all rolled back; one failed there is still refused, with migrate resolve', async () => {
+    const url = await freshDatabase(target, 'prisma_rolled_back');
+    await withClient(url, async (c) => {
+      await c.query(PRISMA);
+      await c.query("INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, rolled_back_at) VALUES ('a', 'x', now(), '20240101000000_init', now())");
+    });
+    const dir = tempDir({ '20240101000000_init.sql': 'CREATE TABLE a (id int);' });
+    const failed = await freshDatabase(target, 'prisma_failed_only');
+    await withClient(failed, async (c) => {
+      await c.query(PRISMA);
+      await c.query("INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name) VALUES ('a', 'x', NULL, '20240101000000_init')");
+    });
+
+    const run = await runEngine(driver, url, dir);
+    const e = await rejection<ForeignHistoryError>(runEngine(driver, failed, dir));
+
+    expect(run.outcome).toBe('applied');
+    expect(run.events).toContainEqual({ type: 'note', message: "public._prisma_migrations (prisma's history) records no applied migration: this database is migrated as a new one, every file runs, and that table is left as it is" });
+    expect(await rows(url, "SELECT to_regclass('public.a')::text AS t")).toEqual([{ t: 'a' }]);
+    expect(e).toBeInstanceOf(ForeignHistoryError);
+    expect(e.message).toMatch(/^public\._prisma_migrations \(prisma's history\) records a failed migration: 20240101000000_init \(finished_at is null\)/);
+    expect(e.fix).toContain('then record it with prisma migrate resolve --applied 20240101000000_init (finished) or --rolled-back 20240101000000_init (undone), and baseline --from prisma again; then migrate');
+    expect(await rows(failed, "SELECT to_regclass('public.a') AS t")).toEqual([{ t: null }]);
   });
 
   it('another tool\'s schema_migrations (a text version, no dirty column) is not golang-migrate\'s', async () => {

@@ -338,4 +338,68 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
     expect(n.code).toBe(1);
     expect(n.stderr).toContain('fix: name each file as prisma recorded its migration: git mv 20240101000000_init.sql 20240101000000_initial.sql; then baseline --from prisma again');
   });
+  // Regression (exploratory tester): a history table recording no applied migration was a dead end: migrate refused ("baseline first") and baseline --from refused ("run migrate").
+  it.each([
+    { tool: 'golang-migrate', history: GOLANG_MIGRATE_HISTORY, insert: 'SELECT 1', table: 'schema_migrations' },
+    { tool: 'golang-migrate', history: GOLANG_MIGRATE_HISTORY, insert: 'INSERT INTO schema_migrations VALUES (-1, false)', table: 'schema_migrations' },
+    { tool: 'prisma', history: PRISMA_HISTORY, insert: "INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, rolled_back_at) VALUES ('a', 'x', NULL, '1_a', now()), ('b', 'x', now(), '2_b', now())", table: '_prisma_migrations' },
+    { tool: 'node-pg-migrate', history: 'CREATE TABLE pgmigrations (id serial PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL)', insert: 'SELECT 1', table: 'pgmigrations' },
+    { tool: 'flyway', history: FLYWAY_HISTORY, insert: "INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, installed_by, execution_time, success) VALUES (0, NULL, '<< Flyway Schema Creation >>', 'SCHEMA', '\"public\"', 'ci', 0, true)", table: 'flyway_schema_history' },
+  ])('$tool history recording no applied migration ($insert): baseline --from says run migrate, and migrate runs every file with a note naming the table', async ({ tool, history, insert, table }) => {
+    const url = await withHistory(target, 'from_empty', history, insert);
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '2_b.sql': 'CREATE TABLE b (id int);' });
+    const note = `note: public.${table} (${tool}'s history) records no applied migration: this database is migrated as a new one, every file runs, and that table is left as it is`;
+    const historyBefore = await rows(url, `SELECT * FROM ${table}`);
+
+    const b = await runCli(['baseline', '--from', tool, '--dir', dir, '--database-url', url]);
+    const status = await runCli(['status', '--dir', dir, '--database-url', url]);
+    const plan = await runCli(['plan', '--dir', dir, '--database-url', url]);
+    const m = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+
+    expect(b.code).toBe(1);
+    expect(b.stderr).toContain(`error: baseline --from ${tool}: public.${table} records no applied migration`);
+    expect(b.stderr).toContain(`fix: nothing to adopt: run schemaguard migrate, which runs every file as on a new database (it notes public.${table} and leaves it as it is)`);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain(note);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toContain(note);
+    expect(plan.stdout).not.toContain('will refuse');
+    expect(m.code, m.stderr).toBe(0);
+    expect(m.stderr).toContain(note);
+    expect(await rows(url, "SELECT to_regclass('public.a')::text AS a, to_regclass('public.b')::text AS b")).toEqual([{ a: 'a', b: 'b' }]);
+    expect(await rows(url, `SELECT * FROM ${table}`)).toEqual(historyBefore);
+    // Recorded now: nothing more is said.
+    const again = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).not.toContain(table);
+  });
+
+  it('golang-migrate dirty at version -1 (it failed in its first migration): migrate and baseline --from both refuse with the repair; emptied, migrate runs', async () => {
+    const url = await withHistory(target, 'from_golang_dirty_first', GOLANG_MIGRATE_HISTORY, 'INSERT INTO schema_migrations VALUES (-1, true)');
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
+    const before = await catalogFingerprint(url);
+    const repair = 'fix: the failed migration may have left part of its change: repair that by hand (finish or undo it), then tell golang-migrate where the schema stands '
+      + '(migrate force VERSION, the version of the last file whose change is complete, or empty the table when none is)';
+
+    const b = await runCli(['baseline', '--from', 'golang-migrate', '--dir', dir, '--database-url', url]);
+    const m = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    const plan = await runCli(['plan', '--dir', dir, '--database-url', url]);
+
+    expect(b.code).toBe(1);
+    expect(b.stderr).toContain(repair);
+    expect(m.code).toBe(1);
+    expect(m.stderr).toContain("error: public.schema_migrations (golang-migrate's history) records a failed migration: version -1 (dirty = true) (repair what it left by hand first) and schemaguard has recorded nothing here: migrate would run all 1 file again");
+    expect(m.stderr).not.toContain('up to version -1');
+    expect(m.stderr).toContain(`${repair} and baseline --from golang-migrate again; then migrate. If these files do not re-create what it made`);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toContain("warning: migrate through this URL will refuse to run: public.schema_migrations (golang-migrate's history) records a failed migration: version -1");
+    expect(await catalogFingerprint(url)).toBe(before);
+
+    // Repaired as the fix says (none of its files' change is complete): the table emptied, migrate runs.
+    await withClient(url, (c) => c.query('DELETE FROM schema_migrations'));
+    const after = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    expect(after.code, after.stderr).toBe(0);
+    expect(after.stderr).toContain("note: public.schema_migrations (golang-migrate's history) records no applied migration");
+    expect(await rows(url, "SELECT to_regclass('public.a')::text AS a")).toEqual([{ a: 'a' }]);
+  });
 });
