@@ -231,3 +231,31 @@ describe('CLI: schemaguard plan --offline with a file the parser refuses', () =>
     expect(r.stderr).toContain('2_b.sql:1:14: syntax error at or near "("');
   });
 });
+
+// Regression: plan read the files in order of name (10_f10.sql before 1_f1.sql), so past 20 problems it showed other ones than lint and migrate.
+describe(`CLI: the files' problems in order of version, on ${target.name}`, () => {
+  const files = Object.fromEntries(Array.from({ length: 25 }, (_, k) => [`${k + 1}_f${k + 1}.sql`, 'SELECT 1;\nBEGIN;\n']));
+  const firstTwenty = Array.from({ length: 20 }, (_, k) => `${k + 1}_f${k + 1}.sql`);
+  /** The files named, in the order named, each once. */
+  const named = (text: string) => [...new Set([...text.matchAll(/\b\d+_f\d+\.sql\b/g)].map((m) => m[0]))];
+
+  it('plan (text, --json, --format github) shows the same first 20 as lint and migrate', async () => {
+    const dir = tempDir(files);
+    const url = await freshDatabase(target, 'problems_by_version');
+    const offline = { env: { DATABASE_URL: undefined } };
+
+    const text = await runCli(['plan', '--dir', dir, '--offline'], offline);
+    const json = await runCli(['plan', '--dir', dir, '--offline', '--json'], offline);
+    const github = await runCli(['plan', '--dir', dir, '--offline', '--format', 'github'], offline);
+    const lint = await runCli(['lint', '--dir', dir], offline);
+    const migrate = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+
+    for (const r of [text, json, github, lint, migrate]) expect(r.code, r.stderr).toBe(2);
+    expect(named(text.stderr)).toEqual(firstTwenty);
+    expect(JSON.parse(json.stdout).problems.map((p: { file: string }) => p.file)).toEqual(firstTwenty);
+    expect(named(github.stdout.split('\n').filter((l) => l.startsWith('::error file=')).join('\n'))).toEqual(firstTwenty);
+    expect(named(lint.stderr)).toEqual(firstTwenty);
+    expect(named(migrate.stderr)).toEqual(firstTwenty);
+    expect(await rows(url, "SELECT to_regnamespace('schemaguard')::text AS s")).toEqual([{ s: null }]);
+  });
+});
