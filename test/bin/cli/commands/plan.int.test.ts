@@ -258,4 +258,29 @@ describe(`CLI: the files' problems in order of version, on ${target.name}`, () =
     expect(named(migrate.stderr)).toEqual(firstTwenty);
     expect(await rows(url, "SELECT to_regnamespace('schemaguard')::text AS s")).toEqual([{ s: null }]);
   });
+
+  // Regression: past the 20 annotations, nothing in the workflow said that there were more (only stderr's text did).
+  it('--format github ends with one annotation on the run counting those not annotated', async () => {
+    const dir = tempDir(files);
+
+    const plan = await runCli(['plan', '--dir', dir, '--offline', '--format', 'github'], { env: { DATABASE_URL: undefined } });
+    const lint = await runCli(['lint', '--dir', dir, '--format', 'github'], { env: { DATABASE_URL: undefined } });
+
+    for (const [command, r] of [['plan', plan], ['lint', lint]] as const) {
+      expect(r.code, r.stderr).toBe(2);
+      const annotations = r.stdout.split('\n').filter((l) => l.startsWith('::'));
+      expect(annotations).toHaveLength(21);
+      expect(annotations.slice(0, 20).every((l) => l.startsWith('::error file='))).toBe(true);
+      expect(annotations[20]).toBe(`::error title=schemaguard ${command} failed::and 5 more problems in the migration files, not annotated (25 in all; fix these and run schemaguard ${command} again to see them)`);
+      expect(r.stderr).toContain('  and 5 more (fix these and run again to see them)');
+    }
+  });
+
+  it('--format github adds no such annotation when every problem is annotated', async () => {
+    const dir = tempDir(Object.fromEntries(Object.entries(files).slice(0, 20)));
+    const r = await runCli(['plan', '--dir', dir, '--offline', '--format', 'github'], { env: { DATABASE_URL: undefined } });
+    expect(r.code).toBe(2);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('::'))).toHaveLength(20);
+    expect(r.stdout).not.toContain('more problem');
+  });
 });
