@@ -284,3 +284,44 @@ describe(`CLI: the files' problems in order of version, on ${target.name}`, () =
     expect(r.stdout).not.toContain('more problem');
   });
 });
+
+// Regression: plan said nothing (exit 0, no refusal) of a file migrate refuses where standard_conforming_strings is off.
+describe.each(targets)('CLI: schemaguard plan where standard_conforming_strings is off, on $name', (t) => {
+  it('names the file migrate refuses, with migrate\'s message and fix (text and --json), and writes nothing', async () => {
+    const url = await freshDatabase(t, 'plan_scs_off');
+    const database = new URL(url).pathname.slice(1);
+    await withClient(url, (c) => c.query(`ALTER DATABASE ${database} SET standard_conforming_strings = off`));
+    const dir = tempDir({ '1_t.sql': "CREATE TABLE t (p text DEFAULT E'a\\\\b');\n", '2_ins.sql': "INSERT INTO t VALUES ('C:\\dir');\n" });
+    const before = await catalogFingerprint(url);
+
+    const text = await runCli(['plan', '--dir', dir, '--database-url', url]);
+    const json = await runCli(['plan', '--dir', dir, '--database-url', url, '--json']);
+    const migrate = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+
+    const message = "2_ins.sql:1: a string with a backslash, and this session's standard_conforming_strings is off";
+    expect(migrate.code).toBe(2);
+    expect(migrate.stderr).toContain(`error: ${message}`);
+    const fix = /\n {2}fix: (.+)/.exec(migrate.stderr)![1]!;
+    expect(fix).toContain(`ALTER DATABASE "${database}" SET standard_conforming_strings = on`);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain(`warning: migrate through this URL will refuse to run: ${message}`);
+    expect(text.stdout).toContain(`\n  fix: ${fix}\n`);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout).refusal).toEqual({ message: expect.stringMatching(new RegExp(`^${message}`)), fix });
+    expect(await catalogFingerprint(url)).toBe(before);
+  });
+
+  it('says nothing of it when no pending file has a backslash in a \'…\' string, or when the setting is on', async () => {
+    const off = await freshDatabase(t, 'plan_scs_off_clean');
+    await withClient(off, (c) => c.query(`ALTER DATABASE ${new URL(off).pathname.slice(1)} SET standard_conforming_strings = off`));
+    const on = await freshDatabase(t, 'plan_scs_on');
+    const clean = tempDir({ '1_t.sql': "CREATE TABLE t (p text DEFAULT E'a\\\\b');\n" });
+    const backslash = tempDir({ '1_t.sql': "CREATE TABLE t (p text DEFAULT 'C:\\dir');\n" });
+
+    for (const [url, dir] of [[off, clean], [on, backslash]] as const) {
+      const r = await runCli(['plan', '--dir', dir, '--database-url', url, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).refusal).toBeNull();
+    }
+  });
+});
