@@ -68,6 +68,10 @@ export async function runCli(argv: string[], io: Io, runCommand: (ctx: CommandCo
       for (const e of error instanceof InputProblemsError ? error.problems : [error]) {
         out(githubErrorAnnotation(stated.command ?? '', { message: redactor.redact(e.message), file: e.file, line: e.line, column: e.column }, opts?.dir ?? 'migrations'));
       }
+      // Those not shown get one annotation on the run, as the text's last line counts them.
+      if (error instanceof InputProblemsError && error.total > error.problems.length) {
+        out(githubErrorAnnotation(stated.command ?? '', { message: moreProblems(error, stated.command) }, opts?.dir ?? 'migrations'));
+      }
     }
     const code = error instanceof InputError ? 2 : error.exitCode;
     // SARIF on stdout even then: a workflow uploads the file whatever the exit code.
@@ -79,6 +83,12 @@ export async function runCli(argv: string[], io: Io, runCommand: (ctx: CommandCo
   } finally {
     if (embedded) await embedded.release().catch(() => undefined);
   }
+}
+
+/** The annotation after the first problems: how many more, and what shows them. */
+function moreProblems(e: InputProblemsError, command: string | undefined): string {
+  const more = e.total - e.problems.length;
+  return `and ${more} more problem${more === 1 ? '' : 's'} in the migration files, not annotated (${e.total} in all; fix these and run ${command ? `schemaguard ${command}` : 'the command'} again to see them)`;
 }
 
 /**

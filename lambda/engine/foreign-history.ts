@@ -173,7 +173,7 @@ function versionOf(source: HistorySource, recorded: string, table: string): numb
   if (digits && source === 'node-pg-migrate' && isMillisecondVersion(digits)) return Number(digits.slice(0, 14));
   if (digits && Number.isSafeInteger(Number(digits))) return Number(digits);
   throw new InputError(`baseline --from ${source}: ${table} has "${recorded}", ${digits ? `whose version ${digits} is past 2^53 (${Number.MAX_SAFE_INTEGER}), the largest schemaguard reads exactly` : 'which has no whole-number version'}`, {
-    value: recorded, fix: 'schemaguard versions are whole numbers below 2^53: pass the version to baseline to instead (schemaguard baseline VERSION)',
+    value: recorded, fix: 'schemaguard versions are whole numbers below 2^53: pass instead the version of the newest file this database already has: schemaguard baseline VERSION',
   });
 }
 

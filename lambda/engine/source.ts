@@ -384,7 +384,7 @@ function* readMigrations(dir: string, options: LoadOptions): Generator<void, Mig
   const reader = new FileReader(options.maxFileBytes ?? MAX_FILE_BYTES, options.tooLargeFix, options.deferParse ? deferredMigration : parseMigration);
   const migrations: Migration[] = [];
   const problems = new InputProblems();
-  for (const entry of migrationEntries(dir, abs)) {
+  for (const entry of inVersionOrder(migrationEntries(dir, abs))) {
     const path = `${abs}/${entry.name}`;
     const m = problems.attempt(() => {
       if (!FILE_NAME_PATTERN.test(entry.name)) parseMigration(entry.name, ''); // raises the precise message
@@ -395,6 +395,18 @@ function* readMigrations(dir: string, options: LoadOptions): Generator<void, Mig
   }
   problems.throwIfAny();
   return orderMigrations(migrations);
+}
+
+/**
+ * The entries in order of version, as migrate runs them and lint reads them
+ * (a name without a version first; by name within one version): the files'
+ * problems are met, and listed, in that order, so that `10_c.sql` comes after
+ * `9_b.sql` and the first 20 shown are the same whichever command read them.
+ */
+function inVersionOrder(entries: Dirent[]): Dirent[] {
+  const version = (e: Dirent) => Number(FILE_NAME_PATTERN.exec(e.name)?.[1] ?? -1);
+  // Array.prototype.sort is stable: the entries come sorted by name.
+  return entries.map((e) => ({ e, v: version(e) })).sort((a, b) => a.v - b.v).map((x) => x.e);
 }
 
 /**

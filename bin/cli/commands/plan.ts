@@ -5,13 +5,14 @@
  * findings. Writes nothing. `--offline` reads the files alone.
  */
 import type { LintResult } from '../../../lambda/checks/lint';
-import { MigrationError } from '../../../lambda/engine/errors';
-import type { Driver, Queryable } from '../../../lambda/engine/ports';
+import { InputError, MigrationError } from '../../../lambda/engine/errors';
+import type { Driver, Queryable, Session } from '../../../lambda/engine/ports';
 import { emptyForeignHistoryNote, foreignHistoryRefusal, foreignHistoryTables } from '../../../lambda/engine/foreign-tables';
 import { planLocks, type LockPlan } from '../../../lambda/checks/locks/plan-locks';
 import { computePlan, type Plan } from '../../../lambda/engine/plan';
 import { EMPTY_FILE_NOTE, isEmptyMigration, loadMigrations, type Migration } from '../../../lambda/engine/source';
 import { readApplied } from '../../../lambda/engine/state';
+import { refuseEscapedStrings } from '../../../lambda/engine/standard-strings';
 import { refuseUnwrittenTemplates } from '../../../lambda/engine/template';
 import { planTable } from '../format';
 import { printFindings } from '../output/findings';
@@ -27,7 +28,7 @@ export interface PlanReport {
   plan: Plan;
   locks: LockPlan;
   lint: LintResult;
-  /** What migrate would refuse before it runs anything, through this connection (a pooler and a no-transaction file). */
+  /** What migrate would refuse before it runs anything, through this connection (a pooler and a no-transaction file, another tool's history, a backslash in a string where standard_conforming_strings is off). */
   refusal?: Refusal;
 }
 
@@ -73,7 +74,7 @@ async function livePlan(ctx: CommandContext, migrations: Migration[], early: Ear
       refuseUnwrittenTemplates(plan.pending, ctx.opts.dir);
       const target = `${driver.target}${where}`;
       const foreign = await foreignHistoryOf(session, plan);
-      const refusal = refusalOf(driver, plan.pending) ?? foreign.refusal;
+      const refusal = refusalOf(driver, plan.pending) ?? foreign.refusal ?? await escapedStringsOf(session, plan.pending);
       early?.(target, plan, refusal, foreign.note);
       // One read of the functions and domains: the lock plan's rewrite answer and lint's come from the same facts.
       const context = await planLintContext(migrations, plan, session, ctx.progress);
@@ -111,6 +112,18 @@ async function foreignHistoryOf(session: Queryable, plan: Plan): Promise<{ refus
   const e = await foreignHistoryRefusal(session, found, plan.pending.length);
   if (e) return { refusal: { message: e.message.replace(/; nothing was run$/, ''), fix: e.fix } };
   return { note: await emptyForeignHistoryNote(session, found) };
+}
+
+/** The session reads '…' strings with backslash escapes (standard_conforming_strings off) and a pending file has a backslash in one: migrate refuses it (`standard-strings.ts`). */
+async function escapedStringsOf(session: Pick<Session, 'standardStrings' | 'query'>, pending: Migration[]): Promise<Refusal | undefined> {
+  if (session.standardStrings !== false || pending.length === 0) return undefined;
+  try {
+    refuseEscapedStrings(pending, (await session.query<{ d: string }>('SELECT current_database() AS d')).rows[0]!.d);
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    return { message: e.message, fix: e.fix };
+  }
 }
 
 export function planJson(r: PlanReport): Record<string, unknown> {

@@ -226,6 +226,21 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
     expect(await rows(failed, "SELECT to_regclass('schemaguard.applied_migrations') AS t")).toEqual([{ t: null }]);
   });
 
+  // Regression: the fix read "pass the version to baseline to instead".
+  it('flyway: a dotted version (1.0) is refused (exit 2) with the baseline VERSION to run instead; nothing is written', async () => {
+    const url = await withHistory(target, 'from_flyway_dotted', FLYWAY_HISTORY, `INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, installed_by, execution_time, success) VALUES
+      (1, '1.0', 'leads', 'SQL', 'V1.0__leads.sql', 'ci', 5, true)`);
+    const dir = tempDir({ '1_leads.sql': 'SELECT 1;' });
+    const before = await catalogFingerprint(url);
+
+    const r = await runCli(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', url]);
+
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('baseline --from flyway: public.flyway_schema_history has "1.0", which has no whole-number version');
+    expect(r.stderr).toContain('fix: schemaguard versions are whole numbers below 2^53: pass instead the version of the newest file this database already has: schemaguard baseline VERSION');
+    expect(await catalogFingerprint(url)).toBe(before);
+  });
+
   it('refuses a database without that history table (exit 2), and a version together with --from', async () => {
     const url = await freshDatabase(target, 'from_none');
     const dir = tempDir({ '1_a.sql': 'SELECT 1;' });

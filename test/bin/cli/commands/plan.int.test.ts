@@ -231,3 +231,97 @@ describe('CLI: schemaguard plan --offline with a file the parser refuses', () =>
     expect(r.stderr).toContain('2_b.sql:1:14: syntax error at or near "("');
   });
 });
+
+// Regression: plan read the files in order of name (10_f10.sql before 1_f1.sql), so past 20 problems it showed other ones than lint and migrate.
+describe(`CLI: the files' problems in order of version, on ${target.name}`, () => {
+  const files = Object.fromEntries(Array.from({ length: 25 }, (_, k) => [`${k + 1}_f${k + 1}.sql`, 'SELECT 1;\nBEGIN;\n']));
+  const firstTwenty = Array.from({ length: 20 }, (_, k) => `${k + 1}_f${k + 1}.sql`);
+  /** The files named, in the order named, each once. */
+  const named = (text: string) => [...new Set([...text.matchAll(/\b\d+_f\d+\.sql\b/g)].map((m) => m[0]))];
+
+  it('plan (text, --json, --format github) shows the same first 20 as lint and migrate', async () => {
+    const dir = tempDir(files);
+    const url = await freshDatabase(target, 'problems_by_version');
+    const offline = { env: { DATABASE_URL: undefined } };
+
+    const text = await runCli(['plan', '--dir', dir, '--offline'], offline);
+    const json = await runCli(['plan', '--dir', dir, '--offline', '--json'], offline);
+    const github = await runCli(['plan', '--dir', dir, '--offline', '--format', 'github'], offline);
+    const lint = await runCli(['lint', '--dir', dir], offline);
+    const migrate = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+
+    for (const r of [text, json, github, lint, migrate]) expect(r.code, r.stderr).toBe(2);
+    expect(named(text.stderr)).toEqual(firstTwenty);
+    expect(JSON.parse(json.stdout).problems.map((p: { file: string }) => p.file)).toEqual(firstTwenty);
+    expect(named(github.stdout.split('\n').filter((l) => l.startsWith('::error file=')).join('\n'))).toEqual(firstTwenty);
+    expect(named(lint.stderr)).toEqual(firstTwenty);
+    expect(named(migrate.stderr)).toEqual(firstTwenty);
+    expect(await rows(url, "SELECT to_regnamespace('schemaguard')::text AS s")).toEqual([{ s: null }]);
+  });
+
+  // Regression: past the 20 annotations, nothing in the workflow said that there were more (only stderr's text did).
+  it('--format github ends with one annotation on the run counting those not annotated', async () => {
+    const dir = tempDir(files);
+
+    const plan = await runCli(['plan', '--dir', dir, '--offline', '--format', 'github'], { env: { DATABASE_URL: undefined } });
+    const lint = await runCli(['lint', '--dir', dir, '--format', 'github'], { env: { DATABASE_URL: undefined } });
+
+    for (const [command, r] of [['plan', plan], ['lint', lint]] as const) {
+      expect(r.code, r.stderr).toBe(2);
+      const annotations = r.stdout.split('\n').filter((l) => l.startsWith('::'));
+      expect(annotations).toHaveLength(21);
+      expect(annotations.slice(0, 20).every((l) => l.startsWith('::error file='))).toBe(true);
+      expect(annotations[20]).toBe(`::error title=schemaguard ${command} failed::and 5 more problems in the migration files, not annotated (25 in all; fix these and run schemaguard ${command} again to see them)`);
+      expect(r.stderr).toContain('  and 5 more (fix these and run again to see them)');
+    }
+  });
+
+  it('--format github adds no such annotation when every problem is annotated', async () => {
+    const dir = tempDir(Object.fromEntries(Object.entries(files).slice(0, 20)));
+    const r = await runCli(['plan', '--dir', dir, '--offline', '--format', 'github'], { env: { DATABASE_URL: undefined } });
+    expect(r.code).toBe(2);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('::'))).toHaveLength(20);
+    expect(r.stdout).not.toContain('more problem');
+  });
+});
+
+// Regression: plan said nothing (exit 0, no refusal) of a file migrate refuses where standard_conforming_strings is off.
+describe.each(targets)('CLI: schemaguard plan where standard_conforming_strings is off, on $name', (t) => {
+  it('names the file migrate refuses, with migrate\'s message and fix (text and --json), and writes nothing', async () => {
+    const url = await freshDatabase(t, 'plan_scs_off');
+    const database = new URL(url).pathname.slice(1);
+    await withClient(url, (c) => c.query(`ALTER DATABASE ${database} SET standard_conforming_strings = off`));
+    const dir = tempDir({ '1_t.sql': "CREATE TABLE t (p text DEFAULT E'a\\\\b');\n", '2_ins.sql': "INSERT INTO t VALUES ('C:\\dir');\n" });
+    const before = await catalogFingerprint(url);
+
+    const text = await runCli(['plan', '--dir', dir, '--database-url', url]);
+    const json = await runCli(['plan', '--dir', dir, '--database-url', url, '--json']);
+    const migrate = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+
+    const message = "2_ins.sql:1: a string with a backslash, and this session's standard_conforming_strings is off";
+    expect(migrate.code).toBe(2);
+    expect(migrate.stderr).toContain(`error: ${message}`);
+    const fix = /\n {2}fix: (.+)/.exec(migrate.stderr)![1]!;
+    expect(fix).toContain(`ALTER DATABASE "${database}" SET standard_conforming_strings = on`);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain(`warning: migrate through this URL will refuse to run: ${message}`);
+    expect(text.stdout).toContain(`\n  fix: ${fix}\n`);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout).refusal).toEqual({ message: expect.stringMatching(new RegExp(`^${message}`)), fix });
+    expect(await catalogFingerprint(url)).toBe(before);
+  });
+
+  it('says nothing of it when no pending file has a backslash in a \'…\' string, or when the setting is on', async () => {
+    const off = await freshDatabase(t, 'plan_scs_off_clean');
+    await withClient(off, (c) => c.query(`ALTER DATABASE ${new URL(off).pathname.slice(1)} SET standard_conforming_strings = off`));
+    const on = await freshDatabase(t, 'plan_scs_on');
+    const clean = tempDir({ '1_t.sql': "CREATE TABLE t (p text DEFAULT E'a\\\\b');\n" });
+    const backslash = tempDir({ '1_t.sql': "CREATE TABLE t (p text DEFAULT 'C:\\dir');\n" });
+
+    for (const [url, dir] of [[off, clean], [on, backslash]] as const) {
+      const r = await runCli(['plan', '--dir', dir, '--database-url', url, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).refusal).toBeNull();
+    }
+  });
+});
