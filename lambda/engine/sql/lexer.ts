@@ -248,6 +248,76 @@ function blockCommentEnd(input: string, i: number): number {
   return -1;
 }
 
+/**
+ * A string, quoted identifier or dollar-quoted string that a piece of text
+ * left open, as far as reading on needs to know it: what closes it (its
+ * quote, or its tag), whether a backslash escapes (E'…'), and the state at
+ * the piece's end: the next character escaped (after an odd backslash), a
+ * quote last that a quote next would double, the tail of a dollar-quoted
+ * body that a closing tag may begin in.
+ */
+export interface OpenToken {
+  kind: 'string' | 'quoted-identifier' | 'dollar-string';
+  close: string;
+  backslashes: boolean;
+  escaped: boolean;
+  quoteLast: boolean;
+  overlap: string;
+}
+
+/** The open token `token` (unterminated, as the cursor read it in `input`) leaves at the end of `input`. */
+export function openToken(input: string, token: { kind: TokenKind; offset: number }): OpenToken | undefined {
+  const { kind, offset } = token;
+  if (kind === 'dollar-string') {
+    const close = stickyMatch(DOLLAR_TAG, input, offset)!;
+    return stillOpen(readOn({ kind, close, backslashes: false, escaped: false, quoteLast: false, overlap: '' }, input.slice(offset + close.length)));
+  }
+  if (kind !== 'string' && kind !== 'quoted-identifier') return undefined;
+  const backslashes = input.charCodeAt(offset) !== QUOTE && input.charCodeAt(offset) !== DOUBLE_QUOTE;
+  const close = kind === 'string' ? "'" : '"';
+  return stillOpen(readOn({ kind, close, backslashes, escaped: false, quoteLast: false, overlap: '' }, input.slice(offset + (backslashes ? 2 : 1))));
+}
+
+function stillOpen(r: number | OpenToken): OpenToken | undefined {
+  return typeof r === 'number' ? undefined : r;
+}
+
+/**
+ * Reads on in `text` inside the open token: the offset just past its end in
+ * `text` (0: it ended where the text before stopped), or the token still
+ * open at `text`'s end. The same rules as a token read whole.
+ */
+export function readOn(open: OpenToken, text: string): number | OpenToken {
+  if (open.kind === 'dollar-string') {
+    const search = open.overlap + text;
+    const at = search.indexOf(open.close);
+    if (at >= 0) return at + open.close.length - open.overlap.length;
+    return { ...open, overlap: search.slice(Math.max(0, search.length - open.close.length + 1)) };
+  }
+  const n = text.length;
+  let k = 0;
+  if (open.quoteLast) {
+    // The quote that ended the text before is doubled by this one, or it closed the token there.
+    if (text[0] !== open.close) return 0;
+    k = 1;
+  } else if (open.escaped) k = 1;
+  while (k < n) {
+    const ch = text[k];
+    if (open.backslashes && ch === '\\') {
+      k += 2;
+      continue;
+    }
+    if (ch === open.close) {
+      if (k + 1 === n) return { ...open, escaped: false, quoteLast: true };
+      if (text[k + 1] !== open.close) return k + 1;
+      k += 2;
+      continue;
+    }
+    k++;
+  }
+  return { ...open, escaped: k > n, quoteLast: false };
+}
+
 /** Past the `quote` that closes a quoted token whose body starts at `from`; a doubled quote is part of the body. */
 function quotedEnd(input: string, from: number, quote: string, backslashEscapes: boolean): number {
   const n = input.length;

@@ -10,7 +10,7 @@
  * SELECT without being fooled by a comment or a literal.
  */
 import { InputError } from '../errors';
-import { dollarTag, SqlCursor, type Token } from './lexer';
+import { dollarTag, openToken, readOn, SqlCursor, type OpenToken, type Token } from './lexer';
 
 export interface SqlStatement {
   /** The statement text, from its first token to the character before its `;`. */
@@ -131,6 +131,13 @@ export class StatementScanner {
    * rest of the COPY's line (`line`), or the data lines (`data`).
    */
   private copyData: false | 'line' | 'data' = false;
+  /**
+   * A string or dollar-quoted body longer than a window, still open where the
+   * last window ended: read on in the next piece from where it stopped, its
+   * text kept by the statement, not read again from its start (a 16 MiB
+   * function body held its whole text once per doubling), and where it began.
+   */
+  private long?: { open: OpenToken; token: Token };
 
   constructor(private readonly sink: ScanSink, private readonly options: SplitOptions = {}) {
     this.at.line = options.firstLine ?? 1;
@@ -175,8 +182,33 @@ export class StatementScanner {
       if ('hold' in skip) return this.keep(window, start, skip.hold);
       token.skipTo(skip.at);
     }
+    if (this.long) {
+      const stop = final ? window.length : wholeCharacters(window);
+      const end = readOn(this.long.open, window.slice(start, stop));
+      if (typeof end !== 'number') {
+        if (final) return this.stop(found, unterminated(this.long.token, this.options.file));
+        this.long.open = end;
+        collector.carry(stop);
+        return this.keep(window, start, stop);
+      }
+      this.long = undefined;
+      token.skipTo(start + end);
+    }
     while (token.next()) {
       const kind = token.kind;
+      if (!final && token.unterminated && window.length - token.offset >= SCAN_WINDOW) {
+        // Longer than a window already: read on from here with the next piece, not again from its start.
+        // Its text is kept up to the window's last whole character (a surrogate pair the window's end cut is read with the next).
+        const stop = wholeCharacters(window);
+        const open = openToken(window.slice(0, stop), token);
+        if (open) {
+          // The token as its error names it (kind, line, the tag): not its text, which would hold the window.
+          this.long = { open, token: { ...token.token(), text: window.slice(token.offset, token.offset + open.close.length + 2) } };
+          collector.add(token);
+          hold = stop;
+          break;
+        }
+      }
       if (!final && (token.unterminated || token.end === window.length || (kind === 'symbol' && needsLookahead(window, token.offset)) || (kind === 'number' && window.length - token.end < 3))) {
         hold = token.offset;
         break;
@@ -328,6 +360,12 @@ function trimSqlEnd(text: string): string {
   let end = text.length;
   for (let c = text.charCodeAt(end - 1); end > 0 && (c === 32 || (c >= 9 && c <= 13)); c = text.charCodeAt(--end - 1));
   return end === text.length ? text : text.slice(0, end);
+}
+
+/** The end of `text`'s whole characters: before a high surrogate at its end, whose pair is in the text that follows. */
+function wholeCharacters(text: string): number {
+  const last = text.charCodeAt(text.length - 1);
+  return last >= 0xd800 && last <= 0xdbff ? text.length - 1 : text.length;
 }
 
 /** The statement's length in characters, without decoding a long one's text. */

@@ -180,6 +180,23 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: mi
     expect(got!.md5).toBe(expected[0]!.md5);
   }, 240_000);
 
+  it('applies a string and a dollar-quoted body each longer than many scanner windows exactly, and names the line of one left open', async () => {
+    const url = await freshDatabase(target, 'long_token');
+    const lines = Array.from({ length: Math.ceil((IN_MEMORY_BYTES * 1.2) / 30) }, (_, k) => `ünï😀 ${k}; it''s $$ -- not a comment`);
+    const text = lines.join('\n');
+    const dir = tempDir({
+      '1_long.sql': `CREATE TABLE t (s text);\nINSERT INTO t VALUES ('${text}');\nCREATE FUNCTION body() RETURNS text LANGUAGE sql AS $body$ SELECT $q$${text}$q$ $body$;\n`,
+    });
+    await runEngine(driver, url, dir);
+    const expected = text.replaceAll("''", "'");
+    const [got] = await rows<{ same: boolean; body: boolean }>(url, 'SELECT (SELECT s FROM t) = $1 AS same, body() = $2 AS body', [expected, text]);
+    expect(got).toEqual({ same: true, body: true });
+
+    const open = tempDir({ '2_open.sql': `SELECT 1;\nCREATE FUNCTION open() RETURNS text LANGUAGE sql AS $body$\n${text}\n` });
+    const e = await rejection<Error>(runEngine(driver, url, open));
+    expect(e.message).toBe('2_open.sql:2: unterminated dollar-quoted string $body$');
+  }, 240_000);
+
   it('sends each transactional file as one message, a file with checks as two; six round trips find nothing to do', async () => {
     const url = await freshDatabase(target, 'count');
     const dir = tempDir({

@@ -69,6 +69,44 @@ function cut(sql: string, size: () => number): string[] {
   return pieces;
 }
 
+describe('Class: StatementScanner, a string or body longer than many windows', () => {
+  // Each body runs over several windows; its ends and the quotes and backslashes around each window's end fall where they may.
+  const bodies = (r: ReturnType<typeof random>) => {
+    const chunk = () => r.pick(["a''b", "''", 'x;y', '😀', '\\\\', '\\\'', '$', '$ta', 'g$', '$$', '\n', ' -- ', '/* ']);
+    return Array.from({ length: 45_000 }, chunk).join('');
+  };
+
+  it('reads each one whole, and what follows it, whatever the pieces', () => {
+    const r = random(23);
+    for (let k = 0; k < 6; k++) {
+      const body = bodies(r);
+      const dollar = body.replaceAll('$tag$', '$tax$');
+      const plain = body.replaceAll("'", "''");
+      const escaped = body.replaceAll('\\', '\\\\').replaceAll("'", "\\'");
+      const sql = [
+        `SELECT 1;`, `CREATE FUNCTION f() RETURNS text LANGUAGE sql AS $tag$${dollar}$tag$;`, `SELECT '${plain}' AS s;`,
+        `SELECT E'${escaped}' AS e;`, `SELECT "${body.replaceAll('"', '""').slice(0, 70_000)}" FROM t;`, `SELECT 2`,
+      ].join('\n');
+      const whole = scan([sql], k % 2 === 0) as { statements: Array<{ text: string; line: number }> };
+      expect(whole.statements.map((st) => st.text.slice(0, 8))).toEqual(['SELECT 1', 'CREATE F', 'SELECT \'', 'SELECT E', 'SELECT "', 'SELECT 2']);
+      expect(whole.statements[1]!.text).toBe(`CREATE FUNCTION f() RETURNS text LANGUAGE sql AS $tag$${dollar}$tag$`);
+      expect(whole.statements[2]!.text).toBe(`SELECT '${plain}' AS s`);
+      expect(whole.statements[3]!.text).toBe(`SELECT E'${escaped}' AS e`);
+      for (const size of [() => 1 + r.int(5000), () => r.pick([SCAN_WINDOW - 1, SCAN_WINDOW, SCAN_WINDOW + 1, 3 * SCAN_WINDOW]), () => 1 + r.int(sql.length)]) {
+        expect(scan(cut(sql, size), k % 2 === 0), `text ${k}`).toEqual(whole);
+      }
+    }
+  });
+
+  it('refuses one left open at the end with the line it began on, whatever the pieces', () => {
+    const r = random(29);
+    const sql = `SELECT 1;\nSELECT\n  $body$${'x;\n'.repeat(60_000)}`;
+    for (const size of [() => 1 + r.int(5000), () => SCAN_WINDOW, () => sql.length]) {
+      expect(scan(cut(sql, size), false)).toMatchObject({ error: 'f.sql:3: unterminated dollar-quoted string $body$' });
+    }
+  });
+});
+
 describe('Class: StatementScanner, fed random texts in random pieces', () => {
   it('finds in short texts cut anywhere what it finds in the whole text', () => {
     const r = random(7);
