@@ -16,6 +16,7 @@ import { refuseEscapedStrings } from '../../../lambda/engine/standard-strings';
 import { refuseUnwrittenTemplates } from '../../../lambda/engine/template';
 import { planTable } from '../format';
 import { printFindings } from '../output/findings';
+import { escapeData } from '../output/github';
 import { lintJson, lintReport } from './lint';
 import { connectTarget, stateSchemaFlag, warnAboutFiles, type CommandContext } from './context';
 import { lintPlan, planLintContext } from './plan-lint';
@@ -30,6 +31,8 @@ export interface PlanReport {
   lint: LintResult;
   /** What migrate would refuse before it runs anything, through this connection (a pooler and a no-transaction file, another tool's history, a backslash in a string where standard_conforming_strings is off). */
   refusal?: Refusal;
+  /** Another tool's history table that records no applied migration: set aside, every file runs (`foreign-tables.ts`). */
+  note?: string;
 }
 
 export interface Refusal {
@@ -47,7 +50,11 @@ export async function planCommand(ctx: CommandContext): Promise<number> {
   const report = opts.offline ? await offlinePlan(ctx, migrations, early) : await livePlan(ctx, migrations, early);
   if (opts.format === 'json') ctx.out(JSON.stringify(planJson(report)));
   else if (opts.format === 'text') await printAnalysis(ctx, report);
-  else printFindings(ctx, 'plan', [...report.locks.findings, ...report.lint.findings], { baseDir: opts.dir });
+  else {
+    // In a workflow, what migrate would refuse through this URL (and a history set aside) on the run, as text prints it under the table.
+    if (opts.format === 'github') for (const line of runAnnotations(report)) ctx.out(line);
+    printFindings(ctx, 'plan', [...report.locks.findings, ...report.lint.findings], { baseDir: opts.dir });
+  }
   return 0;
 }
 
@@ -79,7 +86,7 @@ async function livePlan(ctx: CommandContext, migrations: Migration[], early: Ear
       // One read of the functions and domains: the lock plan's rewrite answer and lint's come from the same facts.
       const context = await planLintContext(migrations, plan, session, ctx.progress);
       const locks = await planLocks(plan.pending, { catalog: session, warnRows: ctx.opts.warnRows, lintCatalog: context.catalog, applied: context.applied });
-      return { target, migrations, plan, locks, lint: await lintPlan(context), refusal };
+      return { target, migrations, plan, locks, lint: await lintPlan(context), refusal, note: foreign.note };
     } finally {
       await session.close();
     }
@@ -134,6 +141,7 @@ export function planJson(r: PlanReport): Record<string, unknown> {
     changed: plan.changed.map((c) => c.migration!.file),
     unknown: plan.unknown.map((u) => u.version),
     refusal: r.refusal ?? null,
+    note: r.note ?? null,
     sized: r.locks.sized,
     statements: r.locks.statements,
     warnings: r.locks.findings,
@@ -151,6 +159,14 @@ export function printTable(out: (text: string) => void, dir: string, target: str
   for (const u of plan.unknown) out(`warning: version ${u.version} (${u.name}) is applied but has no file (migrate needs --allow-ahead)`);
   for (const m of plan.outOfOrder) out(`warning: ${m.file} is older than the newest applied version ${plan.currentVersion} (migrate refuses it: renumber it above ${plan.currentVersion}, or pass --out-of-order when it is independent of the newer ones)`);
   if (refusal) out(`warning: migrate through this URL will refuse to run: ${refusal.message}${refusal.fix ? `\n  fix: ${refusal.fix}` : ''}`);
+}
+
+/** plan's refusal (a warning) and note (a notice) as workflow commands on the run, with no file. */
+function runAnnotations(r: Pick<PlanReport, 'refusal' | 'note'>): string[] {
+  const lines: string[] = [];
+  if (r.refusal) lines.push(`::warning title=schemaguard plan::${escapeData(`migrate through this URL will refuse to run: ${r.refusal.message}${r.refusal.fix ? `\nFix: ${r.refusal.fix}` : ''}`)}`);
+  if (r.note) lines.push(`::notice title=schemaguard plan::${escapeData(r.note)}`);
+  return lines;
 }
 
 /** Under the table: the statements' locks, then the lint. */

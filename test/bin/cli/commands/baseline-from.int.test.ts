@@ -369,8 +369,12 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
     const b = await runCli(['baseline', '--from', tool, '--dir', dir, '--database-url', url]);
     const status = await runCli(['status', '--dir', dir, '--database-url', url]);
     const plan = await runCli(['plan', '--dir', dir, '--database-url', url]);
+    const planJson = await runCli(['plan', '--dir', dir, '--database-url', url, '--json']);
+    const planGithub = await runCli(['plan', '--dir', dir, '--database-url', url, '--format', 'github']);
     const m = await runCli(['migrate', '--dir', dir, '--database-url', url]);
 
+    expect(JSON.parse(planJson.stdout).note).toBe(note.slice('note: '.length));
+    expect(planGithub.stdout.split('\n')).toContain(`::notice title=schemaguard plan::${note.slice('note: '.length)}`);
     expect(b.code).toBe(1);
     expect(b.stderr).toContain(`error: baseline --from ${tool}: public.${table} records no applied migration`);
     expect(b.stderr).toContain(`fix: nothing to adopt: run schemaguard migrate, which runs every file as on a new database (it notes public.${table} and leaves it as it is)`);

@@ -296,6 +296,7 @@ describe.each(targets)('CLI: schemaguard plan where standard_conforming_strings 
 
     const text = await runCli(['plan', '--dir', dir, '--database-url', url]);
     const json = await runCli(['plan', '--dir', dir, '--database-url', url, '--json']);
+    const github = await runCli(['plan', '--dir', dir, '--database-url', url, '--format', 'github']);
     const migrate = await runCli(['migrate', '--dir', dir, '--database-url', url]);
 
     const message = "2_ins.sql:1: a string with a backslash, and this session's standard_conforming_strings is off";
@@ -308,6 +309,10 @@ describe.each(targets)('CLI: schemaguard plan where standard_conforming_strings 
     expect(text.stdout).toContain(`\n  fix: ${fix}\n`);
     expect(json.code, json.stderr).toBe(0);
     expect(JSON.parse(json.stdout).refusal).toEqual({ message: expect.stringMatching(new RegExp(`^${message}`)), fix });
+    // In a workflow: a warning on the run (plan said nothing of it in --format github).
+    expect(github.code, github.stderr).toBe(0);
+    expect(github.stdout).toMatch(new RegExp(`^::warning title=schemaguard plan::migrate through this URL will refuse to run: ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*%0AFix: `, 'm'));
+    expect(JSON.parse(json.stdout).note).toBeNull();
     expect(await catalogFingerprint(url)).toBe(before);
   });
 
