@@ -11,7 +11,7 @@ import { CHECK_PREFIX, checkRowsAsText } from './script';
 import { runsOutsideTransaction, type Check, type Migration } from './source';
 import { classifyStatement, concurrentIndexTarget } from './sql/classify';
 import { isComment, tokenize } from './sql/lexer';
-import { lineOfPosition, type SqlStatement } from './sql/splitter';
+import { lineOfPosition, textHead, textParts, type SqlStatement } from './sql/splitter';
 
 /** How many offending rows a failed check shows. */
 export const CHECK_EXAMPLES = 5;
@@ -33,14 +33,37 @@ export function statementError(m: Migration, stmt: SqlStatement | null, e: unkno
   if (position !== undefined) fields.position = position ?? undefined;
   const line = stmt ? doBlockLine(stmt, fields.where) ?? lineOfPosition(stmt, fields.position) : undefined;
   // A password in the statement (ALTER ROLE … PASSWORD '…') never leaves in it, nor where the server repeats it.
-  const secrets = new Redactor().learn(stmt?.text, { words: true });
+  const shown = stmt ? shownText(stmt) : undefined;
+  const secrets = new Redactor().learn(shown?.secretsIn, { words: true });
   const why = secrets.redact(e instanceof Error ? e.message : String(e));
   const where = line ? `${m.file}:${line}` : m.file;
   const lost = broken || isConnectionLoss(e);
   return new StatementError(`${where}: ${lost ? `connection lost: ${why}` : why}`, {
-    ...secrets.redactValue(fields), file: m.file, version: m.version, line, statement: stmt ? shorten(secrets.redact(stmt.text)) : undefined, cause: e,
+    ...secrets.redactValue(fields), file: m.file, version: m.version, line, statement: shown ? shorten(secrets.redact(shown.head)) : undefined, cause: e,
     fix: lost ? lostFix(stmt) : cancelFix(fields.sqlstate, why) ?? ownFix(e),
   });
+}
+
+/** Room past what `shorten` keeps, so that a URL or literal the cut ends inside is masked whole (and then cut). */
+const SHOWN_MARGIN = 8 * 1024;
+
+/**
+ * What a failed statement's error shows (`head`: enough of its text to be
+ * shortened) and the text its passwords are learned from. A long statement
+ * (a data file's 16 MiB INSERT) is decoded whole only if a piece of it holds
+ * the word password, without which no secret is learned from it (see
+ * statementSecrets): an error deep inside it would otherwise hold its text
+ * twice more.
+ */
+function shownText(stmt: SqlStatement): { head: string; secretsIn: string | undefined } {
+  if (!stmt.textPieces) return { head: stmt.text, secretsIn: stmt.text };
+  let previous = '';
+  for (const part of textParts(stmt)) {
+    // With the end of the piece before: a piece cut inside a long string may cut the word.
+    if (/password/i.test(previous.slice(-16) + part)) return { head: stmt.text, secretsIn: stmt.text };
+    previous = part;
+  }
+  return { head: textHead(stmt, SHOWN_MARGIN), secretsIn: undefined };
 }
 
 /** A connection lost during a statement: a concurrent build cut off leaves an INVALID index, which only a name finds again. */

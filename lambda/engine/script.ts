@@ -177,14 +177,14 @@ export class ScriptMessage {
   }
 
   get sql(): string {
-    return this.texts.map((t) => (typeof t === 'string' ? t : Buffer.from(t.buffer, t.byteOffset, t.byteLength).toString('utf8'))).join('');
+    return this.texts.map((t) => decoded(t)()).join('');
   }
 
   /** The part an error of this message belongs to. */
   locate(error: { position?: string | number; statementIndex?: number }): ScriptLocation | undefined {
     const position = error.position === undefined ? undefined : Number(error.position);
     if (position !== undefined && Number.isInteger(position) && position >= 1) {
-      const at = utf16Offset(this.sql, position);
+      const at = utf16OffsetInParts(this.texts.map(decoded), position);
       const p = this.last((x) => x.start <= at);
       if (p) return { part: p.part, position: at - p.start + 1 };
     }
@@ -211,10 +211,32 @@ export class ScriptMessage {
 
 /** The UTF-16 offset of the 1-based code-point `position` in `text` (PostgreSQL counts characters, JavaScript UTF-16 units). */
 export function utf16Offset(text: string, position: number): number {
+  return utf16OffsetInParts([() => text], position);
+}
+
+/**
+ * utf16Offset in the text that `parts` make, each part read (a long
+ * statement's UTF-8 decoded) only when reached: an error deep inside a
+ * 16 MiB statement never decodes the message whole. No part ends inside a
+ * character (the scanner cuts a long statement between characters).
+ */
+function utf16OffsetInParts(parts: readonly (() => string)[], position: number): number {
   let offset = 0;
-  for (let n = 1; n < position && offset < text.length; n++) {
-    const c = text.charCodeAt(offset);
-    offset += c >= 0xd800 && c <= 0xdbff ? 2 : 1;
+  let n = 1;
+  for (const part of parts) {
+    const text = part();
+    let k = 0;
+    for (; n < position && k < text.length; n++) {
+      const c = text.charCodeAt(k);
+      k += c >= 0xd800 && c <= 0xdbff ? 2 : 1;
+    }
+    offset += k;
+    if (n >= position) break;
   }
   return offset;
+}
+
+/** A piece of a message's text, read when called. */
+function decoded(t: string | Uint8Array): () => string {
+  return typeof t === 'string' ? () => t : () => Buffer.from(t.buffer, t.byteOffset, t.byteLength).toString('utf8');
 }

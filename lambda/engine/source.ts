@@ -163,9 +163,9 @@ export function runsOutsideTransaction(m: Migration): boolean {
 }
 
 /** One pass of the scanner over the pieces of a file's text. */
-function parseText(file: string, pieces: Iterable<string>, keepStatements: boolean, onStatement?: (s: SqlStatement) => void): ParsedFile {
-  const parser = new MigrationParser(file, { keepStatements, onStatement });
-  const scanner = new StatementScanner(parser, { file });
+function parseText(file: string, pieces: Iterable<string>, keepStatements: boolean, readText?: (offset: number, length: number) => string): ParsedFile {
+  const parser = new MigrationParser(file, { keepStatements });
+  const scanner = new StatementScanner(parser, { file, readText });
   for (const piece of pieces) scanner.push(piece);
   scanner.end();
   return parser.finish();
@@ -249,8 +249,15 @@ function largeMigration(file: string, path: string): Migration {
   const { version, name } = parseFileName(file);
   const pieces = filePieces(file, path);
   let sum = '';
-  const parsed = parseText(file, drain(pieces, (s) => { sum = s; }), false);
+  // A long statement's text is read again when asked for (a SET's value, a check's query), not held:
+  // loading a 16 MiB statement holds its words only. Each reading must be of the text hashed.
+  const reread: string[] = [];
+  let loaded: Migration | undefined;
+  const readText = (offset: number, length: number) => textRange(file, path, offset, length, (s) => (loaded ? unchanged(loaded, s) : reread.push(s)));
+  const parsed = parseText(file, drain(pieces, (s) => { sum = s; }), false, readText);
   const m = { version, name, file, path, checksum: sum, directives: parsed.directives, statementCount: parsed.statementCount, checks: parsed.checks, allowances: parsed.allowances };
+  for (const s of reread) unchanged(m as Migration, s);
+  loaded = m as Migration;
   return Object.defineProperties(m, {
     text: { get: () => [...drain(filePieces(file, path), (s) => unchanged(m as Migration, s))].join(''), enumerable: false },
     statements: { get: () => parseText(file, drain(filePieces(file, path), (s) => unchanged(m as Migration, s)), true).statements!, enumerable: false },
@@ -267,6 +274,19 @@ function* drain(pieces: Generator<string, string, undefined>, done: (checksum: s
     }
     yield r.value;
   }
+}
+
+/** The characters [offset, offset + length) of a file's text, read again (all of it: `done` gets its checksum). */
+function textRange(file: string, path: string, offset: number, length: number, done: (checksum: string) => void): string {
+  const parts: string[] = [];
+  let at = 0;
+  for (const piece of drain(filePieces(file, path), done)) {
+    const from = Math.max(offset - at, 0);
+    const to = Math.min(offset + length - at, piece.length);
+    if (to > from) parts.push(piece.slice(from, to));
+    at += piece.length;
+  }
+  return parts.join('');
 }
 
 /** A file read again must be the text that was validated and hashed. */

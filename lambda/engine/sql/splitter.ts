@@ -41,6 +41,14 @@ export interface SplitOptions {
   file?: string;
   /** Line number of the input's first line (for text cut from a larger file). */
   firstLine?: number;
+  /**
+   * Reads the text of a statement longer than a window from the input again
+   * (its offset and length in characters), when and if it is asked for,
+   * instead of keeping it: a pass that needs a long statement's words only
+   * (loading a file, to validate it) then holds none of its text.
+   * @default - the text is kept, as UTF-8 pieces
+   */
+  readText?: (offset: number, length: number) => string;
 }
 
 /** A `--` comment outside any literal, with the line it is on. */
@@ -125,7 +133,7 @@ export class StatementScanner {
   private pendingLength = 0;
   /** Where `tail` starts in the input, and whether only whitespace precedes it on its line. */
   private at = { offset: 0, line: 1, column: 1, blankBefore: true };
-  private readonly collector = new StatementCollector();
+  private readonly collector: StatementCollector;
   /**
    * Inside a COPY … FROM stdin's data (psql reads it up to a line \.): the
    * rest of the COPY's line (`line`), or the data lines (`data`).
@@ -141,6 +149,7 @@ export class StatementScanner {
 
   constructor(private readonly sink: ScanSink, private readonly options: SplitOptions = {}) {
     this.at.line = options.firstLine ?? 1;
+    this.collector = new StatementCollector(options.readText);
   }
 
   /**
@@ -350,6 +359,12 @@ function longStatement(pieces: NonNullable<SqlStatement['textPieces']>, at: Omit
   return Object.defineProperty(statement, 'textPieces', { value: pieces, enumerable: false }) as SqlStatement;
 }
 
+/** A statement longer than a window whose text is read from the input again when first asked for (`readText`). */
+function rereadStatement(readText: (offset: number, length: number) => string, length: number, at: Omit<SqlStatement, 'text'>): SqlStatement {
+  let text: string | undefined;
+  return { ...at, get text(): string { return text ??= readText(at.offset, length); } };
+}
+
 /**
  * `text` without the whitespace at its end, as PostgreSQL's scanner counts
  * it (space, tab, newline, CR, form feed, vertical tab): JavaScript's
@@ -423,6 +438,8 @@ class StatementCollector {
    */
   private pieces: Uint8Array[] = [];
   private length = 0;
+  /** The statement went on past a window (its text is in `pieces`, or read again through `readText`). */
+  private cut = false;
   private space = '';
   private words: string[] = [];
   private wordLines: number[] = [];
@@ -434,6 +451,8 @@ class StatementCollector {
   /** Offset of the window in the whole input, and where its new text starts (before it: context already read). */
   private base = 0;
   private from = 0;
+
+  constructor(private readonly readText?: (offset: number, length: number) => string) {}
 
   /** Whether a `[` of the statement so far is still open (tokens only: one in a string or a comment does not count). */
   get inBrackets(): boolean {
@@ -476,8 +495,9 @@ class StatementCollector {
     const kept = trimSqlEnd(all);
     this.space = all.slice(kept.length);
     if (kept.length === 0) return;
-    this.pieces.push(Buffer.from(kept, 'utf8'));
+    if (!this.readText) this.pieces.push(Buffer.from(kept, 'utf8'));
     this.length += kept.length;
+    this.cut = true;
   }
 
   /** Ends the statement at `end` (the offset of its `;`, or of the input's end) and returns it, if it has text. */
@@ -487,9 +507,9 @@ class StatementCollector {
     if (start) {
       const rest = this.input.slice(Math.max(this.from, start.offset - this.base), end);
       const at = { line: start.line, column: start.column, offset: start.offset, words: this.words, wordLines: this.wordLines, terminated };
-      if (this.pieces.length > 0) {
+      if (this.cut) {
         if (trimSqlEnd(rest).length > 0) this.keepText(rest);
-        statement = longStatement({ bytes: this.pieces, length: this.length }, at);
+        statement = this.readText ? rereadStatement(this.readText, this.length, at) : longStatement({ bytes: this.pieces, length: this.length }, at);
       } else {
         const text = trimSqlEnd(this.space + rest);
         if (text.length > 0) statement = { text, ...at };
@@ -498,6 +518,7 @@ class StatementCollector {
     this.start = undefined;
     this.pieces = [];
     this.length = 0;
+    this.cut = false;
     this.space = '';
     this.words = [];
     this.wordLines = [];
@@ -630,13 +651,45 @@ function flywayPlaceholder(placeholder: string, token: Token, file: string | und
   });
 }
 
-/** 1-based line within the input of a 1-based character `position` inside `statement`. */
+/** 1-based line within the input of a 1-based character `position` inside `statement` (a long one is read a piece at a time). */
 export function lineOfPosition(statement: SqlStatement, position: number | undefined): number {
   if (!position || position < 1) return statement.line;
-  const before = statement.text.slice(0, position - 1);
+  let left = position - 1;
   let newlines = 0;
-  for (let k = 0; k < before.length; k++) if (before.charCodeAt(k) === 10) newlines++;
+  for (const part of textParts(statement)) {
+    const n = Math.min(left, part.length);
+    for (let k = 0; k < n; k++) if (part.charCodeAt(k) === 10) newlines++;
+    left -= n;
+    if (left === 0) break;
+  }
   return statement.line + newlines;
+}
+
+/**
+ * A statement's text in order: whole, or for a long statement (`textPieces`)
+ * a piece at a time, each decoded when reached, so a reader that stops early
+ * or looks at each piece alone never holds the whole text.
+ */
+export function* textParts(statement: SqlStatement): Generator<string, void, undefined> {
+  const pieces = statement.textPieces;
+  if (!pieces) {
+    yield statement.text;
+    return;
+  }
+  for (const b of pieces.bytes) yield Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
+}
+
+/** The first `chars` characters of a statement's text, or a few more (a long one's pieces are taken whole). */
+export function textHead(statement: SqlStatement, chars: number): string {
+  if (!statement.textPieces) return statement.text.slice(0, chars);
+  const parts: string[] = [];
+  let length = 0;
+  for (const part of textParts(statement)) {
+    parts.push(part);
+    length += part.length;
+    if (length >= chars) break;
+  }
+  return parts.join('');
 }
 
 /**

@@ -170,6 +170,8 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: mi
 
     // The row's second line: the statement's second line is the first row, so row k is on line k + 2.
     expect(e.message).toBe(`1_big.sql:${bad + 3}: column "nope" does not exist`);
+    // What the error shows of the statement: its start, from the first pieces (it is never decoded whole for this).
+    expect(e.statement).toBe(`${`${head.split('\n')[1]}\n${withError.join(',\n')}`.slice(0, 499)}…`);
     expect(await tables(url)).toEqual([]);
 
     const dir = tempDir({ '1_big.sql': `${head}${values.join(',\n')};\n` });
@@ -178,6 +180,22 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: mi
     expect(Number(got!.n)).toBe(rowsIn);
     const expected = await rows<{ md5: string }>(url, 'SELECT md5($1) AS md5', [values.map((_, k) => note(k + 1).replaceAll("''", "'")).join('|')]);
     expect(got!.md5).toBe(expected[0]!.md5);
+  }, 240_000);
+
+  // Regression: the error path decoded the statement whole to learn its passwords, but must still find one deep inside it.
+  it('masks a password deep inside a statement longer than many scanner windows where the server repeats it', async () => {
+    const url = await freshDatabase(target, 'long_secret');
+    const secret = 'Deep5ecret-9f3a';
+    const values = Array.from({ length: Math.ceil((IN_MEMORY_BYTES * 1.2) / 12) }, (_, k) => `  (${k + 1})`);
+    const bad = values.length - 3;
+    values[bad - 1] = `  ('host=db password=${secret}')`;
+    const dir = tempDir({ '1_big.sql': `CREATE TABLE big (id int);\nINSERT INTO big VALUES\n${values.join(',\n')};\n` });
+
+    const e = await rejection<StatementError>(runEngine(driver, url, dir));
+
+    expect(e.message).toBe(`1_big.sql:${bad + 2}: invalid input syntax for type integer: "host=db password=****"`);
+    expect(JSON.stringify({ ...e, message: e.message })).not.toContain(secret);
+    expect(await tables(url)).toEqual([]);
   }, 240_000);
 
   it('applies a string and a dollar-quoted body each longer than many scanner windows exactly, and names the line of one left open', async () => {

@@ -348,6 +348,38 @@ describe('Function: loadMigrations, a file over IN_MEMORY_BYTES', () => {
     expect(seen.reduce((a, b) => a + b, 0)).toBeLessThan(rows + 1);
   });
 
+  // Loading holds no long statement's text: it is read from the file again when a check asks for it.
+  describe('statements longer than the scanner\'s window', () => {
+    const ids = Array.from({ length: 20_000 }, (_, k) => k + 1).join(', ');
+    const longCheck = `SELECT id FROM t\r\n WHERE id NOT IN (${ids})`;
+    const longText = `${text.replace(/\n/g, '\r\n')}\r\n-- schemaguard:check no stray id ünï\r\n${longCheck};\r\n`;
+
+    it('reads a check query longer than a window again from the file, LF-normalised, equal to the text held whole', () => {
+      const dir = tempDir({ '1_big.sql': longText });
+      const m = loadMigrations(dir)[0]!;
+      const whole = parseMigration('1_big.sql', longText.replace(/\r\n/g, '\n'));
+      expect(m.checks.map((c) => c.statement.text)).toEqual(whole.checks.map((c) => c.statement.text));
+      expect(m.checks.at(-1)!.statement.text).toBe(longCheck.replace(/\r\n/g, '\n'));
+      expect(m.checks.at(-1)!.statement.text.length).toBeGreaterThan(100_000);
+    });
+
+    it('refuses a check query read again from a file changed since it was loaded', () => {
+      const dir = tempDir({ '1_big.sql': longText });
+      const m = loadMigrations(dir)[0]!;
+      addFile(dir, '1_big.sql', longText.replace('20000)', '19999)'));
+      expect(() => m.checks.at(-1)!.statement.text).toThrow(/^1_big\.sql changed while schemaguard was running/);
+    });
+
+    it('refuses standard_conforming_strings set off in a statement longer than a window, at its line', () => {
+      const padded = `SELECT set_config('standard_conforming_strings', 'off', false) /* ${'x'.repeat(100_000)} */;`;
+      const head = text.slice(0, text.lastIndexOf('\n', IN_MEMORY_BYTES + 100) + 1);
+      const bad = `${head}${padded}\n`;
+      const line = head.split('\n').length;
+      const e = inputError(() => loadMigrations(tempDir({ '1_big.sql': bad })));
+      expect(e.message).toBe(`1_big.sql:${line}: standard_conforming_strings set off: the statements after it would not be read as psql reads them`);
+    });
+  });
+
   it('refuses what it refuses in a small file, with the same line', () => {
     const bad = `${text.slice(0, IN_MEMORY_BYTES + 100)}\nSELECT 'open`;
     const line = bad.split('\n').length;
