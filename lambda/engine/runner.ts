@@ -13,13 +13,12 @@ import {
   ChecksumMismatchError, DatabaseAheadError, DeadlineError, MigrationError, OutOfOrderError, sqlstateOf, type Blocker,
 } from './errors';
 import { shortChecksum } from './checksum';
-import { refuseEscapedStrings } from './standard-strings';
 import { validateSchemaName } from './identifiers';
 import { missingFilesError } from './missing-files';
-import { emptyForeignHistoryNote, foreignHistoryNote, foreignHistoryRefusal, foreignHistoryTables } from './foreign-tables';
 import { appliedAsOther, computePlan, renumberedFile, type Plan, type PlanEntry } from './plan';
 import type { Driver, MigrationLock, Queryable, Session } from './ports';
 import { EMPTY_FILE_NOTE, isEmptyMigration, parseAllNow, runsOutsideTransaction, type Migration } from './source';
+import { refuseAtStep, type RunFacts } from './run-refusals';
 import { refuseUnwrittenTemplates } from './template';
 import { DEFAULT_STATE_SCHEMA, prepareState, readApplied, readStateForRun, stateTable, stateUpgradeSkipped, stateUpToDate, type AppliedKey } from './state';
 
@@ -145,9 +144,14 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     const { applied, columns } = await readStateForRun(reader, schema);
     const plan = computePlan(options.migrations, applied);
     refuse(plan, options);
+    // What migrate refuses through this URL (`run-refusals.ts`), each check at its step, in the order plan names them.
+    const facts: RunFacts = {
+      driver: options.driver, reader, pending: plan.pending, firstRun: applied.length === 0, ignoreForeignHistory: options.ignoreForeignHistory,
+      session: async () => (session ??= await (opening ?? options.driver.connect())),
+    };
     // A first run on a database another tool migrated: its files likely re-create what is there (baseline first).
     // Read before the applying session connects: through a pool of one server connection, that session holds it.
-    const foreignHistory = applied.length === 0 && plan.pending.length > 0 ? await foreignHistoryFirst(reader, plan.pending.length, options) : undefined;
+    const notes = await refuseAtStep('state-read', facts);
     // An earlier version's table this role may not alter: the run goes on without the new columns, and says so.
     const upgradeSkipped = plan.pending.length > 0 ? await stateUpgradeSkipped(reader, schema, columns) : undefined;
     if (plan.pending.length > 0) {
@@ -168,9 +172,9 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     // one still as `schemaguard new` wrote it too: recorded, its SQL written later would never run.
     await parseAllNow(plan.pending);
     refuseUnwrittenTemplates(plan.pending, options.source);
-    await options.driver.assertRunnable?.(plan.pending);
+    notes.push(...await refuseAtStep('files-parsed', facts));
     emit({ type: 'plan', pending: plan.pending.length, applied: applied.length });
-    if (foreignHistory) emit({ type: 'note', message: foreignHistory });
+    for (const message of notes) emit({ type: 'note', message });
     if (upgradeSkipped) emit({ type: 'note', message: upgradeSkipped });
 
     const result: MigrateResult = {
@@ -179,7 +183,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     };
     if (plan.pending.length > 0) {
       session ??= await (opening ?? options.driver.connect());
-      if (session.standardStrings === false) refuseEscapedStrings(plan.pending, (await session.query<{ d: string }>('SELECT current_database() AS d')).rows[0]!.d);
+      await refuseAtStep('session-open', facts);
       if (preparing) {
         await preparing;
         // Committed only while the runner lock is held, as every state write; otherwise rolled back in `finally`.
@@ -200,20 +204,6 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     else if (opening) await opening.then((s) => s.close(), () => undefined);
     await lock.release();
   }
-}
-
-/**
- * The note on a first run where another tool's history table is, when the
- * caller said to go on, or when it records no applied migration (set aside);
- * refused otherwise.
- */
-async function foreignHistoryFirst(reader: Queryable, pending: number, options: MigrateOptions): Promise<string | undefined> {
-  const found = await foreignHistoryTables(reader);
-  if (found.length === 0) return undefined;
-  const none = await emptyForeignHistoryNote(reader, found);
-  if (none) return none;
-  if (options.ignoreForeignHistory) return foreignHistoryNote(reader, found);
-  throw await foreignHistoryRefusal(reader, found, pending);
 }
 
 /**

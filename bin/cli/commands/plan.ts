@@ -5,21 +5,17 @@
  * findings. Writes nothing. `--offline` reads the files alone.
  */
 import type { LintResult } from '../../../lambda/checks/lint';
-import { InputError, MigrationError } from '../../../lambda/engine/errors';
-import type { Driver, Queryable, Session } from '../../../lambda/engine/ports';
-import { emptyForeignHistoryNote, foreignHistoryRefusal, foreignHistoryTables } from '../../../lambda/engine/foreign-tables';
 import { planLocks, type LockPlan } from '../../../lambda/checks/locks/plan-locks';
 import { computePlan, type Plan } from '../../../lambda/engine/plan';
 import { EMPTY_FILE_NOTE, isEmptyMigration, loadMigrations, type Migration } from '../../../lambda/engine/source';
 import { readApplied } from '../../../lambda/engine/state';
-import { refuseEscapedStrings } from '../../../lambda/engine/standard-strings';
 import { refuseUnwrittenTemplates } from '../../../lambda/engine/template';
 import { planTable } from '../format';
 import { printFindings } from '../output/findings';
-import { escapeData } from '../output/github';
 import { lintJson, lintReport } from './lint';
 import { connectTarget, stateSchemaFlag, warnAboutFiles, type CommandContext } from './context';
 import { lintPlan, planLintContext } from './plan-lint';
+import { refusalLines, runAnnotations, runOutlook, runResults, type RunOutlook } from './plan-refusals';
 import { printLockTable } from './plan-locks';
 
 /** Everything plan reports, gathered before anything is printed. */
@@ -29,16 +25,18 @@ export interface PlanReport {
   plan: Plan;
   locks: LockPlan;
   lint: LintResult;
-  /** What migrate would refuse before it runs anything, through this connection (a pooler and a no-transaction file, another tool's history, a backslash in a string where standard_conforming_strings is off). */
-  refusal?: Refusal;
-  /** Another tool's history table that records no applied migration: set aside, every file runs (`foreign-tables.ts`). */
-  note?: string;
+  /**
+   * What migrate would refuse before it runs anything, through this connection,
+   * every one in the order migrate meets them (another tool's history, a pooler
+   * and a no-transaction file, a backslash in a string where
+   * standard_conforming_strings is off), and what it would note and go on
+   * (another tool's history table that records no applied migration, set aside).
+   * None offline.
+   */
+  outlook: RunOutlook;
 }
 
-export interface Refusal {
-  message: string;
-  fix?: string;
-}
+const NO_OUTLOOK: RunOutlook = { refusals: [], notes: [] };
 
 export async function planCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
@@ -46,29 +44,29 @@ export async function planCommand(ctx: CommandContext): Promise<number> {
   const migrations = loadMigrations(opts.dir);
   warnAboutFiles(ctx, migrations.length);
   // In text, the table comes first: a file the SQL parser refuses still shows where it stands in the plan.
-  const early = opts.format === 'text' ? (target: string, plan: Plan, refusal?: Refusal, note?: string) => printTable(ctx.out, opts.dir, target, migrations, plan, refusal, note) : undefined;
+  const early = opts.format === 'text' ? (target: string, plan: Plan, outlook: RunOutlook) => printTable(ctx.out, opts.dir, target, migrations, plan, outlook) : undefined;
   const report = opts.offline ? await offlinePlan(ctx, migrations, early) : await livePlan(ctx, migrations, early);
   if (opts.format === 'json') ctx.out(JSON.stringify(planJson(report)));
   else if (opts.format === 'text') await printAnalysis(ctx, report);
   else {
     // In a workflow, what migrate would refuse through this URL (and a history set aside) on the run, as text prints it under the table.
-    if (opts.format === 'github') for (const line of runAnnotations(report)) ctx.out(line);
-    printFindings(ctx, 'plan', [...report.locks.findings, ...report.lint.findings], { baseDir: opts.dir });
+    if (opts.format === 'github') for (const line of runAnnotations(report.outlook)) ctx.out(line);
+    printFindings(ctx, 'plan', [...report.locks.findings, ...report.lint.findings], { baseDir: opts.dir, runResults: runResults(report.outlook) });
   }
   return 0;
 }
 
 /** Called with the plan before its statements are parsed. */
-type EarlyPlan = ((target: string, plan: Plan, refusal?: Refusal, note?: string) => void) | undefined;
+type EarlyPlan = ((target: string, plan: Plan, outlook: RunOutlook) => void) | undefined;
 
 async function offlinePlan(ctx: CommandContext, migrations: Migration[], early: EarlyPlan): Promise<PlanReport> {
   const plan = computePlan(migrations, []);
   refuseUnwrittenTemplates(plan.pending, ctx.opts.dir);
   const target = 'no database (--offline: every file counts as pending)';
-  early?.(target, plan);
+  early?.(target, plan, NO_OUTLOOK);
   const context = await planLintContext(migrations, plan);
   const locks = await planLocks(plan.pending, { warnRows: ctx.opts.warnRows, applied: context.applied });
-  return { target, migrations, plan, locks, lint: await lintPlan(context) };
+  return { target, migrations, plan, locks, lint: await lintPlan(context), outlook: NO_OUTLOOK };
 }
 
 async function livePlan(ctx: CommandContext, migrations: Migration[], early: EarlyPlan): Promise<PlanReport> {
@@ -80,56 +78,17 @@ async function livePlan(ctx: CommandContext, migrations: Migration[], early: Ear
       // What migrate refuses (exit 2): a file still as `schemaguard new` wrote it.
       refuseUnwrittenTemplates(plan.pending, ctx.opts.dir);
       const target = `${driver.target}${where}`;
-      const foreign = await foreignHistoryOf(session, plan);
-      const refusal = refusalOf(driver, plan.pending) ?? foreign.refusal ?? await escapedStringsOf(session, plan.pending);
-      early?.(target, plan, refusal, foreign.note);
+      const outlook = await runOutlook(driver, session, plan);
+      early?.(target, plan, outlook);
       // One read of the functions and domains: the lock plan's rewrite answer and lint's come from the same facts.
       const context = await planLintContext(migrations, plan, session, ctx.progress);
       const locks = await planLocks(plan.pending, { catalog: session, warnRows: ctx.opts.warnRows, lintCatalog: context.catalog, applied: context.applied });
-      return { target, migrations, plan, locks, lint: await lintPlan(context), refusal, note: foreign.note };
+      return { target, migrations, plan, locks, lint: await lintPlan(context), outlook };
     } finally {
       await session.close();
     }
   } finally {
     await driver.end();
-  }
-}
-
-/** What migrate would refuse before running anything, from what the connection showed (the pooler check migrate makes). */
-function refusalOf(driver: Pick<Driver, 'assertRunnable'>, pending: Migration[]): Refusal | undefined {
-  try {
-    driver.assertRunnable?.(pending);
-    return undefined;
-  } catch (e) {
-    if (!(e instanceof MigrationError)) throw e;
-    // Its words are migrate's; plan runs nothing either way.
-    return { message: e.message.replace(/; nothing was run$/, ''), fix: e.fix };
-  }
-}
-
-/**
- * Nothing recorded, files pending, and another tool's history table here:
- * migrate refuses (baseline first), or notes it when it records no applied
- * migration (`foreign-tables.ts`).
- */
-async function foreignHistoryOf(session: Queryable, plan: Plan): Promise<{ refusal?: Refusal; note?: string }> {
-  if (plan.currentVersion !== null || plan.pending.length === 0) return {};
-  const found = await foreignHistoryTables(session);
-  if (found.length === 0) return {};
-  const e = await foreignHistoryRefusal(session, found, plan.pending.length);
-  if (e) return { refusal: { message: e.message.replace(/; nothing was run$/, ''), fix: e.fix } };
-  return { note: await emptyForeignHistoryNote(session, found) };
-}
-
-/** The session reads '…' strings with backslash escapes (standard_conforming_strings off) and a pending file has a backslash in one: migrate refuses it (`standard-strings.ts`). */
-async function escapedStringsOf(session: Pick<Session, 'standardStrings' | 'query'>, pending: Migration[]): Promise<Refusal | undefined> {
-  if (session.standardStrings !== false || pending.length === 0) return undefined;
-  try {
-    refuseEscapedStrings(pending, (await session.query<{ d: string }>('SELECT current_database() AS d')).rows[0]!.d);
-    return undefined;
-  } catch (e) {
-    if (!(e instanceof InputError)) throw e;
-    return { message: e.message, fix: e.fix };
   }
 }
 
@@ -140,8 +99,11 @@ export function planJson(r: PlanReport): Record<string, unknown> {
     pending: plan.pending.map((m) => ({ version: m.version, name: m.name, file: m.file, checksum: m.checksum, statements: m.statementCount, checks: m.checks.map((c) => c.description), directives: m.directives })),
     changed: plan.changed.map((c) => c.migration!.file),
     unknown: plan.unknown.map((u) => u.version),
-    refusal: r.refusal ?? null,
-    note: r.note ?? null,
+    // The first of each, as before there were lists, then every one.
+    refusal: r.outlook.refusals[0] ?? null,
+    refusals: r.outlook.refusals,
+    note: r.outlook.notes[0] ?? null,
+    notes: r.outlook.notes,
     sized: r.locks.sized,
     statements: r.locks.statements,
     warnings: r.locks.findings,
@@ -150,23 +112,15 @@ export function planJson(r: PlanReport): Record<string, unknown> {
 }
 
 /** The files in order, with what stands in migrate's way. */
-export function printTable(out: (text: string) => void, dir: string, target: string, migrations: Migration[], plan: Plan, refusal?: Refusal, note?: string): void {
+export function printTable(out: (text: string) => void, dir: string, target: string, migrations: Migration[], plan: Plan, outlook: RunOutlook): void {
   out(`plan for ${target}: ${plan.pending.length} pending of ${migrations.length} in ${dir}/`);
   out(planTable(plan));
-  if (note) out(`note: ${note}`);
+  for (const note of outlook.notes) out(`note: ${note}`);
   for (const m of plan.pending.filter(isEmptyMigration)) out(`note: ${m.file}: ${EMPTY_FILE_NOTE}`);
   for (const c of plan.changed) out(`warning: ${c.migration!.file} changed after it was applied (migrate will refuse; schemaguard repair accepts it)`);
   for (const u of plan.unknown) out(`warning: version ${u.version} (${u.name}) is applied but has no file (migrate needs --allow-ahead)`);
   for (const m of plan.outOfOrder) out(`warning: ${m.file} is older than the newest applied version ${plan.currentVersion} (migrate refuses it: renumber it above ${plan.currentVersion}, or pass --out-of-order when it is independent of the newer ones)`);
-  if (refusal) out(`warning: migrate through this URL will refuse to run: ${refusal.message}${refusal.fix ? `\n  fix: ${refusal.fix}` : ''}`);
-}
-
-/** plan's refusal (a warning) and note (a notice) as workflow commands on the run, with no file. */
-function runAnnotations(r: Pick<PlanReport, 'refusal' | 'note'>): string[] {
-  const lines: string[] = [];
-  if (r.refusal) lines.push(`::warning title=schemaguard plan::${escapeData(`migrate through this URL will refuse to run: ${r.refusal.message}${r.refusal.fix ? `\nFix: ${r.refusal.fix}` : ''}`)}`);
-  if (r.note) lines.push(`::notice title=schemaguard plan::${escapeData(r.note)}`);
-  return lines;
+  for (const line of refusalLines(outlook.refusals)) out(line);
 }
 
 /** Under the table: the statements' locks, then the lint. */

@@ -6,17 +6,19 @@
 import { countBySeverity, type Finding } from '../../../lambda/checks/finding';
 import type { CommandContext } from '../commands/context';
 import { githubAnnotation } from './github';
-import type { ReportingCommand } from './rules';
+import type { ReportingCommand, SarifFinding } from './rules';
 import { sarifLog } from './sarif';
 
 export interface FindingsOutput {
   /** Directory the findings' `file` is relative to (--dir, --contracts; '' for paths as given). */
   baseDir: string;
+  /** Results about the run itself, ahead of the findings in SARIF (plan's refusals and notes); `github` says them itself. */
+  runResults?: readonly SarifFinding[];
 }
 
 export function printFindings(ctx: CommandContext, command: ReportingCommand, findings: readonly Finding[], output: FindingsOutput): void {
   if (ctx.opts.format === 'sarif') {
-    ctx.out(JSON.stringify(sarifLog(command, findings, output.baseDir), null, 2));
+    ctx.out(JSON.stringify(sarifLog(command, [...output.runResults ?? [], ...findings], output.baseDir), null, 2));
     return;
   }
   for (const f of findings) ctx.out(githubAnnotation(f, output.baseDir));

@@ -8,10 +8,9 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Finding } from '../../../lambda/checks/finding';
-import type { RuleDescription } from '../../../lambda/checks/report-findings';
 import { VERSION } from '../args';
 import { repositoryPath } from './github';
-import { describeRules, type ReportingCommand } from './rules';
+import { describeRules, type ReportingCommand, type SarifFinding, type SarifRule } from './rules';
 
 export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
 
@@ -24,7 +23,7 @@ function sentence(text: string): string {
   return /[.!?]$/.test(t) ? t : `${t}.`;
 }
 
-function sarifRule(r: RuleDescription): Record<string, unknown> {
+function sarifRule(r: SarifRule): Record<string, unknown> {
   const help = [sentence(r.title), r.why ? `Why: ${sentence(r.why)}` : '', r.fix ? `Fix: ${sentence(r.fix)}` : 'Fix: each result names the exact statement that fixes it.'].filter(Boolean).join('\n');
   return {
     id: r.id,
@@ -45,14 +44,19 @@ function artifactLocation(baseDir: string, file: string): Record<string, unknown
   return { uri: path.split('/').map(encodeURIComponent).join('/'), uriBaseId: '%SRCROOT%' };
 }
 
-function location(f: Finding, baseDir: string): Record<string, unknown> {
+function location(f: SarifFinding, baseDir: string): Record<string, unknown> {
   if (!f.file) return { logicalLocations: [{ fullyQualifiedName: f.object ?? f.rule }] };
   const region: Record<string, number> = { startLine: Math.max(1, f.line ?? 1) };
   if (f.column) region.startColumn = f.column;
   return { physicalLocation: { artifactLocation: artifactLocation(baseDir, f.file), region } };
 }
 
-export function sarifLog(command: ReportingCommand, findings: readonly Finding[], baseDir: string): Record<string, unknown> {
+/** A result's message: what, then the fix (a note with no fix: what alone). */
+function resultMessage(f: SarifFinding): string {
+  return f.fix ? sentence(`${f.message}. Fix: ${f.fix}`.replace(/\.\. Fix/, '. Fix')) : sentence(f.message);
+}
+
+export function sarifLog(command: ReportingCommand, findings: readonly SarifFinding[], baseDir: string): Record<string, unknown> {
   const rules = describeRules(command, findings);
   const index = new Map(rules.map((r, k) => [r.id, k]));
   return {
@@ -66,7 +70,7 @@ export function sarifLog(command: ReportingCommand, findings: readonly Finding[]
         ruleId: f.rule,
         ruleIndex: index.get(f.rule)!,
         level: f.severity,
-        message: { text: sentence(`${f.message}. Fix: ${f.fix}`.replace(/\.\. Fix/, '. Fix')) },
+        message: { text: resultMessage(f) },
         locations: [location(f, baseDir)],
       })),
     }],

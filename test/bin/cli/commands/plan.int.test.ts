@@ -308,7 +308,7 @@ describe.each(targets)('CLI: schemaguard plan where standard_conforming_strings 
     expect(text.stdout).toContain(`warning: migrate through this URL will refuse to run: ${message}`);
     expect(text.stdout).toContain(`\n  fix: ${fix}\n`);
     expect(json.code, json.stderr).toBe(0);
-    expect(JSON.parse(json.stdout).refusal).toEqual({ message: expect.stringMatching(new RegExp(`^${message}`)), fix });
+    expect(JSON.parse(json.stdout).refusal).toEqual({ message: expect.stringMatching(new RegExp(`^${message}`)), fix, file: '2_ins.sql', line: 1 });
     // In a workflow: a warning on the run (plan said nothing of it in --format github).
     expect(github.code, github.stderr).toBe(0);
     expect(github.stdout).toMatch(new RegExp(`^::warning title=schemaguard plan::migrate through this URL will refuse to run: ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*%0AFix: `, 'm'));

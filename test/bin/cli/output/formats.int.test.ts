@@ -129,3 +129,31 @@ describe.each(targets)('CLI: --format on $name', (target) => {
     expect(r.stderr).toContain('0003_bad.sql:1:14: syntax error');
   });
 });
+
+// Regression: plan --format sarif carried neither what migrate would refuse through the URL nor the note of a history set aside.
+describe.each(targets)('CLI: plan --format sarif with refusals and a note, on $name', (target) => {
+  it('each refusal is an error result with its fix in the message (at its file when it names one), the note a note result, and the log valid', async () => {
+    const root = tempDir({ 'db/migrations/1_t.sql': 'CREATE TABLE t (p text);\n', 'db/migrations/2_ins.sql': "INSERT INTO t VALUES ('C:\\dir');\n" }, 'checkout');
+    const refused = await freshDatabase(target, 'sarif_refused');
+    await withClient(refused, (c) => c.query(`ALTER DATABASE ${new URL(refused).pathname.slice(1)} SET standard_conforming_strings = off;
+      CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL); INSERT INTO schema_migrations VALUES (2, false)`));
+    const noted = await freshDatabase(target, 'sarif_noted');
+    await withClient(noted, (c) => c.query('CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)'));
+    const sarif = async (url: string) => parse(await runCli(['plan', '--dir', 'db/migrations', '--format', 'sarif', '--database-url', url], { cwd: root }));
+
+    const [a, b] = [await sarif(refused), await sarif(noted)];
+
+    const refusals = a.runs[0]!.results.filter((x) => x.ruleId === 'migrate-would-refuse');
+    expect(refusals.map((x) => x.level)).toEqual(['error', 'error']);
+    expect(refusals[0]!.message.text).toMatch(/^migrate through this URL will refuse to run: public\.schema_migrations \(golang-migrate's history\) records migrations up to version 2 .*\. Fix: record the files golang-migrate applied without running them/);
+    expect(refusals[0]!.locations[0]!.logicalLocations).toBeDefined();
+    expect(refusals[1]!.message.text).toMatch(/^migrate through this URL will refuse to run: 2_ins\.sql:1: a string with a backslash.*\. Fix: set it on, PostgreSQL's default since 9\.1/);
+    expect(refusals[1]!.locations[0]!.physicalLocation).toMatchObject({ artifactLocation: { uri: 'db/migrations/2_ins.sql' }, region: { startLine: 1 } });
+    expect(b.runs[0]!.results.filter((x) => x.ruleId !== 'migrate-would-refuse').slice(0, 1)).toMatchObject([{
+      ruleId: 'plan-note', level: 'note', message: { text: "public.schema_migrations (golang-migrate's history) records no applied migration: this database is migrated as a new one, every file runs, and that table is left as it is." },
+    }]);
+    expect(b.runs[0]!.results.filter((x) => x.ruleId === 'migrate-would-refuse')).toEqual([]);
+    for (const log of [a, b]) expect(sarifSchemaErrors(log)).toEqual([]);
+    expect(multitoolErrors([a, b])).toEqual([]);
+  });
+});

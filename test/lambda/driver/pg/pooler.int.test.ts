@@ -179,6 +179,36 @@ describe.each(targets)('PgBouncer pool_mode=transaction in front of $name', (tar
       expect(await catalogFingerprint(url)).toBe(before);
     });
 
+    // Regression: plan kept one refusal of several, and the first it checked (the pooler), where migrate meets another tool's history first.
+    it('plan names every refusal migrate would meet, in the order migrate meets them: another tool\'s history, the no-transaction file, the backslash', async () => {
+      const url = await freshDatabase(target, 'pool_plan_all');
+      await withClient(url, (c) => c.query(`ALTER DATABASE ${new URL(url).pathname.slice(1)} SET standard_conforming_strings = off;
+        CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL); INSERT INTO schema_migrations VALUES (3, false)`));
+      const dir = tempDir({ ...NO_TRANSACTION_FILES, '3_ins.sql': "INSERT INTO t1 (id) SELECT length('C:\\dir');\n" });
+      const before = await catalogFingerprint(url);
+
+      const text = await runCli(['plan', '--dir', dir, '--database-url', bouncer.url(url)]);
+      const json = await runCli(['plan', '--dir', dir, '--database-url', bouncer.url(url), '--json']);
+      const github = await runCli(['plan', '--dir', dir, '--database-url', bouncer.url(url), '--format', 'github']);
+      const migrate = await runCli(['migrate', '--dir', dir, '--database-url', bouncer.url(url)]);
+
+      const starts = ['public.schema_migrations (golang-migrate\'s history) records migrations up to version 3', '2_index.sql is a no-transaction file', '3_ins.sql:1: a string with a backslash'];
+      for (const r of [text, json, github]) expect(r.code, r.stderr).toBe(0);
+      const warnings = text.stdout.split('\n').filter((l) => l.startsWith('warning: migrate through this URL will refuse to run: '));
+      expect(warnings.map((l) => starts.findIndex((s) => l.includes(`refuse to run: ${s}`)))).toEqual([0, 1, 2]);
+      expect(text.stdout.split('\n').filter((l) => l.startsWith('  fix: '))).toHaveLength(3);
+      const report = JSON.parse(json.stdout) as { refusal: unknown; refusals: { message: string; fix: string; file?: string; line?: number }[] };
+      expect(report.refusals.map((r) => starts.findIndex((s) => r.message.startsWith(s)))).toEqual([0, 1, 2]);
+      expect(report.refusals.map((r) => [r.file, r.line, r.fix.length > 0])).toEqual([[undefined, undefined, true], ['2_index.sql', undefined, true], ['3_ins.sql', 1, true]]);
+      // The single field of before: the first, the one migrate stops at.
+      expect(report.refusal).toEqual(report.refusals[0]);
+      const annotations = github.stdout.split('\n').filter((l) => l.startsWith('::warning title=schemaguard plan::migrate through this URL will refuse to run: '));
+      expect(annotations.map((l) => starts.findIndex((s) => l.includes(`refuse to run: ${s}`)))).toEqual([0, 1, 2]);
+      expect(migrate.code).toBe(1);
+      expect(migrate.stderr).toContain(`error: ${report.refusals[0]!.message}; nothing was run`);
+      expect(await catalogFingerprint(url)).toBe(before);
+    });
+
     it('refuses a bad pending file with exit 2 and leaves the database exactly as it was: no lease table, no state schema', async () => {
       // Regression: the lease's CREATE SCHEMA/TABLE committed before the files were parsed, and stayed behind.
       const url = await freshDatabase(target, 'pool_bad_file');

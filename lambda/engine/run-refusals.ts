@@ -1,0 +1,113 @@
+/**
+ * What `migrate` refuses through a URL before it runs anything, once the
+ * files read and the recorded state agree: another tool's history table
+ * here while schemaguard has recorded nothing (`foreign-tables.ts`), a
+ * pending file the connection cannot run (a no-transaction file through a
+ * transaction pooler: the driver's `assertRunnable`), a backslash in a '…'
+ * string where the session's standard_conforming_strings is off
+ * (`standard-strings.ts`).
+ *
+ * One list, in the order migrate checks them: migrate makes each check at
+ * the step of its run where it can (`runner.ts`) and stops at the first
+ * refusal; `plan` makes them all and names every refusal, in that order.
+ */
+import { MigrationError } from './errors';
+import { emptyForeignHistoryNote, foreignHistoryNote, foreignHistoryRefusal, foreignHistoryTables } from './foreign-tables';
+import type { Migration } from './migration';
+import type { Driver, Queryable, Session } from './ports';
+import { refuseEscapedStrings } from './standard-strings';
+
+/** The steps of migrate's run at which it checks, in the order it reaches them. */
+export const RUN_STEPS = ['state-read', 'files-parsed', 'session-open'] as const;
+export type RunStep = (typeof RUN_STEPS)[number];
+
+/** What the checks read. */
+export interface RunFacts {
+  driver: Pick<Driver, 'assertRunnable'>;
+  /** Reads the catalog: the runner lock's own connection, or the one session. */
+  reader: Queryable;
+  /** The session that applies the files, connected when first asked for. */
+  session(): Promise<Pick<Session, 'standardStrings' | 'query'>>;
+  pending: Migration[];
+  /** Schemaguard has recorded nothing here yet. */
+  firstRun: boolean;
+  /** migrate's `ignoreForeignHistory`: another tool's history is noted instead of refused. */
+  ignoreForeignHistory?: boolean;
+}
+
+/** One check's answer: what migrate would refuse (with its fix), or a note it says and goes on. */
+export interface RunCheckResult {
+  refusal?: MigrationError;
+  note?: string;
+}
+
+interface RunCheck {
+  step: RunStep;
+  check(facts: RunFacts): Promise<RunCheckResult>;
+}
+
+/** A first run with files pending where another tool's history table is: refused (baseline first), or noted when it records no applied migration. */
+async function foreignHistory(facts: RunFacts): Promise<RunCheckResult> {
+  if (!facts.firstRun || facts.pending.length === 0) return {};
+  const found = await foreignHistoryTables(facts.reader);
+  if (found.length === 0) return {};
+  const none = await emptyForeignHistoryNote(facts.reader, found);
+  if (none) return { note: none };
+  if (facts.ignoreForeignHistory) return { note: await foreignHistoryNote(facts.reader, found) };
+  return { refusal: await foreignHistoryRefusal(facts.reader, found, facts.pending.length) };
+}
+
+/** What the driver cannot run through this connection (a no-transaction file through a pooler). */
+async function driverRefusal(facts: RunFacts): Promise<RunCheckResult> {
+  try {
+    await facts.driver.assertRunnable?.(facts.pending);
+    return {};
+  } catch (e) {
+    if (!(e instanceof MigrationError)) throw e;
+    return { refusal: e };
+  }
+}
+
+/** A pending file with a backslash in a '…' string, where the session reads it as an escape. */
+async function escapedStrings(facts: RunFacts): Promise<RunCheckResult> {
+  if (facts.pending.length === 0) return {};
+  const session = await facts.session();
+  if (session.standardStrings !== false) return {};
+  try {
+    refuseEscapedStrings(facts.pending, (await session.query<{ d: string }>('SELECT current_database() AS d')).rows[0]!.d);
+    return {};
+  } catch (e) {
+    if (!(e instanceof MigrationError)) throw e;
+    return { refusal: e };
+  }
+}
+
+/** Every check, in the order migrate makes them (their steps in the order of `RUN_STEPS`). */
+export const RUN_CHECKS: readonly RunCheck[] = [
+  { step: 'state-read', check: foreignHistory },
+  { step: 'files-parsed', check: driverRefusal },
+  { step: 'session-open', check: escapedStrings },
+];
+
+/** migrate: makes the checks of `step` in order and throws the first refusal; returns the notes to say. */
+export async function refuseAtStep(step: RunStep, facts: RunFacts): Promise<string[]> {
+  const notes: string[] = [];
+  for (const c of RUN_CHECKS.filter((k) => k.step === step)) {
+    const r = await c.check(facts);
+    if (r.refusal) throw r.refusal;
+    if (r.note) notes.push(r.note);
+  }
+  return notes;
+}
+
+/** plan: every refusal migrate would meet through this connection, in the order it meets them, and the notes it would say. */
+export async function runRefusals(facts: RunFacts): Promise<{ refusals: MigrationError[]; notes: string[] }> {
+  const refusals: MigrationError[] = [];
+  const notes: string[] = [];
+  for (const c of RUN_CHECKS) {
+    const r = await c.check(facts);
+    if (r.refusal) refusals.push(r.refusal);
+    if (r.note) notes.push(r.note);
+  }
+  return { refusals, notes };
+}
