@@ -53,7 +53,7 @@ import { classifySql, concurrentIndexTarget, mayEndTransactions, refusesTransact
 import { sampleBlockers } from '../../engine/blockers';
 import { DataApiSqlError, decodeRecords, parseSqlErrorMessage, translateStatement } from './data-api-codec';
 import { LeaseLock, type LeaseTimings } from './lease-lock';
-import { dropStaleMarkers, markDoBlock, markerName, refuseWithoutMarkerPrivilege, type MarkedStatement } from './outcome-marker';
+import { dropStaleMarkers, markDoBlock, markerName, refuseWhileStaleBlockRuns, refuseWithoutMarkerPrivilege, type MarkedStatement } from './outcome-marker';
 import { quoteIdent } from '../../engine/identifiers';
 
 /** How long connecting to the Data API endpoint may take (each SDK attempt). */
@@ -159,8 +159,9 @@ export class DataApiDriver implements Driver {
   /**
    * Under the runner lock, before any migration runs: a pending DO block
    * that gets an outcome marker is refused, with the GRANT, when the role may
-   * not create the marker in the state schema; the markers of runners that
-   * died mid-call are dropped (`outcome-marker.ts`). A run with nothing to
+   * not create the marker in the state schema; a run is refused while the
+   * DO block of a runner that died mid-call still runs; the markers of
+   * runners that died mid-call are dropped (`outcome-marker.ts`). A run with nothing to
    * apply changes nothing.
    */
   async assertRunnable(pending: Migration[]): Promise<void> {
@@ -169,6 +170,7 @@ export class DataApiDriver implements Driver {
     const session = await this.connect();
     try {
       if (this.options.continueAfterTimeout ?? true) await refuseWithoutMarkerPrivilege(session, schema, pending);
+      await refuseWhileStaleBlockRuns(session, schema);
       await dropStaleMarkers(session, schema);
     } finally {
       await session.close();

@@ -72,8 +72,11 @@ export function markDoBlock(sql: string, table: string, tag: string): MarkedStat
   // The body's own last `;` (after its END) would make an empty statement, which PL/pgSQL refuses.
   const last = tokenize(inner).filter((t) => !isComment(t)).at(-1);
   const content = last?.text === ';' ? inner.slice(0, last.offset) + inner.slice(last.end) : inner;
-  const wrapped = `${open}BEGIN ${content}\n;\nBEGIN DROP TABLE ${table}; EXCEPTION WHEN OTHERS THEN NULL; END;\nEND${open}`;
-  return { sql: sql.slice(0, body.offset) + wrapped + sql.slice(body.end), at: body.offset + open.length, shift: open.length + 'BEGIN '.length - quote.length };
+  // The marker's name first, on the body's first line: pg_stat_activity shows a statement's first 1 kB (track_activity_query_size),
+  // so the next run can tell the block of a runner that died still running (`refuseWhileStaleBlockRuns`).
+  const named = `/* ${table.replace(/\*\/|\/\*/g, '')} */ BEGIN `;
+  const wrapped = `${open}${named}${content}\n;\nBEGIN DROP TABLE ${table}; EXCEPTION WHEN OTHERS THEN NULL; END;\nEND${open}`;
+  return { sql: sql.slice(0, body.offset) + wrapped + sql.slice(body.end), at: body.offset + open.length, shift: open.length + named.length - quote.length };
 }
 
 /**
@@ -84,17 +87,7 @@ export function markDoBlock(sql: string, table: string, tag: string): MarkedStat
  * be dropped is left for the next run. Returns the markers dropped.
  */
 export async function dropStaleMarkers(q: Queryable, schema: string): Promise<string[]> {
-  const prefix = MARKER_PREFIX.replace(/_/g, '\\_');
-  const stale = (await q.query<{ marker: string }>(
-    `SELECT format('%I.%I', n.nspname, c.relname) AS marker
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relkind = 'r' AND c.relname LIKE '${prefix}%'
-        AND NOT EXISTS (SELECT 1 FROM ${quoteIdent(schema)}.${quoteIdent(LEASE_TABLE)} l
-                         WHERE l.expires_at > clock_timestamp()
-                           AND c.relname LIKE '${prefix}' || left(replace(l.holder, '-', ''), ${HOLDER_CHARS}) || '\\_%')
-      ORDER BY c.relname`,
-    [schema],
-  )).rows.map((r) => r.marker);
+  const stale = (await q.query<{ marker: string }>(`SELECT format('%I.%I', nspname, relname) AS marker FROM (${staleMarkersSql(schema)}) s ORDER BY relname`, [schema])).rows.map((r) => r.marker);
   const dropped: string[] = [];
   for (const marker of stale) {
     try {
@@ -105,6 +98,43 @@ export async function dropStaleMarkers(q: Queryable, schema: string): Promise<st
     }
   }
   return dropped;
+}
+
+/** The markers (nspname, relname) in schema $1 that no live lease's holder made. */
+function staleMarkersSql(schema: string): string {
+  const prefix = MARKER_PREFIX.replace(/_/g, '\\_');
+  return `SELECT n.nspname, c.relname
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relkind = 'r' AND c.relname LIKE '${prefix}%'
+        AND NOT EXISTS (SELECT 1 FROM ${quoteIdent(schema)}.${quoteIdent(LEASE_TABLE)} l
+                         WHERE l.expires_at > clock_timestamp()
+                           AND c.relname LIKE '${prefix}' || left(replace(l.holder, '-', ''), ${HOLDER_CHARS}) || '\\_%')`;
+}
+
+/**
+ * Refuses, before anything runs, a run while the DO block of a runner that
+ * died is still running: its call outlived the runner (the service keeps a
+ * statement going past the 45-second call), its lease expired and this run
+ * took it over, and running the same file beside it would run its batches
+ * twice at once. The block is found by its marker's name, which it carries
+ * on its first line (`markDoBlock`), in pg_stat_activity — where the role's
+ * own sessions show their query (another role's need pg_read_all_stats).
+ */
+export async function refuseWhileStaleBlockRuns(q: Queryable, schema: string): Promise<void> {
+  const running = (await q.query<{ marker: string; pid: number; seconds: number }>(
+    `SELECT format('%I.%I', s.nspname, s.relname) AS marker, a.pid, floor(extract(epoch FROM clock_timestamp() - a.query_start))::int AS seconds
+       FROM (${staleMarkersSql(schema)}) s
+       JOIN pg_stat_activity a ON a.pid <> pg_backend_pid() AND a.state = 'active' AND position(s.relname IN a.query) > 0
+      ORDER BY a.query_start LIMIT 1`,
+    [schema],
+  )).rows[0];
+  if (!running) return;
+  throw new MigrationError(
+    `a DO block of a runner that stopped (its lease expired) is still running: pid ${running.pid}, for ${running.seconds} s (outcome marker ${running.marker}); nothing was run`,
+    {
+      fix: `its batches commit as it goes, and its file run again beside it would run them twice at once: wait for it to end (SELECT state, now() - query_start FROM pg_stat_activity WHERE pid = ${running.pid}), or stop it with SELECT pg_cancel_backend(${running.pid}); then run again (deploy again): no state row was written for its file, which runs again from its start`,
+    },
+  );
 }
 
 /**

@@ -11,7 +11,7 @@ import { loadMigrations } from '../../../../lambda/engine/source';
 import { LockTimeoutError, StatementError } from '../../../../lambda/engine/errors';
 import { readCatalog } from '../../../../lambda/schema/catalog';
 import { MigrationError } from '../../../../lambda/engine/errors';
-import { markerName } from '../../../../lambda/driver/data-api/outcome-marker';
+import { markDoBlock, markerName } from '../../../../lambda/driver/data-api/outcome-marker';
 
 afterAll(dropDatabases);
 
@@ -328,6 +328,40 @@ describe.each(targets)('$name', (target) => {
         expect(untouched).toEqual([...dead, kept].sort().map((name) => ({ name })));
         expect(result.applied.map((a) => a.file)).toEqual(['2_b.sql']);
         expect(await markers(url)).toEqual([{ name: kept }]);
+      });
+
+      // Regression: a runner that died while its DO block's call went on past 45 s: its lease expired, and the next run started the same file beside the block.
+      it('a run while the DO block of a runner whose lease expired still runs: refused before anything runs, naming its pid; once it ends, the run goes on and drops its marker', async () => {
+        // Prepare: the state made by a first run; a dead runner's marker, and its block still running on the server (the call outlived the runner).
+        const url = await freshDatabase(target, 'dapi_stale_block');
+        await migrate({ driver: makeDataApiDriver(url, standin(url)), migrations: loadMigrations(tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' })), appliedBy: 'test' });
+        const marker = markerName(randomBytes(8).toString('hex'), randomUUID());
+        await withClient(url, (c) => c.query(`CREATE TABLE schemaguard.${marker} ()`));
+        const old = new PgDriver({ connectionString: url });
+        const block = await old.connect();
+        const pid = Number((await block.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
+        // As the driver sent it: longer than the 1 kB of a query pg_stat_activity shows.
+        const sent = markDoBlock(`DO $$\nBEGIN\n  COMMIT;\n${'  PERFORM 1;\n'.repeat(200)}  PERFORM pg_sleep(60);\nEND\n$$`, `schemaguard.${marker}`, 'sgw_1')!.sql;
+        const running = block.query(sent).catch((e: unknown) => e);
+        await expect.poll(async () => (await rows(url, `SELECT state FROM pg_stat_activity WHERE pid = ${pid}`))[0]).toEqual({ state: 'active' });
+        const files = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n', '2_b.sql': 'CREATE TABLE b (id int);\n' });
+
+        // Act: a run while the block runs; then the block is cancelled, as the fix says, and the run is repeated.
+        const err = await migrate({ driver: makeDataApiDriver(url, standin(url)), migrations: loadMigrations(files), appliedBy: 'test' }).catch((e: unknown) => e);
+        const whileRunning = await rows(url, "SELECT to_regclass('b') AS b");
+        await withClient(url, (c) => c.query(`SELECT pg_cancel_backend(${pid})`));
+        expect(await running).toMatchObject({ code: '57014' });
+        await block.close();
+        await old.end();
+        const result = await migrate({ driver: makeDataApiDriver(url, standin(url)), migrations: loadMigrations(files), appliedBy: 'test' });
+
+        // Assess
+        expect(err).toBeInstanceOf(MigrationError);
+        expect((err as MigrationError).message).toMatch(new RegExp(`^a DO block of a runner that stopped \\(its lease expired\\) is still running: pid ${pid}, for \\d+ s \\(outcome marker schemaguard\\.${marker}\\); nothing was run$`));
+        expect((err as MigrationError).fix).toContain(`SELECT pg_cancel_backend(${pid})`);
+        expect(whileRunning).toEqual([{ b: null }]);
+        expect(result.applied.map((a) => a.file)).toEqual(['2_b.sql']);
+        expect(await rows(url, `SELECT to_regclass('schemaguard.${marker}') AS m`)).toEqual([{ m: null }]);
       });
 
       it('a pending DO block that commits its batches, when the role may not create its marker in the state schema: refused before anything runs, with the GRANT', async () => {
