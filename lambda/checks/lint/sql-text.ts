@@ -105,3 +105,58 @@ export function replaceIn(s: ParsedStatement, from: number, to: number, text: st
   const b = Buffer.from(s.text);
   return `${b.subarray(0, from - s.byteOffset).toString('utf8')}${text}${b.subarray(to - s.byteOffset).toString('utf8')}`;
 }
+
+/** A change to a statement's text: the bytes `at`–`end` of the file replaced by `text`. */
+export interface Edit { at: number; end: number; text: string }
+
+/** The statement with `edits` (byte offsets of the file, not overlapping) made, from the end so that offsets hold, and its `;`. */
+export function edited(s: ParsedStatement, edits: Edit[]): string {
+  const sorted = [...edits].sort((x, y) => y.at - x.at);
+  const text = sorted.reduce((t, e) => Buffer.concat([t.subarray(0, e.at - s.byteOffset), Buffer.from(e.text), t.subarray(e.end - s.byteOffset)]), Buffer.from(s.text));
+  return `${text.toString('utf8')};`;
+}
+
+/**
+ * The ALTER TABLE commands whose `ADD` comes right before one of `ats`
+ * (constraints' locations, bytes of the file) taken out of the statement,
+ * with the comma before each (after it, for those before every command
+ * kept). Undefined when no command would be left.
+ */
+export function commandsRemoved(s: ParsedStatement, ats: number[]): Edit[] | undefined {
+  const commands = commandSpans(s);
+  const gone = commands.map((c) => ats.some((at) => at - s.byteOffset >= c.start && at - s.byteOffset < c.end));
+  if (gone.every(Boolean)) return undefined;
+  const firstKept = gone.indexOf(false);
+  const edits = commands.flatMap((c, k) => {
+    if (!gone[k]) return [];
+    // Before the first command kept: up to the next command; after it: from the end of the one before.
+    const at = k < firstKept ? (k === 0 ? addBefore(s, ats, c) : c.start) : commands[k - 1]!.end;
+    const end = k < firstKept ? commands[k + 1]!.start : c.end;
+    return [{ at: at + s.byteOffset, end: end + s.byteOffset, text: '' }];
+  });
+  return edits;
+}
+
+/** The byte range (in the statement) of each part between top-level commas: the first holds `ALTER TABLE name` before its command. */
+function commandSpans(s: ParsedStatement): { start: number; end: number }[] {
+  const spans: { start: number; end: number }[] = [];
+  let depth = 0;
+  let open: { start: number; end: number } | undefined;
+  for (const t of tokensOf(s)) {
+    if (t.text === ';') break;
+    if (t.text === '(' || t.text === '[') depth++;
+    if (t.text === ')' || t.text === ']') depth--;
+    if (depth === 0 && t.text === ',') { open = undefined; continue; }
+    if (!open) spans.push(open = { start: t.start, end: t.end });
+    open.end = t.end;
+  }
+  return spans;
+}
+
+/** Where the first command starts: its `ADD`, right before the location in it. */
+function addBefore(s: ParsedStatement, ats: number[], c: { start: number; end: number }): number {
+  const tokens = tokensOf(s);
+  const at = ats.find((x) => x - s.byteOffset >= c.start && x - s.byteOffset < c.end)! - s.byteOffset;
+  const k = tokens.findIndex((t) => t.start >= at);
+  return tokens[k - 1]?.text.toLowerCase() === 'add' ? tokens[k - 1]!.start : tokens[k]!.start;
+}

@@ -8,12 +8,12 @@
  */
 import { as, list, typeBase, type Node, type ParsedStatement } from '../../parse';
 import { columnParts, rewriteContextOf } from '../column';
-import { columnWithout, deferInto, deferredColumnConstraints, identityLater, notValidSteps, validatedColumnConstraints } from '../fix-steps';
+import { columnWithout, deferInto, deferredColumnConstraints, identityLater, validatedColumnConstraints, type DeferredConstraint } from '../fix-steps';
 import { inPlace, later, renderFix } from '../fix';
 import type { AlterTarget } from '../model';
 import { defaultConstraintName } from '../model-tables';
 import type { LintRule, RuleContext } from '../rule';
-import { clauseAt, ident, tableName } from '../sql-text';
+import { clauseAt, commandsRemoved, edited, ident, tableName, type Edit } from '../sql-text';
 
 export const CONSTRAINT_NOT_VALID: LintRule = {
   id: 'constraint-not-valid',
@@ -46,14 +46,20 @@ function why(t: AlterTarget, con: Node): string {
 function addConstraint(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, con: Node | undefined): void {
   if (!validated(con)) return;
   const named = typeof con.conname === 'string';
-  const name = named ? String(con.conname) : defaultConstraintName(t.rel.name, con, []);
-  const what = `${con.contype === 'CONSTR_FOREIGN' ? 'foreign key' : 'CHECK'}${named ? ` ${ident(name)}` : ''}`;
+  const what = `${con.contype === 'CONSTR_FOREIGN' ? 'foreign key' : 'CHECK'}${named ? ` ${ident(String(con.conname))}` : ''}`;
   ctx.report(CONSTRAINT_NOT_VALID, s, {
     message: `${what} is added to existing table ${tableName(t.rel)} and validated at once`,
     why: why(t, con),
-    fix: renderFix(notValidSteps(t.rel, name, clauseAt(s, con.location as number, { skip: named ? 2 : 0 }))),
+    fix: statementFix(ctx, s, t),
     at: con.location as number | undefined,
   });
+}
+
+/** An ADD CONSTRAINT validated at once, taken out of the statement and added NOT VALID after it. */
+function constraintPart(s: ParsedStatement, t: AlterTarget, con: Node): Part {
+  const named = typeof con.conname === 'string';
+  const name = named ? String(con.conname) : defaultConstraintName(t.rel.name, con, []);
+  return { removes: con.location as number, constraints: [{ name, clause: clauseAt(s, con.location as number, { skip: named ? 2 : 0 }) }] };
 }
 
 /** What gives a new column a value in every row: why its foreign key is checked. */
@@ -72,21 +78,72 @@ function filledBy(col: Node): string {
  * DEFAULT fills the column (`uncheckedForeignKeys`).
  */
 function addColumn(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, col: Node | undefined, ifNotExists: boolean): void {
-  if (!col || (ifNotExists && t.table.columns.has(String(col.colname)))) return;
+  const found = columnConstraints(ctx, t, col, ifNotExists);
+  if (!found) return;
+  const { cons, unchecked } = found;
+  ctx.report(CONSTRAINT_NOT_VALID, s, {
+    ...(unchecked.length ? uncheckedReport(t, col!, cons.length > unchecked.length) : validatedReport(t, col!, cons)),
+    fix: statementFix(ctx, s, t),
+    at: col!.location as number | undefined,
+  });
+}
+
+/** A new column's constraints that are validated at once (`cons`), those of them marked valid unchecked, and whether its identity must wait. */
+function columnConstraints(ctx: RuleContext, t: AlterTarget, col: Node | undefined, ifNotExists: boolean): { cons: Node[]; unchecked: Node[]; identity: boolean } | undefined {
+  if (!col || (ifNotExists && t.table.columns.has(String(col.colname)))) return undefined;
   const unchecked = uncheckedForeignKeys(ctx, col);
   const cons = [...validatedColumnConstraints(col), ...unchecked];
-  if (cons.length === 0) return;
+  if (cons.length === 0) return undefined;
   // An identity is added once the rows have values (as volatile-default's fix does): added at once, it rewrites the table.
-  const identity = unchecked.length > 0 && columnParts(col).identity;
-  const column = columnWithout(s, col, (c) => cons.includes(c) || (identity && c.contype === 'CONSTR_IDENTITY'));
-  const files = [inPlace(`ALTER TABLE ${tableName(t.rel)} ADD COLUMN ${column};`), later()];
-  deferInto(t.rel, deferredColumnConstraints(s, t.rel, col, cons), files[0]!, files[1]!);
-  if (identity) files[0]!.lines.push(identityLater(tableName(t.rel), ident(String(col.colname))));
-  ctx.report(CONSTRAINT_NOT_VALID, s, {
-    ...(unchecked.length ? uncheckedReport(t, col, cons.length > unchecked.length) : validatedReport(t, col, cons)),
-    fix: renderFix(files),
-    at: col.location as number | undefined,
+  return { cons, unchecked, identity: unchecked.length > 0 && columnParts(col).identity };
+}
+
+/** A new column's definition without those constraints (and the identity that must wait), each added NOT VALID after the statement. */
+function columnPart(s: ParsedStatement, t: AlterTarget, col: Node, found: { cons: Node[]; identity: boolean }): Part {
+  const { cons, identity } = found;
+  const at = col.location as number;
+  const text = columnWithout(s, col, (c) => cons.includes(c) || (identity && c.contype === 'CONSTR_IDENTITY'));
+  return {
+    edit: { at, end: at + Buffer.byteLength(clauseAt(s, at)), text },
+    constraints: deferredColumnConstraints(s, t.rel, col, cons),
+    after: identity ? identityLater(tableName(t.rel), ident(String(col.colname))) : undefined,
+  };
+}
+
+/** What one command of the statement changes in the fix: its text, or the command taken out (`removes`, a location in it), and what is added after the statement. */
+interface Part { edit?: Edit; removes?: number; constraints: DeferredConstraint[]; after?: string }
+
+const fixes = new WeakMap<ParsedStatement, string>();
+
+/**
+ * One fix for the statement, whatever command is reported: the ALTER TABLE
+ * as written, every other command kept, without each constraint validated at
+ * once, each then added NOT VALID and validated in a later migration (a fix
+ * per command, each with only its own change, left the others validated at
+ * once). Made once, at the first command reported: by the later ones, the
+ * model has added the columns before them, and an `ADD COLUMN IF NOT
+ * EXISTS` among those would read as a column the table had.
+ */
+function statementFix(ctx: RuleContext, s: ParsedStatement, t: AlterTarget): string {
+  const known = fixes.get(s);
+  if (known !== undefined) return known;
+  const parts = list(s.node.cmds).map((c) => as(c, 'AlterTableCmd')).flatMap((cmd): Part[] => {
+    const con = cmd?.subtype === 'AT_AddConstraint' ? as(cmd.def, 'Constraint') : undefined;
+    if (validated(con)) return [constraintPart(s, t, con)];
+    const col = cmd?.subtype === 'AT_AddColumn' ? as(cmd.def, 'ColumnDef') : undefined;
+    const found = columnConstraints(ctx, t, col, cmd?.missing_ok === true);
+    return found ? [columnPart(s, t, col!, found)] : [];
   });
+  const removed = commandsRemoved(s, parts.flatMap((p) => (p.removes === undefined ? [] : [p.removes])));
+  const edits = [...parts.flatMap((p) => (p.edit ? [p.edit] : [])), ...removed ?? []];
+  const files = [inPlace(...(removed ? [edited(s, edits)] : [])), later()];
+  for (const p of parts) {
+    deferInto(t.rel, p.constraints, files[0]!, files[1]!);
+    if (p.after) files[0]!.lines.push(p.after);
+  }
+  const fix = renderFix(files);
+  fixes.set(s, fix);
+  return fix;
 }
 
 function validatedReport(t: AlterTarget, col: Node, cons: Node[]): { message: string; why: string } {

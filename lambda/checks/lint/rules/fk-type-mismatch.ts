@@ -14,7 +14,7 @@ import type { TableModel } from '../model';
 import type { AlterTarget } from '../model-types';
 import { createdTable, defaultConstraintName } from '../model-tables';
 import type { LintRule, RuleContext } from '../rule';
-import { clauseAt, ident, objectName, replaceIn, tableName, typeAsWritten } from '../sql-text';
+import { clauseAt, commandsRemoved, edited, ident, objectName, tableName, typeAsWritten, type Edit } from '../sql-text';
 
 export const FK_TYPE_MISMATCH: LintRule = {
   id: 'fk-type-mismatch',
@@ -45,58 +45,62 @@ export const FK_TYPE_MISMATCH: LintRule = {
     }
     // Every column this statement declares changes in each finding's fix: a fix per column, each reprinting the statement with only its own change, undid the others.
     const declared = found.filter((m) => declaredIn(s, m.target.fk));
-    for (const m of found) report(ctx, s, m, declaredIn(s, m.target.fk) ? [inPlace(retyped(s, declared))] : fixFor(s, m.target, undefined));
+    for (const m of found) report(ctx, s, m, declaredIn(s, m.target.fk) ? [inPlace(retyped(s, declared))] : swapped(m.target));
   },
   alterCommand(ctx, s, t, cmd) {
-    if (cmd.subtype === 'AT_AddConstraint') {
-      const con = as(cmd.def, 'Constraint');
-      if (con?.contype === 'CONSTR_FOREIGN') check(ctx, s, mismatches(ctx, t.rel, t.table, names(con.fk_attrs), con));
-    }
-    const col = cmd.subtype === 'AT_AddColumn' ? as(cmd.def, 'ColumnDef') : undefined;
-    if (!col) return;
-    const found = addedColumnMismatches(ctx, t, col);
+    if (cmd.subtype !== 'AT_AddConstraint' && cmd.subtype !== 'AT_AddColumn') return;
+    const all = statementMismatches(ctx, s, t);
+    const found = all.filter((m) => m.cmd === cmd);
     if (!found.length) return;
-    // Several new columns of this ALTER TABLE mismatched: each finding's fix changes them all (a fix per column, each with only its own change, undid the others).
-    const all = list(s.node.cmds).map((c) => as(c, 'AlterTableCmd')).filter((c) => c?.subtype === 'AT_AddColumn')
-      .flatMap((c) => addedColumnMismatches(ctx, t, as(c!.def, 'ColumnDef')!));
-    const fix = t.existing ? addedThenValidated(s, t.rel, all) : [inPlace(retyped(s, all))];
+    // One fix for the statement, every mismatched column of it changed: a fix per column, each with only its own change, undid the others.
+    const fix = statementFix(s, t, all);
     for (const m of found) report(ctx, s, m, fix);
   },
 };
 
-/** The mismatched foreign keys of a column ALTER TABLE adds (`col`), as the table will be with it. */
-function addedColumnMismatches(ctx: RuleContext, t: AlterTarget, col: Node): Mismatch[] {
-  const own: TableModel = { ...t.table, columns: new Map([...t.table.columns, [String(col.colname), { type: typeNameText(col.typeName), notNull: false }]]) };
-  return list(col.constraints).map((c) => as(c, 'Constraint'))
-    .filter((con): con is Node => con?.contype === 'CONSTR_FOREIGN')
-    .flatMap((con) => mismatches(ctx, t.rel, own, [String(col.colname)], con));
+/**
+ * The mismatched foreign keys of an ALTER TABLE, command by command: the
+ * REFERENCES of the columns it adds and the FOREIGN KEYs it adds, against
+ * the table as it will be with every column the statement adds.
+ */
+function statementMismatches(ctx: RuleContext, s: ParsedStatement, t: AlterTarget): Mismatch[] {
+  const cmds = list(s.node.cmds).map((c) => as(c, 'AlterTableCmd')).filter((c): c is Node => !!c);
+  const added = cmds.filter((c) => c.subtype === 'AT_AddColumn').map((c) => as(c.def, 'ColumnDef')).filter((c): c is Node => !!c)
+    .filter((col) => !t.table.columns.has(String(col.colname)));
+  const columns = new Map([...t.table.columns, ...added.map((col) => [String(col.colname), { type: typeNameText(col.typeName), notNull: false }] as const)]);
+  const own: TableModel = { ...t.table, columns };
+  return cmds.flatMap((cmd) => {
+    const con = as(cmd.def, 'Constraint');
+    if (cmd.subtype === 'AT_AddConstraint' && con?.contype === 'CONSTR_FOREIGN') return mismatches(ctx, t.rel, own, names(con.fk_attrs), con).map((m) => ({ ...m, cmd }));
+    const col = cmd.subtype === 'AT_AddColumn' ? as(cmd.def, 'ColumnDef') : undefined;
+    return list(col?.constraints).map((c) => as(c, 'Constraint')).filter((c): c is Node => c?.contype === 'CONSTR_FOREIGN')
+      .flatMap((c) => mismatches(ctx, t.rel, own, [String(col!.colname)], c).map((m) => ({ ...m, cmd, inline: col })));
+  });
 }
 
 /**
- * For new columns of an existing table: the statement as written, every other
- * command and each column's other constraints kept, with each mismatched
- * column given its referenced type and its REFERENCES moved to a foreign key
- * added NOT VALID after it, all validated later.
+ * The ALTER TABLE as written, every other command kept, with each column it
+ * declares given its referenced type (on an existing table, a column's
+ * REFERENCES moved to a foreign key added NOT VALID after it and validated
+ * later, its other constraints kept); and each FOREIGN KEY on a column the
+ * table already has taken out of it, for a new column of the right type
+ * (`swapInto`).
  */
-function addedThenValidated(s: ParsedStatement, rel: RangeVar, all: Mismatch[]): FixFile[] {
-  const moved = all.map((m) => {
-    const col = declaredIn(s, m.target.fk)!;
-    const con = list(col.constraints).map((c) => as(c, 'Constraint')).find((c) => c?.location === m.at)!;
-    return { m, col, con };
-  });
-  const statement = edited(s, moved.flatMap(({ m, col, con }) => [typeEdit(s, m), referencesEdit(s, col, con)]));
-  const files = [inPlace(statement), later()];
-  deferInto(rel, moved.flatMap(({ col, con }) => deferredColumnConstraints(s, rel, col, [con])), files[0]!, files[1]!);
-  return files;
+function statementFix(s: ParsedStatement, t: AlterTarget, all: Mismatch[]): FixFile[] {
+  const declared = all.filter((m) => declaredIn(s, m.target.fk));
+  const moved = t.existing ? declared.filter((m) => m.inline) : [];
+  const swapped = all.filter((m) => !declaredIn(s, m.target.fk));
+  const removed = commandsRemoved(s, swapped.map((m) => m.con.location as number));
+  const edits = [...typeEdits(s, declared), ...moved.map((m) => referencesEdit(s, m.inline!, m.con)), ...removed ?? []];
+  const files = [inPlace(...(removed ? [edited(s, edits)] : [])), later()];
+  deferInto(t.rel, moved.flatMap((m) => deferredColumnConstraints(s, t.rel, m.inline!, [m.con])), files[0]!, files[1]!);
+  for (const m of swapped) swapInto(m.target, files[0]!, files[1]!);
+  return files[1]!.lines.length ? files : [files[0]!];
 }
 
-interface Edit { at: number; end: number; text: string }
-
-/** The statement with `edits` (byte offsets of the file) made, from the end so that offsets hold. */
-function edited(s: ParsedStatement, edits: Edit[]): string {
-  const sorted = [...edits].sort((x, y) => y.at - x.at);
-  const text = sorted.reduce((t, e) => Buffer.concat([t.subarray(0, e.at - s.byteOffset), Buffer.from(e.text), t.subarray(e.end - s.byteOffset)]), Buffer.from(s.text));
-  return `${text.toString('utf8')};`;
+/** The type edits of the mismatched columns, one per column (a column may have several keys). */
+function typeEdits(s: ParsedStatement, found: Mismatch[]): Edit[] {
+  return [...new Map(found.map((m) => [m.target.fk, typeEdit(s, m)])).values()];
 }
 
 /** The mismatched column's type as written, replaced by the referenced column's. */
@@ -132,7 +136,15 @@ function declaredIn(s: ParsedStatement, column: string): Node | undefined {
   return cols.find((c) => c?.colname === column);
 }
 
-interface Mismatch { target: Target; message: string; why: string; severity?: Severity; at?: number }
+interface Mismatch {
+  target: Target; message: string; why: string; severity?: Severity; at?: number;
+  /** The foreign key: a column's REFERENCES or a table FOREIGN KEY. */
+  con: Node;
+  /** The ALTER TABLE command that adds it. */
+  cmd?: Node;
+  /** The column it is the REFERENCES of (ADD COLUMN … REFERENCES). */
+  inline?: Node;
+}
 
 /** The key's column pairs whose types differ (text and varchar count as one, see fk-types.ts). */
 function mismatches(ctx: RuleContext, rel: RangeVar, own: TableModel, fkCols: string[], con: Node): Mismatch[] {
@@ -158,12 +170,9 @@ function mismatches(ctx: RuleContext, rel: RangeVar, own: TableModel, fkCols: st
       why: verdict.why,
       severity: verdict.severity,
       at: con.location as number | undefined,
+      con,
     }];
   });
-}
-
-function check(ctx: RuleContext, s: ParsedStatement, found: Mismatch[]): void {
-  for (const m of found) report(ctx, s, m, fixFor(s, m.target, declaredIn(s, m.target.fk)));
 }
 
 function report(ctx: RuleContext, s: ParsedStatement, m: Mismatch, fix: FixFile[]): void {
@@ -172,27 +181,30 @@ function report(ctx: RuleContext, s: ParsedStatement, m: Mismatch, fix: FixFile[
 
 /** The statement with every column it declares for `found` given its referenced type. */
 function retyped(s: ParsedStatement, found: Mismatch[]): string {
-  return edited(s, found.map((m) => typeEdit(s, m)));
+  return edited(s, typeEdits(s, found));
+}
+
+/** The fix for a column of a new table the statement does not declare: the column swapped (`swapInto`). */
+function swapped(t: Target): FixFile[] {
+  const files = [inPlace(), later()];
+  swapInto(t, files[0]!, files[1]!);
+  return files;
 }
 
 interface Target { rel: RangeVar; fk: string; type: string; pkRel: RangeVar; pk: string }
 
 /**
- * A column declared in the statement (a table FOREIGN KEY on it): the same
- * statement with the referenced type; an existing column: a new column of
- * the right type, backfilled, then swapped.
+ * For a column the table already has: a new column of the right type, added
+ * with its foreign key NOT VALID into `add`, backfilled, the application
+ * switched to it; into `validate`, the key validated and the old column
+ * dropped.
  */
-function fixFor(s: ParsedStatement, t: Target, col: Node | undefined): FixFile[] {
+function swapInto(t: Target, add: FixFile, validate: FixFile): void {
   const table = tableName(t.rel);
-  const reference = `REFERENCES ${tableName(t.pkRel)} (${ident(t.pk)})`;
-  if (col) {
-    const at = (col.typeName as Node).location as number;
-    return [inPlace(`${replaceIn(s, at, at + Buffer.byteLength(typeAsWritten(s, col.typeName)), t.type)};`)];
-  }
   const column = objectName(t.fk, 'new');
   const name = defaultConstraintName(t.rel.name, { contype: 'CONSTR_FOREIGN' }, [column]);
-  const steps = notValidSteps(t.rel, name, `FOREIGN KEY (${ident(column)}) ${reference}`, [`ALTER TABLE ${table} ADD COLUMN ${ident(column)} ${t.type};`]);
-  steps[0]!.lines.splice(1, 0, `-- backfill ${ident(column)} from ${ident(t.fk)} in batches (${ident(t.fk)}::${t.type}), and switch the application to it`);
-  steps[1]!.lines.push(...dropColumnLater(table, t.fk), keepsItsName(ident(column), t.fk));
-  return steps;
+  const [a, v] = notValidSteps(t.rel, name, `FOREIGN KEY (${ident(column)}) REFERENCES ${tableName(t.pkRel)} (${ident(t.pk)})`, [`ALTER TABLE ${table} ADD COLUMN ${ident(column)} ${t.type};`]);
+  a!.lines.splice(1, 0, `-- backfill ${ident(column)} from ${ident(t.fk)} in batches (${ident(t.fk)}::${t.type}), and switch the application to it`);
+  add.lines.push(...a!.lines);
+  validate.lines.push(...v!.lines, ...dropColumnLater(table, t.fk), keepsItsName(ident(column), t.fk));
 }

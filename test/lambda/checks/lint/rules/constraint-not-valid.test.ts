@@ -81,6 +81,36 @@ describe('Rule: constraint-not-valid', () => {
     expect(fix).toContain('ALTER TABLE purchases ADD COLUMN other_lead uuid DEFAULT NULL;\nALTER TABLE purchases ADD CONSTRAINT purchases_other_lead_fkey FOREIGN KEY (other_lead) REFERENCES leads (id) ON DELETE CASCADE NOT VALID;');
     expect(fix).toContain('-- file 2 of 2: a later migration\nALTER TABLE purchases VALIDATE CONSTRAINT purchases_other_lead_fkey;');
   });
+  // Regression: the fix for ADD COLUMN … CHECK / REFERENCES was ALTER TABLE … ADD COLUMN of that column alone: the statement's other commands (ADD COLUMN note) were gone, and another new column's CHECK stayed validated at once.
+  it('fix for new columns beside other commands: the statement as written, every other command kept, each constraint added NOT VALID after it', async () => {
+    const r = await lint("ALTER TABLE purchases ADD CONSTRAINT purchases_id_positive CHECK (id > 0), ADD COLUMN note text NOT NULL DEFAULT 'none',\n"
+      + '  ADD COLUMN IF NOT EXISTS qty int DEFAULT 1 CHECK (qty > 0), ADD COLUMN other_lead uuid DEFAULT NULL CONSTRAINT purchases_other_fk REFERENCES leads (id) ON DELETE SET NULL;');
+    const found = r.findings.filter((f) => f.rule === 'constraint-not-valid');
+    expect(found).toHaveLength(3);
+    expect(new Set(found.map((f) => f.fix)).size).toBe(1);
+    expect(found[0]!.fix).toBe([
+      '-- file 1 of 2: in place of the statement',
+      "ALTER TABLE purchases ADD COLUMN note text NOT NULL DEFAULT 'none',\n  ADD COLUMN IF NOT EXISTS qty int DEFAULT 1, ADD COLUMN other_lead uuid DEFAULT NULL;",
+      'ALTER TABLE purchases ADD CONSTRAINT purchases_id_positive CHECK (id > 0) NOT VALID;  -- instant, enforced for new rows',
+      'ALTER TABLE purchases ADD CONSTRAINT purchases_qty_check CHECK (qty > 0) NOT VALID;  -- instant, enforced for new rows',
+      'ALTER TABLE purchases ADD CONSTRAINT purchases_other_fk FOREIGN KEY (other_lead) REFERENCES leads (id) ON DELETE SET NULL NOT VALID;  -- instant, enforced for new rows',
+      '-- file 2 of 2: a later migration',
+      'ALTER TABLE purchases VALIDATE CONSTRAINT purchases_id_positive;  -- scans under a lock that lets reads and writes go on',
+      'ALTER TABLE purchases VALIDATE CONSTRAINT purchases_qty_check;  -- scans under a lock that lets reads and writes go on',
+      'ALTER TABLE purchases VALIDATE CONSTRAINT purchases_other_fk;  -- scans under a lock that lets reads and writes go on',
+    ].join('\n'));
+  });
+  it('fix for constraints that are all of the statement\'s commands, or those before the ones kept: each command taken out whole', async () => {
+    const only = await lint('ALTER TABLE leads ADD CHECK (score > 0), ADD CONSTRAINT leads_score_max CHECK (score < 100);');
+    expect(only.findings[0]!.fix.split('\n').filter((l) => l.startsWith('ALTER'))).toEqual([
+      'ALTER TABLE leads ADD CONSTRAINT leads_score_check CHECK (score > 0) NOT VALID;  -- instant, enforced for new rows',
+      'ALTER TABLE leads ADD CONSTRAINT leads_score_max CHECK (score < 100) NOT VALID;  -- instant, enforced for new rows',
+      'ALTER TABLE leads VALIDATE CONSTRAINT leads_score_check;  -- scans under a lock that lets reads and writes go on',
+      'ALTER TABLE leads VALIDATE CONSTRAINT leads_score_max;  -- scans under a lock that lets reads and writes go on',
+    ]);
+    const before = await lint('ALTER TABLE leads ADD CHECK (score > 0), ADD CONSTRAINT leads_score_max CHECK (score < 100), ALTER COLUMN name SET DEFAULT \'x\', ADD COLUMN rank int;');
+    expect(before.findings[0]!.fix.split('\n')[1]).toBe("ALTER TABLE leads ALTER COLUMN name SET DEFAULT 'x', ADD COLUMN rank int;");
+  });
   it('names an unnamed constraint as PostgreSQL would, so the VALIDATE finds it', async () => {
     const fix = (await lint('ALTER TABLE leads ADD CHECK (score > 0);')).findings[0]!.fix;
     expect(fix).toContain('ALTER TABLE leads ADD CONSTRAINT leads_score_check CHECK (score > 0) NOT VALID;');

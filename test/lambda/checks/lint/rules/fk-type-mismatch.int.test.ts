@@ -4,9 +4,13 @@
  * applied through the engine, gives each column its referenced column's
  * type (a fix per column, each with only its own change, undid the other);
  * and the fix for new columns of an existing table keeps the statement's
- * other commands and each column's other constraints.
+ * other commands and each column's other constraints; so does the fix that
+ * swaps a column the table already has; and table FOREIGN KEYs on columns
+ * the statement adds get one fix that retypes them all. Each fix passes lint
+ * itself.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { formatFinding } from '../../../../../lambda/checks/finding';
 import { fixFiles } from '../../../../../lambda/checks/lint/fix';
 import { dropDatabases, freshDatabase, rows, targets } from '../../../../support/db';
 import { driverKinds } from '../../../../support/drivers';
@@ -88,6 +92,55 @@ describe.each(targets)('fk-type-mismatch: new columns of an existing table besid
     ]);
     expect(await rows(url, "SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'orders'::regclass AND contype = 'c'"))
       .toEqual([{ conname: 'orders_buyer_id_check', def: 'CHECK ((buyer_id > 0))' }]);
+    expect(await rows(url, 'SELECT id, note FROM orders')).toEqual([{ id: '1', note: 'none' }]);
+  });
+});
+
+/**
+ * Lints `alter` after `existing`: two findings with one fix, which lint
+ * passes itself; then migrates `existing` and the fix's files on `url`
+ * through the engine. The fix's files.
+ */
+async function applyTheFix(url: string, existing: string, alter: string): Promise<string[]> {
+  const findings = (await lintAfter(existing, alter)).findings.filter((f) => f.rule === 'fk-type-mismatch');
+  expect(findings).toHaveLength(2);
+  expect(findings[1]!.fix).toBe(findings[0]!.fix);
+  const files = fixFiles(findings[0]!.fix);
+  expect((await lintAfter(existing, ...files)).findings.map(formatFinding)).toEqual([]);
+  await runEngine(pgDriver, url, tempDir({ '1_existing.sql': existing, ...Object.fromEntries(files.map((text, k) => [`${k + 2}_fix.sql`, text])) }));
+  return files;
+}
+
+describe.each(targets)('fk-type-mismatch: the fix beside other commands, on $name', (target) => {
+  // Regression: for FOREIGN KEYs on columns the table already has, the fix was only the swap to new columns: ADD COLUMN note, the statement's other command, was gone.
+  it('existing columns: the fix\'s two files, applied, keep the other command, and swap each column for one of the referenced type', async () => {
+    const url = await freshDatabase(target, 'fk_swap_beside');
+    const existing = `${KEYS}CREATE TABLE orders (id bigint PRIMARY KEY, lead_id text, buyer_id integer);\nINSERT INTO orders (id) VALUES (1);\n`;
+    const alter = 'ALTER TABLE orders ADD CONSTRAINT orders_lead_fk FOREIGN KEY (lead_id) REFERENCES leads (id) NOT VALID,\n'
+      + "  ADD COLUMN note text NOT NULL DEFAULT 'none', ADD CONSTRAINT orders_buyer_fk FOREIGN KEY (buyer_id) REFERENCES buyers (id) NOT VALID;";
+    expect(await applyTheFix(url, existing, alter)).toHaveLength(2);
+
+    expect(await rows(url, ALL_COLUMNS)).toEqual([
+      { column: 'note', type: 'text', not_null: true, default: "'none'::text", fk: null, refs: null, on_delete: null, valid: null },
+      { column: 'lead_id_new', type: 'uuid', not_null: false, default: null, fk: 'orders_lead_id_new_fkey', refs: 'leads', on_delete: 'a', valid: true },
+      { column: 'buyer_id_new', type: 'bigint', not_null: false, default: null, fk: 'orders_buyer_id_new_fkey', refs: 'buyers', on_delete: 'a', valid: true },
+    ]);
+    expect(await rows(url, 'SELECT id, note FROM orders')).toEqual([{ id: '1', note: 'none' }]);
+  });
+
+  // Regression: ADD COLUMN lead_id, ADD COLUMN buyer_id, then a FOREIGN KEY on each, printed a fix per key with only its own column retyped: applied, the other key was still refused (42804) or narrow.
+  it('FOREIGN KEYs on columns the statement adds: the one fix, applied, gives both columns the referenced types, with every command', async () => {
+    const url = await freshDatabase(target, 'fk_table_keys');
+    const existing = `${KEYS}CREATE TABLE orders (id bigint PRIMARY KEY);\nINSERT INTO orders VALUES (1);\n`;
+    const alter = "ALTER TABLE orders ADD COLUMN lead_id text, ADD COLUMN note text NOT NULL DEFAULT 'none', ADD COLUMN buyer_id integer,\n"
+      + '  ADD CONSTRAINT orders_lead_fk FOREIGN KEY (lead_id) REFERENCES leads (id) ON DELETE CASCADE NOT VALID, ADD CONSTRAINT orders_buyer_fk FOREIGN KEY (buyer_id) REFERENCES buyers (id) NOT VALID;';
+    expect(await applyTheFix(url, existing, alter)).toHaveLength(1);
+
+    expect(await rows(url, ALL_COLUMNS)).toEqual([
+      { column: 'lead_id', type: 'uuid', not_null: false, default: null, fk: 'orders_lead_fk', refs: 'leads', on_delete: 'c', valid: false },
+      { column: 'note', type: 'text', not_null: true, default: "'none'::text", fk: null, refs: null, on_delete: null, valid: null },
+      { column: 'buyer_id', type: 'bigint', not_null: false, default: null, fk: 'orders_buyer_fk', refs: 'buyers', on_delete: 'a', valid: false },
+    ]);
     expect(await rows(url, 'SELECT id, note FROM orders')).toEqual([{ id: '1', note: 'none' }]);
   });
 });

@@ -102,6 +102,37 @@ describe('Rule: fk-type-mismatch', () => {
       'ALTER TABLE orders VALIDATE CONSTRAINT orders_lead_id_fkey;  -- scans under a lock that lets reads and writes go on',
     ].join('\n')]);
   });
+  // Regression: the fix for a FOREIGN KEY on a column the table already has was only the swap to a new column: the statement's other commands (ADD COLUMN note) were gone from it.
+  it('an existing column: the fix keeps the statement\'s other commands, and swaps each mismatched column', async () => {
+    const r = await lintAfter('CREATE TABLE buyers (id bigint PRIMARY KEY); CREATE TABLE leads (id uuid PRIMARY KEY); CREATE TABLE orders (id bigint PRIMARY KEY, lead_id text, buyer_id integer);',
+      "ALTER TABLE orders ADD CONSTRAINT orders_lead_fk FOREIGN KEY (lead_id) REFERENCES leads (id) NOT VALID, ADD COLUMN note text NOT NULL DEFAULT 'none',\n  ADD CONSTRAINT orders_buyer_fk FOREIGN KEY (buyer_id) REFERENCES buyers (id) NOT VALID;");
+    const found = r.findings.filter((f) => f.rule === 'fk-type-mismatch');
+    expect(found).toHaveLength(2);
+    expect(found[1]!.fix).toBe(found[0]!.fix);
+    expect(found[0]!.fix.split('\n').filter((l) => !l.startsWith('--'))).toEqual([
+      "ALTER TABLE orders ADD COLUMN note text NOT NULL DEFAULT 'none';",
+      'ALTER TABLE orders ADD COLUMN lead_id_new uuid;',
+      'ALTER TABLE orders ADD CONSTRAINT orders_lead_id_new_fkey FOREIGN KEY (lead_id_new) REFERENCES leads (id) NOT VALID;  -- instant, enforced for new rows',
+      'ALTER TABLE orders ADD COLUMN buyer_id_new bigint;',
+      'ALTER TABLE orders ADD CONSTRAINT orders_buyer_id_new_fkey FOREIGN KEY (buyer_id_new) REFERENCES buyers (id) NOT VALID;  -- instant, enforced for new rows',
+      'ALTER TABLE orders VALIDATE CONSTRAINT orders_lead_id_new_fkey;  -- scans under a lock that lets reads and writes go on',
+      'ALTER TABLE orders DROP COLUMN lead_id;',
+      'ALTER TABLE orders VALIDATE CONSTRAINT orders_buyer_id_new_fkey;  -- scans under a lock that lets reads and writes go on',
+      'ALTER TABLE orders DROP COLUMN buyer_id;',
+    ]);
+  });
+  // Regression: ADD COLUMN a, ADD COLUMN b, ADD FOREIGN KEY (a) …, ADD FOREIGN KEY (b) … printed a fix per key, each with only its own column retyped, so each undid the other.
+  it('table FOREIGN KEYs on columns the same ALTER TABLE adds: each fix is the statement with every mismatched column retyped', async () => {
+    const keys = 'CREATE TABLE buyers (id bigint PRIMARY KEY); CREATE TABLE leads (id uuid PRIMARY KEY);';
+    const alter = 'ALTER TABLE orders ADD COLUMN lead_id text, ADD COLUMN note text, ADD COLUMN buyer_id integer REFERENCES buyers (id), ADD FOREIGN KEY (lead_id) REFERENCES leads (id);';
+    const created = await lintAfter(keys, `CREATE TABLE orders (id bigint PRIMARY KEY);\n${alter}`);
+    const both = 'ALTER TABLE orders ADD COLUMN lead_id uuid, ADD COLUMN note text, ADD COLUMN buyer_id bigint REFERENCES buyers (id), ADD FOREIGN KEY (lead_id) REFERENCES leads (id);';
+    expect(created.findings.map((f) => [f.rule, f.fix])).toEqual([['fk-type-mismatch', both], ['fk-type-mismatch', both]]);
+    const existing = await lintAfter(`${keys} CREATE TABLE orders (id bigint PRIMARY KEY);`,
+      'ALTER TABLE orders ADD COLUMN lead_id text, ADD COLUMN buyer_id integer, ADD CONSTRAINT orders_lead_fk FOREIGN KEY (lead_id) REFERENCES leads (id) NOT VALID, ADD CONSTRAINT orders_buyer_fk FOREIGN KEY (buyer_id) REFERENCES buyers (id) NOT VALID;');
+    const retyped = 'ALTER TABLE orders ADD COLUMN lead_id uuid, ADD COLUMN buyer_id bigint, ADD CONSTRAINT orders_lead_fk FOREIGN KEY (lead_id) REFERENCES leads (id) NOT VALID, ADD CONSTRAINT orders_buyer_fk FOREIGN KEY (buyer_id) REFERENCES buyers (id) NOT VALID;';
+    expect(existing.findings.map((f) => [f.rule, f.fix])).toEqual([['fk-type-mismatch', retyped], ['fk-type-mismatch', retyped]]);
+  });
   it('a table FOREIGN KEY on a column the same ALTER TABLE adds to an existing table: the fix is the statement with the column retyped', async () => {
     const r = await lintAfter('CREATE TABLE leads (id uuid PRIMARY KEY); CREATE TABLE orders (id bigint PRIMARY KEY);',
       'ALTER TABLE orders ADD COLUMN note text, ADD COLUMN lead_id text, ADD CONSTRAINT orders_lead_fk FOREIGN KEY (lead_id) REFERENCES leads (id) NOT VALID;');

@@ -1,0 +1,58 @@
+/**
+ * constraint-not-valid on real PostgreSQL (18 and 15): the fix for new
+ * columns' CHECK and REFERENCES on an existing table, beside other commands
+ * of the same ALTER TABLE, applied through the engine, gives every column
+ * and constraint the statement meant, each constraint validated; and it
+ * passes lint itself.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { formatFinding } from '../../../../../lambda/checks/finding';
+import { fixFiles } from '../../../../../lambda/checks/lint/fix';
+import { dropDatabases, freshDatabase, rows, targets } from '../../../../support/db';
+import { driverKinds } from '../../../../support/drivers';
+import { runEngine } from '../../../../support/engine';
+import { tempDir } from '../../../../support/files';
+import { lintAfter } from '../pending';
+
+afterAll(dropDatabases);
+
+const pgDriver = driverKinds.find((d) => d.name === 'pg')!;
+
+/** orders' columns besides id: type, NOT NULL and default. */
+const COLUMNS = `SELECT a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null, pg_get_expr(d.adbin, d.adrelid) AS default
+  FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+  WHERE a.attrelid = 'orders'::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> 'id' ORDER BY a.attnum`;
+
+/** orders' CHECK and foreign key constraints, as PostgreSQL prints them, and whether each is validated. */
+const CONSTRAINTS = `SELECT conname AS name, pg_get_constraintdef(oid) AS def, convalidated AS valid
+  FROM pg_constraint WHERE conrelid = 'orders'::regclass AND contype IN ('c', 'f') ORDER BY conname`;
+
+describe.each(targets)('constraint-not-valid: new columns beside other commands, on $name', (target) => {
+  // Regression: the fix was ALTER TABLE … ADD COLUMN of the reported column alone: ADD COLUMN note and ADD CONSTRAINT orders_id_positive were gone, and each new column's fix left the other's CHECK or REFERENCES validated at once.
+  it('the fix\'s two files, applied, give every column and constraint of the statement, each validated', async () => {
+    const url = await freshDatabase(target, 'cnv_beside');
+    const existing = 'CREATE TABLE leads (id uuid PRIMARY KEY);\nCREATE TABLE orders (id bigint PRIMARY KEY);\nINSERT INTO orders VALUES (1);\n';
+    const alter = "ALTER TABLE orders ADD CONSTRAINT orders_id_positive CHECK (id > 0), ADD COLUMN note text NOT NULL DEFAULT 'none',\n"
+      + '  ADD COLUMN qty int DEFAULT 1 CHECK (qty > 0), ADD COLUMN lead_id uuid DEFAULT NULL CONSTRAINT orders_lead_fk REFERENCES leads (id) ON DELETE SET NULL;';
+    const findings = (await lintAfter(existing, alter)).findings.filter((f) => f.rule === 'constraint-not-valid');
+    expect(findings).toHaveLength(3);
+    expect(new Set(findings.map((f) => f.fix)).size).toBe(1);
+    const files = fixFiles(findings[0]!.fix);
+    expect(files).toHaveLength(2);
+    expect((await lintAfter(existing, ...files)).findings.map(formatFinding)).toEqual([]);
+
+    await runEngine(pgDriver, url, tempDir({ '1_existing.sql': existing, '2_fix.sql': files[0]!, '3_fix.sql': files[1]! }));
+
+    expect(await rows(url, COLUMNS)).toEqual([
+      { column: 'note', type: 'text', not_null: true, default: "'none'::text" },
+      { column: 'qty', type: 'integer', not_null: false, default: '1' },
+      { column: 'lead_id', type: 'uuid', not_null: false, default: null },
+    ]);
+    expect(await rows(url, CONSTRAINTS)).toEqual([
+      { name: 'orders_id_positive', def: 'CHECK ((id > 0))', valid: true },
+      { name: 'orders_lead_fk', def: 'FOREIGN KEY (lead_id) REFERENCES leads(id) ON DELETE SET NULL', valid: true },
+      { name: 'orders_qty_check', def: 'CHECK ((qty > 0))', valid: true },
+    ]);
+    expect(await rows(url, 'SELECT id, note, qty, lead_id FROM orders')).toEqual([{ id: '1', note: 'none', qty: 1, lead_id: null }]);
+  });
+});
