@@ -80,6 +80,13 @@ describe('Function: loadMigrations', () => {
     "SELECT set_config('standard_conforming_strings'::text, 'off', false);",
     "SELECT set_config('standard_conforming_strings', $$off$$, false);",
     "SELECT set_config('standard_conforming_strings', current_setting('app.legacy'), false);",
+    // Regression: set off in a DO block, or through pg_settings, it got past the refusal (and does the same).
+    "DO $$ BEGIN EXECUTE 'SET standard_conforming_strings = off'; END $$;",
+    "DO $body$ BEGIN PERFORM set_config('standard_conforming_strings', 'off', false); END $body$;",
+    'DO LANGUAGE plpgsql $$ BEGIN IF true THEN SET standard_conforming_strings TO off; END IF; END $$;',
+    "DO 'BEGIN EXECUTE ''SET LOCAL standard_conforming_strings = off''; END';",
+    "UPDATE pg_settings SET setting = 'off' WHERE name = 'standard_conforming_strings';",
+    "update pg_catalog.pg_settings set setting = 'off' where name in ('standard_conforming_strings');",
   ])('refuses %j with its line: the server reads a whole message with the setting as before, psql one statement at a time', (sql) => {
     const e = inputError(() => parseMigration('5_dump.sql', `CREATE TABLE t (v text);\n${sql}\nINSERT INTO t VALUES ('C:\\\\dir');`));
     expect(e.message).toBe('5_dump.sql:2: standard_conforming_strings set off: the statements after it would not be read as psql reads them');
@@ -96,6 +103,9 @@ describe('Function: loadMigrations', () => {
     "SELECT 'standard_conforming_strings = off' AS note;",
     'SHOW standard_conforming_strings;',
     'ALTER DATABASE app SET standard_conforming_strings = off;',
+    "DO $$ BEGIN RAISE NOTICE 'standard_conforming_strings = off'; END $$;",
+    "DO $$ BEGIN EXECUTE 'SET standard_conforming_strings = on'; END $$;",
+    "UPDATE pg_settings SET setting = 'on' WHERE name = 'standard_conforming_strings';",
   ])('takes %j: it leaves the setting on in the session', (sql) => {
     expect(parseMigration('5_dump.sql', sql).statements).toHaveLength(1);
   });
