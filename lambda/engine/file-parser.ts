@@ -17,7 +17,9 @@
  * after it can be read. A statement below another tool's down marker is
  * refused once, for the section. Transaction control and a statement that
  * cannot run in the file's transaction are refused at the first; each `SET
- * TRANSACTION` is refused (`transaction-modes.ts`). A body
+ * TRANSACTION`, and each statement that sets a transaction mode through its
+ * setting (`SET transaction_isolation …`, set_config, …), is refused
+ * (`transaction-modes.ts`). A body
  * without statements is not an error: the file is a no-op (see
  * `source.ts`). Every one is an InputError (exit 2) with the file and line;
  * several are one InputProblemsError.
