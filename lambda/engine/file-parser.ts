@@ -17,7 +17,9 @@
  * after it can be read. A statement below another tool's down marker is
  * refused once, for the section. Transaction control and a statement that
  * cannot run in the file's transaction are refused at the first; each `SET
- * TRANSACTION` is refused (`transaction-modes.ts`). A body
+ * TRANSACTION`, and each statement that sets a transaction mode through its
+ * setting (`SET transaction_isolation …`, set_config, …), is refused
+ * (`transaction-modes.ts`). A body
  * without statements is not an error: the file is a no-op (see
  * `source.ts`). Every one is an InputError (exit 2) with the file and line;
  * several are one InputProblemsError.
@@ -29,9 +31,10 @@ import { InputProblems } from './input-problems';
 import { foreignMarkerAdvice, foreignNoTransactionMarker, type ForeignNoTransactionMarker } from './foreign-no-transaction';
 import type { Allowance, Check, MigrationDirectives } from './migration';
 import { classifyStatement, refusesTransactionBlock } from './sql/classify';
-import { isSetTransaction, setTransactionError, transactionModesAdvice } from './transaction-modes';
+import { isSetTransaction, refusedTransactionSetting, setTransactionError, TRANSACTION_SETTINGS, transactionModesAdvice, transactionSettingError } from './transaction-modes';
 import { allowArgument, checksumArgument, readDirectives, type Directive } from './sql/directives';
-import { dollarTag, isComment, tokenize, type Token } from './sql/lexer';
+import { tokenize } from './sql/lexer';
+import { readsAsTrue, settingChanges, type SettingChange } from './sql/settings';
 import { isCopyFromStdin, type LineComment, type ScanSink, type SqlStatement } from './sql/splitter';
 
 const HEADER_DIRECTIVES = new Set(['no-transaction', 'lock-timeout', 'statement-timeout', 'valid-checksum']);
@@ -46,7 +49,8 @@ export interface ParsedFile {
   statementCount: number;
 }
 
-type SetTransaction = Pick<SqlStatement, 'line' | 'words' | 'text'>;
+/** A refused `SET TRANSACTION`, or a change of a transaction-mode setting (`setting`): what its refusal shows. */
+type SetTransaction = Pick<SqlStatement, 'line' | 'words' | 'text'> & { setting?: SettingChange };
 
 interface CheckRegion {
   line: number;
@@ -63,7 +67,7 @@ export class MigrationParser implements ScanSink {
   /** The first body statement of transaction control, and the first that refuses a transaction block: judged once the directives are known. */
   private firstControl?: SqlStatement;
   private firstBlockRefusing?: SqlStatement;
-  /** Each body statement `SET TRANSACTION …`: refused, every one, once the directives are known. */
+  /** Each body statement `SET TRANSACTION …`, or that sets a transaction-mode setting: refused, every one, once the directives are known. */
   private readonly setTransactions: SetTransaction[] = [];
   /** A check directive found inside a statement. */
   private splitBy?: { directive: Directive; statement: SqlStatement };
@@ -108,7 +112,8 @@ export class MigrationParser implements ScanSink {
 
   statement(s: SqlStatement): void {
     // What follows it is not read as psql reads it (data lines, strings).
-    const unlike = unlikePsql(this.file, s);
+    const changes = watchedChanges(s);
+    const unlike = unlikePsql(this.file, s, changes);
     if (unlike) this.problems.add(unlike);
     this.stringsOff ||= unlike !== undefined && !isCopyFromStdin(s.words);
     // A marker inside a statement (the statement began above it) is that statement's comment, not a section.
@@ -129,11 +134,18 @@ export class MigrationParser implements ScanSink {
     this.count++;
     if (this.keepStatements) this.kept.push(s);
     this.onStatement?.(s);
+    this.judge(s, changes);
+  }
+
+  /** Notes what of a body statement is refused once the directives are known. */
+  private judge(s: SqlStatement, changes: readonly SettingChange[]): void {
     const kind = classifyStatement(s).kind;
     if (kind === 'transaction-control') this.firstControl ??= s;
     // What its refusal shows, not the statement (a file may hold thousands).
     else if (isSetTransaction(s.words)) this.setTransactions.push({ line: s.line, words: s.words.slice(0, 16), text: s.text.slice(0, 80) });
     else if (kind === 'do-commits' || (refusesTransactionBlock(kind) && !(kind === 'concurrently' && this.concurrentlyInTransaction))) this.firstBlockRefusing ??= s;
+    const setting = refusedTransactionSetting(changes);
+    if (setting) this.setTransactions.push({ line: s.line, words: [], text: s.text.slice(0, 80), setting });
   }
 
   /** Everything read: the file's meaning, or its problems (InputError, or InputProblemsError for several, in order of line). */
@@ -148,7 +160,9 @@ export class MigrationParser implements ScanSink {
     const refused = [this.firstControl, directives.noTransaction || noTransactionMisspelt ? undefined : this.firstBlockRefusing]
       .filter((x): x is SqlStatement => x !== undefined).sort((a, b) => a.offset - b.offset)[0];
     if (refused) this.problems.attempt(() => this.validate(refused, directives));
-    for (const s of this.setTransactions) this.problems.add(setTransactionError(this.file, s, directives.noTransaction));
+    for (const s of this.setTransactions) {
+      this.problems.add(s.setting ? transactionSettingError(this.file, s, s.setting, directives.noTransaction) : setTransactionError(this.file, s, directives.noTransaction));
+    }
     this.problems.throwIfAny();
     return { directives, allowances, checks, statements: this.keepStatements ? this.kept : undefined, statementCount: this.count };
   }
@@ -274,83 +288,49 @@ const RERUNNABLE: Record<string, string> = {
   drop: ', written to run again (DROP INDEX CONCURRENTLY IF EXISTS …)',
 };
 
-/** The values that leave standard_conforming_strings on: what `parse_bool` reads as true (unique prefixes of on/true/yes, and 1), and DEFAULT. */
-const TRUE = /^(?:on|t|tr|tru|true|y|ye|yes|1|default)$/i;
-
 const SCS = 'standard_conforming_strings';
 
-/** A token's value as PostgreSQL reads a name or a setting: a word lower-cased, a quoted identifier or a string (plain or dollar-quoted) unquoted. */
-function tokenValue(t: Token | undefined): string | undefined {
-  if (!t) return undefined;
-  if (t.kind === 'word') return t.text.toLowerCase();
-  if (t.kind === 'number') return t.text;
-  if (t.kind === 'quoted-identifier') return t.text.slice(1, -1).replace(/""/g, '"');
-  if (t.kind === 'string' && !/^[eE]/.test(t.text)) return t.text.slice(1, -1).replace(/''/g, "'");
-  if (t.kind === 'dollar-string') return t.text.slice(dollarTag(t).length, t.text.length - dollarTag(t).length);
-  return undefined;
-}
+/** The settings a statement's changes are read for: standard_conforming_strings and the transaction's modes. */
+const WATCHED = new Set([SCS, ...TRANSACTION_SETTINGS]);
+const WATCHED_NAMES = /standard_conforming_strings|transaction_(?:isolation|read_only|deferrable)/i;
 
 /**
- * The value a statement gives standard_conforming_strings in its session,
- * from its tokens (comments left out): `SET [SESSION | LOCAL] <name> {= | TO}
- * <value>`, the name in any case and quoted or not, or `set_config(<name>,
- * <value>, …)` with string or dollar-quoted arguments, a cast after either.
- * Undefined when it sets none. A set_config whose value is not a literal is
- * '?' (not known to leave it on).
+ * What a statement sets of the WATCHED settings (`sql/settings.ts`). Only a
+ * statement whose words show a way to set one (SET, DO, set_config, UPDATE
+ * pg_settings) and whose text names one is read again as tokens: a long
+ * statement's text is otherwise never decoded to look.
  */
-function stringsSetting(tokens: Token[]): string | undefined {
-  const word = (k: number) => (tokens[k]?.kind === 'word' ? tokens[k]!.text.toLowerCase() : undefined);
-  if (word(0) === 'set') {
-    const k = word(1) === 'session' || word(1) === 'local' ? 2 : 1;
-    if (tokenValue(tokens[k])?.toLowerCase() !== SCS) return undefined;
-    if (tokens[k + 1]?.text !== '=' && word(k + 1) !== 'to') return undefined;
-    return tokenValue(tokens[k + 2]) ?? '?';
-  }
-  for (let k = 0; k < tokens.length; k++) {
-    if (word(k) !== 'set_config' || tokens[k + 1]?.text !== '(') continue;
-    const [name, afterName] = argument(tokens, k + 2);
-    if (name?.toLowerCase() !== SCS || tokens[afterName]?.text !== ',') continue;
-    const [value, afterValue] = argument(tokens, afterName + 1);
-    return value !== undefined && tokens[afterValue]?.text === ',' ? value : '?';
-  }
-  return undefined;
+function watchedChanges(s: SqlStatement): SettingChange[] {
+  const w = s.words;
+  const may = w[0] === 'set' || w[0] === 'do' || (w[0] === 'update' && (w[1] === 'pg_settings' || w[2] === 'pg_settings')) || w.includes('set_config');
+  if (!may || !WATCHED_NAMES.test(s.text)) return [];
+  return settingChanges(tokenize(s.text), WATCHED);
 }
 
-/** A literal argument at `k` and the index after it (past a `::type` cast): [undefined, k] when it is not one literal. */
-function argument(tokens: Token[], k: number): [string | undefined, number] {
-  const value = tokenValue(tokens[k]);
-  if (value === undefined || tokens[k]!.kind === 'word') return [undefined, k];
-  let next = k + 1;
-  while (tokens[next]?.text === ':' && tokens[next + 1]?.text === ':' && tokens[next + 2]?.kind === 'word') next += 3;
-  return [value, next];
-}
+/** Whether a value leaves standard_conforming_strings on: what parse_bool reads as true, or DEFAULT. */
+const leavesOn = (value: string) => readsAsTrue(value) || value.toLowerCase() === 'default';
 
 /**
  * Statements psql runs one way and schemaguard cannot, refused with the line:
  * - `COPY … FROM STDIN`: psql sends the data lines after it; schemaguard sends
  *   SQL only, and would read the data as statements.
  * - `SET standard_conforming_strings = off` (pg_dump writes it for a database
- *   with that setting), or its `set_config` form, however written (the name
- *   quoted or in capitals, the value quoted, a comment between, a cast or a
- *   dollar-quoted argument: read from the lexer's tokens, not the text), or a
- *   set_config whose value is not a literal: psql sends each statement on
+ *   with that setting), or its `set_config` or `UPDATE pg_settings` form, or
+ *   any of them in a DO block, however written (`sql/settings.ts`), or one
+ *   whose value is not a literal: psql sends each statement on
  *   its own, so the strings after it are read with backslash escapes.
  *   schemaguard sends a file's statements together, and the server reads all
  *   of them before it runs the SET: every string would be read as before
  *   (backslashes kept), and so does schemaguard's own reading of the file.
  */
-function unlikePsql(file: string, s: SqlStatement): InputError | undefined {
+function unlikePsql(file: string, s: SqlStatement, changes: readonly SettingChange[]): InputError | undefined {
   if (isCopyFromStdin(s.words)) {
     return new InputError(`${file}:${s.line}: COPY … FROM STDIN with its data in the file, as psql takes it, is not supported`, {
       file, line: s.line, value: s.text.slice(0, 80),
       fix: 'load data from the application, or write it as INSERT statements (pg_dump --inserts); schemaguard sends SQL to the server, not psql\'s data lines',
     });
   }
-  // Both forms have a word the statement's words show (a long statement's text is then never decoded to look).
-  const w = s.words;
-  if ((w[0] !== 'set' && !w.includes('set_config')) || !/standard_conforming_strings/i.test(s.text)) return undefined;
-  const value = stringsSetting(tokenize(s.text).filter((t) => !isComment(t)));
-  if (value !== undefined && !TRUE.test(value)) {
+  if (changes.some((c) => c.name === SCS && !leavesOn(c.value))) {
     return new InputError(`${file}:${s.line}: standard_conforming_strings set off: the statements after it would not be read as psql reads them`, {
       file, line: s.line, value: s.text.slice(0, 80),
       fix: 'remove it and write strings with backslash escapes as E\'…\' (E\'C:\\\\path\'): schemaguard sends a file\'s statements together, and the server reads them all with the setting as it was before this statement ran',

@@ -68,3 +68,28 @@ export function newlines(text: string, end: number): number {
   for (let k = text.indexOf('\n'); k >= 0 && k < end; k = text.indexOf('\n', k + 1)) n++;
   return n;
 }
+
+/**
+ * The size of the file at `path` as schemaguard reads it: each CRLF counted
+ * as one byte, as the LF text its checksum is of, so that a CRLF checkout
+ * (git's autocrlf) of a file counts as the file does. `size` is its size on
+ * disk: a file no larger than `limit`, or larger than twice it (a CRLF is two
+ * bytes of one), is not read, and its size on disk is returned.
+ */
+export function lfByteSize(path: string, size: number, limit: number, pieceBytes = PIECE_BYTES): number {
+  if (size <= limit || size > 2 * limit) return size;
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(pieceBytes);
+    let pairs = 0;
+    let crBefore = false;
+    for (let n = readSync(fd, buffer, 0, buffer.length, null); n > 0; n = readSync(fd, buffer, 0, buffer.length, null)) {
+      if (crBefore && buffer[0] === 0x0a) pairs++;
+      for (let k = buffer.indexOf(0x0d); k >= 0 && k < n - 1; k = buffer.indexOf(0x0d, k + 1)) if (buffer[k + 1] === 0x0a) pairs++;
+      crBefore = buffer[n - 1] === 0x0d;
+    }
+    return size - pairs;
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -38,7 +38,7 @@ import { checksum, normaliseLineEndings } from './checksum';
 import { InputError, MigrationError } from './errors';
 import { MigrationParser, type ParsedFile } from './file-parser';
 import { InputProblems } from './input-problems';
-import { filePieces, refuseNul } from './file-reader';
+import { filePieces, lfByteSize, refuseNul } from './file-reader';
 import type { Migration } from './migration';
 import { statementLength, StatementScanner, type SqlStatement } from './sql/splitter';
 import { decodeUtf8 } from './utf8';
@@ -46,7 +46,7 @@ import { decodeUtf8 } from './utf8';
 export { decodeUtf8 } from './utf8';
 
 export const FILE_NAME_PATTERN = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_.-]*)\.sql$/;
-/** Files larger than this are refused: a migration is code, not a data dump. */
+/** Files larger than this are refused: a migration is code, not a data dump. Counted as the file is read, with LF line endings (`lfByteSize`). */
 export const MAX_FILE_BYTES = 16 * 1024 * 1024;
 /** Files up to this size are kept in memory once read; larger ones are read again, in pieces, when needed. */
 export const IN_MEMORY_BYTES = 1024 * 1024;
@@ -553,7 +553,7 @@ class FileReader {
       closeSync(fd);
     }
     if (size === undefined) return this.small(file, decodeUtf8(file, this.buffer.subarray(0, bytes)), path);
-    if (size > this.maxBytes) throw tooLarge(file, size, this.maxBytes, this.tooLargeFix);
+    refuseTooLarge(file, path, size, this.maxBytes, this.tooLargeFix);
     return largeMigration(file, path);
   }
 
@@ -566,9 +566,18 @@ class FileReader {
   }
 }
 
-function tooLarge(file: string, size: number, maxBytes: number, fix: ((bytes: number) => string) | undefined): InputError {
-  return new InputError(`${file}: ${size} bytes is over the ${maxBytes}-byte limit for a migration`, {
-    file, value: String(size), fix: fix?.(size) ?? 'load bulk data with COPY from the application, not from a migration; or split the file',
+/** Refuses a file over `maxBytes` with LF line endings (`size`: on disk). */
+function refuseTooLarge(file: string, path: string, size: number, maxBytes: number, fix: ((bytes: number) => string) | undefined): void {
+  let bytes: number;
+  try {
+    bytes = lfByteSize(path, size, maxBytes);
+  } catch (cause) {
+    throw unreadable(file, cause);
+  }
+  if (bytes <= maxBytes) return;
+  const counted = bytes === size ? `${size} bytes` : `${bytes} bytes with LF line endings (${size} on disk, each CRLF counted as one byte)`;
+  throw new InputError(`${file}: ${counted} is over the ${maxBytes}-byte limit for a migration`, {
+    file, value: String(bytes), fix: fix?.(bytes) ?? 'load bulk data with COPY from the application, not from a migration; or split the file',
   });
 }
 
@@ -586,8 +595,7 @@ export function readMigrationText(file: string, path: string): string {
   }
   let bytes: Buffer;
   try {
-    const size = fstatSync(fd).size;
-    if (size > MAX_FILE_BYTES) throw tooLarge(file, size, MAX_FILE_BYTES, undefined);
+    refuseTooLarge(file, path, fstatSync(fd).size, MAX_FILE_BYTES, undefined);
     bytes = readFileSync(fd);
   } catch (cause) {
     throw cause instanceof MigrationError ? cause : unreadable(file, cause);

@@ -11,6 +11,7 @@
  */
 
 import { InputError } from './errors';
+import { readsAsTrue, type SettingChange } from './sql/settings';
 import type { SqlStatement } from './sql/splitter';
 
 const LEVELS = ['serializable', 'repeatable read', 'read committed', 'read uncommitted'];
@@ -58,11 +59,75 @@ export function transactionModesAdvice(words: readonly string[]): string | undef
   const advice: string[] = [];
   if (modes.level && modes.level !== 'read committed') {
     const level = modes.level.toUpperCase();
-    advice.push(`Its ISOLATION LEVEL ${level} cannot be kept in the file: schemaguard's transaction has run a query of its own before the file's first statement, so a SET TRANSACTION ISOLATION LEVEL ${level} there fails (25001, "must be called before any query"). To run the migrations at that level, make it the default of the role that runs them: ALTER ROLE <role> IN DATABASE <database> SET default_transaction_isolation = '${modes.level}' (each new session of that role then starts every transaction so, schemaguard's too); for one CLI run, add options=-c%20default_transaction_isolation%3D${modes.level.replace(' ', '%5C%20')} to the --database-url query string`);
+    advice.push(`Its ISOLATION LEVEL ${level} cannot be kept in the file: schemaguard's transaction has run a query of its own before the file's first statement, so a SET TRANSACTION ISOLATION LEVEL ${level} there fails (25001, "must be called before any query"). ${levelAdvice(modes.level)}`);
   } else if (modes.level) {
     advice.push('Its ISOLATION LEVEL READ COMMITTED is PostgreSQL\'s default, which schemaguard\'s transaction has unless the role or database sets another');
   }
   if (modes.readOnly) advice.push('Its READ ONLY cannot be kept: the migration\'s transaction writes the migration\'s state row; a file that only reads is a check (-- schemaguard:check)');
   if (modes.deferrable) advice.push('Its DEFERRABLE matters only to a SERIALIZABLE READ ONLY transaction: drop it');
   return advice.join('. ');
+}
+
+/** How to run the migrations at `level` (lower case; `<level>` when not known): the role's default, or the connection's options. */
+function levelAdvice(level: string): string {
+  const inUrl = level === '<level>' ? '<level> (a space in it written %5C%20)' : level.replace(' ', '%5C%20');
+  return `To run the migrations at ${level === '<level>' ? 'a level' : 'that level'}, make it the default of the role that runs them: ALTER ROLE <role> IN DATABASE <database> SET default_transaction_isolation = '${level}' (each new session of that role then starts every transaction so, schemaguard's too); for one CLI run, add options=-c%20default_transaction_isolation%3D${inUrl} to the --database-url query string`;
+}
+
+/** The settings that are a transaction's own modes, which `SET TRANSACTION` sets. */
+export const TRANSACTION_SETTINGS: ReadonlySet<string> = new Set(['transaction_isolation', 'transaction_read_only', 'transaction_deferrable']);
+
+/**
+ * The first of a statement's setting changes that cannot work in a migration
+ * (PostgreSQL 15 and 18 alike), whichever way it is written (`SET
+ * [SESSION | LOCAL] … {= | TO} …`, set_config, UPDATE pg_settings, a DO
+ * block): in schemaguard's transaction, which has run a query of its own,
+ * transaction_isolation fails (25001) at any level but the transaction's,
+ * where it changes nothing (DEFAULT fails on 16 and later, 0A000, and
+ * changes nothing before); transaction_deferrable fails (25001) whatever its
+ * value; transaction_read_only on is taken, and the file's writes and its
+ * state row then fail (25006). In a no-transaction file each statement runs
+ * in a transaction of its own: a SET lasts only for that (SET LOCAL warns,
+ * 25P01), and a query that sets isolation or deferrable fails (25001).
+ * transaction_read_only off changes nothing and is let be.
+ */
+export function refusedTransactionSetting(changes: readonly SettingChange[]): SettingChange | undefined {
+  return changes.find((c) => TRANSACTION_SETTINGS.has(c.name) && (c.name !== 'transaction_read_only' || readsAsTrue(c.value)));
+}
+
+/** The refusal of a statement's `change` of a transaction-mode setting (`refusedTransactionSetting`), with how to keep the mode. */
+export function transactionSettingError(file: string, s: Pick<SqlStatement, 'line' | 'text'>, change: SettingChange, noTransaction: boolean): InputError {
+  const where = noTransaction ? 'in a no-transaction file' : 'inside a transactional migration';
+  const fix = noTransaction ? settingOutsideFix(change) : settingInsideFix(change);
+  return new InputError(`${file}:${s.line}: ${change.name} set ${where}`, { file, line: s.line, value: s.text.slice(0, 80), fix });
+}
+
+/** The level a transaction_isolation value names, lower case. */
+function levelOf(value: string): string | undefined {
+  const v = value.trim().toLowerCase();
+  return LEVELS.includes(v) ? v : undefined;
+}
+
+function settingInsideFix(change: SettingChange): string {
+  const fix = 'remove it: schemaguard runs the file in its own transaction, which has run queries of its own before the file\'s first statement';
+  if (change.name === 'transaction_read_only') {
+    return `${fix}; transaction_read_only on is taken there, and then the file's writes and its state row fail (25006, "cannot execute … in a read-only transaction"). ${transactionModesAdvice(['set', 'transaction', 'read', 'only'])}`;
+  }
+  if (change.name === 'transaction_deferrable') {
+    const deferrable = readsAsTrue(change.value) ? `. ${transactionModesAdvice(['set', 'transaction', 'deferrable'])}` : '';
+    return `${fix}, so setting transaction_deferrable there fails (25001, "must be called before any query")${deferrable}`;
+  }
+  const level = levelOf(change.value);
+  const advice = level === 'read committed'
+    ? transactionModesAdvice(['set', 'transaction', 'isolation', 'level', 'read', 'committed'])
+    : levelAdvice(level ?? '<level>');
+  return `${fix}, so setting transaction_isolation there fails (25001, "must be called before any query") or, at the level the transaction has, changes nothing. ${advice}`;
+}
+
+function settingOutsideFix(change: SettingChange): string {
+  const byQuery = change.name === 'transaction_read_only' ? ''
+    : `, and a query that sets it (set_config, a DO block, UPDATE pg_settings) fails (25001, "must be called before any query")${change.name === 'transaction_isolation' ? ' unless it names the level in force' : ''}`;
+  const fix = `remove it: a no-transaction file runs each statement in a transaction of its own, so ${change.name} set there lasts only for that statement's own transaction (a SET LOCAL only warns, 25P01)${byQuery}`;
+  if (change.name !== 'transaction_isolation') return fix;
+  return `${fix}. ${levelAdvice(levelOf(change.value) ?? '<level>')}`;
 }

@@ -18,7 +18,7 @@ export interface FilesSummary {
   migrationCount: number;
   /** Highest migration version, or 0 when there is none. */
   latestVersion: number;
-  /** The largest migration file (what decides the memory the handler needs), when there is one. */
+  /** The largest migration file (what decides the memory the handler needs), when there is one; its bytes with LF line endings. */
   largestMigration?: { file: string; bytes: number };
 }
 
@@ -66,11 +66,20 @@ export function summariseFiles(migrationsDir: string, contractsDir?: string): Fi
         const m = FILE_NAME_PATTERN.exec(rel);
         if (m) {
           migrationCount++;
-          if (bytes.length > (largestMigration?.bytes ?? -1)) largestMigration = { file: rel, bytes: bytes.length };
+          // Counted as the engine counts a file against its limit: with LF line endings (lfByteSize).
+          const size = bytes.length - crlfPairs(bytes);
+          if (size > (largestMigration?.bytes ?? -1)) largestMigration = { file: rel, bytes: size };
           latestVersion = Math.max(latestVersion, Number(m[1]));
         }
       }
     }
   }
   return { hash: h.digest('hex'), migrationCount, latestVersion, ...(largestMigration ? { largestMigration } : {}) };
+}
+
+/** How many CRLFs `bytes` holds. */
+function crlfPairs(bytes: Buffer): number {
+  let n = 0;
+  for (let k = bytes.indexOf(0x0d); k >= 0; k = bytes.indexOf(0x0d, k + 1)) if (bytes[k + 1] === 0x0a) n++;
+  return n;
 }

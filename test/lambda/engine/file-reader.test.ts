@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checksum } from '../../../lambda/engine/checksum';
 import { InputError } from '../../../lambda/engine/errors';
-import { filePieces } from '../../../lambda/engine/file-reader';
+import { filePieces, lfByteSize } from '../../../lambda/engine/file-reader';
 import { tempDir } from '../../support/files';
 
 function read(bytes: string | Uint8Array, pieceBytes: number): { text: string; sum: string } {
@@ -38,5 +38,19 @@ describe('Function: filePieces', () => {
   it('refuses bytes that are not UTF-8 with the message of a file read whole', () => {
     const bytes = Buffer.concat([Buffer.from('SELECT 1;\nSELECT \''), Buffer.from([0xe9]), Buffer.from('t\';\n')]);
     expect(error(() => read(bytes, 4)).message).toBe('1_x.sql:2: not valid UTF-8 (bytes 0xe9 0x74 0x27 0x3b at offset 18)');
+  });
+});
+
+describe('Function: lfByteSize', () => {
+  it('counts each CRLF as one byte, in whatever pieces it is read (a CR at the end of one, its LF at the start of the next); a lone CR stays one', () => {
+    const text = 'SELECT 1;\r\nSELECT 2;\rSELECT 3;\r\n\r\n';
+    const path = `${tempDir({ '1_x.sql': text })}/1_x.sql`;
+    const lf = Buffer.byteLength(text.replace(/\r\n/g, '\n'));
+    for (const piece of [1, 2, 3, 10, 11, 64]) expect(lfByteSize(path, text.length, text.length - 1, piece)).toBe(lf);
+  });
+
+  it('reads no file within its limit, or over twice it: its size on disk is returned', () => {
+    expect(lfByteSize('/nonexistent', 10, 10)).toBe(10);
+    expect(lfByteSize('/nonexistent', 21, 10)).toBe(21);
   });
 });

@@ -1,8 +1,9 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checksum } from '../../../lambda/engine/checksum';
 import { InputError } from '../../../lambda/engine/errors';
 import { pipelinable } from '../../../lambda/engine/apply-pipeline';
-import { bodyBatches, IN_MEMORY_BYTES, isEmptyMigration, loadMigrations, parseMigration, parseNow, runsOutsideTransaction, validateMigrationText } from '../../../lambda/engine/source';
+import { bodyBatches, IN_MEMORY_BYTES, isEmptyMigration, loadMigrations, MAX_FILE_BYTES, parseMigration, parseNow, readMigrationText, runsOutsideTransaction, validateMigrationText } from '../../../lambda/engine/source';
 import { splitSql } from '../../../lambda/engine/sql/splitter';
 import { addFile, tempDir } from '../../support/files';
 
@@ -80,6 +81,13 @@ describe('Function: loadMigrations', () => {
     "SELECT set_config('standard_conforming_strings'::text, 'off', false);",
     "SELECT set_config('standard_conforming_strings', $$off$$, false);",
     "SELECT set_config('standard_conforming_strings', current_setting('app.legacy'), false);",
+    // Regression: set off in a DO block, or through pg_settings, it got past the refusal (and does the same).
+    "DO $$ BEGIN EXECUTE 'SET standard_conforming_strings = off'; END $$;",
+    "DO $body$ BEGIN PERFORM set_config('standard_conforming_strings', 'off', false); END $body$;",
+    'DO LANGUAGE plpgsql $$ BEGIN IF true THEN SET standard_conforming_strings TO off; END IF; END $$;',
+    "DO 'BEGIN EXECUTE ''SET LOCAL standard_conforming_strings = off''; END';",
+    "UPDATE pg_settings SET setting = 'off' WHERE name = 'standard_conforming_strings';",
+    "update pg_catalog.pg_settings set setting = 'off' where name in ('standard_conforming_strings');",
   ])('refuses %j with its line: the server reads a whole message with the setting as before, psql one statement at a time', (sql) => {
     const e = inputError(() => parseMigration('5_dump.sql', `CREATE TABLE t (v text);\n${sql}\nINSERT INTO t VALUES ('C:\\\\dir');`));
     expect(e.message).toBe('5_dump.sql:2: standard_conforming_strings set off: the statements after it would not be read as psql reads them');
@@ -96,6 +104,9 @@ describe('Function: loadMigrations', () => {
     "SELECT 'standard_conforming_strings = off' AS note;",
     'SHOW standard_conforming_strings;',
     'ALTER DATABASE app SET standard_conforming_strings = off;',
+    "DO $$ BEGIN RAISE NOTICE 'standard_conforming_strings = off'; END $$;",
+    "DO $$ BEGIN EXECUTE 'SET standard_conforming_strings = on'; END $$;",
+    "UPDATE pg_settings SET setting = 'on' WHERE name = 'standard_conforming_strings';",
   ])('takes %j: it leaves the setting on in the session', (sql) => {
     expect(parseMigration('5_dump.sql', sql).statements).toHaveLength(1);
   });
@@ -413,5 +424,35 @@ describe('Function: loadMigrations, other tools\' file names', () => {
     expect(inputError(() => loadMigrations(tempDir({ 'U2__add.sql': 'SELECT 1;' }))).message).toBe('U2__add.sql: Flyway\'s undo migration, and schemaguard runs forward only (read as a migration, it would run forward too)');
     expect(inputError(() => loadMigrations(tempDir({ 'R__views.sql': 'SELECT 1;' }))).fix).toMatch(/^Flyway's repeatable migration: schemaguard has none\. Put its current text in a new versioned file \(the next number: NNNN_views\.sql,/);
     expect(loadMigrations(tempDir({ '000001_init.up.sql': 'SELECT 1;' })).map((m) => m.name)).toEqual(['init.up']);
+  });
+});
+
+describe('Function: loadMigrations, a file at the MAX_FILE_BYTES limit', () => {
+  /** `bytes` of text with LF line endings: a statement, then comment lines of 100 bytes (quick to scan), one shorter at the end. */
+  const atSize = (bytes: number) => {
+    const head = 'SELECT 1;\n';
+    const line = `-- ${'x'.repeat(96)}\n`;
+    const r = (bytes - head.length) % line.length;
+    return head + line.repeat((bytes - head.length - r) / line.length) + (r < 3 ? '\n'.repeat(r) : `--${'x'.repeat(r - 3)}\n`);
+  };
+
+  // Regression: the limit counted bytes on disk, so a CRLF checkout (git's autocrlf) of a file at the limit was refused where the same LF file was taken.
+  it('counts a file with LF line endings: the LF file at the limit and its CRLF checkout are both taken, one byte more refused in both, by migrate and lint alike', () => {
+    const lf = atSize(MAX_FILE_BYTES);
+    expect(Buffer.byteLength(lf)).toBe(MAX_FILE_BYTES);
+    const crlf = lf.replace(/\n/g, '\r\n');
+    const dir = tempDir({ '1_lf.sql': lf, '2_crlf.sql': crlf });
+
+    const [a, b] = loadMigrations(dir);
+    expect([a!.checksum, a!.statementCount]).toEqual([b!.checksum, 1]);
+    expect(readMigrationText('2_crlf.sql', join(dir, '2_crlf.sql'))).toBe(crlf);
+
+    const over = tempDir({ '1_lf.sql': `${lf}\n` });
+    const overCrlf = tempDir({ '1_crlf.sql': `${crlf}\r\n` });
+    expect(inputError(() => loadMigrations(over)).message).toBe(`1_lf.sql: ${MAX_FILE_BYTES + 1} bytes is over the ${MAX_FILE_BYTES}-byte limit for a migration`);
+    const onDisk = Buffer.byteLength(crlf) + 2;
+    const message = `1_crlf.sql: ${MAX_FILE_BYTES + 1} bytes with LF line endings (${onDisk} on disk, each CRLF counted as one byte) is over the ${MAX_FILE_BYTES}-byte limit for a migration`;
+    expect(inputError(() => loadMigrations(overCrlf)).message).toBe(message);
+    expect(inputError(() => readMigrationText('1_crlf.sql', join(overCrlf, '1_crlf.sql'))).message).toBe(message);
   });
 });

@@ -4,10 +4,12 @@
  * with that setting, even after the file's own `SET
  * standard_conforming_strings = on` (pg_dump's first lines). A file with a
  * backslash in such a string is refused before anything runs; the others
- * run. With the setting on, the same file keeps its backslashes.
+ * run. With the setting on, the same file keeps its backslashes. A file that
+ * sets it off in a DO block or through pg_settings, as by a plain SET, is
+ * refused before anything runs.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { InputError } from '../../../lambda/engine/errors';
+import { InputError, InputProblemsError } from '../../../lambda/engine/errors';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../support/db';
 import { driverKinds } from '../../support/drivers';
 import { rejection, runEngine } from '../../support/engine';
@@ -51,5 +53,46 @@ describe.each(targets)('standard_conforming_strings off for the database, on $na
     const url = await freshDatabase(target, 'scs_on');
     await runEngine(pg, url, tempDir({ '0001_dumped.sql': DUMPED }));
     expect(await definition(url)).toBe("CHECK ((email ~ '^\\S+@\\S+$'::text))");
+  });
+});
+
+/** standard_conforming_strings set off otherwise than by a plain SET: in a DO block, or through pg_settings. */
+const OFF_ELSEWHERE = [
+  "DO $$ BEGIN EXECUTE 'SET standard_conforming_strings = off'; END $$",
+  "DO $$ BEGIN PERFORM set_config('standard_conforming_strings', 'off', false); END $$",
+  "UPDATE pg_settings SET setting = 'off' WHERE name = 'standard_conforming_strings'",
+];
+
+describe.each(targets)('standard_conforming_strings set off in a DO block or through pg_settings, on $name', (target) => {
+  it.each(OFF_ELSEWHERE)('what the refusal says of %j: psql, sending statements one at a time, reads a string after it with escapes; one message, as schemaguard sends a file, reads it as written', async (off) => {
+    const url = await freshDatabase(target, 'scs_elsewhere');
+    const length = "SELECT length('a\\b') AS n";
+    const alone = await withClient(url, async (c) => {
+      await c.query(off);
+      return (await c.query<{ n: number }>(length)).rows[0]!.n;
+    });
+    const together = await withClient(url, async (c) => {
+      const results = (await c.query(`BEGIN; ${off}; ${length}; COMMIT`)) as unknown as { rows: { n: number }[] }[];
+      return results[2]!.rows[0]!.n;
+    });
+    expect({ alone, together }).toEqual({ alone: 2, together: 3 });
+  });
+
+  // Regression: the refusal saw only SET and set_config as statements of the file; these ran.
+  it('refuses each before anything runs, with its line', async () => {
+    const url = await freshDatabase(target, 'scs_elsewhere_refused');
+    const dir = tempDir({
+      '0001_ok.sql': 'CREATE TABLE notes (body text);\n',
+      '0002_do.sql': `${OFF_ELSEWHERE[0]};\nINSERT INTO notes VALUES ('C:\\dir');\n`,
+      '0003_settings.sql': `CREATE TABLE more (id int);\n${OFF_ELSEWHERE[2]};\n`,
+    });
+    const e = await rejection<InputProblemsError>(runEngine(pg, url, dir));
+    expect(e).toBeInstanceOf(InputProblemsError);
+    expect(e.problems.map((p) => p.message)).toEqual([
+      '0002_do.sql:1: standard_conforming_strings set off: the statements after it would not be read as psql reads them',
+      '0003_settings.sql:2: standard_conforming_strings set off: the statements after it would not be read as psql reads them',
+    ]);
+    const left = await withClient(url, async (c) => (await c.query("SELECT to_regclass('notes') AS notes, to_regnamespace('schemaguard') AS state")).rows[0]);
+    expect(left).toEqual({ notes: null, state: null });
   });
 });

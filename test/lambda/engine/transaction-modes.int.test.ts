@@ -6,7 +6,9 @@
  * LEVEL in schemaguard's transaction fails with 25001 (the transaction has
  * run a query of its own by then), outside a transaction it sets nothing, and
  * the role's default_transaction_isolation (or, through the pg driver, the
- * connection's options) runs every file at that level.
+ * connection's options) runs every file at that level. The same for a file
+ * that sets transaction_isolation or transaction_deferrable itself (SET,
+ * set_config, UPDATE pg_settings, a DO block), or transaction_read_only on.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError, InputProblemsError } from '../../../lambda/engine/errors';
@@ -87,6 +89,72 @@ describe.each(driverCases())('A file\'s own transaction modes: migrate on $name'
       await session.query('SET TRANSACTION ISOLATION LEVEL SERIALIZABLE');
       const [row] = (await session.query<{ level: string }>("SELECT current_setting('transaction_isolation') AS level")).rows;
       expect(row).toEqual({ level: 'read committed' });
+    } finally {
+      await session.close();
+    }
+  });
+
+  // Regression: these got past the refusal of SET TRANSACTION; migrate ran the earlier files, then failed on them with 25001.
+  it('refuses SET transaction_isolation, set_config(\'transaction_isolation\', …) and transaction_deferrable up front, and runs nothing', async () => {
+    const url = await freshDatabase(target, 'isolation_setting');
+    const dir = tempDir({
+      '1_ok.sql': 'CREATE TABLE ok (id int);\n',
+      '2_set.sql': `SET transaction_isolation = 'serializable';\n${atLevel('t', 'serializable')}`,
+      '3_config.sql': "CREATE TABLE u (id int);\nSELECT set_config('transaction_isolation', 'repeatable read', true);\n",
+      '4_deferrable.sql': "-- schemaguard:no-transaction\nSET LOCAL transaction_deferrable TO on;\nDO $$ BEGIN EXECUTE 'SET transaction_isolation = serializable'; END $$;\n",
+    });
+
+    const e = await rejection<InputProblemsError>(runEngine(driver, url, dir));
+
+    expect(e).toBeInstanceOf(InputProblemsError);
+    expect(e.exitCode).toBe(2);
+    expect(e.problems.map((p) => p.message)).toEqual([
+      '2_set.sql:1: transaction_isolation set inside a transactional migration',
+      '3_config.sql:2: transaction_isolation set inside a transactional migration',
+      '4_deferrable.sql:2: transaction_deferrable set in a no-transaction file',
+      '4_deferrable.sql:3: transaction_isolation set in a no-transaction file',
+    ]);
+    expect(e.problems[0]!.fix).toContain("ALTER ROLE <role> IN DATABASE <database> SET default_transaction_isolation = 'serializable'");
+    expect(await rows(url, "SELECT to_regclass('public.ok')::text AS ok, to_regclass('public.u')::text AS u, to_regnamespace('schemaguard')::text AS state"))
+      .toEqual([{ ok: null, u: null, state: null }]);
+  });
+
+  it('what the setting\'s refusal says: in schemaguard\'s transaction each form of it fails with 25001, the level it has changes nothing, and transaction_read_only on fails the writes with 25006', async () => {
+    const url = await freshDatabase(target, 'isolation_setting_claims');
+    const session = await driver.make(url).connect();
+    const begin = () => (session.script ? session.script([transactionStartSql(SETTINGS)]) : session.begin(SETTINGS));
+    try {
+      for (const sql of [
+        "SET transaction_isolation = 'serializable'", "SET LOCAL transaction_isolation TO 'repeatable read'", "SELECT set_config('transaction_isolation', 'serializable', false)",
+        "UPDATE pg_settings SET setting = 'serializable' WHERE name = 'transaction_isolation'", "DO $$ BEGIN EXECUTE 'SET transaction_isolation = serializable'; END $$",
+        'SET transaction_deferrable = off', "SELECT set_config('transaction_deferrable', 'on', true)",
+      ]) {
+        await begin();
+        await expect(session.query(sql), sql).rejects.toMatchObject({ code: '25001', message: expect.stringContaining('must be called before any query') });
+        await session.rollback();
+      }
+      await begin();
+      await session.query("SET transaction_isolation = 'read committed'");
+      expect((await session.query<{ level: string }>("SELECT current_setting('transaction_isolation') AS level")).rows).toEqual([{ level: 'read committed' }]);
+      await session.rollback();
+
+      await begin();
+      await session.query('SET transaction_read_only = on');
+      await expect(session.query('CREATE TABLE t (id int)')).rejects.toMatchObject({ code: '25006' });
+      await session.rollback();
+    } finally {
+      await session.close();
+    }
+  });
+
+  it('what the no-transaction refusal says: outside a transaction block a SET of transaction_isolation sets nothing past its statement, and set_config fails with 25001', async () => {
+    const url = await freshDatabase(target, 'isolation_setting_outside');
+    const session = await driver.make(url).connect();
+    try {
+      await session.query("SET transaction_isolation = 'serializable'");
+      expect((await session.query<{ level: string }>("SELECT current_setting('transaction_isolation') AS level")).rows).toEqual([{ level: 'read committed' }]);
+      await expect(session.query("SELECT set_config('transaction_isolation', 'serializable', false)")).rejects.toMatchObject({ code: '25001' });
+      await expect(session.query("SELECT set_config('transaction_deferrable', 'on', false)")).rejects.toMatchObject({ code: '25001' });
     } finally {
       await session.close();
     }

@@ -106,3 +106,48 @@ describe('Function: parseMigration: SET TRANSACTION', () => {
     expect(problems('1_x.sql', 'SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE;\nSET LOCAL lock_timeout = 0;\nCREATE TABLE t (id int);\n')).toEqual([]);
   });
 });
+
+describe('Function: parseMigration: a transaction-mode setting', () => {
+  // Regression: these got past the refusal of SET TRANSACTION, and failed at run time (25001) after earlier files had run.
+  it.each([
+    ["SET transaction_isolation = 'serializable';", 'transaction_isolation'],
+    ["SET LOCAL transaction_isolation TO 'repeatable read';", 'transaction_isolation'],
+    ['SET SESSION "Transaction_Isolation" = serializable;', 'transaction_isolation'],
+    ['SET transaction_isolation TO DEFAULT;', 'transaction_isolation'],
+    ["SELECT set_config('transaction_isolation', 'serializable', true);", 'transaction_isolation'],
+    ["SELECT pg_catalog.set_config('transaction_isolation'::text, /* x */ 'serializable', false);", 'transaction_isolation'],
+    ["UPDATE pg_settings SET setting = 'serializable' WHERE name = 'transaction_isolation';", 'transaction_isolation'],
+    ["DO $$ BEGIN EXECUTE 'SET transaction_isolation = ''serializable'''; END $$;", 'transaction_isolation'],
+    ['SET transaction_deferrable = off;', 'transaction_deferrable'],
+    ['SET transaction_read_only = on;', 'transaction_read_only'],
+    ["SELECT set_config('transaction_read_only', 'true', false);", 'transaction_read_only'],
+  ])('refuses %j in a transactional file and in a no-transaction file, with its line and value', (sql, name) => {
+    const [e, ...more] = problems('1_x.sql', `CREATE TABLE t (id int);\n${sql}\n`);
+    expect(more).toEqual([]);
+    expect(e).toMatchObject({ message: `1_x.sql:2: ${name} set inside a transactional migration`, line: 2, value: sql.slice(0, -1).slice(0, 80), exitCode: 2 });
+    expect(e!.fix).toMatch(/^remove it: schemaguard runs the file in its own transaction, which has run queries of its own before the file's first statement[,;] .*\((25001|25006), /);
+
+    const [outside] = problems('1_x.sql', `-- schemaguard:no-transaction\n${sql}\n`);
+    expect(outside).toMatchObject({ message: `1_x.sql:2: ${name} set in a no-transaction file`, line: 2 });
+    expect(outside!.fix).toContain(`remove it: a no-transaction file runs each statement in a transaction of its own, so ${name} set there lasts only for that statement's own transaction`);
+  });
+
+  it('gives the fix of SET TRANSACTION ISOLATION LEVEL: the role\'s default_transaction_isolation, or the connection\'s options', () => {
+    const [e] = problems('1_x.sql', "SET transaction_isolation TO 'repeatable read';\n");
+    expect(e!.fix).toContain("ALTER ROLE <role> IN DATABASE <database> SET default_transaction_isolation = 'repeatable read'");
+    expect(e!.fix).toContain('options=-c%20default_transaction_isolation%3Drepeatable%5C%20read');
+    const [outside] = problems('1_x.sql', "-- schemaguard:no-transaction\nSET transaction_isolation TO 'repeatable read';\n");
+    expect(outside!.fix).toContain("ALTER ROLE <role> IN DATABASE <database> SET default_transaction_isolation = 'repeatable read'");
+  });
+
+  it.each([
+    "SET default_transaction_isolation = 'serializable';",
+    'SET transaction_read_only = off;',
+    "SELECT 'SET transaction_isolation = serializable' AS note;",
+    "UPDATE t SET transaction_isolation = 'serializable';",
+    "ALTER ROLE app SET default_transaction_isolation = 'serializable';",
+  ])('leaves %j alone: it works, or sets no transaction mode', (sql) => {
+    expect(problems('1_x.sql', `${sql}\n`)).toEqual([]);
+    expect(problems('1_x.sql', `-- schemaguard:no-transaction\n${sql}\n`)).toEqual([]);
+  });
+});

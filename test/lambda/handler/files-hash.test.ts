@@ -16,6 +16,14 @@ describe('Function: summariseFiles', () => {
     expect(summariseFiles(crlf).hash).toBe(summariseFiles(lf).hash);
   });
 
+  // Regression: a CRLF checkout's largest file was counted with its CRs, so synth refused a file at the limit the handler takes.
+  it('counts the largest migration with LF line endings, as the engine counts a file against its limit', () => {
+    const lf = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\nSELECT 1;\n' });
+    const crlf = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\r\nSELECT 1;\r\n' });
+    expect(summariseFiles(crlf).largestMigration).toEqual({ file: '1_a.sql', bytes: 35 });
+    expect(summariseFiles(lf).largestMigration).toEqual({ file: '1_a.sql', bytes: 35 });
+  });
+
   it('changes when a file changes, is added or renamed, and when a contract changes', () => {
     const dir = tempDir({ '1_a.sql': 'a' });
     const contracts = tempDir({ 'c.sql': 'SELECT 1;' }, 'contracts');
