@@ -136,10 +136,10 @@ function failedPart(failed: string[]): string {
   return failed.length ? `; it records ${failed.length === 1 ? 'a failed migration' : `${failed.length} failed migrations`}: ${failed.slice(0, 3).join(', ')} (repair what it left by hand first)` : '';
 }
 
-/** Flyway's history holding only its `<< Flyway Baseline >>` row: the version it was baselined at. */
+/** Flyway's history whose one version is its `<< Flyway Baseline >>` row (repeatables aside): the version it was baselined at. */
 function flywayBaselineOnly(history: ForeignHistory | undefined): number | undefined {
   const v = history?.baselineVersion;
-  return v !== undefined && history!.versions.length === 1 && !history!.repeatables?.length ? v : undefined;
+  return v !== undefined && history!.versions.length === 1 ? v : undefined;
 }
 
 /** Flyway's history holding only repeatable migrations (`R__…`): their scripts. */
@@ -147,20 +147,18 @@ function flywayRepeatables(history: ForeignHistory | undefined): string[] | unde
   return history?.versions.length === 0 && history.repeatables?.length ? history.repeatables : undefined;
 }
 
-/** What the table records, said in the refusal: the count or newest version, Flyway's baseline alone, its repeatables. */
+/** What the table records, said in the refusal: the count or newest version, Flyway's baseline, its repeatables. */
 function recordsPhrase(r: { count?: number; failed: string[]; newest?: string }, history: ForeignHistory | undefined): string {
   const repeatables = flywayRepeatables(history);
   if (repeatables) return flywayRepeatablesOnly(history!.table, repeatables).records;
   const base = flywayBaselineOnly(history);
+  const also = history?.repeatables?.length ? ` and repeatable migrations (${repeatableList(history.repeatables)})` : '';
   if (base !== undefined) {
-    return `records only a Flyway baseline, at version ${base} (<< Flyway Baseline >>, written by flyway baseline: the schema up to version ${base} was there before Flyway ran)`;
+    return `records ${also ? '' : 'only '}a Flyway baseline, at version ${base} (<< Flyway Baseline >>, written by flyway baseline: the schema up to version ${base} was there before Flyway ran)${also}`;
   }
-  const also = [
-    history?.baselineVersion !== undefined ? `above a Flyway baseline at version ${history.baselineVersion}` : '',
-    history?.repeatables?.length ? `and repeatable migrations ${repeatableList(history.repeatables)}` : '',
-  ].filter(Boolean).join(' ');
+  const above = history?.baselineVersion !== undefined ? ` above a Flyway baseline at version ${history.baselineVersion}` : '';
   const records = r.count ? `records ${r.count} applied migration${r.count === 1 ? '' : 's'}` : r.newest ? `records migrations up to version ${r.newest}` : r.failed.length ? '' : 'records migrations';
-  return records && also ? `${records} ${also}` : records;
+  return records ? `${records}${above}${also}` : records;
 }
 
 /** How to record what the tool applied: its baseline --from, or (Flyway's repeatables alone, no version to read) baseline VERSION. */

@@ -169,6 +169,8 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
         (3, NULL, 'views', 'SQL', 'R__views.sql', 'ci', 5, true)`);
     });
     const dir = tempDir({ '1_leads.sql': 'SELECT 1;', '2_notes.sql': 'SELECT 2;', '3_broken.sql': 'SELECT 3;' });
+    const refused = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    expect(refused.stderr).toContain("error: public.flyway_schema_history (flyway's history) records 2 applied migrations and repeatable migrations (R__views.sql) and schemaguard has recorded nothing here");
     const ok = await runCli(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', url]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toContain('baseline 2: recorded 2 files');
