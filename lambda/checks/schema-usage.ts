@@ -12,6 +12,7 @@
  */
 import type { Queryable } from '../engine/ports';
 import { findAll, rangeVar, type Node } from './parse';
+import { searchPathSchemas } from './search-path';
 
 /** The parts of a contract's failure (contracts.ts) this reads and rewrites. */
 interface UsageFailure { reason: string; sqlstate?: string; fix?: string; schemaWithoutUsage?: string }
@@ -28,17 +29,13 @@ const NO_SCHEMA = /^permission denied for schema (.+?)(?: \([0-9A-Z]{5}\))?\s*$/
 interface HiddenRow { schema: string; object: string; kind: string; role: string; grant: string }
 
 /**
- * The schemas of the role's search_path, in order (`$user` is the role): a
- * quoted name unquoted, a bare one folded to lower case. Not parse_ident,
- * which raises on a quoted name with a comma (`"a,b"`, split here in two
- * that match nothing).
+ * The schemas of the role's search_path, in order: `$2`, as
+ * `searchPathSchemas` read it (one JSON text), with `$user` the role.
  */
 const SEARCH_PATH = `
   WITH path AS (
     SELECT k, CASE WHEN p = '$user' THEN current_user::text ELSE p END AS schema
-      FROM unnest(string_to_array(current_setting('search_path'), ',')) WITH ORDINALITY AS s(e, k),
-           LATERAL (SELECT CASE WHEN btrim(e) ~ '^".+"$' THEN replace(substr(btrim(e), 2, length(btrim(e)) - 2), '""', '"') ELSE lower(btrim(e)) END AS p) i
-     WHERE btrim(e) <> '')`;
+      FROM json_array_elements_text($2::json) WITH ORDINALITY AS s(p, k))`;
 
 const HIDDEN_COLUMNS = `n.nspname::text AS schema, current_user::text AS role, format('GRANT USAGE ON SCHEMA %I TO %I;', n.nspname, current_user) AS grant`;
 
@@ -103,11 +100,12 @@ export async function explainSchemaUsage(q: Queryable, tree: Node, failure: Usag
 }
 
 async function hiddenObject(q: Queryable, tree: Node, failure: UsageFailure): Promise<HiddenRow | undefined> {
-  if (failure.sqlstate === '42P01') return (await q.query<HiddenRow>(HIDDEN_RELATION, [unqualifiedNames(tree, failure.reason)])).rows[0];
+  const path = async () => JSON.stringify(searchPathSchemas((await q.query<{ p: string }>("SELECT current_setting('search_path') AS p")).rows[0]!.p) ?? []);
+  if (failure.sqlstate === '42P01') return (await q.query<HiddenRow>(HIDDEN_RELATION, [unqualifiedNames(tree, failure.reason), await path()])).rows[0];
   const called = failure.sqlstate === '42883' ? NO_FUNCTION.exec(failure.reason)?.[1] : undefined;
-  if (called) return (await q.query<HiddenRow>(HIDDEN_FUNCTION, [called])).rows[0];
+  if (called) return (await q.query<HiddenRow>(HIDDEN_FUNCTION, [called, await path()])).rows[0];
   const type = failure.sqlstate === '42704' ? NO_TYPE.exec(failure.reason)?.[1] : undefined;
-  return type ? (await q.query<HiddenRow>(HIDDEN_TYPE, [type])).rows[0] : undefined;
+  return type ? (await q.query<HiddenRow>(HIDDEN_TYPE, [type, await path()])).rows[0] : undefined;
 }
 
 /** The name PostgreSQL did not find, or else every table the statement names without a schema. */

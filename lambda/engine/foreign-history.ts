@@ -6,9 +6,10 @@
  *   installed_rank): applied unless an undo (`UNDO_SQL`, …) or `DELETE` row
  *   took it back; a failed one (`success = false`) is refused, as Flyway
  *   refuses it; a `BASELINE` row says the schema up to its version predates
- *   Flyway. `V3__add_index.sql` → 3; repeatable (`R__`) rows have no version
- *   and are skipped. A dotted version (1.1) has no whole-number equivalent
- *   and is refused.
+ *   Flyway. `V3__add_index.sql` → 3; repeatable (`R__`) rows have no version:
+ *   listed, not baselined to (a history of only those is refused: Flyway
+ *   applied something, and no version says which files). A dotted version
+ *   (1.1) has no whole-number equivalent and is refused.
  * - node-pg-migrate: `pgmigrations` — `name` is the file name without its
  *   extension (`1700000000000_create-users`), the version its number prefix.
  * - golang-migrate: `schema_migrations (version bigint, dirty boolean)` —
@@ -43,6 +44,8 @@ export interface ForeignHistory {
   upToNewest?: boolean;
   /** Prisma: the name each version was recorded under (`20240101120000_init`), which its file must carry. */
   names?: Map<number, string>;
+  /** Flyway: the repeatable migrations (`R__views.sql`, no version) it applied, as `script` names them. */
+  repeatables?: string[];
 }
 
 /** The history table `baseline --from` reads for each tool. */
@@ -88,12 +91,34 @@ async function readFlyway(q: Queryable, table: string): Promise<ForeignHistory> 
   for (const r of rows) latest.set(r.version ?? `script:${r.script}`, r);
   const failed = [...latest.values()].find((r) => !r.success);
   if (failed) throw flywayFailed(table, failed);
-  const kept = [...latest.values()].filter((r) => r.version !== null && !FLYWAY_UNDONE.includes(r.type) && r.type !== 'SCHEMA');
+  const applied = [...latest.values()].filter((r) => !FLYWAY_UNDONE.includes(r.type) && r.type !== 'SCHEMA');
+  const kept = applied.filter((r) => r.version !== null);
   const versions = kept.map((r) => versionOf('flyway', r.version!, table));
   const base = kept.find((r) => r.type === 'BASELINE');
   return {
     source: 'flyway', table, versions: [...new Set(versions)].sort((a, b) => a - b),
     baselineVersion: base ? versionOf('flyway', base.version!, table) : undefined,
+    repeatables: applied.filter((r) => r.version === null).map((r) => r.script),
+  };
+}
+
+/** `R__a.sql, R__b.sql, R__c.sql, …` (the first three). */
+export function repeatableList(scripts: string[]): string {
+  return `${scripts.slice(0, 3).join(', ')}${scripts.length > 3 ? `, … (${scripts.length})` : ''}`;
+}
+
+/**
+ * What `table` records when Flyway applied only repeatable migrations: the
+ * objects they made are in the database, but no version says which files
+ * they are (schemaguard has no repeatables: each became a versioned file).
+ */
+export function flywayRepeatablesOnly(table: string, scripts: string[]): { records: string; record: string; fix: string } {
+  const record = 'schemaguard runs no R__ files: each became a versioned file with its current text. When your files up to a version re-create what is in this database '
+    + '(the repeatables\' objects included), record them without running them: schemaguard baseline VERSION';
+  return {
+    records: `records only repeatable migrations, no versioned one (${repeatableList(scripts)})`,
+    record,
+    fix: `${record}; when every file may run here (a repeatable's file replaces its objects: CREATE OR REPLACE), run them with schemaguard migrate --ignore-foreign-history (${table} is left as it is)`,
   };
 }
 
@@ -185,6 +210,10 @@ function versionOf(source: HistorySource, recorded: string, table: string): numb
  */
 export function baselineVersionFrom(history: ForeignHistory, migrations: Migration[]): number {
   const newest = history.versions[history.versions.length - 1];
+  if (newest === undefined && history.repeatables?.length) {
+    const { records, fix } = flywayRepeatablesOnly(history.table, history.repeatables);
+    throw new StateRefusalError(`baseline --from flyway: ${history.table} ${records}: Flyway applied them, and they have no version to baseline to; nothing was recorded`, { versions: [], fix });
+  }
   if (newest === undefined) {
     throw new StateRefusalError(`baseline --from ${history.source}: ${history.table} records no applied migration`, {
       versions: [], fix: `nothing to adopt: run schemaguard migrate, which runs every file as on a new database (it notes ${history.table} and leaves it as it is)`,

@@ -18,7 +18,7 @@
  *   (not rolled back) is a failed one.
  */
 import { ForeignHistoryError, StateRefusalError } from './errors';
-import { FLYWAY_UNDONE, GOLANG_MIGRATE_COLUMNS, readForeignHistory, TABLES, type HistorySource } from './foreign-history';
+import { FLYWAY_UNDONE, flywayRepeatablesOnly, GOLANG_MIGRATE_COLUMNS, readForeignHistory, repeatableList, TABLES, type ForeignHistory, type HistorySource } from './foreign-history';
 import type { Queryable } from './ports';
 
 export type HistoryTool = HistorySource;
@@ -93,13 +93,15 @@ async function recorded(q: Queryable, found: ForeignHistoryTable): Promise<{ cou
 
 /**
  * How `baseline --from` reads a table: `empty` when it records no applied
- * migration (and no failed one); `refusal` when it records a failed one,
+ * migration (and no failed one; Flyway's repeatables are applied ones), with
+ * what it read; `refusal` when it records a failed one,
  * with the fix for it. Neither when it cannot be read (no privilege, a
  * version that is no whole number): it counts as recording migrations.
  */
-async function adoption(q: Queryable, found: ForeignHistoryTable): Promise<{ empty: boolean; refusal?: StateRefusalError }> {
+async function adoption(q: Queryable, found: ForeignHistoryTable): Promise<{ empty: boolean; refusal?: StateRefusalError; history?: ForeignHistory }> {
   try {
-    return { empty: (await readForeignHistory(q, found.source, found.table)).versions.length === 0 };
+    const history = await readForeignHistory(q, found.source, found.table);
+    return { empty: history.versions.length === 0 && !history.repeatables?.length, history };
   } catch (e) {
     return { empty: false, refusal: e instanceof StateRefusalError ? e : undefined };
   }
@@ -134,14 +136,55 @@ function failedPart(failed: string[]): string {
   return failed.length ? `; it records ${failed.length === 1 ? 'a failed migration' : `${failed.length} failed migrations`}: ${failed.slice(0, 3).join(', ')} (repair what it left by hand first)` : '';
 }
 
+/** Flyway's history whose one version is its `<< Flyway Baseline >>` row (repeatables aside): the version it was baselined at. */
+function flywayBaselineOnly(history: ForeignHistory | undefined): number | undefined {
+  const v = history?.baselineVersion;
+  return v !== undefined && history!.versions.length === 1 ? v : undefined;
+}
+
+/** Flyway's history holding only repeatable migrations (`R__…`): their scripts. */
+function flywayRepeatables(history: ForeignHistory | undefined): string[] | undefined {
+  return history?.versions.length === 0 && history.repeatables?.length ? history.repeatables : undefined;
+}
+
+/** What the table records, said in the refusal: the count or newest version, Flyway's baseline, its repeatables. */
+function recordsPhrase(r: { count?: number; failed: string[]; newest?: string }, history: ForeignHistory | undefined): string {
+  const repeatables = flywayRepeatables(history);
+  if (repeatables) return flywayRepeatablesOnly(history!.table, repeatables).records;
+  const base = flywayBaselineOnly(history);
+  const also = history?.repeatables?.length ? ` and repeatable migrations (${repeatableList(history.repeatables)})` : '';
+  if (base !== undefined) {
+    return `records ${also ? '' : 'only '}a Flyway baseline, at version ${base} (<< Flyway Baseline >>, written by flyway baseline: the schema up to version ${base} was there before Flyway ran)${also}`;
+  }
+  const above = history?.baselineVersion !== undefined ? ` above a Flyway baseline at version ${history.baselineVersion}` : '';
+  const records = r.count ? `records ${r.count} applied migration${r.count === 1 ? '' : 's'}` : r.newest ? `records migrations up to version ${r.newest}` : r.failed.length ? '' : 'records migrations';
+  return records ? `${records}${above}${also}` : records;
+}
+
+/** How to record what the tool applied: its baseline --from, or (Flyway's repeatables alone, no version to read) baseline VERSION. */
+function recordFix(first: ForeignHistoryTable, history: ForeignHistory | undefined): string {
+  const repeatables = flywayRepeatables(history);
+  if (repeatables) return flywayRepeatablesOnly(first.table, repeatables).record;
+  const base = flywayBaselineOnly(history);
+  const command = baselineCommand(first, `--database-url <this database> --reason "adopted from ${first.source}"`);
+  if (base !== undefined) {
+    return `record the files up to version ${base} without running them, then migrate: ${command} (it takes a file with version ${base} that creates the schema from before Flyway, pg_dump --schema-only; for the custom resource, run it once before the deploy)`;
+  }
+  return `record the files ${first.source} applied without running them, then migrate: ${command} (for the custom resource, run it once before the deploy)`;
+}
+
 /** The note said before the first run on a database another tool migrated (status, plan, migrate --ignore-foreign-history). */
 export async function foreignHistoryNote(q: Queryable, tables: ForeignHistoryTable[]): Promise<string | undefined> {
   const found = (await sortTables(q, tables)).recording;
   const [first] = found;
   if (!first) return undefined;
   const r = await recorded(q, first);
+  const repeatables = flywayRepeatables((await adoption(q, first)).history);
+  const command = repeatables
+    ? `schemaguard baseline VERSION --reason … (the newest file that re-creates what its repeatable migrations ${repeatableList(repeatables)} made: they have no version for baseline --from to read)`
+    : baselineCommand(first, '--reason …');
   return `${found.map((f) => `${f.table} (${f.source}'s history)`).join(', ')} is here and schemaguard has recorded nothing yet${failedPart(r.failed)}: if these files re-create the schema ${first.source} made, `
-    + `stop and record them first, without running them: ${baselineCommand(first, '--reason …')}`;
+    + `stop and record them first, without running them: ${command}`;
 }
 
 /**
@@ -154,16 +197,16 @@ export async function foreignHistoryRefusal(q: Queryable, tables: ForeignHistory
   const [first] = found;
   if (!first) return undefined;
   const r = await recorded(q, first);
-  const records = r.count ? `records ${r.count} applied migration${r.count === 1 ? '' : 's'}` : r.newest ? `records migrations up to version ${r.newest}` : r.failed.length ? '' : 'records migrations';
+  // A failed migration: repaired first, as baseline --from says (it refuses until then).
+  const { refusal, history } = await adoption(q, first);
+  const records = recordsPhrase(r, history);
   const others = found.length > 1 ? ` (also: ${found.slice(1).map((f) => `${f.table}, ${f.source}'s`).join('; ')})` : '';
   const failed = records ? failedPart(r.failed) : failedPart(r.failed).replace(/^; it /, '');
-  // A failed migration: repaired first, as baseline --from says (it refuses until then).
-  const repair = (await adoption(q, first)).refusal?.fix;
   return new ForeignHistoryError(
     `${first.table} (${first.source}'s history) ${records}${failed}${others} and schemaguard has recorded nothing here: migrate would run all ${pending} file${pending === 1 ? '' : 's'} again on the schema ${first.source} built; nothing was run`,
     {
       table: first.table, source: first.source, appliedCount: r.count,
-      fix: `${repair ? `${repair}; then migrate` : `record the files ${first.source} applied without running them, then migrate: ${baselineCommand(first, `--database-url <this database> --reason "adopted from ${first.source}"`)} (for the custom resource, run it once before the deploy)`}`
+      fix: `${refusal?.fix ? `${refusal.fix}; then migrate` : recordFix(first, history)}`
         + '. If these files do not re-create what it made (a new schema beside it), '
         + 'run them once with schemaguard migrate --ignore-foreign-history (the engine\'s ignoreForeignHistory option): once schemaguard has recorded a migration it no longer asks',
     },

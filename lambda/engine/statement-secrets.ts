@@ -8,7 +8,9 @@
  * near "S3cret"`), so the words themselves are learned from the statement too.
  * Every literal after PASSWORD counts (`'S3cret' 'PW'`: joined into one
  * across a newline, a syntax error on one line whose message repeats the
- * second), and so do comments between the word and its literal.
+ * second), and so do comments between the word and its literal, or no
+ * space at all where a statement has it (`PASSWORD'S3cret'`,
+ * `OPTIONS (password'S3cret')`: the lexer needs none).
  *
  * Text that went through JSON.stringify is read as well: its whitespace may be
  * `\n`, `\t` or `\r` escapes.
@@ -30,8 +32,13 @@ const LITERAL = String.raw`(?:[uU]&)?'(?:[^']|'')*(?:'|$)`;
 /** $$…$$ or $tag$…$tag$; an unterminated one runs to the end of the text (a statement shortened for display). */
 const DOLLAR = String.raw`\$(?<tag>[A-Za-z_][A-Za-z_0-9]*)?\$[\s\S]*?(?:\$\k<tag>\$|$)`;
 
-/** `PASSWORD` (or the option name `"password"`) and the literal after it: group 1 keeps the word and the gap. */
-const PASSWORD_LITERAL = new RegExp(String.raw`((?:\b|(?<=\\[nrt]))password"?${GAP_OR_COMMENT})(${E_LITERAL}|${LITERAL}|${DOLLAR})`, 'gi');
+/**
+ * `PASSWORD` (or the option name `"password"`) and the literal after it:
+ * `head` keeps the word and the gap. Without a gap (`PASSWORD'S3cret'`,
+ * which the lexer reads as two tokens) it counts only where a statement has
+ * it (`tightInStatement`), not in prose (`the password's`).
+ */
+const PASSWORD_LITERAL = new RegExp(String.raw`(?<head>(?:\b|(?<=\\[nrt]))password"?(?<gap>${GAP_OR_COMMENT})?)(?<literal>${E_LITERAL}|${LITERAL}|${DOLLAR})`, 'gi');
 /**
  * A literal right after another one (sticky, from where the last one
  * ended): PostgreSQL joins string literals separated by a newline into one
@@ -40,14 +47,18 @@ const PASSWORD_LITERAL = new RegExp(String.raw`((?:\b|(?<=\\[nrt]))password"?${G
  * are the password.
  */
 const NEXT_LITERAL = new RegExp(String.raw`${GAP_OR_COMMENT}(${E_LITERAL}|${LITERAL}|${DOLLAR})`, 'y');
-/** `PASSWORD'S3cret'`, no space between: a statement reads it (the lexer needs none), prose does not (`the password's`). */
-const PASSWORD_TIGHT = /\bpassword"?((?:[eE]|[uU]&)?'(?:[^']|'')*')/gi;
-/** The same inside a CREATE/ALTER ROLE, USER or GROUP statement of a text (bounded: no rescan of a long text from every "role"). */
-const PASSWORD_TIGHT_IN_ROLE = /(\b(?:create|alter)\s+(?:role|user|group)\b[^;]{0,1000}?\bpassword"?)((?:[eE]|[uU]&)?'(?:[^']|'')*')/gi;
+/** How far before a `password'…'` written without a gap its statement's start is looked for. */
+const TIGHT_WINDOW = 1000;
+/**
+ * An option of a user mapping (`OPTIONS (user 'u', password'…')`, `ADD`/`SET`
+ * in ALTER): the text before the word ends so, read over its last 200
+ * characters (whitespace, not comments, between).
+ */
+const OPTION_POSITION = /(?:[(,]|\b(?:add|set))(?:\s|\\[nrt])*"?$/i;
+/** CREATE/ALTER ROLE, USER (and USER MAPPING) or GROUP, comments and newlines between the words allowed. */
+const ROLE_STATEMENT = new RegExp(String.raw`\b(?:create|alter)${GAP_OR_COMMENT}(?:role|user|group)\b`, 'i');
 /** The same with an unquoted word, which only a statement has (the server refuses it and echoes the word). */
 const PASSWORD_WORD = new RegExp(String.raw`(?:\b|(?<=\\[nrt]))password"?${GAP}(?!null\b)([A-Za-z0-9_][^\s;,)'"]*)`, 'gi');
-/** Where an unquoted word after PASSWORD is one: CREATE/ALTER ROLE, USER or GROUP (not `-- password check` in a comment elsewhere). */
-const ROLE_STATEMENT = /\b(?:create|alter)\s+(?:role|user|group)\b/i;
 /** A single-quoted literal that holds a libpq `password=` keyword. */
 const CONNINFO_LITERAL = /'(?:[^']|'')*\bpassword\s*=(?:[^']|'')*'/gi;
 /** The keyword's value inside such a literal: bare, or in (doubled) single quotes. */
@@ -80,18 +91,39 @@ interface Span { start: number; end: number }
 
 /**
  * Where the password literals of `text` are: each literal after PASSWORD
- * (comments and whitespace between), and each literal that continues it.
+ * (comments and whitespace between, or none in a statement), and each
+ * literal that continues it.
  */
 function passwordLiterals(text: string): Span[] {
   const spans: Span[] = [];
-  for (const m of text.matchAll(PASSWORD_LITERAL)) {
-    const start = m.index + m[1]!.length;
+  const roles = ROLE_STATEMENT.test(text);
+  PASSWORD_LITERAL.lastIndex = 0;
+  for (let m = PASSWORD_LITERAL.exec(text); m; m = PASSWORD_LITERAL.exec(text)) {
+    const start = m.index + m.groups!.head!.length;
+    if (m.groups!.gap === undefined && !tightInStatement(text, m.index, roles)) {
+      // Prose (`the password's …`): read on after the word, not after the quote it took for a literal.
+      PASSWORD_LITERAL.lastIndex = m.index + 'password'.length;
+      continue;
+    }
     // Inside a literal taken already as the continuation of one before.
     if (spans.length && start < spans[spans.length - 1]!.end) continue;
     spans.push({ start, end: m.index + m[0].length });
     for (let next = nextLiteral(text, m.index + m[0].length); next; next = nextLiteral(text, next.end)) spans.push(next);
   }
   return spans;
+}
+
+/**
+ * `password'…'` at `word` is a statement's: an option of a user mapping
+ * (after `(`, `,`, `ADD` or `SET`), or in a CREATE/ALTER ROLE, USER or GROUP
+ * statement that starts at most TIGHT_WINDOW characters before it (`roles`:
+ * the text has one at all; bounded, no rescan of a long text from every word).
+ */
+function tightInStatement(text: string, word: number, roles: boolean): boolean {
+  if (OPTION_POSITION.test(text.slice(Math.max(0, word - 200), word))) return true;
+  if (!roles) return false;
+  const before = text.slice(Math.max(0, word - TIGHT_WINDOW), word);
+  return ROLE_STATEMENT.test(before.slice(before.lastIndexOf(';') + 1));
 }
 
 function nextLiteral(text: string, from: number): Span | undefined {
@@ -110,7 +142,7 @@ export function maskStatementSecrets(text: string): string {
     at = end;
   }
   out += text.slice(at);
-  return out.replace(PASSWORD_TIGHT_IN_ROLE, (_m, head: string, literal: string) => `${head}${maskLiteral(literal)}`).replace(CONNINFO_LITERAL, (lit) => lit.replace(CONNINFO_VALUE, (m, head: string, value: string) => (value === MASK ? m : `${head}${MASK}`)));
+  return out.replace(CONNINFO_LITERAL, (lit) => lit.replace(CONNINFO_VALUE, (m, head: string, value: string) => (value === MASK ? m : `${head}${MASK}`)));
 }
 
 /**
@@ -125,7 +157,6 @@ export function statementSecrets(sql: string, options: { words?: boolean } = {})
   for (const { start, end } of passwordLiterals(sql)) found.push(literalContents(sql.slice(start, end)));
   if (options.words && ROLE_STATEMENT.test(sql)) {
     for (const m of sql.matchAll(PASSWORD_WORD)) found.push(m[1]!);
-    for (const m of sql.matchAll(PASSWORD_TIGHT)) found.push(literalContents(m[1]!));
   }
   for (const lit of sql.matchAll(CONNINFO_LITERAL)) {
     for (const v of lit[0].matchAll(CONNINFO_VALUE)) found.push(v[2]!.replace(/^''|''$/g, ''));

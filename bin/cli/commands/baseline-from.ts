@@ -1,5 +1,5 @@
 /** `schemaguard baseline --from flyway|node-pg-migrate|golang-migrate|prisma`: the version comes from the other tool's history table. */
-import { baselineVersionFrom, readForeignHistory } from '../../../lambda/engine/foreign-history';
+import { baselineVersionFrom, readForeignHistory, repeatableList } from '../../../lambda/engine/foreign-history';
 import { loadMigrations } from '../../../lambda/engine/source';
 import { UsageError } from '../errors';
 import { runBaseline } from './baseline-run';
@@ -17,14 +17,20 @@ export async function baselineFromCommand(ctx: CommandContext): Promise<number> 
     const session = await driver.connect();
     let version: number;
     let table: string;
+    let repeatables: string[];
     try {
       const history = await readForeignHistory(session, source);
       version = baselineVersionFrom(history, migrations);
       table = history.table;
+      repeatables = history.repeatables ?? [];
     } finally {
       await session.close();
     }
     ctx.progress(`${table}: ${source} applied up to version ${version}`);
+    if (repeatables.length) {
+      ctx.progress(`note: ${table} also records repeatable migrations (${repeatableList(repeatables)}): they have no version and nothing is recorded for them; `
+        + `a file that holds one's text runs with migrate when its version is above ${version} (keep it re-runnable: CREATE OR REPLACE)`);
+    }
     ctx.opts.reason ??= `adopted from ${source} (${table}, up to version ${version})`;
     return await runBaseline(ctx, driver, where, migrations, version);
   } finally {

@@ -23,6 +23,7 @@
  * makes ADD COLUMN rewrite) are followed too.
  */
 import { as, list, names, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../parse';
+import { searchPathSchemas } from '../search-path';
 import { applyFunctionStatement } from './model-functions';
 import { applyAlterCommand, constraintIndexes, createdTable, notNullSettled } from './model-tables';
 import type { AlterTarget, CommandHook, DomainModel, FunctionScope, ModelFunction, TableModel } from './model-types';
@@ -550,7 +551,7 @@ export class PendingModel implements FunctionScope {
       if (typeof setting !== 'string' || setting.toLowerCase() !== 'search_path') continue;
       if (this.source.noTransaction && booleanConstant(list(call!.args)[2]) !== false) continue;
       if (value?.isnull === true) this.path = DEFAULT_SEARCH_PATH;
-      else if (typeof (value?.sval as Node | undefined)?.sval === 'string') this.path = searchPathSchemas(String((value!.sval as Node).sval));
+      else if (typeof (value?.sval as Node | undefined)?.sval === 'string') this.path = searchPathSchemas(String((value!.sval as Node).sval)) ?? this.path;
     }
   }
 }
@@ -573,23 +574,6 @@ function booleanConstant(v: unknown): boolean | undefined {
   if (['true', 'yes'].some((t) => t.startsWith(w)) || w === 'on' || w === '1') return true;
   if (['false', 'no'].some((t) => t.startsWith(w)) || (w.length > 1 && 'off'.startsWith(w)) || w === '0') return false;
   return undefined;
-}
-
-/**
- * The schemas of a search_path given as one string, as `set_config` gives
- * it (`'billing, "Sales", public'`): names separated by commas, an unquoted
- * one folded to lower case, a quoted one kept ("" inside for a quote); `''`
- * is an empty path, where only pg_catalog is searched and an unqualified
- * CREATE fails (3F000). Checked on PostgreSQL 15 with `current_schemas`.
- */
-export function searchPathSchemas(value: string): string[] {
-  const schemas: string[] = [];
-  const re = /\s*(?:"((?:[^"]|"")*)"|([^,\s]+))\s*(?:,|$)/gy;
-  for (let m = re.exec(value); m && m[0] !== ''; m = re.exec(value)) {
-    // Only A-Z fold, as PostgreSQL folds an unquoted identifier.
-    schemas.push(m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2]!.replace(/[A-Z]+/g, (u) => u.toLowerCase()));
-  }
-  return schemas;
 }
 
 function addDomainConstraint(d: DomainModel, con: Node | undefined, k: number): void {

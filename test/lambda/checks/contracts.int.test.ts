@@ -261,6 +261,21 @@ describe.each(targets)('$name', (target) => {
       }
     });
 
+    // Regression: the search_path was split at every comma, quotes or not: a schema "a,b" was never found, and "x, hidden ,y" was read as holding hidden.
+    it('a search_path with a quoted name holding commas and spaces: that schema is found, and no schema is read out of its name', async () => {
+      await withClient(url, (c) => c.query(`CREATE SCHEMA "a,b"; CREATE TABLE "a,b".comma_t (id int); GRANT SELECT ON "a,b".comma_t TO ${role}`));
+      try {
+        await withClient(url, (c) => c.query(`ALTER ROLE ${role} SET search_path = "x, hidden ,y", "a,b", "$user"`));
+        const inQuoted = await checkAs('SELECT id FROM comma_t');
+        const notInPath = await checkAs('SELECT id FROM h');
+        expect(inQuoted.failures[0]).toMatchObject({ sqlstate: '42P01', schemaWithoutUsage: 'a,b', fix: `GRANT USAGE ON SCHEMA "a,b" TO ${role};  -- as the schema's owner or the master user` });
+        expect(notInPath.failures[0]).toMatchObject({ sqlstate: '42P01', reason: 'relation "h" does not exist (42P01)' });
+        expect(notInPath.failures[0]!.schemaWithoutUsage).toBeUndefined();
+      } finally {
+        await withClient(url, (c) => c.query(`ALTER ROLE ${role} RESET search_path; DROP SCHEMA "a,b" CASCADE`));
+      }
+    });
+
     it('a table no schema of the search_path holds is still a missing table (42P01, the migration fix)', async () => {
       const r = await checkAs('SELECT * FROM web_sessions');
       expect(r.failures[0]).toMatchObject({ sqlstate: '42P01', reason: 'relation "web_sessions" does not exist (42P01)', fix: 'a migration must create the table, or the statement names the wrong one' });

@@ -84,6 +84,16 @@ describe('Function: maskStatementSecrets', () => {
     [JSON.stringify("ALTER ROLE app PASSWORD -- rotated\n'S3cretPW'"), JSON.stringify("ALTER ROLE app PASSWORD -- rotated\n'****'")],
     // no space between the word and its literal, in a role statement
     ["1_role.sql:1  -  ALTER ROLE app PASSWORD'S3cretPW'", "1_role.sql:1  -  ALTER ROLE app PASSWORD'****'"],
+    // Regression: a user mapping's password'…' without a space was left whole where the text did not hold the statement's start on one line
+    // (a comment or a newline between CREATE and USER, a ';' in an earlier option, an excerpt), and a second literal after PASSWORD'…' too.
+    ["CREATE USER MAPPING FOR app SERVER s OPTIONS (user 'app', password'S3cretPW')", "CREATE USER MAPPING FOR app SERVER s OPTIONS (user 'app', password'****')"],
+    ["CREATE /* reports */ USER MAPPING FOR app SERVER s OPTIONS (password'S3cretPW')", "CREATE /* reports */ USER MAPPING FOR app SERVER s OPTIONS (password'****')"],
+    ["create user mapping for app server s options (user 'a;b', password'S3cretPW')", "create user mapping for app server s options (user 'a;b', password'****')"],
+    ["ALTER USER MAPPING FOR app SERVER s OPTIONS (SET \"password\"E'S3cret\\'PW')", "ALTER USER MAPPING FOR app SERVER s OPTIONS (SET \"password\"E'****')"],
+    [JSON.stringify("CREATE\nUSER MAPPING FOR app SERVER s OPTIONS (ADD password'S3cretPW')"), JSON.stringify("CREATE\nUSER MAPPING FOR app SERVER s OPTIONS (ADD password'****')")],
+    ["1_map.sql:2  -  OPTIONS (user 'app', password'S3cretPW')", "1_map.sql:2  -  OPTIONS (user 'app', password'****')"],
+    ["CREATE ROLE app LOGIN PASSWORD'S3cretOne' 'S3cretTwo'", "CREATE ROLE app LOGIN PASSWORD'****' '****'"],
+    ["the password's rotated: ALTER ROLE app PASSWORD 'S3cretPW'", "the password's rotated: ALTER ROLE app PASSWORD '****'"],
   ])('masks %j', (text, masked) => {
     expect(maskStatementSecrets(text)).toBe(masked);
   });
@@ -96,11 +106,12 @@ describe('Function: maskStatementSecrets', () => {
       "SET password_encryption = 'scram-sha-256'",
       "the password's length is checked -- by 'the server'",
       "ALTER ROLE app PASSWORD NULL VALID UNTIL 'infinity'",
+      "the password's length (and the 'user' name) are checked",
     ]) expect(maskStatementSecrets(text)).toBe(text);
   });
 
   it('masks in linear time a long text of "password" followed by comments that never end in a literal (a comment rescanned from every one: quadratic)', () => {
-    for (const text of ['password -- '.repeat(30_000), 'password /* '.repeat(30_000), 'password /* x */ '.repeat(20_000), 'alter role password '.repeat(20_000)]) {
+    for (const text of ['password -- '.repeat(30_000), 'password /* '.repeat(30_000), 'password /* x */ '.repeat(20_000), 'alter role password '.repeat(20_000), "the password's ".repeat(20_000)]) {
       const started = performance.now();
       expect(maskStatementSecrets(text)).toBe(text);
       new Redactor().learn(text, { words: true }).redact(text);
@@ -126,6 +137,9 @@ describe('Method: Redactor.learn', () => {
     const tight = new Redactor().learn("ALTER ROLE app PASSWORD'S3cretPW' junk", { words: true });
     expect(tight.redact("statement: ALTER ROLE app PASSWORD'S3cretPW' junk")).toBe("statement: ALTER ROLE app PASSWORD'****' junk");
     expect(new Redactor().learn("the password's length", { words: true }).redact("the password's length")).toBe("the password's length");
+    // Regression: without a space, a user mapping's password was learned only from a text that started as a role statement.
+    const mapping = new Redactor().learn("OPTIONS (user 'app', password'S3cretPW')");
+    expect(mapping.redact('value "S3cretPW" is refused')).toBe('value "****" is refused');
   });
 
   it('learns no word from prose: "a password and none" masked every "and"', () => {

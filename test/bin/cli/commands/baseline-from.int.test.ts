@@ -169,9 +169,13 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
         (3, NULL, 'views', 'SQL', 'R__views.sql', 'ci', 5, true)`);
     });
     const dir = tempDir({ '1_leads.sql': 'SELECT 1;', '2_notes.sql': 'SELECT 2;', '3_broken.sql': 'SELECT 3;' });
+    const refused = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    expect(refused.stderr).toContain("error: public.flyway_schema_history (flyway's history) records 2 applied migrations and repeatable migrations (R__views.sql) and schemaguard has recorded nothing here");
     const ok = await runCli(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', url]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toContain('baseline 2: recorded 2 files');
+    expect(ok.stderr).toContain('note: public.flyway_schema_history also records repeatable migrations (R__views.sql): they have no version and nothing is recorded for them; '
+      + 'a file that holds one\'s text runs with migrate when its version is above 2');
 
     // Regression (exploratory tester): the fix offered "schemaguard baseline VERSION", and baseline 4 recorded 3 as baselined though it never ran.
     const url2 = await freshDatabase(target, 'from_flyway_gap');
@@ -224,6 +228,67 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
     expect(b.stderr).toContain('baseline --from flyway: Flyway was baselined at version 5 (public.flyway_schema_history: << Flyway Baseline >>)');
     expect(b.stderr).toContain('fix: add a file 5_baseline.sql that creates that schema');
     expect(await rows(failed, "SELECT to_regclass('schemaguard.applied_migrations') AS t")).toEqual([{ t: null }]);
+  });
+
+  // Regression (noticed): a history of only successful repeatable rows read as empty: migrate ran every file as on a new database, noting that Flyway had applied nothing.
+  it('flyway: only repeatable migrations applied: migrate refuses naming them, baseline --from asks for baseline VERSION, which records the files', async () => {
+    const url = await withHistory(target, 'from_flyway_repeatables', FLYWAY_HISTORY, `INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success) VALUES
+      (1, NULL, 'views', 'SQL', 'R__views.sql', 1041424315, 'ci', 5, true), (2, NULL, 'grants', 'SQL', 'R__grants.sql', -7123456, 'ci', 5, true),
+      (3, NULL, 'views', 'SQL', 'R__views.sql', 99887766, 'ci', 5, true)`);
+    await withClient(url, (c) => c.query('CREATE TABLE leads (id int); CREATE VIEW lead_ids AS SELECT id FROM leads'));
+    const dir = tempDir({ '1_leads.sql': 'CREATE TABLE leads (id int);', '2_views.sql': 'CREATE OR REPLACE VIEW lead_ids AS SELECT id FROM leads;', '3_notes.sql': 'CREATE TABLE notes (id int);' });
+    const before = await catalogFingerprint(url);
+    const records = 'records only repeatable migrations, no versioned one (R__views.sql, R__grants.sql)';
+
+    const m = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    const b = await runCli(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', url]);
+    const status = await runCli(['status', '--dir', dir, '--database-url', url]);
+
+    expect(m.code).toBe(1);
+    expect(m.stderr).toContain(`error: public.flyway_schema_history (flyway's history) ${records} and schemaguard has recorded nothing here: migrate would run all 3 files again on the schema flyway built; nothing was run`);
+    expect(m.stderr).toContain('fix: schemaguard runs no R__ files: each became a versioned file with its current text. When your files up to a version re-create what is in this database '
+      + "(the repeatables' objects included), record them without running them: schemaguard baseline VERSION. If these files do not re-create what it made");
+    expect(m.stderr).not.toContain('records no applied migration');
+    expect(b.code).toBe(1);
+    expect(b.stderr).toContain(`error: baseline --from flyway: public.flyway_schema_history ${records}: Flyway applied them, and they have no version to baseline to; nothing was recorded`);
+    expect(b.stderr).toContain('run them with schemaguard migrate --ignore-foreign-history (public.flyway_schema_history is left as it is)');
+    expect(status.stdout).toContain('stop and record them first, without running them: schemaguard baseline VERSION --reason … (the newest file that re-creates what its repeatable migrations R__views.sql, R__grants.sql made');
+    expect(await catalogFingerprint(url)).toBe(before);
+
+    // As the fix says: the files that re-create the schema recorded, the next one run.
+    expect((await runCli(['baseline', '2', '--dir', dir, '--database-url', url])).code).toBe(0);
+    const after = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    expect(after.code, after.stderr).toBe(0);
+    expect(await rows(url, 'SELECT version, kind FROM schemaguard.applied_migrations ORDER BY version')).toEqual([
+      { version: '1', kind: 'baseline' }, { version: '2', kind: 'baseline' }, { version: '3', kind: 'migrate' },
+    ]);
+  });
+
+  // Regression (noticed): a history of only flyway baseline's row was refused with "records migrations", naming neither the version nor what it means.
+  it('flyway: only a baseline row: migrate refuses naming its version and baseline --from flyway, which records the files up to it', async () => {
+    const url = await withHistory(target, 'from_flyway_baseline_only', FLYWAY_HISTORY, `INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum, installed_by, execution_time, success) VALUES
+      (1, '2', '<< Flyway Baseline >>', 'BASELINE', '<< Flyway Baseline >>', NULL, 'ci', 0, true)`);
+    await withClient(url, (c) => c.query('CREATE TABLE leads (id int); CREATE TABLE notes (id int)'));
+    const dir = tempDir({ '1_leads.sql': 'CREATE TABLE leads (id int);', '2_notes.sql': 'CREATE TABLE notes (id int);', '3_tags.sql': 'CREATE TABLE tags (id int);' });
+    const before = await catalogFingerprint(url);
+
+    const m = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    const plan = await runCli(['plan', '--dir', dir, '--database-url', url]);
+
+    expect(m.code).toBe(1);
+    expect(m.stderr).toContain("error: public.flyway_schema_history (flyway's history) records only a Flyway baseline, at version 2 (<< Flyway Baseline >>, written by flyway baseline: "
+      + 'the schema up to version 2 was there before Flyway ran) and schemaguard has recorded nothing here');
+    expect(m.stderr).toContain('fix: record the files up to version 2 without running them, then migrate: schemaguard baseline --from flyway --database-url <this database>');
+    expect(m.stderr).not.toContain('records migrations');
+    expect(plan.stdout).toContain('warning: migrate through this URL will refuse to run: public.flyway_schema_history (flyway\'s history) records only a Flyway baseline, at version 2');
+    expect(await catalogFingerprint(url)).toBe(before);
+
+    const b = await runCli(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', url]);
+    const after = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stdout).toContain('baseline 2: recorded 2 files');
+    expect(after.code, after.stderr).toBe(0);
+    expect(await rows(url, "SELECT to_regclass('public.tags')::text AS t")).toEqual([{ t: 'tags' }]);
   });
 
   // Regression: the fix read "pass the version to baseline to instead".

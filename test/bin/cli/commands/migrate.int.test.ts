@@ -225,6 +225,9 @@ describe.each(targets)('CLI: a password in a failing statement on $name', (t) =>
       ["ALTER ROLE nosuchrole PASSWORD 'S3cretOne'\n  'S3cretTwo';\n", 'role "nosuchrole" does not exist'],
       ["ALTER ROLE nosuchrole PASSWORD /* rotated */ 'S3cretPW';\n", 'role "nosuchrole" does not exist'],
       ["ALTER ROLE nosuchrole PASSWORD'S3cretPW';\n", 'role "nosuchrole" does not exist'],
+      // Regression: without a space, the second literal (which the server's syntax error repeats) and a user mapping's password behind a comment were shown whole.
+      ["CREATE ROLE pw_app LOGIN PASSWORD'S3cretOne' 'S3cretTwo';\n", 'syntax error at or near "\'****\'"'],
+      ["CREATE /* reports */ USER MAPPING FOR nosuchrole SERVER nosrv OPTIONS (user 'x', password'S3cretPW');\n", 'does not exist'],
     ];
     for (const [sql, message] of cases) {
       const dir = tempDir({ '1_role.sql': sql });
