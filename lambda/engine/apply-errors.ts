@@ -11,7 +11,7 @@ import { CHECK_PREFIX, checkRowsAsText } from './script';
 import { runsOutsideTransaction, type Check, type Migration } from './source';
 import { classifyStatement, concurrentIndexTarget } from './sql/classify';
 import { isComment, tokenize } from './sql/lexer';
-import { lineOfPosition, textHead, textParts, type SqlStatement } from './sql/splitter';
+import { lineOfPosition, textHead, textIncludes, type SqlStatement } from './sql/splitter';
 
 /** How many offending rows a failed check shows. */
 export const CHECK_EXAMPLES = 5;
@@ -56,13 +56,7 @@ const SHOWN_MARGIN = 8 * 1024;
  * twice more.
  */
 function shownText(stmt: SqlStatement): { head: string; secretsIn: string | undefined } {
-  if (!stmt.textPieces) return { head: stmt.text, secretsIn: stmt.text };
-  let previous = '';
-  for (const part of textParts(stmt)) {
-    // With the end of the piece before: a piece cut inside a long string may cut the word.
-    if (/password/i.test(previous.slice(-16) + part)) return { head: stmt.text, secretsIn: stmt.text };
-    previous = part;
-  }
+  if (!stmt.textPieces || textIncludes(stmt, /password/i)) return { head: stmt.text, secretsIn: stmt.text };
   return { head: textHead(stmt, SHOWN_MARGIN), secretsIn: undefined };
 }
 

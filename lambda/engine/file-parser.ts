@@ -35,7 +35,7 @@ import { isSetTransaction, refusedTransactionSetting, setTransactionError, TRANS
 import { allowArgument, checksumArgument, readDirectives, type Directive } from './sql/directives';
 import { tokenize } from './sql/lexer';
 import { readsAsTrue, settingChanges, type SettingChange } from './sql/settings';
-import { isCopyFromStdin, type LineComment, type ScanSink, type SqlStatement } from './sql/splitter';
+import { isCopyFromStdin, textIncludes, type LineComment, type ScanSink, type SqlStatement } from './sql/splitter';
 
 const HEADER_DIRECTIVES = new Set(['no-transaction', 'lock-timeout', 'statement-timeout', 'valid-checksum']);
 
@@ -303,7 +303,7 @@ const WATCHED_NAMES = /standard_conforming_strings|transaction_(?:isolation|read
 function watchedChanges(s: SqlStatement): SettingChange[] {
   const w = s.words;
   const may = w[0] === 'set' || w[0] === 'do' || (w[0] === 'update' && (w[1] === 'pg_settings' || w[2] === 'pg_settings')) || w.includes('set_config');
-  if (!may || !WATCHED_NAMES.test(s.text)) return [];
+  if (!may || !textIncludes(s, WATCHED_NAMES)) return [];
   return settingChanges(tokenize(s.text), WATCHED);
 }
 

@@ -163,7 +163,7 @@ export function runsOutsideTransaction(m: Migration): boolean {
 }
 
 /** One pass of the scanner over the pieces of a file's text. */
-function parseText(file: string, pieces: Iterable<string>, keepStatements: boolean, readText?: (offset: number, length: number) => string): ParsedFile {
+function parseText(file: string, pieces: Iterable<string>, keepStatements: boolean, readText?: (offset: number, length: number) => Iterable<string>): ParsedFile {
   const parser = new MigrationParser(file, { keepStatements });
   const scanner = new StatementScanner(parser, { file, readText });
   for (const piece of pieces) scanner.push(piece);
@@ -276,17 +276,15 @@ function* drain(pieces: Generator<string, string, undefined>, done: (checksum: s
   }
 }
 
-/** The characters [offset, offset + length) of a file's text, read again (all of it: `done` gets its checksum). */
-function textRange(file: string, path: string, offset: number, length: number, done: (checksum: string) => void): string {
-  const parts: string[] = [];
+/** The characters [offset, offset + length) of a file's text, read again in parts (read to its end, `done` gets its checksum). */
+function* textRange(file: string, path: string, offset: number, length: number, done: (checksum: string) => void): Generator<string, void, undefined> {
   let at = 0;
   for (const piece of drain(filePieces(file, path), done)) {
     const from = Math.max(offset - at, 0);
     const to = Math.min(offset + length - at, piece.length);
-    if (to > from) parts.push(piece.slice(from, to));
+    if (to > from) yield piece.slice(from, to);
     at += piece.length;
   }
-  return parts.join('');
 }
 
 /** A file read again must be the text that was validated and hashed. */

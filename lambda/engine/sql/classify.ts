@@ -12,6 +12,7 @@
  * block runs.
  */
 import { dollarTag, isComment, lexSql, type Token } from './lexer';
+import { textIncludes } from './splitter';
 
 export type StatementKind =
   /** BEGIN, COMMIT, ROLLBACK, END, ABORT, SAVEPOINT, RELEASE, START TRANSACTION, PREPARE TRANSACTION, COMMIT/ROLLBACK PREPARED. */
@@ -87,7 +88,8 @@ export function classifyStatement(s: StatementWords): StatementClass {
   // REINDEX SCHEMA / DATABASE / SYSTEM rebuild table after table, one transaction each (options in parentheses come first).
   if (first === 'reindex' && MANY_TABLES.has(s.words.slice(1).find((w) => REINDEX_OBJECTS.has(w)) ?? '')) return at('no-transaction-block', first);
   if (first === 'call') return at('call', first);
-  if (first === 'do' && s.text !== undefined && doBodyEndsTransactions(s.text)) return at('do-commits', first);
+  // The words first, a part at a time: a long block's text is decoded whole only when it may hold one.
+  if (first === 'do' && textIncludes(s, /commit|rollback/i) && doBodyEndsTransactions(s.text!)) return at('do-commits', first);
   if (QUERY.has(first)) return at('query', first);
   if (READ.has(first)) return at('read', first);
   return at('other', first);

@@ -48,7 +48,7 @@ export interface SplitOptions {
    * (loading a file, to validate it) then holds none of its text.
    * @default - the text is kept, as UTF-8 pieces
    */
-  readText?: (offset: number, length: number) => string;
+  readText?: (offset: number, length: number) => Iterable<string>;
 }
 
 /** A `--` comment outside any literal, with the line it is on. */
@@ -359,10 +359,15 @@ function longStatement(pieces: NonNullable<SqlStatement['textPieces']>, at: Omit
   return Object.defineProperty(statement, 'textPieces', { value: pieces, enumerable: false }) as SqlStatement;
 }
 
+/** How a statement read again from its input (`readText`) reads its text: in parts, as `textParts` gives them. */
+const rereads = new WeakMap<SqlStatement, () => Iterable<string>>();
+
 /** A statement longer than a window whose text is read from the input again when first asked for (`readText`). */
-function rereadStatement(readText: (offset: number, length: number) => string, length: number, at: Omit<SqlStatement, 'text'>): SqlStatement {
+function rereadStatement(readText: (offset: number, length: number) => Iterable<string>, length: number, at: Omit<SqlStatement, 'text'>): SqlStatement {
   let text: string | undefined;
-  return { ...at, get text(): string { return text ??= readText(at.offset, length); } };
+  const statement = { ...at, get text(): string { return text ??= [...readText(at.offset, length)].join(''); } };
+  rereads.set(statement, () => readText(at.offset, length));
+  return statement;
 }
 
 /**
@@ -452,7 +457,7 @@ class StatementCollector {
   private base = 0;
   private from = 0;
 
-  constructor(private readonly readText?: (offset: number, length: number) => string) {}
+  constructor(private readonly readText?: (offset: number, length: number) => Iterable<string>) {}
 
   /** Whether a `[` of the statement so far is still open (tokens only: one in a string or a comment does not count). */
   get inBrackets(): boolean {
@@ -670,13 +675,29 @@ export function lineOfPosition(statement: SqlStatement, position: number | undef
  * a piece at a time, each decoded when reached, so a reader that stops early
  * or looks at each piece alone never holds the whole text.
  */
-export function* textParts(statement: SqlStatement): Generator<string, void, undefined> {
+export function* textParts(statement: TextOf): Generator<string, void, undefined> {
   const pieces = statement.textPieces;
-  if (!pieces) {
-    yield statement.text;
-    return;
+  const again = rereads.get(statement as SqlStatement);
+  if (pieces) for (const b of pieces.bytes) yield Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
+  else if (again) yield* again();
+  else if (statement.text !== undefined) yield statement.text;
+}
+
+/** What `textParts` reads: a statement, or words with the text they came from (none: nothing to read). */
+type TextOf = Pick<SqlStatement, 'textPieces'> & { readonly text?: string };
+
+/**
+ * Whether `pattern` (no flag g or y; a match at most `reach` characters
+ * long) matches somewhere in a statement's text, read a part at a time.
+ */
+export function textIncludes(statement: TextOf, pattern: RegExp, reach = 64): boolean {
+  let before = '';
+  for (const part of textParts(statement)) {
+    const text = before + part;
+    if (pattern.test(text)) return true;
+    before = text.slice(-reach);
   }
-  for (const b of pieces.bytes) yield Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
+  return false;
 }
 
 /** The first `chars` characters of a statement's text, or a few more (a long one's pieces are taken whole). */

@@ -381,6 +381,15 @@ describe('Function: loadMigrations, a file over IN_MEMORY_BYTES', () => {
       expect(() => m.checks.at(-1)!.statement.text).toThrow(/^1_big\.sql changed while schemaguard was running/);
     });
 
+    it('reads a DO block longer than a window that commits as one (refused in a transactional file, as when held whole), and one that does not as not', () => {
+      const block = (commit: string) => `DO $$\nBEGIN\n${'  PERFORM 1;\n'.repeat(10_000)}  ${commit}\nEND\n$$;\n`;
+      const bad = `CREATE TABLE t (id int);\n${block('COMMIT;')}`;
+      const e = inputError(() => loadMigrations(tempDir({ '1_big.sql': `${bad}-- ${'z'.repeat(IN_MEMORY_BYTES)}\n` })));
+      expect(e.message).toBe(inputError(() => parseMigration('1_big.sql', bad)).message);
+      expect(e.message).toMatch(/^1_big\.sql:2: /);
+      expect(loadMigrations(tempDir({ '1_big.sql': `${block('PERFORM 2; -- no commit here')}-- ${'z'.repeat(IN_MEMORY_BYTES)}\n` }))[0]!.statementCount).toBe(1);
+    });
+
     it('refuses standard_conforming_strings set off in a statement longer than a window, at its line', () => {
       const padded = `SELECT set_config('standard_conforming_strings', 'off', false) /* ${'x'.repeat(100_000)} */;`;
       const head = text.slice(0, text.lastIndexOf('\n', IN_MEMORY_BYTES + 100) + 1);

@@ -9,7 +9,7 @@
  * failure reproduces.
  */
 import { describe, expect, it } from 'vitest';
-import { SCAN_WINDOW, StatementScanner, type LineComment, type ScanSink, type SqlStatement } from '../../../../lambda/engine/sql/splitter';
+import { SCAN_WINDOW, StatementScanner, textIncludes, textParts, type LineComment, type ScanSink, type SqlStatement } from '../../../../lambda/engine/sql/splitter';
 
 const ATOMS = [
   'select', 'from', 'begin', 'end', 'case', 'copy', 'stdin', 'create', 'function', 'or', 'replace', 'atomic', 'E', 'e', 'x', 'index', 'abc$d', 'é', '😀', '中文', 'ab😀', '\u00a0',
@@ -131,5 +131,45 @@ describe('Class: StatementScanner, fed random texts in random pieces', () => {
         expect(scan(cut(sql, size), problems), `long text ${k}`).toEqual(whole);
       }
     }
+  });
+});
+
+describe('Function: textIncludes', () => {
+  const scan = (sql: string, readText?: (offset: number, length: number) => Iterable<string>): SqlStatement[] => {
+    const out: SqlStatement[] = [];
+    const scanner = new StatementScanner({ statement: (s) => out.push(s) }, { readText });
+    for (let k = 0; k < sql.length; k += 10_000) scanner.push(sql.slice(k, k + 10_000));
+    scanner.end();
+    return out;
+  };
+  // Read again in parts of 1,000 characters, as a file is read again.
+  const again = (sql: string) => function* readText(offset: number, length: number) {
+    for (let k = offset; k < offset + length; k += 1000) yield sql.slice(k, Math.min(k + 1000, offset + length));
+  };
+
+  // A long statement is read a piece at a time; the word may sit across the cut of a long string's pieces.
+  it('finds a word wherever it sits in a long statement, kept in pieces or read again, and only where it is', () => {
+    for (const at of [0, 1, 3, 7, 8, 9]) {
+      for (const window of [1, 2]) {
+        const before = SCAN_WINDOW * window - at;
+        const sql = `SELECT '${'x'.repeat(before)}password${'y'.repeat(SCAN_WINDOW)}';`;
+        for (const [statement] of [scan(sql), scan(sql, again(sql))]) {
+          expect(statement!.text.length).toBeGreaterThan(SCAN_WINDOW);
+          expect(textIncludes(statement!, /password/i)).toBe(true);
+          expect(textIncludes(statement!, /passwordx/i)).toBe(false);
+        }
+      }
+    }
+    expect(textIncludes({ text: 'SELECT 1' }, /select/i)).toBe(true);
+    expect(textIncludes({}, /select/i)).toBe(false);
+  });
+
+  it('gives the parts of a statement read again in order, equal to its text', () => {
+    const sql = `INSERT INTO t VALUES ${Array.from({ length: 20_000 }, (_, k) => `(${k}, 'ü${k}')`).join(', ')};`;
+    const [kept] = scan(sql);
+    const [read] = scan(sql, again(sql));
+    expect([...textParts(read!)].join('')).toBe(kept!.text);
+    expect([...textParts(kept!)].join('')).toBe(kept!.text);
+    expect(read!.text).toBe(kept!.text);
   });
 });
