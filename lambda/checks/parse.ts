@@ -13,8 +13,9 @@ import { InputError } from '../engine/errors';
 import { importModule } from '../engine/import-module';
 import { Redactor } from '../engine/redact';
 import { utf16Offset } from '../engine/script';
-import { StatementScanner } from '../engine/sql/splitter';
-import { thinValuesRows } from './values-rows';
+import { sliceOf, statementLength, StatementScanner } from '../engine/sql/splitter';
+import { thinLongTokens } from './long-tokens';
+import { beforeCuts, thinValuesRows } from './values-rows';
 
 /** A parse-tree node: `{ NodeType: { …fields } }`. Typed loosely on purpose: the checks read a handful of fields. */
 export type Node = Record<string, unknown>;
@@ -158,12 +159,12 @@ function* chunksOf(text: string, positions: TextPositions, options: ParseOptions
   const scanner = new StatementScanner({
     statement: (s) => {
       from ??= s.offset;
-      to = s.offset + s.text.length;
+      to = s.offset + statementLength(s);
       if (to - from < PARSE_CHUNK_CHARS) return;
       ready.push([from, to]);
       from = undefined;
     },
-  }, options);
+  }, { ...options, readText: sliceOf(text) });
   // Characters and bytes of the text before the chunk being parsed, counted as the chunks go.
   const at = { chars: 0, bytes: 0 };
   const parse = function* (): Generator<ParsedStatement[], void, undefined> {
@@ -237,6 +238,14 @@ const AS_WRITTEN = (sql: string): ParseText => ({ text: sql, toOriginal: (byte) 
  * column.
  */
 function withoutPlainRows(sql: string): ParseText {
+  const rows = plainRowsCut(sql);
+  // Then the contents of long strings, bodies and comments (long-tokens.ts), in what is left.
+  const long = thinLongTokens(rows.text);
+  if (!long.cuts.length) return rows;
+  return { text: long.text, toOriginal: (byte) => rows.toOriginal(beforeCuts(long.cuts, byte)) };
+}
+
+function plainRowsCut(sql: string): ParseText {
   const thin = thinValuesRows(sql);
   if (!thin.cuts.length) return AS_WRITTEN(sql);
   for (const [from, to] of thin.batches) {
@@ -246,16 +255,8 @@ function withoutPlainRows(sql: string): ParseText {
       return AS_WRITTEN(sql);
     }
   }
-  const { cuts } = thin;
-  return {
-    text: thin.text,
-    // A byte at or after a cut's place was that many bytes further on.
-    toOriginal: (byte) => {
-      let shifted = byte;
-      for (const cut of cuts) if (byte >= cut.byte) shifted += cut.bytes;
-      return shifted;
-    },
-  };
+  // A byte at or after a cut's place was that many bytes further on.
+  return { text: thin.text, toOriginal: (byte) => beforeCuts(thin.cuts, byte) };
 }
 
 /**

@@ -49,24 +49,34 @@ export function thinValuesRows(text: string): ThinnedText {
     if (cut) lists.push(cut);
   }
   if (!lists.length) return { text, cuts: [], batches: [] };
+  return { ...cutOut(text, lists), batches: lists.flatMap((list) => list.batches) };
+}
+
+/** `text` without the ranges [from, to) (in order, apart), and the cuts that say where each was. */
+export function cutOut(text: string, ranges: readonly { from: number; to: number }[]): { text: string; cuts: Cut[] } {
   const parts: string[] = [];
   const cuts: Cut[] = [];
-  const batches: Array<[number, number]> = [];
   let at = 0;
   let removed = { chars: 0, bytes: 0 };
   let byte = 0;
-  for (const list of lists) {
-    parts.push(text.slice(at, list.from));
-    byte += utf8Length(text, at, list.from);
-    const bytes = utf8Length(text, list.from, list.to);
-    cuts.push({ char: list.from - removed.chars, byte: byte - removed.bytes, chars: list.to - list.from, bytes });
-    removed = { chars: removed.chars + list.to - list.from, bytes: removed.bytes + bytes };
+  for (const range of ranges) {
+    parts.push(text.slice(at, range.from));
+    byte += utf8Length(text, at, range.from);
+    const bytes = utf8Length(text, range.from, range.to);
+    cuts.push({ char: range.from - removed.chars, byte: byte - removed.bytes, chars: range.to - range.from, bytes });
+    removed = { chars: removed.chars + range.to - range.from, bytes: removed.bytes + bytes };
     byte += bytes;
-    at = list.to;
-    for (const b of list.batches) batches.push(b);
+    at = range.to;
   }
   parts.push(text.slice(at));
-  return { text: parts.join(''), cuts, batches };
+  return { text: parts.join(''), cuts };
+}
+
+/** A byte offset into a text with `cuts` made, as an offset into the text before them. */
+export function beforeCuts(cuts: readonly Cut[], byte: number): number {
+  let shifted = byte;
+  for (const cut of cuts) if (byte >= cut.byte) shifted += cut.bytes;
+  return shifted;
 }
 
 /** A VALUES list's rows after its first: from the end of the first row to the end of the last, in runs of whole rows. */

@@ -40,7 +40,7 @@ import { MigrationParser, type ParsedFile } from './file-parser';
 import { InputProblems } from './input-problems';
 import { filePieces, lfByteSize, refuseNul } from './file-reader';
 import type { Migration } from './migration';
-import { statementLength, StatementScanner, type SqlStatement } from './sql/splitter';
+import { sliceOf, statementLength, StatementScanner, type SqlStatement } from './sql/splitter';
 import { decodeUtf8 } from './utf8';
 
 export { decodeUtf8 } from './utf8';
@@ -79,7 +79,7 @@ export function validateMigrationText(file: string, rawText: string): void {
   const text = normaliseLineEndings(rawText);
   refuseNul(file, text, 0);
   const parser = new MigrationParser(file, { keepStatements: false, concurrentlyInTransaction: true });
-  const scanner = new StatementScanner(parser, { file });
+  const scanner = new StatementScanner(parser, { file, readText: sliceOf(text) });
   scanner.push(text);
   scanner.end();
   parser.finish();

@@ -1,7 +1,7 @@
 /** What lint reads of a migration file: its text and the directives that change what a rule says. */
 import { parseDuration } from '../../engine/duration';
 import { allowArgument, readDirectives } from '../../engine/sql/directives';
-import { StatementScanner, type LineComment } from '../../engine/sql/splitter';
+import { sliceOf, StatementScanner, type LineComment } from '../../engine/sql/splitter';
 import type { Allowance, Migration } from '../../engine/source';
 
 export interface LintSource {
@@ -32,7 +32,7 @@ export function lintSourceFromText(file: string, text: string, applied = false):
   const src: LintSource = { file, text: text.replace(/\r\n?/g, '\n'), noTransaction: false, allowances: [], applied };
   // Only the comments are kept: the statements of a large file are not.
   const comments: LineComment[] = [];
-  const scanner = new StatementScanner({ statement: () => undefined, comment: (c) => comments.push(c) }, { file });
+  const scanner = new StatementScanner({ statement: () => undefined, comment: (c) => comments.push(c) }, { file, readText: sliceOf(src.text) });
   scanner.push(src.text);
   scanner.end();
   for (const d of readDirectives(comments)) {

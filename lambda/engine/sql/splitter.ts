@@ -359,6 +359,11 @@ function longStatement(pieces: NonNullable<SqlStatement['textPieces']>, at: Omit
   return Object.defineProperty(statement, 'textPieces', { value: pieces, enumerable: false }) as SqlStatement;
 }
 
+/** `readText` for input held whole: a long statement's text is a slice of it, made when asked for. */
+export function sliceOf(input: string): (offset: number, length: number) => Iterable<string> {
+  return (offset, length) => [input.slice(offset, offset + length)];
+}
+
 /** How a statement read again from its input (`readText`) reads its text: in parts, as `textParts` gives them. */
 const rereads = new WeakMap<SqlStatement, () => Iterable<string>>();
 
