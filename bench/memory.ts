@@ -8,7 +8,8 @@
  *   - psql running the same file in one transaction (`-1`), for scale;
  * and then (`one_insert`) a file of the same size holding one INSERT of many
  * rows, as `pg_dump --inserts --rows-per-insert` writes a table: migrate,
- * lint and plan --offline once more.
+ * lint and plan --offline once more; and (`one_token`) a file of the same
+ * size that is mostly one function's body (one dollar-quoted token).
  * Peak RSS from `/usr/bin/time` (ru_maxrss); each run checks its outcome
  * (every row inserted and recorded; lint and plan exit 0 or 1 with a report).
  */
@@ -17,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_FILE_BYTES } from '../lambda/engine/source';
 import { CLI, PSQL } from './apply';
-import { bigInsertText, bigMigrationText } from './lib/generate';
+import { bigInsertText, bigMigrationText, bigTokenText } from './lib/generate';
 import { NODE, measureProcess, mustSucceed, TIME, type MeasuredProc } from './lib/proc';
 import { createDatabase, dropDatabase, withClient } from './lib/server';
 import { round } from './lib/stats';
@@ -49,6 +50,8 @@ export interface MemoryResult {
   psql_ms: number | null;
   /** The same size as one multi-row INSERT: each command's peak (the highest of its runs) and time. */
   one_insert: { rows: number; migrate_rss_mb: number; migrate_ms: number; lint_rss_mb: number; lint_ms: number; plan_rss_mb: number; plan_ms: number };
+  /** The same size as one function's body (one dollar-quoted token): each command's peak (the highest of its runs) and time. */
+  one_token: { migrate_rss_mb: number; migrate_ms: number; lint_rss_mb: number; lint_ms: number; plan_rss_mb: number; plan_ms: number };
   note?: string;
 }
 
@@ -68,6 +71,9 @@ export async function benchMemory(o: MemoryOptions): Promise<MemoryResult | { no
     const insert = bigInsertText(bytes);
     writeFileSync(file, insert.text);
     const one = await measureFile(o.adminUrl, dir, insert, runs, (what, r) => say(`one INSERT: ${what}`, r));
+    const token = bigTokenText(bytes);
+    writeFileSync(file, token.text);
+    const body = await measureFile(o.adminUrl, dir, token, runs, (what, r) => say(`one function body: ${what}`, r));
     return {
       file_bytes: bytes, statements: big.statements,
       migrate_rss_mb: round(many.migrate.rssMb), migrate_ms: round(many.migrate.ms),
@@ -79,6 +85,10 @@ export async function benchMemory(o: MemoryOptions): Promise<MemoryResult | { no
         rows: insert.rows, migrate_rss_mb: round(one.migrate.rssMb), migrate_ms: round(one.migrate.ms),
         lint_rss_mb: round(one.lint.rssMb), lint_ms: round(one.lint.ms), plan_rss_mb: round(one.plan.rssMb), plan_ms: round(one.plan.ms),
       },
+      one_token: {
+        migrate_rss_mb: round(body.migrate.rssMb), migrate_ms: round(body.migrate.ms),
+        lint_rss_mb: round(body.lint.rssMb), lint_ms: round(body.lint.ms), plan_rss_mb: round(body.plan.rssMb), plan_ms: round(body.plan.ms),
+      },
       ...(psql ? {} : { note: `${PSQL} not found: psql not measured` }),
     };
   } finally {
@@ -88,7 +98,7 @@ export async function benchMemory(o: MemoryOptions): Promise<MemoryResult | { no
 
 /** migrate once, then lint and plan --offline `runs` times each (the highest peak kept), on the file in `dir`. */
 async function measureFile(
-  adminUrl: string, dir: string, big: { statements: number; rows: number }, runs: number, say: (what: string, r: MeasuredProc) => void,
+  adminUrl: string, dir: string, big: { statements: number; rows: number; lastLine?: number }, runs: number, say: (what: string, r: MeasuredProc) => void,
 ): Promise<{ migrate: MeasuredProc; lint: MeasuredProc; plan: MeasuredProc; lints: MeasuredProc[]; plans: MeasuredProc[] }> {
   const migrate = await migrateRun(adminUrl, dir, big.rows);
   say('migrate', migrate);
@@ -98,7 +108,7 @@ async function measureFile(
     lints.push(cliRun('lint', await measureProcess(NODE, [CLI, 'lint', '--dir', dir, '--quiet']), 'lint: 1 file'));
     say('lint', lints.at(-1)!);
     // The statement table's last row (the file's first line is a comment): the whole report was printed.
-    plans.push(cliRun('plan --offline', await measureProcess(NODE, [CLI, 'plan', '--offline', '--dir', dir, '--quiet']), `1_big.sql:${big.statements + 1} `));
+    plans.push(cliRun('plan --offline', await measureProcess(NODE, [CLI, 'plan', '--offline', '--dir', dir, '--quiet']), `1_big.sql:${big.lastLine ?? big.statements + 1} `));
     say('plan --offline', plans.at(-1)!);
   }
   return { migrate, lint: highest(lints), plan: highest(plans), lints, plans };

@@ -77,3 +77,25 @@ export function bigMigrationText(bytes: number): { text: string; statements: num
   parts.push(`--${'-'.repeat(bytes - size - 3)}\n`);
   return { text: parts.join(''), statements: rows + 1, rows };
 }
+
+/**
+ * One migration of `bytes` that is mostly one token: a function whose body
+ * (a generated SQL function, commented line after line) fills the file, then
+ * a row that calls it. `lastLine`: the line of its last statement.
+ */
+export function bigTokenText(bytes: number): { text: string; statements: number; rows: number; lastLine: number } {
+  const head = "-- generated: one big migration that is mostly one function body\nCREATE TABLE bench_big (id integer PRIMARY KEY, note text NOT NULL);\nCREATE FUNCTION bench_body() RETURNS text LANGUAGE sql AS $body$\nSELECT 'one generated body'::text\n";
+  const tail = "$body$;\nINSERT INTO bench_big SELECT 1, bench_body();\n";
+  const parts = [head];
+  let size = Buffer.byteLength(head) + tail.length;
+  for (let k = 1; ; k++) {
+    const line = `-- line ${k} of a generated function body\n`;
+    // Room for the padding comment ("--" and a newline) after the last line.
+    if (size + line.length + 3 > bytes) break;
+    parts.push(line);
+    size += line.length;
+  }
+  parts.push(`--${'-'.repeat(bytes - size - 3)}\n`, tail);
+  const text = parts.join('');
+  return { text, statements: 3, rows: 1, lastLine: text.split('\n').length - 1 };
+}

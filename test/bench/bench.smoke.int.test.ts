@@ -84,6 +84,8 @@ describe(`Benchmarks (smoke, ${target.name})`, () => {
     // The same size as one INSERT of many rows: applied (the rows counted by the bench), read by lint and plan.
     expect(m.one_insert.rows).toBeGreaterThan(4000);
     for (const mb of [m.one_insert.migrate_rss_mb, m.one_insert.lint_rss_mb, m.one_insert.plan_rss_mb]) expect(mb).toBeGreaterThan(10);
+    // And as one function's body: applied (its row counted), read by lint and plan to its last statement.
+    for (const mb of [m.one_token.migrate_rss_mb, m.one_token.lint_rss_mb, m.one_token.plan_rss_mb]) expect(mb).toBeGreaterThan(10);
   });
 
   it('online.fixes: migrations/ applies to the drifted database under the application; its online forms fail no statement', async () => {
