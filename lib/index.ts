@@ -17,7 +17,7 @@ export { defaultGuardRoleName, GuardRole, type GuardRoleProps } from './guard-ro
 export type { MigrationsTarget } from './schema-migrations';
 
 // The scheduled guard's metrics and alarms: names, severities, runbooks.
-export { GUARD_ALARMS, GUARD_FIRST_COMMAND, guardAlarmDescription, type GuardAlarmSpec, type GuardRunbookContext } from './alarms/guard-catalog';
+export { GUARD_ALARMS, GUARD_FIRST_COMMAND, guardAlarmDescription, guardFirstCommand, type GuardAlarmSpec, type GuardCommandOptions, type GuardRunbookContext } from './alarms/guard-catalog';
 export { GUARD_DIMENSION, GUARD_METRIC, GUARD_NAMESPACE, type GuardMetricName } from '../lambda/handler/constants';
 
 // The error classes the alarms page on, and what the filters and queries are made of.
