@@ -17,16 +17,16 @@ export { defaultGuardRoleName, GuardRole, type GuardRoleProps } from './guard-ro
 export type { MigrationsTarget } from './schema-migrations';
 
 // The scheduled guard's metrics and alarms: names, severities, runbooks.
-export { GUARD_ALARMS, GUARD_FIRST_COMMAND, guardAlarmDescription, type GuardAlarmSpec, type GuardRunbookContext } from './alarms/guard-catalog';
+export { GUARD_ALARMS, GUARD_FIRST_COMMAND, guardAlarmDescription, guardFirstCommand, type GuardAlarmSpec, type GuardCommandOptions, type GuardRunbookContext } from './alarms/guard-catalog';
 export { GUARD_DIMENSION, GUARD_METRIC, GUARD_NAMESPACE, type GuardMetricName } from '../lambda/handler/constants';
 
 // The error classes the alarms page on, and what the filters and queries are made of.
 export {
-  ALARM_DESCRIPTION_MARGIN, alarmDescriptionFor, DEFAULT_QUERY_FOLDER, ERROR_CATALOG, errorClass, errorMetricNamespace, filterPatternFor, METRIC_NAMESPACE_PREFIX,
+  ALARM_DESCRIPTION_MARGIN, alarmDescriptionFor, DEFAULT_QUERY_FOLDER, ECHOING_MESSAGES, ERROR_CATALOG, errorClass, errorMetricNamespace, filterPatternFor, METRIC_NAMESPACE_PREFIX,
   insightsQueryFor, RDS_LOG_LINE_PREFIX, savedQueryNameFor,
   // The runbooks' own: when an alarm clears, the lock-timeout holder's SQL, the transaction-aborted session's query.
   OLDEST_TRANSACTIONS_SQL, QUIET_MINUTES, sessionErrorsQuery,
-  type ErrorClass, type LocateQuery, type Severity as AlarmSeverity,
+  type EchoingMessage, type ErrorClass, type LocateQuery, type Severity as AlarmSeverity,
 } from './alarms/error-catalog';
 
 // Ready-made stacks: a VPC, the database, the migrations and the alarms in one stack.

@@ -18,6 +18,7 @@
  *   `dashboard`, its graphs and alarm states (beside and under the error
  *   classes' on DatabaseAlarms' dashboard).
  */
+import { isAbsolute, relative } from 'node:path';
 import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -34,6 +35,8 @@ import { DEFAULTS, ENV, GUARD_DIMENSION, GUARD_HANDLER_NAME, GUARD_NAMESPACE, GU
 import { heapOptions } from '../lambda/handler/memory';
 import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state';
 import { addGuardWidgets, guardAlarms, guardDashboardWidgets } from './alarms/guard-alarms';
+import type { GuardCommandOptions } from './alarms/guard-catalog';
+import { USER_FILE_DEFAULTS } from './user-files';
 import { defaultGuardRoleName, GuardRole } from './guard-role';
 import { handlerCode } from './handler-asset';
 import { acknowledge } from './nag';
@@ -195,7 +198,7 @@ export class SchemaGuard extends Construct {
     });
     this.alarms = props.topic ? guardAlarms(this, {
       metric: (name) => this.metric(name), topic: props.topic, ticketTopic: props.ticketTopic, alarmNamePrefix: props.alarmNamePrefix,
-      runbook: { database: `${settings.databaseIdentifier}/${settings.databaseName}`, ...shownLogGroup(this.logGroup), interval: describeInterval(this.schedule) },
+      runbook: { database: `${settings.databaseIdentifier}/${settings.databaseName}`, ...shownLogGroup(this.logGroup), interval: describeInterval(this.schedule), command: guardCommandOptions(props.migrations) },
     }) : {};
     if (props.dashboard) addGuardWidgets(props.dashboard, guardDashboardWidgets((name) => this.metric(name), Object.values(this.alarms)));
     acknowledgeGuardFindings(this);
@@ -290,6 +293,27 @@ function concreteSeconds(d: Duration, prop: string): number {
   const seconds = d.toSeconds({ integral: false });
   if (Token.isUnresolved(seconds)) throw new Error(`SchemaGuard: "${prop}" must be a concrete duration, not a token`);
   return seconds;
+}
+
+/**
+ * The options the runbooks' first command needs to check what the guard
+ * checks: the migrations' state schema, and the files where the checkout
+ * has them (relative to the directory the app was synthesized from), when
+ * they are not the CLI's defaults and are inside that directory.
+ */
+function guardCommandOptions(migrations: SchemaMigrations): GuardCommandOptions {
+  const { migrationsDir, contractsDir, snapshotFile } = migrations.userFiles;
+  // A path outside the app's directory is the synth machine's own, not the checkout's: left out.
+  const unlessDefault = (path: string | undefined, byDefault: string) => {
+    const shown = path === undefined ? undefined : relative(process.cwd(), path) || '.';
+    return shown === byDefault || shown === undefined || shown.startsWith('..') || isAbsolute(shown) ? undefined : shown;
+  };
+  return {
+    stateSchema: migrations.stateSchema === DEFAULT_STATE_SCHEMA ? undefined : migrations.stateSchema,
+    migrationsDir: unlessDefault(migrationsDir, USER_FILE_DEFAULTS.migrationsDir),
+    contractsDir: unlessDefault(contractsDir, USER_FILE_DEFAULTS.contractsDir),
+    snapshotFile: unlessDefault(snapshotFile, USER_FILE_DEFAULTS.snapshotFile),
+  };
 }
 
 /** `15 minutes`, `1 hour`: the schedule in the words of the runbooks. */

@@ -116,13 +116,18 @@ const STATEMENT_START = `(?:\\x2F\\*[\\s\\S]*?\\*\\x2F\\s*|--[^\\n]*\\n\\s*)*(?:
 const NAME = '(?:"(?:[^"]|"")+"|[^\\s(."]+)';
 
 /**
- * The oldest open transactions of client sessions, oldest first (the lock
- * timeout runbook's query): the one holding a lock that others time out on
- * is at the top, also after the waiters gave up (sessions outside a
- * transaction sort last: their xact_start is null). Runs as any user; without
- * pg_read_all_stats, other users' query text reads `<insufficient privilege>`.
+ * The sessions that hold (or wait for) a table lock, oldest transaction
+ * first (the lock timeout runbook's query): the one holding a lock that
+ * others time out on is among them, also after the waiters gave up. It
+ * selects by pg_locks, which every role reads in full, not by
+ * pg_stat_activity's backend_type or xact_start: PostgreSQL hides those
+ * (NULL) in other roles' sessions from a role without pg_read_all_stats, and
+ * a filter on them returned no row at all. pid, usename and application_name
+ * are shown to every role; xact_start and the query only to the session's own
+ * role, a superuser, or a member of pg_read_all_stats (pg_monitor, the RDS
+ * master user): others read NULL (sorted last) and `<insufficient privilege>`.
  */
-export const OLDEST_TRANSACTIONS_SQL = "SELECT pid, usename, application_name, now() - xact_start AS open_for, left(query, 60) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() ORDER BY xact_start LIMIT 5";
+export const OLDEST_TRANSACTIONS_SQL = 'SELECT pid, usename, application_name, xact_start, left(query, 60) FROM pg_stat_activity WHERE pid IN (SELECT pid FROM pg_locks WHERE relation > 0) AND pid <> pg_backend_pid() ORDER BY xact_start';
 
 /**
  * Logs Insights query for every ERROR line of one server process, in order
@@ -143,7 +148,7 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     metricName: 'NotNullViolations',
     runbook: {
       meaning: 'An INSERT/UPDATE wrote NULL into a NOT NULL column: typically a uuid key without DEFAULT gen_random_uuid() here, or a NOT NULL column that callers cannot fill yet (a column made NOT NULL before the code that writes it shipped).',
-      fix: 'Add the missing default (ALTER COLUMN id SET DEFAULT gen_random_uuid()) or drop the NOT NULL via a migration; or make the caller send the value.',
+      fix: 'Add the missing default (ALTER COLUMN id SET DEFAULT gen_random_uuid()) or drop the NOT NULL via a migration; or make the caller send the value. schemaguard guard prints a lost default\'s SQL.',
     },
     locate: { line: 'ERROR', parse: 'null value in column "(?<column>[^"]+)" of relation "(?<relation>[^"]+)"', by: ['relation', 'column'] },
   },
@@ -157,7 +162,7 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     metricName: 'OnConflictWithoutConstraint',
     runbook: {
       meaning: 'An upsert names a conflict target that no unique index or constraint matches; the statement fails, its transaction is aborted, and the write is lost unless the caller retries it.',
-      fix: 'Create the unique (partial) index in this environment; for a partial index the statement must repeat its predicate: ON CONFLICT (a, b) WHERE is_active = true.',
+      fix: 'Create the unique (partial) index in this environment; for a partial index the statement must repeat its predicate: ON CONFLICT (a, b) WHERE is_active = true. schemaguard guard prints a lost index\'s SQL.',
     },
     // Any case, across the statement's lines (a log entry of several lines is one event), after a WITH: only the words are matched.
     locate: {
@@ -192,7 +197,7 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     metricName: 'UndefinedFunctions',
     runbook: {
       meaning: 'A statement calls a function this database does not have, typically gen_random_uuid() on an engine older than 13 without pgcrypto, or uuid_generate_v4() without uuid-ossp.',
-      fix: 'CREATE EXTENSION IF NOT EXISTS pgcrypto (or uuid-ossp) in a migration, or upgrade the engine; check search_path for schema-qualified calls.',
+      fix: 'In a migration: CREATE EXTENSION IF NOT EXISTS pgcrypto; for uuid_generate_v4(), CREATE EXTENSION IF NOT EXISTS "uuid-ossp"; or upgrade the engine; check search_path for schema-qualified calls.',
     },
     locate: { line: 'ERROR', parse: 'function (?<name>[^ ]+\\([^)]*\\)) does not exist', by: ['name'] },
   },
@@ -280,12 +285,51 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     severity: 'ticket',
     metricName: 'LockTimeouts',
     runbook: {
-      meaning: 'A statement waited past lock_timeout for a lock that a long transaction or DDL held.',
-      fix: `A deploy that retried ("lock timeout; retrying") and applied: nothing to do. Else the holder, oldest first: ${OLDEST_TRANSACTIONS_SQL}; if stuck: SELECT pg_terminate_backend(<pid>).`,
+      meaning: 'A statement waited past lock_timeout for a lock a long transaction or DDL held.',
+      fix: `A deploy that retried and applied: nothing to do. Else the lock holders, as the master user: ${OLDEST_TRANSACTIONS_SQL}; if stuck: SELECT pg_terminate_backend(<pid>) (master user or pg_signal_backend).`,
     },
     locate: { line: 'ERROR', parse: ':(?<user>[^:@]*)@(?<database>[^:]*):\\[(?<pid>\\d+)\\]:ERROR:', by: ['database', 'user'] },
   },
 ];
+
+/** An error outside the catalog whose message quotes what the client sent. */
+export interface EchoingMessage {
+  /** Its SQLSTATE (not in the RDS log line). */
+  readonly sqlstate: string;
+  /** Text every such message contains, verbatim as PostgreSQL writes it (15 and 18), no double quote. */
+  readonly fragment: string;
+  /** What it quotes: a value (a cast, a parameter) or a name (a column, a table, a token). */
+  readonly echoes: 'value' | 'name';
+  /** One real message, quoting another class's words. */
+  readonly example: string;
+}
+
+/**
+ * Errors outside the catalog whose ERROR line quotes client input, which may
+ * hold any class's words: each class's pattern and query leaves them out (but
+ * a class whose own fragment contains the text: 42883's `) does not exist`),
+ * as it leaves out 22P02's lines (`echoesInput`). Without it, an enum value
+ * that read `null value in column "x" violates not-null constraint` paged as
+ * a not-null violation.
+ */
+export const ECHOING_MESSAGES: readonly EchoingMessage[] = [
+  { sqlstate: '22P02', fragment: 'invalid input value for enum', echoes: 'value', example: 'invalid input value for enum mood: "null value in column "x" violates not-null constraint"' },
+  { sqlstate: '22003', fragment: 'is out of range for type', echoes: 'value', example: 'value "999999999999 deadlock detected" is out of range for type integer' },
+  { sqlstate: '22P02', fragment: 'malformed', echoes: 'value', example: 'malformed array literal: "deadlock detected"' },
+  { sqlstate: '42703', fragment: 'does not exist', echoes: 'name', example: 'column "violates check constraint" does not exist' },
+  { sqlstate: '42601', fragment: 'syntax error at or near', echoes: 'name', example: 'syntax error at or near ""deadlock detected""' },
+];
+
+/** What a pattern or query leaves echoes out of: a class, or the lines of every class. */
+type EchoSubject = Pick<ErrorClass, 'id' | 'fragments' | 'echoesInput'>;
+
+/** The fragments that `cls` leaves out: those of the messages that quote input, but its own words. */
+function echoFragmentsFor(cls: EchoSubject, catalog: readonly ErrorClass[], kinds: readonly EchoingMessage['echoes'][] = ['value', 'name']): string[] {
+  const classes = catalog.filter((c) => c.echoesInput && c.id !== cls.id).flatMap((c) => c.fragments);
+  // A class that quotes input itself keeps counting its lines whatever they quote (22P02's value may read "does not exist").
+  const others = cls.echoesInput ? [] : ECHOING_MESSAGES.filter((m) => kinds.includes(m.echoes)).map((m) => m.fragment);
+  return [...classes, ...others].filter((f) => !cls.fragments.some((own) => own.includes(f)));
+}
 
 /** The catalog entry with this id; throws listing the known ids. */
 export function errorClass(id: string): ErrorClass {
@@ -321,7 +365,7 @@ export const MAX_FILTER_PATTERN_LENGTH = 1024;
  * Plain terms only: no regex, so the 5-regex-per-log-group quota is never used.
  */
 export function filterPatternFor(cls: ErrorClass, catalog: readonly ErrorClass[] = ERROR_CATALOG, ignoredUsers: readonly string[] = []): string {
-  const echoing = catalog.filter((c) => c.echoesInput && c.id !== cls.id).flatMap((c) => c.fragments);
+  const echoing = echoFragmentsFor(cls, catalog);
   const parts = [
     phrase(ERROR_LINE_TAG),
     ...cls.fragments.map(phrase),
@@ -353,10 +397,9 @@ function lineSelector(cls: ErrorClass): string {
   return `${LINE_PREFIX_REGEX}${tags}:\\s+${cls.locate.text ?? ''}`;
 }
 
-/** ERROR lines of the classes that quote client input, which may repeat another class's words. */
-function echoExclusions(cls: ErrorClass): string[] {
-  return ERROR_CATALOG.filter((c) => c.echoesInput && c.id !== cls.id)
-    .map((c) => `${LINE_PREFIX_REGEX}ERROR:\\s+${c.fragments.map(escapeRegex).join('.*')}`);
+/** ERROR lines of the messages that quote client input, which may repeat another class's words. */
+function echoExclusions(cls: EchoSubject, kinds?: readonly EchoingMessage['echoes'][]): string[] {
+  return echoFragmentsFor(cls, ERROR_CATALOG, kinds).map((f) => `${LINE_PREFIX_REGEX}ERROR:\\s+.*${escapeRegex(f)}`);
 }
 
 /** The Logs Insights query that counts this class's failures by the offending object. */
@@ -396,11 +439,15 @@ export const NOT_NULL_WITH_STATEMENTS_QUERY = [
 /** Regex for the relation an ERROR line names (`relation "x"` or `table "x"`). */
 export const RELATION_PARSE = '(?:relation|table) "(?<relation>[^"]+)"';
 
+/** Every ERROR line, as the subject of the queries that span classes. */
+const ANY_ERROR: EchoSubject = { id: 'any', fragments: [] };
+
 /** Saved query: the relations named by the most ERROR lines. */
 export const TOP_FAILING_RELATIONS_QUERY = [
   'fields @message',
   `filter @message like /${LINE_PREFIX_REGEX}ERROR:/`,
-  ...ERROR_CATALOG.filter((c) => c.echoesInput).map((c) => `filter @message not like /${LINE_PREFIX_REGEX}ERROR:\\s+${c.fragments.map(escapeRegex).join('.*')}/`),
+  // Lines that quote a value (a name they quote is a relation's name: 42P01's relation "x" does not exist counts).
+  ...echoExclusions(ANY_ERROR, ['value']).map((r) => `filter @message not like /${r}/`),
   `parse @message /${RELATION_PARSE}/`,
   'filter ispresent(relation)',
   'stats count(*) as errors by relation',

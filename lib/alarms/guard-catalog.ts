@@ -140,6 +140,42 @@ export const GUARD_ALARMS: readonly GuardAlarmSpec[] = [
  */
 export const GUARD_FIRST_COMMAND = 'printf \'Password: \' >&2 && read -rs PGPASSWORD && echo >&2 && export PGPASSWORD && npx schemaguard guard --database-url "postgres://<guard role>@<endpoint>/<database>?sslmode=verify-full&sslrootcert=global-bundle.pem"';
 
+/**
+ * The options the deployed guard runs with that differ from the CLI's
+ * defaults: its migrations' state schema and where the checkout holds the
+ * files (relative to the directory the app was synthesized from).
+ */
+export interface GuardCommandOptions {
+  /** `--state-schema` (the CLI's default: `schemaguard`); null: the description names the flag only (no room for its value). */
+  readonly stateSchema?: string | null;
+  /** `--dir` (default `migrations`); null as for stateSchema. */
+  readonly migrationsDir?: string | null;
+  /** `--contracts` (default `contracts`); null as for stateSchema. */
+  readonly contractsDir?: string | null;
+  /** `--snapshot` (default `lambda/schema/snapshot.json`); null as for stateSchema. */
+  readonly snapshotFile?: string | null;
+}
+
+const COMMAND_FLAGS: readonly [keyof GuardCommandOptions, string][] = [
+  ['stateSchema', '--state-schema'], ['migrationsDir', '--dir'], ['contractsDir', '--contracts'], ['snapshotFile', '--snapshot'],
+];
+
+/** A word for bash and zsh: as it is when it holds only safe characters, else in single quotes. */
+function shellWord(text: string): string {
+  return /^[\w./@%+=:,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * GUARD_FIRST_COMMAND with the deployed guard's own options: without
+ * `--state-schema`, a database migrated with another state schema read every
+ * migration as pending.
+ */
+export function guardFirstCommand(options: GuardCommandOptions = {}): string {
+  const flags = COMMAND_FLAGS.flatMap(([key, flag]) => (typeof options[key] === 'string' ? [`${flag} ${shellWord(options[key])}`] : []));
+  const elsewhere = COMMAND_FLAGS.filter(([key]) => options[key] === null).map(([, flag]) => flag);
+  return [GUARD_FIRST_COMMAND, ...flags, ...(elsewhere.length === 0 ? [] : [`+ the stack's ${elsewhere.join(' ')}`])].join(' ');
+}
+
 /** Where a runbook points: the database it watches and the guard's log group. */
 export interface GuardRunbookContext {
   /** e.g. `schemaguard-prod/app`. */
@@ -154,23 +190,34 @@ export interface GuardRunbookContext {
   readonly logGroupShortName?: string;
   /** The schedule, for the health alarm's wording, e.g. `15 minutes`. */
   readonly interval: string;
+  /**
+   * The options the guard runs with, which the first command repeats.
+   * @default - none: the CLI's defaults
+   */
+  readonly command?: GuardCommandOptions;
 }
 
 /** The alarm description: severity, what it watches, meaning, the first command, the fix. */
 export function guardAlarmDescription(spec: GuardAlarmSpec, ctx: GuardRunbookContext): string {
   const when = spec.runs === 1 ? 'in one guard run' : `in two consecutive guard runs (every ${ctx.interval})`;
-  const build = (logGroup: string | undefined) => [
+  const command = guardFirstCommand(ctx.command);
+  const build = (logGroup: string | undefined, first = command) => [
     `[${spec.severity.toUpperCase()}] ${spec.title} on ${ctx.database}: ${spec.metricName} >= 1 ${when}.`,
     `Meaning: ${spec.runbook.meaning}`,
-    `First: ${GUARD_FIRST_COMMAND} (type the guard secret's password at the prompt; app checkout; RDS CA bundle)${logGroup === undefined ? '' : `; the guard's log group ${logGroup} has the last run's`}.`,
+    `First: ${first} (type the guard secret's password at the prompt; app checkout; RDS CA bundle)${logGroup === undefined ? '' : `; the guard's log group ${logGroup} has the last run's`}.`,
     `Fix: ${spec.runbook.fix}`,
   ].join('\n');
+  // Paths too long to quote: the flags are named, their values are the stack's.
+  const short = guardFirstCommand(Object.fromEntries(COMMAND_FLAGS.filter(([key]) => ctx.command?.[key] !== undefined).map(([key]) => [key, null])));
   // The longest that fits: a stack's name (up to 128 characters) may not leave room for the log group's full reference.
   for (const logGroup of [ctx.logGroupName, ctx.logGroupShortName]) {
-    const d = build(logGroup);
-    if (d.length <= MAX_ALARM_DESCRIPTION_LENGTH) return d;
+    for (const first of [command, short]) {
+      const d = build(logGroup, first);
+      if (d.length <= MAX_ALARM_DESCRIPTION_LENGTH) return d;
+    }
   }
-  return build(undefined);
+  const d = build(undefined);
+  return d.length <= MAX_ALARM_DESCRIPTION_LENGTH ? d : build(undefined, short);
 }
 
 /** Throws when a description would exceed CloudWatch's limit (tokens count as their placeholder length). */

@@ -310,6 +310,18 @@ describe('Class: SchemaGuard', () => {
       });
     });
 
+    it('regression: the runbooks\' first command carries the migrations\' state schema (without --state-schema, a database migrated with another one read every migration as pending), and no --dir for a directory outside the app\'s', () => {
+      const stack = new Stack(new App(), 'OwnState');
+      const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+      const instance = new rds.DatabaseInstance(stack, 'Db', { engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_18_3 }), instanceIdentifier: 'own-db', vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
+      const migrations = new SchemaMigrations(stack, 'Migrations', { database: instance, secret: instance.secret!, vpc, databaseName: 'app', migrationsDir, stateSchema: 'app_state' });
+      new SchemaGuard(stack, 'Guard', { migrations, topic: new sns.Topic(stack, 'OnCall') });
+      const descriptions = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm')).map((a) => JSON.stringify(a.Properties.AlarmDescription));
+      expect(descriptions).toHaveLength(GUARD_ALARMS.length);
+      // The test's migrations are in a temporary directory, outside the app's: the synth machine's path, not the checkout's, so no --dir.
+      for (const d of descriptions) expect(d).toContain('sslrootcert=global-bundle.pem\\" --state-schema app_state (type the guard secret');
+    });
+
     it('pages go to the paging topic, tickets to the ticket topic, both for alarm and OK', () => {
       const { t, stack, topic, tickets } = onInstance;
       for (const spec of GUARD_ALARMS) {

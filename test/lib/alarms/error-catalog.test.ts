@@ -82,6 +82,10 @@ describe('Module: error-catalog', () => {
     expect(savedQueryNameFor(c, 'shop/db')).toBe('shop/db/Lock timeout by database, user');
   });
 
+  it('regression: the not-null and ON CONFLICT runbooks point to schemaguard guard, which prints the lost default\'s or index\'s SQL (no error-class runbook named it)', () => {
+    for (const id of ['not-null-violation', 'on-conflict-without-constraint']) expect(errorClass(id).runbook.fix, id).toMatch(/schemaguard guard prints a lost (default|index)'s SQL\.$/);
+  });
+
   it('names the known ids for an unknown one', () => {
     expect(() => errorClass('nope')).toThrow(/unknown error class "nope"; known: not-null-violation, /);
   });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { urlTls } from '../../../lambda/driver/pg/ssl-mode';
-import { GUARD_ALARMS, GUARD_FIRST_COMMAND, guardAlarmDescription } from '../../../lib/alarms/guard-catalog';
+import { GUARD_ALARMS, GUARD_FIRST_COMMAND, guardAlarmDescription, guardFirstCommand } from '../../../lib/alarms/guard-catalog';
 
 const CTX = { database: 'orders-db/app', logGroupName: '/aws/lambda/orders-guard', interval: '15 minutes' };
 
@@ -45,6 +45,28 @@ describe('Module: guard-catalog', () => {
       // The same words in bash: the prompt on stderr, and what was typed reaches the command's environment.
       const r = spawnSync('bash', ['-c', GUARD_FIRST_COMMAND.replace(/ npx schemaguard guard .*$/, " node -e 'process.stdout.write(process.env.PGPASSWORD)'")], { input: 's3cr$t p@ss\n', encoding: 'utf8' });
       expect({ status: r.status, out: r.stdout, err: r.stderr }).toEqual({ status: 0, out: 's3cr$t p@ss', err: 'Password: \n' });
+    });
+  });
+
+  describe('Function: guardFirstCommand', () => {
+    it('regression: repeats the deployed guard\'s options (with none, a database migrated with another state schema read every migration as pending)', () => {
+      expect(guardFirstCommand()).toBe(GUARD_FIRST_COMMAND);
+      expect(guardFirstCommand({ stateSchema: 'app_state', migrationsDir: 'db/migrations', contractsDir: 'db/contracts', snapshotFile: 'db/schema.json' }))
+        .toBe(`${GUARD_FIRST_COMMAND} --state-schema app_state --dir db/migrations --contracts db/contracts --snapshot db/schema.json`);
+      // A path with a space or a quote stays one word in bash.
+      const cmd = guardFirstCommand({ migrationsDir: "my app's/migrations" });
+      const r = spawnSync('bash', ['-c', `set -- ${cmd.slice(cmd.indexOf(' --dir '))}; printf '%s|' "$@"`], { encoding: 'utf8' });
+      expect(r.stdout).toBe("--dir|my app's/migrations|");
+    });
+
+    it('names the flag of a path outside the app\'s directory (null) without its value', () => {
+      expect(guardFirstCommand({ stateSchema: 'app_state', contractsDir: null })).toBe(`${GUARD_FIRST_COMMAND} --state-schema app_state + the stack's --contracts`);
+    });
+
+    it('in a description, paths too long to quote leave the flags named', () => {
+      const d = guardAlarmDescription(GUARD_ALARMS[0]!, { ...CTX, command: { stateSchema: 'app_state', migrationsDir: 'm'.repeat(600) } });
+      expect(d).toContain(`${GUARD_FIRST_COMMAND} + the stack's --state-schema --dir`);
+      expect(d.length).toBeLessThanOrEqual(1024);
     });
   });
 

@@ -170,9 +170,7 @@ async function triggerEverything(url: string): Promise<Session[]> {
   await a.ok(`SET lock_timeout = '300ms'`);
   await a.fails('55P03', 'SELECT * FROM counters');
   await a.ok('RESET lock_timeout');
-  // The lock-timeout runbook's query, after the waiter gave up: the holder is at the top.
-  const oldest = await a.client.query<{ pid: number }>(OLDEST_TRANSACTIONS_SQL);
-  expect(oldest.rows[0]?.pid, 'the runbook query names the holder first').toBe(b.pid);
+  await lockHoldersAsOnCall(url, a, b);
   await b.ok('ROLLBACK');
   // 40P01: two sessions update two rows in opposite order.
   await deadlock(a, b, ['UPDATE counters SET v = 1 WHERE id = 1', 'UPDATE counters SET v = 1 WHERE id = 2'], ['UPDATE counters SET v = 2 WHERE id = 2', 'UPDATE counters SET v = 2 WHERE id = 1']);
@@ -190,6 +188,23 @@ async function triggerEverything(url: string): Promise<Session[]> {
   await guard.fails('42P10', 'EXPLAIN (FORMAT JSON) EXECUTE contract_1(NULL, NULL)');
   await Promise.all([a.close(), b.close(), guard.close()]);
   return [a, b, guard];
+}
+
+/**
+ * The lock-timeout runbook's query, after the waiter gave up, as the roles an
+ * on-call engineer has: the holder (another role's session) is at the top.
+ */
+async function lockHoldersAsOnCall(url: string, a: Session, b: Session): Promise<void> {
+  // Regression: as a role without pg_read_all_stats the query returned no row (backend_type and xact_start of another role's session read NULL).
+  await a.ok(`CREATE ROLE oncall LOGIN PASSWORD 'oncall-test-only'; CREATE ROLE monitor LOGIN PASSWORD 'monitor-test-only' IN ROLE pg_monitor`);
+  for (const role of ['oncall', 'monitor']) {
+    const s = await Session.open(url.replace(/\/\/[^@]*@/, `//${role}:${role}-test-only@`));
+    const rows = (await s.client.query<{ pid: number; usename: string; xact_start: Date | null }>(OLDEST_TRANSACTIONS_SQL)).rows;
+    await s.close();
+    expect(rows[0], `${role}: the runbook query names the holder first`).toMatchObject({ pid: b.pid, usename: 'postgres' });
+    expect(rows[0]!.xact_start === null, `${role}: the holder's xact_start is hidden without pg_monitor`).toBe(role === 'oncall');
+    expect(rows.map((r) => r.pid)).not.toContain(a.pid);
+  }
 }
 
 /** A deadlock: each session takes its first lock, then each wants the other's; exactly one is the victim (40P01), recorded on it. */
@@ -220,7 +235,35 @@ async function triggerResiduals(url: string): Promise<void> {
   await a.fails('22P02', `SELECT ']:LOG:'::uuid`);
   // The same SQLSTATE in other words.
   await a.fails('42883', `SELECT gen_random_uuid() = 'x'::varchar`, undefined, 'other');
+  await a.fails('42883', 'CALL missing_procedure()', undefined, 'other');
+  // A missing column whose name reads like an undefined function.
+  await a.fails('42703', `SELECT "function f() does not exist" FROM pg_class`);
+  await triggerEchoes(a);
+  // The 42883 runbook's SQL, as copied from the alarm.
+  for (const sql of runbookStatements(errorById('undefined-function'))) await a.ok(sql);
+  runbookExtensions.push(...(await a.client.query<{ extname: string }>('SELECT extname FROM pg_extension ORDER BY 1')).rows.map((r) => r.extname));
   await a.close();
+}
+
+/** The statements a runbook's fix gives (CREATE …;), each runnable as written. */
+const runbookStatements = (cls: ErrorClass) => cls.runbook.fix.match(/CREATE [^;]*;/g) ?? [];
+/** The extensions of the residual database after its runbook statements ran. */
+const runbookExtensions: string[] = [];
+
+/** Errors outside the catalog that quote what the client sent: another class's words, which no pattern may count. */
+const ECHOES: readonly { sqlstate: string; sql: string; params?: unknown[] }[] = [
+  { sqlstate: '22P02', sql: 'SELECT $1::mood', params: ['null value in column "x" of relation "t" violates not-null constraint'] },
+  { sqlstate: '22P02', sql: 'SELECT $1::mood', params: ['there is no unique or exclusion constraint matching the ON CONFLICT specification'] },
+  { sqlstate: '22003', sql: `SELECT '999999999999 deadlock detected'::int` },
+  { sqlstate: '22P02', sql: 'SELECT $1::int[]', params: ['function f() does not exist'] },
+  { sqlstate: '42703', sql: 'SELECT "violates check constraint" FROM pg_class' },
+  { sqlstate: '42P01', sql: 'SELECT * FROM "current transaction is aborted, commands ignored until end of transaction block"' },
+  { sqlstate: '42601', sql: 'SELECT 1 "x" "canceling statement due to lock timeout"' },
+];
+
+async function triggerEchoes(a: Session): Promise<void> {
+  await a.ok(`CREATE TYPE mood AS ENUM ('ok')`);
+  for (const e of ECHOES) await a.fails(e.sqlstate, e.sql, e.params, 'other');
 }
 
 const STACK = alarmsStack();
@@ -402,6 +445,28 @@ describe.each(binDirs())('Filter patterns on the log of PostgreSQL ($name)', ({ 
     it('42883 worded as "operator does not exist" is not counted as an undefined function', () => {
       const line = residualError('operator does not exist: uuid = character varying');
       expect(ERROR_CATALOG.filter((c) => matchesFilterPattern(patternOf(c), line.text))).toEqual([]);
+    });
+
+    it('regression: an error that quotes another class\'s words in a value or name (enum, out of range, array, column, relation, syntax) counts in no pattern and no saved query', () => {
+      const echoes = residual.filter((e) => e.level === 'ERROR' && /invalid input value for enum|is out of range for type|malformed array literal|column "violates|relation "current|syntax error at or near/.test(e.text));
+      expect(echoes).toHaveLength(ECHOES.length);
+      for (const e of echoes) expect(ERROR_CATALOG.filter((c) => matchesFilterPattern(patternOf(c), e.text)).map((c) => c.id), e.text).toEqual([]);
+      for (const cls of ERROR_CATALOG) expect(runInsightsQuery(QUERIES.get(savedQueryNameFor(cls, FOLDER))!, echoes.map((e) => e.text)), cls.id).toEqual([]);
+    });
+
+    it('regression: the undefined-function runbook\'s SQL runs as copied (CREATE EXTENSION … (or uuid-ossp) was a syntax error)', () => {
+      expect(runbookStatements(errorById('undefined-function'))).toHaveLength(2);
+      expect(runbookExtensions).toEqual(expect.arrayContaining(['pgcrypto', 'uuid-ossp']));
+    });
+
+    it('CALL of a missing procedure (42883, "procedure … does not exist") is not counted', () => {
+      const line = residualError('procedure missing_procedure() does not exist');
+      expect(ERROR_CATALOG.filter((c) => matchesFilterPattern(patternOf(c), line.text))).toEqual([]);
+    });
+
+    it('a missing column whose quoted name reads "function … does not exist" counts as an undefined function', () => {
+      const line = residualError('column "function f() does not exist" does not exist');
+      expect(ERROR_CATALOG.filter((c) => matchesFilterPattern(patternOf(c), line.text)).map((c) => c.id)).toEqual(['undefined-function']);
     });
 
     it('an application RAISE EXCEPTION worded like a PostgreSQL message counts as that class', () => {
