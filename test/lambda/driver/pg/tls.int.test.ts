@@ -182,6 +182,29 @@ describe('Class: PgDriver (a role the server takes over TLS only, as rds.force_s
   });
 });
 
+describe('Class: PgDriver (a server with TLS off)', () => {
+  // Regression: the fix said "drop sslmode=require from the URL" whatever the URL said (sslmode=verify-full here).
+  it('sslmode=verify-full against a server with TLS off: the fix names sslmode=verify-full, the setting given', async () => {
+    const setSsl = async (on: boolean) => {
+      await withClient(url, async (c) => {
+        await c.query(`ALTER SYSTEM SET ssl = ${on ? 'on' : 'off'}`);
+        await c.query('SELECT pg_reload_conf()');
+      });
+      await reloaded(url, `SELECT current_setting('ssl') = '${on ? 'on' : 'off'}' AS done`);
+    };
+    await setSsl(false);
+    try {
+      const e = await rejection<ConnectionError>(encrypted(`${url}?sslmode=verify-full&sslrootcert=${encodeURIComponent(caFile)}`));
+      expect(e).toBeInstanceOf(ConnectionError);
+      expect(e.message).toContain('does not support SSL');
+      expect(e.fix).toContain('the server has TLS off: drop sslmode=verify-full in the URL');
+      expect(e.fix).not.toContain('sslmode=require');
+    } finally {
+      await setSsl(true);
+    }
+  });
+});
+
 describe('CLI: schemaguard status --database-url …?sslmode=require (TLS server, self-signed certificate)', () => {
   it('connects, exit 0, without pg-connection-string\'s security warning', async () => {
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
