@@ -140,6 +140,24 @@ describe.each(targets)('$name', (target) => {
       expect(r.ok).toBe(false);
       expect(r.failures.map((f) => f.reason)).toEqual(['lead_purchases.id is NOT NULL, has no DEFAULT, and the statement does not set it']);
       expect(r.failures[0]!.fix).toContain('ALTER TABLE lead_purchases ALTER COLUMN id SET DEFAULT gen_random_uuid()');
+      expect(r.failures[0]!.fix).not.toContain('DROP NOT NULL'); // a primary key's column
+    });
+
+    // Regression: a NOT NULL uuid foreign key set by hand got SET DEFAULT gen_random_uuid(), which breaks every insert (23503).
+    it('a NOT NULL uuid foreign key the INSERT omits: no generated default, DROP NOT NULL or set it, and the DROP NOT NULL clears it', async () => {
+      await withClient(url, (c) => c.query(`CREATE TABLE all_leads (id uuid PRIMARY KEY DEFAULT gen_random_uuid());
+        CREATE TABLE web_sessions (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), lead_id uuid REFERENCES all_leads, started_at timestamptz);
+        ALTER TABLE web_sessions ALTER COLUMN lead_id SET NOT NULL`));
+      const contract = 'INSERT INTO web_sessions (started_at) VALUES (now()) RETURNING id';
+      const r = await check(contract);
+      expect(r.failures.map((f) => f.reason)).toEqual(['web_sessions.lead_id is NOT NULL, has no DEFAULT, and the statement does not set it']);
+      const fix = r.failures[0]!.fix!;
+      expect(fix).not.toContain('gen_random_uuid');
+      expect(fix).toContain('the statement sets lead_id to the all_leads row it belongs to');
+      const drop = /ALTER TABLE web_sessions ALTER COLUMN lead_id DROP NOT NULL;/.exec(fix)![0];
+      await withClient(url, (c) => c.query(drop));
+      expect((await check(contract)).failures).toEqual([]);
+      await withClient(url, (c) => c.query('DROP TABLE web_sessions, all_leads'));
     });
 
     it('accepts omitted identity, generated and domain-default columns, and reports a NOT NULL domain without default', async () => {
