@@ -214,11 +214,37 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
       expect(found).toContain('page schema-drift public.web_sessions.lead_id');
       expect(found).toContain('ticket contract-unchecked t6_upsert.sql: schema s6');
       expect(found).toContain('page invalid-index s6.t6_id_key');
-      expect(r.findings.find((f) => f.rule === 'contract-unchecked')!.fix).toBe(`GRANT USAGE ON SCHEMA s6 TO ${role};  -- as the master user (README: Guarding production, The role to grant)`);
+      expect(r.findings.find((f) => f.rule === 'contract-unchecked')!.fix).toBe(`GRANT USAGE ON SCHEMA s6 TO ${role}; GRANT SELECT, INSERT ON s6.t6 TO ${role};  -- as the master user (README: Guarding production, The role to grant)`);
       expect(r.findings.find((f) => f.rule === 'invalid-index')!.message).toMatch(/, and it backs contract t6_upsert \(its ON CONFLICT arbiter\)$/);
     } finally {
       await driver.end();
       await withClient(url, (c) => c.query('DROP SCHEMA s6 CASCADE; ALTER TABLE web_sessions ALTER COLUMN lead_id DROP NOT NULL'));
+    }
+  });
+
+  // Regression (tester): an upsert's ticket said GRANT INSERT, SELECT; after running it the next run printed the same ticket and GRANT (DO UPDATE needs UPDATE).
+  it('an upsert (ON CONFLICT DO UPDATE) on a table the role may not use: the ticket names exactly the missing privileges, and running it clears the ticket', async () => {
+    await withClient(url, (c) => c.query('CREATE SCHEMA probe; CREATE TABLE probe.t (id int PRIMARY KEY, v text)'));
+    const driver = new PgDriver({ connectionString: guardUrl });
+    const upsert = await loadContracts(tempDir({ 'probe_upsert.sql': 'INSERT INTO probe.t (id, v) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET v = EXCLUDED.v;\n' }));
+    const tickets = async () => (await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts: [...contracts, ...upsert], snapshot }))
+      .findings.filter((f) => f.rule === 'contract-unchecked');
+    const grant = (t: { fix: string }) => t.fix.replace(/ {2}--.*$/, '');
+    try {
+      // No USAGE on the schema: USAGE and the table's privileges in the one ticket.
+      const first = await tickets();
+      expect(first.map((t) => grant(t))).toEqual([`GRANT USAGE ON SCHEMA probe TO ${role}; GRANT SELECT, INSERT, UPDATE ON probe.t TO ${role};`]);
+      await withClient(url, (c) => c.query(grant(first[0]!)));
+      expect(await tickets()).toEqual([]);
+      // The tester's GRANT INSERT, SELECT: the ticket names the UPDATE still missing, and that alone clears it.
+      await withClient(url, (c) => c.query(`REVOKE UPDATE ON probe.t FROM ${role}`));
+      const second = await tickets();
+      expect(second.map((t) => grant(t))).toEqual([`GRANT UPDATE ON probe.t TO ${role};`]);
+      await withClient(url, (c) => c.query(grant(second[0]!)));
+      expect(await tickets()).toEqual([]);
+    } finally {
+      await driver.end();
+      await withClient(url, (c) => c.query('DROP SCHEMA probe CASCADE'));
     }
   });
 
