@@ -168,7 +168,10 @@ describe.each(targets)('Function: runGuard on $name', (target) => {
     ]);
     const [drift, contract] = r.findings;
     expect(drift!.message).toBe('index public.student_course_purchases.unique_active_purchase: only in snapshot');
-    expect(drift!.fix).toBe('CREATE UNIQUE INDEX CONCURRENTLY unique_active_purchase ON public.student_course_purchases USING btree (student_id, course_id) WHERE (is_active = true);');
+    expect(drift!.fix).toBe([
+      'SELECT student_id, course_id, count(*) FROM student_course_purchases WHERE (is_active = true) AND student_id IS NOT NULL AND course_id IS NOT NULL GROUP BY student_id, course_id HAVING count(*) > 1 LIMIT 20;  -- a UNIQUE build fails again while these exist: keep one row of each first',
+      'CREATE UNIQUE INDEX CONCURRENTLY unique_active_purchase ON public.student_course_purchases USING btree (student_id, course_id) WHERE (is_active = true);',
+    ].join('\n'));
     expect(contract!.message).toContain('the arbiter the migrations create, unique index unique_active_purchase on public.student_course_purchases (student_id, course_id), is missing here');
     await applyFixes(url, [drift!]);
     expect(summary(await guard(url))).toEqual([]);
@@ -224,6 +227,35 @@ describe.each(targets)('Function: runGuard on $name, INVALID indexes, NOT VALID 
     expect(r.metrics).toMatchObject({ InvalidIndexes: 1, ContractFailures: 1, DriftedObjects: 0 });
     await sql(url, 'UPDATE student_course_purchases SET is_active = false WHERE id = (SELECT min(id::text)::uuid FROM student_course_purchases)');
     await applyFixes(url, [r.findings[1]!]);
+    expect(summary(await guard(url))).toEqual([]);
+  });
+
+  // Regression (tester): the contract-plan page's fix for an INVALID arbiter (and the drift fix for a missing one) was DROP INDEX and CREATE UNIQUE
+  // INDEX CONCURRENTLY alone: with the duplicate rows still there it failed again and left another INVALID index.
+  it('an INVALID or missing unique arbiter over duplicate rows: the contract\'s and the drift\'s fixes list the duplicates first, as the invalid-index finding does', async () => {
+    await sql(url, `DROP INDEX unique_active_purchase;
+      INSERT INTO student_course_purchases (student_id, course_id, is_active) SELECT '00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-000000000004', true FROM generate_series(1, 2)`);
+    await expect(sql(url, 'CREATE UNIQUE INDEX CONCURRENTLY unique_active_purchase ON student_course_purchases (student_id, course_id) WHERE is_active = true'))
+      .rejects.toThrow(/could not create unique index/);
+    const invalid = await guard(url);
+    const [contract, index] = invalid.findings;
+    expect(summary(invalid)).toEqual(['page contract-plan purchase_upsert.sql', 'page invalid-index unique_active_purchase']);
+    const duplicates = index!.fix.split('\n')[0]!;
+    expect(duplicates).toMatch(/^SELECT student_id, course_id, count\(\*\) FROM student_course_purchases WHERE \(is_active = true\) AND .* HAVING count\(\*\) > 1 LIMIT 20;/);
+    expect(contract!.fix.split('\n')).toEqual([
+      duplicates,
+      'DROP INDEX CONCURRENTLY IF EXISTS unique_active_purchase;',
+      'CREATE UNIQUE INDEX CONCURRENTLY unique_active_purchase ON public.student_course_purchases USING btree (student_id, course_id) WHERE (is_active = true);',
+    ]);
+    const rows = (await withClient(url, (c) => c.query(duplicates.replace(/ {2}--.*$/, '')))).rows;
+    expect(rows).toEqual([{ student_id: '00000000-0000-4000-8000-000000000003', course_id: '00000000-0000-4000-8000-000000000004', count: '2' }]);
+    // Missing: the drift's fix and the contract's list them first too.
+    await sql(url, 'DROP INDEX unique_active_purchase');
+    const missing = await guard(url);
+    expect(missing.findings.map((f) => f.fix.split('\n')[0])).toEqual([duplicates, duplicates]);
+    await sql(url, "UPDATE student_course_purchases SET is_active = false WHERE student_id = '00000000-0000-4000-8000-000000000003' AND id = (SELECT min(id::text)::uuid FROM student_course_purchases WHERE student_id = '00000000-0000-4000-8000-000000000003')");
+    expect((await withClient(url, (c) => c.query(duplicates.replace(/ {2}--.*$/, '')))).rows).toEqual([]);
+    await applyFixes(url, [missing.findings[0]!]);
     expect(summary(await guard(url))).toEqual([]);
   });
 
