@@ -302,6 +302,29 @@ describe.each(targets)('Function: runGuard on $name, INVALID indexes, NOT VALID 
     expect(summary(await guard(url))).toEqual([]);
   });
 
+  // Regression (tester): the guard with the default state schema on a database migrated with --state-schema ops reported every migration
+  // pending ("schemaguard migrate"), lowered a drift page to a ticket for it, and said nothing of the history in ops.
+  it('a database migrated with --state-schema ops, guarded with the default: a note names the flag, no migration is reported pending, drift still pages', async () => {
+    await sql(url, 'ALTER SCHEMA schemaguard RENAME TO ops; ALTER TABLE lead_purchases ALTER COLUMN id DROP DEFAULT');
+    try {
+      const r = await guard(url);
+      expect(r.findings.filter((f) => f.kind === 'migration')).toEqual([]);
+      expect(r.findings.find((f) => f.rule === 'schema-drift')).toMatchObject({ severity: 'page', object: 'public.lead_purchases.id' });
+      expect(r.notes?.[0]).toMatch(/^no schemaguard\.applied_migrations here \(the state schema the guard was given\), but ops\.applied_migrations is a schemaguard state table: this database was migrated with --state-schema ops; run the guard with --state-schema ops /);
+      const driver = new PgDriver({ connectionString: url });
+      try {
+        const right = await runGuard({ driver, migrations, contracts, snapshot, stateSchema: 'ops' });
+        expect(right.notes ?? []).toEqual([]);
+        expect(right.findings.filter((f) => f.kind === 'migration')).toEqual([]);
+      } finally {
+        await driver.end();
+      }
+    } finally {
+      await sql(url, 'ALTER SCHEMA ops RENAME TO schemaguard; ALTER TABLE lead_purchases ALTER COLUMN id SET DEFAULT gen_random_uuid()');
+    }
+    expect(summary(await guard(url))).toEqual([]);
+  });
+
   it('a snapshot of other files is not compared: one ticket says so', async () => {
     const stale: Snapshot = { ...snapshot, migrations: snapshot.migrations.slice(0, -1) };
     const r = await guard(url, { snapshot: stale });
