@@ -73,8 +73,9 @@ const STATE_COLUMNS = ['version', 'name', 'checksum', 'applied_at', 'execution_m
  * (the database was migrated with another `--state-schema`): the note that
  * says so and names the flag. Undefined when the state table is where the
  * guard looks, or nowhere. Without it, every migration read as pending.
+ * `schemas`: where the state tables are (not drift: the note covers them).
  */
-export async function stateElsewhereNote(q: Queryable, stateSchema: string): Promise<string | undefined> {
+export async function stateElsewhere(q: Queryable, stateSchema: string): Promise<{ note: string; schemas: string[] } | undefined> {
   const rows = (await q.query<{ schema: string }>(
     `SELECT n.nspname::text AS schema FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relname = $2 AND c.relkind IN ('r', 'p') AND n.nspname <> $1
@@ -84,7 +85,8 @@ export async function stateElsewhereNote(q: Queryable, stateSchema: string): Pro
   )).rows;
   if (!rows.length) return undefined;
   const tables = rows.map((r) => `${r.schema}.${STATE_TABLE}`).join(', ');
-  return `no ${stateSchema}.${STATE_TABLE} here (the state schema the guard was given), but ${tables} ${rows.length === 1 ? 'is a' : 'are'} schemaguard state table${rows.length === 1 ? '' : 's'}: `
+  const note = `no ${stateSchema}.${STATE_TABLE} here (the state schema the guard was given), but ${tables} ${rows.length === 1 ? 'is a' : 'are'} schemaguard state table${rows.length === 1 ? '' : 's'}: `
     + `this database was migrated with --state-schema ${rows[0]!.schema}; run the guard with --state-schema ${rows[0]!.schema} (the scheduled guard: the migrations' stateSchema). `
     + 'Migrations pending, changed or unknown were not compared, and a migration running through the RDS Data API is not seen';
+  return { note, schemas: rows.map((r) => r.schema) };
 }
