@@ -16,10 +16,10 @@
  * `ALTER DATABASE … SET` or `RESET lc_messages` is "permission denied to
  * set parameter". Each fix says who may run it.
  */
-import type { Queryable } from '../../engine/ports';
 import { quoteLiteral } from '../../engine/state';
 import type { Finding } from '../finding';
 import { ident } from './names';
+import { roleSettings, settingScope, type RoleSetting } from './role-settings';
 import type { DoctorContext, DoctorRule } from './rule';
 
 export const LOG_LANGUAGE: DoctorRule = {
@@ -38,9 +38,6 @@ export function messagesInEnglish(lcMessages: string): boolean {
   return v === '' || /^(?:C|POSIX)(?:\.|$)/i.test(v) || /^en(?:[_.@-]|$)|^english/i.test(v);
 }
 
-/** One `lc_messages` of pg_db_role_setting that applies here: `role` null for the database's, `database` null for a role's in every database. */
-interface LevelSetting { role: string | null; database: string | null; value: string }
-
 /** The superuser-only note every fix carries. */
 const WHO = 'as a superuser (RDS: the master user); lc_messages is superuser-only, so a database owner gets "permission denied to set parameter"';
 
@@ -48,25 +45,12 @@ async function logLanguage(ctx: DoctorContext): Promise<Finding[]> {
   const { value, source, db } = (await ctx.q.query<{ value: string; source: string; db: string }>(
     "SELECT current_setting('lc_messages') AS value, (SELECT source FROM pg_settings WHERE name = 'lc_messages') AS source, current_database() AS db",
   )).rows[0]!;
-  const findings = (await levelSettings(ctx.q)).filter((s) => !messagesInEnglish(s.value)).map((s) => levelFinding(s));
+  // A role's settings apply to its own sessions only: a role that may not log in has none.
+  const settings = (await roleSettings(ctx.q, 'lc_messages')).filter((s) => s.can_login !== false && !messagesInEnglish(s.value));
+  const findings = settings.map((s) => levelFinding(s, db));
   // The session's value, when no database or role setting gave it: the server's (parameter group, postgresql.conf).
   if (!messagesInEnglish(value) && !['database', 'user', 'database user'].includes(source)) findings.unshift(serverFinding(value, db));
   return findings;
-}
-
-/** The database's and every login role's `lc_messages` here (this database, or every one), from pg_db_role_setting. */
-async function levelSettings(q: Queryable): Promise<LevelSetting[]> {
-  return (await q.query<LevelSetting>(
-    `SELECT r.rolname::text AS role, d.datname::text AS database, substr(c, length('lc_messages=') + 1) AS value
-       FROM pg_db_role_setting s
-       LEFT JOIN pg_roles r ON r.oid = s.setrole
-       LEFT JOIN pg_database d ON d.oid = s.setdatabase
-       CROSS JOIN LATERAL unnest(s.setconfig) AS c
-      WHERE c LIKE 'lc\\_messages=%'
-        AND (s.setdatabase = 0 OR d.datname = current_database())
-        AND (s.setrole = 0 OR r.rolcanlogin)
-      ORDER BY s.setrole <> 0, r.rolname, s.setdatabase = 0`,
-  )).rows;
 }
 
 function serverFinding(value: string, db: string): Finding {
@@ -78,15 +62,13 @@ function serverFinding(value: string, db: string): Finding {
   };
 }
 
-function levelFinding(s: LevelSetting): Finding {
-  const where = s.role === null ? `database ${s.database}` : s.database === null ? `role ${s.role}` : `role ${s.role} in database ${s.database}`;
-  const statement = s.role === null
-    ? `ALTER DATABASE ${ident(s.database!)} RESET lc_messages;`
-    : `ALTER ROLE ${ident(s.role)}${s.database === null ? '' : ` IN DATABASE ${ident(s.database)}`} RESET lc_messages;`;
+function levelFinding(s: RoleSetting, db: string): Finding {
+  const { object, reset } = settingScope(s, ident(db), 'lc_messages');
+  const here = s.role !== null && !s.all_databases ? ` in database ${ident(db)}` : '';
   return {
-    rule: LOG_LANGUAGE.id, severity: LOG_LANGUAGE.severity, object: `lc_messages = ${quoteLiteral(s.value)} (${where})`,
-    message: `${where} sets lc_messages '${s.value}', not English: ${s.role === null ? 'every session of this database' : `every session of ${s.role}${s.database === null ? '' : ' here'}`} logs its errors in that language, and the error-class alarms, which match the English text, count nothing`,
+    rule: LOG_LANGUAGE.id, severity: LOG_LANGUAGE.severity, object: `lc_messages = ${quoteLiteral(s.value)} (${object}${here})`,
+    message: `lc_messages '${s.value}' is set for ${object}${here}, not English: its new sessions log their errors in that language, and the error-class alarms, which match the English text, count nothing`,
     why: LOG_LANGUAGE.why,
-    fix: `${statement}  -- ${WHO}; new sessions then take the server's lc_messages (the parameter group's)`,
+    fix: `${reset}  -- ${WHO}; new sessions then take the server's lc_messages (the parameter group's)`,
   };
 }
