@@ -46,6 +46,14 @@ async function applyFixes(url: string, findings: readonly GuardFinding[]): Promi
   }
 }
 
+/** A failed CREATE INDEX CONCURRENTLY over two active rows of the same key leaves the upsert's arbiter INVALID, as in production. */
+async function invalidArbiter(url: string, student: string, course: string): Promise<void> {
+  await sql(url, `DROP INDEX unique_active_purchase;
+    INSERT INTO student_course_purchases (student_id, course_id, is_active) SELECT '${student}', '${course}', true FROM generate_series(1, 2)`);
+  await expect(sql(url, 'CREATE UNIQUE INDEX CONCURRENTLY unique_active_purchase ON student_course_purchases (student_id, course_id) WHERE is_active = true'))
+    .rejects.toThrow(/could not create unique index/);
+}
+
 const summary = (r: GuardReport) => r.findings.map((f) => `${f.severity} ${f.rule} ${f.object}`);
 
 describe.each(targets)('Function: runGuard on $name', (target) => {
@@ -215,11 +223,7 @@ describe.each(targets)('Function: runGuard on $name, INVALID indexes, NOT VALID 
   });
 
   it('an INVALID unique index that the upsert relies on pages, naming the contract; the fix rebuilds it', async () => {
-    // A failed CREATE INDEX CONCURRENTLY (duplicates) leaves the index INVALID, as in production.
-    await sql(url, `DROP INDEX unique_active_purchase;
-      INSERT INTO student_course_purchases (student_id, course_id, is_active) SELECT '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', true FROM generate_series(1, 2)`);
-    await expect(sql(url, 'CREATE UNIQUE INDEX CONCURRENTLY unique_active_purchase ON student_course_purchases (student_id, course_id) WHERE is_active = true'))
-      .rejects.toThrow(/could not create unique index/);
+    await invalidArbiter(url, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002');
     const r = await guard(url);
     expect(summary(r)).toEqual(['page contract-plan purchase_upsert.sql', 'page invalid-index unique_active_purchase']);
     expect(r.findings[0]!.message).toContain('unique index unique_active_purchase on public.student_course_purchases (student_id, course_id), is INVALID here');
@@ -233,10 +237,7 @@ describe.each(targets)('Function: runGuard on $name, INVALID indexes, NOT VALID 
   // Regression (tester): the contract-plan page's fix for an INVALID arbiter (and the drift fix for a missing one) was DROP INDEX and CREATE UNIQUE
   // INDEX CONCURRENTLY alone: with the duplicate rows still there it failed again and left another INVALID index.
   it('an INVALID or missing unique arbiter over duplicate rows: the contract\'s and the drift\'s fixes list the duplicates first, as the invalid-index finding does', async () => {
-    await sql(url, `DROP INDEX unique_active_purchase;
-      INSERT INTO student_course_purchases (student_id, course_id, is_active) SELECT '00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-000000000004', true FROM generate_series(1, 2)`);
-    await expect(sql(url, 'CREATE UNIQUE INDEX CONCURRENTLY unique_active_purchase ON student_course_purchases (student_id, course_id) WHERE is_active = true'))
-      .rejects.toThrow(/could not create unique index/);
+    await invalidArbiter(url, '00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-000000000004');
     const invalid = await guard(url);
     const [contract, index] = invalid.findings;
     expect(summary(invalid)).toEqual(['page contract-plan purchase_upsert.sql', 'page invalid-index unique_active_purchase']);
