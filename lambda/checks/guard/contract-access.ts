@@ -63,7 +63,7 @@ async function accessFinding(q: Queryable, d: Denied): Promise<GuardFinding> {
     kind: 'doctor', rule: rule.id, severity: rule.severity, object: `${d.result.file}: ${object}`,
     message: `the guard cannot check contract ${d.result.name} (${d.result.file}:${d.result.line}): ${reason}: its role may not use ${object}; the contract was not checked, every other check ran`,
     why: rule.why,
-    fix: `${grant}  -- as the master user (README: Guarding production, The role to grant)`,
+    fix: grant.startsWith('GRANT ') ? `${grant}  -- as the master user (README: Guarding production, The role to grant)` : grant,
   };
 }
 
@@ -93,6 +93,8 @@ async function tableGrant(q: Queryable, statement: string, name: string, needs: 
   const missing = missingPrivileges(row, needed);
   const object = row.schema ? `${ident(row.schema)}.${ident(row.name!)}` : name;
   if (missing.length) return { object, grant: `GRANT ${missing.join(', ')} ON ${object} TO ${ident(row.role)};` };
+  // A table the statement does not name, behind a view or function it uses: the privilege is its owner's, not the role's.
+  if (!row.schema) return { object, grant: `the statement does not name ${name} and the search path does not find it: a view or function the statement uses reads it, and its owner needs the privilege (GRANT … ON the table TO that owner)` };
   // Every table privilege the statement needs is there: what PostgreSQL refused is another (a column's, or one a view's owner lacks).
   return { object, grant: `the catalog shows ${ident(row.role)} has ${order(needed).join(', ')} on ${object}: PostgreSQL refused another privilege (a column's, or one the owner of a view lacks); the error says which` };
 }

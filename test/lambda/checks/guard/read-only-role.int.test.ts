@@ -248,6 +248,26 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
     }
   });
 
+  // Regression: with nothing missing the ticket printed a GRANT to the guard's role again, which never cleared it (here the view's owner lacks SELECT on its table).
+  it('a contract refused for a privilege the guard\'s role already has (a view whose owner may not read its table): the ticket says the owner needs it, no GRANT that changes nothing', async () => {
+    const owner = `${role}_view_owner`;
+    await withClient(url, (c) => c.query(`CREATE SCHEMA pv; CREATE ROLE ${owner}; CREATE TABLE pv.base (id int); CREATE VIEW pv.v AS SELECT id FROM pv.base;
+      ALTER VIEW pv.v OWNER TO ${owner}; GRANT USAGE ON SCHEMA pv TO ${role}, ${owner}; GRANT SELECT ON pv.v, pv.base TO ${role}`));
+    const driver = new PgDriver({ connectionString: guardUrl });
+    try {
+      const viewContract = await loadContracts(tempDir({ 'pv_select.sql': 'SELECT id FROM pv.v WHERE id = $1;\n' }));
+      const r = await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts: [...contracts, ...viewContract], snapshot });
+      const ticket = r.findings.find((f) => f.rule === 'contract-unchecked')!;
+      expect(ticket.message).toContain('permission denied for table base');
+      expect(ticket.fix).toBe('the statement does not name base and the search path does not find it: a view or function the statement uses reads it, and its owner needs the privilege (GRANT … ON the table TO that owner)');
+      await withClient(url, (c) => c.query(`GRANT SELECT ON pv.base TO ${owner}`));
+      expect((await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts: [...contracts, ...viewContract], snapshot })).findings.map((f) => f.rule)).toEqual(['schema-addition']); // pv itself
+    } finally {
+      await driver.end();
+      await withClient(url, (c) => c.query(`DROP SCHEMA pv CASCADE; DROP OWNED BY ${owner}; DROP ROLE ${owner}`));
+    }
+  });
+
   // Regression (tester): GRANT … ON ALL TABLES does not cover sequences: with the README's role sequence-behind never ran, silently.
   it('sequence-behind runs as the role (its sequences are granted, later ones by default); a sequence it may not read is one note with the GRANT', async () => {
     await withClient(url, (c) => c.query("CREATE TABLE public.loaded (id serial PRIMARY KEY); INSERT INTO public.loaded (id) VALUES (1), (2)"));
