@@ -30,6 +30,7 @@ import { decodeUtf8 } from '../engine/source';
 import { databaseFields, InputError, isPgError, MigrationError, type MigrationErrorOptions } from '../engine/errors';
 import { quoteIdent } from '../engine/identifiers';
 import { orderedRows } from '../schema/catalog-pages';
+import { duplicateRowsQuery, uniqueKeyOf } from './doctor/duplicate-rows';
 import { IDLE_IN_TRANSACTION } from './idle-in-transaction';
 import { explainSchemaUsage, mayBeSchemaUsage } from './schema-usage';
 import {
@@ -365,8 +366,10 @@ async function explainConflictTarget(session: Session, c: Contract, failure: Con
     const cols = list(infer.indexElems).map((e) => String(as(e, 'IndexElem')?.name ?? '')).filter(Boolean);
     const oid = await tableOid(session, rel);
     if (!oid || !cols.length) continue;
-    const rows = (await session.query<{ name: string; cols: string[] | string; pred: string | null; con: string | null; valid: boolean }>(
-      `SELECT i.indexrelid::regclass::text AS name, i.indisvalid AS valid,
+    const rows = (await session.query<{ name: string; cols: string[] | string; pred: string | null; con: string | null; valid: boolean; def: string; schema: string; table: string }>(
+      `SELECT i.indexrelid::regclass::text AS name, i.indisvalid AS valid, pg_get_indexdef(i.indexrelid) AS def,
+              (SELECT n.nspname::text FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace WHERE t.oid = i.indrelid) AS schema,
+              (SELECT relname::text FROM pg_class WHERE oid = i.indrelid) AS table,
               ARRAY(SELECT a.attname::text FROM unnest(i.indkey) k JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k) AS cols,
               pg_get_expr(i.indpred, i.indrelid) AS pred,
               (SELECT conname FROM pg_constraint WHERE conindid = i.indexrelid LIMIT 1) AS con
@@ -383,7 +386,9 @@ async function explainConflictTarget(session: Session, c: Contract, failure: Con
     const partial = same.find((r) => r.pred && r.valid);
     if (invalid && !same.some((r) => r.valid)) {
       failure.reason = `ON CONFLICT ${target} matches no usable unique index of ${rel.name}: the unique index ${invalid.name} on ${target} is INVALID (a CREATE UNIQUE INDEX CONCURRENTLY that failed, on duplicate rows or a lock), and PostgreSQL infers no arbiter from an INVALID index (42P10)`;
-      failure.fix = `remove the duplicates, then REINDEX INDEX CONCURRENTLY ${invalid.name} (or DROP INDEX CONCURRENTLY ${invalid.name} and build it again)`;
+      // The rows the build failed on, listed first: while they are there it fails again.
+      const key = uniqueKeyOf(invalid.def, invalid.schema, invalid.table);
+      failure.fix = `${key ? `${duplicateRowsQuery(key)}\n` : ''}remove the duplicates, then REINDEX INDEX CONCURRENTLY ${invalid.name} (or DROP INDEX CONCURRENTLY ${invalid.name} and build it again)`;
     } else if (partial && !infer.whereClause) {
       failure.reason = `ON CONFLICT ${target} matches no unique index or constraint of ${rel.name}: the unique index ${partial.name} on ${target} is partial (WHERE ${partial.pred}) and is inferred only when the statement repeats its predicate (42P10)`;
       failure.fix = `write ON CONFLICT ${target} WHERE ${partial.pred}`;
