@@ -30,6 +30,7 @@ import { decodeUtf8 } from '../engine/source';
 import { databaseFields, InputError, isPgError, MigrationError, type MigrationErrorOptions } from '../engine/errors';
 import { quoteIdent } from '../engine/identifiers';
 import { orderedRows } from '../schema/catalog-pages';
+import { duplicateRowsQuery, uniqueKeyOf } from './doctor/duplicate-rows';
 import { IDLE_IN_TRANSACTION } from './idle-in-transaction';
 import { explainSchemaUsage, mayBeSchemaUsage } from './schema-usage';
 import {
@@ -365,8 +366,10 @@ async function explainConflictTarget(session: Session, c: Contract, failure: Con
     const cols = list(infer.indexElems).map((e) => String(as(e, 'IndexElem')?.name ?? '')).filter(Boolean);
     const oid = await tableOid(session, rel);
     if (!oid || !cols.length) continue;
-    const rows = (await session.query<{ name: string; cols: string[] | string; pred: string | null; con: string | null; valid: boolean }>(
-      `SELECT i.indexrelid::regclass::text AS name, i.indisvalid AS valid,
+    const rows = (await session.query<{ name: string; cols: string[] | string; pred: string | null; con: string | null; valid: boolean; def: string; schema: string; table: string }>(
+      `SELECT i.indexrelid::regclass::text AS name, i.indisvalid AS valid, pg_get_indexdef(i.indexrelid) AS def,
+              (SELECT n.nspname::text FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace WHERE t.oid = i.indrelid) AS schema,
+              (SELECT relname::text FROM pg_class WHERE oid = i.indrelid) AS table,
               ARRAY(SELECT a.attname::text FROM unnest(i.indkey) k JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k) AS cols,
               pg_get_expr(i.indpred, i.indrelid) AS pred,
               (SELECT conname FROM pg_constraint WHERE conindid = i.indexrelid LIMIT 1) AS con
@@ -383,7 +386,9 @@ async function explainConflictTarget(session: Session, c: Contract, failure: Con
     const partial = same.find((r) => r.pred && r.valid);
     if (invalid && !same.some((r) => r.valid)) {
       failure.reason = `ON CONFLICT ${target} matches no usable unique index of ${rel.name}: the unique index ${invalid.name} on ${target} is INVALID (a CREATE UNIQUE INDEX CONCURRENTLY that failed, on duplicate rows or a lock), and PostgreSQL infers no arbiter from an INVALID index (42P10)`;
-      failure.fix = `remove the duplicates, then REINDEX INDEX CONCURRENTLY ${invalid.name} (or DROP INDEX CONCURRENTLY ${invalid.name} and build it again)`;
+      // The rows the build failed on, listed first: while they are there it fails again.
+      const key = uniqueKeyOf(invalid.def, invalid.schema, invalid.table);
+      failure.fix = `${key ? `${duplicateRowsQuery(key)}\n` : ''}remove the duplicates, then REINDEX INDEX CONCURRENTLY ${invalid.name} (or DROP INDEX CONCURRENTLY ${invalid.name} and build it again)`;
     } else if (partial && !infer.whereClause) {
       failure.reason = `ON CONFLICT ${target} matches no unique index or constraint of ${rel.name}: the unique index ${partial.name} on ${target} is partial (WHERE ${partial.pred}) and is inferred only when the statement repeats its predicate (42P10)`;
       failure.fix = `write ON CONFLICT ${target} WHERE ${partial.pred}`;
@@ -492,26 +497,19 @@ interface ColumnInfo {
   generated: string;
   typeOid: number;
   type: string;
+  /** The table a foreign key of this column references (the first, by name), or null. */
+  references: string | null;
+  /** Part of the primary key (NOT NULL cannot be dropped). */
+  primaryKey: boolean;
 }
+
+interface DomainInfo { base: number; hasDefault: boolean; notNull: boolean; name: string }
 
 async function insertFailures(session: Session, c: Contract): Promise<ContractFailure[]> {
   const failures: ContractFailure[] = [];
   const inserts = findAll(c.tree, 'InsertStmt');
   if (!inserts.length) return failures;
-  const domains = new Map<number, { base: number; hasDefault: boolean; notNull: boolean; name: string }>();
-  // Every domain of the database: paged under a driver's response limit (thousands pass the Data API's 1 MiB).
-  for (const d of await orderedRows<{ oid: number; base: number; has_default: boolean; not_null: boolean; name: string }>(session,
-    `SELECT oid::int AS oid, typbasetype::int AS base, typdefault IS NOT NULL OR typdefaultbin IS NOT NULL AS has_default, typnotnull AS not_null,
-            format_type(oid, NULL) AS name, row_number() OVER (ORDER BY oid) AS page_row
-       FROM pg_type WHERE typtype = 'd' ORDER BY page_row`,
-  )) domains.set(Number(d.oid), { base: Number(d.base), hasDefault: d.has_default, notNull: d.not_null, name: d.name });
-
-  const domainChain = (oid: number) => {
-    const chain = [];
-    for (let d = domains.get(oid), guard = 0; d && guard < 32; d = domains.get(d.base), guard++) chain.push(d);
-    return chain;
-  };
-
+  const domains = await readDomains(session);
   for (const ins of inserts) {
     const rel = rangeVar(ins.relation);
     if (!rel) continue;
@@ -519,39 +517,77 @@ async function insertFailures(session: Session, c: Contract): Promise<ContractFa
     if (!oid) continue;
     const kind = (await session.query<{ relkind: string }>('SELECT relkind::text AS relkind FROM pg_class WHERE oid = $1', [oid])).rows[0]?.relkind;
     if (kind !== 'r' && kind !== 'p') continue; // views and foreign tables: their own rules apply
-    const columns = (await session.query<ColumnInfo & { type_oid: number; not_null: boolean; has_default: boolean }>(
-      `SELECT attname AS name, attnotnull AS not_null, atthasdef AS has_default, attidentity::text AS identity,
-              attgenerated::text AS generated, atttypid::int AS type_oid, format_type(atttypid, atttypmod) AS type
-         FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, [oid],
-    )).rows.map((r) => ({ ...r, notNull: r.not_null, hasDefault: r.has_default, typeOid: Number(r.type_oid) }));
-
+    const columns = await insertColumns(session, oid);
     const { set, nulled } = columnsSet(ins, columns.map((col) => col.name));
     const table = rel.schema ? `${rel.schema}.${rel.name}` : rel.name;
     for (const col of columns) {
-      if (col.identity || col.generated) continue;
-      const chain = domainChain(col.typeOid);
-      const notNull = col.notNull || chain.some((d) => d.notNull);
-      if (!notNull) continue;
-      const hasDefault = col.hasDefault || chain.some((d) => d.hasDefault);
-      if (nulled.has(col.name)) {
-        failures.push({
-          stage: 'insert', sqlstate: '23502',
-          reason: `${table}.${col.name} is NOT NULL${col.notNull ? '' : ` (domain ${chain.find((d) => d.notNull)!.name})`} and the statement sets it to NULL`,
-          fix: `set ${col.name} to a value`,
-        });
-        continue;
-      }
-      if (set.has(col.name) || hasDefault) continue;
-      failures.push({
-        stage: 'insert', sqlstate: '23502',
-        reason: `${table}.${col.name} is NOT NULL${col.notNull ? '' : ` (domain ${chain.find((d) => d.notNull)!.name})`}, has no DEFAULT, and the statement does not set it`,
-        fix: col.type === 'uuid'
-          ? `a migration adds the default: ALTER TABLE ${table} ALTER COLUMN ${col.name} SET DEFAULT gen_random_uuid(); or the statement sets ${col.name}`
-          : `a migration adds a default (ALTER TABLE ${table} ALTER COLUMN ${col.name} SET DEFAULT …) or drops NOT NULL, or the statement sets ${col.name}`,
-      });
+      const failure = columnFailure(col, domainChain(domains, col.typeOid), table, set, nulled);
+      if (failure) failures.push(failure);
     }
   }
   return failures;
+}
+
+/** Every domain of the database: paged under a driver's response limit (thousands pass the Data API's 1 MiB). */
+async function readDomains(session: Session): Promise<Map<number, DomainInfo>> {
+  const domains = new Map<number, DomainInfo>();
+  for (const d of await orderedRows<{ oid: number; base: number; has_default: boolean; not_null: boolean; name: string }>(session,
+    `SELECT oid::int AS oid, typbasetype::int AS base, typdefault IS NOT NULL OR typdefaultbin IS NOT NULL AS has_default, typnotnull AS not_null,
+            format_type(oid, NULL) AS name, row_number() OVER (ORDER BY oid) AS page_row
+       FROM pg_type WHERE typtype = 'd' ORDER BY page_row`,
+  )) domains.set(Number(d.oid), { base: Number(d.base), hasDefault: d.has_default, notNull: d.not_null, name: d.name });
+  return domains;
+}
+
+function domainChain(domains: Map<number, DomainInfo>, oid: number): DomainInfo[] {
+  const chain = [];
+  for (let d = domains.get(oid), guard = 0; d && guard < 32; d = domains.get(d.base), guard++) chain.push(d);
+  return chain;
+}
+
+async function insertColumns(session: Session, oid: number): Promise<ColumnInfo[]> {
+  return (await session.query<ColumnInfo & { type_oid: number; not_null: boolean; has_default: boolean; primary_key: boolean }>(
+    `SELECT attname AS name, attnotnull AS not_null, atthasdef AS has_default, attidentity::text AS identity,
+            attgenerated::text AS generated, atttypid::int AS type_oid, format_type(atttypid, atttypmod) AS type,
+            (SELECT f.confrelid::regclass::text FROM pg_constraint f
+              WHERE f.conrelid = a.attrelid AND f.contype = 'f' AND a.attnum = ANY (f.conkey) ORDER BY f.conname LIMIT 1) AS "references",
+            EXISTS (SELECT 1 FROM pg_constraint p WHERE p.conrelid = a.attrelid AND p.contype = 'p' AND a.attnum = ANY (p.conkey)) AS primary_key
+       FROM pg_attribute a WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, [oid],
+  )).rows.map((r) => ({ ...r, notNull: r.not_null, hasDefault: r.has_default, typeOid: Number(r.type_oid), primaryKey: r.primary_key }));
+}
+
+/** The failure of one NOT NULL column the INSERT leaves empty or sets to NULL, if it does. */
+function columnFailure(col: ColumnInfo, chain: DomainInfo[], table: string, set: Set<string>, nulled: Set<string>): ContractFailure | undefined {
+  if (col.identity || col.generated) return undefined;
+  const notNull = col.notNull || chain.some((d) => d.notNull);
+  if (!notNull) return undefined;
+  const domain = col.notNull ? '' : ` (domain ${chain.find((d) => d.notNull)!.name})`;
+  if (nulled.has(col.name)) {
+    return { stage: 'insert', sqlstate: '23502', reason: `${table}.${col.name} is NOT NULL${domain} and the statement sets it to NULL`, fix: `set ${col.name} to a value` };
+  }
+  if (set.has(col.name) || col.hasDefault || chain.some((d) => d.hasDefault)) return undefined;
+  return {
+    stage: 'insert', sqlstate: '23502',
+    reason: `${table}.${col.name} is NOT NULL${domain}, has no DEFAULT, and the statement does not set it`,
+    fix: omittedColumnFix(col, table),
+  };
+}
+
+/**
+ * A NOT NULL column an INSERT omits: the statement sets it, or a migration
+ * drops NOT NULL; a generated default only where it can be right (a uuid
+ * that is no foreign key: a random one references no row, 23503).
+ */
+function omittedColumnFix(col: ColumnInfo, table: string): string {
+  const alter = `ALTER TABLE ${table} ALTER COLUMN ${col.name}`;
+  // A primary key's column stays NOT NULL: no DROP NOT NULL for it.
+  const dropNotNull = col.primaryKey ? '' : `, or a migration drops NOT NULL (${alter} DROP NOT NULL;) if the column may be empty`;
+  if (col.references) {
+    return `the statement sets ${col.name} to the ${col.references} row it belongs to (a foreign key: a generated default would reference no row, 23503)${dropNotNull}`;
+  }
+  return col.type === 'uuid'
+    ? `a migration adds the default: ${alter} SET DEFAULT gen_random_uuid(); or the statement sets ${col.name}${dropNotNull}`
+    : `a migration adds a default (${alter} SET DEFAULT …)${dropNotNull}, or the statement sets ${col.name}`;
 }
 
 /**

@@ -8,6 +8,7 @@
 import { quoteIdent } from '../engine/identifiers';
 import type { Queryable } from '../engine/ports';
 import { conflictTargets, sameColumns, type ConflictTarget } from './conflict-targets';
+import { duplicateRowsQuery, uniqueKeyOf } from './doctor/duplicate-rows';
 import { qualified } from './doctor/names';
 import type { Contract, ContractFailure, ContractResult, ContractsReport } from './contracts';
 import { as, list, loadParser, parseSql, rangeVar } from './parse';
@@ -73,11 +74,14 @@ async function describe(q: Queryable, f: ContractFailure, expected: SnapshotInde
   if (live === true) return;
   const what = `unique index ${expected.index.name} on ${expected.table.schema}.${expected.table.name} (${expected.columns.join(', ')})`;
   const build = `${expected.index.definition.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX CONCURRENTLY ')};`;
+  // Rows with the same key make the build fail again and leave one more INVALID index: they are listed first.
+  const key = uniqueKeyOf(expected.index.definition, expected.table.schema, expected.table.name);
+  const duplicates = key ? `${duplicateRowsQuery(key)}\n` : '';
   if (live === false) {
     f.reason = `${f.reason}: the arbiter the migrations create, ${what}, is INVALID here (a failed CREATE INDEX CONCURRENTLY)`;
-    f.fix = `DROP INDEX CONCURRENTLY IF EXISTS ${qualified(expected.table.schema, expected.index.name)};\n${build}`;
+    f.fix = `${duplicates}DROP INDEX CONCURRENTLY IF EXISTS ${qualified(expected.table.schema, expected.index.name)};\n${build}`;
   } else {
     f.reason = `${f.reason}: the arbiter the migrations create, ${what}, is missing here`;
-    f.fix = `${build}  -- the snapshot's definition; CONCURRENTLY keeps writes going (run it outside a transaction)`;
+    f.fix = `${duplicates}${build}  -- the snapshot's definition; CONCURRENTLY keeps writes going (run it outside a transaction)`;
   }
 }

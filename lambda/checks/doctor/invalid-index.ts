@@ -11,6 +11,7 @@
  */
 import { orderedRows } from '../../schema/catalog-pages';
 import type { Finding } from '../finding';
+import { duplicateRowsQuery } from './duplicate-rows';
 import { ident, qualified } from './names';
 import type { DoctorContext, DoctorRule } from './rule';
 import { USER_TABLE } from './scope';
@@ -69,18 +70,10 @@ export async function invalidIndex(ctx: DoctorContext): Promise<Finding[]> {
   });
 }
 
-/**
- * A UNIQUE index's build fails again while the rows it failed on are there:
- * the query that lists them (its key's columns or expressions, its WHERE,
- * read from the catalog), before the rebuild.
- */
+/** A UNIQUE index: the query that lists the rows its build failed on (its key read from the catalog), before the rebuild. */
 function duplicatesFirst(i: InvalidIndex): string[] {
   if (i.keys === null) return [];
-  const key = (JSON.parse(i.keys) as string[]).map((k) => (/^[\w$"]+$/.test(k) ? k : `(${k})`));
-  // Rows with a NULL in the key are not duplicates, unless the index says NULLS NOT DISTINCT (PostgreSQL 15+).
-  const conditions = [...(i.predicate ? [`(${i.predicate})`] : []), ...(i.nulls_not_distinct ? [] : key.map((k) => `${k} IS NOT NULL`))];
-  const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
-  return [`SELECT ${key.join(', ')}, count(*) FROM ${qualified(i.schema, i.table)}${where} GROUP BY ${key.join(', ')} HAVING count(*) > 1 LIMIT 20;  -- a UNIQUE build fails again while these exist: keep one row of each first`];
+  return [duplicateRowsQuery({ schema: i.schema, table: i.table, keys: JSON.parse(i.keys) as string[], predicate: i.predicate, nullsNotDistinct: i.nulls_not_distinct === true })];
 }
 
 async function invalidIndexes(ctx: DoctorContext): Promise<InvalidIndex[]> {

@@ -6,15 +6,19 @@
  * drift and doctor findings already made were lost with it. Now each such
  * contract is one ticket naming the contract, the object PostgreSQL names
  * (schema-qualified, found as the statement resolved it) and the exact
- * GRANT; every other check is reported. A table in a schema the role has no
- * USAGE on reads "relation … does not exist" (42P01) when the statement
- * names it without its schema: the same ticket, with the GRANT USAGE.
+ * GRANT: the privileges the statement needs there (`contract-privileges.ts`)
+ * that the role lacks, so running it clears the ticket; every other check is
+ * reported. A table in a schema the role has no USAGE on reads "relation …
+ * does not exist" (42P01) when the statement names it without its schema:
+ * the same ticket, with the GRANT USAGE and, in the same fix, the table
+ * privileges still missing there (not one run later).
  */
 import { quoteIdent } from '../../engine/identifiers';
 import type { Queryable } from '../../engine/ports';
 import type { ContractFailure, ContractResult } from '../contracts';
 import { ident } from '../doctor/names';
 import type { GuardFinding } from './report';
+import { statementNeeds, type TableNeed, type TablePrivilege } from './contract-privileges';
 import { GUARD_RULES } from './rules';
 
 /** `permission denied for table t5` (also view, materialized view, schema), PostgreSQL 15 to 18. */
@@ -53,28 +57,61 @@ export async function accessFindings(q: Queryable, denied: readonly Denied[]): P
 async function accessFinding(q: Queryable, d: Denied): Promise<GuardFinding> {
   const rule = GUARD_RULES.contractUnchecked;
   const reason = deniedFailure(d.result)!.reason;
-  const { object, grant } = d.kind === 'schema' ? await schemaGrant(q, d.name) : await tableGrant(q, d.result.statement, d.name);
+  const needs = await statementNeeds(d.result.statement);
+  const { object, grant } = d.kind === 'schema' ? await schemaGrant(q, d.name, needs) : await tableGrant(q, d.result.statement, d.name, needs);
   return {
     kind: 'doctor', rule: rule.id, severity: rule.severity, object: `${d.result.file}: ${object}`,
     message: `the guard cannot check contract ${d.result.name} (${d.result.file}:${d.result.line}): ${reason}: its role may not use ${object}; the contract was not checked, every other check ran`,
     why: rule.why,
-    fix: `${grant}  -- as the master user (README: Guarding production, The role to grant)`,
+    fix: grant.startsWith('GRANT ') ? `${grant}  -- as the master user (README: Guarding production, The role to grant)` : grant,
   };
 }
 
-async function schemaGrant(q: Queryable, name: string): Promise<{ object: string; grant: string }> {
+/** The GRANT USAGE on the schema and, in the same fix, the GRANT each of the statement's tables there still needs: one run clears it. */
+async function schemaGrant(q: Queryable, schema: string, needs: readonly TableNeed[]): Promise<{ object: string; grant: string }> {
   const role = (await q.query<{ role: string }>('SELECT current_user::text AS role')).rows[0]!.role;
-  return { object: `schema ${name}`, grant: `GRANT USAGE ON SCHEMA ${ident(name)} TO ${ident(role)};` };
+  const grants = [`GRANT USAGE ON SCHEMA ${ident(schema)} TO ${ident(role)};`];
+  for (const need of needs.filter((n) => n.table.schema === undefined || n.table.schema === schema)) {
+    const row = await privilegeRow(q, schema, need.table.name, null);
+    if (!row.schema) continue; // not a table of this schema (a CTE's name, another schema's table)
+    const missing = missingPrivileges(row, need.privileges);
+    if (missing.length) grants.push(`GRANT ${missing.join(', ')} ON ${ident(row.schema)}.${ident(row.name!)} TO ${ident(role)};`);
+  }
+  return { object: `schema ${schema}`, grant: grants.join(' ') };
 }
 
 /**
  * The table as the statement names it (schema-qualified there, else as the
  * session's search_path resolves it, as planning did), and the privileges
- * the statement's kind needs that the role lacks.
+ * its statement needs there (`contract-privileges.ts`) that the role lacks.
  */
-async function tableGrant(q: Queryable, statement: string, name: string): Promise<{ object: string; grant: string }> {
+async function tableGrant(q: Queryable, statement: string, name: string, needs: readonly TableNeed[]): Promise<{ object: string; grant: string }> {
   const qualified = qualifiedIn(statement, name);
-  const row = (await q.query<ObjectRow>(
+  const row = await privilegeRow(q, qualified?.schema ?? null, qualified?.name ?? null, quoteIdent(name));
+  const needed = new Set<TablePrivilege>(needs.filter((n) => n.table.name === name).flatMap((n) => [...n.privileges]));
+  if (!needed.size) needed.add('SELECT');
+  const missing = missingPrivileges(row, needed);
+  const object = row.schema ? `${ident(row.schema)}.${ident(row.name!)}` : name;
+  if (missing.length) return { object, grant: `GRANT ${missing.join(', ')} ON ${object} TO ${ident(row.role)};` };
+  // A table the statement does not name, behind a view or function it uses: the privilege is its owner's, not the role's.
+  if (!row.schema) return { object, grant: `the statement does not name ${name} and the search path does not find it: a view or function the statement uses reads it, and its owner needs the privilege (GRANT … ON the table TO that owner)` };
+  // Every table privilege the statement needs is there: what PostgreSQL refused is another (a column's, or one a view's owner lacks).
+  return { object, grant: `the catalog shows ${ident(row.role)} has ${order(needed).join(', ')} on ${object}: PostgreSQL refused another privilege (a column's, or one the owner of a view lacks); the error says which` };
+}
+
+const ORDER: TablePrivilege[] = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'];
+
+function order(privileges: Set<TablePrivilege>): TablePrivilege[] {
+  return ORDER.filter((p) => privileges.has(p));
+}
+
+function missingPrivileges(row: ObjectRow, needed: Set<TablePrivilege>): TablePrivilege[] {
+  return order(needed).filter((p) => row[p.toLowerCase() as 'select'] === false);
+}
+
+/** The table (by schema and name, else `regclass` as the search path finds it) and the role's privileges on it; all null when there is none. */
+async function privilegeRow(q: Queryable, schema: string | null, name: string | null, regclass: string | null): Promise<ObjectRow> {
+  return (await q.query<ObjectRow>(
     `SELECT n.nspname::text AS schema, c.relname::text AS name, current_user::text AS role,
             has_table_privilege(c.oid, 'SELECT') AS select, has_table_privilege(c.oid, 'INSERT') AS insert,
             has_table_privilege(c.oid, 'UPDATE') AS update, has_table_privilege(c.oid, 'DELETE') AS delete
@@ -84,13 +121,8 @@ async function tableGrant(q: Queryable, statement: string, name: string): Promis
          (SELECT q.oid FROM pg_class q JOIN pg_namespace qn ON qn.oid = q.relnamespace WHERE qn.nspname = $1::text AND q.relname = $2::text),
          to_regclass($3::text))
        LEFT JOIN pg_namespace n ON n.oid = c.relnamespace`,
-    [qualified?.schema ?? null, qualified?.name ?? null, quoteIdent(name)],
+    [schema, name, regclass],
   )).rows[0]!;
-  const verb = /^\s*(?:with\b[\s\S]*?\)\s*)?(insert|update|delete|merge)\b/i.exec(statement)?.[1]?.toUpperCase();
-  const needed = verb && verb !== 'MERGE' ? [verb, 'SELECT'] : ['SELECT'];
-  const missing = needed.filter((p) => row[p.toLowerCase() as 'select'] === false);
-  const object = row.schema ? `${ident(row.schema)}.${ident(row.name!)}` : name;
-  return { object, grant: `GRANT ${(missing.length ? missing : needed).join(', ')} ON ${object} TO ${ident(row.role)};` };
 }
 
 /** The schema and table where the statement names the table with its schema (`s5.t5`, `"S5"."t5"`), as the catalog spells them. */

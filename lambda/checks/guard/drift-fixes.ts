@@ -6,6 +6,7 @@
  */
 import { quoteLiteral } from '../../engine/state';
 import type { Catalog, ColumnInfo, ConstraintInfo, Difference, TableInfo } from '../../schema/catalog';
+import { duplicateRowsQuery, uniqueKeyOf } from '../doctor/duplicate-rows';
 import { ident, qualified } from '../doctor/names';
 import { domainFix, enumFix, INTO_MIGRATION, locate, policyFix, replicaIdentityFix, rowSecurityFix, triggerFix, viewFix } from './drift-fixes-detail';
 import { partitionChangedStrayFix, partitionedIndexChangedFix, partitionedIndexFix, partitionIndexFix } from './drift-fixes-index';
@@ -168,7 +169,10 @@ function indexFix(d: Difference, snapshot: Catalog, live: Catalog): string {
   }
   const build = `${index.definition.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX CONCURRENTLY ')};`;
   const drop = d.change === 'changed' ? `DROP INDEX CONCURRENTLY IF EXISTS ${qualified(at.table.schema, index.name)};\n` : '';
-  return index.constraint ? `${constraintFix({ ...d, kind: 'constraint', name: `${at.table.schema}.${at.table.name}.${index.constraint}` }, snapshot)}` : `${drop}${build}`;
+  // A unique index: the rows its build would fail on (and leave one more INVALID index), first.
+  const key = uniqueKeyOf(index.definition, at.table.schema, at.table.name);
+  const duplicates = key ? `${duplicateRowsQuery(key)}\n` : '';
+  return index.constraint ? `${constraintFix({ ...d, kind: 'constraint', name: `${at.table.schema}.${at.table.name}.${index.constraint}` }, snapshot)}` : `${duplicates}${drop}${build}`;
 }
 
 function constraintFix(d: Difference, snapshot: Catalog): string {

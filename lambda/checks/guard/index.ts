@@ -36,7 +36,7 @@ import { LeaseTableGoneError, runningMigration } from './migration-running';
 import { readOnlyPass, type PassSettings } from './read-only-pass';
 import { findingsReport, skippedReport, type GuardFinding, type GuardReport } from './report';
 import { GUARD_RULES } from './rules';
-import { stateFindings, unreadableState } from './state-access';
+import { stateElsewhere, stateFindings, unreadableState } from './state-access';
 
 export type { GuardFinding, GuardMetrics, GuardReport } from './report';
 export { GUARD_RULES, guardRules, type GuardFindingKind, type GuardRule, type GuardSeverity } from './rules';
@@ -117,13 +117,17 @@ async function catalogChecks(pass: Session, options: GuardOptions, stateSchema: 
   if (running) return running;
   // A state table the role may not read is left out (one ticket names the GRANT): the rest is still checked.
   const unreadable = await unreadableState(pass, stateSchema);
-  const plan = unreadable.some((u) => u.table === STATE_TABLE) ? undefined : computePlan(options.migrations, await readApplied(pass, stateSchema));
-  const drift = await snapshotFindings(pass, options, stateSchema, plan && unsettledReason(plan));
+  // No state table where the guard looks, one in another schema: a note with the flag, not every migration reported pending.
+  const elsewhere = await stateElsewhere(pass, stateSchema);
+  const plan = unreadable.some((u) => u.table === STATE_TABLE) || elsewhere ? undefined : computePlan(options.migrations, await readApplied(pass, stateSchema));
+  const found = await snapshotFindings(pass, options, stateSchema, plan && unsettledReason(plan));
+  // The schema holding the state table the note names is not an addition to drop.
+  const drift = { ...found, findings: found.findings.filter((f) => !(f.rule === GUARD_RULES.schemaAddition.id && elsewhere?.schemas.includes(f.object))) };
   // Inside the pass: a rule that reads many tables reads a batch at a time within a savepoint, its locks released after each;
   // a batch whose error ended the transaction (the Data API: no savepoint recovers there) is a note, and the pass goes on in a new one.
   const checkup = await doctor({ session: pass, inTransaction: true, reopen }, { stateSchema });
   const migrations = [...(plan ? migrationFindings(plan) : []), ...stateFindings(unreadable, stateSchema)];
-  return { drift: { ...drift, notes: [...drift.notes, ...checkup.notes] }, doctor: await doctorFindings(pass, checkup.findings, options.contracts), migrations };
+  return { drift: { ...drift, notes: [...(elsewhere ? [elsewhere.note] : []), ...drift.notes, ...checkup.notes] }, doctor: await doctorFindings(pass, checkup.findings, options.contracts), migrations };
 }
 
 /** Each contract in a READ ONLY transaction of its own; an upsert whose unique index is gone is told which (one more pass). */

@@ -64,3 +64,29 @@ export function stateFindings(unreadable: readonly UnreadableTable[], stateSchem
     fix: `${u.grants.join(' ')}  -- as the master user (README: Guarding production, The role to grant)`,
   }));
 }
+
+/** The columns every schemaguard state table has (`engine/state.ts`): a table of another tool by the same name lacks them. */
+const STATE_COLUMNS = ['version', 'name', 'checksum', 'applied_at', 'execution_ms', 'applied_by'];
+
+/**
+ * When the state schema holds no state table but another schema holds one
+ * (the database was migrated with another `--state-schema`): the note that
+ * says so and names the flag. Undefined when the state table is where the
+ * guard looks, or nowhere. Without it, every migration read as pending.
+ * `schemas`: where the state tables are (not drift: the note covers them).
+ */
+export async function stateElsewhere(q: Queryable, stateSchema: string): Promise<{ note: string; schemas: string[] } | undefined> {
+  const rows = (await q.query<{ schema: string }>(
+    `SELECT n.nspname::text AS schema FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relname = $2 AND c.relkind IN ('r', 'p') AND n.nspname <> $1
+        AND NOT EXISTS (SELECT 1 FROM pg_class h JOIN pg_namespace hn ON hn.oid = h.relnamespace WHERE hn.nspname = $1 AND h.relname = $2)
+        AND (SELECT count(*) FROM pg_attribute a WHERE a.attrelid = c.oid AND NOT a.attisdropped AND a.attname IN (${STATE_COLUMNS.map((c) => `'${c}'`).join(', ')})) = ${STATE_COLUMNS.length}
+      ORDER BY 1`, [stateSchema, STATE_TABLE],
+  )).rows;
+  if (!rows.length) return undefined;
+  const tables = rows.map((r) => `${r.schema}.${STATE_TABLE}`).join(', ');
+  const note = `no ${stateSchema}.${STATE_TABLE} here (the state schema the guard was given), but ${tables} ${rows.length === 1 ? 'is a' : 'are'} schemaguard state table${rows.length === 1 ? '' : 's'}: `
+    + `this database was migrated with --state-schema ${rows[0]!.schema}; run the guard with --state-schema ${rows[0]!.schema} (the scheduled guard: the migrations' stateSchema). `
+    + 'Migrations pending, changed or unknown were not compared, and a migration running through the RDS Data API is not seen';
+  return { note, schemas: rows.map((r) => r.schema) };
+}

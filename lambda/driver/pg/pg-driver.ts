@@ -232,7 +232,7 @@ export class PgDriver implements Driver {
           const hba = tlsRefusal !== undefined && (!NO_TLS.test(messageOf(tlsRefusal)) || hbaRefusal(sqlstateOf(e), messageOf(e)) !== undefined);
           const both = hba ? `with TLS: ${this.describe(tlsRefusal)}; without TLS: ` : '';
           throw new ConnectionError(`cannot connect to ${this.target}: ${both}${why}${tries}`, {
-            ...databaseFields(e), cause: e, fix: connectFix(e, this.options.ssl !== undefined, tlsRefusal, this.options.settingNames),
+            ...databaseFields(e), cause: e, fix: connectFix(e, this.options.ssl !== undefined, tlsRefusal, this.options.settingNames, this.tlsSetting()),
           });
         }
         this.options.onConnectRetry?.(attempt, delay, why);
@@ -248,6 +248,15 @@ export class PgDriver implements Driver {
     const base = this.url !== undefined ? { connectionString: this.url } : o.config!;
     const ssl = plain ? false : o.ssl ?? this.tls?.ssl;
     return ssl !== undefined ? { ...base, ssl } : base;
+  }
+
+  /** Where TLS was asked for, as the user wrote it: `sslmode=verify-full in the URL`, `PGSSLMODE=require`, `the ssl option`, `ssl=true in the URL`. */
+  private tlsSetting(): string {
+    if (this.options.ssl !== undefined) return 'the ssl option';
+    const q = this.options.connectionString === undefined ? undefined : new URL(this.options.connectionString).searchParams;
+    if (q?.has('sslmode')) return `sslmode=${q.get('sslmode')} in the URL`;
+    if (this.tls) return `PGSSLMODE=${this.tls.mode} (the environment)`;
+    return q?.has('ssl') ? `ssl=${q.get('ssl')} in the URL` : 'TLS';
   }
 
   private describe(e: unknown): string {
@@ -302,7 +311,7 @@ function isRetriableConnectError(e: unknown): boolean {
  * sslmode=prefer's attempt with TLS, refused (the server has TLS off, or
  * pg_hba.conf) before `e` refused the one without.
  */
-function connectFix(e: unknown, explicitSsl = false, tlsRefusal?: unknown, names = URL_SETTING_NAMES): string {
+function connectFix(e: unknown, explicitSsl = false, tlsRefusal?: unknown, names = URL_SETTING_NAMES, tlsSetting = 'sslmode'): string {
   const code = sqlstateOf(e);
   const msg = e instanceof Error ? e.message : '';
   const refusal = hbaRefusal(code, msg);
@@ -330,7 +339,7 @@ function connectFix(e: unknown, explicitSsl = false, tlsRefusal?: unknown, names
   if (code === '28P01' || code === '28000') return 'check the user name and password (the password is never printed)';
   if (code === '3D000') return `create the database first, or fix ${names.database}`;
   if (NO_PASSWORD.test(msg)) return 'put the password in the URL, after the user name and a colon, percent-encoded; or in PGPASSWORD';
-  if (NO_TLS.test(msg)) return 'the server has TLS off: drop sslmode=require from the URL for a local server (or use sslmode=prefer), or enable TLS on it';
+  if (NO_TLS.test(msg)) return `the server has TLS off: drop ${tlsSetting} for a local server (or use sslmode=prefer), or enable TLS on it`;
   if ((e as { code?: string })?.code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     return 'the certificate is for another host name: connect with a name the certificate holds (RDS: the instance or cluster endpoint, not an IP address or a CNAME), '
       + 'or check the chain alone with sslmode=verify-ca&sslrootcert=/path/ca.pem';

@@ -79,7 +79,11 @@ describe.each(targets)('$name', (target) => {
         const r = await check("INSERT INTO tickets (id, state) VALUES ($1, 'open') ON CONFLICT (id) WHERE state = 'open' DO NOTHING");
         expect(r.failures[0]).toMatchObject({ stage: 'plan', sqlstate: '42P10' });
         expect(r.failures[0]!.reason).toBe('ON CONFLICT (id) matches no usable unique index of tickets: the unique index tickets_one_open on (id) is INVALID (a CREATE UNIQUE INDEX CONCURRENTLY that failed, on duplicate rows or a lock), and PostgreSQL infers no arbiter from an INVALID index (42P10)');
-        expect(r.failures[0]!.fix).toBe('remove the duplicates, then REINDEX INDEX CONCURRENTLY tickets_one_open (or DROP INDEX CONCURRENTLY tickets_one_open and build it again)');
+        expect(r.failures[0]!.fix).toBe([
+          // Regression: "remove the duplicates" without the query that lists them (doctor's invalid-index gives it).
+          "SELECT id, count(*) FROM tickets WHERE (state = 'open'::text) AND id IS NOT NULL GROUP BY id HAVING count(*) > 1 LIMIT 20;  -- a UNIQUE build fails again while these exist: keep one row of each first",
+          'remove the duplicates, then REINDEX INDEX CONCURRENTLY tickets_one_open (or DROP INDEX CONCURRENTLY tickets_one_open and build it again)',
+        ].join('\n'));
       } finally {
         await withClient(url, (c) => c.query('DROP TABLE tickets'));
       }
@@ -140,6 +144,24 @@ describe.each(targets)('$name', (target) => {
       expect(r.ok).toBe(false);
       expect(r.failures.map((f) => f.reason)).toEqual(['lead_purchases.id is NOT NULL, has no DEFAULT, and the statement does not set it']);
       expect(r.failures[0]!.fix).toContain('ALTER TABLE lead_purchases ALTER COLUMN id SET DEFAULT gen_random_uuid()');
+      expect(r.failures[0]!.fix).not.toContain('DROP NOT NULL'); // a primary key's column
+    });
+
+    // Regression: a NOT NULL uuid foreign key set by hand got SET DEFAULT gen_random_uuid(), which breaks every insert (23503).
+    it('a NOT NULL uuid foreign key the INSERT omits: no generated default, DROP NOT NULL or set it, and the DROP NOT NULL clears it', async () => {
+      await withClient(url, (c) => c.query(`CREATE TABLE all_leads (id uuid PRIMARY KEY DEFAULT gen_random_uuid());
+        CREATE TABLE web_sessions (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), lead_id uuid REFERENCES all_leads, started_at timestamptz);
+        ALTER TABLE web_sessions ALTER COLUMN lead_id SET NOT NULL`));
+      const contract = 'INSERT INTO web_sessions (started_at) VALUES (now()) RETURNING id';
+      const r = await check(contract);
+      expect(r.failures.map((f) => f.reason)).toEqual(['web_sessions.lead_id is NOT NULL, has no DEFAULT, and the statement does not set it']);
+      const fix = r.failures[0]!.fix!;
+      expect(fix).not.toContain('gen_random_uuid');
+      expect(fix).toContain('the statement sets lead_id to the all_leads row it belongs to');
+      const drop = /ALTER TABLE web_sessions ALTER COLUMN lead_id DROP NOT NULL;/.exec(fix)![0];
+      await withClient(url, (c) => c.query(drop));
+      expect((await check(contract)).failures).toEqual([]);
+      await withClient(url, (c) => c.query('DROP TABLE web_sessions, all_leads'));
     });
 
     it('accepts omitted identity, generated and domain-default columns, and reports a NOT NULL domain without default', async () => {

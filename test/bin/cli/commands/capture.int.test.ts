@@ -57,7 +57,9 @@ describe.each(targets)('CLI: schemaguard capture on $name', (target) => {
       expect(failed.code).toBe(1);
       expect(failed.stdout).toContain('FAILED student_course_purchases_upsert.sql:3');
       expect(failed.stdout).toContain('the arbiter the migrations create, unique index unique_active_purchase on public.student_course_purchases (student_id, course_id), is missing here');
-      expect(failed.stdout).toContain('fix: CREATE UNIQUE INDEX CONCURRENTLY unique_active_purchase ON public.student_course_purchases USING btree (student_id, course_id) WHERE (is_active = true);');
+      // The rows a unique build fails on first, then the build.
+      expect(failed.stdout).toContain('fix: SELECT student_id, course_id, count(*) FROM student_course_purchases WHERE (is_active = true) AND ');
+      expect(failed.stdout).toContain('CREATE UNIQUE INDEX CONCURRENTLY unique_active_purchase ON public.student_course_purchases USING btree (student_id, course_id) WHERE (is_active = true);');
       const guard = await runCli(['guard', '--database-url', url, '--contracts', dir]);
       expect(guard.code).toBe(1);
       expect(guard.stdout).toContain('PAGE   contract-plan student_course_purchases_upsert.sql: contract student_course_purchases_upsert (student_course_purchases_upsert.sql:3) fails: ');

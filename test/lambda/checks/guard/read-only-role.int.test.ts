@@ -214,11 +214,57 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
       expect(found).toContain('page schema-drift public.web_sessions.lead_id');
       expect(found).toContain('ticket contract-unchecked t6_upsert.sql: schema s6');
       expect(found).toContain('page invalid-index s6.t6_id_key');
-      expect(r.findings.find((f) => f.rule === 'contract-unchecked')!.fix).toBe(`GRANT USAGE ON SCHEMA s6 TO ${role};  -- as the master user (README: Guarding production, The role to grant)`);
+      expect(r.findings.find((f) => f.rule === 'contract-unchecked')!.fix).toBe(`GRANT USAGE ON SCHEMA s6 TO ${role}; GRANT SELECT, INSERT ON s6.t6 TO ${role};  -- as the master user (README: Guarding production, The role to grant)`);
       expect(r.findings.find((f) => f.rule === 'invalid-index')!.message).toMatch(/, and it backs contract t6_upsert \(its ON CONFLICT arbiter\)$/);
     } finally {
       await driver.end();
       await withClient(url, (c) => c.query('DROP SCHEMA s6 CASCADE; ALTER TABLE web_sessions ALTER COLUMN lead_id DROP NOT NULL'));
+    }
+  });
+
+  // Regression (tester): an upsert's ticket said GRANT INSERT, SELECT; after running it the next run printed the same ticket and GRANT (DO UPDATE needs UPDATE).
+  it('an upsert (ON CONFLICT DO UPDATE) on a table the role may not use: the ticket names exactly the missing privileges, and running it clears the ticket', async () => {
+    await withClient(url, (c) => c.query('CREATE SCHEMA probe; CREATE TABLE probe.t (id int PRIMARY KEY, v text)'));
+    const driver = new PgDriver({ connectionString: guardUrl });
+    const upsert = await loadContracts(tempDir({ 'probe_upsert.sql': 'INSERT INTO probe.t (id, v) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET v = EXCLUDED.v;\n' }));
+    const tickets = async () => (await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts: [...contracts, ...upsert], snapshot }))
+      .findings.filter((f) => f.rule === 'contract-unchecked');
+    const grant = (t: { fix: string }) => t.fix.replace(/ {2}--.*$/, '');
+    try {
+      // No USAGE on the schema: USAGE and the table's privileges in the one ticket.
+      const first = await tickets();
+      expect(first.map((t) => grant(t))).toEqual([`GRANT USAGE ON SCHEMA probe TO ${role}; GRANT SELECT, INSERT, UPDATE ON probe.t TO ${role};`]);
+      await withClient(url, (c) => c.query(grant(first[0]!)));
+      expect(await tickets()).toEqual([]);
+      // The tester's GRANT INSERT, SELECT: the ticket names the UPDATE still missing, and that alone clears it.
+      await withClient(url, (c) => c.query(`REVOKE UPDATE ON probe.t FROM ${role}`));
+      const second = await tickets();
+      expect(second.map((t) => grant(t))).toEqual([`GRANT UPDATE ON probe.t TO ${role};`]);
+      await withClient(url, (c) => c.query(grant(second[0]!)));
+      expect(await tickets()).toEqual([]);
+    } finally {
+      await driver.end();
+      await withClient(url, (c) => c.query('DROP SCHEMA probe CASCADE'));
+    }
+  });
+
+  // Regression: with nothing missing the ticket printed a GRANT to the guard's role again, which never cleared it (here the view's owner lacks SELECT on its table).
+  it('a contract refused for a privilege the guard\'s role already has (a view whose owner may not read its table): the ticket says the owner needs it, no GRANT that changes nothing', async () => {
+    const owner = `${role}_view_owner`;
+    await withClient(url, (c) => c.query(`CREATE SCHEMA pv; CREATE ROLE ${owner}; CREATE TABLE pv.base (id int); CREATE VIEW pv.v AS SELECT id FROM pv.base;
+      ALTER VIEW pv.v OWNER TO ${owner}; GRANT USAGE ON SCHEMA pv TO ${role}, ${owner}; GRANT SELECT ON pv.v, pv.base TO ${role}`));
+    const driver = new PgDriver({ connectionString: guardUrl });
+    try {
+      const viewContract = await loadContracts(tempDir({ 'pv_select.sql': 'SELECT id FROM pv.v WHERE id = $1;\n' }));
+      const r = await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts: [...contracts, ...viewContract], snapshot });
+      const ticket = r.findings.find((f) => f.rule === 'contract-unchecked')!;
+      expect(ticket.message).toContain('permission denied for table base');
+      expect(ticket.fix).toBe('the statement does not name base and the search path does not find it: a view or function the statement uses reads it, and its owner needs the privilege (GRANT … ON the table TO that owner)');
+      await withClient(url, (c) => c.query(`GRANT SELECT ON pv.base TO ${owner}`));
+      expect((await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts: [...contracts, ...viewContract], snapshot })).findings.map((f) => f.rule)).toEqual(['schema-addition']); // pv itself
+    } finally {
+      await driver.end();
+      await withClient(url, (c) => c.query(`DROP SCHEMA pv CASCADE; DROP OWNED BY ${owner}; DROP ROLE ${owner}`));
     }
   });
 

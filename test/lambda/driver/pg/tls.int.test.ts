@@ -50,6 +50,15 @@ async function reloaded(admin: string, probe: string): Promise<void> {
   throw new Error(`the server did not reload its settings: ${probe}`);
 }
 
+/** TLS on or off on this file's server, by reload. */
+async function setSsl(on: boolean): Promise<void> {
+  await withClient(url, async (c) => {
+    await c.query(`ALTER SYSTEM SET ssl = ${on ? 'on' : 'off'}`);
+    await c.query('SELECT pg_reload_conf()');
+  });
+  await reloaded(url, `SELECT current_setting('ssl') = '${on ? 'on' : 'off'}' AS done`);
+}
+
 beforeAll(async () => {
   server = await startServer(embeddedBinDir(), {}, 'tls');
   url = `postgres://postgres:${server.password}@127.0.0.1:${server.port}/postgres`;
@@ -161,13 +170,6 @@ describe('Class: PgDriver (a role the server takes over TLS only, as rds.force_s
   // Regression: with TLS off the TLS attempt fails "does not support SSL", and the refusal without TLS was taken for a
   // TLS-only pg_hba.conf: the fix said to add ?sslmode=verify-full or require, which the server cannot do.
   it('sslmode=prefer, a server with TLS off and no pg_hba.conf line for the role: the fix is the missing line, not TLS', async () => {
-    const setSsl = async (on: boolean) => {
-      await withClient(url, async (c) => {
-        await c.query(`ALTER SYSTEM SET ssl = ${on ? 'on' : 'off'}`);
-        await c.query('SELECT pg_reload_conf()');
-      });
-      await reloaded(url, `SELECT current_setting('ssl') = '${on ? 'on' : 'off'}' AS done`);
-    };
     await setSsl(false);
     try {
       const e = await rejection<ConnectionError>(encrypted(`postgres://no_line:${server.password}@127.0.0.1:${server.port}/postgres?sslmode=prefer`));
@@ -176,6 +178,22 @@ describe('Class: PgDriver (a role the server takes over TLS only, as rds.force_s
       expect(e.fix).toContain('the server has TLS off');
       expect(e.fix).toContain('no line for this client address, user and database');
       expect(e.fix).not.toContain('sslmode=');
+    } finally {
+      await setSsl(true);
+    }
+  });
+});
+
+describe('Class: PgDriver (a server with TLS off)', () => {
+  // Regression: the fix said "drop sslmode=require from the URL" whatever the URL said (sslmode=verify-full here).
+  it('sslmode=verify-full against a server with TLS off: the fix names sslmode=verify-full, the setting given', async () => {
+    await setSsl(false);
+    try {
+      const e = await rejection<ConnectionError>(encrypted(`${url}?sslmode=verify-full&sslrootcert=${encodeURIComponent(caFile)}`));
+      expect(e).toBeInstanceOf(ConnectionError);
+      expect(e.message).toContain('does not support SSL');
+      expect(e.fix).toContain('the server has TLS off: drop sslmode=verify-full in the URL');
+      expect(e.fix).not.toContain('sslmode=require');
     } finally {
       await setSsl(true);
     }
