@@ -319,7 +319,8 @@ const leavesOn = (value: string) => readsAsTrue(value) || value.toLowerCase() ==
  *   any of them in a DO block, however written (`sql/settings.ts`), or one
  *   whose value is not a literal: psql sends each statement on
  *   its own, so the strings after it are read with backslash escapes.
- *   schemaguard sends a file's statements together, and the server reads all
+ *   schemaguard reads a file's strings with the setting on, and sends a
+ *   transactional file's statements together, and the server reads all
  *   of them before it runs the SET: every string would be read as before
  *   (backslashes kept), and so does schemaguard's own reading of the file.
  */
@@ -333,7 +334,7 @@ function unlikePsql(file: string, s: SqlStatement, changes: readonly SettingChan
   if (changes.some((c) => c.name === SCS && !leavesOn(c.value))) {
     return new InputError(`${file}:${s.line}: standard_conforming_strings set off: the statements after it would not be read as psql reads them`, {
       file, line: s.line, value: s.text.slice(0, 80),
-      fix: 'remove it and write strings with backslash escapes as E\'…\' (E\'C:\\\\path\'): schemaguard sends a file\'s statements together, and the server reads them all with the setting as it was before this statement ran',
+      fix: 'remove it and write strings with backslash escapes as E\'…\' (E\'C:\\\\path\'): schemaguard reads a file\'s strings with the setting on, and sends a transactional file\'s statements together, which the server reads all with the setting as it was before this statement ran',
     });
   }
   return undefined;
