@@ -91,13 +91,16 @@ async function candidates(ctx: DoctorContext): Promise<Candidate[]> {
           AND a.attname LIKE '%\\_id' AND ${USER_TABLE}
           AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conrelid = c.oid AND a.attnum = ANY (f.conkey))
           AND NOT EXISTS (SELECT 1 FROM pg_attribute p WHERE p.attrelid = c.oid AND p.attname = left(a.attname, -3) || '_type' AND NOT p.attisdropped)
+     ), conventions AS (
+       SELECT fc.relnamespace, fa.attname, f.confrelid AS ref, f.confkey[1] AS refnum, min(fc.relname) AS via
+         FROM pg_constraint f
+         JOIN pg_class fc ON fc.oid = f.conrelid AND ${notExtensionMember('fc.oid')}
+         JOIN pg_attribute fa ON fa.attrelid = f.conrelid AND fa.attnum = f.conkey[1]
+        WHERE f.contype = 'f' AND f.conparentid = 0 AND array_length(f.conkey, 1) = 1 AND f.conrelid <> f.confrelid
+        GROUP BY 1, 2, 3, 4
      ), targets AS (
-       SELECT l.relid, l.attnum, 0 AS rank, f.confrelid AS ref, f.confkey[1] AS refnum, min(fc.relname) AS via
-         FROM loose l
-         JOIN pg_constraint f ON f.contype = 'f' AND f.conparentid = 0 AND array_length(f.conkey, 1) = 1 AND f.conrelid <> f.confrelid
-         JOIN pg_class fc ON fc.oid = f.conrelid AND fc.relnamespace = l.relnamespace AND ${notExtensionMember('fc.oid')}
-         JOIN pg_attribute fa ON fa.attrelid = f.conrelid AND fa.attnum = f.conkey[1] AND fa.attname = l.attname
-        GROUP BY 1, 2, 4, 5
+       SELECT l.relid, l.attnum, 0 AS rank, cv.ref, cv.refnum, cv.via
+         FROM loose l JOIN conventions cv ON cv.relnamespace = l.relnamespace AND cv.attname = l.attname
        UNION ALL
        SELECT l.relid, l.attnum, 1, r.oid, ra.attnum, NULL
          FROM loose l
