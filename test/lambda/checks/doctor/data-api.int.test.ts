@@ -16,35 +16,18 @@ import { SEQUENCE_BEHIND } from '../../../../lambda/checks/doctor/sequence-behin
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
 import { outcome, withPagedRig } from '../../../support/data-api-pages';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
+import { KEYED_SCHEMA, KEYED_TABLES, KEYS_EACH } from '../../../support/keyed-schema';
 
 afterAll(dropDatabases);
 
-/** Tables, and keys per table. */
-const TABLES = 200;
-const EACH = 20;
+const TABLES = KEYED_TABLES;
+const EACH = KEYS_EACH;
 
 /** The rules whose rows pass one response here. */
 const RULES = [SEQUENCE_BEHIND, FK_TYPE_MISMATCH, FK_WITHOUT_INDEX, CONSTRAINT_NOT_VALIDATED];
 
-/**
- * TABLES tables with long names, each with EACH serial keys (sequence-behind reads each: a sequence behind a
- * unique index), EACH bigint columns referencing them by foreign keys never validated and without an index
- * (fk-type-mismatch, fk-without-index, constraint-not-validated), EACH CHECKs never validated
- * (constraint-not-validated): TABLES × EACH rows for each rule; one key's sequence behind its rows (sequence-behind).
- */
-const SCHEMA = `
-DO $d$ BEGIN
-  FOR t IN 1..${TABLES} LOOP
-    EXECUTE format('CREATE TABLE a_table_with_a_long_name_to_fill_a_data_api_response_%s (%s)', t, (
-      SELECT string_agg(format('key_%s serial CONSTRAINT a_unique_key_with_a_long_name_to_fill_a_response_%s_%s UNIQUE, parent_%s bigint', k, t, k, k), ', ')
-        FROM generate_series(1, ${EACH}) k));
-    EXECUTE format('ALTER TABLE a_table_with_a_long_name_to_fill_a_data_api_response_%s %s', t, (
-      SELECT string_agg(format('ADD CONSTRAINT a_foreign_key_with_a_long_name_to_fill_a_response_%s_%s FOREIGN KEY (parent_%s)
-                                  REFERENCES a_table_with_a_long_name_to_fill_a_data_api_response_%s (key_%s) NOT VALID,
-                                ADD CONSTRAINT a_check_with_a_long_name_to_fill_a_data_api_response_%s_%s CHECK (key_%s > 0) NOT VALID', t, k, k, t, k, t, k, k), ', ')
-        FROM generate_series(1, ${EACH}) k));
-  END LOOP;
-END $d$;
+/** The keyed schema, and one key's sequence behind its rows (sequence-behind). */
+const SCHEMA = `${KEYED_SCHEMA}
 INSERT INTO a_table_with_a_long_name_to_fill_a_data_api_response_1 (key_1, key_2) VALUES (1, 1), (2, 2);
 SELECT setval(pg_get_serial_sequence('a_table_with_a_long_name_to_fill_a_data_api_response_1', 'key_2'), 2);
 `;
