@@ -104,8 +104,9 @@ async function candidates(ctx: DoctorContext): Promise<Candidate[]> {
        UNION ALL
        SELECT l.relid, l.attnum, 1, r.oid, ra.attnum, NULL
          FROM loose l
-         JOIN pg_class r ON r.relnamespace = l.relnamespace AND r.relkind IN ('r', 'p') AND NOT r.relispartition AND ${notExtensionMember('r.oid')}
-          AND r.relname IN (l.stem, l.stem || 's', l.stem || 'es', regexp_replace(l.stem, 'y$', 'ies'))
+         CROSS JOIN LATERAL (SELECT DISTINCT unnest(ARRAY[l.stem, l.stem || 's', l.stem || 'es', regexp_replace(l.stem, 'y$', 'ies')])::name AS relname) named
+         JOIN pg_class r ON r.relname = named.relname AND r.relnamespace = l.relnamespace
+          AND r.relkind IN ('r', 'p') AND NOT r.relispartition AND ${notExtensionMember('r.oid')}
          JOIN pg_attribute ra ON ra.attrelid = r.oid AND ra.attnum > 0 AND NOT ra.attisdropped AND ra.attname IN ('id', l.attname)
      )
      SELECT l.nspname AS schema, l.relname AS table, l.attname AS column, l.relkind = 'p' AS partitioned, format_type(l.atttypid, l.atttypmod) AS type,
