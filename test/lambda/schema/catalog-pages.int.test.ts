@@ -20,7 +20,7 @@ INSERT INTO items SELECT i, repeat('x', 600) FROM generate_series(1, 2000) i;`;
 const READ = 'SELECT i, filler, row_number() OVER (ORDER BY i) AS page_row FROM items ORDER BY page_row';
 
 describe.each(targets)('Function: orderedRows through the Data API on $name', (target) => {
-  it.each([['a transaction of its own', false], ["the caller's transaction", true]])(
+  it.each([['a transaction of its own', false], ["the caller's read-only transaction", true]])(
     'reads the pages from one snapshot, in %s: a row added between two pages is not read (keyed pages read a row twice)', async (_name, callers) => {
       // Prepare
       const url = await freshDatabase(target, 'ordered_rows_snapshot');
@@ -38,7 +38,11 @@ describe.each(targets)('Function: orderedRows through the Data API on $name', (t
           }
           return send(command);
         };
-        if (callers) await session.begin({ lockTimeoutMs: 1000, statementTimeoutMs: 10_000 });
+        if (callers) {
+          // As the guard's pass: READ ONLY.
+          await session.begin({ lockTimeoutMs: 1000, statementTimeoutMs: 10_000 });
+          await session.query('SET TRANSACTION READ ONLY');
+        }
 
         // Act
         const paged = await orderedRows<{ i: number; filler: string }>(session, READ);
