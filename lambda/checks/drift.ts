@@ -17,6 +17,7 @@ import { FOREIGN_HISTORY_TABLES } from '../engine/foreign-tables';
 import type { Migration } from '../engine/source';
 import { DEFAULT_STATE_SCHEMA } from '../engine/state';
 import { diffCatalogs, formatDifferences, readCatalog, type Catalog, type CatalogOptions, type Difference } from '../schema/catalog';
+import { orderedRows } from '../schema/catalog-pages';
 
 export const SNAPSHOT_FORMAT = 1;
 
@@ -52,12 +53,16 @@ export class DriftError extends MigrationError {
   }
 }
 
-/** Schemas an application owns: everything but the system schemas and schemaguard's state schema. */
+/**
+ * Schemas an application owns: everything but the system schemas and
+ * schemaguard's state schema. Paged under a driver's response limit (some
+ * 12,000 schemas pass the Data API's 1 MiB).
+ */
 export async function userSchemas(q: Queryable, stateSchema = DEFAULT_STATE_SCHEMA): Promise<string[]> {
-  return (await q.query<{ nspname: string }>(
-    `SELECT nspname FROM pg_namespace
-      WHERE nspname NOT IN ('information_schema', $1) AND nspname NOT LIKE 'pg\\_%' ORDER BY nspname`, [stateSchema],
-  )).rows.map((r) => r.nspname);
+  return (await orderedRows<{ nspname: string }>(q,
+    `SELECT nspname, row_number() OVER (ORDER BY nspname) AS page_row FROM pg_namespace
+      WHERE nspname NOT IN ('information_schema', $1) AND nspname NOT LIKE 'pg\\_%' ORDER BY page_row`, [stateSchema],
+  )).map((r) => r.nspname);
 }
 
 /** The snapshot of a database that has just been migrated from empty with `migrations`. */

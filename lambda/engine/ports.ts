@@ -119,6 +119,13 @@ export interface Session extends Queryable {
    * @default - not known: read as on
    */
   readonly standardStrings?: boolean;
+  /**
+   * True while a transaction begun with `begin` is open, where the driver
+   * knows it (readers that page a result through a cursor declare it there,
+   * or begin a transaction of their own).
+   * @default - not known
+   */
+  readonly inTransaction?: boolean;
   /** True once the connection is known to be gone. */
   readonly broken: boolean;
   /** Receive the server's NOTICE/WARNING messages (RAISE NOTICE in a migration), where the driver has them. */

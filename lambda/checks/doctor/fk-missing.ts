@@ -91,18 +91,22 @@ async function candidates(ctx: DoctorContext): Promise<Candidate[]> {
           AND a.attname LIKE '%\\_id' AND ${USER_TABLE}
           AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conrelid = c.oid AND a.attnum = ANY (f.conkey))
           AND NOT EXISTS (SELECT 1 FROM pg_attribute p WHERE p.attrelid = c.oid AND p.attname = left(a.attname, -3) || '_type' AND NOT p.attisdropped)
+     ), conventions AS (
+       SELECT fc.relnamespace, fa.attname, f.confrelid AS ref, f.confkey[1] AS refnum, min(fc.relname) AS via
+         FROM pg_constraint f
+         JOIN pg_class fc ON fc.oid = f.conrelid AND ${notExtensionMember('fc.oid')}
+         JOIN pg_attribute fa ON fa.attrelid = f.conrelid AND fa.attnum = f.conkey[1]
+        WHERE f.contype = 'f' AND f.conparentid = 0 AND array_length(f.conkey, 1) = 1 AND f.conrelid <> f.confrelid
+        GROUP BY 1, 2, 3, 4
      ), targets AS (
-       SELECT l.relid, l.attnum, 0 AS rank, f.confrelid AS ref, f.confkey[1] AS refnum, min(fc.relname) AS via
-         FROM loose l
-         JOIN pg_constraint f ON f.contype = 'f' AND f.conparentid = 0 AND array_length(f.conkey, 1) = 1 AND f.conrelid <> f.confrelid
-         JOIN pg_class fc ON fc.oid = f.conrelid AND fc.relnamespace = l.relnamespace AND ${notExtensionMember('fc.oid')}
-         JOIN pg_attribute fa ON fa.attrelid = f.conrelid AND fa.attnum = f.conkey[1] AND fa.attname = l.attname
-        GROUP BY 1, 2, 4, 5
+       SELECT l.relid, l.attnum, 0 AS rank, cv.ref, cv.refnum, cv.via
+         FROM loose l JOIN conventions cv ON cv.relnamespace = l.relnamespace AND cv.attname = l.attname
        UNION ALL
        SELECT l.relid, l.attnum, 1, r.oid, ra.attnum, NULL
          FROM loose l
-         JOIN pg_class r ON r.relnamespace = l.relnamespace AND r.relkind IN ('r', 'p') AND NOT r.relispartition AND ${notExtensionMember('r.oid')}
-          AND r.relname IN (l.stem, l.stem || 's', l.stem || 'es', regexp_replace(l.stem, 'y$', 'ies'))
+         CROSS JOIN LATERAL (SELECT DISTINCT unnest(ARRAY[l.stem, l.stem || 's', l.stem || 'es', regexp_replace(l.stem, 'y$', 'ies')])::name AS relname) named
+         JOIN pg_class r ON r.relname = named.relname AND r.relnamespace = l.relnamespace
+          AND r.relkind IN ('r', 'p') AND NOT r.relispartition AND ${notExtensionMember('r.oid')}
          JOIN pg_attribute ra ON ra.attrelid = r.oid AND ra.attnum > 0 AND NOT ra.attisdropped AND ra.attname IN ('id', l.attname)
      )
      SELECT l.nspname AS schema, l.relname AS table, l.attname AS column, l.relkind = 'p' AS partitioned, format_type(l.atttypid, l.atttypmod) AS type,

@@ -37,20 +37,32 @@ interface MismatchedKey {
   views: Relation[];
 }
 
+/**
+ * SQL: column `attnum` of relation `rel`, looked up by both (OFFSET 0 keeps
+ * the planner from joining every column of the table first and filtering
+ * after: on 4,000 foreign keys that was 184,000 rows and most of the rule's
+ * time); the base types likewise, computed once per row instead of at each use.
+ */
+function attribute(rel: string, attnum: string): string {
+  return `SELECT attnum, attname, atttypid, atttypmod FROM pg_attribute WHERE attrelid = ${rel} AND attnum = ${attnum} OFFSET 0`;
+}
+
 export async function fkTypeMismatch(ctx: DoctorContext): Promise<Finding[]> {
   const mismatched = await orderedRows<MismatchedKey>(ctx.q,
     `SELECT n.nspname AS schema, c.relname AS table, f.conname, a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type,
             row_number() OVER (ORDER BY n.nspname, c.relname, f.conname, k.ord) AS page_row,
             f.confrelid::regclass::text AS ref_table, ra.attname AS ref_column, format_type(ra.atttypid, ra.atttypmod) AS ref_type,
-            format_type(${baseType('a.atttypid')}, NULL) AS base_type, format_type(${baseType('ra.atttypid')}, NULL) AS ref_base_type,
+            format_type(ab.base, NULL) AS base_type, format_type(rb.base, NULL) AS ref_base_type,
             ${viewsReading('f.conrelid', 'a.attnum')} AS views
        FROM pg_constraint f
        JOIN pg_class c ON c.oid = f.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
        CROSS JOIN LATERAL unnest(f.conkey, f.confkey) WITH ORDINALITY AS k(own, ref, ord)
-       JOIN pg_attribute a ON a.attrelid = f.conrelid AND a.attnum = k.own
-       JOIN pg_attribute ra ON ra.attrelid = f.confrelid AND ra.attnum = k.ref
+       CROSS JOIN LATERAL (${attribute('f.conrelid', 'k.own')}) a
+       CROSS JOIN LATERAL (${attribute('f.confrelid', 'k.ref')}) ra
+       CROSS JOIN LATERAL (SELECT ${baseType('a.atttypid')} AS base OFFSET 0) ab
+       CROSS JOIN LATERAL (SELECT ${baseType('ra.atttypid')} AS base OFFSET 0) rb
       WHERE f.contype = 'f' AND f.conislocal AND ${USER_TABLE}
-        AND NOT ${sameKeyType(baseType('a.atttypid'), baseType('ra.atttypid'))}
+        AND NOT ${sameKeyType('ab.base', 'rb.base')}
       ORDER BY page_row`, [ctx.stateSchema],
   );
   return mismatched.map((m) => {

@@ -5,12 +5,18 @@
  * key's index serves either side without a cast.
  */
 
-/** SQL: the base type of the type `typeOid` (itself, unless it is a domain). */
+/**
+ * SQL: the base type of the type `typeOid` (itself, unless it is a domain).
+ * Only a domain's chain is followed: run once per column of a schema of
+ * thousands of keys, the recursion (whose join the planner makes a hash join
+ * over all of pg_type) took most of a rule's time.
+ */
 export function baseType(typeOid: string): string {
-  return `(WITH RECURSIVE chain(oid, base) AS (
-            SELECT t.oid, t.typbasetype FROM pg_type t WHERE t.oid = ${typeOid}
-            UNION ALL SELECT t.oid, t.typbasetype FROM pg_type t JOIN chain ON t.oid = chain.base)
-          SELECT oid FROM chain WHERE base = 0)`;
+  return `(SELECT CASE WHEN s.typbasetype = 0 THEN s.oid ELSE (WITH RECURSIVE chain(oid, base) AS (
+              SELECT s.oid, s.typbasetype
+              UNION ALL SELECT t.oid, t.typbasetype FROM pg_type t JOIN chain ON t.oid = chain.base)
+            SELECT oid FROM chain WHERE base = 0) END
+             FROM pg_type s WHERE s.oid = ${typeOid})`;
 }
 
 /** SQL: base types `a` and `b` (oid expressions, see `baseType`) hold the same key values. */

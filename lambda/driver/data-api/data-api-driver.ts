@@ -293,6 +293,10 @@ class DataApiSession implements Session {
     return this.closed;
   }
 
+  get inTransaction(): boolean {
+    return this.transactionId !== undefined;
+  }
+
   async query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
     if (this.transactionId !== undefined) return this.run<R>(sql, params, this.transactionId, this.txSettings);
     const t = this.timeouts;

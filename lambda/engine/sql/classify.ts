@@ -31,7 +31,7 @@ export type StatementKind =
   | 'do-commits'
   /** SELECT, WITH, VALUES, TABLE: returns rows and can be wrapped as a subquery. */
   | 'query'
-  /** SHOW, EXPLAIN: returns rows, cannot be a subquery. */
+  /** SHOW, EXPLAIN, and a cursor's DECLARE, FETCH, MOVE, CLOSE (DECLARE takes only a query): returns rows or none, cannot be a subquery. */
   | 'read'
   | 'other';
 
@@ -68,7 +68,7 @@ for (const words of NO_TRANSACTION_BLOCK) {
 const REINDEX_OBJECTS = new Set(['index', 'table', 'schema', 'database', 'system']);
 const MANY_TABLES = new Set(['schema', 'database', 'system']);
 const QUERY = new Set(['select', 'with', 'values', 'table']);
-const READ = new Set(['show', 'explain']);
+const READ = new Set(['show', 'explain', 'declare', 'fetch', 'move', 'close']);
 
 export function classifyStatement(s: StatementWords): StatementClass {
   const first = s.words[0] ?? '';

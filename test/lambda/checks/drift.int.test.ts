@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  assertNoDrift, compareCatalogs, detectDrift, DriftError, formatDrift, staleSnapshot, takeSnapshot, type Snapshot,
+  assertNoDrift, compareCatalogs, detectDrift, DriftError, formatDrift, staleSnapshot, takeSnapshot, userSchemas, type Snapshot,
 } from '../../../lambda/checks/drift';
 import { runGuard } from '../../../lambda/checks/guard';
 import { driftFix } from '../../../lambda/checks/guard/drift-fixes';
@@ -15,6 +15,7 @@ import { PgDriver } from '../../../lambda/driver/pg/pg-driver';
 import { readCatalog } from '../../../lambda/schema/catalog';
 import { loadMigrations } from '../../../lambda/engine/source';
 import { ROOT } from '../../support/cli';
+import { outcome, withPagedRig } from '../../support/data-api-pages';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../support/db';
 import { MIGRATIONS_DIR, runFixes } from '../../support/schema-fixes';
 
@@ -762,4 +763,29 @@ CREATE MATERIALIZED VIEW order_count AS SELECT count(*) AS n FROM orders;`;
       await driver.end();
     }
   });
+});
+
+describe.each(targets)('Function: userSchemas through the Data API on $name', (target) => {
+  it('reads 13,000 schemas in pages, the names a connection reads (one query was past the 1 MiB response: "Database response exceeded size limit")', async () => {
+    // Prepare: 13,000 schemas with long names: about 1.1 MB through the Data API in one query.
+    const url = await freshDatabase(target, 'drift_schema_pages');
+    await withClient(url, (c) => c.query(`DO $d$ BEGIN
+      FOR s IN 1..13000 LOOP
+        EXECUTE format('CREATE SCHEMA a_schema_with_a_long_name_to_fill_a_data_api_response_%s', s);
+      END LOOP;
+    END $d$`));
+
+    await withPagedRig(url, async ({ session, unpaged, fetches }) => {
+      // Act
+      const expected = await withClient(url, (c) => userSchemas(c));
+      const whole = await outcome(userSchemas(unpaged));
+      const paged = await userSchemas(session);
+
+      // Assess
+      expect(whole).toBe('54000');
+      expect(paged).toHaveLength(13_001); // and public
+      expect(paged).toEqual(expected);
+      expect(fetches()).toBeGreaterThan(2);
+    });
+  }, 120_000);
 });

@@ -85,6 +85,9 @@ describe('Function: needsOwnCall / isWrite', () => {
     ['WITH a AS (SELECT 1) SELECT * FROM a', false],
     ['ALTER TABLE t ADD COLUMN c int', true],
     ['UPDATE t SET a = 1', true],
+    ['DECLARE c NO SCROLL CURSOR FOR SELECT 1', false],
+    ['FETCH FORWARD 10 FROM c', false],
+    ['CLOSE c', false],
   ])('%s is continued past the call limit: %s', (sql, expected) => {
     expect(isWrite(sql)).toBe(expected);
   });
