@@ -5,12 +5,15 @@
  * JavaScript: parsing one 16 MiB body peaked at about 350 MB. No check reads
  * such a token's contents (the constants the checks read are names, settings
  * and their values), so in a text above THIN_ABOVE_CHARS each one longer
- * than LONG_TOKEN_CHARS is emptied before the text is parsed — `''`,
- * `$tag$$tag$`, `--`, `/**\/` — and the cuts map the parser's offsets back
- * (values-rows.ts). One left open is kept: the parser's error is the user's.
+ * than LONG_TOKEN_CHARS is emptied before the text is parsed — a constant
+ * to `'~1'` or `$tag$~1$tag$` (each its own), a comment to `--` or `/**\/` —
+ * and the cuts map the parser's offsets back (values-rows.ts). One left
+ * open is kept: the parser's error is the user's.
  */
 import { dollarTag, SqlCursor } from '../engine/sql/lexer';
 import { cutOut, THIN_ABOVE_CHARS, type Cut } from './values-rows';
+
+const AMPERSAND = 38;
 
 /** Tokens longer than this are emptied. */
 export const LONG_TOKEN_CHARS = 4096;
@@ -18,21 +21,32 @@ export const LONG_TOKEN_CHARS = 4096;
 /** `text` with the contents of its long tokens cut out, and where (`cuts`); `text` itself when none. */
 export function thinLongTokens(text: string): { text: string; cuts: Cut[] } {
   if (text.length < THIN_ABOVE_CHARS) return { text, cuts: [] };
-  const ranges: { from: number; to: number }[] = [];
+  const ranges: { from: number; to: number; put?: string }[] = [];
   const cursor = new SqlCursor(text);
   while (cursor.next()) {
     if (cursor.unterminated || cursor.end - cursor.offset <= LONG_TOKEN_CHARS) continue;
     const inside = contents(text, cursor);
-    if (inside && inside.to > inside.from) ranges.push(inside);
+    if (!inside || inside.to <= inside.from) continue;
+    // A constant becomes one of its own (`~1`, `~2`, …): two emptied constants must not read as equal (every-row.ts).
+    ranges.push(cursor.kind === 'string' || cursor.kind === 'dollar-string' ? { ...inside, put: `~${ranges.length + 1}` } : inside);
   }
   return ranges.length ? cutOut(text, ranges) : { text, cuts: [] };
 }
 
-/** Where a token's contents are: inside its quotes, its tags, or its comment marks. */
+/**
+ * Where a token's contents are: inside its quotes, its tags, or its comment
+ * marks. Not a string whose escapes PostgreSQL reads (E'…' with a
+ * backslash, any U&'…'): the parser refuses a bad escape, and lint must too.
+ */
 function contents(text: string, token: SqlCursor): { from: number; to: number } | undefined {
   switch (token.kind) {
-    // E'…', U&'…' and the other prefixes come before the quote.
-    case 'string': return { from: text.indexOf("'", token.offset) + 1, to: token.end - 1 };
+    case 'string': {
+      // E'…' is one token; U&'…' is a word and a symbol before it.
+      const quote = text.indexOf("'", token.offset);
+      const backslash = text.indexOf('\\', quote);
+      const escaped = quote > token.offset ? backslash >= 0 && backslash < token.end : text.charCodeAt(token.offset - 1) === AMPERSAND;
+      return escaped ? undefined : { from: quote + 1, to: token.end - 1 };
+    }
     case 'dollar-string': {
       const tag = dollarTag(token.token()).length;
       return { from: token.offset + tag, to: token.end - tag };

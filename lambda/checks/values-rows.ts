@@ -52,19 +52,25 @@ export function thinValuesRows(text: string): ThinnedText {
   return { ...cutOut(text, lists), batches: lists.flatMap((list) => list.batches) };
 }
 
-/** `text` without the ranges [from, to) (in order, apart), and the cuts that say where each was. */
-export function cutOut(text: string, ranges: readonly { from: number; to: number }[]): { text: string; cuts: Cut[] } {
+/**
+ * `text` without the ranges [from, to) (in order, apart), each replaced by
+ * its `put` (ASCII, shorter than the range) when it has one, and the cuts
+ * that say where each was: `put` reads as the range's first characters.
+ */
+export function cutOut(text: string, ranges: readonly { from: number; to: number; put?: string }[]): { text: string; cuts: Cut[] } {
   const parts: string[] = [];
   const cuts: Cut[] = [];
   let at = 0;
   let removed = { chars: 0, bytes: 0 };
   let byte = 0;
   for (const range of ranges) {
-    parts.push(text.slice(at, range.from));
-    byte += utf8Length(text, at, range.from);
-    const bytes = utf8Length(text, range.from, range.to);
-    cuts.push({ char: range.from - removed.chars, byte: byte - removed.bytes, chars: range.to - range.from, bytes });
-    removed = { chars: removed.chars + range.to - range.from, bytes: removed.bytes + bytes };
+    const put = range.put ?? '';
+    parts.push(text.slice(at, range.from), put);
+    byte += utf8Length(text, at, range.from) + put.length;
+    const chars = range.to - range.from - put.length;
+    const bytes = utf8Length(text, range.from, range.to) - put.length;
+    cuts.push({ char: range.from + put.length - removed.chars, byte: byte - removed.bytes, chars, bytes });
+    removed = { chars: removed.chars + chars, bytes: removed.bytes + bytes };
     byte += bytes;
     at = range.to;
   }

@@ -165,7 +165,7 @@ export function runsOutsideTransaction(m: Migration): boolean {
 /** One pass of the scanner over the pieces of a file's text. */
 function parseText(file: string, pieces: Iterable<string>, keepStatements: boolean, readText?: (offset: number, length: number) => Iterable<string>): ParsedFile {
   const parser = new MigrationParser(file, { keepStatements });
-  const scanner = new StatementScanner(parser, { file, readText });
+  const scanner = new StatementScanner(parser, { file, readText, rereadAbove: REREAD_ABOVE });
   for (const piece of pieces) scanner.push(piece);
   scanner.end();
   return parser.finish();
@@ -275,6 +275,14 @@ function* drain(pieces: Generator<string, string, undefined>, done: (checksum: s
     yield r.value;
   }
 }
+
+/**
+ * Loading a large file keeps a statement of up to this many characters in
+ * pieces while it is judged, and reads a longer one from the file again
+ * when asked for (each reading reads the file from its start: a file holds
+ * at most 16 such statements).
+ */
+const REREAD_ABOVE = 1024 * 1024;
 
 /** The characters [offset, offset + length) of a file's text, read again in parts (read to its end, `done` gets its checksum). */
 function* textRange(file: string, path: string, offset: number, length: number, done: (checksum: string) => void): Generator<string, void, undefined> {

@@ -74,7 +74,7 @@ export function markDoBlock(sql: string, table: string, tag: string): MarkedStat
   const content = last?.text === ';' ? inner.slice(0, last.offset) + inner.slice(last.end) : inner;
   // The marker's name first, on the body's first line: pg_stat_activity shows a statement's first 1 kB (track_activity_query_size),
   // so the next run can tell the block of a runner that died still running (`refuseWhileStaleBlockRuns`).
-  const named = `/* ${table.replace(/\*\/|\/\*/g, '')} */ BEGIN `;
+  const named = `/* ${table.replace(/[*/]/g, '')} */ BEGIN `;
   const wrapped = `${open}${named}${content}\n;\nBEGIN DROP TABLE ${table}; EXCEPTION WHEN OTHERS THEN NULL; END;\nEND${open}`;
   return { sql: sql.slice(0, body.offset) + wrapped + sql.slice(body.end), at: body.offset + open.length, shift: open.length + named.length - quote.length };
 }

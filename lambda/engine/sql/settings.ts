@@ -32,7 +32,8 @@ export function settingChanges(tokens: readonly Token[], names: ReadonlySet<stri
   const code = tokens.filter((t) => !isComment(t));
   const changes = [...setStatement(code, 0, names), ...calls(code, names)];
   if (word(code, 0) === 'do') {
-    const body = code.find((t) => t.kind === 'string' || t.kind === 'dollar-string');
+    // The body: the literal that is not the LANGUAGE's name (DO LANGUAGE 'plpgsql' $$ … $$).
+    const body = code.find((t, k) => (t.kind === 'string' || t.kind === 'dollar-string') && word(code, k - 1) !== 'language');
     const text = tokenValue(body);
     if (text !== undefined) changes.push(...bodyChanges(tokenize(text).filter((t) => !isComment(t)), names));
   }
@@ -101,13 +102,15 @@ function word(code: readonly Token[], k: number): string | undefined {
   return code[k]?.kind === 'word' ? code[k]!.text.toLowerCase() : undefined;
 }
 
-/** A token's value as PostgreSQL reads a name or a setting: a word lower-cased, a quoted identifier or a string (plain or dollar-quoted) unquoted. */
+/** A token's value as PostgreSQL reads a name or a setting: a word lower-cased, a quoted identifier or a string (plain, E'…' without escapes, or dollar-quoted) unquoted. */
 export function tokenValue(t: Token | undefined): string | undefined {
   if (!t) return undefined;
   if (t.kind === 'word') return t.text.toLowerCase();
   if (t.kind === 'number') return t.text;
   if (t.kind === 'quoted-identifier') return t.text.slice(1, -1).replace(/""/g, '"');
   if (t.kind === 'string' && !/^[eE]/.test(t.text)) return t.text.slice(1, -1).replace(/''/g, "'");
+  // E'…' without a backslash reads as the plain string.
+  if (t.kind === 'string' && !t.text.includes('\\')) return t.text.slice(2, -1).replace(/''/g, "'");
   if (t.kind === 'dollar-string') return t.text.slice(dollarTag(t).length, t.text.length - dollarTag(t).length);
   return undefined;
 }

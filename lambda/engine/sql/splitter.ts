@@ -49,6 +49,13 @@ export interface SplitOptions {
    * @default - the text is kept, as UTF-8 pieces
    */
   readText?: (offset: number, length: number) => Iterable<string>;
+  /**
+   * With `readText`: only a statement longer than this many characters is
+   * read again; a shorter one keeps its pieces (reading the input again
+   * costs more than holding them).
+   * @default 0
+   */
+  rereadAbove?: number;
 }
 
 /** A `--` comment outside any literal, with the line it is on. */
@@ -149,7 +156,7 @@ export class StatementScanner {
 
   constructor(private readonly sink: ScanSink, private readonly options: SplitOptions = {}) {
     this.at.line = options.firstLine ?? 1;
-    this.collector = new StatementCollector(options.readText);
+    this.collector = new StatementCollector(options.readText, options.rereadAbove);
   }
 
   /**
@@ -364,14 +371,15 @@ export function sliceOf(input: string): (offset: number, length: number) => Iter
   return (offset, length) => [input.slice(offset, offset + length)];
 }
 
-/** How a statement read again from its input (`readText`) reads its text: in parts, as `textParts` gives them. */
-const rereads = new WeakMap<SqlStatement, () => Iterable<string>>();
+/** A statement read again from its input (`readText`): its length, and its text in parts (as `textParts` gives them). */
+const rereads = new WeakMap<SqlStatement, { length: number; parts: () => Iterable<string> }>();
 
 /** A statement longer than a window whose text is read from the input again when first asked for (`readText`). */
 function rereadStatement(readText: (offset: number, length: number) => Iterable<string>, length: number, at: Omit<SqlStatement, 'text'>): SqlStatement {
   let text: string | undefined;
   const statement = { ...at, get text(): string { return text ??= [...readText(at.offset, length)].join(''); } };
-  rereads.set(statement, () => readText(at.offset, length));
+  // Once read whole, not read again.
+  rereads.set(statement, { length, parts: () => (text !== undefined ? [text] : readText(at.offset, length)) });
   return statement;
 }
 
@@ -395,7 +403,7 @@ function wholeCharacters(text: string): number {
 
 /** The statement's length in characters, without decoding a long one's text. */
 export function statementLength(s: SqlStatement): number {
-  return s.textPieces?.length ?? s.text.length;
+  return s.textPieces?.length ?? rereads.get(s)?.length ?? s.text.length;
 }
 
 /**
@@ -448,8 +456,9 @@ class StatementCollector {
    */
   private pieces: Uint8Array[] = [];
   private length = 0;
-  /** The statement went on past a window (its text is in `pieces`, or read again through `readText`). */
+  /** The statement went on past a window: its text is in `pieces`, or — once longer than `rereadAbove` — read again through `readText`. */
   private cut = false;
+  private reread = false;
   private space = '';
   private words: string[] = [];
   private wordLines: number[] = [];
@@ -462,7 +471,7 @@ class StatementCollector {
   private base = 0;
   private from = 0;
 
-  constructor(private readonly readText?: (offset: number, length: number) => Iterable<string>) {}
+  constructor(private readonly readText?: (offset: number, length: number) => Iterable<string>, private readonly rereadAbove = 0) {}
 
   /** Whether a `[` of the statement so far is still open (tokens only: one in a string or a comment does not count). */
   get inBrackets(): boolean {
@@ -505,9 +514,14 @@ class StatementCollector {
     const kept = trimSqlEnd(all);
     this.space = all.slice(kept.length);
     if (kept.length === 0) return;
-    if (!this.readText) this.pieces.push(Buffer.from(kept, 'utf8'));
     this.length += kept.length;
     this.cut = true;
+    // Long enough to be read again: its pieces so far are let go.
+    if (this.readText && this.length > this.rereadAbove) {
+      this.reread = true;
+      this.pieces = [];
+    }
+    if (!this.reread) this.pieces.push(Buffer.from(kept, 'utf8'));
   }
 
   /** Ends the statement at `end` (the offset of its `;`, or of the input's end) and returns it, if it has text. */
@@ -519,7 +533,7 @@ class StatementCollector {
       const at = { line: start.line, column: start.column, offset: start.offset, words: this.words, wordLines: this.wordLines, terminated };
       if (this.cut) {
         if (trimSqlEnd(rest).length > 0) this.keepText(rest);
-        statement = this.readText ? rereadStatement(this.readText, this.length, at) : longStatement({ bytes: this.pieces, length: this.length }, at);
+        statement = this.reread ? rereadStatement(this.readText!, this.length, at) : longStatement({ bytes: this.pieces, length: this.length }, at);
       } else {
         const text = trimSqlEnd(this.space + rest);
         if (text.length > 0) statement = { text, ...at };
@@ -529,6 +543,7 @@ class StatementCollector {
     this.pieces = [];
     this.length = 0;
     this.cut = false;
+    this.reread = false;
     this.space = '';
     this.words = [];
     this.wordLines = [];
@@ -684,7 +699,7 @@ export function* textParts(statement: TextOf): Generator<string, void, undefined
   const pieces = statement.textPieces;
   const again = rereads.get(statement as SqlStatement);
   if (pieces) for (const b of pieces.bytes) yield Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
-  else if (again) yield* again();
+  else if (again) yield* again.parts();
   else if (statement.text !== undefined) yield statement.text;
 }
 

@@ -16,12 +16,31 @@ describe('Function: thinLongTokens', () => {
     expect(thinLongTokens(short)).toEqual({ text: short, cuts: [] });
   });
 
-  it('empties a long string (with its prefix and escapes), dollar-quoted body and comments, and says where in characters and bytes', () => {
-    const text = `SELECT E'${"it\\'s ü ".repeat(THIN_ABOVE_CHARS / 8)}';\nDO $b$${body}$b$;\n-- ${'c'.repeat(LONG_TOKEN_CHARS)}\n/* ${'d'.repeat(LONG_TOKEN_CHARS)} */ SELECT 1;`;
+  it('makes each long constant one of its own, empties long comments, and says where in characters and bytes', () => {
+    const plain = 'ü '.repeat(THIN_ABOVE_CHARS / 2);
+    const text = `SELECT '${plain}', E'${'e'.repeat(LONG_TOKEN_CHARS + 1)}';\nDO $b$${body}$b$;\n-- ${'c'.repeat(LONG_TOKEN_CHARS)}\n/* ${'d'.repeat(LONG_TOKEN_CHARS)} */ SELECT 1;`;
     const thin = thinLongTokens(text);
-    expect(thin.text).toBe("SELECT E'';\nDO $b$$b$;\n--\n/**/ SELECT 1;");
-    expect(thin.cuts[0]).toEqual({ char: 9, byte: 9, chars: text.indexOf("';\n") - 9, bytes: Buffer.byteLength(text.slice(9, text.indexOf("';\n"))) });
-    expect(thin.cuts.map((c) => c.char)).toEqual([9, 18, 25, 28]);
+    expect(thin.text).toBe("SELECT '~1', E'~2';\nDO $b$~3$b$;\n--\n/**/ SELECT 1;");
+    // The constant's first characters read as its new text: the cut comes after them.
+    expect(thin.cuts[0]).toEqual({ char: 10, byte: 10, chars: plain.length - 2, bytes: Buffer.byteLength(plain) - 2 });
+    expect(thin.cuts.map((c) => c.char)).toEqual([10, 17, 28, 35, 38]);
+  });
+
+  // Regression: an E'' string with a bad escape, emptied, passed lint; the server refuses it.
+  it('keeps whole a string whose escapes PostgreSQL reads: E\'…\' with a backslash, U&\'…\'', () => {
+    const escaped = `SELECT E'${'a'.repeat(THIN_ABOVE_CHARS)}\\uD800';`;
+    const unicode = `SELECT U&'${'a'.repeat(THIN_ABOVE_CHARS)}\\zzzz';`;
+    expect(thinLongTokens(escaped)).toEqual({ text: escaped, cuts: [] });
+    expect(thinLongTokens(unicode)).toEqual({ text: unicode, cuts: [] });
+    expect(() => [...parseSqlInChunks(escaped).chunks]).toThrow(/invalid Unicode surrogate pair/);
+    expect(() => [...parseSqlInChunks(unicode).chunks]).toThrow(/invalid Unicode escape/);
+  });
+
+  // Regression: two long constants that differ, emptied, read as equal (whole-table-delete's "compares two equal constants").
+  it('never makes two constants equal that were not', () => {
+    const a = 'a'.repeat(THIN_ABOVE_CHARS);
+    const thin = thinLongTokens(`DELETE FROM t WHERE '${a}' = '${a.slice(1)}b';`);
+    expect(thin.text).toBe("DELETE FROM t WHERE '~1' = '~2';");
   });
 
   it('keeps a long token left open (the parser\'s error is about the text as written)', () => {

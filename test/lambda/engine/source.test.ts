@@ -359,30 +359,30 @@ describe('Function: loadMigrations, a file over IN_MEMORY_BYTES', () => {
     expect(seen.reduce((a, b) => a + b, 0)).toBeLessThan(rows + 1);
   });
 
-  // Loading holds no long statement's text: it is read from the file again when a check asks for it.
-  describe('statements longer than the scanner\'s window', () => {
-    const ids = Array.from({ length: 20_000 }, (_, k) => k + 1).join(', ');
+  // Loading holds no text of a statement over 1 MiB: it is read from the file again when a check asks for it.
+  describe('statements longer than a MiB', () => {
+    const ids = Array.from({ length: 200_000 }, (_, k) => k + 1).join(', ');
     const longCheck = `SELECT id FROM t\r\n WHERE id NOT IN (${ids})`;
     const longText = `${text.replace(/\n/g, '\r\n')}\r\n-- schemaguard:check no stray id ünï\r\n${longCheck};\r\n`;
 
-    it('reads a check query longer than a window again from the file, LF-normalised, equal to the text held whole', () => {
+    it('reads a check query longer than a MiB again from the file, LF-normalised, equal to the text held whole', () => {
       const dir = tempDir({ '1_big.sql': longText });
       const m = loadMigrations(dir)[0]!;
       const whole = parseMigration('1_big.sql', longText.replace(/\r\n/g, '\n'));
       expect(m.checks.map((c) => c.statement.text)).toEqual(whole.checks.map((c) => c.statement.text));
       expect(m.checks.at(-1)!.statement.text).toBe(longCheck.replace(/\r\n/g, '\n'));
-      expect(m.checks.at(-1)!.statement.text.length).toBeGreaterThan(100_000);
+      expect(m.checks.at(-1)!.statement.text.length).toBeGreaterThan(1024 * 1024);
     });
 
     it('refuses a check query read again from a file changed since it was loaded', () => {
       const dir = tempDir({ '1_big.sql': longText });
       const m = loadMigrations(dir)[0]!;
-      addFile(dir, '1_big.sql', longText.replace('20000)', '19999)'));
+      addFile(dir, '1_big.sql', longText.replace('200000)', '199999)'));
       expect(() => m.checks.at(-1)!.statement.text).toThrow(/^1_big\.sql changed while schemaguard was running/);
     });
 
-    it('reads a DO block longer than a window that commits as one (refused in a transactional file, as when held whole), and one that does not as not', () => {
-      const block = (commit: string) => `DO $$\nBEGIN\n${'  PERFORM 1;\n'.repeat(10_000)}  ${commit}\nEND\n$$;\n`;
+    it('reads a DO block longer than a MiB that commits as one (refused in a transactional file, as when held whole), and one that does not as not', () => {
+      const block = (commit: string) => `DO $$\nBEGIN\n${'  PERFORM 1;\n'.repeat(100_000)}  ${commit}\nEND\n$$;\n`;
       const bad = `CREATE TABLE t (id int);\n${block('COMMIT;')}`;
       const e = inputError(() => loadMigrations(tempDir({ '1_big.sql': `${bad}-- ${'z'.repeat(IN_MEMORY_BYTES)}\n` })));
       expect(e.message).toBe(inputError(() => parseMigration('1_big.sql', bad)).message);
@@ -390,8 +390,8 @@ describe('Function: loadMigrations, a file over IN_MEMORY_BYTES', () => {
       expect(loadMigrations(tempDir({ '1_big.sql': `${block('PERFORM 2; -- no commit here')}-- ${'z'.repeat(IN_MEMORY_BYTES)}\n` }))[0]!.statementCount).toBe(1);
     });
 
-    it('refuses standard_conforming_strings set off in a statement longer than a window, at its line', () => {
-      const padded = `SELECT set_config('standard_conforming_strings', 'off', false) /* ${'x'.repeat(100_000)} */;`;
+    it('refuses standard_conforming_strings set off in a statement longer than a MiB, at its line', () => {
+      const padded = `SELECT set_config('standard_conforming_strings', 'off', false) /* ${'x'.repeat(1_100_000)} */;`;
       const head = text.slice(0, text.lastIndexOf('\n', IN_MEMORY_BYTES + 100) + 1);
       const bad = `${head}${padded}\n`;
       const line = head.split('\n').length;

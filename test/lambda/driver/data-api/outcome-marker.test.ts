@@ -16,6 +16,7 @@ describe('Function: markDoBlock', () => {
     const head = 'DO $t$/* s.schemaguard_outcome_ab_cd */ BEGIN \nBEGIN\n  COMMIT;\n';
     expect(markDoBlock(sql, 's.schemaguard_outcome_ab_cd', 't')!.sql.slice(0, head.length)).toBe(head);
     expect(markDoBlock(sql, '"a*/b".m', 't')!.sql.slice(0, 20)).toBe('DO $t$/* "ab".m */ B');
+    expect(markDoBlock(sql, '"a**//".m', 't')!.sql.slice(0, 20)).toBe('DO $t$/* "a".m */ BE');
   });
 
   it('leaves alone what it cannot mark: no COMMIT, another language, a body in a plain string', () => {

@@ -16,6 +16,12 @@ describe('Function: settingChanges', () => {
     ["DO $$ DECLARE x int; BEGIN IF x > 0 THEN SET transaction_isolation = serializable; END IF; END $$", [{ name: 'transaction_isolation', value: 'serializable' }]],
     ["DO $$ BEGIN PERFORM set_config('standard_conforming_strings', 'on', true); END $$", [{ name: 'standard_conforming_strings', value: 'on' }]],
     ["DO $$ BEGIN EXECUTE 'SET standard_conforming_strings = ' || v; END $$", [{ name: 'standard_conforming_strings', value: '?' }]],
+    // Regression: the language's name was read as the body, and the block's SET was never seen.
+    ["DO LANGUAGE 'plpgsql' $$ BEGIN SET standard_conforming_strings = off; END $$", [{ name: 'standard_conforming_strings', value: 'off' }]],
+    ["DO $$ BEGIN SET transaction_isolation = serializable; END $$ LANGUAGE 'plpgsql'", [{ name: 'transaction_isolation', value: 'serializable' }]],
+    // Regression: an E'' value read as unknown, so setting it on was refused as "set off".
+    ["SET standard_conforming_strings = E'on'", [{ name: 'standard_conforming_strings', value: 'on' }]],
+    ["SET standard_conforming_strings = E'o\\x66f'", [{ name: 'standard_conforming_strings', value: '?' }]],
   ])('reads %j', (sql, expected) => {
     expect(changes(sql)).toEqual(expected);
   });
