@@ -9,16 +9,13 @@ import { deadlineCutError, stateLockTimeoutError } from './apply-errors';
 import { applyInFlight, canPipeline, pipelinable } from './apply-pipeline';
 import { BlockerWatcher } from './blockers';
 import { DeadlineWatchdog } from './deadline-watchdog';
-import {
-  ChecksumMismatchError, DatabaseAheadError, DeadlineError, MigrationError, OutOfOrderError, sqlstateOf, type Blocker,
-} from './errors';
-import { shortChecksum } from './checksum';
+import { DeadlineError, MigrationError, sqlstateOf, type Blocker } from './errors';
 import { validateSchemaName } from './identifiers';
-import { missingFilesError } from './missing-files';
-import { appliedAsOther, computePlan, renumberedFile, type Plan, type PlanEntry } from './plan';
+import { computePlan, type Plan } from './plan';
 import type { Driver, MigrationLock, Queryable, Session } from './ports';
 import { EMPTY_FILE_NOTE, isEmptyMigration, parseAllNow, runsOutsideTransaction, type Migration } from './source';
 import { refuseAtStep, type RunFacts } from './run-refusals';
+import { stateRefusals } from './state-refusals';
 import { refuseUnwrittenTemplates } from './template';
 import { DEFAULT_STATE_SCHEMA, prepareState, readApplied, readStateForRun, stateTable, stateUpgradeSkipped, stateUpToDate, type AppliedKey } from './state';
 
@@ -409,65 +406,8 @@ async function applyOne(run: PendingRun, m: Migration, watchdog: DeadlineWatchdo
   return r.executionMs;
 }
 
-/**
- * A changed file whose version was applied under another name: a different
- * migration has the version now (two branches both added it; the one that
- * ran was renumbered). Accepting its checksum would record it applied
- * without running it, so the fix is to move the new one, not to repair.
- */
-function versionTaken(plan: Plan<AppliedKey>, e: PlanEntry<AppliedKey>, more: string): ChecksumMismatchError {
-  const a = e.applied!;
-  const m = e.migration!;
-  const moved = renumberedFile(plan, e);
-  const ran = `${a.version}_${a.name}.sql`;
-  // The renumbered file's name with the applied version, padded as it is padded.
-  const back = moved?.file.replace(/^\d+/, (d) => String(a.version).padStart(d.length, '0'));
-  return new ChecksumMismatchError(
-    `version ${a.version} was applied as "${a.name}" (checksum ${shortChecksum(a.checksum)}), and its file is now ${m.file}, another migration (checksum ${shortChecksum(m.checksum)})`
-      + `${moved ? `; ${moved.file} holds the text that ran as version ${a.version}: it was renumbered, and would run again` : ''}${more}; nothing was run`,
-    {
-      file: m.file, version: m.version, appliedChecksum: a.checksum, fileChecksum: m.checksum,
-      fix: `give ${m.file} a version above the newest applied one${moved ? `, and give ${moved.file} its applied version back (git mv ${moved.file} ${back})` : `, and restore the migration that ran as ${ran}`}; `
-        + `repair refuses this: it would record ${m.file} applied without running it (when ${m.file} is that migration renamed, schemaguard repair ${a.version} --rename accepts the new name)`,
-    },
-  );
-}
-
+/** The first refusal of the state against the files, thrown (`state-refusals.ts`). */
 function refuse(plan: Plan<AppliedKey>, options: MigrateOptions): void {
-  const changed = plan.changed[0];
-  if (changed) {
-    const a = changed.applied!;
-    const m = changed.migration!;
-    const more = plan.changed.length > 1 ? ` (and ${plan.changed.length - 1} more: ${plan.changed.slice(1).map((c) => c.migration!.file).join(', ')})` : '';
-    if (appliedAsOther(changed) !== undefined) throw versionTaken(plan, changed, more);
-    throw new ChecksumMismatchError(
-      `${m.file} was changed after it was applied: applied checksum ${shortChecksum(a.checksum)}, file checksum ${shortChecksum(m.checksum)}${more}; nothing was run`,
-      {
-        file: m.file, version: m.version, appliedChecksum: a.checksum, fileChecksum: m.checksum,
-        // Whether the applied row ran statements is not recorded: the fix says what each way out does, not which to take.
-        fix: `restore the file as it was applied (git log -p ${m.file}) and put a change that must run in a new migration (schemaguard new NAME); `
-          + `valid-checksum and repair record the new text as applied WITHOUT running it, so use them only when it does the same job on a database that ran the old one: `
-          + `-- schemaguard:valid-checksum ${a.checksum} in its header (every database), or schemaguard repair ${m.version} --reason … (this one)`,
-      },
-    );
-  }
-  if (plan.unknown.length && !options.allowAhead) {
-    const missing = missingFilesError(plan.unknown, options.migrations, options.source);
-    if (missing) throw missing;
-    const list = plan.unknown.map((u) => `${u.version} (${u.name})`).join(', ');
-    throw new DatabaseAheadError(`the database has applied migrations that are not in the files: ${list}; nothing was run`, {
-      unknownVersions: plan.unknown.map((u) => u.version),
-      fix: 'you are running older code against a newer database: deploy the newer migrations, or pass --allow-ahead (as a CloudFormation rollback does) to accept it',
-    });
-  }
-  if (plan.outOfOrder.length && !options.allowOutOfOrder) {
-    const m = plan.outOfOrder[0]!;
-    throw new OutOfOrderError(
-      `${m.file} is pending but older than the newest applied version ${plan.currentVersion}; nothing was run`,
-      {
-        file: m.file, version: m.version,
-        fix: `renumber it above ${plan.currentVersion}, or pass --out-of-order if it is independent of the newer migrations`,
-      },
-    );
-  }
+  const first = stateRefusals(plan, options)[0];
+  if (first) throw first;
 }

@@ -1,15 +1,17 @@
 /**
  * What `plan` says of the run migrate would make through this URL: every
  * refusal migrate would meet before it runs anything, in the order it meets
- * them (the engine's one list, `run-refusals.ts`), and the notes it would
- * say and go on — under the table in text, in --json, as annotations on the
- * run in --format github and as results in --format sarif.
+ * them (the state against the files, `state-refusals.ts`, then the engine's
+ * list of checks through the URL, `run-refusals.ts`), and the notes it would
+ * say and go on — under the table in text, in --json, as error annotations
+ * in --format github and as results in --format sarif.
  */
 import type { MigrationError } from '../../../lambda/engine/errors';
 import type { Plan } from '../../../lambda/engine/plan';
 import type { Driver, Session } from '../../../lambda/engine/ports';
 import { runRefusals } from '../../../lambda/engine/run-refusals';
-import { escapeData } from '../output/github';
+import { stateRefusals, type StateRefusalOptions } from '../../../lambda/engine/state-refusals';
+import { escapeData, escapeProperty, repositoryPath } from '../output/github';
 import { MIGRATE_REFUSAL_RULE, PLAN_NOTE_RULE, type SarifFinding } from '../output/rules';
 
 /** One thing migrate would refuse, in its words (plan runs nothing either way), with its fix and, when it names one, the file. */
@@ -28,12 +30,16 @@ export interface RunOutlook {
 
 const REFUSES = 'migrate through this URL will refuse to run';
 
-/** Reads, on plan's one session, what migrate would refuse and note before it runs anything. */
-export async function runOutlook(driver: Pick<Driver, 'assertRunnable'>, session: Session, plan: Plan): Promise<RunOutlook> {
+/**
+ * Reads, on plan's one session, what migrate would refuse and note before it
+ * runs anything: first each changed, missing and out-of-order file (as
+ * migrate without --allow-ahead and --out-of-order), then what the URL refuses.
+ */
+export async function runOutlook(driver: Pick<Driver, 'assertRunnable'>, session: Session, plan: Plan, files: StateRefusalOptions): Promise<RunOutlook> {
   const { refusals, notes } = await runRefusals({
     driver, reader: session, session: async () => session, pending: plan.pending, firstRun: plan.currentVersion === null,
   });
-  return { refusals: refusals.map(asRefusal), notes };
+  return { refusals: [...stateRefusals(plan, files, true), ...refusals].map(asRefusal), notes };
 }
 
 function asRefusal(e: MigrationError): Refusal {
@@ -45,12 +51,21 @@ export function refusalLines(refusals: readonly Refusal[]): string[] {
   return refusals.map((r) => `warning: ${REFUSES}: ${r.message}${r.fix ? `\n  fix: ${r.fix}` : ''}`);
 }
 
-/** --format github: each refusal (a warning) and note (a notice) as a workflow command on the run, with no file. */
-export function runAnnotations(o: RunOutlook): string[] {
+/**
+ * --format github: each refusal an error (as in SARIF, and counted so in the
+ * summary line) on its file when it names one, else on the run; each note a
+ * notice on the run.
+ */
+export function runAnnotations(o: RunOutlook, baseDir: string): string[] {
   return [
-    ...o.refusals.map((r) => `::warning title=schemaguard plan::${escapeData(`${REFUSES}: ${r.message}${r.fix ? `\nFix: ${r.fix}` : ''}`)}`),
+    ...o.refusals.map((r) => `::error ${refusalPlace(r, baseDir)}title=schemaguard plan::${escapeData(`${REFUSES}: ${r.message}${r.fix ? `\nFix: ${r.fix}` : ''}`)}`),
     ...o.notes.map((n) => `::notice title=schemaguard plan::${escapeData(n)}`),
   ];
+}
+
+/** `file=…,line=…,` of a refusal that names a file, or ''. */
+function refusalPlace(r: Refusal, baseDir: string): string {
+  return r.file ? `file=${escapeProperty(repositoryPath(baseDir, r.file))},line=${r.line ?? 1},` : '';
 }
 
 /** --format sarif: each refusal at level error, with its fix (at its file when it names one), and each note at level note. */

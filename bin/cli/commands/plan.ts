@@ -27,7 +27,9 @@ export interface PlanReport {
   lint: LintResult;
   /**
    * What migrate would refuse before it runs anything, through this connection,
-   * every one in the order migrate meets them (another tool's history, a pooler
+   * every one in the order migrate meets them (a file changed after it was
+   * applied, an applied version with no file, a file older than the newest
+   * applied; then another tool's history, a pooler
    * and a no-transaction file, a backslash in a string where
    * standard_conforming_strings is off), and what it would note and go on
    * (another tool's history table that records no applied migration, set aside).
@@ -49,8 +51,8 @@ export async function planCommand(ctx: CommandContext): Promise<number> {
   if (opts.format === 'json') ctx.out(JSON.stringify(planJson(report)));
   else if (opts.format === 'text') await printAnalysis(ctx, report);
   else {
-    // In a workflow, what migrate would refuse through this URL (and a history set aside) on the run, as text prints it under the table.
-    if (opts.format === 'github') for (const line of runAnnotations(report.outlook)) ctx.out(line);
+    // In a workflow, what migrate would refuse (at its file, or on the run) and a history set aside, as text prints them under the table.
+    if (opts.format === 'github') for (const line of runAnnotations(report.outlook, opts.dir)) ctx.out(line);
     printFindings(ctx, 'plan', [...report.locks.findings, ...report.lint.findings], { baseDir: opts.dir, runResults: runResults(report.outlook) });
   }
   return 0;
@@ -78,7 +80,7 @@ async function livePlan(ctx: CommandContext, migrations: Migration[], early: Ear
       // What migrate refuses (exit 2): a file still as `schemaguard new` wrote it.
       refuseUnwrittenTemplates(plan.pending, ctx.opts.dir);
       const target = `${driver.target}${where}`;
-      const outlook = await runOutlook(driver, session, plan);
+      const outlook = await runOutlook(driver, session, plan, { migrations, source: ctx.opts.dir });
       early?.(target, plan, outlook);
       // One read of the functions and domains: the lock plan's rewrite answer and lint's come from the same facts.
       const context = await planLintContext(migrations, plan, session, ctx.progress);
@@ -117,9 +119,6 @@ export function printTable(out: (text: string) => void, dir: string, target: str
   out(planTable(plan));
   for (const note of outlook.notes) out(`note: ${note}`);
   for (const m of plan.pending.filter(isEmptyMigration)) out(`note: ${m.file}: ${EMPTY_FILE_NOTE}`);
-  for (const c of plan.changed) out(`warning: ${c.migration!.file} changed after it was applied (migrate will refuse; schemaguard repair accepts it)`);
-  for (const u of plan.unknown) out(`warning: version ${u.version} (${u.name}) is applied but has no file (migrate needs --allow-ahead)`);
-  for (const m of plan.outOfOrder) out(`warning: ${m.file} is older than the newest applied version ${plan.currentVersion} (migrate refuses it: renumber it above ${plan.currentVersion}, or pass --out-of-order when it is independent of the newer ones)`);
   for (const line of refusalLines(outlook.refusals)) out(line);
 }
 

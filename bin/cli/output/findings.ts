@@ -12,7 +12,7 @@ import { sarifLog } from './sarif';
 export interface FindingsOutput {
   /** Directory the findings' `file` is relative to (--dir, --contracts; '' for paths as given). */
   baseDir: string;
-  /** Results about the run itself, ahead of the findings in SARIF (plan's refusals and notes); `github` says them itself. */
+  /** Results about the run itself, ahead of the findings in SARIF (plan's refusals and notes); `github` says them itself, and counts them in its summary line. */
   runResults?: readonly SarifFinding[];
 }
 
@@ -22,6 +22,9 @@ export function printFindings(ctx: CommandContext, command: ReportingCommand, fi
     return;
   }
   for (const f of findings) ctx.out(githubAnnotation(f, output.baseDir));
-  const { errors, warnings } = countBySeverity([...findings]);
+  const run = output.runResults ?? [];
+  const counted = countBySeverity([...findings]);
+  const errors = counted.errors + run.filter((r) => r.severity === 'error').length;
+  const warnings = counted.warnings + run.filter((r) => r.severity === 'warning').length;
   ctx.out(`${command}: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`);
 }

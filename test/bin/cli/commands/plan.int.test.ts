@@ -1,11 +1,11 @@
 /** `schemaguard plan` through the real executable. */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../support/cli';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
-import { tempDir } from '../../../support/files';
+import { addFile, tempDir } from '../../../support/files';
 
 afterAll(dropDatabases);
 
@@ -309,9 +309,10 @@ describe.each(targets)('CLI: schemaguard plan where standard_conforming_strings 
     expect(text.stdout).toContain(`\n  fix: ${fix}\n`);
     expect(json.code, json.stderr).toBe(0);
     expect(JSON.parse(json.stdout).refusal).toEqual({ message: expect.stringMatching(new RegExp(`^${message}`)), fix, file: '2_ins.sql', line: 1 });
-    // In a workflow: a warning on the run (plan said nothing of it in --format github).
+    // In a workflow: an error at the file (plan said nothing of it in --format github), counted in the summary line.
     expect(github.code, github.stderr).toBe(0);
-    expect(github.stdout).toMatch(new RegExp(`^::warning title=schemaguard plan::migrate through this URL will refuse to run: ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*%0AFix: `, 'm'));
+    expect(github.stdout).toMatch(new RegExp(`^::error file=[^,]*2_ins\\.sql,line=1,title=schemaguard plan::migrate through this URL will refuse to run: ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*%0AFix: `, 'm'));
+    expect(github.stdout).toMatch(/^plan: 1 error, \d+ warnings?$/m);
     expect(JSON.parse(json.stdout).note).toBeNull();
     expect(await catalogFingerprint(url)).toBe(before);
   });
@@ -328,5 +329,46 @@ describe.each(targets)('CLI: schemaguard plan where standard_conforming_strings 
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout).refusal).toBeNull();
     }
+  });
+});
+
+// Regression: plan left out of `refusals`, ::warning and SARIF what migrate refuses first of all (a changed file, an applied
+// file deleted, a file older than the newest applied): they were warning lines under its table only, and a CI gate missed them.
+describe.each(targets)('CLI: plan names migrate\'s refusals of the files against the state, on $name', (t) => {
+  const cases = [
+    ['a file changed after it was applied', (dir: string) => addFile(dir, '3_c.sql', 'CREATE TABLE c (id bigint);'), '3_c.sql', /^3_c\.sql was changed after it was applied: applied checksum [0-9a-f]{12}, file checksum [0-9a-f]{12}$/],
+    ['an applied file deleted', (dir: string) => rmSync(join(dir, '3_c.sql')), undefined, /^applied migration missing from .+\/: version 3 \(c\), between 1_a\.sql and 5_e\.sql$/],
+    ['a file older than the newest applied', (dir: string) => addFile(dir, '2_b.sql', 'CREATE TABLE b (id int);'), '2_b.sql', /^2_b\.sql is pending but older than the newest applied version 5$/],
+  ] as const;
+
+  it.each(cases)('%s: migrate\'s message and fix in --json refusals, an ::error counted in the summary, a SARIF error at the file', async (_, change, file, message) => {
+    const url = await freshDatabase(t, 'plan_state_refusal');
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '3_c.sql': 'CREATE TABLE c (id int);', '5_e.sql': 'CREATE TABLE e (id int);' });
+    expect((await runCli(['migrate', '--quiet', '--dir', dir, '--database-url', url])).code).toBe(0);
+    change(dir);
+    const before = await catalogFingerprint(url);
+
+    const json = await runCli(['plan', '--dir', dir, '--database-url', url, '--json']);
+    const github = await runCli(['plan', '--dir', dir, '--database-url', url, '--format', 'github']);
+    const sarif = await runCli(['plan', '--dir', dir, '--database-url', url, '--format', 'sarif']);
+    const migrate = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+
+    for (const r of [json, github, sarif]) expect(r.code, r.stderr).toBe(0);
+    const { refusals, refusal } = JSON.parse(json.stdout) as { refusal: unknown; refusals: { message: string; fix: string; file?: string }[] };
+    expect(refusals).toHaveLength(1);
+    expect(refusal).toEqual(refusals[0]);
+    expect(refusals[0]!.message).toMatch(message);
+    expect(refusals[0]!.file).toBe(file);
+    expect(migrate.code).toBe(1);
+    expect(migrate.stderr).toContain(`error: ${refusals[0]!.message}; nothing was run\n  fix: ${refusals[0]!.fix}\n`);
+    const annotation = github.stdout.split('\n').find((l) => l.includes('title=schemaguard plan::'));
+    expect(annotation).toMatch(file ? new RegExp(`^::error file=[^,]*/${file.replace('.', '\\.')},line=1,title=`) : /^::error title=/);
+    expect(github.stdout).toMatch(/^plan: 1 error, 0 warnings$/m);
+    const results = (JSON.parse(sarif.stdout) as { runs: { results: { ruleId: string; level: string; locations: { physicalLocation?: { artifactLocation: { uri: string }; region: { startLine: number } } }[] }[] }[] }).runs[0]!.results;
+    expect(results.map((r) => [r.ruleId, r.level])).toEqual([['migrate-would-refuse', 'error']]);
+    const at = results[0]!.locations[0]!.physicalLocation;
+    if (file) expect([at!.artifactLocation.uri.endsWith(`/${file}`), at!.region.startLine]).toEqual([true, 1]);
+    else expect(at).toBeUndefined();
+    expect(await catalogFingerprint(url)).toBe(before);
   });
 });

@@ -5,7 +5,7 @@
  * validator with GitHub's ingestion rules; the annotations in the workflow
  * command syntax.
  */
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runCli, type CliRun } from '../../../support/cli';
@@ -155,5 +155,34 @@ describe.each(targets)('CLI: plan --format sarif with refusals and a note, on $n
     expect(b.runs[0]!.results.filter((x) => x.ruleId === 'migrate-would-refuse')).toEqual([]);
     for (const log of [a, b]) expect(sarifSchemaErrors(log)).toEqual([]);
     expect(multitoolErrors([a, b])).toEqual([]);
+  });
+});
+
+// Regression: plan's SARIF and GitHub output left out what migrate refuses before the checks through the URL (a changed file,
+// an applied file deleted, a file older than the newest applied): a gate on them passed where migrate then refused.
+describe.each(targets)('CLI: plan --format sarif and github where files and state disagree, on $name', (target) => {
+  it('names each of those refusals first, in migrate\'s order, at its file and line 1, before the URL\'s; the log valid', async () => {
+    const root = tempDir({ 'db/migrations/1_a.sql': 'CREATE TABLE a (id int);\n', 'db/migrations/3_c.sql': 'CREATE TABLE c (id int);\n', 'db/migrations/5_e.sql': 'CREATE TABLE e (id int);\n' }, 'checkout');
+    const url = await freshDatabase(target, 'sarif_state_refusals');
+    expect((await runCli(['migrate', '--quiet', '--dir', 'db/migrations', '--database-url', url], { cwd: root })).code).toBe(0);
+    await withClient(url, (c) => c.query(`ALTER DATABASE ${new URL(url).pathname.slice(1)} SET standard_conforming_strings = off`));
+    writeFileSync(join(root, 'db/migrations/1_a.sql'), 'CREATE TABLE a (id bigint);\n');
+    rmSync(join(root, 'db/migrations/3_c.sql'));
+    writeFileSync(join(root, 'db/migrations/2_b.sql'), "CREATE TABLE b (p text DEFAULT 'C:\\dir');\n");
+    const plan = (format: string) => runCli(['plan', '--dir', 'db/migrations', '--format', format, '--database-url', url], { cwd: root });
+
+    const [sarif, github] = [await plan('sarif'), await plan('github')];
+
+    const refusals = parse(sarif).runs[0]!.results.filter((x) => x.ruleId === 'migrate-would-refuse');
+    const starts = ['1_a.sql was changed after it was applied', 'applied migration missing from db/migrations/: version 3 (c)', '2_b.sql is pending but older than the newest applied version 5', '2_b.sql:1: a string with a backslash'];
+    expect(refusals.map((x) => starts.findIndex((s) => x.message.text.startsWith(`migrate through this URL will refuse to run: ${s}`)))).toEqual([0, 1, 2, 3]);
+    expect(refusals.map((x) => [x.level, x.locations[0]!.physicalLocation?.artifactLocation.uri, x.locations[0]!.physicalLocation?.region.startLine])).toEqual([
+      ['error', 'db/migrations/1_a.sql', 1], ['error', undefined, undefined], ['error', 'db/migrations/2_b.sql', 1], ['error', 'db/migrations/2_b.sql', 1],
+    ]);
+    expect(sarifSchemaErrors(parse(sarif))).toEqual([]);
+    expect(multitoolErrors([parse(sarif)])).toEqual([]);
+    const annotations = github.stdout.split('\n').filter((l) => l.includes('title=schemaguard plan::migrate through this URL will refuse to run: '));
+    expect(annotations.map((l) => /^::error (?:file=([^,]+),line=1,)?title=/.exec(l)?.[1])).toEqual(['db/migrations/1_a.sql', undefined, 'db/migrations/2_b.sql', 'db/migrations/2_b.sql']);
+    expect(github.stdout).toMatch(/^plan: 4 errors, \d+ warnings?$/m);
   });
 });

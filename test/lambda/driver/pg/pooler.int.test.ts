@@ -202,7 +202,7 @@ describe.each(targets)('PgBouncer pool_mode=transaction in front of $name', (tar
       expect(report.refusals.map((r) => [r.file, r.line, r.fix.length > 0])).toEqual([[undefined, undefined, true], ['2_index.sql', undefined, true], ['3_ins.sql', 1, true]]);
       // The single field of before: the first, the one migrate stops at.
       expect(report.refusal).toEqual(report.refusals[0]);
-      const annotations = github.stdout.split('\n').filter((l) => l.startsWith('::warning title=schemaguard plan::migrate through this URL will refuse to run: '));
+      const annotations = github.stdout.split('\n').filter((l) => /^::error (file=[^,]+,line=1,)?title=schemaguard plan::migrate through this URL will refuse to run: /.test(l));
       expect(annotations.map((l) => starts.findIndex((s) => l.includes(`refuse to run: ${s}`)))).toEqual([0, 1, 2]);
       expect(migrate.code).toBe(1);
       expect(migrate.stderr).toContain(`error: ${report.refusals[0]!.message}; nothing was run`);
