@@ -199,7 +199,7 @@ export class SchemaGuard extends Construct {
     });
     this.alarms = props.topic ? guardAlarms(this, {
       metric: (name) => this.metric(name), topic: props.topic, ticketTopic: props.ticketTopic, alarmNamePrefix: props.alarmNamePrefix,
-      runbook: { database: `${settings.databaseIdentifier}/${settings.databaseName}`, ...shownLogGroup(this.logGroup), interval: describeInterval(this.schedule), command: guardCommandOptions(props.migrations), tokenMaxLengths: runbookTokenMaxima(settings) },
+      runbook: { database: `${settings.databaseIdentifier}/${settings.databaseName}`, ...shownLogGroup(this.logGroup), interval: describeInterval(this.schedule), command: guardCommandOptions(props.migrations), tokenMaxLengths: runbookTokenMaxima(settings, props.migrations.target) },
     }) : {};
     if (props.dashboard) addGuardWidgets(props.dashboard, guardDashboardWidgets((name) => this.metric(name), Object.values(this.alarms)));
     acknowledgeGuardFindings(this);
@@ -326,11 +326,20 @@ function guardCommandOptions(migrations: SchemaMigrations): GuardCommandOptions 
 const RUNBOOK_TOKEN_MAXIMA = { databaseIdentifier: 63, databaseName: 63 } as const;
 
 /** Each token of the identifier and the database name, at its longest value. */
-function runbookTokenMaxima(settings: GuardSettings): Record<string, number> {
+function runbookTokenMaxima(settings: GuardSettings, target: MigrationsTarget): Record<string, number> {
+  const identifier = settings.databaseIdentifier === identifierOf(target) ? setIdentifier(target)?.length : undefined;
   return Object.fromEntries([
-    ...stringTokens(settings.databaseIdentifier).map((token) => [token, RUNBOOK_TOKEN_MAXIMA.databaseIdentifier] as const),
+    ...stringTokens(settings.databaseIdentifier).map((token) => [token, identifier ?? RUNBOOK_TOKEN_MAXIMA.databaseIdentifier] as const),
     ...stringTokens(settings.databaseName).map((token) => [token, RUNBOOK_TOKEN_MAXIMA.databaseName] as const),
   ]);
+}
+
+/** The identifier the instance or cluster of this app sets at synth (its Ref resolves to it, lowercased); undefined when CloudFormation makes one. */
+function setIdentifier(target: MigrationsTarget): string | undefined {
+  const construct = (target.kind === 'data-api' ? target.cluster : target.database) as Partial<IConstruct>;
+  const cfn = construct.node?.defaultChild as { dbInstanceIdentifier?: unknown; dbClusterIdentifier?: unknown } | undefined;
+  const set = cfn?.dbInstanceIdentifier ?? cfn?.dbClusterIdentifier;
+  return typeof set === 'string' && !Token.isUnresolved(set) ? set : undefined;
 }
 
 /** `15 minutes`, `1 hour`: the schedule in the words of the runbooks. */
