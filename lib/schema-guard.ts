@@ -35,6 +35,7 @@ import { DEFAULTS, ENV, GUARD_DIMENSION, GUARD_HANDLER_NAME, GUARD_NAMESPACE, GU
 import { heapOptions } from '../lambda/handler/memory';
 import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state';
 import { addGuardWidgets, guardAlarms, guardDashboardWidgets } from './alarms/guard-alarms';
+import { stringTokens } from './alarms/deployed-length';
 import type { GuardCommandOptions } from './alarms/guard-catalog';
 import { USER_FILE_DEFAULTS } from './user-files';
 import { defaultGuardRoleName, GuardRole } from './guard-role';
@@ -198,7 +199,7 @@ export class SchemaGuard extends Construct {
     });
     this.alarms = props.topic ? guardAlarms(this, {
       metric: (name) => this.metric(name), topic: props.topic, ticketTopic: props.ticketTopic, alarmNamePrefix: props.alarmNamePrefix,
-      runbook: { database: `${settings.databaseIdentifier}/${settings.databaseName}`, ...shownLogGroup(this.logGroup), interval: describeInterval(this.schedule), command: guardCommandOptions(props.migrations) },
+      runbook: { database: `${settings.databaseIdentifier}/${settings.databaseName}`, ...shownLogGroup(this.logGroup), interval: describeInterval(this.schedule), command: guardCommandOptions(props.migrations), tokenMaxLengths: runbookTokenMaxima(settings, props.migrations.target) },
     }) : {};
     if (props.dashboard) addGuardWidgets(props.dashboard, guardDashboardWidgets((name) => this.metric(name), Object.values(this.alarms)));
     acknowledgeGuardFindings(this);
@@ -314,6 +315,31 @@ function guardCommandOptions(migrations: SchemaMigrations): GuardCommandOptions 
     contractsDir: unlessDefault(contractsDir, USER_FILE_DEFAULTS.contractsDir),
     snapshotFile: unlessDefault(snapshotFile, USER_FILE_DEFAULTS.snapshotFile),
   };
+}
+
+/**
+ * The longest values of what the runbooks may name only as a token: an RDS
+ * instance or Aurora cluster identifier has 1 to 63 characters, a PostgreSQL
+ * database name at most 63 (RDS: 1 to 63 letters, digits or _; PostgreSQL:
+ * NAMEDATALEN - 1 bytes).
+ */
+const RUNBOOK_TOKEN_MAXIMA = { databaseIdentifier: 63, databaseName: 63 } as const;
+
+/** Each token of the identifier and the database name, at its longest value. */
+function runbookTokenMaxima(settings: GuardSettings, target: MigrationsTarget): Record<string, number> {
+  const identifier = settings.databaseIdentifier === identifierOf(target) ? setIdentifier(target)?.length : undefined;
+  return Object.fromEntries([
+    ...stringTokens(settings.databaseIdentifier).map((token) => [token, identifier ?? RUNBOOK_TOKEN_MAXIMA.databaseIdentifier] as const),
+    ...stringTokens(settings.databaseName).map((token) => [token, RUNBOOK_TOKEN_MAXIMA.databaseName] as const),
+  ]);
+}
+
+/** The identifier the instance or cluster of this app sets at synth (its Ref resolves to it, lowercased); undefined when CloudFormation makes one. */
+function setIdentifier(target: MigrationsTarget): string | undefined {
+  const construct = (target.kind === 'data-api' ? target.cluster : target.database) as Partial<IConstruct>;
+  const cfn = construct.node?.defaultChild as { dbInstanceIdentifier?: unknown; dbClusterIdentifier?: unknown } | undefined;
+  const set = cfn?.dbInstanceIdentifier ?? cfn?.dbClusterIdentifier;
+  return typeof set === 'string' && !Token.isUnresolved(set) ? set : undefined;
 }
 
 /** `15 minutes`, `1 hour`: the schedule in the words of the runbooks. */

@@ -32,6 +32,7 @@ import {
 } from './error-catalog';
 import { GUARD_ROLE_PREFIX } from '../../lambda/handler/constants';
 import { DatabaseDashboard } from './database-dashboard';
+import { deployedLength, stringTokens } from './deployed-length';
 import { claimOnce } from '../synth-claims';
 
 export interface DatabaseAlarmsProps {
@@ -350,10 +351,7 @@ function errorClassAlarm(scope: DatabaseAlarms, cls: ErrorClass, props: Database
     metricValue: '1',
     unit: cloudwatch.Unit.COUNT,
   });
-  const description = alarmDescriptionFor(cls, props.queryFolder);
-  if (description.length > MAX_ALARM_DESCRIPTION_LENGTH) {
-    throw new Error(`DatabaseAlarms: the runbook of error class "${cls.id}" makes an alarm description of ${description.length} characters; CloudWatch allows ${MAX_ALARM_DESCRIPTION_LENGTH}. Shorten its meaning or fix in lib/alarms/error-catalog.ts`);
-  }
+  const description = checkedDescription(`the runbook of error class "${cls.id}"`, alarmDescriptionFor(cls, props.queryFolder), {}, 'Shorten its meaning or fix in lib/alarms/error-catalog.ts');
   const alarm = alarmOnce(scope, `${cid}Alarm`, action, {
     alarmName: props.alarmNamePrefix ? `${props.alarmNamePrefix}-${cls.severity}-${cls.id}` : undefined,
     alarmDescription: description,
@@ -488,16 +486,31 @@ function functionLogGroupName(fn: lambda.IFunction): string {
 /** The page when a deploy's migration failed, with the runbook naming the handler's log group. */
 function migrationErrorsAlarm(scope: Construct, props: DatabaseAlarmsProps, metric: cloudwatch.IMetric, action: cloudwatch.IAlarmAction): cloudwatch.Alarm {
   const logGroupName = props.migrationLogGroupName ?? functionLogGroupName(props.migrationFunctions![0]!);
+  const description = [
+    '[PAGE] The schema-migration Lambda failed (Errors >= 1): a deploy could not apply or verify a schema fix and CloudFormation rolled the stack back.',
+    `Find: the log group ${logGroupName} and the stack events; the error names the migration file, line, SQLSTATE and PostgreSQL detail.`,
+    'Fix: correct the migration (never edit an applied file: add a new one), or remove the data the check reported, then deploy again.',
+    `Over: the alarm clears after ${QUIET_MINUTES} minutes without a failed invocation.`,
+  ].join('\n');
+  // Whatever of the name is known only at deploy time (a generated log group or function name) counts as a whole log group name at its longest.
+  const atLongest = Object.fromEntries(stringTokens(logGroupName).map((token) => [token, LOG_GROUP_NAME_MAX]));
   return alarmOnce(scope, 'MigrationErrorsAlarm', action, {
     alarmName: props.alarmNamePrefix ? `${props.alarmNamePrefix}-page-migration-errors` : undefined,
-    alarmDescription: [
-      '[PAGE] The schema-migration Lambda failed (Errors >= 1): a deploy could not apply or verify a schema fix and CloudFormation rolled the stack back.',
-      `Find: the log group ${logGroupName} and the stack events; the error names the migration file, line, SQLSTATE and PostgreSQL detail.`,
-      'Fix: correct the migration (never edit an applied file: add a new one), or remove the data the check reported, then deploy again.',
-      `Over: the alarm clears after ${QUIET_MINUTES} minutes without a failed invocation.`,
-    ].join('\n'),
+    alarmDescription: checkedDescription('the migration alarm\'s runbook', description, atLongest, 'Pass a shorter "migrationLogGroupName"'),
     metric,
   });
+}
+
+/** CloudWatch Logs: a log group name has 1 to 512 characters. */
+const LOG_GROUP_NAME_MAX = 512;
+
+/** `description`, unless it could exceed CloudWatch's limit once deployed (each token at its longest value): then the error says which and how to shorten it. */
+function checkedDescription(what: string, description: string, tokenMaxLengths: Readonly<Record<string, number>>, fix: string): string {
+  const length = deployedLength(description, tokenMaxLengths);
+  if (length > MAX_ALARM_DESCRIPTION_LENGTH) {
+    throw new Error(`DatabaseAlarms: ${what} makes an alarm description of up to ${length} characters once deployed; CloudWatch allows ${MAX_ALARM_DESCRIPTION_LENGTH}. ${fix}`);
+  }
+  return description;
 }
 
 interface DashboardContent {

@@ -34,7 +34,7 @@ export function guardAlarms(scope: Construct, options: GuardAlarmsOptions): Reco
 
 function guardAlarm(scope: Construct, spec: GuardAlarmSpec, options: GuardAlarmsOptions, action: cloudwatch.IAlarmAction): cloudwatch.Alarm {
   const description = guardAlarmDescription(spec, options.runbook);
-  checkGuardDescription(spec, description);
+  checkGuardDescription(spec, description, options.runbook.tokenMaxLengths);
   const alarm = new cloudwatch.Alarm(scope, `${pascal(spec.id)}Alarm`, {
     alarmName: options.alarmNamePrefix ? `${options.alarmNamePrefix}-${spec.severity}-${spec.id}` : undefined,
     alarmDescription: description,

@@ -17,6 +17,7 @@
  * data as breaching: a guard that stopped reporting is a guard that failed.
  */
 import { GUARD_METRIC, type GuardMetricName } from '../../lambda/handler/constants';
+import { deployedLength } from './deployed-length';
 import { MAX_ALARM_DESCRIPTION_LENGTH, type Severity } from './error-catalog';
 
 export interface GuardAlarmSpec {
@@ -195,34 +196,54 @@ export interface GuardRunbookContext {
    * @default - none: the CLI's defaults
    */
   readonly command?: GuardCommandOptions;
+  /**
+   * The longest value each token in these strings can resolve to, by the
+   * token's text (`${Token[…]}`), e.g. 63 for an RDS instance identifier.
+   * The description is fitted to CloudWatch's 1,024 characters with each
+   * token counted so, not as its placeholder.
+   * @default - none: a token in the context is refused (its deployed length is unknown)
+   */
+  readonly tokenMaxLengths?: Readonly<Record<string, number>>;
 }
 
-/** The alarm description: severity, what it watches, meaning, the first command, the fix. */
+/** What the first command needs, after it; the short form when nothing else is left to drop. */
+const FIRST_COMMAND_HINT = "type the guard secret's password at the prompt; app checkout; RDS CA bundle";
+const FIRST_COMMAND_SHORT_HINT = "the guard secret's password";
+
+/**
+ * The alarm description: severity, what it watches, meaning, the first
+ * command, the fix. Fitted to CloudWatch's limit once deployed (each token
+ * at its longest value, `tokenMaxLengths`): the optional parts give way in
+ * turn — the log group's full reference, the command's flag values, the
+ * short reference, the log group, the hint's long form.
+ */
 export function guardAlarmDescription(spec: GuardAlarmSpec, ctx: GuardRunbookContext): string {
   const when = spec.runs === 1 ? 'in one guard run' : `in two consecutive guard runs (every ${ctx.interval})`;
   const command = guardFirstCommand(ctx.command);
-  const build = (logGroup: string | undefined, first = command) => [
+  const build = ([logGroup, first, hint]: Shape) => [
     `[${spec.severity.toUpperCase()}] ${spec.title} on ${ctx.database}: ${spec.metricName} >= 1 ${when}.`,
     `Meaning: ${spec.runbook.meaning}`,
-    `First: ${first} (type the guard secret's password at the prompt; app checkout; RDS CA bundle)${logGroup === undefined ? '' : `; the guard's log group ${logGroup} has the last run's`}.`,
+    `First: ${first} (${hint})${logGroup === undefined ? '' : `; the guard's log group ${logGroup} has the last run's`}.`,
     `Fix: ${spec.runbook.fix}`,
   ].join('\n');
   // Paths too long to quote: the flags are named, their values are the stack's.
   const short = guardFirstCommand(Object.fromEntries(COMMAND_FLAGS.filter(([key]) => ctx.command?.[key] !== undefined).map(([key]) => [key, null])));
   // The longest that fits: a stack's name (up to 128 characters) may not leave room for the log group's full reference.
-  for (const logGroup of [ctx.logGroupName, ctx.logGroupShortName]) {
-    for (const first of [command, short]) {
-      const d = build(logGroup, first);
-      if (d.length <= MAX_ALARM_DESCRIPTION_LENGTH) return d;
-    }
-  }
-  const d = build(undefined);
-  return d.length <= MAX_ALARM_DESCRIPTION_LENGTH ? d : build(undefined, short);
+  const shapes: Shape[] = [
+    ...[ctx.logGroupName, ctx.logGroupShortName, undefined].flatMap((logGroup) => [command, short].map((first): Shape => [logGroup, first, FIRST_COMMAND_HINT])),
+    [undefined, short, FIRST_COMMAND_SHORT_HINT],
+  ];
+  const fitting = shapes.find((shape) => deployedLength(build(shape), ctx.tokenMaxLengths) <= MAX_ALARM_DESCRIPTION_LENGTH);
+  return build(fitting ?? shapes[shapes.length - 1]!);
 }
 
-/** Throws when a description would exceed CloudWatch's limit (tokens count as their placeholder length). */
-export function checkGuardDescription(spec: GuardAlarmSpec, description: string): void {
-  if (description.length > MAX_ALARM_DESCRIPTION_LENGTH) {
-    throw new Error(`SchemaGuard: the runbook of alarm "${spec.id}" makes a description of ${description.length} characters; CloudWatch allows ${MAX_ALARM_DESCRIPTION_LENGTH}. Shorten its meaning or fix in lib/alarms/guard-catalog.ts`);
+/** The log group's reference (none: left out), the first command, its hint. */
+type Shape = [logGroup: string | undefined, first: string, hint: string];
+
+/** Throws when a description could exceed CloudWatch's limit once deployed (each token at its longest value). */
+export function checkGuardDescription(spec: GuardAlarmSpec, description: string, tokenMaxLengths?: Readonly<Record<string, number>>): void {
+  const length = deployedLength(description, tokenMaxLengths);
+  if (length > MAX_ALARM_DESCRIPTION_LENGTH) {
+    throw new Error(`SchemaGuard: the runbook of alarm "${spec.id}" makes a description of up to ${length} characters once deployed; CloudWatch allows ${MAX_ALARM_DESCRIPTION_LENGTH}. Shorten its meaning or fix in lib/alarms/guard-catalog.ts`);
   }
 }

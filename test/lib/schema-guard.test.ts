@@ -6,7 +6,7 @@
  * handler's role, cdk-nag, and props validation. One stack per variant,
  * synthesised once for the file.
  */
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -25,6 +25,7 @@ import { SchemaGuard, type SchemaGuardProps } from '../../lib/schema-guard';
 import { SchemaMigrations } from '../../lib/schema-migrations';
 import { dashboardWidgets, layout } from '../support/dashboard';
 import { tempDir } from '../support/files';
+import { longestAlarmDescriptions } from '../support/longest-description';
 
 const migrationsDir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
 const contractsDir = tempDir({ 'a.sql': 'SELECT id FROM a;\n' }, 'contracts');
@@ -330,16 +331,50 @@ describe('Class: SchemaGuard', () => {
       }
     });
 
-    it('carry the runbook: severity, the database, meaning, the first command (schemaguard guard --database-url), the log group, the fix — within CloudWatch\'s 1024 characters', () => {
-      for (const alarm of Object.values(onInstance.t.findResources('AWS::CloudWatch::Alarm'))) {
+    it('carry the runbook: severity, the database, meaning, the first command (schemaguard guard --database-url), the log group, the fix — within CloudWatch\'s 1024 characters once deployed', () => {
+      const longest = longestAlarmDescriptions(onInstance.t);
+      expect(longest.size).toBe(GUARD_ALARMS.length);
+      for (const [logicalId, alarm] of Object.entries(onInstance.t.findResources('AWS::CloudWatch::Alarm'))) {
         const text = JSON.stringify(alarm.Properties.AlarmDescription);
         expect(text).toMatch(/^"\[(PAGE|TICKET)\]|^\{"Fn::Join":\["",\["\[(PAGE|TICKET)\]/);
         for (const part of ['Meaning: ', 'First: printf \'Password: \' >&2 && read -rs PGPASSWORD && echo >&2 && export PGPASSWORD && npx schemaguard guard --database-url', 'sslmode=verify-full&sslrootcert=global-bundle.pem', 'the guard\'s log group', 'Fix: ']) expect(text).toContain(part);
         // The log group is named by its stack and logical ID, known at synth: no name made at deploy time can push it over.
         expect(text).toContain(`the guard's log group (stack ${onInstance.stack.stackName}, resource ${id(onInstance.stack, onInstance.guard.logGroup as never)}) has the last run's`);
-        // What stays a token is the instance identifier (at most 63 characters; guard-catalog.test counts it so).
+        // What stays a token is the instance identifier, counted at its longest (63 characters).
         expect(text.match(/\{"Ref":"[A-Za-z0-9]+"\}/g) ?? []).toEqual([`{"Ref":"${id(onInstance.stack, onInstance.instance as never)}"}`]);
-        expect(text.length).toBeLessThan(1024);
+        // Counted as CloudWatch counts: the characters of the resolved string, not of its JSON.
+        expect(longest.get(logicalId)!.length).toBeLessThanOrEqual(1024);
+      }
+    });
+
+    it.each([
+      ['an instance identifier made at deploy time', false, undefined],
+      ['an Aurora cluster identifier made at deploy time', true, undefined],
+      ['a 63-character instance identifier', false, `i${'-0'.repeat(31)}`],
+    ] as const)('regression: every description fits 1,024 characters once deployed with the longest inputs and %s (counted as its placeholder, a 63-character identifier took them over and the deploy failed after synth passed)', (_what, onCluster, identifier) => {
+      // Prepare: the longest stack name (128), identifier and database name known only at deploy time (63 each), a 63-character state schema, the longest schedule's words.
+      const stack = new Stack(new App(), 'S'.repeat(128));
+      const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+      const vpcSubnets = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+      const databaseName = new CfnParameter(stack, 'DatabaseName', { type: 'String', maxLength: 63 }).valueAsString;
+      const common = { databaseName, migrationsDir, stateSchema: 's'.repeat(63) };
+      const migrations = onCluster
+        ? ((cluster: rds.DatabaseCluster) => new SchemaMigrations(stack, 'Migrations', { dataApiCluster: cluster, secret: cluster.secret!, ...common }))(new rds.DatabaseCluster(stack, 'Cluster', {
+          engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_17_6 }), writer: rds.ClusterInstance.serverlessV2('writer'), vpc, vpcSubnets, enableDataApi: true,
+        }))
+        : ((instance: rds.DatabaseInstance) => new SchemaMigrations(stack, 'Migrations', { database: instance, secret: instance.secret!, vpc, ...common }))(new rds.DatabaseInstance(stack, 'Db', {
+          engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_18_3 }), vpc, vpcSubnets, instanceIdentifier: identifier,
+        }));
+      // Act
+      new SchemaGuard(stack, 'Guard', { migrations, topic: new sns.Topic(stack, 'OnCall'), roleName: 'app_guard', schedule: Duration.minutes(1439) });
+      const template = Template.fromStack(stack);
+      // Assess: both tokens are in the descriptions, and each description, resolved at its longest, fits
+      const longest = longestAlarmDescriptions(template);
+      expect(longest.size).toBe(GUARD_ALARMS.length);
+      for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) expect(alarm.Properties.AlarmDescription['Fn::Join'][1].filter((p: unknown) => typeof p !== 'string')).toHaveLength(2);
+      for (const [logicalId, text] of longest) {
+        expect(text, logicalId).toContain(` on ${'x'.repeat(63)}/${'x'.repeat(63)}: `);
+        expect(text.length, logicalId).toBeLessThanOrEqual(1024);
       }
     });
 

@@ -23,6 +23,7 @@ import {
   savedQueryNameFor,
 } from '../../../lib/alarms/error-catalog';
 import { dashboardWidgets, layout } from '../../support/dashboard';
+import { longestAlarmDescriptions } from '../../support/longest-description';
 import { alarmsStack, filterPatternsByMetric, removeAssemblies } from './alarms-stack';
 
 afterAll(removeAssemblies);
@@ -240,6 +241,26 @@ describe('Construct: DatabaseAlarms', () => {
       expect(descriptions).toHaveLength(2);
       expect(descriptions[0]).toContain(`Find: the log group ",{"Ref":"${stack.getLogicalId(own.node.defaultChild as logs.CfnLogGroup)}"}," and the stack events`);
       expect(descriptions[1]).toContain(`Find: the log group /aws/lambda/",{"Ref":"${stack.getLogicalId(plain.node.defaultChild as lambda.CfnFunction)}"}," and the stack events`);
+    });
+
+    it('every description, alarms and composite alarms, fits 1,024 characters once deployed with a 63-character identifier, the longest query folder and migration log groups named at deploy time (a log group name counted at 512 characters, a function name at 64)', () => {
+      // Prepare: a 63-character identifier in the RDS log group's name, the longest queryFolder (100), both ways the migration log group is named at deploy time.
+      const stack = new Stack(new App(), 'S'.repeat(128));
+      const identifier = `i${'-0'.repeat(31)}`;
+      const code = lambda.Code.fromInline('exports.handler = async () => {}');
+      const own = new lambda.Function(stack, 'Fn', { code, handler: 'index.handler', runtime: lambda.Runtime.NODEJS_22_X, logGroup: new logs.LogGroup(stack, 'HandlerLogs') });
+      const plain = new lambda.Function(stack, 'Plain', { code, handler: 'index.handler', runtime: lambda.Runtime.NODEJS_22_X });
+      const logGroup = new logs.LogGroup(stack, 'PostgresLog', { logGroupName: `/aws/rds/instance/${identifier}/postgresql` });
+      const queryFolder = `q/${'f'.repeat(98)}`;
+      // Act
+      new DatabaseAlarms(stack, 'A', { logGroup, migrationFunctions: [own], queryFolder, alarmNamePrefix: 'p'.repeat(100) });
+      new DatabaseAlarms(stack, 'B', { logGroup, migrationFunctions: [plain], metricNamespace: 'Other/Namespace', queryFolder });
+      const longest = longestAlarmDescriptions(Template.fromStack(stack));
+      // Assess: every alarm and composite alarm, resolved at its longest (a log group name at 512, a function name at 64), counted as CloudWatch counts
+      expect(longest.size).toBe(2 * (ERROR_CATALOG.length + 1 + ERROR_CATALOG.filter((c) => c.followsAnotherError).length + 1));
+      const migration = [...longest.values()].filter((d) => d.startsWith('[PAGE] The schema-migration Lambda failed'));
+      expect(migration.map((d) => /the log group (\S+) and/.exec(d)?.[1]?.length)).toEqual([512, '/aws/lambda/'.length + 64]);
+      for (const [logicalId, text] of longest) expect(text.length, logicalId).toBeLessThanOrEqual(MAX_ALARM_DESCRIPTION_LENGTH);
     });
 
     it('has no Lambda alarm without a function', () => {

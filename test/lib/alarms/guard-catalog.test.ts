@@ -4,9 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { urlTls } from '../../../lambda/driver/pg/ssl-mode';
-import { GUARD_ALARMS, GUARD_FIRST_COMMAND, guardAlarmDescription, guardFirstCommand } from '../../../lib/alarms/guard-catalog';
+import { deployedLength } from '../../../lib/alarms/deployed-length';
+import { checkGuardDescription, GUARD_ALARMS, GUARD_FIRST_COMMAND, guardAlarmDescription, guardFirstCommand } from '../../../lib/alarms/guard-catalog';
 
 const CTX = { database: 'orders-db/app', logGroupName: '/aws/lambda/orders-guard', interval: '15 minutes' };
+
+/** Placeholders as synth renders an identifier and a database name known only at deploy time, each up to 63 characters once deployed. */
+const IDENTIFIER = '${Token[TOKEN.1234]}';
+const NAME = '${Token[Db.Name.1235]}';
+const AT_MOST_63 = { [IDENTIFIER]: 63, [NAME]: 63 };
 
 /** The URL of the runbook's first command, its placeholders filled in. */
 function firstCommandUrl(caFile: string): string {
@@ -74,8 +80,38 @@ describe('Module: guard-catalog', () => {
     it.each(GUARD_ALARMS.map((a) => [a.id, a] as const))('%s: starts with the first command, names the guard\'s log group, within 1024 characters with a 63-character identifier', (_id, spec) => {
       const d = guardAlarmDescription(spec, CTX);
       expect(d).toContain(`\nFirst: ${GUARD_FIRST_COMMAND} (type the guard secret's password at the prompt; app checkout; RDS CA bundle); the guard's log group ${CTX.logGroupName} has the last run's.\n`);
-      const long = guardAlarmDescription(spec, { ...CTX, database: `${'d'.repeat(63)}/app`, logGroupName: '${Token[TOKEN.1234]}' });
-      expect(long.length).toBeLessThanOrEqual(1024);
+      const long = guardAlarmDescription(spec, { ...CTX, database: `${'d'.repeat(63)}/app`, logGroupName: IDENTIFIER, tokenMaxLengths: { [IDENTIFIER]: 512 } });
+      expect(deployedLength(long, { [IDENTIFIER]: 512 })).toBeLessThanOrEqual(1024);
+    });
+
+    it.each(GUARD_ALARMS.map((a) => [a.id, a] as const))('regression: %s fits 1,024 characters once deployed, each token at its longest value (a 63-character identifier counted as its 20-character placeholder took deployed descriptions past the limit after synth passed them)', (_id, spec) => {
+      // The longest inputs: identifier and database name known only at deploy time (63 each), a 128-character stack name, the longest interval, every command option.
+      const path = 'p'.repeat(300);
+      const ctx = {
+        database: `${IDENTIFIER}/${NAME}`, logGroupName: `(stack ${'S'.repeat(128)}, resource GuardLogs1A2B3C4D)`, logGroupShortName: '(resource GuardLogs1A2B3C4D)',
+        interval: '1439 minutes', command: { stateSchema: 's'.repeat(63), migrationsDir: path, contractsDir: path, snapshotFile: path }, tokenMaxLengths: AT_MOST_63,
+      };
+      const d = guardAlarmDescription(spec, ctx);
+      const deployed = d.replace(IDENTIFIER, 'i'.repeat(63)).replace(NAME, 'n'.repeat(63));
+      expect(deployed.length).toBeLessThanOrEqual(1024);
+      expect(deployedLength(d, AT_MOST_63)).toBe(deployed.length);
+      expect(() => checkGuardDescription(spec, d, AT_MOST_63)).not.toThrow();
+      // Still the runbook: the database, the command, the fix.
+      expect(d).toContain(` on ${IDENTIFIER}/${NAME}: `);
+      expect(d).toContain(`\nFirst: ${GUARD_FIRST_COMMAND} `);
+      expect(d).toContain(`\nFix: ${spec.runbook.fix}`);
+    });
+
+    it('the hint after the first command gives way to its short form last, when nothing else is left to drop', () => {
+      const health = GUARD_ALARMS.find((a) => a.id === 'guard-health')!;
+      const ctx = { ...CTX, database: `${IDENTIFIER}/${NAME}`, interval: '1439 minutes', command: { stateSchema: 's'.repeat(63), migrationsDir: 'm', contractsDir: 'c', snapshotFile: 's' }, tokenMaxLengths: AT_MOST_63 };
+      const d = guardAlarmDescription(health, ctx);
+      expect(d).toContain(`${GUARD_FIRST_COMMAND} + the stack's --state-schema --dir --contracts --snapshot (the guard secret's password).\nFix: `);
+      expect(guardAlarmDescription(health, CTX)).toContain("(type the guard secret's password at the prompt; app checkout; RDS CA bundle); the guard's log group");
+    });
+
+    it('refuses a token whose longest value is not given', () => {
+      expect(() => guardAlarmDescription(GUARD_ALARMS[0]!, { ...CTX, database: `${IDENTIFIER}/app` })).toThrow(`(${IDENTIFIER}) whose longest length is not given`);
     });
 
     it('a log group reference that would take the description over 1,024 characters (a stack name of 128) gives way to the short one, then to none', () => {
