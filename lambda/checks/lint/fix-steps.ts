@@ -126,7 +126,8 @@ export function columnWithout(s: ParsedStatement, col: Node, drop: (con: Node) =
     const at = c.location as number;
     const next = (cons[k + 1]?.location as number | undefined) ?? end;
     if (!drop(c)) return;
-    text += `${sliceOf(s, from, at)} `;
+    const kept = sliceOf(s, from, at);
+    if (kept) text += `${kept} `;
     from = next;
   });
   return `${text}${sliceOf(s, from, end)}`.trim();
