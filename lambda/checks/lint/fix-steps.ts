@@ -13,11 +13,25 @@ import type { RuleContext } from './rule';
 import { defaultConstraintName } from './model-tables';
 import { clauseAt, ident, objectName, sliceOf, tableName, tokensOf } from './sql-text';
 
-/** ADD CONSTRAINT … NOT VALID in place of the statement, VALIDATE in a later migration. */
-export function notValidSteps(rel: RangeVar, name: string, clause: string, before: string[] = []): FixFile[] {
+/** Whether the statement named its table with ONLY (`onlyIn`): the ADD CONSTRAINT … NOT VALID of the fix keeps it. */
+export interface OnlyOption { only?: boolean }
+
+/**
+ * ADD CONSTRAINT … NOT VALID in place of the statement, VALIDATE in a later
+ * migration. `only`: the ADD keeps the statement's ONLY, so that it goes
+ * where the statement's constraint would (on a partitioned table with
+ * partitions, PostgreSQL refuses ONLY for a CHECK, and for a foreign key
+ * always, as it refuses the statement; without it the constraint went on
+ * every partition). The VALIDATE goes without ONLY: it validates the
+ * constraint wherever the ADD put it, while ONLY is refused once a partition
+ * or child holds it ("constraint must be validated on child tables too",
+ * PostgreSQL 15 and 18; a partition created between the two files copies
+ * the constraint).
+ */
+export function notValidSteps(rel: RangeVar, name: string, clause: string, before: string[] = [], o: OnlyOption = {}): FixFile[] {
   const t = tableName(rel);
   return [
-    inPlace(...before, `ALTER TABLE ${t} ADD CONSTRAINT ${ident(name)} ${clause} NOT VALID;  -- instant, enforced for new rows`),
+    inPlace(...before, `ALTER TABLE ${o.only ? 'ONLY ' : ''}${t} ADD CONSTRAINT ${ident(name)} ${clause} NOT VALID;  -- instant, enforced for new rows`),
     later(`ALTER TABLE ${t} VALIDATE CONSTRAINT ${ident(name)};  -- scans under a lock that lets reads and writes go on`),
   ];
 }
@@ -39,9 +53,9 @@ export function deferredColumnConstraints(s: ParsedStatement, rel: RangeVar, col
 }
 
 /** ADD CONSTRAINT … NOT VALID for each constraint into `add`, its VALIDATE into `validate`. */
-export function deferInto(rel: RangeVar, constraints: DeferredConstraint[], add: FixFile, validate: FixFile): void {
+export function deferInto(rel: RangeVar, constraints: DeferredConstraint[], add: FixFile, validate: FixFile, o: OnlyOption = {}): void {
   for (const c of constraints) {
-    const [a, v] = notValidSteps(rel, c.name, c.clause);
+    const [a, v] = notValidSteps(rel, c.name, c.clause, [], o);
     add.lines.push(...a!.lines);
     validate.lines.push(...v!.lines);
   }
@@ -126,7 +140,8 @@ export function columnWithout(s: ParsedStatement, col: Node, drop: (con: Node) =
     const at = c.location as number;
     const next = (cons[k + 1]?.location as number | undefined) ?? end;
     if (!drop(c)) return;
-    text += `${sliceOf(s, from, at)} `;
+    const kept = sliceOf(s, from, at);
+    if (kept) text += `${kept} `;
     from = next;
   });
   return `${text}${sliceOf(s, from, end)}`.trim();

@@ -22,6 +22,14 @@ export function tableName(r: Pick<RangeVar, 'schema' | 'name'>): string {
   return r.schema ? `${ident(r.schema)}.${ident(r.name)}` : ident(r.name);
 }
 
+/**
+ * Whether an ALTER TABLE names its table with ONLY (its relation's `inh` is
+ * not set): a fix's ADD CONSTRAINT of the same table says it too.
+ */
+export function onlyIn(s: ParsedStatement): boolean {
+  return s.kind === 'AlterTableStmt' && (s.node.relation as { inh?: boolean } | undefined)?.inh !== true;
+}
+
 /** A name for a new object, as PostgreSQL would shorten it: at most 63 bytes. */
 export function objectName(...parts: string[]): string {
   const name = parts.join('_');

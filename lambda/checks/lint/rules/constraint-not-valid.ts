@@ -13,7 +13,7 @@ import { inPlace, later, renderFix } from '../fix';
 import type { AlterTarget } from '../model';
 import { defaultConstraintName } from '../model-tables';
 import type { LintRule, RuleContext } from '../rule';
-import { clauseAt, commandsRemoved, edited, ident, tableName, type Edit } from '../sql-text';
+import { clauseAt, commandsRemoved, edited, ident, onlyIn, tableName, type Edit } from '../sql-text';
 
 export const CONSTRAINT_NOT_VALID: LintRule = {
   id: 'constraint-not-valid',
@@ -138,7 +138,7 @@ function statementFix(ctx: RuleContext, s: ParsedStatement, t: AlterTarget): str
   const edits = [...parts.flatMap((p) => (p.edit ? [p.edit] : [])), ...removed ?? []];
   const files = [inPlace(...(removed ? [edited(s, edits)] : [])), later()];
   for (const p of parts) {
-    deferInto(t.rel, p.constraints, files[0]!, files[1]!);
+    deferInto(t.rel, p.constraints, files[0]!, files[1]!, { only: onlyIn(s) });
     if (p.after) files[0]!.lines.push(p.after);
   }
   const fix = renderFix(files);

@@ -9,12 +9,12 @@ import type { Severity } from '../../finding';
 import { fkTypeVerdict, sameKeyType } from '../../fk-types';
 import { overDomain, rewriteContextOf } from '../column';
 import { inPlace, later, renderFix, type FixFile } from '../fix';
-import { deferInto, deferredColumnConstraints, dropColumnLater, keepsItsName, notValidSteps } from '../fix-steps';
+import { deferInto, deferredColumnConstraints, dropColumnLater, keepsItsName, notValidSteps, type OnlyOption } from '../fix-steps';
 import type { TableModel } from '../model';
 import type { AlterTarget } from '../model-types';
 import { createdTable, defaultConstraintName } from '../model-tables';
 import type { LintRule, RuleContext } from '../rule';
-import { clauseAt, commandsRemoved, edited, ident, objectName, tableName, typeAsWritten, type Edit } from '../sql-text';
+import { clauseAt, commandsRemoved, edited, ident, objectName, onlyIn, tableName, typeAsWritten, type Edit } from '../sql-text';
 
 export const FK_TYPE_MISMATCH: LintRule = {
   id: 'fk-type-mismatch',
@@ -93,8 +93,8 @@ function statementFix(s: ParsedStatement, t: AlterTarget, all: Mismatch[]): FixF
   const removed = commandsRemoved(s, swapped.map((m) => m.con.location as number));
   const edits = [...typeEdits(s, declared), ...moved.map((m) => referencesEdit(s, m.inline!, m.con)), ...removed ?? []];
   const files = [inPlace(...(removed ? [edited(s, edits)] : [])), later()];
-  deferInto(t.rel, moved.flatMap((m) => deferredColumnConstraints(s, t.rel, m.inline!, [m.con])), files[0]!, files[1]!);
-  for (const m of swapped) swapInto(m.target, files[0]!, files[1]!);
+  deferInto(t.rel, moved.flatMap((m) => deferredColumnConstraints(s, t.rel, m.inline!, [m.con])), files[0]!, files[1]!, { only: onlyIn(s) });
+  for (const m of swapped) swapInto(m.target, files[0]!, files[1]!, { only: onlyIn(s) });
   return files[1]!.lines.length ? files : [files[0]!];
 }
 
@@ -197,13 +197,15 @@ interface Target { rel: RangeVar; fk: string; type: string; pkRel: RangeVar; pk:
  * For a column the table already has: a new column of the right type, added
  * with its foreign key NOT VALID into `add`, backfilled, the application
  * switched to it; into `validate`, the key validated and the old column
- * dropped.
+ * dropped. `only`: the key's ADD keeps the statement's ONLY (`notValidSteps`);
+ * the new column is added without it, as PostgreSQL refuses ADD COLUMN with
+ * ONLY on a table with children.
  */
-function swapInto(t: Target, add: FixFile, validate: FixFile): void {
+function swapInto(t: Target, add: FixFile, validate: FixFile, o: OnlyOption = {}): void {
   const table = tableName(t.rel);
   const column = objectName(t.fk, 'new');
   const name = defaultConstraintName(t.rel.name, { contype: 'CONSTR_FOREIGN' }, [column]);
-  const [a, v] = notValidSteps(t.rel, name, `FOREIGN KEY (${ident(column)}) REFERENCES ${tableName(t.pkRel)} (${ident(t.pk)})`, [`ALTER TABLE ${table} ADD COLUMN ${ident(column)} ${t.type};`]);
+  const [a, v] = notValidSteps(t.rel, name, `FOREIGN KEY (${ident(column)}) REFERENCES ${tableName(t.pkRel)} (${ident(t.pk)})`, [`ALTER TABLE ${table} ADD COLUMN ${ident(column)} ${t.type};`], o);
   a!.lines.splice(1, 0, `-- backfill ${ident(column)} from ${ident(t.fk)} in batches (${ident(t.fk)}::${t.type}), and switch the application to it`);
   add.lines.push(...a!.lines);
   validate.lines.push(...v!.lines, ...dropColumnLater(table, t.fk), keepsItsName(ident(column), t.fk));

@@ -10,11 +10,11 @@
 import { as, list, names, optionOn, rangeVar, type Node, type ParsedStatement, type RangeVar } from '../../parse';
 import { columnParts } from '../column';
 import { columnWithout, uniqueKeySteps } from '../fix-steps';
-import { inPlace, ownNoTransaction, renderFix } from '../fix';
+import { inPlace, later, ownNoTransaction, renderFix, type FixFile, type FixPlace } from '../fix';
 import { splitKey, type AlterTarget, type TableModel } from '../model';
 import { notNullProven } from '../model-tables';
 import type { LintRule, RuleContext } from '../rule';
-import { ident, insertInto, objectName, sliceOf, tableName, tokenAfter } from '../sql-text';
+import { clauseAt, commandsRemoved, edited, ident, insertInto, objectName, sliceOf, tableName, tokenAfter, type Edit } from '../sql-text';
 
 export const INDEX_NOT_CONCURRENT: LintRule = {
   id: 'index-not-concurrent',
@@ -216,33 +216,108 @@ function nullable(t: AlterTarget, columns: string[]): string[] {
 function addConstraint(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, con: Node | undefined): void {
   const kind = con ? KINDS[String(con.contype)] : undefined;
   if (!con || !kind || con.indexname) return;
-  const cols = names(con.keys);
   ctx.report(INDEX_NOT_CONCURRENT, s, {
     message: `ADD CONSTRAINT … ${kind} on existing table ${tableName(t.rel)} builds its index while blocking writes`,
     why: 'the index behind the constraint is built under an ACCESS EXCLUSIVE lock: every read and write of the table waits until the build ends',
     fix: kind === 'EXCLUDE'
       ? renderFix([inPlace('-- an exclusion constraint cannot adopt an index built beforehand: add it in a maintenance window, or while the table is empty')])
-      : renderFix(uniqueKeySteps(t.rel, kind, cols, nullable(t, cols), 'own', con)),
+      : statementFix(s, t),
     at: con.location as number | undefined,
   });
 }
 
 /** ADD COLUMN … UNIQUE / PRIMARY KEY: the column is added, then its index is built under the ALTER's ACCESS EXCLUSIVE lock. */
 function addColumn(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, col: Node | undefined, ifNotExists: boolean): void {
-  if (!col) return;
-  const name = String(col.colname);
-  if (ifNotExists && t.table.columns.has(name)) return;
-  const p = columnParts(col);
-  if (!p.unique && !p.primaryKey) return;
-  const kind = p.primaryKey ? 'PRIMARY KEY' : 'UNIQUE';
-  const plain = columnWithout(s, col, (c) => c.contype === 'CONSTR_UNIQUE' || c.contype === 'CONSTR_PRIMARY');
+  const kind = columnKey(t, col, ifNotExists);
+  if (!kind) return;
+  const name = String(col!.colname);
   ctx.report(INDEX_NOT_CONCURRENT, s, {
     message: `ADD COLUMN ${ident(name)} … ${kind} on existing table ${tableName(t.rel)} builds its index while blocking reads and writes`,
     why: `the ${kind} index is built in the same statement, under the ACCESS EXCLUSIVE lock ADD COLUMN takes: every read and write of ${tableName(t.rel)} waits until the build ends`,
-    fix: renderFix([
-      inPlace(`ALTER TABLE ${tableName(t.rel)} ADD COLUMN ${plain};`, ...(p.primaryKey ? ['-- fill the new column for every row (backfill in batches) before the key'] : [])),
-      ...uniqueKeySteps(t.rel, kind, [name], p.primaryKey ? [name] : [], 'later'),
-    ]),
-    at: col.location as number | undefined,
+    fix: statementFix(s, t),
+    at: col!.location as number | undefined,
   });
+}
+
+/** The key a new column declares (UNIQUE or PRIMARY KEY), unless IF NOT EXISTS skips a column the table has. */
+function columnKey(t: AlterTarget, col: Node | undefined, ifNotExists: boolean): 'UNIQUE' | 'PRIMARY KEY' | undefined {
+  if (!col || (ifNotExists && t.table.columns.has(String(col.colname)))) return undefined;
+  const p = columnParts(col);
+  return p.primaryKey ? 'PRIMARY KEY' : p.unique ? 'UNIQUE' : undefined;
+}
+
+/** What one command of the statement changes in the fix: its text, or the command taken out (`removes`, a location in it), and its key's steps after the statement. */
+interface KeyPart { edit?: Edit; removes?: number; steps: FixFile[]; fill?: string }
+
+/** An ADD CONSTRAINT … UNIQUE / PRIMARY KEY taken out of the statement, or a new column without its key: the key built CONCURRENTLY after. */
+function keyPart(s: ParsedStatement, t: AlterTarget, cmd: Node | undefined): KeyPart | undefined {
+  const con = cmd?.subtype === 'AT_AddConstraint' ? as(cmd.def, 'Constraint') : undefined;
+  const kind = con && !con.indexname ? KINDS[String(con.contype)] : undefined;
+  if (con && kind && kind !== 'EXCLUDE') {
+    const cols = names(con.keys);
+    return { removes: con.location as number, steps: uniqueKeySteps(t.rel, kind, cols, nullable(t, cols), 'own', con) };
+  }
+  const col = cmd?.subtype === 'AT_AddColumn' ? as(cmd.def, 'ColumnDef') : undefined;
+  const key = columnKey(t, col, cmd?.missing_ok === true);
+  if (!key) return undefined;
+  const [name, at] = [String(col!.colname), col!.location as number];
+  const keys = columnKeyConstraints(col!);
+  return {
+    edit: { at, end: at + Buffer.byteLength(clauseAt(s, at)), text: columnWithout(s, col!, (c) => keys.includes(c)) },
+    steps: uniqueKeySteps(t.rel, key, [name], key === 'PRIMARY KEY' ? [name] : [], 'later', writtenKey(keys, key)),
+    fill: key === 'PRIMARY KEY' ? '-- fill the new column for every row (backfill in batches) before the key' : undefined,
+  };
+}
+
+const isAttribute = (c: Node) => String(c.contype).startsWith('CONSTR_ATTR_');
+
+/** A new column's UNIQUE and PRIMARY KEY, each with the DEFERRABLE / INITIALLY words after it (nodes of their own in the parse tree). */
+function columnKeyConstraints(col: Node): Node[] {
+  const cons = list(col.constraints).map((c) => as(c, 'Constraint')).filter((c): c is Node => !!c);
+  let inKey = false;
+  return cons.filter((c) => {
+    if (!isAttribute(c)) inKey = c.contype === 'CONSTR_UNIQUE' || c.contype === 'CONSTR_PRIMARY';
+    return inKey;
+  });
+}
+
+/** The column's key as written, for the fix to keep its name, INCLUDE, NULLS NOT DISTINCT and DEFERRABLE / INITIALLY DEFERRED. */
+function writtenKey(keys: Node[], kind: 'UNIQUE' | 'PRIMARY KEY'): Node | undefined {
+  const k = keys.findIndex((c) => c.contype === (kind === 'PRIMARY KEY' ? 'CONSTR_PRIMARY' : 'CONSTR_UNIQUE'));
+  const next = keys.findIndex((c, j) => j > k && !isAttribute(c));
+  const attributes = keys.slice(k + 1, next < 0 ? undefined : next).map((c) => c.contype);
+  return { ...keys[k]!, deferrable: attributes.includes('CONSTR_ATTR_DEFERRABLE'), initdeferred: attributes.includes('CONSTR_ATTR_DEFERRED') };
+}
+
+const fixes = new WeakMap<ParsedStatement, string>();
+
+/**
+ * One fix for the statement, whatever command is reported: the ALTER TABLE
+ * as written, every other command kept, each new column without its UNIQUE
+ * or PRIMARY KEY and each such ADD CONSTRAINT taken out; then every key
+ * built CONCURRENTLY and attached USING INDEX (a fix of the reported command
+ * alone dropped the others). Made once, at the first command reported, as
+ * constraint-not-valid's.
+ */
+function statementFix(s: ParsedStatement, t: AlterTarget): string {
+  const known = fixes.get(s);
+  if (known !== undefined) return known;
+  const parts = list(s.node.cmds).flatMap((c) => keyPart(s, t, as(c, 'AlterTableCmd')) ?? []);
+  const removed = commandsRemoved(s, parts.flatMap((p) => (p.removes === undefined ? [] : [p.removes])));
+  const edits = [...parts.flatMap((p) => (p.edit ? [p.edit] : [])), ...removed ?? []];
+  const statement = removed ? [inPlace(edited(s, edits), ...parts.flatMap((p) => p.fill ?? []))] : [];
+  const fix = renderFix([...statement, ...keyFiles(parts.map((p) => p.steps), statement.length ? 'later' : 'own')]);
+  fixes.set(s, fix);
+  return fix;
+}
+
+/** Each key's steps (build, the primary key's NOT NULL steps, attach) merged file by file: every build in one no-transaction file, every attach in the last. */
+function keyFiles(steps: FixFile[][], buildPlace: FixPlace): FixFile[] {
+  const middle: FixFile[] = [];
+  for (const s of steps) s.slice(1, -1).forEach((f, k) => middle[k] = later(...middle[k]?.lines ?? [], ...f.lines));
+  return [
+    { ...ownNoTransaction(...steps.flatMap((s) => s[0]!.lines)), place: buildPlace },
+    ...middle,
+    later(...steps.flatMap((s) => s.at(-1)!.lines)),
+  ];
 }

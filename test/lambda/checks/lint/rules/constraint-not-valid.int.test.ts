@@ -3,7 +3,8 @@
  * columns' CHECK and REFERENCES on an existing table, beside other commands
  * of the same ALTER TABLE, applied through the engine, gives every column
  * and constraint the statement meant, each constraint validated; and it
- * passes lint itself.
+ * passes lint itself. On `ALTER TABLE ONLY`, the fix goes where the
+ * statement goes, and is refused where the statement is.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatFinding } from '../../../../../lambda/checks/finding';
@@ -12,6 +13,7 @@ import { dropDatabases, freshDatabase, rows, targets } from '../../../../support
 import { driverKinds } from '../../../../support/drivers';
 import { runEngine } from '../../../../support/engine';
 import { tempDir } from '../../../../support/files';
+import { directAndFixed, ONLY_SETUP } from '../fix-outcome';
 import { lintAfter } from '../pending';
 
 afterAll(dropDatabases);
@@ -54,5 +56,24 @@ describe.each(targets)('constraint-not-valid: new columns beside other commands,
       { name: 'orders_qty_check', def: 'CHECK ((qty > 0))', valid: true },
     ]);
     expect(await rows(url, 'SELECT id, note, qty, lead_id FROM orders')).toEqual([{ id: '1', note: 'none', qty: 1, lead_id: null }]);
+  });
+});
+
+// Regression: the fix's ADD CONSTRAINT … NOT VALID dropped the statement's ONLY: on a partitioned table with partitions, where PostgreSQL refuses the statement, the fix put the constraint on every partition.
+describe.each(targets)('constraint-not-valid: the fix of an ALTER TABLE ONLY, on $name', (target) => {
+  const cases: { sql: string; after?: string; refused?: string }[] = [
+    { sql: 'ALTER TABLE ONLY ledger ADD CONSTRAINT ledger_n_positive CHECK (n > 0);', refused: 'constraint must be added to child tables too' },
+    { sql: 'ALTER TABLE ONLY ledger ADD CONSTRAINT ledger_lead_fk FOREIGN KEY (lead_id) REFERENCES leads (id);', refused: 'cannot use ONLY for foreign key on partitioned table "ledger" referencing relation "leads"' },
+    { sql: 'ALTER TABLE ONLY parent ADD CONSTRAINT parent_n_positive CHECK (n > 0) NO INHERIT, ADD CONSTRAINT parent_lead_fk FOREIGN KEY (lead_id) REFERENCES leads (id);' },
+    // The VALIDATE goes without ONLY: a partition created after the NOT VALID holds the constraint too, and ONLY would be refused.
+    { sql: 'ALTER TABLE ONLY journal ADD CONSTRAINT journal_n_positive CHECK (n > 0);', after: 'CREATE TABLE journal_1 PARTITION OF journal FOR VALUES FROM (0) TO (100);\nINSERT INTO journal VALUES (1, 1);' },
+  ];
+
+  it.each(cases)('$sql', async ({ sql, after, refused }) => {
+    const r = await directAndFixed(target, 'constraint-not-valid', ONLY_SETUP, sql, after);
+    expect(r.fixFindings).toEqual([]);
+    expect(r.direct.refused).toBe(refused);
+    expect(r.fixed).toEqual(r.direct);
+    if (!refused) expect(r.fixed.constraints.map((c) => c.valid)).not.toContain(false);
   });
 });

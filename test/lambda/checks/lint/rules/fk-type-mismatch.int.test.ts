@@ -7,7 +7,8 @@
  * other commands and each column's other constraints; so does the fix that
  * swaps a column the table already has; and table FOREIGN KEYs on columns
  * the statement adds get one fix that retypes them all. Each fix passes lint
- * itself.
+ * itself. On `ALTER TABLE ONLY` of a partitioned table, the fix is refused
+ * as the statement is.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatFinding } from '../../../../../lambda/checks/finding';
@@ -16,6 +17,7 @@ import { dropDatabases, freshDatabase, rows, targets } from '../../../../support
 import { driverKinds } from '../../../../support/drivers';
 import { runEngine } from '../../../../support/engine';
 import { tempDir } from '../../../../support/files';
+import { directAndFixed, ONLY_SETUP } from '../fix-outcome';
 import { lintAfter } from '../pending';
 
 afterAll(dropDatabases);
@@ -142,5 +144,21 @@ describe.each(targets)('fk-type-mismatch: the fix beside other commands, on $nam
       { column: 'buyer_id', type: 'bigint', not_null: false, default: null, fk: 'orders_buyer_fk', refs: 'buyers', on_delete: 'a', valid: false },
     ]);
     expect(await rows(url, 'SELECT id, note FROM orders')).toEqual([{ id: '1', note: 'none' }]);
+  });
+});
+
+// Regression: the fix's ADD CONSTRAINT … NOT VALID dropped the statement's ONLY: PostgreSQL refuses ONLY for a foreign key on a partitioned table, and the fix put the key on the table and every partition (PostgreSQL 18) or failed on another error (15: NOT VALID foreign keys on partitioned tables come with 18).
+describe.each(targets)('fk-type-mismatch: the fix of an ALTER TABLE ONLY of a partitioned table, on $name', (target) => {
+  const cases = [
+    'ALTER TABLE ONLY journal ADD COLUMN lead_ref text REFERENCES leads (id);',
+    'ALTER TABLE ONLY ledger ADD CONSTRAINT ledger_code_fk FOREIGN KEY (code) REFERENCES leads (id);',
+  ];
+
+  it.each(cases)('%s', async (sql) => {
+    const r = await directAndFixed(target, 'fk-type-mismatch', ONLY_SETUP, sql);
+    expect(r.fixFindings).toEqual([]);
+    expect(r.fix).toMatch(/ALTER TABLE ONLY \w+ ADD CONSTRAINT \w+ FOREIGN KEY .* NOT VALID;/);
+    expect(r.direct.refused).toMatch(/^cannot use ONLY for foreign key on partitioned table "\w+" referencing relation "leads"$/);
+    expect(r.fixed).toEqual(r.direct);
   });
 });

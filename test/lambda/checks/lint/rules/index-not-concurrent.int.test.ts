@@ -3,7 +3,9 @@
  * migration made): PostgreSQL refuses CREATE INDEX CONCURRENTLY there (on 18
  * and 15), so with a database lint proposes the parent's index ON ONLY, each
  * partition's built CONCURRENTLY and attached; the fix is migrated by the
- * engine and leaves a valid index on every partition.
+ * engine and leaves a valid index on every partition. The fix for an ALTER
+ * TABLE's UNIQUE / PRIMARY KEY makes what the statement makes, its other
+ * commands included.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixFiles } from '../../../../../lambda/checks/lint/fix';
@@ -12,6 +14,8 @@ import { dropDatabases, freshDatabase, targets, withClient } from '../../../../s
 import { driverKinds } from '../../../../support/drivers';
 import { runEngine } from '../../../../support/engine';
 import { tempDir } from '../../../../support/files';
+import { formatFinding } from '../../../../../lambda/checks/finding';
+import { lintAfter } from '../pending';
 import { lintWithDatabase } from '../with-database';
 
 afterAll(dropDatabases);
@@ -108,5 +112,40 @@ describe.each(targets)('index-not-concurrent: the fix for ADD CONSTRAINT … UNI
     const files = fixFiles(fix).filter((text) => parseSql(text).statements.length > 0);
     await runEngine(pg, viaFix, tempDir(Object.fromEntries(files.map((text, k) => [`${k + 1}_fix.sql`, text]))));
     expect(await constraints(viaFix)).toEqual(await constraints(direct));
+  });
+});
+
+// Regression: the fix for ADD COLUMN … UNIQUE beside other commands was `ALTER TABLE … ADD COLUMN handle text` alone: ADD COLUMN rank (and every other command) was gone.
+describe.each(targets)('index-not-concurrent: the fix for an ALTER TABLE\'s keys keeps the statement\'s other commands, on $name', (target) => {
+  const TABLE = "CREATE TABLE shelf (id int, title text);\nINSERT INTO shelf VALUES (1, 'a');";
+  const cases = [
+    'ALTER TABLE shelf ADD COLUMN rank int, ADD COLUMN handle text UNIQUE;',
+    "ALTER TABLE shelf ADD COLUMN rank int DEFAULT 0, ADD CONSTRAINT shelf_title_key UNIQUE (title), ADD COLUMN code text CONSTRAINT shelf_code_uq UNIQUE DEFERRABLE INITIALLY DEFERRED DEFAULT 'c';",
+    'ALTER TABLE shelf ADD COLUMN note text, ADD COLUMN serial_no bigint DEFAULT 0 PRIMARY KEY;',
+  ];
+
+  /** shelf's columns (NOT NULL included), constraints but PostgreSQL 18's NOT NULL ones (with their indexes, names aside) and rows, as the catalog has them. */
+  const shape = (url: string) => withClient(url, async (c) => ({
+    columns: (await c.query(`SELECT attname, format_type(atttypid, atttypmod) AS type, attnotnull, pg_get_expr(d.adbin, d.adrelid) AS default
+      FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+      WHERE a.attrelid = 'shelf'::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`)).rows,
+    keys: (await c.query(`SELECT conname, pg_get_constraintdef(oid) AS def, regexp_replace(pg_get_indexdef(conindid), 'INDEX \\S+ ON', 'INDEX ON') AS index
+      FROM pg_constraint WHERE conrelid = 'shelf'::regclass AND contype <> 'n' ORDER BY 1`)).rows,
+    rows: (await c.query('SELECT * FROM shelf')).rows,
+  }));
+
+  it.each(cases)('%s', async (sql) => {
+    const direct = await freshDatabase(target, 'keys_direct');
+    await withClient(direct, (c) => c.query(`${TABLE}\n${sql}`));
+    const findings = (await lintAfter(TABLE, sql)).findings.filter((f) => f.rule === 'index-not-concurrent');
+    expect(findings.length).toBeGreaterThan(0);
+    expect(new Set(findings.map((f) => f.fix)).size).toBe(1);
+    const files = fixFiles(findings[0]!.fix);
+    expect((await lintAfter(TABLE, ...files)).findings.map(formatFinding)).toEqual([]);
+
+    const viaFix = await freshDatabase(target, 'keys_fix');
+    await withClient(viaFix, (c) => c.query(TABLE));
+    await runEngine(pg, viaFix, tempDir(Object.fromEntries(files.map((text, k) => [`${k + 1}_fix.sql`, text]))));
+    expect(await shape(viaFix)).toEqual(await shape(direct));
   });
 });
