@@ -137,13 +137,26 @@ function statementFix(ctx: RuleContext, s: ParsedStatement, t: AlterTarget): str
   const removed = commandsRemoved(s, parts.flatMap((p) => (p.removes === undefined ? [] : [p.removes])));
   const edits = [...parts.flatMap((p) => (p.edit ? [p.edit] : [])), ...removed ?? []];
   const files = [inPlace(...(removed ? [edited(s, edits)] : [])), later()];
+  const names = new Set<string>();
   for (const p of parts) {
-    deferInto(t.rel, p.constraints, files[0]!, files[1]!, { only: onlyIn(s) });
+    deferInto(t.rel, p.constraints.map((c) => ({ ...c, name: unusedName(c.name, names) })), files[0]!, files[1]!, { only: onlyIn(s) });
     if (p.after) files[0]!.lines.push(p.after);
   }
   const fix = renderFix(files);
   fixes.set(s, fix);
   return fix;
+}
+
+/**
+ * `name`, or — taken by an earlier constraint of the statement — the name
+ * PostgreSQL chooses next (`t_a_check`, `t_a_check1`, `t_a_check2`: two
+ * unnamed CHECKs on one column), added to `used`.
+ */
+function unusedName(name: string, used: Set<string>): string {
+  let chosen = name;
+  for (let n = 1; used.has(chosen); n++) chosen = `${name}${n}`;
+  used.add(chosen);
+  return chosen;
 }
 
 function validatedReport(t: AlterTarget, col: Node, cons: Node[]): { message: string; why: string } {

@@ -77,3 +77,17 @@ describe.each(targets)('constraint-not-valid: the fix of an ALTER TABLE ONLY, on
     if (!refused) expect(r.fixed.constraints.map((c) => c.valid)).not.toContain(false);
   });
 });
+
+// Regression (review): unnamed CHECKs on one column, each taken out of the statement, were all added as <table>_<column>_check, and the fix's second ADD CONSTRAINT failed.
+describe.each(targets)('constraint-not-valid: unnamed constraints of one statement, on $name', (target) => {
+  it.each([
+    'ALTER TABLE parent ADD CHECK (n > 0), ADD CHECK (n < 100);',
+    'ALTER TABLE parent ADD COLUMN c int DEFAULT 1 CHECK (c > 0) CHECK (c < 10), ADD CHECK (c <> 5);',
+  ])('%s', async (sql) => {
+    const r = await directAndFixed(target, 'constraint-not-valid', ONLY_SETUP, sql);
+    expect(r.fixFindings).toEqual([]);
+    expect(r.direct.refused).toBeUndefined();
+    expect(r.fixed).toEqual(r.direct);
+    expect(r.fixed.constraints.length).toBeGreaterThanOrEqual(2);
+  });
+});
