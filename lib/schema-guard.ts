@@ -270,7 +270,21 @@ function resolveGuardSettings(props: SchemaGuardProps): GuardSettings {
   if (!/^[A-Za-z0-9.\-_/#:]{1,255}$/.test(namespace) || namespace.startsWith('AWS/')) fail(`"metricNamespace" ${JSON.stringify(namespace)} is not a CloudWatch namespace; use 1-255 letters, digits or . - _ / # :, not starting with "AWS/" (e.g. "${GUARD_NAMESPACE}")`);
   const databaseIdentifier = props.databaseIdentifier ?? identifierOf(props.migrations.target)
     ?? fail('"databaseIdentifier" is not set and the migrations\' database is not an rds.DatabaseInstance or DatabaseCluster; pass the instance or cluster identifier');
+  if (props.databaseIdentifier !== undefined && !Token.isUnresolved(props.databaseIdentifier)) checkIdentifier(props.databaseIdentifier, fail);
   return { schedule, roleName, databaseIdentifier, databaseName, namespace, timeout, memorySize };
+}
+
+/**
+ * An RDS instance or cluster identifier as RDS takes it: 1 to 63 letters,
+ * digits or hyphens, a letter first, no hyphen last or twice in a row; RDS
+ * stores it in lower case, and so names its log group and metrics.
+ */
+function checkIdentifier(id: string, fail: (message: string) => never): void {
+  if (id.length >= 1 && id.length <= 63 && /^[A-Za-z](?:-?[A-Za-z0-9])*$/.test(id)) {
+    if (id !== id.toLowerCase()) fail(`"databaseIdentifier" ${JSON.stringify(id)} is not as RDS stores it; write it in lower case: "${id.toLowerCase()}"`);
+    return;
+  }
+  fail(`"databaseIdentifier" ${JSON.stringify(id)} is not an RDS instance or cluster identifier; use 1 to 63 letters, digits or hyphens, a letter first, no hyphen last or two in a row (the identifier the console shows)`);
 }
 
 /**

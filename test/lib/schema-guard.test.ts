@@ -440,6 +440,11 @@ describe('Class: SchemaGuard', () => {
       [{ metricNamespace: 'AWS/RDS' }, /^SchemaGuard: "metricNamespace" "AWS\/RDS" is not a CloudWatch namespace/],
       [{ roleRevision: -1 }, /^SchemaGuard: "roleRevision" is -1; use a whole number from 0, and raise it to set the role again from its secret/],
       [{ roleRevision: 1.5 }, /"roleRevision" is 1.5; use a whole number/],
+      // Regression: a databaseIdentifier RDS cannot have was taken (an overlong one surfaced only as a runbook over 1,024 characters).
+      [{ databaseIdentifier: `a${'b'.repeat(63)}` }, /^SchemaGuard: "databaseIdentifier" "ab{63}" is not an RDS instance or cluster identifier; use 1 to 63 letters, digits or hyphens/],
+      [{ databaseIdentifier: 'app--db' }, /"databaseIdentifier" "app--db" is not an RDS instance or cluster identifier/],
+      [{ databaseIdentifier: '1app' }, /"databaseIdentifier" "1app" is not an RDS/],
+      [{ databaseIdentifier: 'App-DB' }, /^SchemaGuard: "databaseIdentifier" "App-DB" is not as RDS stores it; write it in lower case: "app-db"/],
     ] as [Partial<SchemaGuardProps>, RegExp][])('refuses %o, naming the prop, the value and the fix', (props, message) => {
       expect(() => instanceVariant(props)).toThrow(message);
     });
