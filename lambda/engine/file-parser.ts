@@ -302,7 +302,8 @@ const WATCHED_NAMES = /standard_conforming_strings|transaction_(?:isolation|read
  */
 function watchedChanges(s: SqlStatement): SettingChange[] {
   const w = s.words;
-  const may = w[0] === 'set' || w[0] === 'do' || (w[0] === 'update' && (w[1] === 'pg_settings' || w[2] === 'pg_settings')) || w.includes('set_config');
+  // UPDATE of any table: pg_settings may be written quoted, which its words do not show.
+  const may = w[0] === 'set' || w[0] === 'do' || w[0] === 'update' || w.includes('set_config');
   if (!may || !textIncludes(s, WATCHED_NAMES)) return [];
   return settingChanges(tokenize(s.text), WATCHED);
 }

@@ -89,7 +89,8 @@ function setConfig(code: readonly Token[], k: number, names: ReadonlySet<string>
 function pgSettingsUpdate(code: readonly Token[], k: number, names: ReadonlySet<string>): SettingChange[] {
   let at = k;
   if (tokenValue(code[at]) === 'pg_catalog' && code[at + 1]?.text === '.') at += 2;
-  if (code[at]?.kind !== 'word' || tokenValue(code[at]) !== 'pg_settings') return [];
+  // A name, or the same name quoted ("pg_settings": quoted, only in lower case).
+  if ((code[at]?.kind !== 'word' && code[at]?.kind !== 'quoted-identifier') || tokenValue(code[at]) !== 'pg_settings') return [];
   let end = at;
   while (end < code.length && code[end]!.text !== ';') end++;
   const set = code.findIndex((t, j) => j > at && j < end && t.kind === 'word' && t.text.toLowerCase() === 'set');

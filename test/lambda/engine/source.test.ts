@@ -88,6 +88,8 @@ describe('Function: loadMigrations', () => {
     "DO 'BEGIN EXECUTE ''SET LOCAL standard_conforming_strings = off''; END';",
     "UPDATE pg_settings SET setting = 'off' WHERE name = 'standard_conforming_strings';",
     "update pg_catalog.pg_settings set setting = 'off' where name in ('standard_conforming_strings');",
+    "UPDATE \"pg_catalog\".\"pg_settings\" SET setting = 'off' WHERE name = 'standard_conforming_strings';",
+    "DO LANGUAGE 'plpgsql' $$ BEGIN SET standard_conforming_strings = off; END $$;",
   ])('refuses %j with its line: the server reads a whole message with the setting as before, psql one statement at a time', (sql) => {
     const e = inputError(() => parseMigration('5_dump.sql', `CREATE TABLE t (v text);\n${sql}\nINSERT INTO t VALUES ('C:\\\\dir');`));
     expect(e.message).toBe('5_dump.sql:2: standard_conforming_strings set off: the statements after it would not be read as psql reads them');
