@@ -136,10 +136,13 @@ export function columnWithout(s: ParsedStatement, col: Node, drop: (con: Node) =
   const end = start + Buffer.byteLength(clauseAt(s, start));
   let text = '';
   let from = start;
+  // DEFERRABLE / INITIALLY … are nodes of their own after the constraint they qualify: they go with it (left alone, PostgreSQL refuses them).
+  let dropped = false;
   cons.forEach((c, k) => {
     const at = c.location as number;
     const next = (cons[k + 1]?.location as number | undefined) ?? end;
-    if (!drop(c)) return;
+    dropped = isAttribute(c) ? dropped : drop(c);
+    if (!dropped && !drop(c)) return;
     const kept = sliceOf(s, from, at);
     if (kept) text += `${kept} `;
     from = next;
@@ -147,14 +150,20 @@ export function columnWithout(s: ParsedStatement, col: Node, drop: (con: Node) =
   return `${text}${sliceOf(s, from, end)}`.trim();
 }
 
+/** DEFERRABLE, NOT DEFERRABLE, INITIALLY DEFERRED / IMMEDIATE: a constraint node that qualifies the one before it. */
+function isAttribute(c: Node): boolean {
+  return String(c.contype).startsWith('CONSTR_ATTR_');
+}
+
 /**
- * A column constraint's own text (`REFERENCES leads (id) ON DELETE CASCADE`), up
- * to the next constraint, without its `CONSTRAINT name` and its first `skip`
+ * A column constraint's own text (`REFERENCES leads (id) ON DELETE CASCADE`,
+ * with its DEFERRABLE / INITIALLY …), up to the next constraint, without its `CONSTRAINT name` and its first `skip`
  * words (1 for `DEFAULT`: the expression alone).
  */
 export function columnConstraintText(s: ParsedStatement, col: Node, con: Node, skip = 0): string {
   const cons = list(col.constraints).map((c) => as(c, 'Constraint')).filter((c): c is Node => !!c);
-  const next = cons[cons.indexOf(con) + 1]?.location as number | undefined;
+  // With its DEFERRABLE / INITIALLY … (nodes of their own after it).
+  const next = cons.find((c, k) => k > cons.indexOf(con) && !isAttribute(c))?.location as number | undefined;
   return clauseAt(s, con.location as number, { stop: next, skip: (typeof con.conname === 'string' ? 2 : 0) + skip });
 }
 
