@@ -202,8 +202,10 @@ export async function foreignHistoryRefusal(q: Queryable, tables: ForeignHistory
   const records = recordsPhrase(r, history);
   const others = found.length > 1 ? ` (also: ${found.slice(1).map((f) => `${f.table}, ${f.source}'s`).join('; ')})` : '';
   const failed = records ? failedPart(r.failed) : failedPart(r.failed).replace(/^; it /, '');
+  // Only repeatables ran: the files never did, but the objects those made are there.
+  const again = flywayRepeatables(history) ? `on the objects ${first.source}'s repeatable migrations made` : `again on the schema ${first.source} built`;
   return new ForeignHistoryError(
-    `${first.table} (${first.source}'s history) ${records}${failed}${others} and schemaguard has recorded nothing here: migrate would run all ${pending} file${pending === 1 ? '' : 's'} again on the schema ${first.source} built; nothing was run`,
+    `${first.table} (${first.source}'s history) ${records}${failed}${others} and schemaguard has recorded nothing here: migrate would run all ${pending} file${pending === 1 ? '' : 's'} ${again}; nothing was run`,
     {
       table: first.table, source: first.source, appliedCount: r.count,
       fix: `${refusal?.fix ? `${refusal.fix}; then migrate` : recordFix(first, history)}`

@@ -245,7 +245,8 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
     const status = await runCli(['status', '--dir', dir, '--database-url', url]);
 
     expect(m.code).toBe(1);
-    expect(m.stderr).toContain(`error: public.flyway_schema_history (flyway's history) ${records} and schemaguard has recorded nothing here: migrate would run all 3 files again on the schema flyway built; nothing was run`);
+    // Not "again": no versioned file ran.
+    expect(m.stderr).toContain(`error: public.flyway_schema_history (flyway's history) ${records} and schemaguard has recorded nothing here: migrate would run all 3 files on the objects flyway's repeatable migrations made; nothing was run`);
     expect(m.stderr).toContain('fix: schemaguard runs no R__ files: each became a versioned file with its current text. When your files up to a version re-create what is in this database '
       + "(the repeatables' objects included), record them without running them: schemaguard baseline VERSION. If these files do not re-create what it made");
     expect(m.stderr).not.toContain('records no applied migration');
