@@ -38,7 +38,7 @@ import { checksum, normaliseLineEndings } from './checksum';
 import { InputError, MigrationError } from './errors';
 import { MigrationParser, type ParsedFile } from './file-parser';
 import { InputProblems } from './input-problems';
-import { filePieces, lfByteSize, refuseNul } from './file-reader';
+import { filePieces, lfByteSize, PieceIndex, piecesFrom, refuseNul } from './file-reader';
 import type { Migration } from './migration';
 import { sliceOf, statementLength, StatementScanner, type SqlStatement } from './sql/splitter';
 import { decodeUtf8 } from './utf8';
@@ -247,21 +247,21 @@ export function versionedRename(file: string): string | undefined {
  */
 function largeMigration(file: string, path: string): Migration {
   const { version, name } = parseFileName(file);
-  const pieces = filePieces(file, path);
+  // Where each piece began, with its digest: a long statement's text is read again from its own piece (a SET's value,
+  // a check's query), not held — loading a 16 MiB statement holds its words only — and checked to be the text hashed.
+  const index = new PieceIndex();
+  const pieces = filePieces(file, path, undefined, index);
   let sum = '';
-  // A long statement's text is read again when asked for (a SET's value, a check's query), not held:
-  // loading a 16 MiB statement holds its words only. Each reading must be of the text hashed.
-  const reread: string[] = [];
-  let loaded: Migration | undefined;
-  const readText = (offset: number, length: number) => textRange(file, path, offset, length, (s) => (loaded ? unchanged(loaded, s) : reread.push(s)));
+  let m: Migration | undefined;
+  const changed = () => changedError(file, m?.checksum);
+  const readText = (offset: number, length: number) => textRange(path, index, offset, length, changed);
   const parsed = parseText(file, drain(pieces, (s) => { sum = s; }), false, readText);
-  const m = { version, name, file, path, checksum: sum, directives: parsed.directives, statementCount: parsed.statementCount, checks: parsed.checks, allowances: parsed.allowances };
-  for (const s of reread) unchanged(m as Migration, s);
-  loaded = m as Migration;
-  return Object.defineProperties(m, {
-    text: { get: () => [...drain(filePieces(file, path), (s) => unchanged(m as Migration, s))].join(''), enumerable: false },
-    statements: { get: () => parseText(file, drain(filePieces(file, path), (s) => unchanged(m as Migration, s)), true).statements!, enumerable: false },
-  }) as Migration;
+  m = { version, name, file, path, checksum: sum, directives: parsed.directives, statementCount: parsed.statementCount, checks: parsed.checks, allowances: parsed.allowances } as Migration;
+  const loaded = m;
+  return Object.defineProperties(loaded, {
+    text: { get: () => [...drain(filePieces(file, path), (s) => unchanged(loaded, s))].join(''), enumerable: false },
+    statements: { get: () => parseText(file, drain(filePieces(file, path), (s) => unchanged(loaded, s)), true).statements!, enumerable: false },
+  });
 }
 
 /** The pieces of a generator, handing its return value (the checksum) to `done`. */
@@ -279,27 +279,29 @@ function* drain(pieces: Generator<string, string, undefined>, done: (checksum: s
 /**
  * Loading a large file keeps a statement of up to this many characters in
  * pieces while it is judged, and reads a longer one from the file again
- * when asked for (each reading reads the file from its start: a file holds
- * at most 16 such statements).
+ * when asked for, from the piece that holds its start.
  */
 const REREAD_ABOVE = 1024 * 1024;
 
-/** The characters [offset, offset + length) of a file's text, read again in parts (read to its end, `done` gets its checksum). */
-function* textRange(file: string, path: string, offset: number, length: number, done: (checksum: string) => void): Generator<string, void, undefined> {
-  let at = 0;
-  for (const piece of drain(filePieces(file, path), done)) {
-    const from = Math.max(offset - at, 0);
-    const to = Math.min(offset + length - at, piece.length);
-    if (to > from) yield piece.slice(from, to);
-    at += piece.length;
+/** The characters [offset, offset + length) of a file's text, read again from the pieces that hold them, each checked. */
+function* textRange(path: string, index: PieceIndex, offset: number, length: number, changed: () => Error): Generator<string, void, undefined> {
+  for (const { text, chars } of piecesFrom(path, index, offset, changed)) {
+    if (chars >= offset + length) return;
+    const from = Math.max(offset - chars, 0);
+    const to = Math.min(offset + length - chars, text.length);
+    if (to > from) yield text.slice(from, to);
   }
 }
 
 /** A file read again must be the text that was validated and hashed. */
 function unchanged(m: Migration, sum: string): void {
-  if (sum === m.checksum) return;
-  throw new InputError(`${m.file} changed while schemaguard was running (checksum ${sum.slice(0, 12)}, was ${m.checksum.slice(0, 12)})`, {
-    file: m.file, fix: 'nothing of this file was committed; run again once the files stay put',
+  if (sum !== m.checksum) throw changedError(m.file, m.checksum, sum);
+}
+
+function changedError(file: string, was: string | undefined, sum?: string): InputError {
+  const sums = sum && was ? ` (checksum ${sum.slice(0, 12)}, was ${was.slice(0, 12)})` : '';
+  return new InputError(`${file} changed while schemaguard was running${sums}`, {
+    file, fix: 'nothing of this file was committed; run again once the files stay put',
   });
 }
 

@@ -340,7 +340,7 @@ export class StatementScanner {
     let { line, column, blankBefore } = this.at;
     const lastNewline = hold > start ? window.lastIndexOf('\n', hold - 1) : -1;
     if (lastNewline >= start) {
-      for (let k = start; k <= lastNewline; k++) if (window.charCodeAt(k) === 10) line++;
+      for (let k = window.indexOf('\n', start); k >= 0 && k <= lastNewline; k = window.indexOf('\n', k + 1)) line++;
       column = hold - lastNewline;
       blankBefore = window.slice(lastNewline + 1, hold).trim() === '';
     } else {
