@@ -73,6 +73,11 @@ describe.each(targets)('set-not-null-without-check: the fix leaves what the stat
     { sql: 'ALTER TABLE ONLY parent ALTER COLUMN n SET NOT NULL;' },
     { sql: 'ALTER TABLE ONLY journal ALTER COLUMN n SET NOT NULL;' },
     { sql: 'ALTER TABLE ONLY ledger ALTER COLUMN n SET NOT NULL;', refused: 'constraint must be added to child tables too' },
+    // PostgreSQL 18's ADD CONSTRAINT … NOT NULL (15's grammar has none: fixes.int.test.ts): refused with ONLY on a parent with children, as the fix's same step.
+    ...target.major >= 18 ? [
+      { sql: 'ALTER TABLE ONLY parent ADD CONSTRAINT parent_n_nn NOT NULL n;', refused: 'constraint must be added to child tables too' },
+      { sql: 'ALTER TABLE ONLY journal ADD CONSTRAINT journal_n_nn NOT NULL n;' },
+    ] : [],
     // Names cut to 63 bytes as PostgreSQL cuts them: the table's and the column's shares, the column's at a character's end.
     { sql: `ALTER TABLE ${'t'.repeat(63)} ALTER COLUMN ${'é'.repeat(31)} SET NOT NULL;`, setup: LONG },
   ];
@@ -81,8 +86,14 @@ describe.each(targets)('set-not-null-without-check: the fix leaves what the stat
     const r = await directAndFixed(target, 'set-not-null-without-check', setup ?? ONLY_SETUP, sql);
     expect(r.fixFindings).toEqual([]);
     expect(r.direct.refused).toBe(refused);
+    if (refused) {
+      // Refused by the same step; a CHECK an earlier file of the fix added may stay, NOT VALID.
+      expect(r.fixed.refused).toBe(refused);
+      expect(r.fixed.notNull).toEqual(r.direct.notNull);
+      return;
+    }
     expect(r.fixed).toEqual(r.direct);
-    if (!refused) expect(r.fixed.notNull.length).toBeGreaterThan(0);
+    expect(r.fixed.notNull.length).toBeGreaterThan(0);
   });
 
   it('the CHECK is <table>_<column>_not_null_proof, and PostgreSQL 18 names its NOT NULL constraint as without the fix', async () => {
