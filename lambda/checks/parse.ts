@@ -14,7 +14,7 @@ import { importModule } from '../engine/import-module';
 import { Redactor } from '../engine/redact';
 import { utf16Offset } from '../engine/script';
 import { sliceOf, statementLength, StatementScanner } from '../engine/sql/splitter';
-import { thinLongTokens } from './long-tokens';
+import { quotedAsWritten, thinLongTokens } from './long-tokens';
 import { beforeCuts, thinValuesRows } from './values-rows';
 
 /** A parse-tree node: `{ NodeType: { …fields } }`. Typed loosely on purpose: the checks read a handful of fields. */
@@ -199,7 +199,9 @@ function parseAt(sql: string, byteBase: number, positions: TextPositions, option
     const at = byte !== undefined ? positions.at(byteBase + byte) : undefined;
     const where = options.file ? `${options.file}${at ? `:${at.line}:${at.column}` : ''}: ` : at ? `${at.line}:${at.column}: ` : '';
     // The parser repeats the word it stopped at: an unquoted password (CREATE ROLE app PASSWORD S3cret) is masked.
-    const message = new Redactor().learn(sql, { words: true }).redact((cause as Error).message);
+    // A token emptied before the parse (long-tokens.ts) is quoted as the user wrote it, not as `'~1'`.
+    const said = byte === undefined || thin.text === sql ? (cause as Error).message : quotedAsWritten((cause as Error).message, sql, byte);
+    const message = new Redactor().learn(sql, { words: true }).redact(said);
     throw new InputError(`${where}${message}`, {
       file: options.file, line: at?.line, column: at?.column, cause,
       fix: 'correct the SQL: PostgreSQL\'s own parser rejects it',

@@ -238,6 +238,14 @@ export function notNullProvenInDatabase(catalog: LintCatalog | undefined, t: Tab
   return catalog.notNullChecks.some((c) => c.schema === db.schema && c.table === db.name && c.columns.includes(inDatabase) && !settled?.constraints.has(c.name));
 }
 
+/** Whether `t` is partitioned: a migration made it so, or the database's catalog says so (under the name it had before the run). */
+export function isPartitioned(catalog: LintCatalog | undefined, t: TableModel): boolean {
+  if (t.partitioned) return true;
+  if (t.isNew || !catalog?.partitionedTables?.length) return false;
+  const db = t.databaseName ?? t;
+  return catalog.partitionedTables.some((p) => p.schema === db.schema && p.name === db.name);
+}
+
 // contype 'n' is PostgreSQL 18's: on earlier versions no row has it, and this reads nothing.
 const NOT_VALID_NOT_NULL_SQL = `
 SELECT n.nspname AS schema, r.relname AS "table", a.attname AS "column", c.conname AS name,

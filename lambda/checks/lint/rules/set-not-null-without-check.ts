@@ -13,10 +13,10 @@ import { as, names, type ParsedStatement } from '../../parse';
 import { renderFix } from '../fix';
 import { notNullSteps } from '../fix-steps';
 import type { AlterTarget } from '../model';
-import { notNullProvenInDatabase } from '../catalog';
+import { isPartitioned, notNullProvenInDatabase } from '../catalog';
 import { notNullProven } from '../model-tables';
 import type { LintRule, RuleContext } from '../rule';
-import { clauseAt, ident, tableName } from '../sql-text';
+import { clauseAt, ident, onlyIn, tableName } from '../sql-text';
 
 export const SET_NOT_NULL_WITHOUT_CHECK: LintRule = {
   id: 'set-not-null-without-check',
@@ -28,7 +28,7 @@ export const SET_NOT_NULL_WITHOUT_CHECK: LintRule = {
   examples: {
     existing: 'CREATE TABLE leads (id bigint PRIMARY KEY, name text);',
     triggers: 'ALTER TABLE leads ALTER COLUMN name SET NOT NULL;',
-    passes: 'ALTER TABLE leads ADD CONSTRAINT leads_name_not_null CHECK (name IS NOT NULL) NOT VALID;',
+    passes: 'ALTER TABLE leads ADD CONSTRAINT leads_name_not_null_proof CHECK (name IS NOT NULL) NOT VALID;',
   },
   alterCommand(ctx, s, t, cmd) {
     if (!t.existing) return;
@@ -46,9 +46,10 @@ export const SET_NOT_NULL_WITHOUT_CHECK: LintRule = {
 function check(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, column: string, added?: { clause: string; name?: string }): void {
   if (notNullProven(t.table, column) || notNullProvenInDatabase(ctx.catalog, t.table, column)) return;
   const table = tableName(t.rel);
-  const makeNotNull = added && { sql: `ALTER TABLE ${table} ADD ${added.clause};  -- no scan: the validated CHECK proves it`, name: added.name };
+  const only = onlyIn(s);
+  const makeNotNull = added && { sql: `ALTER TABLE ${only ? 'ONLY ' : ''}${table} ADD ${added.clause};  -- no scan: the validated CHECK proves it`, name: added.name };
   ctx.report(SET_NOT_NULL_WITHOUT_CHECK, s, {
     message: `${added ? `ADD ${added.clause}` : 'SET NOT NULL'} on ${table}.${ident(column)} without a validated CHECK (${ident(column)} IS NOT NULL) first`,
-    fix: renderFix(notNullSteps(t.rel, column, undefined, makeNotNull)),
+    fix: renderFix(notNullSteps(t.rel, column, undefined, { makeNotNull, only, partitioned: isPartitioned(ctx.catalog, t.table) })),
   });
 }

@@ -12,6 +12,7 @@ import { loadMigrations } from '../../../../../lambda/engine/source';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../../support/db';
 import { tempDir } from '../../../../support/files';
 import { lintWithDatabase } from '../with-database';
+import { directAndFixed, ONLY_SETUP } from '../fix-outcome';
 
 afterAll(dropDatabases);
 
@@ -60,5 +61,44 @@ describe.each(targets)('set-not-null-without-check with a database, on $name', (
     const catalog = await withClient(url, (c) => readLintCatalog(c));
     const p = await planLocks(loadMigrations(tempDir({ '1_email.sql': 'ALTER TABLE contacts ALTER COLUMN email SET NOT NULL;\n', '2_phone.sql': 'ALTER TABLE contacts ALTER COLUMN phone SET NOT NULL;\n' })), { lintCatalog: catalog });
     expect(p.statements.map((s) => [s.file, s.scans])).toEqual([['1_email.sql', false], ['2_phone.sql', true]]);
+  });
+});
+
+// Regression: on PostgreSQL 18 the fix's CHECK took the name of the NOT NULL constraint (`<table>_<column>_not_null`), which PostgreSQL then named `…_not_null1`;
+// and the fix dropped the statement's ONLY, making every child table's column NOT NULL too.
+describe.each(targets)('set-not-null-without-check: the fix leaves what the statement leaves, on $name', (target) => {
+  const LONG = `${ONLY_SETUP}\nCREATE TABLE ${'t'.repeat(63)} (${'é'.repeat(31)} int, id int);`;
+  const cases: { sql: string; setup?: string; refused?: string }[] = [
+    { sql: 'ALTER TABLE parent ALTER COLUMN n SET NOT NULL;' },
+    { sql: 'ALTER TABLE ONLY parent ALTER COLUMN n SET NOT NULL;' },
+    { sql: 'ALTER TABLE ONLY journal ALTER COLUMN n SET NOT NULL;' },
+    { sql: 'ALTER TABLE ONLY ledger ALTER COLUMN n SET NOT NULL;', refused: 'constraint must be added to child tables too' },
+    // PostgreSQL 18's ADD CONSTRAINT … NOT NULL (15's grammar has none: fixes.int.test.ts): refused with ONLY on a parent with children, as the fix's same step.
+    ...target.major >= 18 ? [
+      { sql: 'ALTER TABLE ONLY parent ADD CONSTRAINT parent_n_nn NOT NULL n;', refused: 'constraint must be added to child tables too' },
+      { sql: 'ALTER TABLE ONLY journal ADD CONSTRAINT journal_n_nn NOT NULL n;' },
+    ] : [],
+    // Names cut to 63 bytes as PostgreSQL cuts them: the table's and the column's shares, the column's at a character's end.
+    { sql: `ALTER TABLE ${'t'.repeat(63)} ALTER COLUMN ${'é'.repeat(31)} SET NOT NULL;`, setup: LONG },
+  ];
+
+  it.each(cases)('$sql', async ({ sql, setup, refused }) => {
+    const r = await directAndFixed(target, 'set-not-null-without-check', setup ?? ONLY_SETUP, sql);
+    expect(r.fixFindings).toEqual([]);
+    expect(r.direct.refused).toBe(refused);
+    if (refused) {
+      // Refused by the same step; a CHECK an earlier file of the fix added may stay, NOT VALID.
+      expect(r.fixed.refused).toBe(refused);
+      expect(r.fixed.notNull).toEqual(r.direct.notNull);
+      return;
+    }
+    expect(r.fixed).toEqual(r.direct);
+    expect(r.fixed.notNull.length).toBeGreaterThan(0);
+  });
+
+  it('the CHECK is <table>_<column>_not_null_proof, and PostgreSQL 18 names its NOT NULL constraint as without the fix', async () => {
+    const r = await directAndFixed(target, 'set-not-null-without-check', ONLY_SETUP, 'ALTER TABLE ONLY parent ALTER COLUMN n SET NOT NULL;');
+    expect(r.fix).toContain('ALTER TABLE ONLY parent ADD CONSTRAINT parent_n_not_null_proof CHECK (n IS NOT NULL) NO INHERIT NOT VALID;');
+    expect(r.fixed.notNull.filter((c) => c.table === 'parent')).toEqual([{ table: 'parent', column: 'n', name: target.major >= 18 ? 'parent_n_not_null' : null }]);
   });
 });
