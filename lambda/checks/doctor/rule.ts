@@ -6,6 +6,7 @@
  */
 import type { Queryable, Session, TransactionSettings } from '../../engine/ports';
 import type { Finding, Severity } from '../finding';
+import { isTimeout, timedOut } from './waits';
 
 export interface DoctorRule {
   /** Stable id, carried by every finding of the rule. */
@@ -33,9 +34,9 @@ export interface DoctorContext {
   q: Queryable;
   /**
    * Run `work` so that the locks its statements take end with it and an
-   * error it throws leaves the session usable: in a transaction of its own
-   * with a lock and statement timeout (`doctor` with a driver), or within a
-   * savepoint rolled back after it (the guard's pass). A rule that reads many
+   * error it throws leaves the session usable: within a savepoint rolled back
+   * after it, of the rule's transaction (`doctor` with a driver:
+   * `ruleInTransaction`) or of the guard's pass. A rule that reads many
    * tables reads them a batch at a time through it.
    */
   isolated<T>(work: () => Promise<T>): Promise<T>;
@@ -55,19 +56,45 @@ export async function doctorContext(q: Queryable, stateSchema: string, isolated:
   return { q, stateSchema, serverVersion, hasGenRandomUuid, isolated, notes: [] };
 }
 
-/** lock_timeout and statement_timeout of the transaction each isolated batch gets when doctor has a session of its own. */
-export const BATCH_SETTINGS: TransactionSettings = { lockTimeoutMs: 1000, statementTimeoutMs: 10_000 };
+/**
+ * lock_timeout and statement_timeout of the transaction each rule runs in
+ * when doctor has a session of its own. Its catalog reads wait for locks too
+ * (pg_get_expr opens the table: a migration's ACCESS EXCLUSIVE on it held
+ * extension-missing, and doctor, until that transaction ended).
+ */
+export const RULE_SETTINGS: TransactionSettings = { lockTimeoutMs: 1000, statementTimeoutMs: 60_000 };
 
-/** Each batch in a transaction of its own, rolled back (nothing is written; its locks go). */
-export function ownTransactions(session: Session): DoctorContext['isolated'] {
-  return async (work) => {
-    await session.begin(BATCH_SETTINGS);
-    try {
-      return await work();
-    } finally {
-      if (!session.broken) await session.rollback().catch(() => undefined);
-    }
-  };
+/**
+ * `rule` in a transaction of its own with RULE_SETTINGS, rolled back after
+ * (nothing is written; its locks and cursors go). A rule that waited past
+ * a timeout is a note naming what it waited for (`waits.ts`), and doctor
+ * goes on with the next rule.
+ */
+export async function ruleInTransaction(session: Session, rule: DoctorRule, ctx: DoctorContext): Promise<Finding[]> {
+  await session.begin(RULE_SETTINGS);
+  let failed: unknown;
+  try {
+    return await rule.check(ctx);
+  } catch (e) {
+    failed = e;
+  } finally {
+    if (!session.broken) await session.rollback().catch(() => undefined);
+  }
+  if (!isTimeout(failed) || session.broken) throw failed;
+  ctx.notes.push(`${rule.id}: could not read: ${await timedOut(ctx.q, failed)} (the other rules were checked)`);
+  return [];
+}
+
+/**
+ * Where doctor has a session of its own, each batch within a savepoint of the
+ * rule's transaction; where an error ends that transaction (the Data API), a
+ * new one with the rule's settings after it.
+ */
+export function ownSavepoints(session: Session): DoctorContext['isolated'] {
+  return savepoints(session, session.errorEndsTransaction ? async () => {
+    await session.rollback().catch(() => undefined);
+    await session.begin(RULE_SETTINGS);
+  } : undefined);
 }
 
 /**
