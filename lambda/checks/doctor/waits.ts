@@ -58,7 +58,7 @@ export async function timedOut(q: Queryable, e: unknown): Promise<string> {
     ...held.length ? [`held (ACCESS EXCLUSIVE) by ${held.map(holderText).join('; ')}`] : [],
     ...queued.length ? [`queued ahead of it by ${queued.map(holderText).join('; ')}`] : [],
   ].join(', and ') || 'whose holder had ended by the time it was looked up';
-  return `waiting on a lock ${who}, past lock_timeout (55P03); run doctor again once that transaction ends`;
+  return `waiting on a lock ${who}, past lock_timeout (55P03); try again once that transaction ends`;
 }
 
 /** A boolean as the driver returns it (the Data API's may be text). */

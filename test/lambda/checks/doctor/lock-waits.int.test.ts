@@ -52,11 +52,11 @@ describe.each(targets)('Function: doctor while a migration holds a table, $name'
         expect(held.findings).toEqual(free.findings.filter((f) => f.rule !== 'extension-missing'));
         expect(held.notes).toEqual([
           `extension-missing: could not read: waiting on a lock held (ACCESS EXCLUSIVE) by pid ${pid} (a_migration, in a transaction for ${held.notes[0]?.match(/for (\d+) s/)?.[1]} s: `
-          + 'ALTER TABLE tokens ALTER COLUMN added_by_a_migration SET DEFAULT 1) on public.tokens, past lock_timeout (55P03); run doctor again once that transaction ends (the other rules were checked)',
+          + 'ALTER TABLE tokens ALTER COLUMN added_by_a_migration SET DEFAULT 1) on public.tokens, past lock_timeout (55P03); try again once that transaction ends (the other rules were checked)',
         ]);
         if (cli) {
           expect(cli.stdout).toContain(`\nnote: extension-missing: could not read: waiting on a lock held (ACCESS EXCLUSIVE) by pid ${pid} (a_migration, in a transaction for `);
-          expect(cli.stdout).toContain('(55P03); run doctor again once that transaction ends (the other rules were checked)\n');
+          expect(cli.stdout).toContain('(55P03); try again once that transaction ends (the other rules were checked)\n');
         }
       } finally {
         await holder.end();
