@@ -7,14 +7,6 @@
 // module loader (scripts/build-cli.mjs says what that saves).
 const { enableCompileCache } = require('node:module');
 
-// V8's young generation stays at its first size (1 MiB a half) instead of
-// growing to 16 MiB a half under a burst of allocation: reading a large
-// file in pieces makes short-lived strings and buffers, and a grown young
-// generation holds up to 48 MiB of them between collections. A 16 MiB file
-// of fifteen 1.1 MiB DO blocks: migrate 104 → 75 MB (BENCHMARKS.md). Set
-// before any code is compiled, so that V8's cached code (made under the same
-// flags) is accepted.
-require('node:v8').setFlagsFromString('--semi-space-growth-factor=1');
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 

@@ -30,7 +30,7 @@ import { InputError } from './errors';
 import { InputProblems } from './input-problems';
 import { foreignMarkerAdvice, foreignNoTransactionMarker, type ForeignNoTransactionMarker } from './foreign-no-transaction';
 import type { Allowance, Check, MigrationDirectives } from './migration';
-import { classifyStatement, refusesTransactionBlock } from './sql/classify';
+import { classifyStatement, refusesTransactionBlock, TRANSACTION_WORDS } from './sql/classify';
 import { isSetTransaction, refusedTransactionSetting, setTransactionError, TRANSACTION_SETTINGS, transactionModesAdvice, transactionSettingError } from './transaction-modes';
 import { allowArgument, checksumArgument, readDirectives, type Directive } from './sql/directives';
 import { tokenize } from './sql/lexer';
@@ -293,6 +293,9 @@ const SCS = 'standard_conforming_strings';
 /** The settings a statement's changes are read for: standard_conforming_strings and the transaction's modes. */
 const WATCHED = new Set([SCS, ...TRANSACTION_SETTINGS]);
 const WATCHED_NAMES = /standard_conforming_strings|transaction_(?:isolation|read_only|deferrable)/i;
+
+/** What loading a file asks `textIncludes` about a statement (`SplitOptions.watch`): a long one is read again for none of it. */
+export const LOAD_PATTERNS: readonly RegExp[] = [WATCHED_NAMES, TRANSACTION_WORDS];
 
 /**
  * What a statement sets of the WATCHED settings (`sql/settings.ts`). Only a

@@ -36,7 +36,7 @@ import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, st
 import { join, resolve } from 'node:path';
 import { checksum, normaliseLineEndings } from './checksum';
 import { InputError, MigrationError } from './errors';
-import { MigrationParser, type ParsedFile } from './file-parser';
+import { LOAD_PATTERNS, MigrationParser, type ParsedFile } from './file-parser';
 import { InputProblems } from './input-problems';
 import { filePieces, lfByteSize, PieceIndex, piecesFrom, refuseNul } from './file-reader';
 import type { Migration } from './migration';
@@ -165,7 +165,7 @@ export function runsOutsideTransaction(m: Migration): boolean {
 /** One pass of the scanner over the pieces of a file's text. */
 function parseText(file: string, pieces: Iterable<string>, keepStatements: boolean, readText?: (offset: number, length: number) => Iterable<string>): ParsedFile {
   const parser = new MigrationParser(file, { keepStatements });
-  const scanner = new StatementScanner(parser, { file, readText, rereadAbove: REREAD_ABOVE });
+  const scanner = new StatementScanner(parser, { file, readText, rereadAbove: REREAD_ABOVE, watch: LOAD_PATTERNS });
   for (const piece of pieces) scanner.push(piece);
   scanner.end();
   return parser.finish();

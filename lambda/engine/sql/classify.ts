@@ -68,6 +68,8 @@ for (const words of NO_TRANSACTION_BLOCK) {
 const REINDEX_OBJECTS = new Set(['index', 'table', 'schema', 'database', 'system']);
 const MANY_TABLES = new Set(['schema', 'database', 'system']);
 const QUERY = new Set(['select', 'with', 'values', 'table']);
+/** Words a DO block's body may end its transaction with: looked for before the body is read whole. */
+export const TRANSACTION_WORDS = /commit|rollback/i;
 const READ = new Set(['show', 'explain', 'declare', 'fetch', 'move', 'close']);
 
 export function classifyStatement(s: StatementWords): StatementClass {
@@ -89,7 +91,7 @@ export function classifyStatement(s: StatementWords): StatementClass {
   if (first === 'reindex' && MANY_TABLES.has(s.words.slice(1).find((w) => REINDEX_OBJECTS.has(w)) ?? '')) return at('no-transaction-block', first);
   if (first === 'call') return at('call', first);
   // The words first, a part at a time: a long block's text is decoded whole only when it may hold one.
-  if (first === 'do' && textIncludes(s, /commit|rollback/i) && doBodyEndsTransactions(s.text!)) return at('do-commits', first);
+  if (first === 'do' && textIncludes(s, TRANSACTION_WORDS) && doBodyEndsTransactions(s.text!)) return at('do-commits', first);
   if (QUERY.has(first)) return at('query', first);
   if (READ.has(first)) return at('read', first);
   return at('other', first);

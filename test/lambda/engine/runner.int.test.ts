@@ -230,14 +230,14 @@ describe.each(driverCases())('Function: migrate on $name', ({ target, driver }) 
   it('stops starting migrations when the deadline is near and continues in the next run', async () => {
     const url = await freshDatabase(target, 'deadline');
     const dir = tempDir({
-      '1_a.sql': 'CREATE TABLE a (id int);\nSELECT pg_sleep(1.2);',
+      '1_a.sql': 'CREATE TABLE a (id int);\nSELECT pg_sleep(2.2);',
       '2_b.sql': 'CREATE TABLE b (id int);',
       '3_c.sql': 'CREATE TABLE c (id int);',
     });
-    // 5 s to go with 4 s kept back: migration 1 starts (up to 1 s of setup
-    // tolerated on a loaded machine) and, after its 1.2 s sleep, no time is left
+    // 6 s to go with 4 s kept back: migration 1 starts (up to 2 s of setup
+    // tolerated on a loaded machine) and, after its 2.2 s sleep, no time is left
     // to start migration 2.
-    const first = await runEngine(driver, url, dir, { deadline: Date.now() + 5000, reserveMs: 4000 });
+    const first = await runEngine(driver, url, dir, { deadline: Date.now() + 6000, reserveMs: 4000 });
     expect(first.outcome).toBe('partial');
     expect(first.applied.map((a) => a.version)).toEqual([1]);
     expect(first.remaining).toEqual([2, 3]);
