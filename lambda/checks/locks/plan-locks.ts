@@ -240,8 +240,11 @@ function joinRun(last: Read | undefined, read: Read): boolean {
 }
 
 /** Each read as plan reports it: a run of at most `ALIKE_RUN` statements as a read each, a longer one as one read. */
-function* unfoldRuns(reads: Read[]): Generator<Read> {
-  for (const { run, ...read } of reads) {
+function* unfoldRuns(reads: (Read | undefined)[]): Generator<Read> {
+  for (let k = 0; k < reads.length; k++) {
+    // Let go of each read once reported: the reads and their reports are not all held at once.
+    const { run, ...read } = reads[k]!;
+    reads[k] = undefined;
     if (run && !run.places) {
       yield { ...read, run };
       continue;
@@ -384,6 +387,8 @@ function keysOf(sl: StatementLock): RelationRef | undefined {
 
 /** A statement on a list of tables (DROP TABLE a, b …), once per table: each is locked, sized and warned of on its own. */
 function byTable(read: Read): Read[] {
+  // Most statements have one table: the read itself, not a copy of it (a copy of each of a million reads doubled plan's peak).
+  if (!read.sl.moreTables) return [read];
   const { moreTables, ...sl } = read.sl;
   return [{ ...read, sl }, ...(moreTables ?? []).map((table) => ({ ...read, sl: { ...sl, table } }))];
 }
