@@ -54,6 +54,7 @@ import { WHOLE_TABLE_DELETE } from './rules/whole-table-delete';
 import { WHOLE_TABLE_UPDATE } from './rules/whole-table-update';
 import { VOLATILE_DEFAULT } from './rules/volatile-default';
 import type { LintSource } from './source';
+import { serverVersionFindings } from './server-version';
 
 export type { CatalogColumn, LintCatalog } from './catalog';
 export { alteredTables, checkProves, needsDependencies, notNullProvenInDatabase, readLintCatalog } from './catalog';
@@ -170,6 +171,8 @@ function lintFile(base: Omit<RuleContext, 'report' | 'reportAt'>, chunks: Iterab
     for (const s of chunk) {
       lines.push(s.line);
       for (const rule of rules) rule.statement?.(ctx, s);
+      // With a database, what its (older) server's grammar lacks.
+      if (base.catalog?.serverMajor) raw.push(...serverVersionFindings(s, base.catalog.serverMajor, base.src.file, base.positions));
       base.model.apply(s, (target, cmd) => {
         for (const rule of rules) rule.alterCommand?.(ctx, s, target, cmd);
       });
