@@ -12,7 +12,7 @@ import { alteredTables, lintMigrations, lintSourceFromText, needsDependencies, r
 import { printFindings } from '../output/findings';
 import { UsageError } from '../errors';
 import { filesAtRef, unchangedSince } from '../git-base';
-import { connectTarget, type CommandContext } from './context';
+import { connectTarget, serverVersionFlag, type CommandContext } from './context';
 import { asRefusal, refusalLines, runAnnotations, runResults, type Refusal } from './plan-refusals';
 
 /**
@@ -51,6 +51,8 @@ export function lintJson(result: LintResult): Record<string, unknown> {
 
 export async function lintCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
+  // Refused with a database (its own version decides) before anything is read.
+  const serverMajor = serverVersionFlag(opts, !!opts.databaseUrl && opts.since === undefined);
   const sources = readLintSources(opts.dir);
   let scope = `${sources.length === 1 ? 'the 1 file' : `all ${sources.length} files`} in ${opts.dir}/ (no database: every file counts as pending)`;
   let catalog: LintCatalog | undefined;
@@ -89,7 +91,7 @@ export async function lintCommand(ctx: CommandContext): Promise<number> {
   }
   // Refused as migrate refuses it (exit 2): a pending file still as `schemaguard new` wrote it.
   refuseUnwrittenTemplates(sources.filter((s) => !s.applied).map((s) => ({ file: s.file, checksum: checksum(s.text) })), opts.dir);
-  const result = await lintMigrations(sources, { catalog });
+  const result = await lintMigrations(sources, { catalog, serverMajor });
   if (opts.format === 'json') ctx.out(JSON.stringify({ command: 'lint', ...lintJson(result), ...(opts.databaseUrl && opts.since === undefined ? { refusals } : {}) }));
   else {
     ctx.progress(`lint ${scope}`);

@@ -9,6 +9,8 @@ export interface PlanLintContext {
   sources: LintSource[];
   applied: Migration[];
   catalog?: LintCatalog;
+  /** `plan --offline --server-version`: the server's major version, where no catalog says it. */
+  serverMajor?: number;
 }
 
 /** With a session, functions' volatility, domains and dependencies come from the database (`readLintCatalog`), read once for lint and the lock plan. */
@@ -21,5 +23,5 @@ export async function planLintContext(migrations: Migration[], plan: Plan, sessi
 }
 
 export function lintPlan(c: PlanLintContext): Promise<LintResult> {
-  return lintMigrations(c.sources, { catalog: c.catalog });
+  return lintMigrations(c.sources, { catalog: c.catalog, serverMajor: c.serverMajor });
 }

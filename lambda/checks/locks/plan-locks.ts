@@ -116,6 +116,8 @@ export interface LockPlanOptions {
   lintCatalog?: LintCatalog;
   /** The applied migrations: read for the functions and domains they define, as lint reads them. @default - none */
   applied?: Migration[];
+  /** The server's major version where no catalog says it (`plan --offline --server-version`). @default - the lint catalog's; without one, PostgreSQL 18's locks */
+  serverMajor?: number;
 }
 
 /** What the plan keeps of a statement: its place, its first line and its lock, not its parse tree. */
@@ -249,9 +251,10 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
     const currentType = (col: string) => size?.columns.get(col) ?? read.modelTypes?.get(col);
     const typed = withCurrentStorage(withCurrentTypes(onPartitioned(raw, size), currentType, read.utc ?? options.lintCatalog?.utcSessions), size?.storage);
     const keyed = read.keyIndex ? withKeyColumnsNotNull(typed, keyNullable.get(indexText(read.keyIndex))) : typed;
-    const sl = atServerVersion(keyed, options.lintCatalog?.serverMajor);
+    const major = options.serverMajor ?? options.lintCatalog?.serverMajor;
+    const sl = atServerVersion(keyed, major);
     const report = reportOf(read, sl, size, sizes, created, dropped);
-    if (sl.form.until && options.lintCatalog?.serverMajor === undefined) report.olderServers = { major: sl.form.until.major, lock: sl.form.until.lock ?? null };
+    if (sl.form.until && major === undefined) report.olderServers = { major: sl.form.until.major, lock: sl.form.until.lock ?? null };
     if (sl.form.id === 'alter-column-type' && sl.typeChanges.some((c) => !c.transforms && currentType(c.column) === undefined)) report.oldTypeUnknown = true;
     const on = keysOf(sl);
     const touched = on ? touchedKeys(foreignKeys.get(refKey(on)) ?? [], sl.foreignKeys!) : [];

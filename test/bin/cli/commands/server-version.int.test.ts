@@ -59,3 +59,25 @@ describe.each(targets)('CLI: lint and plan against $name\'s version', (target) =
     expect(offline.stdout).toContain('2_grant.sql:1: ACCESS SHARE on PostgreSQL 16 and later (seen on 18); PostgreSQL 15 and older take no lock on the table (with --database-url, plan shows the server\'s)');
   });
 });
+
+describe('CLI: --server-version, for lint and plan without a database', () => {
+  it('reports the syntax that version lacks and plan shows its locks; refused with a database or outside 13 to 18 (exit 2)', async () => {
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE t (id int, b int GENERATED ALWAYS AS (id * 2) VIRTUAL);', '2_grant.sql': 'GRANT SELECT ON t TO PUBLIC;' });
+    const on15 = await runCli(['lint', '--dir', dir, '--server-version', '15'], { env: NO_DB });
+    expect(on15.code).toBe(1);
+    expect(on15.stdout).toContain('1_a.sql:1:31: error server-version-syntax: a virtual generated column');
+    expect(on15.stdout).toContain('the server is PostgreSQL 15, which refuses it (42601 syntax error)');
+    expect((await runCli(['lint', '--dir', dir, '--server-version', '18'], { env: NO_DB })).code).toBe(0);
+    const plan = JSON.parse((await runCli(['plan', '--dir', dir, '--offline', '--server-version', '15', '--json'], { env: NO_DB })).stdout);
+    expect(plan.statements.find((st: { file: string }) => st.file === '2_grant.sql')).toMatchObject({ lock: null });
+    expect(plan.lint.findings.map((f: { rule: string }) => f.rule)).toEqual(['server-version-syntax']);
+    const withDb = await runCli(['lint', '--dir', dir, '--server-version', '15', '--database-url', targets[0]!.adminUrl]);
+    expect(withDb.code).toBe(2);
+    expect(withDb.stderr).toContain('error: --server-version is for lint and plan without a database: with one, its own version decides');
+    const planWithDb = await runCli(['plan', '--dir', dir, '--server-version', '15', '--database-url', targets[0]!.adminUrl]);
+    expect(planWithDb.code).toBe(2);
+    const old = await runCli(['lint', '--dir', dir, '--server-version', '9'], { env: NO_DB });
+    expect(old.code).toBe(2);
+    expect(old.stderr).toContain('error: --server-version 9 is not a PostgreSQL major version lint knows (13 to 18)');
+  });
+});
