@@ -69,7 +69,8 @@ function versionTaken<A extends AppliedKey>(plan: Plan<A>, e: PlanEntry<A>, othe
   const a = e.applied!;
   const m = e.migration!;
   const moved = renumberedFile(plan, e);
-  const ran = `${a.version}_${a.name}.sql`;
+  // The file that ran, its version padded as the new file's is (0002_x.sql, not 2_x.sql).
+  const ran = `${String(a.version).padStart(/^\d+/.exec(m.file)![0].length, '0')}_${a.name}.sql`;
   // The renumbered file's name with the applied version, padded as it is padded.
   const back = moved?.file.replace(/^\d+/, (d) => String(a.version).padStart(d.length, '0'));
   return new ChecksumMismatchError(

@@ -162,7 +162,7 @@ describe(`Bad input: migration files, on ${target.name}`, () => {
 
       expect(text.code, text.err).toBe(2);
       expect(json.code).toBe(2);
-      expect(text.err).toContain('error: 4 problems in the migration files, each below with its fix:\n  2_dump.sql:1: psql meta-command "\\restrict" is not SQL\n    fix: remove psql meta-commands');
+      expect(text.err).toContain('error: 4 problems in the migration files, each below with its fix:\n  2_dump.sql:1: psql meta-command "\\restrict" is not SQL\n    fix: delete the \\restrict and \\unrestrict lines: recent pg_dump releases');
       expect(text.err).toContain('\n  2_dump.sql:2: standard_conforming_strings set off');
       expect(text.err).toContain('\n  2_dump.sql:4: COPY … FROM STDIN with its data in the file, as psql takes it, is not supported\n    fix: load data from the application');
       expect(text.err).toContain('\n  2_dump.sql:7: psql meta-command "\\unrestrict" is not SQL');

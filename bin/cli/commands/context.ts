@@ -82,6 +82,29 @@ export async function readWhileConnecting<T>(ctx: CommandContext, read: () => Pr
 }
 
 /** --state-schema for the runner, refused (as a usage error) under the flag's name. */
+/** The oldest major `--server-version` takes (PostgreSQL's oldest supported release when this was written) and the newest: the grammar lint parses with. */
+const SERVER_VERSIONS = { oldest: 13, newest: 18 };
+
+/**
+ * `--server-version MAJOR` (lint without a database, plan --offline), checked:
+ * undefined when not given. With a database, its own version decides.
+ */
+export function serverVersionFlag(opts: CliOptions, connects: boolean): number | undefined {
+  const v = opts.serverVersion;
+  if (v === undefined) return undefined;
+  if (connects) {
+    throw new UsageError('--server-version is for lint and plan without a database: with one, its own version decides', {
+      value: `--server-version ${v}`, fix: 'drop --server-version (the database says its version), or drop --database-url (lint) / add --offline (plan)',
+    });
+  }
+  if (v < SERVER_VERSIONS.oldest || v > SERVER_VERSIONS.newest) {
+    throw new UsageError(`--server-version ${v} is not a PostgreSQL major version lint knows (${SERVER_VERSIONS.oldest} to ${SERVER_VERSIONS.newest})`, {
+      value: String(v), fix: `give the major version only, ${SERVER_VERSIONS.oldest} to ${SERVER_VERSIONS.newest} (--server-version 15 for 15.8); files for a newer server are read with 18's grammar: leave it out`,
+    });
+  }
+  return v;
+}
+
 export function stateSchemaFlag(opts: CliOptions): string {
   try {
     return validateSchemaName(opts.stateSchema, '--state-schema');

@@ -76,6 +76,7 @@ function keyNote(k: NonNullable<StatementLockReport['referenced']>[number]): str
 function statementNotes(s: StatementLockReport): string[] {
   const at = `${s.file}:${s.line}:`;
   const notes: string[] = [];
+  if (s.olderServers) notes.push(`${at} ${s.lock} on PostgreSQL ${s.olderServers.major + 1} and later (seen on 18); PostgreSQL ${s.olderServers.major} and older take ${s.olderServers.lock ?? 'no lock on the table'} (with --database-url, plan shows the server's)`);
   if (s.other) notes.push(`${at} also ${s.other.lock} on ${s.other.table} (${OTHER_ROLE_TEXT[s.other.role]})`);
   for (const k of s.referenced ?? []) notes.push(`${at} also ${k.lock} on ${k.table} (${keyNote(k)})`);
   if (s.boundMayBeImplied) notes.push(`${at} ${s.table} has a validated CHECK: if it implies the bound, ATTACH PARTITION reads nothing (not proved here, so no warning)`);

@@ -99,6 +99,12 @@ export interface LintCatalog {
    * change rewrites nothing (PostgreSQL 12+). @default - not known
    */
   utcSessions?: boolean;
+  /**
+   * The server's major version (`server_version_num` / 10000): lint reports
+   * syntax newer than it (`server-version.ts`) and plan picks the locks that
+   * version takes. @default - not known: PostgreSQL 18's grammar and locks
+   */
+  serverMajor?: number;
 }
 
 export interface ReadCatalogOptions {
@@ -178,8 +184,8 @@ export async function readLintCatalog(q: Queryable, options: ReadCatalogOptions 
     .map((r) => ({ schema: r.schema, table: r.table, name: r.name, columns: checkProves(r.def) }))
     .filter((c) => c.columns.length > 0);
   // The zone's offset in January and in July (a zone with summer time is not UTC, even while its offset is 0).
-  const [zone] = (await q.query<{ utc: boolean }>(
-    "SELECT extract(timezone FROM '2000-01-15 12:00+00'::timestamptz) = 0 AND extract(timezone FROM '2000-07-15 12:00+00'::timestamptz) = 0 AS utc",
+  const [zone] = (await q.query<{ utc: boolean; version: number }>(
+    "SELECT extract(timezone FROM '2000-01-15 12:00+00'::timestamptz) = 0 AND extract(timezone FROM '2000-07-15 12:00+00'::timestamptz) = 0 AS utc, current_setting('server_version_num')::int AS version",
   )).rows;
   const partitionedTables = (await q.query<{ schema: string; name: string; schemas: string[]; names: string[] }>(PARTITIONED_SQL)).rows
     .map((r) => ({ schema: r.schema, name: r.name, partitions: r.names.map((name, k) => ({ schema: r.schemas[k]!, name })) }));
@@ -189,6 +195,7 @@ export async function readLintCatalog(q: Queryable, options: ReadCatalogOptions 
   const searchPath = path ? (JSON.parse(path.p) as string[]) : undefined;
   return {
     functions, domains, notValidNotNull, notNullChecks, partitionedTables, utcSessions: zone?.utc === true, ...(columns ? { columns } : {}),
+    ...(zone?.version ? { serverMajor: Math.floor(Number(zone.version) / 10000) } : {}),
     ...(searchPath?.length ? { searchPath } : {}),
     ...(options.dependencies ? { dependencies: await readOrSay(q, options.onUnread) } : {}),
   };

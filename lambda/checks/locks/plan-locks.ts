@@ -72,6 +72,8 @@ export interface StatementLockReport {
   boundMayBeImplied?: true;
   /** Created by a pending migration of this plan: new and empty when this runs. */
   newTable?: boolean;
+  /** The server's version not known (--offline): PostgreSQL `major` and older take `lock` (null: none on the table) instead of this one. */
+  olderServers?: { major: number; lock: LockMode | null };
   /** The form is not in the table: ACCESS EXCLUSIVE assumed. */
   assumed?: boolean;
   /**
@@ -118,10 +120,12 @@ export interface LockPlanOptions {
   catalog?: Queryable;
   /** @default 100000 */
   warnRows?: number;
-  /** The database's functions and domains (`readLintCatalog`), for whether a new column rewrites. @default - only what the files define and the built-in function table */
+  /** The database's functions and domains (`readLintCatalog`), for whether a new column rewrites, and its server's version, for the lock that version takes. @default - only what the files define and the built-in function table; PostgreSQL 18's locks */
   lintCatalog?: LintCatalog;
   /** The applied migrations: read for the functions and domains they define, as lint reads them. @default - none */
   applied?: Migration[];
+  /** The server's major version where no catalog says it (`plan --offline --server-version`). @default - the lint catalog's; without one, PostgreSQL 18's locks */
+  serverMajor?: number;
 }
 
 /** What the plan keeps of a statement: its place, its first line and its lock, not its parse tree. */
@@ -328,8 +332,11 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
     // The live type decides; offline, or for a column the live table lacks (a pending file adds it), the migrations' own (plan --offline said "rewrites" of varchar(128) → varchar(1024)).
     const currentType = (col: string) => size?.columns.get(col) ?? read.modelTypes?.get(col);
     const typed = withCurrentStorage(withCurrentTypes(onPartitioned(raw, size), currentType, read.utc ?? options.lintCatalog?.utcSessions), size?.storage);
-    const sl = read.keyIndex ? withKeyColumnsNotNull(typed, keyNullable.get(indexText(read.keyIndex))) : typed;
+    const keyed = read.keyIndex ? withKeyColumnsNotNull(typed, keyNullable.get(indexText(read.keyIndex))) : typed;
+    const major = options.serverMajor ?? options.lintCatalog?.serverMajor;
+    const sl = atServerVersion(keyed, major);
     const report = reportOf(read, sl, size, sizes, created, dropped);
+    if (sl.form.until && major === undefined) report.olderServers = { major: sl.form.until.major, lock: sl.form.until.lock ?? null };
     if (sl.form.id === 'alter-column-type' && sl.typeChanges.some((c) => !c.transforms && currentType(c.column) === undefined)) report.oldTypeUnknown = true;
     const on = keysOf(sl);
     const touched = on ? touchedKeys(foreignKeys.get(refKey(on)) ?? [], sl.foreignKeys!) : [];
@@ -429,6 +436,12 @@ function defaultPartitionOf(sl: StatementLock, sizes: Map<string, TableSize>): S
   if (!d) return undefined;
   const size = sizes.get(refKey(d));
   return { table: size?.table ?? `${d.schema}.${d.name}`, rows: size?.rows ?? null, bytes: size?.bytes ?? null, reads: sl.form.defaultPartition === 'reads', checked: size?.checked ?? false };
+}
+
+/** The lock the server's major version takes: a form's older servers (`until`) take another lock, or none. */
+function atServerVersion(sl: StatementLock, major: number | undefined): StatementLock {
+  const until = sl.form.until;
+  return until && major !== undefined && major <= until.major ? { ...sl, lock: until.lock } : sl;
 }
 
 function display(ref: RelationRef): string {

@@ -647,7 +647,9 @@ function metaCommand(input: string, token: Token, file: string | undefined): Inp
   const command = input.slice(token.offset, token.offset + 12).split(/\s/)[0];
   return new InputError(`${file ?? 'SQL'}:${token.line}: psql meta-command "${command}" is not SQL`, {
     file, line: token.line, value: command,
-    fix: 'remove psql meta-commands (\\i, \\set, \\connect …); schemaguard sends SQL to the server as written',
+    fix: /^\\(un)?restrict$/.test(command ?? '')
+      ? 'delete the \\restrict and \\unrestrict lines: recent pg_dump releases (15.18 among them) write them around a plain dump for psql, which then refuses any other meta-command in between; the SQL between them is what schemaguard runs'
+      : 'remove psql meta-commands (\\i, \\set, \\connect …); schemaguard sends SQL to the server as written',
   });
 }
 

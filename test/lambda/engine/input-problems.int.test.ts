@@ -70,7 +70,7 @@ describe.each(driverCases())('Every problem of the files in one run: migrate on 
       ]);
       expect(e.problems.every((p) => p instanceof InputError && p.fix)).toBe(true);
       expect([e.file, e.line]).toEqual(['2_dump.sql', 4]);
-      expect(e.message).toMatch(/^7 problems in the migration files, each below with its fix:\n {2}2_dump\.sql:4: psql meta-command "\\restrict" is not SQL\n {4}fix: remove psql meta-commands/);
+      expect(e.message).toMatch(/^7 problems in the migration files, each below with its fix:\n {2}2_dump\.sql:4: psql meta-command "\\restrict" is not SQL\n {4}fix: delete the \\restrict and \\unrestrict lines: recent pg_dump releases/);
       expect(e.message).toContain('\n  3_template.sql:1: Go template action {{ .Schema }} is not SQL\n    fix: write the SQL the template gives');
     }
     expect(await rows(url, "SELECT to_regclass('public.orders')::text AS orders, to_regclass('public.items')::text AS items, (SELECT count(*)::int FROM schemaguard.applied_migrations) AS n"))

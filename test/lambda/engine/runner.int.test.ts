@@ -139,6 +139,24 @@ describe.each(driverCases())('Function: migrate on $name', ({ target, driver }) 
     expect(await tables(url)).toBeNull();
   });
 
+  it('names pg_dump --exclude-schema with the state schema when a file creates it (a fresh dump of a database schemaguard manages failed with 42P06 and no fix)', async () => {
+    const url = await freshDatabase(target, 'redump');
+    const dump = (schema: string) => `CREATE SCHEMA app;\nCREATE TABLE app.t (id int);\nCREATE SCHEMA ${schema};\nCREATE TABLE ${schema}.applied_migrations (version bigint PRIMARY KEY);`;
+    const e = await rejection<StatementError>(runEngine(driver, url, tempDir({ '1_initial.sql': dump('schemaguard') })));
+    expect(e.sqlstate).toBe('42P06');
+    expect(e.message).toBe('1_initial.sql:3: schema "schemaguard" already exists');
+    expect(e.fix).toContain('dump again with pg_dump --schema-only --no-owner --no-privileges --exclude-schema=schemaguard');
+    // A configured state schema is the one named; CREATE SCHEMA IF NOT EXISTS fails on its table instead (42P07).
+    const own = await rejection<StatementError>(runEngine(driver, url, tempDir({ '1_initial.sql': 'CREATE SCHEMA IF NOT EXISTS deploy_state;\nCREATE TABLE deploy_state.applied_migrations (version bigint PRIMARY KEY);' }), { stateSchema: 'deploy_state' }));
+    expect(own.sqlstate).toBe('42P07');
+    expect(own.fix).toContain('--exclude-schema=deploy_state');
+    // Another schema that exists is the file's own business: no such fix.
+    const other = await rejection<StatementError>(runEngine(driver, url, tempDir({ '1_initial.sql': 'CREATE SCHEMA public;' })));
+    expect(other.sqlstate).toBe('42P06');
+    expect(other.fix).toBeUndefined();
+    expect(await tables(url)).toBeNull();
+  });
+
   it('rolls back a migration whose check returns rows, and shows the rows', async () => {
     const url = await freshDatabase(target, 'check');
     const dir = tempDir({
