@@ -46,7 +46,7 @@ describe('Function: loadMigrations', () => {
     expect(f.fix).toBe('give 0002_c.sql the next free version number, 10: rename it to 0010_c.sql (or, if 0002_c.sql is the one a database already applied, 0002_b.sql to 0010_b.sql)');
   });
 
-  it.each(['x_1.sql', '1_.sql', 'V1__a b.sql'])('refuses the file name %j', (name) => {
+  it.each(['x_1.sql', 'V1__a b.sql'])('refuses the file name %j', (name) => {
     const e = inputError(() => loadMigrations(tempDir({ [name]: 'SELECT 1;' })));
     expect(e.file).toBe(name);
     expect(e.message).toContain('does not match <version>_<name>.sql');
@@ -60,7 +60,20 @@ describe('Function: loadMigrations', () => {
   ])('refuses the file name %j, with the exact rename %j', (name, renamed) => {
     const e = inputError(() => loadMigrations(tempDir({ [name]: 'SELECT 1;' })));
     expect(e.message).toBe(`${name}: file name does not match <version>_<name>.sql`);
-    expect(e.fix).toBe(`rename it to ${renamed} (git mv ${name} ${renamed})`);
+    expect(e.fix).toBe(`rename it to ${renamed} (git mv ${/ /.test(name) ? `'${name}'` : name} ${renamed})`);
+  });
+
+  // Regression (tester): 0004.sql was told to become 000_4.sql (version 0), 20240101120000.sql 2024010112000_0.sql (another order).
+  it.each([['0004.sql', '0004'], ['20240101120000.sql', '20240101120000'], ['1_.sql', '1'], ['0007 - .SQL', '0007']])('refuses %j, a version without a name, keeping the version %j and offering no git mv', (name, version) => {
+    const e = inputError(() => loadMigrations(tempDir({ [name]: 'SELECT 1;' })));
+    expect(e.message).toBe(`${name}: file name does not match <version>_<name>.sql`);
+    expect(e.fix).toBe(`add a name after an underscore, e.g. ${version}_describe_change.sql (the version, ${version}, kept as it is)`);
+  });
+
+  // Regression (tester): the printed git mv did not quote a name with a space (the shell read three names).
+  it.each([['0002_add users.sql', "git mv '0002_add users.sql' 0002_add_users.sql"], ["3 it's.sql", "git mv '3 it'\\''s.sql' 3_it_s.sql"]])('quotes the printed command for %j', (name, command) => {
+    const e = inputError(() => loadMigrations(tempDir({ [name]: 'SELECT 1;' })));
+    expect(e.fix).toContain(`(${command})`);
   });
 
   it.each([['V1__x.sql', '1_x.sql'], ['v0042__add_index.v2.sql', '0042_add_index.v2.sql']])('refuses Flyway\'s name %j, with the name that keeps its number', (name, renamed) => {
