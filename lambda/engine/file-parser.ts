@@ -280,7 +280,7 @@ export class MigrationParser implements ScanSink {
     if (directives.noTransaction || !refusesTransactionBlock(c.kind)) return;
     const [why, fix] = c.kind === 'concurrently'
       ? ['CONCURRENTLY cannot run inside a transaction', `move it to a migration of its own that starts with "-- schemaguard:no-transaction"${RERUNNABLE[s.words[0] ?? ''] ?? ''}: there each statement commits on its own, and a failure leaves those before it applied; or drop CONCURRENTLY`]
-      : [`${c.keyword} cannot run inside a transaction block`, 'move it to a migration of its own that starts with "-- schemaguard:no-transaction" (each statement there commits on its own, and a failure leaves those before it applied)'];
+      : [`${c.keyword} cannot run inside a transaction block${BLOCK_REFUSAL_WHY[c.keyword] ?? ''}`, `move it to a migration of its own that starts with "-- schemaguard:no-transaction" (each statement there commits on its own, and a failure leaves those before it applied)${BLOCK_REFUSAL_OR[c.keyword] ?? ''}`];
     const marker = this.foreignNoTransaction;
     throw new InputError(`${file}:${c.line}: ${why}`, { file, line: c.line, value: s.text.slice(0, 80), fix: marker ? `${fix}; ${foreignMarkerAdvice(marker)}` : fix });
   }
@@ -302,6 +302,22 @@ class Refusals {
     else this.more++;
   }
 }
+
+/** Why PostgreSQL refuses this form in a transaction block, where its words do not say it. */
+const BLOCK_REFUSAL_WHY: Record<string, string> = {
+  'CREATE SUBSCRIPTION': ' when it creates its replication slot (create_slot is true unless set false, or connect = false)',
+  'ALTER SUBSCRIPTION SET PUBLICATION': ' with its refresh (on unless refresh = false)',
+  'ALTER SUBSCRIPTION ADD PUBLICATION': ' with its refresh (on unless refresh = false)',
+  'ALTER SUBSCRIPTION DROP PUBLICATION': ' with its refresh (on unless refresh = false)',
+};
+
+/** The form that may stay in the file's transaction, where there is one. */
+const BLOCK_REFUSAL_OR: Record<string, string> = {
+  'CREATE SUBSCRIPTION': '; or, with the slot made on the publisher, add WITH (create_slot = false, slot_name = \'…\'), which runs in a transaction',
+  'ALTER SUBSCRIPTION SET PUBLICATION': '; or add WITH (refresh = false), which runs in a transaction, and put ALTER SUBSCRIPTION … REFRESH PUBLICATION in a no-transaction migration',
+  'ALTER SUBSCRIPTION ADD PUBLICATION': '; or add WITH (refresh = false), which runs in a transaction, and put ALTER SUBSCRIPTION … REFRESH PUBLICATION in a no-transaction migration',
+  'ALTER SUBSCRIPTION DROP PUBLICATION': '; or add WITH (refresh = false), which runs in a transaction, and put ALTER SUBSCRIPTION … REFRESH PUBLICATION in a no-transaction migration',
+};
 
 /** How a concurrent statement is written to run again after a failed run (a no-transaction file is not rolled back). */
 const RERUNNABLE: Record<string, string> = {

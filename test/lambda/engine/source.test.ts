@@ -250,6 +250,11 @@ describe('Function: parseMigration', () => {
     ['1_v.sql', 'VACUUM t;', '1_v.sql:1: VACUUM cannot run inside a transaction block'],
     ['1_do.sql', 'SELECT 1;\nDO $$ BEGIN UPDATE t SET a = 1; ROLLBACK; END $$;', '1_do.sql:2: a DO block with COMMIT or ROLLBACK inside a transactional migration'],
     ['1_v.sql', 'SELECT 1;\nCLUSTER;', '1_v.sql:2: CLUSTER cannot run inside a transaction block'],
+    // Regression (tester): these ran, and failed with 25001 and no fix.
+    ['1_s.sql', "CREATE SUBSCRIPTION s CONNECTION 'host=x' PUBLICATION p;", '1_s.sql:1: CREATE SUBSCRIPTION cannot run inside a transaction block when it creates its replication slot'],
+    ['1_s.sql', 'SELECT 1;\nALTER DATABASE d SET TABLESPACE ts;', '1_s.sql:2: ALTER DATABASE SET TABLESPACE cannot run inside a transaction block'],
+    ['1_s.sql', 'ALTER SUBSCRIPTION s ADD PUBLICATION p2;', '1_s.sql:1: ALTER SUBSCRIPTION ADD PUBLICATION cannot run inside a transaction block with its refresh'],
+    ['1_s.sql', 'DISCARD ALL;', '1_s.sql:1: DISCARD ALL cannot run inside a transaction block'],
     ['1_c.sql', 'ALTER TABLE p\n  DETACH PARTITION p1 CONCURRENTLY;', '1_c.sql:2: CONCURRENTLY cannot run inside a transaction'],
     ['1_d.sql', 'SELECT 1;\n-- schemaguard:lock-timeout=5s\n', '1_d.sql:2: directive schemaguard:lock-timeout must come before the first statement'],
     ['1_d.sql', '-- schemaguard:lock-timeout=5\nSELECT 1;', '1_d.sql:1: schemaguard:lock-timeout has a bad duration "5"'],
