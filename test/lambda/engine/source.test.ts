@@ -76,6 +76,15 @@ describe('Function: loadMigrations', () => {
     expect(e.fix).toContain(`(${command})`);
   });
 
+  // README: a UTF-8 byte order mark is dropped before the checksum and before the text is sent, as CRLF line endings are.
+  it('drops a UTF-8 byte order mark: the same text and checksum as the file without it', () => {
+    const [withMark] = loadMigrations(tempDir({ '1_a.sql': Buffer.from('\ufeffSELECT 1;\r\n', 'utf8') }));
+    const [without] = loadMigrations(tempDir({ '1_a.sql': 'SELECT 1;\n' }));
+    expect(withMark!.checksum).toBe(checksum('SELECT 1;\n'));
+    expect(withMark!.checksum).toBe(without!.checksum);
+    expect(withMark!.statements.map((st) => st.text)).toEqual(['SELECT 1']);
+  });
+
   it.each([['V1__x.sql', '1_x.sql'], ['v0042__add_index.v2.sql', '0042_add_index.v2.sql']])('refuses Flyway\'s name %j, with the name that keeps its number', (name, renamed) => {
     const e = inputError(() => loadMigrations(tempDir({ [name]: 'SELECT 1;' })));
     expect(e.message).toBe(`${name}: file name does not match <version>_<name>.sql`);
