@@ -461,10 +461,36 @@ export function skippedLookalikes(dir: string): string[] {
   const abs = resolve(dir);
   try {
     return readdirSync(abs, { withFileTypes: true })
-      .filter((e) => /^\d+[_-]/.test(e.name) && !e.name.toLowerCase().endsWith('.sql') && (e.isFile() || e.isSymbolicLink()))
+      .filter((e) => /^\d+[_-]/.test(e.name) && !e.name.toLowerCase().endsWith('.sql') && !SCRIPT_CONFIG.test(e.name) && (e.isFile() || e.isSymbolicLink()))
       .map((e) => e.name).sort();
   } catch {
     return [];
+  }
+}
+
+/** Flyway's per-script configuration, beside the script it configures: `V2__idx.sql.conf`. */
+const SCRIPT_CONFIG = /\.sql\.conf$/i;
+
+/**
+ * The Flyway per-script configuration files of `dir` (`V2__idx.sql.conf`),
+ * which schemaguard does not read, each with whether it sets
+ * executeInTransaction=false (what the no-transaction directive does here).
+ */
+export function scriptConfigs(dir: string): { file: string; noTransaction: boolean }[] {
+  const abs = resolve(dir);
+  try {
+    return readdirSync(abs).filter((f) => SCRIPT_CONFIG.test(f)).sort().map((file) => ({ file, noTransaction: setsNoTransaction(join(abs, file)) }));
+  } catch {
+    return [];
+  }
+}
+
+function setsNoTransaction(path: string): boolean {
+  try {
+    // A configuration file is a few lines: read whole (at most its first 64 KiB).
+    return /^\s*executeInTransaction\s*=\s*false\s*$/im.test(readFileSync(path, 'utf8').slice(0, 65536));
+  } catch {
+    return false;
   }
 }
 
