@@ -38,6 +38,7 @@ import { checksum, normaliseLineEndings } from './checksum';
 import { InputError, MigrationError } from './errors';
 import { LOAD_PATTERNS, MigrationParser, type ParsedFile } from './file-parser';
 import { InputProblems } from './input-problems';
+import { shellCommand } from './shell-quote';
 import { filePieces, lfByteSize, PieceIndex, piecesFrom, refuseNul } from './file-reader';
 import type { Migration } from './migration';
 import { sliceOf, statementLength, StatementScanner, type SqlStatement } from './sql/splitter';
@@ -190,12 +191,15 @@ function parseFileName(file: string): { version: number; name: string } {
     // Flyway's versioned name (V3__add_index.sql) keeps its number: 3_add_index.sql.
     const flyway = /^V(\d+)__([A-Za-z0-9][A-Za-z0-9_.-]*)\.sql$/i.exec(file);
     const renamed = flyway ? undefined : versionedRename(file);
+    const unnamed = /^(\d+)[^A-Za-z0-9]*\.sql$/i.exec(file);
     throw new InputError(`${file}: file name does not match <version>_<name>.sql`, {
       file, value: file,
       fix: flyway
         ? `rename it to ${flyway[1]}_${flyway[2]}.sql (Flyway's V<version>__<name>.sql, with the number kept)`
-        : renamed
-          ? `rename it to ${renamed} (git mv ${file} ${renamed})`
+        : unnamed
+          ? `add a name after an underscore, e.g. ${unnamed[1]}_describe_change.sql (the version, ${unnamed[1]}, kept as it is)`
+          : renamed
+          ? `rename it to ${renamed} (${shellCommand('git', 'mv', file, renamed)})`
           : /^R__/i.test(file)
             ? `Flyway's repeatable migration: schemaguard has none. Put its current text in a new versioned file (the next number: NNNN_${file.slice(3).replace(/[^A-Za-z0-9_.-]+/g, '_')}, written to run on the schema as it is: CREATE OR REPLACE …), delete this one, and make each later change another new file`
             : 'rename it to a number, an underscore and a name of letters, digits, _ . or -, e.g. 0004_add_lead_index.sql',
@@ -204,7 +208,7 @@ function parseFileName(file: string): { version: number; name: string } {
   const version = Number(m[1]);
   if (!Number.isSafeInteger(version)) {
     throw new InputError(`${file}: version ${m[1]} is too large: schemaguard versions are below 2^53 (${Number.MAX_SAFE_INTEGER}), read exactly`, {
-      file, value: m[1], fix: isMillisecondVersion(m[1]!) ? `${MILLISECOND_VERSIONS_FIX} (here: git mv ${file} ${m[1]!.slice(0, 14)}_${m[2]}.sql)` : 'number the files with versions below 2^53 (at most 15 digits), keeping their order',
+      file, value: m[1], fix: isMillisecondVersion(m[1]!) ? `${MILLISECOND_VERSIONS_FIX} (here: ${shellCommand('git', 'mv', file, `${m[1]!.slice(0, 14)}_${m[2]}.sql`)})` : 'number the files with versions below 2^53 (at most 15 digits), keeping their order',
     });
   }
   return { version, name: m[2]! };
@@ -221,7 +225,7 @@ function refuseBackwardFile(file: string): void {
   if (!tool) return;
   throw new InputError(`${file}: ${tool}, and schemaguard runs forward only (read as a migration, it would run forward too)`, {
     file, value: file,
-    fix: `delete it (git rm ${file}): schemaguard has no down or undo migrations; a rollback is a new forward file`,
+    fix: `delete it (${shellCommand('git', 'rm', file)}): schemaguard has no down or undo migrations; a rollback is a new forward file`,
   });
 }
 
@@ -232,7 +236,8 @@ function refuseBackwardFile(file: string): void {
  * `5_add_phone.sql`. The version is kept as written (its padding too).
  */
 export function versionedRename(file: string): string | undefined {
-  const m = /^(\d+)([^A-Za-z0-9]*)(.+?)\.sql$/i.exec(file);
+  // The version's digits are all the version's (0004.sql has no name: not 000_4.sql).
+  const m = /^(\d+)(?!\d)([^A-Za-z0-9]*)(.+?)\.sql$/i.exec(file);
   if (!m) return undefined;
   let name = m[3]!.replace(/[^A-Za-z0-9_.-]+/g, '_');
   if (m[2]!.includes('-')) name = name.replace(/-/g, '_');
@@ -458,10 +463,36 @@ export function skippedLookalikes(dir: string): string[] {
   const abs = resolve(dir);
   try {
     return readdirSync(abs, { withFileTypes: true })
-      .filter((e) => /^\d+[_-]/.test(e.name) && !e.name.toLowerCase().endsWith('.sql') && (e.isFile() || e.isSymbolicLink()))
+      .filter((e) => /^\d+[_-]/.test(e.name) && !e.name.toLowerCase().endsWith('.sql') && !SCRIPT_CONFIG.test(e.name) && (e.isFile() || e.isSymbolicLink()))
       .map((e) => e.name).sort();
   } catch {
     return [];
+  }
+}
+
+/** Flyway's per-script configuration, beside the script it configures: `V2__idx.sql.conf`. */
+const SCRIPT_CONFIG = /\.sql\.conf$/i;
+
+/**
+ * The Flyway per-script configuration files of `dir` (`V2__idx.sql.conf`),
+ * which schemaguard does not read, each with whether it sets
+ * executeInTransaction=false (what the no-transaction directive does here).
+ */
+export function scriptConfigs(dir: string): { file: string; noTransaction: boolean }[] {
+  const abs = resolve(dir);
+  try {
+    return readdirSync(abs).filter((f) => SCRIPT_CONFIG.test(f)).sort().map((file) => ({ file, noTransaction: setsNoTransaction(join(abs, file)) }));
+  } catch {
+    return [];
+  }
+}
+
+function setsNoTransaction(path: string): boolean {
+  try {
+    // A configuration file is a few lines: read whole (at most its first 64 KiB).
+    return /^\s*executeInTransaction\s*=\s*false\s*$/im.test(readFileSync(path, 'utf8').slice(0, 65536));
+  } catch {
+    return false;
   }
 }
 
@@ -520,7 +551,7 @@ function refuseMigrationFolders(dir: string, abs: string, entries: Dirent[]): vo
     if (!sql) continue;
     throw new InputError(`${join(dir, e.name, sql)}: a migration in a folder of its own (Prisma's layout, <version>_<name>/migration.sql); schemaguard reads the .sql files directly in ${dir}`, {
       file: join(dir, e.name, sql), value: e.name,
-      fix: `make each folder's file a file of ${dir} named after the folder (mv ${join(dir, e.name, sql)} ${join(dir, `${e.name}.sql`)}), or pass the directory that holds the .sql files with --dir`,
+      fix: `make each folder's file a file of ${dir} named after the folder (${shellCommand('mv', join(dir, e.name, sql), join(dir, `${e.name}.sql`))}), or pass the directory that holds the .sql files with --dir`,
     });
   }
 }

@@ -3,7 +3,7 @@ import { parseDatabaseUrl, PgDriver } from '../../../lambda/driver/pg/pg-driver'
 import { InputError } from '../../../lambda/engine/errors';
 import { validateSchemaName } from '../../../lambda/engine/identifiers';
 import type { Redactor } from '../../../lambda/engine/redact';
-import { skippedLookalikes, upFiles } from '../../../lambda/engine/source';
+import { scriptConfigs, skippedLookalikes, upFiles } from '../../../lambda/engine/source';
 import { describeSubfolders, sqlSubfolders } from '../../../lambda/engine/subfolders';
 import type { CliOptions } from '../args';
 import { startEmbedded, type EmbeddedServer } from '../embedded';
@@ -113,6 +113,16 @@ export function stateSchemaFlag(opts: CliOptions): string {
   }
 }
 
+/** Flyway's per-script configuration beside the files: not read, and what to write instead of executeInTransaction=false. */
+function scriptConfigNote(dir: string, configs: { file: string; noTransaction: boolean }[]): string {
+  const names = configs.map((c) => c.file).join(', ');
+  const noTx = configs.filter((c) => c.noTransaction).map((c) => c.file.replace(/\.conf$/i, ''));
+  return `note: ${dir}/: ${names}: Flyway's per-script configuration, which schemaguard does not read; `
+    + (noTx.length
+      ? `executeInTransaction=false there is schemaguard's no-transaction directive: put -- schemaguard:no-transaction on the first line of ${noTx.join(', ')} (README, "Migration files")`
+      : 'for executeInTransaction=false, put -- schemaguard:no-transaction on the first line of the script instead (README, "Migration files")');
+}
+
 /**
  * What a run over the files says of them on stderr (even with --quiet: a
  * warning, not progress): a --dir without a migration file (a wrong path
@@ -127,6 +137,8 @@ export function warnAboutFiles(ctx: Pick<CommandContext, 'opts' | 'err'>, count:
   if (skipped.length) ctx.err(`note: ${dir}/: skipped ${skipped.join(', ')}: named like migrations, but only <version>_<name>.sql files are read (rename to .sql to apply)`);
   const nested = sqlSubfolders(dir);
   if (nested.length) ctx.err(subfolderWarning(dir, nested));
+  const configs = scriptConfigs(dir);
+  if (configs.length) ctx.err(scriptConfigNote(dir, configs));
   const ups = upFiles(dir);
   if (ups.length) ctx.err(`note: ${dir}/: ${ups.join(', ')} keep${ups.length === 1 ? 's' : ''} golang-migrate's .up in the name (${ups[0]!.replace(/\.up\.sql$/i, '.sql')} reads better): rename while no database has applied ${ups.length === 1 ? 'it' : 'them'} (a database records the name)`);
 }

@@ -38,7 +38,7 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     const cases: { files: Record<string, string>; error: string; fix: string }[] = [
       { files: { 'V1__init.sql': 'CREATE TABLE t (id int);', 'README.md': '# notes' }, error: 'V1__init.sql: file name does not match <version>_<name>.sql', fix: 'rename it to 1_init.sql (Flyway\'s V<version>__<name>.sql, with the number kept)' },
       { files: { '1_a.sql': 'CREATE TABLE t (id int);', '001_b.sql': 'CREATE TABLE u (id int);' }, error: 'duplicate version 1: 001_b.sql and 1_a.sql', fix: 'give 1_a.sql the next free version number, 2: rename it to 2_a.sql' },
-      { files: { '1_a.sql': 'BEGIN;\nCREATE TABLE t (id int);\nCOMMIT;' }, error: '1_a.sql:1: BEGIN inside a transactional migration', fix: 'remove it' },
+      { files: { '1_a.sql': 'BEGIN;\nCREATE TABLE t (id int);' }, error: '1_a.sql:1: BEGIN inside a transactional migration', fix: 'remove it' },
       { files: { '1_a.sql': 'CREATE TABLE t (id int);\nSET TRANSACTION ISOLATION LEVEL SERIALIZABLE;' }, error: '1_a.sql:2: SET TRANSACTION inside a transactional migration', fix: 'remove it: schemaguard runs the file in its own transaction' },
       { files: { '1_a.sql': 'CREATE TABLE t (id int);\nVACUUM t;' }, error: '1_a.sql:2: VACUUM cannot run inside a transaction block', fix: 'move it to a migration of its own that starts with "-- schemaguard:no-transaction"' },
       { files: { '1_a.sql': '-- schemaguard:no-transactoin\nCREATE TABLE t (id int);' }, error: '1_a.sql:1: unknown directive schemaguard:no-transactoin', fix: 'known directives' },
