@@ -280,7 +280,7 @@ export class MigrationParser implements ScanSink {
     if (directives.noTransaction || !refusesTransactionBlock(c.kind)) return;
     const [why, fix] = c.kind === 'concurrently'
       ? ['CONCURRENTLY cannot run inside a transaction', `move it to a migration of its own that starts with "-- schemaguard:no-transaction"${RERUNNABLE[s.words[0] ?? ''] ?? ''}: there each statement commits on its own, and a failure leaves those before it applied; or drop CONCURRENTLY`]
-      : [`${c.keyword} cannot run inside a transaction block${BLOCK_REFUSAL_WHY[c.keyword] ?? ''}`, `move it to a migration of its own that starts with "-- schemaguard:no-transaction" (each statement there commits on its own, and a failure leaves those before it applied)${BLOCK_REFUSAL_OR[c.keyword] ?? ''}`];
+      : [`${c.keyword} cannot run inside a transaction block${BLOCK_REFUSAL_WHY[c.keyword] ?? ''}`, BLOCK_REFUSAL_FIX[c.keyword] ?? `move it to a migration of its own that starts with "-- schemaguard:no-transaction" (each statement there commits on its own, and a failure leaves those before it applied)${BLOCK_REFUSAL_OR[c.keyword] ?? ''}`];
     const marker = this.foreignNoTransaction;
     throw new InputError(`${file}:${c.line}: ${why}`, { file, line: c.line, value: s.text.slice(0, 80), fix: marker ? `${fix}; ${foreignMarkerAdvice(marker)}` : fix });
   }
@@ -317,6 +317,11 @@ const BLOCK_REFUSAL_OR: Record<string, string> = {
   'ALTER SUBSCRIPTION SET PUBLICATION': '; or add WITH (refresh = false), which runs in a transaction, and put ALTER SUBSCRIPTION … REFRESH PUBLICATION in a no-transaction migration',
   'ALTER SUBSCRIPTION ADD PUBLICATION': '; or add WITH (refresh = false), which runs in a transaction, and put ALTER SUBSCRIPTION … REFRESH PUBLICATION in a no-transaction migration',
   'ALTER SUBSCRIPTION DROP PUBLICATION': '; or add WITH (refresh = false), which runs in a transaction, and put ALTER SUBSCRIPTION … REFRESH PUBLICATION in a no-transaction migration',
+};
+
+/** A statement refused in a transaction block that has no place in a no-transaction migration either. */
+const BLOCK_REFUSAL_FIX: Record<string, string> = {
+  'DISCARD ALL': 'delete it: it changes no schema, and each migration already starts in a clean session; in a no-transaction migration it would also reset the lock_timeout and statement_timeout schemaguard runs the statements after it under',
 };
 
 /** How a concurrent statement is written to run again after a failed run (a no-transaction file is not rolled back). */

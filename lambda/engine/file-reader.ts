@@ -67,9 +67,14 @@ export function* filePieces(file: string, path: string, pieceBytes = PIECE_BYTES
  * the next piece's text begins with.
  */
 class PieceText {
-  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  private readonly decoder: InstanceType<typeof TextDecoder>;
   private pendingCr = false;
   held: Uint8Array = EMPTY;
+
+  /** `atStart`: the bytes begin the file, where a BOM is dropped (as a file read whole drops it); elsewhere a U+FEFF is text. */
+  constructor(atStart = true) {
+    this.decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: !atStart });
+  }
 
   /** Throws the decoder's error on bytes that are not UTF-8. */
   next(bytes: Uint8Array, last: boolean): string {
@@ -131,10 +136,11 @@ export class PieceIndex {
 export function* piecesFrom(path: string, index: PieceIndex, offset: number, changed: () => Error): Generator<{ text: string; chars: number }, void, undefined> {
   const fd = openSync(path, 'r');
   try {
-    const pieces = new PieceText();
+    const first = index.pieceAt(offset);
+    const pieces = new PieceText(index.piece(first).from === 0);
     /** Where the piece before ended. */
     let at: number | undefined;
-    for (let k = index.pieceAt(offset); k < index.length; k++) {
+    for (let k = first; k < index.length; k++) {
       const p = index.piece(k);
       // The first piece from the bytes it took from the one before on; the next ones where the one before ended, as the file was read.
       const bytes = Buffer.allocUnsafe(p.to - (at ?? p.from));

@@ -258,7 +258,7 @@ function largeMigration(file: string, path: string): Migration {
   const pieces = filePieces(file, path, undefined, index);
   let sum = '';
   let m: Migration | undefined;
-  const changed = () => changedError(file, m?.checksum);
+  const changed = () => changedError(file, m?.checksum, undefined, m !== undefined && runsOutsideTransaction(m));
   const readText = (offset: number, length: number) => textRange(path, index, offset, length, changed);
   const parsed = parseText(file, drain(pieces, (s) => { sum = s; }), false, readText);
   m = { version, name, file, path, checksum: sum, directives: parsed.directives, statementCount: parsed.statementCount, checks: parsed.checks, allowances: parsed.allowances } as Migration;
@@ -300,13 +300,21 @@ function* textRange(path: string, index: PieceIndex, offset: number, length: num
 
 /** A file read again must be the text that was validated and hashed. */
 function unchanged(m: Migration, sum: string): void {
-  if (sum !== m.checksum) throw changedError(m.file, m.checksum, sum);
+  if (sum !== m.checksum) throw changedError(m.file, m.checksum, sum, runsOutsideTransaction(m));
 }
 
-function changedError(file: string, was: string | undefined, sum?: string): InputError {
+/**
+ * A file that changed while it was being applied. `outside`: it runs
+ * outside a transaction, so its statements sent before the change was found
+ * stay committed (its checks run after its statements).
+ */
+function changedError(file: string, was: string | undefined, sum?: string, outside = false): InputError {
   const sums = sum && was ? ` (checksum ${sum.slice(0, 12)}, was ${was.slice(0, 12)})` : '';
   return new InputError(`${file} changed while schemaguard was running${sums}`, {
-    file, fix: 'nothing of this file was committed; run again once the files stay put',
+    file,
+    fix: outside
+      ? 'the file runs outside a transaction: its statements that ran before the change was found stay committed; check them, then run again once the files stay put'
+      : 'nothing of this file was committed; run again once the files stay put',
   });
 }
 

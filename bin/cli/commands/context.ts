@@ -81,9 +81,13 @@ export async function readWhileConnecting<T>(ctx: CommandContext, read: () => Pr
   }
 }
 
-/** --state-schema for the runner, refused (as a usage error) under the flag's name. */
-/** The oldest major `--server-version` takes (PostgreSQL's oldest supported release when this was written) and the newest: the grammar lint parses with. */
-const SERVER_VERSIONS = { oldest: 13, newest: 18 };
+/**
+ * The oldest major `--server-version` takes (PostgreSQL's oldest supported
+ * release when this was written: 13 and 14 have reached their end of life,
+ * and no syntax of 15 — MERGE, UNIQUE NULLS NOT DISTINCT — is checked) and
+ * the newest: the grammar lint parses with.
+ */
+const SERVER_VERSIONS = { oldest: 15, newest: 18 };
 
 /**
  * `--server-version MAJOR` (lint without a database, plan --offline), checked:
@@ -94,7 +98,7 @@ export function serverVersionFlag(opts: CliOptions, connects: boolean): number |
   if (v === undefined) return undefined;
   if (connects) {
     throw new UsageError('--server-version is for lint and plan without a database: with one, its own version decides', {
-      value: `--server-version ${v}`, fix: 'drop --server-version (the database says its version), or drop --database-url (lint) / add --offline (plan)',
+      value: `--server-version ${v}`, fix: 'drop --server-version (the database says its version), or lint without a database (no --database-url, no DATABASE_URL) / add --offline (plan)',
     });
   }
   if (v < SERVER_VERSIONS.oldest || v > SERVER_VERSIONS.newest) {
@@ -105,6 +109,7 @@ export function serverVersionFlag(opts: CliOptions, connects: boolean): number |
   return v;
 }
 
+/** --state-schema for the runner, refused (as a usage error) under the flag's name. */
 export function stateSchemaFlag(opts: CliOptions): string {
   try {
     return validateSchemaName(opts.stateSchema, '--state-schema');

@@ -27,6 +27,8 @@ async function exclusiveHolders(q: Queryable): Promise<Holder[]> {
        FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
        LEFT JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock' AND l.pid <> pg_backend_pid()
+        -- Another session's temporary tables: no rule reads them, so their holder blocks none.
+        AND c.relpersistence IS DISTINCT FROM 't'
         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
       GROUP BY l.pid, a.application_name, a.xact_start, a.query
       ORDER BY bool_or(l.granted) DESC, a.xact_start, l.pid

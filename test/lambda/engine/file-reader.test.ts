@@ -42,9 +42,11 @@ describe('Function: filePieces', () => {
 });
 
 describe('Function: piecesFrom', () => {
-  // CRLF, a lone CR and characters of 2, 3 and 4 bytes, so that some cut falls inside each.
-  const text = 'SELECT \'é€😀\';\r\nSELECT 2;\rSELECT 3;\r\n😀\r';
-  const normalised = text.replace(/\r\n?/g, '\n');
+  // A BOM, CRLF, a lone CR, characters of 2, 3 and 4 bytes, so that some cut falls inside each, and a U+FEFF inside the text
+  // (regression, review: a reading that began at it dropped it as a BOM, shifting the text by one).
+  const text = '\ufeffSELECT \'é€😀\';\r\nSELECT 2;\rSELECT \ufeff3;\r\n😀\r';
+  // As a file read whole: its BOM dropped, the U+FEFF inside kept.
+  const normalised = text.slice(1).replace(/\r\n?/g, '\n');
   const changed = () => new Error('changed');
 
   function indexed(bytes: string | Uint8Array, pieceBytes: number): { path: string; index: PieceIndex } {

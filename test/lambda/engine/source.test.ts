@@ -287,6 +287,13 @@ describe('Function: parseMigration', () => {
     expect(e.fix).toBeTruthy();
   });
 
+  // Regression (review): DISCARD ALL was sent to a no-transaction file, where it would reset the runner's lock_timeout and statement_timeout.
+  it('refuses DISCARD ALL with a fix that deletes it, not one that moves it to a no-transaction file', () => {
+    const e = inputError(() => parseMigration('1_s.sql', 'DISCARD ALL;'));
+    expect(e.fix).toMatch(/^delete it: it changes no schema/);
+    expect(e.fix).not.toContain('schemaguard:no-transaction"');
+  });
+
   // Regression: a file carrying mattermost's or dbmate's no-transaction marker was refused for CONCURRENTLY without a word about the marker (a plain comment to schemaguard).
   it.each([
     ['-- morph:nontransactional', "morph (mattermost)'s no-transaction marker \"-- morph:nontransactional\" (line 1)"],
@@ -408,6 +415,16 @@ describe('Function: loadMigrations, a file over IN_MEMORY_BYTES', () => {
       const m = loadMigrations(dir)[0]!;
       addFile(dir, '1_big.sql', longText.replace('200000)', '199999)'));
       expect(() => m.checks.at(-1)!.statement.text).toThrow(/^1_big\.sql changed while schemaguard was running/);
+    });
+
+    // Regression (review): a no-transaction file's checks run after its statements committed; "nothing was committed" was false there.
+    it('says, for a no-transaction file changed before its check is read again, that its statements that ran stay committed', () => {
+      const dir = tempDir({ '1_big.sql': `-- schemaguard:no-transaction\r\n${longText}` });
+      const m = loadMigrations(dir)[0]!;
+      addFile(dir, '1_big.sql', `-- schemaguard:no-transaction\r\n${longText.replace('200000)', '199999)')}`);
+      const e = inputError(() => m.checks.at(-1)!.statement.text);
+      expect(e.message).toMatch(/^1_big\.sql changed while schemaguard was running/);
+      expect(e.fix).toMatch(/^the file runs outside a transaction: its statements that ran before the change was found stay committed/);
     });
 
     it('reads a DO block longer than a MiB that commits as one (refused in a transactional file, as when held whole), and one that does not as not', () => {

@@ -41,7 +41,9 @@ export const LOCK_TIMEOUT_DISABLED: LintRule = {
   },
   statement(ctx, s) {
     if (concurrentOnly.get(ctx) && !concurrentIndexStatement(s)) concurrentOnly.set(ctx, false);
-    const change = s.kind === 'VariableSetStmt' ? setStatement(s.node) : setConfigCall(s);
+    // DISCARD ALL resets every setting too; a transactional file cannot hold it at all (the engine refuses it there).
+    const discardAll = ctx.src.noTransaction && s.kind === 'DiscardStmt' && s.node.target === 'DISCARD_ALL';
+    const change = discardAll ? { what: 'DISCARD ALL', to: 'default' as const } : s.kind === 'VariableSetStmt' ? setStatement(s.node) : setConfigCall(s);
     if (change) report(ctx, s, change);
   },
   // The directive is reported at the end of the file: what it costs depends on the file's statements.

@@ -61,7 +61,7 @@ describe.each(targets)('CLI: lint and plan against $name\'s version', (target) =
 });
 
 describe('CLI: --server-version, for lint and plan without a database', () => {
-  it('reports the syntax that version lacks and plan shows its locks; refused with a database or outside 13 to 18 (exit 2)', async () => {
+  it('reports the syntax that version lacks and plan shows its locks; refused with a database or outside 15 to 18 (exit 2)', async () => {
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE t (id int, b int GENERATED ALWAYS AS (id * 2) VIRTUAL);', '2_grant.sql': 'GRANT SELECT ON t TO PUBLIC;' });
     const on15 = await runCli(['lint', '--dir', dir, '--server-version', '15'], { env: NO_DB });
     expect(on15.code).toBe(1);
@@ -78,6 +78,6 @@ describe('CLI: --server-version, for lint and plan without a database', () => {
     expect(planWithDb.code).toBe(2);
     const old = await runCli(['lint', '--dir', dir, '--server-version', '9'], { env: NO_DB });
     expect(old.code).toBe(2);
-    expect(old.stderr).toContain('error: --server-version 9 is not a PostgreSQL major version lint knows (13 to 18)');
+    expect(old.stderr).toContain('error: --server-version 9 is not a PostgreSQL major version lint knows (15 to 18)');
   });
 });

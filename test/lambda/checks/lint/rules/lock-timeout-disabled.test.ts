@@ -13,6 +13,12 @@ describe('Rule: lock-timeout-disabled', () => {
   it.each(['RESET lock_timeout;', 'RESET ALL;', 'SET lock_timeout TO DEFAULT;', "SELECT set_config('lock_timeout', '0', false);", "SELECT pg_catalog.set_config('lock_timeout', NULL, true);", "SET lock_timeout = '400us';", 'SET lock_timeout = 0.5;'])('reports %s', async (sql) => {
     expect(await rules(sql)).toEqual(['lock-timeout-disabled']);
   });
+  // Regression (review): DISCARD ALL, allowed in a no-transaction file, resets lock_timeout as RESET ALL does.
+  it('reports DISCARD ALL in a no-transaction file, as a reset to the session default', async () => {
+    const r = await lint('-- schemaguard:no-transaction\nDISCARD ALL;\nCREATE INDEX CONCURRENTLY t_a ON t (a);');
+    expect(r.findings).toMatchObject([{ rule: 'lock-timeout-disabled', line: 2 }]);
+    expect(r.findings[0]!.message).toMatch(/^DISCARD ALL drops the lock timeout schemaguard set for this migration/);
+  });
   it('says where a reset goes: the session default, 0 unless the server, the database or the role sets one', async () => {
     const r = await lint('RESET lock_timeout;');
     expect(r.findings[0]!.message).toBe('RESET lock_timeout drops the lock timeout schemaguard set for this migration: the statements after it wait for locks as long as the session default says: 0, forever, unless postgresql.conf, the database or the role sets lock_timeout (ALTER DATABASE/ROLE … SET lock_timeout)');
