@@ -24,7 +24,7 @@
  */
 import type { AllowedFinding, Finding } from '../finding';
 import { loadParser, parseSqlInChunks, type ParsedStatement } from '../parse';
-import { applyAllowances } from './allow';
+import { applyAllowances, mayBeAllowed } from './allow';
 import type { LintCatalog } from './catalog';
 import { FindingsKeeper, type OmittedFindings } from './kept';
 import { PendingModel } from './model';
@@ -143,14 +143,20 @@ export async function lintMigrations(sources: LintSource[], options: LintOptions
     }
     if (result.files.length === 0 && options.catalog?.columns) model.useDatabaseColumns(options.catalog.columns);
     result.files.push(src.file);
-    // A finding of a rule no allow directive in the file names cannot be allowed: capped as it is reported, the others once allowances are applied.
-    const allowable = new Set(src.allowances.map((a) => a.rule));
     const keeper = new FindingsKeeper(src.file);
-    const capNow = (f: Finding) => !allowable.has(f.rule) && f.rule !== UNUSED_ALLOW.id;
-    const { raw, lines } = lintFile({ src, positions, model, catalog: options.catalog }, chunks, (f) => !capNow(f) || keeper.keep(f), options.serverMajor ?? options.catalog?.serverMajor);
+    // A finding no allow directive can silence is capped as it is reported; the others (`held`) once allowances are applied.
+    const allowLines = new Map<string, number[]>();
+    for (const a of src.allowances) allowLines.set(a.rule, [...allowLines.get(a.rule) ?? [], a.line]);
+    const held = new Set<Finding>();
+    const keep = (f: Finding, lines: readonly number[]) => {
+      if (!mayBeAllowed(allowLines, f, lines)) return keeper.keep(f);
+      held.add(f);
+      return true;
+    };
+    const { raw, lines } = lintFile({ src, positions, model, catalog: options.catalog }, chunks, keep, options.serverMajor ?? options.catalog?.serverMajor);
     const { findings, allowed } = applyAllowances(src, lines, raw, LINT_RULES.map((r) => r.id));
     // One at a time: a spread of a million findings overflows the call stack.
-    for (const f of findings) if (capNow(f) || keeper.keep(f)) result.findings.push(f);
+    for (const f of findings) if ((!held.has(f) && f.rule !== UNUSED_ALLOW.id) || keeper.keep(f)) result.findings.push(f);
     for (const a of allowed) result.allowed.push(a);
     for (const o of keeper.omitted()) result.omitted.push(o);
   }
@@ -165,10 +171,10 @@ export async function lintMigrations(sources: LintSource[], options: LintOptions
  Only the findings `keep` accepts are held, so a file where every
  * statement is reported does not hold a finding per statement.
  */
-function lintFile(base: Omit<RuleContext, 'report' | 'reportAt'>, chunks: Iterable<ParsedStatement[]>, keep: (f: Finding) => boolean, serverMajor: number | undefined): { raw: Finding[]; lines: number[] } {
+function lintFile(base: Omit<RuleContext, 'report' | 'reportAt'>, chunks: Iterable<ParsedStatement[]>, keep: (f: Finding, lines: readonly number[]) => boolean, serverMajor: number | undefined): { raw: Finding[]; lines: number[] } {
   const raw: Finding[] = [];
   const lines: number[] = [];
-  const add = (f: Finding) => { if (keep(f)) raw.push(f); };
+  const add = (f: Finding) => { if (keep(f, lines)) raw.push(f); };
   const rules = LINT_RULES;
   const ctx: RuleContext = {
     ...base,

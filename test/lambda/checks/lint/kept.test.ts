@@ -30,4 +30,11 @@ describe('Function: lintMigrations with many findings', () => {
     expect(r.omitted).toEqual([{ file: '2_pending.sql', rule: 'lock-timeout-disabled', errors: 4899, warnings: 0 }]);
     expect(lintCounts(r)).toEqual({ errors: 4999, warnings: 1 });
   });
+
+  it('caps the findings of a rule an allow directive names, past the statement it silences', async () => {
+    const r = await lint(`-- schemaguard:allow lock-timeout-disabled the pool resets it anyway\n${RESETS}`);
+    expect(r.allowed).toMatchObject([{ rule: 'lock-timeout-disabled', line: 2 }]);
+    expect(r.findings.map((f) => f.line)).toEqual(Array.from({ length: 100 }, (_, k) => k + 3));
+    expect(r.omitted).toEqual([{ file: '2_pending.sql', rule: 'lock-timeout-disabled', errors: 4899, warnings: 0 }]);
+  });
 });
