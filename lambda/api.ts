@@ -45,8 +45,8 @@ export { LeaseLock, type LeaseLockOptions, type LeaseTimings } from './driver/da
 
 // The checks: lint (no database), contracts, doctor, drift.
 export {
-  alteredTables, lintMigrations as lint, lintSourceFromText, lintSourceOf, needsDependencies, readLintCatalog, RULES as LINT_RULES,
-  type LintCatalog, type LintOptions, type LintResult, type LintSource, type RuleInfo,
+  alteredTables, FINDINGS_KEPT_PER_RULE, lintCounts, lintMigrations as lint, lintSourceFromText, lintSourceOf, needsDependencies, readLintCatalog, RULES as LINT_RULES,
+  type LintCatalog, type LintOptions, type LintResult, type LintSource, type OmittedFindings, type RuleInfo,
 } from './checks/lint';
 export type { CatalogColumn, CatalogDomain, CatalogNotNullCheck, CatalogNotValidNotNull, CatalogPartitionedTable, ReadCatalogOptions } from './checks/lint/catalog';
 export type { DependencyEdge, DependencyGraph, DependencyObject } from './checks/lint/dependencies';

@@ -7,8 +7,8 @@ import type { Migration } from '../../../lambda/engine/source';
 import { checksum } from '../../../lambda/engine/checksum';
 import { InputProblems } from '../../../lambda/engine/input-problems';
 import { refuseUnwrittenTemplates } from '../../../lambda/engine/template';
-import { countBySeverity, formatFinding } from '../../../lambda/checks/finding';
-import { alteredTables, lintMigrations, lintSourceFromText, needsDependencies, readLintCatalog, type LintCatalog, type LintResult, type LintSource } from '../../../lambda/checks/lint';
+import { formatFinding } from '../../../lambda/checks/finding';
+import { alteredTables, lintCounts, lintMigrations, omittedLine, lintSourceFromText, needsDependencies, readLintCatalog, type LintCatalog, type LintResult, type LintSource } from '../../../lambda/checks/lint';
 import { printFindings } from '../output/findings';
 import { UsageError } from '../errors';
 import { filesAtRef, unchangedSince } from '../git-base';
@@ -33,20 +33,39 @@ export function readLintSources(dir: string): LintSource[] {
   return sources.filter((s): s is LintSource => s !== undefined);
 }
 
-/** The findings, each allowed one, then (lint with --database-url) what migrate would refuse, as errors, and the counts. */
+/**
+ * The findings, each file's followed by a line per rule with more than were
+ * kept (`… and N more`), each allowed one, then (lint with --database-url)
+ * what migrate would refuse, as errors, and the counts, every finding counted.
+ */
 export function lintReport(result: LintResult, refusals: readonly Refusal[] = []): string {
-  const lines = result.findings.map(formatFinding);
+  const lines = findingLines(result);
   for (const a of result.allowed) lines.push(`${a.file}:${a.line}:${a.column}: allowed ${a.rule} (${a.allowed.reason})`);
   lines.push(...refusalLines(refusals, 'error'));
-  const counted = countBySeverity(result.findings);
+  const counted = lintCounts(result);
   const errors = counted.errors + refusals.length;
   const { warnings } = counted;
   lines.push(`lint: ${result.files.length} file${result.files.length === 1 ? '' : 's'}, ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}${result.allowed.length ? `, ${result.allowed.length} allowed` : ''}`);
   return lines.join('\n');
 }
 
+/** The kept findings, in order, each file's followed by its omitted counts. */
+function findingLines(result: LintResult): string[] {
+  const lines: string[] = [];
+  const omittedIn = (file: string | undefined) => result.omitted.filter((o) => o.file === file).map(omittedLine);
+  let file: string | undefined;
+  for (const f of result.findings) {
+    if (f.file !== file) lines.push(...omittedIn(file));
+    file = f.file;
+    lines.push(formatFinding(f));
+  }
+  lines.push(...omittedIn(file));
+  return lines;
+}
+
+/** What --json gives: the counts, every finding counted; the kept findings; per file and rule, how many more were not kept. */
 export function lintJson(result: LintResult): Record<string, unknown> {
-  return { files: result.files, ...countBySeverity(result.findings), findings: result.findings, allowed: result.allowed };
+  return { files: result.files, ...lintCounts(result), findings: result.findings, omitted: result.omitted, allowed: result.allowed };
 }
 
 export async function lintCommand(ctx: CommandContext): Promise<number> {
@@ -98,10 +117,10 @@ export async function lintCommand(ctx: CommandContext): Promise<number> {
     if (opts.format === 'text') ctx.out(lintReport(result, refusals));
     else {
       if (opts.format === 'github') for (const line of runAnnotations({ refusals, notes: [] }, opts.dir, 'lint')) ctx.out(line);
-      printFindings(ctx, 'lint', result.findings, { baseDir: opts.dir, runResults: runResults({ refusals, notes: [] }) });
+      printFindings(ctx, 'lint', result.findings, { baseDir: opts.dir, runResults: runResults({ refusals, notes: [] }), omitted: result.omitted });
     }
   }
-  return countBySeverity(result.findings).errors > 0 || refusals.length ? 1 : 0;
+  return lintCounts(result).errors > 0 || refusals.length ? 1 : 0;
 }
 
 /**

@@ -53,7 +53,7 @@ export async function planCommand(ctx: CommandContext): Promise<number> {
   else {
     // In a workflow, what migrate would refuse (at its file, or on the run) and a history set aside, as text prints them under the table.
     if (opts.format === 'github') for (const line of runAnnotations(report.outlook, opts.dir)) ctx.out(line);
-    printFindings(ctx, 'plan', [...report.locks.findings, ...report.lint.findings], { baseDir: opts.dir, runResults: runResults(report.outlook) });
+    printFindings(ctx, 'plan', [...report.locks.findings, ...report.lint.findings], { baseDir: opts.dir, runResults: runResults(report.outlook), omitted: report.lint.omitted });
   }
   return 0;
 }

@@ -56,9 +56,14 @@ function resultMessage(f: SarifFinding): string {
   return f.fix ? sentence(`${f.message}. Fix: ${f.fix}`.replace(/\.\. Fix/, '. Fix')) : sentence(f.message);
 }
 
-export function sarifLog(command: ReportingCommand, findings: readonly SarifFinding[], baseDir: string): Record<string, unknown> {
+/** Results GitHub code scanning accepts in one run: it rejects a file with more (docs.github.com, "SARIF results exceed hard limit"). */
+export const SARIF_MAX_RESULTS = 25_000;
+
+/** `notes`: what the results leave out (findings counted, not given), as notifications of a successful invocation. */
+export function sarifLog(command: ReportingCommand, findings: readonly SarifFinding[], baseDir: string, notes: readonly string[] = []): Record<string, unknown> {
   const rules = describeRules(command, findings);
   const index = new Map(rules.map((r, k) => [r.id, k]));
+  const invocations = notes.length ? { invocations: [{ executionSuccessful: true, toolExecutionNotifications: notes.map((text) => ({ level: 'note', message: { text: sentence(text) } })) }] } : {};
   return {
     $schema: SARIF_SCHEMA_URI,
     version: '2.1.0',
@@ -73,6 +78,7 @@ export function sarifLog(command: ReportingCommand, findings: readonly SarifFind
         message: { text: resultMessage(f) },
         locations: [location(f, baseDir)],
       })),
+      ...invocations,
     }],
   };
 }

@@ -39,6 +39,25 @@ function statementAfter(lines: readonly number[], line: number): number | undefi
 }
 
 /**
+ * Whether an allow directive for the finding's rule (`allowLines`: each
+ * rule's directive lines) may silence it, `lines` the first lines of the
+ * statements read so far: the statements after them start no earlier than
+ * the last, so when the statement the finding's line falls in is already
+ * not the first after any such directive, it never will be. Lint holds the
+ * findings that may be until `applyAllowances` decides; any other is
+ * counted against its rule's cap as it is reported.
+ */
+export function mayBeAllowed(allowLines: ReadonlyMap<string, readonly number[]>, f: Pick<Finding, 'rule' | 'line'>, lines: readonly number[]): boolean {
+  const directives = allowLines.get(f.rule);
+  if (!directives) return false;
+  const stmt = statementOf(lines, f.line ?? 0);
+  return directives.some((line) => {
+    const next = statementAfter(lines, line);
+    return next === undefined || next === stmt;
+  });
+}
+
+/**
  * Split a file's findings into reported and allowed; add one unused-allow per
  * allow that silenced nothing. `lines`: the first line of each statement, in order.
  */

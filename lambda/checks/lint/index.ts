@@ -24,8 +24,9 @@
  */
 import type { AllowedFinding, Finding } from '../finding';
 import { loadParser, parseSqlInChunks, type ParsedStatement } from '../parse';
-import { applyAllowances } from './allow';
+import { applyAllowances, mayBeAllowed } from './allow';
 import type { LintCatalog } from './catalog';
+import { FindingsKeeper, type OmittedFindings } from './kept';
 import { PendingModel } from './model';
 import { finding, type LintRule, type RuleContext } from './rule';
 import { ADDING_REQUIRED_FIELD } from './rules/adding-required-field';
@@ -57,6 +58,7 @@ import type { LintSource } from './source';
 import { serverVersionFindings } from './server-version';
 
 export type { CatalogColumn, LintCatalog } from './catalog';
+export { FINDINGS_KEPT_PER_RULE, lintCounts, omittedLine, type OmittedFindings } from './kept';
 export { alteredTables, checkProves, needsDependencies, notNullProvenInDatabase, readLintCatalog } from './catalog';
 export { rewriteContextOf, rewritingColumnDefault, type RewriteContext } from './column';
 export { PendingModel } from './model';
@@ -108,7 +110,10 @@ export interface RuleInfo {
 export const RULES: RuleInfo[] = LINT_RULES.map(({ id, severity, title, why, fix, squawk }) => ({ id, severity, title, why, fix, squawk }));
 
 export interface LintResult {
+  /** The first {@link FINDINGS_KEPT_PER_RULE} findings of each rule in each file, in file order then by line and column. */
   findings: Finding[];
+  /** Per file and rule, the findings past the first {@link FINDINGS_KEPT_PER_RULE}: counted, not kept (`lintCounts` adds them up). */
+  omitted: OmittedFindings[];
   /** Findings silenced by an allow directive, with its reason. */
   allowed: AllowedFinding[];
   /** Files linted (pending ones). */
@@ -127,7 +132,7 @@ export async function lintMigrations(sources: LintSource[], options: LintOptions
   await loadParser();
   const model = new PendingModel();
   if (options.catalog?.searchPath) model.useDatabaseSearchPath(options.catalog.searchPath);
-  const result: LintResult = { findings: [], allowed: [], files: [] };
+  const result: LintResult = { findings: [], omitted: [], allowed: [], files: [] };
   for (const src of sources) {
     // A chunk of statements at a time: a large file's parse trees are never all held.
     const { chunks, positions } = parseSqlInChunks(src.text, { file: src.file });
@@ -138,34 +143,47 @@ export async function lintMigrations(sources: LintSource[], options: LintOptions
     }
     if (result.files.length === 0 && options.catalog?.columns) model.useDatabaseColumns(options.catalog.columns);
     result.files.push(src.file);
-    const { raw, lines } = lintFile({ src, positions, model, catalog: options.catalog }, chunks, LINT_RULES, options.serverMajor ?? options.catalog?.serverMajor);
+    const keeper = new FindingsKeeper(src.file);
+    // A finding no allow directive can silence is capped as it is reported; the others (`held`) once allowances are applied.
+    const allowLines = new Map<string, number[]>();
+    for (const a of src.allowances) allowLines.set(a.rule, [...allowLines.get(a.rule) ?? [], a.line]);
+    const held = new Set<Finding>();
+    const keep = (f: Finding, lines: readonly number[]) => {
+      if (!mayBeAllowed(allowLines, f, lines)) return keeper.keep(f);
+      held.add(f);
+      return true;
+    };
+    const { raw, lines } = lintFile({ src, positions, model, catalog: options.catalog }, chunks, keep, options.serverMajor ?? options.catalog?.serverMajor);
     const { findings, allowed } = applyAllowances(src, lines, raw, LINT_RULES.map((r) => r.id));
-    result.findings.push(...findings);
-    result.allowed.push(...allowed);
+    // One at a time: a spread of a million findings overflows the call stack.
+    for (const f of findings) if ((!held.has(f) && f.rule !== UNUSED_ALLOW.id) || keeper.keep(f)) result.findings.push(f);
+    for (const a of allowed) result.allowed.push(a);
+    for (const o of keeper.omitted()) result.omitted.push(o);
   }
-  const order = (f: Finding) => [sources.findIndex((s) => s.file === f.file), f.line ?? 0, f.column ?? 0];
-  result.findings.sort((a, b) => {
-    const x = order(a); const y = order(b);
-    return x[0]! - y[0]! || x[1]! - y[1]! || x[2]! - y[2]!;
-  });
+  const fileIndex = new Map(sources.map((s, i) => [s.file, i]));
+  result.findings.sort((a, b) => fileIndex.get(a.file!)! - fileIndex.get(b.file!)! || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
   return result;
 }
 
 /**
  * Run the rules over one pending file, feeding the model as they go: the
  * findings before allow directives, and the first line of each statement.
+ Only the findings `keep` accepts are held, so a file where every
+ * statement is reported does not hold a finding per statement.
  */
-function lintFile(base: Omit<RuleContext, 'report' | 'reportAt'>, chunks: Iterable<ParsedStatement[]>, rules: readonly LintRule[], serverMajor: number | undefined): { raw: Finding[]; lines: number[] } {
+function lintFile(base: Omit<RuleContext, 'report' | 'reportAt'>, chunks: Iterable<ParsedStatement[]>, keep: (f: Finding, lines: readonly number[]) => boolean, serverMajor: number | undefined): { raw: Finding[]; lines: number[] } {
   const raw: Finding[] = [];
   const lines: number[] = [];
+  const add = (f: Finding) => { if (keep(f, lines)) raw.push(f); };
+  const rules = LINT_RULES;
   const ctx: RuleContext = {
     ...base,
     report(rule, s, r) {
       const at = r.at !== undefined && r.at >= s.byteOffset ? base.positions.at(r.at) : { line: s.line, column: s.column };
-      raw.push(finding(rule, base.src.file, at.line, at.column, r));
+      add(finding(rule, base.src.file, at.line, at.column, r));
     },
     reportAt(rule, line, r) {
-      raw.push(finding(rule, base.src.file, line, 1, r));
+      add(finding(rule, base.src.file, line, 1, r));
     },
   };
   for (const rule of rules) rule.file?.(ctx);
@@ -174,7 +192,7 @@ function lintFile(base: Omit<RuleContext, 'report' | 'reportAt'>, chunks: Iterab
       lines.push(s.line);
       for (const rule of rules) rule.statement?.(ctx, s);
       // With a database, what its (older) server's grammar lacks.
-      if (serverMajor) raw.push(...serverVersionFindings(s, serverMajor, base.src.file, base.positions));
+      if (serverMajor) for (const f of serverVersionFindings(s, serverMajor, base.src.file, base.positions)) add(f);
       base.model.apply(s, (target, cmd) => {
         for (const rule of rules) rule.alterCommand?.(ctx, s, target, cmd);
       });

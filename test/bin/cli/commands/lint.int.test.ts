@@ -75,6 +75,36 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     expect(json).toMatchObject({ command: 'lint', files: ['1_a.sql'], errors: 0, warnings: 1, findings: [{ rule: 'unused-allow', line: 1 }] });
   });
 
+  // Regression: a 16 MiB file of RESET ALL lines (1.5 million findings) crashed lint, "Maximum call stack size exceeded", exit 1, after 714 MB.
+  it('shows the first 100 findings of a rule in a file and one "… and N more" line, with exact counts and exit 1, in text, --json, github and sarif', async () => {
+    const dir = tempDir({ '1_reset.sql': 'RESET ALL;\n'.repeat(5000) });
+    const more = '… and 4900 more lock-timeout-disabled findings in 1_reset.sql';
+    const text = await runCli(['lint', '--dir', dir], { env: NO_DB });
+    expect(text.code).toBe(1);
+    expect(text.stdout.match(/^1_reset\.sql:\d+:1: error lock-timeout-disabled: /gm)).toHaveLength(100);
+    expect(text.stdout).toContain('1_reset.sql:100:1: error lock-timeout-disabled: ');
+    expect(text.stdout.trimEnd().split('\n').slice(-2)).toEqual([more, 'lint: 1 file, 5000 errors, 0 warnings']);
+
+    const json = await runCli(['lint', '--dir', dir, '--json'], { env: NO_DB });
+    expect(json.code).toBe(1);
+    const out = JSON.parse(json.stdout);
+    expect(Object.keys(out)).toEqual(['command', 'files', 'errors', 'warnings', 'findings', 'omitted', 'allowed']);
+    expect(out).toMatchObject({ files: ['1_reset.sql'], errors: 5000, warnings: 0, omitted: [{ file: '1_reset.sql', rule: 'lock-timeout-disabled', errors: 4900, warnings: 0 }], allowed: [] });
+    expect(out.findings).toHaveLength(100);
+
+    const github = await runCli(['lint', '--dir', dir, '--format', 'github'], { env: NO_DB });
+    expect(github.code).toBe(1);
+    const lines = github.stdout.trim().split('\n');
+    expect(lines.filter((l) => l.startsWith('::error '))).toHaveLength(100);
+    expect(lines.slice(-2)).toEqual([expect.stringMatching(new RegExp(`^::notice file=.*1_reset\\.sql,title=schemaguard lock-timeout-disabled::${more}$`)), 'lint: 5000 errors, 0 warnings']);
+
+    const sarif = await runCli(['lint', '--dir', dir, '--format', 'sarif'], { env: NO_DB });
+    expect(sarif.code).toBe(1);
+    const run = JSON.parse(sarif.stdout).runs[0];
+    expect(run.results).toHaveLength(100);
+    expect(run.invocations).toEqual([{ executionSuccessful: true, toolExecutionNotifications: [{ level: 'note', message: { text: `${more}.` } }] }]);
+  });
+
   it('with --database-url lints only pending files, with the applied ones as context', async () => {
     const url = await freshDatabase(target, 'cli_lint');
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE t (id int);' });
