@@ -115,6 +115,7 @@ export const FIX_CASES: FixCase[] = [
   { rule: 'dropping-column', what: 'IF EXISTS … CASCADE, beside another change', sql: 'ALTER TABLE leads DROP COLUMN IF EXISTS score CASCADE, ADD COLUMN rank int;' },
   { rule: 'dropping-table', what: 'an existing table', sql: 'DROP TABLE events;' },
   { rule: 'dropping-table', what: 'IF EXISTS … CASCADE of a quoted table in another schema', sql: 'DROP TABLE IF EXISTS app."Accounts" CASCADE;' },
+  { rule: 'dropping-table', what: 'a table dropped and created again (pg_dump --clean): the rows are lost', sql: 'DROP TABLE IF EXISTS events CASCADE;\nCREATE TABLE events (id bigint PRIMARY KEY, kind text);' },
   { rule: 'drop-cascade', what: 'a sequence, a type and a function', sql: 'DROP SEQUENCE lead_numbers CASCADE;\nDROP TYPE IF EXISTS lead_state, app.lead_kind CASCADE;\nDROP FUNCTION app.touch() CASCADE;', databaseOnly: "CREATE SEQUENCE lead_numbers; CREATE TYPE lead_state AS ENUM ('new'); CREATE TYPE app.lead_kind AS ENUM ('web'); CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;" },
   { rule: 'drop-cascade', what: 'a constraint of an existing table', sql: 'ALTER TABLE quotas DROP CONSTRAINT quotas_n_positive CASCADE;' },
   { rule: 'drop-cascade', what: 'TRUNCATE', sql: 'TRUNCATE TABLE events CASCADE;' },
