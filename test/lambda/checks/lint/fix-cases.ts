@@ -71,6 +71,7 @@ export const FIX_CASES: FixCase[] = [
   { rule: 'validate-in-same-transaction', what: 'a foreign key', sql: 'ALTER TABLE purchases ADD CONSTRAINT purchases_lead_fk FOREIGN KEY (lead_id) REFERENCES leads (id) NOT VALID;\nALTER TABLE purchases VALIDATE CONSTRAINT purchases_lead_fk;' },
   { rule: 'set-not-null-without-check', what: 'a plain column', sql: 'ALTER TABLE leads ALTER COLUMN name SET NOT NULL;' },
   { rule: 'set-not-null-without-check', what: "PostgreSQL 18's ADD CONSTRAINT … NOT NULL, named as the CHECK would be", sql: 'ALTER TABLE leads ADD CONSTRAINT leads_name_not_null NOT NULL name;', minMajor: 18 },
+  { rule: 'set-not-null-without-check', what: 'beside other commands, first and last (the fix keeps them)', sql: "ALTER TABLE leads ALTER COLUMN name SET NOT NULL, ADD COLUMN note text, ALTER COLUMN code SET DEFAULT 'x', ALTER email SET NOT NULL;" },
   { rule: 'set-not-null-without-check', what: 'quoted names in another schema', sql: 'ALTER TABLE app."Accounts" ALTER COLUMN "Name" SET NOT NULL, ALTER COLUMN "user" SET NOT NULL;' },
   { rule: 'primary-key-not-valid-not-null', what: 'USING INDEX, the NOT NULL added NOT VALID in the same file', sql: 'ALTER TABLE tickets ADD CONSTRAINT tickets_id_nn NOT NULL id NOT VALID;\nALTER TABLE tickets ADD CONSTRAINT tickets_pkey PRIMARY KEY USING INDEX tickets_id_key;', minMajor: 18 },
   { rule: 'adding-required-field', what: 'NOT NULL without a default', sql: 'ALTER TABLE leads ADD COLUMN public boolean NOT NULL;' },

@@ -7,10 +7,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLintCatalog } from '../../../../../lambda/checks/lint';
+import { fixFiles } from '../../../../../lambda/checks/lint/fix';
 import { planLocks } from '../../../../../lambda/checks/locks/plan-locks';
 import { loadMigrations } from '../../../../../lambda/engine/source';
-import { dropDatabases, freshDatabase, targets, withClient } from '../../../../support/db';
+import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../../support/db';
+import { driverKinds } from '../../../../support/drivers';
+import { runEngine } from '../../../../support/engine';
 import { tempDir } from '../../../../support/files';
+import { lintAfter } from '../pending';
 import { lintWithDatabase } from '../with-database';
 
 afterAll(dropDatabases);
@@ -60,5 +64,31 @@ describe.each(targets)('set-not-null-without-check with a database, on $name', (
     const catalog = await withClient(url, (c) => readLintCatalog(c));
     const p = await planLocks(loadMigrations(tempDir({ '1_email.sql': 'ALTER TABLE contacts ALTER COLUMN email SET NOT NULL;\n', '2_phone.sql': 'ALTER TABLE contacts ALTER COLUMN phone SET NOT NULL;\n' })), { lintCatalog: catalog });
     expect(p.statements.map((s) => [s.file, s.scans])).toEqual([['1_email.sql', false], ['2_phone.sql', true]]);
+  });
+});
+
+const LEGACY = "CREATE TABLE legacy (n int, code text, m int);\nINSERT INTO legacy VALUES (1, 'a', 2);";
+
+describe.each(targets)('set-not-null-without-check: the fix of a statement with other commands, on $name', (target) => {
+  // Regression: the fix kept only the NOT NULL steps; the statement's ADD COLUMN and SET DEFAULT were lost.
+  it('applies through the engine, and leaves the table as the statement would: the other commands made, every column NOT NULL', async () => {
+    const url = await freshDatabase(target, 'not_null_fix_rest');
+    const statement = "ALTER TABLE legacy ALTER COLUMN m SET NOT NULL, ADD COLUMN note text, ALTER COLUMN n SET NOT NULL, ALTER COLUMN code SET DEFAULT 'x';";
+    const findings = (await lintAfter(LEGACY, statement)).findings;
+    expect(findings.map((f) => f.rule)).toEqual(['set-not-null-without-check', 'set-not-null-without-check']);
+    const files = fixFiles(findings[0]!.fix);
+    expect((await lintAfter(LEGACY, ...files)).findings).toEqual([]);
+    const pg = driverKinds.find((d) => d.name === 'pg')!;
+    const r = await runEngine(pg, url, tempDir({ '1_legacy.sql': LEGACY, ...Object.fromEntries(files.map((text, k) => [`${k + 2}_fix.sql`, text])) }));
+    expect(r.applied.map((a) => a.file)).toEqual(['1_legacy.sql', '2_fix.sql', '3_fix.sql']);
+    expect(await rows(url, `SELECT a.attname AS name, a.attnotnull AS "notNull", pg_get_expr(d.adbin, d.adrelid) AS "default"
+      FROM pg_attribute a LEFT JOIN pg_attrdef d ON (d.adrelid, d.adnum) = (a.attrelid, a.attnum)
+      WHERE a.attrelid = 'legacy'::regclass AND a.attnum > 0 ORDER BY a.attnum`)).toEqual([
+      { name: 'n', notNull: true, default: null },
+      { name: 'code', notNull: false, default: "'x'::text" },
+      { name: 'm', notNull: true, default: null },
+      { name: 'note', notNull: false, default: null },
+    ]);
+    expect(await rows(url, "SELECT count(*)::int AS n FROM pg_constraint WHERE conrelid = 'legacy'::regclass AND contype = 'c'")).toEqual([{ n: 0 }]);
   });
 });
