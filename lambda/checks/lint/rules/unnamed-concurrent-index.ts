@@ -6,9 +6,10 @@
  * so it builds another (`…_idx1`) and the INVALID one stays, written on every
  * INSERT and UPDATE and never used. A named build is found and dropped first.
  */
-import type { ParsedStatement } from '../../parse';
+import { rangeVar, type ParsedStatement } from '../../parse';
 import { renderFix } from '../fix';
 import type { LintRule } from '../rule';
+import { partitionedTable } from './index-not-concurrent';
 import { insertInto, tokenAfter } from '../sql-text';
 
 export const UNNAMED_CONCURRENT_INDEX: LintRule = {
@@ -25,6 +26,9 @@ export const UNNAMED_CONCURRENT_INDEX: LintRule = {
   },
   statement(ctx, s) {
     if (!ctx.src.noTransaction || s.kind !== 'IndexStmt' || !s.node.concurrent || typeof s.node.idxname === 'string') return;
+    // On a partitioned table PostgreSQL refuses the statement: index-not-concurrent reports it, its fix names each index.
+    const rel = rangeVar(s.node.relation);
+    if (rel && partitionedTable(ctx, rel)) return;
     ctx.report(UNNAMED_CONCURRENT_INDEX, s, {
       message: 'CREATE INDEX CONCURRENTLY without a name: a rerun after a failed build cannot find its INVALID index, and builds another beside it',
       fix: renderFix([{ place: 'instead', noTransaction: true, lines: [`${unnamedIndexNamed(s)};`] }]),

@@ -57,6 +57,8 @@ export const FIX_CASES: FixCase[] = [
   { rule: 'index-not-concurrent', what: 'a quoted table in another schema', sql: 'CREATE INDEX accounts_name ON app."Accounts" ("Name");' },
   { rule: 'index-not-concurrent', what: 'a partial index on a partitioned table, partitions in two schemas, one attached', sql: 'CREATE INDEX ledger_kind ON ledger USING btree (kind) WHERE kind IS NOT NULL;' },
   { rule: 'index-not-concurrent', what: 'an unnamed unique index on a partitioned table', sql: 'CREATE UNIQUE INDEX ON ledger (id, at);' },
+  { rule: 'index-not-concurrent', what: 'CREATE INDEX CONCURRENTLY on a partitioned table (PostgreSQL refuses it)', sql: '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS ledger_kind ON ledger (kind);' },
+  { rule: 'index-not-concurrent', what: 'CREATE INDEX CONCURRENTLY ON ONLY a partitioned table', sql: '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY ledger_id ON ONLY ledger (id);' },
   { rule: 'constraint-not-valid', what: 'a named foreign key', sql: 'ALTER TABLE purchases ADD CONSTRAINT purchases_lead_fk FOREIGN KEY (lead_id) REFERENCES leads (id) ON DELETE CASCADE;' },
   { rule: 'constraint-not-valid', what: 'an unnamed foreign key', sql: 'ALTER TABLE purchases ADD FOREIGN KEY (lead_id) REFERENCES leads;' },
   { rule: 'constraint-not-valid', what: 'a named CHECK', sql: "ALTER TABLE leads ADD CONSTRAINT leads_score_range CHECK (score BETWEEN 0 AND 100 AND name <> ',');" },
