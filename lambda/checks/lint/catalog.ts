@@ -99,6 +99,8 @@ export interface LintCatalog {
    * change rewrites nothing (PostgreSQL 12+). @default - not known
    */
   utcSessions?: boolean;
+  /** The server's major version (`server_version_num` / 10000): rules whose outcome changed between versions judge by it. @default - not known */
+  serverMajor?: number;
 }
 
 export interface ReadCatalogOptions {
@@ -187,8 +189,11 @@ export async function readLintCatalog(q: Queryable, options: ReadCatalogOptions 
   // As text: the RDS Data API returns no arrays.
   const [path] = (await q.query<{ p: string }>("SELECT array_to_json(current_schemas(false))::text AS p")).rows;
   const searchPath = path ? (JSON.parse(path.p) as string[]) : undefined;
+  const [version] = (await q.query<{ n: string }>("SELECT current_setting('server_version_num') AS n")).rows;
+  const serverMajor = version ? Math.floor(Number(version.n) / 10000) : undefined;
   return {
     functions, domains, notValidNotNull, notNullChecks, partitionedTables, utcSessions: zone?.utc === true, ...(columns ? { columns } : {}),
+    ...(serverMajor ? { serverMajor } : {}),
     ...(searchPath?.length ? { searchPath } : {}),
     ...(options.dependencies ? { dependencies: await readOrSay(q, options.onUnread) } : {}),
   };
