@@ -9,12 +9,13 @@
  */
 import { as, list, names, optionOn, rangeVar, type Node, type ParsedStatement, type RangeVar } from '../../parse';
 import { columnParts } from '../column';
+import { defaultIndexName } from '../index-name';
 import { columnWithout, uniqueKeySteps } from '../fix-steps';
 import { inPlace, later, ownNoTransaction, renderFix, type FixFile, type FixPlace } from '../fix';
 import { splitKey, type AlterTarget, type TableModel } from '../model';
 import { notNullProven } from '../model-tables';
 import type { LintRule, RuleContext } from '../rule';
-import { clauseAt, commandsRemoved, edited, ident, insertInto, objectName, replaceIn, sliceOf, tableName, tokenAfter, type Edit } from '../sql-text';
+import { clauseAt, commandsRemoved, edited, ident, insertInto, replaceIn, sliceOf, tableName, tokenAfter, type Edit } from '../sql-text';
 
 export const INDEX_NOT_CONCURRENT: LintRule = {
   id: 'index-not-concurrent',
@@ -86,13 +87,9 @@ function reindexMany(ctx: RuleContext, s: ParsedStatement, keyword: 'schema' | '
   });
 }
 
-/** PostgreSQL's name for an unnamed index: table, columns (or `expr`), `idx`. */
+/** PostgreSQL's name for an unnamed index (`defaultIndexName`). */
 function indexName(s: ParsedStatement, table: string): string {
-  const cols = list(s.node.indexParams).map((p) => {
-    const e = as(p, 'IndexElem');
-    return typeof e?.name === 'string' ? e.name : 'expr';
-  });
-  return objectName(table, ...cols, 'idx');
+  return defaultIndexName(table, s.node.indexParams, s.node.indexIncludingParams);
 }
 
 /** The statement as written, with CONCURRENTLY (and IF NOT EXISTS and a name, which it needs) after INDEX. */
