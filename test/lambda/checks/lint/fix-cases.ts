@@ -54,6 +54,7 @@ export const FIX_CASES: FixCase[] = [
   { rule: 'index-not-concurrent', what: 'ADD COLUMN UNIQUE', sql: 'ALTER TABLE leads ADD COLUMN handle text UNIQUE;' },
   { rule: 'index-not-concurrent', what: 'ADD COLUMN PRIMARY KEY', sql: 'ALTER TABLE events ADD COLUMN event_id bigint DEFAULT 0 PRIMARY KEY;' },
   { rule: 'index-not-concurrent', what: 'ADD COLUMN UNIQUE DEFERRABLE and ADD CONSTRAINT UNIQUE beside another command (the fix keeps it)', sql: 'ALTER TABLE leads ADD COLUMN rank int, ADD CONSTRAINT leads_email_key UNIQUE (email), ADD COLUMN handle text CONSTRAINT leads_handle_uq UNIQUE DEFERRABLE;' },
+  { rule: 'index-not-concurrent', what: 'a partial index whose literal output masks as a password (the fix keeps it, and says so)', sql: "CREATE INDEX leads_code_pw ON leads (code) WHERE code <> 'host=x password=LintSecret1';" },
   { rule: 'index-not-concurrent', what: 'a quoted table in another schema', sql: 'CREATE INDEX accounts_name ON app."Accounts" ("Name");' },
   { rule: 'index-not-concurrent', what: 'a partial index on a partitioned table, partitions in two schemas, one attached', sql: 'CREATE INDEX ledger_kind ON ledger USING btree (kind) WHERE kind IS NOT NULL;' },
   { rule: 'index-not-concurrent', what: 'an unnamed unique index on a partitioned table', sql: 'CREATE UNIQUE INDEX ON ledger (id, at);' },
