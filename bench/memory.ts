@@ -9,7 +9,10 @@
  * and then (`one_insert`) a file of the same size holding one INSERT of many
  * rows, as `pg_dump --inserts --rows-per-insert` writes a table: migrate,
  * lint and plan --offline once more; and (`one_token`) a file of the same
- * size that is mostly one function's body (one dollar-quoted token).
+ * size that is mostly one function's body (one dollar-quoted token); and
+ * (`tiny_statements`) a file of the same size of `SELECT 1;` lines, the most
+ * statements the size holds: lint and plan --offline only (what they keep
+ * per statement), not migrate.
  * Peak RSS from `/usr/bin/time` (ru_maxrss); each run checks its outcome
  * (every row inserted and recorded; lint and plan exit 0 or 1 with a report).
  */
@@ -18,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_FILE_BYTES } from '../lambda/engine/source';
 import { CLI, PSQL } from './apply';
-import { bigInsertText, bigMigrationText, bigTokenText } from './lib/generate';
+import { bigInsertText, bigMigrationText, bigTokenText, tinyStatementsText } from './lib/generate';
 import { NODE, measureProcess, mustSucceed, TIME, type MeasuredProc } from './lib/proc';
 import { createDatabase, dropDatabase, withClient } from './lib/server';
 import { round } from './lib/stats';
@@ -52,6 +55,8 @@ export interface MemoryResult {
   one_insert: { rows: number; migrate_rss_mb: number; migrate_ms: number; lint_rss_mb: number; lint_ms: number; plan_rss_mb: number; plan_ms: number };
   /** The same size as one function's body (one dollar-quoted token): each command's peak (the highest of its runs) and time. */
   one_token: { migrate_rss_mb: number; migrate_ms: number; lint_rss_mb: number; lint_ms: number; plan_rss_mb: number; plan_ms: number };
+  /** The same size as `SELECT 1;` lines: lint's and plan --offline's peaks (the highest of their runs) and times; plan prints the run as one row. */
+  tiny_statements: { statements: number; lint_rss_mb: number; lint_ms: number; plan_rss_mb: number; plan_ms: number };
   note?: string;
 }
 
@@ -74,6 +79,9 @@ export async function benchMemory(o: MemoryOptions): Promise<MemoryResult | { no
     const token = bigTokenText(bytes);
     writeFileSync(file, token.text);
     const body = await measureFile(o.adminUrl, dir, token, runs, (what, r) => say(`one function body: ${what}`, r));
+    const tiny = tinyStatementsText(bytes);
+    writeFileSync(file, tiny.text);
+    const least = await measureLintPlan(dir, runs, new RegExp(`^1_big\\.sql:1-${tiny.statements} `, 'm'), (what, r) => say(`SELECT 1 lines: ${what}`, r));
     return {
       file_bytes: bytes, statements: big.statements,
       migrate_rss_mb: round(many.migrate.rssMb), migrate_ms: round(many.migrate.ms),
@@ -89,6 +97,9 @@ export async function benchMemory(o: MemoryOptions): Promise<MemoryResult | { no
         migrate_rss_mb: round(body.migrate.rssMb), migrate_ms: round(body.migrate.ms),
         lint_rss_mb: round(body.lint.rssMb), lint_ms: round(body.lint.ms), plan_rss_mb: round(body.plan.rssMb), plan_ms: round(body.plan.ms),
       },
+      tiny_statements: {
+        statements: tiny.statements, lint_rss_mb: round(least.lint.rssMb), lint_ms: round(least.lint.ms), plan_rss_mb: round(least.plan.rssMb), plan_ms: round(least.plan.ms),
+      },
       ...(psql ? {} : { note: `${PSQL} not found: psql not measured` }),
     };
   } finally {
@@ -99,19 +110,26 @@ export async function benchMemory(o: MemoryOptions): Promise<MemoryResult | { no
 /** migrate once, then lint and plan --offline `runs` times each (the highest peak kept), on the file in `dir`. */
 async function measureFile(
   adminUrl: string, dir: string, big: { statements: number; rows: number; lastLine?: number }, runs: number, say: (what: string, r: MeasuredProc) => void,
-): Promise<{ migrate: MeasuredProc; lint: MeasuredProc; plan: MeasuredProc; lints: MeasuredProc[]; plans: MeasuredProc[] }> {
+): Promise<{ migrate: MeasuredProc } & LintPlanRuns> {
   const migrate = await migrateRun(adminUrl, dir, big.rows);
   say('migrate', migrate);
+  // The statement table's last row (the file's first line is a comment), on its own or ending a run of statements alike: the whole report was printed.
+  return { migrate, ...await measureLintPlan(dir, runs, new RegExp(`^1_big\\.sql:(\\d+-)?${big.lastLine ?? big.statements + 1} `, 'm'), say) };
+}
+
+interface LintPlanRuns { lint: MeasuredProc; plan: MeasuredProc; lints: MeasuredProc[]; plans: MeasuredProc[] }
+
+/** lint and plan --offline `runs` times each (the highest peak kept); plan's report must show `lastRow`. */
+async function measureLintPlan(dir: string, runs: number, lastRow: RegExp, say: (what: string, r: MeasuredProc) => void): Promise<LintPlanRuns> {
   const lints: MeasuredProc[] = [];
   const plans: MeasuredProc[] = [];
   for (let k = 0; k < runs; k++) {
-    lints.push(cliRun('lint', await measureProcess(NODE, [CLI, 'lint', '--dir', dir, '--quiet']), 'lint: 1 file'));
+    lints.push(cliRun('lint', await measureProcess(NODE, [CLI, 'lint', '--dir', dir, '--quiet']), /lint: 1 file/));
     say('lint', lints.at(-1)!);
-    // The statement table's last row (the file's first line is a comment): the whole report was printed.
-    plans.push(cliRun('plan --offline', await measureProcess(NODE, [CLI, 'plan', '--offline', '--dir', dir, '--quiet']), `1_big.sql:${big.lastLine ?? big.statements + 1} `));
+    plans.push(cliRun('plan --offline', await measureProcess(NODE, [CLI, 'plan', '--offline', '--dir', dir, '--quiet']), lastRow));
     say('plan --offline', plans.at(-1)!);
   }
-  return { migrate, lint: highest(lints), plan: highest(plans), lints, plans };
+  return { lint: highest(lints), plan: highest(plans), lints, plans };
 }
 
 /** The run with the highest peak. */
@@ -149,8 +167,8 @@ async function psqlRun(adminUrl: string, file: string, rows: number): Promise<Me
  * crash — and the report must be whole (`shows`), or a run that died half-way
  * (exit 1 with an error) would pass as a measurement.
  */
-function cliRun(what: string, r: MeasuredProc, shows: string): MeasuredProc {
-  if ((r.code !== 0 && r.code !== 1) || !r.stdout.includes(shows)) {
+function cliRun(what: string, r: MeasuredProc, shows: RegExp): MeasuredProc {
+  if ((r.code !== 0 && r.code !== 1) || !shows.test(r.stdout)) {
     throw new Error(`schemaguard ${what} exited with ${r.code} without "${shows}" in its report: ${(r.stderr || r.stdout.slice(-2000)).slice(-2000)}`);
   }
   return r;

@@ -135,7 +135,7 @@ async function main(): Promise<void> {
       }
     }
     if (server && args.only.has('memory')) {
-      say('memory: one 16 MiB migration (the size limit) of single-row INSERTs: migrate, lint and plan --offline (3 runs each, the highest peak), psql');
+      say('memory: one 16 MiB migration (the size limit) of single-row INSERTs: migrate, lint and plan --offline (3 runs each, the highest peak), psql; then one INSERT, one function body, SELECT 1 lines');
       out.memory = await benchMemory({ adminUrl: server.adminUrl, onProgress: say });
     }
     if (server && args.only.has('online')) {

@@ -32,6 +32,7 @@ import type { Stage } from './app-config';
 import { DatabaseNetwork, type RotatableDatabase } from './database-network';
 import { databaseParameterGroup } from './database-parameters';
 import { postgresLogGroup, type DatabaseKind } from './postgres-log-group';
+import { refuseWrongKinds, type PropKind } from './prop-types';
 import { SchemaGuard } from './schema-guard';
 import { SchemaMigrations } from './schema-migrations';
 import { checkIdentifier, stageSettings, type StageSettings } from './stage-settings';
@@ -157,6 +158,19 @@ export interface DatabaseOutline {
   readonly engineLabel?: string;
 }
 
+/**
+ * The props of a plain kind both stacks have, checked before they are passed
+ * on, so a message names the stack's prop (`guardSchedule`), not the one of
+ * the construct it feeds (`schedule`); the subclasses' own numbers are
+ * included (a prop a stack does not have is never set).
+ */
+const STACK_PROP_KINDS: Readonly<Record<string, PropKind>> = {
+  databaseName: 'string', migrationsDir: 'string', contractsDir: 'string', snapshotFile: 'string', parseAtSynth: 'boolean',
+  alarmEmail: 'string', alarmHttpsUrl: 'string', metricNamespace: 'string', guard: 'boolean', guardSchedule: 'duration', guardRoleRevision: 'number',
+  instanceIdentifier: 'string', natGateways: 'number', allocatedStorage: 'number', maxAllocatedStorage: 'number',
+  clusterIdentifier: 'string', minCapacity: 'number', maxCapacity: 'number',
+};
+
 /** The outline DatabaseStack and AuroraDatabaseStack share (see the module comment for the order of the parts). */
 export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E extends rds.IEngine, D extends ManagedDatabase> extends Stack {
   /** What the stage decides: retention and removal of the logs, deletion protection, backups. */
@@ -186,6 +200,7 @@ export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E ex
   protected constructor(scope: Construct, id: string, props: P, outline: DatabaseOutline) {
     super(scope, id, props);
     const owner = new.target.name;
+    refuseWrongKinds(owner, props, STACK_PROP_KINDS);
     this.settings = stageSettings(owner, props.stage, props.logRetention);
     this.identifier = outline.identifier ?? `schemaguard-${props.stage}`;
     checkIdentifier(owner, outline.identifierProp, this.identifier);

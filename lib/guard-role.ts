@@ -19,7 +19,7 @@
  * What the handler does with it: lambda/handler/guard/role.ts and role-sql.ts.
  */
 import { createHash } from 'node:crypto';
-import { CustomResource, Stack } from 'aws-cdk-lib';
+import { CustomResource, Stack, Token } from 'aws-cdk-lib';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -47,8 +47,14 @@ export interface GuardRoleProps {
  * so two databases never fold to one role: `Orders-EU` →
  * `schemaguard_guard_orders_eu_<hash>`. Always a plain identifier
  * (GUARD_ROLE_NAME_PATTERN), which PostgreSQL keeps as written.
+ *
+ * @throws Error when the name is a token (known only at deploy time): the role's name is fixed at synth.
  */
 export function defaultGuardRoleName(databaseName: string): string {
+  if (Token.isUnresolved(databaseName)) {
+    throw new Error(`defaultGuardRoleName: the database name is a value known only at deploy time (${databaseName}), and a role name is fixed at synth time `
+      + '(folding the token\'s placeholder made a name that changed with unrelated edits to the app); pass the literal database name, or choose the role name yourself (SchemaGuard\'s "roleName")');
+  }
   const folded = databaseName.toLowerCase().replace(/[^a-z0-9_]/g, '_');
   const plain = `${GUARD_ROLE_PREFIX}_${folded}`;
   if (folded === databaseName && plain.length <= 63) return plain;

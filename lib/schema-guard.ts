@@ -41,6 +41,7 @@ import { USER_FILE_DEFAULTS } from './user-files';
 import { defaultGuardRoleName, GuardRole } from './guard-role';
 import { handlerCode } from './handler-asset';
 import { acknowledge } from './nag';
+import { refuseWrongKinds, type PropKind } from './prop-types';
 import { claimOnce } from './synth-claims';
 import { dataApiStatement, databaseEndpoint, secretStatements, vpcNetworkInterfacesStatement, type MigrationsTarget, type SchemaMigrations } from './schema-migrations';
 
@@ -147,6 +148,12 @@ export interface SchemaGuardProps {
 
 export { GUARD_ROLE_PREFIX };
 
+/** The props of a plain kind, checked at run time (a JavaScript app, a value from context). */
+const GUARD_PROP_KINDS: Readonly<Record<string, PropKind>> = {
+  schedule: 'duration', timeout: 'duration', roleName: 'string', roleRevision: 'number', databaseIdentifier: 'string', databaseName: 'string',
+  alarmNamePrefix: 'string', metricNamespace: 'string', memorySize: 'number',
+};
+
 /**
  * A scheduled, read-only guard of the live schema, with metrics and alarms.
  *
@@ -179,6 +186,7 @@ export class SchemaGuard extends Construct {
 
   constructor(scope: Construct, id: string, props: SchemaGuardProps) {
     super(scope, id);
+    refuseWrongKinds('SchemaGuard', props, GUARD_PROP_KINDS);
     const settings = resolveGuardSettings(props);
     this.schedule = settings.schedule;
     this.metricNamespace = settings.namespace;

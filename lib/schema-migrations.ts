@@ -31,6 +31,7 @@ import { loadMigrations } from '../lambda/engine/source';
 import { refuseUnwrittenTemplates } from '../lambda/engine/template';
 import { checkHandlerBundle, handlerCode } from './handler-asset';
 import { acknowledge, arnToken } from './nag';
+import { refuseWrongKinds, type PropKind } from './prop-types';
 import { claimStateTable, resolveStateSchema } from './state-schema';
 import { refuseUnparsable } from './synth-parse';
 import { resolveUserFiles, type UserFileProps, type UserFiles } from './user-files';
@@ -205,6 +206,13 @@ export interface SchemaMigrationsProps extends UserFileProps {
   readonly outputs?: boolean;
 }
 
+/** The props of a plain kind, checked at run time (a JavaScript app, a value from context). */
+const PROP_KINDS: Readonly<Record<string, PropKind>> = {
+  databaseName: 'string', stateSchema: 'string', migrationsDir: 'string', contractsDir: 'string', snapshotFile: 'string', databaseLogGroupName: 'string',
+  failOnDrift: 'boolean', parseAtSynth: 'boolean', outputs: 'boolean', memorySize: 'number',
+  handlerTimeout: 'duration', reserve: 'duration', queryInterval: 'duration', totalTimeout: 'duration', serviceTimeout: 'duration',
+};
+
 const MAX_LAMBDA_TIMEOUT = Duration.minutes(15);
 /** CloudFormation waits at most this long for a custom resource (ServiceTimeout). */
 const MAX_SERVICE_TIMEOUT_S = 3600;
@@ -267,6 +275,7 @@ export class SchemaMigrations extends Construct {
   constructor(scope: Construct, id: string, props: SchemaMigrationsProps) {
     super(scope, id);
     refuseMissingSecret(props.secret);
+    refuseWrongKinds('SchemaMigrations', props, PROP_KINDS);
     const settings = resolveSettings(props);
     const network = connectionMode(props);
     this.stateSchema = resolveStateSchema(props.stateSchema);

@@ -36,11 +36,6 @@ export function generateMigrations(count: number, dir = mkdtempSync(join(tmpdir(
 }
 
 /**
- * One migration of exactly `bytes` bytes: a table, then single-row INSERTs
- * into it up to the size (the shape of a data fix or a seed that grew), the
- * last line a comment that pads to the byte. Returns how many statements.
- */
-/**
  * One migration of `bytes` holding a single INSERT of many rows, one row a
  * line, as `pg_dump --inserts --rows-per-insert` writes a table's data.
  */
@@ -62,6 +57,11 @@ export function bigInsertText(bytes: number): { text: string; statements: number
   return { text: parts.join(''), statements: 2, rows };
 }
 
+/**
+ * One migration of exactly `bytes` bytes: a table, then single-row INSERTs
+ * into it up to the size (the shape of a data fix or a seed that grew), the
+ * last line a comment that pads to the byte. Returns how many statements.
+ */
 export function bigMigrationText(bytes: number): { text: string; statements: number; rows: number } {
   const parts = ['-- generated: one big migration of single-row INSERTs\nCREATE TABLE bench_big (id integer PRIMARY KEY, note text NOT NULL);\n'];
   let size = Buffer.byteLength(parts[0]!);
@@ -98,4 +98,16 @@ export function bigTokenText(bytes: number): { text: string; statements: number;
   parts.push(`--${'-'.repeat(bytes - size - 3)}\n`, tail);
   const text = parts.join('');
   return { text, statements: 3, rows: 1, lastLine: text.split('\n').length - 1 };
+}
+
+/**
+ * One migration of `bytes` of the smallest statements there are, one a line
+ * (`SELECT 1;` by default: the most statements a 16 MiB file holds that the
+ * parser reads as statements), the last line a comment that pads to the byte.
+ */
+export function tinyStatementsText(bytes: number, statement = 'SELECT 1;'): { text: string; statements: number; rows: number } {
+  const line = `${statement}\n`;
+  const count = Math.floor((bytes - 3) / Buffer.byteLength(line));
+  const size = count * Buffer.byteLength(line);
+  return { text: `${line.repeat(count)}--${'-'.repeat(bytes - size - 3)}\n`, statements: count, rows: 0 };
 }

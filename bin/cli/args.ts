@@ -69,6 +69,8 @@ export interface CliOptions {
   since?: string;
   /** `plan`: warn when a write-blocking lock is held over a scan or rewrite of a table with at least this many rows. */
   warnRows: number;
+  /** `lint` without a database, `plan --offline`: the PostgreSQL major version the migrations are for. */
+  serverVersion?: number;
   /** `capture`: only statements executed at least this often. */
   minCalls: number;
   /** `capture`: list what would be written, write nothing. */
@@ -114,6 +116,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--exit-code': { key: 'exitCode', kind: 'bool', for: ['status'], help: 'status: exit 1 when a migration is pending or changed, or migrate would refuse the database (a CI gate)' },
   '--since': { key: 'since', kind: 'string', value: 'REF', for: ['lint'], help: 'lint: the files git ref REF has, unchanged, count as applied, the rest pending (a pull request: --since origin/main); without it or a database every file is pending' },
   '--offline': { key: 'offline', kind: 'bool', for: ['plan'], help: 'plan: from the files alone, without a database (every file pending, no table sizes)' },
+  '--server-version': { key: 'serverVersion', kind: 'int', value: 'MAJOR', for: ['lint', 'plan'], help: 'lint without a database, plan --offline: the PostgreSQL major version the migrations run on (e.g. 15): syntax it lacks is an error, and plan shows its locks (default: 18, the grammar they are parsed with; with a database, its own)' },
   '--warn-rows': { key: 'warnRows', kind: 'count', value: 'N', for: ['plan'], help: 'plan: warn when a write-blocking lock is held over a scan or rewrite of a table of at least N rows (default: 100000)' },
   '--min-calls': { key: 'minCalls', kind: 'count', value: 'N', for: ['capture'], help: 'capture: only statements executed at least N times (default: 5)' },
   '--dry-run': { key: 'dryRun', kind: 'bool', for: ['capture'], help: 'capture: list the contracts it would write, write nothing' },

@@ -29,6 +29,7 @@ import type { Driver, Queryable, Session, TransactionSettings } from '../engine/
 import { decodeUtf8 } from '../engine/source';
 import { databaseFields, InputError, isPgError, MigrationError, type MigrationErrorOptions } from '../engine/errors';
 import { quoteIdent } from '../engine/identifiers';
+import { lexSql } from '../engine/sql/lexer';
 import { orderedRows } from '../schema/catalog-pages';
 import { duplicateRowsQuery, uniqueKeyOf } from './doctor/duplicate-rows';
 import { IDLE_IN_TRANSACTION } from './idle-in-transaction';
@@ -132,13 +133,26 @@ export async function parseContract(file: string, text: string): Promise<Contrac
   }
   const s = statements[0]!;
   if (!STATEMENT_KINDS.has(s.kind)) {
-    throw new InputError(`${file}:${s.line}: a contract is a query or a data change (SELECT, INSERT, UPDATE, DELETE, MERGE), not ${s.kind.replace(/Stmt$/, '')}`, {
+    throw new InputError(`${file}:${s.line}: ${leadingKeyword(s.text)} is not allowed in a check: a contract is a query or a data change (SELECT, INSERT, UPDATE, DELETE, MERGE)`, {
       file, line: s.line, value: s.text.slice(0, 80), fix: 'schema changes belong in migrations/; contracts hold the statements the application runs',
     });
   }
   const base = file.replace(/\.sql$/i, '');
   return { name: NAME_LINE.exec(normalised)?.[1] ?? base, file, statement: s.text.replace(/;\s*$/, ''), line: s.line, tree: s.stmt };
 }
+
+/** The statement's leading keyword as written in SQL (`CALL`, `DROP TABLE`, `CREATE INDEX`), not the parser's node name. */
+function leadingKeyword(text: string): string {
+  const words = [...lexSql(text)].filter((t) => t.kind === 'word').slice(0, 6).map((t) => t.text.toUpperCase());
+  const [first, ...rest] = words;
+  if (!first) return 'this statement';
+  if (!['CREATE', 'ALTER', 'DROP'].includes(first)) return first;
+  // The object made or changed, past its modifiers (CREATE OR REPLACE FUNCTION → CREATE FUNCTION, CREATE MATERIALIZED VIEW).
+  const object = rest.find((w) => !DDL_MODIFIERS.has(w));
+  return [first, ...(object === 'VIEW' && rest.includes('MATERIALIZED') ? ['MATERIALIZED'] : []), ...(object ? [object] : [])].join(' ');
+}
+
+const DDL_MODIFIERS = new Set(['OR', 'REPLACE', 'UNIQUE', 'TEMP', 'TEMPORARY', 'UNLOGGED', 'GLOBAL', 'LOCAL', 'RECURSIVE', 'TRUSTED', 'PROCEDURAL', 'MATERIALIZED']);
 
 /** Read every `*.sql` file of a directory as a contract, in name order. */
 export async function loadContracts(dir: string): Promise<Contract[]> {

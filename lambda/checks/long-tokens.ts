@@ -56,3 +56,26 @@ function contents(text: string, token: SqlCursor): { from: number; to: number } 
     default: return undefined;
   }
 }
+
+/** How many characters of an emptied token an error quotes. */
+export const QUOTED_CHARS = 60;
+
+/** What the parser quotes of an emptied constant: `'~1'`, `$b$~2$b$`. */
+const EMPTIED = /^(?:'~\d+'|(\$[^$]*\$)~\d+\1)$/;
+
+/**
+ * The parser's `message` about the text with long tokens emptied, with the
+ * token it quotes (`syntax error at or near "'~1'"`) put back as the user
+ * wrote it in `sql`, from byte `at` (the token's start): its first
+ * QUOTED_CHARS characters, and "…" when there is more.
+ */
+export function quotedAsWritten(message: string, sql: string, at: number): string {
+  const near = / at or near "(.*)"$/s.exec(message);
+  if (!near || !EMPTIED.test(near[1]!)) return message;
+  const cursor = new SqlCursor(sql, { start: Buffer.from(sql).subarray(0, at).toString('utf8').length });
+  if (!cursor.next()) return message;
+  const token = [...sql.slice(cursor.offset, Math.min(cursor.end, cursor.offset + 2 * QUOTED_CHARS + 2))];
+  const shown = token.length > QUOTED_CHARS ? `${token.slice(0, QUOTED_CHARS).join('')}…` : token.join('');
+  return `${message.slice(0, near.index)} at or near "${shown}"`;
+}
+

@@ -16,9 +16,7 @@
  * An empty value (or whitespace) is an empty path; `''` given to SET is
  * stored as `""`, one schema of no name, which none has.
  */
-
-/** The longest name PostgreSQL keeps (NAMEDATALEN - 1 bytes). */
-const NAME_BYTES = 63;
+import { cutToBytes } from './object-names';
 
 const SPACE = /[ \t\n\r\f\v]/;
 
@@ -34,7 +32,7 @@ export function searchPathSchemas(value: string): string[] | undefined {
   for (;;) {
     const name = value[at] === '"' ? quotedName(value, at) : unquotedName(value, at);
     if (!name) return undefined;
-    schemas.push(truncate(name.name));
+    schemas.push(cutToBytes(name.name));
     at = skipSpace(value, name.end);
     if (at === value.length) return schemas;
     if (value[at] !== ',') return undefined;
@@ -66,15 +64,4 @@ function unquotedName(value: string, at: number): { name: string; end: number } 
   while (end < value.length && value[end] !== ',' && !SPACE.test(value[end]!)) end++;
   if (end === at) return undefined;
   return { name: value.slice(at, end).replace(/[A-Z]+/g, (u) => u.toLowerCase()), end };
-}
-
-/** Cut to 63 bytes of UTF-8 at a character's end, as PostgreSQL cuts an identifier. */
-function truncate(name: string): string {
-  if (Buffer.byteLength(name, 'utf8') <= NAME_BYTES) return name;
-  let out = '';
-  for (const ch of name) {
-    if (Buffer.byteLength(out + ch, 'utf8') > NAME_BYTES) break;
-    out += ch;
-  }
-  return out;
 }

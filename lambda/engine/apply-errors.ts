@@ -7,6 +7,7 @@ import {
   CheckFailedError, DeadlineError, LockTimeoutError, MigrationError, StatementError, databaseFields, isConnectionLoss, type Blocker,
 } from './errors';
 import { Redactor } from './redact';
+import { deferredFix, serverFix } from './server-fixes';
 import { CHECK_PREFIX, checkRowsAsText } from './script';
 import { runsOutsideTransaction, type Check, type Migration } from './source';
 import { classifyStatement, concurrentIndexTarget } from './sql/classify';
@@ -36,11 +37,14 @@ export function statementError(m: Migration, stmt: SqlStatement | null, e: unkno
   const shown = stmt ? shownText(stmt) : undefined;
   const secrets = new Redactor().learn(shown?.secretsIn, { words: true });
   const why = secrets.redact(e instanceof Error ? e.message : String(e));
-  const where = line ? `${m.file}:${line}` : m.file;
   const lost = broken || isConnectionLoss(e);
+  // No statement of the file failed: its transaction's end did (a deferred constraint's check).
+  const deferred = stmt === null && !lost ? deferredFix(fields, why) : undefined;
+  const explained = deferred ?? (lost ? undefined : serverFix(m, fields, why));
+  const where = line ? `${m.file}:${line}` : deferred ? `${m.file}: at COMMIT` : m.file;
   return new StatementError(`${where}: ${lost ? `connection lost: ${why}` : why}`, {
     ...secrets.redactValue(fields), file: m.file, version: m.version, line, statement: shown ? shorten(secrets.redact(shown.head)) : undefined, cause: e,
-    fix: lost ? lostFix(stmt) : cancelFix(fields.sqlstate, why) ?? ownFix(e),
+    fix: lost ? lostFix(stmt) : cancelFix(fields.sqlstate, why) ?? explained ?? ownFix(e),
   });
 }
 

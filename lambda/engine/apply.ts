@@ -22,6 +22,7 @@
  * tables, prepared statements, LISTEN, advisory locks — and so does a failed
  * attempt's rollback.
  */
+import { withStateSchemaFix } from './dump-fixes';
 import { checkFailure, checkRunError, CHECK_COUNT_LIMIT, lockTimeoutError, outOfTimeError, refuseOutOfTime, statementError, wrapUnknown } from './apply-errors';
 import { scriptAttempt } from './apply-script';
 import { BlockerWatcher, carriedBlockers } from './blockers';
@@ -83,7 +84,11 @@ function outOfTime(s: ApplySettings, afterMs = 0): boolean {
 }
 
 export async function applyMigration(session: Session, m: Migration, s: ApplySettings): Promise<ApplyResult> {
-  return runsOutsideTransaction(m) ? applyWithoutTransaction(session, m, s) : applyInTransaction(session, m, s);
+  try {
+    return await (runsOutsideTransaction(m) ? applyWithoutTransaction(session, m, s) : applyInTransaction(session, m, s));
+  } catch (e) {
+    throw withStateSchemaFix(e, s.stateSchema);
+  }
 }
 
 /** A no-transaction file's statements are read in batches of this much SQL (a large file is never held whole). */

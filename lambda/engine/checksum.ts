@@ -2,7 +2,8 @@ import * as crypto from 'node:crypto';
 
 /** CRLF and lone CR become LF, so a checkout on Windows does not change a checksum. */
 export function normaliseLineEndings(text: string): string {
-  return text.replace(/\r\n?/g, '\n');
+  // A text without CR (most) is not scanned by the regular expression.
+  return text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
 }
 
 /**
@@ -14,8 +15,12 @@ const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 
 
 /** sha-256 (hex) of the LF-normalised text. */
 export function checksum(text: string): string {
-  const normalised = normaliseLineEndings(text);
-  return oneShot ? oneShot('sha256', normalised, 'hex') : crypto.createHash('sha256').update(normalised, 'utf8').digest('hex');
+  return sha256(normaliseLineEndings(text));
+}
+
+/** sha-256 (hex) of the text as UTF-8, as it is. */
+export function sha256(text: string): string {
+  return oneShot ? oneShot('sha256', text, 'hex') : crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 /** A short form for messages and tables. */

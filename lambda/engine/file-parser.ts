@@ -15,8 +15,9 @@
  * placeholder) and steps over it, and the parser goes on past each refusal
  * of its own. Text left open (a string, a comment) ends the file: nothing
  * after it can be read. A statement below another tool's down marker is
- * refused once, for the section. Transaction control and a statement that
- * cannot run in the file's transaction are refused at the first; each `SET
+ * refused once, for the section. Each statement of transaction control and
+ * each that cannot run in the file's transaction is refused (the first 50 of
+ * each, the others counted); each `SET
  * TRANSACTION`, and each statement that sets a transaction mode through its
  * setting (`SET transaction_isolation …`, set_config, …), is refused
  * (`transaction-modes.ts`). A body
@@ -30,7 +31,7 @@ import { InputError } from './errors';
 import { InputProblems } from './input-problems';
 import { foreignMarkerAdvice, foreignNoTransactionMarker, type ForeignNoTransactionMarker } from './foreign-no-transaction';
 import type { Allowance, Check, MigrationDirectives } from './migration';
-import { classifyStatement, refusesTransactionBlock } from './sql/classify';
+import { classifyStatement, refusesTransactionBlock, TRANSACTION_WORDS, type StatementClass } from './sql/classify';
 import { isSetTransaction, refusedTransactionSetting, setTransactionError, TRANSACTION_SETTINGS, transactionModesAdvice, transactionSettingError } from './transaction-modes';
 import { allowArgument, checksumArgument, readDirectives, type Directive } from './sql/directives';
 import { tokenize } from './sql/lexer';
@@ -64,9 +65,9 @@ export class MigrationParser implements ScanSink {
   private readonly kept: SqlStatement[] = [];
   private count = 0;
   private firstStatementLine = Number.POSITIVE_INFINITY;
-  /** The first body statement of transaction control, and the first that refuses a transaction block: judged once the directives are known. */
-  private firstControl?: SqlStatement;
-  private firstBlockRefusing?: SqlStatement;
+  /** Each body statement of transaction control, and each that refuses a transaction block (the first REFUSALS_KEPT of each, the others counted): judged once the directives are known. */
+  private readonly controls = new Refusals();
+  private readonly blockRefusing = new Refusals();
   /** Each body statement `SET TRANSACTION …`, or that sets a transaction-mode setting: refused, every one, once the directives are known. */
   private readonly setTransactions: SetTransaction[] = [];
   /** A check directive found inside a statement. */
@@ -139,11 +140,12 @@ export class MigrationParser implements ScanSink {
 
   /** Notes what of a body statement is refused once the directives are known. */
   private judge(s: SqlStatement, changes: readonly SettingChange[]): void {
-    const kind = classifyStatement(s).kind;
-    if (kind === 'transaction-control') this.firstControl ??= s;
+    const c = classifyStatement(s);
+    const kind = c.kind;
+    if (kind === 'transaction-control') this.controls.add(s, c);
     // What its refusal shows, not the statement (a file may hold thousands).
     else if (isSetTransaction(s.words)) this.setTransactions.push({ line: s.line, words: s.words.slice(0, 16), text: s.text.slice(0, 80) });
-    else if (kind === 'do-commits' || (refusesTransactionBlock(kind) && !(kind === 'concurrently' && this.concurrentlyInTransaction))) this.firstBlockRefusing ??= s;
+    else if (kind === 'do-commits' || (refusesTransactionBlock(kind) && !(kind === 'concurrently' && this.concurrentlyInTransaction))) this.blockRefusing.add(s, c);
     const setting = refusedTransactionSetting(changes);
     if (setting) this.setTransactions.push({ line: s.line, words: [], text: s.text.slice(0, 80), setting });
   }
@@ -154,12 +156,14 @@ export class MigrationParser implements ScanSink {
     // A check inside a statement is not judged as a check: the statement is cut in two.
     if (this.splitBy) this.problems.add(this.splitError(this.splitBy.directive, this.splitBy.statement));
     const checks = this.splitBy ? [] : this.checkRegions.map((r) => this.problems.attempt(() => this.check(r))).filter((c): c is Check => c !== undefined);
-    // The first statement in the file that cannot run where this file runs it
-    // (not judged when the no-transaction directive is misspelt: which it is, is not known).
+    // Every statement in the file that cannot run where this file runs it
+    // (those refusing a transaction block not judged when the no-transaction directive is misspelt: which it is, is not known).
     const noTransactionMisspelt = this.directives.some((d) => d.nearMiss && d.name === 'no-transaction');
-    const refused = [this.firstControl, directives.noTransaction || noTransactionMisspelt ? undefined : this.firstBlockRefusing]
-      .filter((x): x is SqlStatement => x !== undefined).sort((a, b) => a.offset - b.offset)[0];
-    if (refused) this.problems.attempt(() => this.validate(refused, directives));
+    const judged = directives.noTransaction || noTransactionMisspelt ? [this.controls] : [this.controls, this.blockRefusing];
+    for (const refusals of judged) {
+      for (const r of refusals.kept) this.problems.attempt(() => this.validate(r, directives));
+      this.problems.countMore(refusals.more);
+    }
     for (const s of this.setTransactions) {
       this.problems.add(s.setting ? transactionSettingError(this.file, s, s.setting, directives.noTransaction) : setTransactionError(this.file, s, directives.noTransaction));
     }
@@ -257,9 +261,9 @@ export class MigrationParser implements ScanSink {
   }
 
   /** Refuse transaction control anywhere, and what cannot run in a transaction block in a transactional file. */
-  private validate(s: SqlStatement, directives: MigrationDirectives): void {
+  private validate(s: Refusal, directives: MigrationDirectives): void {
     const file = this.file;
-    const c = classifyStatement(s);
+    const c = s.c;
     if (c.kind === 'transaction-control') {
       const [where, fix] = directives.noTransaction
         ? ['in a no-transaction file', 'a no-transaction file runs each statement on its own; split transactional work into a separate migration without the directive']
@@ -276,11 +280,44 @@ export class MigrationParser implements ScanSink {
     if (directives.noTransaction || !refusesTransactionBlock(c.kind)) return;
     const [why, fix] = c.kind === 'concurrently'
       ? ['CONCURRENTLY cannot run inside a transaction', `move it to a migration of its own that starts with "-- schemaguard:no-transaction"${RERUNNABLE[s.words[0] ?? ''] ?? ''}: there each statement commits on its own, and a failure leaves those before it applied; or drop CONCURRENTLY`]
-      : [`${c.keyword} cannot run inside a transaction block`, 'move it to a migration of its own that starts with "-- schemaguard:no-transaction" (each statement there commits on its own, and a failure leaves those before it applied)'];
+      : [`${c.keyword} cannot run inside a transaction block${BLOCK_REFUSAL_WHY[c.keyword] ?? ''}`, `move it to a migration of its own that starts with "-- schemaguard:no-transaction" (each statement there commits on its own, and a failure leaves those before it applied)${BLOCK_REFUSAL_OR[c.keyword] ?? ''}`];
     const marker = this.foreignNoTransaction;
     throw new InputError(`${file}:${c.line}: ${why}`, { file, line: c.line, value: s.text.slice(0, 80), fix: marker ? `${fix}; ${foreignMarkerAdvice(marker)}` : fix });
   }
 }
+
+/** What the refusal of a statement shows (its class, its line, its first words and text), not the statement: a file may hold thousands. */
+interface Refusal extends Pick<SqlStatement, 'line' | 'words' | 'text'> {
+  c: StatementClass;
+}
+
+/** How many refusals of one kind a file keeps; the others are counted ("and N more"), so a huge file is refused in bounded memory. */
+const REFUSALS_KEPT = 50;
+
+class Refusals {
+  readonly kept: Refusal[] = [];
+  more = 0;
+  add(s: SqlStatement, c: StatementClass): void {
+    if (this.kept.length < REFUSALS_KEPT) this.kept.push({ line: s.line, words: s.words.slice(0, 16), text: s.text.slice(0, 80), c });
+    else this.more++;
+  }
+}
+
+/** Why PostgreSQL refuses this form in a transaction block, where its words do not say it. */
+const BLOCK_REFUSAL_WHY: Record<string, string> = {
+  'CREATE SUBSCRIPTION': ' when it creates its replication slot (create_slot is true unless set false, or connect = false)',
+  'ALTER SUBSCRIPTION SET PUBLICATION': ' with its refresh (on unless refresh = false)',
+  'ALTER SUBSCRIPTION ADD PUBLICATION': ' with its refresh (on unless refresh = false)',
+  'ALTER SUBSCRIPTION DROP PUBLICATION': ' with its refresh (on unless refresh = false)',
+};
+
+/** The form that may stay in the file's transaction, where there is one. */
+const BLOCK_REFUSAL_OR: Record<string, string> = {
+  'CREATE SUBSCRIPTION': '; or, with the slot made on the publisher, add WITH (create_slot = false, slot_name = \'…\'), which runs in a transaction',
+  'ALTER SUBSCRIPTION SET PUBLICATION': '; or add WITH (refresh = false), which runs in a transaction, and put ALTER SUBSCRIPTION … REFRESH PUBLICATION in a no-transaction migration',
+  'ALTER SUBSCRIPTION ADD PUBLICATION': '; or add WITH (refresh = false), which runs in a transaction, and put ALTER SUBSCRIPTION … REFRESH PUBLICATION in a no-transaction migration',
+  'ALTER SUBSCRIPTION DROP PUBLICATION': '; or add WITH (refresh = false), which runs in a transaction, and put ALTER SUBSCRIPTION … REFRESH PUBLICATION in a no-transaction migration',
+};
 
 /** How a concurrent statement is written to run again after a failed run (a no-transaction file is not rolled back). */
 const RERUNNABLE: Record<string, string> = {
@@ -293,6 +330,9 @@ const SCS = 'standard_conforming_strings';
 /** The settings a statement's changes are read for: standard_conforming_strings and the transaction's modes. */
 const WATCHED = new Set([SCS, ...TRANSACTION_SETTINGS]);
 const WATCHED_NAMES = /standard_conforming_strings|transaction_(?:isolation|read_only|deferrable)/i;
+
+/** What loading a file asks `textIncludes` about a statement (`SplitOptions.watch`): a long one is read again for none of it. */
+export const LOAD_PATTERNS: readonly RegExp[] = [WATCHED_NAMES, TRANSACTION_WORDS];
 
 /**
  * What a statement sets of the WATCHED settings (`sql/settings.ts`). Only a

@@ -4,6 +4,11 @@
  * NUL bytes, given LF line endings and hashed as it goes, and the sha-256 of
  * the whole (LF-normalised) text comes back at the end — the checksum
  * `checksum.ts` computes for a text held in memory.
+ *
+ * A `PieceIndex` filled while a file is read lets a part of its text be read
+ * again later from the piece that holds it (`piecesFrom`), each piece
+ * checked against the digest it had, instead of the file read and hashed
+ * from its start.
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -19,32 +24,33 @@ export const PIECE_BYTES = 64 * 1024;
  * checksum. `file` names the file in errors (bad UTF-8, a NUL byte: the same
  * messages, with the same line, as for a file read whole).
  */
-export function* filePieces(file: string, path: string, pieceBytes = PIECE_BYTES): Generator<string, string, undefined> {
+export function* filePieces(file: string, path: string, pieceBytes = PIECE_BYTES, index?: PieceIndex): Generator<string, string, undefined> {
   const fd = openSync(path, 'r');
   try {
-    const decoder = new TextDecoder('utf-8', { fatal: true });
+    const pieces = new PieceText();
     const hash = createHash('sha256');
     const buffer = Buffer.allocUnsafe(pieceBytes);
     let lines = 0;
-    let pendingCr = false;
+    /** Bytes read so far; characters of text handed out so far. */
+    let read = 0;
+    let chars = 0;
     for (;;) {
       const n = readSync(fd, buffer, 0, buffer.length, null);
       const last = n === 0;
+      const held = pieces.held;
       let text: string;
       try {
-        text = decoder.decode(buffer.subarray(0, n), { stream: !last });
+        text = pieces.next(buffer.subarray(0, n), last);
       } catch {
         // The precise message (line, offset, bytes) needs the bytes around the error: read them once more.
         decodeUtf8(file, readFileSync(path));
         throw new InputError(`${file}: not valid UTF-8`, { file, fix: 'save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)' });
       }
-      // A CR at the end of a piece may be the first half of a CRLF.
-      if (pendingCr) text = `\r${text}`;
-      pendingCr = !last && text.endsWith('\r');
-      if (pendingCr) text = text.slice(0, -1);
-      text = normaliseLineEndings(text);
       refuseNul(file, text, lines);
       hash.update(text, 'utf8');
+      index?.add(chars, read - held.length, read + n, pieceDigest(held, buffer.subarray(0, n)));
+      read += n;
+      chars += text.length;
       if (text.length > 0) yield text;
       if (last) return hash.digest('hex');
       lines += newlines(text, text.length);
@@ -54,6 +60,125 @@ export function* filePieces(file: string, path: string, pieceBytes = PIECE_BYTES
   }
 }
 
+/**
+ * Bytes to LF text a piece at a time: a character cut between two pieces is
+ * decoded with the second, and a CR at the end of one waits for the next (it
+ * may be a CRLF's first half). `held`: the bytes of the pieces so far that
+ * the next piece's text begins with.
+ */
+class PieceText {
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  private pendingCr = false;
+  held: Uint8Array = EMPTY;
+
+  /** Throws the decoder's error on bytes that are not UTF-8. */
+  next(bytes: Uint8Array, last: boolean): string {
+    let text = this.decoder.decode(bytes, { stream: !last });
+    if (this.pendingCr) text = `\r${text}`;
+    this.pendingCr = !last && text.endsWith('\r');
+    if (this.pendingCr) text = text.slice(0, -1);
+    this.held = last ? EMPTY : heldBytes(this.held, bytes, this.pendingCr);
+    return normaliseLineEndings(text);
+  }
+}
+
+/**
+ * Where each piece of a file began, as `filePieces` read it: its first
+ * character in the (LF) text, the bytes it was made of (with those of the
+ * piece before that it finished: a character's first bytes, a CR), and
+ * their digest.
+ */
+export class PieceIndex {
+  private readonly chars: number[] = [];
+  private readonly from: number[] = [];
+  private readonly to: number[] = [];
+  private readonly digests: string[] = [];
+
+  add(chars: number, from: number, to: number, digest: string): void {
+    this.chars.push(chars);
+    this.from.push(from);
+    this.to.push(to);
+    this.digests.push(digest);
+  }
+
+  /** The last piece starting at or before character `offset`. */
+  pieceAt(offset: number): number {
+    let lo = 0;
+    let hi = this.chars.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.chars[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  get length(): number {
+    return this.chars.length;
+  }
+
+  piece(k: number): { chars: number; from: number; to: number; digest: string } {
+    return { chars: this.chars[k]!, from: this.from[k]!, to: this.to[k]!, digest: this.digests[k]! };
+  }
+}
+
+/**
+ * The text of the file from the piece holding character `offset` on, as
+ * `filePieces` gave it when it filled `index` (each piece's first character
+ * is given with it). A piece whose text is not the one read then — the file
+ * changed — ends the reading with `changed()`'s error.
+ */
+export function* piecesFrom(path: string, index: PieceIndex, offset: number, changed: () => Error): Generator<{ text: string; chars: number }, void, undefined> {
+  const fd = openSync(path, 'r');
+  try {
+    const pieces = new PieceText();
+    /** Where the piece before ended. */
+    let at: number | undefined;
+    for (let k = index.pieceAt(offset); k < index.length; k++) {
+      const p = index.piece(k);
+      // The first piece from the bytes it took from the one before on; the next ones where the one before ended, as the file was read.
+      const bytes = Buffer.allocUnsafe(p.to - (at ?? p.from));
+      const n = readSync(fd, bytes, 0, bytes.length, at ?? p.from);
+      if (n !== bytes.length || pieceDigest(pieces.held, bytes) !== p.digest) throw changed();
+      at = p.to;
+      let text: string;
+      try {
+        text = pieces.next(bytes, k === index.length - 1);
+      } catch {
+        throw changed();
+      }
+      yield { text, chars: p.chars };
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** The digest of a piece's bytes: those it took from the piece before, then its own. */
+function pieceDigest(held: Uint8Array, own: Uint8Array): string {
+  return createHash('sha256').update(held).update(own).digest('base64');
+}
+
+/**
+ * The bytes at the end of what was read (`held` from before, then `own`)
+ * that the next piece's text begins with: a character not complete in them
+ * (the decoder holds it), and before it the CR held back (`cr`).
+ */
+function heldBytes(held: Uint8Array, own: Uint8Array, cr: boolean): Buffer {
+  // A character is at most 4 bytes: the incomplete one and the CR lie in the last 4.
+  const tail = Buffer.concat([held.subarray(Math.max(0, held.length - 4 + own.length)), own.subarray(Math.max(0, own.length - 4))]);
+  let carried = 0;
+  for (let k = tail.length - 1; k >= Math.max(0, tail.length - 3); k--) {
+    const b = tail[k]!;
+    if ((b & 0xc0) === 0x80) continue;
+    const size = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    carried = k + size > tail.length ? tail.length - k : 0;
+    break;
+  }
+  return Buffer.from(tail.subarray(tail.length - carried - (cr ? 1 : 0)));
+}
 /** Refuse a NUL byte with its line (`linesBefore`: newlines in the text before this piece). */
 export function refuseNul(file: string, text: string, linesBefore: number): void {
   const at = text.indexOf('\u0000');

@@ -36,6 +36,11 @@ export class InputProblems {
     }
   }
 
+  /** `n` more problems, counted and not kept (a caller that bounds its own list: "and N more"). */
+  countMore(n: number): void {
+    this.count += n;
+  }
+
   get empty(): boolean {
     return this.count === 0;
   }

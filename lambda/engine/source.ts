@@ -36,9 +36,10 @@ import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, st
 import { join, resolve } from 'node:path';
 import { checksum, normaliseLineEndings } from './checksum';
 import { InputError, MigrationError } from './errors';
-import { MigrationParser, type ParsedFile } from './file-parser';
+import { LOAD_PATTERNS, MigrationParser, type ParsedFile } from './file-parser';
 import { InputProblems } from './input-problems';
-import { filePieces, lfByteSize, refuseNul } from './file-reader';
+import { shellCommand } from './shell-quote';
+import { filePieces, lfByteSize, PieceIndex, piecesFrom, refuseNul } from './file-reader';
 import type { Migration } from './migration';
 import { sliceOf, statementLength, StatementScanner, type SqlStatement } from './sql/splitter';
 import { decodeUtf8 } from './utf8';
@@ -165,7 +166,7 @@ export function runsOutsideTransaction(m: Migration): boolean {
 /** One pass of the scanner over the pieces of a file's text. */
 function parseText(file: string, pieces: Iterable<string>, keepStatements: boolean, readText?: (offset: number, length: number) => Iterable<string>): ParsedFile {
   const parser = new MigrationParser(file, { keepStatements });
-  const scanner = new StatementScanner(parser, { file, readText, rereadAbove: REREAD_ABOVE });
+  const scanner = new StatementScanner(parser, { file, readText, rereadAbove: REREAD_ABOVE, watch: LOAD_PATTERNS });
   for (const piece of pieces) scanner.push(piece);
   scanner.end();
   return parser.finish();
@@ -190,12 +191,15 @@ function parseFileName(file: string): { version: number; name: string } {
     // Flyway's versioned name (V3__add_index.sql) keeps its number: 3_add_index.sql.
     const flyway = /^V(\d+)__([A-Za-z0-9][A-Za-z0-9_.-]*)\.sql$/i.exec(file);
     const renamed = flyway ? undefined : versionedRename(file);
+    const unnamed = /^(\d+)[^A-Za-z0-9]*\.sql$/i.exec(file);
     throw new InputError(`${file}: file name does not match <version>_<name>.sql`, {
       file, value: file,
       fix: flyway
         ? `rename it to ${flyway[1]}_${flyway[2]}.sql (Flyway's V<version>__<name>.sql, with the number kept)`
-        : renamed
-          ? `rename it to ${renamed} (git mv ${file} ${renamed})`
+        : unnamed
+          ? `add a name after an underscore, e.g. ${unnamed[1]}_describe_change.sql (the version, ${unnamed[1]}, kept as it is)`
+          : renamed
+          ? `rename it to ${renamed} (${shellCommand('git', 'mv', file, renamed)})`
           : /^R__/i.test(file)
             ? `Flyway's repeatable migration: schemaguard has none. Put its current text in a new versioned file (the next number: NNNN_${file.slice(3).replace(/[^A-Za-z0-9_.-]+/g, '_')}, written to run on the schema as it is: CREATE OR REPLACE …), delete this one, and make each later change another new file`
             : 'rename it to a number, an underscore and a name of letters, digits, _ . or -, e.g. 0004_add_lead_index.sql',
@@ -204,7 +208,7 @@ function parseFileName(file: string): { version: number; name: string } {
   const version = Number(m[1]);
   if (!Number.isSafeInteger(version)) {
     throw new InputError(`${file}: version ${m[1]} is too large: schemaguard versions are below 2^53 (${Number.MAX_SAFE_INTEGER}), read exactly`, {
-      file, value: m[1], fix: isMillisecondVersion(m[1]!) ? `${MILLISECOND_VERSIONS_FIX} (here: git mv ${file} ${m[1]!.slice(0, 14)}_${m[2]}.sql)` : 'number the files with versions below 2^53 (at most 15 digits), keeping their order',
+      file, value: m[1], fix: isMillisecondVersion(m[1]!) ? `${MILLISECOND_VERSIONS_FIX} (here: ${shellCommand('git', 'mv', file, `${m[1]!.slice(0, 14)}_${m[2]}.sql`)})` : 'number the files with versions below 2^53 (at most 15 digits), keeping their order',
     });
   }
   return { version, name: m[2]! };
@@ -221,7 +225,7 @@ function refuseBackwardFile(file: string): void {
   if (!tool) return;
   throw new InputError(`${file}: ${tool}, and schemaguard runs forward only (read as a migration, it would run forward too)`, {
     file, value: file,
-    fix: `delete it (git rm ${file}): schemaguard has no down or undo migrations; a rollback is a new forward file`,
+    fix: `delete it (${shellCommand('git', 'rm', file)}): schemaguard has no down or undo migrations; a rollback is a new forward file`,
   });
 }
 
@@ -232,7 +236,8 @@ function refuseBackwardFile(file: string): void {
  * `5_add_phone.sql`. The version is kept as written (its padding too).
  */
 export function versionedRename(file: string): string | undefined {
-  const m = /^(\d+)([^A-Za-z0-9]*)(.+?)\.sql$/i.exec(file);
+  // The version's digits are all the version's (0004.sql has no name: not 000_4.sql).
+  const m = /^(\d+)(?!\d)([^A-Za-z0-9]*)(.+?)\.sql$/i.exec(file);
   if (!m) return undefined;
   let name = m[3]!.replace(/[^A-Za-z0-9_.-]+/g, '_');
   if (m[2]!.includes('-')) name = name.replace(/-/g, '_');
@@ -247,21 +252,21 @@ export function versionedRename(file: string): string | undefined {
  */
 function largeMigration(file: string, path: string): Migration {
   const { version, name } = parseFileName(file);
-  const pieces = filePieces(file, path);
+  // Where each piece began, with its digest: a long statement's text is read again from its own piece (a SET's value,
+  // a check's query), not held — loading a 16 MiB statement holds its words only — and checked to be the text hashed.
+  const index = new PieceIndex();
+  const pieces = filePieces(file, path, undefined, index);
   let sum = '';
-  // A long statement's text is read again when asked for (a SET's value, a check's query), not held:
-  // loading a 16 MiB statement holds its words only. Each reading must be of the text hashed.
-  const reread: string[] = [];
-  let loaded: Migration | undefined;
-  const readText = (offset: number, length: number) => textRange(file, path, offset, length, (s) => (loaded ? unchanged(loaded, s) : reread.push(s)));
+  let m: Migration | undefined;
+  const changed = () => changedError(file, m?.checksum);
+  const readText = (offset: number, length: number) => textRange(path, index, offset, length, changed);
   const parsed = parseText(file, drain(pieces, (s) => { sum = s; }), false, readText);
-  const m = { version, name, file, path, checksum: sum, directives: parsed.directives, statementCount: parsed.statementCount, checks: parsed.checks, allowances: parsed.allowances };
-  for (const s of reread) unchanged(m as Migration, s);
-  loaded = m as Migration;
-  return Object.defineProperties(m, {
-    text: { get: () => [...drain(filePieces(file, path), (s) => unchanged(m as Migration, s))].join(''), enumerable: false },
-    statements: { get: () => parseText(file, drain(filePieces(file, path), (s) => unchanged(m as Migration, s)), true).statements!, enumerable: false },
-  }) as Migration;
+  m = { version, name, file, path, checksum: sum, directives: parsed.directives, statementCount: parsed.statementCount, checks: parsed.checks, allowances: parsed.allowances } as Migration;
+  const loaded = m;
+  return Object.defineProperties(loaded, {
+    text: { get: () => [...drain(filePieces(file, path), (s) => unchanged(loaded, s))].join(''), enumerable: false },
+    statements: { get: () => parseText(file, drain(filePieces(file, path), (s) => unchanged(loaded, s)), true).statements!, enumerable: false },
+  });
 }
 
 /** The pieces of a generator, handing its return value (the checksum) to `done`. */
@@ -279,27 +284,29 @@ function* drain(pieces: Generator<string, string, undefined>, done: (checksum: s
 /**
  * Loading a large file keeps a statement of up to this many characters in
  * pieces while it is judged, and reads a longer one from the file again
- * when asked for (each reading reads the file from its start: a file holds
- * at most 16 such statements).
+ * when asked for, from the piece that holds its start.
  */
 const REREAD_ABOVE = 1024 * 1024;
 
-/** The characters [offset, offset + length) of a file's text, read again in parts (read to its end, `done` gets its checksum). */
-function* textRange(file: string, path: string, offset: number, length: number, done: (checksum: string) => void): Generator<string, void, undefined> {
-  let at = 0;
-  for (const piece of drain(filePieces(file, path), done)) {
-    const from = Math.max(offset - at, 0);
-    const to = Math.min(offset + length - at, piece.length);
-    if (to > from) yield piece.slice(from, to);
-    at += piece.length;
+/** The characters [offset, offset + length) of a file's text, read again from the pieces that hold them, each checked. */
+function* textRange(path: string, index: PieceIndex, offset: number, length: number, changed: () => Error): Generator<string, void, undefined> {
+  for (const { text, chars } of piecesFrom(path, index, offset, changed)) {
+    if (chars >= offset + length) return;
+    const from = Math.max(offset - chars, 0);
+    const to = Math.min(offset + length - chars, text.length);
+    if (to > from) yield text.slice(from, to);
   }
 }
 
 /** A file read again must be the text that was validated and hashed. */
 function unchanged(m: Migration, sum: string): void {
-  if (sum === m.checksum) return;
-  throw new InputError(`${m.file} changed while schemaguard was running (checksum ${sum.slice(0, 12)}, was ${m.checksum.slice(0, 12)})`, {
-    file: m.file, fix: 'nothing of this file was committed; run again once the files stay put',
+  if (sum !== m.checksum) throw changedError(m.file, m.checksum, sum);
+}
+
+function changedError(file: string, was: string | undefined, sum?: string): InputError {
+  const sums = sum && was ? ` (checksum ${sum.slice(0, 12)}, was ${was.slice(0, 12)})` : '';
+  return new InputError(`${file} changed while schemaguard was running${sums}`, {
+    file, fix: 'nothing of this file was committed; run again once the files stay put',
   });
 }
 
@@ -456,10 +463,36 @@ export function skippedLookalikes(dir: string): string[] {
   const abs = resolve(dir);
   try {
     return readdirSync(abs, { withFileTypes: true })
-      .filter((e) => /^\d+[_-]/.test(e.name) && !e.name.toLowerCase().endsWith('.sql') && (e.isFile() || e.isSymbolicLink()))
+      .filter((e) => /^\d+[_-]/.test(e.name) && !e.name.toLowerCase().endsWith('.sql') && !SCRIPT_CONFIG.test(e.name) && (e.isFile() || e.isSymbolicLink()))
       .map((e) => e.name).sort();
   } catch {
     return [];
+  }
+}
+
+/** Flyway's per-script configuration, beside the script it configures: `V2__idx.sql.conf`. */
+const SCRIPT_CONFIG = /\.sql\.conf$/i;
+
+/**
+ * The Flyway per-script configuration files of `dir` (`V2__idx.sql.conf`),
+ * which schemaguard does not read, each with whether it sets
+ * executeInTransaction=false (what the no-transaction directive does here).
+ */
+export function scriptConfigs(dir: string): { file: string; noTransaction: boolean }[] {
+  const abs = resolve(dir);
+  try {
+    return readdirSync(abs).filter((f) => SCRIPT_CONFIG.test(f)).sort().map((file) => ({ file, noTransaction: setsNoTransaction(join(abs, file)) }));
+  } catch {
+    return [];
+  }
+}
+
+function setsNoTransaction(path: string): boolean {
+  try {
+    // A configuration file is a few lines: read whole (at most its first 64 KiB).
+    return /^\s*executeInTransaction\s*=\s*false\s*$/im.test(readFileSync(path, 'utf8').slice(0, 65536));
+  } catch {
+    return false;
   }
 }
 
@@ -518,7 +551,7 @@ function refuseMigrationFolders(dir: string, abs: string, entries: Dirent[]): vo
     if (!sql) continue;
     throw new InputError(`${join(dir, e.name, sql)}: a migration in a folder of its own (Prisma's layout, <version>_<name>/migration.sql); schemaguard reads the .sql files directly in ${dir}`, {
       file: join(dir, e.name, sql), value: e.name,
-      fix: `make each folder's file a file of ${dir} named after the folder (mv ${join(dir, e.name, sql)} ${join(dir, `${e.name}.sql`)}), or pass the directory that holds the .sql files with --dir`,
+      fix: `make each folder's file a file of ${dir} named after the folder (${shellCommand('mv', join(dir, e.name, sql), join(dir, `${e.name}.sql`))}), or pass the directory that holds the .sql files with --dir`,
     });
   }
 }

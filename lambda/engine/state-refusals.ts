@@ -13,6 +13,7 @@ import { missingFilesError } from './missing-files';
 import { appliedAsOther, renumberedFile, type Plan, type PlanEntry } from './plan';
 import type { Migration } from './source';
 import type { AppliedKey } from './state';
+import { shellCommand } from './shell-quote';
 
 /** What the refusals read besides the plan: migrate's options of the same names. */
 export interface StateRefusalOptions {
@@ -69,7 +70,8 @@ function versionTaken<A extends AppliedKey>(plan: Plan<A>, e: PlanEntry<A>, othe
   const a = e.applied!;
   const m = e.migration!;
   const moved = renumberedFile(plan, e);
-  const ran = `${a.version}_${a.name}.sql`;
+  // The file that ran, its version padded as the new file's is (0002_x.sql, not 2_x.sql).
+  const ran = `${String(a.version).padStart(/^\d+/.exec(m.file)![0].length, '0')}_${a.name}.sql`;
   // The renumbered file's name with the applied version, padded as it is padded.
   const back = moved?.file.replace(/^\d+/, (d) => String(a.version).padStart(d.length, '0'));
   return new ChecksumMismatchError(
@@ -77,7 +79,7 @@ function versionTaken<A extends AppliedKey>(plan: Plan<A>, e: PlanEntry<A>, othe
       + `${moved ? `; ${moved.file} holds the text that ran as version ${a.version}: it was renumbered, and would run again` : ''}${others}; nothing was run`,
     {
       file: m.file, version: m.version, appliedChecksum: a.checksum, fileChecksum: m.checksum,
-      fix: `give ${m.file} a version above the newest applied one${moved ? `, and give ${moved.file} its applied version back (git mv ${moved.file} ${back})` : `, and restore the migration that ran as ${ran}`}; `
+      fix: `give ${m.file} a version above the newest applied one${moved ? `, and give ${moved.file} its applied version back (${shellCommand('git', 'mv', moved.file, back!)})` : `, and restore the migration that ran as ${ran}`}; `
         + `repair refuses this: it would record ${m.file} applied without running it (when ${m.file} is that migration renamed, schemaguard repair ${a.version} --rename accepts the new name)`,
     },
   );

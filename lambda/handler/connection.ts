@@ -118,6 +118,7 @@ function settingNames(target: ConnectionTarget, creds: DatabaseCredentials, endp
     hostAndPort: `${host} and ${port}`,
     database,
     userAndDatabase: `"username" in the database secret ${target.secretArn} and ${database}`,
+    caBundle: target.tls.mode === 'verify-full' ? `the CA bundle ${target.tls.caBundle} (${ENV.caBundle}; unset: the Lambda runtime's Amazon CA certificates)` : undefined,
   };
 }
 

@@ -15,20 +15,29 @@
  *
  * `orderedRows` reads a query whose rows have no owner to key on (doctor's
  * findings, one row per table, column or constraint; each row's rank in the
- * query's own order is `page_row`, which the query selects and orders by):
- * a result that fits one page is one call, keyed as above; a bigger one is
- * read again through a cursor, where the query runs once and each call
- * FETCHes the next page. Keyed pages ran the whole query again for each page
- * (a rank is known only once every row is): doctor's rules on a schema of
- * 4,000 foreign keys took four to five times as long as over a connection.
- * The server sizes the cursor's pages as above: each row says how many rows
- * the next FETCH takes. A cursor lives in a transaction: the caller's (the
- * guard's read-only pass), or one of its own, rolled back after the last
- * page; and as one statement, all its pages come from one snapshot, so a
- * concurrent change to the schema cannot make them disagree. The rows, and
- * their order, are what one query gives.
+ * query's own order is `page_row`, which the query selects and orders by).
+ *
+ * Keyed pages run the whole query again for each page (a rank, or the sum of
+ * the oids before one, is known only once every row is), each from a
+ * snapshot of its own: doctor's rules on a schema of 4,000 foreign keys took
+ * four to five times as long as over a connection, and a change made
+ * between two pages could make them disagree. So where the session can hold
+ * a cursor (in a transaction: the caller's, such as the guard's read-only
+ * pass or doctor's rule, or one of the reader's own, rolled back after the
+ * last page), a result of more than one page is read through one cursor:
+ * the query runs once, each call FETCHes the next page (sized by the server
+ * as above: each row says how many rows the next FETCH takes), and as one
+ * statement all pages come from one snapshot. Whether a result takes more
+ * than one page is known only once the query ran: the cursor is opened from
+ * the start where the catalog is big enough for that (`pagesLikely`); else
+ * the first keyed page is the read's one call, and only when more follow
+ * (a few wide rows) is the query read again through the cursor. The rows,
+ * and their order, are what one query gives.
  */
 import type { Queryable, Session } from '../engine/ports';
+
+/** WHERE clause over `pg_namespace n`: not a system schema. */
+const SYSTEM_SCHEMA_NOT = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'`;
 
 /** What each row costs beyond its text in the response (field wrappers, names): generous, for narrow rows. */
 const ROW_OVERHEAD_BYTES = 400;
@@ -41,7 +50,8 @@ const ROW_OVERHEAD_BYTES = 400;
 export async function catalogRows<R>(q: Queryable, sql: string, params: readonly unknown[], within: readonly string[] = []): Promise<R[]> {
   const limit = q.responseLimitBytes;
   if (!limit) return (await q.query<R & { page_oid?: unknown }>(sql, params)).rows.map(strip);
-  return pagedRows<R>(q, limit, pagedSql(sql, params.length, { column: 'page_oid', type: 'oid' }, within), params);
+  const key: PageKey = { column: 'page_oid', type: 'oid' };
+  return pagedRead<R>(q, limit, { sql, params, keyed: pagedSql(sql, params.length, key, within), order: [key.column, ...within] });
 }
 
 /**
@@ -52,14 +62,30 @@ export async function catalogRows<R>(q: Queryable, sql: string, params: readonly
 export async function orderedRows<R>(q: Queryable, sql: string, params: readonly unknown[] = []): Promise<R[]> {
   const limit = q.responseLimitBytes;
   if (!limit) return (await q.query<R & { page_row?: unknown }>(sql, params)).rows.map(strip);
-  const keyed = pagedSql(sql, params.length, { column: 'page_row', type: 'bigint' }, []);
-  const first = await keyedPage<R>(q, limit, keyed, params, '0');
-  if (!first.more) return first.rows;
-  // More than one page: read them all again through a cursor, from one snapshot.
+  const key: PageKey = { column: 'page_row', type: 'bigint' };
+  return pagedRead<R>(q, limit, { sql, params, keyed: pagedSql(sql, params.length, key, []), order: [key.column] });
+}
+
+/** One paged read: the query, its keyed pages (`pagedSql`), and the order its rows come in. */
+interface PagedRead { sql: string; params: readonly unknown[]; keyed: { sql: string; key: PageKey }; order: readonly string[] }
+
+/**
+ * `read`'s rows, its query run once and its pages from one snapshot where
+ * the session can hold a cursor: through the cursor from the start where
+ * the catalog is big enough for more than one page (`pagesLikely`); else
+ * its first keyed page, one call, and when more follow (a few wide rows),
+ * all again through the cursor. Without a cursor (a bare Queryable), keyed
+ * pages, each its own snapshot.
+ */
+async function pagedRead<R>(q: Queryable, limit: number, read: PagedRead): Promise<R[]> {
   const session = q as Queryable & Partial<Session>;
-  if (session.inTransaction) return cursorRows<R>(q, limit, sql, params, true);
-  if (session.begin && session.rollback) return inOwnTransaction(session as Session, () => cursorRows<R>(q, limit, sql, params, false));
-  return pagedRows<R>(q, limit, keyed, params, first);
+  const cursor = session.inTransaction ? () => cursorRows<R>(q, limit, read, true)
+    : session.begin && session.rollback ? () => inOwnTransaction(session as Session, () => cursorRows<R>(q, limit, read, false))
+      : undefined;
+  if (cursor && await pagesLikely(q, limit)) return cursor();
+  const first = await keyedPage<R>(q, limit, read.keyed, read.params, '0');
+  if (!first.more) return first.rows;
+  return cursor ? cursor() : pagedRows<R>(q, limit, read.keyed, read.params, first);
 }
 
 /** The cursor's transaction when the caller has none: without lock or statement timeouts, as the query alone runs; rolled back (which closes the cursor). */
@@ -72,16 +98,54 @@ async function inOwnTransaction<T>(session: Session, work: () => Promise<T>): Pr
   }
 }
 
+/** What a result's row typically costs in a page (its overhead and a few names): a guess, for `pagesLikely`. */
+const TYPICAL_ROW_BYTES = ROW_OVERHEAD_BYTES + 200;
+
+/** The most user columns, constraints or relations of one kind: about as many rows as the biggest catalog read gives. */
+const CATALOG_OBJECTS_SQL = `SELECT greatest(
+  (SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE a.attnum > 0 AND ${SYSTEM_SCHEMA_NOT}),
+  (SELECT count(*) FROM pg_constraint o JOIN pg_namespace n ON n.oid = o.connamespace WHERE ${SYSTEM_SCHEMA_NOT}),
+  (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ${SYSTEM_SCHEMA_NOT}))::text AS objects`;
+
+const likely = new WeakMap<Queryable, Promise<boolean>>();
+
+/**
+ * Whether a catalog read on `q` may take more than one page: the catalog
+ * holds more objects of one kind than a page holds typical rows. Asked once
+ * per session (one call; a reader that reads the count itself says it with
+ * `catalogObjects`). A wrong guess costs calls, never rows: a read of one
+ * page through a cursor takes four calls, one of more pages read keyed
+ * first runs its query twice.
+ */
+function pagesLikely(q: Queryable, limit: number): Promise<boolean> {
+  let known = likely.get(q);
+  if (!known) {
+    known = q.query<{ objects: string }>(CATALOG_OBJECTS_SQL).then((r) => Number(r.rows[0]!.objects) * TYPICAL_ROW_BYTES > limit / 2);
+    likely.set(q, known);
+  }
+  return known;
+}
+
+/** `CATALOG_OBJECTS_SQL`, for a reader that asks it with its own first query (no call of its own); its `objects` goes to `catalogObjects`. */
+export const CATALOG_OBJECTS_SELECT = `(${CATALOG_OBJECTS_SQL.replace(/ AS objects$/, '')})`;
+
+/** The count `CATALOG_OBJECTS_SELECT` read on `q`: `pagesLikely` asks no more. */
+export function catalogObjects(q: Queryable, objects: number): void {
+  const limit = q.responseLimitBytes;
+  if (limit) likely.set(q, Promise.resolve(objects * TYPICAL_ROW_BYTES > limit / 2));
+}
+
 let cursors = 0;
 
 /**
- * `sql`'s rows through a cursor in the open transaction: FETCH 1, then as
- * many as each last row's `sg_then` says, until it says 0. `close`: the
- * cursor is closed after (in the caller's transaction, which goes on).
+ * `read`'s rows through a cursor in the open transaction: FETCH 1, then as
+ * many as each last row's `sg_then` says, until it says 0. One statement:
+ * every page from one snapshot. `close`: the cursor is closed after (in the
+ * caller's transaction, which goes on).
  */
-async function cursorRows<R>(q: Queryable, limit: number, sql: string, params: readonly unknown[], close: boolean): Promise<R[]> {
+async function cursorRows<R>(q: Queryable, limit: number, read: PagedRead, close: boolean): Promise<R[]> {
   const name = `schemaguard_page_${++cursors}`;
-  await q.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${cursorSql(sql, params.length)}`, [...params, Math.floor(limit / 2), ROW_OVERHEAD_BYTES]);
+  await q.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${cursorSql(read.sql, read.params.length, read.order)}`, [...read.params, Math.floor(limit / 2), ROW_OVERHEAD_BYTES]);
   try {
     const out: R[] = [];
     for (let n = 1; n > 0;) {
@@ -96,19 +160,21 @@ async function cursorRows<R>(q: Queryable, limit: number, sql: string, params: r
 }
 
 /**
- * `sql`'s rows in `page_row` order, each with `sg_then`: how many rows the
+ * `sql`'s rows in `order` (columns of its rows: `page_row`, or `page_oid`
+ * and the columns within), each with `sg_then`: how many rows the
  * next FETCH takes after it (0: none left). Rows are cut into pages by where
  * each starts in the running sum of their text (plus `$n+2` each): a page
  * holds the rows that start within `$n+1` bytes less the widest row, so it
  * ends within `$n+1`. The first FETCH takes the first row alone; after a
  * page's last row, the next page; after any other row, the rest of its page.
  */
-function cursorSql(sql: string, n: number): string {
+function cursorSql(sql: string, n: number, order: readonly string[]): string {
+  const by = order.map((c) => `x.${c}`).join(', ');
   return `SELECT y.*, CASE WHEN y.sg_n < y.sg_end THEN y.sg_end ELSE coalesce(lead(y.sg_end) OVER (ORDER BY y.sg_n), y.sg_n) END - y.sg_n AS sg_then FROM (
   SELECT w.*, max(w.sg_n) OVER (PARTITION BY w.sg_page) AS sg_end FROM (
     SELECT v.*, (v.sg_running - v.sg_size) / greatest($${n + 1}::bigint - max(v.sg_size) OVER (), 1) AS sg_page FROM (
       SELECT x.*, octet_length(x::text) + $${n + 2}::int AS sg_size,
-             row_number() OVER (ORDER BY x.page_row) AS sg_n, sum(octet_length(x::text) + $${n + 2}::int) OVER (ORDER BY x.page_row) AS sg_running
+             row_number() OVER (ORDER BY ${by}) AS sg_n, sum(octet_length(x::text) + $${n + 2}::int) OVER (ORDER BY ${by} ROWS UNBOUNDED PRECEDING) AS sg_running
         FROM (${sql}) x) v) w) y
  ORDER BY y.sg_n`;
 }

@@ -336,6 +336,8 @@ export interface Difference {
   field?: string;
   a?: unknown;
   b?: unknown;
+  /** What a `table` difference's relation is, when not a table: `view`, `materialized view` or `foreign table` (as the live side has it, else the snapshot). */
+  object?: string;
 }
 
 /**
@@ -376,8 +378,21 @@ export function diffCatalogs(a: Catalog, b: Catalog): Difference[] {
   }
   diffDetail(a, b, out);
   diffSets(out, 'function', a.functions, b.functions, (f) => `${key(f.schema, f.name)}(${f.arguments})`, ['result', 'language', 'definition', 'comment']);
+  nameRelations(out, a, b);
   // Stable sort: fields of one object keep their order.
   return out.sort((x, y) => KIND_ORDER.indexOf(x.kind) - KIND_ORDER.indexOf(y.kind) || compare(x.name, y.name));
+}
+
+/** The noun of each relkind that is not a table (kind `table` covers every relation the catalog reads). */
+const RELATION_NOUNS: Record<string, string> = { v: 'view', m: 'materialized view', f: 'foreign table' };
+
+/** Sets `object` on each `table` difference whose relation is a view, a materialized view or a foreign table. */
+function nameRelations(out: Difference[], a: Catalog, b: Catalog): void {
+  const kinds = new Map([...a.tables, ...b.tables].map((t) => [key(t.schema, t.name), t.kind]));
+  for (const d of out) {
+    const noun = d.kind === 'table' ? RELATION_NOUNS[d.field === 'kind' ? '' : kinds.get(d.name) ?? ''] : undefined;
+    if (noun) d.object = noun;
+  }
 }
 
 const KIND_ORDER: DifferenceKind[] = ['schema', 'extension', 'type', 'domain', 'table', 'column', 'constraint', 'index', 'trigger', 'policy', 'function'];
@@ -432,8 +447,9 @@ function diffSets<T>(out: Difference[], kind: DifferenceKind, a: T[], b: T[], na
 /** One line per difference, e.g. `column public.lead_purchases.id: default differs: gen_random_uuid() vs null`. */
 export function formatDifferences(diffs: readonly Difference[], labels: { a: string; b: string } = { a: 'a', b: 'b' }): string {
   return diffs.map((d) => {
-    if (d.change === 'only-in-a') return `${d.kind} ${d.name}: only in ${labels.a}`;
-    if (d.change === 'only-in-b') return `${d.kind} ${d.name}: only in ${labels.b}`;
-    return `${d.kind} ${d.name}: ${d.field} differs: ${labels.a} ${JSON.stringify(d.a)} vs ${labels.b} ${JSON.stringify(d.b)}`;
+    const noun = d.object ?? d.kind;
+    if (d.change === 'only-in-a') return `${noun} ${d.name}: only in ${labels.a}`;
+    if (d.change === 'only-in-b') return `${noun} ${d.name}: only in ${labels.b}`;
+    return `${noun} ${d.name}: ${d.field} differs: ${labels.a} ${JSON.stringify(d.a)} vs ${labels.b} ${JSON.stringify(d.b)}`;
   }).join('\n');
 }

@@ -34,6 +34,7 @@ import { GUARD_ROLE_PREFIX } from '../../lambda/handler/constants';
 import { DatabaseDashboard } from './database-dashboard';
 import { deployedLength, stringTokens } from './deployed-length';
 import { claimOnce } from '../synth-claims';
+import { refuseWrongKinds, type PropKind } from '../prop-types';
 
 export interface DatabaseAlarmsProps {
   /**
@@ -557,20 +558,27 @@ export function pascal(id: string): string {
   return id.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
 }
 
+/** The props of a plain kind, checked at run time (a JavaScript app, a value from context). */
+const ALARMS_PROP_KINDS: Readonly<Record<string, PropKind>> = {
+  migrationLogGroupName: 'string', alarmEmail: 'string', alarmHttpsUrl: 'string', databaseIdentifier: 'string', metricNamespace: 'string',
+  errorClasses: 'strings', alarmNamePrefix: 'string', queryFolder: 'string', ignoredUsers: 'strings', dashboardName: 'string',
+};
+
 function validate(props: DatabaseAlarmsProps): readonly ErrorClass[] {
+  refuseWrongKinds('DatabaseAlarms', props, ALARMS_PROP_KINDS);
   const fail = (msg: string): never => { throw new Error(`DatabaseAlarms: ${msg}`); };
   if (props.topic && props.topicKey) {
     fail('"topicKey" encrypts the topic created here, and "topic" was given; remove topicKey (your topic keeps its own encryption)');
   }
   if (props.alarmEmail !== undefined && !Token.isUnresolved(props.alarmEmail) && !EMAIL.test(props.alarmEmail)) {
-    fail(`"alarmEmail" must be an email address, got ${JSON.stringify(props.alarmEmail)}; set the context key alarmEmail to e.g. oncall@example.com, or leave it unset`);
+    fail(`"alarmEmail" must be an email address, got ${JSON.stringify(props.alarmEmail)}; pass an address such as oncall@example.com, or leave it unset`);
   }
   const url = props.alarmHttpsUrl;
   if (url !== undefined && !Token.isUnresolved(url) && !DYNAMIC_REFERENCE.test(url)) {
     let parsed: URL | undefined;
     try { parsed = new URL(url); } catch { parsed = undefined; }
     if (!parsed || parsed.protocol !== 'https:') {
-      fail(`"alarmHttpsUrl" must be an https:// URL or a {{resolve:secretsmanager:...}} dynamic reference, got ${JSON.stringify(redactUrl(url))}; set the context key alarmHttpsUrl accordingly, or leave it unset`);
+      fail(`"alarmHttpsUrl" must be an https:// URL or a {{resolve:secretsmanager:...}} dynamic reference, got ${JSON.stringify(redactUrl(url))}; pass such a URL, or leave it unset`);
     } else if (parsed.username || parsed.password) {
       fail(`"alarmHttpsUrl" must not carry credentials in the URL (got ${JSON.stringify(redactUrl(url))}); keep them in Secrets Manager and pass a {{resolve:secretsmanager:...}} dynamic reference`);
     }

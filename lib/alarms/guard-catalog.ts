@@ -17,7 +17,7 @@
  * data as breaching: a guard that stopped reporting is a guard that failed.
  */
 import { GUARD_METRIC, type GuardMetricName } from '../../lambda/handler/constants';
-import { deployedLength } from './deployed-length';
+import { deployedLength, stringTokens } from './deployed-length';
 import { MAX_ALARM_DESCRIPTION_LENGTH, type Severity } from './error-catalog';
 
 export interface GuardAlarmSpec {
@@ -197,11 +197,13 @@ export interface GuardRunbookContext {
    */
   readonly command?: GuardCommandOptions;
   /**
-   * The longest value each token in these strings can resolve to, by the
-   * token's text (`${Token[…]}`), e.g. 63 for an RDS instance identifier.
+   * The longest value each token in these strings can resolve to, keyed by
+   * the token itself, e.g. `{ [instance.instanceIdentifier]: 63 }` (an RDS
+   * instance identifier has at most 63 characters; so has a database name).
    * The description is fitted to CloudWatch's 1,024 characters with each
-   * token counted so, not as its placeholder.
-   * @default - none: a token in the context is refused (its deployed length is unknown)
+   * token counted so, not as its placeholder. Each value is a whole number
+   * of characters, 0 or more.
+   * @default - none: a value known only at deploy time (a token) anywhere in the context is refused, naming the field that holds it
    */
   readonly tokenMaxLengths?: Readonly<Record<string, number>>;
 }
@@ -216,8 +218,24 @@ const FIRST_COMMAND_SHORT_HINT = "the guard secret's password";
  * at its longest value, `tokenMaxLengths`): the optional parts give way in
  * turn — the log group's full reference, the command's flag values, the
  * short reference, the log group, the hint's long form.
+ *
+ * A value known only at deploy time (a CDK token, such as an instance
+ * identifier CloudFormation names) may be in any field of `ctx`, with its
+ * longest length in `ctx.tokenMaxLengths`:
+ *
+ * ```ts
+ * guardAlarmDescription(spec, {
+ *   database: `${instance.instanceIdentifier}/app`, logGroupName: '/aws/lambda/orders-guard', interval: '15 minutes',
+ *   tokenMaxLengths: { [instance.instanceIdentifier]: 63 },
+ * });
+ * ```
+ *
+ * @throws Error naming the field and the token when a token has no entry in
+ * `tokenMaxLengths` (its deployed length, and so whether the description
+ * fits, is unknown), or when an entry is not a whole number of 0 or more.
  */
 export function guardAlarmDescription(spec: GuardAlarmSpec, ctx: GuardRunbookContext): string {
+  checkTokenMaxLengths(ctx);
   const when = spec.runs === 1 ? 'in one guard run' : `in two consecutive guard runs (every ${ctx.interval})`;
   const command = guardFirstCommand(ctx.command);
   const build = ([logGroup, first, hint]: Shape) => [
@@ -235,6 +253,36 @@ export function guardAlarmDescription(spec: GuardAlarmSpec, ctx: GuardRunbookCon
   ];
   const fitting = shapes.find((shape) => deployedLength(build(shape), ctx.tokenMaxLengths) <= MAX_ALARM_DESCRIPTION_LENGTH);
   return build(fitting ?? shapes[shapes.length - 1]!);
+}
+
+/** The fields of a runbook context that hold text, as a caller names them. */
+function contextTexts(ctx: GuardRunbookContext): [field: string, text: string | null | undefined][] {
+  return [
+    ['database', ctx.database], ['logGroupName', ctx.logGroupName], ['logGroupShortName', ctx.logGroupShortName], ['interval', ctx.interval],
+    ...COMMAND_FLAGS.map(([key]): [string, string | null | undefined] => [`command.${key}`, ctx.command?.[key]]),
+  ];
+}
+
+/**
+ * Every token in the context has a usable longest length: else an error that
+ * names the field, the token and the fix, before the description is built
+ * (deployedLength's own error cannot say where the token came from).
+ */
+function checkTokenMaxLengths(ctx: GuardRunbookContext): void {
+  const given = ctx.tokenMaxLengths ?? {};
+  for (const [token, longest] of Object.entries(given)) {
+    if (!Number.isInteger(longest) || longest < 0) {
+      throw new Error(`guardAlarmDescription: tokenMaxLengths gives ${token} the longest length ${longest}; give a whole number of characters, 0 or more (e.g. 63 for an RDS instance identifier)`);
+    }
+  }
+  for (const [field, text] of contextTexts(ctx)) {
+    const token = stringTokens(text ?? '').find((t) => given[t] === undefined);
+    if (token !== undefined) {
+      throw new Error(`guardAlarmDescription: ctx.${field} holds a value known only at deploy time (${token}), and ctx.tokenMaxLengths gives no longest length for it, `
+        + 'so whether the description fits CloudWatch\'s 1,024 characters once deployed is unknown. Key its maximum by the token itself: '
+        + `tokenMaxLengths: { [value]: n }, where value is what you put in ctx.${field} (e.g. { [instance.instanceIdentifier]: 63 }: an RDS identifier or database name has at most 63 characters)`);
+    }
+  }
 }
 
 /** The log group's reference (none: left out), the first command, its hint. */

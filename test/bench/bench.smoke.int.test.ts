@@ -86,6 +86,9 @@ describe(`Benchmarks (smoke, ${target.name})`, () => {
     for (const mb of [m.one_insert.migrate_rss_mb, m.one_insert.lint_rss_mb, m.one_insert.plan_rss_mb]) expect(mb).toBeGreaterThan(10);
     // And as one function's body: applied (its row counted), read by lint and plan to its last statement.
     for (const mb of [m.one_token.migrate_rss_mb, m.one_token.lint_rss_mb, m.one_token.plan_rss_mb]) expect(mb).toBeGreaterThan(10);
+    // And as `SELECT 1;` lines, read by lint and plan (one row for the run, checked by the bench).
+    expect(m.tiny_statements.statements).toBe(Math.floor((256 * 1024 - 3) / 'SELECT 1;\n'.length));
+    for (const mb of [m.tiny_statements.lint_rss_mb, m.tiny_statements.plan_rss_mb]) expect(mb).toBeGreaterThan(10);
   });
 
   it('online.fixes: migrations/ applies to the drifted database under the application; its online forms fail no statement', async () => {

@@ -162,7 +162,7 @@ describe(`Bad input: migration files, on ${target.name}`, () => {
 
       expect(text.code, text.err).toBe(2);
       expect(json.code).toBe(2);
-      expect(text.err).toContain('error: 4 problems in the migration files, each below with its fix:\n  2_dump.sql:1: psql meta-command "\\restrict" is not SQL\n    fix: remove psql meta-commands');
+      expect(text.err).toContain('error: 4 problems in the migration files, each below with its fix:\n  2_dump.sql:1: psql meta-command "\\restrict" is not SQL\n    fix: delete the \\restrict and \\unrestrict lines: recent pg_dump releases');
       expect(text.err).toContain('\n  2_dump.sql:2: standard_conforming_strings set off');
       expect(text.err).toContain('\n  2_dump.sql:4: COPY … FROM STDIN with its data in the file, as psql takes it, is not supported\n    fix: load data from the application');
       expect(text.err).toContain('\n  2_dump.sql:7: psql meta-command "\\unrestrict" is not SQL');
@@ -237,7 +237,7 @@ describe(`Bad input: contracts (schemaguard check), on ${target.name}`, () => {
 
   const CONTRACT_CASES: [string, Record<string, string | Uint8Array>, 1 | 2, string][] = [
     ['a syntax error', { 'broken.sql': 'SELEC id FROM base WHERE id = $1' }, 2, 'error: broken.sql:1:1: syntax error at or near "SELEC"'],
-    ['a schema change', { 'ddl.sql': 'DROP TABLE base' }, 2, 'error: ddl.sql:1: a contract is a query or a data change (SELECT, INSERT, UPDATE, DELETE, MERGE), not Drop'],
+    ['a schema change', { 'ddl.sql': 'DROP TABLE base' }, 2, 'error: ddl.sql:1: DROP TABLE is not allowed in a check: a contract is a query or a data change (SELECT, INSERT, UPDATE, DELETE, MERGE)'],
     ['no statement', { 'empty.sql': '-- nothing yet\n' }, 2, 'error: empty.sql: a contract file holds exactly one statement (found 0)'],
     ['two statements', { 'two.sql': 'SELECT 1;\nSELECT 2;' }, 2, 'error: two.sql: a contract file holds exactly one statement (found 2)'],
     ['Latin-1 bytes (checked as a different statement, and passed)', { 'latin1.sql': Buffer.concat([Buffer.from("SELECT id FROM base WHERE 'caf"), Buffer.from([0xe9]), Buffer.from("' <> ''")]) }, 2, 'error: latin1.sql:1: not valid UTF-8 (bytes 0xe9'],

@@ -113,6 +113,73 @@ describe.each(targets)('Faults: the database says no, on $name', (target) => {
   });
 });
 
+/** A migrate run through the CLI that fails with exit 1, the SQLSTATE and a fix containing each of `fix`; its stderr. */
+async function failsWithFix(url: string, dir: string, sqlstate: string, fix: string[]): Promise<string> {
+  const r = record(await cliInProcess(['migrate', '--dir', dir, '--database-url', url]));
+  expect(r.code, r.stderr).toBe(1);
+  expect(r.stderr).toContain(`sqlstate: ${sqlstate}`);
+  const fixLine = /\n {2}fix: (.*)/.exec(r.stderr)?.[1] ?? '';
+  for (const words of fix) expect(fixLine).toContain(words);
+  return r.stderr;
+}
+
+// Regression (tester): these came with no fix line; the deferred one named no line and did not mention COMMIT.
+describe.each(targets)('Faults: server errors the file explains, with a fix, on $name', (target) => {
+  it('2D000 from a CALL of a procedure that commits: the no-transaction directive, which then runs it', async () => {
+    const url = await freshDatabase(target, 'call_commits');
+    const dir = tempDir(steps(1, { 1: 'CREATE PROCEDURE batch() LANGUAGE plpgsql AS $$ BEGIN INSERT INTO step_1 VALUES (1); COMMIT; END $$;' }));
+    addFile(dir, '2_step2.sql', 'CREATE TABLE step_2 (id int);\nINSERT INTO ledger (version) VALUES (2);\nCALL batch();');
+
+    const stderr = await failsWithFix(url, dir, '2D000', ['commits or rolls back, which PostgreSQL allows only when the CALL is not inside a transaction block', '-- schemaguard:no-transaction']);
+
+    expect(stderr).toContain('error: 2_step2.sql:3: invalid transaction termination');
+    await expectConsistent(url, [1]);
+    addFile(dir, '2_step2.sql', '-- schemaguard:no-transaction\nCREATE TABLE step_2 (id int);\nINSERT INTO ledger (version) VALUES (2);\nCALL batch();');
+    expect(record(await cliInProcess(['migrate', '--dir', dir, '--database-url', url])).code).toBe(0);
+    await expectConsistent(url, [1, 2]);
+  });
+
+  it('55P04, a new enum value used in the transaction that added it: add it in one file, use it in the next', async () => {
+    const url = await freshDatabase(target, 'enum_unsafe');
+    const dir = tempDir(steps(1, { 1: "CREATE TYPE status AS ENUM ('a');" }));
+    addFile(dir, '2_step2.sql', "CREATE TABLE step_2 (id int);\nINSERT INTO ledger (version) VALUES (2);\nALTER TYPE status ADD VALUE 'b';\nCREATE TABLE uses (s status DEFAULT 'b');");
+
+    const stderr = await failsWithFix(url, dir, '55P04', ['cannot be used in the transaction that added it', 'use it in a later file']);
+
+    expect(stderr).toContain('error: 2_step2.sql:4: unsafe use of new value "b" of enum type status');
+    await expectConsistent(url, [1]);
+  });
+
+  it('25001 from a form refused by what the catalog holds (DROP SUBSCRIPTION of one with a slot): the no-transaction directive', async () => {
+    const url = await freshDatabase(target, 'drop_subscription');
+    const dir = tempDir(steps(1, { 1: "CREATE PUBLICATION pub FOR TABLE step_1;\nCREATE SUBSCRIPTION sub CONNECTION 'host=127.0.0.1 port=1 dbname=none' PUBLICATION pub WITH (connect = false);" }));
+    addFile(dir, '2_step2.sql', 'CREATE TABLE step_2 (id int);\nINSERT INTO ledger (version) VALUES (2);\nDROP SUBSCRIPTION sub;');
+    try {
+      const stderr = await failsWithFix(url, dir, '25001', ['by what the database holds', '-- schemaguard:no-transaction']);
+
+      expect(stderr).toContain('error: 2_step2.sql:3: DROP SUBSCRIPTION cannot run inside a transaction block');
+      await expectConsistent(url, [1]);
+    } finally {
+      // A database with a subscription cannot be dropped.
+      await withClient(url, (c) => c.query('ALTER SUBSCRIPTION sub SET (slot_name = NONE); DROP SUBSCRIPTION sub'));
+    }
+  });
+
+  it('23503 found at COMMIT by a deferred foreign key: says so, names the constraint, blames no line', async () => {
+    const url = await freshDatabase(target, 'deferred_fk');
+    const dir = tempDir(steps(1, { 1: 'CREATE TABLE parent (id int PRIMARY KEY);' }));
+    addFile(dir, '2_step2.sql', 'CREATE TABLE step_2 (id int);\nINSERT INTO ledger (version) VALUES (2);\nCREATE TABLE child (id int, parent_id int REFERENCES parent DEFERRABLE INITIALLY DEFERRED);\nINSERT INTO child VALUES (1, 42);');
+
+    const stderr = await failsWithFix(url, dir, '23503', [
+      'found at COMMIT by the deferred constraint "child_parent_id_fkey" on "public"."child"', 'no line of the file is at fault by itself', 'SET CONSTRAINTS "child_parent_id_fkey" IMMEDIATE',
+    ]);
+
+    expect(stderr).toContain('error: 2_step2.sql: at COMMIT: insert or update on table "child" violates foreign key constraint "child_parent_id_fkey"');
+    expect(stderr).toContain('detail: Key (parent_id)=(42) is not present in table "parent".');
+    await expectConsistent(url, [1]);
+  });
+});
+
 describe.each(targets)('Faults: ten runners with plan and status alongside, on $name', (target) => {
   it('each migration runs once; plan and status answer while the lock is held, never block and never write', async () => {
     const url = await freshDatabase(target, 'ten_plus_readers');

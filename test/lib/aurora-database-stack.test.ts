@@ -144,6 +144,8 @@ describe('Class: AuroraDatabaseStack', () => {
 
     it('refuses a capacity range that is not in steps of 0.5 ACU', () => {
       expect(() => new AuroraDatabaseStack(new App(), 'X', { stage: 'dev', minCapacity: 0.3 })).toThrow(/capacity 0.3..4 ACU is not valid/);
+      // Regression (a JavaScript app, a value from context): a string capacity reached the capacity check as text.
+      expect(() => new AuroraDatabaseStack(new App(), 'X', { stage: 'dev', minCapacity: '0.5' as never })).toThrow(/^AuroraDatabaseStack: "minCapacity" is "0.5" \(a string\); pass a number/);
     });
 
     it('context schemaguard:engine accepts postgres or aurora only', () => {

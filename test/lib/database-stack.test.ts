@@ -295,6 +295,10 @@ describe('Class: DatabaseStack', () => {
       [{ allocatedStorage: 10 }, /DatabaseStack: "allocatedStorage" is 10; use 20 to 65536 GiB/],
       [{ maxAllocatedStorage: 50, allocatedStorage: 60 }, /DatabaseStack: "maxAllocatedStorage" is 50; use an integer at least "allocatedStorage" \(60\)/],
       [{ stage: 'qa' }, /DatabaseStack: "stage" is "qa"; use 'dev' or 'prod'/],
+      // Regression (a JavaScript app, a value from context): guardSchedule: 15 failed with "d.toSeconds is not a function" inside SchemaGuard.
+      [{ guardSchedule: 15 }, /^DatabaseStack: "guardSchedule" is 15 \(a number\); pass a Duration from aws-cdk-lib/],
+      [{ natGateways: '1' }, /^DatabaseStack: "natGateways" is "1" \(a string\); pass a number/],
+      [{ guard: 'false' }, /^DatabaseStack: "guard" is "false" \(a string\); pass true or false/],
     ])('refuses %j', (props, message) => {
       expect(() => new DatabaseStack(new App(), 'Bad', { stage: 'dev', ...props } as never)).toThrow(message);
     });

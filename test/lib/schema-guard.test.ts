@@ -445,6 +445,11 @@ describe('Class: SchemaGuard', () => {
       [{ databaseIdentifier: 'app--db' }, /"databaseIdentifier" "app--db" is not an RDS instance or cluster identifier/],
       [{ databaseIdentifier: '1app' }, /"databaseIdentifier" "1app" is not an RDS/],
       [{ databaseIdentifier: 'App-DB' }, /^SchemaGuard: "databaseIdentifier" "App-DB" is not as RDS stores it; write it in lower case: "app-db"/],
+      // Regression (a JavaScript app, a value from context): a number schedule failed with "d.toSeconds is not a function", "2" was "is 2; use a whole number".
+      [{ schedule: 15 as never }, /^SchemaGuard: "schedule" is 15 \(a number\); pass a Duration from aws-cdk-lib/],
+      [{ timeout: 30 as never }, /^SchemaGuard: "timeout" is 30 \(a number\); pass a Duration/],
+      [{ roleRevision: '2' as never }, /^SchemaGuard: "roleRevision" is "2" \(a string\); pass a number/],
+      [{ memorySize: '512' as never }, /^SchemaGuard: "memorySize" is "512" \(a string\); pass a number/],
     ] as [Partial<SchemaGuardProps>, RegExp][])('refuses %o, naming the prop, the value and the fix', (props, message) => {
       expect(() => instanceVariant(props)).toThrow(message);
     });

@@ -272,6 +272,14 @@ describe('Class: SchemaMigrations', () => {
       [{ databaseName: '' }, /^SchemaMigrations: "databaseName" "" is empty: PostgreSQL database names are 1 to 63 bytes without NUL \(a longer name is cut to 63 bytes by the server, and another database would be migrated\); pass the name of the database as it exists, or leave databaseName unset/],
       [{ databaseName: 'x'.repeat(64) }, /"databaseName" "x{64}" is 64 bytes: PostgreSQL database names are 1 to 63 bytes without NUL/],
       [{ databaseName: 'a\u0000b' }, /"databaseName" "a\\u0000b" is a name with a NUL/],
+      // Regression (a JavaScript app, a value from context): the wrong kind failed deep inside ("d.toSeconds is not a function", Buffer's
+      // ERR_INVALID_ARG_TYPE) or looked right ("memorySize" is 512; use an integer).
+      [{ memorySize: '512' as never }, /^SchemaMigrations: "memorySize" is "512" \(a string\); pass a number \(a value from context is a string: Number\(…\) it\)$/],
+      [{ handlerTimeout: 300 as never }, /^SchemaMigrations: "handlerTimeout" is 300 \(a number\); pass a Duration from aws-cdk-lib, e.g. Duration.minutes\(5\)$/],
+      [{ totalTimeout: '45m' as never }, /^SchemaMigrations: "totalTimeout" is "45m" \(a string\); pass a Duration/],
+      [{ databaseName: 5 as never }, /^SchemaMigrations: "databaseName" is 5 \(a number\); pass a string$/],
+      [{ migrationsDir: ['migrations'] as never }, /^SchemaMigrations: "migrationsDir" is an array; pass a string$/],
+      [{ failOnDrift: 'yes' as never }, /^SchemaMigrations: "failOnDrift" is "yes" \(a string\); pass true or false/],
     ])('refuses %j with a message naming the prop, the value and the fix', (override, message) => {
       const { s, props } = base();
       expect(() => new SchemaMigrations(s, 'M', { ...props, ...override })).toThrow(message);

@@ -3,7 +3,7 @@ import { parseDatabaseUrl, PgDriver } from '../../../lambda/driver/pg/pg-driver'
 import { InputError } from '../../../lambda/engine/errors';
 import { validateSchemaName } from '../../../lambda/engine/identifiers';
 import type { Redactor } from '../../../lambda/engine/redact';
-import { skippedLookalikes, upFiles } from '../../../lambda/engine/source';
+import { scriptConfigs, skippedLookalikes, upFiles } from '../../../lambda/engine/source';
 import { describeSubfolders, sqlSubfolders } from '../../../lambda/engine/subfolders';
 import type { CliOptions } from '../args';
 import { startEmbedded, type EmbeddedServer } from '../embedded';
@@ -82,12 +82,45 @@ export async function readWhileConnecting<T>(ctx: CommandContext, read: () => Pr
 }
 
 /** --state-schema for the runner, refused (as a usage error) under the flag's name. */
+/** The oldest major `--server-version` takes (PostgreSQL's oldest supported release when this was written) and the newest: the grammar lint parses with. */
+const SERVER_VERSIONS = { oldest: 13, newest: 18 };
+
+/**
+ * `--server-version MAJOR` (lint without a database, plan --offline), checked:
+ * undefined when not given. With a database, its own version decides.
+ */
+export function serverVersionFlag(opts: CliOptions, connects: boolean): number | undefined {
+  const v = opts.serverVersion;
+  if (v === undefined) return undefined;
+  if (connects) {
+    throw new UsageError('--server-version is for lint and plan without a database: with one, its own version decides', {
+      value: `--server-version ${v}`, fix: 'drop --server-version (the database says its version), or drop --database-url (lint) / add --offline (plan)',
+    });
+  }
+  if (v < SERVER_VERSIONS.oldest || v > SERVER_VERSIONS.newest) {
+    throw new UsageError(`--server-version ${v} is not a PostgreSQL major version lint knows (${SERVER_VERSIONS.oldest} to ${SERVER_VERSIONS.newest})`, {
+      value: String(v), fix: `give the major version only, ${SERVER_VERSIONS.oldest} to ${SERVER_VERSIONS.newest} (--server-version 15 for 15.8); files for a newer server are read with 18's grammar: leave it out`,
+    });
+  }
+  return v;
+}
+
 export function stateSchemaFlag(opts: CliOptions): string {
   try {
     return validateSchemaName(opts.stateSchema, '--state-schema');
   } catch (e) {
     throw e instanceof InputError ? new UsageError(e.message, { value: e.value, fix: e.fix, cause: e }) : e;
   }
+}
+
+/** Flyway's per-script configuration beside the files: not read, and what to write instead of executeInTransaction=false. */
+function scriptConfigNote(dir: string, configs: { file: string; noTransaction: boolean }[]): string {
+  const names = configs.map((c) => c.file).join(', ');
+  const noTx = configs.filter((c) => c.noTransaction).map((c) => c.file.replace(/\.conf$/i, ''));
+  return `note: ${dir}/: ${names}: Flyway's per-script configuration, which schemaguard does not read; `
+    + (noTx.length
+      ? `executeInTransaction=false there is schemaguard's no-transaction directive: put -- schemaguard:no-transaction on the first line of ${noTx.join(', ')} (README, "Migration files")`
+      : 'for executeInTransaction=false, put -- schemaguard:no-transaction on the first line of the script instead (README, "Migration files")');
 }
 
 /**
@@ -104,6 +137,8 @@ export function warnAboutFiles(ctx: Pick<CommandContext, 'opts' | 'err'>, count:
   if (skipped.length) ctx.err(`note: ${dir}/: skipped ${skipped.join(', ')}: named like migrations, but only <version>_<name>.sql files are read (rename to .sql to apply)`);
   const nested = sqlSubfolders(dir);
   if (nested.length) ctx.err(subfolderWarning(dir, nested));
+  const configs = scriptConfigs(dir);
+  if (configs.length) ctx.err(scriptConfigNote(dir, configs));
   const ups = upFiles(dir);
   if (ups.length) ctx.err(`note: ${dir}/: ${ups.join(', ')} keep${ups.length === 1 ? 's' : ''} golang-migrate's .up in the name (${ups[0]!.replace(/\.up\.sql$/i, '.sql')} reads better): rename while no database has applied ${ups.length === 1 ? 'it' : 'them'} (a database records the name)`);
 }

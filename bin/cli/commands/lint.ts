@@ -1,6 +1,9 @@
 /** `schemaguard lint`: the migration lint over the pending files (all files without a database). */
 import { FILE_NAME_PATTERN, migrationFiles, readMigrationText, validateMigrationText } from '../../../lambda/engine/source';
-import { DEFAULT_STATE_SCHEMA, readApplied } from '../../../lambda/engine/state';
+import { DEFAULT_STATE_SCHEMA, readApplied, type AppliedMigration } from '../../../lambda/engine/state';
+import { computePlan } from '../../../lambda/engine/plan';
+import { stateRefusals } from '../../../lambda/engine/state-refusals';
+import type { Migration } from '../../../lambda/engine/source';
 import { checksum } from '../../../lambda/engine/checksum';
 import { InputProblems } from '../../../lambda/engine/input-problems';
 import { refuseUnwrittenTemplates } from '../../../lambda/engine/template';
@@ -9,7 +12,8 @@ import { alteredTables, lintMigrations, lintSourceFromText, needsDependencies, r
 import { printFindings } from '../output/findings';
 import { UsageError } from '../errors';
 import { filesAtRef, unchangedSince } from '../git-base';
-import { connectTarget, type CommandContext } from './context';
+import { connectTarget, serverVersionFlag, type CommandContext } from './context';
+import { asRefusal, refusalLines, runAnnotations, runResults, type Refusal } from './plan-refusals';
 
 /**
  * The files `migrate` reads, refused as it refuses them (a misnamed `.sql`
@@ -29,10 +33,14 @@ export function readLintSources(dir: string): LintSource[] {
   return sources.filter((s): s is LintSource => s !== undefined);
 }
 
-export function lintReport(result: LintResult): string {
+/** The findings, each allowed one, then (lint with --database-url) what migrate would refuse, as errors, and the counts. */
+export function lintReport(result: LintResult, refusals: readonly Refusal[] = []): string {
   const lines = result.findings.map(formatFinding);
   for (const a of result.allowed) lines.push(`${a.file}:${a.line}:${a.column}: allowed ${a.rule} (${a.allowed.reason})`);
-  const { errors, warnings } = countBySeverity(result.findings);
+  lines.push(...refusalLines(refusals, 'error'));
+  const counted = countBySeverity(result.findings);
+  const errors = counted.errors + refusals.length;
+  const { warnings } = counted;
   lines.push(`lint: ${result.files.length} file${result.files.length === 1 ? '' : 's'}, ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}${result.allowed.length ? `, ${result.allowed.length} allowed` : ''}`);
   return lines.join('\n');
 }
@@ -43,9 +51,12 @@ export function lintJson(result: LintResult): Record<string, unknown> {
 
 export async function lintCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
+  // Refused with a database (its own version decides) before anything is read.
+  const serverMajor = serverVersionFlag(opts, !!opts.databaseUrl && opts.since === undefined);
   const sources = readLintSources(opts.dir);
   let scope = `${sources.length === 1 ? 'the 1 file' : `all ${sources.length} files`} in ${opts.dir}/ (no database: every file counts as pending)`;
   let catalog: LintCatalog | undefined;
+  let refusals: Refusal[] = [];
   if (opts.since !== undefined) {
     if (opts.given.has('databaseUrl')) {
       throw new UsageError('--since and --database-url both say which files are applied', {
@@ -66,8 +77,7 @@ export async function lintCommand(ctx: CommandContext): Promise<number> {
     try {
       const session = await driver.connect();
       try {
-        const applied = new Set((await readApplied(session, opts.stateSchema ?? DEFAULT_STATE_SCHEMA)).map((a) => a.version));
-        for (const s of sources) s.applied = applied.has(Number(FILE_NAME_PATTERN.exec(s.file)![1]));
+        refusals = markApplied(sources, await readApplied(session, opts.stateSchema ?? DEFAULT_STATE_SCHEMA), opts.dir);
         const dependencies = needsDependencies(sources);
         if (dependencies) ctx.progress(`lint reads what depends on what in ${driver.target} (pg_depend): a pending file says CASCADE`);
         catalog = await readLintCatalog(session, { dependencies, tables: alteredTables(sources), onUnread: ctx.progress });
@@ -81,12 +91,41 @@ export async function lintCommand(ctx: CommandContext): Promise<number> {
   }
   // Refused as migrate refuses it (exit 2): a pending file still as `schemaguard new` wrote it.
   refuseUnwrittenTemplates(sources.filter((s) => !s.applied).map((s) => ({ file: s.file, checksum: checksum(s.text) })), opts.dir);
-  const result = await lintMigrations(sources, { catalog });
-  if (opts.format === 'json') ctx.out(JSON.stringify({ command: 'lint', ...lintJson(result) }));
+  const result = await lintMigrations(sources, { catalog, serverMajor });
+  if (opts.format === 'json') ctx.out(JSON.stringify({ command: 'lint', ...lintJson(result), ...(opts.databaseUrl && opts.since === undefined ? { refusals } : {}) }));
   else {
     ctx.progress(`lint ${scope}`);
-    if (opts.format === 'text') ctx.out(lintReport(result));
-    else printFindings(ctx, 'lint', result.findings, { baseDir: opts.dir });
+    if (opts.format === 'text') ctx.out(lintReport(result, refusals));
+    else {
+      if (opts.format === 'github') for (const line of runAnnotations({ refusals, notes: [] }, opts.dir, 'lint')) ctx.out(line);
+      printFindings(ctx, 'lint', result.findings, { baseDir: opts.dir, runResults: runResults({ refusals, notes: [] }) });
+    }
   }
-  return countBySeverity(result.findings).errors > 0 ? 1 : 0;
+  return countBySeverity(result.findings).errors > 0 || refusals.length ? 1 : 0;
+}
+
+/**
+ * Marks the files the database applied, as migrate compares them (version,
+ * then checksum or valid-checksum), and returns migrate's refusal of each
+ * other file at an applied version: a file edited since, or another
+ * migration at a version applied under another name. Such a file is not
+ * the one that ran, so it is linted as pending (its SQL may never have run
+ * anywhere) and the refusal fails lint, as it fails migrate.
+ */
+function markApplied(sources: LintSource[], applied: AppliedMigration[], dir: string): Refusal[] {
+  const migrations = sources.map(asMigration);
+  const plan = computePlan(migrations, applied);
+  const appliedFiles = new Set(plan.entries.filter((e) => e.status === 'applied').map((e) => e.migration!.file));
+  for (const s of sources) s.applied = appliedFiles.has(s.file);
+  // Only the changed files: lint lints pending ones, and an out-of-order or missing file is plan's and migrate's to refuse.
+  return stateRefusals({ ...plan, unknown: [], outOfOrder: [] }, { migrations, source: dir }, true).map(asRefusal);
+}
+
+/** What the state comparison reads of a lint source: its name, version, checksum and valid-checksums (no statements). */
+function asMigration(s: LintSource): Migration {
+  const [, version, name] = FILE_NAME_PATTERN.exec(s.file)!;
+  return {
+    version: Number(version), name: name!, file: s.file, path: s.file, text: s.text, checksum: checksum(s.text),
+    directives: { noTransaction: s.noTransaction, validChecksums: s.validChecksums }, statements: [], statementCount: 0, checks: [], allowances: s.allowances,
+  };
 }

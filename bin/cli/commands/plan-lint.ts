@@ -1,4 +1,4 @@
-/** The lint findings `plan` prints under its table: pending migrations, with the applied ones as context. */
+/** The lint findings `plan` prints under its table: pending and changed migrations, with the applied ones as context. */
 import type { Queryable } from '../../../lambda/engine/ports';
 import type { Plan } from '../../../lambda/engine/plan';
 import type { Migration } from '../../../lambda/engine/source';
@@ -9,16 +9,19 @@ export interface PlanLintContext {
   sources: LintSource[];
   applied: Migration[];
   catalog?: LintCatalog;
+  /** `plan --offline --server-version`: the server's major version, where no catalog says it. */
+  serverMajor?: number;
 }
 
 /** With a session, functions' volatility, domains and dependencies come from the database (`readLintCatalog`), read once for lint and the lock plan. */
 export async function planLintContext(migrations: Migration[], plan: Plan, session?: Queryable, onUnread?: (line: string) => void): Promise<PlanLintContext> {
-  const pending = new Set(plan.pending.map((m) => m.version));
+  // A changed file (edited since it ran, or another migration at an applied version) is not the one that ran: linted as pending, as lint does.
+  const pending = new Set([...plan.pending.map((m) => m.version), ...plan.changed.map((c) => c.version)]);
   const sources = migrations.map((m) => lintSourceOf(m, !pending.has(m.version)));
   const catalog = session ? await readLintCatalog(session, { dependencies: needsDependencies(sources), tables: alteredTables(sources), onUnread }) : undefined;
   return { sources, applied: migrations.filter((m) => !pending.has(m.version)), catalog };
 }
 
 export function lintPlan(c: PlanLintContext): Promise<LintResult> {
-  return lintMigrations(c.sources, { catalog: c.catalog });
+  return lintMigrations(c.sources, { catalog: c.catalog, serverMajor: c.serverMajor });
 }

@@ -1,7 +1,7 @@
 /** `plan`'s statement table: the lock, the table and its size, rewrite and scan, per pending statement. */
 import { formatFinding } from '../../../lambda/checks/finding';
 import { OTHER_ROLE_TEXT } from '../../../lambda/checks/locks/forms';
-import { formatBytes, type LockPlan, type StatementLockReport } from '../../../lambda/checks/locks/plan-locks';
+import { ALIKE_RUN, formatBytes, type LockPlan, type StatementLockReport } from '../../../lambda/checks/locks/plan-locks';
 import { tableLines, writeLines } from '../format';
 
 function lockCell(s: StatementLockReport): string {
@@ -21,6 +21,19 @@ function sizeCells(s: StatementLockReport, sized: boolean): [string, string] {
 
 const yesNo = (b: boolean) => (b ? 'yes' : 'no');
 
+/** Under the table when a row stands for a run of statements. */
+export const ALIKE_NOTE = `N-M: one row for a run of more than ${ALIKE_RUN.toLocaleString('en-US')} consecutive statements of the same form, lock and table, none rewriting or scanning a table (lines N to M; the statement shown is the first)`;
+
+/** `file:line`, or `file:first-last` for a run of statements alike. */
+function whereCell(s: StatementLockReport): string {
+  return s.alike ? `${s.file}:${s.line}-${s.lastLine}` : `${s.file}:${s.line}`;
+}
+
+function statementCell(s: StatementLockReport): string {
+  const text = s.statement.slice(0, 60);
+  return s.alike ? `${text} (and ${(s.alike - 1).toLocaleString('en-US')} more alike)` : text;
+}
+
 /** Rewrites or scans: yes/no under a lock, `?` for code plan does not read (a DO block may UPDATE or ALTER any table), blank without a lock. */
 function didCell(s: StatementLockReport, did: boolean): string {
   if (s.notRead || s.oldTypeUnknown) return '?';
@@ -33,7 +46,7 @@ export async function printLockTable(out: (text: string) => void, drained: () =>
   const rows = function* (): Generator<string[]> {
     for (const s of locks.statements) {
       const [rowsCell, bytesCell] = sizeCells(s, locks.sized);
-      yield [`${s.file}:${s.line}`, lockCell(s), s.table ?? (s.domain ? `tables of ${s.domain}` : ''), rowsCell, bytesCell, didCell(s, s.rewrites), didCell(s, s.scans), s.statement.slice(0, 60)];
+      yield [whereCell(s), lockCell(s), s.table ?? (s.domain ? `tables of ${s.domain}` : ''), rowsCell, bytesCell, didCell(s, s.rewrites), didCell(s, s.scans), statementCell(s)];
     }
   };
   await writeLines(out, tableLines(['where', 'lock', 'table', 'rows', 'size', 'rewrites', 'scans', 'statement'], rows), drained);
@@ -42,6 +55,7 @@ export async function printLockTable(out: (text: string) => void, drained: () =>
   if (locks.statements.some((s) => s.assumed)) lines.push('?: a form plan does not know; ACCESS EXCLUSIVE assumed');
   if (locks.statements.some((s) => s.oldTypeUnknown)) lines.push('? rewrites, scans: a type change of a column whose current type neither the database nor the migrations say: it may rewrite the table');
   if (locks.statements.some((s) => s.notRead)) lines.push('? alone: DO block or CALL, not read: it takes whatever locks, rewrites and scans its code does (read the code)');
+  if (locks.statements.some((s) => s.alike)) lines.push(ALIKE_NOTE);
   for (const f of locks.findings) lines.push(formatFinding(f));
   await writeLines(out, lines, drained);
 }
@@ -62,6 +76,7 @@ function keyNote(k: NonNullable<StatementLockReport['referenced']>[number]): str
 function statementNotes(s: StatementLockReport): string[] {
   const at = `${s.file}:${s.line}:`;
   const notes: string[] = [];
+  if (s.olderServers) notes.push(`${at} ${s.lock} on PostgreSQL ${s.olderServers.major + 1} and later (seen on 18); PostgreSQL ${s.olderServers.major} and older take ${s.olderServers.lock ?? 'no lock on the table'} (with --database-url, plan shows the server's)`);
   if (s.other) notes.push(`${at} also ${s.other.lock} on ${s.other.table} (${OTHER_ROLE_TEXT[s.other.role]})`);
   for (const k of s.referenced ?? []) notes.push(`${at} also ${k.lock} on ${k.table} (${keyNote(k)})`);
   if (s.boundMayBeImplied) notes.push(`${at} ${s.table} has a validated CHECK: if it implies the bound, ATTACH PARTITION reads nothing (not proved here, so no warning)`);

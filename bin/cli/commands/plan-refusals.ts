@@ -42,13 +42,14 @@ export async function runOutlook(driver: Pick<Driver, 'assertRunnable'>, session
   return { refusals: [...stateRefusals(plan, files, true), ...refusals].map(asRefusal), notes };
 }
 
-function asRefusal(e: MigrationError): Refusal {
+/** A refusal as plan (and lint) say it: without migrate's "nothing was run". */
+export function asRefusal(e: MigrationError): Refusal {
   return { message: e.message.replace(/; nothing was run$/, ''), fix: e.fix, file: e.file, line: e.line };
 }
 
-/** Under the table in text: a warning per refusal, with its fix. */
-export function refusalLines(refusals: readonly Refusal[]): string[] {
-  return refusals.map((r) => `warning: ${REFUSES}: ${r.message}${r.fix ? `\n  fix: ${r.fix}` : ''}`);
+/** Under the table in text: a warning per refusal (an error in lint, which fails on it), with its fix. */
+export function refusalLines(refusals: readonly Refusal[], level: 'warning' | 'error' = 'warning'): string[] {
+  return refusals.map((r) => `${level}: ${REFUSES}: ${r.message}${r.fix ? `\n  fix: ${r.fix}` : ''}`);
 }
 
 /**
@@ -56,9 +57,9 @@ export function refusalLines(refusals: readonly Refusal[]): string[] {
  * summary line) on its file when it names one, else on the run; each note a
  * notice on the run.
  */
-export function runAnnotations(o: RunOutlook, baseDir: string): string[] {
+export function runAnnotations(o: RunOutlook, baseDir: string, command: 'plan' | 'lint' = 'plan'): string[] {
   return [
-    ...o.refusals.map((r) => `::error ${refusalPlace(r, baseDir)}title=schemaguard plan::${escapeData(`${REFUSES}: ${r.message}${r.fix ? `\nFix: ${r.fix}` : ''}`)}`),
+    ...o.refusals.map((r) => `::error ${refusalPlace(r, baseDir)}title=schemaguard ${command}::${escapeData(`${REFUSES}: ${r.message}${r.fix ? `\nFix: ${r.fix}` : ''}`)}`),
     ...o.notes.map((n) => `::notice title=schemaguard plan::${escapeData(n)}`),
   ];
 }

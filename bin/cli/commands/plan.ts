@@ -13,7 +13,7 @@ import { refuseUnwrittenTemplates } from '../../../lambda/engine/template';
 import { planTable } from '../format';
 import { printFindings } from '../output/findings';
 import { lintJson, lintReport } from './lint';
-import { connectTarget, stateSchemaFlag, warnAboutFiles, type CommandContext } from './context';
+import { connectTarget, serverVersionFlag, stateSchemaFlag, warnAboutFiles, type CommandContext } from './context';
 import { lintPlan, planLintContext } from './plan-lint';
 import { refusalLines, runAnnotations, runOutlook, runResults, type RunOutlook } from './plan-refusals';
 import { printLockTable } from './plan-locks';
@@ -66,12 +66,13 @@ async function offlinePlan(ctx: CommandContext, migrations: Migration[], early: 
   refuseUnwrittenTemplates(plan.pending, ctx.opts.dir);
   const target = 'no database (--offline: every file counts as pending)';
   early?.(target, plan, NO_OUTLOOK);
-  const context = await planLintContext(migrations, plan);
-  const locks = await planLocks(plan.pending, { warnRows: ctx.opts.warnRows, applied: context.applied });
+  const context = { ...await planLintContext(migrations, plan), serverMajor: serverVersionFlag(ctx.opts, false) };
+  const locks = await planLocks(plan.pending, { warnRows: ctx.opts.warnRows, applied: context.applied, serverMajor: context.serverMajor });
   return { target, migrations, plan, locks, lint: await lintPlan(context), outlook: NO_OUTLOOK };
 }
 
 async function livePlan(ctx: CommandContext, migrations: Migration[], early: EarlyPlan): Promise<PlanReport> {
+  serverVersionFlag(ctx.opts, true); // refused with a database, before connecting
   const { driver, where } = await connectTarget(ctx);
   try {
     const session = await driver.connect();

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { takeSnapshot, type Snapshot } from '../../../lambda/checks/drift';
 import { PgDriver } from '../../../lambda/driver/pg/pg-driver';
+import { withMissingRoleFix } from '../../../lambda/engine/dump-fixes';
 import { migrate } from '../../../lambda/engine/runner';
 import { loadMigrations, type Migration } from '../../../lambda/engine/source';
 import { startEmbedded } from '../embedded';
@@ -24,7 +25,8 @@ export async function snapshotOf(migrations: Migration[], appliedBy: string, onP
     try {
       const driver = new PgDriver({ connectionString: server.url, ssl: false }); // whatever PGSSLMODE the shell has
       try {
-        await migrate({ driver, migrations, appliedBy });
+        // The server has no role but its superuser: a dump's OWNER TO and GRANT fail here, and the error says how to dump.
+        await migrate({ driver, migrations, appliedBy }).catch((e: unknown) => { throw withMissingRoleFix(e); });
         const session = await driver.connect();
         try {
           return await takeSnapshot(session, migrations);

@@ -16,6 +16,7 @@
 import { orderedRows } from '../../schema/catalog-pages';
 import type { Finding } from '../finding';
 import { ident, qualified } from './names';
+import { objectName } from '../object-names';
 import { parentIndexLine, partitionIndexLines, type PartitionIndexStep } from './partitioned-index';
 import type { DoctorContext, DoctorRule } from './rule';
 import { USER_TABLE } from './scope';
@@ -96,8 +97,7 @@ function fixFor(u: Unindexed, cols: string): string {
   ].join('\n');
 }
 
-/** The name PostgreSQL would give it unnamed, `<table>_<columns>_idx`, cut to 63 bytes (a character not split). */
+/** The name PostgreSQL would give it unnamed, `<table>_<columns>_idx`, shortened as PostgreSQL shortens it. */
 function indexName(table: string, columns: string[]): string {
-  const name = `${table}_${columns.join('_')}_idx`;
-  return Buffer.byteLength(name) <= 63 ? name : Buffer.from(name).subarray(0, 63).toString('utf8').replace(/\uFFFD+$/, '');
+  return objectName(table, ...columns, 'idx');
 }

@@ -25,7 +25,7 @@ import { LOG_LANGUAGE } from './log-language';
 import { PK_WITHOUT_DEFAULT } from './pk-without-default';
 import { REPLICATION_ROLE_REPLICA } from './replication-role-replica';
 import { SEQUENCE_BEHIND } from './sequence-behind';
-import { doctorContext, ownTransactions, savepoints, type DoctorRule } from './rule';
+import { doctorContext, ownSavepoints, ruleInTransaction, savepoints, type DoctorRule } from './rule';
 
 export type { DoctorContext, DoctorRule } from './rule';
 
@@ -59,8 +59,9 @@ export interface DoctorReport {
 }
 
 /**
- * Where doctor reads: a driver (a session of its own, each batch of a rule
- * that reads many tables in a transaction of its own), or an open session;
+ * Where doctor reads: a driver (a session of its own, each rule in a
+ * transaction of its own with lock and statement timeouts, each batch of a
+ * rule that reads many tables within a savepoint of it), or an open session;
  * `inTransaction` when that session is in a transaction (the guard's pass):
  * each batch then runs within a savepoint rolled back after it. Where a
  * failed statement ends the transaction (`Session.errorEndsTransaction`, the
@@ -75,10 +76,12 @@ export async function doctor(target: DoctorTarget, options: DoctorOptions = {}):
   try {
     const q = own ?? (target as { session: Queryable }).session;
     const open = target as { session: Queryable; inTransaction?: boolean; reopen?: () => Promise<void> };
-    const isolated = own ? ownTransactions(own) : open.inTransaction ? savepoints(q, errorEnds(open.session) ? open.reopen : undefined) : <T>(work: () => Promise<T>) => work();
+    const isolated = own ? ownSavepoints(own) : open.inTransaction ? savepoints(q, errorEnds(open.session) ? open.reopen : undefined) : <T>(work: () => Promise<T>) => work();
     const ctx = await doctorContext(q, options.stateSchema ?? DEFAULT_STATE_SCHEMA, isolated);
     const findings: Finding[] = [];
-    for (const rule of options.rules ?? DOCTOR_RULES) findings.push(...await rule.check(ctx));
+    // With a session of its own, each rule in a transaction with lock and statement timeouts: one that waits behind a
+    // migration's lock is a note naming it, and the next rule runs (each read waited as long as the lock was held).
+    for (const rule of options.rules ?? DOCTOR_RULES) findings.push(...own ? await ruleInTransaction(own, rule, ctx) : await rule.check(ctx));
     return { findings, notes: ctx.notes, serverVersion: ctx.serverVersion };
   } finally {
     if (own) await own.close();

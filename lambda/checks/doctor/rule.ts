@@ -5,7 +5,9 @@
  * them in report order.
  */
 import type { Queryable, Session, TransactionSettings } from '../../engine/ports';
+import { CATALOG_OBJECTS_SELECT, catalogObjects } from '../../schema/catalog-pages';
 import type { Finding, Severity } from '../finding';
+import { isTimeout, timedOut } from './waits';
 
 export interface DoctorRule {
   /** Stable id, carried by every finding of the rule. */
@@ -33,9 +35,9 @@ export interface DoctorContext {
   q: Queryable;
   /**
    * Run `work` so that the locks its statements take end with it and an
-   * error it throws leaves the session usable: in a transaction of its own
-   * with a lock and statement timeout (`doctor` with a driver), or within a
-   * savepoint rolled back after it (the guard's pass). A rule that reads many
+   * error it throws leaves the session usable: within a savepoint rolled back
+   * after it, of the rule's transaction (`doctor` with a driver:
+   * `ruleInTransaction`) or of the guard's pass. A rule that reads many
    * tables reads them a batch at a time through it.
    */
   isolated<T>(work: () => Promise<T>): Promise<T>;
@@ -50,24 +52,54 @@ export interface DoctorContext {
 }
 
 export async function doctorContext(q: Queryable, stateSchema: string, isolated: DoctorContext['isolated']): Promise<DoctorContext> {
-  const serverVersion = Number((await q.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v);
+  // Where reads go in pages, the catalog's size with it: whether a read opens its cursor at once (`catalog-pages.ts`).
+  const objects = q.responseLimitBytes ? `, ${CATALOG_OBJECTS_SELECT} AS objects` : '';
+  const first = (await q.query<{ v: string; objects?: string }>(`SELECT current_setting('server_version_num') AS v${objects}`)).rows[0]!;
+  if (first.objects !== undefined) catalogObjects(q, Number(first.objects));
+  const serverVersion = Number(first.v);
   const hasGenRandomUuid = (await q.query<{ ok: boolean }>("SELECT to_regprocedure('gen_random_uuid()') IS NOT NULL AS ok")).rows[0]!.ok;
   return { q, stateSchema, serverVersion, hasGenRandomUuid, isolated, notes: [] };
 }
 
-/** lock_timeout and statement_timeout of the transaction each isolated batch gets when doctor has a session of its own. */
-export const BATCH_SETTINGS: TransactionSettings = { lockTimeoutMs: 1000, statementTimeoutMs: 10_000 };
+/**
+ * lock_timeout and statement_timeout of the transaction each rule runs in
+ * when doctor has a session of its own. Its catalog reads wait for locks too
+ * (pg_get_expr opens the table: a migration's ACCESS EXCLUSIVE on it held
+ * extension-missing, and doctor, until that transaction ended).
+ */
+export const RULE_SETTINGS: TransactionSettings = { lockTimeoutMs: 1000, statementTimeoutMs: 60_000 };
 
-/** Each batch in a transaction of its own, rolled back (nothing is written; its locks go). */
-export function ownTransactions(session: Session): DoctorContext['isolated'] {
-  return async (work) => {
-    await session.begin(BATCH_SETTINGS);
-    try {
-      return await work();
-    } finally {
-      if (!session.broken) await session.rollback().catch(() => undefined);
-    }
-  };
+/**
+ * `rule` in a transaction of its own with RULE_SETTINGS, rolled back after
+ * (nothing is written; its locks and cursors go). A rule that waited past
+ * a timeout is a note naming what it waited for (`waits.ts`), and doctor
+ * goes on with the next rule.
+ */
+export async function ruleInTransaction(session: Session, rule: DoctorRule, ctx: DoctorContext): Promise<Finding[]> {
+  await session.begin(RULE_SETTINGS);
+  let failed: unknown;
+  try {
+    return await rule.check(ctx);
+  } catch (e) {
+    failed = e;
+  } finally {
+    if (!session.broken) await session.rollback().catch(() => undefined);
+  }
+  if (!isTimeout(failed) || session.broken) throw failed;
+  ctx.notes.push(`${rule.id}: could not read: ${await timedOut(ctx.q, failed)} (the other rules were checked)`);
+  return [];
+}
+
+/**
+ * Where doctor has a session of its own, each batch within a savepoint of the
+ * rule's transaction; where an error ends that transaction (the Data API), a
+ * new one with the rule's settings after it.
+ */
+export function ownSavepoints(session: Session): DoctorContext['isolated'] {
+  return savepoints(session, session.errorEndsTransaction ? async () => {
+    await session.rollback().catch(() => undefined);
+    await session.begin(RULE_SETTINGS);
+  } : undefined);
 }
 
 /**

@@ -15,7 +15,8 @@
  * SEQUENCE_BATCH at a time, each batch isolated so that its locks end with it
  * (the shared lock table holds max_locks_per_transaction × max_connections),
  * within a time budget; a batch that fails (a lock timeout, a privilege) is a
- * note naming its tables, and the others are still read.
+ * note naming its tables (and, for a lock, who held it), and the others are
+ * still read.
  */
 import { isConnectionLoss, isPgError } from '../../engine/errors';
 import { orderedRows } from '../../schema/catalog-pages';
@@ -23,6 +24,7 @@ import type { Finding } from '../finding';
 import { ident } from './names';
 import type { DoctorContext, DoctorRule } from './rule';
 import { USER_TABLE } from './scope';
+import { isTimeout, timedOut } from './waits';
 
 export const SEQUENCE_BEHIND: DoctorRule = {
   id: 'sequence-behind',
@@ -68,14 +70,14 @@ async function sequenceBehind(ctx: DoctorContext): Promise<Finding[]> {
   for (let from = 0; from < keys.length; from += SEQUENCE_BATCH) {
     const batch = keys.slice(from, from + SEQUENCE_BATCH);
     if (Date.now() - started > SEQUENCE_BUDGET_MS) {
-      ctx.notes.push(notChecked(keys.slice(from), `the rule's ${SEQUENCE_BUDGET_MS / 1000} s ran out`));
+      ctx.notes.push(notChecked(keys.slice(from), `the rule's ${SEQUENCE_BUDGET_MS / 1000} s ran out; the next run tries again`));
       break;
     }
     try {
       findings.push(...behind(batch, await ctx.isolated(() => readExtremes(ctx, batch))));
     } catch (e) {
       if (!isPgError(e) || isConnectionLoss(e)) throw e;
-      ctx.notes.push(notChecked(batch, `${e.message} (${e.code})`));
+      ctx.notes.push(notChecked(batch, isTimeout(e) ? await timedOut(ctx.q, e) : `${e.message} (${e.code}); the next run tries again`));
     }
   }
   return findings;
@@ -149,7 +151,7 @@ function some(names: readonly string[], shown = 5): string {
 
 function notChecked(keys: readonly KeySequence[], why: string): string {
   const tables = keys.map((k) => `${k.schema}.${k.table}`);
-  return `sequence-behind: ${keys.length} key column${keys.length === 1 ? '' : 's'} not checked (${some(tables)}): ${why}; the next run tries again`;
+  return `sequence-behind: ${keys.length} key column${keys.length === 1 ? '' : 's'} not checked (${some(tables)}): ${why}`;
 }
 
 /**

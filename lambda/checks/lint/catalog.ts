@@ -99,7 +99,12 @@ export interface LintCatalog {
    * change rewrites nothing (PostgreSQL 12+). @default - not known
    */
   utcSessions?: boolean;
-  /** The server's major version (`server_version_num` / 10000): rules whose outcome changed between versions judge by it. @default - not known */
+  /**
+   * The server's major version (`server_version_num` / 10000): lint reports
+   * syntax newer than it (`server-version.ts`), rules whose outcome changed
+   * between versions judge by it (enum-value-before-commit), and plan picks
+   * the locks that version takes. @default - not known: PostgreSQL 18's grammar and locks
+   */
   serverMajor?: number;
 }
 
@@ -180,8 +185,8 @@ export async function readLintCatalog(q: Queryable, options: ReadCatalogOptions 
     .map((r) => ({ schema: r.schema, table: r.table, name: r.name, columns: checkProves(r.def) }))
     .filter((c) => c.columns.length > 0);
   // The zone's offset in January and in July (a zone with summer time is not UTC, even while its offset is 0).
-  const [zone] = (await q.query<{ utc: boolean }>(
-    "SELECT extract(timezone FROM '2000-01-15 12:00+00'::timestamptz) = 0 AND extract(timezone FROM '2000-07-15 12:00+00'::timestamptz) = 0 AS utc",
+  const [zone] = (await q.query<{ utc: boolean; version: number }>(
+    "SELECT extract(timezone FROM '2000-01-15 12:00+00'::timestamptz) = 0 AND extract(timezone FROM '2000-07-15 12:00+00'::timestamptz) = 0 AS utc, current_setting('server_version_num')::int AS version",
   )).rows;
   const partitionedTables = (await q.query<{ schema: string; name: string; schemas: string[]; names: string[] }>(PARTITIONED_SQL)).rows
     .map((r) => ({ schema: r.schema, name: r.name, partitions: r.names.map((name, k) => ({ schema: r.schemas[k]!, name })) }));
@@ -189,11 +194,9 @@ export async function readLintCatalog(q: Queryable, options: ReadCatalogOptions 
   // As text: the RDS Data API returns no arrays.
   const [path] = (await q.query<{ p: string }>("SELECT array_to_json(current_schemas(false))::text AS p")).rows;
   const searchPath = path ? (JSON.parse(path.p) as string[]) : undefined;
-  const [version] = (await q.query<{ n: string }>("SELECT current_setting('server_version_num') AS n")).rows;
-  const serverMajor = version ? Math.floor(Number(version.n) / 10000) : undefined;
   return {
     functions, domains, notValidNotNull, notNullChecks, partitionedTables, utcSessions: zone?.utc === true, ...(columns ? { columns } : {}),
-    ...(serverMajor ? { serverMajor } : {}),
+    ...(zone?.version ? { serverMajor: Math.floor(Number(zone.version) / 10000) } : {}),
     ...(searchPath?.length ? { searchPath } : {}),
     ...(options.dependencies ? { dependencies: await readOrSay(q, options.onUnread) } : {}),
   };
@@ -241,6 +244,14 @@ export function notNullProvenInDatabase(catalog: LintCatalog | undefined, t: Tab
   const settled = t.notNullSettled;
   if (settled?.columns.has(column) || settled?.columns.has(inDatabase)) return false;
   return catalog.notNullChecks.some((c) => c.schema === db.schema && c.table === db.name && c.columns.includes(inDatabase) && !settled?.constraints.has(c.name));
+}
+
+/** Whether `t` is partitioned: a migration made it so, or the database's catalog says so (under the name it had before the run). */
+export function isPartitioned(catalog: LintCatalog | undefined, t: TableModel): boolean {
+  if (t.partitioned) return true;
+  if (t.isNew || !catalog?.partitionedTables?.length) return false;
+  const db = t.databaseName ?? t;
+  return catalog.partitionedTables.some((p) => p.schema === db.schema && p.name === db.name);
 }
 
 // contype 'n' is PostgreSQL 18's: on earlier versions no row has it, and this reads nothing.

@@ -4,18 +4,21 @@
  * and INCLUDE column's name (`ChooseIndexColumnNames`: a column's own name; for an
  * expression, `FigureIndexColname` of parse_target.c, else `expr`; a name
  * met before gets 1, 2, … appended), joined by `_` up to 64 bytes
- * (`ChooseIndexNameAddition`), then `makeObjectName(table, that, 'idx')`,
- * which shortens the longer of the two to fit 63 bytes. Checked against
+ * (`ChooseIndexNameAddition`), then `makeObjectName(table, that, 'idx')`
+ * (object-names.ts `objectName`), which shortens the longer of the two to
+ * fit 63 bytes. Checked against
  * PostgreSQL 15 and 18. A name already taken gets a number from the server
  * (`…_idx1`), which lint cannot know.
  */
 import { as, list, names, type Node } from '../parse';
+import { cutToBytes, NAME_BYTES, objectName } from '../object-names';
 
-const NAMEDATALEN = 64;
+/** NAMEDATALEN, the bound ChooseIndexNameAddition and ChooseIndexColumnNames count with. */
+const NAMEDATALEN = NAME_BYTES + 1;
 
 /** PostgreSQL's name for an unnamed index on `table` with these key columns and INCLUDE columns (`IndexStmt.indexParams`, `indexIncludingParams`): both are named. */
 export function defaultIndexName(table: string, indexParams: unknown, includingParams?: unknown): string {
-  return makeObjectName(table, nameAddition(indexColumnNames([...list(indexParams), ...list(includingParams)])), 'idx');
+  return objectName(table, nameAddition(indexColumnNames([...list(indexParams), ...list(includingParams)])), 'idx');
 }
 
 /** Each key column's name, made unique as ChooseIndexColumnNames does. */
@@ -27,7 +30,7 @@ export function indexColumnNames(indexParams: unknown): string[] {
     let name = orig;
     for (let i = 1; result.includes(name); i++) {
       const suffix = String(i);
-      name = clip(orig, NAMEDATALEN - 1 - suffix.length) + suffix;
+      name = cutToBytes(orig, NAMEDATALEN - 1 - suffix.length) + suffix;
     }
     result.push(name);
   }
@@ -91,28 +94,8 @@ function nameAddition(cols: string[]): string {
   let buf = '';
   for (const c of cols) {
     if (buf) buf += '_';
-    buf += clip(c, NAMEDATALEN - 1);
+    buf += cutToBytes(c, NAMEDATALEN - 1);
     if (Buffer.byteLength(buf) >= NAMEDATALEN) break;
   }
   return buf;
-}
-
-/** makeObjectName: `name1_name2_label` in 63 bytes, the longer of the two names shortened first. */
-function makeObjectName(name1: string, name2: string, label: string): string {
-  const avail = NAMEDATALEN - 1 - (1 + label.length + 1);
-  let [n1, n2] = [Buffer.byteLength(name1), Buffer.byteLength(name2)];
-  while (n1 + n2 > avail) {
-    if (n1 > n2) n1--;
-    else n2--;
-  }
-  return `${clip(name1, n1)}_${clip(name2, n2)}_${label}`;
-}
-
-/** The longest prefix of `s` of at most `bytes` bytes that ends on a whole character (pg_mbcliplen). */
-function clip(s: string, bytes: number): string {
-  const b = Buffer.from(s);
-  if (b.length <= bytes) return s;
-  let end = bytes;
-  while (end > 0 && (b[end]! & 0xc0) === 0x80) end--;
-  return b.subarray(0, end).toString('utf8');
 }

@@ -54,6 +54,7 @@ import { WHOLE_TABLE_DELETE } from './rules/whole-table-delete';
 import { WHOLE_TABLE_UPDATE } from './rules/whole-table-update';
 import { VOLATILE_DEFAULT } from './rules/volatile-default';
 import type { LintSource } from './source';
+import { serverVersionFindings } from './server-version';
 
 export type { CatalogColumn, LintCatalog } from './catalog';
 export { alteredTables, checkProves, needsDependencies, notNullProvenInDatabase, readLintCatalog } from './catalog';
@@ -117,6 +118,8 @@ export interface LintResult {
 export interface LintOptions {
   /** The target database's functions and domains (`readLintCatalog`). @default - none: built-in knowledge, unknown functions may rewrite */
   catalog?: LintCatalog;
+  /** The server's major version, where no catalog says it (`--server-version`): syntax it lacks is reported, and rules whose outcome changed between versions judge by it. @default - the catalog's; without one, none reported */
+  serverMajor?: number;
 }
 
 /** Lint pending migrations, in order. Applied ones (`applied: true`) only feed the model. */
@@ -135,7 +138,8 @@ export async function lintMigrations(sources: LintSource[], options: LintOptions
     }
     if (result.files.length === 0 && options.catalog?.columns) model.useDatabaseColumns(options.catalog.columns);
     result.files.push(src.file);
-    const { raw, lines } = lintFile({ src, positions, model, catalog: options.catalog }, chunks, LINT_RULES);
+    const serverMajor = options.serverMajor ?? options.catalog?.serverMajor;
+    const { raw, lines } = lintFile({ src, positions, model, catalog: options.catalog, ...(serverMajor ? { serverMajor } : {}) }, chunks, LINT_RULES);
     const { findings, allowed } = applyAllowances(src, lines, raw, LINT_RULES.map((r) => r.id));
     result.findings.push(...findings);
     result.allowed.push(...allowed);
@@ -170,6 +174,8 @@ function lintFile(base: Omit<RuleContext, 'report' | 'reportAt'>, chunks: Iterab
     for (const s of chunk) {
       lines.push(s.line);
       for (const rule of rules) rule.statement?.(ctx, s);
+      // With a database, what its (older) server's grammar lacks.
+      if (base.serverMajor) raw.push(...serverVersionFindings(s, base.serverMajor, base.src.file, base.positions));
       base.model.apply(s, (target, cmd) => {
         for (const rule of rules) rule.alterCommand?.(ctx, s, target, cmd);
       });

@@ -7,6 +7,7 @@
  */
 import { as, findAll, list, names, rangeVar, typeNameText, type Node, type RangeVar } from '../parse';
 import type { ColumnModel, ConstraintKind, ConstraintModel, TableModel } from './model-types';
+import { objectName } from '../object-names';
 
 /** Where an ALTER TABLE runs: a NOT VALID constraint remembers it. */
 export interface CommandOrigin {
@@ -72,21 +73,21 @@ function addColumn(t: TableModel, col: Node, origin: CommandOrigin | undefined, 
   for (const con of constraints) addConstraint(t, con, [name], origin);
 }
 
-/** The name PostgreSQL gives an unnamed constraint (before any collision suffix). */
+/** The name PostgreSQL gives an unnamed constraint (before any collision suffix), shortened to 63 bytes as PostgreSQL shortens it. */
 export function defaultConstraintName(table: string, con: Node, columns: string[]): string {
   // USING INDEX: the constraint takes the index's name (a named one renames the index instead).
   if (typeof con.indexname === 'string') return con.indexname;
   switch (con.contype) {
-    case 'CONSTR_PRIMARY': return `${table}_pkey`;
-    case 'CONSTR_UNIQUE': return `${table}_${(names(con.keys).length ? names(con.keys) : columns).join('_')}_key`;
-    case 'CONSTR_EXCLUSION': return `${table}_${columns.join('_') || 'excl'}_excl`;
-    case 'CONSTR_FOREIGN': return `${table}_${(names(con.fk_attrs).length ? names(con.fk_attrs) : columns).join('_')}_fkey`;
+    case 'CONSTR_PRIMARY': return objectName(table, 'pkey');
+    case 'CONSTR_UNIQUE': return objectName(table, ...(names(con.keys).length ? names(con.keys) : columns), 'key');
+    case 'CONSTR_EXCLUSION': return objectName(table, ...(columns.length ? columns : ['excl']), 'excl');
+    case 'CONSTR_FOREIGN': return objectName(table, ...(names(con.fk_attrs).length ? names(con.fk_attrs) : columns), 'fkey');
     case 'CONSTR_CHECK': {
       // PostgreSQL names a CHECK after its column when the expression references exactly one.
       const refs = new Set(findAll(con.raw_expr, 'ColumnRef').map((r) => names(r.fields).pop() ?? ''));
-      return refs.size === 1 ? `${table}_${[...refs][0]}_check` : `${table}_check`;
+      return refs.size === 1 ? objectName(table, [...refs][0]!, 'check') : objectName(table, 'check');
     }
-    default: return `${table}_${columns.join('_')}_not_null`;
+    default: return objectName(table, ...columns, 'not_null');
   }
 }
 

@@ -23,6 +23,7 @@
  * makes ADD COLUMN rewrite) are followed too.
  */
 import { as, list, names, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../parse';
+import { cutToBytes } from '../object-names';
 import { searchPathSchemas } from '../search-path';
 import { applyFunctionStatement } from './model-functions';
 import { applyAlterCommand, constraintIndexes, createdTable, notNullSettled } from './model-tables';
@@ -528,8 +529,10 @@ export class PendingModel implements FunctionScope {
     if (n.kind !== 'VAR_SET_VALUE') return;
     // One constant per schema, each the name itself (checked on PostgreSQL 15):
     // `SET search_path = a, "B"` is a and B; `'a, b'` is one schema of that
-    // name, `'Sales'` keeps its case, and `''` names no schema there is.
-    this.path = list(n.args).map((a) => String((as(a, 'A_Const')?.sval as Node | undefined)?.sval ?? '')).filter((v) => v !== '');
+    // name, `'Sales'` keeps its case, and `''` names no schema there is. A
+    // constant is cut to 63 bytes as a name is (the parser cuts only the
+    // bare and quoted names; PostgreSQL 15 and 18 cut each when they read the path).
+    this.path = list(n.args).map((a) => cutToBytes(String((as(a, 'A_Const')?.sval as Node | undefined)?.sval ?? ''))).filter((v) => v !== '');
   }
 
   /**

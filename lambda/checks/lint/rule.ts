@@ -62,6 +62,8 @@ export interface RuleContext {
   model: PendingModel;
   /** The database's functions and domains, when lint has one (`--database-url`). */
   catalog?: LintCatalog;
+  /** The server's major version: `--server-version`, or the catalog's (`LintCatalog.serverMajor`). @default - not known */
+  serverMajor?: number;
   /** Report on a statement. */
   report(rule: LintRule, s: ParsedStatement, r: Report): void;
   /** Report at a line of the file (a directive). */

@@ -11,6 +11,8 @@ export interface LintSource {
   /** From `-- schemaguard:lock-timeout=…`. */
   lockTimeoutMs?: number;
   allowances: Allowance[];
+  /** From `-- schemaguard:valid-checksum <sha-256>`: earlier texts a database may have applied as this file. */
+  validChecksums?: string[];
   /** Already applied: feeds the model, not linted. @default false */
   applied?: boolean;
 }
@@ -20,6 +22,7 @@ export function lintSourceOf(m: Migration, applied = false): LintSource {
   return {
     file: m.file, get text() { return m.text; },
     noTransaction: m.directives.noTransaction, lockTimeoutMs: m.directives.lockTimeoutMs, allowances: m.allowances, applied,
+    validChecksums: m.directives.validChecksums,
   };
 }
 
@@ -43,6 +46,7 @@ export function lintSourceFromText(file: string, text: string, applied = false):
       const ms = v ? parseDuration(v[1]!) : undefined;
       if (ms !== undefined) src.lockTimeoutMs = ms;
     }
+    if (d.name === 'valid-checksum') (src.validChecksums ??= []).push(d.argument.trim());
     if (d.name === 'allow') {
       const a = allowArgument(d.argument);
       if (a) src.allowances.push({ ...a, line: d.line });

@@ -30,11 +30,7 @@ export function onlyIn(s: ParsedStatement): boolean {
   return s.kind === 'AlterTableStmt' && (s.node.relation as { inh?: boolean } | undefined)?.inh !== true;
 }
 
-/** A name for a new object, as PostgreSQL would shorten it: at most 63 bytes. */
-export function objectName(...parts: string[]): string {
-  const name = parts.join('_');
-  return Buffer.byteLength(name) <= 63 ? name : Buffer.from(name).subarray(0, 63).toString('utf8').replace(/\uFFFD+$/, '');
-}
+export { objectName } from '../object-names';
 
 const tokenCache = new WeakMap<ParsedStatement, ScanToken[]>();
 

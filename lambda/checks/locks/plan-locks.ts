@@ -72,6 +72,8 @@ export interface StatementLockReport {
   boundMayBeImplied?: true;
   /** Created by a pending migration of this plan: new and empty when this runs. */
   newTable?: boolean;
+  /** The server's version not known (--offline): PostgreSQL `major` and older take `lock` (null: none on the table) instead of this one. */
+  olderServers?: { major: number; lock: LockMode | null };
   /** The form is not in the table: ACCESS EXCLUSIVE assumed. */
   assumed?: boolean;
   /**
@@ -84,6 +86,14 @@ export interface StatementLockReport {
    * rewrites and scans is not known (`rewrites` and `scans` true, the worst case; the text shows `?`).
    */
   oldTypeUnknown?: true;
+  /**
+   * This row stands for a run of more than `ALIKE_RUN` consecutive statements
+   * of the file alike (`alikeKey`: the same form, lock and table; none
+   * rewrites, scans or is warned of): how many, and the last one's line.
+   * `line`, `column` and `statement` are the run's first statement's.
+   */
+  alike?: number;
+  lastLine?: number;
 }
 
 export interface HeldLock {
@@ -110,10 +120,12 @@ export interface LockPlanOptions {
   catalog?: Queryable;
   /** @default 100000 */
   warnRows?: number;
-  /** The database's functions and domains (`readLintCatalog`), for whether a new column rewrites. @default - only what the files define and the built-in function table */
+  /** The database's functions and domains (`readLintCatalog`), for whether a new column rewrites, and its server's version, for the lock that version takes. @default - only what the files define and the built-in function table; PostgreSQL 18's locks */
   lintCatalog?: LintCatalog;
   /** The applied migrations: read for the functions and domains they define, as lint reads them. @default - none */
   applied?: Migration[];
+  /** The server's major version where no catalog says it (`plan --offline --server-version`). @default - the lint catalog's; without one, PostgreSQL 18's locks */
+  serverMajor?: number;
 }
 
 /** What the plan keeps of a statement: its place, its first line and its lock, not its parse tree. */
@@ -133,7 +145,32 @@ interface Read {
   keyIndex?: IndexRef;
   /** ALTER COLUMN … TYPE: each changed column's type as the migrations left it (the old type, where no live catalog knows it). */
   modelTypes?: Map<string, string>;
+  /** The statements after this one that are alike it (`alikeKey`), up to the next that is not. */
+  run?: AlikeRun;
 }
+
+/** Where a statement of a run stands, and its first line. */
+interface Place {
+  line: number;
+  column: number;
+  headline: string;
+}
+
+/**
+ * The statements of a run after its first: each one's place while the run
+ * has at most `ALIKE_RUN` statements (each gets its row, as any statement);
+ * past that, only how many and the last one's line (the run gets one row),
+ * so a file of a million tiny statements is not held a million times over.
+ */
+interface AlikeRun {
+  key: string;
+  count: number;
+  lastLine: number;
+  places?: Place[];
+}
+
+/** A run of more consecutive statements alike than this is one row of the plan (and one entry of its JSON). */
+export const ALIKE_RUN = 1000;
 
 /** Each pending statement with its lock, the model following every file (applied ones too) in version order. */
 function readAll(pending: Migration[], options: LockPlanOptions): Read[] {
@@ -160,16 +197,65 @@ function readsOf(m: Migration, pending: boolean, model: PendingModel, catalog: L
         const keyIndex = key && !nullable ? key : undefined;
         const dropped = droppedTables(s);
         const modelTypes = typesBefore(sl, (c) => table?.columns.get(c)?.type);
-        reads.push({
+        const read: Read = {
           m, line: s.line, column: s.column, headline: (end < 0 ? s.text : s.text.slice(0, end)).slice(0, 120), created: createdTable(s), sl,
           ...(dropped.length ? { dropped } : {}), ...(keyIndex ? { keyIndex } : {}), ...(model.sessionUtc !== undefined ? { utc: model.sessionUtc } : {}),
           ...(modelTypes.size ? { modelTypes } : {}),
-        });
+        };
+        if (!joinRun(reads.at(-1), read)) reads.push(read);
       }
       model.apply(s);
     }
   }
   return reads;
+}
+
+/**
+ * What makes statements alike, or undefined for a statement that is never
+ * folded into a run: one that rewrites or scans (it may be warned of), takes
+ * a lock on a second table, touches foreign keys, a domain, a partition's
+ * bounds, column types, NOT NULL or storage, or creates or drops a relation
+ * (each may change what a later statement's row says). Alike statements get
+ * rows alike but for their place and text: the same form, lock and table
+ * (so the same size, and the same lock held from before).
+ */
+function alikeKey(read: Read): string | undefined {
+  const { sl } = read;
+  if (sl.rewrites || sl.scans || sl.assumed || read.created || read.dropped || read.keyIndex || read.modelTypes) return undefined;
+  if (sl.other || sl.foreignKeys || sl.foreignKeysOn || sl.expressions || sl.domain || sl.moreTables || sl.partitioned || sl.onlyParent) return undefined;
+  if (sl.typeChanges.length || sl.primaryKeyIndex || sl.notNull || sl.storage || sl.parts?.length) return undefined;
+  return `${sl.form.id}\0${sl.lock ?? ''}\0${sl.table ? refKey(sl.table) : ''}`;
+}
+
+/** Adds `read` to the run `last` heads (or starts one there) when they are alike; false when `read` starts a row of its own. */
+function joinRun(last: Read | undefined, read: Read): boolean {
+  const key = alikeKey(read);
+  if (!last || key === undefined || last.m !== read.m) return false;
+  if (!last.run) {
+    if (alikeKey(last) !== key) return false;
+    last.run = { key, count: 1, lastLine: last.line, places: [] };
+  } else if (last.run.key !== key) return false;
+  const run = last.run;
+  run.count++;
+  run.lastLine = read.line;
+  if (run.count > ALIKE_RUN) delete run.places;
+  else run.places!.push({ line: read.line, column: read.column, headline: read.headline });
+  return true;
+}
+
+/** Each read as plan reports it: a run of at most `ALIKE_RUN` statements as a read each, a longer one as one read. */
+function* unfoldRuns(reads: (Read | undefined)[]): Generator<Read> {
+  for (let k = 0; k < reads.length; k++) {
+    // Let go of each read once reported: the reads and their reports are not all held at once.
+    const { run, ...read } = reads[k]!;
+    reads[k] = undefined;
+    if (run && !run.places) {
+      yield { ...read, run };
+      continue;
+    }
+    yield read;
+    for (const place of run?.places ?? []) yield { ...read, ...place };
+  }
 }
 
 /** The types the model knows of the columns an ALTER COLUMN … TYPE changes, before it. */
@@ -239,15 +325,18 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
   const held = new Map<string, HeldLock>();
   const plan: LockPlan = { statements: [], findings: [], sized: !!options.catalog };
   let file = '';
-  for (const read of reads) {
+  for (const read of unfoldRuns(reads)) {
     const { m, sl: raw } = read;
     if (m.file !== file) { file = m.file; held.clear(); }
     const size = raw.table ? sizes.get(refKey(raw.table)) : undefined;
     // The live type decides; offline, or for a column the live table lacks (a pending file adds it), the migrations' own (plan --offline said "rewrites" of varchar(128) → varchar(1024)).
     const currentType = (col: string) => size?.columns.get(col) ?? read.modelTypes?.get(col);
     const typed = withCurrentStorage(withCurrentTypes(onPartitioned(raw, size), currentType, read.utc ?? options.lintCatalog?.utcSessions), size?.storage);
-    const sl = read.keyIndex ? withKeyColumnsNotNull(typed, keyNullable.get(indexText(read.keyIndex))) : typed;
+    const keyed = read.keyIndex ? withKeyColumnsNotNull(typed, keyNullable.get(indexText(read.keyIndex))) : typed;
+    const major = options.serverMajor ?? options.lintCatalog?.serverMajor;
+    const sl = atServerVersion(keyed, major);
     const report = reportOf(read, sl, size, sizes, created, dropped);
+    if (sl.form.until && major === undefined) report.olderServers = { major: sl.form.until.major, lock: sl.form.until.lock ?? null };
     if (sl.form.id === 'alter-column-type' && sl.typeChanges.some((c) => !c.transforms && currentType(c.column) === undefined)) report.oldTypeUnknown = true;
     const on = keysOf(sl);
     const touched = on ? touchedKeys(foreignKeys.get(refKey(on)) ?? [], sl.foreignKeys!) : [];
@@ -305,6 +394,8 @@ function keysOf(sl: StatementLock): RelationRef | undefined {
 
 /** A statement on a list of tables (DROP TABLE a, b …), once per table: each is locked, sized and warned of on its own. */
 function byTable(read: Read): Read[] {
+  // Most statements have one table: the read itself, not a copy of it (a copy of each of a million reads doubled plan's peak).
+  if (!read.sl.moreTables) return [read];
   const { moreTables, ...sl } = read.sl;
   return [{ ...read, sl }, ...(moreTables ?? []).map((table) => ({ ...read, sl: { ...sl, table } }))];
 }
@@ -347,11 +438,17 @@ function defaultPartitionOf(sl: StatementLock, sizes: Map<string, TableSize>): S
   return { table: size?.table ?? `${d.schema}.${d.name}`, rows: size?.rows ?? null, bytes: size?.bytes ?? null, reads: sl.form.defaultPartition === 'reads', checked: size?.checked ?? false };
 }
 
+/** The lock the server's major version takes: a form's older servers (`until`) take another lock, or none. */
+function atServerVersion(sl: StatementLock, major: number | undefined): StatementLock {
+  const until = sl.form.until;
+  return until && major !== undefined && major <= until.major ? { ...sl, lock: until.lock } : sl;
+}
+
 function display(ref: RelationRef): string {
   return ref.schema ? `${ref.schema}.${ref.name}` : ref.name;
 }
 
-function reportOf({ m, line, column, headline }: Read, sl: StatementLock, size: TableSize | undefined, sizes: Map<string, TableSize>, created: Set<string>, dropped: Set<string>): StatementLockReport {
+function reportOf({ m, line, column, headline, run }: Read, sl: StatementLock, size: TableSize | undefined, sizes: Map<string, TableSize>, created: Set<string>, dropped: Set<string>): StatementLockReport {
   // A CREATE … IF NOT EXISTS of a table the database has makes nothing: new only when the catalog has none, or the plan dropped it first.
   const isNew = !!sl.table && sl.table.kind === 'table' && created.has(tableKey(sl.table)) && (!size || dropped.has(tableKey(sl.table)));
   const other = sl.other ? { table: sizes.get(refKey(sl.other.table))?.table ?? display(sl.other.table), lock: sl.other.lock, role: sl.other.role ?? 'referenced' } : undefined;
@@ -373,6 +470,7 @@ function reportOf({ m, line, column, headline }: Read, sl: StatementLock, size: 
     ...(isNew ? { newTable: true } : {}),
     ...(sl.assumed ? { assumed: true } : {}),
     ...(sl.form.id === 'code' ? { notRead: true as const } : {}),
+    ...(run ? { alike: run.count, lastLine: run.lastLine } : {}),
   };
 }
 
@@ -382,7 +480,8 @@ function trackHeld(report: StatementLockReport, m: Migration, held: Map<string, 
   const before = held.get(report.table);
   const now = blockingLock(report)!;
   if (before && strongest(blockingLock(before), now) !== now) report.held = before;
-  else held.set(report.table, { lock: report.lock, ...(report.indexLock ? { indexLock: report.indexLock } : {}), line: report.line });
+  // A run's statements each take the lock again: the last one's line is where it was last taken.
+  else held.set(report.table, { lock: report.lock, ...(report.indexLock ? { indexLock: report.indexLock } : {}), line: report.lastLine ?? report.line });
 }
 
 /** What the held lock stops on the table, in a reviewer's words; undefined when it lets writes through. */

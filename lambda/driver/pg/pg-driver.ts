@@ -65,6 +65,12 @@ export interface ConnectionSettingNames {
   database: string;
   /** The user and the database: "check <userAndDatabase>". @default 'them in the URL' */
   userAndDatabase: string;
+  /**
+   * The CA bundle the `ssl` option verifies the server against, as a failed
+   * TLS connection's fix names it (the custom resource: the file and its
+   * variable). @default 'the CA bundle of the ssl option'
+   */
+  caBundle?: string;
 }
 
 const URL_SETTING_NAMES: ConnectionSettingNames = {
@@ -339,18 +345,59 @@ function connectFix(e: unknown, explicitSsl = false, tlsRefusal?: unknown, names
   if (code === '28P01' || code === '28000') return 'check the user name and password (the password is never printed)';
   if (code === '3D000') return `create the database first, or fix ${names.database}`;
   if (NO_PASSWORD.test(msg)) return 'put the password in the URL, after the user name and a colon, percent-encoded; or in PGPASSWORD';
+  if (explicitSsl) {
+    const fix = caBundleFix(e, names.caBundle ?? 'the CA bundle of the ssl option', names.caBundle === undefined);
+    if (fix !== undefined) return fix;
+  }
   if (NO_TLS.test(msg)) return `the server has TLS off: drop ${tlsSetting} for a local server (or use sslmode=prefer), or enable TLS on it`;
   if ((e as { code?: string })?.code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     return 'the certificate is for another host name: connect with a name the certificate holds (RDS: the instance or cluster endpoint, not an IP address or a CNAME), '
       + 'or check the chain alone with sslmode=verify-ca&sslrootcert=/path/ca.pem';
   }
-  if (/certificate|self[- ]signed/i.test(msg) && explicitSsl) {
-    return `the server certificate is not trusted by the CA bundle this connection was given (the ssl option; the custom resource's SCHEMAGUARD_CA_BUNDLE): give a bundle with the CA that signed it (RDS: ${RDS_CA_BUNDLE}), and check the host is the database's endpoint`;
-  }
   if (/certificate|self[- ]signed/i.test(msg)) {
     return `the server's certificate is not signed by a CA this process trusts: ${CA_FIX}; or encrypt without verifying with sslmode=require (as psql does)`;
   }
   return `check that the server is running and reachable from here, and ${names.hostAndPort}`;
+}
+
+/**
+ * Where to find the CA an RDS or Aurora certificate needs (the RDS user
+ * guide, "Using SSL/TLS to encrypt a connection" and "Rotating your SSL/TLS
+ * certificate"): a database's certificate is signed by the CA it is set to,
+ * in the global bundle and in its Region's bundle; rds-ca-2019 expired in
+ * August 2024.
+ */
+const RDS_CA_ADVICE = `for RDS or Aurora, a bundle with the CA the database is set to (its CACertificateIdentifier: rds-ca-rsa2048-g1, rds-ca-rsa4096-g1 or rds-ca-ecc384-g1): `
+  + `the bundle of the database's AWS Region or the global one, ${RDS_CA_BUNDLE}; a database still on rds-ca-2019 (expired August 2024) needs modifying to one of those. `
+  + '`openssl s_client -starttls postgres -connect <host>:<port> -showcerts` shows the certificate the server sends and its issuer';
+
+/**
+ * What to do when TLS verified against the `ssl` option's CA bundle failed,
+ * the bundle named: never "drop the ssl option", which turns verification
+ * off (a CA-bundle user's server is meant to be verified). `url`: the
+ * caller could use a URL instead (the engine's API), which the custom
+ * resource cannot.
+ */
+function caBundleFix(e: unknown, bundle: string, url: boolean): string | undefined {
+  const msg = messageOf(e);
+  const code = (e as { code?: string })?.code;
+  const sslmode = url ? ' (while the ssl option is given, the URL\'s sslmode and sslrootcert are not read)' : '';
+  if (NO_TLS.test(msg)) {
+    return `the server has TLS off, and this connection verifies the server against ${bundle}${sslmode}: check that the host is the database itself `
+      + '(RDS and Aurora always offer TLS: a tunnel or pooler in between may not), or turn TLS on at the server (ssl=on, with a certificate a CA in that bundle signed); '
+      + 'verification stays on: do not drop the bundle to get past this';
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return `the certificate (verified against ${bundle}) is for another host name: connect with a name the certificate holds `
+      + '(RDS: the instance or cluster endpoint, not an IP address or a CNAME)';
+  }
+  if (code === 'CERT_HAS_EXPIRED') {
+    return `the server's certificate, or a CA in its chain in ${bundle}, has expired: ${RDS_CA_ADVICE}`;
+  }
+  if (/certificate|self[- ]signed/i.test(msg)) {
+    return `the server's certificate is not signed by a CA in ${bundle}${sslmode}: ${RDS_CA_ADVICE}; and check the host is the database's endpoint`;
+  }
+  return undefined;
 }
 
 class PgSession implements Session {

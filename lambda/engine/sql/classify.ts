@@ -23,7 +23,15 @@ export type StatementKind =
    * CONCURRENTLY is the exception: it can, and is not this kind.
    */
   | 'concurrently'
-  /** VACUUM, CREATE/DROP DATABASE, CREATE/DROP TABLESPACE, ALTER SYSTEM, CLUSTER without a table. */
+  /**
+   * VACUUM, CREATE/DROP DATABASE, CREATE/DROP TABLESPACE, ALTER SYSTEM, CLUSTER
+   * without a table, REINDEX SCHEMA/DATABASE/SYSTEM, DISCARD ALL, ALTER
+   * DATABASE … SET TABLESPACE, CREATE SUBSCRIPTION that creates its slot, and
+   * ALTER SUBSCRIPTION … REFRESH PUBLICATION, or SET/ADD/DROP PUBLICATION with
+   * its default refresh. What PostgreSQL refuses by the catalog, not the words
+   * (DROP SUBSCRIPTION of one with a slot, CLUSTER or REINDEX of a partitioned
+   * table), is not this kind: the server refuses it (25001) when it runs.
+   */
   | 'no-transaction-block'
   /** CALL: the procedure may COMMIT, which it can only do when not called inside a transaction block. */
   | 'call'
@@ -68,6 +76,8 @@ for (const words of NO_TRANSACTION_BLOCK) {
 const REINDEX_OBJECTS = new Set(['index', 'table', 'schema', 'database', 'system']);
 const MANY_TABLES = new Set(['schema', 'database', 'system']);
 const QUERY = new Set(['select', 'with', 'values', 'table']);
+/** Words a DO block's body may end its transaction with: looked for before the body is read whole. */
+export const TRANSACTION_WORDS = /commit|rollback/i;
 const READ = new Set(['show', 'explain', 'declare', 'fetch', 'move', 'close']);
 
 export function classifyStatement(s: StatementWords): StatementClass {
@@ -83,16 +93,57 @@ export function classifyStatement(s: StatementWords): StatementClass {
   }
   const refused = NO_TRANSACTION_BLOCK_BY_FIRST.get(first)?.find((words) => words === first || words === two);
   if (refused) return at('no-transaction-block', refused);
+  const byForm = refusedByForm(s.words, two);
+  if (byForm) return at('no-transaction-block', byForm);
   // CLUSTER [VERBOSE] without a table re-clusters every table, one transaction each.
   if (first === 'cluster' && s.words.slice(1).every((w) => w === 'verbose')) return at('no-transaction-block', first);
   // REINDEX SCHEMA / DATABASE / SYSTEM rebuild table after table, one transaction each (options in parentheses come first).
   if (first === 'reindex' && MANY_TABLES.has(s.words.slice(1).find((w) => REINDEX_OBJECTS.has(w)) ?? '')) return at('no-transaction-block', first);
   if (first === 'call') return at('call', first);
   // The words first, a part at a time: a long block's text is decoded whole only when it may hold one.
-  if (first === 'do' && textIncludes(s, /commit|rollback/i) && doBodyEndsTransactions(s.text!)) return at('do-commits', first);
+  if (first === 'do' && textIncludes(s, TRANSACTION_WORDS) && doBodyEndsTransactions(s.text!)) return at('do-commits', first);
   if (QUERY.has(first)) return at('query', first);
   if (READ.has(first)) return at('read', first);
   return at('other', first);
+}
+
+/**
+ * The statements PostgreSQL refuses in a transaction block in some forms only
+ * (PreventInTransactionBlock's callers, PostgreSQL 15 to 18): the words of its
+ * message when this form is one, else undefined.
+ */
+function refusedByForm(words: readonly string[], two: string): string | undefined {
+  if (two === 'discard all') return two;
+  if (two === 'alter database' && followedBy(words, 'set', 'tablespace', 2)) return 'alter database set tablespace';
+  // create_slot is true unless set false, or unless connect = false (whose default is no slot).
+  if (two === 'create subscription') {
+    const slot = optionValue(words, 'create_slot');
+    return slot === true || (slot === 'absent' && [true, 'absent'].includes(optionValue(words, 'connect'))) ? 'create subscription' : undefined;
+  }
+  if (two !== 'alter subscription') return undefined;
+  if (followedBy(words, 'refresh', 'publication', 2)) return 'alter subscription refresh publication';
+  const change = ['set', 'add', 'drop'].find((w) => followedBy(words, w, 'publication', 2));
+  return change && [true, 'absent'].includes(optionValue(words, 'refresh')) ? `alter subscription ${change} publication` : undefined;
+}
+
+/** Whether `first` is followed by `second` somewhere from word `from` on. */
+function followedBy(words: readonly string[], first: string, second: string, from: number): boolean {
+  for (let k = from; k < words.length - 1; k++) if (words[k] === first && words[k + 1] === second) return true;
+  return false;
+}
+
+/**
+ * A boolean option of `WITH (…)`, as its words show it: true or false when
+ * written `= true|on|false|off`, 'absent' when not named, 'unknown' otherwise
+ * (a string or number value is no word, and `(name)` alone means true: not
+ * told apart from the words, so left to the server).
+ */
+function optionValue(words: readonly string[], name: string): boolean | 'absent' | 'unknown' {
+  const start = words.indexOf('with', 2);
+  const at = start < 0 ? -1 : words.indexOf(name, start + 1);
+  if (at < 0) return 'absent';
+  const value = words[at + 1];
+  return value === 'true' || value === 'on' ? true : value === 'false' || value === 'off' ? false : 'unknown';
 }
 
 /** Classify SQL text that has not been through the splitter (what a driver is handed); never throws. */

@@ -56,6 +56,13 @@ export interface SplitOptions {
    * @default 0
    */
   rereadAbove?: number;
+  /**
+   * Patterns `textIncludes` will be asked about a statement read again
+   * (`readText`; each a match of at most 64 characters): looked for while its
+   * text passes, so that asking reads nothing again.
+   * @default - none
+   */
+  watch?: readonly RegExp[];
 }
 
 /** A `--` comment outside any literal, with the line it is on. */
@@ -156,7 +163,7 @@ export class StatementScanner {
 
   constructor(private readonly sink: ScanSink, private readonly options: SplitOptions = {}) {
     this.at.line = options.firstLine ?? 1;
-    this.collector = new StatementCollector(options.readText, options.rereadAbove);
+    this.collector = new StatementCollector(options.readText, options.rereadAbove, options.watch);
   }
 
   /**
@@ -340,7 +347,7 @@ export class StatementScanner {
     let { line, column, blankBefore } = this.at;
     const lastNewline = hold > start ? window.lastIndexOf('\n', hold - 1) : -1;
     if (lastNewline >= start) {
-      for (let k = start; k <= lastNewline; k++) if (window.charCodeAt(k) === 10) line++;
+      for (let k = window.indexOf('\n', start); k >= 0 && k <= lastNewline; k = window.indexOf('\n', k + 1)) line++;
       column = hold - lastNewline;
       blankBefore = window.slice(lastNewline + 1, hold).trim() === '';
     } else {
@@ -371,17 +378,26 @@ export function sliceOf(input: string): (offset: number, length: number) => Iter
   return (offset, length) => [input.slice(offset, offset + length)];
 }
 
-/** A statement read again from its input (`readText`): its length, and its text in parts (as `textParts` gives them). */
-const rereads = new WeakMap<SqlStatement, { length: number; parts: () => Iterable<string> }>();
+/**
+ * A statement read again from its input (`readText`): its length, its text
+ * in parts (as `textParts` gives them), and which of the patterns watched as
+ * it passed (`watched`) its text holds (`found`).
+ */
+const rereads = new WeakMap<SqlStatement, { length: number; parts: () => Iterable<string>; watched: readonly RegExp[]; found: ReadonlySet<RegExp> }>();
 
 /** A statement longer than a window whose text is read from the input again when first asked for (`readText`). */
-function rereadStatement(readText: (offset: number, length: number) => Iterable<string>, length: number, at: Omit<SqlStatement, 'text'>): SqlStatement {
+function rereadStatement(
+  readText: (offset: number, length: number) => Iterable<string>, length: number, at: Omit<SqlStatement, 'text'>, watched: readonly RegExp[], found: ReadonlySet<RegExp>,
+): SqlStatement {
   let text: string | undefined;
   const statement = { ...at, get text(): string { return text ??= [...readText(at.offset, length)].join(''); } };
   // Once read whole, not read again.
-  rereads.set(statement, { length, parts: () => (text !== undefined ? [text] : readText(at.offset, length)) });
+  rereads.set(statement, { length, parts: () => (text !== undefined ? [text] : readText(at.offset, length)), watched, found });
   return statement;
 }
+
+/** The longest match a watched pattern may have (`SplitOptions.watch`), as `textIncludes`'s reach. */
+const WATCH_REACH = 64;
 
 /**
  * `text` without the whitespace at its end, as PostgreSQL's scanner counts
@@ -471,7 +487,15 @@ class StatementCollector {
   private base = 0;
   private from = 0;
 
-  constructor(private readonly readText?: (offset: number, length: number) => Iterable<string>, private readonly rereadAbove = 0) {}
+  /** The watched patterns found in the statement's text so far, and its last characters (a match may go on into the next part). */
+  private found = new Set<RegExp>();
+  private watchTail = '';
+
+  constructor(
+    private readonly readText?: (offset: number, length: number) => Iterable<string>,
+    private readonly rereadAbove = 0,
+    private readonly watch: readonly RegExp[] = [],
+  ) {}
 
   /** Whether a `[` of the statement so far is still open (tokens only: one in a string or a comment does not count). */
   get inBrackets(): boolean {
@@ -516,12 +540,20 @@ class StatementCollector {
     if (kept.length === 0) return;
     this.length += kept.length;
     this.cut = true;
+    if (this.watch.length > 0) this.lookFor(kept);
     // Long enough to be read again: its pieces so far are let go.
     if (this.readText && this.length > this.rereadAbove) {
       this.reread = true;
       this.pieces = [];
     }
     if (!this.reread) this.pieces.push(Buffer.from(kept, 'utf8'));
+  }
+
+  /** Which watched patterns the statement's next part of text holds. */
+  private lookFor(kept: string): void {
+    const text = this.watchTail + kept;
+    for (const pattern of this.watch) if (!this.found.has(pattern) && pattern.test(text)) this.found.add(pattern);
+    this.watchTail = text.slice(-WATCH_REACH);
   }
 
   /** Ends the statement at `end` (the offset of its `;`, or of the input's end) and returns it, if it has text. */
@@ -533,7 +565,7 @@ class StatementCollector {
       const at = { line: start.line, column: start.column, offset: start.offset, words: this.words, wordLines: this.wordLines, terminated };
       if (this.cut) {
         if (trimSqlEnd(rest).length > 0) this.keepText(rest);
-        statement = this.reread ? rereadStatement(this.readText!, this.length, at) : longStatement({ bytes: this.pieces, length: this.length }, at);
+        statement = this.reread ? rereadStatement(this.readText!, this.length, at, this.watch, this.found) : longStatement({ bytes: this.pieces, length: this.length }, at);
       } else {
         const text = trimSqlEnd(this.space + rest);
         if (text.length > 0) statement = { text, ...at };
@@ -544,6 +576,8 @@ class StatementCollector {
     this.length = 0;
     this.cut = false;
     this.reread = false;
+    this.found = new Set();
+    this.watchTail = '';
     this.space = '';
     this.words = [];
     this.wordLines = [];
@@ -613,7 +647,9 @@ function metaCommand(input: string, token: Token, file: string | undefined): Inp
   const command = input.slice(token.offset, token.offset + 12).split(/\s/)[0];
   return new InputError(`${file ?? 'SQL'}:${token.line}: psql meta-command "${command}" is not SQL`, {
     file, line: token.line, value: command,
-    fix: 'remove psql meta-commands (\\i, \\set, \\connect …); schemaguard sends SQL to the server as written',
+    fix: /^\\(un)?restrict$/.test(command ?? '')
+      ? 'delete the \\restrict and \\unrestrict lines: recent pg_dump releases (15.18 among them) write them around a plain dump for psql, which then refuses any other meta-command in between; the SQL between them is what schemaguard runs'
+      : 'remove psql meta-commands (\\i, \\set, \\connect …); schemaguard sends SQL to the server as written',
   });
 }
 
@@ -710,7 +746,10 @@ type TextOf = Pick<SqlStatement, 'textPieces'> & { readonly text?: string };
  * Whether `pattern` (no flag g or y; a match at most `reach` characters
  * long) matches somewhere in a statement's text, read a part at a time.
  */
-export function textIncludes(statement: TextOf, pattern: RegExp, reach = 64): boolean {
+export function textIncludes(statement: TextOf, pattern: RegExp, reach = WATCH_REACH): boolean {
+  // A statement read again from its input that was watched for the pattern as it passed: nothing to read.
+  const again = rereads.get(statement as SqlStatement);
+  if (again?.watched.includes(pattern)) return again.found.has(pattern);
   let before = '';
   for (const part of textParts(statement)) {
     const text = before + part;

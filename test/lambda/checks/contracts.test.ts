@@ -27,7 +27,16 @@ describe('Function: parseContract', () => {
 
   it('refuses DDL: schema changes belong in migrations', async () => {
     const e = await rejection<InputError>(parseContract('ddl.sql', 'ALTER TABLE t ADD COLUMN a int'));
-    expect(e.message).toBe('ddl.sql:1: a contract is a query or a data change (SELECT, INSERT, UPDATE, DELETE, MERGE), not AlterTable');
+    expect(e.message).toBe('ddl.sql:1: ALTER TABLE is not allowed in a check: a contract is a query or a data change (SELECT, INSERT, UPDATE, DELETE, MERGE)');
+  });
+
+  // Regression (tester): the parser's node name showed through ("not Call").
+  it.each([
+    ['CALL refresh_totals()', 'CALL'], ['-- why\nCREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$', 'CREATE FUNCTION'],
+    ['CREATE UNIQUE INDEX i ON t (a)', 'CREATE INDEX'], ['DROP MATERIALIZED VIEW mv', 'DROP MATERIALIZED VIEW'], ['VACUUM t', 'VACUUM'],
+  ])('names %j as SQL writes it: %s', async (sql, keyword) => {
+    const e = await rejection<InputError>(parseContract('x.sql', sql));
+    expect(e.message).toMatch(new RegExp(`^x\\.sql:\\d+: ${keyword} is not allowed in a check: a contract is a query or a data change`));
   });
 
   it('reports a syntax error with file, line and column', async () => {

@@ -287,7 +287,7 @@ CREATE POLICY own_notes ON notes FOR UPDATE TO CURRENT_USER USING (true);`;
 
   it('a view redefined without its WHERE: drift on a server of the snapshot\'s major version, and its fix restores the query', async () => {
     const { drift, fixes } = await driftAfter('CREATE OR REPLACE VIEW active_orders AS SELECT id, status FROM orders');
-    expect(drift).toMatch(/^table public\.active_orders: definition differs: snapshot ".*WHERE.*" vs live ".*"$/s);
+    expect(drift).toMatch(/^view public\.active_orders: definition differs: snapshot ".*WHERE.*" vs live ".*"$/s);
     expect(fixes[0]).toMatch(/^CREATE OR REPLACE VIEW active_orders AS\n/);
   });
 
@@ -694,7 +694,7 @@ COMMENT ON VIEW recent_notes IS 'the last notes';`;
     expect(await fixAfter("COMMENT ON TABLE orders IS 'changed'; COMMENT ON VIEW recent_notes IS NULL; COMMENT ON TABLE tags IS 'new'")).toEqual({
       drift: [
         'table public.orders: comment differs: snapshot "shop\'s orders" vs live "changed"',
-        'table public.recent_notes: comment differs: snapshot "the last notes" vs live null',
+        'view public.recent_notes: comment differs: snapshot "the last notes" vs live null',
         'table public.tags: comment differs: snapshot null vs live "new"',
       ].join('\n'),
       fix: "COMMENT ON TABLE orders IS 'shop''s orders';\nCOMMENT ON VIEW recent_notes IS 'the last notes';\nCOMMENT ON TABLE tags IS NULL;",
@@ -748,7 +748,7 @@ CREATE MATERIALIZED VIEW order_count AS SELECT count(*) AS n FROM orders;`;
       // What the note says works: a snapshot taken on this server's major version compares them.
       const same = await withClient(await freshDatabase(target, 'views_same'), async (c) => { await c.query(SCHEMA); return takeSnapshot(c, []); });
       await withClient(url, (c) => c.query('CREATE OR REPLACE VIEW active_orders AS SELECT id FROM orders'));
-      expect(formatDrift(await detectDrift({ driver, snapshot: same }))).toMatch(/^table public\.active_orders: definition differs/);
+      expect(formatDrift(await detectDrift({ driver, snapshot: same }))).toMatch(/^view public\.active_orders: definition differs/);
       expect((await detectDrift({ driver, snapshot: same })).notes).toEqual([]);
       // Regression (review): a snapshot takeSnapshot took on this older server, against the embedded one, was said to come from an "embedded PostgreSQL" of its version.
       const embeddedUrl = await freshDatabase(targets[0]!, 'views_embedded');

@@ -68,4 +68,18 @@ describe('Function: parseSqlInChunks past a long body', () => {
     expect(error).toBeInstanceOf(InputError);
     expect((error as InputError).message).toBe(`7_fn.sql:${body.split('\n').length + 1}:1: syntax error at or near "SELEC"`);
   });
+
+  // Regression: the error quoted the placeholder the constant was parsed as (`syntax error at or near "'~1'"`), not the user's text.
+  it('quotes an emptied constant as written (its first 60 characters and …), at its line and column', () => {
+    const seed = 'Hello wörld 😀, the seed text that goes on and on. '.repeat(Math.ceil(THIN_ABOVE_CHARS / 40));
+    const messageOf = (sql: string) => {
+      try { [...parseSqlInChunks(sql, { file: '3_seed.sql' }).chunks]; } catch (e) { return (e as InputError).message; }
+      return undefined;
+    };
+    const shown = [...`'${seed}`].slice(0, 60).join('');
+    expect(messageOf(`SELECT 1;\nINSERT INTO t VALUES (1 '${seed}');`)).toBe(`3_seed.sql:2:25: syntax error at or near "${shown}…"`);
+    expect(messageOf(`SELECT 1;\nSELECT 1 $b$${seed}$b$;`)).toBe(`3_seed.sql:2:10: syntax error at or near "${[...`$b$${seed}`].slice(0, 60).join('')}…"`);
+    // A short one after a long one is quoted whole, as the parser quotes it.
+    expect(messageOf(`SELECT '${seed}';\nSELECT 1 'short';`)).toBe(`3_seed.sql:2:10: syntax error at or near "'short'"`);
+  });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { checksum } from '../../../lambda/engine/checksum';
 import { InputError } from '../../../lambda/engine/errors';
-import { filePieces, lfByteSize } from '../../../lambda/engine/file-reader';
-import { tempDir } from '../../support/files';
+import { filePieces, lfByteSize, PieceIndex, piecesFrom } from '../../../lambda/engine/file-reader';
+import { addFile, tempDir } from '../../support/files';
 
 function read(bytes: string | Uint8Array, pieceBytes: number): { text: string; sum: string } {
   const path = `${tempDir({ '1_x.sql': bytes })}/1_x.sql`;
@@ -38,6 +38,53 @@ describe('Function: filePieces', () => {
   it('refuses bytes that are not UTF-8 with the message of a file read whole', () => {
     const bytes = Buffer.concat([Buffer.from('SELECT 1;\nSELECT \''), Buffer.from([0xe9]), Buffer.from('t\';\n')]);
     expect(error(() => read(bytes, 4)).message).toBe('1_x.sql:2: not valid UTF-8 (bytes 0xe9 0x74 0x27 0x3b at offset 18)');
+  });
+});
+
+describe('Function: piecesFrom', () => {
+  // CRLF, a lone CR and characters of 2, 3 and 4 bytes, so that some cut falls inside each.
+  const text = 'SELECT \'é€😀\';\r\nSELECT 2;\rSELECT 3;\r\n😀\r';
+  const normalised = text.replace(/\r\n?/g, '\n');
+  const changed = () => new Error('changed');
+
+  function indexed(bytes: string | Uint8Array, pieceBytes: number): { path: string; index: PieceIndex } {
+    const path = `${tempDir({ '1_x.sql': bytes })}/1_x.sql`;
+    const index = new PieceIndex();
+    [...filePieces('1_x.sql', path, pieceBytes, index)];
+    return { path, index };
+  }
+
+  it('reads the text again from the piece holding any character, equal to the text read whole, wherever the pieces were cut', () => {
+    for (let size = 1; size <= Buffer.byteLength(text) + 1; size++) {
+      const { path, index } = indexed(text, size);
+      for (let offset = 0; offset <= normalised.length; offset++) {
+        const pieces = [...piecesFrom(path, index, offset, changed)];
+        const first = pieces[0]!.chars;
+        expect(first, `pieces of ${size} bytes, from ${offset}`).toBeLessThanOrEqual(offset);
+        expect(pieces.map((p) => p.text).join(''), `pieces of ${size} bytes, from ${offset}`).toBe(normalised.slice(first));
+      }
+    }
+  });
+
+  it('refuses a piece whose bytes changed since the file was read, including the bytes it took from the piece before', () => {
+    const bytes = Buffer.from(text);
+    const euro = bytes.indexOf(Buffer.from('€'));
+    // Cut inside the euro sign: the piece after the cut begins with its first bytes, held over from the piece before.
+    const { path, index } = indexed(bytes, euro + 1);
+    const at = normalised.indexOf('€');
+    expect([...piecesFrom(path, index, at, changed)].map((p) => p.text).join('')).toContain('€😀');
+    const other = Buffer.from(bytes);
+    other.set(Buffer.from('¢'), euro); // é's neighbour: two bytes where € had its first two
+    addFile(path.replace(/\/1_x\.sql$/, ''), '1_x.sql', other);
+    expect(() => [...piecesFrom(path, index, at, changed)]).toThrow('changed');
+    addFile(path.replace(/\/1_x\.sql$/, ''), '1_x.sql', bytes);
+    expect([...piecesFrom(path, index, at, changed)].map((p) => p.text).join('')).toContain('€😀');
+  });
+
+  it('refuses a file cut shorter since it was read', () => {
+    const { path, index } = indexed(text, 8);
+    addFile(path.replace(/\/1_x\.sql$/, ''), '1_x.sql', text.slice(0, 20));
+    expect(() => [...piecesFrom(path, index, 0, changed)]).toThrow('changed');
   });
 });
 

@@ -70,7 +70,7 @@ describe.each(driverCases())('Every problem of the files in one run: migrate on 
       ]);
       expect(e.problems.every((p) => p instanceof InputError && p.fix)).toBe(true);
       expect([e.file, e.line]).toEqual(['2_dump.sql', 4]);
-      expect(e.message).toMatch(/^7 problems in the migration files, each below with its fix:\n {2}2_dump\.sql:4: psql meta-command "\\restrict" is not SQL\n {4}fix: remove psql meta-commands/);
+      expect(e.message).toMatch(/^7 problems in the migration files, each below with its fix:\n {2}2_dump\.sql:4: psql meta-command "\\restrict" is not SQL\n {4}fix: delete the \\restrict and \\unrestrict lines: recent pg_dump releases/);
       expect(e.message).toContain('\n  3_template.sql:1: Go template action {{ .Schema }} is not SQL\n    fix: write the SQL the template gives');
     }
     expect(await rows(url, "SELECT to_regclass('public.orders')::text AS orders, to_regclass('public.items')::text AS items, (SELECT count(*)::int FROM schemaguard.applied_migrations) AS n"))
@@ -88,6 +88,43 @@ describe.each(driverCases())('Every problem of the files in one run: migrate on 
     expect(e.message).toBe('1_users.sql:2: psql meta-command "\\connect" is not SQL');
     expect([e.line, e.value]).toEqual([2, '\\connect']);
     expect(await rows(url, "SELECT to_regclass('public.users')::text AS t")).toEqual([{ t: null }]);
+  });
+
+  // Regression (tester): only the first statement a transactional file cannot run was refused; a Django sqlmigrate file took a run per problem.
+  it('refuses every transaction-control statement and every statement that cannot run in a transaction block, each at its line, nothing run', async () => {
+    const url = await freshDatabase(target, 'all_block_refusals');
+    const dir = tempDir({
+      '1_django.sql': '\\set ON_ERROR_STOP on\nBEGIN;\nCREATE TABLE a (id int);\nVACUUM a;\nCOMMIT;\n',
+      '2_db.sql': "CREATE DATABASE other;\nALTER SYSTEM SET work_mem = '64MB';\nVACUUM ANALYZE;\nCREATE TABLE b (id int); CREATE DATABASE other2;\n",
+    });
+
+    const e = await rejection<InputProblemsError>(runEngine(driver, url, dir, { migrations: loadMigrations(dir, { deferParse: true }) }));
+
+    expect(e.exitCode).toBe(2);
+    expect(e.problems.map((p) => p.message)).toEqual([
+      '1_django.sql:1: psql meta-command "\\set" is not SQL',
+      '1_django.sql:2: BEGIN inside a transactional migration',
+      '1_django.sql:4: VACUUM cannot run inside a transaction block',
+      '1_django.sql:5: COMMIT inside a transactional migration',
+      '2_db.sql:1: CREATE DATABASE cannot run inside a transaction block',
+      '2_db.sql:2: ALTER SYSTEM cannot run inside a transaction block',
+      '2_db.sql:3: VACUUM cannot run inside a transaction block',
+      '2_db.sql:4: CREATE DATABASE cannot run inside a transaction block',
+    ]);
+    expect(e.problems.every((p) => p.fix)).toBe(true);
+    expect(await rows(url, "SELECT to_regclass('public.a')::text AS a, to_regclass('public.b')::text AS b, to_regnamespace('schemaguard')::text AS s, (SELECT count(*)::int FROM pg_database WHERE datname LIKE 'other%') AS dbs"))
+      .toEqual([{ a: null, b: null, s: null, dbs: 0 }]);
+  });
+
+  it('keeps the first 50 statements a file cannot run where it runs them and counts the others', async () => {
+    const url = await freshDatabase(target, 'many_block_refusals');
+    const dir = tempDir({ '1_vacuum.sql': `${'VACUUM;\n'.repeat(100)}${'COMMIT;\n'.repeat(60)}` });
+
+    const e = await rejection<InputProblemsError>(runEngine(driver, url, dir, { migrations: loadMigrations(dir, { deferParse: true }) }));
+
+    expect(e.total).toBe(160);
+    expect(e.problems.map((p) => p.line)).toEqual(Array.from({ length: 20 }, (_, k) => k + 1));
+    expect(e.message.split('\n').at(-1)).toBe('  and 140 more (fix these and run again to see them)');
   });
 
   it('shows the first 20 problems and counts the others', async () => {

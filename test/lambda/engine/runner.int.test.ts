@@ -139,6 +139,24 @@ describe.each(driverCases())('Function: migrate on $name', ({ target, driver }) 
     expect(await tables(url)).toBeNull();
   });
 
+  it('names pg_dump --exclude-schema with the state schema when a file creates it (a fresh dump of a database schemaguard manages failed with 42P06 and no fix)', async () => {
+    const url = await freshDatabase(target, 'redump');
+    const dump = (schema: string) => `CREATE SCHEMA app;\nCREATE TABLE app.t (id int);\nCREATE SCHEMA ${schema};\nCREATE TABLE ${schema}.applied_migrations (version bigint PRIMARY KEY);`;
+    const e = await rejection<StatementError>(runEngine(driver, url, tempDir({ '1_initial.sql': dump('schemaguard') })));
+    expect(e.sqlstate).toBe('42P06');
+    expect(e.message).toBe('1_initial.sql:3: schema "schemaguard" already exists');
+    expect(e.fix).toContain('dump again with pg_dump --schema-only --no-owner --no-privileges --exclude-schema=schemaguard');
+    // A configured state schema is the one named; CREATE SCHEMA IF NOT EXISTS fails on its table instead (42P07).
+    const own = await rejection<StatementError>(runEngine(driver, url, tempDir({ '1_initial.sql': 'CREATE SCHEMA IF NOT EXISTS deploy_state;\nCREATE TABLE deploy_state.applied_migrations (version bigint PRIMARY KEY);' }), { stateSchema: 'deploy_state' }));
+    expect(own.sqlstate).toBe('42P07');
+    expect(own.fix).toContain('--exclude-schema=deploy_state');
+    // Another schema that exists is the file's own business: no such fix.
+    const other = await rejection<StatementError>(runEngine(driver, url, tempDir({ '1_initial.sql': 'CREATE SCHEMA public;' })));
+    expect(other.sqlstate).toBe('42P06');
+    expect(other.fix).toBeUndefined();
+    expect(await tables(url)).toBeNull();
+  });
+
   it('rolls back a migration whose check returns rows, and shows the rows', async () => {
     const url = await freshDatabase(target, 'check');
     const dir = tempDir({
@@ -230,14 +248,14 @@ describe.each(driverCases())('Function: migrate on $name', ({ target, driver }) 
   it('stops starting migrations when the deadline is near and continues in the next run', async () => {
     const url = await freshDatabase(target, 'deadline');
     const dir = tempDir({
-      '1_a.sql': 'CREATE TABLE a (id int);\nSELECT pg_sleep(1.2);',
+      '1_a.sql': 'CREATE TABLE a (id int);\nSELECT pg_sleep(2.2);',
       '2_b.sql': 'CREATE TABLE b (id int);',
       '3_c.sql': 'CREATE TABLE c (id int);',
     });
-    // 5 s to go with 4 s kept back: migration 1 starts (up to 1 s of setup
-    // tolerated on a loaded machine) and, after its 1.2 s sleep, no time is left
+    // 6 s to go with 4 s kept back: migration 1 starts (up to 2 s of setup
+    // tolerated on a loaded machine) and, after its 2.2 s sleep, no time is left
     // to start migration 2.
-    const first = await runEngine(driver, url, dir, { deadline: Date.now() + 5000, reserveMs: 4000 });
+    const first = await runEngine(driver, url, dir, { deadline: Date.now() + 6000, reserveMs: 4000 });
     expect(first.outcome).toBe('partial');
     expect(first.applied.map((a) => a.version)).toEqual([1]);
     expect(first.remaining).toEqual([2, 3]);

@@ -46,7 +46,7 @@ describe('Function: loadMigrations', () => {
     expect(f.fix).toBe('give 0002_c.sql the next free version number, 10: rename it to 0010_c.sql (or, if 0002_c.sql is the one a database already applied, 0002_b.sql to 0010_b.sql)');
   });
 
-  it.each(['x_1.sql', '1_.sql', 'V1__a b.sql'])('refuses the file name %j', (name) => {
+  it.each(['x_1.sql', 'V1__a b.sql'])('refuses the file name %j', (name) => {
     const e = inputError(() => loadMigrations(tempDir({ [name]: 'SELECT 1;' })));
     expect(e.file).toBe(name);
     expect(e.message).toContain('does not match <version>_<name>.sql');
@@ -60,7 +60,29 @@ describe('Function: loadMigrations', () => {
   ])('refuses the file name %j, with the exact rename %j', (name, renamed) => {
     const e = inputError(() => loadMigrations(tempDir({ [name]: 'SELECT 1;' })));
     expect(e.message).toBe(`${name}: file name does not match <version>_<name>.sql`);
-    expect(e.fix).toBe(`rename it to ${renamed} (git mv ${name} ${renamed})`);
+    expect(e.fix).toBe(`rename it to ${renamed} (git mv ${/ /.test(name) ? `'${name}'` : name} ${renamed})`);
+  });
+
+  // Regression (tester): 0004.sql was told to become 000_4.sql (version 0), 20240101120000.sql 2024010112000_0.sql (another order).
+  it.each([['0004.sql', '0004'], ['20240101120000.sql', '20240101120000'], ['1_.sql', '1'], ['0007 - .SQL', '0007']])('refuses %j, a version without a name, keeping the version %j and offering no git mv', (name, version) => {
+    const e = inputError(() => loadMigrations(tempDir({ [name]: 'SELECT 1;' })));
+    expect(e.message).toBe(`${name}: file name does not match <version>_<name>.sql`);
+    expect(e.fix).toBe(`add a name after an underscore, e.g. ${version}_describe_change.sql (the version, ${version}, kept as it is)`);
+  });
+
+  // Regression (tester): the printed git mv did not quote a name with a space (the shell read three names).
+  it.each([['0002_add users.sql', "git mv '0002_add users.sql' 0002_add_users.sql"], ["3 it's.sql", "git mv '3 it'\\''s.sql' 3_it_s.sql"]])('quotes the printed command for %j', (name, command) => {
+    const e = inputError(() => loadMigrations(tempDir({ [name]: 'SELECT 1;' })));
+    expect(e.fix).toContain(`(${command})`);
+  });
+
+  // README: a UTF-8 byte order mark is dropped before the checksum and before the text is sent, as CRLF line endings are.
+  it('drops a UTF-8 byte order mark: the same text and checksum as the file without it', () => {
+    const [withMark] = loadMigrations(tempDir({ '1_a.sql': Buffer.from('\ufeffSELECT 1;\r\n', 'utf8') }));
+    const [without] = loadMigrations(tempDir({ '1_a.sql': 'SELECT 1;\n' }));
+    expect(withMark!.checksum).toBe(checksum('SELECT 1;\n'));
+    expect(withMark!.checksum).toBe(without!.checksum);
+    expect(withMark!.statements.map((st) => st.text)).toEqual(['SELECT 1']);
   });
 
   it.each([['V1__x.sql', '1_x.sql'], ['v0042__add_index.v2.sql', '0042_add_index.v2.sql']])('refuses Flyway\'s name %j, with the name that keeps its number', (name, renamed) => {
@@ -237,6 +259,11 @@ describe('Function: parseMigration', () => {
     ['1_v.sql', 'VACUUM t;', '1_v.sql:1: VACUUM cannot run inside a transaction block'],
     ['1_do.sql', 'SELECT 1;\nDO $$ BEGIN UPDATE t SET a = 1; ROLLBACK; END $$;', '1_do.sql:2: a DO block with COMMIT or ROLLBACK inside a transactional migration'],
     ['1_v.sql', 'SELECT 1;\nCLUSTER;', '1_v.sql:2: CLUSTER cannot run inside a transaction block'],
+    // Regression (tester): these ran, and failed with 25001 and no fix.
+    ['1_s.sql', "CREATE SUBSCRIPTION s CONNECTION 'host=x' PUBLICATION p;", '1_s.sql:1: CREATE SUBSCRIPTION cannot run inside a transaction block when it creates its replication slot'],
+    ['1_s.sql', 'SELECT 1;\nALTER DATABASE d SET TABLESPACE ts;', '1_s.sql:2: ALTER DATABASE SET TABLESPACE cannot run inside a transaction block'],
+    ['1_s.sql', 'ALTER SUBSCRIPTION s ADD PUBLICATION p2;', '1_s.sql:1: ALTER SUBSCRIPTION ADD PUBLICATION cannot run inside a transaction block with its refresh'],
+    ['1_s.sql', 'DISCARD ALL;', '1_s.sql:1: DISCARD ALL cannot run inside a transaction block'],
     ['1_c.sql', 'ALTER TABLE p\n  DETACH PARTITION p1 CONCURRENTLY;', '1_c.sql:2: CONCURRENTLY cannot run inside a transaction'],
     ['1_d.sql', 'SELECT 1;\n-- schemaguard:lock-timeout=5s\n', '1_d.sql:2: directive schemaguard:lock-timeout must come before the first statement'],
     ['1_d.sql', '-- schemaguard:lock-timeout=5\nSELECT 1;', '1_d.sql:1: schemaguard:lock-timeout has a bad duration "5"'],

@@ -32,9 +32,11 @@ describe.each(driverCases())('A file\'s own transaction modes: migrate on $name'
     const url = await freshDatabase(target, 'begin_modes');
     const dir = tempDir({ '1_begin.sql': 'BEGIN ISOLATION LEVEL SERIALIZABLE;\nCREATE TABLE t (id int);\nCOMMIT;\n' });
 
-    const e = await rejection<InputError>(runEngine(driver, url, dir));
+    const all = await rejection<InputProblemsError>(runEngine(driver, url, dir));
+    const [e, commit] = all.problems as [InputError, InputError];
 
-    expect(e).toBeInstanceOf(InputError);
+    expect(all).toBeInstanceOf(InputProblemsError);
+    expect(commit.message).toBe('1_begin.sql:3: COMMIT inside a transactional migration');
     expect(e.message).toBe('1_begin.sql:1: BEGIN inside a transactional migration');
     expect(e.fix).toContain('Its ISOLATION LEVEL SERIALIZABLE cannot be kept in the file');
     expect(e.fix).toContain("ALTER ROLE <role> IN DATABASE <database> SET default_transaction_isolation = 'serializable'");

@@ -37,6 +37,10 @@ describe('Function: transactionModesAdvice', () => {
   it('is added to the refusal\'s fix; the message stays as it was', () => {
     let e: unknown;
     try { parseMigration('1_x.sql', 'START TRANSACTION ISOLATION LEVEL SERIALIZABLE;\nSELECT 1;\nCOMMIT;'); } catch (caught) { e = caught; }
+    // The COMMIT is refused too, with its own line (each refusal of the file in one run).
+    const [start, commit] = (e as InputProblemsError).problems;
+    expect(commit).toMatchObject({ message: '1_x.sql:3: COMMIT inside a transactional migration', line: 3 });
+    e = start;
     expect(e).toMatchObject({ message: '1_x.sql:1: START TRANSACTION inside a transactional migration', line: 1 });
     expect((e as { fix: string }).fix).toMatch(/^remove it: schemaguard wraps each migration in its own transaction together with its state row and checks\. Its ISOLATION LEVEL SERIALIZABLE/);
   });

@@ -57,10 +57,11 @@ afterAll(async () => {
   if (server) { await server.stop(); cleanup(server); }
 });
 
-function handlersFor(caBundle: string, lines: string[]) {
+/** `to`: another server than this file's (its port and password). */
+function handlersFor(caBundle: string, lines: string[], to: { port: number; password: string } = server!) {
   const migrations = tempDir({ '1_a.sql': 'CREATE TABLE tls_ok (id int);\n' });
   const secrets = {
-    send: async (_c: GetSecretValueCommand) => ({ SecretString: JSON.stringify({ username: 'postgres', password: server!.password, host: '127.0.0.1', port: server!.port, dbname: 'postgres' }) }),
+    send: async (_c: GetSecretValueCommand) => ({ SecretString: JSON.stringify({ username: 'postgres', password: to.password, host: '127.0.0.1', port: to.port, dbname: 'postgres' }) }),
   };
   return createHandlers({
     secrets, write: (l) => lines.push(l),
@@ -98,11 +99,28 @@ describe('TLS to the database', () => {
     const started = Date.now();
     const err = await h.onEvent(event, ctx).then(() => undefined, (e: Error) => e);
     expect(err?.message).toMatch(/cannot connect to postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres: .*(self[- ]signed|unable to verify|certificate)/i);
-    expect(err?.message).toContain('fix: the server certificate is not trusted by the CA bundle this connection was given');
+    // Regression: the fix named no bundle ("the CA bundle this connection was given"); it names the file used and where to find the right CA.
+    expect(err?.message).toContain(`fix: the server's certificate is not signed by a CA in the CA bundle ${otherCa} (SCHEMAGUARD_CA_BUNDLE; unset: the Lambda runtime's Amazon CA certificates): `
+      + 'for RDS or Aurora, a bundle with the CA the database is set to (its CACertificateIdentifier: rds-ca-rsa2048-g1, rds-ca-rsa4096-g1 or rds-ca-ecc384-g1): '
+      + "the bundle of the database's AWS Region or the global one, https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem");
     expect(err?.message).not.toContain('sslmode'); // the custom resource has no URL to put one in
+    expect(err?.message).not.toMatch(/drop|disable/i);
     expect(Date.now() - started).toBeLessThan(3000);
     expect(lines.some((l) => JSON.parse(l).message === 'database not reachable yet; retrying')).toBe(false);
     expect([err?.message, ...lines].join('\n')).not.toContain(server!.password);
+  });
+
+  // Regression: the fix said "drop the ssl option", which for the custom resource (its CA bundle) meant turning verification off.
+  it('a server with TLS off: the fix names the CA bundle and the host or the server\'s TLS, never dropping verification', async () => {
+    if (!binDir) return;
+    const plain = targets[0]!; // the run's own server: TLS off
+    const h = handlersFor(goodCa, [], plain);
+    const err = await h.onEvent(event, ctx).then(() => undefined, (e: Error) => e);
+    expect(err?.message).toMatch(/cannot connect to postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres: .*does not support SSL/);
+    expect(err?.message).toContain(`fix: the server has TLS off, and this connection verifies the server against the CA bundle ${goodCa} (SCHEMAGUARD_CA_BUNDLE; `);
+    expect(err?.message).toContain('check that the host is the database itself (RDS and Aurora always offer TLS: a tunnel or pooler in between may not), or turn TLS on at the server');
+    expect(err?.message).not.toMatch(/drop the ssl option|drop sslmode|sslmode=prefer/);
+    expect(err?.message).not.toContain(plain.password);
   });
 
   it('says which file is missing when the CA bundle is not there', async () => {

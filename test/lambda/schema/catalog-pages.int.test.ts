@@ -1,13 +1,17 @@
 /**
- * orderedRows through the Data API (the stand-in: 1 MiB per response): a
- * result of several pages is read through one cursor, so its pages come from
- * one snapshot, in a transaction of its own or in the caller's. Keyed pages
- * ran the query again for each page: a row added between two pages shifted
- * every rank after it, and a row came twice.
+ * orderedRows and catalogRows through the Data API (the stand-in: 1 MiB per
+ * response): a result of several pages is read through one cursor, so its
+ * pages come from one snapshot, in a transaction of its own or in the
+ * caller's. Keyed pages ran the query again for each page: a row added
+ * between two pages shifted every rank after it, and a row came twice; a
+ * catalog part (columns, enums) read a row its first pages did not know of.
+ * Where the catalog is big enough for pages, the cursor opens at once and
+ * the query runs once; a read of one page on a small catalog is one call.
  */
 import { ExecuteStatementCommand } from '@aws-sdk/client-rds-data';
+import type { DataApiStandin } from '../../support/data-api-standin';
 import { afterAll, describe, expect, it } from 'vitest';
-import { orderedRows } from '../../../lambda/schema/catalog-pages';
+import { catalogRows, orderedRows } from '../../../lambda/schema/catalog-pages';
 import { outcome, withPagedRig } from '../../support/data-api-pages';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../support/db';
 
@@ -19,6 +23,22 @@ INSERT INTO items SELECT i, repeat('x', 600) FROM generate_series(1, 2000) i;`;
 
 const READ = 'SELECT i, filler, row_number() OVER (ORDER BY i) AS page_row FROM items ORDER BY page_row';
 
+/** `insert` committed before the third call of `standin` that reads rows (a keyed page, a DECLARE, a FETCH). */
+function addBeforeThirdRead(standin: DataApiStandin, url: string, insert: string): void {
+  const send = standin.send.bind(standin) as (c: unknown) => Promise<unknown>;
+  let reads = 0;
+  (standin as { send: unknown }).send = async (command: unknown) => {
+    const sql = command instanceof ExecuteStatementCommand ? command.input.sql ?? '' : '';
+    if ((sql.includes('sg_running') || sql.startsWith('FETCH')) && ++reads === 3) await withClient(url, (c) => c.query(insert));
+    return send(command);
+  };
+}
+
+/** What the stand-in was sent that reads rows: 'keyed' (a keyed page), 'DECLARE', 'FETCH'. */
+function readCalls(standin: DataApiStandin): string[] {
+  return standin.calls.filter((c) => c.sql?.includes('sg_running') || c.sql?.startsWith('FETCH')).map((c) => (c.sql!.includes('sg_more') ? 'keyed' : c.sql!.split(' ')[0]!));
+}
+
 describe.each(targets)('Function: orderedRows through the Data API on $name', (target) => {
   it.each([['a transaction of its own', false], ["the caller's read-only transaction", true]])(
     'reads the pages from one snapshot, in %s: a row added between two pages is not read (keyed pages read a row twice)', async (_name, callers) => {
@@ -29,15 +49,7 @@ describe.each(targets)('Function: orderedRows through the Data API on $name', (t
 
       await withPagedRig(url, async ({ standin, session, unpaged, fetches }) => {
         // A row that sorts first, committed before the third call that reads rows.
-        const send = standin.send.bind(standin) as (c: unknown) => Promise<unknown>;
-        let reads = 0;
-        (standin as { send: unknown }).send = async (command: unknown) => {
-          const sql = command instanceof ExecuteStatementCommand ? command.input.sql ?? '' : '';
-          if ((sql.includes('sg_running') || sql.startsWith('FETCH')) && ++reads === 3) {
-            await withClient(url, (c) => c.query("INSERT INTO items VALUES (0, 'added between two pages')"));
-          }
-          return send(command);
-        };
+        addBeforeThirdRead(standin, url, "INSERT INTO items VALUES (0, 'added between two pages')");
         if (callers) {
           // As the guard's pass: READ ONLY.
           await session.begin({ lockTimeoutMs: 1000, statementTimeoutMs: 10_000 });
@@ -56,4 +68,62 @@ describe.each(targets)('Function: orderedRows through the Data API on $name', (t
         expect(await outcome(orderedRows(unpaged, READ))).toBe('54000');
       });
     }, 60_000);
+});
+
+/** The items keyed as a catalog part is: by an oid (one row each here). */
+const READ_BY_OID = 'SELECT i, filler, i::oid AS page_oid FROM items ORDER BY page_oid';
+
+describe.each(targets)('Function: catalogRows through the Data API on $name', (target) => {
+  it.each([['a transaction of its own', false], ["the caller's read-only transaction", true]])(
+    'reads the pages from one snapshot, in %s: a row added between two pages is not read (keyed pages, each its own snapshot, read it)', async (_name, callers) => {
+      // Prepare
+      const url = await freshDatabase(target, 'catalog_rows_snapshot');
+      await withClient(url, (c) => c.query(ITEMS));
+      const expected = await rows<{ i: number; filler: string }>(url, 'SELECT i, filler FROM items ORDER BY i');
+
+      await withPagedRig(url, async ({ standin, session, unpaged, fetches }) => {
+        // A row that sorts last, committed before the third call that reads rows.
+        addBeforeThirdRead(standin, url, "INSERT INTO items VALUES (5000, 'added between two pages')");
+        if (callers) {
+          await session.begin({ lockTimeoutMs: 1000, statementTimeoutMs: 10_000 });
+          await session.query('SET TRANSACTION READ ONLY');
+        }
+
+        // Act
+        const paged = await catalogRows<{ i: number; filler: string }>(session, READ_BY_OID, []);
+        if (callers) await session.rollback();
+
+        // Assess
+        expect(paged.map((r) => [Number(r.i), r.filler])).toEqual(expected.map((r) => [Number(r.i), r.filler]));
+        expect(fetches()).toBeGreaterThan(2);
+        expect(await outcome(catalogRows(unpaged, READ_BY_OID, []))).toBe('54000');
+      });
+    }, 60_000);
+});
+
+describe.each(targets)('Function: orderedRows, how many calls, on $name', (target) => {
+  it('a result of one page on a small catalog is one call; one of many pages where the catalog is big enough runs its query once, through the cursor from the start (a first page ran it before the cursor)', async () => {
+    // Prepare: a catalog of 1,000 columns (one table) is big enough for pages; the items are 1.3 MB.
+    const url = await freshDatabase(target, 'ordered_rows_calls');
+    await withClient(url, (c) => c.query(ITEMS));
+    const small = await withPagedRig(url, async ({ standin, session }) => {
+      const sql = 'SELECT i, row_number() OVER (ORDER BY i) AS page_row FROM items WHERE i <= 10 ORDER BY page_row';
+      const first = await orderedRows<{ i: number }>(session, sql);
+      const before = standin.calls.length;
+      const again = await orderedRows<{ i: number }>(session, sql);
+      return { rows: [first.length, again.length], calls: standin.calls.slice(before).map((c) => c.command) };
+    });
+    await withClient(url, (c) => c.query(`CREATE TABLE wide (${Array.from({ length: 1000 }, (_, k) => `c${k} int`).join(', ')})`));
+
+    await withPagedRig(url, async ({ standin, session, fetches }) => {
+      // Act
+      const paged = await orderedRows<{ i: number }>(session, READ);
+
+      // Assess
+      expect(small).toEqual({ rows: [10, 10], calls: ['ExecuteStatement'] }); // the catalog's size was asked once per session, by the first
+      expect(paged).toHaveLength(2000);
+      expect(readCalls(standin)).toEqual(['DECLARE', ...Array.from({ length: fetches() }, () => 'FETCH')]);
+      expect(fetches()).toBeGreaterThan(2);
+    });
+  }, 60_000);
 });

@@ -40,4 +40,18 @@ describe('Function: diffCatalogs', () => {
       'function public.f(x integer): only in prod',
     ]);
   });
+
+  // Regression (tester): diff called a view "table public.v".
+  it('names a view, a materialized view and a foreign table as what they are, not a table', () => {
+    const diffs = diffCatalogs(
+      catalog([table('t'), table('v', { kind: 'v', comment: 'old' }), table('mv', { kind: 'm' })]),
+      catalog([table('t'), table('v', { kind: 'v', comment: 'new' }), table('ft', { kind: 'f' })]),
+    );
+    expect(formatDifferences(diffs, { a: 'snapshot', b: 'live' }).split('\n')).toEqual([
+      'foreign table public.ft: only in live',
+      'materialized view public.mv: only in snapshot',
+      'view public.v: comment differs: snapshot "old" vs live "new"',
+    ]);
+    expect(diffs.map((d) => [d.kind, d.object])).toEqual([['table', 'foreign table'], ['table', 'materialized view'], ['table', 'view']]);
+  });
 });

@@ -494,7 +494,7 @@ describe('Construct: DatabaseAlarms', () => {
     const build = (props: Parameters<typeof alarmsStack>[0]) => () => alarmsStack(props);
 
     it.each([
-      [{ alarmEmail: 'oncall' }, /"alarmEmail" must be an email address, got "oncall"; set the context key alarmEmail/],
+      [{ alarmEmail: 'oncall' }, /"alarmEmail" must be an email address, got "oncall"; pass an address such as oncall@example.com/],
       [{ alarmEmail: '' }, /"alarmEmail" must be an email address, got ""/],
       [{ alarmHttpsUrl: 'http://events.example.com/integration/SECRETKEY/enqueue' }, /"alarmHttpsUrl" must be an https:\/\/ URL or a \{\{resolve:secretsmanager:...\}\} dynamic reference, got "http:\/\/events.example.com\/..."/],
       [{ alarmHttpsUrl: 'https://user:pw@events.example.com/x' }, /"alarmHttpsUrl" must not carry credentials/],
@@ -503,6 +503,10 @@ describe('Construct: DatabaseAlarms', () => {
       [{ errorClasses: [] }, /"errorClasses" is empty/],
       [{ errorClasses: ['deadlock', 'deadlock'] }, /"errorClasses" names "deadlock" twice/],
       [{ errorClasses: ['not-null'] }, /"errorClasses" names unknown class "not-null"; known: not-null-violation, /],
+      // Regression (a JavaScript app, a value from context): a string failed with "props.errorClasses.map is not a function".
+      [{ errorClasses: 'deadlock' as never }, /^DatabaseAlarms: "errorClasses" is "deadlock" \(a string\); pass an array of strings/],
+      [{ ignoredUsers: 'rdsadmin' as never }, /^DatabaseAlarms: "ignoredUsers" is "rdsadmin" \(a string\); pass an array of strings, e.g. \['rdsadmin'\]$/],
+      [{ ignoredUsers: [5] as never }, /^DatabaseAlarms: "ignoredUsers" is an array; pass an array of strings/],
       [{ dashboardName: 'my dashboard' }, /"dashboardName" may contain only/],
       [{ alarmNamePrefix: 'a b' }, /"alarmNamePrefix" may contain only/],
       [{ topicArn: 'arn:aws:sns:eu-west-1:111111111111:oncall', keyArn: 'arn:aws:kms:eu-west-1:111111111111:key/0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9' }, /"topicKey" encrypts the topic created here, and "topic" was given; remove topicKey/],

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { App, CfnParameter, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { urlTls } from '../../../lambda/driver/pg/ssl-mode';
 import { deployedLength } from '../../../lib/alarms/deployed-length';
@@ -110,8 +111,32 @@ describe('Module: guard-catalog', () => {
       expect(guardAlarmDescription(health, CTX)).toContain("(type the guard secret's password at the prompt; app checkout; RDS CA bundle); the guard's log group");
     });
 
-    it('refuses a token whose longest value is not given', () => {
-      expect(() => guardAlarmDescription(GUARD_ALARMS[0]!, { ...CTX, database: `${IDENTIFIER}/app` })).toThrow(`(${IDENTIFIER}) whose longest length is not given`);
+    it('regression: a token whose longest value is not given is refused naming the function, the field, the token and how to key it (the error named none of the context\'s fields)', () => {
+      // Act
+      const refusal = (ctx: Parameters<typeof guardAlarmDescription>[1]) => { try { guardAlarmDescription(GUARD_ALARMS[0]!, ctx); return ''; } catch (e) { return (e as Error).message; } };
+      // Assess: the field that holds it, in the database and in a command option alike
+      expect(refusal({ ...CTX, database: `${IDENTIFIER}/app` })).toBe(`guardAlarmDescription: ctx.database holds a value known only at deploy time (${IDENTIFIER}), and ctx.tokenMaxLengths gives no longest length for it, `
+        + 'so whether the description fits CloudWatch\'s 1,024 characters once deployed is unknown. Key its maximum by the token itself: '
+        + 'tokenMaxLengths: { [value]: n }, where value is what you put in ctx.database (e.g. { [instance.instanceIdentifier]: 63 }: an RDS identifier or database name has at most 63 characters)');
+      expect(refusal({ ...CTX, command: { stateSchema: NAME }, tokenMaxLengths: { [IDENTIFIER]: 63 } })).toContain(`ctx.command.stateSchema holds a value known only at deploy time (${NAME})`);
+      // Given, the same context is accepted and fitted.
+      expect(refusal({ ...CTX, database: `${IDENTIFIER}/app`, tokenMaxLengths: { [IDENTIFIER]: 63 } })).toBe('');
+    });
+
+    it.each([-1, 1.5, Number.NaN])('regression: refuses the longest length %s (a negative one made the description look shorter than it deploys)', (longest) => {
+      expect(() => guardAlarmDescription(GUARD_ALARMS[0]!, { ...CTX, database: `${IDENTIFIER}/app`, tokenMaxLengths: { [IDENTIFIER]: longest } }))
+        .toThrow(`guardAlarmDescription: tokenMaxLengths gives ${IDENTIFIER} the longest length ${longest}; give a whole number of characters, 0 or more`);
+    });
+
+    it('a token keyed by a real CDK token (a CfnParameter\'s value) is counted at the length given', () => {
+      // Prepare: a value CloudFormation knows only at deploy time
+      const stack = new Stack(new App(), 'Guarded');
+      const identifier = new CfnParameter(stack, 'DbIdentifier').valueAsString;
+      // Act
+      const d = guardAlarmDescription(GUARD_ALARMS[0]!, { ...CTX, database: `${identifier}/app`, tokenMaxLengths: { [identifier]: 63 } });
+      // Assess
+      expect(d).toContain(` on ${identifier}/app: `);
+      expect(deployedLength(d, { [identifier]: 63 })).toBe(d.length - identifier.length + 63);
     });
 
     it('a log group reference that would take the description over 1,024 characters (a stack name of 128) gives way to the short one, then to none', () => {

@@ -10,7 +10,8 @@ import { columnParts, isFilled, rewriteContextOf } from '../column';
 import { inPlace, later, renderFix } from '../fix';
 import { columnWithout, deferInto, deferredColumnConstraints, notNullSteps, validatedColumnConstraints } from '../fix-steps';
 import type { LintRule } from '../rule';
-import { ident, tableName } from '../sql-text';
+import { isPartitioned } from '../catalog';
+import { ident, onlyIn, tableName } from '../sql-text';
 
 export const ADDING_REQUIRED_FIELD: LintRule = {
   id: 'adding-required-field',
@@ -33,15 +34,17 @@ export const ADDING_REQUIRED_FIELD: LintRule = {
     if (isFilled(p) || !(p.notNull || p.primaryKey || domainNotNull)) return;
     const column = String(col.colname);
     const table = tableName(t.rel);
+    // ONLY kept: PostgreSQL refuses ADD COLUMN with ONLY on a table with children, as it refuses the statement.
+    const only = onlyIn(s);
     const validated = validatedColumnConstraints(col);
     const plain = columnWithout(s, col, (c: Node) => c.contype === 'CONSTR_NOTNULL' || c.contype === 'CONSTR_PRIMARY' || validated.includes(c));
     const first = inPlace(
-      `ALTER TABLE ${table} ADD COLUMN ${plain};`,
+      `ALTER TABLE ${only ? 'ONLY ' : ''}${table} ADD COLUMN ${plain};`,
       `-- then deploy code that writes ${column}, and backfill the existing rows in batches`,
       `-- (or, when every existing row can take one constant value: ADD COLUMN ${column} … NOT NULL DEFAULT <that value>, no rewrite)`,
     );
-    const [add, validate] = notNullSteps(t.rel, column, later());
-    deferInto(t.rel, deferredColumnConstraints(s, t.rel, col, validated), add!, validate!);
+    const [add, validate] = notNullSteps(t.rel, column, later(), { only, partitioned: isPartitioned(ctx.catalog, t.table) });
+    deferInto(t.rel, deferredColumnConstraints(s, t.rel, col, validated), add!, validate!, { only });
     ctx.report(ADDING_REQUIRED_FIELD, s, {
       message: `ADD COLUMN ${ident(column)} on existing table ${table} is NOT NULL${p.primaryKey ? ' (PRIMARY KEY)' : domainNotNull ? ' (its domain is)' : ''} without a default: it fails with 23502 on any row already there`,
       fix: renderFix([first, add!, validate!]) + (p.primaryKey ? '\n-- then the primary key, built CONCURRENTLY and attached USING INDEX (see index-not-concurrent)' : ''),

@@ -7,9 +7,9 @@
  * later take the label at once when the enum type itself was created in the
  * same transaction (pg_enum.c leaves such a value out of its uncommitted
  * values; seen on 18, and refused on 15): for a type this file creates, the
- * finding says "on PostgreSQL < 17", or, with a database (`--database-url`),
- * is made only for a server older than 17. A label is taken to be used
- * where a later statement has it as a string literal; it may be a text
+ * finding says "on PostgreSQL < 17", or, with a database (`--database-url`)
+ * or `--server-version`, is made only for a server older than 17. A label
+ * is taken to be used where a later statement has it as a string literal; it may be a text
  * value that only looks alike, so this is a warning, unless the literal is
  * cast to the type (`'b'::status`): then the server refuses it for certain,
  * an error.
@@ -58,7 +58,7 @@ export const ENUM_VALUE_BEFORE_COMMIT: LintRule = {
 };
 
 function report(ctx: RuleContext, s: ParsedStatement, used: string, a: Added, cast: boolean): void {
-  const major = ctx.catalog?.serverMajor;
+  const major = ctx.serverMajor;
   // A type this transaction created: its new labels are usable at once from PostgreSQL 17 on.
   if (a.typeCreatedHere && major !== undefined && major >= SAME_TRANSACTION_TYPE_MAJOR) return;
   const server = major !== undefined ? `PostgreSQL ${major}` : a.typeCreatedHere ? 'PostgreSQL < 17' : 'PostgreSQL';

@@ -15,7 +15,8 @@ import { inPlace, later, ownNoTransaction, renderFix, type FixFile, type FixPlac
 import { splitKey, type AlterTarget, type TableModel } from '../model';
 import { notNullProven } from '../model-tables';
 import type { LintRule, RuleContext } from '../rule';
-import { clauseAt, commandsRemoved, edited, ident, insertInto, replaceIn, sliceOf, tableName, tokenAfter, type Edit } from '../sql-text';
+import { isPartitioned } from '../catalog';
+import { clauseAt, commandsRemoved, edited, ident, insertInto, onlyIn, replaceIn, sliceOf, tableName, tokenAfter, type Edit } from '../sql-text';
 
 export const INDEX_NOT_CONCURRENT: LintRule = {
   id: 'index-not-concurrent',
@@ -165,12 +166,6 @@ function refusedConcurrently(s: ParsedStatement, rel: RangeVar): { message: stri
 }
 
 /**
- * CREATE INDEX on a partitioned table: PostgreSQL refuses CONCURRENTLY there,
- * so the fix builds the parent's index alone (ON ONLY: invalid, reads no
- * rows), each partition's CONCURRENTLY, and attaches each; the parent's index
- * turns valid with the last attach, and later partitions get their own.
- */
-/**
  * A table of the database that the catalog (`lint --database-url`) says is
  * partitioned, under the name it had before the run, with the partitions it
  * has there and those a pending migration added.
@@ -204,6 +199,12 @@ function subPartitions(ctx: RuleContext, p: PartitionRef): readonly PartitionRef
   return partitionedInDatabase(ctx, rel, table)?.partitions;
 }
 
+/**
+ * CREATE INDEX on a partitioned table: PostgreSQL refuses CONCURRENTLY there,
+ * so the fix builds the parent's index alone (ON ONLY: invalid, reads no
+ * rows), each partition's CONCURRENTLY, and attaches each; the parent's index
+ * turns valid with the last attach, and later partitions get their own.
+ */
 function partitionedIndex(ctx: RuleContext, s: ParsedStatement, rel: RangeVar, table: Partitioned, concurrent = false): void {
   const idx = typeof s.node.idxname === 'string' ? s.node.idxname : indexName(s, rel.name);
   const create = `CREATE ${s.node.unique ? 'UNIQUE ' : ''}INDEX`;
@@ -255,13 +256,13 @@ function nullable(t: AlterTarget, columns: string[]): string[] {
 
 function addConstraint(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, con: Node | undefined): void {
   const kind = con ? KINDS[String(con.contype)] : undefined;
-  if (!con || !kind || con.indexname) return;
+  if (!con || !kind || con.indexname || onlyOnPartitioned(ctx, s, t)) return;
   ctx.report(INDEX_NOT_CONCURRENT, s, {
     message: `ADD CONSTRAINT … ${kind} on existing table ${tableName(t.rel)} builds its index while blocking writes`,
     why: 'the index behind the constraint is built under an ACCESS EXCLUSIVE lock: every read and write of the table waits until the build ends',
     fix: kind === 'EXCLUDE'
       ? renderFix([inPlace('-- an exclusion constraint cannot adopt an index built beforehand: add it in a maintenance window, or while the table is empty')])
-      : statementFix(s, t),
+      : statementFix(ctx, s, t),
     at: con.location as number | undefined,
   });
 }
@@ -269,12 +270,12 @@ function addConstraint(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, con
 /** ADD COLUMN … UNIQUE / PRIMARY KEY: the column is added, then its index is built under the ALTER's ACCESS EXCLUSIVE lock. */
 function addColumn(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, col: Node | undefined, ifNotExists: boolean): void {
   const kind = columnKey(t, col, ifNotExists);
-  if (!kind) return;
+  if (!kind || onlyOnPartitioned(ctx, s, t)) return;
   const name = String(col!.colname);
   ctx.report(INDEX_NOT_CONCURRENT, s, {
     message: `ADD COLUMN ${ident(name)} … ${kind} on existing table ${tableName(t.rel)} builds its index while blocking reads and writes`,
     why: `the ${kind} index is built in the same statement, under the ACCESS EXCLUSIVE lock ADD COLUMN takes: every read and write of ${tableName(t.rel)} waits until the build ends`,
-    fix: statementFix(s, t),
+    fix: statementFix(ctx, s, t),
     at: col!.location as number | undefined,
   });
 }
@@ -290,12 +291,12 @@ function columnKey(t: AlterTarget, col: Node | undefined, ifNotExists: boolean):
 interface KeyPart { edit?: Edit; removes?: number; steps: FixFile[]; fill?: string }
 
 /** An ADD CONSTRAINT … UNIQUE / PRIMARY KEY taken out of the statement, or a new column without its key: the key built CONCURRENTLY after. */
-function keyPart(s: ParsedStatement, t: AlterTarget, cmd: Node | undefined): KeyPart | undefined {
+function keyPart(s: ParsedStatement, t: AlterTarget, cmd: Node | undefined, o: KeyOptions): KeyPart | undefined {
   const con = cmd?.subtype === 'AT_AddConstraint' ? as(cmd.def, 'Constraint') : undefined;
   const kind = con && !con.indexname ? KINDS[String(con.contype)] : undefined;
   if (con && kind && kind !== 'EXCLUDE') {
     const cols = names(con.keys);
-    return { removes: con.location as number, steps: uniqueKeySteps(t.rel, kind, cols, nullable(t, cols), 'own', con) };
+    return { removes: con.location as number, steps: uniqueKeySteps(t.rel, kind, cols, nullable(t, cols), 'own', con, o) };
   }
   const col = cmd?.subtype === 'AT_AddColumn' ? as(cmd.def, 'ColumnDef') : undefined;
   const key = columnKey(t, col, cmd?.missing_ok === true);
@@ -304,7 +305,7 @@ function keyPart(s: ParsedStatement, t: AlterTarget, cmd: Node | undefined): Key
   const keys = columnKeyConstraints(col!);
   return {
     edit: { at, end: at + Buffer.byteLength(clauseAt(s, at)), text: columnWithout(s, col!, (c) => keys.includes(c)) },
-    steps: uniqueKeySteps(t.rel, key, [name], key === 'PRIMARY KEY' ? [name] : [], 'later', writtenKey(keys, key)),
+    steps: uniqueKeySteps(t.rel, key, [name], key === 'PRIMARY KEY' ? [name] : [], 'later', writtenKey(keys, key), o),
     fill: key === 'PRIMARY KEY' ? '-- fill the new column for every row (backfill in batches) before the key' : undefined,
   };
 }
@@ -329,6 +330,30 @@ function writtenKey(keys: Node[], kind: 'UNIQUE' | 'PRIMARY KEY'): Node | undefi
   return { ...keys[k]!, deferrable: attributes.includes('CONSTR_ATTR_DEFERRABLE'), initdeferred: attributes.includes('CONSTR_ATTR_DEFERRED') };
 }
 
+interface KeyOptions { only: boolean; partitioned: boolean }
+
+/**
+ * ALTER TABLE ONLY of a partitioned table builds no index: the constraint's
+ * index is the parent's alone (a partitioned index has no storage), invalid
+ * until each partition's index is attached, as pg_dump writes it (PostgreSQL
+ * 15 and 18). Nothing to report, as for CREATE INDEX … ON ONLY.
+ */
+function onlyOnPartitioned(ctx: RuleContext, s: ParsedStatement, t: AlterTarget): boolean {
+  return onlyIn(s) && isPartitioned(ctx.catalog, t.table);
+}
+
+/**
+ * With ONLY, on a table lint knows nothing of (no database, no CREATE TABLE
+ * read): the fix keeps ONLY, but cannot if the table is partitioned, where
+ * PostgreSQL refuses CREATE INDEX CONCURRENTLY; there the statement itself
+ * builds nothing. Said, not silently changed.
+ */
+function onlyNote(ctx: RuleContext, s: ParsedStatement, t: AlterTarget): string {
+  if (!onlyIn(s) || ctx.catalog || t.table.partitioned || t.table.columns.size > 0) return '';
+  return `\n-- ONLY kept; but if ${tableName(t.rel)} is partitioned, PostgreSQL refuses CREATE INDEX CONCURRENTLY on it, and ALTER TABLE ONLY there builds no index`
+    + '\n-- (the parent\'s alone, invalid until each partition\'s is attached): keep the statement, with -- schemaguard:allow index-not-concurrent and why (lint --database-url knows)';
+}
+
 const fixes = new WeakMap<ParsedStatement, string>();
 
 /**
@@ -339,14 +364,15 @@ const fixes = new WeakMap<ParsedStatement, string>();
  * alone dropped the others). Made once, at the first command reported, as
  * constraint-not-valid's.
  */
-function statementFix(s: ParsedStatement, t: AlterTarget): string {
+function statementFix(ctx: RuleContext, s: ParsedStatement, t: AlterTarget): string {
   const known = fixes.get(s);
   if (known !== undefined) return known;
-  const parts = list(s.node.cmds).flatMap((c) => keyPart(s, t, as(c, 'AlterTableCmd')) ?? []);
+  const o = { only: onlyIn(s), partitioned: isPartitioned(ctx.catalog, t.table) };
+  const parts = list(s.node.cmds).flatMap((c) => keyPart(s, t, as(c, 'AlterTableCmd'), o) ?? []);
   const removed = commandsRemoved(s, parts.flatMap((p) => (p.removes === undefined ? [] : [p.removes])));
   const edits = [...parts.flatMap((p) => (p.edit ? [p.edit] : [])), ...removed ?? []];
   const statement = removed ? [inPlace(edited(s, edits), ...parts.flatMap((p) => p.fill ?? []))] : [];
-  const fix = renderFix([...statement, ...keyFiles(parts.map((p) => p.steps), statement.length ? 'later' : 'own')]);
+  const fix = renderFix([...statement, ...keyFiles(parts.map((p) => p.steps), statement.length ? 'later' : 'own')]) + onlyNote(ctx, s, t);
   fixes.set(s, fix);
   return fix;
 }

@@ -13,10 +13,10 @@ import { as, list, names, type Node, type ParsedStatement } from '../../parse';
 import { inPlace, later, renderFix } from '../fix';
 import { notNullSteps } from '../fix-steps';
 import type { AlterTarget } from '../model';
-import { notNullProvenInDatabase } from '../catalog';
+import { isPartitioned, notNullProvenInDatabase } from '../catalog';
 import { notNullProven } from '../model-tables';
 import type { LintRule, RuleContext } from '../rule';
-import { clauseAt, commandStarts, commandsRemoved, edited, ident, tableName } from '../sql-text';
+import { clauseAt, commandStarts, commandsRemoved, edited, ident, onlyIn, tableName } from '../sql-text';
 
 export const SET_NOT_NULL_WITHOUT_CHECK: LintRule = {
   id: 'set-not-null-without-check',
@@ -76,7 +76,13 @@ function statementFix(ctx: RuleContext, s: ParsedStatement, t: AlterTarget): str
   });
   const removed = commandsRemoved(s, made.map((m) => m.at));
   const table = tableName(t.rel);
-  const steps = made.map((m) => notNullSteps(t.rel, m.column, undefined, m.added && { sql: `ALTER TABLE ${table} ADD ${m.added.clause};  -- no scan: the validated CHECK proves it`, name: m.added.name }));
+  // The statement's ONLY stays on every step: the CHECK is then NO INHERIT, except on a partitioned table (notNullSteps).
+  const only = onlyIn(s);
+  const partitioned = isPartitioned(ctx.catalog, t.table);
+  const steps = made.map((m) => notNullSteps(t.rel, m.column, undefined, {
+    only, partitioned,
+    makeNotNull: m.added && { sql: `ALTER TABLE ${only ? 'ONLY ' : ''}${table} ADD ${m.added.clause};  -- no scan: the validated CHECK proves it`, name: m.added.name },
+  }));
   const fix = renderFix([
     inPlace(...(removed ? [edited(s, removed)] : []), ...steps.flatMap((f) => f[0]!.lines)),
     later(...steps.flatMap((f) => f[1]!.lines)),

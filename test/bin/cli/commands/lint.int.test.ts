@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { runCli, ROOT } from '../../../support/cli';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
+import { checksum } from '../../../../lambda/engine/checksum';
 
 afterAll(dropDatabases);
 
@@ -50,7 +51,7 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     const cases: { files: Record<string, string>; error: string; fix: string }[] = [
       { files: { 'V1__init.sql': 'CREATE TABLE t (id int);', 'README.md': '# notes' }, error: 'V1__init.sql: file name does not match <version>_<name>.sql', fix: 'rename it to 1_init.sql (Flyway\'s V<version>__<name>.sql, with the number kept)' },
       { files: { '1_a.sql': 'CREATE TABLE t (id int);', '001_b.sql': 'CREATE TABLE u (id int);' }, error: 'duplicate version 1: 001_b.sql and 1_a.sql', fix: 'give 1_a.sql the next free version number, 2: rename it to 2_a.sql' },
-      { files: { '1_a.sql': 'BEGIN;\nCREATE TABLE t (id int);\nCOMMIT;' }, error: '1_a.sql:1: BEGIN inside a transactional migration', fix: 'remove it' },
+      { files: { '1_a.sql': 'BEGIN;\nCREATE TABLE t (id int);' }, error: '1_a.sql:1: BEGIN inside a transactional migration', fix: 'remove it' },
       { files: { '1_a.sql': 'CREATE TABLE t (id int);\nSET TRANSACTION ISOLATION LEVEL SERIALIZABLE;' }, error: '1_a.sql:2: SET TRANSACTION inside a transactional migration', fix: 'remove it: schemaguard runs the file in its own transaction' },
       { files: { '1_a.sql': 'CREATE TABLE t (id int);\nVACUUM t;' }, error: '1_a.sql:2: VACUUM cannot run inside a transaction block', fix: 'move it to a migration of its own that starts with "-- schemaguard:no-transaction"' },
       { files: { '1_a.sql': '-- schemaguard:no-transactoin\nCREATE TABLE t (id int);' }, error: '1_a.sql:1: unknown directive schemaguard:no-transactoin', fix: 'known directives' },
@@ -99,6 +100,33 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     expect(withDb.stdout).toContain('2_b.sql:1:22: error index-not-concurrent');
     expect(withDb.stdout).toContain('lint: 1 file, 1 error');
     expect(withoutDb.code).toBe(0);
+  });
+
+  it('with --database-url lints a file at a version applied under another name or text, and fails with migrate\'s refusal (it was skipped as applied: exit 0 on a set migrate refuses)', async () => {
+    const url = await freshDatabase(target, 'cli_lint_version_taken');
+    const ran = { '0001_a.sql': 'CREATE TABLE t (id int);', '0002_search_path.sql': 'CREATE TABLE u (id int);' };
+    expect((await runCli(['migrate', '--dir', tempDir(ran), '--database-url', url, '--quiet'])).code).toBe(0);
+    const renamed = tempDir({ '0001_a.sql': ran['0001_a.sql'], '0002_clean.sql': 'CREATE INDEX ui ON u (id);' });
+    const r = await runCli(['lint', '--dir', renamed, '--database-url', url]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('0002_clean.sql:1:20: error index-not-concurrent');
+    expect(r.stdout).toContain('error: migrate through this URL will refuse to run: version 2 was applied as "search_path" (checksum ');
+    expect(r.stdout).toContain('fix: give 0002_clean.sql a version above the newest applied one, and restore the migration that ran as 0002_search_path.sql;');
+    expect(r.stdout).toContain('lint: 1 file, 2 errors, 0 warnings');
+    const json = JSON.parse((await runCli(['lint', '--dir', renamed, '--database-url', url, '--json'])).stdout);
+    expect(json).toMatchObject({ files: ['0002_clean.sql'], errors: 1, refusals: [{ file: '0002_clean.sql', message: expect.stringContaining('version 2 was applied as "search_path"') }] });
+    const plan = JSON.parse((await runCli(['plan', '--dir', renamed, '--database-url', url, '--json'])).stdout);
+    expect(plan.lint.files).toEqual(['0002_clean.sql']);
+    // The same name, edited after it ran: linted, and refused as migrate refuses it; a valid-checksum for the text that ran counts as applied.
+    const edited = tempDir({ '0001_a.sql': ran['0001_a.sql'], '0002_search_path.sql': 'CREATE TABLE u (id int);\nCREATE INDEX ui ON u (id);' });
+    const e = await runCli(['lint', '--dir', edited, '--database-url', url, '--format', 'github']);
+    expect(e.code).toBe(1);
+    expect(e.stdout).toMatch(/^::error file=.*0002_search_path\.sql,line=1,title=schemaguard lint::migrate through this URL will refuse to run: 0002_search_path\.sql was changed after it was applied/m);
+    expect(e.stdout).toContain('lint: 1 error, 0 warnings');
+    const accepted = tempDir({ '0001_a.sql': ran['0001_a.sql'], '0002_search_path.sql': `-- schemaguard:valid-checksum ${checksum(ran['0002_search_path.sql'])}\nCREATE TABLE IF NOT EXISTS u (id int);` });
+    const v = await runCli(['lint', '--dir', accepted, '--database-url', url]);
+    expect(v.code, v.stdout).toBe(0);
+    expect(v.stdout).toContain('lint: 0 files, 0 errors, 0 warnings');
   });
 
   it('with --database-url reads functions\' volatility from pg_proc: a STABLE function of the database does not rewrite', async () => {

@@ -178,6 +178,22 @@ describe(`CLI: schemaguard migrate reads its files while it connects, on ${targe
     expect(ok.stderr).toBe('');
   });
 
+  // Regression (tester): Flyway's V2__idx.sql.conf (executeInTransaction=false) beside the files was ignored without a word.
+  it('notes Flyway\'s per-script configuration, which it does not read, naming the directive for executeInTransaction=false', async () => {
+    const url = await freshDatabase(target, 'script_conf');
+    const dir = tempDir({
+      '1_a.sql': 'CREATE TABLE a (id int);', '2_idx.sql': 'CREATE INDEX a_id ON a (id);',
+      '2_idx.sql.conf': '# Flyway\nexecuteInTransaction = false\n', '1_a.sql.conf': 'encoding=UTF-8\n',
+    });
+
+    const r = await runCli(['migrate', '--quiet', '--dir', dir, '--database-url', url]);
+
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe(`note: ${dir}/: 1_a.sql.conf, 2_idx.sql.conf: Flyway's per-script configuration, which schemaguard does not read; executeInTransaction=false there is schemaguard's no-transaction directive: put -- schemaguard:no-transaction on the first line of 2_idx.sql (README, "Migration files")\n`);
+    const other = tempDir({ '1_a.sql': 'SELECT 1;', '1_a.sql.conf': 'encoding=UTF-8\n' });
+    expect((await runCli(['plan', '--dir', other, '--database-url', url])).stderr).toContain(`note: ${other}/: 1_a.sql.conf: Flyway's per-script configuration, which schemaguard does not read; for executeInTransaction=false, put -- schemaguard:no-transaction on the first line of the script instead`);
+  });
+
   // Regression (review): .sql files in subfolders (Flyway reads its locations recursively) were not read, without a word: "up to date".
   it('migrate, status and plan warn once of .sql files in subfolders (exit 0), naming the folders, the count and the fix; they are not applied', async () => {
     const url = await freshDatabase(target, 'subfolders');

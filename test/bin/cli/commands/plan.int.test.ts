@@ -6,6 +6,8 @@ import { runCli } from '../../../support/cli';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
 import { addFile, tempDir } from '../../../support/files';
+import { ALIKE_RUN } from '../../../../lambda/checks/locks/plan-locks';
+import { ALIKE_NOTE } from '../../../../bin/cli/commands/plan-locks';
 
 afterAll(dropDatabases);
 
@@ -370,5 +372,55 @@ describe.each(targets)('CLI: plan names migrate\'s refusals of the files against
     if (file) expect([at!.artifactLocation.uri.endsWith(`/${file}`), at!.region.startLine]).toEqual([true, 1]);
     else expect(at).toBeUndefined();
     expect(await catalogFingerprint(url)).toBe(before);
+  });
+});
+
+// Regression: plan kept a row per statement: a 16 MiB file of `DO $$BEGIN END$$;` lines (932,067 statements) peaked at 721 MB and printed 932,067 rows.
+describe(`CLI: schemaguard plan of long runs of statements alike, on ${target.name}`, () => {
+  const lines = <T>(n: number, item: (k: number) => T): T[] => Array.from({ length: n }, (_, k) => item(k));
+  const many = [
+    'CREATE TABLE t (id int);',
+    ...lines(ALIKE_RUN + 500, (k) => `INSERT INTO t VALUES (${k});`),
+    'SELECT * FROM t;',
+    ...lines(ALIKE_RUN, () => 'DO $$BEGIN END$$;'),
+    'NOTIFY x;',
+    ...lines(ALIKE_RUN + 1, () => 'DO $$BEGIN END$$;'),
+  ].join('\n');
+
+  it('--offline: a run of more than ALIKE_RUN is one row and one JSON entry (alike, lastLine); a run of ALIKE_RUN a row each; every statement counted', async () => {
+    const dir = tempDir({ '1_many.sql': many });
+
+    const j = await runCli(['plan', '--dir', dir, '--offline', '--json'], { env: { DATABASE_URL: undefined } });
+    const text = await runCli(['plan', '--dir', dir, '--offline'], { env: { DATABASE_URL: undefined } });
+
+    expect(j.code, j.stderr).toBe(0);
+    const { statements, pending } = JSON.parse(j.stdout) as { statements: { line: number; alike?: number; lastLine?: number }[]; pending: { statements: number }[] };
+    expect(statements.reduce((n, s) => n + (s.alike ?? 1), 0)).toBe(pending[0]!.statements);
+    expect(statements).toHaveLength(1 + 1 + 1 + ALIKE_RUN + 1 + 1);
+    expect(statements[1]).toMatchObject({ line: 2, lastLine: 1501, alike: 1500, lock: 'ROW EXCLUSIVE', table: 't', statement: 'INSERT INTO t VALUES (0)' });
+    // Each INSERT took ROW EXCLUSIVE again: the SELECT runs under the last one's, as when each had its row.
+    expect(statements[2]).toMatchObject({ line: 1502, lock: 'ACCESS SHARE', held: { lock: 'ROW EXCLUSIVE', line: 1501 } });
+    expect(statements.slice(3, 3 + ALIKE_RUN).map((s) => [s.line, s.alike])).toEqual(lines(ALIKE_RUN, (k) => [1503 + k, undefined]));
+    expect(statements.at(-1)).toMatchObject({ line: 2504, lastLine: 3504, alike: ALIKE_RUN + 1, notRead: true, statement: 'DO $$BEGIN END$$' });
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^1_many\.sql:2-1501\s+ROW EXCLUSIVE\s+t\s+no\s+no\s+INSERT INTO t VALUES \(0\) \(and 1,499 more alike\)$/m);
+    expect(text.stdout).toMatch(/^1_many\.sql:1502\s+ACCESS SHARE \(under ROW EXCLUSIVE from line 1501\)\s+t\s+no\s+yes\s+SELECT \* FROM t$/m);
+    expect(text.stdout).toMatch(/^1_many\.sql:2504-3504\s+\?\s+\?\s+\?\s+DO \$\$BEGIN END\$\$ \(and 1,000 more alike\)$/m);
+    expect(text.stdout.match(/^1_many\.sql:\d+\s/gm)).toHaveLength(1 + 1 + ALIKE_RUN + 1);
+    expect(text.stdout).toContain(`\n${ALIKE_NOTE}\n`);
+  });
+
+  it('with a database: the run\'s row has its table\'s size; statements that scan under a lock are never folded, each keeps its row and warning', async () => {
+    const url = await freshDatabase(target, 'plan_alike');
+    await withClient(url, (c) => c.query('CREATE TABLE e (id int); INSERT INTO e SELECT generate_series(1, 1000); ANALYZE e'));
+    const dir = tempDir({ '1_many.sql': [...lines(ALIKE_RUN + 1, (k) => `INSERT INTO e VALUES (${k});`), ...lines(ALIKE_RUN + 1, () => 'CREATE INDEX ON e (id);')].join('\n') });
+
+    const j = await runCli(['plan', '--dir', dir, '--database-url', url, '--warn-rows', '10', '--json']);
+
+    expect(j.code, j.stderr).toBe(0);
+    const { statements, warnings } = JSON.parse(j.stdout) as { statements: { line: number; alike?: number }[]; warnings: { line: number }[] };
+    expect(statements).toHaveLength(1 + ALIKE_RUN + 1);
+    expect(statements[0]).toMatchObject({ line: 1, alike: ALIKE_RUN + 1, lastLine: ALIKE_RUN + 1, lock: 'ROW EXCLUSIVE', table: 'public.e', rows: 1000 });
+    expect(warnings.map((w) => w.line)).toEqual(lines(ALIKE_RUN + 1, (k) => ALIKE_RUN + 2 + k));
   });
 });

@@ -36,6 +36,15 @@ describe(`CLI: schemaguard snapshot, then diff on ${target.name}`, () => {
     expect(drift.stdout).toContain('orders_email_uq');
   });
 
+  it('names pg_dump --no-owner --no-privileges when a file gives an object to a role the throwaway server does not have (42704 with no fix)', async () => {
+    const dir = tempDir({ '1_initial.sql': 'CREATE SCHEMA app;\nCREATE TABLE app.t (id int);\nALTER TABLE app.t OWNER TO app_owner;' });
+    const r = await runCli(['snapshot', '--dir', dir, '--snapshot', join(tempDir({}), 'snapshot.json')], { env: { DATABASE_URL: target.adminUrl } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error: 1_initial.sql:3: role "app_owner" does not exist');
+    expect(r.stderr).toContain("fix: snapshot's throwaway server has no role but its superuser: dump with pg_dump --schema-only --no-owner --no-privileges");
+    expect(r.stderr).toContain('CREATE ROLE app_owner NOLOGIN');
+  });
+
   it('refuses --database-url (a live database may have drifted), and a bad file as migrate does, writing nothing', async () => {
     const out = join(tempDir({}), 'snapshot.json');
     const flag = await runCli(['snapshot', '--dir', tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' }), '--snapshot', out, '--database-url', target.adminUrl]);

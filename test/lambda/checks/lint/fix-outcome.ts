@@ -2,7 +2,8 @@
  * A statement run as written beside its rule's fix run through the engine,
  * each on a fresh database after the same setup: what PostgreSQL refused
  * (its message) or the CHECK and foreign key constraints each left, table by
- * table; and what lint finds in the fix itself.
+ * table, with the NOT NULL columns (and PostgreSQL 18's NOT NULL constraints,
+ * by name) and the unique keys; and what lint finds in the fix itself.
  */
 import { formatFinding } from '../../../../lambda/checks/finding';
 import { fixFiles } from '../../../../lambda/checks/lint/fix';
@@ -30,13 +31,23 @@ CREATE TABLE child () INHERITS (parent);
 INSERT INTO ledger VALUES (1, 1, 1);
 INSERT INTO child VALUES (1, 1, 1);`;
 
-export interface Outcome { refused?: string; constraints: Record<string, unknown>[] }
+/** Every NOT NULL column of the database's tables, with the name of its NOT NULL constraint (PostgreSQL 18 keeps one; null before). */
+const NOT_NULL = `SELECT a.attrelid::regclass::text AS table, a.attname AS column,
+    (SELECT c.conname FROM pg_constraint c WHERE c.conrelid = a.attrelid AND c.contype = 'n' AND c.conkey = ARRAY[a.attnum]) AS name
+  FROM pg_attribute a JOIN pg_class r ON r.oid = a.attrelid
+  WHERE r.relnamespace = 'public'::regnamespace AND r.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND a.attnotnull ORDER BY 1, 2`;
+
+/** Every unique key and primary key, with its index (its name aside). */
+const KEYS = `SELECT conrelid::regclass::text AS table, conname AS name, pg_get_constraintdef(oid) AS def, regexp_replace(pg_get_indexdef(conindid), 'INDEX \\S+ ON', 'INDEX ON') AS index
+  FROM pg_constraint WHERE contype IN ('u', 'p') AND connamespace = 'public'::regnamespace ORDER BY 1, 2`;
+
+export interface Outcome { refused?: string; constraints: Record<string, unknown>[]; notNull: Record<string, unknown>[]; keys: Record<string, unknown>[] }
 
 async function outcome(url: string, run: () => Promise<unknown>): Promise<Outcome> {
   let refused: string | undefined;
   // PostgreSQL's message, without the engine's `file:line: ` before it.
   await run().catch((e: Error) => { refused = e.message.split('\n')[0]!.replace(/^\S+\.sql:\d+: /, ''); });
-  return { ...(refused === undefined ? {} : { refused }), constraints: await rows(url, CONSTRAINTS) };
+  return { ...(refused === undefined ? {} : { refused }), constraints: await rows(url, CONSTRAINTS), notNull: await rows(url, NOT_NULL), keys: await rows(url, KEYS) };
 }
 
 /** `sql` after `setup`, and the fix `rule` prints for it (its files, then `after`), each on a fresh database. */

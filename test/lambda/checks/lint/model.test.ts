@@ -130,6 +130,15 @@ describe('Class: PendingModel', () => {
       expect(m.keyOf({ name: 'users' })).toBe('public.users');
       expect(m.isExisting({ schema: 'app', name: 'users' })).toBe(false);
     });
+    // Regression: `SET search_path = '<over 63 bytes>'` was looked up whole, so a table of that schema made in the file read as one of the database (index-not-concurrent reported its index).
+    it('cuts a SET search_path constant to 63 bytes, at a character\'s end, as PostgreSQL does', () => {
+      const wide = 'é'.repeat(40);
+      const m = new PendingModel();
+      m.startFile(lintSourceFromText('1_a.sql', ''));
+      for (const s of parseSql(`CREATE SCHEMA "${wide}";\nCREATE TABLE "${wide}".t (id int);\nSET search_path = '${wide}';`).statements) m.apply(s);
+      expect(m.searchPath).toEqual(['é'.repeat(31)]);
+      expect(m.isExisting({ name: 't' })).toBe(false);
+    });
   });
 
   describe('Method: hasIndex', () => {

@@ -14,7 +14,12 @@ import { dropDatabases, freshDatabase, targets, withClient } from '../../../supp
 beforeAll(loadParser);
 afterAll(dropDatabases);
 
-const SCHEMAS = 'CREATE SCHEMA billing; CREATE SCHEMA "X"; CREATE SCHEMA "a, b"; CREATE SCHEMA "Sales"; CREATE SCHEMA sales; CREATE SCHEMA "Ärger"; CREATE SCHEMA "ärger";';
+/** Names over 63 bytes, which PostgreSQL cuts (a multibyte one at a character's end). */
+const LONG = 's'.repeat(70);
+const WIDE = 'é'.repeat(40);
+
+const SCHEMAS = `CREATE SCHEMA billing; CREATE SCHEMA "X"; CREATE SCHEMA "a, b"; CREATE SCHEMA "Sales"; CREATE SCHEMA sales; CREATE SCHEMA "Ärger"; CREATE SCHEMA "ärger";
+  CREATE SCHEMA ${LONG}; CREATE SCHEMA "${WIDE}";`;
 
 const WAYS = [
   'SET search_path = billing, public',
@@ -34,6 +39,10 @@ const WAYS = [
   "SELECT set_config('search_path', NULL, false)",
   "SELECT set_config('search_path', 'billing', false) WHERE false",
   "SELECT set_config('search_path', 'billing', false) FROM pg_class WHERE relname = 'no such table'",
+  // Regression: a constant over 63 bytes was looked up whole; PostgreSQL cuts it as it cuts a name.
+  `SET search_path = '${WIDE}', '${LONG}'`,
+  `SET search_path = "${WIDE}", ${LONG}`,
+  `SELECT set_config('search_path', '${LONG}, "${WIDE}"', false)`,
 ];
 
 /** In a no-transaction file each statement commits on its own: what is local to its transaction ends with it. */

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ConnectionOptions } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
 import { ConnectionError, InputError } from '../../../../lambda/engine/errors';
@@ -63,6 +64,8 @@ beforeAll(async () => {
   server = await startServer(embeddedBinDir(), {}, 'tls');
   url = `postgres://postgres:${server.password}@127.0.0.1:${server.port}/postgres`;
   await turnOnTls(server, url);
+  // A CA that signed nothing this server has.
+  execFileSync('openssl', ['req', '-new', '-x509', '-days', '2', '-nodes', '-subj', '/CN=other-ca', '-keyout', join(certDir, 'other-ca.key'), '-out', join(certDir, 'other-ca.pem')], { stdio: 'pipe' });
 }, 60_000);
 
 afterAll(async () => {
@@ -194,6 +197,43 @@ describe('Class: PgDriver (a server with TLS off)', () => {
       expect(e.message).toContain('does not support SSL');
       expect(e.fix).toContain('the server has TLS off: drop sslmode=verify-full in the URL');
       expect(e.fix).not.toContain('sslmode=require');
+    } finally {
+      await setSsl(true);
+    }
+  });
+});
+
+describe('Class: PgDriver (the ssl option with a CA bundle: the engine\'s API, the custom resource)', () => {
+  /** The driver's error connecting to this file's server with `ssl`, the URL's sslmode given too. */
+  async function refusal(ssl: ConnectionOptions): Promise<ConnectionError> {
+    const driver = new PgDriver({ connectionString: `${url}?sslmode=verify-full`, ssl });
+    return rejection<ConnectionError>(driver.connect().then((s) => s.close()).finally(() => driver.end()));
+  }
+
+  it('a bundle without the server\'s CA: the fix names the RDS CAs, the bundles and how to see the server\'s certificate, and that the URL\'s sslmode is not read', async () => {
+    const e = await refusal({ ca: readFileSync(join(certDir, 'other-ca.pem'), 'utf8'), rejectUnauthorized: true });
+    expect(e.message).toContain('self-signed certificate');
+    expect(e.fix).toContain('the server\'s certificate is not signed by a CA in the CA bundle of the ssl option (while the ssl option is given, the URL\'s sslmode and sslrootcert are not read): ');
+    expect(e.fix).toContain('rds-ca-rsa2048-g1, rds-ca-rsa4096-g1 or rds-ca-ecc384-g1');
+    expect(e.fix).toContain('openssl s_client -starttls postgres -connect <host>:<port> -showcerts');
+    expect(e.fix).not.toMatch(/drop|NODE_EXTRA_CA_CERTS|sslmode=require/);
+  });
+
+  it('the right bundle, another host name: the fix names the endpoint, not a weaker sslmode', async () => {
+    const e = await refusal({ ca: readFileSync(caFile, 'utf8'), rejectUnauthorized: true });
+    expect(e.message).toContain('ERR_TLS_CERT_ALTNAME_INVALID');
+    expect(e.fix).toBe('the certificate (verified against the CA bundle of the ssl option) is for another host name: connect with a name the certificate holds (RDS: the instance or cluster endpoint, not an IP address or a CNAME)');
+  });
+
+  // Regression: the fix said "drop the ssl option for a local server", which turns verification off for a CA-bundle user.
+  it('a server with TLS off: the fix keeps verification (the host, or TLS on at the server), never "drop the ssl option"', async () => {
+    await setSsl(false);
+    try {
+      const e = await refusal({ ca: readFileSync(caFile, 'utf8'), rejectUnauthorized: true });
+      expect(e.message).toContain('does not support SSL');
+      expect(e.fix).toContain('the server has TLS off, and this connection verifies the server against the CA bundle of the ssl option');
+      expect(e.fix).toContain('or turn TLS on at the server (ssl=on, with a certificate a CA in that bundle signed)');
+      expect(e.fix).not.toMatch(/drop the ssl option|sslmode=prefer/);
     } finally {
       await setSsl(true);
     }

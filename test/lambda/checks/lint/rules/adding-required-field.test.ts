@@ -14,8 +14,8 @@ describe('Rule: adding-required-field', () => {
   it('fix: the column nullable, then a CHECK NOT VALID, then VALIDATE and SET NOT NULL, in three files', async () => {
     const fix = (await lint('ALTER TABLE leads ADD COLUMN public boolean NOT NULL;')).findings[0]!.fix;
     expect(fix).toContain('-- file 1 of 3: in place of the statement\nALTER TABLE leads ADD COLUMN public boolean;');
-    expect(fix).toContain('-- file 2 of 3: a later migration\nALTER TABLE leads ADD CONSTRAINT leads_public_not_null CHECK (public IS NOT NULL) NOT VALID;');
-    expect(fix).toContain('-- file 3 of 3: a later migration\nALTER TABLE leads VALIDATE CONSTRAINT leads_public_not_null;\nALTER TABLE leads ALTER COLUMN public SET NOT NULL;');
+    expect(fix).toContain('-- file 2 of 3: a later migration\nALTER TABLE leads ADD CONSTRAINT leads_public_not_null_proof CHECK (public IS NOT NULL) NOT VALID;');
+    expect(fix).toContain('-- file 3 of 3: a later migration\nALTER TABLE leads VALIDATE CONSTRAINT leads_public_not_null_proof;\nALTER TABLE leads ALTER COLUMN public SET NOT NULL;');
   });
   it.each([
     ['a constant default', 'ALTER TABLE leads ADD COLUMN public boolean NOT NULL DEFAULT false;'],

@@ -5,6 +5,7 @@
  * that uses it, and not in a no-transaction file.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { lintMigrations, lintSourceFromText } from '../../../../../lambda/checks/lint';
 import { lintAfter } from '../pending';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../../support/db';
 import { lintWithDatabase } from '../with-database';
@@ -59,6 +60,9 @@ describe.each(targets)('Rule: enum-value-before-commit, a type the file creates,
     expect(without[0]!.fix).toContain("-- or list 'B' in the CREATE TYPE of Status instead of adding it after");
     const withDb = (await lintWithDatabase(url, [CREATED_HERE])).findings;
     expect(withDb.map((f) => f.message.split(':')[1]!.trim())).toEqual(major >= 17 ? [] : [`PostgreSQL ${major} refuses it until the ADD VALUE commits (55P04), and the migration is rolled back (PostgreSQL 17+ takes it`, `PostgreSQL ${major} refuses it until the ADD VALUE commits (55P04), and the migration is rolled back (PostgreSQL 17+ takes it`]);
+    // Without a database, --server-version (lintMigrations' serverMajor) says the same major: one field, LintCatalog's serverMajor's name.
+    const flagged = (await lintMigrations([lintSourceFromText('1_created.sql', CREATED_HERE)], { serverMajor: major })).findings;
+    expect(flagged.filter((f) => f.rule === 'enum-value-before-commit').map((f) => f.message)).toEqual(withDb.map((f) => f.message));
   });
 
   it('a type an earlier migration made: refused on every version; a literal cast to the type is an error, as it is a use for certain', async () => {

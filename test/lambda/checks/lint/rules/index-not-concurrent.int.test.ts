@@ -17,6 +17,7 @@ import { tempDir } from '../../../../support/files';
 import { formatFinding } from '../../../../../lambda/checks/finding';
 import { lintAfter } from '../pending';
 import { lintWithDatabase } from '../with-database';
+import { directAndFixed, ONLY_SETUP } from '../fix-outcome';
 
 afterAll(dropDatabases);
 
@@ -166,5 +167,52 @@ describe.each(targets)('index-not-concurrent: the fix for an ALTER TABLE\'s keys
     await withClient(viaFix, (c) => c.query(TABLE));
     await runEngine(pg, viaFix, tempDir(Object.fromEntries(files.map((text, k) => [`${k + 1}_fix.sql`, text]))));
     expect(await shape(viaFix)).toEqual(await shape(direct));
+  });
+});
+
+// Regression: the fix's ADD CONSTRAINT … USING INDEX and its NOT NULL steps dropped the statement's ONLY (a primary key's NOT NULL went to every child table);
+// and ALTER TABLE ONLY of a partitioned table, which builds no index, was given CREATE INDEX CONCURRENTLY, which PostgreSQL refuses there.
+describe.each(targets)('index-not-concurrent: the fix of an ALTER TABLE ONLY, on $name', (target) => {
+  const cases: { sql: string; refused?: string }[] = [
+    { sql: 'ALTER TABLE ONLY parent ADD CONSTRAINT parent_id_key UNIQUE (id);' },
+    { sql: 'ALTER TABLE parent ADD PRIMARY KEY (n);' },
+  ];
+
+  it.each(cases)('$sql', async ({ sql, refused }) => {
+    const r = await directAndFixed(target, 'index-not-concurrent', ONLY_SETUP, sql);
+    expect(r.fixFindings).toEqual([]);
+    expect(r.direct.refused).toBe(refused);
+    expect(r.fixed).toEqual(r.direct);
+  });
+
+  it('ALTER TABLE ONLY parent ADD PRIMARY KEY: 15 makes the parent\'s column alone NOT NULL, as the fix; 18 refuses it while a child\'s column may be NULL, and the fix\'s last step too', async () => {
+    const r = await directAndFixed(target, 'index-not-concurrent', ONLY_SETUP, 'ALTER TABLE ONLY parent ADD PRIMARY KEY (n);');
+    expect(r.fixFindings).toEqual([]);
+    if (target.major < 18) {
+      expect(r.direct.refused).toBeUndefined();
+      expect(r.fixed).toEqual(r.direct);
+      return;
+    }
+    expect(r.direct.refused).toBe('column "n" of table "child" is not marked NOT NULL');
+    expect(r.fixed.refused).toBe('cannot change NO INHERIT status of NOT NULL constraint "parent_n_not_null" on relation "parent"');
+    expect(r.fixed.keys).toEqual(r.direct.keys);
+    // The NOT NULL files before it ran: the parent's column alone, as ONLY says.
+    expect(r.fixed.notNull.filter((c) => c.table !== 'leads')).toEqual([{ table: 'parent', column: 'n', name: 'parent_n_not_null' }]);
+  });
+
+  it('ALTER TABLE ONLY of a partitioned table builds no index: not reported; without ONLY it is', async () => {
+    const only = 'ALTER TABLE ONLY ledger ADD CONSTRAINT ledger_id_key UNIQUE (id, code);';
+    expect((await lintAfter(ONLY_SETUP, only)).findings.map((f) => f.rule)).not.toContain('index-not-concurrent');
+    expect((await lintAfter(ONLY_SETUP, only.replace('ONLY ', ''))).findings.map((f) => f.rule)).toContain('index-not-concurrent');
+    const url = await freshDatabase(target, 'only_partitioned');
+    await withClient(url, (c) => c.query(`${ONLY_SETUP}\n${only}`));
+    expect(await withClient(url, async (c) => (await c.query("SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = 'ledger_id_key'::regclass")).rows)).toEqual([{ valid: false }]);
+    expect(await withClient(url, async (c) => (await c.query("SELECT count(*)::int AS n FROM pg_index WHERE indrelid = 'ledger_1'::regclass")).rows[0].n)).toBe(0);
+  });
+
+  it('without a database or the table\'s CREATE TABLE, the fix keeps ONLY and says what it cannot keep on a partitioned table', async () => {
+    const fix = (await lintAfter(undefined, 'ALTER TABLE ONLY elsewhere ADD CONSTRAINT elsewhere_id_key UNIQUE (id);')).findings[0]!.fix;
+    expect(fix).toContain('ALTER TABLE ONLY elsewhere ADD CONSTRAINT elsewhere_id_key UNIQUE USING INDEX elsewhere_id_key;');
+    expect(fix).toContain('-- ONLY kept; but if elsewhere is partitioned, PostgreSQL refuses CREATE INDEX CONCURRENTLY on it');
   });
 });

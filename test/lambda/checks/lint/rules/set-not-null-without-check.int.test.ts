@@ -16,6 +16,7 @@ import { runEngine } from '../../../../support/engine';
 import { tempDir } from '../../../../support/files';
 import { lintAfter } from '../pending';
 import { lintWithDatabase } from '../with-database';
+import { directAndFixed, ONLY_SETUP } from '../fix-outcome';
 
 afterAll(dropDatabases);
 
@@ -90,5 +91,46 @@ describe.each(targets)('set-not-null-without-check: the fix of a statement with 
       { name: 'note', notNull: false, default: null },
     ]);
     expect(await rows(url, "SELECT count(*)::int AS n FROM pg_constraint WHERE conrelid = 'legacy'::regclass AND contype = 'c'")).toEqual([{ n: 0 }]);
+  });
+});
+
+// Regression: on PostgreSQL 18 the fix's CHECK took the name of the NOT NULL constraint (`<table>_<column>_not_null`), which PostgreSQL then named `…_not_null1`;
+// and the fix dropped the statement's ONLY, making every child table's column NOT NULL too.
+describe.each(targets)('set-not-null-without-check: the fix leaves what the statement leaves, on $name', (target) => {
+  const LONG = `${ONLY_SETUP}\nCREATE TABLE ${'t'.repeat(63)} (${'é'.repeat(31)} int, id int);`;
+  const cases: { sql: string; setup?: string; refused?: string }[] = [
+    { sql: 'ALTER TABLE parent ALTER COLUMN n SET NOT NULL;' },
+    { sql: 'ALTER TABLE ONLY parent ALTER COLUMN n SET NOT NULL;' },
+    { sql: 'ALTER TABLE ONLY journal ALTER COLUMN n SET NOT NULL;' },
+    // ONLY and another command: the fix keeps the command, ONLY on it and on every step.
+    { sql: 'ALTER TABLE ONLY parent ALTER COLUMN n SET NOT NULL, ADD CONSTRAINT parent_id_pos CHECK (id > 0) NO INHERIT NOT VALID;' },
+    { sql: 'ALTER TABLE ONLY ledger ALTER COLUMN n SET NOT NULL;', refused: 'constraint must be added to child tables too' },
+    // PostgreSQL 18's ADD CONSTRAINT … NOT NULL (15's grammar has none: fixes.int.test.ts): refused with ONLY on a parent with children, as the fix's same step.
+    ...target.major >= 18 ? [
+      { sql: 'ALTER TABLE ONLY parent ADD CONSTRAINT parent_n_nn NOT NULL n;', refused: 'constraint must be added to child tables too' },
+      { sql: 'ALTER TABLE ONLY journal ADD CONSTRAINT journal_n_nn NOT NULL n;' },
+    ] : [],
+    // Names cut to 63 bytes as PostgreSQL cuts them: the table's and the column's shares, the column's at a character's end.
+    { sql: `ALTER TABLE ${'t'.repeat(63)} ALTER COLUMN ${'é'.repeat(31)} SET NOT NULL;`, setup: LONG },
+  ];
+
+  it.each(cases)('$sql', async ({ sql, setup, refused }) => {
+    const r = await directAndFixed(target, 'set-not-null-without-check', setup ?? ONLY_SETUP, sql);
+    expect(r.fixFindings).toEqual([]);
+    expect(r.direct.refused).toBe(refused);
+    if (refused) {
+      // Refused by the same step; a CHECK an earlier file of the fix added may stay, NOT VALID.
+      expect(r.fixed.refused).toBe(refused);
+      expect(r.fixed.notNull).toEqual(r.direct.notNull);
+      return;
+    }
+    expect(r.fixed).toEqual(r.direct);
+    expect(r.fixed.notNull.length).toBeGreaterThan(0);
+  });
+
+  it('the CHECK is <table>_<column>_not_null_proof, and PostgreSQL 18 names its NOT NULL constraint as without the fix', async () => {
+    const r = await directAndFixed(target, 'set-not-null-without-check', ONLY_SETUP, 'ALTER TABLE ONLY parent ALTER COLUMN n SET NOT NULL;');
+    expect(r.fix).toContain('ALTER TABLE ONLY parent ADD CONSTRAINT parent_n_not_null_proof CHECK (n IS NOT NULL) NO INHERIT NOT VALID;');
+    expect(r.fixed.notNull.filter((c) => c.table === 'parent')).toEqual([{ table: 'parent', column: 'n', name: target.major >= 18 ? 'parent_n_not_null' : null }]);
   });
 });

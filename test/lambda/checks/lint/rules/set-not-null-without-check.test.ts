@@ -1,13 +1,13 @@
 /** Rule set-not-null-without-check: the findings it reports, and what it lets pass. */
 import { describe, expect, it } from 'vitest';
-import { lint, rules } from '../pending';
+import { lint, lintAfter, rules } from '../pending';
 
 describe('Rule: set-not-null-without-check', () => {
   it('reports SET NOT NULL on an existing table and gives the four-step rewrite', async () => {
     const r = await lint('ALTER TABLE leads ALTER COLUMN name SET NOT NULL;');
     expect(r.findings.map((f) => f.rule)).toEqual(['set-not-null-without-check']);
     expect(r.findings[0]!.fix).toContain('CHECK (name IS NOT NULL) NOT VALID');
-    expect(r.findings[0]!.fix).toContain('VALIDATE CONSTRAINT leads_name_not_null');
+    expect(r.findings[0]!.fix).toContain('VALIDATE CONSTRAINT leads_name_not_null_proof');
   });
   it('accepts SET NOT NULL after a CHECK (col IS NOT NULL) NOT VALID has been validated', async () => {
     expect(await rules(
@@ -26,18 +26,37 @@ describe('Rule: set-not-null-without-check', () => {
     expect(r.findings[0]!.message).toBe('ADD CONSTRAINT leads_name_nn NOT NULL name on leads.name without a validated CHECK (name IS NOT NULL) first');
     expect(r.findings[0]!.fix.split('\n')).toEqual([
       '-- file 1 of 2: in place of the statement',
-      'ALTER TABLE leads ADD CONSTRAINT leads_name_not_null CHECK (name IS NOT NULL) NOT VALID;',
+      'ALTER TABLE leads ADD CONSTRAINT leads_name_not_null_proof CHECK (name IS NOT NULL) NOT VALID;',
       '-- file 2 of 2: a later migration',
-      'ALTER TABLE leads VALIDATE CONSTRAINT leads_name_not_null;',
+      'ALTER TABLE leads VALIDATE CONSTRAINT leads_name_not_null_proof;',
       'ALTER TABLE leads ADD CONSTRAINT leads_name_nn NOT NULL name;  -- no scan: the validated CHECK proves it',
-      'ALTER TABLE leads DROP CONSTRAINT leads_name_not_null;',
+      'ALTER TABLE leads DROP CONSTRAINT leads_name_not_null_proof;',
     ]);
     expect(await rules('ALTER TABLE leads ADD NOT NULL name;')).toEqual(['set-not-null-without-check']);
   });
   it('gives the CHECK another name when the NOT NULL constraint takes the usual one', async () => {
+    const fix = (await lint('ALTER TABLE leads ADD CONSTRAINT leads_name_not_null_proof NOT NULL name;')).findings[0]!.fix;
+    expect(fix).toContain('ADD CONSTRAINT leads_name_not_null_proof2 CHECK (name IS NOT NULL) NOT VALID;');
+    expect(fix).toContain('DROP CONSTRAINT leads_name_not_null_proof2;');
+  });
+  // Regression: the CHECK was <table>_<column>_not_null, the name PostgreSQL 18 gives the NOT NULL constraint, which it then named …_not_null1.
+  it('names the CHECK <table>_<column>_not_null_proof, which no name PostgreSQL makes can be, cut to 63 bytes as PostgreSQL cuts names', async () => {
     const fix = (await lint('ALTER TABLE leads ADD CONSTRAINT leads_name_not_null NOT NULL name;')).findings[0]!.fix;
-    expect(fix).toContain('ADD CONSTRAINT leads_name_not_null_check CHECK (name IS NOT NULL) NOT VALID;');
-    expect(fix).toContain('DROP CONSTRAINT leads_name_not_null_check;');
+    expect(fix).toContain('ADD CONSTRAINT leads_name_not_null_proof CHECK (name IS NOT NULL) NOT VALID;');
+    const long = (await lintAfter(`CREATE TABLE ${'t'.repeat(63)} (${'é'.repeat(31)} int);`, `ALTER TABLE ${'t'.repeat(63)} ALTER COLUMN ${'é'.repeat(31)} SET NOT NULL;`)).findings[0]!.fix;
+    expect(long).toContain(`ADD CONSTRAINT "${'t'.repeat(24)}_${'é'.repeat(11)}_not_null_proof" CHECK`);
+  });
+  it('keeps ONLY on the CHECK (NO INHERIT, but on a partitioned table) and on SET NOT NULL; not on VALIDATE and DROP', async () => {
+    expect((await lint('ALTER TABLE ONLY leads ALTER COLUMN name SET NOT NULL;')).findings[0]!.fix.split('\n')).toEqual([
+      '-- file 1 of 2: in place of the statement',
+      'ALTER TABLE ONLY leads ADD CONSTRAINT leads_name_not_null_proof CHECK (name IS NOT NULL) NO INHERIT NOT VALID;  -- NO INHERIT: as ONLY, on this table alone',
+      '-- file 2 of 2: a later migration',
+      'ALTER TABLE leads VALIDATE CONSTRAINT leads_name_not_null_proof;',
+      'ALTER TABLE ONLY leads ALTER COLUMN name SET NOT NULL;  -- no scan: the validated CHECK proves it',
+      'ALTER TABLE leads DROP CONSTRAINT leads_name_not_null_proof;',
+    ]);
+    const partitioned = (await lintAfter('CREATE TABLE j (id int, n int) PARTITION BY RANGE (id);', 'ALTER TABLE ONLY j ALTER COLUMN n SET NOT NULL;')).findings[0]!.fix;
+    expect(partitioned).toContain('ALTER TABLE ONLY j ADD CONSTRAINT j_n_not_null_proof CHECK (n IS NOT NULL) NOT VALID;\n');
   });
   it('accepts ADD CONSTRAINT … NOT NULL after a validated CHECK, and its NOT VALID form (no scan)', async () => {
     expect(await rules(
@@ -55,14 +74,14 @@ describe('Rule: set-not-null-without-check', () => {
     const fix = (await lint('ALTER TABLE leads ALTER COLUMN name SET NOT NULL;')).findings[0]!.fix;
     expect(fix.split('\n')).toEqual([
       '-- file 1 of 2: in place of the statement',
-      'ALTER TABLE leads ADD CONSTRAINT leads_name_not_null CHECK (name IS NOT NULL) NOT VALID;',
+      'ALTER TABLE leads ADD CONSTRAINT leads_name_not_null_proof CHECK (name IS NOT NULL) NOT VALID;',
       '-- file 2 of 2: a later migration',
-      'ALTER TABLE leads VALIDATE CONSTRAINT leads_name_not_null;',
+      'ALTER TABLE leads VALIDATE CONSTRAINT leads_name_not_null_proof;',
       'ALTER TABLE leads ALTER COLUMN name SET NOT NULL;  -- no scan: the validated CHECK proves it',
-      'ALTER TABLE leads DROP CONSTRAINT leads_name_not_null;',
+      'ALTER TABLE leads DROP CONSTRAINT leads_name_not_null_proof;',
     ]);
   });
-  // Regression: the fix of ALTER TABLE … ADD COLUMN note text, ALTER COLUMN n SET NOT NULL, ALTER COLUMN code SET DEFAULT 'x' kept only the NOT NULL steps, dropping ADD COLUMN and SET DEFAULT.
+  // Regression: the fix of ALTER TABLE … ADD COLUMN note text, ALTER COLUMN n SET NOT NULL, ALTER COLUMN code SET DEFAULT 'x' kept only the NOT NULL steps, dropping ADD COLUMN and SET DEFAULT; ONLY stays on every step.
   it('fix: the statement\'s other commands kept in place of it; every NOT NULL of the statement in steps, one fix for each finding', async () => {
     const r = await lint("ALTER TABLE IF EXISTS ONLY leads ALTER COLUMN name SET NOT NULL, ADD COLUMN note text,\n  ALTER COLUMN code SET DEFAULT 'x', ALTER score SET NOT NULL;");
     expect(r.findings.map((f) => f.message.split(' without')[0])).toEqual(['SET NOT NULL on leads.name', 'SET NOT NULL on leads.score']);
@@ -70,15 +89,15 @@ describe('Rule: set-not-null-without-check', () => {
     expect(r.findings[0]!.fix.split('\n')).toEqual([
       '-- file 1 of 2: in place of the statement',
       "ALTER TABLE IF EXISTS ONLY leads ADD COLUMN note text,\n  ALTER COLUMN code SET DEFAULT 'x';",
-      'ALTER TABLE leads ADD CONSTRAINT leads_name_not_null CHECK (name IS NOT NULL) NOT VALID;',
-      'ALTER TABLE leads ADD CONSTRAINT leads_score_not_null CHECK (score IS NOT NULL) NOT VALID;',
+      'ALTER TABLE ONLY leads ADD CONSTRAINT leads_name_not_null_proof CHECK (name IS NOT NULL) NO INHERIT NOT VALID;  -- NO INHERIT: as ONLY, on this table alone',
+      'ALTER TABLE ONLY leads ADD CONSTRAINT leads_score_not_null_proof CHECK (score IS NOT NULL) NO INHERIT NOT VALID;  -- NO INHERIT: as ONLY, on this table alone',
       '-- file 2 of 2: a later migration',
-      'ALTER TABLE leads VALIDATE CONSTRAINT leads_name_not_null;',
-      'ALTER TABLE leads ALTER COLUMN name SET NOT NULL;  -- no scan: the validated CHECK proves it',
-      'ALTER TABLE leads DROP CONSTRAINT leads_name_not_null;',
-      'ALTER TABLE leads VALIDATE CONSTRAINT leads_score_not_null;',
-      'ALTER TABLE leads ALTER COLUMN score SET NOT NULL;  -- no scan: the validated CHECK proves it',
-      'ALTER TABLE leads DROP CONSTRAINT leads_score_not_null;',
+      'ALTER TABLE leads VALIDATE CONSTRAINT leads_name_not_null_proof;',
+      'ALTER TABLE ONLY leads ALTER COLUMN name SET NOT NULL;  -- no scan: the validated CHECK proves it',
+      'ALTER TABLE leads DROP CONSTRAINT leads_name_not_null_proof;',
+      'ALTER TABLE leads VALIDATE CONSTRAINT leads_score_not_null_proof;',
+      'ALTER TABLE ONLY leads ALTER COLUMN score SET NOT NULL;  -- no scan: the validated CHECK proves it',
+      'ALTER TABLE leads DROP CONSTRAINT leads_score_not_null_proof;',
     ].join('\n').split('\n'));
   });
   it.each([

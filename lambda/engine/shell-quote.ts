@@ -1,0 +1,18 @@
+/**
+ * Commands printed in a fix (`git mv 0002_add users.sql …`) are copied into a
+ * shell as they are: an argument with a space, a quote or another character a
+ * POSIX shell reads is single-quoted, so the command does what the fix says.
+ */
+
+/** Characters a shell takes as they are: an argument of only these needs no quotes. */
+const PLAIN = /^[A-Za-z0-9_./:=@%+,-]+$/;
+
+/** One argument as a POSIX shell reads it back: as it is when plain, else in single quotes (a ' inside written '\''). */
+export function shellArg(arg: string): string {
+  return PLAIN.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A command line of these words, each quoted when it needs it. */
+export function shellCommand(...words: string[]): string {
+  return words.map(shellArg).join(' ');
+}

@@ -1,0 +1,83 @@
+/** `lint` and `plan` against the server's own version: its grammar (syntax newer than it) and the locks it takes. */
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../../support/cli';
+import { dropDatabases, freshDatabase, targets } from '../../../support/db';
+import { tempDir } from '../../../support/files';
+
+afterAll(dropDatabases);
+
+const NO_DB = { DATABASE_URL: undefined };
+
+describe.each(targets)('CLI: lint and plan against $name\'s version', (target) => {
+  it('reports PostgreSQL 17/18 syntax a PostgreSQL 15 server refuses (42601 at migrate, after lint and plan passed), and nothing on 18', async () => {
+    const url = await freshDatabase(target, 'server_syntax');
+    const dir = tempDir({
+      '1_pg18.sql': 'CREATE TABLE v (a int, b int GENERATED ALWAYS AS (a * 2) VIRTUAL, c int GENERATED ALWAYS AS (a * 3), d int GENERATED ALWAYS AS (a * 4) STORED);\n'
+        + 'ALTER TABLE v ADD CONSTRAINT a_nn NOT NULL a NOT VALID;\nCREATE TABLE w (a int NOT NULL, NOT NULL a);',
+      '2_pg17.sql': 'MERGE INTO v USING w ON v.a = w.a WHEN MATCHED THEN DELETE RETURNING *;\n'
+        + "SELECT * FROM JSON_TABLE('[]'::jsonb, '$[*]' COLUMNS (x int PATH '$.x')) jt;\nMERGE INTO v USING w ON v.a = w.a WHEN MATCHED THEN DELETE;",
+    });
+    const lint = await runCli(['lint', '--dir', dir, '--database-url', url, '--json']);
+    const plan = JSON.parse((await runCli(['plan', '--dir', dir, '--database-url', url, '--json'])).stdout);
+    const migrate = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    const found = (JSON.parse(lint.stdout).findings as { rule: string; file: string; line: number; column: number; message: string }[]).filter((f) => f.rule === 'server-version-syntax');
+    if (target.major >= 18) {
+      expect(found).toEqual([]);
+      expect(migrate.code, migrate.stderr).toBe(0);
+      return;
+    }
+    expect(target.major).toBe(15);
+    expect(lint.code).toBe(1);
+    expect(found.map((f) => `${f.file}:${f.line}:${f.column}: ${f.message.replace(/ is PostgreSQL.*/, '')} (${/PostgreSQL (\d+) syntax/.exec(f.message)![1]})`)).toEqual([
+      "1_pg18.sql:1:30: a virtual generated column (GENERATED ALWAYS AS (…) VIRTUAL, or without STORED: virtual is 18's default) (18)",
+      "1_pg18.sql:1:73: a virtual generated column (GENERATED ALWAYS AS (…) VIRTUAL, or without STORED: virtual is 18's default) (18)",
+      "1_pg18.sql:2:19: NOT NULL as a table constraint (ADD [CONSTRAINT name] NOT NULL col [NOT VALID], or NOT NULL col among CREATE TABLE's elements) (18)",
+      "1_pg18.sql:3:33: NOT NULL as a table constraint (ADD [CONSTRAINT name] NOT NULL col [NOT VALID], or NOT NULL col among CREATE TABLE's elements) (18)",
+      '2_pg17.sql:1:1: MERGE … RETURNING (17)',
+      '2_pg17.sql:2:15: JSON_TABLE (17)',
+    ]);
+    expect(found[0]!.message).toContain('the server is PostgreSQL 15, which refuses it (42601 syntax error)');
+    expect(plan.lint.findings.filter((f: { rule: string }) => f.rule === 'server-version-syntax')).toHaveLength(6);
+    // What the findings foretell: the server refuses the first of them.
+    expect(migrate.code).toBe(1);
+    expect(migrate.stderr).toContain('error: 1_pg18.sql:1: syntax error at or near "VIRTUAL"');
+    // Without a database: PostgreSQL 18's grammar, nothing to report.
+    const offline = await runCli(['lint', '--dir', dir, '--json'], { env: NO_DB });
+    expect(JSON.parse(offline.stdout).findings.filter((f: { rule: string }) => f.rule === 'server-version-syntax')).toEqual([]);
+  });
+
+  it('plan shows the lock GRANT takes on the server\'s version (none on 15, ACCESS SHARE on 18); offline, which versions take it', async () => {
+    const url = await freshDatabase(target, 'server_grant');
+    const applied = { '1_a.sql': 'CREATE TABLE t (id int);' };
+    expect((await runCli(['migrate', '--quiet', '--dir', tempDir(applied), '--database-url', url])).code).toBe(0);
+    const dir = tempDir({ ...applied, '2_grant.sql': 'GRANT SELECT ON t TO PUBLIC;' });
+    const live = JSON.parse((await runCli(['plan', '--dir', dir, '--database-url', url, '--json'])).stdout);
+    expect(live.statements).toMatchObject([{ file: '2_grant.sql', form: expect.stringMatching(/^GRANT \/ REVOKE/), lock: target.major <= 15 ? null : 'ACCESS SHARE', table: 'public.t' }]);
+    expect(live.statements[0].olderServers).toBeUndefined();
+    const offline = await runCli(['plan', '--dir', dir, '--offline'], { env: NO_DB });
+    expect(offline.stdout).toMatch(/2_grant\.sql:1 +ACCESS SHARE +t /);
+    expect(offline.stdout).toContain('2_grant.sql:1: ACCESS SHARE on PostgreSQL 16 and later (seen on 18); PostgreSQL 15 and older take no lock on the table (with --database-url, plan shows the server\'s)');
+  });
+});
+
+describe('CLI: --server-version, for lint and plan without a database', () => {
+  it('reports the syntax that version lacks and plan shows its locks; refused with a database or outside 13 to 18 (exit 2)', async () => {
+    const dir = tempDir({ '1_a.sql': 'CREATE TABLE t (id int, b int GENERATED ALWAYS AS (id * 2) VIRTUAL);', '2_grant.sql': 'GRANT SELECT ON t TO PUBLIC;' });
+    const on15 = await runCli(['lint', '--dir', dir, '--server-version', '15'], { env: NO_DB });
+    expect(on15.code).toBe(1);
+    expect(on15.stdout).toContain('1_a.sql:1:31: error server-version-syntax: a virtual generated column');
+    expect(on15.stdout).toContain('the server is PostgreSQL 15, which refuses it (42601 syntax error)');
+    expect((await runCli(['lint', '--dir', dir, '--server-version', '18'], { env: NO_DB })).code).toBe(0);
+    const plan = JSON.parse((await runCli(['plan', '--dir', dir, '--offline', '--server-version', '15', '--json'], { env: NO_DB })).stdout);
+    expect(plan.statements.find((st: { file: string }) => st.file === '2_grant.sql')).toMatchObject({ lock: null });
+    expect(plan.lint.findings.map((f: { rule: string }) => f.rule)).toEqual(['server-version-syntax']);
+    const withDb = await runCli(['lint', '--dir', dir, '--server-version', '15', '--database-url', targets[0]!.adminUrl]);
+    expect(withDb.code).toBe(2);
+    expect(withDb.stderr).toContain('error: --server-version is for lint and plan without a database: with one, its own version decides');
+    const planWithDb = await runCli(['plan', '--dir', dir, '--server-version', '15', '--database-url', targets[0]!.adminUrl]);
+    expect(planWithDb.code).toBe(2);
+    const old = await runCli(['lint', '--dir', dir, '--server-version', '9'], { env: NO_DB });
+    expect(old.code).toBe(2);
+    expect(old.stderr).toContain('error: --server-version 9 is not a PostgreSQL major version lint knows (13 to 18)');
+  });
+});
