@@ -101,8 +101,9 @@ export interface LintCatalog {
   utcSessions?: boolean;
   /**
    * The server's major version (`server_version_num` / 10000): lint reports
-   * syntax newer than it (`server-version.ts`) and plan picks the locks that
-   * version takes. @default - not known: PostgreSQL 18's grammar and locks
+   * syntax newer than it (`server-version.ts`), rules whose outcome changed
+   * between versions judge by it (enum-value-before-commit), and plan picks
+   * the locks that version takes. @default - not known: PostgreSQL 18's grammar and locks
    */
   serverMajor?: number;
 }

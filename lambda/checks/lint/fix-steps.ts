@@ -222,10 +222,10 @@ export function dropColumnLater(table: string, column: string, o: { ifExists?: b
  * is safe by then (dropping-table). `name` as written in SQL. Never with
  * CASCADE, which drop-cascade reports.
  */
-export function dropTableLater(name: string, o: { ifExists?: boolean; cascade?: boolean } = {}): string[] {
+export function dropTableLater(name: string, o: { ifExists?: boolean; cascade?: boolean; reason?: string } = {}): string[] {
   return [
     ...withoutCascade(o.cascade),
-    `-- schemaguard:allow dropping-table no running code names ${name} any more`,
+    `-- schemaguard:allow dropping-table ${o.reason ?? `no running code names ${name} any more`}`,
     `DROP TABLE ${o.ifExists ? 'IF EXISTS ' : ''}${name};`,
   ];
 }

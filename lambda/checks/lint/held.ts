@@ -20,9 +20,9 @@ export class HeldFindings {
     names.set(name, report);
   }
 
-  /** `name` is taken again: what was held for it is not reported. */
-  retaken(ctx: RuleContext, name: string): void {
-    this.held.get(ctx)?.delete(name);
+  /** `name` is taken again: what was held for it is not reported. Whether something was held. */
+  retaken(ctx: RuleContext, name: string): boolean {
+    return this.held.get(ctx)?.delete(name) ?? false;
   }
 
   /** The end of the file: report what is still held. */

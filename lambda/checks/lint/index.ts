@@ -123,7 +123,7 @@ export interface LintResult {
 export interface LintOptions {
   /** The target database's functions and domains (`readLintCatalog`). @default - none: built-in knowledge, unknown functions may rewrite */
   catalog?: LintCatalog;
-  /** The server's major version, where no catalog says it (`--server-version`): syntax it lacks is reported. @default - the catalog's; without one, none reported */
+  /** The server's major version, where no catalog says it (`--server-version`): syntax it lacks is reported, and rules whose outcome changed between versions judge by it. @default - the catalog's; without one, none reported */
   serverMajor?: number;
 }
 
@@ -153,7 +153,8 @@ export async function lintMigrations(sources: LintSource[], options: LintOptions
       held.add(f);
       return true;
     };
-    const { raw, lines } = lintFile({ src, positions, model, catalog: options.catalog }, chunks, keep, options.serverMajor ?? options.catalog?.serverMajor);
+    const serverMajor = options.serverMajor ?? options.catalog?.serverMajor;
+    const { raw, lines } = lintFile({ src, positions, model, catalog: options.catalog, ...(serverMajor ? { serverMajor } : {}) }, chunks, keep);
     const { findings, allowed } = applyAllowances(src, lines, raw, LINT_RULES.map((r) => r.id));
     // One at a time: a spread of a million findings overflows the call stack.
     for (const f of findings) if ((!held.has(f) && f.rule !== UNUSED_ALLOW.id) || keeper.keep(f)) result.findings.push(f);
@@ -171,7 +172,7 @@ export async function lintMigrations(sources: LintSource[], options: LintOptions
  Only the findings `keep` accepts are held, so a file where every
  * statement is reported does not hold a finding per statement.
  */
-function lintFile(base: Omit<RuleContext, 'report' | 'reportAt'>, chunks: Iterable<ParsedStatement[]>, keep: (f: Finding, lines: readonly number[]) => boolean, serverMajor: number | undefined): { raw: Finding[]; lines: number[] } {
+function lintFile(base: Omit<RuleContext, 'report' | 'reportAt'>, chunks: Iterable<ParsedStatement[]>, keep: (f: Finding, lines: readonly number[]) => boolean): { raw: Finding[]; lines: number[] } {
   const raw: Finding[] = [];
   const lines: number[] = [];
   const add = (f: Finding) => { if (keep(f, lines)) raw.push(f); };
@@ -192,7 +193,7 @@ function lintFile(base: Omit<RuleContext, 'report' | 'reportAt'>, chunks: Iterab
       lines.push(s.line);
       for (const rule of rules) rule.statement?.(ctx, s);
       // With a database, what its (older) server's grammar lacks.
-      if (serverMajor) for (const f of serverVersionFindings(s, serverMajor, base.src.file, base.positions)) add(f);
+      if (base.serverMajor) for (const f of serverVersionFindings(s, base.serverMajor, base.src.file, base.positions)) add(f);
       base.model.apply(s, (target, cmd) => {
         for (const rule of rules) rule.alterCommand?.(ctx, s, target, cmd);
       });

@@ -5,6 +5,7 @@
  * statement of a pending file, and for each ALTER TABLE subcommand, with the
  * model as it was just before; it reports through the context.
  */
+import { maskStatementSecrets } from '../../engine/statement-secrets';
 import type { Finding, Severity } from '../finding';
 import type { Node, ParsedStatement, TextPositions } from '../parse';
 import type { AlterTarget, PendingModel } from './model';
@@ -61,6 +62,8 @@ export interface RuleContext {
   model: PendingModel;
   /** The database's functions and domains, when lint has one (`--database-url`). */
   catalog?: LintCatalog;
+  /** The server's major version: `--server-version`, or the catalog's (`LintCatalog.serverMajor`). @default - not known */
+  serverMajor?: number;
   /** Report on a statement. */
   report(rule: LintRule, s: ParsedStatement, r: Report): void;
   /** Report at a line of the file (a directive). */
@@ -68,5 +71,19 @@ export interface RuleContext {
 }
 
 export function finding(rule: LintRule, file: string, line: number, column: number, r: Report): Finding {
-  return { rule: rule.id, severity: r.severity ?? rule.severity, file, line, column, message: r.message, why: r.why ?? rule.why, fix: r.fix };
+  return { rule: rule.id, severity: r.severity ?? rule.severity, file, line, column, message: r.message, why: r.why ?? rule.why, fix: withMaskNote(r.fix) };
+}
+
+/**
+ * Every text schemaguard prints masks what may be a password (a literal
+ * after PASSWORD, a `password=` in a connection-string literal:
+ * statement-secrets.ts), the user's own statement echoed in a fix included,
+ * though the literal may be ordinary data (`WHERE code <> 'host=x
+ * password=…'`). The fix then says so: copied as printed, it would not be
+ * the statement the file has.
+ */
+export const MASKED_FIX_NOTE = '-- where this fix shows ****, the output masked a literal that may hold a password: copy that literal from the migration file, not ****';
+
+function withMaskNote(fix: string): string {
+  return maskStatementSecrets(fix) === fix ? fix : `${fix}\n${MASKED_FIX_NOTE}`;
 }

@@ -4,7 +4,7 @@
  * column definition), cut with PostgreSQL's own scanner so strings,
  * comments and parentheses are respected.
  */
-import { scanTokens, type ParsedStatement, type RangeVar, type ScanToken } from '../parse';
+import { rangeVar, scanTokens, type ParsedStatement, type RangeVar, type ScanToken } from '../parse';
 
 const NEEDS_QUOTES = new Set(['RESERVED_KEYWORD', 'TYPE_FUNC_NAME_KEYWORD']);
 
@@ -139,6 +139,22 @@ export function commandsRemoved(s: ParsedStatement, ats: number[]): Edit[] | und
     return [{ at: at + s.byteOffset, end: end + s.byteOffset, text: '' }];
   });
   return edits;
+}
+
+/**
+ * Byte offset (of the file) of each ALTER TABLE command's first token, for
+ * `commandsRemoved` when a command has no location of its own (`ALTER
+ * COLUMN … SET NOT NULL`): the first command starts after the table's name.
+ */
+export function commandStarts(s: ParsedStatement): number[] {
+  const spans = commandSpans(s);
+  const tokens = tokensOf(s);
+  const rel = rangeVar(s.node.relation)?.location;
+  let k = rel === undefined ? -1 : tokens.findIndex((t) => t.start >= rel - s.byteOffset);
+  // The name: identifiers joined by dots, then an inheritance `*`.
+  if (k >= 0) for (k++; tokens[k]?.text === '.'; k += 2);
+  if (k >= 0 && tokens[k]?.text === '*') k++;
+  return spans.map((c, j) => s.byteOffset + (j === 0 && k >= 0 && tokens[k] ? tokens[k]!.start : c.start));
 }
 
 /** The byte range (in the statement) of each part between top-level commas: the first holds `ALTER TABLE name` before its command. */

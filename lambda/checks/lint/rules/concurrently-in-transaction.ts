@@ -6,10 +6,11 @@
  */
 import { foreignMarkerAdvice, foreignNoTransactionMarker, type ForeignNoTransactionMarker } from '../../../engine/foreign-no-transaction';
 import { scanSql } from '../../../engine/sql/splitter';
-import { optionOn, type ParsedStatement } from '../../parse';
+import { optionOn, rangeVar, type ParsedStatement } from '../../parse';
 import { ownNoTransaction, renderFix } from '../fix';
 import type { LintRule, RuleContext } from '../rule';
 import { unnamedIndexNamed } from './unnamed-concurrent-index';
+import { partitionedTable } from './index-not-concurrent';
 import { insertInto, tokenAfter } from '../sql-text';
 
 export const CONCURRENTLY_IN_TRANSACTION: LintRule = {
@@ -26,6 +27,9 @@ export const CONCURRENTLY_IN_TRANSACTION: LintRule = {
   },
   statement(ctx, s) {
     if (ctx.src.noTransaction) return;
+    // On a partitioned table PostgreSQL refuses CREATE INDEX CONCURRENTLY anywhere: index-not-concurrent reports it, with a no-transaction fix.
+    const rel = s.kind === 'IndexStmt' ? rangeVar(s.node.relation) : undefined;
+    if (rel && partitionedTable(ctx, rel)) return;
     // An unnamed index gets a name too: a rerun finds a named leftover (unnamed-concurrent-index).
     if (s.kind === 'IndexStmt' && s.node.concurrent && typeof s.node.idxname !== 'string') reportText(ctx, s, 'CREATE INDEX CONCURRENTLY', unnamedIndexNamed(s));
     else if (s.kind === 'IndexStmt' && s.node.concurrent) report(ctx, s, 'CREATE INDEX CONCURRENTLY', s.node.if_not_exists ? undefined : 'IF NOT EXISTS');

@@ -6,9 +6,12 @@
  * (undefined_table). A warning, not an error: dropping a table nothing
  * reads any more is the last step of an expand and contract, safe once no
  * running code names it, which lint cannot see; the allow directive says
- * so. Not when another relation takes the name before COMMIT (a table
- * swapped for a new one, a view under the old name): the running code finds
- * one under that name, and what it finds is the author's to judge. Nor
+ * so. Not when another relation is renamed or moved into the name before
+ * COMMIT (a swap: the running code finds the table that took it, with the
+ * rows the migration put there). When a CREATE takes the name (a table
+ * dropped and created again, as `pg_dump --clean` writes, or a view under
+ * the old name), the new relation holds none of the old rows: that is
+ * reported as data loss, at the DROP. Nor
  * on a partition, or a table the pending set detached from its parent: the
  * running code names the parent, and dropping old partitions is how
  * retention works. Views
@@ -20,7 +23,7 @@ import { inPlace, later, renderFix } from '../fix';
 import { dropTableLater } from '../fix-steps';
 import { HeldFindings } from '../held';
 import { splitKey } from '../model';
-import type { LintRule, RuleContext } from '../rule';
+import type { LintRule, Report, RuleContext } from '../rule';
 import { tableName } from '../sql-text';
 import { createdRelation, relationKind } from './renaming-table';
 
@@ -50,7 +53,9 @@ export const DROPPING_TABLE: LintRule = {
         message: `DROP TABLE of existing table ${table}: the running application's statements that name ${table} fail with 42P01 until its new version has replaced it`,
         fix: fixFor(table, s),
       };
-      HELD.hold(ctx, ctx.model.keyOf(rel), () => ctx.report(DROPPING_TABLE, s, report));
+      const key = ctx.model.keyOf(rel);
+      HELD.hold(ctx, key, () => ctx.report(DROPPING_TABLE, s, report));
+      recreations(ctx).set(key, (c) => ctx.report(DROPPING_TABLE, s, recreated(table, s, c)));
     }
   },
   alterCommand(ctx, _s, _t, cmd) {
@@ -62,6 +67,7 @@ export const DROPPING_TABLE: LintRule = {
   },
   endFile(ctx) {
     HELD.flush(ctx);
+    RECREATIONS.delete(ctx);
   },
 };
 
@@ -77,10 +83,32 @@ function isPartition(ctx: RuleContext, rel: { schema?: string; name: string }): 
 /** Drops of a table whose name another relation takes in the same transaction (created, renamed or moved there) are not reported. */
 const HELD = new HeldFindings();
 
-/** A relation created, renamed or moved into a name: what was held for that name is not reported. */
+/** What a drop held in this file reports when a CREATE takes its name, by key. */
+const RECREATIONS = new WeakMap<RuleContext, Map<string, (c: Creation) => void>>();
+
+function recreations(ctx: RuleContext): Map<string, (c: Creation) => void> {
+  let m = RECREATIONS.get(ctx);
+  if (!m) RECREATIONS.set(ctx, (m = new Map()));
+  return m;
+}
+
+/** The CREATE that takes a dropped table's name: what it makes, and its line. */
+interface Creation {
+  what: string;
+  line: number;
+}
+
+/**
+ * A relation renamed or moved into a name: what was held for that name is
+ * not reported (a swap). One created under it: the drop is reported as the
+ * loss of the table's rows.
+ */
 function retake(ctx: RuleContext, s: ParsedStatement): void {
   const created = createdRelation(s);
-  if (created) HELD.retaken(ctx, ctx.model.keyOf({ schema: created.schema ?? ctx.model.creationSchema(), name: created.name }));
+  if (created) {
+    const key = ctx.model.keyOf({ schema: created.schema ?? ctx.model.creationSchema(), name: created.name });
+    if (HELD.retaken(ctx, key)) recreations(ctx).get(key)?.({ what: createdWhat(s), line: s.line });
+  }
   const n = s.node;
   const rel = rangeVar(n.relation);
   if (!rel) return;
@@ -98,7 +126,34 @@ function fixFor(table: string, s: ParsedStatement): string {
     inPlace(`-- nothing in its place: first release code that no longer names ${table}; the statement's other tables, if any, are judged on their own`),
     later(
       `-- once no running code names ${table}`,
-      ...dropTableLater(table, { ifExists: s.node.missing_ok === true, cascade: s.node.behavior === 'DROP_CASCADE' }),
+      ...dropTableLater(table, dropOptions(s)),
     ),
   ]);
+}
+
+/** IF EXISTS and CASCADE, as the statement has them. */
+function dropOptions(s: ParsedStatement): { ifExists: boolean; cascade: boolean } {
+  return { ifExists: s.node.missing_ok === true, cascade: s.node.behavior === 'DROP_CASCADE' };
+}
+
+/** What a CREATE makes, in words: a plain CREATE TABLE starts empty. */
+function createdWhat(s: ParsedStatement): string {
+  if (s.kind === 'CreateStmt') return s.node.partbound ? 'a new, empty partition' : 'a new, empty table';
+  if (s.kind === 'ViewStmt') return 'a view';
+  return (s.node.objtype === 'OBJECT_MATVIEW') ? 'a materialized view' : 'a table from a query';
+}
+
+/** The drop of a table whose name a CREATE takes in the same transaction: its rows are gone at COMMIT. */
+function recreated(table: string, s: ParsedStatement, c: Creation): Report {
+  return {
+    message: `DROP TABLE of existing table ${table}, and line ${c.line} creates ${c.what} under its name: every row of ${table} is lost when the migration commits`,
+    why: 'the relation created under the old name holds none of the dropped table\'s rows: they are gone from COMMIT on, and the running application reads and writes the new one',
+    fix: renderFix([inPlace(
+      `-- to change ${table} and keep its rows: ALTER TABLE ${table} … in place of this DROP and the CREATE on line ${c.line}`,
+      `-- or create the new table under another name, copy the rows (INSERT INTO … SELECT … FROM ${table}), then drop ${table} and rename the new one to ${table}, all in this transaction`,
+      '-- (a pg_dump --clean file drops and creates every table again: dump without --clean, and migrate only what is new)',
+      `-- or, when the rows of ${table} are not needed: the DROP, after an allow directive that says so`,
+      ...dropTableLater(table, { ...dropOptions(s), reason: `the rows of ${table} are not needed: this migration creates it again` }),
+    )]),
+  };
 }

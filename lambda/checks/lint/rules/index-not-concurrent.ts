@@ -9,13 +9,14 @@
  */
 import { as, list, names, optionOn, rangeVar, type Node, type ParsedStatement, type RangeVar } from '../../parse';
 import { columnParts } from '../column';
+import { defaultIndexName } from '../index-name';
 import { columnWithout, uniqueKeySteps } from '../fix-steps';
 import { inPlace, later, ownNoTransaction, renderFix, type FixFile, type FixPlace } from '../fix';
 import { splitKey, type AlterTarget, type TableModel } from '../model';
 import { notNullProven } from '../model-tables';
 import type { LintRule, RuleContext } from '../rule';
 import { isPartitioned } from '../catalog';
-import { clauseAt, commandsRemoved, edited, ident, insertInto, objectName, onlyIn, sliceOf, tableName, tokenAfter, type Edit } from '../sql-text';
+import { clauseAt, commandsRemoved, edited, ident, insertInto, onlyIn, replaceIn, sliceOf, tableName, tokenAfter, type Edit } from '../sql-text';
 
 export const INDEX_NOT_CONCURRENT: LintRule = {
   id: 'index-not-concurrent',
@@ -87,13 +88,9 @@ function reindexMany(ctx: RuleContext, s: ParsedStatement, keyword: 'schema' | '
   });
 }
 
-/** PostgreSQL's name for an unnamed index: table, columns (or `expr`), `idx`. */
+/** PostgreSQL's name for an unnamed index (`defaultIndexName`). */
 function indexName(s: ParsedStatement, table: string): string {
-  const cols = list(s.node.indexParams).map((p) => {
-    const e = as(p, 'IndexElem');
-    return typeof e?.name === 'string' ? e.name : 'expr';
-  });
-  return objectName(table, ...cols, 'idx');
+  return defaultIndexName(table, s.node.indexParams, s.node.indexIncludingParams);
 }
 
 /** The statement as written, with CONCURRENTLY (and IF NOT EXISTS and a name, which it needs) after INDEX. */
@@ -105,11 +102,11 @@ function concurrentText(s: ParsedStatement, table: string): string {
 
 function createIndex(ctx: RuleContext, s: ParsedStatement): void {
   const rel = rangeVar(s.node.relation);
+  if (rel && s.node.concurrent) concurrentOnPartitioned(ctx, s, rel);
   if (!rel || s.node.concurrent || !ctx.model.isExisting(rel)) return;
   const idx = typeof s.node.idxname === 'string' ? s.node.idxname : undefined;
   if (idx && s.node.if_not_exists && ctx.model.hasIndex(rel.schema, idx)) return;
-  const table = ctx.model.table(rel);
-  const partitioned = table?.partitioned ? { schema: table.schema, partitions: ctx.model.partitionsOf(table) } : partitionedInDatabase(ctx, rel, table);
+  const partitioned = partitionedTable(ctx, rel);
   if (partitioned) {
     // ON ONLY a partitioned table builds nothing: the parent's index alone, attached partition by partition.
     if ((s.node.relation as Node).inh === true) partitionedIndex(ctx, s, rel, partitioned);
@@ -127,12 +124,47 @@ function createIndex(ctx: RuleContext, s: ParsedStatement): void {
   });
 }
 
+/** The partitioned table `rel` names, as the migrations or the database (`lint --database-url`) have it; undefined for any other. */
+export function partitionedTable(ctx: RuleContext, rel: RangeVar): Partitioned | undefined {
+  const table = ctx.model.table(rel);
+  return table?.partitioned ? { schema: table.schema, partitions: ctx.model.partitionsOf(table) } : partitionedInDatabase(ctx, rel, table);
+}
+
 /**
- * CREATE INDEX on a partitioned table: PostgreSQL refuses CONCURRENTLY there,
- * so the fix builds the parent's index alone (ON ONLY: invalid, reads no
- * rows), each partition's CONCURRENTLY, and attaches each; the parent's index
- * turns valid with the last attach, and later partitions get their own.
+ * CREATE INDEX CONCURRENTLY on a partitioned table, which PostgreSQL always
+ * refuses (0A000, seen on 18 and 15), ON ONLY too: an error, whether the
+ * table is new or not. The fix: ON ONLY without CONCURRENTLY (it builds
+ * nothing); on a table the pending set created, the statement without
+ * CONCURRENTLY (nothing to block yet); else the parent's index ON ONLY, each
+ * partition's built CONCURRENTLY and attached.
  */
+function concurrentOnPartitioned(ctx: RuleContext, s: ParsedStatement, rel: RangeVar): void {
+  const partitioned = partitionedTable(ctx, rel);
+  if (!partitioned) return;
+  const only = (s.node.relation as Node).inh !== true;
+  const isNew = ctx.model.table(rel)?.isNew === true;
+  if (!only && !isNew) return partitionedIndex(ctx, s, rel, partitioned, true);
+  const index = tokenAfter(s, s.byteOffset, 'index')!;
+  const concurrently = tokenAfter(s, index.end, 'concurrently')!;
+  ctx.report(INDEX_NOT_CONCURRENT, s, {
+    ...refusedConcurrently(s, rel),
+    severity: 'error',
+    fix: renderFix([inPlace(
+      `${replaceIn(s, index.end, concurrently.end, '')};`,
+      only ? '-- ON ONLY builds no index: the parent\'s alone, invalid until each partition\'s is attached' : `-- ${tableName(rel)} is created by the pending migrations: nothing waits for the build yet`,
+    )]),
+  });
+}
+
+/** The message and why of CREATE INDEX CONCURRENTLY on a partitioned table. */
+function refusedConcurrently(s: ParsedStatement, rel: RangeVar): { message: string; why: string } {
+  const idx = typeof s.node.idxname === 'string' ? ` ${ident(s.node.idxname)}` : '';
+  return {
+    message: `CREATE ${s.node.unique ? 'UNIQUE ' : ''}INDEX CONCURRENTLY${idx} on partitioned table ${tableName(rel)}: PostgreSQL refuses it (0A000), and the migration fails`,
+    why: `PostgreSQL refuses CONCURRENTLY on a partitioned table (0A000: cannot create index on partitioned table ${JSON.stringify(rel.name)} concurrently), ON ONLY too: the migration fails at deploy time`,
+  };
+}
+
 /**
  * A table of the database that the catalog (`lint --database-url`) says is
  * partitioned, under the name it had before the run, with the partitions it
@@ -167,7 +199,13 @@ function subPartitions(ctx: RuleContext, p: PartitionRef): readonly PartitionRef
   return partitionedInDatabase(ctx, rel, table)?.partitions;
 }
 
-function partitionedIndex(ctx: RuleContext, s: ParsedStatement, rel: RangeVar, table: Partitioned): void {
+/**
+ * CREATE INDEX on a partitioned table: PostgreSQL refuses CONCURRENTLY there,
+ * so the fix builds the parent's index alone (ON ONLY: invalid, reads no
+ * rows), each partition's CONCURRENTLY, and attaches each; the parent's index
+ * turns valid with the last attach, and later partitions get their own.
+ */
+function partitionedIndex(ctx: RuleContext, s: ParsedStatement, rel: RangeVar, table: Partitioned, concurrent = false): void {
   const idx = typeof s.node.idxname === 'string' ? s.node.idxname : indexName(s, rel.name);
   const create = `CREATE ${s.node.unique ? 'UNIQUE ' : ''}INDEX`;
   const body = indexBody(s, rel);
@@ -187,8 +225,10 @@ function partitionedIndex(ctx: RuleContext, s: ParsedStatement, rel: RangeVar, t
     : ['-- for each partition (the migrations lint read create none), with its own index name:',
       ...[`${create} CONCURRENTLY IF NOT EXISTS <partition_idx> ON <partition> ${body};`, `ALTER INDEX ${top} ATTACH PARTITION <partition_idx>;`].map((l) => `--   ${l}`)];
   ctx.report(INDEX_NOT_CONCURRENT, s, {
-    message: `${create} ${ident(idx)} on partitioned table ${tableName(rel)} builds every partition's index while blocking writes`,
-    why: `CREATE INDEX on partitioned ${tableName(rel)} builds each partition's index under a SHARE lock that blocks its writes, and PostgreSQL refuses CONCURRENTLY on a partitioned table`,
+    ...concurrent ? refusedConcurrently(s, rel) : {
+      message: `${create} ${ident(idx)} on partitioned table ${tableName(rel)} builds every partition's index while blocking writes`,
+      why: `CREATE INDEX on partitioned ${tableName(rel)} builds each partition's index under a SHARE lock that blocks its writes, and PostgreSQL refuses CONCURRENTLY on a partitioned table`,
+    },
     fix: renderFix([ownNoTransaction(
       `${create} IF NOT EXISTS ${ident(idx)} ON ONLY ${tableName(rel)} ${body};  -- the parent's index alone: invalid until every partition's is attached`,
       ...lines,

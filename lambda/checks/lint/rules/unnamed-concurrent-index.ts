@@ -6,10 +6,12 @@
  * so it builds another (`…_idx1`) and the INVALID one stays, written on every
  * INSERT and UPDATE and never used. A named build is found and dropped first.
  */
-import type { ParsedStatement } from '../../parse';
+import { rangeVar, type ParsedStatement } from '../../parse';
 import { renderFix } from '../fix';
 import type { LintRule } from '../rule';
-import { insertInto, tokenAfter } from '../sql-text';
+import { partitionedTable } from './index-not-concurrent';
+import { ident, insertInto, tokenAfter } from '../sql-text';
+import { defaultIndexName } from '../index-name';
 
 export const UNNAMED_CONCURRENT_INDEX: LintRule = {
   id: 'unnamed-concurrent-index',
@@ -25,6 +27,9 @@ export const UNNAMED_CONCURRENT_INDEX: LintRule = {
   },
   statement(ctx, s) {
     if (!ctx.src.noTransaction || s.kind !== 'IndexStmt' || !s.node.concurrent || typeof s.node.idxname === 'string') return;
+    // On a partitioned table PostgreSQL refuses the statement: index-not-concurrent reports it, its fix names each index.
+    const rel = rangeVar(s.node.relation);
+    if (rel && partitionedTable(ctx, rel)) return;
     ctx.report(UNNAMED_CONCURRENT_INDEX, s, {
       message: 'CREATE INDEX CONCURRENTLY without a name: a rerun after a failed build cannot find its INVALID index, and builds another beside it',
       fix: renderFix([{ place: 'instead', noTransaction: true, lines: [`${unnamedIndexNamed(s)};`] }]),
@@ -38,15 +43,7 @@ export function unnamedIndexNamed(s: ParsedStatement): string {
   return concurrently ? insertInto(s, concurrently.end, `IF NOT EXISTS ${indexName(s)}`) : s.text;
 }
 
-/**
- * A name for an unnamed index, built as PostgreSQL builds its own in the
- * common cases: the table, each key column (a function call's name for a
- * call, `expr` for another expression), `idx`.
- */
+/** PostgreSQL's own name for the index (`defaultIndexName`), quoted where it needs it. */
 function indexName(s: ParsedStatement): string {
-  const table = String((s.node.relation as { relname?: string } | undefined)?.relname ?? 'table');
-  const params = (s.node.indexParams ?? []) as { IndexElem?: { name?: string; expr?: { FuncCall?: { funcname?: { String?: { sval?: string } }[] } } } }[];
-  const parts = params.map((p) => p.IndexElem?.name ?? p.IndexElem?.expr?.FuncCall?.funcname?.at(-1)?.String?.sval ?? 'expr');
-  const name = [table, ...parts, 'idx'].join('_');
-  return /^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
+  return ident(defaultIndexName(rangeVar(s.node.relation)?.name ?? 'table', s.node.indexParams, s.node.indexIncludingParams));
 }

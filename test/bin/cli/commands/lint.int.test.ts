@@ -27,6 +27,19 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     expect(r.stderr).toContain(`lint all 2 files in ${dir}/ (no database: every file counts as pending)`);
   });
 
+  // Regression: a fix echoing a literal that looks like a connection string was printed masked, with nothing to say so.
+  it('prints a literal that may hold a password masked, in fixes too, and the fix says where the file has it', async () => {
+    // legacy: a table no migration creates, so lint takes it as existing.
+    const dir = tempDir({ '1_a.sql': "CREATE INDEX legacy_code_pw ON legacy (code) WHERE code <> 'host=x password=LintSecret1';" });
+    for (const format of ['text', 'json']) {
+      const r = await runCli(['lint', '--dir', dir, '--format', format], { env: NO_DB });
+      expect(r.stdout).toContain('index-not-concurrent');
+      expect(r.stdout).not.toContain('LintSecret1');
+      expect(r.stdout).toContain('password=****');
+      expect(r.stdout).toContain('-- where this fix shows ****, the output masked a literal that may hold a password: copy that literal from the migration file, not ****');
+    }
+  });
+
   it('names one file as one file in its progress line', async () => {
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE t (id int);' });
     const r = await runCli(['lint', '--dir', dir], { env: NO_DB });

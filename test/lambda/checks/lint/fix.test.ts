@@ -1,6 +1,9 @@
 /** Fix texts: rendered as SQL with file markers, and read back into the files they describe. */
 import { describe, expect, it } from 'vitest';
 import { fixFiles, inPlace, later, ownNoTransaction, renderFix } from '../../../../lambda/checks/lint/fix';
+import { MASKED_FIX_NOTE } from '../../../../lambda/checks/lint/rule';
+import { Redactor } from '../../../../lambda/engine/redact';
+import { lint } from './pending';
 
 describe('Function: renderFix', () => {
   it('prints a lone in-place replacement as it is', () => {
@@ -20,5 +23,25 @@ describe('Function: fixFiles', () => {
     const text = renderFix([inPlace('SELECT 1;'), ownNoTransaction('SELECT 2;')]);
     expect(fixFiles(text)).toEqual(['SELECT 1;', '-- schemaguard:no-transaction\nSELECT 2;']);
     expect(fixFiles('SELECT 1;\n-- a note')).toEqual(['SELECT 1;\n-- a note']);
+  });
+});
+
+// Regression: a fix echoing `WHERE code <> 'host=x password=…'` was printed with the literal masked, and nothing said so: copied, it built another index.
+describe('Fix texts that output masks', () => {
+  const SQL = "CREATE INDEX leads_code_pw ON leads (code) WHERE code <> 'host=x password=LintSecret1';";
+
+  it('keep the literal as written, and say that where the output shows ****, the file has the literal', async () => {
+    const [f] = (await lint(SQL)).findings;
+    expect(f!.fix).toContain("WHERE code <> 'host=x password=LintSecret1';");
+    expect(f!.fix.split('\n').at(-1)).toBe(MASKED_FIX_NOTE);
+    const printed = new Redactor().redact(f!.fix);
+    expect(printed).toContain("WHERE code <> 'host=x password=****';");
+    expect(printed).not.toContain('LintSecret1');
+    expect(printed.split('\n').at(-1)).toBe(MASKED_FIX_NOTE);
+  });
+
+  it('a fix the output prints as it is has no such note', async () => {
+    const [f] = (await lint("CREATE INDEX leads_code ON leads (code) WHERE code <> 'host=x';")).findings;
+    expect(f!.fix).not.toContain(MASKED_FIX_NOTE);
   });
 });

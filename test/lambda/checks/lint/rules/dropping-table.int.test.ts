@@ -8,7 +8,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixFiles } from '../../../../../lambda/checks/lint/fix';
 import { outcome } from '../../../../support/app-session';
-import { dropDatabases, freshDatabase, rows, targets } from '../../../../support/db';
+import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../../support/db';
 import { driverKinds } from '../../../../support/drivers';
 import { runEngine } from '../../../../support/engine';
 import { tempDir } from '../../../../support/files';
@@ -38,6 +38,28 @@ describe.each(targets)('dropping-table on $name', (target) => {
     } finally {
       await app.end();
     }
+  });
+
+  // Regression: DROP TABLE IF EXISTS + CREATE TABLE of the same name (pg_dump --clean) was taken for a swap and passed lint.
+  it('a table dropped and created again in one transaction: the server commits it with none of the rows; lint warns, and its fix applies', async () => {
+    const url = await freshDatabase(target, 'dropping_table_recreate');
+    const recreate = 'DROP TABLE IF EXISTS lead_imports;\nCREATE TABLE lead_imports (id bigint PRIMARY KEY, payload jsonb);';
+    await withClient(url, async (c) => {
+      await c.query(TABLES);
+      await c.query("INSERT INTO lead_imports VALUES (1, '{}'), (2, '{}')");
+      await c.query(`BEGIN; ${recreate} COMMIT;`);
+    });
+    expect(await rows(url, 'SELECT count(*)::int AS n FROM lead_imports')).toEqual([{ n: 0 }]);
+
+    const found = (await lintAfter(TABLES, recreate)).findings;
+    expect(found.map((f) => [f.rule, f.line, f.message])).toEqual([
+      ['dropping-table', 1, 'DROP TABLE of existing table lead_imports, and line 2 creates a new, empty table under its name: every row of lead_imports is lost when the migration commits'],
+    ]);
+    const url2 = await freshDatabase(target, 'dropping_table_recreate_fix');
+    const fixed = `${found[0]!.fix}\nCREATE TABLE lead_imports (id bigint PRIMARY KEY, payload jsonb);`;
+    expect((await lintAfter(TABLES, fixed)).findings).toEqual([]);
+    const r = await runEngine(pgDriver, url2, tempDir({ '1_tables.sql': TABLES, '2_recreate.sql': fixed }));
+    expect(r.applied.map((a) => a.file)).toEqual(['1_tables.sql', '2_recreate.sql']);
   });
 
   it('the fix: its first file changes nothing, its later one (allow directive and DROP) applies and lints clean', async () => {

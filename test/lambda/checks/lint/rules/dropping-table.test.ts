@@ -36,11 +36,36 @@ describe('Rule: dropping-table', () => {
   it.each([
     ['a table created in the pending set', 'CREATE TABLE t (a int);', 'DROP TABLE t;'],
     ['a table renamed in the pending set (renaming-table reports the rename)', 'ALTER TABLE purchases RENAME TO orders;\nDROP TABLE orders;'],
-    ['a table created again under its name in the same transaction', 'DROP TABLE purchases;\nCREATE TABLE purchases (id bigint PRIMARY KEY);'],
     ['a table whose name another table is renamed into in the same transaction', 'CREATE TABLE purchases_v2 (id bigint);\nDROP TABLE purchases;\nALTER TABLE purchases_v2 RENAME TO purchases;'],
     ['a view dropped and created again with another query', 'CREATE VIEW lead_names AS SELECT name FROM leads;', 'DROP VIEW lead_names;\nCREATE VIEW lead_names AS SELECT name, score FROM leads;'],
   ])('leaves alone %s', async (_what, ...files) => {
     expect((await rules(...files)).filter((r) => r === 'dropping-table')).toEqual([]);
+  });
+
+  // Regression: DROP TABLE IF EXISTS users; CREATE TABLE users (…) (as pg_dump --clean writes every table) gave no finding: the CREATE was taken for a swap, though the new table is empty.
+  it('reports a table dropped and created again in the same transaction: its rows are lost; the fix keeps only the DROP, after an allow directive', async () => {
+    const r = await lint('DROP TABLE IF EXISTS purchases;\nCREATE TABLE purchases (id bigint PRIMARY KEY, email text);');
+    expect(r.findings).toMatchObject([{ rule: 'dropping-table', severity: 'warning', line: 1 }]);
+    expect(r.findings[0]!.message).toBe('DROP TABLE of existing table purchases, and line 2 creates a new, empty table under its name: every row of purchases is lost when the migration commits');
+    expect(r.findings[0]!.fix.split('\n').slice(-2)).toEqual([
+      '-- schemaguard:allow dropping-table the rows of purchases are not needed: this migration creates it again',
+      'DROP TABLE IF EXISTS purchases;',
+    ]);
+  });
+
+  it.each([
+    ['a view', 'CREATE VIEW purchases AS SELECT 1 AS id;', 'a view'],
+    ['a table from a query', 'CREATE TABLE purchases AS SELECT 1 AS id;', 'a table from a query'],
+    ['a table in the schema the name resolves to', 'CREATE TABLE public.purchases (id int);', 'a new, empty table'],
+  ])('reports the drop when %s takes the name after it', async (_what, create, what) => {
+    const r = await lint(`DROP TABLE purchases;\n${create}`);
+    expect(r.findings.map((f) => f.message)).toEqual([`DROP TABLE of existing table purchases, and line 2 creates ${what} under its name: every row of purchases is lost when the migration commits`]);
+  });
+
+  it('a rename swap (the new table renamed into the name, as it was filled) stays unreported; a drop and a create in separate files is the plain finding', async () => {
+    expect(await rules('CREATE TABLE purchases_v2 (id bigint);\nINSERT INTO purchases_v2 SELECT id FROM purchases;\nDROP TABLE purchases;\nALTER TABLE purchases_v2 RENAME TO purchases;')).toEqual([]);
+    const r = await lint('DROP TABLE purchases;', 'CREATE TABLE purchases (id bigint);');
+    expect(r.findings.map((f) => f.message.split(':')[0])).toEqual(['DROP TABLE of existing table purchases']);
   });
 
   it('leaves alone an existing view or materialized view (no data is lost)', async () => {

@@ -80,6 +80,25 @@ describe.each(targets)('index-not-concurrent on a partitioned table of the datab
     expect({ invalid, indexes }).toEqual({ invalid: 0, indexes: 4 });
   });
 
+  // Regression: CREATE INDEX CONCURRENTLY on a partitioned table passed lint; the server refuses it (0A000).
+  it('CREATE INDEX CONCURRENTLY on the partitioned table: the server refuses it (ON ONLY too), lint with the database says so, and its fix migrates', async () => {
+    const db = await freshDatabase(target, 'partitioned_cic');
+    await withClient(db, (c) => c.query(OUTSIDE));
+    const cic = 'CREATE INDEX CONCURRENTLY IF NOT EXISTS events_cic ON events (id)';
+    await expect(withClient(db, (c) => c.query(cic))).rejects.toMatchObject({ code: '0A000' });
+    await expect(withClient(db, (c) => c.query('CREATE INDEX CONCURRENTLY events_cic ON ONLY events (id)'))).rejects.toMatchObject({ code: '0A000' });
+    const file = `-- schemaguard:no-transaction\n${cic};`;
+    const { findings } = await lintWithDatabase(db, [file]);
+    expect(findings.map((f) => [f.rule, f.severity])).toEqual([['index-not-concurrent', 'error']]);
+    expect((await lintWithDatabase(db, [file], false)).findings).toEqual([]);
+    const files = fixFiles(findings[0]!.fix).filter((text) => parseSql(text).statements.length > 0);
+    const run = await runEngine(pg, db, tempDir(Object.fromEntries(files.map((text, k) => [`${k + 1}_fix.sql`, text]))));
+    expect(run.applied).toHaveLength(files.length);
+    const valid = await withClient(db, async (c) => (await c.query(
+      "SELECT count(*)::int AS n FROM pg_partition_tree('events_cic') t JOIN pg_index i ON i.indexrelid = t.relid WHERE i.indisvalid")).rows[0].n);
+    expect(valid).toBe(3);
+  });
+
   it('names a partition a pending migration adds, and passes ON ONLY; a plain table of the database keeps the CONCURRENTLY fix', async () => {
     const added = "CREATE TABLE events_2028 PARTITION OF events FOR VALUES FROM ('2028-01-01') TO ('2029-01-01');";
     const [f] = await lint([added, 'CREATE INDEX events_id ON events (id);']);

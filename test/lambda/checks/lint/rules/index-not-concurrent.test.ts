@@ -138,6 +138,35 @@ ALTER TABLE ledger DETACH PARTITION ledger_2026;`;
     expect((await lintAfter(LEDGER, 'CREATE INDEX ledger_kind ON ONLY ledger (kind);')).findings).toEqual([]);
     expect((await lintAfter(undefined, LEDGER, 'CREATE INDEX ledger_kind ON ledger (kind);')).findings).toEqual([]);
   });
+  // Regression: CREATE INDEX CONCURRENTLY on a partitioned table passed lint and plan, though PostgreSQL always refuses it (0A000).
+  it('reports CREATE INDEX CONCURRENTLY on a partitioned table as an error (PostgreSQL refuses it), with the ON ONLY route; no other rule on it', async () => {
+    const r = await lintAfter(LEDGER, '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS ledger_kind ON ledger (kind);');
+    expect(r.findings.map((f) => [f.rule, f.severity, f.message])).toEqual([
+      ['index-not-concurrent', 'error', 'CREATE INDEX CONCURRENTLY ledger_kind on partitioned table ledger: PostgreSQL refuses it (0A000), and the migration fails'],
+    ]);
+    expect(r.findings[0]!.fix.split('\n').filter((l) => !l.startsWith('--'))).toEqual([
+      "CREATE INDEX IF NOT EXISTS ledger_kind ON ONLY ledger (kind);  -- the parent's index alone: invalid until every partition's is attached",
+      'CREATE INDEX CONCURRENTLY IF NOT EXISTS ledger_2025_kind_idx ON ledger_2025 (kind);',
+      'ALTER INDEX ledger_kind ATTACH PARTITION ledger_2025_kind_idx;',
+      'CREATE INDEX CONCURRENTLY IF NOT EXISTS ledger_old_kind_idx ON ledger_old (kind);',
+      'ALTER INDEX ledger_kind ATTACH PARTITION ledger_old_kind_idx;',
+    ]);
+    const unnamedInTransaction = await lintAfter(LEDGER, 'CREATE UNIQUE INDEX CONCURRENTLY ON ledger (id, at);');
+    expect(unnamedInTransaction.findings.map((f) => [f.rule, f.message])).toEqual([
+      ['index-not-concurrent', 'CREATE UNIQUE INDEX CONCURRENTLY on partitioned table ledger: PostgreSQL refuses it (0A000), and the migration fails'],
+    ]);
+  });
+  it('reports CREATE INDEX CONCURRENTLY on a partitioned table the pending files create, and ON ONLY: the fix drops CONCURRENTLY', async () => {
+    const created = await lintAfter(undefined, 'CREATE TABLE p (id int, at date) PARTITION BY RANGE (at);', '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS p_id_idx ON p (id);');
+    expect(created.findings.map((f) => [f.file, f.rule, f.severity, f.fix.split('\n')[0]])).toEqual([
+      ['3_pending.sql', 'index-not-concurrent', 'error', 'CREATE INDEX IF NOT EXISTS p_id_idx ON p (id);'],
+    ]);
+    const only = await lintAfter(LEDGER, '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY ledger_id ON ONLY ledger (id);');
+    expect(only.findings.map((f) => f.fix.split('\n')[0])).toEqual(['CREATE INDEX ledger_id ON ONLY ledger (id);']);
+  });
+  it('a plain table keeps CREATE INDEX CONCURRENTLY unreported', async () => {
+    expect((await lintAfter('CREATE TABLE t (id int);', '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_id ON t (id);')).findings).toEqual([]);
+  });
   it('a primary key\'s fix proves NOT NULL only for the columns no validated CHECK (name IS NOT NULL AND …) proves already', async () => {
     const before = 'ALTER TABLE purchases ADD CONSTRAINT purchases_legacy_nn CHECK (legacy_lead IS NOT NULL AND legacy_lead <> \'\') NOT VALID;\nALTER TABLE purchases ADD CONSTRAINT purchases_lead_nn CHECK (lead_id IS NOT NULL) NOT VALID;';
     const validated = 'ALTER TABLE purchases VALIDATE CONSTRAINT purchases_legacy_nn;';

@@ -7,10 +7,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLintCatalog } from '../../../../../lambda/checks/lint';
+import { fixFiles } from '../../../../../lambda/checks/lint/fix';
 import { planLocks } from '../../../../../lambda/checks/locks/plan-locks';
 import { loadMigrations } from '../../../../../lambda/engine/source';
-import { dropDatabases, freshDatabase, targets, withClient } from '../../../../support/db';
+import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../../support/db';
+import { driverKinds } from '../../../../support/drivers';
+import { runEngine } from '../../../../support/engine';
 import { tempDir } from '../../../../support/files';
+import { lintAfter } from '../pending';
 import { lintWithDatabase } from '../with-database';
 import { directAndFixed, ONLY_SETUP } from '../fix-outcome';
 
@@ -64,6 +68,32 @@ describe.each(targets)('set-not-null-without-check with a database, on $name', (
   });
 });
 
+const LEGACY = "CREATE TABLE legacy (n int, code text, m int);\nINSERT INTO legacy VALUES (1, 'a', 2);";
+
+describe.each(targets)('set-not-null-without-check: the fix of a statement with other commands, on $name', (target) => {
+  // Regression: the fix kept only the NOT NULL steps; the statement's ADD COLUMN and SET DEFAULT were lost.
+  it('applies through the engine, and leaves the table as the statement would: the other commands made, every column NOT NULL', async () => {
+    const url = await freshDatabase(target, 'not_null_fix_rest');
+    const statement = "ALTER TABLE legacy ALTER COLUMN m SET NOT NULL, ADD COLUMN note text, ALTER COLUMN n SET NOT NULL, ALTER COLUMN code SET DEFAULT 'x';";
+    const findings = (await lintAfter(LEGACY, statement)).findings;
+    expect(findings.map((f) => f.rule)).toEqual(['set-not-null-without-check', 'set-not-null-without-check']);
+    const files = fixFiles(findings[0]!.fix);
+    expect((await lintAfter(LEGACY, ...files)).findings).toEqual([]);
+    const pg = driverKinds.find((d) => d.name === 'pg')!;
+    const r = await runEngine(pg, url, tempDir({ '1_legacy.sql': LEGACY, ...Object.fromEntries(files.map((text, k) => [`${k + 2}_fix.sql`, text])) }));
+    expect(r.applied.map((a) => a.file)).toEqual(['1_legacy.sql', '2_fix.sql', '3_fix.sql']);
+    expect(await rows(url, `SELECT a.attname AS name, a.attnotnull AS "notNull", pg_get_expr(d.adbin, d.adrelid) AS "default"
+      FROM pg_attribute a LEFT JOIN pg_attrdef d ON (d.adrelid, d.adnum) = (a.attrelid, a.attnum)
+      WHERE a.attrelid = 'legacy'::regclass AND a.attnum > 0 ORDER BY a.attnum`)).toEqual([
+      { name: 'n', notNull: true, default: null },
+      { name: 'code', notNull: false, default: "'x'::text" },
+      { name: 'm', notNull: true, default: null },
+      { name: 'note', notNull: false, default: null },
+    ]);
+    expect(await rows(url, "SELECT count(*)::int AS n FROM pg_constraint WHERE conrelid = 'legacy'::regclass AND contype = 'c'")).toEqual([{ n: 0 }]);
+  });
+});
+
 // Regression: on PostgreSQL 18 the fix's CHECK took the name of the NOT NULL constraint (`<table>_<column>_not_null`), which PostgreSQL then named `…_not_null1`;
 // and the fix dropped the statement's ONLY, making every child table's column NOT NULL too.
 describe.each(targets)('set-not-null-without-check: the fix leaves what the statement leaves, on $name', (target) => {
@@ -72,6 +102,8 @@ describe.each(targets)('set-not-null-without-check: the fix leaves what the stat
     { sql: 'ALTER TABLE parent ALTER COLUMN n SET NOT NULL;' },
     { sql: 'ALTER TABLE ONLY parent ALTER COLUMN n SET NOT NULL;' },
     { sql: 'ALTER TABLE ONLY journal ALTER COLUMN n SET NOT NULL;' },
+    // ONLY and another command: the fix keeps the command, ONLY on it and on every step.
+    { sql: 'ALTER TABLE ONLY parent ALTER COLUMN n SET NOT NULL, ADD CONSTRAINT parent_id_pos CHECK (id > 0) NO INHERIT NOT VALID;' },
     { sql: 'ALTER TABLE ONLY ledger ALTER COLUMN n SET NOT NULL;', refused: 'constraint must be added to child tables too' },
     // PostgreSQL 18's ADD CONSTRAINT … NOT NULL (15's grammar has none: fixes.int.test.ts): refused with ONLY on a parent with children, as the fix's same step.
     ...target.major >= 18 ? [

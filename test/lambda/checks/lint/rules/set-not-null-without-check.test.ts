@@ -81,6 +81,33 @@ describe('Rule: set-not-null-without-check', () => {
       'ALTER TABLE leads DROP CONSTRAINT leads_name_not_null_proof;',
     ]);
   });
+  // Regression: the fix of ALTER TABLE … ADD COLUMN note text, ALTER COLUMN n SET NOT NULL, ALTER COLUMN code SET DEFAULT 'x' kept only the NOT NULL steps, dropping ADD COLUMN and SET DEFAULT; ONLY stays on every step.
+  it('fix: the statement\'s other commands kept in place of it; every NOT NULL of the statement in steps, one fix for each finding', async () => {
+    const r = await lint("ALTER TABLE IF EXISTS ONLY leads ALTER COLUMN name SET NOT NULL, ADD COLUMN note text,\n  ALTER COLUMN code SET DEFAULT 'x', ALTER score SET NOT NULL;");
+    expect(r.findings.map((f) => f.message.split(' without')[0])).toEqual(['SET NOT NULL on leads.name', 'SET NOT NULL on leads.score']);
+    expect(r.findings[1]!.fix).toBe(r.findings[0]!.fix);
+    expect(r.findings[0]!.fix.split('\n')).toEqual([
+      '-- file 1 of 2: in place of the statement',
+      "ALTER TABLE IF EXISTS ONLY leads ADD COLUMN note text,\n  ALTER COLUMN code SET DEFAULT 'x';",
+      'ALTER TABLE ONLY leads ADD CONSTRAINT leads_name_not_null_proof CHECK (name IS NOT NULL) NO INHERIT NOT VALID;  -- NO INHERIT: as ONLY, on this table alone',
+      'ALTER TABLE ONLY leads ADD CONSTRAINT leads_score_not_null_proof CHECK (score IS NOT NULL) NO INHERIT NOT VALID;  -- NO INHERIT: as ONLY, on this table alone',
+      '-- file 2 of 2: a later migration',
+      'ALTER TABLE leads VALIDATE CONSTRAINT leads_name_not_null_proof;',
+      'ALTER TABLE ONLY leads ALTER COLUMN name SET NOT NULL;  -- no scan: the validated CHECK proves it',
+      'ALTER TABLE leads DROP CONSTRAINT leads_name_not_null_proof;',
+      'ALTER TABLE leads VALIDATE CONSTRAINT leads_score_not_null_proof;',
+      'ALTER TABLE ONLY leads ALTER COLUMN score SET NOT NULL;  -- no scan: the validated CHECK proves it',
+      'ALTER TABLE leads DROP CONSTRAINT leads_score_not_null_proof;',
+    ].join('\n').split('\n'));
+  });
+  it.each([
+    ['a schema-qualified, quoted table, and a command left after the first', 'ALTER TABLE "public"."leads" ALTER name SET NOT NULL, ALTER COLUMN code DROP DEFAULT;', 'ALTER TABLE "public"."leads" ALTER COLUMN code DROP DEFAULT;'],
+    ['a table named with the inheritance *', "ALTER TABLE leads * ALTER COLUMN code SET DEFAULT 'x', ALTER COLUMN name SET NOT NULL;", "ALTER TABLE leads * ALTER COLUMN code SET DEFAULT 'x';"],
+    ['PostgreSQL 18\'s ADD CONSTRAINT … NOT NULL first', 'ALTER TABLE leads ADD CONSTRAINT leads_name_nn NOT NULL name, ADD COLUMN note text;', 'ALTER TABLE leads ADD COLUMN note text;'],
+  ])('fix keeps the other commands: %s', async (_what, sql, kept) => {
+    const fix = (await lint(sql)).findings[0]!.fix.split('\n');
+    expect(fix[1]).toBe(kept);
+  });
   it('accepts SET NOT NULL on a column that is NOT NULL already (PostgreSQL does nothing)', async () => {
     expect(await rules('CREATE TABLE t (a int NOT NULL);', 'ALTER TABLE t ALTER COLUMN a SET NOT NULL;')).toEqual([]);
     expect(await rules('ALTER TABLE leads ALTER COLUMN id SET NOT NULL;')).toEqual([]);

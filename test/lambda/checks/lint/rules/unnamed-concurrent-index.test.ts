@@ -23,6 +23,14 @@ describe('Rule: unnamed-concurrent-index', () => {
     ]);
   });
 
+  // Regression: a cast column was named expr (leads_lower_expr_idx); PostgreSQL names it by the column (index-name.int.test.ts checks many shapes on 15 and 18).
+  it('names a cast column by the column, a repeated name with a number, and INCLUDE columns too, as PostgreSQL does', async () => {
+    const r = await lint(`${NO_TX}CREATE INDEX CONCURRENTLY ON leads (lower(name), (score::int), lower(code)) INCLUDE (price);`);
+    expect(r.findings.map((f) => f.fix)).toEqual([
+      `${FIX}CREATE INDEX CONCURRENTLY IF NOT EXISTS leads_lower_score_lower1_price_idx ON leads (lower(name), (score::int), lower(code)) INCLUDE (price);`,
+    ]);
+  });
+
   it('lets a named build pass, with or without IF NOT EXISTS (a rerun finds a named leftover)', async () => {
     expect(await rules(`${NO_TX}CREATE INDEX CONCURRENTLY IF NOT EXISTS leads_name_idx ON leads (name);`)).toEqual([]);
     expect(await rules(`${NO_TX}CREATE INDEX CONCURRENTLY leads_name_idx ON leads (name);`)).toEqual([]);
