@@ -6,7 +6,6 @@
 // install` skipped `prepare`). CommonJS: Node.js starts it without its ES
 // module loader (scripts/build-cli.mjs says what that saves).
 const { enableCompileCache } = require('node:module');
-
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 

@@ -15,12 +15,8 @@ const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 
 
 /** sha-256 (hex) of the LF-normalised text. */
 export function checksum(text: string): string {
-  return sha256(normaliseLineEndings(text));
-}
-
-/** sha-256 (hex) of the text as UTF-8, as it is. */
-export function sha256(text: string): string {
-  return oneShot ? oneShot('sha256', text, 'hex') : crypto.createHash('sha256').update(text, 'utf8').digest('hex');
+  const normalised = normaliseLineEndings(text);
+  return oneShot ? oneShot('sha256', normalised, 'hex') : crypto.createHash('sha256').update(normalised, 'utf8').digest('hex');
 }
 
 /** A short form for messages and tables. */
