@@ -24,10 +24,36 @@ export class RunProgress {
   readonly appliedFiles: string[] = [];
   /** Pending when the run began (its plan), once known. */
   private pending?: number;
+  /** The file the server runs (the oldest in flight), since when, and after how many seconds of it the next "still applying" line is due. */
+  private head?: { migration: Migration; since: number; dueS: number };
 
   constructor(private readonly now: () => number = Date.now) {}
 
   onEvent(e: RunEvent): void {
+    this.track(e);
+    const first = this.inFlight[0];
+    // A retry's attempt starts once its wait is over.
+    if (first !== this.head?.migration || e.type === 'retry') this.head = first && { migration: first, since: this.now() + (e.type === 'retry' ? e.delayMs : 0), dueS: STILL_FIRST_S };
+  }
+
+  /**
+   * A line when the file the server runs has taken STILL_FIRST_S seconds, then
+   * every STILL_EVERY_S more (a sign of life on a long file, which says
+   * nothing else until it ends); undefined otherwise, and while a lock
+   * timeout's retry waits.
+   */
+  stillRunningLine(): string | undefined {
+    const head = this.head;
+    const now = this.now();
+    if (!head || now < this.backoffUntil) return undefined;
+    const s = Math.floor((now - head.since) / 1000);
+    if (s < head.dueS) return undefined;
+    head.dueS = s + STILL_EVERY_S;
+    const outside = runsOutsideTransaction(head.migration) ? ' (outside a transaction: each statement commits as it ends)' : '';
+    return `  still applying ${head.migration.file}: ${duration(s)} so far${outside}`;
+  }
+
+  private track(e: RunEvent): void {
     if (e.type === 'plan') this.pending = e.pending;
     if (e.type === 'migration-sent' || e.type === 'migration-start' || e.type === 'migration-applied') this.backoffUntil = 0;
     if ((e.type === 'migration-sent' || e.type === 'migration-start') && !this.inFlight.includes(e.migration)) this.inFlight.push(e.migration);
@@ -83,6 +109,15 @@ export class RunProgress {
       : 'its transaction is rolled back as the connection closes, unless the server had already reached its COMMIT (schemaguard status shows which): it is applied whole or not at all';
     return `migrate interrupted (${signal}) during ${m.file}: ${state}; ${done}; run schemaguard migrate again to continue`;
   }
+}
+
+/** Seconds of one file before the first "still applying" line, and between the next ones. */
+export const STILL_FIRST_S = 10;
+export const STILL_EVERY_S = 30;
+
+/** `45 s`, `2 min 5 s`. */
+function duration(s: number): string {
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`;
 }
 
 /** A failed no-transaction file: what of it committed (the error's fix names the lines only when a statement failed after them). */

@@ -15,6 +15,12 @@ export async function migrateCommand(ctx: CommandContext): Promise<number> {
   const run = new RunProgress();
   // With the embedded server, its clean-up answers the signal (and stops the server, rolling the transaction back).
   const stopListening = opts.databaseUrl ? sayWhenInterrupted((signal) => run.interruptedLine(signal)) : () => undefined;
+  // A long file says nothing until it ends: a line after 10 s of it, then every 30 s.
+  const ticker = setInterval(() => {
+    const line = run.stillRunningLine();
+    if (line) ctx.progress(line);
+  }, 1000);
+  ticker.unref();
   try {
     ctx.progress(`migrate ${driver.target}${where}: ${migrations.length} migration${migrations.length === 1 ? '' : 's'} in ${opts.dir}/`);
     const width = migrations.reduce((w, m) => Math.max(w, m.file.length), 0);
@@ -40,6 +46,7 @@ export async function migrateCommand(ctx: CommandContext): Promise<number> {
     }
     throw e;
   } finally {
+    clearInterval(ticker);
     stopListening();
     await driver.end();
   }

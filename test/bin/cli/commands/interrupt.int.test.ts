@@ -199,3 +199,67 @@ describe('Class: RunProgress, the line after a failed migration', () => {
     expect(run().failedLine(tx, '2_b.sql', true)).toMatch(/^migrate stopped at 2_b\.sql: the connection was lost, so whether its COMMIT was reached is not known \(schemaguard status tells\);/);
   });
 });
+
+describe('Class: RunProgress, the "still applying" line of a long file', () => {
+  const a = parseMigration('0001_a.sql', 'CREATE TABLE a (id int);');
+  const b = parseMigration('0002_b.sql', 'CREATE TABLE b (id int);');
+  const idx = parseMigration('0003_idx.sql', '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY a_id ON a (id);');
+
+  it('says nothing for 10 s of a file, then names it with the time so far, then every 30 s', () => {
+    let clock = 0;
+    const p = new RunProgress(() => clock);
+    p.onEvent({ type: 'migration-start', migration: a });
+    const at = (s: number) => { clock = s * 1000; return p.stillRunningLine(); };
+    expect(at(9.9)).toBeUndefined();
+    expect(at(10)).toBe('  still applying 0001_a.sql: 10 s so far');
+    expect(at(11)).toBeUndefined();
+    expect(at(39)).toBeUndefined();
+    // A tick that comes late says the time it is, and the next one is due 30 s after it.
+    expect(at(41)).toBe('  still applying 0001_a.sql: 41 s so far');
+    expect(at(70)).toBeUndefined();
+    expect(at(125)).toBe('  still applying 0001_a.sql: 2 min 5 s so far');
+    expect(at(155)).toBe('  still applying 0001_a.sql: 2 min 35 s so far');
+  });
+
+  it('counts from when a file became the one the server runs, and not at all between files', () => {
+    let clock = 0;
+    const p = new RunProgress(() => clock);
+    for (const m of [a, b]) p.onEvent({ type: 'migration-sent', migration: m });
+    clock = 8_000;
+    p.onEvent({ type: 'migration-applied', migration: a, executionMs: 8_000, attempts: 1 });
+    clock = 17_000;
+    expect(p.stillRunningLine()).toBeUndefined();
+    clock = 18_000;
+    expect(p.stillRunningLine()).toBe('  still applying 0002_b.sql: 10 s so far');
+    p.onEvent({ type: 'migration-applied', migration: b, executionMs: 10_000, attempts: 1 });
+    clock = 60_000;
+    expect(p.stillRunningLine()).toBeUndefined();
+  });
+
+  it('is quiet while a lock timeout\'s retry waits, then counts the new attempt from its start; says a no-transaction file commits as it goes', () => {
+    let clock = 0;
+    const p = new RunProgress(() => clock);
+    p.onEvent({ type: 'migration-start', migration: idx });
+    clock = 5_000;
+    p.onEvent({ type: 'retry', migration: idx, attempt: 2, delayMs: 20_000, blockers: [], message: 'lock timeout' });
+    clock = 24_000;
+    expect(p.stillRunningLine()).toBeUndefined();
+    clock = 34_999;
+    expect(p.stillRunningLine()).toBeUndefined();
+    clock = 35_000;
+    expect(p.stillRunningLine()).toBe('  still applying 0003_idx.sql: 10 s so far (outside a transaction: each statement commits as it ends)');
+  });
+});
+
+describe(`CLI: a long file says it is still applying, on ${targets[0]!.name}`, () => {
+  it('prints "still applying FILE: 10 s so far" while the server runs it, then its applied line, and exits 0', async () => {
+    const url = await freshDatabase(targets[0]!);
+    const dir = tempDir({ '0001_slow.sql': 'CREATE TABLE slow (id int);\nSELECT pg_sleep(11);\n' });
+    const r = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stderr.split('\n');
+    const still = lines.findIndex((l) => l === '  still applying 0001_slow.sql: 10 s so far');
+    expect(still, r.stderr).toBeGreaterThan(0);
+    expect(lines.findIndex((l) => /^ {2}applied 0001_slow\.sql /.test(l))).toBeGreaterThan(still);
+  }, 60_000);
+});
