@@ -154,7 +154,7 @@ function blockedBy(blockers: Blocker[]): string {
 export function lockTimeoutError(m: Migration, err: MigrationError, attempts: number, blockers: Blocker[], lockTimeoutMs: number): LockTimeoutError {
   const who = blockedBy(blockers);
   return new LockTimeoutError(
-    `${err.file ?? m.file}${err.line ? `:${err.line}` : ''}: could not get a lock within ${lockTimeoutMs} ms after ${attempts} attempts; blocked by ${who}`,
+    `${err.file ?? m.file}${err.line ? `:${err.line}` : ''}: could not get a lock within ${lockTimeoutMs} ms after ${attempts} attempt${attempts === 1 ? '' : 's'}; blocked by ${who}`,
     {
       file: m.file, version: m.version, line: err.line, sqlstate: '55P03', statement: err.statement, cause: err,
       blockers, attempts,

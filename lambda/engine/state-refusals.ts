@@ -90,8 +90,24 @@ function aheadRefusal<A extends AppliedKey>(plan: Plan<A>, options: StateRefusal
   const missing = missingFilesError(plan.unknown, options.migrations, options.source);
   if (missing) return missing;
   const list = plan.unknown.map((u) => `${u.version} (${u.name})`).join(', ');
+  const unknownVersions = plan.unknown.map((u) => u.version);
+  // Pending files below a version only the database has: two branches each added migrations, and the other one ran here.
+  const below = options.allowOutOfOrder ? [] : plan.outOfOrder.filter((m) => unknownVersions.some((v) => v > m.version));
+  if (below.length) {
+    const files = below.map((m) => m.file);
+    return new DatabaseAheadError(
+      `the database and the files have diverged: the database has applied migrations that are not in the files (${list}), `
+        + `and ${files.join(', ')} ${files.length === 1 ? 'is' : 'are'} pending below ${files.length === 1 ? 'it' : 'them'}; nothing was run`,
+      {
+        unknownVersions,
+        fix: `another branch's migrations ran on this database: merge that branch (its files for ${unknownVersions.join(', ')}) into this one and renumber `
+          + `${files.join(', ')} above ${Math.max(...unknownVersions)}; passing --allow-ahead and --out-of-order instead runs ${files.length === 1 ? 'it' : 'them'} without the other branch's files, `
+          + 'only safe when they are independent of them',
+      },
+    );
+  }
   return new DatabaseAheadError(`the database has applied migrations that are not in the files: ${list}; nothing was run`, {
-    unknownVersions: plan.unknown.map((u) => u.version),
+    unknownVersions,
     fix: 'you are running older code against a newer database: deploy the newer migrations, or pass --allow-ahead (as a CloudFormation rollback does) to accept it',
   });
 }

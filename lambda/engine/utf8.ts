@@ -14,9 +14,17 @@ export function decodeUtf8(file: string, bytes: Uint8Array): string {
     for (let k = 0; k < offset; k++) if (bytes[k] === 10) line++;
     const shown = Array.from(bytes.slice(offset, offset + 4)).map((b) => `0x${b.toString(16).padStart(2, '0')}`).join(' ');
     throw new InputError(`${file}:${line}: not valid UTF-8 (bytes ${shown} at offset ${offset})`, {
-      file, line, value: shown, cause, fix: 'save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)',
+      file, line, value: shown, cause, fix: utf8Fix(bytes),
     });
   }
+}
+
+/** How to make the file UTF-8: from UTF-16 when it starts with UTF-16's byte order mark (an editor's "Unicode"), else from Latin-1. */
+export function utf8Fix(bytes: Uint8Array): string {
+  const utf16 = bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le' : bytes[0] === 0xfe && bytes[1] === 0xff ? 'utf-16be' : undefined;
+  return utf16
+    ? `the file is UTF-16 (it starts with the byte order mark ${bytes[0] === 0xff ? 'FF FE' : 'FE FF'}): save it as UTF-8 (e.g. iconv -f ${utf16} -t utf-8)`
+    : 'save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)';
 }
 
 function firstInvalidUtf8Offset(b: Uint8Array): number {

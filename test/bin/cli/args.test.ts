@@ -46,7 +46,7 @@ describe('Function: parseArgs', () => {
 
   it.each([
     [['migrate', '--lock-wiat', '5s'], 'unknown flag --lock-wiat', 'did you mean --lock-wait?'],
-    [['migrate', '--lock-wait', '5'], '--lock-wait: bad duration "5"', '500ms, 5s, 2m'],
+    [['migrate', '--lock-wait', '5'], '--lock-wait: bad duration "5"', '5s for seconds, 5ms for milliseconds'],
     [['migrate', '--dir'], '--dir needs a value', '--dir DIR'],
     [['migrate', '--json=yes'], '--json takes no value', '--json alone'],
     [['deploy'], 'unknown command "deploy"', 'migrate, plan, status'],
@@ -89,6 +89,14 @@ describe('Function: parseArgs, --lock-timeout', () => {
   it('takes 1ms, and says its range starts there', () => {
     expect(parseArgs(['migrate', '--lock-timeout=1ms'], {}).lockTimeoutMs).toBe(1);
     expect(usage(['migrate', '--lock-timeout', '1000h']).fix).toBe('write --lock-timeout with a duration from 1ms to 596h, e.g. --lock-timeout 30s');
+  });
+
+  // Regression (exploratory test): `--lock-timeout 5` was told "(or 0 for none)", which this flag refuses, and not which unit it lacked.
+  it('gives a number without a unit its two likely units, and offers 0 only where it is taken', () => {
+    expect(usage(['migrate', '--lock-timeout', '5']).fix).toBe('a duration needs a unit: 5s for seconds, 5ms for milliseconds');
+    expect(usage(['migrate', '--lock-wait', '5']).fix).toBe('a duration needs a unit: 5s for seconds, 5ms for milliseconds (0 alone is none)');
+    expect(usage(['migrate', '--lock-timeout', 'soon']).fix).toBe('write a number with a unit: 500ms, 5s, 2m, 1h');
+    expect(usage(['migrate', '--lock-wait', 'soon']).fix).toBe('write a number with a unit: 500ms, 5s, 2m, 1h (or 0 for none)');
   });
 
   it('still takes 0 for the durations where it means none (--lock-wait, --connect-timeout)', () => {

@@ -232,6 +232,23 @@ describe.each(driverCases())('Function: migrate on $name', ({ target, driver }) 
     expect(await appliedVersions(url)).toEqual([1, 2]);
   });
 
+  it('names both sides when the branches diverged (a version only the database has, a file pending below it), where it gave a fix that led to a second refusal', async () => {
+    const url = await freshDatabase(target, 'diverged');
+    await runEngine(driver, url, tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '4_d.sql': 'CREATE TABLE d (id int);' }));
+    const other = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '3_c.sql': 'CREATE TABLE c (id int);' });
+
+    const e = await rejection<DatabaseAheadError>(runEngine(driver, url, other));
+    expect(e).toBeInstanceOf(DatabaseAheadError);
+    expect(e.unknownVersions).toEqual([4]);
+    expect(e.message).toBe('the database and the files have diverged: the database has applied migrations that are not in the files (4 (d)), and 3_c.sql is pending below it; nothing was run');
+    expect(e.fix).toBe("another branch's migrations ran on this database: merge that branch (its files for 4) into this one and renumber 3_c.sql above 4; "
+      + "passing --allow-ahead and --out-of-order instead runs it without the other branch's files, only safe when they are independent of them");
+    // The fix's second way out runs it: nothing was run before.
+    expect(await appliedVersions(url)).toEqual([1, 4]);
+    const r = await runEngine(driver, url, other, { allowAhead: true, allowOutOfOrder: true });
+    expect(r.applied.map((a) => a.version)).toEqual([3]);
+  });
+
   it('refuses a pending migration older than the newest applied one, unless allowOutOfOrder', async () => {
     const url = await freshDatabase(target, 'ooo');
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '3_c.sql': 'CREATE TABLE c (id int);' });

@@ -147,6 +147,16 @@ describe('Function: loadMigrations', () => {
     const bytes = Buffer.concat([Buffer.from('SELECT 1;\nSELECT \''), Buffer.from([0xe9]), Buffer.from('t\';\n')]);
     const e = inputError(() => loadMigrations(tempDir({ '1_latin1.sql': bytes })));
     expect(e.message).toBe('1_latin1.sql:2: not valid UTF-8 (bytes 0xe9 0x74 0x27 0x3b at offset 18)');
+    expect(e.fix).toBe('save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)');
+  });
+
+  // Regression (exploratory test): a file an editor saved as "Unicode" was told to convert from Latin-1.
+  it.each([['FF FE', 'utf-16le', 'utf16le'], ['FE FF', 'utf-16be', 'utf16be']] as const)('names UTF-16 when the file starts with its byte order mark %s', (mark, iconv, encoding) => {
+    const text = Buffer.from('\uFEFFCREATE TABLE t (id int);\n', 'utf16le');
+    const bytes = encoding === 'utf16le' ? text : Buffer.from(text).swap16();
+    const e = inputError(() => loadMigrations(tempDir({ '1_unicode.sql': bytes })));
+    expect(e.message).toMatch(/^1_unicode\.sql:1: not valid UTF-8 \(bytes 0x/);
+    expect(e.fix).toBe(`the file is UTF-16 (it starts with the byte order mark ${mark}): save it as UTF-8 (e.g. iconv -f ${iconv} -t utf-8)`);
   });
 
   it('refuses a missing directory with the path and the fix', () => {
