@@ -118,6 +118,28 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     expect(run.invocations).toEqual([{ executionSuccessful: true, toolExecutionNotifications: [{ level: 'note', message: { text: `${more}.` } }] }]);
   });
 
+  // Regression: past 25,000 results the SARIF file kept the first 25,000 in file order, so a warning could take an error's place.
+  it('keeps a SARIF file within code scanning\'s 25,000 results, errors first, saying what it left out in the log and on stderr; exit 1 and the counts as before', async () => {
+    const files: Record<string, string> = { '1_a.sql': [1, 2, 3].map((k) => `CREATE TABLE p${k} (id uuid PRIMARY KEY);\n`).join('') };
+    for (let k = 2; k <= 252; k++) files[`${k}_reset.sql`] = 'RESET ALL;\n'.repeat(100);
+    const dir = tempDir(files);
+    const sarif = await runCli(['lint', '--dir', dir, '--format', 'sarif'], { env: NO_DB });
+    expect(sarif.code).toBe(1);
+    const run = JSON.parse(sarif.stdout).runs[0];
+    expect(run.results).toHaveLength(25_000);
+    expect(run.results.filter((r: { level: string }) => r.level !== 'error')).toEqual([]);
+    // The warnings of the first file go first, then the last file's errors: 25,100 errors, 25,000 kept.
+    expect(run.results.at(-1).locations[0].physicalLocation.artifactLocation.uri).toMatch(/251_reset\.sql$/);
+    expect(run.results.at(-1).locations[0].physicalLocation.region.startLine).toBe(100);
+    const left = '103 results left out of this SARIF file (100 errors, 3 warnings): code scanning rejects a file of more than 25,000 results or 10 MB gzip-compressed, '
+      + 'so the lowest severities were left out first; `schemaguard lint --format text` (or `--format json`) shows every one';
+    expect(run.invocations[0].toolExecutionNotifications.map((n: { message: { text: string } }) => n.message.text)).toEqual([`${left}.`]);
+    expect(sarif.stderr).toContain(`schemaguard lint: ${left}\n`);
+    const text = await runCli(['lint', '--dir', dir], { env: NO_DB });
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain('lint: 252 files, 25100 errors, 3 warnings');
+  });
+
   it('with --database-url lints only pending files, with the applied ones as context', async () => {
     const url = await freshDatabase(target, 'cli_lint');
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE t (id int);' });
