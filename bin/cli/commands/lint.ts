@@ -101,7 +101,7 @@ export async function lintCommand(ctx: CommandContext): Promise<number> {
         const dependencies = needsDependencies(sources);
         if (dependencies) ctx.progress(`lint reads what depends on what in ${driver.target} (pg_depend): a pending file says CASCADE`);
         // Bounded: its pg_get_constraintdef waits behind a migration's ACCESS EXCLUSIVE on a table until it commits.
-        catalog = await boundedCatalogRead(session, 'the database catalog lint reads', () => readLintCatalog(session, { dependencies, tables: alteredTables(sources), onUnread: ctx.progress }));
+        catalog = await boundedCatalogRead(session, 'the database catalog for lint', () => readLintCatalog(session, { dependencies, tables: alteredTables(sources), onUnread: ctx.progress }));
         scope = `${sources.filter((s) => !s.applied).length} pending of ${sources.length} files in ${opts.dir}/ (${driver.target})`;
       } finally {
         await session.close();

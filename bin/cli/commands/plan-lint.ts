@@ -21,7 +21,7 @@ export async function planLintContext(migrations: Migration[], plan: Plan, sessi
   const sources = migrations.map((m) => lintSourceOf(m, !pending.has(m.version)));
   // Bounded: its pg_get_constraintdef waits behind a migration's ACCESS EXCLUSIVE on a table until it commits.
   const catalog = session
-    ? await boundedCatalogRead(session, 'the database catalog plan reads', () => readLintCatalog(session, { dependencies: needsDependencies(sources), tables: alteredTables(sources), onUnread }))
+    ? await boundedCatalogRead(session, 'the database catalog for plan', () => readLintCatalog(session, { dependencies: needsDependencies(sources), tables: alteredTables(sources), onUnread }))
     : undefined;
   return { sources, applied: migrations.filter((m) => !pending.has(m.version)), catalog };
 }
