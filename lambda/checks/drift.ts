@@ -12,11 +12,12 @@
  * ignored differences.
  */
 import type { Driver, Queryable, Session } from '../engine/ports';
-import { databaseFields, isPgError, MigrationError, sqlstateOf, type MigrationErrorOptions } from '../engine/errors';
+import { MigrationError, type MigrationErrorOptions } from '../engine/errors';
 import { FOREIGN_HISTORY_TABLES } from '../engine/foreign-tables';
 import type { Migration } from '../engine/source';
 import { DEFAULT_STATE_SCHEMA } from '../engine/state';
 import { diffCatalogs, formatDifferences, readCatalog, type Catalog, type CatalogOptions, type Difference } from '../schema/catalog';
+import { boundedCatalogRead } from '../schema/bounded-read';
 import { orderedRows } from '../schema/catalog-pages';
 
 export const SNAPSHOT_FORMAT = 1;
@@ -118,31 +119,13 @@ export async function detectDrift(options: DetectDriftOptions): Promise<DriftRep
  * the read runs in one transaction that is rolled back: through a pooler the
  * statements stay on one server session and the setting goes with the
  * rollback instead of staying behind for the pool's other clients. Bounded
- * (lock_timeout 2 s, statement_timeout 60 s); a concurrent CREATE INDEX
- * CONCURRENTLY waits at most for this short read.
+ * (`boundedCatalogRead`: lock_timeout 1 s, statement_timeout 60 s, an error
+ * naming who holds the lock); a concurrent CREATE INDEX CONCURRENTLY waits
+ * at most for this short read.
  */
 async function readLiveCatalog(q: Queryable | Session, options: CatalogOptions): Promise<Catalog> {
   if (!('begin' in q)) return readCatalog(q, options);
-  await q.begin({ lockTimeoutMs: READ_LOCK_TIMEOUT_MS, statementTimeoutMs: 60_000 });
-  try {
-    return await readCatalog(q, options);
-  } catch (e) {
-    throw timeoutError(e);
-  } finally {
-    if (!q.broken) await q.rollback().catch(() => undefined);
-  }
-}
-
-const READ_LOCK_TIMEOUT_MS = 2000;
-
-/** A lock or statement timeout while the catalog is read, with what to do (pg_get_expr and pg_get_indexdef lock each table they read). */
-function timeoutError(e: unknown): unknown {
-  const code = sqlstateOf(e);
-  if (!isPgError(e) || (code !== '55P03' && code !== '57014')) return e;
-  return new MigrationError(`the live schema could not be read: ${e.message}`, {
-    ...databaseFields(e), cause: e,
-    fix: `another session held a lock on a table of the schema for over ${READ_LOCK_TIMEOUT_MS / 1000} s (an ALTER TABLE, a CREATE INDEX without CONCURRENTLY, a LOCK TABLE): run it again once that ends (pg_stat_activity and pg_blocking_pids() show who holds it)`,
-  });
+  return boundedCatalogRead(q, 'the live schema', () => readCatalog(q, options));
 }
 
 export function compareCatalogs(expected: Catalog, live: Catalog): DriftReport {

@@ -35,6 +35,7 @@
  * and their order, are what one query gives.
  */
 import type { Queryable, Session } from '../engine/ports';
+import { boundedCatalogRead } from './bounded-read';
 
 /** WHERE clause over `pg_namespace n`: not a system schema. */
 const SYSTEM_SCHEMA_NOT = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'`;
@@ -88,14 +89,15 @@ async function pagedRead<R>(q: Queryable, limit: number, read: PagedRead): Promi
   return cursor ? cursor() : pagedRows<R>(q, limit, read.keyed, read.params, first);
 }
 
-/** The cursor's transaction when the caller has none: without lock or statement timeouts, as the query alone runs; rolled back (which closes the cursor). */
-async function inOwnTransaction<T>(session: Session, work: () => Promise<T>): Promise<T> {
-  await session.begin({ lockTimeoutMs: 0, statementTimeoutMs: 0 });
-  try {
-    return await work();
-  } finally {
-    if (!session.broken) await session.rollback().catch(() => undefined);
-  }
+/**
+ * The cursor's transaction when the caller has none: bounded as every
+ * catalog read of a session of its own (`bounded-read.ts`: 1 s lock_timeout,
+ * past it an error naming who holds the lock; without it a read of
+ * pg_get_expr waited behind a migration's ACCESS EXCLUSIVE until it
+ * committed); rolled back (which closes the cursor).
+ */
+function inOwnTransaction<T>(session: Session, work: () => Promise<T>): Promise<T> {
+  return boundedCatalogRead(session, 'the catalog', work);
 }
 
 /** What a result's row typically costs in a page (its overhead and a few names): a guess, for `pagesLikely`. */

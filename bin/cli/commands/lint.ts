@@ -9,6 +9,7 @@ import { InputProblems } from '../../../lambda/engine/input-problems';
 import { refuseUnwrittenTemplates } from '../../../lambda/engine/template';
 import { formatFinding } from '../../../lambda/checks/finding';
 import { alteredTables, lintCounts, lintMigrations, omittedLine, lintSourceFromText, needsDependencies, readLintCatalog, type LintCatalog, type LintResult, type LintSource } from '../../../lambda/checks/lint';
+import { boundedCatalogRead } from '../../../lambda/schema/bounded-read';
 import { printFindings } from '../output/findings';
 import { UsageError } from '../errors';
 import { filesAtRef, unchangedSince } from '../git-base';
@@ -99,7 +100,8 @@ export async function lintCommand(ctx: CommandContext): Promise<number> {
         refusals = markApplied(sources, await readApplied(session, opts.stateSchema ?? DEFAULT_STATE_SCHEMA), opts.dir);
         const dependencies = needsDependencies(sources);
         if (dependencies) ctx.progress(`lint reads what depends on what in ${driver.target} (pg_depend): a pending file says CASCADE`);
-        catalog = await readLintCatalog(session, { dependencies, tables: alteredTables(sources), onUnread: ctx.progress });
+        // Bounded: its pg_get_constraintdef waits behind a migration's ACCESS EXCLUSIVE on a table until it commits.
+        catalog = await boundedCatalogRead(session, 'the database catalog for lint', () => readLintCatalog(session, { dependencies, tables: alteredTables(sources), onUnread: ctx.progress }));
         scope = `${sources.filter((s) => !s.applied).length} pending of ${sources.length} files in ${opts.dir}/ (${driver.target})`;
       } finally {
         await session.close();

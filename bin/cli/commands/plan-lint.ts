@@ -1,5 +1,6 @@
 /** The lint findings `plan` prints under its table: pending and changed migrations, with the applied ones as context. */
-import type { Queryable } from '../../../lambda/engine/ports';
+import type { Session } from '../../../lambda/engine/ports';
+import { boundedCatalogRead } from '../../../lambda/schema/bounded-read';
 import type { Plan } from '../../../lambda/engine/plan';
 import type { Migration } from '../../../lambda/engine/source';
 import { alteredTables, lintMigrations, lintSourceOf, needsDependencies, readLintCatalog, type LintCatalog, type LintResult, type LintSource } from '../../../lambda/checks/lint';
@@ -14,11 +15,14 @@ export interface PlanLintContext {
 }
 
 /** With a session, functions' volatility, domains and dependencies come from the database (`readLintCatalog`), read once for lint and the lock plan. */
-export async function planLintContext(migrations: Migration[], plan: Plan, session?: Queryable, onUnread?: (line: string) => void): Promise<PlanLintContext> {
+export async function planLintContext(migrations: Migration[], plan: Plan, session?: Session, onUnread?: (line: string) => void): Promise<PlanLintContext> {
   // A changed file (edited since it ran, or another migration at an applied version) is not the one that ran: linted as pending, as lint does.
   const pending = new Set([...plan.pending.map((m) => m.version), ...plan.changed.map((c) => c.version)]);
   const sources = migrations.map((m) => lintSourceOf(m, !pending.has(m.version)));
-  const catalog = session ? await readLintCatalog(session, { dependencies: needsDependencies(sources), tables: alteredTables(sources), onUnread }) : undefined;
+  // Bounded: its pg_get_constraintdef waits behind a migration's ACCESS EXCLUSIVE on a table until it commits.
+  const catalog = session
+    ? await boundedCatalogRead(session, 'the database catalog for plan', () => readLintCatalog(session, { dependencies: needsDependencies(sources), tables: alteredTables(sources), onUnread }))
+    : undefined;
   return { sources, applied: migrations.filter((m) => !pending.has(m.version)), catalog };
 }
 

@@ -8,7 +8,8 @@ import { omittedLine, type OmittedFindings } from '../../../lambda/checks/lint/k
 import type { CommandContext } from '../commands/context';
 import { escapeData, escapeProperty, githubAnnotation, repositoryPath } from './github';
 import type { ReportingCommand, SarifFinding } from './rules';
-import { sarifLog, SARIF_MAX_RESULTS } from './sarif';
+import { sarifLog } from './sarif';
+import { capNotes, CODE_SCANNING_LIMITS, fitSarif, leftOutLine, type SarifLimits } from './sarif-limits';
 
 export interface FindingsOutput {
   /** Directory the findings' `file` is relative to (--dir, --contracts; '' for paths as given). */
@@ -17,16 +18,14 @@ export interface FindingsOutput {
   runResults?: readonly SarifFinding[];
   /** Lint's findings past the first 100 of a rule in a file: counted in the summary, said in one line each (a SARIF notification). @default - none */
   omitted?: readonly OmittedFindings[];
+  /** What the SARIF file must stay within. @default CODE_SCANNING_LIMITS (GitHub code scanning's) */
+  sarifLimits?: SarifLimits;
 }
 
 export function printFindings(ctx: CommandContext, command: ReportingCommand, findings: readonly Finding[], output: FindingsOutput): void {
   const omitted = output.omitted ?? [];
   if (ctx.opts.format === 'sarif') {
-    const results = [...output.runResults ?? [], ...findings];
-    // Code scanning rejects a run of more than 25,000 results: the rest are said, not given.
-    const notes = omitted.map(omittedLine);
-    if (results.length > SARIF_MAX_RESULTS) notes.push(`… and ${results.length - SARIF_MAX_RESULTS} more results past code scanning's limit of ${SARIF_MAX_RESULTS} per run`);
-    ctx.out(JSON.stringify(sarifLog(command, results.slice(0, SARIF_MAX_RESULTS), output.baseDir, notes), null, 2));
+    printSarif(ctx, command, [...output.runResults ?? [], ...findings], output);
     return;
   }
   for (const f of findings) ctx.out(githubAnnotation(f, output.baseDir));
@@ -36,4 +35,17 @@ export function printFindings(ctx: CommandContext, command: ReportingCommand, fi
   const errors = counted.errors + run.filter((r) => r.severity === 'error').length + omitted.reduce((n, o) => n + o.errors, 0);
   const warnings = counted.warnings + run.filter((r) => r.severity === 'warning').length + omitted.reduce((n, o) => n + o.warnings, 0);
   ctx.out(`${command}: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`);
+}
+
+/**
+ * The SARIF log, within what code scanning accepts (`sarif-limits.ts`): past
+ * it, the lowest severities are left out, and the log's notifications and
+ * stderr say how many of each and how to see them all.
+ */
+function printSarif(ctx: CommandContext, command: ReportingCommand, results: readonly SarifFinding[], output: FindingsOutput): void {
+  const notes = capNotes((output.omitted ?? []).map(omittedLine));
+  const fitted = fitSarif(results.map((r) => r.severity), output.sarifLimits ?? CODE_SCANNING_LIMITS, (kept, left) =>
+    JSON.stringify(sarifLog(command, kept.map((k) => results[k]!), output.baseDir, left ? [...notes, leftOutLine(command, left)] : notes), null, 2));
+  ctx.out(fitted.text);
+  if (fitted.left) ctx.err(`schemaguard ${command}: ${leftOutLine(command, fitted.left)}`);
 }

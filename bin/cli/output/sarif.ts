@@ -56,9 +56,6 @@ function resultMessage(f: SarifFinding): string {
   return f.fix ? sentence(`${f.message}. Fix: ${f.fix}`.replace(/\.\. Fix/, '. Fix')) : sentence(f.message);
 }
 
-/** Results GitHub code scanning accepts in one run: it rejects a file with more (docs.github.com, "SARIF results exceed hard limit"). */
-export const SARIF_MAX_RESULTS = 25_000;
-
 /** `notes`: what the results leave out (findings counted, not given), as notifications of a successful invocation. */
 export function sarifLog(command: ReportingCommand, findings: readonly SarifFinding[], baseDir: string, notes: readonly string[] = []): Record<string, unknown> {
   const rules = describeRules(command, findings);

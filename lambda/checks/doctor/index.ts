@@ -81,6 +81,7 @@ export async function doctor(target: DoctorTarget, options: DoctorOptions = {}):
     const findings: Finding[] = [];
     // With a session of its own, each rule in a transaction with lock and statement timeouts: one that waits behind a
     // migration's lock is a note naming it, and the next rule runs (each read waited as long as the lock was held).
+    // A rule that reads only settings runs without one (`DoctorRule.settingsOnly`).
     for (const rule of options.rules ?? DOCTOR_RULES) findings.push(...own ? await ruleInTransaction(own, rule, ctx) : await rule.check(ctx));
     return { findings, notes: ctx.notes, serverVersion: ctx.serverVersion };
   } finally {

@@ -29,6 +29,7 @@ export const LOG_LANGUAGE: DoctorRule = {
   title: 'server messages not in English (the server\'s, the database\'s or a login role\'s lc_messages): the error-class alarms cannot match the log',
   why: 'the alarms match PostgreSQL\'s English messages in the log; in another language no alarm fires, and nothing says so',
   fix: 'lc_messages = C in the RDS parameter group (the server\'s), or ALTER DATABASE … RESET lc_messages / ALTER ROLE … RESET lc_messages as a superuser (RDS: the master user); clients get the same SQLSTATEs',
+  settingsOnly: true,
   check: logLanguage,
 };
 

@@ -19,6 +19,7 @@ export const REPLICATION_ROLE_REPLICA: DoctorRule = {
   title: 'session_replication_role = replica set for the database or a role: its sessions skip foreign-key checks and triggers',
   why: 'every session it applies to fires no foreign-key trigger and no ordinary trigger: orphans and skipped audit or updated_at triggers are written without an error',
   fix: 'ALTER DATABASE … RESET session_replication_role, or ALTER ROLE … [IN DATABASE …] RESET session_replication_role (new sessions check again)',
+  settingsOnly: true,
   check: replicationRoleReplica,
 };
 

@@ -5,6 +5,7 @@
  * them in report order.
  */
 import type { Queryable, Session, TransactionSettings } from '../../engine/ports';
+import { CATALOG_READ_SETTINGS } from '../../schema/bounded-read';
 import { CATALOG_OBJECTS_SELECT, catalogObjects } from '../../schema/catalog-pages';
 import type { Finding, Severity } from '../finding';
 import { isTimeout, timedOut } from './waits';
@@ -26,6 +27,17 @@ export interface DoctorRule {
    * @default - none corresponds
    */
   squawk?: string;
+  /**
+   * True for a rule that reads only settings (`pg_db_role_setting`,
+   * `pg_roles`, `pg_settings`, `current_setting`): no table of the database,
+   * no `pg_get_*` that opens one, so no lock a migration holds makes it wait
+   * (ALTER DATABASE/ROLE … SET takes ROW EXCLUSIVE on pg_db_role_setting,
+   * which a read does not wait for). With a session of its own, doctor runs
+   * it without a transaction: through the RDS Data API that transaction was
+   * three calls (begin, its settings, rollback) around a rule of two reads.
+   * @default false - a transaction of its own with RULE_SETTINGS
+   */
+  settingsOnly?: boolean;
   /** Catalog queries only; one finding per object. */
   check(ctx: DoctorContext): Promise<Finding[]>;
 }
@@ -67,15 +79,17 @@ export async function doctorContext(q: Queryable, stateSchema: string, isolated:
  * (pg_get_expr opens the table: a migration's ACCESS EXCLUSIVE on it held
  * extension-missing, and doctor, until that transaction ended).
  */
-export const RULE_SETTINGS: TransactionSettings = { lockTimeoutMs: 1000, statementTimeoutMs: 60_000 };
+export const RULE_SETTINGS: TransactionSettings = CATALOG_READ_SETTINGS;
 
 /**
  * `rule` in a transaction of its own with RULE_SETTINGS, rolled back after
- * (nothing is written; its locks and cursors go). A rule that waited past
+ * (nothing is written; its locks and cursors go); a `settingsOnly` rule as
+ * it is, each read on its own. A rule that waited past
  * a timeout is a note naming what it waited for (`waits.ts`), and doctor
  * goes on with the next rule.
  */
 export async function ruleInTransaction(session: Session, rule: DoctorRule, ctx: DoctorContext): Promise<Finding[]> {
+  if (rule.settingsOnly) return rule.check(ctx);
   await session.begin(RULE_SETTINGS);
   let failed: unknown;
   try {

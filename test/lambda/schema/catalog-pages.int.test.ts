@@ -11,7 +11,7 @@
 import { ExecuteStatementCommand } from '@aws-sdk/client-rds-data';
 import type { DataApiStandin } from '../../support/data-api-standin';
 import { afterAll, describe, expect, it } from 'vitest';
-import { catalogRows, orderedRows } from '../../../lambda/schema/catalog-pages';
+import { catalogObjects, catalogRows, orderedRows } from '../../../lambda/schema/catalog-pages';
 import { outcome, withPagedRig } from '../../support/data-api-pages';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../support/db';
 
@@ -68,6 +68,45 @@ describe.each(targets)('Function: orderedRows through the Data API on $name', (t
         expect(await outcome(orderedRows(unpaged, READ))).toBe('54000');
       });
     }, 60_000);
+});
+
+/** Each default of `accounts`, printed with pg_get_expr (which opens the table). */
+const READ_DEFAULTS = `SELECT a.attname AS name, pg_get_expr(d.adbin, d.adrelid) AS expr, row_number() OVER (ORDER BY a.attname) AS page_row
+  FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = 'accounts'::regclass ORDER BY page_row`;
+
+describe.each(targets)('Function: orderedRows through the Data API, a table a migration holds, on $name', (target) => {
+  // Regression: the cursor's own transaction had no lock_timeout: pg_get_expr waited behind the migration's ACCESS EXCLUSIVE
+  // until the Data API call's 45 s ran out, and the error said nothing of why.
+  it('a read through the cursor in a transaction of its own waits 1 s (lock_timeout) and fails naming the holder; once it ends, the rows', async () => {
+    // Prepare
+    const url = await freshDatabase(target, 'ordered_rows_locked');
+    await withClient(url, (c) => c.query("CREATE TABLE accounts (id int PRIMARY KEY, plan text DEFAULT 'free')"));
+
+    await withPagedRig(url, async ({ session, fetches }) => {
+      catalogObjects(session, 1_000_000); // a catalog big enough for pages: the cursor opens at once, in a transaction of its own
+      await withClient(url, async (holder) => {
+        await holder.query('BEGIN');
+        await holder.query('ALTER TABLE accounts ADD COLUMN added_by_a_migration int');
+        const pid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+        try {
+          // Act
+          const started = Date.now();
+          const error = await orderedRows(session, READ_DEFAULTS).then(() => undefined, (e: unknown) => e);
+          const took = Date.now() - started;
+
+          // Assess
+          expect(took).toBeLessThan(10_000);
+          expect(error).toMatchObject({ name: 'CatalogReadTimeoutError', sqlstate: '55P03' });
+          expect((error as Error).message).toMatch(new RegExp(`^the catalog could not be read: waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(a_migration, in a transaction for \\d+ s: SELECT pg_backend_pid\\(\\) AS pid\\) on public\\.accounts, past lock_timeout 1 s \\(55P03\\)$`));
+          expect(session.inTransaction).toBe(false);
+        } finally {
+          await holder.query('ROLLBACK');
+        }
+      }, 'a_migration');
+      expect(await orderedRows(session, READ_DEFAULTS)).toEqual([{ name: 'plan', expr: "'free'::text" }]);
+      expect(fetches()).toBeGreaterThan(0);
+    });
+  }, 60_000);
 });
 
 /** The items keyed as a catalog part is: by an oid (one row each here). */

@@ -118,6 +118,52 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     expect(run.invocations).toEqual([{ executionSuccessful: true, toolExecutionNotifications: [{ level: 'note', message: { text: `${more}.` } }] }]);
   });
 
+  // Regression: past 25,000 results the SARIF file kept the first 25,000 in file order, so a warning could take an error's place.
+  it('keeps a SARIF file within code scanning\'s 25,000 results, errors first, saying what it left out in the log and on stderr; exit 1 and the counts as before', async () => {
+    const files: Record<string, string> = { '1_a.sql': [1, 2, 3].map((k) => `CREATE TABLE p${k} (id uuid PRIMARY KEY);\n`).join('') };
+    for (let k = 2; k <= 252; k++) files[`${k}_reset.sql`] = 'RESET ALL;\n'.repeat(100);
+    const dir = tempDir(files);
+    const sarif = await runCli(['lint', '--dir', dir, '--format', 'sarif'], { env: NO_DB });
+    expect(sarif.code).toBe(1);
+    const run = JSON.parse(sarif.stdout).runs[0];
+    expect(run.results).toHaveLength(25_000);
+    expect(run.results.filter((r: { level: string }) => r.level !== 'error')).toEqual([]);
+    // The warnings of the first file go first, then the last file's errors: 25,100 errors, 25,000 kept.
+    expect(run.results.at(-1).locations[0].physicalLocation.artifactLocation.uri).toMatch(/251_reset\.sql$/);
+    expect(run.results.at(-1).locations[0].physicalLocation.region.startLine).toBe(100);
+    const left = '103 results left out of this SARIF file (100 errors, 3 warnings): code scanning rejects a file of more than 25,000 results or 10 MB gzip-compressed, '
+      + 'so the lowest severities were left out first; `schemaguard lint --format text` (or `--format json`) shows every one';
+    expect(run.invocations[0].toolExecutionNotifications.map((n: { message: { text: string } }) => n.message.text)).toEqual([`${left}.`]);
+    expect(sarif.stderr).toContain(`schemaguard lint: ${left}\n`);
+    const text = await runCli(['lint', '--dir', dir], { env: NO_DB });
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain('lint: 252 files, 25100 errors, 3 warnings');
+  });
+
+  // Regression: lint --database-url read each CHECK with pg_get_constraintdef, which waits behind a migration's ACCESS EXCLUSIVE: lint waited until it committed.
+  it('with --database-url, a table a migration holds (ACCESS EXCLUSIVE): exit 1 within seconds, naming the holder and what to do', async () => {
+    const url = await freshDatabase(target, 'cli_lint_locked');
+    await withClient(url, (c) => c.query('CREATE TABLE accounts (id int PRIMARY KEY, email text, CONSTRAINT email_nn CHECK (email IS NOT NULL))'));
+    const dir = tempDir({ '1_a.sql': 'ALTER TABLE accounts ADD COLUMN phone text;' });
+    await withClient(url, async (holder) => {
+      await holder.query('BEGIN');
+      await holder.query('ALTER TABLE accounts ADD COLUMN added_by_a_migration int');
+      const pid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      try {
+        const started = Date.now();
+        const r = await runCli(['lint', '--dir', dir, '--database-url', url]);
+        expect(Date.now() - started).toBeLessThan(15_000);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(new RegExp(`error: the database catalog for lint could not be read: waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(a_migration, in a transaction for \\d+ s: SELECT pg_backend_pid\\(\\) AS pid\\) on public\\.accounts, past lock_timeout 1 s \\(55P03\\)\n`));
+        expect(r.stderr).toContain('fix: run it again once that transaction ends (a migration holds its tables until it commits)');
+      } finally {
+        await holder.query('ROLLBACK');
+      }
+    }, 'a_migration');
+    const free = await runCli(['lint', '--dir', dir, '--database-url', url]);
+    expect(free.code).toBe(0);
+  });
+
   it('with --database-url lints only pending files, with the applied ones as context', async () => {
     const url = await freshDatabase(target, 'cli_lint');
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE t (id int);' });

@@ -9,13 +9,18 @@
  * again; now a cursor reads it once.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { doctor, type DoctorReport } from '../../../../lambda/checks/doctor';
+import { doctor, type DoctorReport, type DoctorRule } from '../../../../lambda/checks/doctor';
 import { CONSTRAINT_NOT_VALIDATED } from '../../../../lambda/checks/doctor/constraint-not-validated';
 import { FK_TYPE_MISMATCH } from '../../../../lambda/checks/doctor/fk-type-mismatch';
 import { FK_WITHOUT_INDEX } from '../../../../lambda/checks/doctor/fk-without-index';
+import { LOG_LANGUAGE } from '../../../../lambda/checks/doctor/log-language';
+import { PK_WITHOUT_DEFAULT } from '../../../../lambda/checks/doctor/pk-without-default';
+import { REPLICATION_ROLE_REPLICA } from '../../../../lambda/checks/doctor/replication-role-replica';
 import { SEQUENCE_BEHIND } from '../../../../lambda/checks/doctor/sequence-behind';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
 import { outcome, withPagedRig } from '../../../support/data-api-pages';
+import { DataApiStandin } from '../../../support/data-api-standin';
+import { makeDataApiDriver } from '../../../support/drivers';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 import { KEYED_SCHEMA, KEYED_TABLES, KEYS_EACH } from '../../../support/keyed-schema';
 
@@ -33,10 +38,10 @@ INSERT INTO a_table_with_a_long_name_to_fill_a_data_api_response_1 (key_1, key_2
 SELECT setval(pg_get_serial_sequence('a_table_with_a_long_name_to_fill_a_data_api_response_1', 'key_2'), 2);
 `;
 
-async function overConnection(url: string): Promise<DoctorReport> {
+async function overConnection(url: string, rules?: readonly DoctorRule[]): Promise<DoctorReport> {
   const driver = new PgDriver({ connectionString: url });
   try {
-    return await doctor({ driver });
+    return await doctor({ driver }, { rules });
   } finally {
     await driver.end();
   }
@@ -72,4 +77,39 @@ describe.each(targets)('Function: doctor through the Data API on $name', (target
       expect(new Set(declared).size).toBe(declared.length);
     });
   }, 120_000);
+
+  // Regression: the two rules that read only settings each paid a Data API transaction (begin, its settings, rollback: 3 calls around 2 reads).
+  it('runs the settings-only rules without a transaction (each read one call) and reports what a connection reports; a rule that reads tables keeps its transaction', async () => {
+    // Prepare
+    const url = await freshDatabase(target, 'doctor_data_api_settings');
+    const db = new URL(url).pathname.slice(1);
+    const role = `${db}_app`;
+    // As ALTER ROLE … IN DATABASE … SET writes them (this machine has no de_DE locale, so ALTER ROLE refuses that value).
+    await withClient(url, (c) => c.query(`CREATE TABLE t (id uuid PRIMARY KEY); CREATE ROLE ${role} LOGIN; SET allow_system_table_mods = on;
+      INSERT INTO pg_db_role_setting VALUES ((SELECT oid FROM pg_database WHERE datname = current_database()), '${role}'::regrole, '{session_replication_role=replica,lc_messages=de_DE.UTF-8}')`));
+    const standin = new DataApiStandin(url);
+    const driver = makeDataApiDriver(url, standin);
+    try {
+      // Act
+      const expected = await overConnection(url, [REPLICATION_ROLE_REPLICA, LOG_LANGUAGE]);
+      const report = await doctor({ driver }, { rules: [REPLICATION_ROLE_REPLICA, LOG_LANGUAGE] });
+      const settingsCalls = standin.calls.map((c) => c.command);
+      standin.calls.length = 0;
+      const tables = await doctor({ driver }, { rules: [PK_WITHOUT_DEFAULT] });
+
+      // Assess
+      expect(report).toEqual(expected);
+      expect(report.findings.map((f) => [f.rule, f.object])).toEqual([
+        ['replication-role-replica', `role ${role}`], ['log-language', `lc_messages = 'de_DE.UTF-8' (role ${role} in database ${db})`],
+      ]);
+      // connect's SELECT 1, the context's two reads, then two reads per rule: no BeginTransaction, no RollbackTransaction.
+      expect(settingsCalls).toEqual(Array(7).fill('ExecuteStatement'));
+      expect(tables.findings.map((f) => [f.rule, f.object])).toEqual([['pk-without-default', 't.id']]);
+      expect(standin.calls.map((c) => c.command).filter((c) => c !== 'ExecuteStatement')).toEqual(['BeginTransaction', 'RollbackTransaction']);
+    } finally {
+      await driver.end();
+      await standin.close();
+      await withClient(url, (c) => c.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`));
+    }
+  }, 60_000);
 });

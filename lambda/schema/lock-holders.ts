@@ -1,0 +1,63 @@
+/**
+ * Who a catalog read waited for. `pg_get_expr`, `pg_get_indexdef`,
+ * `pg_get_constraintdef` and `pg_get_viewdef` open the table they print
+ * (ACCESS SHARE), so a read of a default, an index, a constraint or a view
+ * waits behind a migration's ACCESS EXCLUSIVE on that table until it
+ * commits; the catalog rows themselves are read without waiting. A read
+ * that waited past lock_timeout names the sessions that held or queued for
+ * ACCESS EXCLUSIVE on a relation of this database — the only lock mode an
+ * ACCESS SHARE waits for. The read's own wait is cancelled by then (no
+ * pg_blocking_pids to ask), so they are looked up after it: a holder gone
+ * since is not named.
+ */
+import type { Queryable } from '../engine/ports';
+
+interface Holder { pid: number; granted: boolean | string; relations: string; application: string | null; xact_age_seconds: number | string | null; query: string | null }
+
+/** Sessions other than this one holding (first) or queued for ACCESS EXCLUSIVE on relations of this database, each with those relations. */
+async function exclusiveHolders(q: Queryable): Promise<Holder[]> {
+  return (await q.query<Holder>(
+    `SELECT l.pid, bool_or(l.granted) AS granted, nullif(a.application_name, '') AS application,
+            string_agg(coalesce(format('%I.%I', n.nspname, c.relname), l.relation::text), E'\\n' ORDER BY n.nspname, c.relname) AS relations,
+            floor(extract(epoch FROM now() - a.xact_start))::int AS xact_age_seconds, left(a.query, 200) AS query
+       FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+       LEFT JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock' AND l.pid <> pg_backend_pid()
+        -- Another session's temporary tables: no read opens them, so their holder blocks none.
+        AND c.relpersistence IS DISTINCT FROM 't'
+        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+      GROUP BY l.pid, a.application_name, a.xact_start, a.query
+      ORDER BY bool_or(l.granted) DESC, a.xact_start, l.pid
+      LIMIT 3`)).rows;
+}
+
+/** "pid 4242 (psql, in a transaction for 12 s: ALTER TABLE …) on public.a, public.b and 3 more". */
+function holderText(h: Holder): string {
+  const relations = h.relations.split('\n');
+  const on = relations.length <= 3 ? relations.join(', ') : `${relations.slice(0, 3).join(', ')} and ${relations.length - 3} more`;
+  const age = h.xact_age_seconds === null ? '' : `in a transaction for ${h.xact_age_seconds} s`;
+  const query = h.query ? `: ${h.query.replace(/\s+/g, ' ').trim()}` : '';
+  const about = [h.application, age].filter(Boolean).join(', ') + query;
+  return `pid ${h.pid}${about ? ` (${about})` : ''} on ${on}`;
+}
+
+/**
+ * "a lock held (ACCESS EXCLUSIVE) by pid … on public.t, and queued ahead of
+ * it by pid …", or that its holder had ended by the time it was looked up.
+ * The session must be out of the failed transaction.
+ */
+export async function lockHolderText(q: Queryable): Promise<string> {
+  const holders = await exclusiveHolders(q).catch(() => []);
+  const held = holders.filter((h) => isTrue(h.granted));
+  const queued = holders.filter((h) => !isTrue(h.granted));
+  const who = [
+    ...held.length ? [`held (ACCESS EXCLUSIVE) by ${held.map(holderText).join('; ')}`] : [],
+    ...queued.length ? [`queued ahead of it by ${queued.map(holderText).join('; ')}`] : [],
+  ].join(', and ') || 'whose holder had ended by the time it was looked up';
+  return `a lock ${who}`;
+}
+
+/** A boolean as the driver returns it (the Data API's may be text). */
+function isTrue(v: unknown): boolean {
+  return v === true || v === 't' || v === 'true';
+}
