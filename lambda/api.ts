@@ -70,3 +70,4 @@ export {
 export type { Node } from './checks/parse';
 export type { Catalog, ColumnInfo, ConstraintInfo, Difference, DifferenceKind, ExtensionInfo, FunctionInfo, IndexInfo, TableInfo } from './schema/catalog';
 export type { DomainInfo, EnumInfo, KeyTrigger, PolicyInfo, TriggerInfo } from './schema/catalog-detail';
+export type { ColumnSequence, SequenceInfo, SequenceOptions } from './schema/catalog-sequences';

@@ -4,8 +4,10 @@
  * `lambda/schema/snapshot.json`; it is committed, and bundled with the
  * custom-resource handler). The comparison reuses the normalised catalog dump
  * and diff of `lambda/schema/catalog.ts`: extra, missing or different
- * columns (type, nullability, default, identity, generation), constraints,
- * indexes, functions and extensions.
+ * columns (type, nullability, default, identity, generation, and an identity's
+ * or serial column's sequence options), sequences (type, increment, min,
+ * max, start, cycle, owner; never their current value, which every insert
+ * moves), constraints, indexes, functions and extensions.
  *
  * Extension versions are not drift: the same `CREATE EXTENSION` installs a
  * different version on another PostgreSQL release. They are reported as
@@ -20,6 +22,13 @@ import { diffCatalogs, formatDifferences, readCatalog, type Catalog, type Catalo
 import { boundedCatalogRead } from '../schema/bounded-read';
 import { orderedRows } from '../schema/catalog-pages';
 
+/**
+ * The snapshot file's format. A part recorded later (`Catalog.detail`,
+ * policies, replica identity, `Catalog.sequences`) is an optional field,
+ * absent from older snapshots, which then compare none of it (and say so
+ * where it matters): the number changes only when an older reader would
+ * misread a newer file, not when a newer one finds less in an older.
+ */
 export const SNAPSHOT_FORMAT = 1;
 
 export interface Snapshot {
@@ -133,8 +142,17 @@ export function compareCatalogs(expected: Catalog, live: Catalog): DriftReport {
   // A schema the snapshot does not have is said, not drift: pg_cron's, an audit schema a DBA keeps (the guard makes it a ticket).
   // So is another tool's history table kept after adopting schemaguard (flyway_schema_history, pgmigrations).
   const ignored = all.filter((d) => (d.kind === 'extension' && d.field === 'version') || d.kind === 'schema' || isForeignHistory(d));
-  const views = viewsNotCompared(expected, live);
-  return { differences: all.filter((d) => !ignored.includes(d)), ignored, schemas: expected.schemas, notes: views ? [views] : [] };
+  const notes = [viewsNotCompared(expected, live), sequencesNotRecorded(expected, live)].filter((n): n is string => n !== undefined);
+  return { differences: all.filter((d) => !ignored.includes(d)), ignored, schemas: expected.schemas, notes };
+}
+
+/**
+ * A snapshot taken before sequences were read records none: not "every
+ * sequence dropped", but not compared, and said so.
+ */
+export function sequencesNotRecorded(expected: Catalog, live: Catalog): string | undefined {
+  if (expected.sequences || !live.sequences) return undefined;
+  return 'sequences were not compared: the snapshot was taken before schemaguard recorded them (run schemaguard snapshot to record them)';
 }
 
 /**

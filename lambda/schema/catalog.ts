@@ -25,6 +25,7 @@ import type { Queryable } from '../engine/ports';
 import { readDetail, readDisabledKeyTriggers, type DomainInfo, type EnumInfo, type KeyTrigger, type PolicyInfo, type TriggerInfo } from './catalog-detail';
 import { DEFAULT_STATE_SCHEMA } from '../engine/state';
 import { catalogRows } from './catalog-pages';
+import { readSequences, type ColumnSequence, type SequenceInfo, type SequenceOptions } from './catalog-sequences';
 
 export interface CatalogOptions {
   /** Schemas to dump. @default ['public'] */
@@ -49,6 +50,13 @@ export interface ColumnInfo {
   /** A collation other than its type's (`"C"`, `public.ci`: qualified outside pg_catalog); absent for the type's own. */
   collation?: string;
   comment: string | null;
+  /**
+   * An identity column's sequence, or a `serial` column's (one it owns and
+   * its default calls nextval on): its options, compared as the column's
+   * (`sequence.increment`, …). Absent on other columns, and in snapshots
+   * taken before sequences were read (`Catalog.sequences` absent).
+   */
+  sequence?: ColumnSequence;
 }
 
 export interface ConstraintInfo {
@@ -157,6 +165,13 @@ export interface Catalog {
   domains?: DomainInfo[];
   /** The server's major version (`detail`): views' definitions are compared between servers of one major version only. */
   serverMajor?: number;
+  /**
+   * The sequences that are objects of their own, sorted by schema and name;
+   * an identity's or a serial column's is its column's (`ColumnInfo.sequence`).
+   * Absent in snapshots taken before sequences were read, which compare
+   * none (`catalog-sequences.ts`).
+   */
+  sequences?: SequenceInfo[];
   /** Extensions installed in the database (plpgsql excluded: it is always there), sorted by name. */
   extensions: ExtensionInfo[];
   /** Tables, views and their parts, sorted by schema and name. */
@@ -208,6 +223,7 @@ export async function readCatalog(q: Queryable, options: CatalogOptions = {}): P
     for (const { schema, table, ...i } of indexes) tables.get(key(schema, table))?.indexes.push(i);
     await readDisabledKeyTriggers(q, names, tables);
     const detail = await readDetail(q, names, tables);
+    const sequences = await readSequences(q, names, tables);
     const byName = <T extends { name: string }>(a: T, b: T) => compare(a.name, b.name);
     const sortedTables = [...tables.values()].sort((a, b) => compare(a.schema, b.schema) || compare(a.name, b.name));
     for (const t of sortedTables) {
@@ -224,6 +240,7 @@ export async function readCatalog(q: Queryable, options: CatalogOptions = {}): P
       detail: 1,
       ...detail,
       ...(others ? { otherSchemas: others } : {}),
+      sequences,
       extensions: extensions.sort(byName),
       tables: sortedTables,
       functions: functions.sort((a, b) => compare(a.schema, b.schema) || compare(a.name, b.name) || compare(a.arguments, b.arguments)),
@@ -325,7 +342,7 @@ SELECT n.nspname AS schema, p.proname AS name, pg_get_function_identity_argument
 
 // --- diff ---------------------------------------------------------------------
 
-export type DifferenceKind = 'schema' | 'extension' | 'type' | 'domain' | 'table' | 'column' | 'constraint' | 'index' | 'trigger' | 'policy' | 'function';
+export type DifferenceKind = 'schema' | 'extension' | 'type' | 'domain' | 'sequence' | 'table' | 'column' | 'constraint' | 'index' | 'trigger' | 'policy' | 'function';
 
 export interface Difference {
   kind: DifferenceKind;
@@ -377,6 +394,7 @@ export function diffCatalogs(a: Catalog, b: Catalog): Difference[] {
     diffSets(out, 'index', ta.indexes, tb.indexes, (i) => prefix + i.name, ['definition', 'valid', 'constraint', 'comment']);
   }
   diffDetail(a, b, out);
+  diffSequences(a, b, out);
   diffSets(out, 'function', a.functions, b.functions, (f) => `${key(f.schema, f.name)}(${f.arguments})`, ['result', 'language', 'definition', 'comment']);
   nameRelations(out, a, b);
   // Stable sort: fields of one object keep their order.
@@ -395,7 +413,7 @@ function nameRelations(out: Difference[], a: Catalog, b: Catalog): void {
   }
 }
 
-const KIND_ORDER: DifferenceKind[] = ['schema', 'extension', 'type', 'domain', 'table', 'column', 'constraint', 'index', 'trigger', 'policy', 'function'];
+const KIND_ORDER: DifferenceKind[] = ['schema', 'extension', 'type', 'domain', 'sequence', 'table', 'column', 'constraint', 'index', 'trigger', 'policy', 'function'];
 
 /** The detail's differences (`Catalog.detail`), when both catalogs have it; views' definitions between servers of one major version. */
 function diffDetail(a: Catalog, b: Catalog, out: Difference[]): void {
@@ -415,6 +433,55 @@ function diffDetail(a: Catalog, b: Catalog, out: Difference[]): void {
   diffSets(out, 'type', enums(a), enums(b), (t) => key(t.schema, t.name), ['values']);
   const domains = (c: Catalog) => (c.domains ?? []).map((d) => ({ ...d, checks: d.checks.map((x) => `${x.name} ${x.definition}`).join('; ') }));
   diffSets(out, 'domain', domains(a), domains(b), (d) => key(d.schema, d.name), ['baseType', 'notNull', 'default', 'checks']);
+}
+
+/** A sequence's options, in the order a fix sets them (AS first: it moves a bound left at its type's limit). */
+export const SEQUENCE_FIELDS: readonly (keyof SequenceOptions)[] = ['type', 'increment', 'min', 'max', 'start', 'cycle'];
+
+/** A sequence by its own name: one of its own, or a serial column's (`attached`). */
+export type NamedSequence = SequenceInfo & { attached: boolean };
+
+/** The sequences of `c` that have a name users know: its own, and each serial column's (owned by its column); not an identity's. */
+export function namedSequences(c: Catalog): NamedSequence[] {
+  const attached = c.tables.flatMap((t) => t.columns
+    .filter((col) => col.sequence && col.identity === null)
+    .map(({ name, sequence: s }): NamedSequence => ({ ...s!, ownedBy: `${key(t.schema, t.name)}.${name}`, attached: true })));
+  return [...(c.sequences ?? []).map((s) => ({ ...s, attached: false })), ...attached];
+}
+
+/**
+ * Sequences, when both catalogs read them. An identity's or a serial
+ * column's options are its column's (`sequence.increment`, …); a sequence
+ * of its own is compared by name, with its owner: a serial column's made a
+ * sequence of its own (`OWNED BY NONE`) is one whose owner changed. A
+ * serial column's sequence on one side only is its column's difference (the
+ * column, or its default, is).
+ */
+function diffSequences(a: Catalog, b: Catalog, out: Difference[]): void {
+  if (!a.sequences || !b.sequences) return;
+  const bTables = new Map(b.tables.map((t) => [key(t.schema, t.name), t]));
+  for (const ta of a.tables) {
+    const tb = bTables.get(key(ta.schema, ta.name));
+    // A partition's identity is its parent's: one sequence, compared on the parent.
+    if (!tb || ta.partitionOf !== undefined || tb.partitionOf !== undefined) continue;
+    const bColumns = new Map(tb.columns.map((c) => [c.name, c]));
+    for (const ca of ta.columns) {
+      const cb = bColumns.get(ca.name);
+      const [sa, sb] = [ca.sequence, cb?.sequence];
+      if (!sa || !sb) continue;
+      // An identity's sequence takes its column's type (and that type's bounds) when the column's changes: the column's difference says it.
+      const follows = ca.identity !== null && cb!.identity !== null && ca.type !== cb!.type;
+      for (const field of SEQUENCE_FIELDS) {
+        if (follows && (field === 'type' || field === 'min' || field === 'max')) continue;
+        if (sa[field] !== sb[field]) out.push({ kind: 'column', name: `${key(ta.schema, ta.name)}.${ca.name}`, change: 'changed', field: `sequence.${field}`, a: sa[field], b: sb[field] });
+      }
+    }
+  }
+  const named = (c: Catalog) => new Map(namedSequences(c).map((s) => [key(s.schema, s.name), s]));
+  const [am, bm] = [named(a), named(b)];
+  const kept = (m: Map<string, NamedSequence>, other: Map<string, NamedSequence>) =>
+    [...m.values()].filter((s) => !(s.attached && (other.get(key(s.schema, s.name))?.attached ?? true)));
+  diffSets(out, 'sequence', kept(am, bm), kept(bm, am), (s) => key(s.schema, s.name), [...SEQUENCE_FIELDS, 'ownedBy']);
 }
 
 /** An enum's labels as one text, each quoted as a literal (`'new', 'paid'`): a label holding ", " stays one. */

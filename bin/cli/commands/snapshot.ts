@@ -44,11 +44,29 @@ export async function snapshotOf(migrations: Migration[], appliedBy: string, onP
   }
 }
 
+/** What a snapshot holds, by kind: views and materialized views apart from tables (partitioned and foreign tables are tables). */
+export function snapshotCounts(snapshot: Snapshot): { tables: number; views: number; materializedViews: number; sequences: number; functions: number } {
+  const { tables, sequences, functions } = snapshot.catalog;
+  const of = (kind: string) => tables.filter((t) => t.kind === kind).length;
+  const owned = tables.reduce((n, t) => n + t.columns.filter((c) => c.sequence).length, 0);
+  return {
+    tables: tables.length - of('v') - of('m'), views: of('v'), materializedViews: of('m'),
+    sequences: (sequences?.length ?? 0) + owned, functions: functions.length,
+  };
+}
+
 /** Writes the snapshot file (its directory made when missing); the line that says what it holds. */
 export function writeSnapshot(file: string, snapshot: Snapshot, migrations: number): string {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(snapshot, null, 2)}\n`);
-  return `wrote ${file}: ${snapshot.catalog.tables.length} tables, ${snapshot.catalog.functions.length} functions, ${migrations} migrations, PostgreSQL ${Math.floor(snapshot.serverVersion / 10000)}`;
+  const n = snapshotCounts(snapshot);
+  const count = (k: number, one: string, many: string) => `${k} ${k === 1 ? one : many}`;
+  const parts = [
+    count(n.tables, 'table', 'tables'), count(n.views, 'view', 'views'),
+    ...(n.materializedViews ? [count(n.materializedViews, 'materialized view', 'materialized views')] : []),
+    count(n.sequences, 'sequence', 'sequences'), count(n.functions, 'function', 'functions'), count(migrations, 'migration', 'migrations'),
+  ];
+  return `wrote ${file}: ${parts.join(', ')}, PostgreSQL ${Math.floor(snapshot.serverVersion / 10000)}`;
 }
 
 export async function snapshotCommand(ctx: CommandContext): Promise<number> {
@@ -63,6 +81,6 @@ export async function snapshotCommand(ctx: CommandContext): Promise<number> {
   ctx.progress(`snapshot: applying ${migrations.length} migration${migrations.length === 1 ? '' : 's'} in ${opts.dir}/ to a throwaway embedded PostgreSQL`);
   const snapshot = await snapshotOf(migrations, 'schemaguard snapshot', ctx.progress);
   const line = writeSnapshot(opts.snapshot, snapshot, migrations.length);
-  ctx.out(opts.json ? JSON.stringify({ command: 'snapshot', file: opts.snapshot, tables: snapshot.catalog.tables.length, functions: snapshot.catalog.functions.length, migrations: migrations.length, serverVersion: snapshot.serverVersion }) : line);
+  ctx.out(opts.json ? JSON.stringify({ command: 'snapshot', file: opts.snapshot, ...snapshotCounts(snapshot), migrations: migrations.length, serverVersion: snapshot.serverVersion }) : line);
   return 0;
 }

@@ -10,6 +10,7 @@ import { duplicateRowsQuery, uniqueKeyOf } from '../doctor/duplicate-rows';
 import { ident, qualified } from '../doctor/names';
 import { domainFix, enumFix, INTO_MIGRATION, locate, policyFix, replicaIdentityFix, rowSecurityFix, triggerFix, viewFix } from './drift-fixes-detail';
 import { partitionChangedStrayFix, partitionedIndexChangedFix, partitionedIndexFix, partitionIndexFix } from './drift-fixes-index';
+import { columnSequenceFix, sequenceFix } from './drift-fixes-sequences';
 import { keyOnIndexFix, keyTriggersFix, partitionStrayIndexFix } from './drift-fixes-keys';
 import { addedColumnFix, renamedColumn, renamedTable, renameTableSql } from './drift-renames';
 
@@ -22,6 +23,8 @@ export function driftFix(diffs: readonly Difference[], snapshot: Catalog, live: 
   if (d.kind === 'policy') return policyFix(d, snapshot, live);
   if (d.kind === 'type') return enumFix(d, snapshot);
   if (d.kind === 'domain') return domainFix(diffs, snapshot, live);
+  if (d.kind === 'sequence') return sequenceFix(diffs, snapshot, live);
+  if (d.kind === 'column' && diffs.some(isSequenceField)) return withSequenceFix(diffs, snapshot, live);
   if (d.change === 'only-in-b') return (d.kind === 'index' ? strayIndexFix(d, snapshot, live) : undefined) ?? additionFix(d, snapshot, live);
   // A table's fields each have their own fix (row-level security and replica identity changed together: both).
   if (d.kind === 'table' && d.change === 'changed' && diffs.length > 1) {
@@ -46,6 +49,17 @@ export function driftFix(diffs: readonly Difference[], snapshot: Catalog, live: 
       ? `restore ${d.kind} ${d.name} as the migrations create it (and its rows from a backup); the snapshot holds its definition`
       : `undo the change to ${d.kind} ${d.name} by hand, ${INTO_MIGRATION}`;
   }
+}
+
+function isSequenceField(d: Difference): boolean {
+  return d.field?.startsWith('sequence.') ?? false;
+}
+
+/** A column whose sequence's options changed (and maybe more of it): ALTER SEQUENCE for those, the column's own fixes for the rest. */
+function withSequenceFix(diffs: readonly Difference[], snapshot: Catalog, live: Catalog): string {
+  const rest = diffs.filter((d) => !isSequenceField(d));
+  const sequence = columnSequenceFix(diffs.filter(isSequenceField), snapshot, live) ?? `undo the change to the sequence of ${diffs[0]!.name} by hand, ${INTO_MIGRATION}`;
+  return rest.length ? `${driftFix(rest, snapshot, live)}\n${sequence}` : sequence;
 }
 
 /** A partition's index only live that the fix of its parent's index (a key's stand-in, or one changed by hand) drops with that one. */
@@ -134,16 +148,34 @@ function columnFix(diffs: readonly Difference[], snapshot: Catalog): string {
   }).join('\n');
 }
 
-/** An identity changed, added or dropped by hand, as the snapshot has it (its options — start, increment — are not compared). */
+/** An identity changed, added or dropped by hand, as the snapshot has it; one added again takes the snapshot's sequence options. */
 function identityFix(table: string, column: ColumnInfo, live: unknown): string {
   const alter = `ALTER TABLE ${table} ALTER COLUMN ${ident(column.name)}`;
   const kind = column.identity === 'a' ? 'ALWAYS' : 'BY DEFAULT';
   if (column.identity === null) return `${alter} DROP IDENTITY;  -- its sequence goes with it; inserts must then give ${ident(column.name)}`;
   if (live !== null) return `${alter} SET GENERATED ${kind};`;
   return [
-    `${alter} ADD GENERATED ${kind} AS IDENTITY;  -- a new sequence, from 1: the next statement moves it past the rows' values`,
+    `${alter} ADD GENERATED ${kind} AS IDENTITY${identityOptions(column)};  -- a new sequence: the next statement moves it past the rows' values`,
     `SELECT setval(pg_get_serial_sequence(${quoteLiteral(table)}, ${quoteLiteral(column.name)}), coalesce(max(${ident(column.name)}), 0) + 1, false) FROM ${table};`,
   ].join('\n');
+}
+
+/** The largest value of each sequence type: an identity's MAXVALUE when none is given. */
+const TYPE_MAX: Record<string, string> = { smallint: '32767', integer: '2147483647', bigint: '9223372036854775807' };
+
+/** An identity's sequence options the snapshot has that a new identity would not get by itself (` (INCREMENT BY 10)`), or ''. */
+function identityOptions(column: ColumnInfo): string {
+  const s = column.sequence;
+  if (!s) return '';
+  const ascending = !s.increment.startsWith('-');
+  const clauses = [
+    s.increment !== '1' ? `INCREMENT BY ${s.increment}` : '',
+    !ascending || s.min !== '1' ? `MINVALUE ${s.min}` : '',
+    !ascending || s.max !== TYPE_MAX[s.type] ? `MAXVALUE ${s.max}` : '',
+    s.start !== (ascending ? s.min : s.max) ? `START WITH ${s.start}` : '',
+    s.cycle ? 'CYCLE' : '',
+  ].filter(Boolean);
+  return clauses.length ? ` (${clauses.join(' ')})` : '';
 }
 
 /** A table's (view's) comment as the snapshot has it. */

@@ -25,7 +25,7 @@ import { DEFAULT_STATE_SCHEMA, readApplied, STATE_TABLE } from '../../engine/sta
 import { readCatalog } from '../../schema/catalog';
 import { checkContracts, type Contract } from '../contracts';
 import { doctor } from '../doctor';
-import { staleSnapshot, viewsNotCompared, type Snapshot } from '../drift';
+import { sequencesNotRecorded, staleSnapshot, viewsNotCompared, type Snapshot } from '../drift';
 import { missingArbiterFailures, nameMissingArbiters } from '../missing-arbiter';
 import { accessFindings, deniedContracts } from './contract-access';
 import { contractFindings } from './contract-findings';
@@ -152,8 +152,8 @@ async function snapshotFindings(q: Queryable, options: GuardOptions, stateSchema
     return { findings: [{ kind: 'drift', rule: rule.id, severity: rule.severity, object: 'snapshot', message: `drift not compared: ${stale.join('; ')}`, why: rule.why, fix: rule.fix }], notes: [] };
   }
   const live = await readCatalog(q, { schemas: snapshot.catalog.schemas, stateSchema, otherSchemas: true });
-  const views = viewsNotCompared(snapshot.catalog, live);
-  return { findings: driftFindings({ snapshot: snapshot.catalog, live, unsettled }), notes: views ? [views] : [] };
+  const notes = [viewsNotCompared(snapshot.catalog, live), sequencesNotRecorded(snapshot.catalog, live)].filter((n): n is string => n !== undefined);
+  return { findings: driftFindings({ snapshot: snapshot.catalog, live, unsettled }), notes };
 }
 
 function isTimeout(e: unknown): boolean {

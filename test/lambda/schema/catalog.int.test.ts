@@ -106,6 +106,7 @@ describe.each(targets)('$name', (target) => {
             EXECUTE format('CREATE TRIGGER touch_%s BEFORE UPDATE ON wide_table_number_%s FOR EACH ROW EXECUTE FUNCTION touch()', t, t);
             EXECUTE format('CREATE POLICY own_%s ON wide_table_number_%s USING (id > 1)', t, t);
             IF t % 50 = 0 THEN EXECUTE format('CREATE VIEW wide_view_%s AS SELECT id FROM wide_table_number_%s', t, t); END IF;
+            IF t % 100 = 0 THEN EXECUTE format('CREATE SEQUENCE wide_seq_%s AS integer CYCLE OWNED BY wide_table_number_%s.id', t, t); END IF;
           END LOOP;
         END $d$;`));
       const standin = new DataApiStandin(url);
@@ -125,6 +126,7 @@ describe.each(targets)('$name', (target) => {
         // Assess
         expect(whole).toMatchObject({ code: '54000' }); // one query per part is over the limit
         expect(paged.tables).toHaveLength(408);
+        expect(paged.sequences!.map((q) => [q.name, q.cycle, q.ownedBy])).toEqual([100, 200, 300, 400].map((t) => [`wide_seq_${t}`, true, `public.wide_table_number_${t}.id`]));
         expect(paged).toEqual(expected);
         // The columns' query ran once, through one cursor, its pages FETCHed (keyed pages ran it once per page).
         const columns = standin.calls.filter((c) => c.sql?.includes('sg_running') && c.sql.includes('pg_attribute a'));

@@ -55,3 +55,29 @@ describe('Function: diffCatalogs', () => {
     expect(diffs.map((d) => [d.kind, d.object])).toEqual([['table', 'foreign table'], ['table', 'materialized view'], ['table', 'view']]);
   });
 });
+
+describe('Function: diffCatalogs on sequences', () => {
+  const options = { type: 'integer', increment: '1', min: '1', max: '2147483647', start: '1', cycle: false };
+  const serial = (over: Partial<typeof options> = {}) => table('orders', {
+    columns: [{ name: 'id', type: 'integer', nullable: false, default: "nextval('public.orders_id_seq'::regclass)", identity: null, generated: null, comment: null, sequence: { schema: 'public', name: 'orders_id_seq', ...options, ...over } }],
+  });
+  const plain = table('orders', { columns: [{ ...serial().columns[0]!, sequence: undefined }] });
+
+  it('compares a serial column\'s sequence options on its column, and a serial sequence made one of its own as an owner changed', () => {
+    expect(diffCatalogs(catalog([serial()], { sequences: [] }), catalog([serial({ increment: '5' })], { sequences: [] }))).toEqual([
+      { kind: 'column', name: 'public.orders.id', change: 'changed', field: 'sequence.increment', a: '1', b: '5' },
+    ]);
+    const standalone = { schema: 'public', name: 'orders_id_seq', ...options, ownedBy: null };
+    expect(diffCatalogs(catalog([serial()], { sequences: [] }), catalog([plain], { sequences: [standalone] }))).toEqual([
+      { kind: 'sequence', name: 'public.orders_id_seq', change: 'changed', field: 'ownedBy', a: 'public.orders.id', b: null },
+    ]);
+  });
+
+  it('compares none when one catalog did not record sequences (a snapshot taken before): not "all dropped"', () => {
+    const own = { schema: 'public', name: 'invoice_no', ...options, ownedBy: null };
+    expect(diffCatalogs(catalog([plain]), catalog([serial({ increment: '5' })], { sequences: [own] }))).toEqual([]);
+    expect(diffCatalogs(catalog([plain], { sequences: [own] }), catalog([plain], { sequences: [] }))).toEqual([
+      { kind: 'sequence', name: 'public.invoice_no', change: 'only-in-a' },
+    ]);
+  });
+});

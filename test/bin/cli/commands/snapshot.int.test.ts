@@ -1,5 +1,5 @@
 /** `schemaguard snapshot` through the real executable: what a package user runs instead of this repository's `npm run snapshot`. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../support/cli';
@@ -19,7 +19,7 @@ describe(`CLI: schemaguard snapshot, then diff on ${target.name}`, () => {
     const out = join(tempDir({}), 'schema', 'snapshot.json');
     const r = await runCli(['snapshot', '--dir', dir, '--snapshot', out], { env: { DATABASE_URL: target.adminUrl } });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^wrote ${out.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: 1 tables, 0 functions, 2 migrations, PostgreSQL \\d+\\n$`));
+    expect(r.stdout).toMatch(new RegExp(`^wrote ${out.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: 1 table, 0 views, 1 sequence, 0 functions, 2 migrations, PostgreSQL \\d+\\n$`));
     expect(r.stderr).toContain(`snapshot: applying 2 migrations in ${dir}/ to a throwaway embedded PostgreSQL`);
     const snapshot = JSON.parse(readFileSync(out, 'utf8')) as { migrations: { file: string }[]; catalog: { tables: { name: string }[] } };
     expect(snapshot.migrations.map((m) => m.file)).toEqual(['1_orders.sql', '2_index.sql']);
@@ -34,6 +34,42 @@ describe(`CLI: schemaguard snapshot, then diff on ${target.name}`, () => {
     const drift = await runCli(['diff', '--dir', dir, '--snapshot', out, '--database-url', url]);
     expect(drift.code).toBe(1);
     expect(drift.stdout).toContain('orders_email_uq');
+  });
+
+  // Regression: the summary counted views as tables, and a sequence changed between deploys was no drift.
+  it('counts views and materialized views apart from tables; diff names a sequence changed by hand (exit 1), and an older snapshot without sequences compares none', async () => {
+    const dir = tempDir({
+      '1_orders.sql': `CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, paid boolean);
+CREATE SEQUENCE invoice_no START WITH 1000;
+CREATE VIEW paid_orders AS SELECT id FROM orders WHERE paid;
+CREATE VIEW open_orders AS SELECT id FROM orders WHERE NOT paid;
+CREATE MATERIALIZED VIEW order_count AS SELECT count(*) AS n FROM orders;`,
+    });
+    const out = join(tempDir({}), 'snapshot.json');
+    const text = await runCli(['snapshot', '--dir', dir, '--snapshot', out], { env: { DATABASE_URL: target.adminUrl } });
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/: 1 table, 2 views, 1 materialized view, 2 sequences, 0 functions, 1 migration, PostgreSQL \d+\n$/);
+    const json = await runCli(['snapshot', '--json', '--dir', dir, '--snapshot', out], { env: { DATABASE_URL: target.adminUrl } });
+    expect(JSON.parse(json.stdout)).toMatchObject({ command: 'snapshot', tables: 1, views: 2, materializedViews: 1, sequences: 2, functions: 0, migrations: 1 });
+
+    const url = await freshDatabase(target, 'cli_snapshot_sequences');
+    expect((await runCli(['migrate', '--quiet', '--dir', dir, '--database-url', url])).code).toBe(0);
+    await withClient(url, (c) => c.query("INSERT INTO orders (paid) VALUES (true); SELECT nextval('invoice_no')"));
+    expect((await runCli(['diff', '--dir', dir, '--snapshot', out, '--database-url', url])).code).toBe(0);
+    await withClient(url, (c) => c.query('ALTER SEQUENCE invoice_no INCREMENT BY 10'));
+    const drift = await runCli(['diff', '--dir', dir, '--snapshot', out, '--database-url', url]);
+    expect(drift.code).toBe(1);
+    expect(drift.stdout).toContain('\nsequence public.invoice_no: increment differs: snapshot "1" vs live "10"\ndrift: 1 difference\n');
+
+    const older = JSON.parse(readFileSync(out, 'utf8')) as { catalog: { sequences?: unknown; tables: { columns: { sequence?: unknown }[] }[] } };
+    delete older.catalog.sequences;
+    for (const t of older.catalog.tables) for (const c of t.columns) delete c.sequence;
+    const olderFile = join(tempDir({}), 'older.json');
+    writeFileSync(olderFile, JSON.stringify(older));
+    const before = await runCli(['diff', '--dir', dir, '--snapshot', olderFile, '--database-url', url]);
+    expect(before.code, before.stdout + before.stderr).toBe(0);
+    expect(before.stdout).toContain('note: sequences were not compared: the snapshot was taken before schemaguard recorded them (run schemaguard snapshot to record them)\n');
+    expect(before.stdout).toContain('no drift');
   });
 
   it('names pg_dump --no-owner --no-privileges when a file gives an object to a role the throwaway server does not have (42704 with no fix)', async () => {
