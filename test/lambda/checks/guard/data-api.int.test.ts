@@ -150,7 +150,9 @@ describe.each(targets)('Function: runGuard through the Data API, a sequence-behi
         'ticket constraint-not-validated checked.checked_n_positive',
       ]);
       expect(r.findings).toEqual(overConnection.findings);
-      expect(r.notes).toEqual(overConnection.notes);
+      // The same notes but for the holder's age, read a moment apart (it failed under load, 1 s against 2 s).
+      const aged = (notes: readonly string[]) => notes.map((n) => n.replace(/in a transaction for \d+ s/, 'in a transaction for N s'));
+      expect(aged(r.notes)).toEqual(aged(overConnection.notes));
       expect(standinFor(url).openTransactions).toBe(0);
     });
   }, 60_000);
