@@ -207,7 +207,8 @@ const DYNAMIC_REFERENCE = /^\{\{resolve:(secretsmanager|ssm):[^}]+\}\}$/;
  * @example
  * new DatabaseAlarms(this, 'Alarms', {
  *   logGroup: postgresLog,       // /aws/rds/instance/<id>/postgresql, created before the instance
- *   topic: onCallTopic,
+ *   topic: onCallTopic,          // pages
+ *   ticketTopic: ticketsTopic,   // tickets (or ticketEmail / ticketHttpsUrl on a topic created here)
  *   migrationFunctions: [migrations.onEventHandler, migrations.isCompleteHandler],
  * });
  */
