@@ -12,8 +12,10 @@
  * | schemaguard:instanceIdentifier | schemaguard-<stage> | RDS instance identifier (names the log group) |
  * | schemaguard:natGateways      | 0              | NAT gateways (0: isolated subnets only) |
  * | schemaguard:logRetentionDays | 30 (dev), 365 (prod) | retention of the database and handler log groups |
- * | schemaguard:alarmEmail       | "" (none)      | e-mail subscribed to the alarm topic |
- * | schemaguard:alarmHttpsUrl    | "" (none)      | HTTPS endpoint subscribed to the alarm topic (PagerDuty/Opsgenie-style) |
+ * | schemaguard:alarmEmail       | "" (none)      | e-mail subscribed to the paging topic |
+ * | schemaguard:alarmHttpsUrl    | "" (none)      | HTTPS endpoint subscribed to the paging topic (PagerDuty/Opsgenie-style) |
+ * | schemaguard:alarmTicketEmail | "" (none)      | e-mail subscribed to the ticket topic |
+ * | schemaguard:alarmTicketHttpsUrl | "" (none)   | HTTPS endpoint subscribed to the ticket topic (a low-urgency service, a ticketing system) |
  * | schemaguard:guardSchedule    | 15m            | how often the schema guard runs (`5m`, `1h`: whole minutes, 1m to 24h), or `off` |
  * | schemaguard:guardRoleRevision | 0 (none)      | raise it to make the next deploy set the guard's role again from its secret (its password refused: 28P01) |
  */
@@ -38,6 +40,8 @@ export const CONTEXT_DEFAULTS = {
   logRetentionDays: 0,
   alarmEmail: '',
   alarmHttpsUrl: '',
+  alarmTicketEmail: '',
+  alarmTicketHttpsUrl: '',
   guardSchedule: '15m',
   guardRoleRevision: 0,
 } as const;
@@ -59,6 +63,8 @@ export interface AppConfig {
   logRetention: logs.RetentionDays;
   alarmEmail?: string;
   alarmHttpsUrl?: string;
+  alarmTicketEmail?: string;
+  alarmTicketHttpsUrl?: string;
   /** How often the schema guard runs; undefined: `off`, no guard. */
   guardSchedule?: Duration;
   /** SchemaGuard `roleRevision`; undefined for 0 (none). */
@@ -128,8 +134,10 @@ export function readAppConfig(get: (key: string) => unknown, keys: string[]): Ap
     instanceIdentifier: readInstanceIdentifier(v, stage),
     natGateways: int('natGateways', v('natGateways'), 0, 3),
     logRetention: readLogRetention(v, stage),
-    alarmEmail: readAlarmEmail(v),
-    alarmHttpsUrl: readAlarmHttpsUrl(v),
+    alarmEmail: readEmail(v, 'alarmEmail'),
+    alarmHttpsUrl: readHttpsUrl(v, 'alarmHttpsUrl'),
+    alarmTicketEmail: readEmail(v, 'alarmTicketEmail'),
+    alarmTicketHttpsUrl: readHttpsUrl(v, 'alarmTicketHttpsUrl'),
     guardSchedule: readGuardSchedule(v),
     guardRoleRevision: int('guardRoleRevision', v('guardRoleRevision'), 0, 1_000_000) || undefined,
   };
@@ -205,22 +213,25 @@ function readLogRetention(v: Reader, stage: Stage): logs.RetentionDays {
   return days as logs.RetentionDays;
 }
 
-function readAlarmEmail(v: Reader): string | undefined {
-  const alarmEmail = v('alarmEmail') || undefined;
-  if (alarmEmail && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(alarmEmail)) {
-    throw new ConfigError(`context ${CONTEXT_PREFIX}alarmEmail: "${alarmEmail}" is not an e-mail address; leave it empty for none`);
+function readEmail(v: Reader, key: 'alarmEmail' | 'alarmTicketEmail'): string | undefined {
+  const email = v(key) || undefined;
+  if (email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
+    throw new ConfigError(`context ${CONTEXT_PREFIX}${key}: "${email}" is not an e-mail address; leave it empty for none`);
   }
-  return alarmEmail;
+  return email;
 }
 
-function readAlarmHttpsUrl(v: Reader): string | undefined {
-  const alarmHttpsUrl = v('alarmHttpsUrl') || undefined;
-  if (alarmHttpsUrl) {
+/** A Secrets Manager or SSM dynamic reference, which CloudFormation resolves at deploy time: keeps a routing key out of the template. */
+const DYNAMIC_REFERENCE = /^\{\{resolve:(secretsmanager|ssm):[^}]+\}\}$/;
+
+function readHttpsUrl(v: Reader, key: 'alarmHttpsUrl' | 'alarmTicketHttpsUrl'): string | undefined {
+  const url = v(key) || undefined;
+  if (url && !DYNAMIC_REFERENCE.test(url)) {
     let ok = false;
-    try { ok = new URL(alarmHttpsUrl).protocol === 'https:'; } catch { ok = false; }
-    if (!ok) throw new ConfigError(`context ${CONTEXT_PREFIX}alarmHttpsUrl: "${alarmHttpsUrl}" is not an https:// URL; leave it empty for none`);
+    try { ok = new URL(url).protocol === 'https:'; } catch { ok = false; }
+    if (!ok) throw new ConfigError(`context ${CONTEXT_PREFIX}${key}: "${url}" is not an https:// URL or a {{resolve:secretsmanager:<secret-id>}} dynamic reference; leave it empty for none`);
   }
-  return alarmHttpsUrl;
+  return url;
 }
 
 /** `off`, or whole minutes from 1 minute to 24 hours (`15m`, `1h`, `90m`): an EventBridge rate the alarms can span twice. */

@@ -44,6 +44,8 @@ export function buildApp(app: App, config: AppConfig, options: BuildOptions = {}
     snapshotFile: options.snapshotFile,
     alarmEmail: config.alarmEmail,
     alarmHttpsUrl: config.alarmHttpsUrl,
+    alarmTicketEmail: config.alarmTicketEmail,
+    alarmTicketHttpsUrl: config.alarmTicketHttpsUrl,
     ...guardOf(config),
     description: `schemaguard (${config.stage}): RDS PostgreSQL ${config.engineVersionText} with deploy-time schema migrations`,
   });
@@ -62,6 +64,8 @@ export function buildAuroraApp(app: App, config: AppConfig, options: BuildOption
     snapshotFile: options.snapshotFile,
     alarmEmail: config.alarmEmail,
     alarmHttpsUrl: config.alarmHttpsUrl,
+    alarmTicketEmail: config.alarmTicketEmail,
+    alarmTicketHttpsUrl: config.alarmTicketHttpsUrl,
     ...guardOf(config),
     description: `schemaguard (${config.stage}): Aurora PostgreSQL Serverless v2 with deploy-time schema migrations over the RDS Data API`,
   });

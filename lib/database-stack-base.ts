@@ -81,25 +81,42 @@ export interface DatabaseStackCommonProps extends StackProps {
    */
   readonly parseAtSynth?: boolean;
   /**
-   * Email subscribed to the alarm topic (context `schemaguard:alarmEmail`).
+   * Email subscribed to the paging topic: the paging error classes, the
+   * migration alarm and the guard's pages (context `schemaguard:alarmEmail`).
    * @default - no email subscription
    */
   readonly alarmEmail?: string;
   /**
-   * HTTPS endpoint subscribed to the alarm topic (context `schemaguard:alarmHttpsUrl`).
+   * HTTPS endpoint subscribed to the paging topic, e.g. a PagerDuty service's
+   * CloudWatch integration URL (context `schemaguard:alarmHttpsUrl`).
    * @default - no HTTPS subscription
    */
   readonly alarmHttpsUrl?: string;
   /**
-   * An SNS topic of your own (the one on-call already subscribes to) for the alarm and OK actions
-   * (see DatabaseAlarmsProps.topic).
+   * Email subscribed to the ticket topic: the error classes and guard
+   * findings that open a ticket (context `schemaguard:alarmTicketEmail`).
+   * @default - no email subscription
+   */
+  readonly alarmTicketEmail?: string;
+  /**
+   * HTTPS endpoint subscribed to the ticket topic, e.g. a low-urgency
+   * service's or a ticketing system's CloudWatch integration URL (context
+   * `schemaguard:alarmTicketHttpsUrl`).
+   * @default - no HTTPS subscription
+   */
+  readonly alarmTicketHttpsUrl?: string;
+  /**
+   * An SNS topic of your own (the one on-call already subscribes to) for the
+   * pages' alarm and OK actions (see DatabaseAlarmsProps.topic).
    * @default - a new encrypted topic
    */
   readonly alarmTopic?: sns.ITopic;
   /**
-   * A topic for the ticket-severity alarms (error classes and guard findings
-   * that open a ticket); pages stay on the alarm topic (see DatabaseAlarmsProps.ticketTopic).
-   * @default - tickets go to the alarm topic, marked `[TICKET]`
+   * An SNS topic of your own for the ticket-severity alarms (error classes
+   * and guard findings that open a ticket); pages stay on the paging topic
+   * (see DatabaseAlarmsProps.ticketTopic). Pass `alarmTopic` itself to have
+   * tickets arrive there, marked `[TICKET]`.
+   * @default - a new encrypted topic, subscribed to by `alarmTicketEmail` and `alarmTicketHttpsUrl`; with neither, tickets reach no one (synth warns when pages have a destination)
    */
   readonly alarmTicketTopic?: sns.ITopic;
   /**
@@ -166,7 +183,7 @@ export interface DatabaseOutline {
  */
 const STACK_PROP_KINDS: Readonly<Record<string, PropKind>> = {
   databaseName: 'string', migrationsDir: 'string', contractsDir: 'string', snapshotFile: 'string', parseAtSynth: 'boolean',
-  alarmEmail: 'string', alarmHttpsUrl: 'string', metricNamespace: 'string', guard: 'boolean', guardSchedule: 'duration', guardRoleRevision: 'number',
+  alarmEmail: 'string', alarmHttpsUrl: 'string', alarmTicketEmail: 'string', alarmTicketHttpsUrl: 'string', metricNamespace: 'string', guard: 'boolean', guardSchedule: 'duration', guardRoleRevision: 'number',
   instanceIdentifier: 'string', natGateways: 'number', allocatedStorage: 'number', maxAllocatedStorage: 'number',
   clusterIdentifier: 'string', minCapacity: 'number', maxCapacity: 'number',
 };
@@ -222,7 +239,8 @@ export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E ex
     this.migrations = this.addMigrations(props);
     this.alarms = alarmsForStack(this, {
       logGroup: this.postgresLogGroup, migrations: this.migrations, name: this.identifier,
-      alarmEmail: props.alarmEmail, alarmHttpsUrl: props.alarmHttpsUrl, topic: props.alarmTopic, ticketTopic: props.alarmTicketTopic,
+      alarmEmail: props.alarmEmail, alarmHttpsUrl: props.alarmHttpsUrl, ticketEmail: props.alarmTicketEmail, ticketHttpsUrl: props.alarmTicketHttpsUrl,
+      topic: props.alarmTopic, ticketTopic: props.alarmTicketTopic,
       metricNamespace: props.metricNamespace,
     });
     this.guard = this.addGuard(props);
@@ -252,7 +270,7 @@ export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E ex
       roleRevision: props.guardRoleRevision,
       databaseIdentifier: this.identifier,
       topic: this.alarms.topic,
-      ticketTopic: props.alarmTicketTopic,
+      ticketTopic: this.alarms.ticketTopic,
       dashboard: this.alarms.dashboard,
       alarmNamePrefix: this.identifier,
       logRetention: this.settings.logRetention,

@@ -19,7 +19,7 @@
  *   classes' on DatabaseAlarms' dashboard).
  */
 import { isAbsolute, relative } from 'node:path';
-import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -36,7 +36,7 @@ import { heapOptions } from '../lambda/handler/memory';
 import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state';
 import { addGuardWidgets, guardAlarms, guardDashboardWidgets } from './alarms/guard-alarms';
 import { stringTokens } from './alarms/deployed-length';
-import type { GuardCommandOptions } from './alarms/guard-catalog';
+import { GUARD_ALARMS, type GuardCommandOptions } from './alarms/guard-catalog';
 import { USER_FILE_DEFAULTS } from './user-files';
 import { defaultGuardRoleName, GuardRole } from './guard-role';
 import { handlerCode } from './handler-asset';
@@ -96,13 +96,16 @@ export interface SchemaGuardProps {
    */
   readonly databaseName?: string;
   /**
-   * The paging topic: every alarm's alarm and OK actions (the ticket alarms' too, without `ticketTopic`).
+   * The paging topic: the page alarms' alarm and OK actions (DatabaseAlarms' `topic`).
    * @default - no alarms
    */
   readonly topic?: sns.ITopic;
   /**
-   * A topic for the ticket-severity alarms only.
-   * @default - ticket alarms go to `topic`, told apart by `[TICKET]` in their description and `-ticket-` in their name
+   * The ticket topic: the ticket alarms' alarm and OK actions
+   * (DatabaseAlarms' `ticketTopic`). Pass `topic` itself to have tickets
+   * arrive there, told apart by `[TICKET]` in their description and
+   * `-ticket-` in their name.
+   * @default - the ticket alarms have no actions (their state shows on the dashboard), and synth warns (`schemaguard:ticketsWithoutDestination`)
    */
   readonly ticketTopic?: sns.ITopic;
   /**
@@ -160,7 +163,8 @@ const GUARD_PROP_KINDS: Readonly<Record<string, PropKind>> = {
  * @example
  * const guard = new SchemaGuard(this, 'Guard', {
  *   migrations,                      // the SchemaMigrations of the database
- *   topic: alarms.topic,             // page (and ticket) alarms
+ *   topic: alarms.topic,             // page alarms
+ *   ticketTopic: alarms.ticketTopic, // ticket alarms
  *   dashboard: alarms.dashboard,
  * });
  */
@@ -209,6 +213,7 @@ export class SchemaGuard extends Construct {
       metric: (name) => this.metric(name), topic: props.topic, ticketTopic: props.ticketTopic, alarmNamePrefix: props.alarmNamePrefix,
       runbook: { database: `${settings.databaseIdentifier}/${settings.databaseName}`, ...shownLogGroup(this.logGroup), interval: describeInterval(this.schedule), command: guardCommandOptions(props.migrations), tokenMaxLengths: runbookTokenMaxima(settings, props.migrations.target) },
     }) : {};
+    if (props.topic && !props.ticketTopic) warnTicketsWithoutTopic(this);
     if (props.dashboard) addGuardWidgets(props.dashboard, guardDashboardWidgets((name) => this.metric(name), Object.values(this.alarms)));
     acknowledgeGuardFindings(this);
     if (this.role) claimRole(this, settings, props.migrations);
@@ -457,4 +462,12 @@ function shownLogGroup(logGroup: logs.LogGroup): { logGroupName: string; logGrou
   const logicalId = stack.resolve((logGroup.node.defaultChild as logs.CfnLogGroup).logicalId) as unknown;
   if (Token.isUnresolved(stack.stackName) || typeof logicalId !== 'string') return { logGroupName: 'of this construct' };
   return { logGroupName: `(stack ${stack.stackName}, resource ${logicalId})`, logGroupShortName: `(resource ${logicalId})` };
+}
+
+/** The ticket alarms have no actions without `ticketTopic`: say so at synth, and how to give them one. */
+function warnTicketsWithoutTopic(scope: SchemaGuard): void {
+  const tickets = GUARD_ALARMS.filter((a) => a.severity === 'ticket').map((a) => a.id);
+  Annotations.of(scope).addWarningV2('schemaguard:ticketsWithoutDestination',
+    `the ${tickets.length} ticket alarms (${tickets.join(', ')}) have no actions: "topic" takes the pages only, and no "ticketTopic" was given, so they open no ticket and never page (their state shows on the dashboard). `
+    + 'Pass "ticketTopic" (DatabaseAlarms\' ticketTopic; "topic" itself to receive them there, marked [TICKET]), or acknowledge this warning.');
 }

@@ -2,11 +2,12 @@
  * DatabaseAlarms: pages on-call when the PostgreSQL log shows the error
  * classes of the catalog (lib/alarms/error-catalog.ts). Per class: a metric
  * filter on the ERROR lines, an alarm whose description carries the runbook,
- * a saved Logs Insights query. Plus: one encrypted, TLS-only SNS topic for
- * alarm and OK actions (optional email and HTTPS subscriptions), an alarm on
- * the migration Lambda's errors, and a dashboard.
+ * a saved Logs Insights query. Plus: two encrypted, TLS-only SNS topics for
+ * the alarm and OK actions, one for pages and one for tickets (each with
+ * optional email and HTTPS subscriptions), an alarm on the migration Lambda's
+ * errors, and a dashboard.
  */
-import { Duration, Token, Tokenization } from 'aws-cdk-lib';
+import { Annotations, Duration, Token, Tokenization } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -59,14 +60,15 @@ export interface DatabaseAlarmsProps {
   readonly migrationLogGroupName?: string;
 
   /**
-   * Email address subscribed to the alarm topic (the app reads it from the
-   * `alarmEmail` context key). The address must confirm the subscription.
+   * Email address subscribed to the paging topic (`topic`: the paging
+   * classes and the migration alarm; the app reads it from the `alarmEmail`
+   * context key). The address must confirm the subscription.
    * @default - no email subscription
    */
   readonly alarmEmail?: string;
 
   /**
-   * HTTPS endpoint subscribed to the alarm topic, e.g. a PagerDuty or Opsgenie
+   * HTTPS endpoint subscribed to the paging topic (`topic`), e.g. a PagerDuty or Opsgenie
    * CloudWatch integration URL (the app reads it from the `alarmHttpsUrl`
    * context key). Such URLs contain a routing key: pass a Secrets Manager
    * dynamic reference (`{{resolve:secretsmanager:<secret-id>}}`, or
@@ -74,6 +76,24 @@ export interface DatabaseAlarmsProps {
    * @default - no HTTPS subscription
    */
   readonly alarmHttpsUrl?: string;
+
+  /**
+   * Email address subscribed to the ticket topic (`ticketTopic`: the
+   * ticket-severity classes; the app reads it from the `alarmTicketEmail`
+   * context key). The address must confirm the subscription.
+   * @default - no email subscription
+   */
+  readonly ticketEmail?: string;
+
+  /**
+   * HTTPS endpoint subscribed to the ticket topic (`ticketTopic`), e.g. the
+   * CloudWatch integration URL of a low-urgency PagerDuty service or of a
+   * ticketing system (the app reads it from the `alarmTicketHttpsUrl` context
+   * key). As for `alarmHttpsUrl`, pass a Secrets Manager dynamic reference
+   * to keep a routing key out of the template.
+   * @default - no HTTPS subscription
+   */
+  readonly ticketHttpsUrl?: string;
 
   /**
    * The identifier of the RDS instance or Aurora cluster whose log
@@ -115,28 +135,34 @@ export interface DatabaseAlarmsProps {
 
   /**
    * An SNS topic of your own — the one on-call already subscribes to — for
-   * every alarm and OK action, instead of a new one. When it is encrypted with
-   * a customer-managed key, that key's policy must allow
-   * `cloudwatch.amazonaws.com` kms:Decrypt and kms:GenerateDataKey*, or the
-   * alarms cannot publish. `alarmEmail` and `alarmHttpsUrl` subscribe to it
-   * too when set; `topicKey` does not apply.
+   * the alarm and OK actions of the pages (paging classes, the migration
+   * alarm), instead of a new one. When it is encrypted with a customer-managed
+   * key, that key's policy must allow `cloudwatch.amazonaws.com` kms:Decrypt
+   * and kms:GenerateDataKey*, or the alarms cannot publish. `alarmEmail` and
+   * `alarmHttpsUrl` subscribe to it too when set. Ticket alarms never go
+   * here unless it is also given as `ticketTopic`.
    * @default - a new encrypted, TLS-only topic (see `topicKey`)
    */
   readonly topic?: sns.ITopic;
 
   /**
-   * A topic for the ticket-severity classes' alarm and OK actions (a ticketing
-   * system's, or a low-urgency on-call service). Paging classes and the
-   * migration alarm keep `topic`.
-   * @default - ticket alarms go to the same topic as pages, told apart by `[TICKET]` in their description and `-ticket-` in their name
+   * An SNS topic of your own for the alarm and OK actions of the
+   * ticket-severity classes (a ticketing system's, or a low-urgency on-call
+   * service), instead of a new one. `ticketEmail` and `ticketHttpsUrl`
+   * subscribe to it too when set. Pass the paging topic itself to have
+   * tickets arrive there (told apart by `[TICKET]` in the description and
+   * `-ticket-` in the name: route on those and on `NewStateValue`).
+   * @default - a new encrypted, TLS-only topic, subscribed to by `ticketEmail` and `ticketHttpsUrl`; with neither, nothing receives the tickets (their state shows on the dashboard) and synth warns (`schemaguard:ticketsWithoutDestination`) when pages have a destination
    */
   readonly ticketTopic?: sns.ITopic;
 
   /**
-   * KMS key that encrypts the alarm topic. CloudWatch is granted its use in
-   * the key policy; for an imported key that grant cannot be added, so its
-   * policy must already allow `cloudwatch.amazonaws.com` kms:Decrypt and
-   * kms:GenerateDataKey*, or alarms cannot publish.
+   * KMS key that encrypts the topics created here (the paging topic unless
+   * `topic` is given, the ticket topic unless `ticketTopic` is given).
+   * CloudWatch is granted its use in the key policy; for an imported key that
+   * grant cannot be added, so its policy must already allow
+   * `cloudwatch.amazonaws.com` kms:Decrypt and kms:GenerateDataKey*, or
+   * alarms cannot publish.
    * @default - a new customer-managed key with rotation enabled
    */
   readonly topicKey?: kms.IKey;
@@ -173,20 +199,25 @@ const DYNAMIC_REFERENCE = /^\{\{resolve:(secretsmanager|ssm):[^}]+\}\}$/;
  * Pages when the database's PostgreSQL log shows the error classes of
  * ERROR_CATALOG: per class a metric filter on the ERROR lines, an alarm whose
  * description is the runbook, and a saved Logs Insights query; plus an alarm
- * on the migration handlers' errors and a dashboard. Alarm and OK actions go
- * to one SNS topic: `topic`, or a new encrypted one.
+ * on the migration handlers' errors and a dashboard. The alarm and OK
+ * actions of pages go to `topic` (or a new encrypted topic), those of tickets
+ * to `ticketTopic` (or a second new one): a ticket class never pages unless
+ * its topic is the paging one.
  *
  * @example
  * new DatabaseAlarms(this, 'Alarms', {
  *   logGroup: postgresLog,       // /aws/rds/instance/<id>/postgresql, created before the instance
- *   topic: onCallTopic,
+ *   topic: onCallTopic,          // pages
+ *   ticketTopic: ticketsTopic,   // tickets (or ticketEmail / ticketHttpsUrl on a topic created here)
  *   migrationFunctions: [migrations.onEventHandler, migrations.isCompleteHandler],
  * });
  */
 export class DatabaseAlarms extends Construct {
-  /** The topic that receives alarm and OK notifications (`topic`, or the one created here). */
+  /** The topic that receives the pages' alarm and OK notifications (`topic`, or the one created here). */
   public readonly topic: sns.ITopic;
-  /** The key that encrypts the topic created here; none when `topic` was given. */
+  /** The topic that receives the tickets' alarm and OK notifications (`ticketTopic`, or the one created here). */
+  public readonly ticketTopic: sns.ITopic;
+  /** The key that encrypts the topics created here; none when both `topic` and `ticketTopic` were given. */
   public readonly topicKey?: kms.IKey;
   /**
    * Alarm per catalog class id. The alarm of a class that only follows
@@ -223,9 +254,9 @@ export class DatabaseAlarms extends Construct {
     super(scope, id);
     this.classes = validate(props);
     this.metricNamespace = props.metricNamespace ?? errorMetricNamespace(databaseIdentifierOf(props));
-    ({ key: this.topicKey, topic: this.topic } = alarmTopic(this, props));
+    ({ key: this.topicKey, topic: this.topic, ticketTopic: this.ticketTopic } = alarmTopics(this, props));
     const action = new cw_actions.SnsAction(this.topic);
-    const ticketAction = props.ticketTopic ? new cw_actions.SnsAction(props.ticketTopic) : action;
+    const ticketAction = new cw_actions.SnsAction(this.ticketTopic);
     this.queryFolder = queryFolderOf(props);
     const withFolder = { ...props, queryFolder: this.queryFolder };
     const held = heldBack(this.classes);
@@ -242,6 +273,7 @@ export class DatabaseAlarms extends Construct {
       migrationErrors,
     });
     claimNamespace(this, props.logGroup);
+    warnTicketsWithoutDestination(this, props, this.classes);
   }
 
   /** The error metric of one catalog class (Sum per minute). */
@@ -312,33 +344,66 @@ function claimNamespace(self: DatabaseAlarms, logGroup: logs.ILogGroup): void {
   throw new Error(`DatabaseAlarms: ${self.node.path} would publish its error metrics to namespace "${self.metricNamespace}", which ${first} already does in the same account and region: each would page for the other's errors. Give each database its own: pass "metricNamespace" (stacks: "metricNamespace"), or "databaseIdentifier", or put one DatabaseAlarms on each log group`);
 }
 
-/** The given topic or a new one, with the optional email and HTTPS subscriptions. */
-function alarmTopic(scope: DatabaseAlarms, props: DatabaseAlarmsProps): { key?: kms.IKey; topic: sns.ITopic } {
-  const { key, topic } = props.topic ? { key: undefined, topic: props.topic } : ownTopic(scope, props.topicKey);
-  if (props.alarmEmail !== undefined) {
-    new sns.Subscription(scope, 'EmailSubscription', { topic, protocol: sns.SubscriptionProtocol.EMAIL, endpoint: props.alarmEmail });
-  }
-  if (props.alarmHttpsUrl !== undefined) {
-    // sns.Subscription rather than UrlSubscription: the latter refuses a dynamic reference string.
-    new sns.Subscription(scope, 'HttpsSubscription', { topic, protocol: sns.SubscriptionProtocol.HTTPS, endpoint: props.alarmHttpsUrl });
-  }
-  return { key, topic };
+/**
+ * The paging topic and the ticket topic, each the given one or a new one
+ * (both encrypted with one key), with their optional email and HTTPS
+ * subscriptions. The paging topic's ids (`TopicKey`, `Topic`,
+ * `EmailSubscription`, `HttpsSubscription`) are those of the single topic
+ * of before, so a deployed stack keeps them.
+ */
+function alarmTopics(scope: DatabaseAlarms, props: DatabaseAlarmsProps): { key?: kms.IKey; topic: sns.ITopic; ticketTopic: sns.ITopic } {
+  const key = props.topic && props.ticketTopic ? undefined : topicKeyOf(scope, props.topicKey);
+  const topic = props.topic ?? ownTopic(scope, 'Topic', 'schemaguard database alarms', key!);
+  const ticketTopic = props.ticketTopic ?? ownTopic(scope, 'TicketTopic', 'schemaguard database tickets', key!);
+  subscribe(scope, '', topic, props.alarmEmail, props.alarmHttpsUrl);
+  subscribe(scope, 'Ticket', ticketTopic, props.ticketEmail, props.ticketHttpsUrl);
+  return { key, topic, ticketTopic };
 }
 
-/** The KMS key (unless one is given) and the encrypted, TLS-only topic. */
-function ownTopic(scope: DatabaseAlarms, topicKey: kms.IKey | undefined): { key: kms.IKey; topic: sns.Topic } {
+/** The email and HTTPS subscriptions of one topic, `<prefix>EmailSubscription` and `<prefix>HttpsSubscription`. */
+function subscribe(scope: DatabaseAlarms, prefix: string, topic: sns.ITopic, email: string | undefined, httpsUrl: string | undefined): void {
+  if (email !== undefined) {
+    new sns.Subscription(scope, `${prefix}EmailSubscription`, { topic, protocol: sns.SubscriptionProtocol.EMAIL, endpoint: email });
+  }
+  if (httpsUrl !== undefined) {
+    // sns.Subscription rather than UrlSubscription: the latter refuses a dynamic reference string.
+    new sns.Subscription(scope, `${prefix}HttpsSubscription`, { topic, protocol: sns.SubscriptionProtocol.HTTPS, endpoint: httpsUrl });
+  }
+}
+
+/** The key given, or a new one; either way CloudWatch may use it (an imported key's policy cannot be changed here). */
+function topicKeyOf(scope: DatabaseAlarms, topicKey: kms.IKey | undefined): kms.IKey {
   const key = topicKey ?? new kms.Key(scope, 'TopicKey', {
     description: 'Encrypts the schemaguard database alarm topic',
     enableKeyRotation: true,
   });
   // CloudWatch publishes to an encrypted topic only when the key lets it.
   key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
-  const topic = new sns.Topic(scope, 'Topic', {
-    displayName: 'schemaguard database alarms',
-    masterKey: key,
-    enforceSSL: true,
-  });
-  return { key, topic };
+  return key;
+}
+
+/** An encrypted, TLS-only topic. */
+function ownTopic(scope: DatabaseAlarms, id: string, displayName: string, key: kms.IKey): sns.Topic {
+  return new sns.Topic(scope, id, { displayName, masterKey: key, enforceSSL: true });
+}
+
+/**
+ * Warns when pages have a destination and tickets none: the ticket alarms
+ * publish to a topic created here that nothing subscribes to. Ticket alarms
+ * went to the paging topic before, so a duplicate key or a deploy's retried
+ * lock timeout paged; now they are quiet, and the warning says where to send
+ * them. Acknowledge it when the ticket topic is subscribed to some other way.
+ */
+function warnTicketsWithoutDestination(scope: DatabaseAlarms, props: DatabaseAlarmsProps, classes: readonly ErrorClass[]): void {
+  const tickets = classes.filter((c) => c.severity === 'ticket').map((c) => c.id);
+  const pagesRouted = props.topic !== undefined || props.alarmEmail !== undefined || props.alarmHttpsUrl !== undefined;
+  const ticketsRouted = props.ticketTopic !== undefined || props.ticketEmail !== undefined || props.ticketHttpsUrl !== undefined;
+  if (tickets.length === 0 || !pagesRouted || ticketsRouted) return;
+  Annotations.of(scope).addWarningV2('schemaguard:ticketsWithoutDestination',
+    `the ${tickets.length} ticket alarm${tickets.length === 1 ? '' : 's'} (${tickets.join(', ')}) publish to the ticket topic ${scope.ticketTopic.node.path}, which nothing subscribes to here: `
+    + 'they open no ticket and never page (their state shows on the dashboard); pages go to the paging topic as before. '
+    + 'Give tickets a destination: "ticketEmail" or "ticketHttpsUrl" (stacks: "alarmTicketEmail", "alarmTicketHttpsUrl"; app: -c schemaguard:alarmTicketEmail=… or -c schemaguard:alarmTicketHttpsUrl=…), or "ticketTopic" (stacks: "alarmTicketTopic"; the paging topic itself to receive them there, marked [TICKET]). '
+    + 'Acknowledge this warning when the ticket topic is subscribed to some other way.');
 }
 
 /** One catalog class: the metric filter on its ERROR lines, the alarm carrying its runbook (and `action`, unless held back), its saved query. */
@@ -560,29 +625,20 @@ export function pascal(id: string): string {
 
 /** The props of a plain kind, checked at run time (a JavaScript app, a value from context). */
 const ALARMS_PROP_KINDS: Readonly<Record<string, PropKind>> = {
-  migrationLogGroupName: 'string', alarmEmail: 'string', alarmHttpsUrl: 'string', databaseIdentifier: 'string', metricNamespace: 'string',
+  migrationLogGroupName: 'string', alarmEmail: 'string', alarmHttpsUrl: 'string', ticketEmail: 'string', ticketHttpsUrl: 'string', databaseIdentifier: 'string', metricNamespace: 'string',
   errorClasses: 'strings', alarmNamePrefix: 'string', queryFolder: 'string', ignoredUsers: 'strings', dashboardName: 'string',
 };
 
 function validate(props: DatabaseAlarmsProps): readonly ErrorClass[] {
   refuseWrongKinds('DatabaseAlarms', props, ALARMS_PROP_KINDS);
   const fail = (msg: string): never => { throw new Error(`DatabaseAlarms: ${msg}`); };
-  if (props.topic && props.topicKey) {
-    fail('"topicKey" encrypts the topic created here, and "topic" was given; remove topicKey (your topic keeps its own encryption)');
+  if (props.topic && props.ticketTopic && props.topicKey) {
+    fail('"topicKey" encrypts the topics created here, and both "topic" and "ticketTopic" were given; remove topicKey (your topics keep their own encryption)');
   }
-  if (props.alarmEmail !== undefined && !Token.isUnresolved(props.alarmEmail) && !EMAIL.test(props.alarmEmail)) {
-    fail(`"alarmEmail" must be an email address, got ${JSON.stringify(props.alarmEmail)}; pass an address such as oncall@example.com, or leave it unset`);
-  }
-  const url = props.alarmHttpsUrl;
-  if (url !== undefined && !Token.isUnresolved(url) && !DYNAMIC_REFERENCE.test(url)) {
-    let parsed: URL | undefined;
-    try { parsed = new URL(url); } catch { parsed = undefined; }
-    if (!parsed || parsed.protocol !== 'https:') {
-      fail(`"alarmHttpsUrl" must be an https:// URL or a {{resolve:secretsmanager:...}} dynamic reference, got ${JSON.stringify(redactUrl(url))}; pass such a URL, or leave it unset`);
-    } else if (parsed.username || parsed.password) {
-      fail(`"alarmHttpsUrl" must not carry credentials in the URL (got ${JSON.stringify(redactUrl(url))}); keep them in Secrets Manager and pass a {{resolve:secretsmanager:...}} dynamic reference`);
-    }
-  }
+  checkEmail('alarmEmail', props.alarmEmail, fail);
+  checkEmail('ticketEmail', props.ticketEmail, fail);
+  checkHttpsUrl('alarmHttpsUrl', props.alarmHttpsUrl, fail);
+  checkHttpsUrl('ticketHttpsUrl', props.ticketHttpsUrl, fail);
   const ns = props.metricNamespace;
   if (ns !== undefined && (!NAMESPACE.test(ns) || ns.startsWith('AWS/') || ns.startsWith(':'))) {
     fail(`"metricNamespace" must be 1-255 characters of letters, digits, . - _ / # : and not start with "AWS/" or ":", got ${JSON.stringify(ns)}; e.g. "${errorMetricNamespace('widgets-db')}"`);
@@ -616,6 +672,23 @@ function validate(props: DatabaseAlarmsProps): readonly ErrorClass[] {
   });
 }
 
+function checkEmail(prop: string, email: string | undefined, fail: (msg: string) => never): void {
+  if (email !== undefined && !Token.isUnresolved(email) && !EMAIL.test(email)) {
+    fail(`"${prop}" must be an email address, got ${JSON.stringify(email)}; pass an address such as oncall@example.com, or leave it unset`);
+  }
+}
+
+function checkHttpsUrl(prop: string, url: string | undefined, fail: (msg: string) => never): void {
+  if (url === undefined || Token.isUnresolved(url) || DYNAMIC_REFERENCE.test(url)) return;
+  let parsed: URL | undefined;
+  try { parsed = new URL(url); } catch { parsed = undefined; }
+  if (!parsed || parsed.protocol !== 'https:') {
+    fail(`"${prop}" must be an https:// URL or a {{resolve:secretsmanager:...}} dynamic reference, got ${JSON.stringify(redactUrl(url))}; pass such a URL, or leave it unset`);
+  } else if (parsed.username || parsed.password) {
+    fail(`"${prop}" must not carry credentials in the URL (got ${JSON.stringify(redactUrl(url))}); keep them in Secrets Manager and pass a {{resolve:secretsmanager:...}} dynamic reference`);
+  }
+}
+
 /** The URL without its path and query (where routing keys live), for error messages. */
 function redactUrl(url: string): string {
   const m = /^([a-z][a-z0-9+.-]*:\/\/[^/?#@]*@?[^/?#]*)/i.exec(url);
@@ -623,7 +696,7 @@ function redactUrl(url: string): string {
 }
 
 /** What a database stack passes to `alarmsForStack`. */
-export interface StackAlarmsOptions extends Pick<DatabaseAlarmsProps, 'logGroup' | 'alarmEmail' | 'alarmHttpsUrl' | 'topic' | 'ticketTopic' | 'metricNamespace'> {
+export interface StackAlarmsOptions extends Pick<DatabaseAlarmsProps, 'logGroup' | 'alarmEmail' | 'alarmHttpsUrl' | 'ticketEmail' | 'ticketHttpsUrl' | 'topic' | 'ticketTopic' | 'metricNamespace'> {
   /** The custom resource's handlers and their log group. */
   readonly migrations: { onEventHandler: lambda.IFunction; isCompleteHandler: lambda.IFunction; logGroup: logs.ILogGroup };
   /** Instance or cluster identifier: names the metrics' namespace, prefixes the alarm names and names the dashboard. */
@@ -638,6 +711,8 @@ export function alarmsForStack(scope: Construct, options: StackAlarmsOptions): D
     migrationLogGroupName: options.migrations.logGroup.logGroupName,
     alarmEmail: options.alarmEmail,
     alarmHttpsUrl: options.alarmHttpsUrl,
+    ticketEmail: options.ticketEmail,
+    ticketHttpsUrl: options.ticketHttpsUrl,
     topic: options.topic,
     ticketTopic: options.ticketTopic,
     databaseIdentifier: options.name,

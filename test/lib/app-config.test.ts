@@ -19,8 +19,27 @@ describe('Function: readAppConfig', () => {
     expect(c.logRetention).toBe(30);
     expect(c.alarmEmail).toBeUndefined();
     expect(c.alarmHttpsUrl).toBeUndefined();
+    expect(c.alarmTicketEmail).toBeUndefined();
+    expect(c.alarmTicketHttpsUrl).toBeUndefined();
     expect(c.guardSchedule?.toMinutes()).toBe(15);
     expect(c.guardRoleRevision).toBeUndefined();
+  });
+
+  it('reads the ticket destinations apart from the paging ones', () => {
+    const c = read({
+      'schemaguard:alarmHttpsUrl': 'https://events.example.com/integration/pages/enqueue',
+      'schemaguard:alarmTicketEmail': ' db-tickets@example.com ', 'schemaguard:alarmTicketHttpsUrl': 'https://events.example.com/integration/tickets/enqueue',
+    });
+    expect([c.alarmEmail, c.alarmHttpsUrl, c.alarmTicketEmail, c.alarmTicketHttpsUrl]).toEqual([
+      undefined, 'https://events.example.com/integration/pages/enqueue', 'db-tickets@example.com', 'https://events.example.com/integration/tickets/enqueue',
+    ]);
+    expect(read({ 'schemaguard:alarmTicketEmail': '', 'schemaguard:alarmTicketHttpsUrl': '' }).alarmTicketHttpsUrl).toBeUndefined();
+  });
+
+  // Regression: the README's own command (-c 'schemaguard:alarmHttpsUrl={{resolve:secretsmanager:…}}') stopped the app: "is not an https:// URL".
+  it('regression: takes a Secrets Manager or SSM dynamic reference for either HTTPS endpoint, so the routing key stays out of the template', () => {
+    const c = read({ 'schemaguard:alarmHttpsUrl': '{{resolve:secretsmanager:schemaguard/pagerduty-url}}', 'schemaguard:alarmTicketHttpsUrl': '{{resolve:ssm:/schemaguard/ticket-url}}' });
+    expect([c.alarmHttpsUrl, c.alarmTicketHttpsUrl]).toEqual(['{{resolve:secretsmanager:schemaguard/pagerduty-url}}', '{{resolve:ssm:/schemaguard/ticket-url}}']);
   });
 
   it('guardRoleRevision: a whole number, 0 for none', () => {
@@ -83,7 +102,10 @@ describe('Function: readAppConfig', () => {
     [{ 'schemaguard:guardSchedule': 'never' }, /guardSchedule: "never" is not a schedule/],
     [{ 'schemaguard:logRetentionDays': 31 }, /schemaguard:logRetentionDays: 31 is not a CloudWatch Logs retention; use one of 1, 3, 5/],
     [{ 'schemaguard:alarmEmail': 'oncall' }, /schemaguard:alarmEmail: "oncall" is not an e-mail address/],
-    [{ 'schemaguard:alarmHttpsUrl': 'http://example.com/hook' }, /schemaguard:alarmHttpsUrl: "http:\/\/example\.com\/hook" is not an https:\/\/ URL/],
+    [{ 'schemaguard:alarmHttpsUrl': 'http://example.com/hook' }, /schemaguard:alarmHttpsUrl: "http:\/\/example\.com\/hook" is not an https:\/\/ URL or a \{\{resolve:secretsmanager:<secret-id>\}\} dynamic reference; leave it empty for none/],
+    [{ 'schemaguard:alarmTicketEmail': 'tickets' }, /schemaguard:alarmTicketEmail: "tickets" is not an e-mail address/],
+    [{ 'schemaguard:alarmTicketHttpsUrl': 'http://example.com/hook' }, /schemaguard:alarmTicketHttpsUrl: "http:\/\/example\.com\/hook" is not an https:\/\/ URL/],
+    [{ 'schemaguard:alarmTicketHttpsUrl': '{{resolve:secretsmanager:' }, /schemaguard:alarmTicketHttpsUrl: "\{\{resolve:secretsmanager:" is not an https:\/\/ URL/],
     [{ 'schemaguard:stage': { nested: true } }, /schemaguard:stage: expected a string/],
   ])('refuses %j with a message naming the key, the value and the fix', (context, message) => {
     expect(() => read(context)).toThrow(ConfigError);

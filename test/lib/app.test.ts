@@ -22,7 +22,7 @@ beforeAll(() => {
   rds = buildApp(app, config({
     'schemaguard:stage': 'prod', 'schemaguard:instanceClass': 'db.m7g.large', 'schemaguard:engineVersion': '17',
     'schemaguard:databaseName': 'orders', 'schemaguard:instanceIdentifier': 'orders-db', 'schemaguard:natGateways': '1',
-    'schemaguard:logRetentionDays': '90', 'schemaguard:alarmEmail': 'oncall@example.com',
+    'schemaguard:logRetentionDays': '90', 'schemaguard:alarmEmail': 'oncall@example.com', 'schemaguard:alarmTicketEmail': 'db-tickets@example.com',
   }), { migrationsDir });
   aurora = buildAuroraApp(app, config({ 'schemaguard:engine': 'aurora', 'schemaguard:instanceIdentifier': 'orders-cluster' }), { migrationsDir, stackName: 'Aurora' });
 });
@@ -36,7 +36,8 @@ describe('Function: buildApp', () => {
     t.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceClass: 'db.m7g.large', EngineVersion: '17', DBName: 'orders', DBInstanceIdentifier: 'orders-db', DeletionProtection: true });
     t.resourceCountIs('AWS::EC2::NatGateway', 1);
     t.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/rds/instance/orders-db/postgresql', RetentionInDays: 90 });
-    t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
+    t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: { Ref: rds.getLogicalId(rds.alarms.topic.node.defaultChild as never) } });
+    t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'db-tickets@example.com', TopicArn: { Ref: rds.getLogicalId(rds.alarms.ticketTopic.node.defaultChild as never) } });
   });
 });
 

@@ -45,14 +45,14 @@ function withoutGuard(kind: 'rds' | 'aurora'): Template {
 
 describe('Class: DatabaseStackBase', () => {
   describe('logical IDs (a changed one makes CloudFormation replace the resource)', () => {
-    it('shared by both stacks: flow logs, VPC, endpoint, parameter group, PostgreSQL log, rotation group, migrations, alarm topic', () => {
+    it('shared by both stacks: flow logs, VPC, endpoint, parameter group, PostgreSQL log, rotation group, migrations, alarm topic (and the newer ticket topic)', () => {
       for (const t of [rdsT, auroraT]) {
         expect(ids(t, 'AWS::EC2::VPC')).toEqual(['Vpc8378EB38']);
         expect(ids(t, 'AWS::EC2::VPCEndpoint')).toEqual(['VpcSecretsManagerC91B0406']);
         expect(ids(t, 'AWS::Logs::LogGroup')).toEqual(expect.arrayContaining(['FlowLogs16C1943A', 'PostgresLogs6ACF17F4', 'SchemaMigrationsHandlerLogs38E59D8A', 'SchemaMigrationsProviderLogs53C3EDAA']));
         expect(ids(t, 'AWS::EC2::SecurityGroup')).toEqual(expect.arrayContaining(['RotationSecurityGroup8276CF62', 'VpcSecretsManagerSecurityGroup3DBAE5C3']));
         expect(ids(t, 'Custom::SchemaMigrations')).toEqual(['SchemaMigrationsA6E9AE51']);
-        expect(ids(t, 'AWS::SNS::Topic')).toEqual(['AlarmsTopic3A2DFEBA']);
+        expect(ids(t, 'AWS::SNS::Topic')).toEqual(['AlarmsTicketTopic3C81C432', 'AlarmsTopic3A2DFEBA']);
       }
     });
 
@@ -152,16 +152,26 @@ describe('Class: DatabaseStackBase', () => {
       expect(given.migrations.files.latestVersion).toBe(7);
     });
 
-    it('send the alarms to the topic given (alarmTopic), creating none', () => {
+    it('send the pages to the topic given (alarmTopic) and the tickets to the topic given (alarmTicketTopic), creating none', () => {
       const app = new App();
       const topic = new sns.Topic(new Stack(app, 'Paging'), 'OnCall');
-      const stack = new DatabaseStack(app, 'Widgets', { stage: 'dev', migrationsDir: tempDir(), alarmTopic: topic });
+      const tickets = new sns.Topic(new Stack(app, 'Ticketing'), 'Queue');
+      const stack = new DatabaseStack(app, 'Widgets', { stage: 'dev', migrationsDir: tempDir(), alarmTopic: topic, alarmTicketTopic: tickets });
       const t = Template.fromStack(stack);
       t.resourceCountIs('AWS::SNS::Topic', 0);
+      t.resourceCountIs('AWS::KMS::Key', 0);
       expect(stack.alarms.topic).toBe(topic);
+      expect(stack.alarms.ticketTopic).toBe(tickets);
       // Every alarm but the 25P02's, which pages through its composite (held back while another page is raised).
-      const actions = (type: string) => Object.entries(t.findResources(type)).map(([id, a]) => `${id.replace(/[0-9A-F]{8}$/, '')}: ${JSON.stringify(a.Properties.AlarmActions ?? 'none').includes('OnCall') ? 'OnCall' : 'none'}`);
-      expect(actions('AWS::CloudWatch::Alarm').filter((a) => !a.endsWith(': OnCall'))).toEqual(['AlarmsTransactionAbortedAlarm: none']);
+      const target = (a: { [key: string]: any }) => {
+        const json = JSON.stringify(a.Properties.AlarmActions ?? 'none');
+        return json.includes('OnCall') ? 'OnCall' : json.includes('Queue') ? 'Queue' : 'none';
+      };
+      const actions = (type: string) => Object.entries(t.findResources(type)).map(([id, a]) => `${id.replace(/[0-9A-F]{8}$/, '')}: ${target(a)}`);
+      expect(actions('AWS::CloudWatch::Alarm').filter((a) => !a.endsWith(': OnCall') && !a.endsWith(': Queue'))).toEqual(['AlarmsTransactionAbortedAlarm: none']);
+      for (const [, a] of Object.entries(t.findResources('AWS::CloudWatch::Alarm')).filter(([id]) => !id.startsWith('AlarmsTransactionAbortedAlarm'))) {
+        expect(`${a.Properties.AlarmName}: ${target(a)}`).toBe(`${a.Properties.AlarmName}: ${String(a.Properties.AlarmName).includes('-ticket-') ? 'Queue' : 'OnCall'}`);
+      }
       expect(actions('AWS::CloudWatch::CompositeAlarm').sort()).toEqual(['AlarmsOtherPagesAlarm: none', 'AlarmsTransactionAbortedPage: OnCall']);
     });
   });

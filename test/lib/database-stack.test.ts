@@ -218,21 +218,52 @@ describe('Class: DatabaseStack', () => {
       });
     });
 
-    it('subscribes the configured email and HTTPS endpoint only where given', () => {
+    it('subscribes the configured email and HTTPS endpoint only where given, to the paging topic', () => {
       devT.resourceCountIs('AWS::SNS::Subscription', 0);
       prodT.resourceCountIs('AWS::SNS::Subscription', 2);
-      prodT.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
-      prodT.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', Endpoint: 'https://events.example.com/integration/k/enqueue' });
+      const pages = { Ref: logicalId(prodT, 'AWS::SNS::Topic', { DisplayName: 'schemaguard database alarms' }) };
+      prodT.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: pages });
+      prodT.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', Endpoint: 'https://events.example.com/integration/k/enqueue', TopicArn: pages });
+    });
+
+    // Regression (on-call review, real synth): with a PagerDuty URL, the ticket classes' and the guard's ticket alarms went to the one topic it subscribes to.
+    it('regression: a paging endpoint receives no ticket; prod, configured for pages only, warns once that tickets reach no one; dev, configured for nothing, does not', () => {
+      const pages = logicalId(prodT, 'AWS::SNS::Topic', { DisplayName: 'schemaguard database alarms' });
+      const all = [...Object.values(prodT.findResources('AWS::CloudWatch::Alarm')), ...Object.values(prodT.findResources('AWS::CloudWatch::CompositeAlarm'))];
+      const paging = all.filter((a) => JSON.stringify([a.Properties.AlarmActions, a.Properties.OKActions]).includes(pages)).map((a) => String(a.Properties.AlarmName));
+      expect(paging.length).toBe(ERROR_CATALOG.filter((c) => c.severity === 'page').length + 1 + GUARD_ALARMS.filter((g) => g.severity === 'page').length);
+      for (const name of paging) expect(name).toContain('-page-');
+      const warned = (stack: Stack) => Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('ticket alarm')).map((w) => w.id);
+      expect(warned(prod)).toEqual(['/Prod/Alarms']);
+      expect(warned(dev)).toEqual([]);
+    });
+
+    it('alarmTicketEmail and alarmTicketHttpsUrl subscribe to the ticket topic, which the error classes\' and the guard\'s ticket alarms use', () => {
+      const stack = new DatabaseStack(new App(), 'Tickets', {
+        stage: 'dev', migrationsDir: tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' }),
+        alarmHttpsUrl: 'https://events.example.com/integration/pages/enqueue', alarmTicketEmail: 'db-tickets@example.com', alarmTicketHttpsUrl: 'https://events.example.com/integration/tickets/enqueue',
+      });
+      const t = Template.fromStack(stack);
+      const tickets = { Ref: logicalId(t, 'AWS::SNS::Topic', { DisplayName: 'schemaguard database tickets' }) };
+      t.resourceCountIs('AWS::SNS::Subscription', 3);
+      t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'db-tickets@example.com', TopicArn: tickets });
+      t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', Endpoint: 'https://events.example.com/integration/tickets/enqueue', TopicArn: tickets });
+      const ticketAlarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')).filter((a) => String(a.Properties.AlarmName).includes('-ticket-'));
+      expect(ticketAlarms).toHaveLength(ERROR_CATALOG.filter((c) => c.severity === 'ticket').length + GUARD_ALARMS.filter((g) => g.severity === 'ticket').length);
+      for (const a of ticketAlarms) expect([a.Properties.AlarmName, a.Properties.AlarmActions, a.Properties.OKActions]).toEqual([a.Properties.AlarmName, [tickets], [tickets]]);
+      expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('ticket alarm'))).toEqual([]);
     });
   });
 
   describe('the scheduled guard', () => {
-    it('runs every 15 minutes in the isolated subnets as the read-only role, its alarms named after the instance and sent to the stack\'s topic', () => {
+    it('runs every 15 minutes in the isolated subnets as the read-only role, its alarms named after the instance and sent to the stack\'s topics (pages, tickets)', () => {
       devT.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)' });
       devT.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.guard', VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }) });
       devT.hasResourceProperties('Custom::SchemaguardGuardRole', { RoleName: 'schemaguard_guard_app' });
-      const topic = { Ref: logicalId(devT, 'AWS::SNS::Topic', {}) };
+      const pages = { Ref: logicalId(devT, 'AWS::SNS::Topic', { DisplayName: 'schemaguard database alarms' }) };
+      const tickets = { Ref: logicalId(devT, 'AWS::SNS::Topic', { DisplayName: 'schemaguard database tickets' }) };
       for (const spec of GUARD_ALARMS) {
+        const topic = spec.severity === 'page' ? pages : tickets;
         devT.hasResourceProperties('AWS::CloudWatch::Alarm', {
           AlarmName: `schemaguard-dev-${spec.severity}-${spec.id}`, Namespace: 'Schemaguard/Schema', MetricName: spec.metricName,
           Dimensions: [{ Name: 'DatabaseIdentifier', Value: 'schemaguard-dev' }, { Name: 'DatabaseName', Value: 'app' }],

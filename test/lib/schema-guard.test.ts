@@ -7,7 +7,7 @@
  * synthesised once for the file.
  */
 import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -321,6 +321,19 @@ describe('Class: SchemaGuard', () => {
       expect(descriptions).toHaveLength(GUARD_ALARMS.length);
       // The test's migrations are in a temporary directory, outside the app's: the synth machine's path, not the checkout's, so no --dir.
       for (const d of descriptions) expect(d).toContain('sslrootcert=global-bundle.pem\\" --state-schema app_state (type the guard secret');
+    });
+
+    it('without ticketTopic, the ticket alarms have no actions (a ticket never pages) and synth says so; the pages keep the topic', () => {
+      const { t, stack, topic, guard } = onCluster;
+      for (const spec of GUARD_ALARMS) {
+        const target = spec.severity === 'page' ? [{ Ref: id(stack, topic) }] : Match.absent();
+        t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: spec.metricName, AlarmActions: target, OKActions: target });
+      }
+      const warnings = Annotations.fromStack(stack).findWarning(`/${guard.node.path}`, Match.stringLikeRegexp('ticket alarms'));
+      const tickets = GUARD_ALARMS.filter((a) => a.severity === 'ticket').map((a) => a.id);
+      expect(warnings.map((w) => w.entry.data)).toEqual([expect.stringContaining(`the ${tickets.length} ticket alarms (${tickets.join(', ')}) have no actions: "topic" takes the pages only, and no "ticketTopic" was given`)]);
+      expect(String(warnings[0]!.entry.data)).toContain('[ack: schemaguard:ticketsWithoutDestination]');
+      expect(Annotations.fromStack(onInstance.stack).findWarning('*', Match.stringLikeRegexp('ticket alarms'))).toEqual([]);
     });
 
     it('pages go to the paging topic, tickets to the ticket topic, both for alarm and OK', () => {

@@ -1,8 +1,8 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, SecretValue, Stack, Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations as CoreAnnotations, App, SecretValue, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -29,6 +29,10 @@ import { alarmsStack, filterPatternsByMetric, removeAssemblies } from './alarms-
 afterAll(removeAssemblies);
 
 const topicRef = () => ({ Ref: Match.stringLikeRegexp('^DatabaseAlarmsTopic[0-9A-F]{8}$') });
+const ticketTopicRef = () => ({ Ref: Match.stringLikeRegexp('^DatabaseAlarmsTicketTopic[0-9A-F]{8}$') });
+const TICKET_CLASSES = ERROR_CATALOG.filter((c) => c.severity === 'ticket').map((c) => c.id);
+/** The warnings `schemaguard:ticketsWithoutDestination` of a stack. */
+const ticketWarnings = (stack: Stack) => Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('ticket alarm'));
 const logGroupRef = { Ref: Match.stringLikeRegexp('^PostgresLog') };
 /** The saved queries' folder of the test stack's database (its log group names schemaguard-db). */
 const FOLDER = 'schemaguard/schemaguard-db';
@@ -164,7 +168,7 @@ describe('Construct: DatabaseAlarms', () => {
   });
 
   describe('alarms', () => {
-    it('alarms per class on Sum over 1 minute >= 1, one datapoint out of QUIET_MINUTES, missing data not breaching, alarm and OK actions to the topic', () => {
+    it('alarms per class on Sum over 1 minute >= 1, one datapoint out of QUIET_MINUTES, missing data not breaching, alarm and OK actions to the paging topic, or to the ticket topic for a ticket class', () => {
       const { template } = alarmsStack();
       template.resourceCountIs('AWS::CloudWatch::Alarm', ERROR_CATALOG.length);
       for (const cls of ERROR_CATALOG) {
@@ -179,8 +183,8 @@ describe('Construct: DatabaseAlarms', () => {
           DatapointsToAlarm: 1,
           TreatMissingData: 'notBreaching',
           // A 25P02's alarm pages through its composite (below), held back while the error before it pages.
-          AlarmActions: cls.followsAnotherError ? Match.absent() : [topicRef()],
-          OKActions: cls.followsAnotherError ? Match.absent() : [topicRef()],
+          AlarmActions: cls.followsAnotherError ? Match.absent() : [cls.severity === 'ticket' ? ticketTopicRef() : topicRef()],
+          OKActions: cls.followsAnotherError ? Match.absent() : [cls.severity === 'ticket' ? ticketTopicRef() : topicRef()],
           AlarmDescription: alarmDescriptionFor(cls, FOLDER),
         });
       }
@@ -326,10 +330,13 @@ describe('Construct: DatabaseAlarms', () => {
   });
 
   describe('topic', () => {
-    it('encrypts the topic with a rotating KMS key that CloudWatch may use', () => {
+    it('encrypts both topics (pages, tickets) with one rotating KMS key that CloudWatch may use', () => {
       const { template } = alarmsStack();
-      template.resourceCountIs('AWS::SNS::Topic', 1);
-      template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseAlarmsTopicKey'), 'Arn'] } });
+      template.resourceCountIs('AWS::SNS::Topic', 2);
+      template.resourceCountIs('AWS::KMS::Key', 1);
+      template.allResourcesProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseAlarmsTopicKey'), 'Arn'] } });
+      template.hasResourceProperties('AWS::SNS::Topic', { DisplayName: 'schemaguard database alarms' });
+      template.hasResourceProperties('AWS::SNS::Topic', { DisplayName: 'schemaguard database tickets' });
       template.hasResourceProperties('AWS::KMS::Key', {
         EnableKeyRotation: true,
         KeyPolicy: {
@@ -342,46 +349,134 @@ describe('Construct: DatabaseAlarms', () => {
       });
     });
 
-    it('denies publishing without TLS (aws:SecureTransport)', () => {
+    it('denies publishing without TLS (aws:SecureTransport) on both topics', () => {
       const { template } = alarmsStack();
-      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
-        Topics: [topicRef()],
-        PolicyDocument: {
-          Statement: Match.arrayWith([Match.objectLike({
-            Effect: 'Deny',
-            Principal: '*',
-            Action: 'sns:Publish',
-            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-          })]),
-        },
-      });
+      for (const ref of [topicRef(), ticketTopicRef()]) {
+        template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+          Topics: [ref],
+          PolicyDocument: {
+            Statement: Match.arrayWith([Match.objectLike({
+              Effect: 'Deny',
+              Principal: '*',
+              Action: 'sns:Publish',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            })]),
+          },
+        });
+      }
     });
 
     it('uses the key given instead of creating one', () => {
       const keyArn = 'arn:aws:kms:eu-west-1:111111111111:key/0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9';
       const { template } = alarmsStack({ keyArn });
       template.resourceCountIs('AWS::KMS::Key', 0);
-      template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: keyArn });
+      template.resourceCountIs('AWS::SNS::Topic', 2);
+      template.allResourcesProperties('AWS::SNS::Topic', { KmsMasterKeyId: keyArn });
     });
 
-    it('sends every alarm and OK action to the topic given (the one on-call already has), creating no topic or key', () => {
+    it('sends the pages\' alarm and OK actions to the topic given (the one on-call already has) and the tickets\' to a ticket topic created here', () => {
       const topicArn = 'arn:aws:sns:eu-west-1:111111111111:oncall-paging';
-      const { alarms, template } = alarmsStack({ withFunction: true, alarmEmail: 'oncall@example.com' });
       const own = alarmsStack({ withFunction: true, alarmEmail: 'oncall@example.com', topicArn });
-      own.template.resourceCountIs('AWS::SNS::Topic', 0);
-      own.template.resourceCountIs('AWS::KMS::Key', 0);
+      own.template.resourceCountIs('AWS::SNS::Topic', 1);
+      own.template.hasResourceProperties('AWS::SNS::Topic', { DisplayName: 'schemaguard database tickets' });
       own.template.resourceCountIs('AWS::CloudWatch::Alarm', ERROR_CATALOG.length + 1);
       for (const [id, alarm] of Object.entries(own.template.findResources('AWS::CloudWatch::Alarm'))) {
         const held = id.startsWith('DatabaseAlarmsTransactionAbortedAlarm');
-        expect({ id, actions: alarm.Properties.AlarmActions, ok: alarm.Properties.OKActions }).toEqual({ id, actions: held ? undefined : [topicArn], ok: held ? undefined : [topicArn] });
+        const ticket = ERROR_CATALOG.some((c) => c.severity === 'ticket' && id.startsWith(`DatabaseAlarms${pascalOf(c.id)}Alarm`));
+        const target = held ? undefined : ticket ? [{ Ref: expect.stringMatching(/^DatabaseAlarmsTicketTopic[0-9A-F]{8}$/) }] : [topicArn];
+        expect({ id, actions: alarm.Properties.AlarmActions, ok: alarm.Properties.OKActions }).toEqual({ id, actions: target, ok: target });
       }
       own.template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmActions: [topicArn], OKActions: [topicArn], ActionsSuppressor: Match.anyValue() });
       own.template.hasResourceProperties('AWS::SNS::Subscription', { TopicArn: topicArn, Protocol: 'email', Endpoint: 'oncall@example.com' });
       expect(own.alarms.topic.topicArn).toBe(topicArn);
-      expect(own.alarms.topicKey).toBeUndefined();
-      // Without one, the construct's own topic (the control).
-      template.resourceCountIs('AWS::SNS::Topic', 1);
-      expect(alarms.topicKey).toBeDefined();
+      expect(own.alarms.topicKey).toBeDefined();
+    });
+
+    it('creates no topic or key when both topics are given, and refuses topicKey then', () => {
+      const topicArn = 'arn:aws:sns:eu-west-1:111111111111:oncall-paging';
+      const tickets = sns.Topic.fromTopicArn(new Stack(new App(), 'Ticketing'), 'Queue', 'arn:aws:sns:eu-west-1:111111111111:tickets');
+      const { alarms, template } = alarmsStack({ topicArn, ticketTopic: tickets });
+      template.resourceCountIs('AWS::SNS::Topic', 0);
+      template.resourceCountIs('AWS::KMS::Key', 0);
+      expect(alarms.topicKey).toBeUndefined();
+      expect(alarms.ticketTopic).toBe(tickets);
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'UniqueViolations', AlarmActions: ['arn:aws:sns:eu-west-1:111111111111:tickets'], OKActions: ['arn:aws:sns:eu-west-1:111111111111:tickets'] });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'NotNullViolations', AlarmActions: [topicArn], OKActions: [topicArn] });
+    });
+
+    it('keeps the logical IDs of the single topic of before (key, topic, subscriptions): a deployed stack updates in place', () => {
+      const { template } = alarmsStack({ alarmEmail: 'oncall@example.com', alarmHttpsUrl: 'https://events.example.com/x' });
+      const ids = (type: string) => Object.keys(template.findResources(type)).sort();
+      expect(ids('AWS::KMS::Key')).toEqual([expect.stringMatching(/^DatabaseAlarmsTopicKey[0-9A-F]{8}$/)]);
+      expect(ids('AWS::SNS::Topic')).toEqual([expect.stringMatching(/^DatabaseAlarmsTicketTopic[0-9A-F]{8}$/), expect.stringMatching(/^DatabaseAlarmsTopic[0-9A-F]{8}$/)]);
+      expect(ids('AWS::SNS::Subscription')).toEqual([expect.stringMatching(/^DatabaseAlarmsEmailSubscription[0-9A-F]{8}$/), expect.stringMatching(/^DatabaseAlarmsHttpsSubscription[0-9A-F]{8}$/)]);
+    });
+  });
+
+  describe('tickets: a destination of their own', () => {
+    // Regression (on-call review, real synth): with only a PagerDuty URL, every ticket class (a duplicate key, a deploy's retried lock timeout) paged at night.
+    it('regression: with only a paging HTTPS endpoint, no ticket alarm publishes to the paging topic, and synth warns that tickets reach no one', () => {
+      const { stack, template } = alarmsStack({ alarmHttpsUrl: 'https://events.pagerduty.example/integration/abc/enqueue', withFunction: true });
+      const onPagingTopic = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+        .filter((a) => JSON.stringify(a.Properties.AlarmActions ?? []).includes('DatabaseAlarmsTopic') || JSON.stringify(a.Properties.OKActions ?? []).includes('DatabaseAlarmsTopic'))
+        .map((a) => String(a.Properties.MetricName));
+      expect(onPagingTopic.sort()).toEqual(['Errors', ...ERROR_CATALOG.filter((c) => c.severity === 'page' && !c.followsAnotherError).map((c) => c.metricName)].sort());
+      template.resourceCountIs('AWS::SNS::Subscription', 1);
+      template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', TopicArn: topicRef() });
+      const warnings = ticketWarnings(stack);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]!.entry.data).toContain(`the ${TICKET_CLASSES.length} ticket alarms (${TICKET_CLASSES.join(', ')}) publish to the ticket topic AlarmsTest/DatabaseAlarms/TicketTopic, which nothing subscribes to here`);
+      expect(warnings[0]!.entry.data).toContain('-c schemaguard:alarmTicketHttpsUrl=');
+      expect(warnings[0]!.entry.data).toContain('[ack: schemaguard:ticketsWithoutDestination]');
+    });
+
+    it('subscribes ticketEmail and ticketHttpsUrl to the ticket topic only, and does not warn', () => {
+      const { stack, template } = alarmsStack({
+        alarmHttpsUrl: 'https://events.pagerduty.example/integration/pages/enqueue',
+        ticketEmail: 'db-tickets@example.com', ticketHttpsUrl: 'https://events.pagerduty.example/integration/low-urgency/enqueue',
+      });
+      template.resourceCountIs('AWS::SNS::Subscription', 3);
+      template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', Endpoint: 'https://events.pagerduty.example/integration/pages/enqueue', TopicArn: topicRef() });
+      template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'db-tickets@example.com', TopicArn: ticketTopicRef() });
+      template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', Endpoint: 'https://events.pagerduty.example/integration/low-urgency/enqueue', TopicArn: ticketTopicRef() });
+      const ids = Object.keys(template.findResources('AWS::SNS::Subscription')).sort();
+      expect(ids).toEqual([expect.stringMatching(/^DatabaseAlarmsHttpsSubscription/), expect.stringMatching(/^DatabaseAlarmsTicketEmailSubscription/), expect.stringMatching(/^DatabaseAlarmsTicketHttpsSubscription/)]);
+      expect(ticketWarnings(stack)).toEqual([]);
+    });
+
+    it('subscribes ticketHttpsUrl to a ticketTopic given, as alarmHttpsUrl to a topic given', () => {
+      const tickets = sns.Topic.fromTopicArn(new Stack(new App(), 'Ticketing'), 'Queue', 'arn:aws:sns:eu-west-1:111111111111:tickets');
+      const { template } = alarmsStack({ ticketTopic: tickets, ticketHttpsUrl: '{{resolve:secretsmanager:schemaguard/ticket-url}}' });
+      template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', Endpoint: '{{resolve:secretsmanager:schemaguard/ticket-url}}', TopicArn: 'arn:aws:sns:eu-west-1:111111111111:tickets' });
+    });
+
+    it('takes the paging topic as the ticket topic when asked: tickets arrive there, marked [TICKET], and nothing is warned', () => {
+      const topicArn = 'arn:aws:sns:eu-west-1:111111111111:oncall';
+      const stack = new Stack(new App(), 'Shared');
+      const onCall = sns.Topic.fromTopicArn(stack, 'OnCall', topicArn);
+      const logGroup = new logs.LogGroup(stack, 'PostgresLog', { logGroupName: '/aws/rds/instance/shared-db/postgresql' });
+      new DatabaseAlarms(stack, 'Alarms', { logGroup, topic: onCall, ticketTopic: onCall });
+      const template = Template.fromStack(stack);
+      template.resourceCountIs('AWS::SNS::Topic', 0);
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Deadlocks', AlarmActions: [topicArn], AlarmDescription: Match.stringLikeRegexp('^\\[TICKET\\]') });
+      expect(ticketWarnings(stack)).toEqual([]);
+    });
+
+    it.each([
+      ['no destination at all (nothing to warn about: nothing pages either)', {}, 0],
+      ['only an email for pages', { alarmEmail: 'oncall@example.com' }, 1],
+      ['a paging topic of your own', { topicArn: 'arn:aws:sns:eu-west-1:111111111111:oncall' }, 1],
+      ['no ticket class alarmed', { alarmEmail: 'oncall@example.com', errorClasses: ['not-null-violation'] }, 0],
+      ['a ticket email', { alarmEmail: 'oncall@example.com', ticketEmail: 'tickets@example.com' }, 0],
+    ])('warns about tickets without a destination: %s', (_what, props, count) => {
+      const { stack } = alarmsStack(props);
+      expect(ticketWarnings(stack)).toHaveLength(count);
+    });
+
+    it('the warning can be acknowledged (a ticket topic subscribed to some other way)', () => {
+      const { stack, alarms } = alarmsStack({ alarmEmail: 'oncall@example.com' });
+      CoreAnnotations.of(alarms).acknowledgeWarning('schemaguard:ticketsWithoutDestination', 'the ticketing system subscribes to alarms.ticketTopic itself');
+      expect(ticketWarnings(stack)).toEqual([]);
     });
   });
 
@@ -498,6 +593,10 @@ describe('Construct: DatabaseAlarms', () => {
       [{ alarmEmail: '' }, /"alarmEmail" must be an email address, got ""/],
       [{ alarmHttpsUrl: 'http://events.example.com/integration/SECRETKEY/enqueue' }, /"alarmHttpsUrl" must be an https:\/\/ URL or a \{\{resolve:secretsmanager:...\}\} dynamic reference, got "http:\/\/events.example.com\/..."/],
       [{ alarmHttpsUrl: 'https://user:pw@events.example.com/x' }, /"alarmHttpsUrl" must not carry credentials/],
+      [{ ticketEmail: 'tickets' }, /"ticketEmail" must be an email address, got "tickets"/],
+      [{ ticketHttpsUrl: 'http://events.example.com/integration/SECRETKEY/enqueue' }, /"ticketHttpsUrl" must be an https:\/\/ URL or a \{\{resolve:secretsmanager:...\}\} dynamic reference, got "http:\/\/events.example.com\/..."/],
+      [{ ticketHttpsUrl: 'https://user:pw@events.example.com/x' }, /"ticketHttpsUrl" must not carry credentials/],
+      [{ ticketEmail: 5 as never }, /^DatabaseAlarms: "ticketEmail" is 5 \(a number\); pass a string/],
       [{ metricNamespace: 'AWS/RDS' }, /"metricNamespace" must be .* got "AWS\/RDS"; e.g. "Schemaguard\/Database\/widgets-db"/],
       [{ databaseIdentifier: 'widgets db' }, /"databaseIdentifier" must be the literal instance or cluster identifier \(1-63 letters, digits, hyphens\), got "widgets db"/],
       [{ errorClasses: [] }, /"errorClasses" is empty/],
@@ -509,7 +608,7 @@ describe('Construct: DatabaseAlarms', () => {
       [{ ignoredUsers: [5] as never }, /^DatabaseAlarms: "ignoredUsers" is an array; pass an array of strings/],
       [{ dashboardName: 'my dashboard' }, /"dashboardName" may contain only/],
       [{ alarmNamePrefix: 'a b' }, /"alarmNamePrefix" may contain only/],
-      [{ topicArn: 'arn:aws:sns:eu-west-1:111111111111:oncall', keyArn: 'arn:aws:kms:eu-west-1:111111111111:key/0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9' }, /"topicKey" encrypts the topic created here, and "topic" was given; remove topicKey/],
+      [{ topicArn: 'arn:aws:sns:eu-west-1:111111111111:oncall', ticketTopic: sns.Topic.fromTopicArn(new Stack(new App(), 'T'), 'Q', 'arn:aws:sns:eu-west-1:111111111111:tickets'), keyArn: 'arn:aws:kms:eu-west-1:111111111111:key/0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9' }, /"topicKey" encrypts the topics created here, and both "topic" and "ticketTopic" were given; remove topicKey/],
     ])('throws for %j', (props, message) => {
       expect(build(props)).toThrow(message);
     });
@@ -535,7 +634,7 @@ describe('Construct: DatabaseAlarms', () => {
     };
 
     it('AwsSolutionsChecks passes on a stack with the construct, its subscriptions and the Lambda alarm', () => {
-      const { app } = alarmsStack({ nag: true, withFunction: true, alarmEmail: 'oncall@example.com', alarmHttpsUrl: 'https://events.example.com/x' });
+      const { app } = alarmsStack({ nag: true, withFunction: true, alarmEmail: 'oncall@example.com', alarmHttpsUrl: 'https://events.example.com/x', ticketEmail: 'tickets@example.com', ticketHttpsUrl: 'https://events.example.com/t' });
       let failure = '';
       try { app.synth(); } catch (e) { failure = `${String(e)}\n${report(app)}`; }
       expect(failure).toBe('');
