@@ -151,7 +151,7 @@ describe.each(targets)('Function: runGuard through the Data API, a sequence-behi
       ]);
       expect(r.findings).toEqual(overConnection.findings);
       // The same notes but for the holder's age, read a moment apart (it failed under load, 1 s against 2 s).
-      const aged = (notes: readonly string[]) => notes.map((n) => n.replace(/in a transaction for \d+ s/, 'in a transaction for N s'));
+      const aged = (notes: readonly string[] = []) => notes.map((n) => n.replace(/in a transaction for \d+ s/, 'in a transaction for N s'));
       expect(aged(r.notes)).toEqual(aged(overConnection.notes));
       expect(standinFor(url).openTransactions).toBe(0);
     });
