@@ -25,7 +25,7 @@ export {
   ALARM_DESCRIPTION_MARGIN, alarmDescriptionFor, DEFAULT_QUERY_FOLDER, ECHOING_MESSAGES, ERROR_CATALOG, errorClass, errorMetricNamespace, filterPatternFor, METRIC_NAMESPACE_PREFIX,
   insightsQueryFor, RDS_LOG_LINE_PREFIX, savedQueryNameFor,
   // The runbooks' own: when an alarm clears, the lock-timeout holder's SQL, the transaction-aborted session's query.
-  OLDEST_TRANSACTIONS_SQL, QUIET_MINUTES, sessionErrorsQuery,
+  LOCK_HOLDERS_SQL, OLDEST_TRANSACTIONS_SQL, ON_CALL_POINTER, QUIET_MINUTES, sessionErrorsQuery,
   type EchoingMessage, type ErrorClass, type LocateQuery, type Severity as AlarmSeverity,
 } from './alarms/error-catalog';
 

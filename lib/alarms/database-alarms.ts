@@ -417,7 +417,9 @@ function errorClassAlarm(scope: DatabaseAlarms, cls: ErrorClass, props: Database
     metricValue: '1',
     unit: cloudwatch.Unit.COUNT,
   });
-  const description = checkedDescription(`the runbook of error class "${cls.id}"`, alarmDescriptionFor(cls, props.queryFolder), {}, 'Shorten its meaning or fix in lib/alarms/error-catalog.ts');
+  // A held class's own alarm has no actions: its description names the composite alarm that pages (heldPages).
+  const pagedBy = action ? undefined : `the composite alarm ${props.alarmNamePrefix ? `${props.alarmNamePrefix}-page-${cls.id}-alone` : `${cid}Page`}`;
+  const description = checkedDescription(`the runbook of error class "${cls.id}"`, alarmDescriptionFor(cls, props.queryFolder, pagedBy), {}, 'Shorten its meaning or fix in lib/alarms/error-catalog.ts');
   const alarm = alarmOnce(scope, `${cid}Alarm`, action, {
     alarmName: props.alarmNamePrefix ? `${props.alarmNamePrefix}-${cls.severity}-${cls.id}` : undefined,
     alarmDescription: description,

@@ -55,7 +55,7 @@ export const OTHER_LEVEL_TAGS = [
 /** How to find the offending object in the logs (a Logs Insights query built from it). */
 export interface LocateQuery {
   /** Which line of the failure carries the names: the ERROR line itself, or one (or either) of the lines after it. */
-  readonly line: 'ERROR' | 'STATEMENT' | 'CONTEXT' | readonly ('CONTEXT' | 'DETAIL')[];
+  readonly line: 'ERROR' | 'STATEMENT' | 'CONTEXT' | readonly ('STATEMENT' | 'CONTEXT' | 'DETAIL')[];
   /**
    * Regex the text after the level tag must match, for lines other than ERROR
    * (an ERROR line is selected by the class's fragments).
@@ -112,22 +112,36 @@ function anyCase(word: string): string {
 // \x2F is "/": the regex sits between slashes in the query (`like /…/`), where a bare one would end it.
 const STATEMENT_START = `(?:\\x2F\\*[\\s\\S]*?\\*\\x2F\\s*|--[^\\n]*\\n\\s*)*(?:${anyCase('WITH')}\\b[\\s\\S]*?)?`;
 
+/** An optional EXPLAIN before a statement, with its options (`EXPLAIN (FORMAT JSON)`, `EXPLAIN ANALYZE VERBOSE`), as regex. */
+const EXPLAIN = `(?:${anyCase('EXPLAIN')}\\s+(?:\\([^)]*\\)\\s*)?(?:(?:${anyCase('ANALYZE')}|${anyCase('VERBOSE')})\\s+)*)?`;
+
 /** A table name as SQL writes it: quoted (one name, spaces and dots inside) or not. */
 const NAME = '(?:"(?:[^"]|"")+"|[^\\s(."]+)';
 
 /**
- * The sessions that hold (or wait for) a table lock, oldest transaction
- * first (the lock timeout runbook's query): the one holding a lock that
- * others time out on is among them, also after the waiters gave up. It
- * selects by pg_locks, which every role reads in full, not by
- * pg_stat_activity's backend_type or xact_start: PostgreSQL hides those
- * (NULL) in other roles' sessions from a role without pg_read_all_stats, and
- * a filter on them returned no row at all. pid, usename and application_name
- * are shown to every role; xact_start and the query only to the session's own
- * role, a superuser, or a member of pg_read_all_stats (pg_monitor, the RDS
- * master user): others read NULL (sorted last) and `<insufficient privilege>`.
+ * The sessions that hold a table lock, the one that blocks others first (the
+ * lock timeout runbook's query, in a compact spelling so that the
+ * description carries it whole): one row per table or index a session holds
+ * locked, with whom it waits for (`blocked_by`, pg_blocking_pids), the mode,
+ * state, transaction age and query. First the sessions in a waiter's
+ * pg_blocking_pids(), then those that wrote (they hold a transaction id, what
+ * a waiter for a row waits on), then the oldest. Before, the oldest
+ * transaction came first: a read-only report that blocked nothing was the
+ * first row, and the runbook's pg_terminate_backend ended it, not the holder.
+ * After the waiters gave up nothing blocks any more: the log's DETAIL line
+ * `Process holding the lock: N` (log_lock_waits, waits past
+ * deadlock_timeout) names the holder. It reads pg_locks, which every role
+ * reads in full: PostgreSQL hides another role's state, xact_start and query
+ * (NULL, `<insufficient privilege>`) from a role without pg_read_all_stats
+ * (pg_monitor, the RDS master user), but not its pid, locks or
+ * pg_blocking_pids().
  */
-export const OLDEST_TRANSACTIONS_SQL = 'SELECT pid, usename, application_name, xact_start, left(query, 60) FROM pg_stat_activity WHERE pid IN (SELECT pid FROM pg_locks WHERE relation > 0) AND pid <> pg_backend_pid() ORDER BY xact_start';
+export const LOCK_HOLDERS_SQL = 'SELECT pid,pg_blocking_pids(pid) blocked_by,relation::regclass,mode,usename,state,now()-xact_start age,left(query,60) FROM pg_locks JOIN pg_stat_activity USING(pid)'
+  + ' WHERE granted AND relation>0 AND pid<>pg_backend_pid() ORDER BY pid IN(SELECT unnest(pg_blocking_pids(pid)) FROM pg_stat_activity) DESC,'
+  + "pid IN(SELECT pid FROM pg_locks WHERE locktype='transactionid' AND granted) DESC,age DESC NULLS LAST";
+
+/** @deprecated The same query as LOCK_HOLDERS_SQL, which now lists the blocking session first, not the oldest transaction. */
+export const OLDEST_TRANSACTIONS_SQL = LOCK_HOLDERS_SQL;
 
 /**
  * Logs Insights query for every ERROR line of one server process, in order
@@ -148,7 +162,7 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     metricName: 'NotNullViolations',
     runbook: {
       meaning: 'An INSERT/UPDATE wrote NULL into a NOT NULL column: typically a uuid key without DEFAULT gen_random_uuid() here, or a NOT NULL column that callers cannot fill yet (a column made NOT NULL before the code that writes it shipped).',
-      fix: 'Add the missing default (ALTER COLUMN id SET DEFAULT gen_random_uuid()) or drop the NOT NULL via a migration; or make the caller send the value. schemaguard guard prints a lost default\'s SQL.',
+      fix: 'Add the missing default (ALTER COLUMN id SET DEFAULT gen_random_uuid()) or drop the NOT NULL via a migration; or make the caller send the value. schemaguard guard, as the guard role, prints a lost default\'s SQL.',
     },
     locate: { line: 'ERROR', parse: 'null value in column "(?<column>[^"]+)" of relation "(?<relation>[^"]+)"', by: ['relation', 'column'] },
   },
@@ -162,14 +176,16 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     metricName: 'OnConflictWithoutConstraint',
     runbook: {
       meaning: 'An upsert names a conflict target that no unique index or constraint matches; the statement fails, its transaction is aborted, and the write is lost unless the caller retries it.',
-      fix: 'Create the unique (partial) index in this environment; for a partial index the statement must repeat its predicate: ON CONFLICT (a, b) WHERE is_active = true. schemaguard guard prints a lost index\'s SQL.',
+      fix: 'Create the unique (partial) index in this environment; for a partial index the statement must repeat its predicate: ON CONFLICT (a, b) WHERE is_active = true. schemaguard guard, as the guard role, prints a lost index\'s SQL.',
     },
     // Any case, across the statement's lines (a log entry of several lines is one event), after a WITH: only the words are matched.
     locate: {
-      // At the statement's start (after a comment or a WITH); whole words, so "version conflict" is not ON CONFLICT. A quoted name is one name.
-      line: 'STATEMENT',
-      text: `${STATEMENT_START}${anyCase('INSERT')}\\s+${anyCase('INTO')}\\s[\\s\\S]*\\b${anyCase('ON')}\\s+${anyCase('CONFLICT')}\\b`,
-      parse: `\\b${anyCase('INSERT')}\\s+${anyCase('INTO')}\\s+(?<relation>${NAME}(?:\\.${NAME})?)`, by: ['relation'],
+      // At the statement's start (after a comment, a WITH, an EXPLAIN); whole words, so "version conflict" is not ON CONFLICT. A quoted name is one name.
+      // Also the CONTEXT line of a PL/pgSQL function's statement (`SQL statement "insert …"`: its STATEMENT is the `SELECT f(…)`), and
+      // EXECUTE of a prepared statement (the guard's and `schemaguard check`'s EXPLAIN EXECUTE): no INSERT in the log, the statement's name stands for the relation.
+      line: ['STATEMENT', 'CONTEXT'],
+      text: `(?:SQL statement ")?${STATEMENT_START}${EXPLAIN}(?:${anyCase('INSERT')}\\s+${anyCase('INTO')}\\s[\\s\\S]*\\b${anyCase('ON')}\\s+${anyCase('CONFLICT')}\\b|${anyCase('EXECUTE')}\\s)`,
+      parse: `\\b(?:${anyCase('INSERT')}\\s+${anyCase('INTO')}|${anyCase('EXECUTE')})\\s+(?<relation>${NAME}(?:\\.${NAME})?)`, by: ['relation'],
     },
   },
   {
@@ -182,8 +198,8 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     metricName: 'TransactionAborted',
     followsAnotherError: true,
     runbook: {
-      meaning: 'A client went on after an error in its transaction; the cause is that session\'s (same pid) ERROR just before. Held back while another paging alarm of this database is in ALARM (42P10 usually): alone, its cause pages no one (a ticket class, or none listed).',
-      fix: `That error: ${sessionErrorsQuery('<pid>')} . Fix it; make the client roll back after an error.`,
+      meaning: 'A client went on after an error in its transaction; the cause is that session\'s (same pid) ERROR just before. It pages only while no other paging alarm of this database is in ALARM.',
+      fix: `The cause: ${sessionErrorsQuery('PID')} (Aurora: and @logStream = "STREAM" of the row). Fix it; make the client roll back after an error.`,
     },
     locate: { line: 'ERROR', parse: ':(?<user>[^:@]*)@(?<database>[^:]*):\\[(?<pid>\\d+)\\]:ERROR:', by: ['database', 'user', 'pid'] },
   },
@@ -196,8 +212,8 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     severity: 'page',
     metricName: 'UndefinedFunctions',
     runbook: {
-      meaning: 'A statement calls a function this database does not have, typically gen_random_uuid() on an engine older than 13 without pgcrypto, or uuid_generate_v4() without uuid-ossp.',
-      fix: 'In a migration: CREATE EXTENSION IF NOT EXISTS pgcrypto; for uuid_generate_v4(), CREATE EXTENSION IF NOT EXISTS "uuid-ossp"; or upgrade the engine; check search_path for schema-qualified calls.',
+      meaning: 'No function of that name takes these argument types: a type mismatch (lower(uuid): a column changed type; HINT: add explicit type casts), an extension missing (uuid_generate_v4()), or a schema not on search_path.',
+      fix: 'Cast (lower(id::text)) or restore the type in a migration; or migrate CREATE EXTENSION IF NOT EXISTS "uuid-ossp"; CREATE EXTENSION IF NOT EXISTS pgcrypto; or qualify the call (s.f()).',
     },
     locate: { line: 'ERROR', parse: 'function (?<name>[^ ]+\\([^)]*\\)) does not exist', by: ['name'] },
   },
@@ -224,8 +240,8 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     severity: 'ticket',
     metricName: 'UniqueViolations',
     runbook: {
-      meaning: 'A write duplicated a key that a unique index protects; often a retried event or an INSERT that should be an upsert.',
-      fix: 'Make the write idempotent (INSERT ... ON CONFLICT on that index); the DETAIL line names the key and value.',
+      meaning: 'A write duplicated a key that a unique index protects: a sequence behind the data (duplicate on a serial key, e.g. t_pkey), a retried event, or an INSERT that should be an upsert.',
+      fix: 'The DETAIL line names the key and value. Serial key: schemaguard guard/doctor report sequence-behind with its SELECT setval(...); ON CONFLICT would drop those rows silently. A retried event: make the write idempotent (ON CONFLICT on that index).',
     },
     locate: { line: 'ERROR', parse: 'violates unique constraint "(?<constraint>[^"]+)"', by: ['constraint'] },
   },
@@ -268,7 +284,7 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     metricName: 'Deadlocks',
     runbook: {
       meaning: 'Two transactions waited for each other; PostgreSQL cancelled one. The DETAIL lines name both processes and their statements.',
-      fix: 'A relation the query gives as a number is a whole-table deadlock (LOCK TABLE, DDL): SELECT <n>::regclass in that database. Take locks in one consistent order (sort ids before updating), keep transactions short, retry on 40P01.',
+      fix: 'A relation the query gives as a number is a whole-table deadlock (LOCK TABLE, DDL): SELECT N::regclass in that database. Take locks in one consistent order (sort ids before updating), keep transactions short, retry on 40P01.',
     },
     // Rows: the CONTEXT line names the table (a row lock timeout writes one too); whole tables: only the DETAIL line, by number.
     locate: {
@@ -285,10 +301,14 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     severity: 'ticket',
     metricName: 'LockTimeouts',
     runbook: {
-      meaning: 'A statement waited past lock_timeout for a lock a long transaction or DDL held.',
-      fix: `A deploy that retried and applied: nothing to do. Else the lock holders, as the master user: ${OLDEST_TRANSACTIONS_SQL}; if stuck: SELECT pg_terminate_backend(<pid>) (master user or pg_signal_backend).`,
+      meaning: 'A statement waited past lock_timeout for another session\'s lock. Its pid N: the saved query (DETAIL "Process holding the lock: N", waits over 1 s).',
+      fix: `A deploy that retried and applied: nothing to do. Else as the master user, blocker first: ${LOCK_HOLDERS_SQL}; end N or a blocker: SELECT pg_terminate_backend(N).`,
     },
-    locate: { line: 'ERROR', parse: ':(?<user>[^:@]*)@(?<database>[^:]*):\\[(?<pid>\\d+)\\]:ERROR:', by: ['database', 'user'] },
+    // The DETAIL of the lock wait's LOG entry (log_lock_waits, past deadlock_timeout) names the holder; the ERROR line does not.
+    locate: {
+      line: ['DETAIL'], text: 'Process(?:es)? holding the lock: ',
+      parse: '@(?<database>[^:]*):\\[\\d+\\]:DETAIL:\\s+Process(?:es)? holding the lock: (?<holder>[0-9, ]+)\\.', by: ['database', 'holder'],
+    },
   },
 ];
 
@@ -315,7 +335,8 @@ export interface EchoingMessage {
 export const ECHOING_MESSAGES: readonly EchoingMessage[] = [
   { sqlstate: '22P02', fragment: 'invalid input value for enum', echoes: 'value', example: 'invalid input value for enum mood: "null value in column "x" violates not-null constraint"' },
   { sqlstate: '22003', fragment: 'is out of range for type', echoes: 'value', example: 'value "999999999999 deadlock detected" is out of range for type integer' },
-  { sqlstate: '22P02', fragment: 'malformed', echoes: 'value', example: 'malformed array literal: "deadlock detected"' },
+  // Each literal kind on its own: `malformed` alone left out every line of a table, column or constraint whose name held it (malformed_events).
+  ...['array', 'range', 'multirange', 'record'].map((kind): EchoingMessage => ({ sqlstate: '22P02', fragment: `malformed ${kind} literal:`, echoes: 'value', example: `malformed ${kind} literal: "deadlock detected"` })),
   { sqlstate: '42703', fragment: 'does not exist', echoes: 'name', example: 'column "violates check constraint" does not exist' },
   { sqlstate: '42601', fragment: 'syntax error at or near', echoes: 'name', example: 'syntax error at or near ""deadlock detected""' },
 ];
@@ -478,7 +499,9 @@ export const MAX_ALARM_DESCRIPTION_LENGTH = 1024;
 /**
  * Room every error-class description keeps below MAX_ALARM_DESCRIPTION_LENGTH
  * (with the longest `queryFolder` DatabaseAlarms accepts), checked by the
- * catalog's tests: a runbook can gain a sentence without overflowing.
+ * catalog's tests: a runbook can gain a sentence without overflowing. But the
+ * lock timeout's, which carries LOCK_HOLDERS_SQL whole: it only stays within
+ * the limit.
  */
 export const ALARM_DESCRIPTION_MARGIN = 256;
 
@@ -495,18 +518,28 @@ export function savedQueryNameFor(cls: ErrorClass, queryFolder: string = DEFAULT
 }
 
 /**
+ * Where every description sends the engineer for what it has no room for:
+ * how to reach the database, the dashboard, silencing an alarm, escalating.
+ */
+export const ON_CALL_POINTER = 'More: README "On call".';
+
+/**
  * The alarm description: severity, class, SQLSTATE, meaning, the saved query
  * to run, the fix, when it is over. The description names the saved query
  * rather than quoting it: its text (500-odd characters of anchored regular
  * expressions) took half of CloudWatch's 1,024, and it is one click away
  * under Logs Insights' saved queries, bound to the right log group.
+ * `pagedBy`: for an alarm without actions, the alarm that pages in its stead
+ * (the description then starts with `[STATE]`).
  */
-export function alarmDescriptionFor(cls: ErrorClass, queryFolder: string = DEFAULT_QUERY_FOLDER): string {
+export function alarmDescriptionFor(cls: ErrorClass, queryFolder: string = DEFAULT_QUERY_FOLDER, pagedBy?: string): string {
+  // An alarm without actions (a held class's own) says so, and which alarm pages: two alarms read [PAGE] and only one paged.
+  const head = pagedBy === undefined ? `[${cls.severity.toUpperCase()}]` : '[STATE]';
   return [
-    `[${cls.severity.toUpperCase()}] PostgreSQL ${cls.title} (SQLSTATE ${cls.sqlstate}) logged.`,
+    `${head} PostgreSQL ${cls.title} (SQLSTATE ${cls.sqlstate}) logged.${pagedBy === undefined ? '' : ` No actions: ${pagedBy} pages.`}`,
     `Meaning: ${cls.runbook.meaning}`,
-    `Find: run the saved Logs Insights query "${savedQueryNameFor(cls, queryFolder)}" (PostgreSQL log group).`,
+    `Find: the saved Logs Insights query "${savedQueryNameFor(cls, queryFolder)}".`,
     `Fix: ${cls.runbook.fix}`,
-    `Over: OK after ${QUIET_MINUTES} minutes without one.`,
+    `Over: OK after ${QUIET_MINUTES} minutes without one. ${ON_CALL_POINTER}`,
   ].join('\n');
 }

@@ -83,8 +83,8 @@ export const GUARD_ALARMS: readonly GuardAlarmSpec[] = [
     runs: 2,
     missingData: 'ignore',
     runbook: {
-      meaning: 'Doctor finds error-level schema problems for two runs: a uuid key without a default, a foreign key whose type differs from its key, a function a default needs whose extension is missing.',
-      fix: 'Apply the fix each finding prints, as a migration.',
+      meaning: 'For two runs: doctor errors (sequence-behind: a sequence behind its column, the next insert a duplicate key; fk-type-mismatch; extension-missing), a constraint never validated, or a contract the guard role may not check (contract-unchecked).',
+      fix: 'Apply the fix each finding prints (SELECT setval(...), a migration); contract-unchecked: run the GRANT it prints as the master user.',
     },
   },
   {
@@ -108,7 +108,7 @@ export const GUARD_ALARMS: readonly GuardAlarmSpec[] = [
     missingData: 'ignore',
     runbook: {
       meaning: 'For two runs the database and the deployed migration files disagree: a file is not applied (a deploy stopped half way) or the database has a version the files do not (migrated by hand, or a rollback).',
-      fix: 'Deploy again; or run schemaguard status against the database to see which versions differ, and migrate or restore the files.',
+      fix: 'Pending or unknown: deploy again, or schemaguard status to see which versions differ. state-unreadable (the guard role may not read a state table): run the GRANT the finding prints as the master user; a deploy does not.',
     },
   },
   {
@@ -128,7 +128,10 @@ export const GUARD_ALARMS: readonly GuardAlarmSpec[] = [
 /**
  * The command the runbooks start with: the same pass, from a checkout of the
  * deployed application (its migrations, contracts and snapshot) on a machine
- * that reaches the database, as the guard's role (password from its secret).
+ * that reaches the database, as the guard's role (password from its secret):
+ * as the guard's role, the errors its probes log (a failing contract's
+ * EXPLAIN) page no one (DatabaseAlarms' `ignoredUsers`). Placeholders are
+ * upper-case words, not `<…>`, which Slack and Chatbot take for markup.
  * The password is read at a silent prompt into PGPASSWORD (`read -rs`, in
  * bash and zsh; the prompt printed first, as `read -p` differs between the
  * two), never typed on the command line: `PGPASSWORD=… npx …` and a
@@ -139,7 +142,7 @@ export const GUARD_ALARMS: readonly GuardAlarmSpec[] = [
  * entry ... no encryption", 28000), and verify-full checks the RDS
  * certificate against that bundle, whose CA is not in Node.js's store.
  */
-export const GUARD_FIRST_COMMAND = 'printf \'Password: \' >&2 && read -rs PGPASSWORD && echo >&2 && export PGPASSWORD && npx schemaguard guard --database-url "postgres://<guard role>@<endpoint>/<database>?sslmode=verify-full&sslrootcert=global-bundle.pem"';
+export const GUARD_FIRST_COMMAND = 'printf \'Password: \' >&2 && read -rs PGPASSWORD && echo >&2 && export PGPASSWORD && npx schemaguard guard --database-url "postgres://GUARD_ROLE@ENDPOINT/DATABASE?sslmode=verify-full&sslrootcert=global-bundle.pem"';
 
 /**
  * The options the deployed guard runs with that differ from the CLI's
@@ -209,7 +212,8 @@ export interface GuardRunbookContext {
 }
 
 /** What the first command needs, after it; the short form when nothing else is left to drop. */
-const FIRST_COMMAND_HINT = "type the guard secret's password at the prompt; app checkout; RDS CA bundle";
+// "README On call": how to reach a database in isolated subnets, where the endpoint and the secret are.
+const FIRST_COMMAND_HINT = "type the guard secret's password at the prompt; app checkout; RDS CA bundle; README On call";
 const FIRST_COMMAND_SHORT_HINT = "the guard secret's password";
 
 /**

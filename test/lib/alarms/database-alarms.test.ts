@@ -185,7 +185,7 @@ describe('Construct: DatabaseAlarms', () => {
           // A 25P02's alarm pages through its composite (below), held back while the error before it pages.
           AlarmActions: cls.followsAnotherError ? Match.absent() : [cls.severity === 'ticket' ? ticketTopicRef() : topicRef()],
           OKActions: cls.followsAnotherError ? Match.absent() : [cls.severity === 'ticket' ? ticketTopicRef() : topicRef()],
-          AlarmDescription: alarmDescriptionFor(cls, FOLDER),
+          AlarmDescription: alarmDescriptionFor(cls, FOLDER, cls.followsAnotherError ? 'the composite alarm TransactionAbortedPage' : undefined),
         });
       }
     });
@@ -198,8 +198,8 @@ describe('Construct: DatabaseAlarms', () => {
         expect(d).toContain(`SQLSTATE ${cls.sqlstate}`);
         expect(d).toContain(cls.runbook.meaning);
         expect(d).toContain(cls.runbook.fix);
-        expect(d).toMatch(new RegExp(`\\nOver: OK after ${QUIET_MINUTES} minutes without one\\.$`));
-        expect(d).toContain(`\nFind: run the saved Logs Insights query "${savedQueryNameFor(cls, FOLDER)}" (PostgreSQL log group).\n`);
+        expect(d).toMatch(new RegExp(`\\nOver: OK after ${QUIET_MINUTES} minutes without one\\. More: README "On call"\\.$`));
+        expect(d).toContain(`\nFind: the saved Logs Insights query "${savedQueryNameFor(cls, FOLDER)}".\n`);
       }
     });
 
@@ -303,7 +303,11 @@ describe('Construct: DatabaseAlarms', () => {
         OKActions: [{ Ref: expect.stringMatching(/^DatabaseAlarmsTopic[0-9A-F]{8}$/) }],
         AlarmDescription: alarmDescriptionFor(ERROR_CATALOG.find((c) => c.followsAnotherError)!, FOLDER),
       });
-      expect(alarmDescriptionFor(ERROR_CATALOG.find((c) => c.id === 'transaction-aborted')!)).toContain('Held back while another paging alarm of this database is in ALARM');
+      expect(alarmDescriptionFor(ERROR_CATALOG.find((c) => c.id === 'transaction-aborted')!)).toContain('It pages only while no other paging alarm of this database is in ALARM.');
+      // Regression: the 25P02's own alarm (no actions) also read [PAGE]; it names the alarm that pages.
+      const own = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find((a) => a.Properties.MetricName === 'TransactionAborted')!;
+      expect(own.Properties.AlarmActions).toBeUndefined();
+      expect(own.Properties.AlarmDescription).toMatch(/^\[STATE\] PostgreSQL Current transaction aborted \(SQLSTATE 25P02\) logged\. No actions: the composite alarm TransactionAbortedPage pages\.\nMeaning: /);
     });
 
     it('names them <prefix>-page-transaction-aborted-alone and <prefix>-state-other-pages with a prefix; the ticket topic does not take the page', () => {
@@ -313,7 +317,10 @@ describe('Construct: DatabaseAlarms', () => {
       template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmName: 'shop-prod-page-transaction-aborted-alone', AlarmActions: [topicRef()] });
       template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmName: 'shop-prod-state-other-pages' });
       // The 25P02's own alarm keeps its name (renaming it would have CloudFormation create the composite under a name still in use).
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'shop-prod-page-transaction-aborted', AlarmActions: Match.absent() });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'shop-prod-page-transaction-aborted', AlarmActions: Match.absent(),
+        AlarmDescription: Match.stringLikeRegexp('^\\[STATE\\] .* No actions: the composite alarm shop-prod-page-transaction-aborted-alone pages\\.'),
+      });
     });
 
     it.each([
@@ -538,7 +545,7 @@ describe('Construct: DatabaseAlarms', () => {
       template.hasResourceProperties('AWS::Logs::QueryDefinition', { Name: 'shop/db/Top failing relations' });
       for (const cls of ERROR_CATALOG) {
         template.hasResourceProperties('AWS::Logs::QueryDefinition', { Name: savedQueryNameFor(cls, 'shop/db'), QueryString: insightsQueryFor(cls), LogGroupNames: [logGroupRef] });
-        template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: cls.metricName, AlarmDescription: alarmDescriptionFor(cls, 'shop/db') });
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: cls.metricName, AlarmDescription: alarmDescriptionFor(cls, 'shop/db', cls.followsAnotherError ? 'the composite alarm TransactionAbortedPage' : undefined) });
       }
     });
   });
@@ -665,7 +672,7 @@ describe('Package: schemaguard (lib/index.ts)', () => {
     // Prepare
     const pkg: Record<string, unknown> = await import('../../../lib/index');
     const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
-    const named = ['QUIET_MINUTES', 'OLDEST_TRANSACTIONS_SQL', 'sessionErrorsQuery', 'savedQueryNameFor', 'ALARM_DESCRIPTION_MARGIN'];
+    const named = ['QUIET_MINUTES', 'LOCK_HOLDERS_SQL', 'OLDEST_TRANSACTIONS_SQL', 'ON_CALL_POINTER', 'sessionErrorsQuery', 'savedQueryNameFor', 'ALARM_DESCRIPTION_MARGIN'];
     // Assess
     for (const name of named) {
       expect(readme, name).toContain(`\`${name}\``);

@@ -4,7 +4,9 @@ import {
   ALARM_DESCRIPTION_MARGIN,
   ERROR_CATALOG,
   ERROR_LINE_TAG,
+  LOCK_HOLDERS_SQL,
   MAX_ALARM_DESCRIPTION_LENGTH,
+  ON_CALL_POINTER,
   OTHER_LEVEL_TAGS,
   alarmDescriptionFor,
   errorClass,
@@ -66,24 +68,34 @@ describe('Module: error-catalog', () => {
     });
   });
 
-  it('keeps every alarm description ALARM_DESCRIPTION_MARGIN (256) characters below CloudWatch\'s 1024, with the longest query folder', () => {
+  it('keeps every alarm description ALARM_DESCRIPTION_MARGIN (256) characters below CloudWatch\'s 1024, with the longest query folder; the lock timeout\'s, which carries its SQL whole, within 1024', () => {
     // Regression: the descriptions quoted their Logs Insights query and were at 1,006-1,021 characters: any runbook edit overflowed.
     const longestFolder = 'f'.repeat(100);
     expect(ALARM_DESCRIPTION_MARGIN).toBe(256);
     for (const c of ERROR_CATALOG) {
-      expect(alarmDescriptionFor(c, longestFolder).length, c.id).toBeLessThanOrEqual(MAX_ALARM_DESCRIPTION_LENGTH - ALARM_DESCRIPTION_MARGIN);
+      const room = c.id === 'lock-timeout' ? 0 : ALARM_DESCRIPTION_MARGIN;
+      expect(alarmDescriptionFor(c, longestFolder).length, c.id).toBeLessThanOrEqual(MAX_ALARM_DESCRIPTION_LENGTH - room);
     }
+    expect(errorClass('lock-timeout').runbook.fix).toContain(LOCK_HOLDERS_SQL);
+  });
+
+  it('regression: no placeholder in <angle brackets>, which Slack and Chatbot take for markup and drop (SELECT pg_terminate_backend(<pid>))', () => {
+    for (const c of ERROR_CATALOG) expect(alarmDescriptionFor(c), c.id).not.toMatch(/<[a-z][^>]*>/i);
+  });
+
+  it('every description ends with where the rest is: README "On call"', () => {
+    for (const c of ERROR_CATALOG) expect(alarmDescriptionFor(c).endsWith(`\nOver: OK after 15 minutes without one. ${ON_CALL_POINTER}`), c.id).toBe(true);
   });
 
   it('names the class\'s saved query in its description, in the given folder', () => {
     const c = errorClass('lock-timeout');
-    expect(alarmDescriptionFor(c)).toContain('\nFind: run the saved Logs Insights query "schemaguard/Lock timeout by database, user" (PostgreSQL log group).\n');
+    expect(alarmDescriptionFor(c)).toContain('\nFind: the saved Logs Insights query "schemaguard/Lock timeout by database, holder".\n');
     expect(alarmDescriptionFor(c, 'shop/db')).toContain(`"${savedQueryNameFor(c, 'shop/db')}"`);
-    expect(savedQueryNameFor(c, 'shop/db')).toBe('shop/db/Lock timeout by database, user');
+    expect(savedQueryNameFor(c, 'shop/db')).toBe('shop/db/Lock timeout by database, holder');
   });
 
   it('regression: the not-null and ON CONFLICT runbooks point to schemaguard guard, which prints the lost default\'s or index\'s SQL (no error-class runbook named it)', () => {
-    for (const id of ['not-null-violation', 'on-conflict-without-constraint']) expect(errorClass(id).runbook.fix, id).toMatch(/schemaguard guard prints a lost (default|index)'s SQL\.$/);
+    for (const id of ['not-null-violation', 'on-conflict-without-constraint']) expect(errorClass(id).runbook.fix, id).toMatch(/schemaguard guard, as the guard role, prints a lost (default|index)'s SQL\.$/);
   });
 
   it('names the known ids for an unknown one', () => {

@@ -16,7 +16,7 @@ import pg from 'pg';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_CATALOG, OLDEST_TRANSACTIONS_SQL, alarmDescriptionFor, savedQueryNameFor, sessionErrorsQuery, type ErrorClass } from '../../../lib/alarms/error-catalog';
+import { ERROR_CATALOG, LOCK_HOLDERS_SQL, alarmDescriptionFor, savedQueryNameFor, sessionErrorsQuery, type ErrorClass } from '../../../lib/alarms/error-catalog';
 import { defaultGuardRoleName } from '../../../lib/guard-role';
 import { targets } from '../../support/db';
 import { matchesFilterPattern } from '../../support/filter-pattern';
@@ -199,10 +199,10 @@ async function lockHoldersAsOnCall(url: string, a: Session, b: Session): Promise
   await a.ok(`CREATE ROLE oncall LOGIN PASSWORD 'oncall-test-only'; CREATE ROLE monitor LOGIN PASSWORD 'monitor-test-only' IN ROLE pg_monitor`);
   for (const role of ['oncall', 'monitor']) {
     const s = await Session.open(url.replace(/\/\/[^@]*@/, `//${role}:${role}-test-only@`));
-    const rows = (await s.client.query<{ pid: number; usename: string; xact_start: Date | null }>(OLDEST_TRANSACTIONS_SQL)).rows;
+    const rows = (await s.client.query<{ pid: number; usename: string; age: unknown }>(LOCK_HOLDERS_SQL)).rows;
     await s.close();
-    expect(rows[0], `${role}: the runbook query names the holder first`).toMatchObject({ pid: b.pid, usename: 'postgres' });
-    expect(rows[0]!.xact_start === null, `${role}: the holder's xact_start is hidden without pg_monitor`).toBe(role === 'oncall');
+    expect(rows[0], `${role}: the runbook query names the holder first`).toMatchObject({ pid: b.pid, usename: 'postgres', relation: 'counters', mode: 'AccessExclusiveLock' });
+    expect(rows[0]!.age === null, `${role}: the holder's transaction age is hidden without pg_monitor`).toBe(role === 'oncall');
     expect(rows.map((r) => r.pid)).not.toContain(a.pid);
   }
 }
@@ -239,10 +239,75 @@ async function triggerResiduals(url: string): Promise<void> {
   // A missing column whose name reads like an undefined function.
   await a.fails('42703', `SELECT "function f() does not exist" FROM pg_class`);
   await triggerEchoes(a);
+  // A function over a type it does not take: 42883 with the HINT to add explicit type casts.
+  await a.fails('42883', 'SELECT lower(gen_random_uuid())');
+  await triggerMalformedNames(a);
+  await triggerUpsertForms(a);
+  await lockBehindAReport(url);
   // The 42883 runbook's SQL, as copied from the alarm.
   for (const sql of runbookStatements(errorById('undefined-function'))) await a.ok(sql);
   runbookExtensions.push(...(await a.client.query<{ extname: string }>('SELECT extname FROM pg_extension ORDER BY 1')).rows.map((r) => r.extname));
   await a.close();
+}
+
+/**
+ * Regression: every pattern left out lines containing `malformed` (meant for
+ * `malformed array literal`): a table named malformed_events silenced its
+ * not-null, check and foreign-key alarms.
+ */
+async function triggerMalformedNames(a: Session): Promise<void> {
+  await a.ok('CREATE TABLE malformed_events (id int PRIMARY KEY, parent int REFERENCES malformed_events (id), n int NOT NULL, v int CONSTRAINT malformed_v_check CHECK (v > 0))');
+  await a.fails('23502', 'INSERT INTO malformed_events (id, n) VALUES (1, NULL)');
+  await a.fails('23514', 'INSERT INTO malformed_events (id, n, v) VALUES (1, 1, -1)');
+  await a.fails('23503', 'INSERT INTO malformed_events (id, parent, n) VALUES (1, 99, 1)');
+}
+
+/** Regression: a 42P10 from inside a PL/pgSQL function (the INSERT on the CONTEXT line) and from EXPLAIN EXECUTE paged with an empty saved query. */
+async function triggerUpsertForms(a: Session): Promise<void> {
+  await a.ok('CREATE TABLE enrol (s int, c int, active boolean)');
+  await a.ok('CREATE UNIQUE INDEX enrol_active_key ON enrol (s, c) WHERE active');
+  await a.ok('CREATE FUNCTION upsert_enrol(x int) RETURNS void LANGUAGE plpgsql AS $$ BEGIN INSERT INTO enrol (s, c) VALUES (x, x) ON CONFLICT (s, c) DO NOTHING; END $$');
+  await a.fails('42P10', 'SELECT upsert_enrol(1)');
+  await a.ok('PREPARE upsert_stmt(int, int) AS INSERT INTO enrol (s, c) VALUES ($1, $2) ON CONFLICT (s, c) DO NOTHING');
+  await a.fails('42P10', 'EXPLAIN (FORMAT JSON) EXECUTE upsert_stmt(NULL, NULL)');
+}
+
+/** What LOCK_HOLDERS_SQL returned in the report's scenario, by when and as whom. */
+const lockRepro: { report: number; worker: number; waiter: number; rows: Record<string, { pid: number; blocked_by: number[] }[]> } = { report: 0, worker: 0, waiter: 0, rows: {} };
+
+/**
+ * The on-call review's repro: a read-only report's open transaction (it
+ * blocks nothing), then a worker updating a row, then a statement waiting
+ * for that row until lock_timeout. The runbook's SQL, as a role without
+ * privileges and as a member of pg_monitor, while it waits and after it gave
+ * up: the worker first (the oldest transaction, the report's, came first).
+ */
+async function lockBehindAReport(url: string): Promise<void> {
+  const [report, worker, waiter] = await Promise.all([Session.open(url), Session.open(url), Session.open(url)]);
+  Object.assign(lockRepro, { report: report.pid, worker: worker.pid, waiter: waiter.pid });
+  await report.ok('CREATE TABLE dl (id int PRIMARY KEY, v int); INSERT INTO dl VALUES (1, 0), (2, 0)');
+  await report.ok('BEGIN');
+  await report.ok('SELECT count(*) FROM dl');
+  await worker.ok('BEGIN');
+  await worker.ok('UPDATE dl SET v = 1 WHERE id = 1');
+  await waiter.ok(`SET lock_timeout = '2s'`);
+  const waiting = waiter.fails('55P03', 'UPDATE dl SET v = 2 WHERE id = 1', undefined);
+  const asRoles = async (when: string) => {
+    for (const role of ['oncall', 'monitor']) {
+      const s = await Session.open(url.replace(/\/\/[^@]*@/, `//${role}:${role}-test-only@`));
+      lockRepro.rows[`${when} ${role}`] = (await s.client.query<{ pid: number; blocked_by: number[] }>(LOCK_HOLDERS_SQL)).rows;
+      await s.close();
+    }
+  };
+  // Past deadlock_timeout (100 ms here), so the wait's LOG entry and its DETAIL are written.
+  for (let i = 0; i < 100 && !(await report.client.query('SELECT 1 FROM pg_locks WHERE pid = $1 AND NOT granted', [waiter.pid])).rowCount; i++) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 300));
+  await asRoles('waiting');
+  await waiting;
+  await asRoles('after');
+  await report.ok('ROLLBACK');
+  await worker.ok('ROLLBACK');
+  await Promise.all([report.close(), worker.close(), waiter.close()]);
 }
 
 /** The statements a runbook's fix gives (CREATE …;), each runnable as written. */
@@ -256,13 +321,16 @@ const ECHOES: readonly { sqlstate: string; sql: string; params?: unknown[] }[] =
   { sqlstate: '22P02', sql: 'SELECT $1::mood', params: ['there is no unique or exclusion constraint matching the ON CONFLICT specification'] },
   { sqlstate: '22003', sql: `SELECT '999999999999 deadlock detected'::int` },
   { sqlstate: '22P02', sql: 'SELECT $1::int[]', params: ['function f() does not exist'] },
+  { sqlstate: '22P02', sql: 'SELECT $1::int4range', params: ['deadlock detected'] },
+  { sqlstate: '22P02', sql: 'SELECT $1::int4multirange', params: ['duplicate key value violates unique constraint "x"'] },
+  { sqlstate: '22P02', sql: 'SELECT $1::pair', params: ['violates check constraint'] },
   { sqlstate: '42703', sql: 'SELECT "violates check constraint" FROM pg_class' },
   { sqlstate: '42P01', sql: 'SELECT * FROM "current transaction is aborted, commands ignored until end of transaction block"' },
   { sqlstate: '42601', sql: 'SELECT 1 "x" "canceling statement due to lock timeout"' },
 ];
 
 async function triggerEchoes(a: Session): Promise<void> {
-  await a.ok(`CREATE TYPE mood AS ENUM ('ok')`);
+  await a.ok(`CREATE TYPE mood AS ENUM ('ok'); CREATE TYPE pair AS (a int)`);
   for (const e of ECHOES) await a.fails(e.sqlstate, e.sql, e.params, 'other');
 }
 
@@ -371,7 +439,8 @@ describe.each(binDirs())('Filter patterns on the log of PostgreSQL ($name)', ({ 
     };
     const expected: Record<string, (s: Session[]) => string[]> = {
       'not-null-violation': () => ['lead_purchases/id', 'web_sessions/lead_id'],
-      'on-conflict-without-constraint': () => ['enrolments'],
+      // The guard's EXPLAIN EXECUTE of its contract: the prepared statement's name.
+      'on-conflict-without-constraint': () => ['contract_1', 'enrolments'],
       'transaction-aborted': ([a]) => [`shop/postgres/${a!.pid}`],
       'undefined-function': () => ['public.gen_random_uuid()', 'uuid_generate_v4()'],
       'foreign-key-violation': () => ['lead_purchases/lead_purchases_lead_id_fkey', 'leads/lead_purchases_lead_id_fkey'],
@@ -383,7 +452,8 @@ describe.each(binDirs())('Filter patterns on the log of PostgreSQL ($name)', ({ 
         const oids = (a as unknown as { tableOids: Record<string, string> }).tableOids;
         return ['counters', expect.stringMatching(new RegExp(`^(?:${oids.counters}|${oids.ledger})$`)) as unknown as string].sort();
       },
-      'lock-timeout': () => ['shop/postgres'],
+      // The holder the lock wait's DETAIL names (a deadlock's waits may name theirs too).
+      'lock-timeout': ([, b]) => expect.arrayContaining([`shop/${b!.pid}`]) as unknown as string[],
     };
 
     it.each(ERROR_CATALOG.map((c) => [c.id, c] as const))('%s: the runbook query finds the offending object', (id, cls) => {
@@ -397,7 +467,7 @@ describe.each(binDirs())('Filter patterns on the log of PostgreSQL ($name)', ({ 
       const rows = run(savedQueryNameFor(errorById('on-conflict-without-constraint'), FOLDER));
       const failed = shop.filter((e) => e.level === 'ERROR' && truth.get(e.index) === '42P10' && counted(e)).length;
       expect(failed).toBe(5);
-      expect(rows).toEqual([{ relation: 'enrolments', failures: failed }]);
+      expect(rows).toEqual([{ relation: 'enrolments', failures: failed }, { relation: 'contract_1', failures: 1 }]);
     });
 
     it('transaction aborted: the runbook\'s query for the pid it names lists the error that poisoned each transaction just before', () => {
@@ -442,13 +512,51 @@ describe.each(binDirs())('Filter patterns on the log of PostgreSQL ($name)', ({ 
       expect(ERROR_CATALOG.filter((c) => matchesFilterPattern(patternOf(c), line.text))).toEqual([]);
     });
 
+    it('regression: a table, column or constraint named malformed… counts in its class (every pattern left out "malformed")', () => {
+      const lines = residual.filter((e) => e.level === 'ERROR' && e.text.includes('malformed_'));
+      expect(lines.map((e) => ERROR_CATALOG.filter((c) => matchesFilterPattern(patternOf(c), e.text)).map((c) => c.id))).toEqual([['not-null-violation'], ['check-violation'], ['foreign-key-violation']]);
+    });
+
+    it('regression: the ON CONFLICT query finds the upsert of a PL/pgSQL function (CONTEXT line) and of EXPLAIN EXECUTE (the prepared statement), both counted by the filter', () => {
+      const errors = residual.filter((e) => e.level === 'ERROR' && e.text.includes(']:ERROR:  there is no unique or exclusion constraint matching the ON CONFLICT specification'));
+      expect(errors).toHaveLength(2);
+      for (const e of errors) expect(matchesFilterPattern(patternOf(errorById('on-conflict-without-constraint')), e.text)).toBe(true);
+      const rows = runInsightsQuery(QUERIES.get(savedQueryNameFor(errorById('on-conflict-without-constraint'), FOLDER))!, residual.map((e) => e.text));
+      expect(rows).toEqual([{ relation: 'enrol', failures: 1 }, { relation: 'upsert_stmt', failures: 1 }]);
+    });
+
+    it('lower(uuid) is an undefined function whose HINT says to add explicit type casts, which its runbook names', () => {
+      const line = residualError('function lower(uuid) does not exist');
+      expect(ERROR_CATALOG.filter((c) => matchesFilterPattern(patternOf(c), line.text)).map((c) => c.id)).toEqual(['undefined-function']);
+      expect(all[line.index + 1]!.text).toMatch(/:HINT: {2}No function matches the given name and argument types\. You might need to add explicit type casts\.$/);
+      expect(alarmDescriptionFor(errorById('undefined-function'))).toMatch(/HINT: add explicit type casts/);
+    });
+
+    it('regression: the lock timeout runbook\'s SQL lists the blocking worker first, not the older report that blocks nothing, while the waiter waits and after it gave up, as any role', () => {
+      for (const when of ['waiting', 'after']) {
+        for (const role of ['oncall', 'monitor']) {
+          const rows = lockRepro.rows[`${when} ${role}`]!;
+          expect(rows[0]?.pid, `${when}, as ${role}: ${JSON.stringify(rows)}`).toBe(lockRepro.worker);
+          expect(rows.map((r) => r.pid), `${when}, as ${role}`).toContain(lockRepro.report);
+        }
+      }
+      expect(lockRepro.rows['waiting monitor']!.find((r) => r.pid === lockRepro.waiter)?.blocked_by).toEqual([lockRepro.worker]);
+    });
+
+    it('the lock timeout\'s saved query gives the holder from the wait\'s DETAIL ("Process holding the lock: N")', () => {
+      const detail = residual.find((e) => e.level === 'DETAIL' && e.pid === lockRepro.waiter && e.text.includes('Process holding the lock:'));
+      expect(detail?.text).toContain(`Process holding the lock: ${lockRepro.worker}. Wait queue: ${lockRepro.waiter}.`);
+      const rows = runInsightsQuery(QUERIES.get(savedQueryNameFor(errorById('lock-timeout'), FOLDER))!, residual.map((e) => e.text));
+      expect(rows).toEqual([{ database: 'residual', holder: String(lockRepro.worker), failures: 1 }]);
+    });
+
     it('42883 worded as "operator does not exist" is not counted as an undefined function', () => {
       const line = residualError('operator does not exist: uuid = character varying');
       expect(ERROR_CATALOG.filter((c) => matchesFilterPattern(patternOf(c), line.text))).toEqual([]);
     });
 
     it('regression: an error that quotes another class\'s words in a value or name (enum, out of range, array, column, relation, syntax) counts in no pattern and no saved query', () => {
-      const echoes = residual.filter((e) => e.level === 'ERROR' && /invalid input value for enum|is out of range for type|malformed array literal|column "violates|relation "current|syntax error at or near/.test(e.text));
+      const echoes = residual.filter((e) => e.level === 'ERROR' && /invalid input value for enum|is out of range for type|malformed (?:array|range|multirange|record) literal|column "violates|relation "current|syntax error at or near/.test(e.text));
       expect(echoes).toHaveLength(ECHOES.length);
       for (const e of echoes) expect(ERROR_CATALOG.filter((c) => matchesFilterPattern(patternOf(c), e.text)).map((c) => c.id), e.text).toEqual([]);
       for (const cls of ERROR_CATALOG) expect(runInsightsQuery(QUERIES.get(savedQueryNameFor(cls, FOLDER))!, echoes.map((e) => e.text)), cls.id).toEqual([]);

@@ -25,6 +25,11 @@ describe(`CLI: schemaguard check on ${target.name}, on a migrated database`, () 
     expect(r.stdout).toMatch(/contracts: \d+ passed, 0 failed/);
   });
 
+  it('regression: as a user the alarms count, it says so before checking and names the guard role', async () => {
+    const r = await runCli(['check', '--database-url', url]);
+    expect(r.stderr).toContain(`note: connected as "${new URL(url).username}": the database alarms count this user's ERROR lines`);
+  });
+
   it('check exits 1 naming the file, the statement and the reason', async () => {
     const contracts = tempDir({
       'upsert.sql': 'INSERT INTO student_course_purchases (student_id, course_id, is_active) VALUES ($1, $2, true)\nON CONFLICT (student_id, course_id) DO UPDATE SET updated_at = now()',

@@ -24,6 +24,13 @@ describe.each(targets)('CLI: schemaguard guard on $name', (target) => {
     expect(r.stderr).toMatch(/guard .*: 9 migrations in migrations\/, 7 contracts, snapshot lambda\/schema\/snapshot\.json/);
   });
 
+  it('regression: as a user the alarms count, it says its failing contracts would page and names the guard role (as the master user its EXPLAIN logged a 42P10 that paged)', async () => {
+    const user = new URL(url).username;
+    const r = await guard();
+    expect(r.stdout).toContain(`note: connected as "${user}": the database alarms count this user's ERROR lines`);
+    expect(r.stdout).toContain('connect as the guard role (schemaguard_guard_');
+  });
+
   it('exits 1 on a finding that pages, naming the object and the fix; --json has the report', async () => {
     await withClient(url, (c) => c.query('ALTER TABLE lead_purchases ALTER COLUMN id DROP DEFAULT'));
     try {
