@@ -41,3 +41,18 @@ export function objectName(...parts: string[]): string {
   }
   return [cutToBytes(first, a), ...(middle === undefined ? [] : [cutToBytes(middle, b)]), label].join('_');
 }
+
+/**
+ * A name for a new object that `taken` does not hold, as PostgreSQL's
+ * ChooseConstraintName picks one: `objectName(...parts)`, else its label with
+ * 1, 2, … after it (`leads_name_not_null_proof1`), the other parts shortened
+ * to keep the label whole (checked on PostgreSQL 18 and 15: `t_c_check`,
+ * then `t_c_check1`).
+ */
+export function freeObjectName(taken: (name: string) => boolean, ...parts: string[]): string {
+  const label = parts.pop() ?? '';
+  for (let pass = 0; ; pass++) {
+    const name = objectName(...parts, pass ? `${label}${pass}` : label);
+    if (!taken(name)) return name;
+  }
+}

@@ -326,8 +326,11 @@ export function list(v: unknown): unknown[] {
 /** `[{String:{sval:'a'}}, …]` → ['a', …]. */
 /**
  * Whether a parenthesised option list (VACUUM's, REINDEX's) turns a boolean
- * option on, as PostgreSQL reads it: named alone, or with a value that is not
- * false, off, no or 0 (`VACUUM (FULL false)` is a plain VACUUM).
+ * option on, as PostgreSQL's defGetBoolean reads it: named alone, or with
+ * true or on in any case (bare, quoted or a string: `'On'`) or 1; false,
+ * off and 0 turn it off (`VACUUM (FULL false)` is a plain VACUUM). Any other
+ * value (yes, no, '1') the server refuses ("… requires a Boolean value",
+ * PostgreSQL 15 and 18): read here as on unless it says no.
  */
 export function optionOn(options: unknown, name: string): boolean {
   const def = list(options).map((o) => as(o, 'DefElem')).find((d) => d?.defname === name);

@@ -34,7 +34,7 @@ import type { Allowance, Check, MigrationDirectives } from './migration';
 import { classifyStatement, refusesTransactionBlock, TRANSACTION_WORDS, type StatementClass } from './sql/classify';
 import { isSetTransaction, refusedTransactionSetting, setTransactionError, TRANSACTION_SETTINGS, transactionModesAdvice, transactionSettingError } from './transaction-modes';
 import { allowArgument, checksumArgument, readDirectives, type Directive } from './sql/directives';
-import { tokenize } from './sql/lexer';
+import { isComment, lexSql, tokenize, type Token } from './sql/lexer';
 import { readsAsTrue, settingChanges, type SettingChange } from './sql/settings';
 import { isCopyFromStdin, textIncludes, type LineComment, type ScanSink, type SqlStatement } from './sql/splitter';
 
@@ -85,15 +85,18 @@ export class MigrationParser implements ScanSink {
   private readonly keepStatements: boolean;
   private readonly onStatement?: (s: SqlStatement) => void;
   private readonly concurrentlyInTransaction: boolean;
+  private readonly serverMajor?: number;
 
   /**
    * `keepStatements`: hold the body's statements; `onStatement`: hand each one over as it is found;
-   * `concurrentlyInTransaction`: CONCURRENTLY in a transactional file is not refused (lint reports it as a finding).
+   * `concurrentlyInTransaction`: CONCURRENTLY in a transactional file is not refused (lint reports it as a finding);
+   * `serverMajor`: the target server's major version, where known (`lint --server-version`): syntax it lacks is refused as such.
    */
-  constructor(private readonly file: string, options: { keepStatements: boolean; onStatement?: (s: SqlStatement) => void; concurrentlyInTransaction?: boolean }) {
+  constructor(private readonly file: string, options: { keepStatements: boolean; onStatement?: (s: SqlStatement) => void; concurrentlyInTransaction?: boolean; serverMajor?: number }) {
     this.keepStatements = options.keepStatements;
     this.onStatement = options.onStatement;
     this.concurrentlyInTransaction = options.concurrentlyInTransaction === true;
+    if (options.serverMajor !== undefined) this.serverMajor = options.serverMajor;
   }
 
   comment(c: LineComment): void {
@@ -278,9 +281,14 @@ export class MigrationParser implements ScanSink {
       });
     }
     if (directives.noTransaction || !refusesTransactionBlock(c.kind)) return;
-    const [why, fix] = c.kind === 'concurrently'
+    const bare = unnamedReindex(s.words, s.text);
+    if (bare && this.serverMajor !== undefined && this.serverMajor < UNNAMED_REINDEX_SINCE) {
+      throw new InputError(`${file}:${s.line}: ${unnamedReindexSyntax(bare, this.serverMajor)}`, { file, line: s.line, value: s.text.slice(0, 80), fix: unnamedReindexFix(bare, this.serverMajor) });
+    }
+    const [why, fixFor] = c.kind === 'concurrently'
       ? ['CONCURRENTLY cannot run inside a transaction', `move it to a migration of its own that starts with "-- schemaguard:no-transaction"${RERUNNABLE[s.words[0] ?? ''] ?? ''}: there each statement commits on its own, and a failure leaves those before it applied; or drop CONCURRENTLY`]
       : [`${c.keyword} cannot run inside a transaction block${BLOCK_REFUSAL_WHY[c.keyword] ?? ''}`, BLOCK_REFUSAL_FIX[c.keyword] ?? `move it to a migration of its own that starts with "-- schemaguard:no-transaction" (each statement there commits on its own, and a failure leaves those before it applied)${BLOCK_REFUSAL_OR[c.keyword] ?? ''}`];
+    const fix = bare && this.serverMajor === undefined ? `${fixFor}; ${UNNAMED_REINDEX_BEFORE_16}` : fixFor;
     const marker = this.foreignNoTransaction;
     throw new InputError(`${file}:${c.line}: ${why}`, { file, line: c.line, value: s.text.slice(0, 80), fix: marker ? `${fix}; ${foreignMarkerAdvice(marker)}` : fix });
   }
@@ -302,6 +310,29 @@ class Refusals {
     else this.more++;
   }
 }
+
+/** The first PostgreSQL major whose grammar takes REINDEX SYSTEM / DATABASE without the database's name. */
+export const UNNAMED_REINDEX_SINCE = 16;
+
+/** `SYSTEM` or `DATABASE` for REINDEX [(…)] SYSTEM / DATABASE without a name (its last token, a quoted name not being a word), else undefined. */
+export function unnamedReindex(words: readonly string[], text: string): 'SYSTEM' | 'DATABASE' | undefined {
+  if (words[0] !== 'reindex') return undefined;
+  let last: Token | undefined;
+  for (const token of lexSql(text)) if (!isComment(token)) last = token;
+  const word = last?.kind === 'word' ? last.text.toLowerCase() : undefined;
+  return word === 'system' || word === 'database' ? (word.toUpperCase() as 'SYSTEM' | 'DATABASE') : undefined;
+}
+
+/** The refusal of REINDEX SYSTEM / DATABASE without a name on a server older than 16, in the words of lint's server-version-syntax. */
+export function unnamedReindexSyntax(object: 'SYSTEM' | 'DATABASE', major: number): string {
+  return `REINDEX ${object} without the database's name is PostgreSQL ${UNNAMED_REINDEX_SINCE} syntax; the server is PostgreSQL ${major}, which refuses it (42601 syntax error)`;
+}
+
+export function unnamedReindexFix(object: 'SYSTEM' | 'DATABASE', major: number): string {
+  return `for PostgreSQL ${major}: REINDEX ${object} followed by the current database's name (the only database it takes), in a migration of its own that starts with "-- schemaguard:no-transaction"; or upgrade the server to ${UNNAMED_REINDEX_SINCE}`;
+}
+
+const UNNAMED_REINDEX_BEFORE_16 = `on PostgreSQL 15 and older it needs the database's name too (REINDEX SYSTEM name: without it, a syntax error)`;
 
 /** Why PostgreSQL refuses this form in a transaction block, where its words do not say it. */
 const BLOCK_REFUSAL_WHY: Record<string, string> = {

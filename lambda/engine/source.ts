@@ -74,12 +74,13 @@ export function parseMigration(file: string, rawText: string, path = file): Migr
  * psql meta-command, directives, checks, transaction control, statements
  * that cannot run where the file runs them), except CONCURRENTLY in a
  * transactional file, which lint reports as a finding; keeps no statements.
- * For the commands that read the files their own way (`lint`).
+ * `serverMajor` (`lint --server-version`): syntax that server lacks is
+ * refused as such. For the commands that read the files their own way (`lint`).
  */
-export function validateMigrationText(file: string, rawText: string): void {
+export function validateMigrationText(file: string, rawText: string, options: { serverMajor?: number } = {}): void {
   const text = normaliseLineEndings(rawText);
   refuseNul(file, text, 0);
-  const parser = new MigrationParser(file, { keepStatements: false, concurrentlyInTransaction: true });
+  const parser = new MigrationParser(file, { keepStatements: false, concurrentlyInTransaction: true, ...options });
   const scanner = new StatementScanner(parser, { file, readText: sliceOf(text) });
   scanner.push(text);
   scanner.end();

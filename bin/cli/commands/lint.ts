@@ -22,11 +22,11 @@ import { asRefusal, refusalLines, runAnnotations, runResults, type Refusal } fro
  * in a transactional file …: `validateMigrationText`), in order of version;
  * CONCURRENTLY in a transactional file is a finding here, not an input error.
  */
-export function readLintSources(dir: string): LintSource[] {
+export function readLintSources(dir: string, serverMajor?: number): LintSource[] {
   const problems = new InputProblems();
   const sources = migrationFiles(dir).map((f) => problems.attempt(() => {
     const text = readMigrationText(f.file, f.path);
-    validateMigrationText(f.file, text);
+    validateMigrationText(f.file, text, serverMajor === undefined ? {} : { serverMajor });
     return lintSourceFromText(f.file, text);
   }));
   // Every file's problems at once, as migrate and plan give them.
@@ -73,7 +73,7 @@ export async function lintCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
   // Refused with a database (its own version decides) before anything is read.
   const serverMajor = serverVersionFlag(opts, !!opts.databaseUrl && opts.since === undefined);
-  const sources = readLintSources(opts.dir);
+  const sources = readLintSources(opts.dir, serverMajor);
   let scope = `${sources.length === 1 ? 'the 1 file' : `all ${sources.length} files`} in ${opts.dir}/ (no database: every file counts as pending)`;
   let catalog: LintCatalog | undefined;
   let refusals: Refusal[] = [];

@@ -78,6 +78,13 @@ export interface CatalogColumn {
   notNull: boolean;
 }
 
+/** A constraint of a table of the database (`LintCatalog.constraints`), before the pending files: a name a new one cannot take. */
+export interface CatalogConstraint {
+  schema: string;
+  table: string;
+  name: string;
+}
+
 export interface LintCatalog {
   functions: FunctionSignature[];
   domains: CatalogDomain[];
@@ -87,6 +94,8 @@ export interface LintCatalog {
   notNullChecks?: CatalogNotNullCheck[];
   /** The columns of the tables the pending files alter (`ReadCatalogOptions.tables`). @default - none: a table no migration made has unknown columns */
   columns?: CatalogColumn[];
+  /** The constraints (every kind) of the tables the pending files alter (`ReadCatalogOptions.tables`), by name. @default - none known */
+  constraints?: CatalogConstraint[];
   /** The schemas a session of the database searches, in order (`current_schemas(false)`: those that exist). @default - `public` */
   searchPath?: string[];
   /** The partitioned tables. @default - none known */
@@ -162,6 +171,12 @@ SELECT n.nspname AS schema, c.relname AS "table", a.attname AS "column", format_
  WHERE c.relname IN (SELECT json_array_elements_text($1::json)) AND c.relkind IN ('r', 'p')
    AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' AND a.attnum > 0 AND NOT a.attisdropped`;
 
+const CONSTRAINTS_SQL = `
+SELECT n.nspname AS schema, c.relname AS "table", k.conname AS name
+  FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relname IN (SELECT json_array_elements_text($1::json)) AND c.relkind IN ('r', 'p')
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`;
+
 const VOLATILITY: Record<string, Volatility> = { i: 'immutable', s: 'stable', v: 'volatile' };
 
 export async function readLintCatalog(q: Queryable, options: ReadCatalogOptions = {}): Promise<LintCatalog> {
@@ -191,11 +206,12 @@ export async function readLintCatalog(q: Queryable, options: ReadCatalogOptions 
   const partitionedTables = (await q.query<{ schema: string; name: string; schemas: string[]; names: string[] }>(PARTITIONED_SQL)).rows
     .map((r) => ({ schema: r.schema, name: r.name, partitions: r.names.map((name, k) => ({ schema: r.schemas[k]!, name })) }));
   const columns = options.tables?.length ? (await q.query<CatalogColumn>(COLUMNS_SQL, [JSON.stringify(options.tables)])).rows : undefined;
+  const constraints = options.tables?.length ? (await q.query<CatalogConstraint>(CONSTRAINTS_SQL, [JSON.stringify(options.tables)])).rows : undefined;
   // As text: the RDS Data API returns no arrays.
   const [path] = (await q.query<{ p: string }>("SELECT array_to_json(current_schemas(false))::text AS p")).rows;
   const searchPath = path ? (JSON.parse(path.p) as string[]) : undefined;
   return {
-    functions, domains, notValidNotNull, notNullChecks, partitionedTables, utcSessions: zone?.utc === true, ...(columns ? { columns } : {}),
+    functions, domains, notValidNotNull, notNullChecks, partitionedTables, utcSessions: zone?.utc === true, ...(columns ? { columns } : {}), ...(constraints ? { constraints } : {}),
     ...(zone?.version ? { serverMajor: Math.floor(Number(zone.version) / 10000) } : {}),
     ...(searchPath?.length ? { searchPath } : {}),
     ...(options.dependencies ? { dependencies: await readOrSay(q, options.onUnread) } : {}),
@@ -252,6 +268,19 @@ export function isPartitioned(catalog: LintCatalog | undefined, t: TableModel): 
   if (t.isNew || !catalog?.partitionedTables?.length) return false;
   const db = t.databaseName ?? t;
   return catalog.partitionedTables.some((p) => p.schema === db.schema && p.name === db.name);
+}
+
+/**
+ * The names a new constraint of `t` cannot take: its constraints as the
+ * migrations lint read left them, and those the database has (`lint
+ * --database-url`; under the name the table had before the run).
+ */
+export function constraintNames(catalog: LintCatalog | undefined, t: TableModel): Set<string> {
+  const names = new Set(t.constraints.keys());
+  if (t.isNew || !catalog?.constraints?.length) return names;
+  const db = t.databaseName ?? t;
+  for (const c of catalog.constraints) if (c.schema === db.schema && c.table === db.name) names.add(c.name);
+  return names;
 }
 
 // contype 'n' is PostgreSQL 18's: on earlier versions no row has it, and this reads nothing.

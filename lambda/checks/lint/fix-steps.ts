@@ -12,6 +12,7 @@ import { inPlace, later, ownNoTransaction, type FixFile, type FixPlace } from '.
 import type { RuleContext } from './rule';
 import { defaultConstraintName } from './model-tables';
 import { clauseAt, ident, objectName, sliceOf, tableName, tokensOf } from './sql-text';
+import { freeObjectName } from '../object-names';
 
 /** Whether the statement named its table with ONLY (`onlyIn`): the ADD CONSTRAINT … NOT VALID of the fix keeps it. */
 export interface OnlyOption { only?: boolean }
@@ -90,6 +91,8 @@ export function identityLater(table: string, column: string): string {
 }
 
 export interface NotNullOptions extends OnlyOption {
+  /** The table's constraint names (`constraintNames`): the CHECK's name is one none of them has. @default - none known */
+  taken?: ReadonlySet<string>;
   /** The author's own `ADD CONSTRAINT … NOT NULL` (its SQL and name), made in place of SET NOT NULL. */
   makeNotNull?: { sql: string; name?: string };
   /** The table is partitioned, where PostgreSQL refuses a NO INHERIT CHECK. */
@@ -98,15 +101,17 @@ export interface NotNullOptions extends OnlyOption {
 
 /**
  * The name of the CHECK that proves `column` not null until SET NOT NULL:
- * `<table>_<column>_not_null_proof`, shortened as PostgreSQL shortens names.
- * Not `…_not_null`: PostgreSQL 18 gives that name to the NOT NULL constraint
- * itself (a pg_constraint row), so with the CHECK still there it named its
- * own `…_not_null1` (checked on PostgreSQL 18). No name PostgreSQL makes
- * ends in `_proof` (its labels: pkey, key, excl, fkey, check, not_null, idx, seq).
+ * `<table>_<column>_not_null_proof`, shortened as PostgreSQL shortens names;
+ * when `taken` holds that name (a constraint of the table, or the one the
+ * fix itself adds), the first of `…_not_null_proof1`, `…2`, … it does not,
+ * as PostgreSQL picks its own names. Not `…_not_null`: PostgreSQL 18 gives
+ * that name to the NOT NULL constraint itself (a pg_constraint row), so with
+ * the CHECK still there it named its own `…_not_null1` (checked on
+ * PostgreSQL 18). No name PostgreSQL makes ends in `_proof` (its labels:
+ * pkey, key, excl, fkey, check, not_null, idx, seq).
  */
-export function notNullProofName(table: string, column: string, taken?: string): string {
-  const name = objectName(table, column, 'not_null_proof');
-  return name === taken ? objectName(table, column, 'not_null_proof2') : name;
+export function notNullProofName(table: string, column: string, taken: (name: string) => boolean = () => false): string {
+  return freeObjectName(taken, table, column, 'not_null_proof');
 }
 
 /**
@@ -124,7 +129,7 @@ export function notNullProofName(table: string, column: string, taken?: string):
 export function notNullSteps(rel: RangeVar, column: string, first: FixFile = inPlace(), o: NotNullOptions = {}): FixFile[] {
   const t = tableName(rel);
   const only = o.only ? 'ONLY ' : '';
-  const check = ident(notNullProofName(rel.name, column, o.makeNotNull?.name));
+  const check = ident(notNullProofName(rel.name, column, (name) => name === o.makeNotNull?.name || o.taken?.has(name) === true));
   const noInherit = o.only && !o.partitioned ? ' NO INHERIT' : '';
   return [
     { ...first, lines: [...first.lines, `ALTER TABLE ${only}${t} ADD CONSTRAINT ${check} CHECK (${ident(column)} IS NOT NULL)${noInherit} NOT VALID;${noInherit ? '  -- NO INHERIT: as ONLY, on this table alone' : ''}`] },
@@ -136,6 +141,19 @@ export function notNullSteps(rel: RangeVar, column: string, first: FixFile = inP
   ];
 }
 
+/** How a key's steps go (`uniqueKeySteps`). */
+export interface KeyStepOptions extends Omit<NotNullOptions, 'makeNotNull'> {
+  /**
+   * With ONLY, a primary key's NOT NULL steps go to the inheritance children
+   * too: PostgreSQL 18 refuses a primary key on a parent, ONLY or not, while
+   * a child's column may be NULL ("column … of table … is not marked NOT
+   * NULL"), and then refuses a NO INHERIT NOT NULL under it ("cannot change
+   * NO INHERIT status"); PostgreSQL 15 made the parent's column alone NOT
+   * NULL. @default false
+   */
+  childrenNotNull?: boolean;
+}
+
 /**
  * A UNIQUE or PRIMARY KEY built CONCURRENTLY in a no-transaction file, then
  * attached with USING INDEX; a primary key's columns are made NOT NULL first
@@ -145,7 +163,7 @@ export function notNullSteps(rel: RangeVar, column: string, first: FixFile = inP
  * NOT NULL steps keep the statement's ONLY (an index is never built on
  * child tables of an inheritance parent: the build needs none).
  */
-export function uniqueKeySteps(rel: RangeVar, kind: 'UNIQUE' | 'PRIMARY KEY', columns: string[], nullable: string[], buildPlace: FixPlace = 'own', con?: Node, o: Omit<NotNullOptions, 'makeNotNull'> = {}): FixFile[] {
+export function uniqueKeySteps(rel: RangeVar, kind: 'UNIQUE' | 'PRIMARY KEY', columns: string[], nullable: string[], buildPlace: FixPlace = 'own', con?: Node, o: KeyStepOptions = {}): FixFile[] {
   const t = tableName(rel);
   // The constraint's own name (an ORM's, which its next migration looks for), else PostgreSQL's default one.
   const index = typeof con?.conname === 'string' ? con.conname : objectName(rel.name, ...(kind === 'PRIMARY KEY' ? ['pkey'] : [...columns, 'key']));
@@ -154,9 +172,14 @@ export function uniqueKeySteps(rel: RangeVar, kind: 'UNIQUE' | 'PRIMARY KEY', co
   const timing = con?.deferrable ? ` DEFERRABLE${con.initdeferred ? ' INITIALLY DEFERRED' : ''}` : '';
   const build = { ...ownNoTransaction(`CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ${ident(index)} ON ${t} (${columns.map(ident).join(', ')})${indexOptions};`), place: buildPlace };
   const attach = `ALTER TABLE ${o.only ? 'ONLY ' : ''}${t} ADD CONSTRAINT ${ident(index)} ${kind} USING INDEX ${ident(index)}${timing};`;
-  const notNull = kind === 'PRIMARY KEY' ? nullable.flatMap((c) => notNullSteps(rel, c, later(), o)) : [];
+  const children = o.only && o.childrenNotNull && !o.partitioned;
+  const notNull = kind === 'PRIMARY KEY' ? nullable.flatMap((c) => notNullSteps(rel, c, later(), children ? { ...o, only: false } : o)) : [];
+  if (children && notNull[0]) notNull[0] = { ...notNull[0], lines: [CHILDREN_NOT_NULL, ...notNull[0].lines] };
   return [build, ...notNull, later(attach)];
 }
+
+const CHILDREN_NOT_NULL = '-- without ONLY: PostgreSQL 18 makes a primary key\'s columns NOT NULL on every inheritance child too, ONLY or not (it refuses the key while a child\'s column may be NULL),'
+  + ' so the CHECK and SET NOT NULL go to the children as well; on PostgreSQL 15 the statement left them nullable (lint with a 15 server or --server-version 15 keeps that)';
 
 /** A column definition as written, without some of its constraints (`ADD COLUMN … UNIQUE` → `ADD COLUMN …`). */
 export function columnWithout(s: ParsedStatement, col: Node, drop: (con: Node) => boolean): string {

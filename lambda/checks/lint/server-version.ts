@@ -39,6 +39,11 @@ export const VERSION_GATES: readonly Gate[] = [
     is: (kind, n) => kind === 'Constraint' && n.contype === 'CONSTR_NOTNULL' && Array.isArray(n.keys) && n.keys.length > 0,
   },
   {
+    since: 16, what: 'REINDEX SYSTEM or DATABASE without the database\'s name',
+    fix: 'REINDEX SYSTEM (or DATABASE) followed by the current database\'s name, the only database it takes, in a no-transaction migration',
+    is: (kind, n) => kind === 'ReindexStmt' && (n.kind === 'REINDEX_OBJECT_SYSTEM' || n.kind === 'REINDEX_OBJECT_DATABASE') && typeof n.name !== 'string',
+  },
+  {
     since: 17, what: 'MERGE … RETURNING',
     fix: 'MERGE without RETURNING, and a SELECT of the rows after it in the same transaction',
     is: (kind, n) => kind === 'MergeStmt' && (hasItems(n.returningClause) || hasItems(n.returningList)),

@@ -88,12 +88,12 @@ export function classifyStatement(s: StatementWords): StatementClass {
     return at('transaction-control', two === 'start transaction' ? two : first);
   }
   const concurrently = s.words.indexOf('concurrently');
-  if (concurrently >= 0 && leadingWords(s.words, 3) !== 'refresh materialized view') {
+  if (concurrently >= 0 && leadingWords(s.words, 3) !== 'refresh materialized view' && !concurrentlyOff(s, first)) {
     return at('concurrently', 'concurrently', s.wordLines[concurrently] ?? s.line);
   }
   const refused = NO_TRANSACTION_BLOCK_BY_FIRST.get(first)?.find((words) => words === first || words === two);
   if (refused) return at('no-transaction-block', refused);
-  const byForm = refusedByForm(s.words, two);
+  const byForm = refusedByForm(s, two);
   if (byForm) return at('no-transaction-block', byForm);
   // CLUSTER [VERBOSE] without a table re-clusters every table, one transaction each.
   if (first === 'cluster' && s.words.slice(1).every((w) => w === 'verbose')) return at('no-transaction-block', first);
@@ -112,18 +112,30 @@ export function classifyStatement(s: StatementWords): StatementClass {
  * (PreventInTransactionBlock's callers, PostgreSQL 15 to 18): the words of its
  * message when this form is one, else undefined.
  */
-function refusedByForm(words: readonly string[], two: string): string | undefined {
+function refusedByForm(s: StatementWords, two: string): string | undefined {
+  const words = s.words;
   if (two === 'discard all') return two;
   if (two === 'alter database' && followedBy(words, 'set', 'tablespace', 2)) return 'alter database set tablespace';
   // create_slot is true unless set false, or unless connect = false (whose default is no slot).
   if (two === 'create subscription') {
-    const slot = optionValue(words, 'create_slot');
-    return slot === true || (slot === 'absent' && [true, 'absent'].includes(optionValue(words, 'connect'))) ? 'create subscription' : undefined;
+    const slot = optionValue(s, 'create_slot', 'with');
+    return slot === true || (slot === 'absent' && [true, 'absent'].includes(optionValue(s, 'connect', 'with'))) ? 'create subscription' : undefined;
   }
   if (two !== 'alter subscription') return undefined;
   if (followedBy(words, 'refresh', 'publication', 2)) return 'alter subscription refresh publication';
   const change = ['set', 'add', 'drop'].find((w) => followedBy(words, w, 'publication', 2));
-  return change && [true, 'absent'].includes(optionValue(words, 'refresh')) ? `alter subscription ${change} publication` : undefined;
+  return change && [true, 'absent'].includes(optionValue(s, 'refresh', 'with')) ? `alter subscription ${change} publication` : undefined;
+}
+
+/**
+ * REINDEX (CONCURRENTLY false) / (CONCURRENTLY 'off') / (CONCURRENTLY 0): a
+ * plain REINDEX, which runs in a transaction block; and a value the server
+ * refuses ('yes'), left to it.
+ */
+function concurrentlyOff(s: StatementWords, first: string): boolean {
+  if (first !== 'reindex') return false;
+  const value = optionValue(s, 'concurrently', 'parens');
+  return value === false || value === 'unknown';
 }
 
 /** Whether `first` is followed by `second` somewhere from word `from` on. */
@@ -133,17 +145,59 @@ function followedBy(words: readonly string[], first: string, second: string, fro
 }
 
 /**
- * A boolean option of `WITH (…)`, as its words show it: true or false when
- * written `= true|on|false|off`, 'absent' when not named, 'unknown' otherwise
- * (a string or number value is no word, and `(name)` alone means true: not
- * told apart from the words, so left to the server).
+ * A boolean option of `WITH (…)` (`with`) or of the option list in
+ * parentheses after the statement's first word (`parens`: REINDEX's), as
+ * PostgreSQL's defGetBoolean reads it: true when named alone; true or false
+ * for true, false, on or off in any case, bare, double-quoted or as a string
+ * (`'on'`, `'TRUE'`), and for the bare numbers 1 and 0; 'absent' when not
+ * named; 'unknown' for any other value, which the server refuses ("…
+ * requires a Boolean value": yes, no, '1', 't'; checked on PostgreSQL 15
+ * and 18), so it is left to it. Without the statement's text, its words
+ * alone (a string value is no word: 'unknown').
  */
-function optionValue(words: readonly string[], name: string): boolean | 'absent' | 'unknown' {
-  const start = words.indexOf('with', 2);
+function optionValue(s: StatementWords, name: string, list: 'with' | 'parens'): boolean | 'absent' | 'unknown' {
+  if (s.text === undefined) return optionValueInWords(s.words, name, list);
+  const tokens: Token[] = [];
+  for (const token of lexSql(s.text)) if (!isComment(token)) tokens.push(token);
+  const open = list === 'parens'
+    ? (tokens[1]?.text === '(' ? 1 : -1)
+    : tokens.findIndex((t, k) => k >= 2 && t.kind === 'word' && t.text.toLowerCase() === 'with' && tokens[k + 1]?.text === '(') + 1;
+  if (open < 1) return 'absent';
+  let depth = 0;
+  for (let k = open; k < tokens.length; k++) {
+    const t = tokens[k]!;
+    if (t.text === '(') depth++;
+    if (t.text === ')' && --depth === 0) break;
+    const starts = depth === 1 && (tokens[k - 1]?.text === '(' || tokens[k - 1]?.text === ',');
+    if (!starts || optionName(t) !== name) continue;
+    const next = tokens[k + 1]?.text === '=' ? tokens[k + 2] : tokens[k + 1];
+    return next === undefined || next.text === ',' || next.text === ')' ? true : booleanSpelling(next);
+  }
+  return 'absent';
+}
+
+/** An option's name as PostgreSQL folds it: a word in lower case, a quoted identifier as written. */
+function optionName(t: Token): string | undefined {
+  if (t.kind === 'word') return t.text.toLowerCase();
+  return t.kind === 'quoted-identifier' ? t.text.slice(1, -1).replaceAll('""', '"') : undefined;
+}
+
+const BOOLEAN_SPELLINGS: Record<string, boolean> = { true: true, on: true, false: false, off: false };
+
+/** The value a token gives a boolean option (defGetBoolean: the words in any case, the numbers 1 and 0), or 'unknown'. */
+function booleanSpelling(t: Token): boolean | 'unknown' {
+  if (t.kind === 'number') return t.text === '1' ? true : t.text === '0' ? false : 'unknown';
+  const text = t.kind === 'word' ? t.text : t.kind === 'quoted-identifier' ? t.text.slice(1, -1) : literalContent(t);
+  return text === undefined ? 'unknown' : BOOLEAN_SPELLINGS[text.toLowerCase()] ?? 'unknown';
+}
+
+/** optionValue from the words alone: a value that is a word (true, on, false, off); 'unknown' for a string or number, which is no word. */
+function optionValueInWords(words: readonly string[], name: string, list: 'with' | 'parens'): boolean | 'absent' | 'unknown' {
+  const start = list === 'with' ? words.indexOf('with', 2) : 0;
   const at = start < 0 ? -1 : words.indexOf(name, start + 1);
   if (at < 0) return 'absent';
   const value = words[at + 1];
-  return value === 'true' || value === 'on' ? true : value === 'false' || value === 'off' ? false : 'unknown';
+  return value === undefined ? 'unknown' : BOOLEAN_SPELLINGS[value] ?? (list === 'parens' ? true : 'unknown');
 }
 
 /** Classify SQL text that has not been through the splitter (what a driver is handed); never throws. */

@@ -5,7 +5,7 @@
  * is kept whole.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { cutToBytes, objectName } from '../../../lambda/checks/object-names';
+import { cutToBytes, freeObjectName, objectName } from '../../../lambda/checks/object-names';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../support/db';
 
 afterAll(dropDatabases);
@@ -28,6 +28,21 @@ describe.each(targets)('Function: objectName, on $name', (target) => {
     ];
     expect(names).toEqual([...new Set(expected)].sort());
     expect(objectName(TABLE, WIDE, 'check')).toBe(`${'a'.repeat(28)}_${'é'.repeat(14)}_check`);
+  });
+
+  it('freeObjectName picks the name PostgreSQL picks when the first is taken: a digit after the label, the other parts shortened to keep it whole', async () => {
+    const url = await freshDatabase(target, 'object_names_free');
+    const checks = Array.from({ length: 3 }, (_x, k) => `CHECK (${WIDE} > ${k})`).join(', ');
+    await withClient(url, (c) => c.query(`CREATE TABLE ${TABLE} (${WIDE} int, ${checks}); CREATE TABLE t (c int, CONSTRAINT t_c_check CHECK (c > 0), CHECK (c > 1))`));
+    const names = async (table: string) => (await rows<{ name: string }>(url, `SELECT conname AS name FROM pg_constraint WHERE conrelid = '${table}'::regclass AND contype = 'c' ORDER BY oid`)).map((r) => r.name);
+    const picked = (table: string, column: string, count: number) => {
+      const taken = new Set<string>();
+      for (let k = 0; k < count; k++) taken.add(freeObjectName((n) => taken.has(n), table, column, 'check'));
+      return [...taken];
+    };
+    expect(await names(TABLE)).toEqual(picked(TABLE, WIDE, 3));
+    expect(picked(TABLE, WIDE, 3)[2]).toBe(`${'a'.repeat(28)}_${'é'.repeat(13)}_check2`);
+    expect(await names('t')).toEqual(['t_c_check', 't_c_check1']);
   });
 
   it('cuts an identifier at a character\'s end, as the NOTICE of PostgreSQL says', async () => {

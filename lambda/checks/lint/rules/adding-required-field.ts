@@ -10,7 +10,7 @@ import { columnParts, isFilled, rewriteContextOf } from '../column';
 import { inPlace, later, renderFix } from '../fix';
 import { columnWithout, deferInto, deferredColumnConstraints, notNullSteps, validatedColumnConstraints } from '../fix-steps';
 import type { LintRule } from '../rule';
-import { isPartitioned } from '../catalog';
+import { constraintNames, isPartitioned } from '../catalog';
 import { ident, onlyIn, tableName } from '../sql-text';
 
 export const ADDING_REQUIRED_FIELD: LintRule = {
@@ -43,7 +43,7 @@ export const ADDING_REQUIRED_FIELD: LintRule = {
       `-- then deploy code that writes ${column}, and backfill the existing rows in batches`,
       `-- (or, when every existing row can take one constant value: ADD COLUMN ${column} … NOT NULL DEFAULT <that value>, no rewrite)`,
     );
-    const [add, validate] = notNullSteps(t.rel, column, later(), { only, partitioned: isPartitioned(ctx.catalog, t.table) });
+    const [add, validate] = notNullSteps(t.rel, column, later(), { only, partitioned: isPartitioned(ctx.catalog, t.table), taken: constraintNames(ctx.catalog, t.table) });
     deferInto(t.rel, deferredColumnConstraints(s, t.rel, col, validated), add!, validate!, { only });
     ctx.report(ADDING_REQUIRED_FIELD, s, {
       message: `ADD COLUMN ${ident(column)} on existing table ${table} is NOT NULL${p.primaryKey ? ' (PRIMARY KEY)' : domainNotNull ? ' (its domain is)' : ''} without a default: it fails with 23502 on any row already there`,

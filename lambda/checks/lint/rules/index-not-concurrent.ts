@@ -10,13 +10,13 @@
 import { as, list, names, optionOn, rangeVar, type Node, type ParsedStatement, type RangeVar } from '../../parse';
 import { columnParts } from '../column';
 import { defaultIndexName } from '../index-name';
-import { columnWithout, uniqueKeySteps } from '../fix-steps';
+import { columnWithout, notNullSteps, uniqueKeySteps, type KeyStepOptions } from '../fix-steps';
 import { inPlace, later, ownNoTransaction, renderFix, type FixFile, type FixPlace } from '../fix';
 import { splitKey, type AlterTarget, type TableModel } from '../model';
 import { notNullProven } from '../model-tables';
 import type { LintRule, RuleContext } from '../rule';
-import { isPartitioned } from '../catalog';
-import { clauseAt, commandsRemoved, edited, ident, insertInto, onlyIn, replaceIn, sliceOf, tableName, tokenAfter, type Edit } from '../sql-text';
+import { constraintNames, isPartitioned } from '../catalog';
+import { clauseAt, commandsRemoved, edited, ident, insertInto, objectName, onlyIn, replaceIn, sliceOf, tableName, tokenAfter, type Edit } from '../sql-text';
 
 export const INDEX_NOT_CONCURRENT: LintRule = {
   id: 'index-not-concurrent',
@@ -76,6 +76,8 @@ function reindex(ctx: RuleContext, s: ParsedStatement): void {
 /** REINDEX SCHEMA / DATABASE: every table of it in turn, each with the locks of a REINDEX TABLE. */
 function reindexMany(ctx: RuleContext, s: ParsedStatement, keyword: 'schema' | 'database'): void {
   const name = typeof s.node.name === 'string' ? s.node.name : undefined;
+  // Without a name, a syntax error before PostgreSQL 16: server-version-syntax says so, and CONCURRENTLY would not mend it.
+  if (!name && ctx.serverMajor !== undefined && ctx.serverMajor < 16) return;
   // A schema a pending migration made holds only new tables; one it renamed (or moved tables into) holds existing ones.
   if (keyword === 'schema' && name && ctx.model.isSchemaNew(name) && ctx.model.relationsIn(name).every((t) => t.isNew)) return;
   ctx.report(INDEX_NOT_CONCURRENT, s, {
@@ -291,12 +293,13 @@ function columnKey(t: AlterTarget, col: Node | undefined, ifNotExists: boolean):
 interface KeyPart { edit?: Edit; removes?: number; steps: FixFile[]; fill?: string }
 
 /** An ADD CONSTRAINT … UNIQUE / PRIMARY KEY taken out of the statement, or a new column without its key: the key built CONCURRENTLY after. */
-function keyPart(s: ParsedStatement, t: AlterTarget, cmd: Node | undefined, o: KeyOptions): KeyPart | undefined {
+function keyPart(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, cmd: Node | undefined, o: KeyOptions): KeyPart | undefined {
   const con = cmd?.subtype === 'AT_AddConstraint' ? as(cmd.def, 'Constraint') : undefined;
   const kind = con && !con.indexname ? KINDS[String(con.contype)] : undefined;
+  const keySteps: typeof uniqueKeySteps = o.partitioned ? (...a) => partitionedKeySteps(ctx, ...a) : uniqueKeySteps;
   if (con && kind && kind !== 'EXCLUDE') {
     const cols = names(con.keys);
-    return { removes: con.location as number, steps: uniqueKeySteps(t.rel, kind, cols, nullable(t, cols), 'own', con, o) };
+    return { removes: con.location as number, steps: keySteps(t.rel, kind, cols, nullable(t, cols), 'own', con, o) };
   }
   const col = cmd?.subtype === 'AT_AddColumn' ? as(cmd.def, 'ColumnDef') : undefined;
   const key = columnKey(t, col, cmd?.missing_ok === true);
@@ -305,7 +308,7 @@ function keyPart(s: ParsedStatement, t: AlterTarget, cmd: Node | undefined, o: K
   const keys = columnKeyConstraints(col!);
   return {
     edit: { at, end: at + Buffer.byteLength(clauseAt(s, at)), text: columnWithout(s, col!, (c) => keys.includes(c)) },
-    steps: uniqueKeySteps(t.rel, key, [name], key === 'PRIMARY KEY' ? [name] : [], 'later', writtenKey(keys, key), o),
+    steps: keySteps(t.rel, key, [name], key === 'PRIMARY KEY' ? [name] : [], 'later', writtenKey(keys, key), o),
     fill: key === 'PRIMARY KEY' ? '-- fill the new column for every row (backfill in batches) before the key' : undefined,
   };
 }
@@ -330,7 +333,7 @@ function writtenKey(keys: Node[], kind: 'UNIQUE' | 'PRIMARY KEY'): Node | undefi
   return { ...keys[k]!, deferrable: attributes.includes('CONSTR_ATTR_DEFERRABLE'), initdeferred: attributes.includes('CONSTR_ATTR_DEFERRED') };
 }
 
-interface KeyOptions { only: boolean; partitioned: boolean }
+interface KeyOptions { only: boolean; partitioned: boolean; taken: ReadonlySet<string>; childrenNotNull: boolean }
 
 /**
  * ALTER TABLE ONLY of a partitioned table builds no index: the constraint's
@@ -367,14 +370,65 @@ const fixes = new WeakMap<ParsedStatement, string>();
 function statementFix(ctx: RuleContext, s: ParsedStatement, t: AlterTarget): string {
   const known = fixes.get(s);
   if (known !== undefined) return known;
-  const o = { only: onlyIn(s), partitioned: isPartitioned(ctx.catalog, t.table) };
-  const parts = list(s.node.cmds).flatMap((c) => keyPart(s, t, as(c, 'AlterTableCmd'), o) ?? []);
+  // PostgreSQL 18's primary key needs the inheritance children's columns NOT NULL too; before 18 ONLY left them as they were.
+  const o = { only: onlyIn(s), partitioned: isPartitioned(ctx.catalog, t.table), taken: constraintNames(ctx.catalog, t.table), childrenNotNull: (ctx.serverMajor ?? 18) >= 18 };
+  const parts = list(s.node.cmds).flatMap((c) => keyPart(ctx, s, t, as(c, 'AlterTableCmd'), o) ?? []);
   const removed = commandsRemoved(s, parts.flatMap((p) => (p.removes === undefined ? [] : [p.removes])));
   const edits = [...parts.flatMap((p) => (p.edit ? [p.edit] : [])), ...removed ?? []];
   const statement = removed ? [inPlace(edited(s, edits), ...parts.flatMap((p) => p.fill ?? []))] : [];
   const fix = renderFix([...statement, ...keyFiles(parts.map((p) => p.steps), statement.length ? 'later' : 'own')]) + onlyNote(ctx, s, t);
   fixes.set(s, fix);
   return fix;
+}
+
+/**
+ * A UNIQUE or PRIMARY KEY of a partitioned table: PostgreSQL refuses CREATE
+ * INDEX CONCURRENTLY and ADD CONSTRAINT … USING INDEX there (0A000, 15 and
+ * 18), and an index built ON ONLY the parent and attached is no constraint's
+ * (ADD CONSTRAINT then builds its own). So each leaf partition's index is
+ * built CONCURRENTLY and made its constraint USING INDEX; the parent's ADD
+ * CONSTRAINT, as written, then builds nothing: it takes each partition's
+ * matching constraint as its own, and makes those of partitions partitioned
+ * themselves (checked on PostgreSQL 15 and 18: no new index on a partition).
+ * A primary key's columns are made NOT NULL first, on every partition.
+ */
+function partitionedKeySteps(ctx: RuleContext, rel: RangeVar, kind: 'UNIQUE' | 'PRIMARY KEY', columns: string[], nullableColumns: string[], buildPlace: FixPlace = 'own', con?: Node, o: KeyStepOptions = {}): FixFile[] {
+  const t = tableName(rel);
+  const table = partitionedTable(ctx, rel) ?? { schema: rel.schema ?? 'public', partitions: [] };
+  const include = names(con?.including);
+  // PostgreSQL's names: the INCLUDE columns count as the key's (ChooseIndexColumnNames).
+  const label = kind === 'PRIMARY KEY' ? ['pkey'] : [...columns, ...include, 'key'];
+  const name = typeof con?.conname === 'string' ? con.conname : objectName(rel.name, ...label);
+  const cols = `(${columns.map(ident).join(', ')})`;
+  const includeText = include.length ? ` INCLUDE (${include.map(ident).join(', ')})` : '';
+  const nnd = con?.nulls_not_distinct ? ' NULLS NOT DISTINCT' : '';
+  const timing = con?.deferrable ? ` DEFERRABLE${con.initdeferred ? ' INITIALLY DEFERRED' : ''}` : '';
+  const schemaOf = (schema: string) => (rel.schema || schema !== table.schema ? `${ident(schema)}.` : '');
+  const leaves = leafPartitions(ctx, table.partitions, 0);
+  const leafIndex = (p: PartitionRef) => ident(objectName(p.name, ...label));
+  const [build, attach] = leaves.length
+    ? [leaves.map((p) => `CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ${leafIndex(p)} ON ${schemaOf(p.schema)}${ident(p.name)} ${cols}${includeText}${nnd};`),
+      leaves.map((p) => `ALTER TABLE ${schemaOf(p.schema)}${ident(p.name)} ADD CONSTRAINT ${leafIndex(p)} ${kind} USING INDEX ${leafIndex(p)}${timing};`)]
+    : [[`-- for each partition (the migrations lint read create none), with its own index name: CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS <partition_key> ON <partition> ${cols}${includeText}${nnd};`],
+      [`-- for each partition: ALTER TABLE <partition> ADD CONSTRAINT <partition_key> ${kind} USING INDEX <partition_key>${timing};`]];
+  const notNull = kind === 'PRIMARY KEY' ? nullableColumns.flatMap((c) => notNullSteps(rel, c, later(), { ...o, only: false, partitioned: true })) : [];
+  return [
+    { ...ownNoTransaction(`-- ${t} is partitioned: PostgreSQL refuses CONCURRENTLY and USING INDEX on it, so each partition's index is built here, and made its constraint below`, ...build), place: buildPlace },
+    ...notNull,
+    later(
+      ...attach,
+      `-- schemaguard:allow index-not-concurrent every partition has its ${kind === 'PRIMARY KEY' ? 'primary key' : 'unique constraint'} above: this takes them as its own and builds no index`,
+      `ALTER TABLE ${t} ADD CONSTRAINT ${ident(name)} ${kind}${nnd} ${cols}${includeText}${timing};`,
+    ),
+  ];
+}
+
+/** The partitions that hold rows: a partition partitioned itself (by a migration, or in the database) gives its own, all the way down. */
+function leafPartitions(ctx: RuleContext, partitions: readonly PartitionRef[], depth: number): PartitionRef[] {
+  return partitions.flatMap((p) => {
+    const subs = depth < 8 ? subPartitions(ctx, p) : undefined;
+    return subs ? leafPartitions(ctx, subs, depth + 1) : [p];
+  });
 }
 
 /** Each key's steps (build, the primary key's NOT NULL steps, attach) merged file by file: every build in one no-transaction file, every attach in the last. */

@@ -13,7 +13,7 @@ import { as, list, names, type Node, type ParsedStatement } from '../../parse';
 import { inPlace, later, renderFix } from '../fix';
 import { notNullSteps } from '../fix-steps';
 import type { AlterTarget } from '../model';
-import { isPartitioned, notNullProvenInDatabase } from '../catalog';
+import { constraintNames, isPartitioned, notNullProvenInDatabase } from '../catalog';
 import { notNullProven } from '../model-tables';
 import type { LintRule, RuleContext } from '../rule';
 import { clauseAt, commandStarts, commandsRemoved, edited, ident, onlyIn, tableName } from '../sql-text';
@@ -80,7 +80,7 @@ function statementFix(ctx: RuleContext, s: ParsedStatement, t: AlterTarget): str
   const only = onlyIn(s);
   const partitioned = isPartitioned(ctx.catalog, t.table);
   const steps = made.map((m) => notNullSteps(t.rel, m.column, undefined, {
-    only, partitioned,
+    only, partitioned, taken: constraintNames(ctx.catalog, t.table),
     makeNotNull: m.added && { sql: `ALTER TABLE ${only ? 'ONLY ' : ''}${table} ADD ${m.added.clause};  -- no scan: the validated CHECK proves it`, name: m.added.name },
   }));
   const fix = renderFix([

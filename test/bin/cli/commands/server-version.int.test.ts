@@ -46,6 +46,23 @@ describe.each(targets)('CLI: lint and plan against $name\'s version', (target) =
     expect(JSON.parse(offline.stdout).findings.filter((f: { rule: string }) => f.rule === 'server-version-syntax')).toEqual([]);
   });
 
+  // Regression: REINDEX SYSTEM / DATABASE without a name (16+) was refused as a statement that cannot run in a transaction block, and passed lint in a no-transaction file, where a PostgreSQL 15 server refuses its syntax.
+  it('REINDEX SYSTEM and DATABASE without a name: server-version-syntax on 15 (whose server refuses it, 42601), nothing on 18 (whose server runs it)', async () => {
+    const url = await freshDatabase(target, 'server_reindex');
+    const dir = tempDir({ '1_reindex.sql': '-- schemaguard:no-transaction\nREINDEX SYSTEM;\nREINDEX (VERBOSE) DATABASE;' });
+    const lint = await runCli(['lint', '--dir', dir, '--database-url', url, '--json']);
+    const migrate = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    const found = (JSON.parse(lint.stdout).findings as { rule: string; line: number; message: string }[]).map((f) => `${f.line} ${f.rule}: ${f.message}`);
+    if (target.major >= 16) {
+      expect(found).toEqual(['3 index-not-concurrent: REINDEX database without CONCURRENTLY']);
+      expect(migrate.code, migrate.stderr).toBe(0);
+      return;
+    }
+    expect(found).toEqual([2, 3].map((line) => `${line} server-version-syntax: REINDEX SYSTEM or DATABASE without the database's name is PostgreSQL 16 syntax; the server is PostgreSQL ${target.major}, which refuses it (42601 syntax error)`));
+    expect(migrate.code).toBe(1);
+    expect(migrate.stderr).toContain('error: 1_reindex.sql:2: syntax error at end of input\n  sqlstate: 42601');
+  });
+
   it('plan shows the lock GRANT takes on the server\'s version (none on 15, ACCESS SHARE on 18); offline, which versions take it', async () => {
     const url = await freshDatabase(target, 'server_grant');
     const applied = { '1_a.sql': 'CREATE TABLE t (id int);' };
@@ -76,6 +93,16 @@ describe('CLI: --server-version, for lint and plan without a database', () => {
     expect(withDb.stderr).toContain('error: --server-version is for lint and plan without a database: with one, its own version decides');
     const planWithDb = await runCli(['plan', '--dir', dir, '--server-version', '15', '--database-url', targets[0]!.adminUrl]);
     expect(planWithDb.code).toBe(2);
+    // REINDEX SYSTEM without a name in a transactional file: 15's syntax error, not 16's transaction-block refusal (exit 2 either way, before anything runs).
+    const reindex = tempDir({ '1_reindex.sql': 'REINDEX SYSTEM;' });
+    const syntax = await runCli(['lint', '--dir', reindex, '--server-version', '15'], { env: NO_DB });
+    expect(syntax.code).toBe(2);
+    expect(syntax.stderr).toContain("error: 1_reindex.sql:1: REINDEX SYSTEM without the database's name is PostgreSQL 16 syntax; the server is PostgreSQL 15, which refuses it (42601 syntax error)");
+    const block = await runCli(['lint', '--dir', reindex, '--server-version', '16'], { env: NO_DB });
+    expect(block.code).toBe(2);
+    expect(block.stderr).toContain('error: 1_reindex.sql:1: REINDEX cannot run inside a transaction block');
+    expect(block.stderr).not.toContain('PostgreSQL 15 and older');
+    expect((await runCli(['lint', '--dir', reindex], { env: NO_DB })).stderr).toContain('on PostgreSQL 15 and older it needs the database\'s name too');
     const old = await runCli(['lint', '--dir', dir, '--server-version', '9'], { env: NO_DB });
     expect(old.code).toBe(2);
     expect(old.stderr).toContain('error: --server-version 9 is not a PostgreSQL major version lint knows (15 to 18)');

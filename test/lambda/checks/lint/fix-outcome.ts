@@ -12,7 +12,7 @@ import type { Target } from '../../../support/targets';
 import { driverKinds } from '../../../support/drivers';
 import { runEngine } from '../../../support/engine';
 import { tempDir } from '../../../support/files';
-import { lintAfter } from './pending';
+import { lintMigrations, lintSourceFromText } from '../../../../lambda/checks/lint';
 
 const pg = driverKinds.find((d) => d.name === 'pg')!;
 
@@ -50,17 +50,18 @@ async function outcome(url: string, run: () => Promise<unknown>): Promise<Outcom
   return { ...(refused === undefined ? {} : { refused }), constraints: await rows(url, CONSTRAINTS), notNull: await rows(url, NOT_NULL), keys: await rows(url, KEYS) };
 }
 
-/** `sql` after `setup`, and the fix `rule` prints for it (its files, then `after`), each on a fresh database. */
-export async function directAndFixed(target: Target, rule: string, setup: string, sql: string, after = ''): Promise<{ direct: Outcome; fixed: Outcome; fixFindings: string[]; fix: string }> {
+/** `sql` after `setup`, and the fix `rule` prints for it (its files, then `after`), each on a fresh database; lint told `serverMajor` when given. */
+export async function directAndFixed(target: Target, rule: string, setup: string, sql: string, after = '', serverMajor?: number): Promise<{ direct: Outcome; fixed: Outcome; fixFindings: string[]; fix: string }> {
   const direct = await freshDatabase(target, 'as_written');
   await withClient(direct, (c) => c.query(setup));
   const directOutcome = await outcome(direct, () => withClient(direct, async (c) => {
     await c.query(sql);
     if (after) await c.query(after);
   }));
-  const fix = (await lintAfter(setup, sql)).findings.find((f) => f.rule === rule)!.fix;
+  const lintOf = (...pending: string[]) => lintMigrations([lintSourceFromText('1_existing.sql', setup, true), ...pending.map((text, k) => lintSourceFromText(`${k + 2}_pending.sql`, text))], serverMajor === undefined ? {} : { serverMajor });
+  const fix = (await lintOf(sql)).findings.find((f) => f.rule === rule)!.fix;
   const files = fixFiles(fix);
-  const fixFindings = (await lintAfter(setup, ...files)).findings.map(formatFinding);
+  const fixFindings = (await lintOf(...files)).findings.map(formatFinding);
   const fixed = await freshDatabase(target, 'via_fix');
   await withClient(fixed, (c) => c.query(setup));
   const withAfter = after ? [files[0]!, after, ...files.slice(1)] : files;

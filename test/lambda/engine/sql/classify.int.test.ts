@@ -58,7 +58,21 @@ const STATEMENTS = [
   'ALTER SUBSCRIPTION sg_sub REFRESH PUBLICATION WITH (copy_data = false)',
   'ALTER SUBSCRIPTION sg_sub SET PUBLICATION pub',
   'ALTER SUBSCRIPTION sg_sub ADD PUBLICATION pub2',
+  // Regression: a boolean option written as a string or a number, as PostgreSQL reads it.
+  "CREATE SUBSCRIPTION sg_s CONNECTION 'host=127.0.0.1 port=1' PUBLICATION pub WITH (create_slot = 'true', enabled = false)",
+  "CREATE SUBSCRIPTION sg_s CONNECTION 'host=127.0.0.1 port=1' PUBLICATION pub WITH (create_slot = 1, enabled = false)",
+  "CREATE SUBSCRIPTION sg_s CONNECTION 'host=127.0.0.1 port=1' PUBLICATION pub WITH (create_slot, enabled = false)",
+  "CREATE SUBSCRIPTION sg_s CONNECTION 'host=127.0.0.1 port=1' PUBLICATION pub WITH (connect = 'ON')",
+  "ALTER SUBSCRIPTION sg_sub SET PUBLICATION pub WITH (refresh = 'true')",
+  "REINDEX (CONCURRENTLY 'on') TABLE t",
+  'REINDEX (CONCURRENTLY 1) TABLE t',
   // Allowed in a transaction block:
+  "CREATE SUBSCRIPTION sg_s CONNECTION 'host=127.0.0.1 port=1' PUBLICATION pub WITH (connect = 'OFF')",
+  'ALTER SUBSCRIPTION sg_sub SET PUBLICATION pub WITH (refresh = 0)',
+  "ALTER SUBSCRIPTION sg_sub ADD PUBLICATION pub2 WITH (refresh = 'false')",
+  'REINDEX (CONCURRENTLY false) TABLE t',
+  "REINDEX (CONCURRENTLY 'off') TABLE t",
+  'REINDEX (CONCURRENTLY 0) TABLE t',
   "CREATE SUBSCRIPTION sg_s CONNECTION 'host=127.0.0.1 port=1' PUBLICATION pub WITH (connect = false)",
   'ALTER SUBSCRIPTION sg_sub SET PUBLICATION pub WITH (refresh = false)',
   'ALTER SUBSCRIPTION sg_sub ADD PUBLICATION pub2 WITH (refresh = off)',
@@ -128,7 +142,14 @@ describe.each(targets)('Function: classifySql against $name', (target) => {
     const refusedByServer = await subscribed(url, () => refusedInsideBegin(url, STATEMENTS, '25001'));
 
     expect(STATEMENTS.filter((sql) => refusesTransactionBlock(classifySql(sql).kind))).toEqual(refusedByServer);
-    expect(refusedByServer).toHaveLength(26);
+    expect(refusedByServer).toHaveLength(33);
+  });
+
+  it('REINDEX SYSTEM and DATABASE without a name: refused inside BEGIN from PostgreSQL 16 on, as classified; a syntax error (42601) before', async () => {
+    const url = await freshDatabase(target, 'classify_reindex');
+    const bare = ['REINDEX SYSTEM', 'REINDEX DATABASE'];
+    expect(bare.filter((sql) => refusesTransactionBlock(classifySql(sql).kind))).toEqual(bare);
+    expect(await refusedInsideBegin(url, bare, target.major >= 16 ? '25001' : '42601')).toEqual(bare);
   });
 
   // What the words cannot show: refused by the catalog (a subscription's slot, a partitioned table), left to the server's 25001 and its fix.

@@ -8,6 +8,13 @@ describe('Rule: adding-required-field', () => {
     expect(r.findings).toMatchObject([{ rule: 'adding-required-field', severity: 'error', line: 1, column: 30 }]);
     expect(r.findings[0]!.message).toBe('ADD COLUMN public on existing table leads is NOT NULL without a default: it fails with 23502 on any row already there');
   });
+  // Regression: the CHECK's name was not checked against the table's constraints.
+  it('names the fix\'s CHECK so that it takes no name a constraint of the table has', async () => {
+    const r = await lint("ALTER TABLE leads ADD CONSTRAINT leads_public_not_null_proof CHECK (score > 0) NOT VALID;\nALTER TABLE leads ADD COLUMN public boolean NOT NULL;");
+    const fix = r.findings.find((f) => f.rule === 'adding-required-field')!.fix;
+    expect(fix).toContain('ALTER TABLE leads ADD CONSTRAINT leads_public_not_null_proof1 CHECK (public IS NOT NULL) NOT VALID;');
+    expect(fix).toContain('ALTER TABLE leads DROP CONSTRAINT leads_public_not_null_proof1;');
+  });
   it('reports a new PRIMARY KEY column without a default (a key is NOT NULL)', async () => {
     expect(await rules('ALTER TABLE audit_log ADD COLUMN uid uuid PRIMARY KEY;')).toEqual(['index-not-concurrent', 'adding-required-field']);
   });

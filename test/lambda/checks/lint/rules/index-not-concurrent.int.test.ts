@@ -107,6 +107,23 @@ describe.each(targets)('index-not-concurrent on a partitioned table of the datab
     const [plain] = await lint(['CREATE INDEX plain_at ON plain (at);']);
     expect(plain!.fix).toContain('CREATE INDEX CONCURRENTLY IF NOT EXISTS plain_at ON plain (at);');
   });
+
+  it('ADD CONSTRAINT … UNIQUE with the database: each partition\'s key, then the parent\'s; the fix migrates to the keys the statement makes, no index built twice', async () => {
+    const sql = 'ALTER TABLE events ADD CONSTRAINT events_id_at_key UNIQUE (id, at);';
+    const [f] = (await lint([sql])).filter((x) => x.rule === 'index-not-concurrent');
+    expect(f!.fix).toContain('CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS events_2026_id_at_key ON events_2026 (id, at);');
+    expect(f!.fix).toContain('ALTER TABLE events_2027 ADD CONSTRAINT events_2027_id_at_key UNIQUE USING INDEX events_2027_id_at_key;');
+    const keys = (db: string) => withClient(db, async (c) => (await c.query(`SELECT conrelid::regclass::text AS t, conname, regexp_replace(pg_get_indexdef(conindid), 'INDEX \\S+ ON', 'INDEX ON') AS def,
+        (SELECT count(*)::int FROM pg_index i WHERE i.indrelid = k.conrelid) AS indexes FROM pg_constraint k WHERE contype = 'u' AND connamespace = 'public'::regnamespace ORDER BY 1`)).rows);
+    const direct = await freshDatabase(target, 'partitioned_unique_direct');
+    await withClient(direct, (c) => c.query(`${OUTSIDE}\n${sql}`));
+    const viaFix = await freshDatabase(target, 'partitioned_unique_fix');
+    await withClient(viaFix, (c) => c.query(OUTSIDE));
+    const files = fixFiles(f!.fix).filter((text) => parseSql(text).statements.length > 0);
+    await runEngine(pg, viaFix, tempDir(Object.fromEntries(files.map((text, k) => [`${k + 1}_fix.sql`, text]))));
+    expect(await keys(viaFix)).toEqual(await keys(direct));
+    expect((await keys(viaFix)).map((k) => k.indexes)).toEqual([1, 1, 1]);
+  });
 });
 
 // Regression: the fix gave the constraint PostgreSQL's default name (an ORM looks for its own) and dropped NULLS NOT DISTINCT and DEFERRABLE.
@@ -185,19 +202,41 @@ describe.each(targets)('index-not-concurrent: the fix of an ALTER TABLE ONLY, on
     expect(r.fixed).toEqual(r.direct);
   });
 
-  it('ALTER TABLE ONLY parent ADD PRIMARY KEY: 15 makes the parent\'s column alone NOT NULL, as the fix; 18 refuses it while a child\'s column may be NULL, and the fix\'s last step too', async () => {
-    const r = await directAndFixed(target, 'index-not-concurrent', ONLY_SETUP, 'ALTER TABLE ONLY parent ADD PRIMARY KEY (n);');
+  // Regression: on PostgreSQL 18 the fix's last step failed as the statement does ("cannot change NO INHERIT status of NOT NULL constraint"): its NOT NULL steps kept ONLY.
+  it('ALTER TABLE ONLY parent ADD PRIMARY KEY: 18 refuses it while a child\'s column may be NULL; the fix makes the children\'s NOT NULL too and applies on 18 and 15', async () => {
+    const sql = 'ALTER TABLE ONLY parent ADD PRIMARY KEY (n);';
+    const r = await directAndFixed(target, 'index-not-concurrent', ONLY_SETUP, sql);
     expect(r.fixFindings).toEqual([]);
-    if (target.major < 18) {
-      expect(r.direct.refused).toBeUndefined();
-      expect(r.fixed).toEqual(r.direct);
+    expect(r.fix).toContain('ALTER TABLE parent ALTER COLUMN n SET NOT NULL;');
+    expect(r.fix).toContain('ALTER TABLE ONLY parent ADD CONSTRAINT parent_pkey PRIMARY KEY USING INDEX parent_pkey;');
+    expect(r.fixed.refused).toBeUndefined();
+    expect(r.fixed.keys.filter((k) => k.table === 'parent')).toEqual([{ table: 'parent', name: 'parent_pkey', def: 'PRIMARY KEY (n)', index: 'CREATE UNIQUE INDEX ON public.parent USING btree (n)' }]);
+    expect(r.fixed.notNull.filter((c) => c.table === 'parent' || c.table === 'child').map((c) => `${c.table}.${c.column}`)).toEqual(['child.n', 'parent.n']);
+    expect(r.fixed.constraints).toEqual(r.direct.refused ? [] : r.direct.constraints);
+    if (target.major >= 18) {
+      expect(r.direct.refused).toBe('column "n" of table "child" is not marked NOT NULL');
       return;
     }
-    expect(r.direct.refused).toBe('column "n" of table "child" is not marked NOT NULL');
-    expect(r.fixed.refused).toBe('cannot change NO INHERIT status of NOT NULL constraint "parent_n_not_null" on relation "parent"');
-    expect(r.fixed.keys).toEqual(r.direct.keys);
-    // The NOT NULL files before it ran: the parent's column alone, as ONLY says.
-    expect(r.fixed.notNull.filter((c) => c.table !== 'leads')).toEqual([{ table: 'parent', column: 'n', name: 'parent_n_not_null' }]);
+    // 15 makes the parent's column alone NOT NULL: told the server's version, lint keeps ONLY on every step, as before, and the fix leaves what the statement leaves.
+    expect(r.direct.refused).toBeUndefined();
+    const on15 = await directAndFixed(target, 'index-not-concurrent', ONLY_SETUP, sql, '', target.major);
+    expect(on15.fixFindings).toEqual([]);
+    expect(on15.fix).toContain('ALTER TABLE ONLY parent ALTER COLUMN n SET NOT NULL;');
+    expect(on15.fixed).toEqual(on15.direct);
+  });
+
+  // Regression: ADD CONSTRAINT … UNIQUE / PRIMARY KEY on a partitioned table got CREATE INDEX CONCURRENTLY and USING INDEX on it, both of which PostgreSQL refuses there (0A000).
+  it.each([
+    'ALTER TABLE ledger ADD CONSTRAINT ledger_id_code_key UNIQUE (id, code);',
+    'ALTER TABLE ledger ADD PRIMARY KEY (id);',
+    'ALTER TABLE ledger ADD COLUMN ref int, ADD CONSTRAINT ledger_key UNIQUE NULLS NOT DISTINCT (id, n) INCLUDE (code) DEFERRABLE INITIALLY DEFERRED;',
+  ])('on a partitioned table: each partition\'s key built CONCURRENTLY and made its constraint, then the parent\'s, which builds none: %s', async (sql) => {
+    const r = await directAndFixed(target, 'index-not-concurrent', ONLY_SETUP, sql);
+    expect(r.fixFindings).toEqual([]);
+    expect(r.fix).toMatch(/CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ledger_1_\w+ ON ledger_1 \(/);
+    expect(r.fix).not.toMatch(/ON ledger \(|USING INDEX ledger_(pkey|id|key)/);
+    expect(r.direct.refused).toBeUndefined();
+    expect(r.fixed).toEqual(r.direct);
   });
 
   it('ALTER TABLE ONLY of a partitioned table builds no index: not reported; without ONLY it is', async () => {

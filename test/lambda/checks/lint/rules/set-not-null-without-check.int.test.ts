@@ -134,3 +134,31 @@ describe.each(targets)('set-not-null-without-check: the fix leaves what the stat
     expect(r.fixed.notNull.filter((c) => c.table === 'parent')).toEqual([{ table: 'parent', column: 'n', name: target.major >= 18 ? 'parent_n_not_null' : null }]);
   });
 });
+
+// Regression: the fix's CHECK was named <table>_<column>_not_null_proof whatever the table had: a constraint of that name in the database made the fix fail.
+describe.each(targets)('set-not-null-without-check: the fix\'s CHECK takes a name the database\'s table does not have, on $name', (target) => {
+  const TAKEN = `CREATE TABLE people (id int, email text, CONSTRAINT people_email_not_null_proof CHECK (email <> ''));
+INSERT INTO people VALUES (1, 'a');`;
+  const pg = driverKinds.find((d) => d.name === 'pg')!;
+  const sql = 'ALTER TABLE people ALTER COLUMN email SET NOT NULL;';
+
+  /** The fix lint prints for `sql`, with the database's catalog or without, run through the engine on a fresh database after TAKEN: the error, if any. */
+  const applied = async (withDatabase: boolean) => {
+    const url = await freshDatabase(target, 'proof_name');
+    await withClient(url, (c) => c.query(TAKEN));
+    const fix = (await lintWithDatabase(url, [sql], withDatabase)).findings[0]!.fix;
+    const files = fixFiles(fix);
+    const error = await runEngine(pg, url, tempDir(Object.fromEntries(files.map((text, k) => [`${k + 1}_fix.sql`, text])))).then(() => undefined, (e: Error) => e.message);
+    return { fix, error, notNull: await rows(url, "SELECT attnotnull AS n FROM pg_attribute WHERE attrelid = 'people'::regclass AND attname = 'email'") };
+  };
+
+  it('with the database: …_not_null_proof1, and the fix applies; without it the name is taken and PostgreSQL refuses the fix', async () => {
+    const known = await applied(true);
+    expect(known.fix).toContain("ALTER TABLE people ADD CONSTRAINT people_email_not_null_proof1 CHECK (email IS NOT NULL) NOT VALID;");
+    expect(known.error).toBeUndefined();
+    expect(known.notNull).toEqual([{ n: true }]);
+    const blind = await applied(false);
+    expect(blind.fix).toContain('ADD CONSTRAINT people_email_not_null_proof CHECK');
+    expect(blind.error).toContain('constraint "people_email_not_null_proof" for relation "people" already exists');
+  });
+});

@@ -34,10 +34,26 @@ describe('Rule: set-not-null-without-check', () => {
     ]);
     expect(await rules('ALTER TABLE leads ADD NOT NULL name;')).toEqual(['set-not-null-without-check']);
   });
-  it('gives the CHECK another name when the NOT NULL constraint takes the usual one', async () => {
+  it('gives the CHECK another name when the NOT NULL constraint takes the usual one, as PostgreSQL picks its own (a digit after the label)', async () => {
     const fix = (await lint('ALTER TABLE leads ADD CONSTRAINT leads_name_not_null_proof NOT NULL name;')).findings[0]!.fix;
-    expect(fix).toContain('ADD CONSTRAINT leads_name_not_null_proof2 CHECK (name IS NOT NULL) NOT VALID;');
-    expect(fix).toContain('DROP CONSTRAINT leads_name_not_null_proof2;');
+    expect(fix).toContain('ADD CONSTRAINT leads_name_not_null_proof1 CHECK (name IS NOT NULL) NOT VALID;');
+    expect(fix).toContain('DROP CONSTRAINT leads_name_not_null_proof1;');
+  });
+  // Regression: the CHECK's name was not checked against the table's constraints: one an earlier migration made of that name made the fix fail (42710).
+  it('gives the CHECK a name no constraint of the table has, the earlier migrations\' and this file\'s earlier statements\'', async () => {
+    const earlier = (await lint("ALTER TABLE leads ADD CONSTRAINT leads_name_not_null_proof CHECK (name <> '') NOT VALID;", 'ALTER TABLE leads ALTER COLUMN name SET NOT NULL;'))
+      .findings.find((f) => f.rule === 'set-not-null-without-check')!.fix;
+    expect(earlier).toContain('ADD CONSTRAINT leads_name_not_null_proof1 CHECK (name IS NOT NULL) NOT VALID;');
+    const sameFile = (await lintAfter(
+      'CREATE TABLE t (n int, CONSTRAINT t_n_not_null_proof CHECK (n > 0), CONSTRAINT t_n_not_null_proof1 CHECK (n < 9));',
+      "ALTER TABLE t ADD CONSTRAINT t_n_not_null_proof2 CHECK (n <> 5);\nALTER TABLE t ALTER COLUMN n SET NOT NULL;",
+    )).findings.find((f) => f.rule === 'set-not-null-without-check')!.fix;
+    expect(sameFile).toContain('ALTER TABLE t ADD CONSTRAINT t_n_not_null_proof3 CHECK (n IS NOT NULL) NOT VALID;');
+    expect(sameFile).toContain('ALTER TABLE t DROP CONSTRAINT t_n_not_null_proof3;');
+    // A constraint dropped before is free again.
+    const dropped = (await lintAfter('CREATE TABLE t (n int, CONSTRAINT t_n_not_null_proof CHECK (n > 0));', 'ALTER TABLE t DROP CONSTRAINT t_n_not_null_proof;\nALTER TABLE t ALTER COLUMN n SET NOT NULL;'))
+      .findings.find((f) => f.rule === 'set-not-null-without-check')!.fix;
+    expect(dropped).toContain('ALTER TABLE t ADD CONSTRAINT t_n_not_null_proof CHECK (n IS NOT NULL) NOT VALID;');
   });
   // Regression: the CHECK was <table>_<column>_not_null, the name PostgreSQL 18 gives the NOT NULL constraint, which it then named …_not_null1.
   it('names the CHECK <table>_<column>_not_null_proof, which no name PostgreSQL makes can be, cut to 63 bytes as PostgreSQL cuts names', async () => {
