@@ -21,6 +21,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { refuseWrongKinds } from './prop-types';
 
 export interface DatabaseNetworkProps {
   /**
@@ -53,6 +54,7 @@ export class DatabaseNetwork {
   readonly isolatedSubnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
 
   constructor(private readonly scope: Construct, props: DatabaseNetworkProps) {
+    refuseWrongKinds('DatabaseNetwork', props, { natGateways: 'number' });
     const natGateways = props.natGateways ?? 0;
     if (!Number.isInteger(natGateways) || natGateways < 0 || natGateways > 3) {
       throw new Error(`DatabaseNetwork: "natGateways" is ${natGateways}; use 0 (isolated subnets only) to 3`);

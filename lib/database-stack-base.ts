@@ -32,7 +32,8 @@ import type { Stage } from './app-config';
 import { DatabaseNetwork, type RotatableDatabase } from './database-network';
 import { databaseParameterGroup } from './database-parameters';
 import { postgresLogGroup, type DatabaseKind } from './postgres-log-group';
-import { refuseWrongKinds, type PropKind } from './prop-types';
+import { REVISION_RANGE } from './guard-role';
+import { refuseUnlessWhole, refuseWrongKinds, type PropKind } from './prop-types';
 import { SchemaGuard } from './schema-guard';
 import { SchemaMigrations } from './schema-migrations';
 import { checkIdentifier, stageSettings, type StageSettings } from './stage-settings';
@@ -218,6 +219,7 @@ export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E ex
     super(scope, id, props);
     const owner = new.target.name;
     refuseWrongKinds(owner, props, STACK_PROP_KINDS);
+    refuseUnlessWhole(owner, 'guardRoleRevision', props.guardRoleRevision, REVISION_RANGE, 'use a whole number from 0, and raise it to set the guard\'s role again from its secret');
     this.settings = stageSettings(owner, props.stage, props.logRetention);
     this.identifier = outline.identifier ?? `schemaguard-${props.stage}`;
     checkIdentifier(owner, outline.identifierProp, this.identifier);

@@ -25,6 +25,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { GUARD_PRIVILEGES_VERSION, GUARD_ROLE_PREFIX, GUARD_ROLE_PROP, GUARD_ROLE_RESOURCE_TYPE } from '../lambda/handler/constants';
 import { acknowledge } from './nag';
+import { refuseUnlessWhole, refuseWrongKinds } from './prop-types';
 import { secretStatements, type SchemaMigrations } from './schema-migrations';
 
 export interface GuardRoleProps {
@@ -62,6 +63,10 @@ export function defaultGuardRoleName(databaseName: string): string {
   return `${plain.slice(0, 63 - hash.length - 1)}_${hash}`;
 }
 
+/** A role revision: a whole number from 0, raised to set the role again (it becomes the resource's `Revision` property as it is). */
+export const REVISION_RANGE = [0, Number.MAX_SAFE_INTEGER] as const;
+const REVISION_FIX = 'use a whole number from 0, and raise it to set the role again from its secret';
+
 export class GuardRole extends Construct {
   /** `{ username, password }` of the role; generated, never in the template. */
   readonly secret: secretsmanager.ISecret;
@@ -70,6 +75,8 @@ export class GuardRole extends Construct {
 
   constructor(scope: Construct, id: string, props: GuardRoleProps) {
     super(scope, id);
+    refuseWrongKinds('GuardRole', props, { roleName: 'string', revision: 'number' });
+    refuseUnlessWhole('GuardRole', 'revision', props.revision, REVISION_RANGE, REVISION_FIX);
     this.roleName = props.roleName;
     const secret = new rds.DatabaseSecret(this, 'Secret', { username: props.roleName });
     this.secret = secret;

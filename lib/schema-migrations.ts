@@ -70,12 +70,17 @@ export interface SchemaMigrationsProps extends UserFileProps {
    * Subnets for the function. A VPC without isolated subnets — `new ec2.Vpc(…)`
    * with its default subnets has public and private-with-egress ones — needs
    * this set, e.g. `{ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }`; synth
-   * stops, saying so, when the default selects nothing.
+   * stops, saying so, when the default selects nothing. Anything but an object
+   * (a string such as `'isolated'` from JavaScript or context), a `subnetType`
+   * that is no ec2.SubnetType value, or an object with none of a
+   * SubnetSelection's fields stops synth too (CDK would take its default subnets).
    * @default - the VPC's isolated subnets ({ subnetType: PRIVATE_ISOLATED })
    */
   readonly vpcSubnets?: ec2.SubnetSelection;
   /**
-   * Port of the database.
+   * Port of the database: a TCP port, `ec2.Port.tcp(5432)`. A number (`5432`
+   * from JavaScript or context), another protocol, or a port outside 1 to 65535
+   * or not whole stops synth, naming the value and the fix.
    * @default - the database's `connections.defaultPort` (set by rds.DatabaseInstance and DatabaseCluster)
    */
   readonly port?: ec2.Port;
@@ -211,6 +216,7 @@ const PROP_KINDS: Readonly<Record<string, PropKind>> = {
   databaseName: 'string', stateSchema: 'string', migrationsDir: 'string', contractsDir: 'string', snapshotFile: 'string', databaseLogGroupName: 'string',
   failOnDrift: 'boolean', parseAtSynth: 'boolean', outputs: 'boolean', memorySize: 'number',
   handlerTimeout: 'duration', reserve: 'duration', queryInterval: 'duration', totalTimeout: 'duration', serviceTimeout: 'duration',
+  port: 'port', vpcSubnets: 'subnets',
 };
 
 const MAX_LAMBDA_TIMEOUT = Duration.minutes(15);

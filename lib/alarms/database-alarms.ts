@@ -33,7 +33,7 @@ import {
 } from './error-catalog';
 import { GUARD_ROLE_PREFIX } from '../../lambda/handler/constants';
 import { DatabaseDashboard } from './database-dashboard';
-import { deployedLength, stringTokens } from './deployed-length';
+import { deployedLength, listTokenProblem, listTokens, stringTokens } from './deployed-length';
 import { claimOnce } from '../synth-claims';
 import { refuseWrongKinds, type PropKind } from '../prop-types';
 
@@ -554,6 +554,8 @@ function functionLogGroupName(fn: lambda.IFunction): string {
 /** The page when a deploy's migration failed, with the runbook naming the handler's log group. */
 function migrationErrorsAlarm(scope: Construct, props: DatabaseAlarmsProps, metric: cloudwatch.IMetric, action: cloudwatch.IAlarmAction): cloudwatch.Alarm {
   const logGroupName = props.migrationLogGroupName ?? functionLogGroupName(props.migrationFunctions![0]!);
+  const list = listTokens(logGroupName)[0];
+  if (list !== undefined) throw new Error(`DatabaseAlarms: ${props.migrationLogGroupName === undefined ? 'the migration function\'s log group name' : '"migrationLogGroupName"'} holds ${listTokenProblem(list)}, or pass the log group's name`);
   const description = [
     '[PAGE] The schema-migration Lambda failed (Errors >= 1): a deploy could not apply or verify a schema fix and CloudFormation rolled the stack back.',
     `Find: the log group ${logGroupName} and the stack events; the error names the migration file, line, SQLSTATE and PostgreSQL detail.`,

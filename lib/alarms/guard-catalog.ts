@@ -17,7 +17,7 @@
  * data as breaching: a guard that stopped reporting is a guard that failed.
  */
 import { GUARD_METRIC, type GuardMetricName } from '../../lambda/handler/constants';
-import { deployedLength, stringTokens } from './deployed-length';
+import { deployedLength, listTokenProblem, listTokens, stringTokens } from './deployed-length';
 import { MAX_ALARM_DESCRIPTION_LENGTH, type Severity } from './error-catalog';
 
 export interface GuardAlarmSpec {
@@ -205,8 +205,12 @@ export interface GuardRunbookContext {
    * instance identifier has at most 63 characters; so has a database name).
    * The description is fitted to CloudWatch's 1,024 characters with each
    * token counted so, not as its placeholder. Each value is a whole number
-   * of characters, 0 or more.
-   * @default - none: a value known only at deploy time (a token) anywhere in the context is refused, naming the field that holds it
+   * of characters, 0 or more. A number known only at deploy time (a number
+   * token, keyed as `String(n)`) needs no entry: it counts as the longest a
+   * number prints as, 25 characters, unless one is given
+   * (e.g. `{ [String(port)]: 5 }`). A list token is refused: join it first
+   * (`Fn.join(', ', list)`) and give the joined string's longest length.
+   * @default - none: a string known only at deploy time (a token) anywhere in the context is refused, naming the field that holds it
    */
   readonly tokenMaxLengths?: Readonly<Record<string, number>>;
 }
@@ -234,9 +238,10 @@ const FIRST_COMMAND_SHORT_HINT = "the guard secret's password";
  * });
  * ```
  *
- * @throws Error naming the field and the token when a token has no entry in
+ * @throws Error naming the field and the token when a string token has no entry in
  * `tokenMaxLengths` (its deployed length, and so whether the description
- * fits, is unknown), or when an entry is not a whole number of 0 or more.
+ * fits, is unknown), when a field holds a list token (CloudFormation cannot
+ * put a list into a description), or when an entry is not a whole number of 0 or more.
  */
 export function guardAlarmDescription(spec: GuardAlarmSpec, ctx: GuardRunbookContext): string {
   checkTokenMaxLengths(ctx);
@@ -280,6 +285,10 @@ function checkTokenMaxLengths(ctx: GuardRunbookContext): void {
     }
   }
   for (const [field, text] of contextTexts(ctx)) {
+    const list = listTokens(text ?? '')[0];
+    if (list !== undefined) {
+      throw new Error(`guardAlarmDescription: ctx.${field} holds ${listTokenProblem(list)}, and key the joined value's longest length by it in ctx.tokenMaxLengths`);
+    }
     const token = stringTokens(text ?? '').find((t) => given[t] === undefined);
     if (token !== undefined) {
       throw new Error(`guardAlarmDescription: ctx.${field} holds a value known only at deploy time (${token}), and ctx.tokenMaxLengths gives no longest length for it, `

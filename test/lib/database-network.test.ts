@@ -64,6 +64,11 @@ describe('Class: DatabaseNetwork', () => {
       expect(() => networkStack(4)).toThrow(/DatabaseNetwork: "natGateways" is 4; use 0 \(isolated subnets only\) to 3/);
       expect(() => networkStack(1.5)).toThrow(/"natGateways" is 1.5/);
     });
+
+    // Regression (a JavaScript app, a value from context): "1" was reported as `"natGateways" is 1; use 0 (isolated subnets only) to 3`.
+    it('refuses a count of the wrong kind, naming it', () => {
+      expect(() => networkStack('1' as never)).toThrow(/^DatabaseNetwork: "natGateways" is "1" \(a string\); pass a number \(a value from context is a string: Number\(…\) it\)$/);
+    });
   });
 
   describe('the Secrets Manager endpoint', () => {

@@ -330,6 +330,9 @@ describe('Class: DatabaseStack', () => {
       [{ guardSchedule: 15 }, /^DatabaseStack: "guardSchedule" is 15 \(a number\); pass a Duration from aws-cdk-lib/],
       [{ natGateways: '1' }, /^DatabaseStack: "natGateways" is "1" \(a string\); pass a number/],
       [{ guard: 'false' }, /^DatabaseStack: "guard" is "false" \(a string\); pass true or false/],
+      // Regression: a revision of -1 or 1.5 was refused by SchemaGuard, naming its "roleRevision", a prop the stack does not have.
+      [{ guardRoleRevision: -1 }, /^DatabaseStack: "guardRoleRevision" is -1; use a whole number from 0, and raise it to set the guard's role again from its secret$/],
+      [{ guardRoleRevision: 1.5 }, /^DatabaseStack: "guardRoleRevision" is 1.5; use a whole number from 0/],
     ])('refuses %j', (props, message) => {
       expect(() => new DatabaseStack(new App(), 'Bad', { stage: 'dev', ...props } as never)).toThrow(message);
     });

@@ -280,6 +280,12 @@ describe('Class: SchemaMigrations', () => {
       [{ databaseName: 5 as never }, /^SchemaMigrations: "databaseName" is 5 \(a number\); pass a string$/],
       [{ migrationsDir: ['migrations'] as never }, /^SchemaMigrations: "migrationsDir" is an array; pass a string$/],
       [{ failOnDrift: 'yes' as never }, /^SchemaMigrations: "failOnDrift" is "yes" \(a string\); pass true or false/],
+      // Regression (a JavaScript app, a value from context): port: 99999 failed with "connection.toRuleJson is not a function", ec2.Port.tcp(99999)
+      // reached the template as a security-group rule, and vpcSubnets: 'isolated' was ignored (the function went to the VPC's default subnets).
+      [{ port: 99999 as never }, /^SchemaMigrations: "port" is 99999 \(a number\); pass an ec2.Port of the database's TCP port \(1 to 65535\), e.g. ec2.Port.tcp\(5432\); 99999 is not a port/],
+      [{ port: ec2.Port.tcp(99999) }, /^SchemaMigrations: "port" is ec2.Port 99999 \(tcp 99999\), and 99999 is not a port \(a whole number from 1 to 65535\); pass the database's port, e.g. ec2.Port.tcp\(5432\)$/],
+      [{ vpcSubnets: 'isolated' as never }, /^SchemaMigrations: "vpcSubnets" is "isolated" \(a string\); pass an ec2.SubnetSelection \(an object\), e.g. \{ subnetType: ec2.SubnetType.PRIVATE_ISOLATED \}$/],
+      [{ vpcSubnets: { subnetType: 'isolated' as never } }, /^SchemaMigrations: "vpcSubnets" has subnetType "isolated" \(a string\), which is no ec2.SubnetType/],
     ])('refuses %j with a message naming the prop, the value and the fix', (override, message) => {
       const { s, props } = base();
       expect(() => new SchemaMigrations(s, 'M', { ...props, ...override })).toThrow(message);
@@ -467,6 +473,24 @@ describe('Class: SchemaMigrations', () => {
       for (const fn of [migrations.onEventHandler, migrations.isCompleteHandler]) {
         expect(t2.toJSON().Resources[s.getLogicalId(fn.node.defaultChild as never)].Properties.VpcConfig.SubnetIds).toEqual(privateSubnets);
       }
+    });
+
+    it('a port given: the handler\'s egress and the database\'s ingress are for that port only', () => {
+      const { s: st, props } = base();
+      const migrations = new SchemaMigrations(st, 'M', { ...props, port: ec2.Port.tcp(6432), vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
+      const t2 = Template.fromStack(st);
+      const group = { 'Fn::GetAtt': [st.getLogicalId(migrations.securityGroup!.node.defaultChild as never), 'GroupId'] };
+      t2.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { SourceSecurityGroupId: group, IpProtocol: 'tcp', FromPort: 6432, ToPort: 6432 });
+      t2.hasResourceProperties('AWS::EC2::SecurityGroupEgress', { GroupId: group, IpProtocol: 'tcp', FromPort: 6432, ToPort: 6432 });
+      const ports = ['AWS::EC2::SecurityGroupIngress', 'AWS::EC2::SecurityGroupEgress'].flatMap((type) => Object.values(t2.findResources(type)).map((r) => r.Properties.FromPort));
+      expect(ports.sort()).toEqual([6432, 6432]);
+    });
+
+    it('refuses a memorySize known only at deploy time, naming it, before it is used to size the files it applies', () => {
+      const { s: st, props } = base();
+      const memorySize = new CfnParameter(st, 'Memory', { type: 'Number' }).valueAsNumber;
+      expect(() => new SchemaMigrations(st, 'M', { ...props, memorySize }))
+        .toThrow(/^SchemaMigrations: "memorySize" is a number known only at deploy time \(a token, such as a CfnParameter's valueAsNumber\); pass a number known at synth/);
     });
 
     it('refuses a database without a default port when no port is given', () => {

@@ -50,6 +50,9 @@ interface Packed { filename: string; files: { path: string }[] }
 const work = mkdtempSync(join(tmpdir(), 'schemaguard-consumer-'));
 const app = join(work, 'widgets-app');
 let packed: Packed;
+/** The repository's package.json before the pack (prepack writes the published one in its place, postpack puts it back). */
+const repoManifestText = readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8');
+let installOutput: string;
 let template: { Resources: Record<string, { Type: string; Properties: Record<string, unknown>; Metadata?: Record<string, string> }> };
 const timings: Record<string, number> = {};
 
@@ -71,7 +74,8 @@ beforeAll(() => {
   pkg.dependencies = { 'aws-cdk-lib': versionOf('aws-cdk-lib'), constructs: versionOf('constructs'), schemaguard: `file:${join(work, packed.filename)}` };
   pkg.devDependencies = { typescript: versionOf('typescript'), '@types/node': versionOf('@types/node') };
   writeFileSync(join(app, 'package.json'), JSON.stringify(pkg, null, 2));
-  timed('npm install', () => mustRun('npm install', 'npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], app));
+  const installed = timed('npm install', () => mustRun('npm install', 'npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], app));
+  installOutput = `${installed.stdout}\n${installed.stderr}`;
   // The app's own tsconfig (as `cdk init` writes it), with the library checks on, so the shipped .d.ts are checked too.
   timed('tsc', () => mustRun('tsc', process.execPath, [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.', '--skipLibCheck', 'false'], app));
   // As `cdk synth` runs the app (cdk.json "app"); a Docker that cannot start, so bundling must not need one.
@@ -97,6 +101,26 @@ describe('the packed tarball', () => {
       'dist/handler/index.js', 'dist/handler/libpg-query.wasm', 'dist/synth-parse.cjs',
     ]));
     expect(paths.filter((p) => /^(lib|lambda|migrations|contracts|scripts|test|bench|examples|docs)\//.test(p) || p.endsWith('.ts') && !p.endsWith('.d.ts') || p.endsWith('.map'))).toEqual([]);
+  });
+
+  // Regression: the manifest kept the repository's scripts, "prepare": "node scripts/build.mjs cli handler" among them, and scripts/ is
+  // not shipped: npm 11 listed it to the app as an install script to allow ("not yet covered by allowScripts").
+  it('has a package.json without scripts, whose every path is in the tarball, and the repository\'s own is put back unchanged', () => {
+    const manifest = JSON.parse(readFileSync(join(app, 'node_modules', 'schemaguard', 'package.json'), 'utf8'));
+    const repo = JSON.parse(repoManifestText);
+    expect(manifest.scripts).toBeUndefined();
+    expect(manifest).toEqual(Object.fromEntries(Object.entries(repo).filter(([k]) => k !== 'scripts')));
+    const paths = new Set(packed.files.map((f) => f.path));
+    const named = [manifest.main, manifest.types, ...Object.values(manifest.bin as Record<string, string>),
+      ...Object.values(manifest.exports as Record<string, string | Record<string, string>>).flatMap((e) => (typeof e === 'string' ? [e] : Object.values(e)))];
+    expect(named.map((p: string) => p.replace(/^\.\//, '')).filter((p) => !paths.has(p))).toEqual([]);
+    expect(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')).toBe(repoManifestText);
+    expect(repo.scripts.prepare).toBeDefined();
+  });
+
+  it('installs without npm listing an install script of schemaguard', () => {
+    expect(installOutput).not.toMatch(/schemaguard@[^ ]* \(/);
+    expect(installOutput).not.toMatch(/scripts\/build\.mjs/);
   });
 
   it('installs with the app\'s own aws-cdk-lib and constructs (peer dependencies), and no esbuild anywhere', () => {

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Annotations as CoreAnnotations, App, SecretValue, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations as CoreAnnotations, App, CfnParameter, SecretValue, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -24,7 +24,7 @@ import {
 } from '../../../lib/alarms/error-catalog';
 import { dashboardWidgets, layout } from '../../support/dashboard';
 import { longestAlarmDescriptions } from '../../support/longest-description';
-import { alarmsStack, filterPatternsByMetric, removeAssemblies } from './alarms-stack';
+import { alarmsStack, filterPatternsByMetric, LOG_GROUP_NAME, removeAssemblies } from './alarms-stack';
 
 afterAll(removeAssemblies);
 
@@ -265,6 +265,32 @@ describe('Construct: DatabaseAlarms', () => {
       const migration = [...longest.values()].filter((d) => d.startsWith('[PAGE] The schema-migration Lambda failed'));
       expect(migration.map((d) => /the log group (\S+) and/.exec(d)?.[1]?.length)).toEqual([512, '/aws/lambda/'.length + 64]);
       for (const [logicalId, text] of longest) expect(text.length, logicalId).toBeLessThanOrEqual(MAX_ALARM_DESCRIPTION_LENGTH);
+    });
+
+    // Regression: a number known only at deploy time in the log group's name was counted as its placeholder (22 to 24 characters), so a
+    // description synth passed at 1,024 could deploy longer; a list token reached CDK's own "encoded list token string" error.
+    it('counts a number token in migrationLogGroupName at the longest a number prints as, refusing a description that may pass 1,024 characters; refuses a list token', () => {
+      // Prepare: the description's length without the name, and a name that makes it exactly 1,024 with the number token as its placeholder
+      const migrationFunctions = (stack: Stack) => [lambda.Function.fromFunctionName(stack, 'Migrations', 'schemaguard-migrations')];
+      const describedWith = (name: string) => {
+        const stack = new Stack(new App(), 'Described');
+        const logGroup = logs.LogGroup.fromLogGroupName(stack, 'Pg', LOG_GROUP_NAME);
+        new DatabaseAlarms(stack, 'A', { logGroup, migrationFunctions: migrationFunctions(stack), migrationLogGroupName: name, metricNamespace: 'Test/Ns' });
+        return stack;
+      };
+      const literal = Object.values(Template.fromStack(describedWith('x')).findResources('AWS::CloudWatch::Alarm'))
+        .map((a) => a.Properties.AlarmDescription).find((d) => typeof d === 'string' && d.includes('schema-migration Lambda')) as string;
+      const stack = new Stack(new App(), 'Numbered');
+      const port = new CfnParameter(stack, 'Port', { type: 'Number' }).valueAsNumber;
+      const room = MAX_ALARM_DESCRIPTION_LENGTH - (literal.length - 1) - String(port).length;
+      const logGroup = logs.LogGroup.fromLogGroupName(stack, 'Pg', LOG_GROUP_NAME);
+      // Act / Assess: at its placeholder it fits exactly; as deployed it may take 25 characters
+      expect(() => new DatabaseAlarms(stack, 'Over', { logGroup, migrationFunctions: migrationFunctions(stack), migrationLogGroupName: `${'g'.repeat(room)}${port}` }))
+        .toThrow(`DatabaseAlarms: the migration alarm's runbook makes an alarm description of up to ${MAX_ALARM_DESCRIPTION_LENGTH - String(port).length + 25} characters once deployed; CloudWatch allows ${MAX_ALARM_DESCRIPTION_LENGTH}. Pass a shorter "migrationLogGroupName"`);
+      const shorter = `${'g'.repeat(room - (25 - String(port).length))}${port}`;
+      expect(() => describedWith(shorter)).not.toThrow();
+      const zones = new CfnParameter(stack, 'Zones', { type: 'CommaDelimitedList' }).valueAsList;
+      expect(() => describedWith(`/aws/lambda/${zones}`)).toThrow(`DatabaseAlarms: "migrationLogGroupName" holds a list known only at deploy time (${String(zones)}), which CloudFormation cannot put into a description`);
     });
 
     it('has no Lambda alarm without a function', () => {

@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, CfnParameter, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, Fn, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { urlTls } from '../../../lambda/driver/pg/ssl-mode';
-import { deployedLength } from '../../../lib/alarms/deployed-length';
+import { deployedLength, NUMBER_TOKEN_MAX_LENGTH } from '../../../lib/alarms/deployed-length';
 import { checkGuardDescription, GUARD_ALARMS, GUARD_FIRST_COMMAND, guardAlarmDescription, guardFirstCommand } from '../../../lib/alarms/guard-catalog';
 
 const CTX = { database: 'orders-db/app', logGroupName: '/aws/lambda/orders-guard', interval: '15 minutes' };
@@ -137,6 +137,30 @@ describe('Module: guard-catalog', () => {
       // Assess
       expect(d).toContain(` on ${identifier}/app: `);
       expect(deployedLength(d, { [identifier]: 63 })).toBe(d.length - identifier.length + 63);
+    });
+
+    // Regression: a number known only at deploy time was counted as its placeholder, and a list token as its 18 characters.
+    it('a number token needs no longest length (it counts as the longest a number prints as) and takes one keyed by String(n); a list token is refused naming the field', () => {
+      // Prepare
+      const stack = new Stack(new App(), 'Guarded');
+      const port = new CfnParameter(stack, 'Port', { type: 'Number' }).valueAsNumber;
+      const zones = new CfnParameter(stack, 'Zones', { type: 'CommaDelimitedList' }).valueAsList;
+      const health = GUARD_ALARMS.find((a) => a.id === 'guard-health')!;
+      // Act
+      const d = guardAlarmDescription(health, { ...CTX, database: `orders-db:${port}/app` });
+      const crowded = guardAlarmDescription(health, { ...CTX, database: `orders-db:${port}/app`, tokenMaxLengths: { [port]: 100 } });
+      // Assess
+      expect(d).toContain(` on orders-db:${port}/app: `);
+      expect(deployedLength(d)).toBe(d.length - String(port).length + NUMBER_TOKEN_MAX_LENGTH);
+      // Counted at 100, the description gives up the log group to stay within the limit.
+      expect(d).toContain(`the guard's log group ${CTX.logGroupName}`);
+      expect(crowded).not.toContain('the guard\'s log group');
+      expect(deployedLength(crowded, { [port]: 100 })).toBeLessThanOrEqual(1024);
+      expect(() => guardAlarmDescription(health, { ...CTX, database: `${zones}/app` })).toThrow(`guardAlarmDescription: ctx.database holds a list known only at deploy time (${String(zones)}), `
+        + 'which CloudFormation cannot put into a description (synth would stop on it: "encoded list token string in a scalar string context"); join it into a string first: '
+        + 'Fn.join(\', \', list), and key the joined value\'s longest length by it in ctx.tokenMaxLengths');
+      const joined = Fn.join(',', zones);
+      expect(guardAlarmDescription(health, { ...CTX, database: `${joined}/app`, tokenMaxLengths: { [joined]: 100 } })).toContain(` on ${joined}/app: `);
     });
 
     it('a log group reference that would take the description over 1,024 characters (a stack name of 128) gives way to the short one, then to none', () => {
