@@ -81,7 +81,7 @@ export interface DatabaseAlarmsProps {
    * Email address subscribed to the ticket topic (`ticketTopic`: the
    * ticket-severity classes; the app reads it from the `alarmTicketEmail`
    * context key). The address must confirm the subscription.
-   * @default - no email subscription
+   * @default - `alarmEmail`, when tickets have no other destination (`ticketTopic`, `ticketHttpsUrl`); else no email subscription
    */
   readonly ticketEmail?: string;
 
@@ -152,7 +152,7 @@ export interface DatabaseAlarmsProps {
    * subscribe to it too when set. Pass the paging topic itself to have
    * tickets arrive there (told apart by `[TICKET]` in the description and
    * `-ticket-` in the name: route on those and on `NewStateValue`).
-   * @default - a new encrypted, TLS-only topic, subscribed to by `ticketEmail` and `ticketHttpsUrl`; with neither, nothing receives the tickets (their state shows on the dashboard) and synth warns (`schemaguard:ticketsWithoutDestination`) when pages have a destination
+   * @default - a new encrypted, TLS-only topic, subscribed to by `ticketEmail` (by default `alarmEmail`) and `ticketHttpsUrl`; with none of them, nothing receives the tickets (their state shows on the dashboard) and synth warns (`schemaguard:ticketsWithoutDestination`) when pages have a destination
    */
   readonly ticketTopic?: sns.ITopic;
 
@@ -356,8 +356,19 @@ function alarmTopics(scope: DatabaseAlarms, props: DatabaseAlarmsProps): { key?:
   const topic = props.topic ?? ownTopic(scope, 'Topic', 'schemaguard database alarms', key!);
   const ticketTopic = props.ticketTopic ?? ownTopic(scope, 'TicketTopic', 'schemaguard database tickets', key!);
   subscribe(scope, '', topic, props.alarmEmail, props.alarmHttpsUrl);
-  subscribe(scope, 'Ticket', ticketTopic, props.ticketEmail, props.ticketHttpsUrl);
+  subscribe(scope, 'Ticket', ticketTopic, ticketEmailOf(props), props.ticketHttpsUrl);
   return { key, topic, ticketTopic };
+}
+
+/**
+ * The email the ticket topic sends to: `ticketEmail`; else, when tickets
+ * have no destination of their own, the paging email, as before the two
+ * topics (a mailbox is not a pager: only an HTTPS endpoint, PagerDuty's,
+ * is kept to pages).
+ */
+function ticketEmailOf(props: DatabaseAlarmsProps): string | undefined {
+  const own = props.ticketTopic !== undefined || props.ticketEmail !== undefined || props.ticketHttpsUrl !== undefined;
+  return own ? props.ticketEmail : props.alarmEmail;
 }
 
 /** The email and HTTPS subscriptions of one topic, `<prefix>EmailSubscription` and `<prefix>HttpsSubscription`. */
@@ -388,7 +399,8 @@ function ownTopic(scope: DatabaseAlarms, id: string, displayName: string, key: k
 }
 
 /**
- * Warns when pages have a destination and tickets none: the ticket alarms
+ * Warns when pages have a destination and tickets none (pages go to an
+ * HTTPS endpoint or a topic of the caller's, no email): the ticket alarms
  * publish to a topic created here that nothing subscribes to. Ticket alarms
  * went to the paging topic before, so a duplicate key or a deploy's retried
  * lock timeout paged; now they are quiet, and the warning says where to send
@@ -397,7 +409,7 @@ function ownTopic(scope: DatabaseAlarms, id: string, displayName: string, key: k
 function warnTicketsWithoutDestination(scope: DatabaseAlarms, props: DatabaseAlarmsProps, classes: readonly ErrorClass[]): void {
   const tickets = classes.filter((c) => c.severity === 'ticket').map((c) => c.id);
   const pagesRouted = props.topic !== undefined || props.alarmEmail !== undefined || props.alarmHttpsUrl !== undefined;
-  const ticketsRouted = props.ticketTopic !== undefined || props.ticketEmail !== undefined || props.ticketHttpsUrl !== undefined;
+  const ticketsRouted = props.ticketTopic !== undefined || ticketEmailOf(props) !== undefined || props.ticketHttpsUrl !== undefined;
   if (tickets.length === 0 || !pagesRouted || ticketsRouted) return;
   Annotations.of(scope).addWarningV2('schemaguard:ticketsWithoutDestination',
     `the ${tickets.length} ticket alarm${tickets.length === 1 ? '' : 's'} (${tickets.join(', ')}) publish to the ticket topic ${scope.ticketTopic.node.path}, which nothing subscribes to here: `

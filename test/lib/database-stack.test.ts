@@ -218,23 +218,28 @@ describe('Class: DatabaseStack', () => {
       });
     });
 
-    it('subscribes the configured email and HTTPS endpoint only where given, to the paging topic', () => {
+    it('subscribes the configured email and HTTPS endpoint only where given, to the paging topic, and the email to the ticket topic too (no ticket destination given)', () => {
       devT.resourceCountIs('AWS::SNS::Subscription', 0);
-      prodT.resourceCountIs('AWS::SNS::Subscription', 2);
+      prodT.resourceCountIs('AWS::SNS::Subscription', 3);
       const pages = { Ref: logicalId(prodT, 'AWS::SNS::Topic', { DisplayName: 'schemaguard database alarms' }) };
+      const tickets = { Ref: logicalId(prodT, 'AWS::SNS::Topic', { DisplayName: 'schemaguard database tickets' }) };
       prodT.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: pages });
       prodT.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', Endpoint: 'https://events.example.com/integration/k/enqueue', TopicArn: pages });
+      prodT.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: tickets });
     });
 
     // Regression (on-call review, real synth): with a PagerDuty URL, the ticket classes' and the guard's ticket alarms went to the one topic it subscribes to.
-    it('regression: a paging endpoint receives no ticket; prod, configured for pages only, warns once that tickets reach no one; dev, configured for nothing, does not', () => {
+    it('regression: a paging endpoint receives no ticket; prod\'s email gets the tickets, so nothing warns; a stack with only a paging endpoint warns once that tickets reach no one; dev, configured for nothing, does not', () => {
       const pages = logicalId(prodT, 'AWS::SNS::Topic', { DisplayName: 'schemaguard database alarms' });
       const all = [...Object.values(prodT.findResources('AWS::CloudWatch::Alarm')), ...Object.values(prodT.findResources('AWS::CloudWatch::CompositeAlarm'))];
       const paging = all.filter((a) => JSON.stringify([a.Properties.AlarmActions, a.Properties.OKActions]).includes(pages)).map((a) => String(a.Properties.AlarmName));
       expect(paging.length).toBe(ERROR_CATALOG.filter((c) => c.severity === 'page').length + 1 + GUARD_ALARMS.filter((g) => g.severity === 'page').length);
       for (const name of paging) expect(name).toContain('-page-');
       const warned = (stack: Stack) => Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('ticket alarm')).map((w) => w.id);
-      expect(warned(prod)).toEqual(['/Prod/Alarms']);
+      expect(prodT.findResources('AWS::SNS::Subscription', { Properties: { Protocol: 'https', TopicArn: { Ref: logicalId(prodT, 'AWS::SNS::Topic', { DisplayName: 'schemaguard database tickets' }) } } })).toEqual({});
+      expect(warned(prod)).toEqual([]);
+      const paged = new DatabaseStack(new App(), 'Paged', { stage: 'prod', migrationsDir: tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' }), alarmHttpsUrl: 'https://events.example.com/integration/k/enqueue' });
+      expect(warned(paged)).toEqual(['/Paged/Alarms']);
       expect(warned(dev)).toEqual([]);
     });
 

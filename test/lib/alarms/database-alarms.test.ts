@@ -442,7 +442,9 @@ describe('Construct: DatabaseAlarms', () => {
       const ids = (type: string) => Object.keys(template.findResources(type)).sort();
       expect(ids('AWS::KMS::Key')).toEqual([expect.stringMatching(/^DatabaseAlarmsTopicKey[0-9A-F]{8}$/)]);
       expect(ids('AWS::SNS::Topic')).toEqual([expect.stringMatching(/^DatabaseAlarmsTicketTopic[0-9A-F]{8}$/), expect.stringMatching(/^DatabaseAlarmsTopic[0-9A-F]{8}$/)]);
-      expect(ids('AWS::SNS::Subscription')).toEqual([expect.stringMatching(/^DatabaseAlarmsEmailSubscription[0-9A-F]{8}$/), expect.stringMatching(/^DatabaseAlarmsHttpsSubscription[0-9A-F]{8}$/)]);
+      // The paging email gets the tickets too (no ticket destination given): one subscription more, the old ones' IDs kept.
+      expect(ids('AWS::SNS::Subscription')).toEqual([expect.stringMatching(/^DatabaseAlarmsEmailSubscription[0-9A-F]{8}$/), expect.stringMatching(/^DatabaseAlarmsHttpsSubscription[0-9A-F]{8}$/),
+        expect.stringMatching(/^DatabaseAlarmsTicketEmailSubscription[0-9A-F]{8}$/)]);
     });
   });
 
@@ -497,7 +499,8 @@ describe('Construct: DatabaseAlarms', () => {
 
     it.each([
       ['no destination at all (nothing to warn about: nothing pages either)', {}, 0],
-      ['only an email for pages', { alarmEmail: 'oncall@example.com' }, 1],
+      ['only an email for pages (it gets the tickets too)', { alarmEmail: 'oncall@example.com' }, 0],
+      ['an email and an HTTPS endpoint for pages (the email gets the tickets)', { alarmEmail: 'oncall@example.com', alarmHttpsUrl: 'https://events.example.com/x' }, 0],
       ['a paging topic of your own', { topicArn: 'arn:aws:sns:eu-west-1:111111111111:oncall' }, 1],
       ['no ticket class alarmed', { alarmEmail: 'oncall@example.com', errorClasses: ['not-null-violation'] }, 0],
       ['a ticket email', { alarmEmail: 'oncall@example.com', ticketEmail: 'tickets@example.com' }, 0],
@@ -507,7 +510,8 @@ describe('Construct: DatabaseAlarms', () => {
     });
 
     it('the warning can be acknowledged (a ticket topic subscribed to some other way)', () => {
-      const { stack, alarms } = alarmsStack({ alarmEmail: 'oncall@example.com' });
+      const { stack, alarms } = alarmsStack({ alarmHttpsUrl: 'https://events.pagerduty.example/integration/abc/enqueue' });
+      expect(ticketWarnings(stack)).toHaveLength(1);
       CoreAnnotations.of(alarms).acknowledgeWarning('schemaguard:ticketsWithoutDestination', 'the ticketing system subscribes to alarms.ticketTopic itself');
       expect(ticketWarnings(stack)).toEqual([]);
     });
@@ -518,10 +522,15 @@ describe('Construct: DatabaseAlarms', () => {
       alarmsStack().template.resourceCountIs('AWS::SNS::Subscription', 0);
     });
 
-    it('subscribes the email address only', () => {
+    // Regression (review of the two topics): an app with only alarmEmail got ticket emails before the ticket topic, and none after it.
+    it('subscribes the email address only, to pages and, with no ticket destination of their own, to tickets: a mailbox is not a pager', () => {
       const { template } = alarmsStack({ alarmEmail: 'oncall@example.com' });
-      template.resourceCountIs('AWS::SNS::Subscription', 1);
+      template.resourceCountIs('AWS::SNS::Subscription', 2);
       template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: topicRef() });
+      template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: ticketTopicRef() });
+      const withOwn = alarmsStack({ alarmEmail: 'oncall@example.com', ticketHttpsUrl: 'https://tickets.example.com/in' }).template;
+      withOwn.resourceCountIs('AWS::SNS::Subscription', 2);
+      withOwn.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', Endpoint: 'https://tickets.example.com/in', TopicArn: ticketTopicRef() });
     });
 
     it('subscribes the HTTPS endpoint only', () => {
@@ -532,7 +541,8 @@ describe('Construct: DatabaseAlarms', () => {
 
     it('subscribes both', () => {
       const { template } = alarmsStack({ alarmEmail: 'oncall@example.com', alarmHttpsUrl: 'https://api.opsgenie.example/v1/json/cloudwatch?apiKey=k' });
-      template.resourceCountIs('AWS::SNS::Subscription', 2);
+      template.resourceCountIs('AWS::SNS::Subscription', 3);
+      template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', TopicArn: topicRef() });
     });
 
     it('keeps a routing key out of the template with a Secrets Manager dynamic reference', () => {
