@@ -2,7 +2,9 @@
 import { formatFinding } from '../../../lambda/checks/finding';
 import { OTHER_ROLE_TEXT } from '../../../lambda/checks/locks/forms';
 import { ALIKE_KINDS, ALIKE_RUN, formatBytes, type LockPlan, type StatementLockReport } from '../../../lambda/checks/locks/plan-locks';
+import { omittedLine } from '../../../lambda/checks/lint/kept';
 import { tableLines, writeLines } from '../format';
+import { keptLines } from '../output/kept-lines';
 
 function lockCell(s: StatementLockReport): string {
   if (s.notRead) return '?';
@@ -60,7 +62,7 @@ export async function printLockTable(out: (text: string) => void, drained: () =>
   if (locks.statements.some((s) => s.notRead)) lines.push('? alone: DO block or CALL, not read: it takes whatever locks, rewrites and scans its code does (read the code)');
   if (locks.statements.some((s) => s.alike)) lines.push(ALIKE_NOTE);
   if (locks.statements.some((s) => s.interleaved)) lines.push(INTERLEAVED_NOTE);
-  for (const f of locks.findings) lines.push(formatFinding(f));
+  lines.push(...keptLines(locks.findings, locks.omitted, formatFinding, omittedLine));
   await writeLines(out, lines, drained);
 }
 

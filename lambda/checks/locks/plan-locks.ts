@@ -17,6 +17,7 @@
 import type { Queryable } from '../../engine/ports';
 import type { Migration } from '../../engine/source';
 import type { Finding } from '../finding';
+import { FINDINGS_KEPT_PER_RULE, FindingsKeeper, type OmittedFindings } from '../lint/kept';
 import { lintSourceOf, notNullProven, notNullProvenInDatabase, PendingModel, rewriteContextOf, type LintCatalog } from '../lint';
 import { domainKey, readDomainTables } from './domain-tables';
 import { readForeignKeys, touchedKeys, type ForeignKey } from './foreign-keys';
@@ -114,7 +115,10 @@ export function blockingLock(l: { lock: LockMode | null; indexLock?: LockMode })
 
 export interface LockPlan {
   statements: StatementLockReport[];
+  /** The first {@link FINDINGS_KEPT_PER_RULE} warnings of each rule in each file, as lint keeps its findings. */
   findings: Finding[];
+  /** Per file and rule, the warnings past the first {@link FINDINGS_KEPT_PER_RULE}: counted, not kept. */
+  omitted: OmittedFindings[];
   /** Whether sizes come from a live catalog. */
   sized: boolean;
 }
@@ -388,11 +392,17 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
   /** Dropped by an earlier pending statement: a relation the plan creates under the name is new, whatever the catalog has under it now. */
   const dropped = new Set<string>();
   const held = new Map<string, HeldLock>();
-  const plan: LockPlan = { statements: [], findings: [], sized: !!options.catalog };
+  const plan: LockPlan = { statements: [], findings: [], omitted: [], sized: !!options.catalog };
   let file = '';
+  let keeper: FindingsKeeper | undefined;
   for (const read of releasing(reads)) {
     const { m, sl: raw } = read;
-    if (m.file !== file) { file = m.file; held.clear(); }
+    if (m.file !== file) {
+      file = m.file;
+      held.clear();
+      plan.omitted.push(...keeper?.omitted() ?? []);
+      keeper = new FindingsKeeper(file);
+    }
     const size = raw.table ? sizes.get(refKey(raw.table)) : undefined;
     // The live type decides; offline, or for a column the live table lacks (a pending file adds it), the migrations' own (plan --offline said "rewrites" of varchar(128) → varchar(1024)).
     const currentType = (col: string) => size?.columns.get(col) ?? read.modelTypes?.get(col);
@@ -421,7 +431,8 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
       ...touched.filter((k) => k.action === 'detaches' && k.referencing).map((k) => referencingReadWarning(report, k, sizes.get(refKey({ ...k.otherRef, kind: 'table' })), warnRows)),
     ];
     for (const warning of warnings) {
-      if (warning) plan.findings.push(warning);
+      // The first of each rule in each file kept, the rest counted: a file where every statement is warned of holds no warning per statement.
+      if (warning && keeper!.keep(warning)) plan.findings.push(warning);
     }
     for (const d of read.dropped ?? []) {
       dropped.add(d);
@@ -429,6 +440,7 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
     }
     if (read.created) created.add(read.created);
   }
+  plan.omitted.push(...keeper?.omitted() ?? []);
   return plan;
 }
 

@@ -461,17 +461,32 @@ describe(`CLI: schemaguard plan of long runs of statements alike, on ${target.na
     expect(statements.filter((s) => s.alike)).toEqual([]);
   });
 
-  it('with a database: the run\'s row has its table\'s size; statements that scan under a lock are never folded, each keeps its row and warning', async () => {
+  // Regression: plan's warnings were not capped: a file where every statement is warned of held (and printed) a warning each.
+  it('with a database: the run\'s row has its table\'s size; statements that scan under a lock are never folded, each keeps its row; the first 100 warnings are kept, the rest counted', async () => {
     const url = await freshDatabase(target, 'plan_alike');
     await withClient(url, (c) => c.query('CREATE TABLE e (id int); INSERT INTO e SELECT generate_series(1, 1000); ANALYZE e'));
     const dir = tempDir({ '1_many.sql': [...lines(ALIKE_RUN + 1, (k) => `INSERT INTO e VALUES (${k});`), ...lines(ALIKE_RUN + 1, () => 'CREATE INDEX ON e (id);')].join('\n') });
+    const more = '… and 901 more blocking-lock-on-large-table findings in 1_many.sql';
 
     const j = await runCli(['plan', '--dir', dir, '--database-url', url, '--warn-rows', '10', '--json']);
+    const text = await runCli(['plan', '--dir', dir, '--database-url', url, '--warn-rows', '10']);
+    const github = await runCli(['plan', '--dir', dir, '--database-url', url, '--warn-rows', '10', '--format', 'github']);
 
     expect(j.code, j.stderr).toBe(0);
-    const { statements, warnings } = JSON.parse(j.stdout) as { statements: { line: number; alike?: number }[]; warnings: { line: number }[] };
+    const { statements, warnings, warningsOmitted } = JSON.parse(j.stdout) as { statements: { line: number; alike?: number }[]; warnings: { line: number }[]; warningsOmitted: unknown[] };
     expect(statements).toHaveLength(1 + ALIKE_RUN + 1);
     expect(statements[0]).toMatchObject({ line: 1, alike: ALIKE_RUN + 1, lastLine: ALIKE_RUN + 1, lock: 'ROW EXCLUSIVE', table: 'public.e', rows: 1000 });
-    expect(warnings.map((w) => w.line)).toEqual(lines(ALIKE_RUN + 1, (k) => ALIKE_RUN + 2 + k));
+    expect(warnings.map((w) => w.line)).toEqual(lines(100, (k) => ALIKE_RUN + 2 + k));
+    expect(warningsOmitted).toEqual([{ file: '1_many.sql', rule: 'blocking-lock-on-large-table', errors: 0, warnings: 901 }]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout.match(/^1_many\.sql:\d+:1: warning blocking-lock-on-large-table: /gm)).toHaveLength(100);
+    expect(text.stdout).toContain(`\n1_many.sql:${ALIKE_RUN + 101}:1: warning blocking-lock-on-large-table: CREATE [UNIQUE] INDEX takes SHARE on public.e`);
+    expect(text.stdout).toContain(`\n${more}\n`);
+    expect(github.code, github.stderr).toBe(0);
+    const annotations = github.stdout.trim().split('\n');
+    expect(annotations.filter((l) => l.startsWith('::warning '))).toHaveLength(100);
+    expect(annotations).toContainEqual(expect.stringMatching(new RegExp(`^::notice file=.*1_many\\.sql,title=schemaguard blocking-lock-on-large-table::${more}$`)));
+    // Every warning counted, and lint's index-not-concurrent errors (capped as ever).
+    expect(annotations.at(-1)).toBe('plan: 1001 errors, 1001 warnings');
   });
 });
