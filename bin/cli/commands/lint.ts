@@ -7,10 +7,11 @@ import type { Migration } from '../../../lambda/engine/source';
 import { checksum } from '../../../lambda/engine/checksum';
 import { InputProblems } from '../../../lambda/engine/input-problems';
 import { refuseUnwrittenTemplates } from '../../../lambda/engine/template';
-import { formatFinding } from '../../../lambda/checks/finding';
-import { alteredTables, lintCounts, lintMigrations, omittedLine, lintSourceFromText, needsDependencies, readLintCatalog, type LintCatalog, type LintResult, type LintSource } from '../../../lambda/checks/lint';
+import { formatFinding, type AllowedFinding } from '../../../lambda/checks/finding';
+import { allowedCount, allowedOmittedLine, alteredTables, lintCounts, lintMigrations, omittedLine, lintSourceFromText, needsDependencies, readLintCatalog, type LintCatalog, type LintResult, type LintSource } from '../../../lambda/checks/lint';
 import { boundedCatalogRead } from '../../../lambda/schema/bounded-read';
 import { printFindings } from '../output/findings';
+import { keptLines } from '../output/kept-lines';
 import { UsageError } from '../errors';
 import { filesAtRef, unchangedSince } from '../git-base';
 import { connectTarget, serverVersionFlag, type CommandContext } from './context';
@@ -36,37 +37,25 @@ export function readLintSources(dir: string, serverMajor?: number): LintSource[]
 
 /**
  * The findings, each file's followed by a line per rule with more than were
- * kept (`… and N more`), each allowed one, then (lint with --database-url)
+ * kept (`… and N more`), the allowed ones likewise, then (lint with --database-url)
  * what migrate would refuse, as errors, and the counts, every finding counted.
  */
 export function lintReport(result: LintResult, refusals: readonly Refusal[] = []): string {
-  const lines = findingLines(result);
-  for (const a of result.allowed) lines.push(`${a.file}:${a.line}:${a.column}: allowed ${a.rule} (${a.allowed.reason})`);
+  const lines = keptLines(result.findings, result.omitted, formatFinding, omittedLine);
+  const allowedLine = (a: AllowedFinding) => `${a.file}:${a.line}:${a.column}: allowed ${a.rule} (${a.allowed.reason})`;
+  lines.push(...keptLines(result.allowed, result.allowedOmitted, allowedLine, allowedOmittedLine));
   lines.push(...refusalLines(refusals, 'error'));
   const counted = lintCounts(result);
   const errors = counted.errors + refusals.length;
   const { warnings } = counted;
-  lines.push(`lint: ${result.files.length} file${result.files.length === 1 ? '' : 's'}, ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}${result.allowed.length ? `, ${result.allowed.length} allowed` : ''}`);
+  const allowed = allowedCount(result);
+  lines.push(`lint: ${result.files.length} file${result.files.length === 1 ? '' : 's'}, ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}${allowed ? `, ${allowed} allowed` : ''}`);
   return lines.join('\n');
 }
 
-/** The kept findings, in order, each file's followed by its omitted counts. */
-function findingLines(result: LintResult): string[] {
-  const lines: string[] = [];
-  const omittedIn = (file: string | undefined) => result.omitted.filter((o) => o.file === file).map(omittedLine);
-  let file: string | undefined;
-  for (const f of result.findings) {
-    if (f.file !== file) lines.push(...omittedIn(file));
-    file = f.file;
-    lines.push(formatFinding(f));
-  }
-  lines.push(...omittedIn(file));
-  return lines;
-}
-
-/** What --json gives: the counts, every finding counted; the kept findings; per file and rule, how many more were not kept. */
+/** What --json gives: the counts, every finding counted; the kept findings; per file and rule, how many more were not kept; the same of the allowed findings. */
 export function lintJson(result: LintResult): Record<string, unknown> {
-  return { files: result.files, ...lintCounts(result), findings: result.findings, omitted: result.omitted, allowed: result.allowed };
+  return { files: result.files, ...lintCounts(result), findings: result.findings, omitted: result.omitted, allowed: result.allowed, allowedOmitted: result.allowedOmitted };
 }
 
 export async function lintCommand(ctx: CommandContext): Promise<number> {

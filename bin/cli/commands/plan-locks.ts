@@ -1,8 +1,10 @@
 /** `plan`'s statement table: the lock, the table and its size, rewrite and scan, per pending statement. */
 import { formatFinding } from '../../../lambda/checks/finding';
 import { OTHER_ROLE_TEXT } from '../../../lambda/checks/locks/forms';
-import { ALIKE_RUN, formatBytes, type LockPlan, type StatementLockReport } from '../../../lambda/checks/locks/plan-locks';
+import { ALIKE_KINDS, ALIKE_RUN, formatBytes, type LockPlan, type StatementLockReport } from '../../../lambda/checks/locks/plan-locks';
+import { omittedLine } from '../../../lambda/checks/lint/kept';
 import { tableLines, writeLines } from '../format';
+import { keptLines } from '../output/kept-lines';
 
 function lockCell(s: StatementLockReport): string {
   if (s.notRead) return '?';
@@ -22,7 +24,10 @@ function sizeCells(s: StatementLockReport, sized: boolean): [string, string] {
 const yesNo = (b: boolean) => (b ? 'yes' : 'no');
 
 /** Under the table when a row stands for a run of statements. */
-export const ALIKE_NOTE = `N-M: one row for a run of more than ${ALIKE_RUN.toLocaleString('en-US')} consecutive statements of the same form, lock and table, none rewriting or scanning a table (lines N to M; the statement shown is the first)`;
+export const ALIKE_NOTE = `N-M: one row for the statements of one form, lock and table in a stretch of more than ${ALIKE_RUN.toLocaleString('en-US')} consecutive statements, none rewriting or scanning a table (lines N to M; the statement shown is the first)`;
+
+/** Under the table when such rows take turns. */
+export const INTERLEAVED_NOTE = `interleaved: up to ${ALIKE_KINDS} such forms that block no writes, taking turns in the stretch: other rows' statements lie between lines N and M`;
 
 /** `file:line`, or `file:first-last` for a run of statements alike. */
 function whereCell(s: StatementLockReport): string {
@@ -31,7 +36,7 @@ function whereCell(s: StatementLockReport): string {
 
 function statementCell(s: StatementLockReport): string {
   const text = s.statement.slice(0, 60);
-  return s.alike ? `${text} (and ${(s.alike - 1).toLocaleString('en-US')} more alike)` : text;
+  return s.alike ? `${text} (and ${(s.alike - 1).toLocaleString('en-US')} more alike${s.interleaved ? ', interleaved' : ''})` : text;
 }
 
 /** Rewrites or scans: yes/no under a lock, `?` for code plan does not read (a DO block may UPDATE or ALTER any table), blank without a lock. */
@@ -56,7 +61,8 @@ export async function printLockTable(out: (text: string) => void, drained: () =>
   if (locks.statements.some((s) => s.oldTypeUnknown)) lines.push('? rewrites, scans: a type change of a column whose current type neither the database nor the migrations say: it may rewrite the table');
   if (locks.statements.some((s) => s.notRead)) lines.push('? alone: DO block or CALL, not read: it takes whatever locks, rewrites and scans its code does (read the code)');
   if (locks.statements.some((s) => s.alike)) lines.push(ALIKE_NOTE);
-  for (const f of locks.findings) lines.push(formatFinding(f));
+  if (locks.statements.some((s) => s.interleaved)) lines.push(INTERLEAVED_NOTE);
+  lines.push(...keptLines(locks.findings, locks.omitted, formatFinding, omittedLine));
   await writeLines(out, lines, drained);
 }
 

@@ -53,7 +53,7 @@ export async function planCommand(ctx: CommandContext): Promise<number> {
   else {
     // In a workflow, what migrate would refuse (at its file, or on the run) and a history set aside, as text prints them under the table.
     if (opts.format === 'github') for (const line of runAnnotations(report.outlook, opts.dir)) ctx.out(line);
-    printFindings(ctx, 'plan', [...report.locks.findings, ...report.lint.findings], { baseDir: opts.dir, runResults: runResults(report.outlook), omitted: report.lint.omitted });
+    printFindings(ctx, 'plan', [...report.locks.findings, ...report.lint.findings], { baseDir: opts.dir, runResults: runResults(report.outlook), omitted: [...report.locks.omitted, ...report.lint.omitted] });
   }
   return 0;
 }
@@ -109,7 +109,9 @@ export function planJson(r: PlanReport): Record<string, unknown> {
     notes: r.outlook.notes,
     sized: r.locks.sized,
     statements: r.locks.statements,
+    // The first 100 of each rule in each file, then per file and rule how many more.
     warnings: r.locks.findings,
+    warningsOmitted: r.locks.omitted,
     lint: lintJson(r.lint),
   };
 }

@@ -5,78 +5,60 @@
  * itself reported (unused-allow).
  */
 import type { Allowance } from '../../engine/source';
-import type { AllowedFinding, Finding } from '../finding';
+import type { Finding } from '../finding';
 import { finding } from './rule';
 import { UNUSED_ALLOW, unusedAllow } from './rules/unused-allow';
 import type { LintSource } from './source';
 
-export interface AllowResult {
-  findings: Finding[];
-  allowed: AllowedFinding[];
-}
-
-/** The first line of the statement `line` belongs to (the last statement starting at or before it), in ascending `lines`. */
-function statementOf(lines: readonly number[], line: number): number | undefined {
-  let lo = 0;
-  let hi = lines.length - 1;
-  let found: number | undefined;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (lines[mid]! <= line) { found = lines[mid]; lo = mid + 1; } else hi = mid - 1;
+/** A file's allow directives, by rule, each rule's in line order. */
+export function allowancesByRule(allowances: readonly Allowance[]): Map<string, Allowance[]> {
+  const byRule = new Map<string, Allowance[]>();
+  // A push each: a spread per directive made a file with one before every statement quadratic.
+  for (const a of allowances) {
+    const list = byRule.get(a.rule);
+    if (list) list.push(a); else byRule.set(a.rule, [a]);
   }
-  return found;
+  for (const list of byRule.values()) list.sort((x, y) => x.line - y.line);
+  return byRule;
 }
 
-/** The first line of the first statement that starts after `line`. */
-function statementAfter(lines: readonly number[], line: number): number | undefined {
+/** The index of the last of `items`, ascending by `value`, at or below `at` (`strict`: below it); -1 when none is. */
+function lastAtOrBelow<T>(items: readonly T[], value: (item: T) => number, at: number, strict: boolean): number {
   let lo = 0;
-  let hi = lines.length;
+  let hi = items.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (lines[mid]! > line) hi = mid; else lo = mid + 1;
+    const v = value(items[mid]!);
+    if (strict ? v < at : v <= at) lo = mid + 1; else hi = mid;
   }
-  return lines[lo];
+  return lo - 1;
 }
 
-/**
- * Whether an allow directive for the finding's rule (`allowLines`: each
- * rule's directive lines) may silence it, `lines` the first lines of the
- * statements read so far: the statements after them start no earlier than
- * the last, so when the statement the finding's line falls in is already
- * not the first after any such directive, it never will be. Lint holds the
- * findings that may be until `applyAllowances` decides; any other is
- * counted against its rule's cap as it is reported.
- */
-export function mayBeAllowed(allowLines: ReadonlyMap<string, readonly number[]>, f: Pick<Finding, 'rule' | 'line'>, lines: readonly number[]): boolean {
-  const directives = allowLines.get(f.rule);
-  if (!directives) return false;
-  const stmt = statementOf(lines, f.line ?? 0);
-  return directives.some((line) => {
-    const next = statementAfter(lines, line);
-    return next === undefined || next === stmt;
-  });
-}
+const itself = (n: number) => n;
 
 /**
- * Split a file's findings into reported and allowed; add one unused-allow per
- * allow that silenced nothing. `lines`: the first line of each statement, in order.
+ * The allow directive that silences a finding, or undefined: the first of
+ * its rule on a line from the start of the statement before the finding's
+ * (`prev`) to just before the finding's statement starts, so the finding's
+ * statement is the first after it. `lines`: the first line of each statement
+ * read so far, ascending; when a finding is reported its statement and all
+ * before it are read, so the answer is final then (a finding before any
+ * statement is read waits for all of them). Two binary searches: a file with
+ * a directive before every statement stays linear.
  */
-export function applyAllowances(src: LintSource, lines: readonly number[], raw: Finding[], ruleIds: readonly string[]): AllowResult {
-  const out: AllowResult = { findings: [], allowed: [] };
-  const used = new Set<Allowance>();
-  for (const f of raw) {
-    const stmt = statementOf(lines, f.line ?? 0);
-    const allow = src.allowances.find((a) => a.rule === f.rule && stmt !== undefined && statementAfter(lines, a.line) === stmt);
-    if (allow) {
-      used.add(allow);
-      out.allowed.push({ ...f, allowed: { reason: allow.reason, line: allow.line } });
-    } else {
-      out.findings.push(f);
-    }
-  }
+export function allowanceFor(byRule: ReadonlyMap<string, readonly Allowance[]>, f: Pick<Finding, 'rule' | 'line'>, lines: readonly number[]): Allowance | undefined {
+  const directives = byRule.get(f.rule);
+  const at = lastAtOrBelow(lines, itself, f.line ?? 0, false);
+  if (!directives || at < 0) return undefined;
+  const stmt = lines[at]!;
+  const before = lastAtOrBelow(lines, itself, stmt, true);
+  const prev = before < 0 ? -Infinity : lines[before]!;
+  const first = directives[lastAtOrBelow(directives, (d) => d.line, prev, true) + 1];
+  return first && first.line < stmt ? first : undefined;
+}
+
+/** One unused-allow finding per allow directive that silenced nothing (`used`: those that did). */
+export function unusedAllows(src: LintSource, used: ReadonlySet<Allowance>, ruleIds: readonly string[]): Finding[] {
   const allowable = ruleIds.filter((id) => id !== UNUSED_ALLOW.id);
-  for (const a of src.allowances) {
-    if (!used.has(a)) out.findings.push(finding(UNUSED_ALLOW, src.file, a.line, 1, unusedAllow(a, allowable)));
-  }
-  return out;
+  return src.allowances.filter((a) => !used.has(a)).map((a) => finding(UNUSED_ALLOW, src.file, a.line, 1, unusedAllow(a, allowable)));
 }

@@ -22,9 +22,10 @@
  * add it to `LINT_RULES` below and a row to README's lint table, and test it
  * in test/lambda/checks/lint/rules/.
  */
+import type { Allowance } from '../../engine/source';
 import type { AllowedFinding, Finding } from '../finding';
 import { loadParser, parseSqlInChunks, type ParsedStatement } from '../parse';
-import { applyAllowances, mayBeAllowed } from './allow';
+import { allowanceFor, allowancesByRule, unusedAllows } from './allow';
 import type { LintCatalog } from './catalog';
 import { FindingsKeeper, type OmittedFindings } from './kept';
 import { PendingModel } from './model';
@@ -58,7 +59,7 @@ import type { LintSource } from './source';
 import { serverVersionFindings } from './server-version';
 
 export type { CatalogColumn, LintCatalog } from './catalog';
-export { FINDINGS_KEPT_PER_RULE, lintCounts, omittedLine, type OmittedFindings } from './kept';
+export { allowedCount, allowedOmittedLine, FINDINGS_KEPT_PER_RULE, lintCounts, omittedLine, type OmittedFindings } from './kept';
 export { alteredTables, checkProves, needsDependencies, notNullProvenInDatabase, readLintCatalog } from './catalog';
 export { rewriteContextOf, rewritingColumnDefault, type RewriteContext } from './column';
 export { PendingModel } from './model';
@@ -114,8 +115,10 @@ export interface LintResult {
   findings: Finding[];
   /** Per file and rule, the findings past the first {@link FINDINGS_KEPT_PER_RULE}: counted, not kept (`lintCounts` adds them up). */
   omitted: OmittedFindings[];
-  /** Findings silenced by an allow directive, with its reason. */
+  /** The first {@link FINDINGS_KEPT_PER_RULE} findings of each rule in each file silenced by an allow directive, with its reason. */
   allowed: AllowedFinding[];
+  /** Per file and rule, the allowed findings past the first {@link FINDINGS_KEPT_PER_RULE}: counted, not kept (`allowedCount` adds them up). */
+  allowedOmitted: OmittedFindings[];
   /** Files linted (pending ones). */
   files: string[];
 }
@@ -132,7 +135,7 @@ export async function lintMigrations(sources: LintSource[], options: LintOptions
   await loadParser();
   const model = new PendingModel();
   if (options.catalog?.searchPath) model.useDatabaseSearchPath(options.catalog.searchPath);
-  const result: LintResult = { findings: [], omitted: [], allowed: [], files: [] };
+  const result: LintResult = { findings: [], omitted: [], allowed: [], allowedOmitted: [], files: [] };
   for (const src of sources) {
     // A chunk of statements at a time: a large file's parse trees are never all held.
     const { chunks, positions } = parseSqlInChunks(src.text, { file: src.file });
@@ -144,22 +147,35 @@ export async function lintMigrations(sources: LintSource[], options: LintOptions
     if (result.files.length === 0 && options.catalog?.columns) model.useDatabaseColumns(options.catalog.columns);
     result.files.push(src.file);
     const keeper = new FindingsKeeper(src.file);
-    // A finding no allow directive can silence is capped as it is reported; the others (`held`) once allowances are applied.
-    const allowLines = new Map<string, number[]>();
-    for (const a of src.allowances) allowLines.set(a.rule, [...allowLines.get(a.rule) ?? [], a.line]);
-    const held = new Set<Finding>();
+    const allowedKeeper = new FindingsKeeper(src.file);
+    // Each finding is allowed, or capped, as it is reported; one reported before any statement is read waits for them all (`later`).
+    const byRule = allowancesByRule(src.allowances);
+    const used = new Set<Allowance>();
+    const later = new Set<Finding>();
+    const allow = (f: Finding, a: Allowance) => {
+      used.add(a);
+      if (allowedKeeper.keep(f)) result.allowed.push({ ...f, allowed: { reason: a.reason, line: a.line } });
+    };
     const keep = (f: Finding, lines: readonly number[]) => {
-      if (!mayBeAllowed(allowLines, f, lines)) return keeper.keep(f);
-      held.add(f);
-      return true;
+      if (byRule.has(f.rule) && lines.length === 0) {
+        later.add(f);
+        return true;
+      }
+      const a = allowanceFor(byRule, f, lines);
+      if (!a) return keeper.keep(f);
+      allow(f, a);
+      return false;
     };
     const serverMajor = options.serverMajor ?? options.catalog?.serverMajor;
     const { raw, lines } = lintFile({ src, positions, model, catalog: options.catalog, ...(serverMajor ? { serverMajor } : {}) }, chunks, keep);
-    const { findings, allowed } = applyAllowances(src, lines, raw, LINT_RULES.map((r) => r.id));
-    // One at a time: a spread of a million findings overflows the call stack.
-    for (const f of findings) if ((!held.has(f) && f.rule !== UNUSED_ALLOW.id) || keeper.keep(f)) result.findings.push(f);
-    for (const a of allowed) result.allowed.push(a);
+    for (const f of raw) {
+      const a = later.has(f) ? allowanceFor(byRule, f, lines) : undefined;
+      if (a) allow(f, a);
+      else if (!later.has(f) || keeper.keep(f)) result.findings.push(f);
+    }
+    for (const f of unusedAllows(src, used, LINT_RULES.map((r) => r.id))) if (keeper.keep(f)) result.findings.push(f);
     for (const o of keeper.omitted()) result.omitted.push(o);
+    for (const o of allowedKeeper.omitted()) result.allowedOmitted.push(o);
   }
   const fileIndex = new Map(sources.map((s, i) => [s.file, i]));
   result.findings.sort((a, b) => fileIndex.get(a.file!)! - fileIndex.get(b.file!)! || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));

@@ -53,8 +53,22 @@ export function lintCounts(result: { findings: Finding[]; omitted: readonly Omit
   return { errors, warnings };
 }
 
+/** Findings allowed by a directive: those kept and those counted. */
+export function allowedCount(result: { allowed: readonly unknown[]; allowedOmitted: readonly OmittedFindings[] }): number {
+  return result.allowedOmitted.reduce((n, o) => n + o.errors + o.warnings, result.allowed.length);
+}
+
 /** The line under a file's findings for a rule with more than were kept. */
 export function omittedLine(o: OmittedFindings): string {
+  return moreLine(o, '');
+}
+
+/** The line under a file's allowed findings for a rule with more than were kept. */
+export function allowedOmittedLine(o: OmittedFindings): string {
+  return moreLine(o, 'allowed ');
+}
+
+function moreLine(o: OmittedFindings, kind: string): string {
   const n = o.errors + o.warnings;
-  return `… and ${n} more ${o.rule} finding${n === 1 ? '' : 's'} in ${o.file}`;
+  return `… and ${n} more ${kind}${o.rule} finding${n === 1 ? '' : 's'} in ${o.file}`;
 }

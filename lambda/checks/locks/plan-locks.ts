@@ -17,6 +17,7 @@
 import type { Queryable } from '../../engine/ports';
 import type { Migration } from '../../engine/source';
 import type { Finding } from '../finding';
+import { FINDINGS_KEPT_PER_RULE, FindingsKeeper, type OmittedFindings } from '../lint/kept';
 import { lintSourceOf, notNullProven, notNullProvenInDatabase, PendingModel, rewriteContextOf, type LintCatalog } from '../lint';
 import { domainKey, readDomainTables } from './domain-tables';
 import { readForeignKeys, touchedKeys, type ForeignKey } from './foreign-keys';
@@ -87,13 +88,17 @@ export interface StatementLockReport {
    */
   oldTypeUnknown?: true;
   /**
-   * This row stands for a run of more than `ALIKE_RUN` consecutive statements
-   * of the file alike (`alikeKey`: the same form, lock and table; none
-   * rewrites, scans or is warned of): how many, and the last one's line.
-   * `line`, `column` and `statement` are the run's first statement's.
+   * This row stands for the statements of one kind (`alikeKey`: the same
+   * form, lock and table; none rewrites, scans or is warned of) in a stretch
+   * of more than `ALIKE_RUN` consecutive statements of the file, of that
+   * kind alone or of up to `ALIKE_KINDS` kinds taking turns, none of which
+   * blocks writes: how many, and the last one's line. `line`, `column` and
+   * `statement` are the first one's.
    */
   alike?: number;
   lastLine?: number;
+  /** Statements of other rows of the stretch lie between `line` and `lastLine`. */
+  interleaved?: true;
 }
 
 export interface HeldLock {
@@ -110,7 +115,10 @@ export function blockingLock(l: { lock: LockMode | null; indexLock?: LockMode })
 
 export interface LockPlan {
   statements: StatementLockReport[];
+  /** The first {@link FINDINGS_KEPT_PER_RULE} warnings of each rule in each file, as lint keeps its findings. */
   findings: Finding[];
+  /** Per file and rule, the warnings past the first {@link FINDINGS_KEPT_PER_RULE}: counted, not kept. */
+  omitted: OmittedFindings[];
   /** Whether sizes come from a live catalog. */
   sized: boolean;
 }
@@ -145,32 +153,48 @@ interface Read {
   keyIndex?: IndexRef;
   /** ALTER COLUMN … TYPE: each changed column's type as the migrations left it (the old type, where no live catalog knows it). */
   modelTypes?: Map<string, string>;
-  /** The statements after this one that are alike it (`alikeKey`), up to the next that is not. */
+  /** This read stands for a kind of statements of a folded stretch (`Stretch`): how many, the last one's line, whether others lie between. */
   run?: AlikeRun;
 }
 
-/** Where a statement of a run stands, and its first line. */
-interface Place {
-  line: number;
-  column: number;
-  headline: string;
+/** What a read standing for statements alike holds of them: how many (with its own), the last one's line, whether other rows' statements lie between. */
+interface AlikeRun {
+  count: number;
+  lastLine: number;
+  interleaved?: true;
 }
 
 /**
- * The statements of a run after its first: each one's place while the run
- * has at most `ALIKE_RUN` statements (each gets its row, as any statement);
- * past that, only how many and the last one's line (the run gets one row),
+ * Consecutive statements of a file that fold into a row per kind once there
+ * are more than `ALIKE_RUN` of them: each of a kind (`alikeKey`: the same
+ * form, lock and table); either one kind throughout, or up to `ALIKE_KINDS`
+ * kinds taking turns where none blocks writes and each table has one lock
+ * (so each statement's row, held lock included, is its kind's first's but
+ * for its place). While short, its reads are held one by one (each gets its
+ * row, as any statement); past `ALIKE_RUN`, one read per kind with a count,
  * so a file of a million tiny statements is not held a million times over.
  */
-interface AlikeRun {
-  key: string;
+interface Stretch {
+  /** Where its first read is in the file's reads. */
+  start: number;
   count: number;
-  lastLine: number;
-  places?: Place[];
+  /** Each kind's first read; once folded, the read standing for the kind. */
+  kinds: Map<string, Read>;
+  /** Every read so far takes no lock that blocks writes (other kinds may join). */
+  mixable: boolean;
+  /** The lock each table of the stretch takes. */
+  tables: Map<string, LockMode | null>;
+  lastKind: string;
+  /** Kinds whose statements have another kind's between them. */
+  interleaved: Set<string>;
+  folded: boolean;
 }
 
-/** A run of more consecutive statements alike than this is one row of the plan (and one entry of its JSON). */
+/** More consecutive statements alike than this are a row per kind of the plan (and an entry each of its JSON). */
 export const ALIKE_RUN = 1000;
+
+/** The most kinds of statements, taking turns, that fold together. */
+export const ALIKE_KINDS = 16;
 
 /** Each pending statement with its lock, the model following every file (applied ones too) in version order. */
 function readAll(pending: Migration[], options: LockPlanOptions): Read[] {
@@ -182,32 +206,35 @@ function readAll(pending: Migration[], options: LockPlanOptions): Read[] {
 
 function readsOf(m: Migration, pending: boolean, model: PendingModel, catalog: LintCatalog | undefined): Read[] {
   const reads: Read[] = [];
+  let stretch: Stretch | undefined;
   model.startFile(lintSourceOf(m, !pending));
   // A chunk of statements at a time: a large file's parse trees are never all held.
   for (const chunk of parseSqlInChunks(m.text, { file: m.file }).chunks) {
     for (const s of chunk) {
-      if (pending) {
-        const end = s.text.indexOf('\n');
-        const raw = statementLock(s, rewriteContextOf({ model, catalog }));
-        const key = raw.primaryKeyIndex ? { schema: raw.table?.schema, name: raw.primaryKeyIndex } : undefined;
-        const nullable = key && keyColumnsNullable(model, key);
-        const table = raw.table && model.table(raw.table);
-        const proven = withNotNullProven(withKeyColumnsNotNull(raw, nullable), raw.notNull && notNullUnproven(model, raw, catalog));
-        const sl = withVirtualColumns(proven, (c) => table?.columns.get(c)?.generated === 'v');
-        const keyIndex = key && !nullable ? key : undefined;
-        const dropped = droppedTables(s);
-        const modelTypes = typesBefore(sl, (c) => table?.columns.get(c)?.type);
-        const read: Read = {
-          m, line: s.line, column: s.column, headline: (end < 0 ? s.text : s.text.slice(0, end)).slice(0, 120), created: createdTable(s), sl,
-          ...(dropped.length ? { dropped } : {}), ...(keyIndex ? { keyIndex } : {}), ...(model.sessionUtc !== undefined ? { utc: model.sessionUtc } : {}),
-          ...(modelTypes.size ? { modelTypes } : {}),
-        };
-        if (!joinRun(reads.at(-1), read)) reads.push(read);
-      }
+      if (pending) stretch = addRead(reads, stretch, readOf(m, s, model, catalog));
       model.apply(s);
     }
   }
   return reads;
+}
+
+/** What the plan keeps of a pending statement, the model standing just before it. */
+function readOf(m: Migration, s: ParsedStatement, model: PendingModel, catalog: LintCatalog | undefined): Read {
+  const end = s.text.indexOf('\n');
+  const raw = statementLock(s, rewriteContextOf({ model, catalog }));
+  const key = raw.primaryKeyIndex ? { schema: raw.table?.schema, name: raw.primaryKeyIndex } : undefined;
+  const nullable = key && keyColumnsNullable(model, key);
+  const table = raw.table && model.table(raw.table);
+  const proven = withNotNullProven(withKeyColumnsNotNull(raw, nullable), raw.notNull && notNullUnproven(model, raw, catalog));
+  const sl = withVirtualColumns(proven, (c) => table?.columns.get(c)?.generated === 'v');
+  const keyIndex = key && !nullable ? key : undefined;
+  const dropped = droppedTables(s);
+  const modelTypes = typesBefore(sl, (c) => table?.columns.get(c)?.type);
+  return {
+    m, line: s.line, column: s.column, headline: (end < 0 ? s.text : s.text.slice(0, end)).slice(0, 120), created: createdTable(s), sl,
+    ...(dropped.length ? { dropped } : {}), ...(keyIndex ? { keyIndex } : {}), ...(model.sessionUtc !== undefined ? { utc: model.sessionUtc } : {}),
+    ...(modelTypes.size ? { modelTypes } : {}),
+  };
 }
 
 /**
@@ -227,34 +254,76 @@ function alikeKey(read: Read): string | undefined {
   return `${sl.form.id}\0${sl.lock ?? ''}\0${sl.table ? refKey(sl.table) : ''}`;
 }
 
-/** Adds `read` to the run `last` heads (or starts one there) when they are alike; false when `read` starts a row of its own. */
-function joinRun(last: Read | undefined, read: Read): boolean {
-  const key = alikeKey(read);
-  if (!last || key === undefined || last.m !== read.m) return false;
-  if (!last.run) {
-    if (alikeKey(last) !== key) return false;
-    last.run = { key, count: 1, lastLine: last.line, places: [] };
-  } else if (last.run.key !== key) return false;
-  const run = last.run;
-  run.count++;
-  run.lastLine = read.line;
-  if (run.count > ALIKE_RUN) delete run.places;
-  else run.places!.push({ line: read.line, column: read.column, headline: read.headline });
-  return true;
+/** Takes no lock that blocks writes, on the table or its indexes: such statements of other kinds may take turns in a stretch. */
+function mixable(read: Read): boolean {
+  const lock = blockingLock({ lock: read.sl.lock ?? null, ...(read.sl.form.indexLock ? { indexLock: read.sl.form.indexLock } : {}) });
+  return !lock || !blocksWrites(lock);
 }
 
-/** Each read as plan reports it: a run of at most `ALIKE_RUN` statements as a read each, a longer one as one read. */
-function* unfoldRuns(reads: (Read | undefined)[]): Generator<Read> {
-  for (let k = 0; k < reads.length; k++) {
-    // Let go of each read once reported: the reads and their reports are not all held at once.
-    const { run, ...read } = reads[k]!;
-    reads[k] = undefined;
-    if (run && !run.places) {
-      yield { ...read, run };
-      continue;
+/** Adds a file's next read to its reads, in the stretch of reads alike before it or one it starts: the stretch it is in now. */
+function addRead(reads: Read[], stretch: Stretch | undefined, read: Read): Stretch | undefined {
+  const kind = alikeKey(read);
+  if (kind === undefined) {
+    reads.push(read);
+    return undefined;
+  }
+  if (!stretch || !joins(stretch, read, kind)) {
+    stretch = { start: reads.length, count: 0, kinds: new Map(), mixable: true, tables: new Map(), lastKind: kind, interleaved: new Set(), folded: false };
+  }
+  stretch.count++;
+  stretch.mixable &&= mixable(read);
+  if (read.sl.table) stretch.tables.set(refKey(read.sl.table), read.sl.lock ?? null);
+  if (stretch.lastKind !== kind && stretch.kinds.has(kind)) stretch.interleaved.add(kind);
+  stretch.lastKind = kind;
+  const first = stretch.kinds.get(kind);
+  if (stretch.folded && first) {
+    first.run!.count++;
+    first.run!.lastLine = read.line;
+    if (stretch.interleaved.has(kind)) first.run!.interleaved = true;
+    return stretch;
+  }
+  if (!first) stretch.kinds.set(kind, read);
+  if (stretch.folded) read.run = { count: 1, lastLine: read.line };
+  reads.push(read);
+  if (!stretch.folded && stretch.count > ALIKE_RUN) fold(reads, stretch);
+  return stretch;
+}
+
+/** Whether a read of this kind may join the stretch: its one kind, or (none blocking writes) one kind more while there are fewer than `ALIKE_KINDS`, the lock on its table the stretch's. */
+function joins(stretch: Stretch, read: Read, kind: string): boolean {
+  if (stretch.kinds.size === 1 && stretch.kinds.has(kind)) return true;
+  if (!stretch.mixable || !mixable(read)) return false;
+  if (!stretch.kinds.has(kind) && stretch.kinds.size >= ALIKE_KINDS) return false;
+  const table = read.sl.table && stretch.tables.get(refKey(read.sl.table));
+  return table === undefined || table === (read.sl.lock ?? null);
+}
+
+/** The stretch's reads become one read per kind, in the order the kinds first came. */
+function fold(reads: Read[], stretch: Stretch): void {
+  const members = reads.splice(stretch.start);
+  const kinds = new Map<string, Read>();
+  for (const read of members) {
+    const kind = alikeKey(read)!;
+    const first = kinds.get(kind);
+    if (first) {
+      first.run!.count++;
+      first.run!.lastLine = read.line;
+    } else {
+      read.run = { count: 1, lastLine: read.line, ...(stretch.interleaved.has(kind) ? { interleaved: true as const } : {}) };
+      kinds.set(kind, read);
+      reads.push(read);
     }
+  }
+  stretch.kinds = kinds;
+  stretch.folded = true;
+}
+
+/** Each read as plan reports it, let go once reported: the reads and their reports are not all held at once. */
+function* releasing(reads: (Read | undefined)[]): Generator<Read> {
+  for (let k = 0; k < reads.length; k++) {
+    const read = reads[k]!;
+    reads[k] = undefined;
     yield read;
-    for (const place of run?.places ?? []) yield { ...read, ...place };
   }
 }
 
@@ -323,11 +392,17 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
   /** Dropped by an earlier pending statement: a relation the plan creates under the name is new, whatever the catalog has under it now. */
   const dropped = new Set<string>();
   const held = new Map<string, HeldLock>();
-  const plan: LockPlan = { statements: [], findings: [], sized: !!options.catalog };
+  const plan: LockPlan = { statements: [], findings: [], omitted: [], sized: !!options.catalog };
   let file = '';
-  for (const read of unfoldRuns(reads)) {
+  let keeper: FindingsKeeper | undefined;
+  for (const read of releasing(reads)) {
     const { m, sl: raw } = read;
-    if (m.file !== file) { file = m.file; held.clear(); }
+    if (m.file !== file) {
+      file = m.file;
+      held.clear();
+      plan.omitted.push(...keeper?.omitted() ?? []);
+      keeper = new FindingsKeeper(file);
+    }
     const size = raw.table ? sizes.get(refKey(raw.table)) : undefined;
     // The live type decides; offline, or for a column the live table lacks (a pending file adds it), the migrations' own (plan --offline said "rewrites" of varchar(128) → varchar(1024)).
     const currentType = (col: string) => size?.columns.get(col) ?? read.modelTypes?.get(col);
@@ -356,7 +431,8 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
       ...touched.filter((k) => k.action === 'detaches' && k.referencing).map((k) => referencingReadWarning(report, k, sizes.get(refKey({ ...k.otherRef, kind: 'table' })), warnRows)),
     ];
     for (const warning of warnings) {
-      if (warning) plan.findings.push(warning);
+      // The first of each rule in each file kept, the rest counted: a file where every statement is warned of holds no warning per statement.
+      if (warning && keeper!.keep(warning)) plan.findings.push(warning);
     }
     for (const d of read.dropped ?? []) {
       dropped.add(d);
@@ -364,6 +440,7 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
     }
     if (read.created) created.add(read.created);
   }
+  plan.omitted.push(...keeper?.omitted() ?? []);
   return plan;
 }
 
@@ -470,7 +547,7 @@ function reportOf({ m, line, column, headline, run }: Read, sl: StatementLock, s
     ...(isNew ? { newTable: true } : {}),
     ...(sl.assumed ? { assumed: true } : {}),
     ...(sl.form.id === 'code' ? { notRead: true as const } : {}),
-    ...(run ? { alike: run.count, lastLine: run.lastLine } : {}),
+    ...(run && run.count > 1 ? { alike: run.count, lastLine: run.lastLine, ...(run.interleaved ? { interleaved: true as const } : {}) } : {}),
   };
 }
 

@@ -58,7 +58,23 @@ export function readDirectives(comments: readonly LineComment[]): Directive[] {
 /** The rule and reason of `-- schemaguard:allow <rule> <reason>`, or undefined when either is missing. */
 export function allowArgument(argument: string): { rule: string; reason: string } | undefined {
   const a = /^\s+(\S+)\s+(\S.*)$/.exec(argument);
-  return a ? { rule: a[1]!, reason: a[2]!.trim() } : undefined;
+  return a ? { rule: shared(a[1]!), reason: shared(a[2]!.trim()) } : undefined;
+}
+
+/** Texts seen in allow directives, each kept once: a part of a line keeps its whole comment alive. */
+const SHARED = new Map<string, string>();
+const SHARED_MAX = 1000;
+
+/**
+ * One string for each text that comes again: a file with the same allow
+ * before each of 200,000 statements keeps one rule and one reason, not a
+ * comment per directive (about 40 MB). A few texts only, at most `SHARED_MAX`.
+ */
+function shared(text: string): string {
+  const known = SHARED.get(text);
+  if (known !== undefined) return known;
+  if (SHARED.size < SHARED_MAX) SHARED.set(text, text);
+  return text;
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;

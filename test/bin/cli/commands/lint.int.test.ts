@@ -101,7 +101,7 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     const json = await runCli(['lint', '--dir', dir, '--json'], { env: NO_DB });
     expect(json.code).toBe(1);
     const out = JSON.parse(json.stdout);
-    expect(Object.keys(out)).toEqual(['command', 'files', 'errors', 'warnings', 'findings', 'omitted', 'allowed']);
+    expect(Object.keys(out)).toEqual(['command', 'files', 'errors', 'warnings', 'findings', 'omitted', 'allowed', 'allowedOmitted']);
     expect(out).toMatchObject({ files: ['1_reset.sql'], errors: 5000, warnings: 0, omitted: [{ file: '1_reset.sql', rule: 'lock-timeout-disabled', errors: 4900, warnings: 0 }], allowed: [] });
     expect(out.findings).toHaveLength(100);
 
@@ -162,6 +162,25 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     }, 'a_migration');
     const free = await runCli(['lint', '--dir', dir, '--database-url', url]);
     expect(free.code).toBe(0);
+  });
+
+  // Regression: every allowed finding was kept and printed: a file with an allow before each statement printed a line per statement.
+  it('shows the first 100 allowed findings of a rule in a file and one "… and N more allowed" line, counting every one, in text and --json', async () => {
+    const dir = tempDir({ '1_reset.sql': '-- schemaguard:allow lock-timeout-disabled the pool resets it anyway\nRESET ALL;\n'.repeat(5000) });
+    const text = await runCli(['lint', '--dir', dir], { env: NO_DB });
+    const json = await runCli(['lint', '--dir', dir, '--json'], { env: NO_DB });
+
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout.match(/^1_reset\.sql:\d+:1: allowed lock-timeout-disabled \(the pool resets it anyway\)$/gm)).toHaveLength(100);
+    expect(text.stdout.trimEnd().split('\n').slice(-3)).toEqual([
+      '1_reset.sql:200:1: allowed lock-timeout-disabled (the pool resets it anyway)',
+      '… and 4900 more allowed lock-timeout-disabled findings in 1_reset.sql',
+      'lint: 1 file, 0 errors, 0 warnings, 5000 allowed',
+    ]);
+    expect(json.code, json.stderr).toBe(0);
+    const out = JSON.parse(json.stdout);
+    expect(out.allowed).toHaveLength(100);
+    expect(out).toMatchObject({ errors: 0, warnings: 0, findings: [], omitted: [], allowedOmitted: [{ file: '1_reset.sql', rule: 'lock-timeout-disabled', errors: 4900, warnings: 0 }] });
   });
 
   it('with --database-url lints only pending files, with the applied ones as context', async () => {

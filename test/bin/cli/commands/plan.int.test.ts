@@ -6,8 +6,8 @@ import { runCli } from '../../../support/cli';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
 import { addFile, tempDir } from '../../../support/files';
-import { ALIKE_RUN } from '../../../../lambda/checks/locks/plan-locks';
-import { ALIKE_NOTE } from '../../../../bin/cli/commands/plan-locks';
+import { ALIKE_KINDS, ALIKE_RUN } from '../../../../lambda/checks/locks/plan-locks';
+import { ALIKE_NOTE, INTERLEAVED_NOTE } from '../../../../bin/cli/commands/plan-locks';
 
 afterAll(dropDatabases);
 
@@ -383,7 +383,7 @@ describe(`CLI: schemaguard plan of long runs of statements alike, on ${target.na
     ...lines(ALIKE_RUN + 500, (k) => `INSERT INTO t VALUES (${k});`),
     'SELECT * FROM t;',
     ...lines(ALIKE_RUN, () => 'DO $$BEGIN END$$;'),
-    'NOTIFY x;',
+    'SELECT * FROM t;',
     ...lines(ALIKE_RUN + 1, () => 'DO $$BEGIN END$$;'),
   ].join('\n');
 
@@ -410,17 +410,83 @@ describe(`CLI: schemaguard plan of long runs of statements alike, on ${target.na
     expect(text.stdout).toContain(`\n${ALIKE_NOTE}\n`);
   });
 
-  it('with a database: the run\'s row has its table\'s size; statements that scan under a lock are never folded, each keeps its row and warning', async () => {
+  // Regression: two forms taking turns never folded: a 16 MiB file of `SELECT 1;` and `DO $$BEGIN END$$;` lines by turns (1,198,368 statements) peaked at 632 MB (--json 1,460 MB) and printed a row each.
+  it('--offline: forms that block no writes, taking turns, fold into a row per form (interleaved); a form that blocks writes, or a table under two locks, keeps a row per statement', async () => {
+    const pairs = (n: number, a: (k: number) => string, b: string) => lines(n, (k) => `${a(k)}\n${b}`);
+    const dir = tempDir({
+      '1_turns.sql': [
+        'CREATE TABLE t (id int);',
+        ...pairs(600, () => 'SELECT 1;', 'DO $$BEGIN END$$;'),
+        'LOCK t;',
+        ...pairs(600, (k) => `INSERT INTO t VALUES (${k});`, 'SELECT 1;'),
+        ...pairs(501, () => 'LOCK t;', 'SELECT 1;'),
+      ].join('\n'),
+      '2_two_locks.sql': pairs(501, () => 'INSERT INTO t VALUES (1);', 'LOCK t IN ROW SHARE MODE;').join('\n'),
+    });
+
+    const j = await runCli(['plan', '--dir', dir, '--offline', '--json'], { env: { DATABASE_URL: undefined } });
+    const text = await runCli(['plan', '--dir', dir, '--offline'], { env: { DATABASE_URL: undefined } });
+
+    expect(j.code, j.stderr).toBe(0);
+    const { statements, pending } = JSON.parse(j.stdout) as { statements: { file: string; line: number; alike?: number }[]; pending: { statements: number }[] };
+    expect(statements.reduce((n, s) => n + (s.alike ?? 1), 0)).toBe(pending[0]!.statements + pending[1]!.statements);
+    const turns = statements.filter((s) => s.file === '1_turns.sql');
+    expect(turns.slice(0, 6)).toMatchObject([
+      { line: 1, form: expect.stringContaining('CREATE TABLE') },
+      { line: 2, alike: 600, lastLine: 1200, interleaved: true, lock: null, statement: 'SELECT 1' },
+      { line: 3, alike: 600, lastLine: 1201, interleaved: true, notRead: true, statement: 'DO $$BEGIN END$$' },
+      { line: 1202, lock: 'ACCESS EXCLUSIVE', table: 't' },
+      // Each INSERT runs under the ACCESS EXCLUSIVE of line 1202, as its row says.
+      { line: 1203, alike: 600, lastLine: 2401, interleaved: true, lock: 'ROW EXCLUSIVE', held: { lock: 'ACCESS EXCLUSIVE', line: 1202 }, statement: 'INSERT INTO t VALUES (0)' },
+      { line: 1204, alike: 600, lastLine: 2402, interleaved: true, statement: 'SELECT 1' },
+    ]);
+    expect(turns.slice(6).map((s) => [s.line, s.alike])).toEqual(lines(1002, (k) => [2403 + k, undefined]));
+    expect(statements.filter((s) => s.file === '2_two_locks.sql').map((s) => [s.line, s.alike])).toEqual(lines(1002, (k) => [1 + k, undefined]));
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^1_turns\.sql:2-1200\s+-\s+SELECT 1 \(and 599 more alike, interleaved\)$/m);
+    expect(text.stdout).toMatch(/^1_turns\.sql:3-1201\s+\?\s+\?\s+\?\s+DO \$\$BEGIN END\$\$ \(and 599 more alike, interleaved\)$/m);
+    expect(text.stdout).toMatch(/^1_turns\.sql:1203-2401\s+ROW EXCLUSIVE \(under ACCESS EXCLUSIVE from line 1202\)\s+t\s+no\s+no\s+INSERT INTO t VALUES \(0\) \(and 599 more alike, interleaved\)$/m);
+    expect(text.stdout).toContain(`\n${ALIKE_NOTE}\n${INTERLEAVED_NOTE}\n`);
+  });
+
+  it(`--offline: more than ${ALIKE_KINDS} forms taking turns are not folded`, async () => {
+    const kinds = ALIKE_KINDS + 1;
+    const dir = tempDir({ '1_kinds.sql': lines(ALIKE_RUN + kinds, (k) => `INSERT INTO t${k % kinds} VALUES (1);`).join('\n') });
+
+    const j = await runCli(['plan', '--dir', dir, '--offline', '--json'], { env: { DATABASE_URL: undefined } });
+
+    expect(j.code, j.stderr).toBe(0);
+    const { statements } = JSON.parse(j.stdout) as { statements: { alike?: number }[] };
+    expect(statements).toHaveLength(ALIKE_RUN + kinds);
+    expect(statements.filter((s) => s.alike)).toEqual([]);
+  });
+
+  // Regression: plan's warnings were not capped: a file where every statement is warned of held (and printed) a warning each.
+  it('with a database: the run\'s row has its table\'s size; statements that scan under a lock are never folded, each keeps its row; the first 100 warnings are kept, the rest counted', async () => {
     const url = await freshDatabase(target, 'plan_alike');
     await withClient(url, (c) => c.query('CREATE TABLE e (id int); INSERT INTO e SELECT generate_series(1, 1000); ANALYZE e'));
     const dir = tempDir({ '1_many.sql': [...lines(ALIKE_RUN + 1, (k) => `INSERT INTO e VALUES (${k});`), ...lines(ALIKE_RUN + 1, () => 'CREATE INDEX ON e (id);')].join('\n') });
+    const more = '… and 901 more blocking-lock-on-large-table findings in 1_many.sql';
 
     const j = await runCli(['plan', '--dir', dir, '--database-url', url, '--warn-rows', '10', '--json']);
+    const text = await runCli(['plan', '--dir', dir, '--database-url', url, '--warn-rows', '10']);
+    const github = await runCli(['plan', '--dir', dir, '--database-url', url, '--warn-rows', '10', '--format', 'github']);
 
     expect(j.code, j.stderr).toBe(0);
-    const { statements, warnings } = JSON.parse(j.stdout) as { statements: { line: number; alike?: number }[]; warnings: { line: number }[] };
+    const { statements, warnings, warningsOmitted } = JSON.parse(j.stdout) as { statements: { line: number; alike?: number }[]; warnings: { line: number }[]; warningsOmitted: unknown[] };
     expect(statements).toHaveLength(1 + ALIKE_RUN + 1);
     expect(statements[0]).toMatchObject({ line: 1, alike: ALIKE_RUN + 1, lastLine: ALIKE_RUN + 1, lock: 'ROW EXCLUSIVE', table: 'public.e', rows: 1000 });
-    expect(warnings.map((w) => w.line)).toEqual(lines(ALIKE_RUN + 1, (k) => ALIKE_RUN + 2 + k));
+    expect(warnings.map((w) => w.line)).toEqual(lines(100, (k) => ALIKE_RUN + 2 + k));
+    expect(warningsOmitted).toEqual([{ file: '1_many.sql', rule: 'blocking-lock-on-large-table', errors: 0, warnings: 901 }]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout.match(/^1_many\.sql:\d+:1: warning blocking-lock-on-large-table: /gm)).toHaveLength(100);
+    expect(text.stdout).toContain(`\n1_many.sql:${ALIKE_RUN + 101}:1: warning blocking-lock-on-large-table: CREATE [UNIQUE] INDEX takes SHARE on public.e`);
+    expect(text.stdout).toContain(`\n${more}\n`);
+    expect(github.code, github.stderr).toBe(0);
+    const annotations = github.stdout.trim().split('\n');
+    expect(annotations.filter((l) => l.startsWith('::warning '))).toHaveLength(100);
+    expect(annotations).toContainEqual(expect.stringMatching(new RegExp(`^::notice file=.*1_many\\.sql,title=schemaguard blocking-lock-on-large-table::${more}$`)));
+    // Every warning counted, and lint's index-not-concurrent errors (capped as ever).
+    expect(annotations.at(-1)).toBe('plan: 1001 errors, 1001 warnings');
   });
 });

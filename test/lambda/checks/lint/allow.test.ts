@@ -12,6 +12,11 @@ describe('Directive: allow', () => {
     const r = await lint('-- schemaguard:allow index-not-concurrent small\nCREATE INDEX a ON leads (name);\nCREATE INDEX b ON leads (score);');
     expect(r.findings.map((f) => `${f.rule}@${f.line}`)).toEqual(['index-not-concurrent@3']);
   });
+  it('silences each statement that starts on the line after it', async () => {
+    const r = await lint('-- schemaguard:allow index-not-concurrent small\nCREATE INDEX a ON leads (name); CREATE INDEX b ON leads (score);\nCREATE INDEX c ON leads (code);');
+    expect(r.allowed.map((a) => `${a.line}:${a.column}@${a.allowed.line}`)).toEqual(['2:19@1', '2:51@1']);
+    expect(r.findings.map((f) => `${f.rule}@${f.line}`)).toEqual(['index-not-concurrent@3']);
+  });
   it('silences only its own rule', async () => {
     expect(await rules('-- schemaguard:allow constraint-not-valid wrong rule\nCREATE INDEX a ON leads (name);'))
       .toEqual(['unused-allow', 'index-not-concurrent']);

@@ -1,6 +1,6 @@
 /** Findings kept per rule per file: the first 100, the rest counted (a file of 1.5 million findings crashed lint). */
 import { describe, expect, it } from 'vitest';
-import { FINDINGS_KEPT_PER_RULE, lintCounts, omittedLine } from '../../../../lambda/checks/lint';
+import { allowedCount, allowedOmittedLine, FINDINGS_KEPT_PER_RULE, lintCounts, omittedLine } from '../../../../lambda/checks/lint';
 import { lint } from './pending';
 
 const RESETS = 'RESET ALL;\n'.repeat(5000);
@@ -36,5 +36,16 @@ describe('Function: lintMigrations with many findings', () => {
     expect(r.allowed).toMatchObject([{ rule: 'lock-timeout-disabled', line: 2 }]);
     expect(r.findings.map((f) => f.line)).toEqual(Array.from({ length: 100 }, (_, k) => k + 3));
     expect(r.omitted).toEqual([{ file: '2_pending.sql', rule: 'lock-timeout-disabled', errors: 4899, warnings: 0 }]);
+  });
+
+  // Regression: every allowed finding was kept; with an allow before each statement, a file held one per statement and took minutes (each finding was checked against every directive).
+  it('keeps the first 100 allowed findings of a rule in a file and counts the others exactly', async () => {
+    const r = await lint('-- schemaguard:allow lock-timeout-disabled the pool resets it anyway\nRESET ALL;\n'.repeat(5000));
+    expect(r.findings).toEqual([]);
+    expect(r.allowed.map((a) => [a.line, a.allowed.line])).toEqual(Array.from({ length: 100 }, (_, k) => [2 * k + 2, 2 * k + 1]));
+    expect(r.allowedOmitted).toEqual([{ file: '2_pending.sql', rule: 'lock-timeout-disabled', errors: 4900, warnings: 0 }]);
+    expect(allowedCount(r)).toBe(5000);
+    expect(allowedOmittedLine(r.allowedOmitted[0]!)).toBe('… and 4900 more allowed lock-timeout-disabled findings in 2_pending.sql');
+    expect(lintCounts(r)).toEqual({ errors: 0, warnings: 0 });
   });
 });
