@@ -24,6 +24,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { parseDuration } from '../lambda/engine/duration';
+import { urlWithoutPath } from '../lambda/engine/redact';
 
 export const CONTEXT_PREFIX = 'schemaguard:';
 export const STAGES = ['dev', 'prod'] as const;
@@ -229,7 +230,9 @@ function readHttpsUrl(v: Reader, key: 'alarmHttpsUrl' | 'alarmTicketHttpsUrl'): 
   if (url && !DYNAMIC_REFERENCE.test(url)) {
     let ok = false;
     try { ok = new URL(url).protocol === 'https:'; } catch { ok = false; }
-    if (!ok) throw new ConfigError(`context ${CONTEXT_PREFIX}${key}: "${url}" is not an https:// URL or a {{resolve:secretsmanager:<secret-id>}} dynamic reference; leave it empty for none`);
+    // Without its path: a PagerDuty or Opsgenie URL carries its routing key there (a broken dynamic reference holds none).
+    const shown = url.startsWith('{{') ? `"${url}"` : urlWithoutPath(url) === '<not a URL>' ? 'the value (not shown)' : `"${urlWithoutPath(url)}"`;
+    if (!ok) throw new ConfigError(`context ${CONTEXT_PREFIX}${key}: ${shown} is not an https:// URL or a {{resolve:secretsmanager:<secret-id>}} dynamic reference; leave it empty for none`);
   }
   return url;
 }

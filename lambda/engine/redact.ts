@@ -28,6 +28,17 @@ export function maskUrl(url: string): string {
 }
 
 /**
+ * A URL without its path and query (where a webhook's routing key lives) and
+ * with any user and password masked, for error messages:
+ * `https://events.example.com/integration/KEY/enqueue` →
+ * `https://events.example.com/...`.
+ */
+export function urlWithoutPath(url: string): string {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/[^/?#@]*@?[^/?#]*)/i.exec(url);
+  return m ? `${m[1]!.replace(/\/\/[^@/]*@/, '//***@')}/...` : '<not a URL>';
+}
+
+/**
  * A URL inside a text. The scheme is bounded (real ones are short): an
  * unbounded `[a-z0-9+.-]*` retried at every letter of a long run of letters
  * and digits (a 100 KB error detail) took quadratic time.

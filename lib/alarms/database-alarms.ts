@@ -32,6 +32,7 @@ import {
   type ErrorClass,
 } from './error-catalog';
 import { GUARD_ROLE_PREFIX } from '../../lambda/handler/constants';
+import { urlWithoutPath } from '../../lambda/engine/redact';
 import { DatabaseDashboard } from './database-dashboard';
 import { deployedLength, listTokenProblem, listTokens, stringTokens } from './deployed-length';
 import { claimOnce } from '../synth-claims';
@@ -699,17 +700,12 @@ function checkHttpsUrl(prop: string, url: string | undefined, fail: (msg: string
   let parsed: URL | undefined;
   try { parsed = new URL(url); } catch { parsed = undefined; }
   if (!parsed || parsed.protocol !== 'https:') {
-    fail(`"${prop}" must be an https:// URL or a {{resolve:secretsmanager:...}} dynamic reference, got ${JSON.stringify(redactUrl(url))}; pass such a URL, or leave it unset`);
+    fail(`"${prop}" must be an https:// URL or a {{resolve:secretsmanager:...}} dynamic reference, got ${JSON.stringify(urlWithoutPath(url))}; pass such a URL, or leave it unset`);
   } else if (parsed.username || parsed.password) {
-    fail(`"${prop}" must not carry credentials in the URL (got ${JSON.stringify(redactUrl(url))}); keep them in Secrets Manager and pass a {{resolve:secretsmanager:...}} dynamic reference`);
+    fail(`"${prop}" must not carry credentials in the URL (got ${JSON.stringify(urlWithoutPath(url))}); keep them in Secrets Manager and pass a {{resolve:secretsmanager:...}} dynamic reference`);
   }
 }
 
-/** The URL without its path and query (where routing keys live), for error messages. */
-function redactUrl(url: string): string {
-  const m = /^([a-z][a-z0-9+.-]*:\/\/[^/?#@]*@?[^/?#]*)/i.exec(url);
-  return m ? `${m[1]!.replace(/\/\/[^@/]*@/, '//***@')}/...` : '<not a URL>';
-}
 
 /** What a database stack passes to `alarmsForStack`. */
 export interface StackAlarmsOptions extends Pick<DatabaseAlarmsProps, 'logGroup' | 'alarmEmail' | 'alarmHttpsUrl' | 'ticketEmail' | 'ticketHttpsUrl' | 'topic' | 'ticketTopic' | 'metricNamespace'> {

@@ -102,9 +102,12 @@ describe('Function: readAppConfig', () => {
     [{ 'schemaguard:guardSchedule': 'never' }, /guardSchedule: "never" is not a schedule/],
     [{ 'schemaguard:logRetentionDays': 31 }, /schemaguard:logRetentionDays: 31 is not a CloudWatch Logs retention; use one of 1, 3, 5/],
     [{ 'schemaguard:alarmEmail': 'oncall' }, /schemaguard:alarmEmail: "oncall" is not an e-mail address/],
-    [{ 'schemaguard:alarmHttpsUrl': 'http://example.com/hook' }, /schemaguard:alarmHttpsUrl: "http:\/\/example\.com\/hook" is not an https:\/\/ URL or a \{\{resolve:secretsmanager:<secret-id>\}\} dynamic reference; leave it empty for none/],
+    [{ 'schemaguard:alarmHttpsUrl': 'http://example.com/hook' }, /schemaguard:alarmHttpsUrl: "http:\/\/example\.com\/\.\.\." is not an https:\/\/ URL or a \{\{resolve:secretsmanager:<secret-id>\}\} dynamic reference; leave it empty for none/],
+    // Regression (review): the message printed the whole URL, a PagerDuty routing key included.
+    [{ 'schemaguard:alarmTicketHttpsUrl': 'http://events.pagerduty.com/integration/R0UTINGKEYSECRET/enqueue' }, /^(?![\s\S]*R0UTINGKEYSECRET)[\s\S]*"http:\/\/events\.pagerduty\.com\/\.\.\." is not an https:\/\/ URL/],
+    [{ 'schemaguard:alarmHttpsUrl': 'R0UTINGKEYSECRET' }, /^(?![\s\S]*R0UTINGKEYSECRET)[\s\S]*schemaguard:alarmHttpsUrl: the value \(not shown\) is not an https:\/\/ URL/],
     [{ 'schemaguard:alarmTicketEmail': 'tickets' }, /schemaguard:alarmTicketEmail: "tickets" is not an e-mail address/],
-    [{ 'schemaguard:alarmTicketHttpsUrl': 'http://example.com/hook' }, /schemaguard:alarmTicketHttpsUrl: "http:\/\/example\.com\/hook" is not an https:\/\/ URL/],
+    [{ 'schemaguard:alarmTicketHttpsUrl': 'http://example.com/hook' }, /schemaguard:alarmTicketHttpsUrl: "http:\/\/example\.com\/\.\.\." is not an https:\/\/ URL/],
     [{ 'schemaguard:alarmTicketHttpsUrl': '{{resolve:secretsmanager:' }, /schemaguard:alarmTicketHttpsUrl: "\{\{resolve:secretsmanager:" is not an https:\/\/ URL/],
     [{ 'schemaguard:stage': { nested: true } }, /schemaguard:stage: expected a string/],
   ])('refuses %j with a message naming the key, the value and the fix', (context, message) => {
