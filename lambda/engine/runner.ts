@@ -9,7 +9,7 @@ import { deadlineCutError, stateLockTimeoutError } from './apply-errors';
 import { applyInFlight, canPipeline, pipelinable } from './apply-pipeline';
 import { BlockerWatcher } from './blockers';
 import { DeadlineWatchdog } from './deadline-watchdog';
-import { DeadlineError, MigrationError, sqlstateOf, type Blocker } from './errors';
+import { DeadlineError, LockLostError, lockLostError, MigrationError, sqlstateOf, type Blocker } from './errors';
 import { validateSchemaName } from './identifiers';
 import { computePlan, type Plan } from './plan';
 import type { Driver, MigrationLock, Queryable, Session } from './ports';
@@ -17,7 +17,7 @@ import { EMPTY_FILE_NOTE, isEmptyMigration, parseAllNow, runsOutsideTransaction,
 import { refuseAtStep, type RunFacts } from './run-refusals';
 import { stateRefusals } from './state-refusals';
 import { refuseUnwrittenTemplates } from './template';
-import { DEFAULT_STATE_SCHEMA, prepareState, readApplied, readStateForRun, stateTable, stateUpgradeSkipped, stateUpToDate, type AppliedKey } from './state';
+import { DEFAULT_STATE_SCHEMA, isHeldGuardFailure, prepareState, readApplied, readStateForRun, stateTable, stateUpgradeSkipped, stateUpToDate, type AppliedKey } from './state';
 
 export interface RunnerOptions {
   driver: Driver;
@@ -126,6 +126,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   let opening: Promise<Session> | undefined;
   /** That session once it created the state table (or brought it up to date) in a transaction not yet committed. */
   let preparing: Promise<Session> | undefined;
+  /** Set when the runner lock's connection closed while held. */
+  let lockLost = false;
   try {
     const done = await upToDateBeforeLock(lock, options, schema);
     if (done) {
@@ -135,6 +137,11 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     const waitStart = performance.now();
     await lock.acquire(options.lockWaitMs ?? 60_000, (holders) => emit({ type: 'lock-wait', holders }));
     emit({ type: 'lock-acquired', waitedMs: Math.round(performance.now() - waitStart) });
+    // The lock's connection lost while a file runs: that file's connection is dropped at once, so it rolls back.
+    lock.onLost?.(() => {
+      lockLost = true;
+      session?.abandon?.();
+    });
 
     // The state is read only after the lock is held: a runner that waited sees what the other applied.
     const reader = lock.monitor ?? (session = await options.driver.connect());
@@ -188,8 +195,14 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
         preparing = undefined;
         await session.commit();
       }
-      const settings = applySettings(options, schema, lock, emit);
-      await applyPending({ options, session, lock, settings, reserveMs, emit, startedAt: Date.now() - Math.round(performance.now() - started) }, plan.pending, result);
+      // Waiting runners name this session's process (and its file), not the lock's idle connection.
+      if (session.pid !== undefined) await lock.announceWorker?.(session.pid);
+      const applying = session;
+      const settings = applySettings(options, schema, lock, emit, applying);
+      const run: PendingRun = {
+        options, session, lock, settings, reserveMs, emit, startedAt: Date.now() - Math.round(performance.now() - started), lost: () => lockLost,
+      };
+      await applyPending(run, plan.pending, result);
     }
     result.elapsedMs = Math.round(performance.now() - started);
     return result;
@@ -253,8 +266,9 @@ async function beginStateChange(
   return s;
 }
 
-function applySettings(options: MigrateOptions, schema: string, lock: MigrationLock, emit: (event: RunEvent) => void): ApplySettings {
+function applySettings(options: MigrateOptions, schema: string, lock: MigrationLock, emit: (event: RunEvent) => void, session: Session): ApplySettings {
   return {
+    beforeRetry: (m) => refuseRetry(session, schema, lock, m),
     stateSchema: schema,
     appliedBy: options.appliedBy,
     lockTimeoutMs: options.lockTimeoutMs ?? 5000,
@@ -279,6 +293,39 @@ interface PendingRun {
   held?: string;
   /** Epoch ms the run began: a migration cut by the deadline that started well after it gets more time in a new run. */
   startedAt: number;
+  /** True once the runner lock's connection closed while held. */
+  lost: () => boolean;
+}
+
+/**
+ * Before a lock timeout's retry runs a file again: the lock is still held, and
+ * the file is still not recorded (read again: a runner that took the lock
+ * after this one lost it may have applied it meanwhile).
+ */
+async function refuseRetry(session: Session, schema: string, lock: MigrationLock, m: Migration): Promise<void> {
+  await lock.assertHeld();
+  const r = await session.query<{ applied_by: string | null; applied_at: string }>(
+    `SELECT applied_by, applied_at::text FROM ${stateTable(schema)} WHERE version = $1`, [m.version],
+  );
+  const row = r.rows[0];
+  if (!row) return;
+  throw new MigrationError(
+    `${m.file} was applied meanwhile by another runner (${row.applied_by ? `applied_by ${row.applied_by}, ` : ''}at ${row.applied_at}) while this one waited to retry it after a lock timeout; it is not run again`,
+    {
+      file: m.file, version: m.version,
+      fix: 'nothing to do for this file. Two runners ran at once: this one\'s runner lock was lost (its connection ended); run again to apply what is left',
+    },
+  );
+}
+
+/** The error of a file (or of files in flight) that failed because the runner lock was lost meanwhile: said so, with the file. */
+function lostOrAsIs(run: PendingRun, e: unknown, fallback: Migration): unknown {
+  const guardFailed = e instanceof MigrationError && isHeldGuardFailure(e);
+  if (!run.lost() && !guardFailed) return e;
+  if (e instanceof LockLostError) return e;
+  const file = e instanceof MigrationError && e.file ? e.file : fallback.file;
+  const version = file === fallback.file ? fallback.version : (e as MigrationError).version ?? fallback.version;
+  return lockLostError({ file, version, noTransaction: file === fallback.file && runsOutsideTransaction(fallback), cause: e });
 }
 
 /** Apply each pending migration in order, stopping early (outcome `partial`) when the deadline's reserve is reached. */
@@ -290,9 +337,17 @@ async function applyPending(run: PendingRun, pending: Migration[], result: Migra
     let end = k;
     if (canPipeline(run.session) && run.options.deadline === undefined) while (end < pending.length && pipelinable(pending[end]!)) end++;
     // The server checks the runner lock before each file written ahead: a lock that cannot say how goes one at a time.
-    const held = end - k >= 2 ? (run.held ??= (await run.lock.heldSql?.()) ?? '') : '';
-    if (held) {
-      await applyInFlight(run.session as Parameters<typeof applyInFlight>[0], pending.slice(k, end), run.settings, held, inFlightHooks(run, result));
+    // Every state row is written only while the lock holds, the server checks (`MigrationLock.heldSql`), and so
+    // is each file written ahead before it starts.
+    const held = (run.held ??= (await run.lock.heldSql?.()) ?? '');
+    run.settings.held = held || undefined;
+    if (held && end - k >= 2) {
+      try {
+        await applyInFlight(run.session as Parameters<typeof applyInFlight>[0], pending.slice(k, end), run.settings, held, inFlightHooks(run, result));
+      } catch (e) {
+        // The file the server ran when it failed: the first of these not applied.
+        throw lostOrAsIs(run, e, pending.find((p) => !result.applied.some((a) => a.version === p.version)) ?? pending[k]!);
+      }
       k = end;
       continue;
     }
@@ -305,7 +360,7 @@ async function applyPending(run: PendingRun, pending: Migration[], result: Migra
       recordApplied(result, m, await applyOne(run, m, watchdog));
     } catch (e) {
       const together = stoppedByWatchdog(e, watchdog);
-      if (!together && !cutByDeadline(run, m, e, cap)) throw e;
+      if (!together && !cutByDeadline(run, m, e, cap)) throw lostOrAsIs(run, e, m);
       // Rolled back whole: a new run, with the whole of its time, applies it from the start — when that time is
       // at least twice what it had here (one that had most of a run would only fail again, later, holding its locks longer).
       const fullRun = (run.options.deadline ?? 0) - run.startedAt - run.reserveMs;
