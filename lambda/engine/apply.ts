@@ -27,7 +27,7 @@ import { checkFailure, checkRunError, CHECK_COUNT_LIMIT, lockTimeoutError, outOf
 import { scriptAttempt } from './apply-script';
 import { BlockerWatcher, carriedBlockers } from './blockers';
 import { MigrationError, type Blocker } from './errors';
-import { dropLeftoverInvalidIndexes, dropNewInvalidIndexes, invalidIndexes, newInvalidIndexes, refuseNewInvalidIndexes } from './invalid-indexes';
+import { dropLeftoverInvalidIndexes, dropNewInvalidIndexes, invalidIndexes, newInvalidIndexes, refuseNewInvalidIndexes, refuseSkippedIndex } from './invalid-indexes';
 import type { Queryable, Session, TransactionSettings } from './ports';
 import { checkSql } from './script';
 import { sleep } from './sleep';
@@ -198,6 +198,7 @@ async function applyWithoutTransaction(session: Session, m: Migration, s: ApplyS
     for (const batch of bodyBatches(m, NO_TRANSACTION_BATCH_CHARS)) {
       for (const stmt of batch) {
         attempts += await runWithLockRetries(session, m, stmt, s, settings, invalidBefore);
+        await refuseSkippedIndex(session, m, stmt);
         committed.push(stmt);
         finished.push(stmt.line);
       }

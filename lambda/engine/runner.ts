@@ -11,6 +11,7 @@ import { BlockerWatcher } from './blockers';
 import { DeadlineWatchdog } from './deadline-watchdog';
 import { DeadlineError, LockLostError, lockLostError, MigrationError, sqlstateOf, type Blocker } from './errors';
 import { validateSchemaName } from './identifiers';
+import { explainReadOnly } from './read-only';
 import { computePlan, type Plan } from './plan';
 import type { Driver, MigrationLock, Queryable, Session } from './ports';
 import { EMPTY_FILE_NOTE, isEmptyMigration, parseAllNow, runsOutsideTransaction, type Migration } from './source';
@@ -206,6 +207,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     }
     result.elapsedMs = Math.round(performance.now() - started);
     return result;
+  } catch (e) {
+    throw await explainReadOnly(e, options.driver, lock.monitor);
   } finally {
     // The state table's transaction, when a bad file (or anything else) came first: rolled back.
     if (preparing) await preparing.then((s) => s.rollback(), () => undefined).catch(() => undefined);
@@ -427,10 +430,12 @@ function inFlightHooks(run: PendingRun, result: MigrateResult): Parameters<typeo
 
 /**
  * RAISE NOTICE from a migration (e.g. "deactivated 3 duplicate purchases") reaches the user.
- * The "already exists, skipping" notices of IF [NOT] EXISTS are left out: they are the expected case.
+ * The "already exists, skipping" notices of IF [NOT] EXISTS are left out of a transactional file, where they are
+ * the expected case; a no-transaction file shows them, as psql does: there a skipped index build is all a rerun
+ * after a partial run does, and one skipped for a relation of the same name elsewhere built nothing.
  */
 function noticeNote(run: PendingRun, m: Migration, message: string): void {
-  if (!/, skipping$/.test(message)) run.emit({ type: 'note', message: `${m.file}: ${message}` });
+  if (runsOutsideTransaction(m) || !/, skipping$/.test(message)) run.emit({ type: 'note', message: `${m.file}: ${message}` });
 }
 
 /**
