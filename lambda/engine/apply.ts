@@ -239,10 +239,11 @@ function committedBefore(committed: SqlStatement[]): string {
  * A no-transaction file's statements are the file's own text: its name goes in
  * the session's application_name (back to the connection's with the reset
  * that ends the file), so pg_stat_activity and a runner waiting for the lock
- * say which file runs. On a real server session only.
+ * say which file runs. On a session of its own only (the pg driver's, not
+ * through a pooler nor the Data API, whose server sessions are shared).
  */
 async function nameTheFile(session: Session, m: Migration): Promise<void> {
-  if (session.pid === undefined) return;
+  if (session.pid === undefined || !session.script) return;
   await session.query("SELECT set_config('application_name', $1, false)", [`schemaguard: applying ${m.file}`.slice(0, 63)]);
 }
 

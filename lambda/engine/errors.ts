@@ -421,6 +421,8 @@ export interface LostWhile {
   version: number;
   /** The file runs outside a transaction: its finished statements stay. */
   noTransaction: boolean;
+  /** Its state row was found written after all (its COMMIT ran before the loss); undefined when not known. */
+  recorded?: boolean;
   cause?: unknown;
 }
 
@@ -444,9 +446,12 @@ export class LockLostError extends MigrationError {
 }
 
 function lostWhileMessage(d: LostWhile): string {
+  if (d.recorded) {
+    return `lost the runner lock as ${d.file} finished: its connection closed; ${d.file} committed just before (it is recorded); no further migration starts`;
+  }
   const what = d.noTransaction
     ? `the statement it ran was stopped; statements of it that finished before stay applied (each commits on its own), and ${d.file} is not recorded`
-    : `${d.file} rolled back and is not recorded`;
+    : `${d.file} rolled back and is not recorded${d.recorded === undefined ? ' (unless its COMMIT had run: the next run reads the state)' : ''}`;
   return `lost the runner lock while ${d.file} ran: its connection closed; this runner dropped the migration's connection at once, so ${what}; no further migration starts`;
 }
 

@@ -95,7 +95,8 @@ export async function refuseSkippedIndex(session: Session, m: Migration, stmt: S
     [target.index, target.table],
   );
   const found = r.rows[0];
-  if (!found || (found.on_table && found.valid)) return;
+  // A partitioned table's index made ON ONLY stays INVALID until each partition's is attached: expected.
+  if (!found || (found.on_table && (found.valid || found.kind === 'I'))) return;
   const where = `${m.file}:${stmt.line}`;
   const index = found.kind === 'i' || found.kind === 'I';
   const what = !index

@@ -138,7 +138,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     const waitStart = performance.now();
     await lock.acquire(options.lockWaitMs ?? 60_000, (holders) => emit({ type: 'lock-wait', holders }));
     emit({ type: 'lock-acquired', waitedMs: Math.round(performance.now() - waitStart) });
-    // The lock's connection lost while a file runs: that file's connection is dropped at once, so it rolls back.
+    // The lock's connection lost while a file runs: that file's connection is dropped at once, so it rolls back
+    // (the server's client_connection_check_interval ends a statement that runs on; the state row's guard fails).
     lock.onLost?.(() => {
       lockLost = true;
       session?.abandon?.();
@@ -208,6 +209,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     result.elapsedMs = Math.round(performance.now() - started);
     return result;
   } catch (e) {
+    // Lost while the state table was made ready (its transaction dropped with the connection): nothing ran.
+    if (lockLost && !(e instanceof LockLostError)) throw lockLostError();
     throw await explainReadOnly(e, options.driver, lock.monitor);
   } finally {
     // The state table's transaction, when a bad file (or anything else) came first: rolled back.
@@ -321,14 +324,48 @@ async function refuseRetry(session: Session, schema: string, lock: MigrationLock
   );
 }
 
-/** The error of a file (or of files in flight) that failed because the runner lock was lost meanwhile: said so, with the file. */
-function lostOrAsIs(run: PendingRun, e: unknown, fallback: Migration): unknown {
+/**
+ * The error of a file (or of files in flight) that failed because the runner
+ * lock was lost meanwhile: said so, with the file — and whether it committed
+ * after all (its COMMIT ran, with the lock held, just before its answer was
+ * dropped with the connection): read on a new connection.
+ */
+async function lostOrAsIs(run: PendingRun, e: unknown, fallback: Migration): Promise<unknown> {
   const guardFailed = e instanceof MigrationError && isHeldGuardFailure(e);
   if (!run.lost() && !guardFailed) return e;
   if (e instanceof LockLostError) return e;
   const file = e instanceof MigrationError && e.file ? e.file : fallback.file;
   const version = file === fallback.file ? fallback.version : (e as MigrationError).version ?? fallback.version;
-  return lockLostError({ file, version, noTransaction: file === fallback.file && runsOutsideTransaction(fallback), cause: e });
+  const recorded = guardFailed ? false : (await recordedOf(run, [version]))?.has(version);
+  return lockLostError({ file, version, noTransaction: file === fallback.file && runsOutsideTransaction(fallback), cause: e, recorded });
+}
+
+/** Files in flight whose answers were lost with the connection but that committed (with the lock held): reported applied. */
+async function reportCommitted(run: PendingRun, files: Migration[], result: MigrateResult): Promise<void> {
+  const recorded = await recordedOf(run, files.map((f) => f.version));
+  for (const m of files) {
+    const executionMs = recorded?.get(m.version);
+    if (executionMs === undefined) return;
+    run.emit({ type: 'migration-applied', migration: m, executionMs, attempts: 1 });
+    recordApplied(result, m, executionMs);
+  }
+}
+
+/** Which of `versions` the state table holds (with their execution time), read on a connection of its own; undefined when it cannot be read. */
+async function recordedOf(run: PendingRun, versions: number[]): Promise<Map<number, number> | undefined> {
+  try {
+    const s = await run.options.driver.connect();
+    try {
+      const r = await s.query<{ version: string; execution_ms: number }>(
+        `SELECT version, execution_ms FROM ${stateTable(run.settings.stateSchema)} WHERE version = ANY($1::bigint[])`, [versions],
+      );
+      return new Map(r.rows.map((x) => [Number(x.version), Number(x.execution_ms)]));
+    } finally {
+      await s.close();
+    }
+  } catch {
+    return undefined;
+  }
 }
 
 /** Apply each pending migration in order, stopping early (outcome `partial`) when the deadline's reserve is reached. */
@@ -348,8 +385,11 @@ async function applyPending(run: PendingRun, pending: Migration[], result: Migra
       try {
         await applyInFlight(run.session as Parameters<typeof applyInFlight>[0], pending.slice(k, end), run.settings, held, inFlightHooks(run, result));
       } catch (e) {
+        // Files whose answers went with the dropped connection may have committed before the loss: read which.
+        const unanswered = pending.slice(k, end).filter((p) => !result.applied.some((a) => a.version === p.version));
+        if (run.lost()) await reportCommitted(run, unanswered, result);
         // The file the server ran when it failed: the first of these not applied.
-        throw lostOrAsIs(run, e, pending.find((p) => !result.applied.some((a) => a.version === p.version)) ?? pending[k]!);
+        throw await lostOrAsIs(run, e, unanswered.find((p) => !result.applied.some((a) => a.version === p.version)) ?? pending[k]!);
       }
       k = end;
       continue;
@@ -363,7 +403,7 @@ async function applyPending(run: PendingRun, pending: Migration[], result: Migra
       recordApplied(result, m, await applyOne(run, m, watchdog));
     } catch (e) {
       const together = stoppedByWatchdog(e, watchdog);
-      if (!together && !cutByDeadline(run, m, e, cap)) throw lostOrAsIs(run, e, m);
+      if (!together && !cutByDeadline(run, m, e, cap)) throw await lostOrAsIs(run, e, m);
       // Rolled back whole: a new run, with the whole of its time, applies it from the start — when that time is
       // at least twice what it had here (one that had most of a run would only fail again, later, holding its locks longer).
       const fullRun = (run.options.deadline ?? 0) - run.startedAt - run.reserveMs;
