@@ -11,6 +11,7 @@ import { BlockerWatcher } from './blockers';
 import { DeadlineWatchdog } from './deadline-watchdog';
 import { DeadlineError, LockLostError, lockLostError, MigrationError, sqlstateOf, type Blocker } from './errors';
 import { validateSchemaName } from './identifiers';
+import { recordedOf, refuseRetry } from './lock-lost';
 import { explainReadOnly } from './read-only';
 import { computePlan, type Plan } from './plan';
 import type { Driver, MigrationLock, Queryable, Session } from './ports';
@@ -199,8 +200,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       }
       // Waiting runners name this session's process (and its file), not the lock's idle connection.
       if (session.pid !== undefined) await lock.announceWorker?.(session.pid);
-      const applying = session;
-      const settings = applySettings(options, schema, lock, emit, applying);
+      const settings = applySettings(options, schema, lock, emit, session);
       const run: PendingRun = {
         options, session, lock, settings, reserveMs, emit, startedAt: Date.now() - Math.round(performance.now() - started), lost: () => lockLost,
       };
@@ -304,27 +304,6 @@ interface PendingRun {
 }
 
 /**
- * Before a lock timeout's retry runs a file again: the lock is still held, and
- * the file is still not recorded (read again: a runner that took the lock
- * after this one lost it may have applied it meanwhile).
- */
-async function refuseRetry(session: Session, schema: string, lock: MigrationLock, m: Migration): Promise<void> {
-  await lock.assertHeld();
-  const r = await session.query<{ applied_by: string | null; applied_at: string }>(
-    `SELECT applied_by, applied_at::text FROM ${stateTable(schema)} WHERE version = $1`, [m.version],
-  );
-  const row = r.rows[0];
-  if (!row) return;
-  throw new MigrationError(
-    `${m.file} was applied meanwhile by another runner (${row.applied_by ? `applied_by ${row.applied_by}, ` : ''}at ${row.applied_at}) while this one waited to retry it after a lock timeout; it is not run again`,
-    {
-      file: m.file, version: m.version,
-      fix: 'nothing to do for this file. Two runners ran at once: this one\'s runner lock was lost (its connection ended); run again to apply what is left',
-    },
-  );
-}
-
-/**
  * The error of a file (or of files in flight) that failed because the runner
  * lock was lost meanwhile: said so, with the file — and whether it committed
  * after all (its COMMIT ran, with the lock held, just before its answer was
@@ -336,35 +315,18 @@ async function lostOrAsIs(run: PendingRun, e: unknown, fallback: Migration): Pro
   if (e instanceof LockLostError) return e;
   const file = e instanceof MigrationError && e.file ? e.file : fallback.file;
   const version = file === fallback.file ? fallback.version : (e as MigrationError).version ?? fallback.version;
-  const recorded = guardFailed ? false : (await recordedOf(run, [version]))?.has(version);
+  const recorded = guardFailed ? false : (await recordedOf(run.options.driver, run.settings.stateSchema, [version]))?.has(version);
   return lockLostError({ file, version, noTransaction: file === fallback.file && runsOutsideTransaction(fallback), cause: e, recorded });
 }
 
 /** Files in flight whose answers were lost with the connection but that committed (with the lock held): reported applied. */
 async function reportCommitted(run: PendingRun, files: Migration[], result: MigrateResult): Promise<void> {
-  const recorded = await recordedOf(run, files.map((f) => f.version));
+  const recorded = await recordedOf(run.options.driver, run.settings.stateSchema, files.map((f) => f.version));
   for (const m of files) {
     const executionMs = recorded?.get(m.version);
     if (executionMs === undefined) return;
     run.emit({ type: 'migration-applied', migration: m, executionMs, attempts: 1 });
     recordApplied(result, m, executionMs);
-  }
-}
-
-/** Which of `versions` the state table holds (with their execution time), read on a connection of its own; undefined when it cannot be read. */
-async function recordedOf(run: PendingRun, versions: number[]): Promise<Map<number, number> | undefined> {
-  try {
-    const s = await run.options.driver.connect();
-    try {
-      const r = await s.query<{ version: string; execution_ms: number }>(
-        `SELECT version, execution_ms FROM ${stateTable(run.settings.stateSchema)} WHERE version = ANY($1::bigint[])`, [versions],
-      );
-      return new Map(r.rows.map((x) => [Number(x.version), Number(x.execution_ms)]));
-    } finally {
-      await s.close();
-    }
-  } catch {
-    return undefined;
   }
 }
 
