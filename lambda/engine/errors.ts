@@ -421,7 +421,7 @@ export interface LostWhile {
   version: number;
   /** The file runs outside a transaction: its finished statements stay. */
   noTransaction: boolean;
-  /** Its state row was found written after all (its COMMIT ran before the loss); undefined when not known. */
+  /** Its state row was found written after all (its COMMIT ran before the loss). */
   recorded?: boolean;
   cause?: unknown;
 }
@@ -451,7 +451,7 @@ function lostWhileMessage(d: LostWhile): string {
   }
   const what = d.noTransaction
     ? `the statement it ran was stopped; statements of it that finished before stay applied (each commits on its own), and ${d.file} is not recorded`
-    : `${d.file} rolled back and is not recorded${d.recorded === undefined ? ' (unless its COMMIT had run: the next run reads the state)' : ''}`;
+    : `${d.file} rolled back and is not recorded`;
   return `lost the runner lock while ${d.file} ran: its connection closed; this runner dropped the migration's connection at once, so ${what}; no further migration starts`;
 }
 

@@ -210,7 +210,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     return result;
   } catch (e) {
     // Lost while the state table was made ready (its transaction dropped with the connection): nothing ran.
-    if (lockLost && !(e instanceof LockLostError)) throw lockLostError();
+    // (A file's error has been said already: `lostOrAsIs`.)
+    if (lockLost && !(e instanceof MigrationError && e.file)) throw lockLostError();
     throw await explainReadOnly(e, options.driver, lock.monitor);
   } finally {
     // The state table's transaction, when a bad file (or anything else) came first: rolled back.
@@ -315,8 +316,10 @@ async function lostOrAsIs(run: PendingRun, e: unknown, fallback: Migration): Pro
   if (e instanceof LockLostError) return e;
   const file = e instanceof MigrationError && e.file ? e.file : fallback.file;
   const version = file === fallback.file ? fallback.version : (e as MigrationError).version ?? fallback.version;
-  const recorded = guardFailed ? false : (await recordedOf(run.options.driver, run.settings.stateSchema, [version]))?.has(version);
-  return lockLostError({ file, version, noTransaction: file === fallback.file && runsOutsideTransaction(fallback), cause: e, recorded });
+  const state = guardFailed ? undefined : await recordedOf(run.options.driver, run.settings.stateSchema, [version]);
+  // No new connection either: the server itself went (a shutdown, a failover), not the lock's connection alone.
+  if (!guardFailed && state === undefined && e instanceof MigrationError) return e;
+  return lockLostError({ file, version, noTransaction: file === fallback.file && runsOutsideTransaction(fallback), cause: e, recorded: state?.has(version) ?? false });
 }
 
 /** Files in flight whose answers were lost with the connection but that committed (with the lock held): reported applied. */
