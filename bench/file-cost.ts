@@ -7,8 +7,9 @@
  *
  *   floor      BEGIN; the file; COMMIT — in one message (psql sends three)
  *   state_row  + the state row (INSERT … RETURNING execution_ms)
- *   timeouts   + the transaction's lock_timeout / statement_timeout (one SELECT of set_config calls)
- *   guard      + the in-flight guard (the file before committed, the runner lock is held) and the mark it reads
+ *   timeouts   + the transaction's lock_timeout / statement_timeout (one SELECT of set_config calls), the comment naming the file
+ *   guard      + the in-flight guard (the file before committed, the runner lock is held) and the mark it reads,
+ *              and the state row's guard (written only while the runner lock is held)
  *   reset      + the session reset before the state row (= what migrate sends)
  *
  * With `--forms`, other ways to write the file's own statements after its
@@ -64,9 +65,9 @@ function message(variant: Variant, k: number, parts: Parts): string {
   const level = VARIANTS.indexOf(variant);
   const guarded = level >= VARIANTS.indexOf('guard');
   const guard = guarded && k > 1 ? inFlightGuardSql(k - 1, parts.held) : undefined;
-  const start = level >= VARIANTS.indexOf('timeouts') ? transactionStartSql(SETTINGS, guard) : 'BEGIN';
+  const start = level >= VARIANTS.indexOf('timeouts') ? transactionStartSql(SETTINGS, guard, `${k}_step_${k}.sql`) : 'BEGIN';
   const reset = level >= VARIANTS.indexOf('reset') ? `${parts.reset}\n;\n` : '';
-  const row = insertAppliedTimedSql(DEFAULT_STATE_SCHEMA, { version: k, name: `step_${k}`, checksum: 'a'.repeat(64), appliedBy: 'bench' }, guarded);
+  const row = insertAppliedTimedSql(DEFAULT_STATE_SCHEMA, { version: k, name: `step_${k}`, checksum: 'a'.repeat(64), appliedBy: 'bench' }, guarded, guarded ? parts.held : undefined);
   return `${start}\n;\n${file}\n;\n${reset}${row}\n;\nCOMMIT\n;\n`;
 }
 
@@ -75,7 +76,7 @@ const EXECUTION_MS = 'round(extract(epoch FROM clock_timestamp() - now()) * 1000
 
 /** `--forms`: the file as migrate sends it up to its reset, then the time, the mark and the state row written another way. */
 function formMessage(form: 'plain_row' | 'merged_reset', k: number, file: string, parts: Parts): string {
-  const start = transactionStartSql(SETTINGS, k > 1 ? inFlightGuardSql(k - 1, parts.held) : undefined);
+  const start = transactionStartSql(SETTINGS, k > 1 ? inFlightGuardSql(k - 1, parts.held) : undefined, `${k}_step_${k}.sql`);
   const at = parts.reset.lastIndexOf('; SELECT ');
   const [utilities, calls] = [parts.reset.slice(0, at), parts.reset.slice(at + '; SELECT '.length)];
   const mark = `set_config('${IN_FLIGHT_MARK}', '${k}', false) AS mark`;

@@ -32,7 +32,7 @@ export { repair, type RepairOptions, type RepairResult, type RepairedMigration }
 export {
   CheckFailedError, ChecksumMismatchError, ConnectionError, DatabaseAheadError, DeadlineError, ForeignHistoryError, InputError, InputProblemsError, LockTimeoutError,
   LockLostError, LockWaitTimeoutError, MigrationError, OutOfOrderError, StatementError,
-  type Blocker, type DatabaseErrorFields, type ErrorLocation, type MigrationErrorOptions,
+  type Blocker, type LostWhile, type DatabaseErrorFields, type ErrorLocation, type MigrationErrorOptions,
 } from './engine/errors';
 export { Redactor } from './engine/redact';
 export type { Driver, LockOptions, MigrationLock, Queryable, QueryResult, ScriptResult, Session, TransactionSettings } from './engine/ports';

@@ -40,6 +40,8 @@ export interface CliOptions {
   stateSchema: string;
   /** Where the embedded server keeps its data. */
   embeddedDir: string;
+  /** `--embedded`: use the embedded server although PG* variables name another (connectTarget). */
+  embedded: boolean;
   quiet: boolean;
   /** Per-attempt connect timeout. */
   connectTimeoutMs: number;
@@ -103,6 +105,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--out-of-order': { key: 'outOfOrder', kind: 'bool', for: ['migrate', 'status'], help: 'apply pending migrations older than the newest applied one' },
   '--ignore-foreign-history': { key: 'ignoreForeignHistory', kind: 'bool', for: ['migrate'], help: "run the files where another tool's history table is and schemaguard has recorded nothing (instead: baseline --from TOOL)" },
   '--state-schema': { key: 'stateSchema', kind: 'string', value: 'NAME', for: STATEFUL, help: "schema for schemaguard's state table (default: schemaguard)" },
+  '--embedded': { key: 'embedded', kind: 'bool', for: CONNECTING, help: 'use the embedded server under .schemaguard/ although PGHOST, PGPORT, PGDATABASE, PGUSER or PGSERVICE is set (without it they are refused, never silently ignored)' },
   '--embedded-dir': { key: 'embeddedDir', kind: 'string', value: 'DIR', for: CONNECTING, help: 'data directory of the embedded server (default: .schemaguard)' },
   '--quiet': { key: 'quiet', kind: 'bool', help: 'no progress lines' },
   '--connect-timeout': { key: 'connectTimeoutMs', kind: 'duration', value: 'DURATION', for: CONNECTING, help: 'give up on one connection attempt after this long (default: 10s; 0 = no limit)' },
@@ -138,6 +141,7 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
     ignoreForeignHistory: false,
     stateSchema: 'schemaguard',
     embeddedDir: '.schemaguard',
+    embedded: false,
     quiet: false,
     connectTimeoutMs: 10_000,
     connectRetries: 0,

@@ -94,7 +94,8 @@ function blockerAges(b: Blocker): string[] {
 function blockerLines(label: string, list: Blocker[]): string[] {
   return list.map((b) => {
     const about = [b.state, ...blockerAges(b)].filter(Boolean).join(', ');
-    return `  ${label}: pid ${b.pid}${b.user ? ` user ${b.user}` : ''}${b.application ? ` app "${b.application}"` : ''}${about ? ` (${about})` : ''}${b.query ? `\n      ${b.query.replace(/\s+/g, ' ').slice(0, 200)}` : ''}`;
+    const worker = b.lockPid === undefined ? '' : `${b.file ? ` applying ${b.file}` : ''}; its runner lock is held by its idle connection, pid ${b.lockPid}`;
+    return `  ${label}: pid ${b.pid}${b.user ? ` user ${b.user}` : ''}${b.application ? ` app "${b.application}"` : ''}${about ? ` (${about})` : ''}${worker}${b.query ? `\n      ${b.query.replace(/\s+/g, ' ').slice(0, 200)}` : ''}`;
   });
 }
 

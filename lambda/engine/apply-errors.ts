@@ -8,6 +8,7 @@ import {
 } from './errors';
 import { Redactor } from './redact';
 import { deferredFix, serverFix } from './server-fixes';
+import { STATE_TABLE } from './state';
 import { CHECK_PREFIX, checkRowsAsText } from './script';
 import { runsOutsideTransaction, type Check, type Migration } from './source';
 import { classifyStatement, concurrentIndexTarget } from './sql/classify';
@@ -40,12 +41,26 @@ export function statementError(m: Migration, stmt: SqlStatement | null, e: unkno
   const lost = broken || isConnectionLoss(e);
   // No statement of the file failed: its transaction's end did (a deferred constraint's check).
   const deferred = stmt === null && !lost ? deferredFix(fields, why) : undefined;
-  const explained = deferred ?? (lost ? undefined : serverFix(m, fields, why));
+  const explained = deferred ?? (lost ? undefined : stateRowFix(m, fields) ?? serverFix(m, fields, why));
   const where = line ? `${m.file}:${line}` : deferred ? `${m.file}: at COMMIT` : m.file;
   return new StatementError(`${where}: ${lost ? `connection lost: ${why}` : why}`, {
     ...secrets.redactValue(fields), file: m.file, version: m.version, line, statement: shown ? shorten(secrets.redact(shown.head)) : undefined, cause: e,
     fix: lost ? lostFix(stmt) : cancelFix(fields.sqlstate, why) ?? explained ?? ownFix(e),
   });
+}
+
+/**
+ * The state row's primary key already holds this version: another runner
+ * applied the file while this one ran it — this runner's lock was lost (its
+ * connection ended) and another took it. In a transaction nothing of the
+ * file committed here.
+ */
+function stateRowFix(m: Migration, fields: { sqlstate?: string; constraint?: string }): string | undefined {
+  if (fields.sqlstate !== '23505' || fields.constraint !== `${STATE_TABLE}_pkey`) return undefined;
+  const here = runsOutsideTransaction(m)
+    ? 'the statements of this no-transaction file ran here too and stay applied (make them safe to run twice: IF NOT EXISTS)'
+    : 'this runner\'s transaction rolled back, so nothing of the file ran twice';
+  return `another runner applied version ${m.version} meanwhile and recorded it: ${here}. Two runners ran at once because this one's runner lock was lost (its connection ended) or taken over; run again to see the state and apply what is left`;
 }
 
 /** Room past what `shorten` keeps, so that a URL or literal the cut ends inside is masked whole (and then cut). */

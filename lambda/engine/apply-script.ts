@@ -35,9 +35,9 @@ export type ScriptSession = Session & Required<Pick<Session, 'script'>>;
 
 /** One attempt at the migration; returns its execution time. Throws with the file's line; the caller rolls back. */
 export async function scriptAttempt(
-  session: ScriptSession, m: Migration, s: { stateSchema: string; appliedBy: string; endsAt?: number }, settings: TransactionSettings, watcher: BlockerWatcher,
+  session: ScriptSession, m: Migration, s: { stateSchema: string; appliedBy: string; endsAt?: number; held?: string }, settings: TransactionSettings, watcher: BlockerWatcher,
 ): Promise<number> {
-  let message = new ScriptMessage().own(transactionStartSql(settings), false, TRANSACTION_START_STATEMENTS);
+  let message = new ScriptMessage().own(transactionStartSql(settings, undefined, m.file), false, TRANSACTION_START_STATEMENTS);
   /** Line of the first statement the message being built holds: under a deadline, no message starts once the time is up. */
   let line: number | undefined;
   // One batch ahead: the last one travels with the checks or with COMMIT, and a
@@ -74,9 +74,9 @@ export async function scriptAttempt(
  * file may run (`apply-pipeline.ts`).
  */
 export function wholeFileMessage(
-  session: ScriptSession, m: Migration, s: { stateSchema: string; appliedBy: string }, settings: TransactionSettings, guard?: string,
+  session: ScriptSession, m: Migration, s: { stateSchema: string; appliedBy: string; held?: string }, settings: TransactionSettings, guard?: string,
 ): ScriptMessage {
-  const message = new ScriptMessage().own(transactionStartSql(settings, guard), false, TRANSACTION_START_STATEMENTS);
+  const message = new ScriptMessage().own(transactionStartSql(settings, guard, m.file), false, TRANSACTION_START_STATEMENTS);
   for (const statement of m.statements) message.statement(statement);
   return finish(session, m, s, settings, message, true);
 }
@@ -87,13 +87,13 @@ export function wholeFileMessage(
  * for the guard of the file written behind it (`inFlightGuardSql`).
  */
 function finish(
-  session: ScriptSession, m: Migration, s: { stateSchema: string; appliedBy: string }, settings: TransactionSettings, message: ScriptMessage, mark = false,
+  session: ScriptSession, m: Migration, s: { stateSchema: string; appliedBy: string; held?: string }, settings: TransactionSettings, message: ScriptMessage, mark = false,
 ): ScriptMessage {
   const reset = session.resetSql?.(settings);
   if (reset) message.own(reset);
   const row = { version: m.version, name: m.name, checksum: m.checksum, appliedBy: s.appliedBy };
   // One statement (an INSERT … RETURNING), its text new for every file.
-  return message.own(insertAppliedTimedSql(s.stateSchema, row, mark), true, 1).own('COMMIT');
+  return message.own(insertAppliedTimedSql(s.stateSchema, row, mark, s.held), true, 1).own('COMMIT');
 }
 
 /** The execution time the state row recorded (measured by the server), from the answer to the message that wrote it. */

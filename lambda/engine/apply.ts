@@ -27,7 +27,7 @@ import { checkFailure, checkRunError, CHECK_COUNT_LIMIT, lockTimeoutError, outOf
 import { scriptAttempt } from './apply-script';
 import { BlockerWatcher, carriedBlockers } from './blockers';
 import { MigrationError, type Blocker } from './errors';
-import { dropLeftoverInvalidIndexes, dropNewInvalidIndexes, invalidIndexes, newInvalidIndexes, refuseNewInvalidIndexes } from './invalid-indexes';
+import { dropLeftoverInvalidIndexes, dropNewInvalidIndexes, invalidIndexes, newInvalidIndexes, refuseNewInvalidIndexes, refuseSkippedIndex } from './invalid-indexes';
 import type { Queryable, Session, TransactionSettings } from './ports';
 import { checkSql } from './script';
 import { sleep } from './sleep';
@@ -53,6 +53,19 @@ export interface ApplySettings {
   /** A second connection for sampling blockers, if there is one. */
   monitor?: Queryable;
   onRetry?: (attempt: number, delayMs: number, blockers: Blocker[], error: MigrationError) => void;
+  /**
+   * After a lock timeout's backoff, before the file runs again: throws when it
+   * must not (the runner lock was lost, another runner recorded the file).
+   * @default - the file runs again
+   */
+  beforeRetry?: (m: Migration) => Promise<void>;
+  /**
+   * The runner lock's condition (`MigrationLock.heldSql`): each state row is
+   * written only while it holds (`insertAppliedTimedSql`), so a file whose
+   * runner lost the lock does not commit.
+   * @default - no condition: the lock is asked before each file only
+   */
+  held?: string;
   onNote?: (message: string) => void;
   /**
    * Under a deadline: epoch ms by which the migration's statements must end
@@ -166,6 +179,7 @@ export async function backOffOrGiveUp(
   if (outOfTime(s, delay)) throw outOfTimeError(m, err.line, `${err.message.replace(/^[^:]*:\d+: /, '')}, and no time is left before the deadline for another attempt`, err);
   s.onRetry?.(attempt, delay, blockers, err);
   await sleep(delay);
+  await s.beforeRetry?.(m);
 }
 
 async function applyWithoutTransaction(session: Session, m: Migration, s: ApplySettings): Promise<ApplyResult> {
@@ -174,6 +188,7 @@ async function applyWithoutTransaction(session: Session, m: Migration, s: ApplyS
   let attempts = 1;
   const invalidBefore = await invalidIndexes(session);
   await session.setTimeouts(settings);
+  await nameTheFile(session, m);
   let ended = false;
   /** The statements that committed, while they run (undefined once they all did). */
   let committed: SqlStatement[] | undefined = [];
@@ -183,6 +198,7 @@ async function applyWithoutTransaction(session: Session, m: Migration, s: ApplyS
     for (const batch of bodyBatches(m, NO_TRANSACTION_BATCH_CHARS)) {
       for (const stmt of batch) {
         attempts += await runWithLockRetries(session, m, stmt, s, settings, invalidBefore);
+        await refuseSkippedIndex(session, m, stmt);
         committed.push(stmt);
         finished.push(stmt.line);
       }
@@ -194,7 +210,7 @@ async function applyWithoutTransaction(session: Session, m: Migration, s: ApplyS
     await endFileSession(session);
     ended = true;
     // Its error too names the file (a cancel at the deadline may meet it): the statements committed, the file is not recorded.
-    await session.query(insertAppliedSql(s.stateSchema), [m.version, m.name, m.checksum, executionMs, s.appliedBy]).catch((e: unknown) => {
+    await session.query(insertAppliedSql(s.stateSchema, s.held), [m.version, m.name, m.checksum, executionMs, s.appliedBy]).catch((e: unknown) => {
       throw statementError(m, null, e, session.broken);
     });
     return { executionMs, attempts };
@@ -217,6 +233,18 @@ function committedBefore(committed: SqlStatement[]): string {
   const shown = committed.slice(0, 5).map((c) => c.line).join(', ');
   const lines = committed.length === 1 ? `line ${shown}` : `lines ${shown}${committed.length > 5 ? ` and ${committed.length - 5} more` : ''}`;
   return `${lines} of this no-transaction file committed before it and stay${committed.length === 1 ? 's' : ''} applied, but the file is not recorded: the next run starts again from its first line, so make ${committed.length === 1 ? 'that statement' : 'those statements'} safe to run twice (IF NOT EXISTS) or undo ${committed.length === 1 ? 'it' : 'them'} first`;
+}
+
+/**
+ * A no-transaction file's statements are the file's own text: its name goes in
+ * the session's application_name (back to the connection's with the reset
+ * that ends the file), so pg_stat_activity and a runner waiting for the lock
+ * say which file runs. On a session of its own only (the pg driver's, not
+ * through a pooler nor the Data API, whose server sessions are shared).
+ */
+async function nameTheFile(session: Session, m: Migration): Promise<void> {
+  if (session.pid === undefined || !session.script) return;
+  await session.query("SELECT set_config('application_name', $1, false)", [`schemaguard: applying ${m.file}`.slice(0, 63)]);
 }
 
 /** A no-transaction file's session state ends: its timeouts, and whatever else it set (the driver's reset). */

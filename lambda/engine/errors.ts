@@ -173,12 +173,37 @@ export interface Blocker {
   connectedSeconds?: number;
   /** Seconds since a lease holder took the lease. */
   heldForSeconds?: number;
+  /**
+   * A runner's worker (the process applying its migrations, `pid`): the pid of
+   * the idle connection that holds the runner lock for it.
+   */
+  lockPid?: number;
+  /** The migration file the runner's worker runs, where it could be read. */
+  file?: string;
 }
 
 /** How a runner-lock holder is named in a wait's message: `pid 4242 (schemaguard)`, or a lease (pid 0) and its owner. */
 export function holderName(h: Blocker): string {
   if (h.pid === 0) return (h.state ?? 'lease').replace(/^lease( \S+?)?(,|$)/, `lease$1 of ${h.application ?? 'another runner'}$2`);
+  if (h.lockPid !== undefined) {
+    return `pid ${h.pid}${h.file ? ` applying ${h.file}` : h.application ? ` (${h.application})` : ''} (its runner lock is held by its idle connection, pid ${h.lockPid})`;
+  }
   return `pid ${h.pid}${h.application ? ` (${h.application})` : ''}`;
+}
+
+/**
+ * What to do about a runner that holds the lock: `wait` first. To stop it,
+ * cancel the process applying its migrations (its file rolls back, the runner
+ * stops and releases the lock); ending the lock's idle connection would stop
+ * it too, but says nothing about why.
+ */
+export function lockWaitFix(holders: Blocker[], wait: string): string {
+  const workers = holders.filter((h) => h.lockPid !== undefined).map((h) => h.pid);
+  if (workers.length) {
+    return `${wait}; to stop it, cancel the migration it runs with SELECT pg_cancel_backend(${workers[0]}) (that file rolls back and the runner stops, releasing the lock); not its lock's idle connection`;
+  }
+  if (holders.some((h) => h.pid > 0)) return `${wait}; a runner applies its migrations on a second connection from the same client: if one is stuck, cancel that one (pg_cancel_backend), not the lock's idle connection`;
+  return wait;
 }
 
 /** `lock_timeout` was hit on every attempt; names the sessions that held the lock. */
@@ -390,17 +415,47 @@ export function isConnectionLoss(e: unknown): boolean {
   return /Connection terminated|connection terminated|Client has encountered a connection error|Connection ended|not queryable/i.test(e.message);
 }
 
-/** The runner lock's session is gone (its connection closed): the run stopped before the next migration, every one that committed recorded. */
+/** What a LockLostError knows of the file in flight when the lock was lost. */
+export interface LostWhile {
+  file: string;
+  version: number;
+  /** The file runs outside a transaction: its finished statements stay. */
+  noTransaction: boolean;
+  /** Its state row was found written after all (its COMMIT ran before the loss). */
+  recorded?: boolean;
+  cause?: unknown;
+}
+
+const LOCK_LOST_FIX = 'run again: every migration that committed is recorded, the next run applies the rest. '
+  + 'The lock\'s connection is idle by design while the migrations run on a second one: look for what ended it (pg_terminate_backend on that pid, '
+  + 'idle_session_timeout, a proxy\'s or firewall\'s idle timeout, a failover); to stop a run, cancel the process applying the file (pg_cancel_backend), not the lock\'s connection';
+
+/**
+ * The runner lock's session is gone (its connection closed): the run stopped —
+ * before the next migration, or in the middle of one, whose connection was
+ * dropped at once so that it rolls back instead of committing without the
+ * lock (its state row's guard fails on the server if it got that far).
+ */
 export class LockLostError extends MigrationError {
-  constructor() {
-    super('lost the migration lock: its connection closed; stopping before the next migration', {
-      fix: 'run again: every migration that committed is recorded, the others will be applied by the next run',
+  constructor(during?: LostWhile) {
+    super(during ? lostWhileMessage(during) : 'lost the runner lock: its connection closed; stopping before the next migration', {
+      fix: LOCK_LOST_FIX, file: during?.file, version: during?.version, cause: during?.cause,
     });
     this.name = 'LockLostError';
   }
 }
 
-/** The runner lock's session is gone (its connection closed): nothing more may start. */
-export function lockLostError(): LockLostError {
-  return new LockLostError();
+function lostWhileMessage(d: LostWhile): string {
+  if (d.recorded) {
+    return `lost the runner lock as ${d.file} finished: its connection closed; ${d.file} committed just before (it is recorded); no further migration starts`;
+  }
+  const what = d.noTransaction
+    ? `the statement it ran was stopped; statements of it that finished before stay applied (each commits on its own), and ${d.file} is not recorded`
+    : `${d.file} rolled back and is not recorded`;
+  return `lost the runner lock while ${d.file} ran: its connection closed; this runner dropped the migration's connection at once, so ${what}; no further migration starts`;
+}
+
+/** The runner lock's session is gone (its connection closed): nothing more may start, or the file in flight is stopped. */
+export function lockLostError(during?: LostWhile): LockLostError {
+  return new LockLostError(during);
 }

@@ -7,7 +7,7 @@ import { MigrationError } from './errors';
 import type { Queryable, Session } from './ports';
 import type { Migration } from './source';
 import type { SqlStatement } from './sql/splitter';
-import { concurrentIndexTarget } from './sql/classify';
+import { concurrentIndexTarget, indexTarget } from './sql/classify';
 
 export async function invalidIndexes(q: Queryable): Promise<Set<string>> {
   const r = await q.query<{ oid: string }>('SELECT indexrelid::bigint::text AS oid FROM pg_index WHERE NOT indisvalid');
@@ -68,4 +68,44 @@ export async function dropLeftoverInvalidIndexes(session: Session, m: Migration,
     await session.query(`DROP INDEX CONCURRENTLY IF EXISTS ${row.name}`);
     s.onNote?.(`${m.file}: dropped INVALID index ${row.name} left by an earlier failed run`);
   }
+}
+
+interface NamedRelation { name: string; kind: string; valid: boolean | null; on_table: boolean | null; on: string | null }
+
+const KINDS: Record<string, string> = { r: 'a table', p: 'a partitioned table', v: 'a view', m: 'a materialized view', S: 'a sequence', f: 'a foreign table', c: 'a composite type' };
+
+/**
+ * After `CREATE INDEX [CONCURRENTLY] IF NOT EXISTS name ON table` in a
+ * no-transaction file: PostgreSQL skips the statement (a notice, "already
+ * exists, skipping") when any relation of that name is in the table's schema
+ * — an index on another table, an INVALID index a failed build left there, a
+ * table — and the file would be recorded with nothing built. Refused unless
+ * the relation is a valid index on the table the statement names.
+ */
+export async function refuseSkippedIndex(session: Session, m: Migration, stmt: SqlStatement): Promise<void> {
+  const target = indexTarget(stmt.text);
+  if (!target?.ifNotExists) return;
+  const r = await session.query<NamedRelation>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS name, c.relkind::text AS kind, i.indisvalid AS valid,
+            i.indrelid = t.oid AS on_table, i.indrelid::regclass::text AS on
+       FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace
+       JOIN pg_class c ON c.oid = to_regclass(quote_ident(n.nspname) || '.' || $1)
+       LEFT JOIN pg_index i ON i.indexrelid = c.oid
+      WHERE t.oid = to_regclass($2)`,
+    [target.index, target.table],
+  );
+  const found = r.rows[0];
+  // A partitioned table's index made ON ONLY stays INVALID until each partition's is attached: expected.
+  if (!found || (found.on_table && (found.valid || found.kind === 'I'))) return;
+  const where = `${m.file}:${stmt.line}`;
+  const index = found.kind === 'i' || found.kind === 'I';
+  const what = !index
+    ? `${KINDS[found.kind] ?? `a relation (relkind ${found.kind})`}`
+    : `${found.valid ? 'an' : 'an INVALID'} index on ${found.on_table ? target.table : found.on}${found.valid ? '' : ' (a build that failed or was cut off left it)'}`;
+  const fix = index && !found.valid
+    ? `drop it and run again: DROP INDEX CONCURRENTLY ${found.name};`
+    : `give the new index another name in ${m.file} (an index's name is unique among the tables, views, sequences and indexes of its schema), or rename the existing ${index ? 'index' : 'relation'} if it is the one in the wrong place`;
+  throw new MigrationError(`${where}: CREATE INDEX IF NOT EXISTS ${target.index} built nothing: PostgreSQL skipped it because ${found.name} already exists and is ${what}, not a valid index on ${target.table}; the file is not recorded`, {
+    file: m.file, version: m.version, line: stmt.line, fix,
+  });
 }

@@ -128,6 +128,20 @@ export interface Session extends Queryable {
   readonly inTransaction?: boolean;
   /** True once the connection is known to be gone. */
   readonly broken: boolean;
+  /**
+   * Call `listener` once when the connection is lost (the server ended the
+   * session, the socket closed) without this side's `close`, where the
+   * driver learns of it while idle (the runner lock's connection).
+   * @default - the loss is seen at the next call (`broken`)
+   */
+  onLost?(listener: () => void): void;
+  /**
+   * Drop the connection at once, without waiting for a statement in flight
+   * (whose transaction the server then rolls back): the runner lock was lost
+   * while a file ran.
+   * @default - `close`
+   */
+  abandon?(): void;
   /** Receive the server's NOTICE/WARNING messages (RAISE NOTICE in a migration), where the driver has them. */
   setNoticeListener?(listener: ((message: string) => void) | undefined): void;
   close(): Promise<void>;
@@ -205,6 +219,21 @@ export interface MigrationLock {
    * COMMIT it precedes). @default false
    */
   readonly fencesCommits?: boolean;
+  /**
+   * Call `listener` once when the lock is known lost while held (its
+   * connection ended), at once rather than at the next `assertHeld`: the
+   * runner then drops the migration's connection, so a file in flight rolls
+   * back instead of committing unguarded.
+   * @default - the loss is seen by the next `assertHeld`
+   */
+  onLost?(listener: () => void): void;
+  /**
+   * Make the server process that applies the migrations (`pid`) findable from
+   * the lock: a runner waiting for the lock then names that process (and the
+   * file it runs), not the lock's idle connection.
+   * @default - waiting runners see the lock's holder only
+   */
+  announceWorker?(pid: number): Promise<void>;
   /** Release; safe to call when not held and after the connection died. */
   release(): Promise<void>;
   /** A connection for read-only side queries (blocker sampling) while the lock is held, if the lock has one. */

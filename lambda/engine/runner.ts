@@ -9,15 +9,17 @@ import { deadlineCutError, stateLockTimeoutError } from './apply-errors';
 import { applyInFlight, canPipeline, pipelinable } from './apply-pipeline';
 import { BlockerWatcher } from './blockers';
 import { DeadlineWatchdog } from './deadline-watchdog';
-import { DeadlineError, MigrationError, sqlstateOf, type Blocker } from './errors';
+import { DeadlineError, LockLostError, lockLostError, MigrationError, sqlstateOf, type Blocker } from './errors';
 import { validateSchemaName } from './identifiers';
+import { recordedOf, refuseRetry } from './lock-lost';
+import { explainReadOnly } from './read-only';
 import { computePlan, type Plan } from './plan';
 import type { Driver, MigrationLock, Queryable, Session } from './ports';
 import { EMPTY_FILE_NOTE, isEmptyMigration, parseAllNow, runsOutsideTransaction, type Migration } from './source';
 import { refuseAtStep, type RunFacts } from './run-refusals';
 import { stateRefusals } from './state-refusals';
 import { refuseUnwrittenTemplates } from './template';
-import { DEFAULT_STATE_SCHEMA, prepareState, readApplied, readStateForRun, stateTable, stateUpgradeSkipped, stateUpToDate, type AppliedKey } from './state';
+import { DEFAULT_STATE_SCHEMA, isHeldGuardFailure, prepareState, readApplied, readStateForRun, stateTable, stateUpgradeSkipped, stateUpToDate, type AppliedKey } from './state';
 
 export interface RunnerOptions {
   driver: Driver;
@@ -126,6 +128,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   let opening: Promise<Session> | undefined;
   /** That session once it created the state table (or brought it up to date) in a transaction not yet committed. */
   let preparing: Promise<Session> | undefined;
+  /** Set when the runner lock's connection closed while held. */
+  let lockLost = false;
   try {
     const done = await upToDateBeforeLock(lock, options, schema);
     if (done) {
@@ -135,6 +139,12 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     const waitStart = performance.now();
     await lock.acquire(options.lockWaitMs ?? 60_000, (holders) => emit({ type: 'lock-wait', holders }));
     emit({ type: 'lock-acquired', waitedMs: Math.round(performance.now() - waitStart) });
+    // The lock's connection lost while a file runs: that file's connection is dropped at once, so it rolls back
+    // (the server's client_connection_check_interval ends a statement that runs on; the state row's guard fails).
+    lock.onLost?.(() => {
+      lockLost = true;
+      session?.abandon?.();
+    });
 
     // The state is read only after the lock is held: a runner that waited sees what the other applied.
     const reader = lock.monitor ?? (session = await options.driver.connect());
@@ -188,11 +198,21 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
         preparing = undefined;
         await session.commit();
       }
-      const settings = applySettings(options, schema, lock, emit);
-      await applyPending({ options, session, lock, settings, reserveMs, emit, startedAt: Date.now() - Math.round(performance.now() - started) }, plan.pending, result);
+      // Waiting runners name this session's process (and its file), not the lock's idle connection.
+      if (session.pid !== undefined) await lock.announceWorker?.(session.pid);
+      const settings = applySettings(options, schema, lock, emit, session);
+      const run: PendingRun = {
+        options, session, lock, settings, reserveMs, emit, startedAt: Date.now() - Math.round(performance.now() - started), lost: () => lockLost,
+      };
+      await applyPending(run, plan.pending, result);
     }
     result.elapsedMs = Math.round(performance.now() - started);
     return result;
+  } catch (e) {
+    // Lost while the state table was made ready (its transaction dropped with the connection): nothing ran.
+    // (A file's error has been said already: `lostOrAsIs`.)
+    if (lockLost && !(e instanceof MigrationError && e.file)) throw lockLostError();
+    throw await explainReadOnly(e, options.driver, lock.monitor);
   } finally {
     // The state table's transaction, when a bad file (or anything else) came first: rolled back.
     if (preparing) await preparing.then((s) => s.rollback(), () => undefined).catch(() => undefined);
@@ -253,8 +273,9 @@ async function beginStateChange(
   return s;
 }
 
-function applySettings(options: MigrateOptions, schema: string, lock: MigrationLock, emit: (event: RunEvent) => void): ApplySettings {
+function applySettings(options: MigrateOptions, schema: string, lock: MigrationLock, emit: (event: RunEvent) => void, session: Session): ApplySettings {
   return {
+    beforeRetry: (m) => refuseRetry(session, schema, lock, m),
     stateSchema: schema,
     appliedBy: options.appliedBy,
     lockTimeoutMs: options.lockTimeoutMs ?? 5000,
@@ -279,6 +300,37 @@ interface PendingRun {
   held?: string;
   /** Epoch ms the run began: a migration cut by the deadline that started well after it gets more time in a new run. */
   startedAt: number;
+  /** True once the runner lock's connection closed while held. */
+  lost: () => boolean;
+}
+
+/**
+ * The error of a file (or of files in flight) that failed because the runner
+ * lock was lost meanwhile: said so, with the file — and whether it committed
+ * after all (its COMMIT ran, with the lock held, just before its answer was
+ * dropped with the connection): read on a new connection.
+ */
+async function lostOrAsIs(run: PendingRun, e: unknown, fallback: Migration): Promise<unknown> {
+  const guardFailed = e instanceof MigrationError && isHeldGuardFailure(e);
+  if (!run.lost() && !guardFailed) return e;
+  if (e instanceof LockLostError) return e;
+  const file = e instanceof MigrationError && e.file ? e.file : fallback.file;
+  const version = file === fallback.file ? fallback.version : (e as MigrationError).version ?? fallback.version;
+  const state = guardFailed ? undefined : await recordedOf(run.options.driver, run.settings.stateSchema, [version]);
+  // No new connection either: the server itself went (a shutdown, a failover), not the lock's connection alone.
+  if (!guardFailed && state === undefined && e instanceof MigrationError) return e;
+  return lockLostError({ file, version, noTransaction: file === fallback.file && runsOutsideTransaction(fallback), cause: e, recorded: state?.has(version) ?? false });
+}
+
+/** Files in flight whose answers were lost with the connection but that committed (with the lock held): reported applied. */
+async function reportCommitted(run: PendingRun, files: Migration[], result: MigrateResult): Promise<void> {
+  const recorded = await recordedOf(run.options.driver, run.settings.stateSchema, files.map((f) => f.version));
+  for (const m of files) {
+    const executionMs = recorded?.get(m.version);
+    if (executionMs === undefined) return;
+    run.emit({ type: 'migration-applied', migration: m, executionMs, attempts: 1 });
+    recordApplied(result, m, executionMs);
+  }
 }
 
 /** Apply each pending migration in order, stopping early (outcome `partial`) when the deadline's reserve is reached. */
@@ -290,9 +342,20 @@ async function applyPending(run: PendingRun, pending: Migration[], result: Migra
     let end = k;
     if (canPipeline(run.session) && run.options.deadline === undefined) while (end < pending.length && pipelinable(pending[end]!)) end++;
     // The server checks the runner lock before each file written ahead: a lock that cannot say how goes one at a time.
-    const held = end - k >= 2 ? (run.held ??= (await run.lock.heldSql?.()) ?? '') : '';
-    if (held) {
-      await applyInFlight(run.session as Parameters<typeof applyInFlight>[0], pending.slice(k, end), run.settings, held, inFlightHooks(run, result));
+    // Every state row is written only while the lock holds, the server checks (`MigrationLock.heldSql`), and so
+    // is each file written ahead before it starts.
+    const held = (run.held ??= (await run.lock.heldSql?.()) ?? '');
+    run.settings.held = held || undefined;
+    if (held && end - k >= 2) {
+      try {
+        await applyInFlight(run.session as Parameters<typeof applyInFlight>[0], pending.slice(k, end), run.settings, held, inFlightHooks(run, result));
+      } catch (e) {
+        // Files whose answers went with the dropped connection may have committed before the loss: read which.
+        const unanswered = pending.slice(k, end).filter((p) => !result.applied.some((a) => a.version === p.version));
+        if (run.lost()) await reportCommitted(run, unanswered, result);
+        // The file the server ran when it failed: the first of these not applied.
+        throw await lostOrAsIs(run, e, unanswered.find((p) => !result.applied.some((a) => a.version === p.version)) ?? pending[k]!);
+      }
       k = end;
       continue;
     }
@@ -305,7 +368,7 @@ async function applyPending(run: PendingRun, pending: Migration[], result: Migra
       recordApplied(result, m, await applyOne(run, m, watchdog));
     } catch (e) {
       const together = stoppedByWatchdog(e, watchdog);
-      if (!together && !cutByDeadline(run, m, e, cap)) throw e;
+      if (!together && !cutByDeadline(run, m, e, cap)) throw await lostOrAsIs(run, e, m);
       // Rolled back whole: a new run, with the whole of its time, applies it from the start — when that time is
       // at least twice what it had here (one that had most of a run would only fail again, later, holding its locks longer).
       const fullRun = (run.options.deadline ?? 0) - run.startedAt - run.reserveMs;
@@ -372,10 +435,12 @@ function inFlightHooks(run: PendingRun, result: MigrateResult): Parameters<typeo
 
 /**
  * RAISE NOTICE from a migration (e.g. "deactivated 3 duplicate purchases") reaches the user.
- * The "already exists, skipping" notices of IF [NOT] EXISTS are left out: they are the expected case.
+ * The "already exists, skipping" notices of IF [NOT] EXISTS are left out of a transactional file, where they are
+ * the expected case; a no-transaction file shows them, as psql does: there a skipped index build is all a rerun
+ * after a partial run does, and one skipped for a relation of the same name elsewhere built nothing.
  */
 function noticeNote(run: PendingRun, m: Migration, message: string): void {
-  if (!/, skipping$/.test(message)) run.emit({ type: 'note', message: `${m.file}: ${message}` });
+  if (runsOutsideTransaction(m) || !/, skipping$/.test(message)) run.emit({ type: 'note', message: `${m.file}: ${message}` });
 }
 
 /**

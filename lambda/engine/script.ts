@@ -48,11 +48,20 @@ export interface ScriptLocation {
  * user text); with `guard` (an SQL condition), a division by zero (22012)
  * unless it holds, before anything of the file runs.
  */
-export function transactionStartSql(s: TransactionSettings, guard?: string): string {
+export function transactionStartSql(s: TransactionSettings, guard?: string, file?: string): string {
   // One SELECT for both (each statement of a message costs the server a little, for every file).
   const calls = localTimeoutCalls(s);
   if (guard) calls.push(`1 / (CASE WHEN ${guard} THEN 1 ELSE 0 END) AS guard`);
-  return `BEGIN; SELECT ${calls.join(', ')}`;
+  return `${file ? fileComment(file) : ''}BEGIN; SELECT ${calls.join(', ')}`;
+}
+
+/**
+ * A comment naming the file, heading its message: pg_stat_activity shows the
+ * message's text from its start, so a runner waiting for the lock (and an
+ * operator) sees which file runs. Free for the server, which skips comments.
+ */
+export function fileComment(file: string): string {
+  return `/* schemaguard: applying ${file.replace(/\*\/|\/\*|[\x00-\x1f\x7f]/g, '?').slice(0, 200)} */ `;
 }
 
 /** The transaction's timeouts as set_config calls for a SELECT (`set_config(…, true)` is SET LOCAL). */

@@ -282,8 +282,24 @@ function appliedKind(kind: string | undefined): AppliedKind {
   return kind === 'baseline' ? 'baseline' : 'migrate';
 }
 
-export function insertAppliedSql(schema: string): string {
-  return `INSERT INTO ${stateTable(schema)} (version, name, checksum, execution_ms, applied_by) VALUES ($1, $2, $3, $4, $5)`;
+export function insertAppliedSql(schema: string, held?: string): string {
+  return `INSERT INTO ${stateTable(schema)} (version, name, checksum, execution_ms, applied_by) VALUES ($1, $2, $3, ${heldGuarded('$4::int', held)}, $5)`;
+}
+
+/**
+ * `value`, failing the statement with a division by zero (22012) unless
+ * `held`, the runner lock's condition (`MigrationLock.heldSql`), is true: the
+ * state row then cannot be written — nor, in its transaction, the migration
+ * committed — by a runner whose lock's connection was lost. One function call
+ * in the statement that was there anyway.
+ */
+function heldGuarded(value: string, held: string | undefined): string {
+  return held ? `${value} / (CASE WHEN ${held} THEN 1 ELSE 0 END)` : value;
+}
+
+/** The state row's guard failed (`heldGuarded`): schemaguard's own statement (no line of the file), division by zero. */
+export function isHeldGuardFailure(e: { sqlstate?: string; line?: number } | undefined): boolean {
+  return e?.sqlstate === '22012' && e.line === undefined;
 }
 
 /** A string as an SQL literal, safe whatever standard_conforming_strings says (the E'' form when it holds a backslash). */
@@ -331,11 +347,12 @@ export function inFlightGuardSql(version: number, held: string): string {
  * The state row's INSERT for a migration sent as one message: its execution
  * time measured by the server, from BEGIN (`now()`, the transaction's start)
  * to this statement, and returned. With `mark`, it also records the version
- * in IN_FLIGHT_MARK (see `inFlightGuardSql`), in the same statement.
+ * in IN_FLIGHT_MARK (see `inFlightGuardSql`), in the same statement. With
+ * `held`, it fails unless the runner lock is still held (`heldGuarded`).
  */
-export function insertAppliedTimedSql(schema: string, row: { version: number; name: string; checksum: string; appliedBy: string }, mark = false): string {
+export function insertAppliedTimedSql(schema: string, row: { version: number; name: string; checksum: string; appliedBy: string }, mark = false, held?: string): string {
   if (!Number.isSafeInteger(row.version)) throw new TypeError(`state row: version ${row.version} must be an integer`);
   return `INSERT INTO ${stateTable(schema)} (version, name, checksum, execution_ms, applied_by) VALUES (${row.version}, ${quoteLiteral(row.name)}, ${quoteLiteral(row.checksum)}, `
-    + `round(extract(epoch FROM clock_timestamp() - now()) * 1000)::int, ${quoteLiteral(row.appliedBy)}) RETURNING execution_ms`
+    + `${heldGuarded('round(extract(epoch FROM clock_timestamp() - now()) * 1000)::int', held)}, ${quoteLiteral(row.appliedBy)}) RETURNING execution_ms`
     + (mark ? `, set_config('${IN_FLIGHT_MARK}', '${row.version}', false) AS mark` : '');
 }

@@ -9,7 +9,7 @@
  * `SCHEMAGUARD_TOTAL_TIMEOUT_MS`; without it the framework's own timeout ends
  * the request).
  */
-import { LockWaitTimeoutError, type MigrationError } from '../engine/errors';
+import { lockWaitFix, LockWaitTimeoutError, type MigrationError } from '../engine/errors';
 import type { RunSettings } from './config';
 import { REQUEST_STARTED_FIELD } from './constants';
 import type { Logger } from './log';
@@ -56,8 +56,7 @@ export function lockBusyError(e: LockWaitTimeoutError, elapsedMs: number, totalT
     `another migration runner holds the lock: ${e.holder}; this request tried for ${Math.round(elapsedMs / 1000)} s of its ${Math.round(totalTimeoutMs / 1000)} s (SchemaMigrations totalTimeout) and applied nothing`,
     {
       holders: e.holders, holder: e.holder, cause: e,
-      fix: 'let that runner (another deploy of this database, or a schemaguard migrate) finish and deploy again; or raise the SchemaMigrations totalTimeout; '
-        + 'or end the holder with SELECT pg_terminate_backend(pid) if it is stuck',
+      fix: lockWaitFix(e.holders, 'let that runner (another deploy of this database, or a schemaguard migrate) finish and deploy again; or raise the SchemaMigrations totalTimeout'),
     },
   );
 }

@@ -7,12 +7,12 @@
  * connection is killed mid-migration, and a rerun succeeds".)
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { MigrationError } from '../../lambda/engine/errors';
+import { LockLostError, MigrationError } from '../../lambda/engine/errors';
 import { dropDatabases, freshDatabase, rows, withClient } from '../support/db';
 import { driverCases } from '../support/drivers';
 import { rejection, runEngine } from '../support/engine';
 import { tempDir } from '../support/files';
-import { expectConsistent, killAtMarker, lockHolderPid, observe, steps, waitForMarker } from './support';
+import { expectConsistent, killAtMarker, lockHolderPid, observe, steps, waitForMarker, waitUntilNoBackend } from './support';
 
 afterAll(dropDatabases);
 
@@ -99,49 +99,50 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Faults: a se
     expect(await rows(url, "SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = 'marker_fault_cic'::regclass")).toEqual([{ valid: true }]);
   });
 
-  it('the lock connection killed while a migration runs: that migration commits, the runner stops before the next one; a rerun converges', async () => {
+  it('the lock connection killed while a migration runs: that migration is rolled back at once, the runner stops; a rerun converges', async () => {
     const url = await freshDatabase(target, 'kill_lock');
-    const dir = tempDir(steps(3, { 2: "SELECT 'marker_fault_lock' AS m, pg_sleep(1);" }));
+    const dir = tempDir(steps(3, { 2: "SELECT 'marker_fault_lock' AS m, pg_sleep(3);" }));
 
     const killer = (async () => {
       await waitForMarker(url, 'marker_fault_lock', 10_000, { inSleep: true });
       const pid = await lockHolderPid(url);
       await rows(url, 'SELECT pg_terminate_backend($1)', [pid]);
-      return pid;
+      return Date.now();
     })();
     const e = await rejection<MigrationError>(runEngine(driver, url, dir));
+    const stoppedMs = Date.now() - await killer;
 
-    expect(await killer).toBeGreaterThan(0);
-    expect(e.message).toBe('lost the migration lock: its connection closed; stopping before the next migration');
+    expect(e).toBeInstanceOf(LockLostError);
+    expect(e.message).toBe("lost the runner lock while 2_step2.sql ran: its connection closed; this runner dropped the migration's connection at once, so 2_step2.sql rolled back and is not recorded; no further migration starts");
     expect(e.fix).toContain('run again');
-    await expectConsistent(url, [1, 2]);
+    expect(e.fix).toContain('not the lock\'s connection');
+    // At once: not when the file's 3-second sleep would have ended.
+    expect(stoppedMs).toBeLessThan(2000);
+    // Its server process is gone too (client_connection_check_interval), with its transaction.
+    await waitUntilNoBackend(url, 'marker_fault_lock');
+    await expectConsistent(url, [1]);
     const rerun = await runEngine(driver, url, dir);
-    expect(rerun.applied.map((a) => a.version)).toEqual([3]);
+    expect(rerun.applied.map((a) => a.version)).toEqual([2, 3]);
     await expectConsistent(url, [1, 2, 3]);
   });
 
-  it('the lock lost mid-migration and a second runner starting at once: the state table key stops a second execution', async () => {
+  it('the lock lost mid-migration and a second runner starting at once: the first rolls back, the second applies it once', async () => {
     const url = await freshDatabase(target, 'kill_lock_race');
     const files = steps(3);
-    // No DDL in migration 2: nothing but the state row's primary key can stop a second execution.
+    // No DDL in migration 2: without the lock's guards, nothing but the state row's primary key would stop a second execution.
     files['2_step2.sql'] = "INSERT INTO ledger (version) VALUES (2);\nSELECT 'marker_fault_race' AS m, pg_sleep(1.5);";
     const dir = tempDir(files);
 
     const first = runEngine(driver, url, dir).then(() => undefined, (e: unknown) => e);
     await waitForMarker(url, 'marker_fault_race', 10_000, { inSleep: true });
     await rows(url, 'SELECT pg_terminate_backend($1)', [await lockHolderPid(url)]);
-    const second = runEngine(driver, url, dir, { lockWaitMs: 5000 }).then(() => undefined, (e: unknown) => e);
+    const second = runEngine(driver, url, dir, { lockWaitMs: 5000 });
     const [a, b] = await Promise.all([first, second]);
 
-    expect(a).toBeInstanceOf(MigrationError);
-    expect((a as MigrationError).message).toContain('lost the migration lock');
-    expect(b).toBeInstanceOf(MigrationError);
-    expect((b as MigrationError).sqlstate).toBe('23505');
-    expect((b as MigrationError).message).toContain('applied_migrations_pkey');
-    // Migration 2 ran once (the first runner's commit); the second runner's execution was rolled back.
-    expect(await observe(url)).toEqual({ recorded: [1, 2], tables: [1], ledger: [1, 2] });
-    const rerun = await runEngine(driver, url, dir);
-    expect(rerun.applied.map((a2) => a2.version)).toEqual([3]);
+    expect(a).toBeInstanceOf(LockLostError);
+    expect((a as MigrationError).message).toContain('lost the runner lock while 2_step2.sql ran');
+    expect(b.applied.map((x) => x.version)).toEqual([2, 3]);
+    // Migration 2 ran once to its end (the second runner's); the first runner's execution was rolled back.
     expect(await observe(url)).toEqual({ recorded: [1, 2, 3], tables: [1, 3], ledger: [1, 2, 3] });
   });
 });

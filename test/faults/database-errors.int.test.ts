@@ -26,6 +26,47 @@ const failWhileFlagged = (sqlstate: string, message: string) => `DO $$ BEGIN
 END $$;`;
 
 describe.each(targets)('Faults: the database says no, on $name', (target) => {
+  it('a read-only database (default_transaction_read_only): exit 1 saying so, where it is set and the fix, without the DO block\'s context lines', async () => {
+    const url = await freshDatabase(target, 'read_only');
+    const db = new URL(url).pathname.slice(1);
+    await rows(url, `ALTER DATABASE "${db}" SET default_transaction_read_only = on`);
+    const dir = tempDir(steps(1));
+
+    const r = record(await cliInProcess(['migrate', '--dir', dir, '--database-url', url]));
+
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error: the database is read-only (cannot execute CREATE SCHEMA in a read-only transaction): default_transaction_read_only is on (set for the database); nothing was applied');
+    expect(r.stderr).toContain('sqlstate: 25006');
+    expect(r.stderr).toContain(`fix: if the database is read-only on purpose (a migration freeze), lift it first: ALTER DATABASE "${db}" RESET default_transaction_read_only`);
+    expect(r.stderr).not.toContain('where:');
+    // The test's own session is read-only too now: it turns that off for itself first.
+    await withClient(url, async (c) => {
+      await c.query('SET default_transaction_read_only = off');
+      await c.query(`ALTER DATABASE "${db}" RESET default_transaction_read_only`);
+    });
+    expect(record(await cliInProcess(['migrate', '--dir', dir, '--database-url', url])).code).toBe(0);
+  });
+
+  it('read-only for this role in this database, its files already partly applied: the file that failed is named, with the fix for the role', async () => {
+    const url = await freshDatabase(target, 'read_only_role');
+    const db = new URL(url).pathname.slice(1);
+    expect(record(await cliInProcess(['migrate', '--dir', tempDir(steps(1)), '--database-url', url])).code).toBe(0);
+    const role = (await rows<{ r: string }>(url, 'SELECT current_user AS r'))[0]!.r;
+    await rows(url, `ALTER ROLE "${role}" IN DATABASE "${db}" SET default_transaction_read_only = on`);
+    try {
+      const r = record(await cliInProcess(['migrate', '--dir', tempDir(steps(2)), '--database-url', url]));
+
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('error: 2_step2.sql:1: the database is read-only (cannot execute CREATE TABLE in a read-only transaction): default_transaction_read_only is on (set for the database and role); 2_step2.sql was not applied');
+      expect(r.stderr).toContain(`fix: have a superuser run ALTER ROLE "${role}" IN DATABASE "${db}" RESET default_transaction_read_only`);
+    } finally {
+      await withClient(url, async (c) => {
+        await c.query('SET default_transaction_read_only = off');
+        await c.query(`ALTER ROLE "${role}" IN DATABASE "${db}" RESET default_transaction_read_only`);
+      });
+    }
+  });
+
   it('statement timeout: exit 1 naming the file, line and SQLSTATE 57014; nothing of the migration stays; a rerun with a larger timeout converges', async () => {
     const url = await freshDatabase(target, 'stmt_timeout');
     const dir = tempDir(steps(3, { 2: 'SELECT pg_sleep(1);' }));

@@ -113,6 +113,18 @@ export async function waitForMarker(url: string, marker: string, timeoutMs = 10_
   throw new Error(`no backend ran a statement marked ${marker} within ${timeoutMs} ms`);
 }
 
+/** Wait until no backend of this database runs a statement containing `marker` (throws after `timeoutMs`). */
+export async function waitUntilNoBackend(url: string, marker: string, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const found = await rows(url, `SELECT pid FROM pg_stat_activity
+      WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE $1 AND query NOT LIKE '%pg_stat_activity%'`, [`%${marker}%`]);
+    if (found.length === 0) return;
+    await sleep(25);
+  }
+  throw new Error(`a backend still ran a statement marked ${marker} after ${timeoutMs} ms`);
+}
+
 /** Pid of the session that holds the runner lock for `stateSchema`, once someone does. */
 export async function lockHolderPid(url: string, stateSchema = 'schemaguard', timeoutMs = 10_000): Promise<number> {
   const until = Date.now() + timeoutMs;

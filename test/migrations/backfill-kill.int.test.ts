@@ -56,7 +56,7 @@ describe.each(targets)('$name', (target) => {
     // The server ends the orphaned backfill by itself (client_connection_check_interval), within seconds.
     let left: unknown[] = [];
     for (let i = 0; i < 100; i++) {
-      left = await rows(url, `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'schemaguard'`);
+      left = await rows(url, `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND (application_name = 'schemaguard' OR application_name LIKE 'schemaguard: applying %')`);
       if (left.length === 0) break;
       await sleep(50);
     }

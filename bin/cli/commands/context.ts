@@ -27,6 +27,11 @@ export interface CommandContext {
 /** A driver for --database-url/DATABASE_URL, else for the embedded server (started if needed). */
 export async function connectTarget(ctx: CommandContext): Promise<{ driver: PgDriver; where: string }> {
   let url = ctx.opts.databaseUrl;
+  if (ctx.opts.embedded && url !== undefined) {
+    throw new UsageError(`--embedded and ${ctx.opts.given.has('databaseUrl') ? '--database-url' : 'DATABASE_URL'} name two different servers`, {
+      fix: ctx.opts.given.has('databaseUrl') ? 'drop one of them' : 'drop --embedded to use DATABASE_URL, or unset DATABASE_URL to use the embedded server',
+    });
+  }
   let where = '';
   let embeddedTls: { ssl: false } | undefined;
   if (url) {
@@ -42,6 +47,7 @@ export async function connectTarget(ctx: CommandContext): Promise<{ driver: PgDr
         value: '', fix: 'set it to postgres://user:password@host:5432/database, or unset it (unset DATABASE_URL) to use the embedded server under .schemaguard/',
       });
     }
+    if (!ctx.opts.embedded) refuseIgnoredPgVariables(ctx.env);
     const embedded = await startEmbedded({ dir: ctx.opts.embeddedDir, onProgress: ctx.progress });
     ctx.onEmbedded(embedded);
     ctx.redactor.add(embedded.password);
@@ -56,6 +62,37 @@ export async function connectTarget(ctx: CommandContext): Promise<{ driver: PgDr
     onConnectRetry: (attempt, delayMs, message) => ctx.progress(`  cannot connect yet (attempt ${attempt}): ${message}; retrying in ${delayMs} ms`),
   });
   return { driver, where };
+}
+
+/** The libpq variables that name a server (PGPASSWORD and the PGSSL… ones only complete a URL's connection). */
+export const TARGET_PG_VARIABLES = ['PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGDATABASE', 'PGUSER', 'PGSERVICE'] as const;
+
+/**
+ * Without --database-url/DATABASE_URL the CLI uses its embedded server. A
+ * shell or CI job with PGHOST and friends set (a GitHub Actions service, a
+ * Docker image) means another server, as psql would take it: refused rather
+ * than a green run against a scratch database. --embedded says the embedded
+ * one is meant.
+ */
+export function refuseIgnoredPgVariables(env: NodeJS.ProcessEnv): void {
+  const set = TARGET_PG_VARIABLES.filter((name) => env[name]);
+  if (set.length === 0) return;
+  const shown = set.map((name) => `${name}=${env[name]}`).join(' ');
+  throw new UsageError(`${shown} ${set.length === 1 ? 'is' : 'are'} set, but schemaguard connects only where --database-url or DATABASE_URL says; without one it would use its embedded server under .schemaguard/`, {
+    value: shown,
+    fix: `to migrate the server ${set.length === 1 ? 'it names' : 'they name'}, pass --database-url ${urlFromPgVariables(env)} (or set DATABASE_URL; the URL needs the host, and parts it leaves out, the user, port, database or password, are taken from PGUSER, PGPORT, PGDATABASE, PGPASSWORD as psql would); `
+      + `to use the embedded server, pass --embedded (or unset ${set.join(' ')})`,
+  });
+}
+
+/** A --database-url for what the PG* variables name, for the fix (no password: PGPASSWORD still applies). */
+function urlFromPgVariables(env: NodeJS.ProcessEnv): string {
+  if (env.PGSERVICE && !env.PGHOST && !env.PGHOSTADDR) return 'postgres://user@host:5432/database (schemaguard does not read pg_service.conf)';
+  const host = env.PGHOST || env.PGHOSTADDR || 'localhost';
+  const user = env.PGUSER ? `${encodeURIComponent(env.PGUSER)}@` : '';
+  const db = encodeURIComponent(env.PGDATABASE || env.PGUSER || 'postgres');
+  if (host.startsWith('/')) return `"postgres://${user}localhost:${env.PGPORT || '5432'}/${db}?host=${host}"`;
+  return `postgres://${user}${host.includes(':') ? `[${host}]` : host}:${env.PGPORT || '5432'}/${db}`;
 }
 
 /**

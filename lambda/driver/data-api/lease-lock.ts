@@ -49,7 +49,7 @@
  * one.
  */
 import { randomUUID } from 'node:crypto';
-import { holderName, LockWaitTimeoutError, MigrationError, type Blocker } from '../../engine/errors';
+import { holderName, lockWaitFix, LockWaitTimeoutError, MigrationError, type Blocker } from '../../engine/errors';
 import type { Driver, MigrationLock, Queryable, Session } from '../../engine/ports';
 import { advisoryLockKey, DEFAULT_LEASE_NAME, LEASE_TABLE } from '../../engine/runner-lock-names';
 import { leaseBlocker as toBlocker, type LeaseHolderRow as HolderRow } from '../lease-holders';
@@ -250,7 +250,7 @@ export class LeaseLock implements MigrationLock {
       holders, holder: who,
       fix: h || !holders.length
         ? `wait for it to finish or raise --lock-wait; a runner that died leaves a lease that expires by itself within ${Math.ceil(this.ttlMs / 1000)} s`
-        : 'wait for it to finish (a runner connected to the server directly holds the advisory lock), raise --lock-wait, or end the holder with pg_terminate_backend(pid) if it is stuck',
+        : lockWaitFix(holders, 'wait for it to finish (a runner connected to the server directly holds the advisory lock), or raise --lock-wait'),
     });
   }
 

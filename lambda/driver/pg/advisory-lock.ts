@@ -30,7 +30,7 @@
  * driver recognises poolers when it connects and uses the lease instead.
  */
 import { randomBytes } from 'node:crypto';
-import { holderName, lockLostError, LockWaitTimeoutError, PoolerError, type Blocker } from '../../engine/errors';
+import { holderName, lockLostError, lockWaitFix, LockWaitTimeoutError, PoolerError, type Blocker } from '../../engine/errors';
 import type { Driver, MigrationLock, Session } from '../../engine/ports';
 import { advisoryLockKey } from '../../engine/runner-lock-names';
 import { otherLeases } from '../lease-holders';
@@ -38,12 +38,26 @@ import { pollForLock } from '../lock-poll';
 
 export { advisoryLockKey };
 
+/**
+ * The lock's holder, and the server process that applies its migrations: the
+ * lock's own connection is idle by design (it only holds the lock), so a
+ * waiting runner names the worker its holder announced (`announceWorker`: a
+ * second advisory lock, two-key form, whose second key is the worker's pid),
+ * the file it runs (its application_name or the comment heading its message)
+ * and its query. Without a worker (not connected yet, an older schemaguard),
+ * the holder itself.
+ */
 const HOLDERS_SQL = `
-SELECT a.pid, a.usename AS user, a.application_name AS application, a.state,
-       left(a.query, 300) AS query,
-       floor(extract(epoch FROM now() - a.xact_start))::int AS xact_age_seconds,
-       floor(extract(epoch FROM now() - a.backend_start))::int AS connected_seconds
+SELECT coalesce(w.pid, a.pid) AS pid, coalesce(w.usename, a.usename) AS user,
+       coalesce(w.application_name, a.application_name) AS application, coalesce(w.state, a.state) AS state,
+       left(coalesce(w.query, a.query), 300) AS query,
+       floor(extract(epoch FROM now() - coalesce(w.xact_start, a.xact_start)))::int AS xact_age_seconds,
+       floor(extract(epoch FROM now() - coalesce(w.backend_start, a.backend_start)))::int AS connected_seconds,
+       CASE WHEN w.pid IS NOT NULL THEN a.pid END AS lock_pid
   FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+  LEFT JOIN pg_locks m ON m.pid = l.pid AND m.locktype = 'advisory' AND m.granted AND m.objsubid = 2
+                      AND m.database = l.database AND m.classid = $2::int::oid
+  LEFT JOIN pg_stat_activity w ON w.pid = m.objid::bigint::int
  WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
    AND ((l.classid::bigint << 32) | l.objid::bigint) = $1::bigint
@@ -51,14 +65,26 @@ SELECT a.pid, a.usename AS user, a.application_name AS application, a.state,
 
 interface HolderRow {
   pid: number; user: string; application: string; state: string; query: string;
-  xact_age_seconds: number | null; connected_seconds: number | null;
+  xact_age_seconds: number | null; connected_seconds: number | null; lock_pid: number | null;
+}
+
+/** The first key of the worker's announcement (`announceWorker`): 31 bits of the runner lock's key. */
+export function workerKey(key: string): number {
+  return Number(BigInt.asUintN(31, BigInt(key)));
+}
+
+/** The migration file a worker runs, from its application_name or the comment heading its message (`fileComment`). */
+export function workerFile(application: string | undefined, query: string | undefined): string | undefined {
+  const about = /^schemaguard: applying (.+)$/.exec(application ?? '')?.[1] ?? /^\/\* schemaguard: applying (.+?) \*\//.exec(query ?? '')?.[1];
+  return about;
 }
 
 export async function lockHolders(q: { query: Session['query'] }, key: string): Promise<Blocker[]> {
-  const r = await q.query<HolderRow>(HOLDERS_SQL, [key]);
+  const r = await q.query<HolderRow>(HOLDERS_SQL, [key, workerKey(key)]);
   return r.rows.map((x) => ({
     pid: x.pid, user: x.user, application: x.application, state: x.state, query: x.query,
     xactAgeSeconds: x.xact_age_seconds ?? undefined, connectedSeconds: x.connected_seconds ?? undefined,
+    lockPid: x.lock_pid ?? undefined, file: x.lock_pid === null ? undefined : workerFile(x.application, x.query),
   }));
 }
 
@@ -120,8 +146,21 @@ export class AdvisoryLock implements MigrationLock {
       : 'another session';
     return new LockWaitTimeoutError(
       `another migration runner holds the lock: ${who}; waited ${waitMs} ms`,
-      { holders, holder: who, fix: 'wait for it to finish, raise --lock-wait, or end the holder with pg_terminate_backend(pid) if it is stuck' },
+      { holders, holder: who, fix: lockWaitFix(holders, 'wait for it to finish, or raise --lock-wait') },
     );
+  }
+
+  onLost(listener: () => void): void {
+    this.session?.onLost?.(() => {
+      if (this.held) listener();
+    });
+  }
+
+  /** A second advisory lock on the lock's session, (workerKey, pid): `lockHolders` of a waiting runner reads the worker from it. */
+  async announceWorker(pid: number): Promise<void> {
+    const s = this.session;
+    if (!this.held || !s || s.broken || !Number.isSafeInteger(pid)) return;
+    await s.query('SELECT pg_try_advisory_lock($1::int, $2::int)', [workerKey(this.key), pid]);
   }
 
   assertHeld(): void {

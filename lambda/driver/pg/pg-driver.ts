@@ -429,8 +429,28 @@ class PgSession implements Session {
     });
     // An idle client whose backend is terminated emits 'error'; without a
     // listener that would crash the process. Record it and fail the next call.
-    client.on('error', () => { this.isBroken = true; });
-    client.on('end', () => { this.isBroken = true; });
+    client.on('error', () => this.lost());
+    client.on('end', () => this.lost());
+  }
+
+  private lostListener?: () => void;
+
+  /** The connection ended: by the server or the network (the listener is told), or by `close`/`abandon` (it was taken away first). */
+  private lost(): void {
+    const listener = this.lostListener;
+    this.isBroken = true;
+    this.lostListener = undefined;
+    listener?.();
+  }
+
+  onLost(listener: () => void): void {
+    this.lostListener = listener;
+  }
+
+  abandon(): void {
+    this.isBroken = true;
+    this.lostListener = undefined;
+    (this.client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
   }
 
   get broken(): boolean {
@@ -501,7 +521,7 @@ class PgSession implements Session {
       const r = params && params.length ? await this.client.query(sql, params as unknown[]) : await this.client.query(sql);
       return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
     } catch (e) {
-      if (isConnectionLoss(e)) this.isBroken = true;
+      if (isConnectionLoss(e)) this.lost();
       throw e;
     }
   }
@@ -516,7 +536,7 @@ class PgSession implements Session {
     try {
       return await q.done;
     } catch (e) {
-      if (isConnectionLoss(e)) this.isBroken = true;
+      if (isConnectionLoss(e)) this.lost();
       throw e;
     }
   }
@@ -599,6 +619,7 @@ class PgSession implements Session {
   }
 
   async close(): Promise<void> {
+    this.lostListener = undefined;
     if (this.isBroken) {
       // Don't wait for a goodbye from a backend that is gone.
       (this.client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();

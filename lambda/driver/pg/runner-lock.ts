@@ -84,6 +84,14 @@ export class PgRunnerLock implements MigrationLock {
     await this.inner.assertHeld();
   }
 
+  onLost(listener: () => void): void {
+    this.inner?.onLost?.(listener);
+  }
+
+  async announceWorker(pid: number): Promise<void> {
+    await this.inner?.announceWorker?.(pid);
+  }
+
   async heldSql(): Promise<string | undefined> {
     return this.inner?.heldSql?.();
   }

@@ -276,6 +276,16 @@ export function leadingWords(words: readonly string[], count: number): string {
  * index is made in its table's schema.
  */
 export function concurrentIndexTarget(sql: string): { index: string; table: string } | undefined {
+  const target = indexTarget(sql);
+  return target?.concurrently ? { index: target.index, table: target.table } : undefined;
+}
+
+/**
+ * `concurrentIndexTarget`'s reading of any `CREATE [UNIQUE] INDEX
+ * [CONCURRENTLY] [IF NOT EXISTS] name ON table`, saying which of the optional
+ * words it has.
+ */
+export function indexTarget(sql: string): { index: string; table: string; concurrently: boolean; ifNotExists: boolean } | undefined {
   const tokens = leadingTokens(sql, 16);
   let k = 0;
   const take = (word: string): boolean => {
@@ -286,15 +296,17 @@ export function concurrentIndexTarget(sql: string): { index: string; table: stri
   };
   if (!take('create')) return undefined;
   take('unique');
-  if (!take('index') || !take('concurrently')) return undefined;
-  if (take('if') && !(take('not') && take('exists'))) return undefined;
+  if (!take('index')) return undefined;
+  const concurrently = take('concurrently');
+  const ifNotExists = take('if');
+  if (ifNotExists && !(take('not') && take('exists'))) return undefined;
   const index = nameAt(tokens[k++]);
   if (!index || !take('on')) return undefined;
   take('only');
   const first = nameAt(tokens[k]);
   const second = tokens[k + 1]?.text === '.' ? nameAt(tokens[k + 2]) : undefined;
   if (!first) return undefined;
-  return { index, table: second ? `${first}.${second}` : first };
+  return { index, table: second ? `${first}.${second}` : first, concurrently, ifNotExists };
 }
 
 /** A name part as written: a bare word (not the ON of an unnamed index) or a quoted identifier. */

@@ -30,7 +30,8 @@ async function migrateWatched(url: string, dir: string): Promise<Migrated> {
   let stop = false;
   const watched: ActivitySample[] = [];
   const watching = (async () => {
-    while (!stop) watched.push(...(await sampleActivity(url, 'schemaguard', 100, SAMPLE_MS)));
+    // The session applying a no-transaction file is named for it while it runs.
+    while (!stop) watched.push(...(await sampleActivity(url, 'schemaguard: applying 1_index.sql', 100, SAMPLE_MS)));
   })();
   const r = await runCli(['migrate', '--dir', dir, '--database-url', url, '--json'], { timeoutMs: 120_000 });
   stop = true;

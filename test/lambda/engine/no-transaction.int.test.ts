@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { CheckFailedError, LockTimeoutError, StatementError } from '../../../lambda/engine/errors';
+import { CheckFailedError, LockTimeoutError, MigrationError, StatementError } from '../../../lambda/engine/errors';
+import type { RunEvent } from '../../../lambda/engine/runner';
 import { dropDatabases, freshDatabase, rows, withClient } from '../../support/db';
 import { driverCases } from '../../support/drivers';
 import { rejection, runEngine } from '../../support/engine';
@@ -136,6 +137,42 @@ ALTER INDEX ledger_id_at_idx ATTACH PARTITION ledger_2026_id_at_idx;
 
     expect(r.events.filter((ev) => ev.type === 'note').map((ev) => ev.message)).toContain('1_idx.sql: dropped INVALID index app.purchase_key left by an earlier failed run');
     expect(await validity()).toEqual([{ schema: 'app', valid: true }, { schema: 'public', valid: true }]);
+  });
+
+  it('refuses a CREATE INDEX IF NOT EXISTS that PostgreSQL skipped for an INVALID index of that name on another table, shows the skip notice, and builds it once that is dropped', async () => {
+    const url = await freshDatabase(target, 'skipped_invalid');
+    await seed(url, false);
+    // A failed build on another table left an INVALID index with the name the file uses.
+    await withClient(url, (c) => c.query('CREATE TABLE other (x int); INSERT INTO other VALUES (1), (1)'));
+    await withClient(url, (c) => c.query('CREATE UNIQUE INDEX CONCURRENTLY unique_active_purchase ON other (x)').catch(() => undefined));
+    const dir = tempDir({ '1_idx.sql': CIC });
+    const events: RunEvent[] = [];
+
+    const e = await rejection<MigrationError>(runEngine(driver, url, dir, { onEvent: (ev) => events.push(ev) }));
+
+    expect(e.message).toBe('1_idx.sql:2: CREATE INDEX IF NOT EXISTS unique_active_purchase built nothing: PostgreSQL skipped it because public.unique_active_purchase already exists and is an INVALID index on other (a build that failed or was cut off left it), not a valid index on purchases; the file is not recorded');
+    expect(e.fix).toBe('drop it and run again: DROP INDEX CONCURRENTLY public.unique_active_purchase;');
+    // The server's notice, as psql shows it (the Data API returns no notices).
+    if (driver.name === 'pg') expect(events).toContainEqual({ type: 'note', message: '1_idx.sql: relation "unique_active_purchase" already exists, skipping' });
+    expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).toEqual([{ n: 0 }]);
+
+    await withClient(url, (c) => c.query(e.fix!.replace(/^drop it and run again: /, '')));
+    expect((await runEngine(driver, url, dir)).applied.map((a) => a.version)).toEqual([1]);
+    expect(await rows(url, "SELECT indrelid::regclass::text AS t, indisvalid AS valid FROM pg_index WHERE indexrelid = 'unique_active_purchase'::regclass")).toEqual([{ t: 'purchases', valid: true }]);
+  });
+
+  it('refuses a CREATE INDEX IF NOT EXISTS skipped for a table of that name, and keeps a rerun that finds its valid index on its table', async () => {
+    const url = await freshDatabase(target, 'skipped_table');
+    await seed(url, false);
+    await withClient(url, (c) => c.query('CREATE TABLE unique_active_purchase (id int)'));
+    const dir = tempDir({ '1_idx.sql': CIC });
+
+    const e = await rejection<MigrationError>(runEngine(driver, url, dir));
+
+    expect(e.message).toContain('public.unique_active_purchase already exists and is a table, not a valid index on purchases');
+    expect(e.fix).toMatch(/^give the new index another name in 1_idx.sql/);
+    await withClient(url, (c) => c.query('DROP TABLE unique_active_purchase; CREATE UNIQUE INDEX unique_active_purchase ON purchases (student_id, course_id) WHERE is_active = true'));
+    expect((await runEngine(driver, url, dir)).applied.map((a) => a.version)).toEqual([1]);
   });
 
   it('runs checks after the statements and does not record the file when one fails', async () => {

@@ -154,7 +154,7 @@ describe.each(driverCases())('State table of an earlier version on $name', ({ ta
       await reader.query('COMMIT');
       const e = await running;
       expect(e).toBeInstanceOf(MigrationError);
-      expect(e.message).toMatch(driver.name === 'pg' ? /^lost the migration lock: its connection closed/ : /another runner took the lease over/);
+      expect(e.message).toMatch(driver.name === 'pg' ? /^lost the runner lock: its connection closed/ : /another runner took the lease over/);
     } finally {
       await reader.end();
       await d.end();

@@ -487,7 +487,7 @@ describe.each(targets)('$name', (target) => {
       }
     });
 
-    it('the runner lock\'s own connection lost: the run stops before the next migration, isComplete goes on and applies the rest once; SUCCESS', async () => {
+    it('the runner lock\'s own connection lost: the migration in flight rolls back at once, isComplete goes on and applies both once; SUCCESS', async () => {
       const slow = "CREATE TABLE slow_one (id int);\nSELECT 'marker_cfn_lock' AS m, pg_sleep(1.5);\n";
       const r = await rig(target, 'cfn_lock_lost', { '1_slow.sql': slow, '2_sessions.sql': M2 }, undefined, { [ENV.totalTimeoutMs]: '60000' });
       try {
@@ -501,7 +501,7 @@ describe.each(targets)('$name', (target) => {
         expect((await state(r.url)).map((x) => x.version)).toEqual(['1', '2']);
         const logged = r.handlerLines.map((l) => JSON.parse(l) as { message: string; error?: string });
         expect(logged.filter((l) => l.message.startsWith('the connection was lost while a migration ran')).map((l) => l.error)).toEqual([
-          'lost the migration lock: its connection closed; stopping before the next migration',
+          "lost the runner lock while 1_slow.sql ran: its connection closed; this runner dropped the migration's connection at once, so 1_slow.sql rolled back and is not recorded; no further migration starts",
         ]);
       } finally {
         await r.harness.stop();
