@@ -318,12 +318,15 @@ function commandArguments(command: Command, extra: string[]): string[] {
   return extra;
 }
 
-/** How to write a duration: a bare number is given its two likely units; `zero`: whether 0 (none) is allowed. */
-function durationFix(raw: string, zero: boolean): string {
+/** How to write a duration: a bare number is given its two likely units; `zero`: what 0 means for the flag, if it takes 0. */
+function durationFix(raw: string, zero: string | undefined): string {
   const n = /^\s*(\d+(?:\.\d+)?)\s*$/.exec(raw)?.[1];
-  if (n !== undefined) return `a duration needs a unit: ${n}s for seconds, ${n}ms for milliseconds${zero ? ' (0 alone is none)' : ''}`;
-  return zero ? DURATION_FORMAT_HINT : DURATION_FORMAT_HINT.replace(' (or 0 for none)', '');
+  const units = n === undefined ? DURATION_FORMAT_HINT.replace(' (or 0 for none)', '') : `a duration needs a unit: ${n}s for seconds, ${n}ms for milliseconds`;
+  return zero ? `${units} (0 alone: ${zero})` : units;
 }
+
+/** What 0 means for the durations that take it (`FlagSpec.zero` names the ones that refuse it). */
+const ZERO_MEANS: Partial<Record<string, string>> = { '--lock-wait': 'one try' };
 
 function convert(name: string, spec: FlagSpec, raw: string): unknown {
   switch (spec.kind) {
@@ -331,7 +334,7 @@ function convert(name: string, spec: FlagSpec, raw: string): unknown {
       const ms = parseDuration(raw);
       // A number with a unit that parseDuration cannot hold exactly is too large, not malformed.
       if (ms === undefined && !/^\s*\d+(?:\.\d+)?\s*(?:ms|s|m|min|h)\s*$/.test(raw)) {
-        throw new UsageError(`${name}: bad duration "${raw}"`, { value: raw, fix: durationFix(raw, spec.zero === undefined) });
+        throw new UsageError(`${name}: bad duration "${raw}"`, { value: raw, fix: durationFix(raw, spec.zero === undefined ? ZERO_MEANS[name] ?? 'none' : undefined) });
       }
       const least = spec.zero ? '1ms' : '0';
       if (ms === undefined || ms > MAX_DURATION_MS) {

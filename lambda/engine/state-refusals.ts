@@ -97,7 +97,7 @@ function aheadRefusal<A extends AppliedKey>(plan: Plan<A>, options: StateRefusal
     const files = below.map((m) => m.file);
     return new DatabaseAheadError(
       `the database and the files have diverged: the database has applied migrations that are not in the files (${list}), `
-        + `and ${files.join(', ')} ${files.length === 1 ? 'is' : 'are'} pending below ${files.length === 1 ? 'it' : 'them'}; nothing was run`,
+        + `and ${files.join(', ')} ${files.length === 1 ? 'is' : 'are'} pending below ${unknownVersions.length === 1 ? 'it' : 'them'}; nothing was run`,
       {
         unknownVersions,
         fix: `another branch's migrations ran on this database: merge that branch (its files for ${unknownVersions.join(', ')}) into this one and renumber `
