@@ -37,11 +37,21 @@ function writeWhole(path, text) {
   renameSync(temp, path);
 }
 
-/** package.json → BACKUP_NAME, and the published manifest written in its place. */
+/**
+ * package.json → BACKUP_NAME, and the published manifest written in its
+ * place. When package.json is already stripped (a pack that died before its
+ * postpack) and a backup is there, the backup is the repository's: it is
+ * kept and the manifest written from it, so a second strip never loses the
+ * scripts. A package.json with its fields (put back by hand) replaces a
+ * stale backup.
+ */
 export function strip(root) {
   const path = join(root, 'package.json');
-  const text = readFileSync(path, 'utf8');
-  writeWhole(join(root, BACKUP_NAME), text);
+  const backup = join(root, BACKUP_NAME);
+  let text = readFileSync(path, 'utf8');
+  const stripped = DEV_ONLY_FIELDS.every((key) => !(key in JSON.parse(text)));
+  if (stripped && existsSync(backup)) text = readFileSync(backup, 'utf8');
+  else writeWhole(backup, text);
   writeWhole(path, `${JSON.stringify(publishedManifest(JSON.parse(text)), null, 2)}\n`);
 }
 

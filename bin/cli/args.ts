@@ -326,7 +326,7 @@ function durationFix(raw: string, zero: string | undefined): string {
 }
 
 /** What 0 means for the durations that take it (`FlagSpec.zero` names the ones that refuse it). */
-const ZERO_MEANS: Partial<Record<string, string>> = { '--lock-wait': 'one try' };
+const ZERO_MEANS: Partial<Record<string, string>> = { '--lock-wait': 'one try', '--connect-timeout': 'no limit' };
 
 function convert(name: string, spec: FlagSpec, raw: string): unknown {
   switch (spec.kind) {

@@ -69,6 +69,17 @@ describe('scripts/publish-manifest.mjs', () => {
       expect(readFileSync(join(root, 'package.json'), 'utf8')).toBe('{"name":"x"}\n');
     });
 
+    // Regression (review): a pack that died after prepack left package.json stripped; the next pack's strip overwrote the backup with it, and the scripts were lost.
+    it('a second strip (the pack before it died before postpack) keeps the repository\'s backup, and restore puts it back', () => {
+      const original = '{"name":"x","version":"1.0.0","scripts":{"prepare":"node scripts/build.mjs"}}';
+      const root = tempDir({ 'package.json': original }, 'manifest');
+      strip(root);
+      strip(root);
+      expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))).toEqual({ name: 'x', version: '1.0.0' });
+      expect(restore(root)).toBe(true);
+      expect(readFileSync(join(root, 'package.json'), 'utf8')).toBe(original);
+    });
+
     it('a stale backup (package.json put back by hand) is replaced by the current package.json', () => {
       const root = tempDir({ 'package.json': '{"name":"x","version":"2.0.0","scripts":{"a":"b"}}', [BACKUP_NAME]: '{"name":"x","version":"1.0.0"}' }, 'manifest');
       strip(root);

@@ -95,7 +95,8 @@ describe('Function: parseArgs, --lock-timeout', () => {
   it('gives a number without a unit its two likely units, and offers 0 only where it is taken', () => {
     expect(usage(['migrate', '--lock-timeout', '5']).fix).toBe('a duration needs a unit: 5s for seconds, 5ms for milliseconds');
     expect(usage(['migrate', '--lock-wait', '5']).fix).toBe('a duration needs a unit: 5s for seconds, 5ms for milliseconds (0 alone: one try)');
-    expect(usage(['migrate', '--connect-timeout', '5']).fix).toBe('a duration needs a unit: 5s for seconds, 5ms for milliseconds (0 alone: none)');
+    expect(usage(['migrate', '--connect-timeout', '5']).fix).toBe('a duration needs a unit: 5s for seconds, 5ms for milliseconds (0 alone: no limit)');
+    expect(usage(['migrate', '--statement-timeout', '5']).fix).toBe('a duration needs a unit: 5s for seconds, 5ms for milliseconds (0 alone: none)');
     expect(usage(['migrate', '--lock-timeout', 'soon']).fix).toBe('write a number with a unit: 500ms, 5s, 2m, 1h');
     expect(usage(['migrate', '--lock-wait', 'soon']).fix).toBe('write a number with a unit: 500ms, 5s, 2m, 1h (0 alone: one try)');
   });
