@@ -20,7 +20,8 @@ describe.each(driverCases())('Faults: a runner connection killed, on $name', ({ 
   it('killed while a check runs: the migration and its state row are rolled back; a rerun converges', async () => {
     // Prepare
     const url = await freshDatabase(target, 'kill_check');
-    const dir = tempDir(steps(3, { 2: "\n-- schemaguard:check nothing is wrong\nSELECT 'marker_fault_check' AS m FROM pg_sleep(1) WHERE random() > 2;" }));
+    // The check sleeps 5 s (the killer ends it as soon as it sees it): with 1 s, a loaded machine's killer sometimes looked too late and the check passed.
+    const dir = tempDir(steps(3, { 2: "\n-- schemaguard:check nothing is wrong\nSELECT 'marker_fault_check' AS m FROM pg_sleep(5) WHERE random() > 2;" }));
     // Act
     const killer = killAtMarker(url, 'marker_fault_check', 10_000, { inSleep: true });
     const e = await rejection<MigrationError>(runEngine(driver, url, dir));
@@ -47,7 +48,7 @@ describe.each(driverCases())('Faults: a runner connection killed, on $name', ({ 
       '-- schemaguard:no-transaction',
       'CREATE TABLE IF NOT EXISTS step_2 (id int);',
       'CREATE INDEX CONCURRENTLY IF NOT EXISTS step2_a ON step_2 (id);',
-      "SELECT 'marker_fault_notx' AS m, pg_sleep(1);",
+      "SELECT 'marker_fault_notx' AS m, pg_sleep(5);",
       'CREATE INDEX CONCURRENTLY IF NOT EXISTS step2_b ON step_2 (id);',
       'INSERT INTO ledger (version) SELECT 2 WHERE NOT EXISTS (SELECT 1 FROM ledger WHERE version = 2);',
     ].join('\n');
