@@ -454,8 +454,9 @@ export function namedSequences(c: Catalog): NamedSequence[] {
  * column's options are its column's (`sequence.increment`, …); a sequence
  * of its own is compared by name, with its owner: a serial column's made a
  * sequence of its own (`OWNED BY NONE`) is one whose owner changed. A
- * serial column's sequence on one side only is its column's difference (the
- * column, or its default, is).
+ * serial column's sequence on one side only is a sequence's difference when
+ * the other side has the column with no sequence (`bareColumns`); otherwise
+ * its column's (the column, or its default, is).
  */
 function diffSequences(a: Catalog, b: Catalog, out: Difference[]): void {
   if (!a.sequences || !b.sequences) return;
@@ -479,9 +480,25 @@ function diffSequences(a: Catalog, b: Catalog, out: Difference[]): void {
   }
   const named = (c: Catalog) => new Map(namedSequences(c).map((s) => [key(s.schema, s.name), s]));
   const [am, bm] = [named(a), named(b)];
-  const kept = (m: Map<string, NamedSequence>, other: Map<string, NamedSequence>) =>
-    [...m.values()].filter((s) => !(s.attached && (other.get(key(s.schema, s.name))?.attached ?? true)));
-  diffSets(out, 'sequence', kept(am, bm), kept(bm, am), (s) => key(s.schema, s.name), [...SEQUENCE_FIELDS, 'ownedBy']);
+  const [aBare, bBare] = [bareColumns(a), bareColumns(b)];
+  const kept = (m: Map<string, NamedSequence>, other: Map<string, NamedSequence>, otherBare: Set<string>) =>
+    [...m.values()].filter((s) => {
+      if (!s.attached) return true;
+      const there = other.get(key(s.schema, s.name));
+      return there ? !there.attached : otherBare.has(s.ownedBy!);
+    });
+  diffSets(out, 'sequence', kept(am, bm, bBare), kept(bm, am, aBare), (s) => key(s.schema, s.name), [...SEQUENCE_FIELDS, 'ownedBy']);
+}
+
+/**
+ * The columns (`schema.table.column`) with no sequence of their own: a
+ * serial column's sequence on one side only, whose column is one of these
+ * on the other, was dropped (`DROP SEQUENCE … CASCADE` takes the default
+ * along) or added by hand, and is a sequence's difference. One whose column
+ * is missing, or has another sequence (renamed), is its column's.
+ */
+function bareColumns(c: Catalog): Set<string> {
+  return new Set(c.tables.flatMap((t) => t.columns.filter((col) => !col.sequence).map((col) => `${key(t.schema, t.name)}.${col.name}`)));
 }
 
 /** An enum's labels as one text, each quoted as a literal (`'new', 'paid'`): a label holding ", " stays one. */

@@ -10,7 +10,7 @@ import { duplicateRowsQuery, uniqueKeyOf } from '../doctor/duplicate-rows';
 import { ident, qualified } from '../doctor/names';
 import { domainFix, enumFix, INTO_MIGRATION, locate, policyFix, replicaIdentityFix, rowSecurityFix, triggerFix, viewFix } from './drift-fixes-detail';
 import { partitionChangedStrayFix, partitionedIndexChangedFix, partitionedIndexFix, partitionIndexFix } from './drift-fixes-index';
-import { columnSequenceFix, sequenceFix } from './drift-fixes-sequences';
+import { columnSequenceFix, sequenceFix, setvalPast } from './drift-fixes-sequences';
 import { keyOnIndexFix, keyTriggersFix, partitionStrayIndexFix } from './drift-fixes-keys';
 import { addedColumnFix, renamedColumn, renamedTable, renameTableSql } from './drift-renames';
 
@@ -156,7 +156,7 @@ function identityFix(table: string, column: ColumnInfo, live: unknown): string {
   if (live !== null) return `${alter} SET GENERATED ${kind};`;
   return [
     `${alter} ADD GENERATED ${kind} AS IDENTITY${identityOptions(column)};  -- a new sequence: the next statement moves it past the rows' values`,
-    `SELECT setval(pg_get_serial_sequence(${quoteLiteral(table)}, ${quoteLiteral(column.name)}), coalesce(max(${ident(column.name)}), 0) + 1, false) FROM ${table};`,
+    column.sequence ? setvalPast(table, column.name, column.sequence) : setvalPast(table, column.name, { increment: '1', start: '1' }),
   ].join('\n');
 }
 
