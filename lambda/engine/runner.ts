@@ -117,6 +117,26 @@ export async function inspect(options: RunnerOptions): Promise<Plan> {
   }
 }
 
+/**
+ * The applying session, connecting (unless the state was read on it) while
+ * the files are parsed; and a new (or older) state table made ready on it
+ * meanwhile, committed only once they all parsed: a bad file leaves the
+ * database as it was.
+ */
+function startApplyingSession(
+  options: MigrateOptions, schema: string, columns: Parameters<typeof stateUpToDate>[0], upgradeSkipped: boolean, session: Session | undefined, monitor: Queryable | undefined,
+): { opening?: Promise<Session>; preparing?: Promise<Session> } {
+  let opening: Promise<Session> | undefined;
+  if (!session) {
+    opening = options.driver.connect();
+    opening.catch(() => undefined);
+  }
+  if (stateUpToDate(columns) || upgradeSkipped) return { opening };
+  const preparing = (opening ?? Promise.resolve(session!)).then((s) => beginStateChange(s, schema, columns, options.lockTimeoutMs ?? 5000, monitor));
+  preparing.catch(() => undefined);
+  return { opening, preparing };
+}
+
 export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const started = performance.now();
   const schema = validateSchemaName(options.stateSchema ?? DEFAULT_STATE_SCHEMA);
@@ -161,20 +181,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     const notes = await refuseAtStep('state-read', facts);
     // An earlier version's table this role may not alter: the run goes on without the new columns, and says so.
     const upgradeSkipped = plan.pending.length > 0 ? await stateUpgradeSkipped(reader, schema, columns) : undefined;
-    if (plan.pending.length > 0) {
-      if (!session) {
-        opening = options.driver.connect();
-        opening.catch(() => undefined);
-      }
-      // A new (or older) state table is made ready on the server while the
-      // files are parsed, and committed only once they all parsed: a bad file
-      // leaves the database as it was.
-      if (!stateUpToDate(columns) && !upgradeSkipped) {
-        preparing = (opening ?? Promise.resolve(session!))
-          .then((s) => beginStateChange(s, schema, columns, options.lockTimeoutMs ?? 5000, lock.monitor));
-        preparing.catch(() => undefined);
-      }
-    }
+    if (plan.pending.length > 0) ({ opening, preparing } = startApplyingSession(options, schema, columns, upgradeSkipped !== undefined, session, lock.monitor));
     // Every file that will run is parsed (and a bad one refused) before anything is written;
     // one still as `schemaguard new` wrote it too: recorded, its SQL written later would never run.
     await parseAllNow(plan.pending);
