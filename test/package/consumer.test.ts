@@ -160,7 +160,7 @@ describe('the app that installed it', () => {
     expect(alarms).toHaveLength(ERROR_CATALOG.length + 1);
     const topics = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::SNS::Topic');
     expect(topics.map(([id]) => id)).toEqual([expect.stringMatching(/^OnCall/)]);
-    // Every alarm pages into it, the 25P02's through its composite (held back while another page is raised).
+    // Every alarm publishes into it, pages and tickets (the example passes it as both), the 25P02's through its composite (held back while another page is raised).
     const paging = [...alarms, ...resources('AWS::CloudWatch::CompositeAlarm')].filter((a) => a.Properties.AlarmActions !== undefined);
     expect(paging.map((a) => a.Properties.MetricName ?? (a.Properties.Metrics ? 'migration errors' : 'composite')).sort())
       .toEqual([...ERROR_CATALOG.filter((c) => !c.followsAnotherError).map((c) => c.metricName), 'migration errors', 'composite'].sort());

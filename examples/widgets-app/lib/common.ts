@@ -40,11 +40,18 @@ export function onCallTopic(scope: Construct, props: OnCallProps): sns.ITopic {
   return topic;
 }
 
-/** schemaguard's alarms on the PostgreSQL log and the migration handlers, into the on-call topic. */
+/**
+ * schemaguard's alarms on the PostgreSQL log and the migration handlers, into
+ * the on-call topic: pages and tickets alike (a mailbox; the descriptions
+ * start [PAGE] or [TICKET]). With a pager behind the topic, give tickets a
+ * topic of their own instead.
+ */
 export function onCallAlarms(scope: Construct, log: logs.ILogGroup, migrations: SchemaMigrations, identifier: string, props: OnCallProps): DatabaseAlarms {
+  const topic = onCallTopic(scope, props);
   return new DatabaseAlarms(scope, 'Alarms', {
     logGroup: log,
-    topic: onCallTopic(scope, props),
+    topic,
+    ticketTopic: topic,
     migrationFunctions: [migrations.onEventHandler, migrations.isCompleteHandler],
     migrationLogGroupName: migrations.logGroup.logGroupName,
     alarmNamePrefix: identifier,
