@@ -425,6 +425,19 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: mi
     const r = await runEngine(driver, url, dir);
     expect(r.events.filter((e) => e.type === 'note')).toEqual([{ type: 'note', message: '1_n.sql: deactivated 3 duplicate purchases' }]);
   });
+
+  // Regression (tester): with several small files sent together, every file's notes came before the first "applied".
+  it('says each file\'s notices with it, after the file before it is applied, when small files are sent together', async () => {
+    const url = await freshDatabase(target, 'notice_order');
+    const notice = (k: number) => `CREATE TABLE t${k} (id int);\nDO $$ BEGIN RAISE NOTICE 'file ${k}'; END $$;`;
+    const dir = tempDir({ '1_a.sql': notice(1), '2_b.sql': notice(2), '3_c.sql': notice(3) });
+
+    const r = await runEngine(driver, url, dir);
+
+    expect(r.events.some((e) => e.type === 'migration-sent')).toBe(true);
+    const said = r.events.flatMap((e) => e.type === 'note' ? [e.message] : e.type === 'migration-applied' ? [`applied ${e.migration.file}`] : []);
+    expect(said).toEqual(['1_a.sql: file 1', 'applied 1_a.sql', '2_b.sql: file 2', 'applied 2_b.sql', '3_c.sql: file 3', 'applied 3_c.sql']);
+  });
 });
 
 describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: migrate, the applying session on $name', ({ target, driver }) => {
