@@ -123,7 +123,8 @@ function duration(s: number): string {
 
 /** A failed no-transaction file: what of it committed (the error's fix names the lines only when a statement failed after them). */
 function outsideTransaction(committedLines: readonly number[]): string {
-  if (!committedLines.length) return 'not recorded, nothing of it applied (it runs outside a transaction, and no statement of it committed before the one that failed)';
+  // An earlier run's statements may stay (a rerun that failed at its first line): "by this run".
+  if (!committedLines.length) return 'not recorded, and nothing of it applied by this run (it runs outside a transaction, and no statement of it committed before the one that failed)';
   const lines = committedLines.length === 1 ? `line ${committedLines[0]}` : `${committedLines.length} of its statements (from line ${committedLines[0]})`;
   return `not recorded, though ${lines} committed and stay${committedLines.length === 1 ? 's' : ''} applied (it runs outside a transaction): the next run starts again from its first line`;
 }

@@ -74,7 +74,7 @@ describe.each(driverCases())('no-transaction migrations on $name', ({ target, dr
     const e = await rejection<StatementError>(runEngine(driver, url, dir));
 
     expect({ sqlstate: e.sqlstate, line: e.line }).toEqual({ sqlstate: '23505', line: 3 });
-    expect(e.fix).toMatch(/^line 2 of this no-transaction file committed before it and stays applied, but the file is not recorded: the next run starts again from its first line, so make that statement safe to run twice \(IF NOT EXISTS\) or undo it first/);
+    expect(e.fix).toMatch(/^line 2 of this no-transaction file committed before it and stays applied, but the file is not recorded: the next run starts again from its first line, so make that statement safe to run twice \(IF NOT EXISTS\) or undo it first; as written, line 2 fails when run again \(already exists\)$/);
     expect(await rows(url, "SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'purchases' AND column_name = 'status'")).toEqual([{ n: 1 }]);
   });
 

@@ -95,7 +95,7 @@ describe.each(driverCases())('Function: serverFix, applied on $name', ({ target,
     const dir = tempDir({ '1_t.sql': 'CREATE TABLE t (a int);\nINSERT INTO t VALUES (1);', '2_nt.sql': file });
     const first = await rejection<StatementError>(runEngine(driver, url, dir));
     expect([first.sqlstate, first.line]).toEqual(['23502', 3]);
-    expect(first.fix).toMatch(/^line 2 of this no-transaction file committed before it and stays applied, but the file is not recorded: the next run starts again from its first line, so make that statement safe to run twice \(IF NOT EXISTS\) or undo it first; /);
+    expect(first.fix).toMatch(/^line 2 of this no-transaction file committed before it and stays applied, but the file is not recorded: the next run starts again from its first line, so make that statement safe to run twice \(IF NOT EXISTS\) or undo it first; as written, line 2 fails when run again \(already exists\); /);
 
     const rerun = await rejection<StatementError>(runEngine(driver, url, dir));
 
