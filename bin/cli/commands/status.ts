@@ -3,7 +3,7 @@ import { appliedAsOther, type Plan } from '../../../lambda/engine/plan';
 import { emptyForeignHistoryNote, foreignHistoryNote, foreignHistoryTables } from '../../../lambda/engine/foreign-tables';
 import type { Driver } from '../../../lambda/engine/ports';
 import { inspect } from '../../../lambda/engine/runner';
-import { runningMigration } from '../../../lambda/checks/guard/migration-running';
+import { runningMigration } from '../../../lambda/engine/running-migration';
 import { loadMigrationsAsync, type Migration } from '../../../lambda/engine/source';
 import { isUnwrittenTemplate, unwrittenTemplateError } from '../../../lambda/engine/template';
 import { statusTable } from '../format';
