@@ -78,7 +78,7 @@ function lostFix(m: Migration, stmt: SqlStatement | null): string {
     ? 'whether the migration committed is not known (the server may have reached its COMMIT after the connection was lost): schemaguard status tells; run again once the database is reachable, and a migration that committed is not run again'
     : stmt
       ? `whether line ${stmt.line} finished before the connection was lost is not known (a no-transaction file has no COMMIT: each statement commits as it ends), and the file is not recorded; ${again}`
-      : `the statements of this no-transaction file stay applied (each committed as it ended), but the file is not recorded; ${again}`;
+      : `the statements of this no-transaction file stay applied (each committed as it ended); schemaguard status tells whether the file was recorded before the connection was lost: if it was not, ${again}`;
   if (!stmt || stmt.words[0] !== 'create' || classifyStatement(stmt).kind !== 'concurrently') return fix;
   const target = concurrentIndexTarget(stmt.text);
   return `${fix}. The concurrent build cut off may have left an INVALID index: ${target

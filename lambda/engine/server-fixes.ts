@@ -102,7 +102,7 @@ function alreadyExistsFix(sqlstate: string, message: string, inTransaction: bool
     return 'an earlier run of this no-transaction file may have made it before a later statement failed (each statement commits on its own, and the file, not recorded, runs again from its first line), '
       + `or it was made by hand (schemaguard diff shows what differs from what the migrations make): write the statement with IF NOT EXISTS (${form}) so the file can run again, or drop what is there first`;
   }
-  return 'the schema was changed outside the migrations (by hand, or by another tool): schemaguard diff shows what differs from what the migrations make; '
+  return 'it was made outside the migrations (by hand, by another tool, or it comes with the database: public, a template database\'s objects): schemaguard diff shows what differs from what the migrations make; '
     + `if what is there is what this file makes, write the statement with IF NOT EXISTS (${form}), else drop or rename it first${ROLLED_BACK}`;
 }
 
@@ -110,6 +110,8 @@ function alreadyExistsFix(sqlstate: string, message: string, inTransaction: bool
 function goneFix(sqlstate: string, message: string, inTransaction: boolean): string | undefined {
   // A query's "column "c" does not exist" is a misspelt name, not a changed schema.
   if (!/does not exist/.test(message) || (sqlstate === '42703' && !/ of relation "/.test(message))) return undefined;
+  // Outside the schema diff compares: a role, an extension, a tablespace… missing is not drift.
+  if (/^(?:role|user|extension|tablespace|database|language|server|publication|subscription|access method|foreign-data wrapper) "/.test(message)) return undefined;
   return 'if the name is right, the schema was changed outside the migrations (dropped or renamed by hand): schemaguard diff shows what differs from what the migrations make; '
     + `restore it as diff shows, or, if it is meant to be gone, write the statement with IF EXISTS (DROP … IF EXISTS, DROP COLUMN IF EXISTS)${inTransaction ? ROLLED_BACK : ''}`;
 }

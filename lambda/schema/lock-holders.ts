@@ -94,11 +94,6 @@ export async function lockWait(q: Queryable): Promise<LockWait> {
   return { text: `a lock ${who}`, migration: migrations.length > 0 || queued.some(isMigration), found: holders.length > 0 };
 }
 
-/** `lockWait`'s words. */
-export async function lockHolderText(q: Queryable): Promise<string> {
-  return (await lockWait(q)).text;
-}
-
 /** A boolean as the driver returns it (the Data API's may be text). */
 function isTrue(v: unknown): boolean {
   return v === true || v === 't' || v === 'true';

@@ -150,10 +150,11 @@ describe.each(driverCases())('Function: migrate on $name', ({ target, driver }) 
     const own = await rejection<StatementError>(runEngine(driver, url, tempDir({ '1_initial.sql': 'CREATE SCHEMA IF NOT EXISTS deploy_state;\nCREATE TABLE deploy_state.applied_migrations (version bigint PRIMARY KEY);' }), { stateSchema: 'deploy_state' }));
     expect(own.sqlstate).toBe('42P07');
     expect(own.fix).toContain('--exclude-schema=deploy_state');
-    // Another schema that exists is the file's own business: no such fix.
+    // Another schema that exists is the file's own business: not the state schema's fix, the general one (IF NOT EXISTS, schemaguard diff).
     const other = await rejection<StatementError>(runEngine(driver, url, tempDir({ '1_initial.sql': 'CREATE SCHEMA public;' })));
     expect(other.sqlstate).toBe('42P06');
-    expect(other.fix).toBeUndefined();
+    expect(other.fix).not.toContain('--exclude-schema');
+    expect(other.fix).toContain('write the statement with IF NOT EXISTS (CREATE SCHEMA IF NOT EXISTS)');
     expect(await tables(url)).toBeNull();
   });
 

@@ -81,7 +81,7 @@ describe.each(driverCases())('Function: serverFix, applied on $name', ({ target,
     const dropped = await rejection<StatementError>(runEngine(driver, url, tempDir({ ...first, '2_idx.sql': 'DROP INDEX orders_id;' })));
 
     expect([added.sqlstate, added.line]).toEqual(['42701', 1]);
-    expect(added.fix).toBe('the schema was changed outside the migrations (by hand, or by another tool): schemaguard diff shows what differs from what the migrations make; '
+    expect(added.fix).toBe('it was made outside the migrations (by hand, by another tool, or it comes with the database: public, a template database\'s objects): schemaguard diff shows what differs from what the migrations make; '
       + 'if what is there is what this file makes, write the statement with IF NOT EXISTS (ALTER TABLE … ADD COLUMN IF NOT EXISTS), else drop or rename it first; the migration was rolled back');
     expect([dropped.sqlstate, dropped.line]).toEqual(['42704', 1]);
     expect(dropped.fix).toBe('if the name is right, the schema was changed outside the migrations (dropped or renamed by hand): schemaguard diff shows what differs from what the migrations make; '
