@@ -27,6 +27,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Driver, Queryable, Session, TransactionSettings } from '../engine/ports';
 import { decodeUtf8 } from '../engine/source';
+import { lockWait } from '../schema/lock-holders';
 import { databaseFields, InputError, isPgError, MigrationError, type MigrationErrorOptions } from '../engine/errors';
 import { quoteIdent } from '../engine/identifiers';
 import { lexSql } from '../engine/sql/lexer';
@@ -227,7 +228,7 @@ export function assertChecked(report: ContractsReport): void {
     throw new MigrationError(`contract ${r.file}:${r.line} (${r.name}) could not be checked: ${stopped.reason}`, {
       sqlstate: stopped.sqlstate, file: r.file, line: r.line,
       fix: stopped.sqlstate === '55P03'
-        ? 'another session held a lock on its table longer than the check\'s lock_timeout (2 s; a CREATE INDEX without CONCURRENTLY, an ALTER TABLE, a LOCK TABLE): check again once that ends (pg_blocking_pids() shows who holds it)'
+        ? stopped.fix ?? 'another session held a lock on its table longer than the check\'s lock_timeout (2 s; a CREATE INDEX without CONCURRENTLY, an ALTER TABLE, a LOCK TABLE): check again once that ends (pg_blocking_pids() shows who holds it)'
         : 'its planning ran longer than the check\'s statement_timeout (15 s): check again when the server is less busy',
     });
   }
@@ -254,6 +255,7 @@ async function checkOne(session: Session, c: Contract, handle: string, options: 
       await session.query(`PREPARE ${handle} AS ${c.statement}`);
     } catch (e) {
       const failure = failureFrom(e, 'prepare');
+      if (failure.sqlstate === '55P03') await nameLockHolder(session, settings, failure);
       if (failure.sqlstate === '42704' && constraintTargets(c).length) {
         await recover(session, settings);
         await explainConstraintName(session, c, failure);
@@ -277,6 +279,7 @@ async function checkOne(session: Session, c: Contract, handle: string, options: 
       } catch (e) {
         const failure = failureFrom(e, 'plan');
         prepared = await recover(session, settings);
+        if (failure.sqlstate === '55P03') await nameLockHolder(session, settings, failure, false);
         if (failure.sqlstate === '42P10') await explainConflictTarget(session, c, failure);
         result.failures.push(failure);
         return finish(result);
@@ -290,6 +293,22 @@ async function checkOne(session: Session, c: Contract, handle: string, options: 
   } finally {
     await session.rollback().catch(() => undefined);
   }
+}
+
+/**
+ * A contract's read stopped by lock_timeout: the fix names who held the
+ * lock (looked up once the read's wait is over, out of the failed
+ * transaction), a running migration as such.
+ */
+async function nameLockHolder(session: Session, settings: TransactionSettings, failure: ContractFailure, recovering = true): Promise<void> {
+  if (recovering) await recover(session, settings);
+  const held = await lockWait(session);
+  const limit = `the check's lock_timeout (${settings.lockTimeoutMs / 1000} s)`;
+  // A lock weaker than ACCESS EXCLUSIVE (a LOCK TABLE … IN SHARE MODE stops an INSERT's planning) is not looked up: assertChecked's words then.
+  if (!held.found) return;
+  failure.fix = held.migration
+    ? `waited on ${held.text}, past ${limit}: check again once the migration has committed (schemaguard status shows it applied)`
+    : `waited on ${held.text}, past ${limit} (a CREATE INDEX without CONCURRENTLY, an ALTER TABLE, a LOCK TABLE): check again once that ends`;
 }
 
 const SAVEPOINT = 'schemaguard_contract';

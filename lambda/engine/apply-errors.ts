@@ -41,11 +41,11 @@ export function statementError(m: Migration, stmt: SqlStatement | null, e: unkno
   const lost = broken || isConnectionLoss(e);
   // No statement of the file failed: its transaction's end did (a deferred constraint's check).
   const deferred = stmt === null && !lost ? deferredFix(fields, why) : undefined;
-  const explained = deferred ?? (lost ? undefined : stateRowFix(m, fields) ?? serverFix(m, fields, why));
+  const explained = deferred ?? (lost ? undefined : stateRowFix(m, fields) ?? serverFix(m, fields, why, stmt));
   const where = line ? `${m.file}:${line}` : deferred ? `${m.file}: at COMMIT` : m.file;
   return new StatementError(`${where}: ${lost ? `connection lost: ${why}` : why}`, {
     ...secrets.redactValue(fields), file: m.file, version: m.version, line, statement: shown ? shorten(secrets.redact(shown.head)) : undefined, cause: e,
-    fix: lost ? lostFix(stmt) : cancelFix(fields.sqlstate, why) ?? explained ?? ownFix(e),
+    fix: lost ? lostFix(m, stmt) : cancelFix(fields.sqlstate, why) ?? explained ?? ownFix(e),
   });
 }
 
@@ -79,9 +79,21 @@ function shownText(stmt: SqlStatement): { head: string; secretsIn: string | unde
   return { head: textHead(stmt, SHOWN_MARGIN), secretsIn: undefined };
 }
 
-/** A connection lost during a statement: a concurrent build cut off leaves an INVALID index, which only a name finds again. */
-function lostFix(stmt: SqlStatement | null): string {
-  const fix = 'nothing of this migration was recorded; run again once the database is reachable';
+/**
+ * A connection lost during a statement. A transactional file's script is
+ * held whole by the server, its COMMIT and state row included, so whether it
+ * committed is not known; a no-transaction file has no COMMIT: its finished
+ * statements stay, the one cut off may or may not have finished, and the file
+ * is not recorded. A concurrent build cut off leaves an INVALID index, which
+ * only a name finds again.
+ */
+function lostFix(m: Migration, stmt: SqlStatement | null): string {
+  const again = 'run again once the database is reachable: it starts again from its first line, so each statement must be safe to run twice (IF NOT EXISTS)';
+  const fix = !runsOutsideTransaction(m)
+    ? 'whether the migration committed is not known (the server may have reached its COMMIT after the connection was lost): schemaguard status tells; run again once the database is reachable, and a migration that committed is not run again'
+    : stmt
+      ? `whether line ${stmt.line} finished before the connection was lost is not known (a no-transaction file has no COMMIT: each statement commits as it ends), and the file is not recorded; ${again}`
+      : `the statements of this no-transaction file stay applied (each committed as it ended); schemaguard status tells whether the file was recorded before the connection was lost: if it was not, ${again}`;
   if (!stmt || stmt.words[0] !== 'create' || classifyStatement(stmt).kind !== 'concurrently') return fix;
   const target = concurrentIndexTarget(stmt.text);
   return `${fix}. The concurrent build cut off may have left an INVALID index: ${target
@@ -162,8 +174,27 @@ export function wrapUnknown(m: Migration, e: unknown): MigrationError {
 /** The sessions that held a lock, for an error message. */
 function blockedBy(blockers: Blocker[]): string {
   return blockers.length
-    ? blockers.map((b) => `pid ${b.pid}${b.application ? ` (${b.application})` : ''}${b.state ? ` ${b.state}` : ''}${b.query ? `: ${b.query.replace(/\s+/g, ' ').slice(0, 120)}` : ''}`).join('; ')
+    ? blockers.map((b) => `pid ${b.pid}${b.application ? ` (${b.application})` : ''}${b.state ? ` ${b.state}` : ''}${olderText(b)}${b.query ? `: ${b.query.replace(/\s+/g, ' ').slice(0, 120)}` : ''}`).join('; ')
     : 'unknown (the blocker was gone before it could be sampled)';
+}
+
+/** ", an open transaction (12 s) holding no lock on the table" for a blocker the migration waits for only because it is older. */
+function olderText(b: Blocker): string {
+  return b.olderTransaction ? `, an open transaction${b.xactAgeSeconds !== undefined ? ` (${b.xactAgeSeconds} s)` : ''} holding no lock on the table` : '';
+}
+
+/**
+ * What to do about a lock timeout: a lock held on the table, or (every
+ * blocker an older transaction elsewhere) the wait of a concurrent index
+ * build for every transaction older than it.
+ */
+function lockTimeoutFix(blockers: Blocker[]): string {
+  if (!blockers.length || !blockers.every((b) => b.olderTransaction)) {
+    return 'a long transaction holds a lock on the table: let it finish or end it (SELECT pg_terminate_backend(pid)), then run again; or raise --lock-timeout';
+  }
+  const pids = blockers.map((b) => b.pid).join(', ');
+  return `no session holds a lock on the table: a concurrent build (CREATE INDEX CONCURRENTLY, REINDEX or DROP INDEX CONCURRENTLY) waits for every transaction older than it to end, whatever it touches, and pid ${pids} `
+    + `ha${blockers.length === 1 ? 's' : 've'} one open (an idle-in-transaction session, a long report, a REPEATABLE READ snapshot): let ${blockers.length === 1 ? 'it' : 'them'} finish or end ${blockers.length === 1 ? 'it' : 'them'} (SELECT pg_terminate_backend(${blockers[0]!.pid})), then run again; or raise --lock-timeout`;
 }
 
 export function lockTimeoutError(m: Migration, err: MigrationError, attempts: number, blockers: Blocker[], lockTimeoutMs: number): LockTimeoutError {
@@ -173,7 +204,7 @@ export function lockTimeoutError(m: Migration, err: MigrationError, attempts: nu
     {
       file: m.file, version: m.version, line: err.line, sqlstate: '55P03', statement: err.statement, cause: err,
       blockers, attempts,
-      fix: 'a long transaction holds a lock on the table: let it finish or end it (SELECT pg_terminate_backend(pid)), then run again; or raise --lock-timeout',
+      fix: lockTimeoutFix(blockers),
     },
   );
 }
@@ -205,7 +236,7 @@ export function checkRunError(m: Migration, check: Check, e: unknown, broken: bo
   return new StatementError(`${m.file}:${line}: check "${check.description}" could not run: ${lost ? `connection lost: ${why}` : why}`, {
     ...fields, position: own, file: m.file, version: m.version, line, statement: shorten(check.statement.text), cause: e,
     fix: lost
-      ? 'nothing of this migration was recorded; run again once the database is reachable'
+      ? lostFix(m, null)
       : 'fix the check query; the migration was rolled back',
   });
 }

@@ -75,6 +75,14 @@ interface Written {
   chars: number;
   /** The server's execution time, or the file's error (with its line). */
   answer: Promise<number>;
+  /**
+   * The file's notices, kept until it is the one the server runs (`live`):
+   * the answers of several small files come in one read, their notices
+   * before any file's result is looked at, and each file's notes are said
+   * with it, after the `applied` line of the file before it.
+   */
+  notes: string[];
+  live: boolean;
 }
 
 /** A file written behind another whose guard stopped it: it did not run. */
@@ -116,13 +124,14 @@ export async function applyInFlight(session: ScriptSession, files: Migration[], 
       const before = written.at(-1)?.m;
       const guard = before && inFlightGuardSql(before.version, held);
       const message = wholeFileMessage(session, m, s, effectiveSettings(m, s), guard);
-      const answer = session.script(message.pieces, new Set(message.rowsOf.keys()), (text) => hooks.notice(m, text)).then(
+      const w: Written = { m, chars: message.size, answer: Promise.resolve(0), notes: [], live: false };
+      w.answer = session.script(message.pieces, new Set(message.rowsOf.keys()), (text) => (w.live ? hooks.notice(m, text) : w.notes.push(text))).then(
         (r) => executionMs(message, r),
         (e: unknown) => { throw guard && isGuard(message, e) ? new NotRun() : located(session, m, message, e); },
       );
       // Answered in turn below; a file behind a failed one fails too, and is not reported.
-      answer.catch(() => undefined);
-      written.push({ m, chars: message.size, answer });
+      w.answer.catch(() => undefined);
+      written.push(w);
       hooks.sent(m);
       next++;
     }
@@ -135,6 +144,7 @@ export async function applyInFlight(session: ScriptSession, files: Migration[], 
       hooks.started(head.m);
       announced++;
     }
+    goLive(head, hooks);
     const settings = effectiveSettings(head.m, s);
     const watcher = new BlockerWatcher(s.monitor, () => session.pid, settings.lockTimeoutMs);
     watcher.start();
@@ -168,4 +178,10 @@ export async function applyInFlight(session: ScriptSession, files: Migration[], 
     await write();
   }
   if (refused !== undefined) throw refused;
+}
+
+/** The file the server runs: its notices kept so far are said, and the next ones as they come. */
+function goLive(w: Written, hooks: InFlightHooks): void {
+  w.live = true;
+  for (const text of w.notes.splice(0)) hooks.notice(w.m, text);
 }

@@ -232,7 +232,22 @@ async function applyWithoutTransaction(session: Session, m: Migration, s: ApplyS
 function committedBefore(committed: SqlStatement[]): string {
   const shown = committed.slice(0, 5).map((c) => c.line).join(', ');
   const lines = committed.length === 1 ? `line ${shown}` : `lines ${shown}${committed.length > 5 ? ` and ${committed.length - 5} more` : ''}`;
-  return `${lines} of this no-transaction file committed before it and stay${committed.length === 1 ? 's' : ''} applied, but the file is not recorded: the next run starts again from its first line, so make ${committed.length === 1 ? 'that statement' : 'those statements'} safe to run twice (IF NOT EXISTS) or undo ${committed.length === 1 ? 'it' : 'them'} first`;
+  const once = committed.filter(failsTwice).map((c) => c.line);
+  const named = !once.length ? '' : `; as written, line${once.length === 1 ? '' : 's'} ${once.slice(0, 5).join(', ')}${once.length > 5 ? ` and ${once.length - 5} more` : ''} fail${once.length === 1 ? 's' : ''} when run again (already exists)`;
+  return `${lines} of this no-transaction file committed before it and stay${committed.length === 1 ? 's' : ''} applied, but the file is not recorded: the next run starts again from its first line, so make ${committed.length === 1 ? 'that statement' : 'those statements'} safe to run twice (IF NOT EXISTS) or undo ${committed.length === 1 ? 'it' : 'them'} first${named}`;
+}
+
+/**
+ * A CREATE or an ALTER TABLE … ADD that says no IF NOT EXISTS (nor OR
+ * REPLACE): run again after it committed, it fails with "already exists".
+ * From the words alone, so a guess on the safe side: an ADD CONSTRAINT is
+ * counted (it has no IF NOT EXISTS), a CREATE … IF NOT EXISTS anywhere is not.
+ */
+function failsTwice(stmt: SqlStatement): boolean {
+  const w = stmt.words;
+  const guarded = w.some((x, k) => x === 'if' && w[k + 1] === 'not' && w[k + 2] === 'exists') || w.includes('replace');
+  if (guarded) return false;
+  return w[0] === 'create' ? !['temp', 'temporary'].includes(w[1] ?? '') : w[0] === 'alter' && w[1] === 'table' && w.includes('add');
 }
 
 /**

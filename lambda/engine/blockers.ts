@@ -49,16 +49,29 @@ export class BlockerWatcher {
   }
 }
 
+/**
+ * The sessions `pid` waits for. A wait on a `virtualxid` lock is a wait for
+ * the blocker's transaction to end (CREATE INDEX CONCURRENTLY waits so for
+ * every transaction older than it, on PostgreSQL 15 and 18 alike, whether
+ * it writes the table or only holds a snapshot); when the blocker also holds
+ * no lock on a table the waiter has locked, it is an open transaction
+ * elsewhere, not a lock on the table (`olderTransaction`).
+ */
 export async function sampleBlockers(q: Queryable, pid: number): Promise<Blocker[]> {
-  const r = await q.query<{ pid: number; user: string; application: string; state: string; query: string; xact_age_seconds: number | null }>(
+  const r = await q.query<{ pid: number; user: string; application: string; state: string; query: string; xact_age_seconds: number | null; older: boolean | string | null }>(
     `SELECT b.pid, b.usename AS user, b.application_name AS application, b.state, left(b.query, 300) AS query,
-            floor(extract(epoch FROM now() - b.xact_start))::int AS xact_age_seconds
+            floor(extract(epoch FROM now() - b.xact_start))::int AS xact_age_seconds,
+            EXISTS (SELECT 1 FROM pg_locks w WHERE w.pid = $1::int AND NOT w.granted AND w.locktype = 'virtualxid')
+              AND NOT EXISTS (SELECT 1 FROM pg_locks bl JOIN pg_locks wl ON wl.locktype = 'relation' AND wl.pid = $1::int
+                                AND wl.database = bl.database AND wl.relation = bl.relation
+                               WHERE bl.pid = b.pid AND bl.locktype = 'relation') AS older
        FROM unnest(pg_blocking_pids($1::int)) AS p(pid) JOIN pg_stat_activity b ON b.pid = p.pid`,
     [pid],
   );
   return r.rows.map((x) => ({
     pid: x.pid, user: x.user, application: x.application, state: x.state, query: x.query,
     xactAgeSeconds: x.xact_age_seconds ?? undefined,
+    ...(x.older === true || x.older === 't' || x.older === 'true' ? { olderTransaction: true } : {}),
   }));
 }
 

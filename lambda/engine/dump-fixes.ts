@@ -11,9 +11,13 @@ import { REPAIR_TABLE, STATE_TABLE } from './state';
 /** The pg_dump flags that leave out owners and grants: the roles are the target's business, not the schema's. */
 export const DUMP_FLAGS = '--schema-only --no-owner --no-privileges';
 
-/** Adds the fix to a file's failure on schemaguard's state schema (`schema`) or tables; other errors, and those with a fix, pass unchanged. */
+/**
+ * Sets the fix of a file's failure on schemaguard's state schema (`schema`)
+ * or tables, in place of the general "already exists" one (`server-fixes.ts`);
+ * other errors pass unchanged.
+ */
 export function withStateSchemaFix(e: unknown, schema: string): unknown {
-  if (!(e instanceof MigrationError) || e.fix) return e;
+  if (!(e instanceof MigrationError)) return e;
   const schemaExists = e.sqlstate === '42P06' && e.message.endsWith(`schema "${schema}" already exists`);
   const tableExists = e.sqlstate === '42P07' && [STATE_TABLE, REPAIR_TABLE].some((t) => e.message.endsWith(`relation "${t}" already exists`)) && (e.statement ?? '').includes(schema);
   if (schemaExists || tableExists) {

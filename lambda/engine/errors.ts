@@ -180,6 +180,13 @@ export interface Blocker {
   lockPid?: number;
   /** The migration file the runner's worker runs, where it could be read. */
   file?: string;
+  /**
+   * True when the migration waits for this session's transaction to end
+   * (pg_locks: a `virtualxid` lock, as CREATE INDEX CONCURRENTLY waits for
+   * every transaction older than it) and the session holds no lock on a
+   * table the migration has locked: an open snapshot, not a lock on the table.
+   */
+  olderTransaction?: boolean;
 }
 
 /** How a runner-lock holder is named in a wait's message: `pid 4242 (schemaguard)`, or a lease (pid 0) and its owner. */

@@ -3,20 +3,35 @@
  * message alone does not say what to change: a procedure that commits inside
  * the migration's transaction (2D000), a new enum value used in the
  * transaction that added it (55P04), a statement refused in a transaction
- * block by what the catalog holds (25001), and a deferred constraint's
- * violation found at COMMIT, where no statement of the file failed.
+ * block by what the catalog holds (25001), rows that are NULL where the
+ * file makes a column NOT NULL (23502), an object the file makes that is
+ * there already or one it changes that is gone (42P07, 42P06, 42701; 42704,
+ * 42703) after the schema was changed by hand — or, in a no-transaction
+ * file, by an earlier run of it that stopped part-way — and a deferred
+ * constraint's violation found at COMMIT, where no statement of the file
+ * failed.
  */
 import type { DatabaseErrorFields } from './errors';
 import { quoteIdent } from './identifiers';
 import type { Migration } from './migration';
+import type { SqlStatement } from './sql/splitter';
 import { STATE_TABLE } from './state';
 
 const NO_TRANSACTION = 'put it in a migration of its own that starts with "-- schemaguard:no-transaction" (there each statement runs, and commits, on its own; a failure leaves those before it applied)';
 
-/** The fix for this error of a statement of `m`, or undefined. */
-export function serverFix(m: Pick<Migration, 'directives'>, fields: DatabaseErrorFields, message: string): string | undefined {
+/** The fix for this error of a statement of `m` (`stmt`, when known), or undefined. */
+export function serverFix(m: Pick<Migration, 'directives'>, fields: DatabaseErrorFields, message: string, stmt?: Pick<SqlStatement, 'words'> | null): string | undefined {
   const inTransaction = !m.directives.noTransaction;
   switch (fields.sqlstate) {
+    case '23502':
+      return notNullFix(fields, message, stmt ?? undefined, inTransaction);
+    case '42P07':
+    case '42P06':
+    case '42701':
+      return alreadyExistsFix(fields.sqlstate, message, inTransaction);
+    case '42704':
+    case '42703':
+      return goneFix(fields.sqlstate, message, inTransaction);
     case '2D000':
       return /invalid transaction termination/.test(message) ? endsTransactionFix(inTransaction) : undefined;
     case '55P04':
@@ -28,6 +43,77 @@ export function serverFix(m: Pick<Migration, 'directives'>, fields: DatabaseErro
     default:
       return undefined;
   }
+}
+
+/** What a transactional file's fix ends with: nothing of it stayed. */
+const ROLLED_BACK = '; the migration was rolled back';
+
+/** "t" or "s"."t", from the error's fields or (the Data API gives the message only) from the message. */
+function relationOf(fields: DatabaseErrorFields, message: string): string | undefined {
+  const table = fields.table ?? /of relation "((?:[^"]|"")+)"/.exec(message)?.[1]?.replace(/""/g, '"');
+  return table && `${fields.schema ? `${quoteIdent(fields.schema)}.` : ''}${quoteIdent(table)}`;
+}
+
+/**
+ * 23502 "column "c" of relation "t" contains null values": SET NOT NULL (or
+ * ADD … NOT NULL, or a type change's rewrite) met rows that are NULL there.
+ * An INSERT's "null value in column … violates not-null constraint" is the
+ * data's fault, not the schema change's: undefined.
+ */
+function notNullFix(fields: DatabaseErrorFields, message: string, stmt: Pick<SqlStatement, 'words'> | undefined, inTransaction: boolean): string | undefined {
+  const m = /^column "((?:[^"]|"")+)" of relation "(?:[^"]|"")+" contains null values/.exec(message);
+  const table = relationOf(fields, message);
+  if (!m || !table) return undefined;
+  const column = quoteIdent(fields.columnName ?? m[1]!.replace(/""/g, '"'));
+  const end = inTransaction ? ROLLED_BACK : '';
+  if (stmt && addsColumn(stmt.words)) {
+    return `${table} has rows, and a new column without a DEFAULT is NULL in each of them, which NOT NULL refuses: give it one (ADD COLUMN ${column} … NOT NULL DEFAULT …; a constant default adds no rewrite), `
+      + `or add it nullable, backfill it, then SET NOT NULL in a later migration${end}`;
+  }
+  return `rows of ${table} are NULL in ${column}, which NOT NULL refuses: count them with SELECT count(*) FROM ${table} WHERE ${column} IS NULL; `
+    + `backfill them first (UPDATE ${table} SET ${column} = … WHERE ${column} IS NULL, in batches on a big table) in an earlier migration, and make the application stop writing NULL there; `
+    + `on a big table, ADD CONSTRAINT … CHECK (${column} IS NOT NULL) NOT VALID and VALIDATE it before SET NOT NULL, which then skips its scan${end}`;
+}
+
+/** ALTER TABLE … ADD [COLUMN] …, not ADD CONSTRAINT / PRIMARY KEY / UNIQUE / CHECK / FOREIGN KEY / EXCLUDE. */
+function addsColumn(words: readonly string[]): boolean {
+  const k = words.indexOf('add');
+  return words[0] === 'alter' && words[1] === 'table' && k > 0
+    && !['constraint', 'primary', 'unique', 'check', 'foreign', 'exclude'].includes(words[k + 1] ?? '');
+}
+
+/** The form of IF NOT EXISTS for what an "already exists" error names. */
+const IF_NOT_EXISTS: Record<string, string> = {
+  '42P07': 'CREATE TABLE / INDEX / SEQUENCE … IF NOT EXISTS',
+  '42P06': 'CREATE SCHEMA IF NOT EXISTS',
+  '42701': 'ALTER TABLE … ADD COLUMN IF NOT EXISTS',
+};
+
+/**
+ * 42P07 / 42P06 / 42701: what the file makes is there already. In a
+ * no-transaction file, most often its own earlier run: each statement
+ * commits on its own, and a file that failed part-way is not recorded, so
+ * the next run starts again from its first line.
+ */
+function alreadyExistsFix(sqlstate: string, message: string, inTransaction: boolean): string | undefined {
+  if (!/already exists/.test(message)) return undefined;
+  const form = IF_NOT_EXISTS[sqlstate]!;
+  if (!inTransaction) {
+    return 'an earlier run of this no-transaction file may have made it before a later statement failed (each statement commits on its own, and the file, not recorded, runs again from its first line), '
+      + `or it was made by hand (schemaguard diff shows what differs from what the migrations make): write the statement with IF NOT EXISTS (${form}) so the file can run again, or drop what is there first`;
+  }
+  return 'it was made outside the migrations (by hand, by another tool, or it comes with the database: public, a template database\'s objects): schemaguard diff shows what differs from what the migrations make; '
+    + `if what is there is what this file makes, write the statement with IF NOT EXISTS (${form}), else drop or rename it first${ROLLED_BACK}`;
+}
+
+/** 42704 / 42703 ("column "c" of relation "t" does not exist"): what the file changes or drops is not there. */
+function goneFix(sqlstate: string, message: string, inTransaction: boolean): string | undefined {
+  // A query's "column "c" does not exist" is a misspelt name, not a changed schema.
+  if (!/does not exist/.test(message) || (sqlstate === '42703' && !/ of relation "/.test(message))) return undefined;
+  // Outside the schema diff compares: a role, an extension, a tablespace… missing is not drift.
+  if (/^(?:role|user|extension|tablespace|database|language|server|publication|subscription|access method|foreign-data wrapper) "/.test(message)) return undefined;
+  return 'if the name is right, the schema was changed outside the migrations (dropped or renamed by hand): schemaguard diff shows what differs from what the migrations make; '
+    + `restore it as diff shows, or, if it is meant to be gone, write the statement with IF EXISTS (DROP … IF EXISTS, DROP COLUMN IF EXISTS)${inTransaction ? ROLLED_BACK : ''}`;
 }
 
 /** 2D000 from a CALL (or a DO block run bare) whose procedure COMMITs or ROLLBACKs. */

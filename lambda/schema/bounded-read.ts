@@ -11,7 +11,7 @@
  */
 import { databaseFields, isConnectionLoss, MigrationError, sqlstateOf } from '../engine/errors';
 import type { Session, TransactionSettings } from '../engine/ports';
-import { lockHolderText } from './lock-holders';
+import { lockWait } from './lock-holders';
 
 /** The catalog read's transaction: doctor's lock_timeout (`RULE_SETTINGS`), and a minute for the read itself. */
 export const CATALOG_READ_SETTINGS: TransactionSettings = { lockTimeoutMs: 1000, statementTimeoutMs: 60_000 };
@@ -55,9 +55,10 @@ async function readTimeoutError(session: Session, what: string, e: unknown): Pro
       ...fields, fix: 'run it again when the server is less busy; a catalog this big reads faster over a direct connection',
     });
   }
-  const held = await lockHolderText(session);
-  return new CatalogReadTimeoutError(`${what} could not be read: waiting on ${held}, past lock_timeout ${CATALOG_READ_SETTINGS.lockTimeoutMs / 1000} s (55P03)`, {
+  const held = await lockWait(session);
+  return new CatalogReadTimeoutError(`${what} could not be read: waiting on ${held.text}, past lock_timeout ${CATALOG_READ_SETTINGS.lockTimeoutMs / 1000} s (55P03)`, {
     ...fields,
-    fix: 'run it again once that transaction ends (a migration holds its tables until it commits); the catalog is read through pg_get_expr, pg_get_indexdef and pg_get_constraintdef, which wait for such a lock',
+    fix: `run it again ${held.migration ? 'once the migration has committed (schemaguard status shows it applied)' : 'once that transaction ends (a migration holds its tables until it commits)'}; `
+      + 'the catalog is read through pg_get_expr, pg_get_indexdef and pg_get_constraintdef, which wait for such a lock',
   });
 }

@@ -33,8 +33,7 @@ async function exclusiveHolders(q: Queryable): Promise<Holder[]> {
 
 /** "pid 4242 (psql, in a transaction for 12 s: ALTER TABLE …) on public.a, public.b and 3 more". */
 function holderText(h: Holder): string {
-  const relations = h.relations.split('\n');
-  const on = relations.length <= 3 ? relations.join(', ') : `${relations.slice(0, 3).join(', ')} and ${relations.length - 3} more`;
+  const on = relationsText(h);
   const age = h.xact_age_seconds === null ? '' : `in a transaction for ${h.xact_age_seconds} s`;
   const query = h.query ? `: ${h.query.replace(/\s+/g, ' ').trim()}` : '';
   const about = [h.application, age].filter(Boolean).join(', ') + query;
@@ -42,19 +41,57 @@ function holderText(h: Holder): string {
 }
 
 /**
- * "a lock held (ACCESS EXCLUSIVE) by pid … on public.t, and queued ahead of
- * it by pid …", or that its holder had ended by the time it was looked up.
- * The session must be out of the failed transaction.
+ * schemaguard's own session applying migrations: the CLI's and the deploy's
+ * application_name (`driver/pg/pg-driver.ts`, `handler/connection.ts`).
+ * Only a migration takes ACCESS EXCLUSIVE under it; its query is the
+ * pipelined script (`BEGIN; SELECT set_config(…`), which says nothing to a
+ * reader, so it is named for what it is instead.
  */
-export async function lockHolderText(q: Queryable): Promise<string> {
+const APPLYING = /^schemaguard(?:-cfn)?$/;
+
+function isMigration(h: Holder): boolean {
+  return h.application !== null && APPLYING.test(h.application);
+}
+
+/** "a migration is running: schemaguard applies migrations in pid 4242, in its transaction for 9 s, with ACCESS EXCLUSIVE on public.t". */
+function migrationText(h: Holder): string {
+  const age = h.xact_age_seconds === null ? '' : `, in its transaction for ${h.xact_age_seconds} s,`;
+  return `a migration is running: schemaguard applies migrations in pid ${h.pid}${age} with ACCESS EXCLUSIVE on ${relationsText(h)}`;
+}
+
+function relationsText(h: Holder): string {
+  const relations = h.relations.split('\n');
+  return relations.length <= 3 ? relations.join(', ') : `${relations.slice(0, 3).join(', ')} and ${relations.length - 3} more`;
+}
+
+/** Who a read waited for: the words, and whether a running migration holds the lock. */
+export interface LockWait {
+  text: string;
+  /** A running migration holds (or queues for) the lock. */
+  migration: boolean;
+  /** Some session held or queued for ACCESS EXCLUSIVE when looked up. */
+  found: boolean;
+}
+
+/**
+ * "a lock held (ACCESS EXCLUSIVE) by pid … on public.t, and queued ahead of
+ * it by pid …" — or, held by schemaguard applying migrations, "a lock held
+ * by a migration (a migration is running: …)" — or that its holder had
+ * ended by the time it was looked up. The session must be out of the failed
+ * transaction.
+ */
+export async function lockWait(q: Queryable): Promise<LockWait> {
   const holders = await exclusiveHolders(q).catch(() => []);
   const held = holders.filter((h) => isTrue(h.granted));
+  const migrations = held.filter(isMigration);
+  const others = held.filter((h) => !isMigration(h));
   const queued = holders.filter((h) => !isTrue(h.granted));
   const who = [
-    ...held.length ? [`held (ACCESS EXCLUSIVE) by ${held.map(holderText).join('; ')}`] : [],
-    ...queued.length ? [`queued ahead of it by ${queued.map(holderText).join('; ')}`] : [],
+    ...migrations.length ? [`held by a migration (${migrations.map(migrationText).join('; ')})`] : [],
+    ...others.length ? [`held (ACCESS EXCLUSIVE) by ${others.map(holderText).join('; ')}`] : [],
+    ...queued.length ? [`queued ahead of it by ${queued.map((h) => isMigration(h) ? `schemaguard applying migrations (pid ${h.pid}) on ${relationsText(h)}` : holderText(h)).join('; ')}`] : [],
   ].join(', and ') || 'whose holder had ended by the time it was looked up';
-  return `a lock ${who}`;
+  return { text: `a lock ${who}`, migration: migrations.length > 0 || queued.some(isMigration), found: holders.length > 0 };
 }
 
 /** A boolean as the driver returns it (the Data API's may be text). */

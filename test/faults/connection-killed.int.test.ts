@@ -34,7 +34,7 @@ describe.each(driverCases())('Faults: a runner connection killed, on $name', ({ 
     expect(e.file).toBe('2_step2.sql');
     expect(e.message).toMatch(/check "nothing is wrong" could not run: connection lost: .*terminat/i);
     // It said "fix the check query" for a check that was merely cut off.
-    expect(e.fix).toBe('nothing of this migration was recorded; run again once the database is reachable');
+    expect(e.fix).toBe('whether the migration committed is not known (the server may have reached its COMMIT after the connection was lost): schemaguard status tells; run again once the database is reachable, and a migration that committed is not run again');
     await expectConsistent(url, [1]);
     const rerun = await runEngine(driver, url, dir);
     expect(rerun.applied.map((a) => a.version)).toEqual([2, 3]);
@@ -61,7 +61,7 @@ describe.each(driverCases())('Faults: a runner connection killed, on $name', ({ 
     expect(e.file).toBe('2_step2.sql');
     expect(e.line).toBe(4);
     expect(e.message).toContain('connection lost');
-    expect(e.fix).toBe('lines 2, 3 of this no-transaction file committed before it and stay applied, but the file is not recorded: the next run starts again from its first line, so make those statements safe to run twice (IF NOT EXISTS) or undo them first; nothing of this migration was recorded; run again once the database is reachable');
+    expect(e.fix).toBe('lines 2, 3 of this no-transaction file committed before it and stay applied, but the file is not recorded: the next run starts again from its first line, so make those statements safe to run twice (IF NOT EXISTS) or undo them first; whether line 4 finished before the connection was lost is not known (a no-transaction file has no COMMIT: each statement commits as it ends), and the file is not recorded; run again once the database is reachable: it starts again from its first line, so each statement must be safe to run twice (IF NOT EXISTS)');
     // What a no-transaction file promises: statements that finished stay, nothing is recorded.
     expect(await observe(url)).toEqual({ recorded: [1], tables: [1, 2], ledger: [1] });
     expect(await rows(url, "SELECT indexname FROM pg_indexes WHERE tablename = 'step_2' ORDER BY 1")).toEqual([{ indexname: 'step2_a' }]);
@@ -92,7 +92,7 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Faults: a se
 
     expect((await killer).length).toBe(1);
     expect(e.file).toBe('1_index.sql');
-    expect(e.fix).toBe('nothing of this migration was recorded; run again once the database is reachable. The concurrent build cut off may have left an INVALID index: the next run drops marker_fault_cic before building it again');
+    expect(e.fix).toBe('whether line 2 finished before the connection was lost is not known (a no-transaction file has no COMMIT: each statement commits as it ends), and the file is not recorded; run again once the database is reachable: it starts again from its first line, so each statement must be safe to run twice (IF NOT EXISTS). The concurrent build cut off may have left an INVALID index: the next run drops marker_fault_cic before building it again');
     expect(await rows(url, "SELECT indexrelid::regclass::text AS i, indisvalid AS valid FROM pg_index WHERE indexrelid = 'marker_fault_cic'::regclass")).toEqual([{ i: 'marker_fault_cic', valid: false }]);
     const rerun = await runEngine(driver, url, dir);
     expect(rerun.applied.map((a) => a.version)).toEqual([1]);

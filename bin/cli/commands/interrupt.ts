@@ -77,9 +77,10 @@ export class RunProgress {
    */
   failedLine(m: Migration | undefined, file: string, lost = false, committedLines: readonly number[] = []): string {
     const n = this.appliedFiles.length;
+    const outside = m !== undefined && runsOutsideTransaction(m);
     const left = lost
-      ? 'the connection was lost, so whether its COMMIT was reached is not known (schemaguard status tells)'
-      : m && runsOutsideTransaction(m) ? outsideTransaction(committedLines) : 'rolled back, nothing of it applied';
+      ? outside ? lostOutsideTransaction(committedLines) : 'the connection was lost, so whether its COMMIT was reached is not known (schemaguard status tells)'
+      : outside ? outsideTransaction(committedLines) : 'rolled back, nothing of it applied';
     const pending = this.pending === undefined ? '' : `, ${this.pending - n} still pending (${file} included)`;
     return `migrate stopped at ${file}: ${left}; ${n} migration${n === 1 ? '' : 's'} applied before it by this run stay${n === 1 ? 's' : ''} applied${pending}`;
   }
@@ -122,9 +123,18 @@ function duration(s: number): string {
 
 /** A failed no-transaction file: what of it committed (the error's fix names the lines only when a statement failed after them). */
 function outsideTransaction(committedLines: readonly number[]): string {
-  if (!committedLines.length) return 'not recorded, nothing of it applied (it runs outside a transaction, and no statement of it committed before the one that failed)';
+  // An earlier run's statements may stay (a rerun that failed at its first line): "by this run".
+  if (!committedLines.length) return 'not recorded, and nothing of it applied by this run (it runs outside a transaction, and no statement of it committed before the one that failed)';
   const lines = committedLines.length === 1 ? `line ${committedLines[0]}` : `${committedLines.length} of its statements (from line ${committedLines[0]})`;
   return `not recorded, though ${lines} committed and stay${committedLines.length === 1 ? 's' : ''} applied (it runs outside a transaction): the next run starts again from its first line`;
+}
+
+/** A no-transaction file cut off by a lost connection: it has no COMMIT; what finished stays, the statement cut off may or may not have. */
+function lostOutsideTransaction(committedLines: readonly number[]): string {
+  const kept = !committedLines.length ? '' : committedLines.length === 1
+    ? `line ${committedLines[0]} committed and stays applied, `
+    : `${committedLines.length} of its statements (from line ${committedLines[0]}) committed and stay applied, `;
+  return `the connection was lost; it runs outside a transaction, so ${kept}whether the statement cut off finished is not known, and the file is not recorded: the next run starts again from its first line`;
 }
 
 /** `a`, `a and b`, `a, b and c`. */

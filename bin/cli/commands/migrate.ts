@@ -73,6 +73,15 @@ export function lockWaitLine(holders: Blocker[]): string {
   return `  waiting for the migration lock held by ${holders.map(holderName).join(', ') || 'another session'}`;
 }
 
+/** " (blocked by pid 4242)", or, a concurrent build waiting only for older transactions elsewhere, " (waiting for the older transaction of pid 4242 to end)". */
+function retryBlockers(blockers: Blocker[]): string {
+  if (!blockers.length) return '';
+  const pids = blockers.map((b) => b.pid).join(', ');
+  return blockers.every((b) => b.olderTransaction)
+    ? ` (waiting for the older transaction${blockers.length === 1 ? '' : 's'} of pid ${pids} to end)`
+    : ` (blocked by pid ${pids})`;
+}
+
 /** One progress line (stderr) per run event worth telling. */
 export function progressLine(e: RunEvent, progress: (t: string) => void, width: number): void {
   switch (e.type) {
@@ -89,7 +98,7 @@ export function progressLine(e: RunEvent, progress: (t: string) => void, width: 
       progress(`  applied ${e.migration.file.padEnd(width)} ${String(e.executionMs).padStart(6)} ms${e.attempts > 1 ? ` (attempt ${e.attempts})` : ''}${directivesOf(e.migration) ? `  [${directivesOf(e.migration)}]` : ''}`);
       break;
     case 'retry':
-      progress(`  ${e.migration.file}: lock timeout, retry ${e.attempt} in ${e.delayMs} ms${e.blockers.length ? ` (blocked by pid ${e.blockers.map((b) => b.pid).join(', ')})` : ''}`);
+      progress(`  ${e.migration.file}: lock timeout, retry ${e.attempt} in ${e.delayMs} ms${retryBlockers(e.blockers)}`);
       break;
     case 'note':
       progress(`  note: ${e.message}`);

@@ -3,6 +3,7 @@ import { appliedAsOther, type Plan } from '../../../lambda/engine/plan';
 import { emptyForeignHistoryNote, foreignHistoryNote, foreignHistoryTables } from '../../../lambda/engine/foreign-tables';
 import type { Driver } from '../../../lambda/engine/ports';
 import { inspect } from '../../../lambda/engine/runner';
+import { runningMigration } from '../../../lambda/engine/running-migration';
 import { loadMigrationsAsync, type Migration } from '../../../lambda/engine/source';
 import { isUnwrittenTemplate, unwrittenTemplateError } from '../../../lambda/engine/template';
 import { statusTable } from '../format';
@@ -16,14 +17,33 @@ export async function statusCommand(ctx: CommandContext): Promise<number> {
   warnAboutFiles(ctx, migrations.length);
   try {
     const plan = await inspect({ driver, migrations, stateSchema: stateSchemaFlag(opts) });
-    if (opts.json) ctx.out(JSON.stringify(statusJson(driver.target, plan)));
+    const running = await runningLine(driver, plan, stateSchemaFlag(opts));
+    if (opts.json) ctx.out(JSON.stringify({ ...statusJson(driver.target, plan), migrationRunning: running ?? null }));
     else {
       ctx.out(statusReport(`${driver.target}${where}`, plan, missingFilesNote(plan.unknown, migrations, opts.dir) ?? await foreignHistoryLine(driver, plan)));
+      if (running) ctx.out(`note: ${running}`);
       for (const m of plan.pending.filter(isUnwrittenTemplate)) ctx.out(`note: ${unwrittenTemplateError(m.file, opts.dir).message}; migrate refuses it`);
     }
-    return opts.exitCode ? gateExitCode(ctx, plan, migrations) : 0;
+    return opts.exitCode ? gateExitCode(ctx, plan, migrations, running) : 0;
   } finally {
     await driver.end();
+  }
+}
+
+/**
+ * With files pending, whether a migration is running now (the runner lock
+ * held, or a live lease: what the guard looks at, `checks/guard/migration-running.ts`),
+ * and the file it most likely applies: migrate applies the pending files in
+ * order, so the first of them. Undefined when none runs.
+ */
+async function runningLine(driver: Driver, plan: Plan, stateSchema: string): Promise<string | undefined> {
+  if (plan.pending.length === 0) return undefined;
+  const session = await driver.connect();
+  try {
+    const running = await runningMigration(session, stateSchema, 'pass');
+    return running && `${running}, most likely applying ${plan.pending[0]!.file} (the first pending file)`;
+  } finally {
+    await session.close();
   }
 }
 
@@ -41,7 +61,7 @@ async function foreignHistoryLine(driver: Driver, plan: Plan): Promise<string | 
 }
 
 /** `--exit-code`: 1 when migrate has work to do or would refuse a changed or missing file, with the reason on stderr. */
-function gateExitCode(ctx: CommandContext, plan: Plan, files: Migration[]): number {
+function gateExitCode(ctx: CommandContext, plan: Plan, files: Migration[], running?: string): number {
   // Applied versions without a file, missing from between the others or above every file: migrate refuses them unless --allow-ahead (a rollback expected).
   const missing = ctx.opts.allowAhead ? [] : missingFiles(plan.unknown, files);
   const ahead = ctx.opts.allowAhead ? [] : plan.unknown.filter((u) => !missing.some((m) => m.version === u.version));
@@ -51,6 +71,8 @@ function gateExitCode(ctx: CommandContext, plan: Plan, files: Migration[]): numb
   if (ahead.length) parts.push(`${ahead.length} applied above the newest file (version ${ahead.map((u) => u.version).join(', ')}: migrate refuses without --allow-ahead)`);
   if (plan.pending.length) parts.push(`${plan.pending.length} pending (${plan.pending.map((m) => m.file).join(', ')})`);
   if (plan.changed.length) parts.push(`${plan.changed.length} changed after it was applied (${plan.changed.map((c) => c.migration!.file).join(', ')})`);
+  // Pending while a migration applies them is still pending: the exit code stays 1, and the reason says so.
+  if (running && plan.pending.length) parts.push(running);
   ctx.err(`status --exit-code: ${parts.join('; ')}`);
   // In a workflow the reason is an annotation too: one for the gate, one on each changed file.
   if (ctx.opts.format === 'github') {

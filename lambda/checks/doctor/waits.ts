@@ -8,7 +8,7 @@
  */
 import { isConnectionLoss, sqlstateOf } from '../../engine/errors';
 import type { Queryable } from '../../engine/ports';
-import { lockHolderText } from '../../schema/lock-holders';
+import { lockWait } from '../../schema/lock-holders';
 
 /** lock_timeout (55P03) or statement_timeout (57014): the read waited too long, the session is fine. */
 export function isTimeout(e: unknown): boolean {
@@ -24,5 +24,6 @@ export function isTimeout(e: unknown): boolean {
  */
 export async function timedOut(q: Queryable, e: unknown): Promise<string> {
   if (sqlstateOf(e) === '57014') return 'a query ran past statement_timeout (57014); the next run tries again';
-  return `waiting on ${await lockHolderText(q)}, past lock_timeout (55P03); try again once that transaction ends`;
+  const held = await lockWait(q);
+  return `waiting on ${held.text}, past lock_timeout (55P03); try again once ${held.migration ? 'the migration has committed' : 'that transaction ends'}`;
 }

@@ -34,6 +34,7 @@ import { ADDING_REQUIRED_FIELD } from './rules/adding-required-field';
 import { COLUMN_TYPE_REWRITE } from './rules/column-type-rewrite';
 import { CONCURRENTLY_IN_TRANSACTION } from './rules/concurrently-in-transaction';
 import { UNNAMED_CONCURRENT_INDEX } from './rules/unnamed-concurrent-index';
+import { NO_TRANSACTION_RERUN } from './rules/no-transaction-rerun';
 import { CONSTRAINT_NOT_VALID } from './rules/constraint-not-valid';
 import { FK_TYPE_MISMATCH } from './rules/fk-type-mismatch';
 import { INDEX_NOT_CONCURRENT } from './rules/index-not-concurrent';
@@ -94,6 +95,7 @@ export const LINT_RULES: readonly LintRule[] = [
   LOCK_TIMEOUT_DISABLED,
   CONCURRENTLY_IN_TRANSACTION,
   UNNAMED_CONCURRENT_INDEX,
+  NO_TRANSACTION_RERUN,
   UNUSED_ALLOW,
 ];
 

@@ -75,7 +75,7 @@ describe.each(driverCases())('no-transaction migrations on $name', ({ target, dr
     const e = await rejection<StatementError>(runEngine(driver, url, dir));
 
     expect({ sqlstate: e.sqlstate, line: e.line }).toEqual({ sqlstate: '23505', line: 3 });
-    expect(e.fix).toMatch(/^line 2 of this no-transaction file committed before it and stays applied, but the file is not recorded: the next run starts again from its first line, so make that statement safe to run twice \(IF NOT EXISTS\) or undo it first/);
+    expect(e.fix).toMatch(/^line 2 of this no-transaction file committed before it and stays applied, but the file is not recorded: the next run starts again from its first line, so make that statement safe to run twice \(IF NOT EXISTS\) or undo it first; as written, line 2 fails when run again \(already exists\)$/);
     expect(await rows(url, "SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'purchases' AND column_name = 'status'")).toEqual([{ n: 1 }]);
   });
 
@@ -225,6 +225,8 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('no-transacti
     expect({ file: e.err.file, line: e.err.line, attempts: e.err.attempts }).toEqual({ file: '1_idx.sql', line: 2, attempts: 3 });
     expect(e.err.blockers.map((b) => b.pid)).toContain(e.pid);
     expect(e.err.message).toContain(`blocked by pid ${e.pid} (billing-batch)`);
+    // It writes the table: a lock on it, not an older transaction elsewhere.
+    expect(e.err.fix).toBe('a long transaction holds a lock on the table: let it finish or end it (SELECT pg_terminate_backend(pid)), then run again; or raise --lock-timeout');
     expect(notes.join('\n')).toMatch(/INVALID index public\.unique_active_purchase is left: its DROP INDEX CONCURRENTLY waited for the same sessions as the build/);
     expect(await indexes(url)).toEqual([{ name: 'unique_active_purchase', valid: false }]);
     expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).toEqual([{ n: 0 }]);
@@ -234,5 +236,27 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('no-transacti
     const rerun = await runEngine(driver, url, dir);
     expect(rerun.outcome).toBe('applied');
     expect(await indexes(url)).toEqual([{ name: 'unique_active_purchase', valid: true }]);
+  });
+
+  // Regression (tester): a build waiting for a snapshot held open on another table was told "a long transaction holds a lock on the table".
+  it('says a build blocked by an older transaction on another table waits for that transaction, not for a lock on the table, and names it', async () => {
+    const url = await freshDatabase(target, 'cicsnapshot');
+    await seed(url, false);
+    await withClient(url, (c) => c.query('CREATE TABLE reports (n int); INSERT INTO reports VALUES (1)'));
+    const e = await withClient(url, async (reader) => {
+      await reader.query("SET application_name = 'monthly-report'");
+      const pid = (await reader.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+      await reader.query('SELECT count(*) FROM reports');
+      const err = await rejection<LockTimeoutError>(runEngine(driver, url, tempDir({ '1_idx.sql': CIC }), { lockTimeoutMs: 300, lockRetries: 0 }));
+      await reader.query('ROLLBACK');
+      return { err, pid };
+    });
+
+    expect(e.err).toBeInstanceOf(LockTimeoutError);
+    expect(e.err.blockers.map((b) => [b.pid, b.olderTransaction])).toEqual([[e.pid, true]]);
+    expect(e.err.message).toMatch(new RegExp(`blocked by pid ${e.pid} \\(monthly-report\\) idle in transaction, an open transaction \\(\\d+ s\\) holding no lock on the table: SELECT count`));
+    expect(e.err.fix).toBe(`no session holds a lock on the table: a concurrent build (CREATE INDEX CONCURRENTLY, REINDEX or DROP INDEX CONCURRENTLY) waits for every transaction older than it to end, whatever it touches, and pid ${e.pid} `
+      + `has one open (an idle-in-transaction session, a long report, a REPEATABLE READ snapshot): let it finish or end it (SELECT pg_terminate_backend(${e.pid})), then run again; or raise --lock-timeout`);
   });
 });

@@ -150,10 +150,11 @@ describe.each(driverCases())('Function: migrate on $name', ({ target, driver }) 
     const own = await rejection<StatementError>(runEngine(driver, url, tempDir({ '1_initial.sql': 'CREATE SCHEMA IF NOT EXISTS deploy_state;\nCREATE TABLE deploy_state.applied_migrations (version bigint PRIMARY KEY);' }), { stateSchema: 'deploy_state' }));
     expect(own.sqlstate).toBe('42P07');
     expect(own.fix).toContain('--exclude-schema=deploy_state');
-    // Another schema that exists is the file's own business: no such fix.
+    // Another schema that exists is the file's own business: not the state schema's fix, the general one (IF NOT EXISTS, schemaguard diff).
     const other = await rejection<StatementError>(runEngine(driver, url, tempDir({ '1_initial.sql': 'CREATE SCHEMA public;' })));
     expect(other.sqlstate).toBe('42P06');
-    expect(other.fix).toBeUndefined();
+    expect(other.fix).not.toContain('--exclude-schema');
+    expect(other.fix).toContain('write the statement with IF NOT EXISTS (CREATE SCHEMA IF NOT EXISTS)');
     expect(await tables(url)).toBeNull();
   });
 
@@ -424,6 +425,19 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: mi
     const dir = tempDir({ '1_n.sql': "CREATE TABLE IF NOT EXISTS t (id int);\nCREATE TABLE IF NOT EXISTS t (id int);\nDO $$ BEGIN RAISE NOTICE 'deactivated % duplicate purchases', 3; END $$;" });
     const r = await runEngine(driver, url, dir);
     expect(r.events.filter((e) => e.type === 'note')).toEqual([{ type: 'note', message: '1_n.sql: deactivated 3 duplicate purchases' }]);
+  });
+
+  // Regression (tester): with several small files sent together, every file's notes came before the first "applied".
+  it('says each file\'s notices with it, after the file before it is applied, when small files are sent together', async () => {
+    const url = await freshDatabase(target, 'notice_order');
+    const notice = (k: number) => `CREATE TABLE t${k} (id int);\nDO $$ BEGIN RAISE NOTICE 'file ${k}'; END $$;`;
+    const dir = tempDir({ '1_a.sql': notice(1), '2_b.sql': notice(2), '3_c.sql': notice(3) });
+
+    const r = await runEngine(driver, url, dir);
+
+    expect(r.events.some((e) => e.type === 'migration-sent')).toBe(true);
+    const said = r.events.flatMap((e) => e.type === 'note' ? [e.message] : e.type === 'migration-applied' ? [`applied ${e.migration.file}`] : []);
+    expect(said).toEqual(['1_a.sql: file 1', 'applied 1_a.sql', '2_b.sql: file 2', 'applied 2_b.sql', '3_c.sql: file 3', 'applied 3_c.sql']);
   });
 });
 

@@ -194,9 +194,11 @@ describe('Class: RunProgress, the line after a failed migration', () => {
     const tx = parseMigration('2_b.sql', 'CREATE TABLE b (id int);');
     const noTx = parseMigration('2_b.sql', '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY b_id ON b (id);');
     expect(run().failedLine(tx, '2_b.sql')).toBe('migrate stopped at 2_b.sql: rolled back, nothing of it applied; 1 migration applied before it by this run stays applied, 2 still pending (2_b.sql included)');
-    expect(run().failedLine(noTx, '2_b.sql')).toBe('migrate stopped at 2_b.sql: not recorded, nothing of it applied (it runs outside a transaction, and no statement of it committed before the one that failed); 1 migration applied before it by this run stays applied, 2 still pending (2_b.sql included)');
+    expect(run().failedLine(noTx, '2_b.sql')).toBe('migrate stopped at 2_b.sql: not recorded, and nothing of it applied by this run (it runs outside a transaction, and no statement of it committed before the one that failed); 1 migration applied before it by this run stays applied, 2 still pending (2_b.sql included)');
     expect(run().failedLine(noTx, '2_b.sql', false, [2, 3])).toBe('migrate stopped at 2_b.sql: not recorded, though 2 of its statements (from line 2) committed and stay applied (it runs outside a transaction): the next run starts again from its first line; 1 migration applied before it by this run stays applied, 2 still pending (2_b.sql included)');
     expect(run().failedLine(tx, '2_b.sql', true)).toMatch(/^migrate stopped at 2_b\.sql: the connection was lost, so whether its COMMIT was reached is not known \(schemaguard status tells\);/);
+    // A no-transaction file has no COMMIT: what finished stays, the statement cut off may or may not have (it said "whether its COMMIT was reached").
+    expect(run().failedLine(noTx, '2_b.sql', true, [2])).toBe('migrate stopped at 2_b.sql: the connection was lost; it runs outside a transaction, so line 2 committed and stays applied, whether the statement cut off finished is not known, and the file is not recorded: the next run starts again from its first line; 1 migration applied before it by this run stays applied, 2 still pending (2_b.sql included)');
   });
 });
 

@@ -64,7 +64,7 @@ describe(`CLI: schemaguard migrate on ${target.name}`, () => {
     const first = tempDir({ '1_a.sql': dup, '2_idx.sql': '-- schemaguard:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY i ON roles (schemeid);' });
     const r = await runCli(['migrate', '--dir', first, '--database-url', url]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('migrate stopped at 2_idx.sql: not recorded, nothing of it applied (it runs outside a transaction, and no statement of it committed before the one that failed); 1 migration applied before it by this run stays applied, 1 still pending (2_idx.sql included)');
+    expect(r.stderr).toContain('migrate stopped at 2_idx.sql: not recorded, and nothing of it applied by this run (it runs outside a transaction, and no statement of it committed before the one that failed); 1 migration applied before it by this run stays applied, 1 still pending (2_idx.sql included)');
     expect(r.stderr).not.toContain('see the fix below');
     const later = tempDir({ '1_a.sql': dup, '2_idx.sql': '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY j ON roles (schemeid);\nCREATE UNIQUE INDEX CONCURRENTLY i ON roles (schemeid);' });
     const again = await runCli(['migrate', '--dir', later, '--database-url', url]);

@@ -158,6 +158,9 @@ export const FIX_CASES: FixCase[] = [
   { rule: 'concurrently-in-transaction', what: 'REINDEX CONCURRENTLY', sql: 'REINDEX (CONCURRENTLY) INDEX leads_name;', databaseOnly: 'CREATE INDEX leads_name ON leads (name);' },
   { rule: 'unnamed-concurrent-index', what: 'a column key', sql: '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY ON leads (name);' },
   { rule: 'unnamed-concurrent-index', what: 'a partial unique expression key', sql: '-- schemaguard:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY ON leads (lower(name)) WHERE name IS NOT NULL;' },
+  { rule: 'no-transaction-rerun', what: 'a named concurrent build before another statement', sql: '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY leads_name_idx ON leads (name);\nCREATE INDEX CONCURRENTLY IF NOT EXISTS leads_email_idx ON leads (email);' },
+  { rule: 'no-transaction-rerun', what: 'CREATE TABLE in another schema before another statement', sql: '-- schemaguard:no-transaction\nCREATE TABLE app.notes (id bigint PRIMARY KEY, body text);\nCREATE INDEX CONCURRENTLY IF NOT EXISTS leads_name_idx ON leads (name);' },
+  { rule: 'no-transaction-rerun', what: 'two ADD COLUMNs, one already IF NOT EXISTS, before another statement', sql: '-- schemaguard:no-transaction\nALTER TABLE leads ADD COLUMN nickname text, ADD COLUMN IF NOT EXISTS city text, ADD note text;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS leads_nickname_idx ON leads (nickname);' },
   { rule: 'unused-allow', what: 'a stale allow', sql: '-- schemaguard:allow index-not-concurrent small\nCREATE TABLE t (id int);' },
   { rule: 'unused-allow', what: 'an unknown rule', sql: '-- schemaguard:allow no-such-rule because\nCREATE TABLE t (id int);' },
 ];
