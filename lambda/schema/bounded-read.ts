@@ -58,6 +58,6 @@ async function readTimeoutError(session: Session, what: string, e: unknown): Pro
   const held = await lockHolderText(session);
   return new CatalogReadTimeoutError(`${what} could not be read: waiting on ${held}, past lock_timeout ${CATALOG_READ_SETTINGS.lockTimeoutMs / 1000} s (55P03)`, {
     ...fields,
-    fix: 'run it again once that transaction ends (a migration holds its tables until it commits); the catalog is read through pg_get_expr, pg_get_indexdef and pg_get_constraintdef, which wait for such a lock',
+    fix: 'run it again once that transaction ends (a migration holds its tables until it commits); the catalog is read through pg_get_expr, pg_get_indexdef, pg_get_constraintdef and (plan) pg_relation_size, which wait for such a lock',
   });
 }
