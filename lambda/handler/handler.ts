@@ -93,6 +93,8 @@ interface Run {
   ahead?: number[];
   driver: Driver;
   migrations: Migration[];
+  /** When the invocation's time ends (epoch ms). */
+  deadline: number;
 }
 
 export function createHandlers(deps: HandlerDependencies = {}): Handlers {
@@ -146,7 +148,7 @@ async function isComplete(inv: Invocation): Promise<IsCompleteResponse> {
   }
   if (done.result.outcome === 'partial') return { IsComplete: false };
   // A failed contract throws here (FAILED → the stack rolls back before the new code runs).
-  const verified = done.ahead ? SKIPPED_ON_ROLLBACK : await verifySchema(done.driver, done.migrations, cfg.verify, inv.log);
+  const verified = done.ahead ? SKIPPED_ON_ROLLBACK : await verifySchema(done.driver, done.migrations, cfg.verify, inv.log, done.deadline);
   const mine = await versionsAppliedBy(done.driver, cfg.run.stateSchema, appliedBy(inv.event));
   return { IsComplete: true, Data: { ...responseData(done.result, mine, done.ahead !== undefined, done.ahead ?? []), ...verified } };
 }
@@ -227,7 +229,7 @@ async function migrateInTime(inv: Invocation, cfg: HandlerConfig): Promise<Run> 
     onEvent: (e) => logRunEvent(inv.log, e),
   }));
   logRunFinished(inv.log, result, Date.now() - started);
-  return { result, ahead, driver, migrations };
+  return { result, ahead, driver, migrations, deadline };
 }
 
 /**

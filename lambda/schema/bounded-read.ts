@@ -18,9 +18,13 @@ export const CATALOG_READ_SETTINGS: TransactionSettings = { lockTimeoutMs: 1000,
 
 /** A catalog read that waited past its lock_timeout or statement_timeout: the message names who held the lock. */
 export class CatalogReadTimeoutError extends MigrationError {
-  constructor(message: string, options: ConstructorParameters<typeof MigrationError>[1]) {
+  /** A lock timeout's (55P03) holder, as the message names it: "a lock held (ACCESS EXCLUSIVE) by pid 4242 (…) on public.t". */
+  readonly holder?: string;
+
+  constructor(message: string, options: ConstructorParameters<typeof MigrationError>[1] & { holder?: string }) {
     super(message, options);
     this.name = 'CatalogReadTimeoutError';
+    this.holder = options?.holder;
   }
 }
 
@@ -57,8 +61,8 @@ async function readTimeoutError(session: Session, what: string, e: unknown): Pro
   }
   const held = await lockWait(session);
   return new CatalogReadTimeoutError(`${what} could not be read: waiting on ${held.text}, past lock_timeout ${CATALOG_READ_SETTINGS.lockTimeoutMs / 1000} s (55P03)`, {
-    ...fields,
+    ...fields, holder: held.text,
     fix: `run it again ${held.migration ? 'once the migration has committed (schemaguard status shows it applied)' : 'once that transaction ends (a migration holds its tables until it commits)'}; `
-      + 'the catalog is read through pg_get_expr, pg_get_indexdef and pg_get_constraintdef, which wait for such a lock',
+      + 'the catalog is read through pg_get_expr, pg_get_indexdef, pg_get_constraintdef and (plan) pg_relation_size, which wait for such a lock',
   });
 }

@@ -430,8 +430,11 @@ function errorClassAlarm(scope: DatabaseAlarms, cls: ErrorClass, props: Database
     metricValue: '1',
     unit: cloudwatch.Unit.COUNT,
   });
-  // A held class's own alarm has no actions: its description names the composite alarm that pages (heldPages).
-  const pagedBy = action ? undefined : `the composite alarm ${props.alarmNamePrefix ? `${props.alarmNamePrefix}-page-${cls.id}-alone` : `${cid}Page`}`;
+  // A held class's own alarm has no actions: its description names the composite alarm that pages (heldPages). Without a prefix
+  // CloudFormation names it (stack, logical ID, a random suffix), unknown here: the construct id read as its name, which it is not.
+  const pagedBy = action ? undefined : props.alarmNamePrefix
+    ? `the composite alarm ${props.alarmNamePrefix}-page-${cls.id}-alone`
+    : `the composite alarm of this stack whose description starts "[PAGE] PostgreSQL ${cls.title}"`;
   const description = checkedDescription(`the runbook of error class "${cls.id}"`, alarmDescriptionFor(cls, props.queryFolder, pagedBy), {}, 'Shorten its meaning or fix in lib/alarms/error-catalog.ts');
   const alarm = alarmOnce(scope, `${cid}Alarm`, action, {
     alarmName: props.alarmNamePrefix ? `${props.alarmNamePrefix}-${cls.severity}-${cls.id}` : undefined,

@@ -14,7 +14,8 @@
  * they create), with the database's functions and domains when there is one
  * (`readLintCatalog`), so plan and lint give the same answer.
  */
-import type { Queryable } from '../../engine/ports';
+import type { Queryable, Session } from '../../engine/ports';
+import { boundedCatalogRead } from '../../schema/bounded-read';
 import type { Migration } from '../../engine/source';
 import type { Finding } from '../finding';
 import { FINDINGS_KEPT_PER_RULE, FindingsKeeper, type OmittedFindings } from '../lint/kept';
@@ -124,8 +125,14 @@ export interface LockPlan {
 }
 
 export interface LockPlanOptions {
-  /** Read-only connection for the catalog. @default - no sizes; locks and rewrites only */
-  catalog?: Queryable;
+  /**
+   * Read-only connection for the catalog. A session (no transaction open)
+   * reads it in a transaction of its own with lock_timeout 1 s, rolled back
+   * after: a table held ACCESS EXCLUSIVE fails the plan naming the holder
+   * (`CatalogReadTimeoutError`) instead of waiting for it.
+   * @default - no sizes; locks and rewrites only
+   */
+  catalog?: Queryable | Session;
   /** @default 100000 */
   warnRows?: number;
   /** The database's functions and domains (`readLintCatalog`), for whether a new column rewrites, and its server's version, for the lock that version takes. @default - only what the files define and the built-in function table; PostgreSQL 18's locks */
@@ -373,21 +380,46 @@ function droppedTables(s: ParsedStatement): string[] {
   });
 }
 
+/** What the live catalog says of the statements' tables: sizes, foreign keys, key columns; the reads, one per table of an ALTER DOMAIN. */
+interface CatalogFacts {
+  reads: Read[];
+  sizes: Map<string, TableSize>;
+  foreignKeys: Map<string, ForeignKey[]>;
+  keyNullable: Map<string, string[]>;
+}
+
+/**
+ * The catalog reads of the plan, one after another. pg_relation_size and
+ * pg_total_relation_size open each table (ACCESS SHARE), and the key
+ * columns' pg_get_constraintdef its table: on a session they are bounded
+ * together (`boundedCatalogRead`, lock_timeout 1 s, an error naming the
+ * holder), where `plan` waited silently behind a migration's ACCESS
+ * EXCLUSIVE until it committed.
+ */
+async function readCatalogFacts(catalog: Queryable | Session, parsed: Read[]): Promise<CatalogFacts> {
+  const work = async (): Promise<CatalogFacts> => {
+    const reads = await byDomainTable(parsed, catalog);
+    const refs = reads.flatMap(({ sl }) => [sl.table, sl.other?.table].filter((r): r is RelationRef => !!r));
+    const sizes = await readTableSizes(catalog, refs);
+    await addDefaultPartitions(catalog, reads, sizes);
+    const foreignKeys = await readForeignKeys(catalog, reads.flatMap(({ sl }) => { const on = keysOf(sl); return on ? [on] : []; }));
+    // A DETACH reads each table that references the parent: sized too, for its warning.
+    const detaching = reads.flatMap(({ sl }) => (sl.form.id.startsWith('detach-partition') && keysOf(sl) ? [keysOf(sl)!] : []));
+    const referencing = detaching.flatMap((t) => (foreignKeys.get(refKey(t)) ?? []).filter((k) => k.referencing).map((k) => ({ ...k.otherRef, kind: 'table' as const })));
+    if (referencing.length) for (const [k, v] of await readTableSizes(catalog, referencing)) sizes.set(k, v);
+    const keys = reads.flatMap((r) => (r.keyIndex ? [r.keyIndex] : []));
+    const keyNullable = keys.length ? await readNullableKeyColumns(catalog, keys) : new Map<string, string[]>();
+    return { reads, sizes, foreignKeys, keyNullable };
+  };
+  return 'begin' in catalog ? boundedCatalogRead(catalog, 'the table sizes for plan', work) : work();
+}
+
 export async function planLocks(pending: Migration[], options: LockPlanOptions = {}): Promise<LockPlan> {
   await loadParser();
-  const reads = await byDomainTable(readAll(pending, options).flatMap(byTable), options.catalog);
-  const refs = reads.flatMap(({ sl }) => [sl.table, sl.other?.table].filter((r): r is RelationRef => !!r));
-  const sizes = options.catalog ? await readTableSizes(options.catalog, refs) : new Map<string, TableSize>();
-  if (options.catalog) await addDefaultPartitions(options.catalog, reads, sizes);
-  const foreignKeys = options.catalog
-    ? await readForeignKeys(options.catalog, reads.flatMap(({ sl }) => { const on = keysOf(sl); return on ? [on] : []; }))
-    : new Map<string, ForeignKey[]>();
-  // A DETACH reads each table that references the parent: sized too, for its warning.
-  const detaching = reads.flatMap(({ sl }) => (sl.form.id.startsWith('detach-partition') && keysOf(sl) ? [keysOf(sl)!] : []));
-  const referencing = detaching.flatMap((t) => (foreignKeys.get(refKey(t)) ?? []).filter((k) => k.referencing).map((k) => ({ ...k.otherRef, kind: 'table' as const })));
-  if (options.catalog && referencing.length) for (const [k, v] of await readTableSizes(options.catalog, referencing)) sizes.set(k, v);
-  const keys = reads.flatMap((r) => (r.keyIndex ? [r.keyIndex] : []));
-  const keyNullable = options.catalog && keys.length ? await readNullableKeyColumns(options.catalog, keys) : new Map<string, string[]>();
+  const parsed = readAll(pending, options).flatMap(byTable);
+  const { reads, sizes, foreignKeys, keyNullable } = options.catalog
+    ? await readCatalogFacts(options.catalog, parsed)
+    : { reads: parsed, sizes: new Map<string, TableSize>(), foreignKeys: new Map<string, ForeignKey[]>(), keyNullable: new Map<string, string[]>() };
   const created = new Set<string>();
   /** Dropped by an earlier pending statement: a relation the plan creates under the name is new, whatever the catalog has under it now. */
   const dropped = new Set<string>();
@@ -482,9 +514,9 @@ function byTable(read: Read): Read[] {
  * catalog's tables with a column of the domain). Without a catalog, or for a
  * domain it does not have yet, or one no table uses: one read, the domain's.
  */
-async function byDomainTable(reads: Read[], catalog: Queryable | undefined): Promise<Read[]> {
+async function byDomainTable(reads: Read[], catalog: Queryable): Promise<Read[]> {
   const domains = reads.flatMap(({ sl }) => (sl.domain ? [sl.domain] : []));
-  if (!catalog || domains.length === 0) return reads;
+  if (domains.length === 0) return reads;
   const tables = await readDomainTables(catalog, domains);
   return reads.flatMap((read) => {
     const on = read.sl.domain && tables.get(domainKey(read.sl.domain));

@@ -39,10 +39,12 @@ interface Rig {
   harness: ProviderHarness;
   dir: string;
   url: string;
+  /** What the handler logged, one JSON line each. */
+  lines: string[];
   props(): Record<string, unknown>;
 }
 
-async function rig(target: Target, label: string, env: Record<string, string> = {}): Promise<Rig> {
+async function rig(target: Target, label: string, env: Record<string, string> = {}, remainingTimeMs?: () => number): Promise<Rig> {
   const url = await freshDatabase(target, label);
   const u = new URL(url);
   const dir = tempDir({
@@ -55,18 +57,19 @@ async function rig(target: Target, label: string, env: Record<string, string> = 
       return { SecretString: JSON.stringify({ username: 'postgres', password: target.password, host: '127.0.0.1', port: target.port, dbname: u.pathname.slice(1) }) };
     },
   };
+  const lines: string[] = [];
   const handlers = createHandlers({
     secrets,
     env: {
       [ENV.secretArn]: SECRET_ARN, [ENV.migrationsDir]: join(dir, 'migrations'), [ENV.contractsDir]: join(dir, 'contracts'),
       [ENV.snapshotFile]: '', [ENV.tls]: 'disable', [ENV.reserveMs]: '1000', [ENV.connectAttempts]: '2', ...env,
     },
-    write: () => undefined,
+    write: (line) => lines.push(line),
   });
-  const harness = new ProviderHarness({ onEvent: handlers.onEvent as never, isComplete: handlers.isComplete as never });
+  const harness = new ProviderHarness({ onEvent: handlers.onEvent as never, isComplete: handlers.isComplete as never, remainingTimeMs });
   await harness.start();
   return {
-    harness, dir, url,
+    harness, dir, url, lines,
     props: () => {
       const s = summariseFiles(join(dir, 'migrations'), join(dir, 'contracts'));
       return { [PROP.filesHash]: s.hash, [PROP.latestVersion]: String(s.latestVersion), [PROP.migrationCount]: String(s.migrationCount) };
@@ -179,6 +182,79 @@ describe.each(targets)('custom resource: contracts and drift on $name', (target)
       } finally {
         await r.harness.stop();
       }
+    });
+
+    describe('behind another session\'s ACCESS EXCLUSIVE (a TRUNCATE, a maintenance job)', () => {
+      /** A deploy of the rig, then `contracts/` removed (their check would wait for the same lock) and lead_purchases held by `holder` while `act` runs. */
+      async function heldDuring<T>(r: Rig, act: (created: CfnResponse, pid: number, release: () => Promise<void>) => Promise<T>): Promise<T> {
+        rmSync(join(r.dir, 'contracts'), { recursive: true });
+        const created = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+        expect(created.Status, created.Reason).toBe('SUCCESS');
+        return withClient(r.url, async (holder) => {
+          await holder.query('BEGIN');
+          await holder.query('LOCK TABLE lead_purchases IN ACCESS EXCLUSIVE MODE');
+          const pid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+          let open = true;
+          const release = async () => { if (open) { open = false; await holder.query('ROLLBACK'); } };
+          try {
+            return await act(created, pid, release);
+          } finally {
+            await release();
+          }
+        }, 'nightly_truncate');
+      }
+      const update = (r: Rig, created: CfnResponse) => r.harness.send({ RequestType: 'Update', PhysicalResourceId: created.PhysicalResourceId, ResourceProperties: r.props(), OldResourceProperties: r.props() });
+      const holderText = (pid: number) => `a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(nightly_truncate, in a transaction for \\d+ s: SELECT pg_backend_pid\\(\\) AS pid\\) on public\\.lead_purchases`;
+
+      // Regression: one catalog read that waited past its 1 s lock_timeout failed the deploy (CloudFormation rolled back) although drift only reports.
+      it('held for longer than the invocation can wait: SUCCESS, Drift "not checked: <holder>" and a warning; the reads again end in time for the answer', async () => {
+        const r = await rig(target, 'cfn_drift_locked', { [ENV.snapshotFile]: await snapshotOfMigrations() }, () => 7000);
+        try {
+          await heldDuring(r, async (created, pid) => {
+            const again = await update(r, created);
+            expect(again.Status, again.Reason).toBe('SUCCESS');
+            // 7 s, less 2 s kept for the answer: a read (1 s lock wait), 1 s, a read, then 2 s and a third read would end past it.
+            expect(again.Data![VERIFY_ATTR.drift]).toMatch(new RegExp(`^not checked: ${holderText(pid)} \\(2 tries in \\d s, each past lock_timeout 1 s\\)$`));
+            expectFits(again);
+          });
+          const warnings = r.lines.map((l) => JSON.parse(l)).filter((l) => l.level === 'warn');
+          expect(warnings.map((w) => w.message)).toContain('drift not checked: the live schema stayed locked (failOnDrift is off: the deploy goes on)');
+        } finally {
+          await r.harness.stop();
+        }
+      });
+
+      it('with SCHEMAGUARD_FAIL_ON_DRIFT=true: FAILED, naming the holder and what to do', async () => {
+        const r = await rig(target, 'cfn_drift_locked_fail', { [ENV.snapshotFile]: await snapshotOfMigrations(), [ENV.failOnDrift]: 'true' }, () => 7000);
+        try {
+          await heldDuring(r, async (created, pid) => {
+            const failed = await update(r, created);
+            expect(failed.Status).toBe('FAILED');
+            expect(failed.Reason).toMatch(new RegExp(`the drift check could not read the live schema, and failOnDrift fails the deploy on a schema not checked: waiting on ${holderText(pid)} \\(2 tries in \\d s, each past lock_timeout 1 s, 55P03\\)`));
+            expect(failed.Reason).toContain('deploy again once that session ends');
+            expectFits(failed);
+          });
+        } finally {
+          await r.harness.stop();
+        }
+      });
+
+      it('held for a few seconds: read again until it is free, and the drift is checked', async () => {
+        const r = await rig(target, 'cfn_drift_locked_briefly', { [ENV.snapshotFile]: await snapshotOfMigrations() });
+        try {
+          await heldDuring(r, async (created, _pid, release) => {
+            const releasing = new Promise((resolve) => setTimeout(resolve, 2500)).then(release);
+            const again = await update(r, created);
+            await releasing;
+            expect(again.Status, again.Reason).toBe('SUCCESS');
+            expect(again.Data![VERIFY_ATTR.drift]).toBe('none');
+          });
+          const retries = r.lines.map((l) => JSON.parse(l)).filter((l) => l.message === 'drift check: the live schema is locked; reading it again');
+          expect(retries.length).toBeGreaterThanOrEqual(1);
+        } finally {
+          await r.harness.stop();
+        }
+      });
     });
 
     // Regression (review): a COMMENT ON TABLE / COLUMN made by hand failed (and rolled back) a deploy with failOnDrift.

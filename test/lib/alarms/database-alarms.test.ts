@@ -36,6 +36,8 @@ const ticketWarnings = (stack: Stack) => Annotations.fromStack(stack).findWarnin
 const logGroupRef = { Ref: Match.stringLikeRegexp('^PostgresLog') };
 /** The saved queries' folder of the test stack's database (its log group names schemaguard-db). */
 const FOLDER = 'schemaguard/schemaguard-db';
+/** What the 25P02 alarm (no actions) names without alarmNamePrefix: the composite that pages, by what its description starts with. */
+const HELD_PAGED_BY = 'the composite alarm of this stack whose description starts "[PAGE] PostgreSQL Current transaction aborted"';
 
 describe('Construct: DatabaseAlarms', () => {
   describe('metric filters', () => {
@@ -185,7 +187,7 @@ describe('Construct: DatabaseAlarms', () => {
           // A 25P02's alarm pages through its composite (below), held back while the error before it pages.
           AlarmActions: cls.followsAnotherError ? Match.absent() : [cls.severity === 'ticket' ? ticketTopicRef() : topicRef()],
           OKActions: cls.followsAnotherError ? Match.absent() : [cls.severity === 'ticket' ? ticketTopicRef() : topicRef()],
-          AlarmDescription: alarmDescriptionFor(cls, FOLDER, cls.followsAnotherError ? 'the composite alarm TransactionAbortedPage' : undefined),
+          AlarmDescription: alarmDescriptionFor(cls, FOLDER, cls.followsAnotherError ? HELD_PAGED_BY : undefined),
         });
       }
     });
@@ -333,7 +335,9 @@ describe('Construct: DatabaseAlarms', () => {
       // Regression: the 25P02's own alarm (no actions) also read [PAGE]; it names the alarm that pages.
       const own = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find((a) => a.Properties.MetricName === 'TransactionAborted')!;
       expect(own.Properties.AlarmActions).toBeUndefined();
-      expect(own.Properties.AlarmDescription).toMatch(/^\[STATE\] PostgreSQL Current transaction aborted \(SQLSTATE 25P02\) logged\. No actions: the composite alarm TransactionAbortedPage pages\.\nMeaning: /);
+      // Regression: without alarmNamePrefix it named the construct id (TransactionAbortedPage), not the name CloudFormation gives the composite.
+    expect(own.Properties.AlarmDescription).toMatch(/^\[STATE\] PostgreSQL Current transaction aborted \(SQLSTATE 25P02\) logged\. No actions: the composite alarm of this stack whose description starts "\[PAGE\] PostgreSQL Current transaction aborted" pages\.\nMeaning: /);
+    expect(page.Properties.AlarmDescription).toMatch(/^\[PAGE\] PostgreSQL Current transaction aborted /);
     });
 
     it('names them <prefix>-page-transaction-aborted-alone and <prefix>-state-other-pages with a prefix; the ticket topic does not take the page', () => {
@@ -581,7 +585,7 @@ describe('Construct: DatabaseAlarms', () => {
       template.hasResourceProperties('AWS::Logs::QueryDefinition', { Name: 'shop/db/Top failing relations' });
       for (const cls of ERROR_CATALOG) {
         template.hasResourceProperties('AWS::Logs::QueryDefinition', { Name: savedQueryNameFor(cls, 'shop/db'), QueryString: insightsQueryFor(cls), LogGroupNames: [logGroupRef] });
-        template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: cls.metricName, AlarmDescription: alarmDescriptionFor(cls, 'shop/db', cls.followsAnotherError ? 'the composite alarm TransactionAbortedPage' : undefined) });
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: cls.metricName, AlarmDescription: alarmDescriptionFor(cls, 'shop/db', cls.followsAnotherError ? HELD_PAGED_BY : undefined) });
       }
     });
   });

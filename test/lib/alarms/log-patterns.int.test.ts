@@ -172,6 +172,7 @@ async function triggerEverything(url: string): Promise<Session[]> {
   await a.ok('RESET lock_timeout');
   await lockHoldersAsOnCall(url, a, b);
   await b.ok('ROLLBACK');
+  await lockHoldersOfAnotherDatabase(url);
   // 40P01: two sessions update two rows in opposite order.
   await deadlock(a, b, ['UPDATE counters SET v = 1 WHERE id = 1', 'UPDATE counters SET v = 1 WHERE id = 2'], ['UPDATE counters SET v = 2 WHERE id = 2', 'UPDATE counters SET v = 2 WHERE id = 1']);
   // 40P01 between whole tables (two LOCK TABLEs in opposite order): no CONTEXT line, the DETAIL names the tables by number.
@@ -204,6 +205,30 @@ async function lockHoldersAsOnCall(url: string, a: Session, b: Session): Promise
     expect(rows[0], `${role}: the runbook query names the holder first`).toMatchObject({ pid: b.pid, usename: 'postgres', relation: 'counters', mode: 'AccessExclusiveLock' });
     expect(rows[0]!.age === null, `${role}: the holder's transaction age is hidden without pg_monitor`).toBe(role === 'oncall');
     expect(rows.map((r) => r.pid)).not.toContain(a.pid);
+  }
+}
+
+/**
+ * Regression: the runbook's SQL listed every database's locks, another
+ * database's table as a bare number. A session of another database is listed
+ * for a shared catalog it holds (it blocks COMMENT ON DATABASE, GRANT of a
+ * role … here), not for its own tables.
+ */
+async function lockHoldersOfAnotherDatabase(url: string): Promise<void> {
+  const other = await Session.open(url.replace(/\/[^/?]+$/, '/postgres'));
+  await other.ok('CREATE TABLE elsewhere (id int)');
+  await other.ok('BEGIN');
+  await other.ok('LOCK TABLE elsewhere IN ACCESS EXCLUSIVE MODE');
+  await other.ok('LOCK TABLE pg_shdescription IN ACCESS EXCLUSIVE MODE');
+  try {
+    const s = await Session.open(url.replace(/\/\/[^@]*@/, '//oncall:oncall-test-only@'));
+    const rows = (await s.client.query<{ pid: number; relation: string }>(LOCK_HOLDERS_SQL)).rows;
+    await s.close();
+    expect(rows.filter((r) => r.pid === other.pid).map((r) => r.relation), JSON.stringify(rows)).toEqual(['pg_shdescription']);
+  } finally {
+    await other.ok('ROLLBACK');
+    await other.ok('DROP TABLE elsewhere');
+    await other.close();
   }
 }
 
@@ -278,9 +303,13 @@ const lockRepro: { report: number; worker: number; waiter: number; rows: Record<
 /**
  * The on-call review's repro: a read-only report's open transaction (it
  * blocks nothing), then a worker updating a row, then a statement waiting
- * for that row until lock_timeout. The runbook's SQL, as a role without
- * privileges and as a member of pg_monitor, while it waits and after it gave
- * up: the worker first (the oldest transaction, the report's, came first).
+ * for that row. The runbook's SQL, as a role without privileges and as a
+ * member of pg_monitor, while it waits and after it gave up: the worker first
+ * (the oldest transaction, the report's, came first). The wait read is long
+ * (lock_timeout 30 s, cancelled after the reads, logging no wait of its own):
+ * with 2 s, under load the waiter gave up before the reads and blocked_by was
+ * empty. The timed-out wait, with its LOG and DETAIL, is a second one, past
+ * deadlock_timeout (100 ms here) and short of its 1 s lock_timeout.
  */
 async function lockBehindAReport(url: string): Promise<void> {
   const [report, worker, waiter] = await Promise.all([Session.open(url), Session.open(url), Session.open(url)]);
@@ -290,8 +319,6 @@ async function lockBehindAReport(url: string): Promise<void> {
   await report.ok('SELECT count(*) FROM dl');
   await worker.ok('BEGIN');
   await worker.ok('UPDATE dl SET v = 1 WHERE id = 1');
-  await waiter.ok(`SET lock_timeout = '2s'`);
-  const waiting = waiter.fails('55P03', 'UPDATE dl SET v = 2 WHERE id = 1', undefined);
   const asRoles = async (when: string) => {
     for (const role of ['oncall', 'monitor']) {
       const s = await Session.open(url.replace(/\/\/[^@]*@/, `//${role}:${role}-test-only@`));
@@ -299,11 +326,16 @@ async function lockBehindAReport(url: string): Promise<void> {
       await s.close();
     }
   };
-  // Past deadlock_timeout (100 ms here), so the wait's LOG entry and its DETAIL are written.
-  for (let i = 0; i < 100 && !(await report.client.query('SELECT 1 FROM pg_locks WHERE pid = $1 AND NOT granted', [waiter.pid])).rowCount; i++) await new Promise((r) => setTimeout(r, 20));
-  await new Promise((r) => setTimeout(r, 300));
+  // The long wait, read while it waits; it leaves no line in the log (the saved query counts the timed-out wait's DETAIL alone).
+  await waiter.ok(`SET lock_timeout = '30s'; SET log_lock_waits = off; SET log_min_messages = fatal`);
+  const waiting = waiter.fails('57014', 'UPDATE dl SET v = 2 WHERE id = 1', undefined, 'other');
+  for (let i = 0; i < 500 && !(await report.client.query('SELECT 1 FROM pg_locks WHERE pid = $1 AND NOT granted', [waiter.pid])).rowCount; i++) await new Promise((r) => setTimeout(r, 20));
   await asRoles('waiting');
+  await report.ok('SELECT pg_cancel_backend($1)', [waiter.pid]);
   await waiting;
+  // The wait that times out, logged as production logs it.
+  await waiter.ok(`RESET log_lock_waits; RESET log_min_messages; SET lock_timeout = '1s'`);
+  await waiter.fails('55P03', 'UPDATE dl SET v = 2 WHERE id = 1');
   await asRoles('after');
   await report.ok('ROLLBACK');
   await worker.ok('ROLLBACK');

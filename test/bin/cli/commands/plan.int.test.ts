@@ -44,6 +44,35 @@ describe(`CLI: schemaguard plan on ${target.name}`, () => {
 });
 
 // Regression: a timestamp → timestamptz change was a rewrite in plan and an error in lint where the sessions run in UTC and PostgreSQL 12+ keeps the table.
+describe.each(targets)('CLI: schemaguard plan --database-url behind a migration\'s lock, on $name', (t) => {
+  // Regression: plan's table sizes (pg_relation_size, pg_total_relation_size) and ADD PRIMARY KEY USING INDEX's key columns waited behind a
+  // migration's ACCESS EXCLUSIVE until it committed, saying nothing; a table without CHECK constraints, so lint's bounded read passes.
+  it('a table held ACCESS EXCLUSIVE: exit 1 within seconds, naming the holder and what to do; once it ends, the plan with its size', async () => {
+    const url = await freshDatabase(t, 'cli_plan_locked');
+    await withClient(url, (c) => c.query("CREATE TABLE big (id int PRIMARY KEY, v text); INSERT INTO big SELECT g, 'v' || g FROM generate_series(1, 1000) g; CREATE UNIQUE INDEX big_v ON big (v); ANALYZE big"));
+    const dir = tempDir({ '1_alter.sql': 'ALTER TABLE big ADD COLUMN w int;\nALTER TABLE big DROP CONSTRAINT big_pkey, ADD CONSTRAINT big_v_key PRIMARY KEY USING INDEX big_v;\n' });
+    await withClient(url, async (holder) => {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE big IN ACCESS EXCLUSIVE MODE');
+      const pid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      try {
+        const started = Date.now();
+        const r = await runCli(['plan', '--dir', dir, '--database-url', url]);
+        expect(Date.now() - started).toBeLessThan(15_000);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(new RegExp(`error: the table sizes for plan could not be read: waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(a_migration, in a transaction for \\d+ s: SELECT pg_backend_pid\\(\\) AS pid\\) on public\\.big, past lock_timeout 1 s \\(55P03\\)\n`));
+        expect(r.stderr).toContain('fix: run it again once that transaction ends (a migration holds its tables until it commits)');
+      } finally {
+        await holder.query('ROLLBACK');
+      }
+    }, 'a_migration');
+    const free = await runCli(['plan', '--dir', dir, '--database-url', url]);
+    expect(free.code, free.stderr).toBe(0);
+    // The key column v is nullable (read from the catalog): the key scans the table for NULLs.
+    expect(free.stdout).toMatch(/1_alter\.sql:2\s+ACCESS EXCLUSIVE\s+public\.big\s+1,000\s+\d+ kB\s+no\s+yes\s/);
+  });
+});
+
 describe.each(targets)('CLI: timestamp → timestamptz on $name', (t) => {
   it.each([['UTC', false], ['Europe/Paris', true]] as const)('sessions in %s: plan\'s rewrite and lint\'s finding are what PostgreSQL does (%s)', async (zone, rewrites) => {
     const url = await freshDatabase(t, 'plan_zone');
