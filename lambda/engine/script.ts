@@ -64,6 +64,11 @@ export function fileComment(file: string): string {
   return `/* schemaguard: applying ${file.replace(/\*\/|\/\*|[\x00-\x1f\x7f]/g, '?').slice(0, 200)} */ `;
 }
 
+/** The migration file a session runs, from its application_name (a no-transaction file's) or the comment heading its message (`fileComment`). */
+export function workerFile(application: string | undefined, query: string | undefined): string | undefined {
+  return /^schemaguard: applying (.+)$/.exec(application ?? '')?.[1] ?? /^\/\* schemaguard: applying (.+?) \*\//.exec(query ?? '')?.[1];
+}
+
 /** The transaction's timeouts as set_config calls for a SELECT (`set_config(…, true)` is SET LOCAL). */
 export function localTimeoutCalls(s: TransactionSettings): string[] {
   return [`set_config('lock_timeout', '${int(s.lockTimeoutMs)}', true)`, `set_config('statement_timeout', '${int(s.statementTimeoutMs)}', true)`];

@@ -11,6 +11,7 @@
  * since is not named.
  */
 import type { Queryable } from '../engine/ports';
+import { workerFile } from '../engine/script';
 
 interface Holder { pid: number; granted: boolean | string; relations: string; application: string | null; xact_age_seconds: number | string | null; query: string | null }
 
@@ -49,14 +50,19 @@ function holderText(h: Holder): string {
  */
 const APPLYING = /^schemaguard(?:-cfn)?$/;
 
-function isMigration(h: Holder): boolean {
-  return h.application !== null && APPLYING.test(h.application);
+/** The file schemaguard's session runs: named by the comment heading its message, or (a no-transaction file) its application_name. */
+function fileOf(h: Holder): string | undefined {
+  return workerFile(h.application ?? undefined, h.query ?? undefined);
 }
 
-/** "a migration is running: schemaguard applies migrations in pid 4242, in its transaction for 9 s, with ACCESS EXCLUSIVE on public.t". */
+function isMigration(h: Holder): boolean {
+  return (h.application !== null && APPLYING.test(h.application)) || fileOf(h) !== undefined;
+}
+
+/** "a migration is running: schemaguard applies 0002_x.sql in pid 4242, in its transaction for 9 s, with ACCESS EXCLUSIVE on public.t". */
 function migrationText(h: Holder): string {
   const age = h.xact_age_seconds === null ? '' : `, in its transaction for ${h.xact_age_seconds} s,`;
-  return `a migration is running: schemaguard applies migrations in pid ${h.pid}${age} with ACCESS EXCLUSIVE on ${relationsText(h)}`;
+  return `a migration is running: schemaguard applies ${fileOf(h) ?? 'migrations'} in pid ${h.pid}${age} with ACCESS EXCLUSIVE on ${relationsText(h)}`;
 }
 
 function relationsText(h: Holder): string {

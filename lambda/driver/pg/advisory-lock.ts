@@ -33,6 +33,7 @@ import { randomBytes } from 'node:crypto';
 import { holderName, lockLostError, lockWaitFix, LockWaitTimeoutError, PoolerError, type Blocker } from '../../engine/errors';
 import type { Driver, MigrationLock, Session } from '../../engine/ports';
 import { advisoryLockKey } from '../../engine/runner-lock-names';
+import { workerFile } from '../../engine/script';
 import { otherLeases } from '../lease-holders';
 import { pollForLock } from '../lock-poll';
 
@@ -73,11 +74,6 @@ export function workerKey(key: string): number {
   return Number(BigInt.asUintN(31, BigInt(key)));
 }
 
-/** The migration file a worker runs, from its application_name or the comment heading its message (`fileComment`). */
-export function workerFile(application: string | undefined, query: string | undefined): string | undefined {
-  const about = /^schemaguard: applying (.+)$/.exec(application ?? '')?.[1] ?? /^\/\* schemaguard: applying (.+?) \*\//.exec(query ?? '')?.[1];
-  return about;
-}
 
 export async function lockHolders(q: { query: Session['query'] }, key: string): Promise<Blocker[]> {
   const r = await q.query<HolderRow>(HOLDERS_SQL, [key, workerKey(key)]);

@@ -79,7 +79,8 @@ describe.each(targets)('CLI: reads while a migration runs on $name', (target) =>
     expect([r.status!.code, r.status!.stdout]).toEqual([0, expect.stringMatching(new RegExp(`1 applied, 2 pending, 0 changed, 0 unknown; version 1\\nnote: ${running.source}\\n`))]);
     expect((JSON.parse(r.json!.stdout) as { migrationRunning: string }).migrationRunning).toMatch(running);
     expect([r.gate!.code, r.gate!.stderr]).toEqual([1, expect.stringMatching(new RegExp(`status --exit-code: 2 pending \\(2_slow\\.sql, 3_more\\.sql\\); ${running.source}`))]);
-    const held = /a lock held by a migration \(a migration is running: schemaguard applies migrations in pid \d+, in its transaction for \d+ s, with ACCESS EXCLUSIVE on public\.t\)/;
+    // The file in flight is named, read from the comment heading its message.
+    const held = /a lock held by a migration \(a migration is running: schemaguard applies 2_slow\.sql in pid \d+, in its transaction for \d+ s, with ACCESS EXCLUSIVE on public\.t\)/;
     expect(r.check!.code).toBe(1);
     expect(r.check!.stderr).toMatch(new RegExp(`fix: waited on ${held.source}, past the check's lock_timeout \\(2 s\\): check again once the migration has committed \\(schemaguard status shows it applied\\)`));
     expect(r.diff!.code).toBe(1);
