@@ -15,6 +15,25 @@ const created: { target: Target; name: string }[] = [];
 
 export { withClient };
 
+/**
+ * `fn(pid)` while another session (application_name `application`, as a
+ * migration's would be named) holds what `lockSql` takes in an open
+ * transaction, rolled back after: the reads that must not wait behind a
+ * migration's ACCESS EXCLUSIVE.
+ */
+export async function whileHeld(url: string, lockSql: string, fn: (pid: number) => Promise<void>, application = 'a_migration'): Promise<void> {
+  await withClient(url, async (holder) => {
+    await holder.query('BEGIN');
+    await holder.query(lockSql);
+    const pid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    try {
+      await fn(pid);
+    } finally {
+      await holder.query('ROLLBACK');
+    }
+  }, application);
+}
+
 export function urlFor(target: Target, database: string): string {
   return databaseUrl(target.adminUrl, database);
 }

@@ -13,7 +13,7 @@ import type { DataApiStandin } from '../../support/data-api-standin';
 import { afterAll, describe, expect, it } from 'vitest';
 import { catalogObjects, catalogRows, orderedRows } from '../../../lambda/schema/catalog-pages';
 import { outcome, withPagedRig } from '../../support/data-api-pages';
-import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../support/db';
+import { dropDatabases, freshDatabase, rows, targets, whileHeld, withClient } from '../../support/db';
 
 afterAll(dropDatabases);
 
@@ -84,25 +84,18 @@ describe.each(targets)('Function: orderedRows through the Data API, a table a mi
 
     await withPagedRig(url, async ({ session, fetches }) => {
       catalogObjects(session, 1_000_000); // a catalog big enough for pages: the cursor opens at once, in a transaction of its own
-      await withClient(url, async (holder) => {
-        await holder.query('BEGIN');
-        await holder.query('ALTER TABLE accounts ADD COLUMN added_by_a_migration int');
-        const pid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-        try {
-          // Act
-          const started = Date.now();
-          const error = await orderedRows(session, READ_DEFAULTS).then(() => undefined, (e: unknown) => e);
-          const took = Date.now() - started;
+      await whileHeld(url, 'ALTER TABLE accounts ADD COLUMN added_by_a_migration int', async (pid) => {
+        // Act
+        const started = Date.now();
+        const error = await orderedRows(session, READ_DEFAULTS).then(() => undefined, (e: unknown) => e);
+        const took = Date.now() - started;
 
-          // Assess
-          expect(took).toBeLessThan(10_000);
-          expect(error).toMatchObject({ name: 'CatalogReadTimeoutError', sqlstate: '55P03' });
-          expect((error as Error).message).toMatch(new RegExp(`^the catalog could not be read: waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(a_migration, in a transaction for \\d+ s: SELECT pg_backend_pid\\(\\) AS pid\\) on public\\.accounts, past lock_timeout 1 s \\(55P03\\)$`));
-          expect(session.inTransaction).toBe(false);
-        } finally {
-          await holder.query('ROLLBACK');
-        }
-      }, 'a_migration');
+        // Assess
+        expect(took).toBeLessThan(10_000);
+        expect(error).toMatchObject({ name: 'CatalogReadTimeoutError', sqlstate: '55P03' });
+        expect((error as Error).message).toMatch(new RegExp(`^the catalog could not be read: waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(a_migration, in a transaction for \\d+ s: SELECT pg_backend_pid\\(\\) AS pid\\) on public\\.accounts, past lock_timeout 1 s \\(55P03\\)$`));
+        expect(session.inTransaction).toBe(false);
+      });
       expect(await orderedRows(session, READ_DEFAULTS)).toEqual([{ name: 'plan', expr: "'free'::text" }]);
       expect(fetches()).toBeGreaterThan(0);
     });

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, ROOT } from '../../../support/cli';
-import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
+import { dropDatabases, freshDatabase, targets, whileHeld, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 import { checksum } from '../../../../lambda/engine/checksum';
 
@@ -145,21 +145,14 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     const url = await freshDatabase(target, 'cli_lint_locked');
     await withClient(url, (c) => c.query('CREATE TABLE accounts (id int PRIMARY KEY, email text, CONSTRAINT email_nn CHECK (email IS NOT NULL))'));
     const dir = tempDir({ '1_a.sql': 'ALTER TABLE accounts ADD COLUMN phone text;' });
-    await withClient(url, async (holder) => {
-      await holder.query('BEGIN');
-      await holder.query('ALTER TABLE accounts ADD COLUMN added_by_a_migration int');
-      const pid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-      try {
-        const started = Date.now();
-        const r = await runCli(['lint', '--dir', dir, '--database-url', url]);
-        expect(Date.now() - started).toBeLessThan(15_000);
-        expect(r.code).toBe(1);
-        expect(r.stderr).toMatch(new RegExp(`error: the database catalog for lint could not be read: waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(a_migration, in a transaction for \\d+ s: SELECT pg_backend_pid\\(\\) AS pid\\) on public\\.accounts, past lock_timeout 1 s \\(55P03\\)\n`));
-        expect(r.stderr).toContain('fix: run it again once that transaction ends (a migration holds its tables until it commits)');
-      } finally {
-        await holder.query('ROLLBACK');
-      }
-    }, 'a_migration');
+    await whileHeld(url, 'ALTER TABLE accounts ADD COLUMN added_by_a_migration int', async (pid) => {
+      const started = Date.now();
+      const r = await runCli(['lint', '--dir', dir, '--database-url', url]);
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`error: the database catalog for lint could not be read: waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(a_migration, in a transaction for \\d+ s: SELECT pg_backend_pid\\(\\) AS pid\\) on public\\.accounts, past lock_timeout 1 s \\(55P03\\)\n`));
+      expect(r.stderr).toContain('fix: run it again once that transaction ends (a migration holds its tables until it commits)');
+    });
     const free = await runCli(['lint', '--dir', dir, '--database-url', url]);
     expect(free.code).toBe(0);
   });

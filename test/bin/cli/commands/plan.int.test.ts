@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../support/cli';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
-import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
+import { dropDatabases, freshDatabase, rows, targets, whileHeld, withClient } from '../../../support/db';
 import { addFile, tempDir } from '../../../support/files';
 import { ALIKE_KINDS, ALIKE_RUN } from '../../../../lambda/checks/locks/plan-locks';
 import { ALIKE_NOTE, INTERLEAVED_NOTE } from '../../../../bin/cli/commands/plan-locks';
@@ -51,21 +51,14 @@ describe.each(targets)('CLI: schemaguard plan --database-url behind a migration\
     const url = await freshDatabase(t, 'cli_plan_locked');
     await withClient(url, (c) => c.query("CREATE TABLE big (id int PRIMARY KEY, v text); INSERT INTO big SELECT g, 'v' || g FROM generate_series(1, 1000) g; CREATE UNIQUE INDEX big_v ON big (v); ANALYZE big"));
     const dir = tempDir({ '1_alter.sql': 'ALTER TABLE big ADD COLUMN w int;\nALTER TABLE big DROP CONSTRAINT big_pkey, ADD CONSTRAINT big_v_key PRIMARY KEY USING INDEX big_v;\n' });
-    await withClient(url, async (holder) => {
-      await holder.query('BEGIN');
-      await holder.query('LOCK TABLE big IN ACCESS EXCLUSIVE MODE');
-      const pid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-      try {
-        const started = Date.now();
-        const r = await runCli(['plan', '--dir', dir, '--database-url', url]);
-        expect(Date.now() - started).toBeLessThan(15_000);
-        expect(r.code).toBe(1);
-        expect(r.stderr).toMatch(new RegExp(`error: the table sizes for plan could not be read: waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(a_migration, in a transaction for \\d+ s: SELECT pg_backend_pid\\(\\) AS pid\\) on public\\.big, past lock_timeout 1 s \\(55P03\\)\n`));
-        expect(r.stderr).toContain('fix: run it again once that transaction ends (a migration holds its tables until it commits)');
-      } finally {
-        await holder.query('ROLLBACK');
-      }
-    }, 'a_migration');
+    await whileHeld(url, 'LOCK TABLE big IN ACCESS EXCLUSIVE MODE', async (pid) => {
+      const started = Date.now();
+      const r = await runCli(['plan', '--dir', dir, '--database-url', url]);
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`error: the table sizes for plan could not be read: waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(a_migration, in a transaction for \\d+ s: SELECT pg_backend_pid\\(\\) AS pid\\) on public\\.big, past lock_timeout 1 s \\(55P03\\)\n`));
+      expect(r.stderr).toContain('fix: run it again once that transaction ends (a migration holds its tables until it commits)');
+    });
     const free = await runCli(['plan', '--dir', dir, '--database-url', url]);
     expect(free.code, free.stderr).toBe(0);
     // The key column v is nullable (read from the catalog): the key scans the table for NULLs.
