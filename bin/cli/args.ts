@@ -3,6 +3,8 @@
  * values are UsageErrors (exit 2) that name the flag, the value and the fix.
  */
 import { DURATION_FORMAT_HINT, MAX_DURATION_MS, parseDuration } from '../../lambda/engine/duration';
+import { HISTORY_SOURCES, type HistorySource } from '../../lambda/engine/foreign-history';
+import { MIGRATION_LAYOUTS, type MigrationLayout } from '../../lambda/engine/layout';
 import { UsageError } from './errors';
 
 export const VERSION = '0.1.0';
@@ -19,9 +21,9 @@ const ARGUMENTS: Partial<Record<Command, [number, number, string]>> = {
 
 export const FORMATS = ['text', 'json', 'github', 'sarif'] as const;
 export type OutputFormat = (typeof FORMATS)[number];
-/** The tools whose history `baseline --from` reads. */
-export const BASELINE_SOURCES = ['flyway', 'node-pg-migrate', 'golang-migrate', 'prisma'] as const;
-export type BaselineSource = (typeof BASELINE_SOURCES)[number];
+/** The tools whose history `baseline --from` reads: the engine's registry. */
+export const BASELINE_SOURCES = HISTORY_SOURCES;
+export type BaselineSource = HistorySource;
 
 export interface CliOptions {
   command: Command | 'help' | 'version';
@@ -63,6 +65,8 @@ export interface CliOptions {
   rename: boolean;
   /** `baseline --from`: read the version from another tool's history table. */
   from?: BaselineSource;
+  /** `--layout`: how --dir is laid out (flat, prisma, drizzle); detected when not given. */
+  layout?: MigrationLayout;
   /** `status --exit-code`: exit 1 when anything is pending or changed. */
   exitCode: boolean;
   /** `plan --offline`: the files alone, no database (every file pending, no table sizes). */
@@ -79,7 +83,7 @@ export interface CliOptions {
   dryRun: boolean;
 }
 
-type FlagKind = 'string' | 'duration' | 'int' | 'count' | 'bool' | 'format' | 'source';
+type FlagKind = 'string' | 'duration' | 'int' | 'count' | 'bool' | 'format' | 'source' | 'layout';
 /**
  * `for`: the commands the flag applies to (in their help); every command when absent.
  * `zero`: a duration that must be positive, and what 0 would mean (said when it is refused).
@@ -95,6 +99,7 @@ const MIGRATING: readonly Command[] = ['migrate', 'snapshot'];
 export const FLAGS: Record<string, FlagSpec> = {
   '--database-url': { key: 'databaseUrl', kind: 'string', value: 'URL', for: CONNECTING, help: 'PostgreSQL to use (or DATABASE_URL); default: the embedded server under .schemaguard/' },
   '--dir': { key: 'dir', kind: 'string', value: 'DIR', help: 'migrations directory (default: migrations)' },
+  '--layout': { key: 'layout', kind: 'layout', value: 'LAYOUT', help: `how --dir is laid out: ${MIGRATION_LAYOUTS.join(', ')} (default: detected; drizzle by its meta/_journal.json, prisma by its <timestamp>_<name>/migration.sql folders)` },
   '--json': { key: 'json', kind: 'bool', help: 'print the result (or the error) as one JSON object' },
   '--lock-wait': { key: 'lockWaitMs', kind: 'duration', value: 'DURATION', for: ['migrate', 'baseline', 'repair'], help: 'how long to wait for another runner\'s lock, trying again with backoff (default: 60s; 0 = one try)' },
   '--lock-timeout': { key: 'lockTimeoutMs', kind: 'duration', value: 'DURATION', for: MIGRATING, help: 'lock_timeout per migration without a directive, more than 0 (default: 5s)',
@@ -115,7 +120,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--format': { key: 'format', kind: 'format', value: 'FORMAT', help: 'text, json or github (workflow annotations; a failure is one) for every command; sarif (SARIF 2.1.0) for lint, check, doctor, diff, plan and guard (default: text)' },
   '--reason': { key: 'reason', kind: 'string', value: 'TEXT', for: ['baseline', 'repair'], help: 'why: kept with the rows baseline records and with every checksum repair accepts' },
   '--rename': { key: 'rename', kind: 'bool', for: ['repair'], help: 'repair: also accept a file whose version ran under another name (that migration renamed, not a new one)' },
-  '--from': { key: 'from', kind: 'source', value: 'TOOL', for: ['baseline'], help: 'baseline: take the version from the history of flyway, node-pg-migrate, golang-migrate or prisma in the same database' },
+  '--from': { key: 'from', kind: 'source', value: 'TOOL', for: ['baseline'], help: `baseline: take the version from another tool's history table in the same database: ${BASELINE_SOURCES.join(', ')}` },
   '--exit-code': { key: 'exitCode', kind: 'bool', for: ['status'], help: 'status: exit 1 when a migration is pending or changed, or migrate would refuse the database (a CI gate)' },
   '--since': { key: 'since', kind: 'string', value: 'REF', for: ['lint'], help: 'lint: the files git ref REF has, unchanged, count as applied, the rest pending (a pull request: --since origin/main); without it or a database every file is pending' },
   '--offline': { key: 'offline', kind: 'bool', for: ['plan'], help: 'plan: from the files alone, without a database (every file pending, no table sizes)' },
@@ -353,6 +358,8 @@ function convert(name: string, spec: FlagSpec, raw: string): unknown {
       return oneOf(name, raw, FORMATS);
     case 'source':
       return oneOf(name, raw, BASELINE_SOURCES);
+    case 'layout':
+      return oneOf(name, raw, MIGRATION_LAYOUTS);
     default:
       if (raw === '') throw new UsageError(`${name} is empty`, { value: raw, fix: `write ${name} ${spec.value ?? 'VALUE'}` });
       return raw;

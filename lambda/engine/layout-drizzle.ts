@@ -71,7 +71,7 @@ function drizzleFile(dir: string, abs: string, e: JournalEntry, before: JournalE
       file: join(dir, file), value: e.tag, version: e.idx, fix: 'restore the file (git checkout), or remove the migration with drizzle-kit drop',
     });
   }
-  return { file, path: join(abs, file), version: e.idx, name: e.tag.replace(/^\d+_/, ''), origin: String(e.when) };
+  return { file, path: join(abs, file), version: e.idx, name: e.tag.replace(/^\d*_/, ''), origin: String(e.when) };
 }
 
 /** A `.sql` file the journal does not list: drizzle never applies it. */

@@ -4,6 +4,7 @@ import { DEFAULT_STATE_SCHEMA, readApplied, type AppliedMigration } from '../../
 import { computePlan } from '../../../lambda/engine/plan';
 import { stateRefusals } from '../../../lambda/engine/state-refusals';
 import type { Migration } from '../../../lambda/engine/source';
+import type { MigrationLayout } from '../../../lambda/engine/layout';
 import { checksum } from '../../../lambda/engine/checksum';
 import { InputProblems } from '../../../lambda/engine/input-problems';
 import { refuseUnwrittenTemplates } from '../../../lambda/engine/template';
@@ -23,9 +24,9 @@ import { asRefusal, refusalLines, runAnnotations, runResults, type Refusal } fro
  * in a transactional file …: `validateMigrationText`), in order of version;
  * CONCURRENTLY in a transactional file is a finding here, not an input error.
  */
-export function readLintSources(dir: string, serverMajor?: number): LintSource[] {
+export function readLintSources(dir: string, serverMajor?: number, layout?: MigrationLayout): LintSource[] {
   const problems = new InputProblems();
-  const sources = migrationFiles(dir).map((f) => problems.attempt(() => {
+  const sources = migrationFiles(dir, layout).map((f) => problems.attempt(() => {
     const text = readMigrationText(f.file, f.path);
     validateMigrationText(f.file, text, serverMajor === undefined ? {} : { serverMajor });
     return lintSourceFromText(f.file, text);
@@ -62,7 +63,7 @@ export async function lintCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
   // Refused with a database (its own version decides) before anything is read.
   const serverMajor = serverVersionFlag(opts, !!opts.databaseUrl && opts.since === undefined);
-  const sources = readLintSources(opts.dir, serverMajor);
+  const sources = readLintSources(opts.dir, serverMajor, opts.layout);
   let scope = `${sources.length === 1 ? 'the 1 file' : `all ${sources.length} files`} in ${opts.dir}/ (no database: every file counts as pending)`;
   let catalog: LintCatalog | undefined;
   let refusals: Refusal[] = [];

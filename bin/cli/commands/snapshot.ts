@@ -77,7 +77,7 @@ export async function snapshotCommand(ctx: CommandContext): Promise<number> {
       value: '--database-url', fix: 'drop --database-url (schemaguard diff --database-url URL compares a live database with the snapshot)',
     });
   }
-  const migrations = loadMigrations(opts.dir);
+  const migrations = loadMigrations(opts.dir, { layout: opts.layout });
   ctx.progress(`snapshot: applying ${migrations.length} migration${migrations.length === 1 ? '' : 's'} in ${opts.dir}/ to a throwaway embedded PostgreSQL`);
   const snapshot = await snapshotOf(migrations, 'schemaguard snapshot', ctx.progress);
   const line = writeSnapshot(opts.snapshot, snapshot, migrations.length);
