@@ -28,6 +28,7 @@ import { describeSubfolders, sqlSubfolders } from '../lambda/engine/subfolders';
 import { DEFAULT_MEMORY_MB, heapOptions, maxFileBytesFor, memoryFix } from '../lambda/handler/memory';
 import { InputError } from '../lambda/engine/errors';
 import { loadMigrations } from '../lambda/engine/source';
+import type { MigrationLayout } from '../lambda/engine/layout';
 import { refuseUnwrittenTemplates } from '../lambda/engine/template';
 import { checkHandlerBundle, handlerCode } from './handler-asset';
 import { acknowledge, arnToken } from './nag';
@@ -114,6 +115,15 @@ export interface SchemaMigrationsProps extends UserFileProps {
    * @default - `./migrations` in the working directory; synth stops, naming the path, when it is not there
    */
   readonly migrationsDir?: string;
+  /**
+   * How `migrationsDir` is laid out: `flat` (`<version>_<name>.sql` files),
+   * `prisma` (the folder `prisma migrate dev` writes: `<timestamp>_<name>/migration.sql`
+   * and migration_lock.toml, version = the folder's number) or `drizzle` (the
+   * folder `drizzle-kit generate` writes: meta/_journal.json's order, version =
+   * the entry's idx). As the CLI's `--layout`.
+   * @default - detected: drizzle with meta/_journal.json, prisma with migration_lock.toml or a <number>_<name>/migration.sql folder, else flat
+   */
+  readonly migrationsLayout?: MigrationLayout;
   /**
    * Directory of the contract files, shipped with the handler and hashed with the migrations; it
    * must exist when given. Only its own `.sql` files are contracts (shipped and hashed): other
@@ -213,7 +223,7 @@ export interface SchemaMigrationsProps extends UserFileProps {
 
 /** The props of a plain kind, checked at run time (a JavaScript app, a value from context). */
 const PROP_KINDS: Readonly<Record<string, PropKind>> = {
-  databaseName: 'string', stateSchema: 'string', migrationsDir: 'string', contractsDir: 'string', snapshotFile: 'string', databaseLogGroupName: 'string',
+  databaseName: 'string', stateSchema: 'string', migrationsDir: 'string', migrationsLayout: 'string', contractsDir: 'string', snapshotFile: 'string', databaseLogGroupName: 'string',
   failOnDrift: 'boolean', parseAtSynth: 'boolean', outputs: 'boolean', memorySize: 'number',
   handlerTimeout: 'duration', reserve: 'duration', queryInterval: 'duration', totalTimeout: 'duration', serviceTimeout: 'duration',
   port: 'port', vpcSubnets: 'subnets',
@@ -286,17 +296,17 @@ export class SchemaMigrations extends Construct {
     const network = connectionMode(props);
     this.stateSchema = resolveStateSchema(props.stateSchema);
     claimStateTable(this, { database: network ? network.database : props.dataApiCluster, secret: props.secret, databaseName: props.databaseName }, this.stateSchema);
-    this.files = summariseFiles(settings.migrationsDir, settings.contractsDir);
+    this.files = summariseFiles(settings.migrationsDir, settings.contractsDir, settings.migrationsLayout);
     refuseTooLarge(this.files, props.memorySize ?? DEFAULT_MEMORY_MB);
-    refuseUnloadable(settings.migrationsDir, props.memorySize ?? DEFAULT_MEMORY_MB);
+    refuseUnloadable(settings, props.memorySize ?? DEFAULT_MEMORY_MB);
     if (props.parseAtSynth ?? true) refuseUnparsable('SchemaMigrations', settings, { filesHash: this.files.hash });
-    warnOfSubfolders(this, settings.migrationsDir);
+    if (settings.migrationsLayout === 'flat') warnOfSubfolders(this, settings.migrationsDir);
     noteImplicitFiles(this, props, settings);
     if (network && !props.secretsManagerEndpoint) warnOfUnreachableSecretsManager(this, network);
     this.target = network
       ? { kind: 'connection', ...network, secretsManagerEndpoint: props.secretsManagerEndpoint }
       : { kind: 'data-api', cluster: props.dataApiCluster! };
-    this.userFiles = { migrationsDir: settings.migrationsDir, contractsDir: settings.contractsDir, snapshotFile: settings.snapshotFile };
+    this.userFiles = { migrationsDir: settings.migrationsDir, migrationsLayout: settings.migrationsLayout, contractsDir: settings.contractsDir, snapshotFile: settings.snapshotFile };
     this.secret = props.secret;
     this.databaseName = props.databaseName;
 
@@ -470,6 +480,7 @@ function handlerEnvironment(scope: Construct, props: SchemaMigrationsProps, sett
   const environment: Record<string, string> = {
     [ENV.secretArn]: props.secret.secretArn,
     [ENV.migrationsDir]: DEFAULTS.migrationsDir,
+    [ENV.migrationsLayout]: settings.migrationsLayout,
     [ENV.contractsDir]: DEFAULTS.contractsDir,
     [ENV.reserveMs]: String(settings.reserve.toMilliseconds()),
     // A busy runner lock is tried for again in each isComplete, until the next try would end past this.
@@ -592,10 +603,10 @@ function refuseTooLarge(files: FilesSummary, memoryMb: number): void {
  * version, two files of one version, BEGIN in a transactional file, a
  * misspelt directive) stops synth, not the deploy after the database was made.
  */
-function refuseUnloadable(migrationsDir: string, memoryMb: number): void {
+function refuseUnloadable({ migrationsDir, migrationsLayout }: UserFiles, memoryMb: number): void {
   try {
     // A new database runs every file: one still as `schemaguard new` wrote it is refused there.
-    refuseUnwrittenTemplates(loadMigrations(migrationsDir, { maxFileBytes: maxFileBytesFor(memoryMb), tooLargeFix: (bytes) => memoryFix(memoryMb, bytes) }), migrationsDir);
+    refuseUnwrittenTemplates(loadMigrations(migrationsDir, { maxFileBytes: maxFileBytesFor(memoryMb), tooLargeFix: (bytes) => memoryFix(memoryMb, bytes), layout: migrationsLayout }), migrationsDir);
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
     throw new Error(`SchemaMigrations: the handler would refuse the migrations in ${migrationsDir}: ${e.message}${e.fix ? `; fix: ${e.fix}` : ''} (npx schemaguard lint --dir ${migrationsDir} says the same)`, { cause: e });

@@ -9,6 +9,8 @@
  */
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { MigrationError } from '../lambda/engine/errors';
+import { layoutOf, MIGRATION_LAYOUTS, type MigrationLayout } from '../lambda/engine/layout';
 
 /**
  * The defaults, relative to the working directory; the same as the CLI's
@@ -25,6 +27,8 @@ export const USER_FILE_DEFAULTS = {
 export interface UserFiles {
   /** The migrations directory (it exists; it may be empty). */
   readonly migrationsDir: string;
+  /** How it is laid out: as given, else detected (lambda/engine/layout.ts). */
+  readonly migrationsLayout: MigrationLayout;
   /** The contracts directory, when there is one. */
   readonly contractsDir?: string;
   /** The schema snapshot, when there is one. */
@@ -34,6 +38,7 @@ export interface UserFiles {
 /** The props that name the user's files (SchemaMigrationsProps and the stacks' props). */
 export interface UserFileProps {
   readonly migrationsDir?: string;
+  readonly migrationsLayout?: MigrationLayout;
   readonly contractsDir?: string;
   readonly snapshotFile?: string;
 }
@@ -68,9 +73,23 @@ export function resolveUserFiles(owner: string, props: UserFileProps, cwd: strin
   }
   return {
     migrationsDir,
+    migrationsLayout: resolveLayout(owner, migrationsDir, props.migrationsLayout),
     contractsDir: optionalPath(owner, 'contractsDir', 'directory', props.contractsDir, cwd, 'create it or leave contractsDir unset'),
     snapshotFile: optionalPath(owner, 'snapshotFile', 'file', props.snapshotFile, cwd, 'write it (schemaguard diff reads the same file), or leave snapshotFile unset'),
   };
+}
+
+/** The layout named (one of MIGRATION_LAYOUTS), else the one `migrationsDir` has; synth stops, naming the prop, on a bad one. */
+function resolveLayout(owner: string, migrationsDir: string, given: MigrationLayout | undefined): MigrationLayout {
+  if (given !== undefined && !(MIGRATION_LAYOUTS as readonly string[]).includes(given)) {
+    throw new Error(`${owner}: "migrationsLayout" ${JSON.stringify(given)} is not a layout; use one of ${MIGRATION_LAYOUTS.join(', ')}, or leave it unset (it is detected from ${migrationsDir})`);
+  }
+  try {
+    return layoutOf(migrationsDir, given);
+  } catch (e) {
+    if (!(e instanceof MigrationError)) throw e;
+    throw new Error(`${owner}: ${e.message}${e.fix ? `; fix: ${e.fix.replace('--layout', '"migrationsLayout"')}` : ''}`, { cause: e });
+  }
 }
 
 /** A path that was given must be there; the default is used only when it is. */
