@@ -42,7 +42,7 @@ export function prismaMigrateDev(work: string, url: string, models: string, name
   if (!existsSync(join(work, 'node_modules'))) symlinkSync(join(ROOT, 'node_modules'), join(work, 'node_modules'));
   writeFileSync(join(work, 'prisma.config.ts'), CONFIG);
   spawnSync('mkdir', ['-p', join(work, 'prisma')]);
-  writeFileSync(join(work, 'prisma', 'schema.prisma'), `datasource db {\n  provider = "postgresql"\n}\n\n${models}`);
+  writeFileSync(join(work, 'prisma', 'schema.prisma'), `datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n\n${models}`);
   const never = join(work, 'no-native-engine');
   writeFileSync(never, '');
   const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'prisma', 'build', 'index.js'), 'migrate', 'dev', '--name', name, '--skip-generate'], {
