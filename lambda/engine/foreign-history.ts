@@ -32,28 +32,12 @@
 import { createHash } from 'node:crypto';
 import { InputError, StateRefusalError } from './errors';
 import { readDbmate, readDrizzle, readKnex, readKysely, readMikroOrm, readSequelize, readTypeorm } from './foreign-readers';
+import type { ForeignHistory, HistorySource, HistoryTool } from './foreign-history-types';
 import type { Queryable } from './ports';
 import { isMillisecondVersion, type Migration } from './source';
 import { shellCommand } from './shell-quote';
 
-/** One tool whose history `baseline --from` reads, and how its table is told from another tool's of the same name. */
-export interface HistoryTool {
-  /** The table it writes, by default. */
-  table: string;
-  /** Columns a table of that name must have to be this tool's: name → the start of its type as format_type gives it. */
-  columns?: Record<string, string>;
-  /** Only those columns, and no Rails `ar_internal_metadata` beside it (dbmate's `schema_migrations (version varchar)` is Rails' too). */
-  exactly?: boolean;
-  /** Its migrations are code (JavaScript, TypeScript), so its files here are SQL written to do the same, with the versions it recorded. */
-  code?: boolean;
-  /** SQL (`%s`: the table), one row `n`: the migrations it records as applied. */
-  count?: string;
-  /** SQL, rows `f`: the failed migrations it records, as the tool names them. */
-  failed?: string;
-  /** SQL, one row `v`: the newest version it applied (a table of one row, which has no count). */
-  newest?: string;
-  read: (q: Queryable, table: string) => Promise<ForeignHistory>;
-}
+export type { ForeignHistory, HistorySource, HistoryTool } from './foreign-history-types';
 
 const COUNT = 'SELECT count(*)::int AS n FROM %s';
 
@@ -91,29 +75,10 @@ export const HISTORY_TOOLS = {
   kysely: { table: 'kysely_migration', code: true, columns: { name: 'character varying', timestamp: 'character varying' }, read: readKysely, count: COUNT },
   'mikro-orm': { table: 'mikro_orm_migrations', code: true, columns: { name: 'character varying', executed_at: 'timestamp' }, read: readMikroOrm, count: COUNT },
   dbmate: { table: 'schema_migrations', columns: { version: 'character varying' }, exactly: true, read: readDbmate, count: COUNT },
-} satisfies Record<string, HistoryTool>;
+} satisfies Record<HistorySource, HistoryTool>;
 
-export type HistorySource = keyof typeof HISTORY_TOOLS;
 /** The `--from` values, in the registry's order. */
 export const HISTORY_SOURCES = Object.keys(HISTORY_TOOLS) as HistorySource[];
-
-export interface ForeignHistory {
-  source: HistorySource;
-  /** `schema.table` it was read from. */
-  table: string;
-  /** Versions the tool recorded as applied, ascending. */
-  versions: number[];
-  /** Flyway's `<< Flyway Baseline >>` version: the schema up to it was there before Flyway ran (files up to it need not have run). */
-  baselineVersion?: number;
-  /** golang-migrate records only the version it reached: every file up to it ran. */
-  upToNewest?: boolean;
-  /** Prisma: the name each version was recorded under (`20240101120000_init`), which its file must carry. */
-  names?: Map<number, string>;
-  /** Flyway: the repeatable migrations (`R__views.sql`, no version) it applied, as `script` names them. */
-  repeatables?: string[];
-  /** drizzle: its rows in its order, each mapped to the file whose `origin` (journal `when`) it recorded, checked by `hash` (`resolveOrigins`). */
-  origins?: { origin: string; hash: string; row: string }[];
-}
 
 /** The history table `baseline --from` reads for each tool. */
 export const TABLES = Object.fromEntries(HISTORY_SOURCES.map((s) => [s, HISTORY_TOOLS[s].table])) as Record<HistorySource, string>;

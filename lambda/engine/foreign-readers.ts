@@ -30,7 +30,7 @@
  * keep the tool's order and be one per row, or the row is refused by name.
  */
 import { InputError, StateRefusalError } from './errors';
-import type { ForeignHistory, HistorySource } from './foreign-history';
+import type { ForeignHistory, HistorySource } from './foreign-history-types';
 import type { Queryable } from './ports';
 
 /** A row as the tool names it (for messages) and the version it maps to. */

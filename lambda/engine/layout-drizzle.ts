@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from './errors';
 import { isFileAt, topLevelSql } from './layout-files';
-import type { LayoutFile, LayoutListing } from './layout';
+import type { LayoutFile, LayoutListing } from './layout-types';
 
 export const DRIZZLE_JOURNAL = 'meta/_journal.json';
 /** The dialects whose migrations are PostgreSQL's (`pg`: drizzle-kit before 0.21). */

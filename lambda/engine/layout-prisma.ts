@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { InputError } from './errors';
 import { isFileAt, subfolders, topLevelSql } from './layout-files';
-import type { LayoutFile, LayoutListing } from './layout';
+import type { LayoutFile, LayoutListing } from './layout-types';
 
 export const PRISMA_LOCK = 'migration_lock.toml';
 export const PRISMA_SCRIPT = 'migration.sql';

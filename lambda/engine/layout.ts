@@ -28,30 +28,9 @@ import { InputError } from './errors';
 import { drizzleListing, DRIZZLE_JOURNAL } from './layout-drizzle';
 import { requireDirectory, subfolders } from './layout-files';
 import { isPrismaFolder, prismaListing, PRISMA_LOCK } from './layout-prisma';
+import { MIGRATION_LAYOUTS, type LayoutListing, type MigrationLayout } from './layout-types';
 
-/** The layouts, one registry: the CLI's `--layout` and the construct's `migrationsLayout` take these. */
-export const MIGRATION_LAYOUTS = ['flat', 'prisma', 'drizzle'] as const;
-export type MigrationLayout = (typeof MIGRATION_LAYOUTS)[number];
-
-/** One migration as the layout names it. */
-export interface LayoutFile {
-  /** As messages show it, relative to the directory (`20240101120000_init/migration.sql`, `0000_init.sql`). */
-  file: string;
-  /** Absolute path. */
-  path: string;
-  version: number;
-  name: string;
-  /** What the generating tool records for it: Prisma's folder name, drizzle's journal `when`. */
-  origin?: string;
-}
-
-/** A prisma or drizzle directory read: its migrations in order, and the other files it is read from. */
-export interface LayoutListing {
-  layout: Exclude<MigrationLayout, 'flat'>;
-  files: LayoutFile[];
-  /** Files besides the migrations that decide them (the journal, the lock file), relative: shipped with the handler and hashed. */
-  metadata: string[];
-}
+export { MIGRATION_LAYOUTS, type LayoutFile, type LayoutListing, type MigrationLayout } from './layout-types';
 
 /** The layout of `dir`: drizzle with a journal, prisma with a lock file or a migration folder, else flat. Both is refused. */
 export function detectLayout(dir: string): MigrationLayout {

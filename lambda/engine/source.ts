@@ -40,7 +40,8 @@ import { LOAD_PATTERNS, MigrationParser, type ParsedFile } from './file-parser';
 import { InputProblems } from './input-problems';
 import { shellCommand } from './shell-quote';
 import { filePieces, lfByteSize, PieceIndex, piecesFrom, refuseNul } from './file-reader';
-import { layoutOf, listLayout, type LayoutFile, type MigrationLayout } from './layout';
+import { layoutOf, listLayout, type MigrationLayout } from './layout';
+import type { FileIdentity } from './layout-types';
 import type { Migration } from './migration';
 import { sliceOf, statementLength, StatementScanner, type SqlStatement } from './sql/splitter';
 import { decodeUtf8 } from './utf8';
@@ -55,8 +56,7 @@ export const IN_MEMORY_BYTES = 1024 * 1024;
 
 export type { Allowance, Check, Migration, MigrationDirectives } from './migration';
 
-/** A migration's version and name when its layout gives them (prisma, drizzle: layout.ts), not its file name. */
-export type FileIdentity = Pick<LayoutFile, 'version' | 'name' | 'origin'>;
+export type { FileIdentity } from './layout-types';
 
 /**
  * Parse one migration file's text. `file` is the name used in messages.
