@@ -92,11 +92,28 @@ export function prismaMigrateDiff(work: string, url: string, models: string, nam
   return folder;
 }
 
+/**
+ * Loaded before the CLI: the WebAssembly engine sets timers (10 and 60 s)
+ * for timeouts on work that has finished and never clears them, so the CLI
+ * stayed up to a minute after its work (a first migrate dev took 74 s, 14 s
+ * of it working). Those timers no longer hold the process; what the CLI
+ * still awaits holds it (its sockets).
+ */
+const UNREF_ENGINE_TIMERS = `const set = global.setTimeout;
+global.setTimeout = function (fn, ms, ...rest) {
+  const t = set.call(this, fn, ms, ...rest);
+  if (ms >= 10000 && new Error().stack.includes('wasm://')) t.unref();
+  return t;
+};
+`;
+
 /** Prisma's CLI with `args` in `work` against `url`; its stdout. */
 function prisma(work: string, url: string, args: string[]): string {
   const never = join(work, 'no-native-engine');
   writeFileSync(never, '');
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'prisma', 'build', 'index.js'), ...args], {
+  const preload = join(work, 'unref-engine-timers.cjs');
+  writeFileSync(preload, UNREF_ENGINE_TIMERS);
+  const r = spawnSync(process.execPath, ['--require', preload, join(ROOT, 'node_modules', 'prisma', 'build', 'index.js'), ...args], {
     cwd: work, encoding: 'utf8', timeout: 120_000,
     env: {
       ...process.env, DATABASE_URL: url, PRISMA_QUERY_ENGINE_LIBRARY: never, PRISMA_SCHEMA_ENGINE_BINARY: never,
