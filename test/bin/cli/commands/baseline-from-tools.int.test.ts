@@ -11,13 +11,14 @@
  * target; Prisma's, the first older than 18): each tool's own code does not
  * vary by server.
  */
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../support/cli';
 import { dropDatabases, freshDatabase, rows, targets } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 import { dbmateUp, drizzleKitGenerate, drizzleMigrate, knexMigrate, kyselyMigrate, mikroOrmMigrate, sequelizeMigrate, typeormMigrate, type ToolMigration } from '../../../support/foreign-tools';
+import { PRISMA_LOCK_TEXT, prismaCreateTable } from '../../../support/layout-stack';
 import { prismaMigrateDiff, prismaMigrateDev } from '../../../support/prisma-tool';
 
 afterAll(dropDatabases);
@@ -118,6 +119,9 @@ describe('CLI: baseline --from prisma, prisma migrate dev run for real on a serv
     const recorded = await rows<{ migration_name: string }>(url, 'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL ORDER BY started_at');
     expect(recorded.map((r) => r.migration_name)).toEqual([expect.stringMatching(/^\d{14}_leads$/), expect.stringMatching(/^\d{14}_notes$/)]);
     expect(readdirSync(dir).sort()).toEqual([...recorded.map((r) => r.migration_name), 'migration_lock.toml']);
+    // The Prisma folders the synth and handler tests write are these files, byte for byte.
+    expect(readFileSync(join(dir, 'migration_lock.toml'), 'utf8')).toBe(PRISMA_LOCK_TEXT);
+    expect(readFileSync(join(dir, recorded[0]!.migration_name, 'migration.sql'), 'utf8')).toBe(prismaCreateTable('Lead'));
     let next = '';
     await adopt(url, dir, 'prisma', () => { next = prismaMigrateDiff(work, url, model('Lead') + model('Note') + model('Tag'), 'tags'); }, 'Tag');
     expect(await rows(url, 'SELECT version::text, name FROM schemaguard.applied_migrations ORDER BY version')).toEqual(
