@@ -14,7 +14,8 @@ import { ENV, PROP } from '../../lambda/handler/constants';
 import { summariseFiles } from '../../lambda/handler/files-hash';
 import { tempDir } from '../support/files';
 import { drizzleKitGenerate } from '../support/foreign-tools';
-import { layoutOfHandler, PRISMA_LOCK_TEXT, prismaCreateTable, synthLayouts, type Synthesised } from '../support/layout-stack';
+import { layoutOfHandler, synthLayouts, type Synthesised } from '../support/layout-stack';
+import { PRISMA_LOCK_TEXT, prismaCreateTable } from '../support/prisma-tool';
 
 const HEAD = "import { pgTable, serial, text } from 'drizzle-orm/pg-core';\n";
 const table = (name: string) => `export const ${name} = pgTable('${name}', { id: serial('id').primaryKey(), title: text('title') });\n`;

@@ -15,7 +15,8 @@ import { createHandlers } from '../../../lambda/handler/handler';
 import { dropDatabases, freshDatabase, rows, targets } from '../../support/db';
 import { tempDir } from '../../support/files';
 import { drizzleKitGenerate } from '../../support/foreign-tools';
-import { layoutOfHandler, PRISMA_LOCK_TEXT, prismaCreateTable, synthLayouts, type Synthesised } from '../../support/layout-stack';
+import { layoutOfHandler, synthLayouts, type Synthesised } from '../../support/layout-stack';
+import { PRISMA_LOCK_TEXT, prismaCreateTable } from '../../support/prisma-tool';
 import { ProviderHarness, type CfnResponse } from '../../support/provider-framework';
 import type { Target } from '../../support/targets';
 

@@ -18,8 +18,7 @@ import { runCli } from '../../../support/cli';
 import { dropDatabases, freshDatabase, rows, targets } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 import { dbmateUp, drizzleKitGenerate, drizzleMigrate, knexMigrate, kyselyMigrate, mikroOrmMigrate, sequelizeMigrate, typeormMigrate, type ToolMigration } from '../../../support/foreign-tools';
-import { PRISMA_LOCK_TEXT, prismaCreateTable } from '../../../support/layout-stack';
-import { prismaMigrateDiff, prismaMigrateDev } from '../../../support/prisma-tool';
+import { PRISMA_LOCK_TEXT, prismaCreateTable, prismaMigrateDiff, prismaMigrateDev } from '../../../support/prisma-tool';
 
 afterAll(dropDatabases);
 
