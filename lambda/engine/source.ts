@@ -480,11 +480,14 @@ function inVersionOrder(entries: Dirent[]): Dirent[] {
  * file whose name has no version, a version twice, a directory that is not
  * there). For the commands that read the files their own way (`lint`).
  */
-export function migrationFiles(dir: string, layout?: MigrationLayout): { file: string; path: string; version: number }[] {
+export function migrationFiles(dir: string, layout?: MigrationLayout): { file: string; path: string; version: number; name: string }[] {
   const read = layoutOf(dir, layout);
-  if (read !== 'flat') return listLayout(dir, read).files.map(({ file, path, version }) => ({ file, path, version }));
+  if (read !== 'flat') return listLayout(dir, read).files.map(({ file, path, version, name }) => ({ file, path, version, name }));
   const abs = resolve(dir);
-  return orderMigrations(migrationEntries(dir, abs).map((e) => ({ file: e.name, path: `${abs}/${e.name}`, version: parseFileName(e.name).version })));
+  return orderMigrations(migrationEntries(dir, abs).map((e) => {
+    const { version, name } = parseFileName(e.name);
+    return { file: e.name, path: `${abs}/${e.name}`, version, name };
+  }));
 }
 
 /**

@@ -1,5 +1,5 @@
 /** `schemaguard lint`: the migration lint over the pending files (all files without a database). */
-import { FILE_NAME_PATTERN, migrationFiles, readMigrationText, validateMigrationText } from '../../../lambda/engine/source';
+import { migrationFiles, readMigrationText, validateMigrationText } from '../../../lambda/engine/source';
 import { DEFAULT_STATE_SCHEMA, readApplied, type AppliedMigration } from '../../../lambda/engine/state';
 import { computePlan } from '../../../lambda/engine/plan';
 import { stateRefusals } from '../../../lambda/engine/state-refusals';
@@ -24,17 +24,20 @@ import { asRefusal, refusalLines, runAnnotations, runResults, type Refusal } fro
  * in a transactional file …: `validateMigrationText`), in order of version;
  * CONCURRENTLY in a transactional file is a finding here, not an input error.
  */
-export function readLintSources(dir: string, serverMajor?: number, layout?: MigrationLayout): LintSource[] {
+export function readLintSources(dir: string, serverMajor?: number, layout?: MigrationLayout): VersionedSource[] {
   const problems = new InputProblems();
   const sources = migrationFiles(dir, layout).map((f) => problems.attempt(() => {
     const text = readMigrationText(f.file, f.path);
     validateMigrationText(f.file, text, serverMajor === undefined ? {} : { serverMajor });
-    return lintSourceFromText(f.file, text);
+    return Object.assign(lintSourceFromText(f.file, text), { version: f.version, name: f.name });
   }));
   // Every file's problems at once, as migrate and plan give them.
   problems.throwIfAny();
-  return sources.filter((s): s is LintSource => s !== undefined);
+  return sources.filter((s): s is VersionedSource => s !== undefined);
 }
+
+/** A file lint reads, with the version and name its layout gives it (a Prisma folder's number, a drizzle journal's idx), as migrate reads them. */
+type VersionedSource = LintSource & { version: number; name: string };
 
 /**
  * The findings, each file's followed by a line per rule with more than were
@@ -123,7 +126,7 @@ export async function lintCommand(ctx: CommandContext): Promise<number> {
  * the one that ran, so it is linted as pending (its SQL may never have run
  * anywhere) and the refusal fails lint, as it fails migrate.
  */
-function markApplied(sources: LintSource[], applied: AppliedMigration[], dir: string): Refusal[] {
+function markApplied(sources: VersionedSource[], applied: AppliedMigration[], dir: string): Refusal[] {
   const migrations = sources.map(asMigration);
   const plan = computePlan(migrations, applied);
   const appliedFiles = new Set(plan.entries.filter((e) => e.status === 'applied').map((e) => e.migration!.file));
@@ -133,10 +136,9 @@ function markApplied(sources: LintSource[], applied: AppliedMigration[], dir: st
 }
 
 /** What the state comparison reads of a lint source: its name, version, checksum and valid-checksums (no statements). */
-function asMigration(s: LintSource): Migration {
-  const [, version, name] = FILE_NAME_PATTERN.exec(s.file)!;
+function asMigration(s: VersionedSource): Migration {
   return {
-    version: Number(version), name: name!, file: s.file, path: s.file, text: s.text, checksum: checksum(s.text),
+    version: s.version, name: s.name, file: s.file, path: s.file, text: s.text, checksum: checksum(s.text),
     directives: { noTransaction: s.noTransaction, validChecksums: s.validChecksums }, statements: [], statementCount: 0, checks: [], allowances: s.allowances,
   };
 }
