@@ -29,7 +29,7 @@ import { downMarker, downSectionError, type DownMarker } from './down-section';
 import { DURATION_FORMAT_HINT, MAX_DURATION_MS, parseDuration } from './duration';
 import { InputError } from './errors';
 import { InputProblems } from './input-problems';
-import { foreignMarkerAdvice, foreignNoTransactionMarker, type ForeignNoTransactionMarker } from './foreign-no-transaction';
+import { foreignMarkerAdvice, foreignNoTransactionFileName, foreignNoTransactionMarker, type ForeignNoTransactionMarker } from './foreign-no-transaction';
 import type { Allowance, Check, MigrationDirectives } from './migration';
 import { classifyStatement, refusesTransactionBlock, TRANSACTION_WORDS, type StatementClass } from './sql/classify';
 import { isSetTransaction, refusedTransactionSetting, setTransactionError, TRANSACTION_SETTINGS, transactionModesAdvice, transactionSettingError } from './transaction-modes';
@@ -289,7 +289,7 @@ export class MigrationParser implements ScanSink {
       ? ['CONCURRENTLY cannot run inside a transaction', `move it to a migration of its own that starts with "-- schemaguard:no-transaction"${RERUNNABLE[s.words[0] ?? ''] ?? ''}: there each statement commits on its own, and a failure leaves those before it applied; or drop CONCURRENTLY`]
       : [`${c.keyword} cannot run inside a transaction block${BLOCK_REFUSAL_WHY[c.keyword] ?? ''}`, BLOCK_REFUSAL_FIX[c.keyword] ?? `move it to a migration of its own that starts with "-- schemaguard:no-transaction" (each statement there commits on its own, and a failure leaves those before it applied)${BLOCK_REFUSAL_OR[c.keyword] ?? ''}`];
     const fix = bare && this.serverMajor === undefined ? `${fixFor}; ${UNNAMED_REINDEX_BEFORE_16}` : fixFor;
-    const marker = this.foreignNoTransaction;
+    const marker = this.foreignNoTransaction ?? foreignNoTransactionFileName(this.file);
     throw new InputError(`${file}:${c.line}: ${why}`, { file, line: c.line, value: s.text.slice(0, 80), fix: marker ? `${fix}; ${foreignMarkerAdvice(marker)}` : fix });
   }
 }
