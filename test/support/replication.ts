@@ -7,7 +7,7 @@
  * directory taken while it was stopped.
  */
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cleanup, startOnDataDir, startServer, withClient, type StartedServer } from './system-postgres';
 
@@ -47,6 +47,8 @@ export async function startStandby(primary: StartedServer, name = 'standby1'): P
   execFileSync('cp', ['-a', primary.dataDir, dataDir]);
   execFileSync('chown', ['--reference', primary.dataDir, base]);
   await primary.restart();
+  // As pg_basebackup leaves them: the primary's replication slots are its own.
+  for (const slot of readdirSync(join(dataDir, 'pg_replslot'))) rmSync(join(dataDir, 'pg_replslot', slot), { recursive: true, force: true });
   writeFileSync(join(dataDir, 'standby.signal'), '');
   appendFileSync(join(dataDir, 'postgresql.auto.conf'), `primary_conninfo = 'host=127.0.0.1 port=${primary.port} user=postgres password=${primary.password} application_name=${name}'\n`);
   const standby = await startOnDataDir(primary.binDir, dataDir, primary.password, { hot_standby: 'on', max_connections: '50' });
