@@ -1,6 +1,5 @@
 /**
- * The replication check migrate and plan make before anything runs
- * (`RunCheck` at the step where the files are parsed): a pending statement
+ * The replication check migrate and plan make before anything runs: a pending statement
  * that changes the rows of a table a publication or an active logical slot
  * carries is refused, unless its file says the change was planned for
  * (`-- schemaguard:replication-planned <reason>`) or the run does
@@ -22,9 +21,15 @@ export interface ReplicationCheckOptions {
 /** At most this many statements are named; the others are counted. */
 const NAMED = 10;
 
-/** The check, for `MigrateOptions.checks` and plan's `RunFacts.checks`. */
+/**
+ * The check, for `MigrateOptions.checks` and plan's `RunFacts.checks`. Made
+ * once the state is read, on the reader, before the applying session
+ * connects: through a pool of one server connection, that session's open
+ * transaction (the state table made ready) would hold the connection the
+ * reads wait for. The files' text is parsed here, by PostgreSQL's parser.
+ */
 export function replicationCheck(options: ReplicationCheckOptions = {}): RunCheck {
-  return { step: 'files-parsed', check: (facts) => checkReplication(facts, options) };
+  return { step: 'state-read', check: (facts) => checkReplication(facts, options) };
 }
 
 async function checkReplication(facts: RunFacts, options: ReplicationCheckOptions): Promise<RunCheckResult> {
