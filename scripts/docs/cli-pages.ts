@@ -1,7 +1,7 @@
 /** The CLI reference: a page per command, and an index of every command and flag. */
 import { COMMAND_HELP, COMMANDS, EXIT_CODES, FLAGS, formatsOf, HELP_ORDER, type Command, type OutputFormat } from '../../bin/cli/args';
 import { rulesOf, type ReportingCommand } from '../../bin/cli/output/rules';
-import { code, page, prose, table } from './markdown';
+import { code, page, partInclude, prose, table } from './markdown';
 
 export interface CliFlagDoc {
   flag: string;
@@ -39,6 +39,23 @@ export function cliRegistry(): { commands: CliCommandDoc[]; flags: CliFlagDoc[];
   return { commands, flags, exitCodes: EXIT_CODES };
 }
 
+/** The guide page that explains each command, from docs/reference/cli/. */
+const GUIDES: Record<Command, [text: string, link: string]> = {
+  plan: ['Online changes at production size', '../../guide/online-changes.md#plan-locks-and-table-sizes'],
+  migrate: ['Migration files and directives', '../../guide/migration-files.md'],
+  status: ['The CLI', '../../guide/cli.md'],
+  lint: ['Lint', '../../guide/lint.md'],
+  check: ['Query contracts', '../../guide/contracts.md'],
+  diff: ['Drift', '../../guide/drift.md'],
+  snapshot: ['Drift', '../../guide/drift.md'],
+  doctor: ['Doctor', '../../guide/doctor.md'],
+  guard: ['The guard', '../../guide/guard.md'],
+  capture: ['Capturing the application\'s statements', '../../guide/capture.md'],
+  new: ['Migration files and directives', '../../guide/migration-files.md'],
+  baseline: ['Adopting an existing database', '../../guide/existing-database.md'],
+  repair: ['Adopting an existing database', '../../guide/existing-database.md#a-file-edited-after-it-ran'],
+};
+
 const REPORTING: readonly string[] = ['lint', 'check', 'doctor', 'diff', 'plan', 'guard'] satisfies ReportingCommand[];
 
 const flagText = (f: CliFlagDoc) => code(f.value ? `${f.flag} ${f.value}` : f.flag);
@@ -67,7 +84,8 @@ function commandPage(c: CliCommandDoc, order: number, exitCodes: string): string
       `# schemaguard ${c.name}`,
       `${prose(c.what.charAt(0).toUpperCase() + c.what.slice(1))}.`,
       `\`\`\`sh\nnpx schemaguard ${c.usage} [flags]\n\`\`\``,
-      `Output formats (\`--format\`): ${c.formats.map((f) => code(f)).join(', ')}.`,
+      `Output formats (\`--format\`): ${c.formats.map((f) => code(f)).join(', ')}. Guide: [${GUIDES[c.name][0]}](${GUIDES[c.name][1]}).`,
+      partInclude('cli', c.name),
       '## Flags',
       table(['flag', 'meaning'], c.flags.map((f) => [flagText(f), prose(f.help)])),
       ...findingsSection(c.name),

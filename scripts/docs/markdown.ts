@@ -1,4 +1,7 @@
 /** Markdown building blocks for the generated reference pages. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../../lib/paths';
 
 /** A cell of a Markdown table: one line, its pipes escaped. */
 export function cell(text: string): string {
@@ -42,4 +45,14 @@ export function page(options: { title: string; order?: number; source: string; b
   front.push(`generated: ${JSON.stringify(`npm run docs:generate, from ${options.source}`)}`, '---');
   const footer = `*Generated from ${options.source} by \`npm run docs:generate\`: change the source, then run it, rather than editing this page.*`;
   return `${front.join('\n')}\n\n${[...options.body.filter((p) => p !== ''), footer].join('\n\n')}\n`;
+}
+
+/**
+ * The hand-written part of a generated page (what a one-line registry entry
+ * has no room for: edge cases, details), included when it exists:
+ * docs/parts/<kind>/<name>.md. Its links are written as from the page that
+ * includes it (docs/reference/<kind>/).
+ */
+export function partInclude(kind: string, name: string): string {
+  return existsSync(join(PACKAGE_ROOT, 'docs', 'parts', kind, `${name}.md`)) ? `<!--@include: ../../parts/${kind}/${name}.md-->` : '';
 }

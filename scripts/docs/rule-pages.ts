@@ -4,15 +4,11 @@ import { join } from 'node:path';
 import { DOCTOR_RULES, type DoctorRule } from '../../lambda/checks/doctor';
 import { LINT_RULES, type LintRule } from '../../lambda/checks/lint';
 import { PACKAGE_ROOT } from '../../lib/paths';
-import { block, code, page, prose, table } from './markdown';
+import { block, code, page, partInclude, prose, table } from './markdown';
 
 /** squawk's page of one of its rules. */
 const squawkLink = (rule: string) => `[${code(rule)}](https://squawkhq.com/docs/${rule})`;
 
-/** The hand-written part of a rule's page (its edge cases), included when it exists: docs/parts/<kind>/<id>.md. */
-function partInclude(kind: 'lint' | 'doctor', id: string): string {
-  return existsSync(join(PACKAGE_ROOT, 'docs', 'parts', kind, `${id}.md`)) ? `<!--@include: ../../parts/${kind}/${id}.md-->` : '';
-}
 
 function lintExamples(rule: LintRule): string[] {
   const { existing, triggers, passes } = rule.examples;
@@ -36,11 +32,11 @@ function lintPage(rule: LintRule, order: number): string {
       `**Why:** ${prose(rule.why)}.`,
       `**Fix:** ${prose(rule.fix)}. Each finding prints the exact SQL.`,
       ...lintExamples(rule),
+      partInclude('lint', rule.id),
       '## squawk',
       rule.squawk.length ? `The squawk rules that look for the same thing: ${rule.squawk.map(squawkLink).join(', ')}.` : 'No squawk rule looks for this.',
       '## Allowing it',
       `A line ${code(`-- schemaguard:allow ${rule.id} <reason>`)} just before the statement silences this rule for that statement; the finding is still listed as allowed, with the reason.`,
-      partInclude('lint', rule.id),
     ],
   });
 }
@@ -65,9 +61,9 @@ function doctorPage(rule: DoctorRule, order: number): string {
       `**Why:** ${prose(rule.why)}.`,
       `**Fix:** ${prose(rule.fix)}. Each finding prints the statements for its object.`,
       ...doctorExamples(rule),
+      partInclude('doctor', rule.id),
       '## squawk',
       rule.squawk ? `squawk lints migration files; the rule nearest to this one is ${squawkLink(rule.squawk)}.` : 'squawk lints migration files and reads no database: none of its rules finds this.',
-      partInclude('doctor', rule.id),
     ],
   });
 }
