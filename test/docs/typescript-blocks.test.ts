@@ -12,8 +12,9 @@ import { join, relative } from 'node:path';
 import ts from 'typescript';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../lib/paths';
+import { codeBlocks, type CodeBlock } from '../support/markdown';
 
-interface Block { source: string; line: number; code: string }
+type Block = CodeBlock;
 
 /** The Markdown files a reader reads: README, CONTRIBUTING and the site's hand-written pages (typedoc's are from TSDoc). */
 function markdownFiles(): string[] {
@@ -23,20 +24,6 @@ function markdownFiles(): string[] {
     .map((e) => join(e.parentPath, e.name))
     .filter((f) => !/[\\/]docs[\\/](api|\.vitepress)[\\/]/.test(f));
   return [join(PACKAGE_ROOT, 'README.md'), join(PACKAGE_ROOT, 'CONTRIBUTING.md'), ...pages].sort();
-}
-
-/** The ```ts (or typescript) blocks of a Markdown text, with the line each starts on. */
-export function typescriptBlocks(text: string, source: string): Block[] {
-  const blocks: Block[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^(\s*)(`{3,})\s*(ts|typescript)\s*$/.exec(lines[i]!);
-    if (!open) continue;
-    const end = lines.findIndex((l, k) => k > i && l.trim() === open[2]);
-    blocks.push({ source, line: i + 1, code: lines.slice(i + 1, end).map((l) => l.slice(open[1]!.length)).join('\n') });
-    i = end;
-  }
-  return blocks;
 }
 
 /** Compiler diagnostics of each block, each block a module of its own beside the package's sources. */
@@ -69,7 +56,7 @@ describe('the TypeScript blocks of README.md and docs/', () => {
   let blocks: Block[];
   let problems: string[];
   beforeAll(() => {
-    blocks = markdownFiles().flatMap((f) => typescriptBlocks(readFileSync(f, 'utf8'), relative(PACKAGE_ROOT, f)));
+    blocks = markdownFiles().flatMap((f) => codeBlocks(readFileSync(f, 'utf8'), relative(PACKAGE_ROOT, f), ['ts', 'typescript']));
     problems = compile(blocks);
   }, COMPILE_MS);
 
@@ -83,10 +70,10 @@ describe('the TypeScript blocks of README.md and docs/', () => {
   });
 });
 
-describe('Function: typescriptBlocks', () => {
+describe('Function: codeBlocks', () => {
   it('finds ts and typescript fences, indented ones in lists too, and nothing else', () => {
     const text = 'a\n```ts\nconst a = 1;\n```\n```sh\nls\n```\n1. x\n   ```typescript\n   const b = 2;\n   ```\n';
-    expect(typescriptBlocks(text, 'x.md')).toEqual([
+    expect(codeBlocks(text, 'x.md', ['ts', 'typescript'])).toEqual([
       { source: 'x.md', line: 2, code: 'const a = 1;' },
       { source: 'x.md', line: 9, code: 'const b = 2;' },
     ]);

@@ -416,7 +416,7 @@ describe('Class: SchemaGuard', () => {
       ]);
     });
 
-    it('on the dashboard of your DatabaseAlarms (as the README wires them): its graphs under the error-class graphs, its alarm states under theirs, above the log row', () => {
+    it('on the dashboard of your DatabaseAlarms (as the scheduled guard guide wires them): its graphs under the error-class graphs, its alarm states under theirs, above the log row', () => {
       const { stack, migrations } = ledgerMigrations('Wired');
       const alarms = new DatabaseAlarms(stack, 'Alarms', {
         logGroup: new logs.LogGroup(stack, 'PostgresLogs', { logGroupName: '/aws/rds/cluster/ledger/postgresql' }),

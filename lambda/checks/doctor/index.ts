@@ -27,7 +27,7 @@ import { REPLICATION_ROLE_REPLICA } from './replication-role-replica';
 import { SEQUENCE_BEHIND } from './sequence-behind';
 import { doctorContext, ownSavepoints, ruleInTransaction, savepoints, type DoctorRule } from './rule';
 
-export type { DoctorContext, DoctorRule } from './rule';
+export type { DoctorContext, DoctorExample, DoctorRule } from './rule';
 
 /** Every rule, in the order their findings are reported. */
 export const DOCTOR_RULES: readonly DoctorRule[] = [

@@ -25,6 +25,7 @@ import { ident } from './names';
 import type { DoctorContext, DoctorRule } from './rule';
 import { USER_TABLE } from './scope';
 import { isTimeout, timedOut } from './waits';
+import { DOCS_POINTERS } from '../../engine/docs-pointers';
 
 export const SEQUENCE_BEHIND: DoctorRule = {
   id: 'sequence-behind',
@@ -164,14 +165,14 @@ function notChecked(keys: readonly KeySequence[], why: string): string {
 
 /**
  * Said once per schema the role may not look into (a key table there, or its sequence): its key columns, and the
- * GRANT. Before, such a table was read with 99 others and failed their whole batch (permission denied for schema, 42501).
+ * GRANT: read with others, such a table would fail their whole batch (permission denied for schema, 42501).
  */
 function noUsageNotes(keys: readonly KeyRow[]): string[] {
   const role = keys[0]!.role;
   return [...new Set(keys.map((k) => k.no_usage!))].map((schema) => {
     const here = keys.filter((k) => k.no_usage === schema);
     return `sequence-behind: role ${role} has no USAGE on schema ${schema}, so ${here.length} key column${here.length === 1 ? ' was' : 's were'} not checked (${some(here.map((k) => `${k.schema}.${k.table}.${k.column}`))}): `
-      + `GRANT USAGE ON SCHEMA ${ident(schema)} TO ${ident(role)};  -- as the master user (README: The role to grant)`;
+      + `GRANT USAGE ON SCHEMA ${ident(schema)} TO ${ident(role)};  -- as the master user (${DOCS_POINTERS.roleToGrant})`;
   });
 }
 
@@ -185,5 +186,5 @@ function unreadableNote(keys: readonly KeyRow[]): string {
   const role = ident(keys[0]!.role);
   const schemas = [...new Set(keys.map((k) => ident(k.schema)))];
   return `sequence-behind: role ${keys[0]!.role} may not read ${keys.length} key sequence${keys.length === 1 ? '' : 's'} (${some(keys.map((k) => k.sequence))}), so their columns were not checked (GRANT … ON ALL TABLES does not cover sequences): `
-    + `GRANT SELECT ON ALL SEQUENCES IN SCHEMA ${schemas.join(', ')} TO ${role};  -- and ALTER DEFAULT PRIVILEGES … GRANT SELECT ON SEQUENCES TO ${role} for new ones (README: The role to grant)`;
+    + `GRANT SELECT ON ALL SEQUENCES IN SCHEMA ${schemas.join(', ')} TO ${role};  -- and ALTER DEFAULT PRIVILEGES … GRANT SELECT ON SEQUENCES TO ${role} for new ones (${DOCS_POINTERS.roleToGrant})`;
 }

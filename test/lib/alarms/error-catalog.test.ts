@@ -82,7 +82,7 @@ describe('Module: error-catalog', () => {
     for (const c of ERROR_CATALOG) expect(alarmDescriptionFor(c), c.id).not.toMatch(/<[a-z][^>]*>/i);
   });
 
-  it('every description ends with where the rest is: README "On call"', () => {
+  it('every description ends with where the rest is: the on-call guide', () => {
     for (const c of ERROR_CATALOG) expect(alarmDescriptionFor(c).endsWith(`\nOver: OK after 15 minutes without one. ${ON_CALL_POINTER}`), c.id).toBe(true);
   });
 
