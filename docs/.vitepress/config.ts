@@ -7,7 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type MarkdownRenderer } from 'vitepress';
 import { brokenLinks } from './link-check';
-import { apiGroup, folderGroup, type SidebarGroup } from './sidebar';
+import { apiGroup, folderGroup, groupedLinks, type SidebarGroup } from './sidebar';
 
 const DOCS = fileURLToPath(new URL('..', import.meta.url));
 
@@ -22,9 +22,12 @@ function noInterpolation(md: MarkdownRenderer): void {
   }
 }
 
+/** The guides' groups, in sidebar order (a guide names its own in its front matter, `group:`). */
+const GUIDE_GROUPS = ['Start', 'Migrations', 'Checks and CI', 'In production', 'On AWS', 'The project'];
+
 function sidebar(): SidebarGroup[] {
   return [
-    folderGroup(DOCS, 'guide', 'Guide'),
+    ...groupedLinks(DOCS, 'guide', GUIDE_GROUPS, 'More guides'),
     folderGroup(DOCS, 'app', 'The reference app', true),
     {
       text: 'Reference',

@@ -23,6 +23,8 @@ interface PageInfo {
   title: string;
   /** @default Infinity - after the pages that give one */
   order: number;
+  /** The sidebar group it belongs to (front matter `group:`). @default - none */
+  group?: string;
 }
 
 /** The page's front matter as `key: value` lines (no nesting: the sidebar needs two scalars). */
@@ -46,6 +48,7 @@ export function pageInfo(text: string, file: string): PageInfo {
   return {
     title: fields.title ?? (heading ? heading.replace(/`/g, '') : file.replace(/\.md$/, '')),
     order: fields.order !== undefined && Number.isFinite(order) ? order : Number.POSITIVE_INFINITY,
+    ...(fields.group ? { group: fields.group } : {}),
   };
 }
 
@@ -54,20 +57,34 @@ function linkOf(route: string, file: string): string {
   return file === 'index.md' ? `/${route}/` : `/${route}/${file.replace(/\.md$/, '')}`;
 }
 
-/**
- * Every page directly in `docs/<route>`, ordered, as sidebar links; the
- * folder's `index.md` first unless `withIndex` is false. Files and folders
- * whose names start with `_` or `.` are not pages.
- */
-export function folderLinks(docs: string, route: string, withIndex = true): SidebarLink[] {
+/** Every page directly in `docs/<route>`, ordered: the folder's `index.md` first, then by order, then by title. Names starting with `_` or `.` are not pages. */
+function folderPages(docs: string, route: string, withIndex: boolean): (PageInfo & { file: string })[] {
   const dir = join(docs, route);
   if (!existsSync(dir)) return [];
   const pages = readdirSync(dir)
     .filter((f) => f.endsWith('.md') && !/^[_.]/.test(f) && statSync(join(dir, f)).isFile())
     .filter((f) => withIndex || f !== 'index.md')
     .map((f) => ({ file: f, ...pageInfo(readFileSync(join(dir, f), 'utf8'), f) }));
-  pages.sort((a, b) => Number(b.file === 'index.md') - Number(a.file === 'index.md') || a.order - b.order || a.title.localeCompare(b.title));
-  return pages.map((p) => ({ text: p.title, link: linkOf(route, p.file) }));
+  return pages.sort((a, b) => Number(b.file === 'index.md') - Number(a.file === 'index.md') || a.order - b.order || a.title.localeCompare(b.title));
+}
+
+/** Every page directly in `docs/<route>`, ordered, as sidebar links; the folder's `index.md` first unless `withIndex` is false. */
+export function folderLinks(docs: string, route: string, withIndex = true): SidebarLink[] {
+  return folderPages(docs, route, withIndex).map((p) => ({ text: p.title, link: linkOf(route, p.file) }));
+}
+
+/**
+ * The pages of `docs/<route>` in groups by their front matter's `group:`,
+ * the groups in the order `groups` names them; a page of no group, or of a
+ * group not named there (a page added without one), goes in a last group,
+ * `others`.
+ */
+export function groupedLinks(docs: string, route: string, groups: readonly string[], others: string): SidebarGroup[] {
+  const pages = folderPages(docs, route, true);
+  const named = groups.map((text) => ({ text, items: pages.filter((p) => p.group === text) }));
+  const rest = pages.filter((p) => !p.group || !groups.includes(p.group));
+  return [...named, { text: others, items: rest }].filter((g) => g.items.length > 0)
+    .map((g) => ({ text: g.text, items: g.items.map((p) => ({ text: p.title, link: linkOf(route, p.file) })) }));
 }
 
 /** A sidebar group of the pages in `docs/<route>`, its title from the folder's index page. */

@@ -218,7 +218,7 @@ export interface GuardRunbookContext {
 
 /** What the first command needs, after it; the short form when nothing else is left to drop. */
 // The on-call page: how to reach a database in isolated subnets, where the endpoint and the secret are.
-const FIRST_COMMAND_HINT = `type the guard secret's password at the prompt; app checkout; RDS CA bundle; ${DOCS_POINTERS.onCall}`;
+const FIRST_COMMAND_HINT = `the guard secret's password at the prompt; app checkout; RDS CA bundle; ${DOCS_POINTERS.onCall}`;
 const FIRST_COMMAND_SHORT_HINT = "the guard secret's password";
 
 /**

@@ -200,7 +200,7 @@ describe('Construct: DatabaseAlarms', () => {
         expect(d).toContain(`SQLSTATE ${cls.sqlstate}`);
         expect(d).toContain(cls.runbook.meaning);
         expect(d).toContain(cls.runbook.fix);
-        expect(d).toMatch(new RegExp(`\\nOver: OK after ${QUIET_MINUTES} minutes without one\\. More: docs guide/on-call\\.md\\.$`));
+        expect(d).toMatch(new RegExp(`\\nOver: OK after ${QUIET_MINUTES} minutes without one\\. More: docs guide/on-call\\.$`));
         expect(d).toContain(`\nFind: the saved Logs Insights query "${savedQueryNameFor(cls, FOLDER)}".\n`);
       }
     });
