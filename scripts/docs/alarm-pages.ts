@@ -18,13 +18,13 @@ const FOLDER = 'schemaguard/IDENTIFIER';
 const alarmName = (severity: string, id: string) => code(`PREFIX-${severity}-${id}`);
 
 function classFacts(cls: ErrorClass): string {
-  return table(['', ''], [
-    ['severity', `**${cls.severity}**`],
-    ['SQLSTATE', code(cls.sqlstate)],
-    ['metric', `${code(cls.metricName)} in ${code(`${METRIC_NAMESPACE_PREFIX}/IDENTIFIER`)}`],
-    ['alarm (with `alarmNamePrefix`)', alarmName(cls.severity, cls.id)],
-    ['an ERROR line of it contains', cls.fragments.map(code).join(' … ')],
-  ]);
+  return [
+    `- **Severity:** ${cls.severity}`,
+    `- **SQLSTATE:** ${code(cls.sqlstate)}`,
+    `- **Metric:** ${code(cls.metricName)} in ${code(`${METRIC_NAMESPACE_PREFIX}/IDENTIFIER`)}`,
+    `- **Alarm** (with \`alarmNamePrefix\`): ${alarmName(cls.severity, cls.id)}`,
+    `- **An ERROR line of it contains:** ${cls.fragments.map(code).join(' … ')}`,
+  ].join('\n');
 }
 
 /** What the class's page says of a class logged only after another error (25P02): it pages through a composite alarm. */
