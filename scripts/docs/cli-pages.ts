@@ -79,6 +79,7 @@ function commandPage(c: CliCommandDoc, order: number, exitCodes: string): string
   return page({
     title: `schemaguard ${c.name}`,
     order,
+    pageClass: 'cli-reference',
     source: '`bin/cli/args.ts` (the commands and their flags) and `bin/cli/output/rules.ts` (what each command reports)',
     body: [
       `# schemaguard ${c.name}`,
@@ -99,6 +100,7 @@ function indexPage(reg: ReturnType<typeof cliRegistry>): string {
   return page({
     title: 'CLI commands',
     source: '`bin/cli/args.ts`',
+    pageClass: 'cli-reference',
     body: [
       '# CLI commands',
       '```sh\nnpx schemaguard <command> [flags]\nnpx schemaguard help [command]\n```',

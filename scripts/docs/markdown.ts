@@ -35,13 +35,14 @@ export function prose(text: string): string {
 }
 
 /**
- * A generated page: front matter (its title, the sidebar order, where it
- * comes from), the body, and the line that tells a contributor where to
+ * A generated page: front matter (its title, the sidebar order, a class
+ * for the site's stylesheet, where it comes from), the body, and the line that tells a contributor where to
  * change it.
  */
-export function page(options: { title: string; order?: number; source: string; body: string[] }): string {
+export function page(options: { title: string; order?: number; source: string; body: string[]; pageClass?: string }): string {
   const front = ['---', `title: ${JSON.stringify(options.title)}`];
   if (options.order !== undefined) front.push(`order: ${options.order}`);
+  if (options.pageClass !== undefined) front.push(`pageClass: ${options.pageClass}`);
   front.push(`generated: ${JSON.stringify(`npm run docs:generate, from ${options.source}`)}`, '---');
   const footer = `*Generated from ${options.source} by \`npm run docs:generate\`: change the source, then run it, rather than editing this page.*`;
   return `${front.join('\n')}\n\n${[...options.body.filter((p) => p !== ''), footer].join('\n\n')}\n`;
