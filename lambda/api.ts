@@ -55,7 +55,7 @@ export {
   assertContracts, checkContracts as check, ContractFailedError, loadContracts, parseContract,
   type ArbiterInfo, type CheckContractsOptions, type Contract, type ContractFailure, type ContractResult, type ContractsReport,
 } from './checks/contracts';
-export { doctor, DOCTOR_RULES, type DoctorContext, type DoctorOptions, type DoctorReport, type DoctorRule, type DoctorTarget } from './checks/doctor';
+export { doctor, DOCTOR_RULES, type DoctorContext, type DoctorExample, type DoctorOptions, type DoctorReport, type DoctorRule, type DoctorTarget } from './checks/doctor';
 export { assertNoDrift, detectDrift, DriftError, failingDrift, formatDrift, isCommentDrift, takeSnapshot, type DetectDriftOptions, type DriftReport, type Snapshot } from './checks/drift';
 export { formatFinding, type AllowedFinding, type Finding, type Severity } from './checks/finding';
 
