@@ -6,7 +6,7 @@
  * sql.raw, this.addSql), the form a team that adopts schemaguard keeps.
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './cli';
 import { tempDir } from './files';
@@ -96,8 +96,25 @@ export function drizzleMigrate(url: string, folder: string): void {
 /** drizzle-kit generate for `schema` (TypeScript source) into `out`, with `prefix`. */
 export function drizzleKitGenerate(work: string, schema: string, out: string, prefix: string, name: string): void {
   writeFileSync(join(work, 'schema.ts'), schema);
+  drizzleKit(work, out, prefix, ['--name', name]);
+}
+
+/**
+ * `drizzle-kit generate --custom --name NAME`: the empty file drizzle-kit
+ * lists in its journal for SQL of one's own, with `sql` written below its
+ * first line. Returns the file's path.
+ */
+export function drizzleKitCustom(work: string, out: string, prefix: string, name: string, sql: string): string {
+  drizzleKit(work, out, prefix, ['--custom', '--name', name]);
+  const journal = JSON.parse(readFileSync(join(work, out, 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string }[] };
+  const file = join(work, out, `${journal.entries.at(-1)!.tag}.sql`);
+  appendFileSync(file, `\n${sql}\n`);
+  return file;
+}
+
+function drizzleKit(work: string, out: string, prefix: string, args: string[]): void {
   writeFileSync(join(work, 'drizzle.config.ts'), `export default { dialect: 'postgresql', schema: './schema.ts', out: ${JSON.stringify(out)}, migrations: { prefix: ${JSON.stringify(prefix)} } };\n`);
-  const r = spawnSync(join(ROOT, 'node_modules', '.bin', 'drizzle-kit'), ['generate', '--config', 'drizzle.config.ts', '--name', name], {
+  const r = spawnSync(join(ROOT, 'node_modules', '.bin', 'drizzle-kit'), ['generate', '--config', 'drizzle.config.ts', ...args], {
     cwd: work, encoding: 'utf8', env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules') }, timeout: 60_000,
   });
   if (r.status !== 0) throw new Error(`drizzle-kit generate failed (${r.status}): ${r.stderr}${r.stdout}`);

@@ -1,40 +1,19 @@
 /**
- * The layouts (lambda/engine/layout.ts): drizzle-kit's folder, generated for
- * real with each prefix style, and Prisma's folder with a second migration
- * added later, read by the loader in the tool's order with the tool's
- * versions; what either tool would read otherwise is refused.
+ * The layouts (lambda/engine/layout.ts): Prisma's folder with a second
+ * migration added later, read by the loader in the tool's order with the
+ * tool's versions; what either tool would read otherwise is refused.
+ * drizzle-kit's folder, generated for real with each prefix style, is read,
+ * migrated, linted and synthesised in layout-drizzle.int.test.ts.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectLayout, listLayout } from '../../../lambda/engine/layout';
 import { loadMigrations } from '../../../lambda/engine/source';
-import { migrationFilesOf, summariseFiles } from '../../../lambda/handler/files-hash';
+import { summariseFiles } from '../../../lambda/handler/files-hash';
 import { tempDir } from '../../support/files';
-import { drizzleKitGenerate } from '../../support/foreign-tools';
-
-const HEAD = "import { pgTable, serial, text, index } from 'drizzle-orm/pg-core';\n";
-const POSTS = "export const posts = pgTable('posts', { id: serial('id').primaryKey(), title: text('title').notNull() });\n";
-const INDEXED = "export const posts = pgTable('posts', { id: serial('id').primaryKey(), title: text('title').notNull() }, (t) => [index('posts_title_idx').on(t.title)]);\n";
 
 describe('Function: listLayout (drizzle)', () => {
-  it.each(['index', 'timestamp', 'unix', 'none'])('reads drizzle-kit\'s %s prefix in the journal\'s order, version = idx', (prefix) => {
-    // Prepare: drizzle-kit generate, twice (a table, then an index on it).
-    const work = tempDir({}, `drizzle-${prefix}`);
-    drizzleKitGenerate(work, HEAD + POSTS, './out', prefix, 'init');
-    drizzleKitGenerate(work, HEAD + INDEXED, './out', prefix, 'title_index');
-    const dir = join(work, 'out');
-    // Act
-    const migrations = loadMigrations(dir);
-    // Assess
-    expect(detectLayout(dir)).toBe('drizzle');
-    expect(migrations.map((m) => [m.version, m.name])).toEqual([[0, 'init'], [1, 'title_index']]);
-    expect(migrations[1]!.text).toContain('CREATE INDEX "posts_title_idx"');
-    expect(migrations.every((m) => /^\d{13}$/.test(m.origin!))).toBe(true);
-    expect(migrationFilesOf(dir)).toEqual([...migrations.map((m) => m.file), 'meta/_journal.json'].sort());
-    expect(summariseFiles(dir)).toMatchObject({ migrationCount: 2, latestVersion: 1 });
-  }, 60_000);
-
   it('refuses a .sql file the journal does not list, a breakpoint inside a statement, and a dialect that is not PostgreSQL', () => {
     const journal = (dialect: string) => JSON.stringify({ version: '7', dialect, entries: [{ idx: 0, version: '7', when: 1700000000000, tag: '0000_init', breakpoints: true }] });
     const unlisted = tempDir({ 'meta/_journal.json': journal('postgresql'), '0000_init.sql': 'SELECT 1;', 'extra.sql': 'SELECT 2;' });
