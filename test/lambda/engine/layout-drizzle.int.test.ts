@@ -1,11 +1,12 @@
 /**
  * drizzle-kit's folder with each of its four prefix styles (`index`,
  * `timestamp`, `unix`, `none`), generated for real (a table, then an index on
- * it; with `none`, the index by `generate --custom`): the loader reads it in the journal's order with the journal's idx as
- * versions, `migrate` applies it, `lint` with the database finds both files
- * applied, and `SchemaMigrations` synthesises it (detected), shipping the
- * listed files and the journal. One server (the first target): the prefix
- * changes file names, not what the server runs.
+ * it; with `none`, the index by `generate --custom`): the loader reads it in
+ * the journal's order with the journal's idx as versions, `plan` lists it,
+ * `migrate` applies it, `lint` with the database finds both files applied,
+ * and `SchemaMigrations` synthesises it (detected), shipping the listed files
+ * and the journal. One server (the first target): the prefix changes file
+ * names, not what the server runs.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -49,7 +50,7 @@ beforeAll(() => {
 }, 240_000);
 
 describe('drizzle-kit\'s prefix styles', () => {
-  it.each(PREFIXES)('%s: read in the journal\'s order (version = idx), migrated, linted as applied', async (prefix) => {
+  it.each(PREFIXES)('%s: read in the journal\'s order (version = idx), planned, migrated, linted as applied', async (prefix) => {
     const dir = dirs[prefix]!;
     const migrations = loadMigrations(dir);
     expect(detectLayout(dir)).toBe('drizzle');
@@ -60,6 +61,9 @@ describe('drizzle-kit\'s prefix styles', () => {
     expect(summariseFiles(dir)).toMatchObject({ migrationCount: 2, latestVersion: 1 });
 
     const url = await freshDatabase(targets[0]!, `drizzle_${prefix}`);
+    const plan = await runCli(['plan', '--dir', dir, '--database-url', url]);
+    expect(plan.code, plan.stdout + plan.stderr).toBe(0);
+    expect(plan.stdout + plan.stderr).toContain(migrations[1]!.file);
     const m = await runCli(['migrate', '--dir', dir, '--database-url', url]);
     expect(m.code, m.stderr).toBe(0);
     expect(await rows(url, 'SELECT version::text, name FROM schemaguard.applied_migrations ORDER BY version')).toEqual(
