@@ -4,6 +4,7 @@
  * column definition), cut with PostgreSQL's own scanner so strings,
  * comments and parentheses are respected.
  */
+import { sqlIdent } from '../../engine/sql-quote';
 import { rangeVar, scanTokens, type ParsedStatement, type RangeVar, type ScanToken } from '../parse';
 
 const NEEDS_QUOTES = new Set(['RESERVED_KEYWORD', 'TYPE_FUNC_NAME_KEYWORD']);
@@ -14,7 +15,7 @@ export function ident(name: string): string {
     const tokens = scanTokens(name);
     if (tokens.length === 1 && !NEEDS_QUOTES.has(tokens[0]!.keywordName)) return name;
   }
-  return `"${name.replace(/"/g, '""')}"`;
+  return sqlIdent(name);
 }
 
 /** A table as the statement named it (schema only when it was given). */
