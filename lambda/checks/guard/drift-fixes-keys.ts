@@ -7,6 +7,7 @@
 import type { Catalog, ConstraintInfo, Difference, IndexInfo, TableInfo } from '../../schema/catalog';
 import type { KeyTrigger } from '../../schema/catalog-detail';
 import { ident, qualified } from '../doctor/names';
+import { usingOffset } from '../index-definition';
 import { INTO_MIGRATION, locate } from './drift-fixes-detail';
 
 /**
@@ -170,7 +171,7 @@ export function partitionStrayIndexFix(d: Difference, snapshot: Catalog, live: C
   const at = locate(d, [live]);
   const stray = at?.table.indexes.find((i) => i.name === at.member);
   const parent = at?.table.partitionOf === undefined ? undefined : snapshot.tables.find((t) => `${ident(t.schema)}.${ident(t.name)}` === at.table.partitionOf);
-  const using = (definition: string) => definition.slice(definition.indexOf(' USING '));
+  const using = (definition: string) => definition.slice(usingOffset(definition));
   const found = stray && parent?.constraints.map((c) => keyOnIndex(parent, c.name, live)).find((k) => k && using(k.liveIndex.definition) === using(stray.definition));
   if (!found || !/^CREATE UNIQUE /.test(stray.definition)) return undefined;
   return `-- attached to ${qualified(parent!.schema, found.liveIndex.name)}, the unique index in the place of key ${qualified(parent!.schema, parent!.name)}.${ident(found.key.name)}: that key's fix drops it with ${ident(found.liveIndex.name)}: run that one`;
