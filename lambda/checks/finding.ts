@@ -1,5 +1,5 @@
 /** What lint and doctor report: one problem, where it is, why it matters, and the fix. */
-import { commentText, escapeQuoted } from '../engine/sql-quote';
+import { oneLine, escapeQuoted } from '../engine/sql-quote';
 
 export type Severity = 'error' | 'warning';
 
@@ -48,10 +48,10 @@ export function reported<F extends { fix: string }>(f: F): F {
  * the fix.
  */
 export function formatFinding(f: Finding): string {
-  const where = commentText(location(f) || f.object || '');
+  const where = oneLine(location(f) || f.object || '');
   return [
-    `${where ? `${where}: ` : ''}${f.severity} ${f.rule}: ${commentText(f.message)}`,
-    `  why: ${commentText(f.why)}`,
+    `${where ? `${where}: ` : ''}${f.severity} ${f.rule}: ${oneLine(f.message)}`,
+    `  why: ${oneLine(f.why)}`,
     `  fix: ${f.fix.replace(/\n/g, '\n       ')}`,
   ].join('\n');
 }

@@ -58,13 +58,13 @@ export function quoteLiteral(value: string): string {
  * would. (A name in a comment is best written quoted, `sqlIdent`: that form
  * tells a real line break from a backslash and an n.)
  */
-export function commentText(text: string): string {
+export function oneLine(text: string): string {
   return text.replace(UNSAFE_ALL, (c) => LITERAL_ESCAPES[c] ?? `\\u${hex4(c)}`);
 }
 
 /** A `--` comment of `text`, on one line: nothing in `text` can end it early. */
 export function sqlComment(text: string): string {
-  return `-- ${commentText(text)}`;
+  return `-- ${oneLine(text)}`;
 }
 
 /**
@@ -100,6 +100,6 @@ function rewrite(t: Token): string | undefined {
   if (t.kind === 'string' && /^e'/i.test(t.text)) {
     return t.text.replace(ESCAPED_UNSAFE, (_, bs: string, c: string) => (bs.length % 2 ? bs.slice(1) : bs) + (LITERAL_ESCAPES[c] ?? `\\u${hex4(c)}`));
   }
-  if (t.kind === 'block-comment') return `/* ${commentText(t.text.slice(2, -2)).replace(/\/\*|\*\//g, '* /')} */`;
+  if (t.kind === 'block-comment') return `/* ${oneLine(t.text.slice(2, -2)).replace(/\/\*|\*\//g, '* /')} */`;
   return undefined;
 }

@@ -4,7 +4,7 @@
  * standard_conforming_strings on and off.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commentText, escapeQuoted, sqlIdent, quoteLiteral, sqlComment } from '../../../lambda/engine/sql-quote';
+import { oneLine, escapeQuoted, sqlIdent, quoteLiteral, sqlComment } from '../../../lambda/engine/sql-quote';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../support/db';
 import { HOSTILE_NAMES } from '../../support/hostile-names';
 import { loadLibpg, parseStatements } from '../../support/sql-parse';
@@ -22,7 +22,7 @@ describe('Function: sqlComment', () => {
   });
 
   it('shows line breaks and separators as escapes', () => {
-    expect(commentText('a\nb\rc\u2028d\te')).toBe('a\\nb\\rc\\u2028d\te');
+    expect(oneLine('a\nb\rc\u2028d\te')).toBe('a\\nb\\rc\\u2028d\te');
   });
 });
 
