@@ -10,9 +10,9 @@
  * one is refused before anything runs.
  */
 import { InputError } from './errors';
-import { quoteIdent } from './identifiers';
 import type { Migration } from './migration';
 import { lexSql, type Token } from './sql/lexer';
+import { sqlIdent } from './sql-quote';
 
 /**
  * The first '…' string of `sql` that holds a backslash: the server reads it
@@ -28,7 +28,7 @@ export function escapedString(sql: string): Token | undefined {
 
 /** The fix of a text refused for `escapedString`. */
 export function conformingStringsFix(database: string): string {
-  return `set it on, PostgreSQL's default since 9.1 (ALTER DATABASE ${quoteIdent(database)} SET standard_conforming_strings = on, or ALTER ROLE … SET), or write the string as E'…' with the escapes it means (E'C:\\\\dir' for C:\\dir)`;
+  return `set it on, PostgreSQL's default since 9.1 (ALTER DATABASE ${sqlIdent(database)} SET standard_conforming_strings = on, or ALTER ROLE … SET), or write the string as E'…' with the escapes it means (E'C:\\\\dir' for C:\\dir)`;
 }
 
 /** Throws for the first pending file with a backslash in a '…' string. */
