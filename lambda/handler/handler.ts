@@ -196,7 +196,8 @@ async function guarded<T>(
     return out;
   } catch (e) {
     // A bad configuration leaves no log groups to name: the failure itself says what is wrong.
-    const failure = toFailure(e, redactor, { ...parsed.config?.logGroups, stateSchema: parsed.config?.run.stateSchema, budgetBytes: reasonBudgetBytes(event) });
+    const logStream = context.logStreamName ?? wiring.env.AWS_LAMBDA_LOG_STREAM_NAME;
+    const failure = toFailure(e, redactor, { ...parsed.config?.logGroups, logStream, stateSchema: parsed.config?.run.stateSchema, budgetBytes: reasonBudgetBytes(event) });
     log.error('failed', { error: failure.message, ...(e instanceof MigrationError ? { fields: e.toJSON() } : {}) });
     throw failure;
   }

@@ -48,6 +48,8 @@ export interface IsCompleteResponse {
 export interface InvocationContext {
   getRemainingTimeInMillis(): number;
   awsRequestId?: string;
+  /** The function's CloudWatch log stream of this invocation, named in a failure where its detail is left out. */
+  logStreamName?: string;
 }
 
 /** The framework's marker for a Create that failed; the Delete that follows must do nothing. */

@@ -10,6 +10,7 @@ import type { Snapshot } from '../../../lambda/checks/drift';
 import type { Finding } from '../../../lambda/checks/finding';
 import { runGuard, type GuardFinding, type GuardReport } from '../../../lambda/checks/guard';
 import { InputError } from '../../../lambda/engine/errors';
+import { oneLine } from '../../../lambda/engine/sql-quote';
 import { loadMigrations } from '../../../lambda/engine/source';
 import { printFindings } from '../output/findings';
 import { alarmedUserNote } from './alarmed-user';
@@ -73,7 +74,8 @@ export function guardText(report: GuardReport, notes: readonly string[]): string
   const lines = notes.map((n) => `note: ${n}`);
   if (report.outcome === 'skipped') return [...lines, `skipped: ${report.skippedReason}`].join('\n');
   for (const f of report.findings) {
-    lines.push(`${f.severity === 'page' ? 'PAGE  ' : 'ticket'} ${f.rule} ${f.object}: ${f.message}`);
+    // On its line whatever a name holds: a message cannot print a line that reads as a fix.
+    lines.push(`${f.severity === 'page' ? 'PAGE  ' : 'ticket'} ${f.rule} ${oneLine(f.object)}: ${oneLine(f.message)}`);
     lines.push(`       fix: ${f.fix.replace(/\n/g, '\n            ')}`);
   }
   const pages = report.findings.filter((f) => f.severity === 'page').length;

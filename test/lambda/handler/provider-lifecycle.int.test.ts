@@ -338,6 +338,24 @@ describe.each(targets)('$name', (target) => {
     });
   });
 
+  // Regression (security review): PostgreSQL's DETAIL values (row data) reached CloudFormation's Reason.
+  describe('row data', () => {
+    it('a unique violation\'s DETAIL (an e-mail address) is in the function\'s log, and the Reason names its log stream instead', async () => {
+      const dupes = "CREATE TABLE people (email text);\nINSERT INTO people VALUES ('ann@example.com'), ('ann@example.com');\nCREATE UNIQUE INDEX people_email ON people (email);\n";
+      const r = await rig(target, 'cfn_detail', { '1_purchases.sql': M1, '2_people.sql': dupes });
+      try {
+        const failed = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+        expect(failed.Status).toBe('FAILED');
+        expect(failed.Reason).toContain('[migration 2_people.sql, line 3, SQLSTATE 23505]');
+        expect(failed.Reason).toMatch(/detail: PostgreSQL's detail \(row data\) is not shown here: it is in the log stream \d{4}\/\d{2}\/\d{2}\/\[\$LATEST\][0-9a-f]{32} of /);
+        expect(r.harness.rawResponses.join('\n')).not.toContain('ann@example.com');
+        expect(r.handlerLines.join('\n')).toContain('Key (email)=(ann@example.com) is duplicated.');
+      } finally {
+        await r.harness.stop();
+      }
+    });
+  });
+
   describe('response size in bytes', () => {
     it('a failure whose message, detail and hint are CJK and emoji fits in 4096 bytes of valid UTF-8, naming the file, line and SQLSTATE', async () => {
       // 3 bytes a CJK character, 4 an emoji (a surrogate pair in JavaScript): cut by characters, this made 4,632 bytes.
