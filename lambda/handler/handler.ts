@@ -41,8 +41,10 @@ import {
   type InvocationContext, type IsCompleteRequest, type IsCompleteResponse, type OnEventRequest, type OnEventResponse,
 } from './request';
 import { maxFileBytesFor, memoryFix } from './memory';
+import { adoptBeforeMigrate, baselineOutcome, baselineSetting, type BaselineSetting } from './adoption';
+import { existingSchemaCheck } from './first-deploy';
 import { migrateUnlessRollback } from './rollback';
-import { responseData, versionsAppliedBy } from './response';
+import { requestState, responseData } from './response';
 import { secretsManagerClient, type SecretsClient } from './secret';
 import { SKIPPED_ON_ROLLBACK, verifySchema } from './verify';
 
@@ -95,6 +97,8 @@ interface Run {
   migrations: Migration[];
   /** When the invocation's time ends (epoch ms). */
   deadline: number;
+  /** SchemaMigrations `baseline`, from the request. */
+  baseline?: BaselineSetting;
 }
 
 export function createHandlers(deps: HandlerDependencies = {}): Handlers {
@@ -149,8 +153,9 @@ async function isComplete(inv: Invocation): Promise<IsCompleteResponse> {
   if (done.result.outcome === 'partial') return { IsComplete: false };
   // A failed contract throws here (FAILED → the stack rolls back before the new code runs).
   const verified = done.ahead ? SKIPPED_ON_ROLLBACK : await verifySchema(done.driver, done.migrations, cfg.verify, inv.log, done.deadline);
-  const mine = await versionsAppliedBy(done.driver, cfg.run.stateSchema, appliedBy(inv.event));
-  return { IsComplete: true, Data: { ...responseData(done.result, mine, done.ahead !== undefined, done.ahead ?? []), ...verified } };
+  const { mine, rows } = await requestState(done.driver, cfg.run.stateSchema, appliedBy(inv.event));
+  const baseline = baselineOutcome(done.baseline, rows, appliedBy(inv.event));
+  return { IsComplete: true, Data: { ...responseData(done.result, mine, done.ahead !== undefined, done.ahead ?? [], baseline), ...verified } };
 }
 
 /** Log the request, refuse a malformed one, run `body`, and turn any failure into the message CloudFormation shows. */
@@ -215,12 +220,18 @@ async function migrateInTime(inv: Invocation, cfg: HandlerConfig): Promise<Run> 
   const started = Date.now();
   const deadline = started + inv.context.getRemainingTimeInMillis();
   const migrations = loadBundle(inv, cfg);
+  const baseline = baselineSetting(inv.event.ResourceProperties);
   const driver = await inv.connector.connect(cfg.database, inv.log, inv.redactor);
+  const lockWaitMs = Math.max(0, Math.min(cfg.run.lockWaitMs, deadline - Date.now() - cfg.run.reserveMs));
+  await adoptBeforeMigrate({ driver, migrations, stateSchema: cfg.run.stateSchema, setting: baseline, appliedBy: appliedBy(inv.event), lockWaitMs, log: inv.log });
   const check = { requestType: inv.event.RequestType, driver, migrations, stateSchema: cfg.run.stateSchema, log: inv.log };
   const { result, ahead } = await migrateUnlessRollback(check, (allowAhead) => migrate({
     driver, migrations, allowAhead, deadline,
     stateSchema: cfg.run.stateSchema,
     appliedBy: appliedBy(inv.event),
+    // Without a baseline, a first run onto tables already there is refused; `version: 'none'` runs every file, another tool's history or not.
+    firstRunCheck: baseline ? undefined : existingSchemaCheck(cfg.run.stateSchema, migrations),
+    ignoreForeignHistory: baseline !== undefined && 'none' in baseline,
     reserveMs: cfg.run.reserveMs,
     lockTimeoutMs: cfg.run.lockTimeoutMs,
     // The lock wait must leave the reserve, like every other step.
@@ -229,7 +240,7 @@ async function migrateInTime(inv: Invocation, cfg: HandlerConfig): Promise<Run> 
     onEvent: (e) => logRunEvent(inv.log, e),
   }));
   logRunFinished(inv.log, result, Date.now() - started);
-  return { result, ahead, driver, migrations, deadline };
+  return { result, ahead, driver, migrations, deadline, baseline };
 }
 
 /**
