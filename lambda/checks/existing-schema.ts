@@ -25,6 +25,8 @@ import { as, list, loadParser, names, parseSqlInChunks, rangeVar, type Node, typ
 export interface ExistingTables {
   /** How many application tables and views there are. */
   count: number;
+  /** How many tables carry another tool's history-table name (`foreign-tables.ts` reads them). */
+  historyNamed: number;
   /** The first few, `schema.name`, in name order. */
   sample: string[];
 }
@@ -38,17 +40,19 @@ const SAMPLE = 5;
  * (the names as one JSON text: the RDS Data API takes no array parameters).
  */
 export async function readExistingTables(q: Queryable, stateSchema: string): Promise<ExistingTables> {
-  const { rows } = await q.query<{ n: number; sample: string }>(`
-    WITH app AS (
-      SELECT format('%I.%I', n.nspname, c.relname) AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  const { rows } = await q.query<{ n: number; h: number; sample: string }>(`
+    WITH rel AS (
+      SELECT c.oid, format('%I.%I', n.nspname, c.relname) AS t, c.relname IN (SELECT json_array_elements_text($2::json)) AS history
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition
          AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> $1
-         AND c.relname NOT IN (SELECT json_array_elements_text($2::json))
-         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'))
-    SELECT (SELECT count(*)::int FROM app) AS n, (SELECT coalesce(json_agg(t), '[]')::text FROM (SELECT t FROM app ORDER BY t LIMIT ${SAMPLE}) s) AS sample`,
+         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')),
+    app AS (SELECT t FROM rel WHERE NOT history)
+    SELECT (SELECT count(*)::int FROM app) AS n, (SELECT count(*)::int FROM rel WHERE history) AS h,
+           (SELECT coalesce(json_agg(t), '[]')::text FROM (SELECT t FROM app ORDER BY t LIMIT ${SAMPLE}) s) AS sample`,
   [stateSchema, JSON.stringify(FOREIGN_HISTORY_TABLES)]);
   const row = rows[0]!;
-  return { count: Number(row.n), sample: JSON.parse(row.sample) as string[] };
+  return { count: Number(row.n), historyNamed: Number(row.h), sample: JSON.parse(row.sample) as string[] };
 }
 
 export interface VersionEstimate {

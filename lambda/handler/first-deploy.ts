@@ -27,7 +27,12 @@ const NONE = `if these tables are not the files' (the files make new objects bes
 
 /** migrate's `firstRunCheck` for a deploy without `baseline`. */
 export function existingSchemaCheck(stateSchema: string, migrations: Migration[]): FirstRunCheck {
-  return async (reader, pending) => (await foreignHistoryRefusal(reader, migrations, pending.length)) ?? tablesRefusal(reader, stateSchema, migrations, pending.length);
+  return async (reader, pending) => {
+    // One catalog query for a new database, the common case.
+    const tables = await readExistingTables(reader, stateSchema);
+    if (tables.count === 0 && tables.historyNamed === 0) return undefined;
+    return (await foreignHistoryRefusal(reader, migrations, pending.length)) ?? tablesRefusal(reader, tables, migrations, pending.length);
+  };
 }
 
 /** The first history table that records migrations: what `from` would record, or why it would refuse. */
@@ -59,8 +64,7 @@ async function readHistory(q: Queryable, found: ForeignHistoryTable, migrations:
   }
 }
 
-async function tablesRefusal(q: Queryable, stateSchema: string, migrations: Migration[], pending: number): Promise<StateRefusalError | undefined> {
-  const tables = await readExistingTables(q, stateSchema);
+async function tablesRefusal(q: Queryable, tables: ExistingTables, migrations: Migration[], pending: number): Promise<StateRefusalError | undefined> {
   if (tables.count === 0) return undefined;
   const estimate = await estimateVersion(q, migrations).catch((e: unknown) => (e instanceof MigrationError ? e : Promise.reject(e)));
   const known = estimate instanceof MigrationError ? undefined : estimate;
