@@ -41,9 +41,12 @@ async function foreignHistoryRefusal(q: Queryable, migrations: Migration[], pend
     const read = await readHistory(q, found, migrations);
     if (read.empty) continue;
     const upTo = read.version === undefined ? '' : ` up to version ${read.version}`;
+    const from = `baseline: { from: '${found.source}', ${REASON} }`;
     const fix = read.version !== undefined
-      ? `set the SchemaMigrations prop baseline: { from: '${found.source}', ${REASON} } and deploy again: it records the files up to version ${read.version} (what ${found.source}'s history says) as applied without running them, and the rest run in the same deploy`
-      : `baseline: { from: '${found.source}' } would refuse this history: ${read.refusal!.message}; ${read.refusal!.fix ?? ''}`;
+      ? `set the SchemaMigrations prop ${from} and deploy again: it records the files up to version ${read.version} (what ${found.source}'s history says) as applied without running them, and the rest run in the same deploy`
+      : read.refusal
+        ? `${from} would refuse this history: ${read.refusal.message}; ${read.refusal.fix ?? ''}`
+        : `set the SchemaMigrations prop ${from}, after granting the database secret's user SELECT on ${found.table}, which it cannot read here (${read.unreadable}); or baseline: { version: N, ${REASON} } with the newest file the database reflects`;
     return new ForeignHistoryError(
       `${found.table} (${found.source}'s history) records migrations${upTo} and schemaguard has recorded nothing here: this first deploy would run all ${pending} migration file${pending === 1 ? '' : 's'} again on the schema ${found.source} built; nothing was run`,
       { source: found.source, fix },
@@ -53,10 +56,16 @@ async function foreignHistoryRefusal(q: Queryable, migrations: Migration[], pend
 }
 
 /** A history table read as `baseline --from` reads it: empty (as a new database), the version it gives, or its refusal. */
-async function readHistory(q: Queryable, found: ForeignHistoryTable, migrations: Migration[]): Promise<{ empty: boolean; version?: number; refusal?: MigrationError }> {
+async function readHistory(q: Queryable, found: ForeignHistoryTable, migrations: Migration[]): Promise<{ empty: boolean; version?: number; refusal?: MigrationError; unreadable?: string }> {
+  let history;
   try {
-    const history = await readForeignHistory(q, found.source, found.table);
-    if (history.versions.length === 0 && !history.repeatables?.length) return { empty: true };
+    history = await readForeignHistory(q, found.source, found.table);
+  } catch (e) {
+    // Another tool's table this user may not read (its owner's): it counts as recording migrations, as for migrate.
+    return e instanceof MigrationError && !e.sqlstate ? { empty: false, refusal: e } : { empty: false, unreadable: e instanceof Error ? e.message : String(e) };
+  }
+  if (history.versions.length === 0 && !history.repeatables?.length) return { empty: true };
+  try {
     return { empty: false, version: baselineVersionFrom(history, migrations) };
   } catch (e) {
     if (!(e instanceof MigrationError)) throw e;
