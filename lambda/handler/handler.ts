@@ -30,7 +30,8 @@ import { migrate, type MigrateResult } from '../engine/runner';
 import { loadMigrations, runsOutsideTransaction, type Migration } from '../engine/source';
 import { readConfig, type HandlerConfig } from './config';
 import { createConnector, type Connector, type ConnectorDependencies } from './connection';
-import { GUARD_ROLE_RESOURCE_TYPE, PROP, REQUEST_STARTED_FIELD } from './constants';
+import { ENV, GUARD_ROLE_RESOURCE_TYPE, PROP, REQUEST_STARTED_FIELD } from './constants';
+import { bundledOperator, isOperatorRequest, type OperatorRequest, type OperatorResult, type OperatorRunner } from './operator';
 import { reasonBudgetBytes, toFailure } from './failure';
 import { summariseFiles } from './files-hash';
 import { guardRoleOnEvent } from './guard/role';
@@ -59,10 +60,14 @@ export interface HandlerDependencies extends ConnectorDependencies {
   env?: NodeJS.ProcessEnv;
   /** @default - one JSON line per record on stdout */
   write?: LineWriter;
+  /** Runs a direct invocation's command (operator.ts). @default - the operator bundle beside the handler's (bundledOperator) */
+  operator?: OperatorRunner;
 }
 
 export interface Handlers {
   onEvent(event: OnEventRequest, context: InvocationContext): Promise<OnEventResponse>;
+  /** A direct invocation (the CLI's --function): the command's output. */
+  onEvent(event: OperatorRequest, context: InvocationContext): Promise<OperatorResult>;
   isComplete(event: IsCompleteRequest, context: InvocationContext): Promise<IsCompleteResponse>;
 }
 
@@ -73,6 +78,9 @@ interface Wiring {
   connector: Connector;
   /** The Secrets Manager client, made on first use (the guard role's secret). */
   secrets(): Promise<SecretsClient>;
+  /** What a direct invocation's command connects with (the operator bundle makes its own connector from them). */
+  connectorDeps: ConnectorDependencies;
+  operator?: OperatorRunner;
 }
 
 /** One invocation: its request, its log and redactor, and its settings. */
@@ -106,13 +114,19 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
   const wiring: Wiring = {
     env: deps.env ?? process.env, write: deps.write ?? stdoutWriter, connector: createConnector(deps),
     secrets: () => (secrets ??= secretsManagerClient()),
+    connectorDeps: { secrets: deps.secrets, dataApi: deps.dataApi, applicationName: deps.applicationName, authRetryDelayMs: deps.authRetryDelayMs },
+    operator: deps.operator,
   };
   // The guard's role is a resource of the same provider, told apart by its type; it is done in onEvent.
   const isGuardRole = (event: OnEventRequest) => event?.ResourceType === GUARD_ROLE_RESOURCE_TYPE;
-  return {
-    onEvent: (event, context) => isGuardRole(event)
+  const onEventOf = (event: OnEventRequest | OperatorRequest, context: InvocationContext): Promise<OnEventResponse | OperatorResult> => {
+    if (isOperatorRequest(event)) return operatorInvocation(wiring, event, context);
+    return isGuardRole(event)
       ? guarded(wiring, 'onEvent', event, context, (inv) => guardRoleOnEvent({ ...inv, secrets: wiring.secrets }))
-      : guarded(wiring, 'onEvent', event, context, onEvent),
+      : guarded(wiring, 'onEvent', event, context, onEvent);
+  };
+  return {
+    onEvent: onEventOf as Handlers['onEvent'],
     isComplete: (event, context) => isGuardRole(event)
       ? Promise.resolve({ IsComplete: true })
       : guarded(wiring, 'isComplete', event, context, isComplete),
@@ -156,6 +170,25 @@ async function isComplete(inv: Invocation): Promise<IsCompleteResponse> {
   const { mine, rows } = await requestState(done.driver, cfg.run.stateSchema, appliedBy(inv.event));
   const baseline = baselineOutcome(done.baseline, rows, appliedBy(inv.event));
   return { IsComplete: true, Data: { ...responseData(done.result, mine, done.ahead !== undefined, done.ahead ?? [], baseline), ...verified } };
+}
+
+/**
+ * A direct invocation: its command run by the operator bundle against this
+ * function's database, logged with who the caller says it is (unchecked:
+ * Lambda tells a function nothing of who invoked it).
+ */
+async function operatorInvocation(wiring: Wiring, request: OperatorRequest, context: InvocationContext): Promise<OperatorResult> {
+  const log = createLogger(new Redactor(), wiring.write, { phase: 'operator', requestId: context.awsRequestId });
+  log.info('operator command', { command: request.command, args: request.args, flags: request.flags, caller: request.caller, callerVerified: false });
+  const started = Date.now();
+  const run = wiring.operator ?? bundledOperator(wiring.env);
+  const result = await run(request, {
+    config: () => readConfig(wiring.env), writes: wiring.env[ENV.operatorWrites] === 'true',
+    functionName: wiring.env.AWS_LAMBDA_FUNCTION_NAME || 'the migration function', log, connector: wiring.connectorDeps,
+  });
+  const bytes = result.output.reduce((n, [, text]) => n + Buffer.byteLength(text), 0);
+  log.info('operator command finished', { command: request.command, exitCode: result.exitCode, outputBytes: bytes, elapsedMs: Date.now() - started });
+  return result;
 }
 
 /** Log the request, refuse a malformed one, run `body`, and turn any failure into the message CloudFormation shows. */

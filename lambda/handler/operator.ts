@@ -1,0 +1,94 @@
+/**
+ * Direct invocations of the migration function: the CLI's `--function`
+ * sends a command (`OperatorRequest`) to the deployed onEvent function, which
+ * runs it against its own database with its own deployed files and answers
+ * with what the command printed (`OperatorResult`), for the CLI to print as
+ * the local command would. Invoke permission (lambda:InvokeFunction on the
+ * function) is the access control; the function runs only the commands of
+ * OPERATOR_COMMANDS with the flags of OPERATOR_FLAGS, the writing ones only
+ * when SchemaMigrations `operatorCommands.writes` set ENV.operatorWrites.
+ *
+ * The commands are the CLI's own code, bundled apart (bin/operator.ts →
+ * dist/handler/operator.js, beside index.js) and loaded only when such a
+ * request comes: a deploy's invocations never load it.
+ */
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { HandlerConfig } from './config';
+import type { ConnectorDependencies } from './connection';
+import type { Logger } from './log';
+
+/** The field that marks a direct invocation, with the version of its shape. A CloudFormation event never has it. */
+export const OPERATOR_REQUEST_FIELD = 'schemaguardCommand';
+/** The field that marks the function's answer, with the version of its shape. */
+export const OPERATOR_RESULT_FIELD = 'schemaguardResult';
+export const OPERATOR_PROTOCOL_VERSION = 1;
+
+/** The commands a direct invocation may run: what each does to the database. */
+export const OPERATOR_COMMANDS = {
+  status: 'reads', plan: 'reads', diff: 'reads', guard: 'reads', doctor: 'reads', baseline: 'writes', repair: 'writes',
+} as const;
+export type OperatorCommand = keyof typeof OPERATOR_COMMANDS;
+
+/**
+ * The CLI flags a request may carry. Every other flag names something the
+ * function has its own of — its files, its database, its state schema — or
+ * is the CLI's own (--function, --actor).
+ */
+export const OPERATOR_FLAGS = ['--format', '--quiet', '--reason', '--rename', '--from', '--exit-code', '--allow-ahead', '--out-of-order', '--warn-rows', '--lock-wait'] as const;
+
+/** Who asks, as the CLI names them. The function cannot check it: it is kept and logged as the caller's claim. */
+export interface OperatorCaller {
+  identity: string;
+  /** `sts`: the caller's ARN from STS GetCallerIdentity, as the CLI's credentials gave it; `actor`: the CLI's --actor. */
+  source: 'sts' | 'actor';
+}
+
+export interface OperatorRequest {
+  [OPERATOR_REQUEST_FIELD]: typeof OPERATOR_PROTOCOL_VERSION;
+  command: string;
+  /** Positional arguments: `baseline VERSION`, `repair VERSION…`. */
+  args: string[];
+  /** By flag (`--reason`): its value, or true for a flag without one. */
+  flags: Record<string, string | true>;
+  caller: OperatorCaller;
+}
+
+export interface OperatorResult {
+  [OPERATOR_RESULT_FIELD]: typeof OPERATOR_PROTOCOL_VERSION;
+  exitCode: number;
+  /** What the command wrote, in order: [0, stdout text] or [1, stderr text]. */
+  output: [0 | 1, string][];
+}
+
+/** What the function gives the command. */
+export interface OperatorSetup {
+  /** The function's settings; throws what is wrong with them (said as the command's error). */
+  config(): HandlerConfig;
+  /** SchemaMigrations `operatorCommands.writes`. */
+  writes: boolean;
+  /** The function's name (AWS_LAMBDA_FUNCTION_NAME), recorded with the caller by a writing command. */
+  functionName: string;
+  log: Logger;
+  /** Clients for the connection (tests give stand-ins). */
+  connector: ConnectorDependencies;
+}
+
+export type OperatorRunner = (request: OperatorRequest, setup: OperatorSetup) => Promise<OperatorResult>;
+
+/** A direct invocation, told apart from a CloudFormation event by its marker field. */
+export function isOperatorRequest(event: unknown): event is OperatorRequest {
+  return typeof event === 'object' && event !== null && OPERATOR_REQUEST_FIELD in event;
+}
+
+/** The name of the operator bundle, beside the handler's index.js (scripts/build-handler.mjs writes it). */
+export const OPERATOR_BUNDLE = 'operator.js';
+
+/** The runner of the deployed bundle: dist/handler/operator.js in the function's directory (LAMBDA_TASK_ROOT). */
+export function bundledOperator(env: NodeJS.ProcessEnv): OperatorRunner {
+  const root = env.LAMBDA_TASK_ROOT;
+  if (!root) throw new Error(`no ${OPERATOR_BUNDLE} to run operator commands with: LAMBDA_TASK_ROOT is not set (not in Lambda)`);
+  // Loaded by path at run time, not bundled into index.js: a deploy never pays for the CLI's code.
+  const load = createRequire(join(root, 'index.js'));
+  return (load(`./${OPERATOR_BUNDLE}`) as { runOperatorCommand: OperatorRunner }).runOperatorCommand;
+}
