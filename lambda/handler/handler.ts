@@ -30,7 +30,7 @@ import { migrate, type MigrateResult } from '../engine/runner';
 import { loadMigrations, runsOutsideTransaction, type Migration } from '../engine/source';
 import { readConfig, type HandlerConfig } from './config';
 import { createConnector, type Connector, type ConnectorDependencies } from './connection';
-import { ENV, GUARD_ROLE_RESOURCE_TYPE, PROP, REQUEST_STARTED_FIELD } from './constants';
+import { GUARD_ROLE_RESOURCE_TYPE, PROP, REQUEST_STARTED_FIELD } from './constants';
 import { bundledOperator, isOperatorRequest, type OperatorRequest, type OperatorResult, type OperatorRunner } from './operator';
 import { reasonBudgetBytes, toFailure } from './failure';
 import { summariseFiles } from './files-hash';
@@ -182,10 +182,7 @@ async function operatorInvocation(wiring: Wiring, request: OperatorRequest, cont
   log.info('operator command', { command: request.command, args: request.args, flags: request.flags, caller: request.caller, callerVerified: false });
   const started = Date.now();
   const run = wiring.operator ?? bundledOperator(wiring.env);
-  const result = await run(request, {
-    config: () => readConfig(wiring.env), writes: wiring.env[ENV.operatorWrites] === 'true',
-    functionName: wiring.env.AWS_LAMBDA_FUNCTION_NAME || 'the migration function', log, connector: wiring.connectorDeps,
-  });
+  const result = await run(request, { env: wiring.env, log, connector: wiring.connectorDeps });
   const bytes = result.output.reduce((n, [, text]) => n + Buffer.byteLength(text), 0);
   log.info('operator command finished', { command: request.command, exitCode: result.exitCode, outputBytes: bytes, elapsedMs: Date.now() - started });
   return result;

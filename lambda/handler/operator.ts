@@ -14,8 +14,8 @@
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { HandlerConfig } from './config';
 import type { ConnectorDependencies } from './connection';
+import { ENV } from './constants';
 import type { Logger } from './log';
 
 /** The field that marks a direct invocation, with the version of its shape. A CloudFormation event never has it. */
@@ -61,17 +61,23 @@ export interface OperatorResult {
   output: [0 | 1, string][];
 }
 
-/** What the function gives the command. */
+/**
+ * What the function gives the command: plain values and functions only. The
+ * operator bundle reads the settings and connects with its own copy of the
+ * handler's code (config.ts, connection.ts), so the errors it meets are of its
+ * own classes and are said as the CLI says them.
+ */
 export interface OperatorSetup {
-  /** The function's settings; throws what is wrong with them (said as the command's error). */
-  config(): HandlerConfig;
-  /** SchemaMigrations `operatorCommands.writes`. */
-  writes: boolean;
-  /** The function's name (AWS_LAMBDA_FUNCTION_NAME), recorded with the caller by a writing command. */
-  functionName: string;
+  /** The function's environment: its settings (config.ts), `operatorWrites`, AWS_LAMBDA_FUNCTION_NAME. */
+  env: NodeJS.ProcessEnv;
   log: Logger;
   /** Clients for the connection (tests give stand-ins). */
   connector: ConnectorDependencies;
+}
+
+/** Whether the function may run `baseline` and `repair` (SchemaMigrations `operatorCommands.writes`). */
+export function operatorWrites(env: NodeJS.ProcessEnv): boolean {
+  return env[ENV.operatorWrites] === 'true';
 }
 
 export type OperatorRunner = (request: OperatorRequest, setup: OperatorSetup) => Promise<OperatorResult>;

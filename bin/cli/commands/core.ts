@@ -24,9 +24,10 @@ export const CORE_COMMAND_RUNS = {
   repair: async () => (await import('./repair')).repairCommand,
 } satisfies CommandTable;
 
-/** Runs the command `ctx.opts` names from `table`. */
+/** Runs the command `ctx.opts` names from `table`; with --function, in the deployed migration function (remote.ts). */
 export function commandRunner(table: CommandTable): (ctx: CommandContext) => Promise<number> {
   return async (ctx) => {
+    if (ctx.opts.functionName !== undefined && ctx.opts.command !== 'help' && ctx.opts.command !== 'version') return (await import('./remote')).remoteCommand(ctx);
     const load = table[ctx.opts.command];
     // The executable picks this bundle only for its own commands.
     if (!load) throw new Error(`this bundle of the CLI has no "${ctx.opts.command}" command (bin/schemaguard.cjs picks the bundle by the first argument)`);
