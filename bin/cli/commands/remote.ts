@@ -17,6 +17,7 @@
  *   environment, SSO, …); a function ARN's region wins.
  */
 import { ConnectionError, MigrationError } from '../../../lambda/engine/errors';
+import { importModule } from '../../../lambda/engine/import-module';
 import {
   OPERATOR_COMMANDS, OPERATOR_FLAGS, OPERATOR_PROTOCOL_VERSION, OPERATOR_REQUEST_FIELD, OPERATOR_RESULT_FIELD,
   type OperatorCaller, type OperatorRequest, type OperatorResult,
@@ -74,7 +75,7 @@ function rawValue(opts: CliOptions, key: keyof CliOptions, kind: string): string
 /** Who asks: --actor, else the ARN of these credentials (STS GetCallerIdentity needs no permission). */
 async function callerOf(opts: CliOptions, region: string | undefined): Promise<OperatorCaller> {
   if (opts.actor !== undefined) return { identity: opts.actor, source: 'actor' };
-  const { GetCallerIdentityCommand, STSClient } = await import('@aws-sdk/client-sts');
+  const { GetCallerIdentityCommand, STSClient } = await importModule('@aws-sdk/client-sts', () => import('@aws-sdk/client-sts'));
   try {
     const who = await new STSClient(region ? { region } : {}).send(new GetCallerIdentityCommand({}));
     return { identity: who.Arn ?? 'unknown', source: 'sts' };
@@ -84,7 +85,7 @@ async function callerOf(opts: CliOptions, region: string | undefined): Promise<O
 }
 
 async function invoke(fn: string, region: string | undefined, request: OperatorRequest): Promise<OperatorResult> {
-  const { InvokeCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
+  const { InvokeCommand, LambdaClient } = await importModule('@aws-sdk/client-lambda', () => import('@aws-sdk/client-lambda'));
   let response;
   try {
     response = await new LambdaClient(region ? { region } : {}).send(new InvokeCommand({ FunctionName: fn, Payload: new TextEncoder().encode(JSON.stringify(request)) }));

@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { takeSnapshot } from '../../../../lambda/checks/drift';
 import { loadMigrations } from '../../../../lambda/engine/source';
 import { main } from '../../../../bin/cli/main';
