@@ -3,7 +3,7 @@
  * values are UsageErrors (exit 2) that name the flag, the value and the fix.
  */
 import { DURATION_FORMAT_HINT, MAX_DURATION_MS, parseDuration } from '../../lambda/engine/duration';
-import { OPERATOR_COMMANDS } from '../../lambda/handler/operator';
+import { OPERATOR_COMMANDS } from '../../lambda/handler/operator-protocol';
 import { UsageError } from './errors';
 
 export const VERSION = '0.1.0';

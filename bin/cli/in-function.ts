@@ -17,10 +17,10 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import { readConfig, type HandlerConfig } from '../../lambda/handler/config';
 import { createConnector } from '../../lambda/handler/connection';
+import { operatorWrites, type OperatorSetup } from '../../lambda/handler/operator';
 import {
-  OPERATOR_COMMANDS, OPERATOR_FLAGS, OPERATOR_PROTOCOL_VERSION, OPERATOR_RESULT_FIELD, operatorWrites,
-  type OperatorRequest, type OperatorResult, type OperatorSetup,
-} from '../../lambda/handler/operator';
+  OPERATOR_COMMANDS, OPERATOR_FLAGS, OPERATOR_PROTOCOL_VERSION, OPERATOR_RESULT_FIELD, type OperatorRequest, type OperatorResult,
+} from '../../lambda/handler/operator-protocol';
 import type { CliOptions } from './args';
 import { runCommand } from './commands';
 import { UsageError } from './errors';

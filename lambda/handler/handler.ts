@@ -31,7 +31,8 @@ import { loadMigrations, runsOutsideTransaction, type Migration } from '../engin
 import { readConfig, type HandlerConfig } from './config';
 import { createConnector, type Connector, type ConnectorDependencies } from './connection';
 import { GUARD_ROLE_RESOURCE_TYPE, PROP, REQUEST_STARTED_FIELD } from './constants';
-import { bundledOperator, isOperatorRequest, type OperatorRequest, type OperatorResult, type OperatorRunner } from './operator';
+import { bundledOperator, type OperatorRunner } from './operator';
+import { isOperatorRequest, type OperatorRequest, type OperatorResult } from './operator-protocol';
 import { reasonBudgetBytes, toFailure } from './failure';
 import { summariseFiles } from './files-hash';
 import { guardRoleOnEvent } from './guard/role';

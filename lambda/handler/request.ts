@@ -6,7 +6,7 @@
  */
 import { InputError } from '../engine/errors';
 import { PHYSICAL_ID_PREFIX, REQUEST_STARTED_FIELD } from './constants';
-import { OPERATOR_COMMANDS } from './operator';
+import { OPERATOR_COMMANDS } from './operator-protocol';
 
 export type RequestType = 'Create' | 'Update' | 'Delete';
 

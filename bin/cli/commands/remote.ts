@@ -21,7 +21,7 @@ import { importModule } from '../../../lambda/engine/import-module';
 import {
   OPERATOR_COMMANDS, OPERATOR_FLAGS, OPERATOR_PROTOCOL_VERSION, OPERATOR_REQUEST_FIELD, OPERATOR_RESULT_FIELD,
   type OperatorCaller, type OperatorRequest, type OperatorResult,
-} from '../../../lambda/handler/operator';
+} from '../../../lambda/handler/operator-protocol';
 import { FLAGS, type CliOptions } from '../args';
 import { UsageError } from '../errors';
 import type { CommandContext } from './context';

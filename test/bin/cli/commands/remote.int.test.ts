@@ -18,7 +18,7 @@ import { takeSnapshot } from '../../../../lambda/checks/drift';
 import { loadMigrations } from '../../../../lambda/engine/source';
 import { ENV } from '../../../../lambda/handler/constants';
 import { createHandlers, type Handlers } from '../../../../lambda/handler/handler';
-import { OPERATOR_PROTOCOL_VERSION, OPERATOR_REQUEST_FIELD, type OperatorRequest, type OperatorResult } from '../../../../lambda/handler/operator';
+import { OPERATOR_PROTOCOL_VERSION, OPERATOR_REQUEST_FIELD, type OperatorRequest, type OperatorResult } from '../../../../lambda/handler/operator-protocol';
 import { AwsEndpoints, TEST_CALLER_ARN } from '../../../support/aws-endpoints';
 import { ROOT, runCli } from '../../../support/cli';
 import { DataApiStandin } from '../../../support/data-api-standin';
