@@ -11,6 +11,8 @@ import { summariseFiles } from '../../../lambda/handler/files-hash';
 import { createHandlers } from '../../../lambda/handler/handler';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../support/db';
 import { tempDir } from '../../support/files';
+import { DataApiStandin } from '../../support/data-api-standin';
+import { TEST_CLUSTER_ARN, TEST_SECRET_ARN } from '../../support/drivers';
 import { ProviderHarness, type CfnResponse } from '../../support/provider-framework';
 import type { Target } from '../../support/targets';
 
@@ -172,6 +174,25 @@ describe.each(targets)('Handler: baseline in the deploy on $name', (target) => {
       expect(await schemas(r.url)).toEqual(before);
       expect(await state(r.url)).toEqual([]);
     });
+  });
+
+  it('through the Data API too: the refusal leaves the database as it was (no state schema, no lease table)', async () => {
+    const url = await freshDatabase(target, 'adopt_refused_dapi');
+    await withClient(url, (c) => c.query(FILES['1_leads.sql']));
+    const standin = new DataApiStandin(url);
+    try {
+      const before = await schemas(url);
+      const h = createHandlers({
+        dataApi: standin, write: () => undefined,
+        env: { [ENV.secretArn]: TEST_SECRET_ARN, [ENV.clusterArn]: TEST_CLUSTER_ARN, [ENV.databaseName]: new URL(url).pathname.slice(1), [ENV.migrationsDir]: tempDir(FILES), [ENV.contractsDir]: '/nonexistent' },
+      });
+      const event = { RequestType: 'Create' as const, StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/A/x', RequestId: 'r1', LogicalResourceId: 'M', ResourceType: 'Custom::SchemaMigrations', ResourceProperties: {} };
+      await expect(h.onEvent(event, { getRemainingTimeInMillis: () => 120_000 })).rejects.toThrow(/baseline: \{ version: 1, reason: '…' \}/);
+      expect(await schemas(url)).toEqual(before);
+      expect(standin.openTransactions).toBe(0);
+    } finally {
+      await standin.close();
+    }
   });
 
   it("a first deploy onto another tool's history without a baseline is refused, naming from and the version its history gives", async () => {
