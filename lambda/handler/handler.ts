@@ -31,7 +31,7 @@ import { loadMigrations, runsOutsideTransaction, type Migration } from '../engin
 import { readConfig, type HandlerConfig } from './config';
 import { createConnector, type Connector, type ConnectorDependencies } from './connection';
 import { GUARD_ROLE_RESOURCE_TYPE, PROP, REQUEST_STARTED_FIELD } from './constants';
-import { bundledOperator, type OperatorRunner } from './operator';
+import { bundledOperator, operatorWrites, type OperatorRunner } from './operator';
 import { isOperatorRequest, type OperatorRequest, type OperatorResult } from './operator-protocol';
 import { reasonBudgetBytes, toFailure } from './failure';
 import { summariseFiles } from './files-hash';
@@ -180,7 +180,9 @@ async function isComplete(inv: Invocation): Promise<IsCompleteResponse> {
  */
 async function operatorInvocation(wiring: Wiring, request: OperatorRequest, context: InvocationContext): Promise<OperatorResult> {
   const log = createLogger(new Redactor(), wiring.write, { phase: 'operator', requestId: context.awsRequestId });
-  log.info('operator command', { command: request.command, args: request.args, flags: request.flags, caller: request.caller, callerVerified: false });
+  log.info('operator command', {
+    command: request.command, args: request.args, flags: request.flags, caller: request.caller, callerVerified: false, writesAllowed: operatorWrites(wiring.env),
+  });
   const started = Date.now();
   const run = wiring.operator ?? bundledOperator(wiring.env);
   const result = await run(request, { env: wiring.env, log, connector: wiring.connectorDeps });
