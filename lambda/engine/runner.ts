@@ -181,8 +181,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     refuse(plan, options);
     // What migrate refuses through this URL (`run-refusals.ts`), each check at its step, in the order plan names them.
     const facts: RunFacts = {
-      driver: options.driver, reader, pending: plan.pending, firstRun: applied.length === 0, ignoreForeignHistory: options.ignoreForeignHistory,
-      firstRunCheck: options.firstRunCheck, checks: options.checks,
+      driver: options.driver, reader, pending: plan.pending, firstRun: applied.length === 0, ignoreForeignHistory: options.ignoreForeignHistory, firstRunCheck: options.firstRunCheck, checks: options.checks,
       session: async () => (session ??= await (opening ?? options.driver.connect())),
     };
     // A first run on a database another tool migrated: its files likely re-create what is there (baseline first).

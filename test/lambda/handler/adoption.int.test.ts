@@ -38,6 +38,10 @@ interface Rig {
   harness: ProviderHarness;
   url: string;
   lines: string[];
+  /** The password the secret holds: never in a log line or a response. */
+  password: string;
+  responses: CfnResponse[];
+  send(event: Parameters<ProviderHarness['send']>[0]): Promise<CfnResponse>;
   props(extra?: Record<string, string>): Record<string, unknown>;
 }
 
@@ -61,8 +65,14 @@ async function rig(target: Target, label: string, files: Record<string, string>,
   const harness = new ProviderHarness({ onEvent: handlers.onEvent as never, isComplete: handlers.isComplete as never });
   await harness.start();
   const summary = summariseFiles(dir);
+  const responses: CfnResponse[] = [];
   return {
-    harness, url, lines,
+    harness, url, lines, password: target.password, responses,
+    send: async (event) => {
+      const res = await harness.send(event);
+      responses.push(res);
+      return res;
+    },
     props: (extra = {}) => ({ [PROP.filesHash]: summary.hash, [PROP.latestVersion]: String(summary.latestVersion), [PROP.migrationCount]: String(summary.migrationCount), ...extra }),
   };
 }
@@ -83,12 +93,16 @@ function logged(r: Rig, message: RegExp): Record<string, unknown>[] {
   return r.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => message.test(String(l.message)));
 }
 
+/** Runs `fn` with the framework up; then no log line and no response held the secret's password. */
 async function withRig(r: Rig, fn: () => Promise<void>): Promise<void> {
   try {
     await fn();
   } finally {
     await r.harness.stop();
   }
+  expect(r.lines.length).toBeGreaterThan(0);
+  expect(r.lines.filter((l) => l.includes(r.password))).toEqual([]);
+  expect(r.responses.filter((res) => JSON.stringify(res).includes(r.password))).toEqual([]);
 }
 
 function created(response: CfnResponse): CfnResponse {
@@ -102,7 +116,7 @@ describe.each(targets)('Handler: baseline in the deploy on $name', (target) => {
     const r = await rig(target, 'adopt_version', FILES, ['1_leads.sql', '2_plans.sql', '3_lead_plan.sql']);
     await withRig(r, async () => {
       // Act
-      const res = created(await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props(baselineProps('3')) }));
+      const res = created(await r.send({ RequestType: 'Create', ResourceProperties: r.props(baselineProps('3')) }));
       // Assess: 1-3 recorded as baselined by this request, with the reason; 4 and 5 ran
       const rs = await state(r.url);
       expect(rs.map((s) => [s.version, s.kind, s.reason])).toEqual([
@@ -122,10 +136,10 @@ describe.each(targets)('Handler: baseline in the deploy on $name', (target) => {
   it('a second deploy ignores the baseline, and says so in the log and the response', async () => {
     const r = await rig(target, 'adopt_again', FILES, ['1_leads.sql', '2_plans.sql', '3_lead_plan.sql']);
     await withRig(r, async () => {
-      const first = created(await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props(baselineProps('3')) }));
+      const first = created(await r.send({ RequestType: 'Create', ResourceProperties: r.props(baselineProps('3')) }));
       const before = await state(r.url);
       // Act: the prop left in the code, another property changed (a new reason here)
-      const second = created(await r.harness.send({
+      const second = created(await r.send({
         RequestType: 'Update', PhysicalResourceId: first.PhysicalResourceId,
         ResourceProperties: r.props(baselineProps('3', 'still here')), OldResourceProperties: r.props(baselineProps('3')),
       }));
@@ -147,7 +161,7 @@ describe.each(targets)('Handler: baseline in the deploy on $name', (target) => {
       (2, '2', 'plans', 'SQL', 'V2__plans.sql', 2, 'app', now(), 5, true)`];
     const r = await rig(target, 'adopt_flyway', FILES, ['1_leads.sql', '2_plans.sql'], flyway);
     await withRig(r, async () => {
-      const res = created(await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props({ [PROP.baselineFrom]: 'flyway', [PROP.baselineReason]: 'moved from Flyway' }) }));
+      const res = created(await r.send({ RequestType: 'Create', ResourceProperties: r.props({ [PROP.baselineFrom]: 'flyway', [PROP.baselineReason]: 'moved from Flyway' }) }));
       expect((await state(r.url)).map((s) => [s.version, s.kind, s.reason])).toEqual([
         ['1', 'baseline', 'moved from Flyway (from flyway: public.flyway_schema_history, up to version 2)'],
         ['2', 'baseline', 'moved from Flyway (from flyway: public.flyway_schema_history, up to version 2)'],
@@ -162,7 +176,7 @@ describe.each(targets)('Handler: baseline in the deploy on $name', (target) => {
     await withRig(r, async () => {
       const before = await schemas(r.url);
       // Act
-      const res = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+      const res = await r.send({ RequestType: 'Create', ResourceProperties: r.props() });
       // Assess: FAILED with the prop and the estimate (3 alters only: 2 or 3); nothing written, not even the state schema
       expect(res.Status).toBe('FAILED');
       expect(res.Reason).toContain('the database already has 2 tables or views (public.leads, public.plans) and schemaguard has recorded nothing here');
@@ -199,7 +213,7 @@ describe.each(targets)('Handler: baseline in the deploy on $name', (target) => {
     const flyway = [FLYWAY_HISTORY, "INSERT INTO flyway_schema_history VALUES (1, '1', 'leads', 'SQL', 'V1__leads.sql', 1, 'app', now(), 5, true)"];
     const r = await rig(target, 'adopt_refused_fw', FILES, ['1_leads.sql'], flyway);
     await withRig(r, async () => {
-      const res = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+      const res = await r.send({ RequestType: 'Create', ResourceProperties: r.props() });
       expect(res.Status).toBe('FAILED');
       expect(res.Reason).toContain("ForeignHistoryError: public.flyway_schema_history (flyway's history) records migrations up to version 1 and schemaguard has recorded nothing here");
       expect(res.Reason).toContain("fix: set the SchemaMigrations prop baseline: { from: 'flyway', reason: '…' }");
@@ -210,7 +224,7 @@ describe.each(targets)('Handler: baseline in the deploy on $name', (target) => {
   it("baseline { version: 'none' } runs every file beside tables that are not the files'", async () => {
     const r = await rig(target, 'adopt_none', { '1_tags.sql': FILES['5_tags.sql'] }, [], ['CREATE TABLE legacy_orders (id int)']);
     await withRig(r, async () => {
-      const res = created(await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props(baselineProps('none', 'the files make tags beside the orders')) }));
+      const res = created(await r.send({ RequestType: 'Create', ResourceProperties: r.props(baselineProps('none', 'the files make tags beside the orders')) }));
       expect((await state(r.url)).map((s) => [s.version, s.kind])).toEqual([['1', 'migrate']]);
       expect(res.Data).toMatchObject({ [ATTR.appliedVersions]: '1', [ATTR.baseline]: "none: every file ran (baseline version 'none')" });
     });
@@ -221,7 +235,7 @@ describe.each(targets)('Handler: baseline in the deploy on $name', (target) => {
     const flyway = [FLYWAY_HISTORY, "INSERT INTO flyway_schema_history VALUES (1, '7', 'x', 'SQL', 'V7__x.sql', 1, 'app', now(), 5, true)"];
     const r = await rig(target, 'adopt_disagree', FILES, [], flyway);
     await withRig(r, async () => {
-      const res = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props({ [PROP.baselineFrom]: 'flyway', [PROP.baselineReason]: 'moved' }) });
+      const res = await r.send({ RequestType: 'Create', ResourceProperties: r.props({ [PROP.baselineFrom]: 'flyway', [PROP.baselineReason]: 'moved' }) });
       expect(res.Status).toBe('FAILED');
       expect(res.Reason).toContain('StateRefusalError: SchemaMigrations "baseline": baseline --from flyway: public.flyway_schema_history and the files disagree');
       expect(await state(r.url)).toEqual([]);

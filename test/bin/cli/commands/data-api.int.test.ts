@@ -55,7 +55,7 @@ async function rig(target: (typeof targets)[number], label: string): Promise<Rig
 const withoutTarget = (stdout: string) => ({ ...JSON.parse(stdout), target: undefined });
 
 describe.each(targets)('CLI: the Data API (--cluster-arn) on $name', (target) => {
-  it('migrate, status, plan, check, doctor, guard and diff through the Data API answer as through a URL', async () => {
+  it('migrate, status, plan, lint, check, doctor, guard and diff through the Data API answer as through a URL', async () => {
     // Prepare
     const r = await rig(target, 'cli_dapi');
     const dir = tempDir(FILES);
@@ -84,6 +84,13 @@ describe.each(targets)('CLI: the Data API (--cluster-arn) on $name', (target) =>
     expect(planned.code, planned.stderr).toBe(0);
     expect(planned.stdout).toContain('3_tags.sql');
     expect(planned.stdout).toMatch(/3_tags\.sql:1\s+ACCESS EXCLUSIVE\s+public\.notes/);
+
+    // lint: the pending file against the database's tables, as through a URL
+    const lintApi = await run(['lint', '--json']);
+    const lintUrl = await runCli(['lint', '--json', '--dir', dir, '--database-url', r.url], { env: { DATABASE_URL: undefined } });
+    expect(lintApi.code, lintApi.stderr).toBe(lintUrl.code);
+    expect(JSON.parse(lintApi.stdout)).toEqual(JSON.parse(lintUrl.stdout));
+    expect(JSON.parse(lintApi.stdout)).toHaveProperty('refusals');
 
     // check, doctor, guard: read-only passes
     const checked = await run(['check', '--contracts', contracts]);

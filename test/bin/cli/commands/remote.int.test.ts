@@ -43,6 +43,8 @@ interface Rig {
   handlers: Handlers;
   endpoints: AwsEndpoints;
   lines: string[];
+  /** What the CLI printed through the function (stdout, stderr). */
+  printed: string[];
   /** The CLI through the function. */
   remote(args: string[], extraEnv?: NodeJS.ProcessEnv): ReturnType<typeof runCli>;
   /** The CLI with the same files, through a URL to the same database. */
@@ -66,6 +68,7 @@ async function rig(target: Target, label: string, env: Record<string, string> = 
   const u = new URL(url);
   const secrets = { send: async () => ({ SecretString: JSON.stringify({ username: decodeURIComponent(u.username), password: target.password, host: '127.0.0.1', port: target.port, dbname: u.pathname.slice(1) }) }) };
   const lines: string[] = [];
+  const printed: string[] = [];
   const handlers = createHandlers({
     secrets, write: (l) => lines.push(l), operator: runOperatorCommand,
     env: {
@@ -78,9 +81,23 @@ async function rig(target: Target, label: string, env: Record<string, string> = 
   stops.push(() => endpoints.stop());
   return {
     url, dir, contracts, handlers, endpoints, lines,
-    remote: (args, extraEnv = {}) => runCli([...args, '--function', FUNCTION], { env: { ...endpoints.env(), DATABASE_URL: undefined, ...extraEnv } }),
+    printed,
+    remote: async (args, extraEnv = {}) => {
+      const res = await runCli([...args, '--function', FUNCTION], { env: { ...endpoints.env(), DATABASE_URL: undefined, ...extraEnv } });
+      printed.push(res.stdout, res.stderr);
+      return res;
+    },
     local: (args) => runCli([...args, '--dir', dir, '--contracts', contracts, '--snapshot', snapshot, '--database-url', url], { env: { DATABASE_URL: undefined } }),
   };
+}
+
+/** The secret's password was in no line the function logged, no answer it sent, nothing the CLI printed. */
+function expectPasswordKept(r: Rig, password: string): void {
+  expect(r.lines.length).toBeGreaterThan(0);
+  expect(r.lines.filter((l) => l.includes(password))).toEqual([]);
+  expect(r.endpoints.invocations.length).toBeGreaterThan(0);
+  expect(r.endpoints.invocations.filter((i) => JSON.stringify(i).includes(password))).toEqual([]);
+  expect(r.printed.filter((t) => t.includes(password))).toEqual([]);
 }
 
 /** What differs between the two ways in and from run to run: the URL's masked password, timings. */
@@ -103,6 +120,7 @@ describe.each(targets)('CLI: --function (the deployed migration function) on $na
     expect(r.endpoints.invocations.every((i) => i.functionName === FUNCTION)).toBe(true);
     const logged = r.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.message === 'operator command');
     expect(logged[0]).toMatchObject({ command: 'status', caller: { identity: TEST_CALLER_ARN, source: 'sts' }, callerVerified: false, phase: 'operator' });
+    expectPasswordKept(r, target.password);
   });
 
   it('baseline through the function is refused while operatorCommands.writes is off: exit 2, the prop named, nothing written', async () => {
@@ -132,6 +150,7 @@ describe.each(targets)('CLI: --function (the deployed migration function) on $na
     ]);
     expect(await rows(r.url, 'SELECT reason, repaired_by FROM schemaguard.checksum_repairs')).toEqual([{ reason: 'comment added', repaired_by: `${TEST_CALLER_ARN} via function ${FUNCTION}` }]);
     expect(r.lines.map((l) => JSON.parse(l)).find((l) => l.message === 'operator command' && l.caller?.source === 'actor')).toMatchObject({ caller: { identity: 'bob@example.com' }, flags: { '--reason': 'again' } });
+    expectPasswordKept(r, target.password);
   });
 
   it('the function refuses what it does not run: another command, a flag naming files or a database, a flag as an argument, an unknown payload', async () => {
