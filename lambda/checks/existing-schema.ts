@@ -6,7 +6,9 @@
  * - `readExistingTables`: its application tables and views — not
  *   schemaguard's state schema, not an extension's (PostGIS's
  *   spatial_ref_sys), not another tool's history table, not a partition —
- *   counted, the first few named.
+ *   counted, the first few named; and the other schemaguard state schemas
+ *   here (another SchemaMigrations on this database, with a stateSchema of
+ *   its own, made those tables).
  * - `estimateVersion`: the version it appears to be at, from names only. The
  *   files are read in order with PostgreSQL's parser, following the tables,
  *   views, materialized views, indexes and sequences they create, drop and
@@ -19,6 +21,7 @@
 import type { Queryable } from '../engine/ports';
 import type { Migration } from '../engine/source';
 import { FOREIGN_HISTORY_TABLES } from '../engine/foreign-tables';
+import { STATE_TABLE } from '../engine/state';
 import { cutToBytes } from './object-names';
 import { as, list, loadParser, names, parseSqlInChunks, rangeVar, type Node, type ParsedStatement } from './parse';
 
@@ -29,6 +32,8 @@ export interface ExistingTables {
   historyNamed: number;
   /** The first few, `schema.name`, in name order. */
   sample: string[];
+  /** Schemas other than `stateSchema` that hold a schemaguard state table (their tables are not counted). */
+  otherStateSchemas: string[];
 }
 
 /** How many tables `readExistingTables` names. */
@@ -40,19 +45,25 @@ const SAMPLE = 5;
  * (the names as one JSON text: the RDS Data API takes no array parameters).
  */
 export async function readExistingTables(q: Queryable, stateSchema: string): Promise<ExistingTables> {
-  const { rows } = await q.query<{ n: number; h: number; sample: string }>(`
-    WITH rel AS (
+  const { rows } = await q.query<{ n: number; h: number; sample: string; states: string }>(`
+    WITH states AS (
+      SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE c.relname = $3 AND c.relkind = 'r' AND n.nspname <> $1
+         AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'checksum' AND NOT a.attisdropped)),
+    rel AS (
       SELECT c.oid, format('%I.%I', n.nspname, c.relname) AS t, c.relname IN (SELECT json_array_elements_text($2::json)) AS history
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition
          AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> $1
+         AND n.nspname NOT IN (SELECT nspname FROM states)
          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')),
     app AS (SELECT t FROM rel WHERE NOT history)
     SELECT (SELECT count(*)::int FROM app) AS n, (SELECT count(*)::int FROM rel WHERE history) AS h,
-           (SELECT coalesce(json_agg(t), '[]')::text FROM (SELECT t FROM app ORDER BY t LIMIT ${SAMPLE}) s) AS sample`,
-  [stateSchema, JSON.stringify(FOREIGN_HISTORY_TABLES)]);
+           (SELECT coalesce(json_agg(t), '[]')::text FROM (SELECT t FROM app ORDER BY t LIMIT ${SAMPLE}) s) AS sample,
+           (SELECT coalesce(json_agg(nspname ORDER BY nspname), '[]')::text FROM states) AS states`,
+  [stateSchema, JSON.stringify(FOREIGN_HISTORY_TABLES), STATE_TABLE]);
   const row = rows[0]!;
-  return { count: Number(row.n), historyNamed: Number(row.h), sample: JSON.parse(row.sample) as string[] };
+  return { count: Number(row.n), historyNamed: Number(row.h), sample: JSON.parse(row.sample) as string[], otherStateSchemas: JSON.parse(row.states) as string[] };
 }
 
 export interface VersionEstimate {

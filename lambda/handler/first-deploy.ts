@@ -12,7 +12,9 @@
  *   not compare); or `version: 'none'` when the tables are not the files'.
  *
  * A database with neither (a new one, or only a history table that records
- * nothing) is migrated as new.
+ * nothing) is migrated as new, and so is one where another schemaguard state
+ * schema is (another SchemaMigrations on the same database, with a
+ * `stateSchema` of its own, made the tables).
  */
 import { estimateVersion, readExistingTables, type ExistingTables, type VersionEstimate } from '../checks/existing-schema';
 import { ForeignHistoryError, MigrationError, StateRefusalError } from '../engine/errors';
@@ -31,7 +33,10 @@ export function existingSchemaCheck(stateSchema: string, migrations: Migration[]
     // One catalog query for a new database, the common case.
     const tables = await readExistingTables(reader, stateSchema);
     if (tables.count === 0 && tables.historyNamed === 0) return undefined;
-    return (await foreignHistoryRefusal(reader, migrations, pending.length)) ?? tablesRefusal(reader, tables, migrations, pending.length);
+    const history = await foreignHistoryRefusal(reader, migrations, pending.length);
+    // Another SchemaMigrations (its own stateSchema) migrates this database: the tables are its files', not a schema to adopt.
+    if (history || tables.otherStateSchemas.length > 0) return history;
+    return tablesRefusal(reader, tables, migrations, pending.length);
   };
 }
 

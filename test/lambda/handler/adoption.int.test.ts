@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ATTR, ENV, OUTCOME, PROP } from '../../../lambda/handler/constants';
 import { summariseFiles } from '../../../lambda/handler/files-hash';
 import { createHandlers } from '../../../lambda/handler/handler';
+import { runCli } from '../../support/cli';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../support/db';
 import { tempDir } from '../../support/files';
 import { DataApiStandin } from '../../support/data-api-standin';
@@ -46,7 +47,7 @@ interface Rig {
 }
 
 /** A database with `byHand` files' SQL run in it (and `sql` after), and the handler behind the framework, pointed at `files`. */
-async function rig(target: Target, label: string, files: Record<string, string>, byHand: string[], sql: string[] = []): Promise<Rig> {
+async function rig(target: Target, label: string, files: Record<string, string>, byHand: string[], sql: string[] = [], env: Record<string, string> = {}): Promise<Rig> {
   const url = await freshDatabase(target, label);
   await withClient(url, async (c) => {
     for (const f of byHand) await c.query(files[f]!);
@@ -60,7 +61,7 @@ async function rig(target: Target, label: string, files: Record<string, string>,
   const lines: string[] = [];
   const handlers = createHandlers({
     secrets, write: (l) => lines.push(l),
-    env: { [ENV.secretArn]: SECRET_ARN, [ENV.migrationsDir]: dir, [ENV.contractsDir]: `${dir}/none`, [ENV.tls]: 'disable', [ENV.reserveMs]: '1000', [ENV.connectAttempts]: '2' },
+    env: { [ENV.secretArn]: SECRET_ARN, [ENV.migrationsDir]: dir, [ENV.contractsDir]: `${dir}/none`, [ENV.tls]: 'disable', [ENV.reserveMs]: '1000', [ENV.connectAttempts]: '2', ...env },
   });
   const harness = new ProviderHarness({ onEvent: handlers.onEvent as never, isComplete: handlers.isComplete as never });
   await harness.start();
@@ -218,6 +219,20 @@ describe.each(targets)('Handler: baseline in the deploy on $name', (target) => {
       expect(res.Reason).toContain("ForeignHistoryError: public.flyway_schema_history (flyway's history) records migrations up to version 1 and schemaguard has recorded nothing here");
       expect(res.Reason).toContain("fix: set the SchemaMigrations prop baseline: { from: 'flyway', reason: '…' }");
       expect(await state(r.url)).toEqual([]);
+    });
+  });
+
+  it('a second SchemaMigrations (its own stateSchema) on a database the first one migrated: its first deploy runs, not refused', async () => {
+    // Prepare: the first service's files applied by schemaguard under the default state schema
+    const r = await rig(target, 'adopt_two_services', { '1_tags.sql': FILES['5_tags.sql'] }, [], [], { [ENV.stateSchema]: 'tags_schemaguard' });
+    const other = tempDir({ '1_leads.sql': FILES['1_leads.sql'] });
+    expect((await runCli(['migrate', '--dir', other, '--database-url', r.url, '--quiet'], { env: { DATABASE_URL: undefined } })).code).toBe(0);
+    await withRig(r, async () => {
+      // Act: this service's handler keeps its state in a schema of its own
+      const res = created(await r.send({ RequestType: 'Create', ResourceProperties: r.props() }));
+      // Assess
+      expect(res.Data).toMatchObject({ [ATTR.appliedVersions]: '1', [ATTR.baseline]: 'not set' });
+      expect(await rows(r.url, 'SELECT version, kind FROM tags_schemaguard.applied_migrations')).toEqual([{ version: '1', kind: 'migrate' }]);
     });
   });
 
