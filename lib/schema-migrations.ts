@@ -27,8 +27,9 @@ import { readFiles, summariseFiles, type FilesSummary } from '../lambda/handler/
 import { describeSubfolders, sqlSubfolders } from '../lambda/engine/subfolders';
 import { DEFAULT_MEMORY_MB, heapOptions, maxFileBytesFor, memoryFix } from '../lambda/handler/memory';
 import { InputError } from '../lambda/engine/errors';
-import { loadMigrations } from '../lambda/engine/source';
+import { loadMigrations, type Migration } from '../lambda/engine/source';
 import { refuseUnwrittenTemplates } from '../lambda/engine/template';
+import { baselineProperties, operatorEnvironment, type OperatorCommands, type SchemaMigrationsBaseline } from './adoption-props';
 import { checkHandlerBundle, handlerCode } from './handler-asset';
 import { acknowledge, arnToken } from './nag';
 import { refuseWrongKinds, type PropKind } from './prop-types';
@@ -227,6 +228,28 @@ export interface SchemaMigrationsProps extends UserFileProps {
    * @default true
    */
   readonly outputs?: boolean;
+  /**
+   * What a database that already has a schema holds, for the first deploy
+   * onto it (docs/guide/existing-database.md): `{ version, reason }` records the files
+   * up to that version as applied without running them and applies the rest
+   * in the same deploy; `{ from: 'flyway', reason }` takes the version from
+   * another tool's history table, as `schemaguard baseline --from`;
+   * `{ version: 'none', reason }` runs every file beside tables that are not
+   * the files'. Ignored, and said so in the log and the response's
+   * `Baseline`, once schemaguard has recorded anything on the database. A
+   * version no file has stops synth.
+   * @default - none: a first deploy onto a database that has tables (or another tool's history) is refused before anything runs, the message naming this prop and the version the database appears to be at
+   */
+  readonly baseline?: SchemaMigrationsBaseline;
+  /**
+   * What the migration function (`onEventHandler`) answers when invoked
+   * directly by `schemaguard … --function <name>`: the read-only commands
+   * (status, plan, diff, guard, doctor) always, to whoever may invoke it
+   * (lambda:InvokeFunction, which this construct grants no one);
+   * `baseline` and `repair` only with `writes: true`.
+   * @default - the read-only commands only
+   */
+  readonly operatorCommands?: OperatorCommands;
 }
 
 /** How SchemaMigrations waits for standbys after applying. */
@@ -330,7 +353,7 @@ export class SchemaMigrations extends Construct {
     claimStateTable(this, { database: network ? network.database : props.dataApiCluster, secret: props.secret, databaseName: props.databaseName }, this.stateSchema);
     this.files = summariseFiles(settings.migrationsDir, settings.contractsDir);
     refuseTooLarge(this.files, props.memorySize ?? DEFAULT_MEMORY_MB);
-    refuseUnloadable(settings.migrationsDir, props.memorySize ?? DEFAULT_MEMORY_MB);
+    const baselineProps = baselineProperties(props.baseline, refuseUnloadable(settings.migrationsDir, props.memorySize ?? DEFAULT_MEMORY_MB));
     if (props.parseAtSynth ?? true) refuseUnparsable('SchemaMigrations', settings, { filesHash: this.files.hash });
     warnOfSubfolders(this, settings.migrationsDir);
     noteImplicitFiles(this, props, settings);
@@ -349,7 +372,7 @@ export class SchemaMigrations extends Construct {
     this.onEventHandler = new lambda.Function(this, 'OnEvent', { ...functionProps, handler: `index.${ON_EVENT_HANDLER_NAME}` });
     this.isCompleteHandler = new lambda.Function(this, 'IsComplete', { ...functionProps, handler: `index.${IS_COMPLETE_HANDLER_NAME}` });
     this.provider = this.waiterProvider(settings);
-    this.resource = this.migrationsResource(settings);
+    this.resource = this.migrationsResource(settings, baselineProps);
     // The database (and its security group rules, children of it) must exist before the first run.
     this.resource.node.addDependency(network ? network.database : props.dataApiCluster!);
     // And the handler's own rules (egress to the database and to Secrets Manager), and the endpoint it reads the secret through.
@@ -403,8 +426,8 @@ export class SchemaMigrations extends Construct {
     });
   }
 
-  /** The custom resource; only the files' hash, count and newest version are its properties. */
-  private migrationsResource(settings: Settings): CustomResource {
+  /** The custom resource; the files' hash, count and newest version are its properties, and `baseline` when set. */
+  private migrationsResource(settings: Settings, baseline: Record<string, string>): CustomResource {
     return new CustomResource(this, 'Resource', {
       serviceToken: this.provider.serviceToken,
       resourceType: 'Custom::SchemaMigrations',
@@ -414,6 +437,7 @@ export class SchemaMigrations extends Construct {
         [PROP.filesHash]: this.files.hash,
         [PROP.latestVersion]: String(this.files.latestVersion),
         [PROP.migrationCount]: String(this.files.migrationCount),
+        ...baseline,
       },
     });
   }
@@ -521,6 +545,7 @@ function handlerEnvironment(scope: Construct, props: SchemaMigrationsProps, sett
     NODE_OPTIONS: heapOptions(props.memorySize ?? DEFAULT_MEMORY_MB),
   };
   if (props.failOnDrift) environment[ENV.failOnDrift] = 'true';
+  Object.assign(environment, operatorEnvironment(props.operatorCommands));
   if (props.replicationPlanned) environment[ENV.replicationPlanned] = props.replicationPlanned;
   if (props.standbys?.wait) environment[ENV.standbyWaitMs] = String(props.standbys.wait.toMilliseconds());
   if (props.standbys?.strict) environment[ENV.standbyStrict] = 'true';
@@ -637,10 +662,12 @@ function refuseTooLarge(files: FilesSummary, memoryMb: number): void {
  * version, two files of one version, BEGIN in a transactional file, a
  * misspelt directive) stops synth, not the deploy after the database was made.
  */
-function refuseUnloadable(migrationsDir: string, memoryMb: number): void {
+function refuseUnloadable(migrationsDir: string, memoryMb: number): Migration[] {
   try {
+    const migrations = loadMigrations(migrationsDir, { maxFileBytes: maxFileBytesFor(memoryMb), tooLargeFix: (bytes) => memoryFix(memoryMb, bytes) });
     // A new database runs every file: one still as `schemaguard new` wrote it is refused there.
-    refuseUnwrittenTemplates(loadMigrations(migrationsDir, { maxFileBytes: maxFileBytesFor(memoryMb), tooLargeFix: (bytes) => memoryFix(memoryMb, bytes) }), migrationsDir);
+    refuseUnwrittenTemplates(migrations, migrationsDir);
+    return migrations;
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
     throw new Error(`SchemaMigrations: the handler would refuse the migrations in ${migrationsDir}: ${e.message}${e.fix ? `; fix: ${e.fix}` : ''} (npx schemaguard lint --dir ${migrationsDir} says the same)`, { cause: e });

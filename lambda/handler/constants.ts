@@ -73,6 +73,12 @@ export const ENV = {
    * connection, no VPC): the secret ARN is passed to the service, never read.
    */
   clusterArn: 'SCHEMAGUARD_CLUSTER_ARN',
+  /**
+   * `true`: a direct invocation (the CLI's `--function`) may run `baseline`
+   * and `repair` too (SchemaMigrations `operatorCommands.writes`); otherwise
+   * only the read-only commands.
+   */
+  operatorWrites: 'SCHEMAGUARD_OPERATOR_WRITES',
   /** The scheduled guard: CloudWatch namespace of its metrics. */
   guardNamespace: 'SCHEMAGUARD_GUARD_NAMESPACE',
   /** The scheduled guard: value of the `DatabaseIdentifier` dimension (the instance or cluster identifier). */
@@ -119,6 +125,12 @@ export const PROP = {
   latestVersion: 'LatestVersion',
   /** Number of migration files. */
   migrationCount: 'MigrationCount',
+  /** SchemaMigrations `baseline.version`: a whole number, or `none`. Absent without a baseline. */
+  baselineVersion: 'BaselineVersion',
+  /** SchemaMigrations `baseline.from`: the tool whose history gives the version. */
+  baselineFrom: 'BaselineFrom',
+  /** SchemaMigrations `baseline.reason`: kept with every row the baseline records. */
+  baselineReason: 'BaselineReason',
 } as const;
 
 /** `Data` attributes of the response (readable with GetAtt). */
@@ -130,6 +142,8 @@ export const ATTR = {
   appliedThisRun: 'AppliedThisRun',
   aheadVersions: 'AheadVersions',
   message: 'Message',
+  /** What SchemaMigrations `baseline` did in this request: `not set`, `recorded: …`, `ignored: …` or `none: …`. */
+  baseline: 'Baseline',
 } as const;
 
 /** `Data` attributes of the verification after migrating (lambda/handler/verify.ts), readable with GetAtt. */

@@ -33,6 +33,8 @@ import { loadMigrations, runsOutsideTransaction, type Migration } from '../engin
 import { readConfig, type HandlerConfig } from './config';
 import { createConnector, type Connector, type ConnectorDependencies } from './connection';
 import { GUARD_ROLE_RESOURCE_TYPE, PROP, REQUEST_STARTED_FIELD } from './constants';
+import { bundledOperator, operatorWrites, type OperatorRunner } from './operator';
+import { isOperatorRequest, type OperatorRequest, type OperatorResult } from './operator-protocol';
 import { reasonBudgetBytes, toFailure } from './failure';
 import { summariseFiles } from './files-hash';
 import { guardRoleOnEvent } from './guard/role';
@@ -43,8 +45,10 @@ import {
   type InvocationContext, type IsCompleteRequest, type IsCompleteResponse, type OnEventRequest, type OnEventResponse,
 } from './request';
 import { maxFileBytesFor, memoryFix } from './memory';
+import { adoptBeforeMigrate, baselineOutcome, baselineSetting, type BaselineSetting } from './adoption';
+import { existingSchemaCheck } from './first-deploy';
 import { migrateUnlessRollback } from './rollback';
-import { responseData, versionsAppliedBy } from './response';
+import { requestState, responseData } from './response';
 import { secretsManagerClient, type SecretsClient } from './secret';
 import { SKIPPED_ON_ROLLBACK, verifySchema } from './verify';
 
@@ -59,10 +63,14 @@ export interface HandlerDependencies extends ConnectorDependencies {
   env?: NodeJS.ProcessEnv;
   /** @default - one JSON line per record on stdout */
   write?: LineWriter;
+  /** Runs a direct invocation's command (operator.ts). @default - the operator bundle beside the handler's (bundledOperator) */
+  operator?: OperatorRunner;
 }
 
 export interface Handlers {
   onEvent(event: OnEventRequest, context: InvocationContext): Promise<OnEventResponse>;
+  /** A direct invocation (the CLI's --function): the command's output. */
+  onEvent(event: OperatorRequest, context: InvocationContext): Promise<OperatorResult>;
   isComplete(event: IsCompleteRequest, context: InvocationContext): Promise<IsCompleteResponse>;
 }
 
@@ -73,6 +81,9 @@ interface Wiring {
   connector: Connector;
   /** The Secrets Manager client, made on first use (the guard role's secret). */
   secrets(): Promise<SecretsClient>;
+  /** What a direct invocation's command connects with (the operator bundle makes its own connector from them). */
+  connectorDeps: ConnectorDependencies;
+  operator?: OperatorRunner;
 }
 
 /** One invocation: its request, its log and redactor, and its settings. */
@@ -97,6 +108,8 @@ interface Run {
   migrations: Migration[];
   /** When the invocation's time ends (epoch ms). */
   deadline: number;
+  /** SchemaMigrations `baseline`, from the request. */
+  baseline?: BaselineSetting;
 }
 
 export function createHandlers(deps: HandlerDependencies = {}): Handlers {
@@ -104,13 +117,19 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
   const wiring: Wiring = {
     env: deps.env ?? process.env, write: deps.write ?? stdoutWriter, connector: createConnector(deps),
     secrets: () => (secrets ??= secretsManagerClient()),
+    connectorDeps: { secrets: deps.secrets, dataApi: deps.dataApi, applicationName: deps.applicationName, authRetryDelayMs: deps.authRetryDelayMs },
+    operator: deps.operator,
   };
   // The guard's role is a resource of the same provider, told apart by its type; it is done in onEvent.
   const isGuardRole = (event: OnEventRequest) => event?.ResourceType === GUARD_ROLE_RESOURCE_TYPE;
-  return {
-    onEvent: (event, context) => isGuardRole(event)
+  const onEventOf = (event: OnEventRequest | OperatorRequest, context: InvocationContext): Promise<OnEventResponse | OperatorResult> => {
+    if (isOperatorRequest(event)) return operatorInvocation(wiring, event, context);
+    return isGuardRole(event)
       ? guarded(wiring, 'onEvent', event, context, (inv) => guardRoleOnEvent({ ...inv, secrets: wiring.secrets }))
-      : guarded(wiring, 'onEvent', event, context, onEvent),
+      : guarded(wiring, 'onEvent', event, context, onEvent);
+  };
+  return {
+    onEvent: onEventOf as Handlers['onEvent'],
     isComplete: (event, context) => isGuardRole(event)
       ? Promise.resolve({ IsComplete: true })
       : guarded(wiring, 'isComplete', event, context, isComplete),
@@ -151,9 +170,28 @@ async function isComplete(inv: Invocation): Promise<IsCompleteResponse> {
   if (done.result.outcome === 'partial') return { IsComplete: false };
   // A failed contract throws here (FAILED → the stack rolls back before the new code runs).
   const verified = done.ahead ? SKIPPED_ON_ROLLBACK : await verifySchema(done.driver, done.migrations, cfg.verify, inv.log, done.deadline);
-  const mine = await versionsAppliedBy(done.driver, cfg.run.stateSchema, appliedBy(inv.event));
+  const { mine, rows } = await requestState(done.driver, cfg.run.stateSchema, appliedBy(inv.event));
+  const baseline = baselineOutcome(done.baseline, rows, appliedBy(inv.event));
   const standbys = mine.length && !done.ahead ? await standbysAfter(done, cfg.run, inv.log) : {};
-  return { IsComplete: true, Data: { ...responseData(done.result, mine, done.ahead !== undefined, done.ahead ?? []), ...verified, ...standbys } };
+  return { IsComplete: true, Data: { ...responseData(done.result, mine, done.ahead !== undefined, done.ahead ?? [], baseline), ...verified, ...standbys } };
+}
+
+/**
+ * A direct invocation: its command run by the operator bundle against this
+ * function's database, logged with who the caller says it is (unchecked:
+ * Lambda tells a function nothing of who invoked it).
+ */
+async function operatorInvocation(wiring: Wiring, request: OperatorRequest, context: InvocationContext): Promise<OperatorResult> {
+  const log = createLogger(new Redactor(), wiring.write, { phase: 'operator', requestId: context.awsRequestId });
+  log.info('operator command', {
+    command: request.command, args: request.args, flags: request.flags, caller: request.caller, callerVerified: false, writesAllowed: operatorWrites(wiring.env),
+  });
+  const started = Date.now();
+  const run = wiring.operator ?? bundledOperator(wiring.env);
+  const result = await run(request, { env: wiring.env, log, connector: wiring.connectorDeps });
+  const bytes = result.output.reduce((n, [, text]) => n + Buffer.byteLength(text), 0);
+  log.info('operator command finished', { command: request.command, exitCode: result.exitCode, outputBytes: bytes, elapsedMs: Date.now() - started });
+  return result;
 }
 
 /**
@@ -242,12 +280,18 @@ async function migrateInTime(inv: Invocation, cfg: HandlerConfig): Promise<Run> 
   const started = Date.now();
   const deadline = started + inv.context.getRemainingTimeInMillis();
   const migrations = loadBundle(inv, cfg);
+  const baseline = baselineSetting(inv.event.ResourceProperties);
   const driver = await inv.connector.connect(cfg.database, inv.log, inv.redactor);
+  const lockWaitMs = Math.max(0, Math.min(cfg.run.lockWaitMs, deadline - Date.now() - cfg.run.reserveMs));
+  await adoptBeforeMigrate({ driver, migrations, stateSchema: cfg.run.stateSchema, setting: baseline, appliedBy: appliedBy(inv.event), lockWaitMs, log: inv.log });
   const check = { requestType: inv.event.RequestType, driver, migrations, stateSchema: cfg.run.stateSchema, log: inv.log };
   const { result, ahead } = await migrateUnlessRollback(check, (allowAhead) => migrate({
     driver, migrations, allowAhead, deadline,
     stateSchema: cfg.run.stateSchema,
     appliedBy: appliedBy(inv.event),
+    // Without a baseline, a first run onto tables already there is refused; `version: 'none'` runs every file, another tool's history or not.
+    firstRunCheck: baseline ? undefined : existingSchemaCheck(cfg.run.stateSchema, migrations),
+    ignoreForeignHistory: baseline !== undefined && 'none' in baseline,
     reserveMs: cfg.run.reserveMs,
     lockTimeoutMs: cfg.run.lockTimeoutMs,
     // The lock wait must leave the reserve, like every other step.
@@ -257,7 +301,7 @@ async function migrateInTime(inv: Invocation, cfg: HandlerConfig): Promise<Run> 
     onEvent: (e) => logRunEvent(inv.log, e),
   }));
   logRunFinished(inv.log, result, Date.now() - started);
-  return { result, ahead, driver, migrations, deadline };
+  return { result, ahead, driver, migrations, deadline, baseline };
 }
 
 /**

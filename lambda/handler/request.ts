@@ -6,6 +6,7 @@
  */
 import { InputError } from '../engine/errors';
 import { PHYSICAL_ID_PREFIX, REQUEST_STARTED_FIELD } from './constants';
+import { OPERATOR_COMMANDS } from './operator-protocol';
 
 export type RequestType = 'Create' | 'Update' | 'Delete';
 
@@ -55,7 +56,7 @@ export interface InvocationContext {
 /** The framework's marker for a Create that failed; the Delete that follows must do nothing. */
 export const CREATE_FAILED_MARKER = 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED';
 
-const FRAMEWORK_ONLY = 'invoke this function through the Provider framework only';
+const FRAMEWORK_ONLY = `invoke this function through the Provider framework only, or with the CLI: schemaguard ${Object.keys(OPERATOR_COMMANDS).join('|')} --function NAME (the onEvent function; isComplete takes no command)`;
 
 /** Refuse anything that is not a framework request, before any work. */
 export function validateRequest(event: OnEventRequest): void {

@@ -13,7 +13,7 @@ import { InputError } from '../../../lambda/engine/errors';
 import { oneLine } from '../../../lambda/engine/sql-quote';
 import { loadMigrations } from '../../../lambda/engine/source';
 import { printFindings } from '../output/findings';
-import { alarmedUserNote } from './alarmed-user';
+import { alarmedUserNote, connectedUrl } from './alarmed-user';
 import { connectTarget, stateSchemaFlag, type CommandContext } from './context';
 import { readSnapshot } from './diff';
 
@@ -50,7 +50,8 @@ export async function guardCommand(ctx: CommandContext): Promise<number> {
   try {
     ctx.progress(`guard ${driver.target}${where}: ${migrations.length} migration${migrations.length === 1 ? '' : 's'} in ${opts.dir}/, ${inputs.contracts.length} contract${inputs.contracts.length === 1 ? '' : 's'}${inputs.snapshot ? `, snapshot ${opts.snapshot}` : ''}`);
     const report = await runGuard({ driver, migrations, contracts: inputs.contracts, snapshot: inputs.snapshot, stateSchema });
-    const alarmed = ctx.opts.databaseUrl ? alarmedUserNote(new URL(ctx.opts.databaseUrl), ctx.env, inputs.contracts.length) : undefined;
+    const url = connectedUrl(ctx, driver.target);
+    const alarmed = url ? alarmedUserNote(url, ctx.env, inputs.contracts.length) : undefined;
     const notes = [...inputs.notes, ...(report.notes ?? []), ...(alarmed ? [alarmed] : [])];
     if (opts.format === 'json') ctx.out(JSON.stringify({ command: 'guard', target: driver.target, ...report, notes }));
     else if (opts.format === 'text') ctx.out(guardText(report, notes));
