@@ -14,6 +14,10 @@
  * - Delete never touches the database (nor reads the secret, nor needs the
  *   configuration). A Delete after a failed Create is answered by the
  *   framework itself; it is a no-op here too.
+ * - An Update that fails while CloudFormation rolls the stack back (an
+ *   unreachable database, a contract broken since, drift with failOnDrift)
+ *   succeeds and reports the failure instead (rollback-report.ts): a failed
+ *   rollback would leave the stack in UPDATE_ROLLBACK_FAILED.
  * - Duplicate delivery is harmless: the engine's lock serialises runners and
  *   its state table makes the second run find nothing pending.
  * - A failure throws (the framework turns it into FAILED): the message names
@@ -30,7 +34,7 @@ import { migrate, type MigrateResult } from '../engine/runner';
 import { loadMigrations, runsOutsideTransaction, type Migration } from '../engine/source';
 import { readConfig, type HandlerConfig } from './config';
 import { createConnector, type Connector, type ConnectorDependencies } from './connection';
-import { GUARD_ROLE_RESOURCE_TYPE, PROP, REQUEST_STARTED_FIELD } from './constants';
+import { GUARD_ROLE_ATTR, GUARD_ROLE_PHYSICAL_ID_PREFIX, GUARD_ROLE_PROP, GUARD_ROLE_RESOURCE_TYPE, OUTCOME, PROP, REQUEST_STARTED_FIELD, ROLLBACK_REPORTED_FIELD } from './constants';
 import { reasonBudgetBytes, toFailure } from './failure';
 import { summariseFiles } from './files-hash';
 import { guardRoleOnEvent } from './guard/role';
@@ -42,7 +46,8 @@ import {
 } from './request';
 import { maxFileBytesFor, memoryFix } from './memory';
 import { migrateUnlessRollback } from './rollback';
-import { responseData, versionsAppliedBy } from './response';
+import { cloudFormationClient, reportIfRollingBack, type StackStatusClient } from './rollback-report';
+import { responseData, rollbackProblemData, versionsAppliedBy, type KnownState } from './response';
 import { secretsManagerClient, type SecretsClient } from './secret';
 import { SKIPPED_ON_ROLLBACK, verifySchema } from './verify';
 
@@ -57,6 +62,8 @@ export interface HandlerDependencies extends ConnectorDependencies {
   env?: NodeJS.ProcessEnv;
   /** @default - one JSON line per record on stdout */
   write?: LineWriter;
+  /** Asked whether the stack is rolling back when an Update fails. @default - a CloudFormationClient for the function's region, created on first use */
+  stacks?: StackStatusClient;
 }
 
 export interface Handlers {
@@ -71,6 +78,8 @@ interface Wiring {
   connector: Connector;
   /** The Secrets Manager client, made on first use (the guard role's secret). */
   secrets(): Promise<SecretsClient>;
+  /** The CloudFormation client, made on first use (is a failing Update a rollback?). */
+  stacks(): Promise<StackStatusClient>;
 }
 
 /** One invocation: its request, its log and redactor, and its settings. */
@@ -84,7 +93,12 @@ interface Invocation {
   env: NodeJS.ProcessEnv;
   /** The parsed environment; throws what was wrong with it. Delete never asks. */
   config(): HandlerConfig;
+  /** What the database was at when last reached, for a rollback's report. */
+  known?: KnownState;
 }
+
+/** What a body answers instead of failing when the stack is rolling back. */
+type RollbackAnswer<T> = (problem: string, inv: Invocation) => T;
 
 /** What one run of the engine left behind, for isComplete's answer. */
 interface Run {
@@ -99,21 +113,40 @@ interface Run {
 
 export function createHandlers(deps: HandlerDependencies = {}): Handlers {
   let secrets: Promise<SecretsClient> | undefined = deps.secrets && Promise.resolve(deps.secrets);
+  let stacks: Promise<StackStatusClient> | undefined = deps.stacks && Promise.resolve(deps.stacks);
   const wiring: Wiring = {
     env: deps.env ?? process.env, write: deps.write ?? stdoutWriter, connector: createConnector(deps),
     secrets: () => (secrets ??= secretsManagerClient()),
+    stacks: () => (stacks ??= cloudFormationClient()),
   };
   // The guard's role is a resource of the same provider, told apart by its type; it is done in onEvent.
   const isGuardRole = (event: OnEventRequest) => event?.ResourceType === GUARD_ROLE_RESOURCE_TYPE;
   return {
     onEvent: (event, context) => isGuardRole(event)
-      ? guarded(wiring, 'onEvent', event, context, (inv) => guardRoleOnEvent({ ...inv, secrets: wiring.secrets }))
-      : guarded(wiring, 'onEvent', event, context, onEvent),
+      ? guarded(wiring, 'onEvent', event, context, (inv) => guardRoleOnEvent({ ...inv, secrets: wiring.secrets }), guardRoleRollbackAnswer)
+      : guarded(wiring, 'onEvent', event, context, onEvent, onEventRollbackAnswer),
     isComplete: (event, context) => isGuardRole(event)
       ? Promise.resolve({ IsComplete: true })
-      : guarded(wiring, 'isComplete', event, context, isComplete),
+      : guarded(wiring, 'isComplete', event, context, isComplete, isCompleteRollbackAnswer),
   };
 }
+
+/** onEvent reports the rollback's problem itself; its isComplete then answers done at once, the Data kept by the framework. */
+const onEventRollbackAnswer: RollbackAnswer<OnEventResponse> = (problem, inv) => ({
+  PhysicalResourceId: physicalResourceId(inv.event), Data: rollbackProblemData(problem, inv.known), [ROLLBACK_REPORTED_FIELD]: true,
+});
+
+const isCompleteRollbackAnswer: RollbackAnswer<IsCompleteResponse> = (problem, inv) => ({ IsComplete: true, Data: rollbackProblemData(problem, inv.known) });
+
+/** The guard role keeps its physical id (the role's name) and says the rollback met a problem. */
+const guardRoleRollbackAnswer: RollbackAnswer<OnEventResponse> = (_problem, inv) => {
+  const roleName = inv.event.ResourceProperties?.[GUARD_ROLE_PROP.roleName];
+  const named = typeof roleName === 'string' ? roleName : '';
+  return {
+    PhysicalResourceId: named ? `${GUARD_ROLE_PHYSICAL_ID_PREFIX}-${named}` : physicalResourceId(inv.event),
+    Data: { [GUARD_ROLE_ATTR.roleName]: named, [GUARD_ROLE_ATTR.outcome]: OUTCOME.rollbackProblem },
+  };
+};
 
 /** onEvent: a Delete is answered at once; a Create or Update starts migrating (isComplete finishes). */
 async function onEvent(inv: Invocation): Promise<OnEventResponse> {
@@ -126,6 +159,7 @@ async function onEvent(inv: Invocation): Promise<OnEventResponse> {
   }
   const startedAt = Date.now();
   const cfg = inv.config();
+  logReplacedDatabase(event, log);
   const done = await run(inv, cfg);
   // isComplete follows whatever happened here: it continues, or tries for the lock (or the connection) again.
   if ('busy' in done) lockBusy(done.busy, event, cfg.run, log);
@@ -133,9 +167,20 @@ async function onEvent(inv: Invocation): Promise<OnEventResponse> {
   return { PhysicalResourceId: physicalResourceId(event), [REQUEST_STARTED_FIELD]: startedAt };
 }
 
+/** An Update whose database identity changed: the instance or cluster was replaced, and the new one starts empty. */
+function logReplacedDatabase(event: OnEventRequest, log: Logger): void {
+  if (event.RequestType !== 'Update') return;
+  const before = event.OldResourceProperties?.[PROP.databaseIdentity];
+  const now = event.ResourceProperties?.[PROP.databaseIdentity];
+  if (before === undefined || now === undefined || before === now) return;
+  log.info('the database was replaced (its identity changed): the new one is migrated from its first pending migration', { oldDatabaseIdentity: before, databaseIdentity: now });
+}
+
 /** isComplete: continue migrating; when nothing is left, verify the schema and say what this request applied. */
 async function isComplete(inv: Invocation): Promise<IsCompleteResponse> {
   if (inv.event.RequestType === 'Delete') return { IsComplete: true };
+  // onEvent reported a rollback's problem: the framework keeps its Data.
+  if ((inv.event as IsCompleteRequest)[ROLLBACK_REPORTED_FIELD]) return { IsComplete: true };
   const cfg = inv.config();
   const done = await run(inv, cfg);
   if ('busy' in done) {
@@ -153,9 +198,13 @@ async function isComplete(inv: Invocation): Promise<IsCompleteResponse> {
   return { IsComplete: true, Data: { ...responseData(done.result, mine, done.ahead !== undefined, done.ahead ?? []), ...verified } };
 }
 
-/** Log the request, refuse a malformed one, run `body`, and turn any failure into the message CloudFormation shows. */
+/**
+ * Log the request, refuse a malformed one, run `body`, and turn any failure
+ * into the message CloudFormation shows — or, for an Update while the stack
+ * rolls back, into `onRollback`'s answer (rollback-report.ts).
+ */
 async function guarded<T>(
-  wiring: Wiring, phase: string, event: OnEventRequest, context: InvocationContext, body: (inv: Invocation) => Promise<T>,
+  wiring: Wiring, phase: string, event: OnEventRequest, context: InvocationContext, body: (inv: Invocation) => Promise<T>, onRollback: RollbackAnswer<T>,
 ): Promise<T> {
   const redactor = new Redactor();
   const log = createLogger(redactor, wiring.write, {
@@ -163,16 +212,21 @@ async function guarded<T>(
   });
   log.info('request', loggedRequest(event));
   const parsed = parseConfig(wiring.env);
+  const inv: Invocation = { event, context, log, redactor, connector: wiring.connector, env: wiring.env, config: () => parsed.config ?? failWith(parsed.error) };
   try {
     validateRequest(event);
-    const out = await body({ event, context, log, redactor, connector: wiring.connector, env: wiring.env, config: () => parsed.config ?? failWith(parsed.error) });
+    const out = await body(inv);
     log.info('response', { response: out });
     return out;
   } catch (e) {
     // A bad configuration leaves no log groups to name: the failure itself says what is wrong.
     const failure = toFailure(e, redactor, { ...parsed.config?.logGroups, stateSchema: parsed.config?.run.stateSchema, budgetBytes: reasonBudgetBytes(event) });
     log.error('failed', { error: failure.message, ...(e instanceof MigrationError ? { fields: e.toJSON() } : {}) });
-    throw failure;
+    const problem = await reportIfRollingBack(event, failure.message, { client: wiring.stacks, log, write: wiring.write, functionName: wiring.env.AWS_LAMBDA_FUNCTION_NAME });
+    if (problem === undefined) throw failure;
+    const out = onRollback(problem, inv);
+    log.info('response', { response: out });
+    return out;
   }
 }
 
@@ -229,6 +283,7 @@ async function migrateInTime(inv: Invocation, cfg: HandlerConfig): Promise<Run> 
     onEvent: (e) => logRunEvent(inv.log, e),
   }));
   logRunFinished(inv.log, result, Date.now() - started);
+  inv.known = { currentVersion: result.currentVersion === null ? 'none' : String(result.currentVersion), appliedCount: String(result.appliedCount) };
   return { result, ahead, driver, migrations, deadline };
 }
 
