@@ -9,7 +9,7 @@
  * | schemaguard:instanceClass    | t4g.micro      | RDS instance class, with or without the `db.` prefix |
  * | schemaguard:engineVersion    | 18.3           | PostgreSQL version: a major (`17`, `18`) or `major.minor` known to aws-cdk-lib |
  * | schemaguard:databaseName     | app            | database created on the instance and migrated |
- * | schemaguard:instanceIdentifier | schemaguard-<stage> | RDS instance identifier (names the log group) |
+ * | schemaguard:instanceIdentifier | schemaguard-<stage>-<databaseName> | RDS instance identifier (names the log group); it must name the database (databaseName between hyphens) |
  * | schemaguard:natGateways      | 0              | NAT gateways (0: isolated subnets only) |
  * | schemaguard:logRetentionDays | 30 (dev), 365 (prod) | retention of the database and handler log groups |
  * | schemaguard:alarmEmail       | "" (none)      | e-mail subscribed to the paging topic |
@@ -59,7 +59,8 @@ export interface AppConfig {
   engineVersion: rds.PostgresEngineVersion;
   engineVersionText: string;
   databaseName: string;
-  instanceIdentifier: string;
+  /** undefined: the stack's default, `schemaguard-<stage>-<databaseName>`. */
+  instanceIdentifier?: string;
   natGateways: number;
   logRetention: logs.RetentionDays;
   alarmEmail?: string;
@@ -132,7 +133,7 @@ export function readAppConfig(get: (key: string) => unknown, keys: string[]): Ap
     engineVersion,
     engineVersionText,
     databaseName: readDatabaseName(v),
-    instanceIdentifier: readInstanceIdentifier(v, stage),
+    instanceIdentifier: readInstanceIdentifier(v),
     natGateways: int('natGateways', v('natGateways'), 0, 3),
     logRetention: readLogRetention(v, stage),
     alarmEmail: readEmail(v, 'alarmEmail'),
@@ -196,8 +197,10 @@ function readDatabaseName(v: Reader): string {
   return databaseName;
 }
 
-function readInstanceIdentifier(v: Reader, stage: Stage): string {
-  const instanceIdentifier = v('instanceIdentifier') || `schemaguard-${stage}`;
+/** The identifier given, or undefined for the stack's default (`schemaguard-<stage>-<databaseName>`, lib/stage-settings.ts). */
+function readInstanceIdentifier(v: Reader): string | undefined {
+  const instanceIdentifier = v('instanceIdentifier');
+  if (!instanceIdentifier) return undefined;
   if (!isRdsIdentifier(instanceIdentifier)) {
     throw new ConfigError(`context ${CONTEXT_PREFIX}instanceIdentifier: "${instanceIdentifier}" is not an RDS identifier; use 1 to 63 lowercase letters, digits or single hyphens, starting with a letter and not ending with a hyphen (RDS lowercases identifiers, and the log group name must match)`);
   }

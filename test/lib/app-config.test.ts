@@ -14,7 +14,8 @@ describe('Function: readAppConfig', () => {
     expect(c.instanceType.toString()).toBe('t4g.micro');
     expect(c.engineVersion).toBe(rds.PostgresEngineVersion.VER_18_3);
     expect(c.databaseName).toBe('app');
-    expect(c.instanceIdentifier).toBe('schemaguard-dev');
+    // The stack's default: schemaguard-<stage>-<databaseName>.
+    expect(c.instanceIdentifier).toBeUndefined();
     expect(c.natGateways).toBe(0);
     expect(c.logRetention).toBe(30);
     expect(c.alarmEmail).toBeUndefined();
@@ -65,10 +66,9 @@ describe('Function: readAppConfig', () => {
     expect(cdkJson.app).toBe('npx tsx bin/app.ts');
   });
 
-  it('prod: one-year log retention and its own identifier', () => {
+  it('prod: one-year log retention', () => {
     const c = read({ 'schemaguard:stage': 'prod' });
     expect(c.logRetention).toBe(365);
-    expect(c.instanceIdentifier).toBe('schemaguard-prod');
   });
 
   it('accepts db.-prefixed classes and major versions', () => {
