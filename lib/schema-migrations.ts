@@ -363,7 +363,7 @@ export class SchemaMigrations extends Construct {
     }
     acknowledgeNagFindings(this);
     const resource = this.resource.node.defaultChild as CfnResource;
-    this.node.addValidation({ validate: () => exportedAttributeProblems(resource, (attribute) => crossStackFix(attribute)) });
+    this.node.addValidation({ validate: () => exportedAttributeProblems(this, resource, (attribute) => crossStackFix(attribute)) });
 
     this.currentVersion = this.resource.getAttString(ATTR.currentVersion);
     this.appliedCount = this.resource.getAttString(ATTR.appliedCount);

@@ -82,13 +82,13 @@ interface ExportedAttribute {
 }
 
 /**
- * The messages for every export of `resource`'s attributes in its stack:
+ * The messages for every export of `resource`'s attributes (`owner`'s custom resource) in its stack:
  * CDK's own for another stack's reference (`Exports/Output…`), an export
  * written by hand, and CDK's cross-region references (an SSM writer that
  * refuses to change a value in use, like an export). Run as a validation,
  * after CDK has made the exports for the app's cross-stack references.
  */
-export function exportedAttributeProblems(resource: CfnResource, fix: (attribute: string) => string): string[] {
+export function exportedAttributeProblems(owner: IConstruct, resource: CfnResource, fix: (attribute: string) => string): string[] {
   const stack = Stack.of(resource);
   const logicalId = stack.resolve(resource.logicalId) as string;
   const found: ExportedAttribute[] = [];
@@ -101,7 +101,7 @@ export function exportedAttributeProblems(resource: CfnResource, fix: (attribute
     }
   }
   const readers = importers(stack);
-  return found.map(({ attribute, through }) => `${attribute} of ${resource.node.path} reaches another stack through ${through}${readers}: `
+  return found.map(({ attribute, through }) => `${attribute} of ${owner.node.path} reaches another stack through ${through}${readers}: `
     + 'it changes with every deploy that applies a migration, and CloudFormation refuses to change an export another stack imports ("Cannot update export … as it is in use"), '
     + `so the second such deploy would fail and roll back after its migration was applied. ${fix(attribute)}`);
 }
