@@ -117,7 +117,7 @@ describe('Class: DatabaseStackBase', () => {
   describe('the shared parts', () => {
     it('are exposed under the same names by both stacks, the database also under its own', () => {
       for (const stack of [rds, aurora]) {
-        expect(stack.identifier).toBe('schemaguard-dev');
+        expect(stack.identifier).toBe('schemaguard-dev-app');
         expect(stack.vpc).toBe(stack.network.vpc);
         expect(stack.secretsManagerEndpoint).toBe(stack.network.secretsManagerEndpoint);
         expect(stack.settings.stage).toBe('dev');
