@@ -56,12 +56,13 @@ export interface PostgresLogGroup {
 
 /**
  * The log group of `kind` `identifier` made to exist by `PostgresLogs` in
- * `scope` (a LogRetention), with the stage's retention; deleted with the
+ * `scope` (a LogRetention `PostgresLogRetention`), with the stage's retention; deleted with the
  * stack when the stage's log removal policy is DESTROY, else left.
  */
 export function postgresLogGroup(scope: Construct, kind: DatabaseKind, identifier: string, settings: Pick<StageSettings, 'logRetention' | 'logRemovalPolicy'>): PostgresLogGroup {
   const logGroupName = postgresLogGroupName(kind, identifier);
-  const retention = new logs.LogRetention(scope, 'PostgresLogs', {
+  // Not the id `PostgresLogs` of the AWS::Logs::LogGroup before it: CloudFormation refuses a new type under one logical ID.
+  const retention = new logs.LogRetention(scope, 'PostgresLogRetention', {
     logGroupName,
     retention: settings.logRetention,
     removalPolicy: settings.logRemovalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,

@@ -36,7 +36,7 @@ describe('Function: postgresLogGroupName', () => {
 describe('Function: postgresLogGroup', () => {
   it.each([
     [RemovalPolicy.RETAIN, 'retain'], [RemovalPolicy.DESTROY, 'destroy'],
-  ] as const)('makes the group exist with its retention through a create-or-update resource `PostgresLogs`, no named AWS::Logs::LogGroup (removal %s)', (removalPolicy, rendered) => {
+  ] as const)('makes the group exist with its retention through a create-or-update resource `PostgresLogRetention`, no named AWS::Logs::LogGroup (removal %s)', (removalPolicy, rendered) => {
     const stack = new Stack(new App(), 'Logs');
     const group = postgresLogGroup(stack, 'cluster', 'orders', { logRetention: logs.RetentionDays.ONE_YEAR, logRemovalPolicy: removalPolicy });
     const t = Template.fromStack(stack);
@@ -44,8 +44,8 @@ describe('Function: postgresLogGroup', () => {
     t.resourceCountIs('AWS::Logs::LogGroup', 0);
     t.resourceCountIs('Custom::LogRetention', 1);
     t.hasResourceProperties('Custom::LogRetention', { LogGroupName: '/aws/rds/cluster/orders/postgresql', RetentionInDays: 365, RemovalPolicy: rendered });
-    expect(Object.keys(t.findResources('Custom::LogRetention'))).toEqual(['PostgresLogs6ACF17F4']);
+    expect(Object.keys(t.findResources('Custom::LogRetention'))).toEqual([stack.getLogicalId(group.retention.node.defaultChild as never)]);
     expect(group.logGroup.logGroupName).toBe('/aws/rds/cluster/orders/postgresql');
-    expect(group.retention.node.path).toBe('Logs/PostgresLogs');
+    expect(group.retention.node.path).toBe('Logs/PostgresLogRetention');
   });
 });
