@@ -50,14 +50,18 @@ function ownIdentity(db: Partial<rds.IDatabaseInstance & rds.IDatabaseCluster>):
   const clusterId = clusterResourceId(db);
   if (clusterId) return { value: clusterId, source: 'DBClusterResourceId' };
   if (db.dbInstanceEndpointAddress) return { value: db.dbInstanceEndpointAddress, source: 'endpoint' };
-  if (db.clusterEndpoint) return { value: db.clusterEndpoint.hostname, source: 'endpoint' };
-  return undefined;
+  const endpoint = readOrUndefined(() => db.clusterEndpoint?.hostname);
+  return endpoint ? { value: endpoint, source: 'endpoint' } : undefined;
 }
 
-/** An imported cluster without `clusterResourceIdentifier` throws on reading it. */
 function clusterResourceId(db: Partial<rds.IDatabaseCluster>): string | undefined {
+  return readOrUndefined(() => db.clusterResourceIdentifier);
+}
+
+/** An imported cluster throws on reading an attribute it was imported without. */
+function readOrUndefined<T>(read: () => T): T | undefined {
   try {
-    return db.clusterResourceIdentifier;
+    return read();
   } catch {
     return undefined;
   }
