@@ -591,7 +591,7 @@ function migrationErrorsAlarm(scope: Construct, props: DatabaseAlarmsProps, metr
   const list = listTokens(logGroupName)[0];
   if (list !== undefined) throw new Error(`DatabaseAlarms: ${props.migrationLogGroupName === undefined ? 'the migration function\'s log group name' : '"migrationLogGroupName"'} holds ${listTokenProblem(list)}, or pass the log group's name`);
   const description = [
-    '[PAGE] The schema-migration Lambda failed (Errors >= 1: a deploy could not apply or verify a schema fix; the stack rolled back), or a rollback went on past a failure (RollbackProblems).',
+    '[PAGE] The schema-migration Lambda failed (Errors >= 1: a deploy could not apply or verify a fix; the stack rolled back) or a rollback went past a failure (RollbackProblems).',
     `Find: the log group ${logGroupName} and the stack events; the error names the migration file, line, SQLSTATE and PostgreSQL detail.`,
     'Fix: correct the migration (never edit an applied file: add a new one), or remove the data the check reported, then deploy again.',
     `Over: the alarm clears after ${QUIET_MINUTES} minutes without a failed invocation.`,
