@@ -9,10 +9,14 @@
  * its logs, none under a name the same stack deployed again would collide
  * with.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadAwsServiceSpec } from '@aws-cdk/aws-service-spec';
 import { App } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, buildAuroraApp, STACK_NAME } from '../../lib/app';
 import { readAppConfig } from '../../lib/app-config';
+import { PACKAGE_ROOT } from '../../lib/paths';
 import { GUARD_ROLE_PROP, GUARD_ROLE_RESOURCE_TYPE, PROP } from '../../lambda/handler/constants';
 import { tempDir } from '../support/files';
 import { fixedNameReplacements, nameProperties, replacements, retainedFixedNames, updatedProperties, type NameProperties, type Template } from '../support/template-diff';
@@ -131,5 +135,18 @@ describe('delete, and deploy again: what each stage leaves', () => {
   it('finds a retained resource under a literal name (so an empty result above means something)', () => {
     const t: Template = { Resources: { Logs: { Type: 'AWS::Logs::LogGroup', Properties: { LogGroupName: '/aws/rds/instance/x/postgresql' }, DeletionPolicy: 'Retain' } } };
     expect(retainedFixedNames(t, named)).toEqual(['Logs (AWS::Logs::LogGroup) /aws/rds/instance/x/postgresql']);
+  });
+});
+
+describe('docs/guide/lifecycle.md', () => {
+  it.each(['AWS::RDS::DBInstance', 'AWS::RDS::DBCluster'])('lists the properties of %s whose change replaces it, as the resource specification has them', async (type) => {
+    const page = readFileSync(join(PACKAGE_ROOT, 'docs', 'guide', 'lifecycle.md'), 'utf8');
+    const line = page.split('\n').find((l) => l.startsWith(`- \`${type}\` replaced when it changes: `))!;
+    expect(line, type).toBeDefined();
+    const listed = [...line.split(': ').slice(1).join(': ').matchAll(/`([A-Za-z]+)`/g)].map((m) => m[1]);
+    const db = await loadAwsServiceSpec();
+    const resource = db.lookup('resource', 'cloudFormationType', 'equals', type).only();
+    const replacing = Object.entries(resource.properties).filter(([, p]) => p.causesReplacement === 'yes').map(([k]) => k);
+    expect(listed).toEqual(replacing.sort());
   });
 });
