@@ -348,7 +348,7 @@ function claimNamespace(self: DatabaseAlarms, logGroup: logs.ILogGroup): void {
     const identifier = RDS_LOG_GROUP.exec(name)?.[1];
     throw new Error(`DatabaseAlarms: ${self.node.path} and ${first} both watch the log group ${name} in the same account and region${identifier ? `, so both are for the database identifier "${identifier}"` : ''}. `
       + 'Two databases of one identifier cannot exist there (RDS refuses the second instance or cluster, and CloudWatch Logs a second log group of that name), and one database needs one DatabaseAlarms. '
-      + 'Give each stage its own identifier (stacks: "instanceIdentifier" or "clusterIdentifier", context schemaguard:instanceIdentifier, default schemaguard-<stage>), and its log group and namespace follow; '
+      + 'Give each stage its own identifier (stacks: "instanceIdentifier" or "clusterIdentifier", context schemaguard:instanceIdentifier, default schemaguard-<stage>-<databaseName>), and its log group and namespace follow; '
       + 'another "metricNamespace" alone would not help: the second deploy would still fail on the identifier');
   }
   throw new Error(`DatabaseAlarms: ${self.node.path} would publish its error metrics to namespace "${self.metricNamespace}", which ${first} already does in the same account and region: each would page for the other's errors. Give each database its own: pass "metricNamespace" (stacks: "metricNamespace"), or "databaseIdentifier", or put one DatabaseAlarms on each log group`);

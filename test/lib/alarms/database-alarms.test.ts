@@ -138,7 +138,7 @@ describe('Construct: DatabaseAlarms', () => {
       expect(alarmsIn('Second')).toThrow(
         'DatabaseAlarms: Second/Alarms and First/Alarms both watch the log group /aws/rds/instance/shop/postgresql in the same account and region, so both are for the database identifier "shop". '
         + 'Two databases of one identifier cannot exist there (RDS refuses the second instance or cluster, and CloudWatch Logs a second log group of that name), and one database needs one DatabaseAlarms. '
-        + 'Give each stage its own identifier (stacks: "instanceIdentifier" or "clusterIdentifier", context schemaguard:instanceIdentifier, default schemaguard-<stage>), and its log group and namespace follow; '
+        + 'Give each stage its own identifier (stacks: "instanceIdentifier" or "clusterIdentifier", context schemaguard:instanceIdentifier, default schemaguard-<stage>-<databaseName>), and its log group and namespace follow; '
         + 'another "metricNamespace" alone would not help: the second deploy would still fail on the identifier');
       // Different log groups, one namespace given by hand: the namespace is the cause.
       expect(alarmsIn('SharedNamespace', { metricNamespace: 'Shared/Postgres', logGroup: logs.LogGroup.fromLogGroupName(new Stack(app, 'L1', { env }), 'Log', '/aws/rds/instance/a/postgresql') })).not.toThrow();
