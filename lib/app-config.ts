@@ -18,6 +18,7 @@
  * | schemaguard:alarmTicketHttpsUrl | "" (none)   | HTTPS endpoint subscribed to the ticket topic (a low-urgency service, a ticketing system) |
  * | schemaguard:guardSchedule    | 15m            | how often the schema guard runs (`5m`, `1h`: whole minutes, 1m to 24h), or `off` |
  * | schemaguard:guardRoleRevision | 0 (none)      | raise it to make the next deploy set the guard's role again from its secret (its password refused: 28P01) |
+ * | schemaguard:migrationsRevision | 0 (none)     | raise it to make the next deploy run the migrations and their checks again when nothing else changed |
  */
 import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -45,6 +46,7 @@ export const CONTEXT_DEFAULTS = {
   alarmTicketHttpsUrl: '',
   guardSchedule: '15m',
   guardRoleRevision: 0,
+  migrationsRevision: 0,
 } as const;
 export type ContextKey = keyof typeof CONTEXT_DEFAULTS;
 
@@ -71,6 +73,8 @@ export interface AppConfig {
   guardSchedule?: Duration;
   /** SchemaGuard `roleRevision`; undefined for 0 (none). */
   guardRoleRevision?: number;
+  /** SchemaMigrations `revision`; undefined for 0 (none). */
+  migrationsRevision?: number;
 }
 
 export class ConfigError extends Error {
@@ -142,6 +146,7 @@ export function readAppConfig(get: (key: string) => unknown, keys: string[]): Ap
     alarmTicketHttpsUrl: readHttpsUrl(v, 'alarmTicketHttpsUrl'),
     guardSchedule: readGuardSchedule(v),
     guardRoleRevision: int('guardRoleRevision', v('guardRoleRevision'), 0, 1_000_000) || undefined,
+    migrationsRevision: int('migrationsRevision', v('migrationsRevision'), 0, 1_000_000) || undefined,
   };
 }
 

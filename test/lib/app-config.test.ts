@@ -43,6 +43,13 @@ describe('Function: readAppConfig', () => {
     expect([c.alarmHttpsUrl, c.alarmTicketHttpsUrl]).toEqual(['{{resolve:secretsmanager:schemaguard/pagerduty-url}}', '{{resolve:ssm:/schemaguard/ticket-url}}']);
   });
 
+  it('migrationsRevision: a whole number, 0 for none', () => {
+    expect(read({}).migrationsRevision).toBeUndefined();
+    expect(read({ 'schemaguard:migrationsRevision': '2' }).migrationsRevision).toBe(2);
+    expect(read({ 'schemaguard:migrationsRevision': 0 }).migrationsRevision).toBeUndefined();
+    expect(() => read({ 'schemaguard:migrationsRevision': '1.5' })).toThrow('context schemaguard:migrationsRevision: "1.5" is not an integer from 0 to 1000000');
+  });
+
   it('guardRoleRevision: a whole number, 0 for none', () => {
     expect(read({ 'schemaguard:guardRoleRevision': '2' }).guardRoleRevision).toBe(2);
     expect(read({ 'schemaguard:guardRoleRevision': 3 }).guardRoleRevision).toBe(3);
