@@ -62,17 +62,18 @@ export interface PostgresLogGroup {
 export function postgresLogGroup(scope: Construct, kind: DatabaseKind, identifier: string, settings: Pick<StageSettings, 'logRetention' | 'logRemovalPolicy'>): PostgresLogGroup {
   const logGroupName = postgresLogGroupName(kind, identifier);
   // Not the id `PostgresLogs` of the AWS::Logs::LogGroup before it: CloudFormation refuses a new type under one logical ID.
+  const deletedWithStack = settings.logRemovalPolicy === RemovalPolicy.DESTROY;
   const retention = new logs.LogRetention(scope, 'PostgresLogRetention', {
     logGroupName,
     retention: settings.logRetention,
-    removalPolicy: settings.logRemovalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    removalPolicy: deletedWithStack ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
   });
-  acknowledgeLogRetentionFindings(scope, logGroupName);
+  acknowledgeLogRetentionFindings(scope, logGroupName, deletedWithStack);
   return { logGroup: logs.LogGroup.fromLogGroupName(scope, 'PostgresLogGroup', logGroupName), retention };
 }
 
 /** The cdk-nag findings on LogRetention's one function per stack (`LogRetention<hash>`), which aws-cdk-lib makes as it is. */
-function acknowledgeLogRetentionFindings(scope: Construct, logGroupName: string): void {
+function acknowledgeLogRetentionFindings(scope: Construct, logGroupName: string, deletedWithStack: boolean): void {
   const stack = Stack.of(scope);
   const fn = stack.node.children.find((c) => c.node.id.startsWith('LogRetention') && c.node.tryFindChild('ServiceRole'));
   if (!fn) return;
@@ -80,6 +81,8 @@ function acknowledgeLogRetentionFindings(scope: Construct, logGroupName: string)
     'aws-cdk-lib\'s LogRetention function (it creates the database\'s log group if missing and sets its retention) uses the AWS managed basic execution role: CreateLogGroup, CreateLogStream, PutLogEvents; it cannot be given another.');
   acknowledge(fn, 'AwsSolutions-IAM5[Resource::*]',
     'aws-cdk-lib\'s LogRetention function is granted logs:PutRetentionPolicy and DeleteRetentionPolicy on "*" by aws-cdk-lib itself; it only ever sets the retention of the database\'s log group.');
+  // Only a group deleted with the stack gets LogRetention's logs:DeleteLogGroup on it (aws-cdk-lib's grantDeleteLogGroup).
+  if (!deletedWithStack) return;
   acknowledge(fn, `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:${logGroupName}:*]`,
     'dev stage: LogRetention may delete the database\'s own log group (and its streams, ":*") when the stack is deleted, so a deleted dev stack leaves no log group behind.');
 }
