@@ -329,13 +329,13 @@ export class SchemaMigrations extends Construct {
   readonly resource: CustomResource;
   /** Hash, count and newest version of the files, as put in the resource properties. */
   readonly files: FilesSummary;
-  /** Highest applied version after the deploy (`none` for an empty database), via GetAtt. */
+  /** Highest applied version after the deploy (`none` for an empty database), via GetAtt: in this stack only (another stack: `versionFor`; synth refuses it there). */
   readonly currentVersion: string;
-  /** Number of applied migrations after the deploy, via GetAtt. */
+  /** Number of applied migrations after the deploy, via GetAtt: in this stack only (synth refuses it in another). */
   readonly appliedCount: string;
-  /** Versions this deploy applied (comma-separated, may be empty), via GetAtt. */
+  /** Versions this deploy applied (comma-separated, may be empty), via GetAtt: in this stack only (synth refuses it in another). */
   readonly appliedVersions: string;
-  /** `applied`, `up-to-date` or `database-ahead`, via GetAtt. */
+  /** `applied`, `up-to-date`, `database-ahead` or `rollback-problem`, via GetAtt. */
   readonly outcome: string;
   /** How the handler reaches the database (SchemaGuard reaches it the same way). */
   readonly target: MigrationsTarget;
