@@ -652,7 +652,7 @@ describe('Class: SchemaMigrations, wired into an app (the CDK guide)', () => {
     const { s, vpc, db } = databaseStack(app);
     const migrations = new SchemaMigrations(s, 'Migrations', { database: db, secret: db.secret!, vpc, migrationsDir: migrationsOnly });
     const serviceStack = new Stack(app, 'Service');
-    // As README shows it.
+    // As docs/guide/cdk-app.md shows it.
     new lambda.Function(serviceStack, 'Api', {
       runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => {}'),
       environment: { SCHEMA_VERSION: migrations.versionFor(serviceStack) },

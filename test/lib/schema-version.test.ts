@@ -1,6 +1,6 @@
 /**
  * The schema version in another stack, through SSM and never an export: the
- * way README shows (`migrations.versionFor(this)`), compiled here; the
+ * way docs/guide/cdk-app.md shows (`migrations.versionFor(this)`), compiled here; the
  * consumer's template does not change when a migration is added (its
  * deploy-time parameter reads the new value); and every road to an export of
  * the custom resource's attributes is refused at synth, naming the way.
@@ -17,7 +17,7 @@ import { defaultVersionParameterName, refuseBadParameterName } from '../../lib/s
 import { tempDir } from '../support/files';
 import { exportsOf, type Template as Json } from '../support/template-diff';
 
-/** The database's stack with its migrations (the README's layout), and a service stack. */
+/** The database's stack with its migrations (the layout docs/guide/cdk-app.md shows), and a service stack. */
 function twoStacks(migrationsDir: string, props: { versionParameterName?: string } = {}): { app: App; database: Stack; service: Stack; migrations: SchemaMigrations } {
   const app = new App();
   const database = new Stack(app, 'Database');
