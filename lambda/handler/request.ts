@@ -5,7 +5,7 @@
  * in the state table's `applied_by`.
  */
 import { InputError } from '../engine/errors';
-import { PHYSICAL_ID_PREFIX, REQUEST_STARTED_FIELD } from './constants';
+import { PHYSICAL_ID_PREFIX, REQUEST_STARTED_FIELD, ROLLBACK_REPORTED_FIELD } from './constants';
 import { OPERATOR_COMMANDS } from './operator-protocol';
 
 export type RequestType = 'Create' | 'Update' | 'Delete';
@@ -29,6 +29,8 @@ export interface IsCompleteRequest extends OnEventRequest {
   PhysicalResourceId: string;
   /** From onEvent's response. */
   [REQUEST_STARTED_FIELD]?: number;
+  /** From onEvent's response: it reported a rollback's problem already. */
+  [ROLLBACK_REPORTED_FIELD]?: boolean;
   Data?: Record<string, unknown>;
 }
 
@@ -36,8 +38,10 @@ export interface OnEventResponse {
   PhysicalResourceId: string;
   /** When the request's first invocation began (epoch ms), for its isComplete invocations. */
   [REQUEST_STARTED_FIELD]?: number;
-  /** Attributes, for a resource that is done in onEvent (the guard role). */
+  /** Attributes, for a resource that is done in onEvent (the guard role, a rollback's reported problem). */
   Data?: Record<string, string>;
+  /** Set when onEvent reported a rollback's problem: its isComplete answers done at once. */
+  [ROLLBACK_REPORTED_FIELD]?: boolean;
 }
 
 export interface IsCompleteResponse {

@@ -7,7 +7,8 @@
 import type { Driver } from '../engine/ports';
 import type { MigrateResult } from '../engine/runner';
 import { readApplied, type AppliedMigration } from '../engine/state';
-import { ATTR, DATA_MAX_BYTES, OUTCOME } from './constants';
+import { ATTR, DATA_MAX_BYTES, OUTCOME, VERIFY_ATTR } from './constants';
+import { cut } from './failure';
 
 /**
  * The state rows after the run, and the versions this request applied: those
@@ -37,9 +38,40 @@ export function responseData(result: MigrateResult, mine: number[], rollback: bo
     [ATTR.aheadVersions]: list(ahead, 300),
     [ATTR.message]: message(outcome, mine, ahead, current),
     [ATTR.baseline]: baseline.slice(0, 400),
+    [ATTR.rollbackProblem]: '',
   };
   if (Buffer.byteLength(JSON.stringify(data)) > DATA_MAX_BYTES) data[ATTR.message] = data[ATTR.message]!.slice(0, 200);
   return data;
+}
+
+/** What the database was seen at before the failure, when it was reached. */
+export interface KnownState {
+  currentVersion: string;
+  appliedCount: string;
+}
+
+/** The budget of the problem in the response, in bytes of JSON text. */
+const PROBLEM_BYTES = 900;
+
+/**
+ * The `Data` of a rollback's Update that failed and is reported instead
+ * (rollback-report.ts): every attribute, as always; what the handler did not
+ * get to see is `unknown`.
+ */
+export function rollbackProblemData(problem: string, known: KnownState | undefined): Record<string, string> {
+  const shown = cut(problem, PROBLEM_BYTES);
+  return {
+    [ATTR.outcome]: OUTCOME.rollbackProblem,
+    [ATTR.currentVersion]: known?.currentVersion ?? 'unknown',
+    [ATTR.appliedCount]: known?.appliedCount ?? 'unknown',
+    [ATTR.appliedThisRun]: 'unknown',
+    [ATTR.appliedVersions]: '',
+    [ATTR.aheadVersions]: '',
+    [ATTR.message]: 'the stack is rolling back and this Update met a failure: reported, not failed, so the rollback can finish; see RollbackProblem',
+    [ATTR.rollbackProblem]: shown,
+    [VERIFY_ATTR.contracts]: 'not verified (rollback problem)',
+    [VERIFY_ATTR.drift]: 'not verified (rollback problem)',
+  };
 }
 
 function message(outcome: string, mine: number[], ahead: number[], current: string): string {

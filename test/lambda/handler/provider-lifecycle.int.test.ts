@@ -130,7 +130,7 @@ describe.each(targets)('$name', (target) => {
         expect(created.PhysicalResourceId).toBe('schemaguard-migrations-SchemaMigrationsResource');
         expect(created.Data).toEqual({
           [ATTR.outcome]: OUTCOME.applied, [ATTR.currentVersion]: '2', [ATTR.appliedCount]: '2', [ATTR.appliedThisRun]: '2',
-          [ATTR.appliedVersions]: '1,2', [ATTR.aheadVersions]: '', [ATTR.message]: 'applied 2 migrations; the database is at version 2',
+          [ATTR.appliedVersions]: '1,2', [ATTR.aheadVersions]: '', [ATTR.message]: 'applied 2 migrations; the database is at version 2', [ATTR.rollbackProblem]: '',
           [VERIFY_ATTR.contracts]: 'none', [VERIFY_ATTR.drift]: 'not checked (no snapshot)', [ATTR.baseline]: 'not set',
         });
         expectFits(created);
