@@ -60,6 +60,11 @@ export interface CliOptions {
   configFile?: string;
   /** The environment variable the database URL is read from (the project file's `databaseUrlEnv`). */
   databaseUrlEnv: string;
+  /**
+   * The migrations folder is the project's (the project file's `migrations`, or ./migrations), not
+   * another folder named by --dir: lint then takes what the embedded server applied as applied.
+   */
+  projectFiles: boolean;
   /** Lint rules the project file turns off or re-levels (`lintRules`). */
   lintRules: Readonly<Record<string, RuleSetting>>;
   /** The options the command line set (by key), not left at their defaults. */
@@ -156,6 +161,7 @@ const CONNECTION_FLAGS = ['--database-url', '--embedded', '--embedded-dir', '--c
  * ignored: refused as a flag the command does not take is.
  */
 const UNUSED_TOGETHER: readonly { flags: readonly string[]; when: (o: CliOptions) => boolean; why: string; fix: string }[] = [
+  { flags: ['--database-url'], when: (o) => o.command === 'snapshot', why: 'it applies the migrations to a throwaway embedded PostgreSQL', fix: 'drop --database-url (schemaguard diff --database-url URL compares a live database with the snapshot)' },
   { flags: CONNECTION_FLAGS, when: (o) => o.command === 'plan' && o.offline, why: 'plan --offline reads no database', fix: 'drop it, or drop --offline to plan against a database' },
   { flags: CONNECTION_FLAGS, when: (o) => o.command === 'lint' && o.since !== undefined, why: 'lint --since takes the applied files from git, not from a database', fix: 'give one: --since REF (the base branch\'s files count as applied), or the database to read them from' },
   { flags: ['--embedded-dir'], when: (o) => o.given.has('databaseUrl'), why: '--database-url names the server, so no embedded server is used', fix: 'drop --embedded-dir, or drop --database-url to use the embedded server' },
@@ -185,6 +191,7 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
     contractsDir: 'contracts',
     snapshot: defaultSnapshot('migrations'),
     databaseUrlEnv: 'DATABASE_URL',
+    projectFiles: true,
     lintRules: {},
     given: new Set(),
     args: [],
@@ -264,12 +271,12 @@ function readFlags(argv: string[], opts: CliOptions): { rest: string[]; flags: s
 function refuseUnusedFlags(opts: CliOptions, flags: readonly string[]): void {
   const command = opts.command as Command;
   for (const flag of flags) {
+    const unused = UNUSED_TOGETHER.find((u) => u.flags.includes(flag) && u.when(opts));
+    if (unused) throw new UsageError(`${command} does not use ${flag}: ${unused.why}`, { value: flag, fix: unused.fix });
     const takers = FLAGS[flag]!.for;
     if (takers && !takers.includes(command)) {
       throw new UsageError(`${command} does not use ${flag}`, { value: flag, fix: `drop ${flag}; it is for ${orList(takers)} (schemaguard help ${command} lists the flags ${command} takes)` });
     }
-    const unused = UNUSED_TOGETHER.find((u) => u.flags.includes(flag) && u.when(opts));
-    if (unused) throw new UsageError(`${command} does not use ${flag} here: ${unused.why}`, { value: flag, fix: unused.fix });
   }
 }
 
