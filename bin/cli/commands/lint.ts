@@ -1,4 +1,5 @@
 /** `schemaguard lint`: the migration lint over the pending files (lint-scope.ts: pending against what). */
+import { resolve } from 'node:path';
 import { FILE_NAME_PATTERN, migrationFiles, readMigrationText, validateMigrationText } from '../../../lambda/engine/source';
 import type { AppliedMigration } from '../../../lambda/engine/state';
 import { computePlan } from '../../../lambda/engine/plan';
@@ -108,7 +109,7 @@ function scopeJson(scope: LintScope): Record<string, unknown> {
  * anywhere) and the refusal fails lint, as it fails migrate.
  */
 function markApplied(sources: LintSource[], applied: AppliedMigration[], dir: string): Refusal[] {
-  const migrations = sources.map(asMigration);
+  const migrations = sources.map((s) => asMigration(s, dir));
   const plan = computePlan(migrations, applied);
   const appliedFiles = new Set(plan.entries.filter((e) => e.status === 'applied').map((e) => e.migration!.file));
   for (const s of sources) s.applied = appliedFiles.has(s.file);
@@ -117,10 +118,10 @@ function markApplied(sources: LintSource[], applied: AppliedMigration[], dir: st
 }
 
 /** What the state comparison reads of a lint source: its name, version, checksum and valid-checksums (no statements). */
-function asMigration(s: LintSource): Migration {
+function asMigration(s: LintSource, dir: string): Migration {
   const [, version, name] = FILE_NAME_PATTERN.exec(s.file)!;
   return {
-    version: Number(version), name: name!, file: s.file, path: s.file, text: s.text, checksum: checksum(s.text),
+    version: Number(version), name: name!, file: s.file, path: resolve(dir, s.file), text: s.text, checksum: checksum(s.text),
     directives: { noTransaction: s.noTransaction, validChecksums: s.validChecksums }, statements: [], statementCount: 0, checks: [], allowances: s.allowances,
   };
 }
