@@ -37,6 +37,7 @@ import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state';
 import { addGuardWidgets, guardAlarms, guardDashboardWidgets } from './alarms/guard-alarms';
 import { stringTokens } from './alarms/deployed-length';
 import { GUARD_ALARMS, type GuardCommandOptions } from './alarms/guard-catalog';
+import { defaultSnapshot } from './config/load';
 import { USER_FILE_DEFAULTS } from './user-files';
 import { defaultGuardRoleName, GuardRole } from './guard-role';
 import { handlerCode } from './handler-asset';
@@ -336,11 +337,13 @@ function guardCommandOptions(migrations: SchemaMigrations): GuardCommandOptions 
     const shown = path === undefined ? undefined : relative(process.cwd(), path) || '.';
     return shown === byDefault || shown === undefined || shown.startsWith('..') || isAbsolute(shown) ? undefined : shown;
   };
+  const shownMigrations = unlessDefault(migrationsDir, USER_FILE_DEFAULTS.migrationsDir);
   return {
     stateSchema: migrations.stateSchema === DEFAULT_STATE_SCHEMA ? undefined : migrations.stateSchema,
-    migrationsDir: unlessDefault(migrationsDir, USER_FILE_DEFAULTS.migrationsDir),
+    migrationsDir: shownMigrations,
     contractsDir: unlessDefault(contractsDir, USER_FILE_DEFAULTS.contractsDir),
-    snapshotFile: unlessDefault(snapshotFile, USER_FILE_DEFAULTS.snapshotFile),
+    // The CLI's default follows --dir: the snapshot beside the migrations.
+    snapshotFile: unlessDefault(snapshotFile, defaultSnapshot(shownMigrations ?? USER_FILE_DEFAULTS.migrationsDir)),
   };
 }
 

@@ -42,6 +42,8 @@ export interface Setting<K extends string = string, T = unknown> {
   readonly description: string;
   /** The default as the reference shows it. */
   readonly defaultText: string;
+  /** The default as a value, where it is one (the JSON Schema's `default`, which editors offer). */
+  readonly default?: unknown;
   /** The CLI flag it fills; a flag on the command line wins over the file. */
   readonly flag?: string;
   /** The construct prop it fills (SchemaMigrations, and the stacks that pass it on); a prop given in code wins over the file. */
@@ -135,12 +137,12 @@ function readLintRules(value: unknown): Record<string, RuleSetting> {
 /** The settings of `schemaguard.config.json`, in the reference's order. */
 export const SETTINGS = [
   setting({
-    key: 'migrations', flag: '--dir', prop: 'migrationsDir', defaultText: '"migrations"', example: 'db/migrations', path: { default: 'migrations' },
+    key: 'migrations', flag: '--dir', prop: 'migrationsDir', defaultText: '"migrations"', default: 'migrations', example: 'db/migrations', path: { default: 'migrations' },
     description: 'The folder of the migration files (`<version>_<name>.sql`).',
     schema: PATH_SCHEMA, read: path('migrations folder'),
   }),
   setting({
-    key: 'contracts', flag: '--contracts', prop: 'contractsDir', defaultText: '"contracts"', example: 'db/contracts', path: { default: 'contracts' },
+    key: 'contracts', flag: '--contracts', prop: 'contractsDir', defaultText: '"contracts"', default: 'contracts', example: 'db/contracts', path: { default: 'contracts' },
     description: 'The folder of the query contracts: the application\'s statements, checked against the migrated schema (`check`, `guard`, `capture`, and the custom resource after each deploy).',
     schema: PATH_SCHEMA, read: path('contracts folder'),
   }),
@@ -150,7 +152,7 @@ export const SETTINGS = [
     schema: PATH_SCHEMA, read: path('snapshot file'),
   }),
   setting({
-    key: 'stateSchema', flag: '--state-schema', prop: 'stateSchema', defaultText: '"schemaguard"', example: 'orders_schemaguard',
+    key: 'stateSchema', flag: '--state-schema', prop: 'stateSchema', defaultText: '"schemaguard"', default: 'schemaguard', example: 'orders_schemaguard',
     description: 'The schema of schemaguard\'s state table (`<stateSchema>.applied_migrations`), which also keys the runner lock: two services migrating one database need one each.',
     schema: { type: 'string', minLength: 1, maxLength: 63, not: { pattern: '^pg_' } },
     read: (value) => {
@@ -176,18 +178,18 @@ export const SETTINGS = [
     },
   }),
   setting({
-    key: 'lockTimeout', flag: '--lock-timeout', prop: 'lockTimeout', defaultText: '"5s"', example: '3s',
+    key: 'lockTimeout', flag: '--lock-timeout', prop: 'lockTimeout', defaultText: '"5s"', default: '5s', example: '3s',
     description: '`lock_timeout` for each migration that sets none itself (`-- schemaguard:lock-timeout=…`): how long one of its statements waits for a lock before it gives up and is retried with backoff. More than 0.',
     schema: durationSchema(true), read: duration('lock_timeout 0 in PostgreSQL means none: a statement waits forever behind any lock it conflicts with, and the queries queued behind it wait too'),
   }),
   setting({
-    key: 'lockWait', flag: '--lock-wait', defaultText: '"60s"', example: '2m',
+    key: 'lockWait', flag: '--lock-wait', defaultText: '"60s"', default: '60s', example: '2m',
     description: 'How long `migrate`, `baseline` and `repair` wait for another runner\'s lock (another deploy or CI job on the same database), trying again with backoff; "0" tries once.',
     note: 'The custom resource waits for the runner lock across its invocations, up to its `totalTimeout`.',
     schema: durationSchema(false), read: duration(),
   }),
   setting({
-    key: 'lintRules', defaultText: '{} (every rule at its own level)', example: { 'index-not-concurrent': { level: 'warning', reason: 'our tables are small: a plain CREATE INDEX blocks writes for milliseconds' } },
+    key: 'lintRules', defaultText: '{} (every rule at its own level)', default: {}, example: { 'index-not-concurrent': { level: 'warning', reason: 'our tables are small: a plain CREATE INDEX blocks writes for milliseconds' } },
     description: 'Lint rules the team turned off or gave another level, each with its reason (as `-- schemaguard:allow RULE REASON` takes one for a statement). `lint` and `plan` report a rule turned off as allowed, with the reason; its inline allows still apply.',
     note: 'No flag: a team\'s choice belongs in the file; one statement\'s exception is `-- schemaguard:allow`.',
     schema: {
@@ -201,7 +203,7 @@ export const SETTINGS = [
     read: readLintRules,
   }),
   setting({
-    key: 'databaseUrlEnv', defaultText: '"DATABASE_URL"', example: 'APP_DATABASE_URL',
+    key: 'databaseUrlEnv', defaultText: '"DATABASE_URL"', default: 'DATABASE_URL', example: 'APP_DATABASE_URL',
     description: 'The environment variable that holds the database URL for every command that connects (instead of `DATABASE_URL`). Without it, and without `--database-url`, commands use the embedded server.',
     note: '`--database-url` names the server itself, and wins.',
     schema: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
@@ -211,7 +213,7 @@ export const SETTINGS = [
     },
   }),
   setting({
-    key: 'embeddedDir', flag: '--embedded-dir', defaultText: '".schemaguard"', example: '.schemaguard', path: { default: '.schemaguard' },
+    key: 'embeddedDir', flag: '--embedded-dir', defaultText: '".schemaguard"', default: '.schemaguard', example: '.schemaguard', path: { default: '.schemaguard' },
     description: 'The data folder of the embedded PostgreSQL the CLI uses without a database URL (git-ignore it). `lint` without a database reads what it has applied.',
     schema: PATH_SCHEMA, read: path('embedded server\'s data folder'),
   }),
