@@ -344,7 +344,7 @@ export function formatsOf(command: Command): readonly OutputFormat[] {
 }
 
 /** `a, b or c`. */
-const orList = (items: readonly string[]) => `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`;
+const orList = (items: readonly string[]) => (items.length === 1 ? items[0]! : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`);
 
 /** A --format the command does not write is refused, not ignored (`status --format sarif` printed a text table). */
 function refuseFormat(command: Command, format: OutputFormat): void {
