@@ -23,8 +23,6 @@ export interface Io {
   /** Resolves once the reader of `out` has caught up (a long report waits for it between blocks). */
   outDrained?(): Promise<void>;
   env: NodeJS.ProcessEnv;
-  /** Where the command runs: the project file is found from here, and paths are shown from here. @default process.cwd() */
-  cwd?: string;
 }
 
 /** stderr's lines, batched (line-batcher.ts); `runAsProcess` flushes them on the way out. */
@@ -53,13 +51,13 @@ export async function runCli(argv: string[], io: Io, runCommand: (ctx: CommandCo
   try {
     const parsed = parseArgs(argv, io.env);
     hintCodeCache(parsed.command);
-    const cwd = io.cwd ?? process.cwd();
-    const config = applyProjectFile(parsed, cwd, io.env);
+    // The project file is found from the working directory, and paths are shown from it.
+    const config = applyProjectFile(parsed, process.cwd(), io.env);
     opts = parsed;
     const quiet = opts.quiet;
     if (config?.file && !quiet) err(`config: ${opts.configFile}`);
     return await runCommand({
-      opts, env: io.env, out, err, redactor, cwd,
+      opts, env: io.env, out, err, redactor,
       outDrained: () => io.outDrained?.() ?? Promise.resolve(),
       progress: (t) => { if (!quiet) err(t); },
       onEmbedded: (e) => { embedded = e; },

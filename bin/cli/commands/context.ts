@@ -14,8 +14,6 @@ export interface CommandContext {
   opts: CliOptions;
   /** The process environment (`migrate` records who applied from it). */
   env: NodeJS.ProcessEnv;
-  /** The working directory: paths in messages are shown from it. @default process.cwd() */
-  cwd?: string;
   out(text: string): void;
   /** Resolves once stdout's reader has caught up: a long report waits for it between blocks, so it is never all in memory. */
   outDrained(): Promise<void>;

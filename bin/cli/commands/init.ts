@@ -22,7 +22,7 @@ const KNOWN_MIGRATION_FOLDERS = ['migrations', 'db/migrations', 'database/migrat
 interface Step { path: string; done: 'wrote' | 'kept' | 'made'; why?: string }
 
 export async function initCommand(ctx: CommandContext): Promise<number> {
-  const cwd = ctx.cwd ?? process.cwd();
+  const cwd = process.cwd();
   const layout = initLayout(ctx, cwd);
   const steps: Step[] = [];
   const above = findConfigFile(dirname(cwd));
