@@ -35,6 +35,7 @@ import { refuseWrongKinds, type PropKind } from './prop-types';
 import { claimStateTable, resolveStateSchema } from './state-schema';
 import { refuseUnparsable } from './synth-parse';
 import type { ProjectConfig } from './config/load';
+import { SETTINGS } from './config/settings';
 import { projectConfigFor, resolveUserFiles, type UserFileProps, type UserFiles } from './user-files';
 
 export interface SchemaMigrationsProps extends UserFileProps {
@@ -659,8 +660,9 @@ function warnOfSubfolders(scope: Construct, migrationsDir: string): void {
 function noteImplicitFiles(scope: Construct, props: SchemaMigrationsProps, files: UserFiles, project: ProjectConfig): void {
   const used: string[] = [];
   if (project.file) {
-    const keys = Object.keys(project.settings);
-    Annotations.of(scope).addInfo(`read ${project.file}${keys.length ? ` (${keys.join(', ')})` : ''}; a prop given here wins over it`);
+    // What the construct took from the file: the settings with a prop, where the prop is not given.
+    const keys = SETTINGS.filter((x) => x.prop && project.settings[x.key] !== undefined && (props as unknown as Record<string, unknown>)[x.prop] === undefined).map((x) => x.key);
+    if (keys.length) Annotations.of(scope).addInfo(`read ${project.file} (${keys.join(', ')}); a prop given here wins over it`);
     const absent = (['contracts', 'snapshot'] as const).filter((k) => project.settings[k] !== undefined && (k === 'contracts' ? files.contractsDir : files.snapshotFile) === undefined);
     for (const key of absent) Annotations.of(scope).addInfo(`"${key}" in ${project.file} is ${project.settings[key]}, which is not there (yet): ${key === 'snapshot' ? 'no drift check until schemaguard snapshot writes it' : 'no contracts are shipped or checked'}`);
   }

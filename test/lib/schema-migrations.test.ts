@@ -379,12 +379,12 @@ describe('Class: SchemaMigrations', () => {
     // Regression (tester): ./contracts (another tool's Pact JSON there) and the snapshot were taken by default without a word.
     it('says once, in an info annotation, which default contracts folder and snapshot it picked up; nothing when they are given', () => {
       const { s, props } = base();
-      const app = tempDir({ 'migrations/1_a.sql': 'SELECT 1;', 'contracts/orders.sql': 'SELECT 1;', 'contracts/pact.json': '{}', 'lambda/schema/snapshot.json': '{}' }, 'app');
+      const app = tempDir({ 'migrations/1_a.sql': 'SELECT 1;', 'contracts/orders.sql': 'SELECT 1;', 'contracts/pact.json': '{}', 'migrations/schema.snapshot.json': '{}' }, 'app');
       inDirectory(app, () => new SchemaMigrations(s, 'Implicit', { ...props, migrationsDir: undefined }));
       new SchemaMigrations(s, 'Explicit', { ...props, contractsDir, snapshotFile: join(REPO_ROOT, 'lambda/schema/snapshot.json'), stateSchema: 'explicit_schemaguard' });
       const infos = Annotations.fromStack(s).findInfo('/V/Implicit', Match.anyValue()).map((i) => i.entry.data);
       expect(infos).toEqual([`not given, so taken from the working directory by default: "contractsDir" ${join(app, 'contracts')} (its 1 .sql file shipped and checked after each deploy; other files there are ignored); `
-        + `"snapshotFile" ${join(app, 'lambda/schema/snapshot.json')} (drift is checked against it after each deploy); pass the prop to choose another`]);
+        + `"snapshotFile" ${join(app, 'migrations/schema.snapshot.json')} (drift is checked against it after each deploy); pass the prop to choose another`]);
       expect(Annotations.fromStack(s).findInfo('/V/Explicit', Match.anyValue())).toEqual([]);
     });
 

@@ -17,6 +17,8 @@ import { summariseFiles } from '../../lambda/handler/files-hash';
 import { ENV, PROP } from '../../lambda/handler/constants';
 import { ERROR_CATALOG } from '../../lib/alarms/error-catalog';
 import { PACKAGE_ROOT } from '../../lib/paths';
+import { BACKUP_NAME } from '../../scripts/publish-manifest.mjs';
+import { packOnce, type Packed } from '../support/packed';
 
 const EXAMPLE = join(PACKAGE_ROOT, 'examples', 'widgets-app');
 
@@ -45,13 +47,15 @@ function listing(dir: string): string[] {
     .map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
 }
 
-interface Packed { filename: string; files: { path: string }[] }
 
 const work = mkdtempSync(join(tmpdir(), 'schemaguard-consumer-'));
 const app = join(work, 'widgets-app');
 let packed: Packed;
-/** The repository's package.json before the pack (prepack writes the published one in its place, postpack puts it back). */
-const repoManifestText = readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8');
+/**
+ * The repository's package.json before the pack (prepack writes the published one in its place, postpack puts it back):
+ * while another test file packs (support/packed.ts), the repository's is the backup prepack keeps.
+ */
+const repoManifestText = readFileSync(join(PACKAGE_ROOT, existsSync(join(PACKAGE_ROOT, BACKUP_NAME)) ? BACKUP_NAME : 'package.json'), 'utf8');
 let installOutput: string;
 let template: { Resources: Record<string, { Type: string; Properties: Record<string, unknown>; Metadata?: Record<string, string> }> };
 const timings: Record<string, number> = {};
@@ -66,12 +70,12 @@ function timed<T>(step: string, fn: () => T): T {
 }
 
 beforeAll(() => {
-  packed = timed('npm pack', () => (JSON.parse(mustRun('npm pack', 'npm', ['pack', '--json', '--pack-destination', work], PACKAGE_ROOT).stdout) as Packed[])[0]!);
+  packed = timed('npm pack', () => packOnce({ ...process.env, ...REGISTRY_CA }));
   cpSync(EXAMPLE, app, { recursive: true, filter: (src) => !/[\\/](node_modules|build|cdk\.out)$/.test(src) });
   // The example as published names `schemaguard@^0.1.0`; here it gets this tarball, and the registry
   // packages at the versions this repository has (so the npm cache serves them).
   const pkg = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
-  pkg.dependencies = { 'aws-cdk-lib': versionOf('aws-cdk-lib'), constructs: versionOf('constructs'), schemaguard: `file:${join(work, packed.filename)}` };
+  pkg.dependencies = { 'aws-cdk-lib': versionOf('aws-cdk-lib'), constructs: versionOf('constructs'), schemaguard: `file:${packed.tarball}` };
   pkg.devDependencies = { typescript: versionOf('typescript'), '@types/node': versionOf('@types/node') };
   writeFileSync(join(app, 'package.json'), JSON.stringify(pkg, null, 2));
   const installed = timed('npm install', () => mustRun('npm install', 'npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], app));
@@ -83,7 +87,7 @@ beforeAll(() => {
     CDK_OUTDIR: join(app, 'cdk.out'), CDK_CONTEXT_JSON: JSON.stringify({ 'aws:cdk:enable-asset-metadata': true }), CDK_DOCKER: '/nonexistent/docker',
   }));
   template = JSON.parse(readFileSync(join(app, 'cdk.out', 'Widgets.template.json'), 'utf8'));
-}, 600_000);
+}, 1_200_000);
 
 afterAll(() => {
   console.log(`[schemaguard tests] consumer app: ${Object.entries(timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ')}`);

