@@ -35,7 +35,8 @@ export async function lintScope(ctx: CommandContext, sources: LintSource[], mark
   const { opts } = ctx;
   if (opts.since !== undefined) return gitScope(ctx, sources, opts.since, `--since ${opts.since}`);
   if (opts.databaseUrl) return databaseScope(ctx, sources, markApplied, 'database');
-  if (opts.embedded || embeddedHasData(ctx)) return databaseScope(ctx, sources, markApplied, 'embedded');
+  // A URL variable set but empty (a CI secret that is missing) meant a database: not the embedded server in its place.
+  if (opts.embedded || (opts.databaseUrl === undefined && embeddedHasData(ctx))) return databaseScope(ctx, sources, markApplied, 'embedded');
   const ref = baseRef(opts.dir, ctx.env);
   if (ref) return gitScope(ctx, sources, ref, `the git base ${ref}`);
   return { applied: 'none', line: noneLine(ctx, sources.length), refusals: [] };
@@ -96,7 +97,9 @@ async function databaseScope(ctx: CommandContext, sources: LintSource[], markApp
 function noneLine(ctx: CommandContext, files: number): string {
   const { opts } = ctx;
   const all = files === 1 ? 'the 1 file' : `all ${files} files`;
-  const embedded = opts.projectFiles ? `no embedded server data in ${opts.embeddedDir}/` : `${opts.dir}/ is not the project's migrations folder, so not the embedded server's`;
-  return `every file counts as pending, ${all} in ${opts.dir}/: no database (--database-url or ${opts.databaseUrlEnv}), ${embedded}, and no git base branch (origin/HEAD) to compare with; `
+  const embedded = opts.databaseUrl === '' ? 'so not the embedded server in its place'
+    : opts.projectFiles ? `no embedded server data in ${opts.embeddedDir}/` : `${opts.dir}/ is not the project's migrations folder, so not the embedded server's`;
+  const database = opts.databaseUrl === '' ? `${opts.databaseUrlEnv} is set but empty` : `no database (--database-url or ${opts.databaseUrlEnv})`;
+  return `every file counts as pending, ${all} in ${opts.dir}/: ${database}, ${embedded}, and no git base branch (origin/HEAD) to compare with; `
     + 'a table these files change counts as new, so the rules for existing tables cannot fire. Give lint what is applied: --since REF, --database-url URL, or run schemaguard migrate first';
 }
