@@ -89,9 +89,9 @@ function printLint(ctx: CommandContext, result: LintResult, scope: LintScope): v
   ctx.progress(`lint ${scope.applied === 'none' ? `${result.files.length === 1 ? 'the 1 file' : `all ${result.files.length} files`} in ${opts.dir}/ (every file counts as pending)` : scope.line}`);
   if (opts.format === 'text') ctx.out(lintReport(result, refusals));
   else {
-    const outlook = { refusals, notes: warning ? [warning] : [] };
-    if (opts.format === 'github') for (const line of runAnnotations({ refusals, notes: [] }, opts.dir, 'lint')) ctx.out(line);
-    printFindings(ctx, 'lint', result.findings, { baseDir: opts.dir, runResults: runResults(outlook), omitted: result.omitted });
+    const outlook = { refusals, notes: [] };
+    if (opts.format === 'github') for (const line of runAnnotations(outlook, opts.dir, 'lint')) ctx.out(line);
+    printFindings(ctx, 'lint', result.findings, { baseDir: opts.dir, runResults: runResults(outlook), omitted: result.omitted, notices: warning ? [`warning: ${warning}`] : [] });
   }
 }
 

@@ -103,7 +103,8 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     const json = await runCli(['lint', '--dir', dir, '--json'], { env: NO_DB });
     expect(json.code).toBe(1);
     const out = JSON.parse(json.stdout);
-    expect(Object.keys(out)).toEqual(['command', 'files', 'errors', 'warnings', 'findings', 'omitted', 'allowed', 'allowedOmitted']);
+    expect(Object.keys(out)).toEqual(['command', 'config', 'scope', 'files', 'errors', 'warnings', 'findings', 'omitted', 'allowed', 'allowedOmitted']);
+    expect(out.scope).toMatchObject({ applied: 'none', appliedKnown: false });
     expect(out).toMatchObject({ files: ['1_reset.sql'], errors: 5000, warnings: 0, omitted: [{ file: '1_reset.sql', rule: 'lock-timeout-disabled', errors: 4900, warnings: 0 }], allowed: [] });
     expect(out.findings).toHaveLength(100);
 
@@ -117,7 +118,10 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     expect(sarif.code).toBe(1);
     const run = JSON.parse(sarif.stdout).runs[0];
     expect(run.results).toHaveLength(100);
-    expect(run.invocations).toEqual([{ executionSuccessful: true, toolExecutionNotifications: [{ level: 'note', message: { text: `${more}.` } }] }]);
+    // First, what the run could not know: no database, no embedded server, no git base said which files were applied.
+    expect(run.invocations).toEqual([{ executionSuccessful: true, toolExecutionNotifications: [
+      { level: 'note', message: { text: expect.stringMatching(/^warning: every file counts as pending, the 1 file in /) } }, { level: 'note', message: { text: `${more}.` } },
+    ] }]);
   });
 
   // Regression: past 25,000 results the SARIF file kept the first 25,000 in file order, so a warning could take an error's place.
@@ -135,7 +139,7 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     expect(run.results.at(-1).locations[0].physicalLocation.region.startLine).toBe(100);
     const left = '103 results left out of this SARIF file (100 errors, 3 warnings): code scanning rejects a file of more than 25,000 results or 10 MB gzip-compressed, '
       + 'so the lowest severities were left out first; `schemaguard lint --format text` (or `--format json`) shows every one';
-    expect(run.invocations[0].toolExecutionNotifications.map((n: { message: { text: string } }) => n.message.text)).toEqual([`${left}.`]);
+    expect(run.invocations[0].toolExecutionNotifications.map((n: { message: { text: string } }) => n.message.text)).toEqual([expect.stringMatching(/^warning: every file counts as pending/), `${left}.`]);
     expect(sarif.stderr).toContain(`schemaguard lint: ${left}\n`);
     const text = await runCli(['lint', '--dir', dir], { env: NO_DB });
     expect(text.code).toBe(1);
