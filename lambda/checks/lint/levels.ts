@@ -7,11 +7,18 @@
  */
 import type { AllowedFinding, Finding, Severity } from '../finding';
 import type { OmittedFindings } from './kept';
-import type { LintResult } from './index';
 
 export interface RuleLevel {
   level: 'off' | Severity;
   reason: string;
+}
+
+/** The parts of a lint result that levels change (LintResult has them; index.ts imports this file). */
+export interface LevelledFindings {
+  findings: Finding[];
+  omitted: OmittedFindings[];
+  allowed: AllowedFinding[];
+  allowedOmitted: OmittedFindings[];
 }
 
 /**
@@ -19,7 +26,7 @@ export interface RuleLevel {
  * (the project file), before each reason: an allowed finding shows where it
  * was allowed.
  */
-export function applyRuleLevels(result: LintResult, levels: Readonly<Record<string, RuleLevel>>, source: string): LintResult {
+export function applyRuleLevels<R extends LevelledFindings>(result: R, levels: Readonly<Record<string, RuleLevel>>, source: string): R {
   if (Object.keys(levels).length === 0) return result;
   const off = (rule: string) => levels[rule]?.level === 'off';
   const allowed: AllowedFinding[] = result.findings.filter((f) => off(f.rule)).map((f) => ({ ...f, allowed: { reason: `${source}: ${levels[f.rule]!.reason}`, line: 0 } }));
