@@ -388,6 +388,35 @@ describe('Class: SchemaMigrations', () => {
       expect(Annotations.fromStack(s).findInfo('/V/Explicit', Match.anyValue())).toEqual([]);
     });
 
+    // Issue 54: the construct reads the project file the CLI reads, says so, and a prop wins over it.
+    it('takes stateSchema, lockTimeout and the folders from schemaguard.config.json, says which in an info annotation, and a prop wins', () => {
+      const project = tempDir({
+        'db/migrations/1_a.sql': 'SELECT 1;',
+        'schemaguard.config.json': JSON.stringify({ migrations: 'db/migrations', contracts: 'db/contracts', stateSchema: 'team_schemaguard', lockTimeout: '3s' }),
+        'infra/.keep': '',
+      }, 'project');
+      const onEvent = (stack: Stack) => Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function', { Properties: { Handler: `index.${ON_EVENT_HANDLER_NAME}` } }))[0]!
+        .Properties.Environment.Variables as Record<string, string>;
+
+      const fromFile = base();
+      const m = inDirectory(join(project, 'infra'), () => new SchemaMigrations(fromFile.s, 'FromFile', { ...fromFile.props, migrationsDir: undefined }));
+      expect(m.stateSchema).toBe('team_schemaguard');
+      expect(onEvent(fromFile.s)).toMatchObject({ [ENV.stateSchema]: 'team_schemaguard', [ENV.lockTimeoutMs]: '3000' });
+      expect(m.userFiles.migrationsDir).toBe(join(project, 'db', 'migrations'));
+      const file = join(project, 'schemaguard.config.json');
+      expect(Annotations.fromStack(fromFile.s).findInfo('/V/FromFile', Match.anyValue()).map((i) => i.entry.data)).toEqual([
+        `read ${file} (migrations, contracts, stateSchema, lockTimeout); a prop given here wins over it`,
+        `"contracts" in ${file} is ${join(project, 'db', 'contracts')}, which is not there (yet): no contracts are shipped or checked`,
+      ]);
+
+      const given = base();
+      const p = inDirectory(join(project, 'infra'), () => new SchemaMigrations(given.s, 'Given', { ...given.props, stateSchema: 'prop_schemaguard', lockTimeout: Duration.seconds(7) }));
+      expect(p.stateSchema).toBe('prop_schemaguard');
+      expect(p.userFiles.migrationsDir).toBe(migrationsDir);
+      expect(onEvent(given.s)).toMatchObject({ [ENV.stateSchema]: 'prop_schemaguard', [ENV.lockTimeoutMs]: '7000' });
+      expect(Annotations.fromStack(given.s).findInfo('/V/Given', Match.stringLikeRegexp('^read ')).map((i) => i.entry.data)).toEqual([`read ${file} (contracts); a prop given here wins over it`]);
+    });
+
     // Regression (tester): a handler in isolated subnets with no Secrets Manager endpoint synthesised silently, and the deploy hung until the Lambda timeout.
     it('warns when the handler\'s subnets are isolated and no secretsManagerEndpoint is given; not with an endpoint in the VPC, one passed, or NAT subnets', () => {
       const { s, props } = base();
