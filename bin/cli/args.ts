@@ -7,6 +7,7 @@ import { nearestWord } from '../../lambda/engine/nearest';
 import { CONFIG_FILE_NAME, defaultSnapshot } from '../../lib/config/load';
 import { SETTINGS, type RuleSetting } from '../../lib/config/settings';
 import { UsageError } from './errors';
+import { DOCS_POINTERS } from '../../lambda/engine/docs-pointers';
 
 export const VERSION = '0.1.0';
 
@@ -464,9 +465,11 @@ export const COMMAND_HELP: Record<Command, { usage: string; what: string }> = {
 /** The order of the commands in the help. */
 export const HELP_ORDER: readonly Command[] = ['init', 'plan', 'migrate', 'status', 'lint', 'check', 'diff', 'snapshot', 'doctor', 'guard', 'capture', 'new', 'baseline', 'repair'];
 
-export const EXIT_CODES = `Exit codes: 0 success, 1 a migration, check or refusal failed, 2 usage or input error.
-Project file: ${CONFIG_FILE_NAME} in the working directory or the nearest one above it (schemaguard init writes one);
-a flag given wins over it. Its keys: docs/guide/configuration.md.`;
+export const EXIT_CODES = 'Exit codes: 0 success, 1 a migration, check or refusal failed, 2 usage or input error.';
+
+/** The help's word on the project file (the CLI reference says it with a link). */
+const PROJECT_FILE_HELP = `Project file: ${CONFIG_FILE_NAME} in the working directory or the nearest one above it (schemaguard init writes one);
+a flag given wins over it. Its keys: ${DOCS_POINTERS.configuration}.`;
 
 /** One flag's help line (`command`'s own where it has one), naming the project file's key that sets it too. */
 function flagLine([flag, spec]: [string, FlagSpec], command?: Command): string {
@@ -488,6 +491,7 @@ Flags:
 ${flags}
 
 ${EXIT_CODES}
+${PROJECT_FILE_HELP}
 schemaguard help lists every command.
 `;
   }
@@ -509,5 +513,6 @@ Flags:
 ${Object.entries(FLAGS).map((f) => flagLine(f)).join('\n')}
 
 ${EXIT_CODES}
+${PROJECT_FILE_HELP}
 `;
 }

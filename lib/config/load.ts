@@ -12,6 +12,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { InputError } from '../../lambda/engine/errors';
 import { nearestWord } from '../../lambda/engine/nearest';
 import { SETTINGS, SettingValueError, type AnySetting, type SettingsOf } from './settings';
+import { DOCS_POINTERS } from '../../lambda/engine/docs-pointers';
 
 export const CONFIG_FILE_NAME = 'schemaguard.config.json';
 
@@ -115,7 +116,7 @@ function unknownKey(shown: string, key: string): ConfigError {
   const near = nearestWord(key, keys);
   return new ConfigError(shown, `${shown}: unknown key "${key}"`, {
     key, value: key,
-    fix: `${near ? `did you mean "${near}"? ` : ''}the keys are ${keys.join(', ')} (docs/guide/configuration.md; the file's "$schema" lets an editor complete them)`,
+    fix: `${near ? `did you mean "${near}"? ` : ''}the keys are ${keys.join(', ')} (${DOCS_POINTERS.configuration}; the file's "$schema" lets an editor complete them)`,
   });
 }
 

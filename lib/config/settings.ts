@@ -4,13 +4,17 @@
  * it fills, and how its value is read and checked. Everything else follows
  * from this list: the loader (load.ts), the CLI (bin/cli/project-config.ts),
  * the constructs (SchemaMigrations), the published JSON Schema
- * (schemaguard.schema.json) and the reference in docs/guide/configuration.md
- * (both written by scripts/config-reference.ts, checked current by a test).
+ * (schemaguard.schema.json) and the keys' reference page
+ * (docs/reference/more/configuration.md), both written by
+ * `npm run docs:generate` and checked current by tests.
  *
- * To add a setting: add an entry below (a flag and a prop where they exist),
- * read it where it is used (`SettingsOf` gives it its type), run
- * `npm run config-reference`, and add its case to
- * test/bin/cli/config-keys.int.test.ts (a test fails until it has one).
+ * To add a setting: add an entry below. With a `flag`, the CLI takes the
+ * file's value for that flag by itself (bin/cli/project-config.ts), and the
+ * help, the CLI reference and the keys' page name the key; without one, read
+ * `config.settings.<key>` where it is used (`SettingsOf` types it). With a
+ * `prop`, read it in SchemaMigrations (`resolveSettings`) where the prop is
+ * read. Then run `npm run docs:generate`, and add the key's case to
+ * test/bin/cli/config-keys.int.test.ts (tsc fails until it has one).
  *
  * Nothing here imports aws-cdk-lib or the SQL parser: the CLI's core bundle
  * reads the file too.

