@@ -82,7 +82,7 @@ export interface DatabaseStackCommonProps extends StackProps {
   /**
    * Schema snapshot compared with the live schema after migrating (see
    * SchemaMigrationsProps.snapshotFile); a relative path resolves against the working directory.
-   * @default - `./lambda/schema/snapshot.json` in the working directory, when it exists
+   * @default - the project file's "snapshot", else `schema.snapshot.json` in the migrations directory, when it exists
    */
   readonly snapshotFile?: string;
   /**

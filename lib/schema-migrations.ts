@@ -38,7 +38,9 @@ import { refuseUnlessWhole, refuseWrongKinds, type PropKind } from './prop-types
 import { defaultVersionParameterName, exportedAttributeProblems, readVersion, refuseBadParameterName, versionParameter } from './schema-version';
 import { claimStateTable, resolveStateSchema } from './state-schema';
 import { refuseUnparsable } from './synth-parse';
-import { resolveUserFiles, type UserFileProps, type UserFiles } from './user-files';
+import type { ProjectConfig } from './config/load';
+import { SETTINGS } from './config/settings';
+import { projectConfigFor, resolveUserFiles, type UserFileProps, type UserFiles } from './user-files';
 
 export interface SchemaMigrationsProps extends UserFileProps {
   /**
@@ -117,15 +119,21 @@ export interface SchemaMigrationsProps extends UserFileProps {
    * services, each with its own migrations) need one each: synth refuses two
    * in one app with the same database, database name and state schema. The
    * CLI must be given the same value (`--state-schema`) for that database.
-   * @default 'schemaguard'
+   * @default - the project file's "stateSchema" (schemaguard.config.json, found from the working directory up), else 'schemaguard'
    */
   readonly stateSchema?: string;
+  /**
+   * `lock_timeout` for each migration that sets none itself (`-- schemaguard:lock-timeout=…`),
+   * as the CLI's `--lock-timeout`: from 1 ms to 10 minutes. A lock timeout is retried with backoff.
+   * @default - the project file's "lockTimeout", else Duration.seconds(5)
+   */
+  readonly lockTimeout?: Duration;
   /**
    * Directory of the migration files, shipped with the handler; it must exist (it may be empty).
    * Only its own `.sql` files are shipped and hashed (a README there changes nothing).
    * A relative path resolves against the working directory (where `cdk synth` runs the app), as
    * with `Code.fromAsset`.
-   * @default - `./migrations` in the working directory; synth stops, naming the path, when it is not there
+   * @default - the project file's "migrations" (schemaguard.config.json, found from the working directory up; relative to the file), else `./migrations` beside it or in the working directory; synth stops, naming the path, when it is not there
    */
   readonly migrationsDir?: string;
   /**
@@ -133,14 +141,14 @@ export interface SchemaMigrationsProps extends UserFileProps {
    * must exist when given. Only its own `.sql` files are contracts (shipped and hashed): other
    * files there (another tool's JSON contracts, a README) are left out. A relative path resolves
    * against the working directory.
-   * @default - `./contracts` in the working directory when it exists (synth says so in an info annotation); otherwise no contracts
+   * @default - the project file's "contracts", else `./contracts`, when it exists (synth says so in an info annotation); otherwise no contracts
    */
   readonly contractsDir?: string;
   /**
    * Schema snapshot the live schema is compared with after migrating; drift is reported in the
    * response (`Drift`) and the log. It must exist when given. A relative path resolves against the
    * working directory.
-   * @default - `./lambda/schema/snapshot.json` (the CLI's `--snapshot` default) when it exists; otherwise no drift check
+   * @default - the project file's "snapshot", else `schema.snapshot.json` in the migrations directory (the CLI's `--snapshot` default), when it exists; otherwise no drift check
    */
   readonly snapshotFile?: string;
   /**
@@ -308,7 +316,7 @@ function refuseBadStandbyWait(standbys: StandbyWaitProps | undefined): void {
 const PROP_KINDS: Readonly<Record<string, PropKind>> = {
   databaseName: 'string', stateSchema: 'string', migrationsDir: 'string', contractsDir: 'string', snapshotFile: 'string', databaseLogGroupName: 'string', replicationPlanned: 'string',
   failOnDrift: 'boolean', parseAtSynth: 'boolean', outputs: 'boolean', memorySize: 'number', revision: 'number', versionParameterName: 'string',
-  handlerTimeout: 'duration', reserve: 'duration', queryInterval: 'duration', totalTimeout: 'duration', serviceTimeout: 'duration',
+  handlerTimeout: 'duration', reserve: 'duration', lockTimeout: 'duration', queryInterval: 'duration', totalTimeout: 'duration', serviceTimeout: 'duration',
   port: 'port', vpcSubnets: 'subnets',
 };
 
@@ -388,16 +396,18 @@ export class SchemaMigrations extends Construct {
     refuseWrongKinds('SchemaMigrations', props, PROP_KINDS);
     refuseUnlessWhole('SchemaMigrations', 'revision', props.revision, [0, Number.MAX_SAFE_INTEGER], 'use a whole number from 0, and raise it to run the migrations again');
     refuseBadStandbyWait(props.standbys);
-    const settings = resolveSettings(props);
+    const project = projectConfigFor('SchemaMigrations', process.cwd());
+    const settings = resolveSettings(props, project);
     const network = connectionMode(props);
-    this.stateSchema = resolveStateSchema(props.stateSchema);
+    const stateSchema = props.stateSchema ?? project.settings.stateSchema;
+    this.stateSchema = resolveStateSchema(stateSchema);
     claimStateTable(this, { database: network ? network.database : props.dataApiCluster, secret: props.secret, databaseName: props.databaseName }, this.stateSchema);
     this.files = summariseFiles(settings.migrationsDir, settings.contractsDir);
     refuseTooLarge(this.files, props.memorySize ?? DEFAULT_MEMORY_MB);
     const baselineProps = baselineProperties(props.baseline, refuseUnloadable(settings.migrationsDir, props.memorySize ?? DEFAULT_MEMORY_MB));
     if (props.parseAtSynth ?? true) refuseUnparsable('SchemaMigrations', settings, { filesHash: this.files.hash });
     warnOfSubfolders(this, settings.migrationsDir);
-    noteImplicitFiles(this, props, settings);
+    noteImplicitFiles(this, props, settings, project);
     if (network && !props.secretsManagerEndpoint) warnOfUnreachableSecretsManager(this, network);
     this.target = network
       ? { kind: 'connection', ...network, secretsManagerEndpoint: props.secretsManagerEndpoint }
@@ -413,7 +423,7 @@ export class SchemaMigrations extends Construct {
     this.logGroup = new logs.LogGroup(this, 'HandlerLogs', { retention: settings.retention, removalPolicy: settings.removalPolicy });
     this.securityGroup = network && handlerSecurityGroup(this, network, props.secretsManagerEndpoint, props.cloudFormationEndpoint);
     const role = handlerRole(this, props, network !== undefined);
-    const functionProps = this.handlerFunctionProps(props, settings, role, network);
+    const functionProps = this.handlerFunctionProps(props, settings, role, network, stateSchema);
     this.onEventHandler = new lambda.Function(this, 'OnEvent', { ...functionProps, handler: `index.${ON_EVENT_HANDLER_NAME}` });
     this.isCompleteHandler = new lambda.Function(this, 'IsComplete', { ...functionProps, handler: `index.${IS_COMPLETE_HANDLER_NAME}` });
     this.provider = this.waiterProvider(settings);
@@ -471,7 +481,7 @@ export class SchemaMigrations extends Construct {
   }
 
   /** What onEvent and isComplete share: one code asset, the role, the network, the log group, the environment. */
-  private handlerFunctionProps(props: SchemaMigrationsProps, settings: Settings, role: iam.IRole, network: Connection | undefined): Omit<lambda.FunctionProps, 'handler'> {
+  private handlerFunctionProps(props: SchemaMigrationsProps, settings: Settings, role: iam.IRole, network: Connection | undefined, stateSchema: string | undefined): Omit<lambda.FunctionProps, 'handler'> {
     return {
       code: handlerCode(settings),
       // The bundle targets node22 (scripts/build-handler.mjs).
@@ -486,7 +496,7 @@ export class SchemaMigrations extends Construct {
         securityGroups: [this.securityGroup],
       } : {}),
       logGroup: this.logGroup,
-      environment: { ...handlerEnvironment(this, props, settings), ...(props.stateSchema === undefined ? {} : { [ENV.stateSchema]: this.stateSchema }) },
+      environment: { ...handlerEnvironment(this, props, settings), ...(stateSchema === undefined ? {} : { [ENV.stateSchema]: this.stateSchema }) },
       description: 'schemaguard: applies the migrations during cdk deploy',
     };
   }
@@ -666,6 +676,7 @@ function handlerEnvironment(scope: Construct, props: SchemaMigrationsProps, sett
     // V8's heap sized by the function's memory, not by what V8 takes the machine to have.
     NODE_OPTIONS: heapOptions(props.memorySize ?? DEFAULT_MEMORY_MB),
   };
+  if (settings.lockTimeoutMs !== undefined) environment[ENV.lockTimeoutMs] = String(settings.lockTimeoutMs);
   if (props.failOnDrift) environment[ENV.failOnDrift] = 'true';
   Object.assign(environment, operatorEnvironment(props.operatorCommands));
   if (props.replicationPlanned) environment[ENV.replicationPlanned] = props.replicationPlanned;
@@ -717,6 +728,8 @@ function acknowledgeNagFindings(self: SchemaMigrations): void {
 
 /** The props with their defaults, checked against each other; the user's files as absolute paths. */
 interface Settings extends UserFiles {
+  /** `lockTimeout` (or the project file's), checked; undefined: the handler's default. */
+  lockTimeoutMs?: number;
   handlerTimeout: Duration;
   reserve: Duration;
   queryInterval: Duration;
@@ -731,9 +744,10 @@ interface Checked extends Settings {
   databaseName?: string;
 }
 
-function resolveSettings(props: SchemaMigrationsProps): Settings {
+function resolveSettings(props: SchemaMigrationsProps, project: ProjectConfig): Settings {
   const settings: Settings = {
-    ...resolveUserFiles('SchemaMigrations', props),
+    ...resolveUserFiles('SchemaMigrations', props, process.cwd(), project),
+    lockTimeoutMs: lockTimeoutOf(props.lockTimeout, project),
     handlerTimeout: props.handlerTimeout ?? Duration.minutes(5),
     reserve: props.reserve ?? Duration.millis(DEFAULTS.reserveMs),
     queryInterval: props.queryInterval ?? Duration.seconds(10),
@@ -745,6 +759,26 @@ function resolveSettings(props: SchemaMigrationsProps): Settings {
   validate({ ...settings, memorySize: props.memorySize, databaseName: props.databaseName });
   checkHandlerBundle('SchemaMigrations');
   return settings;
+}
+
+/** The most `lockTimeout` takes: the handler's limit (SCHEMAGUARD_LOCK_TIMEOUT_MS). */
+const MAX_LOCK_TIMEOUT_MS = 600_000;
+
+/** `lockTimeout` in milliseconds, else the project file's, else undefined (the handler's 5 s); refused outside 1 ms to 10 minutes. */
+function lockTimeoutOf(given: Duration | undefined, project: ProjectConfig): number | undefined {
+  if (given === undefined) {
+    const fromFile = project.settings.lockTimeout;
+    if (fromFile !== undefined && fromFile > MAX_LOCK_TIMEOUT_MS) {
+      throw new Error(`SchemaMigrations: "lockTimeout" in ${project.file} is ${fromFile} ms, over the ${MAX_LOCK_TIMEOUT_MS} ms (10 minutes) the handler takes; write a shorter duration there (a lock timeout is retried with backoff), or pass lockTimeout`);
+    }
+    return fromFile;
+  }
+  const ms = given.toMilliseconds();
+  if (Token.isUnresolved(ms)) throw new Error('SchemaMigrations: "lockTimeout" must be a concrete duration, not a token');
+  if (ms < 1 || ms > MAX_LOCK_TIMEOUT_MS) {
+    throw new Error(`SchemaMigrations: "lockTimeout" is ${ms} ms; use Duration.millis(1) to Duration.minutes(10) (0 is no lock timeout in PostgreSQL: a migration would wait forever behind any lock; it is retried with backoff instead)`);
+  }
+  return ms;
 }
 
 /**
@@ -812,17 +846,25 @@ function warnOfSubfolders(scope: Construct, migrationsDir: string): void {
 }
 
 /**
- * `./contracts` and `./lambda/schema/snapshot.json` are used when they exist,
- * without a prop: said once, so a folder of another tool's files (Pact JSON
- * contracts) is not taken for schemaguard's by surprise.
+ * `./contracts` and the snapshot are used when they exist, without a prop:
+ * said once, so a folder of another tool's files (Pact JSON contracts) is not
+ * taken for schemaguard's by surprise; and the project file read, with what
+ * it names that is not there.
  */
-function noteImplicitFiles(scope: Construct, props: SchemaMigrationsProps, files: UserFiles): void {
+function noteImplicitFiles(scope: Construct, props: SchemaMigrationsProps, files: UserFiles, project: ProjectConfig): void {
   const used: string[] = [];
-  if (props.contractsDir === undefined && files.contractsDir) {
+  if (project.file) {
+    // What the construct took from the file: the settings with a prop, where the prop is not given.
+    const keys = SETTINGS.filter((x) => x.prop && project.settings[x.key] !== undefined && (props as unknown as Record<string, unknown>)[x.prop] === undefined).map((x) => x.key);
+    if (keys.length) Annotations.of(scope).addInfo(`read ${project.file} (${keys.join(', ')}); a prop given here wins over it`);
+    const absent = (['contracts', 'snapshot'] as const).filter((k) => project.settings[k] !== undefined && (k === 'contracts' ? files.contractsDir : files.snapshotFile) === undefined);
+    for (const key of absent) Annotations.of(scope).addInfo(`"${key}" in ${project.file} is ${project.settings[key]}, which is not there (yet): ${key === 'snapshot' ? 'no drift check until schemaguard snapshot writes it' : 'no contracts are shipped or checked'}`);
+  }
+  if (props.contractsDir === undefined && project.settings.contracts === undefined && files.contractsDir) {
     const n = readFiles(files.contractsDir).length;
     used.push(`"contractsDir" ${files.contractsDir} (its ${n} .sql file${n === 1 ? '' : 's'} shipped and checked after each deploy; other files there are ignored)`);
   }
-  if (props.snapshotFile === undefined && files.snapshotFile) used.push(`"snapshotFile" ${files.snapshotFile} (drift is checked against it after each deploy)`);
+  if (props.snapshotFile === undefined && project.settings.snapshot === undefined && files.snapshotFile) used.push(`"snapshotFile" ${files.snapshotFile} (drift is checked against it after each deploy)`);
   if (used.length === 0) return;
   Annotations.of(scope).addInfo(`not given, so taken from the working directory by default: ${used.join('; ')}; pass the prop to choose another`);
 }

@@ -13,4 +13,8 @@ export const DOCS_POINTERS = {
   roleToGrant: 'docs guide/guard#the-role-to-grant',
   /** Why a DO block through the Data API needs CREATE on the state schema. */
   longNoTransaction: 'docs guide/aurora#long-no-transaction-statements',
+  /** The project file: where it is found, what wins, lint rules a team accepts (its keys: the reference page it links). */
+  configuration: 'docs guide/configuration',
+  /** Installing the embedded PostgreSQL, and approving its install script. */
+  embeddedInstall: 'docs guide/install#the-embedded-postgresql',
 } as const;

@@ -20,7 +20,8 @@ const withAll = tempDir({
   'contracts/.cache/x.sql': 'SELECT 1;\n',
   'migrations/notes/README.md': 'why\n',
   'contracts/widget_insert.sql': 'INSERT INTO widgets (id) VALUES ($1);\n',
-  'lambda/schema/snapshot.json': '{"format":1}\n',
+  // The snapshot's default place, beside the migrations: shipped once, as the snapshot, not among the migrations.
+  'migrations/schema.snapshot.json': '{"format":1}\n',
 }, 'app');
 const migrationsOnly = tempDir({ 'migrations/0001_gadgets.sql': 'CREATE TABLE gadgets (id int);\n' }, 'app');
 

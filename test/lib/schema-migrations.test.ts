@@ -421,13 +421,42 @@ describe('Class: SchemaMigrations', () => {
     // Regression (tester): ./contracts (another tool's Pact JSON there) and the snapshot were taken by default without a word.
     it('says once, in an info annotation, which default contracts folder and snapshot it picked up; nothing when they are given', () => {
       const { s, props } = base();
-      const app = tempDir({ 'migrations/1_a.sql': 'SELECT 1;', 'contracts/orders.sql': 'SELECT 1;', 'contracts/pact.json': '{}', 'lambda/schema/snapshot.json': '{}' }, 'app');
+      const app = tempDir({ 'migrations/1_a.sql': 'SELECT 1;', 'contracts/orders.sql': 'SELECT 1;', 'contracts/pact.json': '{}', 'migrations/schema.snapshot.json': '{}' }, 'app');
       inDirectory(app, () => new SchemaMigrations(s, 'Implicit', { ...props, migrationsDir: undefined }));
       new SchemaMigrations(s, 'Explicit', { ...props, contractsDir, snapshotFile: join(REPO_ROOT, 'lambda/schema/snapshot.json'), stateSchema: 'explicit_schemaguard' });
       const infos = Annotations.fromStack(s).findInfo('/V/Implicit', Match.anyValue()).map((i) => i.entry.data);
       expect(infos).toEqual([`not given, so taken from the working directory by default: "contractsDir" ${join(app, 'contracts')} (its 1 .sql file shipped and checked after each deploy; other files there are ignored); `
-        + `"snapshotFile" ${join(app, 'lambda/schema/snapshot.json')} (drift is checked against it after each deploy); pass the prop to choose another`]);
+        + `"snapshotFile" ${join(app, 'migrations/schema.snapshot.json')} (drift is checked against it after each deploy); pass the prop to choose another`]);
       expect(Annotations.fromStack(s).findInfo('/V/Explicit', Match.anyValue())).toEqual([]);
+    });
+
+    // Issue 54: the construct reads the project file the CLI reads, says so, and a prop wins over it.
+    it('takes stateSchema, lockTimeout and the folders from schemaguard.config.json, says which in an info annotation, and a prop wins', () => {
+      const project = tempDir({
+        'db/migrations/1_a.sql': 'SELECT 1;',
+        'schemaguard.config.json': JSON.stringify({ migrations: 'db/migrations', contracts: 'db/contracts', stateSchema: 'team_schemaguard', lockTimeout: '3s' }),
+        'infra/.keep': '',
+      }, 'project');
+      const onEvent = (stack: Stack) => Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function', { Properties: { Handler: `index.${ON_EVENT_HANDLER_NAME}` } }))[0]!
+        .Properties.Environment.Variables as Record<string, string>;
+
+      const fromFile = base();
+      const m = inDirectory(join(project, 'infra'), () => new SchemaMigrations(fromFile.s, 'FromFile', { ...fromFile.props, migrationsDir: undefined }));
+      expect(m.stateSchema).toBe('team_schemaguard');
+      expect(onEvent(fromFile.s)).toMatchObject({ [ENV.stateSchema]: 'team_schemaguard', [ENV.lockTimeoutMs]: '3000' });
+      expect(m.userFiles.migrationsDir).toBe(join(project, 'db', 'migrations'));
+      const file = join(project, 'schemaguard.config.json');
+      expect(Annotations.fromStack(fromFile.s).findInfo('/V/FromFile', Match.anyValue()).map((i) => i.entry.data)).toEqual([
+        `read ${file} (migrations, contracts, stateSchema, lockTimeout); a prop given here wins over it`,
+        `"contracts" in ${file} is ${join(project, 'db', 'contracts')}, which is not there (yet): no contracts are shipped or checked`,
+      ]);
+
+      const given = base();
+      const p = inDirectory(join(project, 'infra'), () => new SchemaMigrations(given.s, 'Given', { ...given.props, stateSchema: 'prop_schemaguard', lockTimeout: Duration.seconds(7) }));
+      expect(p.stateSchema).toBe('prop_schemaguard');
+      expect(p.userFiles.migrationsDir).toBe(migrationsDir);
+      expect(onEvent(given.s)).toMatchObject({ [ENV.stateSchema]: 'prop_schemaguard', [ENV.lockTimeoutMs]: '7000' });
+      expect(Annotations.fromStack(given.s).findInfo('/V/Given', Match.stringLikeRegexp('^read ')).map((i) => i.entry.data)).toEqual([`read ${file} (contracts); a prop given here wins over it`]);
     });
 
     // Regression (tester): a handler in isolated subnets with no Secrets Manager endpoint synthesised silently, and the deploy hung until the Lambda timeout.

@@ -8,6 +8,7 @@ import { scriptConfigs, skippedLookalikes, upFiles } from '../../../lambda/engin
 import { describeSubfolders, sqlSubfolders } from '../../../lambda/engine/subfolders';
 import type { CliOptions } from '../args';
 import { startEmbedded, type EmbeddedServer } from '../embedded';
+import { SERVER_VERSIONS } from '../../../lib/config/settings';
 import { UsageError } from '../errors';
 import { DOCS_POINTERS } from '../../../lambda/engine/docs-pointers';
 
@@ -82,18 +83,19 @@ async function dataApiTarget(ctx: CommandContext): Promise<{ driver: Driver; whe
   }
 }
 
-/** A driver for --database-url/DATABASE_URL, else for the embedded server (started if needed). */
+/** A driver for --database-url/DATABASE_URL (or the project file's `databaseUrlEnv`), else for the embedded server (started if needed). */
 async function pgTarget(ctx: CommandContext): Promise<{ driver: PgDriver; where: string }> {
   let url = ctx.opts.databaseUrl;
+  const variable = ctx.opts.databaseUrlEnv;
   if (ctx.opts.embedded && url !== undefined) {
-    throw new UsageError(`--embedded and ${ctx.opts.given.has('databaseUrl') ? '--database-url' : 'DATABASE_URL'} name two different servers`, {
-      fix: ctx.opts.given.has('databaseUrl') ? 'drop one of them' : 'drop --embedded to use DATABASE_URL, or unset DATABASE_URL to use the embedded server',
+    throw new UsageError(`--embedded and ${ctx.opts.given.has('databaseUrl') ? '--database-url' : variable} name two different servers`, {
+      fix: ctx.opts.given.has('databaseUrl') ? 'drop one of them' : `drop --embedded to use ${variable}, or unset ${variable} to use the embedded server`,
     });
   }
   let where = '';
   let embeddedTls: { ssl: false } | undefined;
   if (url) {
-    // DATABASE_URL fills the same setting as the flag, and is reported under the flag's name.
+    // The variable fills the same setting as the flag, and is reported under the flag's name.
     const parsed = parseDatabaseUrl(url, '--database-url');
     // pg reads PGPASSWORD when the URL has no password: then it is masked as the URL's would be (not otherwise:
     // a PGPASSWORD of postgres would mask every "postgres" printed).
@@ -101,11 +103,11 @@ async function pgTarget(ctx: CommandContext): Promise<{ driver: PgDriver; where:
   } else {
     if (url === '') {
       // A CI secret that is missing expands to nothing: never migrate a scratch server in its place.
-      throw new UsageError('DATABASE_URL is set but empty', {
-        value: '', fix: 'set it to postgres://user:password@host:5432/database, or unset it (unset DATABASE_URL) to use the embedded server under .schemaguard/',
+      throw new UsageError(`${variable} is set but empty`, {
+        value: '', fix: `set it to postgres://user:password@host:5432/database, or unset it (unset ${variable}) to use the embedded server under ${ctx.opts.embeddedDir}/`,
       });
     }
-    if (!ctx.opts.embedded) refuseIgnoredPgVariables(ctx.env);
+    if (!ctx.opts.embedded) refuseIgnoredPgVariables(ctx.env, variable);
     const embedded = await startEmbedded({ dir: ctx.opts.embeddedDir, onProgress: ctx.progress });
     ctx.onEmbedded(embedded);
     ctx.redactor.add(embedded.password);
@@ -132,13 +134,13 @@ export const TARGET_PG_VARIABLES = ['PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGDATABAS
  * than a green run against a scratch database. --embedded says the embedded
  * one is meant.
  */
-export function refuseIgnoredPgVariables(env: NodeJS.ProcessEnv): void {
+export function refuseIgnoredPgVariables(env: NodeJS.ProcessEnv, variable = 'DATABASE_URL'): void {
   const set = TARGET_PG_VARIABLES.filter((name) => env[name]);
   if (set.length === 0) return;
   const shown = set.map((name) => `${name}=${env[name]}`).join(' ');
-  throw new UsageError(`${shown} ${set.length === 1 ? 'is' : 'are'} set, but schemaguard connects only where --database-url or DATABASE_URL says; without one it would use its embedded server under .schemaguard/`, {
+  throw new UsageError(`${shown} ${set.length === 1 ? 'is' : 'are'} set, but schemaguard connects only where --database-url or ${variable} says; without one it would use its embedded server under .schemaguard/`, {
     value: shown,
-    fix: `to migrate the server ${set.length === 1 ? 'it names' : 'they name'}, pass --database-url ${urlFromPgVariables(env)} (or set DATABASE_URL; the URL needs the host, and parts it leaves out, the user, port, database or password, are taken from PGUSER, PGPORT, PGDATABASE, PGPASSWORD as psql would); `
+    fix: `to migrate the server ${set.length === 1 ? 'it names' : 'they name'}, pass --database-url ${urlFromPgVariables(env)} (or set ${variable}; the URL needs the host, and parts it leaves out, the user, port, database or password, are taken from PGUSER, PGPORT, PGDATABASE, PGPASSWORD as psql would); `
       + `to use the embedded server, pass --embedded (or unset ${set.join(' ')})`,
   });
 }
@@ -178,21 +180,16 @@ export async function readWhileConnecting<T>(ctx: CommandContext, read: () => Pr
 }
 
 /**
- * The oldest major `--server-version` takes (PostgreSQL's oldest supported
- * release when this was written: 13 and 14 have reached their end of life,
- * and no syntax of 15 — MERGE, UNIQUE NULLS NOT DISTINCT — is checked) and
- * the newest: the grammar lint parses with.
- */
-const SERVER_VERSIONS = { oldest: 15, newest: 18 };
-
-/**
  * `--server-version MAJOR` (lint without a database, plan --offline), checked:
- * undefined when not given. With a database, its own version decides.
+ * undefined when not given. With a database, its own version decides
+ * (SERVER_VERSIONS: the majors it takes).
  */
 export function serverVersionFlag(opts: CliOptions, connects: boolean): number | undefined {
   const v = opts.serverVersion;
   if (v === undefined) return undefined;
   if (connects) {
+    // The project file's serverVersion is for runs without a database; with one, its version decides, as the flag's refusal says.
+    if (!opts.given.has('serverVersion')) return undefined;
     throw new UsageError('--server-version is for lint and plan without a database: with one, its own version decides', {
       value: `--server-version ${v}`, fix: 'drop --server-version (the database says its version), or lint without a database (no --database-url, no DATABASE_URL) / add --offline (plan)',
     });

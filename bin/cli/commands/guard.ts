@@ -30,7 +30,7 @@ async function readInputs(ctx: CommandContext): Promise<GuardInputs> {
   // Asked for by name and not there (a typo): an error, not a guard that silently checks less.
   for (const [key, flag, path] of [['contractsDir', '--contracts', opts.contractsDir], ['snapshot', '--snapshot', opts.snapshot]] as const) {
     if (opts.given.has(key) && !existsSync(path)) {
-      throw new InputError(`${flag} ${path}: no such ${key === 'snapshot' ? 'file' : 'directory'}`, { file: path, value: path, fix: `check the path; without ${flag} the guard looks for ${key === 'snapshot' ? 'lambda/schema/snapshot.json' : 'contracts/'} and says in a note when it is not there` });
+      throw new InputError(`${flag} ${path}: no such ${key === 'snapshot' ? 'file' : 'directory'}`, { file: path, value: path, fix: `check the path; without ${flag} the guard looks for ${key === 'snapshot' ? 'the project\'s snapshot (schema.snapshot.json in the migrations folder, or the project file\'s "snapshot")' : 'the project\'s contracts folder'} and says in a note when it is not there` });
     }
   }
   const notes: string[] = [];
