@@ -213,10 +213,19 @@ export const GUARD_ROLE_PROP = {
    * sends the resource nothing while its properties stay the same.
    */
   revision: 'Revision',
+  /**
+   * The role that runs the migrations and owns their objects, when it is not
+   * the role the resource connects as (a migrator made by the deploy): its
+   * schemas are the ones granted, and its default privileges cover later tables.
+   */
+  migratorRole: 'MigratorRole',
 } as const;
 
-/** Version of the privileges the guard role gets (lambda/handler/guard/role-sql.ts); raised when they change, so every stack re-grants. 2: SELECT on sequences. */
-export const GUARD_PRIVILEGES_VERSION = '2';
+/**
+ * Version of the privileges the guard role gets (lambda/handler/guard/role-sql.ts); raised when they change, so every stack re-grants.
+ * 2: SELECT on sequences. 3: no write privilege (a contract planner plans the writing contracts), the migrations' schemas only.
+ */
+export const GUARD_PRIVILEGES_VERSION = '3';
 
 /** `Data` of the guard-role resource. */
 export const GUARD_ROLE_ATTR = {
