@@ -56,7 +56,8 @@ export interface GuardRig {
 
 const context = { getRemainingTimeInMillis: () => 120_000 };
 
-export async function guardRig(target: Target, mode: DriverMode, label: string, options: { guardUser?: string } = {}): Promise<GuardRig> {
+/** `contractsDir`: the contracts the handlers ship (the guard-role resource stores the writing ones for the planner). */
+export async function guardRig(target: Target, mode: DriverMode, label: string, options: { guardUser?: string; contractsDir?: string } = {}): Promise<GuardRig> {
   const url = await freshDatabase(target, label);
   const database = new URL(url).pathname.slice(1);
   const suffix = randomBytes(3).toString('hex');
@@ -91,7 +92,7 @@ export async function guardRig(target: Target, mode: DriverMode, label: string, 
     [ENV.connectAttempts]: '2',
     [ENV.databaseName]: database,
     [ENV.snapshotFile]: '',
-    [ENV.contractsDir]: '/nonexistent/contracts',
+    [ENV.contractsDir]: options.contractsDir ?? '/nonexistent/contracts',
     ...(standin ? { [ENV.clusterArn]: TEST_CLUSTER_ARN } : {}),
   };
   const lines: string[] = [];

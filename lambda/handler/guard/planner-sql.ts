@@ -77,6 +77,7 @@ export async function storeContracts(session: Session, stateSchema: string, plan
     await session.query(`INSERT INTO ${table} (name, statement, checksum) VALUES ($1, $2, $3)`, [c.name, c.statement, contractChecksum(c.statement)]);
   }
   await session.query(`REVOKE ALL ON ${table} FROM PUBLIC`);
+  await session.query(`GRANT USAGE ON SCHEMA ${quoteIdent(stateSchema)} TO ${quoteIdent(planner)}`);
   await session.query(`GRANT SELECT ON ${table} TO ${quoteIdent(planner)}`);
 }
 
