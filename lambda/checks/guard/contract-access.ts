@@ -19,6 +19,7 @@
  */
 import { quoteIdent } from '../../engine/identifiers';
 import type { Queryable } from '../../engine/ports';
+import { PLANNER } from '../contract-planner';
 import type { ContractFailure, ContractResult } from '../contracts';
 import { ident } from '../doctor/names';
 import type { GuardFinding } from './report';
@@ -52,13 +53,18 @@ export function deniedContracts(results: readonly ContractResult[]): Denied[] {
 interface ObjectRow { schema: string | null; name: string | null; role: string; select: boolean | null; insert: boolean | null; update: boolean | null; delete: boolean | null }
 
 /** One ticket per contract the role may not check, with the GRANT that lets it. */
-export async function accessFindings(q: Queryable, denied: readonly Denied[]): Promise<GuardFinding[]> {
+/**
+ * `planner`: the state schema, and whether this role may call the contract
+ * planner there: the fix for a write the contract needs says what lets the
+ * planner plan it.
+ */
+export async function accessFindings(q: Queryable, denied: readonly Denied[], planner: { stateSchema: string; available: boolean }): Promise<GuardFinding[]> {
   const out: GuardFinding[] = [];
-  for (const d of denied) out.push(await accessFinding(q, d));
+  for (const d of denied) out.push(await accessFinding(q, d, planner));
   return out;
 }
 
-async function accessFinding(q: Queryable, d: Denied): Promise<GuardFinding> {
+async function accessFinding(q: Queryable, d: Denied, planner: { stateSchema: string; available: boolean }): Promise<GuardFinding> {
   const rule = GUARD_RULES.contractUnchecked;
   const reason = deniedFailure(d.result)!.reason;
   const needs = await statementNeeds(d.result.statement);
@@ -67,7 +73,7 @@ async function accessFinding(q: Queryable, d: Denied): Promise<GuardFinding> {
     kind: 'doctor', rule: rule.id, severity: rule.severity, object: `${d.result.file}: ${object}`,
     message: `the guard cannot check contract ${d.result.name} (${d.result.file}:${d.result.line}): ${reason}: its role may not use ${object}; the contract was not checked, every other check ran`,
     why: rule.why,
-    fix: accessFix(grant, writes),
+    fix: accessFix(grant, writes, planner.available ? undefined : await plannerGrant(q, planner.stateSchema)),
   };
 }
 
@@ -75,12 +81,22 @@ async function accessFinding(q: Queryable, d: Denied): Promise<GuardFinding> {
  * The GRANT of what the role may have (USAGE, SELECT), and, for a write the
  * contract needs, why it is not granted and what checks the contract instead.
  */
-function accessFix(grant: string, writes: readonly TablePrivilege[]): string {
+function accessFix(grant: string, writes: readonly TablePrivilege[], plannerMissing: string | undefined): string {
   const granted = grant.startsWith('GRANT ') ? `${grant}  -- as the master user (README: Guarding production, The role to grant)` : grant;
   if (!writes.length) return granted;
-  const why = `the ${writes.join(', ')} it also needs is never granted to the guard's role (a session of it could write): the deploy's contract planner plans writing contracts `
-    + 'with the text the deploy shipped, so deploy this version of the contract, or check it with schemaguard check as the migrating role (docs/guide/guard-role.md)';
+  const how = plannerMissing ?? 'it plans the text the deploy shipped, so deploy this version of the contract, or check it with schemaguard check as the migrating role';
+  const why = `the ${writes.join(', ')} it also needs is never granted to the guard's role (a session of it could write): the deploy's contract planner plans writing contracts; ${how} (docs/guide/guard-role.md)`;
   return granted ? `${granted}; ${why}` : why;
+}
+
+/** What lets this role call the planner, or that there is none (no SchemaGuard deploy made one here). */
+async function plannerGrant(q: Queryable, stateSchema: string): Promise<string> {
+  const r = (await q.query<{ role: string; exists: boolean }>(
+    `SELECT current_user::text AS role, EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = $2) AS exists`,
+    [stateSchema, PLANNER.function],
+  )).rows[0]!;
+  if (!r.exists) return `there is none here (a SchemaGuard deploy makes it): check this contract with schemaguard check as the migrating role`;
+  return `this role may not call it: GRANT USAGE ON SCHEMA ${ident(stateSchema)} TO ${ident(r.role)}; GRANT EXECUTE ON FUNCTION ${ident(stateSchema)}.${PLANNER.function}(text, text) TO ${ident(r.role)};`;
 }
 
 interface Access { object: string; grant: string; writes: TablePrivilege[] }

@@ -146,7 +146,7 @@ async function contractChecks(session: Session, options: GuardOptions, stateSche
   }
   // A contract the role may not check is a ticket with the GRANT: the drift and doctor findings made are still reported.
   const denied = deniedContracts(report.results);
-  const access = denied.length ? await readOnlyPass(session, settings, (pass) => accessFindings(pass, denied)) : [];
+  const access = denied.length ? await readOnlyPass(session, settings, (pass) => accessFindings(pass, denied, { stateSchema, available: planner })) : [];
   return [...contractFindings(report), ...access];
 }
 
