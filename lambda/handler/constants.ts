@@ -251,3 +251,36 @@ export const GUARD_ROLE_PREFIX = 'schemaguard_guard';
 
 /** Physical id prefix of the guard-role resource: `<prefix>-<role name>`, so renaming the role replaces it. */
 export const GUARD_ROLE_PHYSICAL_ID_PREFIX = 'schemaguard-guard-role';
+
+/**
+ * The custom resource that creates or updates the migrator role
+ * (lambda/handler/migrator/), before the migrations, as the master user. It is
+ * served by the role provisioner, the one function that may read the master
+ * secret; the migrations then run as the migrator.
+ */
+export const MIGRATOR_ROLE_RESOURCE_TYPE = 'Custom::SchemaguardMigratorRole';
+
+/** Properties of the migrator-role resource. None is a secret. */
+export const MIGRATOR_ROLE_PROP = {
+  /** The role to create or update (a lowercase PostgreSQL identifier). */
+  roleName: 'RoleName',
+  /** ARN of the migrator's secret, whose `password` the role gets (its `username` must be the role). */
+  secretArn: 'SecretArn',
+  /** Schemas whose objects the master owns and the migrator takes over (a list). */
+  schemas: 'Schemas',
+  /** Extensions the master creates before the migrations (a list). */
+  extensions: 'Extensions',
+  /** Version of what the migrator is given; raised when that changes, so every stack sets it again. */
+  privilegesVersion: 'PrivilegesVersion',
+  /** Raised to set the role again from its secret. */
+  revision: 'Revision',
+} as const;
+
+/** Version of the migrator's privileges (lambda/handler/migrator/role-sql.ts). */
+export const MIGRATOR_PRIVILEGES_VERSION = '1';
+
+/** Physical id prefix of the migrator-role resource: `<prefix>-<role name>`. */
+export const MIGRATOR_ROLE_PHYSICAL_ID_PREFIX = 'schemaguard-migrator-role';
+
+/** How the migrator's default role begins: `schemaguard_migrator_<database>`. */
+export const MIGRATOR_ROLE_PREFIX = 'schemaguard_migrator';

@@ -30,10 +30,11 @@ import { migrate, type MigrateResult } from '../engine/runner';
 import { loadMigrations, runsOutsideTransaction, type Migration } from '../engine/source';
 import { readConfig, type HandlerConfig } from './config';
 import { createConnector, type Connector, type ConnectorDependencies } from './connection';
-import { GUARD_ROLE_RESOURCE_TYPE, PROP, REQUEST_STARTED_FIELD } from './constants';
+import { GUARD_ROLE_RESOURCE_TYPE, MIGRATOR_ROLE_RESOURCE_TYPE, PROP, REQUEST_STARTED_FIELD } from './constants';
 import { reasonBudgetBytes, toFailure } from './failure';
 import { summariseFiles } from './files-hash';
 import { guardRoleOnEvent } from './guard/role';
+import { migratorRoleOnEvent } from './migrator/role';
 import { connectionLost, lockBusy } from './lock-busy';
 import { createLogger, logRunEvent, logRunFinished, stdoutWriter, type LineWriter, type Logger } from './log';
 import {
@@ -103,17 +104,26 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
     env: deps.env ?? process.env, write: deps.write ?? stdoutWriter, connector: createConnector(deps),
     secrets: () => (secrets ??= secretsManagerClient()),
   };
-  // The guard's role is a resource of the same provider, told apart by its type; it is done in onEvent.
-  const isGuardRole = (event: OnEventRequest) => event?.ResourceType === GUARD_ROLE_RESOURCE_TYPE;
+  // The roles (the guard's, the migrator's) are resources told apart by their type, done in onEvent; the role
+  // provisioner is this same code with the master secret as its database secret.
+  const roleHandler = (event: OnEventRequest) => ROLE_HANDLERS[event?.ResourceType];
   return {
-    onEvent: (event, context) => isGuardRole(event)
-      ? guarded(wiring, 'onEvent', event, context, (inv) => guardRoleOnEvent({ ...inv, secrets: wiring.secrets }))
-      : guarded(wiring, 'onEvent', event, context, onEvent),
-    isComplete: (event, context) => isGuardRole(event)
+    onEvent: (event, context) => {
+      const role = roleHandler(event);
+      return role
+        ? guarded(wiring, 'onEvent', event, context, (inv) => role({ ...inv, secrets: wiring.secrets }))
+        : guarded(wiring, 'onEvent', event, context, onEvent);
+    },
+    isComplete: (event, context) => roleHandler(event)
       ? Promise.resolve({ IsComplete: true })
       : guarded(wiring, 'isComplete', event, context, isComplete),
   };
 }
+
+const ROLE_HANDLERS: Record<string, typeof guardRoleOnEvent | undefined> = {
+  [GUARD_ROLE_RESOURCE_TYPE]: guardRoleOnEvent,
+  [MIGRATOR_ROLE_RESOURCE_TYPE]: migratorRoleOnEvent,
+};
 
 /** onEvent: a Delete is answered at once; a Create or Update starts migrating (isComplete finishes). */
 async function onEvent(inv: Invocation): Promise<OnEventResponse> {

@@ -17,35 +17,16 @@
 import { existsSync } from 'node:fs';
 import { writesData } from '../../checks/contract-planner';
 import { loadContracts } from '../../checks/contracts';
-import { InputError, MigrationError } from '../../engine/errors';
-import type { Redactor } from '../../engine/redact';
-import type { HandlerConfig } from '../config';
-import type { Connector } from '../connection';
+import { InputError } from '../../engine/errors';
 import { GUARD_ROLE_ATTR, GUARD_ROLE_NAME_PATTERN, GUARD_ROLE_PHYSICAL_ID_PREFIX, GUARD_ROLE_PROP } from '../constants';
 import type { Logger } from '../log';
 import type { OnEventRequest } from '../request';
-import { readCredentials, type SecretsClient } from '../secret';
+import { roleVerifier, type RoleInvocation, type RoleResponse } from '../role-resource';
 import type { StoredContract } from './planner-sql';
 import { ensureGuardRole } from './role-sql';
-import { scramSha256Verifier } from './scram';
-
-export interface GuardRoleInvocation {
-  event: OnEventRequest;
-  log: Logger;
-  redactor: Redactor;
-  connector: Connector;
-  /** The Secrets Manager client, created on first use. */
-  secrets(): Promise<SecretsClient>;
-  config(): HandlerConfig;
-}
-
-export interface GuardRoleResponse {
-  PhysicalResourceId: string;
-  Data?: Record<string, string>;
-}
 
 /** Create / Update: the role as the secret says; Delete: nothing. */
-export async function guardRoleOnEvent(inv: GuardRoleInvocation): Promise<GuardRoleResponse> {
+export async function guardRoleOnEvent(inv: RoleInvocation): Promise<RoleResponse> {
   const { event, log } = inv;
   if (event.RequestType === 'Delete') {
     log.info('delete: the guard role is left in the database; drop it with DROP OWNED BY <role>; DROP ROLE <role>', { physicalResourceId: event.PhysicalResourceId });
@@ -54,9 +35,7 @@ export async function guardRoleOnEvent(inv: GuardRoleInvocation): Promise<GuardR
   const { roleName, secretArn, migrator } = roleProperties(event);
   const cfg = inv.config();
   logRename(event, roleName, log);
-  const password = await guardPassword(inv, secretArn, roleName);
-  const verifier = scramSha256Verifier(password);
-  inv.redactor.add(verifier);
+  const verifier = await roleVerifier(await inv.secrets(), inv.redactor, { secretArn, roleName, what: 'guard', prop: 'SchemaGuard "roleName"' });
   const driver = await inv.connector.connect(cfg.database, log, inv.redactor);
   const session = await driver.connect();
   try {
@@ -106,16 +85,4 @@ function roleProperties(event: OnEventRequest): { roleName: string; secretArn: s
     throw new InputError(`${GUARD_ROLE_PROP.secretArn} ${JSON.stringify(secretArn)} is not a secret ARN`, { fix: 'deploy the resource through the SchemaGuard construct, which sets it' });
   }
   return { roleName, secretArn, ...(migrator === undefined ? {} : { migrator }) };
-}
-
-/** The password of the guard's secret, registered with the redactor first; the secret must name the role. */
-async function guardPassword(inv: GuardRoleInvocation, secretArn: string, roleName: string): Promise<string> {
-  const creds = await readCredentials(await inv.secrets(), secretArn);
-  inv.redactor.add(creds.password);
-  if (creds.username !== roleName) {
-    throw new MigrationError(`the guard secret ${secretArn} is for user "${creds.username}", not the role ${roleName}`, {
-      fix: 'give the secret the role name as its username (SchemaGuard generates it so), or set SchemaGuard "roleName" to that user',
-    });
-  }
-  return creds.password;
 }
