@@ -283,7 +283,8 @@ export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E ex
   private addMigrations(props: P): SchemaMigrations {
     return new SchemaMigrations(this, 'SchemaMigrations', {
       ...this.migrationConnection(this.database),
-      secret: this.secret,
+      // The migrations run as a migrator made from the master secret, which only the role provisioner reads.
+      masterSecret: this.secret,
       databaseName: props.databaseName ?? 'app',
       migrationsDir: props.migrationsDir,
       contractsDir: props.contractsDir,

@@ -282,5 +282,8 @@ export const MIGRATOR_PRIVILEGES_VERSION = '1';
 /** Physical id prefix of the migrator-role resource: `<prefix>-<role name>`. */
 export const MIGRATOR_ROLE_PHYSICAL_ID_PREFIX = 'schemaguard-migrator-role';
 
+/** An extension's name as CREATE EXTENSION takes it unquoted or quoted (letters, digits, _ and -: uuid-ossp). */
+export const EXTENSION_NAME_PATTERN = /^[a-z_][a-z0-9_-]{0,62}$/;
+
 /** How the migrator's default role begins: `schemaguard_migrator_<database>`. */
 export const MIGRATOR_ROLE_PREFIX = 'schemaguard_migrator';

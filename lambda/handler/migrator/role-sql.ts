@@ -17,7 +17,7 @@
 import { InputError, MigrationError } from '../../engine/errors';
 import { quoteIdent } from '../../engine/identifiers';
 import type { Session } from '../../engine/ports';
-import { GUARD_ROLE_NAME_PATTERN } from '../constants';
+import { EXTENSION_NAME_PATTERN, GUARD_ROLE_NAME_PATTERN } from '../constants';
 import { securePublicSchema } from '../guard/role-schemas';
 import { adoptSchemas, type Adopted } from './adopt';
 
@@ -38,8 +38,6 @@ export interface MigratorRoleResult {
 }
 
 const POWERS = ['rolsuper', 'rolcreaterole', 'rolcreatedb', 'rolreplication', 'rolbypassrls'] as const;
-/** An extension's name as CREATE EXTENSION takes it (letters, digits, _ and -: uuid-ossp). */
-export const EXTENSION_NAME_PATTERN = /^[a-z_][a-z0-9_-]{0,62}$/;
 
 export async function ensureMigratorRole(session: Session, spec: MigratorRoleSpec): Promise<MigratorRoleResult> {
   checkSpec(spec);

@@ -10,10 +10,10 @@
  * what it owns, stay (docs/guide/roles.md says how to drop it).
  */
 import { InputError } from '../../engine/errors';
-import { GUARD_ROLE_NAME_PATTERN, MIGRATOR_ROLE_PHYSICAL_ID_PREFIX, MIGRATOR_ROLE_PROP } from '../constants';
+import { EXTENSION_NAME_PATTERN, GUARD_ROLE_NAME_PATTERN, MIGRATOR_ROLE_PHYSICAL_ID_PREFIX, MIGRATOR_ROLE_PROP } from '../constants';
 import type { OnEventRequest } from '../request';
 import { roleVerifier, type RoleInvocation, type RoleResponse } from '../role-resource';
-import { EXTENSION_NAME_PATTERN, ensureMigratorRole } from './role-sql';
+import { ensureMigratorRole } from './role-sql';
 
 export const MIGRATOR_ROLE_ATTR = { roleName: 'RoleName', outcome: 'Outcome' } as const;
 
