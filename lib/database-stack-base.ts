@@ -29,7 +29,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct, IConstruct, IDependable } from 'constructs';
 import { alarmsForStack, type DatabaseAlarms } from './alarms/database-alarms';
 import type { Stage } from './app-config';
-import { DatabaseNetwork, type RotatableDatabase } from './database-network';
+import { DatabaseNetwork, limitSecretsManagerEndpoint, type RotatableDatabase } from './database-network';
 import { databaseParameterGroup } from './database-parameters';
 import { postgresLogGroup, type DatabaseKind } from './postgres-log-group';
 import { REVISION_RANGE } from './guard-role';
@@ -246,6 +246,8 @@ export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E ex
       metricNamespace: props.metricNamespace,
     });
     this.guard = this.addGuard(props);
+    // The endpoint serves the stack's own secrets, no other: the master's, the migrator's and the guard's.
+    limitSecretsManagerEndpoint(this.secretsManagerEndpoint, [this.secret, this.migrations.secret, ...(this.guard ? [this.guard.roleSecret] : [])]);
   }
 
   /** Refuses the subclass's own props that are out of range (the stage and identifier are checked already). */
