@@ -94,7 +94,9 @@ export class GuardRole extends Construct {
     const setter = props.migrations.roleSetter();
     this.setterRole = setter.functionRole;
     for (const statement of secretStatements(secret, Stack.of(this).region, 'GuardRole')) setter.functionRole.addToPrincipalPolicy(statement);
-    this.resource = new CustomResource(this, 'Resource', {
+    // CloudFormation refuses to change a custom resource's ServiceToken ("Modifying service token is not allowed"): served by
+    // the provisioner, the resource has an id of its own, so a deployed stack gets a new one (Create) and the old one's Delete touches nothing.
+    this.resource = new CustomResource(this, setter.migratorRoleName === undefined ? 'Resource' : 'AsMaster', {
       serviceToken: setter.serviceToken,
       resourceType: GUARD_ROLE_RESOURCE_TYPE,
       properties: {
