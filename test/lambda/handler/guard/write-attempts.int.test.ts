@@ -95,6 +95,18 @@ describe.each(targets)('the guard\'s role on $name', (target) => {
     expect(functions).toEqual([{ f: `schemaguard.${PLANNER.function}(text,text)` }]);
   });
 
+  it('its planner holds exactly: no LOGIN, no membership; USAGE on the migrations\' schemas and the state schema; SELECT, INSERT, UPDATE, DELETE on the migrations\' tables; SELECT on the stored contracts; it owns the plan function', async () => {
+    const planner = plannerRoleName(r.guard.name);
+    const power = await rolePower(r.url, planner);
+    expect(power.attributes).toEqual([]);
+    expect(power.memberOf).toEqual([]);
+    expect(power.schemas).toEqual(['schema public: USAGE', 'schema schema_fix_audit: USAGE', 'schema schemaguard: USAGE']);
+    const inState = power.relations.filter((l) => l.includes(' schemaguard.'));
+    expect(inState).toEqual([`table schemaguard.${PLANNER.table}: SELECT`]);
+    expect(power.relations.filter((l) => l.startsWith('table ') && !l.includes(' schemaguard.') && !l.endsWith(': SELECT, INSERT, UPDATE, DELETE'))).toEqual([]);
+    expect(await rows(r.url, `SELECT pg_get_userbyid(proowner)::text AS owner, prosecdef AS definer FROM pg_proc WHERE proname = $1`, [PLANNER.function])).toEqual([{ owner: planner, definer: true }]);
+  });
+
   it.each([
     ['a plain INSERT (the role\'s default is read-only)', [`INSERT INTO ${victim} (visitor_id) VALUES ('x')`], '25006'],
     ['SET default_transaction_read_only = off, then INSERT … RETURNING', ['SET default_transaction_read_only = off', `INSERT INTO ${victim} (visitor_id) VALUES ('x') RETURNING id`], '42501'],
