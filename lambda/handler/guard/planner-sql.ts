@@ -68,15 +68,15 @@ export async function grantPlanner(session: Session, planner: string, schemas: r
   }
 }
 
-/** The contracts table, holding exactly `contracts` (the ones shipped with this deploy), readable by the planner alone. */
-export async function storeContracts(session: Session, stateSchema: string, planner: string, contracts: readonly StoredContract[]): Promise<void> {
+/** The contracts table, holding exactly `contracts` (the ones shipped with this deploy), readable by the planner alone (not the guard: it reads the state schema's other tables). */
+export async function storeContracts(session: Session, stateSchema: string, planner: string, guardRole: string, contracts: readonly StoredContract[]): Promise<void> {
   const table = `${quoteIdent(stateSchema)}.${quoteIdent(PLANNER.table)}`;
   await session.query(`CREATE TABLE IF NOT EXISTS ${table} (name text PRIMARY KEY, statement text NOT NULL, checksum text NOT NULL)`);
   await session.query(`DELETE FROM ${table}`);
   for (const c of contracts) {
     await session.query(`INSERT INTO ${table} (name, statement, checksum) VALUES ($1, $2, $3)`, [c.name, c.statement, contractChecksum(c.statement)]);
   }
-  await session.query(`REVOKE ALL ON ${table} FROM PUBLIC`);
+  await session.query(`REVOKE ALL ON ${table} FROM PUBLIC, ${quoteIdent(guardRole)}`);
   await session.query(`GRANT USAGE ON SCHEMA ${quoteIdent(stateSchema)} TO ${quoteIdent(planner)}`);
   await session.query(`GRANT SELECT ON ${table} TO ${quoteIdent(planner)}`);
 }

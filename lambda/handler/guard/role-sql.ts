@@ -83,7 +83,7 @@ async function setRole(session: Session, spec: GuardRoleSpec): Promise<GuardRole
   await grantPlanner(session, planner, schemas, migrator);
   const planning = await schemaExists(session, spec.stateSchema);
   if (planning) {
-    await storeContracts(session, spec.stateSchema, planner, spec.contracts);
+    await storeContracts(session, spec.stateSchema, planner, spec.roleName, spec.contracts);
     await createPlanFunction(session, spec.stateSchema, planner, spec.roleName);
   }
   const audit = await auditRole(session, spec.roleName, planning ? await regprocedure(session, plannerSignature(spec.stateSchema)) : undefined);

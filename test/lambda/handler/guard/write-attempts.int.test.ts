@@ -89,6 +89,7 @@ describe.each(targets)('the guard\'s role on $name', (target) => {
     expect(power.relations).toContain('sequence public.order_numbers: SELECT');
     expect(power.relations.filter((l) => l.includes('billing_state'))).toEqual([]);
     expect(power.relations).toContain('table schemaguard.applied_migrations: SELECT');
+    expect(power.relations.filter((l) => l.includes(PLANNER.table))).toEqual([]);
     expect(power.relations).toContain(`table ${victim}: SELECT`);
     const functions = await rows<{ f: string }>(r.url, `SELECT p.oid::regprocedure::text AS f FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
       WHERE n.nspname = 'schemaguard' AND has_function_privilege($1, p.oid, 'EXECUTE')`, [r.guard.name]);
