@@ -27,6 +27,7 @@ import { Construct } from 'constructs';
 import { EXTENSION_NAME_PATTERN, GUARD_ROLE_NAME_PATTERN, MIGRATOR_PRIVILEGES_VERSION, MIGRATOR_ROLE_PREFIX, MIGRATOR_ROLE_PROP, MIGRATOR_ROLE_RESOURCE_TYPE } from '../lambda/handler/constants';
 import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state';
 import { acknowledge, arnToken } from './nag';
+import { DOCS_POINTERS } from '../lambda/engine/docs-pointers';
 
 export interface RoleProvisionerProps {
   /** The master user's secret: only this construct's function may read it. */
@@ -119,7 +120,7 @@ function attachedSecret(scope: Construct, username: string, database: unknown): 
   const target = database as Partial<secretsmanager.ISecretAttachmentTarget>;
   if (typeof target.asSecretAttachmentTarget !== 'function') {
     throw new Error('SchemaMigrations: "masterSecret" makes a migrator whose secret is attached to the database, and "database" is not an rds.DatabaseInstance or DatabaseCluster; '
-      + 'pass one, or make the migrator yourself and pass its secret as "secret" (docs/guide/roles.md)');
+      + `pass one, or make the migrator yourself and pass its secret as "secret" (${DOCS_POINTERS.migrator})`);
   }
   acknowledge(secret, 'AwsSolutions-SMG4',
     'The migrator\'s password is not rotated by a function: it is generated, reaches PostgreSQL only as a SCRAM verifier, and may be read only by the migration handler and the role provisioner (the secret\'s resource policy); put a new value in the secret and deploy a change to the migrator resource to set it.');

@@ -77,6 +77,12 @@ export interface CliOptions {
   minCalls: number;
   /** `capture`: list what would be written, write nothing. */
   dryRun: boolean;
+  /** `migrate`, `plan`: why changing tables that logical replication carries is planned for (every file). */
+  replicationPlanned?: string;
+  /** `migrate`: how long to wait for the standbys to replay what it applied (0: report only). */
+  standbyWaitMs: number;
+  /** `migrate`: fail (exit 1) when a standby has not caught up within the wait. */
+  standbyStrict: boolean;
 }
 
 type FlagKind = 'string' | 'duration' | 'int' | 'count' | 'bool' | 'format' | 'source';
@@ -84,7 +90,7 @@ type FlagKind = 'string' | 'duration' | 'int' | 'count' | 'bool' | 'format' | 's
  * `for`: the commands the flag applies to (in their help); every command when absent.
  * `zero`: a duration that must be positive, and what 0 would mean (said when it is refused).
  */
-interface FlagSpec { key: keyof CliOptions; kind: FlagKind; help: string; value?: string; for?: readonly Command[]; zero?: string }
+export interface FlagSpec { key: keyof CliOptions; kind: FlagKind; help: string; value?: string; for?: readonly Command[]; zero?: string }
 
 /** The commands that connect to a database (every one but `new`; `snapshot` only to its own throwaway server). */
 const CONNECTING: readonly Command[] = ['migrate', 'plan', 'status', 'lint', 'check', 'diff', 'doctor', 'guard', 'capture', 'baseline', 'repair'];
@@ -123,6 +129,9 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--warn-rows': { key: 'warnRows', kind: 'count', value: 'N', for: ['plan'], help: 'plan: warn when a write-blocking lock is held over a scan or rewrite of a table of at least N rows (default: 100000)' },
   '--min-calls': { key: 'minCalls', kind: 'count', value: 'N', for: ['capture'], help: 'capture: only statements executed at least N times (default: 5)' },
   '--dry-run': { key: 'dryRun', kind: 'bool', for: ['capture'], help: 'capture: list the contracts it would write, write nothing' },
+  '--replication-planned': { key: 'replicationPlanned', kind: 'string', value: 'REASON', for: ['migrate', 'plan'], help: 'migrate, plan: change tables that a publication or an active logical slot carries (RDS Blue/Green, DMS, Debezium, subscriptions), saying how that was planned for (without it such a file needs -- schemaguard:replication-planned, or is refused)' },
+  '--standby-wait': { key: 'standbyWaitMs', kind: 'duration', value: 'DURATION', for: ['migrate'], help: 'migrate: after applying, wait this long for every standby to replay the migrations, with progress lines (default: 60s; 0 = report their lag only)' },
+  '--standby-strict': { key: 'standbyStrict', kind: 'bool', for: ['migrate'], help: 'migrate: exit 1 when a standby has not replayed the migrations within --standby-wait (default: a warning)' },
 };
 
 export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
@@ -156,6 +165,8 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
     warnRows: 100_000,
     minCalls: 5,
     dryRun: false,
+    standbyWaitMs: 60_000,
+    standbyStrict: false,
   };
 }
 
@@ -386,7 +397,7 @@ function oneOf<T extends string>(name: string, raw: string, allowed: readonly T[
 }
 
 /** Each command's usage and what it does, for the help. */
-const COMMAND_HELP: Record<Command, { usage: string; what: string }> = {
+export const COMMAND_HELP: Record<Command, { usage: string; what: string }> = {
   plan: { usage: 'plan', what: 'what would run, in order: each statement\'s lock, its table\'s size, rewrites and scans (writes nothing)' },
   migrate: { usage: 'migrate', what: 'apply pending migrations, each in its own transaction with its checks' },
   status: { usage: 'status', what: 'applied / baselined / pending / changed / unknown, as a table' },
@@ -403,9 +414,9 @@ const COMMAND_HELP: Record<Command, { usage: string; what: string }> = {
 };
 
 /** The order of the commands in the help. */
-const HELP_ORDER: readonly Command[] = ['plan', 'migrate', 'status', 'lint', 'check', 'diff', 'snapshot', 'doctor', 'guard', 'capture', 'new', 'baseline', 'repair'];
+export const HELP_ORDER: readonly Command[] = ['plan', 'migrate', 'status', 'lint', 'check', 'diff', 'snapshot', 'doctor', 'guard', 'capture', 'new', 'baseline', 'repair'];
 
-const EXIT_CODES = 'Exit codes: 0 success, 1 a migration, check or refusal failed, 2 usage or input error.';
+export const EXIT_CODES = 'Exit codes: 0 success, 1 a migration, check or refusal failed, 2 usage or input error.';
 
 /** One flag's help line. */
 function flagLine([flag, spec]: [string, FlagSpec]): string {

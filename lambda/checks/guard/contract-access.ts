@@ -25,6 +25,7 @@ import { ident } from '../doctor/names';
 import type { GuardFinding } from './report';
 import { statementNeeds, type TableNeed, type TablePrivilege } from './contract-privileges';
 import { GUARD_RULES } from './rules';
+import { DOCS_POINTERS } from '../../engine/docs-pointers';
 
 /** `permission denied for table t5` (also view, materialized view, schema), PostgreSQL 15 to 18. */
 const DENIED = /permission denied for (table|view|materialized view|schema) (.+?)(?: \([0-9A-Z]{5}\))?\s*$/;
@@ -82,10 +83,10 @@ async function accessFinding(q: Queryable, d: Denied, planner: { stateSchema: st
  * contract needs, why it is not granted and what checks the contract instead.
  */
 function accessFix(grant: string, writes: readonly TablePrivilege[], plannerMissing: string | undefined): string {
-  const granted = grant.startsWith('GRANT ') ? `${grant}  -- as the master user (README: Guarding production, The role to grant)` : grant;
+  const granted = grant.startsWith('GRANT ') ? `${grant}  -- as the master user (${DOCS_POINTERS.roleToGrant})` : grant;
   if (!writes.length) return granted;
   const how = plannerMissing ?? 'it plans the text the deploy shipped, so deploy this version of the contract, or check it with schemaguard check as the migrating role';
-  const why = `the ${writes.join(', ')} it also needs is never granted to the guard's role (a session of it could write): the deploy's contract planner plans writing contracts; ${how} (docs/guide/guard-role.md)`;
+  const why = `the ${writes.join(', ')} it also needs is never granted to the guard's role (a session of it could write): the deploy's contract planner plans writing contracts; ${how} (${DOCS_POINTERS.guardRole})`;
   return granted ? `${granted}; ${why}` : why;
 }
 

@@ -20,6 +20,7 @@
  */
 import { MigrationError } from '../../engine/errors';
 import type { Session } from '../../engine/ports';
+import { DOCS_POINTERS } from '../../engine/docs-pointers';
 
 /** Table privileges that change rows or the table (MAINTAIN, PostgreSQL 17+, refreshes a materialized view). */
 const TABLE_WRITES = ['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'];
@@ -46,7 +47,7 @@ export function refuseWrites(role: string, audit: RoleAudit): void {
   const shown = audit.writes.slice(0, 10).join('; ');
   const more = audit.writes.length > 10 ? `; and ${audit.writes.length - 10} more` : '';
   throw new MigrationError(`the guard's role ${role} could still change the database: ${shown}${more}; nothing was committed`, {
-    fix: `revoke each from the role, or from PUBLIC where PUBLIC has it (REVOKE INSERT ON s.t FROM PUBLIC; REVOKE CREATE ON SCHEMA public FROM PUBLIC, PostgreSQL 15's default), as the object's owner, and deploy again; docs/guide/guard-role.md lists what the role may do`,
+    fix: `revoke each from the role, or from PUBLIC where PUBLIC has it (REVOKE INSERT ON s.t FROM PUBLIC; REVOKE CREATE ON SCHEMA public FROM PUBLIC, the default before PostgreSQL 15), as the object's owner, and deploy again (${DOCS_POINTERS.guardRoleHolds} lists what the role may do)`,
   });
 }
 

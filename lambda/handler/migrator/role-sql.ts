@@ -20,6 +20,7 @@ import type { Session } from '../../engine/ports';
 import { EXTENSION_NAME_PATTERN, GUARD_ROLE_NAME_PATTERN } from '../constants';
 import { securePublicSchema } from '../guard/role-schemas';
 import { adoptSchemas, type Adopted } from './adopt';
+import { DOCS_POINTERS } from '../../engine/docs-pointers';
 
 export interface MigratorRoleSpec {
   roleName: string;
@@ -108,6 +109,6 @@ async function refuseStrongMemberships(session: Session, migrator: string): Prom
   )).rows.map((r) => r.name);
   if (!strong.length) return;
   throw new MigrationError(`the migrator ${migrator} is a member of ${strong.join(', ')}: it would have their powers (the master user's, rds_superuser's), which is what a migrator is for avoiding; nothing was committed`, {
-    fix: `REVOKE ${strong.map(quoteIdent).join(', ')} FROM ${quoteIdent(migrator)}; then deploy again (docs/guide/roles.md)`,
+    fix: `REVOKE ${strong.map(quoteIdent).join(', ')} FROM ${quoteIdent(migrator)}; then deploy again (${DOCS_POINTERS.migrator})`,
   });
 }
