@@ -39,6 +39,8 @@ export interface RoleProvisionerProps {
   readonly schemas: readonly string[];
   /** Extensions the master creates before the migrations. */
   readonly extensions: readonly string[];
+  /** Raised to set the role again from its secret (the resource's `Revision`). */
+  readonly revision?: number;
   /** Makes the function, given its role and the secret it connects with (the migration handler's code and network). */
   readonly makeFunction: (scope: Construct, role: iam.Role, databaseSecret: secretsmanager.ISecret) => lambda.Function;
   /** The function runs in the VPC (not through the Data API). */
@@ -67,7 +69,7 @@ export function defaultMigratorRoleName(databaseName: string, stateSchema: strin
 }
 
 /** Refuses a role name, schema or extension the handler would refuse at deploy time. */
-export function checkMigratorProps(roleName: string, schemas: readonly string[], extensions: readonly string[]): void {
+export function checkMigratorProps(roleName: string, schemas: readonly string[], extensions: readonly string[], revision?: number): void {
   if (!GUARD_ROLE_NAME_PATTERN.test(roleName)) {
     throw new Error(`SchemaMigrations: "migratorRoleName" ${JSON.stringify(roleName)} is not a lowercase PostgreSQL identifier; use 1 to 63 lowercase letters, digits or _, starting with a letter or _`);
   }
@@ -75,6 +77,7 @@ export function checkMigratorProps(roleName: string, schemas: readonly string[],
   if (schema !== undefined) throw new Error(`SchemaMigrations: "migratorSchemas" holds ${JSON.stringify(schema)}, not a schema name (1 to 63 bytes, no NUL)`);
   const extension = extensions.find((e) => typeof e !== 'string' || !EXTENSION_NAME_PATTERN.test(e));
   if (extension !== undefined) throw new Error(`SchemaMigrations: "masterExtensions" holds ${JSON.stringify(extension)}, not an extension name (as pg_available_extensions lists it, e.g. pg_stat_statements)`);
+  if (revision !== undefined && (!Number.isInteger(revision) || revision < 0)) throw new Error(`SchemaMigrations: "migratorRevision" is ${revision}; use a whole number from 0, and raise it to set the migrator's password again from its secret`);
 }
 
 export class RoleProvisioner extends Construct {
@@ -108,6 +111,7 @@ export class RoleProvisioner extends Construct {
         [MIGRATOR_ROLE_PROP.schemas]: [...props.schemas],
         [MIGRATOR_ROLE_PROP.extensions]: [...props.extensions],
         [MIGRATOR_ROLE_PROP.privilegesVersion]: MIGRATOR_PRIVILEGES_VERSION,
+        ...(props.revision === undefined ? {} : { [MIGRATOR_ROLE_PROP.revision]: String(props.revision) }),
       },
     });
     acknowledgeProvisionerFindings(this, props.inVpc);

@@ -77,6 +77,13 @@ export interface SchemaMigrationsProps extends UserFileProps {
    */
   readonly masterExtensions?: string[];
   /**
+   * With `masterSecret`: raise it to set the migrator's password again from its secret (after a new value was put
+   * in the secret, or the password was changed in the database: every deploy then fails with 28P01). The role is set
+   * whenever the migrator resource's properties change; this is the one to change when nothing else does.
+   * @default 0
+   */
+  readonly migratorRevision?: number;
+  /**
    * The instance or cluster to migrate over a connection: the function is allowed to reach its port, and the resource waits for it.
    * @default - none: `dataApiCluster` must be set instead
    */
@@ -288,7 +295,7 @@ function refuseBadStandbyWait(standbys: StandbyWaitProps | undefined): void {
 /** The props of a plain kind, checked at run time (a JavaScript app, a value from context). */
 const PROP_KINDS: Readonly<Record<string, PropKind>> = {
   databaseName: 'string', stateSchema: 'string', migrationsDir: 'string', contractsDir: 'string', snapshotFile: 'string', databaseLogGroupName: 'string', replicationPlanned: 'string',
-  migratorRoleName: 'string', migratorSchemas: 'strings', masterExtensions: 'strings',
+  migratorRoleName: 'string', migratorSchemas: 'strings', masterExtensions: 'strings', migratorRevision: 'number',
   failOnDrift: 'boolean', parseAtSynth: 'boolean', outputs: 'boolean', memorySize: 'number',
   handlerTimeout: 'duration', reserve: 'duration', queryInterval: 'duration', totalTimeout: 'duration', serviceTimeout: 'duration',
   port: 'port', vpcSubnets: 'subnets',
@@ -358,6 +365,7 @@ export class SchemaMigrations extends Construct {
   constructor(scope: Construct, id: string, props: SchemaMigrationsProps) {
     super(scope, id);
     refuseMissingSecret(props);
+    refuseMigratorPropsWithoutMaster(props);
     refuseWrongKinds('SchemaMigrations', props, PROP_KINDS);
     refuseBadStandbyWait(props.standbys);
     const settings = resolveSettings(props);
@@ -779,8 +787,16 @@ function hasSecretsManagerEndpoint(scope: Construct, vpc: ec2.IVpc): boolean {
     && c.vpcId === vpc.vpcId && typeof c.serviceName === 'string' && c.serviceName.includes('.secretsmanager'));
 }
 
+/** The migrator's props make nothing without `masterSecret` (no migrator is made): refused rather than ignored. */
+function refuseMigratorPropsWithoutMaster(props: SchemaMigrationsProps): void {
+  if (props.masterSecret) return;
+  const given = (['migratorRoleName', 'migratorSchemas', 'masterExtensions', 'migratorRevision'] as const).filter((k) => props[k] !== undefined);
+  if (!given.length) return;
+  throw new Error(`SchemaMigrations: ${given.map((k) => `"${k}"`).join(', ')} set the migrator that "masterSecret" makes, and "masterSecret" is not set (the migrations run as "secret"'s user); pass "masterSecret" instead of "secret", or remove them`);
+}
+
 /** The migrator's name, schemas and extensions, with their defaults, checked. */
-function migratorSettings(props: SchemaMigrationsProps, stateSchema: string, files: UserFiles): { roleName: string; schemas: string[]; extensions: string[] } {
+function migratorSettings(props: SchemaMigrationsProps, stateSchema: string, files: UserFiles): { roleName: string; schemas: string[]; extensions: string[]; revision?: number } {
   const databaseName = props.databaseName;
   if (props.migratorRoleName === undefined && databaseName === undefined) {
     throw new Error('SchemaMigrations: "masterSecret" makes a migrator named after the database, and "databaseName" is not set; pass "databaseName" or "migratorRoleName"');
@@ -788,8 +804,8 @@ function migratorSettings(props: SchemaMigrationsProps, stateSchema: string, fil
   const roleName = props.migratorRoleName ?? defaultMigratorRoleName(databaseName!, stateSchema);
   const schemas = props.migratorSchemas ?? [...new Set(['public', ...snapshotSchemas(files.snapshotFile)])];
   const extensions = props.masterExtensions ?? [];
-  checkMigratorProps(roleName, schemas, extensions);
-  return { roleName, schemas, extensions };
+  checkMigratorProps(roleName, schemas, extensions, props.migratorRevision);
+  return { roleName, schemas, extensions, revision: props.migratorRevision };
 }
 
 /** The schemas a snapshot lists (`catalog.schemas`); none when there is no snapshot or it cannot be read (synth reads it again, and says so, elsewhere). */

@@ -161,6 +161,17 @@ describe('Class: SchemaMigrations with masterSecret (props)', () => {
     });
   });
 
+  it('migratorRevision becomes the resource\'s Revision (raised, the role is set again from its secret); a bad one, or a migrator prop without masterSecret, is refused', () => {
+    const { s, vpc, instance, migrationsDir } = base();
+    new SchemaMigrations(s, 'Revised', { database: instance, vpc, migrationsDir, databaseName: 'app', masterSecret: instance.secret!, migratorRevision: 2 });
+    Template.fromStack(s).hasResourceProperties(MIGRATOR_ROLE_RESOURCE_TYPE, { [MIGRATOR_ROLE_PROP.revision]: '2' });
+    const other = base();
+    expect(() => new SchemaMigrations(other.s, 'Half', { database: other.instance, vpc: other.vpc, migrationsDir, databaseName: 'app', masterSecret: other.instance.secret!, migratorRevision: 1.5 }))
+      .toThrow(/"migratorRevision" is 1.5; use a whole number from 0/);
+    expect(() => new SchemaMigrations(other.s, 'NoMaster', { database: other.instance, vpc: other.vpc, migrationsDir, databaseName: 'app', secret: other.instance.secret!, migratorRoleName: 'm', masterExtensions: ['pg_stat_statements'] }))
+      .toThrow('SchemaMigrations: "migratorRoleName", "masterExtensions" set the migrator that "masterSecret" makes, and "masterSecret" is not set');
+  });
+
   it('a user\'s own migrator secret (no masterSecret): no provisioner, no migrator resource', () => {
     const { s, vpc, instance, migrationsDir } = base();
     const own = secretsmanager.Secret.fromSecretCompleteArn(s, 'Own', 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:orders-migrator-AbCdEf');

@@ -132,6 +132,19 @@ describe.each(targets)('$name', (target) => {
     await expect(r.handlers.onEvent(r.migratorEvent('Create'), ctx)).rejects.toThrow(`the role ${r.migrator!.name} already exists with CREATEROLE`);
   });
 
+  it('a password changed in the database (28P01 for every migration) is set again from the secret by an Update that only raises the Revision', async () => {
+    const r = await rig(target, 'pg', 'mig_revision');
+    await r.handlers.onEvent(r.migratorEvent('Create'), ctx);
+    await withClient(target.adminUrl, (c) => c.query(`ALTER ROLE ${r.migrator!.name} PASSWORD 'changed-by-hand'`));
+    expect(await asMigrator(r, 'SELECT 1')).toBe('28P01');
+    const old = r.migratorEvent('Update').ResourceProperties!;
+
+    const updated = await r.handlers.onEvent(r.migratorEvent('Update', { ResourceProperties: { ...old, [MIGRATOR_ROLE_PROP.revision]: '1' }, OldResourceProperties: old }), ctx);
+
+    expect(updated.Data).toMatchObject({ Outcome: 'updated' });
+    expect(await asMigrator(r, 'SELECT 1')).toBe('ok');
+  });
+
   it('a secret for another user is refused; Delete leaves the role and the database alone', async () => {
     const r = await rig(target, 'pg', 'mig_delete');
     r.putSecret(MIGRATOR_SECRET_ARN, { username: 'someone_else', password: 'Pw-12345678' });
