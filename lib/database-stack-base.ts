@@ -36,7 +36,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct, IConstruct, IDependable } from 'constructs';
 import { alarmsForStack, type DatabaseAlarms } from './alarms/database-alarms';
 import type { Stage } from './app-config';
-import { DatabaseNetwork, type RotatableDatabase } from './database-network';
+import { DatabaseNetwork, limitSecretsManagerEndpoint, type RotatableDatabase } from './database-network';
 import { databaseParameterGroup } from './database-parameters';
 import { postgresLogGroup, type DatabaseKind } from './postgres-log-group';
 import { REVISION_RANGE } from './guard-role';
@@ -273,6 +273,8 @@ export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E ex
     // The metric filters and saved queries name the log group: it exists first.
     this.alarms.node.addDependency(this.postgresLogRetention);
     this.guard = this.addGuard(props);
+    // The endpoint serves the stack's own secrets, no other: the master's, the migrator's and the guard's.
+    limitSecretsManagerEndpoint(this.secretsManagerEndpoint, [this.secret, this.migrations.secret, ...(this.guard ? [this.guard.roleSecret] : [])]);
   }
 
   /** Refuses the subclass's own props that are out of range (the stage and identifier are checked already). */
@@ -310,7 +312,8 @@ export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E ex
   private addMigrations(props: P): SchemaMigrations {
     return new SchemaMigrations(this, 'SchemaMigrations', {
       ...this.migrationConnection(this.database),
-      secret: this.secret,
+      // The migrations run as a migrator made from the master secret, which only the role provisioner reads.
+      masterSecret: this.secret,
       databaseName: this.databaseName,
       revision: props.migrationsRevision,
       migrationsDir: props.migrationsDir,

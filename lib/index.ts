@@ -16,6 +16,7 @@ export { DatabaseAlarms, type DatabaseAlarmsProps } from './alarms/database-alar
 export { DatabaseDashboard, type DatabaseDashboardProps } from './alarms/database-dashboard';
 export { SchemaGuard, GUARD_ROLE_PREFIX, type SchemaGuardProps } from './schema-guard';
 export { defaultGuardRoleName, GuardRole, type GuardRoleProps } from './guard-role';
+export { defaultMigratorRoleName, limitReaders, RoleProvisioner, type RoleProvisionerProps } from './migrator-role';
 export type { MigrationsTarget } from './schema-migrations';
 
 // The scheduled guard's metrics and alarms: names, severities, runbooks.

@@ -203,6 +203,8 @@ export class SchemaGuard extends Construct {
     this.roleSecret = props.roleSecret ?? this.role!.secret;
     this.securityGroup = target.kind === 'connection' ? guardSecurityGroup(this, target) : undefined;
     this.function = this.guardFunction(props, settings, target);
+    // Its secret is read by this function and the one that sets the role, no other principal.
+    this.role?.limitReaders(this.function.role!);
     // The role exists before the first run (and the function's first run waits for nothing else).
     if (this.role) this.function.node.addDependency(this.role.resource);
     this.rule = new events.Rule(this, 'Schedule', {

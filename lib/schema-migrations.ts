@@ -12,6 +12,7 @@
  * snapshot are the app's own, found from the working directory
  * (lib/user-files.ts).
  */
+import { readFileSync } from 'node:fs';
 import { Annotations, Aspects, CfnOutput, CustomResource, Duration, RemovalPolicy, Resource, Stack, Token, type CfnResource } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -35,20 +36,60 @@ import { databaseIdentity } from './database-identity';
 import { checkHandlerBundle, handlerCode } from './handler-asset';
 import { acknowledge, arnToken } from './nag';
 import { refuseUnlessWhole, refuseWrongKinds, type PropKind } from './prop-types';
+import { checkMigratorProps, defaultMigratorRoleName, limitReaders, RoleProvisioner } from './migrator-role';
 import { defaultVersionParameterName, exportedAttributeProblems, readVersion, refuseBadParameterName, versionParameter } from './schema-version';
 import { claimStateTable, resolveStateSchema } from './state-schema';
 import { refuseUnparsable } from './synth-parse';
 import type { ProjectConfig } from './config/load';
 import { SETTINGS } from './config/settings';
 import { projectConfigFor, resolveUserFiles, type UserFileProps, type UserFiles } from './user-files';
+import { DOCS_POINTERS } from '../lambda/engine/docs-pointers';
+import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state';
 
 export interface SchemaMigrationsProps extends UserFileProps {
   /**
-   * Secret with the database credentials (`username`, `password`, `host`, `port`), read by the handler at run time.
-   * An rds.DatabaseInstance or DatabaseCluster has one (`.secret`) with `Credentials.fromGeneratedSecret(…)` or
-   * `fromSecret(…)`; with `Credentials.fromPassword(…)` its `.secret` is undefined, and synth stops.
+   * Secret with the credentials the migrations run as (`username`, `password`, `host`, `port`), read by the handler at run time:
+   * a migrator role of your own (docs/guide/roles.md lists what it needs), or the master user's (which can do anything:
+   * prefer `masterSecret`). An rds.DatabaseInstance or DatabaseCluster has one (`.secret`) with
+   * `Credentials.fromGeneratedSecret(…)` or `fromSecret(…)`; with `Credentials.fromPassword(…)` its `.secret` is undefined, and synth stops.
+   * @default - none: `masterSecret` must be set instead
    */
-  readonly secret: secretsmanager.ISecret;
+  readonly secret?: secretsmanager.ISecret;
+  /**
+   * The master user's secret: the deploy makes a dedicated migrator role from it, before the migrations, and the
+   * migrations run as that role (no SUPERUSER, CREATEROLE or CREATEDB, no membership in the master user or
+   * rds_superuser: docs/guide/roles.md). Only the role provisioner, a function of its own, may read it; the migration
+   * handler reads the migrator's generated secret (attached to `database` or `dataApiCluster`, which must be an rds
+   * instance or cluster). Excludes `secret`.
+   * @default - none: the migrations run as `secret`'s user
+   */
+  readonly masterSecret?: secretsmanager.ISecret;
+  /**
+   * The migrator's role name, with `masterSecret`.
+   * @default - `schemaguard_migrator_<databaseName>` (and `_<stateSchema>` when it is not the default), folded to a plain identifier
+   */
+  readonly migratorRoleName?: string;
+  /**
+   * With `masterSecret`: the schemas whose objects the master user owns and the migrator takes over (a database
+   * migrated as the master before, or made by hand). The state schema is always one; objects of other roles are
+   * left alone, and so is every other schema (another service's).
+   * @default - `public` and the snapshot's schemas (`snapshotFile`), when there is one
+   */
+  readonly migratorSchemas?: string[];
+  /**
+   * With `masterSecret`: extensions the master user creates before the migrations, because the migrator may not:
+   * on RDS only rds_superuser creates an extension RDS does not trust (the migrator creates trusted ones, pgcrypto
+   * among them, with its CREATE on the database). The migrations' own `CREATE EXTENSION IF NOT EXISTS` then finds it.
+   * @default - none
+   */
+  readonly masterExtensions?: string[];
+  /**
+   * With `masterSecret`: raise it to set the migrator's password again from its secret (after a new value was put
+   * in the secret, or the password was changed in the database: every deploy then fails with 28P01). The role is set
+   * whenever the migrator resource's properties change; this is the one to change when nothing else does.
+   * @default 0
+   */
+  readonly migratorRevision?: number;
   /**
    * The instance or cluster to migrate over a connection: the function is allowed to reach its port, and the resource waits for it.
    * @default - none: `dataApiCluster` must be set instead
@@ -315,6 +356,7 @@ function refuseBadStandbyWait(standbys: StandbyWaitProps | undefined): void {
 /** The props of a plain kind, checked at run time (a JavaScript app, a value from context). */
 const PROP_KINDS: Readonly<Record<string, PropKind>> = {
   databaseName: 'string', stateSchema: 'string', migrationsDir: 'string', contractsDir: 'string', snapshotFile: 'string', databaseLogGroupName: 'string', replicationPlanned: 'string',
+  migratorRoleName: 'string', migratorSchemas: 'strings', masterExtensions: 'strings', migratorRevision: 'number',
   failOnDrift: 'boolean', parseAtSynth: 'boolean', outputs: 'boolean', memorySize: 'number', revision: 'number', versionParameterName: 'string',
   handlerTimeout: 'duration', reserve: 'duration', lockTimeout: 'duration', queryInterval: 'duration', totalTimeout: 'duration', serviceTimeout: 'duration',
   port: 'port', vpcSubnets: 'subnets',
@@ -372,8 +414,10 @@ export class SchemaMigrations extends Construct {
   readonly target: MigrationsTarget;
   /** The app's migrations, contracts and snapshot, as absolute paths. */
   readonly userFiles: UserFiles;
-  /** The database secret the handler reads (or the Data API reads for it). */
+  /** The database secret the handler reads (or the Data API reads for it): the migrator's with `masterSecret`. */
   readonly secret: secretsmanager.ISecret;
+  /** The role provisioner (`masterSecret`): the migrator, its secret, and the function that may read the master secret. */
+  readonly roles?: RoleProvisioner;
   /** `databaseName` as given. */
   readonly databaseName?: string;
   /** Schema of the state table (`stateSchema`, or its default `schemaguard`). */
@@ -392,7 +436,8 @@ export class SchemaMigrations extends Construct {
 
   constructor(scope: Construct, id: string, props: SchemaMigrationsProps) {
     super(scope, id);
-    refuseMissingSecret(props.secret);
+    refuseMissingSecret(props);
+    refuseMigratorPropsWithoutMaster(props);
     refuseWrongKinds('SchemaMigrations', props, PROP_KINDS);
     refuseUnlessWhole('SchemaMigrations', 'revision', props.revision, [0, Number.MAX_SAFE_INTEGER], 'use a whole number from 0, and raise it to run the migrations again');
     refuseBadStandbyWait(props.standbys);
@@ -401,7 +446,7 @@ export class SchemaMigrations extends Construct {
     const network = connectionMode(props);
     const stateSchema = props.stateSchema ?? project.settings.stateSchema;
     this.stateSchema = resolveStateSchema(stateSchema);
-    claimStateTable(this, { database: network ? network.database : props.dataApiCluster, secret: props.secret, databaseName: props.databaseName }, this.stateSchema);
+    claimStateTable(this, { database: network ? network.database : props.dataApiCluster, secret: (props.secret ?? props.masterSecret)!, databaseName: props.databaseName }, this.stateSchema);
     this.files = summariseFiles(settings.migrationsDir, settings.contractsDir);
     refuseTooLarge(this.files, props.memorySize ?? DEFAULT_MEMORY_MB);
     const baselineProps = baselineProperties(props.baseline, refuseUnloadable(settings.migrationsDir, props.memorySize ?? DEFAULT_MEMORY_MB));
@@ -413,7 +458,6 @@ export class SchemaMigrations extends Construct {
       ? { kind: 'connection', ...network, secretsManagerEndpoint: props.secretsManagerEndpoint }
       : { kind: 'data-api', cluster: props.dataApiCluster! };
     this.userFiles = { migrationsDir: settings.migrationsDir, contractsDir: settings.contractsDir, snapshotFile: settings.snapshotFile };
-    this.secret = props.secret;
     this.databaseName = props.databaseName;
     this.revision = props.revision;
     this.databaseIdentity = databaseIdentity(this, network ? network.database : props.dataApiCluster, 'revision')?.value;
@@ -422,8 +466,10 @@ export class SchemaMigrations extends Construct {
 
     this.logGroup = new logs.LogGroup(this, 'HandlerLogs', { retention: settings.retention, removalPolicy: settings.removalPolicy });
     this.securityGroup = network && handlerSecurityGroup(this, network, props.secretsManagerEndpoint, props.cloudFormationEndpoint);
-    const role = handlerRole(this, props, network !== undefined);
-    const functionProps = this.handlerFunctionProps(props, settings, role, network, stateSchema);
+    this.roles = props.masterSecret ? this.roleProvisioner(props, settings, network) : undefined;
+    this.secret = this.roles?.secret ?? props.secret!;
+    const role = handlerRole(this, props, network !== undefined, this.secret);
+    const functionProps = this.handlerFunctionProps(props, settings, role, network, stateSchema, this.secret);
     this.onEventHandler = new lambda.Function(this, 'OnEvent', { ...functionProps, handler: `index.${ON_EVENT_HANDLER_NAME}` });
     this.isCompleteHandler = new lambda.Function(this, 'IsComplete', { ...functionProps, handler: `index.${IS_COMPLETE_HANDLER_NAME}` });
     this.provider = this.waiterProvider(settings);
@@ -435,6 +481,11 @@ export class SchemaMigrations extends Construct {
     // Only a construct can be waited for (an endpoint, not a Peer or a bare Connections).
     for (const endpoint of [props.secretsManagerEndpoint, props.cloudFormationEndpoint]) {
       if (endpoint && Construct.isConstruct(endpoint)) this.resource.node.addDependency(endpoint);
+    }
+    if (this.roles) {
+      // The migrations run as the migrator: it exists first; its secret is read by the migration handler and the provisioner alone.
+      this.resource.node.addDependency(this.roles.resource);
+      limitReaders(this.roles.secret, [role, this.roles.role]);
     }
     acknowledgeNagFindings(this);
     const resource = this.resource.node.defaultChild as CfnResource;
@@ -480,8 +531,35 @@ export class SchemaMigrations extends Construct {
     return readVersion(scope, this, this.versionParameterName);
   }
 
+  /**
+   * The role provisioner for `masterSecret`: the migration handler's code, network and log group, the master secret
+   * as its database secret, a role of its own (the only one that may read the master secret).
+   */
+  private roleProvisioner(props: SchemaMigrationsProps, settings: Settings, network: Connection | undefined): RoleProvisioner {
+    const migrator = migratorSettings(props, this.stateSchema, settings);
+    return new RoleProvisioner(this, 'Roles', {
+      masterSecret: props.masterSecret!, database: network ? network.database : props.dataApiCluster, ...migrator, inVpc: network !== undefined,
+      makeFunction: (scope, role, databaseSecret) => new lambda.Function(scope, 'Function', {
+        ...this.handlerFunctionProps(props, settings, role, network, this.stateSchema === DEFAULT_STATE_SCHEMA ? undefined : this.stateSchema, databaseSecret),
+        handler: `index.${ON_EVENT_HANDLER_NAME}`,
+        description: 'schemaguard: makes the migrator and the guard\'s roles, as the master user, during cdk deploy',
+      }),
+      baseStatements: (role) => {
+        role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'OwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn] }));
+        role.addToPrincipalPolicy(network ? vpcNetworkInterfacesStatement() : dataApiStatement(props.dataApiCluster!));
+      },
+      secretStatements: (secret, name) => secretStatements(secret, Stack.of(this).region, name),
+    });
+  }
+
+  /** The function and provider that make roles (the guard's): the role provisioner with `masterSecret`, else the migrations' own. */
+  roleSetter(): { serviceToken: string; functionRole: iam.IRole; migratorRoleName?: string } {
+    if (this.roles) return { serviceToken: this.roles.provider.serviceToken, functionRole: this.roles.role, migratorRoleName: this.roles.roleName };
+    return { serviceToken: this.provider.serviceToken, functionRole: this.onEventHandler.role! };
+  }
+
   /** What onEvent and isComplete share: one code asset, the role, the network, the log group, the environment. */
-  private handlerFunctionProps(props: SchemaMigrationsProps, settings: Settings, role: iam.IRole, network: Connection | undefined, stateSchema: string | undefined): Omit<lambda.FunctionProps, 'handler'> {
+  private handlerFunctionProps(props: SchemaMigrationsProps, settings: Settings, role: iam.IRole, network: Connection | undefined, stateSchema: string | undefined, secret: secretsmanager.ISecret): Omit<lambda.FunctionProps, 'handler'> {
     return {
       code: handlerCode(settings),
       // The bundle targets node22 (scripts/build-handler.mjs).
@@ -496,7 +574,7 @@ export class SchemaMigrations extends Construct {
         securityGroups: [this.securityGroup],
       } : {}),
       logGroup: this.logGroup,
-      environment: { ...handlerEnvironment(this, props, settings), ...(stateSchema === undefined ? {} : { [ENV.stateSchema]: this.stateSchema }) },
+      environment: { ...handlerEnvironment(this, props, settings, secret), ...(stateSchema === undefined ? {} : { [ENV.stateSchema]: this.stateSchema }) },
       description: 'schemaguard: applies the migrations during cdk deploy',
     };
   }
@@ -608,7 +686,7 @@ function vpcCidr(vpc: ec2.IVpc): string | undefined {
 }
 
 /** The handlers' role: their own logs, the network interfaces (in a VPC) or the Data API on the one cluster, the one secret. */
-function handlerRole(self: SchemaMigrations, props: SchemaMigrationsProps, inVpc: boolean): iam.Role {
+function handlerRole(self: SchemaMigrations, props: SchemaMigrationsProps, inVpc: boolean, secret: secretsmanager.ISecret): iam.Role {
   const role = new iam.Role(self, 'HandlerRole', {
     assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     description: inVpc
@@ -621,7 +699,7 @@ function handlerRole(self: SchemaMigrations, props: SchemaMigrationsProps, inVpc
     resources: [self.logGroup.logGroupArn],
   }));
   role.addToPrincipalPolicy(inVpc ? vpcNetworkInterfacesStatement() : dataApiStatement(props.dataApiCluster!));
-  for (const statement of secretStatements(props.secret, Stack.of(self).region)) role.addToPrincipalPolicy(statement);
+  for (const statement of secretStatements(secret, Stack.of(self).region)) role.addToPrincipalPolicy(statement);
   // Whether a failing Update is a rollback (lambda/handler/rollback-report.ts): the stack's own status only.
   role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'OwnStackStatus', actions: ['cloudformation:DescribeStacks'], resources: [Stack.of(self).stackId] }));
   return role;
@@ -664,9 +742,9 @@ export function secretStatements(secret: secretsmanager.ISecret, region: string,
 }
 
 /** The handler's environment: where its files are, which secret, and the optional settings. No secret value. */
-function handlerEnvironment(scope: Construct, props: SchemaMigrationsProps, settings: Settings): Record<string, string> {
+function handlerEnvironment(scope: Construct, props: SchemaMigrationsProps, settings: Settings, secret: secretsmanager.ISecret): Record<string, string> {
   const environment: Record<string, string> = {
-    [ENV.secretArn]: props.secret.secretArn,
+    [ENV.secretArn]: secret.secretArn,
     [ENV.migrationsDir]: DEFAULTS.migrationsDir,
     [ENV.contractsDir]: DEFAULTS.contractsDir,
     [ENV.reserveMs]: String(settings.reserve.toMilliseconds()),
@@ -797,9 +875,13 @@ function defaultServiceTimeout(totalTimeout: Duration | undefined): Duration {
  * `secret: database.secret!` on a database with Credentials.fromPassword(…) gives undefined: stop with the fix
  * rather than "Cannot read properties of undefined" from deep inside.
  */
-function refuseMissingSecret(secret: secretsmanager.ISecret | undefined): void {
-  if (secret) return;
-  throw new Error('SchemaMigrations: "secret" is undefined; pass the secret with the database credentials (username, password, host, port). '
+function refuseMissingSecret(props: SchemaMigrationsProps): void {
+  if (props.secret && props.masterSecret) {
+    throw new Error('SchemaMigrations: "secret" and "masterSecret" were both given; pass "masterSecret" (the master user\'s: the deploy makes the migrator the migrations run as), '
+      + `or "secret" alone (the migrations run as its user: a migrator you made: ${DOCS_POINTERS.migrator})`);
+  }
+  if (props.secret || props.masterSecret) return;
+  throw new Error('SchemaMigrations: "secret" and "masterSecret" are undefined; pass the master user\'s secret as "masterSecret" (or a migrator\'s as "secret") with the database credentials (username, password, host, port). '
     + 'An rds.DatabaseInstance or DatabaseCluster has one (database.secret) only with credentials: rds.Credentials.fromGeneratedSecret(…) or fromSecret(…); '
     + 'with Credentials.fromPassword(…) database.secret is undefined: switch to fromGeneratedSecret(\'postgres\'), or store the credentials in a secretsmanager.Secret, attach it (secret.attach(database)) and pass that');
 }
@@ -895,6 +977,38 @@ function warnIfNoEndpoint(scope: Construct, network: Connection): void {
 function hasSecretsManagerEndpoint(scope: Construct, vpc: ec2.IVpc): boolean {
   return scope.node.root.node.findAll().some((c) => c instanceof ec2.CfnVPCEndpoint
     && c.vpcId === vpc.vpcId && typeof c.serviceName === 'string' && c.serviceName.includes('.secretsmanager'));
+}
+
+/** The migrator's props make nothing without `masterSecret` (no migrator is made): refused rather than ignored. */
+function refuseMigratorPropsWithoutMaster(props: SchemaMigrationsProps): void {
+  if (props.masterSecret) return;
+  const given = (['migratorRoleName', 'migratorSchemas', 'masterExtensions', 'migratorRevision'] as const).filter((k) => props[k] !== undefined);
+  if (!given.length) return;
+  throw new Error(`SchemaMigrations: ${given.map((k) => `"${k}"`).join(', ')} set the migrator that "masterSecret" makes, and "masterSecret" is not set (the migrations run as "secret"'s user); pass "masterSecret" instead of "secret", or remove them`);
+}
+
+/** The migrator's name, schemas and extensions, with their defaults, checked. */
+function migratorSettings(props: SchemaMigrationsProps, stateSchema: string, files: UserFiles): { roleName: string; schemas: string[]; extensions: string[]; revision?: number } {
+  const databaseName = props.databaseName;
+  if (props.migratorRoleName === undefined && databaseName === undefined) {
+    throw new Error('SchemaMigrations: "masterSecret" makes a migrator named after the database, and "databaseName" is not set; pass "databaseName" or "migratorRoleName"');
+  }
+  const roleName = props.migratorRoleName ?? defaultMigratorRoleName(databaseName!, stateSchema);
+  const schemas = props.migratorSchemas ?? [...new Set(['public', ...snapshotSchemas(files.snapshotFile)])];
+  const extensions = props.masterExtensions ?? [];
+  checkMigratorProps(roleName, schemas, extensions, props.migratorRevision);
+  return { roleName, schemas, extensions, revision: props.migratorRevision };
+}
+
+/** The schemas a snapshot lists (`catalog.schemas`); none when there is no snapshot or it cannot be read (synth reads it again, and says so, elsewhere). */
+function snapshotSchemas(snapshotFile: string | undefined): string[] {
+  if (!snapshotFile) return [];
+  try {
+    const schemas = (JSON.parse(readFileSync(snapshotFile, 'utf8')) as { catalog?: { schemas?: unknown } }).catalog?.schemas;
+    return Array.isArray(schemas) ? schemas.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
 }
 
 function validate(p: Checked): void {

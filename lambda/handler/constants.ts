@@ -273,10 +273,19 @@ export const GUARD_ROLE_PROP = {
    * sends the resource nothing while its properties stay the same.
    */
   revision: 'Revision',
+  /**
+   * The role that runs the migrations and owns their objects, when it is not
+   * the role the resource connects as (a migrator made by the deploy): its
+   * schemas are the ones granted, and its default privileges cover later tables.
+   */
+  migratorRole: 'MigratorRole',
 } as const;
 
-/** Version of the privileges the guard role gets (lambda/handler/guard/role-sql.ts); raised when they change, so every stack re-grants. 2: SELECT on sequences. */
-export const GUARD_PRIVILEGES_VERSION = '2';
+/**
+ * Version of the privileges the guard role gets (lambda/handler/guard/role-sql.ts); raised when they change, so every stack re-grants.
+ * 2: SELECT on sequences. 3: no write privilege (a contract planner plans the writing contracts), the migrations' schemas only.
+ */
+export const GUARD_PRIVILEGES_VERSION = '3';
 
 /** `Data` of the guard-role resource. */
 export const GUARD_ROLE_ATTR = {
@@ -302,3 +311,39 @@ export const GUARD_ROLE_PREFIX = 'schemaguard_guard';
 
 /** Physical id prefix of the guard-role resource: `<prefix>-<role name>`, so renaming the role replaces it. */
 export const GUARD_ROLE_PHYSICAL_ID_PREFIX = 'schemaguard-guard-role';
+
+/**
+ * The custom resource that creates or updates the migrator role
+ * (lambda/handler/migrator/), before the migrations, as the master user. It is
+ * served by the role provisioner, the one function that may read the master
+ * secret; the migrations then run as the migrator.
+ */
+export const MIGRATOR_ROLE_RESOURCE_TYPE = 'Custom::SchemaguardMigratorRole';
+
+/** Properties of the migrator-role resource. None is a secret. */
+export const MIGRATOR_ROLE_PROP = {
+  /** The role to create or update (a lowercase PostgreSQL identifier). */
+  roleName: 'RoleName',
+  /** ARN of the migrator's secret, whose `password` the role gets (its `username` must be the role). */
+  secretArn: 'SecretArn',
+  /** Schemas whose objects the master owns and the migrator takes over (a list). */
+  schemas: 'Schemas',
+  /** Extensions the master creates before the migrations (a list). */
+  extensions: 'Extensions',
+  /** Version of what the migrator is given; raised when that changes, so every stack sets it again. */
+  privilegesVersion: 'PrivilegesVersion',
+  /** Raised to set the role again from its secret. */
+  revision: 'Revision',
+} as const;
+
+/** Version of the migrator's privileges (lambda/handler/migrator/role-sql.ts). */
+export const MIGRATOR_PRIVILEGES_VERSION = '1';
+
+/** Physical id prefix of the migrator-role resource: `<prefix>-<role name>`. */
+export const MIGRATOR_ROLE_PHYSICAL_ID_PREFIX = 'schemaguard-migrator-role';
+
+/** An extension's name as CREATE EXTENSION takes it unquoted or quoted (letters, digits, _ and -: uuid-ossp). */
+export const EXTENSION_NAME_PATTERN = /^[a-z_][a-z0-9_-]{0,62}$/;
+
+/** How the migrator's default role begins: `schemaguard_migrator_<database>`. */
+export const MIGRATOR_ROLE_PREFIX = 'schemaguard_migrator';

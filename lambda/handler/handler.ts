@@ -36,12 +36,13 @@ import { migrate, type MigrateResult } from '../engine/runner';
 import { loadMigrations, runsOutsideTransaction, type Migration } from '../engine/source';
 import { readConfig, type HandlerConfig } from './config';
 import { createConnector, type Connector, type ConnectorDependencies } from './connection';
-import { GUARD_ROLE_ATTR, GUARD_ROLE_PHYSICAL_ID_PREFIX, GUARD_ROLE_PROP, GUARD_ROLE_RESOURCE_TYPE, OUTCOME, PROP, REQUEST_STARTED_FIELD, ROLLBACK_REPORTED_FIELD } from './constants';
+import { GUARD_ROLE_ATTR, GUARD_ROLE_PHYSICAL_ID_PREFIX, GUARD_ROLE_PROP, GUARD_ROLE_RESOURCE_TYPE, MIGRATOR_ROLE_RESOURCE_TYPE, OUTCOME, PROP, REQUEST_STARTED_FIELD, ROLLBACK_REPORTED_FIELD } from './constants';
 import { bundledOperator, operatorWrites, type OperatorRunner } from './operator';
 import { isOperatorRequest, type OperatorRequest, type OperatorResult } from './operator-protocol';
 import { reasonBudgetBytes, toFailure } from './failure';
 import { summariseFiles } from './files-hash';
 import { guardRoleOnEvent } from './guard/role';
+import { migratorRoleOnEvent } from './migrator/role';
 import { connectionLost, lockBusy } from './lock-busy';
 import { createLogger, logRunEvent, logRunFinished, stdoutWriter, type LineWriter, type Logger } from './log';
 import {
@@ -136,17 +137,19 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
     operator: deps.operator,
     stacks: () => (stacks ??= cloudFormationClient()),
   };
-  // The guard's role is a resource of the same provider, told apart by its type; it is done in onEvent.
-  const isGuardRole = (event: OnEventRequest) => event?.ResourceType === GUARD_ROLE_RESOURCE_TYPE;
+  // The roles (the guard's, the migrator's) are resources told apart by their type, done in onEvent; the role
+  // provisioner is this same code with the master secret as its database secret.
+  const roleHandler = (event: OnEventRequest) => ROLE_HANDLERS[event?.ResourceType];
   const onEventOf = (event: OnEventRequest | OperatorRequest, context: InvocationContext): Promise<OnEventResponse | OperatorResult> => {
     if (isOperatorRequest(event)) return operatorInvocation(wiring, event, context);
-    return isGuardRole(event)
-      ? guarded(wiring, 'onEvent', event, context, (inv) => guardRoleOnEvent({ ...inv, secrets: wiring.secrets }), guardRoleRollbackAnswer)
+    const role = roleHandler(event);
+    return role
+      ? guarded(wiring, 'onEvent', event, context, (inv) => role.onEvent({ ...inv, secrets: wiring.secrets }), role.rollbackAnswer)
       : guarded(wiring, 'onEvent', event, context, onEvent, onEventRollbackAnswer);
   };
   return {
     onEvent: onEventOf as Handlers['onEvent'],
-    isComplete: (event, context) => isGuardRole(event)
+    isComplete: (event, context) => roleHandler(event)
       ? Promise.resolve({ IsComplete: true })
       : guarded(wiring, 'isComplete', event, context, isComplete, isCompleteRollbackAnswer),
   };
@@ -159,6 +162,9 @@ const onEventRollbackAnswer: RollbackAnswer<OnEventResponse> = (problem, inv) =>
 
 const isCompleteRollbackAnswer: RollbackAnswer<IsCompleteResponse> = (problem, inv) => ({ IsComplete: true, Data: rollbackProblemData(problem, inv.known) });
 
+/** The migrator's role keeps its physical id during a rollback: a changed one would make CloudFormation delete the role. */
+const migratorRoleRollbackAnswer: RollbackAnswer<OnEventResponse> = (_problem, inv) => ({ PhysicalResourceId: physicalResourceId(inv.event) });
+
 /** The guard role keeps its physical id (the role's name) and says the rollback met a problem. */
 const guardRoleRollbackAnswer: RollbackAnswer<OnEventResponse> = (_problem, inv) => {
   const roleName = inv.event.ResourceProperties?.[GUARD_ROLE_PROP.roleName];
@@ -167,6 +173,12 @@ const guardRoleRollbackAnswer: RollbackAnswer<OnEventResponse> = (_problem, inv)
     PhysicalResourceId: named ? `${GUARD_ROLE_PHYSICAL_ID_PREFIX}-${named}` : physicalResourceId(inv.event),
     Data: { [GUARD_ROLE_ATTR.roleName]: named, [GUARD_ROLE_ATTR.outcome]: OUTCOME.rollbackProblem },
   };
+};
+
+/** The role resources of the provider, by their type: what onEvent does, and what a rollback answers instead of failing. */
+const ROLE_HANDLERS: Record<string, { onEvent: typeof guardRoleOnEvent; rollbackAnswer: RollbackAnswer<OnEventResponse> } | undefined> = {
+  [GUARD_ROLE_RESOURCE_TYPE]: { onEvent: guardRoleOnEvent, rollbackAnswer: guardRoleRollbackAnswer },
+  [MIGRATOR_ROLE_RESOURCE_TYPE]: { onEvent: migratorRoleOnEvent, rollbackAnswer: migratorRoleRollbackAnswer },
 };
 
 /** onEvent: a Delete is answered at once; a Create or Update starts migrating (isComplete finishes). */

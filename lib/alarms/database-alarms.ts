@@ -7,7 +7,7 @@
  * optional email and HTTPS subscriptions), an alarm on the migration Lambda's
  * errors, and a dashboard.
  */
-import { Annotations, Duration, RemovalPolicy, Token, Tokenization } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -392,7 +392,12 @@ function subscribe(scope: DatabaseAlarms, prefix: string, topic: sns.ITopic, ema
   }
 }
 
-/** The key given, or a new one; either way CloudWatch may use it (an imported key's policy cannot be changed here). */
+/**
+ * The key given, or a new one; either way CloudWatch may use it (an imported
+ * key's policy cannot be changed here) — for alarms of this account and
+ * region only: `aws:SourceAccount` and `aws:SourceArn` keep another account's
+ * alarms from using the key through CloudWatch (the confused deputy).
+ */
 function topicKeyOf(scope: DatabaseAlarms, topicKey: kms.IKey | undefined, removalPolicy: RemovalPolicy = RemovalPolicy.RETAIN): kms.IKey {
   const key = topicKey ?? new kms.Key(scope, 'TopicKey', {
     description: 'Encrypts the schemaguard database alarm topic',
@@ -401,7 +406,17 @@ function topicKeyOf(scope: DatabaseAlarms, topicKey: kms.IKey | undefined, remov
     ...(removalPolicy === RemovalPolicy.DESTROY ? { pendingWindow: Duration.days(7) } : {}),
   });
   // CloudWatch publishes to an encrypted topic only when the key lets it.
-  key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+  const stack = Stack.of(scope);
+  key.addToResourcePolicy(new iam.PolicyStatement({
+    sid: 'CloudWatchAlarmsOfThisAccount',
+    principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+    actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+    resources: ['*'],
+    conditions: {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+    },
+  }));
   return key;
 }
 

@@ -93,10 +93,10 @@ describe('Class: AuroraDatabaseStack', () => {
       const role = cid(dev, dev.migrations.node.findChild('HandlerRole') as never);
       const policies = devT.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } });
       const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement as { Sid: string; Action: string | string[]; Resource: unknown }[]);
-      // The guard's role secret too: the handler creates that role (SchemaGuard).
+      // Its one secret is the migrator's: the master's and the guard's are the role provisioner's to read (migrator-role.test.ts).
       // And the stack's own status: whether a failing Update is a rollback's.
-      expect(statements.map((s) => s.Sid).sort()).toEqual(['DataApiOnTheCluster', 'OwnLogs', 'OwnStackStatus', 'ReadTheDatabaseSecret', 'ReadTheGuardRoleSecret']);
-      expect(JSON.stringify(statements.find((s) => s.Sid === 'ReadTheGuardRoleSecret')!.Resource)).toContain(cid(dev, dev.guard!.roleSecret as never));
+      expect(statements.map((s) => s.Sid).sort()).toEqual(['DataApiOnTheCluster', 'OwnLogs', 'OwnStackStatus', 'ReadTheDatabaseSecret']);
+      expect(JSON.stringify(statements.find((s) => s.Sid === 'ReadTheDatabaseSecret')!.Resource)).toContain(cid(dev, dev.migrations.roles!.secret as never));
       const dataApi = statements.find((s) => s.Sid === 'DataApiOnTheCluster')!;
       expect([dataApi.Action].flat().sort()).toEqual(['rds-data:BeginTransaction', 'rds-data:CommitTransaction', 'rds-data:ExecuteStatement', 'rds-data:RollbackTransaction']);
       expect(JSON.stringify(dataApi.Resource)).toContain(`:cluster:",{"Ref":"${cid(dev, dev.cluster)}"}`);

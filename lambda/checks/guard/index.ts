@@ -23,6 +23,7 @@ import type { Driver, Queryable, Session } from '../../engine/ports';
 import type { Migration } from '../../engine/source';
 import { DEFAULT_STATE_SCHEMA, readApplied, STATE_TABLE } from '../../engine/state';
 import { readCatalog } from '../../schema/catalog';
+import { plannerAvailable } from '../contract-planner';
 import { checkContracts, type Contract } from '../contracts';
 import { doctor } from '../doctor';
 import { sequencesNotRecorded, staleSnapshot, viewsNotCompared, type Snapshot } from '../drift';
@@ -85,7 +86,7 @@ export async function runGuard(options: GuardOptions): Promise<GuardReport> {
 async function guardChecks(session: Session, options: GuardOptions, stateSchema: string, settings: PassSettings): Promise<string | { findings: GuardFinding[]; notes: string[] }> {
   const catalog = await catalogPass(session, options, stateSchema, settings);
   if (typeof catalog === 'string') return catalog;
-  const contracts = await contractChecks(session, options, settings);
+  const contracts = await contractChecks(session, options, stateSchema, settings);
   return { findings: [...catalog.drift.findings, ...contracts, ...catalog.doctor, ...catalog.migrations], notes: catalog.drift.notes };
 }
 
@@ -131,16 +132,22 @@ async function catalogChecks(pass: Session, options: GuardOptions, stateSchema: 
   return { drift: { ...drift, notes: [...(elsewhere ? [elsewhere.note] : []), ...drift.notes, ...checkup.notes] }, doctor: await doctorFindings(pass, checkup.findings, options.contracts), migrations };
 }
 
-/** Each contract in a READ ONLY transaction of its own; an upsert whose unique index is gone is told which (one more pass). */
-async function contractChecks(session: Session, options: GuardOptions, settings: PassSettings): Promise<GuardFinding[]> {
-  const report = await checkContracts({ session, contracts: options.contracts, ...settings });
+/**
+ * Each contract in a READ ONLY transaction of its own; an upsert whose unique
+ * index is gone is told which (one more pass). A contract that writes is
+ * planned by the deploy's contract planner where there is one the role may
+ * call (the role itself has no write privilege to plan it with).
+ */
+async function contractChecks(session: Session, options: GuardOptions, stateSchema: string, settings: PassSettings): Promise<GuardFinding[]> {
+  const planner = options.contracts.length ? await readOnlyPass(session, settings, (pass) => plannerAvailable(pass, stateSchema)) : false;
+  const report = await checkContracts({ session, contracts: options.contracts, ...settings, ...(planner ? { plannerSchema: stateSchema } : {}) });
   const snapshot = options.snapshot;
   if (snapshot && missingArbiterFailures(report).length) {
     await readOnlyPass(session, settings, (pass) => nameMissingArbiters(pass, report, options.contracts, snapshot.catalog));
   }
   // A contract the role may not check is a ticket with the GRANT: the drift and doctor findings made are still reported.
   const denied = deniedContracts(report.results);
-  const access = denied.length ? await readOnlyPass(session, settings, (pass) => accessFindings(pass, denied)) : [];
+  const access = denied.length ? await readOnlyPass(session, settings, (pass) => accessFindings(pass, denied, { stateSchema, available: planner })) : [];
   return [...contractFindings(report), ...access];
 }
 

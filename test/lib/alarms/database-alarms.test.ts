@@ -390,6 +390,20 @@ describe('Construct: DatabaseAlarms', () => {
       });
     });
 
+    it('lets CloudWatch use the key only for alarms of this account and region (aws:SourceAccount, aws:SourceArn), never unconditionally', () => {
+      const { template } = alarmsStack();
+      const [key] = Object.values(template.findResources('AWS::KMS::Key'));
+      const forCloudWatch = (key!.Properties.KeyPolicy.Statement as { Principal?: { Service?: string }; Condition?: unknown; Resource: unknown }[])
+        .filter((st) => st.Principal?.Service === 'cloudwatch.amazonaws.com');
+      expect(forCloudWatch).toHaveLength(1);
+      expect(forCloudWatch[0]!.Resource).toBe('*');
+      // The test stack's environment: account 111111111111, eu-west-1.
+      expect(forCloudWatch[0]!.Condition).toEqual({
+        StringEquals: { 'aws:SourceAccount': '111111111111' },
+        ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:eu-west-1:111111111111:alarm:*']] } },
+      });
+    });
+
     it('denies publishing without TLS (aws:SecureTransport) on both topics', () => {
       const { template } = alarmsStack();
       for (const ref of [topicRef(), ticketTopicRef()]) {
