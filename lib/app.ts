@@ -8,20 +8,24 @@ import type { App, Duration } from 'aws-cdk-lib';
 import type { AppConfig } from './app-config';
 import { AuroraDatabaseStack } from './aurora-database-stack';
 import { DatabaseStack } from './database-stack';
+import { CONFIG_FILE_NAME, readProjectConfig } from './config/load';
 import { PACKAGE_ROOT } from './paths';
 import type { UserFileProps } from './user-files';
 
 export const STACK_NAME = 'SchemaguardDatabase';
 
+/** This repository's project file: its layout, as a user's schemaguard.config.json says theirs. */
+const REPO_CONFIG = readProjectConfig(join(PACKAGE_ROOT, CONFIG_FILE_NAME), PACKAGE_ROOT).settings;
+
 /**
  * This repository's own migrations, contracts and snapshot, which bin/app.ts
- * deploys. Passed explicitly: the constructs' defaults are the working
- * directory's files, never these.
+ * deploys: from its project file. Passed explicitly, so a synth from another
+ * working directory (a test's) deploys these, never the files found there.
  */
 export const REPO_FILES = {
-  migrationsDir: join(PACKAGE_ROOT, 'migrations'),
-  contractsDir: join(PACKAGE_ROOT, 'contracts'),
-  snapshotFile: join(PACKAGE_ROOT, 'lambda', 'schema', 'snapshot.json'),
+  migrationsDir: REPO_CONFIG.migrations!,
+  contractsDir: REPO_CONFIG.contracts!,
+  snapshotFile: REPO_CONFIG.snapshot!,
 } as const satisfies UserFileProps;
 
 /** The files to deploy (see UserFileProps: unset ones follow the constructs' defaults) and the stack name. */
@@ -47,6 +51,7 @@ export function buildApp(app: App, config: AppConfig, options: BuildOptions = {}
     alarmTicketEmail: config.alarmTicketEmail,
     alarmTicketHttpsUrl: config.alarmTicketHttpsUrl,
     ...guardOf(config),
+    migrationsRevision: config.migrationsRevision,
     description: `schemaguard (${config.stage}): RDS PostgreSQL ${config.engineVersionText} with deploy-time schema migrations`,
   });
   return stack;
@@ -67,6 +72,7 @@ export function buildAuroraApp(app: App, config: AppConfig, options: BuildOption
     alarmTicketEmail: config.alarmTicketEmail,
     alarmTicketHttpsUrl: config.alarmTicketHttpsUrl,
     ...guardOf(config),
+    migrationsRevision: config.migrationsRevision,
     description: `schemaguard (${config.stage}): Aurora PostgreSQL Serverless v2 with deploy-time schema migrations over the RDS Data API`,
   });
 }

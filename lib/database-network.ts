@@ -17,6 +17,7 @@
  */
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -76,6 +77,21 @@ export class DatabaseNetwork {
   }
 
   /**
+   * An interface endpoint for CloudFormation in the isolated subnets (private
+   * DNS, open only to the groups allowed to): the migration handler asks it
+   * whether the stack is rolling back when an Update fails, so that a
+   * rollback is reported rather than failed. `CloudFormation` under the VPC.
+   */
+  addCloudFormationEndpoint(): ec2.InterfaceVpcEndpoint {
+    return this.vpc.addInterfaceEndpoint('CloudFormation', {
+      service: ec2.InterfaceVpcEndpointAwsService.CLOUDFORMATION,
+      subnets: this.isolatedSubnets,
+      privateDnsEnabled: true,
+      open: false,
+    });
+  }
+
+  /**
    * Rotates the database's secret every 30 days with a single-user rotation
    * function in the isolated subnets, in its own security group
    * (`RotationSecurityGroup` in the scope) that may reach the endpoint.
@@ -91,6 +107,28 @@ export class DatabaseNetwork {
     this.secretsManagerEndpoint.connections.allowDefaultPortFrom(securityGroup, 'secret rotation to Secrets Manager');
     return securityGroup;
   }
+}
+
+/**
+ * The Secrets Manager endpoint's policy: through it, only these secrets may
+ * be read, described and rotated (the single-user rotation's calls), and a
+ * password generated (GetRandomPassword, which names no secret). Whoever
+ * calls still needs an identity policy that allows it; a call for any other
+ * secret through the endpoint is denied.
+ */
+export function limitSecretsManagerEndpoint(endpoint: ec2.InterfaceVpcEndpoint, secrets: readonly secretsmanager.ISecret[]): void {
+  endpoint.addToPolicy(new iam.PolicyStatement({
+    sid: 'TheStackSecretsOnly',
+    principals: [new iam.AnyPrincipal()],
+    actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+    resources: secrets.map((secret) => secret.secretFullArn ?? `${secret.secretArn}-??????`),
+  }));
+  endpoint.addToPolicy(new iam.PolicyStatement({
+    sid: 'RotationPasswords',
+    principals: [new iam.AnyPrincipal()],
+    actions: ['secretsmanager:GetRandomPassword'],
+    resources: ['*'],
+  }));
 }
 
 function subnetConfiguration(natGateways: number): ec2.SubnetConfiguration[] {

@@ -11,10 +11,16 @@
  *   database. It runs after the migrations, and again whenever they change
  *   (their files' hash is a property), so new tables are granted. Its
  *   properties are the role name, the secret's ARN, that hash, the
- *   privileges' version and, when given, the revision (raised to set the role
- *   again from its secret): never the password. CloudFormation sends it
+ *   privileges' version, the database's identity and name (a replaced
+ *   database gets the role in the deploy that replaces it) and, when given,
+ *   the revision (raised to set the role again from its secret): never the
+ *   password. CloudFormation sends it
  *   nothing while they stay the same, so a redeploy alone resets nothing.
- * - The migration handler may read this one secret (GetSecretValue).
+ * - The function that sets the role may read this one secret (GetSecretValue):
+ *   the role provisioner when the migrations run as a migrator it made (it
+ *   connects as the master user), else the migration handler; with the
+ *   guard's function, the only principals the secret's resource policy lets
+ *   read it (`limitReaders`).
  *
  * What the handler does with it: lambda/handler/guard/role.ts and role-sql.ts.
  */
@@ -24,6 +30,8 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { GUARD_PRIVILEGES_VERSION, GUARD_ROLE_PREFIX, GUARD_ROLE_PROP, GUARD_ROLE_RESOURCE_TYPE } from '../lambda/handler/constants';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import { limitReaders } from './migrator-role';
 import { acknowledge } from './nag';
 import { refuseUnlessWhole, refuseWrongKinds } from './prop-types';
 import { secretStatements, type SchemaMigrations } from './schema-migrations';
@@ -72,6 +80,8 @@ export class GuardRole extends Construct {
   readonly secret: secretsmanager.ISecret;
   readonly resource: CustomResource;
   readonly roleName: string;
+  /** The role of the function that sets the role (reads the secret). */
+  private readonly setterRole: iam.IRole;
 
   constructor(scope: Construct, id: string, props: GuardRoleProps) {
     super(scope, id);
@@ -81,21 +91,37 @@ export class GuardRole extends Construct {
     const secret = new rds.DatabaseSecret(this, 'Secret', { username: props.roleName });
     this.secret = secret;
     acknowledge(secret, 'AwsSolutions-SMG4',
-      'The guard role\'s password is not rotated by a function: the single-user rotation would run ALTER ROLE in a session that is read-only by default (refused), and the multi-user one clones the role without its read-only setting. The password is generated, stored only here, reaches PostgreSQL only as a SCRAM verifier, and may be read by the guard and the migration handler alone; replace it by putting a new value in the secret and raising the guard\'s roleRevision (or deploying a migration change): the role is set from the secret whenever the role resource\'s properties change.');
-    // Only onEvent does the work; the two handlers share one role.
-    for (const statement of secretStatements(secret, Stack.of(this).region, 'GuardRole')) props.migrations.onEventHandler.addToRolePolicy(statement);
-    this.resource = new CustomResource(this, 'Resource', {
-      serviceToken: props.migrations.provider.serviceToken,
+      'The guard role\'s password is not rotated by a function: the single-user rotation would run ALTER ROLE in a session that is read-only by default (refused), and the multi-user one clones the role without its read-only setting. The password is generated, stored only here, reaches PostgreSQL only as a SCRAM verifier, and may be read by the guard and the function that sets the role alone (the secret\'s resource policy); replace it by putting a new value in the secret and raising the guard\'s roleRevision (or deploying a migration change): the role is set from the secret whenever the role resource\'s properties change.');
+    // The function that makes roles: the role provisioner (the master user) when the migrations run as a migrator, else the migrations' own.
+    const setter = props.migrations.roleSetter();
+    this.setterRole = setter.functionRole;
+    for (const statement of secretStatements(secret, Stack.of(this).region, 'GuardRole')) setter.functionRole.addToPrincipalPolicy(statement);
+    // CloudFormation refuses to change a custom resource's ServiceToken ("Modifying service token is not allowed"): served by
+    // the provisioner, the resource has an id of its own, so a deployed stack gets a new one (Create) and the old one's Delete touches nothing.
+    this.resource = new CustomResource(this, setter.migratorRoleName === undefined ? 'Resource' : 'AsMaster', {
+      serviceToken: setter.serviceToken,
       resourceType: GUARD_ROLE_RESOURCE_TYPE,
       properties: {
         [GUARD_ROLE_PROP.roleName]: props.roleName,
         [GUARD_ROLE_PROP.secretArn]: secret.secretArn,
         [GUARD_ROLE_PROP.filesHash]: props.migrations.files.hash,
         [GUARD_ROLE_PROP.privilegesVersion]: GUARD_PRIVILEGES_VERSION,
+        // A replaced database (another identity) gets the role in the deploy that replaces it.
+        ...(props.migrations.databaseIdentity === undefined ? {} : { [GUARD_ROLE_PROP.databaseIdentity]: props.migrations.databaseIdentity }),
+        ...(props.migrations.databaseName === undefined ? {} : { [GUARD_ROLE_PROP.databaseName]: props.migrations.databaseName }),
+        ...(setter.migratorRoleName === undefined ? {} : { [GUARD_ROLE_PROP.migratorRole]: setter.migratorRoleName }),
         ...(props.revision === undefined ? {} : { [GUARD_ROLE_PROP.revision]: String(props.revision) }),
       },
     });
     // Grants need the migrated tables.
     this.resource.node.addDependency(props.migrations.resource);
+  }
+
+  /**
+   * The secret's resource policy: GetSecretValue denied to every principal
+   * but the function that sets the role and `guardFunctionRole` (the guard's).
+   */
+  limitReaders(guardFunctionRole: iam.IRole): void {
+    limitReaders(this.secret, [this.setterRole, guardFunctionRole]);
   }
 }

@@ -9,11 +9,14 @@
 
 // Constructs: add them to a stack of your own, beside your own database.
 export { SchemaMigrations, type SchemaMigrationsProps, type StandbyWaitProps } from './schema-migrations';
+export type { OperatorCommands, SchemaMigrationsBaseline } from './adoption-props';
+export type { HistorySource } from '../lambda/engine/foreign-history';
 export type { FilesSummary } from '../lambda/handler/files-hash';
 export { DatabaseAlarms, type DatabaseAlarmsProps } from './alarms/database-alarms';
 export { DatabaseDashboard, type DatabaseDashboardProps } from './alarms/database-dashboard';
 export { SchemaGuard, GUARD_ROLE_PREFIX, type SchemaGuardProps } from './schema-guard';
 export { defaultGuardRoleName, GuardRole, type GuardRoleProps } from './guard-role';
+export { defaultMigratorRoleName, limitReaders, RoleProvisioner, type RoleProvisionerProps } from './migrator-role';
 export type { MigrationsTarget } from './schema-migrations';
 
 // The scheduled guard's metrics and alarms: names, severities, runbooks.

@@ -18,7 +18,7 @@
  *   `dashboard`, its graphs and alarm states (beside and under the error
  *   classes' on DatabaseAlarms' dashboard).
  */
-import { isAbsolute, relative } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -37,7 +37,8 @@ import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state';
 import { addGuardWidgets, guardAlarms, guardDashboardWidgets } from './alarms/guard-alarms';
 import { stringTokens } from './alarms/deployed-length';
 import { GUARD_ALARMS, type GuardCommandOptions } from './alarms/guard-catalog';
-import { USER_FILE_DEFAULTS } from './user-files';
+import { defaultSnapshot } from './config/load';
+import { projectConfigFor, USER_FILE_DEFAULTS } from './user-files';
 import { defaultGuardRoleName, GuardRole } from './guard-role';
 import { handlerCode } from './handler-asset';
 import { acknowledge } from './nag';
@@ -202,6 +203,8 @@ export class SchemaGuard extends Construct {
     this.roleSecret = props.roleSecret ?? this.role!.secret;
     this.securityGroup = target.kind === 'connection' ? guardSecurityGroup(this, target) : undefined;
     this.function = this.guardFunction(props, settings, target);
+    // Its secret is read by this function and the one that sets the role, no other principal.
+    this.role?.limitReaders(this.function.role!);
     // The role exists before the first run (and the function's first run waits for nothing else).
     if (this.role) this.function.node.addDependency(this.role.resource);
     this.rule = new events.Rule(this, 'Schedule', {
@@ -331,16 +334,27 @@ function concreteSeconds(d: Duration, prop: string): number {
  */
 function guardCommandOptions(migrations: SchemaMigrations): GuardCommandOptions {
   const { migrationsDir, contractsDir, snapshotFile } = migrations.userFiles;
-  // A path outside the app's directory is the synth machine's own, not the checkout's: left out.
-  const unlessDefault = (path: string | undefined, byDefault: string) => {
-    const shown = path === undefined ? undefined : relative(process.cwd(), path) || '.';
-    return shown === byDefault || shown === undefined || shown.startsWith('..') || isAbsolute(shown) ? undefined : shown;
+  const cwd = process.cwd();
+  // The CLI in the checkout reads the same project file: what it sets, or defaults to, needs no flag.
+  const { settings, root } = projectConfigFor('SchemaGuard', cwd);
+  const fromHere = (path: string) => relative(cwd, path) || '.';
+  const byDefault = {
+    migrations: fromHere(settings.migrations ?? resolve(root, USER_FILE_DEFAULTS.migrationsDir)),
+    contracts: fromHere(settings.contracts ?? resolve(root, USER_FILE_DEFAULTS.contractsDir)),
   };
+  // A path outside the app's directory is the synth machine's own, not the checkout's: left out.
+  const unlessDefault = (path: string | undefined, otherwise: string) => {
+    const shown = path === undefined ? undefined : fromHere(path);
+    return shown === otherwise || shown === undefined || shown.startsWith('..') || isAbsolute(shown) ? undefined : shown;
+  };
+  const shownMigrations = unlessDefault(migrationsDir, byDefault.migrations);
+  const stateSchemaByDefault = settings.stateSchema ?? DEFAULT_STATE_SCHEMA;
   return {
-    stateSchema: migrations.stateSchema === DEFAULT_STATE_SCHEMA ? undefined : migrations.stateSchema,
-    migrationsDir: unlessDefault(migrationsDir, USER_FILE_DEFAULTS.migrationsDir),
-    contractsDir: unlessDefault(contractsDir, USER_FILE_DEFAULTS.contractsDir),
-    snapshotFile: unlessDefault(snapshotFile, USER_FILE_DEFAULTS.snapshotFile),
+    stateSchema: migrations.stateSchema === stateSchemaByDefault ? undefined : migrations.stateSchema,
+    migrationsDir: shownMigrations,
+    contractsDir: unlessDefault(contractsDir, byDefault.contracts),
+    // The CLI's default follows --dir: the snapshot beside the migrations.
+    snapshotFile: unlessDefault(snapshotFile, settings.snapshot && !shownMigrations ? fromHere(settings.snapshot) : defaultSnapshot(shownMigrations ?? byDefault.migrations)),
   };
 }
 

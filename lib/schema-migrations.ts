@@ -12,38 +12,85 @@
  * snapshot are the app's own, found from the working directory
  * (lib/user-files.ts).
  */
-import { Annotations, Aspects, CfnOutput, CustomResource, Duration, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
+import { readFileSync } from 'node:fs';
+import { Annotations, Aspects, CfnOutput, CustomResource, Duration, RemovalPolicy, Resource, Stack, Token, type CfnResource } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Provider } from 'aws-cdk-lib/custom-resources';
-import { Construct, type IDependable } from 'constructs';
+import { Construct, type IConstruct, type IDependable } from 'constructs';
 import { ATTR, DEFAULTS, ENV, IS_COMPLETE_HANDLER_NAME, ON_EVENT_HANDLER_NAME, PROP } from '../lambda/handler/constants';
 import { readFiles, summariseFiles, type FilesSummary } from '../lambda/handler/files-hash';
 import { describeSubfolders, sqlSubfolders } from '../lambda/engine/subfolders';
 import { DEFAULT_MEMORY_MB, heapOptions, maxFileBytesFor, memoryFix } from '../lambda/handler/memory';
 import { InputError } from '../lambda/engine/errors';
-import { loadMigrations } from '../lambda/engine/source';
+import { loadMigrations, type Migration } from '../lambda/engine/source';
 import type { MigrationLayout } from '../lambda/engine/layout';
 import { refuseUnwrittenTemplates } from '../lambda/engine/template';
+import { baselineProperties, operatorEnvironment, type OperatorCommands, type SchemaMigrationsBaseline } from './adoption-props';
+import { databaseIdentity } from './database-identity';
 import { checkHandlerBundle, handlerCode } from './handler-asset';
 import { acknowledge, arnToken } from './nag';
-import { refuseWrongKinds, type PropKind } from './prop-types';
+import { refuseUnlessWhole, refuseWrongKinds, type PropKind } from './prop-types';
+import { checkMigratorProps, defaultMigratorRoleName, limitReaders, RoleProvisioner } from './migrator-role';
+import { defaultVersionParameterName, exportedAttributeProblems, readVersion, refuseBadParameterName, versionParameter } from './schema-version';
 import { claimStateTable, resolveStateSchema } from './state-schema';
 import { refuseUnparsable } from './synth-parse';
-import { resolveUserFiles, type UserFileProps, type UserFiles } from './user-files';
+import type { ProjectConfig } from './config/load';
+import { SETTINGS } from './config/settings';
+import { projectConfigFor, resolveUserFiles, type UserFileProps, type UserFiles } from './user-files';
+import { DOCS_POINTERS } from '../lambda/engine/docs-pointers';
+import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state';
 
 export interface SchemaMigrationsProps extends UserFileProps {
   /**
-   * Secret with the database credentials (`username`, `password`, `host`, `port`), read by the handler at run time.
-   * An rds.DatabaseInstance or DatabaseCluster has one (`.secret`) with `Credentials.fromGeneratedSecret(…)` or
-   * `fromSecret(…)`; with `Credentials.fromPassword(…)` its `.secret` is undefined, and synth stops.
+   * Secret with the credentials the migrations run as (`username`, `password`, `host`, `port`), read by the handler at run time:
+   * a migrator role of your own (docs/guide/roles.md lists what it needs), or the master user's (which can do anything:
+   * prefer `masterSecret`). An rds.DatabaseInstance or DatabaseCluster has one (`.secret`) with
+   * `Credentials.fromGeneratedSecret(…)` or `fromSecret(…)`; with `Credentials.fromPassword(…)` its `.secret` is undefined, and synth stops.
+   * @default - none: `masterSecret` must be set instead
    */
-  readonly secret: secretsmanager.ISecret;
+  readonly secret?: secretsmanager.ISecret;
+  /**
+   * The master user's secret: the deploy makes a dedicated migrator role from it, before the migrations, and the
+   * migrations run as that role (no SUPERUSER, CREATEROLE or CREATEDB, no membership in the master user or
+   * rds_superuser: docs/guide/roles.md). Only the role provisioner, a function of its own, may read it; the migration
+   * handler reads the migrator's generated secret (attached to `database` or `dataApiCluster`, which must be an rds
+   * instance or cluster). Excludes `secret`.
+   * @default - none: the migrations run as `secret`'s user
+   */
+  readonly masterSecret?: secretsmanager.ISecret;
+  /**
+   * The migrator's role name, with `masterSecret`.
+   * @default - `schemaguard_migrator_<databaseName>` (and `_<stateSchema>` when it is not the default), folded to a plain identifier
+   */
+  readonly migratorRoleName?: string;
+  /**
+   * With `masterSecret`: the schemas whose objects the master user owns and the migrator takes over (a database
+   * migrated as the master before, or made by hand). The state schema is always one; objects of other roles are
+   * left alone, and so is every other schema (another service's).
+   * @default - `public` and the snapshot's schemas (`snapshotFile`), when there is one
+   */
+  readonly migratorSchemas?: string[];
+  /**
+   * With `masterSecret`: extensions the master user creates before the migrations, because the migrator may not:
+   * on RDS only rds_superuser creates an extension RDS does not trust (the migrator creates trusted ones, pgcrypto
+   * among them, with its CREATE on the database). The migrations' own `CREATE EXTENSION IF NOT EXISTS` then finds it.
+   * @default - none
+   */
+  readonly masterExtensions?: string[];
+  /**
+   * With `masterSecret`: raise it to set the migrator's password again from its secret (after a new value was put
+   * in the secret, or the password was changed in the database: every deploy then fails with 28P01). The role is set
+   * whenever the migrator resource's properties change; this is the one to change when nothing else does.
+   * @default 0
+   */
+  readonly migratorRevision?: number;
   /**
    * The instance or cluster to migrate over a connection: the function is allowed to reach its port, and the resource waits for it.
    * @default - none: `dataApiCluster` must be set instead
@@ -91,6 +138,16 @@ export interface SchemaMigrationsProps extends UserFileProps {
    */
   readonly secretsManagerEndpoint?: ec2.IConnectable;
   /**
+   * Something the function must reach on 443 for CloudFormation (an interface
+   * VPC endpoint with private DNS), when `secretsManagerEndpoint` is given: on
+   * an Update that fails, the handler asks CloudFormation whether the stack is
+   * rolling back (a rollback is reported, never failed). Without it, in subnets
+   * with no route out, that question goes unanswered and a failing rollback
+   * Update fails as any other.
+   * @default - with `secretsManagerEndpoint`: no route to CloudFormation (synth warns); without it: HTTPS to anywhere is allowed already
+   */
+  readonly cloudFormationEndpoint?: ec2.IConnectable;
+  /**
    * Database to migrate: any name PostgreSQL takes (1 to 63 bytes, no NUL;
    * `my-db` too: it is sent as the connection's database, not written into
    * SQL), or a token (a CfnParameter), which the handler reads at deploy time.
@@ -104,15 +161,21 @@ export interface SchemaMigrationsProps extends UserFileProps {
    * services, each with its own migrations) need one each: synth refuses two
    * in one app with the same database, database name and state schema. The
    * CLI must be given the same value (`--state-schema`) for that database.
-   * @default 'schemaguard'
+   * @default - the project file's "stateSchema" (schemaguard.config.json, found from the working directory up), else 'schemaguard'
    */
   readonly stateSchema?: string;
+  /**
+   * `lock_timeout` for each migration that sets none itself (`-- schemaguard:lock-timeout=…`),
+   * as the CLI's `--lock-timeout`: from 1 ms to 10 minutes. A lock timeout is retried with backoff.
+   * @default - the project file's "lockTimeout", else Duration.seconds(5)
+   */
+  readonly lockTimeout?: Duration;
   /**
    * Directory of the migration files, shipped with the handler; it must exist (it may be empty).
    * Only its own `.sql` files are shipped and hashed (a README there changes nothing).
    * A relative path resolves against the working directory (where `cdk synth` runs the app), as
    * with `Code.fromAsset`.
-   * @default - `./migrations` in the working directory; synth stops, naming the path, when it is not there
+   * @default - the project file's "migrations" (schemaguard.config.json, found from the working directory up; relative to the file), else `./migrations` beside it or in the working directory; synth stops, naming the path, when it is not there
    */
   readonly migrationsDir?: string;
   /**
@@ -129,14 +192,14 @@ export interface SchemaMigrationsProps extends UserFileProps {
    * must exist when given. Only its own `.sql` files are contracts (shipped and hashed): other
    * files there (another tool's JSON contracts, a README) are left out. A relative path resolves
    * against the working directory.
-   * @default - `./contracts` in the working directory when it exists (synth says so in an info annotation); otherwise no contracts
+   * @default - the project file's "contracts", else `./contracts`, when it exists (synth says so in an info annotation); otherwise no contracts
    */
   readonly contractsDir?: string;
   /**
    * Schema snapshot the live schema is compared with after migrating; drift is reported in the
    * response (`Drift`) and the log. It must exist when given. A relative path resolves against the
    * working directory.
-   * @default - `./lambda/schema/snapshot.json` (the CLI's `--snapshot` default) when it exists; otherwise no drift check
+   * @default - the project file's "snapshot", else `schema.snapshot.json` in the migrations directory (the CLI's `--snapshot` default), when it exists; otherwise no drift check
    */
   readonly snapshotFile?: string;
   /**
@@ -237,6 +300,44 @@ export interface SchemaMigrationsProps extends UserFileProps {
    * @default true
    */
   readonly outputs?: boolean;
+  /**
+   * What a database that already has a schema holds, for the first deploy
+   * onto it (docs/guide/existing-database.md): `{ version, reason }` records the files
+   * up to that version as applied without running them and applies the rest
+   * in the same deploy; `{ from: 'flyway', reason }` takes the version from
+   * another tool's history table, as `schemaguard baseline --from`;
+   * `{ version: 'none', reason }` runs every file beside tables that are not
+   * the files'. Ignored, and said so in the log and the response's
+   * `Baseline`, once schemaguard has recorded anything on the database. A
+   * version no file has stops synth.
+   * @default - none: a first deploy onto a database that has tables (or another tool's history) is refused before anything runs, the message naming this prop and the version the database appears to be at
+   */
+  readonly baseline?: SchemaMigrationsBaseline;
+  /**
+   * What the migration function (`onEventHandler`) answers when invoked
+   * directly by `schemaguard … --function <name>`: the read-only commands
+   * (status, plan, diff, guard, doctor) always, to whoever may invoke it
+   * (lambda:InvokeFunction, which this construct grants no one);
+   * `baseline` and `repair` only with `writes: true`.
+   * @default - the read-only commands only
+   */
+  readonly operatorCommands?: OperatorCommands;
+  /**
+   * Raise it (a whole number: 1, then 2 …) to make the next deploy run the
+   * migrations and their checks again when nothing else changed: the custom
+   * resource runs only when its properties change (the files, the database's
+   * identity, this). For a database replaced outside this stack's knowledge
+   * (one of another stack, or restored by hand under the same endpoint).
+   * @default - no `Revision` property
+   */
+  readonly revision?: number;
+  /**
+   * Name of the SSM parameter the stack writes the schema version to (see
+   * `versionFor`). Given, the parameter is always created; otherwise only when
+   * `versionFor` or `versionParameter` is used.
+   * @default - `/schemaguard/<stack name>/<construct path>/schema-version`
+   */
+  readonly versionParameterName?: string;
 }
 
 /** How SchemaMigrations waits for standbys after applying. */
@@ -265,8 +366,9 @@ function refuseBadStandbyWait(standbys: StandbyWaitProps | undefined): void {
 /** The props of a plain kind, checked at run time (a JavaScript app, a value from context). */
 const PROP_KINDS: Readonly<Record<string, PropKind>> = {
   databaseName: 'string', stateSchema: 'string', migrationsDir: 'string', migrationsLayout: 'string', contractsDir: 'string', snapshotFile: 'string', databaseLogGroupName: 'string', replicationPlanned: 'string',
-  failOnDrift: 'boolean', parseAtSynth: 'boolean', outputs: 'boolean', memorySize: 'number',
-  handlerTimeout: 'duration', reserve: 'duration', queryInterval: 'duration', totalTimeout: 'duration', serviceTimeout: 'duration',
+  migratorRoleName: 'string', migratorSchemas: 'strings', masterExtensions: 'strings', migratorRevision: 'number',
+  failOnDrift: 'boolean', parseAtSynth: 'boolean', outputs: 'boolean', memorySize: 'number', revision: 'number', versionParameterName: 'string',
+  handlerTimeout: 'duration', reserve: 'duration', lockTimeout: 'duration', queryInterval: 'duration', totalTimeout: 'duration', serviceTimeout: 'duration',
   port: 'port', vpcSubnets: 'subnets',
 };
 
@@ -310,63 +412,94 @@ export class SchemaMigrations extends Construct {
   readonly resource: CustomResource;
   /** Hash, count and newest version of the files, as put in the resource properties. */
   readonly files: FilesSummary;
-  /** Highest applied version after the deploy (`none` for an empty database), via GetAtt. */
+  /** Highest applied version after the deploy (`none` for an empty database), via GetAtt: in this stack only (another stack: `versionFor`; synth refuses it there). */
   readonly currentVersion: string;
-  /** Number of applied migrations after the deploy, via GetAtt. */
+  /** Number of applied migrations after the deploy, via GetAtt: in this stack only (synth refuses it in another). */
   readonly appliedCount: string;
-  /** Versions this deploy applied (comma-separated, may be empty), via GetAtt. */
+  /** Versions this deploy applied (comma-separated, may be empty), via GetAtt: in this stack only (synth refuses it in another). */
   readonly appliedVersions: string;
-  /** `applied`, `up-to-date` or `database-ahead`, via GetAtt. */
+  /** `applied`, `up-to-date`, `database-ahead` or `rollback-problem`, via GetAtt. */
   readonly outcome: string;
   /** How the handler reaches the database (SchemaGuard reaches it the same way). */
   readonly target: MigrationsTarget;
   /** The app's migrations, contracts and snapshot, as absolute paths. */
   readonly userFiles: UserFiles;
-  /** The database secret the handler reads (or the Data API reads for it). */
+  /** The database secret the handler reads (or the Data API reads for it): the migrator's with `masterSecret`. */
   readonly secret: secretsmanager.ISecret;
+  /** The role provisioner (`masterSecret`): the migrator, its secret, and the function that may read the master secret. */
+  readonly roles?: RoleProvisioner;
   /** `databaseName` as given. */
   readonly databaseName?: string;
   /** Schema of the state table (`stateSchema`, or its default `schemaguard`). */
   readonly stateSchema: string;
+  /**
+   * The database's identity in the resource properties (the instance's
+   * DbiResourceId, the cluster's DBClusterResourceId, or an endpoint): a
+   * replaced database has another, so the deploy that replaces it migrates it.
+   * Undefined for a database of another stack (see `revision`).
+   */
+  readonly databaseIdentity?: string;
+  /** `revision` as given. */
+  readonly revision?: number;
+  private readonly givenVersionParameterName?: string;
+  private ownVersionParameter?: ssm.StringParameter;
 
   constructor(scope: Construct, id: string, props: SchemaMigrationsProps) {
     super(scope, id);
-    refuseMissingSecret(props.secret);
+    refuseMissingSecret(props);
+    refuseMigratorPropsWithoutMaster(props);
     refuseWrongKinds('SchemaMigrations', props, PROP_KINDS);
+    refuseUnlessWhole('SchemaMigrations', 'revision', props.revision, [0, Number.MAX_SAFE_INTEGER], 'use a whole number from 0, and raise it to run the migrations again');
     refuseBadStandbyWait(props.standbys);
-    const settings = resolveSettings(props);
+    const project = projectConfigFor('SchemaMigrations', process.cwd());
+    const settings = resolveSettings(props, project);
     const network = connectionMode(props);
-    this.stateSchema = resolveStateSchema(props.stateSchema);
-    claimStateTable(this, { database: network ? network.database : props.dataApiCluster, secret: props.secret, databaseName: props.databaseName }, this.stateSchema);
+    const stateSchema = props.stateSchema ?? project.settings.stateSchema;
+    this.stateSchema = resolveStateSchema(stateSchema);
+    claimStateTable(this, { database: network ? network.database : props.dataApiCluster, secret: (props.secret ?? props.masterSecret)!, databaseName: props.databaseName }, this.stateSchema);
     this.files = summariseFiles(settings.migrationsDir, settings.contractsDir, settings.migrationsLayout);
     refuseTooLarge(this.files, props.memorySize ?? DEFAULT_MEMORY_MB);
-    refuseUnloadable(settings, props.memorySize ?? DEFAULT_MEMORY_MB);
+    const baselineProps = baselineProperties(props.baseline, refuseUnloadable(settings, props.memorySize ?? DEFAULT_MEMORY_MB));
     if (props.parseAtSynth ?? true) refuseUnparsable('SchemaMigrations', settings, { filesHash: this.files.hash });
     if (settings.migrationsLayout === 'flat') warnOfSubfolders(this, settings.migrationsDir);
-    noteImplicitFiles(this, props, settings);
+    noteImplicitFiles(this, props, settings, project);
     if (network && !props.secretsManagerEndpoint) warnOfUnreachableSecretsManager(this, network);
     this.target = network
       ? { kind: 'connection', ...network, secretsManagerEndpoint: props.secretsManagerEndpoint }
       : { kind: 'data-api', cluster: props.dataApiCluster! };
     this.userFiles = { migrationsDir: settings.migrationsDir, migrationsLayout: settings.migrationsLayout, contractsDir: settings.contractsDir, snapshotFile: settings.snapshotFile };
-    this.secret = props.secret;
     this.databaseName = props.databaseName;
+    this.revision = props.revision;
+    this.databaseIdentity = databaseIdentity(this, network ? network.database : props.dataApiCluster, 'revision')?.value;
+    if (props.versionParameterName !== undefined) refuseBadParameterName(props.versionParameterName);
+    this.givenVersionParameterName = props.versionParameterName;
 
     this.logGroup = new logs.LogGroup(this, 'HandlerLogs', { retention: settings.retention, removalPolicy: settings.removalPolicy });
-    this.securityGroup = network && handlerSecurityGroup(this, network, props.secretsManagerEndpoint);
-    const role = handlerRole(this, props, network !== undefined);
-    const functionProps = this.handlerFunctionProps(props, settings, role, network);
+    this.securityGroup = network && handlerSecurityGroup(this, network, props.secretsManagerEndpoint, props.cloudFormationEndpoint);
+    this.roles = props.masterSecret ? this.roleProvisioner(props, settings, network) : undefined;
+    this.secret = this.roles?.secret ?? props.secret!;
+    const role = handlerRole(this, props, network !== undefined, this.secret);
+    const functionProps = this.handlerFunctionProps(props, settings, role, network, stateSchema, this.secret);
     this.onEventHandler = new lambda.Function(this, 'OnEvent', { ...functionProps, handler: `index.${ON_EVENT_HANDLER_NAME}` });
     this.isCompleteHandler = new lambda.Function(this, 'IsComplete', { ...functionProps, handler: `index.${IS_COMPLETE_HANDLER_NAME}` });
     this.provider = this.waiterProvider(settings);
-    this.resource = this.migrationsResource(settings);
+    this.resource = this.migrationsResource(settings, baselineProps);
     // The database (and its security group rules, children of it) must exist before the first run.
     this.resource.node.addDependency(network ? network.database : props.dataApiCluster!);
     // And the handler's own rules (egress to the database and to Secrets Manager), and the endpoint it reads the secret through.
     if (this.securityGroup) this.resource.node.addDependency(this.securityGroup);
     // Only a construct can be waited for (an endpoint, not a Peer or a bare Connections).
-    if (props.secretsManagerEndpoint && Construct.isConstruct(props.secretsManagerEndpoint)) this.resource.node.addDependency(props.secretsManagerEndpoint);
+    for (const endpoint of [props.secretsManagerEndpoint, props.cloudFormationEndpoint]) {
+      if (endpoint && Construct.isConstruct(endpoint)) this.resource.node.addDependency(endpoint);
+    }
+    if (this.roles) {
+      // The migrations run as the migrator: it exists first; its secret is read by the migration handler and the provisioner alone.
+      this.resource.node.addDependency(this.roles.resource);
+      limitReaders(this.roles.secret, [role, this.roles.role]);
+    }
     acknowledgeNagFindings(this);
+    const resource = this.resource.node.defaultChild as CfnResource;
+    this.node.addValidation({ validate: () => exportedAttributeProblems(this, resource, (attribute) => crossStackFix(attribute)) });
 
     this.currentVersion = this.resource.getAttString(ATTR.currentVersion);
     this.appliedCount = this.resource.getAttString(ATTR.appliedCount);
@@ -376,10 +509,67 @@ export class SchemaMigrations extends Construct {
       new CfnOutput(this, 'CurrentVersion', { value: this.currentVersion, description: 'Highest applied schema migration version' });
       new CfnOutput(this, 'AppliedCount', { value: this.appliedCount, description: 'Number of applied schema migrations' });
     }
+    if (props.versionParameterName !== undefined) void this.versionParameter;
+  }
+
+  /** The name of the SSM parameter that holds the schema version for other stacks (`versionParameterName` or its default). */
+  get versionParameterName(): string {
+    return this.givenVersionParameterName ?? defaultVersionParameterName(this);
+  }
+
+  /**
+   * The SSM parameter (`versionParameterName`) this stack writes the schema
+   * version to after every deploy that runs the migrations; made on first use.
+   */
+  get versionParameter(): ssm.StringParameter {
+    this.ownVersionParameter ??= versionParameter(this, this.versionParameterName, this.currentVersion);
+    return this.ownVersionParameter;
+  }
+
+  /**
+   * The schema version as `scope` may use it: in this stack, the custom
+   * resource's CurrentVersion (a GetAtt, after the migrations); in another
+   * stack, the SSM parameter `versionParameter` read as that stack's
+   * deploy-time parameter, with that stack made to deploy after this one — not
+   * an export, which CloudFormation would refuse to change once imported.
+   * Put it in a function's environment, and the function is updated in the
+   * deploy that changes the schema.
+   */
+  versionFor(scope: IConstruct): string {
+    if (Stack.of(scope) === Stack.of(this)) return this.currentVersion;
+    void this.versionParameter;
+    return readVersion(scope, this, this.versionParameterName);
+  }
+
+  /**
+   * The role provisioner for `masterSecret`: the migration handler's code, network and log group, the master secret
+   * as its database secret, a role of its own (the only one that may read the master secret).
+   */
+  private roleProvisioner(props: SchemaMigrationsProps, settings: Settings, network: Connection | undefined): RoleProvisioner {
+    const migrator = migratorSettings(props, this.stateSchema, settings);
+    return new RoleProvisioner(this, 'Roles', {
+      masterSecret: props.masterSecret!, database: network ? network.database : props.dataApiCluster, ...migrator, inVpc: network !== undefined,
+      makeFunction: (scope, role, databaseSecret) => new lambda.Function(scope, 'Function', {
+        ...this.handlerFunctionProps(props, settings, role, network, this.stateSchema === DEFAULT_STATE_SCHEMA ? undefined : this.stateSchema, databaseSecret),
+        handler: `index.${ON_EVENT_HANDLER_NAME}`,
+        description: 'schemaguard: makes the migrator and the guard\'s roles, as the master user, during cdk deploy',
+      }),
+      baseStatements: (role) => {
+        role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'OwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn] }));
+        role.addToPrincipalPolicy(network ? vpcNetworkInterfacesStatement() : dataApiStatement(props.dataApiCluster!));
+      },
+      secretStatements: (secret, name) => secretStatements(secret, Stack.of(this).region, name),
+    });
+  }
+
+  /** The function and provider that make roles (the guard's): the role provisioner with `masterSecret`, else the migrations' own. */
+  roleSetter(): { serviceToken: string; functionRole: iam.IRole; migratorRoleName?: string } {
+    if (this.roles) return { serviceToken: this.roles.provider.serviceToken, functionRole: this.roles.role, migratorRoleName: this.roles.roleName };
+    return { serviceToken: this.provider.serviceToken, functionRole: this.onEventHandler.role! };
   }
 
   /** What onEvent and isComplete share: one code asset, the role, the network, the log group, the environment. */
-  private handlerFunctionProps(props: SchemaMigrationsProps, settings: Settings, role: iam.IRole, network: Connection | undefined): Omit<lambda.FunctionProps, 'handler'> {
+  private handlerFunctionProps(props: SchemaMigrationsProps, settings: Settings, role: iam.IRole, network: Connection | undefined, stateSchema: string | undefined, secret: secretsmanager.ISecret): Omit<lambda.FunctionProps, 'handler'> {
     return {
       code: handlerCode(settings),
       // The bundle targets node22 (scripts/build-handler.mjs).
@@ -394,7 +584,7 @@ export class SchemaMigrations extends Construct {
         securityGroups: [this.securityGroup],
       } : {}),
       logGroup: this.logGroup,
-      environment: { ...handlerEnvironment(this, props, settings), ...(props.stateSchema === undefined ? {} : { [ENV.stateSchema]: this.stateSchema }) },
+      environment: { ...handlerEnvironment(this, props, settings, secret), ...(stateSchema === undefined ? {} : { [ENV.stateSchema]: this.stateSchema }) },
       description: 'schemaguard: applies the migrations during cdk deploy',
     };
   }
@@ -409,28 +599,53 @@ export class SchemaMigrations extends Construct {
       totalTimeout: settings.totalTimeout,
       logGroup: frameworkLogs,
       disableWaiterStateMachineLogging: false,
-      waiterStateMachineLogOptions: { destination: frameworkLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      waiterStateMachineLogOptions: { destination: this.waiterLogGroup(settings), level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
   }
 
-  /** The custom resource; only the files' hash, count and newest version are its properties. */
-  private migrationsResource(settings: Settings): CustomResource {
+  /**
+   * The waiter state machine's log group, under `/aws/vendedlogs/states/`:
+   * Step Functions delivers its logs as vended logs, and a group outside that
+   * prefix is added to the account's CloudWatch Logs resource policy, whose
+   * size is limited (in an account with many deliveries, creating the state
+   * machine fails). Named after the isComplete function, whose generated name
+   * is new each time the stack is created, so a retained group never collides
+   * with the next one.
+   */
+  private waiterLogGroup(settings: Settings): logs.LogGroup {
+    return new logs.LogGroup(this, 'WaiterLogs', {
+      logGroupName: `/aws/vendedlogs/states/schemaguard-waiter-${this.isCompleteHandler.functionName}`,
+      retention: settings.retention,
+      removalPolicy: settings.removalPolicy,
+    });
+  }
+
+  /**
+   * The custom resource. Only its properties make CloudFormation send an
+   * Update: the files (hash, count, newest version), the database's identity
+   * and name (a replaced database is migrated in the deploy that replaces it),
+   * `revision`, and `baseline` when set. Unchanged, nothing runs.
+   */
+  private migrationsResource(settings: Settings, baseline: Record<string, string>): CustomResource {
     return new CustomResource(this, 'Resource', {
       serviceToken: this.provider.serviceToken,
       resourceType: 'Custom::SchemaMigrations',
       serviceTimeout: settings.serviceTimeout,
       properties: {
-        // Only these change the resource: an unchanged set of files sends no Update at all.
         [PROP.filesHash]: this.files.hash,
         [PROP.latestVersion]: String(this.files.latestVersion),
         [PROP.migrationCount]: String(this.files.migrationCount),
+        ...baseline,
+        ...(this.databaseIdentity === undefined ? {} : { [PROP.databaseIdentity]: this.databaseIdentity }),
+        ...(this.databaseName === undefined ? {} : { [PROP.databaseName]: this.databaseName }),
+        ...(this.revision === undefined ? {} : { [PROP.revision]: String(this.revision) }),
       },
     });
   }
 }
 
-/** The handler's group: egress to the database port and to Secrets Manager only; the database's group admits it. */
-function handlerSecurityGroup(scope: Construct, network: Connection, secretsManagerEndpoint: ec2.IConnectable | undefined): ec2.SecurityGroup {
+/** The handler's group: egress to the database port, to Secrets Manager and to CloudFormation only; the database's group admits it. */
+function handlerSecurityGroup(scope: Construct, network: Connection, secretsManagerEndpoint: ec2.IConnectable | undefined, cloudFormationEndpoint: ec2.IConnectable | undefined): ec2.SecurityGroup {
   const securityGroup = new ec2.SecurityGroup(scope, 'SecurityGroup', {
     vpc: network.vpc,
     description: 'schemaguard migrations handler: reaches the database port and Secrets Manager only',
@@ -448,10 +663,27 @@ function handlerSecurityGroup(scope: Construct, network: Connection, secretsMana
   }
   if (secretsManagerEndpoint) {
     securityGroup.connections.allowTo(secretsManagerEndpoint, ec2.Port.tcp(443), 'schemaguard migrations handler to Secrets Manager');
+    if (cloudFormationEndpoint) securityGroup.connections.allowTo(cloudFormationEndpoint, ec2.Port.tcp(443), 'schemaguard migrations handler to CloudFormation (is the stack rolling back?)');
+    else warnOfUnreachableCloudFormation(scope);
   } else {
-    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'schemaguard migrations handler to Secrets Manager (HTTPS)');
+    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'schemaguard migrations handler to Secrets Manager and CloudFormation (HTTPS)');
   }
   return securityGroup;
+}
+
+/** Egress to Secrets Manager's endpoint only: the handler cannot ask CloudFormation whether a failing Update is a rollback. */
+function warnOfUnreachableCloudFormation(scope: Construct): void {
+  Annotations.of(scope).addWarningV2('schemaguard:cloudFormationUnreachable',
+    'the handler reaches HTTPS only through "secretsManagerEndpoint", so it cannot ask CloudFormation whether the stack is rolling back: '
+    + 'an Update of a rollback that meets an unreachable database, a failing contract or drift with failOnDrift fails the rollback (UPDATE_ROLLBACK_FAILED) instead of reporting it. '
+    + 'Add an interface endpoint and pass it: cloudFormationEndpoint: vpc.addInterfaceEndpoint(\'CloudFormation\', { service: ec2.InterfaceVpcEndpointAwsService.CLOUDFORMATION })');
+}
+
+/** What to use instead of an attribute of the custom resource in another stack. */
+function crossStackFix(attribute: string): string {
+  return attribute === ATTR.currentVersion
+    ? 'Read it there through SSM: migrations.versionFor(this) (the stack writes it to the parameter migrations.versionParameterName; the reading stack gets it as a deploy-time parameter and deploys after this one)'
+    : `Only CurrentVersion is handed to other stacks (migrations.versionFor(this), through SSM); use ${attribute} in the migrations' own stack, or read it from the handler's log`;
 }
 
 /** The VPC's CIDR block, or undefined for a VPC imported without one (its getter throws). */
@@ -464,7 +696,7 @@ function vpcCidr(vpc: ec2.IVpc): string | undefined {
 }
 
 /** The handlers' role: their own logs, the network interfaces (in a VPC) or the Data API on the one cluster, the one secret. */
-function handlerRole(self: SchemaMigrations, props: SchemaMigrationsProps, inVpc: boolean): iam.Role {
+function handlerRole(self: SchemaMigrations, props: SchemaMigrationsProps, inVpc: boolean, secret: secretsmanager.ISecret): iam.Role {
   const role = new iam.Role(self, 'HandlerRole', {
     assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     description: inVpc
@@ -477,7 +709,9 @@ function handlerRole(self: SchemaMigrations, props: SchemaMigrationsProps, inVpc
     resources: [self.logGroup.logGroupArn],
   }));
   role.addToPrincipalPolicy(inVpc ? vpcNetworkInterfacesStatement() : dataApiStatement(props.dataApiCluster!));
-  for (const statement of secretStatements(props.secret, Stack.of(self).region)) role.addToPrincipalPolicy(statement);
+  for (const statement of secretStatements(secret, Stack.of(self).region)) role.addToPrincipalPolicy(statement);
+  // Whether a failing Update is a rollback (lambda/handler/rollback-report.ts): the stack's own status only.
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'OwnStackStatus', actions: ['cloudformation:DescribeStacks'], resources: [Stack.of(self).stackId] }));
   return role;
 }
 
@@ -518,9 +752,9 @@ export function secretStatements(secret: secretsmanager.ISecret, region: string,
 }
 
 /** The handler's environment: where its files are, which secret, and the optional settings. No secret value. */
-function handlerEnvironment(scope: Construct, props: SchemaMigrationsProps, settings: Settings): Record<string, string> {
+function handlerEnvironment(scope: Construct, props: SchemaMigrationsProps, settings: Settings, secret: secretsmanager.ISecret): Record<string, string> {
   const environment: Record<string, string> = {
-    [ENV.secretArn]: props.secret.secretArn,
+    [ENV.secretArn]: secret.secretArn,
     [ENV.migrationsDir]: DEFAULTS.migrationsDir,
     [ENV.migrationsLayout]: settings.migrationsLayout,
     [ENV.contractsDir]: DEFAULTS.contractsDir,
@@ -531,7 +765,9 @@ function handlerEnvironment(scope: Construct, props: SchemaMigrationsProps, sett
     // V8's heap sized by the function's memory, not by what V8 takes the machine to have.
     NODE_OPTIONS: heapOptions(props.memorySize ?? DEFAULT_MEMORY_MB),
   };
+  if (settings.lockTimeoutMs !== undefined) environment[ENV.lockTimeoutMs] = String(settings.lockTimeoutMs);
   if (props.failOnDrift) environment[ENV.failOnDrift] = 'true';
+  Object.assign(environment, operatorEnvironment(props.operatorCommands));
   if (props.replicationPlanned) environment[ENV.replicationPlanned] = props.replicationPlanned;
   if (props.standbys?.wait) environment[ENV.standbyWaitMs] = String(props.standbys.wait.toMilliseconds());
   if (props.standbys?.strict) environment[ENV.standbyStrict] = 'true';
@@ -581,6 +817,8 @@ function acknowledgeNagFindings(self: SchemaMigrations): void {
 
 /** The props with their defaults, checked against each other; the user's files as absolute paths. */
 interface Settings extends UserFiles {
+  /** `lockTimeout` (or the project file's), checked; undefined: the handler's default. */
+  lockTimeoutMs?: number;
   handlerTimeout: Duration;
   reserve: Duration;
   queryInterval: Duration;
@@ -595,9 +833,10 @@ interface Checked extends Settings {
   databaseName?: string;
 }
 
-function resolveSettings(props: SchemaMigrationsProps): Settings {
+function resolveSettings(props: SchemaMigrationsProps, project: ProjectConfig): Settings {
   const settings: Settings = {
-    ...resolveUserFiles('SchemaMigrations', props),
+    ...resolveUserFiles('SchemaMigrations', props, process.cwd(), project),
+    lockTimeoutMs: lockTimeoutOf(props.lockTimeout, project),
     handlerTimeout: props.handlerTimeout ?? Duration.minutes(5),
     reserve: props.reserve ?? Duration.millis(DEFAULTS.reserveMs),
     queryInterval: props.queryInterval ?? Duration.seconds(10),
@@ -609,6 +848,26 @@ function resolveSettings(props: SchemaMigrationsProps): Settings {
   validate({ ...settings, memorySize: props.memorySize, databaseName: props.databaseName });
   checkHandlerBundle('SchemaMigrations');
   return settings;
+}
+
+/** The most `lockTimeout` takes: the handler's limit (SCHEMAGUARD_LOCK_TIMEOUT_MS). */
+const MAX_LOCK_TIMEOUT_MS = 600_000;
+
+/** `lockTimeout` in milliseconds, else the project file's, else undefined (the handler's 5 s); refused outside 1 ms to 10 minutes. */
+function lockTimeoutOf(given: Duration | undefined, project: ProjectConfig): number | undefined {
+  if (given === undefined) {
+    const fromFile = project.settings.lockTimeout;
+    if (fromFile !== undefined && fromFile > MAX_LOCK_TIMEOUT_MS) {
+      throw new Error(`SchemaMigrations: "lockTimeout" in ${project.file} is ${fromFile} ms, over the ${MAX_LOCK_TIMEOUT_MS} ms (10 minutes) the handler takes; write a shorter duration there (a lock timeout is retried with backoff), or pass lockTimeout`);
+    }
+    return fromFile;
+  }
+  const ms = given.toMilliseconds();
+  if (Token.isUnresolved(ms)) throw new Error('SchemaMigrations: "lockTimeout" must be a concrete duration, not a token');
+  if (ms < 1 || ms > MAX_LOCK_TIMEOUT_MS) {
+    throw new Error(`SchemaMigrations: "lockTimeout" is ${ms} ms; use Duration.millis(1) to Duration.minutes(10) (0 is no lock timeout in PostgreSQL: a migration would wait forever behind any lock; it is retried with backoff instead)`);
+  }
+  return ms;
 }
 
 /**
@@ -627,9 +886,13 @@ function defaultServiceTimeout(totalTimeout: Duration | undefined): Duration {
  * `secret: database.secret!` on a database with Credentials.fromPassword(…) gives undefined: stop with the fix
  * rather than "Cannot read properties of undefined" from deep inside.
  */
-function refuseMissingSecret(secret: secretsmanager.ISecret | undefined): void {
-  if (secret) return;
-  throw new Error('SchemaMigrations: "secret" is undefined; pass the secret with the database credentials (username, password, host, port). '
+function refuseMissingSecret(props: SchemaMigrationsProps): void {
+  if (props.secret && props.masterSecret) {
+    throw new Error('SchemaMigrations: "secret" and "masterSecret" were both given; pass "masterSecret" (the master user\'s: the deploy makes the migrator the migrations run as), '
+      + `or "secret" alone (the migrations run as its user: a migrator you made: ${DOCS_POINTERS.migrator})`);
+  }
+  if (props.secret || props.masterSecret) return;
+  throw new Error('SchemaMigrations: "secret" and "masterSecret" are undefined; pass the master user\'s secret as "masterSecret" (or a migrator\'s as "secret") with the database credentials (username, password, host, port). '
     + 'An rds.DatabaseInstance or DatabaseCluster has one (database.secret) only with credentials: rds.Credentials.fromGeneratedSecret(…) or fromSecret(…); '
     + 'with Credentials.fromPassword(…) database.secret is undefined: switch to fromGeneratedSecret(\'postgres\'), or store the credentials in a secretsmanager.Secret, attach it (secret.attach(database)) and pass that');
 }
@@ -648,10 +911,12 @@ function refuseTooLarge(files: FilesSummary, memoryMb: number): void {
  * version, two files of one version, BEGIN in a transactional file, a
  * misspelt directive) stops synth, not the deploy after the database was made.
  */
-function refuseUnloadable({ migrationsDir, migrationsLayout }: UserFiles, memoryMb: number): void {
+function refuseUnloadable({ migrationsDir, migrationsLayout }: UserFiles, memoryMb: number): Migration[] {
   try {
+    const migrations = loadMigrations(migrationsDir, { maxFileBytes: maxFileBytesFor(memoryMb), tooLargeFix: (bytes) => memoryFix(memoryMb, bytes), layout: migrationsLayout });
     // A new database runs every file: one still as `schemaguard new` wrote it is refused there.
-    refuseUnwrittenTemplates(loadMigrations(migrationsDir, { maxFileBytes: maxFileBytesFor(memoryMb), tooLargeFix: (bytes) => memoryFix(memoryMb, bytes), layout: migrationsLayout }), migrationsDir);
+    refuseUnwrittenTemplates(migrations, migrationsDir);
+    return migrations;
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
     throw new Error(`SchemaMigrations: the handler would refuse the migrations in ${migrationsDir}: ${e.message}${e.fix ? `; fix: ${e.fix}` : ''} (npx schemaguard lint --dir ${migrationsDir} says the same)`, { cause: e });
@@ -674,17 +939,25 @@ function warnOfSubfolders(scope: Construct, migrationsDir: string): void {
 }
 
 /**
- * `./contracts` and `./lambda/schema/snapshot.json` are used when they exist,
- * without a prop: said once, so a folder of another tool's files (Pact JSON
- * contracts) is not taken for schemaguard's by surprise.
+ * `./contracts` and the snapshot are used when they exist, without a prop:
+ * said once, so a folder of another tool's files (Pact JSON contracts) is not
+ * taken for schemaguard's by surprise; and the project file read, with what
+ * it names that is not there.
  */
-function noteImplicitFiles(scope: Construct, props: SchemaMigrationsProps, files: UserFiles): void {
+function noteImplicitFiles(scope: Construct, props: SchemaMigrationsProps, files: UserFiles, project: ProjectConfig): void {
   const used: string[] = [];
-  if (props.contractsDir === undefined && files.contractsDir) {
+  if (project.file) {
+    // What the construct took from the file: the settings with a prop, where the prop is not given.
+    const keys = SETTINGS.filter((x) => x.prop && project.settings[x.key] !== undefined && (props as unknown as Record<string, unknown>)[x.prop] === undefined).map((x) => x.key);
+    if (keys.length) Annotations.of(scope).addInfo(`read ${project.file} (${keys.join(', ')}); a prop given here wins over it`);
+    const absent = (['contracts', 'snapshot'] as const).filter((k) => project.settings[k] !== undefined && (k === 'contracts' ? files.contractsDir : files.snapshotFile) === undefined);
+    for (const key of absent) Annotations.of(scope).addInfo(`"${key}" in ${project.file} is ${project.settings[key]}, which is not there (yet): ${key === 'snapshot' ? 'no drift check until schemaguard snapshot writes it' : 'no contracts are shipped or checked'}`);
+  }
+  if (props.contractsDir === undefined && project.settings.contracts === undefined && files.contractsDir) {
     const n = readFiles(files.contractsDir).length;
     used.push(`"contractsDir" ${files.contractsDir} (its ${n} .sql file${n === 1 ? '' : 's'} shipped and checked after each deploy; other files there are ignored)`);
   }
-  if (props.snapshotFile === undefined && files.snapshotFile) used.push(`"snapshotFile" ${files.snapshotFile} (drift is checked against it after each deploy)`);
+  if (props.snapshotFile === undefined && project.settings.snapshot === undefined && files.snapshotFile) used.push(`"snapshotFile" ${files.snapshotFile} (drift is checked against it after each deploy)`);
   if (used.length === 0) return;
   Annotations.of(scope).addInfo(`not given, so taken from the working directory by default: ${used.join('; ')}; pass the prop to choose another`);
 }
@@ -715,6 +988,38 @@ function warnIfNoEndpoint(scope: Construct, network: Connection): void {
 function hasSecretsManagerEndpoint(scope: Construct, vpc: ec2.IVpc): boolean {
   return scope.node.root.node.findAll().some((c) => c instanceof ec2.CfnVPCEndpoint
     && c.vpcId === vpc.vpcId && typeof c.serviceName === 'string' && c.serviceName.includes('.secretsmanager'));
+}
+
+/** The migrator's props make nothing without `masterSecret` (no migrator is made): refused rather than ignored. */
+function refuseMigratorPropsWithoutMaster(props: SchemaMigrationsProps): void {
+  if (props.masterSecret) return;
+  const given = (['migratorRoleName', 'migratorSchemas', 'masterExtensions', 'migratorRevision'] as const).filter((k) => props[k] !== undefined);
+  if (!given.length) return;
+  throw new Error(`SchemaMigrations: ${given.map((k) => `"${k}"`).join(', ')} set the migrator that "masterSecret" makes, and "masterSecret" is not set (the migrations run as "secret"'s user); pass "masterSecret" instead of "secret", or remove them`);
+}
+
+/** The migrator's name, schemas and extensions, with their defaults, checked. */
+function migratorSettings(props: SchemaMigrationsProps, stateSchema: string, files: UserFiles): { roleName: string; schemas: string[]; extensions: string[]; revision?: number } {
+  const databaseName = props.databaseName;
+  if (props.migratorRoleName === undefined && databaseName === undefined) {
+    throw new Error('SchemaMigrations: "masterSecret" makes a migrator named after the database, and "databaseName" is not set; pass "databaseName" or "migratorRoleName"');
+  }
+  const roleName = props.migratorRoleName ?? defaultMigratorRoleName(databaseName!, stateSchema);
+  const schemas = props.migratorSchemas ?? [...new Set(['public', ...snapshotSchemas(files.snapshotFile)])];
+  const extensions = props.masterExtensions ?? [];
+  checkMigratorProps(roleName, schemas, extensions, props.migratorRevision);
+  return { roleName, schemas, extensions, revision: props.migratorRevision };
+}
+
+/** The schemas a snapshot lists (`catalog.schemas`); none when there is no snapshot or it cannot be read (synth reads it again, and says so, elsewhere). */
+function snapshotSchemas(snapshotFile: string | undefined): string[] {
+  if (!snapshotFile) return [];
+  try {
+    const schemas = (JSON.parse(readFileSync(snapshotFile, 'utf8')) as { catalog?: { schemas?: unknown } }).catalog?.schemas;
+    return Array.isArray(schemas) ? schemas.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
 }
 
 function validate(p: Checked): void {

@@ -1,26 +1,31 @@
 /**
  * The user's files that travel with the handler — migrations, contracts, the
- * schema snapshot — found from the props the way `Code.fromAsset` finds its
- * path: a relative path resolves against the working directory (where `cdk
- * synth` runs the app), an absolute one is taken as it is. The package's own
- * `migrations/` and `contracts/` are never a default: without props, the app's
- * `./migrations` is used, and `./contracts` and the snapshot only when the app
- * has them. A folder that is not there stops synth, naming the resolved path.
+ * schema snapshot — found from the props, else from the project file
+ * (`schemaguard.config.json`, found from the working directory up, as the
+ * CLI finds it), else by default in the project root (the project file's
+ * directory, or the working directory without one). A relative prop resolves
+ * against the working directory (where `cdk synth` runs the app), as with
+ * `Code.fromAsset`; a relative path in the project file against the file's
+ * directory. The package's own `migrations/` and `contracts/` are never a
+ * default. A folder that is not there stops synth, naming the resolved path
+ * and where it came from.
  */
 import { statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
+import { CONFIG_FILE_NAME, ConfigError, defaultSnapshot, loadProjectConfig, type ProjectConfig } from './config/load';
 import { MigrationError } from '../lambda/engine/errors';
 import { layoutOf, MIGRATION_LAYOUTS, type MigrationLayout } from '../lambda/engine/layout';
 
 /**
- * The defaults, relative to the working directory; the same as the CLI's
- * `--dir`, `--contracts` and `--snapshot` defaults, so `npx schemaguard` and
- * `cdk deploy` read the same files.
+ * The defaults, relative to the project root; the same as the CLI's `--dir`,
+ * `--contracts` and `--snapshot` defaults, so `npx schemaguard` and `cdk
+ * deploy` read the same files. The snapshot's is `schema.snapshot.json` in
+ * the migrations folder, wherever that is (`defaultSnapshot`).
  */
 export const USER_FILE_DEFAULTS = {
   migrationsDir: 'migrations',
   contractsDir: 'contracts',
-  snapshotFile: 'lambda/schema/snapshot.json',
+  snapshotFile: defaultSnapshot('migrations'),
 } as const;
 
 /** Where the user's files are, as absolute paths. */
@@ -59,23 +64,33 @@ function described(given: string, resolved: string, cwd: string): string {
   return isAbsolute(given) ? resolved : `${resolved} (resolved from ${JSON.stringify(given)} against the working directory ${cwd})`;
 }
 
-/**
- * The absolute paths of the user's files; throws, naming `owner`, the prop and
- * the resolved path, when a path that was given, or the default migrations
- * directory, is not there.
- */
-export function resolveUserFiles(owner: string, props: UserFileProps, cwd: string = process.cwd()): UserFiles {
-  const migrationsDir = resolve(cwd, props.migrationsDir ?? USER_FILE_DEFAULTS.migrationsDir);
-  if (kindOf(migrationsDir) !== 'directory') {
-    throw new Error(props.migrationsDir === undefined
-      ? `${owner}: no "migrationsDir" was given and the default ./${USER_FILE_DEFAULTS.migrationsDir} is not a directory: ${migrationsDir} (the working directory is ${cwd}); create it (it may be empty), or pass migrationsDir — a relative path resolves against the working directory, like Code.fromAsset`
-      : `${owner}: "migrationsDir" ${described(props.migrationsDir, migrationsDir, cwd)} is not a directory; create it (it may be empty) or pass the directory that holds the migrations`);
+/** The project file for `owner` at synth: a bad one stops synth with the CLI's message and fix. */
+export function projectConfigFor(owner: string, cwd: string): ProjectConfig {
+  try {
+    return loadProjectConfig(cwd);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    throw new Error(`${owner}: ${e.message}; fix: ${e.fix}`, { cause: e });
   }
+}
+
+/**
+ * The absolute paths of the user's files; throws, naming `owner`, the prop
+ * (or the project file's key) and the resolved path, when a path that was
+ * given, or the default migrations directory, is not there.
+ */
+export function resolveUserFiles(owner: string, props: UserFileProps, cwd: string = process.cwd(), config: ProjectConfig = projectConfigFor(owner, cwd)): UserFiles {
+  const migrationsDir = migrationsDirOf(owner, props, cwd, config);
+  const fromFile = config.settings;
   return {
     migrationsDir,
-    migrationsLayout: resolveLayout(owner, migrationsDir, props.migrationsLayout),
-    contractsDir: optionalPath(owner, 'contractsDir', 'directory', props.contractsDir, cwd, 'create it or leave contractsDir unset'),
-    snapshotFile: optionalPath(owner, 'snapshotFile', 'file', props.snapshotFile, cwd, 'write it (schemaguard diff reads the same file), or leave snapshotFile unset'),
+    migrationsLayout: resolveLayout(owner, migrationsDir, props.migrationsLayout ?? fromFile.migrationsLayout),
+    contractsDir: props.contractsDir !== undefined
+      ? givenPath(owner, 'contractsDir', 'directory', props.contractsDir, cwd, 'create it or leave contractsDir unset')
+      : optional(fromFile.contracts ?? join(config.root, USER_FILE_DEFAULTS.contractsDir), 'directory'),
+    snapshotFile: props.snapshotFile !== undefined
+      ? givenPath(owner, 'snapshotFile', 'file', props.snapshotFile, cwd, 'write it (schemaguard diff reads the same file), or leave snapshotFile unset')
+      : optional(fromFile.snapshot ?? defaultSnapshot(migrationsDir), 'file'),
   };
 }
 
@@ -92,11 +107,32 @@ function resolveLayout(owner: string, migrationsDir: string, given: MigrationLay
   }
 }
 
-/** A path that was given must be there; the default is used only when it is. */
-function optionalPath(owner: string, prop: 'contractsDir' | 'snapshotFile', kind: Kind, given: string | undefined, cwd: string, fix: string): string | undefined {
-  const path = resolve(cwd, given ?? USER_FILE_DEFAULTS[prop]);
+function migrationsDirOf(owner: string, props: UserFileProps, cwd: string, config: ProjectConfig): string {
+  if (props.migrationsDir !== undefined) {
+    const dir = resolve(cwd, props.migrationsDir);
+    if (kindOf(dir) === 'directory') return dir;
+    throw new Error(`${owner}: "migrationsDir" ${described(props.migrationsDir, dir, cwd)} is not a directory; create it (it may be empty) or pass the directory that holds the migrations`);
+  }
+  const configured = config.settings.migrations;
+  const dir = configured ?? join(config.root, USER_FILE_DEFAULTS.migrationsDir);
+  if (kindOf(dir) === 'directory') return dir;
+  if (configured !== undefined) {
+    throw new Error(`${owner}: "migrations" in ${config.file} is ${dir}, which is not a directory; create it (it may be empty), correct "migrations" there, or pass migrationsDir`);
+  }
+  throw new Error(config.file
+    ? `${owner}: no "migrationsDir" was given, ${config.file} sets no "migrations", and the default ./${USER_FILE_DEFAULTS.migrationsDir} beside it is not a directory: ${dir}; create it (it may be empty), set "migrations" in ${CONFIG_FILE_NAME}, or pass migrationsDir`
+    : `${owner}: no "migrationsDir" was given and the default ./${USER_FILE_DEFAULTS.migrationsDir} is not a directory: ${dir} (the working directory is ${cwd}); create it (it may be empty), or pass migrationsDir — a relative path resolves against the working directory, like Code.fromAsset`);
+}
+
+/** A path from the project file or a default: used when it is there. */
+function optional(path: string, kind: Kind): string | undefined {
+  return kindOf(path) === kind ? path : undefined;
+}
+
+/** A path given as a prop must be there. */
+function givenPath(owner: string, prop: 'contractsDir' | 'snapshotFile', kind: Kind, given: string, cwd: string, fix: string): string {
+  const path = resolve(cwd, given);
   const found = kindOf(path);
-  if (given === undefined) return found === kind ? path : undefined;
   if (found !== kind) {
     const problem = found === undefined ? 'does not exist' : `is not a ${kind}`;
     throw new Error(`${owner}: "${prop}" ${described(given, path, cwd)} ${problem}; ${fix}`);

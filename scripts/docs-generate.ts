@@ -1,17 +1,21 @@
 /**
  * Writes the reference pages of the docs site (docs/reference/) from the
  * code's own registries: the CLI's commands and flags, the lint and doctor
- * rules, the alarm catalogs, the lock forms, the cdk-nag acknowledgements.
- * `npm run docs:generate`; test/docs/generated.test.ts fails when the
- * committed pages differ from what this writes. Pages no longer generated
+ * rules, the alarm catalogs, the lock forms, the cdk-nag acknowledgements,
+ * the project file's keys (and its JSON Schema, schemaguard.schema.json).
+ * `npm run docs:generate`; test/docs/generated.test.ts (and
+ * test/lib/config/reference.test.ts for the schema) fails when the
+ * committed files differ from what this writes. Pages no longer generated
  * are removed.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { configSchemaText } from '../lib/config/reference';
 import { PACKAGE_ROOT } from '../lib/paths';
 import { alarmPages } from './docs/alarm-pages';
 import { cliPages } from './docs/cli-pages';
+import { configPages } from './docs/config-pages';
 import { morePages } from './docs/more-pages';
 import { rulePages } from './docs/rule-pages';
 
@@ -20,7 +24,7 @@ export const REFERENCE_DIR = join(PACKAGE_ROOT, 'docs', 'reference');
 
 /** Every generated page, by its path under docs/. */
 export function referencePages(): Map<string, string> {
-  return new Map([...cliPages(), ...rulePages(), ...alarmPages(), ...morePages()]);
+  return new Map([...cliPages(), ...configPages(), ...rulePages(), ...alarmPages(), ...morePages()]);
 }
 
 /** The pages now under docs/reference, by path under docs/. */
@@ -41,7 +45,8 @@ function write(): void {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, text);
   }
-  console.log(`docs:generate: wrote ${pages.size} pages under ${relative(process.cwd(), REFERENCE_DIR) || '.'}`);
+  writeFileSync(join(PACKAGE_ROOT, 'schemaguard.schema.json'), configSchemaText());
+  console.log(`docs:generate: wrote ${pages.size} pages under ${relative(process.cwd(), REFERENCE_DIR) || '.'}, and schemaguard.schema.json`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) write();

@@ -5,11 +5,16 @@
 import { DURATION_FORMAT_HINT, MAX_DURATION_MS, parseDuration } from '../../lambda/engine/duration';
 import { HISTORY_SOURCES, type HistorySource } from '../../lambda/engine/foreign-history';
 import { MIGRATION_LAYOUTS, type MigrationLayout } from '../../lambda/engine/layout';
+import { OPERATOR_COMMANDS } from '../../lambda/handler/operator-protocol';
+import { nearestWord } from '../../lambda/engine/nearest';
+import { CONFIG_FILE_NAME, defaultSnapshot } from '../../lib/config/load';
+import { SETTINGS, type RuleSetting } from '../../lib/config/settings';
 import { UsageError } from './errors';
+import { DOCS_POINTERS } from '../../lambda/engine/docs-pointers';
 
 export const VERSION = '0.1.0';
 
-export const COMMANDS = ['migrate', 'plan', 'status', 'lint', 'check', 'diff', 'snapshot', 'doctor', 'guard', 'capture', 'new', 'baseline', 'repair'] as const;
+export const COMMANDS = ['migrate', 'plan', 'status', 'lint', 'check', 'diff', 'snapshot', 'doctor', 'guard', 'capture', 'new', 'baseline', 'repair', 'init'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** Positional arguments each command takes: [least, most, how to write them]. */
@@ -30,6 +35,16 @@ export interface CliOptions {
   /** `help COMMAND`, `COMMAND --help`: the command whose help to print. */
   helpFor?: Command;
   databaseUrl?: string;
+  /** `--cluster-arn`: an Aurora cluster reached through the RDS Data API instead of a URL. */
+  clusterArn?: string;
+  /** `--secret-arn`: the secret the Data API signs in with (with --cluster-arn). */
+  secretArn?: string;
+  /** `--database`: the database on the cluster (with --cluster-arn). */
+  database?: string;
+  /** `--function`: run the command in the deployed migration function, by name or ARN. */
+  functionName?: string;
+  /** `--actor`: who asks, recorded by the function (with --function). */
+  actor?: string;
   dir: string;
   json: boolean;
   lockWaitMs: number;
@@ -51,8 +66,21 @@ export interface CliOptions {
   connectRetries: number;
   /** Directory of query contracts (`check`). */
   contractsDir: string;
-  /** Schema snapshot file (`diff`). */
+  /** Schema snapshot file (`diff`, `guard`, `check`, `snapshot`); by default beside the migrations. */
   snapshot: string;
+  /** `--config FILE`: the project file to read instead of the one found from the working directory. */
+  config?: string;
+  /** The project file read, as a path from the working directory (project-config.ts); undefined when there is none. */
+  configFile?: string;
+  /** The environment variable the database URL is read from (the project file's `databaseUrlEnv`). */
+  databaseUrlEnv: string;
+  /**
+   * The migrations folder is the project's (the project file's `migrations`, or ./migrations), not
+   * another folder named by --dir: lint then takes what the embedded server applied as applied.
+   */
+  projectFiles: boolean;
+  /** Lint rules the project file turns off or re-levels (`lintRules`). */
+  lintRules: Readonly<Record<string, RuleSetting>>;
   /** The options the command line set (by key), not left at their defaults. */
   given: Set<string>;
   /** Positional arguments after the command (`new NAME`, `baseline VERSION`, `repair VERSION…`). */
@@ -67,7 +95,7 @@ export interface CliOptions {
   from?: BaselineSource;
   /** `--layout`: how --dir is laid out (flat, prisma, drizzle); detected when not given. */
   layout?: MigrationLayout;
-  /** `status --exit-code`: exit 1 when anything is pending or changed. */
+  /** `status --exit-code`: exit 1 when anything is pending or changed; `plan --exit-code`: exit 1 on an error. */
   exitCode: boolean;
   /** `plan --offline`: the files alone, no database (every file pending, no table sizes). */
   offline: boolean;
@@ -91,29 +119,42 @@ export interface CliOptions {
 
 type FlagKind = 'string' | 'duration' | 'int' | 'count' | 'bool' | 'format' | 'source' | 'layout';
 /**
- * `for`: the commands the flag applies to (in their help); every command when absent.
+ * `for`: the commands the flag applies to (in their help); given to another, it is refused (parseArgs), never ignored. Every command when absent.
+ * `helpFor`: the help line for one command, where the flag means more there (lint's --database-url).
  * `zero`: a duration that must be positive, and what 0 would mean (said when it is refused).
  */
-export interface FlagSpec { key: keyof CliOptions; kind: FlagKind; help: string; value?: string; for?: readonly Command[]; zero?: string }
+export interface FlagSpec { key: keyof CliOptions; kind: FlagKind; help: string; value?: string; for?: readonly Command[]; helpFor?: Partial<Record<Command, string>>; zero?: string }
 
-/** The commands that connect to a database (every one but `new`; `snapshot` only to its own throwaway server). */
+/** The commands that connect to a database (every one but `new`, `init` and `snapshot`, which uses a throwaway server of its own). */
 const CONNECTING: readonly Command[] = ['migrate', 'plan', 'status', 'lint', 'check', 'diff', 'doctor', 'guard', 'capture', 'baseline', 'repair'];
 /** The commands that read or write the state table. */
 const STATEFUL: readonly Command[] = ['migrate', 'plan', 'status', 'lint', 'diff', 'doctor', 'guard', 'capture', 'baseline', 'repair'];
-const MIGRATING: readonly Command[] = ['migrate', 'snapshot'];
+/** The commands the deployed migration function runs for `--function` (its registry). */
+const REMOTE = Object.keys(OPERATOR_COMMANDS) as Command[];
+/** The commands that read the migration files (check and doctor read the database and the contracts only). */
+const READING_FILES: readonly Command[] = ['migrate', 'plan', 'status', 'lint', 'diff', 'snapshot', 'guard', 'capture', 'new', 'baseline', 'repair', 'init'];
 
 export const FLAGS: Record<string, FlagSpec> = {
-  '--database-url': { key: 'databaseUrl', kind: 'string', value: 'URL', for: CONNECTING, help: 'PostgreSQL to use (or DATABASE_URL); default: the embedded server under .schemaguard/' },
-  '--dir': { key: 'dir', kind: 'string', value: 'DIR', help: 'migrations directory (default: migrations)' },
-  '--layout': { key: 'layout', kind: 'layout', value: 'LAYOUT', help: `how --dir is laid out: ${MIGRATION_LAYOUTS.join(', ')} (default: detected; drizzle by its meta/_journal.json, prisma by its <timestamp>_<name>/migration.sql folders)` },
+  '--database-url': {
+    key: 'databaseUrl', kind: 'string', value: 'URL', for: CONNECTING, help: 'PostgreSQL to use (or DATABASE_URL); default: the embedded server under .schemaguard/',
+    helpFor: { lint: 'PostgreSQL whose applied migrations lint takes as applied (or DATABASE_URL); default: what the embedded server under .schemaguard/ applied when it has data, else the files changed since the git base (origin/HEAD; --since REF names another), else every file counts as pending, and lint says so first' },
+  },
+  '--cluster-arn': { key: 'clusterArn', kind: 'string', value: 'ARN', for: CONNECTING, help: 'an Aurora cluster to reach through the RDS Data API instead of a URL (with --secret-arn; AWS credentials from the standard chain, the region from the ARN)' },
+  '--secret-arn': { key: 'secretArn', kind: 'string', value: 'ARN', for: CONNECTING, help: 'with --cluster-arn: the Secrets Manager secret the Data API signs in with' },
+  '--database': { key: 'database', kind: 'string', value: 'NAME', for: CONNECTING, help: 'with --cluster-arn: the database on the cluster (default: postgres)' },
+  '--function': { key: 'functionName', kind: 'string', value: 'NAME', for: REMOTE, help: 'run the command in the deployed migration function (SchemaMigrations onEventHandler, its name or ARN), against its database with its deployed files; baseline and repair only where operatorCommands.writes allows' },
+  '--actor': { key: 'actor', kind: 'string', value: 'NAME', for: REMOTE, help: 'with --function: who asks, recorded by the function (default: your ARN from STS GetCallerIdentity)' },
+  '--dir': { key: 'dir', kind: 'string', value: 'DIR', for: READING_FILES, help: 'migrations directory (default: migrations)' },
+  '--layout': { key: 'layout', kind: 'layout', value: 'LAYOUT', for: READING_FILES, help: `how --dir is laid out: ${MIGRATION_LAYOUTS.join(', ')} (default: detected; drizzle by its meta/_journal.json, prisma by its <timestamp>_<name>/migration.sql folders)` },
+  '--config': { key: 'config', kind: 'string', value: 'FILE', help: 'the project file to read (default: schemaguard.config.json in the working directory or the nearest one above it)' },
   '--json': { key: 'json', kind: 'bool', help: 'print the result (or the error) as one JSON object' },
   '--lock-wait': { key: 'lockWaitMs', kind: 'duration', value: 'DURATION', for: ['migrate', 'baseline', 'repair'], help: 'how long to wait for another runner\'s lock, trying again with backoff (default: 60s; 0 = one try)' },
-  '--lock-timeout': { key: 'lockTimeoutMs', kind: 'duration', value: 'DURATION', for: MIGRATING, help: 'lock_timeout per migration without a directive, more than 0 (default: 5s)',
+  '--lock-timeout': { key: 'lockTimeoutMs', kind: 'duration', value: 'DURATION', for: ['migrate'], help: 'lock_timeout per migration without a directive, more than 0 (default: 5s)',
     zero: 'lock_timeout 0 in PostgreSQL means none: a statement waits forever behind any lock it conflicts with, and the queries queued behind a waiting ALTER wait too' },
-  '--statement-timeout': { key: 'statementTimeoutMs', kind: 'duration', value: 'DURATION', for: MIGRATING, help: 'statement_timeout per migration without a directive (default: 0 = none)' },
-  '--lock-retries': { key: 'lockRetries', kind: 'int', value: 'N', for: MIGRATING, help: 'retries after a lock timeout, with backoff (default: 3)' },
-  '--allow-ahead': { key: 'allowAhead', kind: 'bool', for: ['migrate', 'status'], help: 'succeed when the database has migrations the files do not (rollbacks)' },
-  '--out-of-order': { key: 'outOfOrder', kind: 'bool', for: ['migrate', 'status'], help: 'apply pending migrations older than the newest applied one' },
+  '--statement-timeout': { key: 'statementTimeoutMs', kind: 'duration', value: 'DURATION', for: ['migrate'], help: 'statement_timeout per migration without a directive (default: 0 = none)' },
+  '--lock-retries': { key: 'lockRetries', kind: 'int', value: 'N', for: ['migrate'], help: 'retries after a lock timeout, with backoff (default: 3)' },
+  '--allow-ahead': { key: 'allowAhead', kind: 'bool', for: ['migrate', 'status'], help: 'succeed when the database has migrations the files do not (rollbacks); status: with --exit-code' },
+  '--out-of-order': { key: 'outOfOrder', kind: 'bool', for: ['migrate'], help: 'apply pending migrations older than the newest applied one' },
   '--ignore-foreign-history': { key: 'ignoreForeignHistory', kind: 'bool', for: ['migrate'], help: "run the files where another tool's history table is and schemaguard has recorded nothing (instead: baseline --from TOOL)" },
   '--state-schema': { key: 'stateSchema', kind: 'string', value: 'NAME', for: STATEFUL, help: "schema for schemaguard's state table (default: schemaguard)" },
   '--embedded': { key: 'embedded', kind: 'bool', for: CONNECTING, help: 'use the embedded server under .schemaguard/ although PGHOST, PGPORT, PGDATABASE, PGUSER or PGSERVICE is set (without it they are refused, never silently ignored)' },
@@ -121,14 +162,20 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--quiet': { key: 'quiet', kind: 'bool', help: 'no progress lines' },
   '--connect-timeout': { key: 'connectTimeoutMs', kind: 'duration', value: 'DURATION', for: CONNECTING, help: 'give up on one connection attempt after this long (default: 10s; 0 = no limit)' },
   '--connect-retries': { key: 'connectRetries', kind: 'int', value: 'N', for: CONNECTING, help: 'retry a failed connection N times with backoff, e.g. while the server starts (default: 0)' },
-  '--contracts': { key: 'contractsDir', kind: 'string', value: 'DIR', for: ['check', 'guard', 'capture'], help: 'query contracts for check, guard and capture (default: contracts)' },
-  '--snapshot': { key: 'snapshot', kind: 'string', value: 'FILE', for: ['diff', 'guard', 'check', 'snapshot'], help: 'schema snapshot for diff and guard (default: lambda/schema/snapshot.json)' },
+  '--contracts': { key: 'contractsDir', kind: 'string', value: 'DIR', for: ['check', 'guard', 'capture', 'init'], help: 'query contracts for check, guard and capture (default: contracts)' },
+  '--snapshot': { key: 'snapshot', kind: 'string', value: 'FILE', for: ['diff', 'guard', 'check', 'snapshot', 'init'], help: 'schema snapshot that snapshot writes and diff, guard and check read (default: schema.snapshot.json in the migrations directory)' },
   '--format': { key: 'format', kind: 'format', value: 'FORMAT', help: 'text, json or github (workflow annotations; a failure is one) for every command; sarif (SARIF 2.1.0) for lint, check, doctor, diff, plan and guard (default: text)' },
   '--reason': { key: 'reason', kind: 'string', value: 'TEXT', for: ['baseline', 'repair'], help: 'why: kept with the rows baseline records and with every checksum repair accepts' },
   '--rename': { key: 'rename', kind: 'bool', for: ['repair'], help: 'repair: also accept a file whose version ran under another name (that migration renamed, not a new one)' },
   '--from': { key: 'from', kind: 'source', value: 'TOOL', for: ['baseline'], help: `baseline: take the version from another tool's history table in the same database: ${BASELINE_SOURCES.join(', ')}` },
-  '--exit-code': { key: 'exitCode', kind: 'bool', for: ['status'], help: 'status: exit 1 when a migration is pending or changed, or migrate would refuse the database (a CI gate)' },
-  '--since': { key: 'since', kind: 'string', value: 'REF', for: ['lint'], help: 'lint: the files git ref REF has, unchanged, count as applied, the rest pending (a pull request: --since origin/main); without it or a database every file is pending' },
+  '--exit-code': {
+    key: 'exitCode', kind: 'bool', for: ['status', 'plan'], help: 'status: exit 1 when a migration is pending or changed, or migrate would refuse the database; plan: exit 1 when it reports an error (a CI gate)',
+    helpFor: {
+      status: 'exit 1 when a migration is pending or changed, or migrate would refuse the database (a CI gate)',
+      plan: 'exit 1 when plan reports an error, a lint error or a refusal of migrate, as lint does (a CI gate; without it plan is a report and exits 0)',
+    },
+  },
+  '--since': { key: 'since', kind: 'string', value: 'REF', for: ['lint'], help: 'lint: the files git ref REF has, unchanged, count as applied, the rest pending (a pull request: --since origin/main)' },
   '--offline': { key: 'offline', kind: 'bool', for: ['plan'], help: 'plan: from the files alone, without a database (every file pending, no table sizes)' },
   '--server-version': { key: 'serverVersion', kind: 'int', value: 'MAJOR', for: ['lint', 'plan'], help: 'lint without a database, plan --offline: the PostgreSQL major version the migrations run on (e.g. 15): syntax it lacks is an error, and plan shows its locks (default: 18, the grammar they are parsed with; with a database, its own)' },
   '--warn-rows': { key: 'warnRows', kind: 'count', value: 'N', for: ['plan'], help: 'plan: warn when a write-blocking lock is held over a scan or rewrite of a table of at least N rows (default: 100000)' },
@@ -138,6 +185,21 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--standby-wait': { key: 'standbyWaitMs', kind: 'duration', value: 'DURATION', for: ['migrate'], help: 'migrate: after applying, wait this long for every standby to replay the migrations, with progress lines (default: 60s; 0 = report their lag only)' },
   '--standby-strict': { key: 'standbyStrict', kind: 'bool', for: ['migrate'], help: 'migrate: exit 1 when a standby has not replayed the migrations within --standby-wait (default: a warning)' },
 };
+
+/** The flags that choose or reach a server: unused where a command reads no database. */
+const CONNECTION_FLAGS = ['--database-url', '--embedded', '--embedded-dir', '--connect-timeout', '--connect-retries', '--state-schema'] as const;
+
+/**
+ * Flags a command takes, but not in this combination, where they would be
+ * ignored: refused as a flag the command does not take is.
+ */
+const UNUSED_TOGETHER: readonly { flags: readonly string[]; when: (o: CliOptions) => boolean; why: string; fix: string }[] = [
+  { flags: ['--database-url'], when: (o) => o.command === 'snapshot', why: 'it applies the migrations to a throwaway embedded PostgreSQL', fix: 'drop --database-url (schemaguard diff --database-url URL compares a live database with the snapshot)' },
+  { flags: CONNECTION_FLAGS, when: (o) => o.command === 'plan' && o.offline, why: 'plan --offline reads no database', fix: 'drop it, or drop --offline to plan against a database' },
+  { flags: CONNECTION_FLAGS, when: (o) => o.command === 'lint' && o.since !== undefined, why: 'lint --since takes the applied files from git, not from a database', fix: 'give one: --since REF (the base branch\'s files count as applied), or the database to read them from' },
+  { flags: ['--embedded-dir'], when: (o) => o.given.has('databaseUrl'), why: '--database-url names the server, so no embedded server is used', fix: 'drop --embedded-dir, or drop --database-url to use the embedded server' },
+  { flags: ['--allow-ahead'], when: (o) => o.command === 'status' && !o.exitCode, why: 'status reports migrations the files do not have either way; --allow-ahead changes only the exit code of --exit-code', fix: 'add --exit-code, or drop --allow-ahead' },
+];
 
 export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
   return {
@@ -160,7 +222,10 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
     connectTimeoutMs: 10_000,
     connectRetries: 0,
     contractsDir: 'contracts',
-    snapshot: 'lambda/schema/snapshot.json',
+    snapshot: defaultSnapshot('migrations'),
+    databaseUrlEnv: 'DATABASE_URL',
+    projectFiles: true,
+    lintRules: {},
     given: new Set(),
     args: [],
     format: 'text',
@@ -177,33 +242,9 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
 
 export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
   const opts = defaults(env);
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '-h' || arg === '--help') { opts.command = 'help'; opts.helpFor = commandIn(argv); return opts; }
-    if (arg === '-v' || arg === '--version') { opts.command = 'version'; return opts; }
-    if (!arg.startsWith('--')) { rest.push(arg); continue; }
-    const eq = arg.indexOf('=');
-    const name = eq >= 0 ? arg.slice(0, eq) : arg;
-    const spec = FLAGS[name];
-    if (!spec) {
-      const near = Object.keys(FLAGS).find((f) => f.startsWith(name.slice(0, 6)));
-      throw new UsageError(`unknown flag ${name}`, { value: name, fix: near ? `did you mean ${near}? (schemaguard --help lists the flags)` : 'schemaguard --help lists the flags' });
-    }
-    opts.given.add(spec.key);
-    let raw: string | undefined;
-    if (spec.kind === 'bool') {
-      if (eq >= 0) throw new UsageError(`${name} takes no value`, { value: arg, fix: `write ${name} alone` });
-      (opts as unknown as Record<string, unknown>)[spec.key] = true;
-      continue;
-    }
-    raw = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
-    if (raw === undefined || (eq < 0 && raw.startsWith('--'))) {
-      throw new UsageError(`${name} needs a value`, { value: name, fix: `write ${name} ${spec.value ?? 'VALUE'}` });
-    }
-    (opts as unknown as Record<string, unknown>)[spec.key] = convert(name, spec, raw);
-  }
-  const [command, ...extra] = rest;
+  const read = readFlags(argv, opts);
+  if (read === 'help' || read === 'version') return opts;
+  const [command, ...extra] = read.rest;
   // `schemaguard help` and `schemaguard help migrate` are --help.
   // No command (a CI step's `schemaguard $COMMAND` with the variable empty) is a usage error, not help: it must not pass.
   if (command === undefined) {
@@ -219,7 +260,59 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   if (opts.json) opts.format = 'json';
   else if (opts.format === 'json') opts.json = true;
   refuseFormat(opts.command, opts.format);
+  refuseUnusedFlags(opts, read.flags);
+  // Beside the migrations, wherever --dir put them.
+  if (!opts.given.has('snapshot')) opts.snapshot = defaultSnapshot(opts.dir);
   return opts;
+}
+
+/** The flags into `opts`; the other arguments and the flags given, in order; or the help or version, which end the reading. */
+function readFlags(argv: string[], opts: CliOptions): { rest: string[]; flags: string[] } | 'help' | 'version' {
+  const rest: string[] = [];
+  const flags: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '-h' || arg === '--help') { opts.command = 'help'; opts.helpFor = commandIn(argv); return 'help'; }
+    if (arg === '-v' || arg === '--version') { opts.command = 'version'; return 'version'; }
+    if (!arg.startsWith('--')) { rest.push(arg); continue; }
+    const eq = arg.indexOf('=');
+    const name = eq >= 0 ? arg.slice(0, eq) : arg;
+    const spec = FLAGS[name];
+    if (!spec) {
+      const near = Object.keys(FLAGS).find((f) => f.startsWith(name.slice(0, 6)));
+      throw new UsageError(`unknown flag ${name}`, { value: name, fix: near ? `did you mean ${near}? (schemaguard --help lists the flags)` : 'schemaguard --help lists the flags' });
+    }
+    opts.given.add(spec.key);
+    flags.push(name);
+    if (spec.kind === 'bool') {
+      if (eq >= 0) throw new UsageError(`${name} takes no value`, { value: arg, fix: `write ${name} alone` });
+      (opts as unknown as Record<string, unknown>)[spec.key] = true;
+      continue;
+    }
+    const raw = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+    if (raw === undefined || (eq < 0 && raw.startsWith('--'))) {
+      throw new UsageError(`${name} needs a value`, { value: name, fix: `write ${name} ${spec.value ?? 'VALUE'}` });
+    }
+    (opts as unknown as Record<string, unknown>)[spec.key] = convert(name, spec, raw);
+  }
+  return { rest, flags };
+}
+
+/**
+ * A flag the command does not use is refused, not ignored (`lint
+ * --lock-timeout 5s` changed nothing, and said nothing): one the command
+ * never takes, and one it takes but not in this combination (UNUSED_TOGETHER).
+ */
+function refuseUnusedFlags(opts: CliOptions, flags: readonly string[]): void {
+  const command = opts.command as Command;
+  for (const flag of flags) {
+    const unused = UNUSED_TOGETHER.find((u) => u.flags.includes(flag) && u.when(opts));
+    if (unused) throw new UsageError(`${command} does not use ${flag}: ${unused.why}`, { value: flag, fix: unused.fix });
+    const takers = FLAGS[flag]!.for;
+    if (takers && !takers.includes(command)) {
+      throw new UsageError(`${command} does not use ${flag}`, { value: flag, fix: `drop ${flag}; it is for ${orList(takers)} (schemaguard help ${command} lists the flags ${command} takes)` });
+    }
+  }
 }
 
 /**
@@ -252,36 +345,9 @@ function knownCommand(command: string): Command {
   throw new UsageError(`unknown command "${command}"`, { value: command, fix: near ? `did you mean ${near}? (${list})` : list });
 }
 
-/**
- * The command a typo most likely meant (`migrat`, `stauts`, `mig`), or
- * undefined: the one nearest by edit distance (a swap of two neighbouring
- * letters counts as one) within a third of the word's length, else the one
- * command that starts with it (three letters at least).
- */
+/** The command a typo most likely meant (`migrat`, `stauts`, `mig`), or undefined (nearest.ts). */
 export function nearestCommand(typed: string): string | undefined {
-  const word = typed.toLowerCase();
-  const candidates = ['help', ...COMMANDS];
-  let best: { command: string; distance: number } | undefined;
-  for (const command of candidates) {
-    const distance = editDistance(word, command);
-    if (!best || distance < best.distance) best = { command, distance };
-  }
-  if (best && best.distance <= Math.max(1, Math.floor(word.length / 3))) return best.command;
-  const starting = word.length >= 3 ? candidates.filter((c) => c.startsWith(word)) : [];
-  return starting.length === 1 ? starting[0] : undefined;
-}
-
-/** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours, one each. */
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
-    }
-  }
-  return d[a.length]![b.length]!;
+  return nearestWord(typed, ['help', ...COMMANDS]);
 }
 
 /** `help [COMMAND]`: a command named after help must be one. */
@@ -313,7 +379,7 @@ export function formatsOf(command: Command): readonly OutputFormat[] {
 }
 
 /** `a, b or c`. */
-const orList = (items: readonly string[]) => `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`;
+const orList = (items: readonly string[]) => (items.length === 1 ? items[0]! : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`);
 
 /** A --format the command does not write is refused, not ignored (`status --format sarif` printed a text table). */
 function refuseFormat(command: Command, format: OutputFormat): void {
@@ -405,10 +471,10 @@ function oneOf<T extends string>(name: string, raw: string, allowed: readonly T[
 
 /** Each command's usage and what it does, for the help. */
 export const COMMAND_HELP: Record<Command, { usage: string; what: string }> = {
-  plan: { usage: 'plan', what: 'what would run, in order: each statement\'s lock, its table\'s size, rewrites and scans (writes nothing)' },
+  plan: { usage: 'plan', what: 'what would run, in order: each statement\'s lock, its table\'s size, rewrites and scans, and the lint findings\n(writes nothing; exit 0 as a report, or with --exit-code 1 on an error, as lint)' },
   migrate: { usage: 'migrate', what: 'apply pending migrations, each in its own transaction with its checks' },
   status: { usage: 'status', what: 'applied / baselined / pending / changed / unknown, as a table' },
-  lint: { usage: 'lint', what: 'lint the pending migrations (all files without a database or --since); exit 1 on errors' },
+  lint: { usage: 'lint', what: 'lint the pending migrations: those the database (or the embedded server, or git\'s base branch) has not applied;\nexit 1 on errors' },
   check: { usage: 'check', what: 'check the query contracts (--contracts DIR) against the live schema, writing nothing' },
   diff: { usage: 'diff', what: 'compare the live schema with the snapshot the migrations produce; exit 1 on drift (comment changes alone: reported, exit 0)' },
   snapshot: { usage: 'snapshot', what: 'apply the migrations to a throwaway embedded PostgreSQL and write the schema they produce (--snapshot)' },
@@ -418,23 +484,30 @@ export const COMMAND_HELP: Record<Command, { usage: string; what: string }> = {
   new: { usage: 'new NAME', what: 'create the next-numbered migration file in --dir, with a header of directives' },
   baseline: { usage: 'baseline VERSION', what: 'record the files up to VERSION as applied without running them (adopting an existing database)' },
   repair: { usage: 'repair [VERSION…] --reason TEXT', what: 'accept the new text of applied files that were edited; old and new checksums are audited' },
+  init: { usage: 'init', what: 'write schemaguard.config.json, the migrations and contracts folders and a GitHub Actions workflow\n(what exists is kept, and said)' },
 };
 
 /** The order of the commands in the help. */
-export const HELP_ORDER: readonly Command[] = ['plan', 'migrate', 'status', 'lint', 'check', 'diff', 'snapshot', 'doctor', 'guard', 'capture', 'new', 'baseline', 'repair'];
+export const HELP_ORDER: readonly Command[] = ['init', 'plan', 'migrate', 'status', 'lint', 'check', 'diff', 'snapshot', 'doctor', 'guard', 'capture', 'new', 'baseline', 'repair'];
 
 export const EXIT_CODES = 'Exit codes: 0 success, 1 a migration, check or refusal failed, 2 usage or input error.';
 
-/** One flag's help line. */
-function flagLine([flag, spec]: [string, FlagSpec]): string {
-  return `  ${`${flag}${spec.value ? ` ${spec.value}` : ''}`.padEnd(30)} ${spec.help}`;
+/** The help's word on the project file (the CLI reference says it with a link). */
+const PROJECT_FILE_HELP = `Project file: ${CONFIG_FILE_NAME} in the working directory or the nearest one above it (schemaguard init writes one);
+a flag given wins over it. Its keys: ${DOCS_POINTERS.configuration}.`;
+
+/** One flag's help line (`command`'s own where it has one), naming the project file's key that sets it too. */
+function flagLine([flag, spec]: [string, FlagSpec], command?: Command): string {
+  const key = SETTINGS.find((s) => s.flag === flag)?.key;
+  const help = (command && spec.helpFor?.[command]) || spec.help;
+  return `  ${`${flag}${spec.value ? ` ${spec.value}` : ''}`.padEnd(30)} ${help}${key ? `; ${CONFIG_FILE_NAME}: "${key}"` : ''}`;
 }
 
 /** The help: every command and flag, or (`command`) that command's usage and the flags it takes. */
 export function helpText(version: string, command?: Command): string {
   if (command) {
     const { usage, what } = COMMAND_HELP[command];
-    const flags = Object.entries(FLAGS).filter(([, spec]) => !spec.for || spec.for.includes(command)).map(flagLine).join('\n');
+    const flags = Object.entries(FLAGS).filter(([, spec]) => !spec.for || spec.for.includes(command)).map((f) => flagLine(f, command)).join('\n');
     return `schemaguard ${version} — ${command}: ${what.replace(/\n/g, ' ')}
 
 Usage: schemaguard ${usage} [flags]
@@ -443,6 +516,7 @@ Flags:
 ${flags}
 
 ${EXIT_CODES}
+${PROJECT_FILE_HELP}
 schemaguard help lists every command.
 `;
   }
@@ -461,8 +535,9 @@ Commands:
 ${commands}
 
 Flags:
-${Object.entries(FLAGS).map(flagLine).join('\n')}
+${Object.entries(FLAGS).map((f) => flagLine(f)).join('\n')}
 
 ${EXIT_CODES}
+${PROJECT_FILE_HELP}
 `;
 }

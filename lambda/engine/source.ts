@@ -33,12 +33,12 @@
  * `statements` read it again for whoever asks for all of it.
  */
 import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync, type Dirent } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { checksum, normaliseLineEndings } from './checksum';
 import { InputError, MigrationError } from './errors';
 import { LOAD_PATTERNS, MigrationParser, type ParsedFile } from './file-parser';
 import { InputProblems } from './input-problems';
-import { shellCommand } from './shell-quote';
+import { shellCommand, typedPath } from './shell-quote';
 import { filePieces, lfByteSize, PieceIndex, piecesFrom, refuseNul } from './file-reader';
 import { layoutOf, listLayout, type MigrationLayout } from './layout';
 import type { FileIdentity } from './layout-types';
@@ -63,7 +63,7 @@ export type { FileIdentity } from './layout-types';
  * Throws InputError for anything that must not reach a database.
  */
 export function parseMigration(file: string, rawText: string, path = file, identity?: FileIdentity): Migration {
-  const { version, name, origin } = identity ?? parseFileName(file);
+  const { version, name, origin } = identity ?? parseFileName(file, path);
   const text = normaliseLineEndings(rawText);
   refuseNul(file, text, 0);
   const parsed = parseText(file, [text], true);
@@ -103,7 +103,7 @@ type ParsedFields = Pick<Migration, 'directives' | 'statements' | 'statementCoun
  * runs, so a bad one is still refused with the database untouched.
  */
 export function deferredMigration(file: string, rawText: string, path = file, identity?: FileIdentity): Migration {
-  const { version, name, origin } = identity ?? parseFileName(file);
+  const { version, name, origin } = identity ?? parseFileName(file, path);
   const text = normaliseLineEndings(rawText);
   refuseNul(file, text, 0);
   const m = new DeferredMigration(version, name, file, path, text, checksum(text));
@@ -194,9 +194,12 @@ export function isMillisecondVersion(digits: string): boolean {
   return /^(19[7-9]\d|2\d{3})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])([01]\d|2[0-3])[0-5]\d[0-5]\d\d{3}$/.test(digits);
 }
 
-function parseFileName(file: string): FileIdentity {
+/** `path`: the file as the fixes name it (typedPath), where it differs from its name. */
+function parseFileName(file: string, path = file): FileIdentity {
   const m = FILE_NAME_PATTERN.exec(file);
-  refuseBackwardFile(file);
+  const typed = typedPath(path);
+  const beside = (name: string) => join(dirname(typed), name);
+  refuseBackwardFile(file, typed);
   if (!m) {
     // Flyway's versioned name (V3__add_index.sql) keeps its number: 3_add_index.sql.
     const flyway = /^V(\d+)__([A-Za-z0-9][A-Za-z0-9_.-]*)\.sql$/i.exec(file);
@@ -209,7 +212,7 @@ function parseFileName(file: string): FileIdentity {
         : unnamed
           ? `add a name after an underscore, e.g. ${unnamed[1]}_describe_change.sql (the version, ${unnamed[1]}, kept as it is)`
           : renamed
-          ? `rename it to ${renamed} (${shellCommand('git', 'mv', file, renamed)})`
+          ? `rename it to ${renamed} (${shellCommand('git', 'mv', typed, beside(renamed))})`
           : /^R__/i.test(file)
             ? `Flyway's repeatable migration: schemaguard has none. Put its current text in a new versioned file (the next number: NNNN_${file.slice(3).replace(/[^A-Za-z0-9_.-]+/g, '_')}, written to run on the schema as it is: CREATE OR REPLACE …), delete this one, and make each later change another new file`
             : 'rename it to a number, an underscore and a name of letters, digits, _ . or -, e.g. 0004_add_lead_index.sql',
@@ -218,7 +221,7 @@ function parseFileName(file: string): FileIdentity {
   const version = Number(m[1]);
   if (!Number.isSafeInteger(version)) {
     throw new InputError(`${file}: version ${m[1]} is too large: schemaguard versions are below 2^53 (${Number.MAX_SAFE_INTEGER}), read exactly`, {
-      file, value: m[1], fix: isMillisecondVersion(m[1]!) ? `${MILLISECOND_VERSIONS_FIX} (here: ${shellCommand('git', 'mv', file, `${m[1]!.slice(0, 14)}_${m[2]}.sql`)})` : 'number the files with versions below 2^53 (at most 15 digits), keeping their order',
+      file, value: m[1], fix: isMillisecondVersion(m[1]!) ? `${MILLISECOND_VERSIONS_FIX} (here: ${shellCommand('git', 'mv', typed, beside(`${m[1]!.slice(0, 14)}_${m[2]}.sql`))})` : 'number the files with versions below 2^53 (at most 15 digits), keeping their order',
     });
   }
   return { version, name: m[2]! };
@@ -230,12 +233,12 @@ function parseFileName(file: string): FileIdentity {
  * the up file) and Flyway's undo `U2__name.sql`. Deleted, not renamed:
  * schemaguard runs forward only.
  */
-function refuseBackwardFile(file: string): void {
+function refuseBackwardFile(file: string, typed: string): void {
   const tool = /^\d+_.+\.down\.sql$/i.test(file) ? 'golang-migrate\'s down migration' : /^U\d+__.+\.sql$/i.test(file) ? 'Flyway\'s undo migration' : undefined;
   if (!tool) return;
   throw new InputError(`${file}: ${tool}, and schemaguard runs forward only (read as a migration, it would run forward too)`, {
     file, value: file,
-    fix: `delete it (${shellCommand('git', 'rm', file)}): schemaguard has no down or undo migrations; a rollback is a new forward file`,
+    fix: `delete it (${shellCommand('git', 'rm', typed)}): schemaguard has no down or undo migrations; a rollback is a new forward file`,
   });
 }
 
@@ -261,7 +264,7 @@ export function versionedRename(file: string): string | undefined {
  * and statements are read again by whoever asks for them.
  */
 function largeMigration(file: string, path: string, identity?: FileIdentity): Migration {
-  const { version, name, origin } = identity ?? parseFileName(file);
+  const { version, name, origin } = identity ?? parseFileName(file, path);
   // Where each piece began, with its digest: a long statement's text is read again from its own piece (a SET's value,
   // a check's query), not held — loading a 16 MiB statement holds its words only — and checked to be the text hashed.
   const index = new PieceIndex();
@@ -485,7 +488,7 @@ export function migrationFiles(dir: string, layout?: MigrationLayout): { file: s
   if (read !== 'flat') return listLayout(dir, read).files.map(({ file, path, version, name }) => ({ file, path, version, name }));
   const abs = resolve(dir);
   return orderMigrations(migrationEntries(dir, abs).map((e) => {
-    const { version, name } = parseFileName(e.name);
+    const { version, name } = parseFileName(e.name, `${abs}/${e.name}`);
     return { file: e.name, path: `${abs}/${e.name}`, version, name };
   }));
 }

@@ -13,7 +13,8 @@ import { missingFilesError } from './missing-files';
 import { appliedAsOther, renumberedFile, type Plan, type PlanEntry } from './plan';
 import type { Migration } from './source';
 import type { AppliedKey } from './state';
-import { shellCommand } from './shell-quote';
+import { shellCommand, typedPath } from './shell-quote';
+import { dirname, join } from 'node:path';
 
 /** What the refusals read besides the plan: migrate's options of the same names. */
 export interface StateRefusalOptions {
@@ -53,7 +54,7 @@ function changedRefusal<A extends AppliedKey>(plan: Plan<A>, changed: PlanEntry<
     {
       file: m.file, version: m.version, appliedChecksum: a.checksum, fileChecksum: m.checksum,
       // Whether the applied row ran statements is not recorded: the fix says what each way out does, not which to take.
-      fix: `restore the file as it was applied (git log -p ${m.file}) and put a change that must run in a new migration (schemaguard new NAME); `
+      fix: `restore the file as it was applied (${shellCommand('git', 'log', '-p', '--', typedPath(m.path))}) and put a change that must run in a new migration (schemaguard new NAME); `
         + `valid-checksum and repair record the new text as applied WITHOUT running it, so use them only when it does the same job on a database that ran the old one: `
         + `-- schemaguard:valid-checksum ${a.checksum} in its header (every database), or schemaguard repair ${m.version} --reason … (this one)`,
     },
@@ -79,7 +80,7 @@ function versionTaken<A extends AppliedKey>(plan: Plan<A>, e: PlanEntry<A>, othe
       + `${moved ? `; ${moved.file} holds the text that ran as version ${a.version}: it was renumbered, and would run again` : ''}${others}; nothing was run`,
     {
       file: m.file, version: m.version, appliedChecksum: a.checksum, fileChecksum: m.checksum,
-      fix: `give ${m.file} a version above the newest applied one${moved ? `, and give ${moved.file} its applied version back (${shellCommand('git', 'mv', moved.file, back!)})` : `, and restore the migration that ran as ${ran}`}; `
+      fix: `give ${m.file} a version above the newest applied one${moved ? `, and give ${moved.file} its applied version back (${shellCommand('git', 'mv', typedPath(moved.path), join(dirname(typedPath(moved.path)), back!))})` : `, and restore the migration that ran as ${ran}`}; `
         + `repair refuses this: it would record ${m.file} applied without running it (when ${m.file} is that migration renamed, schemaguard repair ${a.version} --rename accepts the new name)`,
     },
   );

@@ -75,6 +75,12 @@ export const ENV = {
    * connection, no VPC): the secret ARN is passed to the service, never read.
    */
   clusterArn: 'SCHEMAGUARD_CLUSTER_ARN',
+  /**
+   * `true`: a direct invocation (the CLI's `--function`) may run `baseline`
+   * and `repair` too (SchemaMigrations `operatorCommands.writes`); otherwise
+   * only the read-only commands.
+   */
+  operatorWrites: 'SCHEMAGUARD_OPERATOR_WRITES',
   /** The scheduled guard: CloudWatch namespace of its metrics. */
   guardNamespace: 'SCHEMAGUARD_GUARD_NAMESPACE',
   /** The scheduled guard: value of the `DatabaseIdentifier` dimension (the instance or cluster identifier). */
@@ -121,6 +127,22 @@ export const PROP = {
   latestVersion: 'LatestVersion',
   /** Number of migration files. */
   migrationCount: 'MigrationCount',
+  /** SchemaMigrations `baseline.version`: a whole number, or `none`. Absent without a baseline. */
+  baselineVersion: 'BaselineVersion',
+  /** SchemaMigrations `baseline.from`: the tool whose history gives the version. */
+  baselineFrom: 'BaselineFrom',
+  /** SchemaMigrations `baseline.reason`: kept with every row the baseline records. */
+  baselineReason: 'BaselineReason',
+  /**
+   * The database's identity (the instance's DbiResourceId, the cluster's
+   * DBClusterResourceId, or its endpoint): a replaced database has another,
+   * so the deploy that replaces it sends an Update and migrates it.
+   */
+  databaseIdentity: 'DatabaseIdentity',
+  /** SchemaMigrations `databaseName`, when given: another database is another run. */
+  databaseName: 'DatabaseName',
+  /** SchemaMigrations `revision`, when set: raising it makes the next deploy run again. */
+  revision: 'Revision',
 } as const;
 
 /** `Data` attributes of the response (readable with GetAtt). */
@@ -132,6 +154,14 @@ export const ATTR = {
   appliedThisRun: 'AppliedThisRun',
   aheadVersions: 'AheadVersions',
   message: 'Message',
+  /** What SchemaMigrations `baseline` did in this request: `not set`, `recorded: …`, `ignored: …` or `none: …`. */
+  baseline: 'Baseline',
+  /**
+   * Empty, or what went wrong during a rollback: an Update while CloudFormation
+   * rolls the stack back never fails (a failed rollback leaves the stack in
+   * UPDATE_ROLLBACK_FAILED); it succeeds and says here what it could not do.
+   */
+  rollbackProblem: 'RollbackProblem',
 } as const;
 
 /** `Data` attributes of the verification after migrating (lambda/handler/verify.ts), readable with GetAtt. */
@@ -148,7 +178,25 @@ export const OUTCOME = {
   upToDate: 'up-to-date',
   databaseAhead: 'database-ahead',
   deleted: 'deleted',
+  /** A rollback's Update that met a failure (the database unreachable, a contract, drift, a migration): reported, not failed. */
+  rollbackProblem: 'rollback-problem',
 } as const;
+
+/**
+ * The metric of a rollback's Update that met a failure (embedded metric
+ * format, from the handler's own log): the migration alarm watches it beside
+ * the functions' Errors, so a rollback that went on past a problem pages as a
+ * failed deploy does.
+ */
+export const ROLLBACK_METRIC = {
+  namespace: 'Schemaguard/Migrations',
+  name: 'RollbackProblems',
+  /** The emitting function's name, as the Lambda metrics are keyed. */
+  dimension: 'FunctionName',
+} as const;
+
+/** Field of onEvent's response: the rollback's problem is reported already; isComplete answers done at once. */
+export const ROLLBACK_REPORTED_FIELD = 'SchemaguardRollbackReported';
 
 /**
  * Field of onEvent's response: when the request's first invocation began
@@ -216,6 +264,10 @@ export const GUARD_ROLE_PROP = {
   filesHash: 'FilesHash',
   /** Version of the privileges granted; raised when the grants change, so every stack re-grants. */
   privilegesVersion: 'PrivilegesVersion',
+  /** The database's identity (PROP.databaseIdentity): a replaced database gets the role in the deploy that replaces it. */
+  databaseIdentity: 'DatabaseIdentity',
+  /** The database the role is granted on, when SchemaMigrations names it. */
+  databaseName: 'DatabaseName',
   /**
    * SchemaGuard `roleRevision`, when set: raising it changes the properties,
    * so the next deploy sets the role again from its secret (password,
@@ -223,10 +275,19 @@ export const GUARD_ROLE_PROP = {
    * sends the resource nothing while its properties stay the same.
    */
   revision: 'Revision',
+  /**
+   * The role that runs the migrations and owns their objects, when it is not
+   * the role the resource connects as (a migrator made by the deploy): its
+   * schemas are the ones granted, and its default privileges cover later tables.
+   */
+  migratorRole: 'MigratorRole',
 } as const;
 
-/** Version of the privileges the guard role gets (lambda/handler/guard/role-sql.ts); raised when they change, so every stack re-grants. 2: SELECT on sequences. */
-export const GUARD_PRIVILEGES_VERSION = '2';
+/**
+ * Version of the privileges the guard role gets (lambda/handler/guard/role-sql.ts); raised when they change, so every stack re-grants.
+ * 2: SELECT on sequences. 3: no write privilege (a contract planner plans the writing contracts), the migrations' schemas only.
+ */
+export const GUARD_PRIVILEGES_VERSION = '3';
 
 /** `Data` of the guard-role resource. */
 export const GUARD_ROLE_ATTR = {
@@ -252,3 +313,39 @@ export const GUARD_ROLE_PREFIX = 'schemaguard_guard';
 
 /** Physical id prefix of the guard-role resource: `<prefix>-<role name>`, so renaming the role replaces it. */
 export const GUARD_ROLE_PHYSICAL_ID_PREFIX = 'schemaguard-guard-role';
+
+/**
+ * The custom resource that creates or updates the migrator role
+ * (lambda/handler/migrator/), before the migrations, as the master user. It is
+ * served by the role provisioner, the one function that may read the master
+ * secret; the migrations then run as the migrator.
+ */
+export const MIGRATOR_ROLE_RESOURCE_TYPE = 'Custom::SchemaguardMigratorRole';
+
+/** Properties of the migrator-role resource. None is a secret. */
+export const MIGRATOR_ROLE_PROP = {
+  /** The role to create or update (a lowercase PostgreSQL identifier). */
+  roleName: 'RoleName',
+  /** ARN of the migrator's secret, whose `password` the role gets (its `username` must be the role). */
+  secretArn: 'SecretArn',
+  /** Schemas whose objects the master owns and the migrator takes over (a list). */
+  schemas: 'Schemas',
+  /** Extensions the master creates before the migrations (a list). */
+  extensions: 'Extensions',
+  /** Version of what the migrator is given; raised when that changes, so every stack sets it again. */
+  privilegesVersion: 'PrivilegesVersion',
+  /** Raised to set the role again from its secret. */
+  revision: 'Revision',
+} as const;
+
+/** Version of the migrator's privileges (lambda/handler/migrator/role-sql.ts). */
+export const MIGRATOR_PRIVILEGES_VERSION = '1';
+
+/** Physical id prefix of the migrator-role resource: `<prefix>-<role name>`. */
+export const MIGRATOR_ROLE_PHYSICAL_ID_PREFIX = 'schemaguard-migrator-role';
+
+/** An extension's name as CREATE EXTENSION takes it unquoted or quoted (letters, digits, _ and -: uuid-ossp). */
+export const EXTENSION_NAME_PATTERN = /^[a-z_][a-z0-9_-]{0,62}$/;
+
+/** How the migrator's default role begins: `schemaguard_migrator_<database>`. */
+export const MIGRATOR_ROLE_PREFIX = 'schemaguard_migrator';

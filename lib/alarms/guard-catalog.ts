@@ -157,7 +157,7 @@ export interface GuardCommandOptions {
   readonly migrationsDir?: string | null;
   /** `--contracts` (default `contracts`); null as for stateSchema. */
   readonly contractsDir?: string | null;
-  /** `--snapshot` (default `lambda/schema/snapshot.json`); null as for stateSchema. */
+  /** `--snapshot` (default `schema.snapshot.json` in the migrations directory); null as for stateSchema. */
   readonly snapshotFile?: string | null;
 }
 

@@ -1,6 +1,8 @@
 /** The CLI reference: a page per command, and an index of every command and flag. */
 import { COMMAND_HELP, COMMANDS, EXIT_CODES, FLAGS, formatsOf, HELP_ORDER, type Command, type OutputFormat } from '../../bin/cli/args';
 import { rulesOf, type ReportingCommand } from '../../bin/cli/output/rules';
+import { CONFIG_FILE_NAME } from '../../lib/config/load';
+import { SETTINGS } from '../../lib/config/settings';
 import { code, page, partInclude, prose, table } from './markdown';
 
 export interface CliFlagDoc {
@@ -10,6 +12,10 @@ export interface CliFlagDoc {
   help: string;
   /** The commands it applies to. */
   commands: readonly Command[];
+  /** Its help on one command's page, where it means more there (lint's --database-url). */
+  helpFor?: Partial<Record<Command, string>>;
+  /** The project file's key that sets it too. */
+  configKey?: string;
 }
 
 export interface CliCommandDoc {
@@ -26,9 +32,10 @@ export interface CliCommandDoc {
  * when the commands move into one registry, point it there.
  */
 export function cliRegistry(): { commands: CliCommandDoc[]; flags: CliFlagDoc[]; exitCodes: string } {
-  const flags: CliFlagDoc[] = Object.entries(FLAGS).map(([flag, spec]) => ({
-    flag, ...(spec.value ? { value: spec.value } : {}), help: spec.help, commands: spec.for ?? COMMANDS,
-  }));
+  const flags: CliFlagDoc[] = Object.entries(FLAGS).map(([flag, spec]) => {
+    const configKey = SETTINGS.find((s) => s.flag === flag)?.key;
+    return { flag, ...(spec.value ? { value: spec.value } : {}), help: spec.help, commands: spec.for ?? COMMANDS, ...(spec.helpFor ? { helpFor: spec.helpFor } : {}), ...(configKey ? { configKey } : {}) };
+  });
   const commands = HELP_ORDER.map((name): CliCommandDoc => ({
     name,
     usage: COMMAND_HELP[name].usage,
@@ -54,11 +61,18 @@ const GUIDES: Record<Command, [text: string, link: string]> = {
   new: ['Migration files and directives', '../../guide/migration-files.md'],
   baseline: ['Adopting an existing database', '../../guide/existing-database.md'],
   repair: ['Adopting an existing database', '../../guide/existing-database.md#a-file-edited-after-it-ran'],
+  init: ['Configuration', '../../guide/configuration.md'],
 };
 
 const REPORTING: readonly string[] = ['lint', 'check', 'doctor', 'diff', 'plan', 'guard'] satisfies ReportingCommand[];
 
 const flagText = (f: CliFlagDoc) => code(f.value ? `${f.flag} ${f.value}` : f.flag);
+
+/** A flag's meaning (on `command`'s page, its own there), and the project file's key that sets it too. */
+function flagMeaning(f: CliFlagDoc, command?: Command): string {
+  const help = prose((command && f.helpFor?.[command]) || f.help);
+  return f.configKey ? `${help}; ${CONFIG_FILE_NAME}: [${code(f.configKey)}](../more/configuration.md)` : help;
+}
 
 const LINT_IDS = new Set(rulesOf('lint').map((r) => r.id));
 
@@ -88,7 +102,7 @@ function commandPage(c: CliCommandDoc, order: number, exitCodes: string): string
       `Output formats (\`--format\`): ${c.formats.map((f) => code(f)).join(', ')}. Guide: [${GUIDES[c.name][0]}](${GUIDES[c.name][1]}).`,
       partInclude('cli', c.name),
       '## Flags',
-      table(['flag', 'meaning'], c.flags.map((f) => [flagText(f), prose(f.help)])),
+      table(['flag', 'meaning'], c.flags.map((f) => [flagText(f), flagMeaning(f, c.name)])),
       ...findingsSection(c.name),
       '## Exit codes',
       prose(exitCodes),
@@ -106,9 +120,10 @@ function indexPage(reg: ReturnType<typeof cliRegistry>): string {
       '```sh\nnpx schemaguard <command> [flags]\nnpx schemaguard help [command]\n```',
       table(['command', 'what it does'], reg.commands.map((c) => [`[${code(c.usage)}](./${c.name}.md)`, prose(c.what)])),
       '## Every flag',
-      table(['flag', 'commands', 'meaning'], reg.flags.map((f) => [flagText(f), f.commands.length === COMMANDS.length ? 'all' : f.commands.join(', '), prose(f.help)])),
+      table(['flag', 'commands', 'meaning'], reg.flags.map((f) => [flagText(f), f.commands.length === COMMANDS.length ? 'all' : f.commands.join(', '), flagMeaning(f)])),
       '## Exit codes',
       prose(reg.exitCodes),
+      `A flag given wins over the project file, ${code(CONFIG_FILE_NAME)}: [its keys](../more/configuration.md).`,
     ],
   });
 }

@@ -4,7 +4,7 @@
  * PostgreSQL, as they do for a reader without DATABASE_URL.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, ROOT } from '../support/cli';
@@ -22,7 +22,7 @@ function quickStart(): string {
 const SERVER_VARIABLES = ['DATABASE_URL', 'PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGDATABASE', 'PGUSER', 'PGSERVICE'];
 
 describe('README.md, CLI quick start', () => {
-  it('runs as printed: new, lint, plan, migrate and status succeed, and status shows the file applied', () => {
+  it('runs as printed: init, new, lint, plan, migrate and status succeed, and status shows the file applied', () => {
     const cwd = tempDir({}, 'quick-start');
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !SERVER_VARIABLES.includes(k)));
     // `npx schemaguard` as an app that installed the package runs it: here, this repository's executable.
@@ -33,5 +33,8 @@ describe('README.md, CLI quick start', () => {
     expect(r.stdout).toMatch(/^applied 1 migration/m);
     expect(r.stdout).toContain('1 applied, 0 pending');
     expect(readFileSync(join(cwd, 'migrations', '0001_create_widgets.sql'), 'utf8')).toContain('CREATE TABLE widgets (');
+    // init's project file: every later command named it.
+    expect(existsSync(join(cwd, 'schemaguard.config.json'))).toBe(true);
+    expect(r.stderr).toContain('config: schemaguard.config.json');
   }, 300_000);
 });

@@ -46,10 +46,14 @@ function withoutGuard(kind: 'rds' | 'aurora'): Template {
 describe('Class: DatabaseStackBase', () => {
   describe('logical IDs (a changed one makes CloudFormation replace the resource)', () => {
     it('shared by both stacks: flow logs, VPC, endpoint, parameter group, PostgreSQL log, rotation group, migrations, alarm topic (and the newer ticket topic)', () => {
+      // The handler in the VPC (RDS) asks CloudFormation, through its own endpoint, whether a failing Update is a rollback's.
+      expect(ids(rdsT, 'AWS::EC2::VPCEndpoint')).toEqual(['VpcCloudFormation96D031AC', 'VpcSecretsManagerC91B0406']);
+      expect(ids(auroraT, 'AWS::EC2::VPCEndpoint')).toEqual(['VpcSecretsManagerC91B0406']);
       for (const t of [rdsT, auroraT]) {
         expect(ids(t, 'AWS::EC2::VPC')).toEqual(['Vpc8378EB38']);
-        expect(ids(t, 'AWS::EC2::VPCEndpoint')).toEqual(['VpcSecretsManagerC91B0406']);
-        expect(ids(t, 'AWS::Logs::LogGroup')).toEqual(expect.arrayContaining(['FlowLogs16C1943A', 'PostgresLogs6ACF17F4', 'SchemaMigrationsHandlerLogs38E59D8A', 'SchemaMigrationsProviderLogs53C3EDAA']));
+        expect(ids(t, 'AWS::Logs::LogGroup')).toEqual(expect.arrayContaining(['FlowLogs16C1943A', 'SchemaMigrationsHandlerLogs38E59D8A', 'SchemaMigrationsProviderLogs53C3EDAA']));
+        // The PostgreSQL log group is made by a create-or-update resource, under a new logical ID (a type cannot change under one).
+        expect(ids(t, 'Custom::LogRetention')).toEqual(['PostgresLogRetention2EA76B36']);
         expect(ids(t, 'AWS::EC2::SecurityGroup')).toEqual(expect.arrayContaining(['RotationSecurityGroup8276CF62', 'VpcSecretsManagerSecurityGroup3DBAE5C3']));
         expect(ids(t, 'Custom::SchemaMigrations')).toEqual(['SchemaMigrationsA6E9AE51']);
         expect(ids(t, 'AWS::SNS::Topic')).toEqual(['AlarmsTicketTopic3C81C432', 'AlarmsTopic3A2DFEBA']);
@@ -59,14 +63,14 @@ describe('Class: DatabaseStackBase', () => {
     it('RDS: the instance, its parameter group and its secret', () => {
       expect(ids(rdsT, 'AWS::RDS::DBInstance')).toEqual(['DatabaseB269D8BB']);
       expect(ids(rdsT, 'AWS::RDS::DBParameterGroup')).toEqual(['Parameters6795E5B4']);
-      expect(ids(rdsT, 'AWS::SecretsManager::Secret')).toEqual(['SchemaGuardRoleSecretAA309610', 'SchemaguardDatabaseSecretE197C9513fdaad7efa858a3daf9490cf0a702aeb']);
+      expect(ids(rdsT, 'AWS::SecretsManager::Secret')).toEqual(['SchemaGuardRoleSecretAA309610', 'SchemaMigrationsRolesMigratorSecret5C68EE6B', 'SchemaguardDatabaseSecretE197C9513fdaad7efa858a3daf9490cf0a702aeb']);
     });
 
     it('Aurora: the cluster, its writer, its cluster parameter group and its secret', () => {
       expect(ids(auroraT, 'AWS::RDS::DBCluster')).toEqual(['ClusterEB0386A7']);
       expect(ids(auroraT, 'AWS::RDS::DBInstance')).toEqual(['ClusterWriterA91BB273']);
       expect(ids(auroraT, 'AWS::RDS::DBClusterParameterGroup')).toEqual(['Parameters6795E5B4']);
-      expect(ids(auroraT, 'AWS::SecretsManager::Secret')).toEqual(['SchemaGuardRoleSecretAA309610', 'SchemaguardDatabaseClusterSecretDA2401083fdaad7efa858a3daf9490cf0a702aeb']);
+      expect(ids(auroraT, 'AWS::SecretsManager::Secret')).toEqual(['SchemaGuardRoleSecretAA309610', 'SchemaMigrationsRolesMigratorSecret5C68EE6B', 'SchemaguardDatabaseClusterSecretDA2401083fdaad7efa858a3daf9490cf0a702aeb']);
     });
 
     it('the guard\'s resources (both stacks): the function, its role and log group, the schedule, the role secret and resource, the alarms', () => {
@@ -75,7 +79,8 @@ describe('Class: DatabaseStackBase', () => {
         expect(ids(t, 'AWS::IAM::Role')).toEqual(expect.arrayContaining(['SchemaGuardFunctionRole89CF29E0']));
         expect(ids(t, 'AWS::Logs::LogGroup')).toEqual(expect.arrayContaining(['SchemaGuardLogsD94A52D4']));
         expect(ids(t, 'AWS::Events::Rule')).toEqual(['SchemaGuardScheduleD999437C']);
-        expect(ids(t, 'Custom::SchemaguardGuardRole')).toEqual(['SchemaGuardRole1CD37BBD']);
+        // Served by the role provisioner: a custom resource's ServiceToken cannot change, so it has an id of its own (SchemaGuardRole1CD37BBD was the migration handler's).
+        expect(ids(t, 'Custom::SchemaguardGuardRole')).toEqual(['SchemaGuardRoleAsMasterAC2DD58B']);
         expect(ids(t, 'AWS::CloudWatch::Alarm')).toEqual(expect.arrayContaining(['SchemaGuardSchemaDriftAlarm89C8CE8A', 'SchemaGuardGuardHealthAlarm8A579ACA']));
       }
       expect(ids(rdsT, 'AWS::EC2::SecurityGroup')).toEqual(expect.arrayContaining(['SchemaGuardSecurityGroup950E3382']));
@@ -83,7 +88,7 @@ describe('Class: DatabaseStackBase', () => {
   });
 
   describe('what the guard changes in a stack deployed without it', () => {
-    it.each(['rds', 'aurora'] as const)('%s: only new resources, plus the migration handler\'s policy (one statement), the dashboard (its rows) and, on RDS, the migrations\' DependsOn (the guard\'s ingress rule is a child of the database)', (kind) => {
+    it.each(['rds', 'aurora'] as const)('%s: only new resources, plus the role provisioner\'s policy (one statement), the Secrets Manager endpoint\'s policy (the guard\'s secret), the dashboard (its rows) and, on RDS, the migrations\' DependsOn (the guard\'s ingress rule is a child of the database)', (kind) => {
       const before = withoutGuard(kind).toJSON().Resources as Record<string, { Properties?: unknown; DependsOn?: string[] }>;
       const after = (kind === 'rds' ? rdsT : auroraT).toJSON().Resources as typeof before;
 
@@ -91,11 +96,11 @@ describe('Class: DatabaseStackBase', () => {
 
       expect(Object.keys(before).filter((k) => !(k in after))).toEqual([]);
       expect(changed).toEqual(kind === 'rds'
-        ? ['AlarmsDashboard690E1A42', 'SchemaMigrationsA6E9AE51', 'SchemaMigrationsHandlerRoleDefaultPolicyDD772FE4']
-        : ['AlarmsDashboard690E1A42', 'SchemaMigrationsHandlerRoleDefaultPolicyDD772FE4']);
+        ? ['AlarmsDashboard690E1A42', 'SchemaMigrationsA6E9AE51', 'SchemaMigrationsRolesFunctionRoleDefaultPolicyA9BBA65F', 'VpcSecretsManagerC91B0406']
+        : ['AlarmsDashboard690E1A42', 'SchemaMigrationsRolesFunctionRoleDefaultPolicyA9BBA65F', 'VpcSecretsManagerC91B0406']);
       if (kind === 'rds') expect(JSON.stringify(before.SchemaMigrationsA6E9AE51!.Properties)).toBe(JSON.stringify(after.SchemaMigrationsA6E9AE51!.Properties));
       const sids = (r: (typeof before)[string]) => (r.Properties as { PolicyDocument: { Statement: { Sid: string }[] } }).PolicyDocument.Statement.map((s) => s.Sid);
-      expect(sids(after.SchemaMigrationsHandlerRoleDefaultPolicyDD772FE4!)).toEqual([...sids(before.SchemaMigrationsHandlerRoleDefaultPolicyDD772FE4!), 'ReadTheGuardRoleSecret']);
+      expect(sids(after.SchemaMigrationsRolesFunctionRoleDefaultPolicyA9BBA65F!)).toEqual([...sids(before.SchemaMigrationsRolesFunctionRoleDefaultPolicyA9BBA65F!), 'ReadTheGuardRoleSecret']);
     });
 
     it.each(['rds', 'aurora'] as const)('%s: on the dashboard, the guard\'s graphs sit under the error-class graphs and its alarm states under theirs, above the log row', (kind) => {
@@ -117,7 +122,7 @@ describe('Class: DatabaseStackBase', () => {
   describe('the shared parts', () => {
     it('are exposed under the same names by both stacks, the database also under its own', () => {
       for (const stack of [rds, aurora]) {
-        expect(stack.identifier).toBe('schemaguard-dev');
+        expect(stack.identifier).toBe('schemaguard-dev-app');
         expect(stack.vpc).toBe(stack.network.vpc);
         expect(stack.secretsManagerEndpoint).toBe(stack.network.secretsManagerEndpoint);
         expect(stack.settings.stage).toBe('dev');

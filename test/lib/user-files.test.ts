@@ -16,11 +16,14 @@ describe('Function: resolveUserFiles', () => {
     expect(resolveUserFiles('X', {}, cwd)).toEqual({ migrationsDir: join(cwd, 'migrations'), contractsDir: undefined, snapshotFile: undefined });
   });
 
-  it('takes ./contracts and the snapshot by default when the app has them', () => {
-    const cwd = tempDir({ 'migrations/.gitkeep': '', 'contracts/orders.sql': 'SELECT 1;\n', 'lambda/schema/snapshot.json': '{}\n' }, 'app');
+  it('takes ./contracts and the snapshot beside the migrations by default when the app has them', () => {
+    const cwd = tempDir({ 'migrations/schema.snapshot.json': '{}\n', 'contracts/orders.sql': 'SELECT 1;\n', 'lambda/schema/snapshot.json': '{}\n' }, 'app');
     expect(resolveUserFiles('X', {}, cwd)).toEqual({
-      migrationsDir: join(cwd, 'migrations'), contractsDir: join(cwd, 'contracts'), snapshotFile: join(cwd, 'lambda', 'schema', 'snapshot.json'),
+      migrationsDir: join(cwd, 'migrations'), contractsDir: join(cwd, 'contracts'), snapshotFile: join(cwd, 'migrations', 'schema.snapshot.json'),
     });
+    // Wherever the migrations are: beside them.
+    const elsewhere = tempDir({ 'db/sql/schema.snapshot.json': '{}\n' }, 'app');
+    expect(resolveUserFiles('X', { migrationsDir: 'db/sql' }, elsewhere).snapshotFile).toBe(join(elsewhere, 'db', 'sql', 'schema.snapshot.json'));
   });
 
   it('resolves relative paths against the working directory and keeps absolute ones', () => {
@@ -62,5 +65,34 @@ describe('Constant: USER_FILE_DEFAULTS', () => {
   it('are the CLI\'s defaults, so `npx schemaguard` and `cdk deploy` read the same files', () => {
     const cli = cliDefaults({});
     expect(USER_FILE_DEFAULTS).toEqual({ migrationsDir: cli.dir, contractsDir: cli.contractsDir, snapshotFile: cli.snapshot });
+  });
+});
+
+describe('Function: resolveUserFiles, with schemaguard.config.json', () => {
+  const config = (settings: Record<string, unknown>, files: Record<string, string> = {}) => tempDir({ ...files, 'schemaguard.config.json': JSON.stringify(settings) }, 'project');
+
+  it('takes the project file\'s folders, relative to the file, from a subfolder of the project too', () => {
+    const root = config({ migrations: 'db/migrations', contracts: 'db/contracts', snapshot: 'db/snapshot.json' }, { 'db/migrations/1_a.sql': 'SELECT 1;\n', 'db/contracts/c.sql': 'SELECT 1;\n', 'db/snapshot.json': '{}\n', 'infra/.keep': '' });
+    expect(resolveUserFiles('X', {}, join(root, 'infra'))).toEqual({
+      migrationsDir: join(root, 'db', 'migrations'), contractsDir: join(root, 'db', 'contracts'), snapshotFile: join(root, 'db', 'snapshot.json'),
+    });
+  });
+
+  it('defaults to the folders beside the file, and a prop wins over the file', () => {
+    const root = config({ migrations: 'db/migrations' }, { 'migrations/1_a.sql': 'SELECT 1;\n', 'db/migrations/1_a.sql': 'SELECT 1;\n', 'contracts/c.sql': 'SELECT 1;\n', 'infra/.keep': '' });
+    expect(resolveUserFiles('X', { migrationsDir: '../migrations' }, join(root, 'infra')).migrationsDir).toBe(join(root, 'migrations'));
+    expect(resolveUserFiles('X', {}, join(root, 'infra')).contractsDir).toBe(join(root, 'contracts'));
+  });
+
+  it('takes a contracts folder or a snapshot the file names only when it is there (the snapshot is written later)', () => {
+    const root = config({ contracts: 'db/contracts', snapshot: 'migrations/schema.snapshot.json' }, { 'migrations/1_a.sql': 'SELECT 1;\n' });
+    expect(resolveUserFiles('X', {}, root)).toEqual({ migrationsDir: join(root, 'migrations'), contractsDir: undefined, snapshotFile: undefined });
+  });
+
+  it('stops synth on a migrations folder the file names that is not there, and on a bad file, naming it and the fix', () => {
+    const missing = config({ migrations: 'db/migrations' });
+    expect(() => resolveUserFiles('SchemaMigrations', {}, missing)).toThrow(`SchemaMigrations: "migrations" in ${join(missing, 'schemaguard.config.json')} is ${join(missing, 'db', 'migrations')}, which is not a directory; create it (it may be empty), correct "migrations" there, or pass migrationsDir`);
+    const bad = config({ migrations: 3 }, { 'migrations/1_a.sql': 'SELECT 1;\n' });
+    expect(() => resolveUserFiles('SchemaMigrations', {}, bad)).toThrow('SchemaMigrations: schemaguard.config.json: "migrations": 3 is not a path; fix: write the migrations folder as a string');
   });
 });

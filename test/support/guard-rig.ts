@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { ENV, GUARD_PRIVILEGES_VERSION, GUARD_ROLE_PROP, GUARD_ROLE_RESOURCE_TYPE, PROP } from '../../lambda/handler/constants';
+import { ENV, GUARD_PRIVILEGES_VERSION, GUARD_ROLE_PROP, GUARD_ROLE_RESOURCE_TYPE, MIGRATOR_PRIVILEGES_VERSION, MIGRATOR_ROLE_PROP, MIGRATOR_ROLE_RESOURCE_TYPE, PROP } from '../../lambda/handler/constants';
 import { summariseFiles } from '../../lambda/handler/files-hash';
 import { createHandlers, type Handlers, type OnEventRequest } from '../../lambda/handler/handler';
 import { DataApiStandin } from './data-api-standin';
@@ -18,6 +18,7 @@ import type { Target } from './targets';
 
 export const MASTER_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:schemaguard-master-AbCdEf';
 export const GUARD_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:schemaguard-guard-GhIjKl';
+export const MIGRATOR_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:schemaguard-migrator-MnOpQr';
 
 /** Roles made by rigs, dropped by `dropRigRoles` after the databases are gone. */
 const roles: { target: Target; name: string }[] = [];
@@ -31,6 +32,12 @@ export interface GuardRig {
   database: string;
   master: { name: string; password: string; url: string };
   guard: { name: string; password: string; url: string };
+  /** The migrator the role provisioner makes, with `migrator: true`: the migrations then run as it. */
+  migrator?: { name: string; password: string; url: string };
+  /** Closes the Data API stand-ins. */
+  close(): Promise<void>;
+  /** The migrator-role resource event (with `migrator: true`). */
+  migratorEvent(requestType: 'Create' | 'Update' | 'Delete', extra?: Partial<OnEventRequest>): OnEventRequest;
   /** Every line the handlers wrote. */
   lines: string[];
   /** Secret ids the stand-in was asked for. */
@@ -40,8 +47,8 @@ export interface GuardRig {
   handlers: Handlers;
   /** The migration handler's environment. */
   env: Record<string, string>;
-  /** Migrate `dir` as a Create (or Update) of the migrations resource would. */
-  migrate(dir: string, requestType?: 'Create' | 'Update'): Promise<void>;
+  /** Migrate `dir` as a Create (or Update) of the migrations resource would; as the migrator when there is one, unless `asMaster`. */
+  migrate(dir: string, requestType?: 'Create' | 'Update', options?: { asMaster?: boolean }): Promise<void>;
   /** The guard-role resource event, with its properties. */
   roleEvent(requestType: 'Create' | 'Update' | 'Delete', extra?: Partial<OnEventRequest>): OnEventRequest;
   /** Every secret and verifier that must never be printed. */
@@ -56,25 +63,39 @@ export interface GuardRig {
 
 const context = { getRemainingTimeInMillis: () => 120_000 };
 
-export async function guardRig(target: Target, mode: DriverMode, label: string, options: { guardUser?: string } = {}): Promise<GuardRig> {
+export interface RigOptions {
+  guardUser?: string;
+  /** The contracts the handlers ship (the guard-role resource stores the writing ones for the planner). */
+  contractsDir?: string;
+  /** A migrator: `handlers` are then the role provisioner's (the master secret), and `migrate` runs as the migrator. */
+  migrator?: boolean;
+  /** The master login's attributes. @default 'CREATEROLE CREATEDB' (as RDS's master has them) */
+  masterAttributes?: string;
+}
+
+export async function guardRig(target: Target, mode: DriverMode, label: string, options: RigOptions = {}): Promise<GuardRig> {
   const url = await freshDatabase(target, label);
   const database = new URL(url).pathname.slice(1);
   const suffix = randomBytes(3).toString('hex');
   const master = { name: `sg_master_${suffix}`, password: `Master@:/%#?${randomBytes(8).toString('hex')}`, url: '' };
   const guard = { name: `sg_guard_${suffix}`, password: `G${randomBytes(12).toString('base64url')}!~`, url: '' };
   await withClient(target.adminUrl, async (c) => {
-    await c.query(`CREATE ROLE ${master.name} LOGIN CREATEROLE CREATEDB PASSWORD '${master.password.replace(/'/g, "''")}'`);
+    await c.query(`CREATE ROLE ${master.name} LOGIN ${options.masterAttributes ?? 'CREATEROLE CREATEDB'} PASSWORD '${master.password.replace(/'/g, "''")}'`);
     await c.query(`ALTER DATABASE ${c.escapeIdentifier(database)} OWNER TO ${master.name}`);
   });
-  roles.push({ target, name: guard.name }, { target, name: master.name });
+  const migrator = options.migrator ? { name: `sg_migrator_${suffix}`, password: `M${randomBytes(12).toString('base64url')}-_`, url: '' } : undefined;
+  roles.push({ target, name: guard.name }, ...(migrator ? [{ target, name: migrator.name }] : []), { target, name: master.name });
   await withClient(url, (c) => c.query(`ALTER SCHEMA public OWNER TO ${master.name}`));
   master.url = loginUrl(target, master.name, master.password, database);
   guard.url = loginUrl(target, guard.name, guard.password, database);
+  if (migrator) migrator.url = loginUrl(target, migrator.name, migrator.password, database);
 
   const secretReads: string[] = [];
   const secretValues: Record<string, object> = {
     [MASTER_SECRET_ARN]: { username: master.name, password: master.password, host: '127.0.0.1', port: target.port, dbname: database },
     [GUARD_SECRET_ARN]: { username: options.guardUser ?? guard.name, password: guard.password },
+    // As secret.attach(database) leaves it: host, port and database beside the credentials.
+    ...(migrator ? { [MIGRATOR_SECRET_ARN]: { username: migrator.name, password: migrator.password, host: '127.0.0.1', port: target.port, dbname: database } } : {}),
   };
   const secrets = {
     send: async (command: GetSecretValueCommand) => {
@@ -85,22 +106,25 @@ export async function guardRig(target: Target, mode: DriverMode, label: string, 
     },
   };
   const standin = mode === 'data-api' ? new DataApiStandin(master.url) : undefined;
+  // Through the Data API the stand-in connects as the secret's user: the migrations' runs as the migrator.
+  const migrationsStandin = mode === 'data-api' && migrator ? new DataApiStandin(migrator.url) : standin;
   const env: Record<string, string> = {
     [ENV.secretArn]: MASTER_SECRET_ARN,
     [ENV.tls]: 'disable',
     [ENV.connectAttempts]: '2',
     [ENV.databaseName]: database,
     [ENV.snapshotFile]: '',
-    [ENV.contractsDir]: '/nonexistent/contracts',
+    [ENV.contractsDir]: options.contractsDir ?? '/nonexistent/contracts',
     ...(standin ? { [ENV.clusterArn]: TEST_CLUSTER_ARN } : {}),
   };
   const lines: string[] = [];
   const base = { StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/Guarded/x', ResourceProperties: {} };
   const rig: GuardRig = {
-    target, url, database, master, guard, lines, secretReads, standin, env,
+    target, url, database, master, guard, migrator, lines, secretReads, standin, env,
     handlers: createHandlers({ secrets, dataApi: standin, env, write: (l) => lines.push(l) }),
-    async migrate(dir, requestType = 'Create') {
-      const h = createHandlers({ secrets, dataApi: standin, env: { ...env, [ENV.migrationsDir]: dir }, write: (l) => lines.push(l) });
+    async migrate(dir, requestType = 'Create', options = {}) {
+      const asMigrator = migrator && !options.asMaster;
+      const h = createHandlers({ secrets, dataApi: asMigrator ? migrationsStandin : standin, env: { ...env, [ENV.migrationsDir]: dir, ...(asMigrator ? { [ENV.secretArn]: MIGRATOR_SECRET_ARN } : {}) }, write: (l) => lines.push(l) });
       const s = summariseFiles(dir);
       const event: OnEventRequest = {
         ...base, RequestType: requestType, RequestId: `mig-${randomBytes(3).toString('hex')}`, LogicalResourceId: 'SchemaMigrations', ResourceType: 'Custom::SchemaMigrations',
@@ -113,11 +137,24 @@ export async function guardRig(target: Target, mode: DriverMode, label: string, 
     },
     roleEvent: (requestType, extra = {}) => ({
       ...base, RequestType: requestType, RequestId: `role-${randomBytes(3).toString('hex')}`, LogicalResourceId: 'SchemaGuardRole', ResourceType: GUARD_ROLE_RESOURCE_TYPE,
-      ResourceProperties: { [GUARD_ROLE_PROP.roleName]: guard.name, [GUARD_ROLE_PROP.secretArn]: GUARD_SECRET_ARN, [GUARD_ROLE_PROP.filesHash]: 'x', [GUARD_ROLE_PROP.privilegesVersion]: GUARD_PRIVILEGES_VERSION },
+      ResourceProperties: {
+        [GUARD_ROLE_PROP.roleName]: guard.name, [GUARD_ROLE_PROP.secretArn]: GUARD_SECRET_ARN, [GUARD_ROLE_PROP.filesHash]: 'x', [GUARD_ROLE_PROP.privilegesVersion]: GUARD_PRIVILEGES_VERSION,
+        ...(migrator ? { [GUARD_ROLE_PROP.migratorRole]: migrator.name } : {}),
+      },
       ...(requestType === 'Create' ? {} : { PhysicalResourceId: `schemaguard-guard-role-${guard.name}` }),
       ...extra,
     }),
-    secrets: () => [master.password, guard.password, encodeURIComponent(master.password)],
+    close: async () => {
+      await standin?.close();
+      if (migrationsStandin !== standin) await migrationsStandin?.close();
+    },
+    migratorEvent: (requestType, extra = {}) => ({
+      ...base, RequestType: requestType, RequestId: `migrator-${randomBytes(3).toString('hex')}`, LogicalResourceId: 'SchemaMigratorRole', ResourceType: MIGRATOR_ROLE_RESOURCE_TYPE,
+      ResourceProperties: { [MIGRATOR_ROLE_PROP.roleName]: migrator?.name ?? 'no_migrator', [MIGRATOR_ROLE_PROP.secretArn]: MIGRATOR_SECRET_ARN, [MIGRATOR_ROLE_PROP.schemas]: ['public'], [MIGRATOR_ROLE_PROP.privilegesVersion]: MIGRATOR_PRIVILEGES_VERSION },
+      ...(requestType === 'Create' ? {} : { PhysicalResourceId: `schemaguard-migrator-role-${migrator?.name ?? 'no_migrator'}` }),
+      ...extra,
+    }),
+    secrets: () => [master.password, guard.password, encodeURIComponent(master.password), ...(migrator ? [migrator.password] : [])],
     secretsClient: secrets,
     putSecret: (arn, value) => {
       secretValues[arn] = value;

@@ -1,6 +1,7 @@
 /** What every command gets from `main`: options, output and a way to reach the database. */
 import { parseDatabaseUrl, PgDriver } from '../../../lambda/driver/pg/pg-driver';
 import { InputError } from '../../../lambda/engine/errors';
+import type { Driver } from '../../../lambda/engine/ports';
 import { validateSchemaName } from '../../../lambda/engine/identifiers';
 import type { Redactor } from '../../../lambda/engine/redact';
 import { scriptConfigs, skippedLookalikes, upFiles } from '../../../lambda/engine/source';
@@ -8,6 +9,7 @@ import { describeSubfolders, sqlSubfolders } from '../../../lambda/engine/subfol
 import { layoutOf } from '../../../lambda/engine/layout';
 import type { CliOptions } from '../args';
 import { startEmbedded, type EmbeddedServer } from '../embedded';
+import { SERVER_VERSIONS } from '../../../lib/config/settings';
 import { UsageError } from '../errors';
 import { DOCS_POINTERS } from '../../../lambda/engine/docs-pointers';
 
@@ -24,20 +26,77 @@ export interface CommandContext {
   redactor: Redactor;
   /** Called with the embedded server this command uses, so `main` releases it in `finally` (the last user stops it). */
   onEmbedded(server: EmbeddedServer): void;
+  /** The database, when the caller has one of its own (the deployed function: its connection); the flags are not read then. */
+  target?(): Promise<{ driver: Driver; where: string }>;
 }
 
-/** A driver for --database-url/DATABASE_URL, else for the embedded server (started if needed). */
-export async function connectTarget(ctx: CommandContext): Promise<{ driver: PgDriver; where: string }> {
+/** Whether the command line names a database: a URL (flag or DATABASE_URL), a Data API cluster, or the caller's own. */
+export function namesDatabase(ctx: Pick<CommandContext, 'opts' | 'target'>): boolean {
+  return ctx.target !== undefined || !!ctx.opts.databaseUrl || ctx.opts.clusterArn !== undefined;
+}
+
+/**
+ * A driver for the caller's own database, else a Data API cluster
+ * (--cluster-arn), else --database-url/DATABASE_URL, else the embedded
+ * server (started if needed).
+ */
+export async function connectTarget(ctx: CommandContext): Promise<{ driver: Driver; where: string }> {
+  if (ctx.target) return ctx.target();
+  refuseStrayDataApiFlags(ctx.opts);
+  if (ctx.opts.clusterArn !== undefined) return dataApiTarget(ctx);
+  return pgTarget(ctx);
+}
+
+/** --secret-arn and --database say which secret and database of a cluster: without --cluster-arn they say nothing. */
+function refuseStrayDataApiFlags(opts: CliOptions): void {
+  if (opts.clusterArn !== undefined) return;
+  const stray = (['secretArn', 'database'] as const).filter((k) => opts[k] !== undefined);
+  if (stray.length === 0) return;
+  const flags = stray.map((k) => (k === 'secretArn' ? '--secret-arn' : '--database')).join(' and ');
+  throw new UsageError(`${flags} ${stray.length === 1 ? 'is' : 'are'} for the RDS Data API, and --cluster-arn is not given`, {
+    fix: `add --cluster-arn ARN (the Aurora cluster), or drop ${flags} (a URL carries its own database: --database-url postgres://user@host:5432/NAME)`,
+  });
+}
+
+/** The RDS Data API on --cluster-arn, signed in with --secret-arn: the handler's driver, AWS credentials from the SDK's standard chain. */
+async function dataApiTarget(ctx: CommandContext): Promise<{ driver: Driver; where: string }> {
+  const { opts } = ctx;
+  const url = opts.given.has('databaseUrl') ? '--database-url' : opts.databaseUrl !== undefined ? 'DATABASE_URL' : opts.embedded ? '--embedded' : undefined;
+  if (url) {
+    throw new UsageError(`--cluster-arn and ${url} name two different databases`, {
+      fix: url === 'DATABASE_URL' ? 'unset DATABASE_URL to reach the cluster through the Data API, or drop --cluster-arn' : `drop one of them`,
+    });
+  }
+  if (!opts.secretArn) {
+    throw new UsageError("--cluster-arn needs --secret-arn: the Data API signs in with a Secrets Manager secret of the cluster's credentials", {
+      fix: "add --secret-arn arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME (the cluster's secret; your credentials need secretsmanager:GetSecretValue on it)",
+    });
+  }
+  // Loaded only here: the SDK is a package of its own, left out of the CLI bundle.
+  const { DataApiDriver } = await import('../../../lambda/driver/data-api/data-api-driver');
+  try {
+    return { driver: new DataApiDriver({ resourceArn: opts.clusterArn!, secretArn: opts.secretArn, database: opts.database ?? 'postgres' }), where: '' };
+  } catch (e) {
+    // The driver's words name its options; here they are flags.
+    if (!(e instanceof InputError)) throw e;
+    const message = e.message.replace('data-api: resourceArn', '--cluster-arn').replace('data-api: secretArn', '--secret-arn').replace('data-api: database', '--database');
+    throw new UsageError(message, { value: e.value, fix: e.fix, cause: e });
+  }
+}
+
+/** A driver for --database-url/DATABASE_URL (or the project file's `databaseUrlEnv`), else for the embedded server (started if needed). */
+async function pgTarget(ctx: CommandContext): Promise<{ driver: PgDriver; where: string }> {
   let url = ctx.opts.databaseUrl;
+  const variable = ctx.opts.databaseUrlEnv;
   if (ctx.opts.embedded && url !== undefined) {
-    throw new UsageError(`--embedded and ${ctx.opts.given.has('databaseUrl') ? '--database-url' : 'DATABASE_URL'} name two different servers`, {
-      fix: ctx.opts.given.has('databaseUrl') ? 'drop one of them' : 'drop --embedded to use DATABASE_URL, or unset DATABASE_URL to use the embedded server',
+    throw new UsageError(`--embedded and ${ctx.opts.given.has('databaseUrl') ? '--database-url' : variable} name two different servers`, {
+      fix: ctx.opts.given.has('databaseUrl') ? 'drop one of them' : `drop --embedded to use ${variable}, or unset ${variable} to use the embedded server`,
     });
   }
   let where = '';
   let embeddedTls: { ssl: false } | undefined;
   if (url) {
-    // DATABASE_URL fills the same setting as the flag, and is reported under the flag's name.
+    // The variable fills the same setting as the flag, and is reported under the flag's name.
     const parsed = parseDatabaseUrl(url, '--database-url');
     // pg reads PGPASSWORD when the URL has no password: then it is masked as the URL's would be (not otherwise:
     // a PGPASSWORD of postgres would mask every "postgres" printed).
@@ -45,11 +104,11 @@ export async function connectTarget(ctx: CommandContext): Promise<{ driver: PgDr
   } else {
     if (url === '') {
       // A CI secret that is missing expands to nothing: never migrate a scratch server in its place.
-      throw new UsageError('DATABASE_URL is set but empty', {
-        value: '', fix: 'set it to postgres://user:password@host:5432/database, or unset it (unset DATABASE_URL) to use the embedded server under .schemaguard/',
+      throw new UsageError(`${variable} is set but empty`, {
+        value: '', fix: `set it to postgres://user:password@host:5432/database, or unset it (unset ${variable}) to use the embedded server under ${ctx.opts.embeddedDir}/`,
       });
     }
-    if (!ctx.opts.embedded) refuseIgnoredPgVariables(ctx.env);
+    if (!ctx.opts.embedded) refuseIgnoredPgVariables(ctx.env, variable);
     const embedded = await startEmbedded({ dir: ctx.opts.embeddedDir, onProgress: ctx.progress });
     ctx.onEmbedded(embedded);
     ctx.redactor.add(embedded.password);
@@ -76,13 +135,13 @@ export const TARGET_PG_VARIABLES = ['PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGDATABAS
  * than a green run against a scratch database. --embedded says the embedded
  * one is meant.
  */
-export function refuseIgnoredPgVariables(env: NodeJS.ProcessEnv): void {
+export function refuseIgnoredPgVariables(env: NodeJS.ProcessEnv, variable = 'DATABASE_URL'): void {
   const set = TARGET_PG_VARIABLES.filter((name) => env[name]);
   if (set.length === 0) return;
   const shown = set.map((name) => `${name}=${env[name]}`).join(' ');
-  throw new UsageError(`${shown} ${set.length === 1 ? 'is' : 'are'} set, but schemaguard connects only where --database-url or DATABASE_URL says; without one it would use its embedded server under .schemaguard/`, {
+  throw new UsageError(`${shown} ${set.length === 1 ? 'is' : 'are'} set, but schemaguard connects only where --database-url or ${variable} says; without one it would use its embedded server under .schemaguard/`, {
     value: shown,
-    fix: `to migrate the server ${set.length === 1 ? 'it names' : 'they name'}, pass --database-url ${urlFromPgVariables(env)} (or set DATABASE_URL; the URL needs the host, and parts it leaves out, the user, port, database or password, are taken from PGUSER, PGPORT, PGDATABASE, PGPASSWORD as psql would); `
+    fix: `to migrate the server ${set.length === 1 ? 'it names' : 'they name'}, pass --database-url ${urlFromPgVariables(env)} (or set ${variable}; the URL needs the host, and parts it leaves out, the user, port, database or password, are taken from PGUSER, PGPORT, PGDATABASE, PGPASSWORD as psql would); `
       + `to use the embedded server, pass --embedded (or unset ${set.join(' ')})`,
   });
 }
@@ -105,13 +164,14 @@ function urlFromPgVariables(env: NodeJS.ProcessEnv): string {
  * unused when a file is bad. `connections`: how many to start so (`migrate`
  * starts the one that applies with the runner lock's).
  */
-export async function readWhileConnecting<T>(ctx: CommandContext, read: () => Promise<T>, connections = 1): Promise<{ files: T; driver: PgDriver; where: string }> {
-  if (!ctx.opts.databaseUrl) {
+export async function readWhileConnecting<T>(ctx: CommandContext, read: () => Promise<T>, connections = 1): Promise<{ files: T; driver: Driver; where: string }> {
+  if (!namesDatabase(ctx)) {
     const files = await read();
     return { files, ...(await connectTarget(ctx)) };
   }
   const target = await connectTarget(ctx);
-  target.driver.prepareConnection(connections);
+  // A connection only (the Data API has none to open ahead).
+  if (target.driver instanceof PgDriver) target.driver.prepareConnection(connections);
   try {
     return { files: await read(), ...target };
   } catch (e) {
@@ -121,21 +181,16 @@ export async function readWhileConnecting<T>(ctx: CommandContext, read: () => Pr
 }
 
 /**
- * The oldest major `--server-version` takes (PostgreSQL's oldest supported
- * release when this was written: 13 and 14 have reached their end of life,
- * and no syntax of 15 — MERGE, UNIQUE NULLS NOT DISTINCT — is checked) and
- * the newest: the grammar lint parses with.
- */
-const SERVER_VERSIONS = { oldest: 15, newest: 18 };
-
-/**
  * `--server-version MAJOR` (lint without a database, plan --offline), checked:
- * undefined when not given. With a database, its own version decides.
+ * undefined when not given. With a database, its own version decides
+ * (SERVER_VERSIONS: the majors it takes).
  */
 export function serverVersionFlag(opts: CliOptions, connects: boolean): number | undefined {
   const v = opts.serverVersion;
   if (v === undefined) return undefined;
   if (connects) {
+    // The project file's serverVersion is for runs without a database; with one, its version decides, as the flag's refusal says.
+    if (!opts.given.has('serverVersion')) return undefined;
     throw new UsageError('--server-version is for lint and plan without a database: with one, its own version decides', {
       value: `--server-version ${v}`, fix: 'drop --server-version (the database says its version), or lint without a database (no --database-url, no DATABASE_URL) / add --offline (plan)',
     });

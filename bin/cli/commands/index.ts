@@ -25,6 +25,7 @@ export const COMMAND_RUNS: Record<CliOptions['command'], () => Promise<CommandRu
   doctor: async () => (await import('./doctor')).doctorCommand,
   guard: async () => (await import('./guard')).guardCommand,
   capture: async () => (await import('./capture')).captureCommand,
+  init: async () => (await import('./init')).initCommand,
 };
 
 export const runCommand = commandRunner(COMMAND_RUNS);

@@ -1,6 +1,6 @@
-/** `schemaguard lint`: the migration lint over the pending files (all files without a database). */
+/** `schemaguard lint`: the migration lint over the pending files (lint-scope.ts: pending against what). */
 import { migrationFiles, readMigrationText, validateMigrationText } from '../../../lambda/engine/source';
-import { DEFAULT_STATE_SCHEMA, readApplied, type AppliedMigration } from '../../../lambda/engine/state';
+import type { AppliedMigration } from '../../../lambda/engine/state';
 import { computePlan } from '../../../lambda/engine/plan';
 import { stateRefusals } from '../../../lambda/engine/state-refusals';
 import type { Migration } from '../../../lambda/engine/source';
@@ -9,13 +9,13 @@ import { checksum } from '../../../lambda/engine/checksum';
 import { InputProblems } from '../../../lambda/engine/input-problems';
 import { refuseUnwrittenTemplates } from '../../../lambda/engine/template';
 import { formatFinding, type AllowedFinding } from '../../../lambda/checks/finding';
-import { allowedCount, allowedOmittedLine, alteredTables, lintCounts, lintMigrations, omittedLine, lintSourceFromText, needsDependencies, readLintCatalog, type LintCatalog, type LintResult, type LintSource } from '../../../lambda/checks/lint';
-import { boundedCatalogRead } from '../../../lambda/schema/bounded-read';
+import { allowedCount, allowedOmittedLine, lintCounts, omittedLine, lintSourceFromText, type LintResult, type LintSource } from '../../../lambda/checks/lint';
 import { printFindings } from '../output/findings';
+import { escapeData } from '../output/github';
 import { keptLines } from '../output/kept-lines';
-import { UsageError } from '../errors';
-import { filesAtRef, unchangedSince } from '../git-base';
-import { connectTarget, serverVersionFlag, type CommandContext } from './context';
+import { namesDatabase, serverVersionFlag, type CommandContext } from './context';
+import { lintScope, type LintScope } from './lint-scope';
+import { lintWithProjectLevels, refuseUnknownRules } from './plan-lint';
 import { asRefusal, refusalLines, runAnnotations, runResults, type Refusal } from './plan-refusals';
 
 /**
@@ -29,15 +29,15 @@ export function readLintSources(dir: string, serverMajor?: number, layout?: Migr
   const sources = migrationFiles(dir, layout).map((f) => problems.attempt(() => {
     const text = readMigrationText(f.file, f.path);
     validateMigrationText(f.file, text, serverMajor === undefined ? {} : { serverMajor });
-    return Object.assign(lintSourceFromText(f.file, text), { version: f.version, name: f.name });
+    return Object.assign(lintSourceFromText(f.file, text), { version: f.version, name: f.name, path: f.path });
   }));
   // Every file's problems at once, as migrate and plan give them.
   problems.throwIfAny();
   return sources.filter((s): s is VersionedSource => s !== undefined);
 }
 
-/** A file lint reads, with the version and name its layout gives it (a Prisma folder's number, a drizzle journal's idx), as migrate reads them. */
-type VersionedSource = LintSource & { version: number; name: string };
+/** A file lint reads, with the version and name its layout gives it (a Prisma folder's number, a drizzle journal's idx), as migrate reads them, and its path (what the fixes name). */
+type VersionedSource = LintSource & { version: number; name: string; path: string };
 
 /**
  * The findings, each file's followed by a line per rule with more than were
@@ -65,58 +65,43 @@ export function lintJson(result: LintResult): Record<string, unknown> {
 
 export async function lintCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
+  refuseUnknownRules(opts);
   // Refused with a database (its own version decides) before anything is read.
-  const serverMajor = serverVersionFlag(opts, !!opts.databaseUrl && opts.since === undefined);
+  const serverMajor = serverVersionFlag(opts, namesDatabase(ctx) && opts.since === undefined);
   const sources = readLintSources(opts.dir, serverMajor, opts.layout);
-  let scope = `${sources.length === 1 ? 'the 1 file' : `all ${sources.length} files`} in ${opts.dir}/ (no database: every file counts as pending)`;
-  let catalog: LintCatalog | undefined;
-  let refusals: Refusal[] = [];
-  if (opts.since !== undefined) {
-    if (opts.given.has('databaseUrl')) {
-      throw new UsageError('--since and --database-url both say which files are applied', {
-        value: `--since ${opts.since}`,
-        fix: 'give one: --since REF where the base branch holds the applied files (a pull request in CI), --database-url for what a database has applied',
-      });
-    }
-    const base = filesAtRef(opts.dir, opts.since);
-    const inBase = sources.filter((s) => base.has(s.file)).map((s) => s.file);
-    const unchanged = unchangedSince(opts.dir, base, inBase, opts.since);
-    for (const s of sources) s.applied = unchanged.has(s.file);
-    const pending = sources.length - unchanged.size;
-    const edited = inBase.length - unchanged.size;
-    scope = `${pending} file${pending === 1 ? '' : 's'} new or changed since ${opts.since}, of ${sources.length} in ${opts.dir}/ (the others count as applied: their tables exist)`;
-    if (edited) ctx.progress(`  ${edited} of them ${edited === 1 ? 'is a file' : 'are files'} ${opts.since} has, edited since: linted as pending; an applied file edited is refused by migrate (its checksum)`);
-  } else if (opts.databaseUrl) {
-    const { driver } = await connectTarget(ctx);
-    try {
-      const session = await driver.connect();
-      try {
-        refusals = markApplied(sources, await readApplied(session, opts.stateSchema ?? DEFAULT_STATE_SCHEMA), opts.dir);
-        const dependencies = needsDependencies(sources);
-        if (dependencies) ctx.progress(`lint reads what depends on what in ${driver.target} (pg_depend): a pending file says CASCADE`);
-        // Bounded: its pg_get_constraintdef waits behind a migration's ACCESS EXCLUSIVE on a table until it commits.
-        catalog = await boundedCatalogRead(session, 'the database catalog for lint', () => readLintCatalog(session, { dependencies, tables: alteredTables(sources), onUnread: ctx.progress }));
-        scope = `${sources.filter((s) => !s.applied).length} pending of ${sources.length} files in ${opts.dir}/ (${driver.target})`;
-      } finally {
-        await session.close();
-      }
-    } finally {
-      await driver.end();
-    }
-  }
+  const scope = await lintScope(ctx, sources, (_marked, applied) => markApplied(sources, applied, opts.dir));
   // Refused as migrate refuses it (exit 2): a pending file still as `schemaguard new` wrote it.
   refuseUnwrittenTemplates(sources.filter((s) => !s.applied).map((s) => ({ file: s.file, checksum: checksum(s.text) })), opts.dir);
-  const result = await lintMigrations(sources, { catalog, serverMajor });
-  if (opts.format === 'json') ctx.out(JSON.stringify({ command: 'lint', ...lintJson(result), ...(opts.databaseUrl && opts.since === undefined ? { refusals } : {}) }));
-  else {
-    ctx.progress(`lint ${scope}`);
-    if (opts.format === 'text') ctx.out(lintReport(result, refusals));
-    else {
-      if (opts.format === 'github') for (const line of runAnnotations({ refusals, notes: [] }, opts.dir, 'lint')) ctx.out(line);
-      printFindings(ctx, 'lint', result.findings, { baseDir: opts.dir, runResults: runResults({ refusals, notes: [] }), omitted: result.omitted });
-    }
+  const result = await lintWithProjectLevels(opts, sources, { catalog: scope.catalog, serverMajor });
+  printLint(ctx, result, scope);
+  return lintCounts(result).errors > 0 || scope.refusals.length ? 1 : 0;
+}
+
+/** The report in the format asked for; a run that could only take every file as pending says so first, in each. */
+function printLint(ctx: CommandContext, result: LintResult, scope: LintScope): void {
+  const { opts } = ctx;
+  const { refusals } = scope;
+  const warning = scope.applied === 'none' ? scope.line : undefined;
+  if (opts.format === 'json') {
+    ctx.out(JSON.stringify({ command: 'lint', scope: scopeJson(scope), ...lintJson(result), ...(scope.catalog ? { refusals } : {}) }));
+    return;
   }
-  return lintCounts(result).errors > 0 || refusals.length ? 1 : 0;
+  if (warning) {
+    if (opts.format === 'text') ctx.out(`warning: ${warning}`);
+    else if (opts.format === 'github') ctx.out(`::warning title=schemaguard lint::${escapeData(warning)}`);
+  }
+  ctx.progress(`lint ${scope.applied === 'none' ? `${result.files.length === 1 ? 'the 1 file' : `all ${result.files.length} files`} in ${opts.dir}/ (every file counts as pending)` : scope.line}`);
+  if (opts.format === 'text') ctx.out(lintReport(result, refusals));
+  else {
+    const outlook = { refusals, notes: [] };
+    if (opts.format === 'github') for (const line of runAnnotations(outlook, opts.dir, 'lint')) ctx.out(line);
+    printFindings(ctx, 'lint', result.findings, { baseDir: opts.dir, runResults: runResults(outlook), omitted: result.omitted, notices: warning ? [`warning: ${warning}`] : [] });
+  }
+}
+
+/** --json's `scope`: where the applied files came from, and whether lint could know any. */
+function scopeJson(scope: LintScope): Record<string, unknown> {
+  return { applied: scope.applied, ...(scope.source ? { source: scope.source } : {}), appliedKnown: scope.applied !== 'none', note: scope.line };
 }
 
 /**
@@ -139,7 +124,7 @@ function markApplied(sources: VersionedSource[], applied: AppliedMigration[], di
 /** What the state comparison reads of a lint source: its name, version, checksum and valid-checksums (no statements). */
 function asMigration(s: VersionedSource): Migration {
   return {
-    version: s.version, name: s.name, file: s.file, path: s.file, text: s.text, checksum: checksum(s.text),
+    version: s.version, name: s.name, file: s.file, path: s.path, text: s.text, checksum: checksum(s.text),
     directives: { noTransaction: s.noTransaction, validChecksums: s.validChecksums }, statements: [], statementCount: 0, checks: [], allowances: s.allowances,
   };
 }

@@ -3,7 +3,11 @@ import type { Session } from '../../../lambda/engine/ports';
 import { boundedCatalogRead } from '../../../lambda/schema/bounded-read';
 import type { Plan } from '../../../lambda/engine/plan';
 import type { Migration } from '../../../lambda/engine/source';
-import { alteredTables, lintMigrations, lintSourceOf, needsDependencies, readLintCatalog, type LintCatalog, type LintResult, type LintSource } from '../../../lambda/checks/lint';
+import { alteredTables, applyRuleLevels, LINT_RULE_IDS, lintMigrations, lintSourceOf, needsDependencies, readLintCatalog, unknownRules, type LintCatalog, type LintOptions, type LintResult, type LintSource } from '../../../lambda/checks/lint';
+import { nearestWord } from '../../../lambda/engine/nearest';
+import { ConfigError } from '../../../lib/config/load';
+import type { CliOptions } from '../args';
+import { DOCS_POINTERS } from '../../../lambda/engine/docs-pointers';
 
 /** What lint and the lock plan both read: every file (applied ones as context) and, with a database, its functions and domains. */
 export interface PlanLintContext {
@@ -26,6 +30,23 @@ export async function planLintContext(migrations: Migration[], plan: Plan, sessi
   return { sources, applied: migrations.filter((m) => !pending.has(m.version)), catalog };
 }
 
-export function lintPlan(c: PlanLintContext): Promise<LintResult> {
-  return lintMigrations(c.sources, { catalog: c.catalog, serverMajor: c.serverMajor });
+export function lintPlan(opts: CliOptions, c: PlanLintContext): Promise<LintResult> {
+  return lintWithProjectLevels(opts, c.sources, { catalog: c.catalog, serverMajor: c.serverMajor });
+}
+
+/** lint's findings with the project file's `lintRules` applied: lint and plan report the same. */
+export async function lintWithProjectLevels(opts: CliOptions, sources: LintSource[], options: LintOptions): Promise<LintResult> {
+  refuseUnknownRules(opts);
+  return applyRuleLevels(await lintMigrations(sources, options), opts.lintRules, opts.configFile ?? 'the project file');
+}
+
+/** A rule id in `lintRules` that no rule has: refused as the file's bad value (exit 2), before anything is linted. */
+export function refuseUnknownRules(opts: CliOptions): void {
+  const [id] = unknownRules(opts.lintRules, LINT_RULE_IDS);
+  if (id === undefined) return;
+  const near = nearestWord(id, LINT_RULE_IDS);
+  const file = opts.configFile ?? 'the project file';
+  throw new ConfigError(file, `${file}: "lintRules": no lint rule is called "${id}"`, {
+    key: 'lintRules', value: id, fix: `${near ? `did you mean "${near}"? ` : ''}the rules are ${LINT_RULE_IDS.join(', ')} (${DOCS_POINTERS.configuration})`,
+  });
 }

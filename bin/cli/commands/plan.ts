@@ -4,7 +4,7 @@
  * and whether it rewrites or scans the table under that lock; and the lint
  * findings. Writes nothing. `--offline` reads the files alone.
  */
-import type { LintResult } from '../../../lambda/checks/lint';
+import { lintCounts, type LintResult } from '../../../lambda/checks/lint';
 import { planLocks, type LockPlan } from '../../../lambda/checks/locks/plan-locks';
 import { computePlan, type Plan } from '../../../lambda/engine/plan';
 import { EMPTY_FILE_NOTE, isEmptyMigration, loadMigrations, type Migration } from '../../../lambda/engine/source';
@@ -14,7 +14,7 @@ import { planTable } from '../format';
 import { printFindings } from '../output/findings';
 import { lintJson, lintReport } from './lint';
 import { connectTarget, serverVersionFlag, stateSchemaFlag, warnAboutFiles, type CommandContext } from './context';
-import { lintPlan, planLintContext } from './plan-lint';
+import { lintPlan, planLintContext, refuseUnknownRules } from './plan-lint';
 import { refusalLines, runAnnotations, runOutlook, runResults, type RunOutlook } from './plan-refusals';
 import { replicationCheck } from '../../../lambda/checks/replication/refusal';
 import { printLockTable } from './plan-locks';
@@ -43,6 +43,7 @@ const NO_OUTLOOK: RunOutlook = { refusals: [], notes: [] };
 
 export async function planCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
+  refuseUnknownRules(opts);
   // Files first: bad input never reaches (or starts) a database.
   const migrations = loadMigrations(opts.dir, { layout: opts.layout });
   warnAboutFiles(ctx, migrations.length);
@@ -56,7 +57,12 @@ export async function planCommand(ctx: CommandContext): Promise<number> {
     if (opts.format === 'github') for (const line of runAnnotations(report.outlook, opts.dir)) ctx.out(line);
     printFindings(ctx, 'plan', [...report.locks.findings, ...report.lint.findings], { baseDir: opts.dir, runResults: runResults(report.outlook), omitted: [...report.locks.omitted, ...report.lint.omitted] });
   }
-  return 0;
+  return opts.exitCode && planErrors(report) > 0 ? 1 : 0;
+}
+
+/** The errors plan reports: lint's and the locks' (every one counted, kept or not), and each refusal of migrate. */
+export function planErrors(r: PlanReport): number {
+  return lintCounts(r.lint).errors + lintCounts(r.locks).errors + r.outlook.refusals.length;
 }
 
 /** Called with the plan before its statements are parsed. */
@@ -69,7 +75,7 @@ async function offlinePlan(ctx: CommandContext, migrations: Migration[], early: 
   early?.(target, plan, NO_OUTLOOK);
   const context = { ...await planLintContext(migrations, plan), serverMajor: serverVersionFlag(ctx.opts, false) };
   const locks = await planLocks(plan.pending, { warnRows: ctx.opts.warnRows, applied: context.applied, serverMajor: context.serverMajor });
-  return { target, migrations, plan, locks, lint: await lintPlan(context), outlook: NO_OUTLOOK };
+  return { target, migrations, plan, locks, lint: await lintPlan(ctx.opts, context), outlook: NO_OUTLOOK };
 }
 
 async function livePlan(ctx: CommandContext, migrations: Migration[], early: EarlyPlan): Promise<PlanReport> {
@@ -87,7 +93,7 @@ async function livePlan(ctx: CommandContext, migrations: Migration[], early: Ear
       // One read of the functions and domains: the lock plan's rewrite answer and lint's come from the same facts.
       const context = await planLintContext(migrations, plan, session, ctx.progress);
       const locks = await planLocks(plan.pending, { catalog: session, warnRows: ctx.opts.warnRows, lintCatalog: context.catalog, applied: context.applied });
-      return { target, migrations, plan, locks, lint: await lintPlan(context), outlook };
+      return { target, migrations, plan, locks, lint: await lintPlan(ctx.opts, context), outlook };
     } finally {
       await session.close();
     }

@@ -1,7 +1,7 @@
 /**
  * `schemaguard snapshot`: apply the migrations to a throwaway embedded
  * PostgreSQL and write the normalised catalog they produce to --snapshot
- * (`lambda/schema/snapshot.json`), the file `diff`, `guard` and the custom
+ * (by default `schema.snapshot.json` in the migrations folder), the file `diff`, `guard` and the custom
  * resource compare a live schema with. Never a live database: one that has
  * drifted would make its drift the expected schema.
  */
@@ -14,7 +14,6 @@ import { withMissingRoleFix } from '../../../lambda/engine/dump-fixes';
 import { migrate } from '../../../lambda/engine/runner';
 import { loadMigrations, type Migration } from '../../../lambda/engine/source';
 import { startEmbedded } from '../embedded';
-import { UsageError } from '../errors';
 import type { CommandContext } from './context';
 
 /** The catalog `migrations` produce on a new embedded server in a temporary directory, removed after. */
@@ -71,12 +70,6 @@ export function writeSnapshot(file: string, snapshot: Snapshot, migrations: numb
 
 export async function snapshotCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
-  // DATABASE_URL may be set for the other commands; only the flag itself is refused.
-  if (opts.databaseUrl && opts.databaseUrl !== ctx.env.DATABASE_URL) {
-    throw new UsageError('snapshot takes no --database-url: it applies the migrations to a throwaway embedded PostgreSQL', {
-      value: '--database-url', fix: 'drop --database-url (schemaguard diff --database-url URL compares a live database with the snapshot)',
-    });
-  }
   const migrations = loadMigrations(opts.dir, { layout: opts.layout });
   ctx.progress(`snapshot: applying ${migrations.length} migration${migrations.length === 1 ? '' : 's'} in ${opts.dir}/ to a throwaway embedded PostgreSQL`);
   const snapshot = await snapshotOf(migrations, 'schemaguard snapshot', ctx.progress);

@@ -20,6 +20,8 @@ export interface FindingsOutput {
   omitted?: readonly OmittedFindings[];
   /** What the SARIF file must stay within. @default CODE_SCANNING_LIMITS (GitHub code scanning's) */
   sarifLimits?: SarifLimits;
+  /** What the run says about itself, first among the SARIF log's notifications (lint's warning that every file counted as pending). @default - none */
+  notices?: readonly string[];
 }
 
 export function printFindings(ctx: CommandContext, command: ReportingCommand, findings: readonly Finding[], output: FindingsOutput): void {
@@ -43,7 +45,7 @@ export function printFindings(ctx: CommandContext, command: ReportingCommand, fi
  * stderr say how many of each and how to see them all.
  */
 function printSarif(ctx: CommandContext, command: ReportingCommand, results: readonly SarifFinding[], output: FindingsOutput): void {
-  const notes = capNotes((output.omitted ?? []).map(omittedLine));
+  const notes = [...output.notices ?? [], ...capNotes((output.omitted ?? []).map(omittedLine))];
   const fitted = fitSarif(results.map((r) => r.severity), output.sarifLimits ?? CODE_SCANNING_LIMITS, (kept, left) =>
     JSON.stringify(sarifLog(command, kept.map((k) => results[k]!), output.baseDir, left ? [...notes, leftOutLine(command, left)] : notes), null, 2));
   ctx.out(fitted.text);

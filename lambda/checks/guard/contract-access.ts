@@ -6,15 +6,20 @@
  * drift and doctor findings already made were lost with it. Now each such
  * contract is one ticket naming the contract, the object PostgreSQL names
  * (schema-qualified, found as the statement resolved it) and the exact
- * GRANT: the privileges the statement needs there (`contract-privileges.ts`)
- * that the role lacks, so running it clears the ticket; every other check is
- * reported. A table in a schema the role has no USAGE on reads "relation …
+ * GRANT: the read privileges the statement needs there
+ * (`contract-privileges.ts`) that the role lacks, so running it clears the
+ * ticket; every other check is reported. A write privilege is never in the
+ * GRANT: the guard's role has none, and a writing contract is planned by the
+ * deploy's contract planner (`contract-planner.ts`); one it does not have
+ * (another text than the deployed one) is a ticket that says so. A table in a
+ * schema the role has no USAGE on reads "relation …
  * does not exist" (42P01) when the statement names it without its schema:
  * the same ticket, with the GRANT USAGE and, in the same fix, the table
  * privileges still missing there (not one run later).
  */
 import { quoteIdent } from '../../engine/identifiers';
 import type { Queryable } from '../../engine/ports';
+import { PLANNER } from '../contract-planner';
 import type { ContractFailure, ContractResult } from '../contracts';
 import { ident } from '../doctor/names';
 import type { GuardFinding } from './report';
@@ -49,36 +54,71 @@ export function deniedContracts(results: readonly ContractResult[]): Denied[] {
 interface ObjectRow { schema: string | null; name: string | null; role: string; select: boolean | null; insert: boolean | null; update: boolean | null; delete: boolean | null }
 
 /** One ticket per contract the role may not check, with the GRANT that lets it. */
-export async function accessFindings(q: Queryable, denied: readonly Denied[]): Promise<GuardFinding[]> {
+/**
+ * `planner`: the state schema, and whether this role may call the contract
+ * planner there: the fix for a write the contract needs says what lets the
+ * planner plan it.
+ */
+export async function accessFindings(q: Queryable, denied: readonly Denied[], planner: { stateSchema: string; available: boolean }): Promise<GuardFinding[]> {
   const out: GuardFinding[] = [];
-  for (const d of denied) out.push(await accessFinding(q, d));
+  for (const d of denied) out.push(await accessFinding(q, d, planner));
   return out;
 }
 
-async function accessFinding(q: Queryable, d: Denied): Promise<GuardFinding> {
+async function accessFinding(q: Queryable, d: Denied, planner: { stateSchema: string; available: boolean }): Promise<GuardFinding> {
   const rule = GUARD_RULES.contractUnchecked;
   const reason = deniedFailure(d.result)!.reason;
   const needs = await statementNeeds(d.result.statement);
-  const { object, grant } = d.kind === 'schema' ? await schemaGrant(q, d.name, needs) : await tableGrant(q, d.result.statement, d.name, needs);
+  const { object, grant, writes } = d.kind === 'schema' ? await schemaGrant(q, d.name, needs) : await tableGrant(q, d.result.statement, d.name, needs);
   return {
     kind: 'doctor', rule: rule.id, severity: rule.severity, object: `${d.result.file}: ${object}`,
     message: `the guard cannot check contract ${d.result.name} (${d.result.file}:${d.result.line}): ${reason}: its role may not use ${object}; the contract was not checked, every other check ran`,
     why: rule.why,
-    fix: grant.startsWith('GRANT ') ? `${grant}  -- as the master user (${DOCS_POINTERS.roleToGrant})` : grant,
+    fix: accessFix(grant, writes, planner.available ? undefined : await plannerGrant(q, planner.stateSchema)),
   };
 }
 
-/** The GRANT USAGE on the schema and, in the same fix, the GRANT each of the statement's tables there still needs: one run clears it. */
-async function schemaGrant(q: Queryable, schema: string, needs: readonly TableNeed[]): Promise<{ object: string; grant: string }> {
+/**
+ * The GRANT of what the role may have (USAGE, SELECT), and, for a write the
+ * contract needs, why it is not granted and what checks the contract instead.
+ */
+function accessFix(grant: string, writes: readonly TablePrivilege[], plannerMissing: string | undefined): string {
+  const granted = grant.startsWith('GRANT ') ? `${grant}  -- as the master user (${DOCS_POINTERS.roleToGrant})` : grant;
+  if (!writes.length) return granted;
+  const how = plannerMissing ?? 'it plans the text the deploy shipped, so deploy this version of the contract, or check it with schemaguard check as the migrating role';
+  const why = `the ${writes.join(', ')} it also needs is never granted to the guard's role (a session of it could write): the deploy's contract planner plans writing contracts; ${how} (${DOCS_POINTERS.guardRole})`;
+  return granted ? `${granted}; ${why}` : why;
+}
+
+/** What lets this role call the planner, or that there is none (no SchemaGuard deploy made one here). */
+async function plannerGrant(q: Queryable, stateSchema: string): Promise<string> {
+  const r = (await q.query<{ role: string; exists: boolean }>(
+    `SELECT current_user::text AS role, EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = $2) AS exists`,
+    [stateSchema, PLANNER.function],
+  )).rows[0]!;
+  if (!r.exists) return `there is none here (a SchemaGuard deploy makes it): check this contract with schemaguard check as the migrating role`;
+  return `this role may not call it: GRANT USAGE ON SCHEMA ${ident(stateSchema)} TO ${ident(r.role)}; GRANT EXECUTE ON FUNCTION ${ident(stateSchema)}.${PLANNER.function}(text, text) TO ${ident(r.role)};`;
+}
+
+interface Access { object: string; grant: string; writes: TablePrivilege[] }
+
+/**
+ * The GRANT USAGE on the schema and, in the same fix, the SELECT each of the
+ * statement's tables there still needs: one run clears it, unless the
+ * contract writes (`writes`: the guard's role never gets those).
+ */
+async function schemaGrant(q: Queryable, schema: string, needs: readonly TableNeed[]): Promise<Access> {
   const role = (await q.query<{ role: string }>('SELECT current_user::text AS role')).rows[0]!.role;
   const grants = [`GRANT USAGE ON SCHEMA ${ident(schema)} TO ${ident(role)};`];
+  const writes = new Set<TablePrivilege>();
   for (const need of needs.filter((n) => n.table.schema === undefined || n.table.schema === schema)) {
     const row = await privilegeRow(q, schema, need.table.name, null);
     if (!row.schema) continue; // not a table of this schema (a CTE's name, another schema's table)
     const missing = missingPrivileges(row, need.privileges);
-    if (missing.length) grants.push(`GRANT ${missing.join(', ')} ON ${ident(row.schema)}.${ident(row.name!)} TO ${ident(role)};`);
+    for (const p of missing) if (p !== 'SELECT') writes.add(p);
+    if (missing.includes('SELECT')) grants.push(`GRANT SELECT ON ${ident(row.schema)}.${ident(row.name!)} TO ${ident(role)};`);
   }
-  return { object: `schema ${schema}`, grant: grants.join(' ') };
+  return { object: `schema ${schema}`, grant: grants.join(' '), writes: order(writes) };
 }
 
 /**
@@ -86,23 +126,24 @@ async function schemaGrant(q: Queryable, schema: string, needs: readonly TableNe
  * session's search_path resolves it, as planning did), and the privileges
  * its statement needs there (`contract-privileges.ts`) that the role lacks.
  */
-async function tableGrant(q: Queryable, statement: string, name: string, needs: readonly TableNeed[]): Promise<{ object: string; grant: string }> {
+async function tableGrant(q: Queryable, statement: string, name: string, needs: readonly TableNeed[]): Promise<Access> {
   const qualified = qualifiedIn(statement, name);
   const row = await privilegeRow(q, qualified?.schema ?? null, qualified?.name ?? null, quoteIdent(name));
   const needed = new Set<TablePrivilege>(needs.filter((n) => n.table.name === name).flatMap((n) => [...n.privileges]));
   if (!needed.size) needed.add('SELECT');
   const missing = missingPrivileges(row, needed);
   const object = row.schema ? `${ident(row.schema)}.${ident(row.name!)}` : name;
-  if (missing.length) return { object, grant: `GRANT ${missing.join(', ')} ON ${object} TO ${ident(row.role)};` };
+  const writes = missing.filter((p) => p !== 'SELECT');
+  if (missing.length) return { object, grant: missing.includes('SELECT') ? `GRANT SELECT ON ${object} TO ${ident(row.role)};` : '', writes };
   // A table the statement does not name, behind a view or function it uses: the privilege is its owner's, not the role's.
-  if (!row.schema) return { object, grant: `the statement does not name ${name} and the search path does not find it: a view or function the statement uses reads it, and its owner needs the privilege (GRANT … ON the table TO that owner)` };
+  if (!row.schema) return { object, grant: `the statement does not name ${name} and the search path does not find it: a view or function the statement uses reads it, and its owner needs the privilege (GRANT … ON the table TO that owner)`, writes };
   // Every table privilege the statement needs is there: what PostgreSQL refused is another (a column's, or one a view's owner lacks).
-  return { object, grant: `the catalog shows ${ident(row.role)} has ${order(needed).join(', ')} on ${object}: PostgreSQL refused another privilege (a column's, or one the owner of a view lacks); the error says which` };
+  return { object, grant: `the catalog shows ${ident(row.role)} has ${order(needed).join(', ')} on ${object}: PostgreSQL refused another privilege (a column's, or one the owner of a view lacks); the error says which`, writes };
 }
 
 const ORDER: TablePrivilege[] = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'];
 
-function order(privileges: Set<TablePrivilege>): TablePrivilege[] {
+function order(privileges: ReadonlySet<TablePrivilege>): TablePrivilege[] {
   return ORDER.filter((p) => privileges.has(p));
 }
 

@@ -23,6 +23,7 @@ import type { Driver, Queryable, Session } from '../../engine/ports';
 import type { Migration } from '../../engine/source';
 import { DEFAULT_STATE_SCHEMA, readApplied, STATE_TABLE } from '../../engine/state';
 import { readCatalog } from '../../schema/catalog';
+import { plannerAvailable } from '../contract-planner';
 import { checkContracts, type Contract } from '../contracts';
 import { doctor } from '../doctor';
 import { sequencesNotRecorded, staleSnapshot, viewsNotCompared, type Snapshot } from '../drift';
@@ -85,7 +86,7 @@ export async function runGuard(options: GuardOptions): Promise<GuardReport> {
 async function guardChecks(session: Session, options: GuardOptions, stateSchema: string, settings: PassSettings): Promise<string | { findings: GuardFinding[]; notes: string[] }> {
   const catalog = await catalogPass(session, options, stateSchema, settings);
   if (typeof catalog === 'string') return catalog;
-  const contracts = await contractChecks(session, options, settings);
+  const contracts = await contractChecks(session, options, stateSchema, settings);
   return { findings: [...catalog.drift.findings, ...contracts, ...catalog.doctor, ...catalog.migrations], notes: catalog.drift.notes };
 }
 
@@ -131,16 +132,22 @@ async function catalogChecks(pass: Session, options: GuardOptions, stateSchema: 
   return { drift: { ...drift, notes: [...(elsewhere ? [elsewhere.note] : []), ...drift.notes, ...checkup.notes] }, doctor: await doctorFindings(pass, checkup.findings, options.contracts), migrations };
 }
 
-/** Each contract in a READ ONLY transaction of its own; an upsert whose unique index is gone is told which (one more pass). */
-async function contractChecks(session: Session, options: GuardOptions, settings: PassSettings): Promise<GuardFinding[]> {
-  const report = await checkContracts({ session, contracts: options.contracts, ...settings });
+/**
+ * Each contract in a READ ONLY transaction of its own; an upsert whose unique
+ * index is gone is told which (one more pass). A contract that writes is
+ * planned by the deploy's contract planner where there is one the role may
+ * call (the role itself has no write privilege to plan it with).
+ */
+async function contractChecks(session: Session, options: GuardOptions, stateSchema: string, settings: PassSettings): Promise<GuardFinding[]> {
+  const planner = options.contracts.length ? await readOnlyPass(session, settings, (pass) => plannerAvailable(pass, stateSchema)) : false;
+  const report = await checkContracts({ session, contracts: options.contracts, ...settings, ...(planner ? { plannerSchema: stateSchema } : {}) });
   const snapshot = options.snapshot;
   if (snapshot && missingArbiterFailures(report).length) {
     await readOnlyPass(session, settings, (pass) => nameMissingArbiters(pass, report, options.contracts, snapshot.catalog));
   }
   // A contract the role may not check is a ticket with the GRANT: the drift and doctor findings made are still reported.
   const denied = deniedContracts(report.results);
-  const access = denied.length ? await readOnlyPass(session, settings, (pass) => accessFindings(pass, denied)) : [];
+  const access = denied.length ? await readOnlyPass(session, settings, (pass) => accessFindings(pass, denied, { stateSchema, available: planner })) : [];
   return [...contractFindings(report), ...access];
 }
 
@@ -162,12 +169,12 @@ function isTimeout(e: unknown): boolean {
   return code === '55P03' || code === '57014';
 }
 
-interface LockHolder { pid: number; relation: string; user: string | null; application: string | null; state: string | null; query: string | null; xact_age_seconds: number | null }
+interface LockHolder { pid: number; relation: string; user: string | null; application: string | null; state: string | null; xact_age_seconds: number | null }
 
 /** Sessions holding ACCESS EXCLUSIVE on a table of this database (what a catalog read's lock timeout waited for), oldest transaction first. */
 async function tableLockHolders(q: Queryable): Promise<LockHolder[]> {
   return (await q.query<LockHolder>(
-    `SELECT l.pid, l.relation::regclass::text AS relation, a.usename AS user, a.application_name AS application, a.state, left(a.query, 200) AS query,
+    `SELECT l.pid, l.relation::regclass::text AS relation, a.usename AS user, a.application_name AS application, a.state,
             floor(extract(epoch FROM now() - a.xact_start))::int AS xact_age_seconds
        FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
       WHERE l.locktype = 'relation' AND l.granted AND l.mode = 'AccessExclusiveLock' AND l.pid <> pg_backend_pid()
@@ -176,15 +183,10 @@ async function tableLockHolders(q: Queryable): Promise<LockHolder[]> {
   )).rows;
 }
 
-/** What pg_stat_activity shows in place of another role's query to a role without pg_read_all_stats (PostgreSQL 15 to 18). */
-const HIDDEN_QUERY = '<insufficient privilege>';
-
+/** Who holds the lock, not its query (which may carry its data). */
 function holderText(h: LockHolder): string {
   const about = [h.user && `user ${h.user}`, h.application && `app "${h.application}"`, h.state, h.xact_age_seconds !== null && `${h.xact_age_seconds}s in transaction`].filter(Boolean).join(', ');
-  const query = h.query === HIDDEN_QUERY
-    ? ' (its query is hidden from this role: grant pg_read_all_stats to see it)'
-    : h.query ? `: ${h.query.replace(/\s+/g, ' ')}` : '';
-  return `pid ${h.pid} holds ACCESS EXCLUSIVE on ${h.relation}${about ? ` (${about})` : ''}${query}`;
+  return `pid ${h.pid} holds ACCESS EXCLUSIVE on ${h.relation}${about ? ` (${about})` : ''}`;
 }
 
 /** What stopped the pass, as a MigrationError with the fix. */

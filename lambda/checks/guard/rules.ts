@@ -110,7 +110,7 @@ export const GUARD_RULES = {
     id: 'contract-unchecked', kind: 'doctor', severity: 'ticket',
     title: 'the guard\'s role may not use a table (or schema) a contract names, so the contract was not checked: every other check ran',
     why: 'planning a statement checks the role\'s privileges as running it would (42501), and a schema the role has no USAGE on is left out of its search_path (its tables read "does not exist", 42P01); the contract is neither passing nor failing until the role has them',
-    fix: `the GRANT the finding gives, for the table and schema-qualified (${DOCS_POINTERS.roleToGrant})`,
+    fix: `the GRANT of read privileges the finding gives, for the table and schema-qualified (${DOCS_POINTERS.roleToGrant}); a write privilege is never granted to the guard: a writing contract is planned by the deploy's contract planner once that version of it is deployed (${DOCS_POINTERS.guardRole})`,
   },
 } satisfies Record<string, GuardRule>;
 

@@ -67,7 +67,7 @@ export function stateFindings(unreadable: readonly UnreadableTable[], stateSchem
 }
 
 /** The columns every schemaguard state table has (`engine/state.ts`): a table of another tool by the same name lacks them. */
-const STATE_COLUMNS = ['version', 'name', 'checksum', 'applied_at', 'execution_ms', 'applied_by'];
+export const STATE_COLUMNS = ['version', 'name', 'checksum', 'applied_at', 'execution_ms', 'applied_by'];
 
 /**
  * When the state schema holds no state table but another schema holds one

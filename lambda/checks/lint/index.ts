@@ -57,7 +57,7 @@ import { WHOLE_TABLE_DELETE } from './rules/whole-table-delete';
 import { WHOLE_TABLE_UPDATE } from './rules/whole-table-update';
 import { VOLATILE_DEFAULT } from './rules/volatile-default';
 import type { LintSource } from './source';
-import { serverVersionFindings } from './server-version';
+import { SERVER_VERSION_RULE, serverVersionFindings } from './server-version';
 
 export type { CatalogColumn, LintCatalog } from './catalog';
 export { allowedCount, allowedOmittedLine, FINDINGS_KEPT_PER_RULE, lintCounts, omittedLine, type OmittedFindings } from './kept';
@@ -67,6 +67,7 @@ export { PendingModel } from './model';
 export { notNullColumns, notNullProven } from './model-tables';
 export type { LintRule, RuleExamples } from './rule';
 export { lintSourceFromText, lintSourceOf, type LintSource } from './source';
+export { applyRuleLevels, unknownRules, type RuleLevel } from './levels';
 export { isZoneChange, rewritesOnTypeChange, usingTransforms } from './type-change';
 
 /** Every rule, in the order they run (and their reference pages list them). */
@@ -109,6 +110,9 @@ export interface RuleInfo {
   /** squawk's rules for the same thing. */
   squawk: readonly string[];
 }
+
+/** Every id a finding of lint may carry: the rules', and the server version's syntax check. */
+export const LINT_RULE_IDS: readonly string[] = [...LINT_RULES.map((r) => r.id), SERVER_VERSION_RULE.id];
 
 export const RULES: RuleInfo[] = LINT_RULES.map(({ id, severity, title, why, fix, squawk }) => ({ id, severity, title, why, fix, squawk }));
 

@@ -1,69 +1,94 @@
 /**
- * The guard's database role: a login that can run one guard pass and, in
- * every session it opens, cannot write. Created or brought up to date by the
- * migration handler at deploy time (guard-role.ts), as the master user, in
- * one transaction:
+ * The guard's database role: a login that can read what one guard pass reads
+ * and cannot change anything, whatever its session does. Created or brought
+ * up to date at deploy time (guard-role.ts), after the migrations, in one
+ * transaction, by a role that may create roles (the master user) and acts for
+ * the migrating role (it is that role, or a member of it):
  *
  *   CREATE ROLE <role> LOGIN PASSWORD '<SCRAM verifier>'   (or ALTER ROLE … LOGIN PASSWORD)
- *   ALTER ROLE <role> SET default_transaction_read_only = on
+ *   ALTER ROLE <role> SET default_transaction_read_only = on   (defence in depth: it has nothing to write with)
+ *   every privilege the role held before is revoked, then:
  *   GRANT CONNECT ON DATABASE <database> TO <role>
- *   per application schema:
- *     GRANT USAGE ON SCHEMA <s> TO <role>
- *     GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA <s> TO <role>
- *     ALTER DEFAULT PRIVILEGES IN SCHEMA <s> GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO <role>
- *     GRANT SELECT ON ALL SEQUENCES IN SCHEMA <s> TO <role>            (sequence-behind reads last_value)
- *     ALTER DEFAULT PRIVILEGES IN SCHEMA <s> GRANT SELECT ON SEQUENCES TO <role>
- *   the state schema:
- *     GRANT USAGE ON SCHEMA <state> TO <role>
- *     GRANT SELECT ON ALL TABLES IN SCHEMA <state> TO <role>
- *     ALTER DEFAULT PRIVILEGES IN SCHEMA <state> GRANT SELECT ON TABLES TO <role>
+ *   per schema the migrations own (role-schemas.ts):
+ *     GRANT USAGE ON SCHEMA <s>; GRANT SELECT ON ALL TABLES and ALL SEQUENCES IN SCHEMA <s>, and on later ones
+ *   the state schema: USAGE, SELECT on its tables
+ *   EXECUTE on <state>.plan_contract(text, text), the contract planner (planner-sql.ts)
  *
- * Why the application's DML privileges on a read-only role: a contract is
- * checked with PREPARE and EXPLAIN EXECUTE, and EXPLAIN checks the
- * statement's privileges as execution would (an INSERT contract needs INSERT
- * on its table, or EXPLAIN fails with "permission denied"). What keeps the
- * role from writing is `default_transaction_read_only = on` (every
- * transaction it starts is READ ONLY: an INSERT fails with 25006) and the
- * guard's own READ ONLY transactions; a client holding the password could
- * turn the setting off in its own session, which is why the password lives in
- * Secrets Manager, readable only by the guard and the migration handler.
- * Nothing is granted on the catalog (readable by every role) or on functions
- * (EXECUTE is PUBLIC's by default).
- *
- * The default privileges apply to tables the master (the user the migrations
- * run as) creates later; the resource also runs again after every deploy that
- * changes the migrations, so new schemas are covered too.
+ * No INSERT, UPDATE, DELETE, TRUNCATE or CREATE anywhere: a contract that
+ * writes is planned by the planner. CREATE on schema public is revoked from
+ * PUBLIC (PostgreSQL 13 and 14 grant it to every role; 15 no longer does),
+ * and given to the migrating role when it relied on it. Before committing,
+ * the role's privileges are read back (role-audit.ts): any way left to write
+ * fails the deploy with nothing committed. docs/guide/guard-role.md gives
+ * the reasons and what the role may still do.
  */
 import { InputError, MigrationError } from '../../engine/errors';
 import { quoteIdent } from '../../engine/identifiers';
 import type { Session } from '../../engine/ports';
 import { GUARD_ROLE_NAME_PATTERN } from '../constants';
+import { plannerSignature } from '../../checks/contract-planner';
+import { createPlanFunction, ensurePlannerRole, grantPlanner, plannerRoleName, storeContracts, type StoredContract } from './planner-sql';
+import { auditRole, refuseWrites } from './role-audit';
+import { migrationSchemas, revokeEverything, securePublicSchema } from './role-schemas';
 
 export interface GuardRoleSpec {
   roleName: string;
   /** `SCRAM-SHA-256$…`: the password never reaches the server. */
   verifier: string;
   stateSchema: string;
+  /** The role that runs the migrations and owns what they made. @default - the session's own role */
+  migrator?: string;
+  /** The writing contracts the planner may plan (all others are planned by the guard's role itself). */
+  contracts: readonly StoredContract[];
 }
 
 export type GuardRoleOutcome = 'created' | 'updated';
 
+export interface GuardRoleResult {
+  outcome: GuardRoleOutcome;
+  planner: string;
+  /** The schemas the role may read (the migrations' own). */
+  schemas: string[];
+  /** SECURITY DEFINER functions the role may execute: they run as their owner (role-audit.ts). */
+  definers: string[];
+}
+
 /** Attributes that would make the role more than a reader: refused on an existing role of that name. */
 const POWERS = ['rolsuper', 'rolcreaterole', 'rolcreatedb', 'rolreplication', 'rolbypassrls'] as const;
 
-/** Create or update the role and its privileges, in one transaction on `session` (lock_timeout 5 s). */
-export async function ensureGuardRole(session: Session, spec: GuardRoleSpec): Promise<GuardRoleOutcome> {
+/** Create or update the role, its planner and their privileges, in one transaction on `session` (lock_timeout 5 s). */
+export async function ensureGuardRole(session: Session, spec: GuardRoleSpec): Promise<GuardRoleResult> {
   checkSpec(spec);
   await session.begin({ lockTimeoutMs: 5_000, statementTimeoutMs: 60_000 });
   try {
-    const outcome = await upsertRole(session, spec);
-    await grantPrivileges(session, spec);
+    const result = await setRole(session, spec);
     await session.commit();
-    return outcome;
+    return result;
   } catch (e) {
     await session.rollback().catch(() => undefined);
     throw e;
   }
+}
+
+async function setRole(session: Session, spec: GuardRoleSpec): Promise<GuardRoleResult> {
+  const migrator = await migratingRole(session, spec.migrator);
+  const planner = plannerRoleName(spec.roleName);
+  const outcome = await upsertRole(session, spec);
+  // The planner is left as it was apart from what is granted here: it cannot log in, and its privileges are the migrating role's own.
+  await ensurePlannerRole(session, planner);
+  await securePublicSchema(session, migrator);
+  await revokeEverything(session, spec.roleName);
+  const schemas = await migrationSchemas(session, migrator, spec.stateSchema);
+  await grantReads(session, spec, schemas, migrator);
+  await grantPlanner(session, planner, schemas, migrator);
+  const planning = await schemaExists(session, spec.stateSchema);
+  if (planning) {
+    await storeContracts(session, spec.stateSchema, planner, spec.roleName, spec.contracts);
+    await createPlanFunction(session, spec.stateSchema, planner, spec.roleName);
+  }
+  const audit = await auditRole(session, spec.roleName, planning ? await regprocedure(session, plannerSignature(spec.stateSchema)) : undefined);
+  refuseWrites(spec.roleName, audit);
+  return { outcome, planner, schemas, definers: audit.definers };
 }
 
 function checkSpec(spec: GuardRoleSpec): void {
@@ -75,58 +100,76 @@ function checkSpec(spec: GuardRoleSpec): void {
   }
 }
 
-/** CREATE ROLE, or ALTER ROLE when it exists (refusing one with powers a reader must not have); then the read-only default. */
+/** The migrating role: given (it must exist, and this session must act for it), or the session's own. */
+async function migratingRole(session: Session, given: string | undefined): Promise<string> {
+  const r = (await session.query<{ name: string | null; acts: boolean | null }>(
+    `SELECT rolname::text AS name, pg_has_role(current_user, oid, 'USAGE') AS acts FROM pg_roles WHERE rolname = coalesce($1, current_user::text)`, [given ?? null],
+  )).rows[0];
+  if (!r?.name) throw new MigrationError(`the migrating role ${given} does not exist`, { fix: 'deploy the migrator role first (SchemaMigrations "masterSecret" creates it before the migrations)' });
+  if (!r.acts) {
+    throw new MigrationError(`this session's role may not act for the migrating role ${r.name} (it is not a member of it), so it cannot grant on its tables`, {
+      fix: `as the master user: GRANT ${quoteIdent(r.name)} TO CURRENT_USER (the deploy's migrator resource does this)`,
+    });
+  }
+  return r.name;
+}
+
+/** CREATE ROLE, or ALTER ROLE when it exists (refusing one with powers or memberships a reader must not have); then the read-only default. */
 async function upsertRole(session: Session, spec: GuardRoleSpec): Promise<GuardRoleOutcome> {
   const role = quoteIdent(spec.roleName);
-  const found = await session.query<Record<(typeof POWERS)[number], boolean>>(`SELECT ${POWERS.join(', ')} FROM pg_roles WHERE rolname = $1`, [spec.roleName]);
+  const found = await session.query<Record<(typeof POWERS)[number], boolean> & { member_of: string[] | string | null }>(
+    `SELECT ${POWERS.join(', ')}, ARRAY(SELECT g.rolname::text FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid ORDER BY 1) AS member_of
+       FROM pg_roles r WHERE rolname = $1`, [spec.roleName]);
   const existing = found.rows[0];
-  if (existing) {
-    const powers = POWERS.filter((p) => existing[p]).map((p) => p.replace(/^rol/, '').toUpperCase());
-    if (powers.length) {
-      throw new MigrationError(`the role ${spec.roleName} already exists with ${powers.join(', ')}: it cannot be the guard's read-only role`, {
-        fix: `choose another guard role name (SchemaGuard "roleName"), or remove those attributes (ALTER ROLE ${spec.roleName} NO${powers[0]})`,
-      });
-    }
-  }
+  if (existing) refuseMorePowerful(spec.roleName, existing);
   // The verifier is base64 and `$:` only (checked above): no quote can end the literal.
   await session.query(`${existing ? 'ALTER' : 'CREATE'} ROLE ${role} LOGIN PASSWORD '${spec.verifier}'`);
   await session.query(`ALTER ROLE ${role} SET default_transaction_read_only = on`);
   return existing ? 'updated' : 'created';
 }
 
-/** CONNECT on this database, DML on the application's tables, SELECT on the state tables; the same for tables made later. */
-async function grantPrivileges(session: Session, spec: GuardRoleSpec): Promise<void> {
+function refuseMorePowerful(roleName: string, existing: Record<(typeof POWERS)[number], boolean> & { member_of: string[] | string | null }): void {
+  const powers = POWERS.filter((p) => existing[p]).map((p) => p.replace(/^rol/, '').toUpperCase());
+  if (powers.length) {
+    throw new MigrationError(`the role ${roleName} already exists with ${powers.join(', ')}: it cannot be the guard's read-only role`, {
+      fix: `choose another guard role name (SchemaGuard "roleName"), or remove those attributes (ALTER ROLE ${roleName} NO${powers[0]})`,
+    });
+  }
+  const memberOf = typeof existing.member_of === 'string' ? existing.member_of.replace(/^\{|\}$/g, '').split(',').filter(Boolean) : existing.member_of ?? [];
+  if (memberOf.length) {
+    throw new MigrationError(`the role ${roleName} already exists as a member of ${memberOf.join(', ')}: it would have their privileges, so it cannot be the guard's read-only role`, {
+      fix: `REVOKE ${memberOf.map(quoteIdent).join(', ')} FROM ${quoteIdent(roleName)}; or choose another guard role name (SchemaGuard "roleName")`,
+    });
+  }
+}
+
+/** CONNECT; USAGE and SELECT on the migrations' schemas, their sequences (sequence-behind reads last_value) and later ones; the state tables. */
+async function grantReads(session: Session, spec: GuardRoleSpec, schemas: readonly string[], migrator: string): Promise<void> {
   const role = quoteIdent(spec.roleName);
   const db = (await session.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db;
   await session.query(`GRANT CONNECT ON DATABASE ${quoteIdent(db)} TO ${role}`);
-  for (const schema of await applicationSchemas(session, spec.stateSchema)) {
+  const owner = quoteIdent(migrator);
+  for (const schema of schemas) {
     const s = quoteIdent(schema);
     await session.query(`GRANT USAGE ON SCHEMA ${s} TO ${role}`);
-    await session.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${s} TO ${role}`);
-    await session.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${role}`);
-    // sequence-behind reads each key sequence's last_value; ON ALL TABLES does not cover sequences. SELECT gives no nextval.
+    await session.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${s} TO ${role}`);
+    await session.query(`ALTER DEFAULT PRIVILEGES FOR ROLE ${owner} IN SCHEMA ${s} GRANT SELECT ON TABLES TO ${role}`);
+    // SELECT on a sequence reads last_value; nextval needs USAGE or UPDATE, which the role never gets.
     await session.query(`GRANT SELECT ON ALL SEQUENCES IN SCHEMA ${s} TO ${role}`);
-    await session.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} GRANT SELECT ON SEQUENCES TO ${role}`);
+    await session.query(`ALTER DEFAULT PRIVILEGES FOR ROLE ${owner} IN SCHEMA ${s} GRANT SELECT ON SEQUENCES TO ${role}`);
   }
   if (await schemaExists(session, spec.stateSchema)) {
     const s = quoteIdent(spec.stateSchema);
     await session.query(`GRANT USAGE ON SCHEMA ${s} TO ${role}`);
     await session.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${s} TO ${role}`);
-    await session.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} GRANT SELECT ON TABLES TO ${role}`);
+    await session.query(`ALTER DEFAULT PRIVILEGES FOR ROLE ${owner} IN SCHEMA ${s} GRANT SELECT ON TABLES TO ${role}`);
   }
-}
-
-/** Every schema of the database but the system's and the state schema, in name order. */
-async function applicationSchemas(session: Session, stateSchema: string): Promise<string[]> {
-  const r = await session.query<{ nspname: string }>(
-    `SELECT nspname FROM pg_namespace
-      WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' AND nspname <> $1
-      ORDER BY nspname`,
-    [stateSchema],
-  );
-  return r.rows.map((row) => row.nspname);
 }
 
 async function schemaExists(session: Session, schema: string): Promise<boolean> {
   return (await session.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).rows.length > 0;
+}
+
+async function regprocedure(session: Session, signature: string): Promise<string | undefined> {
+  return (await session.query<{ p: string | null }>('SELECT to_regprocedure($1)::text AS p', [signature])).rows[0]?.p ?? undefined;
 }

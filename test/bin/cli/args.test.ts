@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
 import { COMMANDS, FLAGS, helpText, nearestCommand, parseArgs } from '../../../bin/cli/args';
 import { UsageError } from '../../../bin/cli/errors';
 
@@ -14,8 +15,8 @@ describe('Function: parseArgs', () => {
   });
 
   it('takes the largest values in range: 1000 retries, 596h, a safe integer of rows', () => {
-    const o = parseArgs(['plan', '--lock-retries', '1000', '--connect-timeout', '2147483647ms', '--warn-rows', '9007199254740991'], {});
-    expect(o).toMatchObject({ lockRetries: 1000, connectTimeoutMs: 2_147_483_647, warnRows: Number.MAX_SAFE_INTEGER });
+    expect(parseArgs(['migrate', '--lock-retries', '1000', '--connect-timeout', '2147483647ms'], {})).toMatchObject({ lockRetries: 1000, connectTimeoutMs: 2_147_483_647 });
+    expect(parseArgs(['plan', '--warn-rows', '9007199254740991'], {})).toMatchObject({ warnRows: Number.MAX_SAFE_INTEGER });
   });
 
   it('takes help as a command, with or without the command it is about', () => {
@@ -143,5 +144,56 @@ describe('Function: helpText, for one command', () => {
   it('every flag is in the help of at least one command, and every command names only known ones', () => {
     const shown = new Set(COMMANDS.flatMap((c) => [...helpText('v', c).matchAll(/^ {2}(--[a-z-]+)/gm)].map((m) => m[1])));
     expect([...shown].sort()).toEqual(Object.keys(FLAGS).sort());
+  });
+});
+
+describe('Function: parseArgs, a flag the command does not use', () => {
+  // Regression (issue 54): `lint --embedded` was accepted and changed nothing; so were --lock-timeout on lint, --dir on doctor, …
+  it.each([
+    [['lint', '--lock-timeout', '5s'], 'lint does not use --lock-timeout', 'drop --lock-timeout; it is for migrate'],
+    [['doctor', '--dir', 'db'], 'doctor does not use --dir', 'drop --dir; it is for migrate, plan'],
+    [['check', '--dir', 'db'], 'check does not use --dir', 'schemaguard help check lists the flags check takes'],
+    [['status', '--out-of-order'], 'status does not use --out-of-order', 'it is for migrate'],
+    [['snapshot', '--lock-timeout', '5s'], 'snapshot does not use --lock-timeout', 'it is for migrate'],
+    [['new', 'x', '--database-url', 'postgres://u@h/d'], 'new does not use --database-url', 'drop --database-url'],
+    [['snapshot', '--database-url', 'postgres://u@h/d'], 'snapshot does not use --database-url: it applies the migrations to a throwaway embedded PostgreSQL', 'schemaguard diff --database-url URL'],
+    [['plan', '--offline', '--database-url', 'postgres://u@h/d'], 'plan does not use --database-url: plan --offline reads no database', 'drop --offline'],
+    [['plan', '--offline', '--state-schema', 's'], 'plan does not use --state-schema: plan --offline reads no database', 'drop it'],
+    [['lint', '--since', 'origin/main', '--embedded'], 'lint does not use --embedded: lint --since takes the applied files from git, not from a database', '--since REF'],
+    [['lint', '--since', 'origin/main', '--database-url', 'postgres://u@h/d'], 'lint does not use --database-url: lint --since takes the applied files from git, not from a database', 'give one'],
+    [['status', '--database-url', 'postgres://u@h/d', '--embedded-dir', 'x'], 'status does not use --embedded-dir: --database-url names the server, so no embedded server is used', 'drop --embedded-dir'],
+    [['status', '--allow-ahead'], 'status does not use --allow-ahead: status reports migrations the files do not have either way; --allow-ahead changes only the exit code of --exit-code', 'add --exit-code'],
+    [['migrate', '--exit-code'], 'migrate does not use --exit-code', 'it is for status or plan'],
+  ])('refuses %j', (argv, message, fix) => {
+    const e = usage(argv);
+    expect(e.message).toBe(message);
+    expect(e.fix).toContain(fix);
+    expect(e.exitCode).toBe(2);
+  });
+
+  it('takes the flags each command uses, lint --embedded and plan --exit-code among them', () => {
+    expect(parseArgs(['lint', '--embedded'], {})).toMatchObject({ command: 'lint', embedded: true });
+    expect(parseArgs(['plan', '--exit-code'], {})).toMatchObject({ command: 'plan', exitCode: true });
+    expect(parseArgs(['status', '--allow-ahead', '--exit-code'], {})).toMatchObject({ allowAhead: true, exitCode: true });
+    expect(parseArgs(['init', '--dir', 'db/migrations', '--contracts', 'db/contracts'], {})).toMatchObject({ command: 'init', dir: 'db/migrations' });
+    expect(parseArgs(['lint', '--config', 'ci/schemaguard.config.json'], {}).config).toBe('ci/schemaguard.config.json');
+  });
+
+  it('puts the snapshot beside the migrations unless --snapshot names it', () => {
+    expect(parseArgs(['diff'], {}).snapshot).toBe(join('migrations', 'schema.snapshot.json'));
+    expect(parseArgs(['diff', '--dir', 'db/sql'], {}).snapshot).toBe(join('db', 'sql', 'schema.snapshot.json'));
+    expect(parseArgs(['diff', '--dir', 'db/sql', '--snapshot', 's.json'], {}).snapshot).toBe('s.json');
+  });
+});
+
+describe('Function: helpText, telling the truth', () => {
+  // Regression (issue 54): lint --help said its --database-url default was the embedded server.
+  it('gives lint\'s --database-url its own default, and names the project file\'s key beside a flag', () => {
+    const lint = helpText('v', 'lint');
+    expect(lint).toMatch(/--database-url URL +PostgreSQL whose applied migrations lint takes as applied .*default: what the embedded server under \.schemaguard\/ applied when it has data, else the files changed since the git base/);
+    expect(lint).toContain('--server-version MAJOR');
+    expect(lint).toContain('schemaguard.config.json: "serverVersion"');
+    expect(helpText('v', 'migrate')).toMatch(/--lock-timeout DURATION .*; schemaguard\.config\.json: "lockTimeout"/);
+    expect(helpText('v', 'plan')).toMatch(/--exit-code +exit 1 when plan reports an error/);
   });
 });

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../lambda/engine/errors';
-import { filesAtRef, unchangedSince } from '../../../bin/cli/git-base';
+import { baseRef, filesAtRef, unchangedSince } from '../../../bin/cli/git-base';
 import { runCli } from '../../support/cli';
 import { tempDir } from '../../support/files';
 import { PRISMA_LOCK_TEXT, prismaCreateTable } from '../../support/prisma-tool';
@@ -50,10 +50,33 @@ describe('Module: git-base', () => {
     const since = await runCli(['lint', '--since', 'main'], { cwd: root, env: { DATABASE_URL: '' } });
     expect(since.code).toBe(1);
     expect(since.stdout).toContain('0002_widgets_name.sql:1:30: error index-not-concurrent');
-    expect(since.stderr).toContain('lint 1 file new or changed since main, of 2 in migrations/ (the others count as applied: their tables exist)');
-    const without = await runCli(['lint'], { cwd: root, env: { DATABASE_URL: '' } });
+    expect(since.stderr).toContain('lint 1 file new or changed since main, of 2 in migrations/ (--since main: the others count as applied, their tables exist)');
+    // Without it, and without a remote's branch to compare with, every file is pending, and lint says so first.
+    const without = await runCli(['lint'], { cwd: root, env: { DATABASE_URL: undefined, GITHUB_BASE_REF: undefined } });
     expect(without.code).toBe(0);
+    expect(without.stdout).toMatch(/^warning: every file counts as pending, all 2 files in migrations\/: .*no git base branch \(origin\/HEAD\) to compare with/);
     expect(without.stdout).toContain('lint: 2 files, 0 errors, 0 warnings');
+  });
+
+  // Issue 54: without --since, lint finds the base branch itself (a pull request's in GitHub Actions, else the remote's default branch).
+  it('lint without --since takes the remote\'s base branch as --since, saying so, and a pull request\'s base in GitHub Actions', async () => {
+    const root = project();
+    const origin = tempDir({}, 'origin');
+    git(origin, 'init', '-q', '--bare');
+    git(root, 'remote', 'add', 'origin', origin);
+    git(root, 'push', '-q', 'origin', 'main');
+    git(root, 'fetch', '-q', 'origin');
+    const r = await runCli(['lint'], { cwd: root, env: { DATABASE_URL: undefined, GITHUB_BASE_REF: undefined } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('lint 1 file new or changed since origin/main, of 2 in migrations/ (the git base origin/main: the others count as applied, their tables exist)');
+    expect(r.stdout).toContain('0002_widgets_name.sql:1:30: error index-not-concurrent');
+    expect(baseRef(join(root, 'migrations'), {})).toBe('origin/main');
+    git(root, 'push', '-q', 'origin', 'HEAD:release');
+    git(root, 'fetch', '-q', 'origin');
+    expect(baseRef(join(root, 'migrations'), { GITHUB_BASE_REF: 'release' })).toBe('origin/release');
+    // A pull request's base that was not fetched (a shallow checkout) is passed over.
+    expect(baseRef(join(root, 'migrations'), { GITHUB_BASE_REF: 'gone' })).toBe('origin/main');
+    expect(baseRef(tempDir({}), {})).toBeUndefined();
   });
 
   it('lint --since with a bad ref, or with --database-url too, is an input error (exit 2)', async () => {
@@ -63,7 +86,7 @@ describe('Module: git-base', () => {
     expect(bad.stderr).toContain('fix: run in the repository with that ref fetched: git fetch origin main');
     const both = await runCli(['lint', '--since', 'main', '--database-url', 'postgres://app:secret@localhost:1/app'], { cwd: root });
     expect(both.code).toBe(2);
-    expect(both.stderr).toContain('--since and --database-url both say which files are applied');
+    expect(both.stderr).toContain('error: lint does not use --database-url: lint --since takes the applied files from git, not from a database');
     expect(both.stderr).not.toContain('secret');
   });
 

@@ -24,7 +24,9 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     expect(r.stdout).toContain('2_b.sql:2:1: error concurrently-in-transaction: CREATE INDEX CONCURRENTLY in a transactional migration');
     expect(r.stdout).toMatch(/\n {2}why: .+\n {2}fix: .+/);
     expect(r.stdout).toContain('lint: 2 files, 1 error, 1 warning');
-    expect(r.stderr).toContain(`lint all 2 files in ${dir}/ (no database: every file counts as pending)`);
+    expect(r.stderr).toContain(`lint all 2 files in ${dir}/ (every file counts as pending)`);
+    // And first on stdout, as a warning: nothing said which files are applied.
+    expect(r.stdout.split('\n')[0]).toMatch(/^warning: every file counts as pending, all 2 files in .*: no database \(--database-url or DATABASE_URL\)/);
   });
 
   // Regression: a fix echoing a literal that looks like a connection string was printed masked, with nothing to say so.
@@ -44,7 +46,7 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE t (id int);' });
     const r = await runCli(['lint', '--dir', dir], { env: NO_DB });
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain(`lint the 1 file in ${dir}/ (no database: every file counts as pending)`);
+    expect(r.stderr).toContain(`lint the 1 file in ${dir}/ (every file counts as pending)`);
   });
 
   it('refuses the files migrate and plan refuse (a .sql name without a version, a version twice, BEGIN, SET TRANSACTION, VACUUM, a bad directive or check), with their message and exit 2; other files are left out', async () => {
@@ -101,7 +103,8 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     const json = await runCli(['lint', '--dir', dir, '--json'], { env: NO_DB });
     expect(json.code).toBe(1);
     const out = JSON.parse(json.stdout);
-    expect(Object.keys(out)).toEqual(['command', 'files', 'errors', 'warnings', 'notes', 'findings', 'omitted', 'allowed', 'allowedOmitted']);
+    expect(Object.keys(out)).toEqual(['command', 'config', 'scope', 'files', 'errors', 'warnings', 'notes', 'findings', 'omitted', 'allowed', 'allowedOmitted']);
+    expect(out.scope).toMatchObject({ applied: 'none', appliedKnown: false });
     expect(out).toMatchObject({ files: ['1_reset.sql'], errors: 5000, warnings: 0, omitted: [{ file: '1_reset.sql', rule: 'lock-timeout-disabled', errors: 4900, warnings: 0 }], allowed: [] });
     expect(out.findings).toHaveLength(100);
 
@@ -115,7 +118,10 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     expect(sarif.code).toBe(1);
     const run = JSON.parse(sarif.stdout).runs[0];
     expect(run.results).toHaveLength(100);
-    expect(run.invocations).toEqual([{ executionSuccessful: true, toolExecutionNotifications: [{ level: 'note', message: { text: `${more}.` } }] }]);
+    // First, what the run could not know: no database, no embedded server, no git base said which files were applied.
+    expect(run.invocations).toEqual([{ executionSuccessful: true, toolExecutionNotifications: [
+      { level: 'note', message: { text: expect.stringMatching(/^warning: every file counts as pending, the 1 file in /) } }, { level: 'note', message: { text: `${more}.` } },
+    ] }]);
   });
 
   // Regression: past 25,000 results the SARIF file kept the first 25,000 in file order, so a warning could take an error's place.
@@ -133,7 +139,7 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     expect(run.results.at(-1).locations[0].physicalLocation.region.startLine).toBe(100);
     const left = '103 results left out of this SARIF file (100 errors, 3 warnings): code scanning rejects a file of more than 25,000 results or 10 MB gzip-compressed, '
       + 'so the lowest severities were left out first; `schemaguard lint --format text` (or `--format json`) shows every one';
-    expect(run.invocations[0].toolExecutionNotifications.map((n: { message: { text: string } }) => n.message.text)).toEqual([`${left}.`]);
+    expect(run.invocations[0].toolExecutionNotifications.map((n: { message: { text: string } }) => n.message.text)).toEqual([expect.stringMatching(/^warning: every file counts as pending/), `${left}.`]);
     expect(sarif.stderr).toContain(`schemaguard lint: ${left}\n`);
     const text = await runCli(['lint', '--dir', dir], { env: NO_DB });
     expect(text.code).toBe(1);
@@ -150,7 +156,7 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
       const r = await runCli(['lint', '--dir', dir, '--database-url', url]);
       expect(Date.now() - started).toBeLessThan(15_000);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(new RegExp(`error: the database catalog for lint could not be read: waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(a_migration, in a transaction for \\d+ s: SELECT pg_backend_pid\\(\\) AS pid\\) on public\\.accounts, past lock_timeout 1 s \\(55P03\\)\n`));
+      expect(r.stderr).toMatch(new RegExp(`error: the database catalog for lint could not be read: waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(a_migration, user \\w+, idle in transaction, in a transaction for \\d+ s\\) on public\\.accounts, past lock_timeout 1 s \\(55P03\\)\n`));
       expect(r.stderr).toContain('fix: run it again once that transaction ends (a migration holds its tables until it commits)');
     });
     const free = await runCli(['lint', '--dir', dir, '--database-url', url]);

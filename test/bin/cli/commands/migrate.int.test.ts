@@ -1,5 +1,6 @@
 /** `schemaguard migrate` through the real executable. */
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../support/cli';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
@@ -32,7 +33,7 @@ describe(`CLI: schemaguard migrate on ${target.name}`, () => {
     const r = await runCli(['migrate', '--dir', dir, '--database-url', url]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/error: 1_a\.sql was changed after it was applied: applied checksum [0-9a-f]{12}, file checksum [0-9a-f]{12}; nothing was run/);
-    expect(r.stderr).toContain('fix: restore the file as it was applied (git log -p 1_a.sql) and put a change that must run in a new migration (schemaguard new NAME); ');
+    expect(r.stderr).toContain(`fix: restore the file as it was applied (git log -p -- ${join(dir, '1_a.sql')}) and put a change that must run in a new migration (schemaguard new NAME); `);
     // Regression (newcomer): the fix offered valid-checksum and repair for a change that had to run; both record it without running it.
     expect(r.stderr).toContain('valid-checksum and repair record the new text as applied WITHOUT running it');
   });

@@ -126,7 +126,7 @@ describe.each(targets)('CLI: schemaguard repair on $name', (target) => {
     expect(m.code).toBe(1);
     expect(m.stderr).toContain(`version 2 was applied as "alice" (checksum ${checksum(alice).slice(0, 12)}), and its file is now 2_bob.sql, another migration`);
     expect(m.stderr).toContain('3_alice.sql holds the text that ran as version 2: it was renumbered, and would run again; nothing was run');
-    expect(m.stderr).toContain('git mv 3_alice.sql 2_alice.sql');
+    expect(m.stderr).toContain(`git mv ${join(dir, '3_alice.sql')} ${join(dir, '2_alice.sql')}`);
     const status = await runCli(['status', '--dir', dir, '--database-url', url, '--json']);
     expect(JSON.parse(status.stdout).migrations.find((x: { version: number }) => x.version === 2)).toMatchObject({ status: 'changed', name: 'bob', appliedName: 'alice' });
     const r = await runCli(['repair', '--dir', dir, '--database-url', url, '--reason', 'typo']);

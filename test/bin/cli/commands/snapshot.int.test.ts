@@ -85,7 +85,7 @@ CREATE MATERIALIZED VIEW order_count AS SELECT count(*) AS n FROM orders;`,
     const out = join(tempDir({}), 'snapshot.json');
     const flag = await runCli(['snapshot', '--dir', tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' }), '--snapshot', out, '--database-url', target.adminUrl]);
     expect(flag.code).toBe(2);
-    expect(flag.stderr).toContain('error: snapshot takes no --database-url: it applies the migrations to a throwaway embedded PostgreSQL');
+    expect(flag.stderr).toContain('error: snapshot does not use --database-url: it applies the migrations to a throwaway embedded PostgreSQL');
     const bad = await runCli(['snapshot', '--dir', tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\nCOMMIT;' }), '--snapshot', out], { env: { DATABASE_URL: undefined } });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('error: 1_a.sql:2: COMMIT inside a transactional migration');

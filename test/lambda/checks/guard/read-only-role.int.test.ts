@@ -8,7 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writesData } from '../../../../lambda/checks/contract-planner';
 import { loadContracts, type Contract } from '../../../../lambda/checks/contracts';
+import { plannerRoleName } from '../../../../lambda/handler/guard/planner-sql';
+import { ensureGuardRole } from '../../../../lambda/handler/guard/role-sql';
+import { scramSha256Verifier } from '../../../../lambda/handler/guard/scram';
 import type { Snapshot } from '../../../../lambda/checks/drift';
 import { runGuard, type GuardReport } from '../../../../lambda/checks/guard';
 import { LeaseLock } from '../../../../lambda/driver/data-api/lease-lock';
@@ -38,6 +42,19 @@ function guideGrants(role: string, database: string, password: string, migrator:
   return block.split(';\n').map((s) => s.trim()).filter(Boolean).map((s) => s
     .replace(/\bschemaguard_guard\b/g, role).replace(/\bDATABASE app\b/, `DATABASE ${database}`)
     .replace(/\bFOR ROLE migrator\b/, `FOR ROLE ${migrator}`).replace("'change-me'", `'${password}'`));
+}
+
+/** The guard role and its contract planner, as the deploy's guard-role resource makes them, with the shipped writing contracts. */
+async function deployPlanner(url: string, deployRole: string): Promise<void> {
+  const driver = new PgDriver({ connectionString: url });
+  const session = await driver.connect();
+  try {
+    const writing = contracts.filter((c) => writesData(c.tree)).map((c) => ({ name: c.name, statement: c.statement }));
+    await ensureGuardRole(session, { roleName: deployRole, verifier: scramSha256Verifier(randomBytes(12).toString('hex')), stateSchema: 'schemaguard', contracts: writing });
+  } finally {
+    await session.close();
+    await driver.end();
+  }
 }
 
 function roleUrl(url: string, role: string, password: string): string {
@@ -70,16 +87,19 @@ afterAll(async () => {
 describe.each(targets)('Function: runGuard as a least-privilege, read-only role on $name', (target) => {
   const password = randomBytes(12).toString('hex');
   const role = `sg_guard_${randomBytes(4).toString('hex')}`;
+  const deployRole = `${role}_deployed`;
   let url: string;
   let guardUrl: string;
 
   beforeAll(async () => {
     url = await freshDatabase(target, 'guard_role');
     await runFixes(url);
-    roles.push({ adminUrl: target.adminUrl, url, role });
+    roles.push({ adminUrl: target.adminUrl, url, role }, { adminUrl: target.adminUrl, url, role: deployRole }, { adminUrl: target.adminUrl, url, role: plannerRoleName(deployRole) });
     const database = new URL(url).pathname.slice(1);
+    // A SchemaGuard deploy made the contract planner (the guide's role is granted EXECUTE on it).
+    await deployPlanner(url, deployRole);
     const statements = guideGrants(role, database, password, new URL(url).username);
-    expect(statements).toHaveLength(11);
+    expect(statements).toHaveLength(12);
     await withClient(url, async (c) => {
       for (const statement of statements) await c.query(statement);
     });
@@ -129,23 +149,25 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
   });
 
   // Regression (tester): one missing grant on a contract's table stopped the run ("the guard cannot check contract …"), and the drift found was lost.
-  it('without a table privilege a contract needs: drift is still reported, and one ticket per contract names it, the table and the GRANT; not a failing contract', async () => {
-    await withClient(url, (c) => c.query(`REVOKE INSERT ON ALL TABLES IN SCHEMA public FROM ${role}; ALTER TABLE web_sessions ALTER COLUMN lead_id SET NOT NULL`));
+  it('without EXECUTE on the contract planner: drift is still reported, and one ticket per writing contract names it, the table and what lets the planner plan it (never a write to the guard); not a failing contract', async () => {
+    const planner = 'schemaguard.plan_contract(text, text)';
+    await withClient(url, (c) => c.query(`REVOKE EXECUTE ON FUNCTION ${planner} FROM ${role}; ALTER TABLE web_sessions ALTER COLUMN lead_id SET NOT NULL`));
     try {
       const r = await guardAs(guardUrl);
       const tickets = r.findings.filter((f) => f.rule === 'contract-unchecked');
       expect(r.findings[0]).toMatchObject({ severity: 'page', rule: 'schema-drift', object: 'public.web_sessions.lead_id' });
       expect(r.findings.filter((f) => f.kind === 'contract')).toEqual([]);
-      expect(tickets.length).toBeGreaterThan(0);
+      expect(tickets.map((t) => t.object.replace(/: .*/, ''))).toEqual(contracts.filter((c) => writesData(c.tree)).map((c) => c.file));
       for (const t of tickets) {
         expect(t.severity).toBe('ticket');
         expect(t.message).toMatch(/^the guard cannot check contract \w+ \(\w+\.sql:\d+\): permission denied for table \w+ \(42501\): its role may not use public\.\w+; the contract was not checked, every other check ran$/);
-        expect(t.fix).toMatch(new RegExp(`^GRANT INSERT ON public\\.\\w+ TO ${role};  -- `));
+        expect(t.fix).not.toMatch(/GRANT[^;]*\b(INSERT|UPDATE|DELETE)\b/);
+        expect(t.fix).toMatch(new RegExp(`this role may not call it: GRANT USAGE ON SCHEMA schemaguard TO ${role}; GRANT EXECUTE ON FUNCTION schemaguard\\.plan_contract\\(text, text\\) TO ${role}; \\(docs guide/guard-role#the-contract-planner\\)$`));
       }
-      for (const t of tickets) await withClient(url, (c) => c.query(t.fix.replace(/ {2}--.*$/, '')));
+      await withClient(url, (c) => c.query(`GRANT EXECUTE ON FUNCTION ${planner} TO ${role}`));
       expect((await guardAs(guardUrl)).findings.map((f) => f.rule)).toEqual(['schema-drift', 'contract-insert']);
     } finally {
-      await withClient(url, (c) => c.query(`GRANT INSERT ON ALL TABLES IN SCHEMA public TO ${role}; ALTER TABLE web_sessions ALTER COLUMN lead_id DROP NOT NULL`));
+      await withClient(url, (c) => c.query(`GRANT EXECUTE ON FUNCTION ${planner} TO ${role}; ALTER TABLE web_sessions ALTER COLUMN lead_id DROP NOT NULL`));
     }
   });
 
@@ -187,7 +209,8 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
       expect(r.findings[0]).toMatchObject({ severity: 'page', rule: 'schema-drift', object: 'public.web_sessions.lead_id' });
       expect(r.findings.filter((f) => f.kind === 'contract')).toEqual([]);
       const tickets = r.findings.filter((f) => f.rule === 'contract-unchecked');
-      expect(tickets.map((t) => t.object)).toEqual(contracts.map((c) => `${c.file}: schema public`));
+      // The writing contracts are planned by the planner, with USAGE of its own: only the one the role plans itself is unchecked.
+      expect(tickets.map((t) => t.object)).toEqual(contracts.filter((c) => !writesData(c.tree)).map((c) => `${c.file}: schema public`));
       for (const t of tickets) {
         expect(t.severity).toBe('ticket');
         expect(t.message).toMatch(new RegExp(`^the guard cannot check contract \\w+ \\(\\w+\\.sql:\\d+\\): (relation "\\w+" does not exist \\(42P01\\): the table|function \\w+\\([\\w, ]*\\) does not exist \\(42883\\): the function) public\\.\\w+ exists, but role ${role} has no USAGE on schema public, so PostgreSQL leaves that schema out of its search_path: its role may not use schema public; `));
@@ -214,7 +237,8 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
       expect(found).toContain('page schema-drift public.web_sessions.lead_id');
       expect(found).toContain('ticket contract-unchecked t6_upsert.sql: schema s6');
       expect(found).toContain('page invalid-index s6.t6_id_key');
-      expect(r.findings.find((f) => f.rule === 'contract-unchecked')!.fix).toBe(`GRANT USAGE ON SCHEMA s6 TO ${role}; GRANT SELECT, INSERT ON s6.t6 TO ${role};  -- as the master user (docs guide/guard#the-role-to-grant)`);
+      expect(r.findings.find((f) => f.rule === 'contract-unchecked')!.fix).toBe(`GRANT USAGE ON SCHEMA s6 TO ${role}; GRANT SELECT ON s6.t6 TO ${role};  -- as the master user (docs guide/guard#the-role-to-grant); `
+        + 'the INSERT it also needs is never granted to the guard\'s role (a session of it could write): the deploy\'s contract planner plans writing contracts; it plans the text the deploy shipped, so deploy this version of the contract, or check it with schemaguard check as the migrating role (docs guide/guard-role#the-contract-planner)');
       expect(r.findings.find((f) => f.rule === 'invalid-index')!.message).toMatch(/, and it backs contract t6_upsert \(its ON CONFLICT arbiter\)$/);
     } finally {
       await driver.end();
@@ -223,25 +247,22 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
   });
 
   // Regression (tester): an upsert's ticket said GRANT INSERT, SELECT; after running it the next run printed the same ticket and GRANT (DO UPDATE needs UPDATE).
-  it('an upsert (ON CONFLICT DO UPDATE) on a table the role may not use: the ticket names exactly the missing privileges, and running it clears the ticket', async () => {
+  it('an upsert (ON CONFLICT DO UPDATE) on a table the role may not use, not deployed: the ticket grants exactly the reads missing, names both writes it never grants, and running it leaves only those', async () => {
     await withClient(url, (c) => c.query('CREATE SCHEMA probe; CREATE TABLE probe.t (id int PRIMARY KEY, v text)'));
     const driver = new PgDriver({ connectionString: guardUrl });
     const upsert = await loadContracts(tempDir({ 'probe_upsert.sql': 'INSERT INTO probe.t (id, v) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET v = EXCLUDED.v;\n' }));
     const tickets = async () => (await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts: [...contracts, ...upsert], snapshot }))
       .findings.filter((f) => f.rule === 'contract-unchecked');
     const grant = (t: { fix: string }) => t.fix.replace(/ {2}--.*$/, '');
+    const writes = 'the INSERT, UPDATE it also needs is never granted to the guard\'s role (a session of it could write)';
     try {
-      // No USAGE on the schema: USAGE and the table's privileges in the one ticket.
+      // No USAGE on the schema: USAGE and the table's SELECT in the one ticket; the writes named, not granted.
       const first = await tickets();
-      expect(first.map((t) => grant(t))).toEqual([`GRANT USAGE ON SCHEMA probe TO ${role}; GRANT SELECT, INSERT, UPDATE ON probe.t TO ${role};`]);
+      expect(first.map((t) => grant(t))).toEqual([`GRANT USAGE ON SCHEMA probe TO ${role}; GRANT SELECT ON probe.t TO ${role};`]);
+      expect(first[0]!.fix).toContain(writes);
       await withClient(url, (c) => c.query(grant(first[0]!)));
-      expect(await tickets()).toEqual([]);
-      // The tester's GRANT INSERT, SELECT: the ticket names the UPDATE still missing, and that alone clears it.
-      await withClient(url, (c) => c.query(`REVOKE UPDATE ON probe.t FROM ${role}`));
       const second = await tickets();
-      expect(second.map((t) => grant(t))).toEqual([`GRANT UPDATE ON probe.t TO ${role};`]);
-      await withClient(url, (c) => c.query(grant(second[0]!)));
-      expect(await tickets()).toEqual([]);
+      expect(second.map((t) => t.fix.startsWith(writes))).toEqual([true]);
     } finally {
       await driver.end();
       await withClient(url, (c) => c.query('DROP SCHEMA probe CASCADE'));
@@ -305,7 +326,8 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
   });
 
   // Regression (tester): the lock-timeout error showed the holder's query as <insufficient privilege> to the documented role.
-  it('a lock held past the lock timeout: the error says the holder\'s query is hidden from the role and what shows it', async () => {
+  // Regression (security review): to a role that could read it, the error showed 200 characters of the holder's query.
+  it('a lock held past the lock timeout: the error names the holder by pid, user and application, never by its query', async () => {
     await withClient(url, async (holder) => {
       const pid = (await holder.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
       await holder.query('BEGIN; LOCK TABLE lead_purchases IN ACCESS EXCLUSIVE MODE');
@@ -313,8 +335,9 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
       try {
         const error = await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts, snapshot, lockTimeoutMs: 100 }).then(() => undefined, (e: unknown) => e);
         expect(error).toMatchObject({ sqlstate: '55P03' });
-        expect((error as Error).message).toMatch(new RegExp(`; pid ${pid} holds ACCESS EXCLUSIVE on lead_purchases [^;]*\\(its query is hidden from this role: grant pg_read_all_stats to see it\\)$`));
+        expect((error as Error).message).toMatch(new RegExp(`; pid ${pid} holds ACCESS EXCLUSIVE on lead_purchases \\(user postgres, app "schemaguard-test"[^;]*\\)$`));
         expect((error as Error).message).not.toContain('<insufficient privilege>');
+        expect((error as Error).message).not.toContain('LOCK TABLE');
       } finally {
         await driver.end();
         await holder.query('ROLLBACK');
@@ -371,10 +394,13 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
     await withClient(url, (c) => c.query(`REVOKE USAGE ON SCHEMA schemaguard FROM ${role}; ALTER TABLE web_sessions ALTER COLUMN lead_id SET NOT NULL`));
     try {
       const r = await guardAs(guardUrl);
-      expect(r.findings.map((f) => `${f.severity} ${f.rule} ${f.object}`)).toEqual([
-        'page schema-drift public.web_sessions.lead_id', 'page contract-insert web_session_insert.sql', 'ticket state-unreadable schemaguard.applied_migrations',
+      // The contract planner is in the state schema too: without USAGE there, each writing contract is a ticket that says so.
+      const writing = contracts.filter((c) => writesData(c.tree));
+      expect(r.findings.map((f) => `${f.severity} ${f.rule} ${f.object.replace(/\.sql: .*/, '.sql')}`)).toEqual([
+        'page schema-drift public.web_sessions.lead_id', ...writing.map((c) => `ticket contract-unchecked ${c.file}`), 'ticket state-unreadable schemaguard.applied_migrations',
       ]);
-      const ticket = r.findings[2]!;
+      for (const f of r.findings.filter((x) => x.rule === 'contract-unchecked')) expect(f.fix).toContain(`this role may not call it: GRANT USAGE ON SCHEMA schemaguard TO ${role};`);
+      const ticket = r.findings.find((f) => f.rule === 'state-unreadable')!;
       expect(ticket.message).toBe(`role ${role} may not read schemaguard.applied_migrations (no USAGE on schema schemaguard): migrations pending, changed or unknown were not compared, and drift is rated as if the database were at the snapshot's migrations; every other check ran`);
       expect(ticket.fix).toMatch(new RegExp(`^GRANT USAGE ON SCHEMA schemaguard TO ${role};  -- `));
       await withClient(url, (c) => c.query(`${ticket.fix.replace(/ {2}--.*$/, '')} REVOKE SELECT ON schemaguard.applied_migrations FROM ${role}`));

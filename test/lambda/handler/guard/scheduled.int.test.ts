@@ -43,7 +43,8 @@ afterAll(async () => {
 
 /** A database deployed with the shipped files, and its guard role. */
 async function deployed(target: (typeof targets)[number], mode: DriverMode, label: string): Promise<GuardRig> {
-  const rig = await guardRig(target, mode, label);
+  // The deploy ships the contracts: the role resource stores the writing ones for the guard's contract planner.
+  const rig = await guardRig(target, mode, label, { contractsDir: CONTRACTS_DIR });
   if (rig.standin) standins.push(rig.standin);
   await rig.migrate(MIGRATIONS_DIR);
   await rig.handlers.onEvent(rig.roleEvent('Create'), ctx);

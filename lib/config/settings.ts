@@ -1,0 +1,240 @@
+/**
+ * The project file's settings, one entry each: its key, what it holds, its
+ * default, the JSON Schema of its value, the CLI flag and the construct prop
+ * it fills, and how its value is read and checked. Everything else follows
+ * from this list: the loader (load.ts), the CLI (bin/cli/project-config.ts),
+ * the constructs (SchemaMigrations), the published JSON Schema
+ * (schemaguard.schema.json) and the keys' reference page
+ * (docs/reference/more/configuration.md), both written by
+ * `npm run docs:generate` and checked current by tests.
+ *
+ * To add a setting: add an entry below. With a `flag`, the CLI takes the
+ * file's value for that flag by itself (bin/cli/project-config.ts), and the
+ * help, the CLI reference and the keys' page name the key; without one, read
+ * `config.settings.<key>` where it is used (`SettingsOf` types it). With a
+ * `prop`, read it in SchemaMigrations (`resolveSettings`) where the prop is
+ * read. Then run `npm run docs:generate`, and add the key's case to
+ * test/bin/cli/config-keys.int.test.ts (tsc fails until it has one).
+ *
+ * Nothing here imports aws-cdk-lib or the SQL parser: the CLI's core bundle
+ * reads the file too.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { DURATION_FORMAT_HINT, MAX_DURATION_MS, parseDuration } from '../../lambda/engine/duration';
+import { InputError } from '../../lambda/engine/errors';
+import { validateSchemaName } from '../../lambda/engine/identifiers';
+import { MIGRATION_LAYOUTS, type MigrationLayout } from '../../lambda/engine/layout-types';
+
+/** A JSON Schema fragment (draft 2020-12). */
+export type JsonSchema = Record<string, unknown>;
+
+/** A value the reader refuses: what is wrong with it, and what to write instead. */
+export class SettingValueError extends Error {
+  constructor(readonly problem: string, readonly fix: string) {
+    super(problem);
+    this.name = 'SettingValueError';
+  }
+}
+
+/** Where a value is read: relative paths resolve against the project file's directory. */
+export interface ReadContext {
+  dir: string;
+}
+
+export interface Setting<K extends string = string, T = unknown> {
+  readonly key: K;
+  /** What it holds, one or two sentences (the reference and the schema's description). */
+  readonly description: string;
+  /** The default as the reference shows it. */
+  readonly defaultText: string;
+  /** The default as a value, where it is one (the JSON Schema's `default`, which editors offer). */
+  readonly default?: unknown;
+  /** The CLI flag it fills; a flag on the command line wins over the file. */
+  readonly flag?: string;
+  /** The construct prop it fills (SchemaMigrations, and the stacks that pass it on); a prop given in code wins over the file. */
+  readonly prop?: string;
+  /** Why it has no flag or no prop, when that is worth saying. */
+  readonly note?: string;
+  /**
+   * A path: relative to the project file's directory in the file, to the
+   * working directory as a flag. `default`: the path in the project root it
+   * defaults to (none: the default is derived, as the snapshot's).
+   */
+  readonly path?: { readonly default?: string };
+  readonly schema: JsonSchema;
+  /** A value as a user would write it (the reference, `schemaguard init`). */
+  readonly example: unknown;
+  /** The value, checked; throws SettingValueError. */
+  read(value: unknown, at: ReadContext): T;
+}
+
+function setting<K extends string, T>(s: Setting<K, T>): Setting<K, T> {
+  return s;
+}
+
+/** A path in the file: relative to the file's directory (absolute taken as it is); read as an absolute path. */
+function path(what: string): (value: unknown, at: ReadContext) => string {
+  return (value, at) => {
+    if (typeof value !== 'string' || value.trim() === '') throw new SettingValueError(`is not a path`, `write the ${what} as a string, relative to the directory of the project file, e.g. "db/migrations"`);
+    return isAbsolute(value) ? value : resolve(at.dir, value);
+  };
+}
+
+const PATH_SCHEMA: JsonSchema = { type: 'string', minLength: 1 };
+
+/** A duration as the flags take it (`5s`, `500ms`), read as milliseconds; `positive`: 0 refused, saying what it would mean. */
+function duration(positive?: string): (value: unknown) => number {
+  return (value) => {
+    const ms = typeof value === 'string' ? parseDuration(value) : undefined;
+    if (ms === undefined || ms > MAX_DURATION_MS) {
+      const number = typeof value === 'number' ? ` (a number: "${value}s" for seconds, "${value}ms" for milliseconds)` : '';
+      throw new SettingValueError('is not a duration', `${DURATION_FORMAT_HINT.replace(' (or 0 for none)', positive ? '' : ' (or "0" for none)')}, as a string, up to 596h${number}`);
+    }
+    if (ms === 0 && positive) throw new SettingValueError(`turns the timeout off (${positive})`, 'write a positive duration, e.g. "5s" (schemaguard retries lock timeouts with backoff)');
+    return ms;
+  };
+}
+
+/** A duration string; `positive`: none that is 0 (`"0"`, `"0s"`). */
+function durationSchema(positive: boolean): JsonSchema {
+  const some = '\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|min|h)\\s*';
+  return { type: 'string', pattern: positive ? `^(?!\\s*0+(\\.0+)?\\s*[a-z]*\\s*$)${some}$` : `^${some}$|^\\s*0\\s*$` };
+}
+
+/**
+ * The PostgreSQL majors `serverVersion` (`--server-version`) takes: the
+ * oldest supported release when this was written (13 and 14 have reached
+ * their end of life, and no syntax of 15 — MERGE, UNIQUE NULLS NOT DISTINCT —
+ * is checked) to the grammar lint parses with.
+ */
+export const SERVER_VERSIONS = { oldest: 15, newest: 18 } as const;
+
+/** The levels a lint rule can be given in `lintRules`. */
+export const RULE_LEVELS = ['off', 'warning', 'error'] as const;
+export type RuleLevel = (typeof RULE_LEVELS)[number];
+
+/** `lintRules`: a rule's level, and why the team chose it. */
+export interface RuleSetting {
+  level: RuleLevel;
+  reason: string;
+}
+
+/** A lint rule id's shape; which ids exist is checked by lint and plan (the rules are not loaded here). */
+const RULE_ID = /^[a-z][a-z0-9-]*$/;
+
+function readLintRules(value: unknown): Record<string, RuleSetting> {
+  const example = '{ "index-not-concurrent": { "level": "warning", "reason": "our tables are small" } }';
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SettingValueError('is not an object of rules', `write ${example}`);
+  const rules: Record<string, RuleSetting> = {};
+  for (const [id, entry] of Object.entries(value)) {
+    if (!RULE_ID.test(id)) throw new SettingValueError(`has "${id}", which is not a rule id`, `use the rule ids lint prints (e.g. index-not-concurrent): ${example}`);
+    const e = entry as Partial<Record<string, unknown>>;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new SettingValueError(`"${id}" is not an object`, `write "${id}": { "level": "off", "reason": "why the team accepts it" }`);
+    const extra = Object.keys(e).filter((k) => k !== 'level' && k !== 'reason');
+    if (extra.length) throw new SettingValueError(`"${id}" has ${extra.map((k) => `"${k}"`).join(', ')}, which a rule does not take`, `give "${id}" only "level" and "reason"`);
+    if (!(RULE_LEVELS as readonly unknown[]).includes(e.level)) throw new SettingValueError(`"${id}" has level ${JSON.stringify(e.level)}`, `write "level": "off", "warning" or "error"`);
+    if (typeof e.reason !== 'string' || e.reason.trim() === '') throw new SettingValueError(`"${id}" has no reason`, `add "reason": why the team accepts it (as -- schemaguard:allow ${id} REASON needs one): it is printed with every finding it changes`);
+    rules[id] = { level: e.level as RuleLevel, reason: e.reason.trim() };
+  }
+  return rules;
+}
+
+/** The settings of `schemaguard.config.json`, in the reference's order. */
+export const SETTINGS = [
+  setting({
+    key: 'migrations', flag: '--dir', prop: 'migrationsDir', defaultText: '"migrations"', default: 'migrations', example: 'db/migrations', path: { default: 'migrations' },
+    description: 'The folder of the migration files (`<version>_<name>.sql`).',
+    schema: PATH_SCHEMA, read: path('migrations folder'),
+  }),
+  setting({
+    key: 'migrationsLayout', flag: '--layout', prop: 'migrationsLayout', defaultText: 'detected: drizzle with meta/_journal.json, prisma with migration_lock.toml or a <timestamp>_<name>/migration.sql folder, else flat', example: 'prisma',
+    description: `How the migrations folder is laid out: ${MIGRATION_LAYOUTS.map((l) => `"${l}"`).join(', ')} (\`<version>_<name>.sql\` files; the folder \`prisma migrate dev\` writes; the folder \`drizzle-kit generate\` writes, in its journal's order).`,
+    schema: { enum: [...MIGRATION_LAYOUTS] },
+    read: (value): MigrationLayout => {
+      if (!(MIGRATION_LAYOUTS as readonly unknown[]).includes(value)) throw new SettingValueError(`is not a layout (${MIGRATION_LAYOUTS.join(', ')})`, `write one of ${MIGRATION_LAYOUTS.map((l) => `"${l}"`).join(', ')}, or leave it out: the layout is detected`);
+      return value as MigrationLayout;
+    },
+  }),
+  setting({
+    key: 'contracts', flag: '--contracts', prop: 'contractsDir', defaultText: '"contracts"', default: 'contracts', example: 'db/contracts', path: { default: 'contracts' },
+    description: 'The folder of the query contracts: the application\'s statements, checked against the migrated schema (`check`, `guard`, `capture`, and the custom resource after each deploy).',
+    schema: PATH_SCHEMA, read: path('contracts folder'),
+  }),
+  setting({
+    key: 'snapshot', flag: '--snapshot', prop: 'snapshotFile', defaultText: '"<migrations>/schema.snapshot.json"', example: 'db/migrations/schema.snapshot.json', path: {},
+    description: 'The schema snapshot `schemaguard snapshot` writes and `diff`, `guard` and the custom resource compare a live schema with. By default it sits in the migrations folder, beside the files that produce it.',
+    schema: PATH_SCHEMA, read: path('snapshot file'),
+  }),
+  setting({
+    key: 'stateSchema', flag: '--state-schema', prop: 'stateSchema', defaultText: '"schemaguard"', default: 'schemaguard', example: 'orders_schemaguard',
+    description: 'The schema of schemaguard\'s state table (`<stateSchema>.applied_migrations`), which also keys the runner lock: two services migrating one database need one each.',
+    schema: { type: 'string', minLength: 1, maxLength: 63, not: { pattern: '^pg_' } },
+    read: (value) => {
+      if (typeof value !== 'string') throw new SettingValueError('is not a schema name', 'write a string of 1 to 63 bytes, e.g. "schemaguard"');
+      try {
+        return validateSchemaName(value, 'stateSchema');
+      } catch (e) {
+        if (e instanceof InputError) throw new SettingValueError(e.message.replace(/^stateSchema: "[^"]*" /, ''), e.fix ?? '');
+        throw e;
+      }
+    },
+  }),
+  setting({
+    key: 'serverVersion', flag: '--server-version', defaultText: 'none: 18\'s grammar, no version checks', example: 16,
+    description: `The PostgreSQL major version the migrations run on (${SERVER_VERSIONS.oldest} to ${SERVER_VERSIONS.newest}), for \`lint\` and \`plan\` when no database says it: syntax that version lacks is an error, and plan shows that version's locks. With a database, its own version decides.`,
+    note: 'The custom resource runs on the deployed server, which says its own version.',
+    schema: { type: 'integer', minimum: SERVER_VERSIONS.oldest, maximum: SERVER_VERSIONS.newest },
+    read: (value) => {
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < SERVER_VERSIONS.oldest || value > SERVER_VERSIONS.newest) {
+        throw new SettingValueError(`is not a PostgreSQL major version lint knows (${SERVER_VERSIONS.oldest} to ${SERVER_VERSIONS.newest})`, `write the major version as a number, e.g. 16 for 16.4 (files for a newer server are read with ${SERVER_VERSIONS.newest}'s grammar: leave it out)`);
+      }
+      return value;
+    },
+  }),
+  setting({
+    key: 'lockTimeout', flag: '--lock-timeout', prop: 'lockTimeout', defaultText: '"5s"', default: '5s', example: '3s',
+    description: '`lock_timeout` for each migration that sets none itself (`-- schemaguard:lock-timeout=…`): how long one of its statements waits for a lock before it gives up and is retried with backoff. More than 0.',
+    schema: durationSchema(true), read: duration('lock_timeout 0 in PostgreSQL means none: a statement waits forever behind any lock it conflicts with, and the queries queued behind it wait too'),
+  }),
+  setting({
+    key: 'lockWait', flag: '--lock-wait', defaultText: '"60s"', default: '60s', example: '2m',
+    description: 'How long `migrate`, `baseline` and `repair` wait for another runner\'s lock (another deploy or CI job on the same database), trying again with backoff; "0" tries once.',
+    note: 'The custom resource waits for the runner lock across its invocations, up to its `totalTimeout`.',
+    schema: durationSchema(false), read: duration(),
+  }),
+  setting({
+    key: 'lintRules', defaultText: '{} (every rule at its own level)', default: {}, example: { 'index-not-concurrent': { level: 'warning', reason: 'our tables are small: a plain CREATE INDEX blocks writes for milliseconds' } },
+    description: 'Lint rules the team turned off or gave another level, each with its reason (as `-- schemaguard:allow RULE REASON` takes one for a statement). `lint` and `plan` report a rule turned off as allowed, with the reason; its inline allows still apply.',
+    note: 'No flag: a team\'s choice belongs in the file; one statement\'s exception is `-- schemaguard:allow`.',
+    schema: {
+      type: 'object',
+      propertyNames: { pattern: RULE_ID.source },
+      additionalProperties: {
+        type: 'object', required: ['level', 'reason'], additionalProperties: false,
+        properties: { level: { enum: [...RULE_LEVELS] }, reason: { type: 'string', minLength: 1 } },
+      },
+    },
+    read: readLintRules,
+  }),
+  setting({
+    key: 'databaseUrlEnv', defaultText: '"DATABASE_URL"', default: 'DATABASE_URL', example: 'APP_DATABASE_URL',
+    description: 'The environment variable that holds the database URL for every command that connects (instead of `DATABASE_URL`). Without it, and without `--database-url`, commands use the embedded server.',
+    note: '`--database-url` names the server itself, and wins.',
+    schema: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+    read: (value) => {
+      if (typeof value !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw new SettingValueError('is not an environment variable name', 'write the variable\'s name, not its value: letters, digits and _, e.g. "APP_DATABASE_URL" (a URL there would be a secret in the repository)');
+      return value;
+    },
+  }),
+  setting({
+    key: 'embeddedDir', flag: '--embedded-dir', defaultText: '".schemaguard"', default: '.schemaguard', example: '.schemaguard', path: { default: '.schemaguard' },
+    description: 'The data folder of the embedded PostgreSQL the CLI uses without a database URL (git-ignore it). `lint` without a database reads what it has applied.',
+    schema: PATH_SCHEMA, read: path('embedded server\'s data folder'),
+  }),
+] as const;
+
+export type AnySetting = (typeof SETTINGS)[number];
+export type SettingKey = AnySetting['key'];
+
+/** The values a project file sets, by key, as read (paths absolute, durations in milliseconds). */
+export type SettingsOf = { [S in AnySetting as S['key']]?: ReturnType<S['read']> };
