@@ -169,7 +169,7 @@ describe('CLI: schemaguard.config.json, named and refused', () => {
     const r = await run(root, ['status']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('error: schemaguard.config.json: unknown key "lockTimout"');
-    expect(r.stderr).toContain('fix: did you mean "lockTimeout"? the keys are migrations, contracts, snapshot');
+    expect(r.stderr).toContain('fix: did you mean "lockTimeout"? the keys are migrations, migrationsLayout, contracts, snapshot');
     const bad = project({ lockTimeout: '5' });
     const json = await run(join(bad, 'src'), ['migrate', '--json']);
     expect(json.code).toBe(2);
