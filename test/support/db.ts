@@ -9,7 +9,15 @@ import { inject } from 'vitest';
 import { databaseUrl, withClient } from './system-postgres';
 import type { Target } from './targets';
 
+/** The servers most integration files run on (`describe.each(targets)`): PostgreSQL 18 and 15. */
 export const targets: Target[] = inject('targets');
+
+/**
+ * A server of every major RDS and Aurora run, 13 to 18, oldest first: a
+ * version-sensitive file opts in with `describe.each(allMajors)` (the
+ * title's `$name` names the version).
+ */
+export const allMajors: Target[] = inject('majors');
 
 const created: { target: Target; name: string }[] = [];
 
