@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { LockLostError, MigrationError } from '../../lambda/engine/errors';
-import { dropDatabases, freshDatabase, rows, targets, withClient } from '../support/db';
+import { allMajors, dropDatabases, freshDatabase, rows, withClient } from '../support/db';
 import { driverKinds } from '../support/drivers';
 import { rejection, runEngine } from '../support/engine';
 import { runCli } from '../support/cli';
@@ -19,7 +19,7 @@ const pgDriver = () => driverKinds.find((d) => d.name === 'pg')!;
 
 const SLOW_ID = "CREATE FUNCTION slow_id(x int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.05); RETURN x; END $$";
 
-describe.each(targets)('Faults: the runner lock, on $name', (target) => {
+describe.each(allMajors)('Faults: the runner lock, on $name', (target) => {
   it('a waiting runner names the process applying the file and the file, not the idle lock connection; cancelling that process, as the fix says, stops the run', async () => {
     const url = await freshDatabase(target, 'rl_holder');
     const dir = tempDir({

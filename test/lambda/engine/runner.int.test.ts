@@ -6,7 +6,7 @@ import type { Driver } from '../../../lambda/engine/ports';
 import { migrate } from '../../../lambda/engine/runner';
 import { loadMigrations } from '../../../lambda/engine/source';
 import { catalogFingerprint } from '../../support/catalog-fingerprint';
-import { dropDatabases, freshDatabase, rows, withClient } from '../../support/db';
+import { allMajors, dropDatabases, freshDatabase, rows, withClient } from '../../support/db';
 import { driverCases } from '../../support/drivers';
 import { rejection, runEngine } from '../../support/engine';
 import { addFile, tempDir } from '../../support/files';
@@ -32,7 +32,7 @@ async function whileBusyTableHeld(url: string, act: (dir: string) => Promise<voi
   return (await rows(url, "SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'busy' AND column_name = 'note'"))[0]!.n === 1;
 }
 
-describe.each(driverCases())('Function: migrate on $name', ({ target, driver }) => {
+describe.each(driverCases(allMajors))('Function: migrate on $name', ({ target, driver }) => {
   it('applies pending migrations in numeric order and records each one', async () => {
     // Prepare
     const url = await freshDatabase(target, 'order');
@@ -419,7 +419,7 @@ describe.each(driverCases())('Function: migrate on $name', ({ target, driver }) 
   });
 });
 
-describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: migrate, notices on $name', ({ target, driver }) => {
+describe.each(driverCases(allMajors).filter((c) => c.driver.name === 'pg'))('Function: migrate, notices on $name', ({ target, driver }) => {
   it('passes RAISE NOTICE messages on as notes naming the file', async () => {
     const url = await freshDatabase(target, 'notice');
     const dir = tempDir({ '1_n.sql': "CREATE TABLE IF NOT EXISTS t (id int);\nCREATE TABLE IF NOT EXISTS t (id int);\nDO $$ BEGIN RAISE NOTICE 'deactivated % duplicate purchases', 3; END $$;" });
@@ -441,7 +441,7 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: mi
   });
 });
 
-describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: migrate, the applying session on $name', ({ target, driver }) => {
+describe.each(driverCases(allMajors).filter((c) => c.driver.name === 'pg'))('Function: migrate, the applying session on $name', ({ target, driver }) => {
   /** Backends of this database other than the asking one, once those closing have gone (a closed session's backend exits a moment later). */
   async function sessionsLeft(url: string): Promise<number> {
     let n = -1;
@@ -480,7 +480,7 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: mi
   });
 });
 
-describe.each(driverCases())('Function: migrate, another tool\'s history on $name', ({ target, driver }) => {
+describe.each(driverCases(allMajors))('Function: migrate, another tool\'s history on $name', ({ target, driver }) => {
   // Regression (exploratory tester): a note, then every file node-pg-migrate had applied ran again (a seed row twice), outcome applied.
   it('refuses a first run where pgmigrations records applied migrations, before anything runs; ignoreForeignHistory runs them with the note', async () => {
     const url = await freshDatabase(target, 'foreign_history');
