@@ -63,17 +63,17 @@ describe.each(targets)('CLI: lint and plan against $name\'s version', (target) =
     expect(migrate.stderr).toContain('error: 1_reindex.sql:2: syntax error at end of input\n  sqlstate: 42601');
   });
 
-  it('plan shows the lock GRANT takes on the server\'s version (none on 13 to 16, ACCESS SHARE on 17 and 18); offline, which versions take it', async () => {
+  it('plan shows the lock GRANT takes on the server\'s version (none on 13 to 17, ACCESS SHARE on 18); offline, which versions take it', async () => {
     const url = await freshDatabase(target, 'server_grant');
     const applied = { '1_a.sql': 'CREATE TABLE t (id int);' };
     expect((await runCli(['migrate', '--quiet', '--dir', tempDir(applied), '--database-url', url])).code).toBe(0);
     const dir = tempDir({ ...applied, '2_grant.sql': 'GRANT SELECT ON t TO PUBLIC;' });
     const live = JSON.parse((await runCli(['plan', '--dir', dir, '--database-url', url, '--json'])).stdout);
-    expect(live.statements).toMatchObject([{ file: '2_grant.sql', form: expect.stringMatching(/^GRANT \/ REVOKE/), lock: target.major <= 16 ? null : 'ACCESS SHARE', table: 'public.t' }]);
+    expect(live.statements).toMatchObject([{ file: '2_grant.sql', form: expect.stringMatching(/^GRANT \/ REVOKE/), lock: target.major <= 17 ? null : 'ACCESS SHARE', table: 'public.t' }]);
     expect(live.statements[0].olderServers).toBeUndefined();
     const offline = await runCli(['plan', '--dir', dir, '--offline'], { env: NO_DB });
     expect(offline.stdout).toMatch(/2_grant\.sql:1 +ACCESS SHARE +t /);
-    expect(offline.stdout).toContain('2_grant.sql:1: ACCESS SHARE on PostgreSQL 17 and later (seen on each); PostgreSQL 16 and older take no lock on the table (with --database-url, plan shows the server\'s)');
+    expect(offline.stdout).toContain('2_grant.sql:1: ACCESS SHARE on PostgreSQL 18 and later (seen on each); PostgreSQL 17 and older take no lock on the table (with --database-url, plan shows the server\'s)');
   });
 });
 
