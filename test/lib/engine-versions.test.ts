@@ -1,14 +1,15 @@
 /**
  * Every PostgreSQL major the stacks deploy (13 to 18, docs/guide/versions.md):
- * each stack synthesised on each, with its engine version and the parameter
- * group family of that major; versions outside the range (or, for Aurora,
+ * each major's engine with the parameter group family of that major, and
+ * both stacks synthesised on the oldest and the newest major; versions outside the range (or, for Aurora,
  * before the RDS Data API) refused with the prop, the value and the fix.
  */
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AuroraDatabaseStack } from '../../lib/aurora-database-stack';
+import { databaseParameterGroup } from '../../lib/database-parameters';
 import { DatabaseStack } from '../../lib/database-stack';
 import { auroraVersionConstant, auroraVersions, DATA_API_FROM, engineVersionProblem, postgresVersionConstant, postgresVersions } from '../../lib/engine-versions';
 import { supportedMajors } from '../../lambda/engine/server-majors';
@@ -17,6 +18,8 @@ import { tempDir } from '../support/files';
 const MAJORS = supportedMajors();
 /** The newest minor aws-cdk-lib has of each major. */
 const newest = (versions: string[], major: number) => versions.filter((v) => v.startsWith(`${major}.`)).at(-1)!;
+/** Whole stacks are synthesised for the oldest and the newest major (a synthesis takes seconds); every major's engine and parameter group below. */
+const EDGES = [MAJORS[0]!, MAJORS.at(-1)!];
 
 let postgres: Map<number, Template>;
 let aurora: Map<number, Template>;
@@ -25,17 +28,26 @@ beforeAll(() => {
   const migrationsDir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
   const app = new App();
   // Every stack made before the first synthesis (the App synthesises once).
-  const pgStacks = MAJORS.map((m) => new DatabaseStack(app, `Pg${m}`, {
+  const pgStacks = EDGES.map((m) => new DatabaseStack(app, `Pg${m}`, {
     stage: 'dev', migrationsDir, guard: false, engineVersion: postgresVersionConstant(newest(postgresVersions(), m))!,
   }));
-  const auroraStacks = MAJORS.map((m) => new AuroraDatabaseStack(app, `Aurora${m}`, {
+  const auroraStacks = EDGES.map((m) => new AuroraDatabaseStack(app, `Aurora${m}`, {
     stage: 'dev', migrationsDir, guard: false, engineVersion: auroraVersionConstant(newest(auroraVersions(), m))!,
   }));
-  postgres = new Map(MAJORS.map((m, k) => [m, Template.fromStack(pgStacks[k]!)]));
-  aurora = new Map(MAJORS.map((m, k) => [m, Template.fromStack(auroraStacks[k]!)]));
+  postgres = new Map(EDGES.map((m, k) => [m, Template.fromStack(pgStacks[k]!)]));
+  aurora = new Map(EDGES.map((m, k) => [m, Template.fromStack(auroraStacks[k]!)]));
 });
 
-describe.each(MAJORS)('PostgreSQL %i', (major) => {
+/** The stacks' parameter group for `engine`, bound as the stack binds it. */
+function groupTemplate(engine: rds.IEngine, boundTo: 'instance' | 'cluster'): Template {
+  const stack = new Stack(new App(), 'Parameters');
+  const group = databaseParameterGroup(stack, engine, 'schemaguard');
+  if (boundTo === 'cluster') group.bindToCluster({});
+  else group.bindToInstance({});
+  return Template.fromStack(stack);
+}
+
+describe.each(EDGES)('the stacks on PostgreSQL %i', (major) => {
   it('DatabaseStack: RDS for PostgreSQL of that major, its parameter group of family postgres<major>', () => {
     const t = postgres.get(major)!;
     t.hasResourceProperties('AWS::RDS::DBInstance', { Engine: 'postgres', EngineVersion: newest(postgresVersions(), major) });
@@ -46,6 +58,20 @@ describe.each(MAJORS)('PostgreSQL %i', (major) => {
     const t = aurora.get(major)!;
     t.hasResourceProperties('AWS::RDS::DBCluster', { Engine: 'aurora-postgresql', EngineVersion: newest(auroraVersions(), major), EnableHttpEndpoint: true });
     t.hasResourceProperties('AWS::RDS::DBClusterParameterGroup', { Family: `aurora-postgresql${major}`, Parameters: { 'rds.force_ssl': '1' } });
+  });
+});
+
+describe.each(MAJORS)('PostgreSQL %i', (major) => {
+  it('RDS: the newest minor\'s engine gives a parameter group of family postgres<major> with the stacks\' parameters', () => {
+    const engine = rds.DatabaseInstanceEngine.postgres({ version: postgresVersionConstant(newest(postgresVersions(), major))! });
+    groupTemplate(engine, 'instance').hasResourceProperties('AWS::RDS::DBParameterGroup', { Family: `postgres${major}`, Parameters: { 'rds.force_ssl': '1' } });
+  });
+
+  it('Aurora: the first minor with the Data API and the newest give a cluster parameter group of family aurora-postgresql<major>', () => {
+    for (const v of [DATA_API_FROM[major]!, newest(auroraVersions(), major)]) {
+      const engine = rds.DatabaseClusterEngine.auroraPostgres({ version: auroraVersionConstant(v)! });
+      groupTemplate(engine, 'cluster').hasResourceProperties('AWS::RDS::DBClusterParameterGroup', { Family: `aurora-postgresql${major}`, Parameters: { 'rds.force_ssl': '1' } });
+    }
   });
 
   it('every minor aws-cdk-lib has of it is offered, for Aurora from the first with the Data API', () => {
