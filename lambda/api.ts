@@ -48,7 +48,7 @@ export {
   alteredTables, FINDINGS_KEPT_PER_RULE, lintCounts, lintMigrations as lint, lintSourceFromText, lintSourceOf, needsDependencies, readLintCatalog, RULES as LINT_RULES,
   type LintCatalog, type LintOptions, type LintResult, type LintSource, type OmittedFindings, type RuleInfo,
 } from './checks/lint';
-export type { CatalogColumn, CatalogConstraint, CatalogDomain, CatalogNotNullCheck, CatalogNotValidNotNull, CatalogPartitionedTable, ReadCatalogOptions } from './checks/lint/catalog';
+export type { CatalogColumn, CatalogConstraint, CatalogDomain, CatalogIndex, CatalogNotNullCheck, CatalogNotValidNotNull, CatalogPartitionedTable, CatalogRelation, ReadCatalogOptions } from './checks/lint/catalog';
 export type { DependencyEdge, DependencyGraph, DependencyObject } from './checks/lint/dependencies';
 export type { FunctionSignature, Volatility } from './checks/lint/volatility';
 export {

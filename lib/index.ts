@@ -8,7 +8,7 @@
  */
 
 // Constructs: add them to a stack of your own, beside your own database.
-export { SchemaMigrations, type SchemaMigrationsProps } from './schema-migrations';
+export { SchemaMigrations, type SchemaMigrationsProps, type StandbyWaitProps } from './schema-migrations';
 export type { FilesSummary } from '../lambda/handler/files-hash';
 export { DatabaseAlarms, type DatabaseAlarmsProps } from './alarms/database-alarms';
 export { DatabaseDashboard, type DatabaseDashboardProps } from './alarms/database-dashboard';

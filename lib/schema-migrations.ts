@@ -137,6 +137,24 @@ export interface SchemaMigrationsProps extends UserFileProps {
    */
   readonly failOnDrift?: boolean;
   /**
+   * Why changing tables that logical replication carries is planned for, for
+   * every migration of the deploy (an RDS Blue/Green switchover done, the
+   * subscriber changed first). Without it, a migration that adds, drops,
+   * retypes or renames a column of a table a publication or an active
+   * logical slot carries fails the deploy before anything runs, unless its
+   * file says `-- schemaguard:replication-planned <reason>`.
+   * @default - such a migration needs its directive
+   */
+  readonly replicationPlanned?: string;
+  /**
+   * After a deploy applied migrations, how long to wait for the streaming
+   * standbys (RDS read replicas) or Aurora readers to replay them, so the
+   * application deployed next never reads the old schema there; and whether
+   * one still behind after the wait fails the deploy.
+   * @default - wait up to 60 s (within the invocation's time), then a warning in the log and `Standbys`
+   */
+  readonly standbys?: StandbyWaitProps;
+  /**
    * Timeout of one handler invocation (onEvent or one isComplete). Work that does
    * not fit continues in the next isComplete.
    * @default Duration.minutes(5)
@@ -211,9 +229,32 @@ export interface SchemaMigrationsProps extends UserFileProps {
   readonly outputs?: boolean;
 }
 
+/** How SchemaMigrations waits for standbys after applying. */
+export interface StandbyWaitProps {
+  /**
+   * How long to wait. `Duration.seconds(0)` reports their lag without waiting.
+   * @default Duration.seconds(60)
+   */
+  readonly wait?: Duration;
+  /**
+   * Fail the deploy (and roll the stack back) when a standby has not caught up.
+   * @default false - a warning
+   */
+  readonly strict?: boolean;
+}
+
+/** `standbys.wait`: a concrete duration within one invocation's limit (the handler waits inside its invocation). */
+function refuseBadStandbyWait(standbys: StandbyWaitProps | undefined): void {
+  const wait = standbys?.wait;
+  if (wait === undefined) return;
+  if (!(wait instanceof Duration) || Token.isUnresolved(wait.toMilliseconds()) || wait.toMilliseconds() > 900_000) {
+    throw new Error(`SchemaMigrations: "standbys.wait" is ${wait instanceof Duration && !Token.isUnresolved(wait.toMilliseconds()) ? `${wait.toSeconds()} s` : String(wait)}; use a Duration from 0 to 15 minutes (the wait runs inside one handler invocation, within its time)`);
+  }
+}
+
 /** The props of a plain kind, checked at run time (a JavaScript app, a value from context). */
 const PROP_KINDS: Readonly<Record<string, PropKind>> = {
-  databaseName: 'string', stateSchema: 'string', migrationsDir: 'string', contractsDir: 'string', snapshotFile: 'string', databaseLogGroupName: 'string',
+  databaseName: 'string', stateSchema: 'string', migrationsDir: 'string', contractsDir: 'string', snapshotFile: 'string', databaseLogGroupName: 'string', replicationPlanned: 'string',
   failOnDrift: 'boolean', parseAtSynth: 'boolean', outputs: 'boolean', memorySize: 'number',
   handlerTimeout: 'duration', reserve: 'duration', queryInterval: 'duration', totalTimeout: 'duration', serviceTimeout: 'duration',
   port: 'port', vpcSubnets: 'subnets',
@@ -282,6 +323,7 @@ export class SchemaMigrations extends Construct {
     super(scope, id);
     refuseMissingSecret(props.secret);
     refuseWrongKinds('SchemaMigrations', props, PROP_KINDS);
+    refuseBadStandbyWait(props.standbys);
     const settings = resolveSettings(props);
     const network = connectionMode(props);
     this.stateSchema = resolveStateSchema(props.stateSchema);
@@ -479,6 +521,9 @@ function handlerEnvironment(scope: Construct, props: SchemaMigrationsProps, sett
     NODE_OPTIONS: heapOptions(props.memorySize ?? DEFAULT_MEMORY_MB),
   };
   if (props.failOnDrift) environment[ENV.failOnDrift] = 'true';
+  if (props.replicationPlanned) environment[ENV.replicationPlanned] = props.replicationPlanned;
+  if (props.standbys?.wait) environment[ENV.standbyWaitMs] = String(props.standbys.wait.toMilliseconds());
+  if (props.standbys?.strict) environment[ENV.standbyStrict] = 'true';
   if (props.databaseName) environment[ENV.databaseName] = props.databaseName;
   if (props.databaseLogGroupName) environment[ENV.databaseLogGroup] = props.databaseLogGroupName;
   if (props.dataApiCluster) environment[ENV.clusterArn] = props.dataApiCluster.clusterArn;

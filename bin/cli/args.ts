@@ -77,6 +77,12 @@ export interface CliOptions {
   minCalls: number;
   /** `capture`: list what would be written, write nothing. */
   dryRun: boolean;
+  /** `migrate`, `plan`: why changing tables that logical replication carries is planned for (every file). */
+  replicationPlanned?: string;
+  /** `migrate`: how long to wait for the standbys to replay what it applied (0: report only). */
+  standbyWaitMs: number;
+  /** `migrate`: fail (exit 1) when a standby has not caught up within the wait. */
+  standbyStrict: boolean;
 }
 
 type FlagKind = 'string' | 'duration' | 'int' | 'count' | 'bool' | 'format' | 'source';
@@ -123,6 +129,9 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--warn-rows': { key: 'warnRows', kind: 'count', value: 'N', for: ['plan'], help: 'plan: warn when a write-blocking lock is held over a scan or rewrite of a table of at least N rows (default: 100000)' },
   '--min-calls': { key: 'minCalls', kind: 'count', value: 'N', for: ['capture'], help: 'capture: only statements executed at least N times (default: 5)' },
   '--dry-run': { key: 'dryRun', kind: 'bool', for: ['capture'], help: 'capture: list the contracts it would write, write nothing' },
+  '--replication-planned': { key: 'replicationPlanned', kind: 'string', value: 'REASON', for: ['migrate', 'plan'], help: 'migrate, plan: change tables that a publication or an active logical slot carries (RDS Blue/Green, DMS, Debezium, subscriptions), saying how that was planned for (without it such a file needs -- schemaguard:replication-planned, or is refused)' },
+  '--standby-wait': { key: 'standbyWaitMs', kind: 'duration', value: 'DURATION', for: ['migrate'], help: 'migrate: after applying, wait this long for every standby to replay the migrations, with progress lines (default: 60s; 0 = report their lag only)' },
+  '--standby-strict': { key: 'standbyStrict', kind: 'bool', for: ['migrate'], help: 'migrate: exit 1 when a standby has not replayed the migrations within --standby-wait (default: a warning)' },
 };
 
 export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
@@ -156,6 +165,8 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
     warnRows: 100_000,
     minCalls: 5,
     dryRun: false,
+    standbyWaitMs: 60_000,
+    standbyStrict: false,
   };
 }
 

@@ -50,6 +50,7 @@ interface LibPgQuery {
   parseSync(sql: string): { stmts?: { stmt: Node; stmt_location?: number; stmt_len?: number }[] };
   fingerprintSync(sql: string): string;
   scanSync(sql: string): { tokens?: ScanToken[] };
+  parsePlPgSQLSync(sql: string): unknown;
 }
 
 let parser: LibPgQuery | undefined;
@@ -65,6 +66,35 @@ export async function loadParser(): Promise<void> {
 function ready(): LibPgQuery {
   if (!parser) throw new Error('the SQL parser is not loaded: await loadParser() first');
   return parser;
+}
+
+/**
+ * The SQL statements a PL/pgSQL body runs as written (not those it builds
+ * for EXECUTE), in the body's order, whatever IF or loop they sit in;
+ * empty when PL/pgSQL's parser refuses the body.
+ */
+export function plpgsqlStatements(body: string): string[] {
+  let tag = 'sg_body';
+  while (body.includes(`$${tag}$`)) tag += '_';
+  let tree: unknown;
+  try {
+    tree = ready().parsePlPgSQLSync(`CREATE FUNCTION pg_temp.sg_body() RETURNS void LANGUAGE plpgsql AS $${tag}$${body}$${tag}$`);
+  } catch {
+    return [];
+  }
+  const found: string[] = [];
+  const stack: unknown[] = [tree];
+  while (stack.length) {
+    const n = stack.pop();
+    if (Array.isArray(n)) { for (let k = n.length - 1; k >= 0; k--) stack.push(n[k]); continue; }
+    if (!n || typeof n !== 'object') continue;
+    const sql = ((n as Node).PLpgSQL_stmt_execsql as Node | undefined)?.sqlstmt as Node | undefined;
+    const query = (sql?.PLpgSQL_expr as Node | undefined)?.query;
+    if (typeof query === 'string') { found.push(query); continue; }
+    const values = Object.values(n as Node);
+    for (let k = values.length - 1; k >= 0; k--) stack.push(values[k]);
+  }
+  return found;
 }
 
 /** The tokens of `text` as PostgreSQL's scanner reads them (comments included, as SQL_COMMENT / C_COMMENT). */

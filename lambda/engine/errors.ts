@@ -337,6 +337,35 @@ export class ForeignHistoryError extends MigrationError {
   }
 }
 
+/**
+ * A pending migration changes a table that logical replication carries (a
+ * publication, or a logical slot whose plugin decodes every table: RDS
+ * Blue/Green, AWS DMS, Debezium, a subscription), and neither the file nor
+ * the run says it was planned for. Nothing was run. Exit code 2: the fix is
+ * the plan (the subscriber first, or the replication ended), not the SQL.
+ */
+export class ReplicationError extends MigrationError {
+  override readonly exitCode: number = 2;
+  /** Each statement refused, with the table and what carries it. */
+  readonly statements: { file: string; line: number; table: string; carriedBy: string[] }[];
+  constructor(message: string, options: MigrationErrorOptions & { statements: ReplicationError['statements'] }) {
+    super(message, options);
+    this.name = 'ReplicationError';
+    this.statements = options.statements;
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), statements: this.statements };
+  }
+}
+
+/** After applying, a standby had not replayed the migrations' last commit within the wait, and the run asked for a strict gate. */
+export class StandbyLagError extends MigrationError {
+  constructor(message: string, options: MigrationErrorOptions = {}) {
+    super(message, options);
+    this.name = 'StandbyLagError';
+  }
+}
+
 /** The database could not be reached (or refused us) within the bounded retries. */
 export class ConnectionError extends MigrationError {
   constructor(message: string, options: MigrationErrorOptions = {}) {

@@ -29,7 +29,7 @@ import { downMarker, downSectionError, type DownMarker } from './down-section';
 import { DURATION_FORMAT_HINT, MAX_DURATION_MS, parseDuration } from './duration';
 import { InputError } from './errors';
 import { InputProblems } from './input-problems';
-import { foreignMarkerAdvice, foreignNoTransactionMarker, type ForeignNoTransactionMarker } from './foreign-no-transaction';
+import { foreignMarkerAdvice, foreignNoTransactionFileName, foreignNoTransactionMarker, type ForeignNoTransactionMarker } from './foreign-no-transaction';
 import type { Allowance, Check, MigrationDirectives } from './migration';
 import { classifyStatement, refusesTransactionBlock, TRANSACTION_WORDS, type StatementClass } from './sql/classify';
 import { isSetTransaction, refusedTransactionSetting, setTransactionError, TRANSACTION_SETTINGS, transactionModesAdvice, transactionSettingError } from './transaction-modes';
@@ -38,7 +38,7 @@ import { isComment, lexSql, tokenize, type Token } from './sql/lexer';
 import { readsAsTrue, settingChanges, type SettingChange } from './sql/settings';
 import { isCopyFromStdin, textIncludes, type LineComment, type ScanSink, type SqlStatement } from './sql/splitter';
 
-const HEADER_DIRECTIVES = new Set(['no-transaction', 'lock-timeout', 'statement-timeout', 'valid-checksum']);
+const HEADER_DIRECTIVES = new Set(['no-transaction', 'lock-timeout', 'statement-timeout', 'valid-checksum', 'replication-planned']);
 
 export interface ParsedFile {
   directives: MigrationDirectives;
@@ -193,7 +193,7 @@ export class MigrationParser implements ScanSink {
     else {
       throw new InputError(`${this.file}:${d.line}: unknown directive schemaguard:${d.name}`, {
         file: this.file, line: d.line, value: d.text.trim(),
-        fix: 'known directives: no-transaction, lock-timeout=<duration>, statement-timeout=<duration>, valid-checksum <sha-256>, check <description>, allow <rule> <reason>',
+        fix: 'known directives: no-transaction, lock-timeout=<duration>, statement-timeout=<duration>, valid-checksum <sha-256>, replication-planned <reason>, check <description>, allow <rule> <reason>',
       });
     }
   }
@@ -216,6 +216,10 @@ export class MigrationParser implements ScanSink {
     }
     if (d.name === 'valid-checksum') {
       (directives.validChecksums ??= []).push(validChecksum(file, d));
+      return;
+    }
+    if (d.name === 'replication-planned') {
+      directives.replicationPlanned = replicationReason(file, d);
       return;
     }
     refuseMissingEquals(file, d);
@@ -289,7 +293,7 @@ export class MigrationParser implements ScanSink {
       ? ['CONCURRENTLY cannot run inside a transaction', `move it to a migration of its own that starts with "-- schemaguard:no-transaction"${RERUNNABLE[s.words[0] ?? ''] ?? ''}: there each statement commits on its own, and a failure leaves those before it applied; or drop CONCURRENTLY`]
       : [`${c.keyword} cannot run inside a transaction block${BLOCK_REFUSAL_WHY[c.keyword] ?? ''}`, BLOCK_REFUSAL_FIX[c.keyword] ?? `move it to a migration of its own that starts with "-- schemaguard:no-transaction" (each statement there commits on its own, and a failure leaves those before it applied)${BLOCK_REFUSAL_OR[c.keyword] ?? ''}`];
     const fix = bare && this.serverMajor === undefined ? `${fixFor}; ${UNNAMED_REINDEX_BEFORE_16}` : fixFor;
-    const marker = this.foreignNoTransaction;
+    const marker = this.foreignNoTransaction ?? foreignNoTransactionFileName(this.file);
     throw new InputError(`${file}:${c.line}: ${why}`, { file, line: c.line, value: s.text.slice(0, 80), fix: marker ? `${fix}; ${foreignMarkerAdvice(marker)}` : fix });
   }
 }
@@ -466,4 +470,16 @@ function refuseMissingEquals(file: string, d: Directive): void {
   throw new InputError(`${file}:${d.line}: schemaguard:${d.name} is missing the "=" before its value ${value}`, {
     file, line: d.line, value: d.text.trim(), fix: `write the line as: -- schemaguard:${d.name}=${value}`,
   });
+}
+
+/** The reason of `-- schemaguard:replication-planned <reason>`: required, as an allow's is. */
+function replicationReason(file: string, d: Directive): string {
+  const reason = d.argument.trim();
+  if (!/^\s/.test(d.argument) || reason === '') {
+    throw new InputError(`${file}:${d.line}: schemaguard:replication-planned needs a reason`, {
+      file, line: d.line, value: d.text.trim(),
+      fix: 'say how the replication was planned for, e.g. -- schemaguard:replication-planned the subscriber got the column in release 41',
+    });
+  }
+  return reason;
 }

@@ -3,7 +3,8 @@
  * schemaguard reads them as the plain comments they are (a file runs in a
  * transaction unless it starts with `-- schemaguard:no-transaction`), so a
  * file carrying one fails on its CONCURRENTLY; the refusal's fix names the
- * marker and the directive to write instead.
+ * marker and the directive to write instead. pop marks such a migration in
+ * its file name (`….autocommit.sql`), which the fix names too.
  */
 import type { LineComment } from './sql/splitter';
 
@@ -20,7 +21,15 @@ const MARKERS: readonly { tool: string; pattern: RegExp }[] = [
   { tool: 'morph (mattermost)', pattern: /^morph:nontransactional\b/i },
   { tool: 'dbmate', pattern: /^migrate:up\b.*\btransaction:false\b/i },
   { tool: 'goose', pattern: /^\+goose\s+no\s+transaction\b/i },
+  { tool: 'postgres-migrations', pattern: /^postgres-migrations\s+disable-transaction\b/i },
+  { tool: 'sql-migrate', pattern: /^\+migrate\s+up\b.*\bnotransaction\b/i },
+  { tool: 'graphile-migrate', pattern: /^!\s*no-transaction\b/i },
+  { tool: 'Atlas', pattern: /^atlas:txmode\s+none\b/i },
+  { tool: 'sqlx', pattern: /^no-transaction\s*$/i },
 ];
+
+/** pop's marker is in the file name: a migration whose name has `.autocommit.` runs outside a transaction. */
+const FILE_NAME_MARKER = /\.autocommit\./i;
 
 /** The no-transaction marker of another tool a comment on its own line is, or undefined. */
 export function foreignNoTransactionMarker(c: LineComment): ForeignNoTransactionMarker | undefined {
@@ -30,7 +39,15 @@ export function foreignNoTransactionMarker(c: LineComment): ForeignNoTransaction
   return found && { line: c.line, text: c.text.trim(), tool: found.tool };
 }
 
+/** pop's no-transaction marker in a file's name, or undefined. */
+export function foreignNoTransactionFileName(file: string): ForeignNoTransactionMarker | undefined {
+  return FILE_NAME_MARKER.test(file) ? { line: 0, text: '.autocommit.', tool: 'pop' } : undefined;
+}
+
 /** The sentence a refusal's fix ends with when the file carries such a marker. */
 export function foreignMarkerAdvice(m: ForeignNoTransactionMarker): string {
+  if (m.line === 0) {
+    return `this file's name carries ${m.tool}'s no-transaction marker "${m.text}", which schemaguard does not read: write -- schemaguard:no-transaction on the file's first line instead`;
+  }
   return `this file carries ${m.tool}'s no-transaction marker "${m.text}" (line ${m.line}), which schemaguard reads as a plain comment: write -- schemaguard:no-transaction on the file's first line instead`;
 }

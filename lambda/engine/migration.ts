@@ -20,6 +20,12 @@ export interface MigrationDirectives {
    * way (as Liquibase's validCheckSum). Undefined when there are none.
    */
   validChecksums?: string[];
+  /**
+   * From `-- schemaguard:replication-planned <reason>`: the file changes
+   * tables that logical replication carries, and says how that was planned
+   * for (`ReplicationError` otherwise). Undefined when absent.
+   */
+  replicationPlanned?: string;
 }
 
 /** A lint finding silenced in the file with `-- schemaguard:allow <rule> <reason>`. */

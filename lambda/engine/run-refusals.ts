@@ -35,6 +35,8 @@ export interface RunFacts {
   firstRun: boolean;
   /** migrate's `ignoreForeignHistory`: another tool's history is noted instead of refused. */
   ignoreForeignHistory?: boolean;
+  /** The caller's own checks (the replication check), made at their steps after the engine's. @default - none */
+  checks?: readonly RunCheck[];
 }
 
 /** One check's answer: what migrate would refuse (with its fix), or a note it says and goes on. */
@@ -43,7 +45,8 @@ export interface RunCheckResult {
   note?: string;
 }
 
-interface RunCheck {
+/** A check migrate makes at one step of its run (the caller's own come through `RunFacts.checks`). */
+export interface RunCheck {
   step: RunStep;
   check(facts: RunFacts): Promise<RunCheckResult>;
 }
@@ -99,10 +102,16 @@ export const RUN_CHECKS: readonly RunCheck[] = [
   { step: 'session-open', check: escapedStrings },
 ];
 
+/** The engine's checks and the caller's, in the order of their steps. */
+function checksOf(facts: RunFacts): RunCheck[] {
+  const all = [...RUN_CHECKS, ...(facts.checks ?? [])];
+  return RUN_STEPS.flatMap((step) => all.filter((c) => c.step === step));
+}
+
 /** migrate: makes the checks of `step` in order and throws the first refusal; returns the notes to say. */
 export async function refuseAtStep(step: RunStep, facts: RunFacts): Promise<string[]> {
   const notes: string[] = [];
-  for (const c of RUN_CHECKS.filter((k) => k.step === step)) {
+  for (const c of checksOf(facts).filter((k) => k.step === step)) {
     const r = await c.check(facts);
     if (r.refusal) throw r.refusal;
     if (r.note) notes.push(r.note);
@@ -114,7 +123,7 @@ export async function refuseAtStep(step: RunStep, facts: RunFacts): Promise<stri
 export async function runRefusals(facts: RunFacts): Promise<{ refusals: MigrationError[]; notes: string[] }> {
   const refusals: MigrationError[] = [];
   const notes: string[] = [];
-  for (const c of RUN_CHECKS) {
+  for (const c of checksOf(facts)) {
     const r = await c.check(facts);
     if (r.refusal) refusals.push(r.refusal);
     if (r.note) notes.push(r.note);

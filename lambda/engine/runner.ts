@@ -16,7 +16,7 @@ import { explainReadOnly } from './read-only';
 import { computePlan, type Plan } from './plan';
 import type { Driver, MigrationLock, Queryable, Session } from './ports';
 import { EMPTY_FILE_NOTE, isEmptyMigration, parseAllNow, runsOutsideTransaction, type Migration } from './source';
-import { refuseAtStep, type RunFacts } from './run-refusals';
+import { refuseAtStep, type RunCheck, type RunFacts } from './run-refusals';
 import { stateRefusals } from './state-refusals';
 import { refuseUnwrittenTemplates } from './template';
 import { DEFAULT_STATE_SCHEMA, isHeldGuardFailure, prepareState, readApplied, readStateForRun, stateTable, stateUpgradeSkipped, stateUpToDate, type AppliedKey } from './state';
@@ -69,6 +69,8 @@ export interface MigrateOptions extends RunnerOptions {
    * timeout). @default - give the run more time or split the migration
    */
   deadlineFix?: string;
+  /** The caller's own checks before anything runs (`run-refusals.ts`: the replication check). @default - the engine's only */
+  checks?: readonly RunCheck[];
   onEvent?: (event: RunEvent) => void;
 }
 
@@ -173,7 +175,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     refuse(plan, options);
     // What migrate refuses through this URL (`run-refusals.ts`), each check at its step, in the order plan names them.
     const facts: RunFacts = {
-      driver: options.driver, reader, pending: plan.pending, firstRun: applied.length === 0, ignoreForeignHistory: options.ignoreForeignHistory,
+      driver: options.driver, reader, pending: plan.pending, firstRun: applied.length === 0, ignoreForeignHistory: options.ignoreForeignHistory, checks: options.checks,
       session: async () => (session ??= await (opening ?? options.driver.connect())),
     };
     // A first run on a database another tool migrated: its files likely re-create what is there (baseline first).

@@ -54,6 +54,12 @@ export interface RunSettings {
   lockWaitMs: number;
   /** The Provider's totalTimeout: no more tries for a busy lock past it. @default - not known: the framework's own timeout ends the request */
   totalTimeoutMs?: number;
+  /** Why changing tables logical replication carries is planned for. @default - refused unless the file says so */
+  replicationPlanned?: string;
+  /** After applying, how long to wait for the standbys (within the invocation's time). */
+  standbyWaitMs: number;
+  /** A standby still behind after the wait fails the request. */
+  standbyStrict: boolean;
 }
 
 /** The check after migrating (verify.ts). */
@@ -122,6 +128,9 @@ function runSettings(env: NodeJS.ProcessEnv): RunSettings {
     lockTimeoutMs: positiveLockTimeout(env) ?? DEFAULTS.lockTimeoutMs,
     lockWaitMs: optionalInt(env, ENV.lockWaitMs, 0, 900_000) ?? DEFAULTS.lockWaitMs,
     totalTimeoutMs: optionalInt(env, ENV.totalTimeoutMs, 1000, 3_600_000),
+    ...(env[ENV.replicationPlanned] ? { replicationPlanned: env[ENV.replicationPlanned] } : {}),
+    standbyWaitMs: optionalInt(env, ENV.standbyWaitMs, 0, 900_000) ?? DEFAULTS.standbyWaitMs,
+    standbyStrict: env[ENV.standbyStrict] === 'true',
   };
 }
 

@@ -62,6 +62,12 @@ export const ENV = {
   snapshotFile: 'SCHEMAGUARD_SNAPSHOT_FILE',
   /** `true`: drift fails the deploy; otherwise it is reported in the response and the log. */
   failOnDrift: 'SCHEMAGUARD_FAIL_ON_DRIFT',
+  /** Why changing tables that logical replication carries is planned for (every file); unset: such a file needs its directive. */
+  replicationPlanned: 'SCHEMAGUARD_REPLICATION_PLANNED',
+  /** After applying, how long to wait for the standbys to replay it (ms; 0: report only). */
+  standbyWaitMs: 'SCHEMAGUARD_STANDBY_WAIT_MS',
+  /** `true`: a standby still behind after the wait fails the deploy; otherwise it is a warning. */
+  standbyStrict: 'SCHEMAGUARD_STANDBY_STRICT',
   /**
    * ARN of an Aurora cluster. When set the handler uses the RDS Data API (no
    * connection, no VPC): the secret ARN is passed to the service, never read.
@@ -91,6 +97,8 @@ export const DEFAULTS = {
   connectAttempts: 8,
   lockTimeoutMs: 5_000,
   lockWaitMs: 60_000,
+  /** The CLI's --standby-wait default too. */
+  standbyWaitMs: 60_000,
   /**
    * The Node.js 20+ Lambda runtimes no longer load the Amazon CA certificates
    * by default; they ship them in this file (the AWS Lambda Node.js guide,

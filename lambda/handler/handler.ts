@@ -24,6 +24,8 @@
  * failure.ts.
  */
 import type { Driver } from '../engine/ports';
+import { replicationCheck } from '../checks/replication/refusal';
+import { waitForStandbys } from '../checks/replication/standbys';
 import { isConnectionLoss, LockLostError, LockWaitTimeoutError, MigrationError, StatementError } from '../engine/errors';
 import { Redactor } from '../engine/redact';
 import { migrate, type MigrateResult } from '../engine/runner';
@@ -150,7 +152,31 @@ async function isComplete(inv: Invocation): Promise<IsCompleteResponse> {
   // A failed contract throws here (FAILED → the stack rolls back before the new code runs).
   const verified = done.ahead ? SKIPPED_ON_ROLLBACK : await verifySchema(done.driver, done.migrations, cfg.verify, inv.log, done.deadline);
   const mine = await versionsAppliedBy(done.driver, cfg.run.stateSchema, appliedBy(inv.event));
-  return { IsComplete: true, Data: { ...responseData(done.result, mine, done.ahead !== undefined, done.ahead ?? []), ...verified } };
+  const standbys = mine.length && !done.ahead ? await standbysAfter(done, cfg.run, inv.log) : {};
+  return { IsComplete: true, Data: { ...responseData(done.result, mine, done.ahead !== undefined, done.ahead ?? []), ...verified, ...standbys } };
+}
+
+/**
+ * After this request applied migrations: wait for the standbys to replay
+ * them, within the invocation's time less the reserve, and say how they did
+ * (`Standbys`, at most a few hundred characters). A standby still behind is
+ * a warning, or the request's failure with the strict setting.
+ */
+async function standbysAfter(done: Run, run: HandlerConfig['run'], log: Invocation['log']): Promise<{ Standbys?: string }> {
+  const session = await done.driver.connect();
+  try {
+    const timeoutMs = Math.max(0, Math.min(run.standbyWaitMs, done.deadline - Date.now() - run.reserveMs));
+    const report = await waitForStandbys(session, {
+      timeoutMs, strict: run.standbyStrict, settings: { wait: 'the standbys.wait prop', strict: 'the standbys.strict prop' },
+      onProgress: (line) => log.info('standbys', { progress: line.trim() }),
+    });
+    if (report.standbys.length === 0) return {};
+    if (report.caughtUp) log.info('standbys', { summary: report.summary, standbys: report.standbys });
+    else log.warn('standbys', { summary: report.summary, standbys: report.standbys });
+    return { Standbys: report.summary.length > 300 ? `${report.summary.slice(0, 299)}…` : report.summary };
+  } finally {
+    await session.close();
+  }
 }
 
 /** Log the request, refuse a malformed one, run `body`, and turn any failure into the message CloudFormation shows. */
@@ -226,6 +252,7 @@ async function migrateInTime(inv: Invocation, cfg: HandlerConfig): Promise<Run> 
     // The lock wait must leave the reserve, like every other step.
     lockWaitMs: Math.max(0, Math.min(cfg.run.lockWaitMs, deadline - Date.now() - cfg.run.reserveMs)),
     deadlineFix: deadlineFix(deadline - started),
+    checks: [replicationCheck({ planned: cfg.run.replicationPlanned, plannedSetting: 'the replicationPlanned prop of SchemaMigrations' })],
     onEvent: (e) => logRunEvent(inv.log, e),
   }));
   logRunFinished(inv.log, result, Date.now() - started);

@@ -103,7 +103,19 @@ async function initAndStart(binDir: string, settings: Record<string, string>, ba
   // A `port` setting picks the port (a machine that hands out port ranges); else a free one.
   const { port: asked, ...rest } = settings;
   const port = asked ? Number(asked) : await freePort();
-  const all = { listen_addresses: '127.0.0.1', unix_socket_directories: '', max_connections: '300', fsync: 'off', ...rest };
+  return runServer(binDir, dataDir, port, password, rest, ids);
+}
+
+/**
+ * Start a server on a data directory that exists (initdb'd, or copied from
+ * another server's for a standby), as the `postgres` OS user when root.
+ */
+export async function startOnDataDir(binDir: string, dataDir: string, password: string, settings: Record<string, string> = {}): Promise<StartedServer> {
+  return runServer(binDir, dataDir, await freePort(), password, settings, postgresIds());
+}
+
+async function runServer(binDir: string, dataDir: string, port: number, password: string, settings: Record<string, string>, ids: ReturnType<typeof postgresIds>): Promise<StartedServer> {
+  const all = { listen_addresses: '127.0.0.1', unix_socket_directories: '', max_connections: '300', fsync: 'off', ...settings };
   let output = '';
   let child: ReturnType<typeof spawn> | undefined;
 
@@ -113,7 +125,7 @@ async function initAndStart(binDir: string, settings: Record<string, string>, ba
     });
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('database system is ready to accept connections')) resolve();
+      if (output.includes('database system is ready to accept')) resolve();
     };
     child.stderr!.on('data', onData);
     child.stdout!.on('data', onData);

@@ -37,11 +37,12 @@ export function readLintSources(dir: string, serverMajor?: number): LintSource[]
 
 /**
  * The findings, each file's followed by a line per rule with more than were
- * kept (`… and N more`), the allowed ones likewise, then (lint with --database-url)
+ * kept (`… and N more`), after lint's notes on its own reading; the allowed ones likewise, then (lint with --database-url)
  * what migrate would refuse, as errors, and the counts, every finding counted.
  */
 export function lintReport(result: LintResult, refusals: readonly Refusal[] = []): string {
-  const lines = keptLines(result.findings, result.omitted, formatFinding, omittedLine);
+  const lines = result.notes.map((n) => `note: ${n}`);
+  lines.push(...keptLines(result.findings, result.omitted, formatFinding, omittedLine));
   const allowedLine = (a: AllowedFinding) => `${a.file}:${a.line}:${a.column}: allowed ${a.rule} (${a.allowed.reason})`;
   lines.push(...keptLines(result.allowed, result.allowedOmitted, allowedLine, allowedOmittedLine));
   lines.push(...refusalLines(refusals, 'error'));
@@ -55,7 +56,7 @@ export function lintReport(result: LintResult, refusals: readonly Refusal[] = []
 
 /** What --json gives: the counts, every finding counted; the kept findings; per file and rule, how many more were not kept; the same of the allowed findings. */
 export function lintJson(result: LintResult): Record<string, unknown> {
-  return { files: result.files, ...lintCounts(result), findings: result.findings, omitted: result.omitted, allowed: result.allowed, allowedOmitted: result.allowedOmitted };
+  return { files: result.files, ...lintCounts(result), notes: result.notes, findings: result.findings, omitted: result.omitted, allowed: result.allowed, allowedOmitted: result.allowedOmitted };
 }
 
 export async function lintCommand(ctx: CommandContext): Promise<number> {

@@ -2,7 +2,10 @@
 import { hostname, userInfo } from 'node:os';
 import { CheckFailedError, holderName, LockTimeoutError, MigrationError, StatementError, type Blocker } from '../../../lambda/engine/errors';
 import { migrate, type MigrateResult, type RunEvent } from '../../../lambda/engine/runner';
+import type { Driver } from '../../../lambda/engine/ports';
 import { loadMigrationsAsync } from '../../../lambda/engine/source';
+import { replicationCheck } from '../../../lambda/checks/replication/refusal';
+import { waitForStandbys, type StandbyReport } from '../../../lambda/checks/replication/standbys';
 import { directivesOf } from '../format';
 import { RunProgress, sayWhenInterrupted } from './interrupt';
 import { readWhileConnecting, stateSchemaFlag, warnAboutFiles, type CommandContext } from './context';
@@ -29,13 +32,15 @@ export async function migrateCommand(ctx: CommandContext): Promise<number> {
       lockWaitMs: opts.lockWaitMs, lockTimeoutMs: opts.lockTimeoutMs, statementTimeoutMs: opts.statementTimeoutMs,
       lockRetries: opts.lockRetries, allowAhead: opts.allowAhead, source: opts.dir, allowOutOfOrder: opts.outOfOrder,
       ignoreForeignHistory: opts.ignoreForeignHistory,
+      checks: [replicationCheck({ planned: opts.replicationPlanned })],
       onEvent: (e) => {
         run.onEvent(e);
         // --lock-wait 0 makes one try: no "waiting" line before the refusal that names the holder.
         if (e.type !== 'lock-wait' || opts.lockWaitMs > 0) progressLine(e, ctx.progress, width);
       },
     });
-    ctx.out(opts.json ? JSON.stringify({ command: 'migrate', target: driver.target, ...result }) : summary(result));
+    const standbys = result.applied.length ? await standbysAfter(ctx, driver) : undefined;
+    ctx.out(opts.json ? JSON.stringify({ command: 'migrate', target: driver.target, ...result, ...(standbys ? { standbys } : {}) }) : summary(result));
     return 0;
   } catch (e) {
     // What this run committed before it failed (the progress lines say it too): in the JSON a script reads.
@@ -49,6 +54,18 @@ export async function migrateCommand(ctx: CommandContext): Promise<number> {
     clearInterval(ticker);
     stopListening();
     await driver.end();
+  }
+}
+
+/** After applying: wait (bounded) for the standbys to replay it, and say how each did. */
+async function standbysAfter(ctx: CommandContext, driver: Driver): Promise<StandbyReport> {
+  const session = await driver.connect();
+  try {
+    const report = await waitForStandbys(session, { timeoutMs: ctx.opts.standbyWaitMs, strict: ctx.opts.standbyStrict, onProgress: ctx.progress });
+    if (report.standbys.length) ctx.progress(report.caughtUp ? report.summary : `warning: ${report.summary}`);
+    return report;
+  } finally {
+    await session.close();
   }
 }
 

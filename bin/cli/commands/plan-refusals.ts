@@ -9,7 +9,7 @@
 import type { MigrationError } from '../../../lambda/engine/errors';
 import type { Plan } from '../../../lambda/engine/plan';
 import type { Driver, Session } from '../../../lambda/engine/ports';
-import { runRefusals } from '../../../lambda/engine/run-refusals';
+import { runRefusals, type RunCheck } from '../../../lambda/engine/run-refusals';
 import { stateRefusals, type StateRefusalOptions } from '../../../lambda/engine/state-refusals';
 import { escapeData, escapeProperty, repositoryPath } from '../output/github';
 import { MIGRATE_REFUSAL_RULE, PLAN_NOTE_RULE, type SarifFinding } from '../output/rules';
@@ -35,9 +35,9 @@ const REFUSES = 'migrate through this URL will refuse to run';
  * runs anything: first each changed, missing and out-of-order file (as
  * migrate without --allow-ahead and --out-of-order), then what the URL refuses.
  */
-export async function runOutlook(driver: Pick<Driver, 'assertRunnable'>, session: Session, plan: Plan, files: StateRefusalOptions): Promise<RunOutlook> {
+export async function runOutlook(driver: Pick<Driver, 'assertRunnable'>, session: Session, plan: Plan, files: StateRefusalOptions, checks: readonly RunCheck[] = []): Promise<RunOutlook> {
   const { refusals, notes } = await runRefusals({
-    driver, reader: session, session: async () => session, pending: plan.pending, firstRun: plan.currentVersion === null,
+    driver, reader: session, session: async () => session, pending: plan.pending, firstRun: plan.currentVersion === null, checks,
   });
   return { refusals: [...stateRefusals(plan, files, true), ...refusals].map(asRefusal), notes };
 }

@@ -16,6 +16,7 @@ import { lintJson, lintReport } from './lint';
 import { connectTarget, serverVersionFlag, stateSchemaFlag, warnAboutFiles, type CommandContext } from './context';
 import { lintPlan, planLintContext } from './plan-lint';
 import { refusalLines, runAnnotations, runOutlook, runResults, type RunOutlook } from './plan-refusals';
+import { replicationCheck } from '../../../lambda/checks/replication/refusal';
 import { printLockTable } from './plan-locks';
 
 /** Everything plan reports, gathered before anything is printed. */
@@ -81,7 +82,7 @@ async function livePlan(ctx: CommandContext, migrations: Migration[], early: Ear
       // What migrate refuses (exit 2): a file still as `schemaguard new` wrote it.
       refuseUnwrittenTemplates(plan.pending, ctx.opts.dir);
       const target = `${driver.target}${where}`;
-      const outlook = await runOutlook(driver, session, plan, { migrations, source: ctx.opts.dir });
+      const outlook = await runOutlook(driver, session, plan, { migrations, source: ctx.opts.dir }, [replicationCheck({ planned: ctx.opts.replicationPlanned })]);
       early?.(target, plan, outlook);
       // One read of the functions and domains: the lock plan's rewrite answer and lint's come from the same facts.
       const context = await planLintContext(migrations, plan, session, ctx.progress);

@@ -85,6 +85,21 @@ export interface CatalogConstraint {
   name: string;
 }
 
+/** A relation of the database among the names lint read (`LintCatalog.relations`). */
+export interface CatalogRelation {
+  schema: string;
+  name: string;
+  /** `pg_class.relkind`: r table, p partitioned table, v view, m materialized view, f foreign table. */
+  kind: string;
+}
+
+/** An index of a table of the database among the names lint read (`LintCatalog.indexes`). */
+export interface CatalogIndex {
+  schema: string;
+  table: string;
+  name: string;
+}
+
 export interface LintCatalog {
   functions: FunctionSignature[];
   domains: CatalogDomain[];
@@ -94,6 +109,16 @@ export interface LintCatalog {
   notNullChecks?: CatalogNotNullCheck[];
   /** The columns of the tables the pending files alter (`ReadCatalogOptions.tables`). @default - none: a table no migration made has unknown columns */
   columns?: CatalogColumn[];
+  /**
+   * The names whose relations were read (`ReadCatalogOptions.tables`): a
+   * table of such a name that `relations` lacks is not in the database.
+   * @default - none: every table no file creates is taken to exist
+   */
+  tablesRead?: string[];
+  /** The relations of those names that the database has. @default - none known */
+  relations?: CatalogRelation[];
+  /** The indexes of the tables of those names. @default - none known */
+  indexes?: CatalogIndex[];
   /** The constraints (every kind) of the tables the pending files alter (`ReadCatalogOptions.tables`), by name. @default - none known */
   constraints?: CatalogConstraint[];
   /** The schemas a session of the database searches, in order (`current_schemas(false)`: those that exist). @default - `public` */
@@ -138,27 +163,37 @@ export function needsDependencies(sources: readonly LintSource[]): boolean {
 
 const DROP_CASCADE_WORD = /(?<!\b(?:delete|update)\s+)\bcascade\b/i;
 
-/** At most this many table names are read (a file that alters more still lints, with the others' columns unknown). */
+/** At most this many table names are read (a file that names more still lints, with the others' columns unknown). */
 const MAX_ALTERED_TABLES = 2000;
 
+/** A name as PostgreSQL reads it: quoted as written, or an identifier (folded to lower case below). */
+const NAME = String.raw`(?:"(?:[^"]|"")+"|[\p{L}_][\p{L}\p{N}_$]*)`;
+/** `schema.name` or `name`, the last part captured. */
+const QUALIFIED = String.raw`(?:${NAME}\s*\.\s*)?(${NAME})`;
 /**
- * The names of the tables the pending files may alter (after `ALTER TABLE`,
- * quoted as written or folded to lower case): whose columns lint reads from
- * the database. A name too many is harmless, one missed only leaves its
- * columns unknown.
+ * Where a statement names a table that must already be there: ALTER TABLE
+ * (RENAME and the rest), CREATE INDEX … ON, TRUNCATE, LOCK, UPDATE, DELETE
+ * FROM, REFERENCES. DROP TABLE's list is read apart (`DROP_LIST`).
+ */
+const NAMED_TABLE = new RegExp(String.raw`\b(?:alter\s+table\s+(?:if\s+exists\s+)?(?:only\s+)?|\bon\s+(?:only\s+)?|truncate\s+(?:table\s+)?(?:only\s+)?|lock\s+(?:table\s+)?(?:only\s+)?|update\s+(?:only\s+)?|delete\s+from\s+(?:only\s+)?|references\s+)${QUALIFIED}`, 'giu');
+const DROP_LIST = new RegExp(String.raw`\bdrop\s+table\s+(?:if\s+exists\s+)?(${QUALIFIED}(?:\s*,\s*${QUALIFIED})*)`, 'giu');
+const LIST_ITEM = new RegExp(QUALIFIED, 'gu');
+
+/**
+ * The names of the tables the pending files may alter or drop (quoted as
+ * written or folded to lower case): whose columns, indexes and existence
+ * lint reads from the database. A name too many is harmless, one missed only
+ * leaves that table as the applied files' replay has it.
  */
 export function alteredTables(sources: readonly LintSource[]): string[] {
   const found = new Set<string>();
-  const name = String.raw`(?:"(?:[^"]|"")+"|[\p{L}_][\p{L}\p{N}_$]*)`;
-  const re = new RegExp(String.raw`\balter\s+table\s+(?:if\s+exists\s+)?(?:only\s+)?(?:${name}\s*\.\s*)?(${name})`, 'giu');
+  // PostgreSQL folds ASCII letters only.
+  const add = (raw: string) => found.add(raw.startsWith('"') ? raw.slice(1, -1).replaceAll('""', '"') : raw.replace(/[A-Z]+/g, (c) => c.toLowerCase()));
   for (const src of sources) {
     if (src.applied) continue;
-    for (const m of src.text.matchAll(re)) {
-      const raw = m[1]!;
-      // PostgreSQL folds ASCII letters only.
-      found.add(raw.startsWith('"') ? raw.slice(1, -1).replaceAll('""', '"') : raw.replace(/[A-Z]+/g, (c) => c.toLowerCase()));
-      if (found.size >= MAX_ALTERED_TABLES) return [...found];
-    }
+    for (const m of src.text.matchAll(NAMED_TABLE)) add(m[1]!);
+    for (const m of src.text.matchAll(DROP_LIST)) for (const item of m[1]!.matchAll(LIST_ITEM)) add(item[1]!);
+    if (found.size >= MAX_ALTERED_TABLES) return [...found].slice(0, MAX_ALTERED_TABLES);
   }
   return [...found];
 }
@@ -175,6 +210,18 @@ const CONSTRAINTS_SQL = `
 SELECT n.nspname AS schema, c.relname AS "table", k.conname AS name
   FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relname IN (SELECT json_array_elements_text($1::json)) AND c.relkind IN ('r', 'p')
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`;
+
+const RELATIONS_SQL = `
+SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS kind
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relname IN (SELECT json_array_elements_text($1::json)) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`;
+
+const INDEXES_SQL = `
+SELECT n.nspname AS schema, c.relname AS "table", x.relname AS name
+  FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class x ON x.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relname IN (SELECT json_array_elements_text($1::json)) AND c.relkind IN ('r', 'p', 'm')
    AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`;
 
 const VOLATILITY: Record<string, Volatility> = { i: 'immutable', s: 'stable', v: 'volatile' };
@@ -205,16 +252,27 @@ export async function readLintCatalog(q: Queryable, options: ReadCatalogOptions 
   )).rows;
   const partitionedTables = (await q.query<{ schema: string; name: string; schemas: string[]; names: string[] }>(PARTITIONED_SQL)).rows
     .map((r) => ({ schema: r.schema, name: r.name, partitions: r.names.map((name, k) => ({ schema: r.schemas[k]!, name })) }));
-  const columns = options.tables?.length ? (await q.query<CatalogColumn>(COLUMNS_SQL, [JSON.stringify(options.tables)])).rows : undefined;
-  const constraints = options.tables?.length ? (await q.query<CatalogConstraint>(CONSTRAINTS_SQL, [JSON.stringify(options.tables)])).rows : undefined;
+  const named = options.tables?.length ? await readNamedTables(q, options.tables) : undefined;
   // As text: the RDS Data API returns no arrays.
   const [path] = (await q.query<{ p: string }>("SELECT array_to_json(current_schemas(false))::text AS p")).rows;
   const searchPath = path ? (JSON.parse(path.p) as string[]) : undefined;
   return {
-    functions, domains, notValidNotNull, notNullChecks, partitionedTables, utcSessions: zone?.utc === true, ...(columns ? { columns } : {}), ...(constraints ? { constraints } : {}),
+    functions, domains, notValidNotNull, notNullChecks, partitionedTables, utcSessions: zone?.utc === true, ...named,
     ...(zone?.version ? { serverMajor: Math.floor(Number(zone.version) / 10000) } : {}),
     ...(searchPath?.length ? { searchPath } : {}),
     ...(options.dependencies ? { dependencies: await readOrSay(q, options.onUnread) } : {}),
+  };
+}
+
+/** What the database has of the tables of these names: the relations, their columns, constraints and indexes. */
+async function readNamedTables(q: Queryable, tables: readonly string[]): Promise<Pick<LintCatalog, 'tablesRead' | 'relations' | 'columns' | 'constraints' | 'indexes'>> {
+  const names = [JSON.stringify(tables)];
+  return {
+    tablesRead: [...tables],
+    relations: (await q.query<CatalogRelation>(RELATIONS_SQL, names)).rows,
+    columns: (await q.query<CatalogColumn>(COLUMNS_SQL, names)).rows,
+    constraints: (await q.query<CatalogConstraint>(CONSTRAINTS_SQL, names)).rows,
+    indexes: (await q.query<CatalogIndex>(INDEXES_SQL, names)).rows,
   };
 }
 

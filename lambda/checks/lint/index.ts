@@ -123,6 +123,8 @@ export interface LintResult {
   allowedOmitted: OmittedFindings[];
   /** Files linted (pending ones). */
   files: string[];
+  /** What lint says of its own reading, once each (the database and the applied files disagreed). */
+  notes: string[];
 }
 
 export interface LintOptions {
@@ -137,7 +139,7 @@ export async function lintMigrations(sources: LintSource[], options: LintOptions
   await loadParser();
   const model = new PendingModel();
   if (options.catalog?.searchPath) model.useDatabaseSearchPath(options.catalog.searchPath);
-  const result: LintResult = { findings: [], omitted: [], allowed: [], allowedOmitted: [], files: [] };
+  const result: LintResult = { findings: [], omitted: [], allowed: [], allowedOmitted: [], files: [], notes: [] };
   for (const src of sources) {
     // A chunk of statements at a time: a large file's parse trees are never all held.
     const { chunks, positions } = parseSqlInChunks(src.text, { file: src.file });
@@ -146,7 +148,10 @@ export async function lintMigrations(sources: LintSource[], options: LintOptions
       for (const chunk of chunks) for (const s of chunk) model.apply(s);
       continue;
     }
-    if (result.files.length === 0 && options.catalog?.columns) model.useDatabaseColumns(options.catalog.columns);
+    if (result.files.length === 0 && options.catalog?.columns) {
+      const note = model.useDatabase(options.catalog);
+      if (note) result.notes.push(note);
+    }
     result.files.push(src.file);
     const keeper = new FindingsKeeper(src.file);
     const allowedKeeper = new FindingsKeeper(src.file);

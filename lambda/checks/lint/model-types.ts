@@ -79,6 +79,10 @@ export interface TableModel {
    * before pending RENAME CONSTRAINTs, by its name now.
    */
   notNullSettled?: { constraints: Set<string>; columns: Set<string>; renamed: Map<string, string> };
+  /** Not created by a file lint read: made known when a statement named it. */
+  placeholder?: boolean;
+  /** Named by a pending file, and not in the database lint read (`lint --database-url`): the statement fails, or IF EXISTS skips it. */
+  notInDatabase?: boolean;
   /** Its schema and name in the database, when a pending migration renamed it or moved it (what a catalog of the database calls it). */
   databaseName?: { schema: string; name: string };
   /** Columns a pending migration renamed: the name the database has, by the name now. */

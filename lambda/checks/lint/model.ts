@@ -18,22 +18,28 @@
  * the pending set is new too.
  *
  * A table that no migration creates is an existing table whose columns are
- * unknown, unless lint has a database: then they are the database's
- * (`useDatabaseColumns`). Functions (for volatility) and domains (a domain with constraints
+ * unknown, unless lint has a database: then they are the database's, and a
+ * table the database lacks is not there (`useDatabase`); where the replay
+ * of the applied files and the database disagree, the database wins. Functions (for volatility) and domains (a domain with constraints
  * makes ADD COLUMN rewrite) are followed too.
  */
-import { as, list, names, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../parse';
+import { as, list, names, parseSql, plpgsqlStatements, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../parse';
 import { cutToBytes } from '../object-names';
 import { searchPathSchemas } from '../search-path';
 import { applyFunctionStatement } from './model-functions';
 import { applyAlterCommand, constraintIndexes, createdTable, notNullSettled } from './model-tables';
 import type { AlterTarget, CommandHook, DomainModel, FunctionScope, ModelFunction, TableModel } from './model-types';
-import type { CatalogColumn } from './catalog';
+import type { LintCatalog } from './catalog';
+import { DatabaseTables, disagreementNote } from './model-database';
 import type { LintSource } from './source';
 
 export type { AlterTarget, ColumnModel, CommandHook, ConstraintKind, ConstraintModel, DomainModel, ModelFunction, TableModel } from './model-types';
 
 const DEFAULT_SEARCH_PATH = ['public'];
+
+/** A DO block's body is read for DDL only when it says one of these words, and is at most this long. */
+const DDL_WORDS = /\b(?:create|alter|drop)\s|\brename\b/i;
+const DO_BODY_MAX_CHARS = 256 * 1024;
 
 /** The relations the model follows by name: tables, views, materialized views. */
 const RELATIONS = new Set(['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW']);
@@ -54,8 +60,8 @@ export class PendingModel implements FunctionScope {
   /** What a file's session starts with: `public`, or the database's own (`current_schemas(false)`) when lint has one. */
   private defaultPath: string[] = DEFAULT_SEARCH_PATH;
   private path: string[] = DEFAULT_SEARCH_PATH;
-  /** The database's columns by `schema.table`, when lint has a database (`useDatabaseColumns`). */
-  private database?: Map<string, Map<string, CatalogColumn>>;
+  /** The database's tables, when lint has a database (`useDatabase`). */
+  private database?: DatabaseTables;
   private current?: LintSource;
   private zoneUtc?: boolean;
 
@@ -111,23 +117,48 @@ export class PendingModel implements FunctionScope {
   }
 
   /**
-   * The database's columns, before the first pending file: the tables the
-   * model has (no pending file has changed them yet) get those it does not
-   * know, and a table first named later gets its own when it is.
+   * The database's tables, before the first pending file: the tables the
+   * applied files made are made what the database has (columns, indexes; a
+   * table it lacks goes), and a table first named later gets the database's
+   * columns when it is. Returns a note when the two disagreed.
    */
-  useDatabaseColumns(columns: readonly CatalogColumn[]): void {
-    this.database = new Map();
-    for (const c of columns) {
-      const key = `${c.schema}.${c.table}`;
-      if (!this.database.has(key)) this.database.set(key, new Map());
-      this.database.get(key)!.set(c.column, c);
+  useDatabase(catalog: LintCatalog): string | undefined {
+    const db = (this.database = new DatabaseTables(catalog));
+    const differences = new Map<string, string[]>();
+    for (const [key, t] of [...this.tables]) {
+      if (t.isNew) continue;
+      const { schema, name } = t.databaseName ?? t;
+      if (db.lacks(schema, name)) {
+        this.dropTable(key);
+        if (!t.placeholder) differences.set(key, ['not in the database']);
+        continue;
+      }
+      const what = [...db.reconcileColumns(t, schema, name), ...this.reconcileIndexes(key, db.indexesOf(schema, name))];
+      if (what.length) differences.set(key, what);
     }
-    for (const t of this.tables.values()) if (!t.isNew) this.seed(t);
+    return disagreementNote(differences);
+  }
+
+  /** The table's indexes as the database has them: those the replay made and the database lacks go (CREATE INDEX IF NOT EXISTS builds them). */
+  private reconcileIndexes(key: string, inDatabase: ReadonlySet<string> | undefined): string[] {
+    if (!inDatabase) return [];
+    const gone: string[] = [];
+    for (const [idx, table] of [...this.indexes]) {
+      const name = splitKey(idx)[1];
+      if (table !== key || inDatabase.has(name)) continue;
+      this.indexes.delete(idx);
+      this.tables.get(key)?.indexColumns?.delete(name);
+      gone.push(`index ${name} is not in the database`);
+    }
+    const schema = splitKey(key)[0];
+    for (const name of inDatabase) if (!this.indexes.has(`${schema}.${name}`)) this.indexes.set(`${schema}.${name}`, key);
+    return gone;
   }
 
   private seed(t: TableModel): void {
     const db = t.databaseName ?? t;
-    for (const [name, c] of this.database?.get(`${db.schema}.${db.name}`) ?? []) {
+    if (this.database?.lacks(db.schema, db.name)) t.notInDatabase = true;
+    for (const [name, c] of this.database?.columnsOf(db.schema, db.name) ?? []) {
       const known = t.columns.get(name);
       if (!known) t.columns.set(name, { type: c.type, notNull: c.notNull });
       else known.type ??= c.type;
@@ -145,15 +176,17 @@ export class PendingModel implements FunctionScope {
     return this.tables.get(this.keyOf(r));
   }
 
-  /** Existing = not created by a pending migration of this run (a table no migration creates exists). */
+  /** Existing = not created by a pending migration of this run (a table no migration creates exists, unless the database lint read lacks it). */
   isExisting(r: { schema?: string; name: string }): boolean {
-    return !(this.table(r)?.isNew ?? false);
+    const t = this.table(r);
+    if (t) return !t.isNew && !t.notInDatabase;
+    const [schema, name] = splitKey(this.keyOf(r));
+    return !this.database?.lacks(schema, name);
   }
 
   /** Whether the application running before this run knows the relation by this name: existing, and not given the name by a pending migration. */
   isNamedBeforeRun(r: { schema?: string; name: string }): boolean {
-    const t = this.table(r);
-    return !(t?.isNew ?? false) && !(t?.renamedInPending ?? false);
+    return this.isExisting(r) && !(this.table(r)?.renamedInPending ?? false);
   }
 
   /** Whether a pending migration created the schema or gave it its name. */
@@ -172,7 +205,7 @@ export class PendingModel implements FunctionScope {
     let t = this.tables.get(key);
     if (!t) {
       const [schema, name] = splitKey(key);
-      t = { schema, name, isNew: false, columns: new Map(), primaryKey: [], constraints: new Map() };
+      t = { schema, name, isNew: false, placeholder: true, columns: new Map(), primaryKey: [], constraints: new Map() };
       const schemaInDatabase = this.databaseSchemas.get(schema);
       if (schemaInDatabase) t.databaseName = { schema: schemaInDatabase, name };
       this.seed(t);
@@ -207,6 +240,9 @@ export class PendingModel implements FunctionScope {
       case 'MergeStmt': return this.written(rangeVar(n.relation));
       case 'InsertStmt': return (n.onConflictClause as Node | undefined)?.action === 'ONCONFLICT_UPDATE' ? this.written(rangeVar(n.relation)) : undefined;
       case 'DoStmt':
+        this.doBlock(s);
+        this.setConfig(n);
+        return this.written(undefined);
       case 'CallStmt':
       case 'SelectStmt':
         this.setConfig(n);
@@ -543,6 +579,30 @@ export class PendingModel implements FunctionScope {
    * value resets the path. In a no-transaction file only `is_local` false
    * outlives the statement.
    */
+  /**
+   * A PL/pgSQL DO block's static DDL, as if the file ran it: what it
+   * creates, alters, renames or drops, whatever IF guards it (such a guard
+   * is nearly always "unless done already"). What it builds for EXECUTE
+   * stays unseen.
+   */
+  private doBlock(s: ParsedStatement): void {
+    const args = list(s.node.args).map((a) => as(a, 'DefElem'));
+    const text = (k: string) => (as(args.find((a) => a?.defname === k)?.arg, 'String')?.sval);
+    const body = text('as');
+    const language = text('language');
+    if (typeof body !== 'string' || (typeof language === 'string' && language.toLowerCase() !== 'plpgsql')) return;
+    if (body.length > DO_BODY_MAX_CHARS || !DDL_WORDS.test(body)) return;
+    for (const sql of plpgsqlStatements(body)) {
+      let statements: ParsedStatement[];
+      try {
+        statements = parseSql(sql, { firstLine: s.line }).statements;
+      } catch {
+        continue; // a statement that only PL/pgSQL reads (its variables in a place SQL has none)
+      }
+      for (const inner of statements) this.apply(inner);
+    }
+  }
+
   private setConfig(n: Node): void {
     if (Object.keys(n).some((k) => !['targetList', 'limitOption', 'op'].includes(k))) return;
     for (const target of list(n.targetList)) {

@@ -29,7 +29,7 @@ const DIRECTIVE_LINE = /^[ \t]*--[ \t]*schemaguard:([A-Za-z-]+)(.*)$/;
 const NEAR_MISS_LINE = /^[ \t]*--[ \t]*schemaguard[ \t]*:[ \t]*([A-Za-z-]+)(.*)$/i;
 
 /** The directives the loader knows. */
-export const DIRECTIVE_NAMES = ['no-transaction', 'lock-timeout', 'statement-timeout', 'valid-checksum', 'check', 'allow'];
+export const DIRECTIVE_NAMES = ['no-transaction', 'lock-timeout', 'statement-timeout', 'valid-checksum', 'replication-planned', 'check', 'allow'];
 
 /**
  * The directives among `comments`, in order. A directive after code on the

@@ -309,11 +309,22 @@ describe('Function: parseMigration', () => {
     ['-- morph:nontransactional', "morph (mattermost)'s no-transaction marker \"-- morph:nontransactional\" (line 1)"],
     ['-- migrate:up transaction:false', 'dbmate\'s no-transaction marker "-- migrate:up transaction:false" (line 1)'],
     ['-- +goose NO TRANSACTION', 'goose\'s no-transaction marker "-- +goose NO TRANSACTION" (line 1)'],
+    ['-- postgres-migrations disable-transaction', 'postgres-migrations\'s no-transaction marker "-- postgres-migrations disable-transaction" (line 1)'],
+    ['-- +migrate Up notransaction', 'sql-migrate\'s no-transaction marker "-- +migrate Up notransaction" (line 1)'],
+    ['--! no-transaction', 'graphile-migrate\'s no-transaction marker "--! no-transaction" (line 1)'],
+    ['-- atlas:txmode none', 'Atlas\'s no-transaction marker "-- atlas:txmode none" (line 1)'],
+    ['-- no-transaction', 'sqlx\'s no-transaction marker "-- no-transaction" (line 1)'],
   ])('a CONCURRENTLY refused in a file carrying %s: the fix names the marker and the directive to write', (marker, named) => {
     const e = inputError(() => parseMigration('1_c.sql', `${marker}\nCREATE INDEX CONCURRENTLY i ON t (a);`));
     expect(e.message).toBe('1_c.sql:2: CONCURRENTLY cannot run inside a transaction');
     expect(e.fix).toContain(`; this file carries ${named}, which schemaguard reads as a plain comment: write -- schemaguard:no-transaction on the file's first line instead`);
     expect(inputError(() => parseMigration('1_c.sql', 'CREATE INDEX CONCURRENTLY i ON t (a);')).fix).not.toContain('this file carries');
+  });
+
+  // Issue 56: pop marks a no-transaction migration in its file name, which a user converting from it keeps.
+  it('a CONCURRENTLY refused in a file named ….autocommit.sql: the fix names pop\'s marker in the name', () => {
+    const e = inputError(() => parseMigration('20210101_idx.up.autocommit.sql', 'CREATE INDEX CONCURRENTLY i ON t (a);'));
+    expect(e.fix).toContain('; this file\'s name carries pop\'s no-transaction marker ".autocommit.", which schemaguard does not read: write -- schemaguard:no-transaction on the file\'s first line instead');
   });
 
   it.each([

@@ -38,7 +38,7 @@ describe('Function: readConfig', () => {
         connectAttempts: 3, tls: { mode: 'verify-full', caBundle: '/ca.pem' },
       },
       migrationsDir: '/m', contractsDir: '/var/task/c',
-      run: { stateSchema: 'ops', reserveMs: 20_000, lockTimeoutMs: 100, lockWaitMs: 200 },
+      run: { stateSchema: 'ops', reserveMs: 20_000, lockTimeoutMs: 100, lockWaitMs: 200, standbyWaitMs: 60_000, standbyStrict: false },
       verify: { contractsDir: '/var/task/c', stateSchema: 'ops', failOnDrift: true, snapshotFile: '/var/task/snap.json' },
       logGroups: { handlerLogGroup: undefined, databaseLogGroup: '/aws/rds/instance/db/postgresql' },
     });

@@ -4,7 +4,7 @@
  * The migration loader refuses such a file too; lint reads files leniently
  * so it can list it with the other findings.
  */
-import { foreignMarkerAdvice, foreignNoTransactionMarker, type ForeignNoTransactionMarker } from '../../../engine/foreign-no-transaction';
+import { foreignMarkerAdvice, foreignNoTransactionFileName, foreignNoTransactionMarker, type ForeignNoTransactionMarker } from '../../../engine/foreign-no-transaction';
 import { scanSql } from '../../../engine/sql/splitter';
 import { optionOn, rangeVar, type ParsedStatement } from '../../parse';
 import { ownNoTransaction, renderFix } from '../fix';
@@ -46,7 +46,7 @@ function report(ctx: RuleContext, s: ParsedStatement, what: string, guard: strin
 }
 
 function reportText(ctx: RuleContext, s: ParsedStatement, what: string, text: string): void {
-  const marker = foreignMarker(ctx.src.text);
+  const marker = foreignMarker(ctx.src.text) ?? foreignNoTransactionFileName(ctx.src.file);
   ctx.report(CONCURRENTLY_IN_TRANSACTION, s, {
     message: `${what} in a transactional migration`,
     fix: renderFix([ownNoTransaction(...(marker ? [`-- ${foreignMarkerAdvice(marker)}`] : []), `${text};`)]),

@@ -101,7 +101,7 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     const json = await runCli(['lint', '--dir', dir, '--json'], { env: NO_DB });
     expect(json.code).toBe(1);
     const out = JSON.parse(json.stdout);
-    expect(Object.keys(out)).toEqual(['command', 'files', 'errors', 'warnings', 'findings', 'omitted', 'allowed', 'allowedOmitted']);
+    expect(Object.keys(out)).toEqual(['command', 'files', 'errors', 'warnings', 'notes', 'findings', 'omitted', 'allowed', 'allowedOmitted']);
     expect(out).toMatchObject({ files: ['1_reset.sql'], errors: 5000, warnings: 0, omitted: [{ file: '1_reset.sql', rule: 'lock-timeout-disabled', errors: 4900, warnings: 0 }], allowed: [] });
     expect(out.findings).toHaveLength(100);
 

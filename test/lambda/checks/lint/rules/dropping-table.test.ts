@@ -27,6 +27,21 @@ describe('Rule: dropping-table', () => {
     expect(r.findings[0]!.fix).toContain('\nDROP TABLE app."Accounts";');
   });
 
+  // Regression (issue 56): a table a DO block of an earlier pending file created counted as existing, and its drop as data loss.
+  it('a table a pending file created inside a DO block is new: its drop is not reported', async () => {
+    const made = "DO $$ BEGIN\n  IF to_regclass('subscribers') IS NULL THEN\n    CREATE TABLE subscribers (id int);\n  END IF;\nEND $$;";
+    expect(await rules(made, 'DROP TABLE IF EXISTS subscribers;\nCREATE TABLE subscribers (id int, email text);')).toEqual([]);
+    // What the DO block builds for EXECUTE is not read: that table still counts as existing.
+    expect(await rules("DO $$ BEGIN EXECUTE 'CREATE TABLE built (id int)'; END $$;", 'DROP TABLE built;')).toEqual(['dropping-table']);
+  });
+
+  // Issue 56, without a database (lint --since): the replay follows a DO block's rename.
+  it('a column an applied file renamed inside a DO block is gone from its old name: ADD COLUMN IF NOT EXISTS under it adds one', async () => {
+    const applied = 'CREATE TABLE users (id int PRIMARY KEY, a timestamptz, b timestamptz, confirmed_at timestamptz);\nDO $$ BEGIN ALTER TABLE users RENAME COLUMN confirmed_at TO confirmed_at_old; END $$;';
+    const r = await lintAfter(applied, 'ALTER TABLE users ADD COLUMN IF NOT EXISTS confirmed_at timestamptz GENERATED ALWAYS AS (LEAST(a, b)) STORED;');
+    expect(r.findings.map((f) => f.rule)).toEqual(['volatile-default']);
+  });
+
   it('an allow directive with a reason silences it', async () => {
     const r = await lint('-- schemaguard:allow dropping-table purchases moved to the billing service in release 40\nDROP TABLE purchases;');
     expect(r.findings).toEqual([]);
