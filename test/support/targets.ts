@@ -21,6 +21,8 @@ declare module 'vitest' {
     targets: Target[];
     /** A server of every supported major (13–18), oldest first: the version-sensitive files run on each. */
     majors: Target[];
+    /** SCHEMAGUARD_TEST_MAJORS=all: the full matrix (db.ts's `fullMatrixMajors` is every major, not 18 and 15). */
+    fullMatrix: boolean;
     skippedTargets: string[];
     /** PgBouncer's binary, or why it could not be installed. */
     pgbouncer: { bin?: string; problem?: string };
