@@ -27,6 +27,7 @@ export { inspect as plan, migrate, type AppliedSummary, type MigrateOptions, typ
 export { RUN_STEPS, type RunCheck, type RunCheckResult, type RunFacts, type RunStep } from './engine/run-refusals';
 export { computePlan, type EntryStatus, type Plan, type PlanEntry } from './engine/plan';
 export { checksum } from './engine/checksum';
+export type { FirstRunCheck } from './engine/run-refusals';
 export { DEFAULT_STATE_SCHEMA, type AppliedKey, type AppliedKind, type AppliedMigration } from './engine/state';
 export { baseline, type BaselineOptions, type BaselineResult } from './engine/baseline';
 export { repair, type RepairOptions, type RepairResult, type RepairedMigration } from './engine/repair';

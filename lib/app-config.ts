@@ -9,7 +9,7 @@
  * | schemaguard:instanceClass    | t4g.micro      | RDS instance class, with or without the `db.` prefix |
  * | schemaguard:engineVersion    | 18.3 (aurora: 17.6) | PostgreSQL version known to aws-cdk-lib, 13 to 18 (docs/guide/versions.md): a major (`13` … `18`) or `major.minor`; with engine aurora a `major.minor` that has the RDS Data API (13.11, 14.8, 15.3, 16.1, 17.4, 18.3 and later) |
  * | schemaguard:databaseName     | app            | database created on the instance and migrated |
- * | schemaguard:instanceIdentifier | schemaguard-<stage> | RDS instance identifier (names the log group) |
+ * | schemaguard:instanceIdentifier | schemaguard-<stage>-<databaseName> | RDS instance identifier (names the log group); it must name the database (databaseName between hyphens) |
  * | schemaguard:natGateways      | 0              | NAT gateways (0: isolated subnets only) |
  * | schemaguard:logRetentionDays | 30 (dev), 365 (prod) | retention of the database and handler log groups |
  * | schemaguard:alarmEmail       | "" (none)      | e-mail subscribed to the paging topic |
@@ -18,6 +18,7 @@
  * | schemaguard:alarmTicketHttpsUrl | "" (none)   | HTTPS endpoint subscribed to the ticket topic (a low-urgency service, a ticketing system) |
  * | schemaguard:guardSchedule    | 15m            | how often the schema guard runs (`5m`, `1h`: whole minutes, 1m to 24h), or `off` |
  * | schemaguard:guardRoleRevision | 0 (none)      | raise it to make the next deploy set the guard's role again from its secret (its password refused: 28P01) |
+ * | schemaguard:migrationsRevision | 0 (none)     | raise it to make the next deploy run the migrations and their checks again when nothing else changed |
  */
 import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -47,6 +48,7 @@ export const CONTEXT_DEFAULTS = {
   alarmTicketHttpsUrl: '',
   guardSchedule: '15m',
   guardRoleRevision: 0,
+  migrationsRevision: 0,
 } as const;
 export type ContextKey = keyof typeof CONTEXT_DEFAULTS;
 
@@ -64,7 +66,8 @@ export interface AppConfig {
   auroraEngineVersion?: rds.AuroraPostgresEngineVersion;
   engineVersionText: string;
   databaseName: string;
-  instanceIdentifier: string;
+  /** undefined: the stack's default, `schemaguard-<stage>-<databaseName>`. */
+  instanceIdentifier?: string;
   natGateways: number;
   logRetention: logs.RetentionDays;
   alarmEmail?: string;
@@ -75,6 +78,8 @@ export interface AppConfig {
   guardSchedule?: Duration;
   /** SchemaGuard `roleRevision`; undefined for 0 (none). */
   guardRoleRevision?: number;
+  /** SchemaMigrations `revision`; undefined for 0 (none). */
+  migrationsRevision?: number;
 }
 
 export class ConfigError extends Error {
@@ -129,7 +134,7 @@ export function readAppConfig(get: (key: string) => unknown, keys: string[]): Ap
     ...(auroraEngineVersion ? { auroraEngineVersion } : {}),
     engineVersionText,
     databaseName: readDatabaseName(v),
-    instanceIdentifier: readInstanceIdentifier(v, stage),
+    instanceIdentifier: readInstanceIdentifier(v),
     natGateways: int('natGateways', v('natGateways'), 0, 3),
     logRetention: readLogRetention(v, stage),
     alarmEmail: readEmail(v, 'alarmEmail'),
@@ -138,6 +143,7 @@ export function readAppConfig(get: (key: string) => unknown, keys: string[]): Ap
     alarmTicketHttpsUrl: readHttpsUrl(v, 'alarmTicketHttpsUrl'),
     guardSchedule: readGuardSchedule(v),
     guardRoleRevision: int('guardRoleRevision', v('guardRoleRevision'), 0, 1_000_000) || undefined,
+    migrationsRevision: int('migrationsRevision', v('migrationsRevision'), 0, 1_000_000) || undefined,
   };
 }
 
@@ -200,8 +206,10 @@ function readDatabaseName(v: Reader): string {
   return databaseName;
 }
 
-function readInstanceIdentifier(v: Reader, stage: Stage): string {
-  const instanceIdentifier = v('instanceIdentifier') || `schemaguard-${stage}`;
+/** The identifier given, or undefined for the stack's default (`schemaguard-<stage>-<databaseName>`, lib/stage-settings.ts). */
+function readInstanceIdentifier(v: Reader): string | undefined {
+  const instanceIdentifier = v('instanceIdentifier');
+  if (!instanceIdentifier) return undefined;
   if (!isRdsIdentifier(instanceIdentifier)) {
     throw new ConfigError(`context ${CONTEXT_PREFIX}instanceIdentifier: "${instanceIdentifier}" is not an RDS identifier; use 1 to 63 lowercase letters, digits or single hyphens, starting with a letter and not ending with a hyphen (RDS lowercases identifiers, and the log group name must match)`);
   }

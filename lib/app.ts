@@ -47,6 +47,7 @@ export function buildApp(app: App, config: AppConfig, options: BuildOptions = {}
     alarmTicketEmail: config.alarmTicketEmail,
     alarmTicketHttpsUrl: config.alarmTicketHttpsUrl,
     ...guardOf(config),
+    migrationsRevision: config.migrationsRevision,
     description: `schemaguard (${config.stage}): RDS PostgreSQL ${config.engineVersionText} with deploy-time schema migrations`,
   });
   return stack;
@@ -68,6 +69,7 @@ export function buildAuroraApp(app: App, config: AppConfig, options: BuildOption
     alarmTicketEmail: config.alarmTicketEmail,
     alarmTicketHttpsUrl: config.alarmTicketHttpsUrl,
     ...guardOf(config),
+    migrationsRevision: config.migrationsRevision,
     description: `schemaguard (${config.stage}): Aurora PostgreSQL Serverless v2 with deploy-time schema migrations over the RDS Data API`,
   });
 }

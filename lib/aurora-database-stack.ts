@@ -79,7 +79,7 @@ export class AuroraDatabaseStack extends DatabaseStackBase<AuroraDatabaseStackPr
       vpc: this.vpc,
       vpcSubnets: this.network.isolatedSubnets,
       credentials: rds.Credentials.fromGeneratedSecret('postgres'),
-      defaultDatabaseName: props.databaseName ?? 'app',
+      defaultDatabaseName: this.databaseName,
       writer: rds.ClusterInstance.serverlessV2('Writer', CLUSTER_INSTANCE),
       readers: this.settings.prod ? [rds.ClusterInstance.serverlessV2('Reader', { scaleWithWriter: true, ...CLUSTER_INSTANCE })] : [],
       serverlessV2MinCapacity: minCapacity,

@@ -76,6 +76,21 @@ export class DatabaseNetwork {
   }
 
   /**
+   * An interface endpoint for CloudFormation in the isolated subnets (private
+   * DNS, open only to the groups allowed to): the migration handler asks it
+   * whether the stack is rolling back when an Update fails, so that a
+   * rollback is reported rather than failed. `CloudFormation` under the VPC.
+   */
+  addCloudFormationEndpoint(): ec2.InterfaceVpcEndpoint {
+    return this.vpc.addInterfaceEndpoint('CloudFormation', {
+      service: ec2.InterfaceVpcEndpointAwsService.CLOUDFORMATION,
+      subnets: this.isolatedSubnets,
+      privateDnsEnabled: true,
+      open: false,
+    });
+  }
+
+  /**
    * Rotates the database's secret every 30 days with a single-user rotation
    * function in the isolated subnets, in its own security group
    * (`RotationSecurityGroup` in the scope) that may reach the endpoint.

@@ -15,6 +15,13 @@
  * `RotationSecurityGroup`, `SchemaMigrations`, `Alarms`, then the newer `SchemaGuard`), in the same order,
  * so a deployed stack keeps every logical ID.
  *
+ * Its whole life is part of the outline (docs/guide/lifecycle.md): the
+ * identifier names the database, so a new database name is a new instance
+ * CloudFormation can create (and migrate) before it deletes the old; dev
+ * leaves nothing behind on delete (logs, key); prod keeps its logs and can
+ * be deleted and deployed again with the same settings (the PostgreSQL log
+ * group is made by a create-or-update resource, not a named, retained one).
+ *
  * The hooks are called from this constructor, before the subclass's own
  * constructor body runs: they may use the props they are given and this
  * class's fields that are already set (settings, identifier, network,
@@ -36,7 +43,10 @@ import { REVISION_RANGE } from './guard-role';
 import { refuseUnlessWhole, refuseWrongKinds, type PropKind } from './prop-types';
 import { SchemaGuard } from './schema-guard';
 import { SchemaMigrations } from './schema-migrations';
-import { checkIdentifier, stageSettings, type StageSettings } from './stage-settings';
+import { databaseIdentifier, stageSettings, type StageSettings } from './stage-settings';
+
+/** The database created and migrated when the props name none. */
+export const DEFAULT_DATABASE_NAME = 'app';
 
 export interface DatabaseStackCommonProps extends StackProps {
   /**
@@ -46,7 +56,9 @@ export interface DatabaseStackCommonProps extends StackProps {
    */
   readonly stage: Stage;
   /**
-   * Database created on the instance or in the cluster, and migrated.
+   * Database created on the instance or in the cluster, and migrated. It
+   * replaces the instance or cluster when it changes (a new, empty database,
+   * migrated in that deploy), so the identifier names it.
    * @default 'app'
    */
   readonly databaseName?: string;
@@ -142,6 +154,12 @@ export interface DatabaseStackCommonProps extends StackProps {
    * @default - no revision
    */
   readonly guardRoleRevision?: number;
+  /**
+   * Raise it to make the next deploy run the migrations and their checks
+   * again when nothing else changed (see SchemaMigrationsProps.revision).
+   * @default - no revision
+   */
+  readonly migrationsRevision?: number;
 }
 
 /** The migrations connect from the VPC (an RDS instance)… */
@@ -150,6 +168,8 @@ export interface VpcConnection {
   readonly vpc: ec2.IVpc;
   readonly vpcSubnets: ec2.SubnetSelection;
   readonly secretsManagerEndpoint: ec2.IConnectable;
+  /** What the handler asks whether a failing Update is a rollback's (no route out of the isolated subnets). */
+  readonly cloudFormationEndpoint: ec2.IConnectable;
   readonly dataApiCluster?: never;
 }
 
@@ -168,7 +188,7 @@ export interface DatabaseOutline {
   readonly kind: DatabaseKind;
   /** The prop that holds the identifier, named in its error. */
   readonly identifierProp: string;
-  /** The identifier given in the props. @default `schemaguard-${stage}` */
+  /** The identifier given in the props; it must name the database. @default `schemaguard-${stage}-${databaseName}` */
   readonly identifier?: string;
   /** @default 0 */
   readonly natGateways?: number;
@@ -184,7 +204,7 @@ export interface DatabaseOutline {
  */
 const STACK_PROP_KINDS: Readonly<Record<string, PropKind>> = {
   databaseName: 'string', migrationsDir: 'string', contractsDir: 'string', snapshotFile: 'string', parseAtSynth: 'boolean',
-  alarmEmail: 'string', alarmHttpsUrl: 'string', alarmTicketEmail: 'string', alarmTicketHttpsUrl: 'string', metricNamespace: 'string', guard: 'boolean', guardSchedule: 'duration', guardRoleRevision: 'number',
+  alarmEmail: 'string', alarmHttpsUrl: 'string', alarmTicketEmail: 'string', alarmTicketHttpsUrl: 'string', metricNamespace: 'string', guard: 'boolean', guardSchedule: 'duration', guardRoleRevision: 'number', migrationsRevision: 'number',
   instanceIdentifier: 'string', natGateways: 'number', allocatedStorage: 'number', maxAllocatedStorage: 'number',
   clusterIdentifier: 'string', minCapacity: 'number', maxCapacity: 'number',
 };
@@ -193,8 +213,10 @@ const STACK_PROP_KINDS: Readonly<Record<string, PropKind>> = {
 export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E extends rds.IEngine, D extends ManagedDatabase> extends Stack {
   /** What the stage decides: retention and removal of the logs, deletion protection, backups. */
   readonly settings: StageSettings;
-  /** The literal instance or cluster identifier: names the log group, prefixes the alarm names, names the dashboard. */
+  /** The literal instance or cluster identifier: names the database it holds, the log group, prefixes the alarm names, names the dashboard. */
   readonly identifier: string;
+  /** The database created and migrated (`databaseName`, or `app`). */
+  readonly databaseName: string;
   /** The VPC, its flow logs and the Secrets Manager endpoint (see DatabaseNetwork). */
   readonly network: DatabaseNetwork;
   readonly vpc: ec2.Vpc;
@@ -202,8 +224,10 @@ export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E ex
   readonly secretsManagerEndpoint: ec2.InterfaceVpcEndpoint;
   /** TLS forced, failing statements and lock waits logged (DATABASE_PARAMETERS). */
   readonly parameterGroup: rds.ParameterGroup;
-  /** `/aws/rds/<instance|cluster>/<identifier>/postgresql`, created before the database. */
-  readonly postgresLogGroup: logs.LogGroup;
+  /** `/aws/rds/<instance|cluster>/<identifier>/postgresql`, made to exist (with its retention) before the database by `postgresLogRetention`. */
+  readonly postgresLogGroup: logs.ILogGroup;
+  /** The create-or-update resource behind `postgresLogGroup`: what the database and the alarms wait for. */
+  readonly postgresLogRetention: logs.LogRetention;
   /** The generated master secret (`username`, `password`, `host`, `port`), rotated every 30 days. */
   readonly secret: secretsmanager.ISecret;
   /** The custom resource that applies the migrations during the deploy. */
@@ -221,8 +245,8 @@ export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E ex
     refuseWrongKinds(owner, props, STACK_PROP_KINDS);
     refuseUnlessWhole(owner, 'guardRoleRevision', props.guardRoleRevision, REVISION_RANGE, 'use a whole number from 0, and raise it to set the guard\'s role again from its secret');
     this.settings = stageSettings(owner, props.stage, props.logRetention);
-    this.identifier = outline.identifier ?? `schemaguard-${props.stage}`;
-    checkIdentifier(owner, outline.identifierProp, this.identifier);
+    this.databaseName = props.databaseName ?? DEFAULT_DATABASE_NAME;
+    this.identifier = databaseIdentifier(owner, outline.identifierProp, props.stage, this.databaseName, outline.identifier);
     this.checkProps(props);
 
     this.network = new DatabaseNetwork(this, { natGateways: outline.natGateways, logRetention: this.settings.logRetention, logRemovalPolicy: this.settings.logRemovalPolicy });
@@ -230,9 +254,9 @@ export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E ex
     this.secretsManagerEndpoint = this.network.secretsManagerEndpoint;
     const engine = this.engine(props);
     this.parameterGroup = databaseParameterGroup(this, engine, `schemaguard ${props.stage}${outline.engineLabel ?? ''}: TLS forced, failing statements and lock waits logged`);
-    this.postgresLogGroup = postgresLogGroup(this, outline.kind, this.identifier, this.settings);
+    ({ logGroup: this.postgresLogGroup, retention: this.postgresLogRetention } = postgresLogGroup(this, outline.kind, this.identifier, this.settings));
     this.database = this.createDatabase(props, engine);
-    this.database.node.addDependency(this.postgresLogGroup);
+    this.database.node.addDependency(this.postgresLogRetention);
     this.secret = this.database.secret!;
     // The migration handler reads the secret at run time, so rotation never strands it.
     this.network.addSecretRotation(this.database, outline.kind === 'instance' ? 'database' : 'cluster');
@@ -244,7 +268,10 @@ export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E ex
       alarmEmail: props.alarmEmail, alarmHttpsUrl: props.alarmHttpsUrl, ticketEmail: props.alarmTicketEmail, ticketHttpsUrl: props.alarmTicketHttpsUrl,
       topic: props.alarmTopic, ticketTopic: props.alarmTicketTopic,
       metricNamespace: props.metricNamespace,
+      topicKeyRemovalPolicy: this.settings.keyRemovalPolicy,
     });
+    // The metric filters and saved queries name the log group: it exists first.
+    this.alarms.node.addDependency(this.postgresLogRetention);
     this.guard = this.addGuard(props);
   }
 
@@ -284,7 +311,8 @@ export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E ex
     return new SchemaMigrations(this, 'SchemaMigrations', {
       ...this.migrationConnection(this.database),
       secret: this.secret,
-      databaseName: props.databaseName ?? 'app',
+      databaseName: this.databaseName,
+      revision: props.migrationsRevision,
       migrationsDir: props.migrationsDir,
       contractsDir: props.contractsDir,
       snapshotFile: props.snapshotFile,

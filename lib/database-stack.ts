@@ -89,7 +89,7 @@ export class DatabaseStack extends DatabaseStackBase<DatabaseStackProps, rds.IIn
       vpc: this.vpc,
       vpcSubnets: this.network.isolatedSubnets,
       credentials: rds.Credentials.fromGeneratedSecret('postgres'),
-      databaseName: props.databaseName ?? 'app',
+      databaseName: this.databaseName,
       storageType: rds.StorageType.GP3,
       ...storageOf(props),
       storageEncrypted: true,
@@ -103,6 +103,8 @@ export class DatabaseStack extends DatabaseStackBase<DatabaseStackProps, rds.IIn
       deletionProtection: this.settings.deletionProtection,
       removalPolicy: this.settings.databaseRemovalPolicy,
       autoMinorVersionUpgrade: true,
+      // A new major in engineVersion upgrades the instance in place (the procedure: docs/guide/lifecycle.md).
+      allowMajorVersionUpgrade: true,
       copyTagsToSnapshot: true,
       enablePerformanceInsights: true,
       performanceInsightRetention: rds.PerformanceInsightRetention.DEFAULT,
@@ -110,7 +112,10 @@ export class DatabaseStack extends DatabaseStackBase<DatabaseStackProps, rds.IIn
   }
 
   protected override migrationConnection(instance: rds.DatabaseInstance): VpcConnection {
-    return { database: instance, vpc: this.vpc, vpcSubnets: this.network.isolatedSubnets, secretsManagerEndpoint: this.secretsManagerEndpoint };
+    return {
+      database: instance, vpc: this.vpc, vpcSubnets: this.network.isolatedSubnets, secretsManagerEndpoint: this.secretsManagerEndpoint,
+      cloudFormationEndpoint: this.network.addCloudFormationEndpoint(),
+    };
   }
 
   protected override acknowledgeFindings(instance: rds.DatabaseInstance): void {

@@ -11,8 +11,10 @@
  *   database. It runs after the migrations, and again whenever they change
  *   (their files' hash is a property), so new tables are granted. Its
  *   properties are the role name, the secret's ARN, that hash, the
- *   privileges' version and, when given, the revision (raised to set the role
- *   again from its secret): never the password. CloudFormation sends it
+ *   privileges' version, the database's identity and name (a replaced
+ *   database gets the role in the deploy that replaces it) and, when given,
+ *   the revision (raised to set the role again from its secret): never the
+ *   password. CloudFormation sends it
  *   nothing while they stay the same, so a redeploy alone resets nothing.
  * - The migration handler may read this one secret (GetSecretValue).
  *
@@ -92,6 +94,9 @@ export class GuardRole extends Construct {
         [GUARD_ROLE_PROP.secretArn]: secret.secretArn,
         [GUARD_ROLE_PROP.filesHash]: props.migrations.files.hash,
         [GUARD_ROLE_PROP.privilegesVersion]: GUARD_PRIVILEGES_VERSION,
+        // A replaced database (another identity) gets the role in the deploy that replaces it.
+        ...(props.migrations.databaseIdentity === undefined ? {} : { [GUARD_ROLE_PROP.databaseIdentity]: props.migrations.databaseIdentity }),
+        ...(props.migrations.databaseName === undefined ? {} : { [GUARD_ROLE_PROP.databaseName]: props.migrations.databaseName }),
         ...(props.revision === undefined ? {} : { [GUARD_ROLE_PROP.revision]: String(props.revision) }),
       },
     });

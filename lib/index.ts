@@ -9,6 +9,8 @@
 
 // Constructs: add them to a stack of your own, beside your own database.
 export { SchemaMigrations, type SchemaMigrationsProps, type StandbyWaitProps } from './schema-migrations';
+export type { OperatorCommands, SchemaMigrationsBaseline } from './adoption-props';
+export type { HistorySource } from '../lambda/engine/foreign-history';
 export type { FilesSummary } from '../lambda/handler/files-hash';
 export { DatabaseAlarms, type DatabaseAlarmsProps } from './alarms/database-alarms';
 export { DatabaseDashboard, type DatabaseDashboardProps } from './alarms/database-dashboard';

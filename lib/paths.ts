@@ -8,6 +8,7 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { OPERATOR_BUNDLE } from '../lambda/handler/operator';
 
 /** The repository root, or the installed package's root (`node_modules/schemaguard`). */
 export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/[\\/]$/, '');
@@ -18,7 +19,7 @@ export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url)).replac
  */
 export const HANDLER_BUNDLE_DIR = join(PACKAGE_ROOT, 'dist', 'handler');
 /** The files of the pre-built handler, copied into every handler asset. */
-export const HANDLER_BUNDLE_FILES = ['index.js', 'libpg-query.wasm'] as const;
+export const HANDLER_BUNDLE_FILES = ['index.js', OPERATOR_BUNDLE, 'libpg-query.wasm'] as const;
 /**
  * The parse SchemaMigrations runs at synth in a child process
  * (bin/synth-parse.ts, built beside the handler by scripts/build-handler.mjs).

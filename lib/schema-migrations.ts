@@ -12,26 +12,30 @@
  * snapshot are the app's own, found from the working directory
  * (lib/user-files.ts).
  */
-import { Annotations, Aspects, CfnOutput, CustomResource, Duration, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Aspects, CfnOutput, CustomResource, Duration, RemovalPolicy, Resource, Stack, Token, type CfnResource } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Provider } from 'aws-cdk-lib/custom-resources';
-import { Construct, type IDependable } from 'constructs';
+import { Construct, type IConstruct, type IDependable } from 'constructs';
 import { ATTR, DEFAULTS, ENV, IS_COMPLETE_HANDLER_NAME, ON_EVENT_HANDLER_NAME, PROP } from '../lambda/handler/constants';
 import { readFiles, summariseFiles, type FilesSummary } from '../lambda/handler/files-hash';
 import { describeSubfolders, sqlSubfolders } from '../lambda/engine/subfolders';
 import { DEFAULT_MEMORY_MB, heapOptions, maxFileBytesFor, memoryFix } from '../lambda/handler/memory';
 import { InputError } from '../lambda/engine/errors';
-import { loadMigrations } from '../lambda/engine/source';
+import { loadMigrations, type Migration } from '../lambda/engine/source';
 import { refuseUnwrittenTemplates } from '../lambda/engine/template';
+import { baselineProperties, operatorEnvironment, type OperatorCommands, type SchemaMigrationsBaseline } from './adoption-props';
+import { databaseIdentity } from './database-identity';
 import { checkHandlerBundle, handlerCode } from './handler-asset';
 import { acknowledge, arnToken } from './nag';
-import { refuseWrongKinds, type PropKind } from './prop-types';
+import { refuseUnlessWhole, refuseWrongKinds, type PropKind } from './prop-types';
+import { defaultVersionParameterName, exportedAttributeProblems, readVersion, refuseBadParameterName, versionParameter } from './schema-version';
 import { claimStateTable, resolveStateSchema } from './state-schema';
 import { refuseUnparsable } from './synth-parse';
 import { resolveUserFiles, type UserFileProps, type UserFiles } from './user-files';
@@ -89,6 +93,16 @@ export interface SchemaMigrationsProps extends UserFileProps {
    * @default - HTTPS to anywhere is allowed (a NAT gateway or an endpoint with private DNS must exist)
    */
   readonly secretsManagerEndpoint?: ec2.IConnectable;
+  /**
+   * Something the function must reach on 443 for CloudFormation (an interface
+   * VPC endpoint with private DNS), when `secretsManagerEndpoint` is given: on
+   * an Update that fails, the handler asks CloudFormation whether the stack is
+   * rolling back (a rollback is reported, never failed). Without it, in subnets
+   * with no route out, that question goes unanswered and a failing rollback
+   * Update fails as any other.
+   * @default - with `secretsManagerEndpoint`: no route to CloudFormation (synth warns); without it: HTTPS to anywhere is allowed already
+   */
+  readonly cloudFormationEndpoint?: ec2.IConnectable;
   /**
    * Database to migrate: any name PostgreSQL takes (1 to 63 bytes, no NUL;
    * `my-db` too: it is sent as the connection's database, not written into
@@ -227,6 +241,44 @@ export interface SchemaMigrationsProps extends UserFileProps {
    * @default true
    */
   readonly outputs?: boolean;
+  /**
+   * What a database that already has a schema holds, for the first deploy
+   * onto it (docs/guide/existing-database.md): `{ version, reason }` records the files
+   * up to that version as applied without running them and applies the rest
+   * in the same deploy; `{ from: 'flyway', reason }` takes the version from
+   * another tool's history table, as `schemaguard baseline --from`;
+   * `{ version: 'none', reason }` runs every file beside tables that are not
+   * the files'. Ignored, and said so in the log and the response's
+   * `Baseline`, once schemaguard has recorded anything on the database. A
+   * version no file has stops synth.
+   * @default - none: a first deploy onto a database that has tables (or another tool's history) is refused before anything runs, the message naming this prop and the version the database appears to be at
+   */
+  readonly baseline?: SchemaMigrationsBaseline;
+  /**
+   * What the migration function (`onEventHandler`) answers when invoked
+   * directly by `schemaguard … --function <name>`: the read-only commands
+   * (status, plan, diff, guard, doctor) always, to whoever may invoke it
+   * (lambda:InvokeFunction, which this construct grants no one);
+   * `baseline` and `repair` only with `writes: true`.
+   * @default - the read-only commands only
+   */
+  readonly operatorCommands?: OperatorCommands;
+  /**
+   * Raise it (a whole number: 1, then 2 …) to make the next deploy run the
+   * migrations and their checks again when nothing else changed: the custom
+   * resource runs only when its properties change (the files, the database's
+   * identity, this). For a database replaced outside this stack's knowledge
+   * (one of another stack, or restored by hand under the same endpoint).
+   * @default - no `Revision` property
+   */
+  readonly revision?: number;
+  /**
+   * Name of the SSM parameter the stack writes the schema version to (see
+   * `versionFor`). Given, the parameter is always created; otherwise only when
+   * `versionFor` or `versionParameter` is used.
+   * @default - `/schemaguard/<stack name>/<construct path>/schema-version`
+   */
+  readonly versionParameterName?: string;
 }
 
 /** How SchemaMigrations waits for standbys after applying. */
@@ -255,7 +307,7 @@ function refuseBadStandbyWait(standbys: StandbyWaitProps | undefined): void {
 /** The props of a plain kind, checked at run time (a JavaScript app, a value from context). */
 const PROP_KINDS: Readonly<Record<string, PropKind>> = {
   databaseName: 'string', stateSchema: 'string', migrationsDir: 'string', contractsDir: 'string', snapshotFile: 'string', databaseLogGroupName: 'string', replicationPlanned: 'string',
-  failOnDrift: 'boolean', parseAtSynth: 'boolean', outputs: 'boolean', memorySize: 'number',
+  failOnDrift: 'boolean', parseAtSynth: 'boolean', outputs: 'boolean', memorySize: 'number', revision: 'number', versionParameterName: 'string',
   handlerTimeout: 'duration', reserve: 'duration', queryInterval: 'duration', totalTimeout: 'duration', serviceTimeout: 'duration',
   port: 'port', vpcSubnets: 'subnets',
 };
@@ -300,13 +352,13 @@ export class SchemaMigrations extends Construct {
   readonly resource: CustomResource;
   /** Hash, count and newest version of the files, as put in the resource properties. */
   readonly files: FilesSummary;
-  /** Highest applied version after the deploy (`none` for an empty database), via GetAtt. */
+  /** Highest applied version after the deploy (`none` for an empty database), via GetAtt: in this stack only (another stack: `versionFor`; synth refuses it there). */
   readonly currentVersion: string;
-  /** Number of applied migrations after the deploy, via GetAtt. */
+  /** Number of applied migrations after the deploy, via GetAtt: in this stack only (synth refuses it in another). */
   readonly appliedCount: string;
-  /** Versions this deploy applied (comma-separated, may be empty), via GetAtt. */
+  /** Versions this deploy applied (comma-separated, may be empty), via GetAtt: in this stack only (synth refuses it in another). */
   readonly appliedVersions: string;
-  /** `applied`, `up-to-date` or `database-ahead`, via GetAtt. */
+  /** `applied`, `up-to-date`, `database-ahead` or `rollback-problem`, via GetAtt. */
   readonly outcome: string;
   /** How the handler reaches the database (SchemaGuard reaches it the same way). */
   readonly target: MigrationsTarget;
@@ -318,11 +370,23 @@ export class SchemaMigrations extends Construct {
   readonly databaseName?: string;
   /** Schema of the state table (`stateSchema`, or its default `schemaguard`). */
   readonly stateSchema: string;
+  /**
+   * The database's identity in the resource properties (the instance's
+   * DbiResourceId, the cluster's DBClusterResourceId, or an endpoint): a
+   * replaced database has another, so the deploy that replaces it migrates it.
+   * Undefined for a database of another stack (see `revision`).
+   */
+  readonly databaseIdentity?: string;
+  /** `revision` as given. */
+  readonly revision?: number;
+  private readonly givenVersionParameterName?: string;
+  private ownVersionParameter?: ssm.StringParameter;
 
   constructor(scope: Construct, id: string, props: SchemaMigrationsProps) {
     super(scope, id);
     refuseMissingSecret(props.secret);
     refuseWrongKinds('SchemaMigrations', props, PROP_KINDS);
+    refuseUnlessWhole('SchemaMigrations', 'revision', props.revision, [0, Number.MAX_SAFE_INTEGER], 'use a whole number from 0, and raise it to run the migrations again');
     refuseBadStandbyWait(props.standbys);
     const settings = resolveSettings(props);
     const network = connectionMode(props);
@@ -330,7 +394,7 @@ export class SchemaMigrations extends Construct {
     claimStateTable(this, { database: network ? network.database : props.dataApiCluster, secret: props.secret, databaseName: props.databaseName }, this.stateSchema);
     this.files = summariseFiles(settings.migrationsDir, settings.contractsDir);
     refuseTooLarge(this.files, props.memorySize ?? DEFAULT_MEMORY_MB);
-    refuseUnloadable(settings.migrationsDir, props.memorySize ?? DEFAULT_MEMORY_MB);
+    const baselineProps = baselineProperties(props.baseline, refuseUnloadable(settings.migrationsDir, props.memorySize ?? DEFAULT_MEMORY_MB));
     if (props.parseAtSynth ?? true) refuseUnparsable('SchemaMigrations', settings, { filesHash: this.files.hash });
     warnOfSubfolders(this, settings.migrationsDir);
     noteImplicitFiles(this, props, settings);
@@ -341,22 +405,30 @@ export class SchemaMigrations extends Construct {
     this.userFiles = { migrationsDir: settings.migrationsDir, contractsDir: settings.contractsDir, snapshotFile: settings.snapshotFile };
     this.secret = props.secret;
     this.databaseName = props.databaseName;
+    this.revision = props.revision;
+    this.databaseIdentity = databaseIdentity(this, network ? network.database : props.dataApiCluster, 'revision')?.value;
+    if (props.versionParameterName !== undefined) refuseBadParameterName(props.versionParameterName);
+    this.givenVersionParameterName = props.versionParameterName;
 
     this.logGroup = new logs.LogGroup(this, 'HandlerLogs', { retention: settings.retention, removalPolicy: settings.removalPolicy });
-    this.securityGroup = network && handlerSecurityGroup(this, network, props.secretsManagerEndpoint);
+    this.securityGroup = network && handlerSecurityGroup(this, network, props.secretsManagerEndpoint, props.cloudFormationEndpoint);
     const role = handlerRole(this, props, network !== undefined);
     const functionProps = this.handlerFunctionProps(props, settings, role, network);
     this.onEventHandler = new lambda.Function(this, 'OnEvent', { ...functionProps, handler: `index.${ON_EVENT_HANDLER_NAME}` });
     this.isCompleteHandler = new lambda.Function(this, 'IsComplete', { ...functionProps, handler: `index.${IS_COMPLETE_HANDLER_NAME}` });
     this.provider = this.waiterProvider(settings);
-    this.resource = this.migrationsResource(settings);
+    this.resource = this.migrationsResource(settings, baselineProps);
     // The database (and its security group rules, children of it) must exist before the first run.
     this.resource.node.addDependency(network ? network.database : props.dataApiCluster!);
     // And the handler's own rules (egress to the database and to Secrets Manager), and the endpoint it reads the secret through.
     if (this.securityGroup) this.resource.node.addDependency(this.securityGroup);
     // Only a construct can be waited for (an endpoint, not a Peer or a bare Connections).
-    if (props.secretsManagerEndpoint && Construct.isConstruct(props.secretsManagerEndpoint)) this.resource.node.addDependency(props.secretsManagerEndpoint);
+    for (const endpoint of [props.secretsManagerEndpoint, props.cloudFormationEndpoint]) {
+      if (endpoint && Construct.isConstruct(endpoint)) this.resource.node.addDependency(endpoint);
+    }
     acknowledgeNagFindings(this);
+    const resource = this.resource.node.defaultChild as CfnResource;
+    this.node.addValidation({ validate: () => exportedAttributeProblems(this, resource, (attribute) => crossStackFix(attribute)) });
 
     this.currentVersion = this.resource.getAttString(ATTR.currentVersion);
     this.appliedCount = this.resource.getAttString(ATTR.appliedCount);
@@ -366,6 +438,36 @@ export class SchemaMigrations extends Construct {
       new CfnOutput(this, 'CurrentVersion', { value: this.currentVersion, description: 'Highest applied schema migration version' });
       new CfnOutput(this, 'AppliedCount', { value: this.appliedCount, description: 'Number of applied schema migrations' });
     }
+    if (props.versionParameterName !== undefined) void this.versionParameter;
+  }
+
+  /** The name of the SSM parameter that holds the schema version for other stacks (`versionParameterName` or its default). */
+  get versionParameterName(): string {
+    return this.givenVersionParameterName ?? defaultVersionParameterName(this);
+  }
+
+  /**
+   * The SSM parameter (`versionParameterName`) this stack writes the schema
+   * version to after every deploy that runs the migrations; made on first use.
+   */
+  get versionParameter(): ssm.StringParameter {
+    this.ownVersionParameter ??= versionParameter(this, this.versionParameterName, this.currentVersion);
+    return this.ownVersionParameter;
+  }
+
+  /**
+   * The schema version as `scope` may use it: in this stack, the custom
+   * resource's CurrentVersion (a GetAtt, after the migrations); in another
+   * stack, the SSM parameter `versionParameter` read as that stack's
+   * deploy-time parameter, with that stack made to deploy after this one — not
+   * an export, which CloudFormation would refuse to change once imported.
+   * Put it in a function's environment, and the function is updated in the
+   * deploy that changes the schema.
+   */
+  versionFor(scope: IConstruct): string {
+    if (Stack.of(scope) === Stack.of(this)) return this.currentVersion;
+    void this.versionParameter;
+    return readVersion(scope, this, this.versionParameterName);
   }
 
   /** What onEvent and isComplete share: one code asset, the role, the network, the log group, the environment. */
@@ -399,28 +501,53 @@ export class SchemaMigrations extends Construct {
       totalTimeout: settings.totalTimeout,
       logGroup: frameworkLogs,
       disableWaiterStateMachineLogging: false,
-      waiterStateMachineLogOptions: { destination: frameworkLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      waiterStateMachineLogOptions: { destination: this.waiterLogGroup(settings), level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
   }
 
-  /** The custom resource; only the files' hash, count and newest version are its properties. */
-  private migrationsResource(settings: Settings): CustomResource {
+  /**
+   * The waiter state machine's log group, under `/aws/vendedlogs/states/`:
+   * Step Functions delivers its logs as vended logs, and a group outside that
+   * prefix is added to the account's CloudWatch Logs resource policy, whose
+   * size is limited (in an account with many deliveries, creating the state
+   * machine fails). Named after the isComplete function, whose generated name
+   * is new each time the stack is created, so a retained group never collides
+   * with the next one.
+   */
+  private waiterLogGroup(settings: Settings): logs.LogGroup {
+    return new logs.LogGroup(this, 'WaiterLogs', {
+      logGroupName: `/aws/vendedlogs/states/schemaguard-waiter-${this.isCompleteHandler.functionName}`,
+      retention: settings.retention,
+      removalPolicy: settings.removalPolicy,
+    });
+  }
+
+  /**
+   * The custom resource. Only its properties make CloudFormation send an
+   * Update: the files (hash, count, newest version), the database's identity
+   * and name (a replaced database is migrated in the deploy that replaces it),
+   * `revision`, and `baseline` when set. Unchanged, nothing runs.
+   */
+  private migrationsResource(settings: Settings, baseline: Record<string, string>): CustomResource {
     return new CustomResource(this, 'Resource', {
       serviceToken: this.provider.serviceToken,
       resourceType: 'Custom::SchemaMigrations',
       serviceTimeout: settings.serviceTimeout,
       properties: {
-        // Only these change the resource: an unchanged set of files sends no Update at all.
         [PROP.filesHash]: this.files.hash,
         [PROP.latestVersion]: String(this.files.latestVersion),
         [PROP.migrationCount]: String(this.files.migrationCount),
+        ...baseline,
+        ...(this.databaseIdentity === undefined ? {} : { [PROP.databaseIdentity]: this.databaseIdentity }),
+        ...(this.databaseName === undefined ? {} : { [PROP.databaseName]: this.databaseName }),
+        ...(this.revision === undefined ? {} : { [PROP.revision]: String(this.revision) }),
       },
     });
   }
 }
 
-/** The handler's group: egress to the database port and to Secrets Manager only; the database's group admits it. */
-function handlerSecurityGroup(scope: Construct, network: Connection, secretsManagerEndpoint: ec2.IConnectable | undefined): ec2.SecurityGroup {
+/** The handler's group: egress to the database port, to Secrets Manager and to CloudFormation only; the database's group admits it. */
+function handlerSecurityGroup(scope: Construct, network: Connection, secretsManagerEndpoint: ec2.IConnectable | undefined, cloudFormationEndpoint: ec2.IConnectable | undefined): ec2.SecurityGroup {
   const securityGroup = new ec2.SecurityGroup(scope, 'SecurityGroup', {
     vpc: network.vpc,
     description: 'schemaguard migrations handler: reaches the database port and Secrets Manager only',
@@ -438,10 +565,27 @@ function handlerSecurityGroup(scope: Construct, network: Connection, secretsMana
   }
   if (secretsManagerEndpoint) {
     securityGroup.connections.allowTo(secretsManagerEndpoint, ec2.Port.tcp(443), 'schemaguard migrations handler to Secrets Manager');
+    if (cloudFormationEndpoint) securityGroup.connections.allowTo(cloudFormationEndpoint, ec2.Port.tcp(443), 'schemaguard migrations handler to CloudFormation (is the stack rolling back?)');
+    else warnOfUnreachableCloudFormation(scope);
   } else {
-    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'schemaguard migrations handler to Secrets Manager (HTTPS)');
+    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'schemaguard migrations handler to Secrets Manager and CloudFormation (HTTPS)');
   }
   return securityGroup;
+}
+
+/** Egress to Secrets Manager's endpoint only: the handler cannot ask CloudFormation whether a failing Update is a rollback. */
+function warnOfUnreachableCloudFormation(scope: Construct): void {
+  Annotations.of(scope).addWarningV2('schemaguard:cloudFormationUnreachable',
+    'the handler reaches HTTPS only through "secretsManagerEndpoint", so it cannot ask CloudFormation whether the stack is rolling back: '
+    + 'an Update of a rollback that meets an unreachable database, a failing contract or drift with failOnDrift fails the rollback (UPDATE_ROLLBACK_FAILED) instead of reporting it. '
+    + 'Add an interface endpoint and pass it: cloudFormationEndpoint: vpc.addInterfaceEndpoint(\'CloudFormation\', { service: ec2.InterfaceVpcEndpointAwsService.CLOUDFORMATION })');
+}
+
+/** What to use instead of an attribute of the custom resource in another stack. */
+function crossStackFix(attribute: string): string {
+  return attribute === ATTR.currentVersion
+    ? 'Read it there through SSM: migrations.versionFor(this) (the stack writes it to the parameter migrations.versionParameterName; the reading stack gets it as a deploy-time parameter and deploys after this one)'
+    : `Only CurrentVersion is handed to other stacks (migrations.versionFor(this), through SSM); use ${attribute} in the migrations' own stack, or read it from the handler's log`;
 }
 
 /** The VPC's CIDR block, or undefined for a VPC imported without one (its getter throws). */
@@ -468,6 +612,8 @@ function handlerRole(self: SchemaMigrations, props: SchemaMigrationsProps, inVpc
   }));
   role.addToPrincipalPolicy(inVpc ? vpcNetworkInterfacesStatement() : dataApiStatement(props.dataApiCluster!));
   for (const statement of secretStatements(props.secret, Stack.of(self).region)) role.addToPrincipalPolicy(statement);
+  // Whether a failing Update is a rollback (lambda/handler/rollback-report.ts): the stack's own status only.
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'OwnStackStatus', actions: ['cloudformation:DescribeStacks'], resources: [Stack.of(self).stackId] }));
   return role;
 }
 
@@ -521,6 +667,7 @@ function handlerEnvironment(scope: Construct, props: SchemaMigrationsProps, sett
     NODE_OPTIONS: heapOptions(props.memorySize ?? DEFAULT_MEMORY_MB),
   };
   if (props.failOnDrift) environment[ENV.failOnDrift] = 'true';
+  Object.assign(environment, operatorEnvironment(props.operatorCommands));
   if (props.replicationPlanned) environment[ENV.replicationPlanned] = props.replicationPlanned;
   if (props.standbys?.wait) environment[ENV.standbyWaitMs] = String(props.standbys.wait.toMilliseconds());
   if (props.standbys?.strict) environment[ENV.standbyStrict] = 'true';
@@ -637,10 +784,12 @@ function refuseTooLarge(files: FilesSummary, memoryMb: number): void {
  * version, two files of one version, BEGIN in a transactional file, a
  * misspelt directive) stops synth, not the deploy after the database was made.
  */
-function refuseUnloadable(migrationsDir: string, memoryMb: number): void {
+function refuseUnloadable(migrationsDir: string, memoryMb: number): Migration[] {
   try {
+    const migrations = loadMigrations(migrationsDir, { maxFileBytes: maxFileBytesFor(memoryMb), tooLargeFix: (bytes) => memoryFix(memoryMb, bytes) });
     // A new database runs every file: one still as `schemaguard new` wrote it is refused there.
-    refuseUnwrittenTemplates(loadMigrations(migrationsDir, { maxFileBytes: maxFileBytesFor(memoryMb), tooLargeFix: (bytes) => memoryFix(memoryMb, bytes) }), migrationsDir);
+    refuseUnwrittenTemplates(migrations, migrationsDir);
+    return migrations;
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
     throw new Error(`SchemaMigrations: the handler would refuse the migrations in ${migrationsDir}: ${e.message}${e.fix ? `; fix: ${e.fix}` : ''} (npx schemaguard lint --dir ${migrationsDir} says the same)`, { cause: e });

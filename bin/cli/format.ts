@@ -95,7 +95,7 @@ function blockerLines(label: string, list: Blocker[]): string[] {
   return list.map((b) => {
     const about = [b.state, ...blockerAges(b)].filter(Boolean).join(', ');
     const worker = b.lockPid === undefined ? '' : `${b.file ? ` applying ${b.file}` : ''}; its runner lock is held by its idle connection, pid ${b.lockPid}`;
-    return `  ${label}: pid ${b.pid}${b.user ? ` user ${b.user}` : ''}${b.application ? ` app "${b.application}"` : ''}${about ? ` (${about})` : ''}${worker}${b.query ? `\n      ${b.query.replace(/\s+/g, ' ').slice(0, 200)}` : ''}`;
+    return `  ${label}: pid ${b.pid}${b.user ? ` user ${b.user}` : ''}${b.application ? ` app "${b.application}"` : ''}${about ? ` (${about})` : ''}${b.locks ? ` holding ${b.locks}` : ''}${worker}`;
   });
 }
 

@@ -22,6 +22,14 @@
  *      catalog: each NOT NULL column without a default (own or from its
  *      domain), identity or generation expression that the statement does not
  *      set is a failure.
+ *
+ * The contract's text reaches the server inside `PREPARE h AS …`. Where
+ * standard_conforming_strings is off, the server reads a backslash in a
+ * '…' string as an escape, and may read as several statements (a COMMIT, a
+ * DROP TABLE) what schemaguard parsed as one: such a contract is not sent,
+ * it fails with the setting named. Through a connection, the PREPARE goes
+ * as one Parse message besides (`Session.queryOne`), which the server
+ * refuses when it holds more than one statement.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -31,6 +39,7 @@ import { lockWait } from '../schema/lock-holders';
 import { databaseFields, InputError, isPgError, MigrationError, type MigrationErrorOptions } from '../engine/errors';
 import { quoteIdent } from '../engine/identifiers';
 import { lexSql } from '../engine/sql/lexer';
+import { conformingStringsFix, escapedString } from '../engine/standard-strings';
 import { orderedRows } from '../schema/catalog-pages';
 import { duplicateRowsQuery, uniqueKeyOf } from './doctor/duplicate-rows';
 import { IDLE_IN_TRANSACTION } from './idle-in-transaction';
@@ -206,14 +215,36 @@ export async function checkContracts(options: CheckContractsOptions): Promise<Co
   const session = options.session ?? own!;
   try {
     const results: ContractResult[] = [];
+    const conforming = await conformingStrings(session);
     for (const [k, c] of options.contracts.entries()) {
-      results.push(await checkOne(session, c, `schemaguard_contract_${k}`, options));
+      results.push(conforming.on || !escapedString(c.statement)
+        ? await checkOne(session, c, `schemaguard_contract_${k}`, options)
+        : notSent(c, conforming.database));
     }
     const failed = results.filter((r) => !r.ok).length;
     return { results, passed: results.length - failed, failed };
   } finally {
     if (own) await own.close();
   }
+}
+
+/** Whether the session reads '…' strings as schemaguard does (standard_conforming_strings on), and its database. */
+async function conformingStrings(q: Queryable): Promise<{ on: boolean; database: string }> {
+  const r = (await q.query<{ on: string; database: string }>("SELECT current_setting('standard_conforming_strings') AS on, current_database() AS database")).rows[0]!;
+  return { on: r.on === 'on', database: r.database };
+}
+
+/** A contract the server would read otherwise than schemaguard did (`escapedString`): a failure, and nothing sent. */
+function notSent(c: Contract, database: string): ContractResult {
+  const t = escapedString(c.statement)!;
+  return {
+    name: c.name, file: c.file, line: c.line, statement: c.statement, ok: false, parameterTypes: [], arbiters: [],
+    failures: [{
+      stage: 'prepare', sqlstate: '22P06',
+      reason: `not checked, not sent: ${t.text.slice(0, 40)}${t.text.length > 40 ? '…' : ''} (line ${c.line + t.line - 1}) is a string with a backslash, and this session's standard_conforming_strings is off: the server would read the backslash as an escape, and the text maybe as other statements than the one schemaguard parsed`,
+      fix: conformingStringsFix(database),
+    }],
+  };
 }
 
 /**
@@ -252,7 +283,7 @@ async function checkOne(session: Session, c: Contract, handle: string, options: 
   await beginReadOnly(session, settings);
   try {
     try {
-      await session.query(`PREPARE ${handle} AS ${c.statement}`);
+      await (session.queryOne ?? session.query).call(session, `PREPARE ${handle} AS ${c.statement}`);
     } catch (e) {
       const failure = failureFrom(e, 'prepare');
       if (failure.sqlstate === '55P03') await nameLockHolder(session, settings, failure);

@@ -1,4 +1,6 @@
 /** What lint and doctor report: one problem, where it is, why it matters, and the fix. */
+import { oneLine, escapeQuoted } from '../engine/sql-quote';
+
 export type Severity = 'error' | 'warning';
 
 export interface Finding {
@@ -29,12 +31,27 @@ export function location(f: Pick<Finding, 'file' | 'line' | 'column'>): string {
   return `${f.file}${f.line ? `:${f.line}${f.column ? `:${f.column}` : ''}` : ''}`;
 }
 
-/** One finding as readable lines: `file:line:col error rule: message`, then why and fix, indented. */
+/**
+ * A finding as it is reported: its fix with each quoted name and string the
+ * catalog gave on one line (sql-quote.ts): the only line breaks left in it
+ * are between its statements and comments.
+ */
+export function reported<F extends { fix: string }>(f: F): F {
+  const fix = escapeQuoted(f.fix);
+  return fix === f.fix ? f : { ...f, fix };
+}
+
+/**
+ * One finding as readable lines: `file:line:col error rule: message`, then
+ * why and fix, indented. The one-line parts are kept on their line (a name's
+ * line break shown as `\n`): a message cannot print a line that reads as
+ * the fix.
+ */
 export function formatFinding(f: Finding): string {
-  const where = location(f) || f.object || '';
+  const where = oneLine(location(f) || f.object || '');
   return [
-    `${where ? `${where}: ` : ''}${f.severity} ${f.rule}: ${f.message}`,
-    `  why: ${f.why}`,
+    `${where ? `${where}: ` : ''}${f.severity} ${f.rule}: ${oneLine(f.message)}`,
+    `  why: ${oneLine(f.why)}`,
     `  fix: ${f.fix.replace(/\n/g, '\n       ')}`,
   ].join('\n');
 }

@@ -49,6 +49,7 @@ interface LibPgQuery {
   loadModule(): Promise<void>;
   parseSync(sql: string): { stmts?: { stmt: Node; stmt_location?: number; stmt_len?: number }[] };
   fingerprintSync(sql: string): string;
+  normalizeSync(sql: string): string;
   scanSync(sql: string): { tokens?: ScanToken[] };
   parsePlPgSQLSync(sql: string): unknown;
 }
@@ -321,6 +322,14 @@ function shiftLocations(root: unknown, to: (location: number) => number): void {
  */
 export function fingerprint(sql: string): string {
   return ready().fingerprintSync(sql);
+}
+
+/**
+ * `sql` with every constant a parameter, numbered after those it has
+ * (libpg_query's normalisation, as pg_stat_statements writes a statement).
+ */
+export function constantsAsParameters(sql: string): string {
+  return ready().normalizeSync(sql);
 }
 
 /** The first token of `sql`, lower-case, read by PostgreSQL's own scanner (works on text the parser refuses). */

@@ -174,7 +174,7 @@ export function wrapUnknown(m: Migration, e: unknown): MigrationError {
 /** The sessions that held a lock, for an error message. */
 function blockedBy(blockers: Blocker[]): string {
   return blockers.length
-    ? blockers.map((b) => `pid ${b.pid}${b.application ? ` (${b.application})` : ''}${b.state ? ` ${b.state}` : ''}${olderText(b)}${b.query ? `: ${b.query.replace(/\s+/g, ' ').slice(0, 120)}` : ''}`).join('; ')
+    ? blockers.map((b) => `pid ${b.pid}${b.application ? ` (${b.application})` : ''}${b.user ? ` user ${b.user}` : ''}${b.state ? ` ${b.state}` : ''}${olderText(b)}${b.locks ? `, holding ${b.locks}` : ''}`).join('; ')
     : 'unknown (the blocker was gone before it could be sampled)';
 }
 

@@ -1,10 +1,12 @@
 /**
  * Who blocks a migration: pg_blocking_pids() of its session, sampled from a
  * second connection while it waits, so that a lock-timeout error can name the
- * sessions and their queries.
+ * sessions (pid, user, application, state, the locks they hold that it waits
+ * for); not their queries, which may carry their data.
  */
 import type { Blocker } from './errors';
 import type { Queryable } from './ports';
+import { queryFileSql } from './script';
 
 /**
  * Samples pg_blocking_pids() for the migration's session from a second
@@ -58,8 +60,13 @@ export class BlockerWatcher {
  * elsewhere, not a lock on the table (`olderTransaction`).
  */
 export async function sampleBlockers(q: Queryable, pid: number): Promise<Blocker[]> {
-  const r = await q.query<{ pid: number; user: string; application: string; state: string; query: string; xact_age_seconds: number | null; older: boolean | string | null }>(
-    `SELECT b.pid, b.usename AS user, b.application_name AS application, b.state, left(b.query, 300) AS query,
+  const r = await q.query<{ pid: number; user: string; application: string; state: string; locks: string | null; file: string | null; xact_age_seconds: number | null; older: boolean | string | null }>(
+    `SELECT b.pid, b.usename AS user, b.application_name AS application, b.state, ${queryFileSql('b.query')} AS file,
+            (SELECT string_agg(DISTINCT bl.mode || coalesce(' on ' || bl.relation::regclass::text, ''), ', ')
+               FROM pg_locks bl JOIN pg_locks wl ON wl.pid = $1::int AND NOT wl.granted AND wl.locktype = bl.locktype
+                AND wl.database IS NOT DISTINCT FROM bl.database AND wl.relation IS NOT DISTINCT FROM bl.relation
+                AND wl.virtualxid IS NOT DISTINCT FROM bl.virtualxid AND wl.transactionid IS NOT DISTINCT FROM bl.transactionid
+              WHERE bl.pid = b.pid AND bl.granted AND bl.relation IS NOT NULL) AS locks,
             floor(extract(epoch FROM now() - b.xact_start))::int AS xact_age_seconds,
             EXISTS (SELECT 1 FROM pg_locks w WHERE w.pid = $1::int AND NOT w.granted AND w.locktype = 'virtualxid')
               AND NOT EXISTS (SELECT 1 FROM pg_locks bl JOIN pg_locks wl ON wl.locktype = 'relation' AND wl.pid = $1::int
@@ -69,7 +76,8 @@ export async function sampleBlockers(q: Queryable, pid: number): Promise<Blocker
     [pid],
   );
   return r.rows.map((x) => ({
-    pid: x.pid, user: x.user, application: x.application, state: x.state, query: x.query,
+    pid: x.pid, user: x.user, application: x.application, state: x.state,
+    ...(x.locks ? { locks: x.locks } : {}), ...(x.file ? { file: x.file } : {}),
     xactAgeSeconds: x.xact_age_seconds ?? undefined,
     ...(x.older === true || x.older === 't' || x.older === 'true' ? { olderTransaction: true } : {}),
   }));

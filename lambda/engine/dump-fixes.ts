@@ -6,6 +6,7 @@
  * owners and grants names roles a new server does not have (42704).
  */
 import { MigrationError } from './errors';
+import { sqlIdent } from './sql-quote';
 import { REPAIR_TABLE, STATE_TABLE } from './state';
 
 /** The pg_dump flags that leave out owners and grants: the roles are the target's business, not the schema's. */
@@ -43,5 +44,5 @@ export function withMissingRoleFix(e: unknown): unknown {
 }
 
 function quoteRole(name: string): string {
-  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
+  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : sqlIdent(name);
 }

@@ -161,12 +161,19 @@ export class StatementError extends MigrationError {
   }
 }
 
+/**
+ * Another session, as an error names it: who (pid, user, application), what
+ * it does (state, ages, the locks it holds that are waited for), never its
+ * SQL: another session's query may carry its data (a literal, an e-mail
+ * address) and reaches logs and CloudFormation through the error.
+ */
 export interface Blocker {
   pid: number;
   user?: string;
   application?: string;
   state?: string;
-  query?: string;
+  /** The locks it holds that the waiter waits for: `ACCESS EXCLUSIVE on public.leads`. */
+  locks?: string;
   /** Seconds since the blocker's transaction started (absent when it is not in a transaction). */
   xactAgeSeconds?: number;
   /** Seconds since the blocker's connection started (backend_start). */

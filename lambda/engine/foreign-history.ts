@@ -54,6 +54,9 @@ export const TABLES: Record<HistorySource, string> = {
   flyway: 'flyway_schema_history', 'node-pg-migrate': 'pgmigrations', 'golang-migrate': 'schema_migrations', prisma: '_prisma_migrations',
 };
 
+/** Every tool `baseline --from` reads (the keys of TABLES): what SchemaMigrations' `baseline.from` and the handler accept. */
+export const HISTORY_SOURCES = Object.keys(TABLES) as readonly HistorySource[];
+
 /**
  * SQL true for the table `c` (a pg_class row) unless it is a `schema_migrations`
  * without golang-migrate's columns (`version bigint`, `dirty boolean`): Rails

@@ -5,21 +5,21 @@
  * ("permission denied for schema public", "must be owner of table leads").
  */
 import type { MigrationError } from './errors';
-import { quoteIdent } from './identifiers';
+import { sqlIdent } from './sql-quote';
 
 /** The role the run connects as, quoted for a GRANT: the URL's user, else the embedded server's superuser. */
 export function roleOf(databaseUrl: string | undefined): string {
   if (!databaseUrl) return 'postgres';
   try {
     const user = decodeURIComponent(new URL(databaseUrl).username);
-    return user ? quoteIdent(user) : '<your role>';
+    return user ? sqlIdent(user) : '<your role>';
   } catch {
     return '<your role>';
   }
 }
 
 /** A name as PostgreSQL's message writes it (`leads`, `app.mood`), each part quoted. */
-const qualified = (name: string) => name.split('.').map(quoteIdent).join('.');
+const qualified = (name: string) => name.split('.').map(sqlIdent).join('.');
 
 const OWNER = 'run it as the role that owns it, or have the owner run GRANT <owner role> TO';
 
@@ -32,11 +32,11 @@ export function permissionFix(e: MigrationError, role: string, stateSchema: stri
   if (e.sqlstate !== '42501') return undefined;
   const msg = e.message;
   let m = /permission denied for schema (\S+)/.exec(msg);
-  if (m) return `as the schema's owner (or a superuser): GRANT USAGE, CREATE ON SCHEMA ${quoteIdent(m[1]!)} TO ${role}; or run migrate as the role that owns the schema`;
+  if (m) return `as the schema's owner (or a superuser): GRANT USAGE, CREATE ON SCHEMA ${sqlIdent(m[1]!)} TO ${role}; or run migrate as the role that owns the schema`;
   m = /permission denied for database (\S+)/.exec(msg);
   if (m) {
-    return `${role} may not create schemas in ${m[1]}, and migrate creates its state schema ${quoteIdent(stateSchema)} (${stateSetting}) there: `
-      + `as the database's owner (or a superuser): CREATE SCHEMA ${quoteIdent(stateSchema)} AUTHORIZATION ${role}; or GRANT CREATE ON DATABASE ${quoteIdent(m[1]!)} TO ${role}; or run migrate as the database's owner`;
+    return `${role} may not create schemas in ${m[1]}, and migrate creates its state schema ${sqlIdent(stateSchema)} (${stateSetting}) there: `
+      + `as the database's owner (or a superuser): CREATE SCHEMA ${sqlIdent(stateSchema)} AUTHORIZATION ${role}; or GRANT CREATE ON DATABASE ${sqlIdent(m[1]!)} TO ${role}; or run migrate as the database's owner`;
   }
   m = /must be owner of (\w+(?: \w+)?) (\S+)/.exec(msg);
   if (m) return `only the owner of ${m[1]} ${qualified(m[2]!)} (or a member of its role) may do this: ${OWNER} ${role}`;

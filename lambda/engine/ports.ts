@@ -27,6 +27,14 @@ export interface Queryable {
    * @default - no limit: one query returns everything
    */
   readonly responseLimitBytes?: number;
+  /**
+   * `sql` as one statement through the extended protocol (one Parse
+   * message): the server refuses text it reads as several statements
+   * (42601), where `query` without parameters may send it as a simple query,
+   * which runs each.
+   * @default - `query`, where the driver sends one statement per call anyway (the RDS Data API)
+   */
+  queryOne?<R = Record<string, unknown>>(sql: string): Promise<QueryResult<R>>;
 }
 
 /** What `Session.script` returns. */

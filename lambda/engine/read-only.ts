@@ -7,7 +7,7 @@
  * at instead, without the block's context lines.
  */
 import { MigrationError, sqlstateOf } from './errors';
-import { quoteIdent } from './identifiers';
+import { sqlIdent } from './sql-quote';
 import type { Driver, Queryable } from './ports';
 
 interface ReadOnlyFacts { recovery: boolean; default_read_only: string; source: string | null; db: string; role: string }
@@ -49,8 +49,8 @@ function fixFor(f: ReadOnlyFacts | undefined, target: string): string {
   const primary = `point --database-url (DATABASE_URL) at the primary: the writer or cluster endpoint, not a reader endpoint or replica (now ${target})`;
   if (!f || f.recovery) return primary;
   if (f.default_read_only !== 'on') return `${primary}; or find what makes its transactions read-only`;
-  const db = quoteIdent(f.db);
-  const role = quoteIdent(f.role);
+  const db = sqlIdent(f.db);
+  const role = sqlIdent(f.role);
   if (f.source === 'user') return `migrate as a role that may write, or have a superuser run ALTER ROLE ${role} RESET default_transaction_read_only`;
   if (f.source === 'database user') return `have a superuser run ALTER ROLE ${role} IN DATABASE ${db} RESET default_transaction_read_only`;
   if (f.source === 'database') return `if the database is read-only on purpose (a migration freeze), lift it first: ALTER DATABASE ${db} RESET default_transaction_read_only (the database owner or a superuser), and set it again after`;

@@ -35,9 +35,18 @@ export interface RunFacts {
   firstRun: boolean;
   /** migrate's `ignoreForeignHistory`: another tool's history is noted instead of refused. */
   ignoreForeignHistory?: boolean;
+  /** migrate's `firstRunCheck`: the caller's own refusal of a first run, made before the engine's checks. */
+  firstRunCheck?: FirstRunCheck;
   /** The caller's own checks (the replication check), made at their steps after the engine's. @default - none */
   checks?: readonly RunCheck[];
 }
+
+/**
+ * A caller's own check of a first run (schemaguard has recorded nothing, files
+ * are pending), read before anything runs: the custom resource refuses a
+ * database that already has tables unless its `baseline` says what they are.
+ */
+export type FirstRunCheck = (reader: Queryable, pending: Migration[]) => Promise<MigrationError | undefined>;
 
 /** One check's answer: what migrate would refuse (with its fix), or a note it says and goes on. */
 export interface RunCheckResult {
@@ -56,6 +65,12 @@ async function serverMajor(facts: RunFacts): Promise<RunCheckResult> {
   const v = Number((await facts.reader.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v);
   const refused = unsupportedServer(v);
   return refused ? { refusal: new MigrationError(refused.message, { fix: refused.fix }) } : {};
+}
+
+/** The caller's own check of a first run with files pending. */
+async function callersFirstRun(facts: RunFacts): Promise<RunCheckResult> {
+  if (!facts.firstRunCheck || !facts.firstRun || facts.pending.length === 0) return {};
+  return { refusal: await facts.firstRunCheck(facts.reader, facts.pending) };
 }
 
 /** A first run with files pending where another tool's history table is: refused (baseline first), or noted when it records no applied migration. */
@@ -97,6 +112,7 @@ async function escapedStrings(facts: RunFacts): Promise<RunCheckResult> {
 /** Every check, in the order migrate makes them (their steps in the order of `RUN_STEPS`). */
 export const RUN_CHECKS: readonly RunCheck[] = [
   { step: 'state-read', check: serverMajor },
+  { step: 'state-read', check: callersFirstRun },
   { step: 'state-read', check: foreignHistory },
   { step: 'files-parsed', check: driverRefusal },
   { step: 'session-open', check: escapedStrings },

@@ -16,7 +16,7 @@ import { explainReadOnly } from './read-only';
 import { computePlan, type Plan } from './plan';
 import type { Driver, MigrationLock, Queryable, Session } from './ports';
 import { EMPTY_FILE_NOTE, isEmptyMigration, parseAllNow, runsOutsideTransaction, type Migration } from './source';
-import { refuseAtStep, type RunCheck, type RunFacts } from './run-refusals';
+import { refuseAtStep, type FirstRunCheck, type RunCheck, type RunFacts } from './run-refusals';
 import { stateRefusals } from './state-refusals';
 import { refuseUnwrittenTemplates } from './template';
 import { DEFAULT_STATE_SCHEMA, isHeldGuardFailure, prepareState, readApplied, readStateForRun, stateTable, stateUpgradeSkipped, stateUpToDate, type AppliedKey } from './state';
@@ -54,6 +54,12 @@ export interface MigrateOptions extends RunnerOptions {
    * ForeignHistoryError: record what that tool applied first (`schemaguard baseline --from TOOL`)
    */
   ignoreForeignHistory?: boolean;
+  /**
+   * The caller's own check of a first run (nothing recorded, files pending),
+   * made under the runner lock before anything runs; the error it returns is
+   * thrown. @default - none
+   */
+  firstRunCheck?: FirstRunCheck;
   /**
    * Epoch ms by which the caller must be done (a Lambda's deadline). No
    * migration starts when less than `reserveMs` is left, and statement_timeout
@@ -175,7 +181,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     refuse(plan, options);
     // What migrate refuses through this URL (`run-refusals.ts`), each check at its step, in the order plan names them.
     const facts: RunFacts = {
-      driver: options.driver, reader, pending: plan.pending, firstRun: applied.length === 0, ignoreForeignHistory: options.ignoreForeignHistory, checks: options.checks,
+      driver: options.driver, reader, pending: plan.pending, firstRun: applied.length === 0, ignoreForeignHistory: options.ignoreForeignHistory, firstRunCheck: options.firstRunCheck, checks: options.checks,
       session: async () => (session ??= await (opening ?? options.driver.connect())),
     };
     // A first run on a database another tool migrated: its files likely re-create what is there (baseline first).

@@ -64,9 +64,19 @@ export function fileComment(file: string): string {
   return `/* schemaguard: applying ${file.replace(/\*\/|\/\*|[\x00-\x1f\x7f]/g, '?').slice(0, 200)} */ `;
 }
 
-/** The migration file a session runs, from its application_name (a no-transaction file's) or the comment heading its message (`fileComment`). */
-export function workerFile(application: string | undefined, query: string | undefined): string | undefined {
-  return /^schemaguard: applying (.+)$/.exec(application ?? '')?.[1] ?? /^\/\* schemaguard: applying (.+?) \*\//.exec(query ?? '')?.[1];
+/**
+ * SQL: the file named by the comment heading a session's query
+ * (`fileComment`), or NULL: what a reader of pg_stat_activity takes from
+ * another session's query, never the query itself (it may carry the
+ * session's data).
+ */
+export function queryFileSql(query: string): string {
+  return `substring(${query} from '^/[*] schemaguard: applying (.+?) [*]/')`;
+}
+
+/** The migration file a session runs, from its application_name (a no-transaction file's) or the comment heading its message (`queryFileSql`). */
+export function workerFile(application: string | undefined, queryFile: string | undefined): string | undefined {
+  return /^schemaguard: applying (.+)$/.exec(application ?? '')?.[1] ?? (queryFile || undefined);
 }
 
 /** The transaction's timeouts as set_config calls for a SELECT (`set_config(…, true)` is SET LOCAL). */

@@ -12,7 +12,7 @@
  * failed.
  */
 import type { DatabaseErrorFields } from './errors';
-import { quoteIdent } from './identifiers';
+import { sqlIdent } from './sql-quote';
 import type { Migration } from './migration';
 import type { SqlStatement } from './sql/splitter';
 import { STATE_TABLE } from './state';
@@ -51,7 +51,7 @@ const ROLLED_BACK = '; the migration was rolled back';
 /** "t" or "s"."t", from the error's fields or (the Data API gives the message only) from the message. */
 function relationOf(fields: DatabaseErrorFields, message: string): string | undefined {
   const table = fields.table ?? /of relation "((?:[^"]|"")+)"/.exec(message)?.[1]?.replace(/""/g, '"');
-  return table && `${fields.schema ? `${quoteIdent(fields.schema)}.` : ''}${quoteIdent(table)}`;
+  return table && `${fields.schema ? `${sqlIdent(fields.schema)}.` : ''}${sqlIdent(table)}`;
 }
 
 /**
@@ -64,7 +64,7 @@ function notNullFix(fields: DatabaseErrorFields, message: string, stmt: Pick<Sql
   const m = /^column "((?:[^"]|"")+)" of relation "(?:[^"]|"")+" contains null values/.exec(message);
   const table = relationOf(fields, message);
   if (!m || !table) return undefined;
-  const column = quoteIdent(fields.columnName ?? m[1]!.replace(/""/g, '"'));
+  const column = sqlIdent(fields.columnName ?? m[1]!.replace(/""/g, '"'));
   const end = inTransaction ? ROLLED_BACK : '';
   if (stmt && addsColumn(stmt.words)) {
     return `${table} has rows, and a new column without a DEFAULT is NULL in each of them, which NOT NULL refuses: give it one (ADD COLUMN ${column} … NOT NULL DEFAULT …; a constant default adds no rewrite), `
@@ -134,7 +134,7 @@ export function deferredFix(fields: DatabaseErrorFields, message: string): strin
   const table = fields.table ?? /on table "((?:[^"]|"")+)"/.exec(message)?.[1]?.replace(/""/g, '"');
   const { schema } = fields;
   if (!constraint || !['23503', '23505', '23P01'].includes(fields.sqlstate ?? '') || table === STATE_TABLE) return undefined;
-  const on = table ? ` on ${schema ? `${quoteIdent(schema)}.` : ''}${quoteIdent(table)}` : '';
-  return `the violation was found at COMMIT by the deferred constraint ${quoteIdent(constraint)}${on} (DEFERRABLE INITIALLY DEFERRED, or SET CONSTRAINTS … DEFERRED): it is checked when the migration's transaction ends, so no line of the file is at fault by itself; the rows the file left at its end break it (the detail names them). `
-    + `Make them valid by the end of the file; to find the statement that breaks it, add SET CONSTRAINTS ${quoteIdent(constraint)} IMMEDIATE before the statements that write the rows, once the constraint exists (the statement that breaks it then fails at its line); the migration was rolled back`;
+  const on = table ? ` on ${schema ? `${sqlIdent(schema)}.` : ''}${sqlIdent(table)}` : '';
+  return `the violation was found at COMMIT by the deferred constraint ${sqlIdent(constraint)}${on} (DEFERRABLE INITIALLY DEFERRED, or SET CONSTRAINTS … DEFERRED): it is checked when the migration's transaction ends, so no line of the file is at fault by itself; the rows the file left at its end break it (the detail names them). `
+    + `Make them valid by the end of the file; to find the statement that breaks it, add SET CONSTRAINTS ${sqlIdent(constraint)} IMMEDIATE before the statements that write the rows, once the constraint exists (the statement that breaks it then fails at its line); the migration was rolled back`;
 }

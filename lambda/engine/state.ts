@@ -5,6 +5,7 @@
 import type { Queryable } from './ports';
 import { MigrationError } from './errors';
 import { quoteIdent } from './identifiers';
+import { quoteLiteral } from './sql-quote';
 import { stateDdlLockKey } from './runner-lock-names';
 
 export const DEFAULT_STATE_SCHEMA = 'schemaguard';
@@ -302,11 +303,6 @@ export function isHeldGuardFailure(e: { sqlstate?: string; line?: number } | und
   return e?.sqlstate === '22012' && e.line === undefined;
 }
 
-/** A string as an SQL literal, safe whatever standard_conforming_strings says (the E'' form when it holds a backslash). */
-export function quoteLiteral(value: string): string {
-  const body = value.replace(/'/g, "''");
-  return value.includes('\\') ? `E'${body.replace(/\\/g, '\\\\')}'` : `'${body}'`;
-}
 
 /**
  * The state row's INSERT with its values inlined, for drivers that send it

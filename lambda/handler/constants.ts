@@ -73,6 +73,12 @@ export const ENV = {
    * connection, no VPC): the secret ARN is passed to the service, never read.
    */
   clusterArn: 'SCHEMAGUARD_CLUSTER_ARN',
+  /**
+   * `true`: a direct invocation (the CLI's `--function`) may run `baseline`
+   * and `repair` too (SchemaMigrations `operatorCommands.writes`); otherwise
+   * only the read-only commands.
+   */
+  operatorWrites: 'SCHEMAGUARD_OPERATOR_WRITES',
   /** The scheduled guard: CloudWatch namespace of its metrics. */
   guardNamespace: 'SCHEMAGUARD_GUARD_NAMESPACE',
   /** The scheduled guard: value of the `DatabaseIdentifier` dimension (the instance or cluster identifier). */
@@ -119,6 +125,22 @@ export const PROP = {
   latestVersion: 'LatestVersion',
   /** Number of migration files. */
   migrationCount: 'MigrationCount',
+  /** SchemaMigrations `baseline.version`: a whole number, or `none`. Absent without a baseline. */
+  baselineVersion: 'BaselineVersion',
+  /** SchemaMigrations `baseline.from`: the tool whose history gives the version. */
+  baselineFrom: 'BaselineFrom',
+  /** SchemaMigrations `baseline.reason`: kept with every row the baseline records. */
+  baselineReason: 'BaselineReason',
+  /**
+   * The database's identity (the instance's DbiResourceId, the cluster's
+   * DBClusterResourceId, or its endpoint): a replaced database has another,
+   * so the deploy that replaces it sends an Update and migrates it.
+   */
+  databaseIdentity: 'DatabaseIdentity',
+  /** SchemaMigrations `databaseName`, when given: another database is another run. */
+  databaseName: 'DatabaseName',
+  /** SchemaMigrations `revision`, when set: raising it makes the next deploy run again. */
+  revision: 'Revision',
 } as const;
 
 /** `Data` attributes of the response (readable with GetAtt). */
@@ -130,6 +152,14 @@ export const ATTR = {
   appliedThisRun: 'AppliedThisRun',
   aheadVersions: 'AheadVersions',
   message: 'Message',
+  /** What SchemaMigrations `baseline` did in this request: `not set`, `recorded: …`, `ignored: …` or `none: …`. */
+  baseline: 'Baseline',
+  /**
+   * Empty, or what went wrong during a rollback: an Update while CloudFormation
+   * rolls the stack back never fails (a failed rollback leaves the stack in
+   * UPDATE_ROLLBACK_FAILED); it succeeds and says here what it could not do.
+   */
+  rollbackProblem: 'RollbackProblem',
 } as const;
 
 /** `Data` attributes of the verification after migrating (lambda/handler/verify.ts), readable with GetAtt. */
@@ -146,7 +176,25 @@ export const OUTCOME = {
   upToDate: 'up-to-date',
   databaseAhead: 'database-ahead',
   deleted: 'deleted',
+  /** A rollback's Update that met a failure (the database unreachable, a contract, drift, a migration): reported, not failed. */
+  rollbackProblem: 'rollback-problem',
 } as const;
+
+/**
+ * The metric of a rollback's Update that met a failure (embedded metric
+ * format, from the handler's own log): the migration alarm watches it beside
+ * the functions' Errors, so a rollback that went on past a problem pages as a
+ * failed deploy does.
+ */
+export const ROLLBACK_METRIC = {
+  namespace: 'Schemaguard/Migrations',
+  name: 'RollbackProblems',
+  /** The emitting function's name, as the Lambda metrics are keyed. */
+  dimension: 'FunctionName',
+} as const;
+
+/** Field of onEvent's response: the rollback's problem is reported already; isComplete answers done at once. */
+export const ROLLBACK_REPORTED_FIELD = 'SchemaguardRollbackReported';
 
 /**
  * Field of onEvent's response: when the request's first invocation began
@@ -214,6 +262,10 @@ export const GUARD_ROLE_PROP = {
   filesHash: 'FilesHash',
   /** Version of the privileges granted; raised when the grants change, so every stack re-grants. */
   privilegesVersion: 'PrivilegesVersion',
+  /** The database's identity (PROP.databaseIdentity): a replaced database gets the role in the deploy that replaces it. */
+  databaseIdentity: 'DatabaseIdentity',
+  /** The database the role is granted on, when SchemaMigrations names it. */
+  databaseName: 'DatabaseName',
   /**
    * SchemaGuard `roleRevision`, when set: raising it changes the properties,
    * so the next deploy sets the role again from its secret (password,

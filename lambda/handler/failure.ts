@@ -6,6 +6,12 @@
  * takes three bytes a character, an emoji four. So the message is built from
  * the engine's typed fields, redacted, cut to a budget in those bytes (what
  * the response's other fields leave), and the stack is reduced to one line.
+ *
+ * PostgreSQL's DETAIL (`Key (email)=(ann@example.com) already exists`,
+ * `Failing row contains (…)`) and the value a data exception quotes
+ * (`invalid input syntax for type uuid: "…"`) are row data: they go to the
+ * function's log, which the team controls, and the Reason — seen by whoever
+ * may describe the stack's events — names the log stream instead.
  */
 import { InputProblemsError, MigrationError } from '../engine/errors';
 import { permissionFix } from '../engine/permission-fix';
@@ -17,6 +23,8 @@ import { CREATE_FAILED_MARKER, type OnEventRequest } from './request';
 export interface FailureContext {
   handlerLogGroup?: string;
   databaseLogGroup?: string;
+  /** The function's log stream of this invocation, where a left-out detail is. @default - the handler's log group is named alone */
+  logStream?: string;
   /** The state schema, named in a permission error's fix. @default 'schemaguard' */
   stateSchema?: string;
   /** The message's budget, in bytes of its JSON text (`reasonBudgetBytes`). @default - for a request with the longest ids CloudFormation sends */
@@ -114,6 +122,17 @@ function problemList(e: InputProblemsError, clean: (text: string) => string): st
   return e.total > e.problems.length ? `${text} … and ${e.total - e.problems.length} more` : text;
 }
 
+/** A data exception's message (class 22) without the value it quotes at its end: `invalid input syntax for type uuid: "…"`. */
+function withoutValue(e: MigrationError): string {
+  return e.sqlstate?.startsWith('22') ? e.message.replace(/: "[^]*"$/, ': "…"') : e.message;
+}
+
+/** Where the detail left out of the Reason is. */
+function inTheLog(ctx: FailureContext): string {
+  const where = ctx.logStream ? `log stream ${ctx.logStream}` : 'log stream of this invocation';
+  return `PostgreSQL's detail (row data) is not shown here: it is in the ${where}${ctx.handlerLogGroup ? ` of ${ctx.handlerLogGroup}` : ''}`;
+}
+
 /** Build the failure error from whatever was thrown (engine error, SDK error, bug). */
 export function toFailure(e: unknown, redactor: Redactor, ctx: FailureContext): SchemaMigrationFailedError {
   // Redacted before it is cut: a cut must never leave part of a password behind.
@@ -127,8 +146,8 @@ export function toFailure(e: unknown, redactor: Redactor, ctx: FailureContext): 
       e.sqlstate ? `SQLSTATE ${e.sqlstate}` : undefined,
     ].filter(Boolean).join(', ');
     if (where) parts.push(`[${clean(where)}]`);
-    parts.push(`${e.name}: ${e instanceof InputProblemsError ? problemList(e, clean) : cut(clean(e.message), PART_BYTES.message)}`);
-    if (e.detail) parts.push(`detail: ${cut(clean(e.detail), PART_BYTES.detail)}`);
+    parts.push(`${e.name}: ${e instanceof InputProblemsError ? problemList(e, clean) : cut(clean(withoutValue(e)), PART_BYTES.message)}`);
+    if (e.detail || withoutValue(e) !== e.message) parts.push(`detail: ${cut(clean(inTheLog(ctx)), PART_BYTES.detail)}`);
     if (e.hint) parts.push(`hint: ${cut(clean(e.hint), PART_BYTES.hint)}`);
     const fix = e instanceof InputProblemsError ? PROBLEMS_FIX : e.fix ?? permissionFix(e, SECRET_ROLE, ctx.stateSchema ?? DEFAULT_STATE_SCHEMA, ENV.stateSchema);
     if (fix) parts.push(`fix: ${cut(clean(fix), PART_BYTES.fix)}`);

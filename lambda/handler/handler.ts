@@ -14,6 +14,10 @@
  * - Delete never touches the database (nor reads the secret, nor needs the
  *   configuration). A Delete after a failed Create is answered by the
  *   framework itself; it is a no-op here too.
+ * - An Update that fails while CloudFormation rolls the stack back (an
+ *   unreachable database, a contract broken since, drift with failOnDrift)
+ *   succeeds and reports the failure instead (rollback-report.ts): a failed
+ *   rollback would leave the stack in UPDATE_ROLLBACK_FAILED.
  * - Duplicate delivery is harmless: the engine's lock serialises runners and
  *   its state table makes the second run find nothing pending.
  * - A failure throws (the framework turns it into FAILED): the message names
@@ -32,7 +36,9 @@ import { migrate, type MigrateResult } from '../engine/runner';
 import { loadMigrations, runsOutsideTransaction, type Migration } from '../engine/source';
 import { readConfig, type HandlerConfig } from './config';
 import { createConnector, type Connector, type ConnectorDependencies } from './connection';
-import { GUARD_ROLE_RESOURCE_TYPE, PROP, REQUEST_STARTED_FIELD } from './constants';
+import { GUARD_ROLE_ATTR, GUARD_ROLE_PHYSICAL_ID_PREFIX, GUARD_ROLE_PROP, GUARD_ROLE_RESOURCE_TYPE, OUTCOME, PROP, REQUEST_STARTED_FIELD, ROLLBACK_REPORTED_FIELD } from './constants';
+import { bundledOperator, operatorWrites, type OperatorRunner } from './operator';
+import { isOperatorRequest, type OperatorRequest, type OperatorResult } from './operator-protocol';
 import { reasonBudgetBytes, toFailure } from './failure';
 import { summariseFiles } from './files-hash';
 import { guardRoleOnEvent } from './guard/role';
@@ -43,8 +49,11 @@ import {
   type InvocationContext, type IsCompleteRequest, type IsCompleteResponse, type OnEventRequest, type OnEventResponse,
 } from './request';
 import { maxFileBytesFor, memoryFix } from './memory';
+import { adoptBeforeMigrate, baselineOutcome, baselineSetting, type BaselineSetting } from './adoption';
+import { existingSchemaCheck } from './first-deploy';
 import { migrateUnlessRollback } from './rollback';
-import { responseData, versionsAppliedBy } from './response';
+import { cloudFormationClient, reportIfRollingBack, type StackStatusClient } from './rollback-report';
+import { requestState, responseData, rollbackProblemData, type KnownState } from './response';
 import { secretsManagerClient, type SecretsClient } from './secret';
 import { SKIPPED_ON_ROLLBACK, verifySchema } from './verify';
 
@@ -59,10 +68,16 @@ export interface HandlerDependencies extends ConnectorDependencies {
   env?: NodeJS.ProcessEnv;
   /** @default - one JSON line per record on stdout */
   write?: LineWriter;
+  /** Runs a direct invocation's command (operator.ts). @default - the operator bundle beside the handler's (bundledOperator) */
+  operator?: OperatorRunner;
+  /** Asked whether the stack is rolling back when an Update fails. @default - a CloudFormationClient for the function's region, created on first use */
+  stacks?: StackStatusClient;
 }
 
 export interface Handlers {
   onEvent(event: OnEventRequest, context: InvocationContext): Promise<OnEventResponse>;
+  /** A direct invocation (the CLI's --function): the command's output. */
+  onEvent(event: OperatorRequest, context: InvocationContext): Promise<OperatorResult>;
   isComplete(event: IsCompleteRequest, context: InvocationContext): Promise<IsCompleteResponse>;
 }
 
@@ -73,6 +88,11 @@ interface Wiring {
   connector: Connector;
   /** The Secrets Manager client, made on first use (the guard role's secret). */
   secrets(): Promise<SecretsClient>;
+  /** What a direct invocation's command connects with (the operator bundle makes its own connector from them). */
+  connectorDeps: ConnectorDependencies;
+  operator?: OperatorRunner;
+  /** The CloudFormation client, made on first use (is a failing Update a rollback?). */
+  stacks(): Promise<StackStatusClient>;
 }
 
 /** One invocation: its request, its log and redactor, and its settings. */
@@ -86,7 +106,12 @@ interface Invocation {
   env: NodeJS.ProcessEnv;
   /** The parsed environment; throws what was wrong with it. Delete never asks. */
   config(): HandlerConfig;
+  /** What the database was at when last reached, for a rollback's report. */
+  known?: KnownState;
 }
+
+/** What a body answers instead of failing when the stack is rolling back. */
+type RollbackAnswer<T> = (problem: string, inv: Invocation) => T;
 
 /** What one run of the engine left behind, for isComplete's answer. */
 interface Run {
@@ -97,25 +122,52 @@ interface Run {
   migrations: Migration[];
   /** When the invocation's time ends (epoch ms). */
   deadline: number;
+  /** SchemaMigrations `baseline`, from the request. */
+  baseline?: BaselineSetting;
 }
 
 export function createHandlers(deps: HandlerDependencies = {}): Handlers {
   let secrets: Promise<SecretsClient> | undefined = deps.secrets && Promise.resolve(deps.secrets);
+  let stacks: Promise<StackStatusClient> | undefined = deps.stacks && Promise.resolve(deps.stacks);
   const wiring: Wiring = {
     env: deps.env ?? process.env, write: deps.write ?? stdoutWriter, connector: createConnector(deps),
     secrets: () => (secrets ??= secretsManagerClient()),
+    connectorDeps: { secrets: deps.secrets, dataApi: deps.dataApi, applicationName: deps.applicationName, authRetryDelayMs: deps.authRetryDelayMs },
+    operator: deps.operator,
+    stacks: () => (stacks ??= cloudFormationClient()),
   };
   // The guard's role is a resource of the same provider, told apart by its type; it is done in onEvent.
   const isGuardRole = (event: OnEventRequest) => event?.ResourceType === GUARD_ROLE_RESOURCE_TYPE;
+  const onEventOf = (event: OnEventRequest | OperatorRequest, context: InvocationContext): Promise<OnEventResponse | OperatorResult> => {
+    if (isOperatorRequest(event)) return operatorInvocation(wiring, event, context);
+    return isGuardRole(event)
+      ? guarded(wiring, 'onEvent', event, context, (inv) => guardRoleOnEvent({ ...inv, secrets: wiring.secrets }), guardRoleRollbackAnswer)
+      : guarded(wiring, 'onEvent', event, context, onEvent, onEventRollbackAnswer);
+  };
   return {
-    onEvent: (event, context) => isGuardRole(event)
-      ? guarded(wiring, 'onEvent', event, context, (inv) => guardRoleOnEvent({ ...inv, secrets: wiring.secrets }))
-      : guarded(wiring, 'onEvent', event, context, onEvent),
+    onEvent: onEventOf as Handlers['onEvent'],
     isComplete: (event, context) => isGuardRole(event)
       ? Promise.resolve({ IsComplete: true })
-      : guarded(wiring, 'isComplete', event, context, isComplete),
+      : guarded(wiring, 'isComplete', event, context, isComplete, isCompleteRollbackAnswer),
   };
 }
+
+/** onEvent reports the rollback's problem itself; its isComplete then answers done at once, the Data kept by the framework. */
+const onEventRollbackAnswer: RollbackAnswer<OnEventResponse> = (problem, inv) => ({
+  PhysicalResourceId: physicalResourceId(inv.event), Data: rollbackProblemData(problem, inv.known), [ROLLBACK_REPORTED_FIELD]: true,
+});
+
+const isCompleteRollbackAnswer: RollbackAnswer<IsCompleteResponse> = (problem, inv) => ({ IsComplete: true, Data: rollbackProblemData(problem, inv.known) });
+
+/** The guard role keeps its physical id (the role's name) and says the rollback met a problem. */
+const guardRoleRollbackAnswer: RollbackAnswer<OnEventResponse> = (_problem, inv) => {
+  const roleName = inv.event.ResourceProperties?.[GUARD_ROLE_PROP.roleName];
+  const named = typeof roleName === 'string' ? roleName : '';
+  return {
+    PhysicalResourceId: named ? `${GUARD_ROLE_PHYSICAL_ID_PREFIX}-${named}` : physicalResourceId(inv.event),
+    Data: { [GUARD_ROLE_ATTR.roleName]: named, [GUARD_ROLE_ATTR.outcome]: OUTCOME.rollbackProblem },
+  };
+};
 
 /** onEvent: a Delete is answered at once; a Create or Update starts migrating (isComplete finishes). */
 async function onEvent(inv: Invocation): Promise<OnEventResponse> {
@@ -128,6 +180,7 @@ async function onEvent(inv: Invocation): Promise<OnEventResponse> {
   }
   const startedAt = Date.now();
   const cfg = inv.config();
+  logReplacedDatabase(event, log);
   const done = await run(inv, cfg);
   // isComplete follows whatever happened here: it continues, or tries for the lock (or the connection) again.
   if ('busy' in done) lockBusy(done.busy, event, cfg.run, log);
@@ -135,9 +188,20 @@ async function onEvent(inv: Invocation): Promise<OnEventResponse> {
   return { PhysicalResourceId: physicalResourceId(event), [REQUEST_STARTED_FIELD]: startedAt };
 }
 
+/** An Update whose database identity changed: the instance or cluster was replaced, and the new one starts empty. */
+function logReplacedDatabase(event: OnEventRequest, log: Logger): void {
+  if (event.RequestType !== 'Update') return;
+  const before = event.OldResourceProperties?.[PROP.databaseIdentity];
+  const now = event.ResourceProperties?.[PROP.databaseIdentity];
+  if (before === undefined || now === undefined || before === now) return;
+  log.info('the database was replaced (its identity changed): the new one is migrated from its first pending migration', { oldDatabaseIdentity: before, databaseIdentity: now });
+}
+
 /** isComplete: continue migrating; when nothing is left, verify the schema and say what this request applied. */
 async function isComplete(inv: Invocation): Promise<IsCompleteResponse> {
   if (inv.event.RequestType === 'Delete') return { IsComplete: true };
+  // onEvent reported a rollback's problem: the framework keeps its Data.
+  if ((inv.event as IsCompleteRequest)[ROLLBACK_REPORTED_FIELD]) return { IsComplete: true };
   const cfg = inv.config();
   const done = await run(inv, cfg);
   if ('busy' in done) {
@@ -151,9 +215,28 @@ async function isComplete(inv: Invocation): Promise<IsCompleteResponse> {
   if (done.result.outcome === 'partial') return { IsComplete: false };
   // A failed contract throws here (FAILED → the stack rolls back before the new code runs).
   const verified = done.ahead ? SKIPPED_ON_ROLLBACK : await verifySchema(done.driver, done.migrations, cfg.verify, inv.log, done.deadline);
-  const mine = await versionsAppliedBy(done.driver, cfg.run.stateSchema, appliedBy(inv.event));
+  const { mine, rows } = await requestState(done.driver, cfg.run.stateSchema, appliedBy(inv.event));
+  const baseline = baselineOutcome(done.baseline, rows, appliedBy(inv.event));
   const standbys = mine.length && !done.ahead ? await standbysAfter(done, cfg.run, inv.log) : {};
-  return { IsComplete: true, Data: { ...responseData(done.result, mine, done.ahead !== undefined, done.ahead ?? []), ...verified, ...standbys } };
+  return { IsComplete: true, Data: { ...responseData(done.result, mine, done.ahead !== undefined, done.ahead ?? [], baseline), ...verified, ...standbys } };
+}
+
+/**
+ * A direct invocation: its command run by the operator bundle against this
+ * function's database, logged with who the caller says it is (unchecked:
+ * Lambda tells a function nothing of who invoked it).
+ */
+async function operatorInvocation(wiring: Wiring, request: OperatorRequest, context: InvocationContext): Promise<OperatorResult> {
+  const log = createLogger(new Redactor(), wiring.write, { phase: 'operator', requestId: context.awsRequestId });
+  log.info('operator command', {
+    command: request.command, args: request.args, flags: request.flags, caller: request.caller, callerVerified: false, writesAllowed: operatorWrites(wiring.env),
+  });
+  const started = Date.now();
+  const run = wiring.operator ?? bundledOperator(wiring.env);
+  const result = await run(request, { env: wiring.env, log, connector: wiring.connectorDeps });
+  const bytes = result.output.reduce((n, [, text]) => n + Buffer.byteLength(text), 0);
+  log.info('operator command finished', { command: request.command, exitCode: result.exitCode, outputBytes: bytes, elapsedMs: Date.now() - started });
+  return result;
 }
 
 /**
@@ -179,9 +262,13 @@ async function standbysAfter(done: Run, run: HandlerConfig['run'], log: Invocati
   }
 }
 
-/** Log the request, refuse a malformed one, run `body`, and turn any failure into the message CloudFormation shows. */
+/**
+ * Log the request, refuse a malformed one, run `body`, and turn any failure
+ * into the message CloudFormation shows — or, for an Update while the stack
+ * rolls back, into `onRollback`'s answer (rollback-report.ts).
+ */
 async function guarded<T>(
-  wiring: Wiring, phase: string, event: OnEventRequest, context: InvocationContext, body: (inv: Invocation) => Promise<T>,
+  wiring: Wiring, phase: string, event: OnEventRequest, context: InvocationContext, body: (inv: Invocation) => Promise<T>, onRollback: RollbackAnswer<T>,
 ): Promise<T> {
   const redactor = new Redactor();
   const log = createLogger(redactor, wiring.write, {
@@ -189,16 +276,22 @@ async function guarded<T>(
   });
   log.info('request', loggedRequest(event));
   const parsed = parseConfig(wiring.env);
+  const inv: Invocation = { event, context, log, redactor, connector: wiring.connector, env: wiring.env, config: () => parsed.config ?? failWith(parsed.error) };
   try {
     validateRequest(event);
-    const out = await body({ event, context, log, redactor, connector: wiring.connector, env: wiring.env, config: () => parsed.config ?? failWith(parsed.error) });
+    const out = await body(inv);
     log.info('response', { response: out });
     return out;
   } catch (e) {
     // A bad configuration leaves no log groups to name: the failure itself says what is wrong.
-    const failure = toFailure(e, redactor, { ...parsed.config?.logGroups, stateSchema: parsed.config?.run.stateSchema, budgetBytes: reasonBudgetBytes(event) });
+    const logStream = context.logStreamName ?? wiring.env.AWS_LAMBDA_LOG_STREAM_NAME;
+    const failure = toFailure(e, redactor, { ...parsed.config?.logGroups, logStream, stateSchema: parsed.config?.run.stateSchema, budgetBytes: reasonBudgetBytes(event) });
     log.error('failed', { error: failure.message, ...(e instanceof MigrationError ? { fields: e.toJSON() } : {}) });
-    throw failure;
+    const problem = await reportIfRollingBack(event, failure.message, { client: wiring.stacks, log, write: wiring.write, functionName: wiring.env.AWS_LAMBDA_FUNCTION_NAME });
+    if (problem === undefined) throw failure;
+    const out = onRollback(problem, inv);
+    log.info('response', { response: out });
+    return out;
   }
 }
 
@@ -241,12 +334,18 @@ async function migrateInTime(inv: Invocation, cfg: HandlerConfig): Promise<Run> 
   const started = Date.now();
   const deadline = started + inv.context.getRemainingTimeInMillis();
   const migrations = loadBundle(inv, cfg);
+  const baseline = baselineSetting(inv.event.ResourceProperties);
   const driver = await inv.connector.connect(cfg.database, inv.log, inv.redactor);
+  const lockWaitMs = Math.max(0, Math.min(cfg.run.lockWaitMs, deadline - Date.now() - cfg.run.reserveMs));
+  await adoptBeforeMigrate({ driver, migrations, stateSchema: cfg.run.stateSchema, setting: baseline, appliedBy: appliedBy(inv.event), lockWaitMs, log: inv.log });
   const check = { requestType: inv.event.RequestType, driver, migrations, stateSchema: cfg.run.stateSchema, log: inv.log };
   const { result, ahead } = await migrateUnlessRollback(check, (allowAhead) => migrate({
     driver, migrations, allowAhead, deadline,
     stateSchema: cfg.run.stateSchema,
     appliedBy: appliedBy(inv.event),
+    // Without a baseline, a first run onto tables already there is refused; `version: 'none'` runs every file, another tool's history or not.
+    firstRunCheck: baseline ? undefined : existingSchemaCheck(cfg.run.stateSchema, migrations),
+    ignoreForeignHistory: baseline !== undefined && 'none' in baseline,
     reserveMs: cfg.run.reserveMs,
     lockTimeoutMs: cfg.run.lockTimeoutMs,
     // The lock wait must leave the reserve, like every other step.
@@ -256,7 +355,8 @@ async function migrateInTime(inv: Invocation, cfg: HandlerConfig): Promise<Run> 
     onEvent: (e) => logRunEvent(inv.log, e),
   }));
   logRunFinished(inv.log, result, Date.now() - started);
-  return { result, ahead, driver, migrations, deadline };
+  inv.known = { currentVersion: result.currentVersion === null ? 'none' : String(result.currentVersion), appliedCount: String(result.appliedCount) };
+  return { result, ahead, driver, migrations, deadline, baseline };
 }
 
 /**

@@ -5,7 +5,8 @@
  * in the state table's `applied_by`.
  */
 import { InputError } from '../engine/errors';
-import { PHYSICAL_ID_PREFIX, REQUEST_STARTED_FIELD } from './constants';
+import { PHYSICAL_ID_PREFIX, REQUEST_STARTED_FIELD, ROLLBACK_REPORTED_FIELD } from './constants';
+import { OPERATOR_COMMANDS } from './operator-protocol';
 
 export type RequestType = 'Create' | 'Update' | 'Delete';
 
@@ -28,6 +29,8 @@ export interface IsCompleteRequest extends OnEventRequest {
   PhysicalResourceId: string;
   /** From onEvent's response. */
   [REQUEST_STARTED_FIELD]?: number;
+  /** From onEvent's response: it reported a rollback's problem already. */
+  [ROLLBACK_REPORTED_FIELD]?: boolean;
   Data?: Record<string, unknown>;
 }
 
@@ -35,8 +38,10 @@ export interface OnEventResponse {
   PhysicalResourceId: string;
   /** When the request's first invocation began (epoch ms), for its isComplete invocations. */
   [REQUEST_STARTED_FIELD]?: number;
-  /** Attributes, for a resource that is done in onEvent (the guard role). */
+  /** Attributes, for a resource that is done in onEvent (the guard role, a rollback's reported problem). */
   Data?: Record<string, string>;
+  /** Set when onEvent reported a rollback's problem: its isComplete answers done at once. */
+  [ROLLBACK_REPORTED_FIELD]?: boolean;
 }
 
 export interface IsCompleteResponse {
@@ -48,12 +53,14 @@ export interface IsCompleteResponse {
 export interface InvocationContext {
   getRemainingTimeInMillis(): number;
   awsRequestId?: string;
+  /** The function's CloudWatch log stream of this invocation, named in a failure where its detail is left out. */
+  logStreamName?: string;
 }
 
 /** The framework's marker for a Create that failed; the Delete that follows must do nothing. */
 export const CREATE_FAILED_MARKER = 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED';
 
-const FRAMEWORK_ONLY = 'invoke this function through the Provider framework only';
+const FRAMEWORK_ONLY = `invoke this function through the Provider framework only, or with the CLI: schemaguard ${Object.keys(OPERATOR_COMMANDS).join('|')} --function NAME (the onEvent function; isComplete takes no command)`;
 
 /** Refuse anything that is not a framework request, before any work. */
 export function validateRequest(event: OnEventRequest): void {

@@ -6,21 +6,27 @@
  */
 import type { Driver } from '../engine/ports';
 import type { MigrateResult } from '../engine/runner';
-import { readApplied } from '../engine/state';
-import { ATTR, DATA_MAX_BYTES, OUTCOME } from './constants';
+import { readApplied, type AppliedMigration } from '../engine/state';
+import { ATTR, DATA_MAX_BYTES, OUTCOME, VERIFY_ATTR } from './constants';
+import { cut } from './failure';
 
-/** The versions whose state rows name `appliedBy`: what this request applied, over all its invocations. */
-export async function versionsAppliedBy(driver: Driver, stateSchema: string, appliedBy: string): Promise<number[]> {
+/**
+ * The state rows after the run, and the versions this request applied: those
+ * whose rows name `appliedBy` and that ran (a baseline's rows name it too, but
+ * nothing of them ran).
+ */
+export async function requestState(driver: Driver, stateSchema: string, appliedBy: string): Promise<{ mine: number[]; rows: AppliedMigration[] }> {
   const session = await driver.connect();
   try {
-    return (await readApplied(session, stateSchema)).filter((a) => a.appliedBy === appliedBy).map((a) => a.version);
+    const rows = await readApplied(session, stateSchema);
+    return { mine: rows.filter((a) => a.appliedBy === appliedBy && a.kind !== 'baseline').map((a) => a.version), rows };
   } finally {
     await session.close();
   }
 }
 
-/** The response `Data`: strings only (GetAtt values), always every attribute, under DATA_MAX_BYTES. */
-export function responseData(result: MigrateResult, mine: number[], rollback: boolean, ahead: number[]): Record<string, string> {
+/** The response `Data`: strings only (GetAtt values), always every attribute, under DATA_MAX_BYTES. `baseline`: what SchemaMigrations `baseline` did (adoption.ts). */
+export function responseData(result: MigrateResult, mine: number[], rollback: boolean, ahead: number[], baseline = 'not set'): Record<string, string> {
   const outcome = mine.length > 0 ? OUTCOME.applied : rollback ? OUTCOME.databaseAhead : OUTCOME.upToDate;
   const current = result.currentVersion === null ? 'none' : String(result.currentVersion);
   const data: Record<string, string> = {
@@ -31,9 +37,41 @@ export function responseData(result: MigrateResult, mine: number[], rollback: bo
     [ATTR.appliedVersions]: list(mine, 600),
     [ATTR.aheadVersions]: list(ahead, 300),
     [ATTR.message]: message(outcome, mine, ahead, current),
+    [ATTR.baseline]: baseline.slice(0, 400),
+    [ATTR.rollbackProblem]: '',
   };
   if (Buffer.byteLength(JSON.stringify(data)) > DATA_MAX_BYTES) data[ATTR.message] = data[ATTR.message]!.slice(0, 200);
   return data;
+}
+
+/** What the database was seen at before the failure, when it was reached. */
+export interface KnownState {
+  currentVersion: string;
+  appliedCount: string;
+}
+
+/** The budget of the problem in the response, in bytes of JSON text. */
+const PROBLEM_BYTES = 900;
+
+/**
+ * The `Data` of a rollback's Update that failed and is reported instead
+ * (rollback-report.ts): every attribute, as always; what the handler did not
+ * get to see is `unknown`.
+ */
+export function rollbackProblemData(problem: string, known: KnownState | undefined): Record<string, string> {
+  const shown = cut(problem, PROBLEM_BYTES);
+  return {
+    [ATTR.outcome]: OUTCOME.rollbackProblem,
+    [ATTR.currentVersion]: known?.currentVersion ?? 'unknown',
+    [ATTR.appliedCount]: known?.appliedCount ?? 'unknown',
+    [ATTR.appliedThisRun]: 'unknown',
+    [ATTR.appliedVersions]: '',
+    [ATTR.aheadVersions]: '',
+    [ATTR.message]: 'the stack is rolling back and this Update met a failure: reported, not failed, so the rollback can finish; see RollbackProblem',
+    [ATTR.rollbackProblem]: shown,
+    [VERIFY_ATTR.contracts]: 'not verified (rollback problem)',
+    [VERIFY_ATTR.drift]: 'not verified (rollback problem)',
+  };
 }
 
 function message(outcome: string, mine: number[], ahead: number[], current: string): string {

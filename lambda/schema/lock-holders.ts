@@ -11,33 +11,32 @@
  * since is not named.
  */
 import type { Queryable } from '../engine/ports';
-import { workerFile } from '../engine/script';
+import { queryFileSql, workerFile } from '../engine/script';
 
-interface Holder { pid: number; granted: boolean | string; relations: string; application: string | null; xact_age_seconds: number | string | null; query: string | null }
+interface Holder { pid: number; granted: boolean | string; relations: string; user: string | null; application: string | null; state: string | null; xact_age_seconds: number | string | null; query_file: string | null }
 
 /** Sessions other than this one holding (first) or queued for ACCESS EXCLUSIVE on relations of this database, each with those relations. */
 async function exclusiveHolders(q: Queryable): Promise<Holder[]> {
   return (await q.query<Holder>(
-    `SELECT l.pid, bool_or(l.granted) AS granted, nullif(a.application_name, '') AS application,
+    `SELECT l.pid, bool_or(l.granted) AS granted, nullif(a.application_name, '') AS application, a.usename AS user, a.state,
             string_agg(coalesce(format('%I.%I', n.nspname, c.relname), l.relation::text), E'\\n' ORDER BY n.nspname, c.relname) AS relations,
-            floor(extract(epoch FROM now() - a.xact_start))::int AS xact_age_seconds, left(a.query, 200) AS query
+            floor(extract(epoch FROM now() - a.xact_start))::int AS xact_age_seconds, ${queryFileSql('a.query')} AS query_file
        FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
        LEFT JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE l.locktype = 'relation' AND l.mode = 'AccessExclusiveLock' AND l.pid <> pg_backend_pid()
         -- Another session's temporary tables: no read opens them, so their holder blocks none.
         AND c.relpersistence IS DISTINCT FROM 't'
         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-      GROUP BY l.pid, a.application_name, a.xact_start, a.query
+      GROUP BY l.pid, a.application_name, a.usename, a.state, a.xact_start, a.query
       ORDER BY bool_or(l.granted) DESC, a.xact_start, l.pid
       LIMIT 3`)).rows;
 }
 
-/** "pid 4242 (psql, in a transaction for 12 s: ALTER TABLE …) on public.a, public.b and 3 more". */
+/** "pid 4242 (psql, user app, idle in transaction, in a transaction for 12 s) on public.a, public.b and 3 more": not its query. */
 function holderText(h: Holder): string {
   const on = relationsText(h);
   const age = h.xact_age_seconds === null ? '' : `in a transaction for ${h.xact_age_seconds} s`;
-  const query = h.query ? `: ${h.query.replace(/\s+/g, ' ').trim()}` : '';
-  const about = [h.application, age].filter(Boolean).join(', ') + query;
+  const about = [h.application, h.user && `user ${h.user}`, h.state, age].filter(Boolean).join(', ');
   return `pid ${h.pid}${about ? ` (${about})` : ''} on ${on}`;
 }
 
@@ -52,7 +51,7 @@ const APPLYING = /^schemaguard(?:-cfn)?$/;
 
 /** The file schemaguard's session runs: named by the comment heading its message, or (a no-transaction file) its application_name. */
 function fileOf(h: Holder): string | undefined {
-  return workerFile(h.application ?? undefined, h.query ?? undefined);
+  return workerFile(h.application ?? undefined, h.query_file ?? undefined);
 }
 
 function isMigration(h: Holder): boolean {

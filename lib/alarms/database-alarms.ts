@@ -7,7 +7,7 @@
  * optional email and HTTPS subscriptions), an alarm on the migration Lambda's
  * errors, and a dashboard.
  */
-import { Annotations, Duration, Token, Tokenization } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Token, Tokenization } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -31,7 +31,7 @@ import {
   savedQueryNameFor,
   type ErrorClass,
 } from './error-catalog';
-import { GUARD_ROLE_PREFIX } from '../../lambda/handler/constants';
+import { GUARD_ROLE_PREFIX, ROLLBACK_METRIC } from '../../lambda/handler/constants';
 import { urlWithoutPath } from '../../lambda/engine/redact';
 import { DatabaseDashboard } from './database-dashboard';
 import { deployedLength, listTokenProblem, listTokens, stringTokens } from './deployed-length';
@@ -167,6 +167,15 @@ export interface DatabaseAlarmsProps {
    * @default - a new customer-managed key with rotation enabled
    */
   readonly topicKey?: kms.IKey;
+
+  /**
+   * What happens to the key created here (no `topicKey` given) when it leaves
+   * the stack: `RemovalPolicy.DESTROY` schedules its deletion after the
+   * shortest waiting period KMS allows (7 days), so a deleted stack leaves no
+   * key behind; `RETAIN` keeps it.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly topicKeyRemovalPolicy?: RemovalPolicy;
 
   /**
    * Database users whose ERROR lines the error-class filters do not count.
@@ -339,7 +348,7 @@ function claimNamespace(self: DatabaseAlarms, logGroup: logs.ILogGroup): void {
     const identifier = RDS_LOG_GROUP.exec(name)?.[1];
     throw new Error(`DatabaseAlarms: ${self.node.path} and ${first} both watch the log group ${name} in the same account and region${identifier ? `, so both are for the database identifier "${identifier}"` : ''}. `
       + 'Two databases of one identifier cannot exist there (RDS refuses the second instance or cluster, and CloudWatch Logs a second log group of that name), and one database needs one DatabaseAlarms. '
-      + 'Give each stage its own identifier (stacks: "instanceIdentifier" or "clusterIdentifier", context schemaguard:instanceIdentifier, default schemaguard-<stage>), and its log group and namespace follow; '
+      + 'Give each stage its own identifier (stacks: "instanceIdentifier" or "clusterIdentifier", context schemaguard:instanceIdentifier, default schemaguard-<stage>-<databaseName>), and its log group and namespace follow; '
       + 'another "metricNamespace" alone would not help: the second deploy would still fail on the identifier');
   }
   throw new Error(`DatabaseAlarms: ${self.node.path} would publish its error metrics to namespace "${self.metricNamespace}", which ${first} already does in the same account and region: each would page for the other's errors. Give each database its own: pass "metricNamespace" (stacks: "metricNamespace"), or "databaseIdentifier", or put one DatabaseAlarms on each log group`);
@@ -353,7 +362,7 @@ function claimNamespace(self: DatabaseAlarms, logGroup: logs.ILogGroup): void {
  * of before, so a deployed stack keeps them.
  */
 function alarmTopics(scope: DatabaseAlarms, props: DatabaseAlarmsProps): { key?: kms.IKey; topic: sns.ITopic; ticketTopic: sns.ITopic } {
-  const key = props.topic && props.ticketTopic ? undefined : topicKeyOf(scope, props.topicKey);
+  const key = props.topic && props.ticketTopic ? undefined : topicKeyOf(scope, props.topicKey, props.topicKeyRemovalPolicy);
   const topic = props.topic ?? ownTopic(scope, 'Topic', 'schemaguard database alarms', key!);
   const ticketTopic = props.ticketTopic ?? ownTopic(scope, 'TicketTopic', 'schemaguard database tickets', key!);
   subscribe(scope, '', topic, props.alarmEmail, props.alarmHttpsUrl);
@@ -384,10 +393,12 @@ function subscribe(scope: DatabaseAlarms, prefix: string, topic: sns.ITopic, ema
 }
 
 /** The key given, or a new one; either way CloudWatch may use it (an imported key's policy cannot be changed here). */
-function topicKeyOf(scope: DatabaseAlarms, topicKey: kms.IKey | undefined): kms.IKey {
+function topicKeyOf(scope: DatabaseAlarms, topicKey: kms.IKey | undefined, removalPolicy: RemovalPolicy = RemovalPolicy.RETAIN): kms.IKey {
   const key = topicKey ?? new kms.Key(scope, 'TopicKey', {
     description: 'Encrypts the schemaguard database alarm topic',
     enableKeyRotation: true,
+    removalPolicy,
+    ...(removalPolicy === RemovalPolicy.DESTROY ? { pendingWindow: Duration.days(7) } : {}),
   });
   // CloudWatch publishes to an encrypted topic only when the key lets it.
   key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
@@ -542,14 +553,21 @@ function addOverviewQueries(scope: Construct, props: DatabaseAlarmsProps): void 
   savedQuery(scope, 'TopFailingRelationsQuery', props, `${folder}/Top failing relations`, TOP_FAILING_RELATIONS_QUERY);
 }
 
-/** The Errors of the migration functions (Sum per minute), added up when there are several; none without functions. */
+/**
+ * The Errors of the migration functions and their RollbackProblems (a
+ * rollback's Update that met a failure and reported it rather than fail the
+ * rollback), Sum per minute, added up; none without functions.
+ */
 function migrationErrorsMetric(functions: lambda.IFunction[]): cloudwatch.IMetric | undefined {
   const errors = (f: lambda.IFunction) => f.metricErrors({ statistic: cloudwatch.Stats.SUM, period: PERIOD });
+  const rollbackProblems = (f: lambda.IFunction) => new cloudwatch.Metric({
+    namespace: ROLLBACK_METRIC.namespace, metricName: ROLLBACK_METRIC.name, dimensionsMap: { [ROLLBACK_METRIC.dimension]: f.functionName }, statistic: cloudwatch.Stats.SUM, period: PERIOD,
+  });
   if (functions.length === 0) return undefined;
-  if (functions.length === 1) return errors(functions[0]!);
+  const metrics = functions.flatMap((f, k) => [[`e${k}`, errors(f)], [`r${k}`, rollbackProblems(f)]] as const);
   return new cloudwatch.MathExpression({
-    expression: functions.map((_f, k) => `FILL(e${k}, 0)`).join(' + '),
-    usingMetrics: Object.fromEntries(functions.map((f, k) => [`e${k}`, errors(f)])),
+    expression: metrics.map(([id]) => `FILL(${id}, 0)`).join(' + '),
+    usingMetrics: Object.fromEntries(metrics),
     label: 'Migration Lambda errors',
     period: PERIOD,
   });
@@ -573,7 +591,7 @@ function migrationErrorsAlarm(scope: Construct, props: DatabaseAlarmsProps, metr
   const list = listTokens(logGroupName)[0];
   if (list !== undefined) throw new Error(`DatabaseAlarms: ${props.migrationLogGroupName === undefined ? 'the migration function\'s log group name' : '"migrationLogGroupName"'} holds ${listTokenProblem(list)}, or pass the log group's name`);
   const description = [
-    '[PAGE] The schema-migration Lambda failed (Errors >= 1): a deploy could not apply or verify a schema fix and CloudFormation rolled the stack back.',
+    '[PAGE] The schema-migration Lambda failed (Errors >= 1: a deploy could not apply or verify a fix; the stack rolled back) or a rollback went past a failure (RollbackProblems).',
     `Find: the log group ${logGroupName} and the stack events; the error names the migration file, line, SQLSTATE and PostgreSQL detail.`,
     'Fix: correct the migration (never edit an applied file: add a new one), or remove the data the check reported, then deploy again.',
     `Over: the alarm clears after ${QUIET_MINUTES} minutes without a failed invocation.`,
@@ -711,7 +729,7 @@ function checkHttpsUrl(prop: string, url: string | undefined, fail: (msg: string
 
 
 /** What a database stack passes to `alarmsForStack`. */
-export interface StackAlarmsOptions extends Pick<DatabaseAlarmsProps, 'logGroup' | 'alarmEmail' | 'alarmHttpsUrl' | 'ticketEmail' | 'ticketHttpsUrl' | 'topic' | 'ticketTopic' | 'metricNamespace'> {
+export interface StackAlarmsOptions extends Pick<DatabaseAlarmsProps, 'logGroup' | 'alarmEmail' | 'alarmHttpsUrl' | 'ticketEmail' | 'ticketHttpsUrl' | 'topic' | 'ticketTopic' | 'metricNamespace' | 'topicKeyRemovalPolicy'> {
   /** The custom resource's handlers and their log group. */
   readonly migrations: { onEventHandler: lambda.IFunction; isCompleteHandler: lambda.IFunction; logGroup: logs.ILogGroup };
   /** Instance or cluster identifier: names the metrics' namespace, prefixes the alarm names and names the dashboard. */
@@ -732,6 +750,7 @@ export function alarmsForStack(scope: Construct, options: StackAlarmsOptions): D
     ticketTopic: options.ticketTopic,
     databaseIdentifier: options.name,
     metricNamespace: options.metricNamespace,
+    topicKeyRemovalPolicy: options.topicKeyRemovalPolicy,
     alarmNamePrefix: options.name,
     dashboardName: options.name,
   });

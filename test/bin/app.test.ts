@@ -24,7 +24,7 @@ describe('bin/app.ts', () => {
     expect(r.code, r.stderr).toBe(0);
     const template = JSON.parse(readFileSync(join(r.outdir, 'SchemaguardDatabase.template.json'), 'utf8')) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
     const db = Object.values(template.Resources).find((x) => x.Type === 'AWS::RDS::DBInstance')!;
-    expect(db.Properties).toMatchObject({ DeletionProtection: true, DBInstanceClass: 'db.m7g.large', DBInstanceIdentifier: 'schemaguard-prod', EngineVersion: '18.3' });
+    expect(db.Properties).toMatchObject({ DeletionProtection: true, DBInstanceClass: 'db.m7g.large', DBInstanceIdentifier: 'schemaguard-prod-app', EngineVersion: '18.3' });
     expect(Object.values(template.Resources).some((x) => x.Type === 'Custom::SchemaMigrations')).toBe(true);
     const report = join(r.outdir, 'validation-report.json');
     if (existsSync(report)) {

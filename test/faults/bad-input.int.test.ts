@@ -302,8 +302,8 @@ describe(`Bad input: custom-resource events, on ${target.name}`, () => {
       transcript.add(JSON.stringify(response));
       expect(response.Status).toBe('FAILED');
       // The table is Flyway's role's: this function's role cannot read it, and the count is left out, not a failure of its own.
-      expect(response.Reason).toContain("ForeignHistoryError: public.flyway_schema_history (flyway's history) records migrations and schemaguard has recorded nothing here: migrate would run all 1 file again");
-      expect(response.Reason).toContain('fix: record the files flyway applied without running them, then migrate: schemaguard baseline --from flyway --database-url <this database>');
+      expect(response.Reason).toContain("ForeignHistoryError: public.flyway_schema_history (flyway's history) records migrations and schemaguard has recorded nothing here: this first deploy would run all 1 migration file again");
+      expect(response.Reason).toContain("fix: set the SchemaMigrations prop baseline: { from: 'flyway', reason: '…' }, after granting the database secret's user SELECT on public.flyway_schema_history, which it cannot read here (permission denied for table flyway_schema_history)");
       expect(await catalogFingerprint(r.url)).toBe(before);
     } finally {
       await r.done();

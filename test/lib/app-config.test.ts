@@ -15,7 +15,8 @@ describe('Function: readAppConfig', () => {
     expect(c.instanceType.toString()).toBe('t4g.micro');
     expect(c.engineVersion).toBe(rds.PostgresEngineVersion.VER_18_3);
     expect(c.databaseName).toBe('app');
-    expect(c.instanceIdentifier).toBe('schemaguard-dev');
+    // The stack's default: schemaguard-<stage>-<databaseName>.
+    expect(c.instanceIdentifier).toBeUndefined();
     expect(c.natGateways).toBe(0);
     expect(c.logRetention).toBe(30);
     expect(c.alarmEmail).toBeUndefined();
@@ -43,6 +44,13 @@ describe('Function: readAppConfig', () => {
     expect([c.alarmHttpsUrl, c.alarmTicketHttpsUrl]).toEqual(['{{resolve:secretsmanager:schemaguard/pagerduty-url}}', '{{resolve:ssm:/schemaguard/ticket-url}}']);
   });
 
+  it('migrationsRevision: a whole number, 0 for none', () => {
+    expect(read({}).migrationsRevision).toBeUndefined();
+    expect(read({ 'schemaguard:migrationsRevision': '2' }).migrationsRevision).toBe(2);
+    expect(read({ 'schemaguard:migrationsRevision': 0 }).migrationsRevision).toBeUndefined();
+    expect(() => read({ 'schemaguard:migrationsRevision': '1.5' })).toThrow('context schemaguard:migrationsRevision: "1.5" is not an integer from 0 to 1000000');
+  });
+
   it('guardRoleRevision: a whole number, 0 for none', () => {
     expect(read({ 'schemaguard:guardRoleRevision': '2' }).guardRoleRevision).toBe(2);
     expect(read({ 'schemaguard:guardRoleRevision': 3 }).guardRoleRevision).toBe(3);
@@ -66,10 +74,9 @@ describe('Function: readAppConfig', () => {
     expect(cdkJson.app).toBe('npx tsx bin/app.ts');
   });
 
-  it('prod: one-year log retention and its own identifier', () => {
+  it('prod: one-year log retention', () => {
     const c = read({ 'schemaguard:stage': 'prod' });
     expect(c.logRetention).toBe(365);
-    expect(c.instanceIdentifier).toBe('schemaguard-prod');
   });
 
   it('accepts db.-prefixed classes and major versions', () => {

@@ -9,6 +9,7 @@ import { readAppConfig } from '../../lib/app-config';
 import { AuroraDatabaseStack } from '../../lib/aurora-database-stack';
 import { DatabaseStack } from '../../lib/database-stack';
 import { PACKAGE_ROOT } from '../../lib/paths';
+import { PROP } from '../../lambda/handler/constants';
 import { tempDir } from '../support/files';
 
 const config = (ctx: Record<string, string>) => readAppConfig((k) => ctx[k], Object.keys(ctx));
@@ -23,8 +24,9 @@ beforeAll(() => {
     'schemaguard:stage': 'prod', 'schemaguard:instanceClass': 'db.m7g.large', 'schemaguard:engineVersion': '17',
     'schemaguard:databaseName': 'orders', 'schemaguard:instanceIdentifier': 'orders-db', 'schemaguard:natGateways': '1',
     'schemaguard:logRetentionDays': '90', 'schemaguard:alarmEmail': 'oncall@example.com', 'schemaguard:alarmTicketEmail': 'db-tickets@example.com',
+    'schemaguard:migrationsRevision': '2',
   }), { migrationsDir });
-  aurora = buildAuroraApp(app, config({ 'schemaguard:engine': 'aurora', 'schemaguard:instanceIdentifier': 'orders-cluster' }), { migrationsDir, stackName: 'Aurora' });
+  aurora = buildAuroraApp(app, config({ 'schemaguard:engine': 'aurora', 'schemaguard:instanceIdentifier': 'app-cluster', 'schemaguard:migrationsRevision': '3' }), { migrationsDir, stackName: 'Aurora' });
 });
 
 describe('Function: buildApp', () => {
@@ -35,7 +37,8 @@ describe('Function: buildApp', () => {
     const t = Template.fromStack(rds);
     t.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceClass: 'db.m7g.large', EngineVersion: '17', DBName: 'orders', DBInstanceIdentifier: 'orders-db', DeletionProtection: true });
     t.resourceCountIs('AWS::EC2::NatGateway', 1);
-    t.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/rds/instance/orders-db/postgresql', RetentionInDays: 90 });
+    t.hasResourceProperties('Custom::LogRetention', { LogGroupName: '/aws/rds/instance/orders-db/postgresql', RetentionInDays: 90 });
+    t.hasResourceProperties('Custom::SchemaMigrations', { [PROP.revision]: '2' });
     t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: { Ref: rds.getLogicalId(rds.alarms.topic.node.defaultChild as never) } });
     t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'db-tickets@example.com', TopicArn: { Ref: rds.getLogicalId(rds.alarms.ticketTopic.node.defaultChild as never) } });
   });
@@ -47,7 +50,8 @@ describe('Function: buildAuroraApp', () => {
     expect(aurora.stackName).toBe('Aurora');
     expect(aurora.templateOptions.description).toMatch(/^schemaguard \(dev\): Aurora PostgreSQL Serverless v2/);
     const t = Template.fromStack(aurora);
-    t.hasResourceProperties('AWS::RDS::DBCluster', { DBClusterIdentifier: 'orders-cluster', DatabaseName: 'app' });
+    t.hasResourceProperties('AWS::RDS::DBCluster', { DBClusterIdentifier: 'app-cluster', DatabaseName: 'app' });
+    t.hasResourceProperties('Custom::SchemaMigrations', { [PROP.revision]: '3' });
     t.resourceCountIs('AWS::EC2::NatGateway', 0);
     t.resourceCountIs('AWS::SNS::Subscription', 0);
   });

@@ -40,7 +40,7 @@ describe('Class: AuroraDatabaseStack', () => {
       devT.hasResourceProperties('AWS::RDS::DBCluster', {
         Engine: 'aurora-postgresql',
         EngineVersion: '17.6',
-        DBClusterIdentifier: 'schemaguard-dev',
+        DBClusterIdentifier: 'schemaguard-dev-app',
         DatabaseName: 'app',
         EnableHttpEndpoint: true,
         StorageEncrypted: true,
@@ -66,9 +66,9 @@ describe('Class: AuroraDatabaseStack', () => {
       });
     });
 
-    it('creates /aws/rds/cluster/<id>/postgresql before the cluster', () => {
-      const logGroup = cid(dev, dev.postgresLogGroup);
-      devT.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/rds/cluster/schemaguard-dev/postgresql', RetentionInDays: 30 });
+    it('makes /aws/rds/cluster/<id>/postgresql exist with retention before the cluster', () => {
+      const logGroup = dev.getLogicalId(dev.postgresLogRetention.node.defaultChild as never);
+      devT.hasResourceProperties('Custom::LogRetention', { LogGroupName: '/aws/rds/cluster/schemaguard-dev-app/postgresql', RetentionInDays: 30 });
       devT.hasResource('AWS::RDS::DBCluster', { DependsOn: Match.arrayWith([logGroup]) });
     });
   });
@@ -94,7 +94,8 @@ describe('Class: AuroraDatabaseStack', () => {
       const policies = devT.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } });
       const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement as { Sid: string; Action: string | string[]; Resource: unknown }[]);
       // The guard's role secret too: the handler creates that role (SchemaGuard).
-      expect(statements.map((s) => s.Sid).sort()).toEqual(['DataApiOnTheCluster', 'OwnLogs', 'ReadTheDatabaseSecret', 'ReadTheGuardRoleSecret']);
+      // And the stack's own status: whether a failing Update is a rollback's.
+      expect(statements.map((s) => s.Sid).sort()).toEqual(['DataApiOnTheCluster', 'OwnLogs', 'OwnStackStatus', 'ReadTheDatabaseSecret', 'ReadTheGuardRoleSecret']);
       expect(JSON.stringify(statements.find((s) => s.Sid === 'ReadTheGuardRoleSecret')!.Resource)).toContain(cid(dev, dev.guard!.roleSecret as never));
       const dataApi = statements.find((s) => s.Sid === 'DataApiOnTheCluster')!;
       expect([dataApi.Action].flat().sort()).toEqual(['rds-data:BeginTransaction', 'rds-data:CommitTransaction', 'rds-data:ExecuteStatement', 'rds-data:RollbackTransaction']);
@@ -116,7 +117,7 @@ describe('Class: AuroraDatabaseStack', () => {
     it('every metric filter reads the cluster log group', () => {
       const filters = Object.values(devT.findResources('AWS::Logs::MetricFilter'));
       expect(filters.length).toBeGreaterThan(0);
-      for (const f of filters) expect(f.Properties.LogGroupName).toEqual({ Ref: cid(dev, dev.postgresLogGroup) });
+      for (const f of filters) expect(f.Properties.LogGroupName).toBe('/aws/rds/cluster/schemaguard-dev-app/postgresql');
     });
   });
 
@@ -127,10 +128,10 @@ describe('Class: AuroraDatabaseStack', () => {
       const env = fn.Properties.Environment.Variables as Record<string, unknown>;
       expect(JSON.stringify(env[ENV.clusterArn])).toContain(cid(dev, dev.cluster));
       expect(env[ENV.secretArn]).toEqual({ Ref: cid(dev, dev.guard!.roleSecret as never) });
-      expect(env[ENV.guardDatabaseIdentifier]).toBe('schemaguard-dev');
+      expect(env[ENV.guardDatabaseIdentifier]).toBe('schemaguard-dev-app');
       devT.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        AlarmName: 'schemaguard-dev-ticket-guard-health', TreatMissingData: 'breaching',
-        Dimensions: [{ Name: 'DatabaseIdentifier', Value: 'schemaguard-dev' }, { Name: 'DatabaseName', Value: 'app' }],
+        AlarmName: 'schemaguard-dev-app-ticket-guard-health', TreatMissingData: 'breaching',
+        Dimensions: [{ Name: 'DatabaseIdentifier', Value: 'schemaguard-dev-app' }, { Name: 'DatabaseName', Value: 'app' }],
       });
       devT.resourcePropertiesCountIs('AWS::EC2::SecurityGroup', { GroupDescription: Match.stringLikeRegexp('schemaguard guard') }, 0);
     });

@@ -56,7 +56,8 @@ describe('Class: DatabaseStack', () => {
       });
       // No ingress from the whole VPC CIDR: only from the handler's, the rotation's and the guard's groups.
       devT.resourcePropertiesCountIs('AWS::EC2::SecurityGroup', { SecurityGroupIngress: Match.arrayWith([Match.objectLike({ CidrIp: Match.anyValue() })]) }, 0);
-      devT.resourcePropertiesCountIs('AWS::EC2::SecurityGroupIngress', { FromPort: 443, ToPort: 443, IpProtocol: 'tcp' }, 3);
+      // 443 into the endpoints: Secrets Manager's from the handler, the rotation and the guard; CloudFormation's from the handler.
+      devT.resourcePropertiesCountIs('AWS::EC2::SecurityGroupIngress', { FromPort: 443, ToPort: 443, IpProtocol: 'tcp' }, 4);
       devT.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 443, Description: 'schemaguard guard to Secrets Manager' });
     });
 
@@ -71,7 +72,7 @@ describe('Class: DatabaseStack', () => {
         Engine: 'postgres',
         EngineVersion: '18.3',
         DBInstanceClass: 'db.t4g.micro',
-        DBInstanceIdentifier: 'schemaguard-dev',
+        DBInstanceIdentifier: 'schemaguard-dev-app',
         DBName: 'app',
         StorageType: 'gp3',
         AllocatedStorage: '20',
@@ -100,7 +101,9 @@ describe('Class: DatabaseStack', () => {
         }),
         DeletionPolicy: 'Snapshot', UpdateReplacePolicy: 'Snapshot',
       });
-      prodT.hasResource('AWS::Logs::LogGroup', { Properties: { LogGroupName: '/aws/rds/instance/orders-prod/postgresql', RetentionInDays: 365 }, DeletionPolicy: 'Retain' });
+      prodT.hasResourceProperties('Custom::LogRetention', { LogGroupName: '/aws/rds/instance/orders-prod/postgresql', RetentionInDays: 365, RemovalPolicy: 'retain' });
+      // A major engine version in engineVersion upgrades the instance in place.
+      prodT.hasResourceProperties('AWS::RDS::DBInstance', { AllowMajorVersionUpgrade: true });
     });
 
     it('uses a parameter group that forces TLS and logs failing statements and lock waits; the log line prefix is left to RDS', () => {
@@ -114,10 +117,11 @@ describe('Class: DatabaseStack', () => {
       expect(Object.values(instance)[0]!.Properties.DBParameterGroupName).toEqual({ Ref: pg });
     });
 
-    it('creates /aws/rds/instance/<id>/postgresql with retention before the instance', () => {
-      const lg = logicalId(devT, 'AWS::Logs::LogGroup', { LogGroupName: '/aws/rds/instance/schemaguard-dev/postgresql', RetentionInDays: 30 });
+    it('makes /aws/rds/instance/<id>/postgresql exist with retention before the instance (create-or-update: deleted with dev)', () => {
+      const lg = logicalId(devT, 'Custom::LogRetention', { LogGroupName: '/aws/rds/instance/schemaguard-dev-app/postgresql', RetentionInDays: 30, RemovalPolicy: 'destroy' });
       devT.hasResource('AWS::RDS::DBInstance', { DependsOn: Match.arrayWith([lg]) });
-      expect(dev.postgresLogGroup.logGroupName).toBeDefined();
+      devT.resourcePropertiesCountIs('AWS::Logs::LogGroup', { LogGroupName: '/aws/rds/instance/schemaguard-dev-app/postgresql' }, 0);
+      expect(dev.postgresLogGroup.logGroupName).toBe('/aws/rds/instance/schemaguard-dev-app/postgresql');
     });
 
     it('generates the master secret (no password in the template), attaches it, and rotates it every 30 days', () => {
@@ -158,8 +162,8 @@ describe('Class: DatabaseStack', () => {
       expect(dev.instance).toBeInstanceOf(rds.DatabaseInstance);
       expect(dev.secret).toBe(dev.instance.secret);
       expect(dev.migrations.node.path).toBe('Dev/SchemaMigrations');
-      expect(dev.instanceIdentifier).toBe('schemaguard-dev');
-      expect(dev.resolve(dev.postgresLogGroup.logGroupName)).toEqual({ Ref: logicalId(devT, 'AWS::Logs::LogGroup', { LogGroupName: '/aws/rds/instance/schemaguard-dev/postgresql' }) });
+      expect(dev.instanceIdentifier).toBe('schemaguard-dev-app');
+      expect(dev.postgresLogGroup.logGroupName).toBe('/aws/rds/instance/schemaguard-dev-app/postgresql');
     });
 
     it('runs the migrations after the database exists, and names its log group in failures', () => {
@@ -167,28 +171,30 @@ describe('Class: DatabaseStack', () => {
       devT.hasResource('Custom::SchemaMigrations', { DependsOn: Match.arrayWith([db]) });
       devT.hasResourceProperties('AWS::Lambda::Function', {
         Handler: 'index.onEvent',
-        Environment: { Variables: Match.objectLike({ SCHEMAGUARD_DATABASE_NAME: 'app', SCHEMAGUARD_DATABASE_LOG_GROUP: { Ref: logicalId(devT, 'AWS::Logs::LogGroup', { LogGroupName: '/aws/rds/instance/schemaguard-dev/postgresql' }) } }) },
+        Environment: { Variables: Match.objectLike({ SCHEMAGUARD_DATABASE_NAME: 'app', SCHEMAGUARD_DATABASE_LOG_GROUP: '/aws/rds/instance/schemaguard-dev-app/postgresql' }) },
       });
     });
   });
 
   describe('alarms', () => {
     it('puts one metric filter per catalog class on the PostgreSQL log group, and one alarm each plus the migration alarm and the guard\'s', () => {
-      const logGroup = logicalId(devT, 'AWS::Logs::LogGroup', { LogGroupName: '/aws/rds/instance/schemaguard-dev/postgresql' });
+      const logGroup = logicalId(devT, 'Custom::LogRetention', { LogGroupName: '/aws/rds/instance/schemaguard-dev-app/postgresql' });
       devT.resourceCountIs('AWS::Logs::MetricFilter', ERROR_CATALOG.length);
-      devT.allResourcesProperties('AWS::Logs::MetricFilter', { LogGroupName: { Ref: logGroup } });
+      devT.allResourcesProperties('AWS::Logs::MetricFilter', { LogGroupName: '/aws/rds/instance/schemaguard-dev-app/postgresql' });
+      // The group exists first: the filters wait for the resource that makes it.
+      for (const f of Object.values(devT.findResources('AWS::Logs::MetricFilter'))) expect(f.DependsOn).toContain(logGroup);
       devT.resourceCountIs('AWS::CloudWatch::Alarm', ERROR_CATALOG.length + 1 + GUARD_ALARMS.length);
-      devT.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'schemaguard-dev-page-not-null-violation' });
+      devT.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'schemaguard-dev-app-page-not-null-violation' });
     });
 
     it('regression: dev\'s and prod\'s error metrics are their own (one namespace made an error in dev page prod), no dimensions', () => {
       const namespaces = (t: Template) => [...new Set(Object.values(t.findResources('AWS::Logs::MetricFilter')).map((f) => f.Properties.MetricTransformations[0].MetricNamespace))];
-      expect(namespaces(devT)).toEqual(['Schemaguard/Database/schemaguard-dev']);
+      expect(namespaces(devT)).toEqual(['Schemaguard/Database/schemaguard-dev-app']);
       expect(namespaces(prodT)).toEqual(['Schemaguard/Database/orders-prod']);
       devT.allResourcesProperties('AWS::Logs::MetricFilter', { MetricTransformations: [Match.objectLike({ Dimensions: Match.absent() })] });
-      devT.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'schemaguard-dev-page-not-null-violation', Namespace: 'Schemaguard/Database/schemaguard-dev', MetricName: 'NotNullViolations' });
+      devT.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'schemaguard-dev-app-page-not-null-violation', Namespace: 'Schemaguard/Database/schemaguard-dev-app', MetricName: 'NotNullViolations' });
       prodT.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'orders-prod-page-not-null-violation', Namespace: 'Schemaguard/Database/orders-prod', MetricName: 'NotNullViolations' });
-      expect(dev.alarms.metricNamespace).toBe('Schemaguard/Database/schemaguard-dev');
+      expect(dev.alarms.metricNamespace).toBe('Schemaguard/Database/schemaguard-dev-app');
     });
 
     it('takes metricNamespace, and refuses a second stack of the app publishing to the same one in the same account and region', () => {
@@ -213,9 +219,20 @@ describe('Class: DatabaseStack', () => {
       const fns = Object.keys(devT.findResources('AWS::Lambda::Function', { Properties: { Handler: Match.anyValue(), Runtime: 'nodejs22.x' } }));
       expect(fns.length).toBeGreaterThanOrEqual(2);
       devT.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        AlarmName: 'schemaguard-dev-page-migration-errors',
-        Metrics: Match.arrayWith([Match.objectLike({ Expression: 'FILL(e0, 0) + FILL(e1, 0)' })]),
+        AlarmName: 'schemaguard-dev-app-page-migration-errors',
+        Metrics: Match.arrayWith([
+          Match.objectLike({ Expression: 'FILL(e0, 0) + FILL(r0, 0) + FILL(e1, 0) + FILL(r1, 0)' }),
+          // A rollback that went on past a failure (the handler's RollbackProblems metric) pages as a failed deploy does.
+          Match.objectLike({ Id: 'r0', MetricStat: Match.objectLike({ Metric: Match.objectLike({ Namespace: 'Schemaguard/Migrations', MetricName: 'RollbackProblems' }) }) }),
+        ]),
       });
+    });
+
+    it('lets the handler ask CloudFormation whether a failing Update is a rollback: an interface endpoint in the isolated subnets, DescribeStacks on this stack only', () => {
+      const endpoint = logicalId(devT, 'AWS::EC2::VPCEndpoint', { ServiceName: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith(['.cloudformation'])] }), PrivateDnsEnabled: true });
+      devT.hasResourceProperties('AWS::EC2::SecurityGroupEgress', { FromPort: 443, Description: Match.stringLikeRegexp('to CloudFormation'), DestinationSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^VpcCloudFormationSecurityGroup'), 'GroupId'] } });
+      devT.hasResource('Custom::SchemaMigrations', { DependsOn: Match.arrayWith([endpoint]) });
+      devT.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([{ Sid: 'OwnStackStatus', Effect: 'Allow', Action: 'cloudformation:DescribeStacks', Resource: { Ref: 'AWS::StackId' } }]) } });
     });
 
     it('subscribes the configured email and HTTPS endpoint only where given, to the paging topic, and the email to the ticket topic too (no ticket destination given)', () => {
@@ -270,8 +287,8 @@ describe('Class: DatabaseStack', () => {
       for (const spec of GUARD_ALARMS) {
         const topic = spec.severity === 'page' ? pages : tickets;
         devT.hasResourceProperties('AWS::CloudWatch::Alarm', {
-          AlarmName: `schemaguard-dev-${spec.severity}-${spec.id}`, Namespace: 'Schemaguard/Schema', MetricName: spec.metricName,
-          Dimensions: [{ Name: 'DatabaseIdentifier', Value: 'schemaguard-dev' }, { Name: 'DatabaseName', Value: 'app' }],
+          AlarmName: `schemaguard-dev-app-${spec.severity}-${spec.id}`, Namespace: 'Schemaguard/Schema', MetricName: spec.metricName,
+          Dimensions: [{ Name: 'DatabaseIdentifier', Value: 'schemaguard-dev-app' }, { Name: 'DatabaseName', Value: 'app' }],
           AlarmActions: [topic], OKActions: [topic],
         });
       }

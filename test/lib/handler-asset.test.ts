@@ -62,14 +62,16 @@ describe('Function: handlerCode', () => {
     expect(listing(asset!)).toEqual([
       'contracts/widget_insert.sql', 'index.js', 'libpg-query.wasm',
       // Regression (tester): notes/README.md was shipped (and hashed); the handler reads only the folders' own .sql files.
-      'migrations/0001_widgets.sql', 'schema.snapshot.json',
+      'migrations/0001_widgets.sql',
+      // The CLI's commands for --function, loaded only by a direct invocation.
+      'operator.js', 'schema.snapshot.json',
     ]);
-    for (const file of ['index.js', 'libpg-query.wasm']) expect(readFileSync(join(asset!, file)).equals(readFileSync(join(HANDLER_BUNDLE_DIR, file)))).toBe(true);
+    for (const file of ['index.js', 'operator.js', 'libpg-query.wasm']) expect(readFileSync(join(asset!, file)).equals(readFileSync(join(HANDLER_BUNDLE_DIR, file)))).toBe(true);
     expect(readFileSync(join(asset!, 'schema.snapshot.json'), 'utf8')).toBe('{"format":1}\n');
   });
 
   it('carries only the files it was given: no contracts or snapshot the app does not have', () => {
-    expect(listing(assets[1]!)).toEqual(['index.js', 'libpg-query.wasm', 'migrations/0001_gadgets.sql']);
+    expect(listing(assets[1]!)).toEqual(['index.js', 'libpg-query.wasm', 'migrations/0001_gadgets.sql', 'operator.js']);
     expect(existsSync(join(assets[1]!, 'contracts'))).toBe(false);
   });
 
@@ -87,7 +89,7 @@ describe('Function: checkHandlerBundle', () => {
     expect(() => checkHandlerBundle('SchemaMigrations')).not.toThrow();
     const empty = tempDir({ 'index.js': '' }, 'bundle');
     expect(() => checkHandlerBundle('SchemaMigrations', empty)).toThrow(
-      `SchemaMigrations: the pre-built handler is missing (${join(empty, 'libpg-query.wasm')}); in the schemaguard repository run \`npm run build\`, in an app reinstall schemaguard (the package ships it)`,
+      `SchemaMigrations: the pre-built handler is missing (${join(empty, 'operator.js')}, ${join(empty, 'libpg-query.wasm')}); in the schemaguard repository run \`npm run build\`, in an app reinstall schemaguard (the package ships it)`,
     );
   });
 });

@@ -44,6 +44,10 @@ describe('cdk-nag AwsSolutionsChecks', () => {
     expect(acknowledgedRules(prod).map((r) => r.id)).not.toContain('AwsSolutions-RDS3');
     expect(acknowledgedRules(prod).map((r) => r.id)).not.toContain('AwsSolutions-RDS10');
     expect(acknowledgedRules(dev).map((r) => r.id)).toContain('AwsSolutions-RDS10');
+    // LogRetention may delete the PostgreSQL log group only where the stack deletes it (dev).
+    const deletesLogGroup = (rules: { id: string }[]) => rules.filter((r) => r.id.includes(':log-group:/aws/rds/'));
+    expect(deletesLogGroup(acknowledgedRules(dev))).toHaveLength(1);
+    expect(deletesLogGroup(acknowledgedRules(prod))).toEqual([]);
   });
 });
 

@@ -12,9 +12,9 @@ describe('Module: paths', () => {
     expect(JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')).name).toBe('schemaguard');
   });
 
-  it('the handler bundle is where the build writes it, with index.js and the parser module (built by the test setup)', () => {
+  it('the handler bundle is where the build writes it, with index.js, the operator commands and the parser module (built by the test setup)', () => {
     expect(HANDLER_BUNDLE_DIR).toBe(HANDLER_OUT_DIR);
-    expect(HANDLER_BUNDLE_FILES).toEqual(['index.js', 'libpg-query.wasm']);
+    expect(HANDLER_BUNDLE_FILES).toEqual(['index.js', 'operator.js', 'libpg-query.wasm']);
     for (const file of HANDLER_BUNDLE_FILES) expect(statSync(join(HANDLER_BUNDLE_DIR, file)).isFile()).toBe(true);
   });
 

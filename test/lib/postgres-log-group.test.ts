@@ -34,16 +34,18 @@ describe('Function: postgresLogGroupName', () => {
 });
 
 describe('Function: postgresLogGroup', () => {
-  it('creates `PostgresLogs` with the name, the retention and the removal policy', () => {
+  it.each([
+    [RemovalPolicy.RETAIN, 'retain'], [RemovalPolicy.DESTROY, 'destroy'],
+  ] as const)('makes the group exist with its retention through a create-or-update resource `PostgresLogRetention`, no named AWS::Logs::LogGroup (removal %s)', (removalPolicy, rendered) => {
     const stack = new Stack(new App(), 'Logs');
-    const group = postgresLogGroup(stack, 'cluster', 'orders', { logRetention: logs.RetentionDays.ONE_YEAR, logRemovalPolicy: RemovalPolicy.RETAIN });
+    const group = postgresLogGroup(stack, 'cluster', 'orders', { logRetention: logs.RetentionDays.ONE_YEAR, logRemovalPolicy: removalPolicy });
     const t = Template.fromStack(stack);
-    t.resourceCountIs('AWS::Logs::LogGroup', 1);
-    t.hasResource('AWS::Logs::LogGroup', {
-      Properties: { LogGroupName: '/aws/rds/cluster/orders/postgresql', RetentionInDays: 365 },
-      DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain',
-    });
-    expect(Object.keys(t.findResources('AWS::Logs::LogGroup'))).toEqual(['PostgresLogs6ACF17F4']);
-    expect(stack.resolve(group.logGroupName)).toEqual({ Ref: 'PostgresLogs6ACF17F4' });
+    // A named group kept on delete would make the next deploy of the stack fail with "already exists".
+    t.resourceCountIs('AWS::Logs::LogGroup', 0);
+    t.resourceCountIs('Custom::LogRetention', 1);
+    t.hasResourceProperties('Custom::LogRetention', { LogGroupName: '/aws/rds/cluster/orders/postgresql', RetentionInDays: 365, RemovalPolicy: rendered });
+    expect(Object.keys(t.findResources('Custom::LogRetention'))).toEqual([stack.getLogicalId(group.retention.node.defaultChild as never)]);
+    expect(group.logGroup.logGroupName).toBe('/aws/rds/cluster/orders/postgresql');
+    expect(group.retention.node.path).toBe('Logs/PostgresLogRetention');
   });
 });

@@ -193,7 +193,11 @@ describe('Class: SchemaGuard', () => {
         SecretArn: { Ref: id(stack, guard.role!.secret as never) },
         FilesHash: migrations.files.hash,
         PrivilegesVersion: GUARD_PRIVILEGES_VERSION,
+        // The database's identity and name: a replaced database gets the role in the deploy that replaces it.
+        DatabaseIdentity: stack.resolve(migrations.databaseIdentity),
+        DatabaseName: 'orders',
       });
+      expect(stack.resolve(migrations.databaseIdentity)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^Db/), 'DbiResourceId'] });
       expect(resource.DependsOn).toEqual(expect.arrayContaining([id(stack, migrations.resource)]));
       // The function (and so the schedule) comes after the role.
       expect(t.findResources('AWS::Lambda::Function')[id(stack, guard.function)]!.DependsOn).toEqual(expect.arrayContaining([stack.getLogicalId(guard.role!.resource.node.defaultChild as never)]));
@@ -264,7 +268,7 @@ describe('Class: SchemaGuard', () => {
     it('the migration handler may read that one secret (it sets the role\'s password), nothing more', () => {
       const { guard, stack, migrations } = onInstance;
       const statements = statementsOf(onInstance, stack.getLogicalId(migrations.node.findChild('HandlerRole').node.defaultChild as never));
-      expect(statements.map((s) => s.Sid).sort()).toEqual(['OwnLogs', 'ReadTheDatabaseSecret', 'ReadTheGuardRoleSecret', 'VpcNetworkInterfaces']);
+      expect(statements.map((s) => s.Sid).sort()).toEqual(['OwnLogs', 'OwnStackStatus', 'ReadTheDatabaseSecret', 'ReadTheGuardRoleSecret', 'VpcNetworkInterfaces']);
       expect(statements.find((s) => s.Sid === 'ReadTheGuardRoleSecret')).toMatchObject({ Action: 'secretsmanager:GetSecretValue', Resource: { Ref: id(stack, guard.role!.secret as never) } });
     });
 

@@ -154,6 +154,8 @@ describe('Class: SchemaMigrations', () => {
         { Sid: 'OwnLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [cid(onCluster.logGroup), 'Arn'] } },
         { Sid: 'VpcNetworkInterfaces', Effect: 'Allow', Action: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'], Resource: '*' },
         { Sid: 'ReadTheDatabaseSecret', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: expect.stringMatching(/^ClusterSecretAttachment/) } },
+        // Whether a failing Update is a rollback's: this stack's status only.
+        { Sid: 'OwnStackStatus', Effect: 'Allow', Action: 'cloudformation:DescribeStacks', Resource: { Ref: 'AWS::StackId' } },
       ]);
       t.hasResourceProperties('AWS::IAM::Role', { AssumeRolePolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] }), ManagedPolicyArns: Match.absent() });
     });
@@ -205,6 +207,9 @@ describe('Class: SchemaMigrations', () => {
           [PROP.filesHash]: summary.hash,
           [PROP.latestVersion]: '2',
           [PROP.migrationCount]: '2',
+          // The database's identity: a replaced cluster has another, so the deploy that replaces it migrates it.
+          [PROP.databaseIdentity]: { 'Fn::GetAtt': [cid(cluster), 'DBClusterResourceId'] },
+          [PROP.databaseName]: 'orders',
         },
         DependsOn: Match.arrayWith([cid(cluster)]),
       });
@@ -221,7 +226,29 @@ describe('Class: SchemaMigrations', () => {
       // Without migrationsDir and contractsDir: the app folder's ./migrations and ./contracts.
       const ownFiles = summariseFiles(join(appDir, 'migrations'), join(appDir, 'contracts'));
       expect(onImported.files).toEqual(ownFiles);
-      t.hasResourceProperties('Custom::SchemaMigrations', { ServiceTimeout: '2400', [PROP.filesHash]: ownFiles.hash, [PROP.latestVersion]: '1' });
+      // An imported instance without its resource id: its endpoint is its identity; no databaseName given, none in the properties.
+      t.hasResourceProperties('Custom::SchemaMigrations', {
+        ServiceTimeout: '2400', [PROP.filesHash]: ownFiles.hash, [PROP.latestVersion]: '1', [PROP.databaseIdentity]: 'legacy.example.internal', [PROP.databaseName]: Match.absent(), [PROP.revision]: Match.absent(),
+      });
+    });
+
+    it('"revision" is a property as written, so raising it runs the migrations again; a database of another stack is left out of the properties, with a warning', () => {
+      const app = new App();
+      const dbStack = new Stack(app, 'Db');
+      const vpc = new ec2.Vpc(dbStack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+      const instance = new rds.DatabaseInstance(dbStack, 'Instance', {
+        engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }), vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+        credentials: rds.Credentials.fromGeneratedSecret('postgres'),
+      });
+      const same = new SchemaMigrations(dbStack, 'Migrations', { database: instance, secret: instance.secret!, vpc, migrationsDir, revision: 3, outputs: false });
+      const service = new Stack(app, 'Service');
+      const other = new SchemaMigrations(service, 'Migrations', { database: instance, secret: instance.secret!, vpc, migrationsDir, outputs: false, stateSchema: 'service_schemaguard' });
+      expect(dbStack.resolve(same.databaseIdentity)).toEqual({ 'Fn::GetAtt': [dbStack.getLogicalId(instance.node.defaultChild as never), 'DbiResourceId'] });
+      Template.fromStack(dbStack).hasResourceProperties('Custom::SchemaMigrations', { [PROP.revision]: '3', [PROP.databaseIdentity]: Match.anyValue() });
+      expect(other.databaseIdentity).toBeUndefined();
+      Template.fromStack(service).hasResourceProperties('Custom::SchemaMigrations', { [PROP.databaseIdentity]: Match.absent(), [PROP.revision]: Match.absent() });
+      expect(Annotations.fromStack(service).findWarning('*', Match.stringLikeRegexp('is in another stack \\(Db\\), so its identity is not in the custom resource\'s properties.*raise it in the deploy after the replacement'))).toHaveLength(1);
+      expect(() => new SchemaMigrations(dbStack, 'Bad', { database: instance, secret: instance.secret!, vpc, migrationsDir, revision: 1.5, stateSchema: 'bad_schemaguard' })).toThrow('SchemaMigrations: "revision" is 1.5; use a whole number from 0, and raise it to run the migrations again');
     });
 
     it('uses the Provider framework with isComplete, polling every queryInterval until totalTimeout, its executions logged', () => {
@@ -235,6 +262,21 @@ describe('Class: SchemaMigrations', () => {
       expect(definitions.some((d) => d.includes('\\"IntervalSeconds\\":10') && d.includes('\\"MaxAttempts\\":270'))).toBe(true);
       expect(definitions.some((d) => d.includes('\\"IntervalSeconds\\":30') && d.includes('\\"MaxAttempts\\":60'))).toBe(true);
       t.allResourcesProperties('AWS::StepFunctions::StateMachine', { LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }) });
+    });
+
+    it('logs the waiter\'s executions under /aws/vendedlogs/states/ (no entry in the account\'s size-limited Logs resource policy), named after the isComplete function', () => {
+      const waiterLogs = onCluster.node.findChild('WaiterLogs') as logs.LogGroup;
+      t.hasResourceProperties('AWS::Logs::LogGroup', {
+        LogGroupName: { 'Fn::Join': ['', ['/aws/vendedlogs/states/schemaguard-waiter-', { Ref: cid(onCluster.isCompleteHandler) }]] }, RetentionInDays: 90,
+      });
+      t.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+        LoggingConfiguration: { Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [cid(waiterLogs), 'Arn'] } } }], Level: 'ALL', IncludeExecutionData: false },
+      });
+      // Every state machine here logs under the prefix.
+      for (const machine of Object.values(t.findResources('AWS::StepFunctions::StateMachine'))) {
+        const group = machine.Properties.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0] as string;
+        expect(JSON.stringify(t.toJSON().Resources[group].Properties.LogGroupName)).toContain('/aws/vendedlogs/states/');
+      }
     });
 
     it('exposes the applied version and count through GetAtt, as outputs and attributes', () => {
@@ -413,6 +455,24 @@ describe('Class: SchemaMigrations', () => {
       }
     });
 
+    it('with "secretsManagerEndpoint" alone warns that CloudFormation is out of reach (a failing rollback Update is then not recognised); with "cloudFormationEndpoint" too, 443 to each endpoint and no warning', () => {
+      const alone = base();
+      const sm = (alone.props.vpc as ec2.Vpc).addInterfaceEndpoint('Sm', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER });
+      new SchemaMigrations(alone.s, 'Alone', { ...alone.props, secretsManagerEndpoint: sm });
+      expect(Annotations.fromStack(alone.s).findWarning('/V/Alone', Match.stringLikeRegexp('cannot ask CloudFormation whether the stack is rolling back.*cloudFormationEndpoint: vpc.addInterfaceEndpoint'))).toHaveLength(1);
+
+      const both = base();
+      const vpc = both.props.vpc as ec2.Vpc;
+      const endpoints = [ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER, ec2.InterfaceVpcEndpointAwsService.CLOUDFORMATION].map((service, k) => vpc.addInterfaceEndpoint(`E${k}`, { service, open: false }));
+      const m = new SchemaMigrations(both.s, 'Both', { ...both.props, secretsManagerEndpoint: endpoints[0], cloudFormationEndpoint: endpoints[1] });
+      expect(Annotations.fromStack(both.s).findWarning('*', Match.stringLikeRegexp('cloudFormationUnreachable'))).toEqual([]);
+      const t2 = Template.fromStack(both.s);
+      for (const endpoint of endpoints) {
+        t2.hasResourceProperties('AWS::EC2::SecurityGroupEgress', { GroupId: { 'Fn::GetAtt': [both.s.getLogicalId(m.securityGroup!.node.defaultChild as never), 'GroupId'] }, FromPort: 443, DestinationSecurityGroupId: { 'Fn::GetAtt': [both.s.getLogicalId(endpoint.connections.securityGroups[0]!.node.defaultChild as never), 'GroupId'] } });
+      }
+      t2.hasResource('Custom::SchemaMigrations', { DependsOn: Match.arrayWith(endpoints.map((e) => both.s.getLogicalId(e.node.defaultChild as never))) });
+    });
+
     // Review: the endpoint of a database in another stack became an export, which blocks replacing the database.
     it('passes the database\'s endpoint only when the database is in its own stack', () => {
       const app = new App();
@@ -587,17 +647,26 @@ describe('Class: SchemaMigrations, wired into an app (the CDK guide)', () => {
     });
   });
 
-  it('a service in another stack: the stack deploys after the migrations\' stack, and the version arrives as an import', () => {
+  it('a service in another stack: versionFor gives the version through SSM (a deploy-time parameter, no import) and the stack deploys after the migrations\' stack; currentVersion there is refused at synth', () => {
     const app = new App();
     const { s, vpc, db } = databaseStack(app);
     const migrations = new SchemaMigrations(s, 'Migrations', { database: db, secret: db.secret!, vpc, migrationsDir: migrationsOnly });
-    const service = new Stack(app, 'Service');
-    api(service, migrations).node.addDependency(migrations.resource);
-    Template.fromStack(service).hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: { SCHEMA_VERSION: { 'Fn::ImportValue': Match.stringLikeRegexp('CurrentVersion') } } },
+    const serviceStack = new Stack(app, 'Service');
+    // As docs/guide/cdk-app.md shows it.
+    new lambda.Function(serviceStack, 'Api', {
+      runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => {}'),
+      environment: { SCHEMA_VERSION: migrations.versionFor(serviceStack) },
     });
-    // Known once synthesised: a cross-stack addDependency becomes an order of the stacks.
-    expect(service.dependencies.map((d) => d.node.id)).toEqual(['Database']);
+    const t = Template.fromStack(serviceStack);
+    t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { SCHEMA_VERSION: { Ref: Match.stringLikeRegexp('^SsmParameterValue') } } } });
+    expect(JSON.stringify(t.toJSON())).not.toContain('Fn::ImportValue');
+    expect(serviceStack.dependencies.map((d) => d.node.id)).toEqual(['Database']);
+
+    const refused = new App();
+    const two = databaseStack(refused);
+    const m2 = new SchemaMigrations(two.s, 'Migrations', { database: two.db, secret: two.db.secret!, vpc: two.vpc, migrationsDir: migrationsOnly });
+    api(new Stack(refused, 'Service'), m2);
+    expect(() => refused.synth()).toThrow(/CurrentVersion of Database\/Migrations reaches another stack .* Read it there through SSM: migrations\.versionFor\(this\)/);
   });
 
   it('DatabaseAlarms with migrationFunctions in the database stack and the migrations in an app stack is a cycle; both in the app stack synthesise', () => {
@@ -629,7 +698,7 @@ describe('Class: SchemaMigrations, wired into an app (the CDK guide)', () => {
     const after = resourceCounts(Template.fromStack(s));
     const added = Object.fromEntries(Object.keys(after).filter((k) => after[k] !== before[k]).map((k) => [k, after[k]! - (before[k] ?? 0)]));
     expect(added).toEqual({
-      'AWS::Lambda::Function': 5, 'AWS::IAM::Role': 5, 'AWS::IAM::Policy': 5, 'AWS::StepFunctions::StateMachine': 1, 'AWS::Logs::LogGroup': 2,
+      'AWS::Lambda::Function': 5, 'AWS::IAM::Role': 5, 'AWS::IAM::Policy': 5, 'AWS::StepFunctions::StateMachine': 1, 'AWS::Logs::LogGroup': 3,
       'AWS::EC2::SecurityGroup': 1, 'AWS::EC2::SecurityGroupIngress': 1, 'AWS::EC2::SecurityGroupEgress': 1, 'Custom::SchemaMigrations': 1,
     });
     expect(resourceCounts(Template.fromStack(alarms))).toEqual({

@@ -71,6 +71,8 @@ export interface CfnResponse {
 export interface LambdaLikeContext {
   getRemainingTimeInMillis(): number;
   awsRequestId: string;
+  /** As Lambda names a stream: `YYYY/MM/DD/[$LATEST]<hex>`. */
+  logStreamName?: string;
 }
 
 export type UserHandler = (event: never, context: LambdaLikeContext) => Promise<unknown>;
@@ -170,7 +172,10 @@ export class ProviderHarness {
     const n = ++this.counts[fn];
     const budget = this.options.remainingTimeMs?.(fn, n) ?? 15 * 60_000;
     const started = Date.now();
-    const context: LambdaLikeContext = { getRemainingTimeInMillis: () => budget - (Date.now() - started), awsRequestId: randomUUID() };
+    const context: LambdaLikeContext = {
+      getRemainingTimeInMillis: () => budget - (Date.now() - started), awsRequestId: randomUUID(),
+      logStreamName: `${new Date().toISOString().slice(0, 10).replace(/-/g, '/')}/[$LATEST]${randomUUID().replace(/-/g, '')}`,
+    };
     const event = JSON.parse(req.Payload) as { RequestType: string };
     try {
       const result = await this.options[fn](event as never, context);

@@ -55,3 +55,23 @@ RETURNING id`, [randomUUID(), randomUUID()]);
     }
   }, 'widgets-app');
 }
+
+/** What leaks if capture writes or prints a statement as pg_stat_statements keeps it. */
+export const PRIVATE = { email: 'ann@example.com', card: '4111 1111 1111 1111', key: 'sk_live_51Hx9QAbCdEf' };
+
+/**
+ * Statements whose text holds what must not reach a contract file or
+ * capture's output, `times` runs each (pg_stat_statements is reset first):
+ * a query tagged with comments (an ORM's user, a note with a card number), a
+ * SET of an API key, and one whose output name is an e-mail address.
+ */
+export async function runCommentedApplication(url: string, times: number): Promise<void> {
+  await withClient(url, async (c) => {
+    await c.query('SELECT pg_stat_statements_reset()');
+    for (let k = 0; k < times; k++) {
+      await c.query(`/* user: ${PRIVATE.email} */ SELECT id FROM web_sessions WHERE visitor_id = $1 -- card ${PRIVATE.card}\nORDER BY id`, [`v-${k}`]);
+      await c.query(`SET app.api_key = '${PRIVATE.key}'`);
+      await c.query(`SELECT visitor_id AS "${PRIVATE.email}" FROM web_sessions WHERE id = $1`, [randomUUID()]);
+    }
+  }, 'widgets-app');
+}

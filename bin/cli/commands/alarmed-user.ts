@@ -11,6 +11,7 @@
  */
 import { userInfo } from 'node:os';
 import { GUARD_ROLE_PREFIX } from '../../../lambda/handler/constants';
+import type { CommandContext } from './context';
 
 /** The user a connection to `url` logs in as: the URL's, else PGUSER, else the operating-system user (as libpq and pg do). */
 export function connectingUser(url: URL, env: NodeJS.ProcessEnv): string {
@@ -37,4 +38,15 @@ export function alarmedUserNote(url: URL, env: NodeJS.ProcessEnv, contracts: num
   return `connected as "${user}": the database alarms count this user's ERROR lines (they leave out only users whose name starts with ${GUARD_ROLE_PREFIX}), `
     + 'and a failing contract logs the error the application would meet, which pages as that error class; '
     + `connect as the guard role (${guardRoleFor(url)} by default; its password is in the guard role's secret) to page no one, or add "${user}" to DatabaseAlarms' ignoredUsers`;
+}
+
+/**
+ * The URL the note is about: --database-url/DATABASE_URL, else, in the
+ * deployed function (the caller's own connection), the connection's target
+ * (its user and database; no password); undefined for the embedded server
+ * and the Data API, whose user the CLI does not know.
+ */
+export function connectedUrl(ctx: Pick<CommandContext, 'opts' | 'target'>, driverTarget: string): URL | undefined {
+  if (ctx.opts.databaseUrl) return new URL(ctx.opts.databaseUrl);
+  return ctx.target && /^postgres(ql)?:\/\//.test(driverTarget) ? new URL(driverTarget) : undefined;
 }

@@ -35,7 +35,7 @@ export async function captureCommand(ctx: CommandContext): Promise<number> {
   }
 }
 
-const oneLine = (s: CapturedStatement) => s.query.replace(/\s+/g, ' ').slice(0, 160);
+const oneLine = (s: CapturedStatement) => (s.query ?? '').slice(0, 160);
 
 export function captureText(report: CaptureReport, dir: string, dryRun: boolean): string {
   const lines: string[] = [];
@@ -43,7 +43,8 @@ export function captureText(report: CaptureReport, dir: string, dryRun: boolean)
   for (const s of count('new')) lines.push(`${dryRun ? 'would write' : 'wrote      '} ${join(dir, s.file!)} (${s.calls} calls): ${oneLine(s)}`);
   for (const s of count('present')) lines.push(`present     ${s.file} (${s.calls} calls): ${oneLine(s)}`);
   const skipped = count('skipped');
-  for (const s of skipped.filter((x) => !x.notApplication)) lines.push(`skipped     (${s.calls} calls) ${oneLine(s)}\n            ${s.reason}`);
+  // A skipped statement's text is not shown: it may hold what no parameter replaced.
+  for (const s of skipped.filter((x) => !x.notApplication)) lines.push(`skipped     queryid ${s.queryid} (${s.calls} calls): ${s.reason}`);
   const other = skipped.filter((x) => x.notApplication).length;
   lines.push(`capture: ${count('new').length} ${dryRun ? 'to write' : 'written'}, ${count('present').length} already present, ${skipped.length - other} skipped; ${other} not the application's (catalog, utility or schemaguard statements); at least ${report.minCalls} calls`);
   return lines.join('\n');

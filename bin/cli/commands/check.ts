@@ -10,7 +10,7 @@ import { nameMissingArbiters } from '../../../lambda/checks/missing-arbiter';
 import { contractFindings } from '../../../lambda/checks/report-findings';
 import type { Driver } from '../../../lambda/engine/ports';
 import { printFindings } from '../output/findings';
-import { alarmedUserNote } from './alarmed-user';
+import { alarmedUserNote, connectedUrl } from './alarmed-user';
 import { connectTarget, type CommandContext } from './context';
 import { readSnapshot } from './diff';
 
@@ -39,7 +39,8 @@ export async function checkCommand(ctx: CommandContext): Promise<number> {
   const { driver, where } = await connectTarget(ctx);
   try {
     ctx.progress(`check ${contracts.length} contract${contracts.length === 1 ? '' : 's'} in ${opts.contractsDir}/ against ${driver.target}${where}`);
-    const alarmed = opts.databaseUrl ? alarmedUserNote(new URL(opts.databaseUrl), ctx.env, contracts.length) : undefined;
+    const url = connectedUrl(ctx, driver.target);
+    const alarmed = url ? alarmedUserNote(url, ctx.env, contracts.length) : undefined;
     if (alarmed) ctx.progress(`note: ${alarmed}`);
     const report = await checkContracts({ driver, contracts });
     assertChecked(report);

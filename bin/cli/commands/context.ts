@@ -1,6 +1,7 @@
 /** What every command gets from `main`: options, output and a way to reach the database. */
 import { parseDatabaseUrl, PgDriver } from '../../../lambda/driver/pg/pg-driver';
 import { InputError } from '../../../lambda/engine/errors';
+import type { Driver } from '../../../lambda/engine/ports';
 import { validateSchemaName } from '../../../lambda/engine/identifiers';
 import type { Redactor } from '../../../lambda/engine/redact';
 import { scriptConfigs, skippedLookalikes, upFiles } from '../../../lambda/engine/source';
@@ -24,10 +25,66 @@ export interface CommandContext {
   redactor: Redactor;
   /** Called with the embedded server this command uses, so `main` releases it in `finally` (the last user stops it). */
   onEmbedded(server: EmbeddedServer): void;
+  /** The database, when the caller has one of its own (the deployed function: its connection); the flags are not read then. */
+  target?(): Promise<{ driver: Driver; where: string }>;
+}
+
+/** Whether the command line names a database: a URL (flag or DATABASE_URL), a Data API cluster, or the caller's own. */
+export function namesDatabase(ctx: Pick<CommandContext, 'opts' | 'target'>): boolean {
+  return ctx.target !== undefined || !!ctx.opts.databaseUrl || ctx.opts.clusterArn !== undefined;
+}
+
+/**
+ * A driver for the caller's own database, else a Data API cluster
+ * (--cluster-arn), else --database-url/DATABASE_URL, else the embedded
+ * server (started if needed).
+ */
+export async function connectTarget(ctx: CommandContext): Promise<{ driver: Driver; where: string }> {
+  if (ctx.target) return ctx.target();
+  refuseStrayDataApiFlags(ctx.opts);
+  if (ctx.opts.clusterArn !== undefined) return dataApiTarget(ctx);
+  return pgTarget(ctx);
+}
+
+/** --secret-arn and --database say which secret and database of a cluster: without --cluster-arn they say nothing. */
+function refuseStrayDataApiFlags(opts: CliOptions): void {
+  if (opts.clusterArn !== undefined) return;
+  const stray = (['secretArn', 'database'] as const).filter((k) => opts[k] !== undefined);
+  if (stray.length === 0) return;
+  const flags = stray.map((k) => (k === 'secretArn' ? '--secret-arn' : '--database')).join(' and ');
+  throw new UsageError(`${flags} ${stray.length === 1 ? 'is' : 'are'} for the RDS Data API, and --cluster-arn is not given`, {
+    fix: `add --cluster-arn ARN (the Aurora cluster), or drop ${flags} (a URL carries its own database: --database-url postgres://user@host:5432/NAME)`,
+  });
+}
+
+/** The RDS Data API on --cluster-arn, signed in with --secret-arn: the handler's driver, AWS credentials from the SDK's standard chain. */
+async function dataApiTarget(ctx: CommandContext): Promise<{ driver: Driver; where: string }> {
+  const { opts } = ctx;
+  const url = opts.given.has('databaseUrl') ? '--database-url' : opts.databaseUrl !== undefined ? 'DATABASE_URL' : opts.embedded ? '--embedded' : undefined;
+  if (url) {
+    throw new UsageError(`--cluster-arn and ${url} name two different databases`, {
+      fix: url === 'DATABASE_URL' ? 'unset DATABASE_URL to reach the cluster through the Data API, or drop --cluster-arn' : `drop one of them`,
+    });
+  }
+  if (!opts.secretArn) {
+    throw new UsageError("--cluster-arn needs --secret-arn: the Data API signs in with a Secrets Manager secret of the cluster's credentials", {
+      fix: "add --secret-arn arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME (the cluster's secret; your credentials need secretsmanager:GetSecretValue on it)",
+    });
+  }
+  // Loaded only here: the SDK is a package of its own, left out of the CLI bundle.
+  const { DataApiDriver } = await import('../../../lambda/driver/data-api/data-api-driver');
+  try {
+    return { driver: new DataApiDriver({ resourceArn: opts.clusterArn!, secretArn: opts.secretArn, database: opts.database ?? 'postgres' }), where: '' };
+  } catch (e) {
+    // The driver's words name its options; here they are flags.
+    if (!(e instanceof InputError)) throw e;
+    const message = e.message.replace('data-api: resourceArn', '--cluster-arn').replace('data-api: secretArn', '--secret-arn').replace('data-api: database', '--database');
+    throw new UsageError(message, { value: e.value, fix: e.fix, cause: e });
+  }
 }
 
 /** A driver for --database-url/DATABASE_URL, else for the embedded server (started if needed). */
-export async function connectTarget(ctx: CommandContext): Promise<{ driver: PgDriver; where: string }> {
+async function pgTarget(ctx: CommandContext): Promise<{ driver: PgDriver; where: string }> {
   let url = ctx.opts.databaseUrl;
   if (ctx.opts.embedded && url !== undefined) {
     throw new UsageError(`--embedded and ${ctx.opts.given.has('databaseUrl') ? '--database-url' : 'DATABASE_URL'} name two different servers`, {
@@ -105,13 +162,14 @@ function urlFromPgVariables(env: NodeJS.ProcessEnv): string {
  * unused when a file is bad. `connections`: how many to start so (`migrate`
  * starts the one that applies with the runner lock's).
  */
-export async function readWhileConnecting<T>(ctx: CommandContext, read: () => Promise<T>, connections = 1): Promise<{ files: T; driver: PgDriver; where: string }> {
-  if (!ctx.opts.databaseUrl) {
+export async function readWhileConnecting<T>(ctx: CommandContext, read: () => Promise<T>, connections = 1): Promise<{ files: T; driver: Driver; where: string }> {
+  if (!namesDatabase(ctx)) {
     const files = await read();
     return { files, ...(await connectTarget(ctx)) };
   }
   const target = await connectTarget(ctx);
-  target.driver.prepareConnection(connections);
+  // A connection only (the Data API has none to open ahead).
+  if (target.driver instanceof PgDriver) target.driver.prepareConnection(connections);
   try {
     return { files: await read(), ...target };
   } catch (e) {

@@ -6,6 +6,7 @@
  * runs when the first argument is one of these. `index.ts` adds the rest.
  */
 import { helpText, VERSION, type CliOptions } from '../args';
+import { UsageError } from '../errors';
 import type { CommandContext } from './context';
 
 export type CommandRun = (ctx: CommandContext) => Promise<number>;
@@ -24,9 +25,11 @@ export const CORE_COMMAND_RUNS = {
   repair: async () => (await import('./repair')).repairCommand,
 } satisfies CommandTable;
 
-/** Runs the command `ctx.opts` names from `table`. */
+/** Runs the command `ctx.opts` names from `table`; with --function, in the deployed migration function (remote.ts). */
 export function commandRunner(table: CommandTable): (ctx: CommandContext) => Promise<number> {
   return async (ctx) => {
+    if (ctx.opts.functionName !== undefined && ctx.opts.command !== 'help' && ctx.opts.command !== 'version') return (await import('./remote')).remoteCommand(ctx);
+    if (ctx.opts.actor !== undefined) throw new UsageError('--actor names who asks the deployed function, and --function is not given', { fix: 'add --function NAME, or drop --actor (a local run records SCHEMAGUARD_APPLIED_BY, else cli:USER@HOST)' });
     const load = table[ctx.opts.command];
     // The executable picks this bundle only for its own commands.
     if (!load) throw new Error(`this bundle of the CLI has no "${ctx.opts.command}" command (bin/schemaguard.cjs picks the bundle by the first argument)`);

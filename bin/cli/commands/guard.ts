@@ -10,9 +10,10 @@ import type { Snapshot } from '../../../lambda/checks/drift';
 import type { Finding } from '../../../lambda/checks/finding';
 import { runGuard, type GuardFinding, type GuardReport } from '../../../lambda/checks/guard';
 import { InputError } from '../../../lambda/engine/errors';
+import { oneLine } from '../../../lambda/engine/sql-quote';
 import { loadMigrations } from '../../../lambda/engine/source';
 import { printFindings } from '../output/findings';
-import { alarmedUserNote } from './alarmed-user';
+import { alarmedUserNote, connectedUrl } from './alarmed-user';
 import { connectTarget, stateSchemaFlag, type CommandContext } from './context';
 import { readSnapshot } from './diff';
 
@@ -49,7 +50,8 @@ export async function guardCommand(ctx: CommandContext): Promise<number> {
   try {
     ctx.progress(`guard ${driver.target}${where}: ${migrations.length} migration${migrations.length === 1 ? '' : 's'} in ${opts.dir}/, ${inputs.contracts.length} contract${inputs.contracts.length === 1 ? '' : 's'}${inputs.snapshot ? `, snapshot ${opts.snapshot}` : ''}`);
     const report = await runGuard({ driver, migrations, contracts: inputs.contracts, snapshot: inputs.snapshot, stateSchema });
-    const alarmed = ctx.opts.databaseUrl ? alarmedUserNote(new URL(ctx.opts.databaseUrl), ctx.env, inputs.contracts.length) : undefined;
+    const url = connectedUrl(ctx, driver.target);
+    const alarmed = url ? alarmedUserNote(url, ctx.env, inputs.contracts.length) : undefined;
     const notes = [...inputs.notes, ...(report.notes ?? []), ...(alarmed ? [alarmed] : [])];
     if (opts.format === 'json') ctx.out(JSON.stringify({ command: 'guard', target: driver.target, ...report, notes }));
     else if (opts.format === 'text') ctx.out(guardText(report, notes));
@@ -73,7 +75,8 @@ export function guardText(report: GuardReport, notes: readonly string[]): string
   const lines = notes.map((n) => `note: ${n}`);
   if (report.outcome === 'skipped') return [...lines, `skipped: ${report.skippedReason}`].join('\n');
   for (const f of report.findings) {
-    lines.push(`${f.severity === 'page' ? 'PAGE  ' : 'ticket'} ${f.rule} ${f.object}: ${f.message}`);
+    // On its line whatever a name holds: a message cannot print a line that reads as a fix.
+    lines.push(`${f.severity === 'page' ? 'PAGE  ' : 'ticket'} ${f.rule} ${oneLine(f.object)}: ${oneLine(f.message)}`);
     lines.push(`       fix: ${f.fix.replace(/\n/g, '\n            ')}`);
   }
   const pages = report.findings.filter((f) => f.severity === 'page').length;

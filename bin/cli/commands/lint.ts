@@ -14,7 +14,7 @@ import { printFindings } from '../output/findings';
 import { keptLines } from '../output/kept-lines';
 import { UsageError } from '../errors';
 import { filesAtRef, unchangedSince } from '../git-base';
-import { connectTarget, serverVersionFlag, type CommandContext } from './context';
+import { connectTarget, namesDatabase, serverVersionFlag, type CommandContext } from './context';
 import { asRefusal, refusalLines, runAnnotations, runResults, type Refusal } from './plan-refusals';
 
 /**
@@ -62,14 +62,14 @@ export function lintJson(result: LintResult): Record<string, unknown> {
 export async function lintCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
   // Refused with a database (its own version decides) before anything is read.
-  const serverMajor = serverVersionFlag(opts, !!opts.databaseUrl && opts.since === undefined);
+  const serverMajor = serverVersionFlag(opts, namesDatabase(ctx) && opts.since === undefined);
   const sources = readLintSources(opts.dir, serverMajor);
   let scope = `${sources.length === 1 ? 'the 1 file' : `all ${sources.length} files`} in ${opts.dir}/ (no database: every file counts as pending)`;
   let catalog: LintCatalog | undefined;
   let refusals: Refusal[] = [];
   if (opts.since !== undefined) {
-    if (opts.given.has('databaseUrl')) {
-      throw new UsageError('--since and --database-url both say which files are applied', {
+    if (opts.given.has('databaseUrl') || opts.clusterArn !== undefined) {
+      throw new UsageError(`--since and ${opts.clusterArn !== undefined ? '--cluster-arn' : '--database-url'} both say which files are applied`, {
         value: `--since ${opts.since}`,
         fix: 'give one: --since REF where the base branch holds the applied files (a pull request in CI), --database-url for what a database has applied',
       });
@@ -82,7 +82,7 @@ export async function lintCommand(ctx: CommandContext): Promise<number> {
     const edited = inBase.length - unchanged.size;
     scope = `${pending} file${pending === 1 ? '' : 's'} new or changed since ${opts.since}, of ${sources.length} in ${opts.dir}/ (the others count as applied: their tables exist)`;
     if (edited) ctx.progress(`  ${edited} of them ${edited === 1 ? 'is a file' : 'are files'} ${opts.since} has, edited since: linted as pending; an applied file edited is refused by migrate (its checksum)`);
-  } else if (opts.databaseUrl) {
+  } else if (namesDatabase(ctx)) {
     const { driver } = await connectTarget(ctx);
     try {
       const session = await driver.connect();
@@ -103,7 +103,7 @@ export async function lintCommand(ctx: CommandContext): Promise<number> {
   // Refused as migrate refuses it (exit 2): a pending file still as `schemaguard new` wrote it.
   refuseUnwrittenTemplates(sources.filter((s) => !s.applied).map((s) => ({ file: s.file, checksum: checksum(s.text) })), opts.dir);
   const result = await lintMigrations(sources, { catalog, serverMajor });
-  if (opts.format === 'json') ctx.out(JSON.stringify({ command: 'lint', ...lintJson(result), ...(opts.databaseUrl && opts.since === undefined ? { refusals } : {}) }));
+  if (opts.format === 'json') ctx.out(JSON.stringify({ command: 'lint', ...lintJson(result), ...(namesDatabase(ctx) && opts.since === undefined ? { refusals } : {}) }));
   else {
     ctx.progress(`lint ${scope}`);
     if (opts.format === 'text') ctx.out(lintReport(result, refusals));

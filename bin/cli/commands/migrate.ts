@@ -7,7 +7,7 @@ import { loadMigrationsAsync } from '../../../lambda/engine/source';
 import type { StandbyReport } from '../../../lambda/checks/replication/standbys';
 import { directivesOf } from '../format';
 import { RunProgress, sayWhenInterrupted } from './interrupt';
-import { readWhileConnecting, stateSchemaFlag, warnAboutFiles, type CommandContext } from './context';
+import { namesDatabase, readWhileConnecting, stateSchemaFlag, warnAboutFiles, type CommandContext } from './context';
 
 export async function migrateCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
@@ -16,7 +16,7 @@ export async function migrateCommand(ctx: CommandContext): Promise<number> {
   warnAboutFiles(ctx, migrations.length);
   const run = new RunProgress();
   // With the embedded server, its clean-up answers the signal (and stops the server, rolling the transaction back).
-  const stopListening = opts.databaseUrl ? sayWhenInterrupted((signal) => run.interruptedLine(signal)) : () => undefined;
+  const stopListening = namesDatabase(ctx) ? sayWhenInterrupted((signal) => run.interruptedLine(signal)) : () => undefined;
   // A long file says nothing until it ends: a line after 10 s of it, then every 30 s.
   const ticker = setInterval(() => {
     const line = run.stillRunningLine();

@@ -77,6 +77,11 @@ export async function snapshotCommand(ctx: CommandContext): Promise<number> {
       value: '--database-url', fix: 'drop --database-url (schemaguard diff --database-url URL compares a live database with the snapshot)',
     });
   }
+  if (opts.clusterArn !== undefined) {
+    throw new UsageError('snapshot takes no --cluster-arn: it applies the migrations to a throwaway embedded PostgreSQL, never to your database', {
+      value: '--cluster-arn', fix: 'drop --cluster-arn (schemaguard diff --cluster-arn ARN --secret-arn ARN compares a live cluster with the snapshot)',
+    });
+  }
   const migrations = loadMigrations(opts.dir);
   ctx.progress(`snapshot: applying ${migrations.length} migration${migrations.length === 1 ? '' : 's'} in ${opts.dir}/ to a throwaway embedded PostgreSQL`);
   const snapshot = await snapshotOf(migrations, 'schemaguard snapshot', ctx.progress);

@@ -22,14 +22,17 @@ export function isolatedVpc(scope: Construct): ec2.Vpc {
 }
 
 /**
- * The log group RDS exports the PostgreSQL log to, created by the stack before
- * the database (which must depend on it), so the alarms' metric filters never race RDS.
+ * The log group RDS exports the PostgreSQL log to, made to exist with its
+ * retention before the database (which must depend on `made`), so the alarms'
+ * metric filters never race RDS. A create-or-update resource, not a
+ * `logs.LogGroup`: the group is kept when the stack is deleted, and a named
+ * group kept so would make the next deploy fail ("already exists"); this one
+ * takes the kept group over.
  */
-export function postgresLog(scope: Construct, kind: DatabaseKind, identifier: string): logs.LogGroup {
-  return new logs.LogGroup(scope, 'PostgresLog', {
-    logGroupName: postgresLogGroupName(kind, identifier),
-    retention: logs.RetentionDays.ONE_MONTH,
-  });
+export function postgresLog(scope: Construct, kind: DatabaseKind, identifier: string): { logGroup: logs.ILogGroup; made: logs.LogRetention } {
+  const logGroupName = postgresLogGroupName(kind, identifier);
+  const made = new logs.LogRetention(scope, 'PostgresLogRetention', { logGroupName, retention: logs.RetentionDays.ONE_MONTH });
+  return { logGroup: logs.LogGroup.fromLogGroupName(scope, 'PostgresLog', logGroupName), made };
 }
 
 /** The topic the alarms publish to: the one on-call already has, or a new one. */

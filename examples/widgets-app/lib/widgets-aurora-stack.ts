@@ -31,7 +31,7 @@ export class WidgetsAuroraStack extends Stack {
       parameterGroup: new rds.ParameterGroup(this, 'Parameters', { engine, parameters: { ...DATABASE_PARAMETERS } }),
       cloudwatchLogsExports: ['postgresql'],
     });
-    cluster.node.addDependency(log);
+    cluster.node.addDependency(log.made);
 
     const migrations = new SchemaMigrations(this, 'Migrations', {
       dataApiCluster: cluster,
@@ -39,6 +39,6 @@ export class WidgetsAuroraStack extends Stack {
       databaseName: 'widgets',
     });
 
-    onCallAlarms(this, log, migrations, clusterIdentifier, props);
+    onCallAlarms(this, log.logGroup, migrations, clusterIdentifier, props);
   }
 }

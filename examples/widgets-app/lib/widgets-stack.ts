@@ -33,7 +33,7 @@ export class WidgetsStack extends Stack {
       parameterGroup: new rds.ParameterGroup(this, 'Parameters', { engine, parameters: { ...DATABASE_PARAMETERS } }),
       cloudwatchLogsExports: ['postgresql'],
     });
-    database.node.addDependency(log);
+    database.node.addDependency(log.made);
 
     // Applies ./migrations (and ./contracts, when the app has them) in every deploy that changes them.
     const migrations = new SchemaMigrations(this, 'Migrations', {
@@ -44,6 +44,6 @@ export class WidgetsStack extends Stack {
       databaseName: 'widgets',
     });
 
-    onCallAlarms(this, log, migrations, instanceIdentifier, props);
+    onCallAlarms(this, log.logGroup, migrations, instanceIdentifier, props);
   }
 }

@@ -6,7 +6,10 @@
  * made a valid contract (`restore.ts`), and compared with the contracts
  * already there and the migrations' own statements by fingerprint (constants,
  * parameter numbers, layout and comments do not count). Reads only; writing
- * the files is the caller's (the CLI's `capture`).
+ * the files is the caller's (the CLI's `capture`). A statement is written
+ * and shown only as `normalise.ts` makes it (no comment, every constant a
+ * parameter); a skipped one's text is not shown at all (a `SET` of a
+ * secret, a statement with a literal left in it).
  */
 import { InputError } from '../../engine/errors';
 import type { Driver, Queryable } from '../../engine/ports';
@@ -16,6 +19,7 @@ import { parseContract, type Contract } from '../contracts';
 import { fingerprint, firstToken, loadParser, parseSql } from '../parse';
 import { classify } from './classify';
 import { contractText, fileNamer } from './contract-file';
+import { literalCount, normalised, unknownQuotedNames, withoutQuotedText } from './normalise';
 import { readStatements, type StatRow } from './read-statements';
 import { assertCaptureAvailable } from './requirements';
 import { restoreArbiterPredicates, restoreTypedLiterals } from './restore';
@@ -26,8 +30,12 @@ export interface CapturedStatement {
   /** pg_stat_statements' id of the statement. */
   queryid: string;
   calls: number;
-  /** The text pg_stat_statements keeps (constants as `$n`). */
-  query: string;
+  /**
+   * New or present: the statement as capture writes it (no comment, every
+   * constant a parameter). Absent for a skipped one: its text may hold what
+   * no parameter replaced (a `SET` of a key, a literal left in it).
+   */
+  query?: string;
   /**
    * `new`: a contract to write (`file`, `contract`); `present`: a contract
    * (`file`) or a migration already has it; `skipped`: not usable (`reason`).
@@ -115,14 +123,14 @@ function knownFingerprints(contracts: readonly Contract[], migrations: readonly 
 }
 
 async function captureOne(q: Queryable, row: StatRow, ctx: CaptureContext): Promise<CapturedStatement | undefined> {
-  const base = { queryid: row.queryid, calls: row.calls, query: row.query };
+  const base = { queryid: row.queryid, calls: row.calls };
   let parsed;
   try {
     parsed = parseSql(row.query).statements;
   } catch (e) {
     // pg_stat_statements of PostgreSQL 18 writes utility statements' names as $n too (SAVEPOINT $1).
     if (!QUERY_WORDS.has(firstToken(row.query) ?? '')) return { ...base, status: 'skipped', reason: 'a utility statement, not a query or data change', notApplication: true };
-    return { ...base, status: 'skipped', reason: `not parsable: ${(e as Error).message}` };
+    return { ...base, status: 'skipped', reason: `not parsable: ${withoutQuotedText((e as Error).message)}` };
   }
   if (parsed.length !== 1) return { ...base, status: 'skipped', reason: `${parsed.length} statements in one entry` };
   const kind = await classify(q, parsed[0]!, ctx.stateSchema);
@@ -131,26 +139,36 @@ async function captureOne(q: Queryable, row: StatRow, ctx: CaptureContext): Prom
   if (ctx.thisRun.has(print)) return undefined;
   ctx.thisRun.add(print);
   const present = ctx.known.get(print);
-  if (present) return { ...base, status: 'present', file: present };
+  if (present) return { ...base, query: shown(row.query), status: 'present', file: present };
   const made = await makeContract(q, row, `${kind.table}_${kind.kind}`, ctx);
   if ('reason' in made) return { ...base, status: 'skipped', reason: made.reason };
-  return { ...base, status: 'new', file: made.file, contract: made.contract };
+  return { ...base, query: shown(row.query), status: 'new', file: made.file, contract: made.contract };
+}
+
+/** The statement as capture shows it: normalised, on one line. */
+function shown(query: string): string {
+  return normalised(query).replace(/\s+/g, ' ');
 }
 
 /** The statement as a contract file that parses as one: constants restored where a parameter cannot stand. */
 async function makeContract(q: Queryable, row: StatRow, stem: string, ctx: CaptureContext): Promise<{ file: string; contract: string } | { reason: string }> {
   const draft = `${stem}.sql`;
   try {
-    const typed = restoreTypedLiterals(row.query);
+    const text = normalised(row.query);
+    const left = literalCount(text);
+    if (left) return { reason: `${left} constant${left === 1 ? '' : 's'} where no parameter can stand, not shown (a constant may be data): write this contract by hand` };
+    const typed = restoreTypedLiterals(text);
     const restored = await restoreArbiterPredicates(q, typed, await parseContract(draft, typed));
     if ('unrestored' in restored) {
       return { reason: `its ON CONFLICT predicate had constants that pg_stat_statements replaced (${restored.unrestored.join(', ')}), and no unique index of its table has a predicate of that form to take them from` };
     }
+    const unknown = await unknownQuotedNames(q, parseSql(restored.text).statements[0]!, restored.text);
+    if (unknown) return { reason: `${unknown} quoted name${unknown === 1 ? '' : 's'} neither in the catalog nor defined by the statement, not shown (such a name may be data): write this contract by hand` };
     const contract = contractText(row, restored.text);
     await parseContract(draft, contract);
     return { file: ctx.nextFile(stem), contract };
   } catch (e) {
-    if (e instanceof InputError) return { reason: e.message };
+    if (e instanceof InputError) return { reason: withoutQuotedText(e.message) };
     throw e;
   }
 }

@@ -15,7 +15,7 @@
  */
 import { quoteIdent } from '../../engine/identifiers';
 import type { Queryable } from '../../engine/ports';
-import { quoteLiteral } from '../../engine/state';
+import { quoteLiteral } from '../../engine/sql-quote';
 import { conflictTargets, sameColumns, type ConflictTarget } from '../conflict-targets';
 import type { Contract } from '../contracts';
 import { as, findAll, parseSql, typeNameText, unwrap, type Node } from '../parse';

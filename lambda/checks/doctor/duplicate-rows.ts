@@ -7,6 +7,7 @@
  * with the one query made here, from the index's key (its columns or
  * expressions), its WHERE and NULLS NOT DISTINCT.
  */
+import { usingOffset } from '../index-definition';
 import { qualified } from './names';
 
 export interface UniqueKey {
@@ -36,9 +37,10 @@ export function duplicateRowsQuery(k: UniqueKey): string {
  */
 export function uniqueKeyOf(definition: string, schema: string, table: string): UniqueKey | undefined {
   if (!/^CREATE UNIQUE INDEX /.test(definition)) return undefined;
-  const using = / USING \w+ \(/.exec(definition);
-  if (!using) return undefined;
-  const open = using.index + using[0].length - 1;
+  const using = / USING \w+ \(/y;
+  using.lastIndex = usingOffset(definition) - 1;
+  if (using.lastIndex < 0 || !using.exec(definition)) return undefined;
+  const open = using.lastIndex - 1;
   const close = closing(definition, open);
   const keys = splitTopLevel(definition.slice(open + 1, close)).map(keyExpression);
   const rest = definition.slice(close + 1);

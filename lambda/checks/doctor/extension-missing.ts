@@ -2,6 +2,7 @@
  * extension-missing: the function a default needs is not there, or comes from
  * somewhere other than the extension that should provide it.
  */
+import { sqlIdent } from '../../engine/sql-quote';
 import { orderedRows } from '../../schema/catalog-pages';
 import type { Finding } from '../finding';
 import { qualified } from './names';
@@ -74,7 +75,7 @@ async function defaultsWithoutExtension(ctx: DoctorContext): Promise<Finding[]> 
       rule: EXTENSION_MISSING.id, severity: EXTENSION_MISSING.severity, object: where,
       message: `the default of ${where} (${n.expr}) needs extension ${ext}, which is not installed (the function comes from elsewhere)`,
       why: `a restore or a new environment built from this schema fails where ${ext} is absent; the function resolved today may not be the extension's`,
-      fix: `CREATE EXTENSION IF NOT EXISTS "${ext}";${ext === 'uuid-ossp' ? '  -- or switch the default to gen_random_uuid() (built in since PostgreSQL 13)' : ''}`,
+      fix: `CREATE EXTENSION IF NOT EXISTS ${sqlIdent(ext)};${ext === 'uuid-ossp' ? '  -- or switch the default to gen_random_uuid() (built in since PostgreSQL 13)' : ''}`,
     };
   });
 }

@@ -12,6 +12,7 @@
  * generated columns. A schema without any foreign key is reported once, not
  * column by column: that is usually a decision.
  */
+import { sqlComment } from '../../engine/sql-quote';
 import { orderedRows } from '../../schema/catalog-pages';
 import type { Finding } from '../finding';
 import { baseType, sameKeyType } from './key-types';
@@ -216,6 +217,6 @@ function foreignKeyFix(r: Reference): string {
     ...(r.retype ? [typeChangeFix({ ...r, type: r.retype, using: true, note: `rewrites ${t}; check first that every value casts` })] : []),
     ...(r.notValid
       ? [`${add} NOT VALID;`, '-- then, in a transaction of its own (a separate migration), once no row points at nothing:', `ALTER TABLE ${t} VALIDATE CONSTRAINT ${name};`]
-      : [`-- ${t} is partitioned: before PostgreSQL 18 its foreign key cannot be added NOT VALID, so this checks every row while it blocks writes to both tables`, `${add};`]),
+      : [sqlComment(`${t} is partitioned: before PostgreSQL 18 its foreign key cannot be added NOT VALID, so this checks every row while it blocks writes to both tables`), `${add};`]),
   ].join('\n');
 }

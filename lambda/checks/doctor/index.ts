@@ -14,7 +14,7 @@
  */
 import type { Driver, Queryable, Session } from '../../engine/ports';
 import { DEFAULT_STATE_SCHEMA } from '../../engine/state';
-import type { Finding } from '../finding';
+import { reported, type Finding } from '../finding';
 import { CONSTRAINT_NOT_VALIDATED } from './constraint-not-validated';
 import { EXTENSION_MISSING } from './extension-missing';
 import { FK_MISSING } from './fk-missing';
@@ -82,7 +82,7 @@ export async function doctor(target: DoctorTarget, options: DoctorOptions = {}):
     // With a session of its own, each rule in a transaction with lock and statement timeouts: one that waits behind a
     // migration's lock is a note naming it, and the next rule runs (each read waited as long as the lock was held).
     // A rule that reads only settings runs without one (`DoctorRule.settingsOnly`).
-    for (const rule of options.rules ?? DOCTOR_RULES) findings.push(...own ? await ruleInTransaction(own, rule, ctx) : await rule.check(ctx));
+    for (const rule of options.rules ?? DOCTOR_RULES) findings.push(...(own ? await ruleInTransaction(own, rule, ctx) : await rule.check(ctx)).map(reported));
     return { findings, notes: ctx.notes, serverVersion: ctx.serverVersion };
   } finally {
     if (own) await own.close();

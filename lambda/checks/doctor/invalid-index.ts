@@ -9,8 +9,10 @@
  * An index that a CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY is
  * building right now is INVALID until it finishes, and is no finding.
  */
+import { sqlComment } from '../../engine/sql-quote';
 import { orderedRows } from '../../schema/catalog-pages';
 import type { Finding } from '../finding';
+import { usingOffset } from '../index-definition';
 import { duplicateRowsQuery } from './duplicate-rows';
 import { ident, qualified } from './names';
 import type { DoctorContext, DoctorRule } from './rule';
@@ -64,7 +66,7 @@ export async function invalidIndex(ctx: DoctorContext): Promise<Finding[]> {
       rule: INVALID_INDEX.id, severity: INVALID_INDEX.severity, object: idx, why: INVALID_INDEX.why,
       message: `index ${idx} on ${qualified(i.schema, i.table)} is INVALID${twin ? ` beside ${twin}, a valid index of the same definition (a failed REINDEX CONCURRENTLY leaves such a pair)` : ''}`,
       fix: twin
-        ? `DROP INDEX CONCURRENTLY IF EXISTS ${idx};  -- ${twin} stays`
+        ? `DROP INDEX CONCURRENTLY IF EXISTS ${idx};  ${sqlComment(`${twin} stays`)}`
         : [
           ...duplicatesFirst(i),
           `DROP INDEX CONCURRENTLY IF EXISTS ${idx};  -- each statement on its own: CONCURRENTLY refuses a transaction block`,
@@ -120,14 +122,14 @@ const UNATTACHED = `
 /** A partitioned index: attach an index of each partition that lacks one, building it first where none fits. */
 function partitionedFinding(i: InvalidIndex, idx: string, missing: Unattached[]): Finding {
   const unique = /^CREATE UNIQUE /.test(i.def) ? 'UNIQUE ' : '';
-  const tail = i.def.slice(i.def.indexOf(' USING ') + 1);
+  const tail = i.def.slice(usingOffset(i.def));
   const steps = missing.flatMap((p) => {
     const partition = qualified(p.schema, p.name);
     if (p.existing) return [`ALTER INDEX ${idx} ATTACH PARTITION ${qualified(p.schema, p.existing)};`];
     const name = `${p.name}_${i.index}`;
     return [
       p.partitioned
-        ? `CREATE ${unique}INDEX IF NOT EXISTS ${ident(name)} ON ONLY ${partition} ${tail};  -- ${partition} is partitioned: its own partitions next`
+        ? `CREATE ${unique}INDEX IF NOT EXISTS ${ident(name)} ON ONLY ${partition} ${tail};  ${sqlComment(`${partition} is partitioned: its own partitions next`)}`
         : `CREATE ${unique}INDEX CONCURRENTLY IF NOT EXISTS ${ident(name)} ON ${partition} ${tail};`,
       `ALTER INDEX ${idx} ATTACH PARTITION ${qualified(p.schema, name)};`,
     ];
@@ -136,6 +138,6 @@ function partitionedFinding(i: InvalidIndex, idx: string, missing: Unattached[])
     rule: INVALID_INDEX.id, severity: 'warning', object: idx,
     message: `partitioned index ${idx} on ${qualified(i.schema, i.table)} is INVALID: ${missing.map((p) => qualified(p.schema, p.name)).join(', ')} ${missing.length === 1 ? 'has' : 'have'} no index attached to it`,
     why: 'a partition without an index attached has none of it: its queries are planned without the index and, for a unique one, its rows are not checked',
-    fix: `${steps.join('\n')}\n-- ${idx} becomes valid once every partition has one attached`,
+    fix: `${steps.join('\n')}\n${sqlComment(`${idx} becomes valid once every partition has one attached`)}`,
   };
 }

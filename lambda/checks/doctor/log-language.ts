@@ -16,7 +16,7 @@
  * `ALTER DATABASE … SET` or `RESET lc_messages` is "permission denied to
  * set parameter". Each fix says who may run it.
  */
-import { quoteLiteral } from '../../engine/state';
+import { quoteLiteral, sqlComment } from '../../engine/sql-quote';
 import type { Finding } from '../finding';
 import { ident } from './names';
 import { roleSettings, settingScope, type RoleSetting } from './role-settings';
@@ -56,7 +56,7 @@ async function logLanguage(ctx: DoctorContext): Promise<Finding[]> {
 
 function serverFinding(value: string, db: string): Finding {
   return {
-    rule: LOG_LANGUAGE.id, severity: LOG_LANGUAGE.severity, object: `lc_messages = '${value}'`,
+    rule: LOG_LANGUAGE.id, severity: LOG_LANGUAGE.severity, object: `lc_messages = ${quoteLiteral(value)}`,
     message: `the server writes its messages in lc_messages '${value}' (its own setting), not English: the error-class alarms, which match the English text, count nothing`,
     why: LOG_LANGUAGE.why,
     fix: `set lc_messages = C in the RDS parameter group (elsewhere: ALTER SYSTEM SET lc_messages = 'C' and SELECT pg_reload_conf(), as a superuser); new sessions log in English. ALTER DATABASE ${ident(db)} SET lc_messages = 'C' works too, ${WHO}`,
@@ -70,6 +70,6 @@ function levelFinding(s: RoleSetting, db: string): Finding {
     rule: LOG_LANGUAGE.id, severity: LOG_LANGUAGE.severity, object: `lc_messages = ${quoteLiteral(s.value)} (${object}${here})`,
     message: `lc_messages '${s.value}' is set for ${object}${here}, not English: its new sessions log their errors in that language, and the error-class alarms, which match the English text, count nothing`,
     why: LOG_LANGUAGE.why,
-    fix: `${reset}  -- ${WHO}; new sessions then take the server's lc_messages (the parameter group's)`,
+    fix: `${reset}  ${sqlComment(`${WHO}; new sessions then take the server's lc_messages (the parameter group's)`)}`,
   };
 }

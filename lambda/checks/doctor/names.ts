@@ -4,7 +4,7 @@
  * keyword that cannot stand bare as a name: `"user"`, `"order"`), the
  * way the server's quote_ident() does.
  */
-import { quoteIdent } from '../../engine/identifiers';
+import { quoteLiteral, sqlIdent } from '../../engine/sql-quote';
 
 /**
  * Keywords quote_ident() quotes (pg_get_keywords() with catcode other than
@@ -29,7 +29,7 @@ export const QUOTED_KEYWORDS: ReadonlySet<string> = new Set(`
 `.trim().split(/\s+/));
 
 export function ident(name: string): string {
-  return /^[a-z_][a-z0-9_]*$/.test(name) && !QUOTED_KEYWORDS.has(name) ? name : quoteIdent(name);
+  return /^[a-z_][a-z0-9_]*$/.test(name) && !QUOTED_KEYWORDS.has(name) ? name : sqlIdent(name);
 }
 
 /** A relation as a fix names it: bare in public, schema-qualified elsewhere. */
@@ -37,7 +37,5 @@ export function qualified(schema: string, name: string): string {
   return schema === 'public' ? ident(name) : `${ident(schema)}.${ident(name)}`;
 }
 
-/** A string literal, as quote_literal() writes one without backslashes. */
-export function literal(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}
+/** A string literal the server reads back whatever standard_conforming_strings says (sql-quote.ts). */
+export const literal = quoteLiteral;

@@ -7,6 +7,7 @@
  * ATTACH PARTITION`, which makes the parent's valid once all are. Used by
  * doctor's fk-without-index and by the guard's drift fixes.
  */
+import { sqlComment } from '../../engine/sql-quote';
 
 /** One partition's part of the build. */
 export interface PartitionIndexStep {
@@ -28,7 +29,7 @@ export function parentIndexLine(build: string): string {
 /** Each partition's build (where it lacks the index) and its ATTACH to `parentIndex`. */
 export function partitionIndexLines(parentIndex: string, partitions: readonly PartitionIndexStep[]): string[] {
   return partitions.flatMap((p) => [
-    ...(p.build === undefined ? [] : [p.partitioned ? `${p.build};  -- ${p.table} is partitioned: its own partitions next` : `${p.build};`]),
-    `ALTER INDEX ${parentIndex} ATTACH PARTITION ${p.index};${p.build === undefined ? `  -- ${p.table} has it already` : ''}`,
+    ...(p.build === undefined ? [] : [p.partitioned ? `${p.build};  ${sqlComment(`${p.table} is partitioned: its own partitions next`)}` : `${p.build};`]),
+    `ALTER INDEX ${parentIndex} ATTACH PARTITION ${p.index};${p.build === undefined ? `  ${sqlComment(`${p.table} has it already`)}` : ''}`,
   ]);
 }

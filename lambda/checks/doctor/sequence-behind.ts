@@ -19,9 +19,10 @@
  * still read.
  */
 import { isConnectionLoss, isPgError } from '../../engine/errors';
+import { sqlComment } from '../../engine/sql-quote';
 import { orderedRows } from '../../schema/catalog-pages';
 import type { Finding } from '../finding';
-import { ident } from './names';
+import { ident, literal } from './names';
 import type { DoctorContext, DoctorRule } from './rule';
 import { USER_TABLE } from './scope';
 import { isTimeout, timedOut } from './waits';
@@ -147,7 +148,7 @@ function behind(keys: readonly KeySequence[], extremes: ReadonlyArray<{ k: numbe
       rule: SEQUENCE_BEHIND.id, severity: SEQUENCE_BEHIND.severity, object: `${key.schema}.${key.table}.${key.column}`,
       message: `sequence ${key.sequence} of ${table}.${ident(key.column)} would hand out ${next} next, and the column holds values up to ${v}: the next INSERT that takes the default fails with a duplicate key`,
       why: SEQUENCE_BEHIND.why,
-      fix: `SELECT setval('${key.sequence.replace(/'/g, "''")}', (SELECT ${up ? 'max' : 'min'}(${ident(key.column)}) FROM ${table}));`,
+      fix: `SELECT setval(${literal(key.sequence)}, (SELECT ${up ? 'max' : 'min'}(${ident(key.column)}) FROM ${table}));`,
     });
   }
   return findings;
@@ -186,5 +187,5 @@ function unreadableNote(keys: readonly KeyRow[]): string {
   const role = ident(keys[0]!.role);
   const schemas = [...new Set(keys.map((k) => ident(k.schema)))];
   return `sequence-behind: role ${keys[0]!.role} may not read ${keys.length} key sequence${keys.length === 1 ? '' : 's'} (${some(keys.map((k) => k.sequence))}), so their columns were not checked (GRANT … ON ALL TABLES does not cover sequences): `
-    + `GRANT SELECT ON ALL SEQUENCES IN SCHEMA ${schemas.join(', ')} TO ${role};  -- and ALTER DEFAULT PRIVILEGES … GRANT SELECT ON SEQUENCES TO ${role} for new ones (${DOCS_POINTERS.roleToGrant})`;
+    + `GRANT SELECT ON ALL SEQUENCES IN SCHEMA ${schemas.join(', ')} TO ${role};  ${sqlComment(`and ALTER DEFAULT PRIVILEGES … GRANT SELECT ON SEQUENCES TO ${role} for new ones (${DOCS_POINTERS.roleToGrant})`)}`;
 }

@@ -4,6 +4,7 @@
  * view or a rule reads the column, so the fix names those first: dropping and
  * re-creating them, with their grants and owner, is the user's call.
  */
+import { sqlComment } from '../../engine/sql-quote';
 import { ident, qualified } from './names';
 
 export interface Relation {
@@ -38,7 +39,7 @@ export function typeChangeFix(change: TypeChange): string {
   const column = ident(change.column);
   const views = [...change.views].sort((a, b) => `${a.schema}.${a.name}`.localeCompare(`${b.schema}.${b.name}`)).map((v) => qualified(v.schema, v.name));
   return [
-    ...(views.length ? [`-- first drop ${views.join(', ')} (${views.length === 1 ? 'it reads' : 'they read'} ${change.column}: the type change fails while ${views.length === 1 ? 'it exists' : 'they exist'}), and re-create ${views.length === 1 ? 'it' : 'them'} with ${views.length === 1 ? 'its' : 'their'} grants after, in the same transaction`] : []),
-    `ALTER TABLE ${t} ALTER COLUMN ${column} TYPE ${change.type}${change.using ? ` USING ${column}::${change.type}` : ''};  -- ${change.note}`,
+    ...(views.length ? [sqlComment(`first drop ${views.join(', ')} (${views.length === 1 ? 'it reads' : 'they read'} ${column}: the type change fails while ${views.length === 1 ? 'it exists' : 'they exist'}), and re-create ${views.length === 1 ? 'it' : 'them'} with ${views.length === 1 ? 'its' : 'their'} grants after, in the same transaction`)] : []),
+    `ALTER TABLE ${t} ALTER COLUMN ${column} TYPE ${change.type}${change.using ? ` USING ${column}::${change.type}` : ''};  ${sqlComment(change.note)}`,
   ].join('\n');
 }

@@ -5,6 +5,7 @@
  * `ON ONLY`, each partition's `CONCURRENTLY` (or the one it still has), each
  * attached. `CREATE INDEX CONCURRENTLY … ON ONLY` is refused.
  */
+import { sqlComment } from '../../engine/sql-quote';
 import type { Catalog, IndexInfo, TableInfo } from '../../schema/catalog';
 import { ident, qualified } from '../doctor/names';
 import { parentIndexLine, partitionIndexLines, type PartitionIndexStep } from '../doctor/partitioned-index';
@@ -82,7 +83,7 @@ function stepsFor(table: TableInfo, parentIndex: string, like: Shape, snapshot: 
 export function partitionedIndexChangedFix(table: TableInfo, index: IndexInfo, snapshot: Catalog, live: Catalog): string | undefined {
   const build = partitionedIndexFix(table, index, snapshot, live);
   if (!build) return undefined;
-  const drop = `DROP INDEX IF EXISTS ${qualified(table.schema, index.name)};  -- CONCURRENTLY is refused on a partitioned index: this drops its partitions' attached indexes too, under ACCESS EXCLUSIVE on ${qualified(table.schema, table.name)} and its partitions for the catalog change only (no scan)`;
+  const drop = `DROP INDEX IF EXISTS ${qualified(table.schema, index.name)};  ${sqlComment(`CONCURRENTLY is refused on a partitioned index: this drops its partitions' attached indexes too, under ACCESS EXCLUSIVE on ${qualified(table.schema, table.name)} and its partitions for the catalog change only (no scan)`)}`;
   return `${drop}\n${build}`;
 }
 
@@ -99,7 +100,7 @@ export function partitionIndexFix(table: TableInfo, index: IndexInfo, snapshot: 
   const liveParent = live.tables.find((t) => t.schema === parent?.schema && t.name === parent?.name);
   const liveIndex = parentIndex && liveParent?.indexes.find((i) => i.name === parentIndex.name);
   if (!like || !parent || !parentIndex || liveIndex?.definition === parentIndex.definition) return undefined;
-  return `${buildSql(like, index.name, table)};  -- the fix of ${qualified(parent.schema, parent.name)}.${ident(parentIndex.name)} (its partitioned index, ${liveIndex ? 'changed' : 'missing'} too) makes and attaches it: run that one`;
+  return `${buildSql(like, index.name, table)};  ${sqlComment(`the fix of ${qualified(parent.schema, parent.name)}.${ident(parentIndex.name)} (its partitioned index, ${liveIndex ? 'changed' : 'missing'} too) makes and attaches it: run that one`)}`;
 }
 
 /**
@@ -111,7 +112,7 @@ export function partitionIndexFix(table: TableInfo, index: IndexInfo, snapshot: 
 export function partitionChangedStrayFix(table: TableInfo, stray: IndexInfo, snapshot: Catalog, live: Catalog): string | undefined {
   const changed = changedAncestor(table, shapeOf(stray.definition), snapshot, live);
   if (!changed) return undefined;
-  return `-- attached to ${qualified(changed.table.schema, changed.table.name)}.${ident(changed.index.name)}, changed by hand: that index's fix drops it with ${ident(changed.index.name)}: run that one`;
+  return sqlComment(`attached to ${qualified(changed.table.schema, changed.table.name)}.${ident(changed.index.name)}, changed by hand: that index's fix drops it with ${ident(changed.index.name)}: run that one`);
 }
 
 /** The index changed by hand above `table` (its parent's, or its parent's parent's) that an index shaped `shape` on `table` is attached under. */

@@ -4,9 +4,11 @@
  * and a primary key or unique constraint dropped with a unique index of its
  * name made in its place.
  */
+import { oneLine, sqlComment } from '../../engine/sql-quote';
 import type { Catalog, ConstraintInfo, Difference, IndexInfo, TableInfo } from '../../schema/catalog';
 import type { KeyTrigger } from '../../schema/catalog-detail';
 import { ident, qualified } from '../doctor/names';
+import { usingOffset } from '../index-definition';
 import { INTO_MIGRATION, locate } from './drift-fixes-detail';
 
 /**
@@ -19,15 +21,15 @@ import { INTO_MIGRATION, locate } from './drift-fixes-detail';
 export function keyTriggersFix(d: Difference, live: Catalog): string {
   const at = locate(d, [live]);
   const key = at?.table.constraints.find((c) => c.name === at.member && c.type === 'f');
-  if (!at || !key?.disabledTriggers?.length || d.a !== 'enabled') return `undo the change to ${d.name} by hand, ${INTO_MIGRATION}`;
+  if (!at || !key?.disabledTriggers?.length || d.a !== 'enabled') return `undo the change to ${oneLine(d.name)} by hand, ${INTO_MIGRATION}`;
   const table = qualified(at.table.schema, at.table.name);
   const orphans = orphanQuery(table, key);
   const enable = byTable(key.disabledTriggers).map(([on, names]) => `ALTER TABLE ${on} ${names.map((n) => `ENABLE TRIGGER ${ident(n)}`).join(', ')};`);
   return [
-    orphans ? `${orphans}  -- rows written while the key was off that break it: repair or delete them first (enabling checks only rows written after)` : `-- first find the rows of ${table} written while the key was off that break it (${key.definition}): enabling checks only rows written after`,
+    orphans ? `${orphans}  -- rows written while the key was off that break it: repair or delete them first (enabling checks only rows written after)` : sqlComment(`first find the rows of ${table} written while the key was off that break it (${key.definition}): enabling checks only rows written after`),
     `${enable.join(' ')}  -- its own enforcement triggers only (ENABLE TRIGGER ALL would also enable the tables' triggers disabled on purpose); a superuser's: PostgreSQL refuses a system trigger to others`,
     // A table owner who is no superuser (RDS) cannot touch the triggers; a key made again has new ones, and VALIDATE checks every row.
-    `-- or, as the table's owner: ${ownerReadd(at.table, key, live)}`,
+    sqlComment(`or, as the table's owner: ${ownerReadd(at.table, key, live)}`),
   ].join('\n');
 }
 
@@ -44,7 +46,7 @@ function ownerReadd(table: TableInfo, key: ConstraintInfo, live: Catalog): strin
   const readd = `ALTER TABLE ${name} DROP CONSTRAINT ${ident(key.name)}, ADD CONSTRAINT ${ident(key.name)} ${key.definition.replace(/ NOT VALID$/, '')}`;
   const copy = on === table ? '' : ` (${qualified(table.schema, table.name)}'s key is its copy of ${name}'s, which cannot be dropped alone)`;
   if (on.kind === 'p' && (live.serverMajor ?? 0) < 18) {
-    return `${readd};${copy}  -- PostgreSQL ${live.serverMajor ?? 'before 18'} refuses NOT VALID on a partitioned table: every row is checked at once, under ACCESS EXCLUSIVE on ${name} (reads and writes wait), and it fails while one breaks the key: run the query above first`;
+    return `${readd};${copy}  ${sqlComment(`PostgreSQL ${live.serverMajor ?? 'before 18'} refuses NOT VALID on a partitioned table: every row is checked at once, under ACCESS EXCLUSIVE on ${name} (reads and writes wait), and it fails while one breaks the key: run the query above first`)}`;
   }
   return `${readd} NOT VALID; then VALIDATE CONSTRAINT${copy} (${ident(key.name)} is then checked on every row, and fails while one breaks it)`;
 }
@@ -123,7 +125,7 @@ function usingIndexFix({ table: t, key, index, liveIndex }: KeyOnIndex): string 
   if (sameIndex(liveIndex, index)) return `${add}${nulls}  (one fix for the constraint and its index)`;
   const schemaName = qualified(t.schema, index.name);
   return [
-    `DROP INDEX CONCURRENTLY IF EXISTS ${schemaName};  -- ${ident(index.name)} is not the index the migrations make`,
+    `DROP INDEX CONCURRENTLY IF EXISTS ${schemaName};  ${sqlComment(`${ident(index.name)} is not the index the migrations make`)}`,
     `${index.definition.replace(/^CREATE UNIQUE INDEX /, 'CREATE UNIQUE INDEX CONCURRENTLY ')};`,
     `${add}${nulls}  (one fix for the constraint and its index)`,
   ].join('\n');
@@ -145,7 +147,7 @@ function partitionedKeyFix({ table: t, key, index }: KeyOnIndex): string {
   return [
     'BEGIN;  -- ADD CONSTRAINT … USING INDEX is refused on a partitioned table: the key is made again',
     `DROP INDEX ${qualified(t.schema, index.name)};  -- each partition's attached index goes with it (CONCURRENTLY is refused on a partitioned index)`,
-    `ALTER TABLE ${table} ADD CONSTRAINT ${ident(key.name)} ${key.definition};  -- builds each partition's index under ACCESS EXCLUSIVE on ${table} and its partitions (reads and writes wait): run it when the table is quiet`,
+    `ALTER TABLE ${table} ADD CONSTRAINT ${ident(key.name)} ${key.definition};  ${sqlComment(`builds each partition's index under ACCESS EXCLUSIVE on ${table} and its partitions (reads and writes wait): run it when the table is quiet`)}`,
     'COMMIT;  -- one fix for the key, its index and its partitions\' keys',
   ].join('\n');
 }
@@ -157,7 +159,7 @@ function partitionKeyFix(table: TableInfo, name: string | null | undefined, snap
   const parentKey = parent?.constraints.find((c) => c.type === key?.type && c.definition === key?.definition);
   const found = parent && parentKey && keyOnIndex(parent, parentKey.name, live);
   if (!key || !found) return undefined;
-  return `-- made by the fix of ${qualified(parent!.schema, parent!.name)}.${ident(parentKey!.name)} (its partitioned key, replaced by a unique index too: ADD CONSTRAINT on the parent builds each partition's): run that one`;
+  return sqlComment(`made by the fix of ${qualified(parent!.schema, parent!.name)}.${ident(parentKey!.name)} (its partitioned key, replaced by a unique index too: ADD CONSTRAINT on the parent builds each partition's): run that one`);
 }
 
 /**
@@ -170,10 +172,10 @@ export function partitionStrayIndexFix(d: Difference, snapshot: Catalog, live: C
   const at = locate(d, [live]);
   const stray = at?.table.indexes.find((i) => i.name === at.member);
   const parent = at?.table.partitionOf === undefined ? undefined : snapshot.tables.find((t) => `${ident(t.schema)}.${ident(t.name)}` === at.table.partitionOf);
-  const using = (definition: string) => definition.slice(definition.indexOf(' USING '));
+  const using = (definition: string) => definition.slice(usingOffset(definition));
   const found = stray && parent?.constraints.map((c) => keyOnIndex(parent, c.name, live)).find((k) => k && using(k.liveIndex.definition) === using(stray.definition));
   if (!found || !/^CREATE UNIQUE /.test(stray.definition)) return undefined;
-  return `-- attached to ${qualified(parent!.schema, found.liveIndex.name)}, the unique index in the place of key ${qualified(parent!.schema, parent!.name)}.${ident(found.key.name)}: that key's fix drops it with ${ident(found.liveIndex.name)}: run that one`;
+  return sqlComment(`attached to ${qualified(parent!.schema, found.liveIndex.name)}, the unique index in the place of key ${qualified(parent!.schema, parent!.name)}.${ident(found.key.name)}: that key's fix drops it with ${ident(found.liveIndex.name)}: run that one`);
 }
 
 function sameIndex(live: IndexInfo, expected: IndexInfo): boolean {

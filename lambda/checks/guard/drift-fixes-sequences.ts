@@ -7,6 +7,7 @@
  * sequence made again starts where the snapshot says, and the fix says to
  * move it past the values in use.
  */
+import { oneLine, sqlComment } from '../../engine/sql-quote';
 import { namedSequences, SEQUENCE_FIELDS, type Catalog, type Difference, type NamedSequence } from '../../schema/catalog';
 import type { SequenceOptions } from '../../schema/catalog-sequences';
 import { ident, literal, qualified } from '../doctor/names';
@@ -31,7 +32,7 @@ export function sequenceFix(diffs: readonly Difference[], snapshot: Catalog, liv
     return `put it in a migration (then schemaguard snapshot), or drop it${s ? `: ${s.attached ? restoreDefault(s, snapshot) : ''}DROP SEQUENCE ${qualified(s.schema, s.name)};` : ''}`;
   }
   const s = find(snapshot);
-  if (!s) return `undo the change to sequence ${d.name} by hand, ${INTO_MIGRATION}`;
+  if (!s) return `undo the change to sequence ${oneLine(d.name)} by hand, ${INTO_MIGRATION}`;
   const name = qualified(s.schema, s.name);
   const owner = ownedBy(s.ownedBy, [snapshot, live]);
   // An owner the catalogs do not hold (an extension's table; never another schema's: PostgreSQL keeps a sequence in its table's)
@@ -41,14 +42,14 @@ export function sequenceFix(diffs: readonly Difference[], snapshot: Catalog, liv
   if (d.change === 'only-in-a') {
     const create = `CREATE SEQUENCE ${name} ${SEQUENCE_FIELDS.map((f) => CLAUSES[f](s[f])).join(' ')}${owner ? ` OWNED BY ${owner}` : ''};`;
     const serial = s.attached ? serialFix(s, snapshot) : undefined;
-    return serial ? `${create}\n${serial}` : `${create}  -- starts at ${s.start}: setval() it past the values in use${unnamed ? `; ${unnamed}` : ''}`;
+    return serial ? `${create}\n${serial}` : `${create}  ${sqlComment(`starts at ${s.start}: setval() it past the values in use${unnamed ? `; ${unnamed}` : ''}`)}`;
   }
   const changed = new Set(diffs.map((x) => x.field));
   const clauses = SEQUENCE_FIELDS.filter((f) => changed.has(f)).map((f) => CLAUSES[f](s[f]));
   const note = changed.has('ownedBy') ? unnamed : undefined;
   if (changed.has('ownedBy') && !note) clauses.push(`OWNED BY ${owner ?? 'NONE'}`);
   if (!clauses.length) return note!;
-  return `ALTER SEQUENCE ${name} ${clauses.join(' ')};${note ? `  -- ${note}` : ''}`;
+  return `ALTER SEQUENCE ${name} ${clauses.join(' ')};${note ? `  ${sqlComment(note)}` : ''}`;
 }
 
 /** A serial column's sequence made again: its column's default calls it again, and it moves past the column's values. */

@@ -4,7 +4,7 @@
  * migrations made them. Where undoing is not one safe statement (a type
  * change rewrites the table), the fix says so.
  */
-import { quoteLiteral } from '../../engine/state';
+import { oneLine, quoteLiteral, sqlComment } from '../../engine/sql-quote';
 import type { Catalog, ColumnInfo, ConstraintInfo, Difference, TableInfo } from '../../schema/catalog';
 import { duplicateRowsQuery, uniqueKeyOf } from '../doctor/duplicate-rows';
 import { ident, qualified } from '../doctor/names';
@@ -21,7 +21,7 @@ export function driftFix(diffs: readonly Difference[], snapshot: Catalog, live: 
   if (renamed) return renamed;
   if (d.kind === 'trigger') return triggerFix(diffs, snapshot, live);
   if (d.kind === 'policy') return policyFix(d, snapshot, live);
-  if (d.kind === 'type') return enumFix(d, snapshot);
+  if (d.kind === 'type') return enumFix(d, snapshot, live);
   if (d.kind === 'domain') return domainFix(diffs, snapshot, live);
   if (d.kind === 'sequence') return sequenceFix(diffs, snapshot, live);
   if (d.kind === 'column' && diffs.some(isSequenceField)) return withSequenceFix(diffs, snapshot, live);
@@ -46,8 +46,8 @@ export function driftFix(diffs: readonly Difference[], snapshot: Catalog, live: 
     case 'function': return functionFix(d, snapshot);
     case 'extension': return extensionFix(d);
     default: return d.change === 'only-in-a'
-      ? `restore ${d.kind} ${d.name} as the migrations create it (and its rows from a backup); the snapshot holds its definition`
-      : `undo the change to ${d.kind} ${d.name} by hand, ${INTO_MIGRATION}`;
+      ? `restore ${d.kind} ${oneLine(d.name)} as the migrations create it (and its rows from a backup); the snapshot holds its definition`
+      : `undo the change to ${d.kind} ${oneLine(d.name)} by hand, ${INTO_MIGRATION}`;
   }
 }
 
@@ -58,7 +58,7 @@ function isSequenceField(d: Difference): boolean {
 /** A column whose sequence's options changed (and maybe more of it): ALTER SEQUENCE for those, the column's own fixes for the rest. */
 function withSequenceFix(diffs: readonly Difference[], snapshot: Catalog, live: Catalog): string {
   const rest = diffs.filter((d) => !isSequenceField(d));
-  const sequence = columnSequenceFix(diffs.filter(isSequenceField), snapshot, live) ?? `undo the change to the sequence of ${diffs[0]!.name} by hand, ${INTO_MIGRATION}`;
+  const sequence = columnSequenceFix(diffs.filter(isSequenceField), snapshot, live) ?? `undo the change to the sequence of ${oneLine(diffs[0]!.name)} by hand, ${INTO_MIGRATION}`;
   return rest.length ? `${driftFix(rest, snapshot, live)}\n${sequence}` : sequence;
 }
 
@@ -79,7 +79,7 @@ function renameFix(d: Difference, snapshot: Catalog, live: Catalog): string | un
     const other = renamedTable(table, here, there);
     if (!table || !other) return undefined;
     return d.change === 'only-in-a'
-      ? `${renameTableSql(other, table)}  -- ${qualified(other.schema, other.name)} has its columns: it looks renamed, with its rows`
+      ? `${renameTableSql(other, table)}  ${sqlComment(`${qualified(other.schema, other.name)} has its columns: it looks renamed, with its rows`)}`
       : `it looks like ${qualified(other.schema, other.name)} renamed, with its rows (the same columns): ${renameTableSql(table, other)}`;
   }
   if (d.kind !== 'column') return undefined;
@@ -89,7 +89,7 @@ function renameFix(d: Difference, snapshot: Catalog, live: Catalog): string | un
   if (!other) return undefined;
   const table = qualified(at.table.schema, at.table.name);
   return d.change === 'only-in-a'
-    ? `ALTER TABLE ${table} RENAME COLUMN ${ident(other)} TO ${ident(at.member)};  -- ${ident(other)} has its type, default and nullability: it looks renamed, with its data`
+    ? `ALTER TABLE ${table} RENAME COLUMN ${ident(other)} TO ${ident(at.member)};  ${sqlComment(`${ident(other)} has its type, default and nullability: it looks renamed, with its data`)}`
     : `it looks like ${ident(other)} renamed, with its data (the same type, default and nullability): ALTER TABLE ${table} RENAME COLUMN ${ident(at.member)} TO ${ident(other)};`;
 }
 
@@ -114,28 +114,28 @@ function partitionFix(d: Difference, snapshot: Catalog, live: Catalog): string {
   const find = (c: Catalog) => c.tables.find((t) => `${t.schema}.${t.name}` === d.name);
   const expected = find(snapshot);
   const now = find(live);
-  if (!expected?.partitionOf || !expected.partitionBound) return `undo the change to table ${d.name} by hand, ${INTO_MIGRATION}`;
+  if (!expected?.partitionOf || !expected.partitionBound) return `undo the change to table ${oneLine(d.name)} by hand, ${INTO_MIGRATION}`;
   const table = qualified(expected.schema, expected.name);
   const detach = now?.partitionOf ? `ALTER TABLE ${now.partitionOf} DETACH PARTITION ${table};\n` : '';
-  return `${detach}ALTER TABLE ${expected.partitionOf} ATTACH PARTITION ${table} ${expected.partitionBound};  -- reads ${table} to check its bound, unless a validated CHECK implies it`;
+  return `${detach}ALTER TABLE ${expected.partitionOf} ATTACH PARTITION ${table} ${expected.partitionBound};  ${sqlComment(`reads ${table} to check its bound, unless a validated CHECK implies it`)}`;
 }
 
 function columnFix(diffs: readonly Difference[], snapshot: Catalog): string {
   const at = locate(diffs[0]!, [snapshot]);
-  if (!at) return `undo the change to ${diffs[0]!.name} by hand, ${INTO_MIGRATION}`;
+  if (!at) return `undo the change to ${oneLine(diffs[0]!.name)} by hand, ${INTO_MIGRATION}`;
   const table = qualified(at.table.schema, at.table.name);
   const column = at.table.columns.find((c) => c.name === at.member);
   const alter = `ALTER TABLE ${table} ALTER COLUMN ${ident(at.member)}`;
-  if (!column) return `${diffs[0]!.name} is missing: restore it as the migrations create it (its data from a backup)`;
+  if (!column) return `${oneLine(diffs[0]!.name)} is missing: restore it as the migrations create it (its data from a backup)`;
   if (diffs[0]!.change === 'only-in-a') {
-    return `ALTER TABLE ${table} ADD COLUMN ${ident(column.name)} ${column.type}${column.default ? ` DEFAULT ${column.default}` : ''};${column.nullable ? '' : `  -- then backfill it and ${alter} SET NOT NULL`}  -- its data is gone: restore it from a backup`;
+    return `ALTER TABLE ${table} ADD COLUMN ${ident(column.name)} ${column.type}${column.default ? ` DEFAULT ${column.default}` : ''};  ${sqlComment(`${column.nullable ? '' : `then backfill it and ${alter} SET NOT NULL; `}its data is gone: restore it from a backup`)}`;
   }
   return diffs.map((d) => {
     if (d.field === 'default') return column.default === null ? `${alter} DROP DEFAULT;` : `${alter} SET DEFAULT ${column.default};`;
     if (d.field === 'nullable') {
       return column.nullable
         ? `${alter} DROP NOT NULL;`
-        : `${alter} SET NOT NULL;  -- scans the table under ACCESS EXCLUSIVE: on a big table add CHECK (${ident(column.name)} IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL`;
+        : `${alter} SET NOT NULL;  ${sqlComment(`scans the table under ACCESS EXCLUSIVE: on a big table add CHECK (${ident(column.name)} IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL`)}`;
     }
     if (d.field === 'type') {
       return `${alter} TYPE ${column.type} USING ${ident(column.name)}::${column.type};  -- rewrites the table under ACCESS EXCLUSIVE: on a big table use a new column backfilled in batches`;
@@ -144,7 +144,7 @@ function columnFix(diffs: readonly Difference[], snapshot: Catalog): string {
     if (d.field === 'collation') return `${alter} TYPE ${column.type} COLLATE ${column.collation ?? 'pg_catalog."default"'};  -- no rewrite; rebuilds the column's indexes`;
     if (d.field === 'comment') return `COMMENT ON COLUMN ${table}.${ident(column.name)} IS ${column.comment === null ? 'NULL' : quoteLiteral(column.comment)};`;
     if (d.field === 'identity') return identityFix(table, column, d.b);
-    return `undo the change to ${d.field} of ${d.name} by hand, ${INTO_MIGRATION}`;
+    return `undo the change to ${d.field} of ${oneLine(d.name)} by hand, ${INTO_MIGRATION}`;
   }).join('\n');
 }
 
@@ -152,7 +152,7 @@ function columnFix(diffs: readonly Difference[], snapshot: Catalog): string {
 function identityFix(table: string, column: ColumnInfo, live: unknown): string {
   const alter = `ALTER TABLE ${table} ALTER COLUMN ${ident(column.name)}`;
   const kind = column.identity === 'a' ? 'ALWAYS' : 'BY DEFAULT';
-  if (column.identity === null) return `${alter} DROP IDENTITY;  -- its sequence goes with it; inserts must then give ${ident(column.name)}`;
+  if (column.identity === null) return `${alter} DROP IDENTITY;  ${sqlComment(`its sequence goes with it; inserts must then give ${ident(column.name)}`)}`;
   if (live !== null) return `${alter} SET GENERATED ${kind};`;
   return [
     `${alter} ADD GENERATED ${kind} AS IDENTITY${identityOptions(column)};  -- a new sequence: the next statement moves it past the rows' values`,
@@ -181,7 +181,7 @@ function identityOptions(column: ColumnInfo): string {
 /** A table's (view's) comment as the snapshot has it. */
 function tableCommentFix(d: Difference, snapshot: Catalog): string {
   const t = snapshot.tables.find((x) => `${x.schema}.${x.name}` === d.name);
-  if (!t) return `undo the change to ${d.name} by hand, ${INTO_MIGRATION}`;
+  if (!t) return `undo the change to ${oneLine(d.name)} by hand, ${INTO_MIGRATION}`;
   const what = { v: 'VIEW', m: 'MATERIALIZED VIEW', f: 'FOREIGN TABLE' }[t.kind] ?? 'TABLE';
   return `COMMENT ON ${what} ${qualified(t.schema, t.name)} IS ${t.comment === null ? 'NULL' : quoteLiteral(t.comment)};`;
 }
@@ -189,7 +189,7 @@ function tableCommentFix(d: Difference, snapshot: Catalog): string {
 function indexFix(d: Difference, snapshot: Catalog, live: Catalog): string {
   const at = locate(d, [snapshot]);
   const index = at?.table.indexes.find((i) => i.name === at.member);
-  if (!at || !index) return `undo the change to ${d.name} by hand, ${INTO_MIGRATION}`;
+  if (!at || !index) return `undo the change to ${oneLine(d.name)} by hand, ${INTO_MIGRATION}`;
   if (d.field === 'comment') return `COMMENT ON INDEX ${qualified(at.table.schema, index.name)} IS ${index.comment === null ? 'NULL' : quoteLiteral(index.comment)};`;
   if (d.change === 'only-in-a' && !index.constraint) {
     const partitioned = at.table.kind === 'p' ? partitionedIndexFix(at.table, index, snapshot, live) : at.table.partitionOf !== undefined ? partitionIndexFix(at.table, index, snapshot, live) : undefined;
@@ -210,7 +210,7 @@ function indexFix(d: Difference, snapshot: Catalog, live: Catalog): string {
 function constraintFix(d: Difference, snapshot: Catalog): string {
   const at = locate(d, [snapshot]);
   const constraint = at?.table.constraints.find((c) => c.name === at.member);
-  if (!at || !constraint) return `undo the change to ${d.name} by hand, ${INTO_MIGRATION}`;
+  if (!at || !constraint) return `undo the change to ${oneLine(d.name)} by hand, ${INTO_MIGRATION}`;
   const table = qualified(at.table.schema, at.table.name);
   if (d.field === 'comment') return `COMMENT ON CONSTRAINT ${ident(constraint.name)} ON ${table} IS ${constraint.comment === null ? 'NULL' : quoteLiteral(constraint.comment)};`;
   const drop = d.change === 'changed' ? `ALTER TABLE ${table} DROP CONSTRAINT ${ident(constraint.name)};\n` : '';
@@ -228,14 +228,14 @@ function addConstraint(table: string, c: ConstraintInfo): string {
 /** An extension dropped (made again), or moved to another schema (moved back: CREATE EXTENSION IF NOT EXISTS would do nothing). */
 function extensionFix(d: Difference): string {
   if (d.change === 'changed' && d.field === 'schema' && typeof d.a === 'string') {
-    return `ALTER EXTENSION ${ident(d.name)} SET SCHEMA ${ident(d.a)};  -- moves its objects back; an extension that is not relocatable refuses (then DROP EXTENSION and CREATE EXTENSION ${ident(d.name)} SCHEMA ${ident(d.a)}, with what depends on it)`;
+    return `ALTER EXTENSION ${ident(d.name)} SET SCHEMA ${ident(d.a)};  ${sqlComment(`moves its objects back; an extension that is not relocatable refuses (then DROP EXTENSION and CREATE EXTENSION ${ident(d.name)} SCHEMA ${ident(d.a)}, with what depends on it)`)}`;
   }
   return `CREATE EXTENSION IF NOT EXISTS ${ident(d.name)};`;
 }
 
 function functionFix(d: Difference, snapshot: Catalog): string {
   const fn = snapshot.functions.find((f) => `${f.schema}.${f.name}(${f.arguments})` === d.name);
-  return fn ? `${fn.definition.trim().replace(/;?$/, ';')}  -- the migrations' definition` : `undo the change to ${d.name} by hand, ${INTO_MIGRATION}`;
+  return fn ? `${fn.definition.trim().replace(/;?$/, ';')}  ${sqlComment('the migrations\' definition')}` : `undo the change to ${oneLine(d.name)} by hand, ${INTO_MIGRATION}`;
 }
 
 /** An object only in the live schema: keep it through a migration, or drop it. */
@@ -250,7 +250,10 @@ function additionFix(d: Difference, snapshot: Catalog, live: Catalog): string {
     switch (d.kind) {
       case 'index': return at ? `DROP INDEX CONCURRENTLY IF EXISTS ${qualified(at.table.schema, at.member)};` : undefined;
       case 'constraint': return at ? `ALTER TABLE ${table} DROP CONSTRAINT ${ident(at.member)};` : undefined;
-      case 'function': return `DROP FUNCTION ${d.name};`;
+      case 'function': {
+        const fn = live.functions.find((f) => `${f.schema}.${f.name}(${f.arguments})` === d.name);
+        return fn ? `DROP FUNCTION ${qualified(fn.schema, fn.name)}(${fn.arguments});` : undefined;
+      }
       case 'extension': return `DROP EXTENSION ${ident(d.name)};`;
       default: return undefined;
     }

@@ -5,6 +5,7 @@
  * generation (a table: the same columns), the fix renames it back instead of
  * re-creating the missing one, which would leave its data in the other.
  */
+import { sqlComment } from '../../engine/sql-quote';
 import type { Catalog, ColumnInfo, TableInfo } from '../../schema/catalog';
 import { ident, qualified } from '../doctor/names';
 
@@ -52,9 +53,9 @@ export function addedColumnFix(table: TableInfo, name: string, snapshot: Catalog
   const was = added && before ? renameSource(added, table, before) : undefined;
   const count = `SELECT count(${ident(name)}) AS ${ident(`${name}_values`)}${was ? `, count(${ident(was)}) AS ${ident(`${was}_values`)}` : ''}, count(*) AS rows FROM ${at};`;
   const renamed = was
-    ? `\n-- ${ident(name)} may be ${ident(was)} renamed (the same type, ${added!.type}), and ${ident(was)} added again since, without its values: if so, copy them back before anything drops it: UPDATE ${at} SET ${ident(was)} = ${ident(name)} WHERE ${ident(was)} IS NULL AND ${ident(name)} IS NOT NULL;  (in batches on a big table)`
+    ? `\n${sqlComment(`${ident(name)} may be ${ident(was)} renamed (the same type, ${added!.type}), and ${ident(was)} added again since, without its values: if so, copy them back before anything drops it: UPDATE ${at} SET ${ident(was)} = ${ident(name)} WHERE ${ident(was)} IS NULL AND ${ident(name)} IS NOT NULL;  (in batches on a big table)`)}`
     : '';
-  return `${count}  -- what ${ident(name)} holds: dropping it destroys these values${renamed}\nput it in a migration (then schemaguard snapshot), or, once its values are kept elsewhere, drop it: ALTER TABLE ${at} DROP COLUMN ${ident(name)};`;
+  return `${count}  ${sqlComment(`what ${ident(name)} holds: dropping it destroys these values`)}${renamed}\nput it in a migration (then schemaguard snapshot), or, once its values are kept elsewhere, drop it: ALTER TABLE ${at} DROP COLUMN ${ident(name)};`;
 }
 
 /**

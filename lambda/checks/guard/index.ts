@@ -162,12 +162,12 @@ function isTimeout(e: unknown): boolean {
   return code === '55P03' || code === '57014';
 }
 
-interface LockHolder { pid: number; relation: string; user: string | null; application: string | null; state: string | null; query: string | null; xact_age_seconds: number | null }
+interface LockHolder { pid: number; relation: string; user: string | null; application: string | null; state: string | null; xact_age_seconds: number | null }
 
 /** Sessions holding ACCESS EXCLUSIVE on a table of this database (what a catalog read's lock timeout waited for), oldest transaction first. */
 async function tableLockHolders(q: Queryable): Promise<LockHolder[]> {
   return (await q.query<LockHolder>(
-    `SELECT l.pid, l.relation::regclass::text AS relation, a.usename AS user, a.application_name AS application, a.state, left(a.query, 200) AS query,
+    `SELECT l.pid, l.relation::regclass::text AS relation, a.usename AS user, a.application_name AS application, a.state,
             floor(extract(epoch FROM now() - a.xact_start))::int AS xact_age_seconds
        FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
       WHERE l.locktype = 'relation' AND l.granted AND l.mode = 'AccessExclusiveLock' AND l.pid <> pg_backend_pid()
@@ -176,15 +176,10 @@ async function tableLockHolders(q: Queryable): Promise<LockHolder[]> {
   )).rows;
 }
 
-/** What pg_stat_activity shows in place of another role's query to a role without pg_read_all_stats (PostgreSQL 15 to 18). */
-const HIDDEN_QUERY = '<insufficient privilege>';
-
+/** Who holds the lock, not its query (which may carry its data). */
 function holderText(h: LockHolder): string {
   const about = [h.user && `user ${h.user}`, h.application && `app "${h.application}"`, h.state, h.xact_age_seconds !== null && `${h.xact_age_seconds}s in transaction`].filter(Boolean).join(', ');
-  const query = h.query === HIDDEN_QUERY
-    ? ' (its query is hidden from this role: grant pg_read_all_stats to see it)'
-    : h.query ? `: ${h.query.replace(/\s+/g, ' ')}` : '';
-  return `pid ${h.pid} holds ACCESS EXCLUSIVE on ${h.relation}${about ? ` (${about})` : ''}${query}`;
+  return `pid ${h.pid} holds ACCESS EXCLUSIVE on ${h.relation}${about ? ` (${about})` : ''}`;
 }
 
 /** What stopped the pass, as a MigrationError with the fix. */

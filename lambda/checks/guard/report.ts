@@ -3,6 +3,7 @@
  * into metrics. Every finding names the exact object and the fix; its
  * severity is defined in `rules.ts`.
  */
+import { reported } from '../finding';
 import type { GuardFindingKind, GuardSeverity } from './rules';
 
 export interface GuardFinding {
@@ -74,7 +75,7 @@ export function skippedReport(reason: string, durationMs: number): GuardReport {
 }
 
 export function findingsReport(findings: GuardFinding[], durationMs: number, notes: readonly string[] = []): GuardReport {
-  const ordered = [...findings.filter((f) => f.severity === 'page'), ...findings.filter((f) => f.severity === 'ticket')];
+  const ordered = [...findings.filter((f) => f.severity === 'page'), ...findings.filter((f) => f.severity === 'ticket')].map(reported);
   return {
     outcome: ordered.length ? 'findings' : 'clean',
     findings: ordered,

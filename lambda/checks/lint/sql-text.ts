@@ -4,6 +4,8 @@
  * column definition), cut with PostgreSQL's own scanner so strings,
  * comments and parentheses are respected.
  */
+import { quoteIdent } from '../../engine/identifiers';
+import { sqlIdent } from '../../engine/sql-quote';
 import { rangeVar, scanTokens, type ParsedStatement, type RangeVar, type ScanToken } from '../parse';
 
 const NEEDS_QUOTES = new Set(['RESERVED_KEYWORD', 'TYPE_FUNC_NAME_KEYWORD']);
@@ -14,7 +16,13 @@ export function ident(name: string): string {
     const tokens = scanTokens(name);
     if (tokens.length === 1 && !NEEDS_QUOTES.has(tokens[0]!.keywordName)) return name;
   }
-  return `"${name.replace(/"/g, '""')}"`;
+  return sqlIdent(name);
+}
+
+/** A name as regclass and nextval() read it from a text: as `ident` writes it, but never in the U& form, which they do not read. */
+export function regclassName(name: string): string {
+  const written = ident(name);
+  return written.startsWith('U&') ? quoteIdent(name) : written;
 }
 
 /** A table as the statement named it (schema only when it was given). */

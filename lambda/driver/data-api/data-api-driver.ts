@@ -542,7 +542,7 @@ function continuedLockTimeout(lockTimeoutMs: number, blockers: Blocker[]): DataA
 
 /** A continued statement cancelled at its statement timeout; when it was waiting for a lock (or older transactions), who held it. */
 function continuedStatementTimeout(limitMs: number, waiting: boolean, blockers: Blocker[]): DataApiSqlError {
-  const who = blockers.map((b) => `pid ${b.pid}${b.state ? ` (${b.state})` : ''}${b.query ? `: ${b.query.replace(/\s+/g, ' ').slice(0, 120)}` : ''}`).join('; ');
+  const who = blockers.map((b) => `pid ${b.pid}${b.application ? ` (${b.application})` : ''}${b.user ? ` user ${b.user}` : ''}${b.state ? ` ${b.state}` : ''}${b.locks ? `, holding ${b.locks}` : ''}`).join('; ');
   return new DataApiSqlError(
     `canceling statement due to statement timeout (${limitMs} ms, enforced by the Data API driver)${waiting ? `; it was waiting for a lock or for older transactions${who ? `, held by ${who}` : ''}` : ''}`,
     'StatementTimeoutException', {

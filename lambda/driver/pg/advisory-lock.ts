@@ -33,7 +33,7 @@ import { randomBytes } from 'node:crypto';
 import { holderName, lockLostError, lockWaitFix, LockWaitTimeoutError, PoolerError, type Blocker } from '../../engine/errors';
 import type { Driver, MigrationLock, Session } from '../../engine/ports';
 import { advisoryLockKey } from '../../engine/runner-lock-names';
-import { workerFile } from '../../engine/script';
+import { queryFileSql, workerFile } from '../../engine/script';
 import { otherLeases } from '../lease-holders';
 import { pollForLock } from '../lock-poll';
 
@@ -44,14 +44,14 @@ export { advisoryLockKey };
  * lock's own connection is idle by design (it only holds the lock), so a
  * waiting runner names the worker its holder announced (`announceWorker`: a
  * second advisory lock, two-key form, whose second key is the worker's pid),
- * the file it runs (its application_name or the comment heading its message)
- * and its query. Without a worker (not connected yet, an older schemaguard),
+ * and the file it runs (its application_name or the comment heading its
+ * message; not its query). Without a worker (not connected yet, an older schemaguard),
  * the holder itself.
  */
 const HOLDERS_SQL = `
 SELECT coalesce(w.pid, a.pid) AS pid, coalesce(w.usename, a.usename) AS user,
        coalesce(w.application_name, a.application_name) AS application, coalesce(w.state, a.state) AS state,
-       left(coalesce(w.query, a.query), 300) AS query,
+       ${queryFileSql('coalesce(w.query, a.query)')} AS query_file,
        floor(extract(epoch FROM now() - coalesce(w.xact_start, a.xact_start)))::int AS xact_age_seconds,
        floor(extract(epoch FROM now() - coalesce(w.backend_start, a.backend_start)))::int AS connected_seconds,
        CASE WHEN w.pid IS NOT NULL THEN a.pid END AS lock_pid
@@ -65,7 +65,7 @@ SELECT coalesce(w.pid, a.pid) AS pid, coalesce(w.usename, a.usename) AS user,
    AND a.pid <> pg_backend_pid()`;
 
 interface HolderRow {
-  pid: number; user: string; application: string; state: string; query: string;
+  pid: number; user: string; application: string; state: string; query_file: string | null;
   xact_age_seconds: number | null; connected_seconds: number | null; lock_pid: number | null;
 }
 
@@ -78,9 +78,9 @@ export function workerKey(key: string): number {
 export async function lockHolders(q: { query: Session['query'] }, key: string): Promise<Blocker[]> {
   const r = await q.query<HolderRow>(HOLDERS_SQL, [key, workerKey(key)]);
   return r.rows.map((x) => ({
-    pid: x.pid, user: x.user, application: x.application, state: x.state, query: x.query,
+    pid: x.pid, user: x.user, application: x.application, state: x.state,
     xactAgeSeconds: x.xact_age_seconds ?? undefined, connectedSeconds: x.connected_seconds ?? undefined,
-    lockPid: x.lock_pid ?? undefined, file: x.lock_pid === null ? undefined : workerFile(x.application, x.query),
+    lockPid: x.lock_pid ?? undefined, file: x.lock_pid === null ? undefined : workerFile(x.application, x.query_file ?? undefined),
   }));
 }
 

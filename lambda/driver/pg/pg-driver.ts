@@ -526,6 +526,16 @@ class PgSession implements Session {
     }
   }
 
+  async queryOne<R = Record<string, unknown>>(sql: string): Promise<QueryResult<R>> {
+    try {
+      const r = await this.client.query({ text: sql, queryMode: 'extended' } as pg.QueryConfig);
+      return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+    } catch (e) {
+      if (isConnectionLoss(e)) this.lost();
+      throw e;
+    }
+  }
+
   private async runScript(sql: readonly (string | Uint8Array)[], keepRowsOf: ReadonlySet<number> = new Set(), onNotice?: (message: string) => void): Promise<ScriptResult> {
     const q: ScriptQuery = new ScriptQuery(sql, keepRowsOf, onNotice, () => {
       const at = this.running.indexOf(q);

@@ -83,7 +83,7 @@ describe.each(allMajors)('Function: detectDrift on $name', (target) => {
         const error = await detectDrift({ driver, snapshot: committed }).then(() => undefined, (e: unknown) => e);
         expect(Date.now() - started).toBeLessThan(10_000);
         expect(error).toMatchObject({ name: 'CatalogReadTimeoutError', sqlstate: '55P03' });
-        expect((error as Error).message).toMatch(new RegExp(`^the live schema could not be read: waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(schemaguard-test, in a transaction for \\d+ s: SELECT pg_backend_pid\\(\\) AS pid\\) on public\\.lead_purchases, past lock_timeout 1 s \\(55P03\\)$`));
+        expect((error as Error).message).toMatch(new RegExp(`^the live schema could not be read: waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(schemaguard-test, user \\w+, idle in transaction, in a transaction for \\d+ s\\) on public\\.lead_purchases, past lock_timeout 1 s \\(55P03\\)$`));
         expect((error as { fix: string }).fix).toMatch(/^run it again once that transaction ends \(a migration holds its tables until it commits\)/);
       } finally {
         await holder.query('ROLLBACK');

@@ -255,7 +255,8 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('no-transacti
 
     expect(e.err).toBeInstanceOf(LockTimeoutError);
     expect(e.err.blockers.map((b) => [b.pid, b.olderTransaction])).toEqual([[e.pid, true]]);
-    expect(e.err.message).toMatch(new RegExp(`blocked by pid ${e.pid} \\(monthly-report\\) idle in transaction, an open transaction \\(\\d+ s\\) holding no lock on the table: SELECT count`));
+    expect(e.err.message).toMatch(new RegExp(`blocked by pid ${e.pid} \\(monthly-report\\) user \\w+ idle in transaction, an open transaction \\(\\d+ s\\) holding no lock on the table`));
+    expect(e.err.message).not.toContain('SELECT count');
     expect(e.err.fix).toBe(`no session holds a lock on the table: a concurrent build (CREATE INDEX CONCURRENTLY, REINDEX or DROP INDEX CONCURRENTLY) waits for every transaction older than it to end, whatever it touches, and pid ${e.pid} `
       + `has one open (an idle-in-transaction session, a long report, a REPEATABLE READ snapshot): let it finish or end it (SELECT pg_terminate_backend(${e.pid})), then run again; or raise --lock-timeout`);
   });

@@ -10,15 +10,24 @@ const wellFormed = (s: string) => Buffer.from(s, 'utf8').toString('utf8') === s;
 const groups = { handlerLogGroup: '/aws/lambda/Stack-Handler', databaseLogGroup: '/aws/rds/instance/schemaguard-dev/postgresql' };
 
 describe('Function: toFailure', () => {
-  it('names the migration, the line, the SQLSTATE, the detail, the fix and both log groups', () => {
+  // Regression (security review): PostgreSQL's DETAIL (row data) reached CloudFormation's Reason.
+  it('names the migration, the line, the SQLSTATE, the log stream that has the detail (not the detail), the fix and both log groups', () => {
     const e = new StatementError('3_x.sql:4: null value in column "id" of relation "lead_purchases" violates not-null constraint', {
-      file: '3_x.sql', line: 4, sqlstate: '23502', detail: 'Failing row contains (null, 5).', fix: 'add a default first',
+      file: '3_x.sql', line: 4, sqlstate: '23502', detail: 'Failing row contains (null, ann@example.com).', fix: 'add a default first',
     });
-    const f = toFailure(e, new Redactor(), groups);
-    expect(f.message).toBe('[migration 3_x.sql, line 4, SQLSTATE 23502] | StatementError: 3_x.sql:4: null value in column "id" of relation "lead_purchases" violates not-null constraint | detail: Failing row contains (null, 5). | fix: add a default first | see handler log group /aws/lambda/Stack-Handler; database log group /aws/rds/instance/schemaguard-dev/postgresql');
+    const f = toFailure(e, new Redactor(), { ...groups, logStream: '2026/11/27/[$LATEST]0123abcd' });
+    expect(f.message).toBe('[migration 3_x.sql, line 4, SQLSTATE 23502] | StatementError: 3_x.sql:4: null value in column "id" of relation "lead_purchases" violates not-null constraint | detail: PostgreSQL\'s detail (row data) is not shown here: it is in the log stream 2026/11/27/[$LATEST]0123abcd of /aws/lambda/Stack-Handler | fix: add a default first | see handler log group /aws/lambda/Stack-Handler; database log group /aws/rds/instance/schemaguard-dev/postgresql');
+    expect(f.message).not.toContain('ann@example.com');
     expect(f.name).toBe('SchemaMigrationFailedError');
     expect(f.stack).toBe(`SchemaMigrationFailedError: ${f.message}`);
     expect(f.cause).toBe(e);
+  });
+
+  it('leaves out the value a data exception (class 22) quotes, and says where it is', () => {
+    const e = new StatementError('4_b.sql:2: invalid input syntax for type uuid: "ann@example.com"', { file: '4_b.sql', line: 2, sqlstate: '22P02' });
+    const f = toFailure(e, new Redactor(), groups);
+    expect(f.message).toContain('StatementError: 4_b.sql:2: invalid input syntax for type uuid: "…" | detail: PostgreSQL\'s detail (row data) is not shown here: it is in the log stream of this invocation of /aws/lambda/Stack-Handler');
+    expect(f.message).not.toContain('ann@example.com');
   });
 
   it('gives a permission error (42501) its GRANT, for the secret\'s user, and names the state schema\'s variable', () => {

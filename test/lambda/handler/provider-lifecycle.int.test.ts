@@ -130,8 +130,8 @@ describe.each(targets)('$name', (target) => {
         expect(created.PhysicalResourceId).toBe('schemaguard-migrations-SchemaMigrationsResource');
         expect(created.Data).toEqual({
           [ATTR.outcome]: OUTCOME.applied, [ATTR.currentVersion]: '2', [ATTR.appliedCount]: '2', [ATTR.appliedThisRun]: '2',
-          [ATTR.appliedVersions]: '1,2', [ATTR.aheadVersions]: '', [ATTR.message]: 'applied 2 migrations; the database is at version 2',
-          [VERIFY_ATTR.contracts]: 'none', [VERIFY_ATTR.drift]: 'not checked (no snapshot)',
+          [ATTR.appliedVersions]: '1,2', [ATTR.aheadVersions]: '', [ATTR.message]: 'applied 2 migrations; the database is at version 2', [ATTR.rollbackProblem]: '',
+          [VERIFY_ATTR.contracts]: 'none', [VERIFY_ATTR.drift]: 'not checked (no snapshot)', [ATTR.baseline]: 'not set',
         });
         expectFits(created);
         const afterCreate = await state(r.url);
@@ -332,6 +332,24 @@ describe.each(targets)('$name', (target) => {
         expect(failed.Reason).toContain('SQLSTATE 23514');
         expect(failed.Reason).toContain(DB_LOG_GROUP);
         expect(failed.Reason).toMatch(/…\[cut \d+ bytes\]/);
+      } finally {
+        await r.harness.stop();
+      }
+    });
+  });
+
+  // Regression (security review): PostgreSQL's DETAIL values (row data) reached CloudFormation's Reason.
+  describe('row data', () => {
+    it('a unique violation\'s DETAIL (an e-mail address) is in the function\'s log, and the Reason names its log stream instead', async () => {
+      const dupes = "CREATE TABLE people (email text);\nINSERT INTO people VALUES ('ann@example.com'), ('ann@example.com');\nCREATE UNIQUE INDEX people_email ON people (email);\n";
+      const r = await rig(target, 'cfn_detail', { '1_purchases.sql': M1, '2_people.sql': dupes });
+      try {
+        const failed = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+        expect(failed.Status).toBe('FAILED');
+        expect(failed.Reason).toContain('[migration 2_people.sql, line 3, SQLSTATE 23505]');
+        expect(failed.Reason).toMatch(/detail: PostgreSQL's detail \(row data\) is not shown here: it is in the log stream \d{4}\/\d{2}\/\d{2}\/\[\$LATEST\][0-9a-f]{32} of /);
+        expect(r.harness.rawResponses.join('\n')).not.toContain('ann@example.com');
+        expect(r.handlerLines.join('\n')).toContain('Key (email)=(ann@example.com) is duplicated.');
       } finally {
         await r.harness.stop();
       }

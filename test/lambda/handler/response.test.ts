@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ATTR, DATA_MAX_BYTES } from '../../../lambda/handler/constants';
-import { responseData } from '../../../lambda/handler/response';
+import { ATTR, DATA_MAX_BYTES, OUTCOME, VERIFY_ATTR } from '../../../lambda/handler/constants';
+import { responseData, rollbackProblemData } from '../../../lambda/handler/response';
 
 describe('Function: responseData', () => {
   const result = { outcome: 'applied' as const, applied: [], remaining: [], unknown: [], currentVersion: 99999, appliedCount: 5000, elapsedMs: 1 };
@@ -21,5 +21,20 @@ describe('Function: responseData', () => {
     const ahead = responseData(result, [], true, many);
     expect(ahead[ATTR.outcome]).toBe('database-ahead');
     expect(Buffer.byteLength(JSON.stringify(ahead))).toBeLessThan(DATA_MAX_BYTES);
+  });
+});
+
+describe('Function: rollbackProblemData', () => {
+  it('has every attribute a successful answer has, the unknown ones said to be unknown', () => {
+    const d = rollbackProblemData('cannot connect to 127.0.0.1:5432', undefined);
+    expect(Object.keys(d).sort()).toEqual([...Object.values(ATTR), ...Object.values(VERIFY_ATTR)].sort());
+    expect(d).toMatchObject({ [ATTR.outcome]: OUTCOME.rollbackProblem, [ATTR.currentVersion]: 'unknown', [ATTR.appliedCount]: 'unknown', [ATTR.rollbackProblem]: 'cannot connect to 127.0.0.1:5432' });
+  });
+
+  it('keeps what was seen of the database, and a huge problem within the budget, cut on a character', () => {
+    const d = rollbackProblemData(`contract failed: ${'関'.repeat(3000)}`, { currentVersion: '7', appliedCount: '7' });
+    expect(d).toMatchObject({ [ATTR.currentVersion]: '7', [ATTR.appliedCount]: '7' });
+    expect(d[ATTR.rollbackProblem]).toMatch(/^contract failed: 関+ …\[cut \d+ bytes\]$/);
+    expect(Buffer.byteLength(JSON.stringify(d))).toBeLessThan(DATA_MAX_BYTES);
   });
 });

@@ -204,7 +204,7 @@ describe.each(targets)('custom resource: contracts and drift on $name', (target)
         }, 'nightly_truncate');
       }
       const update = (r: Rig, created: CfnResponse) => r.harness.send({ RequestType: 'Update', PhysicalResourceId: created.PhysicalResourceId, ResourceProperties: r.props(), OldResourceProperties: r.props() });
-      const holderText = (pid: number) => `a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(nightly_truncate, in a transaction for \\d+ s: SELECT pg_backend_pid\\(\\) AS pid\\) on public\\.lead_purchases`;
+      const holderText = (pid: number) => `a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(nightly_truncate, user \\w+, idle in transaction, in a transaction for \\d+ s\\) on public\\.lead_purchases`;
 
       // Regression: one catalog read that waited past its 1 s lock_timeout failed the deploy (CloudFormation rolled back) although drift only reports.
       it('held for longer than the invocation can wait: SUCCESS, Drift "not checked: <holder>" and a warning; the reads again end in time for the answer', async () => {

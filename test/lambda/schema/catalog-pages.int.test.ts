@@ -93,7 +93,7 @@ describe.each(allMajors)('Function: orderedRows through the Data API, a table a 
         // Assess
         expect(took).toBeLessThan(10_000);
         expect(error).toMatchObject({ name: 'CatalogReadTimeoutError', sqlstate: '55P03' });
-        expect((error as Error).message).toMatch(new RegExp(`^the catalog could not be read: waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(a_migration, in a transaction for \\d+ s: SELECT pg_backend_pid\\(\\) AS pid\\) on public\\.accounts, past lock_timeout 1 s \\(55P03\\)$`));
+        expect((error as Error).message).toMatch(new RegExp(`^the catalog could not be read: waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(a_migration, user \\w+, idle in transaction, in a transaction for \\d+ s\\) on public\\.accounts, past lock_timeout 1 s \\(55P03\\)$`));
         expect(session.inTransaction).toBe(false);
       });
       expect(await orderedRows(session, READ_DEFAULTS)).toEqual([{ name: 'plan', expr: "'free'::text" }]);

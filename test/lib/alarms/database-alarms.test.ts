@@ -138,7 +138,7 @@ describe('Construct: DatabaseAlarms', () => {
       expect(alarmsIn('Second')).toThrow(
         'DatabaseAlarms: Second/Alarms and First/Alarms both watch the log group /aws/rds/instance/shop/postgresql in the same account and region, so both are for the database identifier "shop". '
         + 'Two databases of one identifier cannot exist there (RDS refuses the second instance or cluster, and CloudWatch Logs a second log group of that name), and one database needs one DatabaseAlarms. '
-        + 'Give each stage its own identifier (stacks: "instanceIdentifier" or "clusterIdentifier", context schemaguard:instanceIdentifier, default schemaguard-<stage>), and its log group and namespace follow; '
+        + 'Give each stage its own identifier (stacks: "instanceIdentifier" or "clusterIdentifier", context schemaguard:instanceIdentifier, default schemaguard-<stage>-<databaseName>), and its log group and namespace follow; '
         + 'another "metricNamespace" alone would not help: the second deploy would still fail on the identifier');
       // Different log groups, one namespace given by hand: the namespace is the cause.
       expect(alarmsIn('SharedNamespace', { metricNamespace: 'Shared/Postgres', logGroup: logs.LogGroup.fromLogGroupName(new Stack(app, 'L1', { env }), 'Log', '/aws/rds/instance/a/postgresql') })).not.toThrow();
@@ -215,12 +215,16 @@ describe('Construct: DatabaseAlarms', () => {
     it('alarms on the migration Lambda errors when a function is given', () => {
       const { template } = alarmsStack({ withFunction: true });
       template.resourceCountIs('AWS::CloudWatch::Alarm', ERROR_CATALOG.length + 1);
+      // The function's Errors, and the RollbackProblems it reports (a rollback's Update that met a failure and went on), added up.
+      const perMinute = (namespace: string, name: string, id: string) => Match.objectLike({
+        Id: id, MetricStat: { Metric: { Namespace: namespace, MetricName: name, Dimensions: [{ Name: 'FunctionName', Value: Match.anyValue() }] }, Period: 60, Stat: 'Sum' }, ReturnData: false,
+      });
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: 'AWS/Lambda',
-        MetricName: 'Errors',
-        Dimensions: [{ Name: 'FunctionName', Value: Match.anyValue() }],
-        Statistic: 'Sum',
-        Period: 60,
+        Metrics: [
+          Match.objectLike({ Expression: 'FILL(e0, 0) + FILL(r0, 0)', ReturnData: true }),
+          perMinute('AWS/Lambda', 'Errors', 'e0'),
+          perMinute('Schemaguard/Migrations', 'RollbackProblems', 'r0'),
+        ],
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         EvaluationPeriods: QUIET_MINUTES,
@@ -458,8 +462,8 @@ describe('Construct: DatabaseAlarms', () => {
       const { stack, template } = alarmsStack({ alarmHttpsUrl: 'https://events.pagerduty.example/integration/abc/enqueue', withFunction: true });
       const onPagingTopic = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
         .filter((a) => JSON.stringify(a.Properties.AlarmActions ?? []).includes('DatabaseAlarmsTopic') || JSON.stringify(a.Properties.OKActions ?? []).includes('DatabaseAlarmsTopic'))
-        .map((a) => String(a.Properties.MetricName));
-      expect(onPagingTopic.sort()).toEqual(['Errors', ...ERROR_CATALOG.filter((c) => c.severity === 'page' && !c.followsAnotherError).map((c) => c.metricName)].sort());
+        .map((a) => String(a.Properties.MetricName ?? 'migration errors and rollback problems'));
+      expect(onPagingTopic.sort()).toEqual(['migration errors and rollback problems', ...ERROR_CATALOG.filter((c) => c.severity === 'page' && !c.followsAnotherError).map((c) => c.metricName)].sort());
       template.resourceCountIs('AWS::SNS::Subscription', 1);
       template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', TopicArn: topicRef() });
       const warnings = ticketWarnings(stack);

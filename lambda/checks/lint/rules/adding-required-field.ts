@@ -5,6 +5,7 @@
  * 23502 (not_null_violation); the application that does not know the column
  * yet cannot insert either.
  */
+import { sqlComment } from '../../../engine/sql-quote';
 import { as, type Node } from '../../parse';
 import { columnParts, isFilled, rewriteContextOf } from '../column';
 import { inPlace, later, renderFix } from '../fix';
@@ -40,8 +41,8 @@ export const ADDING_REQUIRED_FIELD: LintRule = {
     const plain = columnWithout(s, col, (c: Node) => c.contype === 'CONSTR_NOTNULL' || c.contype === 'CONSTR_PRIMARY' || validated.includes(c));
     const first = inPlace(
       `ALTER TABLE ${only ? 'ONLY ' : ''}${table} ADD COLUMN ${plain};`,
-      `-- then deploy code that writes ${column}, and backfill the existing rows in batches`,
-      `-- (or, when every existing row can take one constant value: ADD COLUMN ${column} … NOT NULL DEFAULT <that value>, no rewrite)`,
+      sqlComment(`then deploy code that writes ${column}, and backfill the existing rows in batches`),
+      sqlComment(`(or, when every existing row can take one constant value: ADD COLUMN ${column} … NOT NULL DEFAULT <that value>, no rewrite)`),
     );
     const [add, validate] = notNullSteps(t.rel, column, later(), { only, partitioned: isPartitioned(ctx.catalog, t.table), taken: constraintNames(ctx.catalog, t.table) });
     deferInto(t.rel, deferredColumnConstraints(s, t.rel, col, validated), add!, validate!, { only });

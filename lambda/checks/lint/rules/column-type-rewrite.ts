@@ -5,6 +5,7 @@
  * rebuilds its indexes under ACCESS EXCLUSIVE. A USING clause that computes
  * the value (not the column itself) rewrites it between any types.
  */
+import { sqlComment } from '../../../engine/sql-quote';
 import { as, typeNameText } from '../../parse';
 import { inPlace, later, renderFix } from '../fix';
 import { dropColumnLater, keepsItsName } from '../fix-steps';
@@ -49,7 +50,7 @@ export const COLUMN_TYPE_REWRITE: LintRule = {
       fix: renderFix([
         inPlace(
           `ALTER TABLE ${table} ADD COLUMN ${next} ${typeAsWritten(s, def.typeName)};`,
-          `-- backfill ${next} from ${column} in batches, and switch the application to it`,
+          sqlComment(`backfill ${next} from ${column} in batches, and switch the application to it`),
           '-- (no rewrite: varchar(n) to varchar(m >= n) or text, numeric(p,s) to numeric(q >= p,s), a timestamp precision up)',
         ),
         later(...dropColumnLater(table, column), keepsItsName(next, column)),

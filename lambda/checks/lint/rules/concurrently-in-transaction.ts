@@ -4,6 +4,7 @@
  * The migration loader refuses such a file too; lint reads files leniently
  * so it can list it with the other findings.
  */
+import { sqlComment } from '../../../engine/sql-quote';
 import { foreignMarkerAdvice, foreignNoTransactionFileName, foreignNoTransactionMarker, type ForeignNoTransactionMarker } from '../../../engine/foreign-no-transaction';
 import { scanSql } from '../../../engine/sql/splitter';
 import { optionOn, rangeVar, type ParsedStatement } from '../../parse';
@@ -49,7 +50,7 @@ function reportText(ctx: RuleContext, s: ParsedStatement, what: string, text: st
   const marker = foreignMarker(ctx.src.text) ?? foreignNoTransactionFileName(ctx.src.file);
   ctx.report(CONCURRENTLY_IN_TRANSACTION, s, {
     message: `${what} in a transactional migration`,
-    fix: renderFix([ownNoTransaction(...(marker ? [`-- ${foreignMarkerAdvice(marker)}`] : []), `${text};`)]),
+    fix: renderFix([ownNoTransaction(...(marker ? [sqlComment(`${foreignMarkerAdvice(marker)}`)] : []), `${text};`)]),
   });
 }
 

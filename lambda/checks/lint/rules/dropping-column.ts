@@ -12,6 +12,7 @@
  * A column dropped and its name taken again in the same transaction is
  * reported too: the running code then gets another column under that name.
  */
+import { sqlComment } from '../../../engine/sql-quote';
 import type { LintRule } from '../rule';
 import { inPlace, later, renderFix } from '../fix';
 import { dropColumnLater } from '../fix-steps';
@@ -37,9 +38,9 @@ export const DROPPING_COLUMN: LintRule = {
     ctx.report(DROPPING_COLUMN, s, {
       message: `DROP COLUMN ${column} on existing table ${table}: the running application's statements that name ${table}.${column} fail with 42703 until its new version has replaced it`,
       fix: renderFix([
-        inPlace(`-- nothing in its place: first release code that no longer names ${table}.${column} (an ORM that caches a table's columns: told to ignore it); the statement's other changes stay`),
+        inPlace(sqlComment(`nothing in its place: first release code that no longer names ${table}.${column} (an ORM that caches a table's columns: told to ignore it); the statement's other changes stay`)),
         later(
-          `-- once no running code names ${column}`,
+          sqlComment(`once no running code names ${column}`),
           ...dropColumnLater(table, cmd.name, { ifExists: cmd.missing_ok === true, cascade: cmd.behavior === 'DROP_CASCADE' }),
         ),
       ]),

@@ -18,6 +18,7 @@
  * are left alone: dropping one loses no data, and the view renaming-table
  * leaves under an old name is dropped this way once it has served.
  */
+import { sqlComment } from '../../../engine/sql-quote';
 import { as, list, names, rangeVar, type ParsedStatement } from '../../parse';
 import { inPlace, later, renderFix } from '../fix';
 import { dropTableLater } from '../fix-steps';
@@ -123,9 +124,9 @@ function retake(ctx: RuleContext, s: ParsedStatement): void {
 /** Nothing in place of the statement (for this table); the DROP, with the allow directive, in a later migration. */
 function fixFor(table: string, s: ParsedStatement): string {
   return renderFix([
-    inPlace(`-- nothing in its place: first release code that no longer names ${table}; the statement's other tables, if any, are judged on their own`),
+    inPlace(sqlComment(`nothing in its place: first release code that no longer names ${table}; the statement's other tables, if any, are judged on their own`)),
     later(
-      `-- once no running code names ${table}`,
+      sqlComment(`once no running code names ${table}`),
       ...dropTableLater(table, dropOptions(s)),
     ),
   ]);
@@ -149,10 +150,10 @@ function recreated(table: string, s: ParsedStatement, c: Creation): Report {
     message: `DROP TABLE of existing table ${table}, and line ${c.line} creates ${c.what} under its name: every row of ${table} is lost when the migration commits`,
     why: 'the relation created under the old name holds none of the dropped table\'s rows: they are gone from COMMIT on, and the running application reads and writes the new one',
     fix: renderFix([inPlace(
-      `-- to change ${table} and keep its rows: ALTER TABLE ${table} … in place of this DROP and the CREATE on line ${c.line}`,
-      `-- or create the new table under another name, copy the rows (INSERT INTO … SELECT … FROM ${table}), then drop ${table} and rename the new one to ${table}, all in this transaction`,
+      sqlComment(`to change ${table} and keep its rows: ALTER TABLE ${table} … in place of this DROP and the CREATE on line ${c.line}`),
+      sqlComment(`or create the new table under another name, copy the rows (INSERT INTO … SELECT … FROM ${table}), then drop ${table} and rename the new one to ${table}, all in this transaction`),
       '-- (a pg_dump --clean file drops and creates every table again: dump without --clean, and migrate only what is new)',
-      `-- or, when the rows of ${table} are not needed: the DROP, after an allow directive that says so`,
+      sqlComment(`or, when the rows of ${table} are not needed: the DROP, after an allow directive that says so`),
       ...dropTableLater(table, { ...dropOptions(s), reason: `the rows of ${table} are not needed: this migration creates it again` }),
     )]),
   };

@@ -14,6 +14,7 @@
  * cast to the type (`'b'::status`): then the server refuses it for certain,
  * an error.
  */
+import { quoteLiteral, sqlComment } from '../../../engine/sql-quote';
 import { names, type ParsedStatement } from '../../parse';
 import { lexSql, type Token } from '../../../engine/sql/lexer';
 import { inPlace, renderFix } from '../fix';
@@ -67,8 +68,8 @@ function report(ctx: RuleContext, s: ParsedStatement, used: string, a: Added, ca
     message: `uses '${used}', the label line ${a.line} adds to ${a.type} in this transaction: ${server} refuses it until the ADD VALUE commits (55P04), and the migration is rolled back${created}`,
     ...(cast ? { severity: 'error' as const } : {}),
     fix: renderFix([inPlace(
-      `-- move line ${a.line} (ALTER TYPE ${a.type} ADD VALUE '${used}') into a migration of its own, before this one: it commits there, and this file can use the label`,
-      ...(a.typeCreatedHere ? [`-- or list '${used}' in the CREATE TYPE of ${a.type} instead of adding it after`] : []),
+      sqlComment(`move line ${a.line} (ALTER TYPE ${a.type} ADD VALUE ${quoteLiteral(used)}) into a migration of its own, before this one: it commits there, and this file can use the label`),
+      ...(a.typeCreatedHere ? [sqlComment(`or list ${quoteLiteral(used)} in the CREATE TYPE of ${a.type} instead of adding it after`)] : []),
       '-- or make this file no-transaction (the directive on its first line), so each statement commits on its own',
     )]),
   });

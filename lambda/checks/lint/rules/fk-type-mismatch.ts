@@ -4,6 +4,7 @@
  * changes). Length and precision modifiers are ignored: varchar(20) may
  * reference varchar(40).
  */
+import { sqlComment } from '../../../engine/sql-quote';
 import { as, list, names, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../../parse';
 import type { Severity } from '../../finding';
 import { fkTypeVerdict, sameKeyType } from '../../fk-types';
@@ -206,7 +207,7 @@ function swapInto(t: Target, add: FixFile, validate: FixFile, o: OnlyOption = {}
   const column = objectName(t.fk, 'new');
   const name = defaultConstraintName(t.rel.name, { contype: 'CONSTR_FOREIGN' }, [column]);
   const [a, v] = notValidSteps(t.rel, name, `FOREIGN KEY (${ident(column)}) REFERENCES ${tableName(t.pkRel)} (${ident(t.pk)})`, [`ALTER TABLE ${table} ADD COLUMN ${ident(column)} ${t.type};`], o);
-  a!.lines.splice(1, 0, `-- backfill ${ident(column)} from ${ident(t.fk)} in batches (${ident(t.fk)}::${t.type}), and switch the application to it`);
+  a!.lines.splice(1, 0, sqlComment(`backfill ${ident(column)} from ${ident(t.fk)} in batches (${ident(t.fk)}::${t.type}), and switch the application to it`));
   add.lines.push(...a!.lines);
   validate.lines.push(...v!.lines, ...dropColumnLater(table, t.fk), keepsItsName(ident(column), t.fk));
 }

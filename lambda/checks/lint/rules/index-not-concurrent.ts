@@ -7,6 +7,7 @@
  * ACCESS EXCLUSIVE on each index it rebuilds: as plan's `reindex` form, seen
  * on PostgreSQL 18 and 15 through pg_locks).
  */
+import { sqlComment } from '../../../engine/sql-quote';
 import { as, list, names, optionOn, rangeVar, type Node, type ParsedStatement, type RangeVar } from '../../parse';
 import { columnParts } from '../column';
 import { defaultIndexName } from '../index-name';
@@ -153,7 +154,7 @@ function concurrentOnPartitioned(ctx: RuleContext, s: ParsedStatement, rel: Rang
     severity: 'error',
     fix: renderFix([inPlace(
       `${replaceIn(s, index.end, concurrently.end, '')};`,
-      only ? '-- ON ONLY builds no index: the parent\'s alone, invalid until each partition\'s is attached' : `-- ${tableName(rel)} is created by the pending migrations: nothing waits for the build yet`,
+      only ? '-- ON ONLY builds no index: the parent\'s alone, invalid until each partition\'s is attached' : sqlComment(`${tableName(rel)} is created by the pending migrations: nothing waits for the build yet`),
     )]),
   });
 }
@@ -218,14 +219,14 @@ function partitionedIndex(ctx: RuleContext, s: ParsedStatement, rel: RangeVar, t
     const [on, attached] = [`${schemaOf(p.schema)}${ident(p.name)}`, `${schemaOf(p.schema)}${index}`];
     const subs = depth < 8 ? subPartitions(ctx, p) : undefined;
     const attach = `ALTER INDEX ${parentIndex} ATTACH PARTITION ${attached};`;
-    if (subs) return [`${create} IF NOT EXISTS ${index} ON ONLY ${on} ${body};  -- ${on} is partitioned too`, ...linesFor(attached, subs, depth + 1), attach];
+    if (subs) return [`${create} IF NOT EXISTS ${index} ON ONLY ${on} ${body};  ${sqlComment(`${on} is partitioned too`)}`, ...linesFor(attached, subs, depth + 1), attach];
     return [`${create} CONCURRENTLY IF NOT EXISTS ${index} ON ${on} ${body};`, attach];
   });
   const top = `${schemaOf(table.schema)}${ident(idx)}`;
   const lines = table.partitions.length
     ? linesFor(top, table.partitions, 0)
     : ['-- for each partition (the migrations lint read create none), with its own index name:',
-      ...[`${create} CONCURRENTLY IF NOT EXISTS <partition_idx> ON <partition> ${body};`, `ALTER INDEX ${top} ATTACH PARTITION <partition_idx>;`].map((l) => `--   ${l}`)];
+      ...[`${create} CONCURRENTLY IF NOT EXISTS <partition_idx> ON <partition> ${body};`, `ALTER INDEX ${top} ATTACH PARTITION <partition_idx>;`].map((l) => sqlComment(`  ${l}`))];
   ctx.report(INDEX_NOT_CONCURRENT, s, {
     ...concurrent ? refusedConcurrently(s, rel) : {
       message: `${create} ${ident(idx)} on partitioned table ${tableName(rel)} builds every partition's index while blocking writes`,
@@ -409,15 +410,15 @@ function partitionedKeySteps(ctx: RuleContext, rel: RangeVar, kind: 'UNIQUE' | '
   const [build, attach] = leaves.length
     ? [leaves.map((p) => `CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ${leafIndex(p)} ON ${schemaOf(p.schema)}${ident(p.name)} ${cols}${includeText}${nnd};`),
       leaves.map((p) => `ALTER TABLE ${schemaOf(p.schema)}${ident(p.name)} ADD CONSTRAINT ${leafIndex(p)} ${kind} USING INDEX ${leafIndex(p)}${timing};`)]
-    : [[`-- for each partition (the migrations lint read create none), with its own index name: CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS <partition_key> ON <partition> ${cols}${includeText}${nnd};`],
-      [`-- for each partition: ALTER TABLE <partition> ADD CONSTRAINT <partition_key> ${kind} USING INDEX <partition_key>${timing};`]];
+    : [[sqlComment(`for each partition (the migrations lint read create none), with its own index name: CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS <partition_key> ON <partition> ${cols}${includeText}${nnd};`)],
+      [sqlComment(`for each partition: ALTER TABLE <partition> ADD CONSTRAINT <partition_key> ${kind} USING INDEX <partition_key>${timing};`)]];
   const notNull = kind === 'PRIMARY KEY' ? nullableColumns.flatMap((c) => notNullSteps(rel, c, later(), { ...o, only: false, partitioned: true })) : [];
   return [
-    { ...ownNoTransaction(`-- ${t} is partitioned: PostgreSQL refuses CONCURRENTLY and USING INDEX on it, so each partition's index is built here, and made its constraint below`, ...build), place: buildPlace },
+    { ...ownNoTransaction(sqlComment(`${t} is partitioned: PostgreSQL refuses CONCURRENTLY and USING INDEX on it, so each partition's index is built here, and made its constraint below`), ...build), place: buildPlace },
     ...notNull,
     later(
       ...attach,
-      `-- schemaguard:allow index-not-concurrent every partition has its ${kind === 'PRIMARY KEY' ? 'primary key' : 'unique constraint'} above: this takes them as its own and builds no index`,
+      sqlComment(`schemaguard:allow index-not-concurrent every partition has its ${kind === 'PRIMARY KEY' ? 'primary key' : 'unique constraint'} above: this takes them as its own and builds no index`),
       `ALTER TABLE ${t} ADD CONSTRAINT ${ident(name)} ${kind}${nnd} ${cols}${includeText}${timing};`,
     ),
   ];

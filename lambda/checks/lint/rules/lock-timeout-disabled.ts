@@ -21,6 +21,7 @@
  * TABLE on the table (each timed out behind it there), and the deploy hangs
  * instead of failing with the blocking sessions named.
  */
+import { quoteLiteral, sqlComment } from '../../../engine/sql-quote';
 import { as, findAll, list, names, optionOn, type Node, type ParsedStatement } from '../../parse';
 import { inPlace, renderFix } from '../fix';
 import type { LintRule, RuleContext } from '../rule';
@@ -89,7 +90,7 @@ function report(ctx: RuleContext, s: ParsedStatement, c: Change): void {
       ? `${c.what} turns off the lock timeout schemaguard sets (lock_timeout 0): the statements after it wait for locks forever`
       : `${c.what} drops the lock timeout schemaguard set for this migration: ${RESET_TO}`,
     fix: renderFix([inPlace(
-      `-- remove the ${c.to === 'zero' ? 'SET' : 'reset'}; when the default does not fit, bound it in the header instead:`,
+      sqlComment(`remove the ${c.to === 'zero' ? 'SET' : 'reset'}; when the default does not fit, bound it in the header instead:`),
       '-- schemaguard:lock-timeout=5s',
     )]),
   });
@@ -133,7 +134,7 @@ function isZero(c: Node | undefined): boolean {
 function constantText(c: Node): string {
   if (c.ival !== undefined) return String((c.ival as Node).ival ?? 0);
   const f = (c.fval as Node | undefined)?.fval;
-  return typeof f === 'string' ? f : `'${String((c.sval as Node | undefined)?.sval ?? '').replace(/'/g, "''")}'`;
+  return typeof f === 'string' ? f : quoteLiteral(String((c.sval as Node | undefined)?.sval ?? ''));
 }
 
 /** Milliseconds per unit of a time setting; PostgreSQL's unit names are case-sensitive. */

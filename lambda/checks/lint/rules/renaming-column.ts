@@ -11,6 +11,7 @@
  * the old code finds a column of that name throughout); a rename into it is
  * judged on its own.
  */
+import { sqlComment } from '../../../engine/sql-quote';
 import { as, rangeVar, type RangeVar } from '../../parse';
 import type { TableModel } from '../model';
 import { inPlace, later, renderFix, type FixFile } from '../fix';
@@ -64,14 +65,14 @@ export const RENAMING_COLUMN: LintRule = {
 const HELD = new HeldFindings();
 
 const ESCAPE = (table: string, from: string) =>
-  `-- or, when no running code names ${table}.${ident(from)}: the RENAME alone, after an allow directive for renaming-column that says why`;
+  sqlComment(`or, when no running code names ${table}.${ident(from)}: the RENAME alone, after an allow directive for renaming-column that says why`);
 
 /** Expand and contract for a table's column; advice where they do not apply (a view's column, a partition key column). */
 function fixFor(rel: RangeVar, kind: RelationKind, from: string, to: string, target: TableModel | undefined): FixFile[] {
   if (kind !== 'table') return [viewSteps(rel, kind, from, to)];
   if (target?.partitionKey?.includes(from)) {
     return [inPlace(
-      `-- ${ident(from)} is in the partition key of ${tableName(rel)}: PostgreSQL drops no key column, and no new column can take its place; keep the name`,
+      sqlComment(`${ident(from)} is in the partition key of ${tableName(rel)}: PostgreSQL drops no key column, and no new column can take its place; keep the name`),
       ESCAPE(tableName(rel), from),
     )];
   }
@@ -86,13 +87,13 @@ function tableSteps(rel: RangeVar, from: string, to: string, target: TableModel 
   const add = `ALTER TABLE ${table} ADD COLUMN ${ident(to)} ${type ?? `<the type of ${ident(from)}>`};`;
   return [
     inPlace(
-      type ? add : `-- ${add}  (the type of ${ident(from)} is not known from the migrations)`,
-      `-- then deploy code that writes both ${ident(from)} and ${ident(to)} (or a trigger that copies ${ident(from)} into ${ident(to)}), backfill ${ident(to)} in batches, and switch the readers to ${ident(to)}`,
-      ...(column?.notNull ? [`-- ${ident(to)} NOT NULL like ${ident(from)}: once backfilled, through a validated CHECK (see set-not-null-without-check)`] : []),
-      ...(target?.primaryKey.includes(from) ? [`-- ${ident(from)} is in the primary key: build the key on ${ident(to)} (a unique index CONCURRENTLY, then ADD PRIMARY KEY USING INDEX; see index-not-concurrent) before ${ident(from)} is dropped`] : []),
+      type ? add : sqlComment(`${add}  (the type of ${ident(from)} is not known from the migrations)`),
+      sqlComment(`then deploy code that writes both ${ident(from)} and ${ident(to)} (or a trigger that copies ${ident(from)} into ${ident(to)}), backfill ${ident(to)} in batches, and switch the readers to ${ident(to)}`),
+      ...(column?.notNull ? [sqlComment(`${ident(to)} NOT NULL like ${ident(from)}: once backfilled, through a validated CHECK (see set-not-null-without-check)`)] : []),
+      ...(target?.primaryKey.includes(from) ? [sqlComment(`${ident(from)} is in the primary key: build the key on ${ident(to)} (a unique index CONCURRENTLY, then ADD PRIMARY KEY USING INDEX; see index-not-concurrent) before ${ident(from)} is dropped`)] : []),
       ESCAPE(table, from),
     ),
-    later(`-- once no running code names ${ident(from)}`, ...dropColumnLater(table, from)),
+    later(sqlComment(`once no running code names ${ident(from)}`), ...dropColumnLater(table, from)),
   ];
 }
 
@@ -101,7 +102,7 @@ function viewSteps(rel: RangeVar, kind: RelationKind, from: string, to: string):
   const table = tableName(rel);
   const redo = kind === 'view' ? 'CREATE OR REPLACE VIEW may add it at the end' : 'a materialized view is created again';
   return inPlace(
-    `-- give ${table} both names (…, ${ident(from)}, ${ident(from)} AS ${ident(to)}: ${redo}), switch the readers to ${ident(to)}, and drop ${ident(from)} from it in a later migration`,
+    sqlComment(`give ${table} both names (…, ${ident(from)}, ${ident(from)} AS ${ident(to)}: ${redo}), switch the readers to ${ident(to)}, and drop ${ident(from)} from it in a later migration`),
     ESCAPE(table, from),
   );
 }

@@ -11,6 +11,7 @@
  * constraint takes the old name before COMMIT (a swap). A warning: most code
  * names no constraint, which lint cannot see.
  */
+import { sqlComment } from '../../../engine/sql-quote';
 import { as, rangeVar, type ParsedStatement, type RangeVar } from '../../parse';
 import { inPlace, later, renderFix } from '../fix';
 import { HeldFindings } from '../held';
@@ -69,10 +70,10 @@ function check(ctx: RuleContext, s: ParsedStatement, rel: RangeVar, t: TableMode
   const message = `${s.node.renameType === 'OBJECT_INDEX' ? `RENAME of index ${ident(from)} (and so of its constraint)` : `RENAME CONSTRAINT ${ident(from)}`} TO ${ident(to)} on existing table ${table}: `
     + `${upsert ? `the running application's ON CONFLICT ON CONSTRAINT ${ident(from)} fails with 42704, and ` : ''}its error handling that matches the name ${ident(from)} stops matching until its new version has replaced it`;
   const fix = renderFix([
-    inPlace(`-- nothing in its place: first release code that names no constraint ${ident(from)}${upsert ? ` (ON CONFLICT (<its columns>) instead of ON CONFLICT ON CONSTRAINT ${ident(from)})` : ''}, telling errors apart by their columns`),
+    inPlace(sqlComment(`nothing in its place: first release code that names no constraint ${ident(from)}${upsert ? ` (ON CONFLICT (<its columns>) instead of ON CONFLICT ON CONSTRAINT ${ident(from)})` : ''}, telling errors apart by their columns`)),
     later(
-      `-- once no running code names ${ident(from)}`,
-      `-- schemaguard:allow renaming-constraint no running code names ${ident(from)} any more`,
+      sqlComment(`once no running code names ${ident(from)}`),
+      sqlComment(`schemaguard:allow renaming-constraint no running code names ${ident(from)} any more`),
       `${s.text};`,
     ),
   ]);

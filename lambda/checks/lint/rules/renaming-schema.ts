@@ -13,6 +13,7 @@
  * view of each relation the migrations know in it (a view of one table is
  * updatable), dropped in a later migration.
  */
+import { sqlComment } from '../../../engine/sql-quote';
 import type { ParsedStatement } from '../../parse';
 import { inPlace, later, renderFix } from '../fix';
 import { HeldFindings } from '../held';
@@ -69,13 +70,13 @@ function fixFor(s: ParsedStatement, from: string, to: string, relations: TableMo
     inPlace(
       `${s.text};`,
       `CREATE SCHEMA ${old};`,
-      ...(views.length ? views : [`-- CREATE VIEW ${old}.<table> AS SELECT * FROM ${moved}.<table>; for each table and view the running code names (lint knows none in ${old})`]),
+      ...(views.length ? views : [sqlComment(`CREATE VIEW ${old}.<table> AS SELECT * FROM ${moved}.<table>; for each table and view the running code names (lint knows none in ${old})`)]),
       '-- the running code reads and writes through the views (a view of one table is updatable); grant its role USAGE on the schema and on each view what it had on the table',
-      `-- a function it calls as ${old}.f() needs one of the same name in ${old} that calls ${moved}.f()`,
-      `-- or, when no running code names ${old}: the statement alone, after an allow directive for renaming-schema whose reason says so`,
+      sqlComment(`a function it calls as ${old}.f() needs one of the same name in ${old} that calls ${moved}.f()`),
+      sqlComment(`or, when no running code names ${old}: the statement alone, after an allow directive for renaming-schema whose reason says so`),
     ),
     later(
-      `-- once no running code names ${old}`,
+      sqlComment(`once no running code names ${old}`),
       ...relations.map((t) => `DROP VIEW ${old}.${ident(t.name)};`),
       `DROP SCHEMA ${old};`,
     ),

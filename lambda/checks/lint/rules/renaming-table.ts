@@ -11,6 +11,7 @@
  * renamed table, or a swap: a table created or renamed into it); a rename
  * into it is judged on its own.
  */
+import { sqlComment } from '../../../engine/sql-quote';
 import { rangeVar, type Node, type ParsedStatement, type RangeVar } from '../../parse';
 import { inPlace, later, renderFix } from '../fix';
 import { HeldFindings } from '../held';
@@ -109,9 +110,9 @@ function fixFor(s: ParsedStatement, m: Move, schema: string): string {
       `${s.text};`,
       `CREATE VIEW ${old} AS SELECT * FROM ${moved};`,
       THROUGH_VIEW[m.kind],
-      ...(m.kind === 'table' ? [`-- or: a new table ${moved} that both versions write, backfilled in batches, and ${old} dropped once no running code names it`] : []),
-      `-- or, when no running code names ${old}: the statement alone, after an allow directive for renaming-table whose reason says so`,
+      ...(m.kind === 'table' ? [sqlComment(`or: a new table ${moved} that both versions write, backfilled in batches, and ${old} dropped once no running code names it`)] : []),
+      sqlComment(`or, when no running code names ${old}: the statement alone, after an allow directive for renaming-table whose reason says so`),
     ),
-    later(`-- once no running code names ${old}`, `DROP VIEW ${old};`),
+    later(sqlComment(`once no running code names ${old}`), `DROP VIEW ${old};`),
   ]);
 }

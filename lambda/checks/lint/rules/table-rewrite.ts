@@ -17,6 +17,7 @@
  * index: EXCLUSIVE, reads go on); for the others the fix is a maintenance
  * window or an online rebuild outside the migration.
  */
+import { sqlComment } from '../../../engine/sql-quote';
 import { as, list, optionOn, rangeVar, type ParsedStatement, type RangeVar } from '../../parse';
 import { inPlace, ownNoTransaction, renderFix } from '../fix';
 import type { LintRule, RuleContext } from '../rule';
@@ -30,9 +31,9 @@ import { ident, tableName } from '../sql-text';
  */
 function allowFix(ctx: RuleContext, s: ParsedStatement, what: string, tables: string, extra = ''): string {
   const lines = [
-    `-- PostgreSQL has no online form of ${what}: run it in a maintenance window, or rebuild the table online outside the migration (an extension such as pg_repack${extra})`,
+    sqlComment(`PostgreSQL has no online form of ${what}: run it in a maintenance window, or rebuild the table online outside the migration (an extension such as pg_repack${extra})`),
     '-- on a small table, keep it after an allow directive that says why:',
-    `-- schemaguard:allow table-rewrite ${tables} is small: the copy under ACCESS EXCLUSIVE takes a moment`,
+    sqlComment(`schemaguard:allow table-rewrite ${tables} is small: the copy under ACCESS EXCLUSIVE takes a moment`),
     `${s.text};`,
   ];
   const outside = ctx.src.noTransaction || s.kind === 'VacuumStmt' || (s.kind === 'ClusterStmt' && !s.node.relation);
@@ -72,7 +73,7 @@ function refresh(ctx: RuleContext, s: ParsedStatement): void {
   const view = tableName(rel);
   ctx.report(TABLE_REWRITE, s, {
     message: `REFRESH MATERIALIZED VIEW ${view} computes the view anew into new storage under ACCESS EXCLUSIVE: every query on ${view} waits until it ends`,
-    fix: `REFRESH MATERIALIZED VIEW CONCURRENTLY ${view};  -- EXCLUSIVE: reads of ${view} go on; needs a unique index on ${view} covering every row (CREATE UNIQUE INDEX CONCURRENTLY first)`,
+    fix: `REFRESH MATERIALIZED VIEW CONCURRENTLY ${view};  ${sqlComment(`EXCLUSIVE: reads of ${view} go on; needs a unique index on ${view} covering every row (CREATE UNIQUE INDEX CONCURRENTLY first)`)}`,
   });
 }
 
@@ -131,8 +132,8 @@ function indexTablespace(ctx: RuleContext, s: ParsedStatement): void {
     message: `ALTER INDEX ${index} SET TABLESPACE copies the index into ${space} under ACCESS EXCLUSIVE on it: every query on its table opens the table's indexes to plan, so reads and writes wait until the copy ends`,
     why: 'the copy takes as long as the index is big, and the queries on its table queue behind the lock for that long, reads included, with everything queued behind them',
     fix: renderFix([ownNoTransaction(
-      `-- build the index anew in ${space} beside the old one, then drop the old one; writes go on (SHARE UPDATE EXCLUSIVE)`,
-      `CREATE [UNIQUE] INDEX CONCURRENTLY ${ident(`${rel.name}_moved`)} ON <its table> USING … (…) TABLESPACE ${space};  -- ${index}'s own definition (pg_indexes.indexdef: method, columns, INCLUDE, WHERE)`,
+      sqlComment(`build the index anew in ${space} beside the old one, then drop the old one; writes go on (SHARE UPDATE EXCLUSIVE)`),
+      `CREATE [UNIQUE] INDEX CONCURRENTLY ${ident(`${rel.name}_moved`)} ON <its table> USING … (…) TABLESPACE ${space};  ${sqlComment(`${index}'s own definition (pg_indexes.indexdef: method, columns, INCLUDE, WHERE)`)}`,
       `DROP INDEX CONCURRENTLY ${index};  -- an index behind a PRIMARY KEY or UNIQUE constraint cannot be dropped: swap it in with ALTER TABLE … ADD CONSTRAINT … USING INDEX instead`,
       `ALTER INDEX ${rel.schema ? `${ident(rel.schema)}.` : ''}${ident(`${rel.name}_moved`)} RENAME TO ${ident(rel.name)};`,
     )]),

@@ -3,6 +3,7 @@
  * has no finding of its rule), or names a rule that does not exist. Checked
  * after the other rules ran on the file (`../allow.ts`).
  */
+import { sqlComment } from '../../../engine/sql-quote';
 import type { Allowance } from '../../../engine/source';
 import { inPlace, renderFix } from '../fix';
 import type { LintRule, Report } from '../rule';
@@ -26,7 +27,7 @@ export function unusedAllow(a: Allowance, known: readonly string[]): Report {
   return {
     message: isKnown ? `allow ${a.rule} silences nothing: the next statement has no ${a.rule} finding` : `allow names an unknown rule "${a.rule}"`,
     fix: renderFix([inPlace(isKnown
-      ? `-- delete line ${a.line} (the allow directive), or move it to the line just before the statement it is for`
-      : `-- name one of: ${known.join(', ')}`)]),
+      ? sqlComment(`delete line ${a.line} (the allow directive), or move it to the line just before the statement it is for`)
+      : sqlComment(`name one of: ${known.join(', ')}`))]),
   };
 }

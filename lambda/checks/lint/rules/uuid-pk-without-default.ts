@@ -10,6 +10,7 @@
  * 1:1 table: `user_id uuid PRIMARY KEY REFERENCES users`) takes the other
  * table's id by design and is not reported.
  */
+import { sqlComment } from '../../../engine/sql-quote';
 import { as, list, names, rangeVar, type Node, type ParsedStatement, type RangeVar } from '../../parse';
 import { columnParts } from '../column';
 import { inPlace, renderFix } from '../fix';
@@ -59,7 +60,7 @@ function report(ctx: RuleContext, s: ParsedStatement, rel: RangeVar, col: string
     fix: renderFix([inPlace(
       fixed,
       '-- gen_random_uuid() is built in since PostgreSQL 13 (CREATE EXTENSION pgcrypto before that)',
-      ...(surrogate ? [] : [`-- or, if ${ident(col)} copies another table's id, say so with an allow directive for uuid-pk-without-default and the reason`]),
+      ...(surrogate ? [] : [sqlComment(`or, if ${ident(col)} copies another table's id, say so with an allow directive for uuid-pk-without-default and the reason`)]),
     )]),
     at,
   });

@@ -8,13 +8,14 @@
  * creates it, no database was given, not a known built-in) is reported as
  * one that may rewrite.
  */
+import { quoteLiteral, sqlComment } from '../../../engine/sql-quote';
 import { as, list, typeBase, type Node, type ParsedStatement } from '../../parse';
 import { columnParts, columnRewrite, rewriteContextOf, type DomainFacts } from '../column';
 import { inPlace, renderFix, type FixFile } from '../fix';
 import { columnConstraintText, columnWithout, identityLater } from '../fix-steps';
 import type { AlterTarget } from '../model';
 import type { LintRule } from '../rule';
-import { ident, objectName, tableName } from '../sql-text';
+import { ident, objectName, regclassName, tableName } from '../sql-text';
 
 export const VOLATILE_DEFAULT: LintRule = {
   id: 'volatile-default',
@@ -55,14 +56,14 @@ function fixFor(s: ParsedStatement, t: AlterTarget, col: Node): FixFile[] {
       `ALTER TABLE ${table} ADD COLUMN ${plain};`,
       p.identity
         ? identityLater(table, name)
-        : `-- PostgreSQL 18: GENERATED ALWAYS AS (…) VIRTUAL adds it without a rewrite; before 18, fill ${name} from a trigger and backfill existing rows in batches`,
+        : sqlComment(`PostgreSQL 18: GENERATED ALWAYS AS (…) VIRTUAL adds it without a rewrite; before 18, fill ${name} from a trigger and backfill existing rows in batches`),
     )];
   }
   const expr = defaultExpression(s, col);
   return [inPlace(
     `ALTER TABLE ${table} ADD COLUMN ${plain};`,
     ...(expr ? [`ALTER TABLE ${table} ALTER COLUMN ${name} SET DEFAULT ${expr};  -- for new rows only: no rewrite`] : []),
-    `-- then backfill existing rows in batches${expr ? `: UPDATE ${table} SET ${name} = ${expr} WHERE ${name} IS NULL AND …` : ''}`,
+    sqlComment(`then backfill existing rows in batches${expr ? `: UPDATE ${table} SET ${name} = ${expr} WHERE ${name} IS NULL AND …` : ''}`),
   )];
 }
 
@@ -74,7 +75,7 @@ function domainFix(s: ParsedStatement, t: AlterTarget, col: Node, domain: Domain
   return [inPlace(
     `ALTER TABLE ${table} ADD COLUMN ${name} ${domain.baseType};`,
     ...(expr ? [`ALTER TABLE ${table} ALTER COLUMN ${name} SET DEFAULT ${expr};  -- for new rows only: no rewrite`] : []),
-    `-- then backfill existing rows in batches, and keep the domain's rule as a CHECK on ${name} added NOT VALID and validated in a later migration`,
+    sqlComment(`then backfill existing rows in batches, and keep the domain's rule as a CHECK on ${name} added NOT VALID and validated in a later migration`),
   )];
 }
 
@@ -89,14 +90,15 @@ const SERIAL_BASE: Record<string, string> = {
 function serialFix(t: AlterTarget, col: Node): FixFile[] {
   const table = tableName(t.rel);
   const name = ident(String(col.colname));
-  const seq = ident(objectName(t.rel.name, String(col.colname), 'seq'));
-  const nextval = `nextval('${seq.replace(/'/g, "''")}')`;
+  const seqName = objectName(t.rel.name, String(col.colname), 'seq');
+  const seq = ident(seqName);
+  const nextval = `nextval(${quoteLiteral(regclassName(seqName))})`;
   return [inPlace(
     `CREATE SEQUENCE IF NOT EXISTS ${seq};`,
     `ALTER TABLE ${table} ADD COLUMN ${name} ${SERIAL_BASE[typeBase(col.typeName)] ?? 'bigint'};`,
     `ALTER SEQUENCE ${seq} OWNED BY ${table}.${name};`,
     `ALTER TABLE ${table} ALTER COLUMN ${name} SET DEFAULT ${nextval};  -- for new rows only: no rewrite`,
-    `-- then backfill existing rows in batches: UPDATE ${table} SET ${name} = ${nextval} WHERE ${name} IS NULL AND …`,
+    sqlComment(`then backfill existing rows in batches: UPDATE ${table} SET ${name} = ${nextval} WHERE ${name} IS NULL AND …`),
   )];
 }
 

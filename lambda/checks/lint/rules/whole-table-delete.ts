@@ -10,6 +10,7 @@
  * The fix deletes one primary-key range at a time in a no-transaction file
  * (fix-steps.ts `byKeyRanges`), or TRUNCATE where its trade-offs fit.
  */
+import { sqlComment } from '../../../engine/sql-quote';
 import { rangeVar } from '../../parse';
 import { renderFix } from '../fix';
 import { everyRow } from '../every-row';
@@ -38,7 +39,7 @@ export const WHOLE_TABLE_DELETE: LintRule = {
     const table = tableName(rel);
     const until = ctx.src.noTransaction ? 'until the statement ends' : 'until the file\'s COMMIT';
     const batches = byKeyRanges(ctx, s, rel, { verb: 'DELETE', rerun: 'a re-run after a failure starts over; the rows deleted stay deleted' });
-    batches.lines.push(`-- or, when no other table references ${table} and a moment of ACCESS EXCLUSIVE fits: TRUNCATE ${table}; (not MVCC-safe: a transaction that started before it sees the table empty)`);
+    batches.lines.push(sqlComment(`or, when no other table references ${table} and a moment of ACCESS EXCLUSIVE fits: TRUNCATE ${table}; (not MVCC-safe: a transaction that started before it sees the table empty)`));
     ctx.report(WHOLE_TABLE_DELETE, s, {
       message: `DELETE of every row of existing table ${table} in one statement${every}: each row it deletes stays locked ${until}, and the application's writes to them wait`,
       fix: renderFix([batches]),

@@ -56,7 +56,7 @@ describe.each(targets)('CLI: schemaguard plan --database-url behind a migration\
       const r = await runCli(['plan', '--dir', dir, '--database-url', url]);
       expect(Date.now() - started).toBeLessThan(15_000);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(new RegExp(`error: the table sizes for plan could not be read: waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(a_migration, in a transaction for \\d+ s: SELECT pg_backend_pid\\(\\) AS pid\\) on public\\.big, past lock_timeout 1 s \\(55P03\\)\n`));
+      expect(r.stderr).toMatch(new RegExp(`error: the table sizes for plan could not be read: waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(a_migration, user \\w+, idle in transaction, in a transaction for \\d+ s\\) on public\\.big, past lock_timeout 1 s \\(55P03\\)\n`));
       expect(r.stderr).toContain('fix: run it again once that transaction ends (a migration holds its tables until it commits)');
     });
     const free = await runCli(['plan', '--dir', dir, '--database-url', url]);

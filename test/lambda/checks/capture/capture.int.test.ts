@@ -59,10 +59,11 @@ describe.each(allMajors)('Function: captureStatements on $name with pg_stat_stat
     const r = await capture(url);
     const left = byStatus(r, 'skipped');
     expect(left.every((s) => s.notApplication)).toBe(true);
-    expect(left.map((s) => s.query)).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^SELECT count\(\*\) FROM pg_class/), expect.stringMatching(/^SET application_name/), expect.stringMatching(/^SELECT max\(version\) FROM schemaguard\.applied_migrations/),
+    // Skipped statements are named by queryid and reason, never by their text (a SET of a key).
+    expect(left.every((s) => s.query === undefined)).toBe(true);
+    expect(left.map((s) => s.reason)).toEqual(expect.arrayContaining([
+      "schemaguard's own (schema schemaguard)", 'names no table or function of the application (the catalogs or an extension\'s objects only)',
     ]));
-    expect(left.find((s) => s.query.startsWith('SELECT max(version)'))!.reason).toBe("schemaguard's own (schema schemaguard)");
     // Each statement of the application ran 5 times.
     expect((await capture(url, { minCalls: 6 })).statements.filter((s) => !s.notApplication)).toEqual([]);
   });

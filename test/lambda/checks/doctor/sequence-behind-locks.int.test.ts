@@ -89,7 +89,7 @@ describe.each(withBinaries)('Rule: sequence-behind with a small lock table, $nam
 
       expect(report.findings.map((f) => f.object)).toEqual([`public.t${TABLES}.id`]);
       expect(report.notes).toHaveLength(1);
-      expect(report.notes[0]).toMatch(new RegExp(`^sequence-behind: ${SEQUENCE_BATCH} key columns not checked \\(public\\.t1, public\\.t10, public\\.t100, .* and ${SEQUENCE_BATCH - 5} more\\): waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(in a transaction for \\d+ s: SELECT pg_backend_pid\\(\\) AS pid\\) on public\\.t1, past lock_timeout \\(55P03\\); try again once that transaction ends$`));
+      expect(report.notes[0]).toMatch(new RegExp(`^sequence-behind: ${SEQUENCE_BATCH} key columns not checked \\(public\\.t1, public\\.t10, public\\.t100, .* and ${SEQUENCE_BATCH - 5} more\\): waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(user \\w+, idle in transaction, in a transaction for \\d+ s\\) on public\\.t1, past lock_timeout \\(55P03\\); try again once that transaction ends$`));
       expect(guard.findings.filter((f) => f.rule === SEQUENCE_BEHIND.id).map((f) => f.object)).toEqual([`public.t${TABLES}.id`]);
       // The holder's transaction has aged between the runs.
       const aged = (note: string) => note.replace(/for \d+ s/g, 'for N s');

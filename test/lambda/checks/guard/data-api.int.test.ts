@@ -144,7 +144,7 @@ describe.each(targets)('Function: runGuard through the Data API, a sequence-behi
       // Assess
       expect(overDataApi).not.toBeInstanceOf(Error);
       const r = overDataApi as GuardReport;
-      expect(r.notes).toEqual([expect.stringMatching(new RegExp(`^sequence-behind: ${SEQUENCE_BATCH} key columns not checked \\(public\\.t001, .*\\): waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid \\d+ \\(schemaguard-test, in a transaction for \\d+ s: BEGIN; LOCK TABLE t001 IN ACCESS EXCLUSIVE MODE\\) on public\\.t001, past lock_timeout \\(55P03\\); try again once that transaction ends$`))]);
+      expect(r.notes).toEqual([expect.stringMatching(new RegExp(`^sequence-behind: ${SEQUENCE_BATCH} key columns not checked \\(public\\.t001, .*\\): waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid \\d+ \\(schemaguard-test, user \\w+, idle in transaction, in a transaction for \\d+ s\\) on public\\.t001, past lock_timeout \\(55P03\\); try again once that transaction ends$`))]);
       expect(r.findings.map((f) => `${f.severity} ${f.rule} ${f.object}`)).toEqual([
         `ticket sequence-behind public.t${SEQUENCE_BATCH + 1}.id`,
         'ticket constraint-not-validated checked.checked_n_positive',
