@@ -172,7 +172,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   },
   '--since': { key: 'since', kind: 'string', value: 'REF', for: ['lint'], help: 'lint: the files git ref REF has, unchanged, count as applied, the rest pending (a pull request: --since origin/main)' },
   '--offline': { key: 'offline', kind: 'bool', for: ['plan'], help: 'plan: from the files alone, without a database (every file pending, no table sizes)' },
-  '--server-version': { key: 'serverVersion', kind: 'int', value: 'MAJOR', for: ['lint', 'plan'], help: 'lint without a database, plan --offline: the PostgreSQL major version the migrations run on (e.g. 15): syntax it lacks is an error, and plan shows its locks (default: 18, the grammar they are parsed with; with a database, its own)' },
+  '--server-version': { key: 'serverVersion', kind: 'int', value: 'MAJOR', for: ['lint', 'plan'], help: 'lint without a database, plan --offline: the PostgreSQL major version (13 to 18) the migrations run on (e.g. 15): syntax it lacks is an error, and plan shows its locks (default: 18, the grammar they are parsed with; with a database, its own)' },
   '--warn-rows': { key: 'warnRows', kind: 'count', value: 'N', for: ['plan'], help: 'plan: warn when a write-blocking lock is held over a scan or rewrite of a table of at least N rows (default: 100000)' },
   '--min-calls': { key: 'minCalls', kind: 'count', value: 'N', for: ['capture'], help: 'capture: only statements executed at least N times (default: 5)' },
   '--dry-run': { key: 'dryRun', kind: 'bool', for: ['capture'], help: 'capture: list the contracts it would write, write nothing' },

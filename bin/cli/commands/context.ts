@@ -5,6 +5,7 @@ import type { Driver } from '../../../lambda/engine/ports';
 import { validateSchemaName } from '../../../lambda/engine/identifiers';
 import type { Redactor } from '../../../lambda/engine/redact';
 import { scriptConfigs, skippedLookalikes, upFiles } from '../../../lambda/engine/source';
+import { SUPPORTED_MAJORS } from '../../../lambda/engine/server-majors';
 import { describeSubfolders, sqlSubfolders } from '../../../lambda/engine/subfolders';
 import type { CliOptions } from '../args';
 import { startEmbedded, type EmbeddedServer } from '../embedded';
@@ -194,9 +195,9 @@ export function serverVersionFlag(opts: CliOptions, connects: boolean): number |
       value: `--server-version ${v}`, fix: 'drop --server-version (the database says its version), or lint without a database (no --database-url, no DATABASE_URL) / add --offline (plan)',
     });
   }
-  if (v < SERVER_VERSIONS.oldest || v > SERVER_VERSIONS.newest) {
-    throw new UsageError(`--server-version ${v} is not a PostgreSQL major version lint knows (${SERVER_VERSIONS.oldest} to ${SERVER_VERSIONS.newest})`, {
-      value: String(v), fix: `give the major version only, ${SERVER_VERSIONS.oldest} to ${SERVER_VERSIONS.newest} (--server-version 15 for 15.8); files for a newer server are read with 18's grammar: leave it out`,
+  if (v < SUPPORTED_MAJORS.oldest || v > SUPPORTED_MAJORS.newest) {
+    throw new UsageError(`--server-version ${v} is not a PostgreSQL major version schemaguard supports (${SUPPORTED_MAJORS.oldest} to ${SUPPORTED_MAJORS.newest})`, {
+      value: String(v), fix: `give the major version only, ${SUPPORTED_MAJORS.oldest} to ${SUPPORTED_MAJORS.newest} (--server-version 15 for 15.8); files for a newer server are read with 18's grammar: leave it out`,
     });
   }
   return v;
