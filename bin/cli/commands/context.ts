@@ -9,7 +9,6 @@ import { SUPPORTED_MAJORS } from '../../../lambda/engine/server-majors';
 import { describeSubfolders, sqlSubfolders } from '../../../lambda/engine/subfolders';
 import type { CliOptions } from '../args';
 import { startEmbedded, type EmbeddedServer } from '../embedded';
-import { SERVER_VERSIONS } from '../../../lib/config/settings';
 import { UsageError } from '../errors';
 import { DOCS_POINTERS } from '../../../lambda/engine/docs-pointers';
 
@@ -183,7 +182,7 @@ export async function readWhileConnecting<T>(ctx: CommandContext, read: () => Pr
 /**
  * `--server-version MAJOR` (lint without a database, plan --offline), checked:
  * undefined when not given. With a database, its own version decides
- * (SERVER_VERSIONS: the majors it takes).
+ * (SUPPORTED_MAJORS: the majors it takes).
  */
 export function serverVersionFlag(opts: CliOptions, connects: boolean): number | undefined {
   const v = opts.serverVersion;
