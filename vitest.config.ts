@@ -19,8 +19,8 @@ if (process.env.NODE_EXTRA_CA_CERTS !== undefined) {
   delete process.env.NODE_EXTRA_CA_CERTS;
 }
 
-/** Slow files of the unit project, slowest first (from `.ci/run`'s per-file times). */
-export const SLOW_FIRST = ['test/package/consumer.test.ts', 'test/docs/api-reference.test.ts', 'test/bin/app.test.ts'];
+/** Slow files of the unit project, slowest first (from `.ci/run`'s per-file times; the docs site's build and the compile of the docs' TypeScript blocks measured alone). */
+export const SLOW_FIRST = ['test/package/consumer.test.ts', 'test/docs/site-build.test.ts', 'test/docs/api-reference.test.ts', 'test/docs/typescript-blocks.test.ts', 'test/bin/app.test.ts'];
 
 /**
  * Each file's time in seconds in an earlier full run (scripts/test-durations.mjs

@@ -6,7 +6,7 @@
  * named explicitly (REPO_FILES): the constructs never default to them.
  * cdk-nag's AwsSolutions pack runs at synth (an unacknowledged finding fails it);
  * each accepted finding is acknowledged, with its reason, on the construct that
- * owns it (`acknowledge` in lib/nag.ts), and the README lists them.
+ * owns it (`acknowledge` in lib/nag.ts), and docs/reference/more/cdk-nag.md lists them.
  */
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';

@@ -24,6 +24,7 @@
 export { FILE_NAME_PATTERN, loadMigrations, orderMigrations, parseMigration, type Allowance, type Check, type LoadOptions, type Migration, type MigrationDirectives } from './engine/source';
 export type { SqlStatement } from './engine/sql/splitter';
 export { inspect as plan, migrate, type AppliedSummary, type MigrateOptions, type MigrateResult, type RunEvent, type RunnerOptions } from './engine/runner';
+export { RUN_STEPS, type RunCheck, type RunCheckResult, type RunFacts, type RunStep } from './engine/run-refusals';
 export { computePlan, type EntryStatus, type Plan, type PlanEntry } from './engine/plan';
 export { checksum } from './engine/checksum';
 export { DEFAULT_STATE_SCHEMA, type AppliedKey, type AppliedKind, type AppliedMigration } from './engine/state';
@@ -55,7 +56,7 @@ export {
   assertContracts, checkContracts as check, ContractFailedError, loadContracts, parseContract,
   type ArbiterInfo, type CheckContractsOptions, type Contract, type ContractFailure, type ContractResult, type ContractsReport,
 } from './checks/contracts';
-export { doctor, DOCTOR_RULES, type DoctorContext, type DoctorOptions, type DoctorReport, type DoctorRule, type DoctorTarget } from './checks/doctor';
+export { doctor, DOCTOR_RULES, type DoctorContext, type DoctorExample, type DoctorOptions, type DoctorReport, type DoctorRule, type DoctorTarget } from './checks/doctor';
 export { assertNoDrift, detectDrift, DriftError, failingDrift, formatDrift, isCommentDrift, takeSnapshot, type DetectDriftOptions, type DriftReport, type Snapshot } from './checks/drift';
 export { formatFinding, type AllowedFinding, type Finding, type Severity } from './checks/finding';
 

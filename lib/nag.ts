@@ -1,7 +1,7 @@
 /**
  * cdk-nag (v3) findings this project accepts. Each acknowledgement is put on
- * the narrowest construct that owns the finding, with its reason; the README
- * lists them, and the tests read them back from the construct tree.
+ * the narrowest construct that owns the finding, with its reason; the tests
+ * and docs/reference/more/cdk-nag.md read them back from the construct tree.
  */
 import { Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';

@@ -80,7 +80,7 @@ export interface SchemaGuardProps {
   readonly roleRevision?: number;
   /**
    * The secret of a role you created yourself (`username`, `password`; see
-   * the README for its GRANTs): the guard runs as it and no role is created.
+   * the guide "The guard", section "The role to grant", for its GRANTs): the guard runs as it and no role is created.
    * @default - a generated secret for `roleName`; the migration handler creates or updates the role at every deploy that changes the migrations
    */
   readonly roleSecret?: secretsmanager.ISecret;

@@ -94,7 +94,7 @@ type FlagKind = 'string' | 'duration' | 'int' | 'count' | 'bool' | 'format' | 's
  * `for`: the commands the flag applies to (in their help); every command when absent.
  * `zero`: a duration that must be positive, and what 0 would mean (said when it is refused).
  */
-interface FlagSpec { key: keyof CliOptions; kind: FlagKind; help: string; value?: string; for?: readonly Command[]; zero?: string }
+export interface FlagSpec { key: keyof CliOptions; kind: FlagKind; help: string; value?: string; for?: readonly Command[]; zero?: string }
 
 /** The commands that connect to a database (every one but `new`; `snapshot` only to its own throwaway server). */
 const CONNECTING: readonly Command[] = ['migrate', 'plan', 'status', 'lint', 'check', 'diff', 'doctor', 'guard', 'capture', 'baseline', 'repair'];
@@ -405,7 +405,7 @@ function oneOf<T extends string>(name: string, raw: string, allowed: readonly T[
 }
 
 /** Each command's usage and what it does, for the help. */
-const COMMAND_HELP: Record<Command, { usage: string; what: string }> = {
+export const COMMAND_HELP: Record<Command, { usage: string; what: string }> = {
   plan: { usage: 'plan', what: 'what would run, in order: each statement\'s lock, its table\'s size, rewrites and scans (writes nothing)' },
   migrate: { usage: 'migrate', what: 'apply pending migrations, each in its own transaction with its checks' },
   status: { usage: 'status', what: 'applied / baselined / pending / changed / unknown, as a table' },
@@ -422,9 +422,9 @@ const COMMAND_HELP: Record<Command, { usage: string; what: string }> = {
 };
 
 /** The order of the commands in the help. */
-const HELP_ORDER: readonly Command[] = ['plan', 'migrate', 'status', 'lint', 'check', 'diff', 'snapshot', 'doctor', 'guard', 'capture', 'new', 'baseline', 'repair'];
+export const HELP_ORDER: readonly Command[] = ['plan', 'migrate', 'status', 'lint', 'check', 'diff', 'snapshot', 'doctor', 'guard', 'capture', 'new', 'baseline', 'repair'];
 
-const EXIT_CODES = 'Exit codes: 0 success, 1 a migration, check or refusal failed, 2 usage or input error.';
+export const EXIT_CODES = 'Exit codes: 0 success, 1 a migration, check or refusal failed, 2 usage or input error.';
 
 /** One flag's help line. */
 function flagLine([flag, spec]: [string, FlagSpec]): string {

@@ -2,7 +2,7 @@
  * Progress lines in fewer writes. `migrate` prints a line per migration; to a
  * pipe or a terminal every line was its own write(2), which Node.js makes
  * synchronously: a 300-file run spent 29–35 ms (medians) inside 303 writes,
- * now about 4 ms in a dozen (BENCHMARKS.md "Progress lines"), and the reader
+ * now about 4 ms in a dozen (the "Progress lines" run in BENCHMARKS.md's history, git log -p BENCHMARKS.md), and the reader
  * wakes a dozen times instead of 300.
  *
  * The rule: a line after a quiet spell (nothing written for `intervalMs`) is

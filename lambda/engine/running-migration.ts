@@ -29,6 +29,7 @@ import { MigrationError, sqlstateOf } from './errors';
 import type { Queryable } from './ports';
 import { advisoryLockKey, DEFAULT_LEASE_NAME, LEASE_TABLE } from './runner-lock-names';
 import { quoteIdent } from './identifiers';
+import { DOCS_POINTERS } from './docs-pointers';
 
 const LOOK_SQL = `
 SELECT ARRAY(SELECT l.pid FROM pg_locks l
@@ -74,7 +75,7 @@ export async function runningMigration(q: Queryable, stateSchema: string, unread
   if (!look.can_read) {
     if (unreadableLease === 'pass') return undefined;
     throw new MigrationError(`the guard cannot tell whether a migration is running: role ${look.role} may not read ${stateSchema}.${LEASE_TABLE}`, {
-      fix: `GRANT SELECT ON ${quoteIdent(stateSchema)}.${LEASE_TABLE} TO ${quoteIdent(look.role)}; (README: Guarding production)`,
+      fix: `GRANT SELECT ON ${quoteIdent(stateSchema)}.${LEASE_TABLE} TO ${quoteIdent(look.role)}; (${DOCS_POINTERS.roleToGrant})`,
     });
   }
   const lease = await liveLease(q, stateSchema);

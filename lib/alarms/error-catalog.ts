@@ -13,6 +13,7 @@
  * The prefix has no `%e`, and RDS's default log_error_verbosity does not add the
  * SQLSTATE, so classes are recognised by message text, never by SQLSTATE.
  */
+import { DOCS_POINTERS } from '../../lambda/engine/docs-pointers';
 
 export type Severity = 'page' | 'ticket';
 
@@ -526,7 +527,7 @@ export function savedQueryNameFor(cls: ErrorClass, queryFolder: string = DEFAULT
  * Where every description sends the engineer for what it has no room for:
  * how to reach the database, the dashboard, silencing an alarm, escalating.
  */
-export const ON_CALL_POINTER = 'More: README "On call".';
+export const ON_CALL_POINTER = `More: ${DOCS_POINTERS.onCall}.`;
 
 /**
  * The alarm description: severity, class, SQLSTATE, meaning, the saved query

@@ -19,6 +19,7 @@
 import { GUARD_METRIC, type GuardMetricName } from '../../lambda/handler/constants';
 import { deployedLength, listTokenProblem, listTokens, stringTokens } from './deployed-length';
 import { MAX_ALARM_DESCRIPTION_LENGTH, type Severity } from './error-catalog';
+import { DOCS_POINTERS } from '../../lambda/engine/docs-pointers';
 
 export interface GuardAlarmSpec {
   /** Stable id, kebab-case: construct ids and alarm names (`<prefix>-<severity>-<id>`). */
@@ -216,8 +217,8 @@ export interface GuardRunbookContext {
 }
 
 /** What the first command needs, after it; the short form when nothing else is left to drop. */
-// "README On call": how to reach a database in isolated subnets, where the endpoint and the secret are.
-const FIRST_COMMAND_HINT = "type the guard secret's password at the prompt; app checkout; RDS CA bundle; README On call";
+// The on-call page: how to reach a database in isolated subnets, where the endpoint and the secret are.
+const FIRST_COMMAND_HINT = `the guard secret's password at the prompt; app checkout; RDS CA bundle; ${DOCS_POINTERS.onCall}`;
 const FIRST_COMMAND_SHORT_HINT = "the guard secret's password";
 
 /**

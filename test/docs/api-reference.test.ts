@@ -1,6 +1,6 @@
 /**
  * docs/api is generated from the TSDoc of the package's two entry points
- * (typedoc.json, `npm run docs`) and committed; this regenerates it into a
+ * (typedoc.json, `npm run docs:api`) and committed; this regenerates it into a
  * temporary folder and fails when the committed copy differs, so the
  * reference never lags the code.
  */
@@ -27,7 +27,7 @@ function files(dir: string): string[] {
 const TYPEDOC_MS = 170_000;
 
 describe('docs/api', () => {
-  it('is what `npm run docs` generates from the current sources (run it and commit docs/api when this fails)', () => {
+  it('is what `npm run docs:api` generates from the current sources (run it and commit docs/api when this fails)', () => {
     const typedoc = join(PACKAGE_ROOT, 'node_modules', 'typedoc', 'bin', 'typedoc');
     const r = spawnSync(process.execPath, [typedoc, '--out', fresh, '--logLevel', 'Warn'], { cwd: PACKAGE_ROOT, encoding: 'utf8', timeout: TYPEDOC_MS });
     expect(r.status, r.stdout + r.stderr).toBe(0);
@@ -35,7 +35,7 @@ describe('docs/api', () => {
     expect(`${r.stdout}${r.stderr}`).not.toMatch(/warning/i);
     expect(files(COMMITTED)).toEqual(files(fresh));
     const stale = files(fresh).filter((f) => readFileSync(join(fresh, f), 'utf8') !== readFileSync(join(COMMITTED, f), 'utf8'));
-    expect(stale, 'stale pages: run npm run docs').toEqual([]);
+    expect(stale, 'stale pages: run npm run docs:api').toEqual([]);
   }, TYPEDOC_MS + 10_000);
 
   it('documents both entry points, under their import names', () => {

@@ -36,7 +36,7 @@ describe('Function: readAppConfig', () => {
     expect(read({ 'schemaguard:alarmTicketEmail': '', 'schemaguard:alarmTicketHttpsUrl': '' }).alarmTicketHttpsUrl).toBeUndefined();
   });
 
-  // Regression: the README's own command (-c 'schemaguard:alarmHttpsUrl={{resolve:secretsmanager:…}}') stopped the app: "is not an https:// URL".
+  // Regression: the docs' own command (-c 'schemaguard:alarmHttpsUrl={{resolve:secretsmanager:…}}') stopped the app: "is not an https:// URL".
   it('regression: takes a Secrets Manager or SSM dynamic reference for either HTTPS endpoint, so the routing key stays out of the template', () => {
     const c = read({ 'schemaguard:alarmHttpsUrl': '{{resolve:secretsmanager:schemaguard/pagerduty-url}}', 'schemaguard:alarmTicketHttpsUrl': '{{resolve:ssm:/schemaguard/ticket-url}}' });
     expect([c.alarmHttpsUrl, c.alarmTicketHttpsUrl]).toEqual(['{{resolve:secretsmanager:schemaguard/pagerduty-url}}', '{{resolve:ssm:/schemaguard/ticket-url}}']);

@@ -5,7 +5,6 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildAuroraApp } from '../../lib/app';
 import { ConfigError, readAppConfig } from '../../lib/app-config';
@@ -170,12 +169,10 @@ describe('cdk-nag AwsSolutionsChecks on the Aurora variant', () => {
     expect(onRole).toEqual([]);
   });
 
-  it('every acknowledgement names its rule and a specific reason, and the README lists it', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  it('every acknowledgement names its rule and a specific reason (docs/reference/more/cdk-nag.md lists them, generated)', () => {
     const rules = [...acknowledgedRules(dev), ...acknowledgedRules(prod)].filter((r) => r.id.startsWith('AwsSolutions-'));
     for (const r of rules) {
       expect(r.reason.length, `${r.id} at ${r.path}`).toBeGreaterThanOrEqual(60);
-      expect(readme, `README lists ${r.id.replace(/\[.*$/, '')}`).toContain(r.id.replace(/\[.*$/, ''));
     }
   });
 });

@@ -320,7 +320,7 @@ describe('Class: SchemaGuard', () => {
       const descriptions = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm')).map((a) => JSON.stringify(a.Properties.AlarmDescription));
       expect(descriptions).toHaveLength(GUARD_ALARMS.length);
       // The test's migrations are in a temporary directory, outside the app's: the synth machine's path, not the checkout's, so no --dir.
-      for (const d of descriptions) expect(d).toContain('sslrootcert=global-bundle.pem\\" --state-schema app_state (type the guard secret');
+      for (const d of descriptions) expect(d).toContain('sslrootcert=global-bundle.pem\\" --state-schema app_state (the guard secret');
     });
 
     it('without ticketTopic, the ticket alarms have no actions (a ticket never pages) and synth says so; the pages keep the topic', () => {
@@ -416,7 +416,7 @@ describe('Class: SchemaGuard', () => {
       ]);
     });
 
-    it('on the dashboard of your DatabaseAlarms (as the README wires them): its graphs under the error-class graphs, its alarm states under theirs, above the log row', () => {
+    it('on the dashboard of your DatabaseAlarms (as the scheduled guard guide wires them): its graphs under the error-class graphs, its alarm states under theirs, above the log row', () => {
       const { stack, migrations } = ledgerMigrations('Wired');
       const alarms = new DatabaseAlarms(stack, 'Alarms', {
         logGroup: new logs.LogGroup(stack, 'PostgresLogs', { logGroupName: '/aws/rds/cluster/ledger/postgresql' }),

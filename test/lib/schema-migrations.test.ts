@@ -550,8 +550,8 @@ describe('Class: SchemaMigrations', () => {
   });
 });
 
-// The README's "Make the app wait for the migrations", "Where to put DatabaseAlarms" and "Footprint", proven by synth.
-describe('Class: SchemaMigrations, wired into an app (README)', () => {
+// The CDK guide's "Make the app wait for the migrations", "Where to put DatabaseAlarms" and "Footprint", proven by synth.
+describe('Class: SchemaMigrations, wired into an app (the CDK guide)', () => {
   const migrationsOnly = tempDir({ '1_a.sql': 'SELECT 1;' });
   function databaseStack(app: App): { s: Stack; vpc: ec2.Vpc; db: rds.DatabaseInstance; log: logs.LogGroup } {
     const s = new Stack(app, 'Database');
@@ -619,7 +619,7 @@ describe('Class: SchemaMigrations, wired into an app (README)', () => {
     expect(() => working.synth()).not.toThrow();
   });
 
-  it('adds the resources the README lists: SchemaMigrations and DatabaseAlarms', () => {
+  it('adds the resources the CDK guide lists: SchemaMigrations and DatabaseAlarms', () => {
     const app = new App();
     const { s, vpc, db, log } = databaseStack(app);
     const before = resourceCounts(Template.fromStack(databaseStack(new App()).s));

@@ -6,7 +6,9 @@
  * cache, at the versions this repository uses). Then, in that app: tsc
  * against the shipped declarations (lib checks on), the app synthesised as
  * the CDK CLI runs it (with a Docker that cannot start), `npx schemaguard`,
- * and both entry points loaded by `require` and `import`.
+ * and both entry points loaded by `require` and `import`. README.md's CDK
+ * quick start is copied into the same app as printed, compiled and
+ * synthesised too.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +19,7 @@ import { summariseFiles } from '../../lambda/handler/files-hash';
 import { ENV, PROP } from '../../lambda/handler/constants';
 import { ERROR_CATALOG } from '../../lib/alarms/error-catalog';
 import { PACKAGE_ROOT } from '../../lib/paths';
+import { codeBlocks, region } from '../support/markdown';
 
 const EXAMPLE = join(PACKAGE_ROOT, 'examples', 'widgets-app');
 
@@ -53,7 +56,17 @@ let packed: Packed;
 /** The repository's package.json before the pack (prepack writes the published one in its place, postpack puts it back). */
 const repoManifestText = readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8');
 let installOutput: string;
-let template: { Resources: Record<string, { Type: string; Properties: Record<string, unknown>; Metadata?: Record<string, string> }> };
+type Template = { Resources: Record<string, { Type: string; Properties: Record<string, unknown>; Metadata?: Record<string, string> }> };
+let template: Template;
+/** README.md's CDK quick start, synthesised. */
+let quickStart: Template;
+
+/** The one TypeScript block of README.md's CDK quick start, as printed. */
+function readmeQuickStart(): string {
+  const blocks = codeBlocks(region(readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8'), 'cdk-quick-start'), 'README.md', ['ts']);
+  if (blocks.length !== 1) throw new Error(`README.md's CDK quick start has ${blocks.length} TypeScript blocks, not one`);
+  return blocks[0]!.code;
+}
 const timings: Record<string, number> = {};
 
 function timed<T>(step: string, fn: () => T): T {
@@ -74,6 +87,8 @@ beforeAll(() => {
   pkg.dependencies = { 'aws-cdk-lib': versionOf('aws-cdk-lib'), constructs: versionOf('constructs'), schemaguard: `file:${join(work, packed.filename)}` };
   pkg.devDependencies = { typescript: versionOf('typescript'), '@types/node': versionOf('@types/node') };
   writeFileSync(join(app, 'package.json'), JSON.stringify(pkg, null, 2));
+  // Compiled with the app (its tsconfig takes bin/), synthesised on its own below.
+  writeFileSync(join(app, 'bin', 'quickstart.ts'), readmeQuickStart());
   const installed = timed('npm install', () => mustRun('npm install', 'npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], app));
   installOutput = `${installed.stdout}\n${installed.stderr}`;
   // The app's own tsconfig (as `cdk init` writes it), with the library checks on, so the shipped .d.ts are checked too.
@@ -83,6 +98,10 @@ beforeAll(() => {
     CDK_OUTDIR: join(app, 'cdk.out'), CDK_CONTEXT_JSON: JSON.stringify({ 'aws:cdk:enable-asset-metadata': true }), CDK_DOCKER: '/nonexistent/docker',
   }));
   template = JSON.parse(readFileSync(join(app, 'cdk.out', 'Widgets.template.json'), 'utf8'));
+  timed('quick start synth', () => mustRun('the README quick start', process.execPath, ['build/bin/quickstart.js'], app, {
+    CDK_OUTDIR: join(app, 'quickstart.out'), CDK_DOCKER: '/nonexistent/docker',
+  }));
+  quickStart = JSON.parse(readFileSync(join(app, 'quickstart.out', 'Widgets.template.json'), 'utf8'));
 }, 600_000);
 
 afterAll(() => {
@@ -135,6 +154,18 @@ describe('the packed tarball', () => {
       return dirs.filter((p) => existsSync(join(app, 'node_modules', p, 'node_modules', 'esbuild')));
     });
     expect(nested).toEqual([]);
+  });
+});
+
+describe('README.md\'s CDK quick start, in the app that installed the tarball', () => {
+  it('compiles and synthesises as printed: the instance, the migrations\' custom resource, a metric filter and an alarm per error class, the e-mail subscription', () => {
+    const of = (type: string) => Object.values(quickStart.Resources).filter((r) => r.Type === type);
+    expect(of('AWS::RDS::DBInstance')).toHaveLength(1);
+    expect(of('Custom::SchemaMigrations')).toHaveLength(1);
+    expect(of('Custom::SchemaMigrations')[0]!.Properties[PROP.migrationCount]).toBe('1');
+    expect(of('AWS::Logs::MetricFilter')).toHaveLength(ERROR_CATALOG.length);
+    expect(of('AWS::CloudWatch::Alarm').map((a) => a.Properties.AlarmName)).toContain('widgets-db-page-migration-errors');
+    expect(of('AWS::SNS::Subscription').map((r) => [r.Properties.Protocol, r.Properties.Endpoint])).toContainEqual(['email', 'oncall@example.com']);
   });
 });
 

@@ -118,7 +118,7 @@ function runTempDir(): () => void {
  * SCHEMAGUARD_TEST_TMPDIR when set; else /dev/shm when it is writable with
  * 4 GiB free; else the system's temporary directory. In memory, the servers'
  * many CREATE and DROP DATABASE skip the file system's search for free inodes
- * after deletes (BENCHMARKS.md, "The server's disk"): `npx vitest run`
+ * after deletes (the "server's disk" run in BENCHMARKS.md's history, git log -p BENCHMARKS.md): `npx vitest run`
  * took 820 s instead of 862 here, with 67 s less system CPU.
  */
 export function runTempParent(env: NodeJS.ProcessEnv = process.env, shm = SHM, minFree = SHM_FREE_BYTES): string {

@@ -8,7 +8,7 @@ import { loadMigrations, parseMigration, type Migration } from '../../lambda/eng
 import { ROOT } from './cli';
 
 export const MIGRATIONS_DIR = join(ROOT, 'migrations');
-/** The texts of 0003, 0004 and 0007 as shipped before their online forms (see the README there). */
+/** The texts of 0003, 0004 and 0007 as shipped before their online forms (see docs/app/online-fixes.md). */
 export const IN_PLACE_DIR = join(ROOT, 'test', 'fixtures', 'migrations-in-place');
 
 /**

@@ -9,6 +9,7 @@ import { describeSubfolders, sqlSubfolders } from '../../../lambda/engine/subfol
 import type { CliOptions } from '../args';
 import { startEmbedded, type EmbeddedServer } from '../embedded';
 import { UsageError } from '../errors';
+import { DOCS_POINTERS } from '../../../lambda/engine/docs-pointers';
 
 export interface CommandContext {
   opts: CliOptions;
@@ -182,8 +183,8 @@ function scriptConfigNote(dir: string, configs: { file: string; noTransaction: b
   const noTx = configs.filter((c) => c.noTransaction).map((c) => c.file.replace(/\.conf$/i, ''));
   return `note: ${dir}/: ${names}: Flyway's per-script configuration, which schemaguard does not read; `
     + (noTx.length
-      ? `executeInTransaction=false there is schemaguard's no-transaction directive: put -- schemaguard:no-transaction on the first line of ${noTx.join(', ')} (README, "Migration files")`
-      : 'for executeInTransaction=false, put -- schemaguard:no-transaction on the first line of the script instead (README, "Migration files")');
+      ? `executeInTransaction=false there is schemaguard's no-transaction directive: put -- schemaguard:no-transaction on the first line of ${noTx.join(', ')} (${DOCS_POINTERS.directives})`
+      : `for executeInTransaction=false, put -- schemaguard:no-transaction on the first line of the script instead (${DOCS_POINTERS.directives})`);
 }
 
 /**

@@ -4,8 +4,7 @@ import { CheckFailedError, holderName, LockTimeoutError, MigrationError, Stateme
 import { migrate, type MigrateResult, type RunEvent } from '../../../lambda/engine/runner';
 import type { Driver } from '../../../lambda/engine/ports';
 import { loadMigrationsAsync } from '../../../lambda/engine/source';
-import { replicationCheck } from '../../../lambda/checks/replication/refusal';
-import { waitForStandbys, type StandbyReport } from '../../../lambda/checks/replication/standbys';
+import type { StandbyReport } from '../../../lambda/checks/replication/standbys';
 import { directivesOf } from '../format';
 import { RunProgress, sayWhenInterrupted } from './interrupt';
 import { readWhileConnecting, stateSchemaFlag, warnAboutFiles, type CommandContext } from './context';
@@ -27,6 +26,8 @@ export async function migrateCommand(ctx: CommandContext): Promise<number> {
   try {
     ctx.progress(`migrate ${driver.target}${where}: ${migrations.length} migration${migrations.length === 1 ? '' : 's'} in ${opts.dir}/`);
     const width = migrations.reduce((w, m) => Math.max(w, m.file.length), 0);
+    // Imported when run, so the deploy's bundle starts without the checks (it reads the parser only when a publication or slot exists).
+    const { replicationCheck } = await import('../../../lambda/checks/replication/refusal');
     const result = await migrate({
       driver, migrations, stateSchema: stateSchemaFlag(opts), appliedBy: appliedBy(ctx.env),
       lockWaitMs: opts.lockWaitMs, lockTimeoutMs: opts.lockTimeoutMs, statementTimeoutMs: opts.statementTimeoutMs,
@@ -59,6 +60,7 @@ export async function migrateCommand(ctx: CommandContext): Promise<number> {
 
 /** After applying: wait (bounded) for the standbys to replay it, and say how each did. */
 async function standbysAfter(ctx: CommandContext, driver: Driver): Promise<StandbyReport> {
+  const { waitForStandbys } = await import('../../../lambda/checks/replication/standbys');
   const session = await driver.connect();
   try {
     const report = await waitForStandbys(session, { timeoutMs: ctx.opts.standbyWaitMs, strict: ctx.opts.standbyStrict, onProgress: ctx.progress });

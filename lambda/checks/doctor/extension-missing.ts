@@ -15,6 +15,12 @@ export const EXTENSION_MISSING: DoctorRule = {
   title: 'extension a default needs is not installed',
   why: 'INSERTs fail with "function … does not exist" (42883) here, or in the next environment built from this schema',
   fix: 'CREATE EXTENSION: pgcrypto for gen_random_uuid() before PostgreSQL 13, uuid-ossp for uuid_generate_v4(), …',
+  examples: {
+    finds: `-- a stand-in for uuid-ossp's function, as a restore without the extension leaves one:
+CREATE FUNCTION uuid_generate_v4() RETURNS uuid LANGUAGE sql AS 'SELECT gen_random_uuid()';
+CREATE TABLE tokens (id uuid PRIMARY KEY DEFAULT uuid_generate_v4());`,
+    passes: 'CREATE TABLE tokens (id uuid PRIMARY KEY DEFAULT gen_random_uuid());',
+  },
   check: extensionMissing,
 };
 

@@ -26,6 +26,10 @@ export const FK_MISSING: DoctorRule = {
   title: '*_id column without a foreign key, where the table it names (or the schema\'s foreign keys on that column name) gives a matching unique key',
   why: 'without a foreign key nothing stops rows that point at nothing (orphans), and they are found only when a join silently drops them',
   fix: 'ADD CONSTRAINT … FOREIGN KEY … NOT VALID, then VALIDATE CONSTRAINT in a separate transaction (after the type change, when the types differ)',
+  examples: {
+    finds: 'CREATE TABLE leads (id uuid PRIMARY KEY DEFAULT gen_random_uuid());\nCREATE TABLE web_sessions (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), lead_id uuid);',
+    passes: 'CREATE TABLE leads (id uuid PRIMARY KEY DEFAULT gen_random_uuid());\nCREATE TABLE web_sessions (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), lead_id uuid REFERENCES leads (id));\nCREATE INDEX web_sessions_lead_id ON web_sessions (lead_id);',
+  },
   check: fkMissing,
 };
 

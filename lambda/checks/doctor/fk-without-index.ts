@@ -27,6 +27,10 @@ export const FK_WITHOUT_INDEX: DoctorRule = {
   title: 'foreign key without an index on its referencing columns',
   why: 'each DELETE of a referenced row (and each UPDATE of its key) scans the whole referencing table to find the rows that point at it, holding the row\'s lock meanwhile',
   fix: 'CREATE INDEX CONCURRENTLY on the referencing columns, in a no-transaction migration (for a partitioned table: ON ONLY the parent, each partition\'s CONCURRENTLY, then ATTACH PARTITION)',
+  examples: {
+    finds: 'CREATE TABLE leads (id uuid PRIMARY KEY DEFAULT gen_random_uuid());\nCREATE TABLE web_sessions (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), lead_id uuid REFERENCES leads (id));',
+    passes: 'CREATE TABLE leads (id uuid PRIMARY KEY DEFAULT gen_random_uuid());\nCREATE TABLE web_sessions (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), lead_id uuid REFERENCES leads (id));\nCREATE INDEX web_sessions_lead_id ON web_sessions (lead_id);',
+  },
   check: fkWithoutIndex,
 };
 

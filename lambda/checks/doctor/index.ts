@@ -9,8 +9,8 @@
  * (`rule.ts` says what a rule is); `names.ts` quotes names as fixes print
  * them, `key-types.ts` says when two key columns hold the same values,
  * `type-change.ts` prints a column's type change. To add a rule: write its
- * module, add it to `DOCTOR_RULES` below and a row to README's doctor table,
- * and test it in test/lambda/checks/doctor/ (its fix run on PostgreSQL).
+ * module, add it to `DOCTOR_RULES` below, test it in test/lambda/checks/doctor/
+ * (its fix run on PostgreSQL), and run `npm run docs:generate`.
  */
 import type { Driver, Queryable, Session } from '../../engine/ports';
 import { DEFAULT_STATE_SCHEMA } from '../../engine/state';
@@ -27,7 +27,7 @@ import { REPLICATION_ROLE_REPLICA } from './replication-role-replica';
 import { SEQUENCE_BEHIND } from './sequence-behind';
 import { doctorContext, ownSavepoints, ruleInTransaction, savepoints, type DoctorRule } from './rule';
 
-export type { DoctorContext, DoctorRule } from './rule';
+export type { DoctorContext, DoctorExample, DoctorRule } from './rule';
 
 /** Every rule, in the order their findings are reported. */
 export const DOCTOR_RULES: readonly DoctorRule[] = [

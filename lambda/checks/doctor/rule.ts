@@ -10,6 +10,18 @@ import { CATALOG_OBJECTS_SELECT, catalogObjects } from '../../schema/catalog-pag
 import type { Finding, Severity } from '../finding';
 import { isTimeout, timedOut } from './waits';
 
+/** A schema the rule reports on, and the same schema as it should be: the docs show them, a test runs them. */
+export interface DoctorExample {
+  /**
+   * SQL for an empty database, run statement by statement as `psql -f` runs
+   * a file (a statement that fails is part of the example: a failed CREATE
+   * INDEX CONCURRENTLY), after which this rule, and no other, reports.
+   */
+  finds: string;
+  /** The same schema as it should be: no rule reports anything. */
+  passes: string;
+}
+
 export interface DoctorRule {
   /** Stable id, carried by every finding of the rule. */
   id: string;
@@ -38,6 +50,8 @@ export interface DoctorRule {
    * @default false - a transaction of its own with RULE_SETTINGS
    */
   settingsOnly?: boolean;
+  /** @default - none: no script makes the state on every server (log-language needs a server with a locale other than English) */
+  examples?: DoctorExample;
   /** Catalog queries only; one finding per object. */
   check(ctx: DoctorContext): Promise<Finding[]>;
 }

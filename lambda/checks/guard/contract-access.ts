@@ -20,6 +20,7 @@ import { ident } from '../doctor/names';
 import type { GuardFinding } from './report';
 import { statementNeeds, type TableNeed, type TablePrivilege } from './contract-privileges';
 import { GUARD_RULES } from './rules';
+import { DOCS_POINTERS } from '../../engine/docs-pointers';
 
 /** `permission denied for table t5` (also view, materialized view, schema), PostgreSQL 15 to 18. */
 const DENIED = /permission denied for (table|view|materialized view|schema) (.+?)(?: \([0-9A-Z]{5}\))?\s*$/;
@@ -63,7 +64,7 @@ async function accessFinding(q: Queryable, d: Denied): Promise<GuardFinding> {
     kind: 'doctor', rule: rule.id, severity: rule.severity, object: `${d.result.file}: ${object}`,
     message: `the guard cannot check contract ${d.result.name} (${d.result.file}:${d.result.line}): ${reason}: its role may not use ${object}; the contract was not checked, every other check ran`,
     why: rule.why,
-    fix: grant.startsWith('GRANT ') ? `${grant}  -- as the master user (README: Guarding production, The role to grant)` : grant,
+    fix: grant.startsWith('GRANT ') ? `${grant}  -- as the master user (${DOCS_POINTERS.roleToGrant})` : grant,
   };
 }
 

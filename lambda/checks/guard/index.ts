@@ -37,6 +37,7 @@ import { readOnlyPass, type PassSettings } from './read-only-pass';
 import { findingsReport, skippedReport, type GuardFinding, type GuardReport } from './report';
 import { GUARD_RULES } from './rules';
 import { stateElsewhere, stateFindings, unreadableState } from './state-access';
+import { DOCS_POINTERS } from '../../engine/docs-pointers';
 
 export type { GuardFinding, GuardMetrics, GuardReport } from './report';
 export { GUARD_RULES, guardRules, type GuardFindingKind, type GuardRule, type GuardSeverity } from './rules';
@@ -192,7 +193,7 @@ function guardError(e: unknown, settings: PassSettings, holders: readonly LockHo
   const fields = databaseFields(e);
   const held = holders.length ? `; ${holders.map(holderText).join('; ')}` : '';
   const fix = fields.sqlstate === '42501'
-    ? 'give the guard\'s role what it reads (README: Guarding production lists the GRANTs)'
+    ? `give the guard's role what it reads (the GRANTs: ${DOCS_POINTERS.roleToGrant})`
     : isTimeout(e)
       ? `another session held a lock or the server was slow (lock_timeout ${settings.lockTimeoutMs} ms, statement_timeout ${settings.statementTimeoutMs} ms); the next run tries again`
       : undefined;

@@ -18,6 +18,7 @@
  * drift is reported as ticket until the migrations agree again.
  */
 import { CONTRACT_RULES } from '../report-findings';
+import { DOCS_POINTERS } from '../../engine/docs-pointers';
 
 export type GuardSeverity = 'page' | 'ticket';
 
@@ -103,13 +104,13 @@ export const GUARD_RULES = {
     id: 'state-unreadable', kind: 'migration', severity: 'ticket',
     title: 'the guard\'s role may not read a table of the state schema (applied_migrations, runner_lease): what it holds was left out, every other check ran',
     why: 'without applied_migrations no migration is reported pending, changed or unknown; without runner_lease a migration run through the Data API is not seen',
-    fix: 'the GRANT the finding gives (README: Guarding production, The role to grant)',
+    fix: `the GRANT the finding gives (${DOCS_POINTERS.roleToGrant})`,
   },
   contractUnchecked: {
     id: 'contract-unchecked', kind: 'doctor', severity: 'ticket',
     title: 'the guard\'s role may not use a table (or schema) a contract names, so the contract was not checked: every other check ran',
     why: 'planning a statement checks the role\'s privileges as running it would (42501), and a schema the role has no USAGE on is left out of its search_path (its tables read "does not exist", 42P01); the contract is neither passing nor failing until the role has them',
-    fix: 'the GRANT the finding gives, for the table and schema-qualified (README: Guarding production, The role to grant)',
+    fix: `the GRANT the finding gives, for the table and schema-qualified (${DOCS_POINTERS.roleToGrant})`,
   },
 } satisfies Record<string, GuardRule>;
 

@@ -14,6 +14,7 @@ import { STATE_TABLE } from '../../engine/state';
 import { ident } from '../doctor/names';
 import type { GuardFinding } from './report';
 import { GUARD_RULES } from './rules';
+import { DOCS_POINTERS } from '../../engine/docs-pointers';
 
 /** A state table that exists and that the role may not read. */
 export interface UnreadableTable {
@@ -61,7 +62,7 @@ export function stateFindings(unreadable: readonly UnreadableTable[], stateSchem
     kind: 'migration', rule: rule.id, severity: rule.severity, object: `${stateSchema}.${u.table}`,
     message: `role ${u.role} may not read ${stateSchema}.${u.table} (no ${u.missing.join(', no ')}): ${LEFT_OUT[u.table] ?? 'it was not read'}; every other check ran`,
     why: rule.why,
-    fix: `${u.grants.join(' ')}  -- as the master user (README: Guarding production, The role to grant)`,
+    fix: `${u.grants.join(' ')}  -- as the master user (${DOCS_POINTERS.roleToGrant})`,
   }));
 }
 

@@ -19,8 +19,8 @@
  *
  * One module per rule in `rules/`, its metadata and examples beside its
  * check (`rule.ts` says what a rule is). To add a rule: write its module,
- * add it to `LINT_RULES` below and a row to README's lint table, and test it
- * in test/lambda/checks/lint/rules/.
+ * add it to `LINT_RULES` below, test it in test/lambda/checks/lint/rules/,
+ * and run `npm run docs:generate` (its reference page comes from its module).
  */
 import type { Allowance } from '../../engine/source';
 import type { AllowedFinding, Finding } from '../finding';
@@ -69,7 +69,7 @@ export type { LintRule, RuleExamples } from './rule';
 export { lintSourceFromText, lintSourceOf, type LintSource } from './source';
 export { isZoneChange, rewritesOnTypeChange, usingTransforms } from './type-change';
 
-/** Every rule, in README's order. */
+/** Every rule, in the order they run (and their reference pages list them). */
 export const LINT_RULES: readonly LintRule[] = [
   INDEX_NOT_CONCURRENT,
   CONSTRAINT_NOT_VALID,

@@ -31,7 +31,7 @@ export interface LintRule {
   why: string;
   /** The safe rewrite, in one line (each finding prints the exact SQL). */
   fix: string;
-  /** The squawk rules that look for the same thing (README's table lists them). */
+  /** The squawk rules that look for the same thing (the rule's reference page links them). */
   squawk: readonly string[];
   examples: RuleExamples;
   /** Called once per pending file, before its statements. */

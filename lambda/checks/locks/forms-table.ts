@@ -1,4 +1,4 @@
-/** The form table as README shows it: one row per form, from `LOCK_FORMS` (a test keeps README equal to this). */
+/** The form table as its reference page (docs/reference/more/lock-forms.md) shows it: one row per form, from `LOCK_FORMS`. */
 import { LOCK_FORMS, OTHER_ROLE_TEXT, type LockForm } from './forms';
 import { modeEffect, strongest } from './modes';
 

@@ -9,7 +9,7 @@
 import { ReplicationError } from '../../engine/errors';
 import type { RunCheck, RunCheckResult, RunFacts } from '../../engine/run-refusals';
 import { carriesAnything, decodesEveryTable, readCarriers, resolveTables, type Carriers, type ResolvedTable } from './carriers';
-import { shapeChanges, type ShapeChange } from './ddl';
+import type { ShapeChange } from './ddl';
 
 export interface ReplicationCheckOptions {
   /** The run's reason for changing carried tables (every file): the statements are noted, not refused. @default - refused unless the file says so */
@@ -26,7 +26,8 @@ const NAMED = 10;
  * once the state is read, on the reader, before the applying session
  * connects: through a pool of one server connection, that session's open
  * transaction (the state table made ready) would hold the connection the
- * reads wait for. The files' text is parsed here, by PostgreSQL's parser.
+ * reads wait for. The files' text is parsed, by PostgreSQL's parser, only
+ * when a publication or an active logical slot exists.
  */
 export function replicationCheck(options: ReplicationCheckOptions = {}): RunCheck {
   return { step: 'state-read', check: (facts) => checkReplication(facts, options) };
@@ -36,6 +37,8 @@ async function checkReplication(facts: RunFacts, options: ReplicationCheckOption
   if (facts.pending.length === 0) return {};
   const carriers = await readCarriers(facts.reader);
   if (!carriesAnything(carriers)) return {};
+  // The parser only when something carries rows: a migrate loads none otherwise.
+  const { shapeChanges } = await import('./ddl');
   const changes = await shapeChanges(facts.pending);
   if (changes.length === 0) return {};
   const tables = await resolveTables(facts.reader, uniqueNames(changes));

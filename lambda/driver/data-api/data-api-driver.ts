@@ -55,6 +55,7 @@ import { DataApiSqlError, decodeRecords, parseSqlErrorMessage, translateStatemen
 import { LeaseLock, type LeaseTimings } from './lease-lock';
 import { dropStaleMarkers, markDoBlock, markerName, refuseWhileStaleBlockRuns, refuseWithoutMarkerPrivilege, type MarkedStatement } from './outcome-marker';
 import { quoteIdent } from '../../engine/identifiers';
+import { DOCS_POINTERS } from '../../engine/docs-pointers';
 
 /** How long connecting to the Data API endpoint may take (each SDK attempt). */
 const DATA_API_CONNECTION_TIMEOUT_MS = 5_000;
@@ -565,7 +566,7 @@ function unconfirmedOutcome(how = 'ended'): DataApiSqlError {
 function markerRefused(schema: string, role: string | undefined, cause: unknown): MigrationError {
   return new MigrationError(
     `a DO block that commits its batches runs through the Data API with an outcome marker, a table made in the state schema ${schema} for the call, and role ${role ?? '(the secret\'s)'} may not create tables there (${cause instanceof Error ? cause.message : String(cause)}); the block was not run`,
-    { cause, sqlstate: '42501', fix: `GRANT CREATE ON SCHEMA ${quoteIdent(schema)} TO ${role ? quoteIdent(role) : '<the role of the cluster secret>'};  (README: Long no-transaction statements)` },
+    { cause, sqlstate: '42501', fix: `GRANT CREATE ON SCHEMA ${quoteIdent(schema)} TO ${role ? quoteIdent(role) : '<the role of the cluster secret>'};  (${DOCS_POINTERS.longNoTransaction})` },
   );
 }
 

@@ -25,6 +25,7 @@ import { LEASE_TABLE } from '../../engine/runner-lock-names';
 import { bodyBatches, runsOutsideTransaction, type Migration } from '../../engine/source';
 import { classifySql } from '../../engine/sql/classify';
 import { dollarTag, isComment, tokenize } from '../../engine/sql/lexer';
+import { DOCS_POINTERS } from '../../engine/docs-pointers';
 
 /** Every marker's name starts so (a LIKE pattern below escapes its underscores). */
 export const MARKER_PREFIX = 'schemaguard_outcome_';
@@ -157,7 +158,7 @@ export async function refuseWithoutMarkerPrivilege(q: Queryable, schema: string,
     `${first.migration.file}:${first.line}: a DO block that commits its batches runs through the Data API with an outcome marker, a table made in the state schema ${schema} for the call, and role ${r.role} may not create tables there; nothing was run`,
     {
       file: first.migration.file, version: first.migration.version, line: first.line, sqlstate: '42501',
-      fix: `GRANT CREATE ON SCHEMA ${quoteIdent(schema)} TO ${quoteIdent(r.role)};  (the marker tells the driver that a block outliving its 45-second call succeeded; README: Long no-transaction statements)`,
+      fix: `GRANT CREATE ON SCHEMA ${quoteIdent(schema)} TO ${quoteIdent(r.role)};  (the marker tells the driver that a block outliving its 45-second call succeeded; ${DOCS_POINTERS.longNoTransaction})`,
     },
   );
 }

@@ -9,7 +9,7 @@
  * resource's properties, its response or a message.
  *
  * Delete leaves the database alone, as the migrations' Delete does: the
- * role stays (with its privileges) until someone drops it; the README says
+ * role stays (with its privileges) until someone drops it; the scheduled guard's guide says
  * how. A deploy that never reaches the database cannot be blocked by it.
  */
 import { InputError, MigrationError } from '../../engine/errors';

@@ -76,7 +76,7 @@ describe('Function: loadMigrations', () => {
     expect(e.fix).toContain(`(${command})`);
   });
 
-  // README: a UTF-8 byte order mark is dropped before the checksum and before the text is sent, as CRLF line endings are.
+  // Migration files guide: a UTF-8 byte order mark is dropped before the checksum and before the text is sent, as CRLF line endings are.
   it('drops a UTF-8 byte order mark: the same text and checksum as the file without it', () => {
     const [withMark] = loadMigrations(tempDir({ '1_a.sql': Buffer.from('\ufeffSELECT 1;\r\n', 'utf8') }));
     const [without] = loadMigrations(tempDir({ '1_a.sql': 'SELECT 1;\n' }));

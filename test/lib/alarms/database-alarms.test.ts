@@ -200,7 +200,7 @@ describe('Construct: DatabaseAlarms', () => {
         expect(d).toContain(`SQLSTATE ${cls.sqlstate}`);
         expect(d).toContain(cls.runbook.meaning);
         expect(d).toContain(cls.runbook.fix);
-        expect(d).toMatch(new RegExp(`\\nOver: OK after ${QUIET_MINUTES} minutes without one\\. More: README "On call"\\.$`));
+        expect(d).toMatch(new RegExp(`\\nOver: OK after ${QUIET_MINUTES} minutes without one\\. More: docs guide/on-call\\.$`));
         expect(d).toContain(`\nFind: the saved Logs Insights query "${savedQueryNameFor(cls, FOLDER)}".\n`);
       }
     });
@@ -708,14 +708,14 @@ describe('Construct: DatabaseAlarms', () => {
 });
 
 describe('Package: schemaguard (lib/index.ts)', () => {
-  it('regression: exports what the README and the runbooks name (QUIET_MINUTES, OLDEST_TRANSACTIONS_SQL and sessionErrorsQuery were only in error-catalog.ts)', async () => {
+  it('regression: exports what the docs and the runbooks name (QUIET_MINUTES, OLDEST_TRANSACTIONS_SQL and sessionErrorsQuery were only in error-catalog.ts)', async () => {
     // Prepare
     const pkg: Record<string, unknown> = await import('../../../lib/index');
-    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const docs = ['alarms.md', 'on-call.md'].map((p) => readFileSync(new URL(`../../../docs/guide/${p}`, import.meta.url), 'utf8')).join('\n');
     const named = ['QUIET_MINUTES', 'LOCK_HOLDERS_SQL', 'OLDEST_TRANSACTIONS_SQL', 'ON_CALL_POINTER', 'sessionErrorsQuery', 'savedQueryNameFor', 'ALARM_DESCRIPTION_MARGIN'];
     // Assess
     for (const name of named) {
-      expect(readme, name).toContain(`\`${name}\``);
+      expect(docs, name).toContain(`\`${name}\``);
       expect(pkg[name], name).toBeDefined();
     }
     expect(pkg.QUIET_MINUTES).toBe(QUIET_MINUTES);

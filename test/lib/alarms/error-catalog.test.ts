@@ -1,4 +1,3 @@
-import { GUARD_ROLE_PREFIX } from '../../../lambda/handler/constants';
 import { describe, expect, it } from 'vitest';
 import {
   ALARM_DESCRIPTION_MARGIN,
@@ -83,7 +82,7 @@ describe('Module: error-catalog', () => {
     for (const c of ERROR_CATALOG) expect(alarmDescriptionFor(c), c.id).not.toMatch(/<[a-z][^>]*>/i);
   });
 
-  it('every description ends with where the rest is: README "On call"', () => {
+  it('every description ends with where the rest is: the on-call guide', () => {
     for (const c of ERROR_CATALOG) expect(alarmDescriptionFor(c).endsWith(`\nOver: OK after 15 minutes without one. ${ON_CALL_POINTER}`), c.id).toBe(true);
   });
 
@@ -100,17 +99,6 @@ describe('Module: error-catalog', () => {
 
   it('names the known ids for an unknown one', () => {
     expect(() => errorClass('nope')).toThrow(/unknown error class "nope"; known: not-null-violation, /);
-  });
-});
-
-describe('README: Alarms and runbooks', () => {
-  it('lists every class with its SQLSTATE, metric and severity as the catalog has them', async () => {
-    const { readFileSync } = await import('node:fs');
-    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
-    for (const c of ERROR_CATALOG) {
-      expect(readme).toContain(`| ${c.title} | \`${c.sqlstate}\` | \`${c.metricName}\` | ${c.severity} |`);
-    }
-    expect(readme).toContain(filterPatternFor(errorClass('not-null-violation'), ERROR_CATALOG, [`${GUARD_ROLE_PREFIX}*`]));
   });
 });
 

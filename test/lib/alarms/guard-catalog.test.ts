@@ -80,7 +80,7 @@ describe('Module: guard-catalog', () => {
   describe('Function: guardAlarmDescription', () => {
     it.each(GUARD_ALARMS.map((a) => [a.id, a] as const))('%s: starts with the first command, names the guard\'s log group, within 1024 characters with a 63-character identifier', (_id, spec) => {
       const d = guardAlarmDescription(spec, CTX);
-      expect(d).toContain(`\nFirst: ${GUARD_FIRST_COMMAND} (type the guard secret's password at the prompt; app checkout; RDS CA bundle; README On call); the guard's log group ${CTX.logGroupName} has the last run's.\n`);
+      expect(d).toContain(`\nFirst: ${GUARD_FIRST_COMMAND} (the guard secret's password at the prompt; app checkout; RDS CA bundle; docs guide/on-call); the guard's log group ${CTX.logGroupName} has the last run's.\n`);
       const long = guardAlarmDescription(spec, { ...CTX, database: `${'d'.repeat(63)}/app`, logGroupName: IDENTIFIER, tokenMaxLengths: { [IDENTIFIER]: 512 } });
       expect(deployedLength(long, { [IDENTIFIER]: 512 })).toBeLessThanOrEqual(1024);
     });
@@ -108,7 +108,7 @@ describe('Module: guard-catalog', () => {
       const ctx = { ...CTX, database: `${IDENTIFIER}/${NAME}`, interval: '1439 minutes', command: { stateSchema: 's'.repeat(63), migrationsDir: 'm', contractsDir: 'c', snapshotFile: 's' }, tokenMaxLengths: AT_MOST_63 };
       const d = guardAlarmDescription(health, ctx);
       expect(d).toContain(`${GUARD_FIRST_COMMAND} + the stack's --state-schema --dir --contracts --snapshot (the guard secret's password).\nFix: `);
-      expect(guardAlarmDescription(health, CTX)).toContain("(type the guard secret's password at the prompt; app checkout; RDS CA bundle; README On call); the guard's log group");
+      expect(guardAlarmDescription(health, CTX)).toContain("(the guard secret's password at the prompt; app checkout; RDS CA bundle; docs guide/on-call); the guard's log group");
     });
 
     it('regression: a token whose longest value is not given is refused naming the function, the field, the token and how to key it (the error named none of the context\'s fields)', () => {
@@ -170,7 +170,7 @@ describe('Module: guard-catalog', () => {
       expect(d).toContain("the guard's log group (resource GuardLogs1A2B3C4D) has the last run's.");
       expect(d.length).toBeLessThanOrEqual(1024);
       const none = guardAlarmDescription(health, { ...ctx, logGroupShortName: 'L'.repeat(200) });
-      expect(none).toContain('RDS CA bundle; README On call).\nFix: ');
+      expect(none).toContain('RDS CA bundle; docs guide/on-call).\nFix: ');
       expect(none.length).toBeLessThanOrEqual(1024);
     });
   });

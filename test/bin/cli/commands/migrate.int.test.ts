@@ -189,7 +189,7 @@ describe(`CLI: schemaguard migrate reads its files while it connects, on ${targe
     const r = await runCli(['migrate', '--quiet', '--dir', dir, '--database-url', url]);
 
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toBe(`note: ${dir}/: 1_a.sql.conf, 2_idx.sql.conf: Flyway's per-script configuration, which schemaguard does not read; executeInTransaction=false there is schemaguard's no-transaction directive: put -- schemaguard:no-transaction on the first line of 2_idx.sql (README, "Migration files")\n`);
+    expect(r.stderr).toBe(`note: ${dir}/: 1_a.sql.conf, 2_idx.sql.conf: Flyway's per-script configuration, which schemaguard does not read; executeInTransaction=false there is schemaguard's no-transaction directive: put -- schemaguard:no-transaction on the first line of 2_idx.sql (docs guide/migration-files#directives)\n`);
     const other = tempDir({ '1_a.sql': 'SELECT 1;', '1_a.sql.conf': 'encoding=UTF-8\n' });
     expect((await runCli(['plan', '--dir', other, '--database-url', url])).stderr).toContain(`note: ${other}/: 1_a.sql.conf: Flyway's per-script configuration, which schemaguard does not read; for executeInTransaction=false, put -- schemaguard:no-transaction on the first line of the script instead`);
   });

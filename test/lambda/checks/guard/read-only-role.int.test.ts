@@ -1,6 +1,6 @@
 /**
  * The guard from a least-privilege role, created here with exactly the GRANTs
- * README's "Guarding production" lists: it runs, finds a hand edit, writes
+ * the guard guide (docs/guide/guard.md, "The role to grant") lists: it runs, finds a hand edit, writes
  * nothing (the catalog fingerprint is unchanged), and the role's default is
  * read-only. Without the grants the run is an error that names the fix.
  */
@@ -28,13 +28,13 @@ let contracts: Contract[];
 beforeAll(async () => { contracts = await loadContracts(CONTRACTS_DIR); });
 
 /**
- * README, "The role to grant": its SQL block as written, for this role,
+ * The guard guide, "The role to grant": its SQL block as written, for this role,
  * database and password (`migrator`, the role that runs migrate, is the
  * admin user here).
  */
-function readmeGrants(role: string, database: string, password: string, migrator: string): string[] {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const block = /```sql\n(CREATE ROLE schemaguard_guard [^`]*)```/.exec(readme.slice(readme.indexOf('### The role to grant')))![1]!;
+function guideGrants(role: string, database: string, password: string, migrator: string): string[] {
+  const guide = readFileSync(join(ROOT, 'docs', 'guide', 'guard.md'), 'utf8');
+  const block = /```sql\n(CREATE ROLE schemaguard_guard [^`]*)```/.exec(guide.slice(guide.indexOf('## The role to grant')))![1]!;
   return block.split(';\n').map((s) => s.trim()).filter(Boolean).map((s) => s
     .replace(/\bschemaguard_guard\b/g, role).replace(/\bDATABASE app\b/, `DATABASE ${database}`)
     .replace(/\bFOR ROLE migrator\b/, `FOR ROLE ${migrator}`).replace("'change-me'", `'${password}'`));
@@ -78,7 +78,7 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
     await runFixes(url);
     roles.push({ adminUrl: target.adminUrl, url, role });
     const database = new URL(url).pathname.slice(1);
-    const statements = readmeGrants(role, database, password, new URL(url).username);
+    const statements = guideGrants(role, database, password, new URL(url).username);
     expect(statements).toHaveLength(11);
     await withClient(url, async (c) => {
       for (const statement of statements) await c.query(statement);
@@ -156,7 +156,7 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
       const t5 = await loadContracts(tempDir({ 't5_select.sql': 'SELECT id FROM s5.t5 WHERE id = $1;\n' }));
       const r = await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts: [...contracts, ...t5], snapshot });
       expect(r.findings.map((f) => `${f.severity} ${f.rule} ${f.object}`)).toContain('ticket contract-unchecked t5_select.sql: s5.t5');
-      expect(r.findings.find((f) => f.rule === 'contract-unchecked')!.fix).toBe(`GRANT SELECT ON s5.t5 TO ${role};  -- as the master user (README: Guarding production, The role to grant)`);
+      expect(r.findings.find((f) => f.rule === 'contract-unchecked')!.fix).toBe(`GRANT SELECT ON s5.t5 TO ${role};  -- as the master user (docs guide/guard#the-role-to-grant)`);
     } finally {
       await driver.end();
       await withClient(url, (c) => c.query('DROP SCHEMA s5 CASCADE'));
@@ -172,7 +172,7 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
       const r = await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts: [...contracts, ...t5], snapshot });
       const ticket = r.findings.find((f) => f.rule === 'contract-unchecked')!
       expect(ticket.message).toMatch(/^the guard cannot check contract t5_select \(t5_select\.sql:1\): permission denied for table t5 \(42501\)/);
-      expect(ticket.fix).toBe(`GRANT SELECT ON s5.t5 TO ${role};  -- as the master user (README: Guarding production, The role to grant)`);
+      expect(ticket.fix).toBe(`GRANT SELECT ON s5.t5 TO ${role};  -- as the master user (docs guide/guard#the-role-to-grant)`);
     } finally {
       await driver.end();
       await withClient(url, (c) => c.query('DROP SCHEMA s5 CASCADE; DROP SCHEMA hidden5'));
@@ -191,7 +191,7 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
       for (const t of tickets) {
         expect(t.severity).toBe('ticket');
         expect(t.message).toMatch(new RegExp(`^the guard cannot check contract \\w+ \\(\\w+\\.sql:\\d+\\): (relation "\\w+" does not exist \\(42P01\\): the table|function \\w+\\([\\w, ]*\\) does not exist \\(42883\\): the function) public\\.\\w+ exists, but role ${role} has no USAGE on schema public, so PostgreSQL leaves that schema out of its search_path: its role may not use schema public; `));
-        expect(t.fix).toBe(`GRANT USAGE ON SCHEMA public TO ${role};  -- as the master user (README: Guarding production, The role to grant)`);
+        expect(t.fix).toBe(`GRANT USAGE ON SCHEMA public TO ${role};  -- as the master user (docs guide/guard#the-role-to-grant)`);
       }
       await withClient(url, (c) => c.query(tickets[0]!.fix.replace(/ {2}--.*$/, '')));
       expect((await guardAs(guardUrl)).findings.map((f) => f.rule)).toEqual(['schema-drift', 'contract-insert']);
@@ -214,7 +214,7 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
       expect(found).toContain('page schema-drift public.web_sessions.lead_id');
       expect(found).toContain('ticket contract-unchecked t6_upsert.sql: schema s6');
       expect(found).toContain('page invalid-index s6.t6_id_key');
-      expect(r.findings.find((f) => f.rule === 'contract-unchecked')!.fix).toBe(`GRANT USAGE ON SCHEMA s6 TO ${role}; GRANT SELECT, INSERT ON s6.t6 TO ${role};  -- as the master user (README: Guarding production, The role to grant)`);
+      expect(r.findings.find((f) => f.rule === 'contract-unchecked')!.fix).toBe(`GRANT USAGE ON SCHEMA s6 TO ${role}; GRANT SELECT, INSERT ON s6.t6 TO ${role};  -- as the master user (docs guide/guard#the-role-to-grant)`);
       expect(r.findings.find((f) => f.rule === 'invalid-index')!.message).toMatch(/, and it backs contract t6_upsert \(its ON CONFLICT arbiter\)$/);
     } finally {
       await driver.end();
@@ -268,7 +268,7 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
     }
   });
 
-  // Regression (tester): GRANT … ON ALL TABLES does not cover sequences: with the README's role sequence-behind never ran, silently.
+  // Regression (tester): GRANT … ON ALL TABLES does not cover sequences: with the guide's role sequence-behind never ran, silently.
   it('sequence-behind runs as the role (its sequences are granted, later ones by default); a sequence it may not read is one note with the GRANT', async () => {
     await withClient(url, (c) => c.query("CREATE TABLE public.loaded (id serial PRIMARY KEY); INSERT INTO public.loaded (id) VALUES (1), (2)"));
     try {
@@ -280,7 +280,7 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
       const hidden = await guardAs(guardUrl);
       expect(hidden.findings.filter((f) => f.rule === 'sequence-behind')).toEqual([]);
       expect(hidden.notes).toEqual([
-        `sequence-behind: role ${role} may not read 1 key sequence (public.loaded_id_seq), so their columns were not checked (GRANT … ON ALL TABLES does not cover sequences): GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO ${role};  -- and ALTER DEFAULT PRIVILEGES … GRANT SELECT ON SEQUENCES TO ${role} for new ones (README: The role to grant)`,
+        `sequence-behind: role ${role} may not read 1 key sequence (public.loaded_id_seq), so their columns were not checked (GRANT … ON ALL TABLES does not cover sequences): GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO ${role};  -- and ALTER DEFAULT PRIVILEGES … GRANT SELECT ON SEQUENCES TO ${role} for new ones (docs guide/guard#the-role-to-grant)`,
       ]);
       await withClient(url, (c) => c.query(hidden.notes![0]!.replace(/^.*: (GRANT [^;]*;).*$/, '$1')));
       expect((await guardAs(guardUrl)).findings.filter((f) => f.rule === 'sequence-behind').map((f) => f.object)).toEqual(['public.loaded.id']);
@@ -296,7 +296,7 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
     try {
       const r = await guardAs(guardUrl);
       expect(r.findings.filter((f) => f.rule === 'sequence-behind').map((f) => f.object)).toEqual(['public.loaded.id']);
-      expect(r.notes).toEqual([`sequence-behind: role ${role} has no USAGE on schema s7, so 1 key column was not checked (s7.loaded7.id): GRANT USAGE ON SCHEMA s7 TO ${role};  -- as the master user (README: The role to grant)`]);
+      expect(r.notes).toEqual([`sequence-behind: role ${role} has no USAGE on schema s7, so 1 key column was not checked (s7.loaded7.id): GRANT USAGE ON SCHEMA s7 TO ${role};  -- as the master user (docs guide/guard#the-role-to-grant)`]);
       await withClient(url, (c) => c.query(r.notes![0]!.replace(/^.*: (GRANT [^;]*;).*$/, '$1')));
       expect((await guardAs(guardUrl)).findings.filter((f) => f.rule === 'sequence-behind').map((f) => f.object)).toEqual(['public.loaded.id', 's7.loaded7.id']);
     } finally {
@@ -398,7 +398,7 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
       const overDataApi = await guardAs(guardUrl, 'data-api').catch((e: unknown) => e);
 
       expect(overConnection.notes).toEqual([
-        `sequence-behind: role ${role} has no USAGE on schema app_private, so 1 key column was not checked (app_private.loaded.id): GRANT USAGE ON SCHEMA app_private TO ${role};  -- as the master user (README: The role to grant)`,
+        `sequence-behind: role ${role} has no USAGE on schema app_private, so 1 key column was not checked (app_private.loaded.id): GRANT USAGE ON SCHEMA app_private TO ${role};  -- as the master user (docs guide/guard#the-role-to-grant)`,
       ]);
       expect(overConnection.findings.map((f) => `${f.rule} ${f.object}`)).toEqual(['schema-addition public.loaded_too', 'schema-addition app_private', 'sequence-behind public.loaded_too.id']);
       expect(overDataApi).not.toBeInstanceOf(Error);

@@ -1,11 +1,8 @@
 /** The guard's report: severities per rule, metrics per finding kind, page findings first. */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONTRACT_RULES } from '../../../../lambda/checks/report-findings';
 import { findingsReport, metricsOf, skippedReport, type GuardFinding } from '../../../../lambda/checks/guard/report';
 import { GUARD_RULES, guardRules } from '../../../../lambda/checks/guard/rules';
-import { ROOT } from '../../../support/cli';
 
 const finding = (kind: GuardFinding['kind'], severity: GuardFinding['severity'], object: string): GuardFinding =>
   ({ kind, rule: kind, severity, object, message: `${kind} ${object}`, why: 'why', fix: 'fix' });
@@ -17,20 +14,6 @@ describe('Function: guardRules', () => {
     expect(GUARD_RULES.invalidIndex.exception).toMatch(/^page when a contract's ON CONFLICT/);
     expect(GUARD_RULES.schemaDrift.exception).toMatch(/^ticket while the database is not at the snapshot's migrations/);
     for (const r of guardRules()) expect(r.why.length * r.fix.length * r.title.length).toBeGreaterThan(0);
-  });
-});
-
-describe('README, "Page or ticket"', () => {
-  it('has a row for every rule, in order, with its severity first and its exception after', () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const table = readme.slice(readme.indexOf('| rule | from | severity | counted in |'));
-    const lines = table.split('\n').slice(2);
-    const rows = lines.slice(0, lines.findIndex((l) => !l.startsWith('|'))).map((l) => l.split(' | ').map((c) => c.replace(/^\| /, '')));
-    expect(rows.map((r) => r[0])).toEqual(guardRules().map((r) => `\`${r.id}\``));
-    for (const [k, rule] of guardRules().entries()) {
-      expect(rows[k]![2]!.startsWith(rule.severity)).toBe(true);
-      if (rule.exception) expect(rows[k]![2]).toContain(rule.exception.split(' ')[0] === 'page' ? 'page when' : 'ticket while');
-    }
   });
 });
 

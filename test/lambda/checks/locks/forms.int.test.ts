@@ -95,7 +95,7 @@ async function observeWaits(url: string, f: LockForm): Promise<Waits> {
   }
 }
 
-/** What README's "what waits" says of the form, as the three probes see it. */
+/** What the lock table's "what waits" says of the form, as the three probes see it. */
 function expectedWaits(f: LockForm): Waits {
   const lock = strongest(f.lock, f.indexLock);
   if (!lock) return { reads: false, writes: false, rowWrites: false };
@@ -162,7 +162,7 @@ describe.each(targets)('Lock forms against $name', (target) => {
     }
   });
 
-  // The examples on t and on its index t_a (whose lock queries on t meet when they plan): README's "what waits", seen from a second session.
+  // The examples on t and on its index t_a (whose lock queries on t meet when they plan): the lock table's "what waits", seen from a second session.
   it.each(LOCK_FORMS.filter((f) => !f.noTransaction && (!f.exampleTable || f.exampleTable === 't_a') && !f.until).map((f) => [f.id, f] as const))('%s: what waits for it, as a second session sees', async (_id, f) => {
     expect(await observeWaits(url, f)).toEqual(expectedWaits(f));
   });

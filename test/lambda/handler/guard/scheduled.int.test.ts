@@ -82,7 +82,7 @@ describe.each(targets)('$name', (target) => {
       expect(run.metrics.dimensions).toEqual({ DatabaseIdentifier: 'schemaguard-test', DatabaseName: rig.database });
       expect(run.metrics.metrics).toEqual({ DriftedObjects: 0, MinorDrift: 0, ContractFailures: 0, DoctorErrors: 0, InvalidIndexes: 0, PendingMigrations: 0, GuardErrors: 0 });
       expect(run.metrics.root.outcome).toBe('clean');
-      // README: under 2 KB of log a clean run.
+      // The scheduled guard's guide: under 2 KB of log a clean run.
       expect(Buffer.byteLength(run.lines.join('\n'))).toBeLessThan(2048);
       expect(await catalogFingerprint(rig.url)).toBe(before);
       // Over a connection the guard reads its own secret, never the master's; through the Data API the service reads it.
