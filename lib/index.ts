@@ -9,6 +9,7 @@
 
 // Constructs: add them to a stack of your own, beside your own database.
 export { SchemaMigrations, type SchemaMigrationsProps, type StandbyWaitProps } from './schema-migrations';
+export type { DatabaseAuth, IamAuthenticationProps } from './database-auth';
 export type { FilesSummary } from '../lambda/handler/files-hash';
 export { DatabaseAlarms, type DatabaseAlarmsProps } from './alarms/database-alarms';
 export { DatabaseDashboard, type DatabaseDashboardProps } from './alarms/database-dashboard';

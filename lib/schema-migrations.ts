@@ -30,6 +30,7 @@ import { InputError } from '../lambda/engine/errors';
 import { loadMigrations } from '../lambda/engine/source';
 import { refuseUnwrittenTemplates } from '../lambda/engine/template';
 import { checkHandlerBundle, handlerCode } from './handler-asset';
+import { authEnvironment, grantIamConnect, proxyEnvironment, resolveAuth, type DatabaseAuth, type IamAuthenticationProps } from './database-auth';
 import { acknowledge, arnToken } from './nag';
 import { refuseWrongKinds, type PropKind } from './prop-types';
 import { claimStateTable, resolveStateSchema } from './state-schema';
@@ -41,8 +42,18 @@ export interface SchemaMigrationsProps extends UserFileProps {
    * Secret with the database credentials (`username`, `password`, `host`, `port`), read by the handler at run time.
    * An rds.DatabaseInstance or DatabaseCluster has one (`.secret`) with `Credentials.fromGeneratedSecret(…)` or
    * `fromSecret(…)`; with `Credentials.fromPassword(…)` its `.secret` is undefined, and synth stops.
+   * @default - none: `iamAuthentication` must be set instead
    */
-  readonly secret: secretsmanager.ISecret;
+  readonly secret?: secretsmanager.ISecret;
+  /**
+   * IAM database authentication instead of a secret: the handler connects as
+   * this database user (granted `rds_iam`) with a token signed for each
+   * connection, over verified TLS; its role gets `rds-db:connect` on that
+   * user of `database` only (an rds.DatabaseInstance, DatabaseCluster or
+   * DatabaseProxy, in this stack) and reads no secret. Not with `dataApiCluster`.
+   * @default - none: the handler reads `secret`
+   */
+  readonly iamAuthentication?: IamAuthenticationProps;
   /**
    * The instance or cluster to migrate over a connection: the function is allowed to reach its port, and the resource waits for it.
    * @default - none: `dataApiCluster` must be set instead
@@ -312,8 +323,10 @@ export class SchemaMigrations extends Construct {
   readonly target: MigrationsTarget;
   /** The app's migrations, contracts and snapshot, as absolute paths. */
   readonly userFiles: UserFiles;
-  /** The database secret the handler reads (or the Data API reads for it). */
-  readonly secret: secretsmanager.ISecret;
+  /** The database secret the handler reads (or the Data API reads for it); undefined with IAM authentication. */
+  readonly secret?: secretsmanager.ISecret;
+  /** How the handler authenticates (SchemaGuard's functions reach the database the same way). */
+  readonly auth: DatabaseAuth;
   /** `databaseName` as given. */
   readonly databaseName?: string;
   /** Schema of the state table (`stateSchema`, or its default `schemaguard`). */
@@ -321,30 +334,32 @@ export class SchemaMigrations extends Construct {
 
   constructor(scope: Construct, id: string, props: SchemaMigrationsProps) {
     super(scope, id);
-    refuseMissingSecret(props.secret);
+    const auth = resolveAuth('SchemaMigrations', props);
     refuseWrongKinds('SchemaMigrations', props, PROP_KINDS);
     refuseBadStandbyWait(props.standbys);
     const settings = resolveSettings(props);
     const network = connectionMode(props);
     this.stateSchema = resolveStateSchema(props.stateSchema);
-    claimStateTable(this, { database: network ? network.database : props.dataApiCluster, secret: props.secret, databaseName: props.databaseName }, this.stateSchema);
+    claimStateTable(this, { database: network ? network.database : props.dataApiCluster, secret: auth.kind === 'secret' ? auth.secret : undefined, databaseName: props.databaseName }, this.stateSchema);
     this.files = summariseFiles(settings.migrationsDir, settings.contractsDir);
     refuseTooLarge(this.files, props.memorySize ?? DEFAULT_MEMORY_MB);
     refuseUnloadable(settings.migrationsDir, props.memorySize ?? DEFAULT_MEMORY_MB);
     if (props.parseAtSynth ?? true) refuseUnparsable('SchemaMigrations', settings, { filesHash: this.files.hash });
     warnOfSubfolders(this, settings.migrationsDir);
     noteImplicitFiles(this, props, settings);
-    if (network && !props.secretsManagerEndpoint) warnOfUnreachableSecretsManager(this, network);
+    if (network && auth.kind === 'secret' && !props.secretsManagerEndpoint) warnOfUnreachableSecretsManager(this, network);
+    if (network && auth.kind === 'iam') refuseIamAcrossStacks(this, network.database);
     this.target = network
       ? { kind: 'connection', ...network, secretsManagerEndpoint: props.secretsManagerEndpoint }
       : { kind: 'data-api', cluster: props.dataApiCluster! };
     this.userFiles = { migrationsDir: settings.migrationsDir, contractsDir: settings.contractsDir, snapshotFile: settings.snapshotFile };
     this.secret = props.secret;
+    this.auth = auth;
     this.databaseName = props.databaseName;
 
     this.logGroup = new logs.LogGroup(this, 'HandlerLogs', { retention: settings.retention, removalPolicy: settings.removalPolicy });
-    this.securityGroup = network && handlerSecurityGroup(this, network, props.secretsManagerEndpoint);
-    const role = handlerRole(this, props, network !== undefined);
+    this.securityGroup = network && handlerSecurityGroup(this, network, auth, props.secretsManagerEndpoint);
+    const role = handlerRole(this, props, auth, network);
     const functionProps = this.handlerFunctionProps(props, settings, role, network);
     this.onEventHandler = new lambda.Function(this, 'OnEvent', { ...functionProps, handler: `index.${ON_EVENT_HANDLER_NAME}` });
     this.isCompleteHandler = new lambda.Function(this, 'IsComplete', { ...functionProps, handler: `index.${IS_COMPLETE_HANDLER_NAME}` });
@@ -384,7 +399,7 @@ export class SchemaMigrations extends Construct {
         securityGroups: [this.securityGroup],
       } : {}),
       logGroup: this.logGroup,
-      environment: { ...handlerEnvironment(this, props, settings), ...(props.stateSchema === undefined ? {} : { [ENV.stateSchema]: this.stateSchema }) },
+      environment: { ...handlerEnvironment(this, props, this.auth, settings), ...(props.stateSchema === undefined ? {} : { [ENV.stateSchema]: this.stateSchema }) },
       description: 'schemaguard: applies the migrations during cdk deploy',
     };
   }
@@ -420,7 +435,7 @@ export class SchemaMigrations extends Construct {
 }
 
 /** The handler's group: egress to the database port and to Secrets Manager only; the database's group admits it. */
-function handlerSecurityGroup(scope: Construct, network: Connection, secretsManagerEndpoint: ec2.IConnectable | undefined): ec2.SecurityGroup {
+function handlerSecurityGroup(scope: Construct, network: Connection, auth: DatabaseAuth, secretsManagerEndpoint: ec2.IConnectable | undefined): ec2.SecurityGroup {
   const securityGroup = new ec2.SecurityGroup(scope, 'SecurityGroup', {
     vpc: network.vpc,
     description: 'schemaguard migrations handler: reaches the database port and Secrets Manager only',
@@ -436,6 +451,8 @@ function handlerSecurityGroup(scope: Construct, network: Connection, secretsMana
       `the database had no security group when SchemaMigrations was made (imported without "securityGroups"), so its ingress from the handler is not written: allow the handler's group (SchemaMigrations.securityGroup) on ${network.port.toString()} in the database's group, or import the database with its securityGroups`
       + (cidr ? '' : `; the VPC's CIDR is not known either (imported without vpcCidrBlock), so the handler has no egress to ${network.port.toString()}: add it (securityGroup.addEgressRule)`));
   }
+  // A token is signed locally, from the function's credentials: with IAM authentication nothing else is reached.
+  if (auth.kind === 'iam') return securityGroup;
   if (secretsManagerEndpoint) {
     securityGroup.connections.allowTo(secretsManagerEndpoint, ec2.Port.tcp(443), 'schemaguard migrations handler to Secrets Manager');
   } else {
@@ -454,7 +471,8 @@ function vpcCidr(vpc: ec2.IVpc): string | undefined {
 }
 
 /** The handlers' role: their own logs, the network interfaces (in a VPC) or the Data API on the one cluster, the one secret. */
-function handlerRole(self: SchemaMigrations, props: SchemaMigrationsProps, inVpc: boolean): iam.Role {
+function handlerRole(self: SchemaMigrations, props: SchemaMigrationsProps, auth: DatabaseAuth, network: Connection | undefined): iam.Role {
+  const inVpc = network !== undefined;
   const role = new iam.Role(self, 'HandlerRole', {
     assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     description: inVpc
@@ -467,7 +485,8 @@ function handlerRole(self: SchemaMigrations, props: SchemaMigrationsProps, inVpc
     resources: [self.logGroup.logGroupArn],
   }));
   role.addToPrincipalPolicy(inVpc ? vpcNetworkInterfacesStatement() : dataApiStatement(props.dataApiCluster!));
-  for (const statement of secretStatements(props.secret, Stack.of(self).region)) role.addToPrincipalPolicy(statement);
+  if (auth.kind === 'iam') grantIamConnect('SchemaMigrations', network!.database, role, auth.username);
+  else for (const statement of secretStatements(auth.secret, Stack.of(self).region)) role.addToPrincipalPolicy(statement);
   return role;
 }
 
@@ -508,9 +527,10 @@ export function secretStatements(secret: secretsmanager.ISecret, region: string,
 }
 
 /** The handler's environment: where its files are, which secret, and the optional settings. No secret value. */
-function handlerEnvironment(scope: Construct, props: SchemaMigrationsProps, settings: Settings): Record<string, string> {
+function handlerEnvironment(scope: Construct, props: SchemaMigrationsProps, auth: DatabaseAuth, settings: Settings): Record<string, string> {
   const environment: Record<string, string> = {
-    [ENV.secretArn]: props.secret.secretArn,
+    ...authEnvironment(auth),
+    ...proxyEnvironment(props.database),
     [ENV.migrationsDir]: DEFAULTS.migrationsDir,
     [ENV.contractsDir]: DEFAULTS.contractsDir,
     [ENV.reserveMs]: String(settings.reserve.toMilliseconds()),
@@ -533,6 +553,16 @@ function handlerEnvironment(scope: Construct, props: SchemaMigrationsProps, sett
   const endpoint = sameStack ? databaseEndpoint(props.database) : undefined;
   if (endpoint) Object.assign(environment, { [ENV.endpointHost]: endpoint.host, [ENV.endpointPort]: endpoint.port });
   return environment;
+}
+
+/**
+ * With IAM authentication the handler has no secret to read the host from: the database's endpoint must be
+ * in its environment, and from another stack it would be an export, which blocks replacing the database.
+ */
+function refuseIamAcrossStacks(scope: Construct, database: unknown): void {
+  if (Construct.isConstruct(database) && Stack.of(database) === Stack.of(scope)) return;
+  throw new Error(`SchemaMigrations: with "iamAuthentication" the handler takes the host from the database construct, and ${Construct.isConstruct(database) ? `${database.node.path} is in another stack` : 'the database is not a construct'}; `
+    + 'create SchemaMigrations in the database\'s stack (a cross-stack export of its endpoint would block replacing it), or use a secret that holds the host');
 }
 
 /** Host and port of an rds.DatabaseInstance's or DatabaseCluster's endpoint; undefined for another connectable (a proxy). */
@@ -610,17 +640,6 @@ function defaultServiceTimeout(totalTimeout: Duration | undefined): Duration {
   if (total === undefined || Token.isUnresolved(total)) return DEFAULT_SERVICE_TIMEOUT;
   const seconds = Math.min(MAX_SERVICE_TIMEOUT_S, Math.max(DEFAULT_SERVICE_TIMEOUT.toSeconds(), total + 300));
   return Duration.seconds(seconds);
-}
-
-/**
- * `secret: database.secret!` on a database with Credentials.fromPassword(…) gives undefined: stop with the fix
- * rather than "Cannot read properties of undefined" from deep inside.
- */
-function refuseMissingSecret(secret: secretsmanager.ISecret | undefined): void {
-  if (secret) return;
-  throw new Error('SchemaMigrations: "secret" is undefined; pass the secret with the database credentials (username, password, host, port). '
-    + 'An rds.DatabaseInstance or DatabaseCluster has one (database.secret) only with credentials: rds.Credentials.fromGeneratedSecret(…) or fromSecret(…); '
-    + 'with Credentials.fromPassword(…) database.secret is undefined: switch to fromGeneratedSecret(\'postgres\'), or store the credentials in a secretsmanager.Secret, attach it (secret.attach(database)) and pass that');
 }
 
 /** A migration file the handler could not hold in `memoryMb` stops synth, before a deploy would fail on it. */
@@ -777,7 +796,8 @@ function connectionMode(props: SchemaMigrationsProps): Connection | undefined {
   if (!props.database || !props.vpc) {
     throw new Error('SchemaMigrations: pass "database" and "vpc" (migrate over a connection), or "dataApiCluster" (an Aurora cluster with the Data API enabled)');
   }
-  const port = props.port ?? props.database.connections.defaultPort;
+  // RDS Proxy listens on 5432 for PostgreSQL, and its connections carry no default port.
+  const port = props.port ?? props.database.connections.defaultPort ?? (Object.keys(proxyEnvironment(props.database)).length ? ec2.Port.tcp(5432) : undefined);
   if (!port) {
     throw new Error('SchemaMigrations: "port" is not set and the database has no connections.defaultPort; pass port: ec2.Port.tcp(5432) (or the database\'s port)');
   }
