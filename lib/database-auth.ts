@@ -76,7 +76,7 @@ export function authEnvironment(auth: DatabaseAuth): Record<string, string> {
  * engine's default port, 5432 for PostgreSQL.
  */
 export function proxyEnvironment(database: unknown): Record<string, string> {
-  const proxy = database as Partial<rds.IDatabaseProxy>;
+  const proxy = (database ?? {}) as Partial<rds.IDatabaseProxy>;
   if (typeof proxy.dbProxyArn !== 'string' || typeof proxy.endpoint !== 'string') return {};
   return { [ENV.host]: proxy.endpoint, [ENV.port]: '5432', [ENV.pooler]: 'true' };
 }
