@@ -12,6 +12,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '../../lambda/handler/constants';
+import { SchemaGuard } from '../../lib/schema-guard';
 import { SchemaMigrations, type SchemaMigrationsProps } from '../../lib/schema-migrations';
 import { tempDir } from '../support/files';
 
@@ -127,6 +128,26 @@ describe('Class: SchemaMigrations', () => {
       expect(proxy).toBeDefined();
       const fn = Object.values(t.findResources('AWS::Lambda::Function', { Properties: { Description: 'schemaguard: applies the migrations during cdk deploy' } }))[0]!;
       expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(expect.arrayContaining([ENV.secretArn, ENV.host, ENV.pooler]));
+    });
+  });
+
+  describe('SchemaGuard: iamAuthentication', () => {
+    it('runs as the IAM user: no role created, no secret, rds-db:connect on that user of the instance only', () => {
+      const b = build();
+      const m = new SchemaMigrations(b.stack, 'Migrations', { database: b.instance, vpc: b.vpc, migrationsDir, contractsDir: tempDir({}, 'contracts'), parseAtSynth: false, iamAuthentication: { username: 'migrator' } });
+      const guard = new SchemaGuard(b.stack, 'Guard', { migrations: m, databaseName: 'app', iamAuthentication: { username: 'guard_reader' } });
+      expect(guard.role).toBeUndefined();
+      expect(guard.roleSecret).toBeUndefined();
+      const t = Template.fromStack(b.stack);
+      expect(Object.keys(t.findResources('AWS::SecretsManager::Secret')).filter((k) => k.startsWith('Guard'))).toEqual([]);
+      const fn = Object.values(t.findResources('AWS::Lambda::Function', { Properties: { Description: 'schemaguard: the scheduled read-only schema guard' } }))[0]!;
+      expect(fn.Properties.Environment.Variables[ENV.iamUser]).toBe('guard_reader');
+      expect(fn.Properties.Environment.Variables).not.toHaveProperty(ENV.secretArn);
+      const policies = Object.values(t.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes('GuardFunctionRole'));
+      const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+      expect(statements.flatMap(actions).filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
+      const connect = statements.filter((s) => actions(s).includes('rds-db:connect'));
+      expect(JSON.stringify(connect.map((s) => s.Resource))).toMatch(/DbiResourceId"\]\},"\/guard_reader"/);
     });
   });
 });
