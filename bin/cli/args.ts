@@ -111,6 +111,10 @@ export interface CliOptions {
   standbyWaitMs: number;
   /** `migrate`: fail (exit 1) when a standby has not caught up within the wait. */
   standbyStrict: boolean;
+  /** Sign an IAM authentication token for each connection instead of a password. */
+  iam: boolean;
+  /** The URL points at a pooler or proxy that multiplexes transactions (RDS Proxy, PgBouncer). */
+  pooler: boolean;
 }
 
 type FlagKind = 'string' | 'duration' | 'int' | 'count' | 'bool' | 'format' | 'source';
@@ -153,6 +157,8 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--ignore-foreign-history': { key: 'ignoreForeignHistory', kind: 'bool', for: ['migrate'], help: "run the files where another tool's history table is and schemaguard has recorded nothing (instead: baseline --from TOOL)" },
   '--state-schema': { key: 'stateSchema', kind: 'string', value: 'NAME', for: STATEFUL, help: "schema for schemaguard's state table (default: schemaguard)" },
   '--embedded': { key: 'embedded', kind: 'bool', for: CONNECTING, help: 'use the embedded server under .schemaguard/ although PGHOST, PGPORT, PGDATABASE, PGUSER or PGSERVICE is set (without it they are refused, never silently ignored)' },
+  '--iam': { key: 'iam', kind: 'bool', for: CONNECTING, help: 'IAM database authentication: sign a token (15 minutes) for each connection from the AWS credential chain and region instead of a password; the URL names the user and no password, and TLS is verify-full unless its sslmode says otherwise' },
+  '--pooler': { key: 'pooler', kind: 'bool', for: CONNECTING, help: 'the URL points at a pooler or proxy that multiplexes transactions (RDS Proxy, PgBouncer in transaction mode): the runner lock becomes a lease and no-transaction files are refused (an RDS Proxy endpoint is recognised by its name, another pooler by its start-up)' },
   '--embedded-dir': { key: 'embeddedDir', kind: 'string', value: 'DIR', for: CONNECTING, help: 'data directory of the embedded server (default: .schemaguard)' },
   '--quiet': { key: 'quiet', kind: 'bool', help: 'no progress lines' },
   '--connect-timeout': { key: 'connectTimeoutMs', kind: 'duration', value: 'DURATION', for: CONNECTING, help: 'give up on one connection attempt after this long (default: 10s; 0 = no limit)' },
@@ -232,6 +238,8 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
     dryRun: false,
     standbyWaitMs: 60_000,
     standbyStrict: false,
+    iam: false,
+    pooler: false,
   };
 }
 

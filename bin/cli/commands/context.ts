@@ -1,5 +1,6 @@
 /** What every command gets from `main`: options, output and a way to reach the database. */
 import { parseDatabaseUrl, PgDriver } from '../../../lambda/driver/pg/pg-driver';
+import { maskUrl } from '../../../lambda/engine/redact';
 import { InputError } from '../../../lambda/engine/errors';
 import type { Driver } from '../../../lambda/engine/ports';
 import { validateSchemaName } from '../../../lambda/engine/identifiers';
@@ -115,13 +116,33 @@ async function pgTarget(ctx: CommandContext): Promise<{ driver: PgDriver; where:
     where = ` (embedded, ${ctx.opts.embeddedDir}/)`;
     embeddedTls = { ssl: false }; // a local server without TLS, whatever PGSSLMODE the shell has
   }
+  if ((ctx.opts.iam || ctx.opts.pooler) && embeddedTls) {
+    throw new UsageError(`${ctx.opts.iam ? '--iam' : '--pooler'} is for a database server named by --database-url (or DATABASE_URL), not the embedded one`, { fix: 'pass --database-url postgres://USER@HOST:5432/DATABASE' });
+  }
+  if (ctx.opts.iam) url = iamUrl(url);
   const driver = new PgDriver({
     connectionString: url, redactor: ctx.redactor, ...embeddedTls,
+    ...(ctx.opts.iam ? { iam: {} } : {}), ...(ctx.opts.pooler ? { pooler: true } : {}),
     connectTimeoutMs: ctx.opts.connectTimeoutMs,
     connectRetry: { attempts: ctx.opts.connectRetries + 1 },
     onConnectRetry: (attempt, delayMs, message) => ctx.progress(`  cannot connect yet (attempt ${attempt}): ${message}; retrying in ${delayMs} ms`),
   });
   return { driver, where };
+}
+
+/**
+ * The URL for IAM authentication: a user and no password (the token takes
+ * its place), and TLS verified unless the URL or PGSSLMODE says otherwise
+ * (RDS accepts a token over TLS only).
+ */
+function iamUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password) {
+    throw new UsageError('--iam signs a token in place of the password, and the URL has one', { value: maskUrl(url), fix: 'drop the password from the URL: postgres://USER@HOST:5432/DATABASE' });
+  }
+  if (!u.username) throw new UsageError('--iam needs the database user in the URL', { value: maskUrl(url), fix: 'write it as postgres://USER@HOST:5432/DATABASE, USER granted rds_iam' });
+  if (!u.searchParams.has('sslmode') && !process.env.PGSSLMODE) u.searchParams.set('sslmode', 'verify-full');
+  return u.toString();
 }
 
 /** The libpq variables that name a server (PGPASSWORD and the PGSSL… ones only complete a URL's connection). */
