@@ -41,6 +41,7 @@ export type { Driver, LockOptions, MigrationLock, Queryable, QueryResult, Script
 
 // Where the database is: a connection (node-postgres) or the RDS Data API (Aurora).
 export { parseDatabaseUrl, PgDriver, type ConnectionSettingNames, type ConnectRetry, type PgDriverCommon, type PgDriverOptions } from './driver/pg/pg-driver';
+export type { IamAuthOptions } from './driver/pg/iam-token';
 export type { PoolerEvidence } from './driver/pg/pooler';
 export { DataApiDriver, type DataApiClient, type DataApiDriverOptions } from './driver/data-api/data-api-driver';
 export { LeaseLock, type LeaseLockOptions, type LeaseTimings } from './driver/data-api/lease-lock';

@@ -5,9 +5,9 @@
  * | key                          | default        | meaning |
  * |------------------------------|----------------|---------|
  * | schemaguard:stage            | dev            | `dev` (deletable, single-AZ) or `prod` (deletion protection, snapshot on delete, Multi-AZ) |
- * | schemaguard:engine           | postgres       | `postgres` (RDS instance, migrated over a connection from the VPC) or `aurora` (Aurora Serverless v2, migrated through the RDS Data API from outside the VPC; instanceClass and engineVersion do not apply) |
+ * | schemaguard:engine           | postgres       | `postgres` (RDS instance, migrated over a connection from the VPC) or `aurora` (Aurora Serverless v2, migrated through the RDS Data API from outside the VPC; instanceClass does not apply) |
  * | schemaguard:instanceClass    | t4g.micro      | RDS instance class, with or without the `db.` prefix |
- * | schemaguard:engineVersion    | 18.3           | PostgreSQL version: a major (`17`, `18`) or `major.minor` known to aws-cdk-lib |
+ * | schemaguard:engineVersion    | 18.3 (aurora: 17.6) | PostgreSQL version known to aws-cdk-lib, 13 to 18 (docs/guide/versions.md): a major (`13` … `18`) or `major.minor`; with engine aurora a `major.minor` that has the RDS Data API (13.11, 14.8, 15.3, 16.1, 17.4, 18.3 and later) |
  * | schemaguard:databaseName     | app            | database created on the instance and migrated |
  * | schemaguard:instanceIdentifier | schemaguard-<stage>-<databaseName> | RDS instance identifier (names the log group); it must name the database (databaseName between hyphens) |
  * | schemaguard:natGateways      | 0              | NAT gateways (0: isolated subnets only) |
@@ -25,7 +25,9 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { parseDuration } from '../lambda/engine/duration';
+import { SUPPORTED_MAJORS } from '../lambda/engine/server-majors';
 import { urlWithoutPath } from '../lambda/engine/redact';
+import { auroraVersionConstant, auroraVersions, engineVersionProblem, postgresVersionConstant, postgresVersions } from './engine-versions';
 
 export const CONTEXT_PREFIX = 'schemaguard:';
 export const STAGES = ['dev', 'prod'] as const;
@@ -58,7 +60,10 @@ export interface AppConfig {
   engine: Engine;
   instanceType: ec2.InstanceType;
   instanceClass: string;
+  /** The RDS for PostgreSQL version (engine `postgres`). */
   engineVersion: rds.PostgresEngineVersion;
+  /** The Aurora PostgreSQL version (engine `aurora`); undefined: the Aurora stack's default. */
+  auroraEngineVersion?: rds.AuroraPostgresEngineVersion;
   engineVersionText: string;
   databaseName: string;
   /** undefined: the stack's default, `schemaguard-<stage>-<databaseName>`. */
@@ -82,15 +87,6 @@ export class ConfigError extends Error {
     super(message);
     this.name = 'ConfigError';
   }
-}
-
-/** The aws-cdk-lib constants for PostgreSQL 17 and 18 (`17`, `17.6`, `18.3`, …). */
-export function knownEngineVersions(): string[] {
-  return Object.keys(rds.PostgresEngineVersion)
-    .map((k) => /^VER_(1[78])(?:_(\d+))?$/.exec(k))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => (m[2] ? `${m[1]}.${m[2]}` : m[1]!))
-    .sort((a, b) => Number(a.split('.')[0]) - Number(b.split('.')[0]) || Number(a.split('.')[1] ?? -1) - Number(b.split('.')[1] ?? -1));
 }
 
 /** An RDS instance or cluster identifier as RDS stores it: lowercase, 1 to 63 letters, digits or single hyphens, starting with a letter. */
@@ -128,13 +124,14 @@ export function readAppConfig(get: (key: string) => unknown, keys: string[]): Ap
   const stage = readStage(v);
   const engine = readEngine(v);
   const instanceClass = readInstanceClass(v);
-  const { engineVersion, engineVersionText } = readEngineVersion(v);
+  const { engineVersion, auroraEngineVersion, engineVersionText } = readEngineVersion(v, engine, get(`${CONTEXT_PREFIX}engineVersion`) !== undefined);
   return {
     stage,
     engine,
     instanceClass,
     instanceType: new ec2.InstanceType(instanceClass),
     engineVersion,
+    ...(auroraEngineVersion ? { auroraEngineVersion } : {}),
     engineVersionText,
     databaseName: readDatabaseName(v),
     instanceIdentifier: readInstanceIdentifier(v),
@@ -184,14 +181,21 @@ function readInstanceClass(v: Reader): string {
   return instanceClass;
 }
 
-function readEngineVersion(v: Reader): { engineVersion: rds.PostgresEngineVersion; engineVersionText: string } {
+/** `schemaguard:engineVersion` for the engine: RDS for PostgreSQL's (default 18.3), or Aurora PostgreSQL's (default: the stack's, 17.6). */
+function readEngineVersion(v: Reader, engine: Engine, given: boolean): { engineVersion: rds.PostgresEngineVersion; auroraEngineVersion?: rds.AuroraPostgresEngineVersion; engineVersionText: string } {
   const engineVersionText = v('engineVersion');
-  const versions = knownEngineVersions();
-  const constant = (rds.PostgresEngineVersion as unknown as Record<string, rds.PostgresEngineVersion | undefined>)[`VER_${engineVersionText.replace('.', '_')}`];
-  if (!versions.includes(engineVersionText) || !constant) {
-    throw new ConfigError(`context ${CONTEXT_PREFIX}engineVersion: "${engineVersionText}" is not a PostgreSQL 17 or 18 version this aws-cdk-lib knows; use one of ${versions.join(', ')}`);
+  if (engine === 'aurora') {
+    const auroraEngineVersion = given ? auroraVersionConstant(engineVersionText) : undefined;
+    if (given && !auroraEngineVersion) {
+      throw new ConfigError(`context ${CONTEXT_PREFIX}engineVersion: "${engineVersionText}" is not an Aurora PostgreSQL version the Aurora stack deploys (${engineVersionProblem('aurora', engineVersionText) ?? 'not known to this aws-cdk-lib'}); use one of ${auroraVersions().join(', ')}`);
+    }
+    return { engineVersion: rds.PostgresEngineVersion.VER_18_3, ...(auroraEngineVersion ? { auroraEngineVersion } : {}), engineVersionText: given ? engineVersionText : '17.6' };
   }
-  return { engineVersion: constant, engineVersionText };
+  const engineVersion = postgresVersionConstant(engineVersionText);
+  if (!engineVersion) {
+    throw new ConfigError(`context ${CONTEXT_PREFIX}engineVersion: "${engineVersionText}" is not a PostgreSQL ${SUPPORTED_MAJORS.oldest} to ${SUPPORTED_MAJORS.newest} version this aws-cdk-lib knows; use one of ${postgresVersions().join(', ')}`);
+  }
+  return { engineVersion, engineVersionText };
 }
 
 function readDatabaseName(v: Reader): string {

@@ -63,6 +63,7 @@ export function buildAuroraApp(app: App, config: AppConfig, options: BuildOption
     stage: config.stage,
     databaseName: config.databaseName,
     clusterIdentifier: config.instanceIdentifier,
+    ...(config.auroraEngineVersion ? { engineVersion: config.auroraEngineVersion } : {}),
     logRetention: config.logRetention,
     migrationsDir: options.migrationsDir,
     contractsDir: options.contractsDir,

@@ -13,10 +13,13 @@
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type { Construct } from 'constructs';
 import { DatabaseStackBase, type DataApiConnection, type DatabaseStackCommonProps } from './database-stack-base';
+import { auroraVersions, DATA_API_FROM, engineVersionProblem } from './engine-versions';
 import { acknowledge, acknowledgeDevDeletionProtection } from './nag';
 
 export interface AuroraDatabaseStackProps extends DatabaseStackCommonProps {
   /**
+   * Aurora PostgreSQL 13 to 18, from the first minor of each with the RDS Data API (13.11, 14.8, 15.3, 16.1, 17.4, 18.3: docs/guide/versions.md);
+   * the cluster parameter group's family follows it (`aurora-postgresql13` …).
    * @default rds.AuroraPostgresEngineVersion.VER_17_6
    */
   readonly engineVersion?: rds.AuroraPostgresEngineVersion;
@@ -52,6 +55,11 @@ export class AuroraDatabaseStack extends DatabaseStackBase<AuroraDatabaseStackPr
   }
 
   protected override checkProps(props: AuroraDatabaseStackProps): void {
+    const version = props.engineVersion?.auroraPostgresFullVersion;
+    const problem = version === undefined ? undefined : engineVersionProblem('aurora', version);
+    if (problem) {
+      throw new Error(`AuroraDatabaseStack: "engineVersion" is ${version}; ${problem}: use rds.AuroraPostgresEngineVersion.VER_${auroraVersions().at(-1)!.replace('.', '_')} or another of ${Object.values(DATA_API_FROM).join(', ')} or later in its major`);
+    }
     const { minCapacity: min, maxCapacity: max } = capacityOf(props);
     const half = (n: number) => Number.isFinite(n) && Math.round(n * 2) === n * 2;
     if (!half(min) || min < 0 || min > 256 || !half(max) || max < 1 || max > 256 || max < min) {

@@ -37,7 +37,7 @@ export const DATABASE_PARAMETERS: Readonly<Record<string, string>> = {
 /**
  * The lowest major version whose default parameter group preloads
  * pg_stat_statements, per engine (the documentation cited above). The
- * stacks' engines (PostgreSQL 17 and 18, Aurora PostgreSQL 17) are above both.
+ * stacks' engines (PostgreSQL and Aurora PostgreSQL 13 to 18, lib/engine-versions.ts) are above both.
  */
 export const PG_STAT_STATEMENTS_PRELOADED_FROM: Readonly<Record<'postgres' | 'aurora-postgresql', number>> = {
   postgres: 11,

@@ -274,7 +274,7 @@ export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E ex
     this.alarms.node.addDependency(this.postgresLogRetention);
     this.guard = this.addGuard(props);
     // The endpoint serves the stack's own secrets, no other: the master's, the migrator's and the guard's.
-    limitSecretsManagerEndpoint(this.secretsManagerEndpoint, [this.secret, this.migrations.secret, ...(this.guard ? [this.guard.roleSecret] : [])]);
+    limitSecretsManagerEndpoint(this.secretsManagerEndpoint, [this.secret, ...[this.migrations.secret, this.guard?.roleSecret].filter((x) => x !== undefined)]);
   }
 
   /** Refuses the subclass's own props that are out of range (the stage and identifier are checked already). */

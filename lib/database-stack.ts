@@ -10,6 +10,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type { Construct } from 'constructs';
 import { DatabaseStackBase, type DatabaseStackCommonProps, type VpcConnection } from './database-stack-base';
+import { SUPPORTED_MAJORS } from '../lambda/engine/server-majors';
+import { engineVersionProblem } from './engine-versions';
 import { acknowledge, acknowledgeDevDeletionProtection } from './nag';
 
 export interface DatabaseStackProps extends DatabaseStackCommonProps {
@@ -18,6 +20,7 @@ export interface DatabaseStackProps extends DatabaseStackCommonProps {
    */
   readonly instanceType?: ec2.InstanceType;
   /**
+   * RDS for PostgreSQL 13 to 18 (docs/guide/versions.md); the parameter group's family follows it (`postgres13` … `postgres18`).
    * @default rds.PostgresEngineVersion.VER_18_3
    */
   readonly engineVersion?: rds.PostgresEngineVersion;
@@ -58,6 +61,11 @@ export class DatabaseStack extends DatabaseStackBase<DatabaseStackProps, rds.IIn
   protected override checkProps(props: DatabaseStackProps): void {
     const natGateways = props.natGateways ?? 0;
     const { allocatedStorage, maxAllocatedStorage } = storageOf(props);
+    const version = props.engineVersion?.postgresFullVersion;
+    const problem = version === undefined ? undefined : engineVersionProblem('postgres', version);
+    if (problem) {
+      throw new Error(`DatabaseStack: "engineVersion" is ${version}; ${problem}: use one of rds.PostgresEngineVersion.VER_13 to VER_${SUPPORTED_MAJORS.newest} (or their minors)`);
+    }
     if (!Number.isInteger(natGateways) || natGateways < 0 || natGateways > 3) {
       throw new Error(`DatabaseStack: "natGateways" is ${natGateways}; use 0 (isolated subnets only) to 3`);
     }

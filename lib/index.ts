@@ -11,6 +11,7 @@
 export { SchemaMigrations, type SchemaMigrationsProps, type StandbyWaitProps } from './schema-migrations';
 export type { OperatorCommands, SchemaMigrationsBaseline } from './adoption-props';
 export type { HistorySource } from '../lambda/engine/foreign-history';
+export type { DatabaseAuth, IamAuthenticationProps } from './database-auth';
 export type { FilesSummary } from '../lambda/handler/files-hash';
 export { DatabaseAlarms, type DatabaseAlarmsProps } from './alarms/database-alarms';
 export { DatabaseDashboard, type DatabaseDashboardProps } from './alarms/database-dashboard';

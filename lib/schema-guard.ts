@@ -44,6 +44,7 @@ import { handlerCode } from './handler-asset';
 import { acknowledge } from './nag';
 import { refuseWrongKinds, type PropKind } from './prop-types';
 import { claimOnce } from './synth-claims';
+import { authEnvironment, grantIamConnect, proxyEnvironment, resolveAuth, type DatabaseAuth, type IamAuthenticationProps } from './database-auth';
 import { dataApiStatement, databaseEndpoint, secretStatements, vpcNetworkInterfacesStatement, type MigrationsTarget, type SchemaMigrations } from './schema-migrations';
 
 export interface SchemaGuardProps {
@@ -85,6 +86,15 @@ export interface SchemaGuardProps {
    * @default - a generated secret for `roleName`; the migration handler creates or updates the role at every deploy that changes the migrations
    */
   readonly roleSecret?: secretsmanager.ISecret;
+  /**
+   * IAM database authentication: the guard runs as this database user of
+   * your own (read-only, granted `rds_iam`; see the guide "IAM database
+   * authentication") with a token signed per connection; no role is created
+   * and no secret read: the function's role gets `rds-db:connect` on that
+   * user of the migrations' database only. Not with `roleSecret`, nor over the Data API.
+   * @default - a secret: `roleSecret`, or the generated role's
+   */
+  readonly iamAuthentication?: IamAuthenticationProps;
   /**
    * The instance or cluster identifier: the `DatabaseIdentifier` dimension of
    * the metrics, and named in the runbooks.
@@ -178,8 +188,10 @@ export class SchemaGuard extends Construct {
   /** How often it runs. */
   readonly schedule: Duration;
   /** The secret the guard runs with (`roleSecret`, or the generated one). */
-  readonly roleSecret: secretsmanager.ISecret;
-  /** The role resource, when the role is created here (no `roleSecret`). */
+  readonly roleSecret?: secretsmanager.ISecret;
+  /** How the guard authenticates: the role's secret, or IAM. */
+  readonly auth: DatabaseAuth;
+  /** The role resource, when the role is created here (no `roleSecret`, no `iamAuthentication`). */
   readonly role?: GuardRole;
   /** The function's security group (none through the Data API). */
   readonly securityGroup?: ec2.SecurityGroup;
@@ -199,9 +211,11 @@ export class SchemaGuard extends Construct {
     const target = props.migrations.target;
 
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS, removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY });
-    this.role = props.roleSecret ? undefined : new GuardRole(this, 'Role', { migrations: props.migrations, roleName: settings.roleName, revision: props.roleRevision });
-    this.roleSecret = props.roleSecret ?? this.role!.secret;
-    this.securityGroup = target.kind === 'connection' ? guardSecurityGroup(this, target) : undefined;
+    const ownRole = props.roleSecret !== undefined || props.iamAuthentication !== undefined;
+    this.role = ownRole ? undefined : new GuardRole(this, 'Role', { migrations: props.migrations, roleName: settings.roleName, revision: props.roleRevision });
+    this.roleSecret = props.roleSecret ?? this.role?.secret;
+    this.auth = resolveAuth('SchemaGuard', { secret: this.roleSecret, iamAuthentication: props.iamAuthentication, dataApiCluster: target.kind === 'data-api' ? target.cluster : undefined });
+    this.securityGroup = target.kind === 'connection' ? guardSecurityGroup(this, target, this.auth) : undefined;
     this.function = this.guardFunction(props, settings, target);
     // Its secret is read by this function and the one that sets the role, no other principal.
     this.role?.limitReaders(this.function.role!);
@@ -240,12 +254,12 @@ export class SchemaGuard extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: settings.memorySize,
       timeout: settings.timeout,
-      role: guardFunctionRole(this, target),
+      role: guardFunctionRole(this, target, this.auth),
       ...(this.securityGroup && target.kind === 'connection' ? { vpc: target.vpc, vpcSubnets: target.vpcSubnets, securityGroups: [this.securityGroup] } : {}),
       logGroup: this.logGroup,
       // A failed run is reported as a metric, never retried: the next scheduled run comes soon enough.
       retryAttempts: 0,
-      environment: guardEnvironment(props, settings, target, this.roleSecret),
+      environment: guardEnvironment(props, settings, target, this.auth),
       description: 'schemaguard: the scheduled read-only schema guard',
     });
   }
@@ -398,9 +412,9 @@ function identifierOf(target: MigrationsTarget): string | undefined {
 }
 
 /** The guard's environment: its secret, the database, where its files are, the metrics' namespace and dimensions. No secret value. */
-function guardEnvironment(props: SchemaGuardProps, settings: GuardSettings, target: MigrationsTarget, secret: secretsmanager.ISecret): Record<string, string> {
+function guardEnvironment(props: SchemaGuardProps, settings: GuardSettings, target: MigrationsTarget, auth: DatabaseAuth): Record<string, string> {
   const environment: Record<string, string> = {
-    [ENV.secretArn]: secret.secretArn,
+    ...authEnvironment(auth),
     [ENV.databaseName]: settings.databaseName,
     [ENV.migrationsDir]: DEFAULTS.migrationsDir,
     [ENV.migrationsLayout]: props.migrations.userFiles.migrationsLayout,
@@ -419,22 +433,26 @@ function guardEnvironment(props: SchemaGuardProps, settings: GuardSettings, targ
     environment[ENV.clusterArn] = target.cluster.clusterArn;
   } else {
     const endpoint = databaseEndpoint(target.database);
-    if (!endpoint && !props.roleSecret) {
-      throw new Error('SchemaGuard: the migrations\' database is not an rds.DatabaseInstance or DatabaseCluster, so its host is unknown; pass "roleSecret" with host and port');
+    const proxy = proxyEnvironment(target.database);
+    if (!endpoint && !Object.keys(proxy).length && !props.roleSecret) {
+      throw new Error('SchemaGuard: the migrations\' database is not an rds.DatabaseInstance, DatabaseCluster or DatabaseProxy, so its host is unknown; pass "roleSecret" with host and port');
     }
     if (endpoint) Object.assign(environment, { [ENV.host]: endpoint.host, [ENV.port]: endpoint.port });
+    Object.assign(environment, proxy);
   }
   return environment;
 }
 
 /** The guard's group: egress to the database port and to Secrets Manager only; the database's group admits it. */
-function guardSecurityGroup(scope: Construct, target: Extract<MigrationsTarget, { kind: 'connection' }>): ec2.SecurityGroup {
+function guardSecurityGroup(scope: Construct, target: Extract<MigrationsTarget, { kind: 'connection' }>, auth: DatabaseAuth): ec2.SecurityGroup {
   const securityGroup = new ec2.SecurityGroup(scope, 'SecurityGroup', {
     vpc: target.vpc,
     description: 'schemaguard guard: reaches the database port and Secrets Manager only',
     allowAllOutbound: false,
   });
   securityGroup.connections.allowTo(target.database, target.port, 'schemaguard guard to the database');
+  // A token is signed locally: with IAM authentication nothing else is reached.
+  if (auth.kind === 'iam') return securityGroup;
   if (target.secretsManagerEndpoint) {
     securityGroup.connections.allowTo(target.secretsManagerEndpoint, ec2.Port.tcp(443), 'schemaguard guard to Secrets Manager');
   } else {
@@ -444,14 +462,15 @@ function guardSecurityGroup(scope: Construct, target: Extract<MigrationsTarget, 
 }
 
 /** The function's role: its own logs, the network interfaces (in a VPC) or the Data API on the one cluster, the guard's secret. */
-function guardFunctionRole(self: SchemaGuard, target: MigrationsTarget): iam.Role {
+function guardFunctionRole(self: SchemaGuard, target: MigrationsTarget, auth: DatabaseAuth): iam.Role {
   const role = new iam.Role(self, 'FunctionRole', {
     assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     description: 'schemaguard guard: its own logs, its database path, and the guard role\'s secret only',
   });
   role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'OwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [self.logGroup.logGroupArn] }));
   role.addToPrincipalPolicy(target.kind === 'connection' ? vpcNetworkInterfacesStatement() : dataApiStatement(target.cluster));
-  for (const statement of secretStatements(self.roleSecret, Stack.of(self).region, 'GuardRole')) role.addToPrincipalPolicy(statement);
+  if (auth.kind === 'iam') grantIamConnect('SchemaGuard', target.kind === 'connection' ? target.database : undefined, role, auth.username);
+  else for (const statement of secretStatements(auth.secret, Stack.of(self).region, 'GuardRole')) role.addToPrincipalPolicy(statement);
   return role;
 }
 

@@ -35,6 +35,7 @@ import { refuseUnwrittenTemplates } from '../lambda/engine/template';
 import { baselineProperties, operatorEnvironment, type OperatorCommands, type SchemaMigrationsBaseline } from './adoption-props';
 import { databaseIdentity } from './database-identity';
 import { checkHandlerBundle, handlerCode } from './handler-asset';
+import { authEnvironment, grantIamConnect, proxyEnvironment, resolveAuth, type DatabaseAuth, type IamAuthenticationProps } from './database-auth';
 import { acknowledge, arnToken } from './nag';
 import { refuseUnlessWhole, refuseWrongKinds, type PropKind } from './prop-types';
 import { checkMigratorProps, defaultMigratorRoleName, limitReaders, RoleProvisioner } from './migrator-role';
@@ -53,7 +54,7 @@ export interface SchemaMigrationsProps extends UserFileProps {
    * a migrator role of your own (docs/guide/roles.md lists what it needs), or the master user's (which can do anything:
    * prefer `masterSecret`). An rds.DatabaseInstance or DatabaseCluster has one (`.secret`) with
    * `Credentials.fromGeneratedSecret(…)` or `fromSecret(…)`; with `Credentials.fromPassword(…)` its `.secret` is undefined, and synth stops.
-   * @default - none: `masterSecret` must be set instead
+   * @default - none: `masterSecret` or `iamAuthentication` must be set instead
    */
   readonly secret?: secretsmanager.ISecret;
   /**
@@ -91,6 +92,15 @@ export interface SchemaMigrationsProps extends UserFileProps {
    * @default 0
    */
   readonly migratorRevision?: number;
+  /**
+   * IAM database authentication instead of a secret: the handler connects as
+   * this database user (granted `rds_iam`) with a token signed for each
+   * connection, over verified TLS; its role gets `rds-db:connect` on that
+   * user of `database` only (an rds.DatabaseInstance, DatabaseCluster or
+   * DatabaseProxy, in this stack) and reads no secret. Not with `dataApiCluster`.
+   * @default - none: the handler reads `secret`
+   */
+  readonly iamAuthentication?: IamAuthenticationProps;
   /**
    * The instance or cluster to migrate over a connection: the function is allowed to reach its port, and the resource waits for it.
    * @default - none: `dataApiCluster` must be set instead
@@ -424,10 +434,12 @@ export class SchemaMigrations extends Construct {
   readonly target: MigrationsTarget;
   /** The app's migrations, contracts and snapshot, as absolute paths. */
   readonly userFiles: UserFiles;
-  /** The database secret the handler reads (or the Data API reads for it): the migrator's with `masterSecret`. */
-  readonly secret: secretsmanager.ISecret;
+  /** The database secret the handler reads (or the Data API reads for it): the migrator's with `masterSecret`; undefined with IAM authentication. */
+  readonly secret?: secretsmanager.ISecret;
   /** The role provisioner (`masterSecret`): the migrator, its secret, and the function that may read the master secret. */
   readonly roles?: RoleProvisioner;
+  /** How the handler authenticates (SchemaGuard's functions reach the database the same way). */
+  readonly auth: DatabaseAuth;
   /** `databaseName` as given. */
   readonly databaseName?: string;
   /** Schema of the state table (`stateSchema`, or its default `schemaguard`). */
@@ -448,6 +460,7 @@ export class SchemaMigrations extends Construct {
     super(scope, id);
     refuseMissingSecret(props);
     refuseMigratorPropsWithoutMaster(props);
+    const given = resolveAuth('SchemaMigrations', { ...props, secret: props.secret ?? props.masterSecret });
     refuseWrongKinds('SchemaMigrations', props, PROP_KINDS);
     refuseUnlessWhole('SchemaMigrations', 'revision', props.revision, [0, Number.MAX_SAFE_INTEGER], 'use a whole number from 0, and raise it to run the migrations again');
     refuseBadStandbyWait(props.standbys);
@@ -456,14 +469,15 @@ export class SchemaMigrations extends Construct {
     const network = connectionMode(props);
     const stateSchema = props.stateSchema ?? project.settings.stateSchema;
     this.stateSchema = resolveStateSchema(stateSchema);
-    claimStateTable(this, { database: network ? network.database : props.dataApiCluster, secret: (props.secret ?? props.masterSecret)!, databaseName: props.databaseName }, this.stateSchema);
+    claimStateTable(this, { database: network ? network.database : props.dataApiCluster, secret: props.secret ?? props.masterSecret, databaseName: props.databaseName }, this.stateSchema);
     this.files = summariseFiles(settings.migrationsDir, settings.contractsDir, settings.migrationsLayout);
     refuseTooLarge(this.files, props.memorySize ?? DEFAULT_MEMORY_MB);
     const baselineProps = baselineProperties(props.baseline, refuseUnloadable(settings, props.memorySize ?? DEFAULT_MEMORY_MB));
     if (props.parseAtSynth ?? true) refuseUnparsable('SchemaMigrations', settings, { filesHash: this.files.hash });
     if (settings.migrationsLayout === 'flat') warnOfSubfolders(this, settings.migrationsDir);
     noteImplicitFiles(this, props, settings, project);
-    if (network && !props.secretsManagerEndpoint) warnOfUnreachableSecretsManager(this, network);
+    if (network && given.kind === 'secret' && !props.secretsManagerEndpoint) warnOfUnreachableSecretsManager(this, network);
+    if (network && given.kind === 'iam') refuseIamAcrossStacks(this, network.database);
     this.target = network
       ? { kind: 'connection', ...network, secretsManagerEndpoint: props.secretsManagerEndpoint }
       : { kind: 'data-api', cluster: props.dataApiCluster! };
@@ -475,11 +489,12 @@ export class SchemaMigrations extends Construct {
     this.givenVersionParameterName = props.versionParameterName;
 
     this.logGroup = new logs.LogGroup(this, 'HandlerLogs', { retention: settings.retention, removalPolicy: settings.removalPolicy });
-    this.securityGroup = network && handlerSecurityGroup(this, network, props.secretsManagerEndpoint, props.cloudFormationEndpoint);
     this.roles = props.masterSecret ? this.roleProvisioner(props, settings, network) : undefined;
-    this.secret = this.roles?.secret ?? props.secret!;
-    const role = handlerRole(this, props, network !== undefined, this.secret);
-    const functionProps = this.handlerFunctionProps(props, settings, role, network, stateSchema, this.secret);
+    this.secret = this.roles?.secret ?? props.secret;
+    this.auth = this.secret ? { kind: 'secret', secret: this.secret } : given;
+    this.securityGroup = network && handlerSecurityGroup(this, network, this.auth, props.secretsManagerEndpoint, props.cloudFormationEndpoint);
+    const role = handlerRole(this, props, this.auth, network);
+    const functionProps = this.handlerFunctionProps(props, settings, role, network, stateSchema, this.auth);
     this.onEventHandler = new lambda.Function(this, 'OnEvent', { ...functionProps, handler: `index.${ON_EVENT_HANDLER_NAME}` });
     this.isCompleteHandler = new lambda.Function(this, 'IsComplete', { ...functionProps, handler: `index.${IS_COMPLETE_HANDLER_NAME}` });
     this.provider = this.waiterProvider(settings);
@@ -550,7 +565,7 @@ export class SchemaMigrations extends Construct {
     return new RoleProvisioner(this, 'Roles', {
       masterSecret: props.masterSecret!, database: network ? network.database : props.dataApiCluster, ...migrator, inVpc: network !== undefined,
       makeFunction: (scope, role, databaseSecret) => new lambda.Function(scope, 'Function', {
-        ...this.handlerFunctionProps(props, settings, role, network, this.stateSchema === DEFAULT_STATE_SCHEMA ? undefined : this.stateSchema, databaseSecret),
+        ...this.handlerFunctionProps(props, settings, role, network, this.stateSchema === DEFAULT_STATE_SCHEMA ? undefined : this.stateSchema, { kind: 'secret', secret: databaseSecret }),
         handler: `index.${ON_EVENT_HANDLER_NAME}`,
         description: 'schemaguard: makes the migrator and the guard\'s roles, as the master user, during cdk deploy',
       }),
@@ -569,7 +584,7 @@ export class SchemaMigrations extends Construct {
   }
 
   /** What onEvent and isComplete share: one code asset, the role, the network, the log group, the environment. */
-  private handlerFunctionProps(props: SchemaMigrationsProps, settings: Settings, role: iam.IRole, network: Connection | undefined, stateSchema: string | undefined, secret: secretsmanager.ISecret): Omit<lambda.FunctionProps, 'handler'> {
+  private handlerFunctionProps(props: SchemaMigrationsProps, settings: Settings, role: iam.IRole, network: Connection | undefined, stateSchema: string | undefined, auth: DatabaseAuth): Omit<lambda.FunctionProps, 'handler'> {
     return {
       code: handlerCode(settings),
       // The bundle targets node22 (scripts/build-handler.mjs).
@@ -584,7 +599,7 @@ export class SchemaMigrations extends Construct {
         securityGroups: [this.securityGroup],
       } : {}),
       logGroup: this.logGroup,
-      environment: { ...handlerEnvironment(this, props, settings, secret), ...(stateSchema === undefined ? {} : { [ENV.stateSchema]: this.stateSchema }) },
+      environment: { ...handlerEnvironment(this, props, settings, auth), ...(stateSchema === undefined ? {} : { [ENV.stateSchema]: this.stateSchema }) },
       description: 'schemaguard: applies the migrations during cdk deploy',
     };
   }
@@ -645,7 +660,7 @@ export class SchemaMigrations extends Construct {
 }
 
 /** The handler's group: egress to the database port, to Secrets Manager and to CloudFormation only; the database's group admits it. */
-function handlerSecurityGroup(scope: Construct, network: Connection, secretsManagerEndpoint: ec2.IConnectable | undefined, cloudFormationEndpoint: ec2.IConnectable | undefined): ec2.SecurityGroup {
+function handlerSecurityGroup(scope: Construct, network: Connection, auth: DatabaseAuth, secretsManagerEndpoint: ec2.IConnectable | undefined, cloudFormationEndpoint: ec2.IConnectable | undefined): ec2.SecurityGroup {
   const securityGroup = new ec2.SecurityGroup(scope, 'SecurityGroup', {
     vpc: network.vpc,
     description: 'schemaguard migrations handler: reaches the database port and Secrets Manager only',
@@ -661,6 +676,8 @@ function handlerSecurityGroup(scope: Construct, network: Connection, secretsMana
       `the database had no security group when SchemaMigrations was made (imported without "securityGroups"), so its ingress from the handler is not written: allow the handler's group (SchemaMigrations.securityGroup) on ${network.port.toString()} in the database's group, or import the database with its securityGroups`
       + (cidr ? '' : `; the VPC's CIDR is not known either (imported without vpcCidrBlock), so the handler has no egress to ${network.port.toString()}: add it (securityGroup.addEgressRule)`));
   }
+  // A token is signed locally, from the function's credentials: with IAM authentication nothing else is reached.
+  if (auth.kind === 'iam') return securityGroup;
   if (secretsManagerEndpoint) {
     securityGroup.connections.allowTo(secretsManagerEndpoint, ec2.Port.tcp(443), 'schemaguard migrations handler to Secrets Manager');
     if (cloudFormationEndpoint) securityGroup.connections.allowTo(cloudFormationEndpoint, ec2.Port.tcp(443), 'schemaguard migrations handler to CloudFormation (is the stack rolling back?)');
@@ -696,7 +713,8 @@ function vpcCidr(vpc: ec2.IVpc): string | undefined {
 }
 
 /** The handlers' role: their own logs, the network interfaces (in a VPC) or the Data API on the one cluster, the one secret. */
-function handlerRole(self: SchemaMigrations, props: SchemaMigrationsProps, inVpc: boolean, secret: secretsmanager.ISecret): iam.Role {
+function handlerRole(self: SchemaMigrations, props: SchemaMigrationsProps, auth: DatabaseAuth, network: Connection | undefined): iam.Role {
+  const inVpc = network !== undefined;
   const role = new iam.Role(self, 'HandlerRole', {
     assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     description: inVpc
@@ -709,7 +727,8 @@ function handlerRole(self: SchemaMigrations, props: SchemaMigrationsProps, inVpc
     resources: [self.logGroup.logGroupArn],
   }));
   role.addToPrincipalPolicy(inVpc ? vpcNetworkInterfacesStatement() : dataApiStatement(props.dataApiCluster!));
-  for (const statement of secretStatements(secret, Stack.of(self).region)) role.addToPrincipalPolicy(statement);
+  if (auth.kind === 'iam') grantIamConnect('SchemaMigrations', network!.database, role, auth.username);
+  else for (const statement of secretStatements(auth.secret, Stack.of(self).region)) role.addToPrincipalPolicy(statement);
   // Whether a failing Update is a rollback (lambda/handler/rollback-report.ts): the stack's own status only.
   role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'OwnStackStatus', actions: ['cloudformation:DescribeStacks'], resources: [Stack.of(self).stackId] }));
   return role;
@@ -752,9 +771,10 @@ export function secretStatements(secret: secretsmanager.ISecret, region: string,
 }
 
 /** The handler's environment: where its files are, which secret, and the optional settings. No secret value. */
-function handlerEnvironment(scope: Construct, props: SchemaMigrationsProps, settings: Settings, secret: secretsmanager.ISecret): Record<string, string> {
+function handlerEnvironment(scope: Construct, props: SchemaMigrationsProps, settings: Settings, auth: DatabaseAuth): Record<string, string> {
   const environment: Record<string, string> = {
-    [ENV.secretArn]: secret.secretArn,
+    ...authEnvironment(auth),
+    ...proxyEnvironment(props.database),
     [ENV.migrationsDir]: DEFAULTS.migrationsDir,
     [ENV.migrationsLayout]: settings.migrationsLayout,
     [ENV.contractsDir]: DEFAULTS.contractsDir,
@@ -780,6 +800,16 @@ function handlerEnvironment(scope: Construct, props: SchemaMigrationsProps, sett
   const endpoint = sameStack ? databaseEndpoint(props.database) : undefined;
   if (endpoint) Object.assign(environment, { [ENV.endpointHost]: endpoint.host, [ENV.endpointPort]: endpoint.port });
   return environment;
+}
+
+/**
+ * With IAM authentication the handler has no secret to read the host from: the database's endpoint must be
+ * in its environment, and from another stack it would be an export, which blocks replacing the database.
+ */
+function refuseIamAcrossStacks(scope: Construct, database: unknown): void {
+  if (Construct.isConstruct(database) && Stack.of(database) === Stack.of(scope)) return;
+  throw new Error(`SchemaMigrations: with "iamAuthentication" the handler takes the host from the database construct, and ${Construct.isConstruct(database) ? `${database.node.path} is in another stack` : 'the database is not a construct'}; `
+    + 'create SchemaMigrations in the database\'s stack (a cross-stack export of its endpoint would block replacing it), or use a secret that holds the host');
 }
 
 /** Host and port of an rds.DatabaseInstance's or DatabaseCluster's endpoint; undefined for another connectable (a proxy). */
@@ -891,8 +921,9 @@ function refuseMissingSecret(props: SchemaMigrationsProps): void {
     throw new Error('SchemaMigrations: "secret" and "masterSecret" were both given; pass "masterSecret" (the master user\'s: the deploy makes the migrator the migrations run as), '
       + `or "secret" alone (the migrations run as its user: a migrator you made: ${DOCS_POINTERS.migrator})`);
   }
-  if (props.secret || props.masterSecret) return;
-  throw new Error('SchemaMigrations: "secret" and "masterSecret" are undefined; pass the master user\'s secret as "masterSecret" (or a migrator\'s as "secret") with the database credentials (username, password, host, port). '
+  if (props.secret || props.masterSecret || props.iamAuthentication) return;
+  throw new Error('SchemaMigrations: "secret" and "masterSecret" are undefined; pass the master user\'s secret as "masterSecret" (or a migrator\'s as "secret") with the database credentials (username, password, host, port), '
+    + 'or iamAuthentication: { username } to connect with IAM database authentication. '
     + 'An rds.DatabaseInstance or DatabaseCluster has one (database.secret) only with credentials: rds.Credentials.fromGeneratedSecret(…) or fromSecret(…); '
     + 'with Credentials.fromPassword(…) database.secret is undefined: switch to fromGeneratedSecret(\'postgres\'), or store the credentials in a secretsmanager.Secret, attach it (secret.attach(database)) and pass that');
 }
@@ -1093,7 +1124,8 @@ function connectionMode(props: SchemaMigrationsProps): Connection | undefined {
   if (!props.database || !props.vpc) {
     throw new Error('SchemaMigrations: pass "database" and "vpc" (migrate over a connection), or "dataApiCluster" (an Aurora cluster with the Data API enabled)');
   }
-  const port = props.port ?? props.database.connections.defaultPort;
+  // RDS Proxy listens on 5432 for PostgreSQL, and its connections carry no default port.
+  const port = props.port ?? props.database.connections.defaultPort ?? (Object.keys(proxyEnvironment(props.database)).length ? ec2.Port.tcp(5432) : undefined);
   if (!port) {
     throw new Error('SchemaMigrations: "port" is not set and the database has no connections.defaultPort; pass port: ec2.Port.tcp(5432) (or the database\'s port)');
   }

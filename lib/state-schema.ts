@@ -28,7 +28,8 @@ export function resolveStateSchema(given: string | undefined): string {
 /** What SchemaMigrations migrates: the database (or cluster) construct, the secret, the database name. */
 export interface MigratedDatabase {
   readonly database: unknown;
-  readonly secret: IConstruct;
+  /** @default - none: IAM authentication */
+  readonly secret?: IConstruct;
   readonly databaseName?: string;
 }
 
@@ -40,7 +41,7 @@ export interface MigratedDatabase {
  */
 export function claimStateTable(owner: IConstruct, target: MigratedDatabase, stateSchema: string): void {
   const name = target.databaseName ?? '(the secret\'s dbname)';
-  const places: [IConstruct, string][] = [[target.secret, `secret ${target.secret.node.path}`]];
+  const places: [IConstruct, string][] = target.secret ? [[target.secret, `secret ${target.secret.node.path}`]] : [];
   if (Construct.isConstruct(target.database)) places.unshift([target.database, `database ${target.database.node.path}`]);
   for (const [place, what] of places) {
     const first = claimOnce(owner, 'stateTable', `${place.node.path}\u0000${name}\u0000${stateSchema}`, place);

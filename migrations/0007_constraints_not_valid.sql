@@ -1,5 +1,6 @@
 -- schemaguard:no-transaction
 -- schemaguard:valid-checksum 1046bcc5ac55e3b404478ae1edcb634c084c0488c001544f2d7d0efd02193966
+-- schemaguard:valid-checksum dbdffe9fe66ab5435590e93bc17de76cf7180671591cf43613deaf88e9738f5a
 --
 -- Adds the foreign keys and CHECK constraints as NOT VALID: from their commit
 -- on they protect every new write, without scanning the rows already there
@@ -90,7 +91,8 @@ BEGIN
 
     IF ref IS NOT NULL THEN
       -- A foreign key on the same column made by hand under another name would be a second, different rule.
-      SELECT drops || coalesce(array_agg(c.conname ORDER BY c.conname), '{}') INTO drops
+      -- conname is of type name: as text, because PostgreSQL 13 has no text[] || name[] (42883).
+      SELECT drops || coalesce(array_agg(c.conname::text ORDER BY c.conname), '{}') INTO drops
         FROM pg_constraint c
         JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
        WHERE c.conrelid = format('public.%I', tbl)::regclass AND c.contype = 'f' AND c.conname <> con_name

@@ -115,6 +115,10 @@ export interface CliOptions {
   standbyWaitMs: number;
   /** `migrate`: fail (exit 1) when a standby has not caught up within the wait. */
   standbyStrict: boolean;
+  /** Sign an IAM authentication token for each connection instead of a password. */
+  iam: boolean;
+  /** The URL points at a pooler or proxy that multiplexes transactions (RDS Proxy, PgBouncer). */
+  pooler: boolean;
 }
 
 type FlagKind = 'string' | 'duration' | 'int' | 'count' | 'bool' | 'format' | 'source' | 'layout';
@@ -158,6 +162,8 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--ignore-foreign-history': { key: 'ignoreForeignHistory', kind: 'bool', for: ['migrate'], help: "run the files where another tool's history table is and schemaguard has recorded nothing (instead: baseline --from TOOL)" },
   '--state-schema': { key: 'stateSchema', kind: 'string', value: 'NAME', for: STATEFUL, help: "schema for schemaguard's state table (default: schemaguard)" },
   '--embedded': { key: 'embedded', kind: 'bool', for: CONNECTING, help: 'use the embedded server under .schemaguard/ although PGHOST, PGPORT, PGDATABASE, PGUSER or PGSERVICE is set (without it they are refused, never silently ignored)' },
+  '--iam': { key: 'iam', kind: 'bool', for: CONNECTING, help: 'IAM database authentication: sign a token (15 minutes) for each connection from the AWS credential chain and region instead of a password; the URL names the user and no password, and TLS is verify-full unless its sslmode says otherwise' },
+  '--pooler': { key: 'pooler', kind: 'bool', for: CONNECTING, help: 'the URL points at a pooler or proxy that multiplexes transactions (RDS Proxy, PgBouncer in transaction mode): the runner lock becomes a lease and no-transaction files are refused (an RDS Proxy endpoint is recognised by its name, another pooler by its start-up)' },
   '--embedded-dir': { key: 'embeddedDir', kind: 'string', value: 'DIR', for: CONNECTING, help: 'data directory of the embedded server (default: .schemaguard)' },
   '--quiet': { key: 'quiet', kind: 'bool', help: 'no progress lines' },
   '--connect-timeout': { key: 'connectTimeoutMs', kind: 'duration', value: 'DURATION', for: CONNECTING, help: 'give up on one connection attempt after this long (default: 10s; 0 = no limit)' },
@@ -177,7 +183,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   },
   '--since': { key: 'since', kind: 'string', value: 'REF', for: ['lint'], help: 'lint: the files git ref REF has, unchanged, count as applied, the rest pending (a pull request: --since origin/main)' },
   '--offline': { key: 'offline', kind: 'bool', for: ['plan'], help: 'plan: from the files alone, without a database (every file pending, no table sizes)' },
-  '--server-version': { key: 'serverVersion', kind: 'int', value: 'MAJOR', for: ['lint', 'plan'], help: 'lint without a database, plan --offline: the PostgreSQL major version the migrations run on (e.g. 15): syntax it lacks is an error, and plan shows its locks (default: 18, the grammar they are parsed with; with a database, its own)' },
+  '--server-version': { key: 'serverVersion', kind: 'int', value: 'MAJOR', for: ['lint', 'plan'], help: 'lint without a database, plan --offline: the PostgreSQL major version (13 to 18) the migrations run on (e.g. 15): syntax it lacks is an error, and plan shows its locks (default: 18, the grammar they are parsed with; with a database, its own)' },
   '--warn-rows': { key: 'warnRows', kind: 'count', value: 'N', for: ['plan'], help: 'plan: warn when a write-blocking lock is held over a scan or rewrite of a table of at least N rows (default: 100000)' },
   '--min-calls': { key: 'minCalls', kind: 'count', value: 'N', for: ['capture'], help: 'capture: only statements executed at least N times (default: 5)' },
   '--dry-run': { key: 'dryRun', kind: 'bool', for: ['capture'], help: 'capture: list the contracts it would write, write nothing' },
@@ -237,6 +243,8 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
     dryRun: false,
     standbyWaitMs: 60_000,
     standbyStrict: false,
+    iam: false,
+    pooler: false,
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * What `migrate` refuses through a URL before it runs anything, once the
- * files read and the recorded state agree: another tool's history table
+ * files read and the recorded state agree: a server older than the
+ * supported majors (`server-majors.ts`), another tool's history table
  * here while schemaguard has recorded nothing (`foreign-tables.ts`), a
  * pending file the connection cannot run (a no-transaction file through a
  * transaction pooler: the driver's `assertRunnable`), a backslash in a '…'
@@ -15,6 +16,7 @@ import { MigrationError } from './errors';
 import { emptyForeignHistoryNote, foreignHistoryNote, foreignHistoryRefusal, foreignHistoryTables } from './foreign-tables';
 import type { Migration } from './migration';
 import type { Driver, Queryable, Session } from './ports';
+import { unsupportedServer } from './server-majors';
 import { refuseEscapedStrings } from './standard-strings';
 
 /** The steps of migrate's run at which it checks, in the order it reaches them. */
@@ -56,6 +58,13 @@ export interface RunCheckResult {
 export interface RunCheck {
   step: RunStep;
   check(facts: RunFacts): Promise<RunCheckResult>;
+}
+
+/** A server older than the oldest supported major: nothing is run on it, whatever is pending. */
+async function serverMajor(facts: RunFacts): Promise<RunCheckResult> {
+  const v = Number((await facts.reader.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v);
+  const refused = unsupportedServer(v);
+  return refused ? { refusal: new MigrationError(refused.message, { fix: refused.fix }) } : {};
 }
 
 /** The caller's own check of a first run with files pending. */
@@ -102,6 +111,7 @@ async function escapedStrings(facts: RunFacts): Promise<RunCheckResult> {
 
 /** Every check, in the order migrate makes them (their steps in the order of `RUN_STEPS`). */
 export const RUN_CHECKS: readonly RunCheck[] = [
+  { step: 'state-read', check: serverMajor },
   { step: 'state-read', check: callersFirstRun },
   { step: 'state-read', check: foreignHistory },
   { step: 'files-parsed', check: driverRefusal },

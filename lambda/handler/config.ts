@@ -26,10 +26,17 @@ export interface DataApiTarget {
   databaseName?: string;
 }
 
-/** A PostgreSQL connection with the credentials read from the secret. */
+/** How a connection proves who it is: the secret's password, or an IAM token signed per connection. */
+export type ConnectionAuth =
+  | { kind: 'secret'; secretArn: string }
+  | { kind: 'iam'; /** The database user, granted rds_iam. */ username: string };
+
+/** A PostgreSQL connection with the credentials read from the secret, or signed for IAM authentication. */
 export interface ConnectionTarget {
   kind: 'connection';
-  secretArn: string;
+  auth: ConnectionAuth;
+  /** The endpoint is a pooler or proxy that multiplexes sessions. */
+  pooler: boolean;
   /** @default - the secret's `dbname`, else `postgres` */
   databaseName?: string;
   /** @default - the secret's `host` */
@@ -86,7 +93,6 @@ export interface HandlerConfig {
 
 export function readConfig(env: NodeJS.ProcessEnv): HandlerConfig {
   const inBundle = bundlePath(env);
-  const secretArn = requiredSecretArn(env);
   const tls = tlsSettings(env);
   const run = runSettings(env);
   const migrationsDir = inBundle(env[ENV.migrationsDir] || DEFAULTS.migrationsDir);
@@ -94,7 +100,7 @@ export function readConfig(env: NodeJS.ProcessEnv): HandlerConfig {
   // Set but empty turns the drift check off: `??`, not `||`.
   const snapshotFile = env[ENV.snapshotFile] ?? DEFAULTS.snapshotFile;
   return {
-    database: databaseTarget(env, secretArn, tls),
+    database: databaseTarget(env, tls),
     migrationsDir,
     ...(env[ENV.migrationsLayout] ? { migrationsLayout: parseLayout(env[ENV.migrationsLayout]!, ENV.migrationsLayout) } : {}),
     contractsDir,
@@ -110,7 +116,7 @@ export function readConfig(env: NodeJS.ProcessEnv): HandlerConfig {
   };
 }
 
-function databaseTarget(env: NodeJS.ProcessEnv, secretArn: string, tls: TlsSettings): DatabaseTarget {
+function databaseTarget(env: NodeJS.ProcessEnv, tls: TlsSettings): DatabaseTarget {
   // Every variable is checked whichever way the database is reached: a typo fails the same in both.
   const databaseName = env[ENV.databaseName] || undefined;
   const host = env[ENV.host] || undefined;
@@ -119,9 +125,26 @@ function databaseTarget(env: NodeJS.ProcessEnv, secretArn: string, tls: TlsSetti
   const endpointPort = optionalInt(env, ENV.endpointPort, 1, 65535);
   const connectAttempts = optionalInt(env, ENV.connectAttempts, 1, 50) ?? DEFAULTS.connectAttempts;
   const clusterArn = env[ENV.clusterArn] || undefined;
-  if (clusterArn) return { kind: 'data-api', clusterArn, secretArn, databaseName };
+  const iamUser = env[ENV.iamUser] || undefined;
+  if (clusterArn) {
+    if (iamUser) throw new InputError(`${ENV.iamUser} is set with ${ENV.clusterArn}`, { value: iamUser, fix: 'the RDS Data API authenticates with a secret only: leave iamAuthentication unset with dataApiCluster' });
+    return { kind: 'data-api', clusterArn, secretArn: requiredSecretArn(env), databaseName };
+  }
   const endpoint = endpointHost ? { endpoint: { host: endpointHost, ...(endpointPort ? { port: endpointPort } : {}) } } : {};
-  return { kind: 'connection', secretArn, databaseName, host, port, ...endpoint, connectAttempts, tls };
+  const auth: ConnectionAuth = iamUser ? iamAuth(env, iamUser, tls) : { kind: 'secret', secretArn: requiredSecretArn(env) };
+  return { kind: 'connection', auth, pooler: env[ENV.pooler] === 'true', databaseName, host, port, ...endpoint, connectAttempts, tls };
+}
+
+/** IAM authentication: no secret beside it, and TLS, which RDS requires for a token. */
+function iamAuth(env: NodeJS.ProcessEnv, username: string, tls: TlsSettings): ConnectionAuth {
+  if (env[ENV.secretArn]) throw new InputError(`${ENV.secretArn} and ${ENV.iamUser} are both set`, { fix: 'give the construct either secret or iamAuthentication, not both' });
+  if (!env[ENV.host] && !env[ENV.endpointHost]) {
+    throw new InputError(`${ENV.iamUser} is set without ${ENV.host} or ${ENV.endpointHost}: with IAM authentication there is no secret to read the host from`, {
+      fix: 'pass an rds.DatabaseInstance, DatabaseCluster or DatabaseProxy as the construct\'s database (its endpoint is used)',
+    });
+  }
+  if (tls.mode === 'disable' && env.AWS_LAMBDA_FUNCTION_NAME) throw new InputError(`${ENV.tls}=disable with ${ENV.iamUser}`, { fix: 'RDS accepts an IAM token over TLS only: leave SCHEMAGUARD_TLS unset' });
+  return { kind: 'iam', username };
 }
 
 function runSettings(env: NodeJS.ProcessEnv): RunSettings {

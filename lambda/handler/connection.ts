@@ -3,6 +3,8 @@
  *
  * - Aurora with SCHEMAGUARD_CLUSTER_ARN goes through the RDS Data API: the
  *   service reads the secret, the handler never does.
+ * - With IAM authentication (SCHEMAGUARD_IAM_USER) no secret is read: the
+ *   driver signs a token for each connection from the function's role.
  * - Otherwise the credentials are read from Secrets Manager at run time, the
  *   server certificate is verified (tls.ts), and a server that is not
  *   reachable yet (a new instance) is retried with backoff by the driver.
@@ -51,33 +53,48 @@ export function createConnector(deps: ConnectorDependencies = {}): Connector {
   const bundles = new CaBundleCache();
 
   async function pgDriver(target: ConnectionTarget, log: Logger, redactor: Redactor): Promise<PgDriver> {
-    secrets ??= await secretsManagerClient();
-    const creds = await readCredentials(secrets, target.secretArn);
-    redactor.add(creds.password);
-    // An override first (a proxy), then the secret's, then the database's own endpoint (an RDS-managed secret has no host).
-    const own = target.host === undefined && !creds.host ? target.endpoint : undefined;
-    const host = target.host ?? (creds.host || undefined) ?? own?.host;
-    if (!host) {
-      // SchemaGuard sets ENV.host, and SchemaMigrations ENV.endpointHost, from an rds instance or cluster; another connectable has neither.
-      throw new InputError(`no database host: the secret ${target.secretArn} has no "host" and neither ${ENV.host} nor ${ENV.endpointHost} is set`, {
-        fix: 'put "host" and "port" in the secret: attach it to the instance or cluster (in CDK: pass secret.attach(database); the database.secret '
-          + 'of rds.Credentials.fromGeneratedSecret(…) or fromSecret(…) is attached already), or add them to its JSON value; '
-          + 'or pass an rds.DatabaseInstance or DatabaseCluster as the construct\'s database, whose endpoint is used',
-      });
-    }
+    const { host, port, user, password, database, names } = await credentialsFor(target, redactor);
     return new PgDriver({
-      settingNames: settingNames(target, creds, own !== undefined),
-      config: {
-        host, port: target.port ?? (own ? own.port : creds.port) ?? 5432,
-        user: creds.username, password: creds.password,
-        database: target.databaseName ?? creds.dbname ?? 'postgres',
-      },
+      settingNames: names,
+      config: { host, port, user, ...(password !== undefined ? { password } : {}), database },
+      ...(target.auth.kind === 'iam' ? { iam: {} } : {}),
+      ...(target.pooler ? { pooler: true } : {}),
       ssl: tlsOptions(target.tls, host, bundles),
       applicationName: deps.applicationName ?? APPLICATION_NAME,
       connectRetry: { attempts: target.connectAttempts, initialDelayMs: CONNECT_RETRY_INITIAL_DELAY_MS },
       redactor,
       onConnectRetry: (attempt, delayMs, message) => log.warn('database not reachable yet; retrying', { attempt, delayMs, error: message }),
     });
+  }
+
+  /** Where and as whom: the secret's fields (read now), or, with IAM, the construct's endpoint and user (the token is signed per connection). */
+  async function credentialsFor(target: ConnectionTarget, redactor: Redactor): Promise<Credentials> {
+    if (target.auth.kind === 'iam') {
+      const at = target.host !== undefined ? { host: target.host, port: target.port } : target.endpoint!;
+      const database = target.databaseName ?? 'postgres';
+      return { host: at.host, port: at.port ?? 5432, user: target.auth.username, database, names: iamSettingNames(target, database) };
+    }
+    const secretArn = target.auth.secretArn;
+    secrets ??= await secretsManagerClient();
+    const creds = await readCredentials(secrets, secretArn);
+    redactor.add(creds.password);
+    // An override first (a proxy), then the secret's, then the database's own endpoint (an RDS-managed secret has no host).
+    const own = target.host === undefined && !creds.host ? target.endpoint : undefined;
+    const host = target.host ?? (creds.host || undefined) ?? own?.host;
+    if (!host) {
+      // SchemaGuard sets ENV.host, and SchemaMigrations ENV.endpointHost, from an rds instance or cluster; another connectable has neither.
+      throw new InputError(`no database host: the secret ${secretArn} has no "host" and neither ${ENV.host} nor ${ENV.endpointHost} is set`, {
+        fix: 'put "host" and "port" in the secret: attach it to the instance or cluster (in CDK: pass secret.attach(database); the database.secret '
+          + 'of rds.Credentials.fromGeneratedSecret(…) or fromSecret(…) is attached already), or add them to its JSON value; '
+          + 'or pass an rds.DatabaseInstance or DatabaseCluster as the construct\'s database, whose endpoint is used',
+      });
+    }
+    return {
+      host, port: target.port ?? (own ? own.port : creds.port) ?? 5432,
+      user: creds.username, password: creds.password,
+      database: target.databaseName ?? creds.dbname ?? 'postgres',
+      names: settingNames(target, secretArn, creds, own !== undefined),
+    };
   }
 
   const driverFor = (target: DatabaseTarget, log: Logger, redactor: Redactor): Promise<Driver> =>
@@ -91,7 +108,9 @@ export function createConnector(deps: ConnectorDependencies = {}): Connector {
           await probe(driver);
           return driver;
         } catch (e) {
-          if (!passwordRefused(e) || attempt >= AUTH_ATTEMPTS) throw e;
+          // A token is signed anew for each connection: only a secret can hold a newer password.
+          const fromSecret = target.kind === 'connection' && target.auth.kind === 'secret';
+          if (!fromSecret || !passwordRefused(e) || attempt >= AUTH_ATTEMPTS) throw e;
           const delayMs = deps.authRetryDelayMs ?? AUTH_RETRY_DELAY_MS;
           log.warn('password refused; reading the secret again (a rotation may be in progress)', { attempt, delayMs });
           await sleep(delayMs);
@@ -106,8 +125,8 @@ export function createConnector(deps: ConnectorDependencies = {}): Connector {
  * variable the construct set, or the secret's field (never the URL, which
  * the function does not have).
  */
-function settingNames(target: ConnectionTarget, creds: DatabaseCredentials, endpoint: boolean): ConnectionSettingNames {
-  const field = (name: string) => `"${name}" in the database secret ${target.secretArn}`;
+function settingNames(target: ConnectionTarget, secretArn: string, creds: DatabaseCredentials, endpoint: boolean): ConnectionSettingNames {
+  const field = (name: string) => `"${name}" in the database secret ${secretArn}`;
   const host = target.host !== undefined ? ENV.host : endpoint ? `${ENV.endpointHost} (the database's endpoint)` : field('host');
   const port = target.port !== undefined ? ENV.port
     : endpoint ? ENV.endpointPort
@@ -117,9 +136,34 @@ function settingNames(target: ConnectionTarget, creds: DatabaseCredentials, endp
   return {
     hostAndPort: `${host} and ${port}`,
     database,
-    userAndDatabase: `"username" in the database secret ${target.secretArn} and ${database}`,
-    caBundle: target.tls.mode === 'verify-full' ? `the CA bundle ${target.tls.caBundle} (${ENV.caBundle}; unset: the Lambda runtime's Amazon CA certificates)` : undefined,
+    userAndDatabase: `"username" in the database secret ${secretArn} and ${database}`,
+    caBundle: caBundleName(target),
   };
+}
+
+/** With IAM authentication every setting is one the construct set. */
+function iamSettingNames(target: ConnectionTarget, database: string): ConnectionSettingNames {
+  const databaseName = target.databaseName !== undefined ? `${ENV.databaseName} (SchemaMigrations databaseName)` : `${ENV.databaseName} (absent: ${database})`;
+  return {
+    hostAndPort: target.host !== undefined ? `${ENV.host} and ${ENV.port}` : `${ENV.endpointHost} and ${ENV.endpointPort} (the database's endpoint)`,
+    database: databaseName,
+    userAndDatabase: `${ENV.iamUser} (iamAuthentication's username) and ${databaseName}`,
+    caBundle: caBundleName(target),
+  };
+}
+
+function caBundleName(target: ConnectionTarget): string | undefined {
+  return target.tls.mode === 'verify-full' ? `the CA bundle ${target.tls.caBundle} (${ENV.caBundle}; unset: the Lambda runtime's Amazon CA certificates)` : undefined;
+}
+
+interface Credentials {
+  host: string;
+  port: number;
+  user: string;
+  /** Absent with IAM authentication: the driver signs a token for each connection. */
+  password?: string;
+  database: string;
+  names: ConnectionSettingNames;
 }
 
 async function dataApiDriver(target: DataApiTarget, client: DataApiClient | undefined): Promise<Driver> {

@@ -14,6 +14,14 @@ export const GUARD_HANDLER_NAME = 'guard';
 export const ENV = {
   /** ARN of the Secrets Manager secret with `username`, `password`, `host`, `port` (and maybe `dbname`). */
   secretArn: 'SCHEMAGUARD_SECRET_ARN',
+  /**
+   * IAM database authentication: the database user to connect as, with a
+   * token signed per connection from the function's role, instead of a
+   * secret (then SCHEMAGUARD_SECRET_ARN is not set).
+   */
+  iamUser: 'SCHEMAGUARD_IAM_USER',
+  /** `true`: the endpoint is a pooler or proxy that multiplexes sessions (the runner takes its lease, not a session lock). */
+  pooler: 'SCHEMAGUARD_POOLER',
   /** Database to migrate; empty means the secret's `dbname`, else `postgres`. */
   databaseName: 'SCHEMAGUARD_DATABASE_NAME',
   /** Host override (e.g. a proxy endpoint); empty means the secret's `host`. */

@@ -24,6 +24,7 @@ import { DURATION_FORMAT_HINT, MAX_DURATION_MS, parseDuration } from '../../lamb
 import { InputError } from '../../lambda/engine/errors';
 import { validateSchemaName } from '../../lambda/engine/identifiers';
 import { MIGRATION_LAYOUTS, type MigrationLayout } from '../../lambda/engine/layout-types';
+import { SUPPORTED_MAJORS } from '../../lambda/engine/server-majors';
 
 /** A JSON Schema fragment (draft 2020-12). */
 export type JsonSchema = Record<string, unknown>;
@@ -101,13 +102,8 @@ function durationSchema(positive: boolean): JsonSchema {
   return { type: 'string', pattern: positive ? `^(?!\\s*0+(\\.0+)?\\s*[a-z]*\\s*$)${some}$` : `^${some}$|^\\s*0\\s*$` };
 }
 
-/**
- * The PostgreSQL majors `serverVersion` (`--server-version`) takes: the
- * oldest supported release when this was written (13 and 14 have reached
- * their end of life, and no syntax of 15 — MERGE, UNIQUE NULLS NOT DISTINCT —
- * is checked) to the grammar lint parses with.
- */
-export const SERVER_VERSIONS = { oldest: 15, newest: 18 } as const;
+/** The PostgreSQL majors schemaguard supports (lambda/engine/server-majors.ts): the `serverVersion` key takes them. */
+export const SERVER_VERSIONS = SUPPORTED_MAJORS;
 
 /** The levels a lint rule can be given in `lintRules`. */
 export const RULE_LEVELS = ['off', 'warning', 'error'] as const;

@@ -1,6 +1,7 @@
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { describe, expect, it } from 'vitest';
-import { CONTEXT_DEFAULTS, ConfigError, isRdsIdentifier, knownEngineVersions, readAppConfig } from '../../lib/app-config';
+import { CONTEXT_DEFAULTS, ConfigError, isRdsIdentifier, readAppConfig } from '../../lib/app-config';
+import { auroraVersions, postgresVersions } from '../../lib/engine-versions';
 import cdkJson from '../../cdk.json';
 
 function read(context: Record<string, unknown>) {
@@ -84,12 +85,45 @@ describe('Function: readAppConfig', () => {
     expect(c.engineVersion).toBe(rds.PostgresEngineVersion.VER_17);
   });
 
-  it('offers only PostgreSQL 17 and 18 versions that aws-cdk-lib has, newest last', () => {
-    const v = knownEngineVersions();
+  it('offers every PostgreSQL 13 to 18 version that aws-cdk-lib has, newest last, and none older', () => {
+    const v = postgresVersions();
     expect(v).toContain('18.3');
-    expect(v).toContain('17');
-    expect(v.every((x) => /^1[78](\.\d+)?$/.test(x))).toBe(true);
+    for (const major of ['13', '14', '15', '16', '17', '18']) expect(v).toContain(major);
+    expect(v.every((x) => /^1[3-8](\.\d+)?$/.test(x))).toBe(true);
     expect(v.at(-1)).toBe('18.3');
+  });
+
+  it.each(['13', '13.23', '14.22', '15.17', '16.13', '17', '18.3'])('accepts RDS for PostgreSQL %s', (version) => {
+    const c = read({ 'schemaguard:engineVersion': version });
+    expect(c.engineVersion.postgresFullVersion).toBe(version);
+    expect(c.engineVersionText).toBe(version);
+  });
+
+  it.each(['13.11', '14.8', '15.3', '16.1', '17.4', '18.3'])('accepts Aurora PostgreSQL %s (the first of its major with the Data API)', (version) => {
+    const c = read({ 'schemaguard:engine': 'aurora', 'schemaguard:engineVersion': version });
+    expect(c.auroraEngineVersion?.auroraPostgresFullVersion).toBe(version);
+  });
+
+  it('leaves the Aurora version to the stack when none is given', () => {
+    const c = read({ 'schemaguard:engine': 'aurora' });
+    expect(c.auroraEngineVersion).toBeUndefined();
+    expect(c.engineVersionText).toBe('17.6');
+  });
+
+  it.each([
+    ['13.10', /"13\.10" is not an Aurora PostgreSQL version the Aurora stack deploys \(the RDS Data API, which the Aurora stack migrates through, needs Aurora PostgreSQL 13\.11 or later in 13\); use one of 13\.11, 13\.12/],
+    ['12.22', /"12\.22" is not an Aurora PostgreSQL version the Aurora stack deploys \(schemaguard supports PostgreSQL 13 to 18\)/],
+    ['17', /"17" is not an Aurora PostgreSQL version the Aurora stack deploys \(not known to this aws-cdk-lib\)/],
+  ])('refuses Aurora PostgreSQL %s, naming why and the versions it takes', (version, message) => {
+    expect(() => read({ 'schemaguard:engine': 'aurora', 'schemaguard:engineVersion': version })).toThrow(message);
+  });
+
+  it('offers Aurora versions from the Data API\'s first minor of each major 13 to 18, without Limitless Database\'s', () => {
+    const v = auroraVersions();
+    expect(v[0]).toBe('13.11');
+    expect(v).not.toContain('14.7');
+    expect(v).toContain('17.4');
+    expect(v.every((x) => /^1[3-8]\.\d+$/.test(x))).toBe(true);
   });
 
   it.each([
@@ -97,7 +131,7 @@ describe('Function: readAppConfig', () => {
     [{ 'schemaguard:stage': 'production' }, /schemaguard:stage: "production" is not one of dev, prod/],
     [{ 'schemaguard:instanceClass': 'large' }, /schemaguard:instanceClass: "large" is not an RDS instance class; write it like t4g\.micro/],
     [{ 'schemaguard:instanceClass': 't4g.huge' }, /"t4g\.huge" is not an RDS instance class/],
-    [{ 'schemaguard:engineVersion': '16.4' }, /schemaguard:engineVersion: "16\.4" is not a PostgreSQL 17 or 18 version this aws-cdk-lib knows; use one of 17, 17\.1/],
+    [{ 'schemaguard:engineVersion': '12.22' }, /schemaguard:engineVersion: "12\.22" is not a PostgreSQL 13 to 18 version this aws-cdk-lib knows; use one of 13, 13\.1/],
     [{ 'schemaguard:databaseName': 'postgres' }, /schemaguard:databaseName: "postgres" is not allowed/],
     [{ 'schemaguard:databaseName': '1app' }, /"1app" is not allowed; use 1 to 63 letters/],
     [{ 'schemaguard:instanceIdentifier': 'Schemaguard' }, /schemaguard:instanceIdentifier: "Schemaguard" is not an RDS identifier; use 1 to 63 lowercase/],

@@ -4,7 +4,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { describe, expect, it } from 'vitest';
 import { RDS_LOG_LINE_PREFIX } from '../../lib/alarms/error-catalog';
-import { knownEngineVersions } from '../../lib/app-config';
+import { auroraVersions, postgresVersions } from '../../lib/engine-versions';
 import { DATABASE_PARAMETERS, databaseParameterGroup, PG_STAT_STATEMENTS_PRELOADED_FROM } from '../../lib/database-parameters';
 
 function groupTemplate(engine: rds.IEngine, boundTo: 'instance' | 'cluster'): Template {
@@ -38,9 +38,10 @@ describe('pg_stat_statements (what `schemaguard capture` reads)', () => {
   });
 
   it('every engine version the stacks can deploy is one whose default loads it (RDS 11+, Aurora PostgreSQL 10+)', () => {
-    const majors = knownEngineVersions().map((v) => Number(v.split('.')[0]));
+    const majors = postgresVersions().map((v) => Number(v.split('.')[0]));
     expect(Math.min(...majors)).toBeGreaterThanOrEqual(PG_STAT_STATEMENTS_PRELOADED_FROM.postgres);
-    expect(Number(rds.AuroraPostgresEngineVersion.VER_17_6.auroraPostgresMajorVersion)).toBeGreaterThanOrEqual(PG_STAT_STATEMENTS_PRELOADED_FROM['aurora-postgresql']);
+    const auroraMajors = auroraVersions().map((v) => Number(v.split('.')[0]));
+    expect(Math.min(...auroraMajors)).toBeGreaterThanOrEqual(PG_STAT_STATEMENTS_PRELOADED_FROM['aurora-postgresql']);
   });
 });
 

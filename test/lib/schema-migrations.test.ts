@@ -527,7 +527,7 @@ describe('Class: SchemaMigrations', () => {
       });
       expect(instance.secret).toBeUndefined();
       expect(() => new SchemaMigrations(s, 'M', { ...props, database: instance, secret: instance.secret! })).toThrow(
-        /^SchemaMigrations: "secret" and "masterSecret" are undefined; pass the master user's secret as "masterSecret" \(or a migrator's as "secret"\) with the database credentials \(username, password, host, port\)\. .*with Credentials\.fromPassword\(…\) database\.secret is undefined: switch to fromGeneratedSecret\('postgres'\), or store the credentials in a secretsmanager\.Secret, attach it/,
+        /^SchemaMigrations: "secret" and "masterSecret" are undefined; pass the master user's secret as "masterSecret" \(or a migrator's as "secret"\) with the database credentials \(username, password, host, port\), or iamAuthentication: \{ username \} to connect with IAM database authentication\. .*with Credentials\.fromPassword\(…\) database\.secret is undefined: switch to fromGeneratedSecret\('postgres'\), or store the credentials in a secretsmanager\.Secret, attach it/,
       );
     });
 

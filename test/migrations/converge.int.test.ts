@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffCatalogs, formatDifferences, type Catalog } from '../../lambda/schema/catalog';
-import { dropDatabases, freshDatabase, rows, targets, withClient } from '../support/db';
+import { fullMatrixMajors, dropDatabases, freshDatabase, rows, withClient } from '../support/db';
 import { migrate } from '../../lambda/engine/runner';
 import { loadMigrations } from '../../lambda/engine/source';
 import { makeDataApiDriver } from '../support/drivers';
@@ -14,7 +14,7 @@ afterAll(dropDatabases);
 
 const CONVERGING = ['hand_script', 'duplicate_purchases', 'partly_fixed', 'dashless_ids', 'wrong_definitions', 'varchar_foreign_keys'];
 
-describe.each(targets)('$name', (target) => {
+describe.each(fullMatrixMajors)('$name', (target) => {
   let expected: Catalog;
 
   beforeAll(async () => {

@@ -5,7 +5,7 @@
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dropDatabases, freshDatabase, targets, withClient } from '../support/db';
+import { fullMatrixMajors, dropDatabases, freshDatabase, withClient } from '../support/db';
 import { contract, loadFixture, runFixes } from '../support/schema-fixes';
 
 afterAll(dropDatabases);
@@ -24,7 +24,7 @@ async function sqlstateOf(c: pg.Client, sql: string, params: unknown[] = []): Pr
   return c.query(sql, params).then(() => undefined, (e: { code?: string }) => e.code ?? 'no sqlstate');
 }
 
-describe.each(targets)('$name', (target) => {
+describe.each(fullMatrixMajors)('$name', (target) => {
   describe.each(STARTS)('from $start', ({ fixture }) => {
     let url: string;
 

@@ -5,7 +5,7 @@
  * lock the table.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { dropDatabases, freshDatabase, rows, targets, withClient } from '../support/db';
+import { fullMatrixMajors, dropDatabases, freshDatabase, rows, withClient } from '../support/db';
 import { loadFixture, runFixes } from '../support/schema-fixes';
 
 afterAll(dropDatabases);
@@ -19,7 +19,7 @@ function rewritten(before: Record<string, string>, after: Record<string, string>
   return Object.keys(before).filter((t) => after[t] !== before[t]).sort();
 }
 
-describe.each(targets)('$name', (target) => {
+describe.each(fullMatrixMajors)('$name', (target) => {
   it('rewrites no table of a database whose key columns are already uuid', async () => {
     const url = await freshDatabase(target, 'norewrite');
     await loadFixture(url, 'partly_fixed');

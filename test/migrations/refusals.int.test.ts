@@ -13,7 +13,7 @@ import { loadMigrations } from '../../lambda/engine/source';
 import { diffCatalogs, formatDifferences } from '../../lambda/schema/catalog';
 import { catalogFingerprint } from '../support/catalog-fingerprint';
 import { runCli } from '../support/cli';
-import { dropDatabases, freshDatabase, rows, targets, withClient } from '../support/db';
+import { fullMatrixMajors, dropDatabases, freshDatabase, rows, withClient } from '../support/db';
 import { appliedVersions, catalogOf, loadFixture, MIGRATIONS_DIR, rowCounts, runFixes } from '../support/schema-fixes';
 
 afterAll(dropDatabases);
@@ -32,7 +32,7 @@ const MISSING_LINE = raiseLine('accounts.id and every account_id column must exi
 const columnType = (url: string, table: string, column: string) => rows<{ t: string }>(url,
   `SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2`, [table, column]);
 
-describe.each(targets)('$name', (target) => {
+describe.each(fullMatrixMajors)('$name', (target) => {
   describe('ids that are not UUIDs', () => {
     it('stop 0003 with a count and examples per column, and change nothing', async () => {
       const url = await freshDatabase(target, 'garbage');

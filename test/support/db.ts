@@ -9,7 +9,24 @@ import { inject } from 'vitest';
 import { databaseUrl, withClient } from './system-postgres';
 import type { Target } from './targets';
 
+/** The servers most integration files run on (`describe.each(targets)`): PostgreSQL 18 and 15. */
 export const targets: Target[] = inject('targets');
+
+/**
+ * A server of every major RDS and Aurora run, 13 to 18, oldest first: a
+ * version-sensitive file opts in with `describe.each(allMajors)` (the
+ * title's `$name` names the version).
+ */
+export const allMajors: Target[] = inject('majors');
+
+/**
+ * The servers of the files whose behaviour does not differ by major: 18 and
+ * 15 (`targets`) in `npm test`, every major (`allMajors`) in the full matrix,
+ * `SCHEMAGUARD_TEST_MAJORS=all npm test`. What differs by major (the runner
+ * lock, drift, the catalog reads, doctor and guard, lock forms, the syntax
+ * gates, the Data API's state table, the shipped fixes) runs on `allMajors`.
+ */
+export const fullMatrixMajors: Target[] = inject('fullMatrix') ? allMajors : targets;
 
 const created: { target: Target; name: string }[] = [];
 

@@ -54,6 +54,7 @@ export interface DriverCase {
   driver: DriverKind;
 }
 
-export function driverCases(): DriverCase[] {
-  return targets.flatMap((target) => driverKinds.map((driver) => ({ name: `${target.name} / ${driver.name}`, target, driver })));
+/** Each server of `servers` (default: `targets`, 18 and 15; `allMajors` for every major) with each driver. */
+export function driverCases(servers: Target[] = targets): DriverCase[] {
+  return servers.flatMap((target) => driverKinds.map((driver) => ({ name: `${target.name} / ${driver.name}`, target, driver })));
 }

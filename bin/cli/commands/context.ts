@@ -1,15 +1,16 @@
 /** What every command gets from `main`: options, output and a way to reach the database. */
 import { parseDatabaseUrl, PgDriver } from '../../../lambda/driver/pg/pg-driver';
+import { maskUrl } from '../../../lambda/engine/redact';
 import { InputError } from '../../../lambda/engine/errors';
 import type { Driver } from '../../../lambda/engine/ports';
 import { validateSchemaName } from '../../../lambda/engine/identifiers';
 import type { Redactor } from '../../../lambda/engine/redact';
 import { scriptConfigs, skippedLookalikes, upFiles } from '../../../lambda/engine/source';
+import { SUPPORTED_MAJORS } from '../../../lambda/engine/server-majors';
 import { describeSubfolders, sqlSubfolders } from '../../../lambda/engine/subfolders';
 import { layoutOf } from '../../../lambda/engine/layout';
 import type { CliOptions } from '../args';
 import { startEmbedded, type EmbeddedServer } from '../embedded';
-import { SERVER_VERSIONS } from '../../../lib/config/settings';
 import { UsageError } from '../errors';
 import { DOCS_POINTERS } from '../../../lambda/engine/docs-pointers';
 
@@ -116,13 +117,33 @@ async function pgTarget(ctx: CommandContext): Promise<{ driver: PgDriver; where:
     where = ` (embedded, ${ctx.opts.embeddedDir}/)`;
     embeddedTls = { ssl: false }; // a local server without TLS, whatever PGSSLMODE the shell has
   }
+  if ((ctx.opts.iam || ctx.opts.pooler) && embeddedTls) {
+    throw new UsageError(`${ctx.opts.iam ? '--iam' : '--pooler'} is for a database server named by --database-url (or DATABASE_URL), not the embedded one`, { fix: 'pass --database-url postgres://USER@HOST:5432/DATABASE' });
+  }
+  if (ctx.opts.iam) url = iamUrl(url);
   const driver = new PgDriver({
     connectionString: url, redactor: ctx.redactor, ...embeddedTls,
+    ...(ctx.opts.iam ? { iam: {} } : {}), ...(ctx.opts.pooler ? { pooler: true } : {}),
     connectTimeoutMs: ctx.opts.connectTimeoutMs,
     connectRetry: { attempts: ctx.opts.connectRetries + 1 },
     onConnectRetry: (attempt, delayMs, message) => ctx.progress(`  cannot connect yet (attempt ${attempt}): ${message}; retrying in ${delayMs} ms`),
   });
   return { driver, where };
+}
+
+/**
+ * The URL for IAM authentication: a user and no password (the token takes
+ * its place), and TLS verified unless the URL or PGSSLMODE says otherwise
+ * (RDS accepts a token over TLS only).
+ */
+function iamUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password) {
+    throw new UsageError('--iam signs a token in place of the password, and the URL has one', { value: maskUrl(url), fix: 'drop the password from the URL: postgres://USER@HOST:5432/DATABASE' });
+  }
+  if (!u.username) throw new UsageError('--iam needs the database user in the URL', { value: maskUrl(url), fix: 'write it as postgres://USER@HOST:5432/DATABASE, USER granted rds_iam' });
+  if (!u.searchParams.has('sslmode') && !process.env.PGSSLMODE) u.searchParams.set('sslmode', 'verify-full');
+  return u.toString();
 }
 
 /** The libpq variables that name a server (PGPASSWORD and the PGSSL… ones only complete a URL's connection). */
@@ -183,7 +204,7 @@ export async function readWhileConnecting<T>(ctx: CommandContext, read: () => Pr
 /**
  * `--server-version MAJOR` (lint without a database, plan --offline), checked:
  * undefined when not given. With a database, its own version decides
- * (SERVER_VERSIONS: the majors it takes).
+ * (SUPPORTED_MAJORS: the majors it takes).
  */
 export function serverVersionFlag(opts: CliOptions, connects: boolean): number | undefined {
   const v = opts.serverVersion;
@@ -195,9 +216,9 @@ export function serverVersionFlag(opts: CliOptions, connects: boolean): number |
       value: `--server-version ${v}`, fix: 'drop --server-version (the database says its version), or lint without a database (no --database-url, no DATABASE_URL) / add --offline (plan)',
     });
   }
-  if (v < SERVER_VERSIONS.oldest || v > SERVER_VERSIONS.newest) {
-    throw new UsageError(`--server-version ${v} is not a PostgreSQL major version lint knows (${SERVER_VERSIONS.oldest} to ${SERVER_VERSIONS.newest})`, {
-      value: String(v), fix: `give the major version only, ${SERVER_VERSIONS.oldest} to ${SERVER_VERSIONS.newest} (--server-version 15 for 15.8); files for a newer server are read with 18's grammar: leave it out`,
+  if (v < SUPPORTED_MAJORS.oldest || v > SUPPORTED_MAJORS.newest) {
+    throw new UsageError(`--server-version ${v} is not a PostgreSQL major version schemaguard supports (${SUPPORTED_MAJORS.oldest} to ${SUPPORTED_MAJORS.newest})`, {
+      value: String(v), fix: `give the major version only, ${SUPPORTED_MAJORS.oldest} to ${SUPPORTED_MAJORS.newest} (--server-version 15 for 15.8); files for a newer server are read with 18's grammar: leave it out`,
     });
   }
   return v;

@@ -78,11 +78,20 @@ function keyNote(k: NonNullable<StatementLockReport['referenced']>[number]): str
   return `${k.referencing ? `which references it through ${k.constraint}` : `the referenced table of ${k.constraint}`}, which this ${does}`;
 }
 
+/** What the older servers of a form take instead (plan --offline, no version known). */
+function olderServersNote(s: StatementLockReport, older: NonNullable<StatementLockReport['olderServers']>): string {
+  const at = `${s.file}:${s.line}:`;
+  const newer = `PostgreSQL ${older.major + 1} and later (seen on each)`;
+  const otherTable = s.other ? `${s.other.table} (${OTHER_ROLE_TEXT[s.other.role]})` : 'the other table';
+  if (older.lock === s.lock && older.other) return `${at} ${s.other?.lock ?? ''} on ${otherTable} on ${newer}; PostgreSQL ${older.major} and older take ${older.other} on it (with --database-url, plan shows the server's)`;
+  return `${at} ${s.lock} on ${newer}; PostgreSQL ${older.major} and older take ${older.lock ?? 'no lock on the table'} (with --database-url, plan shows the server's)`;
+}
+
 /** The lines under the table for one statement: its other tables' locks, and what may spare its read. */
 function statementNotes(s: StatementLockReport): string[] {
   const at = `${s.file}:${s.line}:`;
   const notes: string[] = [];
-  if (s.olderServers) notes.push(`${at} ${s.lock} on PostgreSQL ${s.olderServers.major + 1} and later (seen on 18); PostgreSQL ${s.olderServers.major} and older take ${s.olderServers.lock ?? 'no lock on the table'} (with --database-url, plan shows the server's)`);
+  if (s.olderServers) notes.push(olderServersNote(s, s.olderServers));
   if (s.other) notes.push(`${at} also ${s.other.lock} on ${s.other.table} (${OTHER_ROLE_TEXT[s.other.role]})`);
   for (const k of s.referenced ?? []) notes.push(`${at} also ${k.lock} on ${k.table} (${keyNote(k)})`);
   if (s.boundMayBeImplied) notes.push(`${at} ${s.table} has a validated CHECK: if it implies the bound, ATTACH PARTITION reads nothing (not proved here, so no warning)`);

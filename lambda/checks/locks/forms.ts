@@ -55,9 +55,21 @@ export interface LockForm {
   defaultPartition?: 'reads' | 'locks';
   /** The oldest PostgreSQL major with the statement's syntax (older servers refuse the example with 42601). @default - every server */
   minMajor?: number;
-  /** Servers up to this major version take `lock` instead (seen on a real server of that version). */
-  until?: { major: number; lock?: LockMode };
+  /**
+   * Servers up to this major version take `lock` instead (none when absent),
+   * and `other` on the second table where given (each seen on a real server
+   * of every major, test/lambda/checks/locks/forms.int.test.ts).
+   */
+  until?: { major: number; lock?: LockMode; other?: LockMode };
 }
+
+/**
+ * From this major on, a new or attached partition's copy of the keys that
+ * reference its parent locks each referencing table SHARE ROW EXCLUSIVE;
+ * PostgreSQL 13 and 14 lock no referencing table (pg_locks on each major,
+ * test/lambda/checks/locks/foreign-keys.int.test.ts).
+ */
+export const PARTITION_LOCKS_REFERENCING_FROM = 15;
 
 /** What a statement's second table is: a foreign key's referenced table (unless a form says otherwise), a partition's parent, the partition. */
 export type OtherRole = 'referenced' | 'parent' | 'partition';
@@ -159,8 +171,8 @@ export const LOCK_FORMS: readonly LockForm[] = [
   { id: 'create-table-inherits', statement: 'CREATE TABLE … INHERITS (lock on the parent)', lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: false, example: 'CREATE TABLE t_child (x int) INHERITS (t)' },
   { id: 'create-partition', statement: 'CREATE TABLE … PARTITION OF (lock on the parent; a DEFAULT partition is also locked ACCESS EXCLUSIVE and read, for rows of the new bound)', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'CREATE TABLE p3 PARTITION OF p FOR VALUES FROM (200) TO (300)', exampleTable: 'p', saferForm: ATTACH_ROUTE, defaultPartition: 'reads' },
   { id: 'attach-partition', statement: 'ALTER TABLE … ATTACH PARTITION (lock on the partition, read to check its bound unless a validated CHECK implies it; a DEFAULT partition is also locked ACCESS EXCLUSIVE and read)', lock: 'ACCESS EXCLUSIVE', other: 'SHARE UPDATE EXCLUSIVE', otherRole: 'parent', rewrites: false, scans: true, example: 'ALTER TABLE p ATTACH PARTITION p2 FOR VALUES FROM (100) TO (200)', exampleTable: 'p2', exampleOther: 'p', saferForm: 'first add a CHECK matching the bound NOT VALID, then VALIDATE CONSTRAINT it (SHARE UPDATE EXCLUSIVE): ATTACH PARTITION then skips the read', defaultPartition: 'reads' },
-  { id: 'detach-partition', statement: 'ALTER TABLE … DETACH PARTITION (lock on the parent and the partition, and a DEFAULT partition)', lock: 'ACCESS EXCLUSIVE', other: 'ACCESS EXCLUSIVE', otherRole: 'partition', rewrites: false, scans: false, example: 'ALTER TABLE p DETACH PARTITION p1', exampleTable: 'p', exampleOther: 'p1', saferForm: 'DETACH PARTITION … CONCURRENTLY in a "-- schemaguard:no-transaction" file (SHARE UPDATE EXCLUSIVE; not while the table has a DEFAULT partition)', defaultPartition: 'locks' },
-  { id: 'detach-partition-concurrently', statement: 'ALTER TABLE … DETACH PARTITION … CONCURRENTLY', lock: 'SHARE UPDATE EXCLUSIVE', other: 'SHARE UPDATE EXCLUSIVE', otherRole: 'partition', rewrites: false, scans: false, example: 'ALTER TABLE p DETACH PARTITION p1 CONCURRENTLY', exampleTable: 'p', exampleOther: 'p1', noTransaction: true },
+  { id: 'detach-partition', statement: 'ALTER TABLE … DETACH PARTITION (lock on the parent and the partition, and a DEFAULT partition)', lock: 'ACCESS EXCLUSIVE', other: 'ACCESS EXCLUSIVE', otherRole: 'partition', rewrites: false, scans: false, example: 'ALTER TABLE p DETACH PARTITION p1', exampleTable: 'p', exampleOther: 'p1', saferForm: 'DETACH PARTITION … CONCURRENTLY in a "-- schemaguard:no-transaction" file (PostgreSQL 14+; SHARE UPDATE EXCLUSIVE; not while the table has a DEFAULT partition)', defaultPartition: 'locks', until: { major: 13, lock: 'ACCESS EXCLUSIVE', other: 'SHARE UPDATE EXCLUSIVE' } },
+  { id: 'detach-partition-concurrently', statement: 'ALTER TABLE … DETACH PARTITION … CONCURRENTLY', lock: 'SHARE UPDATE EXCLUSIVE', other: 'SHARE UPDATE EXCLUSIVE', otherRole: 'partition', rewrites: false, scans: false, example: 'ALTER TABLE p DETACH PARTITION p1 CONCURRENTLY', exampleTable: 'p', exampleOther: 'p1', noTransaction: true, minMajor: 14 },
   { id: 'alter-domain-check', statement: 'ALTER DOMAIN … ADD CONSTRAINT (not NOT VALID) / SET NOT NULL / VALIDATE CONSTRAINT (lock on every table with a column of the domain, each read)', lock: 'SHARE', rewrites: false, scans: true, example: 'ALTER DOMAIN dpos ADD CONSTRAINT dpos_positive CHECK (VALUE > 0)', exampleTable: 'dt', saferForm: 'PostgreSQL has no online form for a domain (ADD … NOT VALID skips the read, but VALIDATE CONSTRAINT takes SHARE and reads too): put the CHECK on each table instead (NOT VALID, then VALIDATE CONSTRAINT: SHARE UPDATE EXCLUSIVE), or run it when writes can wait' },
   { id: 'drop-table', statement: 'DROP TABLE', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'DROP TABLE t CASCADE' },
   { id: 'truncate', statement: 'TRUNCATE (new, empty storage; no row is read)', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'TRUNCATE t', emptiesTable: true },
@@ -177,7 +189,7 @@ export const LOCK_FORMS: readonly LockForm[] = [
   { id: 'update-delete', statement: 'UPDATE / DELETE / MERGE (scans: without WHERE)', lock: 'ROW EXCLUSIVE', rowLocks: true, rewrites: false, scans: true, example: 'UPDATE t SET a = a + 1', saferForm: 'update in batches of rows (a WHERE on a key range), each batch its own short transaction' },
   { id: 'select', statement: 'SELECT (scans: without WHERE)', lock: 'ACCESS SHARE', rewrites: false, scans: true, example: 'SELECT count(*) FROM t' },
   { id: 'select-for-update', statement: 'SELECT … FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE (scans: without WHERE; FOR KEY SHARE lets UPDATE of non-key columns through)', lock: 'ROW SHARE', rowLocks: true, rewrites: false, scans: true, example: 'SELECT * FROM t FOR UPDATE', saferForm: 'lock only the rows the change needs (a WHERE on a key), in short transactions' },
-  { id: 'grant', statement: 'GRANT / REVOKE on a table (PostgreSQL 15: no table lock)', lock: 'ACCESS SHARE', rewrites: false, scans: false, example: 'GRANT SELECT ON t TO PUBLIC', until: { major: 15 } },
+  { id: 'grant', statement: 'GRANT / REVOKE on a table (PostgreSQL 13 to 17: no table lock)', lock: 'ACCESS SHARE', rewrites: false, scans: false, example: 'GRANT SELECT ON t TO PUBLIC', until: { major: 17 } },
   { id: 'sequence-owned-by', statement: 'CREATE / ALTER SEQUENCE … OWNED BY table.column (lock on the table)', lock: 'ACCESS SHARE', rewrites: false, scans: false, example: 'ALTER SEQUENCE t_seq OWNED BY t.a' },
   { id: 'no-table-lock', statement: 'CREATE FUNCTION / VIEW / TYPE / SCHEMA / SEQUENCE / EXTENSION, SET: no lock on an existing table', rewrites: false, scans: false, example: 'CREATE VIEW t_ids AS SELECT 1 AS id' },
   { id: 'code', statement: 'DO / CALL: runs code; its locks depend on what it does (not read by plan)', rewrites: false, scans: false, example: 'DO $$BEGIN PERFORM 1; END$$' },

@@ -24,7 +24,7 @@ import { domainKey, readDomainTables } from './domain-tables';
 import { readForeignKeys, touchedKeys, type ForeignKey } from './foreign-keys';
 import { indexText, readNullableKeyColumns, type IndexRef } from './key-columns';
 import { as, list, loadParser, parseSqlInChunks, rangeVar, tableKey, type ParsedStatement } from '../parse';
-import type { OtherRole } from './forms';
+import { PARTITION_LOCKS_REFERENCING_FROM, type OtherRole } from './forms';
 import { blocksReads, blocksWrites, strongest, type LockMode } from './modes';
 import { statementLock, withCurrentStorage, withCurrentTypes, withKeyColumnsNotNull, withNotNullProven, withVirtualColumns, type ForeignKeysTouched, type RelationRef, type StatementLock } from './statement-lock';
 import { readTableSizes, refKey, type TableSize } from './table-sizes';
@@ -75,7 +75,7 @@ export interface StatementLockReport {
   /** Created by a pending migration of this plan: new and empty when this runs. */
   newTable?: boolean;
   /** The server's version not known (--offline): PostgreSQL `major` and older take `lock` (null: none on the table) instead of this one. */
-  olderServers?: { major: number; lock: LockMode | null };
+  olderServers?: { major: number; lock: LockMode | null; other?: LockMode };
   /** The form is not in the table: ACCESS EXCLUSIVE assumed. */
   assumed?: boolean;
   /**
@@ -443,10 +443,10 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
     const major = options.serverMajor ?? options.lintCatalog?.serverMajor;
     const sl = atServerVersion(keyed, major);
     const report = reportOf(read, sl, size, sizes, created, dropped);
-    if (sl.form.until && major === undefined) report.olderServers = { major: sl.form.until.major, lock: sl.form.until.lock ?? null };
+    if (sl.form.until && major === undefined) report.olderServers = { major: sl.form.until.major, lock: sl.form.until.lock ?? null, ...(sl.form.until.other ? { other: sl.form.until.other } : {}) };
     if (sl.form.id === 'alter-column-type' && sl.typeChanges.some((c) => !c.transforms && currentType(c.column) === undefined)) report.oldTypeUnknown = true;
     const on = keysOf(sl);
-    const touched = on ? touchedKeys(foreignKeys.get(refKey(on)) ?? [], sl.foreignKeys!) : [];
+    const touched = on ? touchedKeys(foreignKeys.get(refKey(on)) ?? [], sl.foreignKeys!).filter((k) => !(k.action === 'copies' && k.referencing && major !== undefined && major < PARTITION_LOCKS_REFERENCING_FROM)) : [];
     if (touched.length) {
       report.referenced = touched.map((k) => ({
         table: k.other, constraint: k.constraint, action: k.action, lock: keyLock(k.action, k.referencing),
@@ -547,10 +547,11 @@ function defaultPartitionOf(sl: StatementLock, sizes: Map<string, TableSize>): S
   return { table: size?.table ?? `${d.schema}.${d.name}`, rows: size?.rows ?? null, bytes: size?.bytes ?? null, reads: sl.form.defaultPartition === 'reads', checked: size?.checked ?? false };
 }
 
-/** The lock the server's major version takes: a form's older servers (`until`) take another lock, or none. */
+/** The locks the server's major version takes: a form's older servers (`until`) take another lock, or none, and another on the second table. */
 function atServerVersion(sl: StatementLock, major: number | undefined): StatementLock {
   const until = sl.form.until;
-  return until && major !== undefined && major <= until.major ? { ...sl, lock: until.lock } : sl;
+  if (!until || major === undefined || major > until.major) return sl;
+  return { ...sl, lock: until.lock, ...(until.other && sl.other ? { other: { ...sl.other, lock: until.other } } : {}) };
 }
 
 function display(ref: RelationRef): string {

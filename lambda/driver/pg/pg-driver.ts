@@ -22,7 +22,9 @@ import { localTimeoutCalls } from '../../engine/script';
 import { sleep } from '../../engine/sleep';
 import type { Migration } from '../../engine/source';
 import type { LeaseLock, LeaseTimings } from '../data-api/lease-lock';
-import { announcedPid, describePooler, DIRECT_URL_FIX, isPooled, refuseNoTransaction, type PoolerEvidence } from './pooler';
+import { iamPassword, iamRefusalFix, type IamAuthOptions } from './iam-token';
+import { announcedPid, describePooler, DIRECT_URL_FIX, isPooled, isRdsProxyEndpoint, refuseNoTransaction, type PoolerEvidence } from './pooler';
+import { parse as parseConnectionString } from 'pg-connection-string';
 import { PgRunnerLock } from './runner-lock';
 import { ScriptQuery } from './script-query';
 import { CA_FIX, hbaRefusal, RDS_CA_BUNDLE, urlTls, withoutTlsParameters, type UrlTls } from './ssl-mode';
@@ -49,6 +51,20 @@ export interface PgDriverCommon {
   onConnectRetry?: (attempt: number, delayMs: number, message: string) => void;
   /** Lease timings for the runner lock when the connection goes through a pooler. @default - LeaseLock defaults (60 s TTL) */
   lease?: LeaseTimings;
+  /**
+   * IAM database authentication: each connection sends a token signed for
+   * the host, port and user (`iam-token.ts`) instead of a password.
+   * @default - the password of the URL or config
+   */
+  iam?: Pick<IamAuthOptions, 'region' | 'credentials'>;
+  /**
+   * The connection goes through a pooler or proxy that multiplexes
+   * transactions (RDS Proxy, PgBouncer in transaction mode): treat every
+   * connection as one, whatever its start-up says. An RDS Proxy endpoint
+   * (`….proxy-….rds.amazonaws.com`) is one by its name.
+   * @default false - recognised by its start-up (`pooler.ts`) or its name
+   */
+  pooler?: boolean;
   /**
    * Where the host, port, user and database come from, as a failed
    * connection's fix names them (the custom resource: its secret's fields).
@@ -129,6 +145,10 @@ export class PgDriver implements Driver {
   private readonly tls?: UrlTls;
   /** The URL pg gets: without TLS parameters when they were read here, or when the `ssl` option overrides them. */
   private readonly url?: string;
+  /** IAM authentication's token source, when asked for. */
+  private readonly password?: () => Promise<string>;
+  /** Why every connection counts as pooled whatever its start-up says: said so, or an RDS Proxy endpoint. */
+  private readonly declaredPooler?: 'declared' | 'rds-proxy';
 
   constructor(private readonly options: PgDriverOptions) {
     this.redactor = options.redactor ?? new Redactor();
@@ -145,6 +165,15 @@ export class PgDriver implements Driver {
       if (typeof c.password === 'string') this.redactor.add(c.password);
       this.target = `postgres://${c.user ?? ''}@${c.host ?? 'localhost'}:${c.port ?? 5432}/${c.database ?? ''}`;
     }
+    const where = this.hostPortUser();
+    this.declaredPooler = options.pooler === true ? 'declared' : isRdsProxyEndpoint(where.host) ? 'rds-proxy' : undefined;
+    if (options.iam) this.password = iamPassword({ hostname: where.host, port: where.port, username: where.user, ...options.iam, onToken: (t) => this.redactor.add(t) });
+  }
+
+  /** The host, port and user the connections are for (IAM signs its token for them). */
+  private hostPortUser(): { host: string; port: number; user: string } {
+    const c = this.options.connectionString !== undefined ? parseConnectionString(this.options.connectionString) : this.options.config!;
+    return { host: c.host ?? 'localhost', port: Number(c.port ?? 5432), user: c.user ?? '' };
   }
 
   get leaseTimings(): LeaseTimings | undefined {
@@ -216,7 +245,7 @@ export class PgDriver implements Driver {
         // the engine overlaps migration scripts (Session.pipelines) and awaits everything else.
         pipeline: true,
       });
-      const session = new PgSession(client, this.target, () => this.lease);
+      const session = new PgSession(client, this.target, () => this.lease, this.declaredPooler);
       try {
         await client.connect();
         await session.init();
@@ -237,8 +266,10 @@ export class PgDriver implements Driver {
           // Both refusals when either is pg_hba.conf's; "TLS off" alone adds nothing to a wrong password.
           const hba = tlsRefusal !== undefined && (!NO_TLS.test(messageOf(tlsRefusal)) || hbaRefusal(sqlstateOf(e), messageOf(e)) !== undefined);
           const both = hba ? `with TLS: ${this.describe(tlsRefusal)}; without TLS: ` : '';
-          throw new ConnectionError(`cannot connect to ${this.target}: ${both}${why}${tries}`, {
-            ...databaseFields(e), cause: e, fix: connectFix(e, this.options.ssl !== undefined, tlsRefusal, this.options.settingNames, this.tlsSetting()),
+          const iamRefused = this.password !== undefined && AUTH_REFUSED.has(sqlstateOf(e) ?? '');
+          const fix = iamRefused ? iamRefusalFix(this.hostPortUser().user, this.hostPortUser().host) : connectFix(e, this.options.ssl !== undefined, tlsRefusal, this.options.settingNames, this.tlsSetting());
+          throw new ConnectionError(`cannot connect to ${this.target}: ${both}${why}${tries}${iamRefused ? ' (IAM authentication: the token was refused)' : ''}`, {
+            ...databaseFields(e), cause: e, fix,
           });
         }
         this.options.onConnectRetry?.(attempt, delay, why);
@@ -251,7 +282,9 @@ export class PgDriver implements Driver {
   /** Where to connect and pg's `ssl` option: an explicit `ssl`, else the URL's sslmode as psql reads it; `plain`: without TLS. */
   private where(plain: boolean): ClientConfig {
     const o = this.options;
-    const base = this.url !== undefined ? { connectionString: this.url } : o.config!;
+    const url = this.url !== undefined ? { connectionString: this.url } : o.config!;
+    // pg lets a URL's (empty) password win over the option: with a token, the URL is given as its parts.
+    const base = this.password ? { ...(this.url !== undefined ? urlParts(this.url) : o.config!), password: this.password } : url;
     const ssl = plain ? false : o.ssl ?? this.tls?.ssl;
     return ssl !== undefined ? { ...base, ssl } : base;
   }
@@ -342,7 +375,8 @@ function connectFix(e: unknown, explicitSsl = false, tlsRefusal?: unknown, names
   if (code === '28000' && /no pg_hba\.conf entry/i.test(msg)) {
     return `the server's pg_hba.conf has no line for this client address, user and database: check ${names.userAndDatabase}, or ask for a pg_hba.conf line`;
   }
-  if (code === '28P01' || code === '28000') return 'check the user name and password (the password is never printed)';
+  // RDS: for a user granted rds_iam, IAM authentication takes the place of its password.
+  if (code === '28P01' || code === '28000') return 'check the user name and password (the password is never printed); on RDS, if the user was granted rds_iam, log in with IAM authentication instead (--iam, or iamAuthentication in the constructs)';
   if (code === '3D000') return `create the database first, or fix ${names.database}`;
   if (NO_PASSWORD.test(msg)) return 'put the password in the URL, after the user name and a colon, percent-encoded; or in PGPASSWORD';
   if (explicitSsl) {
@@ -419,7 +453,10 @@ class PgSession implements Session {
   /** Scripts may overlap: set with `script`, where the client writes each query at once (pg's pipeline mode). */
   pipelines?: boolean;
 
-  constructor(private readonly client: Client, private readonly target: string, private readonly lease: () => LeaseLock | undefined) {
+  constructor(
+    private readonly client: Client, private readonly target: string, private readonly lease: () => LeaseLock | undefined,
+    private readonly declaredPooler?: PoolerEvidence['declared'],
+  ) {
     client.on('notice', (n) => {
       if (this.rollingBack && n.code === NO_ACTIVE_TRANSACTION) return;
       const message = n.message ?? String(n);
@@ -467,9 +504,9 @@ class PgSession implements Session {
     const identity = { announcedPid: announced, serverPid: r.pid };
     // Through a pooler too: its server sessions take the database's and role's setting.
     this.standardStrings = r.standardStrings;
-    if (isPooled(identity)) {
+    if (isPooled(identity) || this.declaredPooler) {
       // No session to configure: a SET would stay with a pooled server connection.
-      this.pooler = { ...identity, target: this.target };
+      this.pooler = { ...identity, target: this.target, ...(this.declaredPooler ? { declared: this.declaredPooler } : {}) };
       return;
     }
     this.pid = identity.serverPid;
@@ -686,4 +723,13 @@ function shiftPosition(e: unknown, chars: number): void {
 function int(ms: number): number {
   if (!Number.isFinite(ms) || ms < 0) return 0;
   return Math.min(Math.floor(ms), 2_147_483_647);
+}
+
+/** invalid_password, invalid_authorization_specification: what a refused token (or PAM, which RDS's IAM login is) answers. */
+const AUTH_REFUSED = new Set(['28P01', '28000']);
+
+/** A URL as pg's own options (host, port, user, database and the rest), for a password given apart. */
+function urlParts(url: string): ClientConfig {
+  const { password: _ignored, ...parts } = parseConnectionString(url);
+  return parts as ClientConfig;
 }

@@ -34,6 +34,13 @@ export interface SessionIdentity {
 export interface PoolerEvidence extends SessionIdentity {
   /** Where the connection points (masked URL). */
   target: string;
+  /** Counted as pooled whatever its start-up said: said so (`--pooler`), or an RDS Proxy endpoint by its name. */
+  declared?: 'declared' | 'rds-proxy';
+}
+
+/** An RDS Proxy endpoint's name (`name.proxy-abc123.eu-west-1.rds.amazonaws.com`, a custom endpoint's `….endpoint.proxy-…` too). */
+export function isRdsProxyEndpoint(host: string): boolean {
+  return /\.proxy-[a-z0-9]+\.[a-z0-9-]+\.rds\.amazonaws\.com(?:\.cn)?$/i.test(host);
 }
 
 /** True when the connection's server session is not fixed for its lifetime. */
@@ -48,6 +55,8 @@ export function announcedPid(client: unknown): number | undefined {
 }
 
 export function describePooler(p: PoolerEvidence): string {
+  if (p.declared === 'rds-proxy') return `${p.target} is an RDS Proxy endpoint, which hands each transaction to whichever database connection is free (it pins a session only on some statements), so its server session may change between transactions`;
+  if (p.declared === 'declared') return `${p.target} was declared a pooler or proxy (--pooler), so its server session may change between transactions`;
   const announced = p.announcedPid === undefined ? 'no server pid at connect' : `pid ${p.announcedPid} at connect`;
   return `${p.target} goes through a connection pooler such as PgBouncer (it announced ${announced}, and its first statement ran in server pid ${p.serverPid}), so its server session may change between transactions`;
 }

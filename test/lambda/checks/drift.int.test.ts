@@ -16,7 +16,7 @@ import { readCatalog } from '../../../lambda/schema/catalog';
 import { loadMigrations } from '../../../lambda/engine/source';
 import { ROOT } from '../../support/cli';
 import { outcome, withPagedRig } from '../../support/data-api-pages';
-import { dropDatabases, freshDatabase, targets, withClient } from '../../support/db';
+import { allMajors, dropDatabases, freshDatabase, targets, withClient } from '../../support/db';
 import { MIGRATIONS_DIR, runFixes } from '../../support/schema-fixes';
 
 afterAll(dropDatabases);
@@ -55,7 +55,7 @@ describe('Function: staleSnapshot', () => {
   });
 });
 
-describe.each(targets)('Function: detectDrift on $name', (target) => {
+describe.each(allMajors)('Function: detectDrift on $name', (target) => {
   let url: string;
   let driver: PgDriver;
 
@@ -141,7 +141,7 @@ const PARTITIONED = `CREATE TABLE events (id bigint GENERATED ALWAYS AS IDENTITY
 CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
 CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');`;
 
-describe.each(targets)('Partitions: a snapshot taken on PostgreSQL 18, the live schema on $name', (target) => {
+describe.each(allMajors)('Partitions: a snapshot taken on PostgreSQL 18, the live schema on $name', (target) => {
   let snapshot: Snapshot;
   let url: string;
   beforeAll(async () => ({ snapshot, url } = await snapshottedOnFirst(target, 'partitions', PARTITIONED)));
@@ -219,7 +219,7 @@ async function editByHand(url: string, driver: PgDriver, snapshot: Snapshot, edi
 }
 
 // Regression: a column's collation was not read, so a COLLATE changed by hand (sort order, uniqueness, LIKE's index use) was no drift.
-describe.each(targets)('Collations: a column\'s collation changed by hand, on $name', (target) => {
+describe.each(allMajors)('Collations: a column\'s collation changed by hand, on $name', (target) => {
   const TABLE = 'CREATE TABLE products (id int PRIMARY KEY, title text COLLATE "C", body text);\nCREATE INDEX products_title ON products (title);';
   let snapshot: Snapshot;
   let url: string;
@@ -250,7 +250,7 @@ describe.each(targets)('Collations: a column\'s collation changed by hand, on $n
 });
 
 // Regression: triggers, views' queries, row-level security, enum labels and domains were not read: a trigger dropped or disabled by hand (updated_at stops), a view's WHERE removed, an enum label renamed, a domain's CHECK dropped were no drift.
-describe.each(targets)('Triggers, views, row-level security, enums and domains changed by hand, on $name', (target) => {
+describe.each(allMajors)('Triggers, views, row-level security, enums and domains changed by hand, on $name', (target) => {
   const SCHEMA = `CREATE DOMAIN email_address AS text NOT NULL CONSTRAINT email_has_at CHECK (VALUE LIKE '%@%');
 CREATE TABLE contacts (id int, email email_address);
 CREATE TYPE order_status AS ENUM ('new', 'paid', 'shipped');
@@ -373,7 +373,7 @@ CREATE POLICY own_notes ON notes FOR UPDATE TO CURRENT_USER USING (true);`;
 });
 
 // Regression (review): a partition bound, a view and a default holding a timestamptz printed in the session's TimeZone: a snapshot taken outside UTC paged against a database in UTC, with a fix that detached a live partition.
-describe.each(targets)('The session\'s TimeZone does not change the catalog, on $name', (target) => {
+describe.each(allMajors)('The session\'s TimeZone does not change the catalog, on $name', (target) => {
   it('a snapshot read in Europe/Berlin equals the live schema read in UTC', async () => {
     const url = await freshDatabase(target, 'zone_catalog');
     await withClient(url, (c) => c.query(`CREATE TABLE logs (id int, at timestamptz DEFAULT '2024-01-01 00:00+00', cost interval DEFAULT '1 day 02:00:00') PARTITION BY RANGE (at);
@@ -393,7 +393,7 @@ describe.each(targets)('The session\'s TimeZone does not change the catalog, on 
 });
 
 // Regression (exploratory test): a foreign key switched off by DISABLE TRIGGER ALL was no drift; a key replaced by a unique index of its name and an extension moved got fixes that fail or do nothing.
-describe.each(targets)('Keys and extensions changed by hand, on $name', (target) => {
+describe.each(allMajors)('Keys and extensions changed by hand, on $name', (target) => {
   const SCHEMA = `CREATE SCHEMA ext;
 CREATE EXTENSION pgcrypto SCHEMA public;
 CREATE TABLE accounts (id int PRIMARY KEY);
@@ -525,8 +525,12 @@ INSERT INTO accounts VALUES (1);`;
   });
 });
 
-// Regression (review): one DISABLE TRIGGER ALL on a partitioned table was one finding per partition too, each with a fix PostgreSQL refuses (DROP of an inherited key; NOT VALID on a partitioned table before 18).
-describe.each(targets)('A partitioned table\'s foreign key switched off by DISABLE TRIGGER ALL, on $name', (target) => {
+/**
+ * A partitioned table `visits` whose key references `accounts`, partitions
+ * for 2025 and 2026, on a fresh database of `target` (snapshotted), and the
+ * drift and the guard's fixes after an edit by hand.
+ */
+function partitionedKeyRig(target: (typeof targets)[number]) {
   const SCHEMA = `CREATE TABLE accounts (id int PRIMARY KEY);
 INSERT INTO accounts VALUES (1);
 CREATE TABLE visits (account_id int REFERENCES accounts (id), at date NOT NULL) PARTITION BY RANGE (at);
@@ -537,23 +541,64 @@ CREATE TABLE visits_2026 PARTITION OF visits FOR VALUES FROM ('2026-01-01') TO (
   let driver: PgDriver;
   beforeAll(async () => ({ url, snapshot, driver } = withDriver(await snapshotted(target, 'part_key_triggers', SCHEMA))));
   afterAll(() => driver.end());
+  return {
+    fixesAfter: async (edit: string): Promise<{ drift: string; fixes: string[] }> => {
+      const { report, live } = await editByHand(url, driver, snapshot, edit);
+      return { drift: formatDrift(report), fixes: report.differences.map((d) => driftFix([d], snapshot.catalog, live)) };
+    },
+    run: (sql: string) => withClient(url, async (c) => (await c.query(sql.replace(/ {2}--.*$/gm, '')))),
+    drift: async () => formatDrift(await detectDrift({ driver, snapshot })),
+  };
+}
 
-  async function fixesAfter(edit: string): Promise<{ drift: string; fixes: string[] }> {
-    const { report, live } = await editByHand(url, driver, snapshot, edit);
-    return { drift: formatDrift(report), fixes: report.differences.map((d) => driftFix([d], snapshot.catalog, live)) };
-  }
-  const run = (sql: string) => withClient(url, async (c) => (await c.query(sql.replace(/ {2}--.*$/gm, ''))));
+// Regression (review): one DISABLE TRIGGER ALL on a partitioned table was one finding per partition too, each with a fix PostgreSQL refuses (DROP of an inherited key; NOT VALID on a partitioned table before 18).
+describe.each(allMajors)('A partitioned table\'s foreign key switched off partition by partition, on $name', (target) => {
+  const { fixesAfter, run, drift } = partitionedKeyRig(target);
+
+  it('one partition\'s triggers switched off: its own finding; the owner\'s alternative names the parent (a partition\'s copy cannot be dropped alone)', async () => {
+    const { drift: found, fixes } = await fixesAfter('ALTER TABLE visits_2025 DISABLE TRIGGER ALL');
+    expect(found).toBe('constraint public.visits_2025.visits_account_id_fkey: triggers differs: snapshot "enabled" vs live "disabled"');
+    const [, enable, owner] = fixes[0]!.split('\n');
+    expect(owner).toMatch(/^-- or, as the table's owner: ALTER TABLE visits DROP CONSTRAINT/);
+    expect(owner).toContain("(visits_2025's key is its copy of visits's, which cannot be dropped alone)");
+    await run(enable!);
+    expect(await drift()).toBe('');
+  });
+
+  it('every partition\'s triggers switched off (on 13 and 14 the only way to switch the key off): a finding per partition, each enabled by name after its orphans are repaired', async () => {
+    const { drift: found, fixes } = await fixesAfter("ALTER TABLE visits_2025 DISABLE TRIGGER ALL; ALTER TABLE visits_2026 DISABLE TRIGGER ALL; INSERT INTO visits VALUES (42, '2025-05-01'), (1, '2026-05-01')");
+    expect(found.split('\n')).toEqual([
+      'constraint public.visits_2025.visits_account_id_fkey: triggers differs: snapshot "enabled" vs live "disabled"',
+      'constraint public.visits_2026.visits_account_id_fkey: triggers differs: snapshot "enabled" vs live "disabled"',
+    ]);
+    const [orphans2025, enable2025] = fixes[0]!.split('\n');
+    const [orphans2026, enable2026] = fixes[1]!.split('\n');
+    expect((await run(orphans2025!)).rows).toEqual([{ account_id: 42, at: expect.anything() }]);
+    expect((await run(orphans2026!)).rows).toEqual([]);
+    expect(enable2025).toMatch(/^ALTER TABLE visits_2025 ENABLE TRIGGER .*; {2}-- its own enforcement triggers only/);
+    await run('DELETE FROM visits WHERE account_id = 42');
+    await run(enable2025!);
+    await run(enable2026!);
+    expect(await drift()).toBe('');
+    await expect(run("INSERT INTO visits VALUES (43, '2026-05-01')")).rejects.toThrow(/violates foreign key constraint/);
+  });
+});
+
+// From PostgreSQL 15 a partitioned table has its foreign keys' triggers itself, and DISABLE TRIGGER ALL on it reaches
+// its partitions' (on 13 and 14 only the partitions have them: the next block).
+describe.each(allMajors.filter((t) => t.major === 0 || t.major >= 15))('A partitioned table\'s foreign key switched off by DISABLE TRIGGER ALL on the parent, on $name', (target) => {
+  const { fixesAfter, run, drift } = partitionedKeyRig(target);
   const OFF = "ALTER TABLE visits DISABLE TRIGGER ALL; INSERT INTO visits VALUES (1, '2025-05-01'), (42, '2026-05-01')";
 
   it('one finding, on the parent; its triggers enabled by name (the partitions\' too) after the orphans are repaired', async () => {
-    const { drift, fixes } = await fixesAfter(OFF);
-    expect(drift).toBe('constraint public.visits.visits_account_id_fkey: triggers differs: snapshot "enabled" vs live "disabled"');
+    const { drift: found, fixes } = await fixesAfter(OFF);
+    expect(found).toBe('constraint public.visits.visits_account_id_fkey: triggers differs: snapshot "enabled" vs live "disabled"');
     const [orphans, enable] = fixes[0]!.split('\n');
     expect((await run(orphans!)).rows).toEqual([{ account_id: 42, at: expect.anything() }]);
     expect(enable).toMatch(/^ALTER TABLE visits ENABLE TRIGGER .*; ALTER TABLE visits_2025 ENABLE TRIGGER .*; ALTER TABLE visits_2026 ENABLE TRIGGER .*; {2}-- its own enforcement triggers only/);
     await run('DELETE FROM visits WHERE account_id = 42');
     await run(enable!);
-    expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
+    expect(await drift()).toBe('');
     await expect(run("INSERT INTO visits VALUES (43, '2025-05-01')")).rejects.toThrow(/violates foreign key constraint/);
   });
 
@@ -566,22 +611,24 @@ CREATE TABLE visits_2026 PARTITION OF visits FOR VALUES FROM ('2026-01-01') TO (
     expect(readd[2] === undefined).toBe(target.major < 18);
     await run(readd[1]!);
     if (readd[2]) await run('ALTER TABLE visits VALIDATE CONSTRAINT visits_account_id_fkey');
-    expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
+    expect(await drift()).toBe('');
   });
+});
 
-  it('one partition\'s triggers switched off: its own finding; the owner\'s alternative names the parent (a partition\'s copy cannot be dropped alone)', async () => {
-    const { drift, fixes } = await fixesAfter('ALTER TABLE visits_2025 DISABLE TRIGGER ALL');
-    expect(drift).toBe('constraint public.visits_2025.visits_account_id_fkey: triggers differs: snapshot "enabled" vs live "disabled"');
-    const [, enable, owner] = fixes[0]!.split('\n');
-    expect(owner).toMatch(/^-- or, as the table's owner: ALTER TABLE visits DROP CONSTRAINT/);
-    expect(owner).toContain("(visits_2025's key is its copy of visits's, which cannot be dropped alone)");
-    await run(enable!);
-    expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
+describe.each(allMajors.filter((t) => t.major !== 0 && t.major < 15))('DISABLE TRIGGER ALL on a partitioned table, on $name', (target) => {
+  const { fixesAfter, run, drift } = partitionedKeyRig(target);
+
+  it('leaves its foreign key enforced (the parent has none of the key\'s triggers; its partitions\' stay on): the orphan is refused, and there is no drift', async () => {
+    const { drift: found } = await fixesAfter('ALTER TABLE visits DISABLE TRIGGER ALL');
+    expect(found).toBe('');
+    await expect(run("INSERT INTO visits VALUES (42, '2026-05-01')")).rejects.toThrow(/violates foreign key constraint "visits_account_id_fkey"/);
+    await run('ALTER TABLE visits ENABLE TRIGGER ALL');
+    expect(await drift()).toBe('');
   });
 });
 
 // Regression (exploratory test): the fix of a partitioned table's index dropped by hand was CREATE INDEX CONCURRENTLY … ON ONLY, which PostgreSQL refuses.
-describe.each(targets)('A partitioned table\'s index dropped by hand, on $name', (target) => {
+describe.each(allMajors)('A partitioned table\'s index dropped by hand, on $name', (target) => {
   const SCHEMA = `CREATE TABLE orders (id int, customer_id int, region text, at date NOT NULL) PARTITION BY RANGE (at);
 CREATE TABLE orders_2025 PARTITION OF orders FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
 CREATE TABLE orders_2026 PARTITION OF orders FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
@@ -673,7 +720,7 @@ CREATE UNIQUE INDEX orders_id_at_key ON orders (id, at, region);`;
 });
 
 // Regression (exploratory test): a table's comment and an identity changed by hand got "by hand" fixes although the snapshot has what restores them.
-describe.each(targets)('A table\'s comment and a column\'s identity changed by hand, on $name', (target) => {
+describe.each(allMajors)('A table\'s comment and a column\'s identity changed by hand, on $name', (target) => {
   const SCHEMA = `CREATE TABLE orders (id int GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, note text);
 CREATE TABLE notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body text);
 CREATE TABLE tags (id int PRIMARY KEY);
@@ -724,7 +771,7 @@ COMMENT ON VIEW recent_notes IS 'the last notes';`;
 });
 
 // Regression: sequences were not read: one dropped, added, or changed (increment, bounds, cycle, owner) between deploys was no drift.
-describe.each(targets)('Sequences changed by hand, against a snapshot taken on PostgreSQL 18, the live schema on $name', (target) => {
+describe.each(allMajors)('Sequences changed by hand, against a snapshot taken on PostgreSQL 18, the live schema on $name', (target) => {
   const SCHEMA = `CREATE TABLE orders (id bigint GENERATED BY DEFAULT AS IDENTITY (INCREMENT BY 2) PRIMARY KEY, n int);
 CREATE TABLE legacy (id serial PRIMARY KEY);
 CREATE SEQUENCE invoice_no AS integer START WITH 1000 MAXVALUE 999999 CYCLE;
@@ -824,7 +871,7 @@ CREATE SEQUENCE extra;`;
 // Regression (review): a serial column's sequence dropped by hand (DROP SEQUENCE … CASCADE, which takes the default along) was only its
 // column's default (SET DEFAULT nextval of a sequence that no longer exists: refused); an identity added again moved its sequence as an
 // ascending one from 1 (a descending one's setval out of bounds, START WITH ignored); OWNED BY NONE cleared an owner the catalogs lack.
-describe.each(targets)('Sequences dropped, added again or narrowed by hand: the guard\'s fixes run in order, on $name', (target) => {
+describe.each(allMajors)('Sequences dropped, added again or narrowed by hand: the guard\'s fixes run in order, on $name', (target) => {
   const SCHEMA = `CREATE TABLE orders (id serial PRIMARY KEY, n int);
 CREATE TABLE desc_t (id int GENERATED BY DEFAULT AS IDENTITY (INCREMENT BY -1), v text);
 CREATE TABLE desc_empty (id int GENERATED BY DEFAULT AS IDENTITY (INCREMENT BY -1), v text);
@@ -905,7 +952,7 @@ ALTER TABLE desc_empty ALTER COLUMN id DROP IDENTITY; ALTER TABLE asc_t ALTER CO
 });
 
 // Regression (exploratory test): views are compared between servers of one major version only, and snapshot uses the embedded PostgreSQL 18: on 15 a view redefined by hand was never found, and nothing said so.
-describe.each(targets)('Views against a snapshot taken on PostgreSQL 18, the live schema on $name', (target) => {
+describe.each(allMajors)('Views against a snapshot taken on PostgreSQL 18, the live schema on $name', (target) => {
   const SCHEMA = `CREATE TABLE orders (id int PRIMARY KEY, active boolean);
 CREATE VIEW active_orders AS SELECT id FROM orders WHERE active;
 CREATE MATERIALIZED VIEW order_count AS SELECT count(*) AS n FROM orders;`;
@@ -950,7 +997,7 @@ CREATE MATERIALIZED VIEW order_count AS SELECT count(*) AS n FROM orders;`;
   });
 });
 
-describe.each(targets)('Function: userSchemas through the Data API on $name', (target) => {
+describe.each(allMajors)('Function: userSchemas through the Data API on $name', (target) => {
   it('reads 13,000 schemas in pages, the names a connection reads (one query was past the 1 MiB response: "Database response exceeded size limit")', async () => {
     // Prepare: 13,000 schemas with long names: about 1.1 MB through the Data API in one query.
     const url = await freshDatabase(target, 'drift_schema_pages');

@@ -13,7 +13,7 @@ import { LockTimeoutError, MigrationError } from '../../../lambda/engine/errors'
 import { migrate } from '../../../lambda/engine/runner';
 import { loadMigrations, loadMigrationsAsync } from '../../../lambda/engine/source';
 import { readApplied, readAppliedKeys } from '../../../lambda/engine/state';
-import { dropDatabases, freshDatabase, rows, urlFor, withClient } from '../../support/db';
+import { allMajors, dropDatabases, freshDatabase, rows, urlFor, withClient } from '../../support/db';
 import { driverCases } from '../../support/drivers';
 import { rejection, runEngine } from '../../support/engine';
 import { tempDir } from '../../support/files';
@@ -41,7 +41,7 @@ async function waitFor(url: string, sql: string): Promise<void> {
 
 const columns = (url: string) => rows<{ c: string }>(url, "SELECT string_agg(attname, ',' ORDER BY attnum) AS c FROM pg_attribute WHERE attrelid = 'schemaguard.applied_migrations'::regclass AND attnum > 0 AND NOT attisdropped").then((r) => r[0]!.c);
 
-describe.each(driverCases())('State table of an earlier version on $name', ({ target, driver }) => {
+describe.each(driverCases(allMajors))('State table of an earlier version on $name', ({ target, driver }) => {
   async function oldDatabase(label: string): Promise<{ url: string; dir: string }> {
     const url = await freshDatabase(target, label);
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '2_b.sql': 'CREATE TABLE b (id int);', '3_c.sql': 'CREATE TABLE c (id int);' });

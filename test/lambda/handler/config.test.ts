@@ -15,7 +15,7 @@ describe('Function: readConfig', () => {
       logGroups: { handlerLogGroup: '/aws/lambda/x', databaseLogGroup: undefined },
     });
     expect(c.database).toEqual({
-      kind: 'connection', secretArn: 'arn:s', databaseName: undefined, host: undefined, port: undefined,
+      kind: 'connection', auth: { kind: 'secret', secretArn: 'arn:s' }, pooler: false, databaseName: undefined, host: undefined, port: undefined,
       connectAttempts: DEFAULTS.connectAttempts, tls: { mode: 'verify-full', caBundle: '/var/runtime/ca-cert.pem' },
     });
     expect(c.verify).toEqual({
@@ -34,7 +34,7 @@ describe('Function: readConfig', () => {
 
     expect(c).toEqual({
       database: {
-        kind: 'connection', secretArn: 'arn:s', databaseName: 'app', host: 'proxy.example', port: 6432,
+        kind: 'connection', auth: { kind: 'secret', secretArn: 'arn:s' }, pooler: false, databaseName: 'app', host: 'proxy.example', port: 6432,
         connectAttempts: 3, tls: { mode: 'verify-full', caBundle: '/ca.pem' },
       },
       migrationsDir: '/m', migrationsLayout: 'prisma', contractsDir: '/var/task/c',
@@ -42,6 +42,24 @@ describe('Function: readConfig', () => {
       verify: { contractsDir: '/var/task/c', stateSchema: 'ops', failOnDrift: true, snapshotFile: '/var/task/snap.json' },
       logGroups: { handlerLogGroup: undefined, databaseLogGroup: '/aws/rds/instance/db/postgresql' },
     });
+  });
+
+  it('IAM authentication: the user to sign tokens for, no secret, the endpoint the construct set; a declared pooler', () => {
+    const c = readConfig({ [ENV.iamUser]: 'migrator', [ENV.endpointHost]: 'db.abc.eu-west-1.rds.amazonaws.com', [ENV.endpointPort]: '5432', [ENV.pooler]: 'true' });
+
+    expect(c.database).toMatchObject({
+      kind: 'connection', auth: { kind: 'iam', username: 'migrator' }, pooler: true,
+      endpoint: { host: 'db.abc.eu-west-1.rds.amazonaws.com', port: 5432 }, tls: { mode: 'verify-full' },
+    });
+  });
+
+  it.each([
+    [{ [ENV.iamUser]: 'migrator', [ENV.secretArn]: 'arn:s', [ENV.host]: 'h' }, /SCHEMAGUARD_SECRET_ARN and SCHEMAGUARD_IAM_USER are both set/],
+    [{ [ENV.iamUser]: 'migrator' }, /SCHEMAGUARD_IAM_USER is set without SCHEMAGUARD_DB_HOST or SCHEMAGUARD_DB_ENDPOINT_HOST/],
+    [{ [ENV.iamUser]: 'migrator', [ENV.host]: 'h', [ENV.tls]: 'disable', AWS_LAMBDA_FUNCTION_NAME: 'f' }, /SCHEMAGUARD_TLS=disable with SCHEMAGUARD_IAM_USER/],
+    [{ [ENV.iamUser]: 'migrator', [ENV.clusterArn]: 'arn:c', [ENV.secretArn]: 'arn:s' }, /SCHEMAGUARD_IAM_USER is set with SCHEMAGUARD_CLUSTER_ARN/],
+  ])('IAM authentication refused: %o', (env, message) => {
+    expect(() => readConfig(env)).toThrow(message);
   });
 
   it('targets the Data API when a cluster ARN is set (no host, port or TLS: the service connects)', () => {

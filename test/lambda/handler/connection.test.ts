@@ -17,7 +17,7 @@ describe('Function: createConnector', () => {
       const secrets = { send: async (_c: GetSecretValueCommand) => ({ SecretString: JSON.stringify({ username: 'postgres', password: 'p4ss-word' }) }) };
       const redactor = new Redactor();
       const connector = createConnector({ secrets });
-      const target = { kind: 'connection' as const, secretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:db', connectAttempts: 1, tls: { mode: 'disable' as const } };
+      const target = { kind: 'connection' as const, auth: { kind: 'secret' as const, secretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:db' }, pooler: false, connectAttempts: 1, tls: { mode: 'disable' as const } };
 
       // Act
       const e = (await connector.connect(target, createLogger(redactor, () => {}), redactor).catch((x: unknown) => x)) as InputError;
@@ -39,7 +39,7 @@ describe('Function: createConnector', () => {
       const connectTo = async (secret: Record<string, unknown>, target: Record<string, unknown>) => {
         const secrets = { send: async (_c: GetSecretValueCommand) => ({ SecretString: JSON.stringify({ username: 'postgres', password: 'p4ss-word', ...secret }) }) };
         const redactor = new Redactor();
-        const base = { kind: 'connection' as const, secretArn: 'arn:s', connectAttempts: 1, tls: { mode: 'disable' as const } };
+        const base = { kind: 'connection' as const, auth: { kind: 'secret' as const, secretArn: 'arn:s' }, pooler: false, connectAttempts: 1, tls: { mode: 'disable' as const } };
         // Nothing listens on these ports: the error names where the driver went.
         const e = (await createConnector({ secrets }).connect({ ...base, ...target }, createLogger(redactor, () => {}), redactor).catch((x: unknown) => x)) as Error;
         connected.push(/127\.0\.0\.\d+:\d+/.exec(e.message)?.[0] ?? e.message);

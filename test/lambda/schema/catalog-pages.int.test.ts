@@ -13,7 +13,7 @@ import type { DataApiStandin } from '../../support/data-api-standin';
 import { afterAll, describe, expect, it } from 'vitest';
 import { catalogObjects, catalogRows, orderedRows } from '../../../lambda/schema/catalog-pages';
 import { outcome, withPagedRig } from '../../support/data-api-pages';
-import { dropDatabases, freshDatabase, rows, targets, whileHeld, withClient } from '../../support/db';
+import { allMajors, dropDatabases, freshDatabase, rows, whileHeld, withClient } from '../../support/db';
 
 afterAll(dropDatabases);
 
@@ -39,7 +39,7 @@ function readCalls(standin: DataApiStandin): string[] {
   return standin.calls.filter((c) => c.sql?.includes('sg_running') || c.sql?.startsWith('FETCH')).map((c) => (c.sql!.includes('sg_more') ? 'keyed' : c.sql!.split(' ')[0]!));
 }
 
-describe.each(targets)('Function: orderedRows through the Data API on $name', (target) => {
+describe.each(allMajors)('Function: orderedRows through the Data API on $name', (target) => {
   it.each([['a transaction of its own', false], ["the caller's read-only transaction", true]])(
     'reads the pages from one snapshot, in %s: a row added between two pages is not read (keyed pages read a row twice)', async (_name, callers) => {
       // Prepare
@@ -74,7 +74,7 @@ describe.each(targets)('Function: orderedRows through the Data API on $name', (t
 const READ_DEFAULTS = `SELECT a.attname AS name, pg_get_expr(d.adbin, d.adrelid) AS expr, row_number() OVER (ORDER BY a.attname) AS page_row
   FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = 'accounts'::regclass ORDER BY page_row`;
 
-describe.each(targets)('Function: orderedRows through the Data API, a table a migration holds, on $name', (target) => {
+describe.each(allMajors)('Function: orderedRows through the Data API, a table a migration holds, on $name', (target) => {
   // Regression: the cursor's own transaction had no lock_timeout: pg_get_expr waited behind the migration's ACCESS EXCLUSIVE
   // until the Data API call's 45 s ran out, and the error said nothing of why.
   it('a read through the cursor in a transaction of its own waits 1 s (lock_timeout) and fails naming the holder; once it ends, the rows', async () => {
@@ -105,7 +105,7 @@ describe.each(targets)('Function: orderedRows through the Data API, a table a mi
 /** The items keyed as a catalog part is: by an oid (one row each here). */
 const READ_BY_OID = 'SELECT i, filler, i::oid AS page_oid FROM items ORDER BY page_oid';
 
-describe.each(targets)('Function: catalogRows through the Data API on $name', (target) => {
+describe.each(allMajors)('Function: catalogRows through the Data API on $name', (target) => {
   it.each([['a transaction of its own', false], ["the caller's read-only transaction", true]])(
     'reads the pages from one snapshot, in %s: a row added between two pages is not read (keyed pages, each its own snapshot, read it)', async (_name, callers) => {
       // Prepare
@@ -133,7 +133,7 @@ describe.each(targets)('Function: catalogRows through the Data API on $name', (t
     }, 60_000);
 });
 
-describe.each(targets)('Function: orderedRows, how many calls, on $name', (target) => {
+describe.each(allMajors)('Function: orderedRows, how many calls, on $name', (target) => {
   it('a result of one page on a small catalog is one call; one of many pages where the catalog is big enough runs its query once, through the cursor from the start (a first page ran it before the cursor)', async () => {
     // Prepare: a catalog of 1,000 columns (one table) is big enough for pages; the items are 1.3 MB.
     const url = await freshDatabase(target, 'ordered_rows_calls');

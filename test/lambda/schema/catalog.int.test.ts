@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { diffCatalogs, formatDifferences, readCatalog } from '../../../lambda/schema/catalog';
-import { dropDatabases, freshDatabase, targets, withClient } from '../../support/db';
+import { allMajors, dropDatabases, freshDatabase, withClient } from '../../support/db';
 import { DataApiStandin } from '../../support/data-api-standin';
 import { makeDataApiDriver } from '../../support/drivers';
 import type { Queryable } from '../../../lambda/engine/ports';
@@ -25,7 +25,7 @@ CREATE UNIQUE INDEX child_active ON child (parent_id) WHERE active;
 CREATE FUNCTION add_one(x integer) RETURNS integer LANGUAGE sql AS $$ SELECT x + 1 $$;
 `;
 
-describe.each(targets)('$name', (target) => {
+describe.each(allMajors)('$name', (target) => {
   describe('Function: readCatalog', () => {
     it('reads tables, columns, constraints, indexes, functions and extensions of public only', async () => {
       const url = await freshDatabase(target, 'catalog');

@@ -73,7 +73,7 @@ describe('Function: loadProjectConfig, refusing (exit 2: the file, the key, the 
     [{ lockTimeout: 5 }, 'schemaguard.config.json: "lockTimeout": 5 is not a duration', '(a number: "5s" for seconds, "5ms" for milliseconds)', 'lockTimeout'],
     [{ lockTimeout: '0s' }, 'schemaguard.config.json: "lockTimeout": "0s" turns the timeout off (lock_timeout 0 in PostgreSQL means none', 'write a positive duration, e.g. "5s"', 'lockTimeout'],
     [{ lockWait: 'soon' }, 'schemaguard.config.json: "lockWait": "soon" is not a duration', '(or "0" for none)', 'lockWait'],
-    [{ serverVersion: 12 }, 'schemaguard.config.json: "serverVersion": 12 is not a PostgreSQL major version lint knows (15 to 18)', 'e.g. 16 for 16.4', 'serverVersion'],
+    [{ serverVersion: 12 }, 'schemaguard.config.json: "serverVersion": 12 is not a PostgreSQL major version lint knows (13 to 18)', 'e.g. 16 for 16.4', 'serverVersion'],
     [{ serverVersion: '16' }, 'schemaguard.config.json: "serverVersion": "16" is not a PostgreSQL major version lint knows', 'as a number', 'serverVersion'],
     [{ stateSchema: 'pg_state' }, 'schemaguard.config.json: "stateSchema": "pg_state" begins with pg_, which PostgreSQL reserves for system schemas', 'use a name without the pg_ prefix', 'stateSchema'],
     [{ stateSchema: 'x'.repeat(64) }, `"stateSchema": "${'x'.repeat(64)}" is not a usable schema name`, 'use 1 to 63 bytes', 'stateSchema'],

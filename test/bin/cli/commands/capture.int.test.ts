@@ -8,14 +8,14 @@ import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../support/cli';
-import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
+import { fullMatrixMajors, dropDatabases, freshDatabase, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 import { CONTRACTS_DIR, runFixes } from '../../../support/schema-fixes';
 import { runApplication, startStatStatementsServer, type StatServer } from '../../../support/stat-statements';
 
 afterAll(dropDatabases);
 
-describe.each(targets)('CLI: schemaguard capture on $name', (target) => {
+describe.each(fullMatrixMajors)('CLI: schemaguard capture on $name', (target) => {
   let server: StatServer;
   let url: string;
   beforeAll(async () => {
@@ -88,7 +88,7 @@ describe.each(targets)('CLI: schemaguard capture on $name', (target) => {
   });
 });
 
-describe.each(targets)('CLI: schemaguard capture on $name without pg_stat_statements', (target) => {
+describe.each(fullMatrixMajors)('CLI: schemaguard capture on $name without pg_stat_statements', (target) => {
   it('exits 2 naming what the server lacks and the fix, and writes nothing', async () => {
     const url = await freshDatabase(target, 'cli_capture_none');
     const dir = join(tempDir({}, 'capture'), 'contracts');

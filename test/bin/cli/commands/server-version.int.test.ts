@@ -63,22 +63,22 @@ describe.each(targets)('CLI: lint and plan against $name\'s version', (target) =
     expect(migrate.stderr).toContain('error: 1_reindex.sql:2: syntax error at end of input\n  sqlstate: 42601');
   });
 
-  it('plan shows the lock GRANT takes on the server\'s version (none on 15, ACCESS SHARE on 18); offline, which versions take it', async () => {
+  it('plan shows the lock GRANT takes on the server\'s version (none on 13 to 17, ACCESS SHARE on 18); offline, which versions take it', async () => {
     const url = await freshDatabase(target, 'server_grant');
     const applied = { '1_a.sql': 'CREATE TABLE t (id int);' };
     expect((await runCli(['migrate', '--quiet', '--dir', tempDir(applied), '--database-url', url])).code).toBe(0);
     const dir = tempDir({ ...applied, '2_grant.sql': 'GRANT SELECT ON t TO PUBLIC;' });
     const live = JSON.parse((await runCli(['plan', '--dir', dir, '--database-url', url, '--json'])).stdout);
-    expect(live.statements).toMatchObject([{ file: '2_grant.sql', form: expect.stringMatching(/^GRANT \/ REVOKE/), lock: target.major <= 15 ? null : 'ACCESS SHARE', table: 'public.t' }]);
+    expect(live.statements).toMatchObject([{ file: '2_grant.sql', form: expect.stringMatching(/^GRANT \/ REVOKE/), lock: target.major <= 17 ? null : 'ACCESS SHARE', table: 'public.t' }]);
     expect(live.statements[0].olderServers).toBeUndefined();
     const offline = await runCli(['plan', '--dir', dir, '--offline'], { env: NO_DB });
     expect(offline.stdout).toMatch(/2_grant\.sql:1 +ACCESS SHARE +t /);
-    expect(offline.stdout).toContain('2_grant.sql:1: ACCESS SHARE on PostgreSQL 16 and later (seen on 18); PostgreSQL 15 and older take no lock on the table (with --database-url, plan shows the server\'s)');
+    expect(offline.stdout).toContain('2_grant.sql:1: ACCESS SHARE on PostgreSQL 18 and later (seen on each); PostgreSQL 17 and older take no lock on the table (with --database-url, plan shows the server\'s)');
   });
 });
 
 describe('CLI: --server-version, for lint and plan without a database', () => {
-  it('reports the syntax that version lacks and plan shows its locks; refused with a database or outside 15 to 18 (exit 2)', async () => {
+  it('reports the syntax that version lacks and plan shows its locks; refused with a database or outside 13 to 18 (exit 2)', async () => {
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE t (id int, b int GENERATED ALWAYS AS (id * 2) VIRTUAL);', '2_grant.sql': 'GRANT SELECT ON t TO PUBLIC;' });
     const on15 = await runCli(['lint', '--dir', dir, '--server-version', '15'], { env: NO_DB });
     expect(on15.code).toBe(1);
@@ -105,6 +105,11 @@ describe('CLI: --server-version, for lint and plan without a database', () => {
     expect((await runCli(['lint', '--dir', reindex], { env: NO_DB })).stderr).toContain('on PostgreSQL 15 and older it needs the database\'s name too');
     const old = await runCli(['lint', '--dir', dir, '--server-version', '9'], { env: NO_DB });
     expect(old.code).toBe(2);
-    expect(old.stderr).toContain('error: --server-version 9 is not a PostgreSQL major version lint knows (15 to 18)');
+    expect(old.stderr).toContain('error: --server-version 9 is not a PostgreSQL major version schemaguard supports (13 to 18)');
+    expect((await runCli(['lint', '--dir', dir, '--server-version', '12'], { env: NO_DB })).code).toBe(2);
+    // 13, the oldest: 14's syntax is reported too.
+    const on13 = await runCli(['lint', '--dir', tempDir({ '1_trigger.sql': 'CREATE TABLE t (id int);\nCREATE OR REPLACE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();' }), '--server-version', '13'], { env: NO_DB });
+    expect(on13.code).toBe(1);
+    expect(on13.stdout).toContain('error server-version-syntax: CREATE OR REPLACE TRIGGER is PostgreSQL 14 syntax; the server is PostgreSQL 13, which refuses it (42601 syntax error)');
   });
 });

@@ -11,7 +11,7 @@ import { captureStatements, CaptureUnavailableError, type CaptureReport } from '
 import { checkContracts, loadContracts, parseContract } from '../../../../lambda/checks/contracts';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
 import { loadMigrations } from '../../../../lambda/engine/source';
-import { freshDatabase, targets, dropDatabases, withClient } from '../../../support/db';
+import { allMajors, dropDatabases, freshDatabase, withClient } from '../../../support/db';
 import { CONTRACTS_DIR, MIGRATIONS_DIR, runFixes } from '../../../support/schema-fixes';
 import { runApplication, startStatStatementsServer, type StatServer } from '../../../support/stat-statements';
 
@@ -29,7 +29,7 @@ async function capture(url: string, options: { contractsDir?: string; minCalls?:
 
 const byStatus = (r: CaptureReport, status: string) => r.statements.filter((s) => s.status === status);
 
-describe.each(targets)('Function: captureStatements on $name with pg_stat_statements loaded', (target) => {
+describe.each(allMajors)('Function: captureStatements on $name with pg_stat_statements loaded', (target) => {
   let server: StatServer;
   let url: string;
   beforeAll(async () => {
@@ -107,7 +107,7 @@ describe.each(targets)('Function: captureStatements on $name with pg_stat_statem
   });
 });
 
-describe.each(targets)('Function: captureStatements on $name without pg_stat_statements loaded', (target) => {
+describe.each(allMajors)('Function: captureStatements on $name without pg_stat_statements loaded', (target) => {
   it('names the missing library and extension, each with its fix, before reading anything', async () => {
     const url = await freshDatabase(target, 'capture_none');
     const error = await capture(url).then(() => undefined, (e: unknown) => e) as CaptureUnavailableError;

@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { CONSTRAINT_NOT_VALIDATED } from '../../../../lambda/checks/doctor/constraint-not-validated';
-import { dropDatabases, rows, targets } from '../../../support/db';
+import { fullMatrixMajors, dropDatabases, rows } from '../../../support/db';
 import { applyFix, findingsOfRule, findingsOnSchema } from './bad-schema';
 
 afterAll(dropDatabases);
 
-describe.each(targets)('Rule: constraint-not-validated on $name', (target) => {
+describe.each(fullMatrixMajors)('Rule: constraint-not-validated on $name', (target) => {
   const findings = findingsOfRule(target, CONSTRAINT_NOT_VALIDATED);
 
   it('finds the foreign key added NOT VALID, and no validated constraint', () => {
@@ -18,7 +18,7 @@ describe.each(targets)('Rule: constraint-not-validated on $name', (target) => {
   });
 });
 
-describe.each(targets)('Rule: constraint-not-validated on partitions and inheritance, on $name', (target) => {
+describe.each(fullMatrixMajors)('Rule: constraint-not-validated on partitions and inheritance, on $name', (target) => {
   it('reports a NOT VALID constraint once, on the table it was added to, and its VALIDATE covers the copies', async () => {
     const { url, findings } = await findingsOnSchema(target, 'doctor_notvalid_parts', `
       CREATE TABLE events (id bigint, kind text, at date) PARTITION BY RANGE (at);

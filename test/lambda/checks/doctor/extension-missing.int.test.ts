@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXTENSION_MISSING } from '../../../../lambda/checks/doctor/extension-missing';
-import { dropDatabases, targets } from '../../../support/db';
+import { fullMatrixMajors, dropDatabases } from '../../../support/db';
 import { findingsOfRule, findingsOnSchema } from './bad-schema';
 
 afterAll(dropDatabases);
 
-describe.each(targets)('Rule: extension-missing on $name', (target) => {
+describe.each(fullMatrixMajors)('Rule: extension-missing on $name', (target) => {
   const findings = findingsOfRule(target, EXTENSION_MISSING);
 
   it('finds the default whose function stands in for uuid-ossp, and nothing for gen_random_uuid() (built in)', () => {
@@ -20,7 +20,7 @@ describe.each(targets)('Rule: extension-missing on $name', (target) => {
   });
 });
 
-describe.each(targets)('Rule: extension-missing reads the function a default calls, on $name', (target) => {
+describe.each(fullMatrixMajors)('Rule: extension-missing reads the function a default calls, on $name', (target) => {
   it('finds no default whose own function, or whose text, merely contains an extension function\'s name', async () => {
     const { findings } = await findingsOnSchema(target, 'doctor_ext_names', `
       CREATE FUNCTION sha_digest(text) RETURNS text LANGUAGE sql AS 'SELECT md5($1)';

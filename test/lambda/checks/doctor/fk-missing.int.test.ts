@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FK_MISSING } from '../../../../lambda/checks/doctor/fk-missing';
 import type { Finding } from '../../../../lambda/checks/finding';
-import { dropDatabases, rows, targets, withClient } from '../../../support/db';
+import { fullMatrixMajors, dropDatabases, rows, withClient } from '../../../support/db';
 import { applyFix, badSchemaDatabase, findingsOfRule, findingsOn, findingsOnSchema } from './bad-schema';
 
 afterAll(dropDatabases);
 
-describe.each(targets)('Rule: fk-missing on $name', (target) => {
+describe.each(fullMatrixMajors)('Rule: fk-missing on $name', (target) => {
   const findings = findingsOfRule(target, FK_MISSING);
 
   it('finds the *_id column no foreign key constrains, and none that one does (even NOT VALID)', () => {
@@ -53,7 +53,7 @@ CREATE TABLE comments (id bigint PRIMARY KEY, owner_id bigint, owner_type text, 
   user_id text, event_id jsonb, shard_id integer REFERENCES shards (shard_id));
 `;
 
-describe.each(targets)('Rule: fk-missing stays quiet where no foreign key would apply, on $name', (target) => {
+describe.each(fullMatrixMajors)('Rule: fk-missing stays quiet where no foreign key would apply, on $name', (target) => {
   let url: string;
   let found: Finding[];
 
@@ -88,7 +88,7 @@ INSERT INTO "order" DEFAULT VALUES;
 INSERT INTO posts (author_id, category_id, country_id, order_id) SELECT a.id, 1, 33, 1 FROM authors a;
 `;
 
-describe.each(targets)('Rule: fk-missing on concrete references, on $name', (target) => {
+describe.each(fullMatrixMajors)('Rule: fk-missing on concrete references, on $name', (target) => {
   let url: string;
   let found: Finding[];
 
@@ -139,7 +139,7 @@ CREATE TABLE transfers (wallet_id bigint REFERENCES accounts (id));
 CREATE TABLE refunds (wallet_id bigint);
 `;
 
-describe.each(targets)('Rule: fk-missing on the schema\'s own conventions, on $name', (target) => {
+describe.each(fullMatrixMajors)('Rule: fk-missing on the schema\'s own conventions, on $name', (target) => {
   it('finds the column a copied table lost its foreign key on, with the key the original references (in any schema), and none where such keys disagree or point at their own table', async () => {
     const { url, findings: found } = await findingsOnSchema(target, 'doctor_fk_convention', CONVENTIONS, [FK_MISSING]);
     expect(found.map((f) => f.message)).toEqual([
@@ -152,7 +152,7 @@ describe.each(targets)('Rule: fk-missing on the schema\'s own conventions, on $n
   });
 });
 
-describe.each(targets)('Rule: fk-missing on a schema without any foreign key, on $name', (target) => {
+describe.each(fullMatrixMajors)('Rule: fk-missing on a schema without any foreign key, on $name', (target) => {
   it('says so once, naming the columns that look like references, not once per column', async () => {
     const { findings: found } = await findingsOnSchema(target, 'doctor_fk_none', `
       CREATE TABLE shards (shard_id integer PRIMARY KEY);
@@ -166,7 +166,7 @@ describe.each(targets)('Rule: fk-missing on a schema without any foreign key, on
   });
 });
 
-describe.each(targets)('Rule: fk-missing on inheritance, on $name', (target) => {
+describe.each(fullMatrixMajors)('Rule: fk-missing on inheritance, on $name', (target) => {
   it('reports a child\'s inherited column through its parent only', async () => {
     const { findings: found } = await findingsOnSchema(target, 'doctor_fk_inherit', `
       CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);

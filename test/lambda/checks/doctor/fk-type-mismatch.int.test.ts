@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { FK_TYPE_MISMATCH } from '../../../../lambda/checks/doctor/fk-type-mismatch';
-import { dropDatabases, targets, withClient } from '../../../support/db';
+import { fullMatrixMajors, dropDatabases, withClient } from '../../../support/db';
 import { applyFix, badSchemaDatabase, findingsOfRule, findingsOn, findingsOnSchema } from './bad-schema';
 
 afterAll(dropDatabases);
 
-describe.each(targets)('Rule: fk-type-mismatch on $name', (target) => {
+describe.each(fullMatrixMajors)('Rule: fk-type-mismatch on $name', (target) => {
   const findings = findingsOfRule(target, FK_TYPE_MISMATCH);
 
   it('finds the foreign key between an integer and a bigint, and none between equal types', () => {
@@ -28,7 +28,7 @@ describe.each(targets)('Rule: fk-type-mismatch on $name', (target) => {
   });
 });
 
-describe.each(targets)('Rule: fk-type-mismatch on partitions, domains and varchar, on $name', (target) => {
+describe.each(fullMatrixMajors)('Rule: fk-type-mismatch on partitions, domains and varchar, on $name', (target) => {
   it('reports a key of a partitioned table once, and one referencing a partitioned table once', async () => {
     const { findings } = await findingsOnSchema(target, 'doctor_fktype_parts', `
       CREATE TABLE accounts (id bigint PRIMARY KEY) PARTITION BY RANGE (id);
@@ -55,7 +55,7 @@ describe.each(targets)('Rule: fk-type-mismatch on partitions, domains and varcha
   });
 });
 
-describe.each(targets)('Rule: fk-type-mismatch, what each pair of types risks, on $name', (target) => {
+describe.each(fullMatrixMajors)('Rule: fk-type-mismatch, what each pair of types risks, on $name', (target) => {
   it('a wider integer column (a domain over bigint) holds every key: a warning; numeric referenced by integer keeps the cast reason', async () => {
     const { url, findings } = await findingsOnSchema(target, 'doctor_fktype_widths', `
       CREATE DOMAIN big_ref AS bigint;
@@ -80,7 +80,7 @@ describe.each(targets)('Rule: fk-type-mismatch, what each pair of types risks, o
   });
 });
 
-describe.each(targets)('Rule: fk-type-mismatch fixes, on $name', (target) => {
+describe.each(fullMatrixMajors)('Rule: fk-type-mismatch fixes, on $name', (target) => {
   it('prints a type change that applies, after which the rule finds nothing', async () => {
     const url = await badSchemaDatabase(target, 'doctor_fktype_fix');
     const [f] = await findingsOn(url, [FK_TYPE_MISMATCH]);

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { FK_WITHOUT_INDEX } from '../../../../lambda/checks/doctor/fk-without-index';
-import { dropDatabases, targets, withClient } from '../../../support/db';
+import { fullMatrixMajors, dropDatabases, withClient } from '../../../support/db';
 import { applyFix, findingsOn, findingsOnSchema } from './bad-schema';
 
 afterAll(dropDatabases);
@@ -23,7 +23,7 @@ const SCHEMA = `
   CREATE TABLE "Billing"."Invoices" ("Account" bigint REFERENCES accounts (id));
 `;
 
-describe.each(targets)('Rule: fk-without-index on $name', (target) => {
+describe.each(fullMatrixMajors)('Rule: fk-without-index on $name', (target) => {
   it('finds a key no index begins with: none, one that starts with another column, a partial one, one on part of the key', async () => {
     const { findings } = await findingsOnSchema(target, 'doctor_fk_index', SCHEMA, [FK_WITHOUT_INDEX]);
     expect(findings.map((f) => f.object)).toEqual([

@@ -5,13 +5,13 @@ import { FK_MISSING } from '../../../../lambda/checks/doctor/fk-missing';
 import { INVALID_INDEX } from '../../../../lambda/checks/doctor/invalid-index';
 import type { Finding } from '../../../../lambda/checks/finding';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
-import { dropDatabases, freshDatabase, targets } from '../../../support/db';
+import { allMajors, dropDatabases, freshDatabase } from '../../../support/db';
 import { runFixes } from '../../../support/schema-fixes';
 import { badSchemaDatabase, byRule, findingsOn } from './bad-schema';
 
 afterAll(dropDatabases);
 
-describe.each(targets)('Function: doctor on $name', (target) => {
+describe.each(allMajors)('Function: doctor on $name', (target) => {
   let url: string;
   let findings: Finding[];
 
@@ -48,7 +48,7 @@ describe.each(targets)('Function: doctor on $name', (target) => {
   });
 });
 
-describe.each(targets)('doctor on the schema migrations/ produce, on $name', (target) => {
+describe.each(allMajors)('doctor on the schema migrations/ produce, on $name', (target) => {
   it('finds no error', async () => {
     const url = await freshDatabase(target, 'doctor_fixed');
     await runFixes(url);

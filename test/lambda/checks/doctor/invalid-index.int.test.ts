@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { INVALID_INDEX } from '../../../../lambda/checks/doctor/invalid-index';
-import { dropDatabases, rows, targets, withClient } from '../../../support/db';
+import { fullMatrixMajors, dropDatabases, rows, withClient } from '../../../support/db';
 import { applyFix, findingsOfRule, findingsOn, findingsOnSchema } from './bad-schema';
 
 afterAll(dropDatabases);
 
-describe.each(targets)('Rule: invalid-index on $name', (target) => {
+describe.each(fullMatrixMajors)('Rule: invalid-index on $name', (target) => {
   const findings = findingsOfRule(target, INVALID_INDEX);
 
   it('finds the index a failed CREATE UNIQUE INDEX CONCURRENTLY left, and no valid index', () => {
@@ -56,7 +56,7 @@ async function whileWriting<T>(url: string, table: string, fn: () => Promise<T>)
   });
 }
 
-describe.each(targets)('Rule: invalid-index after a failed REINDEX CONCURRENTLY, on $name', (target) => {
+describe.each(fullMatrixMajors)('Rule: invalid-index after a failed REINDEX CONCURRENTLY, on $name', (target) => {
   it('drops only the leftover, whose valid twin stays, and the fix applies', async () => {
     const { url } = await findingsOnSchema(target, 'doctor_ccnew', 'CREATE TABLE items (id int, code text); CREATE INDEX items_code_idx ON items (code);', []);
     const failed = await whileWriting(url, 'items', () => withClient(url, async (c) => {
@@ -73,7 +73,7 @@ describe.each(targets)('Rule: invalid-index after a failed REINDEX CONCURRENTLY,
   });
 });
 
-describe.each(targets)('Rule: invalid-index on a partitioned index, on $name', (target) => {
+describe.each(fullMatrixMajors)('Rule: invalid-index on a partitioned index, on $name', (target) => {
   it('attaches an index of every partition (DROP INDEX CONCURRENTLY refuses a partitioned index), and the fix applies', async () => {
     const { url } = await findingsOnSchema(target, 'doctor_part_index', `
       CREATE TABLE metrics (id int, k int) PARTITION BY RANGE (id);
@@ -99,7 +99,7 @@ describe.each(targets)('Rule: invalid-index on a partitioned index, on $name', (
   });
 });
 
-describe.each(targets)('Rule: invalid-index while an index is being built, on $name', (target) => {
+describe.each(fullMatrixMajors)('Rule: invalid-index while an index is being built, on $name', (target) => {
   it('does not report the index a CREATE INDEX CONCURRENTLY is building right now', async () => {
     const { url } = await findingsOnSchema(target, 'doctor_building', 'CREATE TABLE items (id int, code text);', []);
     let build: Promise<unknown> | undefined;

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { doctor, type DoctorReport } from '../../../../lambda/checks/doctor';
 import type { Driver } from '../../../../lambda/engine/ports';
 import { runCli } from '../../../support/cli';
-import { dropDatabases, targets } from '../../../support/db';
+import { fullMatrixMajors, dropDatabases } from '../../../support/db';
 import { driverKinds } from '../../../support/drivers';
 import { badSchemaDatabase } from './bad-schema';
 
@@ -26,7 +26,7 @@ async function doctorWith(driver: Driver): Promise<DoctorReport> {
   }
 }
 
-describe.each(targets)('Function: doctor while a migration holds a table, $name', (target) => {
+describe.each(fullMatrixMajors)('Function: doctor while a migration holds a table, $name', (target) => {
   it.each(driverKinds.map((k) => [k.name, k] as const))(
     'through %s: the rule that would wait is a note naming the holder\'s pid, user and application (not its statement); the other rules report as without the lock', async (_name, kind) => {
       // Prepare

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LOG_LANGUAGE, messagesInEnglish } from '../../../../lambda/checks/doctor/log-language';
-import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
+import { fullMatrixMajors, dropDatabases, freshDatabase, withClient } from '../../../support/db';
 import { applyFix, findingsOn, findingsOnSchema } from './bad-schema';
 
 afterAll(dropDatabases);
@@ -22,7 +22,7 @@ describe('Function: messagesInEnglish', () => {
   });
 });
 
-describe.each(targets)('Rule: log-language on $name', (target) => {
+describe.each(fullMatrixMajors)('Rule: log-language on $name', (target) => {
   it('finds nothing where the server writes English (its lc_messages here), and reads the setting the sessions get', async () => {
     const { findings, url } = await findingsOnSchema(target, 'doctor_log_language', 'CREATE TABLE t (id int)', [LOG_LANGUAGE]);
     expect(findings).toEqual([]);

@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { PK_WITHOUT_DEFAULT } from '../../../../lambda/checks/doctor/pk-without-default';
-import { dropDatabases, rows, targets } from '../../../support/db';
+import { fullMatrixMajors, dropDatabases, rows } from '../../../support/db';
 import { applyFix, findingsOfRule, findingsOn, findingsOnSchema } from './bad-schema';
 
 afterAll(dropDatabases);
 
-describe.each(targets)('Rule: pk-without-default on $name', (target) => {
+describe.each(fullMatrixMajors)('Rule: pk-without-default on $name', (target) => {
   const findings = findingsOfRule(target, PK_WITHOUT_DEFAULT);
 
   it('finds the single-column keys nothing fills in, and no key with a default or identity', () => {
@@ -27,7 +27,7 @@ describe.each(targets)('Rule: pk-without-default on $name', (target) => {
   });
 });
 
-describe.each(targets)('Rule: pk-without-default on keys that need no default, on $name', (target) => {
+describe.each(fullMatrixMajors)('Rule: pk-without-default on keys that need no default, on $name', (target) => {
   it('finds no key that is also a foreign key (1:1 tables copy the other table\'s key)', async () => {
     const { findings } = await findingsOnSchema(target, 'doctor_pk_1to1', `
       CREATE TABLE users (id uuid PRIMARY KEY DEFAULT gen_random_uuid());
@@ -75,7 +75,7 @@ describe.each(targets)('Rule: pk-without-default on keys that need no default, o
   });
 });
 
-describe.each(targets)('Rule: pk-without-default fixes on tables named by keywords, on $name', (target) => {
+describe.each(fullMatrixMajors)('Rule: pk-without-default fixes on tables named by keywords, on $name', (target) => {
   it('quotes the names the fix needs quoted, and the fix applies', async () => {
     const { url, findings } = await findingsOnSchema(target, 'doctor_pk_quote', `
       CREATE TABLE "user" (id uuid PRIMARY KEY);

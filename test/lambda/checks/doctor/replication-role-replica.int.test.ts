@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runGuard } from '../../../../lambda/checks/guard';
 import { REPLICATION_ROLE_REPLICA } from '../../../../lambda/checks/doctor/replication-role-replica';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
-import { dropDatabases, targets, withClient } from '../../../support/db';
+import { fullMatrixMajors, dropDatabases, withClient } from '../../../support/db';
 import { applyFix, findingsOn, findingsOnSchema } from './bad-schema';
 
 afterAll(dropDatabases);
@@ -22,7 +22,7 @@ async function orphanInsert(url: string, id: number): Promise<string> {
   return withClient(url, (c) => c.query('INSERT INTO orders VALUES ($1, 999)', [id]).then(() => 'written', (e: { code?: string }) => e.code ?? String(e)));
 }
 
-describe.each(targets)('Rule: replication-role-replica on $name', (target) => {
+describe.each(fullMatrixMajors)('Rule: replication-role-replica on $name', (target) => {
   // Regression (review): a database or role set to session_replication_role = replica wrote orphans silently, and doctor said nothing.
   it('the database\'s and a role\'s replica setting (orphans written without an error) are each an error; their RESET fixes run, and new sessions check the key again', async () => {
     const { url, findings: before } = await findingsOnSchema(target, 'doctor_replica_role', SCHEMA, [REPLICATION_ROLE_REPLICA]);

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../../../lambda/checks/finding';
-import { dropDatabases, rows, targets, withClient } from '../../../support/db';
+import { fullMatrixMajors, dropDatabases, rows, withClient } from '../../../support/db';
 import { byRule, findingsOn, findingsOnSchema } from './bad-schema';
 
 afterAll(dropDatabases);
@@ -25,7 +25,7 @@ INSERT INTO topologies VALUES (1, 'a'), (2, 'a');
 
 const MEMBERS = ['spatial_ref_sys', 'layers', 'topologies', 'ext_tokens'];
 
-describe.each(targets)('doctor and extension-owned objects on $name', (target) => {
+describe.each(fullMatrixMajors)('doctor and extension-owned objects on $name', (target) => {
   let url: string;
   let before: Finding[];
 
@@ -55,7 +55,7 @@ describe.each(targets)('doctor and extension-owned objects on $name', (target) =
   });
 });
 
-describe.each(targets)('doctor and other sessions\' temporary tables on $name', (target) => {
+describe.each(fullMatrixMajors)('doctor and other sessions\' temporary tables on $name', (target) => {
   it('reports nothing about them (they live in pg_temp_N, a system schema)', async () => {
     const { url } = await findingsOnSchema(target, 'doctor_temp', 'CREATE TABLE users (id uuid PRIMARY KEY DEFAULT gen_random_uuid());', []);
     const during = await withClient(url, async (c) => {

@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { SEQUENCE_BEHIND } from '../../../../lambda/checks/doctor/sequence-behind';
-import { dropDatabases, targets, withClient } from '../../../support/db';
+import { fullMatrixMajors, dropDatabases, withClient } from '../../../support/db';
 import { applyFix, findingsOn, findingsOnSchema } from './bad-schema';
 
 afterAll(dropDatabases);
@@ -42,7 +42,7 @@ CREATE TABLE "Other"."Mixed Case" ("Key" serial PRIMARY KEY);
 INSERT INTO "Other"."Mixed Case" VALUES (7);                                        -- quoted names, outside public
 `;
 
-describe.each(targets)('Rule: sequence-behind on $name', (target) => {
+describe.each(fullMatrixMajors)('Rule: sequence-behind on $name', (target) => {
   it('finds the sequences behind their key columns (never moved, or reset by hand), not those in step, unindexed or empty', async () => {
     const { findings } = await findingsOnSchema(target, 'doctor_sequence_behind', SCHEMA, [SEQUENCE_BEHIND]);
     expect(findings.map((f) => [f.object, f.message])).toEqual([

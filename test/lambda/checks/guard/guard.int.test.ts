@@ -15,7 +15,7 @@ import { loadParser, parseSql } from '../../../../lambda/checks/parse';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
 import { loadMigrations, type Migration } from '../../../../lambda/engine/source';
 import { ROOT } from '../../../support/cli';
-import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
+import { allMajors, dropDatabases, freshDatabase, withClient } from '../../../support/db';
 import { CONTRACTS_DIR, MIGRATIONS_DIR, runFixes } from '../../../support/schema-fixes';
 
 afterAll(dropDatabases);
@@ -56,7 +56,7 @@ async function invalidArbiter(url: string, student: string, course: string): Pro
 
 const summary = (r: GuardReport) => r.findings.map((f) => `${f.severity} ${f.rule} ${f.object}`);
 
-describe.each(targets)('Function: runGuard on $name', (target) => {
+describe.each(allMajors)('Function: runGuard on $name', (target) => {
   let url: string;
   beforeAll(async () => {
     url = await freshDatabase(target, 'guard');
@@ -215,7 +215,7 @@ describe.each(targets)('Function: runGuard on $name', (target) => {
   });
 });
 
-describe.each(targets)('Function: runGuard on $name, INVALID indexes, NOT VALID constraints, migrations', (target) => {
+describe.each(allMajors)('Function: runGuard on $name, INVALID indexes, NOT VALID constraints, migrations', (target) => {
   let url: string;
   beforeAll(async () => {
     url = await freshDatabase(target, 'guard_more');

@@ -9,7 +9,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planWithCatalog } from './plan-with-catalog';
 import { runCli } from '../../../support/cli';
-import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
+import { fullMatrixMajors, dropDatabases, freshDatabase, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 import { serverSees } from './server-sees';
 
@@ -32,7 +32,7 @@ const CHECK = 'ALTER DOMAIN billing.cents ADD CONSTRAINT cents_not_negative CHEC
 /** What `sql` locks and reads among the three tables. */
 const sees = (c: pg.Client, sql: string) => serverSees(c, sql, ['amount', 'refund', 'unrelated']);
 
-describe.each(targets)('Function: planLocks, ALTER DOMAIN, on $name', (target) => {
+describe.each(fullMatrixMajors)('Function: planLocks, ALTER DOMAIN, on $name', (target) => {
   let url: string;
   beforeAll(async () => {
     url = await freshDatabase(target, 'plan_domains');

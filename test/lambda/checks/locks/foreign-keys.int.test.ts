@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planWithCatalog } from './plan-with-catalog';
 import { serverSees } from './server-sees';
 import { runCli } from '../../../support/cli';
-import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
+import { PARTITION_LOCKS_REFERENCING_FROM } from '../../../../lambda/checks/locks/forms';
+import type { Target } from '../../../support/targets';
+import { allMajors, dropDatabases, freshDatabase, fullMatrixMajors, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 
 afterAll(dropDatabases);
@@ -44,14 +46,21 @@ async function lockedReferenced(c: pg.Client, sql: string): Promise<string[]> {
   }
 }
 
-describe.each(targets)('Function: planLocks, dropped foreign keys, on $name', (target) => {
-  let url: string;
+/** A database with OUTSIDE's tables, made before the block's tests; `plan` plans one statement on it. */
+function outsideRig(target: Target) {
+  const rig = { url: '', plan: (sql: string) => planWithCatalog(rig.url, { '1_drop.sql': `${sql};\n` }) };
   beforeAll(async () => {
-    url = await freshDatabase(target, 'plan_foreign_keys');
-    await withClient(url, (c) => c.query(OUTSIDE));
+    rig.url = await freshDatabase(target, 'plan_foreign_keys');
+    await withClient(rig.url, (c) => c.query(OUTSIDE));
   });
+  return rig;
+}
 
-  const plan = (sql: string) => planWithCatalog(url, { '1_drop.sql': `${sql};\n` });
+// The same on every major; on 18 and 15 in npm test, every major in the full matrix (SCHEMAGUARD_TEST_MAJORS=all).
+describe.each(fullMatrixMajors)('Function: planLocks, dropped foreign keys, on $name', (target) => {
+  const rig = outsideRig(target);
+  const plan = rig.plan;
+
 
   it.each([
     ['DROP TABLE orders', [['public.customers', 'orders_customer_fk', 'drops'], ['public.regions', 'orders_region_fk', 'drops']]],
@@ -65,7 +74,7 @@ describe.each(targets)('Function: planLocks, dropped foreign keys, on $name', (t
   ] as const)('%s: ACCESS EXCLUSIVE on the referenced tables plan names, as pg_locks shows', async (sql, expected) => {
     const p = await plan(sql);
     expect((p.statements[0]!.referenced ?? []).map((k) => [k.table, k.constraint, k.action])).toEqual(expected);
-    await withClient(url, async (c) => expect(await lockedReferenced(c, sql)).toEqual(expected.map(([t]) => t.replace('public.', '')).sort()));
+    await withClient(rig.url, async (c) => expect(await lockedReferenced(c, sql)).toEqual(expected.map(([t]) => t.replace('public.', '')).sort()));
   });
 
   // Regression: the keys that reference the table were not read: a type change of a referenced key column locks (and validates) the referencing table.
@@ -77,7 +86,7 @@ describe.each(targets)('Function: planLocks, dropped foreign keys, on $name', (t
   ] as const)('%s: ACCESS EXCLUSIVE on the table that references it, as pg_locks shows', async (sql, expected) => {
     const p = await plan(sql);
     expect((p.statements[0]!.referenced ?? []).map((k) => [k.table, k.constraint, k.action, k.referencing])).toEqual(expected.map((e) => [...e, true]));
-    await withClient(url, async (c) => {
+    await withClient(rig.url, async (c) => {
       await c.query('BEGIN');
       try {
         await c.query(sql);
@@ -89,29 +98,56 @@ describe.each(targets)('Function: planLocks, dropped foreign keys, on $name', (t
     });
   });
 
+  it('DROP TABLE of two tables: a row for each, with the keys of each', async () => {
+    const p = await plan('DROP TABLE orders, regions CASCADE');
+    expect(p.statements.map((s) => [s.table, s.lock, (s.referenced ?? []).map((k) => `${k.referencing ? '<-' : '->'} ${k.table}`)])).toEqual([
+      ['public.orders', 'ACCESS EXCLUSIVE', ['-> public.customers', '-> public.regions']],
+      ['public.regions', 'ACCESS EXCLUSIVE', ['<- public.orders']],
+    ]);
+  });
+
+  it('the CLI says which key makes the lock, and nothing without a database', async () => {
+    const dir = tempDir({ '1_drop.sql': 'ALTER TABLE orders DROP CONSTRAINT orders_customer_fk;\n', '2_type.sql': 'ALTER TABLE orders ALTER COLUMN region_id TYPE bigint;\n' });
+    const online = await runCli(['plan', '--database-url', rig.url, '--dir', dir]);
+    expect(online.stdout).toContain('1_drop.sql:1: also ACCESS EXCLUSIVE on public.customers (the referenced table of orders_customer_fk, which this drops)\n');
+    expect(online.stdout).toContain('2_type.sql:1: also ACCESS EXCLUSIVE on public.regions (the referenced table of orders_region_fk, which this drops and adds again)\n');
+    const referencing = await runCli(['plan', '--database-url', rig.url, '--dir', tempDir({ '1_type.sql': 'ALTER TABLE customers ALTER COLUMN id TYPE bigint;\n' })]);
+    expect(referencing.stdout).toContain('1_type.sql:1: also ACCESS EXCLUSIVE on public.orders (which references it through orders_customer_fk, which this drops and adds again)\n');
+    const offline = await runCli(['plan', '--offline', '--dir', dir]);
+    expect(offline.stdout).not.toContain('also ACCESS EXCLUSIVE');
+  });
+});
+
+// What a partition's keys lock differs by major (PARTITION_LOCKS_REFERENCING_FROM): on every major.
+describe.each(allMajors)('Function: planLocks, a partition\'s foreign keys, on $name', (target) => {
+  const rig = outsideRig(target);
+  const plan = rig.plan;
+
   // Regression: a new or attached partition gets a copy of each of its parent's keys, locking both other ends SHARE ROW EXCLUSIVE; plan named neither.
   it.each([
     ['CREATE TABLE shipments_2 PARTITION OF shipments FOR VALUES FROM (200) TO (300)'],
     ['ALTER TABLE shipments ATTACH PARTITION shipments_new FOR VALUES FROM (100) TO (200)'],
-  ])('%s: SHARE ROW EXCLUSIVE on the table the parent references and on the one that references it, as pg_locks shows', async (sql) => {
+  ])('%s: SHARE ROW EXCLUSIVE on the table the parent references and (PostgreSQL 15+) on the one that references it, as pg_locks shows', async (sql) => {
+    const referencing = target.major === 0 || target.major >= PARTITION_LOCKS_REFERENCING_FROM;
     const p = await plan(sql);
     expect((p.statements[0]!.referenced ?? []).map((k) => [k.table, k.lock, k.action, k.referencing ?? false])).toEqual([
       ['public.carriers', 'SHARE ROW EXCLUSIVE', 'copies', false],
-      ['public.labels', 'SHARE ROW EXCLUSIVE', 'copies', true],
+      ...(referencing ? [['public.labels', 'SHARE ROW EXCLUSIVE', 'copies', true]] : []),
     ]);
-    await withClient(url, async (c) => {
+    await withClient(rig.url, async (c) => {
       await c.query('BEGIN');
       try {
         await c.query(sql);
         const held = (await c.query<{ relname: string }>("SELECT DISTINCT c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.pid = pg_backend_pid() AND l.granted AND l.mode = 'ShareRowExclusiveLock' AND c.relname IN ('carriers', 'labels') ORDER BY 1")).rows.map((r) => r.relname);
-        expect(held).toEqual(['carriers', 'labels']);
+        expect(held).toEqual(referencing ? ['carriers', 'labels'] : ['carriers']);
       } finally {
         await c.query('ROLLBACK');
       }
     });
-    const r = await runCli(['plan', '--database-url', url, '--dir', tempDir({ '1_partition.sql': `${sql};\n` })]);
+    const r = await runCli(['plan', '--database-url', rig.url, '--dir', tempDir({ '1_partition.sql': `${sql};\n` })]);
     expect(r.stdout).toContain('1_partition.sql:1: also SHARE ROW EXCLUSIVE on public.carriers (the referenced table of shipments_carrier_fk, which the partition gets a copy of)\n');
-    expect(r.stdout).toContain('1_partition.sql:1: also SHARE ROW EXCLUSIVE on public.labels (which references the parent through labels_shipment_fk: the partition joins it)\n');
+    if (referencing) expect(r.stdout).toContain('1_partition.sql:1: also SHARE ROW EXCLUSIVE on public.labels (which references the parent through labels_shipment_fk: the partition joins it)\n');
+    else expect(r.stdout).not.toContain('on public.labels');
   });
 
   // Regression: DETACH PARTITION of a partitioned table with keys named none of their other tables, which it locks and reads.
@@ -122,9 +158,9 @@ describe.each(targets)('Function: planLocks, dropped foreign keys, on $name', (t
       ['public.carriers', 'SHARE ROW EXCLUSIVE', 'detaches', false],
       ['public.labels', 'ACCESS EXCLUSIVE', 'detaches', true],
     ]);
-    const seen = await withClient(url, (c) => serverSees(c, sql, ['carriers', 'labels']));
+    const seen = await withClient(rig.url, (c) => serverSees(c, sql, ['carriers', 'labels']));
     expect(seen).toEqual({ locks: { carriers: 'ShareRowExclusiveLock', labels: 'AccessExclusiveLock' }, read: ['labels'] });
-    const r = await runCli(['plan', '--database-url', url, '--dir', tempDir({ '1_detach.sql': `${sql};\n` })]);
+    const r = await runCli(['plan', '--database-url', rig.url, '--dir', tempDir({ '1_detach.sql': `${sql};\n` })]);
     expect(r.stdout).toContain('1_detach.sql:1: also ACCESS EXCLUSIVE on public.labels (which references the parent through labels_shipment_fk: read for rows that reference the partition)\n');
   });
 
@@ -140,24 +176,5 @@ describe.each(targets)('Function: planLocks, dropped foreign keys, on $name', (t
     }
     const seen = await withClient(db, (c) => serverSees(c, 'ALTER TABLE shipments DETACH PARTITION shipments_1', ['labels']));
     expect(seen).toEqual({ locks: { labels: 'AccessExclusiveLock' }, read: ['labels'] });
-  });
-
-  it('DROP TABLE of two tables: a row for each, with the keys of each', async () => {
-    const p = await plan('DROP TABLE orders, regions CASCADE');
-    expect(p.statements.map((s) => [s.table, s.lock, (s.referenced ?? []).map((k) => `${k.referencing ? '<-' : '->'} ${k.table}`)])).toEqual([
-      ['public.orders', 'ACCESS EXCLUSIVE', ['-> public.customers', '-> public.regions']],
-      ['public.regions', 'ACCESS EXCLUSIVE', ['<- public.orders']],
-    ]);
-  });
-
-  it('the CLI says which key makes the lock, and nothing without a database', async () => {
-    const dir = tempDir({ '1_drop.sql': 'ALTER TABLE orders DROP CONSTRAINT orders_customer_fk;\n', '2_type.sql': 'ALTER TABLE orders ALTER COLUMN region_id TYPE bigint;\n' });
-    const online = await runCli(['plan', '--database-url', url, '--dir', dir]);
-    expect(online.stdout).toContain('1_drop.sql:1: also ACCESS EXCLUSIVE on public.customers (the referenced table of orders_customer_fk, which this drops)\n');
-    expect(online.stdout).toContain('2_type.sql:1: also ACCESS EXCLUSIVE on public.regions (the referenced table of orders_region_fk, which this drops and adds again)\n');
-    const referencing = await runCli(['plan', '--database-url', url, '--dir', tempDir({ '1_type.sql': 'ALTER TABLE customers ALTER COLUMN id TYPE bigint;\n' })]);
-    expect(referencing.stdout).toContain('1_type.sql:1: also ACCESS EXCLUSIVE on public.orders (which references it through orders_customer_fk, which this drops and adds again)\n');
-    const offline = await runCli(['plan', '--offline', '--dir', dir]);
-    expect(offline.stdout).not.toContain('also ACCESS EXCLUSIVE');
   });
 });

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planWithCatalog } from './plan-with-catalog';
-import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
+import { fullMatrixMajors, dropDatabases, freshDatabase, withClient } from '../../../support/db';
 
 afterAll(dropDatabases);
 
@@ -15,7 +15,7 @@ const OUTSIDE = `CREATE TABLE big (id int, a int);
 INSERT INTO big SELECT g, g FROM generate_series(1, 500) g;
 ANALYZE big;`;
 
-describe.each(targets)('Function: planLocks, relations the plan makes, on $name', (target) => {
+describe.each(fullMatrixMajors)('Function: planLocks, relations the plan makes, on $name', (target) => {
   let url: string;
   beforeAll(async () => {
     url = await freshDatabase(target, 'plan_new');

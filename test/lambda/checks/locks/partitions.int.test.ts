@@ -11,7 +11,9 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planWithCatalog } from './plan-with-catalog';
 import { runCli } from '../../../support/cli';
-import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
+import { LOCK_FORMS } from '../../../../lambda/checks/locks/forms';
+import { pgLocksMode } from '../../../../lambda/checks/locks/modes';
+import { allMajors, dropDatabases, freshDatabase, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 import { serverSees } from './server-sees';
 
@@ -35,7 +37,7 @@ const TABLES = ['ev', 'ev_1', 'ev_default', 'ev_next'];
 /** The strong locks (ACCESS EXCLUSIVE, SHARE UPDATE EXCLUSIVE) `sql` takes on the tables, and which it reads. */
 const sees = (c: pg.Client, sql: string, before?: string) => serverSees(c, sql, TABLES, { before, modes: ['AccessExclusiveLock', 'ShareUpdateExclusiveLock'] });
 
-describe.each(targets)('Function: planLocks, partitions with a DEFAULT partition, on $name', (target) => {
+describe.each(allMajors)('Function: planLocks, partitions with a DEFAULT partition, on $name', (target) => {
   let url: string;
   beforeAll(async () => {
     url = await freshDatabase(target, 'plan_partitions');
@@ -139,16 +141,18 @@ describe.each(targets)('Function: planLocks, partitions with a DEFAULT partition
     }
   });
 
-  it('DETACH PARTITION: ACCESS EXCLUSIVE on the parent, the partition and the DEFAULT partition, nothing read', async () => {
+  it('DETACH PARTITION: ACCESS EXCLUSIVE on the parent, the partition (SHARE UPDATE EXCLUSIVE on PostgreSQL 13) and the DEFAULT partition, nothing read', async () => {
+    const until = LOCK_FORMS.find((f) => f.id === 'detach-partition')!.until!;
+    const partitionLock = target.major > 0 && target.major <= until.major ? until.other! : 'ACCESS EXCLUSIVE';
     const p = await plan(DETACH);
     expect(p.statements[0]).toMatchObject({
       lock: 'ACCESS EXCLUSIVE', table: 'public.ev', scans: false,
-      other: { table: 'public.ev_1', lock: 'ACCESS EXCLUSIVE', role: 'partition' },
+      other: { table: 'public.ev_1', lock: partitionLock, role: 'partition' },
       defaultPartition: { table: 'public.ev_default', reads: false },
     });
     expect(p.findings).toEqual([]);
     await withClient(url, async (c) => expect(await sees(c, DETACH)).toEqual({
-      locks: { ev: 'AccessExclusiveLock', ev_1: 'AccessExclusiveLock', ev_default: 'AccessExclusiveLock' }, read: [],
+      locks: { ev: 'AccessExclusiveLock', ev_1: pgLocksMode(partitionLock), ev_default: 'AccessExclusiveLock' }, read: [],
     }));
   });
 
@@ -158,7 +162,8 @@ describe.each(targets)('Function: planLocks, partitions with a DEFAULT partition
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('1_create.sql:1: also ACCESS EXCLUSIVE on public.ev_default (the DEFAULT partition, ~500 rows), which it reads for rows of the new bound\n');
     expect(r.stdout).toContain('2_attach.sql:1: also SHARE UPDATE EXCLUSIVE on public.ev (the parent)\n');
-    expect(r.stdout).toContain('3_detach.sql:1: also ACCESS EXCLUSIVE on public.ev_1 (the partition)\n');
+    const until = LOCK_FORMS.find((f) => f.id === 'detach-partition')!.until!;
+    expect(r.stdout).toContain(`3_detach.sql:1: also ${target.major > 0 && target.major <= until.major ? until.other : 'ACCESS EXCLUSIVE'} on public.ev_1 (the partition)\n`);
     expect(r.stdout).toContain('3_detach.sql:1: also ACCESS EXCLUSIVE on public.ev_default (the DEFAULT partition, ~500 rows)\n');
     expect(r.stdout).not.toContain('?: a form plan does not know');
   });

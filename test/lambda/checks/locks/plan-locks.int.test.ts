@@ -8,7 +8,7 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planWithCatalog } from './plan-with-catalog';
-import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
+import { fullMatrixMajors, dropDatabases, freshDatabase, withClient } from '../../../support/db';
 
 afterAll(dropDatabases);
 
@@ -36,7 +36,7 @@ async function serverScans(c: pg.Client, table: string, sql: string, before = ''
   }
 }
 
-describe.each(targets)('Function: planLocks, ADD PRIMARY KEY USING INDEX, on $name', (target) => {
+describe.each(fullMatrixMajors)('Function: planLocks, ADD PRIMARY KEY USING INDEX, on $name', (target) => {
   let url: string;
   beforeAll(async () => {
     url = await freshDatabase(target, 'plan_key');

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planLocks } from '../../../../lambda/checks/locks/plan-locks';
 import { planWithCatalog } from './plan-with-catalog';
 import { loadMigrations } from '../../../../lambda/engine/source';
-import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
+import { allMajors, dropDatabases, freshDatabase, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 
 afterAll(dropDatabases);
@@ -41,7 +41,7 @@ async function planScans(sql: string): Promise<boolean> {
   return p.statements.at(-1)!.scans;
 }
 
-describe.each(targets)('Function: planLocks, scans, on $name', (target) => {
+describe.each(allMajors)('Function: planLocks, scans, on $name', (target) => {
   let url: string;
   beforeAll(async () => {
     url = await freshDatabase(target, 'plan_scans');
@@ -75,7 +75,7 @@ describe.each(targets)('Function: planLocks, scans, on $name', (target) => {
   });
 });
 
-describe.each(targets.filter((t) => t.major === 0 || t.major >= 18))('Function: planLocks, SET EXPRESSION, on $name', (target) => {
+describe.each(allMajors.filter((t) => t.major === 0 || t.major >= 18))('Function: planLocks, SET EXPRESSION, on $name', (target) => {
   const GENERATED = 'CREATE TABLE g (a int, s int GENERATED ALWAYS AS (a * 2) STORED, v int GENERATED ALWAYS AS (a * 3) VIRTUAL);\nINSERT INTO g (a) SELECT g FROM generate_series(1, 100) g;\n';
   let url: string;
   beforeAll(async () => {
@@ -104,7 +104,7 @@ describe.each(targets.filter((t) => t.major === 0 || t.major >= 18))('Function: 
   });
 });
 
-describe.each(targets)('Function: planLocks, storage the table has already, on $name', (target) => {
+describe.each(allMajors)('Function: planLocks, storage the table has already, on $name', (target) => {
   let url: string;
   beforeAll(async () => {
     url = await freshDatabase(target, 'plan_storage');
@@ -120,6 +120,11 @@ describe.each(targets)('Function: planLocks, storage the table has already, on $
     ['ALTER TABLE st SET UNLOGGED', true],
     ['ALTER TABLE st SET LOGGED, SET UNLOGGED', true],
   ] as const)('%s: rewrites %s, as the file node shows', async (sql, rewrites) => {
+    // SET ACCESS METHOD is PostgreSQL 15 syntax (lint's server-version-syntax): older servers refuse it.
+    if (sql.includes('ACCESS METHOD') && target.major > 0 && target.major < 15) {
+      await expect(withClient(url, (c) => c.query(sql))).rejects.toMatchObject({ code: '42601' });
+      return;
+    }
     const p = await planWithCatalog(url, { '1_storage.sql': `${sql};\n` });
     expect(p.statements[0]).toMatchObject({ lock: 'ACCESS EXCLUSIVE', rewrites, scans: rewrites });
     await withClient(url, async (c) => {

@@ -14,7 +14,7 @@ import type { RunEvent } from '../../../../lambda/engine/runner';
 import { sleep } from '../../../../lambda/engine/sleep';
 import { sampleActivity } from '../../../support/activity';
 import { runCli } from '../../../support/cli';
-import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
+import { allMajors, dropDatabases, freshDatabase, rows, withClient } from '../../../support/db';
 import { driverKinds } from '../../../support/drivers';
 import { rejection, runEngine } from '../../../support/engine';
 import { tempDir } from '../../../support/files';
@@ -45,7 +45,7 @@ describe('Function: advisoryLockKey', () => {
   });
 });
 
-describe.each(targets)('Class: AdvisoryLock on $name', (target) => {
+describe.each(allMajors)('Class: AdvisoryLock on $name', (target) => {
   it('holds the lock on its own session, lends it as the monitor, and releases it', async () => {
     const url = await freshDatabase(target, 'advisory');
     const lock = new AdvisoryLock(new PgDriver({ connectionString: url }), 'schemaguard');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { announcedPid, isPooled, refuseNoTransaction } from '../../../../lambda/driver/pg/pooler';
+import { announcedPid, isPooled, isRdsProxyEndpoint, refuseNoTransaction } from '../../../../lambda/driver/pg/pooler';
 import { PoolerError } from '../../../../lambda/engine/errors';
 import { parseMigration } from '../../../../lambda/engine/source';
 
@@ -36,5 +36,18 @@ describe('Function: refuseNoTransaction', () => {
     expect(err.file).toBe('2_idx.sql');
     expect(err.exitCode).toBe(2);
     expect(err.fix).toContain('point --database-url (DATABASE_URL) at the database server itself');
+  });
+});
+
+describe('Function: isRdsProxyEndpoint', () => {
+  it.each([
+    ['app.proxy-c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com', true],
+    ['reader.endpoint.proxy-c1a2b3c4d5e6.us-east-1.rds.amazonaws.com', true],
+    ['app.proxy-c1a2b3c4d5e6.cn-north-1.rds.amazonaws.com.cn', true],
+    ['db.c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com', false],
+    ['cluster.cluster-c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com', false],
+    ['proxy-db.example.com', false],
+  ])('%s: %s', (host, expected) => {
+    expect(isRdsProxyEndpoint(host)).toBe(expected);
   });
 });
