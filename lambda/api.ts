@@ -21,7 +21,7 @@
  */
 
 // The migration files and the runner.
-export { FILE_NAME_PATTERN, loadMigrations, orderMigrations, parseMigration, type Allowance, type Check, type LoadOptions, type Migration, type MigrationDirectives } from './engine/source';
+export { FILE_NAME_PATTERN, loadMigrations, orderMigrations, parseMigration, type Allowance, type Check, type FileIdentity, type LoadOptions, type Migration, type MigrationDirectives } from './engine/source';
 export type { SqlStatement } from './engine/sql/splitter';
 export { inspect as plan, migrate, type AppliedSummary, type MigrateOptions, type MigrateResult, type RunEvent, type RunnerOptions } from './engine/runner';
 export { RUN_STEPS, type RunCheck, type RunCheckResult, type RunFacts, type RunStep } from './engine/run-refusals';

@@ -9,11 +9,12 @@
  * files back too).
  */
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { AssetHashType, DockerImage, type BundlingOptions, type ILocalBundling } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DEFAULTS } from '../lambda/handler/constants';
-import { readFiles } from '../lambda/handler/files-hash';
+import type { MigrationLayout } from '../lambda/engine/layout';
+import { migrationFilesOf, readFiles } from '../lambda/handler/files-hash';
 import { HANDLER_BUNDLE_DIR, HANDLER_BUNDLE_FILES } from './paths';
 import type { UserFiles } from './user-files';
 
@@ -26,6 +27,7 @@ class HandlerAssetFiles implements ILocalBundling {
   constructor(
     readonly bundleDir: string,
     readonly migrationsDir: string,
+    readonly migrationsLayout: MigrationLayout,
     readonly contractsDir: string | undefined,
     readonly snapshotFile: string | undefined,
   ) {}
@@ -35,12 +37,16 @@ class HandlerAssetFiles implements ILocalBundling {
     // Only the files the handler reads, the ones FilesHash covers (readFiles: the folder's own .sql files, no dot files);
     // a README, another tool's JSON or an archive folder would change the asset and redeploy the function for nothing.
     // Links are copied as the files they point to.
-    const copy = (from: string, to: string) => {
+    // Prisma's folders and drizzle's journal keep their places (migrationFilesOf).
+    const copy = (from: string, to: string, files: string[]) => {
       mkdirSync(to, { recursive: true });
-      for (const file of readFiles(from)) copyFileSync(join(from, file), join(to, file));
+      for (const file of files) {
+        mkdirSync(dirname(join(to, file)), { recursive: true });
+        copyFileSync(join(from, file), join(to, file));
+      }
     };
-    copy(this.migrationsDir, join(outputDir, DEFAULTS.migrationsDir));
-    if (this.contractsDir) copy(this.contractsDir, join(outputDir, DEFAULTS.contractsDir));
+    copy(this.migrationsDir, join(outputDir, DEFAULTS.migrationsDir), migrationFilesOf(this.migrationsDir, this.migrationsLayout));
+    if (this.contractsDir) copy(this.contractsDir, join(outputDir, DEFAULTS.contractsDir), readFiles(this.contractsDir));
     if (this.snapshotFile) copyFileSync(this.snapshotFile, join(outputDir, DEFAULTS.snapshotFile));
     return true;
   }
@@ -57,7 +63,7 @@ export function checkHandlerBundle(owner: string, bundleDir: string = HANDLER_BU
 /** The handler's code: the pre-built bundle plus `files`, as one directory asset. */
 export function handlerCode(files: UserFiles, bundleDir: string = HANDLER_BUNDLE_DIR): lambda.Code {
   const bundling: BundlingOptions = {
-    local: new HandlerAssetFiles(bundleDir, files.migrationsDir, files.contractsDir, files.snapshotFile),
+    local: new HandlerAssetFiles(bundleDir, files.migrationsDir, files.migrationsLayout, files.contractsDir, files.snapshotFile),
     // Required by the type; never pulled: the local step above always succeeds or throws.
     image: DockerImage.fromRegistry('schemaguard-handler-is-prebuilt'),
   };

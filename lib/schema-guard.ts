@@ -417,6 +417,7 @@ function guardEnvironment(props: SchemaGuardProps, settings: GuardSettings, targ
     ...authEnvironment(auth),
     [ENV.databaseName]: settings.databaseName,
     [ENV.migrationsDir]: DEFAULTS.migrationsDir,
+    [ENV.migrationsLayout]: props.migrations.userFiles.migrationsLayout,
     [ENV.contractsDir]: DEFAULTS.contractsDir,
     [ENV.snapshotFile]: props.migrations.userFiles.snapshotFile ? DEFAULTS.snapshotFile : '',
     // One retry: a run that cannot connect is reported, and the next run comes soon.

@@ -30,6 +30,7 @@ import { describeSubfolders, sqlSubfolders } from '../lambda/engine/subfolders';
 import { DEFAULT_MEMORY_MB, heapOptions, maxFileBytesFor, memoryFix } from '../lambda/handler/memory';
 import { InputError } from '../lambda/engine/errors';
 import { loadMigrations, type Migration } from '../lambda/engine/source';
+import type { MigrationLayout } from '../lambda/engine/layout';
 import { refuseUnwrittenTemplates } from '../lambda/engine/template';
 import { baselineProperties, operatorEnvironment, type OperatorCommands, type SchemaMigrationsBaseline } from './adoption-props';
 import { databaseIdentity } from './database-identity';
@@ -187,6 +188,15 @@ export interface SchemaMigrationsProps extends UserFileProps {
    * @default - the project file's "migrations" (schemaguard.config.json, found from the working directory up; relative to the file), else `./migrations` beside it or in the working directory; synth stops, naming the path, when it is not there
    */
   readonly migrationsDir?: string;
+  /**
+   * How `migrationsDir` is laid out: `flat` (`<version>_<name>.sql` files),
+   * `prisma` (the folder `prisma migrate dev` writes: `<timestamp>_<name>/migration.sql`
+   * and migration_lock.toml, version = the folder's number) or `drizzle` (the
+   * folder `drizzle-kit generate` writes: meta/_journal.json's order, version =
+   * the entry's idx). As the CLI's `--layout`.
+   * @default - detected: drizzle with meta/_journal.json, prisma with migration_lock.toml or a <number>_<name>/migration.sql folder, else flat
+   */
+  readonly migrationsLayout?: MigrationLayout;
   /**
    * Directory of the contract files, shipped with the handler and hashed with the migrations; it
    * must exist when given. Only its own `.sql` files are contracts (shipped and hashed): other
@@ -365,7 +375,7 @@ function refuseBadStandbyWait(standbys: StandbyWaitProps | undefined): void {
 
 /** The props of a plain kind, checked at run time (a JavaScript app, a value from context). */
 const PROP_KINDS: Readonly<Record<string, PropKind>> = {
-  databaseName: 'string', stateSchema: 'string', migrationsDir: 'string', contractsDir: 'string', snapshotFile: 'string', databaseLogGroupName: 'string', replicationPlanned: 'string',
+  databaseName: 'string', stateSchema: 'string', migrationsDir: 'string', migrationsLayout: 'string', contractsDir: 'string', snapshotFile: 'string', databaseLogGroupName: 'string', replicationPlanned: 'string',
   migratorRoleName: 'string', migratorSchemas: 'strings', masterExtensions: 'strings', migratorRevision: 'number',
   failOnDrift: 'boolean', parseAtSynth: 'boolean', outputs: 'boolean', memorySize: 'number', revision: 'number', versionParameterName: 'string',
   handlerTimeout: 'duration', reserve: 'duration', lockTimeout: 'duration', queryInterval: 'duration', totalTimeout: 'duration', serviceTimeout: 'duration',
@@ -460,18 +470,18 @@ export class SchemaMigrations extends Construct {
     const stateSchema = props.stateSchema ?? project.settings.stateSchema;
     this.stateSchema = resolveStateSchema(stateSchema);
     claimStateTable(this, { database: network ? network.database : props.dataApiCluster, secret: props.secret ?? props.masterSecret, databaseName: props.databaseName }, this.stateSchema);
-    this.files = summariseFiles(settings.migrationsDir, settings.contractsDir);
+    this.files = summariseFiles(settings.migrationsDir, settings.contractsDir, settings.migrationsLayout);
     refuseTooLarge(this.files, props.memorySize ?? DEFAULT_MEMORY_MB);
-    const baselineProps = baselineProperties(props.baseline, refuseUnloadable(settings.migrationsDir, props.memorySize ?? DEFAULT_MEMORY_MB));
+    const baselineProps = baselineProperties(props.baseline, refuseUnloadable(settings, props.memorySize ?? DEFAULT_MEMORY_MB));
     if (props.parseAtSynth ?? true) refuseUnparsable('SchemaMigrations', settings, { filesHash: this.files.hash });
-    warnOfSubfolders(this, settings.migrationsDir);
+    if (settings.migrationsLayout === 'flat') warnOfSubfolders(this, settings.migrationsDir);
     noteImplicitFiles(this, props, settings, project);
     if (network && given.kind === 'secret' && !props.secretsManagerEndpoint) warnOfUnreachableSecretsManager(this, network);
     if (network && given.kind === 'iam') refuseIamAcrossStacks(this, network.database);
     this.target = network
       ? { kind: 'connection', ...network, secretsManagerEndpoint: props.secretsManagerEndpoint }
       : { kind: 'data-api', cluster: props.dataApiCluster! };
-    this.userFiles = { migrationsDir: settings.migrationsDir, contractsDir: settings.contractsDir, snapshotFile: settings.snapshotFile };
+    this.userFiles = { migrationsDir: settings.migrationsDir, migrationsLayout: settings.migrationsLayout, contractsDir: settings.contractsDir, snapshotFile: settings.snapshotFile };
     this.databaseName = props.databaseName;
     this.revision = props.revision;
     this.databaseIdentity = databaseIdentity(this, network ? network.database : props.dataApiCluster, 'revision')?.value;
@@ -766,6 +776,7 @@ function handlerEnvironment(scope: Construct, props: SchemaMigrationsProps, sett
     ...authEnvironment(auth),
     ...proxyEnvironment(props.database),
     [ENV.migrationsDir]: DEFAULTS.migrationsDir,
+    [ENV.migrationsLayout]: settings.migrationsLayout,
     [ENV.contractsDir]: DEFAULTS.contractsDir,
     [ENV.reserveMs]: String(settings.reserve.toMilliseconds()),
     // A busy runner lock is tried for again in each isComplete, until the next try would end past this.
@@ -931,9 +942,9 @@ function refuseTooLarge(files: FilesSummary, memoryMb: number): void {
  * version, two files of one version, BEGIN in a transactional file, a
  * misspelt directive) stops synth, not the deploy after the database was made.
  */
-function refuseUnloadable(migrationsDir: string, memoryMb: number): Migration[] {
+function refuseUnloadable({ migrationsDir, migrationsLayout }: UserFiles, memoryMb: number): Migration[] {
   try {
-    const migrations = loadMigrations(migrationsDir, { maxFileBytes: maxFileBytesFor(memoryMb), tooLargeFix: (bytes) => memoryFix(memoryMb, bytes) });
+    const migrations = loadMigrations(migrationsDir, { maxFileBytes: maxFileBytesFor(memoryMb), tooLargeFix: (bytes) => memoryFix(memoryMb, bytes), layout: migrationsLayout });
     // A new database runs every file: one still as `schemaguard new` wrote it is refused there.
     refuseUnwrittenTemplates(migrations, migrationsDir);
     return migrations;

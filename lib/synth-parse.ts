@@ -12,6 +12,7 @@
  * would let the next broken file through to a deploy. The construct's
  * `parseAtSynth: false` skips it.
  */
+import type { MigrationLayout } from '../lambda/engine/layout';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { FilesToParse, ParseRefusal } from '../lambda/checks/parse-files';
@@ -20,6 +21,7 @@ import { SYNTH_PARSE_SCRIPT } from './paths';
 /** The directories to parse: the migrations', and the contracts' when there is one. */
 export interface SynthParseFiles {
   readonly migrationsDir: string;
+  readonly migrationsLayout?: MigrationLayout;
   readonly contractsDir?: string;
 }
 
@@ -50,7 +52,7 @@ const SKIP = 'set "parseAtSynth: false" to skip the check (the files are then fi
 export function refuseUnparsable(owner: string, files: SynthParseFiles, options: SynthParseOptions = {}): void {
   const script = options.script ?? SYNTH_PARSE_SCRIPT;
   const key = options.filesHash === undefined ? undefined : `${script}\0${options.filesHash}`;
-  const refusals = (key && answers.get(key)) || runParse(owner, { migrationsDir: files.migrationsDir, contractsDir: files.contractsDir }, script);
+  const refusals = (key && answers.get(key)) || runParse(owner, { migrationsDir: files.migrationsDir, migrationsLayout: files.migrationsLayout, contractsDir: files.contractsDir }, script);
   if (key) answers.set(key, refusals);
   const problems = [
     migrationsProblem(refusals.filter((r) => r.kind === 'migration'), files.migrationsDir),

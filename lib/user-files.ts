@@ -13,6 +13,8 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { CONFIG_FILE_NAME, ConfigError, defaultSnapshot, loadProjectConfig, type ProjectConfig } from './config/load';
+import { MigrationError } from '../lambda/engine/errors';
+import { layoutOf, MIGRATION_LAYOUTS, type MigrationLayout } from '../lambda/engine/layout';
 
 /**
  * The defaults, relative to the project root; the same as the CLI's `--dir`,
@@ -30,6 +32,8 @@ export const USER_FILE_DEFAULTS = {
 export interface UserFiles {
   /** The migrations directory (it exists; it may be empty). */
   readonly migrationsDir: string;
+  /** How it is laid out: as given, else detected (lambda/engine/layout.ts). */
+  readonly migrationsLayout: MigrationLayout;
   /** The contracts directory, when there is one. */
   readonly contractsDir?: string;
   /** The schema snapshot, when there is one. */
@@ -39,6 +43,7 @@ export interface UserFiles {
 /** The props that name the user's files (SchemaMigrationsProps and the stacks' props). */
 export interface UserFileProps {
   readonly migrationsDir?: string;
+  readonly migrationsLayout?: MigrationLayout;
   readonly contractsDir?: string;
   readonly snapshotFile?: string;
 }
@@ -79,6 +84,7 @@ export function resolveUserFiles(owner: string, props: UserFileProps, cwd: strin
   const fromFile = config.settings;
   return {
     migrationsDir,
+    migrationsLayout: resolveLayout(owner, migrationsDir, props.migrationsLayout ?? fromFile.migrationsLayout),
     contractsDir: props.contractsDir !== undefined
       ? givenPath(owner, 'contractsDir', 'directory', props.contractsDir, cwd, 'create it or leave contractsDir unset')
       : optional(fromFile.contracts ?? join(config.root, USER_FILE_DEFAULTS.contractsDir), 'directory'),
@@ -86,6 +92,19 @@ export function resolveUserFiles(owner: string, props: UserFileProps, cwd: strin
       ? givenPath(owner, 'snapshotFile', 'file', props.snapshotFile, cwd, 'write it (schemaguard diff reads the same file), or leave snapshotFile unset')
       : optional(fromFile.snapshot ?? defaultSnapshot(migrationsDir), 'file'),
   };
+}
+
+/** The layout named (one of MIGRATION_LAYOUTS), else the one `migrationsDir` has; synth stops, naming the prop, on a bad one. */
+function resolveLayout(owner: string, migrationsDir: string, given: MigrationLayout | undefined): MigrationLayout {
+  if (given !== undefined && !(MIGRATION_LAYOUTS as readonly string[]).includes(given)) {
+    throw new Error(`${owner}: "migrationsLayout" ${JSON.stringify(given)} is not a layout; use one of ${MIGRATION_LAYOUTS.join(', ')}, or leave it unset (it is detected from ${migrationsDir})`);
+  }
+  try {
+    return layoutOf(migrationsDir, given);
+  } catch (e) {
+    if (!(e instanceof MigrationError)) throw e;
+    throw new Error(`${owner}: ${e.message}${e.fix ? `; fix: ${e.fix.replace('--layout', '"migrationsLayout"')}` : ''}`, { cause: e });
+  }
 }
 
 function migrationsDirOf(owner: string, props: UserFileProps, cwd: string, config: ProjectConfig): string {

@@ -3,6 +3,8 @@
  * values are UsageErrors (exit 2) that name the flag, the value and the fix.
  */
 import { DURATION_FORMAT_HINT, MAX_DURATION_MS, parseDuration } from '../../lambda/engine/duration';
+import { HISTORY_SOURCES, type HistorySource } from '../../lambda/engine/foreign-history';
+import { MIGRATION_LAYOUTS, type MigrationLayout } from '../../lambda/engine/layout';
 import { OPERATOR_COMMANDS } from '../../lambda/handler/operator-protocol';
 import { nearestWord } from '../../lambda/engine/nearest';
 import { CONFIG_FILE_NAME, defaultSnapshot } from '../../lib/config/load';
@@ -24,9 +26,9 @@ const ARGUMENTS: Partial<Record<Command, [number, number, string]>> = {
 
 export const FORMATS = ['text', 'json', 'github', 'sarif'] as const;
 export type OutputFormat = (typeof FORMATS)[number];
-/** The tools whose history `baseline --from` reads. */
-export const BASELINE_SOURCES = ['flyway', 'node-pg-migrate', 'golang-migrate', 'prisma'] as const;
-export type BaselineSource = (typeof BASELINE_SOURCES)[number];
+/** The tools whose history `baseline --from` reads: the engine's registry. */
+export const BASELINE_SOURCES = HISTORY_SOURCES;
+export type BaselineSource = HistorySource;
 
 export interface CliOptions {
   command: Command | 'help' | 'version';
@@ -91,6 +93,8 @@ export interface CliOptions {
   rename: boolean;
   /** `baseline --from`: read the version from another tool's history table. */
   from?: BaselineSource;
+  /** `--layout`: how --dir is laid out (flat, prisma, drizzle); detected when not given. */
+  layout?: MigrationLayout;
   /** `status --exit-code`: exit 1 when anything is pending or changed; `plan --exit-code`: exit 1 on an error. */
   exitCode: boolean;
   /** `plan --offline`: the files alone, no database (every file pending, no table sizes). */
@@ -117,7 +121,7 @@ export interface CliOptions {
   pooler: boolean;
 }
 
-type FlagKind = 'string' | 'duration' | 'int' | 'count' | 'bool' | 'format' | 'source';
+type FlagKind = 'string' | 'duration' | 'int' | 'count' | 'bool' | 'format' | 'source' | 'layout';
 /**
  * `for`: the commands the flag applies to (in their help); given to another, it is refused (parseArgs), never ignored. Every command when absent.
  * `helpFor`: the help line for one command, where the flag means more there (lint's --database-url).
@@ -145,6 +149,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--function': { key: 'functionName', kind: 'string', value: 'NAME', for: REMOTE, help: 'run the command in the deployed migration function (SchemaMigrations onEventHandler, its name or ARN), against its database with its deployed files; baseline and repair only where operatorCommands.writes allows' },
   '--actor': { key: 'actor', kind: 'string', value: 'NAME', for: REMOTE, help: 'with --function: who asks, recorded by the function (default: your ARN from STS GetCallerIdentity)' },
   '--dir': { key: 'dir', kind: 'string', value: 'DIR', for: READING_FILES, help: 'migrations directory (default: migrations)' },
+  '--layout': { key: 'layout', kind: 'layout', value: 'LAYOUT', for: READING_FILES, help: `how --dir is laid out: ${MIGRATION_LAYOUTS.join(', ')} (default: detected; drizzle by its meta/_journal.json, prisma by its <timestamp>_<name>/migration.sql folders)` },
   '--config': { key: 'config', kind: 'string', value: 'FILE', help: 'the project file to read (default: schemaguard.config.json in the working directory or the nearest one above it)' },
   '--json': { key: 'json', kind: 'bool', help: 'print the result (or the error) as one JSON object' },
   '--lock-wait': { key: 'lockWaitMs', kind: 'duration', value: 'DURATION', for: ['migrate', 'baseline', 'repair'], help: 'how long to wait for another runner\'s lock, trying again with backoff (default: 60s; 0 = one try)' },
@@ -168,7 +173,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--format': { key: 'format', kind: 'format', value: 'FORMAT', help: 'text, json or github (workflow annotations; a failure is one) for every command; sarif (SARIF 2.1.0) for lint, check, doctor, diff, plan and guard (default: text)' },
   '--reason': { key: 'reason', kind: 'string', value: 'TEXT', for: ['baseline', 'repair'], help: 'why: kept with the rows baseline records and with every checksum repair accepts' },
   '--rename': { key: 'rename', kind: 'bool', for: ['repair'], help: 'repair: also accept a file whose version ran under another name (that migration renamed, not a new one)' },
-  '--from': { key: 'from', kind: 'source', value: 'TOOL', for: ['baseline'], help: 'baseline: take the version from the history of flyway, node-pg-migrate, golang-migrate or prisma in the same database' },
+  '--from': { key: 'from', kind: 'source', value: 'TOOL', for: ['baseline'], help: `baseline: take the version from another tool's history table in the same database: ${BASELINE_SOURCES.join(', ')}` },
   '--exit-code': {
     key: 'exitCode', kind: 'bool', for: ['status', 'plan'], help: 'status: exit 1 when a migration is pending or changed, or migrate would refuse the database; plan: exit 1 when it reports an error (a CI gate)',
     helpFor: {
@@ -438,6 +443,8 @@ function convert(name: string, spec: FlagSpec, raw: string): unknown {
       return oneOf(name, raw, FORMATS);
     case 'source':
       return oneOf(name, raw, BASELINE_SOURCES);
+    case 'layout':
+      return oneOf(name, raw, MIGRATION_LAYOUTS);
     default:
       if (raw === '') throw new UsageError(`${name} is empty`, { value: raw, fix: `write ${name} ${spec.value ?? 'VALUE'}` });
       return raw;

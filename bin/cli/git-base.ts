@@ -10,7 +10,7 @@ import { InputError } from '../../lambda/engine/errors';
 
 /** The files of `dir` at `ref`, each with its blob id (`git ls-tree`, run in `dir`). */
 export function filesAtRef(dir: string, ref: string): Map<string, string> {
-  const out = git(dir, ['ls-tree', '-z', ref, '--', '.'], `--since ${ref}: could not list ${dir}/ at ${ref}`);
+  const out = git(dir, ['ls-tree', '-r', '-z', ref, '--', '.'], `--since ${ref}: could not list ${dir}/ at ${ref}`);
   const files = new Map<string, string>();
   for (const entry of out.split('\0')) {
     // <mode> SP <type> SP <object> TAB <file>

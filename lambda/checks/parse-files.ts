@@ -9,6 +9,7 @@
  * SchemaMigrations runs this at synth, in a child process (bin/synth-parse.ts):
  * the parser loads asynchronously and a construct's constructor is not.
  */
+import type { MigrationLayout } from '../engine/layout';
 import { InputError } from '../engine/errors';
 import { normaliseLineEndings } from '../engine/checksum';
 import { migrationFiles, readMigrationText } from '../engine/source';
@@ -17,8 +18,10 @@ import { loadParser, parseSqlInChunks } from './parse';
 
 /** What to parse: directories, as the handler finds its files in them. */
 export interface FilesToParse {
-  /** The migrations directory; its `<version>_<name>.sql` files are parsed. @default - no migrations are parsed */
+  /** The migrations directory; its migrations are parsed. @default - no migrations are parsed */
   migrationsDir?: string;
+  /** How it is laid out (lambda/engine/layout.ts). @default - detected */
+  migrationsLayout?: MigrationLayout;
   /** The contracts directory; its `.sql` files are loaded as contracts. @default - no contracts */
   contractsDir?: string;
 }
@@ -40,7 +43,7 @@ export async function parseDeployFiles(files: FilesToParse): Promise<ParseRefusa
   await loadParser();
   const refusals: ParseRefusal[] = [];
   if (files.migrationsDir !== undefined) {
-    for (const f of migrationFiles(files.migrationsDir)) {
+    for (const f of migrationFiles(files.migrationsDir, files.migrationsLayout)) {
       const refusal = refusalOf('migration', () => parseMigrationFile(f.file, f.path));
       if (refusal) refusals.push(refusal);
     }

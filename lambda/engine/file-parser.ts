@@ -38,6 +38,9 @@ import { isComment, lexSql, tokenize, type Token } from './sql/lexer';
 import { readsAsTrue, settingChanges, type SettingChange } from './sql/settings';
 import { isCopyFromStdin, textIncludes, type LineComment, type ScanSink, type SqlStatement } from './sql/splitter';
 
+/** drizzle-kit's statement separator (its migrator splits a file's text on it). */
+const BREAKPOINT = '--> statement-breakpoint';
+
 const HEADER_DIRECTIVES = new Set(['no-transaction', 'lock-timeout', 'statement-timeout', 'valid-checksum', 'replication-planned']);
 
 export interface ParsedFile {
@@ -76,6 +79,8 @@ export class MigrationParser implements ScanSink {
   private down?: DownMarker;
   /** Another tool's no-transaction marker (`-- morph:nontransactional`, …): named in the fix when the file is refused for running in a transaction. */
   private foreignNoTransaction?: ForeignNoTransactionMarker;
+  /** Lines of drizzle's `--> statement-breakpoint` comments since the last statement. */
+  private breakpoints: number[] = [];
   /** Whether a statement below the down marker was refused (once for the section). */
   private downRefused = false;
   /** Whether a statement set standard_conforming_strings off (refused): the text after it is not read as the server would. */
@@ -100,6 +105,7 @@ export class MigrationParser implements ScanSink {
   }
 
   comment(c: LineComment): void {
+    if (c.text.includes(BREAKPOINT)) this.breakpoints.push(c.line);
     this.down ??= downMarker(c);
     this.foreignNoTransaction ??= foreignNoTransactionMarker(c);
     for (const d of readDirectives([c])) {
@@ -115,6 +121,7 @@ export class MigrationParser implements ScanSink {
   }
 
   statement(s: SqlStatement): void {
+    this.refuseCutByBreakpoint(s);
     // What follows it is not read as psql reads it (data lines, strings).
     const changes = watchedChanges(s);
     const unlike = unlikePsql(this.file, s, changes);
@@ -139,6 +146,22 @@ export class MigrationParser implements ScanSink {
     if (this.keepStatements) this.kept.push(s);
     this.onStatement?.(s);
     this.judge(s, changes);
+  }
+
+  /**
+   * drizzle's migrator cuts a file at each `--> statement-breakpoint` and
+   * sends each piece as a statement; schemaguard ends a statement at its `;`.
+   * A breakpoint inside a statement (before its `;`) makes the two read
+   * different statements: refused with its line.
+   */
+  private refuseCutByBreakpoint(s: SqlStatement): void {
+    const inside = this.breakpoints.find((line) => line > s.line);
+    this.breakpoints = [];
+    if (inside === undefined) return;
+    this.problems.add(new InputError(`${this.file}:${inside}: "${BREAKPOINT}" inside the statement that starts on line ${s.line}: drizzle's migrator sends the text on each side of it as a statement of its own, schemaguard the whole statement up to its ;`, {
+      file: this.file, line: inside, value: BREAKPOINT,
+      fix: `end the statement with ; before the breakpoint (drizzle-kit writes "...;${BREAKPOINT}"), so that both read the same statements`,
+    }));
   }
 
   /** Notes what of a body statement is refused once the directives are known. */

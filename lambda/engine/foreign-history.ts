@@ -23,61 +23,110 @@
  *   as `prisma migrate deploy` refuses it); rolled back ones are left out.
  *   The file of each version must carry the folder's name
  *   (`20240101120000_init.sql`).
+ * - drizzle, knex, TypeORM, Sequelize, Kysely, MikroORM and dbmate:
+ *   foreign-readers.ts.
  *
- * The table is looked up by name in every schema; one match is required.
+ * The table is looked up by name in every schema, and taken as the tool's
+ * only with the tool's columns (`HISTORY_TOOLS`); one match is required.
  */
+import { createHash } from 'node:crypto';
 import { InputError, StateRefusalError } from './errors';
+import { readDbmate, readDrizzle, readKnex, readKysely, readMikroOrm, readSequelize, readTypeorm } from './foreign-readers';
+import type { ForeignHistory, HistorySource, HistoryTool } from './foreign-history-types';
 import type { Queryable } from './ports';
 import { isMillisecondVersion, type Migration } from './source';
 import { dirname, join } from 'node:path';
 import { shellCommand, typedPath } from './shell-quote';
 
-export type HistorySource = 'flyway' | 'node-pg-migrate' | 'golang-migrate' | 'prisma';
+export type { ForeignHistory, HistorySource, HistoryTool } from './foreign-history-types';
 
-export interface ForeignHistory {
-  source: HistorySource;
-  /** `schema.table` it was read from. */
-  table: string;
-  /** Versions the tool recorded as applied, ascending. */
-  versions: number[];
-  /** Flyway's `<< Flyway Baseline >>` version: the schema up to it was there before Flyway ran (files up to it need not have run). */
-  baselineVersion?: number;
-  /** golang-migrate records only the version it reached: every file up to it ran. */
-  upToNewest?: boolean;
-  /** Prisma: the name each version was recorded under (`20240101120000_init`), which its file must carry. */
-  names?: Map<number, string>;
-  /** Flyway: the repeatable migrations (`R__views.sql`, no version) it applied, as `script` names them. */
-  repeatables?: string[];
-}
-
-/** The history table `baseline --from` reads for each tool. */
-export const TABLES: Record<HistorySource, string> = {
-  flyway: 'flyway_schema_history', 'node-pg-migrate': 'pgmigrations', 'golang-migrate': 'schema_migrations', prisma: '_prisma_migrations',
-};
-
-/** Every tool `baseline --from` reads (the keys of TABLES): what SchemaMigrations' `baseline.from` and the handler accept. */
-export const HISTORY_SOURCES = Object.keys(TABLES) as readonly HistorySource[];
-
-/**
- * SQL true for the table `c` (a pg_class row) unless it is a `schema_migrations`
- * without golang-migrate's columns (`version bigint`, `dirty boolean`): Rails
- * and others name their table so too.
- */
-export const GOLANG_MIGRATE_COLUMNS = `(c.relname <> 'schema_migrations' OR (SELECT count(*) FROM pg_attribute a WHERE a.attrelid = c.oid AND NOT a.attisdropped
-          AND ((a.attname = 'version' AND a.atttypid = 'bigint'::regtype) OR (a.attname = 'dirty' AND a.atttypid = 'boolean'::regtype))) = 2)`;
+const COUNT = 'SELECT count(*)::int AS n FROM %s';
 
 /** Flyway's row types that take a version back (an undo, or a row `repair` marked deleted). */
 export const FLYWAY_UNDONE = ['UNDO_SQL', 'UNDO_JDBC', 'UNDO_SCRIPT', 'DELETE'];
 
+/**
+ * The registry: every tool `baseline --from` reads, the `--from` values, the
+ * tables `migrate` refuses to run over (foreign-tables.ts) and `diff` does not
+ * count as drift. In order of recognition: golang-migrate's `schema_migrations`
+ * before dbmate's.
+ */
+export const HISTORY_TOOLS = {
+  flyway: {
+    table: 'flyway_schema_history', read: (q, t) => readFlyway(q, t),
+    count: `SELECT count(*)::int AS n FROM (SELECT DISTINCT ON (version) type, success FROM %s WHERE version IS NOT NULL ORDER BY version, installed_rank DESC) v
+      WHERE success AND type NOT IN ('SCHEMA', 'BASELINE', ${FLYWAY_UNDONE.map((t) => `'${t}'`).join(', ')})`,
+    failed: "SELECT 'version ' || coalesce(version, script) || ' (' || script || ', success = false)' AS f FROM %s WHERE NOT success ORDER BY installed_rank",
+  },
+  'node-pg-migrate': { table: 'pgmigrations', code: true, read: (q, t) => readNodePgMigrate(q, t), count: COUNT },
+  'golang-migrate': {
+    table: 'schema_migrations', columns: { version: 'bigint', dirty: 'boolean' }, read: (q, t) => readGolangMigrate(q, t),
+    failed: "SELECT 'version ' || version || ' (dirty = true)' AS f FROM %s WHERE dirty ORDER BY version",
+    newest: 'SELECT max(version)::text AS v FROM %s WHERE NOT dirty',
+  },
+  prisma: {
+    table: '_prisma_migrations', read: (q, t) => readPrisma(q, t),
+    count: 'SELECT count(*)::int AS n FROM %s WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
+    failed: "SELECT migration_name || ' (finished_at is null)' AS f FROM %s WHERE finished_at IS NULL AND rolled_back_at IS NULL ORDER BY started_at",
+  },
+  drizzle: { table: '__drizzle_migrations', columns: { hash: 'text', created_at: 'bigint' }, read: readDrizzle, count: COUNT },
+  knex: { table: 'knex_migrations', code: true, columns: { name: 'character varying', batch: 'integer' }, read: readKnex, count: COUNT },
+  typeorm: { table: 'migrations', code: true, columns: { timestamp: 'bigint', name: 'character varying' }, read: readTypeorm, count: COUNT },
+  sequelize: { table: 'SequelizeMeta', code: true, columns: { name: 'character varying' }, read: readSequelize, count: COUNT },
+  kysely: { table: 'kysely_migration', code: true, columns: { name: 'character varying', timestamp: 'character varying' }, read: readKysely, count: COUNT },
+  'mikro-orm': { table: 'mikro_orm_migrations', code: true, columns: { name: 'character varying', executed_at: 'timestamp' }, read: readMikroOrm, count: COUNT },
+  dbmate: { table: 'schema_migrations', columns: { version: 'character varying' }, exactly: true, read: readDbmate, count: COUNT },
+} satisfies Record<HistorySource, HistoryTool>;
+
+/** The `--from` values, in the registry's order. */
+export const HISTORY_SOURCES = Object.keys(HISTORY_TOOLS) as HistorySource[];
+
+/** The history table `baseline --from` reads for each tool. */
+export const TABLES = Object.fromEntries(HISTORY_SOURCES.map((s) => [s, HISTORY_TOOLS[s].table])) as Record<HistorySource, string>;
+
+/** A table's columns (name → format_type) and whether Rails' `ar_internal_metadata` is beside it. */
+export interface TableShape { columns: Record<string, string>; rails: boolean }
+
+/** The tool whose table `name` with `shape` is, or undefined (another tool's table of that name: Rails' `schema_migrations`). */
+export function toolOfTable(name: string, shape: TableShape): HistorySource | undefined {
+  return HISTORY_SOURCES.find((s) => {
+    const tool: HistoryTool = HISTORY_TOOLS[s];
+    if (tool.table !== name) return false;
+    const wanted = Object.entries(tool.columns ?? {});
+    if (!wanted.every(([c, type]) => shape.columns[c]?.startsWith(type))) return false;
+    return !tool.exactly || (Object.keys(shape.columns).length === wanted.length && !shape.rails);
+  });
+}
+
+/** SQL: the tables named as one of the tools' (`$1`: the names as one JSON text), each with its shape (`TableShape`, `cols` as JSON text). */
+export const HISTORY_TABLES_SQL = `SELECT format('%I.%I', n.nspname, c.relname) AS t, c.relname::text AS name,
+    (SELECT json_object_agg(a.attname, format_type(a.atttypid, a.atttypmod)) FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)::text AS cols,
+    EXISTS (SELECT 1 FROM pg_class r WHERE r.relnamespace = n.oid AND r.relname = 'ar_internal_metadata') AS rails
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relname IN (SELECT json_array_elements_text($1::json)) AND c.relkind IN ('r', 'p') ORDER BY 1`;
+
+/** Every history table of the tools in the database, `schema.table` and the tool, in name order. */
+export async function historyTables(q: Queryable): Promise<{ source: HistorySource; table: string }[]> {
+  const names = [...new Set(Object.values(TABLES))];
+  const rows = (await q.query<{ t: string; name: string; cols: string | null; rails: boolean }>(HISTORY_TABLES_SQL, [JSON.stringify(names)])).rows;
+  return rows.flatMap((r) => {
+    const source = toolOfTable(r.name, { columns: JSON.parse(r.cols ?? '{}') as Record<string, string>, rails: r.rails });
+    return source ? [{ source, table: r.t }] : [];
+  });
+}
+
+
 /** `table`: the one to read (`schema.table`, as `foreignHistoryTables` found it); looked up by name when not given. */
 export async function readForeignHistory(q: Queryable, source: HistorySource, table?: string): Promise<ForeignHistory> {
   table ??= await findTable(q, source);
-  if (source === 'flyway') return readFlyway(q, table);
-  if (source === 'golang-migrate') return readGolangMigrate(q, table);
-  if (source === 'prisma') return readPrisma(q, table);
+  const tool: HistoryTool = HISTORY_TOOLS[source];
+  return tool.read(q, table);
+}
+
+async function readNodePgMigrate(q: Queryable, table: string): Promise<ForeignHistory> {
   const raw = (await q.query<{ v: string }>(`SELECT name AS v FROM ${table} ORDER BY id`)).rows.map((r) => r.v);
-  const versions = raw.map((v) => versionOf(source, v, table));
-  return { source, table, versions: [...new Set(versions)].sort((a, b) => a - b) };
+  const versions = raw.map((v) => versionOf('node-pg-migrate', v, table));
+  return { source: 'node-pg-migrate', table, versions: [...new Set(versions)].sort((a, b) => a - b) };
 }
 
 interface FlywayRow { rank: number; version: string | null; type: string; script: string; success: boolean }
@@ -180,10 +229,7 @@ async function readPrisma(q: Queryable, table: string): Promise<ForeignHistory> 
 }
 
 async function findTable(q: Queryable, source: HistorySource): Promise<string> {
-  const found = (await q.query<{ t: string }>(
-    `SELECT format('%I.%I', n.nspname, c.relname) AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relname = $1 AND c.relkind IN ('r', 'p') AND ${GOLANG_MIGRATE_COLUMNS} ORDER BY 1`, [TABLES[source]],
-  )).rows.map((r) => r.t);
+  const found = (await historyTables(q)).filter((f) => f.source === source).map((f) => f.table);
   if (found.length === 1) return found[0]!;
   throw new InputError(found.length
     ? `baseline --from ${source}: ${found.length} ${TABLES[source]} tables (${found.join(', ')}); cannot tell which one`
@@ -213,7 +259,8 @@ function versionOf(source: HistorySource, recorded: string, table: string): numb
  * been applied by it (or lie at or below Flyway's baseline), else the files
  * do not describe that database.
  */
-export function baselineVersionFrom(history: ForeignHistory, migrations: Migration[]): number {
+export function baselineVersionFrom(read: ForeignHistory, migrations: Migration[]): number {
+  const history = resolveOrigins(read, migrations);
   const newest = history.versions[history.versions.length - 1];
   if (newest === undefined && history.repeatables?.length) {
     const { records, fix } = flywayRepeatablesOnly(history.table, history.repeatables);
@@ -245,9 +292,39 @@ export function baselineVersionFrom(history: ForeignHistory, migrations: Migrati
   return newest;
 }
 
+/**
+ * drizzle's rows as versions: each row is the file whose `origin` (journal
+ * `when`) is its created_at, and whose text has its hash (drizzle hashes the
+ * file as it reads it: the LF text, or the CRLF text of a CRLF checkout). A
+ * row no file is, or whose file changed since, is refused by name.
+ */
+function resolveOrigins(history: ForeignHistory, migrations: Migration[]): ForeignHistory {
+  if (!history.origins) return history;
+  const byOrigin = new Map(migrations.filter((m) => m.origin !== undefined).map((m) => [m.origin!, m]));
+  const versions: number[] = [];
+  for (const r of history.origins) {
+    const m = byOrigin.get(r.origin);
+    if (!m) {
+      throw new StateRefusalError(`baseline --from ${history.source}: ${history.table} row ${r.row} is no migration here: no journal entry has when = ${r.origin}; nothing was recorded`, {
+        versions: [], fix: `point --dir at the drizzle folder (with meta/_journal.json) whose migrations ${history.source} ran on this database; or, when the files here describe it, schemaguard baseline VERSION`,
+      });
+    }
+    const sha = (t: string) => createHash('sha256').update(t).digest('hex');
+    if (r.hash !== m.checksum && r.hash !== sha(m.text.replace(/\n/g, '\r\n'))) {
+      throw new StateRefusalError(`baseline --from ${history.source}: ${history.table} row ${r.row} ran ${m.file} with another text (its hash is not the file's, ${m.checksum.slice(0, 12)}); nothing was recorded`, {
+        versions: [m.version], file: m.file,
+        fix: `restore ${m.file} as drizzle ran it (git log -p ${m.file}), then baseline --from ${history.source} again; or, if the database has what the file says now, schemaguard baseline ${m.version}`,
+      });
+    }
+    versions.push(m.version);
+  }
+  return { ...history, versions: [...new Set(versions)].sort((a, b) => a - b) };
+}
+
 /** The file's name without `.sql`: what Prisma records as `migration_name` for its folder. */
 function fileStem(m: Migration): string {
-  return m.file.replace(/\.sql$/i, '');
+  // Prisma's layout: the folder's name.
+  return m.origin ?? m.file.replace(/\.sql$/i, '');
 }
 
 /** Files whose version Prisma applied under another name: name them as it did (the folder they came from). */
@@ -258,7 +335,9 @@ function renameFix(history: ForeignHistory, misnamed: Migration[]): string {
 
 /** A file the tool never applied below one it did: run it by hand first, or baseline below it (the files above then run, again). */
 function disagreementFix(history: ForeignHistory, migrations: Migration[], noFile: number[], notApplied: Migration[]): string {
-  const renumber = `number each file as ${history.source} numbered it (the version it recorded)`;
+  const tool: HistoryTool = HISTORY_TOOLS[history.source];
+  const renumber = `number each file as ${history.source} numbered it (the version it recorded)`
+    + (tool.code ? ` (its migrations are code: write each as a .sql file named with that version, or put the schema it built in one file named with the newest version it applied, pg_dump --schema-only, and record that with schemaguard baseline VERSION)` : '');
   const [first] = notApplied;
   if (!first) return `${renumber}, or add a file for each version it applied`;
   const below = migrations.filter((m) => m.version < first.version).at(-1);

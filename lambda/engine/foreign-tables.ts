@@ -18,46 +18,14 @@
  *   (not rolled back) is a failed one.
  */
 import { ForeignHistoryError, StateRefusalError } from './errors';
-import { FLYWAY_UNDONE, flywayRepeatablesOnly, GOLANG_MIGRATE_COLUMNS, readForeignHistory, repeatableList, TABLES, type ForeignHistory, type HistorySource } from './foreign-history';
+import { flywayRepeatablesOnly, historyTables, HISTORY_TOOLS, readForeignHistory, repeatableList, TABLES, type ForeignHistory, type HistorySource, type HistoryTool } from './foreign-history';
 import type { Queryable } from './ports';
 
-export type HistoryTool = HistorySource;
-
-interface ToolTable {
-  table: string;
-  /** One row `n`: the migrations it records as applied (`%s`: the table); none for a table of one row. */
-  count?: string;
-  /** Rows `f`: the failed migrations it records, as the tool names them. */
-  failed?: string;
-  /** One row `v`: the newest version it applied, said for a tool whose table has no count (golang-migrate's one row). */
-  newest?: string;
-}
-
-const TOOLS: Record<HistoryTool, ToolTable> = {
-  flyway: {
-    table: TABLES.flyway,
-    count: `SELECT count(*)::int AS n FROM (SELECT DISTINCT ON (version) type, success FROM %s WHERE version IS NOT NULL ORDER BY version, installed_rank DESC) v
-      WHERE success AND type NOT IN ('SCHEMA', 'BASELINE', ${FLYWAY_UNDONE.map((t) => `'${t}'`).join(', ')})`,
-    failed: "SELECT 'version ' || coalesce(version, script) || ' (' || script || ', success = false)' AS f FROM %s WHERE NOT success ORDER BY installed_rank",
-  },
-  'node-pg-migrate': { table: TABLES['node-pg-migrate'], count: 'SELECT count(*)::int AS n FROM %s' },
-  'golang-migrate': {
-    table: TABLES['golang-migrate'],
-    failed: "SELECT 'version ' || version || ' (dirty = true)' AS f FROM %s WHERE dirty ORDER BY version",
-    newest: 'SELECT max(version)::text AS v FROM %s WHERE NOT dirty',
-  },
-  prisma: {
-    table: TABLES.prisma,
-    count: 'SELECT count(*)::int AS n FROM %s WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
-    failed: "SELECT migration_name || ' (finished_at is null)' AS f FROM %s WHERE finished_at IS NULL AND rolled_back_at IS NULL ORDER BY started_at",
-  },
-};
-
 /** The other tools' history table names (`diff` does not count them as drift). */
-export const FOREIGN_HISTORY_TABLES: readonly string[] = Object.values(TOOLS).map((t) => t.table);
+export const FOREIGN_HISTORY_TABLES: readonly string[] = [...new Set(Object.values(TABLES))];
 
 export interface ForeignHistoryTable {
-  source: HistoryTool;
+  source: HistorySource;
   /** `schema.table`. */
   table: string;
 }
@@ -65,21 +33,16 @@ export interface ForeignHistoryTable {
 /**
  * The other tools' history tables in the database (`schema.table` and the
  * tool). One catalog query (the names as one JSON text: the RDS Data API
- * takes no array parameters); a `schema_migrations` counts only with
- * golang-migrate's columns.
+ * takes no array parameters); a table counts only with its tool's columns
+ * (golang-migrate's `schema_migrations` from dbmate's, and Rails' from both).
  */
 export async function foreignHistoryTables(q: Queryable): Promise<ForeignHistoryTable[]> {
-  const rows = (await q.query<{ t: string; name: string }>(
-    `SELECT format('%I.%I', n.nspname, c.relname) AS t, c.relname::text AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relname IN (SELECT json_array_elements_text($1::json)) AND c.relkind IN ('r', 'p') AND ${GOLANG_MIGRATE_COLUMNS}
-      ORDER BY 1`, [JSON.stringify(FOREIGN_HISTORY_TABLES)],
-  )).rows;
-  return rows.map((r) => ({ source: (Object.keys(TOOLS) as HistoryTool[]).find((s) => TOOLS[s].table === r.name)!, table: r.t }));
+  return historyTables(q);
 }
 
 /** What a table records: how many applied migrations, the failed ones, the newest version; undefined fields when it cannot be read (no privilege, another layout). */
 async function recorded(q: Queryable, found: ForeignHistoryTable): Promise<{ count?: number; failed: string[]; newest?: string }> {
-  const tool = TOOLS[found.source];
+  const tool: HistoryTool = HISTORY_TOOLS[found.source];
   const read = async <T>(sql: string | undefined, pick: (rows: Record<string, unknown>[]) => T): Promise<T | undefined> => {
     if (!sql) return undefined;
     try { return pick((await q.query<Record<string, unknown>>(sql.replace('%s', found.table))).rows); } catch { return undefined; }
@@ -101,7 +64,7 @@ async function recorded(q: Queryable, found: ForeignHistoryTable): Promise<{ cou
 async function adoption(q: Queryable, found: ForeignHistoryTable): Promise<{ empty: boolean; refusal?: StateRefusalError; history?: ForeignHistory }> {
   try {
     const history = await readForeignHistory(q, found.source, found.table);
-    return { empty: history.versions.length === 0 && !history.repeatables?.length, history };
+    return { empty: history.versions.length === 0 && !history.repeatables?.length && !history.origins?.length, history };
   } catch (e) {
     return { empty: false, refusal: e instanceof StateRefusalError ? e : undefined };
   }

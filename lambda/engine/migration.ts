@@ -52,4 +52,10 @@ export interface Migration {
   statementCount: number;
   checks: Check[];
   allowances: Allowance[];
+  /**
+   * What the tool that generated the file records for it, when its layout
+   * says (layout.ts): Prisma's folder name (`_prisma_migrations.migration_name`),
+   * drizzle's journal `when` (`__drizzle_migrations.created_at`).
+   */
+  origin?: string;
 }

@@ -40,6 +40,8 @@ import { LOAD_PATTERNS, MigrationParser, type ParsedFile } from './file-parser';
 import { InputProblems } from './input-problems';
 import { shellCommand, typedPath } from './shell-quote';
 import { filePieces, lfByteSize, PieceIndex, piecesFrom, refuseNul } from './file-reader';
+import { layoutOf, listLayout, type MigrationLayout } from './layout';
+import type { FileIdentity } from './layout-types';
 import type { Migration } from './migration';
 import { sliceOf, statementLength, StatementScanner, type SqlStatement } from './sql/splitter';
 import { decodeUtf8 } from './utf8';
@@ -54,18 +56,21 @@ export const IN_MEMORY_BYTES = 1024 * 1024;
 
 export type { Allowance, Check, Migration, MigrationDirectives } from './migration';
 
+export type { FileIdentity } from './layout-types';
+
 /**
  * Parse one migration file's text. `file` is the name used in messages.
  * Throws InputError for anything that must not reach a database.
  */
-export function parseMigration(file: string, rawText: string, path = file): Migration {
-  const { version, name } = parseFileName(file, path);
+export function parseMigration(file: string, rawText: string, path = file, identity?: FileIdentity): Migration {
+  const { version, name, origin } = identity ?? parseFileName(file, path);
   const text = normaliseLineEndings(rawText);
   refuseNul(file, text, 0);
   const parsed = parseText(file, [text], true);
   return {
     version, name, file, path, text, checksum: checksum(text), directives: parsed.directives,
     statements: parsed.statements!, statementCount: parsed.statementCount, checks: parsed.checks, allowances: parsed.allowances,
+    ...(origin === undefined ? {} : { origin }),
   };
 }
 
@@ -97,11 +102,13 @@ type ParsedFields = Pick<Migration, 'directives' | 'statements' | 'statementCoun
  * do parses nothing. The runner parses every pending file before anything
  * runs, so a bad one is still refused with the database untouched.
  */
-export function deferredMigration(file: string, rawText: string, path = file): Migration {
-  const { version, name } = parseFileName(file, path);
+export function deferredMigration(file: string, rawText: string, path = file, identity?: FileIdentity): Migration {
+  const { version, name, origin } = identity ?? parseFileName(file, path);
   const text = normaliseLineEndings(rawText);
   refuseNul(file, text, 0);
-  return new DeferredMigration(version, name, file, path, text, checksum(text));
+  const m = new DeferredMigration(version, name, file, path, text, checksum(text));
+  if (origin !== undefined) m.origin = origin;
+  return m;
 }
 
 /**
@@ -112,6 +119,7 @@ export function deferredMigration(file: string, rawText: string, path = file): M
  */
 class DeferredMigration implements Migration {
   #parsed?: ParsedFields;
+  origin?: string;
 
   constructor(
     public version: number, public name: string, public file: string, public path: string, public text: string, public checksum: string,
@@ -138,7 +146,8 @@ class DeferredMigration implements Migration {
 
   /** Every field, parsed, as the other migrations give them to JSON.stringify (a spread copies only the fields read at load). */
   toJSON(): Migration {
-    return { version: this.version, name: this.name, file: this.file, path: this.path, text: this.text, checksum: this.checksum, ...this.#fields };
+    const origin = this.origin === undefined ? {} : { origin: this.origin };
+    return { version: this.version, name: this.name, file: this.file, path: this.path, text: this.text, checksum: this.checksum, ...origin, ...this.#fields };
   }
 }
 
@@ -186,7 +195,7 @@ export function isMillisecondVersion(digits: string): boolean {
 }
 
 /** `path`: the file as the fixes name it (typedPath), where it differs from its name. */
-function parseFileName(file: string, path = file): { version: number; name: string } {
+function parseFileName(file: string, path = file): FileIdentity {
   const m = FILE_NAME_PATTERN.exec(file);
   const typed = typedPath(path);
   const beside = (name: string) => join(dirname(typed), name);
@@ -254,8 +263,8 @@ export function versionedRename(file: string): string | undefined {
  * A file over IN_MEMORY_BYTES: read in pieces, validated and hashed; its text
  * and statements are read again by whoever asks for them.
  */
-function largeMigration(file: string, path: string): Migration {
-  const { version, name } = parseFileName(file, path);
+function largeMigration(file: string, path: string, identity?: FileIdentity): Migration {
+  const { version, name, origin } = identity ?? parseFileName(file, path);
   // Where each piece began, with its digest: a long statement's text is read again from its own piece (a SET's value,
   // a check's query), not held — loading a 16 MiB statement holds its words only — and checked to be the text hashed.
   const index = new PieceIndex();
@@ -266,6 +275,7 @@ function largeMigration(file: string, path: string): Migration {
   const readText = (offset: number, length: number) => textRange(path, index, offset, length, changed);
   const parsed = parseText(file, drain(pieces, (s) => { sum = s; }), false, readText);
   m = { version, name, file, path, checksum: sum, directives: parsed.directives, statementCount: parsed.statementCount, checks: parsed.checks, allowances: parsed.allowances } as Migration;
+  if (origin !== undefined) m.origin = origin;
   const loaded = m;
   return Object.defineProperties(loaded, {
     text: { get: () => [...drain(filePieces(file, path), (s) => unchanged(loaded, s))].join(''), enumerable: false },
@@ -363,6 +373,8 @@ export interface LoadOptions {
   tooLargeFix?: (bytes: number) => string;
   /** Parse a file when it is first needed (`deferredMigration`), not while reading it. @default false */
   deferParse?: boolean;
+  /** How the directory is laid out (layout.ts). @default - detected: drizzle's journal, Prisma's folders, else flat */
+  layout?: MigrationLayout;
 }
 
 /**
@@ -429,6 +441,17 @@ function* readMigrations(dir: string, options: LoadOptions): Generator<void, Mig
   const reader = new FileReader(options.maxFileBytes ?? MAX_FILE_BYTES, options.tooLargeFix, options.deferParse ? deferredMigration : parseMigration);
   const migrations: Migration[] = [];
   const problems = new InputProblems();
+  const layout = layoutOf(dir, options.layout);
+  if (layout !== 'flat') {
+    // The layout gives each file its version and order (and refuses what its tool would read otherwise).
+    for (const f of listLayout(dir, layout).files) {
+      const m = problems.attempt(() => reader.read(f.file, f.path, f));
+      if (m) migrations.push(m);
+      yield;
+    }
+    problems.throwIfAny();
+    return orderMigrations(migrations);
+  }
   for (const entry of inVersionOrder(migrationEntries(dir, abs))) {
     const path = `${abs}/${entry.name}`;
     const m = problems.attempt(() => {
@@ -460,9 +483,14 @@ function inVersionOrder(entries: Dirent[]): Dirent[] {
  * file whose name has no version, a version twice, a directory that is not
  * there). For the commands that read the files their own way (`lint`).
  */
-export function migrationFiles(dir: string): { file: string; path: string; version: number }[] {
+export function migrationFiles(dir: string, layout?: MigrationLayout): { file: string; path: string; version: number; name: string }[] {
+  const read = layoutOf(dir, layout);
+  if (read !== 'flat') return listLayout(dir, read).files.map(({ file, path, version, name }) => ({ file, path, version, name }));
   const abs = resolve(dir);
-  return orderMigrations(migrationEntries(dir, abs).map((e) => ({ file: e.name, path: `${abs}/${e.name}`, version: parseFileName(e.name, `${abs}/${e.name}`).version })));
+  return orderMigrations(migrationEntries(dir, abs).map((e) => {
+    const { version, name } = parseFileName(e.name, `${abs}/${e.name}`);
+    return { file: e.name, path: `${abs}/${e.name}`, version, name };
+  }));
 }
 
 /**
@@ -561,9 +589,10 @@ function refuseMigrationFolders(dir: string, abs: string, entries: Dirent[]): vo
       continue; // unreadable: not ours to judge
     }
     if (!sql) continue;
-    throw new InputError(`${join(dir, e.name, sql)}: a migration in a folder of its own (Prisma's layout, <version>_<name>/migration.sql); schemaguard reads the .sql files directly in ${dir}`, {
+    const prisma = /^migration\.sql$/i.test(sql);
+    throw new InputError(`${join(dir, e.name, sql)}: a migration in a folder of its own (${prisma ? 'Prisma\'s' : 'Diesel\'s'} layout, <version>_<name>/${sql}); the flat layout reads the .sql files directly in ${dir}`, {
       file: join(dir, e.name, sql), value: e.name,
-      fix: `make each folder's file a file of ${dir} named after the folder (${shellCommand('mv', join(dir, e.name, sql), join(dir, `${e.name}.sql`))}), or pass the directory that holds the .sql files with --dir`,
+      fix: `${prisma ? 'read the folder as Prisma\'s (--layout prisma, or leave --layout out: it is detected), or ' : ''}make each folder's file a file of ${dir} named after the folder (${shellCommand('mv', join(dir, e.name, sql), join(dir, `${e.name}.sql`))}), or pass the directory that holds the .sql files with --dir`,
     });
   }
 }
@@ -585,12 +614,12 @@ class FileReader {
   constructor(
     private readonly maxBytes: number,
     private readonly tooLargeFix: ((bytes: number) => string) | undefined,
-    private readonly small: (file: string, text: string, path: string) => Migration,
+    private readonly small: (file: string, text: string, path: string, identity?: FileIdentity) => Migration,
   ) {
     this.buffer = Buffer.allocUnsafe(Math.min(maxBytes, IN_MEMORY_BYTES) + 1);
   }
 
-  read(file: string, path: string): Migration {
+  read(file: string, path: string, identity?: FileIdentity): Migration {
     const fd = this.open(file, path);
     let bytes: number;
     let size: number | undefined;
@@ -603,9 +632,9 @@ class FileReader {
     } finally {
       closeSync(fd);
     }
-    if (size === undefined) return this.small(file, decodeUtf8(file, this.buffer.subarray(0, bytes)), path);
+    if (size === undefined) return this.small(file, decodeUtf8(file, this.buffer.subarray(0, bytes)), path, identity);
     refuseTooLarge(file, path, size, this.maxBytes, this.tooLargeFix);
-    return largeMigration(file, path);
+    return largeMigration(file, path, identity);
   }
 
   private open(file: string, path: string): number {

@@ -4,6 +4,7 @@
  * step that uses them. A bad value is an error naming the variable, the value
  * and the fix — raised before anything touches the database.
  */
+import { parseLayout, type MigrationLayout } from '../engine/layout';
 import { isAbsolute, join } from 'node:path';
 import { InputError } from '../engine/errors';
 import { validateSchemaName } from '../engine/identifiers';
@@ -81,6 +82,8 @@ export interface VerifySettings {
 export interface HandlerConfig {
   database: DatabaseTarget;
   migrationsDir: string;
+  /** As synth resolved it; detected from the bundled files when unset. */
+  migrationsLayout?: MigrationLayout;
   contractsDir: string;
   run: RunSettings;
   verify: VerifySettings;
@@ -99,6 +102,7 @@ export function readConfig(env: NodeJS.ProcessEnv): HandlerConfig {
   return {
     database: databaseTarget(env, tls),
     migrationsDir,
+    ...(env[ENV.migrationsLayout] ? { migrationsLayout: parseLayout(env[ENV.migrationsLayout]!, ENV.migrationsLayout) } : {}),
     contractsDir,
     run,
     verify: {

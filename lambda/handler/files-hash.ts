@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { normaliseLineEndings } from '../engine/checksum';
+import { layoutOf, listLayout, type MigrationLayout } from '../engine/layout';
 import { FILE_NAME_PATTERN } from '../engine/source';
 
 export interface FilesSummary {
@@ -35,6 +36,26 @@ export function readFiles(dir: string): string[] {
     .filter((entry) => !entry.startsWith('.') && entry.toLowerCase().endsWith('.sql') && isFile(join(dir, entry)));
 }
 
+/**
+ * The files of a migrations directory the handler reads, relative to it: a
+ * flat one's `readFiles`; Prisma's `<folder>/migration.sql` files and its lock
+ * file; drizzle's listed `.sql` files and `meta/_journal.json`. Shipped with
+ * the handler and hashed; nothing else there is (a drizzle snapshot, a README).
+ */
+export function migrationFilesOf(dir: string, layout?: MigrationLayout): string[] {
+  const read = layoutOf(dir, layout);
+  if (read === 'flat') return readFiles(dir);
+  const listing = listLayout(dir, read);
+  return [...listing.files.map((f) => f.file), ...listing.metadata].sort();
+}
+
+/** The version of each migration file of `dir` (relative path → version), as its layout gives them. */
+function versionsOf(dir: string, layout: MigrationLayout | undefined): Map<string, number> {
+  const read = layoutOf(dir, layout);
+  if (read !== 'flat') return new Map(listLayout(dir, read).files.map((f) => [f.file, f.version]));
+  return new Map(readFiles(dir).flatMap((f) => { const m = FILE_NAME_PATTERN.exec(f); return m ? [[f, Number(m[1])] as [string, number]] : []; }));
+}
+
 function isFile(path: string): boolean {
   try {
     return statSync(path).isFile();
@@ -49,7 +70,7 @@ function isFile(path: string): boolean {
  * normalised to LF, as the engine's checksums are, so a CRLF checkout does not
  * re-run anything.
  */
-export function summariseFiles(migrationsDir: string, contractsDir?: string): FilesSummary {
+export function summariseFiles(migrationsDir: string, contractsDir?: string, layout?: MigrationLayout): FilesSummary {
   const h = createHash('sha256');
   let migrationCount = 0;
   let latestVersion = 0;
@@ -57,20 +78,19 @@ export function summariseFiles(migrationsDir: string, contractsDir?: string): Fi
   const dirs: [string, string | undefined][] = [['migrations', migrationsDir], ['contracts', contractsDir]];
   for (const [label, dir] of dirs) {
     if (dir === undefined || !existsSync(dir)) continue;
-    for (const rel of readFiles(dir)) {
+    const versions = label === 'migrations' ? versionsOf(dir, layout) : new Map<string, number>();
+    for (const rel of label === 'migrations' ? migrationFilesOf(dir, layout) : readFiles(dir)) {
       h.update(`${label}/${rel}\0`);
       const bytes = readFileSync(join(dir, rel));
       h.update(normaliseLineEndings(bytes.toString('utf8')));
       h.update('\0');
-      if (label === 'migrations') {
-        const m = FILE_NAME_PATTERN.exec(rel);
-        if (m) {
-          migrationCount++;
-          // Counted as the engine counts a file against its limit: with LF line endings (lfByteSize).
-          const size = bytes.length - crlfPairs(bytes);
-          if (size > (largestMigration?.bytes ?? -1)) largestMigration = { file: rel, bytes: size };
-          latestVersion = Math.max(latestVersion, Number(m[1]));
-        }
+      const version = versions.get(rel);
+      if (version !== undefined) {
+        migrationCount++;
+        // Counted as the engine counts a file against its limit: with LF line endings (lfByteSize).
+        const size = bytes.length - crlfPairs(bytes);
+        if (size > (largestMigration?.bytes ?? -1)) largestMigration = { file: rel, bytes: size };
+        latestVersion = Math.max(latestVersion, version);
       }
     }
   }

@@ -338,7 +338,7 @@ async function run(inv: Invocation, cfg: HandlerConfig): Promise<Run | Busy | Lo
 function lostInTransaction(e: unknown, cfg: HandlerConfig): e is StatementError {
   // The cause, not the message: a RAISE whose text says "connection lost" must fail, not be retried until totalTimeout.
   if (!(e instanceof StatementError) || !isConnectionLoss(e.cause) || !e.file) return false;
-  const m = loadMigrations(cfg.migrationsDir).find((x) => x.file === e.file);
+  const m = loadMigrations(cfg.migrationsDir, { layout: cfg.migrationsLayout }).find((x) => x.file === e.file);
   return m !== undefined && !runsOutsideTransaction(m);
 }
 
@@ -386,9 +386,9 @@ function loadBundle(inv: Invocation, cfg: HandlerConfig): Migration[] {
   // The largest file this function's memory applies (Lambda says how much it has).
   const memoryMb = Number(inv.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) || undefined;
   const migrations = loadMigrations(cfg.migrationsDir, memoryMb
-    ? { maxFileBytes: maxFileBytesFor(memoryMb), tooLargeFix: (bytes) => memoryFix(memoryMb, bytes) }
-    : {});
-  const files = summariseFiles(cfg.migrationsDir, cfg.contractsDir);
+    ? { maxFileBytes: maxFileBytesFor(memoryMb), tooLargeFix: (bytes) => memoryFix(memoryMb, bytes), layout: cfg.migrationsLayout }
+    : { layout: cfg.migrationsLayout });
+  const files = summariseFiles(cfg.migrationsDir, cfg.contractsDir, cfg.migrationsLayout);
   const expected = inv.event.ResourceProperties?.[PROP.filesHash];
   if (typeof expected === 'string' && expected !== files.hash) {
     // Not fatal: in a rollback the properties and the code can be restored in either order.

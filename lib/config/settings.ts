@@ -23,6 +23,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { DURATION_FORMAT_HINT, MAX_DURATION_MS, parseDuration } from '../../lambda/engine/duration';
 import { InputError } from '../../lambda/engine/errors';
 import { validateSchemaName } from '../../lambda/engine/identifiers';
+import { MIGRATION_LAYOUTS, type MigrationLayout } from '../../lambda/engine/layout-types';
 import { SUPPORTED_MAJORS } from '../../lambda/engine/server-majors';
 
 /** A JSON Schema fragment (draft 2020-12). */
@@ -140,6 +141,15 @@ export const SETTINGS = [
     key: 'migrations', flag: '--dir', prop: 'migrationsDir', defaultText: '"migrations"', default: 'migrations', example: 'db/migrations', path: { default: 'migrations' },
     description: 'The folder of the migration files (`<version>_<name>.sql`).',
     schema: PATH_SCHEMA, read: path('migrations folder'),
+  }),
+  setting({
+    key: 'migrationsLayout', flag: '--layout', prop: 'migrationsLayout', defaultText: 'detected: drizzle with meta/_journal.json, prisma with migration_lock.toml or a <timestamp>_<name>/migration.sql folder, else flat', example: 'prisma',
+    description: `How the migrations folder is laid out: ${MIGRATION_LAYOUTS.map((l) => `"${l}"`).join(', ')} (\`<version>_<name>.sql\` files; the folder \`prisma migrate dev\` writes; the folder \`drizzle-kit generate\` writes, in its journal's order).`,
+    schema: { enum: [...MIGRATION_LAYOUTS] },
+    read: (value): MigrationLayout => {
+      if (!(MIGRATION_LAYOUTS as readonly unknown[]).includes(value)) throw new SettingValueError(`is not a layout (${MIGRATION_LAYOUTS.join(', ')})`, `write one of ${MIGRATION_LAYOUTS.map((l) => `"${l}"`).join(', ')}, or leave it out: the layout is detected`);
+      return value as MigrationLayout;
+    },
   }),
   setting({
     key: 'contracts', flag: '--contracts', prop: 'contractsDir', defaultText: '"contracts"', default: 'contracts', example: 'db/contracts', path: { default: 'contracts' },

@@ -42,7 +42,7 @@ describe('Prop: baseline', () => {
 
   it('adds no property without it: a stack that never sets it keeps its template', () => {
     const resource = Object.values(synth({}).t.findResources('Custom::SchemaMigrations'))[0]!;
-    expect(Object.keys(resource.Properties).sort()).toEqual(['FilesHash', 'LatestVersion', 'MigrationCount', 'ServiceTimeout', 'ServiceToken']);
+    expect(Object.keys(resource.Properties).sort()).toEqual(['DatabaseIdentity', 'FilesHash', 'LatestVersion', 'MigrationCount', 'ServiceTimeout', 'ServiceToken']);
   });
 
   it.each([

@@ -114,6 +114,8 @@ describe('Class: SchemaGuard', () => {
         [ENV.secretArn]: { Ref: id(stack, guard.role!.secret as never) },
         [ENV.databaseName]: 'orders',
         [ENV.migrationsDir]: 'migrations',
+        // The layout the migrations' handler reads them with (their folder: flat).
+        [ENV.migrationsLayout]: 'flat',
         [ENV.contractsDir]: 'contracts',
         // The snapshot the migrations ship (found in the working directory, as theirs).
         [ENV.snapshotFile]: envOf(migrations.onEventHandler)[ENV.snapshotFile],

@@ -11,7 +11,7 @@ export async function baselineFromCommand(ctx: CommandContext): Promise<number> 
   if (opts.args.length) {
     throw new UsageError(`baseline takes a VERSION or --from ${source}, not both`, { value: opts.args[0], fix: `write schemaguard baseline --from ${source}` });
   }
-  const migrations = loadMigrations(opts.dir);
+  const migrations = loadMigrations(opts.dir, { layout: opts.layout });
   const { driver, where } = await connectTarget(ctx);
   try {
     const session = await driver.connect();

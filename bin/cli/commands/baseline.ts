@@ -17,7 +17,7 @@ export async function baselineCommand(ctx: CommandContext): Promise<number> {
   if (!opts.args[0]) throw new UsageError('baseline needs a VERSION', { fix: 'write schemaguard baseline VERSION (the newest file the database already reflects), or --from flyway|node-pg-migrate|golang-migrate|prisma' });
   const version = versionArgument(opts.args[0], 'baseline');
   // Files first: bad input (or a version no file has) never reaches a database.
-  const migrations = loadMigrations(opts.dir);
+  const migrations = loadMigrations(opts.dir, { layout: opts.layout });
   baselineFiles(migrations, version);
   const { driver, where } = await connectTarget(ctx);
   try {

@@ -16,7 +16,7 @@ export async function captureCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
   if (opts.minCalls < 1) throw new UsageError('--min-calls: must be at least 1', { value: String(opts.minCalls), fix: 'e.g. --min-calls 5' });
   const contracts = existsSync(opts.contractsDir) ? await loadContracts(opts.contractsDir) : [];
-  const migrations = existsSync(opts.dir) ? loadMigrations(opts.dir) : [];
+  const migrations = existsSync(opts.dir) ? loadMigrations(opts.dir, { layout: opts.layout }) : [];
   const stateSchema = stateSchemaFlag(opts);
   const { driver, where } = await connectTarget(ctx);
   try {

@@ -8,6 +8,7 @@ import type { Redactor } from '../../../lambda/engine/redact';
 import { scriptConfigs, skippedLookalikes, upFiles } from '../../../lambda/engine/source';
 import { SUPPORTED_MAJORS } from '../../../lambda/engine/server-majors';
 import { describeSubfolders, sqlSubfolders } from '../../../lambda/engine/subfolders';
+import { layoutOf } from '../../../lambda/engine/layout';
 import type { CliOptions } from '../args';
 import { startEmbedded, type EmbeddedServer } from '../embedded';
 import { UsageError } from '../errors';
@@ -251,6 +252,11 @@ function scriptConfigNote(dir: string, configs: { file: string; noTransaction: b
  */
 export function warnAboutFiles(ctx: Pick<CommandContext, 'opts' | 'err'>, count: number): void {
   const dir = ctx.opts.dir.replace(/\/+$/, '');
+  // Prisma's folders and drizzle's journal name their own files: the flat layout's look-alikes and subfolders are theirs.
+  if (layoutOf(dir, ctx.opts.layout) !== 'flat') {
+    if (count === 0) ctx.err(`warning: no migrations in ${dir}/`);
+    return;
+  }
   const skipped = skippedLookalikes(dir);
   if (count === 0) ctx.err(`warning: no migration files in ${dir}/ (a migration is <version>_<name>.sql, e.g. 0001_create_users.sql; schemaguard new NAME makes one)`);
   if (skipped.length) ctx.err(`note: ${dir}/: skipped ${skipped.join(', ')}: named like migrations, but only <version>_<name>.sql files are read (rename to .sql to apply)`);

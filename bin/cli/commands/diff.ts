@@ -34,7 +34,7 @@ export async function diffCommand(ctx: CommandContext): Promise<number> {
   const snapshot = readSnapshot(opts.snapshot);
   const notes: string[] = [];
   if (existsSync(opts.dir)) {
-    for (const s of staleSnapshot(snapshot, loadMigrations(opts.dir))) notes.push(`snapshot is stale: ${s} (run schemaguard snapshot)`);
+    for (const s of staleSnapshot(snapshot, loadMigrations(opts.dir, { layout: opts.layout }))) notes.push(`snapshot is stale: ${s} (run schemaguard snapshot)`);
   }
   const { driver, where } = await connectTarget(ctx);
   try {

@@ -43,7 +43,7 @@ async function readInputs(ctx: CommandContext): Promise<GuardInputs> {
 
 export async function guardCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
-  const migrations = loadMigrations(opts.dir);
+  const migrations = loadMigrations(opts.dir, { layout: opts.layout });
   const inputs = await readInputs(ctx);
   const stateSchema = stateSchemaFlag(opts);
   const { driver, where } = await connectTarget(ctx);

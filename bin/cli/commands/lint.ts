@@ -1,10 +1,10 @@
 /** `schemaguard lint`: the migration lint over the pending files (lint-scope.ts: pending against what). */
-import { resolve } from 'node:path';
-import { FILE_NAME_PATTERN, migrationFiles, readMigrationText, validateMigrationText } from '../../../lambda/engine/source';
+import { migrationFiles, readMigrationText, validateMigrationText } from '../../../lambda/engine/source';
 import type { AppliedMigration } from '../../../lambda/engine/state';
 import { computePlan } from '../../../lambda/engine/plan';
 import { stateRefusals } from '../../../lambda/engine/state-refusals';
 import type { Migration } from '../../../lambda/engine/source';
+import type { MigrationLayout } from '../../../lambda/engine/layout';
 import { checksum } from '../../../lambda/engine/checksum';
 import { InputProblems } from '../../../lambda/engine/input-problems';
 import { refuseUnwrittenTemplates } from '../../../lambda/engine/template';
@@ -24,17 +24,20 @@ import { asRefusal, refusalLines, runAnnotations, runResults, type Refusal } fro
  * in a transactional file …: `validateMigrationText`), in order of version;
  * CONCURRENTLY in a transactional file is a finding here, not an input error.
  */
-export function readLintSources(dir: string, serverMajor?: number): LintSource[] {
+export function readLintSources(dir: string, serverMajor?: number, layout?: MigrationLayout): VersionedSource[] {
   const problems = new InputProblems();
-  const sources = migrationFiles(dir).map((f) => problems.attempt(() => {
+  const sources = migrationFiles(dir, layout).map((f) => problems.attempt(() => {
     const text = readMigrationText(f.file, f.path);
     validateMigrationText(f.file, text, serverMajor === undefined ? {} : { serverMajor });
-    return lintSourceFromText(f.file, text);
+    return Object.assign(lintSourceFromText(f.file, text), { version: f.version, name: f.name, path: f.path });
   }));
   // Every file's problems at once, as migrate and plan give them.
   problems.throwIfAny();
-  return sources.filter((s): s is LintSource => s !== undefined);
+  return sources.filter((s): s is VersionedSource => s !== undefined);
 }
+
+/** A file lint reads, with the version and name its layout gives it (a Prisma folder's number, a drizzle journal's idx), as migrate reads them, and its path (what the fixes name). */
+type VersionedSource = LintSource & { version: number; name: string; path: string };
 
 /**
  * The findings, each file's followed by a line per rule with more than were
@@ -65,8 +68,8 @@ export async function lintCommand(ctx: CommandContext): Promise<number> {
   refuseUnknownRules(opts);
   // Refused with a database (its own version decides) before anything is read.
   const serverMajor = serverVersionFlag(opts, namesDatabase(ctx) && opts.since === undefined);
-  const sources = readLintSources(opts.dir, serverMajor);
-  const scope = await lintScope(ctx, sources, (s, applied) => markApplied(s, applied, opts.dir));
+  const sources = readLintSources(opts.dir, serverMajor, opts.layout);
+  const scope = await lintScope(ctx, sources, (_marked, applied) => markApplied(sources, applied, opts.dir));
   // Refused as migrate refuses it (exit 2): a pending file still as `schemaguard new` wrote it.
   refuseUnwrittenTemplates(sources.filter((s) => !s.applied).map((s) => ({ file: s.file, checksum: checksum(s.text) })), opts.dir);
   const result = await lintWithProjectLevels(opts, sources, { catalog: scope.catalog, serverMajor });
@@ -109,8 +112,8 @@ function scopeJson(scope: LintScope): Record<string, unknown> {
  * the one that ran, so it is linted as pending (its SQL may never have run
  * anywhere) and the refusal fails lint, as it fails migrate.
  */
-function markApplied(sources: LintSource[], applied: AppliedMigration[], dir: string): Refusal[] {
-  const migrations = sources.map((s) => asMigration(s, dir));
+function markApplied(sources: VersionedSource[], applied: AppliedMigration[], dir: string): Refusal[] {
+  const migrations = sources.map(asMigration);
   const plan = computePlan(migrations, applied);
   const appliedFiles = new Set(plan.entries.filter((e) => e.status === 'applied').map((e) => e.migration!.file));
   for (const s of sources) s.applied = appliedFiles.has(s.file);
@@ -119,10 +122,9 @@ function markApplied(sources: LintSource[], applied: AppliedMigration[], dir: st
 }
 
 /** What the state comparison reads of a lint source: its name, version, checksum and valid-checksums (no statements). */
-function asMigration(s: LintSource, dir: string): Migration {
-  const [, version, name] = FILE_NAME_PATTERN.exec(s.file)!;
+function asMigration(s: VersionedSource): Migration {
   return {
-    version: Number(version), name: name!, file: s.file, path: resolve(dir, s.file), text: s.text, checksum: checksum(s.text),
+    version: s.version, name: s.name, file: s.file, path: s.path, text: s.text, checksum: checksum(s.text),
     directives: { noTransaction: s.noTransaction, validChecksums: s.validChecksums }, statements: [], statementCount: 0, checks: [], allowances: s.allowances,
   };
 }

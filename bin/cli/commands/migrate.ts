@@ -12,7 +12,7 @@ import { namesDatabase, readWhileConnecting, stateSchemaFlag, warnAboutFiles, ty
 export async function migrateCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
   // Two connections: the runner lock's, and the one that applies (a spare when nothing is pending).
-  const { files: migrations, driver, where } = await readWhileConnecting(ctx, () => loadMigrationsAsync(opts.dir, { deferParse: true }), 2);
+  const { files: migrations, driver, where } = await readWhileConnecting(ctx, () => loadMigrationsAsync(opts.dir, { deferParse: true, layout: opts.layout }), 2);
   warnAboutFiles(ctx, migrations.length);
   const run = new RunProgress();
   // With the embedded server, its clean-up answers the signal (and stops the server, rolling the transaction back).

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { InputError } from '../../../lambda/engine/errors';
 import { FILE_NAME_PATTERN, MILLISECOND_VERSIONS_FIX } from '../../../lambda/engine/source';
 import { migrationTemplate } from '../../../lambda/engine/template';
+import { layoutOf } from '../../../lambda/engine/layout';
 import { UsageError } from '../errors';
 import type { CommandContext } from './context';
 
@@ -100,6 +101,12 @@ export async function newCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
   const name = migrationName(opts.args[0]!);
   const missing = !existsSync(opts.dir);
+  const layout = missing ? 'flat' : layoutOf(opts.dir, opts.layout);
+  if (layout !== 'flat') {
+    throw new UsageError(`new: ${opts.dir} is ${layout === 'prisma' ? 'Prisma\'s' : 'drizzle\'s'} migrations folder, whose tool names and lists its migrations`, {
+      value: opts.dir, fix: layout === 'prisma' ? `write it with prisma migrate dev --create-only --name ${name} (schemaguard lints, plans and applies it)` : `write it with drizzle-kit generate --custom --name ${name} (it lists the file in meta/_journal.json; schemaguard lints, plans and applies it)`,
+    });
+  }
   const { version, file } = nextMigrationFile(missing ? [] : readDirectory(opts.dir), name);
   refuseLongFileName(name, file);
   if (missing) {

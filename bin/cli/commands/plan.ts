@@ -45,7 +45,7 @@ export async function planCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
   refuseUnknownRules(opts);
   // Files first: bad input never reaches (or starts) a database.
-  const migrations = loadMigrations(opts.dir);
+  const migrations = loadMigrations(opts.dir, { layout: opts.layout });
   warnAboutFiles(ctx, migrations.length);
   // In text, the table comes first: a file the SQL parser refuses still shows where it stands in the plan.
   const early = opts.format === 'text' ? (target: string, plan: Plan, outlook: RunOutlook) => printTable(ctx.out, opts.dir, target, migrations, plan, outlook) : undefined;

@@ -16,7 +16,7 @@ export async function repairCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
   const reason = reasonFlag(opts.reason);
   const versions = opts.args.length ? opts.args.map((a) => versionArgument(a, 'repair')) : undefined;
-  const migrations = loadMigrations(opts.dir);
+  const migrations = loadMigrations(opts.dir, { layout: opts.layout });
   const { driver, where } = await connectTarget(ctx);
   try {
     ctx.progress(`repair ${driver.target}${where}: ${versions ? `version ${versions.join(', ')}` : 'every changed file'} in ${opts.dir}/`);

@@ -70,7 +70,7 @@ export function writeSnapshot(file: string, snapshot: Snapshot, migrations: numb
 
 export async function snapshotCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
-  const migrations = loadMigrations(opts.dir);
+  const migrations = loadMigrations(opts.dir, { layout: opts.layout });
   ctx.progress(`snapshot: applying ${migrations.length} migration${migrations.length === 1 ? '' : 's'} in ${opts.dir}/ to a throwaway embedded PostgreSQL`);
   const snapshot = await snapshotOf(migrations, 'schemaguard snapshot', ctx.progress);
   const line = writeSnapshot(opts.snapshot, snapshot, migrations.length);

@@ -13,7 +13,7 @@ import { readWhileConnecting, stateSchemaFlag, warnAboutFiles, type CommandConte
 
 export async function statusCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
-  const { files: migrations, driver, where } = await readWhileConnecting(ctx, () => loadMigrationsAsync(opts.dir));
+  const { files: migrations, driver, where } = await readWhileConnecting(ctx, () => loadMigrationsAsync(opts.dir, { layout: opts.layout }));
   warnAboutFiles(ctx, migrations.length);
   try {
     const plan = await inspect({ driver, migrations, stateSchema: stateSchemaFlag(opts) });

@@ -98,7 +98,7 @@ async function guardRun(
 async function bundledFiles(cfg: HandlerConfig): Promise<Pick<Parameters<typeof runGuard>[0], 'migrations' | 'contracts' | 'snapshot'>> {
   const snapshotFile = cfg.verify.snapshotFile;
   return {
-    migrations: loadMigrations(cfg.migrationsDir),
+    migrations: loadMigrations(cfg.migrationsDir, { layout: cfg.migrationsLayout }),
     contracts: existsSync(cfg.contractsDir) ? await loadContracts(cfg.contractsDir) : [],
     snapshot: snapshotFile && existsSync(snapshotFile) ? JSON.parse(readFileSync(snapshotFile, 'utf8')) as Snapshot : undefined,
   };

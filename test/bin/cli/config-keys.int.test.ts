@@ -40,6 +40,22 @@ const CASES: Record<SettingKey, () => Promise<void>> = {
     expect(r.stderr).toContain('config: ../schemaguard.config.json');
     expect(r.stdout).toContain('warning: every file counts as pending, the 1 file in ../db/sql/');
   },
+  async migrationsLayout() {
+    // A Prisma folder, named flat: its migration.sql is refused as flat reads it; the --layout flag wins over the file.
+    const files = { 'migrations/20240101120000_init/migration.sql': 'CREATE TABLE a (id int);\n' };
+    const detected = await run(project({}, files), ['lint']);
+    expect(detected.code, detected.stderr).toBe(0);
+    expect(detected.stdout).toContain('the 1 file in migrations/');
+    const flat = await run(project({ migrationsLayout: 'flat' }, files), ['lint']);
+    expect(flat.code).toBe(2);
+    expect(flat.stderr).toContain("a migration in a folder of its own (Prisma's layout");
+    const flag = await run(project({ migrationsLayout: 'flat' }, files), ['lint', '--layout', 'prisma']);
+    expect(flag.code, flag.stderr).toBe(0);
+    expect(flag.stdout).toContain('the 1 file in migrations/');
+    const bad = await run(project({ migrationsLayout: 'rails' }, files), ['lint']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('"migrationsLayout"');
+  },
   async contracts() {
     const url = await freshDatabase(target, 'cfg_contracts');
     const root = project({ contracts: 'db/contracts' }, { 'migrations/0001_a.sql': 'CREATE TABLE a (id int);\n', 'db/contracts/read_b.sql': 'SELECT id FROM b;\n' });
@@ -153,7 +169,7 @@ describe('CLI: schemaguard.config.json, named and refused', () => {
     const r = await run(root, ['status']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('error: schemaguard.config.json: unknown key "lockTimout"');
-    expect(r.stderr).toContain('fix: did you mean "lockTimeout"? the keys are migrations, contracts, snapshot');
+    expect(r.stderr).toContain('fix: did you mean "lockTimeout"? the keys are migrations, migrationsLayout, contracts, snapshot');
     const bad = project({ lockTimeout: '5' });
     const json = await run(join(bad, 'src'), ['migrate', '--json']);
     expect(json.code).toBe(2);

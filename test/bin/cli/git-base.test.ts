@@ -1,22 +1,28 @@
 /** `lint --since REF`: the files a git ref has count as applied, so the rules for existing tables fire on the project's own tables. */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../lambda/engine/errors';
 import { baseRef, filesAtRef, unchangedSince } from '../../../bin/cli/git-base';
 import { runCli } from '../../support/cli';
 import { tempDir } from '../../support/files';
+import { PRISMA_LOCK_TEXT, prismaCreateTable } from '../../support/prisma-tool';
 
 const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd, encoding: 'utf8' });
+
+/** Commits what `root` holds on main, and starts a branch. */
+function commitThenBranch(root: string): void {
+  git(root, 'init', '-q', '-b', 'main');
+  git(root, 'add', '.');
+  git(root, 'commit', '-q', '-m', 'base');
+  git(root, 'checkout', '-q', '-b', 'feature');
+}
 
 /** A repository whose main branch has 0001 (the table), and a branch adding 0002 (a blocking index on it). */
 function project(): string {
   const root = tempDir({ 'migrations/0001_widgets.sql': 'CREATE TABLE widgets (id bigint PRIMARY KEY, name text);\n' }, 'repo');
-  git(root, 'init', '-q', '-b', 'main');
-  git(root, 'add', '.');
-  git(root, 'commit', '-q', '-m', 'widgets');
-  git(root, 'checkout', '-q', '-b', 'feature');
+  commitThenBranch(root);
   writeFileSync(join(root, 'migrations', '0002_widgets_name.sql'), 'CREATE INDEX widgets_name ON widgets (name);\n');
   return root;
 }
@@ -82,5 +88,29 @@ describe('Module: git-base', () => {
     expect(both.code).toBe(2);
     expect(both.stderr).toContain('error: lint does not use --database-url: lint --since takes the applied files from git, not from a database');
     expect(both.stderr).not.toContain('secret');
+  });
+
+  it('lint --since main over Prisma\'s folders: the folders main has count as applied, so the branch\'s new index on their table is an error', async () => {
+    const root = tempDir({ 'prisma/migrations/migration_lock.toml': PRISMA_LOCK_TEXT, 'prisma/migrations/20240101120000_init/migration.sql': prismaCreateTable('User') }, 'repo');
+    commitThenBranch(root);
+    mkdirSync(join(root, 'prisma', 'migrations', '20240215093000_user_id'));
+    writeFileSync(join(root, 'prisma', 'migrations', '20240215093000_user_id', 'migration.sql'), '-- CreateIndex\nCREATE INDEX "User_id_idx" ON "User"("id");\n');
+    expect([...filesAtRef(join(root, 'prisma', 'migrations'), 'main').keys()].sort()).toEqual(['20240101120000_init/migration.sql', 'migration_lock.toml']);
+    const since = await runCli(['lint', '--dir', 'prisma/migrations', '--since', 'main'], { cwd: root, env: { DATABASE_URL: '' } });
+    expect(since.code, since.stdout + since.stderr).toBe(1);
+    expect(since.stdout).toContain('20240215093000_user_id/migration.sql:2:31: error index-not-concurrent');
+    expect(since.stderr).toContain('lint 1 file new or changed since main, of 2 in prisma/migrations/');
+  });
+
+  it('lint --since main over drizzle\'s folder: the files main has count as applied, whatever the journal says since', async () => {
+    const journal = (tags: string[]) => JSON.stringify({ version: '7', dialect: 'postgresql', entries: tags.map((tag, idx) => ({ idx, version: '7', when: 1700000000000 + idx, tag, breakpoints: true })) });
+    const root = tempDir({ 'drizzle/meta/_journal.json': journal(['0000_init']), 'drizzle/0000_init.sql': 'CREATE TABLE "posts" (\n\t"id" serial PRIMARY KEY NOT NULL,\n\t"title" text\n);\n' }, 'repo');
+    commitThenBranch(root);
+    writeFileSync(join(root, 'drizzle', 'meta', '_journal.json'), journal(['0000_init', '0001_title_index']));
+    writeFileSync(join(root, 'drizzle', '0001_title_index.sql'), 'CREATE INDEX "posts_title_idx" ON "posts" USING btree ("title");');
+    const since = await runCli(['lint', '--dir', 'drizzle', '--since', 'main'], { cwd: root, env: { DATABASE_URL: '' } });
+    expect(since.code, since.stdout + since.stderr).toBe(1);
+    expect(since.stdout).toContain('0001_title_index.sql:1:35: error index-not-concurrent');
+    expect(since.stderr).toContain('lint 1 file new or changed since main, of 2 in drizzle/');
   });
 });

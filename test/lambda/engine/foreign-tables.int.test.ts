@@ -80,9 +80,10 @@ describe.each(driverCases())('Function: migrate, golang-migrate\'s and Prisma\'s
     expect(await rows(failed, "SELECT to_regclass('public.a') AS t")).toEqual([{ t: null }]);
   });
 
-  it('another tool\'s schema_migrations (a text version, no dirty column) is not golang-migrate\'s', async () => {
+  it('Rails\' schema_migrations (a text version beside ar_internal_metadata) is neither golang-migrate\'s nor dbmate\'s', async () => {
     const url = await freshDatabase(target, 'rails_migrations');
-    await withClient(url, (c) => c.query("CREATE TABLE schema_migrations (version varchar PRIMARY KEY); INSERT INTO schema_migrations VALUES ('20240101000000')"));
+    // dbmate's table is the same (version varchar primary key): Rails' has ar_internal_metadata beside it.
+    await withClient(url, (c) => c.query("CREATE TABLE schema_migrations (version varchar PRIMARY KEY); INSERT INTO schema_migrations VALUES ('20240101000000'); CREATE TABLE ar_internal_metadata (key varchar PRIMARY KEY, value varchar)"));
     const d = driver.make(url);
     try {
       const s = await d.connect();

@@ -21,8 +21,9 @@ describe('Function: loadMigrations', () => {
   // Regression: Prisma's layout was read as no migration at all, and migrate said "up to date".
   it('refuses a folder named like a migration with SQL in it (Prisma\'s <version>_<name>/migration.sql), naming the move', () => {
     const dir = tempDir({ '20240101120000_init/migration.sql': 'CREATE TABLE a (id int);', '20240202120000_add/migration.sql': 'SELECT 1;', 'migration_lock.toml': 'provider = "postgresql"' });
-    const e = inputError(() => loadMigrations(dir));
-    expect(e.message).toBe(`${dir}/20240101120000_init/migration.sql: a migration in a folder of its own (Prisma's layout, <version>_<name>/migration.sql); schemaguard reads the .sql files directly in ${dir}`);
+    // Read as flat (named: Prisma's folder is otherwise detected and read as Prisma's).
+    const e = inputError(() => loadMigrations(dir, { layout: 'flat' }));
+    expect(e.message).toBe(`${dir}/20240101120000_init/migration.sql: a migration in a folder of its own (Prisma's layout, <version>_<name>/migration.sql); the flat layout reads the .sql files directly in ${dir}`);
     expect(e.fix).toContain(`mv ${dir}/20240101120000_init/migration.sql ${dir}/20240101120000_init.sql`);
     // Other folders, one named like a version without SQL in it, and an archive of old files are left alone; Diesel's up.sql is not.
     expect(loadMigrations(tempDir({ '1_a.sql': 'SELECT 1;', 'archive/old.sql': 'SELECT 0;', '2_notes/README.md': 'x', '0001_archive/0001_old.sql': 'SELECT 0;' })).map((m) => m.file)).toEqual(['1_a.sql']);
@@ -495,8 +496,10 @@ describe('Function: loadMigrations, other tools\' file names', () => {
 
   // Regression (exploratory tester): a down or undo file was told to be renamed to a forward file, a repeatable got the generic advice.
   it('says to delete a down or undo file, turn a repeatable into versioned files, and reads an .up.sql file', () => {
-    expect(inputError(() => loadMigrations(tempDir({ '000001_init.up.sql': 'SELECT 1;', '000001_init.down.sql': 'SELECT 2;' }))).fix)
-      .toBe('delete it (git rm 000001_init.down.sql): schemaguard has no down or undo migrations; a rollback is a new forward file');
+    // The path as typed where the command runs: a folder outside the working directory, absolute.
+    const down = tempDir({ '000001_init.up.sql': 'SELECT 1;', '000001_init.down.sql': 'SELECT 2;' });
+    expect(inputError(() => loadMigrations(down)).fix)
+      .toBe(`delete it (git rm ${down}/000001_init.down.sql): schemaguard has no down or undo migrations; a rollback is a new forward file`);
     expect(inputError(() => loadMigrations(tempDir({ 'U2__add.sql': 'SELECT 1;' }))).message).toBe('U2__add.sql: Flyway\'s undo migration, and schemaguard runs forward only (read as a migration, it would run forward too)');
     expect(inputError(() => loadMigrations(tempDir({ 'R__views.sql': 'SELECT 1;' }))).fix).toMatch(/^Flyway's repeatable migration: schemaguard has none\. Put its current text in a new versioned file \(the next number: NNNN_views\.sql,/);
     expect(loadMigrations(tempDir({ '000001_init.up.sql': 'SELECT 1;' })).map((m) => m.name)).toEqual(['init.up']);

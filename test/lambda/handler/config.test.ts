@@ -26,7 +26,7 @@ describe('Function: readConfig', () => {
   it('reads every variable the construct sets', () => {
     const c = readConfig({
       [ENV.secretArn]: 'arn:s', [ENV.databaseName]: 'app', [ENV.host]: 'proxy.example', [ENV.port]: '6432',
-      [ENV.migrationsDir]: '/m', [ENV.contractsDir]: 'c', [ENV.stateSchema]: 'ops', [ENV.reserveMs]: '20000',
+      [ENV.migrationsDir]: '/m', [ENV.migrationsLayout]: 'prisma', [ENV.contractsDir]: 'c', [ENV.stateSchema]: 'ops', [ENV.reserveMs]: '20000',
       [ENV.connectAttempts]: '3', [ENV.lockTimeoutMs]: '100', [ENV.lockWaitMs]: '200', [ENV.caBundle]: '/ca.pem',
       [ENV.databaseLogGroup]: '/aws/rds/instance/db/postgresql', [ENV.snapshotFile]: 'snap.json', [ENV.failOnDrift]: 'TRUE',
       LAMBDA_TASK_ROOT: '/var/task',
@@ -37,7 +37,7 @@ describe('Function: readConfig', () => {
         kind: 'connection', auth: { kind: 'secret', secretArn: 'arn:s' }, pooler: false, databaseName: 'app', host: 'proxy.example', port: 6432,
         connectAttempts: 3, tls: { mode: 'verify-full', caBundle: '/ca.pem' },
       },
-      migrationsDir: '/m', contractsDir: '/var/task/c',
+      migrationsDir: '/m', migrationsLayout: 'prisma', contractsDir: '/var/task/c',
       run: { stateSchema: 'ops', reserveMs: 20_000, lockTimeoutMs: 100, lockWaitMs: 200, standbyWaitMs: 60_000, standbyStrict: false },
       verify: { contractsDir: '/var/task/c', stateSchema: 'ops', failOnDrift: true, snapshotFile: '/var/task/snap.json' },
       logGroups: { handlerLogGroup: undefined, databaseLogGroup: '/aws/rds/instance/db/postgresql' },
@@ -85,6 +85,7 @@ describe('Function: readConfig', () => {
     [{ [ENV.secretArn]: 'a', [ENV.port]: '70000' }, /SCHEMAGUARD_DB_PORT="70000" is not an integer between 1 and 65535/],
     [{ [ENV.secretArn]: 'a', [ENV.connectAttempts]: '0' }, /SCHEMAGUARD_CONNECT_ATTEMPTS="0" is not an integer between 1 and 50/],
     [{ [ENV.secretArn]: 'a', [ENV.failOnDrift]: 'yes' }, /SCHEMAGUARD_FAIL_ON_DRIFT="yes" is not true or false/],
+    [{ [ENV.secretArn]: 'a', [ENV.migrationsLayout]: 'rails' }, /SCHEMAGUARD_MIGRATIONS_LAYOUT: unknown layout "rails"/],
     // Regression (review): 0 was taken (no lock timeout: a migration waits forever behind any lock), as the CLI's --lock-timeout 0 was.
     [{ [ENV.secretArn]: 'a', [ENV.lockTimeoutMs]: '0' }, /SCHEMAGUARD_LOCK_TIMEOUT_MS="0" turns the lock timeout off \(lock_timeout 0 in PostgreSQL: a migration waits forever/],
     [{ [ENV.secretArn]: 'a', [ENV.lockTimeoutMs]: '-1' }, /SCHEMAGUARD_LOCK_TIMEOUT_MS="-1" is not an integer between 1 and 600000/],

@@ -350,12 +350,13 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
     const dir = tempDir({ '1_leads.sql': 'SELECT 1;', '2_notes.sql': 'SELECT 2;' });
     const dirty = await withHistory(target, 'from_golang_dirty', GOLANG_MIGRATE_HISTORY, 'INSERT INTO schema_migrations (version, dirty) VALUES (2, true)');
     const ahead = await withHistory(target, 'from_golang_ahead', GOLANG_MIGRATE_HISTORY, 'INSERT INTO schema_migrations (version, dirty) VALUES (7, false)');
-    const rails = await withHistory(target, 'from_golang_rails', 'CREATE TABLE schema_migrations (version varchar PRIMARY KEY)', "INSERT INTO schema_migrations VALUES ('20240101000000')");
+    const rails = await withHistory(target, 'from_golang_rails', 'CREATE TABLE schema_migrations (version varchar PRIMARY KEY); CREATE TABLE ar_internal_metadata (key varchar PRIMARY KEY, value varchar)', "INSERT INTO schema_migrations VALUES ('20240101000000')");
     const before = await catalogFingerprint(dirty);
 
     const d = await runCli(['baseline', '--from', 'golang-migrate', '--dir', dir, '--database-url', dirty]);
     const a = await runCli(['baseline', '--from', 'golang-migrate', '--dir', dir, '--database-url', ahead]);
     const r = await runCli(['baseline', '--from', 'golang-migrate', '--dir', dir, '--database-url', rails]);
+    const asDbmate = await runCli(['baseline', '--from', 'dbmate', '--dir', dir, '--database-url', rails]);
 
     expect(d.code).toBe(1);
     expect(d.stderr).toContain('error: baseline --from golang-migrate: detected a failed migration (public.schema_migrations: version 2, dirty = true): it stopped midway; nothing was recorded');
@@ -366,9 +367,11 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
     expect(a.code).toBe(1);
     expect(a.stderr).toContain('baseline --from golang-migrate: public.schema_migrations and the files disagree; applied there but no file here: 7; nothing was recorded');
     expect(await rows(ahead, "SELECT to_regclass('schemaguard.applied_migrations') AS t")).toEqual([{ t: null }]);
-    // Rails' schema_migrations (a text version, no dirty column) is not golang-migrate's.
+    // Rails' schema_migrations (a text version, no dirty column, ar_internal_metadata beside it) is neither golang-migrate's nor dbmate's.
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('baseline --from golang-migrate: no schema_migrations table in this database');
+    expect(asDbmate.code).toBe(2);
+    expect(asDbmate.stderr).toContain('baseline --from dbmate: no schema_migrations table in this database');
   });
 
   it('prisma: the migrations finished and not rolled back, matched to the files by name; a rolled-back attempt re-applied counts once', async () => {
