@@ -10,8 +10,6 @@
  * keeps the driver's default, no TLS: the embedded server and local test
  * servers have none, and nothing crosses a network to them.
  */
-import { parse as parseConnectionString } from 'pg-connection-string';
-
 /** What the CLI connects with: the URL, `sslmode=verify-full` added when `defaulted`. */
 export interface DefaultedTls {
   url: string;
@@ -27,8 +25,8 @@ export interface DefaultedTls {
 export function defaultTls(url: string, env: NodeJS.ProcessEnv, anyHost = false): DefaultedTls {
   const u = new URL(url);
   if (u.searchParams.has('sslmode') || u.searchParams.has('ssl') || env.PGSSLMODE) return { url, defaulted: false };
-  // The host node-postgres connects to: ?host= wins over the URL's authority, as in libpq.
-  if (!anyHost && isLocalHost(parseConnectionString(url).host ?? '')) return { url, defaulted: false };
+  // The host node-postgres connects to: ?host= wins over the URL's authority (pg-connection-string, as libpq).
+  if (!anyHost && isLocalHost(u.searchParams.get('host') || decodeURIComponent(u.hostname))) return { url, defaulted: false };
   u.searchParams.set('sslmode', 'verify-full');
   return { url: u.toString(), defaulted: true };
 }
