@@ -179,7 +179,8 @@ export class PgDriver implements Driver {
 
   /** The host, port and user the connections are for (IAM signs its token for them). */
   private hostPortUser(): { host: string; port: number; user: string } {
-    const c = this.options.connectionString !== undefined ? parseConnectionString(this.options.connectionString) : this.options.config!;
+    // Without the TLS parameters: pg-connection-string would read their files and warn about sslmode=require's meaning.
+    const c = this.options.connectionString !== undefined ? parseConnectionString(withoutTlsParameters(this.options.connectionString)) : this.options.config!;
     return { host: c.host ?? 'localhost', port: Number(c.port ?? 5432), user: c.user ?? '' };
   }
 
