@@ -10,6 +10,7 @@ import { SUPPORTED_MAJORS } from '../../../lambda/engine/server-majors';
 import { describeSubfolders, sqlSubfolders } from '../../../lambda/engine/subfolders';
 import { layoutOf } from '../../../lambda/engine/layout';
 import type { CliOptions } from '../args';
+import { defaultTls, DEFAULT_TLS_NOTE } from '../default-tls';
 import { startEmbedded, type EmbeddedServer } from '../embedded';
 import { UsageError } from '../errors';
 import { DOCS_POINTERS } from '../../../lambda/engine/docs-pointers';
@@ -120,9 +121,12 @@ async function pgTarget(ctx: CommandContext): Promise<{ driver: PgDriver; where:
   if ((ctx.opts.iam || ctx.opts.pooler) && embeddedTls) {
     throw new UsageError(`${ctx.opts.iam ? '--iam' : '--pooler'} is for a database server named by --database-url (or DATABASE_URL), not the embedded one`, { fix: 'pass --database-url postgres://USER@HOST:5432/DATABASE' });
   }
-  if (ctx.opts.iam) url = iamUrl(url);
+  if (ctx.opts.iam) checkIamUrl(url);
+  // A URL the user gave (never the embedded server's): TLS verified unless it is for this machine or says otherwise.
+  const tls = embeddedTls ? { url, defaulted: false } : defaultTls(url, ctx.env, ctx.opts.iam);
+  if (tls.defaulted) ctx.progress(DEFAULT_TLS_NOTE);
   const driver = new PgDriver({
-    connectionString: url, redactor: ctx.redactor, ...embeddedTls,
+    connectionString: tls.url, redactor: ctx.redactor, ...embeddedTls, ...(tls.defaulted ? { sslModeDefaulted: true } : {}),
     ...(ctx.opts.iam ? { iam: {} } : {}), ...(ctx.opts.pooler ? { pooler: true } : {}),
     connectTimeoutMs: ctx.opts.connectTimeoutMs,
     connectRetry: { attempts: ctx.opts.connectRetries + 1 },
@@ -132,18 +136,16 @@ async function pgTarget(ctx: CommandContext): Promise<{ driver: PgDriver; where:
 }
 
 /**
- * The URL for IAM authentication: a user and no password (the token takes
- * its place), and TLS verified unless the URL or PGSSLMODE says otherwise
- * (RDS accepts a token over TLS only).
+ * A URL for IAM authentication has a user and no password (the token takes
+ * its place); its TLS is defaulted to verify-full whatever the host
+ * (defaultTls: RDS accepts a token over TLS only).
  */
-function iamUrl(url: string): string {
+function checkIamUrl(url: string): void {
   const u = new URL(url);
   if (u.password) {
     throw new UsageError('--iam signs a token in place of the password, and the URL has one', { value: maskUrl(url), fix: 'drop the password from the URL: postgres://USER@HOST:5432/DATABASE' });
   }
   if (!u.username) throw new UsageError('--iam needs the database user in the URL', { value: maskUrl(url), fix: 'write it as postgres://USER@HOST:5432/DATABASE, USER granted rds_iam' });
-  if (!u.searchParams.has('sslmode') && !process.env.PGSSLMODE) u.searchParams.set('sslmode', 'verify-full');
-  return u.toString();
 }
 
 /** The libpq variables that name a server (PGPASSWORD and the PGSSL… ones only complete a URL's connection). */

@@ -45,6 +45,13 @@ export interface PgDriverCommon {
   connectRetry?: ConnectRetry;
   /** TLS options passed to pg (e.g. the AWS CA bundle). @default - from the URL's sslmode (or PGSSLMODE), with psql's meanings */
   ssl?: ClientConfig['ssl'];
+  /**
+   * The URL's `sslmode=verify-full` was added by the caller as its default
+   * (the CLI's, for a remote host), not written by the user: a failed TLS
+   * connection's fix names the sslmode to choose instead of one to drop.
+   * @default false
+   */
+  sslModeDefaulted?: boolean;
   /** Secrets to mask in messages (the password is added automatically). */
   redactor?: Redactor;
   /** Told about each failed attempt before the next. */
@@ -172,7 +179,8 @@ export class PgDriver implements Driver {
 
   /** The host, port and user the connections are for (IAM signs its token for them). */
   private hostPortUser(): { host: string; port: number; user: string } {
-    const c = this.options.connectionString !== undefined ? parseConnectionString(this.options.connectionString) : this.options.config!;
+    // Without the TLS parameters: pg-connection-string would read their files and warn about sslmode=require's meaning.
+    const c = this.options.connectionString !== undefined ? parseConnectionString(withoutTlsParameters(this.options.connectionString)) : this.options.config!;
     return { host: c.host ?? 'localhost', port: Number(c.port ?? 5432), user: c.user ?? '' };
   }
 
@@ -267,7 +275,8 @@ export class PgDriver implements Driver {
           const hba = tlsRefusal !== undefined && (!NO_TLS.test(messageOf(tlsRefusal)) || hbaRefusal(sqlstateOf(e), messageOf(e)) !== undefined);
           const both = hba ? `with TLS: ${this.describe(tlsRefusal)}; without TLS: ` : '';
           const iamRefused = this.password !== undefined && AUTH_REFUSED.has(sqlstateOf(e) ?? '');
-          const fix = iamRefused ? iamRefusalFix(this.hostPortUser().user, this.hostPortUser().host) : connectFix(e, this.options.ssl !== undefined, tlsRefusal, this.options.settingNames, this.tlsSetting());
+          const fix = iamRefused ? iamRefusalFix(this.hostPortUser().user, this.hostPortUser().host)
+            : (this.options.sslModeDefaulted ? defaultedTlsFix(e) : undefined) ?? connectFix(e, this.options.ssl !== undefined, tlsRefusal, this.options.settingNames, this.tlsSetting());
           throw new ConnectionError(`cannot connect to ${this.target}: ${both}${why}${tries}${iamRefused ? ' (IAM authentication: the token was refused)' : ''}`, {
             ...databaseFields(e), cause: e, fix,
           });
@@ -392,6 +401,27 @@ function connectFix(e: unknown, explicitSsl = false, tlsRefusal?: unknown, names
     return `the server's certificate is not signed by a CA this process trusts: ${CA_FIX}; or encrypt without verifying with sslmode=require (as psql does)`;
   }
   return `check that the server is running and reachable from here, and ${names.hostAndPort}`;
+}
+
+/** The explicit choices, for a TLS failure under the caller's default (`sslModeDefaulted`). */
+const CHOOSE_SSLMODE = 'or choose in the URL: ?sslmode=require (encrypted, the certificate not verified) or ?sslmode=disable (no TLS: only on a network you trust)';
+
+/**
+ * What to do when the connection failed for TLS the user did not ask for:
+ * the URL gave no sslmode and the caller asked for verify-full. Undefined
+ * when the failure is not TLS's (connectFix says).
+ */
+function defaultedTlsFix(e: unknown): string | undefined {
+  const msg = messageOf(e);
+  const why = 'the URL gives no sslmode, so schemaguard asks a remote host for sslmode=verify-full';
+  if (NO_TLS.test(msg)) return `the server has TLS off, and ${why}: turn TLS on at the server, ${CHOOSE_SSLMODE}`;
+  if ((e as { code?: string })?.code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return `the certificate is for another host name (${why}): connect with a name the certificate holds (RDS: the instance or cluster endpoint, not an IP address or a CNAME), ${CHOOSE_SSLMODE}`;
+  }
+  if (/certificate|self[- ]signed/i.test(msg)) {
+    return `the server's certificate is not signed by a CA this process trusts (${why}): ${CA_FIX}, saved and named: ?sslrootcert=/path/global-bundle.pem; ${CHOOSE_SSLMODE}`;
+  }
+  return undefined;
 }
 
 /**

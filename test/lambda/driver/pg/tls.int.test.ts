@@ -12,7 +12,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
 import { ConnectionError, InputError } from '../../../../lambda/engine/errors';
-import { runCli } from '../../../support/cli';
+import { CLI, ROOT, runCli, runNode } from '../../../support/cli';
 import { targets } from '../../../support/db';
 import { rejection } from '../../../support/engine';
 import { tempDir } from '../../../support/files';
@@ -265,6 +265,58 @@ describe('CLI: schemaguard status --database-url …?sslmode=require (TLS server
     });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('0 applied, 1 pending');
+  });
+});
+
+/** Resolves db.test.internal (the name in this file's certificate) to 127.0.0.1 in the CLI process, as an /etc/hosts line would. */
+const TEST_HOSTS = join(ROOT, 'test', 'support', 'test-hosts.cjs');
+
+describe('CLI: --database-url for a remote host without sslmode (db.test.internal, resolved to this file\'s TLS server)', () => {
+  const remote = () => `postgres://postgres:${server.password}@db.test.internal:${server.port}/postgres`;
+  const status = (databaseUrl: string, env: NodeJS.ProcessEnv = {}) => runNode(['--require', TEST_HOSTS, CLI, 'status', '--dir', tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' }), '--database-url', databaseUrl], {
+    env: { SCHEMAGUARD_TEST_HOSTS: 'db.test.internal=127.0.0.1', PGSSLMODE: undefined, PGSSLROOTCERT: undefined, ...env },
+  });
+
+  it('connects with sslmode=verify-full and says so: the certificate verified against the URL\'s sslrootcert and the host name, exit 0', async () => {
+    const r = await status(`${remote()}?sslrootcert=${encodeURIComponent(caFile)}`);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('TLS: verify-full (the URL gives no sslmode; add ?sslmode=… to choose)');
+    expect(r.stdout).toContain('0 applied, 1 pending');
+  });
+
+  it('a certificate no trusted CA signed is refused: the fix names sslrootcert (the RDS bundle) and sslmode=require/disable as the choices', async () => {
+    const r = await status(remote());
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('self-signed certificate');
+    expect(r.stderr).toContain('the URL gives no sslmode, so schemaguard asks a remote host for sslmode=verify-full');
+    expect(r.stderr).toContain('?sslrootcert=/path/global-bundle.pem');
+    expect(r.stderr).toContain('?sslmode=require (encrypted, the certificate not verified) or ?sslmode=disable');
+  });
+
+  it('the URL\'s sslmode and PGSSLMODE decide: require connects without verifying, and nothing is said about a default', async () => {
+    for (const r of [await status(`${remote()}?sslmode=require`), await status(remote(), { PGSSLMODE: 'require' })]) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).not.toContain('TLS: verify-full');
+    }
+  });
+
+  it('a server with TLS off is refused, not reached in plain text: the fix names the sslmode setting', async () => {
+    await setSsl(false);
+    try {
+      const r = await status(remote());
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('does not support SSL');
+      expect(r.stderr).toContain('the server has TLS off, and the URL gives no sslmode, so schemaguard asks a remote host for sslmode=verify-full');
+      expect(r.stderr).toContain('?sslmode=disable (no TLS: only on a network you trust)');
+    } finally {
+      await setSsl(true);
+    }
+  });
+
+  it('127.0.0.1 without sslmode keeps the driver\'s default, no TLS: the self-signed certificate is not checked, exit 0', async () => {
+    const r = await status(url);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain('TLS: verify-full');
   });
 });
 
