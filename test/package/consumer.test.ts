@@ -223,7 +223,7 @@ describe('the app that installed it', () => {
   it('ships exactly the app\'s migrations beside the pre-built handler, and no contracts it did not write', () => {
     const fn = resources('AWS::Lambda::Function').find((r) => r.Properties.Handler === 'index.onEvent')!;
     const asset = join(app, 'cdk.out', fn.Metadata!['aws:asset:path']!);
-    expect(listing(asset)).toEqual(['index.js', 'libpg-query.wasm', 'migrations/0001_widgets.sql']);
+    expect(listing(asset)).toEqual(['index.js', 'libpg-query.wasm', 'migrations/0001_widgets.sql', 'operator.js']);
     expect(readFileSync(join(asset, 'migrations', '0001_widgets.sql'), 'utf8')).toBe(readFileSync(join(EXAMPLE, 'migrations', '0001_widgets.sql'), 'utf8'));
     expect(readFileSync(join(asset, 'index.js')).equals(readFileSync(join(app, 'node_modules', 'schemaguard', 'dist', 'handler', 'index.js')))).toBe(true);
   });
