@@ -21,7 +21,7 @@ import { operatorWrites, type OperatorSetup } from '../../lambda/handler/operato
 import {
   OPERATOR_COMMANDS, OPERATOR_FLAGS, OPERATOR_PROTOCOL_VERSION, OPERATOR_RESULT_FIELD, type OperatorRequest, type OperatorResult,
 } from '../../lambda/handler/operator-protocol';
-import type { CliOptions } from './args';
+import { FLAGS, type CliOptions, type Command } from './args';
 import { runCommand } from './commands';
 import { UsageError } from './errors';
 import { runCli, type Io } from './run-cli';
@@ -43,8 +43,8 @@ export async function runOperatorCommand(request: OperatorRequest, setup: Operat
   const read = readSettings(setup.env);
   const functionName = setup.env.AWS_LAMBDA_FUNCTION_NAME || 'the migration function';
   // Who a baseline or repair records: the caller the CLI named, and through what.
-  const io: Io = { out: (t) => keep(0, t), err: (t) => keep(1, t), env: { SCHEMAGUARD_APPLIED_BY: `${String(request.caller?.identity)} via function ${functionName}` } };
-  const argv = [...requestArgv(request), ...(read.config ? functionFlags(read.config) : [])];
+  const io: Io = { noProjectFile: true, out: (t) => keep(0, t), err: (t) => keep(1, t), env: { SCHEMAGUARD_APPLIED_BY: `${String(request.caller?.identity)} via function ${functionName}` } };
+  const argv = [...requestArgv(request), ...(read.config ? functionFlags(read.config, request.command) : [])];
   const connector = createConnector({ ...setup.connector, applicationName: 'schemaguard-operator' });
   const exitCode = await runCli(argv, io, async (ctx) => {
     if (read.error) throw read.error;
@@ -76,16 +76,18 @@ function requestArgv(request: OperatorRequest): string[] {
 }
 
 /** The function's own files and state schema, as paths relative to its directory (as deployed: `migrations/`). */
-function functionFlags(config: HandlerConfig): string[] {
+function functionFlags(config: HandlerConfig, command: unknown): string[] {
   const shown = (path: string) => {
     const rel = relative(process.cwd(), path);
     return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
   };
-  return [
-    `--dir=${shown(config.migrationsDir)}`, `--state-schema=${config.run.stateSchema}`,
-    ...(existsSync(config.contractsDir) ? [`--contracts=${shown(config.contractsDir)}`] : []),
-    ...(config.verify.snapshotFile && existsSync(config.verify.snapshotFile) ? [`--snapshot=${shown(config.verify.snapshotFile)}`] : []),
+  const flags: [string, string][] = [
+    ['--dir', shown(config.migrationsDir)], ['--state-schema', config.run.stateSchema],
+    ...(existsSync(config.contractsDir) ? [['--contracts', shown(config.contractsDir)] as [string, string]] : []),
+    ...(config.verify.snapshotFile && existsSync(config.verify.snapshotFile) ? [['--snapshot', shown(config.verify.snapshotFile)] as [string, string]] : []),
   ];
+  // Only the ones the command takes: the parser refuses a flag a command never uses.
+  return flags.filter(([flag]) => FLAGS[flag]?.for === undefined || FLAGS[flag]!.for!.includes(command as Command)).map(([flag, value]) => `${flag}=${value}`);
 }
 
 /** The first thing the function does not do for this request, as a usage error. */

@@ -23,6 +23,8 @@ export interface Io {
   /** Resolves once the reader of `out` has caught up (a long report waits for it between blocks). */
   outDrained?(): Promise<void>;
   env: NodeJS.ProcessEnv;
+  /** No project file is looked for (the migration function runs with its own deployed files and settings). @default false */
+  noProjectFile?: boolean;
 }
 
 /** stderr's lines, batched (line-batcher.ts); `runAsProcess` flushes them on the way out. */
@@ -45,14 +47,14 @@ export async function runCli(argv: string[], io: Io, runCommand: (ctx: CommandCo
   const redactor = new Redactor();
   let opts: CliOptions | undefined;
   // --json: every JSON document names the project file read (null: none), the command's and an error's alike.
-  const out = (t: string) => io.out(redactor.redact(opts?.format === 'json' && readsProjectFile(opts.command) ? withConfigField(t, opts.configFile) : t));
+  const out = (t: string) => io.out(redactor.redact(opts?.format === 'json' && !io.noProjectFile && readsProjectFile(opts.command) ? withConfigField(t, opts.configFile) : t));
   const err = (t: string) => io.err(redactor.redact(t));
   let embedded: EmbeddedServer | undefined;
   try {
     const parsed = parseArgs(argv, io.env);
     hintCodeCache(parsed.command);
     // The project file is found from the working directory, and paths are shown from it.
-    const config = applyProjectFile(parsed, process.cwd(), io.env);
+    const config = io.noProjectFile ? undefined : applyProjectFile(parsed, process.cwd(), io.env);
     opts = parsed;
     const quiet = opts.quiet;
     if (config?.file && !quiet) err(`config: ${opts.configFile}`);

@@ -10,9 +10,10 @@
 import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { FLAGS, type Command } from '../../../../bin/cli/args';
 import { runOperatorCommand } from '../../../../bin/cli/in-function';
 import { takeSnapshot } from '../../../../lambda/checks/drift';
 import { loadMigrations } from '../../../../lambda/engine/source';
@@ -83,11 +84,12 @@ async function rig(target: Target, label: string, env: Record<string, string> = 
     url, dir, contracts, handlers, endpoints, lines,
     printed,
     remote: async (args, extraEnv = {}) => {
-      const res = await runCli([...args, '--function', FUNCTION], { env: { ...endpoints.env(), DATABASE_URL: undefined, ...extraEnv } });
+      const res = await runCli([...args, '--function', FUNCTION], { env: { ...endpoints.env(), DATABASE_URL: undefined, ...extraEnv }, cwd: dirname(dir) });
       printed.push(res.stdout, res.stderr);
       return res;
     },
-    local: (args) => runCli([...args, '--dir', dir, '--contracts', contracts, '--snapshot', snapshot, '--database-url', url], { env: { DATABASE_URL: undefined } }),
+    // The function's own files, as the flags the command takes (the parser refuses the others); from the app's folder, no project file above it.
+    local: (args) => runCli([...args, ...takes(args[0]!, ['--dir', dir], ['--contracts', contracts], ['--snapshot', snapshot]), '--database-url', url], { env: { DATABASE_URL: undefined }, cwd: dirname(dir) }),
   };
 }
 
@@ -216,3 +218,8 @@ describe('CLI: --function through the real bundles (dist/handler: index.js loadi
     }
   });
 });
+
+/** The flag-value pairs `command` takes. */
+function takes(command: string, ...pairs: [string, string][]): string[] {
+  return pairs.filter(([flag]) => FLAGS[flag]?.for === undefined || FLAGS[flag]!.for!.includes(command as Command)).flat();
+}
