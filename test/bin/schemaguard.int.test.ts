@@ -87,7 +87,8 @@ describe(`schemaguard's output through a slow pipe, on ${target.name}`, () => {
     }, 'counter');
 
     const r = await promisify(execFile)('bash', ['-c', 'node --require "$COUNTER" "$0" "$@" 2>&1', CLI, 'migrate', '--dir', dir, '--database-url', url],
-      { timeout: 120_000, env: { ...process.env, COUNTER: join(counter, 'count.cjs') } });
+      // From the migrations' folder: no project file above it (the repository's own would add a `config:` line).
+      { timeout: 120_000, cwd: dir, env: { ...process.env, COUNTER: join(counter, 'count.cjs') } });
 
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^migrate postgres:\/\/.*: 300 migrations in /);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { advisoryLockKey } from '../../lambda/driver/pg/advisory-lock';
-import { ENV } from '../../lambda/handler/constants';
+import { ENV, PROP } from '../../lambda/handler/constants';
 import { buildApp } from '../../lib/app';
 import { readAppConfig } from '../../lib/app-config';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../support/db';
@@ -98,7 +98,8 @@ describe.each(targets)('Security: hostile state schema names, on $name', (target
     const r = await handlerRig(transcript, target, 'hostile_cfn', steps(2), { env: { [ENV.stateSchema]: schema } });
     try {
       await prepareVictims(r.url);
-      const created = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
+      // The victims predate the files: the baseline says every file runs beside them.
+      const created = await r.harness.send({ RequestType: 'Create', ResourceProperties: { ...r.props(), [PROP.baselineVersion]: 'none', [PROP.baselineReason]: 'the victims predate the files' } });
       transcript.add(JSON.stringify(created));
       expect(created.Status, created.Reason).toBe('SUCCESS');
       await expectConsistent(r.url, [1, 2], schema);

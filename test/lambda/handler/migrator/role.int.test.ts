@@ -90,9 +90,9 @@ describe.each(targets)('$name', (target) => {
   it('an adopted database (migrated as the master): the migrator takes over what the master owns in the migrations\' schemas, and a later ALTER TABLE runs as it; another service\'s schema stays the master\'s', async () => {
     const r = await rig(target, 'pg', 'mig_adopt', { contractsDir: '/nonexistent/contracts' });
     const first = { '1_orders.sql': 'CREATE TABLE orders (id serial PRIMARY KEY, total numeric NOT NULL);\nCREATE TYPE order_state AS ENUM (\'new\', \'paid\');\nCREATE FUNCTION order_total(int) RETURNS numeric LANGUAGE sql AS \'SELECT total FROM orders WHERE id = $1\';\n' };
-    await withClient(r.master.url, (c) => c.query('CREATE SCHEMA other_service; CREATE TABLE other_service.ledger (id int)'));
     // Before the migrator: the migrations ran as the master (its secret), as every deploy did until now.
     await r.migrate(tempDir(first), 'Create', { asMaster: true });
+    await withClient(r.master.url, (c) => c.query('CREATE SCHEMA other_service; CREATE TABLE other_service.ledger (id int)'));
     expect(await owners(r, 'public')).toEqual([{ owner: r.master.name, n: 2 }]);
 
     const adopted = await r.handlers.onEvent(r.migratorEvent('Create'), ctx);
