@@ -148,12 +148,12 @@ describe('Class: DatabaseStackBase', () => {
 
   describe('the files and the topic of the app that uses them', () => {
     it('take the app folder\'s ./migrations, ./contracts and snapshot by default, and its own paths when given', () => {
-      const app = tempDir({ 'migrations/0001_widgets.sql': 'CREATE TABLE widgets (id int);\n', 'contracts/w.sql': 'SELECT id FROM widgets;\n', 'lambda/schema/snapshot.json': '{}\n' }, 'app');
+      const app = tempDir({ 'migrations/0001_widgets.sql': 'CREATE TABLE widgets (id int);\n', 'contracts/w.sql': 'SELECT id FROM widgets;\n', 'migrations/schema.snapshot.json': '{}\n' }, 'app');
       const byDefault = inDirectory(app, () => new DatabaseStack(new App(), 'Widgets', { stage: 'dev' }));
       expect(byDefault.migrations.files.latestVersion).toBe(1);
       Template.fromStack(byDefault).hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { SCHEMAGUARD_SNAPSHOT_FILE: 'schema.snapshot.json' } } });
       const elsewhere = tempDir({ '7_gadgets.sql': 'CREATE TABLE gadgets (id int);\n' });
-      const given = inDirectory(app, () => new AuroraDatabaseStack(new App(), 'Gadgets', { stage: 'dev', migrationsDir: elsewhere, snapshotFile: 'lambda/schema/snapshot.json' }));
+      const given = inDirectory(app, () => new AuroraDatabaseStack(new App(), 'Gadgets', { stage: 'dev', migrationsDir: elsewhere, snapshotFile: 'migrations/schema.snapshot.json' }));
       expect(given.migrations.files.latestVersion).toBe(7);
     });
 
