@@ -81,7 +81,7 @@ describe('Class: SchemaMigrations', () => {
     it.each([
       [{ iamAuthentication: { username: 'migrator' }, secret: 'x' }, /pass "secret" or "iamAuthentication", not both/],
       [{ iamAuthentication: { username: '' } }, /"iamAuthentication.username" is ""/],
-      [{}, /"secret" is undefined; pass the secret with the database credentials .* or iamAuthentication: \{ username \}/],
+      [{}, /"secret" and "masterSecret" are undefined; .* or iamAuthentication: \{ username \} to connect with IAM database authentication/],
     ])('refuses %o at synth', (props, message) => {
       const b = build();
       const secret = (props as { secret?: string }).secret ? b.instance.secret : undefined;

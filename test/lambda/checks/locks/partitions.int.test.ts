@@ -158,7 +158,7 @@ describe.each(allMajors)('Function: planLocks, partitions with a DEFAULT partiti
 
   it('the CLI names the second table and the DEFAULT partition under the statement table', async () => {
     const dir = tempDir({ '1_create.sql': `${CREATE};\n`, '2_attach.sql': `${ATTACH};\n`, '3_detach.sql': `${DETACH};\n` });
-    const r = await runCli(['plan', '--database-url', url, '--dir', dir, '--warn-rows', '100']);
+    const r = await runCli(['plan', '--database-url', url, '--dir', dir, '--warn-rows', '100'], { cwd: dir });
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('1_create.sql:1: also ACCESS EXCLUSIVE on public.ev_default (the DEFAULT partition, ~500 rows), which it reads for rows of the new bound\n');
     expect(r.stdout).toContain('2_attach.sql:1: also SHARE UPDATE EXCLUSIVE on public.ev (the parent)\n');
