@@ -69,6 +69,7 @@ export function rollbackProblemData(problem: string, known: KnownState | undefin
     [ATTR.aheadVersions]: '',
     [ATTR.message]: 'the stack is rolling back and this Update met a failure: reported, not failed, so the rollback can finish; see RollbackProblem',
     [ATTR.rollbackProblem]: shown,
+    [ATTR.baseline]: 'unknown',
     [VERIFY_ATTR.contracts]: 'not verified (rollback problem)',
     [VERIFY_ATTR.drift]: 'not verified (rollback problem)',
   };

@@ -13,13 +13,13 @@ const app = () => tempDir({ 'migrations/0001_widgets.sql': 'CREATE TABLE widgets
 describe('Function: resolveUserFiles', () => {
   it('defaults to ./migrations of the working directory, and no contracts or snapshot when the app has none', () => {
     const cwd = app();
-    expect(resolveUserFiles('X', {}, cwd)).toEqual({ migrationsDir: join(cwd, 'migrations'), contractsDir: undefined, snapshotFile: undefined });
+    expect(resolveUserFiles('X', {}, cwd)).toEqual({ migrationsDir: join(cwd, 'migrations'), migrationsLayout: 'flat', contractsDir: undefined, snapshotFile: undefined });
   });
 
   it('takes ./contracts and the snapshot beside the migrations by default when the app has them', () => {
     const cwd = tempDir({ 'migrations/schema.snapshot.json': '{}\n', 'contracts/orders.sql': 'SELECT 1;\n', 'lambda/schema/snapshot.json': '{}\n' }, 'app');
     expect(resolveUserFiles('X', {}, cwd)).toEqual({
-      migrationsDir: join(cwd, 'migrations'), contractsDir: join(cwd, 'contracts'), snapshotFile: join(cwd, 'migrations', 'schema.snapshot.json'),
+      migrationsLayout: 'flat', migrationsDir: join(cwd, 'migrations'), contractsDir: join(cwd, 'contracts'), snapshotFile: join(cwd, 'migrations', 'schema.snapshot.json'),
     });
     // Wherever the migrations are: beside them.
     const elsewhere = tempDir({ 'db/sql/schema.snapshot.json': '{}\n' }, 'app');
@@ -30,7 +30,7 @@ describe('Function: resolveUserFiles', () => {
     const cwd = tempDir({ 'db/schema/1_a.sql': 'SELECT 1;\n', 'db/contracts/c.sql': 'SELECT 1;\n', 'db/snap.json': '{}\n' }, 'app');
     const elsewhere = tempDir({ '1_b.sql': 'SELECT 1;\n' });
     expect(resolveUserFiles('X', { migrationsDir: 'db/schema', contractsDir: './db/contracts', snapshotFile: 'db/snap.json' }, cwd)).toEqual({
-      migrationsDir: join(cwd, 'db', 'schema'), contractsDir: join(cwd, 'db', 'contracts'), snapshotFile: join(cwd, 'db', 'snap.json'),
+      migrationsLayout: 'flat', migrationsDir: join(cwd, 'db', 'schema'), contractsDir: join(cwd, 'db', 'contracts'), snapshotFile: join(cwd, 'db', 'snap.json'),
     });
     expect(resolveUserFiles('X', { migrationsDir: elsewhere }, cwd).migrationsDir).toBe(elsewhere);
   });
@@ -74,7 +74,7 @@ describe('Function: resolveUserFiles, with schemaguard.config.json', () => {
   it('takes the project file\'s folders, relative to the file, from a subfolder of the project too', () => {
     const root = config({ migrations: 'db/migrations', contracts: 'db/contracts', snapshot: 'db/snapshot.json' }, { 'db/migrations/1_a.sql': 'SELECT 1;\n', 'db/contracts/c.sql': 'SELECT 1;\n', 'db/snapshot.json': '{}\n', 'infra/.keep': '' });
     expect(resolveUserFiles('X', {}, join(root, 'infra'))).toEqual({
-      migrationsDir: join(root, 'db', 'migrations'), contractsDir: join(root, 'db', 'contracts'), snapshotFile: join(root, 'db', 'snapshot.json'),
+      migrationsLayout: 'flat', migrationsDir: join(root, 'db', 'migrations'), contractsDir: join(root, 'db', 'contracts'), snapshotFile: join(root, 'db', 'snapshot.json'),
     });
   });
 
@@ -86,7 +86,7 @@ describe('Function: resolveUserFiles, with schemaguard.config.json', () => {
 
   it('takes a contracts folder or a snapshot the file names only when it is there (the snapshot is written later)', () => {
     const root = config({ contracts: 'db/contracts', snapshot: 'migrations/schema.snapshot.json' }, { 'migrations/1_a.sql': 'SELECT 1;\n' });
-    expect(resolveUserFiles('X', {}, root)).toEqual({ migrationsDir: join(root, 'migrations'), contractsDir: undefined, snapshotFile: undefined });
+    expect(resolveUserFiles('X', {}, root)).toEqual({ migrationsDir: join(root, 'migrations'), migrationsLayout: 'flat', contractsDir: undefined, snapshotFile: undefined });
   });
 
   it('stops synth on a migrations folder the file names that is not there, and on a bad file, naming it and the fix', () => {
