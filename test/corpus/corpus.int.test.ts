@@ -14,7 +14,7 @@
  *
  * The precision and recall of lint and doctor are printed at the end.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, it } from 'vitest';
@@ -63,8 +63,15 @@ function findingsOf(run: CliRun, what: string): Located[] {
 describe('Corpus: lint without a database', () => {
   for (const h of histories) {
     it.concurrent(`${h.name}: reports the judged findings`, async ({ expect }) => {
-      const reported = findingsOf(await cli(['lint', '--dir', h.migrationsDir, '--json']), `lint --dir ${h.name}`);
-      expect(judge('lint without a database (every file pending)', h.name, 'lint', reported, h.expected.lintOffline)).toEqual([]);
+      // A copy outside this repository: in a clone, lint would take the git base branch's files as applied.
+      const dir = mkdtempSync(join(tmpdir(), `schemaguard-corpus-offline-${h.name}-`));
+      try {
+        cpSync(h.migrationsDir, dir, { recursive: true });
+        const reported = findingsOf(await cli(['lint', '--dir', dir, '--json']), `lint --dir ${h.name}`);
+        expect(judge('lint without a database (every file pending)', h.name, 'lint', reported, h.expected.lintOffline)).toEqual([]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     }, TIMEOUT_MS);
   }
 });
