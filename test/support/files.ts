@@ -1,5 +1,5 @@
 /** Temporary migration directories for tests. */
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,6 +9,8 @@ const made: string[] = [];
 /** Write `files` (name → text or bytes) into a new temporary directory and return its path. */
 export function tempDir(files: Record<string, string | Uint8Array> = {}, label = 'migrations'): string {
   const dir = mkdtempSync(join(tmpdir(), `schemaguard-${label}-`));
+  // mkdtemp makes it 0700; as root, the embedded server's OS user (postgres) must enter it, and the CLI leaves that to us.
+  chmodSync(dir, 0o711);
   made.push(dir);
   for (const [name, content] of Object.entries(files)) {
     const path = join(dir, name);

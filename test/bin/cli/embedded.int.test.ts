@@ -46,6 +46,27 @@ describe('CLI: the embedded PostgreSQL (no --database-url)', () => {
   });
 });
 
+describe('CLI: a project folder the postgres user cannot enter', () => {
+  // Regression (security review): as root, the CLI added o+x to every directory above .schemaguard/ (/root among them) without asking.
+  it('as root, refuses and changes no permission; as another user, runs the server as itself', async () => {
+    const cwd = tempDir({ 'migrations/1_a.sql': 'CREATE TABLE a (id int);' }, 'project');
+    chmodSync(cwd, 0o700); // what mkdtemp and a home directory have
+
+    const run = await runCli(['status'], { cwd, env: { DATABASE_URL: undefined }, timeoutMs: 120_000 });
+
+    if (process.getuid?.() === 0) {
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`error: cannot start the embedded PostgreSQL in ${realpathSync(cwd)}/.schemaguard as root: PostgreSQL runs as the OS user postgres (it refuses to run as root), and that user cannot enter ${realpathSync(cwd)} (mode 700, owner root (uid 0)); schemaguard does not change the permissions of your directories`);
+      expect(run.stderr).toContain(`chmod o+x ${realpathSync(cwd)}; or use a server of your own: --database-url URL`);
+      expect(statSync(cwd).mode & 0o777).toBe(0o700);
+      expect(existsSync(join(cwd, '.schemaguard', 'data'))).toBe(false);
+    } else {
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toContain('0 applied, 1 pending');
+    }
+  });
+});
+
 describe('CLI: an embedded PostgreSQL that cannot start', () => {
   // Regression: the failed start's clean-up waited for an exit that had already happened; the process ended with code 0 and no output.
   it('exits 1 and quotes the reason from postgres.log: a bad postgresql.conf, and data from another major version', async () => {

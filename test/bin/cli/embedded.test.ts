@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GITIGNORE_TEXT, ignoreInGit, initdbFailure } from '../../../bin/cli/embedded';
+import { GITIGNORE_TEXT, ignoreInGit, initdbFailure, unenterable } from '../../../bin/cli/embedded';
 import { tempDir } from '../../support/files';
 
 const paths = { dir: '/p/.schemaguard', dataDir: '/p/.schemaguard/data', log: '/p/.schemaguard/postgres.log' };
@@ -49,5 +49,27 @@ describe('Function: ignoreInGit', () => {
     const dir = tempDir({});
     writeFileSync(join(dir, 'file'), '');
     expect(() => ignoreInGit(join(dir, 'file'))).toThrow(/ENOTDIR/);
+  });
+});
+
+describe('Function: unenterable', () => {
+  const modes: Record<string, { mode: number; uid: number; gid: number }> = {
+    '/': { mode: 0o755, uid: 0, gid: 0 },
+    '/root': { mode: 0o700, uid: 0, gid: 0 },
+    '/root/app': { mode: 0o750, uid: 0, gid: 104 },
+    '/root/app/.schemaguard': { mode: 0o700, uid: 101, gid: 104 },
+  };
+  const stat = (d: string) => modes[d]!;
+
+  it('names each directory from / down that the user cannot enter, by its owner\'s, group\'s or everyone\'s search bit', () => {
+    expect(unenterable('/root/app/.schemaguard', { uid: 101, gid: 104 }, stat)).toEqual([{ dir: '/root', mode: 0o700, uid: 0 }]);
+  });
+
+  it('takes a user that does not exist yet as everyone else', () => {
+    expect(unenterable('/root/app/.schemaguard', undefined, stat).map((u) => u.dir)).toEqual(['/root', '/root/app', '/root/app/.schemaguard']);
+  });
+
+  it('finds nothing when every directory lets everyone enter', () => {
+    expect(unenterable('/', undefined, stat)).toEqual([]);
   });
 });
