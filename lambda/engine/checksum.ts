@@ -7,9 +7,8 @@ export function normaliseLineEndings(text: string): string {
 }
 
 /**
- * Node's one-shot hash (Node.js 20.12+ and 21.7+): the same digest without a
- * Hash object per call — reading 1,000 small files spent 4–18 ms in
- * `createHash(…).update(…).digest()`, 1–3 ms in this. Node.js 20.11 has none.
+ * Node's one-shot hash (Node.js 20.12+ and 21.7+; undefined before): the same
+ * digest without a Hash object per call, several times faster over many small files.
  */
 const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
 

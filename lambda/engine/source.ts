@@ -111,12 +111,7 @@ export function deferredMigration(file: string, rawText: string, path = file, id
   return m;
 }
 
-/**
- * The parsed fields are accessors of the class, kept once parsed. (Accessors
- * defined on each object, and redefined as values once parsed, were a large
- * part of reading and of parsing 1,000 small files in a CPU profile of
- * `migrate`'s start-up.)
- */
+/** The parsed fields are accessors on the class (not per object), so loading many files stays cheap; kept once parsed. */
 class DeferredMigration implements Migration {
   #parsed?: ParsedFields;
   origin?: string;
@@ -277,6 +272,7 @@ function largeMigration(file: string, path: string, identity?: FileIdentity): Mi
   m = { version, name, file, path, checksum: sum, directives: parsed.directives, statementCount: parsed.statementCount, checks: parsed.checks, allowances: parsed.allowances } as Migration;
   if (origin !== undefined) m.origin = origin;
   const loaded = m;
+  // Own getters: `statements` being one is how bodyBatches and pipelinable tell a file not held in memory.
   return Object.defineProperties(loaded, {
     text: { get: () => [...drain(filePieces(file, path), (s) => unchanged(loaded, s))].join(''), enumerable: false },
     statements: { get: () => parseText(file, drain(filePieces(file, path), (s) => unchanged(loaded, s)), true).statements!, enumerable: false },
@@ -350,6 +346,7 @@ export function* bodyBatches(m: Migration, maxChars: number): Generator<SqlState
     batch = [];
     size = 0;
   };
+  // In memory unless `statements` is an own getter: largeMigration defines one that reads the file again.
   if (Object.getOwnPropertyDescriptor(m, 'statements')?.get === undefined) {
     for (const s of m.statements) add(s);
   } else {
@@ -404,11 +401,9 @@ class Slices {
 }
 
 /**
- * The same, giving way to the event loop every SLICE_MS of reading: a
- * connection being made meanwhile (`PgDriver.prepareConnection`) goes through
- * its handshake while the files are read, hashed and parsed. (Giving way after
- * every file cost more than the reading: 300 small files took 21–28 ms, 15 ms
- * read at once.)
+ * The same, giving way to the event loop every SLICE_MS (not after every
+ * file, which costs more than the reading): a connection being made meanwhile
+ * (`PgDriver.prepareConnection`) does its handshake while the files are read.
  */
 export async function loadMigrationsAsync(dir: string, options: LoadOptions = {}): Promise<Migration[]> {
   const reading = readMigrations(dir, options);

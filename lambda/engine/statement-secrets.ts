@@ -20,9 +20,8 @@ const GAP = String.raw`(?:\s|\\[nrt])+`;
 /**
  * Whitespace and comments between PASSWORD and its literal, or between the
  * parts of a literal continued on the next line. A comment ends at its
- * first end (`*\/`, a newline) and is at most 500 characters: a comment
- * that could end further on, or run on without bound, was rescanned from
- * every "password" of a long text (quadratic: seconds for 100 KB).
+ * first end (`*\/`, a newline) and is at most 500 characters, so the match
+ * stays linear over a long text with many "password"s.
  */
 const GAP_OR_COMMENT = String.raw`(?:\s|\\[nrt]|/\*(?:[^*]|\*(?!/)){0,500}\*/|--(?:[^\n\\]|\\(?!n)){0,500}(?:\n|\\n))+`;
 /** An E'' literal: backslash escapes, '' doubled. */

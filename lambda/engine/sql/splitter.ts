@@ -155,9 +155,8 @@ export class StatementScanner {
   private copyData: false | 'line' | 'data' = false;
   /**
    * A string or dollar-quoted body longer than a window, still open where the
-   * last window ended: read on in the next piece from where it stopped, its
-   * text kept by the statement, not read again from its start (a 16 MiB
-   * function body held its whole text once per doubling), and where it began.
+   * last window ended, and where it began: read on from where it stopped, not
+   * again from its start, so a long body is read once.
    */
   private long?: { open: OpenToken; token: Token };
 
@@ -169,8 +168,7 @@ export class StatementScanner {
   /**
    * The next piece of the input (a long one is taken in windows of
    * SCAN_WINDOW characters). Each scan joins up to CONTEXT characters of the
-   * text before it again: give pieces of kilobytes, not characters (200 KB
-   * in 1-character pieces took 40 times as long as in 64 KB ones).
+   * text before it again: give pieces of kilobytes, not characters.
    */
   push(piece: string): void {
     for (let k = 0; k < piece.length; k += SCAN_WINDOW) this.pushWindow(k === 0 && piece.length <= SCAN_WINDOW ? piece : piece.slice(k, k + SCAN_WINDOW));
