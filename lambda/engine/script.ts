@@ -51,6 +51,8 @@ export interface ScriptLocation {
 export function transactionStartSql(s: TransactionSettings, guard?: string, file?: string): string {
   // One SELECT for both (each statement of a message costs the server a little, for every file).
   const calls = localTimeoutCalls(s);
+  // SQL has no "stop unless": dividing by zero (22012) when the guard is false fails BEGIN's part of the message, so
+  // nothing of the file runs and the rest of the message is skipped; the pipeline reads 22012 here as the guard (isGuard).
   if (guard) calls.push(`1 / (CASE WHEN ${guard} THEN 1 ELSE 0 END) AS guard`);
   return `${file ? fileComment(file) : ''}BEGIN; SELECT ${calls.join(', ')}`;
 }
@@ -145,8 +147,7 @@ export const TRANSACTION_START_STATEMENTS = 2;
  * How many statements a piece of schemaguard's own SQL holds (remembered: the
  * same few texts recur for every file). The texts that change with every file
  * (the guard's version, the state row) come with their count instead: lexing
- * them again for every file cost the CLI more CPU than parsing the files (a
- * CPU profile of `migrate`, BENCHMARKS.md).
+ * them for every file would cost more than parsing the files.
  */
 const ownCounts = new Map<string, number>();
 function statementsIn(sql: string): number {

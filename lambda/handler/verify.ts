@@ -75,10 +75,9 @@ async function verifyNoDrift(driver: Driver, migrations: Migration[], s: VerifyS
 
 /**
  * The waits before each read again of a live schema another session holds
- * locked (each read waits lock_timeout 1 s, `CATALOG_READ_SETTINGS`): a
- * TRUNCATE or a maintenance job holding ACCESS EXCLUSIVE for a few seconds
- * no longer fails the deploy. Before, one read that waited past its
- * lock_timeout threw, and CloudFormation rolled the stack back.
+ * locked (each read waits lock_timeout 1 s, `CATALOG_READ_SETTINGS`), so a
+ * TRUNCATE or maintenance job holding ACCESS EXCLUSIVE for a few seconds
+ * does not fail the deploy and roll the stack back.
  */
 export const DRIFT_READ_WAITS_MS: readonly number[] = [1000, 2000, 4000];
 

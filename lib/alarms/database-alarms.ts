@@ -428,10 +428,10 @@ function ownTopic(scope: DatabaseAlarms, id: string, displayName: string, key: k
 /**
  * Warns when pages have a destination and tickets none (pages go to an
  * HTTPS endpoint or a topic of the caller's, no email): the ticket alarms
- * publish to a topic created here that nothing subscribes to. Ticket alarms
- * went to the paging topic before, so a duplicate key or a deploy's retried
- * lock timeout paged; now they are quiet, and the warning says where to send
- * them. Acknowledge it when the ticket topic is subscribed to some other way.
+ * publish to a topic created here that nothing subscribes to (tickets must
+ * not page: a duplicate key, a deploy's retried lock timeout), and the
+ * warning says where to send them. Acknowledge it when the ticket topic is
+ * subscribed to some other way.
  */
 function warnTicketsWithoutDestination(scope: DatabaseAlarms, props: DatabaseAlarmsProps, classes: readonly ErrorClass[]): void {
   const tickets = classes.filter((c) => c.severity === 'ticket').map((c) => c.id);

@@ -1,21 +1,14 @@
 /**
  * Contracts the guard's role may not check: planning a statement checks the
- * role's privileges on its tables as running it would, so one missing grant
- * fails the contract with 42501. That is not a failing contract (it would
- * page for the guard's own setup), and it used to end the whole run, so the
- * drift and doctor findings already made were lost with it. Now each such
- * contract is one ticket naming the contract, the object PostgreSQL names
- * (schema-qualified, found as the statement resolved it) and the exact
- * GRANT: the read privileges the statement needs there
- * (`contract-privileges.ts`) that the role lacks, so running it clears the
- * ticket; every other check is reported. A write privilege is never in the
- * GRANT: the guard's role has none, and a writing contract is planned by the
- * deploy's contract planner (`contract-planner.ts`); one it does not have
- * (another text than the deployed one) is a ticket that says so. A table in a
- * schema the role has no USAGE on reads "relation …
- * does not exist" (42P01) when the statement names it without its schema:
- * the same ticket, with the GRANT USAGE and, in the same fix, the table
- * privileges still missing there (not one run later).
+ * role's privileges as running it would, so a missing grant fails it with
+ * 42501. That is the guard's setup, not a failing contract (it must not page),
+ * and must not end the run: each is one ticket naming the contract, the object
+ * (schema-qualified, as the statement resolved it) and the GRANT of the read
+ * privileges it lacks (`contract-privileges.ts`); every other check is still
+ * reported. Never a write privilege: a writing contract is planned by the
+ * deploy's contract planner (`contract-planner.ts`). A table in a schema
+ * without USAGE reads as 42P01 when named without its schema: the same
+ * ticket, with GRANT USAGE and the table privileges in one fix.
  */
 import { quoteIdent } from '../../engine/identifiers';
 import type { Queryable } from '../../engine/ports';

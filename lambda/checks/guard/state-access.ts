@@ -1,12 +1,9 @@
 /**
- * The state tables the guard's role may not read. One missing grant on the
- * state schema (USAGE on the schema, SELECT on `applied_migrations` or
- * `runner_lease`) used to end the whole pass with 42501, and every drift,
- * contract and doctor finding went unreported with it. The privileges are
- * now asked first, from the catalog (`has_schema_privilege`,
- * `has_table_privilege`: no error, so the READ ONLY transaction goes on);
- * what cannot be read is left out and is one ticket naming the table, the
- * privilege missing and the GRANT that gives it. Everything else is checked.
+ * The state tables the guard's role may not read. Asked first, from the
+ * catalog (`has_schema_privilege`, `has_table_privilege`: no error, so the
+ * READ ONLY transaction goes on), so that one missing grant does not end the
+ * pass with 42501 and lose every other finding: what cannot be read is one
+ * ticket naming the table, the privilege and the GRANT; the rest is checked.
  */
 import type { Queryable } from '../../engine/ports';
 import { LEASE_TABLE } from '../../engine/runner-lock-names';
