@@ -2,19 +2,14 @@
  * The deadline's watchdog, for one migration under a deadline (the custom
  * resource's invocation).
  *
- * The deadline caps statement_timeout, but PostgreSQL applies that timeout to
- * each statement (of a message too, from PostgreSQL 13 on), so a file of
- * several long statements, or a lock-timeout retry that starts after its
- * backoff, can run past the cap though each statement stays under it — and
- * past the deadline, where the invocation is killed mid-transaction and its
- * backend goes on holding the locks. So just after the cap's end the watchdog cancels
- * the migration's backend from the runner lock's other connection
- * (`pg_cancel_backend`: a role may cancel its own sessions). The engine does
- * its part with `endsAt` (`ApplySettings`): no statement, message or retry starts
- * after it (a cancel that reaches the session between two statements is
- * dropped by the server), and each attempt's statement_timeout is capped by
- * the time left. Without a session of its own (a pooler, the Data API) there
- * is nothing to cancel, and that part is all.
+ * statement_timeout applies per statement, so several long statements (or a
+ * retry after its backoff) can run past the deadline, where the invocation is
+ * killed and its backend keeps holding the locks. So just after the cap the
+ * watchdog cancels the migration's backend from the runner lock's other
+ * connection (`pg_cancel_backend`: a role may cancel its own sessions). The
+ * engine's part is `endsAt` (`ApplySettings`): nothing starts after it, since
+ * the server drops a cancel that arrives between statements. Without a
+ * session of its own (a pooler, the Data API) that part is all.
  */
 import type { Queryable } from './ports';
 

@@ -11,19 +11,12 @@
  * its longest statement.
  *
  * Every problem of the file is reported at once (`InputProblems`), in order
- * of line: the scanner hands over what is not SQL (a psql meta-command, a
- * placeholder) and steps over it, and the parser goes on past each refusal
- * of its own. Text left open (a string, a comment) ends the file: nothing
- * after it can be read. A statement below another tool's down marker is
- * refused once, for the section. Each statement of transaction control and
- * each that cannot run in the file's transaction is refused (the first 50 of
- * each, the others counted); each `SET
- * TRANSACTION`, and each statement that sets a transaction mode through its
- * setting (`SET transaction_isolation …`, set_config, …), is refused
- * (`transaction-modes.ts`). A body
- * without statements is not an error: the file is a no-op (see
- * `source.ts`). Every one is an InputError (exit 2) with the file and line;
- * several are one InputProblemsError.
+ * of line, so one run names them all: the scanner steps over what is not SQL
+ * (a psql meta-command, a placeholder) and the parser goes on past its own
+ * refusals (transaction control, transaction modes: `transaction-modes.ts`;
+ * the first 50 of each kind, the others counted). Only text left open (a
+ * string, a comment) ends the file. Each is an InputError (exit 2) with file
+ * and line. A body without statements is a no-op, not an error (`source.ts`).
  */
 import { downMarker, downSectionError, type DownMarker } from './down-section';
 import { DURATION_FORMAT_HINT, MAX_DURATION_MS, parseDuration } from './duration';
@@ -418,15 +411,10 @@ const leavesOn = (value: string) => readsAsTrue(value) || value.toLowerCase() ==
  * Statements psql runs one way and schemaguard cannot, refused with the line:
  * - `COPY … FROM STDIN`: psql sends the data lines after it; schemaguard sends
  *   SQL only, and would read the data as statements.
- * - `SET standard_conforming_strings = off` (pg_dump writes it for a database
- *   with that setting), or its `set_config` or `UPDATE pg_settings` form, or
- *   any of them in a DO block, however written (`sql/settings.ts`), or one
- *   whose value is not a literal: psql sends each statement on
- *   its own, so the strings after it are read with backslash escapes.
- *   schemaguard reads a file's strings with the setting on, and sends a
- *   transactional file's statements together, and the server reads all
- *   of them before it runs the SET: every string would be read as before
- *   (backslashes kept), and so does schemaguard's own reading of the file.
+ * - `SET standard_conforming_strings = off` (pg_dump writes it), in any form
+ *   (`sql/settings.ts`): psql reads the strings after it with backslash
+ *   escapes, but schemaguard sends a transactional file's statements together,
+ *   parsed before the SET runs, so its strings would mean something else.
  */
 function unlikePsql(file: string, s: SqlStatement, changes: readonly SettingChange[]): InputError | undefined {
   if (isCopyFromStdin(s.words)) {

@@ -7,20 +7,15 @@
  * advisory lock belongs to one database: only this database's holders count,
  * so a migration of another database on the same server skips nothing here.
  *
- * The table is looked up once (in pg_class, whose oid the privilege check
- * takes): looked up twice, a table dropped in between read as "may not
- * read". A table dropped after the look-up leaves an oid that names nothing,
- * and `has_table_privilege` of it is null: no lease. Not `to_regclass`: it
- * fails (42501) on a schema the role has no USAGE on, and that failure
- * ended the whole pass.
+ * The table is looked up once, in pg_class (not `to_regclass`, which fails
+ * with 42501 on a schema without USAGE and would end the pass); a table
+ * dropped after that leaves an oid whose `has_table_privilege` is null: no lease.
  *
- * The lease table may go between the look and the read: a runner that
- * committed nothing drops it (`driver/data-api/lease-table.ts`), and a read
- * queued behind that DROP's ACCESS EXCLUSIVE lock then fails with
- * `relation does not exist`. No lease table, no lease: the read throws
- * `LeaseTableGoneError`, and the guard runs its pass again in a new
- * transaction (`checks/guard/index.ts`) — the failed read has aborted this
- * one, and through the Data API ended it, where no savepoint can recover.
+ * A runner that committed nothing drops the lease table
+ * (`driver/data-api/lease-table.ts`), so a read queued behind that DROP fails
+ * with `relation does not exist`: the read throws `LeaseTableGoneError` and
+ * the guard runs its pass again in a new transaction (`checks/guard/index.ts`),
+ * since the failed read aborted this one (through the Data API, ended it).
  *
  * In the engine, not beside the guard: `status` (the deploy's smaller CLI
  * bundle, which loads no checks) says too that a migration is running.

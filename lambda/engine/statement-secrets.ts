@@ -1,16 +1,13 @@
 /**
  * Passwords written in SQL: `CREATE/ALTER ROLE|USER … [ENCRYPTED] PASSWORD '…'`,
  * a user mapping's `OPTIONS (password '…')`, and a libpq connection string in
- * a literal (`dblink_connect('host=h password=…')`). A failing migration's
- * statement is shown in error messages, `--json`, plan/lint output and the
- * handler's log lines, so its literal is masked wherever a text leaves the
- * engine (redact.ts); the server echoes an unquoted one (`syntax error at or
- * near "S3cret"`), so the words themselves are learned from the statement too.
- * Every literal after PASSWORD counts (`'S3cret' 'PW'`: joined into one
- * across a newline, a syntax error on one line whose message repeats the
- * second), and so do comments between the word and its literal, or no
- * space at all where a statement has it (`PASSWORD'S3cret'`,
- * `OPTIONS (password'S3cret')`: the lexer needs none).
+ * a literal (`dblink_connect('host=h password=…')`). A statement reaches
+ * errors, `--json`, plan/lint output and logs, so its literal is masked
+ * wherever text leaves the engine (redact.ts), and the words themselves are
+ * learned too, since the server echoes an unquoted one (`syntax error at or
+ * near "S3cret"`). Every literal after PASSWORD counts (`'S3cret' 'PW'`
+ * continue across a newline), with comments or no space before it
+ * (`PASSWORD'S3cret'`).
  *
  * Text that went through JSON.stringify is read as well: its whitespace may be
  * `\n`, `\t` or `\r` escapes.
