@@ -59,11 +59,7 @@ END`;
   return `DO ${tag} ${body} ${tag}`;
 }
 
-/**
- * The state table's DDL; with `createSchema` false no CREATE SCHEMA:
- * PostgreSQL checks CREATE on the database before IF NOT EXISTS, so a role
- * given a schema made for it by an administrator would be refused (42501).
- */
+/** The state table's DDL; with `createSchema` false no CREATE SCHEMA (why: `createSchemaIfMissing`). */
 export function stateDdl(schema: string, createSchema = true): string {
   return [
     ...(createSchema ? [`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`] : []),
@@ -289,10 +285,10 @@ export function insertAppliedSql(schema: string, held?: string): string {
 
 /**
  * `value`, failing the statement with a division by zero (22012) unless
- * `held`, the runner lock's condition (`MigrationLock.heldSql`), is true: the
- * state row then cannot be written — nor, in its transaction, the migration
- * committed — by a runner whose lock's connection was lost. One function call
- * in the statement that was there anyway.
+ * `held`, the runner lock's condition (`MigrationLock.heldSql`), is true: a
+ * runner whose lock's connection was lost cannot write the state row, nor so
+ * commit the migration. SQL has no assertion; an error in the INSERT that was
+ * there anyway costs no round trip.
  */
 function heldGuarded(value: string, held: string | undefined): string {
   return held ? `${value} / (CASE WHEN ${held} THEN 1 ELSE 0 END)` : value;

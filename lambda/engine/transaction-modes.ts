@@ -33,15 +33,9 @@ export function transactionModes(words: readonly string[]): { level?: string; re
 }
 
 /**
- * The refusal of a file's `SET TRANSACTION …`. In a transactional file it
- * runs after schemaguard's own queries in the file's transaction, where
- * PostgreSQL refuses an ISOLATION LEVEL other than the one the transaction
- * has, [NOT] DEFERRABLE and SNAPSHOT (25001, "must be called before any
- * query"), takes READ ONLY (and then refuses the file's writes and the state
- * row, 25006), and lets the rest change nothing. In a no-transaction file
- * each statement runs in a transaction of its own, so it sets nothing:
- * PostgreSQL only warns (25P01, "SET TRANSACTION can only be used in
- * transaction blocks").
+ * The refusal of a file's `SET TRANSACTION …`: after schemaguard's own query
+ * it fails (25001) or, READ ONLY, fails the file's writes (25006), or does
+ * nothing; in a no-transaction file it sets nothing (25P01 warning).
  */
 export function setTransactionError(file: string, s: Pick<SqlStatement, 'line' | 'words' | 'text'>, noTransaction: boolean): InputError {
   // How to keep a mode is about a transactional file's transaction: a no-transaction file has none.
@@ -78,18 +72,12 @@ function levelAdvice(level: string): string {
 export const TRANSACTION_SETTINGS: ReadonlySet<string> = new Set(['transaction_isolation', 'transaction_read_only', 'transaction_deferrable']);
 
 /**
- * The first of a statement's setting changes that cannot work in a migration
- * (PostgreSQL 15 and 18 alike), whichever way it is written (`SET
- * [SESSION | LOCAL] … {= | TO} …`, set_config, UPDATE pg_settings, a DO
- * block): in schemaguard's transaction, which has run a query of its own,
- * transaction_isolation fails (25001) at any level but the transaction's,
- * where it changes nothing (DEFAULT fails on 16 and later, 0A000, and
- * changes nothing before); transaction_deferrable fails (25001) whatever its
- * value; transaction_read_only on is taken, and the file's writes and its
- * state row then fail (25006). In a no-transaction file each statement runs
- * in a transaction of its own: a SET lasts only for that (SET LOCAL warns,
- * 25P01), and a query that sets isolation or deferrable fails (25001).
- * transaction_read_only off changes nothing and is let be.
+ * The first of a statement's setting changes that cannot work in a migration,
+ * however written (SET, set_config, UPDATE pg_settings, a DO block): after
+ * schemaguard's own query, transaction_isolation and transaction_deferrable
+ * fail (25001) or change nothing, and transaction_read_only on fails the
+ * file's writes and state row (25006); in a no-transaction file a SET lasts
+ * one statement. transaction_read_only off changes nothing and is let be.
  */
 export function refusedTransactionSetting(changes: readonly SettingChange[]): SettingChange | undefined {
   return changes.find((c) => TRANSACTION_SETTINGS.has(c.name) && (c.name !== 'transaction_read_only' || readsAsTrue(c.value)));
