@@ -149,8 +149,7 @@ export async function waitUntilGone(dataDir: string, pid: number, timeoutMs: num
  * written the file yet (stopped during its start) is gone only once its
  * process is: one that has set its signal handlers goes on to write the file
  * and open its port before it shuts down (PostgreSQL 18, some 30 ms after
- * its spawn), and a run that took it for gone let go of the folder's lock
- * while it did.
+ * its spawn), so taking it for gone would let go of the folder's lock too early.
  */
 function goneCheck(dataDir: string, pid: number): () => boolean {
   let named = runningPostmaster(dataDir)?.pid === pid;

@@ -23,7 +23,7 @@ export function maskUrl(url: string): string {
   // A space in between is masked too: a URL parser takes `postgres://u:my pass@h/db`.
   if (colon >= 0 && at > colon) out = `${url.slice(0, colon + 1)}${MASK}${url.slice(at)}`;
   // A value masked already, followed by the colon of a message (`…?password=****: password authentication failed`),
-  // keeps that colon: masked again, the colon went with it.
+  // keeps that colon: the password pattern must not take it again.
   return out.replace(/(\bpassword\s*=\s*)(\*\*\*\*(?=:?(?:\s|$))|'(?:[^'\\]|\\.)*'|[^\s&]*)/gi, `$1${MASK}`);
 }
 
@@ -39,9 +39,8 @@ export function urlWithoutPath(url: string): string {
 }
 
 /**
- * A URL inside a text. The scheme is bounded (real ones are short): an
- * unbounded `[a-z0-9+.-]*` retried at every letter of a long run of letters
- * and digits (a 100 KB error detail) took quadratic time.
+ * A URL inside a text. The scheme is bounded (real ones are short), so a long
+ * run of letters and digits (a 100 KB error detail) is not quadratic.
  */
 const URL_IN_TEXT = /[a-z][a-z0-9+.-]{0,31}:\/\/[^\s'"]+/gi;
 

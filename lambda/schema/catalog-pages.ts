@@ -19,9 +19,8 @@
  *
  * Keyed pages run the whole query again for each page (a rank, or the sum of
  * the oids before one, is known only once every row is), each from a
- * snapshot of its own: doctor's rules on a schema of 4,000 foreign keys took
- * four to five times as long as over a connection, and a change made
- * between two pages could make them disagree. So where the session can hold
+ * snapshot of its own: several times slower over thousands of rows, and a
+ * change made between two pages could make them disagree. So where the session can hold
  * a cursor (in a transaction: the caller's, such as the guard's read-only
  * pass or doctor's rule, or one of the reader's own, rolled back after the
  * last page), a result of more than one page is read through one cursor:

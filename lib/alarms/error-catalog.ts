@@ -533,7 +533,7 @@ export const ON_CALL_POINTER = `More: ${DOCS_POINTERS.onCall}.`;
  * The alarm description: severity, class, SQLSTATE, meaning, the saved query
  * to run, the fix, when it is over. The description names the saved query
  * rather than quoting it: its text (500-odd characters of anchored regular
- * expressions) took half of CloudWatch's 1,024, and it is one click away
+ * expressions) would take half of CloudWatch's 1,024, and it is one click away
  * under Logs Insights' saved queries, bound to the right log group.
  * `pagedBy`: for an alarm without actions, the alarm that pages in its stead
  * (the description then starts with `[STATE]`).

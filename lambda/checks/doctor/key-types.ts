@@ -7,9 +7,8 @@
 
 /**
  * SQL: the base type of the type `typeOid` (itself, unless it is a domain).
- * Only a domain's chain is followed: run once per column of a schema of
- * thousands of keys, the recursion (whose join the planner makes a hash join
- * over all of pg_type) took most of a rule's time.
+ * Only a domain's chain is followed: this runs once per key column, and the
+ * recursion's join is a hash join over all of pg_type.
  */
 export function baseType(typeOid: string): string {
   return `(SELECT CASE WHEN s.typbasetype = 0 THEN s.oid ELSE (WITH RECURSIVE chain(oid, base) AS (

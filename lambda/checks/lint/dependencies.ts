@@ -176,7 +176,7 @@ function push<V>(map: Map<string, V[]>, key: string, value: V): void {
 
 const relation = (oid: number) => `${PG_CLASS}/${oid}/0`;
 
-/** Read the graph: one catalog query (a database with 2,000 tables, about 50,000 objects, took 1.1–1.6 s on this project's 2-core machine). */
+/** Read the graph: one catalog query (about 1–2 s for 2,000 tables, some 50,000 objects). */
 export async function readDependencies(q: Queryable): Promise<DependencyGraph> {
   const graph: DependencyGraph = {
     user: '', searchPath: [], objects: new Map(), byName: new Map(), byRef: new Map(), owner: new Map(),

@@ -1,8 +1,8 @@
 /**
  * How many findings lint keeps: the first {@link FINDINGS_KEPT_PER_RULE} of
  * each rule in each file; the rest are counted, not kept. A 16 MiB file of
- * `RESET ALL;` lines gives 1.5 million findings: kept whole they took
- * hundreds of MB and their report overran V8's string limit. The counts
+ * `RESET ALL;` lines gives 1.5 million findings: kept whole they would take
+ * hundreds of MB and overrun V8's string limit in the report. The counts
  * stay exact (summary lines, exit code, `--json`'s errors and warnings).
  */
 import type { Finding } from '../finding';
