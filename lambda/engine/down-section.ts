@@ -1,13 +1,9 @@
 /**
  * The section markers other tools write in one SQL file holding both
- * directions of a migration. schemaguard reads them as the comments they
- * are and runs the whole file: the statements of a down section would run
- * right after the up section (a file that creates a table and then drops
- * it is recorded as applied, with no table). So a statement after a down
- * marker is refused, before anything runs; an up marker on its own is a
- * plain comment and stays (everything in such a file runs, as it should).
- * A down marker with nothing after it (node-pg-migrate's template) runs
- * nothing and is not refused.
+ * directions of a migration. schemaguard runs the whole file, so a down
+ * section would run right after the up one: a statement after a down marker
+ * is refused before anything runs. An up marker, or a down marker with
+ * nothing after it (node-pg-migrate's template), is a plain comment.
  */
 import { InputError } from './errors';
 import type { LineComment } from './sql/splitter';

@@ -2,20 +2,9 @@
  * Other tools' history tables found on a database where schemaguard has
  * recorded nothing: its files likely re-create a schema such a tool made, so
  * `migrate` refuses (ForeignHistoryError) and `status` and `plan` say so,
- * with what each table records (how many migrations, which failed) and the
- * baseline to run first. A table that records no applied migration, read as
- * `baseline --from` reads it (golang-migrate's emptied after a full
- * `migrate down`, Prisma's rolled back rows, Flyway's schema-creation row
- * alone), is noted and set aside: the database is a new one to migrate, and
- * `baseline --from` says so too. One that records a failed migration is not.
- *
- * `baseline --from` reads each of them (`foreign-history.ts`):
- * - Flyway `flyway_schema_history`, node-pg-migrate `pgmigrations`.
- * - golang-migrate `schema_migrations (version bigint, dirty boolean)`: one
- *   row, the version it reached; `dirty` means that migration failed midway.
- *   (Another tool's `schema_migrations`, without those columns, is not it.)
- * - Prisma `_prisma_migrations`: a row per migration; `finished_at IS NULL`
- *   (not rolled back) is a failed one.
+ * with what each table records and the baseline to run first. A table that
+ * records no applied migration (read as `baseline --from` reads it:
+ * `foreign-history.ts`) is noted and set aside: the database is new to migrate.
  */
 import { ForeignHistoryError, StateRefusalError } from './errors';
 import { flywayRepeatablesOnly, historyTables, HISTORY_TOOLS, readForeignHistory, repeatableList, TABLES, type ForeignHistory, type HistorySource, type HistoryTool } from './foreign-history';

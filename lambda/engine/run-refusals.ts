@@ -1,16 +1,10 @@
 /**
  * What `migrate` refuses through a URL before it runs anything, once the
- * files read and the recorded state agree: a server older than the
- * supported majors (`server-majors.ts`), another tool's history table
- * here while schemaguard has recorded nothing (`foreign-tables.ts`), a
- * pending file the connection cannot run (a no-transaction file through a
- * transaction pooler: the driver's `assertRunnable`), a backslash in a '…'
- * string where the session's standard_conforming_strings is off
- * (`standard-strings.ts`).
- *
- * One list, in the order migrate checks them: migrate makes each check at
- * the step of its run where it can (`runner.ts`) and stops at the first
- * refusal; `plan` makes them all and names every refusal, in that order.
+ * files and the recorded state agree (an old server, another tool's history,
+ * a file the connection cannot run, backslash strings with
+ * standard_conforming_strings off). One list, so that `migrate` (stopping at
+ * the first refusal, each at its step of `runner.ts`) and `plan` (naming
+ * every refusal) agree on them and their order.
  */
 import { MigrationError } from './errors';
 import { emptyForeignHistoryNote, foreignHistoryNote, foreignHistoryRefusal, foreignHistoryTables } from './foreign-tables';

@@ -49,7 +49,7 @@ export class LeaseTableGoneError extends MigrationError {
   }
 }
 
-/** `can_read` is null when the table's oid names nothing any more: it was dropped after to_regclass found it. */
+/** `can_read` is null when the table's oid names nothing any more: it was dropped after the look-up found it. */
 interface LookRow { pids: number[] | string; lease_table: boolean; can_read: boolean | null; role: string }
 interface LeaseRow { owner: string; expires_in_s: number | string }
 

@@ -1,15 +1,9 @@
 /**
  * The fix for a server error that the file's SQL explains, where PostgreSQL's
- * message alone does not say what to change: a procedure that commits inside
- * the migration's transaction (2D000), a new enum value used in the
- * transaction that added it (55P04), a statement refused in a transaction
- * block by what the catalog holds (25001), rows that are NULL where the
- * file makes a column NOT NULL (23502), an object the file makes that is
- * there already or one it changes that is gone (42P07, 42P06, 42701; 42704,
- * 42703) after the schema was changed by hand — or, in a no-transaction
- * file, by an earlier run of it that stopped part-way — and a deferred
- * constraint's violation found at COMMIT, where no statement of the file
- * failed.
+ * message alone does not say what to change (a COMMIT inside a procedure, a
+ * new enum value used too soon, NULL rows under SET NOT NULL, an object there
+ * already or gone, a deferred constraint failing at COMMIT): one function per
+ * SQLSTATE below.
  */
 import type { DatabaseErrorFields } from './errors';
 import { sqlIdent } from './sql-quote';

@@ -1,13 +1,9 @@
 /**
- * A session with standard_conforming_strings off (set so for the database or
- * the role; PostgreSQL's default is on since 9.1) reads a backslash in a
- * '…' string as an escape. schemaguard's lexer reads such a string as
- * PostgreSQL does with the setting on, and the server reads a file's whole
- * message with the session's setting, even after the file's own `SET
- * standard_conforming_strings = on` (pg_dump writes one; psql, sending each
- * statement on its own, would read the strings after it with it on). A file
- * whose strings hold no backslash reads the same either way; one that has
- * one is refused before anything runs.
+ * A session with standard_conforming_strings off (a database or role setting)
+ * reads a backslash in a '…' string as an escape, while schemaguard's lexer
+ * reads it with the setting on, and the server parses a file's whole message
+ * with the session's setting, before the file's own SET could change it. A
+ * file with a backslash in such a string is refused before anything runs.
  */
 import { InputError } from './errors';
 import type { Migration } from './migration';
