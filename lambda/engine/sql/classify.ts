@@ -3,13 +3,10 @@
  * strings and comments (see `lexer.ts`): the one answer to "may this run in a
  * transaction block?" for the migration loader, the runner and the drivers.
  *
- * The classifier looks at words only. A function body is a string to it,
- * and so is a DO block's, with one exception: a DO block whose body COMMITs or
- * ROLLBACKs (a batched backfill) is read into, because like CALL it can end
- * transactions only when not run inside a transaction block (PostgreSQL
- * raises 2D000 "invalid transaction termination" there). Any other word in a
- * body (a CONCURRENTLY, a VACUUM) is not seen; PostgreSQL raises it when the
- * block runs.
+ * A function or DO body is a string to it, except a DO body that COMMITs or
+ * ROLLBACKs (a batched backfill): like CALL, it can end transactions only
+ * outside a transaction block (2D000), so it is read into. Any other word in
+ * a body is left to PostgreSQL to refuse when the block runs.
  */
 import { dollarTag, isComment, lexSql, type Token } from './lexer';
 import { textIncludes } from './splitter';
@@ -148,12 +145,10 @@ function followedBy(words: readonly string[], first: string, second: string, fro
  * A boolean option of `WITH (…)` (`with`) or of the option list in
  * parentheses after the statement's first word (`parens`: REINDEX's), as
  * PostgreSQL's defGetBoolean reads it: true when named alone; true or false
- * for true, false, on or off in any case, bare, double-quoted or as a string
- * (`'on'`, `'TRUE'`), and for the bare numbers 1 and 0; 'absent' when not
- * named; 'unknown' for any other value, which the server refuses ("…
- * requires a Boolean value": yes, no, '1', 't'; checked on PostgreSQL 15
- * and 18), so it is left to it. Without the statement's text, its words
- * alone (a string value is no word: 'unknown').
+ * for true/false/on/off in any case and quoting, and the bare numbers 1 and
+ * 0; 'absent' when not named; 'unknown' for any other value, left to the
+ * server to refuse ("… requires a Boolean value"). Without the statement's
+ * text, from its words alone (a string value is no word: 'unknown').
  */
 function optionValue(s: StatementWords, name: string, list: 'with' | 'parens'): boolean | 'absent' | 'unknown' {
   if (s.text === undefined) return optionValueInWords(s.words, name, list);

@@ -5,8 +5,8 @@
  * reader, the Data API's placeholder rewrite — reads it through these tokens,
  * so none of them can be fooled by a keyword inside a literal or a comment.
  *
- * It follows PostgreSQL's scanner (src/backend/parser/scan.l) as far as those
- * boundaries go, with standard_conforming_strings on (the default since 9.1):
+ * It follows PostgreSQL's scanner (src/backend/parser/scan.l) for those
+ * boundaries, with standard_conforming_strings on:
  *
  * - '…' is a string with '' for a quote; a backslash is an ordinary character;
  * - E'…' (or e'…') also takes backslash escapes, so E'it\'s' is one string;
@@ -15,9 +15,8 @@
  *   inside an identifier (a$b) is part of it;
  * - -- runs to the end of the line; /* … *\/ nests, as PostgreSQL's does.
  *
- * The lexer never throws: input that ends inside a token yields that token
- * with `unterminated` set, and the caller decides (the splitter refuses it
- * with the line; the Data API rewrite leaves the rest of the text alone).
+ * It never throws: input that ends inside a token yields that token with
+ * `unterminated` set, and the caller decides.
  */
 
 export type TokenKind =
