@@ -4,18 +4,13 @@
  *
  * - `flat`: schemaguard's own, `<version>_<name>.sql` files in the directory
  *   (source.ts reads it).
- * - `prisma`: the folder `prisma migrate dev` writes, a folder
- *   `<timestamp>_<name>/` per migration holding `migration.sql`, applied in
- *   folder-name order, and `migration_lock.toml` naming the provider (only
- *   `postgresql` is taken). The version is the folder's number
- *   (`20240101120000_init` → 20240101120000), the name `_prisma_migrations`
- *   records is the folder's, so `baseline --from prisma` maps row to file 1:1.
- * - `drizzle`: the folder `drizzle-kit generate` writes, `.sql` files listed
- *   in `meta/_journal.json`, applied in the journal's order whatever their
- *   names' prefix (`index` 0000_, `timestamp`, `unix`, `supabase` or `none`).
- *   The version is the entry's `idx`; the entry's `when` is what drizzle's
- *   migrator records (`__drizzle_migrations.created_at`), kept with the file
- *   (`origin`), so `baseline --from drizzle` maps row to file 1:1.
+ * - `prisma`: `prisma migrate dev`'s `<timestamp>_<name>/migration.sql`
+ *   folders (layout-prisma.ts); the version is the folder's number.
+ * - `drizzle`: `drizzle-kit generate`'s files listed in `meta/_journal.json`,
+ *   in the journal's order (layout-drizzle.ts); the version is the entry's `idx`.
+ *
+ * Each keeps what its tool records for a file, so `baseline --from` maps
+ * history rows to files 1:1.
  *
  * The layout is detected (a journal: drizzle; a lock file or a migration
  * folder: prisma; else flat) or named (`--layout`, the construct's

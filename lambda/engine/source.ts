@@ -13,24 +13,15 @@
  *     -- schemaguard:check every lead purchase has an id
  *     SELECT id FROM lead_purchases WHERE id IS NULL;
  *
- * Each check is one query; the rows it returns are the violations, so zero
- * rows means the check holds. Checks run after the body, in the migration's
- * transaction, before COMMIT.
- *
- * A file with no statement — 0 bytes, blank, or only comments and directives
- * (a placeholder for another database) — is a migration that changes
- * nothing: applied as a no-op and recorded, as psql runs an empty file. A
- * file with checks and no statement is an assertion: its checks run, and it
- * is recorded when they hold.
+ * Each check is one query whose rows are the violations (none: it holds); checks
+ * run after the body, in the migration's transaction, before COMMIT. A file
+ * with no statement is a no-op that is recorded, as psql runs an empty file
+ * (with checks only, an assertion).
  *
  * Everything here is a pure function of the files: bad input is an InputError
- * (exit 2) raised before anything touches a database.
- *
- * A file up to IN_MEMORY_BYTES is read whole and kept (text and statements).
- * A larger one (up to MAX_FILE_BYTES) is read in pieces, validated and
- * hashed, and not kept: `bodyBatches` reads it again when it is applied,
- * checking that it is still the text that was validated, and `text` and
- * `statements` read it again for whoever asks for all of it.
+ * (exit 2) raised before anything touches a database. A file over
+ * IN_MEMORY_BYTES is not kept: it is read again, and checked unchanged, when
+ * its text or statements are asked for.
  */
 import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync, type Dirent } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
