@@ -9,8 +9,9 @@
  * - MERGE: SELECT (its join reads the target), and INSERT, UPDATE or DELETE
  *   for each action it has.
  * - Every other table the statement names (FROM, a subquery): SELECT.
- * A GRANT of exactly the missing ones clears the contract-unchecked ticket
- * on the next run; `GRANT INSERT, SELECT` for an upsert did not.
+ * The exact set matters: a GRANT of the missing ones clears the
+ * contract-unchecked ticket on the next run, where `GRANT INSERT, SELECT`
+ * alone for an upsert would not.
  */
 import { as, findAll, list, loadParser, parseSql, rangeVar, type Node, type RangeVar } from '../parse';
 

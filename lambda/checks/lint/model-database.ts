@@ -31,7 +31,7 @@ export class DatabaseTables {
       this.columns.get(key)!.set(c.column, c);
     }
     for (const r of catalog.relations ?? []) this.relations.add(`${r.schema}.${r.name}`);
-    // Before relations were read (a catalog built by hand, or by an older reader): the tables with columns exist.
+    // A catalog without relations (built by hand, or by an older reader): the tables with columns exist.
     if (!catalog.relations) for (const key of this.columns.keys()) this.relations.add(key);
     for (const i of catalog.indexes ?? []) {
       const key = `${i.schema}.${i.table}`;
