@@ -2,10 +2,9 @@
  * Props checked for their kind at run time, before anything uses them. The
  * TypeScript types say the same, but a JavaScript app, a value read from
  * context (`-c memorySize=512` is the string "512") or a cast reaches the
- * constructor unchecked: a number where a Duration belongs failed deep in the
- * construct with "d.toSeconds is not a function", a number for a name with
- * Node's own Buffer error, and a string "512" was reported as "is 512; use an
- * integer" — the value looked right and the kind was not said.
+ * constructor unchecked, and would fail deep in the construct ("d.toSeconds
+ * is not a function") or be reported without its kind (a string "512" as
+ * "is 512; use an integer").
  */
 import { Duration, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';

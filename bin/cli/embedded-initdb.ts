@@ -36,7 +36,7 @@ export async function withRecordedInitdb<T>(staging: string, record: string, ini
   const onSignal = () => {
     for (const s of SIGNALS) process.removeListener(s, onSignal); // the last listener out ends the process
     signalled = true;
-    // Looked for now, not at the next poll: a signal within 10 ms of the spawn left initdb running.
+    // Looked for now, not at the next poll: a signal just after the spawn must not leave initdb running.
     find();
   };
   for (const s of SIGNALS) process.prependListener(s, onSignal);

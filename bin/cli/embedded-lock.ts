@@ -65,8 +65,8 @@ function tryAcquire(path: string): { lock: HeldLock } | { holder: number } {
  * Remove a stale lock — only the one seen, and one process at a time: the
  * breaker takes `<path>.break` (O_EXCL) first, so that no other process
  * removes a lock meanwhile, and removes the lock only while it is still the
- * one seen. (Renaming it aside, then linking back one that was not, let a
- * third process take the lock in between: two holders.) A breaker that died
+ * one seen (not by renaming it aside and linking back another: a third
+ * process could take the lock in between, two holders). A breaker that died
  * between its two steps leaves `.break`, removed once its process is gone.
  */
 function breakStale(path: string, seen: string): void {

@@ -1,9 +1,7 @@
 /**
- * Progress lines in fewer writes. `migrate` prints a line per migration; to a
- * pipe or a terminal every line was its own write(2), which Node.js makes
- * synchronously: a 300-file run spent 29–35 ms (medians) inside 303 writes,
- * now about 4 ms in a dozen (the "Progress lines" run in BENCHMARKS.md's history, git log -p BENCHMARKS.md), and the reader
- * wakes a dozen times instead of 300.
+ * Progress lines in fewer writes. `migrate` prints a line per migration, and
+ * to a pipe or a terminal Node.js makes each write(2) synchronously: batched,
+ * a 300-file run writes a dozen times, not 300, and so wakes the reader.
  *
  * The rule: a line after a quiet spell (nothing written for `intervalMs`) is
  * written at once, so a line that announces a long wait shows while it is

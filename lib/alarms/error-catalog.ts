@@ -126,27 +126,24 @@ const NAME = '(?:"(?:[^"]|"")+"|[^\\s(."]+)';
  * locked, with whom it waits for (`blocked_by`, pg_blocking_pids), the mode,
  * state, transaction age and query. First the sessions in a waiter's
  * pg_blocking_pids(), then those that wrote (they hold a transaction id,
- * backend_xid, what a waiter for a row waits on), then the oldest. Before,
- * the oldest transaction came first: a read-only report that blocked nothing was the
- * first row, and the runbook's pg_terminate_backend ended it, not the holder.
- * After the waiters gave up nothing blocks any more: the log's DETAIL line
+ * backend_xid, what a waiter for a row waits on), then the oldest: the
+ * runbook's pg_terminate_backend ends the first row, which must be the holder,
+ * not a read-only report that blocks nothing. After the waiters gave up nothing blocks any more: the log's DETAIL line
  * `Process holding the lock: N` (log_lock_waits, waits past
  * deadlock_timeout) names the holder. It reads pg_locks, which every role
  * reads in full: PostgreSQL hides another role's state, xact_start and query
  * (NULL, `<insufficient privilege>`) from a role without pg_read_all_stats
  * (pg_monitor, the RDS master user), but not its pid, locks or
  * pg_blocking_pids(), nor backend_xid (PostgreSQL 18 and 15). Only locks
- * on this database's relations and on shared catalogs: pg_locks lists every
- * database's, and another database's table, which blocks no one here, showed
- * as a bare number; a session of another database holding a shared catalog
- * (`database` 0: pg_shdescription, pg_authid) does block here, and stays
- * listed, where filtering on its datname alone hid it.
+ * on this database's relations and on shared catalogs (`database` 0:
+ * pg_shdescription, pg_authid), which a session of another database can hold
+ * and block here; another database's tables block no one here.
  */
 export const LOCK_HOLDERS_SQL = 'SELECT pid,pg_blocking_pids(pid) blocked_by,relation::regclass,mode,usename,state,now()-xact_start age,left(query,60) FROM pg_locks JOIN pg_stat_activity USING(pid)'
   + ' WHERE granted AND relation>0 AND pid<>pg_backend_pid() AND(database=0 OR datname=current_database())ORDER BY pid IN(SELECT unnest(pg_blocking_pids(pid)) FROM pg_stat_activity) DESC,'
   + 'backend_xid IS NOT NULL DESC,age DESC NULLS LAST';
 
-/** @deprecated The same query as LOCK_HOLDERS_SQL, which now lists the blocking session first, not the oldest transaction. */
+/** @deprecated Use LOCK_HOLDERS_SQL (the same query: the blocking session first, not the oldest transaction). */
 export const OLDEST_TRANSACTIONS_SQL = LOCK_HOLDERS_SQL;
 
 /**
@@ -450,7 +447,7 @@ export const LOG_LINE_PARSE = ':(?<user>[^:@]*)@(?<database>[^:]*):\\[(?<pid>\\d
  * Saved query: the last not-null violations, each with the DETAIL and
  * STATEMENT lines of its session (read by pid). Only the statements that can
  * write a NULL (INSERT, UPDATE, MERGE, COPY, in any case, after a WITH) are
- * listed: other failed statements' lines were noise beside them.
+ * listed: other failed statements' lines would be noise beside them.
  */
 export const NOT_NULL_WITH_STATEMENTS_QUERY = [
   'fields @timestamp, @logStream',

@@ -83,8 +83,8 @@ export function sarifLog(command: ReportingCommand, findings: readonly SarifFind
 /**
  * The log of a run that failed before it had findings (a file refused, no
  * connection): its one result is the error, at the file and line it names,
- * and the invocation says the run did not succeed. Without it stdout was
- * empty, and a workflow that uploads the file failed on it.
+ * and the invocation says the run did not succeed, so a workflow that
+ * uploads the file has one to upload.
  */
 export function sarifErrorLog(command: ReportingCommand, error: { message: string; fix?: string; file?: string; line?: number; exitCode: number }, baseDir: string): Record<string, unknown> {
   const finding: Finding = {
