@@ -5,10 +5,9 @@
  * the whole (LF-normalised) text comes back at the end — the checksum
  * `checksum.ts` computes for a text held in memory.
  *
- * A `PieceIndex` filled while a file is read lets a part of its text be read
- * again later from the piece that holds it (`piecesFrom`), each piece
- * checked against the digest it had, instead of the file read and hashed
- * from its start.
+ * A `PieceIndex` filled while a file is read lets part of its text be read
+ * again from the piece that holds it (`piecesFrom`), checked against that
+ * piece's digest, not the whole file again.
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createHash } from 'node:crypto';

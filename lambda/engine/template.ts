@@ -1,10 +1,8 @@
 /**
  * The text `schemaguard new` writes into a new migration file, and the test
- * for a file that is still exactly that text. Here, not in the CLI, because
- * the runner, plan, lint and synth refuse such a file: applied, it would be
- * recorded as a no-op, and the SQL written into it later would never run
- * (the edit is then a changed checksum, and repair accepts it without
- * running it).
+ * for a file that is still exactly that text. In the engine because the
+ * runner, plan, lint and synth refuse such a file: recorded as a no-op, the
+ * SQL written into it later would never run.
  */
 import { checksum } from './checksum';
 import { InputError } from './errors';

@@ -1,10 +1,8 @@
 /**
  * The directive reader: `-- schemaguard:<name><argument>` comments on a line of
  * their own, outside strings and bodies (the splitter's top-level comments).
- * It only finds them; what each directive means, and how strictly its
- * argument is checked, is up to the reader's caller: the migration loader
- * (`../source.ts`) refuses a bad one, lint (`lambda/checks/lint/source.ts`) reads
- * leniently.
+ * It only finds them: the migration loader (`../source.ts`) refuses a bad
+ * one, lint (`lambda/checks/lint/source.ts`) reads leniently.
  */
 import type { LineComment } from './splitter';
 

@@ -2,14 +2,9 @@
  * What a statement sets in its session's settings, read from its tokens
  * (comments left out), so that the name quoted or in capitals, the value
  * quoted, a comment between or a cast change nothing:
- * - `SET [SESSION | LOCAL] <name> {= | TO} <value>` as the statement;
- * - `set_config(<name>, <value>, …)` anywhere in it, with string or
- *   dollar-quoted arguments, a cast after either;
- * - `UPDATE [pg_catalog.]pg_settings SET setting = <value> … WHERE …
- *   '<name>' …` (the view's rule calls set_config);
- * - inside a DO block's body (the string after DO): the same, a SET also
- *   after `;` or PL/pgSQL's BEGIN, THEN, ELSE or LOOP, and inside the
- *   literal string an EXECUTE runs (`EXECUTE 'SET … = off'`).
+ * `SET … {= | TO} …`, `set_config(…)` anywhere, `UPDATE pg_settings SET
+ * setting = …` (the view's rule calls set_config), and each of them inside a
+ * DO block's body, an EXECUTE's literal string included.
  *
  * A value that is not a literal is '?'. A name or a statement built at run
  * time (`format(…)`, `||`, a variable), a function defined here and called
