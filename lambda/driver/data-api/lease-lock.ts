@@ -4,49 +4,32 @@
  *
  * - Taken with one autocommitted upsert that succeeds only when the row is
  *   free, expired, or already ours; the database clock decides expiry, so
- *   runners on machines with skewed clocks agree.
+ *   runners with skewed clocks agree.
  * - Renewed on a timer while held (every ttl/3 by default); `assertHeld()`
- *   renews once more before each migration and throws when the lease is gone.
- * - A runner that dies stops renewing: its lease expires after `ttlMs` and the
- *   next runner takes it over.
- * - `fence(q)` runs inside a migration's transaction just before COMMIT: it
- *   locks the lease row (FOR UPDATE) and refuses to commit unless the lease is
- *   still ours. While that row lock is held nobody can take the lease over, so
- *   a runner whose lease another runner took over mid-migration cannot commit;
- *   the state table's primary key (version) independently refuses a second
- *   record.
- * - Expiry only lets another runner take the lease over; until one does, the
- *   lease is still ours, and a renewal or a commit goes ahead. A renewal can be
- *   late without anything having gone wrong: through a pooler whose only
- *   server connection the migration's own transaction holds, it waits for that
- *   COMMIT; refusing the commit then would roll back a migration nobody else
- *   could have run meanwhile.
- * - Waiting holds nothing (see `lock-poll.ts`): each try first reads the
- *   lease row (a plain read never waits) and upserts only when the row is
- *   free, expired or ours, so a waiter never queues behind the holder's row
- *   lock; between tries no statement runs and no transaction is open. The
- *   creation of the lease table is serialised with
- *   `pg_try_advisory_xact_lock`, polled the same way (a transaction is opened
- *   only when pg_locks shows nobody creating it): `lease-table.ts`.
- * - A lease under which nothing was committed (the run was refused for its
- *   input, or had nothing to do) removes on release the table — and the
- *   schema — that taking it created, so such a run leaves the database as it
- *   found it, as one under the advisory lock does. A runner waiting for the
- *   lease meanwhile creates the table again.
- *
+ *   renews before each migration and throws when the lease is gone. A runner
+ *   that dies stops renewing, and the next takes the lease over after `ttlMs`.
+ * - `fence(q)`, in a migration's transaction just before COMMIT, locks the
+ *   lease row (FOR UPDATE) and refuses unless the lease is still ours, so a
+ *   runner whose lease was taken over cannot commit (the state table's
+ *   primary key refuses a second record besides).
+ * - Expiry alone loses nothing: until another runner takes the lease over, a
+ *   late renewal or a commit goes ahead (through a pooler whose one server
+ *   connection the migration holds, the renewal waits for that COMMIT).
+ * - Waiting holds nothing (`lock-poll.ts`): each try reads the row first (a
+ *   plain read never waits) and upserts only when it may win. Creating the
+ *   lease table is serialised with `pg_try_advisory_xact_lock`
+ *   (`lease-table.ts`).
+ * - A lease under which nothing was committed removes, on release, the table
+ *   and schema that taking it created: such a run leaves the database as it
+ *   found it, as one under the advisory lock does.
  * - The advisory lock (`../pg/advisory-lock.ts`) is the same lock's other
- *   form: once the lease is taken (committed), another session holding the
- *   advisory key in pg_locks makes this runner back off — its row deleted
- *   (with the table, when taking the lease created it) and the wait goes on
- *   as for a busy lock (`../lease-holders.ts`). While it waits, pg_locks is
- *   read before each upsert, so a direct runner's long run costs no writes.
+ *   form: once the lease is taken, a session holding the advisory key makes
+ *   this runner back off and wait as for a busy lock (`../lease-holders.ts`),
+ *   reading pg_locks before each upsert so a long direct run costs no writes.
  *
- * Where PostgreSQL makes a wait unavoidable, and how it is bounded: two
- * runners inserting the first lease row at once wait for each other's insert
- * (one statement); a waiter's upsert that meets a renewal or a commit's fence
- * waits for that single statement or commit. Nothing waits while the holder
- * runs a no-transaction statement: the fence and renewals are not held across
- * one.
+ * The waits PostgreSQL makes unavoidable are one statement or commit long:
+ * two first inserts of the row, an upsert meeting a renewal or a fence.
+ * Neither is held across a no-transaction statement.
  */
 import { randomUUID } from 'node:crypto';
 import { holderName, lockWaitFix, LockWaitTimeoutError, MigrationError, type Blocker } from '../../engine/errors';
