@@ -1,10 +1,9 @@
 /**
  * `sslmode` in a URL means what it means to psql (libpq), not what it means
  * to pg-connection-string 2.x, which takes `require`, `prefer` and
- * `verify-ca` as `verify-full` (and prints a security warning about it): a
- * URL that psql accepts with `?sslmode=require` failed here with "self-signed
- * certificate". The URL's TLS parameters are read here and handed to pg as
- * its `ssl` option; pg gets the URL without them, so it reads none itself.
+ * `verify-ca` as `verify-full`, so a URL psql accepts with `?sslmode=require`
+ * would fail with "self-signed certificate". The URL's TLS parameters are read
+ * here and handed to pg as its `ssl` option; pg gets the URL without them.
  *
  * | sslmode            | encrypted | chain verified   | host name verified |
  * |--------------------|-----------|------------------|--------------------|
