@@ -378,8 +378,8 @@ async function postgresBinary(): Promise<string> {
 
 /**
  * Create `database` when it is missing — not only right after initdb: a first
- * run interrupted between initdb and CREATE DATABASE left a directory where
- * every later run failed with "database "app" does not exist".
+ * run interrupted between initdb and CREATE DATABASE leaves a directory
+ * without it.
  */
 async function ensureDatabase(port: number, password: string, database: string): Promise<void> {
   const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres', ssl: false });

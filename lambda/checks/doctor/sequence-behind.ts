@@ -73,8 +73,8 @@ async function sequenceBehind(ctx: DoctorContext): Promise<Finding[]> {
   if (unusable.length) ctx.notes.push(...noUsageNotes(unusable));
   const unreadable = all.filter((k) => k.no_usage === null && !isTrue(k.selectable));
   if (unreadable.length) ctx.notes.push(unreadableNote(unreadable));
-  // A batch at a time, each isolated (its locks end with it): 3,000 keyed tables read in one statement held
-  // ~9,000 locks at once and the pass failed with "out of shared memory" (53200) at max_locks_per_transaction 64.
+  // A batch at a time, each isolated (its locks end with it): thousands of keyed tables in one statement hold
+  // more locks than max_locks_per_transaction 64 allows ("out of shared memory", 53200).
   const started = Date.now();
   const findings: Finding[] = [];
   for (let from = 0; from < keys.length; from += SEQUENCE_BATCH) {
