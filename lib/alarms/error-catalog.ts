@@ -128,9 +128,9 @@ const NAME = '(?:"(?:[^"]|"")+"|[^\\s(."]+)';
  * pg_blocking_pids(), then those that wrote (they hold a transaction id,
  * backend_xid, what a waiter for a row waits on), then the oldest: the
  * runbook's pg_terminate_backend ends the first row, which must be the holder,
- * not a read-only report that blocks nothing. After the waiters gave up nothing blocks any more: the log's DETAIL line
- * `Process holding the lock: N` (log_lock_waits, waits past
- * deadlock_timeout) names the holder. It reads pg_locks, which every role
+ * not a read-only report that blocks nothing. After the waiters gave up,
+ * nothing blocks any more: the log's DETAIL line `Process holding the lock: N`
+ * (log_lock_waits, waits past deadlock_timeout) names the holder. It reads pg_locks, which every role
  * reads in full: PostgreSQL hides another role's state, xact_start and query
  * (NULL, `<insufficient privilege>`) from a role without pg_read_all_stats
  * (pg_monitor, the RDS master user), but not its pid, locks or
