@@ -77,7 +77,7 @@ export interface NoopTrace {
   cpu_ms: number;
   connections: number;
   round_trips: number;
-  /** Each round trip's SQL (the start-up and authentication messages not counted), connection by connection. */
+  /** Each round trip's SQL (`roundTrips`; the start-up and authentication messages not counted). */
   statements: string[];
 }
 
@@ -92,6 +92,32 @@ export interface StartupResult {
 
 /** A message written that waits for an answer: a simple query, or an extended-protocol batch ending in Sync. */
 const asks = (e: TraceEvent) => e.what === 'write' && /[QS]/.test(e.types ?? '');
+
+/**
+ * The round trips of a trace: on each connection, the queries written before
+ * an answer came (pipelined) make one; each as the SQL of its queries, joined
+ * by " + ", after its connection's number. An extended-protocol query is
+ * written in parts: its SQL is in the Parse, its Sync ends it.
+ */
+export function roundTrips(events: TraceEvent[]): string[] {
+  const trips: string[][] = [];
+  const open = new Map<number | undefined, string[]>();
+  const sqlOf = new Map<number | undefined, string>();
+  for (const e of events) {
+    if (e.what === 'read') open.delete(e.conn);
+    if (e.what !== 'write') continue;
+    if (e.sql !== undefined) sqlOf.set(e.conn, e.sql);
+    if (!asks(e)) continue;
+    let trip = open.get(e.conn);
+    if (!trip) {
+      trip = [`${e.conn}: `];
+      trips.push(trip);
+      open.set(e.conn, trip);
+    }
+    trip.push(sqlOf.get(e.conn) ?? e.types ?? '');
+  }
+  return trips.map(([conn, ...sql]) => `${conn}${sql.join(' + ')}`);
+}
 
 /** The Nth ReadyForQuery ('Z') read on a connection, counting from 1. */
 function nthReady(events: TraceEvent[], conn: number, n: number): TraceEvent | undefined {
@@ -140,7 +166,7 @@ export function splitOf(events: TraceEvent[], spawned: number, firstRowAt: numbe
     identify_ms: identified.at - ready.at,
     read_files_ms: opens.length ? opens.at(-1)!.at - opens[0]!.at : 0,
     connections: new Set(before.filter((e) => e.what === 'connect').map((e) => e.conn)).size,
-    round_trips: before.filter(asks).length,
+    round_trips: roundTrips(before).length,
     cpu: {
       node_ms: preload.cpu, load_ms: connect.cpu - preload.cpu, connect_read_ms: lockWrite.cpu - connect.cpu, lock_ms: lockRead.cpu - lockWrite.cpu,
       state_ms: applyingFirst.cpu - lockRead.cpu, state_table_ms: fileWrite.cpu - applyingFirst.cpu, to_first_file_message_ms: fileWrite.cpu,
@@ -151,14 +177,7 @@ export function splitOf(events: TraceEvent[], spawned: number, firstRowAt: numbe
 
 /** Round trips and connections of a whole traced no-op run. */
 export function noopOf(events: TraceEvent[], processMs: number): NoopTrace {
-  // An extended-protocol query is written in parts: its SQL is in the Parse, its Sync ends the round trip.
-  const sqlOf = new Map<number | undefined, string>();
-  const statements: string[] = [];
-  for (const e of events) {
-    if (e.what !== 'write') continue;
-    if (e.sql !== undefined) sqlOf.set(e.conn, e.sql);
-    if (asks(e)) statements.push(`${e.conn}: ${sqlOf.get(e.conn) ?? e.types}`);
-  }
+  const statements = roundTrips(events);
   return {
     process_ms: processMs,
     cpu_ms: events.at(-1)!.cpu,
