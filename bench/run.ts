@@ -4,7 +4,7 @@
  *
  *   npm run bench                 full sizes (1,000 migrations, 2,000,000 rows / appointments)
  *   npm run bench -- --quick      small sizes, under 3 minutes on 2 cores
- *   npm run bench -- --only apply,noop,memory,online,race,guard,lambda,synth
+ *   npm run bench -- --only apply,noop,startup,memory,online,race,guard,lambda,synth
  *   npm run bench -- --tmpfs      the server's data directory in /dev/shm (see lib/server.ts)
  *   npm run bench -- --latency-ms 1   apply and noop through a proxy that delays each way (lib/latency-proxy.ts)
  *   BENCH_NODE=/path/to/node npm run bench   the measured processes on another Node.js
@@ -25,21 +25,22 @@ import { benchRace } from './race';
 import { measuredEnv, NODE, nodeStartMs } from './lib/proc';
 import { startLatencyProxy } from './lib/latency-proxy';
 import { startBenchServer, dropDatabase, TMPFS_DIR } from './lib/server';
+import { benchStartup } from './startup';
 import { benchSynth } from './synth';
 
-const ALL = ['apply', 'noop', 'memory', 'online', 'race', 'guard', 'lambda', 'synth'] as const;
+const ALL = ['apply', 'noop', 'startup', 'memory', 'online', 'race', 'guard', 'lambda', 'synth'] as const;
 type Part = (typeof ALL)[number];
 
 interface Sizes {
-  migrations: number; applyRuns: number; noopRuns: number; rows: number; baselineMs: number; lambdaRuns: number; synthRuns: number;
+  migrations: number; applyRuns: number; noopRuns: number; startupRuns: number; rows: number; baselineMs: number; lambdaRuns: number; synthRuns: number;
   raceRunners: number; raceFiles: number; raceRows: number; guardRuns: number;
 }
 const FULL: Sizes = {
-  migrations: 1000, applyRuns: 5, noopRuns: 7, rows: 2_000_000, baselineMs: 5000, lambdaRuns: 7, synthRuns: 3,
+  migrations: 1000, applyRuns: 5, noopRuns: 7, startupRuns: 7, rows: 2_000_000, baselineMs: 5000, lambdaRuns: 7, synthRuns: 3,
   raceRunners: 8, raceFiles: 42, raceRows: 1_000_000, guardRuns: 20,
 };
 const QUICK: Sizes = {
-  migrations: 300, applyRuns: 3, noopRuns: 5, rows: 300_000, baselineMs: 2000, lambdaRuns: 5, synthRuns: 1,
+  migrations: 300, applyRuns: 3, noopRuns: 5, startupRuns: 5, rows: 300_000, baselineMs: 2000, lambdaRuns: 5, synthRuns: 1,
   raceRunners: 8, raceFiles: 42, raceRows: 100_000, guardRuns: 7,
 };
 
@@ -101,7 +102,7 @@ async function main(): Promise<void> {
   // Every process the parts below start inherits this.
   process.env = measuredEnv();
   say(`node start (node -e 0): ${machine.node_start_ms} ms`);
-  const needsDb = ['apply', 'noop', 'memory', 'online', 'race', 'guard'].some((p) => args.only.has(p as Part));
+  const needsDb = ['apply', 'noop', 'startup', 'memory', 'online', 'race', 'guard'].some((p) => args.only.has(p as Part));
   const server = needsDb ? await startBenchServer(args.databaseUrl, { tmpfs: args.tmpfs }) : undefined;
   // Ctrl-C: stop the server this run started and remove its data directory.
   process.once('SIGINT', () => { void (server?.stop() ?? Promise.resolve()).finally(() => process.exit(130)); });
@@ -115,7 +116,7 @@ async function main(): Promise<void> {
       const proxy = args.latencyMs ? await startLatencyProxy(server.adminUrl, args.latencyMs) : undefined;
       try {
         const latency = proxy ? { latency_ms_each_way: proxy.oneWayMs } : {};
-        say(`apply: ${sizes.migrations} migrations x ${sizes.applyRuns} runs (schemaguard, psql floor, node-pg-migrate)${proxy ? `, every tool through a proxy that delays each way ${proxy.oneWayMs} ms` : ''}`);
+        say(`apply: ${sizes.migrations} migrations x ${sizes.applyRuns} runs (schemaguard, psql floor, node-pg-migrate, dbmate)${proxy ? `, every tool through a proxy that delays each way ${proxy.oneWayMs} ms` : ''}`);
         const apply = await benchApply({ adminUrl: server.adminUrl, migrations: sizes.migrations, runs: sizes.applyRuns, onRun: say, via: proxy?.url });
         const { applied, ...rest } = apply;
         if (args.only.has('apply')) out.apply = { ...rest, ...latency };
@@ -133,6 +134,10 @@ async function main(): Promise<void> {
       } finally {
         await proxy?.close();
       }
+    }
+    if (server && args.only.has('startup')) {
+      say(`startup: ${sizes.migrations} migrations to a fresh database x ${sizes.startupRuns} runs, each step of the start-up traced; then a no-op`);
+      out.startup = await benchStartup({ adminUrl: server.adminUrl, migrations: sizes.migrations, runs: sizes.startupRuns, onRun: say });
     }
     if (server && args.only.has('memory')) {
       say('memory: one 16 MiB migration (the size limit) of single-row INSERTs: migrate, lint and plan --offline (3 runs each, the highest peak), psql; then one INSERT, one function body, SELECT 1 lines');

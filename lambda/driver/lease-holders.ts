@@ -48,6 +48,16 @@ export function leaseBlocker(h: LeaseHolderRow): Blocker {
 }
 
 /**
+ * Whether the lease table exists. `otherLeases` asks when given no answer;
+ * the advisory lock sends it right behind the statement that takes the lock
+ * (`AdvisoryLock.tryTake`): a statement of its own, run after that one, so it
+ * sees a lease table committed before the lock was granted.
+ */
+export function leaseTableExists(q: Queryable, schema: string): Promise<boolean> {
+  return q.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [table(schema)]).then((r) => !!r.rows[0]?.t);
+}
+
+/**
  * The live (unexpired) leases on the runner lock, for a runner that holds the
  * advisory lock: [] when there is no lease table. An expired lease is taken
  * over as a lease runner would take it: its row is deleted, so the stalled
@@ -55,11 +65,11 @@ export function leaseBlocker(h: LeaseHolderRow): Blocker {
  * committing beside this one (a renewal can be late without its runner
  * having died: expiry alone does not stop it). Reading needs SELECT on the
  * table, a takeover DELETE; without them the run refuses before anything runs.
+ * `exists`: whether the lease table exists, when already asked.
  */
-export async function otherLeases(q: Queryable, schema: string): Promise<Blocker[]> {
+export async function otherLeases(q: Queryable, schema: string, exists: Promise<boolean> = leaseTableExists(q, schema)): Promise<Blocker[]> {
   try {
-    const exists = await q.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [table(schema)]);
-    if (!exists.rows[0]?.t) return [];
+    if (!await exists) return [];
     const r = await q.query<LeaseHolderRow & { expired: boolean }>(
       `SELECT holder, owner, floor(extract(epoch FROM clock_timestamp() - acquired_at))::int AS held_for_s,
               greatest(0, floor(extract(epoch FROM expires_at - clock_timestamp()) * 1000))::bigint AS expires_in_ms,

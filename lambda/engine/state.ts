@@ -197,15 +197,34 @@ export async function stateUpgradeSkipped(q: Queryable, schema: string, columns:
  * lock (`readStateForRun`), without reading them again: no query when the
  * table is up to date.
  */
-export async function prepareState(q: Queryable, schema: string, columns: Set<string> | undefined): Promise<void> {
+export async function prepareState(q: Queryable & { pipelines?: boolean }, schema: string, columns: Set<string> | undefined): Promise<void> {
   if (!columns) {
-    // After a lease runner's creation of the lease table (and schema), and before its removal when it backs off from this runner.
-    await q.query('SELECT pg_advisory_xact_lock($1::bigint)', [stateDdlLockKey(schema)]);
-    await q.query(createSchemaIfMissing(schema));
-    for (const stmt of stateDdl(schema, false).split(';\n')) await q.query(stmt);
+    await inOrder(q, [
+      // After a lease runner's creation of the lease table (and schema), and before its removal when it backs off from this runner.
+      ['SELECT pg_advisory_xact_lock($1::bigint)', [stateDdlLockKey(schema)]],
+      [createSchemaIfMissing(schema)],
+      ...stateDdl(schema, false).split(';\n').map((stmt) => [stmt] as const),
+    ]);
     return;
   }
   for (const stmt of stateUpgradeSql(schema, missingStateColumns(columns))) await q.query(stmt);
+}
+
+/**
+ * The statements one after the other; on a session that pipelines, all
+ * written at once (one round trip) and their answers awaited in order: the
+ * first error is thrown, as when each waited for the one before (the server
+ * runs each after the one before, and refuses those after an error in the
+ * aborted transaction).
+ */
+async function inOrder(q: Queryable & { pipelines?: boolean }, statements: ReadonlyArray<readonly [string, unknown[]?]>): Promise<void> {
+  if (!q.pipelines) {
+    for (const [sql, params] of statements) await q.query(sql, params);
+    return;
+  }
+  const sent = statements.map(([sql, params]) => q.query(sql, params));
+  for (const answer of sent) answer.catch(() => undefined);
+  for (const answer of sent) await answer;
 }
 
 /** Create `repair`'s audit table if it is missing; call while holding the runner lock. */

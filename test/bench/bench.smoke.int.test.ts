@@ -21,6 +21,7 @@ import { benchOnline, SAFE_LOCK_TIMEOUT_MS } from '../../bench/online';
 import { benchOnlineFixes, FIXES_LOCK_TIMEOUT_MS } from '../../bench/online-fixes';
 import { benchProgressLines } from '../../bench/progress-lines';
 import { benchRace } from '../../bench/race';
+import { benchStartup, STEPS } from '../../bench/startup';
 import { benchStartupParts } from '../../bench/startup-parts';
 import { benchSynth } from '../../bench/synth';
 import { ROOT } from '../support/cli';
@@ -38,6 +39,9 @@ describe(`Benchmarks (smoke, ${target.name})`, () => {
       expect(apply.samples.schemaguard).toHaveLength(1);
       expect(apply.samples.node_pg_migrate).toHaveLength(1);
       expect(apply.ratio_vs_node_pg_migrate).toBeGreaterThan(0);
+      // dbmate, the second peer, applied the same files (the bench checks its tables), unless its binary is missing here.
+      if (apply.dbmate_note) console.log(`[bench smoke] ${apply.dbmate_note}`);
+      else expect([apply.samples.dbmate.length, apply.paired_ratio_vs_dbmate! > 0]).toEqual([1, true]);
       // The state rows cut the run (the server's clock is this machine's): every part there.
       const phases = apply.schemaguard_phases!;
       expect(phases.to_first_file_ms).toBeGreaterThan(0);
@@ -234,6 +238,24 @@ describe('Benchmark: start-up parts (smoke)', () => {
     for (const k of ['node_ms', 'read_ms', 'parse_ms', 'warm_read_ms', 'warm_parse_ms'] as const) expect(r[k], k).toBeGreaterThan(0);
     expect(Number.isFinite(r.load_ms)).toBe(true);
     expect(Number.isFinite(r.core_load_ms)).toBe(true);
+  }, 120_000);
+});
+
+describe(`Benchmark: the start-up traced step by step (smoke, ${target.name})`, () => {
+  it('cuts the way to the first file into steps that add up to it; a no-op makes one connection', async () => {
+    const r = await benchStartup({ adminUrl: target.adminUrl, migrations: 20, runs: 1 });
+    const s = r.samples[0]!;
+    for (const step of STEPS) expect(s[step], step).toBeGreaterThanOrEqual(0);
+    expect(STEPS.reduce((sum, step) => sum + s[step], 0)).toBeCloseTo(s.to_first_file_ms, 0);
+    // The runner lock's connection, then the applying one (a fresh database: the state table is made on it).
+    expect(s.connections).toBe(2);
+    expect(s.cpu.to_first_file_message_ms).toBeGreaterThan(0);
+    // Nothing to apply: the runner lock's connection alone; the lease-table check rides with the lock's try.
+    expect(r.noop.connections).toBe(1);
+    expect(r.noop.statements[0]).toContain('pg_backend_pid()');
+    expect(r.noop.statements[1]).toMatch(/pg_try_advisory_lock.* \+ SELECT to_regclass\(\$1\)/);
+    expect(r.noop.statements.at(-1)).toContain('pg_advisory_unlock');
+    expect(r.noop.round_trips).toBe(r.noop.statements.length);
   }, 120_000);
 });
 

@@ -73,7 +73,7 @@ describe('Faults: PostgreSQL restarted, unreachable or refusing TLS (a server of
     if (server) cleanup(server);
   });
 
-  it('migrate with nothing to do leaves no line in the server\'s log: the applying connection it started meanwhile is closed as any other', async () => {
+  it('migrate with nothing to do leaves no line in the server\'s log: its one connection is closed as any other', async () => {
     const db = 'spare_quiet';
     await withClient(url, (c) => c.query(`CREATE DATABASE ${db}`));
     const dbUrl = url.replace(/\/postgres$/, `/${db}`);

@@ -184,17 +184,16 @@ function urlFromPgVariables(env: NodeJS.ProcessEnv): string {
  * embedded server nor sends anything to a server. With --database-url (or
  * DATABASE_URL) the first connection is made while the files are read — its
  * handshake and authentication take turns with the reading — and closed
- * unused when a file is bad. `connections`: how many to start so (`migrate`
- * starts the one that applies with the runner lock's).
+ * unused when a file is bad.
  */
-export async function readWhileConnecting<T>(ctx: CommandContext, read: () => Promise<T>, connections = 1): Promise<{ files: T; driver: Driver; where: string }> {
+export async function readWhileConnecting<T>(ctx: CommandContext, read: () => Promise<T>): Promise<{ files: T; driver: Driver; where: string }> {
   if (!namesDatabase(ctx)) {
     const files = await read();
     return { files, ...(await connectTarget(ctx)) };
   }
   const target = await connectTarget(ctx);
   // A connection only (the Data API has none to open ahead).
-  if (target.driver instanceof PgDriver) target.driver.prepareConnection(connections);
+  if (target.driver instanceof PgDriver) target.driver.prepareConnection();
   try {
     return { files: await read(), ...target };
   } catch (e) {

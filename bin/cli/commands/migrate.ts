@@ -11,8 +11,9 @@ import { namesDatabase, readWhileConnecting, stateSchemaFlag, warnAboutFiles, ty
 
 export async function migrateCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
-  // Two connections: the runner lock's, and the one that applies (a spare when nothing is pending).
-  const { files: migrations, driver, where } = await readWhileConnecting(ctx, () => loadMigrationsAsync(opts.dir, { deferParse: true, layout: opts.layout }), 2);
+  // The runner lock's connection only: the one that applies is opened by the run once it knows files are pending
+  // (while they are parsed), so a run with nothing to do makes one handshake.
+  const { files: migrations, driver, where } = await readWhileConnecting(ctx, () => loadMigrationsAsync(opts.dir, { deferParse: true, layout: opts.layout }));
   warnAboutFiles(ctx, migrations.length);
   const run = new RunProgress();
   // With the embedded server, its clean-up answers the signal (and stops the server, rolling the transaction back).

@@ -34,7 +34,7 @@ import { holderName, lockLostError, lockWaitFix, LockWaitTimeoutError, PoolerErr
 import type { Driver, MigrationLock, Session } from '../../engine/ports';
 import { advisoryLockKey } from '../../engine/runner-lock-names';
 import { queryFileSql, workerFile } from '../../engine/script';
-import { otherLeases } from '../lease-holders';
+import { leaseTableExists, otherLeases } from '../lease-holders';
 import { pollForLock } from '../lock-poll';
 
 export { advisoryLockKey };
@@ -84,6 +84,11 @@ export async function lockHolders(q: { query: Session['query'] }, key: string): 
   }));
 }
 
+/** A key of this run's own (`heldSql`): random, so no other runner holds it. */
+function runKey(): string {
+  return randomBytes(8).readBigInt64BE().toString();
+}
+
 /** One try: takes the lock only when the statement runs on the session the connection started on. */
 const TRY_SQL = `SELECT (SELECT pg_try_advisory_lock($1::bigint) WHERE $2::int IS NULL OR pg_backend_pid() = $2::int) AS ok,
        pg_backend_pid() AS pid`;
@@ -91,7 +96,7 @@ const TRY_SQL = `SELECT (SELECT pg_try_advisory_lock($1::bigint) WHERE $2::int I
 export class AdvisoryLock implements MigrationLock {
   private session?: Session;
   private held = false;
-  /** This run's own key, held by the lock's session once `heldSql` was asked. */
+  /** This run's own key, held by the lock's session once `heldSql` was asked (or the worker announced). */
   private runKey?: string;
   readonly key: string;
   /** The live leases the last try found after taking the lock (it backed off for them). */
@@ -120,7 +125,11 @@ export class AdvisoryLock implements MigrationLock {
   }
 
   private async tryTake(s: Session): Promise<boolean> {
-    const row = (await s.query<{ pid: number; ok: boolean | null }>(TRY_SQL, [this.key, s.pid ?? null])).rows[0]!;
+    const trying = s.query<{ pid: number; ok: boolean | null }>(TRY_SQL, [this.key, s.pid ?? null]);
+    // Where the session pipelines, the lease table's check goes in the same round trip, run after the try (`leaseTableExists`).
+    const leaseTable = s.pipelines ? leaseTableExists(s, this.stateSchema) : undefined;
+    leaseTable?.catch(() => undefined);
+    const row = (await trying).rows[0]!;
     if (s.pid !== undefined && row.pid !== s.pid) {
       throw new PoolerError(
         `the connection to ${this.driver.target} is not one server session: it started on server pid ${s.pid}, and the next statement ran on pid ${row.pid}; it goes through a transaction-pooling proxy (such as PgBouncer with pool_mode=transaction), where a session lock would be left with a pooled server connection; nothing was run`,
@@ -130,7 +139,7 @@ export class AdvisoryLock implements MigrationLock {
     this.leases = [];
     if (row.ok !== true) return false;
     // Taken: now a runner holding the lease (the Data API, a pooler) sees it; and one that took the lease before, this one sees.
-    this.leases = await otherLeases(s, this.stateSchema);
+    this.leases = await otherLeases(s, this.stateSchema, leaseTable);
     if (this.leases.length === 0) return true;
     await s.query('SELECT pg_advisory_unlock($1::bigint)', [this.key]);
     return false;
@@ -152,11 +161,21 @@ export class AdvisoryLock implements MigrationLock {
     });
   }
 
-  /** A second advisory lock on the lock's session, (workerKey, pid): `lockHolders` of a waiting runner reads the worker from it. */
+  /**
+   * A second advisory lock on the lock's session, (workerKey, pid):
+   * `lockHolders` of a waiting runner reads the worker from it. In the same
+   * round trip, this run's own key (`heldSql`), which the first file asks for next.
+   */
   async announceWorker(pid: number): Promise<void> {
     const s = this.session;
     if (!this.held || !s || s.broken || !Number.isSafeInteger(pid)) return;
-    await s.query('SELECT pg_try_advisory_lock($1::int, $2::int)', [workerKey(this.key), pid]);
+    if (this.runKey !== undefined) {
+      await s.query('SELECT pg_try_advisory_lock($1::int, $2::int)', [workerKey(this.key), pid]);
+      return;
+    }
+    const key = runKey();
+    const r = await s.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::int, $2::int), pg_try_advisory_lock($3::bigint) AS ok', [workerKey(this.key), pid, key]);
+    if (r.rows[0]?.ok === true) this.runKey = key;
   }
 
   assertHeld(): void {
@@ -177,7 +196,7 @@ export class AdvisoryLock implements MigrationLock {
     const s = this.session;
     if (!this.held || !s || s.broken) return undefined;
     if (this.runKey === undefined) {
-      const key = randomBytes(8).readBigInt64BE().toString();
+      const key = runKey();
       const r = await s.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key]);
       if (r.rows[0]?.ok !== true) return undefined;
       this.runKey = key;

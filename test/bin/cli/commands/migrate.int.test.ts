@@ -138,7 +138,7 @@ describe(`CLI: schemaguard migrate reads its files while it connects, on ${targe
     expect(await main(['status', '--dir', dir, '--database-url', url, '--exit-code'], io)).toBe(0);
   });
 
-  it('with nothing pending, needs one connection slot: the applying connection started meanwhile is a spare', async () => {
+  it('with nothing pending, needs one connection slot: the applying connection is never opened', async () => {
     const url = await freshDatabase(target, 'one_slot');
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
     const io = { out: () => undefined, err: () => undefined, env: { SCHEMAGUARD_APPLIED_BY: 'test' } };
