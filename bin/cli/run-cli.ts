@@ -7,7 +7,8 @@
 import { InputError, InputProblemsError, MigrationError, databaseFields } from '../../lambda/engine/errors';
 import { permissionFix, roleOf } from '../../lambda/engine/permission-fix';
 import { Redactor } from '../../lambda/engine/redact';
-import { parseArgs, SARIF_COMMANDS, statedArgs, type CliOptions } from './args';
+import { parseArgs, statedArgs, type CliOptions } from './args';
+import { SARIF_COMMANDS } from './registry';
 import { applyProjectFile, readsProjectFile } from './project-config';
 import { hintCodeCache } from './code-cache-hint';
 import type { CommandContext } from './commands/context';
