@@ -11,6 +11,7 @@
 import type { RunEvent } from '../../../lambda/engine/runner';
 import { runsOutsideTransaction, type Migration } from '../../../lambda/engine/source';
 import { stderrLines } from '../run-cli';
+import { plural, verb } from '../words';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -82,13 +83,13 @@ export class RunProgress {
       ? outside ? lostOutsideTransaction(committedLines) : 'the connection was lost, so whether its COMMIT was reached is not known (schemaguard status tells)'
       : outside ? outsideTransaction(committedLines) : 'rolled back, nothing of it applied';
     const pending = this.pending === undefined ? '' : `, ${this.pending - n} still pending (${file} included)`;
-    return `migrate stopped at ${file}: ${left}; ${n} migration${n === 1 ? '' : 's'} applied before it by this run stay${n === 1 ? 's' : ''} applied${pending}`;
+    return `migrate stopped at ${file}: ${left}; ${plural(n, 'migration')} applied before it by this run ${verb(n, 'stay')} applied${pending}`;
   }
 
   /** The line said when the run is interrupted. */
   interruptedLine(signal: string): string {
     const n = this.appliedFiles.length;
-    const done = `${n} migration${n === 1 ? '' : 's'} applied by this run stay${n === 1 ? 's' : ''} applied`;
+    const done = `${plural(n, 'migration')} applied by this run ${verb(n, 'stay')} applied`;
     const [m, ...behind] = this.inFlight;
     if (!m) return `migrate interrupted (${signal}) between migrations, none sent and unanswered: ${done}; run schemaguard migrate again to continue`;
     if (this.now() < this.backoffUntil) {
@@ -126,7 +127,7 @@ function outsideTransaction(committedLines: readonly number[]): string {
   // An earlier run's statements may stay (a rerun that failed at its first line): "by this run".
   if (!committedLines.length) return 'not recorded, and nothing of it applied by this run (it runs outside a transaction, and no statement of it committed before the one that failed)';
   const lines = committedLines.length === 1 ? `line ${committedLines[0]}` : `${committedLines.length} of its statements (from line ${committedLines[0]})`;
-  return `not recorded, though ${lines} committed and stay${committedLines.length === 1 ? 's' : ''} applied (it runs outside a transaction): the next run starts again from its first line`;
+  return `not recorded, though ${lines} committed and ${verb(committedLines.length, 'stay')} applied (it runs outside a transaction): the next run starts again from its first line`;
 }
 
 /** A no-transaction file cut off by a lost connection: it has no COMMIT; what finished stays, the statement cut off may or may not have. */
