@@ -9,6 +9,7 @@ import { nearestWord } from '../../lambda/engine/nearest';
 import { CONFIG_FILE_NAME, defaultSnapshot } from '../../lib/config/load';
 import { SETTINGS, type RuleSetting } from '../../lib/config/settings';
 import { UsageError } from './errors';
+import { orList } from './words';
 import { commandSpec, COMMANDS, commandsWhere, HELP_ORDER, REMOTE_COMMANDS, SARIF_COMMANDS, type Command } from './registry';
 import { DOCS_POINTERS } from '../../lambda/engine/docs-pointers';
 
@@ -367,9 +368,6 @@ function commandIn(argv: string[]): Command | undefined {
 export function formatsOf(command: Command): readonly OutputFormat[] {
   return (SARIF_COMMANDS as readonly Command[]).includes(command) ? FORMATS : FORMATS.filter((f) => f !== 'sarif');
 }
-
-/** `a, b or c`. */
-const orList = (items: readonly string[]) => (items.length === 1 ? items[0]! : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`);
 
 /** A --format the command does not write is refused, not ignored (`status --format sarif` printed a text table). */
 function refuseFormat(command: Command, format: OutputFormat): void {

@@ -14,3 +14,11 @@ export const plural = (n: number, word: string, many?: string): string => `${n} 
 
 /** A verb agreeing with `n` things: `stays` for 1, `stay` for more. */
 export const verb = (n: number, stem: string): string => oneOrMany(n, `${stem}s`, stem);
+
+const joined = (items: readonly string[], last: string): string => (items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} ${last} ${items.at(-1)}`);
+
+/** `a`, `a or b`, `a, b or c`. */
+export const orList = (items: readonly string[]): string => joined(items, 'or');
+
+/** `a`, `a and b`, `a, b and c`. */
+export const andList = (items: readonly string[]): string => joined(items, 'and');

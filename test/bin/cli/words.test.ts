@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { noun, oneOrMany, plural, verb } from '../../../bin/cli/words';
+import { andList, noun, oneOrMany, orList, plural, verb } from '../../../bin/cli/words';
 
 describe('the grammar of messages by number', () => {
   it('counts a noun, with an s or its own plural', () => {
@@ -11,5 +11,10 @@ describe('the grammar of messages by number', () => {
   it('agrees a verb and a pronoun with the number', () => {
     expect([verb(1, 'stay'), verb(2, 'stay'), verb(0, 'keep')]).toEqual(['stays', 'stay', 'keep']);
     expect([oneOrMany(1, 'it', 'them'), oneOrMany(4, 'it', 'them')]).toEqual(['it', 'them']);
+  });
+
+  it('lists with or and and', () => {
+    expect([orList(['a']), orList(['a', 'b']), orList(['a', 'b', 'c'])]).toEqual(['a', 'a or b', 'a, b or c']);
+    expect([andList([]), andList(['a']), andList(['a', 'b', 'c'])]).toEqual(['', 'a', 'a, b and c']);
   });
 });
