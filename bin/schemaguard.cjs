@@ -20,7 +20,8 @@ const root = join(__dirname, '..');
 // The commands of a deploy have a bundle of their own, about half the code
 // for Node.js to compile (bin/schemaguard-core.ts); every other form of the
 // command line (flags first, help, the other commands) runs the whole CLI.
-const CORE_COMMANDS = ['migrate', 'status', 'new', 'baseline', 'repair'];
+// The CLI's command registry (bin/cli/registry.ts) reads the same list.
+const CORE_COMMANDS = require('./cli/core-commands.json');
 const core = join(root, 'dist', 'schemaguard-core.cjs');
 const whole = join(root, 'dist', 'schemaguard.cjs');
 const bundle = CORE_COMMANDS.includes(process.argv[2]) && existsSync(core) ? core : whole;

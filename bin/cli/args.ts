@@ -5,24 +5,15 @@
 import { DURATION_FORMAT_HINT, MAX_DURATION_MS, parseDuration } from '../../lambda/engine/duration';
 import { HISTORY_SOURCES, type HistorySource } from '../../lambda/engine/foreign-history';
 import { MIGRATION_LAYOUTS, type MigrationLayout } from '../../lambda/engine/layout';
-import { OPERATOR_COMMANDS } from '../../lambda/handler/operator-protocol';
 import { nearestWord } from '../../lambda/engine/nearest';
 import { CONFIG_FILE_NAME, defaultSnapshot } from '../../lib/config/load';
 import { SETTINGS, type RuleSetting } from '../../lib/config/settings';
 import { UsageError } from './errors';
+import { orList } from './words';
+import { commandSpec, COMMANDS, commandsWhere, HELP_ORDER, REMOTE_COMMANDS, SARIF_COMMANDS, type Command } from './registry';
 import { DOCS_POINTERS } from '../../lambda/engine/docs-pointers';
 
 export const VERSION = '0.1.0';
-
-export const COMMANDS = ['migrate', 'plan', 'status', 'lint', 'check', 'diff', 'snapshot', 'doctor', 'guard', 'capture', 'new', 'baseline', 'repair', 'init'] as const;
-export type Command = (typeof COMMANDS)[number];
-
-/** Positional arguments each command takes: [least, most, how to write them]. */
-const ARGUMENTS: Partial<Record<Command, [number, number, string]>> = {
-  new: [1, 1, 'schemaguard new NAME'],
-  baseline: [0, 1, 'schemaguard baseline VERSION'],
-  repair: [0, Number.POSITIVE_INFINITY, 'schemaguard repair [VERSION…] --reason TEXT'],
-};
 
 export const FORMATS = ['text', 'json', 'github', 'sarif'] as const;
 export type OutputFormat = (typeof FORMATS)[number];
@@ -129,14 +120,9 @@ type FlagKind = 'string' | 'duration' | 'int' | 'count' | 'bool' | 'format' | 's
  */
 export interface FlagSpec { key: keyof CliOptions; kind: FlagKind; help: string; value?: string; for?: readonly Command[]; helpFor?: Partial<Record<Command, string>>; zero?: string }
 
-/** The commands that connect to a database (every one but `new`, `init` and `snapshot`, which uses a throwaway server of its own). */
-const CONNECTING: readonly Command[] = ['migrate', 'plan', 'status', 'lint', 'check', 'diff', 'doctor', 'guard', 'capture', 'baseline', 'repair'];
-/** The commands that read or write the state table. */
-const STATEFUL: readonly Command[] = ['migrate', 'plan', 'status', 'lint', 'diff', 'doctor', 'guard', 'capture', 'baseline', 'repair'];
-/** The commands the deployed migration function runs for `--function` (its registry). */
-const REMOTE = Object.keys(OPERATOR_COMMANDS) as Command[];
-/** The commands that read the migration files (check and doctor read the database and the contracts only). */
-const READING_FILES: readonly Command[] = ['migrate', 'plan', 'status', 'lint', 'diff', 'snapshot', 'guard', 'capture', 'new', 'baseline', 'repair', 'init'];
+const CONNECTING = commandsWhere((c) => c.connects);
+const STATEFUL = commandsWhere((c) => c.stateful);
+const READING_FILES = commandsWhere((c) => c.readsFiles);
 
 export const FLAGS: Record<string, FlagSpec> = {
   '--database-url': {
@@ -146,8 +132,8 @@ export const FLAGS: Record<string, FlagSpec> = {
   '--cluster-arn': { key: 'clusterArn', kind: 'string', value: 'ARN', for: CONNECTING, help: 'an Aurora cluster to reach through the RDS Data API instead of a URL (with --secret-arn; AWS credentials from the standard chain, the region from the ARN)' },
   '--secret-arn': { key: 'secretArn', kind: 'string', value: 'ARN', for: CONNECTING, help: 'with --cluster-arn: the Secrets Manager secret the Data API signs in with' },
   '--database': { key: 'database', kind: 'string', value: 'NAME', for: CONNECTING, help: 'with --cluster-arn: the database on the cluster (default: postgres)' },
-  '--function': { key: 'functionName', kind: 'string', value: 'NAME', for: REMOTE, help: 'run the command in the deployed migration function (SchemaMigrations onEventHandler, its name or ARN), against its database with its deployed files; baseline and repair only where operatorCommands.writes allows' },
-  '--actor': { key: 'actor', kind: 'string', value: 'NAME', for: REMOTE, help: 'with --function: who asks, recorded by the function (default: your ARN from STS GetCallerIdentity)' },
+  '--function': { key: 'functionName', kind: 'string', value: 'NAME', for: REMOTE_COMMANDS, help: 'run the command in the deployed migration function (SchemaMigrations onEventHandler, its name or ARN), against its database with its deployed files; baseline and repair only where operatorCommands.writes allows' },
+  '--actor': { key: 'actor', kind: 'string', value: 'NAME', for: REMOTE_COMMANDS, help: 'with --function: who asks, recorded by the function (default: your ARN from STS GetCallerIdentity)' },
   '--dir': { key: 'dir', kind: 'string', value: 'DIR', for: READING_FILES, help: 'migrations directory (default: migrations)' },
   '--layout': { key: 'layout', kind: 'layout', value: 'LAYOUT', for: READING_FILES, help: `how --dir is laid out: ${MIGRATION_LAYOUTS.join(', ')} (default: detected; drizzle by its meta/_journal.json, prisma by its <timestamp>_<name>/migration.sql folders)` },
   '--config': { key: 'config', kind: 'string', value: 'FILE', help: 'the project file to read (default: schemaguard.config.json in the working directory or the nearest one above it)' },
@@ -378,16 +364,10 @@ function commandIn(argv: string[]): Command | undefined {
   return undefined;
 }
 
-/** The commands that write findings as SARIF; every command takes text, json and github (a failure as a workflow annotation). */
-export const SARIF_COMMANDS: readonly Command[] = ['lint', 'check', 'doctor', 'diff', 'plan', 'guard'];
-
 /** Formats `command` supports. */
 export function formatsOf(command: Command): readonly OutputFormat[] {
-  return SARIF_COMMANDS.includes(command) ? FORMATS : FORMATS.filter((f) => f !== 'sarif');
+  return (SARIF_COMMANDS as readonly Command[]).includes(command) ? FORMATS : FORMATS.filter((f) => f !== 'sarif');
 }
-
-/** `a, b or c`. */
-const orList = (items: readonly string[]) => (items.length === 1 ? items[0]! : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`);
 
 /** A --format the command does not write is refused, not ignored (`status --format sarif` printed a text table). */
 function refuseFormat(command: Command, format: OutputFormat): void {
@@ -399,7 +379,9 @@ function refuseFormat(command: Command, format: OutputFormat): void {
 }
 
 function commandArguments(command: Command, extra: string[]): string[] {
-  const [least, most, usage] = ARGUMENTS[command] ?? [0, 0, ''];
+  const spec = commandSpec(command);
+  const [least, most] = spec.args ?? [0, 0];
+  const usage = spec.args ? `schemaguard ${spec.usage}` : '';
   if (extra.length > most) {
     const value = extra[most]!;
     throw new UsageError(`unexpected argument "${value}"`, { value, fix: usage ? `write ${usage}` : 'flags start with --; see schemaguard --help' });
@@ -477,27 +459,6 @@ function oneOf<T extends string>(name: string, raw: string, allowed: readonly T[
   throw new UsageError(`${name}: unknown value "${raw}"`, { value: raw, fix: `use one of: ${allowed.join(', ')}` });
 }
 
-/** Each command's usage and what it does, for the help. */
-export const COMMAND_HELP: Record<Command, { usage: string; what: string }> = {
-  plan: { usage: 'plan', what: 'what would run, in order: each statement\'s lock, its table\'s size, rewrites and scans, and the lint findings\n(writes nothing; exit 0 as a report, or with --exit-code 1 on an error, as lint)' },
-  migrate: { usage: 'migrate', what: 'apply pending migrations, each in its own transaction with its checks' },
-  status: { usage: 'status', what: 'applied / baselined / pending / changed / unknown, as a table' },
-  lint: { usage: 'lint', what: 'lint the pending migrations: those the database (or the embedded server, or git\'s base branch) has not applied;\nexit 1 on errors' },
-  check: { usage: 'check', what: 'check the query contracts (--contracts DIR) against the live schema, writing nothing' },
-  diff: { usage: 'diff', what: 'compare the live schema with the snapshot the migrations produce; exit 1 on drift (comment changes alone: reported, exit 0)' },
-  snapshot: { usage: 'snapshot', what: 'apply the migrations to a throwaway embedded PostgreSQL and write the schema they produce (--snapshot)' },
-  doctor: { usage: 'doctor', what: 'schema problems on any database (missing defaults, foreign keys, INVALID indexes, …)' },
-  guard: { usage: 'guard', what: 'one read-only pass over a live database: drift, contracts, doctor errors, INVALID indexes,\nunvalidated constraints, pending or unknown migrations; exit 1 when a finding pages' },
-  capture: { usage: 'capture', what: 'write the application\'s statements from pg_stat_statements as contracts (--dry-run lists them)' },
-  new: { usage: 'new NAME', what: 'create the next-numbered migration file in --dir, with a header of directives' },
-  baseline: { usage: 'baseline VERSION', what: 'record the files up to VERSION as applied without running them (adopting an existing database)' },
-  repair: { usage: 'repair [VERSION…] --reason TEXT', what: 'accept the new text of applied files that were edited; old and new checksums are audited' },
-  init: { usage: 'init', what: 'write schemaguard.config.json, the migrations and contracts folders and a GitHub Actions workflow\n(what exists is kept, and said)' },
-};
-
-/** The order of the commands in the help. */
-export const HELP_ORDER: readonly Command[] = ['init', 'plan', 'migrate', 'status', 'lint', 'check', 'diff', 'snapshot', 'doctor', 'guard', 'capture', 'new', 'baseline', 'repair'];
-
 export const EXIT_CODES = 'Exit codes: 0 success, 1 a migration, check or refusal failed, 2 usage or input error.';
 
 /** The help's word on the project file (the CLI reference says it with a link). */
@@ -514,7 +475,7 @@ function flagLine([flag, spec]: [string, FlagSpec], command?: Command): string {
 /** The help: every command and flag, or (`command`) that command's usage and the flags it takes. */
 export function helpText(version: string, command?: Command): string {
   if (command) {
-    const { usage, what } = COMMAND_HELP[command];
+    const { usage, what } = commandSpec(command);
     const flags = Object.entries(FLAGS).filter(([, spec]) => !spec.for || spec.for.includes(command)).map((f) => flagLine(f, command)).join('\n');
     return `schemaguard ${version} — ${command}: ${what.replace(/\n/g, ' ')}
 
@@ -529,7 +490,7 @@ schemaguard help lists every command.
 `;
   }
   const commands = HELP_ORDER.map((c) => {
-    const { usage, what } = COMMAND_HELP[c];
+    const { usage, what } = commandSpec(c);
     const lines = what.split('\n');
     const first = usage.length <= 8 ? `  ${usage.padEnd(9)} ${lines[0]}` : `  ${usage}\n            ${lines[0]}`;
     return [first, ...lines.slice(1).map((l) => `            ${l}`)].join('\n');

@@ -22,6 +22,7 @@ import { EMBEDDED_PACKAGE, loadEmbeddedModule, missingLibrariesFix, platformPack
 import { awaitLeftoverInitdb, withRecordedInitdb } from './embedded-initdb';
 import { acquireLock, processIdentity, readOrEmpty, type HeldLock } from './embedded-lock';
 import { runningPostmaster, startedBeforeBoot, StartFailedError, startPostmaster, waitUntilGone, type Postmaster } from './embedded-postmaster';
+import { noun, oneOrMany } from './words';
 
 export interface EmbeddedServer {
   url: string;
@@ -118,9 +119,9 @@ function refuseUnreachable(paths: Paths): void {
   if (blocked.length === 0) return;
   const first = blocked[0]!;
   const dirs = blocked.map((b) => b.dir).join(' ');
-  throw new InputError(`cannot start the embedded PostgreSQL in ${paths.dir} as root: PostgreSQL runs as the OS user postgres (it refuses to run as root), and that user cannot enter ${first.dir} (mode ${first.mode.toString(8).padStart(3, '0')}, owner ${userName(first.uid)})${blocked.length > 1 ? ` nor ${blocked.length - 1} more director${blocked.length === 2 ? 'y' : 'ies'} below it` : ''}; schemaguard does not change the permissions of your directories`, {
+  throw new InputError(`cannot start the embedded PostgreSQL in ${paths.dir} as root: PostgreSQL runs as the OS user postgres (it refuses to run as root), and that user cannot enter ${first.dir} (mode ${first.mode.toString(8).padStart(3, '0')}, owner ${userName(first.uid)})${blocked.length > 1 ? ` nor ${blocked.length - 1} more ${noun(blocked.length - 1, 'directory', 'directories')} below it` : ''}; schemaguard does not change the permissions of your directories`, {
     value: paths.dir,
-    fix: `run schemaguard as a regular user; or keep the embedded data where that user can reach it: --embedded-dir /var/tmp/schemaguard-${basename(dirname(paths.dir))} (or "embeddedDir" in schemaguard.config.json); or let it enter (not list) ${blocked.length === 1 ? 'that directory' : 'them'}: chmod o+x ${dirs}; or use a server of your own: --database-url URL`,
+    fix: `run schemaguard as a regular user; or keep the embedded data where that user can reach it: --embedded-dir /var/tmp/schemaguard-${basename(dirname(paths.dir))} (or "embeddedDir" in schemaguard.config.json); or let it enter (not list) ${oneOrMany(blocked.length, 'that directory', 'them')}: chmod o+x ${dirs}; or use a server of your own: --database-url URL`,
   });
 }
 

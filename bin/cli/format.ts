@@ -4,6 +4,7 @@ import { CheckFailedError, LockTimeoutError, LockWaitTimeoutError, MigrationErro
 import { appliedAsOther, type Plan, type PlanEntry } from '../../lambda/engine/plan';
 import { shortChecksum } from '../../lambda/engine/checksum';
 import type { Migration } from '../../lambda/engine/source';
+import { plural } from './words';
 
 export function table(headers: string[], rows: string[][]): string {
   return [...tableLines(headers, () => rows)].join('\n');
@@ -47,7 +48,7 @@ export function directivesOf(m: Migration): string {
   if (m.directives.noTransaction) d.push('no-transaction');
   if (m.directives.lockTimeoutMs !== undefined) d.push(`lock-timeout=${formatDuration(m.directives.lockTimeoutMs)}`);
   if (m.directives.statementTimeoutMs !== undefined) d.push(`statement-timeout=${formatDuration(m.directives.statementTimeoutMs)}`);
-  if (m.checks.length) d.push(`${m.checks.length} check${m.checks.length === 1 ? '' : 's'}`);
+  if (m.checks.length) d.push(plural(m.checks.length, 'check'));
   return d.join(', ');
 }
 

@@ -21,7 +21,8 @@ import { operatorWrites, type OperatorSetup } from '../../lambda/handler/operato
 import {
   OPERATOR_COMMANDS, OPERATOR_FLAGS, OPERATOR_PROTOCOL_VERSION, OPERATOR_RESULT_FIELD, type OperatorRequest, type OperatorResult,
 } from '../../lambda/handler/operator-protocol';
-import { FLAGS, type CliOptions, type Command } from './args';
+import { FLAGS, type CliOptions } from './args';
+import type { Command } from './registry';
 import { runCommand } from './commands';
 import { UsageError } from './errors';
 import { runCli, type Io } from './run-cli';

@@ -7,7 +7,8 @@
 import { InputError, InputProblemsError, MigrationError, databaseFields } from '../../lambda/engine/errors';
 import { permissionFix, roleOf } from '../../lambda/engine/permission-fix';
 import { Redactor } from '../../lambda/engine/redact';
-import { parseArgs, SARIF_COMMANDS, statedArgs, type CliOptions } from './args';
+import { parseArgs, statedArgs, type CliOptions } from './args';
+import { SARIF_COMMANDS } from './registry';
 import { applyProjectFile, readsProjectFile } from './project-config';
 import { hintCodeCache } from './code-cache-hint';
 import type { CommandContext } from './commands/context';
@@ -16,6 +17,7 @@ import { exitOnInternalError, exitWhenWritten, keepRunningWhenReaderCloses, writ
 import { formatError } from './format';
 import { flushOnExit, LineBatcher } from './line-batcher';
 import { githubErrorAnnotation } from './output/github';
+import { noun } from './words';
 
 export interface Io {
   out(text: string): void;
@@ -110,7 +112,7 @@ export function withConfigField(text: string, configFile: string | undefined): s
 /** The annotation after the first problems: how many more, and what shows them. */
 function moreProblems(e: InputProblemsError, command: string | undefined): string {
   const more = e.total - e.problems.length;
-  return `and ${more} more problem${more === 1 ? '' : 's'} in the migration files, not annotated (${e.total} in all; fix these and run ${command ? `schemaguard ${command}` : 'the command'} again to see them)`;
+  return `and ${more} more ${noun(more, 'problem')} in the migration files, not annotated (${e.total} in all; fix these and run ${command ? `schemaguard ${command}` : 'the command'} again to see them)`;
 }
 
 /**

@@ -1,6 +1,7 @@
 /** The CLI reference: a page per command, and an index of every command and flag. */
-import { COMMAND_HELP, COMMANDS, EXIT_CODES, FLAGS, formatsOf, HELP_ORDER, type Command, type OutputFormat } from '../../bin/cli/args';
-import { rulesOf, type ReportingCommand } from '../../bin/cli/output/rules';
+import { EXIT_CODES, FLAGS, formatsOf, type OutputFormat } from '../../bin/cli/args';
+import { rulesOf } from '../../bin/cli/output/rules';
+import { commandSpec, COMMANDS, HELP_ORDER, SARIF_COMMANDS, type Command, type ReportingCommand } from '../../bin/cli/registry';
 import { CONFIG_FILE_NAME } from '../../lib/config/load';
 import { SETTINGS } from '../../lib/config/settings';
 import { code, page, partInclude, prose, table } from './markdown';
@@ -27,9 +28,9 @@ export interface CliCommandDoc {
 }
 
 /**
- * The CLI as the reference shows it, read from the command line's own
- * tables (bin/cli/args.ts). Every CLI page is made from this one function:
- * when the commands move into one registry, point it there.
+ * The CLI as the reference shows it, read from the command registry
+ * (bin/cli/registry.ts) and the flags (bin/cli/args.ts). Every CLI page is
+ * made from this one function.
  */
 export function cliRegistry(): { commands: CliCommandDoc[]; flags: CliFlagDoc[]; exitCodes: string } {
   const flags: CliFlagDoc[] = Object.entries(FLAGS).map(([flag, spec]) => {
@@ -38,8 +39,8 @@ export function cliRegistry(): { commands: CliCommandDoc[]; flags: CliFlagDoc[];
   });
   const commands = HELP_ORDER.map((name): CliCommandDoc => ({
     name,
-    usage: COMMAND_HELP[name].usage,
-    what: COMMAND_HELP[name].what.replace(/\n/g, ' '),
+    usage: commandSpec(name).usage,
+    what: commandSpec(name).what.replace(/\n/g, ' '),
     formats: formatsOf(name),
     flags: flags.filter((f) => f.commands.includes(name)),
   }));
@@ -64,8 +65,6 @@ const GUIDES: Record<Command, [text: string, link: string]> = {
   init: ['Configuration', '../../guide/configuration.md'],
 };
 
-const REPORTING: readonly string[] = ['lint', 'check', 'doctor', 'diff', 'plan', 'guard'] satisfies ReportingCommand[];
-
 const flagText = (f: CliFlagDoc) => code(f.value ? `${f.flag} ${f.value}` : f.flag);
 
 /** A flag's meaning (on `command`'s page, its own there), and the project file's key that sets it too. */
@@ -84,7 +83,7 @@ function ruleLink(id: string, command: Command): string {
 }
 
 function findingsSection(command: Command): string[] {
-  if (!REPORTING.includes(command)) return [];
+  if (!(SARIF_COMMANDS as readonly Command[]).includes(command)) return [];
   const rules = rulesOf(command as ReportingCommand);
   return ['## What it reports', table(['rule', 'severity', 'what it finds'], rules.map((r) => [ruleLink(r.id, command), r.severity, prose(r.title)]))];
 }
@@ -94,7 +93,7 @@ function commandPage(c: CliCommandDoc, order: number, exitCodes: string): string
     title: `schemaguard ${c.name}`,
     order,
     pageClass: 'cli-reference',
-    source: '`bin/cli/args.ts` (the commands and their flags) and `bin/cli/output/rules.ts` (what each command reports)',
+    source: '`bin/cli/registry.ts` (the commands), `bin/cli/args.ts` (their flags) and `bin/cli/output/rules.ts` (what each command reports)',
     body: [
       `# schemaguard ${c.name}`,
       `${prose(c.what.charAt(0).toUpperCase() + c.what.slice(1))}.`,
@@ -113,7 +112,7 @@ function commandPage(c: CliCommandDoc, order: number, exitCodes: string): string
 function indexPage(reg: ReturnType<typeof cliRegistry>): string {
   return page({
     title: 'CLI commands',
-    source: '`bin/cli/args.ts`',
+    source: '`bin/cli/registry.ts` and `bin/cli/args.ts`',
     pageClass: 'cli-reference',
     body: [
       '# CLI commands',

@@ -10,8 +10,7 @@ import * as nodeModule from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMANDS } from '../../bin/cli/args';
-import { CORE_COMMANDS } from '../../bin/cli/commands/core';
+import { COMMANDS, CORE_COMMANDS } from '../../bin/cli/registry';
 import { CLI } from '../support/cli';
 import { readCompiles, writeCompileSpy } from '../support/v8-compiles';
 

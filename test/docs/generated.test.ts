@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { committedPages, referencePages } from '../../scripts/docs-generate';
-import { COMMANDS } from '../../bin/cli/args';
+import { COMMANDS } from '../../bin/cli/registry';
 import { DOCTOR_RULES } from '../../lambda/checks/doctor';
 import { LINT_RULES } from '../../lambda/checks/lint';
 import { ERROR_CATALOG } from '../../lib/alarms/error-catalog';

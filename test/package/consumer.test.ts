@@ -121,7 +121,7 @@ describe('the packed tarball', () => {
   it('holds what an app needs — bundles, declarations, the pre-built handler, the CLI — and no sources, migrations or contracts', () => {
     const paths = packed.files.map((f) => f.path);
     expect(paths).toEqual(expect.arrayContaining([
-      'package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'bin/schemaguard.cjs', 'bin/code-cache.cjs', 'bin/schemaguard.js', 'dist/schemaguard.cjs', 'dist/schemaguard-core.cjs', 'dist/package.json',
+      'package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'bin/schemaguard.cjs', 'bin/cli/core-commands.json', 'bin/code-cache.cjs', 'bin/schemaguard.js', 'dist/schemaguard.cjs', 'dist/schemaguard-core.cjs', 'dist/package.json',
       'dist/index.js', 'dist/engine.js', 'dist/types/lib/index.d.ts', 'dist/types/lambda/api.d.ts',
       'dist/handler/index.js', 'dist/handler/libpg-query.wasm', 'dist/synth-parse.cjs',
     ]));

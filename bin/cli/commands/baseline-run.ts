@@ -4,6 +4,7 @@ import type { Driver } from '../../../lambda/engine/ports';
 import type { Migration } from '../../../lambda/engine/source';
 import { stateSchemaFlag, type CommandContext } from './context';
 import { appliedBy, lockWaitLine } from './migrate';
+import { oneOrMany, plural } from '../words';
 
 /** Record the files up to `version` on the target and report it. */
 export async function runBaseline(ctx: CommandContext, driver: Driver, where: string, migrations: Migration[], version: number): Promise<number> {
@@ -20,9 +21,9 @@ export async function runBaseline(ctx: CommandContext, driver: Driver, where: st
 export function baselineReport(result: BaselineResult, migrations: Migration[]): string {
   const fileOf = (v: number) => migrations.find((m) => m.version === v)?.file ?? String(v);
   const lines = [result.recorded.length
-    ? `baseline ${result.version}: recorded ${result.recorded.length} file${result.recorded.length === 1 ? '' : 's'} as applied without running ${result.recorded.length === 1 ? 'it' : 'them'} (kind baseline): ${result.recorded.map((r) => r.file).join(', ')}`
+    ? `baseline ${result.version}: recorded ${plural(result.recorded.length, 'file')} as applied without running ${oneOrMany(result.recorded.length, 'it', 'them')} (kind baseline): ${result.recorded.map((r) => r.file).join(', ')}`
     : `baseline ${result.version}: nothing to record, every file up to ${result.version} is already applied`];
   if (result.alreadyApplied.length && result.recorded.length) lines.push(`  already applied, unchanged: ${result.alreadyApplied.map(fileOf).join(', ')}`);
-  if (result.pending.length) lines.push(`  pending above the baseline: ${result.pending.map(fileOf).join(', ')} (schemaguard migrate applies ${result.pending.length === 1 ? 'it' : 'them'})`);
+  if (result.pending.length) lines.push(`  pending above the baseline: ${result.pending.map(fileOf).join(', ')} (schemaguard migrate applies ${oneOrMany(result.pending.length, 'it', 'them')})`);
   return lines.join('\n');
 }

@@ -13,6 +13,7 @@ import { printFindings } from '../output/findings';
 import { alarmedUserNote, connectedUrl } from './alarmed-user';
 import { connectTarget, type CommandContext } from './context';
 import { readSnapshot } from './diff';
+import { plural } from '../words';
 
 export function contractsReport(report: ContractsReport): string {
   const lines: string[] = [];
@@ -38,7 +39,7 @@ export async function checkCommand(ctx: CommandContext): Promise<number> {
   const snapshot = existsSync(opts.snapshot) ? readSnapshot(opts.snapshot) : undefined;
   const { driver, where } = await connectTarget(ctx);
   try {
-    ctx.progress(`check ${contracts.length} contract${contracts.length === 1 ? '' : 's'} in ${opts.contractsDir}/ against ${driver.target}${where}`);
+    ctx.progress(`check ${plural(contracts.length, 'contract')} in ${opts.contractsDir}/ against ${driver.target}${where}`);
     const url = connectedUrl(ctx, driver.target);
     const alarmed = url ? alarmedUserNote(url, ctx.env, contracts.length) : undefined;
     if (alarmed) ctx.progress(`note: ${alarmed}`);

@@ -14,6 +14,7 @@ import { defaultTls, DEFAULT_TLS_NOTE } from '../default-tls';
 import { startEmbedded, type EmbeddedServer } from '../embedded';
 import { UsageError } from '../errors';
 import { DOCS_POINTERS } from '../../../lambda/engine/docs-pointers';
+import { noun, oneOrMany, verb } from '../words';
 
 export interface CommandContext {
   opts: CliOptions;
@@ -55,7 +56,7 @@ function refuseStrayDataApiFlags(opts: CliOptions): void {
   const stray = (['secretArn', 'database'] as const).filter((k) => opts[k] !== undefined);
   if (stray.length === 0) return;
   const flags = stray.map((k) => (k === 'secretArn' ? '--secret-arn' : '--database')).join(' and ');
-  throw new UsageError(`${flags} ${stray.length === 1 ? 'is' : 'are'} for the RDS Data API, and --cluster-arn is not given`, {
+  throw new UsageError(`${flags} ${oneOrMany(stray.length, 'is', 'are')} for the RDS Data API, and --cluster-arn is not given`, {
     fix: `add --cluster-arn ARN (the Aurora cluster), or drop ${flags} (a URL carries its own database: --database-url postgres://user@host:5432/NAME)`,
   });
 }
@@ -162,9 +163,9 @@ export function refuseIgnoredPgVariables(env: NodeJS.ProcessEnv, variable = 'DAT
   const set = TARGET_PG_VARIABLES.filter((name) => env[name]);
   if (set.length === 0) return;
   const shown = set.map((name) => `${name}=${env[name]}`).join(' ');
-  throw new UsageError(`${shown} ${set.length === 1 ? 'is' : 'are'} set, but schemaguard connects only where --database-url or ${variable} says; without one it would use its embedded server under .schemaguard/`, {
+  throw new UsageError(`${shown} ${oneOrMany(set.length, 'is', 'are')} set, but schemaguard connects only where --database-url or ${variable} says; without one it would use its embedded server under .schemaguard/`, {
     value: shown,
-    fix: `to migrate the server ${set.length === 1 ? 'it names' : 'they name'}, pass --database-url ${urlFromPgVariables(env)} (or set ${variable}; the URL needs the host, and parts it leaves out, the user, port, database or password, are taken from PGUSER, PGPORT, PGDATABASE, PGPASSWORD as psql would); `
+    fix: `to migrate the server ${oneOrMany(set.length, 'it names', 'they name')}, pass --database-url ${urlFromPgVariables(env)} (or set ${variable}; the URL needs the host, and parts it leaves out, the user, port, database or password, are taken from PGUSER, PGPORT, PGDATABASE, PGPASSWORD as psql would); `
       + `to use the embedded server, pass --embedded (or unset ${set.join(' ')})`,
   });
 }
@@ -266,13 +267,13 @@ export function warnAboutFiles(ctx: Pick<CommandContext, 'opts' | 'err'>, count:
   const configs = scriptConfigs(dir);
   if (configs.length) ctx.err(scriptConfigNote(dir, configs));
   const ups = upFiles(dir);
-  if (ups.length) ctx.err(`note: ${dir}/: ${ups.join(', ')} keep${ups.length === 1 ? 's' : ''} golang-migrate's .up in the name (${ups[0]!.replace(/\.up\.sql$/i, '.sql')} reads better): rename while no database has applied ${ups.length === 1 ? 'it' : 'them'} (a database records the name)`);
+  if (ups.length) ctx.err(`note: ${dir}/: ${ups.join(', ')} ${verb(ups.length, 'keep')} golang-migrate's .up in the name (${ups[0]!.replace(/\.up\.sql$/i, '.sql')} reads better): rename while no database has applied ${oneOrMany(ups.length, 'it', 'them')} (a database records the name)`);
 }
 
 /** .sql files in subfolders of --dir: never read (no recursion), said once with the folders and the fix. */
 function subfolderWarning(dir: string, nested: ReturnType<typeof sqlSubfolders>): string {
   const files = nested.reduce((n, f) => n + f.files, 0);
   const folder = nested.length === 1 ? `${dir}/${nested[0]!.folder}` : 'the folder that holds them';
-  return `warning: ${dir}/: ${files} .sql file${files === 1 ? '' : 's'} in subfolders ${nested.length === 1 ? 'is' : 'are'} not read: ${describeSubfolders(nested)}; `
+  return `warning: ${dir}/: ${files} .sql ${noun(files, 'file')} in subfolders ${oneOrMany(nested.length, 'is', 'are')} not read: ${describeSubfolders(nested)}; `
     + `schemaguard reads only the files directly in ${dir}/ (subfolders are not searched): move them up into ${dir}/ as <version>_<name>.sql, or point --dir at ${folder}`;
 }

@@ -3,7 +3,9 @@
  * others that need neither the SQL parser nor a catalog reader (`new`,
  * `baseline`, `repair`), with help and version: the command table of
  * dist/schemaguard-core.cjs (bin/schemaguard-core.ts), which the executable
- * runs when the first argument is one of these. `index.ts` adds the rest.
+ * runs when the first argument is one of these (the registry's
+ * CORE_COMMANDS, ../core-commands.json). `index.ts` adds the rest. Kept
+ * apart from theirs because esbuild bundles every module a table can load.
  */
 import { helpText, VERSION, type CliOptions } from '../args';
 import { UsageError } from '../errors';
@@ -11,9 +13,6 @@ import type { CommandContext } from './context';
 
 export type CommandRun = (ctx: CommandContext) => Promise<number>;
 export type CommandTable = Partial<Record<CliOptions['command'], () => Promise<CommandRun>>>;
-
-/** The commands in the core bundle, as the first argument names them. */
-export const CORE_COMMANDS = ['migrate', 'status', 'new', 'baseline', 'repair'] as const;
 
 export const CORE_COMMAND_RUNS = {
   help: async () => async (ctx) => { ctx.out(helpText(VERSION, ctx.opts.helpFor)); return 0; },

@@ -7,6 +7,7 @@ import { readApplied } from '../../../lambda/engine/state';
 import { driftFindings } from '../../../lambda/checks/report-findings';
 import { printFindings } from '../output/findings';
 import { connectTarget, type CommandContext } from './context';
+import { noun, oneOrMany, plural } from '../words';
 
 export function readSnapshot(file: string): Snapshot {
   let text: string;
@@ -42,13 +43,13 @@ export async function diffCommand(ctx: CommandContext): Promise<number> {
     try {
       const applied = new Set((await readApplied(session, opts.stateSchema)).map((a) => a.version));
       const pending = snapshot.migrations.filter((m) => !applied.has(m.version));
-      if (pending.length) notes.push(`${pending.length} migration${pending.length === 1 ? ' is' : 's are'} not applied here (${pending.map((m) => m.file).join(', ')}): run migrate first, the differences include them`);
+      if (pending.length) notes.push(`${plural(pending.length, 'migration')} ${oneOrMany(pending.length, 'is', 'are')} not applied here (${pending.map((m) => m.file).join(', ')}): run migrate first, the differences include them`);
       const report = await detectDrift({ session, snapshot, stateSchema: opts.stateSchema });
       const others = report.ignored.filter((d) => d.kind === 'schema').map((d) => d.name);
       const histories = report.ignored.filter(isForeignHistory).map((d) => d.name);
       if (histories.length) notes.push(`another tool's history, not compared: ${histories.join(', ')} (kept from before schemaguard; drop it once nothing reads it)`);
       notes.push(...report.notes);
-      if (others.length) notes.push(`schema${others.length === 1 ? '' : 's'} not in the snapshot, not compared: ${others.join(', ')} (made outside the migrations; guard reports ${others.length === 1 ? 'it' : 'them'} as a ticket)`);
+      if (others.length) notes.push(`${noun(others.length, 'schema')} not in the snapshot, not compared: ${others.join(', ')} (made outside the migrations; guard reports ${oneOrMany(others.length, 'it', 'them')} as a ticket)`);
       const failing = failingDrift(report).length;
       if (opts.format === 'json') {
         ctx.out(JSON.stringify({ command: 'diff', target: driver.target, drift: report.differences.length > 0, failing: failing > 0, ...report, notes }));
@@ -76,5 +77,5 @@ function driftLine(total: number, failing: number): string {
   const note = !comments ? '' : failing
     ? ` (${comments} of them comment changes: reported, not failing)`
     : ' (comment changes only: reported, not failing, exit 0)';
-  return `drift: ${total} difference${total === 1 ? '' : 's'}${note}`;
+  return `drift: ${plural(total, 'difference')}${note}`;
 }

@@ -3,6 +3,7 @@ import { doctor } from '../../../lambda/checks/doctor';
 import { countBySeverity, formatFinding } from '../../../lambda/checks/finding';
 import { printFindings } from '../output/findings';
 import { connectTarget, type CommandContext } from './context';
+import { plural } from '../words';
 
 export async function doctorCommand(ctx: CommandContext): Promise<number> {
   const { driver, where } = await connectTarget(ctx);
@@ -18,7 +19,7 @@ export async function doctorCommand(ctx: CommandContext): Promise<number> {
       for (const f of report.findings) ctx.out(formatFinding(f));
       // What was not checked, and why (tables not read in time, sequences the role may not read).
       for (const n of report.notes) ctx.out(`note: ${n}`);
-      ctx.out(`doctor: ${counts.errors} error${counts.errors === 1 ? '' : 's'}, ${counts.warnings} warning${counts.warnings === 1 ? '' : 's'}`);
+      ctx.out(`doctor: ${plural(counts.errors, 'error')}, ${plural(counts.warnings, 'warning')}`);
     }
     return counts.errors ? 1 : 0;
   } finally {

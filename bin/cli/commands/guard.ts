@@ -16,6 +16,7 @@ import { printFindings } from '../output/findings';
 import { alarmedUserNote, connectedUrl } from './alarmed-user';
 import { connectTarget, stateSchemaFlag, type CommandContext } from './context';
 import { readSnapshot } from './diff';
+import { plural } from '../words';
 
 interface GuardInputs {
   contracts: Contract[];
@@ -48,7 +49,7 @@ export async function guardCommand(ctx: CommandContext): Promise<number> {
   const stateSchema = stateSchemaFlag(opts);
   const { driver, where } = await connectTarget(ctx);
   try {
-    ctx.progress(`guard ${driver.target}${where}: ${migrations.length} migration${migrations.length === 1 ? '' : 's'} in ${opts.dir}/, ${inputs.contracts.length} contract${inputs.contracts.length === 1 ? '' : 's'}${inputs.snapshot ? `, snapshot ${opts.snapshot}` : ''}`);
+    ctx.progress(`guard ${driver.target}${where}: ${plural(migrations.length, 'migration')} in ${opts.dir}/, ${plural(inputs.contracts.length, 'contract')}${inputs.snapshot ? `, snapshot ${opts.snapshot}` : ''}`);
     const report = await runGuard({ driver, migrations, contracts: inputs.contracts, snapshot: inputs.snapshot, stateSchema });
     const url = connectedUrl(ctx, driver.target);
     const alarmed = url ? alarmedUserNote(url, ctx.env, inputs.contracts.length) : undefined;

@@ -1,8 +1,10 @@
 /**
- * Every command, by name. `main` parses the arguments and hands over here;
- * each command reads its files before it reaches a database and returns its
- * exit code. A new command is a module in this folder and a line below (or
- * in core.ts, when a deploy runs it and it needs no SQL parser).
+ * Every command's code, by name. `main` parses the arguments and hands over
+ * here; each command reads its files before it reaches a database and
+ * returns its exit code. A new command is an entry in the registry
+ * (../registry.ts), a module in this folder and a line below (or in core.ts
+ * and ../core-commands.json, when a deploy runs it and it needs no SQL
+ * parser); the compiler refuses a command without its line.
  *
  * Each command's module runs only when that command does, so `migrate` and
  * `status` never run the linter, the SQL parser's glue, the lock tables or

@@ -11,6 +11,7 @@
 import type { RunEvent } from '../../../lambda/engine/runner';
 import { runsOutsideTransaction, type Migration } from '../../../lambda/engine/source';
 import { stderrLines } from '../run-cli';
+import { andList, plural, verb } from '../words';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -82,13 +83,13 @@ export class RunProgress {
       ? outside ? lostOutsideTransaction(committedLines) : 'the connection was lost, so whether its COMMIT was reached is not known (schemaguard status tells)'
       : outside ? outsideTransaction(committedLines) : 'rolled back, nothing of it applied';
     const pending = this.pending === undefined ? '' : `, ${this.pending - n} still pending (${file} included)`;
-    return `migrate stopped at ${file}: ${left}; ${n} migration${n === 1 ? '' : 's'} applied before it by this run stay${n === 1 ? 's' : ''} applied${pending}`;
+    return `migrate stopped at ${file}: ${left}; ${plural(n, 'migration')} applied before it by this run ${verb(n, 'stay')} applied${pending}`;
   }
 
   /** The line said when the run is interrupted. */
   interruptedLine(signal: string): string {
     const n = this.appliedFiles.length;
-    const done = `${n} migration${n === 1 ? '' : 's'} applied by this run stay${n === 1 ? 's' : ''} applied`;
+    const done = `${plural(n, 'migration')} applied by this run ${verb(n, 'stay')} applied`;
     const [m, ...behind] = this.inFlight;
     if (!m) return `migrate interrupted (${signal}) between migrations, none sent and unanswered: ${done}; run schemaguard migrate again to continue`;
     if (this.now() < this.backoffUntil) {
@@ -101,7 +102,7 @@ export class RunProgress {
     // A file whose script the server already holds whole (its COMMIT included) may still commit: status tells.
     if (behind.length) {
       // Only small transactional files are written ahead (apply-pipeline.ts), each behind a guard on the one before it.
-      return `migrate interrupted (${signal}) during ${m.file}, with ${list(behind.map((b) => b.file))} sent behind it: each is applied whole or not at all, `
+      return `migrate interrupted (${signal}) during ${m.file}, with ${andList(behind.map((b) => b.file))} sent behind it: each is applied whole or not at all, `
         + 'and only if the one before it is; their transactions are rolled back as the connection closes, unless the server had already reached a COMMIT '
         + `(schemaguard status shows which); ${done}; run schemaguard migrate again to continue`;
     }
@@ -125,21 +126,19 @@ function duration(s: number): string {
 function outsideTransaction(committedLines: readonly number[]): string {
   // An earlier run's statements may stay (a rerun that failed at its first line): "by this run".
   if (!committedLines.length) return 'not recorded, and nothing of it applied by this run (it runs outside a transaction, and no statement of it committed before the one that failed)';
-  const lines = committedLines.length === 1 ? `line ${committedLines[0]}` : `${committedLines.length} of its statements (from line ${committedLines[0]})`;
-  return `not recorded, though ${lines} committed and stay${committedLines.length === 1 ? 's' : ''} applied (it runs outside a transaction): the next run starts again from its first line`;
+  return `not recorded, though ${committedPart(committedLines)} (it runs outside a transaction): the next run starts again from its first line`;
+}
+
+/** What of a no-transaction file committed: `line 4 committed and stays applied`, `3 of its statements (from line 4) committed and stay applied`. */
+function committedPart(lines: readonly number[]): string {
+  const which = lines.length === 1 ? `line ${lines[0]}` : `${lines.length} of its statements (from line ${lines[0]})`;
+  return `${which} committed and ${verb(lines.length, 'stay')} applied`;
 }
 
 /** A no-transaction file cut off by a lost connection: it has no COMMIT; what finished stays, the statement cut off may or may not have. */
 function lostOutsideTransaction(committedLines: readonly number[]): string {
-  const kept = !committedLines.length ? '' : committedLines.length === 1
-    ? `line ${committedLines[0]} committed and stays applied, `
-    : `${committedLines.length} of its statements (from line ${committedLines[0]}) committed and stay applied, `;
+  const kept = committedLines.length ? `${committedPart(committedLines)}, ` : '';
   return `the connection was lost; it runs outside a transaction, so ${kept}whether the statement cut off finished is not known, and the file is not recorded: the next run starts again from its first line`;
-}
-
-/** `a`, `a and b`, `a, b and c`. */
-function list(items: string[]): string {
-  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
 
 /**

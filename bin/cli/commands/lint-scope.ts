@@ -17,6 +17,7 @@ import { baseRef, filesAtRef, unchangedSince } from '../git-base';
 import { UsageError } from '../errors';
 import { connectTarget, namesDatabase, stateSchemaFlag, TARGET_PG_VARIABLES, type CommandContext } from './context';
 import type { Refusal } from './plan-refusals';
+import { oneOrMany, plural } from '../words';
 
 /** Where the applied files came from. */
 export type AppliedFrom = 'database' | 'embedded' | 'git' | 'none';
@@ -73,10 +74,10 @@ function gitScope(ctx: CommandContext, sources: LintSource[], ref: string, named
   for (const s of sources) s.applied = unchanged.has(s.file);
   const pending = sources.length - unchanged.size;
   const edited = inBase.length - unchanged.size;
-  if (edited) ctx.progress(`  ${edited} of them ${edited === 1 ? 'is a file' : 'are files'} ${ref} has, edited since: linted as pending; an applied file edited is refused by migrate (its checksum)`);
+  if (edited) ctx.progress(`  ${edited} of them ${oneOrMany(edited, 'is a file', 'are files')} ${ref} has, edited since: linted as pending; an applied file edited is refused by migrate (its checksum)`);
   return {
     applied: 'git', source: ref, refusals: [],
-    line: `${pending} file${pending === 1 ? '' : 's'} new or changed since ${ref}, of ${sources.length} in ${dir}/ (${named}: the others count as applied, their tables exist)`,
+    line: `${plural(pending, 'file')} new or changed since ${ref}, of ${sources.length} in ${dir}/ (${named}: the others count as applied, their tables exist)`,
   };
 }
 

@@ -17,6 +17,7 @@ import { namesDatabase, serverVersionFlag, type CommandContext } from './context
 import { lintScope, type LintScope } from './lint-scope';
 import { lintWithProjectLevels, refuseUnknownRules } from './plan-lint';
 import { asRefusal, refusalLines, runAnnotations, runResults, type Refusal } from './plan-refusals';
+import { plural } from '../words';
 
 /**
  * The files `migrate` reads, refused as it refuses them (a misnamed `.sql`
@@ -54,7 +55,7 @@ export function lintReport(result: LintResult, refusals: readonly Refusal[] = []
   const errors = counted.errors + refusals.length;
   const { warnings } = counted;
   const allowed = allowedCount(result);
-  lines.push(`lint: ${result.files.length} file${result.files.length === 1 ? '' : 's'}, ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}${allowed ? `, ${allowed} allowed` : ''}`);
+  lines.push(`lint: ${plural(result.files.length, 'file')}, ${plural(errors, 'error')}, ${plural(warnings, 'warning')}${allowed ? `, ${allowed} allowed` : ''}`);
   return lines.join('\n');
 }
 

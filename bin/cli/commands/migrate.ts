@@ -8,6 +8,7 @@ import type { StandbyReport } from '../../../lambda/checks/replication/standbys'
 import { directivesOf } from '../format';
 import { RunProgress, sayWhenInterrupted } from './interrupt';
 import { namesDatabase, readWhileConnecting, stateSchemaFlag, warnAboutFiles, type CommandContext } from './context';
+import { noun, plural } from '../words';
 
 export async function migrateCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
@@ -25,7 +26,7 @@ export async function migrateCommand(ctx: CommandContext): Promise<number> {
   }, 1000);
   ticker.unref();
   try {
-    ctx.progress(`migrate ${driver.target}${where}: ${migrations.length} migration${migrations.length === 1 ? '' : 's'} in ${opts.dir}/`);
+    ctx.progress(`migrate ${driver.target}${where}: ${plural(migrations.length, 'migration')} in ${opts.dir}/`);
     const width = migrations.reduce((w, m) => Math.max(w, m.file.length), 0);
     // Imported when run, so the deploy's bundle starts without the checks (it reads the parser only when a publication or slot exists).
     const { replicationCheck } = await import('../../../lambda/checks/replication/refusal');
@@ -85,7 +86,7 @@ export function summary(result: MigrateResult): string {
     return `up to date: version ${result.currentVersion ?? 'none'}, ${result.appliedCount} applied${result.unknown.length ? `; the database is ahead of the files (${result.unknown.join(', ')}), allowed` : ''}`;
   }
   const total = result.applied.reduce((a, b) => a + b.executionMs, 0);
-  return `applied ${result.applied.length} migration${result.applied.length === 1 ? '' : 's'} in ${result.elapsedMs} ms (${total} ms in SQL); version ${result.currentVersion}, ${result.appliedCount} applied`;
+  return `applied ${plural(result.applied.length, 'migration')} in ${result.elapsedMs} ms (${total} ms in SQL); version ${result.currentVersion}, ${result.appliedCount} applied`;
 }
 
 /** The progress line while another runner holds the lock. */
@@ -98,7 +99,7 @@ function retryBlockers(blockers: Blocker[]): string {
   if (!blockers.length) return '';
   const pids = blockers.map((b) => b.pid).join(', ');
   return blockers.every((b) => b.olderTransaction)
-    ? ` (waiting for the older transaction${blockers.length === 1 ? '' : 's'} of pid ${pids} to end)`
+    ? ` (waiting for the older ${noun(blockers.length, 'transaction')} of pid ${pids} to end)`
     : ` (blocked by pid ${pids})`;
 }
 

@@ -11,6 +11,7 @@ import { UsageError } from '../errors';
 import { versionArgument } from './version-argument';
 import { connectTarget, stateSchemaFlag, type CommandContext } from './context';
 import { appliedBy, lockWaitLine } from './migrate';
+import { noun } from '../words';
 
 export async function repairCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
@@ -43,7 +44,7 @@ function reasonFlag(raw: string | undefined): string {
 export function repairReport(result: RepairResult): string {
   if (result.repaired.length === 0) return 'repair: nothing to accept, no applied file changed';
   return [
-    `repair: accepted the new text of ${result.repaired.length} applied file${result.repaired.length === 1 ? '' : 's'} (nothing was run):`,
+    `repair: accepted the new text of ${result.repaired.length} applied ${noun(result.repaired.length, 'file')} (nothing was run):`,
     ...result.repaired.map((r) => `  ${r.file}: ${shortChecksum(r.oldChecksum)} -> ${shortChecksum(r.newChecksum)}${r.oldName !== undefined ? ` (was "${r.oldName}")` : ''}`),
   ].join('\n');
 }

@@ -15,6 +15,7 @@ import { migrate } from '../../../lambda/engine/runner';
 import { loadMigrations, type Migration } from '../../../lambda/engine/source';
 import { startEmbedded } from '../embedded';
 import type { CommandContext } from './context';
+import { plural } from '../words';
 
 /** The catalog `migrations` produce on a new embedded server in a temporary directory, removed after. */
 export async function snapshotOf(migrations: Migration[], appliedBy: string, onProgress: (line: string) => void): Promise<Snapshot> {
@@ -59,11 +60,10 @@ export function writeSnapshot(file: string, snapshot: Snapshot, migrations: numb
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(snapshot, null, 2)}\n`);
   const n = snapshotCounts(snapshot);
-  const count = (k: number, one: string, many: string) => `${k} ${k === 1 ? one : many}`;
   const parts = [
-    count(n.tables, 'table', 'tables'), count(n.views, 'view', 'views'),
-    ...(n.materializedViews ? [count(n.materializedViews, 'materialized view', 'materialized views')] : []),
-    count(n.sequences, 'sequence', 'sequences'), count(n.functions, 'function', 'functions'), count(migrations, 'migration', 'migrations'),
+    plural(n.tables, 'table'), plural(n.views, 'view'),
+    ...(n.materializedViews ? [plural(n.materializedViews, 'materialized view')] : []),
+    plural(n.sequences, 'sequence'), plural(n.functions, 'function'), plural(migrations, 'migration'),
   ];
   return `wrote ${file}: ${parts.join(', ')}, PostgreSQL ${Math.floor(snapshot.serverVersion / 10000)}`;
 }
@@ -71,7 +71,7 @@ export function writeSnapshot(file: string, snapshot: Snapshot, migrations: numb
 export async function snapshotCommand(ctx: CommandContext): Promise<number> {
   const { opts } = ctx;
   const migrations = loadMigrations(opts.dir, { layout: opts.layout });
-  ctx.progress(`snapshot: applying ${migrations.length} migration${migrations.length === 1 ? '' : 's'} in ${opts.dir}/ to a throwaway embedded PostgreSQL`);
+  ctx.progress(`snapshot: applying ${plural(migrations.length, 'migration')} in ${opts.dir}/ to a throwaway embedded PostgreSQL`);
   const snapshot = await snapshotOf(migrations, 'schemaguard snapshot', ctx.progress);
   const line = writeSnapshot(opts.snapshot, snapshot, migrations.length);
   ctx.out(opts.json ? JSON.stringify({ command: 'snapshot', file: opts.snapshot, ...snapshotCounts(snapshot), migrations: migrations.length, serverVersion: snapshot.serverVersion }) : line);

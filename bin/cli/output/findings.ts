@@ -10,6 +10,7 @@ import { escapeData, escapeProperty, githubAnnotation, repositoryPath } from './
 import type { ReportingCommand, SarifFinding } from './rules';
 import { sarifLog } from './sarif';
 import { capNotes, CODE_SCANNING_LIMITS, fitSarif, leftOutLine, type SarifLimits } from './sarif-limits';
+import { plural } from '../words';
 
 export interface FindingsOutput {
   /** Directory the findings' `file` is relative to (--dir, --contracts; '' for paths as given). */
@@ -36,7 +37,7 @@ export function printFindings(ctx: CommandContext, command: ReportingCommand, fi
   const counted = countBySeverity([...findings]);
   const errors = counted.errors + run.filter((r) => r.severity === 'error').length + omitted.reduce((n, o) => n + o.errors, 0);
   const warnings = counted.warnings + run.filter((r) => r.severity === 'warning').length + omitted.reduce((n, o) => n + o.warnings, 0);
-  ctx.out(`${command}: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`);
+  ctx.out(`${command}: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}`);
 }
 
 /**

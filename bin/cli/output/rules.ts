@@ -5,8 +5,9 @@ import { guardRules } from '../../../lambda/checks/guard';
 import { RULES as LINT_RULES } from '../../../lambda/checks/lint';
 import { LOCK_WARNING_RULE } from '../../../lambda/checks/locks/plan-locks';
 import { COMMENT_DRIFT_RULE, CONTRACT_RULES, DRIFT_RULE, type RuleDescription } from '../../../lambda/checks/report-findings';
+import type { ReportingCommand } from '../registry';
 
-export type ReportingCommand = 'lint' | 'check' | 'doctor' | 'diff' | 'plan' | 'guard';
+export type { ReportingCommand } from '../registry';
 
 /** A SARIF result's level: a finding's severity, or `note` (what plan says of the run and goes on). */
 export type SarifLevel = Severity | 'note';

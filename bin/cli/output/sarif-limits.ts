@@ -11,6 +11,7 @@
  */
 import { gzipSync } from 'node:zlib';
 import type { SarifLevel } from './rules';
+import { plural } from '../words';
 
 export interface SarifLimits {
   /** Results in a run: code scanning rejects a file with more ("SARIF results exceed hard limit"). */
@@ -83,10 +84,6 @@ export function capNotes(notes: readonly string[]): string[] {
   if (notes.length <= SARIF_MAX_NOTES) return [...notes];
   const rest = notes.length - (SARIF_MAX_NOTES - 1);
   return [...notes.slice(0, SARIF_MAX_NOTES - 1), `… and ${rest} more lines like these`];
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { COMMANDS, FLAGS, helpText, nearestCommand, parseArgs } from '../../../bin/cli/args';
+import { FLAGS, helpText, nearestCommand, parseArgs } from '../../../bin/cli/args';
+import { COMMANDS } from '../../../bin/cli/registry';
 import { UsageError } from '../../../bin/cli/errors';
 
 function usage(argv: string[]): UsageError {

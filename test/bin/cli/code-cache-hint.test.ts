@@ -1,6 +1,6 @@
 /** What the CLI tells the launcher's code cache about the run (bin/code-cache.cjs reads it at exit). */
 import { afterEach, describe, expect, it } from 'vitest';
-import { COMMANDS } from '../../../bin/cli/args';
+import { COMMANDS } from '../../../bin/cli/registry';
 import { CODE_CACHE, hintCodeCache } from '../../../bin/cli/code-cache-hint';
 
 const hint = () => (globalThis as { [CODE_CACHE]?: string })[CODE_CACHE];

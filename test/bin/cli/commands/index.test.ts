@@ -15,8 +15,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { COMMANDS } from '../../../../bin/cli/args';
-import { CORE_COMMANDS } from '../../../../bin/cli/commands/core';
+import { COMMANDS, CORE_COMMANDS } from '../../../../bin/cli/registry';
 
 const ROOT = fileURLToPath(new URL('../../../..', import.meta.url));
 const BUNDLE = join(ROOT, 'dist', 'schemaguard.cjs');

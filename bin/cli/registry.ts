@@ -1,0 +1,75 @@
+/**
+ * Every command of the CLI, once: its usage, what it does, the arguments it
+ * takes and what it reaches (a database, the state table, the migration
+ * files). The parser, the help, the flags' command lists, the core bundle and
+ * the CLI reference (scripts/docs/cli-pages.ts) all read it. A command's
+ * code is loaded from the tables in commands/core.ts (the core bundle's) and
+ * commands/index.ts, keyed by these names: the compiler refuses a command
+ * without one.
+ *
+ * Which commands the core bundle holds is core-commands.json, read here and by
+ * the executable (bin/schemaguard.cjs), which picks the bundle before any of
+ * this is loaded. Which ones the deployed function runs (--function) is the
+ * operator protocol's OPERATOR_COMMANDS, which the handler reads too.
+ * Imports nothing heavy: the core bundle and every run load it.
+ */
+import { OPERATOR_COMMANDS, type OperatorCommand } from '../../lambda/handler/operator-protocol';
+import CORE_LIST from './core-commands.json';
+
+export interface CommandSpec {
+  /** How it is written, after `schemaguard`. */
+  usage: string;
+  /** What it does, for the help (a line break where the help wraps it). */
+  what: string;
+  /** Positional arguments: [least, most]; none when absent. */
+  args?: readonly [least: number, most: number];
+  /** It connects to a database (snapshot uses a throwaway server of its own). */
+  connects: boolean;
+  /** It reads or writes the state table. */
+  stateful: boolean;
+  /** It reads the migration files (check and doctor read the database and the contracts only). */
+  readsFiles: boolean;
+}
+
+/** In the order "use one of" lists them. */
+const REGISTRY = {
+  migrate: { usage: 'migrate', what: 'apply pending migrations, each in its own transaction with its checks', connects: true, stateful: true, readsFiles: true },
+  plan: { usage: 'plan', what: 'what would run, in order: each statement\'s lock, its table\'s size, rewrites and scans, and the lint findings\n(writes nothing; exit 0 as a report, or with --exit-code 1 on an error, as lint)', connects: true, stateful: true, readsFiles: true },
+  status: { usage: 'status', what: 'applied / baselined / pending / changed / unknown, as a table', connects: true, stateful: true, readsFiles: true },
+  lint: { usage: 'lint', what: 'lint the pending migrations: those the database (or the embedded server, or git\'s base branch) has not applied;\nexit 1 on errors', connects: true, stateful: true, readsFiles: true },
+  check: { usage: 'check', what: 'check the query contracts (--contracts DIR) against the live schema, writing nothing', connects: true, stateful: false, readsFiles: false },
+  diff: { usage: 'diff', what: 'compare the live schema with the snapshot the migrations produce; exit 1 on drift (comment changes alone: reported, exit 0)', connects: true, stateful: true, readsFiles: true },
+  snapshot: { usage: 'snapshot', what: 'apply the migrations to a throwaway embedded PostgreSQL and write the schema they produce (--snapshot)', connects: false, stateful: false, readsFiles: true },
+  doctor: { usage: 'doctor', what: 'schema problems on any database (missing defaults, foreign keys, INVALID indexes, …)', connects: true, stateful: true, readsFiles: false },
+  guard: { usage: 'guard', what: 'one read-only pass over a live database: drift, contracts, doctor errors, INVALID indexes,\nunvalidated constraints, pending or unknown migrations; exit 1 when a finding pages', connects: true, stateful: true, readsFiles: true },
+  capture: { usage: 'capture', what: 'write the application\'s statements from pg_stat_statements as contracts (--dry-run lists them)', connects: true, stateful: true, readsFiles: true },
+  new: { usage: 'new NAME', what: 'create the next-numbered migration file in --dir, with a header of directives', args: [1, 1], connects: false, stateful: false, readsFiles: true },
+  baseline: { usage: 'baseline VERSION', what: 'record the files up to VERSION as applied without running them (adopting an existing database)', args: [0, 1], connects: true, stateful: true, readsFiles: true },
+  repair: { usage: 'repair [VERSION…] --reason TEXT', what: 'accept the new text of applied files that were edited; old and new checksums are audited', args: [0, Number.POSITIVE_INFINITY], connects: true, stateful: true, readsFiles: true },
+  init: { usage: 'init', what: 'write schemaguard.config.json, the migrations and contracts folders and a GitHub Actions workflow\n(what exists is kept, and said)', connects: false, stateful: false, readsFiles: true },
+} as const satisfies Record<string, CommandSpec>;
+
+export type Command = keyof typeof REGISTRY;
+export const COMMANDS = Object.keys(REGISTRY) as readonly Command[];
+
+/** The registry's entry for `command`. */
+export const commandSpec = (command: Command): CommandSpec => REGISTRY[command];
+
+/** The commands whose entry has `trait`, in registry order. */
+export const commandsWhere = (trait: (spec: CommandSpec) => boolean): readonly Command[] => COMMANDS.filter((c) => trait(REGISTRY[c]));
+
+/** The order of the commands in the help and the reference: init first, where a project starts. */
+export const HELP_ORDER: readonly Command[] = ['init', 'plan', 'migrate', 'status', 'lint', 'check', 'diff', 'snapshot', 'doctor', 'guard', 'capture', 'new', 'baseline', 'repair'];
+
+/** The commands that write findings as SARIF, in the order messages name them; every command takes text, json and github. */
+export const SARIF_COMMANDS = ['lint', 'check', 'doctor', 'diff', 'plan', 'guard'] as const satisfies readonly Command[];
+export type ReportingCommand = (typeof SARIF_COMMANDS)[number];
+
+/** The commands of the core bundle (dist/schemaguard-core.cjs), which the executable runs when one is named first. */
+export const CORE_COMMANDS = CORE_LIST as readonly Command[];
+
+/** The commands the deployed migration function runs for `--function`, in the operator protocol's order. */
+export const REMOTE_COMMANDS = Object.keys(OPERATOR_COMMANDS) as readonly (Command & OperatorCommand)[];
+
+/** What `command` does to the database through the deployed function (`--function`), or undefined when the function does not run it. */
+export const operatorMode = (command: Command): 'reads' | 'writes' | undefined => OPERATOR_COMMANDS[command as OperatorCommand];
