@@ -9,6 +9,7 @@ import { deadlineCutError, stateLockTimeoutError } from './apply-errors';
 import { applyInFlight, canPipeline, pipelinable } from './apply-pipeline';
 import { BlockerWatcher } from './blockers';
 import { DeadlineWatchdog } from './deadline-watchdog';
+import { DEFAULT_LOCK_RETRIES, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_LOCK_WAIT_MS, DEFAULT_RETRY_DELAY_MS } from './defaults';
 import { DeadlineError, LockLostError, lockLostError, MigrationError, sqlstateOf, type Blocker } from './errors';
 import { validateSchemaName } from './identifiers';
 import { recordedOf, refuseRetry } from './lock-lost';
@@ -140,7 +141,7 @@ function startApplyingSession(
     opening.catch(() => undefined);
   }
   if (stateUpToDate(columns) || upgradeSkipped) return { opening };
-  const preparing = (opening ?? Promise.resolve(session!)).then((s) => beginStateChange(s, schema, columns, options.lockTimeoutMs ?? 5000, monitor));
+  const preparing = (opening ?? Promise.resolve(session!)).then((s) => beginStateChange(s, schema, columns, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, monitor));
   preparing.catch(() => undefined);
   return { opening, preparing };
 }
@@ -165,7 +166,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       return { ...done, elapsedMs: Math.round(performance.now() - started) };
     }
     const waitStart = performance.now();
-    await lock.acquire(options.lockWaitMs ?? 60_000, (holders) => emit({ type: 'lock-wait', holders }));
+    await lock.acquire(options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS, (holders) => emit({ type: 'lock-wait', holders }));
     emit({ type: 'lock-acquired', waitedMs: Math.round(performance.now() - waitStart) });
     // The lock's connection lost while a file runs: that file's connection is dropped at once, so it rolls back
     // (the server's client_connection_check_interval ends a statement that runs on; the state row's guard fails).
@@ -293,11 +294,11 @@ function applySettings(options: MigrateOptions, schema: string, lock: MigrationL
     beforeRetry: (m) => refuseRetry(session, schema, lock, m),
     stateSchema: schema,
     appliedBy: options.appliedBy,
-    lockTimeoutMs: options.lockTimeoutMs ?? 5000,
+    lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
     statementTimeoutMs: options.statementTimeoutMs ?? 0,
     statementTimeoutCapMs: 0,
-    lockRetries: options.lockRetries ?? 3,
-    retryDelayMs: options.retryDelayMs ?? 500,
+    lockRetries: options.lockRetries ?? DEFAULT_LOCK_RETRIES,
+    retryDelayMs: options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS,
     monitor: lock.monitor,
     onNote: (message) => emit({ type: 'note', message }),
   };
