@@ -40,6 +40,7 @@ import type { Session } from './ports';
 import type { ScriptMessage } from './script';
 import { runsOutsideTransaction, type Migration } from './source';
 import { inFlightGuardSql } from './state';
+import { DIVISION_BY_ZERO } from './sqlstate';
 
 /** At most this many files written ahead of their answers… */
 export const PIPELINE_FILES = 16;
@@ -90,7 +91,7 @@ class NotRun extends Error {}
 /** The guard's division by zero, in the message's first part (BEGIN and the settings, before the file's statements). */
 function isGuard(message: ScriptMessage, e: unknown): boolean {
   const err = e as { code?: string; position?: string; statementIndex?: number };
-  return err?.code === '22012' && message.locate(err)?.part === message.first;
+  return err?.code === DIVISION_BY_ZERO && message.locate(err)?.part === message.first;
 }
 
 /**

@@ -21,6 +21,7 @@ import { refuseAtStep, type FirstRunCheck, type RunCheck, type RunFacts } from '
 import { stateRefusals } from './state-refusals';
 import { refuseUnwrittenTemplates } from './template';
 import { DEFAULT_STATE_SCHEMA, isHeldGuardFailure, prepareState, readApplied, readStateForRun, stateTable, stateUpgradeSkipped, stateUpToDate, type AppliedKey } from './state';
+import { LOCK_NOT_AVAILABLE, QUERY_CANCELED } from './sqlstate';
 
 export interface RunnerOptions {
   driver: Driver;
@@ -281,7 +282,7 @@ async function beginStateChange(
   try {
     await prepareState(s, schema, columns);
   } catch (e) {
-    if (sqlstateOf(e) !== '55P03') throw e;
+    if (sqlstateOf(e) !== LOCK_NOT_AVAILABLE) throw e;
     throw stateLockTimeoutError(stateTable(schema), e, watcher.blockers, lockTimeoutMs);
   } finally {
     watcher.pause();
@@ -413,7 +414,7 @@ function stopAtDeadline(run: PendingRun, remaining: Migration[], result: Migrate
  */
 function cutByDeadline(run: PendingRun, m: Migration, e: unknown, cap: number): boolean {
   if (run.options.deadline === undefined || cap <= 0) return false;
-  if (!(e instanceof MigrationError) || e.sqlstate !== '57014' || !/statement timeout/i.test(e.message)) return false;
+  if (!(e instanceof MigrationError) || e.sqlstate !== QUERY_CANCELED || !/statement timeout/i.test(e.message)) return false;
   const own = m.directives.statementTimeoutMs ?? run.settings.statementTimeoutMs;
   return own === 0 || cap < own;
 }
@@ -421,7 +422,7 @@ function cutByDeadline(run: PendingRun, m: Migration, e: unknown, cap: number): 
 /** The migration was stopped by the deadline's watchdog: not started on (DeadlineError), or cancelled by it (57014). */
 function stoppedByWatchdog(e: unknown, watchdog: DeadlineWatchdog | undefined): boolean {
   if (!watchdog || !(e instanceof MigrationError)) return false;
-  return e instanceof DeadlineError || (watchdog.fired && e.sqlstate === '57014' && /user request/i.test(e.message));
+  return e instanceof DeadlineError || (watchdog.fired && e.sqlstate === QUERY_CANCELED && /user request/i.test(e.message));
 }
 
 function recordApplied(result: MigrateResult, m: Migration, executionMs: number): void {
