@@ -38,7 +38,7 @@ import { lockLostError, type Blocker, type MigrationError } from './errors';
 import { retryLockTimeouts } from './lock-retry';
 import type { Session } from './ports';
 import type { ScriptMessage } from './script';
-import { runsOutsideTransaction, type Migration } from './source';
+import { heldInMemory, runsOutsideTransaction, type Migration } from './source';
 import { inFlightGuardSql } from './state';
 import { DIVISION_BY_ZERO } from './sqlstate';
 
@@ -49,9 +49,8 @@ export const PIPELINE_CHARS = 256 * 1024;
 
 /** A file that goes whole in one message with nothing to decide on the way. */
 export function pipelinable(m: Migration): boolean {
-  // A file over IN_MEMORY_BYTES has a getter for its statements (read again at each access): never whole.
-  const inMemory = Object.getOwnPropertyDescriptor(m, 'statements')?.get === undefined;
-  return inMemory && m.checks.length === 0 && !runsOutsideTransaction(m) && m.text.length <= MESSAGE_CHARS;
+  // A file read again at each access (over IN_MEMORY_BYTES) is never sent whole.
+  return heldInMemory(m) && m.checks.length === 0 && !runsOutsideTransaction(m) && m.text.length <= MESSAGE_CHARS;
 }
 
 export function canPipeline(session: Session): session is ScriptSession & { pipelines: true } {
@@ -88,7 +87,11 @@ interface Written {
 /** A file written behind another whose guard stopped it: it did not run. */
 class NotRun extends Error {}
 
-/** The guard's division by zero, in the message's first part (BEGIN and the settings, before the file's statements). */
+/**
+ * The guard's division by zero (`transactionStartSql`), in the message's first
+ * part (BEGIN and the settings, before the file's statements): a 22012 there is
+ * the guard's, never the file's, whose own statements are in later parts.
+ */
 function isGuard(message: ScriptMessage, e: unknown): boolean {
   const err = e as { code?: string; position?: string; statementIndex?: number };
   return err?.code === DIVISION_BY_ZERO && message.locate(err)?.part === message.first;

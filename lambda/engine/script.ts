@@ -51,6 +51,8 @@ export interface ScriptLocation {
 export function transactionStartSql(s: TransactionSettings, guard?: string, file?: string): string {
   // One SELECT for both (each statement of a message costs the server a little, for every file).
   const calls = localTimeoutCalls(s);
+  // SQL has no way to fail a statement on a condition without a function to call: a division by zero (22012)
+  // when the guard is false does it in this SELECT, and nothing else before the file's statements divides (`isGuard`).
   if (guard) calls.push(`1 / (CASE WHEN ${guard} THEN 1 ELSE 0 END) AS guard`);
   return `${file ? fileComment(file) : ''}BEGIN; SELECT ${calls.join(', ')}`;
 }
