@@ -3,6 +3,7 @@
  * values are UsageErrors (exit 2) that name the flag, the value and the fix.
  */
 import { DURATION_FORMAT_HINT, MAX_DURATION_MS, parseDuration } from '../../lambda/engine/duration';
+import { DEFAULT_LOCK_RETRIES, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_LOCK_WAIT_MS } from '../../lambda/engine/defaults';
 import { HISTORY_SOURCES, type HistorySource } from '../../lambda/engine/foreign-history';
 import { MIGRATION_LAYOUTS, type MigrationLayout } from '../../lambda/engine/layout';
 import { nearestWord } from '../../lambda/engine/nearest';
@@ -200,10 +201,10 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
     databaseUrl: env.DATABASE_URL,
     dir: 'migrations',
     json: false,
-    lockWaitMs: 60_000,
-    lockTimeoutMs: 5000,
+    lockWaitMs: DEFAULT_LOCK_WAIT_MS,
+    lockTimeoutMs: DEFAULT_LOCK_TIMEOUT_MS,
     statementTimeoutMs: 0,
-    lockRetries: 3,
+    lockRetries: DEFAULT_LOCK_RETRIES,
     allowAhead: false,
     outOfOrder: false,
     ignoreForeignHistory: false,

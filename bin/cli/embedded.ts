@@ -23,6 +23,7 @@ import { awaitLeftoverInitdb, withRecordedInitdb } from './embedded-initdb';
 import { acquireLock, processIdentity, readOrEmpty, type HeldLock } from './embedded-lock';
 import { runningPostmaster, startedBeforeBoot, StartFailedError, startPostmaster, waitUntilGone, type Postmaster } from './embedded-postmaster';
 import { noun, oneOrMany } from './words';
+import { ADMIN_SHUTDOWN, CANNOT_CONNECT_NOW } from '../../lambda/engine/sqlstate';
 
 export interface EmbeddedServer {
   url: string;
@@ -226,7 +227,7 @@ async function serverWithDatabase(paths: Paths, password: string, database: stri
         continue;
       }
       if (!owned && (e as NodeJS.ErrnoException).code === 'ECONNREFUSED') throw stalePidFile(paths, server, e);
-      if (!goingAway && (e as { code?: string }).code === '57P01') throw sessionTerminated(server, e);
+      if (!goingAway && (e as { code?: string }).code === ADMIN_SHUTDOWN) throw sessionTerminated(server, e);
       throw e;
     }
   }
@@ -241,7 +242,7 @@ async function serverWithDatabase(paths: Paths, password: string, database: stri
  */
 function isGoingAway(dataDir: string, pid: number, error: unknown): boolean {
   const { code, message } = error as { code?: string; message?: string };
-  if (code === '57P03' && /shutting down/.test(message ?? '')) return true;
+  if (code === CANNOT_CONNECT_NOW && /shutting down/.test(message ?? '')) return true;
   const now = runningPostmaster(dataDir);
   return now?.pid !== pid || !now.ready;
 }
@@ -250,7 +251,7 @@ function isGoingAway(dataDir: string, pid: number, error: unknown): boolean {
 function sessionTerminated(server: Postmaster, cause: unknown): ConnectionError {
   const message = cause instanceof Error ? cause.message : String(cause);
   return new ConnectionError(`the embedded PostgreSQL (pid ${server.pid}) ended this run's session and runs on: ${message} (another session ended it: pg_terminate_backend, or DROP DATABASE … WITH (FORCE))`, {
-    cause, sqlstate: '57P01',
+    cause, sqlstate: ADMIN_SHUTDOWN,
     fix: `run again; if it happens again, look for what ends sessions on the embedded server (port ${server.port})`,
   });
 }

@@ -48,6 +48,7 @@ import { explainSchemaUsage, mayBeSchemaUsage } from './schema-usage';
 import {
   as, findAll, list, loadParser, parseSql, rangeVar, type Node, type RangeVar,
 } from './parse';
+import { DATATYPE_MISMATCH, INVALID_COLUMN_REFERENCE, LOCK_NOT_AVAILABLE, NONSTANDARD_USE_OF_ESCAPE_CHARACTER, NOT_NULL_VIOLATION, QUERY_CANCELED, UNDEFINED_COLUMN, UNDEFINED_FUNCTION, UNDEFINED_OBJECT, UNDEFINED_TABLE } from '../engine/sqlstate';
 
 export interface Contract {
   /** From `-- contract: <name>`, else the file name without `.sql`. */
@@ -248,7 +249,7 @@ function notSent(c: Contract, database: string): ContractResult {
   return {
     name: c.name, file: c.file, line: c.line, statement: c.statement, ok: false, parameterTypes: [], arbiters: [],
     failures: [{
-      stage: 'prepare', sqlstate: '22P06',
+      stage: 'prepare', sqlstate: NONSTANDARD_USE_OF_ESCAPE_CHARACTER,
       reason: `not checked, not sent: ${t.text.slice(0, 40)}${t.text.length > 40 ? '…' : ''} (line ${c.line + t.line - 1}) is a string with a backslash, and this session's standard_conforming_strings is off: the server would read the backslash as an escape, and the text maybe as other statements than the one schemaguard parsed`,
       fix: conformingStringsFix(database),
     }],
@@ -262,11 +263,11 @@ function notSent(c: Contract, database: string): ContractResult {
  */
 export function assertChecked(report: ContractsReport): void {
   for (const r of report.results) {
-    const stopped = r.failures.find((f) => f.sqlstate === '55P03' || f.sqlstate === '57014');
+    const stopped = r.failures.find((f) => f.sqlstate === LOCK_NOT_AVAILABLE || f.sqlstate === QUERY_CANCELED);
     if (!stopped) continue;
     throw new MigrationError(`contract ${r.file}:${r.line} (${r.name}) could not be checked: ${stopped.reason}`, {
       sqlstate: stopped.sqlstate, file: r.file, line: r.line,
-      fix: stopped.sqlstate === '55P03'
+      fix: stopped.sqlstate === LOCK_NOT_AVAILABLE
         ? stopped.fix ?? 'another session held a lock on its table longer than the check\'s lock_timeout (2 s; a CREATE INDEX without CONCURRENTLY, an ALTER TABLE, a LOCK TABLE): check again once that ends (pg_blocking_pids() shows who holds it)'
         : 'its planning ran longer than the check\'s statement_timeout (15 s): check again when the server is less busy',
     });
@@ -333,9 +334,9 @@ async function plannerFailure(session: Session, c: Contract, answer: PlannerAnsw
   const failure: ContractFailure = {
     reason: `${answer.message ?? 'the planner failed'} (${sqlstate})`, sqlstate, detail: answer.detail ?? undefined, hint: answer.hint ?? undefined, stage, fix: fixFor(sqlstate),
   };
-  if (sqlstate === '55P03') await nameLockHolder(session, settings, failure, false);
-  if (sqlstate === '42P10') await explainConflictTarget(session, c, failure);
-  if (sqlstate === '42704' && constraintTargets(c).length) await explainConstraintName(session, c, failure);
+  if (sqlstate === LOCK_NOT_AVAILABLE) await nameLockHolder(session, settings, failure, false);
+  if (sqlstate === INVALID_COLUMN_REFERENCE) await explainConflictTarget(session, c, failure);
+  if (sqlstate === UNDEFINED_OBJECT && constraintTargets(c).length) await explainConstraintName(session, c, failure);
   return failure;
 }
 
@@ -348,8 +349,8 @@ async function checkOne(session: Session, c: Contract, handle: string, options: 
       await (session.queryOne ?? session.query).call(session, `PREPARE ${handle} AS ${c.statement}`);
     } catch (e) {
       const failure = failureFrom(e, 'prepare');
-      if (failure.sqlstate === '55P03') await nameLockHolder(session, settings, failure);
-      if (failure.sqlstate === '42704' && constraintTargets(c).length) {
+      if (failure.sqlstate === LOCK_NOT_AVAILABLE) await nameLockHolder(session, settings, failure);
+      if (failure.sqlstate === UNDEFINED_OBJECT && constraintTargets(c).length) {
         await recover(session, settings);
         await explainConstraintName(session, c, failure);
       }
@@ -372,8 +373,8 @@ async function checkOne(session: Session, c: Contract, handle: string, options: 
       } catch (e) {
         const failure = failureFrom(e, 'plan');
         prepared = await recover(session, settings);
-        if (failure.sqlstate === '55P03') await nameLockHolder(session, settings, failure, false);
-        if (failure.sqlstate === '42P10') await explainConflictTarget(session, c, failure);
+        if (failure.sqlstate === LOCK_NOT_AVAILABLE) await nameLockHolder(session, settings, failure, false);
+        if (failure.sqlstate === INVALID_COLUMN_REFERENCE) await explainConflictTarget(session, c, failure);
         result.failures.push(failure);
         return finish(result);
       }
@@ -462,11 +463,11 @@ function failureFrom(e: unknown, stage: ContractFailure['stage']): ContractFailu
 
 function fixFor(sqlstate: string | undefined): string | undefined {
   switch (sqlstate) {
-    case '42P01': return 'a migration must create the table, or the statement names the wrong one';
-    case '42703': return 'a migration must add the column, or the statement names the wrong one';
-    case '42883': return 'a migration must create the function (or enable its extension, e.g. CREATE EXTENSION IF NOT EXISTS pgcrypto), or the call needs explicit casts';
-    case '42804': return 'make the column type and the value type agree (a migration that changes the column, or a cast in the statement)';
-    case '42P10': return 'create the unique index or constraint the ON CONFLICT target names, or name its columns (and a partial index\'s WHERE predicate) exactly';
+    case UNDEFINED_TABLE: return 'a migration must create the table, or the statement names the wrong one';
+    case UNDEFINED_COLUMN: return 'a migration must add the column, or the statement names the wrong one';
+    case UNDEFINED_FUNCTION: return 'a migration must create the function (or enable its extension, e.g. CREATE EXTENSION IF NOT EXISTS pgcrypto), or the call needs explicit casts';
+    case DATATYPE_MISMATCH: return 'make the column type and the value type agree (a migration that changes the column, or a cast in the statement)';
+    case INVALID_COLUMN_REFERENCE: return 'create the unique index or constraint the ON CONFLICT target names, or name its columns (and a partial index\'s WHERE predicate) exactly';
     default: return undefined;
   }
 }
@@ -689,11 +690,11 @@ function columnFailure(col: ColumnInfo, chain: DomainInfo[], table: string, set:
   if (!notNull) return undefined;
   const domain = col.notNull ? '' : ` (domain ${chain.find((d) => d.notNull)!.name})`;
   if (nulled.has(col.name)) {
-    return { stage: 'insert', sqlstate: '23502', reason: `${table}.${col.name} is NOT NULL${domain} and the statement sets it to NULL`, fix: `set ${col.name} to a value` };
+    return { stage: 'insert', sqlstate: NOT_NULL_VIOLATION, reason: `${table}.${col.name} is NOT NULL${domain} and the statement sets it to NULL`, fix: `set ${col.name} to a value` };
   }
   if (set.has(col.name) || col.hasDefault || chain.some((d) => d.hasDefault)) return undefined;
   return {
-    stage: 'insert', sqlstate: '23502',
+    stage: 'insert', sqlstate: NOT_NULL_VIOLATION,
     reason: `${table}.${col.name} is NOT NULL${domain}, has no DEFAULT, and the statement does not set it`,
     fix: omittedColumnFix(col, table),
   };

@@ -13,6 +13,7 @@ import { qualified } from './doctor/names';
 import type { Contract, ContractFailure, ContractResult, ContractsReport } from './contracts';
 import { as, list, loadParser, parseSql, rangeVar } from './parse';
 import type { Catalog, IndexInfo, TableInfo } from '../schema/catalog';
+import { INVALID_COLUMN_REFERENCE } from '../engine/sqlstate';
 
 interface SnapshotIndex {
   table: TableInfo;
@@ -22,7 +23,7 @@ interface SnapshotIndex {
 
 /** The failures that may be a lost arbiter: ON CONFLICT matched no unique index (42P10), each with its contract's result. */
 export function missingArbiterFailures(report: ContractsReport): { r: ContractResult; f: ContractFailure }[] {
-  return report.results.flatMap((r) => r.failures.filter((f) => f.sqlstate === '42P10').map((f) => ({ r, f })));
+  return report.results.flatMap((r) => r.failures.filter((f) => f.sqlstate === INVALID_COLUMN_REFERENCE).map((f) => ({ r, f })));
 }
 
 /** Rewrite the reason and fix of every 42P10 failure whose arbiter the snapshot knows and the live schema lacks. */

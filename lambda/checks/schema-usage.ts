@@ -13,6 +13,7 @@
 import type { Queryable } from '../engine/ports';
 import { findAll, rangeVar, type Node } from './parse';
 import { searchPathSchemas } from './search-path';
+import { INSUFFICIENT_PRIVILEGE, UNDEFINED_FUNCTION, UNDEFINED_OBJECT, UNDEFINED_TABLE } from '../engine/sqlstate';
 
 /** The parts of a contract's failure (contracts.ts) this reads and rewrites. */
 interface UsageFailure { reason: string; sqlstate?: string; fix?: string; schemaWithoutUsage?: string }
@@ -74,7 +75,7 @@ const HIDDEN_TYPE = `${SEARCH_PATH}
 
 /** Whether `explainSchemaUsage` may explain this failure (the session must be recovered first). */
 export function mayBeSchemaUsage(failure: UsageFailure): boolean {
-  return ['42P01', '42883', '42501'].includes(failure.sqlstate ?? '') || (failure.sqlstate === '42704' && NO_TYPE.test(failure.reason));
+  return [UNDEFINED_TABLE, UNDEFINED_FUNCTION, INSUFFICIENT_PRIVILEGE].includes(failure.sqlstate ?? '') || (failure.sqlstate === UNDEFINED_OBJECT && NO_TYPE.test(failure.reason));
 }
 
 /**
@@ -84,7 +85,7 @@ export function mayBeSchemaUsage(failure: UsageFailure): boolean {
  * failure as it was.
  */
 export async function explainSchemaUsage(q: Queryable, tree: Node, failure: UsageFailure): Promise<void> {
-  if (failure.sqlstate === '42501') {
+  if (failure.sqlstate === INSUFFICIENT_PRIVILEGE) {
     const schema = NO_SCHEMA.exec(failure.reason)?.[1];
     if (!schema) return;
     const grant = (await q.query<{ grant: string }>("SELECT format('GRANT USAGE ON SCHEMA %I TO %I;', $1::text, current_user) AS grant", [schema])).rows[0]!.grant;
@@ -101,10 +102,10 @@ export async function explainSchemaUsage(q: Queryable, tree: Node, failure: Usag
 
 async function hiddenObject(q: Queryable, tree: Node, failure: UsageFailure): Promise<HiddenRow | undefined> {
   const path = async () => JSON.stringify(searchPathSchemas((await q.query<{ p: string }>("SELECT current_setting('search_path') AS p")).rows[0]!.p) ?? []);
-  if (failure.sqlstate === '42P01') return (await q.query<HiddenRow>(HIDDEN_RELATION, [unqualifiedNames(tree, failure.reason), await path()])).rows[0];
-  const called = failure.sqlstate === '42883' ? NO_FUNCTION.exec(failure.reason)?.[1] : undefined;
+  if (failure.sqlstate === UNDEFINED_TABLE) return (await q.query<HiddenRow>(HIDDEN_RELATION, [unqualifiedNames(tree, failure.reason), await path()])).rows[0];
+  const called = failure.sqlstate === UNDEFINED_FUNCTION ? NO_FUNCTION.exec(failure.reason)?.[1] : undefined;
   if (called) return (await q.query<HiddenRow>(HIDDEN_FUNCTION, [called, await path()])).rows[0];
-  const type = failure.sqlstate === '42704' ? NO_TYPE.exec(failure.reason)?.[1] : undefined;
+  const type = failure.sqlstate === UNDEFINED_OBJECT ? NO_TYPE.exec(failure.reason)?.[1] : undefined;
   return type ? (await q.query<HiddenRow>(HIDDEN_TYPE, [type, await path()])).rows[0] : undefined;
 }
 

@@ -24,6 +24,7 @@ import { MigrationError, sqlstateOf, type Blocker } from '../engine/errors';
 import { quoteIdent } from '../engine/identifiers';
 import type { Queryable } from '../engine/ports';
 import { DEFAULT_LEASE_NAME, LEASE_TABLE } from '../engine/runner-lock-names';
+import { INSUFFICIENT_PRIVILEGE, INVALID_SCHEMA_NAME, UNDEFINED_TABLE } from '../engine/sqlstate';
 
 /** A lease row as the waiting runners read it. */
 export interface LeaseHolderRow {
@@ -83,12 +84,12 @@ export async function otherLeases(q: Queryable, schema: string, exists: Promise<
     return r.rows.filter((x) => !x.expired).map(leaseBlocker);
   } catch (e) {
     // Removed since to_regclass saw it, by a lease runner whose own row was the only one there (it backed off): no lease.
-    if (sqlstateOf(e) === '42P01' || sqlstateOf(e) === '3F000') return [];
-    if (sqlstateOf(e) !== '42501') throw e;
+    if (sqlstateOf(e) === UNDEFINED_TABLE || sqlstateOf(e) === INVALID_SCHEMA_NAME) return [];
+    if (sqlstateOf(e) !== INSUFFICIENT_PRIVILEGE) throw e;
     const role = quoteIdent((await q.query<{ r: string }>('SELECT current_user AS r')).rows[0]!.r);
     throw new MigrationError(
       `the runner lock's other form, a lease in ${table(schema)} (taken through the RDS Data API or a connection pooler), cannot be checked: ${e instanceof Error ? e.message : String(e)}; nothing was run`,
-      { cause: e, sqlstate: '42501', fix: `have the table's owner run: GRANT USAGE ON SCHEMA ${quoteIdent(schema)} TO ${role}; GRANT SELECT, DELETE ON ${table(schema)} TO ${role} (a direct migrate checks that no runner holds the lease, and takes an expired one over)` },
+      { cause: e, sqlstate: INSUFFICIENT_PRIVILEGE, fix: `have the table's owner run: GRANT USAGE ON SCHEMA ${quoteIdent(schema)} TO ${role}; GRANT SELECT, DELETE ON ${table(schema)} TO ${role} (a direct migrate checks that no runner holds the lease, and takes an expired one over)` },
     );
   }
 }

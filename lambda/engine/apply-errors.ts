@@ -14,6 +14,7 @@ import { runsOutsideTransaction, type Check, type Migration } from './source';
 import { classifyStatement, concurrentIndexTarget } from './sql/classify';
 import { isComment, tokenize } from './sql/lexer';
 import { lineOfPosition, textHead, textIncludes, type SqlStatement } from './sql/splitter';
+import { LOCK_NOT_AVAILABLE, QUERY_CANCELED, UNIQUE_VIOLATION } from './sqlstate';
 
 /** How many offending rows a failed check shows. */
 export const CHECK_EXAMPLES = 5;
@@ -56,7 +57,7 @@ export function statementError(m: Migration, stmt: SqlStatement | null, e: unkno
  * file committed here.
  */
 function stateRowFix(m: Migration, fields: { sqlstate?: string; constraint?: string }): string | undefined {
-  if (fields.sqlstate !== '23505' || fields.constraint !== `${STATE_TABLE}_pkey`) return undefined;
+  if (fields.sqlstate !== UNIQUE_VIOLATION || fields.constraint !== `${STATE_TABLE}_pkey`) return undefined;
   const here = runsOutsideTransaction(m)
     ? 'the statements of this no-transaction file ran here too and stay applied (make them safe to run twice: IF NOT EXISTS)'
     : 'this runner\'s transaction rolled back, so nothing of the file ran twice';
@@ -122,7 +123,7 @@ function ownFix(e: unknown): string | undefined {
 
 /** 57014 (query_canceled) says why in its message: statement_timeout, or a cancel (pg_cancel_backend, a client). */
 function cancelFix(sqlstate: string | undefined, message: string): string | undefined {
-  if (sqlstate !== '57014' || /waiting for a lock/.test(message)) return undefined;
+  if (sqlstate !== QUERY_CANCELED || /waiting for a lock/.test(message)) return undefined;
   if (/statement timeout/i.test(message)) return 'the statement ran past statement_timeout; raise it for this file with -- schemaguard:statement-timeout=… or make the statement cheaper';
   if (/user request/i.test(message)) return 'another session cancelled it (pg_cancel_backend, or an operator): run again when that is settled';
   return undefined;
@@ -130,7 +131,7 @@ function cancelFix(sqlstate: string | undefined, message: string): string | unde
 
 /** A migration stopped at `line` because its deadline's time was up (`apply.ts`); `deadlineCutError` in the runner says the rest. */
 export function outOfTimeError(m: Migration, line: number | undefined, why: string, cause?: unknown): DeadlineError {
-  return new DeadlineError(`${line ? `${m.file}:${line}` : m.file}: ${why}`, { file: m.file, version: m.version, line, sqlstate: '57014', cause });
+  return new DeadlineError(`${line ? `${m.file}:${line}` : m.file}: ${why}`, { file: m.file, version: m.version, line, sqlstate: QUERY_CANCELED, cause });
 }
 
 /**
@@ -202,7 +203,7 @@ export function lockTimeoutError(m: Migration, err: MigrationError, attempts: nu
   return new LockTimeoutError(
     `${err.file ?? m.file}${err.line ? `:${err.line}` : ''}: could not get a lock within ${lockTimeoutMs} ms after ${attempts} attempt${attempts === 1 ? '' : 's'}; blocked by ${who}`,
     {
-      file: m.file, version: m.version, line: err.line, sqlstate: '55P03', statement: err.statement, cause: err,
+      file: m.file, version: m.version, line: err.line, sqlstate: LOCK_NOT_AVAILABLE, statement: err.statement, cause: err,
       blockers, attempts,
       fix: lockTimeoutFix(blockers),
     },
@@ -214,7 +215,7 @@ export function stateLockTimeoutError(table: string, e: unknown, blockers: Block
   return new LockTimeoutError(
     `could not get a lock on the state table ${table} within ${lockTimeoutMs} ms to bring it up to date; blocked by ${blockedBy(blockers)}; nothing was run`,
     {
-      ...databaseFields(e), sqlstate: '55P03', cause: e, blockers, attempts: 1,
+      ...databaseFields(e), sqlstate: LOCK_NOT_AVAILABLE, cause: e, blockers, attempts: 1,
       fix: `a session holds ${table} in an open transaction (a status or query left open): let it finish or end it (SELECT pg_terminate_backend(pid)), then run again; or raise --lock-timeout`,
     },
   );

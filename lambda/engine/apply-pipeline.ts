@@ -33,14 +33,14 @@
  * starts later than the check that let it start (runner.ts).
  */
 import { executionMs, located, MESSAGE_CHARS, wholeFileMessage, type ScriptSession } from './apply-script';
-import { wrapUnknown } from './apply-errors';
-import { backOffOrGiveUp, effectiveSettings, resetSession, type ApplySettings } from './apply';
-import { BlockerWatcher } from './blockers';
-import { lockLostError, MigrationError, type Blocker } from './errors';
+import { effectiveSettings, rollbackAndReset, type ApplySettings } from './apply';
+import { lockLostError, type Blocker, type MigrationError } from './errors';
+import { retryLockTimeouts } from './lock-retry';
 import type { Session } from './ports';
 import type { ScriptMessage } from './script';
-import { runsOutsideTransaction, type Migration } from './source';
+import { heldInMemory, runsOutsideTransaction, type Migration } from './source';
 import { inFlightGuardSql } from './state';
+import { DIVISION_BY_ZERO } from './sqlstate';
 
 /** At most this many files written ahead of their answers… */
 export const PIPELINE_FILES = 16;
@@ -49,9 +49,8 @@ export const PIPELINE_CHARS = 256 * 1024;
 
 /** A file that goes whole in one message with nothing to decide on the way. */
 export function pipelinable(m: Migration): boolean {
-  // A file over IN_MEMORY_BYTES has a getter for its statements (read again at each access): never whole.
-  const inMemory = Object.getOwnPropertyDescriptor(m, 'statements')?.get === undefined;
-  return inMemory && m.checks.length === 0 && !runsOutsideTransaction(m) && m.text.length <= MESSAGE_CHARS;
+  // A file read again at each access (over IN_MEMORY_BYTES) is never sent whole.
+  return heldInMemory(m) && m.checks.length === 0 && !runsOutsideTransaction(m) && m.text.length <= MESSAGE_CHARS;
 }
 
 export function canPipeline(session: Session): session is ScriptSession & { pipelines: true } {
@@ -88,10 +87,14 @@ interface Written {
 /** A file written behind another whose guard stopped it: it did not run. */
 class NotRun extends Error {}
 
-/** The guard's division by zero, in the message's first part (BEGIN and the settings, before the file's statements). */
+/**
+ * The guard's division by zero (`transactionStartSql`), in the message's first
+ * part (BEGIN and the settings, before the file's statements): a 22012 there is
+ * the guard's, never the file's, whose own statements are in later parts.
+ */
 function isGuard(message: ScriptMessage, e: unknown): boolean {
   const err = e as { code?: string; position?: string; statementIndex?: number };
-  return err?.code === '22012' && message.locate(err)?.part === message.first;
+  return err?.code === DIVISION_BY_ZERO && message.locate(err)?.part === message.first;
 }
 
 /**
@@ -104,9 +107,7 @@ export async function applyInFlight(session: ScriptSession, files: Migration[], 
   let next = 0;
   let applied = 0;
   let stopped = false;
-  let attempt = 1;
   let announced = 0;
-  let lastBlockers: Blocker[] = [];
   const chars = () => written.reduce((n, w) => n + w.chars, 0);
 
   /** Why no more files are written (the runner lock lost): thrown once the files in flight are answered. */
@@ -144,37 +145,34 @@ export async function applyInFlight(session: ScriptSession, files: Migration[], 
       hooks.started(head.m);
       announced++;
     }
-    goLive(head, hooks);
-    const settings = effectiveSettings(head.m, s);
-    const watcher = new BlockerWatcher(s.monitor, () => session.pid, settings.lockTimeoutMs);
-    watcher.start();
-    let ms: number;
-    try {
-      ms = await head.answer;
-    } catch (e) {
-      await Promise.allSettled(written.map((w) => w.answer));
-      written.length = 0;
-      if (!session.broken) await session.rollback().then(() => resetSession(session)).catch(() => undefined);
-      if (watcher.blockers.length) lastBlockers = watcher.blockers;
+    const { value: ms, attempts } = await retryLockTimeouts({
+      session, m: head.m, lockTimeoutMs: effectiveSettings(head.m, s).lockTimeoutMs,
+      policy: { ...s, onRetry: (n, delayMs, blockers, error) => hooks.retry(head.m, n, delayMs, blockers, error) },
+      attempt: async (watcher, n) => {
+        if (n > 1) {
+          // Written again from the file that timed out.
+          next = applied;
+          await write();
+        }
+        const w = written[0];
+        if (!w) return undefined;
+        goLive(w, hooks);
+        watcher.start();
+        return await w.answer;
+      },
+      undo: async () => {
+        await Promise.allSettled(written.map((w) => w.answer));
+        written.length = 0;
+        await rollbackAndReset(session);
+      },
       // The head's own guard failed, the file before it being recorded: the runner lock is gone.
-      if (e instanceof NotRun) throw lockLostError();
-      const err = e instanceof MigrationError ? e : wrapUnknown(head.m, e);
-      if (err.sqlstate !== '55P03' || session.broken) throw err;
-      const retries = { ...s, onRetry: (n: number, delayMs: number, blockers: Blocker[], error: MigrationError) => hooks.retry(head.m, n, delayMs, blockers, error) };
-      await backOffOrGiveUp(head.m, err, attempt, lastBlockers, retries, settings.lockTimeoutMs);
-      attempt++;
-      // Written again from the file that timed out.
-      next = applied;
-      await write();
-      continue;
-    } finally {
-      watcher.pause();
-    }
+      errorOf: (e, err) => (e instanceof NotRun ? lockLostError() : err),
+    });
+    // Nothing written again: the runner lock was refused before the retry.
+    if (ms === undefined) break;
     written.shift();
     applied++;
-    hooks.applied(head.m, ms, attempt);
-    attempt = 1;
-    lastBlockers = [];
+    hooks.applied(head.m, ms, attempts);
     await write();
   }
   if (refused !== undefined) throw refused;

@@ -23,21 +23,22 @@
  * attempt's rollback.
  */
 import { withStateSchemaFix } from './dump-fixes';
-import { checkFailure, checkRunError, CHECK_COUNT_LIMIT, lockTimeoutError, outOfTimeError, refuseOutOfTime, statementError, wrapUnknown } from './apply-errors';
+import { checkFailure, checkRunError, CHECK_COUNT_LIMIT, refuseOutOfTime, statementError } from './apply-errors';
 import { scriptAttempt } from './apply-script';
-import { BlockerWatcher, carriedBlockers } from './blockers';
-import { MigrationError, type Blocker } from './errors';
+import type { BlockerWatcher } from './blockers';
+import { MigrationError } from './errors';
+import { retryLockTimeouts, type LockRetryPolicy } from './lock-retry';
 import { dropLeftoverInvalidIndexes, dropNewInvalidIndexes, invalidIndexes, newInvalidIndexes, refuseNewInvalidIndexes, refuseSkippedIndex } from './invalid-indexes';
-import type { Queryable, Session, TransactionSettings } from './ports';
+import type { Session, TransactionSettings } from './ports';
 import { checkSql } from './script';
-import { sleep } from './sleep';
 import { bodyBatches, runsOutsideTransaction, type Check, type Migration } from './source';
 import type { SqlStatement } from './sql/splitter';
 import { insertAppliedLiteralSql, insertAppliedSql } from './state';
 
 export { CHECK_COUNT_LIMIT, CHECK_EXAMPLES } from './apply-errors';
 
-export interface ApplySettings {
+/** What applying a file needs; how lock timeouts are retried is the executor's part (`lock-retry.ts`). */
+export interface ApplySettings extends LockRetryPolicy {
   stateSchema: string;
   appliedBy: string;
   /** Default lock_timeout when the file has no directive. */
@@ -46,19 +47,6 @@ export interface ApplySettings {
   statementTimeoutMs: number;
   /** Upper bound for statement_timeout from the caller's deadline (0 = no bound). */
   statementTimeoutCapMs: number;
-  /** How many times a lock timeout is retried before giving up. */
-  lockRetries: number;
-  /** First backoff delay; doubles each retry (with jitter). */
-  retryDelayMs: number;
-  /** A second connection for sampling blockers, if there is one. */
-  monitor?: Queryable;
-  onRetry?: (attempt: number, delayMs: number, blockers: Blocker[], error: MigrationError) => void;
-  /**
-   * After a lock timeout's backoff, before the file runs again: throws when it
-   * must not (the runner lock was lost, another runner recorded the file).
-   * @default - the file runs again
-   */
-  beforeRetry?: (m: Migration) => Promise<void>;
   /**
    * The runner lock's condition (`MigrationLock.heldSql`): each state row is
    * written only while it holds (`insertAppliedTimedSql`), so a file whose
@@ -91,11 +79,6 @@ export function effectiveSettings(m: Migration, s: ApplySettings): TransactionSe
   return { lockTimeoutMs, statementTimeoutMs };
 }
 
-/** Under a deadline: true when `afterMs` from now is past the time the migration's statements must end by. */
-function outOfTime(s: ApplySettings, afterMs = 0): boolean {
-  return s.endsAt !== undefined && Date.now() + afterMs >= s.endsAt;
-}
-
 export async function applyMigration(session: Session, m: Migration, s: ApplySettings): Promise<ApplyResult> {
   try {
     return await (runsOutsideTransaction(m) ? applyWithoutTransaction(session, m, s) : applyInTransaction(session, m, s));
@@ -107,31 +90,19 @@ export async function applyMigration(session: Session, m: Migration, s: ApplySet
 /** A no-transaction file's statements are read in batches of this much SQL (a large file is never held whole). */
 const NO_TRANSACTION_BATCH_CHARS = 256 * 1024;
 
-function backoff(attempt: number, baseMs: number): number {
-  const exp = Math.min(baseMs * 2 ** (attempt - 1), 10_000);
-  return Math.round(exp / 2 + Math.random() * (exp / 2));
-}
-
 async function applyInTransaction(session: Session, m: Migration, s: ApplySettings): Promise<ApplyResult> {
-  let lastBlockers: Blocker[] = [];
-  for (let attempt = 1; ; attempt++) {
-    const settings = effectiveSettings(m, s);
-    const watcher = new BlockerWatcher(s.monitor, () => session.pid, settings.lockTimeoutMs);
-    try {
-      const executionMs = session.script
-        ? await scriptAttempt(session as Session & Required<Pick<Session, 'script'>>, m, s, settings, watcher)
-        : await statementsAttempt(session, m, s, settings, watcher);
-      return { executionMs, attempts: attempt };
-    } catch (e) {
-      if (!session.broken) await session.rollback().then(() => resetSession(session)).catch(() => undefined);
-      if (watcher.blockers.length) lastBlockers = watcher.blockers;
-      const err = e instanceof MigrationError ? e : wrapUnknown(m, e);
-      if (err.sqlstate !== '55P03' || session.broken) throw err;
-      await backOffOrGiveUp(m, err, attempt, lastBlockers, s, settings.lockTimeoutMs);
-    } finally {
-      watcher.pause();
-    }
-  }
+  const r = await retryLockTimeouts({
+    session, m, policy: s, lockTimeoutMs: effectiveSettings(m, s).lockTimeoutMs,
+    attempt: (watcher) => {
+      // Each attempt's own: under a deadline a retry has less time left.
+      const settings = effectiveSettings(m, s);
+      return session.script
+        ? scriptAttempt(session as Session & Required<Pick<Session, 'script'>>, m, s, settings, watcher)
+        : statementsAttempt(session, m, s, settings, watcher);
+    },
+    undo: () => rollbackAndReset(session),
+  });
+  return { executionMs: r.value, attempts: r.attempts };
 }
 
 /** One attempt, a statement per round trip (BEGIN with the first and COMMIT with the state row where the driver can); returns the execution time. */
@@ -165,21 +136,6 @@ async function statementsAttempt(session: Session, m: Migration, s: ApplySetting
     await session.commit();
   }
   return executionMs;
-}
-
-/**
- * After a lock timeout: report the retry and wait its backoff, or throw the
- * final LockTimeoutError (naming the blockers) once the retries are spent.
- */
-export async function backOffOrGiveUp(
-  m: Migration, err: MigrationError, attempt: number, blockers: Blocker[], s: ApplySettings, lockTimeoutMs: number,
-): Promise<void> {
-  if (attempt > s.lockRetries) throw lockTimeoutError(m, err, attempt, blockers, lockTimeoutMs);
-  const delay = backoff(attempt, s.retryDelayMs);
-  if (outOfTime(s, delay)) throw outOfTimeError(m, err.line, `${err.message.replace(/^[^:]*:\d+: /, '')}, and no time is left before the deadline for another attempt`, err);
-  s.onRetry?.(attempt, delay, blockers, err);
-  await sleep(delay);
-  await s.beforeRetry?.(m);
 }
 
 async function applyWithoutTransaction(session: Session, m: Migration, s: ApplySettings): Promise<ApplyResult> {
@@ -274,20 +230,28 @@ export async function resetSession(session: Session): Promise<void> {
   if (reset) await session.query(reset);
 }
 
+/**
+ * A transaction's attempt failed: rolled back, and the session reset to a new
+ * connection's state (what the file set before the failure), unless it is gone.
+ */
+export async function rollbackAndReset(session: Session): Promise<void> {
+  if (!session.broken) await session.rollback().then(() => resetSession(session)).catch(() => undefined);
+}
+
 /** One statement of a no-transaction file, retried on lock timeout; returns how many retries it took. */
 async function runWithLockRetries(
   session: Session, m: Migration, stmt: SqlStatement, s: ApplySettings, settings: TransactionSettings, invalidBefore: Set<string>,
 ): Promise<number> {
-  let lastBlockers: Blocker[] = [];
   /** The statement's own lock timeout (file and line), which the last one to give up names. */
   let timedOut: MigrationError | undefined;
   /** An INVALID index of an earlier run that this statement builds, to drop first (looked up now: after the file's own SET search_path). */
   let leftover = true;
   let dropNew = false;
-  for (let attempt = 1; ; attempt++) {
-    const watcher = new BlockerWatcher(s.monitor, () => session.pid, settings.lockTimeoutMs);
-    let dropping = true;
-    try {
+  let dropping = true;
+  const { attempts } = await retryLockTimeouts({
+    session, m, policy: s, lockTimeoutMs: settings.lockTimeoutMs,
+    attempt: async (watcher) => {
+      dropping = true;
       refuseOutOfTime(m, stmt.line, s.endsAt);
       // Under a deadline each statement and retry gets the time left, not the file's start's (statement_timeout is per statement).
       if (s.endsAt !== undefined) await session.setTimeouts(effectiveSettings(m, s));
@@ -301,19 +265,17 @@ async function runWithLockRetries(
       watcher.pause();
       dropping = false;
       await runStatement(session, m, stmt, watcher);
-      return attempt - 1;
-    } catch (e) {
-      const seen = watcher.blockers.length ? watcher.blockers : carriedBlockers(e);
-      if (seen.length) lastBlockers = seen;
-      const err = e instanceof MigrationError ? e : wrapUnknown(m, e);
-      if (err.sqlstate !== '55P03' || session.broken) throw dropping ? dropError(m, stmt, e, session.broken) : err;
+    },
+    // Outside a transaction: each statement committed or did nothing.
+    undo: async () => undefined,
+    errorOf: (e, err, lockTimeout) => {
+      if (!lockTimeout) return dropping ? dropError(m, stmt, e, session.broken) : err;
       if (!dropping) timedOut = err;
       dropNew = !dropping || dropNew;
-      await backOffOrGiveUp(m, timedOut ?? dropError(m, stmt, e, false), attempt, lastBlockers, s, settings.lockTimeoutMs);
-    } finally {
-      watcher.pause();
-    }
-  }
+      return timedOut ?? dropError(m, stmt, e, false);
+    },
+  });
+  return attempts - 1;
 }
 
 /** A drop of an INVALID index before `stmt` failed: the statement's file and line, the DROP's message (its position is not the statement's). */

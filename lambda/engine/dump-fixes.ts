@@ -8,6 +8,7 @@
 import { MigrationError } from './errors';
 import { sqlIdent } from './sql-quote';
 import { REPAIR_TABLE, STATE_TABLE } from './state';
+import { DUPLICATE_SCHEMA, DUPLICATE_TABLE, UNDEFINED_OBJECT } from './sqlstate';
 
 /** The pg_dump flags that leave out owners and grants: the roles are the target's business, not the schema's. */
 export const DUMP_FLAGS = '--schema-only --no-owner --no-privileges';
@@ -19,8 +20,8 @@ export const DUMP_FLAGS = '--schema-only --no-owner --no-privileges';
  */
 export function withStateSchemaFix(e: unknown, schema: string): unknown {
   if (!(e instanceof MigrationError)) return e;
-  const schemaExists = e.sqlstate === '42P06' && e.message.endsWith(`schema "${schema}" already exists`);
-  const tableExists = e.sqlstate === '42P07' && [STATE_TABLE, REPAIR_TABLE].some((t) => e.message.endsWith(`relation "${t}" already exists`)) && (e.statement ?? '').includes(schema);
+  const schemaExists = e.sqlstate === DUPLICATE_SCHEMA && e.message.endsWith(`schema "${schema}" already exists`);
+  const tableExists = e.sqlstate === DUPLICATE_TABLE && [STATE_TABLE, REPAIR_TABLE].some((t) => e.message.endsWith(`relation "${t}" already exists`)) && (e.statement ?? '').includes(schema);
   if (schemaExists || tableExists) {
     e.fix = `the file creates schemaguard's own state schema "${schema}", which migrate made before it ran (a pg_dump of a database schemaguard already manages has it): `
       + `dump again with pg_dump ${DUMP_FLAGS} --exclude-schema=${schema}, or delete the file's statements on ${schema} (its CREATE SCHEMA, tables, constraints and comments)`;
@@ -34,7 +35,7 @@ export function withStateSchemaFix(e: unknown, schema: string): unknown {
  * keeps owners and grants (`ALTER … OWNER TO app_owner`, `GRANT … TO app`).
  */
 export function withMissingRoleFix(e: unknown): unknown {
-  if (!(e instanceof MigrationError) || e.fix || e.sqlstate !== '42704') return e;
+  if (!(e instanceof MigrationError) || e.fix || e.sqlstate !== UNDEFINED_OBJECT) return e;
   const role = /role "(.+)" does not exist$/.exec(e.message)?.[1];
   if (role) {
     e.fix = `snapshot's throwaway server has no role but its superuser: dump with pg_dump ${DUMP_FLAGS} (owners and grants are the target's, not the schema's), `

@@ -9,6 +9,7 @@
  * `bin/cli/errors.ts`.
  */
 
+import { ADMIN_SHUTDOWN, CANNOT_CONNECT_NOW, CRASH_SHUTDOWN } from './sqlstate';
 export interface ErrorLocation {
   /** Migration or contract file, relative to the directory it was read from. */
   file?: string;
@@ -451,7 +452,7 @@ export function databaseFields(e: unknown): DatabaseErrorFields {
 /** SQLSTATE classes that mean "the connection went away", not "the SQL was wrong". */
 export function isConnectionLoss(e: unknown): boolean {
   const code = sqlstateOf(e);
-  if (code && (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03')) return true;
+  if (code && (code.startsWith('08') || code === ADMIN_SHUTDOWN || code === CRASH_SHUTDOWN || code === CANNOT_CONNECT_NOW)) return true;
   if (!(e instanceof Error)) return false;
   const sys = (e as { code?: string }).code;
   if (sys && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'].includes(sys)) return true;

@@ -6,6 +6,7 @@
  */
 import type { MigrationError } from './errors';
 import { sqlIdent } from './sql-quote';
+import { INSUFFICIENT_PRIVILEGE } from './sqlstate';
 
 /** The role the run connects as, quoted for a GRANT: the URL's user, else the embedded server's superuser. */
 export function roleOf(databaseUrl: string | undefined): string {
@@ -29,7 +30,7 @@ const OWNER = 'run it as the role that owns it, or have the owner run GRANT <own
  * state schema is set (the CLI's flag, the custom resource's variable).
  */
 export function permissionFix(e: MigrationError, role: string, stateSchema: string, stateSetting = '--state-schema'): string | undefined {
-  if (e.sqlstate !== '42501') return undefined;
+  if (e.sqlstate !== INSUFFICIENT_PRIVILEGE) return undefined;
   const msg = e.message;
   let m = /permission denied for schema (\S+)/.exec(msg);
   if (m) return `as the schema's owner (or a superuser): GRANT USAGE, CREATE ON SCHEMA ${sqlIdent(m[1]!)} TO ${role}; or run migrate as the role that owns the schema`;

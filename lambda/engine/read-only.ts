@@ -9,18 +9,19 @@
 import { MigrationError, sqlstateOf } from './errors';
 import { sqlIdent } from './sql-quote';
 import type { Driver, Queryable } from './ports';
+import { READ_ONLY_SQL_TRANSACTION } from './sqlstate';
 
 interface ReadOnlyFacts { recovery: boolean; default_read_only: string; source: string | null; db: string; role: string }
 
 /** `e` as the read-only target's error when it is 25006 (read_only_sql_transaction); `e` itself otherwise. */
 export async function explainReadOnly(e: unknown, driver: Driver, reader?: Queryable): Promise<unknown> {
-  if (sqlstateOf(e) !== '25006') return e;
+  if (sqlstateOf(e) !== READ_ONLY_SQL_TRANSACTION) return e;
   const facts = await readOnlyFacts(driver, reader).catch(() => undefined);
   const at = e instanceof MigrationError && e.file ? `${e.line ? `${e.file}:${e.line}` : e.file}: ` : '';
   const why = e instanceof Error ? e.message.replace(/^\S+\.sql(:\d+)?: /, '') : String(e);
   const file = e instanceof MigrationError ? e.file : undefined;
   return new MigrationError(`${at}the database is read-only (${why}): ${cause(facts)}; ${file ? `${file} was not applied` : 'nothing was applied'}`, {
-    cause: e, sqlstate: '25006', file: (e as MigrationError).file, version: (e as MigrationError).version, line: (e as MigrationError).line,
+    cause: e, sqlstate: READ_ONLY_SQL_TRANSACTION, file: (e as MigrationError).file, version: (e as MigrationError).version, line: (e as MigrationError).line,
     fix: fixFor(facts, driver.target),
   });
 }

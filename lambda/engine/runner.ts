@@ -9,6 +9,7 @@ import { deadlineCutError, stateLockTimeoutError } from './apply-errors';
 import { applyInFlight, canPipeline, pipelinable } from './apply-pipeline';
 import { BlockerWatcher } from './blockers';
 import { DeadlineWatchdog } from './deadline-watchdog';
+import { DEFAULT_LOCK_RETRIES, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_LOCK_WAIT_MS, DEFAULT_RETRY_DELAY_MS } from './defaults';
 import { DeadlineError, LockLostError, lockLostError, MigrationError, sqlstateOf, type Blocker } from './errors';
 import { validateSchemaName } from './identifiers';
 import { recordedOf, refuseRetry } from './lock-lost';
@@ -20,6 +21,7 @@ import { refuseAtStep, type FirstRunCheck, type RunCheck, type RunFacts } from '
 import { stateRefusals } from './state-refusals';
 import { refuseUnwrittenTemplates } from './template';
 import { DEFAULT_STATE_SCHEMA, isHeldGuardFailure, prepareState, readApplied, readStateForRun, stateTable, stateUpgradeSkipped, stateUpToDate, type AppliedKey } from './state';
+import { LOCK_NOT_AVAILABLE, QUERY_CANCELED } from './sqlstate';
 
 export interface RunnerOptions {
   driver: Driver;
@@ -140,84 +142,47 @@ function startApplyingSession(
     opening.catch(() => undefined);
   }
   if (stateUpToDate(columns) || upgradeSkipped) return { opening };
-  const preparing = (opening ?? Promise.resolve(session!)).then((s) => beginStateChange(s, schema, columns, options.lockTimeoutMs ?? 5000, monitor));
+  const preparing = (opening ?? Promise.resolve(session!)).then((s) => beginStateChange(s, schema, columns, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, monitor));
   preparing.catch(() => undefined);
   return { opening, preparing };
+}
+
+/** What a run opens on its way (the applying session, and the state table's transaction), closed in its `finally`. */
+interface Opened {
+  /** The session that applies the files. */
+  session?: Session;
+  /** That session while it connects, during the parse of the files. */
+  opening?: Promise<Session>;
+  /** That session once it created the state table (or brought it up to date) in a transaction not yet committed. */
+  preparing?: Promise<Session>;
+  /** Set when the runner lock's connection closed while held. */
+  lockLost: boolean;
 }
 
 export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const started = performance.now();
   const schema = validateSchemaName(options.stateSchema ?? DEFAULT_STATE_SCHEMA);
   const emit = options.onEvent ?? (() => undefined);
-  const reserveMs = options.reserveMs ?? 10_000;
   const lock = options.driver.createLock({ stateSchema: schema, owner: options.appliedBy });
-  let session: Session | undefined;
-  /** The session that applies the files, connecting while they are parsed. */
-  let opening: Promise<Session> | undefined;
-  /** That session once it created the state table (or brought it up to date) in a transaction not yet committed. */
-  let preparing: Promise<Session> | undefined;
-  /** Set when the runner lock's connection closed while held. */
-  let lockLost = false;
+  const opened: Opened = { lockLost: false };
   try {
     const done = await upToDateBeforeLock(lock, options, schema);
     if (done) {
       emit({ type: 'plan', pending: 0, applied: done.appliedCount });
       return { ...done, elapsedMs: Math.round(performance.now() - started) };
     }
-    const waitStart = performance.now();
-    await lock.acquire(options.lockWaitMs ?? 60_000, (holders) => emit({ type: 'lock-wait', holders }));
-    emit({ type: 'lock-acquired', waitedMs: Math.round(performance.now() - waitStart) });
-    // The lock's connection lost while a file runs: that file's connection is dropped at once, so it rolls back
-    // (the server's client_connection_check_interval ends a statement that runs on; the state row's guard fails).
-    lock.onLost?.(() => {
-      lockLost = true;
-      session?.abandon?.();
-    });
-
-    // The state is read only after the lock is held: a runner that waited sees what the other applied.
-    const reader = lock.monitor ?? (session = await options.driver.connect());
-    const { applied, columns } = await readStateForRun(reader, schema);
-    const plan = computePlan(options.migrations, applied);
-    refuse(plan, options);
-    // What migrate refuses through this URL (`run-refusals.ts`), each check at its step, in the order plan names them.
-    const facts: RunFacts = {
-      driver: options.driver, reader, pending: plan.pending, firstRun: applied.length === 0, ignoreForeignHistory: options.ignoreForeignHistory, firstRunCheck: options.firstRunCheck, checks: options.checks,
-      session: async () => (session ??= await (opening ?? options.driver.connect())),
-    };
-    // A first run on a database another tool migrated: its files likely re-create what is there (baseline first).
-    // Read before the applying session connects: through a pool of one server connection, that session holds it.
-    const notes = await refuseAtStep('state-read', facts);
-    // An earlier version's table this role may not alter: the run goes on without the new columns, and says so.
-    const upgradeSkipped = plan.pending.length > 0 ? await stateUpgradeSkipped(reader, schema, columns) : undefined;
-    if (plan.pending.length > 0) ({ opening, preparing } = startApplyingSession(options, schema, columns, upgradeSkipped !== undefined, session, lock.monitor));
-    // Every file that will run is parsed (and a bad one refused) before anything is written;
-    // one still as `schemaguard new` wrote it too: recorded, its SQL written later would never run.
-    await parseAllNow(plan.pending);
-    refuseUnwrittenTemplates(plan.pending, options.source);
-    notes.push(...await refuseAtStep('files-parsed', facts));
-    emit({ type: 'plan', pending: plan.pending.length, applied: applied.length });
-    for (const message of notes) emit({ type: 'note', message });
-    if (upgradeSkipped) emit({ type: 'note', message: upgradeSkipped });
-
+    await acquireLock(lock, options, emit, opened);
+    const { plan, appliedCount, facts } = await planUnderLock(options, schema, lock, emit, opened);
     const result: MigrateResult = {
       outcome: 'up-to-date', applied: [], remaining: [], unknown: plan.unknown.map((u) => u.version),
-      currentVersion: plan.currentVersion, appliedCount: applied.length, elapsedMs: 0,
+      currentVersion: plan.currentVersion, appliedCount, elapsedMs: 0,
     };
     if (plan.pending.length > 0) {
-      session ??= await (opening ?? options.driver.connect());
-      await refuseAtStep('session-open', facts);
-      if (preparing) {
-        await preparing;
-        // Committed only while the runner lock is held, as every state write; otherwise rolled back in `finally`.
-        if (!lock.fencesCommits) await lock.assertHeld();
-        preparing = undefined;
-        await session.commit();
-      }
-      // Waiting runners name this session's process (and its file), not the lock's idle connection.
-      if (session.pid !== undefined) await lock.announceWorker?.(session.pid);
+      const session = await openForApplying(options, lock, facts, opened);
       const settings = applySettings(options, schema, lock, emit, session);
       const run: PendingRun = {
-        options, session, lock, settings, reserveMs, emit, startedAt: Date.now() - Math.round(performance.now() - started), lost: () => lockLost,
+        options, session, lock, settings, reserveMs: options.reserveMs ?? 10_000, emit,
+        startedAt: Date.now() - Math.round(performance.now() - started), lost: () => opened.lockLost,
       };
       await applyPending(run, plan.pending, result);
     }
@@ -226,16 +191,85 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   } catch (e) {
     // Lost while the state table was made ready (its transaction dropped with the connection): nothing ran.
     // (A file's error has been said already: `lostOrAsIs`.)
-    if (lockLost && !(e instanceof MigrationError && e.file)) throw lockLostError();
+    if (opened.lockLost && !(e instanceof MigrationError && e.file)) throw lockLostError();
     throw await explainReadOnly(e, options.driver, lock.monitor);
   } finally {
-    // The state table's transaction, when a bad file (or anything else) came first: rolled back.
-    if (preparing) await preparing.then((s) => s.rollback(), () => undefined).catch(() => undefined);
-    if (session) await session.close();
-    // Refused before it was used (a bad pending file): closed unused.
-    else if (opening) await opening.then((s) => s.close(), () => undefined);
-    await lock.release();
+    await closeOpened(opened, lock);
   }
+}
+
+/** The runner lock, waited for; once held, its loss drops the applying session's connection. */
+async function acquireLock(lock: MigrationLock, options: MigrateOptions, emit: (event: RunEvent) => void, opened: Opened): Promise<void> {
+  const waitStart = performance.now();
+  await lock.acquire(options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS, (holders) => emit({ type: 'lock-wait', holders }));
+  emit({ type: 'lock-acquired', waitedMs: Math.round(performance.now() - waitStart) });
+  // The lock's connection lost while a file runs: that file's connection is dropped at once, so it rolls back
+  // (the server's client_connection_check_interval ends a statement that runs on; the state row's guard fails).
+  lock.onLost?.(() => {
+    opened.lockLost = true;
+    opened.session?.abandon?.();
+  });
+}
+
+/**
+ * Under the runner lock: the state read, the plan made and refused where it
+ * must be, and every pending file parsed; the applying session connects (and
+ * the state table is made ready) meanwhile.
+ */
+async function planUnderLock(
+  options: MigrateOptions, schema: string, lock: MigrationLock, emit: (event: RunEvent) => void, opened: Opened,
+): Promise<{ plan: Plan<AppliedKey>; appliedCount: number; facts: RunFacts }> {
+  // The state is read only after the lock is held: a runner that waited sees what the other applied.
+  const reader = lock.monitor ?? (opened.session = await options.driver.connect());
+  const { applied, columns } = await readStateForRun(reader, schema);
+  const plan = computePlan(options.migrations, applied);
+  refuse(plan, options);
+  // What migrate refuses through this URL (`run-refusals.ts`), each check at its step, in the order plan names them.
+  const facts: RunFacts = {
+    driver: options.driver, reader, pending: plan.pending, firstRun: applied.length === 0, ignoreForeignHistory: options.ignoreForeignHistory, firstRunCheck: options.firstRunCheck, checks: options.checks,
+    session: async () => (opened.session ??= await (opened.opening ?? options.driver.connect())),
+  };
+  // A first run on a database another tool migrated: its files likely re-create what is there (baseline first).
+  // Read before the applying session connects: through a pool of one server connection, that session holds it.
+  const notes = await refuseAtStep('state-read', facts);
+  // An earlier version's table this role may not alter: the run goes on without the new columns, and says so.
+  const upgradeSkipped = plan.pending.length > 0 ? await stateUpgradeSkipped(reader, schema, columns) : undefined;
+  if (plan.pending.length > 0) Object.assign(opened, startApplyingSession(options, schema, columns, upgradeSkipped !== undefined, opened.session, lock.monitor));
+  // Every file that will run is parsed (and a bad one refused) before anything is written;
+  // one still as `schemaguard new` wrote it too: recorded, its SQL written later would never run.
+  await parseAllNow(plan.pending);
+  refuseUnwrittenTemplates(plan.pending, options.source);
+  notes.push(...await refuseAtStep('files-parsed', facts));
+  emit({ type: 'plan', pending: plan.pending.length, applied: applied.length });
+  for (const message of notes) emit({ type: 'note', message });
+  if (upgradeSkipped) emit({ type: 'note', message: upgradeSkipped });
+  return { plan, appliedCount: applied.length, facts };
+}
+
+/** The applying session, connected, its state table's transaction committed (under the lock), and announced to waiting runners. */
+async function openForApplying(options: MigrateOptions, lock: MigrationLock, facts: RunFacts, opened: Opened): Promise<Session> {
+  const session = (opened.session ??= await (opened.opening ?? options.driver.connect()));
+  await refuseAtStep('session-open', facts);
+  if (opened.preparing) {
+    await opened.preparing;
+    // Committed only while the runner lock is held, as every state write; otherwise rolled back in `finally`.
+    if (!lock.fencesCommits) await lock.assertHeld();
+    opened.preparing = undefined;
+    await session.commit();
+  }
+  // Waiting runners name this session's process (and its file), not the lock's idle connection.
+  if (session.pid !== undefined) await lock.announceWorker?.(session.pid);
+  return session;
+}
+
+/** What the run opened, closed, and the runner lock released. */
+async function closeOpened(opened: Opened, lock: MigrationLock): Promise<void> {
+  // The state table's transaction, when a bad file (or anything else) came first: rolled back.
+  if (opened.preparing) await opened.preparing.then((s) => s.rollback(), () => undefined).catch(() => undefined);
+  if (opened.session) await opened.session.close();
+  // Refused before it was used (a bad pending file): closed unused.
+  else if (opened.opening) await opened.opening.then((s) => s.close(), () => undefined);
+  await lock.release();
 }
 
 /**
@@ -280,7 +314,7 @@ async function beginStateChange(
   try {
     await prepareState(s, schema, columns);
   } catch (e) {
-    if (sqlstateOf(e) !== '55P03') throw e;
+    if (sqlstateOf(e) !== LOCK_NOT_AVAILABLE) throw e;
     throw stateLockTimeoutError(stateTable(schema), e, watcher.blockers, lockTimeoutMs);
   } finally {
     watcher.pause();
@@ -293,11 +327,11 @@ function applySettings(options: MigrateOptions, schema: string, lock: MigrationL
     beforeRetry: (m) => refuseRetry(session, schema, lock, m),
     stateSchema: schema,
     appliedBy: options.appliedBy,
-    lockTimeoutMs: options.lockTimeoutMs ?? 5000,
+    lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
     statementTimeoutMs: options.statementTimeoutMs ?? 0,
     statementTimeoutCapMs: 0,
-    lockRetries: options.lockRetries ?? 3,
-    retryDelayMs: options.retryDelayMs ?? 500,
+    lockRetries: options.lockRetries ?? DEFAULT_LOCK_RETRIES,
+    retryDelayMs: options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS,
     monitor: lock.monitor,
     onNote: (message) => emit({ type: 'note', message }),
   };
@@ -412,7 +446,7 @@ function stopAtDeadline(run: PendingRun, remaining: Migration[], result: Migrate
  */
 function cutByDeadline(run: PendingRun, m: Migration, e: unknown, cap: number): boolean {
   if (run.options.deadline === undefined || cap <= 0) return false;
-  if (!(e instanceof MigrationError) || e.sqlstate !== '57014' || !/statement timeout/i.test(e.message)) return false;
+  if (!(e instanceof MigrationError) || e.sqlstate !== QUERY_CANCELED || !/statement timeout/i.test(e.message)) return false;
   const own = m.directives.statementTimeoutMs ?? run.settings.statementTimeoutMs;
   return own === 0 || cap < own;
 }
@@ -420,7 +454,7 @@ function cutByDeadline(run: PendingRun, m: Migration, e: unknown, cap: number): 
 /** The migration was stopped by the deadline's watchdog: not started on (DeadlineError), or cancelled by it (57014). */
 function stoppedByWatchdog(e: unknown, watchdog: DeadlineWatchdog | undefined): boolean {
   if (!watchdog || !(e instanceof MigrationError)) return false;
-  return e instanceof DeadlineError || (watchdog.fired && e.sqlstate === '57014' && /user request/i.test(e.message));
+  return e instanceof DeadlineError || (watchdog.fired && e.sqlstate === QUERY_CANCELED && /user request/i.test(e.message));
 }
 
 function recordApplied(result: MigrateResult, m: Migration, executionMs: number): void {

@@ -25,6 +25,7 @@ import type { Queryable } from './ports';
 import { advisoryLockKey, DEFAULT_LEASE_NAME, LEASE_TABLE } from './runner-lock-names';
 import { quoteIdent } from './identifiers';
 import { DOCS_POINTERS } from './docs-pointers';
+import { INVALID_SCHEMA_NAME, UNDEFINED_TABLE } from './sqlstate';
 
 const LOOK_SQL = `
 SELECT ARRAY(SELECT l.pid FROM pg_locks l
@@ -87,6 +88,6 @@ async function liveLease(q: Queryable, stateSchema: string): Promise<LeaseRow | 
   } catch (e) {
     // 42P01: the table went; 3F000: its schema too (a runner that created both removes both).
     const code = sqlstateOf(e);
-    throw code === '42P01' || code === '3F000' ? new LeaseTableGoneError(e) : e;
+    throw code === UNDEFINED_TABLE || code === INVALID_SCHEMA_NAME ? new LeaseTableGoneError(e) : e;
   }
 }

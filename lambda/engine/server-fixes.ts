@@ -10,6 +10,7 @@ import { sqlIdent } from './sql-quote';
 import type { Migration } from './migration';
 import type { SqlStatement } from './sql/splitter';
 import { STATE_TABLE } from './state';
+import { ACTIVE_SQL_TRANSACTION, DUPLICATE_COLUMN, DUPLICATE_SCHEMA, DUPLICATE_TABLE, EXCLUSION_VIOLATION, FOREIGN_KEY_VIOLATION, INVALID_TRANSACTION_TERMINATION, NOT_NULL_VIOLATION, UNDEFINED_COLUMN, UNDEFINED_OBJECT, UNIQUE_VIOLATION, UNSAFE_NEW_ENUM_VALUE_USAGE } from './sqlstate';
 
 const NO_TRANSACTION = 'put it in a migration of its own that starts with "-- schemaguard:no-transaction" (there each statement runs, and commits, on its own; a failure leaves those before it applied)';
 
@@ -17,20 +18,20 @@ const NO_TRANSACTION = 'put it in a migration of its own that starts with "-- sc
 export function serverFix(m: Pick<Migration, 'directives'>, fields: DatabaseErrorFields, message: string, stmt?: Pick<SqlStatement, 'words'> | null): string | undefined {
   const inTransaction = !m.directives.noTransaction;
   switch (fields.sqlstate) {
-    case '23502':
+    case NOT_NULL_VIOLATION:
       return notNullFix(fields, message, stmt ?? undefined, inTransaction);
-    case '42P07':
-    case '42P06':
-    case '42701':
+    case DUPLICATE_TABLE:
+    case DUPLICATE_SCHEMA:
+    case DUPLICATE_COLUMN:
       return alreadyExistsFix(fields.sqlstate, message, inTransaction);
-    case '42704':
-    case '42703':
+    case UNDEFINED_OBJECT:
+    case UNDEFINED_COLUMN:
       return goneFix(fields.sqlstate, message, inTransaction);
-    case '2D000':
+    case INVALID_TRANSACTION_TERMINATION:
       return /invalid transaction termination/.test(message) ? endsTransactionFix(inTransaction) : undefined;
-    case '55P04':
+    case UNSAFE_NEW_ENUM_VALUE_USAGE:
       return 'ALTER TYPE … ADD VALUE\'s new value cannot be used in the transaction that added it (unless the type itself was made there): add the value in one migration and use it in a later file, which runs in a transaction of its own; the migration was rolled back';
-    case '25001':
+    case ACTIVE_SQL_TRANSACTION:
       return /cannot run inside a transaction block/.test(message) && inTransaction
         ? `PostgreSQL refuses this form inside a transaction block by what the database holds (a subscription with a replication slot, a partitioned table), which the file's words do not show: ${NO_TRANSACTION}; the migration was rolled back`
         : undefined;
@@ -78,9 +79,9 @@ function addsColumn(words: readonly string[]): boolean {
 
 /** The form of IF NOT EXISTS for what an "already exists" error names. */
 const IF_NOT_EXISTS: Record<string, string> = {
-  '42P07': 'CREATE TABLE / INDEX / SEQUENCE … IF NOT EXISTS',
-  '42P06': 'CREATE SCHEMA IF NOT EXISTS',
-  '42701': 'ALTER TABLE … ADD COLUMN IF NOT EXISTS',
+  [DUPLICATE_TABLE]: 'CREATE TABLE / INDEX / SEQUENCE … IF NOT EXISTS',
+  [DUPLICATE_SCHEMA]: 'CREATE SCHEMA IF NOT EXISTS',
+  [DUPLICATE_COLUMN]: 'ALTER TABLE … ADD COLUMN IF NOT EXISTS',
 };
 
 /**
@@ -103,7 +104,7 @@ function alreadyExistsFix(sqlstate: string, message: string, inTransaction: bool
 /** 42704 / 42703 ("column "c" of relation "t" does not exist"): what the file changes or drops is not there. */
 function goneFix(sqlstate: string, message: string, inTransaction: boolean): string | undefined {
   // A query's "column "c" does not exist" is a misspelt name, not a changed schema.
-  if (!/does not exist/.test(message) || (sqlstate === '42703' && !/ of relation "/.test(message))) return undefined;
+  if (!/does not exist/.test(message) || (sqlstate === UNDEFINED_COLUMN && !/ of relation "/.test(message))) return undefined;
   // Outside the schema diff compares: a role, an extension, a tablespace… missing is not drift.
   if (/^(?:role|user|extension|tablespace|database|language|server|publication|subscription|access method|foreign-data wrapper) "/.test(message)) return undefined;
   return 'if the name is right, the schema was changed outside the migrations (dropped or renamed by hand): schemaguard diff shows what differs from what the migrations make; '
@@ -127,7 +128,7 @@ export function deferredFix(fields: DatabaseErrorFields, message: string): strin
   const constraint = fields.constraint ?? /constraint "((?:[^"]|"")+)"/.exec(message)?.[1]?.replace(/""/g, '"');
   const table = fields.table ?? /on table "((?:[^"]|"")+)"/.exec(message)?.[1]?.replace(/""/g, '"');
   const { schema } = fields;
-  if (!constraint || !['23503', '23505', '23P01'].includes(fields.sqlstate ?? '') || table === STATE_TABLE) return undefined;
+  if (!constraint || ![FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION, EXCLUSION_VIOLATION].includes(fields.sqlstate ?? '') || table === STATE_TABLE) return undefined;
   const on = table ? ` on ${schema ? `${sqlIdent(schema)}.` : ''}${sqlIdent(table)}` : '';
   return `the violation was found at COMMIT by the deferred constraint ${sqlIdent(constraint)}${on} (DEFERRABLE INITIALLY DEFERRED, or SET CONSTRAINTS … DEFERRED): it is checked when the migration's transaction ends, so no line of the file is at fault by itself; the rows the file left at its end break it (the detail names them). `
     + `Make them valid by the end of the file; to find the statement that breaks it, add SET CONSTRAINTS ${sqlIdent(constraint)} IMMEDIATE before the statements that write the rows, once the constraint exists (the statement that breaks it then fails at its line); the migration was rolled back`;

@@ -245,6 +245,14 @@ export function versionedRename(file: string): string | undefined {
   return FILE_NAME_PATTERN.test(renamed) && renamed !== file ? renamed : undefined;
 }
 
+/** The migrations loaded by `largeMigration`: their text and statements are read from the file at each access. */
+const READ_AGAIN = new WeakSet<Migration>();
+
+/** True when the file's text and statements are held in memory; false for a file over IN_MEMORY_BYTES, read again at each access. */
+export function heldInMemory(m: Migration): boolean {
+  return !READ_AGAIN.has(m);
+}
+
 /**
  * A file over IN_MEMORY_BYTES: read in pieces, validated and hashed; its text
  * and statements are read again by whoever asks for them.
@@ -263,7 +271,7 @@ function largeMigration(file: string, path: string, identity?: FileIdentity): Mi
   m = { version, name, file, path, checksum: sum, directives: parsed.directives, statementCount: parsed.statementCount, checks: parsed.checks, allowances: parsed.allowances } as Migration;
   if (origin !== undefined) m.origin = origin;
   const loaded = m;
-  // Own getters: `statements` being one is how bodyBatches and pipelinable tell a file not held in memory.
+  READ_AGAIN.add(loaded);
   return Object.defineProperties(loaded, {
     text: { get: () => [...drain(filePieces(file, path), (s) => unchanged(loaded, s))].join(''), enumerable: false },
     statements: { get: () => parseText(file, drain(filePieces(file, path), (s) => unchanged(loaded, s)), true).statements!, enumerable: false },
@@ -337,8 +345,7 @@ export function* bodyBatches(m: Migration, maxChars: number): Generator<SqlState
     batch = [];
     size = 0;
   };
-  // In memory unless `statements` is an own getter: largeMigration defines one that reads the file again.
-  if (Object.getOwnPropertyDescriptor(m, 'statements')?.get === undefined) {
+  if (heldInMemory(m)) {
     for (const s of m.statements) add(s);
   } else {
     const parser = new MigrationParser(m.file, { keepStatements: false, onStatement: add });

@@ -5,6 +5,7 @@
  * held, and every write in one transaction whose commit is the last thing
  * done under the lock.
  */
+import { DEFAULT_LOCK_WAIT_MS } from './defaults';
 import type { Blocker } from './errors';
 import { validateSchemaName } from './identifiers';
 import type { Driver, Session } from './ports';
@@ -39,7 +40,7 @@ export async function withLockedState<T>(options: StateWriteOptions, work: (stat
   const lock = options.driver.createLock({ stateSchema: schema, owner: options.actor });
   let session: Session | undefined;
   try {
-    await lock.acquire(options.lockWaitMs ?? 60_000, options.onLockWait);
+    await lock.acquire(options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS, options.onLockWait);
     const s = session = await options.driver.connect();
     const applied = await readApplied(s, schema);
     const transaction = async (write: (q: Session) => Promise<void>): Promise<void> => {

@@ -7,6 +7,7 @@ import { MigrationError } from './errors';
 import { quoteIdent } from './identifiers';
 import { quoteLiteral } from './sql-quote';
 import { stateDdlLockKey } from './runner-lock-names';
+import { DIVISION_BY_ZERO, INSUFFICIENT_PRIVILEGE } from './sqlstate';
 
 export const DEFAULT_STATE_SCHEMA = 'schemaguard';
 export const STATE_TABLE = 'applied_migrations';
@@ -130,7 +131,7 @@ function stateUpgradeRefusal(schema: string, missing: string[], who: StateOwners
     `${needs.command}: ${stateTable(schema)} was made by an earlier schemaguard and lacks the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, where ${needs.command} records ${needs.writes}; `
       + `schemaguard's own statement ${sql[0]} needs the table's owner (${quoteIdent(who.owner)}), and role ${quoteIdent(who.role)} is not: nothing was written`,
     {
-      sqlstate: '42501', statement: sql[0],
+      sqlstate: INSUFFICIENT_PRIVILEGE, statement: sql[0],
       fix: `have ${quoteIdent(who.owner)} (or a superuser) run once: ${sql.join('; ')}; then run ${needs.command} again (migrate and repair work without them)`,
     },
   );
@@ -315,7 +316,7 @@ function heldGuarded(value: string, held: string | undefined): string {
 
 /** The state row's guard failed (`heldGuarded`): schemaguard's own statement (no line of the file), division by zero. */
 export function isHeldGuardFailure(e: { sqlstate?: string; line?: number } | undefined): boolean {
-  return e?.sqlstate === '22012' && e.line === undefined;
+  return e?.sqlstate === DIVISION_BY_ZERO && e.line === undefined;
 }
 
 

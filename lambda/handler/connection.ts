@@ -23,6 +23,7 @@ import { ENV } from './constants';
 import type { Logger } from './log';
 import { readCredentials, secretsManagerClient, type DatabaseCredentials, type SecretsClient } from './secret';
 import { CaBundleCache, tlsOptions } from './tls';
+import { INVALID_PASSWORD } from '../engine/sqlstate';
 
 /** Reads of the secret when the password is refused, the first included. */
 const AUTH_ATTEMPTS = 3;
@@ -181,5 +182,5 @@ async function probe(driver: Driver): Promise<void> {
 }
 
 function passwordRefused(e: unknown): boolean {
-  return e instanceof MigrationError && e.sqlstate === '28P01';
+  return e instanceof MigrationError && e.sqlstate === INVALID_PASSWORD;
 }

@@ -3,6 +3,7 @@
  * deploys (lambda/handler/): a rename breaks the compiler, not the deploy.
  * Nothing here imports aws-cdk-lib.
  */
+import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_LOCK_WAIT_MS } from '../engine/defaults';
 
 /** Exported handler functions of `lambda/handler/index.ts`. */
 export const ON_EVENT_HANDLER_NAME = 'onEvent';
@@ -111,8 +112,8 @@ export const DEFAULTS = {
    */
   reserveMs: 15_000,
   connectAttempts: 8,
-  lockTimeoutMs: 5_000,
-  lockWaitMs: 60_000,
+  lockTimeoutMs: DEFAULT_LOCK_TIMEOUT_MS,
+  lockWaitMs: DEFAULT_LOCK_WAIT_MS,
   /** The CLI's --standby-wait default too. */
   standbyWaitMs: 60_000,
   /**

@@ -20,6 +20,7 @@ import { formatDifferences } from '../schema/catalog';
 import type { VerifySettings } from './config';
 import { VERIFY_ATTR } from './constants';
 import type { Logger } from './log';
+import { LOCK_NOT_AVAILABLE } from '../engine/sqlstate';
 
 /** Response attributes (strings, short) describing what was verified. */
 export type VerifyData = Record<typeof VERIFY_ATTR.contracts | typeof VERIFY_ATTR.drift, string>;
@@ -98,7 +99,7 @@ async function detectDriftBehindLocks(read: () => Promise<DriftReport>, log: Log
     try {
       return await read();
     } catch (e) {
-      if (!(e instanceof CatalogReadTimeoutError) || e.sqlstate !== '55P03') throw e;
+      if (!(e instanceof CatalogReadTimeoutError) || e.sqlstate !== LOCK_NOT_AVAILABLE) throw e;
       const wait = DRIFT_READ_WAITS_MS[tries - 1];
       if (wait === undefined || Date.now() + wait + CATALOG_READ_SETTINGS.lockTimeoutMs + ANSWER_MS > deadline) return { locked: e, tries, ms: Date.now() - started };
       log.info('drift check: the live schema is locked; reading it again', { holder: e.holder, tries, waitMs: wait });
@@ -113,7 +114,7 @@ function notChecked(r: Locked, failOnDrift: boolean, log: Logger): string {
   const tries = `${r.tries} ${r.tries === 1 ? 'try' : 'tries'} in ${Math.round(r.ms / 1000)} s, each past lock_timeout ${CATALOG_READ_SETTINGS.lockTimeoutMs / 1000} s`;
   if (failOnDrift) {
     throw new MigrationError(`the drift check could not read the live schema, and failOnDrift fails the deploy on a schema not checked: waiting on ${holder} (${tries}, 55P03)`, {
-      cause: r.locked, sqlstate: '55P03',
+      cause: r.locked, sqlstate: LOCK_NOT_AVAILABLE,
       fix: 'deploy again once that session ends (a TRUNCATE, a maintenance job or another migration holds its tables until it commits); the migrations applied stay applied',
     });
   }

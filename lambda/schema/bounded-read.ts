@@ -12,6 +12,7 @@
 import { databaseFields, isConnectionLoss, MigrationError, sqlstateOf } from '../engine/errors';
 import type { Session, TransactionSettings } from '../engine/ports';
 import { lockWait } from './lock-holders';
+import { LOCK_NOT_AVAILABLE, QUERY_CANCELED } from '../engine/sqlstate';
 
 /** The catalog read's transaction: doctor's lock_timeout (`RULE_SETTINGS`), and a minute for the read itself. */
 export const CATALOG_READ_SETTINGS: TransactionSettings = { lockTimeoutMs: 1000, statementTimeoutMs: 60_000 };
@@ -52,9 +53,9 @@ export async function boundedCatalogRead<T>(session: Session, what: string, work
 /** A lock or statement timeout as {@link CatalogReadTimeoutError}; any other error as it was. */
 async function readTimeoutError(session: Session, what: string, e: unknown): Promise<unknown> {
   const code = sqlstateOf(e);
-  if ((code !== '55P03' && code !== '57014') || isConnectionLoss(e) || session.broken) return e;
+  if ((code !== LOCK_NOT_AVAILABLE && code !== QUERY_CANCELED) || isConnectionLoss(e) || session.broken) return e;
   const fields = { ...databaseFields(e), cause: e };
-  if (code === '57014') {
+  if (code === QUERY_CANCELED) {
     return new CatalogReadTimeoutError(`${what} could not be read: a query ran past statement_timeout ${CATALOG_READ_SETTINGS.statementTimeoutMs / 1000} s (57014)`, {
       ...fields, fix: 'run it again when the server is less busy; a catalog this big reads faster over a direct connection',
     });

@@ -14,6 +14,7 @@
  * SQLSTATE, so classes are recognised by message text, never by SQLSTATE.
  */
 import { DOCS_POINTERS } from '../../lambda/engine/docs-pointers';
+import { CHECK_VIOLATION, DEADLOCK_DETECTED, FOREIGN_KEY_VIOLATION, INVALID_COLUMN_REFERENCE, INVALID_TEXT_REPRESENTATION, IN_FAILED_SQL_TRANSACTION, LOCK_NOT_AVAILABLE, NOT_NULL_VIOLATION, NUMERIC_VALUE_OUT_OF_RANGE, SYNTAX_ERROR, UNDEFINED_COLUMN, UNDEFINED_FUNCTION, UNIQUE_VIOLATION } from '../../lambda/engine/sqlstate';
 
 export type Severity = 'page' | 'ticket';
 
@@ -158,7 +159,7 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
   {
     id: 'not-null-violation',
     title: 'Not-null violation',
-    sqlstate: '23502',
+    sqlstate: NOT_NULL_VIOLATION,
     fragments: ['null value in column', 'violates not-null constraint'],
     example: 'null value in column "id" of relation "lead_purchases" violates not-null constraint',
     severity: 'page',
@@ -172,7 +173,7 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
   {
     id: 'on-conflict-without-constraint',
     title: 'ON CONFLICT without a matching constraint',
-    sqlstate: '42P10',
+    sqlstate: INVALID_COLUMN_REFERENCE,
     fragments: ['there is no unique or exclusion constraint matching the ON CONFLICT specification'],
     example: 'there is no unique or exclusion constraint matching the ON CONFLICT specification',
     severity: 'page',
@@ -194,7 +195,7 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
   {
     id: 'transaction-aborted',
     title: 'Current transaction aborted',
-    sqlstate: '25P02',
+    sqlstate: IN_FAILED_SQL_TRANSACTION,
     fragments: ['current transaction is aborted, commands ignored until end of transaction block'],
     example: 'current transaction is aborted, commands ignored until end of transaction block',
     severity: 'page',
@@ -209,7 +210,7 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
   {
     id: 'undefined-function',
     title: 'Undefined function',
-    sqlstate: '42883',
+    sqlstate: UNDEFINED_FUNCTION,
     fragments: ['function', ') does not exist'],
     example: 'function gen_random_uuid() does not exist',
     severity: 'page',
@@ -223,7 +224,7 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
   {
     id: 'foreign-key-violation',
     title: 'Foreign-key violation',
-    sqlstate: '23503',
+    sqlstate: FOREIGN_KEY_VIOLATION,
     fragments: ['violates foreign key constraint'],
     example: 'insert or update on table "web_sessions" violates foreign key constraint "web_sessions_lead_id_fkey"',
     severity: 'ticket',
@@ -237,7 +238,7 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
   {
     id: 'unique-violation',
     title: 'Unique violation',
-    sqlstate: '23505',
+    sqlstate: UNIQUE_VIOLATION,
     fragments: ['duplicate key value violates unique constraint'],
     example: 'duplicate key value violates unique constraint "enrolments_student_course_active_key"',
     severity: 'ticket',
@@ -251,7 +252,7 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
   {
     id: 'check-violation',
     title: 'Check violation',
-    sqlstate: '23514',
+    sqlstate: CHECK_VIOLATION,
     fragments: ['violates check constraint'],
     example: 'new row for relation "lead_purchases" violates check constraint "lead_purchases_amount_check"',
     severity: 'ticket',
@@ -265,7 +266,7 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
   {
     id: 'invalid-text-representation',
     title: 'Invalid text representation',
-    sqlstate: '22P02',
+    sqlstate: INVALID_TEXT_REPRESENTATION,
     fragments: ['invalid input syntax for type'],
     example: 'invalid input syntax for type uuid: "lead-42"',
     severity: 'ticket',
@@ -280,7 +281,7 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
   {
     id: 'deadlock',
     title: 'Deadlock',
-    sqlstate: '40P01',
+    sqlstate: DEADLOCK_DETECTED,
     fragments: ['deadlock detected'],
     example: 'deadlock detected',
     severity: 'ticket',
@@ -298,7 +299,7 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
   {
     id: 'lock-timeout',
     title: 'Lock timeout',
-    sqlstate: '55P03',
+    sqlstate: LOCK_NOT_AVAILABLE,
     fragments: ['canceling statement due to lock timeout'],
     example: 'canceling statement due to lock timeout',
     severity: 'ticket',
@@ -336,12 +337,12 @@ export interface EchoingMessage {
  * a not-null violation.
  */
 export const ECHOING_MESSAGES: readonly EchoingMessage[] = [
-  { sqlstate: '22P02', fragment: 'invalid input value for enum', echoes: 'value', example: 'invalid input value for enum mood: "null value in column "x" violates not-null constraint"' },
-  { sqlstate: '22003', fragment: 'is out of range for type', echoes: 'value', example: 'value "999999999999 deadlock detected" is out of range for type integer' },
+  { sqlstate: INVALID_TEXT_REPRESENTATION, fragment: 'invalid input value for enum', echoes: 'value', example: 'invalid input value for enum mood: "null value in column "x" violates not-null constraint"' },
+  { sqlstate: NUMERIC_VALUE_OUT_OF_RANGE, fragment: 'is out of range for type', echoes: 'value', example: 'value "999999999999 deadlock detected" is out of range for type integer' },
   // Each literal kind on its own: `malformed` alone left out every line of a table, column or constraint whose name held it (malformed_events).
-  ...['array', 'range', 'multirange', 'record'].map((kind): EchoingMessage => ({ sqlstate: '22P02', fragment: `malformed ${kind} literal:`, echoes: 'value', example: `malformed ${kind} literal: "deadlock detected"` })),
-  { sqlstate: '42703', fragment: 'does not exist', echoes: 'name', example: 'column "violates check constraint" does not exist' },
-  { sqlstate: '42601', fragment: 'syntax error at or near', echoes: 'name', example: 'syntax error at or near ""deadlock detected""' },
+  ...['array', 'range', 'multirange', 'record'].map((kind): EchoingMessage => ({ sqlstate: INVALID_TEXT_REPRESENTATION, fragment: `malformed ${kind} literal:`, echoes: 'value', example: `malformed ${kind} literal: "deadlock detected"` })),
+  { sqlstate: UNDEFINED_COLUMN, fragment: 'does not exist', echoes: 'name', example: 'column "violates check constraint" does not exist' },
+  { sqlstate: SYNTAX_ERROR, fragment: 'syntax error at or near', echoes: 'name', example: 'syntax error at or near ""deadlock detected""' },
 ];
 
 /** What a pattern or query leaves echoes out of: a class, or the lines of every class. */

@@ -20,6 +20,7 @@
  * reads the file too.
  */
 import { isAbsolute, resolve } from 'node:path';
+import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_LOCK_WAIT_MS } from '../../lambda/engine/defaults';
 import { DURATION_FORMAT_HINT, MAX_DURATION_MS, parseDuration } from '../../lambda/engine/duration';
 import { InputError } from '../../lambda/engine/errors';
 import { validateSchemaName } from '../../lambda/engine/identifiers';
@@ -67,6 +68,11 @@ export interface Setting<K extends string = string, T = unknown> {
   readonly example: unknown;
   /** The value, checked; throws SettingValueError. */
   read(value: unknown, at: ReadContext): T;
+}
+
+/** A default of the engine's (`lambda/engine/defaults.ts`) as the project file writes it: "5s". */
+function secondsText(ms: number): string {
+  return `${ms / 1000}s`;
 }
 
 function setting<K extends string, T>(s: Setting<K, T>): Setting<K, T> {
@@ -188,12 +194,12 @@ export const SETTINGS = [
     },
   }),
   setting({
-    key: 'lockTimeout', flag: '--lock-timeout', prop: 'lockTimeout', defaultText: '"5s"', default: '5s', example: '3s',
+    key: 'lockTimeout', flag: '--lock-timeout', prop: 'lockTimeout', defaultText: `"${secondsText(DEFAULT_LOCK_TIMEOUT_MS)}"`, default: secondsText(DEFAULT_LOCK_TIMEOUT_MS), example: '3s',
     description: '`lock_timeout` for each migration that sets none itself (`-- schemaguard:lock-timeout=…`): how long one of its statements waits for a lock before it gives up and is retried with backoff. More than 0.',
     schema: durationSchema(true), read: duration('lock_timeout 0 in PostgreSQL means none: a statement waits forever behind any lock it conflicts with, and the queries queued behind it wait too'),
   }),
   setting({
-    key: 'lockWait', flag: '--lock-wait', defaultText: '"60s"', default: '60s', example: '2m',
+    key: 'lockWait', flag: '--lock-wait', defaultText: `"${secondsText(DEFAULT_LOCK_WAIT_MS)}"`, default: secondsText(DEFAULT_LOCK_WAIT_MS), example: '2m',
     description: 'How long `migrate`, `baseline` and `repair` wait for another runner\'s lock (another deploy or CI job on the same database), trying again with backoff; "0" tries once.',
     note: 'The custom resource waits for the runner lock across its invocations, up to its `totalTimeout`.',
     schema: durationSchema(false), read: duration(),

@@ -9,6 +9,7 @@
 import { isPgError, MigrationError, sqlstateOf, type MigrationErrorOptions } from '../../engine/errors';
 import { quoteIdent } from '../../engine/identifiers';
 import type { Queryable } from '../../engine/ports';
+import { OBJECT_NOT_IN_PREREQUISITE_STATE } from '../../engine/sqlstate';
 
 /** The server cannot give capture what it needs. Exit code 2: the fix is the server's configuration, not the files. */
 export class CaptureUnavailableError extends MigrationError {
@@ -78,7 +79,7 @@ async function notLoaded(q: Queryable, schema: string): Promise<string | undefin
     await q.query(`SELECT 1 FROM ${quoteIdent(schema)}.pg_stat_statements(false) LIMIT 1`);
     return undefined;
   } catch (e) {
-    if (!isPgError(e) || sqlstateOf(e) !== '55000') throw e;
+    if (!isPgError(e) || sqlstateOf(e) !== OBJECT_NOT_IN_PREREQUISITE_STATE) throw e;
     return `the library is not loaded (${e.message}); ${PRELOAD_FIX}`;
   }
 }

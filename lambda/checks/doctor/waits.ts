@@ -9,11 +9,12 @@
 import { isConnectionLoss, sqlstateOf } from '../../engine/errors';
 import type { Queryable } from '../../engine/ports';
 import { lockWait } from '../../schema/lock-holders';
+import { LOCK_NOT_AVAILABLE, QUERY_CANCELED } from '../../engine/sqlstate';
 
 /** lock_timeout (55P03) or statement_timeout (57014): the read waited too long, the session is fine. */
 export function isTimeout(e: unknown): boolean {
   const code = sqlstateOf(e);
-  return (code === '55P03' || code === '57014') && !isConnectionLoss(e);
+  return (code === LOCK_NOT_AVAILABLE || code === QUERY_CANCELED) && !isConnectionLoss(e);
 }
 
 /**
@@ -23,7 +24,7 @@ export function isTimeout(e: unknown): boolean {
  * be out of the failed transaction.
  */
 export async function timedOut(q: Queryable, e: unknown): Promise<string> {
-  if (sqlstateOf(e) === '57014') return 'a query ran past statement_timeout (57014); the next run tries again';
+  if (sqlstateOf(e) === QUERY_CANCELED) return 'a query ran past statement_timeout (57014); the next run tries again';
   const held = await lockWait(q);
   return `waiting on ${held.text}, past lock_timeout (55P03); try again once ${held.migration ? 'the migration has committed' : 'that transaction ends'}`;
 }

@@ -19,6 +19,7 @@ import type { GuardFinding } from './report';
 import { statementNeeds, type TableNeed, type TablePrivilege } from './contract-privileges';
 import { GUARD_RULES } from './rules';
 import { DOCS_POINTERS } from '../../engine/docs-pointers';
+import { INSUFFICIENT_PRIVILEGE } from '../../engine/sqlstate';
 
 /** `permission denied for table t5` (also view, materialized view, schema), PostgreSQL 15 to 18. */
 const DENIED = /permission denied for (table|view|materialized view|schema) (.+?)(?: \([0-9A-Z]{5}\))?\s*$/;
@@ -30,7 +31,7 @@ interface Denied { result: ContractResult; kind: string; name: string }
  * role may not use (42P01 as PostgreSQL reads it: contracts.ts names the schema).
  */
 export function deniedFailure(result: ContractResult): ContractFailure | undefined {
-  return result.failures.find((x) => x.sqlstate === '42501' || x.schemaWithoutUsage);
+  return result.failures.find((x) => x.sqlstate === INSUFFICIENT_PRIVILEGE || x.schemaWithoutUsage);
 }
 
 /** The contracts the role may not check: checked by nobody, to be a ticket each. */

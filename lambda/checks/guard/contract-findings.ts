@@ -4,6 +4,7 @@ import type { ContractsReport } from '../contracts';
 import { CONTRACT_RULES } from '../report-findings';
 import { deniedFailure } from './contract-access';
 import type { GuardFinding } from './report';
+import { LOCK_NOT_AVAILABLE, QUERY_CANCELED } from '../../engine/sqlstate';
 
 export function contractFindings(report: ContractsReport): GuardFinding[] {
   assertChecked(report);
@@ -27,8 +28,8 @@ export function contractFindings(report: ContractsReport): GuardFinding[] {
  */
 const NOT_CHECKED: Record<string, string> = {
   // A lock held by someone else (a migration that started meanwhile), or a slow server.
-  '55P03': 'another session held a lock on the contract\'s table longer than the guard\'s lock_timeout; the next run tries again',
-  '57014': 'the statement ran longer than the guard\'s statement_timeout; the next run tries again',
+  [LOCK_NOT_AVAILABLE]: 'another session held a lock on the contract\'s table longer than the guard\'s lock_timeout; the next run tries again',
+  [QUERY_CANCELED]: 'the statement ran longer than the guard\'s statement_timeout; the next run tries again',
 };
 
 /**

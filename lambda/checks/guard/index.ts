@@ -39,6 +39,7 @@ import { findingsReport, skippedReport, type GuardFinding, type GuardReport } fr
 import { GUARD_RULES } from './rules';
 import { stateElsewhere, stateFindings, unreadableState } from './state-access';
 import { DOCS_POINTERS } from '../../engine/docs-pointers';
+import { INSUFFICIENT_PRIVILEGE, LOCK_NOT_AVAILABLE, QUERY_CANCELED } from '../../engine/sqlstate';
 
 export type { GuardFinding, GuardMetrics, GuardReport } from './report';
 export { GUARD_RULES, guardRules, type GuardFindingKind, type GuardRule, type GuardSeverity } from './rules';
@@ -75,7 +76,7 @@ export async function runGuard(options: GuardOptions): Promise<GuardReport> {
     const running = isTimeout(e) && !session.broken ? await runningMigration(session, stateSchema).catch(() => undefined) : undefined;
     if (running) return skippedReport(running, Date.now() - started);
     // The session the pass waited for still holds its lock: named in the error (on-call's next step).
-    const holders = sqlstateOf(e) === '55P03' && !session.broken ? await tableLockHolders(session).catch(() => []) : [];
+    const holders = sqlstateOf(e) === LOCK_NOT_AVAILABLE && !session.broken ? await tableLockHolders(session).catch(() => []) : [];
     throw guardError(e, settings, holders);
   } finally {
     if (own) await own.close();
@@ -166,7 +167,7 @@ async function snapshotFindings(q: Queryable, options: GuardOptions, stateSchema
 
 function isTimeout(e: unknown): boolean {
   const code = sqlstateOf(e);
-  return code === '55P03' || code === '57014';
+  return code === LOCK_NOT_AVAILABLE || code === QUERY_CANCELED;
 }
 
 interface LockHolder { pid: number; relation: string; user: string | null; application: string | null; state: string | null; xact_age_seconds: number | null }
@@ -194,7 +195,7 @@ function guardError(e: unknown, settings: PassSettings, holders: readonly LockHo
   if (e instanceof MigrationError || !isPgError(e)) return e;
   const fields = databaseFields(e);
   const held = holders.length ? `; ${holders.map(holderText).join('; ')}` : '';
-  const fix = fields.sqlstate === '42501'
+  const fix = fields.sqlstate === INSUFFICIENT_PRIVILEGE
     ? `give the guard's role what it reads (the GRANTs: ${DOCS_POINTERS.roleToGrant})`
     : isTimeout(e)
       ? `another session held a lock or the server was slow (lock_timeout ${settings.lockTimeoutMs} ms, statement_timeout ${settings.statementTimeoutMs} ms); the next run tries again`

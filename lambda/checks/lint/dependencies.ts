@@ -26,6 +26,7 @@
  * Catalog reads only.
  */
 import type { Queryable } from '../../engine/ports';
+import { INVALID_TABLE_DEFINITION } from '../../engine/sqlstate';
 
 /** What a dropped object is, as the statement names it. */
 export type DropKind = 'relation' | 'type' | 'function' | 'schema' | 'extension' | 'column' | 'constraint';
@@ -319,7 +320,7 @@ export function cascadeOf(graph: DependencyGraph, dropped: readonly string[]): C
     const owner = graph.owner.get(id) ?? graph.partitionOf.get(id);
     if (owner !== undefined && !startSet.has(owner) && !partOf(owner, startSet)) {
       // A partitioned table's key column is recorded as an internal part of its own table.
-      if (partOf(id, new Set([owner]))) return { names: [], refused: `${describe(graph, id)} is part of the partition key`, sqlstate: '42P16' };
+      if (partOf(id, new Set([owner]))) return { names: [], refused: `${describe(graph, id)} is part of the partition key`, sqlstate: INVALID_TABLE_DEFINITION };
       return { names: [], refused: `${describe(graph, owner)} requires ${describe(graph, id)}` };
     }
   }

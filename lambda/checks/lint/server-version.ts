@@ -11,6 +11,7 @@
  */
 import type { Finding } from '../finding';
 import type { Node, ParsedStatement, TextPositions } from '../parse';
+import { UNDEFINED_FUNCTION } from '../../engine/sqlstate';
 
 /** The id such findings carry. */
 export const SERVER_VERSION_RULE = {
@@ -101,7 +102,7 @@ export const VERSION_GATES: readonly Gate[] = [
     is: (kind) => kind === 'JsonTable',
   },
   {
-    since: 17, what: 'JSON_QUERY, JSON_VALUE or JSON_EXISTS', refusal: '42883',
+    since: 17, what: 'JSON_QUERY, JSON_VALUE or JSON_EXISTS', refusal: UNDEFINED_FUNCTION,
     fix: 'jsonb_path_query_first(…) (or ->, ->>) for JSON_QUERY and JSON_VALUE, jsonb_path_exists(…) for JSON_EXISTS',
     example: { sql: "SELECT JSON_VALUE('{\"a\": 1}'::jsonb, '$.a')" },
     is: (kind) => kind === 'JsonFuncExpr',
@@ -129,7 +130,7 @@ export function serverVersionFindings(s: ParsedStatement, major: number, file: s
       const at = typeof node.location === 'number' && node.location >= s.byteOffset ? positions.at(node.location) : { line: s.line, column: s.column };
       found.push({
         rule: SERVER_VERSION_RULE.id, severity: 'error', file, line: at.line, column: at.column,
-        message: `${g.what} is PostgreSQL ${g.since} syntax; the server is PostgreSQL ${major}, which refuses it (${g.refusal === '42883' ? '42883: it reads a function call, and no such function exists' : '42601 syntax error'})`,
+        message: `${g.what} is PostgreSQL ${g.since} syntax; the server is PostgreSQL ${major}, which refuses it (${g.refusal === UNDEFINED_FUNCTION ? '42883: it reads a function call, and no such function exists' : '42601 syntax error'})`,
         why: SERVER_VERSION_RULE.why,
         fix: `for PostgreSQL ${major}: ${g.fix}; or upgrade the server to ${g.since}`,
       });

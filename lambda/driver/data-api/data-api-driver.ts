@@ -56,6 +56,7 @@ import { LeaseLock, type LeaseTimings } from './lease-lock';
 import { dropStaleMarkers, markDoBlock, markerName, refuseWhileStaleBlockRuns, refuseWithoutMarkerPrivilege, type MarkedStatement } from './outcome-marker';
 import { quoteIdent } from '../../engine/identifiers';
 import { DOCS_POINTERS } from '../../engine/docs-pointers';
+import { CONNECTION_FAILURE, IDLE_IN_TRANSACTION_SESSION_TIMEOUT, INSUFFICIENT_PRIVILEGE, IN_FAILED_SQL_TRANSACTION, LOCK_NOT_AVAILABLE, PROGRAM_LIMIT_EXCEEDED, QUERY_CANCELED } from '../../engine/sqlstate';
 
 /** How long connecting to the Data API endpoint may take (each SDK attempt). */
 const DATA_API_CONNECTION_TIMEOUT_MS = 5_000;
@@ -232,23 +233,23 @@ export function translateError(e: unknown, target: string): Error {
     case 'BadRequestException': {
       const f = parseSqlErrorMessage(e.message);
       if (f.message === 'Database response exceeded size limit' || /exceeded size limit|packet for query is too large/i.test(f.message)) {
-        return new DataApiSqlError(`${f.message}: a Data API response is limited to 1 MiB (64 KB per row); return fewer or smaller rows`, name, { code: '54000' }, e);
+        return new DataApiSqlError(`${f.message}: a Data API response is limited to 1 MiB (64 KB per row); return fewer or smaller rows`, name, { code: PROGRAM_LIMIT_EXCEEDED }, e);
       }
       return new DataApiSqlError(f.message, name, f, e);
     }
     case 'StatementTimeoutException':
-      return new DataApiSqlError('canceling statement: the Data API call ran past its 45-second limit', name, { code: '57014' }, e);
+      return new DataApiSqlError('canceling statement: the Data API call ran past its 45-second limit', name, { code: QUERY_CANCELED }, e);
     case 'TransactionNotFoundException':
       return new DataApiSqlError(
         `${e.message}: a Data API transaction ends after 3 minutes without a call, on COMMIT/ROLLBACK, or when one of its statements fails`,
-        name, { code: '25P03' }, e,
+        name, { code: IDLE_IN_TRANSACTION_SESSION_TIMEOUT }, e,
       );
     case 'DatabaseUnavailableException':
     case 'DatabaseResumingException':
     case 'ServiceUnavailableError':
     case 'InternalServerErrorException':
     case 'TimeoutError':
-      return new DataApiSqlError(`${name}: ${e.message}`, name, { code: '08006' }, e);
+      return new DataApiSqlError(`${name}: ${e.message}`, name, { code: CONNECTION_FAILURE }, e);
     case 'AccessDeniedException':
     case 'ForbiddenException':
       return new ConnectionError(`${target}: ${name}: ${e.message}`, {
@@ -370,7 +371,7 @@ class DataApiSession implements Session {
       await this.driver.execute({ sql: `CREATE TABLE ${table} ()` });
     } catch (e) {
       // The runner refuses this before anything runs (`refuseWithoutMarkerPrivilege`); CREATE revoked since: said, not run unmarked.
-      if (sqlstateOf(e) === '42501') throw markerRefused(schema, await this.role().catch(() => undefined), e);
+      if (sqlstateOf(e) === INSUFFICIENT_PRIVILEGE) throw markerRefused(schema, await this.role().catch(() => undefined), e);
       return undefined;
     }
     return { table, statement };
@@ -405,7 +406,7 @@ class DataApiSession implements Session {
         if (rows.some((x) => x.state === 'idle in transaction (aborted)')) {
           throw new DataApiSqlError(
             'the statement failed after its Data API call returned at the 45-second limit; its error is in the PostgreSQL log (the transaction is rolled back)',
-            'DatabaseErrorException', { code: '25P02' },
+            'DatabaseErrorException', { code: IN_FAILED_SQL_TRANSACTION },
           );
         }
         return;
@@ -536,7 +537,7 @@ class DataApiSession implements Session {
 function continuedLockTimeout(lockTimeoutMs: number, blockers: Blocker[]): DataApiSqlError {
   return new DataApiSqlError(
     `canceling statement due to lock timeout (${lockTimeoutMs} ms, enforced by the Data API driver: the statement outlived its 45-second call waiting for a lock${blockers.length ? ` held by pid ${blockers.map((b) => b.pid).join(', ')}` : ''}; CREATE INDEX CONCURRENTLY also waits so for older transactions)`,
-    'StatementTimeoutException', { code: '55P03', blockers },
+    'StatementTimeoutException', { code: LOCK_NOT_AVAILABLE, blockers },
   );
 }
 
@@ -546,7 +547,7 @@ function continuedStatementTimeout(limitMs: number, waiting: boolean, blockers: 
   return new DataApiSqlError(
     `canceling statement due to statement timeout (${limitMs} ms, enforced by the Data API driver)${waiting ? `; it was waiting for a lock or for older transactions${who ? `, held by ${who}` : ''}` : ''}`,
     'StatementTimeoutException', {
-      code: '57014', blockers,
+      code: QUERY_CANCELED, blockers,
       fix: waiting ? 'the statement was not slow but waiting: let the blocking transactions finish or end them (SELECT pg_terminate_backend(pid)), then run again' : undefined,
     },
   );
@@ -566,7 +567,7 @@ function unconfirmedOutcome(how = 'ended'): DataApiSqlError {
 function markerRefused(schema: string, role: string | undefined, cause: unknown): MigrationError {
   return new MigrationError(
     `a DO block that commits its batches runs through the Data API with an outcome marker, a table made in the state schema ${schema} for the call, and role ${role ?? '(the secret\'s)'} may not create tables there (${cause instanceof Error ? cause.message : String(cause)}); the block was not run`,
-    { cause, sqlstate: '42501', fix: `GRANT CREATE ON SCHEMA ${quoteIdent(schema)} TO ${role ? quoteIdent(role) : '<the role of the cluster secret>'};  (${DOCS_POINTERS.longNoTransaction})` },
+    { cause, sqlstate: INSUFFICIENT_PRIVILEGE, fix: `GRANT CREATE ON SCHEMA ${quoteIdent(schema)} TO ${role ? quoteIdent(role) : '<the role of the cluster secret>'};  (${DOCS_POINTERS.longNoTransaction})` },
   );
 }
 

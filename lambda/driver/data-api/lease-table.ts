@@ -23,6 +23,7 @@ import { LEASE_TABLE, stateDdlLockKey } from '../../engine/runner-lock-names';
 import { sleep } from '../../engine/sleep';
 import { pollDelay } from '../lock-poll';
 import { lockHolders } from '../pg/advisory-lock';
+import { DUPLICATE_OBJECT, DUPLICATE_SCHEMA, DUPLICATE_TABLE, INVALID_SCHEMA_NAME, UNDEFINED_TABLE, UNIQUE_VIOLATION } from '../../engine/sqlstate';
 
 /** What a runner created when it found no lease table: removed on release when its run committed nothing. */
 export interface LeaseTableCreation {
@@ -63,7 +64,7 @@ export function leaseDdl(schema: string, createSchema = true): string[] {
 /** The table (or its schema) is not there: its creator removed it while this runner waited. */
 export function isLeaseTableGone(e: unknown): boolean {
   const code = sqlstateOf(e);
-  return code === '42P01' || code === '3F000';
+  return code === UNDEFINED_TABLE || code === INVALID_SCHEMA_NAME;
 }
 
 function ddlKey(schema: string): string {
@@ -111,7 +112,7 @@ async function createLeaseTable(s: Session, schema: string, take: (q: Queryable)
     } catch (e) {
       // A duplicate in the catalog all the same (another tool creating the schema): try again.
       const code = sqlstateOf(e);
-      if (attempt < 5 && (code === '23505' || code === '42P06' || code === '42P07' || code === '42710')) continue;
+      if (attempt < 5 && (code === UNIQUE_VIOLATION || code === DUPLICATE_SCHEMA || code === DUPLICATE_TABLE || code === DUPLICATE_OBJECT)) continue;
       throw e;
     }
   }

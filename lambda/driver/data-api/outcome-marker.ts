@@ -26,6 +26,7 @@ import { bodyBatches, runsOutsideTransaction, type Migration } from '../../engin
 import { classifySql } from '../../engine/sql/classify';
 import { dollarTag, isComment, tokenize } from '../../engine/sql/lexer';
 import { DOCS_POINTERS } from '../../engine/docs-pointers';
+import { INSUFFICIENT_PRIVILEGE } from '../../engine/sqlstate';
 
 /** Every marker's name starts so (a LIKE pattern below escapes its underscores). */
 export const MARKER_PREFIX = 'schemaguard_outcome_';
@@ -157,7 +158,7 @@ export async function refuseWithoutMarkerPrivilege(q: Queryable, schema: string,
   throw new MigrationError(
     `${first.migration.file}:${first.line}: a DO block that commits its batches runs through the Data API with an outcome marker, a table made in the state schema ${schema} for the call, and role ${r.role} may not create tables there; nothing was run`,
     {
-      file: first.migration.file, version: first.migration.version, line: first.line, sqlstate: '42501',
+      file: first.migration.file, version: first.migration.version, line: first.line, sqlstate: INSUFFICIENT_PRIVILEGE,
       fix: `GRANT CREATE ON SCHEMA ${quoteIdent(schema)} TO ${quoteIdent(r.role)};  (the marker tells the driver that a block outliving its 45-second call succeeded; ${DOCS_POINTERS.longNoTransaction})`,
     },
   );

@@ -28,6 +28,7 @@ import { parse as parseConnectionString } from 'pg-connection-string';
 import { PgRunnerLock } from './runner-lock';
 import { ScriptQuery } from './script-query';
 import { CA_FIX, hbaRefusal, RDS_CA_BUNDLE, urlTls, withoutTlsParameters, type UrlTls } from './ssl-mode';
+import { CANNOT_CONNECT_NOW, INSUFFICIENT_PRIVILEGE, INVALID_AUTHORIZATION_SPECIFICATION, INVALID_CATALOG_NAME, INVALID_PASSWORD, NO_ACTIVE_SQL_TRANSACTION, TOO_MANY_CONNECTIONS } from '../../engine/sqlstate';
 
 export interface ConnectRetry {
   /** Attempts in all (1 = no retry). @default 1 */
@@ -345,8 +346,8 @@ const NO_PASSWORD = /client password must be a string|password authentication re
 
 function isRetriableConnectError(e: unknown): boolean {
   const code = sqlstateOf(e);
-  if (code === '28P01' || code === '28000' || code === '3D000' || code === '42501') return false; // auth, no database, no permission
-  if (code === '57P03' || code === '53300') return true; // starting up, too many connections
+  if (code === INVALID_PASSWORD || code === INVALID_AUTHORIZATION_SPECIFICATION || code === INVALID_CATALOG_NAME || code === INSUFFICIENT_PRIVILEGE) return false; // auth, no database, no permission
+  if (code === CANNOT_CONNECT_NOW || code === TOO_MANY_CONNECTIONS) return true; // starting up, too many connections
   const msg = e instanceof Error ? e.message : '';
   if (/ssl|tls|certificate|self[- ]signed/i.test(msg)) return false; // a TLS refusal will not fix itself
   if (/timeout expired|Connection terminated due to connection timeout/i.test(msg)) return true;
@@ -381,12 +382,12 @@ function connectFix(e: unknown, explicitSsl = false, tlsRefusal?: unknown, names
     return `the server's pg_hba.conf has no line for this client address, user and database over TLS: check ${names.userAndDatabase}; if it takes them without TLS `
       + '(a hostnossl line), sslmode=prefer connects so; or ask for a host or hostssl line';
   }
-  if (code === '28000' && /no pg_hba\.conf entry/i.test(msg)) {
+  if (code === INVALID_AUTHORIZATION_SPECIFICATION && /no pg_hba\.conf entry/i.test(msg)) {
     return `the server's pg_hba.conf has no line for this client address, user and database: check ${names.userAndDatabase}, or ask for a pg_hba.conf line`;
   }
   // RDS: for a user granted rds_iam, IAM authentication takes the place of its password.
-  if (code === '28P01' || code === '28000') return 'check the user name and password (the password is never printed); on RDS, if the user was granted rds_iam, log in with IAM authentication instead (--iam, or iamAuthentication in the constructs)';
-  if (code === '3D000') return `create the database first, or fix ${names.database}`;
+  if (code === INVALID_PASSWORD || code === INVALID_AUTHORIZATION_SPECIFICATION) return 'check the user name and password (the password is never printed); on RDS, if the user was granted rds_iam, log in with IAM authentication instead (--iam, or iamAuthentication in the constructs)';
+  if (code === INVALID_CATALOG_NAME) return `create the database first, or fix ${names.database}`;
   if (NO_PASSWORD.test(msg)) return 'put the password in the URL, after the user name and a colon, percent-encoded; or in PGPASSWORD';
   if (explicitSsl) {
     const fix = caBundleFix(e, names.caBundle ?? 'the CA bundle of the ssl option', names.caBundle === undefined);
@@ -488,7 +489,7 @@ class PgSession implements Session {
     private readonly declaredPooler?: PoolerEvidence['declared'],
   ) {
     client.on('notice', (n) => {
-      if (this.rollingBack && n.code === NO_ACTIVE_TRANSACTION) return;
+      if (this.rollingBack && n.code === NO_ACTIVE_SQL_TRANSACTION) return; // the warning ROLLBACK gives outside a transaction
       const message = n.message ?? String(n);
       const script = this.running[0];
       if (script?.onNotice) script.onNotice(message);
@@ -725,9 +726,6 @@ function timeoutsSql(set: 'SET' | 'SET LOCAL', s: TransactionSettings): string {
   return `${set} lock_timeout = ${int(s.lockTimeoutMs)}; ${set} statement_timeout = ${int(s.statementTimeoutMs)}`;
 }
 
-/** SQLSTATE of the warning ROLLBACK gives outside a transaction. */
-const NO_ACTIVE_TRANSACTION = '25P01';
-
 /** client_connection_check_interval as a function, to set it inside a SELECT. */
 const CHECK_INTERVAL_CALL = "set_config('client_connection_check_interval', '1000', false)";
 
@@ -756,7 +754,7 @@ function int(ms: number): number {
 }
 
 /** invalid_password, invalid_authorization_specification: what a refused token (or PAM, which RDS's IAM login is) answers. */
-const AUTH_REFUSED = new Set(['28P01', '28000']);
+const AUTH_REFUSED = new Set([INVALID_PASSWORD, INVALID_AUTHORIZATION_SPECIFICATION]);
 
 /** A URL as pg's own options (host, port, user, database and the rest), for a password given apart. */
 function urlParts(url: string): ClientConfig {

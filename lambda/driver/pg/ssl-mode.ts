@@ -34,6 +34,7 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { InputError } from '../../engine/errors';
+import { INVALID_AUTHORIZATION_SPECIFICATION } from '../../engine/sqlstate';
 
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'no-verify', 'verify-ca', 'verify-full'] as const;
 export type SslMode = (typeof SSL_MODES)[number];
@@ -149,7 +150,7 @@ function sslOption(mode: SslMode, named: CertificateFiles, source: string): Conn
  * only, as RDS's rds.force_ssl=1 makes them). Undefined for any other error.
  */
 export function hbaRefusal(sqlstate: string | undefined, message: string): 'tls' | 'plain' | undefined {
-  if (sqlstate !== '28000') return undefined;
+  if (sqlstate !== INVALID_AUTHORIZATION_SPECIFICATION) return undefined;
   const state = /^no pg_hba\.conf entry for .*, (SSL encryption|SSL on|no encryption|SSL off)$/.exec(message)?.[1];
   if (state === undefined) return undefined;
   return state === 'SSL encryption' || state === 'SSL on' ? 'tls' : 'plain';

@@ -39,6 +39,7 @@ import { inPlace, renderFix } from '../fix';
 import { ALWAYS_IN_GRAPH, cascadeOf, resolve, truncatedWith, type Cascade, type DropKind, type DropTarget } from '../dependencies';
 import type { LintRule, RuleContext } from '../rule';
 import { ident, tableName, tokensOf } from '../sql-text';
+import { DEPENDENT_OBJECTS_STILL_EXIST } from '../../../engine/sqlstate';
 
 export const DROP_CASCADE: LintRule = {
   id: 'drop-cascade',
@@ -88,7 +89,7 @@ function messageFor(s: ParsedStatement, what: Cascaded, known: InDatabase | unde
   if (known.typed) {
     return `${what.text} with CASCADE: in the database now PostgreSQL refuses it (42809), since the table is of a composite type (CREATE TABLE … OF): ALTER TYPE … DROP ATTRIBUTE … CASCADE drops the column from every table of that type`;
   }
-  if (known.refused) return `${what.text} with CASCADE: in the database now PostgreSQL refuses it (${known.sqlstate ?? '2BP01'}), since ${known.refused}`;
+  if (known.refused) return `${what.text} with CASCADE: in the database now PostgreSQL refuses it (${known.sqlstate ?? DEPENDENT_OBJECTS_STILL_EXIST}), since ${known.refused}`;
   if (known.names.length) {
     // In a stable order (the catalog's is not): the same database gives the same message.
     const shown = [...known.names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).slice(0, SHOWN);

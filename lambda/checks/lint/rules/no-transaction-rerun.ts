@@ -12,6 +12,7 @@ import { as, list, rangeVar, type Node, type ParsedStatement } from '../../parse
 import { renderFix } from '../fix';
 import type { LintRule, RuleContext } from '../rule';
 import { ident, insertInto, replaceIn, tableName, tokenAfter } from '../sql-text';
+import { DUPLICATE_COLUMN, DUPLICATE_TABLE } from '../../../engine/sqlstate';
 
 export const NO_TRANSACTION_RERUN: LintRule = {
   id: 'no-transaction-rerun',
@@ -54,7 +55,7 @@ function runsOnce(s: ParsedStatement): Once | undefined {
     const rel = rangeVar(s.node.relation);
     // CREATE TABLE … PARTITION OF and OF type too: the name is where IF NOT EXISTS goes.
     return rel?.location === undefined ? undefined
-      : { what: `CREATE TABLE ${tableName(rel)}`, sqlstate: '42P07', fixed: replaceIn(s, rel.location, rel.location, 'IF NOT EXISTS ') };
+      : { what: `CREATE TABLE ${tableName(rel)}`, sqlstate: DUPLICATE_TABLE, fixed: replaceIn(s, rel.location, rel.location, 'IF NOT EXISTS ') };
   }
   if (s.kind === 'AlterTableStmt' && s.node.objtype === 'OBJECT_TABLE') return addColumns(s);
   return undefined;
@@ -64,7 +65,7 @@ function runsOnce(s: ParsedStatement): Once | undefined {
 function createIndex(s: ParsedStatement): Once | undefined {
   if (s.node.if_not_exists || typeof s.node.idxname !== 'string') return undefined;
   const before = tokenAfter(s, s.byteOffset, s.node.concurrent ? 'concurrently' : 'index');
-  return before && { what: `CREATE INDEX ${ident(s.node.idxname)}`, sqlstate: '42P07', fixed: insertInto(s, before.end, 'IF NOT EXISTS') };
+  return before && { what: `CREATE INDEX ${ident(s.node.idxname)}`, sqlstate: DUPLICATE_TABLE, fixed: insertInto(s, before.end, 'IF NOT EXISTS') };
 }
 
 /** ALTER TABLE … ADD COLUMN without IF NOT EXISTS: each such column gets it. */
@@ -78,5 +79,5 @@ function addColumns(s: ParsedStatement): Once | undefined {
   for (const d of [...columns].sort((a, b) => (b.location as number) - (a.location as number))) {
     fixed = { ...fixed, text: replaceIn(fixed, d.location as number, d.location as number, 'IF NOT EXISTS ') };
   }
-  return { what: `ADD COLUMN ${columns.map((d) => ident(String(d.colname))).join(', ')}`, sqlstate: '42701', fixed: fixed.text, at: columns[0]!.location as number };
+  return { what: `ADD COLUMN ${columns.map((d) => ident(String(d.colname))).join(', ')}`, sqlstate: DUPLICATE_COLUMN, fixed: fixed.text, at: columns[0]!.location as number };
 }

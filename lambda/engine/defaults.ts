@@ -1,0 +1,14 @@
+/**
+ * The run's defaults, one constant each, for every caller that gives none:
+ * the runner, the CLI's options, the handler's environment and the project
+ * file's settings (lib/config/settings.ts) all read them from here.
+ */
+
+/** lock_timeout for each migration without a directive. */
+export const DEFAULT_LOCK_TIMEOUT_MS = 5_000;
+/** How long a runner waits for another runner's lock. */
+export const DEFAULT_LOCK_WAIT_MS = 60_000;
+/** Lock-timeout retries per migration. */
+export const DEFAULT_LOCK_RETRIES = 3;
+/** First lock-timeout retry delay, doubled each time. */
+export const DEFAULT_RETRY_DELAY_MS = 500;

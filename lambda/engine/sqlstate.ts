@@ -1,0 +1,50 @@
+/**
+ * The SQLSTATEs the code branches on or reports, named as PostgreSQL names
+ * them (Appendix A, https://www.postgresql.org/docs/current/errcodes-appendix.html):
+ * the condition name in upper case. Tests keep the literal codes, which state
+ * what the server says.
+ */
+export const CONNECTION_FAILURE = '08006';
+export const DIVISION_BY_ZERO = '22012';
+export const NONSTANDARD_USE_OF_ESCAPE_CHARACTER = '22P06';
+export const NUMERIC_VALUE_OUT_OF_RANGE = '22003';
+export const INVALID_TEXT_REPRESENTATION = '22P02';
+export const NOT_NULL_VIOLATION = '23502';
+export const FOREIGN_KEY_VIOLATION = '23503';
+export const UNIQUE_VIOLATION = '23505';
+export const CHECK_VIOLATION = '23514';
+export const EXCLUSION_VIOLATION = '23P01';
+export const ACTIVE_SQL_TRANSACTION = '25001';
+export const READ_ONLY_SQL_TRANSACTION = '25006';
+export const NO_ACTIVE_SQL_TRANSACTION = '25P01';
+export const IN_FAILED_SQL_TRANSACTION = '25P02';
+export const IDLE_IN_TRANSACTION_SESSION_TIMEOUT = '25P03';
+export const INVALID_AUTHORIZATION_SPECIFICATION = '28000';
+export const INVALID_PASSWORD = '28P01';
+export const DEPENDENT_OBJECTS_STILL_EXIST = '2BP01';
+export const INVALID_TRANSACTION_TERMINATION = '2D000';
+export const INVALID_CATALOG_NAME = '3D000';
+export const INVALID_SCHEMA_NAME = '3F000';
+export const DEADLOCK_DETECTED = '40P01';
+export const SYNTAX_ERROR = '42601';
+export const INSUFFICIENT_PRIVILEGE = '42501';
+export const DATATYPE_MISMATCH = '42804';
+export const UNDEFINED_COLUMN = '42703';
+export const UNDEFINED_FUNCTION = '42883';
+export const UNDEFINED_TABLE = '42P01';
+export const UNDEFINED_OBJECT = '42704';
+export const DUPLICATE_COLUMN = '42701';
+export const DUPLICATE_SCHEMA = '42P06';
+export const DUPLICATE_TABLE = '42P07';
+export const DUPLICATE_OBJECT = '42710';
+export const INVALID_COLUMN_REFERENCE = '42P10';
+export const INVALID_TABLE_DEFINITION = '42P16';
+export const TOO_MANY_CONNECTIONS = '53300';
+export const PROGRAM_LIMIT_EXCEEDED = '54000';
+export const OBJECT_NOT_IN_PREREQUISITE_STATE = '55000';
+export const LOCK_NOT_AVAILABLE = '55P03';
+export const UNSAFE_NEW_ENUM_VALUE_USAGE = '55P04';
+export const QUERY_CANCELED = '57014';
+export const ADMIN_SHUTDOWN = '57P01';
+export const CRASH_SHUTDOWN = '57P02';
+export const CANNOT_CONNECT_NOW = '57P03';
