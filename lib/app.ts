@@ -23,10 +23,17 @@ const REPO_CONFIG = readProjectConfig(join(PACKAGE_ROOT, CONFIG_FILE_NAME), PACK
  * working directory (a test's) deploys these, never the files found there.
  */
 export const REPO_FILES = {
-  migrationsDir: REPO_CONFIG.migrations!,
-  contractsDir: REPO_CONFIG.contracts!,
-  snapshotFile: REPO_CONFIG.snapshot!,
+  migrationsDir: repoSetting('migrations'),
+  contractsDir: repoSetting('contracts'),
+  snapshotFile: repoSetting('snapshot'),
 } as const satisfies UserFileProps;
+
+/** A path this repository's project file must set (the app deploys exactly those files). */
+function repoSetting(key: 'migrations' | 'contracts' | 'snapshot'): string {
+  const value = REPO_CONFIG[key];
+  if (value === undefined) throw new Error(`${join(PACKAGE_ROOT, CONFIG_FILE_NAME)} sets no "${key}"; set it: bin/app.ts deploys this repository's own files`);
+  return value;
+}
 
 /** The files to deploy (see UserFileProps: unset ones follow the constructs' defaults) and the stack name. */
 export interface BuildOptions extends UserFileProps {

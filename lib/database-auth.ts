@@ -12,6 +12,8 @@
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { IConstruct } from 'constructs';
+import { DOCS_POINTERS } from '../lambda/engine/docs-pointers';
 import { ENV } from '../lambda/handler/constants';
 
 /** IAM database authentication, in place of a secret. */
@@ -30,38 +32,81 @@ export type DatabaseAuth =
   | { kind: 'secret'; secret: secretsmanager.ISecret }
   | { kind: 'iam'; username: string };
 
-/** The construct's `secret` or `iamAuthentication`, exactly one; a Data API cluster takes a secret only. */
-export function resolveAuth(construct: string, props: { secret?: secretsmanager.ISecret; iamAuthentication?: IamAuthenticationProps; dataApiCluster?: unknown }): DatabaseAuth {
-  const iamUser = props.iamAuthentication?.username;
-  if (props.iamAuthentication !== undefined) {
-    if (props.secret) throw new Error(`${construct}: pass "secret" or "iamAuthentication", not both: with IAM authentication no secret is read`);
-    if (props.dataApiCluster) throw new Error(`${construct}: "iamAuthentication" with "dataApiCluster": the RDS Data API authenticates with a secret only; pass "secret" (or migrate over a connection with "database" and "vpc")`);
-    if (typeof iamUser !== 'string' || !/^[^\0]{1,63}$/.test(iamUser)) {
-      throw new Error(`${construct}: "iamAuthentication.username" is ${JSON.stringify(iamUser)}; pass the database user (1 to 63 characters) that was granted rds_iam`);
-    }
-    return { kind: 'iam', username: iamUser };
+/** The props that say how a construct's functions authenticate. */
+export interface AuthProps {
+  /** The secret the functions read (SchemaMigrations' `secret`, SchemaGuard's `roleSecret` or the role it makes). */
+  readonly secret?: secretsmanager.ISecret;
+  /** The name of `secret` in the construct's props, for the messages. @default 'secret' */
+  readonly secretProp?: string;
+  /** SchemaMigrations' `masterSecret`: the migrator is made from it, so it excludes `secret`. */
+  readonly masterSecret?: secretsmanager.ISecret;
+  readonly iamAuthentication?: IamAuthenticationProps;
+  /** Whether the functions go through the RDS Data API, which authenticates with a secret only. */
+  readonly dataApi: boolean;
+}
+
+/**
+ * The one check of how a construct authenticates: exactly one of its secrets
+ * or `iamAuthentication`, and no IAM through the Data API. A construct that
+ * takes a master secret (SchemaMigrations) passes the `masterSecret` key even
+ * when it is undefined, and its messages name it.
+ */
+export function resolveAuth(construct: string, props: AuthProps): DatabaseAuth {
+  const secretProp = props.secretProp ?? 'secret';
+  if (props.secret && props.masterSecret) {
+    throw new Error(`${construct}: "${secretProp}" and "masterSecret" were both given; pass "masterSecret" (the master user's: the deploy makes the migrator the migrations run as), `
+      + `or "${secretProp}" alone (the migrations run as its user: a migrator you made: ${DOCS_POINTERS.migrator})`);
   }
-  if (props.secret) return { kind: 'secret', secret: props.secret };
-  throw new Error(`${construct}: "secret" is undefined; pass the secret with the database credentials (username, password, host, port), or iamAuthentication: { username } to connect with IAM database authentication. `
+  const secret = props.secret ?? props.masterSecret;
+  if (props.iamAuthentication !== undefined) return iamAuth(construct, props, secret ? (props.masterSecret ? 'masterSecret' : secretProp) : undefined);
+  if (secret) return { kind: 'secret', secret };
+  const offers = 'masterSecret' in props
+    ? `"${secretProp}" and "masterSecret" are undefined; pass the master user's secret as "masterSecret" (or a migrator's as "${secretProp}")`
+    : `"${secretProp}" is undefined; pass the secret`;
+  throw new Error(`${construct}: ${offers} with the database credentials (username, password, host, port), or iamAuthentication: { username } to connect with IAM database authentication. `
     + 'An rds.DatabaseInstance or DatabaseCluster has one (database.secret) only with credentials: rds.Credentials.fromGeneratedSecret(…) or fromSecret(…); '
     + 'with Credentials.fromPassword(…) database.secret is undefined: switch to fromGeneratedSecret(\'postgres\'), or store the credentials in a secretsmanager.Secret, attach it (secret.attach(database)) and pass that');
 }
 
+/** `iamAuthentication` alone (`givenSecret` names a secret prop that was given too), not through the Data API, with a usable user name. */
+function iamAuth(construct: string, props: AuthProps, givenSecret: string | undefined): DatabaseAuth {
+  if (givenSecret) throw new Error(`${construct}: pass "${givenSecret}" or "iamAuthentication", not both: with IAM authentication no secret is read`);
+  if (props.dataApi) throw new Error(`${construct}: "iamAuthentication" with "dataApiCluster": the RDS Data API authenticates with a secret only; pass "${props.secretProp ?? 'secret'}" (or migrate over a connection with "database" and "vpc")`);
+  const iamUser = props.iamAuthentication?.username;
+  if (typeof iamUser !== 'string' || !/^[^\0]{1,63}$/.test(iamUser)) {
+    throw new Error(`${construct}: "iamAuthentication.username" is ${JSON.stringify(iamUser)}; pass the database user (1 to 63 characters) that was granted rds_iam`);
+  }
+  return { kind: 'iam', username: iamUser };
+}
+
 /**
  * `rds-db:connect` on the one user of the one instance, cluster or proxy, as
- * their own grantConnect writes it (the resource id, not the name). Note
- * that an rds.DatabaseInstance's grantConnect also turns its IAM
- * authentication on.
+ * their own grantConnect writes it (the resource id, not the name).
+ * An rds.DatabaseInstance's grantConnect also turns its IAM authentication on
+ * when the instance left it unset, which would change the user's instance
+ * behind their back (EnableIAMDatabaseAuthentication in its template): such an
+ * instance is refused with the setting to make instead, so grantConnect only
+ * ever grants. A cluster's and a proxy's grantConnect change nothing.
  */
 export function grantIamConnect(construct: string, database: unknown, role: iam.IGrantable, username: string): void {
   // By shape, not class: an imported instance, cluster or proxy has grantConnect too, and the app's aws-cdk-lib may be another copy.
   const grantable = database as { grantConnect?: (grantee: iam.IGrantable, dbUser: string) => iam.Grant };
-  if (typeof grantable.grantConnect === 'function') {
-    grantable.grantConnect(role, username);
-    return;
+  if (typeof grantable.grantConnect !== 'function') {
+    throw new Error(`${construct}: "iamAuthentication" needs the database as an rds.DatabaseInstance, DatabaseCluster or DatabaseProxy (imported ones too: an instance with instanceResourceId, a cluster with clusterResourceIdentifier), `
+      + 'so that rds-db:connect can be granted on its resource id; another connectable has none: pass the rds construct, or use a secret');
   }
-  throw new Error(`${construct}: "iamAuthentication" needs the database as an rds.DatabaseInstance, DatabaseCluster or DatabaseProxy (imported ones too: an instance with instanceResourceId, a cluster with clusterResourceIdentifier), `
-    + 'so that rds-db:connect can be granted on its resource id; another connectable has none: pass the rds construct, or use a secret');
+  refuseIamAuthenticationOff(construct, database);
+  grantable.grantConnect(role, username);
+}
+
+/** An rds.DatabaseInstance (its field is `enableIamAuthentication`; an imported one has it true) whose IAM database authentication is not on. */
+function refuseIamAuthenticationOff(construct: string, database: unknown): void {
+  if (typeof database !== 'object' || database === null || !('enableIamAuthentication' in database)) return;
+  const setting = (database as { enableIamAuthentication?: boolean }).enableIamAuthentication;
+  if (setting === true) return;
+  const path = (database as Partial<IConstruct>).node?.path ?? 'the database';
+  throw new Error(`${construct}: "iamAuthentication" connects with IAM database authentication, and the instance ${path} has it ${setting === false ? 'off (iamAuthentication: false)' : 'unset (off)'}; `
+    + `set iamAuthentication: true on the rds.DatabaseInstance (${construct} does not change your instance), or use a secret`);
 }
 
 /** The environment that says how to authenticate: the secret's ARN, or the IAM user. */

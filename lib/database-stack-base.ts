@@ -209,6 +209,12 @@ const STACK_PROP_KINDS: Readonly<Record<string, PropKind>> = {
   clusterIdentifier: 'string', minCapacity: 'number', maxCapacity: 'number',
 };
 
+/** The database's generated master secret, which `createDatabase` must give it (`Credentials.fromGeneratedSecret`). */
+function generatedSecret(owner: string, database: ManagedDatabase): secretsmanager.ISecret {
+  if (database.secret) return database.secret;
+  throw new Error(`${owner}: createDatabase made ${database.node.path} without a secret; make it with credentials: rds.Credentials.fromGeneratedSecret(…), whose secret the migrations, the rotation and the endpoint policy use`);
+}
+
 /** The outline DatabaseStack and AuroraDatabaseStack share (see the module comment for the order of the parts). */
 export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E extends rds.IEngine, D extends ManagedDatabase> extends Stack {
   /** What the stage decides: retention and removal of the logs, deletion protection, backups. */
@@ -257,7 +263,7 @@ export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E ex
     ({ logGroup: this.postgresLogGroup, retention: this.postgresLogRetention } = postgresLogGroup(this, outline.kind, this.identifier, this.settings));
     this.database = this.createDatabase(props, engine);
     this.database.node.addDependency(this.postgresLogRetention);
-    this.secret = this.database.secret!;
+    this.secret = generatedSecret(owner, this.database);
     // The migration handler reads the secret at run time, so rotation never strands it.
     this.network.addSecretRotation(this.database, outline.kind === 'instance' ? 'database' : 'cluster');
     this.acknowledgeFindings(this.database);

@@ -8,7 +8,7 @@
  */
 
 // Constructs: add them to a stack of your own, beside your own database.
-export { SchemaMigrations, type SchemaMigrationsProps, type StandbyWaitProps } from './schema-migrations';
+export { SchemaMigrations, type DataApiConnectionProps, type DirectConnectionProps, type SchemaMigrationsBaseProps, type SchemaMigrationsProps, type StandbyWaitProps } from './schema-migrations';
 export type { OperatorCommands, SchemaMigrationsBaseline } from './adoption-props';
 export type { HistorySource } from '../lambda/engine/foreign-history';
 export type { DatabaseAuth, IamAuthenticationProps } from './database-auth';

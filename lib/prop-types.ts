@@ -76,7 +76,7 @@ function portProblem(port: ec2.Port): string | undefined {
   const rule = port.toRuleJson() as { ipProtocol?: string; fromPort?: number; toPort?: number };
   const shown = `ec2.Port ${port.toString()} (${rule.ipProtocol === '-1' ? 'all traffic' : `${rule.ipProtocol} ${rule.fromPort === rule.toPort ? rule.fromPort : `${rule.fromPort} to ${rule.toPort}`}`})`;
   if (rule.ipProtocol !== 'tcp') return `is ${shown}; the database is reached over TCP: pass ec2.Port.tcp(<its port>), e.g. ec2.Port.tcp(5432)`;
-  const outside = [rule.fromPort, rule.toPort].find((n) => !Token.isUnresolved(n) && !(Number.isInteger(n) && n! >= PORT_RANGE[0] && n! <= PORT_RANGE[1]));
+  const outside = [rule.fromPort, rule.toPort].find((n) => !Token.isUnresolved(n) && !(n !== undefined && Number.isInteger(n) && n >= PORT_RANGE[0] && n <= PORT_RANGE[1]));
   if (outside === undefined) return undefined;
   return `is ${shown}, and ${outside} is not a port (a whole number from ${PORT_RANGE[0]} to ${PORT_RANGE[1]}); pass the database's port, e.g. ec2.Port.tcp(5432)`;
 }

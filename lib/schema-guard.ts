@@ -45,7 +45,7 @@ import { acknowledge } from './nag';
 import { refuseWrongKinds, type PropKind } from './prop-types';
 import { claimOnce } from './synth-claims';
 import { authEnvironment, grantIamConnect, proxyEnvironment, resolveAuth, type DatabaseAuth, type IamAuthenticationProps } from './database-auth';
-import { dataApiStatement, databaseEndpoint, secretStatements, vpcNetworkInterfacesStatement, type MigrationsTarget, type SchemaMigrations } from './schema-migrations';
+import { databaseEndpoint, reachStatement, secretStatements, type MigrationsTarget, type SchemaMigrations } from './schema-migrations';
 
 export interface SchemaGuardProps {
   /**
@@ -214,11 +214,12 @@ export class SchemaGuard extends Construct {
     const ownRole = props.roleSecret !== undefined || props.iamAuthentication !== undefined;
     this.role = ownRole ? undefined : new GuardRole(this, 'Role', { migrations: props.migrations, roleName: settings.roleName, revision: props.roleRevision });
     this.roleSecret = props.roleSecret ?? this.role?.secret;
-    this.auth = resolveAuth('SchemaGuard', { secret: this.roleSecret, iamAuthentication: props.iamAuthentication, dataApiCluster: target.kind === 'data-api' ? target.cluster : undefined });
+    this.auth = resolveAuth('SchemaGuard', { secret: this.roleSecret, secretProp: 'roleSecret', iamAuthentication: props.iamAuthentication, dataApi: target.kind === 'data-api' });
     this.securityGroup = target.kind === 'connection' ? guardSecurityGroup(this, target, this.auth) : undefined;
-    this.function = this.guardFunction(props, settings, target);
+    const functionRole = guardFunctionRole(this, target, this.auth);
+    this.function = this.guardFunction(props, settings, target, functionRole);
     // Its secret is read by this function and the one that sets the role, no other principal.
-    this.role?.limitReaders(this.function.role!);
+    this.role?.limitReaders(functionRole);
     // The role exists before the first run (and the function's first run waits for nothing else).
     if (this.role) this.function.node.addDependency(this.role.resource);
     this.rule = new events.Rule(this, 'Schedule', {
@@ -245,7 +246,7 @@ export class SchemaGuard extends Construct {
     });
   }
 
-  private guardFunction(props: SchemaGuardProps, settings: GuardSettings, target: MigrationsTarget): lambda.Function {
+  private guardFunction(props: SchemaGuardProps, settings: GuardSettings, target: MigrationsTarget, role: iam.IRole): lambda.Function {
     return new lambda.Function(this, 'Function', {
       code: handlerCode(props.migrations.userFiles),
       handler: `index.${GUARD_HANDLER_NAME}`,
@@ -254,7 +255,7 @@ export class SchemaGuard extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: settings.memorySize,
       timeout: settings.timeout,
-      role: guardFunctionRole(this, target, this.auth),
+      role,
       ...(this.securityGroup && target.kind === 'connection' ? { vpc: target.vpc, vpcSubnets: target.vpcSubnets, securityGroups: [this.securityGroup] } : {}),
       logGroup: this.logGroup,
       // A failed run is reported as a metric, never retried: the next scheduled run comes soon enough.
@@ -468,7 +469,7 @@ function guardFunctionRole(self: SchemaGuard, target: MigrationsTarget, auth: Da
     description: 'schemaguard guard: its own logs, its database path, and the guard role\'s secret only',
   });
   role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'OwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [self.logGroup.logGroupArn] }));
-  role.addToPrincipalPolicy(target.kind === 'connection' ? vpcNetworkInterfacesStatement() : dataApiStatement(target.cluster));
+  role.addToPrincipalPolicy(reachStatement(target));
   if (auth.kind === 'iam') grantIamConnect('SchemaGuard', target.kind === 'connection' ? target.database : undefined, role, auth.username);
   else for (const statement of secretStatements(auth.secret, Stack.of(self).region, 'GuardRole')) role.addToPrincipalPolicy(statement);
   return role;

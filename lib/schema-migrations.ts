@@ -45,10 +45,10 @@ import { refuseUnparsable } from './synth-parse';
 import type { ProjectConfig } from './config/load';
 import { SETTINGS } from './config/settings';
 import { projectConfigFor, resolveUserFiles, type UserFileProps, type UserFiles } from './user-files';
-import { DOCS_POINTERS } from '../lambda/engine/docs-pointers';
 import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state';
 
-export interface SchemaMigrationsProps extends UserFileProps {
+/** What SchemaMigrations takes whichever way it reaches the database (SchemaMigrationsProps adds the way). */
+export interface SchemaMigrationsBaseProps extends UserFileProps {
   /**
    * Secret with the credentials the migrations run as (`username`, `password`, `host`, `port`), read by the handler at run time:
    * a migrator role of your own (docs/guide/roles.md lists what it needs), or the master user's (which can do anything:
@@ -92,71 +92,6 @@ export interface SchemaMigrationsProps extends UserFileProps {
    * @default 0
    */
   readonly migratorRevision?: number;
-  /**
-   * IAM database authentication instead of a secret: the handler connects as
-   * this database user (granted `rds_iam`) with a token signed for each
-   * connection, over verified TLS; its role gets `rds-db:connect` on that
-   * user of `database` only (an rds.DatabaseInstance, DatabaseCluster or
-   * DatabaseProxy, in this stack) and reads no secret. Not with `dataApiCluster`.
-   * @default - none: the handler reads `secret`
-   */
-  readonly iamAuthentication?: IamAuthenticationProps;
-  /**
-   * The instance or cluster to migrate over a connection: the function is allowed to reach its port, and the resource waits for it.
-   * @default - none: `dataApiCluster` must be set instead
-   */
-  readonly database?: ec2.IConnectable & IDependable;
-  /**
-   * VPC the function runs in (the database's). Required with `database`, refused with `dataApiCluster`.
-   * @default - none: the function runs outside any VPC (only with `dataApiCluster`)
-   */
-  readonly vpc?: ec2.IVpc;
-  /**
-   * An Aurora cluster with the Data API enabled, migrated through the RDS Data
-   * API instead of a connection: the function runs outside the VPC and may call
-   * only rds-data:ExecuteStatement, BeginTransaction, CommitTransaction and
-   * RollbackTransaction on this cluster (and read `secret`, which the Data API
-   * needs from its caller). As with the cluster's `grantDataApiAccess`, a
-   * cluster with `enableDataApi: false` (or imported without
-   * `dataApiEnabled: true`) stops synth, and one that leaves `enableDataApi`
-   * unset gets the Data API turned on. Excludes `database`, `vpc`,
-   * `vpcSubnets`, `port` and `secretsManagerEndpoint`.
-   * @default - none: migrate over a connection to `database`
-   */
-  readonly dataApiCluster?: rds.IDatabaseCluster;
-  /**
-   * Subnets for the function. A VPC without isolated subnets — `new ec2.Vpc(…)`
-   * with its default subnets has public and private-with-egress ones — needs
-   * this set, e.g. `{ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }`; synth
-   * stops, saying so, when the default selects nothing. Anything but an object
-   * (a string such as `'isolated'` from JavaScript or context), a `subnetType`
-   * that is no ec2.SubnetType value, or an object with none of a
-   * SubnetSelection's fields stops synth too (CDK would take its default subnets).
-   * @default - the VPC's isolated subnets ({ subnetType: PRIVATE_ISOLATED })
-   */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  /**
-   * Port of the database: a TCP port, `ec2.Port.tcp(5432)`. A number (`5432`
-   * from JavaScript or context), another protocol, or a port outside 1 to 65535
-   * or not whole stops synth, naming the value and the fix.
-   * @default - the database's `connections.defaultPort` (set by rds.DatabaseInstance and DatabaseCluster)
-   */
-  readonly port?: ec2.Port;
-  /**
-   * Something the function must reach on 443 for Secrets Manager (an interface VPC endpoint).
-   * @default - HTTPS to anywhere is allowed (a NAT gateway or an endpoint with private DNS must exist)
-   */
-  readonly secretsManagerEndpoint?: ec2.IConnectable;
-  /**
-   * Something the function must reach on 443 for CloudFormation (an interface
-   * VPC endpoint with private DNS), when `secretsManagerEndpoint` is given: on
-   * an Update that fails, the handler asks CloudFormation whether the stack is
-   * rolling back (a rollback is reported, never failed). Without it, in subnets
-   * with no route out, that question goes unanswered and a failing rollback
-   * Update fails as any other.
-   * @default - with `secretsManagerEndpoint`: no route to CloudFormation (synth warns); without it: HTTPS to anywhere is allowed already
-   */
-  readonly cloudFormationEndpoint?: ec2.IConnectable;
   /**
    * Database to migrate: any name PostgreSQL takes (1 to 63 bytes, no NUL;
    * `my-db` too: it is sent as the connection's database, not written into
@@ -350,6 +285,102 @@ export interface SchemaMigrationsProps extends UserFileProps {
   readonly versionParameterName?: string;
 }
 
+/**
+ * Migrate over a connection from the VPC: the function runs in `vpc`, and
+ * `database`'s security group admits it on the database's port.
+ */
+export interface DirectConnectionProps {
+  /**
+   * The instance or cluster to migrate over a connection: the function is allowed to reach its port, and the resource waits for it.
+   */
+  readonly database: ec2.IConnectable & IDependable;
+  /** VPC the function runs in (the database's). */
+  readonly vpc: ec2.IVpc;
+  /**
+   * Subnets for the function. A VPC without isolated subnets — `new ec2.Vpc(…)`
+   * with its default subnets has public and private-with-egress ones — needs
+   * this set, e.g. `{ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }`; synth
+   * stops, saying so, when the default selects nothing. Anything but an object
+   * (a string such as `'isolated'` from JavaScript or context), a `subnetType`
+   * that is no ec2.SubnetType value, or an object with none of a
+   * SubnetSelection's fields stops synth too (CDK would take its default subnets).
+   * @default - the VPC's isolated subnets ({ subnetType: PRIVATE_ISOLATED })
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * Port of the database: a TCP port, `ec2.Port.tcp(5432)`. A number (`5432`
+   * from JavaScript or context), another protocol, or a port outside 1 to 65535
+   * or not whole stops synth, naming the value and the fix.
+   * @default - the database's `connections.defaultPort` (set by rds.DatabaseInstance and DatabaseCluster)
+   */
+  readonly port?: ec2.Port;
+  /**
+   * Something the function must reach on 443 for Secrets Manager (an interface VPC endpoint).
+   * @default - HTTPS to anywhere is allowed (a NAT gateway or an endpoint with private DNS must exist)
+   */
+  readonly secretsManagerEndpoint?: ec2.IConnectable;
+  /**
+   * Something the function must reach on 443 for CloudFormation (an interface
+   * VPC endpoint with private DNS), when `secretsManagerEndpoint` is given: on
+   * an Update that fails, the handler asks CloudFormation whether the stack is
+   * rolling back (a rollback is reported, never failed). Without it, in subnets
+   * with no route out, that question goes unanswered and a failing rollback
+   * Update fails as any other.
+   * @default - with `secretsManagerEndpoint`: no route to CloudFormation (synth warns); without it: HTTPS to anywhere is allowed already
+   */
+  readonly cloudFormationEndpoint?: ec2.IConnectable;
+  /**
+   * IAM database authentication instead of a secret: the handler connects as
+   * this database user (granted `rds_iam`) with a token signed for each
+   * connection, over verified TLS; its role gets `rds-db:connect` on that
+   * user of `database` only (an rds.DatabaseInstance, DatabaseCluster or
+   * DatabaseProxy, in this stack) and reads no secret. The RDS Data API takes a secret only, so
+   * DataApiConnectionProps has none.
+   * @default - none: the handler reads `secret`
+   */
+  readonly iamAuthentication?: IamAuthenticationProps;
+  /** The Data API is the other way (DataApiConnectionProps), not with a connection. */
+  readonly dataApiCluster?: never;
+}
+
+/** Migrate through the RDS Data API, from outside the VPC: no connection, no VPC. */
+export interface DataApiConnectionProps {
+  /**
+   * An Aurora cluster with the Data API enabled (`enableDataApi: true`, or
+   * imported with `dataApiEnabled: true`), migrated through the RDS Data API
+   * instead of a connection: the function runs outside the VPC and may call
+   * only rds-data:ExecuteStatement, BeginTransaction, CommitTransaction and
+   * RollbackTransaction on this cluster (and read `secret`, which the Data API
+   * needs from its caller). A cluster without the Data API on stops synth,
+   * naming the setting: SchemaMigrations never turns it on itself (it leaves
+   * the cluster as you made it).
+   */
+  readonly dataApiCluster: rds.IDatabaseCluster;
+  /** A connection's (DirectConnectionProps): not with `dataApiCluster`. */
+  readonly database?: never;
+  /** A connection's (DirectConnectionProps): not with `dataApiCluster`. */
+  readonly vpc?: never;
+  /** A connection's (DirectConnectionProps): not with `dataApiCluster`. */
+  readonly vpcSubnets?: never;
+  /** A connection's (DirectConnectionProps): not with `dataApiCluster`. */
+  readonly port?: never;
+  /** A connection's (DirectConnectionProps): not with `dataApiCluster`. */
+  readonly secretsManagerEndpoint?: never;
+  /** A connection's (DirectConnectionProps): not with `dataApiCluster`. */
+  readonly cloudFormationEndpoint?: never;
+  /** The RDS Data API authenticates with a secret only: pass `secret` or `masterSecret`. */
+  readonly iamAuthentication?: never;
+}
+
+/**
+ * SchemaMigrations' props: the common ones (SchemaMigrationsBaseProps) and
+ * one way to reach the database, a connection (`database` + `vpc`:
+ * DirectConnectionProps) or the RDS Data API (`dataApiCluster`:
+ * DataApiConnectionProps). The compiler refuses a mix of the two, and synth
+ * refuses one from JavaScript.
+ */
+export type SchemaMigrationsProps = SchemaMigrationsBaseProps & (DirectConnectionProps | DataApiConnectionProps);
+
 /** How SchemaMigrations waits for standbys after applying. */
 export interface StandbyWaitProps {
   /**
@@ -453,64 +484,63 @@ export class SchemaMigrations extends Construct {
   readonly databaseIdentity?: string;
   /** `revision` as given. */
   readonly revision?: number;
+  /** The role of both handlers (onEvent and isComplete). */
+  private readonly handlerRole: iam.Role;
   private readonly givenVersionParameterName?: string;
   private ownVersionParameter?: ssm.StringParameter;
 
   constructor(scope: Construct, id: string, props: SchemaMigrationsProps) {
     super(scope, id);
-    refuseMissingSecret(props);
+    const given = resolveAuth('SchemaMigrations', { secret: props.secret, masterSecret: props.masterSecret, iamAuthentication: props.iamAuthentication, dataApi: props.dataApiCluster !== undefined });
     refuseMigratorPropsWithoutMaster(props);
-    const given = resolveAuth('SchemaMigrations', { ...props, secret: props.secret ?? props.masterSecret });
     refuseWrongKinds('SchemaMigrations', props, PROP_KINDS);
     refuseUnlessWhole('SchemaMigrations', 'revision', props.revision, [0, Number.MAX_SAFE_INTEGER], 'use a whole number from 0, and raise it to run the migrations again');
     refuseBadStandbyWait(props.standbys);
     const project = projectConfigFor('SchemaMigrations', process.cwd());
     const settings = resolveSettings(props, project);
-    const network = connectionMode(props);
+    this.target = resolveTarget(props);
+    const database = targetDatabase(this.target);
     const stateSchema = props.stateSchema ?? project.settings.stateSchema;
     this.stateSchema = resolveStateSchema(stateSchema);
-    claimStateTable(this, { database: network ? network.database : props.dataApiCluster, secret: props.secret ?? props.masterSecret, databaseName: props.databaseName }, this.stateSchema);
+    claimStateTable(this, { database, secret: given.kind === 'secret' ? given.secret : undefined, databaseName: props.databaseName }, this.stateSchema);
     this.files = summariseFiles(settings.migrationsDir, settings.contractsDir, settings.migrationsLayout);
     refuseTooLarge(this.files, props.memorySize ?? DEFAULT_MEMORY_MB);
     const baselineProps = baselineProperties(props.baseline, refuseUnloadable(settings, props.memorySize ?? DEFAULT_MEMORY_MB));
     if (props.parseAtSynth ?? true) refuseUnparsable('SchemaMigrations', settings, { filesHash: this.files.hash });
     if (settings.migrationsLayout === 'flat') warnOfSubfolders(this, settings.migrationsDir);
     noteImplicitFiles(this, props, settings, project);
-    if (network && given.kind === 'secret' && !props.secretsManagerEndpoint) warnOfUnreachableSecretsManager(this, network);
-    if (network && given.kind === 'iam') refuseIamAcrossStacks(this, network.database);
-    this.target = network
-      ? { kind: 'connection', ...network, secretsManagerEndpoint: props.secretsManagerEndpoint }
-      : { kind: 'data-api', cluster: props.dataApiCluster! };
+    if (this.target.kind === 'connection' && given.kind === 'secret' && !this.target.secretsManagerEndpoint) warnOfUnreachableSecretsManager(this, this.target);
+    if (this.target.kind === 'connection' && given.kind === 'iam') refuseIamAcrossStacks(this, this.target.database);
     this.userFiles = { migrationsDir: settings.migrationsDir, migrationsLayout: settings.migrationsLayout, contractsDir: settings.contractsDir, snapshotFile: settings.snapshotFile };
     this.databaseName = props.databaseName;
     this.revision = props.revision;
-    this.databaseIdentity = databaseIdentity(this, network ? network.database : props.dataApiCluster, 'revision')?.value;
+    this.databaseIdentity = databaseIdentity(this, database, 'revision')?.value;
     if (props.versionParameterName !== undefined) refuseBadParameterName(props.versionParameterName);
     this.givenVersionParameterName = props.versionParameterName;
 
     this.logGroup = new logs.LogGroup(this, 'HandlerLogs', { retention: settings.retention, removalPolicy: settings.removalPolicy });
-    this.roles = props.masterSecret ? this.roleProvisioner(props, settings, network) : undefined;
+    this.roles = props.masterSecret ? this.roleProvisioner(props, props.masterSecret, settings) : undefined;
     this.secret = this.roles?.secret ?? props.secret;
     this.auth = this.secret ? { kind: 'secret', secret: this.secret } : given;
-    this.securityGroup = network && handlerSecurityGroup(this, network, this.auth, props.secretsManagerEndpoint, props.cloudFormationEndpoint);
-    const role = handlerRole(this, props, this.auth, network);
-    const functionProps = this.handlerFunctionProps(props, settings, role, network, stateSchema, this.auth);
+    this.securityGroup = this.target.kind === 'connection' ? handlerSecurityGroup(this, this.target, this.auth) : undefined;
+    this.handlerRole = handlerRole(this, this.target, this.auth);
+    const functionProps = this.handlerFunctionProps(props, settings, this.handlerRole, stateSchema, this.auth);
     this.onEventHandler = new lambda.Function(this, 'OnEvent', { ...functionProps, handler: `index.${ON_EVENT_HANDLER_NAME}` });
     this.isCompleteHandler = new lambda.Function(this, 'IsComplete', { ...functionProps, handler: `index.${IS_COMPLETE_HANDLER_NAME}` });
     this.provider = this.waiterProvider(settings);
     this.resource = this.migrationsResource(settings, baselineProps);
     // The database (and its security group rules, children of it) must exist before the first run.
-    this.resource.node.addDependency(network ? network.database : props.dataApiCluster!);
+    this.resource.node.addDependency(database);
     // And the handler's own rules (egress to the database and to Secrets Manager), and the endpoint it reads the secret through.
     if (this.securityGroup) this.resource.node.addDependency(this.securityGroup);
     // Only a construct can be waited for (an endpoint, not a Peer or a bare Connections).
-    for (const endpoint of [props.secretsManagerEndpoint, props.cloudFormationEndpoint]) {
+    for (const endpoint of this.target.kind === 'connection' ? [this.target.secretsManagerEndpoint, this.target.cloudFormationEndpoint] : []) {
       if (endpoint && Construct.isConstruct(endpoint)) this.resource.node.addDependency(endpoint);
     }
     if (this.roles) {
       // The migrations run as the migrator: it exists first; its secret is read by the migration handler and the provisioner alone.
       this.resource.node.addDependency(this.roles.resource);
-      limitReaders(this.roles.secret, [role, this.roles.role]);
+      limitReaders(this.roles.secret, [this.handlerRole, this.roles.role]);
     }
     acknowledgeNagFindings(this);
     const resource = this.resource.node.defaultChild as CfnResource;
@@ -560,18 +590,18 @@ export class SchemaMigrations extends Construct {
    * The role provisioner for `masterSecret`: the migration handler's code, network and log group, the master secret
    * as its database secret, a role of its own (the only one that may read the master secret).
    */
-  private roleProvisioner(props: SchemaMigrationsProps, settings: Settings, network: Connection | undefined): RoleProvisioner {
+  private roleProvisioner(props: SchemaMigrationsProps, masterSecret: secretsmanager.ISecret, settings: Settings): RoleProvisioner {
     const migrator = migratorSettings(props, this.stateSchema, settings);
     return new RoleProvisioner(this, 'Roles', {
-      masterSecret: props.masterSecret!, database: network ? network.database : props.dataApiCluster, ...migrator, inVpc: network !== undefined,
+      masterSecret, database: targetDatabase(this.target), ...migrator, inVpc: this.target.kind === 'connection',
       makeFunction: (scope, role, databaseSecret) => new lambda.Function(scope, 'Function', {
-        ...this.handlerFunctionProps(props, settings, role, network, this.stateSchema === DEFAULT_STATE_SCHEMA ? undefined : this.stateSchema, { kind: 'secret', secret: databaseSecret }),
+        ...this.handlerFunctionProps(props, settings, role, this.stateSchema === DEFAULT_STATE_SCHEMA ? undefined : this.stateSchema, { kind: 'secret', secret: databaseSecret }),
         handler: `index.${ON_EVENT_HANDLER_NAME}`,
         description: 'schemaguard: makes the migrator and the guard\'s roles, as the master user, during cdk deploy',
       }),
       baseStatements: (role) => {
         role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'OwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn] }));
-        role.addToPrincipalPolicy(network ? vpcNetworkInterfacesStatement() : dataApiStatement(props.dataApiCluster!));
+        role.addToPrincipalPolicy(reachStatement(this.target));
       },
       secretStatements: (secret, name) => secretStatements(secret, Stack.of(this).region, name),
     });
@@ -580,11 +610,11 @@ export class SchemaMigrations extends Construct {
   /** The function and provider that make roles (the guard's): the role provisioner with `masterSecret`, else the migrations' own. */
   roleSetter(): { serviceToken: string; functionRole: iam.IRole; migratorRoleName?: string } {
     if (this.roles) return { serviceToken: this.roles.provider.serviceToken, functionRole: this.roles.role, migratorRoleName: this.roles.roleName };
-    return { serviceToken: this.provider.serviceToken, functionRole: this.onEventHandler.role! };
+    return { serviceToken: this.provider.serviceToken, functionRole: this.handlerRole };
   }
 
   /** What onEvent and isComplete share: one code asset, the role, the network, the log group, the environment. */
-  private handlerFunctionProps(props: SchemaMigrationsProps, settings: Settings, role: iam.IRole, network: Connection | undefined, stateSchema: string | undefined, auth: DatabaseAuth): Omit<lambda.FunctionProps, 'handler'> {
+  private handlerFunctionProps(props: SchemaMigrationsProps, settings: Settings, role: iam.IRole, stateSchema: string | undefined, auth: DatabaseAuth): Omit<lambda.FunctionProps, 'handler'> {
     return {
       code: handlerCode(settings),
       // The bundle targets node22 (scripts/build-handler.mjs).
@@ -593,13 +623,13 @@ export class SchemaMigrations extends Construct {
       memorySize: props.memorySize ?? DEFAULT_MEMORY_MB,
       timeout: settings.handlerTimeout,
       role,
-      ...(network && this.securityGroup ? {
-        vpc: network.vpc,
-        vpcSubnets: network.vpcSubnets,
+      ...(this.target.kind === 'connection' && this.securityGroup ? {
+        vpc: this.target.vpc,
+        vpcSubnets: this.target.vpcSubnets,
         securityGroups: [this.securityGroup],
       } : {}),
       logGroup: this.logGroup,
-      environment: { ...handlerEnvironment(this, props, settings, auth), ...(stateSchema === undefined ? {} : { [ENV.stateSchema]: this.stateSchema }) },
+      environment: { ...handlerEnvironment(this, props, settings, auth, this.target), ...(stateSchema === undefined ? {} : { [ENV.stateSchema]: this.stateSchema }) },
       description: 'schemaguard: applies the migrations during cdk deploy',
     };
   }
@@ -660,7 +690,8 @@ export class SchemaMigrations extends Construct {
 }
 
 /** The handler's group: egress to the database port, to Secrets Manager and to CloudFormation only; the database's group admits it. */
-function handlerSecurityGroup(scope: Construct, network: Connection, auth: DatabaseAuth, secretsManagerEndpoint: ec2.IConnectable | undefined, cloudFormationEndpoint: ec2.IConnectable | undefined): ec2.SecurityGroup {
+function handlerSecurityGroup(scope: Construct, network: ConnectionTarget, auth: DatabaseAuth): ec2.SecurityGroup {
+  const { secretsManagerEndpoint, cloudFormationEndpoint } = network;
   const securityGroup = new ec2.SecurityGroup(scope, 'SecurityGroup', {
     vpc: network.vpc,
     description: 'schemaguard migrations handler: reaches the database port and Secrets Manager only',
@@ -713,8 +744,8 @@ function vpcCidr(vpc: ec2.IVpc): string | undefined {
 }
 
 /** The handlers' role: their own logs, the network interfaces (in a VPC) or the Data API on the one cluster, the one secret. */
-function handlerRole(self: SchemaMigrations, props: SchemaMigrationsProps, auth: DatabaseAuth, network: Connection | undefined): iam.Role {
-  const inVpc = network !== undefined;
+function handlerRole(self: SchemaMigrations, target: MigrationsTarget, auth: DatabaseAuth): iam.Role {
+  const inVpc = target.kind === 'connection';
   const role = new iam.Role(self, 'HandlerRole', {
     assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     description: inVpc
@@ -726,15 +757,20 @@ function handlerRole(self: SchemaMigrations, props: SchemaMigrationsProps, auth:
     actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
     resources: [self.logGroup.logGroupArn],
   }));
-  role.addToPrincipalPolicy(inVpc ? vpcNetworkInterfacesStatement() : dataApiStatement(props.dataApiCluster!));
-  if (auth.kind === 'iam') grantIamConnect('SchemaMigrations', network!.database, role, auth.username);
+  role.addToPrincipalPolicy(reachStatement(target));
+  if (auth.kind === 'iam') grantIamConnect('SchemaMigrations', targetDatabase(target), role, auth.username);
   else for (const statement of secretStatements(auth.secret, Stack.of(self).region)) role.addToPrincipalPolicy(statement);
   // Whether a failing Update is a rollback (lambda/handler/rollback-report.ts): the stack's own status only.
   role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'OwnStackStatus', actions: ['cloudformation:DescribeStacks'], resources: [Stack.of(self).stackId] }));
   return role;
 }
 
-export function vpcNetworkInterfacesStatement(): iam.PolicyStatement {
+/** What a function needs to reach the database: network interfaces in the VPC, or the Data API on the cluster. */
+export function reachStatement(target: MigrationsTarget): iam.PolicyStatement {
+  return target.kind === 'connection' ? vpcNetworkInterfacesStatement() : dataApiStatement(target.cluster);
+}
+
+function vpcNetworkInterfacesStatement(): iam.PolicyStatement {
   return new iam.PolicyStatement({
     sid: 'VpcNetworkInterfaces',
     actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
@@ -743,7 +779,7 @@ export function vpcNetworkInterfacesStatement(): iam.PolicyStatement {
 }
 
 /** The four calls the driver makes, on this cluster only (not rds-data:*, not BatchExecuteStatement). */
-export function dataApiStatement(cluster: rds.IDatabaseCluster): iam.PolicyStatement {
+function dataApiStatement(cluster: rds.IDatabaseCluster): iam.PolicyStatement {
   return new iam.PolicyStatement({
     sid: 'DataApiOnTheCluster',
     actions: ['rds-data:ExecuteStatement', 'rds-data:BeginTransaction', 'rds-data:CommitTransaction', 'rds-data:RollbackTransaction'],
@@ -771,10 +807,10 @@ export function secretStatements(secret: secretsmanager.ISecret, region: string,
 }
 
 /** The handler's environment: where its files are, which secret, and the optional settings. No secret value. */
-function handlerEnvironment(scope: Construct, props: SchemaMigrationsProps, settings: Settings, auth: DatabaseAuth): Record<string, string> {
+function handlerEnvironment(scope: Construct, props: SchemaMigrationsProps, settings: Settings, auth: DatabaseAuth, target: MigrationsTarget): Record<string, string> {
   const environment: Record<string, string> = {
     ...authEnvironment(auth),
-    ...proxyEnvironment(props.database),
+    ...(target.kind === 'connection' ? proxyEnvironment(target.database) : {}),
     [ENV.migrationsDir]: DEFAULTS.migrationsDir,
     [ENV.migrationsLayout]: settings.migrationsLayout,
     [ENV.contractsDir]: DEFAULTS.contractsDir,
@@ -793,11 +829,11 @@ function handlerEnvironment(scope: Construct, props: SchemaMigrationsProps, sett
   if (props.standbys?.strict) environment[ENV.standbyStrict] = 'true';
   if (props.databaseName) environment[ENV.databaseName] = props.databaseName;
   if (props.databaseLogGroupName) environment[ENV.databaseLogGroup] = props.databaseLogGroupName;
-  if (props.dataApiCluster) environment[ENV.clusterArn] = props.dataApiCluster.clusterArn;
+  if (target.kind === 'data-api') environment[ENV.clusterArn] = target.cluster.clusterArn;
   // The endpoint, for a secret without a host (an RDS-managed master secret, manageMasterUserPassword): the secret's host comes first.
   // Only from the construct's own stack: from another, it would be an export that blocks replacing the database.
-  const sameStack = props.database !== undefined && Construct.isConstruct(props.database) && Stack.of(props.database) === Stack.of(scope);
-  const endpoint = sameStack ? databaseEndpoint(props.database) : undefined;
+  const sameStack = target.kind === 'connection' && Construct.isConstruct(target.database) && Stack.of(target.database) === Stack.of(scope);
+  const endpoint = sameStack ? databaseEndpoint(target.database) : undefined;
   if (endpoint) Object.assign(environment, { [ENV.endpointHost]: endpoint.host, [ENV.endpointPort]: endpoint.port });
   return environment;
 }
@@ -815,7 +851,7 @@ function refuseIamAcrossStacks(scope: Construct, database: unknown): void {
 /** Host and port of an rds.DatabaseInstance's or DatabaseCluster's endpoint; undefined for another connectable (a proxy). */
 export function databaseEndpoint(database: unknown): { host: string; port: string } | undefined {
   const db = database as Partial<rds.IDatabaseInstance & rds.IDatabaseCluster>;
-  if (db.dbInstanceEndpointAddress) return { host: db.dbInstanceEndpointAddress, port: db.dbInstanceEndpointPort! };
+  if (db.dbInstanceEndpointAddress && db.dbInstanceEndpointPort) return { host: db.dbInstanceEndpointAddress, port: db.dbInstanceEndpointPort };
   if (db.clusterEndpoint) return { host: db.clusterEndpoint.hostname, port: Token.asString(db.clusterEndpoint.port) };
   return undefined;
 }
@@ -912,22 +948,6 @@ function defaultServiceTimeout(totalTimeout: Duration | undefined): Duration {
   return Duration.seconds(seconds);
 }
 
-/**
- * `secret: database.secret!` on a database with Credentials.fromPassword(…) gives undefined: stop with the fix
- * rather than "Cannot read properties of undefined" from deep inside.
- */
-function refuseMissingSecret(props: SchemaMigrationsProps): void {
-  if (props.secret && props.masterSecret) {
-    throw new Error('SchemaMigrations: "secret" and "masterSecret" were both given; pass "masterSecret" (the master user\'s: the deploy makes the migrator the migrations run as), '
-      + `or "secret" alone (the migrations run as its user: a migrator you made: ${DOCS_POINTERS.migrator})`);
-  }
-  if (props.secret || props.masterSecret || props.iamAuthentication) return;
-  throw new Error('SchemaMigrations: "secret" and "masterSecret" are undefined; pass the master user\'s secret as "masterSecret" (or a migrator\'s as "secret") with the database credentials (username, password, host, port), '
-    + 'or iamAuthentication: { username } to connect with IAM database authentication. '
-    + 'An rds.DatabaseInstance or DatabaseCluster has one (database.secret) only with credentials: rds.Credentials.fromGeneratedSecret(…) or fromSecret(…); '
-    + 'with Credentials.fromPassword(…) database.secret is undefined: switch to fromGeneratedSecret(\'postgres\'), or store the credentials in a secretsmanager.Secret, attach it (secret.attach(database)) and pass that');
-}
-
 /** A migration file the handler could not hold in `memoryMb` stops synth, before a deploy would fail on it. */
 function refuseTooLarge(files: FilesSummary, memoryMb: number): void {
   const largest = files.largestMigration;
@@ -999,12 +1019,12 @@ function noteImplicitFiles(scope: Construct, props: SchemaMigrationsProps, files
  * one the SDK's call never gets an answer and the deploy waits for the
  * handler's timeout. Said at synth unless such an endpoint is in the VPC.
  */
-function warnOfUnreachableSecretsManager(scope: Construct, network: Connection): void {
+function warnOfUnreachableSecretsManager(scope: Construct, network: ConnectionTarget): void {
   // Checked once the app is complete: an endpoint added to the VPC after the construct counts too.
   Aspects.of(scope).add({ visit: (node) => { if (node === scope) warnIfNoEndpoint(scope, network); } });
 }
 
-function warnIfNoEndpoint(scope: Construct, network: Connection): void {
+function warnIfNoEndpoint(scope: Construct, network: ConnectionTarget): void {
   const isolated = new Set(network.vpc.isolatedSubnets.map((subnet) => subnet.subnetId));
   const selected = network.vpc.selectSubnets(network.vpcSubnets).subnets;
   if (selected.length === 0 || !selected.every((subnet) => isolated.has(subnet.subnetId))) return;
@@ -1031,15 +1051,20 @@ function refuseMigratorPropsWithoutMaster(props: SchemaMigrationsProps): void {
 
 /** The migrator's name, schemas and extensions, with their defaults, checked. */
 function migratorSettings(props: SchemaMigrationsProps, stateSchema: string, files: UserFiles): { roleName: string; schemas: string[]; extensions: string[]; revision?: number } {
-  const databaseName = props.databaseName;
-  if (props.migratorRoleName === undefined && databaseName === undefined) {
-    throw new Error('SchemaMigrations: "masterSecret" makes a migrator named after the database, and "databaseName" is not set; pass "databaseName" or "migratorRoleName"');
-  }
-  const roleName = props.migratorRoleName ?? defaultMigratorRoleName(databaseName!, stateSchema);
+  const roleName = migratorRoleName(props, stateSchema);
   const schemas = props.migratorSchemas ?? [...new Set(['public', ...snapshotSchemas(files.snapshotFile)])];
   const extensions = props.masterExtensions ?? [];
   checkMigratorProps(roleName, schemas, extensions, props.migratorRevision);
   return { roleName, schemas, extensions, revision: props.migratorRevision };
+}
+
+/** `migratorRoleName`, else the default one named after `databaseName`. */
+function migratorRoleName(props: SchemaMigrationsProps, stateSchema: string): string {
+  if (props.migratorRoleName !== undefined) return props.migratorRoleName;
+  if (props.databaseName === undefined) {
+    throw new Error('SchemaMigrations: "masterSecret" makes a migrator named after the database, and "databaseName" is not set; pass "databaseName" or "migratorRoleName"');
+  }
+  return defaultMigratorRoleName(props.databaseName, stateSchema);
 }
 
 /** The schemas a snapshot lists (`catalog.schemas`); none when there is no snapshot or it cannot be read (synth reads it again, and says so, elsewhere). */
@@ -1098,38 +1123,52 @@ function refuseUnusableDatabaseName(name: string | undefined): void {
     + '(a longer name is cut to 63 bytes by the server, and another database would be migrated); pass the name of the database as it exists, or leave databaseName unset to use the secret\'s dbname');
 }
 
-/** How the function reaches the database over a connection. */
-interface Connection {
-  vpc: ec2.IVpc;
-  vpcSubnets: ec2.SubnetSelection;
-  database: ec2.IConnectable & IDependable;
-  port: ec2.Port;
-}
-
 /** Where the migrations run: over a connection from the VPC, or through the Data API. */
 export type MigrationsTarget =
-  | { readonly kind: 'connection'; readonly vpc: ec2.IVpc; readonly vpcSubnets: ec2.SubnetSelection; readonly database: ec2.IConnectable & IDependable; readonly port: ec2.Port; readonly secretsManagerEndpoint?: ec2.IConnectable }
+  | {
+    readonly kind: 'connection'; readonly vpc: ec2.IVpc; readonly vpcSubnets: ec2.SubnetSelection; readonly database: ec2.IConnectable & IDependable; readonly port: ec2.Port;
+    readonly secretsManagerEndpoint?: ec2.IConnectable; readonly cloudFormationEndpoint?: ec2.IConnectable;
+  }
   | { readonly kind: 'data-api'; readonly cluster: rds.IDatabaseCluster };
 
-/** The connection the function needs, or undefined for the Data API; refuses mixed or missing props. */
-function connectionMode(props: SchemaMigrationsProps): Connection | undefined {
-  if (props.dataApiCluster) {
-    const mixed = (['database', 'vpc', 'vpcSubnets', 'port', 'secretsManagerEndpoint'] as const).filter((k) => props[k] !== undefined);
+type ConnectionTarget = Extract<MigrationsTarget, { kind: 'connection' }>;
+
+/** The construct the migrations run on: the connection's database, or the Data API's cluster. */
+function targetDatabase(target: MigrationsTarget): IDependable {
+  return target.kind === 'connection' ? target.database : target.cluster;
+}
+
+/** The props that belong to a connection (DirectConnectionProps), refused beside `dataApiCluster`. */
+const CONNECTION_PROPS = ['database', 'vpc', 'vpcSubnets', 'port', 'secretsManagerEndpoint', 'cloudFormationEndpoint'] as const;
+
+/**
+ * How the function reaches the database. The types allow one way only; this
+ * refuses the mixed or missing props a JavaScript app (or a cast) can still pass.
+ */
+function resolveTarget(props: SchemaMigrationsProps): MigrationsTarget {
+  const cluster = props.dataApiCluster;
+  if (cluster !== undefined) {
+    // The types allow none of them here; a JavaScript app may pass them.
+    const mixed = CONNECTION_PROPS.filter((k) => props[k] !== undefined);
     if (mixed.length) {
       throw new Error(`SchemaMigrations: "dataApiCluster" runs the function outside the VPC over the RDS Data API; remove ${mixed.map((k) => `"${k}"`).join(', ')} (they are for a connection)`);
     }
-    requireDataApi(props.dataApiCluster);
-    return undefined;
+    refuseDataApiOff(cluster);
+    return { kind: 'data-api', cluster };
   }
-  if (!props.database || !props.vpc) {
+  if (props.database === undefined || props.vpc === undefined) {
     throw new Error('SchemaMigrations: pass "database" and "vpc" (migrate over a connection), or "dataApiCluster" (an Aurora cluster with the Data API enabled)');
   }
+  const { database, vpc } = props;
   // RDS Proxy listens on 5432 for PostgreSQL, and its connections carry no default port.
-  const port = props.port ?? props.database.connections.defaultPort ?? (Object.keys(proxyEnvironment(props.database)).length ? ec2.Port.tcp(5432) : undefined);
+  const port = props.port ?? database.connections.defaultPort ?? (Object.keys(proxyEnvironment(database)).length ? ec2.Port.tcp(5432) : undefined);
   if (!port) {
     throw new Error('SchemaMigrations: "port" is not set and the database has no connections.defaultPort; pass port: ec2.Port.tcp(5432) (or the database\'s port)');
   }
-  return { vpc: props.vpc, vpcSubnets: props.vpcSubnets ?? defaultSubnets(props.vpc), database: props.database, port };
+  return {
+    kind: 'connection', vpc, vpcSubnets: props.vpcSubnets ?? defaultSubnets(vpc), database, port,
+    secretsManagerEndpoint: props.secretsManagerEndpoint, cloudFormationEndpoint: props.cloudFormationEndpoint,
+  };
 }
 
 /**
@@ -1149,22 +1188,29 @@ function defaultSubnets(vpc: ec2.IVpc): ec2.SubnetSelection {
 }
 
 /**
- * The Data API on the cluster, as the cluster's own grantDataApiAccess has it: a cluster that turns it off is
- * refused, one that leaves it unset gets it turned on. grantDataApiAccess itself is not called: it would also
- * grant rds-data:BatchExecuteStatement, which the driver never calls, and read access to the cluster's own
- * secret rather than `secret` (dataApiStatement and secretStatements grant exactly what the handler uses).
+ * The Data API must be on already: SchemaMigrations reads the cluster's
+ * setting and never writes it. The cluster's own grantDataApiAccess refuses a
+ * cluster with `enableDataApi: false` but turns the setting on when it was
+ * left unset (it assigns the field, which the CfnDBCluster's EnableHttpEndpoint
+ * renders lazily); done here, that would change a resource of the user's
+ * behind their back — the cluster's template would differ from what its own
+ * props say, and removing SchemaMigrations would turn the Data API off again.
+ * CDK has no way to enable it without that write, so an unset setting is
+ * refused as `false` is, with the one-word fix. grantDataApiAccess is not called
+ * either: it would also grant rds-data:BatchExecuteStatement, which the driver
+ * never calls, and read access to the cluster's own secret rather than `secret`
+ * (dataApiStatement and secretStatements grant exactly what the handler uses).
  */
-function requireDataApi(cluster: rds.IDatabaseCluster): void {
-  // rds.DatabaseCluster and the imported clusters keep the setting in this field, which grantDataApiAccess reads and
-  // sets and the CfnDBCluster's EnableHttpEndpoint renders lazily; an IDatabaseCluster of another kind has none.
+function refuseDataApiOff(cluster: rds.IDatabaseCluster): void {
+  // rds.DatabaseCluster and the imported clusters keep the setting in this field (imported: `dataApiEnabled`, else false);
+  // an IDatabaseCluster of another kind has none, and is taken as it is.
   if (!('enableDataApi' in cluster)) return;
-  const setting = cluster as { enableDataApi?: boolean };
-  if (setting.enableDataApi === false) {
-    const fix = Resource.isOwnedResource(cluster)
-      ? 'set enableDataApi: true on the cluster (or leave it unset: SchemaMigrations then turns it on, as grantDataApiAccess does)'
-      : 'enable the Data API on the cluster and import it with dataApiEnabled: true (DatabaseCluster.fromDatabaseClusterAttributes; fromLookup reads the setting from the cluster)';
-    throw new Error(`SchemaMigrations: "dataApiCluster" ${cluster.node.path} has the Data API disabled (enableDataApi: false), and the handler migrates through it; ${fix}, `
-      + 'or migrate over a connection: "database" and "vpc" instead of "dataApiCluster"');
-  }
-  setting.enableDataApi = true;
+  const setting = (cluster as { enableDataApi?: boolean }).enableDataApi;
+  if (setting === true) return;
+  const fix = Resource.isOwnedResource(cluster)
+    ? 'set enableDataApi: true on the cluster (SchemaMigrations does not change your cluster)'
+    : 'enable the Data API on the cluster and import it with dataApiEnabled: true (DatabaseCluster.fromDatabaseClusterAttributes; fromLookup reads the setting from the cluster)';
+  const state = setting === false ? 'has the Data API disabled (enableDataApi: false)' : 'leaves enableDataApi unset, so the Data API is off';
+  throw new Error(`SchemaMigrations: "dataApiCluster" ${cluster.node.path} ${state}, and the handler migrates through it; ${fix}, `
+    + 'or migrate over a connection: "database" and "vpc" instead of "dataApiCluster"');
 }

@@ -276,7 +276,9 @@ export class DatabaseAlarms extends Construct {
     ({ pages: this.heldPages, suppressor: this.otherPagesAlarm } = heldPages(this, perClass, held, withFolder, action));
     addOverviewQueries(this, withFolder);
     const migrationErrors = migrationErrorsMetric(props.migrationFunctions ?? []);
-    this.migrationErrorsAlarm = migrationErrors && migrationErrorsAlarm(this, props, migrationErrors, action);
+    // The runbook names the first function's log group (onEvent: the one that applies).
+    const [applying] = props.migrationFunctions ?? [];
+    this.migrationErrorsAlarm = migrationErrors && applying && migrationErrorsAlarm(this, props, applying, migrationErrors, action);
     this.dashboard = alarmsDashboard(this, props, {
       metricsBySeverity: (severity) => this.classes.filter((c) => c.severity === severity).map((c) => this.metric(c.id)),
       alarms: [...Object.values(this.alarms), ...Object.values(this.heldPages), ...(this.migrationErrorsAlarm ? [this.migrationErrorsAlarm] : [])],
@@ -362,9 +364,11 @@ function claimNamespace(self: DatabaseAlarms, logGroup: logs.ILogGroup): void {
  * of before, so a deployed stack keeps them.
  */
 function alarmTopics(scope: DatabaseAlarms, props: DatabaseAlarmsProps): { key?: kms.IKey; topic: sns.ITopic; ticketTopic: sns.ITopic } {
-  const key = props.topic && props.ticketTopic ? undefined : topicKeyOf(scope, props.topicKey, props.topicKeyRemovalPolicy);
-  const topic = props.topic ?? ownTopic(scope, 'Topic', 'schemaguard database alarms', key!);
-  const ticketTopic = props.ticketTopic ?? ownTopic(scope, 'TicketTopic', 'schemaguard database tickets', key!);
+  // One key for the topics made here, made with the first of them (none when both are given).
+  let key: kms.IKey | undefined;
+  const ownKey = (): kms.IKey => (key ??= topicKeyOf(scope, props.topicKey, props.topicKeyRemovalPolicy));
+  const topic = props.topic ?? ownTopic(scope, 'Topic', 'schemaguard database alarms', ownKey());
+  const ticketTopic = props.ticketTopic ?? ownTopic(scope, 'TicketTopic', 'schemaguard database tickets', ownKey());
   subscribe(scope, '', topic, props.alarmEmail, props.alarmHttpsUrl);
   subscribe(scope, 'Ticket', ticketTopic, ticketEmailOf(props), props.ticketHttpsUrl);
   return { key, topic, ticketTopic };
@@ -601,8 +605,8 @@ function functionLogGroupName(fn: lambda.IFunction): string {
 }
 
 /** The page when a deploy's migration failed, with the runbook naming the handler's log group. */
-function migrationErrorsAlarm(scope: Construct, props: DatabaseAlarmsProps, metric: cloudwatch.IMetric, action: cloudwatch.IAlarmAction): cloudwatch.Alarm {
-  const logGroupName = props.migrationLogGroupName ?? functionLogGroupName(props.migrationFunctions![0]!);
+function migrationErrorsAlarm(scope: Construct, props: DatabaseAlarmsProps, applying: lambda.IFunction, metric: cloudwatch.IMetric, action: cloudwatch.IAlarmAction): cloudwatch.Alarm {
+  const logGroupName = props.migrationLogGroupName ?? functionLogGroupName(applying);
   const list = listTokens(logGroupName)[0];
   if (list !== undefined) throw new Error(`DatabaseAlarms: ${props.migrationLogGroupName === undefined ? 'the migration function\'s log group name' : '"migrationLogGroupName"'} holds ${listTokenProblem(list)}, or pass the log group's name`);
   const description = [

@@ -11,12 +11,15 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
 import { HISTORY_SOURCES } from '../../lambda/engine/foreign-history';
 import { ENV, PROP } from '../../lambda/handler/constants';
-import { SchemaMigrations, type SchemaMigrationsProps } from '../../lib/schema-migrations';
+import { SchemaMigrations, type DirectConnectionProps, type SchemaMigrationsBaseProps } from '../../lib/schema-migrations';
 import { tempDir } from '../support/files';
+
+/** Props over a connection, as these tests build them. */
+type DirectProps = SchemaMigrationsBaseProps & DirectConnectionProps;
 
 const migrationsDir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n', '2_b.sql': 'CREATE TABLE b (id int);\n', '5_c.sql': 'CREATE TABLE c (id int);\n' });
 
-function synth(extra: Partial<SchemaMigrationsProps>): { s: Stack; m: SchemaMigrations; t: Template } {
+function synth(extra: Partial<DirectProps>): { s: Stack; m: SchemaMigrations; t: Template } {
   const s = new Stack(new App(), 'Adopt');
   const vpc = new ec2.Vpc(s, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
   const sg = new ec2.SecurityGroup(s, 'Sg', { vpc });

@@ -13,8 +13,11 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '../../lambda/handler/constants';
 import { SchemaGuard } from '../../lib/schema-guard';
-import { SchemaMigrations, type SchemaMigrationsProps } from '../../lib/schema-migrations';
+import { SchemaMigrations, type DirectConnectionProps, type SchemaMigrationsBaseProps } from '../../lib/schema-migrations';
 import { tempDir } from '../support/files';
+
+/** Props over a connection, as these tests build them. */
+type DirectProps = SchemaMigrationsBaseProps & DirectConnectionProps;
 
 const migrationsDir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
 const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 });
@@ -24,11 +27,12 @@ interface Built { stack: Stack; vpc: ec2.Vpc; instance: rds.DatabaseInstance }
 function build(): Built {
   const stack = new Stack(new App(), 'Auth', { env: { account: '111111111111', region: 'eu-west-1' } });
   const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
-  const instance = new rds.DatabaseInstance(stack, 'Db', { engine, vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, credentials: rds.Credentials.fromGeneratedSecret('postgres') });
+  // IAM database authentication on: SchemaMigrations grants rds-db:connect, and never turns it on itself.
+  const instance = new rds.DatabaseInstance(stack, 'Db', { engine, vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, credentials: rds.Credentials.fromGeneratedSecret('postgres'), iamAuthentication: true });
   return { stack, vpc, instance };
 }
 
-function migrations(b: Built, props: Partial<SchemaMigrationsProps>): Template {
+function migrations(b: Built, props: Partial<DirectProps>): Template {
   new SchemaMigrations(b.stack, 'Migrations', { database: b.instance, vpc: b.vpc, migrationsDir, contractsDir: tempDir({}, 'contracts'), parseAtSynth: false, ...props });
   return Template.fromStack(b.stack);
 }
@@ -60,7 +64,7 @@ describe('Class: SchemaMigrations', () => {
         expect(f.Properties.Environment.Variables).not.toHaveProperty(ENV.secretArn);
         expect(f.Properties.Environment.Variables[ENV.endpointHost]).toEqual({ 'Fn::GetAtt': [expect.any(String), 'Endpoint.Address'] });
       }
-      // The instance has IAM authentication on (grantConnect turns it on).
+      // The instance has IAM authentication on (its own setting).
       t.hasResourceProperties('AWS::RDS::DBInstance', { EnableIAMDatabaseAuthentication: true });
       // No egress to Secrets Manager: signing a token is local.
       const egress = Object.values(t.findResources('AWS::EC2::SecurityGroup')).flatMap((g) => g.Properties.SecurityGroupEgress ?? []);
@@ -85,7 +89,7 @@ describe('Class: SchemaMigrations', () => {
     ])('refuses %o at synth', (props, message) => {
       const b = build();
       const secret = (props as { secret?: string }).secret ? b.instance.secret : undefined;
-      expect(() => migrations(b, { ...props, secret } as Partial<SchemaMigrationsProps>)).toThrow(message);
+      expect(() => migrations(b, { ...props, secret } as Partial<DirectProps>)).toThrow(message);
     });
 
     it('refuses a database that is not an rds instance, cluster or proxy, and one in another stack', () => {
@@ -102,7 +106,7 @@ describe('Class: SchemaMigrations', () => {
   });
 
   describe('Prop: database as an rds.DatabaseProxy', () => {
-    function proxied(props: Partial<SchemaMigrationsProps>): { t: Template; proxy: rds.DatabaseProxy } {
+    function proxied(props: Partial<DirectProps>): { t: Template; proxy: rds.DatabaseProxy } {
       const b = build();
       const proxy = b.instance.addProxy('Proxy', { secrets: [b.instance.secret!], vpc: b.vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, iamAuth: true });
       new SchemaMigrations(b.stack, 'Migrations', { database: proxy, vpc: b.vpc, migrationsDir, contractsDir: tempDir({}, 'contracts'), parseAtSynth: false, secret: b.instance.secret, ...props });

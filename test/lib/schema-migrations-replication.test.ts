@@ -5,12 +5,15 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '../../lambda/handler/constants';
-import { SchemaMigrations, type SchemaMigrationsProps } from '../../lib/schema-migrations';
+import { SchemaMigrations, type DirectConnectionProps, type SchemaMigrationsBaseProps } from '../../lib/schema-migrations';
 import { tempDir } from '../support/files';
+
+/** Props over a connection, as these tests build them. */
+type DirectProps = SchemaMigrationsBaseProps & DirectConnectionProps;
 
 const migrationsDir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
 
-function synth(props: Partial<SchemaMigrationsProps>): Template {
+function synth(props: Partial<DirectProps>): Template {
   const stack = new Stack(new App(), 'Replication');
   const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
   const db = new rds.DatabaseInstance(stack, 'Db', {

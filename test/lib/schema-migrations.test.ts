@@ -22,12 +22,15 @@ import { ENV, GUARD_HANDLER_NAME, IS_COMPLETE_HANDLER_NAME, ON_EVENT_HANDLER_NAM
 import { migrationTemplate } from '../../lambda/engine/template';
 import { summariseFiles } from '../../lambda/handler/files-hash';
 import { HANDLER_BUNDLE_DIR, PACKAGE_ROOT as REPO_ROOT } from '../../lib/paths';
-import { SchemaMigrations, type SchemaMigrationsProps } from '../../lib/schema-migrations';
+import { SchemaMigrations, type DirectConnectionProps, type SchemaMigrationsBaseProps } from '../../lib/schema-migrations';
 import { DatabaseAlarms } from '../../lib/alarms/database-alarms';
 import { ERROR_CATALOG } from '../../lib/alarms/error-catalog';
 import { postgresLogGroupName } from '../../lib/postgres-log-group';
 import { HANDLER_TARGET } from '../../scripts/build-handler.mjs';
 import { inDirectory, tempDir } from '../support/files';
+
+/** Props over a connection, as these tests build them. */
+type DirectProps = SchemaMigrationsBaseProps & DirectConnectionProps;
 
 const migrationsDir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n', '2_b.sql': 'CREATE TABLE b (id int);\n', 'README.md': 'notes\n' });
 const contractsDir = tempDir({ 'orders.sql': 'SELECT 1;\n' }, 'contracts');
@@ -291,7 +294,7 @@ describe('Class: SchemaMigrations', () => {
   });
 
   describe('props validation', () => {
-    const base = (): { s: Stack; props: SchemaMigrationsProps } => {
+    const base = (): { s: Stack; props: DirectProps } => {
       const s = new Stack(new App(), 'V');
       const vpc = new ec2.Vpc(s, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
       const secret = new secretsmanager.Secret(s, 'S');
@@ -608,13 +611,22 @@ describe('Class: SchemaMigrations', () => {
       expect(() => cluster.grantDataApiAccess(new iam.User(s, 'U'))).toThrow('Cannot grant Data API access when the Data API is disabled');
       expect(() => new SchemaMigrations(s, 'M', { dataApiCluster: cluster, secret: cluster.secret!, migrationsDir })).toThrow(
         'SchemaMigrations: "dataApiCluster" D/C has the Data API disabled (enableDataApi: false), and the handler migrates through it; '
-        + 'set enableDataApi: true on the cluster (or leave it unset: SchemaMigrations then turns it on, as grantDataApiAccess does), '
+        + 'set enableDataApi: true on the cluster (SchemaMigrations does not change your cluster), '
         + 'or migrate over a connection: "database" and "vpc" instead of "dataApiCluster"',
       );
     });
 
-    it.each([[undefined], [true]])('turns the Data API on (enableDataApi %s) and grants only the four calls the driver makes, on that cluster', (enableDataApi) => {
-      const { s, cluster } = auroraCluster(enableDataApi);
+    it('refuses a cluster that leaves enableDataApi unset (the Data API off), where grantDataApiAccess would turn it on: the fix is the cluster\'s own setting', () => {
+      const { s, cluster } = auroraCluster(undefined);
+      expect(() => new SchemaMigrations(s, 'M', { dataApiCluster: cluster, secret: cluster.secret!, migrationsDir })).toThrow(
+        'SchemaMigrations: "dataApiCluster" D/C leaves enableDataApi unset, so the Data API is off, and the handler migrates through it; '
+        + 'set enableDataApi: true on the cluster (SchemaMigrations does not change your cluster), '
+        + 'or migrate over a connection: "database" and "vpc" instead of "dataApiCluster"',
+      );
+    });
+
+    it('with enableDataApi: true, grants only the four calls the driver makes, on that cluster', () => {
+      const { s, cluster } = auroraCluster(true);
       const m = new SchemaMigrations(s, 'M', { dataApiCluster: cluster, secret: cluster.secret!, migrationsDir });
       const t2 = Template.fromStack(s);
       t2.hasResourceProperties('AWS::RDS::DBCluster', { EnableHttpEndpoint: true });

@@ -14,12 +14,15 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT, SYNTH_PARSE_SCRIPT } from '../../lib/paths';
-import { SchemaMigrations, type SchemaMigrationsProps } from '../../lib/schema-migrations';
+import { SchemaMigrations, type DirectConnectionProps, type SchemaMigrationsBaseProps } from '../../lib/schema-migrations';
 import { refuseUnparsable } from '../../lib/synth-parse';
 import { runCli } from '../support/cli';
 import { tempDir } from '../support/files';
 
-const base = (): { s: Stack; props: Omit<SchemaMigrationsProps, 'migrationsDir'> } => {
+/** Props over a connection, as these tests build them. */
+type DirectProps = SchemaMigrationsBaseProps & DirectConnectionProps;
+
+const base = (): { s: Stack; props: Omit<DirectProps, 'migrationsDir'> } => {
   const s = new Stack(new App(), 'V');
   const vpc = new ec2.Vpc(s, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
   const secret = new secretsmanager.Secret(s, 'S');
@@ -29,7 +32,7 @@ const base = (): { s: Stack; props: Omit<SchemaMigrationsProps, 'migrationsDir'>
 };
 
 /** The error SchemaMigrations throws for these migrations (and contracts), or undefined. */
-function synthError(migrations: Record<string, string>, contracts?: Record<string, string>, extra: Partial<SchemaMigrationsProps> = {}): { error?: Error; migrationsDir: string; contractsDir?: string } {
+function synthError(migrations: Record<string, string>, contracts?: Record<string, string>, extra: Partial<DirectProps> = {}): { error?: Error; migrationsDir: string; contractsDir?: string } {
   const { s, props } = base();
   const migrationsDir = tempDir(migrations);
   const contractsDir = contracts && tempDir(contracts, 'contracts');
