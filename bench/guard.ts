@@ -12,7 +12,7 @@ import type { Snapshot } from '../lambda/checks/drift';
 import { runGuard, type GuardReport } from '../lambda/checks/guard';
 import { PgDriver } from '../lambda/driver/pg/pg-driver';
 import { migrate } from '../lambda/engine/runner';
-import { loadMigrations } from '../lambda/engine/source';
+import { loadMigrations } from '../lambda/engine/files/source';
 import { ROOT } from './apply';
 import { createDatabase, dropDatabase } from './lib/server';
 import { median, round } from './lib/stats';

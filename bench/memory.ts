@@ -19,7 +19,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MAX_FILE_BYTES } from '../lambda/engine/source';
+import { MAX_FILE_BYTES } from '../lambda/engine/files/source';
 import { CLI, PSQL } from './apply';
 import { bigInsertText, bigMigrationText, bigTokenText, tinyStatementsText } from './lib/generate';
 import { NODE, measureProcess, mustSucceed, TIME, type MeasuredProc } from './lib/proc';

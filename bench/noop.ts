@@ -6,7 +6,7 @@
  */
 import { PgDriver } from '../lambda/driver/pg/pg-driver';
 import { migrate } from '../lambda/engine/runner';
-import { loadMigrations } from '../lambda/engine/source';
+import { loadMigrations } from '../lambda/engine/files/source';
 import { CLI } from './apply';
 import { CountingDriver } from './lib/counting-driver';
 import { NODE, mustSucceed, timeProcess } from './lib/proc';

@@ -8,9 +8,9 @@
  * ran: failed statements (by SQLSTATE), the longest statement, p50/p99.
  */
 import { PgDriver } from '../lambda/driver/pg/pg-driver';
-import { MigrationError } from '../lambda/engine/errors';
+import { MigrationError } from '../lambda/engine/errors/errors';
 import { migrate } from '../lambda/engine/runner';
-import { loadMigrations, type Migration } from '../lambda/engine/source';
+import { loadMigrations, type Migration } from '../lambda/engine/files/source';
 import { loadDriftedDatabase, PRODUCTION_SIZES, sampleAppData, startApplication, summariseWindow, type LoadSummary } from '../test/support/drifted-app';
 import { inPlaceMigrations, MIGRATIONS_DIR } from '../test/support/in-place-migrations';
 import { createDatabase, dropDatabase } from './lib/server';

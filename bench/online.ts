@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { PgDriver } from '../lambda/driver/pg/pg-driver';
 import { migrate } from '../lambda/engine/runner';
-import { loadMigrations } from '../lambda/engine/source';
+import { loadMigrations } from '../lambda/engine/files/source';
 import { createDatabase, dropDatabase, withClient } from './lib/server';
 import { percentile, round } from './lib/stats';
 

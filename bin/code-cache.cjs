@@ -40,7 +40,7 @@ const vm = require('node:vm');
 const KEEP = 8;
 /** Where the bundle says what ran: 'save', 'prefer' or 'skip'. */
 const CODE_CACHE = Symbol.for('schemaguard.codeCache');
-/** Where the bundle finds an importer (lambda/engine/import-module.ts). */
+/** Where the bundle finds an importer (lambda/engine/runtime/import-module.ts). */
 const IMPORTER = Symbol.for('schemaguard.importModule');
 /** A file: MAGIC, one byte (1: saved by a 'prefer' run), the SHA-256 of the code, the code. */
 const MAGIC = Buffer.from('sgv8c01\n');

@@ -21,22 +21,22 @@
  */
 
 // The migration files and the runner.
-export { FILE_NAME_PATTERN, loadMigrations, orderMigrations, parseMigration, type Allowance, type Check, type FileIdentity, type LoadOptions, type Migration, type MigrationDirectives } from './engine/source';
+export { FILE_NAME_PATTERN, loadMigrations, orderMigrations, parseMigration, type Allowance, type Check, type FileIdentity, type LoadOptions, type Migration, type MigrationDirectives } from './engine/files/source';
 export type { SqlStatement } from './engine/sql/splitter';
 export { inspect as plan, migrate, type AppliedSummary, type MigrateOptions, type MigrateResult, type RunEvent, type RunnerOptions } from './engine/runner';
-export { RUN_STEPS, type RunCheck, type RunCheckResult, type RunFacts, type RunStep } from './engine/run-refusals';
-export { computePlan, type EntryStatus, type Plan, type PlanEntry } from './engine/plan';
-export { checksum } from './engine/checksum';
-export type { FirstRunCheck } from './engine/run-refusals';
-export { DEFAULT_STATE_SCHEMA, type AppliedKey, type AppliedKind, type AppliedMigration } from './engine/state';
-export { baseline, type BaselineOptions, type BaselineResult } from './engine/baseline';
-export { repair, type RepairOptions, type RepairResult, type RepairedMigration } from './engine/repair';
+export { RUN_STEPS, type RunCheck, type RunCheckResult, type RunFacts, type RunStep } from './engine/server/run-refusals';
+export { computePlan, type EntryStatus, type Plan, type PlanEntry } from './engine/state/plan';
+export { checksum } from './engine/files/checksum';
+export type { FirstRunCheck } from './engine/server/run-refusals';
+export { DEFAULT_STATE_SCHEMA, type AppliedKey, type AppliedKind, type AppliedMigration } from './engine/state/state';
+export { baseline, type BaselineOptions, type BaselineResult } from './engine/state/baseline';
+export { repair, type RepairOptions, type RepairResult, type RepairedMigration } from './engine/state/repair';
 export {
   CheckFailedError, ChecksumMismatchError, ConnectionError, DatabaseAheadError, DeadlineError, ForeignHistoryError, InputError, InputProblemsError, LockTimeoutError,
   LockLostError, LockWaitTimeoutError, MigrationError, OutOfOrderError, StatementError,
   type Blocker, type LostWhile, type DatabaseErrorFields, type ErrorLocation, type MigrationErrorOptions,
-} from './engine/errors';
-export { Redactor } from './engine/redact';
+} from './engine/errors/errors';
+export { Redactor } from './engine/errors/redact';
 export type { Driver, LockOptions, MigrationLock, Queryable, QueryResult, ScriptResult, Session, TransactionSettings } from './engine/ports';
 
 // Where the database is: a connection (node-postgres) or the RDS Data API (Aurora).

@@ -5,10 +5,10 @@
  * function answers when the CLI invokes it with `--function`).
  */
 import { Token } from 'aws-cdk-lib';
-import { baselineFiles } from '../lambda/engine/baseline';
-import { InputError } from '../lambda/engine/errors';
-import { HISTORY_SOURCES, type HistorySource } from '../lambda/engine/foreign-history';
-import type { Migration } from '../lambda/engine/source';
+import { baselineFiles } from '../lambda/engine/state/baseline';
+import { InputError } from '../lambda/engine/errors/errors';
+import { HISTORY_SOURCES, type HistorySource } from '../lambda/engine/foreign-history/foreign-history';
+import type { Migration } from '../lambda/engine/files/source';
 import { ENV, PROP } from '../lambda/handler/constants';
 
 /**

@@ -24,9 +24,9 @@ import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import { parseDuration } from '../lambda/engine/duration';
-import { SUPPORTED_MAJORS } from '../lambda/engine/server-majors';
-import { urlWithoutPath } from '../lambda/engine/redact';
+import { parseDuration } from '../lambda/engine/files/duration';
+import { SUPPORTED_MAJORS } from '../lambda/engine/server/server-majors';
+import { urlWithoutPath } from '../lambda/engine/errors/redact';
 import { auroraVersionConstant, auroraVersions, engineVersionProblem, postgresVersionConstant, postgresVersions } from './engine-versions';
 
 export const CONTEXT_PREFIX = 'schemaguard:';

@@ -13,7 +13,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { IConstruct } from 'constructs';
-import { DOCS_POINTERS } from '../lambda/engine/docs-pointers';
+import { DOCS_POINTERS } from '../lambda/engine/errors/docs-pointers';
 import { ENV } from '../lambda/handler/constants';
 
 /** IAM database authentication, in place of a secret. */

@@ -10,7 +10,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type { Construct } from 'constructs';
 import { DatabaseStackBase, type DatabaseStackCommonProps, type VpcConnection } from './database-stack-base';
-import { SUPPORTED_MAJORS } from '../lambda/engine/server-majors';
+import { SUPPORTED_MAJORS } from '../lambda/engine/server/server-majors';
 import { engineVersionProblem } from './engine-versions';
 import { acknowledge, acknowledgeDevDeletionProtection } from './nag';
 

@@ -10,7 +10,7 @@
  * engine's own (rds.ParameterGroup reads it from the engine version).
  */
 import * as rds from 'aws-cdk-lib/aws-rds';
-import { SUPPORTED_MAJORS } from '../lambda/engine/server-majors';
+import { SUPPORTED_MAJORS } from '../lambda/engine/server/server-majors';
 
 /**
  * The first Aurora PostgreSQL minor of each major with the RDS Data API

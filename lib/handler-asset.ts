@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { AssetHashType, DockerImage, type BundlingOptions, type ILocalBundling } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DEFAULTS } from '../lambda/handler/constants';
-import type { MigrationLayout } from '../lambda/engine/layout';
+import type { MigrationLayout } from '../lambda/engine/files/layout';
 import { migrationFilesOf, readFiles } from '../lambda/handler/files-hash';
 import { HANDLER_BUNDLE_DIR, HANDLER_BUNDLE_FILES } from './paths';
 import type { UserFiles } from './user-files';

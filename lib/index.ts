@@ -10,7 +10,7 @@
 // Constructs: add them to a stack of your own, beside your own database.
 export { SchemaMigrations, type DataApiConnectionProps, type DirectConnectionProps, type SchemaMigrationsBaseProps, type SchemaMigrationsProps, type StandbyWaitProps } from './schema-migrations';
 export type { OperatorCommands, SchemaMigrationsBaseline } from './adoption-props';
-export type { HistorySource } from '../lambda/engine/foreign-history';
+export type { HistorySource } from '../lambda/engine/foreign-history/foreign-history';
 export type { DatabaseAuth, IamAuthenticationProps } from './database-auth';
 export type { FilesSummary } from '../lambda/handler/files-hash';
 export { DatabaseAlarms, type DatabaseAlarmsProps } from './alarms/database-alarms';

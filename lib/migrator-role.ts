@@ -25,9 +25,9 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { EXTENSION_NAME_PATTERN, GUARD_ROLE_NAME_PATTERN, MIGRATOR_PRIVILEGES_VERSION, MIGRATOR_ROLE_PREFIX, MIGRATOR_ROLE_PROP, MIGRATOR_ROLE_RESOURCE_TYPE } from '../lambda/handler/constants';
-import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state';
+import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state/state';
 import { acknowledge, arnToken } from './nag';
-import { DOCS_POINTERS } from '../lambda/engine/docs-pointers';
+import { DOCS_POINTERS } from '../lambda/engine/errors/docs-pointers';
 
 export interface RoleProvisionerProps {
   /** The master user's secret: only this construct's function may read it. */

@@ -33,7 +33,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, type IConstruct } from 'constructs';
 import { DEFAULTS, ENV, GUARD_DIMENSION, GUARD_HANDLER_NAME, GUARD_NAMESPACE, GUARD_ROLE_NAME_PATTERN, GUARD_ROLE_PREFIX, type GuardMetricName } from '../lambda/handler/constants';
 import { heapOptions } from '../lambda/handler/memory';
-import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state';
+import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state/state';
 import { addGuardWidgets, guardAlarms, guardDashboardWidgets } from './alarms/guard-alarms';
 import { stringTokens } from './alarms/deployed-length';
 import { GUARD_ALARMS, type GuardCommandOptions } from './alarms/guard-catalog';

@@ -26,12 +26,12 @@ import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct, type IConstruct, type IDependable } from 'constructs';
 import { ATTR, DEFAULTS, ENV, IS_COMPLETE_HANDLER_NAME, ON_EVENT_HANDLER_NAME, PROP } from '../lambda/handler/constants';
 import { readFiles, summariseFiles, type FilesSummary } from '../lambda/handler/files-hash';
-import { describeSubfolders, sqlSubfolders } from '../lambda/engine/subfolders';
+import { describeSubfolders, sqlSubfolders } from '../lambda/engine/files/subfolders';
 import { DEFAULT_MEMORY_MB, heapOptions, maxFileBytesFor, memoryFix } from '../lambda/handler/memory';
-import { InputError } from '../lambda/engine/errors';
-import { loadMigrations, type Migration } from '../lambda/engine/source';
-import type { MigrationLayout } from '../lambda/engine/layout';
-import { refuseUnwrittenTemplates } from '../lambda/engine/template';
+import { InputError } from '../lambda/engine/errors/errors';
+import { loadMigrations, type Migration } from '../lambda/engine/files/source';
+import type { MigrationLayout } from '../lambda/engine/files/layout';
+import { refuseUnwrittenTemplates } from '../lambda/engine/files/template';
 import { baselineProperties, operatorEnvironment, type OperatorCommands, type SchemaMigrationsBaseline } from './adoption-props';
 import { databaseIdentity } from './database-identity';
 import { checkHandlerBundle, handlerCode } from './handler-asset';
@@ -45,7 +45,7 @@ import { refuseUnparsable } from './synth-parse';
 import type { ProjectConfig } from './config/load';
 import { SETTINGS } from './config/settings';
 import { projectConfigFor, resolveUserFiles, type UserFileProps, type UserFiles } from './user-files';
-import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state';
+import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state/state';
 
 /** What SchemaMigrations takes whichever way it reaches the database (SchemaMigrationsProps adds the way). */
 export interface SchemaMigrationsBaseProps extends UserFileProps {

@@ -6,9 +6,9 @@
  */
 import { Token } from 'aws-cdk-lib';
 import { Construct, type IConstruct } from 'constructs';
-import { InputError } from '../lambda/engine/errors';
-import { validateSchemaName } from '../lambda/engine/identifiers';
-import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state';
+import { InputError } from '../lambda/engine/errors/errors';
+import { validateSchemaName } from '../lambda/engine/state/identifiers';
+import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state/state';
 import { claimOnce } from './synth-claims';
 
 /** The state schema to use: `given` checked as the handler checks it, or the default. */

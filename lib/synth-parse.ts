@@ -12,7 +12,7 @@
  * would let the next broken file through to a deploy. The construct's
  * `parseAtSynth: false` skips it.
  */
-import type { MigrationLayout } from '../lambda/engine/layout';
+import type { MigrationLayout } from '../lambda/engine/files/layout';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { FilesToParse, ParseRefusal } from '../lambda/checks/parse-files';

@@ -13,8 +13,8 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { CONFIG_FILE_NAME, ConfigError, defaultSnapshot, loadProjectConfig, type ProjectConfig } from './config/load';
-import { MigrationError } from '../lambda/engine/errors';
-import { layoutOf, MIGRATION_LAYOUTS, type MigrationLayout } from '../lambda/engine/layout';
+import { MigrationError } from '../lambda/engine/errors/errors';
+import { layoutOf, MIGRATION_LAYOUTS, type MigrationLayout } from '../lambda/engine/files/layout';
 
 /**
  * The defaults, relative to the project root; the same as the CLI's `--dir`,
@@ -32,7 +32,7 @@ export const USER_FILE_DEFAULTS = {
 export interface UserFiles {
   /** The migrations directory (it exists; it may be empty). */
   readonly migrationsDir: string;
-  /** How it is laid out: as given, else detected (lambda/engine/layout.ts). */
+  /** How it is laid out: as given, else detected (lambda/engine/files/layout.ts). */
   readonly migrationsLayout: MigrationLayout;
   /** The contracts directory, when there is one. */
   readonly contractsDir?: string;

@@ -4,7 +4,7 @@
  * parses every one, each timed here, cold; then both again, warm. Prints one
  * JSON object.
  */
-import { loadMigrations, parseNow } from '../../lambda/engine/source';
+import { loadMigrations, parseNow } from '../../lambda/engine/files/source';
 
 const dir = process.argv[2]!;
 const timed = (fn: () => void) => { const t = performance.now(); fn(); return performance.now() - t; };

@@ -2,17 +2,17 @@
  * Command-line parsing: `schemaguard <command> [flags]`. Unknown flags and bad
  * values are UsageErrors (exit 2) that name the flag, the value and the fix.
  */
-import { DURATION_FORMAT_HINT, MAX_DURATION_MS, parseDuration } from '../../lambda/engine/duration';
+import { DURATION_FORMAT_HINT, MAX_DURATION_MS, parseDuration } from '../../lambda/engine/files/duration';
 import { DEFAULT_LOCK_RETRIES, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_LOCK_WAIT_MS } from '../../lambda/engine/defaults';
-import { HISTORY_SOURCES, type HistorySource } from '../../lambda/engine/foreign-history';
-import { MIGRATION_LAYOUTS, type MigrationLayout } from '../../lambda/engine/layout';
-import { nearestWord } from '../../lambda/engine/nearest';
+import { HISTORY_SOURCES, type HistorySource } from '../../lambda/engine/foreign-history/foreign-history';
+import { MIGRATION_LAYOUTS, type MigrationLayout } from '../../lambda/engine/files/layout';
+import { nearestWord } from '../../lambda/engine/errors/nearest';
 import { CONFIG_FILE_NAME, defaultSnapshot } from '../../lib/config/load';
 import { SETTINGS, type RuleSetting } from '../../lib/config/settings';
 import { UsageError } from './errors';
 import { orList } from './words';
 import { commandSpec, COMMANDS, commandsWhere, HELP_ORDER, REMOTE_COMMANDS, SARIF_COMMANDS, type Command } from './registry';
-import { DOCS_POINTERS } from '../../lambda/engine/docs-pointers';
+import { DOCS_POINTERS } from '../../lambda/engine/errors/docs-pointers';
 
 export const VERSION = '0.1.0';
 

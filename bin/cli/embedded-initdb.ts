@@ -12,7 +12,7 @@
  * recorded and a later run removes data.init as before.
  */
 import { existsSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { ConnectionError } from '../../lambda/engine/errors';
+import { ConnectionError } from '../../lambda/engine/errors/errors';
 import { isProcessAlive, processIdentity, readOrEmpty } from './embedded-lock';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;

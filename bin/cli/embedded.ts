@@ -16,14 +16,14 @@ import { appendFileSync, chmodSync, existsSync, mkdirSync, readdirSync, readFile
 import { createServer } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
 import pg from 'pg';
-import { ConnectionError, InputError } from '../../lambda/engine/errors';
+import { ConnectionError, InputError } from '../../lambda/engine/errors/errors';
 import { Client } from './embedded-clients';
 import { EMBEDDED_PACKAGE, loadEmbeddedModule, missingLibrariesFix, platformPackage } from './embedded-package';
 import { awaitLeftoverInitdb, withRecordedInitdb } from './embedded-initdb';
 import { acquireLock, processIdentity, readOrEmpty, type HeldLock } from './embedded-lock';
 import { runningPostmaster, startedBeforeBoot, StartFailedError, startPostmaster, waitUntilGone, type Postmaster } from './embedded-postmaster';
 import { noun, oneOrMany } from './words';
-import { ADMIN_SHUTDOWN, CANNOT_CONNECT_NOW } from '../../lambda/engine/sqlstate';
+import { ADMIN_SHUTDOWN, CANNOT_CONNECT_NOW } from '../../lambda/engine/errors/sqlstate';
 
 export interface EmbeddedServer {
   url: string;

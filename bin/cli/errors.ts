@@ -3,7 +3,7 @@
  * value the engine refuses is named by its caller, here as the flag it came
  * from.
  */
-import { InputError, type MigrationErrorOptions } from '../../lambda/engine/errors';
+import { InputError, type MigrationErrorOptions } from '../../lambda/engine/errors/errors';
 
 /** A command-line usage error (unknown flag, bad duration). Exit code 2. */
 export class UsageError extends InputError {

@@ -1,9 +1,9 @@
 /** Human output of the CLI: progress lines, tables, readable errors. */
-import { formatDuration } from '../../lambda/engine/duration';
-import { CheckFailedError, LockTimeoutError, LockWaitTimeoutError, MigrationError, type Blocker } from '../../lambda/engine/errors';
-import { appliedAsOther, type Plan, type PlanEntry } from '../../lambda/engine/plan';
-import { shortChecksum } from '../../lambda/engine/checksum';
-import type { Migration } from '../../lambda/engine/source';
+import { formatDuration } from '../../lambda/engine/files/duration';
+import { CheckFailedError, LockTimeoutError, LockWaitTimeoutError, MigrationError, type Blocker } from '../../lambda/engine/errors/errors';
+import { appliedAsOther, type Plan, type PlanEntry } from '../../lambda/engine/state/plan';
+import { shortChecksum } from '../../lambda/engine/files/checksum';
+import type { Migration } from '../../lambda/engine/files/source';
 import { plural } from './words';
 
 export function table(headers: string[], rows: string[][]): string {

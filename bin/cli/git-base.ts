@@ -6,7 +6,7 @@
  * and the rules for existing tables never fire on a project's own tables.
  */
 import { execFileSync } from 'node:child_process';
-import { InputError } from '../../lambda/engine/errors';
+import { InputError } from '../../lambda/engine/errors/errors';
 
 /** The files of `dir` at `ref`, each with its blob id (`git ls-tree`, run in `dir`). */
 export function filesAtRef(dir: string, ref: string): Map<string, string> {

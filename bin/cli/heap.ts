@@ -1,4 +1,4 @@
-import { importModule } from '../../lambda/engine/import-module';
+import { importModule } from '../../lambda/engine/runtime/import-module';
 
 /**
  * V8 settings for the commands that parse a whole directory of SQL (`lint`,

@@ -4,9 +4,9 @@
  * failure into its exit code. `main.ts` runs it with every command;
  * `main-core.ts` with the commands of a deploy (bin/schemaguard.cjs picks).
  */
-import { InputError, InputProblemsError, MigrationError, databaseFields } from '../../lambda/engine/errors';
-import { permissionFix, roleOf } from '../../lambda/engine/permission-fix';
-import { Redactor } from '../../lambda/engine/redact';
+import { InputError, InputProblemsError, MigrationError, databaseFields } from '../../lambda/engine/errors/errors';
+import { permissionFix, roleOf } from '../../lambda/engine/apply/permission-fix';
+import { Redactor } from '../../lambda/engine/errors/redact';
 import { parseArgs, statedArgs, type CliOptions } from './args';
 import { SARIF_COMMANDS } from './registry';
 import { applyProjectFile, readsProjectFile } from './project-config';

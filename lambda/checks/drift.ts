@@ -14,10 +14,10 @@
  * ignored differences.
  */
 import type { Driver, Queryable, Session } from '../engine/ports';
-import { MigrationError, type MigrationErrorOptions } from '../engine/errors';
-import { FOREIGN_HISTORY_TABLES } from '../engine/foreign-tables';
-import type { Migration } from '../engine/source';
-import { DEFAULT_STATE_SCHEMA } from '../engine/state';
+import { MigrationError, type MigrationErrorOptions } from '../engine/errors/errors';
+import { FOREIGN_HISTORY_TABLES } from '../engine/foreign-history/foreign-tables';
+import type { Migration } from '../engine/files/source';
+import { DEFAULT_STATE_SCHEMA } from '../engine/state/state';
 import { diffCatalogs, formatDifferences, readCatalog, type Catalog, type CatalogOptions, type Difference } from '../schema/catalog';
 import { boundedCatalogRead } from '../schema/bounded-read';
 import { orderedRows } from '../schema/catalog-pages';

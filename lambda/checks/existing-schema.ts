@@ -19,9 +19,9 @@
  *   see (ALTER, INSERT) cannot be told apart: the estimate is a range.
  */
 import type { Queryable } from '../engine/ports';
-import type { Migration } from '../engine/source';
-import { FOREIGN_HISTORY_TABLES } from '../engine/foreign-tables';
-import { STATE_TABLE } from '../engine/state';
+import type { Migration } from '../engine/files/source';
+import { FOREIGN_HISTORY_TABLES } from '../engine/foreign-history/foreign-tables';
+import { STATE_TABLE } from '../engine/state/state';
 import { cutToBytes } from './object-names';
 import { as, list, loadParser, names, parseSqlInChunks, rangeVar, type Node, type ParsedStatement } from './parse';
 

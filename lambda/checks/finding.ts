@@ -1,5 +1,5 @@
 /** What lint and doctor report: one problem, where it is, why it matters, and the fix. */
-import { oneLine, escapeQuoted } from '../engine/sql-quote';
+import { oneLine, escapeQuoted } from '../engine/sql/sql-quote';
 
 export type Severity = 'error' | 'warning';
 

@@ -5,7 +5,7 @@
  * `ON CONFLICT` names is looked up in the live schema; when it is missing or
  * INVALID there, the failure names it and gives its definition as the fix.
  */
-import { quoteIdent } from '../engine/identifiers';
+import { quoteIdent } from '../engine/state/identifiers';
 import type { Queryable } from '../engine/ports';
 import { conflictTargets, sameColumns, type ConflictTarget } from './conflict-targets';
 import { duplicateRowsQuery, uniqueKeyOf } from './doctor/duplicate-rows';
@@ -13,7 +13,7 @@ import { qualified } from './doctor/names';
 import type { Contract, ContractFailure, ContractResult, ContractsReport } from './contracts';
 import { as, list, loadParser, parseSql, rangeVar } from './parse';
 import type { Catalog, IndexInfo, TableInfo } from '../schema/catalog';
-import { INVALID_COLUMN_REFERENCE } from '../engine/sqlstate';
+import { INVALID_COLUMN_REFERENCE } from '../engine/errors/sqlstate';
 
 interface SnapshotIndex {
   table: TableInfo;

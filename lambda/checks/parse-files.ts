@@ -9,10 +9,10 @@
  * SchemaMigrations runs this at synth, in a child process (bin/synth-parse.ts):
  * the parser loads asynchronously and a construct's constructor is not.
  */
-import type { MigrationLayout } from '../engine/layout';
-import { InputError } from '../engine/errors';
-import { normaliseLineEndings } from '../engine/checksum';
-import { migrationFiles, readMigrationText } from '../engine/source';
+import type { MigrationLayout } from '../engine/files/layout';
+import { InputError } from '../engine/errors/errors';
+import { normaliseLineEndings } from '../engine/files/checksum';
+import { migrationFiles, readMigrationText } from '../engine/files/source';
 import { loadContracts } from './contracts';
 import { loadParser, parseSqlInChunks } from './parse';
 
@@ -20,7 +20,7 @@ import { loadParser, parseSqlInChunks } from './parse';
 export interface FilesToParse {
   /** The migrations directory; its migrations are parsed. @default - no migrations are parsed */
   migrationsDir?: string;
-  /** How it is laid out (lambda/engine/layout.ts). @default - detected */
+  /** How it is laid out (lambda/engine/files/layout.ts). @default - detected */
   migrationsLayout?: MigrationLayout;
   /** The contracts directory; its `.sql` files are loaded as contracts. @default - no contracts */
   contractsDir?: string;

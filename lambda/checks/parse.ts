@@ -9,10 +9,10 @@
  * esbuild bundle, keep `libpg-query` external (the CLI does) or copy
  * `libpg-query.wasm` next to the bundle.
  */
-import { InputError } from '../engine/errors';
-import { importModule } from '../engine/import-module';
-import { Redactor } from '../engine/redact';
-import { utf16Offset } from '../engine/script';
+import { InputError } from '../engine/errors/errors';
+import { importModule } from '../engine/runtime/import-module';
+import { Redactor } from '../engine/errors/redact';
+import { utf16Offset } from '../engine/apply/script';
 import { sliceOf, statementLength, StatementScanner } from '../engine/sql/splitter';
 import { quotedAsWritten, thinLongTokens } from './long-tokens';
 import { beforeCuts, thinValuesRows } from './values-rows';

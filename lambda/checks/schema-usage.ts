@@ -13,9 +13,9 @@
 import type { Queryable } from '../engine/ports';
 import { findAll, rangeVar, type Node } from './parse';
 import { searchPathSchemas } from './search-path';
-import { INSUFFICIENT_PRIVILEGE, UNDEFINED_FUNCTION, UNDEFINED_OBJECT, UNDEFINED_TABLE } from '../engine/sqlstate';
+import { INSUFFICIENT_PRIVILEGE, UNDEFINED_FUNCTION, UNDEFINED_OBJECT, UNDEFINED_TABLE } from '../engine/errors/sqlstate';
 
-/** The parts of a contract's failure (contracts.ts) this reads and rewrites. */
+/** The parts of a contract's failure (contracts/index.ts) this reads and rewrites. */
 interface UsageFailure { reason: string; sqlstate?: string; fix?: string; schemaWithoutUsage?: string }
 
 /** `relation "t1" does not exist`: the name PostgreSQL looked for (PostgreSQL 15 to 18). */

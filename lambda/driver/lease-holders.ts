@@ -20,11 +20,11 @@
  * it): its name and the holder's description live in this module, which
  * imports neither lock, so neither lock's module imports the other's.
  */
-import { MigrationError, sqlstateOf, type Blocker } from '../engine/errors';
-import { quoteIdent } from '../engine/identifiers';
+import { MigrationError, sqlstateOf, type Blocker } from '../engine/errors/errors';
+import { quoteIdent } from '../engine/state/identifiers';
 import type { Queryable } from '../engine/ports';
-import { DEFAULT_LEASE_NAME, LEASE_TABLE } from '../engine/runner-lock-names';
-import { INSUFFICIENT_PRIVILEGE, INVALID_SCHEMA_NAME, UNDEFINED_TABLE } from '../engine/sqlstate';
+import { DEFAULT_LEASE_NAME, LEASE_TABLE } from '../engine/lock/runner-lock-names';
+import { INSUFFICIENT_PRIVILEGE, INVALID_SCHEMA_NAME, UNDEFINED_TABLE } from '../engine/errors/sqlstate';
 
 /** A lease row as the waiting runners read it. */
 export interface LeaseHolderRow {

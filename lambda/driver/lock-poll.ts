@@ -15,7 +15,7 @@
  * and the lease (`data-api/lease-lock.ts`, which the pg driver also takes
  * through a pooler). The engine only asks a lock to `acquire(waitMs)`.
  */
-import { sleep } from '../engine/sleep';
+import { sleep } from '../engine/runtime/sleep';
 
 export interface Backoff {
   /** First sleep before the doubling. */

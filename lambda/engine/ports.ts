@@ -9,8 +9,8 @@
  * - `driver/data-api/` — the RDS Data API (Aurora), which has no session and
  *   therefore brings its own lock, a lease row.
  */
-import type { Blocker } from './errors';
-import type { Migration } from './source';
+import type { Blocker } from './errors/errors';
+import type { Migration } from './files/source';
 
 export interface QueryResult<R> {
   rows: R[];

@@ -4,24 +4,24 @@
  * custom-resource handler both call `migrate`; `inspect` serves `plan` and
  * `status` and writes nothing.
  */
-import { applyMigration, type ApplySettings } from './apply';
-import { deadlineCutError, stateLockTimeoutError } from './apply-errors';
-import { applyInFlight, canPipeline, pipelinable } from './apply-pipeline';
-import { BlockerWatcher } from './blockers';
-import { DeadlineWatchdog } from './deadline-watchdog';
+import { applyMigration, type ApplySettings } from './apply/apply';
+import { deadlineCutError, stateLockTimeoutError } from './apply/apply-errors';
+import { applyInFlight, canPipeline, pipelinable } from './apply/apply-pipeline';
+import { BlockerWatcher } from './lock/blockers';
+import { DeadlineWatchdog } from './lock/deadline-watchdog';
 import { DEFAULT_LOCK_RETRIES, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_LOCK_WAIT_MS, DEFAULT_RETRY_DELAY_MS } from './defaults';
-import { DeadlineError, LockLostError, lockLostError, MigrationError, sqlstateOf, type Blocker } from './errors';
-import { validateSchemaName } from './identifiers';
-import { recordedOf, refuseRetry } from './lock-lost';
-import { explainReadOnly } from './read-only';
-import { computePlan, type Plan } from './plan';
+import { DeadlineError, LockLostError, lockLostError, MigrationError, sqlstateOf, type Blocker } from './errors/errors';
+import { validateSchemaName } from './state/identifiers';
+import { recordedOf, refuseRetry } from './lock/lock-lost';
+import { explainReadOnly } from './server/read-only';
+import { computePlan, type Plan } from './state/plan';
 import type { Driver, MigrationLock, Queryable, Session } from './ports';
-import { EMPTY_FILE_NOTE, isEmptyMigration, parseAllNow, runsOutsideTransaction, type Migration } from './source';
-import { refuseAtStep, type FirstRunCheck, type RunCheck, type RunFacts } from './run-refusals';
-import { stateRefusals } from './state-refusals';
-import { refuseUnwrittenTemplates } from './template';
-import { DEFAULT_STATE_SCHEMA, isHeldGuardFailure, prepareState, readApplied, readStateForRun, stateTable, stateUpgradeSkipped, stateUpToDate, type AppliedKey } from './state';
-import { LOCK_NOT_AVAILABLE, QUERY_CANCELED } from './sqlstate';
+import { EMPTY_FILE_NOTE, isEmptyMigration, parseAllNow, runsOutsideTransaction, type Migration } from './files/source';
+import { refuseAtStep, type FirstRunCheck, type RunCheck, type RunFacts } from './server/run-refusals';
+import { stateRefusals } from './state/state-refusals';
+import { refuseUnwrittenTemplates } from './files/template';
+import { DEFAULT_STATE_SCHEMA, isHeldGuardFailure, prepareState, readApplied, readStateForRun, stateTable, stateUpgradeSkipped, stateUpToDate, type AppliedKey } from './state/state';
+import { LOCK_NOT_AVAILABLE, QUERY_CANCELED } from './errors/sqlstate';
 
 export interface RunnerOptions {
   driver: Driver;

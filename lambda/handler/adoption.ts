@@ -15,12 +15,12 @@
  *   (`existingSchemaCheck`), naming the prop to set and the version the
  *   database appears to be at (`checks/existing-schema.ts`).
  */
-import { baseline } from '../engine/baseline';
-import { InputError, MigrationError } from '../engine/errors';
-import { baselineVersionFrom, HISTORY_SOURCES, readForeignHistory, type HistorySource } from '../engine/foreign-history';
+import { baseline } from '../engine/state/baseline';
+import { InputError, MigrationError } from '../engine/errors/errors';
+import { baselineVersionFrom, HISTORY_SOURCES, readForeignHistory, type HistorySource } from '../engine/foreign-history/foreign-history';
 import type { Driver } from '../engine/ports';
-import type { Migration } from '../engine/source';
-import { readApplied, type AppliedMigration } from '../engine/state';
+import type { Migration } from '../engine/files/source';
+import { readApplied, type AppliedMigration } from '../engine/state/state';
 import { PROP } from './constants';
 import type { Logger } from './log';
 

@@ -4,11 +4,11 @@
  * step that uses them. A bad value is an error naming the variable, the value
  * and the fix — raised before anything touches the database.
  */
-import { parseLayout, type MigrationLayout } from '../engine/layout';
+import { parseLayout, type MigrationLayout } from '../engine/files/layout';
 import { isAbsolute, join } from 'node:path';
-import { InputError } from '../engine/errors';
-import { validateSchemaName } from '../engine/identifiers';
-import { DEFAULT_STATE_SCHEMA } from '../engine/state';
+import { InputError } from '../engine/errors/errors';
+import { validateSchemaName } from '../engine/state/identifiers';
+import { DEFAULT_STATE_SCHEMA } from '../engine/state/state';
 import { DEFAULTS, ENV, TLS_MODES, type TlsMode } from './constants';
 import type { FailureContext } from './failure';
 

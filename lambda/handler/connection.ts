@@ -16,14 +16,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PgDriver, type ConnectionSettingNames } from '../driver/pg/pg-driver';
 import type { DataApiClient } from '../driver/data-api/data-api-driver';
 import type { Driver } from '../engine/ports';
-import { InputError, MigrationError } from '../engine/errors';
-import type { Redactor } from '../engine/redact';
+import { InputError, MigrationError } from '../engine/errors/errors';
+import type { Redactor } from '../engine/errors/redact';
 import type { ConnectionTarget, DataApiTarget, DatabaseTarget } from './config';
 import { ENV } from './constants';
 import type { Logger } from './log';
 import { readCredentials, secretsManagerClient, type DatabaseCredentials, type SecretsClient } from './secret';
 import { CaBundleCache, tlsOptions } from './tls';
-import { INVALID_PASSWORD } from '../engine/sqlstate';
+import { INVALID_PASSWORD } from '../engine/errors/sqlstate';
 
 /** Reads of the secret when the password is refused, the first included. */
 const AUTH_ATTEMPTS = 3;

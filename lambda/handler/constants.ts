@@ -40,7 +40,7 @@ export const ENV = {
   endpointPort: 'SCHEMAGUARD_DB_ENDPOINT_PORT',
   /** Directory of the migration files, relative to LAMBDA_TASK_ROOT (or absolute). */
   migrationsDir: 'SCHEMAGUARD_MIGRATIONS_DIR',
-  /** How it is laid out (flat, prisma, drizzle: lambda/engine/layout.ts), as synth resolved it; detected when unset. */
+  /** How it is laid out (flat, prisma, drizzle: lambda/engine/files/layout.ts), as synth resolved it; detected when unset. */
   migrationsLayout: 'SCHEMAGUARD_MIGRATIONS_LAYOUT',
   /** Directory of the contract files, relative to LAMBDA_TASK_ROOT (or absolute). */
   contractsDir: 'SCHEMAGUARD_CONTRACTS_DIR',

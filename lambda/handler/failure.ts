@@ -13,10 +13,10 @@
  * function's log, which the team controls, and the Reason — seen by whoever
  * may describe the stack's events — names the log stream instead.
  */
-import { InputProblemsError, MigrationError } from '../engine/errors';
-import { permissionFix } from '../engine/permission-fix';
-import type { Redactor } from '../engine/redact';
-import { DEFAULT_STATE_SCHEMA } from '../engine/state';
+import { InputProblemsError, MigrationError } from '../engine/errors/errors';
+import { permissionFix } from '../engine/apply/permission-fix';
+import type { Redactor } from '../engine/errors/redact';
+import { DEFAULT_STATE_SCHEMA } from '../engine/state/state';
 import { ENV, FAILURE_RESPONSE_MARGIN_BYTES, GUARD_ROLE_PHYSICAL_ID_PREFIX, PHYSICAL_ID_PREFIX, RESPONSE_LIMIT_BYTES } from './constants';
 import { CREATE_FAILED_MARKER, type OnEventRequest } from './request';
 

@@ -8,9 +8,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { normaliseLineEndings } from '../engine/checksum';
-import { layoutOf, listLayout, type MigrationLayout } from '../engine/layout';
-import { FILE_NAME_PATTERN } from '../engine/source';
+import { normaliseLineEndings } from '../engine/files/checksum';
+import { layoutOf, listLayout, type MigrationLayout } from '../engine/files/layout';
+import { FILE_NAME_PATTERN } from '../engine/files/source';
 
 export interface FilesSummary {
   /** sha-256, hex. */
@@ -26,8 +26,8 @@ export interface FilesSummary {
 /**
  * The files of `dir` the handler reads, sorted: its `.sql` files (any case),
  * not in subfolders, not dot files, links followed — what the engine loads as
- * migrations (lambda/engine/source.ts) and as contracts
- * (lambda/checks/contracts.ts). Anything else there (a README, JSON
+ * migrations (lambda/engine/files/source.ts) and as contracts
+ * (lambda/checks/contracts/index.ts). Anything else there (a README, JSON
  * contracts of another tool, an archive folder) is neither hashed nor
  * shipped, so changing it redeploys nothing.
  */

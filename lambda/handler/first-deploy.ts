@@ -17,12 +17,12 @@
  * `stateSchema` of its own, made the tables).
  */
 import { estimateVersion, readExistingTables, type ExistingTables, type VersionEstimate } from '../checks/existing-schema';
-import { ForeignHistoryError, MigrationError, StateRefusalError } from '../engine/errors';
-import { baselineVersionFrom, readForeignHistory } from '../engine/foreign-history';
-import { foreignHistoryTables, type ForeignHistoryTable } from '../engine/foreign-tables';
+import { ForeignHistoryError, MigrationError, StateRefusalError } from '../engine/errors/errors';
+import { baselineVersionFrom, readForeignHistory } from '../engine/foreign-history/foreign-history';
+import { foreignHistoryTables, type ForeignHistoryTable } from '../engine/foreign-history/foreign-tables';
 import type { Queryable } from '../engine/ports';
-import type { FirstRunCheck } from '../engine/run-refusals';
-import type { Migration } from '../engine/source';
+import type { FirstRunCheck } from '../engine/server/run-refusals';
+import type { Migration } from '../engine/files/source';
 
 const REASON = "reason: '…'";
 const NONE = `if these tables are not the files' (the files make new objects beside them), baseline: { version: 'none', ${REASON} } runs every file`;

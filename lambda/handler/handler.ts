@@ -30,10 +30,10 @@
 import type { Driver } from '../engine/ports';
 import { replicationCheck } from '../checks/replication/refusal';
 import { waitForStandbys } from '../checks/replication/standbys';
-import { isConnectionLoss, LockLostError, LockWaitTimeoutError, MigrationError, StatementError } from '../engine/errors';
-import { Redactor } from '../engine/redact';
+import { isConnectionLoss, LockLostError, LockWaitTimeoutError, MigrationError, StatementError } from '../engine/errors/errors';
+import { Redactor } from '../engine/errors/redact';
 import { migrate, type MigrateResult } from '../engine/runner';
-import { loadMigrations, runsOutsideTransaction, type Migration } from '../engine/source';
+import { loadMigrations, runsOutsideTransaction, type Migration } from '../engine/files/source';
 import { readConfig, type HandlerConfig } from './config';
 import { createConnector, type Connector, type ConnectorDependencies } from './connection';
 import { GUARD_ROLE_ATTR, GUARD_ROLE_PHYSICAL_ID_PREFIX, GUARD_ROLE_PROP, GUARD_ROLE_RESOURCE_TYPE, MIGRATOR_ROLE_RESOURCE_TYPE, OUTCOME, PROP, REQUEST_STARTED_FIELD, ROLLBACK_REPORTED_FIELD } from './constants';

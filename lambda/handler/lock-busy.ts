@@ -9,7 +9,7 @@
  * `SCHEMAGUARD_TOTAL_TIMEOUT_MS`; without it the framework's own timeout ends
  * the request).
  */
-import { lockWaitFix, LockWaitTimeoutError, type MigrationError } from '../engine/errors';
+import { lockWaitFix, LockWaitTimeoutError, type MigrationError } from '../engine/errors/errors';
 import type { RunSettings } from './config';
 import { REQUEST_STARTED_FIELD } from './constants';
 import type { Logger } from './log';

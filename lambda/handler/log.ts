@@ -4,7 +4,7 @@
  * goes through the Redactor first, so a password that reached a message by
  * accident is masked before it is written.
  */
-import type { Redactor } from '../engine/redact';
+import type { Redactor } from '../engine/errors/redact';
 import type { MigrateResult, RunEvent } from '../engine/runner';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

@@ -11,7 +11,7 @@
  * the handler applies the same limit (AWS_LAMBDA_FUNCTION_MEMORY_SIZE), so a
  * file that would not fit is a clear input error, not an out-of-memory crash.
  */
-import { IN_MEMORY_BYTES, MAX_FILE_BYTES } from '../engine/source';
+import { IN_MEMORY_BYTES, MAX_FILE_BYTES } from '../engine/files/source';
 
 /** Of a function's memory, this share is V8's old generation (`heapOptions`). */
 const OLD_SPACE_SHARE = 0.6;

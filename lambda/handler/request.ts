@@ -4,7 +4,7 @@
  * request: whether it is one at all, its physical id, and the name it writes
  * in the state table's `applied_by`.
  */
-import { InputError } from '../engine/errors';
+import { InputError } from '../engine/errors/errors';
 import { PHYSICAL_ID_PREFIX, REQUEST_STARTED_FIELD, ROLLBACK_REPORTED_FIELD } from './constants';
 import { OPERATOR_COMMANDS } from './operator-protocol';
 

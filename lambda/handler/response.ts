@@ -6,7 +6,7 @@
  */
 import type { Driver } from '../engine/ports';
 import type { MigrateResult } from '../engine/runner';
-import { readApplied, type AppliedMigration } from '../engine/state';
+import { readApplied, type AppliedMigration } from '../engine/state/state';
 import { ATTR, DATA_MAX_BYTES, OUTCOME, VERIFY_ATTR } from './constants';
 import { cut } from './failure';
 

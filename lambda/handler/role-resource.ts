@@ -5,8 +5,8 @@
  * anything could log it, and turned into the SCRAM verifier the server
  * stores, which is registered too. The secret must name the role.
  */
-import { MigrationError } from '../engine/errors';
-import type { Redactor } from '../engine/redact';
+import { MigrationError } from '../engine/errors/errors';
+import type { Redactor } from '../engine/errors/redact';
 import type { HandlerConfig } from './config';
 import type { Connector } from './connection';
 import { scramSha256Verifier } from './guard/scram';

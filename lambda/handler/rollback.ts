@@ -5,9 +5,9 @@
  * nothing (Outcome `database-ahead`) — failing it would fail the rollback.
  */
 import type { Driver } from '../engine/ports';
-import { DatabaseAheadError } from '../engine/errors';
+import { DatabaseAheadError } from '../engine/errors/errors';
 import { inspect, type MigrateResult } from '../engine/runner';
-import type { Migration } from '../engine/source';
+import type { Migration } from '../engine/files/source';
 import type { RequestType } from './request';
 import type { Logger } from './log';
 

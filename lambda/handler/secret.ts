@@ -4,7 +4,7 @@
  * CDK write: `username`, `password`, `host`, `port`, and maybe `dbname`.
  */
 import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { InputError, MigrationError } from '../engine/errors';
+import { InputError, MigrationError } from '../engine/errors/errors';
 
 /** The one call the handler makes; the real SecretsManagerClient satisfies it. */
 export interface SecretsClient {

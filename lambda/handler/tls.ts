@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { InputError } from '../engine/errors';
+import { InputError } from '../engine/errors/errors';
 import type { TlsSettings } from './config';
 import { ENV } from './constants';
 

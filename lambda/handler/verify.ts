@@ -12,15 +12,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { assertChecked, assertContracts, checkContracts, loadContracts } from '../checks/contracts';
 import { assertNoDrift, detectDrift, failingDrift, staleSnapshot, type DriftReport, type Snapshot } from '../checks/drift';
-import { MigrationError } from '../engine/errors';
+import { MigrationError } from '../engine/errors/errors';
 import type { Driver } from '../engine/ports';
-import type { Migration } from '../engine/source';
+import type { Migration } from '../engine/files/source';
 import { CATALOG_READ_SETTINGS, CatalogReadTimeoutError } from '../schema/bounded-read';
 import { formatDifferences } from '../schema/catalog';
 import type { VerifySettings } from './config';
 import { VERIFY_ATTR } from './constants';
 import type { Logger } from './log';
-import { LOCK_NOT_AVAILABLE } from '../engine/sqlstate';
+import { LOCK_NOT_AVAILABLE } from '../engine/errors/sqlstate';
 
 /** Response attributes (strings, short) describing what was verified. */
 export type VerifyData = Record<typeof VERIFY_ATTR.contracts | typeof VERIFY_ATTR.drift, string>;

@@ -9,10 +9,10 @@
  * that holds the lock. A read in its caller's transaction (doctor's rule,
  * the guard's pass) is bounded by that transaction's settings.
  */
-import { databaseFields, isConnectionLoss, MigrationError, sqlstateOf } from '../engine/errors';
+import { databaseFields, isConnectionLoss, MigrationError, sqlstateOf } from '../engine/errors/errors';
 import type { Session, TransactionSettings } from '../engine/ports';
 import { lockWait } from './lock-holders';
-import { LOCK_NOT_AVAILABLE, QUERY_CANCELED } from '../engine/sqlstate';
+import { LOCK_NOT_AVAILABLE, QUERY_CANCELED } from '../engine/errors/sqlstate';
 
 /** The catalog read's transaction: doctor's lock_timeout (`RULE_SETTINGS`), and a minute for the read itself. */
 export const CATALOG_READ_SETTINGS: TransactionSettings = { lockTimeoutMs: 1000, statementTimeoutMs: 60_000 };

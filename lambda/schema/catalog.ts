@@ -23,7 +23,7 @@
  */
 import type { Queryable } from '../engine/ports';
 import { readDetail, readDisabledKeyTriggers, type DomainInfo, type EnumInfo, type KeyTrigger, type PolicyInfo, type TriggerInfo } from './catalog-detail';
-import { DEFAULT_STATE_SCHEMA } from '../engine/state';
+import { DEFAULT_STATE_SCHEMA } from '../engine/state/state';
 import { catalogRows } from './catalog-pages';
 import { readSequences, type ColumnSequence, type SequenceInfo, type SequenceOptions } from './catalog-sequences';
 

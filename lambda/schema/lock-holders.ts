@@ -11,7 +11,7 @@
  * since is not named.
  */
 import type { Queryable } from '../engine/ports';
-import { queryFileSql, workerFile } from '../engine/script';
+import { queryFileSql, workerFile } from '../engine/apply/script';
 
 interface Holder { pid: number; granted: boolean | string; relations: string; user: string | null; application: string | null; state: string | null; xact_age_seconds: number | string | null; query_file: string | null }
 

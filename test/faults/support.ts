@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import { expect } from 'vitest';
 import { advisoryLockKey } from '../../lambda/driver/pg/advisory-lock';
-import { quoteIdent } from '../../lambda/engine/identifiers';
+import { quoteIdent } from '../../lambda/engine/state/identifiers';
 import { rows, withClient } from '../support/db';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

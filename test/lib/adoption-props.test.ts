@@ -9,7 +9,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
-import { HISTORY_SOURCES } from '../../lambda/engine/foreign-history';
+import { HISTORY_SOURCES } from '../../lambda/engine/foreign-history/foreign-history';
 import { ENV, PROP } from '../../lambda/handler/constants';
 import { SchemaMigrations, type DirectConnectionProps, type SchemaMigrationsBaseProps } from '../../lib/schema-migrations';
 import { tempDir } from '../support/files';

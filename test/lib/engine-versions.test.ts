@@ -12,7 +12,7 @@ import { AuroraDatabaseStack } from '../../lib/aurora-database-stack';
 import { databaseParameterGroup } from '../../lib/database-parameters';
 import { DatabaseStack } from '../../lib/database-stack';
 import { auroraVersionConstant, auroraVersions, DATA_API_FROM, engineVersionProblem, postgresVersionConstant, postgresVersions } from '../../lib/engine-versions';
-import { supportedMajors } from '../../lambda/engine/server-majors';
+import { supportedMajors } from '../../lambda/engine/server/server-majors';
 import { tempDir } from '../support/files';
 
 const MAJORS = supportedMajors();

@@ -19,7 +19,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV, GUARD_HANDLER_NAME, IS_COMPLETE_HANDLER_NAME, ON_EVENT_HANDLER_NAME, PROP } from '../../lambda/handler/constants';
-import { migrationTemplate } from '../../lambda/engine/template';
+import { migrationTemplate } from '../../lambda/engine/files/template';
 import { summariseFiles } from '../../lambda/handler/files-hash';
 import { HANDLER_BUNDLE_DIR, PACKAGE_ROOT as REPO_ROOT } from '../../lib/paths';
 import { SchemaMigrations, type DirectConnectionProps, type SchemaMigrationsBaseProps } from '../../lib/schema-migrations';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { diffCatalogs, formatDifferences, type Catalog } from '../../lambda/schema/catalog';
 import { fullMatrixMajors, dropDatabases, freshDatabase, rows, withClient } from '../support/db';
 import { migrate } from '../../lambda/engine/runner';
-import { loadMigrations } from '../../lambda/engine/source';
+import { loadMigrations } from '../../lambda/engine/files/source';
 import { makeDataApiDriver } from '../support/drivers';
 import { ALL_VERSIONS, appliedVersions, catalogOf, loadFixture, MIGRATIONS_DIR, rowCounts, runFixes } from '../support/schema-fixes';
 

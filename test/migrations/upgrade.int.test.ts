@@ -6,8 +6,8 @@
  * files finish it into the same schema as an empty database gets.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checksum } from '../../lambda/engine/checksum';
-import { loadMigrations } from '../../lambda/engine/source';
+import { checksum } from '../../lambda/engine/files/checksum';
+import { loadMigrations } from '../../lambda/engine/files/source';
 import { diffCatalogs, formatDifferences, type Catalog } from '../../lambda/schema/catalog';
 import { fullMatrixMajors, dropDatabases, freshDatabase, rows } from '../support/db';
 import {

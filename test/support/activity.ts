@@ -1,5 +1,5 @@
 /** Watching other sessions from the outside: what pg_stat_activity says about them over time. */
-import { sleep } from '../../lambda/engine/sleep';
+import { sleep } from '../../lambda/engine/runtime/sleep';
 import { withClient } from './system-postgres';
 
 export interface ActivitySample {

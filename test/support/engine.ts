@@ -1,6 +1,6 @@
 /** Running the engine in-process in integration tests. */
 import { migrate, type MigrateOptions, type MigrateResult, type RunEvent } from '../../lambda/engine/runner';
-import { loadMigrations } from '../../lambda/engine/source';
+import { loadMigrations } from '../../lambda/engine/files/source';
 import type { DriverKind } from './drivers';
 
 export interface EngineRun extends MigrateResult {

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { buildAll } from '../../scripts/build.mjs';
 import { ensurePgbouncer } from './pgbouncer';
-import { majorOf, SUPPORTED_MAJORS, supportedMajors } from '../../lambda/engine/server-majors';
+import { majorOf, SUPPORTED_MAJORS, supportedMajors } from '../../lambda/engine/server/server-majors';
 import { cleanup, embeddedBinDir, majorBinDir, startServer, type StartedServer } from './system-postgres';
 import type { Target } from './targets';
 

@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadMigrations, parseMigration, type Migration } from '../../lambda/engine/source';
+import { loadMigrations, parseMigration, type Migration } from '../../lambda/engine/files/source';
 import { ROOT } from './cli';
 
 export const MIGRATIONS_DIR = join(ROOT, 'migrations');

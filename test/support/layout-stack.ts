@@ -11,7 +11,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type { MigrationLayout } from '../../lambda/engine/layout';
+import type { MigrationLayout } from '../../lambda/engine/files/layout';
 import { ENV } from '../../lambda/handler/constants';
 import { SchemaMigrations } from '../../lib/schema-migrations';
 import { tempDir } from './files';

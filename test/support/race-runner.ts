@@ -8,7 +8,7 @@
  */
 import { DataApiDriver } from '../../lambda/driver/data-api/data-api-driver';
 import { migrate } from '../../lambda/engine/runner';
-import { loadMigrations } from '../../lambda/engine/source';
+import { loadMigrations } from '../../lambda/engine/files/source';
 import { DataApiStandin } from './data-api-standin';
 
 const [url, dir] = process.argv.slice(2);

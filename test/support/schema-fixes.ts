@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PgDriver } from '../../lambda/driver/pg/pg-driver';
 import { migrate, type MigrateResult } from '../../lambda/engine/runner';
-import { loadMigrations, type Migration } from '../../lambda/engine/source';
+import { loadMigrations, type Migration } from '../../lambda/engine/files/source';
 import { readCatalog, type Catalog } from '../../lambda/schema/catalog';
 import { ROOT } from './cli';
 import { rows, withClient } from './db';

@@ -1,6 +1,6 @@
 /** `schemaguard baseline --from flyway|node-pg-migrate|golang-migrate|prisma`: the version comes from the other tool's history table. */
-import { baselineVersionFrom, readForeignHistory, repeatableList } from '../../../lambda/engine/foreign-history';
-import { loadMigrations } from '../../../lambda/engine/source';
+import { baselineVersionFrom, readForeignHistory, repeatableList } from '../../../lambda/engine/foreign-history/foreign-history';
+import { loadMigrations } from '../../../lambda/engine/files/source';
 import { UsageError } from '../errors';
 import { runBaseline } from './baseline-run';
 import { connectTarget, type CommandContext } from './context';

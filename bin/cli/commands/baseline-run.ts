@@ -1,7 +1,7 @@
 /** Recording a baseline on a connected target, and its report (shared by `baseline VERSION` and `baseline --from`). */
-import { baseline, type BaselineResult } from '../../../lambda/engine/baseline';
+import { baseline, type BaselineResult } from '../../../lambda/engine/state/baseline';
 import type { Driver } from '../../../lambda/engine/ports';
-import type { Migration } from '../../../lambda/engine/source';
+import type { Migration } from '../../../lambda/engine/files/source';
 import { stateSchemaFlag, type CommandContext } from './context';
 import { appliedBy, lockWaitLine } from './migrate';
 import { oneOrMany, plural } from '../words';

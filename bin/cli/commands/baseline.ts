@@ -3,8 +3,8 @@
  * VERSION are recorded as applied without running them (kind `baseline`,
  * with who and --reason), under the runner lock, in one transaction.
  */
-import { baselineFiles } from '../../../lambda/engine/baseline';
-import { loadMigrations } from '../../../lambda/engine/source';
+import { baselineFiles } from '../../../lambda/engine/state/baseline';
+import { loadMigrations } from '../../../lambda/engine/files/source';
 import { UsageError } from '../errors';
 import { baselineFromCommand } from './baseline-from';
 import { runBaseline } from './baseline-run';

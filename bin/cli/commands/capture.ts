@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { captureStatements, type CapturedStatement, type CaptureReport } from '../../../lambda/checks/capture';
 import { loadContracts } from '../../../lambda/checks/contracts';
-import { loadMigrations } from '../../../lambda/engine/source';
+import { loadMigrations } from '../../../lambda/engine/files/source';
 import { UsageError } from '../errors';
 import { connectTarget, stateSchemaFlag, type CommandContext } from './context';
 

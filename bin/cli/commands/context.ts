@@ -1,19 +1,19 @@
 /** What every command gets from `main`: options, output and a way to reach the database. */
 import { parseDatabaseUrl, PgDriver } from '../../../lambda/driver/pg/pg-driver';
-import { maskUrl } from '../../../lambda/engine/redact';
-import { InputError } from '../../../lambda/engine/errors';
+import { maskUrl } from '../../../lambda/engine/errors/redact';
+import { InputError } from '../../../lambda/engine/errors/errors';
 import type { Driver } from '../../../lambda/engine/ports';
-import { validateSchemaName } from '../../../lambda/engine/identifiers';
-import type { Redactor } from '../../../lambda/engine/redact';
-import { scriptConfigs, skippedLookalikes, upFiles } from '../../../lambda/engine/source';
-import { SUPPORTED_MAJORS } from '../../../lambda/engine/server-majors';
-import { describeSubfolders, sqlSubfolders } from '../../../lambda/engine/subfolders';
-import { layoutOf } from '../../../lambda/engine/layout';
+import { validateSchemaName } from '../../../lambda/engine/state/identifiers';
+import type { Redactor } from '../../../lambda/engine/errors/redact';
+import { scriptConfigs, skippedLookalikes, upFiles } from '../../../lambda/engine/files/source';
+import { SUPPORTED_MAJORS } from '../../../lambda/engine/server/server-majors';
+import { describeSubfolders, sqlSubfolders } from '../../../lambda/engine/files/subfolders';
+import { layoutOf } from '../../../lambda/engine/files/layout';
 import type { CliOptions } from '../args';
 import { defaultTls, DEFAULT_TLS_NOTE } from '../default-tls';
 import { startEmbedded, type EmbeddedServer } from '../embedded';
 import { UsageError } from '../errors';
-import { DOCS_POINTERS } from '../../../lambda/engine/docs-pointers';
+import { DOCS_POINTERS } from '../../../lambda/engine/errors/docs-pointers';
 import { noun, oneOrMany, verb } from '../words';
 
 export interface CommandContext {

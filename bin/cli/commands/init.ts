@@ -14,7 +14,7 @@ import { VERSION } from '../args';
 import { EMBEDDED_INSTALL, EMBEDDED_PACKAGE } from '../embedded-package';
 import type { CommandContext } from './context';
 import { configText, workflowText, type InitLayout } from './init-files';
-import { DOCS_POINTERS } from '../../../lambda/engine/docs-pointers';
+import { DOCS_POINTERS } from '../../../lambda/engine/errors/docs-pointers';
 
 /** Folders an existing project may already keep its migrations in, tried in order when --dir is not given. */
 const KNOWN_MIGRATION_FOLDERS = ['migrations', 'db/migrations', 'database/migrations', 'sql/migrations'];

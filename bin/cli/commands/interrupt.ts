@@ -9,7 +9,7 @@
  * embedded server's own clean-up handles the signal there (embedded-clients.ts).
  */
 import type { RunEvent } from '../../../lambda/engine/runner';
-import { runsOutsideTransaction, type Migration } from '../../../lambda/engine/source';
+import { runsOutsideTransaction, type Migration } from '../../../lambda/engine/files/source';
 import { stderrLines } from '../run-cli';
 import { andList, plural, verb } from '../words';
 

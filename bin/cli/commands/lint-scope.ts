@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { LintCatalog, LintSource } from '../../../lambda/checks/lint';
 import { alteredTables, needsDependencies, readLintCatalog } from '../../../lambda/checks/lint';
 import { boundedCatalogRead } from '../../../lambda/schema/bounded-read';
-import { readApplied } from '../../../lambda/engine/state';
+import { readApplied } from '../../../lambda/engine/state/state';
 import { baseRef, filesAtRef, unchangedSince } from '../git-base';
 import { UsageError } from '../errors';
 import { connectTarget, namesDatabase, stateSchemaFlag, TARGET_PG_VARIABLES, type CommandContext } from './context';

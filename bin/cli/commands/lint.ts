@@ -1,13 +1,13 @@
 /** `schemaguard lint`: the migration lint over the pending files (lint-scope.ts: pending against what). */
-import { migrationFiles, readMigrationText, validateMigrationText } from '../../../lambda/engine/source';
-import type { AppliedMigration } from '../../../lambda/engine/state';
-import { computePlan } from '../../../lambda/engine/plan';
-import { stateRefusals } from '../../../lambda/engine/state-refusals';
-import type { Migration } from '../../../lambda/engine/source';
-import type { MigrationLayout } from '../../../lambda/engine/layout';
-import { checksum } from '../../../lambda/engine/checksum';
-import { InputProblems } from '../../../lambda/engine/input-problems';
-import { refuseUnwrittenTemplates } from '../../../lambda/engine/template';
+import { migrationFiles, readMigrationText, validateMigrationText } from '../../../lambda/engine/files/source';
+import type { AppliedMigration } from '../../../lambda/engine/state/state';
+import { computePlan } from '../../../lambda/engine/state/plan';
+import { stateRefusals } from '../../../lambda/engine/state/state-refusals';
+import type { Migration } from '../../../lambda/engine/files/source';
+import type { MigrationLayout } from '../../../lambda/engine/files/layout';
+import { checksum } from '../../../lambda/engine/files/checksum';
+import { InputProblems } from '../../../lambda/engine/errors/input-problems';
+import { refuseUnwrittenTemplates } from '../../../lambda/engine/files/template';
 import { formatFinding, type AllowedFinding } from '../../../lambda/checks/finding';
 import { allowedCount, allowedOmittedLine, lintCounts, omittedLine, lintSourceFromText, type LintResult, type LintSource } from '../../../lambda/checks/lint';
 import { printFindings } from '../output/findings';

@@ -1,9 +1,9 @@
 /** `schemaguard migrate`: apply the pending migrations, a progress line each, then one summary. */
 import { hostname, userInfo } from 'node:os';
-import { CheckFailedError, holderName, LockTimeoutError, MigrationError, StatementError, type Blocker } from '../../../lambda/engine/errors';
+import { CheckFailedError, holderName, LockTimeoutError, MigrationError, StatementError, type Blocker } from '../../../lambda/engine/errors/errors';
 import { migrate, type MigrateResult, type RunEvent } from '../../../lambda/engine/runner';
 import type { Driver } from '../../../lambda/engine/ports';
-import { loadMigrationsAsync } from '../../../lambda/engine/source';
+import { loadMigrationsAsync } from '../../../lambda/engine/files/source';
 import type { StandbyReport } from '../../../lambda/checks/replication/standbys';
 import { directivesOf } from '../format';
 import { RunProgress, sayWhenInterrupted } from './interrupt';

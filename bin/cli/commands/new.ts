@@ -6,10 +6,10 @@
  */
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../../../lambda/engine/errors';
-import { FILE_NAME_PATTERN, MILLISECOND_VERSIONS_FIX } from '../../../lambda/engine/source';
-import { migrationTemplate } from '../../../lambda/engine/template';
-import { layoutOf } from '../../../lambda/engine/layout';
+import { InputError } from '../../../lambda/engine/errors/errors';
+import { FILE_NAME_PATTERN, MILLISECOND_VERSIONS_FIX } from '../../../lambda/engine/files/source';
+import { migrationTemplate } from '../../../lambda/engine/files/template';
+import { layoutOf } from '../../../lambda/engine/files/layout';
 import { UsageError } from '../errors';
 import type { CommandContext } from './context';
 

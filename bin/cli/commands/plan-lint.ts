@@ -1,13 +1,13 @@
 /** The lint findings `plan` prints under its table: pending and changed migrations, with the applied ones as context. */
 import type { Session } from '../../../lambda/engine/ports';
 import { boundedCatalogRead } from '../../../lambda/schema/bounded-read';
-import type { Plan } from '../../../lambda/engine/plan';
-import type { Migration } from '../../../lambda/engine/source';
+import type { Plan } from '../../../lambda/engine/state/plan';
+import type { Migration } from '../../../lambda/engine/files/source';
 import { alteredTables, applyRuleLevels, LINT_RULE_IDS, lintMigrations, lintSourceOf, needsDependencies, readLintCatalog, unknownRules, type LintCatalog, type LintOptions, type LintResult, type LintSource } from '../../../lambda/checks/lint';
-import { nearestWord } from '../../../lambda/engine/nearest';
+import { nearestWord } from '../../../lambda/engine/errors/nearest';
 import { ConfigError } from '../../../lib/config/load';
 import type { CliOptions } from '../args';
-import { DOCS_POINTERS } from '../../../lambda/engine/docs-pointers';
+import { DOCS_POINTERS } from '../../../lambda/engine/errors/docs-pointers';
 
 /** What lint and the lock plan both read: every file (applied ones as context) and, with a database, its functions and domains. */
 export interface PlanLintContext {

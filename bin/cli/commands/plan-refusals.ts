@@ -6,11 +6,11 @@
  * say and go on — under the table in text, in --json, as error annotations
  * in --format github and as results in --format sarif.
  */
-import type { MigrationError } from '../../../lambda/engine/errors';
-import type { Plan } from '../../../lambda/engine/plan';
+import type { MigrationError } from '../../../lambda/engine/errors/errors';
+import type { Plan } from '../../../lambda/engine/state/plan';
 import type { Driver, Session } from '../../../lambda/engine/ports';
-import { runRefusals, type RunCheck } from '../../../lambda/engine/run-refusals';
-import { stateRefusals, type StateRefusalOptions } from '../../../lambda/engine/state-refusals';
+import { runRefusals, type RunCheck } from '../../../lambda/engine/server/run-refusals';
+import { stateRefusals, type StateRefusalOptions } from '../../../lambda/engine/state/state-refusals';
 import { escapeData, escapeProperty, repositoryPath } from '../output/github';
 import { MIGRATE_REFUSAL_RULE, PLAN_NOTE_RULE, type SarifFinding } from '../output/rules';
 

@@ -6,10 +6,10 @@
  */
 import { lintCounts, type LintResult } from '../../../lambda/checks/lint';
 import { planLocks, type LockPlan } from '../../../lambda/checks/locks/plan-locks';
-import { computePlan, type Plan } from '../../../lambda/engine/plan';
-import { EMPTY_FILE_NOTE, isEmptyMigration, loadMigrations, type Migration } from '../../../lambda/engine/source';
-import { readApplied } from '../../../lambda/engine/state';
-import { refuseUnwrittenTemplates } from '../../../lambda/engine/template';
+import { computePlan, type Plan } from '../../../lambda/engine/state/plan';
+import { EMPTY_FILE_NOTE, isEmptyMigration, loadMigrations, type Migration } from '../../../lambda/engine/files/source';
+import { readApplied } from '../../../lambda/engine/state/state';
+import { refuseUnwrittenTemplates } from '../../../lambda/engine/files/template';
 import { planTable } from '../format';
 import { printFindings } from '../output/findings';
 import { lintJson, lintReport } from './lint';

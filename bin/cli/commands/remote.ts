@@ -16,8 +16,8 @@
  * - Credentials and region: the SDK's standard chain (AWS_PROFILE, the
  *   environment, SSO, …); a function ARN's region wins.
  */
-import { ConnectionError, MigrationError } from '../../../lambda/engine/errors';
-import { importModule } from '../../../lambda/engine/import-module';
+import { ConnectionError, MigrationError } from '../../../lambda/engine/errors/errors';
+import { importModule } from '../../../lambda/engine/runtime/import-module';
 import {
   OPERATOR_COMMANDS, OPERATOR_FLAGS, OPERATOR_PROTOCOL_VERSION, OPERATOR_REQUEST_FIELD, OPERATOR_RESULT_FIELD,
   type OperatorCaller, type OperatorRequest, type OperatorResult,

@@ -3,10 +3,10 @@
  * applied files that were edited after they ran. Nothing is run; each
  * accepted change is audited (old and new checksum, who, why).
  */
-import { shortChecksum } from '../../../lambda/engine/checksum';
-import { InputError } from '../../../lambda/engine/errors';
-import { repair, repairReason, type RepairResult } from '../../../lambda/engine/repair';
-import { loadMigrations } from '../../../lambda/engine/source';
+import { shortChecksum } from '../../../lambda/engine/files/checksum';
+import { InputError } from '../../../lambda/engine/errors/errors';
+import { repair, repairReason, type RepairResult } from '../../../lambda/engine/state/repair';
+import { loadMigrations } from '../../../lambda/engine/files/source';
 import { UsageError } from '../errors';
 import { versionArgument } from './version-argument';
 import { connectTarget, stateSchemaFlag, type CommandContext } from './context';

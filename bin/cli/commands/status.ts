@@ -1,14 +1,14 @@
 /** `schemaguard status`: applied / pending / changed / unknown, as a table; writes nothing. */
-import { appliedAsOther, type Plan } from '../../../lambda/engine/plan';
-import { emptyForeignHistoryNote, foreignHistoryNote, foreignHistoryTables } from '../../../lambda/engine/foreign-tables';
+import { appliedAsOther, type Plan } from '../../../lambda/engine/state/plan';
+import { emptyForeignHistoryNote, foreignHistoryNote, foreignHistoryTables } from '../../../lambda/engine/foreign-history/foreign-tables';
 import type { Driver } from '../../../lambda/engine/ports';
 import { inspect } from '../../../lambda/engine/runner';
-import { runningMigration } from '../../../lambda/engine/running-migration';
-import { loadMigrationsAsync, type Migration } from '../../../lambda/engine/source';
-import { isUnwrittenTemplate, unwrittenTemplateError } from '../../../lambda/engine/template';
+import { runningMigration } from '../../../lambda/engine/lock/running-migration';
+import { loadMigrationsAsync, type Migration } from '../../../lambda/engine/files/source';
+import { isUnwrittenTemplate, unwrittenTemplateError } from '../../../lambda/engine/files/template';
 import { statusTable } from '../format';
 import { githubErrorAnnotation } from '../output/github';
-import { missingFiles, missingFilesNote } from '../../../lambda/engine/missing-files';
+import { missingFiles, missingFilesNote } from '../../../lambda/engine/state/missing-files';
 import { readWhileConnecting, stateSchemaFlag, warnAboutFiles, type CommandContext } from './context';
 
 export async function statusCommand(ctx: CommandContext): Promise<number> {

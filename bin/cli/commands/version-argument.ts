@@ -1,5 +1,5 @@
 /** A VERSION argument (`baseline VERSION`, `repair VERSION…`). */
-import { isMillisecondVersion, MILLISECOND_VERSIONS_FIX } from '../../../lambda/engine/source';
+import { isMillisecondVersion, MILLISECOND_VERSIONS_FIX } from '../../../lambda/engine/files/source';
 import { UsageError } from '../errors';
 
 /** VERSION as written on the command line: a whole number. */

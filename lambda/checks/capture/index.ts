@@ -11,10 +11,10 @@
  * parameter); a skipped one's text is not shown at all (a `SET` of a
  * secret, a statement with a literal left in it).
  */
-import { InputError } from '../../engine/errors';
+import { InputError } from '../../engine/errors/errors';
 import type { Driver, Queryable } from '../../engine/ports';
-import type { Migration } from '../../engine/source';
-import { DEFAULT_STATE_SCHEMA } from '../../engine/state';
+import type { Migration } from '../../engine/files/source';
+import { DEFAULT_STATE_SCHEMA } from '../../engine/state/state';
 import { parseContract, type Contract } from '../contracts';
 import { fingerprint, firstToken, loadParser, parseSql } from '../parse';
 import { classify } from './classify';

@@ -1,5 +1,5 @@
 /** The statements pg_stat_statements has for this database, most called first. */
-import { quoteIdent } from '../../engine/identifiers';
+import { quoteIdent } from '../../engine/state/identifiers';
 import type { Queryable } from '../../engine/ports';
 import type { StatStatements } from './requirements';
 

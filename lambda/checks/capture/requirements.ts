@@ -6,10 +6,10 @@
  * without it other roles' statements read `<insufficient privilege>`).
  * Everything missing is named at once, each with its fix.
  */
-import { isPgError, MigrationError, sqlstateOf, type MigrationErrorOptions } from '../../engine/errors';
-import { quoteIdent } from '../../engine/identifiers';
+import { isPgError, MigrationError, sqlstateOf, type MigrationErrorOptions } from '../../engine/errors/errors';
+import { quoteIdent } from '../../engine/state/identifiers';
 import type { Queryable } from '../../engine/ports';
-import { OBJECT_NOT_IN_PREREQUISITE_STATE } from '../../engine/sqlstate';
+import { OBJECT_NOT_IN_PREREQUISITE_STATE } from '../../engine/errors/sqlstate';
 
 /** The server cannot give capture what it needs. Exit code 2: the fix is the server's configuration, not the files. */
 export class CaptureUnavailableError extends MigrationError {

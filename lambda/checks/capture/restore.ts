@@ -13,9 +13,9 @@
  *   predicates are the same expression but for those constants (the
  *   statement succeeded in production, so that index is what it inferred).
  */
-import { quoteIdent } from '../../engine/identifiers';
+import { quoteIdent } from '../../engine/state/identifiers';
 import type { Queryable } from '../../engine/ports';
-import { quoteLiteral } from '../../engine/sql-quote';
+import { quoteLiteral } from '../../engine/sql/sql-quote';
 import { conflictTargets, sameColumns, type ConflictTarget } from '../conflict-targets';
 import type { Contract } from '../contracts';
 import { as, findAll, parseSql, typeNameText, unwrap, type Node } from '../parse';

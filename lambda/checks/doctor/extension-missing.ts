@@ -2,7 +2,7 @@
  * extension-missing: the function a default needs is not there, or comes from
  * somewhere other than the extension that should provide it.
  */
-import { sqlIdent } from '../../engine/sql-quote';
+import { sqlIdent } from '../../engine/sql/sql-quote';
 import { orderedRows } from '../../schema/catalog-pages';
 import type { Finding } from '../finding';
 import { qualified } from './names';

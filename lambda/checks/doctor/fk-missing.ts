@@ -12,7 +12,7 @@
  * generated columns. A schema without any foreign key is reported once, not
  * column by column: that is usually a decision.
  */
-import { sqlComment } from '../../engine/sql-quote';
+import { sqlComment } from '../../engine/sql/sql-quote';
 import { orderedRows } from '../../schema/catalog-pages';
 import type { Finding } from '../finding';
 import { baseType, sameKeyType } from './key-types';

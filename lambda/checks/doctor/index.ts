@@ -13,7 +13,7 @@
  * (its fix run on PostgreSQL), and run `npm run docs:generate`.
  */
 import type { Driver, Queryable, Session } from '../../engine/ports';
-import { DEFAULT_STATE_SCHEMA } from '../../engine/state';
+import { DEFAULT_STATE_SCHEMA } from '../../engine/state/state';
 import { reported, type Finding } from '../finding';
 import { CONSTRAINT_NOT_VALIDATED } from './constraint-not-validated';
 import { EXTENSION_MISSING } from './extension-missing';

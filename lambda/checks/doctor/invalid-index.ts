@@ -9,7 +9,7 @@
  * An index that a CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY is
  * building right now is INVALID until it finishes, and is no finding.
  */
-import { sqlComment } from '../../engine/sql-quote';
+import { sqlComment } from '../../engine/sql/sql-quote';
 import { orderedRows } from '../../schema/catalog-pages';
 import type { Finding } from '../finding';
 import { usingOffset } from '../index-definition';

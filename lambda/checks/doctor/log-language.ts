@@ -16,7 +16,7 @@
  * `ALTER DATABASE … SET` or `RESET lc_messages` is "permission denied to
  * set parameter". Each fix says who may run it.
  */
-import { quoteLiteral, sqlComment } from '../../engine/sql-quote';
+import { quoteLiteral, sqlComment } from '../../engine/sql/sql-quote';
 import type { Finding } from '../finding';
 import { ident } from './names';
 import { roleSettings, settingScope, type RoleSetting } from './role-settings';

@@ -4,7 +4,7 @@
  * keyword that cannot stand bare as a name: `"user"`, `"order"`), the
  * way the server's quote_ident() does.
  */
-import { quoteLiteral, sqlIdent } from '../../engine/sql-quote';
+import { quoteLiteral, sqlIdent } from '../../engine/sql/sql-quote';
 
 /**
  * Keywords quote_ident() quotes (pg_get_keywords() with catcode other than

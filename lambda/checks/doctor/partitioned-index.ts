@@ -7,7 +7,7 @@
  * ATTACH PARTITION`, which makes the parent's valid once all are. Used by
  * doctor's fk-without-index and by the guard's drift fixes.
  */
-import { sqlComment } from '../../engine/sql-quote';
+import { sqlComment } from '../../engine/sql/sql-quote';
 
 /** One partition's part of the build. */
 export interface PartitionIndexStep {

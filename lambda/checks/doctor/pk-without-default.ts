@@ -1,5 +1,5 @@
 /** pk-without-default: a single-column uuid primary key, or an integer one named `id`, that nothing fills in. */
-import { qualifiedIdent } from '../../engine/identifiers';
+import { qualifiedIdent } from '../../engine/state/identifiers';
 import { orderedRows } from '../../schema/catalog-pages';
 import type { Finding } from '../finding';
 import { ident, literal, qualified } from './names';

@@ -18,15 +18,15 @@
  * note naming its tables (and, for a lock, who held it), and the others are
  * still read.
  */
-import { isConnectionLoss, isPgError } from '../../engine/errors';
-import { sqlComment } from '../../engine/sql-quote';
+import { isConnectionLoss, isPgError } from '../../engine/errors/errors';
+import { sqlComment } from '../../engine/sql/sql-quote';
 import { orderedRows } from '../../schema/catalog-pages';
 import type { Finding } from '../finding';
 import { ident, literal } from './names';
 import type { DoctorContext, DoctorRule } from './rule';
 import { USER_TABLE } from './scope';
 import { isTimeout, timedOut } from './waits';
-import { DOCS_POINTERS } from '../../engine/docs-pointers';
+import { DOCS_POINTERS } from '../../engine/errors/docs-pointers';
 
 export const SEQUENCE_BEHIND: DoctorRule = {
   id: 'sequence-behind',

@@ -4,7 +4,7 @@
  * view or a rule reads the column, so the fix names those first: dropping and
  * re-creating them, with their grants and owner, is the user's call.
  */
-import { sqlComment } from '../../engine/sql-quote';
+import { sqlComment } from '../../engine/sql/sql-quote';
 import { ident, qualified } from './names';
 
 export interface Relation {

@@ -6,10 +6,10 @@
  * of this database — the only lock mode a read's ACCESS SHARE waits for
  * (`schema/lock-holders.ts`, which catalog reads outside doctor name too).
  */
-import { isConnectionLoss, sqlstateOf } from '../../engine/errors';
+import { isConnectionLoss, sqlstateOf } from '../../engine/errors/errors';
 import type { Queryable } from '../../engine/ports';
 import { lockWait } from '../../schema/lock-holders';
-import { LOCK_NOT_AVAILABLE, QUERY_CANCELED } from '../../engine/sqlstate';
+import { LOCK_NOT_AVAILABLE, QUERY_CANCELED } from '../../engine/errors/sqlstate';
 
 /** lock_timeout (55P03) or statement_timeout (57014): the read waited too long, the session is fine. */
 export function isTimeout(e: unknown): boolean {

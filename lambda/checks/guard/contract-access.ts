@@ -10,16 +10,16 @@
  * without USAGE reads as 42P01 when named without its schema: the same
  * ticket, with GRANT USAGE and the table privileges in one fix.
  */
-import { quoteIdent } from '../../engine/identifiers';
+import { quoteIdent } from '../../engine/state/identifiers';
 import type { Queryable } from '../../engine/ports';
-import { PLANNER } from '../contract-planner';
+import { PLANNER } from '../contracts/contract-planner';
 import type { ContractFailure, ContractResult } from '../contracts';
 import { ident } from '../doctor/names';
 import type { GuardFinding } from './report';
 import { statementNeeds, type TableNeed, type TablePrivilege } from './contract-privileges';
 import { GUARD_RULES } from './rules';
-import { DOCS_POINTERS } from '../../engine/docs-pointers';
-import { INSUFFICIENT_PRIVILEGE } from '../../engine/sqlstate';
+import { DOCS_POINTERS } from '../../engine/errors/docs-pointers';
+import { INSUFFICIENT_PRIVILEGE } from '../../engine/errors/sqlstate';
 
 /** `permission denied for table t5` (also view, materialized view, schema), PostgreSQL 15 to 18. */
 const DENIED = /permission denied for (table|view|materialized view|schema) (.+?)(?: \([0-9A-Z]{5}\))?\s*$/;
@@ -28,7 +28,7 @@ interface Denied { result: ContractResult; kind: string; name: string }
 
 /**
  * A failure that is the role's privileges: 42501, or a table in a schema the
- * role may not use (42P01 as PostgreSQL reads it: contracts.ts names the schema).
+ * role may not use (42P01 as PostgreSQL reads it: contracts/index.ts names the schema).
  */
 export function deniedFailure(result: ContractResult): ContractFailure | undefined {
   return result.failures.find((x) => x.sqlstate === INSUFFICIENT_PRIVILEGE || x.schemaWithoutUsage);

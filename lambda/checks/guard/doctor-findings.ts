@@ -4,7 +4,7 @@
  * names its columns or its constraint) and its constraints never validated
  * (ticket). Doctor's warnings are left to `schemaguard doctor`.
  */
-import { quoteIdent } from '../../engine/identifiers';
+import { quoteIdent } from '../../engine/state/identifiers';
 import type { Queryable } from '../../engine/ports';
 import { orderedRows } from '../../schema/catalog-pages';
 import { conflictTargets, sameColumns, type ConflictTarget } from '../conflict-targets';

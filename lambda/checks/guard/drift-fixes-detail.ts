@@ -4,7 +4,7 @@
  * changed, an enum's labels changed, a view redefined. Each restores what
  * the snapshot has.
  */
-import { oneLine, quoteLiteral, sqlComment } from '../../engine/sql-quote';
+import { oneLine, quoteLiteral, sqlComment } from '../../engine/sql/sql-quote';
 import { labelsOf, type Catalog, type Difference, type TableInfo } from '../../schema/catalog';
 import { ident, qualified } from '../doctor/names';
 

@@ -5,7 +5,7 @@
  * `ON ONLY`, each partition's `CONCURRENTLY` (or the one it still has), each
  * attached. `CREATE INDEX CONCURRENTLY … ON ONLY` is refused.
  */
-import { sqlComment } from '../../engine/sql-quote';
+import { sqlComment } from '../../engine/sql/sql-quote';
 import type { Catalog, IndexInfo, TableInfo } from '../../schema/catalog';
 import { ident, qualified } from '../doctor/names';
 import { parentIndexLine, partitionIndexLines, type PartitionIndexStep } from '../doctor/partitioned-index';

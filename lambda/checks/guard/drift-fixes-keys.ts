@@ -4,7 +4,7 @@
  * and a primary key or unique constraint dropped with a unique index of its
  * name made in its place.
  */
-import { oneLine, sqlComment } from '../../engine/sql-quote';
+import { oneLine, sqlComment } from '../../engine/sql/sql-quote';
 import type { Catalog, ConstraintInfo, Difference, IndexInfo, TableInfo } from '../../schema/catalog';
 import type { KeyTrigger } from '../../schema/catalog-detail';
 import { ident, qualified } from '../doctor/names';

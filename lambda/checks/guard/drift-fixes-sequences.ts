@@ -7,7 +7,7 @@
  * sequence made again starts where the snapshot says, and the fix says to
  * move it past the values in use.
  */
-import { oneLine, sqlComment } from '../../engine/sql-quote';
+import { oneLine, sqlComment } from '../../engine/sql/sql-quote';
 import { namedSequences, SEQUENCE_FIELDS, type Catalog, type Difference, type NamedSequence } from '../../schema/catalog';
 import type { SequenceOptions } from '../../schema/catalog-sequences';
 import { ident, literal, qualified } from '../doctor/names';

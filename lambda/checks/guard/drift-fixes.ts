@@ -4,7 +4,7 @@
  * migrations made them. Where undoing is not one safe statement (a type
  * change rewrites the table), the fix says so.
  */
-import { oneLine, quoteLiteral, sqlComment } from '../../engine/sql-quote';
+import { oneLine, quoteLiteral, sqlComment } from '../../engine/sql/sql-quote';
 import type { Catalog, ColumnInfo, ConstraintInfo, Difference, TableInfo } from '../../schema/catalog';
 import { duplicateRowsQuery, uniqueKeyOf } from '../doctor/duplicate-rows';
 import { ident, qualified } from '../doctor/names';

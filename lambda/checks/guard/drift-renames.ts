@@ -5,7 +5,7 @@
  * generation (a table: the same columns), the fix renames it back instead of
  * re-creating the missing one, which would leave its data in the other.
  */
-import { sqlComment } from '../../engine/sql-quote';
+import { sqlComment } from '../../engine/sql/sql-quote';
 import type { Catalog, ColumnInfo, TableInfo } from '../../schema/catalog';
 import { ident, qualified } from '../doctor/names';
 

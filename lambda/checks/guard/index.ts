@@ -16,14 +16,14 @@
  *
  * `runGuard` is what `schemaguard guard` and the scheduled function call.
  */
-import { databaseFields, isPgError, MigrationError, sqlstateOf } from '../../engine/errors';
-import { validateSchemaName } from '../../engine/identifiers';
-import { computePlan } from '../../engine/plan';
+import { databaseFields, isPgError, MigrationError, sqlstateOf } from '../../engine/errors/errors';
+import { validateSchemaName } from '../../engine/state/identifiers';
+import { computePlan } from '../../engine/state/plan';
 import type { Driver, Queryable, Session } from '../../engine/ports';
-import type { Migration } from '../../engine/source';
-import { DEFAULT_STATE_SCHEMA, readApplied, STATE_TABLE } from '../../engine/state';
+import type { Migration } from '../../engine/files/source';
+import { DEFAULT_STATE_SCHEMA, readApplied, STATE_TABLE } from '../../engine/state/state';
 import { readCatalog } from '../../schema/catalog';
-import { plannerAvailable } from '../contract-planner';
+import { plannerAvailable } from '../contracts/contract-planner';
 import { checkContracts, type Contract } from '../contracts';
 import { doctor } from '../doctor';
 import { sequencesNotRecorded, staleSnapshot, viewsNotCompared, type Snapshot } from '../drift';
@@ -38,8 +38,8 @@ import { readOnlyPass, type PassSettings } from './read-only-pass';
 import { findingsReport, skippedReport, type GuardFinding, type GuardReport } from './report';
 import { GUARD_RULES } from './rules';
 import { stateElsewhere, stateFindings, unreadableState } from './state-access';
-import { DOCS_POINTERS } from '../../engine/docs-pointers';
-import { INSUFFICIENT_PRIVILEGE, LOCK_NOT_AVAILABLE, QUERY_CANCELED } from '../../engine/sqlstate';
+import { DOCS_POINTERS } from '../../engine/errors/docs-pointers';
+import { INSUFFICIENT_PRIVILEGE, LOCK_NOT_AVAILABLE, QUERY_CANCELED } from '../../engine/errors/sqlstate';
 
 export type { GuardFinding, GuardMetrics, GuardReport } from './report';
 export { GUARD_RULES, guardRules, type GuardFindingKind, type GuardRule, type GuardSeverity } from './rules';

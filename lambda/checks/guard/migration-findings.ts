@@ -1,6 +1,6 @@
 /** Migrations pending, changed or unknown, compared with the files: ticket findings. */
-import { shortChecksum } from '../../engine/checksum';
-import { appliedAsOther, type Plan } from '../../engine/plan';
+import { shortChecksum } from '../../engine/files/checksum';
+import { appliedAsOther, type Plan } from '../../engine/state/plan';
 import type { GuardFinding } from './report';
 import { GUARD_RULES } from './rules';
 

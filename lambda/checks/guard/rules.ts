@@ -18,7 +18,7 @@
  * drift is reported as ticket until the migrations agree again.
  */
 import { CONTRACT_RULES } from '../report-findings';
-import { DOCS_POINTERS } from '../../engine/docs-pointers';
+import { DOCS_POINTERS } from '../../engine/errors/docs-pointers';
 
 export type GuardSeverity = 'page' | 'ticket';
 

@@ -6,12 +6,12 @@
  * ticket naming the table, the privilege and the GRANT; the rest is checked.
  */
 import type { Queryable } from '../../engine/ports';
-import { LEASE_TABLE } from '../../engine/runner-lock-names';
-import { STATE_TABLE } from '../../engine/state';
+import { LEASE_TABLE } from '../../engine/lock/runner-lock-names';
+import { STATE_TABLE } from '../../engine/state/state';
 import { ident } from '../doctor/names';
 import type { GuardFinding } from './report';
 import { GUARD_RULES } from './rules';
-import { DOCS_POINTERS } from '../../engine/docs-pointers';
+import { DOCS_POINTERS } from '../../engine/errors/docs-pointers';
 
 /** A state table that exists and that the role may not read. */
 export interface UnreadableTable {
@@ -63,7 +63,7 @@ export function stateFindings(unreadable: readonly UnreadableTable[], stateSchem
   }));
 }
 
-/** The columns every schemaguard state table has (`engine/state.ts`): a table of another tool by the same name lacks them. */
+/** The columns every schemaguard state table has (`engine/state/state.ts`): a table of another tool by the same name lacks them. */
 export const STATE_COLUMNS = ['version', 'name', 'checksum', 'applied_at', 'execution_ms', 'applied_by'];
 
 /**

@@ -4,7 +4,7 @@
  * kept, with the reason, as allowed. An allow that silences nothing is
  * itself reported (unused-allow).
  */
-import type { Allowance } from '../../engine/source';
+import type { Allowance } from '../../engine/files/source';
 import type { Finding } from '../finding';
 import { finding } from './rule';
 import { UNUSED_ALLOW, unusedAllow } from './rules/unused-allow';

@@ -26,7 +26,7 @@
  * Catalog reads only.
  */
 import type { Queryable } from '../../engine/ports';
-import { INVALID_TABLE_DEFINITION } from '../../engine/sqlstate';
+import { INVALID_TABLE_DEFINITION } from '../../engine/errors/sqlstate';
 
 /** What a dropped object is, as the statement names it. */
 export type DropKind = 'relation' | 'type' | 'function' | 'schema' | 'extension' | 'column' | 'constraint';

@@ -6,7 +6,7 @@
  * whole table run one primary-key range at a time. Each is written so that
  * lint passes it (fixes.test.ts lints them).
  */
-import { sqlComment } from '../../engine/sql-quote';
+import { sqlComment } from '../../engine/sql/sql-quote';
 import { as, list, names, type Node, type ParsedStatement, type RangeVar } from '../parse';
 import { columnParts } from './column';
 import { inPlace, later, ownNoTransaction, type FixFile, type FixPlace } from './fix';

@@ -22,7 +22,7 @@
  * add it to `LINT_RULES` below, test it in test/lambda/checks/lint/rules/,
  * and run `npm run docs:generate` (its reference page comes from its module).
  */
-import type { Allowance } from '../../engine/source';
+import type { Allowance } from '../../engine/files/source';
 import type { AllowedFinding, Finding } from '../finding';
 import { loadParser, parseSqlInChunks, type ParsedStatement } from '../parse';
 import { allowanceFor, allowancesByRule, unusedAllows } from './allow';

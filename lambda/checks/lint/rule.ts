@@ -5,7 +5,7 @@
  * statement of a pending file, and for each ALTER TABLE subcommand, with the
  * model as it was just before; it reports through the context.
  */
-import { maskStatementSecrets } from '../../engine/statement-secrets';
+import { maskStatementSecrets } from '../../engine/errors/statement-secrets';
 import type { Finding, Severity } from '../finding';
 import type { Node, ParsedStatement, TextPositions } from '../parse';
 import type { AlterTarget, PendingModel } from './model';

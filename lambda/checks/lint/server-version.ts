@@ -11,7 +11,7 @@
  */
 import type { Finding } from '../finding';
 import type { Node, ParsedStatement, TextPositions } from '../parse';
-import { UNDEFINED_FUNCTION } from '../../engine/sqlstate';
+import { UNDEFINED_FUNCTION } from '../../engine/errors/sqlstate';
 
 /** The id such findings carry. */
 export const SERVER_VERSION_RULE = {

@@ -1,8 +1,8 @@
 /** What lint reads of a migration file: its text and the directives that change what a rule says. */
-import { parseDuration } from '../../engine/duration';
+import { parseDuration } from '../../engine/files/duration';
 import { allowArgument, readDirectives } from '../../engine/sql/directives';
 import { sliceOf, StatementScanner, type LineComment } from '../../engine/sql/splitter';
-import type { Allowance, Migration } from '../../engine/source';
+import type { Allowance, Migration } from '../../engine/files/source';
 
 export interface LintSource {
   file: string;

@@ -4,8 +4,8 @@
  * column definition), cut with PostgreSQL's own scanner so strings,
  * comments and parentheses are respected.
  */
-import { quoteIdent } from '../../engine/identifiers';
-import { sqlIdent } from '../../engine/sql-quote';
+import { quoteIdent } from '../../engine/state/identifiers';
+import { sqlIdent } from '../../engine/sql/sql-quote';
 import { rangeVar, scanTokens, type ParsedStatement, type RangeVar, type ScanToken } from '../parse';
 
 const NEEDS_QUOTES = new Set(['RESERVED_KEYWORD', 'TYPE_FUNC_NAME_KEYWORD']);

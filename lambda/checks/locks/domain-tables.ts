@@ -4,7 +4,7 @@
  * over it, as PostgreSQL finds them (`get_rels_with_domain`), read-only from
  * the live catalog.
  */
-import { qualifiedIdent } from '../../engine/identifiers';
+import { qualifiedIdent } from '../../engine/state/identifiers';
 import type { Queryable } from '../../engine/ports';
 import type { RelationRef } from './statement-lock';
 

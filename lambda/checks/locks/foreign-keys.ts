@@ -9,7 +9,7 @@
  * table; a partition's copy of its parent's key (`conparentid`) goes with
  * the parent's and is not listed.
  */
-import { qualifiedIdent } from '../../engine/identifiers';
+import { qualifiedIdent } from '../../engine/state/identifiers';
 import type { Queryable } from '../../engine/ports';
 import { refKey } from './table-sizes';
 import type { ForeignKeysTouched, RelationRef } from './statement-lock';

@@ -9,7 +9,7 @@
  * (lint's primary-key-not-valid-not-null says so, from the same catalog).
  * Read-only.
  */
-import { qualifiedIdent } from '../../engine/identifiers';
+import { qualifiedIdent } from '../../engine/state/identifiers';
 import type { Queryable } from '../../engine/ports';
 import { checkProves } from '../lint';
 

@@ -16,7 +16,7 @@
  */
 import type { Queryable, Session } from '../../engine/ports';
 import { boundedCatalogRead } from '../../schema/bounded-read';
-import type { Migration } from '../../engine/source';
+import type { Migration } from '../../engine/files/source';
 import type { Finding } from '../finding';
 import { FINDINGS_KEPT_PER_RULE, FindingsKeeper, type OmittedFindings } from '../lint/kept';
 import { lintSourceOf, notNullProven, notNullProvenInDatabase, PendingModel, rewriteContextOf, type LintCatalog } from '../lint';

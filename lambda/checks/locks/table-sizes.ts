@@ -7,7 +7,7 @@
  * holds no rows itself: its size is its leaf partitions' (`pg_partition_tree`),
  * which its ALTER TABLE rewrites or reads one by one under its lock.
  */
-import { qualifiedIdent } from '../../engine/identifiers';
+import { qualifiedIdent } from '../../engine/state/identifiers';
 import type { Queryable } from '../../engine/ports';
 import type { RelationRef } from './statement-lock';
 

@@ -8,7 +8,7 @@
  * Catalog reads only; every result is a few rows (no arrays: the RDS Data API
  * returns none).
  */
-import { qualifiedIdent } from '../../engine/identifiers';
+import { qualifiedIdent } from '../../engine/state/identifiers';
 import type { Queryable } from '../../engine/ports';
 
 export interface Publication {

@@ -6,7 +6,7 @@
  * defaults, statistics and validation change no row a subscriber receives,
  * and are left alone. Read with PostgreSQL's own parser.
  */
-import type { Migration } from '../../engine/source';
+import type { Migration } from '../../engine/files/source';
 import { as, list, loadParser, names, parseSql, rangeVar, type ParsedStatement } from '../parse';
 
 /** A statement that changes a table's rows as they are sent, and the table as written. */

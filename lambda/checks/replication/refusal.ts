@@ -6,8 +6,8 @@
  * (`--replication-planned`, the construct's `replicationPlanned`): then it
  * is a note.
  */
-import { ReplicationError } from '../../engine/errors';
-import type { RunCheck, RunCheckResult, RunFacts } from '../../engine/run-refusals';
+import { ReplicationError } from '../../engine/errors/errors';
+import type { RunCheck, RunCheckResult, RunFacts } from '../../engine/server/run-refusals';
 import { carriesAnything, decodesEveryTable, readCarriers, resolveTables, type Carriers, type ResolvedTable } from './carriers';
 import type { ShapeChange } from './ddl';
 

@@ -11,7 +11,7 @@
  * a reader there shares the writer's storage, and has applied what was
  * committed before its last status update less its lag.
  */
-import { StandbyLagError } from '../../engine/errors';
+import { StandbyLagError } from '../../engine/errors/errors';
 import type { Queryable } from '../../engine/ports';
 
 export interface StandbyWaitOptions {

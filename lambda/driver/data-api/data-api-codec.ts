@@ -8,7 +8,7 @@
  * Pure functions, no I/O: tested on values in test/lambda/driver/data-api/data-api-codec.test.ts.
  */
 import type { ColumnMetadata, Field, SqlParameter, TypeHint } from '@aws-sdk/client-rds-data';
-import type { Blocker } from '../../engine/errors';
+import type { Blocker } from '../../engine/errors/errors';
 import { lexSql } from '../../engine/sql/lexer';
 
 /** A parameter with an explicit Data API type hint (`typed('…', 'UUID')`). */

@@ -43,20 +43,20 @@ import {
   type BeginTransactionCommandOutput, type CommitTransactionCommandOutput, type ExecuteStatementCommandInput,
   type ExecuteStatementCommandOutput, type RollbackTransactionCommandOutput,
 } from '@aws-sdk/client-rds-data';
-import { ConnectionError, InputError, MigrationError, sqlstateOf, type Blocker } from '../../engine/errors';
+import { ConnectionError, InputError, MigrationError, sqlstateOf, type Blocker } from '../../engine/errors/errors';
 import type {
   Driver, LockOptions, MigrationLock, QueryResult, Session, TransactionSettings,
 } from '../../engine/ports';
-import { sleep } from '../../engine/sleep';
-import type { Migration } from '../../engine/source';
+import { sleep } from '../../engine/runtime/sleep';
+import type { Migration } from '../../engine/files/source';
 import { classifySql, concurrentIndexTarget, mayEndTransactions, refusesTransactionBlock } from '../../engine/sql/classify';
-import { sampleBlockers } from '../../engine/blockers';
+import { sampleBlockers } from '../../engine/lock/blockers';
 import { DataApiSqlError, decodeRecords, parseSqlErrorMessage, translateStatement } from './data-api-codec';
 import { LeaseLock, type LeaseTimings } from './lease-lock';
 import { dropStaleMarkers, markDoBlock, markerName, refuseWhileStaleBlockRuns, refuseWithoutMarkerPrivilege, type MarkedStatement } from './outcome-marker';
-import { quoteIdent } from '../../engine/identifiers';
-import { DOCS_POINTERS } from '../../engine/docs-pointers';
-import { CONNECTION_FAILURE, IDLE_IN_TRANSACTION_SESSION_TIMEOUT, INSUFFICIENT_PRIVILEGE, IN_FAILED_SQL_TRANSACTION, LOCK_NOT_AVAILABLE, PROGRAM_LIMIT_EXCEEDED, QUERY_CANCELED } from '../../engine/sqlstate';
+import { quoteIdent } from '../../engine/state/identifiers';
+import { DOCS_POINTERS } from '../../engine/errors/docs-pointers';
+import { CONNECTION_FAILURE, IDLE_IN_TRANSACTION_SESSION_TIMEOUT, INSUFFICIENT_PRIVILEGE, IN_FAILED_SQL_TRANSACTION, LOCK_NOT_AVAILABLE, PROGRAM_LIMIT_EXCEEDED, QUERY_CANCELED } from '../../engine/errors/sqlstate';
 
 /** How long connecting to the Data API endpoint may take (each SDK attempt). */
 const DATA_API_CONNECTION_TIMEOUT_MS = 5_000;

@@ -16,14 +16,14 @@
  * the table meets `relation does not exist` and creates it again
  * (`isLeaseTableGone`).
  */
-import { sqlstateOf } from '../../engine/errors';
-import { quoteIdent } from '../../engine/identifiers';
+import { sqlstateOf } from '../../engine/errors/errors';
+import { quoteIdent } from '../../engine/state/identifiers';
 import type { Queryable, Session } from '../../engine/ports';
-import { LEASE_TABLE, stateDdlLockKey } from '../../engine/runner-lock-names';
-import { sleep } from '../../engine/sleep';
+import { LEASE_TABLE, stateDdlLockKey } from '../../engine/lock/runner-lock-names';
+import { sleep } from '../../engine/runtime/sleep';
 import { pollDelay } from '../lock-poll';
 import { lockHolders } from '../pg/advisory-lock';
-import { DUPLICATE_OBJECT, DUPLICATE_SCHEMA, DUPLICATE_TABLE, INVALID_SCHEMA_NAME, UNDEFINED_TABLE, UNIQUE_VIOLATION } from '../../engine/sqlstate';
+import { DUPLICATE_OBJECT, DUPLICATE_SCHEMA, DUPLICATE_TABLE, INVALID_SCHEMA_NAME, UNDEFINED_TABLE, UNIQUE_VIOLATION } from '../../engine/errors/sqlstate';
 
 /** What a runner created when it found no lease table: removed on release when its run committed nothing. */
 export interface LeaseTableCreation {

@@ -18,15 +18,15 @@
  * block pending is refused before anything runs when the role lacks it
  * (`refuseWithoutMarkerPrivilege`), with the GRANT.
  */
-import { MigrationError } from '../../engine/errors';
-import { quoteIdent } from '../../engine/identifiers';
+import { MigrationError } from '../../engine/errors/errors';
+import { quoteIdent } from '../../engine/state/identifiers';
 import type { Queryable } from '../../engine/ports';
-import { LEASE_TABLE } from '../../engine/runner-lock-names';
-import { bodyBatches, runsOutsideTransaction, type Migration } from '../../engine/source';
+import { LEASE_TABLE } from '../../engine/lock/runner-lock-names';
+import { bodyBatches, runsOutsideTransaction, type Migration } from '../../engine/files/source';
 import { classifySql } from '../../engine/sql/classify';
 import { dollarTag, isComment, tokenize } from '../../engine/sql/lexer';
-import { DOCS_POINTERS } from '../../engine/docs-pointers';
-import { INSUFFICIENT_PRIVILEGE } from '../../engine/sqlstate';
+import { DOCS_POINTERS } from '../../engine/errors/docs-pointers';
+import { INSUFFICIENT_PRIVILEGE } from '../../engine/errors/sqlstate';
 
 /** Every marker's name starts so (a LIKE pattern below escapes its underscores). */
 export const MARKER_PREFIX = 'schemaguard_outcome_';

@@ -30,10 +30,10 @@
  * driver recognises poolers when it connects and uses the lease instead.
  */
 import { randomBytes } from 'node:crypto';
-import { holderName, lockLostError, lockWaitFix, LockWaitTimeoutError, PoolerError, type Blocker } from '../../engine/errors';
+import { holderName, lockLostError, lockWaitFix, LockWaitTimeoutError, PoolerError, type Blocker } from '../../engine/errors/errors';
 import type { Driver, MigrationLock, Session } from '../../engine/ports';
-import { advisoryLockKey } from '../../engine/runner-lock-names';
-import { queryFileSql, workerFile } from '../../engine/script';
+import { advisoryLockKey } from '../../engine/lock/runner-lock-names';
+import { queryFileSql, workerFile } from '../../engine/apply/script';
 import { leaseTableExists, otherLeases } from '../lease-holders';
 import { pollForLock } from '../lock-poll';
 

@@ -12,8 +12,8 @@
  * RDS accepts a token over TLS only.
  */
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { InputError } from '../../engine/errors';
-import { importModule } from '../../engine/import-module';
+import { InputError } from '../../engine/errors/errors';
+import { importModule } from '../../engine/runtime/import-module';
 
 export interface IamAuthOptions {
   hostname: string;

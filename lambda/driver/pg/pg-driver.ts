@@ -13,14 +13,14 @@
 import pg from 'pg';
 // Types by name, never through the default import: the shipped .d.ts then need no esModuleInterop in the app that reads them.
 import type { Client, ClientConfig, QueryConfig } from 'pg';
-import { ConnectionError, InputError, PoolerError, databaseFields, isConnectionLoss, sqlstateOf } from '../../engine/errors';
+import { ConnectionError, InputError, PoolerError, databaseFields, isConnectionLoss, sqlstateOf } from '../../engine/errors/errors';
 import type {
   Driver, LockOptions, MigrationLock, QueryResult, ScriptResult, Session, TransactionSettings,
 } from '../../engine/ports';
-import { MASK, maskUrl, Redactor } from '../../engine/redact';
-import { localTimeoutCalls } from '../../engine/script';
-import { sleep } from '../../engine/sleep';
-import type { Migration } from '../../engine/source';
+import { MASK, maskUrl, Redactor } from '../../engine/errors/redact';
+import { localTimeoutCalls } from '../../engine/apply/script';
+import { sleep } from '../../engine/runtime/sleep';
+import type { Migration } from '../../engine/files/source';
 import type { LeaseLock, LeaseTimings } from '../data-api/lease-lock';
 import { iamPassword, iamRefusalFix, type IamAuthOptions } from './iam-token';
 import { announcedPid, describePooler, DIRECT_URL_FIX, isPooled, isRdsProxyEndpoint, refuseNoTransaction, type PoolerEvidence } from './pooler';
@@ -28,7 +28,7 @@ import { parse as parseConnectionString } from 'pg-connection-string';
 import { PgRunnerLock } from './runner-lock';
 import { ScriptQuery } from './script-query';
 import { CA_FIX, hbaRefusal, RDS_CA_BUNDLE, urlTls, withoutTlsParameters, type UrlTls } from './ssl-mode';
-import { CANNOT_CONNECT_NOW, INSUFFICIENT_PRIVILEGE, INVALID_AUTHORIZATION_SPECIFICATION, INVALID_CATALOG_NAME, INVALID_PASSWORD, NO_ACTIVE_SQL_TRANSACTION, TOO_MANY_CONNECTIONS } from '../../engine/sqlstate';
+import { CANNOT_CONNECT_NOW, INSUFFICIENT_PRIVILEGE, INVALID_AUTHORIZATION_SPECIFICATION, INVALID_CATALOG_NAME, INVALID_PASSWORD, NO_ACTIVE_SQL_TRANSACTION, TOO_MANY_CONNECTIONS } from '../../engine/errors/sqlstate';
 
 export interface ConnectRetry {
   /** Attempts in all (1 = no retry). @default 1 */

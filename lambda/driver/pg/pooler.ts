@@ -19,8 +19,8 @@
  * the modes apart (with no other traffic, transaction pooling reuses the same
  * server connection too), so every pooler is treated as transaction pooling.
  */
-import { PoolerError } from '../../engine/errors';
-import { runsOutsideTransaction, type Migration } from '../../engine/source';
+import { PoolerError } from '../../engine/errors/errors';
+import { runsOutsideTransaction, type Migration } from '../../engine/files/source';
 
 /** What one connection's start-up said about the server session behind it. */
 export interface SessionIdentity {

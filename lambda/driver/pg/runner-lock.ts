@@ -11,7 +11,7 @@
  * state is read first (`skipWhen`) and a run with nothing to apply takes no
  * lease.
  */
-import type { Blocker } from '../../engine/errors';
+import type { Blocker } from '../../engine/errors/errors';
 import type { Driver, LockOptions, MigrationLock, Queryable, Session } from '../../engine/ports';
 import { LeaseLock, type LeaseTimings } from '../data-api/lease-lock';
 import { AdvisoryLock } from './advisory-lock';

@@ -33,8 +33,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { InputError } from '../../engine/errors';
-import { INVALID_AUTHORIZATION_SPECIFICATION } from '../../engine/sqlstate';
+import { InputError } from '../../engine/errors/errors';
+import { INVALID_AUTHORIZATION_SPECIFICATION } from '../../engine/errors/sqlstate';
 
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'no-verify', 'verify-ca', 'verify-full'] as const;
 export type SslMode = (typeof SSL_MODES)[number];

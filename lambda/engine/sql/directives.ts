@@ -1,7 +1,7 @@
 /**
  * The directive reader: `-- schemaguard:<name><argument>` comments on a line of
  * their own, outside strings and bodies (the splitter's top-level comments).
- * It only finds them: the migration loader (`../source.ts`) refuses a bad
+ * It only finds them: the migration loader (`../files/source.ts`) refuses a bad
  * one, lint (`lambda/checks/lint/source.ts`) reads leniently.
  */
 import type { LineComment } from './splitter';

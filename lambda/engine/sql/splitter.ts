@@ -9,7 +9,7 @@
  * comments, which is what `classify.ts` reads to tell a VACUUM from a
  * SELECT without being fooled by a comment or a literal.
  */
-import { InputError } from '../errors';
+import { InputError } from '../errors/errors';
 import { dollarTag, openToken, readOn, SqlCursor, type OpenToken, type Token } from './lexer';
 
 export interface SqlStatement {

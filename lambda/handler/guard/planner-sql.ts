@@ -1,6 +1,6 @@
 /**
  * The contract planner the deploy makes beside the guard's role
- * (lambda/checks/contract-planner.ts says how the guard calls it, and
+ * (lambda/checks/contracts/contract-planner.ts says how the guard calls it, and
  * docs/guide/guard-role.md why it is built so):
  *
  *   CREATE ROLE <guard>_planner NOLOGIN                  (no password, no attribute, no membership)
@@ -21,9 +21,9 @@
  * statement's privileges are checked as the user that executes it.
  */
 import { createHash } from 'node:crypto';
-import { PLANNER, contractChecksum } from '../../checks/contract-planner';
-import { MigrationError } from '../../engine/errors';
-import { quoteIdent } from '../../engine/identifiers';
+import { PLANNER, contractChecksum } from '../../checks/contracts/contract-planner';
+import { MigrationError } from '../../engine/errors/errors';
+import { quoteIdent } from '../../engine/state/identifiers';
 import type { Session } from '../../engine/ports';
 
 /** A writing contract as the deploy stores it. */

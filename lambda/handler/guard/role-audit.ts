@@ -18,9 +18,9 @@
  * itself), temporary tables, large objects it creates itself, NOTIFY and
  * advisory locks. None of them changes an object of another role.
  */
-import { MigrationError } from '../../engine/errors';
+import { MigrationError } from '../../engine/errors/errors';
 import type { Session } from '../../engine/ports';
-import { DOCS_POINTERS } from '../../engine/docs-pointers';
+import { DOCS_POINTERS } from '../../engine/errors/docs-pointers';
 
 /** Table privileges that change rows or the table (MAINTAIN, PostgreSQL 17+, refreshes a materialized view). */
 const TABLE_WRITES = ['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'];

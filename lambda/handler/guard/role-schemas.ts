@@ -16,9 +16,9 @@
  *   role gets it explicitly when it is not public's owner. PostgreSQL 15's
  *   default, and the manual's "secure schema usage pattern".
  */
-import { quoteIdent } from '../../engine/identifiers';
+import { quoteIdent } from '../../engine/state/identifiers';
 import type { Session } from '../../engine/ports';
-import { STATE_TABLE } from '../../engine/state';
+import { STATE_TABLE } from '../../engine/state/state';
 import { STATE_COLUMNS } from '../../checks/guard/state-access';
 
 /** The schemas the migrations own (see the module comment), in name order. */

@@ -22,11 +22,11 @@
  * fails the deploy with nothing committed. docs/guide/guard-role.md gives
  * the reasons and what the role may still do.
  */
-import { InputError, MigrationError } from '../../engine/errors';
-import { quoteIdent } from '../../engine/identifiers';
+import { InputError, MigrationError } from '../../engine/errors/errors';
+import { quoteIdent } from '../../engine/state/identifiers';
 import type { Session } from '../../engine/ports';
 import { GUARD_ROLE_NAME_PATTERN } from '../constants';
-import { plannerSignature } from '../../checks/contract-planner';
+import { plannerSignature } from '../../checks/contracts/contract-planner';
 import { createPlanFunction, ensurePlannerRole, grantPlanner, plannerRoleName, storeContracts, type StoredContract } from './planner-sql';
 import { auditRole, refuseWrites } from './role-audit';
 import { migrationSchemas, revokeEverything, securePublicSchema } from './role-schemas';

@@ -15,9 +15,9 @@
  * how. A deploy that never reaches the database cannot be blocked by it.
  */
 import { existsSync } from 'node:fs';
-import { writesData } from '../../checks/contract-planner';
+import { writesData } from '../../checks/contracts/contract-planner';
 import { loadContracts } from '../../checks/contracts';
-import { InputError } from '../../engine/errors';
+import { InputError } from '../../engine/errors/errors';
 import { GUARD_ROLE_ATTR, GUARD_ROLE_NAME_PATTERN, GUARD_ROLE_PHYSICAL_ID_PREFIX, GUARD_ROLE_PROP } from '../constants';
 import type { Logger } from '../log';
 import type { OnEventRequest } from '../request';

@@ -14,7 +14,7 @@
  * The alternative, making the migrator a member of the master user, would
  * give it the master's every power (rds_superuser on RDS): refused, never done.
  */
-import { quoteIdent } from '../../engine/identifiers';
+import { quoteIdent } from '../../engine/state/identifiers';
 import type { Session } from '../../engine/ports';
 
 /** How many objects of each kind changed owner. */

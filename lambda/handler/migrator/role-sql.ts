@@ -14,13 +14,13 @@
  * pg_* role: checked after it is set, and the deploy fails with nothing
  * committed if it is (an existing role of that name made so by hand).
  */
-import { InputError, MigrationError } from '../../engine/errors';
-import { quoteIdent } from '../../engine/identifiers';
+import { InputError, MigrationError } from '../../engine/errors/errors';
+import { quoteIdent } from '../../engine/state/identifiers';
 import type { Session } from '../../engine/ports';
 import { EXTENSION_NAME_PATTERN, GUARD_ROLE_NAME_PATTERN } from '../constants';
 import { securePublicSchema } from '../guard/role-schemas';
 import { adoptSchemas, type Adopted } from './adopt';
-import { DOCS_POINTERS } from '../../engine/docs-pointers';
+import { DOCS_POINTERS } from '../../engine/errors/docs-pointers';
 
 export interface MigratorRoleSpec {
   roleName: string;

@@ -9,7 +9,7 @@
  * Delete leaves the database alone, as the other resources do: the role, and
  * what it owns, stay (docs/guide/roles.md says how to drop it).
  */
-import { InputError } from '../../engine/errors';
+import { InputError } from '../../engine/errors/errors';
 import { EXTENSION_NAME_PATTERN, GUARD_ROLE_NAME_PATTERN, MIGRATOR_ROLE_PHYSICAL_ID_PREFIX, MIGRATOR_ROLE_PROP } from '../constants';
 import type { OnEventRequest } from '../request';
 import { roleVerifier, type RoleInvocation, type RoleResponse } from '../role-resource';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EMBEDDED_INSTALL, EMBEDDED_PACKAGE, EMBEDDED_RANGE, loadEmbeddedModule, missingLibrariesFix, platformPackage } from '../../../bin/cli/embedded-package';
-import { InputError } from '../../../lambda/engine/errors';
+import { InputError } from '../../../lambda/engine/errors/errors';
 import { PACKAGE_ROOT } from '../../../lib/paths';
 
 const manifest = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8'));

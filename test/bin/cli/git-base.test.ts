@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../../lambda/engine/errors';
+import { InputError } from '../../../lambda/engine/errors/errors';
 import { baseRef, filesAtRef, unchangedSince } from '../../../bin/cli/git-base';
 import { runCli } from '../../support/cli';
 import { tempDir } from '../../support/files';

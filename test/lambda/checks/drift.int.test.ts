@@ -13,7 +13,7 @@ import { runGuard } from '../../../lambda/checks/guard';
 import { driftFix } from '../../../lambda/checks/guard/drift-fixes';
 import { PgDriver } from '../../../lambda/driver/pg/pg-driver';
 import { readCatalog } from '../../../lambda/schema/catalog';
-import { loadMigrations } from '../../../lambda/engine/source';
+import { loadMigrations } from '../../../lambda/engine/files/source';
 import { ROOT } from '../../support/cli';
 import { outcome, withPagedRig } from '../../support/data-api-pages';
 import { allMajors, dropDatabases, freshDatabase, targets, withClient } from '../../support/db';

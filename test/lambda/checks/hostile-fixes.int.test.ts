@@ -12,7 +12,7 @@ import type { Snapshot } from '../../../lambda/checks/drift';
 import { takeSnapshot } from '../../../lambda/checks/drift';
 import { runGuard } from '../../../lambda/checks/guard';
 import { PgDriver } from '../../../lambda/driver/pg/pg-driver';
-import { quoteLiteral, sqlIdent } from '../../../lambda/engine/sql-quote';
+import { quoteLiteral, sqlIdent } from '../../../lambda/engine/sql/sql-quote';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../support/db';
 import { brokenOutLines, hostileName, plainName, runWithPsql, statementKinds, victimStatements, type Namer } from '../../support/hostile-fixes';
 import { loadLibpg } from '../../support/sql-parse';

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { findAll, loadParser, parseSql, parseSqlInChunks } from '../../../lambda/checks/parse';
 import { LONG_TOKEN_CHARS, thinLongTokens } from '../../../lambda/checks/long-tokens';
 import { THIN_ABOVE_CHARS } from '../../../lambda/checks/values-rows';
-import { InputError } from '../../../lambda/engine/errors';
+import { InputError } from '../../../lambda/engine/errors/errors';
 
 beforeAll(loadParser);
 

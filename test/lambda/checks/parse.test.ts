@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { calledFunctions, findAll, loadParser, PARSE_CHUNK_CHARS, parseSql, parseSqlInChunks, TextPositions, typeNameText } from '../../../lambda/checks/parse';
-import { InputError } from '../../../lambda/engine/errors';
+import { InputError } from '../../../lambda/engine/errors/errors';
 
 beforeAll(loadParser);
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findAll, loadParser, parseSql, parseSqlInChunks } from '../../../lambda/checks/parse';
 import { THIN_ABOVE_CHARS, thinValuesRows } from '../../../lambda/checks/values-rows';
-import { InputError } from '../../../lambda/engine/errors';
+import { InputError } from '../../../lambda/engine/errors/errors';
 
 beforeAll(loadParser);
 

@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   CheckFailedError, ChecksumMismatchError, DatabaseAheadError, ForeignHistoryError, InputError, LockTimeoutError, MigrationError, OutOfOrderError, StatementError,
-} from '../../../lambda/engine/errors';
+} from '../../../lambda/engine/errors/errors';
 import type { Driver } from '../../../lambda/engine/ports';
 import { migrate, type MigrateOptions, type RunEvent } from '../../../lambda/engine/runner';
-import { loadMigrations } from '../../../lambda/engine/source';
+import { loadMigrations } from '../../../lambda/engine/files/source';
 import { catalogFingerprint } from '../../support/catalog-fingerprint';
 import type { Target } from '../../support/targets';
 import { allMajors, dropDatabases, fullMatrixMajors, freshDatabase, rows, withClient } from '../../support/db';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../../lambda/engine/errors';
+import { InputError } from '../../../lambda/engine/errors/errors';
 import { readConfig } from '../../../lambda/handler/config';
 import { DEFAULTS, ENV } from '../../../lambda/handler/constants';
 

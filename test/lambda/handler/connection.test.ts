@@ -4,8 +4,8 @@
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../../lambda/engine/errors';
-import { Redactor } from '../../../lambda/engine/redact';
+import { InputError } from '../../../lambda/engine/errors/errors';
+import { Redactor } from '../../../lambda/engine/errors/redact';
 import { createConnector } from '../../../lambda/handler/connection';
 import { ENV } from '../../../lambda/handler/constants';
 import { createLogger } from '../../../lambda/handler/log';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CheckFailedError, InputError, InputProblemsError, StatementError } from '../../../lambda/engine/errors';
-import { Redactor } from '../../../lambda/engine/redact';
+import { CheckFailedError, InputError, InputProblemsError, StatementError } from '../../../lambda/engine/errors/errors';
+import { Redactor } from '../../../lambda/engine/errors/redact';
 import { RESPONSE_LIMIT_BYTES } from '../../../lambda/handler/constants';
 import { cut, jsonBytes, PROBLEMS_FIX, reasonBudgetBytes, toFailure } from '../../../lambda/handler/failure';
 

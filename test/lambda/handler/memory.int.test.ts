@@ -14,7 +14,7 @@ import { bigInsertText, bigMigrationText } from '../../../bench/lib/generate';
 import { timeProcess } from '../../../bench/lib/proc';
 import { ENV } from '../../../lambda/handler/constants';
 import { heapOptions } from '../../../lambda/handler/memory';
-import { MAX_FILE_BYTES } from '../../../lambda/engine/source';
+import { MAX_FILE_BYTES } from '../../../lambda/engine/files/source';
 import { dropDatabases, freshDatabase, rows, targets } from '../../support/db';
 import { tempDir } from '../../support/files';
 

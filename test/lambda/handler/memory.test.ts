@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IN_MEMORY_BYTES, MAX_FILE_BYTES } from '../../../lambda/engine/source';
+import { IN_MEMORY_BYTES, MAX_FILE_BYTES } from '../../../lambda/engine/files/source';
 import { ENV } from '../../../lambda/handler/constants';
 import { createHandlers, type OnEventRequest } from '../../../lambda/handler/handler';
 import { DEFAULT_MEMORY_MB, maxFileBytesFor, memoryFor } from '../../../lambda/handler/memory';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../../lambda/engine/errors';
+import { InputError } from '../../../lambda/engine/errors/errors';
 import {
   appliedBy, CREATE_FAILED_MARKER, loggedRequest, physicalResourceId, validateRequest, type OnEventRequest,
 } from '../../../lambda/handler/request';

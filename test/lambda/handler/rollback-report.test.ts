@@ -1,7 +1,7 @@
 /** Is a failing Update a rollback? The stack status, asked of CloudFormation (stood in for), and what is written when it is. */
 import type { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { describe, expect, it } from 'vitest';
-import { Redactor } from '../../../lambda/engine/redact';
+import { Redactor } from '../../../lambda/engine/errors/redact';
 import { ROLLBACK_METRIC } from '../../../lambda/handler/constants';
 import { createLogger } from '../../../lambda/handler/log';
 import type { OnEventRequest } from '../../../lambda/handler/request';

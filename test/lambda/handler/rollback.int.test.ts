@@ -6,10 +6,10 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { PgDriver } from '../../../lambda/driver/pg/pg-driver';
-import { DatabaseAheadError } from '../../../lambda/engine/errors';
-import { Redactor } from '../../../lambda/engine/redact';
+import { DatabaseAheadError } from '../../../lambda/engine/errors/errors';
+import { Redactor } from '../../../lambda/engine/errors/redact';
 import { migrate } from '../../../lambda/engine/runner';
-import { loadMigrations } from '../../../lambda/engine/source';
+import { loadMigrations } from '../../../lambda/engine/files/source';
 import { createLogger } from '../../../lambda/handler/log';
 import { databaseAhead, migrateUnlessRollback } from '../../../lambda/handler/rollback';
 import { dropDatabases, freshDatabase, rows, targets } from '../../support/db';

@@ -6,7 +6,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MigrationError } from '../../../lambda/engine/errors';
+import { MigrationError } from '../../../lambda/engine/errors/errors';
 import { readCredentials, SECRETS_MANAGER_TIMEOUTS, secretsManagerClient } from '../../../lambda/handler/secret';
 
 let server: Server;

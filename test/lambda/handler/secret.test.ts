@@ -1,6 +1,6 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
-import { InputError, MigrationError } from '../../../lambda/engine/errors';
+import { InputError, MigrationError } from '../../../lambda/engine/errors/errors';
 import { readCredentials } from '../../../lambda/handler/secret';
 
 describe('Function: readCredentials', () => {

@@ -15,7 +15,7 @@ import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { afterAll, describe, expect, it } from 'vitest';
 import { takeSnapshot } from '../../../lambda/checks/drift';
-import { loadMigrations } from '../../../lambda/engine/source';
+import { loadMigrations } from '../../../lambda/engine/files/source';
 import { ATTR, ENV, OUTCOME, PROP, RESPONSE_LIMIT_BYTES, ROLLBACK_METRIC, VERIFY_ATTR } from '../../../lambda/handler/constants';
 import { summariseFiles } from '../../../lambda/handler/files-hash';
 import { createHandlers } from '../../../lambda/handler/handler';

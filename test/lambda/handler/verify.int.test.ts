@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, describe, expect, it } from 'vitest';
 import { takeSnapshot } from '../../../lambda/checks/drift';
-import { loadMigrations } from '../../../lambda/engine/source';
+import { loadMigrations } from '../../../lambda/engine/files/source';
 import { ATTR, VERIFY_ATTR, ENV, OUTCOME, PROP, RESPONSE_LIMIT_BYTES } from '../../../lambda/handler/constants';
 import { CONTRACT_AFTER_MIGRATING } from '../../../lambda/handler/failure';
 import { summariseFiles } from '../../../lambda/handler/files-hash';

@@ -5,7 +5,7 @@
  * 23502 (not_null_violation); the application that does not know the column
  * yet cannot insert either.
  */
-import { sqlComment } from '../../../engine/sql-quote';
+import { sqlComment } from '../../../engine/sql/sql-quote';
 import { as, type Node } from '../../parse';
 import { columnParts, isFilled, rewriteContextOf } from '../column';
 import { inPlace, later, renderFix } from '../fix';

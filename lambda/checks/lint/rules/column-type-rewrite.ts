@@ -5,7 +5,7 @@
  * rebuilds its indexes under ACCESS EXCLUSIVE. A USING clause that computes
  * the value (not the column itself) rewrites it between any types.
  */
-import { sqlComment } from '../../../engine/sql-quote';
+import { sqlComment } from '../../../engine/sql/sql-quote';
 import { as, typeNameText } from '../../parse';
 import { inPlace, later, renderFix } from '../fix';
 import { dropColumnLater, keepsItsName } from '../fix-steps';

@@ -4,8 +4,8 @@
  * The migration loader refuses such a file too; lint reads files leniently
  * so it can list it with the other findings.
  */
-import { sqlComment } from '../../../engine/sql-quote';
-import { foreignMarkerAdvice, foreignNoTransactionFileName, foreignNoTransactionMarker, type ForeignNoTransactionMarker } from '../../../engine/foreign-no-transaction';
+import { sqlComment } from '../../../engine/sql/sql-quote';
+import { foreignMarkerAdvice, foreignNoTransactionFileName, foreignNoTransactionMarker, type ForeignNoTransactionMarker } from '../../../engine/files/foreign-no-transaction';
 import { scanSql } from '../../../engine/sql/splitter';
 import { optionOn, rangeVar, type ParsedStatement } from '../../parse';
 import { ownNoTransaction, renderFix } from '../fix';

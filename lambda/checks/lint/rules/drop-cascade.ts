@@ -39,7 +39,7 @@ import { inPlace, renderFix } from '../fix';
 import { ALWAYS_IN_GRAPH, cascadeOf, resolve, truncatedWith, type Cascade, type DropKind, type DropTarget } from '../dependencies';
 import type { LintRule, RuleContext } from '../rule';
 import { ident, tableName, tokensOf } from '../sql-text';
-import { DEPENDENT_OBJECTS_STILL_EXIST } from '../../../engine/sqlstate';
+import { DEPENDENT_OBJECTS_STILL_EXIST } from '../../../engine/errors/sqlstate';
 
 export const DROP_CASCADE: LintRule = {
   id: 'drop-cascade',

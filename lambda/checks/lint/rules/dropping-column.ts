@@ -12,7 +12,7 @@
  * A column dropped and its name taken again in the same transaction is
  * reported too: the running code then gets another column under that name.
  */
-import { sqlComment } from '../../../engine/sql-quote';
+import { sqlComment } from '../../../engine/sql/sql-quote';
 import type { LintRule } from '../rule';
 import { inPlace, later, renderFix } from '../fix';
 import { dropColumnLater } from '../fix-steps';

@@ -18,7 +18,7 @@
  * are left alone: dropping one loses no data, and the view renaming-table
  * leaves under an old name is dropped this way once it has served.
  */
-import { sqlComment } from '../../../engine/sql-quote';
+import { sqlComment } from '../../../engine/sql/sql-quote';
 import { as, list, names, rangeVar, type ParsedStatement } from '../../parse';
 import { inPlace, later, renderFix } from '../fix';
 import { dropTableLater } from '../fix-steps';

@@ -14,7 +14,7 @@
  * cast to the type (`'b'::status`): then the server refuses it for certain,
  * an error.
  */
-import { quoteLiteral, sqlComment } from '../../../engine/sql-quote';
+import { quoteLiteral, sqlComment } from '../../../engine/sql/sql-quote';
 import { names, type ParsedStatement } from '../../parse';
 import { lexSql, type Token } from '../../../engine/sql/lexer';
 import { inPlace, renderFix } from '../fix';

@@ -4,7 +4,7 @@
  * changes). Length and precision modifiers are ignored: varchar(20) may
  * reference varchar(40).
  */
-import { sqlComment } from '../../../engine/sql-quote';
+import { sqlComment } from '../../../engine/sql/sql-quote';
 import { as, list, names, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../../parse';
 import type { Severity } from '../../finding';
 import { fkTypeVerdict, sameKeyType } from '../../fk-types';

@@ -7,7 +7,7 @@
  * ACCESS EXCLUSIVE on each index it rebuilds: as plan's `reindex` form, seen
  * on PostgreSQL 18 and 15 through pg_locks).
  */
-import { sqlComment } from '../../../engine/sql-quote';
+import { sqlComment } from '../../../engine/sql/sql-quote';
 import { as, list, names, optionOn, rangeVar, type Node, type ParsedStatement, type RangeVar } from '../../parse';
 import { columnParts } from '../column';
 import { defaultIndexName } from '../index-name';

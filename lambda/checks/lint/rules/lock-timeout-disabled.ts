@@ -21,7 +21,7 @@
  * TABLE on the table (each timed out behind it there), and the deploy hangs
  * instead of failing with the blocking sessions named.
  */
-import { quoteLiteral, sqlComment } from '../../../engine/sql-quote';
+import { quoteLiteral, sqlComment } from '../../../engine/sql/sql-quote';
 import { as, findAll, list, names, optionOn, type Node, type ParsedStatement } from '../../parse';
 import { inPlace, renderFix } from '../fix';
 import type { LintRule, RuleContext } from '../rule';

@@ -12,7 +12,7 @@ import { as, list, rangeVar, type Node, type ParsedStatement } from '../../parse
 import { renderFix } from '../fix';
 import type { LintRule, RuleContext } from '../rule';
 import { ident, insertInto, replaceIn, tableName, tokenAfter } from '../sql-text';
-import { DUPLICATE_COLUMN, DUPLICATE_TABLE } from '../../../engine/sqlstate';
+import { DUPLICATE_COLUMN, DUPLICATE_TABLE } from '../../../engine/errors/sqlstate';
 
 export const NO_TRANSACTION_RERUN: LintRule = {
   id: 'no-transaction-rerun',

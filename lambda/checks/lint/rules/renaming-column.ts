@@ -11,7 +11,7 @@
  * the old code finds a column of that name throughout); a rename into it is
  * judged on its own.
  */
-import { sqlComment } from '../../../engine/sql-quote';
+import { sqlComment } from '../../../engine/sql/sql-quote';
 import { as, rangeVar, type RangeVar } from '../../parse';
 import type { TableModel } from '../model';
 import { inPlace, later, renderFix, type FixFile } from '../fix';

@@ -11,7 +11,7 @@
  * constraint takes the old name before COMMIT (a swap). A warning: most code
  * names no constraint, which lint cannot see.
  */
-import { sqlComment } from '../../../engine/sql-quote';
+import { sqlComment } from '../../../engine/sql/sql-quote';
 import { as, rangeVar, type ParsedStatement, type RangeVar } from '../../parse';
 import { inPlace, later, renderFix } from '../fix';
 import { HeldFindings } from '../held';

@@ -13,7 +13,7 @@
  * view of each relation the migrations know in it (a view of one table is
  * updatable), dropped in a later migration.
  */
-import { sqlComment } from '../../../engine/sql-quote';
+import { sqlComment } from '../../../engine/sql/sql-quote';
 import type { ParsedStatement } from '../../parse';
 import { inPlace, later, renderFix } from '../fix';
 import { HeldFindings } from '../held';

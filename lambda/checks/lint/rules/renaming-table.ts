@@ -11,7 +11,7 @@
  * renamed table, or a swap: a table created or renamed into it); a rename
  * into it is judged on its own.
  */
-import { sqlComment } from '../../../engine/sql-quote';
+import { sqlComment } from '../../../engine/sql/sql-quote';
 import { rangeVar, type Node, type ParsedStatement, type RangeVar } from '../../parse';
 import { inPlace, later, renderFix } from '../fix';
 import { HeldFindings } from '../held';

@@ -17,7 +17,7 @@
  * index: EXCLUSIVE, reads go on); for the others the fix is a maintenance
  * window or an online rebuild outside the migration.
  */
-import { sqlComment } from '../../../engine/sql-quote';
+import { sqlComment } from '../../../engine/sql/sql-quote';
 import { as, list, optionOn, rangeVar, type ParsedStatement, type RangeVar } from '../../parse';
 import { inPlace, ownNoTransaction, renderFix } from '../fix';
 import type { LintRule, RuleContext } from '../rule';

@@ -3,8 +3,8 @@
  * has no finding of its rule), or names a rule that does not exist. Checked
  * after the other rules ran on the file (`../allow.ts`).
  */
-import { sqlComment } from '../../../engine/sql-quote';
-import type { Allowance } from '../../../engine/source';
+import { sqlComment } from '../../../engine/sql/sql-quote';
+import type { Allowance } from '../../../engine/files/source';
 import { inPlace, renderFix } from '../fix';
 import type { LintRule, Report } from '../rule';
 

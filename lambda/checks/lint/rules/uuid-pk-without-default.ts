@@ -10,7 +10,7 @@
  * 1:1 table: `user_id uuid PRIMARY KEY REFERENCES users`) takes the other
  * table's id by design and is not reported.
  */
-import { sqlComment } from '../../../engine/sql-quote';
+import { sqlComment } from '../../../engine/sql/sql-quote';
 import { as, list, names, rangeVar, type Node, type ParsedStatement, type RangeVar } from '../../parse';
 import { columnParts } from '../column';
 import { inPlace, renderFix } from '../fix';

@@ -8,7 +8,7 @@
  * creates it, no database was given, not a known built-in) is reported as
  * one that may rewrite.
  */
-import { quoteLiteral, sqlComment } from '../../../engine/sql-quote';
+import { quoteLiteral, sqlComment } from '../../../engine/sql/sql-quote';
 import { as, list, typeBase, type Node, type ParsedStatement } from '../../parse';
 import { columnParts, columnRewrite, rewriteContextOf, type DomainFacts } from '../column';
 import { inPlace, renderFix, type FixFile } from '../fix';

@@ -10,7 +10,7 @@
  * The fix deletes one primary-key range at a time in a no-transaction file
  * (fix-steps.ts `byKeyRanges`), or TRUNCATE where its trade-offs fit.
  */
-import { sqlComment } from '../../../engine/sql-quote';
+import { sqlComment } from '../../../engine/sql/sql-quote';
 import { rangeVar } from '../../parse';
 import { renderFix } from '../fix';
 import { everyRow } from '../every-row';

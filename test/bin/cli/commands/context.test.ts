@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { defaults } from '../../../../bin/cli/args';
 import { connectTarget, stateSchemaFlag, type CommandContext } from '../../../../bin/cli/commands/context';
 import { UsageError } from '../../../../bin/cli/errors';
-import { InputError } from '../../../../lambda/engine/errors';
-import { Redactor } from '../../../../lambda/engine/redact';
+import { InputError } from '../../../../lambda/engine/errors/errors';
+import { Redactor } from '../../../../lambda/engine/errors/redact';
 
 function contextWith(opts: Partial<ReturnType<typeof defaults>>): CommandContext {
   const none = () => undefined;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { takeSnapshot } from '../../../../lambda/checks/drift';
-import { loadMigrations } from '../../../../lambda/engine/source';
+import { loadMigrations } from '../../../../lambda/engine/files/source';
 import { main } from '../../../../bin/cli/main';
 import { AwsEndpoints } from '../../../support/aws-endpoints';
 import { runCli } from '../../../support/cli';

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RunProgress } from '../../../../bin/cli/commands/interrupt';
-import { parseMigration } from '../../../../lambda/engine/source';
+import { parseMigration } from '../../../../lambda/engine/files/source';
 import { CLI, ROOT, runCli } from '../../../support/cli';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { runCli, ROOT } from '../../../support/cli';
 import { dropDatabases, freshDatabase, targets, whileHeld, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
-import { checksum } from '../../../../lambda/engine/checksum';
+import { checksum } from '../../../../lambda/engine/files/checksum';
 
 afterAll(dropDatabases);
 

@@ -1,8 +1,8 @@
 /** The progress lines of a run: waiting for the runner lock, for either form's holder; a lock timeout's retry. */
 import { describe, expect, it } from 'vitest';
 import { lockWaitLine, progressLine } from '../../../../bin/cli/commands/migrate';
-import type { Blocker } from '../../../../lambda/engine/errors';
-import { parseMigration } from '../../../../lambda/engine/source';
+import type { Blocker } from '../../../../lambda/engine/errors/errors';
+import { parseMigration } from '../../../../lambda/engine/files/source';
 
 describe('Function: lockWaitLine', () => {
   it('names a session holding the advisory lock by pid and application', () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { main, type Io } from '../../../../bin/cli/main';
 import { UsageError } from '../../../../bin/cli/errors';
 import { migrationName, nextMigrationFile } from '../../../../bin/cli/commands/new';
-import { parseMigration } from '../../../../lambda/engine/source';
+import { parseMigration } from '../../../../lambda/engine/files/source';
 import { tempDir } from '../../../support/files';
 
 function capture(): Io & { stdout: string; stderr: string } {

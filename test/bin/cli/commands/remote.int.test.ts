@@ -17,7 +17,7 @@ import { FLAGS } from '../../../../bin/cli/args';
 import type { Command } from '../../../../bin/cli/registry';
 import { runOperatorCommand } from '../../../../bin/cli/in-function';
 import { takeSnapshot } from '../../../../lambda/checks/drift';
-import { loadMigrations } from '../../../../lambda/engine/source';
+import { loadMigrations } from '../../../../lambda/engine/files/source';
 import { ENV } from '../../../../lambda/handler/constants';
 import { createHandlers, type Handlers } from '../../../../lambda/handler/handler';
 import { OPERATOR_PROTOCOL_VERSION, OPERATOR_REQUEST_FIELD, type OperatorRequest, type OperatorResult } from '../../../../lambda/handler/operator-protocol';

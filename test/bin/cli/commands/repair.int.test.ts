@@ -2,7 +2,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checksum } from '../../../../lambda/engine/checksum';
+import { checksum } from '../../../../lambda/engine/files/checksum';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
 import { runCli } from '../../../support/cli';
 import { dropDatabases, freshDatabase, rows, targets } from '../../../support/db';

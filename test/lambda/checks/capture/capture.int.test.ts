@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureStatements, CaptureUnavailableError, type CaptureReport } from '../../../../lambda/checks/capture';
 import { checkContracts, loadContracts, parseContract } from '../../../../lambda/checks/contracts';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
-import { loadMigrations } from '../../../../lambda/engine/source';
+import { loadMigrations } from '../../../../lambda/engine/files/source';
 import { allMajors, dropDatabases, freshDatabase, withClient } from '../../../support/db';
 import { CONTRACTS_DIR, MIGRATIONS_DIR, runFixes } from '../../../support/schema-fixes';
 import { runApplication, startStatStatementsServer, type StatServer } from '../../../support/stat-statements';

@@ -17,7 +17,7 @@ import { runGuard, type GuardReport } from '../../../../lambda/checks/guard';
 import { leaseDdl } from '../../../../lambda/driver/data-api/lease-table';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
 import type { Driver } from '../../../../lambda/engine/ports';
-import { loadMigrations } from '../../../../lambda/engine/source';
+import { loadMigrations } from '../../../../lambda/engine/files/source';
 import { ROOT } from '../../../support/cli';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
 import { makeDataApiDriver, standinFor } from '../../../support/drivers';

@@ -13,7 +13,7 @@ import type { Snapshot } from '../../../../lambda/checks/drift';
 import { runGuard, type GuardFinding, type GuardReport } from '../../../../lambda/checks/guard';
 import { loadParser, parseSql } from '../../../../lambda/checks/parse';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
-import { loadMigrations, type Migration } from '../../../../lambda/engine/source';
+import { loadMigrations, type Migration } from '../../../../lambda/engine/files/source';
 import { ROOT } from '../../../support/cli';
 import { allMajors, dropDatabases, freshDatabase, withClient } from '../../../support/db';
 import { CONTRACTS_DIR, MIGRATIONS_DIR, runFixes } from '../../../support/schema-fixes';

@@ -12,11 +12,11 @@ import { runningMigration } from '../../../../lambda/checks/guard/migration-runn
 import { LeaseLock } from '../../../../lambda/driver/data-api/lease-lock';
 import { leaseDdl } from '../../../../lambda/driver/data-api/lease-table';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
-import { MigrationError } from '../../../../lambda/engine/errors';
+import { MigrationError } from '../../../../lambda/engine/errors/errors';
 import type { Queryable } from '../../../../lambda/engine/ports';
-import { advisoryLockKey } from '../../../../lambda/engine/runner-lock-names';
+import { advisoryLockKey } from '../../../../lambda/engine/lock/runner-lock-names';
 import { migrate, type RunEvent } from '../../../../lambda/engine/runner';
-import { loadMigrations } from '../../../../lambda/engine/source';
+import { loadMigrations } from '../../../../lambda/engine/files/source';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
 import { addFile, tempDir } from '../../../support/files';
 import { CONTRACTS_DIR, MIGRATIONS_DIR, runFixes } from '../../../support/schema-fixes';

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { fixFiles, inPlace, later, ownNoTransaction, renderFix } from '../../../../lambda/checks/lint/fix';
 import { MASKED_FIX_NOTE } from '../../../../lambda/checks/lint/rule';
-import { Redactor } from '../../../../lambda/engine/redact';
+import { Redactor } from '../../../../lambda/engine/errors/redact';
 import { lint } from './pending';
 
 describe('Function: renderFix', () => {

@@ -7,7 +7,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadParser } from '../../../../lambda/checks/parse';
-import { sqlIdent } from '../../../../lambda/engine/sql-quote';
+import { sqlIdent } from '../../../../lambda/engine/sql/sql-quote';
 import { brokenOutLines, hostileName, statementKinds, victimStatements } from '../../../support/hostile-fixes';
 import { loadLibpg } from '../../../support/sql-parse';
 import { FIX_CASES, TABLES } from './fix-cases';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { lintMigrations, lintSourceFromText, lintSourceOf, RULES } from '../../../../lambda/checks/lint';
 import { formatFinding } from '../../../../lambda/checks/finding';
-import { loadMigrations } from '../../../../lambda/engine/source';
+import { loadMigrations } from '../../../../lambda/engine/files/source';
 import { ROOT } from '../../../support/cli';
 import { lint } from './pending';
 

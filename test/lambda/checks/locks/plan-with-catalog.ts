@@ -2,7 +2,7 @@
 import { readLintCatalog } from '../../../../lambda/checks/lint/catalog';
 import { planLocks, type LockPlan } from '../../../../lambda/checks/locks/plan-locks';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
-import { loadMigrations } from '../../../../lambda/engine/source';
+import { loadMigrations } from '../../../../lambda/engine/files/source';
 import { tempDir } from '../../../support/files';
 
 /** The plan of `files` (name → SQL) with `url`'s catalog (or none, `catalog: false`), warning from `warnRows` rows. */

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planLocks } from '../../../../lambda/checks/locks/plan-locks';
 import { planWithCatalog } from './plan-with-catalog';
-import { loadMigrations } from '../../../../lambda/engine/source';
+import { loadMigrations } from '../../../../lambda/engine/files/source';
 import { allMajors, dropDatabases, freshDatabase, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForStandbys } from '../../../../lambda/checks/replication/standbys';
-import { StandbyLagError } from '../../../../lambda/engine/errors';
+import { StandbyLagError } from '../../../../lambda/engine/errors/errors';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 
 afterAll(dropDatabases);

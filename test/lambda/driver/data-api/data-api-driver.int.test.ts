@@ -7,10 +7,10 @@ import { tempDir } from '../../../support/files';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
 import { typed, DataApiSqlError } from '../../../../lambda/driver/data-api/data-api-codec';
 import { migrate, type MigrateResult } from '../../../../lambda/engine/runner';
-import { loadMigrations } from '../../../../lambda/engine/source';
-import { LockTimeoutError, StatementError } from '../../../../lambda/engine/errors';
+import { loadMigrations } from '../../../../lambda/engine/files/source';
+import { LockTimeoutError, StatementError } from '../../../../lambda/engine/errors/errors';
 import { readCatalog } from '../../../../lambda/schema/catalog';
-import { MigrationError } from '../../../../lambda/engine/errors';
+import { MigrationError } from '../../../../lambda/engine/errors/errors';
 import { markDoBlock, markerName } from '../../../../lambda/driver/data-api/outcome-marker';
 
 afterAll(dropDatabases);

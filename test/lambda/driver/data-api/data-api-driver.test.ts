@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DatabaseErrorException, StatementTimeoutException, TransactionNotFoundException, AccessDeniedException, HttpEndpointNotEnabledException } from '@aws-sdk/client-rds-data';
 import { DataApiSqlError } from '../../../../lambda/driver/data-api/data-api-codec';
 import { DataApiDriver, isWrite, needsOwnCall, translateError } from '../../../../lambda/driver/data-api/data-api-driver';
-import { ConnectionError, InputError, databaseFields } from '../../../../lambda/engine/errors';
+import { ConnectionError, InputError, databaseFields } from '../../../../lambda/engine/errors/errors';
 
 const meta = { $metadata: {} };
 

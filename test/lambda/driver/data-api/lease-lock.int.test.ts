@@ -9,9 +9,9 @@ import { tempDir } from '../../../support/files';
 import { DataApiDriver, type DataApiClient } from '../../../../lambda/driver/data-api/data-api-driver';
 import { LeaseLock, LeaseLostError } from '../../../../lambda/driver/data-api/lease-lock';
 import { advisoryLockKey } from '../../../../lambda/driver/pg/advisory-lock';
-import { LockWaitTimeoutError, MigrationError, type Blocker } from '../../../../lambda/engine/errors';
+import { LockWaitTimeoutError, MigrationError, type Blocker } from '../../../../lambda/engine/errors/errors';
 import { migrate } from '../../../../lambda/engine/runner';
-import { loadMigrations } from '../../../../lambda/engine/source';
+import { loadMigrations } from '../../../../lambda/engine/files/source';
 
 afterAll(dropDatabases);
 

@@ -8,10 +8,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { AdvisoryLock, advisoryLockKey } from '../../../../lambda/driver/pg/advisory-lock';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
-import { LockWaitTimeoutError, MigrationError, PoolerError, type Blocker } from '../../../../lambda/engine/errors';
+import { LockWaitTimeoutError, MigrationError, PoolerError, type Blocker } from '../../../../lambda/engine/errors/errors';
 import type { Session } from '../../../../lambda/engine/ports';
 import type { RunEvent } from '../../../../lambda/engine/runner';
-import { sleep } from '../../../../lambda/engine/sleep';
+import { sleep } from '../../../../lambda/engine/runtime/sleep';
 import { sampleActivity } from '../../../support/activity';
 import { runCli } from '../../../support/cli';
 import { allMajors, dropDatabases, freshDatabase, rows, withClient } from '../../../support/db';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { iamPassword, iamRefusalFix, regionOfEndpoint } from '../../../../lambda/driver/pg/iam-token';
-import { InputError } from '../../../../lambda/engine/errors';
+import { InputError } from '../../../../lambda/engine/errors/errors';
 
 describe('Function: regionOfEndpoint', () => {
   it.each([

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Signer } from '@aws-sdk/rds-signer';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
-import { ConnectionError } from '../../../../lambda/engine/errors';
+import { ConnectionError } from '../../../../lambda/engine/errors/errors';
 import { CLI, ROOT, runNode } from '../../../support/cli';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';

@@ -6,11 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { detectDrift, takeSnapshot } from '../../../../lambda/checks/drift';
-import { baseline } from '../../../../lambda/engine/baseline';
+import { baseline } from '../../../../lambda/engine/state/baseline';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
-import { ChecksumMismatchError, LockTimeoutError, PoolerError } from '../../../../lambda/engine/errors';
+import { ChecksumMismatchError, LockTimeoutError, PoolerError } from '../../../../lambda/engine/errors/errors';
 import { migrate, type RunEvent } from '../../../../lambda/engine/runner';
-import { loadMigrations } from '../../../../lambda/engine/source';
+import { loadMigrations } from '../../../../lambda/engine/files/source';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
 import { runCli } from '../../../support/cli';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { announcedPid, isPooled, isRdsProxyEndpoint, refuseNoTransaction } from '../../../../lambda/driver/pg/pooler';
-import { PoolerError } from '../../../../lambda/engine/errors';
-import { parseMigration } from '../../../../lambda/engine/source';
+import { PoolerError } from '../../../../lambda/engine/errors/errors';
+import { parseMigration } from '../../../../lambda/engine/files/source';
 
 const evidence = { target: 'postgres://app:****@pooler:6432/app', announcedPid: 1057729575, serverPid: 16737 };
 

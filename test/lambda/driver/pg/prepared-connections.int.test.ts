@@ -8,9 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
-import { ConnectionError } from '../../../../lambda/engine/errors';
+import { ConnectionError } from '../../../../lambda/engine/errors/errors';
 import type { Session } from '../../../../lambda/engine/ports';
-import { sleep } from '../../../../lambda/engine/sleep';
+import { sleep } from '../../../../lambda/engine/runtime/sleep';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
 import { rejection } from '../../../support/engine';
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
-import { ConnectionError, InputError } from '../../../../lambda/engine/errors';
+import { ConnectionError, InputError } from '../../../../lambda/engine/errors/errors';
 import { CLI, ROOT, runCli, runNode } from '../../../support/cli';
 import { targets } from '../../../support/db';
 import { rejection } from '../../../support/engine';

@@ -7,7 +7,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { classifySql, mayEndTransactions, refusesTransactionBlock } from '../../../../lambda/engine/sql/classify';
-import { sqlstateOf } from '../../../../lambda/engine/errors';
+import { sqlstateOf } from '../../../../lambda/engine/errors/errors';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 
 afterAll(dropDatabases);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../../../lambda/engine/errors';
+import { InputError } from '../../../../lambda/engine/errors/errors';
 import { lineOfPosition, SCAN_WINDOW, scanSql, splitSql, StatementScanner, type ScanResult } from '../../../../lambda/engine/sql/splitter';
 
 const texts = (sql: string) => splitSql(sql).map((s) => s.text);

@@ -13,7 +13,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PLANNER } from '../../../../lambda/checks/contract-planner';
+import { PLANNER } from '../../../../lambda/checks/contracts/contract-planner';
 import { plannerRoleName } from '../../../../lambda/handler/guard/planner-sql';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
 import { dropDatabases, rows, targets, withClient } from '../../../support/db';

@@ -10,7 +10,7 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixFiles } from '../../../../../lambda/checks/lint/fix';
-import { StatementError } from '../../../../../lambda/engine/errors';
+import { StatementError } from '../../../../../lambda/engine/errors/errors';
 import { outcome } from '../../../../support/app-session';
 import { dropDatabases, freshDatabase, rows, targets } from '../../../../support/db';
 import { driverKinds } from '../../../../support/drivers';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLintCatalog } from '../../../../../lambda/checks/lint';
 import { fixFiles } from '../../../../../lambda/checks/lint/fix';
 import { planLocks } from '../../../../../lambda/checks/locks/plan-locks';
-import { loadMigrations } from '../../../../../lambda/engine/source';
+import { loadMigrations } from '../../../../../lambda/engine/files/source';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../../support/db';
 import { driverKinds } from '../../../../support/drivers';
 import { runEngine } from '../../../../support/engine';

@@ -1,0 +1,111 @@
+/**
+ * INVALID indexes left by CREATE INDEX CONCURRENTLY in a no-transaction file:
+ * found, refused and dropped, so a failed build never stays behind (nor is
+ * kept by a later IF NOT EXISTS).
+ */
+import { MigrationError } from '../errors/errors';
+import type { Queryable, Session } from '../ports';
+import type { Migration } from '../files/source';
+import type { SqlStatement } from '../sql/splitter';
+import { concurrentIndexTarget, indexTarget } from '../sql/classify';
+
+export async function invalidIndexes(q: Queryable): Promise<Set<string>> {
+  const r = await q.query<{ oid: string }>('SELECT indexrelid::bigint::text AS oid FROM pg_index WHERE NOT indisvalid');
+  return new Set(r.rows.map((x) => x.oid));
+}
+
+/**
+ * Not a partitioned table's index (relkind I): `CREATE INDEX … ON ONLY` makes
+ * it INVALID on purpose, until an index of each partition is attached (the
+ * way to index a partitioned table without blocking writes, often over
+ * several files); PostgreSQL cannot drop it CONCURRENTLY either.
+ */
+export async function newInvalidIndexes(q: Queryable, before: Set<string>): Promise<string[]> {
+  const r = await q.query<{ oid: string; name: string }>(
+    `SELECT i.indexrelid::bigint::text AS oid, format('%I.%I', n.nspname, c.relname) AS name
+       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE NOT i.indisvalid AND c.relkind <> 'I'`,
+  );
+  return r.rows.filter((x) => !before.has(x.oid)).map((x) => x.name);
+}
+
+/** An index build that failed without its error reaching us still leaves an INVALID index: refuse to record the file. */
+export async function refuseNewInvalidIndexes(session: Session, m: Migration, before: Set<string>): Promise<void> {
+  const leftover = await newInvalidIndexes(session, before);
+  if (leftover.length) {
+    throw new MigrationError(`${m.file}: left INVALID index ${leftover.join(', ')}`, {
+      file: m.file, version: m.version,
+      fix: 'an index build failed without an error reaching schemaguard; it has been dropped — run again',
+    });
+  }
+}
+
+export async function dropNewInvalidIndexes(session: Session, before: Set<string>, s: { onNote?: (message: string) => void }): Promise<void> {
+  for (const name of await newInvalidIndexes(session, before)) {
+    // `name` comes from format('%I.%I'), so it is already quoted.
+    await session.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`);
+    s.onNote?.(`dropped INVALID index ${name} left by the failed statement`);
+  }
+}
+
+/**
+ * An INVALID index with the name a statement creates is a leftover of an
+ * earlier failed run; `CREATE INDEX CONCURRENTLY IF NOT EXISTS` would silently
+ * keep it. Looked up just before the statement, in the file's session (its
+ * own `SET search_path` applies), in the table's schema, where PostgreSQL
+ * makes it (an index of `app.t` is `app.i`).
+ */
+export async function dropLeftoverInvalidIndexes(session: Session, m: Migration, stmt: SqlStatement, s: { onNote?: (message: string) => void }): Promise<void> {
+  const target = concurrentIndexTarget(stmt.text);
+  if (!target) return;
+  const r = await session.query<{ name: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS name
+       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE NOT i.indisvalid AND i.indrelid = to_regclass($2) AND i.indexrelid = to_regclass(quote_ident(n.nspname) || '.' || $1)`,
+    [target.index, target.table],
+  );
+  for (const row of r.rows) {
+    await session.query(`DROP INDEX CONCURRENTLY IF EXISTS ${row.name}`);
+    s.onNote?.(`${m.file}: dropped INVALID index ${row.name} left by an earlier failed run`);
+  }
+}
+
+interface NamedRelation { name: string; kind: string; valid: boolean | null; on_table: boolean | null; on: string | null }
+
+const KINDS: Record<string, string> = { r: 'a table', p: 'a partitioned table', v: 'a view', m: 'a materialized view', S: 'a sequence', f: 'a foreign table', c: 'a composite type' };
+
+/**
+ * After `CREATE INDEX [CONCURRENTLY] IF NOT EXISTS name ON table` in a
+ * no-transaction file: PostgreSQL skips the statement (a notice, "already
+ * exists, skipping") when any relation of that name is in the table's schema
+ * — an index on another table, an INVALID index a failed build left there, a
+ * table — and the file would be recorded with nothing built. Refused unless
+ * the relation is a valid index on the table the statement names.
+ */
+export async function refuseSkippedIndex(session: Session, m: Migration, stmt: SqlStatement): Promise<void> {
+  const target = indexTarget(stmt.text);
+  if (!target?.ifNotExists) return;
+  const r = await session.query<NamedRelation>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS name, c.relkind::text AS kind, i.indisvalid AS valid,
+            i.indrelid = t.oid AS on_table, i.indrelid::regclass::text AS on
+       FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace
+       JOIN pg_class c ON c.oid = to_regclass(quote_ident(n.nspname) || '.' || $1)
+       LEFT JOIN pg_index i ON i.indexrelid = c.oid
+      WHERE t.oid = to_regclass($2)`,
+    [target.index, target.table],
+  );
+  const found = r.rows[0];
+  // A partitioned table's index made ON ONLY stays INVALID until each partition's is attached: expected.
+  if (!found || (found.on_table && (found.valid || found.kind === 'I'))) return;
+  const where = `${m.file}:${stmt.line}`;
+  const index = found.kind === 'i' || found.kind === 'I';
+  const what = !index
+    ? `${KINDS[found.kind] ?? `a relation (relkind ${found.kind})`}`
+    : `${found.valid ? 'an' : 'an INVALID'} index on ${found.on_table ? target.table : found.on}${found.valid ? '' : ' (a build that failed or was cut off left it)'}`;
+  const fix = index && !found.valid
+    ? `drop it and run again: DROP INDEX CONCURRENTLY ${found.name};`
+    : `give the new index another name in ${m.file} (an index's name is unique among the tables, views, sequences and indexes of its schema), or rename the existing ${index ? 'index' : 'relation'} if it is the one in the wrong place`;
+  throw new MigrationError(`${where}: CREATE INDEX IF NOT EXISTS ${target.index} built nothing: PostgreSQL skipped it because ${found.name} already exists and is ${what}, not a valid index on ${target.table}; the file is not recorded`, {
+    file: m.file, version: m.version, line: stmt.line, fix,
+  });
+}

@@ -1,0 +1,97 @@
+/**
+ * Who blocks a migration: pg_blocking_pids() of its session, sampled from a
+ * second connection while it waits, so that a lock-timeout error can name the
+ * sessions (pid, user, application, state, the locks they hold that it waits
+ * for); not their queries, which may carry their data.
+ */
+import type { Blocker } from '../errors/errors';
+import type { Queryable } from '../ports';
+import { queryFileSql } from '../apply/script';
+
+/**
+ * Samples pg_blocking_pids() for the migration's session from a second
+ * connection while a statement runs, so a lock-timeout error can name who
+ * blocked it. Costs nothing for statements faster than the first sample.
+ */
+export class BlockerWatcher {
+  blockers: Blocker[] = [];
+  private timer?: NodeJS.Timeout;
+  private busy = false;
+  private readonly interval: number;
+
+  // The pid is read at each sample: a Data API session only has one while a transaction is open.
+  constructor(private readonly monitor: Queryable | undefined, private readonly pid: () => number | undefined, lockTimeoutMs: number) {
+    const base = lockTimeoutMs > 0 ? lockTimeoutMs / 3 : 1000;
+    this.interval = Math.max(25, Math.min(1000, Math.floor(base)));
+  }
+
+  start(): void {
+    if (!this.monitor || this.timer) return;
+    this.timer = setInterval(() => void this.sample(), this.interval);
+    this.timer.unref?.();
+  }
+
+  pause(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private async sample(): Promise<void> {
+    const pid = this.pid();
+    if (this.busy || !this.monitor || pid === undefined) return;
+    this.busy = true;
+    try {
+      const found = await sampleBlockers(this.monitor, pid);
+      if (found.length) this.blockers = found;
+    } catch {
+      // Sampling is best effort; the migration's own error is what matters.
+    } finally {
+      this.busy = false;
+    }
+  }
+}
+
+/**
+ * The sessions `pid` waits for. A wait on a `virtualxid` lock is a wait for
+ * the blocker's transaction to end (CREATE INDEX CONCURRENTLY waits so for
+ * every transaction older than it, on PostgreSQL 15 and 18 alike, whether
+ * it writes the table or only holds a snapshot); when the blocker also holds
+ * no lock on a table the waiter has locked, it is an open transaction
+ * elsewhere, not a lock on the table (`olderTransaction`).
+ */
+export async function sampleBlockers(q: Queryable, pid: number): Promise<Blocker[]> {
+  const r = await q.query<{ pid: number; user: string; application: string; state: string; locks: string | null; file: string | null; xact_age_seconds: number | null; older: boolean | string | null }>(
+    `SELECT b.pid, b.usename AS user, b.application_name AS application, b.state, ${queryFileSql('b.query')} AS file,
+            (SELECT string_agg(DISTINCT bl.mode || coalesce(' on ' || bl.relation::regclass::text, ''), ', ')
+               FROM pg_locks bl JOIN pg_locks wl ON wl.pid = $1::int AND NOT wl.granted AND wl.locktype = bl.locktype
+                AND wl.database IS NOT DISTINCT FROM bl.database AND wl.relation IS NOT DISTINCT FROM bl.relation
+                AND wl.virtualxid IS NOT DISTINCT FROM bl.virtualxid AND wl.transactionid IS NOT DISTINCT FROM bl.transactionid
+              WHERE bl.pid = b.pid AND bl.granted AND bl.relation IS NOT NULL) AS locks,
+            floor(extract(epoch FROM now() - b.xact_start))::int AS xact_age_seconds,
+            EXISTS (SELECT 1 FROM pg_locks w WHERE w.pid = $1::int AND NOT w.granted AND w.locktype = 'virtualxid')
+              AND NOT EXISTS (SELECT 1 FROM pg_locks bl JOIN pg_locks wl ON wl.locktype = 'relation' AND wl.pid = $1::int
+                                AND wl.database = bl.database AND wl.relation = bl.relation
+                               WHERE bl.pid = b.pid AND bl.locktype = 'relation') AS older
+       FROM unnest(pg_blocking_pids($1::int)) AS p(pid) JOIN pg_stat_activity b ON b.pid = p.pid`,
+    [pid],
+  );
+  return r.rows.map((x) => ({
+    pid: x.pid, user: x.user, application: x.application, state: x.state,
+    ...(x.locks ? { locks: x.locks } : {}), ...(x.file ? { file: x.file } : {}),
+    xactAgeSeconds: x.xact_age_seconds ?? undefined,
+    ...(x.older === true || x.older === 't' || x.older === 'true' ? { olderTransaction: true } : {}),
+  }));
+}
+
+/**
+ * The blockers an error carries: a driver that cancels a statement waiting
+ * for a lock itself (the Data API's bare calls) samples them then, where no
+ * watcher could (such a call has no pid to watch).
+ */
+export function carriedBlockers(e: unknown): Blocker[] {
+  for (let x: unknown = e, depth = 0; x && depth < 3; x = (x as { cause?: unknown }).cause, depth++) {
+    const b = (x as { blockers?: unknown }).blockers;
+    if (Array.isArray(b) && b.length) return b as Blocker[];
+  }
+  return [];
+}

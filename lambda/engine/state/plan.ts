@@ -1,0 +1,82 @@
+/**
+ * Compare the files with the state table: what is applied, pending, changed
+ * (checksum differs) or unknown (applied, but no file: the database is ahead).
+ * A file rewritten with `-- schemaguard:valid-checksum <earlier checksum>`
+ * counts as applied on a database that applied that earlier text.
+ * Pure.
+ */
+import type { Migration } from '../files/source';
+import type { AppliedKey, AppliedMigration } from './state';
+
+export type EntryStatus = 'applied' | 'pending' | 'changed' | 'unknown';
+
+/** `A`: what is known of an applied migration (the whole state row, or what migrate compares). */
+export interface PlanEntry<A extends AppliedKey = AppliedMigration> {
+  version: number;
+  name: string;
+  status: EntryStatus;
+  migration?: Migration;
+  applied?: A;
+  /** A pending migration older than the newest applied one. */
+  outOfOrder?: boolean;
+}
+
+export interface Plan<A extends AppliedKey = AppliedMigration> {
+  entries: PlanEntry<A>[];
+  pending: Migration[];
+  changed: PlanEntry<A>[];
+  unknown: A[];
+  outOfOrder: Migration[];
+  /** Highest applied version, or null. */
+  currentVersion: number | null;
+}
+
+export function computePlan<A extends AppliedKey>(migrations: Migration[], applied: A[]): Plan<A> {
+  const byVersion = new Map(applied.map((a) => [a.version, a]));
+  const files = new Set(migrations.map((m) => m.version));
+  // A loop, not Math.max(...list): a spread of that many arguments can overflow the call stack.
+  const currentVersion = applied.reduce<number | null>((top, a) => (top === null || a.version > top ? a.version : top), null);
+  const entries: PlanEntry<A>[] = [];
+  for (const m of migrations) {
+    const a = byVersion.get(m.version);
+    if (!a) {
+      const outOfOrder = currentVersion !== null && m.version < currentVersion;
+      entries.push({ version: m.version, name: m.name, status: 'pending', migration: m, outOfOrder });
+    } else {
+      entries.push({ version: m.version, name: m.name, status: sameMigration(m, a) ? 'applied' : 'changed', migration: m, applied: a });
+    }
+  }
+  for (const a of applied) {
+    if (!files.has(a.version)) entries.push({ version: a.version, name: a.name, status: 'unknown', applied: a });
+  }
+  entries.sort((x, y) => x.version - y.version);
+  return {
+    entries,
+    pending: entries.filter((e) => e.status === 'pending').map((e) => e.migration!),
+    changed: entries.filter((e) => e.status === 'changed'),
+    unknown: entries.filter((e) => e.status === 'unknown').map((e) => e.applied!),
+    outOfOrder: entries.filter((e) => e.outOfOrder).map((e) => e.migration!),
+    currentVersion,
+  };
+}
+
+/** The applied text is this file's, or an earlier text the file names with `valid-checksum`. */
+function sameMigration(m: Migration, a: AppliedKey): boolean {
+  return a.checksum === m.checksum || (m.directives.validChecksums?.includes(a.checksum) ?? false);
+}
+
+/**
+ * The name a changed entry's version was applied under, when it is not the
+ * file's: another migration now has the version (two branches that both
+ * added version N, one renumbered after it ran). Undefined otherwise.
+ */
+export function appliedAsOther<A extends AppliedKey>(e: PlanEntry<A>): string | undefined {
+  return e.status === 'changed' && e.applied && e.migration && e.applied.name !== e.migration.name ? e.applied.name : undefined;
+}
+
+/** The file (pending or changed, under another version) holding the text a changed entry's version ran: the applied migration renumbered. */
+export function renumberedFile<A extends AppliedKey>(plan: Plan<A>, e: PlanEntry<A>): Migration | undefined {
+  const ran = e.applied?.checksum;
+  if (!ran) return undefined;
+  return plan.entries.find((x) => x.version !== e.version && x.migration && (x.status === 'pending' || x.status === 'changed') && x.migration.checksum === ran)?.migration;
+}
