@@ -5,7 +5,7 @@
  * resource compare a live schema with. Never a live database: one that has
  * drifted would make its drift the expected schema.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { takeSnapshot, type Snapshot } from '../../../lambda/checks/drift';
@@ -20,6 +20,7 @@ import { plural } from '../words';
 /** The catalog `migrations` produce on a new embedded server in a temporary directory, removed after. */
 export async function snapshotOf(migrations: Migration[], appliedBy: string, onProgress: (line: string) => void): Promise<Snapshot> {
   const work = mkdtempSync(join(tmpdir(), 'schemaguard-snapshot-'));
+  chmodSync(work, 0o711); // ours: as root, the server's OS user (postgres) must enter it; nobody may list it
   try {
     const server = await startEmbedded({ dir: work, onProgress });
     try {
