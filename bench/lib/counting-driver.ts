@@ -5,7 +5,7 @@
  */
 import { AdvisoryLock } from '../../lambda/driver/pg/advisory-lock';
 import type {
-  Driver, LockOptions, MigrationLock, QueryResult, Session, TransactionSettings,
+  Driver, LockOptions, MigrationLock, QueryResult, Session, SessionCapabilities, TransactionSettings,
 } from '../../lambda/engine/ports';
 
 export class CountingDriver implements Driver {
@@ -67,7 +67,7 @@ class CountingSession implements Session {
     if (inner.resetSql) this.resetSql = (within) => inner.resetSql!(within);
   }
   get pid(): number | undefined { return this.inner.pid; }
-  get pipelines(): boolean | undefined { return this.inner.pipelines; }
+  get capabilities(): SessionCapabilities { return this.inner.capabilities; }
   get broken(): boolean { return this.inner.broken; }
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
     this.counter.count(sql);

@@ -8,6 +8,21 @@
  *   (or, through a connection pooler, with the lease);
  * - `driver/data-api/` — the RDS Data API (Aurora), which has no session and
  *   therefore brings its own lock, a lease row.
+ *
+ * Where the engine takes a different path by driver, it reads a named
+ * capability (`Session.capabilities`), set by the driver, never whether a
+ * method exists:
+ *
+ * - `script` — the connection is one server session (pg, not through a
+ *   pooler): several statements go in one message, so a file costs one
+ *   round trip and a syntax error anywhere runs nothing;
+ * - `pipelines` — the client writes a script while earlier ones await their
+ *   answers (pg's pipeline mode): files go ahead of their answers;
+ * - `fusedTransactions` — BEGIN rides with the first statement and COMMIT
+ *   with the state row (pg, pooled or not): two round trips fewer a file.
+ *
+ * The RDS Data API has none of them: a call is one statement, and BEGIN and
+ * COMMIT are calls of their own.
  */
 import type { Blocker } from './errors/errors';
 import type { Migration } from './files/source';
@@ -52,27 +67,45 @@ export interface TransactionSettings {
   statementTimeoutMs: number;
 }
 
+/** What a session can do that the engine chooses a path by (the header says why each exists). */
+export interface SessionCapabilities {
+  /** `script` is there: several statements in one message. */
+  readonly script: boolean;
+  /**
+   * `script` calls may overlap: each call's message is written at once,
+   * behind the ones not yet answered, and the server runs them one after
+   * another, in the order written, each answered in turn. After an error the
+   * server goes on with the next message (the engine makes the next ones fail
+   * then: `apply-pipeline.ts`). Off: each answer is awaited before the next.
+   */
+  readonly pipelines: boolean;
+  /** `beginWith` and `commitWith` are there. */
+  readonly fusedTransactions: boolean;
+}
+
 export interface Session extends Queryable {
+  /** The paths this session allows; may change when it connects (`script` is off through a pooler). */
+  readonly capabilities: SessionCapabilities;
   /** The server process id, when the driver has a real session. */
   readonly pid?: number;
   /** BEGIN and apply `settings` for this transaction only. */
   begin(settings: TransactionSettings): Promise<void>;
   commit(): Promise<void>;
   /**
-   * Optional fast path: BEGIN, `settings` and `sql` (one statement, no
+   * Fast path, with `capabilities.fusedTransactions`: BEGIN, `settings` and `sql` (one statement, no
    * parameters) in one round trip. An error's `position` is relative to `sql`.
    * @default - the engine calls `begin` and then `query`
    */
   beginWith?(settings: TransactionSettings, sql: string): Promise<void>;
   /**
-   * Optional fast path: `sql` (one or more statements, no parameters) then
+   * Fast path, with `capabilities.fusedTransactions`: `sql` (one or more statements, no parameters) then
    * COMMIT in one round trip; if `sql` fails, COMMIT does not run and the
    * transaction stays open (aborted).
    * @default - the engine calls `query` and then `commit`
    */
   commitWith?(sql: string): Promise<void>;
   /**
-   * Optional fast path: `sql` (its text in pieces, to be sent as one: strings,
+   * With `capabilities.script`: `sql` (its text in pieces, to be sent as one: strings,
    * and a long statement as UTF-8 bytes), several
    * statements without parameters, in one round trip (a simple-query message). The server parses all of it first (a
    * syntax error anywhere runs nothing), then runs the statements in order and
@@ -86,15 +119,6 @@ export interface Session extends Queryable {
    * @default - the engine sends one statement per round trip
    */
   script?(sql: readonly (string | Uint8Array)[], keepRowsOf?: ReadonlySet<number>, onNotice?: (message: string) => void): Promise<ScriptResult>;
-  /**
-   * True when `script` calls may overlap: each call's message is written at
-   * once, behind the ones not yet answered, and the server runs them one
-   * after another, in the order written, each answered in turn. After an
-   * error the server goes on with the next message (the engine makes the
-   * next ones fail then: `apply-pipeline.ts`).
-   * @default false - the engine waits for each answer before the next script
-   */
-  readonly pipelines?: boolean;
   rollback(): Promise<void>;
   /** Session-level timeouts for statements outside a transaction (no-transaction files). */
   setTimeouts(settings: TransactionSettings): Promise<void>;
@@ -246,4 +270,21 @@ export interface MigrationLock {
   release(): Promise<void>;
   /** A connection for read-only side queries (blocker sampling) while the lock is held, if the lock has one. */
   readonly monitor?: Queryable;
+}
+
+/** A session with `script`, known from its capabilities. */
+export type ScriptSession = Session & Required<Pick<Session, 'script'>>;
+/** A session with `beginWith` and `commitWith`, known from its capabilities. */
+export type FusedSession = Session & Required<Pick<Session, 'beginWith' | 'commitWith'>>;
+
+export function scripts(session: Session): session is ScriptSession {
+  return session.capabilities.script;
+}
+
+export function pipelines(session: Session): session is ScriptSession {
+  return session.capabilities.pipelines && session.capabilities.script;
+}
+
+export function fusesTransactions(session: Session): session is FusedSession {
+  return session.capabilities.fusedTransactions;
 }

@@ -45,7 +45,7 @@ import {
 } from '@aws-sdk/client-rds-data';
 import { ConnectionError, InputError, MigrationError, sqlstateOf, type Blocker } from '../../engine/errors/errors';
 import type {
-  Driver, LockOptions, MigrationLock, QueryResult, Session, TransactionSettings,
+  Driver, LockOptions, MigrationLock, QueryResult, Session, SessionCapabilities, TransactionSettings,
 } from '../../engine/ports';
 import { sleep } from '../../engine/runtime/sleep';
 import type { Migration } from '../../engine/files/source';
@@ -284,6 +284,8 @@ class DataApiSession implements Session {
   readonly errorEndsTransaction = true;
   /** A response is at most 1 MiB (Aurora user guide, Data API limitations: "The response size limit is 1 MiB"). */
   readonly responseLimitBytes = DATA_API_RESPONSE_LIMIT_BYTES;
+  /** A call is one statement, and BEGIN and COMMIT are calls of their own. */
+  readonly capabilities: SessionCapabilities = { script: false, pipelines: false, fusedTransactions: false };
   private transactionId?: string;
   private timeouts: TransactionSettings = { lockTimeoutMs: 0, statementTimeoutMs: 0 };
   private txSettings: TransactionSettings = { lockTimeoutMs: 0, statementTimeoutMs: 0 };

@@ -127,7 +127,7 @@ export class AdvisoryLock implements MigrationLock {
   private async tryTake(s: Session): Promise<boolean> {
     const trying = s.query<{ pid: number; ok: boolean | null }>(TRY_SQL, [this.key, s.pid ?? null]);
     // Where the session pipelines, the lease table's check goes in the same round trip, run after the try (`leaseTableExists`).
-    const leaseTable = s.pipelines ? leaseTableExists(s, this.stateSchema) : undefined;
+    const leaseTable = s.capabilities.pipelines ? leaseTableExists(s, this.stateSchema) : undefined;
     leaseTable?.catch(() => undefined);
     const row = (await trying).rows[0]!;
     if (s.pid !== undefined && row.pid !== s.pid) {

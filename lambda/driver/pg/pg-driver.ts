@@ -15,7 +15,7 @@ import pg from 'pg';
 import type { Client, ClientConfig, QueryConfig } from 'pg';
 import { ConnectionError, InputError, PoolerError, databaseFields, isConnectionLoss, sqlstateOf } from '../../engine/errors/errors';
 import type {
-  Driver, LockOptions, MigrationLock, QueryResult, ScriptResult, Session, TransactionSettings,
+  Driver, LockOptions, MigrationLock, QueryResult, ScriptResult, Session, SessionCapabilities, TransactionSettings,
 } from '../../engine/ports';
 import { MASK, maskUrl, Redactor } from '../../engine/errors/redact';
 import { localTimeoutCalls } from '../../engine/apply/script';
@@ -251,7 +251,7 @@ export class PgDriver implements Driver {
         connectionTimeoutMillis: this.options.connectTimeoutMs ?? 10_000,
         keepAlive: true,
         // Queries are written as they are made, not after the answer to the one before:
-        // the engine overlaps migration scripts (Session.pipelines) and awaits everything else.
+        // the engine overlaps migration scripts (Session.capabilities.pipelines) and awaits everything else.
         pipeline: true,
       });
       const session = new PgSession(client, this.target, () => this.lease, this.declaredPooler);
@@ -481,8 +481,8 @@ class PgSession implements Session {
   private readonly running: ScriptQuery[] = [];
   /** Several statements in one message: on a connection that is one server session (not through a pooler, where commits are fenced). */
   script?: (sql: readonly (string | Uint8Array)[], keepRowsOf?: ReadonlySet<number>, onNotice?: (message: string) => void) => Promise<ScriptResult>;
-  /** Scripts may overlap: set with `script`, where the client writes each query at once (pg's pipeline mode). */
-  pipelines?: boolean;
+  /** BEGIN and COMMIT always ride along; `script` (and with it `pipelines`) only on a session of its own, set by init(). */
+  capabilities: SessionCapabilities = { script: false, pipelines: false, fusedTransactions: true };
 
   constructor(
     private readonly client: Client, private readonly target: string, private readonly lease: () => LeaseLock | undefined,
@@ -542,7 +542,8 @@ class PgSession implements Session {
     }
     this.pid = identity.serverPid;
     this.script = (sql, keepRowsOf, onNotice) => this.runScript(sql, keepRowsOf, onNotice);
-    this.pipelines = (this.client as unknown as { pipeline?: boolean }).pipeline === true;
+    // Scripts may overlap where the client writes each query at once (pg's pipeline mode).
+    this.capabilities = { script: true, pipelines: (this.client as unknown as { pipeline?: boolean }).pipeline === true, fusedTransactions: true };
     if (r.checkInterval) this.baseline = CHECK_INTERVAL_CALL;
   }
 

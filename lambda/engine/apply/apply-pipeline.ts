@@ -1,6 +1,6 @@
 /**
  * Small migrations in flight together, where the session pipelines
- * (`Session.pipelines`, the pg driver): the next file's message is written
+ * (`Session.capabilities.pipelines`, the pg driver): the next file's message is written
  * while the server still runs the one before, so the server never waits for
  * the runner between files and the runner's work on a file (reading the
  * answer, the events, building the next message) overlaps the server's. Each
@@ -32,11 +32,11 @@
  * Not used under a deadline (the custom resource): a file written ahead
  * starts later than the check that let it start (runner.ts).
  */
-import { executionMs, located, MESSAGE_CHARS, wholeFileMessage, type ScriptSession } from './apply-script';
+import { executionMs, located, MESSAGE_CHARS, wholeFileMessage } from './apply-script';
 import { effectiveSettings, rollbackAndReset, type ApplySettings } from './apply';
 import { lockLostError, type Blocker, type MigrationError } from '../errors/errors';
 import { retryLockTimeouts } from '../lock/lock-retry';
-import type { Session } from '../ports';
+import { pipelines, type ScriptSession, type Session } from '../ports';
 import type { ScriptMessage } from './script';
 import { heldInMemory, runsOutsideTransaction, type Migration } from '../files/source';
 import { inFlightGuardSql } from '../state/state';
@@ -53,8 +53,8 @@ export function pipelinable(m: Migration): boolean {
   return heldInMemory(m) && m.checks.length === 0 && !runsOutsideTransaction(m) && m.text.length <= MESSAGE_CHARS;
 }
 
-export function canPipeline(session: Session): session is ScriptSession & { pipelines: true } {
-  return session.pipelines === true && typeof session.script === 'function';
+export function canPipeline(session: Session): session is ScriptSession {
+  return pipelines(session);
 }
 
 export interface InFlightHooks {

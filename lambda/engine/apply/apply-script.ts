@@ -23,15 +23,13 @@
 import { checkFailure, checkRunError, CHECK_COUNT_LIMIT, refuseOutOfTime, statementError } from './apply-errors';
 import type { BlockerWatcher } from '../lock/blockers';
 import type { MigrationError } from '../errors/errors';
-import type { ScriptResult, Session, TransactionSettings } from '../ports';
+import type { ScriptResult, ScriptSession, TransactionSettings } from '../ports';
 import { ScriptMessage, TRANSACTION_START_STATEMENTS, transactionStartSql } from './script';
 import { bodyBatches, type Migration } from '../files/source';
 import { insertAppliedTimedSql } from '../state/state';
 
 /** About this many characters of SQL per message. */
 export const MESSAGE_CHARS = 32 * 1024;
-
-export type ScriptSession = Session & Required<Pick<Session, 'script'>>;
 
 /** One attempt at the migration; returns its execution time. Throws with the file's line; the caller rolls back. */
 export async function scriptAttempt(

@@ -29,7 +29,7 @@ import type { BlockerWatcher } from '../lock/blockers';
 import { MigrationError } from '../errors/errors';
 import { retryLockTimeouts, type LockRetryPolicy } from '../lock/lock-retry';
 import { dropLeftoverInvalidIndexes, dropNewInvalidIndexes, invalidIndexes, newInvalidIndexes, refuseNewInvalidIndexes, refuseSkippedIndex } from './invalid-indexes';
-import type { Session, TransactionSettings } from '../ports';
+import { fusesTransactions, scripts, type Session, type TransactionSettings } from '../ports';
 import { checkSql } from './script';
 import { bodyBatches, runsOutsideTransaction, type Check, type Migration } from '../files/source';
 import type { SqlStatement } from '../sql/splitter';
@@ -96,8 +96,8 @@ async function applyInTransaction(session: Session, m: Migration, s: ApplySettin
     attempt: (watcher) => {
       // Each attempt's own: under a deadline a retry has less time left.
       const settings = effectiveSettings(m, s);
-      return session.script
-        ? scriptAttempt(session as Session & Required<Pick<Session, 'script'>>, m, s, settings, watcher)
+      return scripts(session)
+        ? scriptAttempt(session, m, s, settings, watcher)
         : statementsAttempt(session, m, s, settings, watcher);
     },
     undo: () => rollbackAndReset(session),
@@ -110,8 +110,9 @@ async function statementsAttempt(session: Session, m: Migration, s: ApplySetting
   const started = performance.now();
   const [first, ...rest] = m.statements;
   if (first) refuseOutOfTime(m, first.line, s.endsAt);
-  if (first && session.beginWith) {
-    await runStatement(session, m, first, watcher, () => session.beginWith!(settings, first.text));
+  const fused = fusesTransactions(session) ? session : undefined;
+  if (first && fused) {
+    await runStatement(session, m, first, watcher, () => fused.beginWith(settings, first.text));
   } else {
     await session.begin(settings);
     if (first) await runStatement(session, m, first, watcher);
@@ -126,10 +127,10 @@ async function statementsAttempt(session: Session, m: Migration, s: ApplySetting
   // and the next file starts, as on a new connection. pg sends the reset
   // with the state row and COMMIT, in the round trip that was there anyway.
   const reset = session.resetSql?.(settings);
-  if (session.commitWith) {
+  if (fused) {
     const row = { version: m.version, name: m.name, checksum: m.checksum, executionMs, appliedBy: s.appliedBy };
     const sql = `${reset ? `${reset};\n` : ''}${insertAppliedLiteralSql(s.stateSchema, row)}`;
-    await runStatement(session, m, null, watcher, () => session.commitWith!(sql));
+    await runStatement(session, m, null, watcher, () => fused.commitWith(sql));
   } else {
     if (reset) await runStatement(session, m, null, watcher, () => session.query(reset));
     await runStatement(session, m, null, watcher, () => session.query(insertAppliedSql(s.stateSchema), [m.version, m.name, m.checksum, executionMs, s.appliedBy]));
@@ -214,7 +215,7 @@ function failsTwice(stmt: SqlStatement): boolean {
  * through a pooler nor the Data API, whose server sessions are shared).
  */
 async function nameTheFile(session: Session, m: Migration): Promise<void> {
-  if (session.pid === undefined || !session.script) return;
+  if (session.pid === undefined || !scripts(session)) return;
   await session.query("SELECT set_config('application_name', $1, false)", [`schemaguard: applying ${m.file}`.slice(0, 63)]);
 }
 

@@ -2,7 +2,7 @@
  * schemaguard's own state: schema `schemaguard` (configurable), one row per
  * applied migration. Created on the first `migrate`, never by `plan`/`status`.
  */
-import type { Queryable } from '../ports';
+import type { Queryable, SessionCapabilities } from '../ports';
 import { MigrationError } from '../errors/errors';
 import { quoteIdent } from './identifiers';
 import { quoteLiteral } from '../sql/sql-quote';
@@ -198,7 +198,7 @@ export async function stateUpgradeSkipped(q: Queryable, schema: string, columns:
  * lock (`readStateForRun`), without reading them again: no query when the
  * table is up to date.
  */
-export async function prepareState(q: Queryable & { pipelines?: boolean }, schema: string, columns: Set<string> | undefined): Promise<void> {
+export async function prepareState(q: Queryable & { readonly capabilities?: SessionCapabilities }, schema: string, columns: Set<string> | undefined): Promise<void> {
   if (!columns) {
     await inOrder(q, [
       // After a lease runner's creation of the lease table (and schema), and before its removal when it backs off from this runner.
@@ -218,8 +218,8 @@ export async function prepareState(q: Queryable & { pipelines?: boolean }, schem
  * runs each after the one before, and refuses those after an error in the
  * aborted transaction).
  */
-async function inOrder(q: Queryable & { pipelines?: boolean }, statements: ReadonlyArray<readonly [string, unknown[]?]>): Promise<void> {
-  if (!q.pipelines) {
+async function inOrder(q: Queryable & { readonly capabilities?: SessionCapabilities }, statements: ReadonlyArray<readonly [string, unknown[]?]>): Promise<void> {
+  if (!q.capabilities?.pipelines) {
     for (const [sql, params] of statements) await q.query(sql, params);
     return;
   }

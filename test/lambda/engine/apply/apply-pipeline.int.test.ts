@@ -1,5 +1,5 @@
 /**
- * Small files in flight together (pg: `Session.pipelines`): the next file's
+ * Small files in flight together (pg: `Session.capabilities.pipelines`): the next file's
  * message is written before the answer to the one before. It must mean what
  * one file at a time meant: stop at the first failure (nothing of a file
  * behind it commits, even when the failure comes at COMMIT and leaves the
