@@ -175,11 +175,12 @@ const CASES: Record<SettingKey, () => Promise<void>> = {
   },
   async standbyWait() {
     const url = await behindStandby('cfg_standby_wait');
-    const fromFile = await run(project({ standbyWait: '2s' }, { 'migrations/0001_a.sql': 'CREATE TABLE a (id int);\n' }), ['migrate', '--database-url', url]);
+    const first = { 'migrations/0001_a.sql': 'CREATE TABLE a (id int);\n' };
+    const fromFile = await run(project({ standbyWait: '2s' }, first), ['migrate', '--database-url', url]);
     expect(fromFile.code, fromFile.stderr).toBe(0);
     expect(waited(fromFile)).toBeGreaterThanOrEqual(2000);
     expect(waited(fromFile)).toBeLessThan(60_000);
-    const flag = await run(project({ standbyWait: '2s' }, { 'migrations/0002_b.sql': 'CREATE TABLE b (id int);\n' }), ['migrate', '--database-url', url, '--standby-wait', '0']);
+    const flag = await run(project({ standbyWait: '2s' }, { ...first, 'migrations/0002_b.sql': 'CREATE TABLE b (id int);\n' }), ['migrate', '--database-url', url, '--standby-wait', '0']);
     expect(flag.code, flag.stderr).toBe(0);
     expect(waited(flag)).toBeLessThan(2000);
     await refused({ standbyWait: 60 }, 'is not a duration');
