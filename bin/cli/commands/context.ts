@@ -126,7 +126,7 @@ async function pgTarget(ctx: CommandContext): Promise<{ driver: PgDriver; where:
   // The project file's iam and pooler describe the server a URL names: the embedded server ignores them.
   const iam = ctx.opts.iam && !embeddedTls;
   const pooler = ctx.opts.pooler && !embeddedTls;
-  if (iam) checkIamUrl(url, ctx.opts.given.has('iam') ? '--iam' : `"iam": true in ${ctx.opts.configFile}`);
+  if (iam) checkIamUrl(url, ctx.opts.fromFile.has('iam') ? `"iam": true in ${ctx.opts.configFile}` : '--iam');
   // A URL the user gave (never the embedded server's): TLS verified unless it is for this machine or says otherwise.
   const tls = embeddedTls ? { url, defaulted: false } : defaultTls(url, ctx.env, iam);
   if (tls.defaulted) ctx.progress(DEFAULT_TLS_NOTE);

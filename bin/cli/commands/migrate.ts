@@ -73,10 +73,10 @@ async function standbysAfter(ctx: CommandContext, driver: Driver): Promise<Stand
   }
 }
 
-/** The flags that set the standby wait, as the messages name them: with a project file, its keys too. */
+/** The flags that set the standby wait, as the messages name them: with the project file's key where the file set it. */
 function standbySettingNames(opts: CommandContext['opts']): { wait: string; strict: string } {
-  const name = (flag: string, key: string, given: boolean) => (opts.configFile && !given ? `${flag} (or "${key}" in ${opts.configFile})` : flag);
-  return { wait: name('--standby-wait', 'standbyWait', opts.given.has('standbyWaitMs')), strict: name('--standby-strict', 'standbyStrict', opts.given.has('standbyStrict')) };
+  const name = (flag: string, key: string, option: string) => (opts.fromFile.has(option) ? `${flag} (or "${key}" in ${opts.configFile})` : flag);
+  return { wait: name('--standby-wait', 'standbyWait', 'standbyWaitMs'), strict: name('--standby-strict', 'standbyStrict', 'standbyStrict') };
 }
 
 /** Who applied, for the state table: SCHEMAGUARD_APPLIED_BY, else `cli:user@host`. */
