@@ -495,7 +495,6 @@ export class SchemaMigrations extends Construct {
     refuseMigratorPropsWithoutMaster(props);
     refuseWrongKinds('SchemaMigrations', props, PROP_KINDS);
     refuseUnlessWhole('SchemaMigrations', 'revision', props.revision, [0, Number.MAX_SAFE_INTEGER], 'use a whole number from 0, and raise it to run the migrations again');
-    refuseBadStandbyWait(props.standbys);
     const project = projectConfigFor('SchemaMigrations', process.cwd());
     const settings = resolveSettings(props, project);
     this.target = resolveTarget(props);
@@ -825,8 +824,8 @@ function handlerEnvironment(scope: Construct, props: SchemaMigrationsProps, sett
   if (props.failOnDrift) environment[ENV.failOnDrift] = 'true';
   Object.assign(environment, operatorEnvironment(props.operatorCommands));
   if (props.replicationPlanned) environment[ENV.replicationPlanned] = props.replicationPlanned;
-  if (props.standbys?.wait) environment[ENV.standbyWaitMs] = String(props.standbys.wait.toMilliseconds());
-  if (props.standbys?.strict) environment[ENV.standbyStrict] = 'true';
+  if (settings.standbyWaitMs !== undefined) environment[ENV.standbyWaitMs] = String(settings.standbyWaitMs);
+  if (settings.standbyStrict) environment[ENV.standbyStrict] = 'true';
   if (props.databaseName) environment[ENV.databaseName] = props.databaseName;
   if (props.databaseLogGroupName) environment[ENV.databaseLogGroup] = props.databaseLogGroupName;
   if (target.kind === 'data-api') environment[ENV.clusterArn] = target.cluster.clusterArn;
@@ -885,6 +884,9 @@ function acknowledgeNagFindings(self: SchemaMigrations): void {
 interface Settings extends UserFiles {
   /** `lockTimeout` (or the project file's), checked; undefined: the handler's default. */
   lockTimeoutMs?: number;
+  /** `standbys` (or the project file's `standbyWait`, `standbyStrict`), checked; undefined: the handler's 60 s, a warning. */
+  standbyWaitMs?: number;
+  standbyStrict?: boolean;
   handlerTimeout: Duration;
   reserve: Duration;
   queryInterval: Duration;
@@ -903,6 +905,7 @@ function resolveSettings(props: SchemaMigrationsProps, project: ProjectConfig): 
   const settings: Settings = {
     ...resolveUserFiles('SchemaMigrations', props, process.cwd(), project),
     lockTimeoutMs: lockTimeoutOf(props.lockTimeout, project),
+    ...standbysOf(props.standbys, project),
     handlerTimeout: props.handlerTimeout ?? Duration.minutes(5),
     reserve: props.reserve ?? Duration.millis(DEFAULTS.reserveMs),
     queryInterval: props.queryInterval ?? Duration.seconds(10),
@@ -934,6 +937,19 @@ function lockTimeoutOf(given: Duration | undefined, project: ProjectConfig): num
     throw new Error(`SchemaMigrations: "lockTimeout" is ${ms} ms; use Duration.millis(1) to Duration.minutes(10) (0 is no lock timeout in PostgreSQL: a migration would wait forever behind any lock; it is retried with backoff instead)`);
   }
   return ms;
+}
+
+/** The longest `standbys.wait` (and the file's `standbyWait`) the handler takes: it waits inside one invocation. */
+const MAX_STANDBY_WAIT_MS = 900_000;
+
+/** `standbys.wait` and `standbys.strict`, each prop given winning over the project file's key. */
+function standbysOf(given: StandbyWaitProps | undefined, project: ProjectConfig): Pick<Settings, 'standbyWaitMs' | 'standbyStrict'> {
+  refuseBadStandbyWait(given);
+  const fromFile = project.settings.standbyWait;
+  if (given?.wait === undefined && fromFile !== undefined && fromFile > MAX_STANDBY_WAIT_MS) {
+    throw new Error(`SchemaMigrations: "standbyWait" in ${project.file} is ${fromFile} ms, over the ${MAX_STANDBY_WAIT_MS} ms (15 minutes) the handler takes (it waits inside one invocation); write a shorter duration there, or pass standbys: { wait }`);
+  }
+  return { standbyWaitMs: given?.wait?.toMilliseconds() ?? fromFile, standbyStrict: given?.strict ?? project.settings.standbyStrict };
 }
 
 /**
@@ -995,11 +1011,16 @@ function warnOfSubfolders(scope: Construct, migrationsDir: string): void {
  * taken for schemaguard's by surprise; and the project file read, with what
  * it names that is not there.
  */
+/** A prop by its path in SETTINGS (`standbys.wait`): undefined when it, or the object holding it, is not given. */
+function propOf(props: SchemaMigrationsProps, path: string): unknown {
+  return path.split('.').reduce<unknown>((at, name) => (at as Record<string, unknown> | undefined)?.[name], props);
+}
+
 function noteImplicitFiles(scope: Construct, props: SchemaMigrationsProps, files: UserFiles, project: ProjectConfig): void {
   const used: string[] = [];
   if (project.file) {
     // What the construct took from the file: the settings with a prop, where the prop is not given.
-    const keys = SETTINGS.filter((x) => x.prop && project.settings[x.key] !== undefined && (props as unknown as Record<string, unknown>)[x.prop] === undefined).map((x) => x.key);
+    const keys = SETTINGS.filter((x) => x.prop && project.settings[x.key] !== undefined && propOf(props, x.prop) === undefined).map((x) => x.key);
     if (keys.length) Annotations.of(scope).addInfo(`read ${project.file} (${keys.join(', ')}); a prop given here wins over it`);
     const absent = (['contracts', 'snapshot'] as const).filter((k) => project.settings[k] !== undefined && (k === 'contracts' ? files.contractsDir : files.snapshotFile) === undefined);
     for (const key of absent) Annotations.of(scope).addInfo(`"${key}" in ${project.file} is ${project.settings[key]}, which is not there (yet): ${key === 'snapshot' ? 'no drift check until schemaguard snapshot writes it' : 'no contracts are shipped or checked'}`);

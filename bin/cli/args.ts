@@ -75,6 +75,8 @@ export interface CliOptions {
   lintRules: Readonly<Record<string, RuleSetting>>;
   /** The options the command line set (by key), not left at their defaults. */
   given: Set<string>;
+  /** The options the project file set (by key), where the command line did not. */
+  fromFile: Set<string>;
   /** Positional arguments after the command (`new NAME`, `baseline VERSION`, `repair VERSION…`). */
   args: string[];
   /** How findings are printed; `--json` is `--format json`. */
@@ -220,6 +222,7 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
     projectFiles: true,
     lintRules: {},
     given: new Set(),
+    fromFile: new Set(),
     args: [],
     format: 'text',
     exitCode: false,

@@ -39,6 +39,7 @@ export function applyConfig(opts: CliOptions, config: ProjectConfig, cwd: string
     const flag = setting.flag ? FLAGS[setting.flag] : undefined;
     if (value === undefined || !flag || opts.given.has(flag.key)) continue;
     set[flag.key] = setting.path ? fromCwd(cwd, value as string) : value;
+    opts.fromFile.add(flag.key);
   }
   if (config.file) {
     opts.configFile = fromCwd(cwd, config.file);

@@ -26,6 +26,7 @@ import { InputError } from '../../lambda/engine/errors/errors';
 import { validateSchemaName } from '../../lambda/engine/state/identifiers';
 import { MIGRATION_LAYOUTS, type MigrationLayout } from '../../lambda/engine/files/layout-types';
 import { SUPPORTED_MAJORS } from '../../lambda/engine/server/server-majors';
+import { DEFAULTS } from '../../lambda/handler/constants';
 
 /** A JSON Schema fragment (draft 2020-12). */
 export type JsonSchema = Record<string, unknown>;
@@ -106,6 +107,14 @@ function duration(positive?: string): (value: unknown) => number {
 function durationSchema(positive: boolean): JsonSchema {
   const some = '\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|min|h)\\s*';
   return { type: 'string', pattern: positive ? `^(?!\\s*0+(\\.0+)?\\s*[a-z]*\\s*$)${some}$` : `^${some}$|^\\s*0\\s*$` };
+}
+
+/** true or false, as JSON writes them. */
+function bool(what: string): (value: unknown) => boolean {
+  return (value) => {
+    if (typeof value !== 'boolean') throw new SettingValueError('is not true or false', `write true (${what}) or false, without quotes`);
+    return value;
+  };
 }
 
 /** The PostgreSQL majors schemaguard supports (lambda/engine/server/server-majors.ts): the `serverVersion` key takes them. */
@@ -227,6 +236,28 @@ export const SETTINGS = [
       if (typeof value !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw new SettingValueError('is not an environment variable name', 'write the variable\'s name, not its value: letters, digits and _, e.g. "APP_DATABASE_URL" (a URL there would be a secret in the repository)');
       return value;
     },
+  }),
+  setting({
+    key: 'standbyWait', flag: '--standby-wait', prop: 'standbys.wait', defaultText: `"${secondsText(DEFAULTS.standbyWaitMs)}"`, default: secondsText(DEFAULTS.standbyWaitMs), example: '2m',
+    description: 'After `migrate` (and each deploy) applied migrations: how long to wait for the streaming standbys (RDS read replicas, Aurora readers) to replay them, so an application deployed next never reads the old schema there; "0" reports their lag without waiting. The custom resource takes up to 15 minutes (it waits inside one invocation).',
+    schema: durationSchema(false), read: duration(),
+  }),
+  setting({
+    key: 'standbyStrict', flag: '--standby-strict', prop: 'standbys.strict', defaultText: 'false (a warning)', default: false, example: true,
+    description: 'A standby that has not replayed the migrations within `standbyWait` fails the command (exit 1) and the deploy (the stack rolls back), instead of a warning.',
+    schema: { type: 'boolean' }, read: bool('fail when a standby is behind'),
+  }),
+  setting({
+    key: 'pooler', flag: '--pooler', defaultText: 'false (an RDS Proxy endpoint is recognised by its name, another pooler by its start-up)', default: false, example: true,
+    description: 'The database URL points at a pooler or proxy that multiplexes transactions (RDS Proxy, PgBouncer in transaction mode): the runner lock becomes a lease and no-transaction files are refused. It describes the server a URL names; the embedded server ignores it.',
+    note: 'The constructs declare an rds.DatabaseProxy a pooler by themselves.',
+    schema: { type: 'boolean' }, read: bool('the URL is a pooler'),
+  }),
+  setting({
+    key: 'iam', flag: '--iam', defaultText: 'false (the URL\'s password, or PGPASSWORD)', default: false, example: true,
+    description: 'IAM database authentication: every command signs a token for each connection from the AWS credential chain and region instead of a password; the URL names the user and no password, and TLS is verify-full unless its sslmode says otherwise. It describes the server a URL names; the embedded server ignores it.',
+    note: 'The constructs\' `iamAuthentication` names the database user and the database to grant `rds-db:connect` on, which belong in code.',
+    schema: { type: 'boolean' }, read: bool('sign IAM tokens'),
   }),
   setting({
     key: 'embeddedDir', flag: '--embedded-dir', defaultText: '".schemaguard"', default: '.schemaguard', example: '.schemaguard', path: { default: '.schemaguard' },

@@ -119,16 +119,20 @@ async function pgTarget(ctx: CommandContext): Promise<{ driver: PgDriver; where:
     where = ` (embedded, ${ctx.opts.embeddedDir}/)`;
     embeddedTls = { ssl: false }; // a local server without TLS, whatever PGSSLMODE the shell has
   }
-  if ((ctx.opts.iam || ctx.opts.pooler) && embeddedTls) {
-    throw new UsageError(`${ctx.opts.iam ? '--iam' : '--pooler'} is for a database server named by --database-url (or DATABASE_URL), not the embedded one`, { fix: 'pass --database-url postgres://USER@HOST:5432/DATABASE' });
+  const given = (['iam', 'pooler'] as const).find((k) => ctx.opts[k] && ctx.opts.given.has(k));
+  if (given && embeddedTls) {
+    throw new UsageError(`--${given} is for a database server named by --database-url (or DATABASE_URL), not the embedded one`, { fix: 'pass --database-url postgres://USER@HOST:5432/DATABASE' });
   }
-  if (ctx.opts.iam) checkIamUrl(url);
+  // The project file's iam and pooler describe the server a URL names: the embedded server ignores them.
+  const iam = ctx.opts.iam && !embeddedTls;
+  const pooler = ctx.opts.pooler && !embeddedTls;
+  if (iam) checkIamUrl(url, ctx.opts.fromFile.has('iam') ? `"iam": true in ${ctx.opts.configFile}` : '--iam');
   // A URL the user gave (never the embedded server's): TLS verified unless it is for this machine or says otherwise.
-  const tls = embeddedTls ? { url, defaulted: false } : defaultTls(url, ctx.env, ctx.opts.iam);
+  const tls = embeddedTls ? { url, defaulted: false } : defaultTls(url, ctx.env, iam);
   if (tls.defaulted) ctx.progress(DEFAULT_TLS_NOTE);
   const driver = new PgDriver({
     connectionString: tls.url, redactor: ctx.redactor, ...embeddedTls, ...(tls.defaulted ? { sslModeDefaulted: true } : {}),
-    ...(ctx.opts.iam ? { iam: {} } : {}), ...(ctx.opts.pooler ? { pooler: true } : {}),
+    ...(iam ? { iam: {} } : {}), ...(pooler ? { pooler: true } : {}),
     connectTimeoutMs: ctx.opts.connectTimeoutMs,
     connectRetry: { attempts: ctx.opts.connectRetries + 1 },
     onConnectRetry: (attempt, delayMs, message) => ctx.progress(`  cannot connect yet (attempt ${attempt}): ${message}; retrying in ${delayMs} ms`),
@@ -141,12 +145,13 @@ async function pgTarget(ctx: CommandContext): Promise<{ driver: PgDriver; where:
  * its place); its TLS is defaulted to verify-full whatever the host
  * (defaultTls: RDS accepts a token over TLS only).
  */
-function checkIamUrl(url: string): void {
+function checkIamUrl(url: string, source: string): void {
   const u = new URL(url);
   if (u.password) {
-    throw new UsageError('--iam signs a token in place of the password, and the URL has one', { value: maskUrl(url), fix: 'drop the password from the URL: postgres://USER@HOST:5432/DATABASE' });
+    const off = source === '--iam' ? '' : ` (or set "iam": false there for a server without IAM authentication)`;
+    throw new UsageError(`${source} signs a token in place of the password, and the URL has one`, { value: maskUrl(url), fix: `drop the password from the URL: postgres://USER@HOST:5432/DATABASE${off}` });
   }
-  if (!u.username) throw new UsageError('--iam needs the database user in the URL', { value: maskUrl(url), fix: 'write it as postgres://USER@HOST:5432/DATABASE, USER granted rds_iam' });
+  if (!u.username) throw new UsageError(`${source} needs the database user in the URL`, { value: maskUrl(url), fix: 'write it as postgres://USER@HOST:5432/DATABASE, USER granted rds_iam' });
 }
 
 /** The libpq variables that name a server (PGPASSWORD and the PGSSL… ones only complete a URL's connection). */

@@ -65,12 +65,18 @@ async function standbysAfter(ctx: CommandContext, driver: Driver): Promise<Stand
   const { waitForStandbys } = await import('../../../lambda/checks/replication/standbys');
   const session = await driver.connect();
   try {
-    const report = await waitForStandbys(session, { timeoutMs: ctx.opts.standbyWaitMs, strict: ctx.opts.standbyStrict, onProgress: ctx.progress });
+    const report = await waitForStandbys(session, { timeoutMs: ctx.opts.standbyWaitMs, strict: ctx.opts.standbyStrict, onProgress: ctx.progress, settings: standbySettingNames(ctx.opts) });
     if (report.standbys.length) ctx.progress(report.caughtUp ? report.summary : `warning: ${report.summary}`);
     return report;
   } finally {
     await session.close();
   }
+}
+
+/** The flags that set the standby wait, as the messages name them: with the project file's key where the file set it. */
+function standbySettingNames(opts: CommandContext['opts']): { wait: string; strict: string } {
+  const name = (flag: string, key: string, option: string) => (opts.fromFile.has(option) ? `${flag} (or "${key}" in ${opts.configFile})` : flag);
+  return { wait: name('--standby-wait', 'standbyWait', 'standbyWaitMs'), strict: name('--standby-strict', 'standbyStrict', 'standbyStrict') };
 }
 
 /** Who applied, for the state table: SCHEMAGUARD_APPLIED_BY, else `cli:user@host`. */

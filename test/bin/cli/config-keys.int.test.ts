@@ -12,8 +12,11 @@ import { advisoryLockKey } from '../../../lambda/engine/lock/runner-lock-names';
 import { CONFIG_FILE_NAME } from '../../../lib/config/load';
 import { SETTINGS, type SettingKey } from '../../../lib/config/settings';
 import { runCli, type CliRun } from '../../support/cli';
-import { dropDatabases, freshDatabase, rows, targets, whileHeld } from '../../support/db';
+import { dropDatabases, freshDatabase, rows, targets, whileHeld, withClient } from '../../support/db';
 import { tempDir } from '../../support/files';
+import { SYSTEM_PG_BIN } from '../../support/global-setup';
+import { adminUrl, removeServer, startPrimary, startStandby } from '../../support/replication';
+import type { StartedServer } from '../../support/system-postgres';
 
 afterAll(dropDatabases);
 
@@ -29,6 +32,40 @@ function project(config: Record<string, unknown>, files: Record<string, string> 
 }
 
 const run = (root: string, args: string[], env: NodeJS.ProcessEnv = NO_DB): Promise<CliRun> => runCli(args, { cwd: root, env });
+
+/** A primary with one streaming standby whose replay is paused (started once, for the standby keys): a database of its own per call. */
+let rig: Promise<{ primary: StartedServer; standby: Awaited<ReturnType<typeof startStandby>> }> | undefined;
+afterAll(async () => {
+  const r = await rig?.catch(() => undefined);
+  if (r) { await r.standby.remove(); await removeServer(r.primary); }
+});
+async function behindStandby(database: string): Promise<string> {
+  rig ??= (async () => {
+    const primary = await startPrimary(target.binDir ?? SYSTEM_PG_BIN);
+    const standby = await startStandby(primary);
+    await withClient(adminUrl(standby), (c) => c.query('SELECT pg_wal_replay_pause()'));
+    return { primary, standby };
+  })();
+  const { primary } = await rig;
+  await withClient(adminUrl(primary), (c) => c.query(`CREATE DATABASE ${database}`));
+  return adminUrl(primary, database);
+}
+
+/** The milliseconds migrate says it waited for the paused standby. */
+function waited(r: CliRun): number {
+  const m = /standbys: 1 still behind after (\d+) ms/.exec(r.stderr);
+  expect(m, r.stderr).not.toBeNull();
+  return Number(m![1]);
+}
+
+/** A value the key refuses: exit 2, naming the file, the key, the value and `problem`. */
+async function refused(config: Record<string, unknown>, problem: string): Promise<void> {
+  const [key, value] = Object.entries(config)[0]!;
+  const r = await run(project(config), ['status']);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain(`error: schemaguard.config.json: "${key}": ${JSON.stringify(value)} ${problem}`);
+  expect(r.stderr).toContain('fix: ');
+}
 
 /** One test per key: what the file sets, observed in what a command does. */
 const CASES: Record<SettingKey, () => Promise<void>> = {
@@ -135,6 +172,52 @@ const CASES: Record<SettingKey, () => Promise<void>> = {
     const empty = await run(root, ['status'], { ...NO_DB, APP_DATABASE_URL: '' });
     expect(empty.code).toBe(2);
     expect(empty.stderr).toContain('error: APP_DATABASE_URL is set but empty');
+  },
+  async standbyWait() {
+    const url = await behindStandby('cfg_standby_wait');
+    const first = { 'migrations/0001_a.sql': 'CREATE TABLE a (id int);\n' };
+    const fromFile = await run(project({ standbyWait: '2s' }, first), ['migrate', '--database-url', url]);
+    expect(fromFile.code, fromFile.stderr).toBe(0);
+    expect(waited(fromFile)).toBeGreaterThanOrEqual(2000);
+    expect(waited(fromFile)).toBeLessThan(60_000);
+    const flag = await run(project({ standbyWait: '2s' }, { ...first, 'migrations/0002_b.sql': 'CREATE TABLE b (id int);\n' }), ['migrate', '--database-url', url, '--standby-wait', '0']);
+    expect(flag.code, flag.stderr).toBe(0);
+    expect(waited(flag)).toBeLessThan(2000);
+    await refused({ standbyWait: 60 }, 'is not a duration');
+  },
+  async standbyStrict() {
+    const url = await behindStandby('cfg_standby_strict');
+    const r = await run(project({ standbyWait: '0', standbyStrict: true }, { 'migrations/0001_a.sql': 'CREATE TABLE a (id int);\n' }), ['migrate', '--database-url', url]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('standbys: 1 still behind');
+    expect(r.stderr).toContain('drop --standby-strict (or "standbyStrict" in schemaguard.config.json) to deploy with a warning');
+    await refused({ standbyStrict: 'yes' }, 'is not true or false');
+  },
+  async pooler() {
+    const url = await freshDatabase(target, 'cfg_pooler');
+    const files = { 'migrations/0001_t.sql': 'CREATE TABLE t (v int);\n', 'migrations/0002_i.sql': '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY t_v ON t (v);\n' };
+    // A connection that looks direct, declared a pooler by the file: no-transaction files are refused before anything runs.
+    const r = await run(project({ pooler: true }, files), ['migrate', '--database-url', url]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('0002_i.sql is a no-transaction file');
+    expect(await rows(url, "SELECT to_regclass('t')::text AS t")).toEqual([{ t: null }]);
+    // The runner lease instead of a session lock.
+    const plain = await run(project({ pooler: true }, { 'migrations/0001_t.sql': files['migrations/0001_t.sql'] }), ['migrate', '--database-url', url]);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(await rows(url, "SELECT to_regclass('schemaguard.runner_lease')::text AS t")).toEqual([{ t: 'schemaguard.runner_lease' }]);
+    await refused({ pooler: 1 }, 'is not true or false');
+  },
+  async iam() {
+    const root = project({ iam: true }, { 'migrations/0001_a.sql': 'CREATE TABLE a (id int);\n' });
+    const r = await run(root, ['status', '--database-url', `postgres://app:secret@127.0.0.1:${target.port}/postgres`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error: "iam": true in schemaguard.config.json signs a token in place of the password, and the URL has one');
+    expect(r.stderr).toContain('(or set "iam": false there for a server without IAM authentication)');
+    expect(r.stderr).not.toContain('secret');
+    // The file's iam and pooler describe a URL's server: the embedded one ignores them (the flags given are refused there).
+    const embedded = await run(project({ iam: true, pooler: true }, { 'migrations/0001_a.sql': 'CREATE TABLE a (id int);\n' }), ['status']);
+    expect(embedded.code, embedded.stderr).toBe(0);
+    await refused({ iam: 'true' }, 'is not true or false');
   },
   async embeddedDir() {
     const root = project({ embeddedDir: 'var/pg' }, { 'migrations/0001_a.sql': 'CREATE TABLE a (id int);\n' });

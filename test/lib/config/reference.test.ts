@@ -52,6 +52,8 @@ describe('The schema and the loader agree', () => {
     ['serverVersion', 15], ['serverVersion', 18], ['serverVersion', 14], ['serverVersion', 19], ['serverVersion', 16.5],
     ['stateSchema', 'orders'], ['stateSchema', 'pg_x'], ['stateSchema', ''],
     ['databaseUrlEnv', 'APP_DB'], ['databaseUrlEnv', 'postgres://x'],
+    ['standbyWait', '0'], ['standbyWait', '2m'], ['standbyWait', 60],
+    ['standbyStrict', true], ['standbyStrict', false], ['standbyStrict', 'true'], ['pooler', true], ['pooler', 1], ['iam', false], ['iam', 'yes'],
     ['lintRules', { 'index-not-concurrent': { level: 'off', reason: 'x' } }], ['lintRules', { 'index-not-concurrent': { level: 'off' } }],
     ['lintRules', { 'index-not-concurrent': { level: 'loud', reason: 'x' } }], ['lintRules', { 'index-not-concurrent': { level: 'off', reason: 'x', extra: 1 } }],
   ])('%s: %j', (key, value) => {
