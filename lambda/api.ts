@@ -37,7 +37,7 @@ export {
   type Blocker, type LostWhile, type DatabaseErrorFields, type ErrorLocation, type MigrationErrorOptions,
 } from './engine/errors/errors';
 export { Redactor } from './engine/errors/redact';
-export type { Driver, LockOptions, MigrationLock, Queryable, QueryResult, ScriptResult, Session, TransactionSettings } from './engine/ports';
+export type { Driver, LockOptions, MigrationLock, Queryable, QueryResult, ScriptResult, Session, SessionCapabilities, TransactionSettings } from './engine/ports';
 
 // Where the database is: a connection (node-postgres) or the RDS Data API (Aurora).
 export { parseDatabaseUrl, PgDriver, type ConnectionSettingNames, type ConnectRetry, type PgDriverCommon, type PgDriverOptions } from './driver/pg/pg-driver';

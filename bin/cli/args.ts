@@ -3,7 +3,7 @@
  * values are UsageErrors (exit 2) that name the flag, the value and the fix.
  */
 import { DURATION_FORMAT_HINT, MAX_DURATION_MS, parseDuration } from '../../lambda/engine/files/duration';
-import { DEFAULT_LOCK_RETRIES, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_LOCK_WAIT_MS } from '../../lambda/engine/defaults';
+import { DEFAULT_LOCK_RETRIES, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_LOCK_WAIT_MS, DEFAULT_STANDBY_WAIT_MS } from '../../lambda/engine/defaults';
 import { HISTORY_SOURCES, type HistorySource } from '../../lambda/engine/foreign-history/foreign-history';
 import { MIGRATION_LAYOUTS, type MigrationLayout } from '../../lambda/engine/files/layout';
 import { nearestWord } from '../../lambda/engine/errors/nearest';
@@ -231,7 +231,7 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
     warnRows: 100_000,
     minCalls: 5,
     dryRun: false,
-    standbyWaitMs: 60_000,
+    standbyWaitMs: DEFAULT_STANDBY_WAIT_MS,
     standbyStrict: false,
     iam: false,
     pooler: false,

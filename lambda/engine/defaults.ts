@@ -12,3 +12,5 @@ export const DEFAULT_LOCK_WAIT_MS = 60_000;
 export const DEFAULT_LOCK_RETRIES = 3;
 /** First lock-timeout retry delay, doubled each time. */
 export const DEFAULT_RETRY_DELAY_MS = 500;
+/** After applying, how long to wait for the standbys to replay it (0: report only). */
+export const DEFAULT_STANDBY_WAIT_MS = 60_000;

@@ -3,7 +3,7 @@
  * deploys (lambda/handler/): a rename breaks the compiler, not the deploy.
  * Nothing here imports aws-cdk-lib.
  */
-import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_LOCK_WAIT_MS } from '../engine/defaults';
+import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_LOCK_WAIT_MS, DEFAULT_STANDBY_WAIT_MS } from '../engine/defaults';
 
 /** Exported handler functions of `lambda/handler/index.ts`. */
 export const ON_EVENT_HANDLER_NAME = 'onEvent';
@@ -115,7 +115,7 @@ export const DEFAULTS = {
   lockTimeoutMs: DEFAULT_LOCK_TIMEOUT_MS,
   lockWaitMs: DEFAULT_LOCK_WAIT_MS,
   /** The CLI's --standby-wait default too. */
-  standbyWaitMs: 60_000,
+  standbyWaitMs: DEFAULT_STANDBY_WAIT_MS,
   /**
    * The Node.js 20+ Lambda runtimes no longer load the Amazon CA certificates
    * by default; they ship them in this file (the AWS Lambda Node.js guide,

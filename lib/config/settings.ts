@@ -20,13 +20,12 @@
  * reads the file too.
  */
 import { isAbsolute, resolve } from 'node:path';
-import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_LOCK_WAIT_MS } from '../../lambda/engine/defaults';
+import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_LOCK_WAIT_MS, DEFAULT_STANDBY_WAIT_MS } from '../../lambda/engine/defaults';
 import { DURATION_FORMAT_HINT, MAX_DURATION_MS, parseDuration } from '../../lambda/engine/files/duration';
 import { InputError } from '../../lambda/engine/errors/errors';
 import { validateSchemaName } from '../../lambda/engine/state/identifiers';
 import { MIGRATION_LAYOUTS, type MigrationLayout } from '../../lambda/engine/files/layout-types';
 import { SUPPORTED_MAJORS } from '../../lambda/engine/server/server-majors';
-import { DEFAULTS } from '../../lambda/handler/constants';
 
 /** A JSON Schema fragment (draft 2020-12). */
 export type JsonSchema = Record<string, unknown>;
@@ -238,7 +237,7 @@ export const SETTINGS = [
     },
   }),
   setting({
-    key: 'standbyWait', flag: '--standby-wait', prop: 'standbys.wait', defaultText: `"${secondsText(DEFAULTS.standbyWaitMs)}"`, default: secondsText(DEFAULTS.standbyWaitMs), example: '2m',
+    key: 'standbyWait', flag: '--standby-wait', prop: 'standbys.wait', defaultText: `"${secondsText(DEFAULT_STANDBY_WAIT_MS)}"`, default: secondsText(DEFAULT_STANDBY_WAIT_MS), example: '2m',
     description: 'After `migrate` (and each deploy) applied migrations: how long to wait for the streaming standbys (RDS read replicas, Aurora readers) to replay them, so an application deployed next never reads the old schema there; "0" reports their lag without waiting. The custom resource takes up to 15 minutes (it waits inside one invocation).',
     schema: durationSchema(false), read: duration(),
   }),
