@@ -110,19 +110,24 @@ export function unenterable(dir: string, user: { uid: number; gid: number } | un
 
 /**
  * As root, PostgreSQL runs as the `postgres` OS user (it refuses root), which
- * must enter every directory above its data. schemaguard changes the
- * permissions of no directory of the user's: it refuses, naming each one that
- * user cannot enter and the ways out.
+ * must enter every directory above its data and above its binaries (in the
+ * project's node_modules). schemaguard changes the permissions of no directory
+ * of the user's: it refuses, naming each one that user cannot enter and the
+ * ways out (another data folder helps only when the binaries are reachable).
  */
-function refuseUnreachable(paths: Paths): void {
+function refuseUnreachable(paths: Paths, binDir: string): void {
   if (process.getuid?.() !== 0) return;
-  const blocked = unenterable(paths.dir, osUser('postgres'));
+  const user = osUser('postgres');
+  const data = unenterable(paths.dir, user);
+  const binaries = unenterable(binDir, user);
+  const blocked = [...new Map([...data, ...binaries].map((b) => [b.dir, b])).values()].sort((a, b) => (a.dir < b.dir ? -1 : 1));
   if (blocked.length === 0) return;
   const first = blocked[0]!;
-  const dirs = blocked.map((b) => b.dir).join(' ');
-  throw new InputError(`cannot start the embedded PostgreSQL in ${paths.dir} as root: PostgreSQL runs as the OS user postgres (it refuses to run as root), and that user cannot enter ${first.dir} (mode ${first.mode.toString(8).padStart(3, '0')}, owner ${userName(first.uid)})${blocked.length > 1 ? ` nor ${blocked.length - 1} more ${noun(blocked.length - 1, 'directory', 'directories')} below it` : ''}; schemaguard does not change the permissions of your directories`, {
+  const what = data.length && binaries.length ? 'its data and its binaries' : data.length ? 'its data' : `its binaries in ${binDir}`;
+  const elsewhere = binaries.length ? '' : `; or keep the embedded data where that user can reach it: --embedded-dir /var/tmp/schemaguard-${basename(dirname(paths.dir))} (or "embeddedDir" in schemaguard.config.json)`;
+  throw new InputError(`cannot start the embedded PostgreSQL in ${paths.dir} as root: PostgreSQL runs as the OS user postgres (it refuses to run as root), and that user cannot enter ${first.dir} (mode ${first.mode.toString(8).padStart(3, '0')}, owner ${userName(first.uid)})${blocked.length > 1 ? ` nor ${blocked.length - 1} more ${noun(blocked.length - 1, 'directory', 'directories')}` : ''} on the way to ${what}; schemaguard does not change the permissions of your directories`, {
     value: paths.dir,
-    fix: `run schemaguard as a regular user; or keep the embedded data where that user can reach it: --embedded-dir /var/tmp/schemaguard-${basename(dirname(paths.dir))} (or "embeddedDir" in schemaguard.config.json); or let it enter (not list) ${oneOrMany(blocked.length, 'that directory', 'them')}: chmod o+x ${dirs}; or use a server of your own: --database-url URL`,
+    fix: `run schemaguard as a regular user${elsewhere}; or let it enter (not list) ${oneOrMany(blocked.length, 'that directory', 'them')}: chmod o+x ${blocked.map((b) => b.dir).join(' ')}; or use a server of your own: --database-url URL`,
   });
 }
 
@@ -292,14 +297,15 @@ function stalePidFile(paths: Paths, server: Postmaster, cause: unknown): Connect
 
 /** initdb on first use, then the postmaster. */
 async function startServer(paths: Paths, password: string, options: EmbeddedOptions): Promise<void> {
-  refuseUnreachable(paths);
+  const postgres = await postgresBinary();
+  refuseUnreachable(paths, dirname(postgres));
   mkdirSync(paths.dataDir, { recursive: true });
   const log = (message: string) => appendFileSync(paths.log, message.endsWith('\n') ? message : `${message}\n`);
   if (!existsSync(join(paths.dataDir, 'PG_VERSION'))) await initialise(paths, password, log, options.onProgress);
   const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', ...options.settings };
   try {
     await startPostmaster({
-      postgres: await postgresBinary(), dataDir: paths.dataDir, port: await freePort(), logFile: paths.log,
+      postgres, dataDir: paths.dataDir, port: await freePort(), logFile: paths.log,
       flags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
       // Recorded at once: a run interrupted during the start leaves a server the next run knows to stop.
       onSpawn: (pid) => writeFileSync(paths.startedBy, processIdentity(pid)),

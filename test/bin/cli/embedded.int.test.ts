@@ -56,8 +56,9 @@ describe('CLI: a project folder the postgres user cannot enter', () => {
 
     if (process.getuid?.() === 0) {
       expect(run.code).toBe(2);
-      expect(run.stderr).toContain(`error: cannot start the embedded PostgreSQL in ${realpathSync(cwd)}/.schemaguard as root: PostgreSQL runs as the OS user postgres (it refuses to run as root), and that user cannot enter ${realpathSync(cwd)} (mode 700, owner root (uid 0)); schemaguard does not change the permissions of your directories`);
+      expect(run.stderr).toContain(`error: cannot start the embedded PostgreSQL in ${realpathSync(cwd)}/.schemaguard as root: PostgreSQL runs as the OS user postgres (it refuses to run as root), and that user cannot enter ${realpathSync(cwd)} (mode 700, owner root (uid 0)) on the way to its data; schemaguard does not change the permissions of your directories`);
       expect(run.stderr).toContain(`chmod o+x ${realpathSync(cwd)}; or use a server of your own: --database-url URL`);
+      expect(run.stderr).toContain('; or keep the embedded data where that user can reach it: --embedded-dir /var/tmp/schemaguard-'); // the binaries (this repository's) are reachable
       expect(statSync(cwd).mode & 0o777).toBe(0o700);
       expect(existsSync(join(cwd, '.schemaguard', 'data'))).toBe(false);
     } else {
