@@ -183,8 +183,9 @@ export function isMillisecondVersion(digits: string): boolean {
 /** `path`: the file as the fixes name it (typedPath), where it differs from its name. */
 function parseFileName(file: string, path = file): FileIdentity {
   const m = FILE_NAME_PATTERN.exec(file);
-  const typed = typedPath(path);
-  const beside = (name: string) => join(dirname(typed), name);
+  // Only a refusal names the path (worked out from the working directory: too slow to do for every file).
+  const typed = () => typedPath(path);
+  const beside = (name: string) => join(dirname(typed()), name);
   refuseBackwardFile(file, typed);
   if (!m) {
     // Flyway's versioned name (V3__add_index.sql) keeps its number: 3_add_index.sql.
@@ -198,7 +199,7 @@ function parseFileName(file: string, path = file): FileIdentity {
         : unnamed
           ? `add a name after an underscore, e.g. ${unnamed[1]}_describe_change.sql (the version, ${unnamed[1]}, kept as it is)`
           : renamed
-          ? `rename it to ${renamed} (${shellCommand('git', 'mv', typed, beside(renamed))})`
+          ? `rename it to ${renamed} (${shellCommand('git', 'mv', typed(), beside(renamed))})`
           : /^R__/i.test(file)
             ? `Flyway's repeatable migration: schemaguard has none. Put its current text in a new versioned file (the next number: NNNN_${file.slice(3).replace(/[^A-Za-z0-9_.-]+/g, '_')}, written to run on the schema as it is: CREATE OR REPLACE …), delete this one, and make each later change another new file`
             : 'rename it to a number, an underscore and a name of letters, digits, _ . or -, e.g. 0004_add_lead_index.sql',
@@ -207,7 +208,7 @@ function parseFileName(file: string, path = file): FileIdentity {
   const version = Number(m[1]);
   if (!Number.isSafeInteger(version)) {
     throw new InputError(`${file}: version ${m[1]} is too large: schemaguard versions are below 2^53 (${Number.MAX_SAFE_INTEGER}), read exactly`, {
-      file, value: m[1], fix: isMillisecondVersion(m[1]!) ? `${MILLISECOND_VERSIONS_FIX} (here: ${shellCommand('git', 'mv', typed, beside(`${m[1]!.slice(0, 14)}_${m[2]}.sql`))})` : 'number the files with versions below 2^53 (at most 15 digits), keeping their order',
+      file, value: m[1], fix: isMillisecondVersion(m[1]!) ? `${MILLISECOND_VERSIONS_FIX} (here: ${shellCommand('git', 'mv', typed(), beside(`${m[1]!.slice(0, 14)}_${m[2]}.sql`))})` : 'number the files with versions below 2^53 (at most 15 digits), keeping their order',
     });
   }
   return { version, name: m[2]! };
@@ -219,12 +220,12 @@ function parseFileName(file: string, path = file): FileIdentity {
  * the up file) and Flyway's undo `U2__name.sql`. Deleted, not renamed:
  * schemaguard runs forward only.
  */
-function refuseBackwardFile(file: string, typed: string): void {
+function refuseBackwardFile(file: string, typed: () => string): void {
   const tool = /^\d+_.+\.down\.sql$/i.test(file) ? 'golang-migrate\'s down migration' : /^U\d+__.+\.sql$/i.test(file) ? 'Flyway\'s undo migration' : undefined;
   if (!tool) return;
   throw new InputError(`${file}: ${tool}, and schemaguard runs forward only (read as a migration, it would run forward too)`, {
     file, value: file,
-    fix: `delete it (${shellCommand('git', 'rm', typed)}): schemaguard has no down or undo migrations; a rollback is a new forward file`,
+    fix: `delete it (${shellCommand('git', 'rm', typed())}): schemaguard has no down or undo migrations; a rollback is a new forward file`,
   });
 }
 
