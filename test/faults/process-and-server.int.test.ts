@@ -74,7 +74,7 @@ describe('Faults: PostgreSQL restarted, unreachable or refusing TLS (a server of
   });
 
   it('migrate with nothing to do leaves no line in the server\'s log: its one connection is closed as any other', async () => {
-    const db = 'spare_quiet';
+    const db = 'noop_quiet';
     await withClient(url, (c) => c.query(`CREATE DATABASE ${db}`));
     const dbUrl = url.replace(/\/postgres$/, `/${db}`);
     const dir = tempDir(steps(2));

@@ -146,8 +146,8 @@ export class PgDriver implements Driver {
   pooler?: PoolerEvidence;
   /** The runner's lease while one is held through a pooler: every commit is fenced by it. */
   lease?: LeaseLock;
-  /** Connections started by `prepareConnection`, for the next `connect()` calls, in order; `spare`: one attempt, made quietly. */
-  private early: Array<{ session: Promise<Session>; spare: boolean; dropped?: true }> = [];
+  /** The connection started by `prepareConnection`, for the next `connect()`. */
+  private early?: Promise<Session>;
   private readonly redactor: Redactor;
   /** The URL's sslmode and certificates, read as psql reads them (ssl-mode.ts); none when the `ssl` option is given. */
   private readonly tls?: UrlTls;
@@ -199,45 +199,30 @@ export class PgDriver implements Driver {
   }
 
   /**
-   * Start `count` connections now (their TCP handshakes, authentication and
-   * first round trips proceed while the caller reads its files); the next
-   * `connect()` calls return them in turn. The first is made as `connect()`
-   * makes one (its retries, its error). The others are spares, each started
-   * once the one before it is made (a spare never takes the last free
-   * connection slot from the first): one attempt, nothing said; a spare that
-   * failed is replaced by a connection made when it is asked for, as
-   * `connect()` would, and so is one that broke while it waited (the server's
-   * idle_session_timeout during a long wait for the runner lock). `end()`
-   * closes those nobody took; a spare not yet started then never starts.
+   * Start the next connection now (its TCP handshake, authentication and
+   * first round trip proceed while the caller reads its files); the next
+   * `connect()` returns it, or its error after its retries. One the server
+   * closed while it waited (idle_session_timeout) is replaced by a new one.
+   * `end()` closes it when nobody took it.
    */
-  prepareConnection(count = 1): void {
-    while (this.early.length < count) {
-      const before = this.early.at(-1)?.session;
-      const entry: (typeof this.early)[number] = { session: Promise.resolve() as never, spare: before !== undefined };
-      entry.session = before
-        ? before.then(() => {
-          if (entry.dropped) throw new Error('not needed: the driver was ended');
-          return this.open(true);
-        })
-        : this.open();
-      entry.session.catch(() => undefined);
-      this.early.push(entry);
-    }
+  prepareConnection(): void {
+    if (this.early) return;
+    this.early = this.open();
+    this.early.catch(() => undefined);
   }
 
   async connect(): Promise<Session> {
-    const next = this.early.shift();
-    if (!next) return this.open();
-    if (!next.spare) return next.session;
-    const spare = await next.session.catch(() => undefined);
-    if (spare && !spare.broken) return spare;
-    await spare?.close();
+    const early = this.early;
+    this.early = undefined;
+    if (!early) return this.open();
+    const session = await early;
+    if (!session.broken) return session;
+    await session.close();
     return this.open();
   }
 
-  /** `quiet`: one attempt, no retry (a spare connection). */
-  private async open(quiet = false): Promise<Session> {
-    const retry = quiet ? { attempts: 1 } : this.options.connectRetry ?? { attempts: 1 };
+  private async open(): Promise<Session> {
+    const retry = this.options.connectRetry ?? { attempts: 1 };
     const attempts = Math.max(1, retry.attempts);
     let delay = retry.initialDelayMs ?? 500;
     const started = Date.now();
@@ -317,15 +302,14 @@ export class PgDriver implements Driver {
   }
 
   async end(): Promise<void> {
-    // No pool: sessions are closed by their users; prepared connections nobody took are closed here.
-    // A spare still being made is waited for and closed: a process that exits
-    // with it half-open makes the server log "could not receive data from
-    // client: Connection reset by peer" (seen on PostgreSQL 18).
+    // No pool: sessions are closed by their users; a prepared connection nobody took is closed here (one still
+    // being made is waited for: a process that exits with it half-open makes the server log "could not receive
+    // data from client: Connection reset by peer", seen on PostgreSQL 18).
     const early = this.early;
-    this.early = [];
-    for (const e of early) e.dropped = true;
-    await Promise.all(early.map((e) => e.session.then((s) => s.close(), () => undefined)));
+    this.early = undefined;
+    await early?.then((s) => s.close(), () => undefined);
   }
+
 }
 
 function messageOf(e: unknown): string {

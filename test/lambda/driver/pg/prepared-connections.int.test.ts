@@ -1,8 +1,8 @@
 /**
- * Connections started ahead (`PgDriver.prepareConnection`): `migrate` starts
- * the runner lock's and the applying one while it reads its files. The first
- * is made as any connection (its retries, its error); the others are spares
- * that fail quietly and are replaced when taken.
+ * The connection started ahead (`PgDriver.prepareConnection`): `migrate`
+ * starts the runner lock's while it reads its files. It is made as any
+ * connection (its retries, its error); one the server closed while it waited
+ * is replaced when taken; `end()` closes it when nobody took it.
  */
 import { randomBytes } from 'node:crypto';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
@@ -30,101 +30,80 @@ async function until<T>(what: () => Promise<T>, done: (v: T) => boolean): Promis
 }
 
 describe.each(targets)('Function: PgDriver.prepareConnection on $name', (target) => {
-  it('starts two sessions before they are asked for; connect() hands them out in turn, end() closes the one not taken', async () => {
+  it('starts a session before it is asked for; connect() hands it out, the next connect() makes another; end() closes one not taken', async () => {
     const url = await freshDatabase(target, 'prepared');
     const app = `prepared_${randomBytes(3).toString('hex')}`;
     const driver = new PgDriver({ connectionString: url, applicationName: app });
-    driver.prepareConnection(2);
-    // Both are made before anyone asks for one.
-    const started = await until(() => sessionsOf(url, app), (s) => s.length === 2);
-    expect(started).toHaveLength(2);
+    driver.prepareConnection();
+    driver.prepareConnection(); // a second call while one waits starts no other
+    const started = await until(() => sessionsOf(url, app), (s) => s.length === 1);
+    expect(started).toHaveLength(1);
 
-    const first = await driver.connect();
-    try {
-      expect(started.map((s) => s.pid)).toContain(first.pid);
-      expect((await first.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
-    } finally {
-      await first.close();
-      await driver.end();
-    }
-    expect(await until(() => sessionsOf(url, app), (s) => s.length === 0)).toEqual([]);
-  });
-
-  it('a spare that could not connect says nothing and is replaced when taken; the first connection\'s error is the one reported', async () => {
-    const url = await freshDatabase(target, 'spare');
-    const role = `spare_${randomBytes(3).toString('hex')}`;
-    await withClient(url, (c) => c.query(`CREATE ROLE ${role} LOGIN PASSWORD 'spare-pw' CONNECTION LIMIT 1`));
-    const u = new URL(url);
-    u.username = role;
-    u.password = 'spare-pw';
-    const retries: string[] = [];
-    const driver = new PgDriver({ connectionString: u.href, connectRetry: { attempts: 3, initialDelayMs: 50 }, onConnectRetry: (_a, _d, why) => retries.push(why) });
-    // One connection allowed: the spare, started once the first is made, fails (too many connections for the role).
-    driver.prepareConnection(2);
     const sessions: Session[] = [];
     try {
       sessions.push(await driver.connect());
-      await sessions[0]!.close();
-      // The spare failed; the second connect() makes one now, the first being closed.
+      expect(sessions[0]!.pid).toBe(started[0]!.pid);
       sessions.push(await driver.connect());
-      expect((await sessions[1]!.query<{ who: string }>('SELECT current_user AS who')).rows).toEqual([{ who: role }]);
-      expect(retries).toEqual([]);
+      expect(sessions[1]!.pid).not.toBe(started[0]!.pid);
+      expect((await sessions[1]!.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
     } finally {
       for (const s of sessions) await s.close();
-      await driver.end();
     }
+    driver.prepareConnection();
+    await until(() => sessionsOf(url, app), (s) => s.length === 1);
+    await driver.end();
+    expect(await until(() => sessionsOf(url, app), (s) => s.length === 0)).toEqual([]);
+  });
 
-    // A first connection that fails reports its own error, after its own retries.
-    const bad = new URL(u.href);
+  it('a prepared connection that fails reports its own error, after its own retries', async () => {
+    const url = await freshDatabase(target, 'prepared_refused');
+    const role = `prepared_${randomBytes(3).toString('hex')}`;
+    await withClient(url, (c) => c.query(`CREATE ROLE ${role} LOGIN PASSWORD 'prepared-pw'`));
+    const bad = new URL(url);
+    bad.username = role;
     bad.password = 'wrong';
-    const refused = new PgDriver({ connectionString: bad.href });
-    refused.prepareConnection(2);
+    const retries: string[] = [];
+    const refused = new PgDriver({ connectionString: bad.href, connectRetry: { attempts: 2, initialDelayMs: 20 }, onConnectRetry: (_a, _d, why) => retries.push(why) });
+    refused.prepareConnection();
     const e = await rejection<ConnectionError>(refused.connect());
     await refused.end();
     expect(e).toBeInstanceOf(ConnectionError);
     expect(e.message).toMatch(/password authentication failed/);
     expect(e.message).not.toContain('wrong');
+    // Authentication is not retried (a wrong password stays wrong): the error comes from the one attempt.
+    expect(retries).toEqual([]);
   });
 
-  it('a spare the server closed while it waited (an idle-session timeout during the lock wait) is replaced when taken', async () => {
-    const url = await freshDatabase(target, 'spare_closed');
+  it('a prepared connection the server closed while it waited (an idle-session timeout) is replaced when taken', async () => {
+    const url = await freshDatabase(target, 'prepared_closed');
     const app = `closed_${randomBytes(3).toString('hex')}`;
     const driver = new PgDriver({ connectionString: url, applicationName: app });
-    driver.prepareConnection(2);
-    const sessions: Session[] = [];
-    try {
-      sessions.push(await driver.connect());
-      const [spare] = (await until(() => sessionsOf(url, app), (s) => s.length === 2)).filter((s) => s.pid !== sessions[0]!.pid);
-      expect(spare).toBeDefined();
-      await withClient(url, (c) => c.query('SELECT pg_terminate_backend($1)', [spare!.pid]));
-      expect(await until(() => sessionsOf(url, app), (s) => s.length === 1)).toEqual([{ pid: sessions[0]!.pid }]);
-      await sleep(100); // the client reads the server's FATAL and the end of the stream
+    driver.prepareConnection();
+    const [waiting] = await until(() => sessionsOf(url, app), (s) => s.length === 1);
+    expect(waiting).toBeDefined();
+    await withClient(url, (c) => c.query('SELECT pg_terminate_backend($1)', [waiting!.pid]));
+    expect(await until(() => sessionsOf(url, app), (s) => s.length === 0)).toEqual([]);
+    await sleep(100); // the client reads the server's FATAL and the end of the stream
 
-      sessions.push(await driver.connect());
-      expect(sessions[1]!.pid).not.toBe(spare!.pid);
-      expect((await sessions[1]!.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    const session = await driver.connect();
+    try {
+      expect(session.pid).not.toBe(waiting!.pid);
+      expect((await session.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
     } finally {
-      for (const s of sessions) await s.close();
+      await session.close();
       await driver.end();
     }
   });
 
-  it('end() before a spare started (a file refused while the first connection was being made): the spare is never made', async () => {
-    const url = await freshDatabase(target, 'spare_dropped');
+  it('end() while the prepared connection is being made waits for it and closes it: no connection is left half-open', async () => {
+    const url = await freshDatabase(target, 'prepared_dropped');
     const tcp = await countingPassThrough(url);
     const driver = new PgDriver({ connectionString: tcp.url });
     try {
-      driver.prepareConnection(2);
+      driver.prepareConnection();
       await driver.end();
-      await sleep(200);
       expect(tcp.connections()).toBe(1);
-      // Without end(), both are made.
-      const other = new PgDriver({ connectionString: tcp.url });
-      other.prepareConnection(2);
-      await (await other.connect()).close();
-      await until(async () => tcp.connections(), (n) => n === 3);
-      await other.end();
-      expect(tcp.connections()).toBe(3);
+      expect(await until(async () => tcp.open(), (n) => n === 0)).toBe(0);
     } finally {
       await tcp.close();
     }
@@ -132,7 +111,7 @@ describe.each(targets)('Function: PgDriver.prepareConnection on $name', (target)
 });
 
 /** A TCP pass-through to the server of `url` that counts the connections made through it. */
-async function countingPassThrough(url: string): Promise<{ url: string; connections(): number; close(): Promise<void> }> {
+async function countingPassThrough(url: string): Promise<{ url: string; connections(): number; open(): number; close(): Promise<void> }> {
   const target = new URL(url);
   const sockets = new Set<Socket>();
   let count = 0;
@@ -153,6 +132,7 @@ async function countingPassThrough(url: string): Promise<{ url: string; connecti
   return {
     url: through.href,
     connections: () => count,
+    open: () => sockets.size,
     close: () => new Promise<void>((resolve) => {
       for (const s of sockets) s.destroy();
       server.close(() => resolve());
