@@ -86,7 +86,8 @@ function iamAuth(construct: string, props: AuthProps, givenSecret: string | unde
  * when the instance left it unset, which would change the user's instance
  * behind their back (EnableIAMDatabaseAuthentication in its template): such an
  * instance is refused with the setting to make instead, so grantConnect only
- * ever grants. A cluster's and a proxy's grantConnect change nothing.
+ * ever grants. A cluster's and a proxy's grantConnect change nothing, and
+ * grant in vain when their IAM authentication is off: refused too.
  */
 export function grantIamConnect(construct: string, database: unknown, role: iam.IGrantable, username: string): void {
   // By shape, not class: an imported instance, cluster or proxy has grantConnect too, and the app's aws-cdk-lib may be another copy.
@@ -99,14 +100,41 @@ export function grantIamConnect(construct: string, database: unknown, role: iam.
   grantable.grantConnect(role, username);
 }
 
-/** An rds.DatabaseInstance (its field is `enableIamAuthentication`; an imported one has it true) whose IAM database authentication is not on. */
+/**
+ * A database construct of this app whose IAM database authentication is not
+ * on: an rds.DatabaseInstance (its field `enableIamAuthentication`; an
+ * imported one has it true), a DatabaseCluster (its AWS::RDS::DBCluster's
+ * EnableIAMDatabaseAuthentication) or a DatabaseProxy (its AWS::RDS::DBProxy's
+ * Auth IAMAuth, REQUIRED for IAM). Imported clusters and proxies are not
+ * known here and pass: the database refuses the token at run time.
+ */
 function refuseIamAuthenticationOff(construct: string, database: unknown): void {
-  if (typeof database !== 'object' || database === null || !('enableIamAuthentication' in database)) return;
-  const setting = (database as { enableIamAuthentication?: boolean }).enableIamAuthentication;
-  if (setting === true) return;
+  const off = iamAuthenticationOff(database);
+  if (!off) return;
   const path = (database as Partial<IConstruct>).node?.path ?? 'the database';
-  throw new Error(`${construct}: "iamAuthentication" connects with IAM database authentication, and the instance ${path} has it ${setting === false ? 'off (iamAuthentication: false)' : 'unset (off)'}; `
-    + `set iamAuthentication: true on the rds.DatabaseInstance (${construct} does not change your instance), or use a secret`);
+  throw new Error(`${construct}: "iamAuthentication" connects with IAM database authentication, and the ${off.what} ${path} has it ${off.setting}; `
+    + `set ${off.fix} on the ${off.type} (${construct} does not change your ${off.what}), or use a secret`);
+}
+
+interface IamOff { what: string; type: string; setting: string; fix: string }
+
+function iamAuthenticationOff(database: unknown): IamOff | undefined {
+  if (typeof database !== 'object' || database === null) return undefined;
+  const unset = (v: unknown) => (v === false ? 'off (iamAuthentication: false)' : 'unset (off)');
+  if ('enableIamAuthentication' in database) {
+    const setting = (database as { enableIamAuthentication?: boolean }).enableIamAuthentication;
+    return setting === true ? undefined : { what: 'instance', type: 'rds.DatabaseInstance', setting: unset(setting), fix: 'iamAuthentication: true' };
+  }
+  const resource = (database as Partial<IConstruct>).node?.defaultChild as { cfnResourceType?: string; enableIamDatabaseAuthentication?: unknown; auth?: unknown } | undefined;
+  if (resource?.cfnResourceType === 'AWS::RDS::DBCluster') {
+    const setting = resource.enableIamDatabaseAuthentication;
+    return setting === false || setting === undefined ? { what: 'cluster', type: 'rds.DatabaseCluster', setting: unset(setting), fix: 'iamAuthentication: true' } : undefined;
+  }
+  if (resource?.cfnResourceType === 'AWS::RDS::DBProxy' && Array.isArray(resource.auth)) {
+    const modes = resource.auth.map((a: { iamAuth?: unknown }) => a.iamAuth);
+    return modes.every((m) => m === 'DISABLED' || m === undefined) ? { what: 'proxy', type: 'rds.DatabaseProxy', setting: 'off (iamAuth: false)', fix: 'iamAuth: true' } : undefined;
+  }
+  return undefined;
 }
 
 /** The environment that says how to authenticate: the secret's ARN, or the IAM user. */

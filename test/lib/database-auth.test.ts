@@ -82,6 +82,23 @@ describe('Class: SchemaMigrations', () => {
       expect(JSON.stringify(connect.map((s) => s.Resource))).toContain('"DBClusterResourceId"]},"/migrator"');
     });
 
+    it('refuses a cluster and a proxy whose IAM database authentication is off (a grant of rds-db:connect there would be in vain), naming the setting', () => {
+      const b = build();
+      const cluster = new rds.DatabaseCluster(b.stack, 'Cluster', {
+        engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_16_4 }), vpc: b.vpc,
+        vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, writer: rds.ClusterInstance.serverlessV2('writer'),
+      });
+      const props = { vpc: b.vpc, migrationsDir, contractsDir: tempDir({}, 'contracts'), parseAtSynth: false, iamAuthentication: { username: 'migrator' } };
+      expect(() => new SchemaMigrations(b.stack, 'OnCluster', { database: cluster, ...props })).toThrow(
+        'SchemaMigrations: "iamAuthentication" connects with IAM database authentication, and the cluster Auth/Cluster has it unset (off); '
+        + 'set iamAuthentication: true on the rds.DatabaseCluster (SchemaMigrations does not change your cluster), or use a secret',
+      );
+      const proxy = b.instance.addProxy('Proxy', { secrets: [b.instance.secret!], vpc: b.vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
+      expect(() => new SchemaMigrations(b.stack, 'OnProxy', { database: proxy, ...props })).toThrow(/and the proxy .*Proxy has it off \(iamAuth: false\); set iamAuth: true on the rds.DatabaseProxy/);
+      // Nothing was granted to either.
+      expect(handlerStatements(Template.fromStack(b.stack)).filter((st) => actions(st).includes('rds-db:connect'))).toEqual([]);
+    });
+
     it.each([
       [{ iamAuthentication: { username: 'migrator' }, secret: 'x' }, /pass "secret" or "iamAuthentication", not both/],
       [{ iamAuthentication: { username: '' } }, /"iamAuthentication.username" is ""/],
