@@ -7,12 +7,15 @@
  * CORE_COMMANDS, ../core-commands.json). `index.ts` adds the rest. Kept
  * apart from theirs because esbuild bundles every module a table can load.
  */
-import { helpText, VERSION, type CliOptions } from '../args';
+import { helpText, VERSION } from '../args';
 import { UsageError } from '../errors';
-import type { CommandContext } from './context';
+import type { Command } from '../registry';
+import type { CommandContext, ContextOf } from './context';
 
-export type CommandRun = (ctx: CommandContext) => Promise<number>;
-export type CommandTable = Partial<Record<CliOptions['command'], () => Promise<CommandRun>>>;
+/** A command's code, given its own options only (ContextOf); help and version, the whole parse. */
+export type CommandRun<C extends Command | undefined = undefined> = (ctx: C extends Command ? ContextOf<C> : CommandContext) => Promise<number>;
+/** Each command's loader, by name: the compiler refuses one whose code reads options its command does not take. */
+export type CommandTable = { [C in Command]?: () => Promise<CommandRun<C>> } & { help?: () => Promise<CommandRun>; version?: () => Promise<CommandRun> };
 
 export const CORE_COMMAND_RUNS = {
   help: async () => async (ctx) => { ctx.out(helpText(VERSION, ctx.opts.helpFor)); return 0; },
@@ -29,7 +32,8 @@ export function commandRunner(table: CommandTable): (ctx: CommandContext) => Pro
   return async (ctx) => {
     if (ctx.opts.functionName !== undefined && ctx.opts.command !== 'help' && ctx.opts.command !== 'version') return (await import('./remote')).remoteCommand(ctx);
     if (ctx.opts.actor !== undefined) throw new UsageError('--actor names who asks the deployed function, and --function is not given', { fix: 'add --function NAME, or drop --actor (a local run records SCHEMAGUARD_APPLIED_BY, else cli:USER@HOST)' });
-    const load = table[ctx.opts.command];
+    // Every command's code takes the whole parse: it reads only its own part of it.
+    const load = table[ctx.opts.command] as (() => Promise<CommandRun>) | undefined;
     // The executable picks this bundle only for its own commands.
     if (!load) throw new Error(`this bundle of the CLI has no "${ctx.opts.command}" command (bin/schemaguard.cjs picks the bundle by the first argument)`);
     return (await load())(ctx);
