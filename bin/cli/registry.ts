@@ -5,7 +5,9 @@
  * the CLI reference (scripts/docs/cli-pages.ts) all read it. A command's
  * code is loaded from the tables in commands/core.ts (the core bundle's) and
  * commands/index.ts, keyed by these names: the compiler refuses a command
- * without one.
+ * without one. Which groups of options each command takes is OPTION_TAKERS
+ * below (its traits decide the connection, state and files groups): its
+ * flags, and the type its code is given (args.ts: OptionsOf), follow from it.
  *
  * Which commands the core bundle holds is core-commands.json, read here and by
  * the executable (bin/schemaguard.cjs), which picks the bundle before any of

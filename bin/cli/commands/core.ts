@@ -32,8 +32,7 @@ export function commandRunner(table: CommandTable): (ctx: CommandContext) => Pro
   return async (ctx) => {
     if (ctx.opts.functionName !== undefined && ctx.opts.command !== 'help' && ctx.opts.command !== 'version') return (await import('./remote')).remoteCommand(ctx);
     if (ctx.opts.actor !== undefined) throw new UsageError('--actor names who asks the deployed function, and --function is not given', { fix: 'add --function NAME, or drop --actor (a local run records SCHEMAGUARD_APPLIED_BY, else cli:USER@HOST)' });
-    // Every command's code takes the whole parse: it reads only its own part of it.
-    const load = table[ctx.opts.command] as (() => Promise<CommandRun>) | undefined;
+    const load = table[ctx.opts.command];
     // The executable picks this bundle only for its own commands.
     if (!load) throw new Error(`this bundle of the CLI has no "${ctx.opts.command}" command (bin/schemaguard.cjs picks the bundle by the first argument)`);
     return (await load())(ctx);
