@@ -5,181 +5,105 @@
 import { DURATION_FORMAT_HINT, MAX_DURATION_MS, parseDuration } from '../../lambda/engine/files/duration';
 import { DEFAULT_LOCK_RETRIES, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_LOCK_WAIT_MS, DEFAULT_STANDBY_WAIT_MS } from '../../lambda/engine/defaults';
 import { HISTORY_SOURCES, type HistorySource } from '../../lambda/engine/foreign-history/foreign-history';
-import { MIGRATION_LAYOUTS, type MigrationLayout } from '../../lambda/engine/files/layout';
+import { MIGRATION_LAYOUTS } from '../../lambda/engine/files/layout';
 import { nearestWord } from '../../lambda/engine/errors/nearest';
 import { CONFIG_FILE_NAME, defaultSnapshot } from '../../lib/config/load';
-import { SETTINGS, type RuleSetting } from '../../lib/config/settings';
+import { SETTINGS } from '../../lib/config/settings';
 import { UsageError } from './errors';
 import { orList } from './words';
-import { commandSpec, COMMANDS, commandsWhere, HELP_ORDER, REMOTE_COMMANDS, SARIF_COMMANDS, type Command } from './registry';
+import { commandSpec, COMMANDS, HELP_ORDER, OPTION_TAKERS, SARIF_COMMANDS, type Command, type GroupsOf } from './registry';
+import { FORMATS, groupOf, type AllOptions, type CommonOptions, type GroupKeys, type OptionGroup, type OutputFormat } from './options';
 import { DOCS_POINTERS } from '../../lambda/engine/errors/docs-pointers';
 
 export const VERSION = '0.1.0';
 
-export const FORMATS = ['text', 'json', 'github', 'sarif'] as const;
-export type OutputFormat = (typeof FORMATS)[number];
+export { FORMATS, type OutputFormat } from './options';
 /** The tools whose history `baseline --from` reads: the engine's registry. */
 export const BASELINE_SOURCES = HISTORY_SOURCES;
 export type BaselineSource = HistorySource;
 
-export interface CliOptions {
+/** What the parser produces: every group's options (options.ts), and the command. */
+export interface CliOptions extends AllOptions {
   command: Command | 'help' | 'version';
   /** `help COMMAND`, `COMMAND --help`: the command whose help to print. */
   helpFor?: Command;
-  databaseUrl?: string;
-  /** `--cluster-arn`: an Aurora cluster reached through the RDS Data API instead of a URL. */
-  clusterArn?: string;
-  /** `--secret-arn`: the secret the Data API signs in with (with --cluster-arn). */
-  secretArn?: string;
-  /** `--database`: the database on the cluster (with --cluster-arn). */
-  database?: string;
-  /** `--function`: run the command in the deployed migration function, by name or ARN. */
-  functionName?: string;
-  /** `--actor`: who asks, recorded by the function (with --function). */
-  actor?: string;
-  dir: string;
-  json: boolean;
-  lockWaitMs: number;
-  lockTimeoutMs: number;
-  statementTimeoutMs: number;
-  lockRetries: number;
-  allowAhead: boolean;
-  outOfOrder: boolean;
-  ignoreForeignHistory: boolean;
-  stateSchema: string;
-  /** Where the embedded server keeps its data. */
-  embeddedDir: string;
-  /** `--embedded`: use the embedded server although PG* variables name another (connectTarget). */
-  embedded: boolean;
-  quiet: boolean;
-  /** Per-attempt connect timeout. */
-  connectTimeoutMs: number;
-  /** Connect attempts after the first one fails with a transient error. */
-  connectRetries: number;
-  /** Directory of query contracts (`check`). */
-  contractsDir: string;
-  /** Schema snapshot file (`diff`, `guard`, `check`, `snapshot`); by default beside the migrations. */
-  snapshot: string;
-  /** `--config FILE`: the project file to read instead of the one found from the working directory. */
-  config?: string;
-  /** The project file read, as a path from the working directory (project-config.ts); undefined when there is none. */
-  configFile?: string;
-  /** The environment variable the database URL is read from (the project file's `databaseUrlEnv`). */
-  databaseUrlEnv: string;
-  /**
-   * The migrations folder is the project's (the project file's `migrations`, or ./migrations), not
-   * another folder named by --dir: lint then takes what the embedded server applied as applied.
-   */
-  projectFiles: boolean;
-  /** Lint rules the project file turns off or re-levels (`lintRules`). */
-  lintRules: Readonly<Record<string, RuleSetting>>;
-  /** The options the command line set (by key), not left at their defaults. */
-  given: Set<string>;
-  /** The options the project file set (by key), where the command line did not. */
-  fromFile: Set<string>;
-  /** Positional arguments after the command (`new NAME`, `baseline VERSION`, `repair VERSION…`). */
-  args: string[];
-  /** How findings are printed; `--json` is `--format json`. */
-  format: OutputFormat;
-  /** Why (`baseline`, `repair`). */
-  reason?: string;
-  /** `repair --rename`: accept a changed file whose version was applied under another name. */
-  rename: boolean;
-  /** `baseline --from`: read the version from another tool's history table. */
-  from?: BaselineSource;
-  /** `--layout`: how --dir is laid out (flat, prisma, drizzle); detected when not given. */
-  layout?: MigrationLayout;
-  /** `status --exit-code`: exit 1 when anything is pending or changed; `plan --exit-code`: exit 1 on an error. */
-  exitCode: boolean;
-  /** `plan --offline`: the files alone, no database (every file pending, no table sizes). */
-  offline: boolean;
-  /** `lint --since`: the files this git ref has, unchanged, count as applied. */
-  since?: string;
-  /** `plan`: warn when a write-blocking lock is held over a scan or rewrite of a table with at least this many rows. */
-  warnRows: number;
-  /** `lint` without a database, `plan --offline`: the PostgreSQL major version the migrations are for. */
-  serverVersion?: number;
-  /** `capture`: only statements executed at least this often. */
-  minCalls: number;
-  /** `capture`: list what would be written, write nothing. */
-  dryRun: boolean;
-  /** `migrate`, `plan`: why changing tables that logical replication carries is planned for (every file). */
-  replicationPlanned?: string;
-  /** `migrate`: how long to wait for the standbys to replay what it applied (0: report only). */
-  standbyWaitMs: number;
-  /** `migrate`: fail (exit 1) when a standby has not caught up within the wait. */
-  standbyStrict: boolean;
-  /** Sign an IAM authentication token for each connection instead of a password. */
-  iam: boolean;
-  /** The URL points at a pooler or proxy that multiplexes transactions (RDS Proxy, PgBouncer). */
-  pooler: boolean;
 }
+
+/** The options in the groups `G`, and the common ones: what code that needs only these reads. */
+export type OptionsIn<G extends OptionGroup> = Pick<CliOptions, 'command' | keyof CommonOptions | GroupKeys<G>>;
+
+/** The options `command` takes (the registry's OPTION_TAKERS): all its code may read. */
+export type OptionsOf<C extends Command> = OptionsIn<GroupsOf<C>>;
 
 type FlagKind = 'string' | 'duration' | 'int' | 'count' | 'bool' | 'format' | 'source' | 'layout';
 /**
- * `for`: the commands the flag applies to (in their help); given to another, it is refused (parseArgs), never ignored. Every command when absent.
+ * `for`: the commands the flag applies to (in their help), its option's group's (OPTION_TAKERS); given to another, it is refused (parseArgs), never ignored. Every command when absent.
  * `helpFor`: the help line for one command, where the flag means more there (lint's --database-url).
  * `zero`: a duration that must be positive, and what 0 would mean (said when it is refused).
  */
-export interface FlagSpec { key: keyof CliOptions; kind: FlagKind; help: string; value?: string; for?: readonly Command[]; helpFor?: Partial<Record<Command, string>>; zero?: string }
+export interface FlagSpec { key: keyof AllOptions; kind: FlagKind; help: string; value?: string; for?: readonly Command[]; helpFor?: Partial<Record<Command, string>>; zero?: string }
 
-const CONNECTING = commandsWhere((c) => c.connects);
-const STATEFUL = commandsWhere((c) => c.stateful);
-const READING_FILES = commandsWhere((c) => c.readsFiles);
+/** `spec` with the commands that take its option's group; none for a common option (every command takes it). */
+function withTakers(spec: Omit<FlagSpec, 'for'>): FlagSpec {
+  const group = groupOf(spec.key);
+  return group ? { ...spec, for: OPTION_TAKERS[group] } : spec;
+}
 
-export const FLAGS: Record<string, FlagSpec> = {
+const FLAG_SPECS: Record<string, Omit<FlagSpec, 'for'>> = {
   '--database-url': {
-    key: 'databaseUrl', kind: 'string', value: 'URL', for: CONNECTING, help: 'PostgreSQL to use (or DATABASE_URL); default: the embedded server under .schemaguard/',
+    key: 'databaseUrl', kind: 'string', value: 'URL', help: 'PostgreSQL to use (or DATABASE_URL); default: the embedded server under .schemaguard/',
     helpFor: { lint: 'PostgreSQL whose applied migrations lint takes as applied (or DATABASE_URL); default: what the embedded server under .schemaguard/ applied when it has data, else the files changed since the git base (origin/HEAD; --since REF names another), else every file counts as pending, and lint says so first' },
   },
-  '--cluster-arn': { key: 'clusterArn', kind: 'string', value: 'ARN', for: CONNECTING, help: 'an Aurora cluster to reach through the RDS Data API instead of a URL (with --secret-arn; AWS credentials from the standard chain, the region from the ARN)' },
-  '--secret-arn': { key: 'secretArn', kind: 'string', value: 'ARN', for: CONNECTING, help: 'with --cluster-arn: the Secrets Manager secret the Data API signs in with' },
-  '--database': { key: 'database', kind: 'string', value: 'NAME', for: CONNECTING, help: 'with --cluster-arn: the database on the cluster (default: postgres)' },
-  '--function': { key: 'functionName', kind: 'string', value: 'NAME', for: REMOTE_COMMANDS, help: 'run the command in the deployed migration function (SchemaMigrations onEventHandler, its name or ARN), against its database with its deployed files; baseline and repair only where operatorCommands.writes allows' },
-  '--actor': { key: 'actor', kind: 'string', value: 'NAME', for: REMOTE_COMMANDS, help: 'with --function: who asks, recorded by the function (default: your ARN from STS GetCallerIdentity)' },
-  '--dir': { key: 'dir', kind: 'string', value: 'DIR', for: READING_FILES, help: 'migrations directory (default: migrations)' },
-  '--layout': { key: 'layout', kind: 'layout', value: 'LAYOUT', for: READING_FILES, help: `how --dir is laid out: ${MIGRATION_LAYOUTS.join(', ')} (default: detected; drizzle by its meta/_journal.json, prisma by its <timestamp>_<name>/migration.sql folders)` },
+  '--cluster-arn': { key: 'clusterArn', kind: 'string', value: 'ARN', help: 'an Aurora cluster to reach through the RDS Data API instead of a URL (with --secret-arn; AWS credentials from the standard chain, the region from the ARN)' },
+  '--secret-arn': { key: 'secretArn', kind: 'string', value: 'ARN', help: 'with --cluster-arn: the Secrets Manager secret the Data API signs in with' },
+  '--database': { key: 'database', kind: 'string', value: 'NAME', help: 'with --cluster-arn: the database on the cluster (default: postgres)' },
+  '--function': { key: 'functionName', kind: 'string', value: 'NAME', help: 'run the command in the deployed migration function (SchemaMigrations onEventHandler, its name or ARN), against its database with its deployed files; baseline and repair only where operatorCommands.writes allows' },
+  '--actor': { key: 'actor', kind: 'string', value: 'NAME', help: 'with --function: who asks, recorded by the function (default: your ARN from STS GetCallerIdentity)' },
+  '--dir': { key: 'dir', kind: 'string', value: 'DIR', help: 'migrations directory (default: migrations)' },
+  '--layout': { key: 'layout', kind: 'layout', value: 'LAYOUT', help: `how --dir is laid out: ${MIGRATION_LAYOUTS.join(', ')} (default: detected; drizzle by its meta/_journal.json, prisma by its <timestamp>_<name>/migration.sql folders)` },
   '--config': { key: 'config', kind: 'string', value: 'FILE', help: 'the project file to read (default: schemaguard.config.json in the working directory or the nearest one above it)' },
   '--json': { key: 'json', kind: 'bool', help: 'print the result (or the error) as one JSON object' },
-  '--lock-wait': { key: 'lockWaitMs', kind: 'duration', value: 'DURATION', for: ['migrate', 'baseline', 'repair'], help: 'how long to wait for another runner\'s lock, trying again with backoff (default: 60s; 0 = one try)' },
-  '--lock-timeout': { key: 'lockTimeoutMs', kind: 'duration', value: 'DURATION', for: ['migrate'], help: 'lock_timeout per migration without a directive, more than 0 (default: 5s)',
+  '--lock-wait': { key: 'lockWaitMs', kind: 'duration', value: 'DURATION', help: 'how long to wait for another runner\'s lock, trying again with backoff (default: 60s; 0 = one try)' },
+  '--lock-timeout': { key: 'lockTimeoutMs', kind: 'duration', value: 'DURATION', help: 'lock_timeout per migration without a directive, more than 0 (default: 5s)',
     zero: 'lock_timeout 0 in PostgreSQL means none: a statement waits forever behind any lock it conflicts with, and the queries queued behind a waiting ALTER wait too' },
-  '--statement-timeout': { key: 'statementTimeoutMs', kind: 'duration', value: 'DURATION', for: ['migrate'], help: 'statement_timeout per migration without a directive (default: 0 = none)' },
-  '--lock-retries': { key: 'lockRetries', kind: 'int', value: 'N', for: ['migrate'], help: 'retries after a lock timeout, with backoff (default: 3)' },
-  '--allow-ahead': { key: 'allowAhead', kind: 'bool', for: ['migrate', 'status'], help: 'succeed when the database has migrations the files do not (rollbacks); status: with --exit-code' },
-  '--out-of-order': { key: 'outOfOrder', kind: 'bool', for: ['migrate'], help: 'apply pending migrations older than the newest applied one' },
-  '--ignore-foreign-history': { key: 'ignoreForeignHistory', kind: 'bool', for: ['migrate'], help: "run the files where another tool's history table is and schemaguard has recorded nothing (instead: baseline --from TOOL)" },
-  '--state-schema': { key: 'stateSchema', kind: 'string', value: 'NAME', for: STATEFUL, help: "schema for schemaguard's state table (default: schemaguard)" },
-  '--embedded': { key: 'embedded', kind: 'bool', for: CONNECTING, help: 'use the embedded server under .schemaguard/ although PGHOST, PGPORT, PGDATABASE, PGUSER or PGSERVICE is set (without it they are refused, never silently ignored)' },
-  '--iam': { key: 'iam', kind: 'bool', for: CONNECTING, help: 'IAM database authentication: sign a token (15 minutes) for each connection from the AWS credential chain and region instead of a password; the URL names the user and no password, and TLS is verify-full unless its sslmode says otherwise' },
-  '--pooler': { key: 'pooler', kind: 'bool', for: CONNECTING, help: 'the URL points at a pooler or proxy that multiplexes transactions (RDS Proxy, PgBouncer in transaction mode): the runner lock becomes a lease and no-transaction files are refused (an RDS Proxy endpoint is recognised by its name, another pooler by its start-up)' },
-  '--embedded-dir': { key: 'embeddedDir', kind: 'string', value: 'DIR', for: CONNECTING, help: 'data directory of the embedded server (default: .schemaguard)' },
+  '--statement-timeout': { key: 'statementTimeoutMs', kind: 'duration', value: 'DURATION', help: 'statement_timeout per migration without a directive (default: 0 = none)' },
+  '--lock-retries': { key: 'lockRetries', kind: 'int', value: 'N', help: 'retries after a lock timeout, with backoff (default: 3)' },
+  '--allow-ahead': { key: 'allowAhead', kind: 'bool', help: 'succeed when the database has migrations the files do not (rollbacks); status: with --exit-code' },
+  '--out-of-order': { key: 'outOfOrder', kind: 'bool', help: 'apply pending migrations older than the newest applied one' },
+  '--ignore-foreign-history': { key: 'ignoreForeignHistory', kind: 'bool', help: "run the files where another tool's history table is and schemaguard has recorded nothing (instead: baseline --from TOOL)" },
+  '--state-schema': { key: 'stateSchema', kind: 'string', value: 'NAME', help: "schema for schemaguard's state table (default: schemaguard)" },
+  '--embedded': { key: 'embedded', kind: 'bool', help: 'use the embedded server under .schemaguard/ although PGHOST, PGPORT, PGDATABASE, PGUSER or PGSERVICE is set (without it they are refused, never silently ignored)' },
+  '--iam': { key: 'iam', kind: 'bool', help: 'IAM database authentication: sign a token (15 minutes) for each connection from the AWS credential chain and region instead of a password; the URL names the user and no password, and TLS is verify-full unless its sslmode says otherwise' },
+  '--pooler': { key: 'pooler', kind: 'bool', help: 'the URL points at a pooler or proxy that multiplexes transactions (RDS Proxy, PgBouncer in transaction mode): the runner lock becomes a lease and no-transaction files are refused (an RDS Proxy endpoint is recognised by its name, another pooler by its start-up)' },
+  '--embedded-dir': { key: 'embeddedDir', kind: 'string', value: 'DIR', help: 'data directory of the embedded server (default: .schemaguard)' },
   '--quiet': { key: 'quiet', kind: 'bool', help: 'no progress lines' },
-  '--connect-timeout': { key: 'connectTimeoutMs', kind: 'duration', value: 'DURATION', for: CONNECTING, help: 'give up on one connection attempt after this long (default: 10s; 0 = no limit)' },
-  '--connect-retries': { key: 'connectRetries', kind: 'int', value: 'N', for: CONNECTING, help: 'retry a failed connection N times with backoff, e.g. while the server starts (default: 0)' },
-  '--contracts': { key: 'contractsDir', kind: 'string', value: 'DIR', for: ['check', 'guard', 'capture', 'init'], help: 'query contracts for check, guard and capture (default: contracts)' },
-  '--snapshot': { key: 'snapshot', kind: 'string', value: 'FILE', for: ['diff', 'guard', 'check', 'snapshot', 'init'], help: 'schema snapshot that snapshot writes and diff, guard and check read (default: schema.snapshot.json in the migrations directory)' },
+  '--connect-timeout': { key: 'connectTimeoutMs', kind: 'duration', value: 'DURATION', help: 'give up on one connection attempt after this long (default: 10s; 0 = no limit)' },
+  '--connect-retries': { key: 'connectRetries', kind: 'int', value: 'N', help: 'retry a failed connection N times with backoff, e.g. while the server starts (default: 0)' },
+  '--contracts': { key: 'contractsDir', kind: 'string', value: 'DIR', help: 'query contracts for check, guard and capture (default: contracts)' },
+  '--snapshot': { key: 'snapshot', kind: 'string', value: 'FILE', help: 'schema snapshot that snapshot writes and diff, guard and check read (default: schema.snapshot.json in the migrations directory)' },
   '--format': { key: 'format', kind: 'format', value: 'FORMAT', help: 'text, json or github (workflow annotations; a failure is one) for every command; sarif (SARIF 2.1.0) for lint, check, doctor, diff, plan and guard (default: text)' },
-  '--reason': { key: 'reason', kind: 'string', value: 'TEXT', for: ['baseline', 'repair'], help: 'why: kept with the rows baseline records and with every checksum repair accepts' },
-  '--rename': { key: 'rename', kind: 'bool', for: ['repair'], help: 'repair: also accept a file whose version ran under another name (that migration renamed, not a new one)' },
-  '--from': { key: 'from', kind: 'source', value: 'TOOL', for: ['baseline'], help: `baseline: take the version from another tool's history table in the same database: ${BASELINE_SOURCES.join(', ')}` },
+  '--reason': { key: 'reason', kind: 'string', value: 'TEXT', help: 'why: kept with the rows baseline records and with every checksum repair accepts' },
+  '--rename': { key: 'rename', kind: 'bool', help: 'repair: also accept a file whose version ran under another name (that migration renamed, not a new one)' },
+  '--from': { key: 'from', kind: 'source', value: 'TOOL', help: `baseline: take the version from another tool's history table in the same database: ${BASELINE_SOURCES.join(', ')}` },
   '--exit-code': {
-    key: 'exitCode', kind: 'bool', for: ['status', 'plan'], help: 'status: exit 1 when a migration is pending or changed, or migrate would refuse the database; plan: exit 1 when it reports an error (a CI gate)',
+    key: 'exitCode', kind: 'bool', help: 'status: exit 1 when a migration is pending or changed, or migrate would refuse the database; plan: exit 1 when it reports an error (a CI gate)',
     helpFor: {
       status: 'exit 1 when a migration is pending or changed, or migrate would refuse the database (a CI gate)',
       plan: 'exit 1 when plan reports an error, a lint error or a refusal of migrate, as lint does (a CI gate; without it plan is a report and exits 0)',
     },
   },
-  '--since': { key: 'since', kind: 'string', value: 'REF', for: ['lint'], help: 'lint: the files git ref REF has, unchanged, count as applied, the rest pending (a pull request: --since origin/main)' },
-  '--offline': { key: 'offline', kind: 'bool', for: ['plan'], help: 'plan: from the files alone, without a database (every file pending, no table sizes)' },
-  '--server-version': { key: 'serverVersion', kind: 'int', value: 'MAJOR', for: ['lint', 'plan'], help: 'lint without a database, plan --offline: the PostgreSQL major version (13 to 18) the migrations run on (e.g. 15): syntax it lacks is an error, and plan shows its locks (default: 18, the grammar they are parsed with; with a database, its own)' },
-  '--warn-rows': { key: 'warnRows', kind: 'count', value: 'N', for: ['plan'], help: 'plan: warn when a write-blocking lock is held over a scan or rewrite of a table of at least N rows (default: 100000)' },
-  '--min-calls': { key: 'minCalls', kind: 'count', value: 'N', for: ['capture'], help: 'capture: only statements executed at least N times (default: 5)' },
-  '--dry-run': { key: 'dryRun', kind: 'bool', for: ['capture'], help: 'capture: list the contracts it would write, write nothing' },
-  '--replication-planned': { key: 'replicationPlanned', kind: 'string', value: 'REASON', for: ['migrate', 'plan'], help: 'migrate, plan: change tables that a publication or an active logical slot carries (RDS Blue/Green, DMS, Debezium, subscriptions), saying how that was planned for (without it such a file needs -- schemaguard:replication-planned, or is refused)' },
-  '--standby-wait': { key: 'standbyWaitMs', kind: 'duration', value: 'DURATION', for: ['migrate'], help: 'migrate: after applying, wait this long for every standby to replay the migrations, with progress lines (default: 60s; 0 = report their lag only)' },
-  '--standby-strict': { key: 'standbyStrict', kind: 'bool', for: ['migrate'], help: 'migrate: exit 1 when a standby has not replayed the migrations within --standby-wait (default: a warning)' },
+  '--since': { key: 'since', kind: 'string', value: 'REF', help: 'lint: the files git ref REF has, unchanged, count as applied, the rest pending (a pull request: --since origin/main)' },
+  '--offline': { key: 'offline', kind: 'bool', help: 'plan: from the files alone, without a database (every file pending, no table sizes)' },
+  '--server-version': { key: 'serverVersion', kind: 'int', value: 'MAJOR', help: 'lint without a database, plan --offline: the PostgreSQL major version (13 to 18) the migrations run on (e.g. 15): syntax it lacks is an error, and plan shows its locks (default: 18, the grammar they are parsed with; with a database, its own)' },
+  '--warn-rows': { key: 'warnRows', kind: 'count', value: 'N', help: 'plan: warn when a write-blocking lock is held over a scan or rewrite of a table of at least N rows (default: 100000)' },
+  '--min-calls': { key: 'minCalls', kind: 'count', value: 'N', help: 'capture: only statements executed at least N times (default: 5)' },
+  '--dry-run': { key: 'dryRun', kind: 'bool', help: 'capture: list the contracts it would write, write nothing' },
+  '--replication-planned': { key: 'replicationPlanned', kind: 'string', value: 'REASON', help: 'migrate, plan: change tables that a publication or an active logical slot carries (RDS Blue/Green, DMS, Debezium, subscriptions), saying how that was planned for (without it such a file needs -- schemaguard:replication-planned, or is refused)' },
+  '--standby-wait': { key: 'standbyWaitMs', kind: 'duration', value: 'DURATION', help: 'migrate: after applying, wait this long for every standby to replay the migrations, with progress lines (default: 60s; 0 = report their lag only)' },
+  '--standby-strict': { key: 'standbyStrict', kind: 'bool', help: 'migrate: exit 1 when a standby has not replayed the migrations within --standby-wait (default: a warning)' },
 };
+
+export const FLAGS: Record<string, FlagSpec> = Object.fromEntries(Object.entries(FLAG_SPECS).map(([flag, spec]) => [flag, withTakers(spec)]));
 
 /** The flags that choose or reach a server: unused where a command reads no database. */
 const CONNECTION_FLAGS = ['--database-url', '--embedded', '--embedded-dir', '--connect-timeout', '--connect-retries', '--state-schema'] as const;

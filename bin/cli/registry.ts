@@ -5,7 +5,9 @@
  * the CLI reference (scripts/docs/cli-pages.ts) all read it. A command's
  * code is loaded from the tables in commands/core.ts (the core bundle's) and
  * commands/index.ts, keyed by these names: the compiler refuses a command
- * without one.
+ * without one. Which groups of options each command takes is OPTION_TAKERS
+ * below (its traits decide the connection, state and files groups): its
+ * flags, and the type its code is given (args.ts: OptionsOf), follow from it.
  *
  * Which commands the core bundle holds is core-commands.json, read here and by
  * the executable (bin/schemaguard.cjs), which picks the bundle before any of
@@ -15,6 +17,7 @@
  */
 import { OPERATOR_COMMANDS, type OperatorCommand } from '../../lambda/handler/operator-protocol';
 import CORE_LIST from './core-commands.json';
+import type { OptionGroup } from './options';
 
 export interface CommandSpec {
   /** How it is written, after `schemaguard`. */
@@ -55,8 +58,12 @@ export const COMMANDS = Object.keys(REGISTRY) as readonly Command[];
 /** The registry's entry for `command`. */
 export const commandSpec = (command: Command): CommandSpec => REGISTRY[command];
 
+type Trait = 'connects' | 'stateful' | 'readsFiles';
+/** The commands whose entry has `trait`, as a type. */
+type CommandsWith<T extends Trait> = { [C in Command]: (typeof REGISTRY)[C][T] extends true ? C : never }[Command];
+
 /** The commands whose entry has `trait`, in registry order. */
-export const commandsWhere = (trait: (spec: CommandSpec) => boolean): readonly Command[] => COMMANDS.filter((c) => trait(REGISTRY[c]));
+const commandsWith = <T extends Trait>(trait: T): readonly CommandsWith<T>[] => COMMANDS.filter((c): c is CommandsWith<T> => REGISTRY[c][trait]);
 
 /** The order of the commands in the help and the reference: init first, where a project starts. */
 export const HELP_ORDER: readonly Command[] = ['init', 'plan', 'migrate', 'status', 'lint', 'check', 'diff', 'snapshot', 'doctor', 'guard', 'capture', 'new', 'baseline', 'repair'];
@@ -73,3 +80,33 @@ export const REMOTE_COMMANDS = Object.keys(OPERATOR_COMMANDS) as readonly (Comma
 
 /** What `command` does to the database through the deployed function (`--function`), or undefined when the function does not run it. */
 export const operatorMode = (command: Command): 'reads' | 'writes' | undefined => OPERATOR_COMMANDS[command as OperatorCommand];
+
+/**
+ * The commands that take each group of options (options.ts), in the order
+ * their flags' help and reference list them: the parser refuses a group's
+ * flag on any other command, and the compiler refuses a command's code
+ * reading an option of a group it does not take (args.ts: OptionsOf).
+ */
+export const OPTION_TAKERS = {
+  connection: commandsWith('connects'),
+  remote: REMOTE_COMMANDS,
+  state: commandsWith('stateful'),
+  files: commandsWith('readsFiles'),
+  contracts: ['check', 'guard', 'capture', 'init'],
+  snapshot: ['diff', 'guard', 'check', 'snapshot', 'init'],
+  runnerLock: ['migrate', 'baseline', 'repair'],
+  apply: ['migrate'],
+  ahead: ['migrate', 'status'],
+  replication: ['migrate', 'plan'],
+  exitCode: ['status', 'plan'],
+  lintSettings: ['lint', 'plan'],
+  reason: ['baseline', 'repair'],
+  baseline: ['baseline'],
+  repair: ['repair'],
+  lintScope: ['lint'],
+  plan: ['plan'],
+  capture: ['capture'],
+} as const satisfies Record<OptionGroup, readonly Command[]>;
+
+/** The option groups `command` takes. */
+export type GroupsOf<C extends Command> = { [G in OptionGroup]: C extends (typeof OPTION_TAKERS)[G][number] ? G : never }[OptionGroup];

@@ -12,6 +12,7 @@
 import { userInfo } from 'node:os';
 import { GUARD_ROLE_PREFIX } from '../../../lambda/handler/constants';
 import type { CommandContext } from './context';
+import type { OptionsIn } from '../args';
 
 /** The user a connection to `url` logs in as: the URL's, else PGUSER, else the operating-system user (as libpq and pg do). */
 export function connectingUser(url: URL, env: NodeJS.ProcessEnv): string {
@@ -46,7 +47,7 @@ export function alarmedUserNote(url: URL, env: NodeJS.ProcessEnv, contracts: num
  * (its user and database; no password); undefined for the embedded server
  * and the Data API, whose user the CLI does not know.
  */
-export function connectedUrl(ctx: Pick<CommandContext, 'opts' | 'target'>, driverTarget: string): URL | undefined {
+export function connectedUrl(ctx: Pick<CommandContext<OptionsIn<'connection'>>, 'opts' | 'target'>, driverTarget: string): URL | undefined {
   if (ctx.opts.databaseUrl) return new URL(ctx.opts.databaseUrl);
   return ctx.target && /^postgres(ql)?:\/\//.test(driverTarget) ? new URL(driverTarget) : undefined;
 }

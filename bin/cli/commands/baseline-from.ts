@@ -3,9 +3,9 @@ import { baselineVersionFrom, readForeignHistory, repeatableList } from '../../.
 import { loadMigrations } from '../../../lambda/engine/files/source';
 import { UsageError } from '../errors';
 import { runBaseline } from './baseline-run';
-import { connectTarget, type CommandContext } from './context';
+import { connectTarget, type ContextOf } from './context';
 
-export async function baselineFromCommand(ctx: CommandContext): Promise<number> {
+export async function baselineFromCommand(ctx: ContextOf<'baseline'>): Promise<number> {
   const { opts } = ctx;
   const source = opts.from!;
   if (opts.args.length) {

@@ -2,12 +2,12 @@
 import { baseline, type BaselineResult } from '../../../lambda/engine/state/baseline';
 import type { Driver } from '../../../lambda/engine/ports';
 import type { Migration } from '../../../lambda/engine/files/source';
-import { stateSchemaFlag, type CommandContext } from './context';
+import { stateSchemaFlag, type ContextOf } from './context';
 import { appliedBy, lockWaitLine } from './migrate';
 import { oneOrMany, plural } from '../words';
 
 /** Record the files up to `version` on the target and report it. */
-export async function runBaseline(ctx: CommandContext, driver: Driver, where: string, migrations: Migration[], version: number): Promise<number> {
+export async function runBaseline(ctx: ContextOf<'baseline'>, driver: Driver, where: string, migrations: Migration[], version: number): Promise<number> {
   const { opts } = ctx;
   ctx.progress(`baseline ${driver.target}${where}: files up to version ${version} in ${opts.dir}/`);
   const result = await baseline({

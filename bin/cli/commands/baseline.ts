@@ -9,9 +9,9 @@ import { UsageError } from '../errors';
 import { baselineFromCommand } from './baseline-from';
 import { runBaseline } from './baseline-run';
 import { versionArgument } from './version-argument';
-import { connectTarget, type CommandContext } from './context';
+import { connectTarget, type ContextOf } from './context';
 
-export async function baselineCommand(ctx: CommandContext): Promise<number> {
+export async function baselineCommand(ctx: ContextOf<'baseline'>): Promise<number> {
   const { opts } = ctx;
   if (opts.from) return baselineFromCommand(ctx);
   if (!opts.args[0]) throw new UsageError('baseline needs a VERSION', { fix: 'write schemaguard baseline VERSION (the newest file the database already reflects), or --from flyway|node-pg-migrate|golang-migrate|prisma' });

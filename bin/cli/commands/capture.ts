@@ -10,9 +10,9 @@ import { captureStatements, type CapturedStatement, type CaptureReport } from '.
 import { loadContracts } from '../../../lambda/checks/contracts';
 import { loadMigrations } from '../../../lambda/engine/files/source';
 import { UsageError } from '../errors';
-import { connectTarget, stateSchemaFlag, type CommandContext } from './context';
+import { connectTarget, stateSchemaFlag, type ContextOf } from './context';
 
-export async function captureCommand(ctx: CommandContext): Promise<number> {
+export async function captureCommand(ctx: ContextOf<'capture'>): Promise<number> {
   const { opts } = ctx;
   if (opts.minCalls < 1) throw new UsageError('--min-calls: must be at least 1', { value: String(opts.minCalls), fix: 'e.g. --min-calls 5' });
   const contracts = existsSync(opts.contractsDir) ? await loadContracts(opts.contractsDir) : [];

@@ -11,7 +11,7 @@ import { contractFindings } from '../../../lambda/checks/report-findings';
 import type { Driver } from '../../../lambda/engine/ports';
 import { printFindings } from '../output/findings';
 import { alarmedUserNote, connectedUrl } from './alarmed-user';
-import { connectTarget, type CommandContext } from './context';
+import { connectTarget, type ContextOf } from './context';
 import { readSnapshot } from './diff';
 import { plural } from '../words';
 
@@ -33,7 +33,7 @@ export function contractsReport(report: ContractsReport): string {
   return lines.join('\n');
 }
 
-export async function checkCommand(ctx: CommandContext): Promise<number> {
+export async function checkCommand(ctx: ContextOf<'check'>): Promise<number> {
   const { opts } = ctx;
   const contracts = await loadContracts(opts.contractsDir);
   const snapshot = existsSync(opts.snapshot) ? readSnapshot(opts.snapshot) : undefined;

@@ -9,15 +9,17 @@ import { scriptConfigs, skippedLookalikes, upFiles } from '../../../lambda/engin
 import { SUPPORTED_MAJORS } from '../../../lambda/engine/server/server-majors';
 import { describeSubfolders, sqlSubfolders } from '../../../lambda/engine/files/subfolders';
 import { layoutOf } from '../../../lambda/engine/files/layout';
-import type { CliOptions } from '../args';
+import type { CliOptions, OptionsIn, OptionsOf } from '../args';
+import type { Command } from '../registry';
 import { defaultTls, DEFAULT_TLS_NOTE } from '../default-tls';
 import { startEmbedded, type EmbeddedServer } from '../embedded';
 import { UsageError } from '../errors';
 import { DOCS_POINTERS } from '../../../lambda/engine/errors/docs-pointers';
 import { noun, oneOrMany, verb } from '../words';
 
-export interface CommandContext {
-  opts: CliOptions;
+/** `O`: the options the code may read; a command's own (ContextOf), or the groups a helper needs (OptionsIn). */
+export interface CommandContext<O extends Partial<CliOptions> = CliOptions> {
+  opts: O;
   /** The process environment (`migrate` records who applied from it). */
   env: NodeJS.ProcessEnv;
   out(text: string): void;
@@ -33,8 +35,16 @@ export interface CommandContext {
   target?(): Promise<{ driver: Driver; where: string }>;
 }
 
+/** The context of `command`: its options only (the registry's OPTION_TAKERS). */
+export type ContextOf<C extends Command> = CommandContext<OptionsOf<C>>;
+
+/** What every command's context has: the common options (output, the project file). */
+export type CommonContext = CommandContext<OptionsIn<never>>;
+
+type Connecting = CommandContext<OptionsIn<'connection'>>;
+
 /** Whether the command line names a database: a URL (flag or DATABASE_URL), a Data API cluster, or the caller's own. */
-export function namesDatabase(ctx: Pick<CommandContext, 'opts' | 'target'>): boolean {
+export function namesDatabase(ctx: Pick<Connecting, 'opts' | 'target'>): boolean {
   return ctx.target !== undefined || !!ctx.opts.databaseUrl || ctx.opts.clusterArn !== undefined;
 }
 
@@ -43,7 +53,7 @@ export function namesDatabase(ctx: Pick<CommandContext, 'opts' | 'target'>): boo
  * (--cluster-arn), else --database-url/DATABASE_URL, else the embedded
  * server (started if needed).
  */
-export async function connectTarget(ctx: CommandContext): Promise<{ driver: Driver; where: string }> {
+export async function connectTarget(ctx: Connecting): Promise<{ driver: Driver; where: string }> {
   if (ctx.target) return ctx.target();
   refuseStrayDataApiFlags(ctx.opts);
   if (ctx.opts.clusterArn !== undefined) return dataApiTarget(ctx);
@@ -51,7 +61,7 @@ export async function connectTarget(ctx: CommandContext): Promise<{ driver: Driv
 }
 
 /** --secret-arn and --database say which secret and database of a cluster: without --cluster-arn they say nothing. */
-function refuseStrayDataApiFlags(opts: CliOptions): void {
+function refuseStrayDataApiFlags(opts: OptionsIn<'connection'>): void {
   if (opts.clusterArn !== undefined) return;
   const stray = (['secretArn', 'database'] as const).filter((k) => opts[k] !== undefined);
   if (stray.length === 0) return;
@@ -62,7 +72,7 @@ function refuseStrayDataApiFlags(opts: CliOptions): void {
 }
 
 /** The RDS Data API on --cluster-arn, signed in with --secret-arn: the handler's driver, AWS credentials from the SDK's standard chain. */
-async function dataApiTarget(ctx: CommandContext): Promise<{ driver: Driver; where: string }> {
+async function dataApiTarget(ctx: Connecting): Promise<{ driver: Driver; where: string }> {
   const { opts } = ctx;
   const url = opts.given.has('databaseUrl') ? '--database-url' : opts.databaseUrl !== undefined ? 'DATABASE_URL' : opts.embedded ? '--embedded' : undefined;
   if (url) {
@@ -88,7 +98,7 @@ async function dataApiTarget(ctx: CommandContext): Promise<{ driver: Driver; whe
 }
 
 /** A driver for --database-url/DATABASE_URL (or the project file's `databaseUrlEnv`), else for the embedded server (started if needed). */
-async function pgTarget(ctx: CommandContext): Promise<{ driver: PgDriver; where: string }> {
+async function pgTarget(ctx: Connecting): Promise<{ driver: PgDriver; where: string }> {
   let url = ctx.opts.databaseUrl;
   const variable = ctx.opts.databaseUrlEnv;
   if (ctx.opts.embedded && url !== undefined) {
@@ -192,7 +202,7 @@ function urlFromPgVariables(env: NodeJS.ProcessEnv): string {
  * handshake and authentication take turns with the reading — and closed
  * unused when a file is bad.
  */
-export async function readWhileConnecting<T>(ctx: CommandContext, read: () => Promise<T>): Promise<{ files: T; driver: Driver; where: string }> {
+export async function readWhileConnecting<T>(ctx: Connecting, read: () => Promise<T>): Promise<{ files: T; driver: Driver; where: string }> {
   if (!namesDatabase(ctx)) {
     const files = await read();
     return { files, ...(await connectTarget(ctx)) };
@@ -213,7 +223,7 @@ export async function readWhileConnecting<T>(ctx: CommandContext, read: () => Pr
  * undefined when not given. With a database, its own version decides
  * (SUPPORTED_MAJORS: the majors it takes).
  */
-export function serverVersionFlag(opts: CliOptions, connects: boolean): number | undefined {
+export function serverVersionFlag(opts: OptionsIn<'lintSettings'>, connects: boolean): number | undefined {
   const v = opts.serverVersion;
   if (v === undefined) return undefined;
   if (connects) {
@@ -232,7 +242,7 @@ export function serverVersionFlag(opts: CliOptions, connects: boolean): number |
 }
 
 /** --state-schema for the runner, refused (as a usage error) under the flag's name. */
-export function stateSchemaFlag(opts: CliOptions): string {
+export function stateSchemaFlag(opts: OptionsIn<'state'>): string {
   try {
     return validateSchemaName(opts.stateSchema, '--state-schema');
   } catch (e) {
@@ -257,7 +267,7 @@ function scriptConfigNote(dir: string, configs: { file: string; noTransaction: b
  * (no `.sql`), and `.sql` files in subfolders (never read: no recursion).
  * The exit code stays the command's: an empty directory is a new project too.
  */
-export function warnAboutFiles(ctx: Pick<CommandContext, 'opts' | 'err'>, count: number): void {
+export function warnAboutFiles(ctx: Pick<CommandContext<OptionsIn<'files'>>, 'opts' | 'err'>, count: number): void {
   const dir = ctx.opts.dir.replace(/\/+$/, '');
   // Prisma's folders and drizzle's journal name their own files: the flat layout's look-alikes and subfolders are theirs.
   if (layoutOf(dir, ctx.opts.layout) !== 'flat') {

@@ -7,12 +7,15 @@
  * CORE_COMMANDS, ../core-commands.json). `index.ts` adds the rest. Kept
  * apart from theirs because esbuild bundles every module a table can load.
  */
-import { helpText, VERSION, type CliOptions } from '../args';
+import { helpText, VERSION } from '../args';
 import { UsageError } from '../errors';
-import type { CommandContext } from './context';
+import type { Command } from '../registry';
+import type { CommandContext, ContextOf } from './context';
 
-export type CommandRun = (ctx: CommandContext) => Promise<number>;
-export type CommandTable = Partial<Record<CliOptions['command'], () => Promise<CommandRun>>>;
+/** A command's code, given its own options only (ContextOf); help and version, the whole parse. */
+export type CommandRun<C extends Command | undefined = undefined> = (ctx: C extends Command ? ContextOf<C> : CommandContext) => Promise<number>;
+/** Each command's loader, by name: the compiler refuses one whose code reads options its command does not take. */
+export type CommandTable = { [C in Command]?: () => Promise<CommandRun<C>> } & { help?: () => Promise<CommandRun>; version?: () => Promise<CommandRun> };
 
 export const CORE_COMMAND_RUNS = {
   help: async () => async (ctx) => { ctx.out(helpText(VERSION, ctx.opts.helpFor)); return 0; },

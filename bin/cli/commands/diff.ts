@@ -6,7 +6,7 @@ import { loadMigrations } from '../../../lambda/engine/files/source';
 import { readApplied } from '../../../lambda/engine/state/state';
 import { driftFindings } from '../../../lambda/checks/report-findings';
 import { printFindings } from '../output/findings';
-import { connectTarget, type CommandContext } from './context';
+import { connectTarget, type ContextOf } from './context';
 import { noun, oneOrMany, plural } from '../words';
 
 export function readSnapshot(file: string): Snapshot {
@@ -30,7 +30,7 @@ export function readSnapshot(file: string): Snapshot {
   return snapshot;
 }
 
-export async function diffCommand(ctx: CommandContext): Promise<number> {
+export async function diffCommand(ctx: ContextOf<'diff'>): Promise<number> {
   const { opts } = ctx;
   const snapshot = readSnapshot(opts.snapshot);
   const notes: string[] = [];

@@ -2,10 +2,10 @@
 import { doctor } from '../../../lambda/checks/doctor';
 import { countBySeverity, formatFinding } from '../../../lambda/checks/finding';
 import { printFindings } from '../output/findings';
-import { connectTarget, type CommandContext } from './context';
+import { connectTarget, type ContextOf } from './context';
 import { plural } from '../words';
 
-export async function doctorCommand(ctx: CommandContext): Promise<number> {
+export async function doctorCommand(ctx: ContextOf<'doctor'>): Promise<number> {
   const { driver, where } = await connectTarget(ctx);
   try {
     const report = await doctor({ driver }, { stateSchema: ctx.opts.stateSchema });

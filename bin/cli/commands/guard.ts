@@ -14,7 +14,7 @@ import { oneLine } from '../../../lambda/engine/sql/sql-quote';
 import { loadMigrations } from '../../../lambda/engine/files/source';
 import { printFindings } from '../output/findings';
 import { alarmedUserNote, connectedUrl } from './alarmed-user';
-import { connectTarget, stateSchemaFlag, type CommandContext } from './context';
+import { connectTarget, stateSchemaFlag, type ContextOf } from './context';
 import { readSnapshot } from './diff';
 import { plural } from '../words';
 
@@ -26,7 +26,7 @@ interface GuardInputs {
 }
 
 /** Contracts and snapshot are checked when they are there; a file that is there but bad is an input error. */
-async function readInputs(ctx: CommandContext): Promise<GuardInputs> {
+async function readInputs(ctx: ContextOf<'guard'>): Promise<GuardInputs> {
   const { opts } = ctx;
   // Asked for by name and not there (a typo): an error, not a guard that silently checks less.
   for (const [key, flag, path] of [['contractsDir', '--contracts', opts.contractsDir], ['snapshot', '--snapshot', opts.snapshot]] as const) {
@@ -42,7 +42,7 @@ async function readInputs(ctx: CommandContext): Promise<GuardInputs> {
   return { contracts, snapshot, notes };
 }
 
-export async function guardCommand(ctx: CommandContext): Promise<number> {
+export async function guardCommand(ctx: ContextOf<'guard'>): Promise<number> {
   const { opts } = ctx;
   const migrations = loadMigrations(opts.dir, { layout: opts.layout });
   const inputs = await readInputs(ctx);

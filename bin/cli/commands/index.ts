@@ -11,13 +11,12 @@
  * the doctor; in this bundle Node.js still compiles them, which the core
  * bundle (core.ts) spares the commands of a deploy.
  */
-import type { CliOptions } from '../args';
 import { keepParseTreesYoung } from '../heap';
-import { commandRunner, CORE_COMMAND_RUNS, type CommandRun } from './core';
+import { commandRunner, CORE_COMMAND_RUNS, type CommandTable } from './core';
 
 export type { CommandRun } from './core';
 
-export const COMMAND_RUNS: Record<CliOptions['command'], () => Promise<CommandRun>> = {
+export const COMMAND_RUNS = {
   ...CORE_COMMAND_RUNS,
   plan: async () => { await keepParseTreesYoung(); return (await import('./plan')).planCommand; },
   lint: async () => { await keepParseTreesYoung(); return (await import('./lint')).lintCommand; },
@@ -28,7 +27,7 @@ export const COMMAND_RUNS: Record<CliOptions['command'], () => Promise<CommandRu
   guard: async () => (await import('./guard')).guardCommand,
   capture: async () => (await import('./capture')).captureCommand,
   init: async () => (await import('./init')).initCommand,
-};
+} satisfies Required<CommandTable>;
 
 export const runCommand = commandRunner(COMMAND_RUNS);
 

@@ -12,7 +12,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { CONFIG_FILE_NAME, defaultSnapshot, findConfigFile } from '../../../lib/config/load';
 import { VERSION } from '../args';
 import { EMBEDDED_INSTALL, EMBEDDED_PACKAGE } from '../embedded-package';
-import type { CommandContext } from './context';
+import type { ContextOf } from './context';
 import { configText, workflowText, type InitLayout } from './init-files';
 import { DOCS_POINTERS } from '../../../lambda/engine/errors/docs-pointers';
 
@@ -22,7 +22,7 @@ const KNOWN_MIGRATION_FOLDERS = ['migrations', 'db/migrations', 'database/migrat
 /** One thing init did: `wrote` it, or `kept` it as it was. */
 interface Step { path: string; done: 'wrote' | 'kept' | 'made'; why?: string }
 
-export async function initCommand(ctx: CommandContext): Promise<number> {
+export async function initCommand(ctx: ContextOf<'init'>): Promise<number> {
   const cwd = process.cwd();
   const layout = initLayout(ctx, cwd);
   const steps: Step[] = [];
@@ -45,7 +45,7 @@ export async function initCommand(ctx: CommandContext): Promise<number> {
 }
 
 /** Where the folders go (--dir, --contracts, --snapshot, else what the project has, else the defaults), and the schema editors read. */
-function initLayout(ctx: CommandContext, cwd: string): InitLayout {
+function initLayout(ctx: ContextOf<'init'>, cwd: string): InitLayout {
   const { opts } = ctx;
   const migrations = opts.given.has('dir') ? opts.dir : KNOWN_MIGRATION_FOLDERS.find((f) => existsSync(join(cwd, f))) ?? 'migrations';
   const contracts = opts.given.has('contractsDir') ? opts.contractsDir : 'contracts';

@@ -15,7 +15,7 @@ import { boundedCatalogRead } from '../../../lambda/schema/bounded-read';
 import { readApplied } from '../../../lambda/engine/state/state';
 import { baseRef, filesAtRef, unchangedSince } from '../git-base';
 import { UsageError } from '../errors';
-import { connectTarget, namesDatabase, stateSchemaFlag, TARGET_PG_VARIABLES, type CommandContext } from './context';
+import { connectTarget, namesDatabase, stateSchemaFlag, TARGET_PG_VARIABLES, type ContextOf } from './context';
 import type { Refusal } from './plan-refusals';
 import { oneOrMany, plural } from '../words';
 
@@ -33,7 +33,7 @@ export interface LintScope {
 }
 
 /** Marks `sources` applied as the chosen source says; what lint says about it, and with a database its catalog and migrate's refusals. */
-export async function lintScope(ctx: CommandContext, sources: LintSource[], markApplied: MarkApplied): Promise<LintScope> {
+export async function lintScope(ctx: ContextOf<'lint'>, sources: LintSource[], markApplied: MarkApplied): Promise<LintScope> {
   const { opts } = ctx;
   if (opts.since !== undefined) {
     if (opts.given.has('databaseUrl') || opts.clusterArn !== undefined) {
@@ -61,12 +61,12 @@ export type MarkApplied = (sources: LintSource[], applied: Awaited<ReturnType<ty
  * by --dir, which that server never applied), and no PG* variable names
  * another server (connectTarget would refuse them; lint looks elsewhere).
  */
-function embeddedHasData(ctx: CommandContext): boolean {
+function embeddedHasData(ctx: ContextOf<'lint'>): boolean {
   const { opts } = ctx;
   return opts.projectFiles && existsSync(join(opts.embeddedDir, 'data', 'PG_VERSION')) && !TARGET_PG_VARIABLES.some((name) => ctx.env[name]);
 }
 
-function gitScope(ctx: CommandContext, sources: LintSource[], ref: string, named: string): LintScope {
+function gitScope(ctx: ContextOf<'lint'>, sources: LintSource[], ref: string, named: string): LintScope {
   const { dir } = ctx.opts;
   const base = filesAtRef(dir, ref);
   const inBase = sources.filter((s) => base.has(s.file)).map((s) => s.file);
@@ -81,7 +81,7 @@ function gitScope(ctx: CommandContext, sources: LintSource[], ref: string, named
   };
 }
 
-async function databaseScope(ctx: CommandContext, sources: LintSource[], markApplied: MarkApplied, applied: 'database' | 'embedded'): Promise<LintScope> {
+async function databaseScope(ctx: ContextOf<'lint'>, sources: LintSource[], markApplied: MarkApplied, applied: 'database' | 'embedded'): Promise<LintScope> {
   const { opts } = ctx;
   const { driver, where } = await connectTarget(ctx);
   try {
@@ -104,7 +104,7 @@ async function databaseScope(ctx: CommandContext, sources: LintSource[], markApp
 }
 
 /** Nothing says what is applied: the warning lint prints first. */
-function noneLine(ctx: CommandContext, files: number): string {
+function noneLine(ctx: ContextOf<'lint'>, files: number): string {
   const { opts } = ctx;
   const all = files === 1 ? 'the 1 file' : `all ${files} files`;
   const embedded = opts.databaseUrl === '' ? 'so not the embedded server in its place'

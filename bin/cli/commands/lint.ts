@@ -13,7 +13,7 @@ import { allowedCount, allowedOmittedLine, lintCounts, omittedLine, lintSourceFr
 import { printFindings } from '../output/findings';
 import { escapeData } from '../output/github';
 import { keptLines } from '../output/kept-lines';
-import { namesDatabase, serverVersionFlag, type CommandContext } from './context';
+import { namesDatabase, serverVersionFlag, type ContextOf } from './context';
 import { lintScope, type LintScope } from './lint-scope';
 import { lintWithProjectLevels, refuseUnknownRules } from './plan-lint';
 import { asRefusal, refusalLines, runAnnotations, runResults, type Refusal } from './plan-refusals';
@@ -64,7 +64,7 @@ export function lintJson(result: LintResult): Record<string, unknown> {
   return { files: result.files, ...lintCounts(result), notes: result.notes, findings: result.findings, omitted: result.omitted, allowed: result.allowed, allowedOmitted: result.allowedOmitted };
 }
 
-export async function lintCommand(ctx: CommandContext): Promise<number> {
+export async function lintCommand(ctx: ContextOf<'lint'>): Promise<number> {
   const { opts } = ctx;
   refuseUnknownRules(opts);
   // Refused with a database (its own version decides) before anything is read.
@@ -79,7 +79,7 @@ export async function lintCommand(ctx: CommandContext): Promise<number> {
 }
 
 /** The report in the format asked for; a run that could only take every file as pending says so first, in each. */
-function printLint(ctx: CommandContext, result: LintResult, scope: LintScope): void {
+function printLint(ctx: ContextOf<'lint'>, result: LintResult, scope: LintScope): void {
   const { opts } = ctx;
   const { refusals } = scope;
   const warning = scope.applied === 'none' ? scope.line : undefined;

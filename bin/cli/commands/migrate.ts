@@ -7,10 +7,10 @@ import { loadMigrationsAsync } from '../../../lambda/engine/files/source';
 import type { StandbyReport } from '../../../lambda/checks/replication/standbys';
 import { directivesOf } from '../format';
 import { RunProgress, sayWhenInterrupted } from './interrupt';
-import { namesDatabase, readWhileConnecting, stateSchemaFlag, warnAboutFiles, type CommandContext } from './context';
+import { namesDatabase, readWhileConnecting, stateSchemaFlag, warnAboutFiles, type ContextOf } from './context';
 import { noun, plural } from '../words';
 
-export async function migrateCommand(ctx: CommandContext): Promise<number> {
+export async function migrateCommand(ctx: ContextOf<'migrate'>): Promise<number> {
   const { opts } = ctx;
   // The runner lock's connection only: the one that applies is opened by the run once it knows files are pending
   // (while they are parsed), so a run with nothing to do makes one handshake.
@@ -61,7 +61,7 @@ export async function migrateCommand(ctx: CommandContext): Promise<number> {
 }
 
 /** After applying: wait (bounded) for the standbys to replay it, and say how each did. */
-async function standbysAfter(ctx: CommandContext, driver: Driver): Promise<StandbyReport> {
+async function standbysAfter(ctx: ContextOf<'migrate'>, driver: Driver): Promise<StandbyReport> {
   const { waitForStandbys } = await import('../../../lambda/checks/replication/standbys');
   const session = await driver.connect();
   try {
@@ -74,7 +74,7 @@ async function standbysAfter(ctx: CommandContext, driver: Driver): Promise<Stand
 }
 
 /** The flags that set the standby wait, as the messages name them: with the project file's key where the file set it. */
-function standbySettingNames(opts: CommandContext['opts']): { wait: string; strict: string } {
+function standbySettingNames(opts: ContextOf<'migrate'>['opts']): { wait: string; strict: string } {
   const name = (flag: string, key: string, option: string) => (opts.fromFile.has(option) ? `${flag} (or "${key}" in ${opts.configFile})` : flag);
   return { wait: name('--standby-wait', 'standbyWait', 'standbyWaitMs'), strict: name('--standby-strict', 'standbyStrict', 'standbyStrict') };
 }

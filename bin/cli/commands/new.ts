@@ -11,7 +11,7 @@ import { FILE_NAME_PATTERN, MILLISECOND_VERSIONS_FIX } from '../../../lambda/eng
 import { migrationTemplate } from '../../../lambda/engine/files/template';
 import { layoutOf } from '../../../lambda/engine/files/layout';
 import { UsageError } from '../errors';
-import type { CommandContext } from './context';
+import type { ContextOf } from './context';
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 /** Digits of the first file's version when the directory has none. */
@@ -97,7 +97,7 @@ function versionTooLarge(newest: string, file: string): InputError {
   });
 }
 
-export async function newCommand(ctx: CommandContext): Promise<number> {
+export async function newCommand(ctx: ContextOf<'new'>): Promise<number> {
   const { opts } = ctx;
   const name = migrationName(opts.args[0]!);
   const missing = !existsSync(opts.dir);

@@ -6,7 +6,7 @@ import type { Migration } from '../../../lambda/engine/files/source';
 import { alteredTables, applyRuleLevels, LINT_RULE_IDS, lintMigrations, lintSourceOf, needsDependencies, readLintCatalog, unknownRules, type LintCatalog, type LintOptions, type LintResult, type LintSource } from '../../../lambda/checks/lint';
 import { nearestWord } from '../../../lambda/engine/errors/nearest';
 import { ConfigError } from '../../../lib/config/load';
-import type { CliOptions } from '../args';
+import type { OptionsIn } from '../args';
 import { DOCS_POINTERS } from '../../../lambda/engine/errors/docs-pointers';
 
 /** What lint and the lock plan both read: every file (applied ones as context) and, with a database, its functions and domains. */
@@ -30,18 +30,18 @@ export async function planLintContext(migrations: Migration[], plan: Plan, sessi
   return { sources, applied: migrations.filter((m) => !pending.has(m.version)), catalog };
 }
 
-export function lintPlan(opts: CliOptions, c: PlanLintContext): Promise<LintResult> {
+export function lintPlan(opts: OptionsIn<'lintSettings'>, c: PlanLintContext): Promise<LintResult> {
   return lintWithProjectLevels(opts, c.sources, { catalog: c.catalog, serverMajor: c.serverMajor });
 }
 
 /** lint's findings with the project file's `lintRules` applied: lint and plan report the same. */
-export async function lintWithProjectLevels(opts: CliOptions, sources: LintSource[], options: LintOptions): Promise<LintResult> {
+export async function lintWithProjectLevels(opts: OptionsIn<'lintSettings'>, sources: LintSource[], options: LintOptions): Promise<LintResult> {
   refuseUnknownRules(opts);
   return applyRuleLevels(await lintMigrations(sources, options), opts.lintRules, opts.configFile ?? 'the project file');
 }
 
 /** A rule id in `lintRules` that no rule has: refused as the file's bad value (exit 2), before anything is linted. */
-export function refuseUnknownRules(opts: CliOptions): void {
+export function refuseUnknownRules(opts: OptionsIn<'lintSettings'>): void {
   const [id] = unknownRules(opts.lintRules, LINT_RULE_IDS);
   if (id === undefined) return;
   const near = nearestWord(id, LINT_RULE_IDS);

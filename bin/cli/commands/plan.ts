@@ -13,7 +13,7 @@ import { refuseUnwrittenTemplates } from '../../../lambda/engine/files/template'
 import { planTable } from '../format';
 import { printFindings } from '../output/findings';
 import { lintJson, lintReport } from './lint';
-import { connectTarget, serverVersionFlag, stateSchemaFlag, warnAboutFiles, type CommandContext } from './context';
+import { connectTarget, serverVersionFlag, stateSchemaFlag, warnAboutFiles, type CommandContext, type ContextOf } from './context';
 import { lintPlan, planLintContext, refuseUnknownRules } from './plan-lint';
 import { refusalLines, runAnnotations, runOutlook, runResults, type RunOutlook } from './plan-refusals';
 import { replicationCheck } from '../../../lambda/checks/replication/refusal';
@@ -41,7 +41,7 @@ export interface PlanReport {
 
 const NO_OUTLOOK: RunOutlook = { refusals: [], notes: [] };
 
-export async function planCommand(ctx: CommandContext): Promise<number> {
+export async function planCommand(ctx: ContextOf<'plan'>): Promise<number> {
   const { opts } = ctx;
   refuseUnknownRules(opts);
   // Files first: bad input never reaches (or starts) a database.
@@ -68,7 +68,7 @@ export function planErrors(r: PlanReport): number {
 /** Called with the plan before its statements are parsed. */
 type EarlyPlan = ((target: string, plan: Plan, outlook: RunOutlook) => void) | undefined;
 
-async function offlinePlan(ctx: CommandContext, migrations: Migration[], early: EarlyPlan): Promise<PlanReport> {
+async function offlinePlan(ctx: ContextOf<'plan'>, migrations: Migration[], early: EarlyPlan): Promise<PlanReport> {
   const plan = computePlan(migrations, []);
   refuseUnwrittenTemplates(plan.pending, ctx.opts.dir);
   const target = 'no database (--offline: every file counts as pending)';
@@ -78,7 +78,7 @@ async function offlinePlan(ctx: CommandContext, migrations: Migration[], early: 
   return { target, migrations, plan, locks, lint: await lintPlan(ctx.opts, context), outlook: NO_OUTLOOK };
 }
 
-async function livePlan(ctx: CommandContext, migrations: Migration[], early: EarlyPlan): Promise<PlanReport> {
+async function livePlan(ctx: ContextOf<'plan'>, migrations: Migration[], early: EarlyPlan): Promise<PlanReport> {
   serverVersionFlag(ctx.opts, true); // refused with a database, before connecting
   const { driver, where } = await connectTarget(ctx);
   try {

@@ -9,11 +9,11 @@ import { repair, repairReason, type RepairResult } from '../../../lambda/engine/
 import { loadMigrations } from '../../../lambda/engine/files/source';
 import { UsageError } from '../errors';
 import { versionArgument } from './version-argument';
-import { connectTarget, stateSchemaFlag, type CommandContext } from './context';
+import { connectTarget, stateSchemaFlag, type ContextOf } from './context';
 import { appliedBy, lockWaitLine } from './migrate';
 import { noun } from '../words';
 
-export async function repairCommand(ctx: CommandContext): Promise<number> {
+export async function repairCommand(ctx: ContextOf<'repair'>): Promise<number> {
   const { opts } = ctx;
   const reason = reasonFlag(opts.reason);
   const versions = opts.args.length ? opts.args.map((a) => versionArgument(a, 'repair')) : undefined;

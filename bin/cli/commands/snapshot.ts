@@ -14,7 +14,7 @@ import { withMissingRoleFix } from '../../../lambda/engine/apply/dump-fixes';
 import { migrate } from '../../../lambda/engine/runner';
 import { loadMigrations, type Migration } from '../../../lambda/engine/files/source';
 import { startEmbedded } from '../embedded';
-import type { CommandContext } from './context';
+import type { ContextOf } from './context';
 import { plural } from '../words';
 
 /** The catalog `migrations` produce on a new embedded server in a temporary directory, removed after. */
@@ -69,7 +69,7 @@ export function writeSnapshot(file: string, snapshot: Snapshot, migrations: numb
   return `wrote ${file}: ${parts.join(', ')}, PostgreSQL ${Math.floor(snapshot.serverVersion / 10000)}`;
 }
 
-export async function snapshotCommand(ctx: CommandContext): Promise<number> {
+export async function snapshotCommand(ctx: ContextOf<'snapshot'>): Promise<number> {
   const { opts } = ctx;
   const migrations = loadMigrations(opts.dir, { layout: opts.layout });
   ctx.progress(`snapshot: applying ${plural(migrations.length, 'migration')} in ${opts.dir}/ to a throwaway embedded PostgreSQL`);

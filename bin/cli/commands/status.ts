@@ -9,9 +9,9 @@ import { isUnwrittenTemplate, unwrittenTemplateError } from '../../../lambda/eng
 import { statusTable } from '../format';
 import { githubErrorAnnotation } from '../output/github';
 import { missingFiles, missingFilesNote } from '../../../lambda/engine/state/missing-files';
-import { readWhileConnecting, stateSchemaFlag, warnAboutFiles, type CommandContext } from './context';
+import { readWhileConnecting, stateSchemaFlag, warnAboutFiles, type ContextOf } from './context';
 
-export async function statusCommand(ctx: CommandContext): Promise<number> {
+export async function statusCommand(ctx: ContextOf<'status'>): Promise<number> {
   const { opts } = ctx;
   const { files: migrations, driver, where } = await readWhileConnecting(ctx, () => loadMigrationsAsync(opts.dir, { layout: opts.layout }));
   warnAboutFiles(ctx, migrations.length);
@@ -61,7 +61,7 @@ async function foreignHistoryLine(driver: Driver, plan: Plan): Promise<string | 
 }
 
 /** `--exit-code`: 1 when migrate has work to do or would refuse a changed or missing file, with the reason on stderr. */
-function gateExitCode(ctx: CommandContext, plan: Plan, files: Migration[], running?: string): number {
+function gateExitCode(ctx: ContextOf<'status'>, plan: Plan, files: Migration[], running?: string): number {
   // Applied versions without a file, missing from between the others or above every file: migrate refuses them unless --allow-ahead (a rollback expected).
   const missing = ctx.opts.allowAhead ? [] : missingFiles(plan.unknown, files);
   const ahead = ctx.opts.allowAhead ? [] : plan.unknown.filter((u) => !missing.some((m) => m.version === u.version));

@@ -5,7 +5,7 @@
  */
 import { countBySeverity, type Finding } from '../../../lambda/checks/finding';
 import { omittedLine, type OmittedFindings } from '../../../lambda/checks/lint/kept';
-import type { CommandContext } from '../commands/context';
+import type { CommonContext } from '../commands/context';
 import { escapeData, escapeProperty, githubAnnotation, repositoryPath } from './github';
 import type { ReportingCommand, SarifFinding } from './rules';
 import { sarifLog } from './sarif';
@@ -25,7 +25,7 @@ export interface FindingsOutput {
   notices?: readonly string[];
 }
 
-export function printFindings(ctx: CommandContext, command: ReportingCommand, findings: readonly Finding[], output: FindingsOutput): void {
+export function printFindings(ctx: CommonContext, command: ReportingCommand, findings: readonly Finding[], output: FindingsOutput): void {
   const omitted = output.omitted ?? [];
   if (ctx.opts.format === 'sarif') {
     printSarif(ctx, command, [...output.runResults ?? [], ...findings], output);
@@ -45,7 +45,7 @@ export function printFindings(ctx: CommandContext, command: ReportingCommand, fi
  * it, the lowest severities are left out, and the log's notifications and
  * stderr say how many of each and how to see them all.
  */
-function printSarif(ctx: CommandContext, command: ReportingCommand, results: readonly SarifFinding[], output: FindingsOutput): void {
+function printSarif(ctx: CommonContext, command: ReportingCommand, results: readonly SarifFinding[], output: FindingsOutput): void {
   const notes = [...output.notices ?? [], ...capNotes((output.omitted ?? []).map(omittedLine))];
   const fitted = fitSarif(results.map((r) => r.severity), output.sarifLimits ?? CODE_SCANNING_LIMITS, (kept, left) =>
     JSON.stringify(sarifLog(command, kept.map((k) => results[k]!), output.baseDir, left ? [...notes, leftOutLine(command, left)] : notes), null, 2));
