@@ -10,7 +10,7 @@ import { nearestWord } from '../../lambda/engine/errors/nearest';
 import { CONFIG_FILE_NAME, defaultSnapshot } from '../../lib/config/load';
 import { SETTINGS, type RuleSetting } from '../../lib/config/settings';
 import { UsageError } from './errors';
-import { orList } from './words';
+import { orList } from '../../lambda/engine/errors/words';
 import { commandSpec, COMMANDS, commandsWhere, HELP_ORDER, REMOTE_COMMANDS, SARIF_COMMANDS, type Command } from './registry';
 import { DOCS_POINTERS } from '../../lambda/engine/errors/docs-pointers';
 

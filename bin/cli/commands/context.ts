@@ -14,7 +14,7 @@ import { defaultTls, DEFAULT_TLS_NOTE } from '../default-tls';
 import { startEmbedded, type EmbeddedServer } from '../embedded';
 import { UsageError } from '../errors';
 import { DOCS_POINTERS } from '../../../lambda/engine/errors/docs-pointers';
-import { noun, oneOrMany, verb } from '../words';
+import { noun, oneOrMany, verb } from '../../../lambda/engine/errors/words';
 
 export interface CommandContext {
   opts: CliOptions;

@@ -17,7 +17,7 @@ import { baseRef, filesAtRef, unchangedSince } from '../git-base';
 import { UsageError } from '../errors';
 import { connectTarget, namesDatabase, stateSchemaFlag, TARGET_PG_VARIABLES, type CommandContext } from './context';
 import type { Refusal } from './plan-refusals';
-import { oneOrMany, plural } from '../words';
+import { oneOrMany, plural } from '../../../lambda/engine/errors/words';
 
 /** Where the applied files came from. */
 export type AppliedFrom = 'database' | 'embedded' | 'git' | 'none';

@@ -17,7 +17,7 @@ import { namesDatabase, serverVersionFlag, type CommandContext } from './context
 import { lintScope, type LintScope } from './lint-scope';
 import { lintWithProjectLevels, refuseUnknownRules } from './plan-lint';
 import { asRefusal, refusalLines, runAnnotations, runResults, type Refusal } from './plan-refusals';
-import { plural } from '../words';
+import { plural } from '../../../lambda/engine/errors/words';
 
 /**
  * The files `migrate` reads, refused as it refuses them (a misnamed `.sql`
