@@ -106,7 +106,7 @@ async function databaseScope(ctx: CommandContext, sources: LintSource[], markApp
 /** Nothing says what is applied: the warning lint prints first. */
 function noneLine(ctx: CommandContext, files: number): string {
   const { opts } = ctx;
-  const all = files === 1 ? 'the 1 file' : `all ${files} files`;
+  const all = oneOrMany(files, 'the 1 file', `all ${files} files`);
   const embedded = opts.databaseUrl === '' ? 'so not the embedded server in its place'
     : opts.projectFiles ? `no embedded server data in ${opts.embeddedDir}/` : `${opts.dir}/ is not the project's migrations folder, so not the embedded server's`;
   const database = opts.databaseUrl === '' ? `${opts.databaseUrlEnv} is set but empty` : `no database (--database-url or ${opts.databaseUrlEnv})`;
