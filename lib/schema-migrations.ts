@@ -46,7 +46,7 @@ import type { ProjectConfig } from './config/load';
 import { SETTINGS } from './config/settings';
 import { projectConfigFor, resolveUserFiles, type UserFileProps, type UserFiles } from './user-files';
 import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state/state';
-import { oneOrMany, plural } from '../lambda/engine/errors/words';
+import { andList, oneOrMany, plural } from '../lambda/engine/errors/words';
 
 /** What SchemaMigrations takes whichever way it reaches the database (SchemaMigrationsProps adds the way). */
 export interface SchemaMigrationsBaseProps extends UserFileProps {
@@ -1203,7 +1203,7 @@ function defaultSubnets(vpc: ec2.IVpc): ec2.SubnetSelection {
     vpc.selectSubnets(isolated);
   } catch (cause) {
     const types = ([['PRIVATE_WITH_EGRESS', vpc.privateSubnets], ['PUBLIC', vpc.publicSubnets]] as const).filter(([, subnets]) => subnets.length > 0).map(([type]) => type);
-    throw new Error(`SchemaMigrations: "vpcSubnets" is not set, and its default, { subnetType: PRIVATE_ISOLATED }, selects nothing: the VPC ${vpc.node.path} has no isolated subnets (it has ${types.join(' and ') || 'none'}); `
+    throw new Error(`SchemaMigrations: "vpcSubnets" is not set, and its default, { subnetType: PRIVATE_ISOLATED }, selects nothing: the VPC ${vpc.node.path} has no isolated subnets (it has ${andList(types) || 'none'}); `
       + 'pass the subnets the function runs in, e.g. vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } (the private subnets of new ec2.Vpc(…), which reach Secrets Manager through their NAT gateway)', { cause });
   }
   return isolated;
