@@ -28,6 +28,7 @@ import { parseDuration } from '../lambda/engine/files/duration';
 import { SUPPORTED_MAJORS } from '../lambda/engine/server/server-majors';
 import { urlWithoutPath } from '../lambda/engine/errors/redact';
 import { auroraVersionConstant, auroraVersions, engineVersionProblem, postgresVersionConstant, postgresVersions } from './engine-versions';
+import { noun } from '../lambda/engine/errors/words';
 
 export const CONTEXT_PREFIX = 'schemaguard:';
 export const STAGES = ['dev', 'prod'] as const;
@@ -151,7 +152,7 @@ function refuseUnknownKeys(keys: string[]): void {
   const known = Object.keys(CONTEXT_DEFAULTS).map((k) => `${CONTEXT_PREFIX}${k}`);
   const unknown = keys.filter((k) => k.startsWith(CONTEXT_PREFIX) && !known.includes(k));
   if (unknown.length) {
-    throw new ConfigError(`unknown context key${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; the known keys are ${known.join(', ')} (check the spelling in cdk.json or -c)`);
+    throw new ConfigError(`unknown context ${noun(unknown.length, 'key')} ${unknown.join(', ')}; the known keys are ${known.join(', ')} (check the spelling in cdk.json or -c)`);
   }
 }
 

@@ -46,6 +46,7 @@ import { refuseWrongKinds, type PropKind } from './prop-types';
 import { claimOnce } from './synth-claims';
 import { authEnvironment, grantIamConnect, proxyEnvironment, resolveAuth, type DatabaseAuth, type IamAuthenticationProps } from './database-auth';
 import { databaseEndpoint, reachStatement, secretStatements, type MigrationsTarget, type SchemaMigrations } from './schema-migrations';
+import { plural } from '../lambda/engine/errors/words';
 
 export interface SchemaGuardProps {
   /**
@@ -401,8 +402,7 @@ function setIdentifier(target: MigrationsTarget): string | undefined {
 /** `15 minutes`, `1 hour`: the schedule in the words of the runbooks. */
 function describeInterval(d: Duration): string {
   const minutes = d.toMinutes();
-  if (minutes % 60 === 0) return minutes === 60 ? '1 hour' : `${minutes / 60} hours`;
-  return minutes === 1 ? '1 minute' : `${minutes} minutes`;
+  return minutes % 60 === 0 ? plural(minutes / 60, 'hour') : plural(minutes, 'minute');
 }
 
 /** The instance or cluster identifier, when the migrations' database is an rds instance or cluster. */

@@ -46,6 +46,7 @@ import type { ProjectConfig } from './config/load';
 import { SETTINGS } from './config/settings';
 import { projectConfigFor, resolveUserFiles, type UserFileProps, type UserFiles } from './user-files';
 import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state/state';
+import { andList, oneOrMany, plural } from '../lambda/engine/errors/words';
 
 /** What SchemaMigrations takes whichever way it reaches the database (SchemaMigrationsProps adds the way). */
 export interface SchemaMigrationsBaseProps extends UserFileProps {
@@ -1001,7 +1002,7 @@ function warnOfSubfolders(scope: Construct, migrationsDir: string): void {
   if (nested.length === 0) return;
   const files = nested.reduce((n, f) => n + f.files, 0);
   Annotations.of(scope).addWarningV2('schemaguard:migrationsInSubfolders',
-    `${files} .sql file${files === 1 ? '' : 's'} in subfolders of "migrationsDir" ${migrationsDir} ${files === 1 ? 'is' : 'are'} never applied (nor shipped with the handler): ${describeSubfolders(nested)}; `
+    `${plural(files, '.sql file')} in subfolders of "migrationsDir" ${migrationsDir} ${oneOrMany(files, 'is', 'are')} never applied (nor shipped with the handler): ${describeSubfolders(nested)}; `
     + `the handler reads only the files directly in ${migrationsDir} (subfolders are not searched): move them up as <version>_<name>.sql, or pass the folder that holds them as "migrationsDir"`);
 }
 
@@ -1027,7 +1028,7 @@ function noteImplicitFiles(scope: Construct, props: SchemaMigrationsProps, files
   }
   if (props.contractsDir === undefined && project.settings.contracts === undefined && files.contractsDir) {
     const n = readFiles(files.contractsDir).length;
-    used.push(`"contractsDir" ${files.contractsDir} (its ${n} .sql file${n === 1 ? '' : 's'} shipped and checked after each deploy; other files there are ignored)`);
+    used.push(`"contractsDir" ${files.contractsDir} (its ${plural(n, '.sql file')} shipped and checked after each deploy; other files there are ignored)`);
   }
   if (props.snapshotFile === undefined && project.settings.snapshot === undefined && files.snapshotFile) used.push(`"snapshotFile" ${files.snapshotFile} (drift is checked against it after each deploy)`);
   if (used.length === 0) return;
@@ -1202,7 +1203,7 @@ function defaultSubnets(vpc: ec2.IVpc): ec2.SubnetSelection {
     vpc.selectSubnets(isolated);
   } catch (cause) {
     const types = ([['PRIVATE_WITH_EGRESS', vpc.privateSubnets], ['PUBLIC', vpc.publicSubnets]] as const).filter(([, subnets]) => subnets.length > 0).map(([type]) => type);
-    throw new Error(`SchemaMigrations: "vpcSubnets" is not set, and its default, { subnetType: PRIVATE_ISOLATED }, selects nothing: the VPC ${vpc.node.path} has no isolated subnets (it has ${types.join(' and ') || 'none'}); `
+    throw new Error(`SchemaMigrations: "vpcSubnets" is not set, and its default, { subnetType: PRIVATE_ISOLATED }, selects nothing: the VPC ${vpc.node.path} has no isolated subnets (it has ${andList(types) || 'none'}); `
       + 'pass the subnets the function runs in, e.g. vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } (the private subnets of new ec2.Vpc(…), which reach Secrets Manager through their NAT gateway)', { cause });
   }
   return isolated;

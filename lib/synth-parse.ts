@@ -17,6 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { FilesToParse, ParseRefusal } from '../lambda/checks/parse-files';
 import { SYNTH_PARSE_SCRIPT } from './paths';
+import { noun, oneOrMany } from '../lambda/engine/errors/words';
 
 /** The directories to parse: the migrations', and the contracts' when there is one. */
 export interface SynthParseFiles {
@@ -98,9 +99,9 @@ function firstLines(text: string): string {
 /** Each refused migration as lint prints it: `0002_b.sql:3:33: syntax error at or near "DEFALT"`. */
 function migrationsProblem(refused: ParseRefusal[], dir: string): string | undefined {
   if (refused.length === 0) return undefined;
-  const which = refused.length === 1 ? 'a migration' : `${refused.length} migrations`;
-  return `PostgreSQL's parser refuses ${which} in ${dir}, so the deploy would fail on ${refused.length === 1 ? 'it' : 'them'} after the database was made: `
-    + `${refused.map((r) => r.message).join('; ')}; fix: correct the statement${refused.length === 1 ? '' : 's'}; \`npx schemaguard lint --dir ${shellWord(dir)}\` shows the same error`;
+  const which = oneOrMany(refused.length, 'a migration', `${refused.length} migrations`);
+  return `PostgreSQL's parser refuses ${which} in ${dir}, so the deploy would fail on ${oneOrMany(refused.length, 'it', 'them')} after the database was made: `
+    + `${refused.map((r) => r.message).join('; ')}; fix: correct the ${noun(refused.length, 'statement')}; \`npx schemaguard lint --dir ${shellWord(dir)}\` shows the same error`;
 }
 
 /** The first contract the handler would refuse (it loads them all before checking any), with the loader's fix. */

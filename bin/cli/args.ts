@@ -10,7 +10,7 @@ import { nearestWord } from '../../lambda/engine/errors/nearest';
 import { CONFIG_FILE_NAME, defaultSnapshot } from '../../lib/config/load';
 import { SETTINGS } from '../../lib/config/settings';
 import { UsageError } from './errors';
-import { orList } from './words';
+import { orList } from '../../lambda/engine/errors/words';
 import { commandSpec, COMMANDS, HELP_ORDER, OPTION_TAKERS, SARIF_COMMANDS, type Command, type GroupsOf } from './registry';
 import { FORMATS, groupOf, type AllOptions, type CommonOptions, type GroupKeys, type OptionGroup, type OutputFormat } from './options';
 import { DOCS_POINTERS } from '../../lambda/engine/errors/docs-pointers';

@@ -22,7 +22,7 @@ import { EMBEDDED_PACKAGE, loadEmbeddedModule, missingLibrariesFix, platformPack
 import { awaitLeftoverInitdb, withRecordedInitdb } from './embedded-initdb';
 import { acquireLock, processIdentity, readOrEmpty, type HeldLock } from './embedded-lock';
 import { runningPostmaster, startedBeforeBoot, StartFailedError, startPostmaster, waitUntilGone, type Postmaster } from './embedded-postmaster';
-import { noun, oneOrMany } from './words';
+import { noun, oneOrMany } from '../../lambda/engine/errors/words';
 import { ADMIN_SHUTDOWN, CANNOT_CONNECT_NOW } from '../../lambda/engine/errors/sqlstate';
 
 export interface EmbeddedServer {

@@ -4,7 +4,7 @@ import { CheckFailedError, LockTimeoutError, LockWaitTimeoutError, MigrationErro
 import { appliedAsOther, type Plan, type PlanEntry } from '../../lambda/engine/state/plan';
 import { shortChecksum } from '../../lambda/engine/files/checksum';
 import type { Migration } from '../../lambda/engine/files/source';
-import { plural } from './words';
+import { plural } from '../../lambda/engine/errors/words';
 
 export function table(headers: string[], rows: string[][]): string {
   return [...tableLines(headers, () => rows)].join('\n');

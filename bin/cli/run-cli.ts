@@ -17,7 +17,7 @@ import { exitOnInternalError, exitWhenWritten, keepRunningWhenReaderCloses, writ
 import { formatError } from './format';
 import { flushOnExit, LineBatcher } from './line-batcher';
 import { githubErrorAnnotation } from './output/github';
-import { noun } from './words';
+import { noun } from '../../lambda/engine/errors/words';
 
 export interface Io {
   out(text: string): void;

@@ -21,6 +21,7 @@ import { DEFAULT_STATE_SCHEMA } from '../engine/state/state';
 import { diffCatalogs, formatDifferences, readCatalog, type Catalog, type CatalogOptions, type Difference } from '../schema/catalog';
 import { boundedCatalogRead } from '../schema/bounded-read';
 import { orderedRows } from '../schema/catalog-pages';
+import { oneOrMany } from '../engine/errors/words';
 
 /**
  * The snapshot file's format. A part recorded later (`Catalog.detail`,
@@ -165,7 +166,7 @@ export function viewsNotCompared(expected: Catalog, live: Catalog): string | und
   const liveViews = new Set(live.tables.filter((t) => t.definition !== undefined).map((t) => `${t.schema}.${t.name}`));
   const n = expected.tables.filter((t) => t.definition !== undefined && liveViews.has(`${t.schema}.${t.name}`)).length;
   if (!n) return undefined;
-  return `${n} view${n === 1 ? '\'s query was' : 's\' queries were'} not compared: the snapshot was taken on PostgreSQL ${expected.serverMajor}, this server is ${live.serverMajor}, and each major version prints a view's query its own way (a view redefined by hand is not found here); `
+  return `${n} ${oneOrMany(n, 'view\'s query was', 'views\' queries were')} not compared: the snapshot was taken on PostgreSQL ${expected.serverMajor}, this server is ${live.serverMajor}, and each major version prints a view's query its own way (a view redefined by hand is not found here); `
     + `to compare them, the snapshot must come from a PostgreSQL ${live.serverMajor} server (schemaguard snapshot takes it on its embedded PostgreSQL, whatever this server runs): migrate a throwaway database on one and take its snapshot with takeSnapshot (schemaguard/engine), or compare pg_get_viewdef here with the migrations' CREATE VIEW by hand`;
 }
 

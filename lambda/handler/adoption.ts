@@ -23,6 +23,7 @@ import type { Migration } from '../engine/files/source';
 import { readApplied, type AppliedMigration } from '../engine/state/state';
 import { PROP } from './constants';
 import type { Logger } from './log';
+import { plural } from '../engine/errors/words';
 
 /** What `baseline` says, as the handler reads it from the resource properties. */
 export type BaselineSetting =
@@ -130,7 +131,7 @@ async function readState(driver: Driver, stateSchema: string): Promise<AppliedMi
 
 function ignoredText(earlier: AppliedMigration[]): string {
   const newest = earlier.reduce((top, r) => Math.max(top, r.version), -Infinity);
-  return `schemaguard had already recorded ${earlier.length} migration${earlier.length === 1 ? '' : 's'} here (up to version ${newest}): a baseline applies only to a database where nothing is recorded (remove the prop)`;
+  return `schemaguard had already recorded ${plural(earlier.length, 'migration')} here (up to version ${newest}): a baseline applies only to a database where nothing is recorded (remove the prop)`;
 }
 
 /**
@@ -140,7 +141,7 @@ function ignoredText(earlier: AppliedMigration[]): string {
 export function baselineOutcome(setting: BaselineSetting | undefined, rows: AppliedMigration[], appliedBy: string): string {
   if (!setting) return 'not set';
   const mine = rows.filter((r) => r.appliedBy === appliedBy && r.kind === 'baseline');
-  if (mine.length) return `recorded: ${mine.length} file${mine.length === 1 ? '' : 's'} up to version ${Math.max(...mine.map((r) => r.version))} as applied without running them`;
+  if (mine.length) return `recorded: ${plural(mine.length, 'file')} up to version ${Math.max(...mine.map((r) => r.version))} as applied without running them`;
   const earlier = rows.filter((r) => r.appliedBy !== appliedBy);
   if (earlier.length) return `ignored: ${ignoredText(earlier)}`;
   return "none: every file ran (baseline version 'none')";

@@ -23,6 +23,7 @@ import { foreignHistoryTables, type ForeignHistoryTable } from '../engine/foreig
 import type { Queryable } from '../engine/ports';
 import type { FirstRunCheck } from '../engine/server/run-refusals';
 import type { Migration } from '../engine/files/source';
+import { noun, plural } from '../engine/errors/words';
 
 const REASON = "reason: '…'";
 const NONE = `if these tables are not the files' (the files make new objects beside them), baseline: { version: 'none', ${REASON} } runs every file`;
@@ -53,7 +54,7 @@ async function foreignHistoryRefusal(q: Queryable, migrations: Migration[], pend
         ? `${from} would refuse this history: ${read.refusal.message}; ${read.refusal.fix ?? ''}`
         : `set the SchemaMigrations prop ${from}, after granting the database secret's user SELECT on ${found.table}, which it cannot read here (${read.unreadable}); or baseline: { version: N, ${REASON} } with the newest file the database reflects`;
     return new ForeignHistoryError(
-      `${found.table} (${found.source}'s history) records migrations${upTo} and schemaguard has recorded nothing here: this first deploy would run all ${pending} migration file${pending === 1 ? '' : 's'} again on the schema ${found.source} built; nothing was run`,
+      `${found.table} (${found.source}'s history) records migrations${upTo} and schemaguard has recorded nothing here: this first deploy would run all ${plural(pending, 'migration file')} again on the schema ${found.source} built; nothing was run`,
       { source: found.source, fix },
     );
   }
@@ -84,7 +85,7 @@ async function tablesRefusal(q: Queryable, tables: ExistingTables, migrations: M
   const known = estimate instanceof MigrationError ? undefined : estimate;
   const fileOf = (v: number) => migrations.find((m) => m.version === v)?.file ?? String(v);
   return new StateRefusalError(
-    `${tablesText(tables)} and schemaguard has recorded nothing here: this first deploy would run all ${pending} migration file${pending === 1 ? '' : 's'} against them; nothing was run. ${estimateText(estimate, fileOf)}`,
+    `${tablesText(tables)} and schemaguard has recorded nothing here: this first deploy would run all ${plural(pending, 'migration file')} against them; nothing was run. ${estimateText(estimate, fileOf)}`,
     {
       versions: known?.version === undefined ? [] : [known.version],
       fix: known?.version !== undefined
@@ -96,7 +97,7 @@ async function tablesRefusal(q: Queryable, tables: ExistingTables, migrations: M
 
 function tablesText(t: ExistingTables): string {
   const more = t.count > t.sample.length ? ', …' : '';
-  return `the database already has ${t.count} table${t.count === 1 ? '' : 's'} or view${t.count === 1 ? '' : 's'} (${t.sample.join(', ')}${more})`;
+  return `the database already has ${plural(t.count, 'table')} or ${noun(t.count, 'view')} (${t.sample.join(', ')}${more})`;
 }
 
 /** How the version was estimated, honestly: names only, and what it could not tell apart. */

@@ -9,6 +9,7 @@ import type { MigrateResult } from '../engine/runner';
 import { readApplied, type AppliedMigration } from '../engine/state/state';
 import { ATTR, DATA_MAX_BYTES, OUTCOME, VERIFY_ATTR } from './constants';
 import { cut } from './failure';
+import { plural } from '../engine/errors/words';
 
 /**
  * The state rows after the run, and the versions this request applied: those
@@ -77,7 +78,7 @@ export function rollbackProblemData(problem: string, known: KnownState | undefin
 
 function message(outcome: string, mine: number[], ahead: number[], current: string): string {
   switch (outcome) {
-    case OUTCOME.applied: return `applied ${mine.length} migration${mine.length === 1 ? '' : 's'}; the database is at version ${current}`;
+    case OUTCOME.applied: return `applied ${plural(mine.length, 'migration')}; the database is at version ${current}`;
     case OUTCOME.databaseAhead: return `the database is ahead of these files (versions ${list(ahead, 200)} are not in them): a rollback to older code; nothing was changed`;
     default: return `nothing to apply; the database is at version ${current}`;
   }

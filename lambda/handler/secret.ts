@@ -5,6 +5,7 @@
  */
 import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { InputError, MigrationError } from '../engine/errors/errors';
+import { orList } from '../engine/errors/words';
 
 /** The one call the handler makes; the real SecretsManagerClient satisfies it. */
 export interface SecretsClient {
@@ -67,7 +68,7 @@ export async function readCredentials(client: SecretsClient, secretId: string): 
   const o = (parsed ?? {}) as Record<string, unknown>;
   const missing = ['username', 'password'].filter((k) => typeof o[k] !== 'string' || !(o[k] as string));
   if (missing.length) {
-    throw new InputError(`the database secret ${secretId} has no ${missing.join(' or ')}`, {
+    throw new InputError(`the database secret ${secretId} has no ${orList(missing)}`, {
       fix: 'store {"username": …, "password": …, "host": …, "port": …} as the SecretString',
     });
   }

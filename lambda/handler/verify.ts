@@ -21,6 +21,7 @@ import type { VerifySettings } from './config';
 import { VERIFY_ATTR } from './constants';
 import type { Logger } from './log';
 import { LOCK_NOT_AVAILABLE } from '../engine/errors/sqlstate';
+import { plural } from '../engine/errors/words';
 
 /** Response attributes (strings, short) describing what was verified. */
 export type VerifyData = Record<typeof VERIFY_ATTR.contracts | typeof VERIFY_ATTR.drift, string>;
@@ -71,7 +72,7 @@ async function verifyNoDrift(driver: Driver, migrations: Migration[], s: VerifyS
   if (s.failOnDrift) assertNoDrift(report);
   const n = report.differences.length;
   const comments = failingDrift(report).length ? '' : ' (comment changes only: reported, not failing)';
-  return `${n} difference${n === 1 ? '' : 's'}${comments}: ${formatDifferences(report.differences.slice(0, 3), { a: 'snapshot', b: 'live' }).replace(/\n/g, '; ')}`.slice(0, 600);
+  return `${plural(n, 'difference')}${comments}: ${formatDifferences(report.differences.slice(0, 3), { a: 'snapshot', b: 'live' }).replace(/\n/g, '; ')}`.slice(0, 600);
 }
 
 /**
@@ -111,7 +112,7 @@ async function detectDriftBehindLocks(read: () => Promise<DriftReport>, log: Log
 /** The drift check that could not read: a warning and "not checked: <holder>"; with failOnDrift, a failure naming the holder. */
 function notChecked(r: Locked, failOnDrift: boolean, log: Logger): string {
   const holder = r.locked.holder ?? 'a lock';
-  const tries = `${r.tries} ${r.tries === 1 ? 'try' : 'tries'} in ${Math.round(r.ms / 1000)} s, each past lock_timeout ${CATALOG_READ_SETTINGS.lockTimeoutMs / 1000} s`;
+  const tries = `${plural(r.tries, 'try', 'tries')} in ${Math.round(r.ms / 1000)} s, each past lock_timeout ${CATALOG_READ_SETTINGS.lockTimeoutMs / 1000} s`;
   if (failOnDrift) {
     throw new MigrationError(`the drift check could not read the live schema, and failOnDrift fails the deploy on a schema not checked: waiting on ${holder} (${tries}, 55P03)`, {
       cause: r.locked, sqlstate: LOCK_NOT_AVAILABLE,

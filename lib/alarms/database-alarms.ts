@@ -37,6 +37,7 @@ import { DatabaseDashboard } from './database-dashboard';
 import { deployedLength, listTokenProblem, listTokens, stringTokens } from './deployed-length';
 import { claimOnce } from '../synth-claims';
 import { refuseWrongKinds, type PropKind } from '../prop-types';
+import { plural } from '../../lambda/engine/errors/words';
 
 export interface DatabaseAlarmsProps {
   /**
@@ -443,7 +444,7 @@ function warnTicketsWithoutDestination(scope: DatabaseAlarms, props: DatabaseAla
   const ticketsRouted = props.ticketTopic !== undefined || ticketEmailOf(props) !== undefined || props.ticketHttpsUrl !== undefined;
   if (tickets.length === 0 || !pagesRouted || ticketsRouted) return;
   Annotations.of(scope).addWarningV2('schemaguard:ticketsWithoutDestination',
-    `the ${tickets.length} ticket alarm${tickets.length === 1 ? '' : 's'} (${tickets.join(', ')}) publish to the ticket topic ${scope.ticketTopic.node.path}, which nothing subscribes to here: `
+    `the ${plural(tickets.length, 'ticket alarm')} (${tickets.join(', ')}) publish to the ticket topic ${scope.ticketTopic.node.path}, which nothing subscribes to here: `
     + 'they open no ticket and never page (their state shows on the dashboard); pages go to the paging topic as before. '
     + 'Give tickets a destination: "ticketEmail" or "ticketHttpsUrl" (stacks: "alarmTicketEmail", "alarmTicketHttpsUrl"; app: -c schemaguard:alarmTicketEmail=… or -c schemaguard:alarmTicketHttpsUrl=…), or "ticketTopic" (stacks: "alarmTicketTopic"; the paging topic itself to receive them there, marked [TICKET]). '
     + 'Acknowledge this warning when the ticket topic is subscribed to some other way.');

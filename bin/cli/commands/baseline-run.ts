@@ -4,7 +4,7 @@ import type { Driver } from '../../../lambda/engine/ports';
 import type { Migration } from '../../../lambda/engine/files/source';
 import { stateSchemaFlag, type ContextOf } from './context';
 import { appliedBy, lockWaitLine } from './migrate';
-import { oneOrMany, plural } from '../words';
+import { oneOrMany, plural } from '../../../lambda/engine/errors/words';
 
 /** Record the files up to `version` on the target and report it. */
 export async function runBaseline(ctx: ContextOf<'baseline'>, driver: Driver, where: string, migrations: Migration[], version: number): Promise<number> {

@@ -13,7 +13,7 @@ import { printFindings } from '../output/findings';
 import { alarmedUserNote, connectedUrl } from './alarmed-user';
 import { connectTarget, type ContextOf } from './context';
 import { readSnapshot } from './diff';
-import { plural } from '../words';
+import { plural } from '../../../lambda/engine/errors/words';
 
 export function contractsReport(report: ContractsReport): string {
   const lines: string[] = [];

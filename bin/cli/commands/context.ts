@@ -15,7 +15,7 @@ import { defaultTls, DEFAULT_TLS_NOTE } from '../default-tls';
 import { startEmbedded, type EmbeddedServer } from '../embedded';
 import { UsageError } from '../errors';
 import { DOCS_POINTERS } from '../../../lambda/engine/errors/docs-pointers';
-import { noun, oneOrMany, verb } from '../words';
+import { andList, noun, oneOrMany, verb } from '../../../lambda/engine/errors/words';
 
 /** `O`: the options the code may read; a command's own (ContextOf), or the groups a helper needs (OptionsIn). */
 export interface CommandContext<O extends Partial<CliOptions> = CliOptions> {
@@ -65,7 +65,7 @@ function refuseStrayDataApiFlags(opts: OptionsIn<'connection'>): void {
   if (opts.clusterArn !== undefined) return;
   const stray = (['secretArn', 'database'] as const).filter((k) => opts[k] !== undefined);
   if (stray.length === 0) return;
-  const flags = stray.map((k) => (k === 'secretArn' ? '--secret-arn' : '--database')).join(' and ');
+  const flags = andList(stray.map((k) => (k === 'secretArn' ? '--secret-arn' : '--database')));
   throw new UsageError(`${flags} ${oneOrMany(stray.length, 'is', 'are')} for the RDS Data API, and --cluster-arn is not given`, {
     fix: `add --cluster-arn ARN (the Aurora cluster), or drop ${flags} (a URL carries its own database: --database-url postgres://user@host:5432/NAME)`,
   });

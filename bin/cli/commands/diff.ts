@@ -7,7 +7,7 @@ import { readApplied } from '../../../lambda/engine/state/state';
 import { driftFindings } from '../../../lambda/checks/report-findings';
 import { printFindings } from '../output/findings';
 import { connectTarget, type ContextOf } from './context';
-import { noun, oneOrMany, plural } from '../words';
+import { noun, oneOrMany, plural } from '../../../lambda/engine/errors/words';
 
 export function readSnapshot(file: string): Snapshot {
   let text: string;

@@ -3,7 +3,7 @@ import { doctor } from '../../../lambda/checks/doctor';
 import { countBySeverity, formatFinding } from '../../../lambda/checks/finding';
 import { printFindings } from '../output/findings';
 import { connectTarget, type ContextOf } from './context';
-import { plural } from '../words';
+import { plural } from '../../../lambda/engine/errors/words';
 
 export async function doctorCommand(ctx: ContextOf<'doctor'>): Promise<number> {
   const { driver, where } = await connectTarget(ctx);

@@ -16,7 +16,7 @@ import { printFindings } from '../output/findings';
 import { alarmedUserNote, connectedUrl } from './alarmed-user';
 import { connectTarget, stateSchemaFlag, type ContextOf } from './context';
 import { readSnapshot } from './diff';
-import { plural } from '../words';
+import { plural } from '../../../lambda/engine/errors/words';
 
 interface GuardInputs {
   contracts: Contract[];

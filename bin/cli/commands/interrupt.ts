@@ -11,7 +11,7 @@
 import type { RunEvent } from '../../../lambda/engine/runner';
 import { runsOutsideTransaction, type Migration } from '../../../lambda/engine/files/source';
 import { stderrLines } from '../run-cli';
-import { andList, plural, verb } from '../words';
+import { andList, plural, verb } from '../../../lambda/engine/errors/words';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 

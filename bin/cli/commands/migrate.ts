@@ -8,7 +8,7 @@ import type { StandbyReport } from '../../../lambda/checks/replication/standbys'
 import { directivesOf } from '../format';
 import { RunProgress, sayWhenInterrupted } from './interrupt';
 import { namesDatabase, readWhileConnecting, stateSchemaFlag, warnAboutFiles, type ContextOf } from './context';
-import { noun, plural } from '../words';
+import { noun, plural } from '../../../lambda/engine/errors/words';
 
 export async function migrateCommand(ctx: ContextOf<'migrate'>): Promise<number> {
   const { opts } = ctx;

@@ -11,7 +11,7 @@ import { UsageError } from '../errors';
 import { versionArgument } from './version-argument';
 import { connectTarget, stateSchemaFlag, type ContextOf } from './context';
 import { appliedBy, lockWaitLine } from './migrate';
-import { noun } from '../words';
+import { noun } from '../../../lambda/engine/errors/words';
 
 export async function repairCommand(ctx: ContextOf<'repair'>): Promise<number> {
   const { opts } = ctx;

@@ -15,7 +15,7 @@ import { migrate } from '../../../lambda/engine/runner';
 import { loadMigrations, type Migration } from '../../../lambda/engine/files/source';
 import { startEmbedded } from '../embedded';
 import type { ContextOf } from './context';
-import { plural } from '../words';
+import { plural } from '../../../lambda/engine/errors/words';
 
 /** The catalog `migrations` produce on a new embedded server in a temporary directory, removed after. */
 export async function snapshotOf(migrations: Migration[], appliedBy: string, onProgress: (line: string) => void): Promise<Snapshot> {

@@ -10,7 +10,7 @@ import { escapeData, escapeProperty, githubAnnotation, repositoryPath } from './
 import type { ReportingCommand, SarifFinding } from './rules';
 import { sarifLog } from './sarif';
 import { capNotes, CODE_SCANNING_LIMITS, fitSarif, leftOutLine, type SarifLimits } from './sarif-limits';
-import { plural } from '../words';
+import { plural } from '../../../lambda/engine/errors/words';
 
 export interface FindingsOutput {
   /** Directory the findings' `file` is relative to (--dir, --contracts; '' for paths as given). */

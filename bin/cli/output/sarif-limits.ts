@@ -11,7 +11,7 @@
  */
 import { gzipSync } from 'node:zlib';
 import type { SarifLevel } from './rules';
-import { plural } from '../words';
+import { plural } from '../../../lambda/engine/errors/words';
 
 export interface SarifLimits {
   /** Results in a run: code scanning rejects a file with more ("SARIF results exceed hard limit"). */

@@ -23,6 +23,7 @@ import { literalCount, normalised, unknownQuotedNames, withoutQuotedText } from 
 import { readStatements, type StatRow } from './read-statements';
 import { assertCaptureAvailable } from './requirements';
 import { restoreArbiterPredicates, restoreTypedLiterals } from './restore';
+import { plural } from '../../engine/errors/words';
 
 export { CaptureUnavailableError } from './requirements';
 
@@ -156,14 +157,14 @@ async function makeContract(q: Queryable, row: StatRow, stem: string, ctx: Captu
   try {
     const text = normalised(row.query);
     const left = literalCount(text);
-    if (left) return { reason: `${left} constant${left === 1 ? '' : 's'} where no parameter can stand, not shown (a constant may be data): write this contract by hand` };
+    if (left) return { reason: `${plural(left, 'constant')} where no parameter can stand, not shown (a constant may be data): write this contract by hand` };
     const typed = restoreTypedLiterals(text);
     const restored = await restoreArbiterPredicates(q, typed, await parseContract(draft, typed));
     if ('unrestored' in restored) {
       return { reason: `its ON CONFLICT predicate had constants that pg_stat_statements replaced (${restored.unrestored.join(', ')}), and no unique index of its table has a predicate of that form to take them from` };
     }
     const unknown = await unknownQuotedNames(q, parseSql(restored.text).statements[0]!, restored.text);
-    if (unknown) return { reason: `${unknown} quoted name${unknown === 1 ? '' : 's'} neither in the catalog nor defined by the statement, not shown (such a name may be data): write this contract by hand` };
+    if (unknown) return { reason: `${plural(unknown, 'quoted name')} neither in the catalog nor defined by the statement, not shown (such a name may be data): write this contract by hand` };
     const contract = contractText(row, restored.text);
     await parseContract(draft, contract);
     return { file: ctx.nextFile(stem), contract };

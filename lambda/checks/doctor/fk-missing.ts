@@ -20,6 +20,7 @@ import { ident, qualified } from './names';
 import type { DoctorContext, DoctorRule } from './rule';
 import { USER_TABLE, notExtensionMember } from './scope';
 import { typeChangeFix, viewsReading, type Relation } from './type-change';
+import { oneOrMany, plural } from '../../engine/errors/words';
 
 export const FK_MISSING: DoctorRule = {
   id: 'fk-missing',
@@ -194,7 +195,7 @@ function schemaFinding(schema: string, references: Reference[]): Finding {
   const more = references.length > 5 ? `, and ${references.length - 5} more` : '';
   return {
     rule: FK_MISSING.id, severity: FK_MISSING.severity, object: ident(schema),
-    message: `schema ${ident(schema)} has no foreign key at all; ${references.length === 1 ? '1 column looks like a reference' : `${references.length} columns look like references`}: ${listed}${more}`,
+    message: `schema ${ident(schema)} has no foreign key at all; ${plural(references.length, 'column')} ${oneOrMany(references.length, 'looks like a reference', 'look like references')}: ${listed}${more}`,
     why: 'a schema without any foreign key is usually a decision (integrity kept by the application, sharding); if it is not, nothing stops rows that point at nothing (orphans)',
     fix: `-- by design: nothing to do. Otherwise one foreign key at a time, e.g.\n${foreignKeyFix(references[0]!)}`,
   };

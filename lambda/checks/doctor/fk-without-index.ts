@@ -20,6 +20,7 @@ import { objectName } from '../object-names';
 import { parentIndexLine, partitionIndexLines, type PartitionIndexStep } from './partitioned-index';
 import type { DoctorContext, DoctorRule } from './rule';
 import { USER_TABLE } from './scope';
+import { noun } from '../../engine/errors/words';
 
 export const FK_WITHOUT_INDEX: DoctorRule = {
   id: 'fk-without-index',
@@ -75,7 +76,7 @@ async function fkWithoutIndex(ctx: DoctorContext): Promise<Finding[]> {
     const cols = u.columns.map(ident).join(', ');
     return {
       rule: FK_WITHOUT_INDEX.id, severity: FK_WITHOUT_INDEX.severity, object: `${table}.${u.constraint}`, why: FK_WITHOUT_INDEX.why,
-      message: `foreign key ${ident(u.constraint)} on ${table} (${cols}) → ${qualified(u.ref_schema, u.ref_table)}: no index of ${table} begins with ${u.columns.length === 1 ? 'its column' : 'its columns'}, so each DELETE from ${qualified(u.ref_schema, u.ref_table)} scans ${table}`,
+      message: `foreign key ${ident(u.constraint)} on ${table} (${cols}) → ${qualified(u.ref_schema, u.ref_table)}: no index of ${table} begins with its ${noun(u.columns.length, 'column')}, so each DELETE from ${qualified(u.ref_schema, u.ref_table)} scans ${table}`,
       fix: fixFor(u, cols),
     };
   });

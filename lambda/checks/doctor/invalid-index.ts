@@ -17,6 +17,7 @@ import { duplicateRowsQuery } from './duplicate-rows';
 import { ident, qualified } from './names';
 import type { DoctorContext, DoctorRule } from './rule';
 import { USER_TABLE } from './scope';
+import { oneOrMany } from '../../engine/errors/words';
 
 export const INVALID_INDEX: DoctorRule = {
   id: 'invalid-index',
@@ -136,7 +137,7 @@ function partitionedFinding(i: InvalidIndex, idx: string, missing: Unattached[])
   });
   return {
     rule: INVALID_INDEX.id, severity: 'warning', object: idx,
-    message: `partitioned index ${idx} on ${qualified(i.schema, i.table)} is INVALID: ${missing.map((p) => qualified(p.schema, p.name)).join(', ')} ${missing.length === 1 ? 'has' : 'have'} no index attached to it`,
+    message: `partitioned index ${idx} on ${qualified(i.schema, i.table)} is INVALID: ${missing.map((p) => qualified(p.schema, p.name)).join(', ')} ${oneOrMany(missing.length, 'has', 'have')} no index attached to it`,
     why: 'a partition without an index attached has none of it: its queries are planned without the index and, for a unique one, its rows are not checked',
     fix: `${steps.join('\n')}\n${sqlComment(`${idx} becomes valid once every partition has one attached`)}`,
   };

@@ -3,6 +3,7 @@ import { shortChecksum } from '../../engine/files/checksum';
 import { appliedAsOther, type Plan } from '../../engine/state/plan';
 import type { GuardFinding } from './report';
 import { GUARD_RULES } from './rules';
+import { plural } from '../../engine/errors/words';
 
 export function migrationFindings(plan: Plan): GuardFinding[] {
   const { migrationPending: pending, migrationChanged: changed, migrationUnknown: unknown } = GUARD_RULES;
@@ -33,7 +34,7 @@ export function migrationFindings(plan: Plan): GuardFinding[] {
 /** Why drift against the snapshot is not yet meaningful, or undefined when the files and the database agree. */
 export function unsettledReason(plan: Plan): string | undefined {
   const parts: string[] = [];
-  if (plan.pending.length) parts.push(`${plan.pending.length} migration${plan.pending.length === 1 ? '' : 's'} pending`);
+  if (plan.pending.length) parts.push(`${plural(plan.pending.length, 'migration')} pending`);
   if (plan.changed.length) parts.push(`${plan.changed.length} changed`);
   if (plan.unknown.length) parts.push(`${plan.unknown.length} unknown to the files`);
   return parts.length ? `the database is not at the snapshot's migrations: ${parts.join(', ')}` : undefined;

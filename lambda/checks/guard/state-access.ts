@@ -12,6 +12,7 @@ import { ident } from '../doctor/names';
 import type { GuardFinding } from './report';
 import { GUARD_RULES } from './rules';
 import { DOCS_POINTERS } from '../../engine/errors/docs-pointers';
+import { noun, oneOrMany } from '../../engine/errors/words';
 
 /** A state table that exists and that the role may not read. */
 export interface UnreadableTable {
@@ -83,7 +84,7 @@ export async function stateElsewhere(q: Queryable, stateSchema: string): Promise
   )).rows;
   if (!rows.length) return undefined;
   const tables = rows.map((r) => `${r.schema}.${STATE_TABLE}`).join(', ');
-  const note = `no ${stateSchema}.${STATE_TABLE} here (the state schema the guard was given), but ${tables} ${rows.length === 1 ? 'is a' : 'are'} schemaguard state table${rows.length === 1 ? '' : 's'}: `
+  const note = `no ${stateSchema}.${STATE_TABLE} here (the state schema the guard was given), but ${tables} ${oneOrMany(rows.length, 'is a', 'are')} schemaguard state ${noun(rows.length, 'table')}: `
     + `this database was migrated with --state-schema ${rows[0]!.schema}; run the guard with --state-schema ${rows[0]!.schema} (the scheduled guard: the migrations' stateSchema). `
     + 'Migrations pending, changed or unknown were not compared, and a migration running through the RDS Data API is not seen';
   return { note, schemas: rows.map((r) => r.schema) };

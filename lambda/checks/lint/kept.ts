@@ -6,6 +6,7 @@
  * stay exact (summary lines, exit code, `--json`'s errors and warnings).
  */
 import type { Finding } from '../finding';
+import { noun } from '../../engine/errors/words';
 
 /** Findings of one rule in one file kept in the result (and shown); more are counted in {@link OmittedFindings}. */
 export const FINDINGS_KEPT_PER_RULE = 100;
@@ -70,5 +71,5 @@ export function allowedOmittedLine(o: OmittedFindings): string {
 
 function moreLine(o: OmittedFindings, kind: string): string {
   const n = o.errors + o.warnings;
-  return `… and ${n} more ${kind}${o.rule} finding${n === 1 ? '' : 's'} in ${o.file}`;
+  return `… and ${n} more ${kind}${o.rule} ${noun(n, 'finding')} in ${o.file}`;
 }

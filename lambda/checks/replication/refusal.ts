@@ -10,6 +10,7 @@ import { ReplicationError } from '../../engine/errors/errors';
 import type { RunCheck, RunCheckResult, RunFacts } from '../../engine/server/run-refusals';
 import { carriesAnything, decodesEveryTable, readCarriers, resolveTables, type Carriers, type ResolvedTable } from './carriers';
 import type { ShapeChange } from './ddl';
+import { plural, verb } from '../../engine/errors/words';
 
 export interface ReplicationCheckOptions {
   /** The run's reason for changing carried tables (every file): the statements are noted, not refused. @default - refused unless the file says so */
@@ -79,7 +80,7 @@ interface Carried {
 function plannedNote(carried: readonly Carried[], reason: string | undefined): string {
   const files = [...new Set(carried.map((c) => c.change.file))];
   const why = reason === undefined ? 'as each file says (-- schemaguard:replication-planned)' : `as the run says: ${reason}`;
-  return `${carried.length} statement${carried.length === 1 ? '' : 's'} in ${files.join(', ')} change${carried.length === 1 ? 's' : ''} tables that logical replication carries (${[...new Set(carried.map((c) => c.table))].join(', ')}): planned for, ${why}`;
+  return `${plural(carried.length, 'statement')} in ${files.join(', ')} ${verb(carried.length, 'change')} tables that logical replication carries (${[...new Set(carried.map((c) => c.table))].join(', ')}): planned for, ${why}`;
 }
 
 function refusal(refused: readonly Carried[], carriers: Carriers, setting: string): ReplicationError {
@@ -88,7 +89,7 @@ function refusal(refused: readonly Carried[], carriers: Carriers, setting: strin
   const first = refused[0]!;
   const inactive = carriers.slots.filter((s) => !s.active).map((s) => s.name);
   return new ReplicationError(
-    `${first.change.file}:${first.change.line}: ${refused.length} pending statement${refused.length === 1 ? '' : 's'} change${refused.length === 1 ? 's' : ''} tables that logical replication carries; nothing was run\n${lines.join('\n')}`
+    `${first.change.file}:${first.change.line}: ${plural(refused.length, 'pending statement')} ${verb(refused.length, 'change')} tables that logical replication carries; nothing was run\n${lines.join('\n')}`
     + (inactive.length ? `\n  (inactive logical slots, which decode these changes when their consumer resumes: ${inactive.join(', ')})` : ''),
     {
       file: first.change.file, line: first.change.line,

@@ -15,6 +15,7 @@ import { classifyStatement, concurrentIndexTarget } from '../sql/classify';
 import { isComment, tokenize } from '../sql/lexer';
 import { lineOfPosition, textHead, textIncludes, type SqlStatement } from '../sql/splitter';
 import { LOCK_NOT_AVAILABLE, QUERY_CANCELED, UNIQUE_VIOLATION } from '../errors/sqlstate';
+import { noun, oneOrMany, plural } from '../errors/words';
 
 /** How many offending rows a failed check shows. */
 export const CHECK_EXAMPLES = 5;
@@ -195,13 +196,13 @@ function lockTimeoutFix(blockers: Blocker[]): string {
   }
   const pids = blockers.map((b) => b.pid).join(', ');
   return `no session holds a lock on the table: a concurrent build (CREATE INDEX CONCURRENTLY, REINDEX or DROP INDEX CONCURRENTLY) waits for every transaction older than it to end, whatever it touches, and pid ${pids} `
-    + `ha${blockers.length === 1 ? 's' : 've'} one open (an idle-in-transaction session, a long report, a REPEATABLE READ snapshot): let ${blockers.length === 1 ? 'it' : 'them'} finish or end ${blockers.length === 1 ? 'it' : 'them'} (SELECT pg_terminate_backend(${blockers[0]!.pid})), then run again; or raise --lock-timeout`;
+    + `${oneOrMany(blockers.length, 'has', 'have')} one open (an idle-in-transaction session, a long report, a REPEATABLE READ snapshot): let ${oneOrMany(blockers.length, 'it', 'them')} finish or end ${oneOrMany(blockers.length, 'it', 'them')} (SELECT pg_terminate_backend(${blockers[0]!.pid})), then run again; or raise --lock-timeout`;
 }
 
 export function lockTimeoutError(m: Migration, err: MigrationError, attempts: number, blockers: Blocker[], lockTimeoutMs: number): LockTimeoutError {
   const who = blockedBy(blockers);
   return new LockTimeoutError(
-    `${err.file ?? m.file}${err.line ? `:${err.line}` : ''}: could not get a lock within ${lockTimeoutMs} ms after ${attempts} attempt${attempts === 1 ? '' : 's'}; blocked by ${who}`,
+    `${err.file ?? m.file}${err.line ? `:${err.line}` : ''}: could not get a lock within ${lockTimeoutMs} ms after ${plural(attempts, 'attempt')}; blocked by ${who}`,
     {
       file: m.file, version: m.version, line: err.line, sqlstate: LOCK_NOT_AVAILABLE, statement: err.statement, cause: err,
       blockers, attempts,
@@ -246,7 +247,7 @@ export function checkRunError(m: Migration, check: Check, e: unknown, broken: bo
 export function checkFailure(m: Migration, check: Check, rows: Record<string, unknown>[]): CheckFailedError | undefined {
   if (rows.length === 0) return undefined;
   const count = rows.length > CHECK_COUNT_LIMIT ? `more than ${CHECK_COUNT_LIMIT}` : String(rows.length);
-  return new CheckFailedError(`${m.file}:${check.statement.line}: check failed: ${check.description} (${count} offending row${rows.length === 1 ? '' : 's'})`, {
+  return new CheckFailedError(`${m.file}:${check.statement.line}: check failed: ${check.description} (${count} ${noun(rows.length, 'offending row')})`, {
     file: m.file, version: m.version, line: check.statement.line, check: check.description,
     rowCount: rows.length, rows: checkRowsAsText(rows.slice(0, CHECK_EXAMPLES)),
     fix: runsOutsideTransaction(m)

@@ -34,6 +34,7 @@ import { checkSql } from './script';
 import { bodyBatches, runsOutsideTransaction, type Check, type Migration } from '../files/source';
 import type { SqlStatement } from '../sql/splitter';
 import { insertAppliedLiteralSql, insertAppliedSql } from '../state/state';
+import { noun, oneOrMany, verb } from '../errors/words';
 
 export { CHECK_COUNT_LIMIT, CHECK_EXAMPLES } from './apply-errors';
 
@@ -188,10 +189,10 @@ async function applyWithoutTransaction(session: Session, m: Migration, s: ApplyS
  */
 function committedBefore(committed: SqlStatement[]): string {
   const shown = committed.slice(0, 5).map((c) => c.line).join(', ');
-  const lines = committed.length === 1 ? `line ${shown}` : `lines ${shown}${committed.length > 5 ? ` and ${committed.length - 5} more` : ''}`;
+  const lines = `${noun(committed.length, 'line')} ${shown}${committed.length > 5 ? ` and ${committed.length - 5} more` : ''}`;
   const once = committed.filter(failsTwice).map((c) => c.line);
-  const named = !once.length ? '' : `; as written, line${once.length === 1 ? '' : 's'} ${once.slice(0, 5).join(', ')}${once.length > 5 ? ` and ${once.length - 5} more` : ''} fail${once.length === 1 ? 's' : ''} when run again (already exists)`;
-  return `${lines} of this no-transaction file committed before it and stay${committed.length === 1 ? 's' : ''} applied, but the file is not recorded: the next run starts again from its first line, so make ${committed.length === 1 ? 'that statement' : 'those statements'} safe to run twice (IF NOT EXISTS) or undo ${committed.length === 1 ? 'it' : 'them'} first${named}`;
+  const named = !once.length ? '' : `; as written, ${noun(once.length, 'line')} ${once.slice(0, 5).join(', ')}${once.length > 5 ? ` and ${once.length - 5} more` : ''} ${verb(once.length, 'fail')} when run again (already exists)`;
+  return `${lines} of this no-transaction file committed before it and ${verb(committed.length, 'stay')} applied, but the file is not recorded: the next run starts again from its first line, so make ${oneOrMany(committed.length, 'that statement', 'those statements')} safe to run twice (IF NOT EXISTS) or undo ${oneOrMany(committed.length, 'it', 'them')} first${named}`;
 }
 
 /**

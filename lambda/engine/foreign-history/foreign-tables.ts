@@ -9,6 +9,7 @@
 import { ForeignHistoryError, StateRefusalError } from '../errors/errors';
 import { flywayRepeatablesOnly, historyTables, HISTORY_TOOLS, readForeignHistory, repeatableList, TABLES, type ForeignHistory, type HistorySource, type HistoryTool } from './foreign-history';
 import type { Queryable } from '../ports';
+import { oneOrMany, plural } from '../errors/words';
 
 /** The other tools' history table names (`diff` does not count them as drift). */
 export const FOREIGN_HISTORY_TABLES: readonly string[] = [...new Set(Object.values(TABLES))];
@@ -85,7 +86,7 @@ function baselineCommand(found: ForeignHistoryTable, flags: string): string {
 }
 
 function failedPart(failed: string[]): string {
-  return failed.length ? `; it records ${failed.length === 1 ? 'a failed migration' : `${failed.length} failed migrations`}: ${failed.slice(0, 3).join(', ')} (repair what it left by hand first)` : '';
+  return failed.length ? `; it records ${oneOrMany(failed.length, 'a failed migration', `${failed.length} failed migrations`)}: ${failed.slice(0, 3).join(', ')} (repair what it left by hand first)` : '';
 }
 
 /** Flyway's history whose one version is its `<< Flyway Baseline >>` row (repeatables aside): the version it was baselined at. */
@@ -109,7 +110,7 @@ function recordsPhrase(r: { count?: number; failed: string[]; newest?: string },
     return `records ${also ? '' : 'only '}a Flyway baseline, at version ${base} (<< Flyway Baseline >>, written by flyway baseline: the schema up to version ${base} was there before Flyway ran)${also}`;
   }
   const above = history?.baselineVersion !== undefined ? ` above a Flyway baseline at version ${history.baselineVersion}` : '';
-  const records = r.count ? `records ${r.count} applied migration${r.count === 1 ? '' : 's'}` : r.newest ? `records migrations up to version ${r.newest}` : r.failed.length ? '' : 'records migrations';
+  const records = r.count ? `records ${plural(r.count, 'applied migration')}` : r.newest ? `records migrations up to version ${r.newest}` : r.failed.length ? '' : 'records migrations';
   return records ? `${records}${above}${also}` : records;
 }
 
@@ -157,7 +158,7 @@ export async function foreignHistoryRefusal(q: Queryable, tables: ForeignHistory
   // Only repeatables ran: the files never did, but the objects those made are there.
   const again = flywayRepeatables(history) ? `on the objects ${first.source}'s repeatable migrations made` : `again on the schema ${first.source} built`;
   return new ForeignHistoryError(
-    `${first.table} (${first.source}'s history) ${records}${failed}${others} and schemaguard has recorded nothing here: migrate would run all ${pending} file${pending === 1 ? '' : 's'} ${again}; nothing was run`,
+    `${first.table} (${first.source}'s history) ${records}${failed}${others} and schemaguard has recorded nothing here: migrate would run all ${plural(pending, 'file')} ${again}; nothing was run`,
     {
       table: first.table, source: first.source, appliedCount: r.count,
       fix: `${refusal?.fix ? `${refusal.fix}; then migrate` : recordFix(first, history)}`

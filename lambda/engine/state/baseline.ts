@@ -15,6 +15,7 @@ import { InputError, StateRefusalError } from '../errors/errors';
 import type { Migration } from '../files/source';
 import { ensureState, stateTable, type AppliedMigration } from './state';
 import { withLockedState, type StateWriteOptions } from './state-writer';
+import { oneOrMany } from '../errors/words';
 
 export interface BaselineOptions extends StateWriteOptions {
   migrations: Migration[];
@@ -95,7 +96,7 @@ function refuseConflicts(files: Migration[], applied: AppliedMigration[], versio
   }
   const above = applied.filter((a) => a.version > version);
   if (above.length && todo.length) {
-    throw new StateRefusalError(`baseline ${version}: the database already has migrations above ${version} applied (${above.map((a) => a.version).join(', ')}) while ${todo.map((m) => m.file).join(', ')} ${todo.length === 1 ? 'is' : 'are'} not recorded; nothing was recorded`, {
+    throw new StateRefusalError(`baseline ${version}: the database already has migrations above ${version} applied (${above.map((a) => a.version).join(', ')}) while ${todo.map((m) => m.file).join(', ')} ${oneOrMany(todo.length, 'is', 'are')} not recorded; nothing was recorded`, {
       versions: above.map((a) => a.version),
       fix: `baseline applies to a database that has not run files above ${version}: check the version, or run migrate (with --out-of-order if the unrecorded files are independent)`,
     });

@@ -6,6 +6,7 @@
  * `repair` does not apply: it accepts new text of files that exist.
  */
 import { DatabaseAheadError } from '../errors/errors';
+import { noun } from '../errors/words';
 
 interface FileVersion { version: number; file: string }
 interface Applied { version: number; name?: string }
@@ -51,7 +52,7 @@ export function missingFilesError(unknown: readonly Applied[], files: readonly F
   if (!missing.length) return undefined;
   const ahead = unknown.length - missing.length;
   return new DatabaseAheadError(
-    `applied migration${missing.length === 1 ? '' : 's'} missing from ${dir !== undefined ? `${dir}/` : 'the migration files'}: ${missing.map(place).join('; ')}${ahead ? `; and ${ahead} newer than every file` : ''}; nothing was run`,
+    `applied ${noun(missing.length, 'migration')} missing from ${dir !== undefined ? `${dir}/` : 'the migration files'}: ${missing.map(place).join('; ')}${ahead ? `; and ${ahead} newer than every file` : ''}; nothing was run`,
     { unknownVersions: unknown.map((u) => u.version), version: missing[0]!.version, fix: restoreFix(dir) },
   );
 }

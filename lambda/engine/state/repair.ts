@@ -12,6 +12,7 @@ import type { Queryable } from '../ports';
 import type { Migration } from '../files/source';
 import { ensureRepairLog, ensureState, repairTable, stateTable } from './state';
 import { withLockedState, type StateWriteOptions } from './state-writer';
+import { oneOrMany } from '../errors/words';
 
 export interface RepairOptions extends StateWriteOptions {
   migrations: Migration[];
@@ -73,7 +74,7 @@ export async function repair(options: RepairOptions): Promise<RepairResult> {
     const wanted = options.versions ? new Set(options.versions) : undefined;
     const pending = plan.pending.filter((m) => wanted?.has(m.version));
     if (pending.length) {
-      throw new StateRefusalError(`repair: ${pending.map((m) => m.file).join(', ')} ${pending.length === 1 ? 'is' : 'are'} not applied; repair accepts the text of applied files only, nothing was changed`, {
+      throw new StateRefusalError(`repair: ${pending.map((m) => m.file).join(', ')} ${oneOrMany(pending.length, 'is', 'are')} not applied; repair accepts the text of applied files only, nothing was changed`, {
         versions: pending.map((m) => m.version), file: pending[0]!.file,
         fix: 'a pending file has no checksum to repair: migrate runs it as it is now',
       });

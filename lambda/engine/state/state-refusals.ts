@@ -15,6 +15,7 @@ import type { Migration } from '../files/source';
 import type { AppliedKey } from './state';
 import { shellCommand, typedPath } from '../errors/shell-quote';
 import { dirname, join } from 'node:path';
+import { oneOrMany } from '../errors/words';
 
 /** What the refusals read besides the plan: migrate's options of the same names. */
 export interface StateRefusalOptions {
@@ -98,11 +99,11 @@ function aheadRefusal<A extends AppliedKey>(plan: Plan<A>, options: StateRefusal
     const files = below.map((m) => m.file);
     return new DatabaseAheadError(
       `the database and the files have diverged: the database has applied migrations that are not in the files (${list}), `
-        + `and ${files.join(', ')} ${files.length === 1 ? 'is' : 'are'} pending below ${unknownVersions.length === 1 ? 'it' : 'them'}; nothing was run`,
+        + `and ${files.join(', ')} ${oneOrMany(files.length, 'is', 'are')} pending below ${oneOrMany(unknownVersions.length, 'it', 'them')}; nothing was run`,
       {
         unknownVersions,
         fix: `another branch's migrations ran on this database: merge that branch (its files for ${unknownVersions.join(', ')}) into this one and renumber `
-          + `${files.join(', ')} above ${Math.max(...unknownVersions)}; passing --allow-ahead and --out-of-order instead runs ${files.length === 1 ? 'it' : 'them'} without the other branch's files, `
+          + `${files.join(', ')} above ${Math.max(...unknownVersions)}; passing --allow-ahead and --out-of-order instead runs ${oneOrMany(files.length, 'it', 'them')} without the other branch's files, `
           + 'only safe when they are independent of them',
       },
     );

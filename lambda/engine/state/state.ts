@@ -8,6 +8,7 @@ import { quoteIdent } from './identifiers';
 import { quoteLiteral } from '../sql/sql-quote';
 import { stateDdlLockKey } from '../lock/runner-lock-names';
 import { DIVISION_BY_ZERO, INSUFFICIENT_PRIVILEGE } from '../errors/sqlstate';
+import { noun } from '../errors/words';
 
 export const DEFAULT_STATE_SCHEMA = 'schemaguard';
 export const STATE_TABLE = 'applied_migrations';
@@ -128,7 +129,7 @@ export interface StateNeed {
 function stateUpgradeRefusal(schema: string, missing: string[], who: StateOwnership, needs: StateNeed): MigrationError {
   const sql = stateUpgradeSql(schema, missing);
   return new MigrationError(
-    `${needs.command}: ${stateTable(schema)} was made by an earlier schemaguard and lacks the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, where ${needs.command} records ${needs.writes}; `
+    `${needs.command}: ${stateTable(schema)} was made by an earlier schemaguard and lacks the ${noun(missing.length, 'column')} ${missing.join(', ')}, where ${needs.command} records ${needs.writes}; `
       + `schemaguard's own statement ${sql[0]} needs the table's owner (${quoteIdent(who.owner)}), and role ${quoteIdent(who.role)} is not: nothing was written`,
     {
       sqlstate: INSUFFICIENT_PRIVILEGE, statement: sql[0],
@@ -175,7 +176,7 @@ export async function stateOwnership(q: Queryable, schema: string): Promise<Stat
  * record its rows too.
  */
 export function stateUpgradeNote(schema: string, missing: string[], who: StateOwnership): string {
-  return `${stateTable(schema)} was made by an earlier schemaguard and lacks the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; `
+  return `${stateTable(schema)} was made by an earlier schemaguard and lacks the ${noun(missing.length, 'column')} ${missing.join(', ')}; `
     + `role ${quoteIdent(who.role)} does not own it (${quoteIdent(who.owner)} does), so this run goes on without them (it does not need them); `
     + `baseline needs them: have ${quoteIdent(who.owner)} run once: ${stateUpgradeSql(schema, missing).join('; ')}`;
 }

@@ -14,6 +14,7 @@ import type { AlterTarget } from '../model';
 import { defaultConstraintName } from '../model-tables';
 import type { LintRule, RuleContext } from '../rule';
 import { clauseAt, commandsRemoved, edited, ident, onlyIn, tableName, type Edit } from '../sql-text';
+import { andList, oneOrMany } from '../../../engine/errors/words';
 
 export const CONSTRAINT_NOT_VALID: LintRule = {
   id: 'constraint-not-valid',
@@ -160,10 +161,10 @@ function unusedName(name: string, used: Set<string>): string {
 }
 
 function validatedReport(t: AlterTarget, col: Node, cons: Node[]): { message: string; why: string } {
-  const kinds = cons.map((c) => (c.contype === 'CONSTR_FOREIGN' ? 'foreign key' : 'CHECK')).join(' and ');
+  const kinds = andList(cons.map((c) => (c.contype === 'CONSTR_FOREIGN' ? 'foreign key' : 'CHECK')));
   const fk = cons.some((c) => c.contype === 'CONSTR_FOREIGN') ? ` (${filledBy(col)}: PostgreSQL checks a new column's foreign key against every row unless the column is added without a default)` : '';
   return {
-    message: `the ${kinds} on new column ${ident(String(col.colname))} of existing table ${tableName(t.rel)} ${cons.length > 1 ? 'are' : 'is'} validated at once${fk}`,
+    message: `the ${kinds} on new column ${ident(String(col.colname))} of existing table ${tableName(t.rel)} ${oneOrMany(cons.length, 'is', 'are')} validated at once${fk}`,
     why: why(t, cons[0]!),
   };
 }

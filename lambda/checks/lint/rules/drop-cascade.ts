@@ -40,6 +40,7 @@ import { ALWAYS_IN_GRAPH, cascadeOf, resolve, truncatedWith, type Cascade, type 
 import type { LintRule, RuleContext } from '../rule';
 import { ident, tableName, tokensOf } from '../sql-text';
 import { DEPENDENT_OBJECTS_STILL_EXIST } from '../../../engine/errors/sqlstate';
+import { oneOrMany } from '../../../engine/errors/words';
 
 export const DROP_CASCADE: LintRule = {
   id: 'drop-cascade',
@@ -139,7 +140,7 @@ function inDatabase(ctx: RuleContext, targets: DropTarget[] | undefined, truncat
 function cascaded(ctx: RuleContext, s: ParsedStatement): Cascaded | undefined {
   const n = s.node;
   const named = (text: string, count: number, targets: (DropTarget | undefined)[]): Cascaded => ({
-    text, them: count > 1 ? 'them' : 'it', targets: targets.every((t) => t !== undefined) ? targets as DropTarget[] : undefined,
+    text, them: oneOrMany(count, 'it', 'them'), targets: targets.every((t) => t !== undefined) ? targets as DropTarget[] : undefined,
   });
   if (s.kind === 'DropStmt' && n.behavior === 'DROP_CASCADE') {
     const kind = String(n.removeType);
@@ -150,7 +151,7 @@ function cascaded(ctx: RuleContext, s: ParsedStatement): Cascaded | undefined {
   }
   if (s.kind === 'DropOwnedStmt' && n.behavior === 'DROP_CASCADE') {
     const roles = list(n.roles).map(roleName).filter((r) => !(CREATED.get(ctx.model)?.has(`OBJECT_ROLE:${r}`) ?? false));
-    return roles.length ? { text: `DROP OWNED BY ${roles.join(', ')}`, them: `the objects ${roles.length > 1 ? 'they own' : `${roles[0]} owns`}, whoever owns it,` } : undefined;
+    return roles.length ? { text: `DROP OWNED BY ${roles.join(', ')}`, them: `the objects ${oneOrMany(roles.length, `${roles[0]} owns`, 'they own')}, whoever owns it,` } : undefined;
   }
   if (s.kind === 'TruncateStmt' && n.behavior === 'DROP_CASCADE') {
     const tables = list(n.relations).map((r) => ({ ...rangeVar(as(r, 'RangeVar'))!, inh: as(r, 'RangeVar')?.inh === true })).filter((r) => r.name !== undefined && ctx.model.isNamedBeforeRun(r));

@@ -22,6 +22,7 @@ import { as, list, optionOn, rangeVar, type ParsedStatement, type RangeVar } fro
 import { inPlace, ownNoTransaction, renderFix } from '../fix';
 import type { LintRule, RuleContext } from '../rule';
 import { ident, tableName } from '../sql-text';
+import { oneOrMany } from '../../../engine/errors/words';
 
 /**
  * No online form: the statement as it was, after an allow directive whose
@@ -89,7 +90,7 @@ function rebuild(ctx: RuleContext, s: ParsedStatement, verb: string, rels: (Rang
   if (existing.length === 0) return;
   const tables = existing.map(tableName).join(', ');
   ctx.report(TABLE_REWRITE, s, {
-    message: `${verb} ${tables} copies ${existing.length > 1 ? 'each table' : 'the table'} into new storage under ACCESS EXCLUSIVE: every query on ${tables}, reads included, waits until it ends`,
+    message: `${verb} ${tables} copies ${oneOrMany(existing.length, 'the table', 'each table')} into new storage under ACCESS EXCLUSIVE: every query on ${tables}, reads included, waits until it ends`,
     fix: allowFix(ctx, s, verb, tables),
   });
 }

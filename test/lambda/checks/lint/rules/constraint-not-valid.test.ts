@@ -17,6 +17,12 @@ describe('Rule: constraint-not-valid', () => {
     expect(r.findings.map((f) => f.rule)).toEqual(['constraint-not-valid']);
     expect(r.findings[0]!.message).toBe('the foreign key on new column other_lead of existing table purchases is validated at once (it has a DEFAULT: PostgreSQL checks a new column\'s foreign key against every row unless the column is added without a default)');
   });
+  it('names every constraint of the new column in one list, and agrees the verb with their number', async () => {
+    const r = await lint('ALTER TABLE purchases ADD COLUMN other_lead uuid DEFAULT NULL CHECK (other_lead IS NOT NULL) CHECK (other_lead <> \'00000000-0000-0000-0000-000000000000\') REFERENCES leads (id);');
+    const messages = r.findings.filter((f) => f.rule === 'constraint-not-valid').map((f) => f.message);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(/^the CHECK, CHECK and foreign key on new column other_lead of existing table purchases are validated at once /);
+  });
   it('does not report a foreign key on a column added without a default: PostgreSQL skips its validation', async () => {
     expect(await rules('ALTER TABLE purchases ADD COLUMN other_lead uuid REFERENCES leads (id);')).toEqual([]);
     expect(await rules('ALTER TABLE purchases ADD COLUMN IF NOT EXISTS other_lead uuid CONSTRAINT purchases_other_fk REFERENCES leads ON DELETE SET NULL;')).toEqual([]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { andList, noun, oneOrMany, orList, plural, verb } from '../../../bin/cli/words';
+import { andList, noun, oneOrMany, orList, plural, verb } from '../../../../lambda/engine/errors/words';
 
 describe('the grammar of messages by number', () => {
   it('counts a noun, with an s or its own plural', () => {

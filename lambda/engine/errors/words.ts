@@ -1,5 +1,5 @@
 /**
- * The grammar of the CLI's messages, by number: a message says `1 file` and
+ * The grammar of messages, by number: a message says `1 file` and
  * `3 files`, `it` and `them`, from these rather than a condition of its own.
  */
 
