@@ -12,6 +12,7 @@
  */
 import type { Queryable } from '../engine/ports';
 import { queryFileSql, workerFile } from '../engine/apply/script';
+import { firstFew } from '../engine/errors/words';
 
 interface Holder { pid: number; granted: boolean | string; relations: string; user: string | null; application: string | null; state: string | null; xact_age_seconds: number | string | null; query_file: string | null }
 
@@ -65,8 +66,7 @@ function migrationText(h: Holder): string {
 }
 
 function relationsText(h: Holder): string {
-  const relations = h.relations.split('\n');
-  return relations.length <= 3 ? relations.join(', ') : `${relations.slice(0, 3).join(', ')} and ${relations.length - 3} more`;
+  return firstFew(h.relations.split('\n'), 3);
 }
 
 /** Who a read waited for: the words, and whether a running migration holds the lock. */

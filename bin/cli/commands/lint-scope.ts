@@ -17,7 +17,7 @@ import { baseRef, filesAtRef, unchangedSince } from '../git-base';
 import { UsageError } from '../errors';
 import { connectTarget, namesDatabase, stateSchemaFlag, TARGET_PG_VARIABLES, type ContextOf } from './context';
 import type { Refusal } from './plan-refusals';
-import { oneOrMany, plural } from '../../../lambda/engine/errors/words';
+import { oneOrMany, plural, theOneOrAll } from '../../../lambda/engine/errors/words';
 
 /** Where the applied files came from. */
 export type AppliedFrom = 'database' | 'embedded' | 'git' | 'none';
@@ -106,7 +106,7 @@ async function databaseScope(ctx: ContextOf<'lint'>, sources: LintSource[], mark
 /** Nothing says what is applied: the warning lint prints first. */
 function noneLine(ctx: ContextOf<'lint'>, files: number): string {
   const { opts } = ctx;
-  const all = oneOrMany(files, 'the 1 file', `all ${files} files`);
+  const all = theOneOrAll(files, 'file');
   const embedded = opts.databaseUrl === '' ? 'so not the embedded server in its place'
     : opts.projectFiles ? `no embedded server data in ${opts.embeddedDir}/` : `${opts.dir}/ is not the project's migrations folder, so not the embedded server's`;
   const database = opts.databaseUrl === '' ? `${opts.databaseUrlEnv} is set but empty` : `no database (--database-url or ${opts.databaseUrlEnv})`;

@@ -17,7 +17,7 @@ import { namesDatabase, serverVersionFlag, type ContextOf } from './context';
 import { lintScope, type LintScope } from './lint-scope';
 import { lintWithProjectLevels, refuseUnknownRules } from './plan-lint';
 import { asRefusal, refusalLines, runAnnotations, runResults, type Refusal } from './plan-refusals';
-import { oneOrMany, plural } from '../../../lambda/engine/errors/words';
+import { plural, theOneOrAll } from '../../../lambda/engine/errors/words';
 
 /**
  * The files `migrate` reads, refused as it refuses them (a misnamed `.sql`
@@ -91,7 +91,7 @@ function printLint(ctx: ContextOf<'lint'>, result: LintResult, scope: LintScope)
     if (opts.format === 'text') ctx.out(`warning: ${warning}`);
     else if (opts.format === 'github') ctx.out(`::warning title=schemaguard lint::${escapeData(warning)}`);
   }
-  ctx.progress(`lint ${scope.applied === 'none' ? `${oneOrMany(result.files.length, 'the 1 file', `all ${result.files.length} files`)} in ${opts.dir}/ (every file counts as pending)` : scope.line}`);
+  ctx.progress(`lint ${scope.applied === 'none' ? `${theOneOrAll(result.files.length, 'file')} in ${opts.dir}/ (every file counts as pending)` : scope.line}`);
   if (opts.format === 'text') ctx.out(lintReport(result, refusals));
   else {
     const outlook = { refusals, notes: [] };

@@ -27,7 +27,7 @@ import type { DoctorContext, DoctorRule } from './rule';
 import { USER_TABLE } from './scope';
 import { isTimeout, timedOut } from './waits';
 import { DOCS_POINTERS } from '../../engine/errors/docs-pointers';
-import { oneOrMany, plural } from '../../engine/errors/words';
+import { firstFew, oneOrMany, plural } from '../../engine/errors/words';
 
 export const SEQUENCE_BEHIND: DoctorRule = {
   id: 'sequence-behind',
@@ -155,14 +155,9 @@ function behind(keys: readonly KeySequence[], extremes: ReadonlyArray<{ k: numbe
   return findings;
 }
 
-/** A few names and how many more. */
-function some(names: readonly string[], shown = 5): string {
-  return names.length <= shown ? names.join(', ') : `${names.slice(0, shown).join(', ')} and ${names.length - shown} more`;
-}
-
 function notChecked(keys: readonly KeySequence[], why: string): string {
   const tables = keys.map((k) => `${k.schema}.${k.table}`);
-  return `sequence-behind: ${plural(keys.length, 'key column')} not checked (${some(tables)}): ${why}`;
+  return `sequence-behind: ${plural(keys.length, 'key column')} not checked (${firstFew(tables, 5)}): ${why}`;
 }
 
 /**
@@ -173,7 +168,7 @@ function noUsageNotes(keys: readonly KeyRow[]): string[] {
   const role = keys[0]!.role;
   return [...new Set(keys.map((k) => k.no_usage!))].map((schema) => {
     const here = keys.filter((k) => k.no_usage === schema);
-    return `sequence-behind: role ${role} has no USAGE on schema ${schema}, so ${plural(here.length, 'key column')} ${oneOrMany(here.length, 'was', 'were')} not checked (${some(here.map((k) => `${k.schema}.${k.table}.${k.column}`))}): `
+    return `sequence-behind: role ${role} has no USAGE on schema ${schema}, so ${plural(here.length, 'key column')} ${oneOrMany(here.length, 'was', 'were')} not checked (${firstFew(here.map((k) => `${k.schema}.${k.table}.${k.column}`), 5)}): `
       + `GRANT USAGE ON SCHEMA ${ident(schema)} TO ${ident(role)};  -- as the master user (${DOCS_POINTERS.roleToGrant})`;
   });
 }
@@ -187,6 +182,6 @@ function isTrue(v: unknown): boolean {
 function unreadableNote(keys: readonly KeyRow[]): string {
   const role = ident(keys[0]!.role);
   const schemas = [...new Set(keys.map((k) => ident(k.schema)))];
-  return `sequence-behind: role ${keys[0]!.role} may not read ${plural(keys.length, 'key sequence')} (${some(keys.map((k) => k.sequence))}), so their columns were not checked (GRANT … ON ALL TABLES does not cover sequences): `
+  return `sequence-behind: role ${keys[0]!.role} may not read ${plural(keys.length, 'key sequence')} (${firstFew(keys.map((k) => k.sequence), 5)}), so their columns were not checked (GRANT … ON ALL TABLES does not cover sequences): `
     + `GRANT SELECT ON ALL SEQUENCES IN SCHEMA ${schemas.join(', ')} TO ${role};  ${sqlComment(`and ALTER DEFAULT PRIVILEGES … GRANT SELECT ON SEQUENCES TO ${role} for new ones (${DOCS_POINTERS.roleToGrant})`)}`;
 }

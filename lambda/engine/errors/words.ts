@@ -22,3 +22,10 @@ export const orList = (items: readonly string[]): string => joined(items, 'or');
 
 /** `a`, `a and b`, `a, b and c`. */
 export const andList = (items: readonly string[]): string => joined(items, 'and');
+
+/** Up to `shown` items, then how many more: `a, b, c and 4 more`. */
+export const firstFew = (items: readonly string[], shown: number): string =>
+  (items.length <= shown ? items.join(', ') : `${items.slice(0, shown).join(', ')} and ${items.length - shown} more`);
+
+/** Every one of `n` things: `the 1 file`, `all 3 files`. */
+export const theOneOrAll = (n: number, word: string): string => oneOrMany(n, `the 1 ${word}`, `all ${n} ${word}s`);

@@ -7,7 +7,7 @@
  */
 import { readdirSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
-import { plural } from '../errors/words';
+import { firstFew, plural } from '../errors/words';
 
 /** A subfolder of the migrations directory and how many `.sql` files it holds, at any depth. */
 export interface SqlSubfolder {
@@ -37,8 +37,7 @@ export function sqlSubfolders(dir: string): SqlSubfolder[] {
 
 /** `archive/ (2 .sql files), v2/ (1 .sql file)`; 3 folders at most, then how many more. */
 export function describeSubfolders(found: readonly SqlSubfolder[]): string {
-  const shown = found.slice(0, 3).map((f) => `${f.folder}/ (${plural(f.files, '.sql file')})`);
-  return found.length > 3 ? `${shown.join(', ')} and ${found.length - 3} more` : shown.join(', ');
+  return firstFew(found.map((f) => `${f.folder}/ (${plural(f.files, '.sql file')})`), 3);
 }
 
 /** The `.sql` files under `folder`, breadth first, at most MAX_FOLDERS folders read. */

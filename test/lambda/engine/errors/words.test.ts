@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { andList, noun, oneOrMany, orList, plural, verb } from '../../../../lambda/engine/errors/words';
+import { andList, firstFew, noun, oneOrMany, orList, plural, theOneOrAll, verb } from '../../../../lambda/engine/errors/words';
 
 describe('the grammar of messages by number', () => {
   it('counts a noun, with an s or its own plural', () => {
@@ -16,5 +16,10 @@ describe('the grammar of messages by number', () => {
   it('lists with or and and', () => {
     expect([orList(['a']), orList(['a', 'b']), orList(['a', 'b', 'c'])]).toEqual(['a', 'a or b', 'a, b or c']);
     expect([andList([]), andList(['a']), andList(['a', 'b', 'c'])]).toEqual(['', 'a', 'a, b and c']);
+  });
+
+  it('shows a few and counts the rest, and says every one of n', () => {
+    expect([firstFew([], 3), firstFew(['a', 'b', 'c'], 3), firstFew(['a', 'b', 'c', 'd', 'e'], 3)]).toEqual(['', 'a, b, c', 'a, b, c and 2 more']);
+    expect([theOneOrAll(1, 'file'), theOneOrAll(4, 'file')]).toEqual(['the 1 file', 'all 4 files']);
   });
 });
