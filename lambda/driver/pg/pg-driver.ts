@@ -309,7 +309,6 @@ export class PgDriver implements Driver {
     this.early = undefined;
     await early?.then((s) => s.close(), () => undefined);
   }
-
 }
 
 function messageOf(e: unknown): string {
