@@ -30,6 +30,13 @@
  *
  *   npx tsx bench/startup.ts [--migrations 300] [--runs 5] [--database-url URL]
  *
+ * Each run, on a database of its own, the floor too
+ * (`bench/lib/startup-floor.cjs`): the least a Node.js tool does before its
+ * first file's state row (`pg` loaded, a connection, the files read and
+ * hashed, the state table, the first file and its row), with `pg` bundled and
+ * cached as the CLI's is; after one run to fill its code cache, not counted.
+ * `floor` has its steps, `ratio_vs_floor` schemaguard's time over it.
+ *
  * `npm run bench -- --only startup` runs it too. The last line is one JSON object.
  */
 import { readFileSync, rmSync } from 'node:fs';
@@ -37,12 +44,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CLI, ROOT } from './apply';
+import { stateDdl, stateTable } from '../lambda/engine/state/state';
+import { buildStartupFloor } from './lib/startup-floor-build.mjs';
 import { generateMigrations } from './lib/generate';
 import { measuredEnv, mustSucceed, NODE, timeProcess } from './lib/proc';
 import { createDatabase, dropDatabase, startBenchServer, withClient } from './lib/server';
 import { median, round } from './lib/stats';
 
 const TRACE = join(ROOT, 'bench', 'lib', 'startup-trace.cjs');
+const FLOOR_RUN = join(ROOT, 'bench', 'lib', 'startup-floor-run.cjs');
 
 /** One note of the preload (lib/startup-trace.cjs). */
 export interface TraceEvent {
@@ -81,11 +91,29 @@ export interface NoopTrace {
   statements: string[];
 }
 
+/** The floor's steps (`bench/lib/startup-floor.cjs`), each from the end of the one before. */
+export interface FloorSplit {
+  /** spawn → `pg` loaded: Node.js, the launcher, the bundle through its code cache. */
+  load_ms: number;
+  /** → the connection ready and the files read and hashed (side by side). */
+  connect_read_ms: number;
+  /** → the state table made. */
+  state_table_ms: number;
+  /** → the first file's state row (`applied_at`). */
+  first_file_ms: number;
+  to_first_file_ms: number;
+}
+
 export interface StartupResult {
   migrations: number;
   runs: number;
   /** Medians of each step over the runs. */
   split: StartupSplit;
+  /** The floor's, medians over as many runs. */
+  floor: FloorSplit;
+  /** schemaguard's time to the first file over the floor's (medians). */
+  ratio_vs_floor: number;
+  floor_samples: FloorSplit[];
   noop: NoopTrace;
   samples: StartupSplit[];
 }
@@ -196,22 +224,52 @@ async function traced(url: string, dir: string, trace: string): Promise<{ events
   return { events: JSON.parse(readFileSync(trace, 'utf8')) as TraceEvent[], spawned, ms: r.ms };
 }
 
+/** The first file's state row's `applied_at` (epoch ms). */
+async function firstRowAt(url: string): Promise<number> {
+  return withClient(url, async (c) => Number((await c.query<{ first: string }>(
+    `SELECT extract(epoch FROM min(applied_at)) * 1000 AS first FROM ${stateTable('schemaguard')}`,
+  )).rows[0]!.first));
+}
+
+/** One run of the floor on a fresh database: its steps. */
+async function floorRun(adminUrl: string, bundle: string, dir: string): Promise<FloorSplit> {
+  const db = await createDatabase(adminUrl, 'floor');
+  try {
+    const spawned = Date.now();
+    const r = mustSucceed('the start-up floor', await timeProcess(NODE, [FLOOR_RUN, bundle, db.url, dir], {
+      env: { ...measuredEnv(), SCHEMAGUARD_BENCH_STATE_DDL: stateDdl('schemaguard'), SCHEMAGUARD_BENCH_STATE_TABLE: stateTable('schemaguard') },
+    }));
+    const at = JSON.parse(r.stdout) as { loaded: number; connected: number; read: number; stateTable: number };
+    const ready = Math.max(at.connected, at.read);
+    const first = await firstRowAt(db.url);
+    return {
+      load_ms: at.loaded - spawned, connect_read_ms: ready - at.loaded, state_table_ms: at.stateTable - ready,
+      first_file_ms: first - at.stateTable, to_first_file_ms: first - spawned,
+    };
+  } finally {
+    await dropDatabase(adminUrl, db.name);
+  }
+}
+
 export async function benchStartup(o: { adminUrl: string; migrations: number; runs: number; onRun?: (line: string) => void }): Promise<StartupResult> {
   const { dir } = generateMigrations(o.migrations);
   const trace = join(tmpdir(), `schemaguard-startup-trace-${process.pid}.json`);
   const samples: StartupSplit[] = [];
+  const floors: FloorSplit[] = [];
   let noop: NoopTrace | undefined;
+  // A path of its own for each benchmark process; the first run fills its code cache.
+  const floorBundle = await buildStartupFloor(join(tmpdir(), `schemaguard-startup-floor-${process.pid}.cjs`));
   try {
+    await floorRun(o.adminUrl, floorBundle, dir);
     for (let run = 1; run <= o.runs; run++) {
       const db = await createDatabase(o.adminUrl, 'startup');
       try {
         const t = await traced(db.url, dir, trace);
-        const firstRowAt = await withClient(db.url, async (c) => Number((await c.query<{ first: string }>(
-          'SELECT extract(epoch FROM min(applied_at)) * 1000 AS first FROM schemaguard.applied_migrations',
-        )).rows[0]!.first));
-        const split = splitOf(t.events, t.spawned, firstRowAt);
+        const split = splitOf(t.events, t.spawned, await firstRowAt(db.url));
         samples.push(split);
-        o.onRun?.(`startup run ${run}/${o.runs}: ${Math.round(split.to_first_file_ms)} ms to the first file (${STEPS.map((s) => `${s.replace(/_ms$/, '')} ${Math.round(split[s])}`).join(', ')})`);
+        const floor = await floorRun(o.adminUrl, floorBundle, dir);
+        floors.push(floor);
+        o.onRun?.(`startup run ${run}/${o.runs}: ${Math.round(split.to_first_file_ms)} ms to the first file (${STEPS.map((s) => `${s.replace(/_ms$/, '')} ${Math.round(split[s])}`).join(', ')}); the floor ${Math.round(floor.to_first_file_ms)} ms`);
         const n = await traced(db.url, dir, trace);
         noop = noopOf(n.events, n.ms);
       } finally {
@@ -221,10 +279,14 @@ export async function benchStartup(o: { adminUrl: string; migrations: number; ru
   } finally {
     rmSync(dir, { recursive: true, force: true });
     rmSync(trace, { force: true });
+    rmSync(floorBundle, { force: true });
   }
+  const split = medians(samples);
+  const floor = Object.fromEntries(Object.keys(floors[0]!).map((k) => [k, round(median(floors.map((f) => f[k as keyof FloorSplit])))])) as unknown as FloorSplit;
   return {
-    migrations: o.migrations, runs: o.runs, split: medians(samples), noop: { ...noop!, process_ms: round(noop!.process_ms), cpu_ms: round(noop!.cpu_ms) },
-    samples: samples.map((s) => roundAll(s)),
+    migrations: o.migrations, runs: o.runs, split, floor, ratio_vs_floor: round(split.to_first_file_ms / floor.to_first_file_ms, 2),
+    noop: { ...noop!, process_ms: round(noop!.process_ms), cpu_ms: round(noop!.cpu_ms) },
+    samples: samples.map((s) => roundAll(s)), floor_samples: floors.map((f) => roundAll(f)),
   };
 }
 
@@ -241,7 +303,7 @@ function medians(samples: StartupSplit[]): StartupSplit {
   return { ...of(wall), cpu: of((s) => s.cpu) };
 }
 
-function roundAll(s: StartupSplit): StartupSplit {
+function roundAll<T extends object>(s: T): T {
   const r = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'number' ? round(v) : r(v as object)])) as T;
   return r(s);
 }

@@ -250,6 +250,10 @@ describe(`Benchmark: the start-up traced step by step (smoke, ${target.name})`, 
     // The runner lock's connection, then the applying one (a fresh database: the state table is made on it).
     expect(s.connections).toBe(2);
     expect(s.cpu.to_first_file_message_ms).toBeGreaterThan(0);
+    // The floor applied its first file too (its state row is what ends it), its steps adding up.
+    const f = r.floor_samples[0]!;
+    expect(f.load_ms + f.connect_read_ms + f.state_table_ms + f.first_file_ms).toBeCloseTo(f.to_first_file_ms, 0);
+    expect([f.load_ms > 0, f.connect_read_ms > 0, f.state_table_ms > 0, r.ratio_vs_floor > 0]).toEqual([true, true, true, true]);
     // Nothing to apply: the runner lock's connection alone; the lease-table check rides with the lock's try.
     expect(r.noop.connections).toBe(1);
     expect(r.noop.statements[0]).toContain('pg_backend_pid()');
