@@ -12,7 +12,7 @@ import { layoutOf } from '../../../lambda/engine/files/layout';
 import type { CliOptions, OptionsIn, OptionsOf } from '../args';
 import type { Command } from '../registry';
 import { defaultTls, DEFAULT_TLS_NOTE } from '../default-tls';
-import { startEmbedded, type EmbeddedServer } from '../embedded';
+import type { EmbeddedServer } from '../embedded';
 import { UsageError } from '../errors';
 import { DOCS_POINTERS } from '../../../lambda/engine/errors/docs-pointers';
 import { andList, noun, oneOrMany, verb } from '../../../lambda/engine/errors/words';
@@ -122,6 +122,8 @@ async function pgTarget(ctx: Connecting): Promise<{ driver: PgDriver; where: str
       });
     }
     if (!ctx.opts.embedded) refuseIgnoredPgVariables(ctx.env, variable);
+    // Imported here: a run against a URL loads none of the embedded server's code (nor node:child_process).
+    const { startEmbedded } = await import('../embedded');
     const embedded = await startEmbedded({ dir: ctx.opts.embeddedDir, onProgress: ctx.progress });
     ctx.onEmbedded(embedded);
     ctx.redactor.add(embedded.password);
