@@ -282,7 +282,7 @@ export async function benchStartup(o: { adminUrl: string; migrations: number; ru
     rmSync(floorBundle, { force: true });
   }
   const split = medians(samples);
-  const floor = Object.fromEntries(Object.keys(floors[0]!).map((k) => [k, round(median(floors.map((f) => f[k as keyof FloorSplit])))])) as unknown as FloorSplit;
+  const floor = medianEach(floors);
   return {
     migrations: o.migrations, runs: o.runs, split, floor, ratio_vs_floor: round(split.to_first_file_ms / floor.to_first_file_ms, 2),
     noop: { ...noop!, process_ms: round(noop!.process_ms), cpu_ms: round(noop!.cpu_ms) },
@@ -290,17 +290,16 @@ export async function benchStartup(o: { adminUrl: string; migrations: number; ru
   };
 }
 
+/** The median of each figure of flat rows of figures, over the rows. */
+function medianEach<T extends object>(rows: T[]): T {
+  const keys = Object.keys(rows[0]!) as (keyof T)[];
+  return Object.fromEntries(keys.map((k) => [k, round(median(rows.map((row) => row[k] as number)))])) as T;
+}
+
 /** The median of each figure over the runs (the CPU times' too). */
 function medians(samples: StartupSplit[]): StartupSplit {
-  const of = <T extends object>(pick: (s: StartupSplit) => T): T => {
-    const keys = Object.keys(pick(samples[0]!)) as (keyof T)[];
-    return Object.fromEntries(keys.map((k) => [k, round(median(samples.map((s) => pick(s)[k] as number)))])) as T;
-  };
-  const wall = (s: StartupSplit): Omit<StartupSplit, 'cpu'> => {
-    const { cpu: _cpu, ...w } = s;
-    return w;
-  };
-  return { ...of(wall), cpu: of((s) => s.cpu) };
+  const wall = samples.map(({ cpu: _cpu, ...w }) => w);
+  return { ...medianEach(wall), cpu: medianEach(samples.map((s) => s.cpu)) };
 }
 
 function roundAll<T extends object>(s: T): T {
