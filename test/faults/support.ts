@@ -88,10 +88,12 @@ export async function killAtMarker(url: string, marker: string, timeoutMs = 10_0
   // (the marker included) from its first statement on, so the marker alone can be seen before the marked statement runs.
   const sleeping = o.inSleep ? " AND wait_event = 'PgSleep'" : '';
   while (Date.now() < until) {
-    const killed = await rows<{ pid: number }>(url, `SELECT pid FROM pg_stat_activity
-      WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE $1 AND query NOT LIKE '%pg_stat_activity%'${sleeping}
-        AND pg_terminate_backend(pid)`, [`%${marker}%`]);
-    if (killed.length) return killed.map((k) => k.pid);
+    // The kill in the select list, which runs only on the rows every condition kept. In WHERE, the
+    // planner put pg_terminate_backend before the wait_event and datname conditions (EXPLAIN VERBOSE,
+    // PostgreSQL 18): it ended a backend that had not reached the sleep yet, in any database.
+    const killed = await rows<{ pid: number; killed: boolean }>(url, `SELECT pid, pg_terminate_backend(pid) AS killed FROM pg_stat_activity
+      WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE $1 AND query NOT LIKE '%pg_stat_activity%'${sleeping}`, [`%${marker}%`]);
+    if (killed.some((k) => k.killed)) return killed.filter((k) => k.killed).map((k) => k.pid);
     await sleep(25);
   }
   return [];
