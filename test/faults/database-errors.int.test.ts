@@ -270,7 +270,9 @@ describe.each(targets)('Faults: ten runners with plan and status alongside, on $
     // They ran while migration 3 held its transaction open: a consistent snapshot, 1 and 2 applied.
     expect(JSON.parse(plan.stdout).pending.map((p: { version: number }) => p.version)).toEqual([3, 4, 5]);
     expect(JSON.parse(status.stdout).migrations.map((m: { status: string }) => m.status)).toEqual(['applied', 'applied', 'pending', 'pending', 'pending']);
-    expect(readersMs, 'plan and status did not wait for the runners').toBeLessThan(3000);
+    // The gate stays shut until the readers are done, so readers that waited for a runner would never end:
+    // the bound only turns that hang into this failure, with room for a machine loaded by other work.
+    expect(readersMs, 'plan and status did not wait for the runners').toBeLessThan(30_000);
     expect(results.flatMap((r) => r.applied.map((a) => a.version)).sort()).toEqual([1, 2, 3, 4, 5]);
     expect(results.filter((r) => r.outcome === 'up-to-date').length).toBe(9);
     await expectConsistent(url, [1, 2, 3, 4, 5]);
