@@ -17,7 +17,9 @@ afterAll(dropDatabases);
 
 const pgDriver = () => driverKinds.find((d) => d.name === 'pg')!;
 
-const SLOW_ID = "CREATE FUNCTION slow_id(x int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.05); RETURN x; END $$";
+/** 50 ms a row while slow_on has its row (DELETE FROM slow_on: a rerun's build does not wait); qualified, as an index build's search_path is only pg_catalog from PostgreSQL 17. */
+const SLOW_ID = 'CREATE TABLE slow_on (); INSERT INTO slow_on DEFAULT VALUES; '
+  + 'CREATE FUNCTION slow_id(x int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.05) FROM public.slow_on; RETURN x; END $$';
 
 // From 14: a runner's orphaned backend is ended by client_connection_check_interval, which PostgreSQL 13 does not have (its CREATE INDEX CONCURRENTLY runs on: docs/guide/versions.md).
 describe.each(allMajors.filter((t) => t.major === 0 || t.major >= 14))('Faults: the runner lock, on $name', (target) => {
@@ -67,6 +69,7 @@ describe.each(allMajors.filter((t) => t.major === 0 || t.major >= 14))('Faults: 
     await waitUntilNoBackend(url, 'items_slow_idx', 4000);
     expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).toEqual([{ n: 0 }]);
 
+    await rows(url, 'DELETE FROM slow_on');
     const rerun = await runCli(['migrate', '--dir', dir, '--database-url', url]);
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(await rows(url, "SELECT indisvalid AS valid FROM pg_index WHERE indexrelid = 'items_slow_idx'::regclass")).toEqual([{ valid: true }]);
