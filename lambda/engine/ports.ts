@@ -277,6 +277,11 @@ export type ScriptSession = Session & Required<Pick<Session, 'script'>>;
 /** A session with `beginWith` and `commitWith`, known from its capabilities. */
 export type FusedSession = Session & Required<Pick<Session, 'beginWith' | 'commitWith'>>;
 
+/** A boolean column as a Queryable returns it: the Data API's may be text ('t', 'true'). */
+export function isTrue(v: unknown): boolean {
+  return v === true || v === 't' || v === 'true';
+}
+
 export function scripts(session: Session): session is ScriptSession {
   return session.capabilities.script;
 }

@@ -33,7 +33,7 @@
  * (a few wide rows) is the query read again through the cursor. The rows,
  * and their order, are what one query gives.
  */
-import type { Queryable, Session } from '../engine/ports';
+import { isTrue, type Queryable, type Session } from '../engine/ports';
 import { boundedCatalogRead } from './bounded-read';
 
 /** WHERE clause over `pg_namespace n`: not a system schema. */
@@ -235,6 +235,3 @@ function strip<R>(row: R & { page_oid?: unknown; page_row?: unknown }): R {
   return rest as R;
 }
 
-function isTrue(v: unknown): boolean {
-  return v === true || v === 't' || v === 'true';
-}

@@ -10,7 +10,7 @@
  * pg_blocking_pids to ask), so they are looked up after it: a holder gone
  * since is not named.
  */
-import type { Queryable } from '../engine/ports';
+import { isTrue, type Queryable } from '../engine/ports';
 import { queryFileSql, workerFile } from '../engine/apply/script';
 import { firstFew } from '../engine/errors/words';
 
@@ -99,7 +99,3 @@ export async function lockWait(q: Queryable): Promise<LockWait> {
   return { text: `a lock ${who}`, migration: migrations.length > 0 || queued.some(isMigration), found: holders.length > 0 };
 }
 
-/** A boolean as the driver returns it (the Data API's may be text). */
-function isTrue(v: unknown): boolean {
-  return v === true || v === 't' || v === 'true';
-}

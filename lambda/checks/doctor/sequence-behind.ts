@@ -20,6 +20,7 @@
  */
 import { isConnectionLoss, isPgError } from '../../engine/errors/errors';
 import { sqlComment } from '../../engine/sql/sql-quote';
+import { isTrue } from '../../engine/ports';
 import { orderedRows } from '../../schema/catalog-pages';
 import type { Finding } from '../finding';
 import { ident, literal } from './names';
@@ -173,10 +174,6 @@ function noUsageNotes(keys: readonly KeyRow[]): string[] {
   });
 }
 
-/** A boolean as the driver returns it (the Data API's may be text). */
-function isTrue(v: unknown): boolean {
-  return v === true || v === 't' || v === 'true';
-}
 
 /** Said once: the sequences the role may not read (GRANT … ON ALL TABLES does not cover sequences), and the GRANT. */
 function unreadableNote(keys: readonly KeyRow[]): string {

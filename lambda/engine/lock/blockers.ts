@@ -5,7 +5,7 @@
  * for); not their queries, which may carry their data.
  */
 import type { Blocker } from '../errors/errors';
-import type { Queryable } from '../ports';
+import { isTrue, type Queryable } from '../ports';
 import { queryFileSql } from '../apply/script';
 
 /**
@@ -41,8 +41,9 @@ export class BlockerWatcher {
     if (this.busy || !this.monitor || pid === undefined) return;
     this.busy = true;
     try {
-      const found = await sampleBlockers(this.monitor, pid);
-      if (found.length) this.blockers = found;
+      const found = await sampleWait(this.monitor, pid);
+      // A sample taken as the wait ended (the lock timeout) may name the blocker but not its locks: an earlier one does.
+      if (found.blockers.length && (found.waiting || !this.blockers.length)) this.blockers = found.blockers;
     } catch {
       // Sampling is best effort; the migration's own error is what matters.
     } finally {
@@ -60,27 +61,39 @@ export class BlockerWatcher {
  * elsewhere, not a lock on the table (`olderTransaction`).
  */
 export async function sampleBlockers(q: Queryable, pid: number): Promise<Blocker[]> {
-  const r = await q.query<{ pid: number; user: string; application: string; state: string; locks: string | null; file: string | null; xact_age_seconds: number | null; older: boolean | string | null }>(
-    `SELECT b.pid, b.usename AS user, b.application_name AS application, b.state, ${queryFileSql('b.query')} AS file,
+  return (await sampleWait(q, pid)).blockers;
+}
+
+/**
+ * The blockers, and whether `pid` still waited when the locks were read: all
+ * from one read of pg_locks (each mention of the view reads the lock table
+ * again), which pg_blocking_pids() read a moment before.
+ */
+async function sampleWait(q: Queryable, pid: number): Promise<{ blockers: Blocker[]; waiting: boolean }> {
+  const r = await q.query<{ pid: number; user: string; application: string; state: string; locks: string | null; file: string | null; xact_age_seconds: number | null; older: boolean | string | null; waiting: boolean | string }>(
+    `WITH l AS MATERIALIZED (SELECT locktype, database, relation, virtualxid, transactionid, pid, mode, granted FROM pg_locks)
+     SELECT b.pid, b.usename AS user, b.application_name AS application, b.state, ${queryFileSql('b.query')} AS file,
             (SELECT string_agg(DISTINCT bl.mode || coalesce(' on ' || bl.relation::regclass::text, ''), ', ')
-               FROM pg_locks bl JOIN pg_locks wl ON wl.pid = $1::int AND NOT wl.granted AND wl.locktype = bl.locktype
+               FROM l bl JOIN l wl ON wl.pid = $1::int AND NOT wl.granted AND wl.locktype = bl.locktype
                 AND wl.database IS NOT DISTINCT FROM bl.database AND wl.relation IS NOT DISTINCT FROM bl.relation
                 AND wl.virtualxid IS NOT DISTINCT FROM bl.virtualxid AND wl.transactionid IS NOT DISTINCT FROM bl.transactionid
               WHERE bl.pid = b.pid AND bl.granted AND bl.relation IS NOT NULL) AS locks,
             floor(extract(epoch FROM now() - b.xact_start))::int AS xact_age_seconds,
-            EXISTS (SELECT 1 FROM pg_locks w WHERE w.pid = $1::int AND NOT w.granted AND w.locktype = 'virtualxid')
-              AND NOT EXISTS (SELECT 1 FROM pg_locks bl JOIN pg_locks wl ON wl.locktype = 'relation' AND wl.pid = $1::int
+            EXISTS (SELECT 1 FROM l w WHERE w.pid = $1::int AND NOT w.granted AND w.locktype = 'virtualxid')
+              AND NOT EXISTS (SELECT 1 FROM l bl JOIN l wl ON wl.locktype = 'relation' AND wl.pid = $1::int
                                 AND wl.database = bl.database AND wl.relation = bl.relation
-                               WHERE bl.pid = b.pid AND bl.locktype = 'relation') AS older
+                               WHERE bl.pid = b.pid AND bl.locktype = 'relation') AS older,
+            EXISTS (SELECT 1 FROM l w WHERE w.pid = $1::int AND NOT w.granted) AS waiting
        FROM unnest(pg_blocking_pids($1::int)) AS p(pid) JOIN pg_stat_activity b ON b.pid = p.pid`,
     [pid],
   );
-  return r.rows.map((x) => ({
+  const waiting = r.rows.some((x) => isTrue(x.waiting));
+  return { waiting, blockers: r.rows.map((x) => ({
     pid: x.pid, user: x.user, application: x.application, state: x.state,
     ...(x.locks ? { locks: x.locks } : {}), ...(x.file ? { file: x.file } : {}),
     xactAgeSeconds: x.xact_age_seconds ?? undefined,
-    ...(x.older === true || x.older === 't' || x.older === 'true' ? { olderTransaction: true } : {}),
-  }));
+    ...(isTrue(x.older) ? { olderTransaction: true } : {}),
+  })) };
 }
 
 /**
