@@ -234,4 +234,3 @@ function strip<R>(row: R & { page_oid?: unknown; page_row?: unknown }): R {
   } = row as R & PageColumns;
   return rest as R;
 }
-

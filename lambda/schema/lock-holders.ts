@@ -98,4 +98,3 @@ export async function lockWait(q: Queryable): Promise<LockWait> {
   ].join(', and ') || 'whose holder had ended by the time it was looked up';
   return { text: `a lock ${who}`, migration: migrations.length > 0 || queued.some(isMigration), found: holders.length > 0 };
 }
-

@@ -12,7 +12,7 @@ import { dropDatabases, freshDatabase, rows, withClient } from '../support/db';
 import { driverCases } from '../support/drivers';
 import { rejection, runEngine } from '../support/engine';
 import { tempDir } from '../support/files';
-import { expectConsistent, killAtMarker, lockHolderPid, observe, steps, waitForMarker, waitUntilNoBackend } from './support';
+import { COUNT_RUNS, expectConsistent, killAtMarker, lockHolderPid, observe, sleepFirstRun, steps, waitForMarker, waitUntilNoBackend } from './support';
 
 afterAll(dropDatabases);
 
@@ -20,12 +20,8 @@ describe.each(driverCases())('Faults: a runner connection killed, on $name', ({ 
   it('killed while a check runs: the migration and its state row are rolled back; a rerun converges', async () => {
     // Prepare
     const url = await freshDatabase(target, 'kill_check');
-    // The check sleeps 5 s (the killer ends it as soon as it sees it): with 1 s, a loaded machine's killer sometimes looked too late
-    // and the check passed. Only its first time (a sequence's nextval outlives the rollback): the rerun does not wait.
-    const dir = tempDir(steps(3, {
-      1: 'CREATE SEQUENCE check_runs;',
-      2: "\n-- schemaguard:check nothing is wrong\nSELECT 'marker_fault_check' AS m FROM pg_sleep(CASE WHEN nextval('check_runs') = 1 THEN 5 ELSE 0 END) WHERE random() > 2;",
-    }));
+    // The check sleeps 5 s (the killer ends it as soon as it sees it): with 1 s, a loaded machine's killer sometimes looked too late and the check passed.
+    const dir = tempDir(steps(3, { 1: COUNT_RUNS, 2: `\n-- schemaguard:check nothing is wrong\nSELECT 'marker_fault_check' AS m FROM ${sleepFirstRun(5)} WHERE random() > 2;` }));
     // Act
     const killer = killAtMarker(url, 'marker_fault_check', 10_000, { inSleep: true });
     const e = await rejection<MigrationError>(runEngine(driver, url, dir));
@@ -47,13 +43,12 @@ describe.each(driverCases())('Faults: a runner connection killed, on $name', ({ 
 
   it('killed between two statements of a no-transaction file: the finished statements stay, the file is not recorded, a rerun completes it', async () => {
     const url = await freshDatabase(target, 'kill_notx');
-    // The sleep only the first time (a sequence's nextval is not rolled back): the rerun does not wait.
-    const files = steps(3, { 1: 'CREATE SEQUENCE notx_runs;' });
+    const files = steps(3, { 1: COUNT_RUNS });
     files['2_step2.sql'] = [
       '-- schemaguard:no-transaction',
       'CREATE TABLE IF NOT EXISTS step_2 (id int);',
       'CREATE INDEX CONCURRENTLY IF NOT EXISTS step2_a ON step_2 (id);',
-      "SELECT 'marker_fault_notx' AS m, pg_sleep(CASE WHEN nextval('notx_runs') = 1 THEN 5 ELSE 0 END);",
+      `SELECT 'marker_fault_notx' AS m, ${sleepFirstRun(5)};`,
       'CREATE INDEX CONCURRENTLY IF NOT EXISTS step2_b ON step_2 (id);',
       'INSERT INTO ledger (version) SELECT 2 WHERE NOT EXISTS (SELECT 1 FROM ledger WHERE version = 2);',
     ].join('\n');
@@ -107,9 +102,8 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Faults: a se
 
   it('the lock connection killed while a migration runs: that migration is rolled back at once, the runner stops; a rerun converges', async () => {
     const url = await freshDatabase(target, 'kill_lock');
-    // The sleep is long enough that "at once" (the bound below) is far from its end, even on a loaded machine;
-    // only the first time (a sequence's nextval is not rolled back): the rerun does not wait.
-    const dir = tempDir(steps(3, { 1: 'CREATE SEQUENCE lock_runs;', 2: "SELECT 'marker_fault_lock' AS m, pg_sleep(CASE WHEN nextval('lock_runs') = 1 THEN 10 ELSE 0 END);" }));
+    // The sleep is long enough that "at once" (the bound below) is far from its end, even on a loaded machine.
+    const dir = tempDir(steps(3, { 1: COUNT_RUNS, 2: `SELECT 'marker_fault_lock' AS m, ${sleepFirstRun(10)};` }));
 
     const killer = (async () => {
       await waitForMarker(url, 'marker_fault_lock', 10_000, { inSleep: true });

@@ -14,7 +14,7 @@ import { dropDatabases, rows, targets } from '../support/db';
 import { addFile, tempDir } from '../support/files';
 import type { CfnResponse } from '../support/provider-framework';
 import { context, envOf, handlerRig, secretOf } from './handler-rig';
-import { expectConsistent, leaks, lockHolderPid, sleep, steps, Transcript, waitForMarker } from './support';
+import { COUNT_RUNS, expectConsistent, leaks, lockHolderPid, sleep, sleepFirstRun, steps, Transcript, waitForMarker } from './support';
 
 afterAll(dropDatabases);
 
@@ -50,8 +50,8 @@ describe.each(targets)('Faults: the custom resource, on $name', (target) => {
 
   it('an invocation killed by the Lambda timeout mid-migration (its connections dropped): the next invocation rolls nothing forward twice and completes', async () => {
     const r = await handlerRig(transcript, target, 'cfn_hard_timeout', steps(3, {
-      1: 'CREATE SEQUENCE executions_of_2;',
-      2: "SELECT 'marker_fault_lambda' AS m, pg_sleep(CASE WHEN nextval('executions_of_2') = 1 THEN 30 ELSE 0 END);",
+      1: COUNT_RUNS,
+      2: `SELECT 'marker_fault_lambda' AS m, ${sleepFirstRun(30)};`,
     }));
     try {
       // Act 1: onEvent is frozen and killed by the runtime while migration 2 runs; its sockets die with the sandbox.

@@ -17,7 +17,7 @@ import { driverKinds } from '../support/drivers';
 import { rejection, runEngine } from '../support/engine';
 import { tempDir } from '../support/files';
 import { cleanup, embeddedBinDir, startServer, type StartedServer } from '../support/system-postgres';
-import { expectConsistent, leaks, sleep, steps, Transcript, waitForMarker } from './support';
+import { COUNT_RUNS, expectConsistent, leaks, sleep, sleepFirstRun, steps, Transcript, waitForMarker } from './support';
 
 afterAll(dropDatabases);
 
@@ -35,8 +35,8 @@ describe.each(targets)('Faults: the runner process killed, on $name', (t) => {
     // the orphaned statement rather than let it run out. nextval survives the
     // rollback, so the rerun's execution is quick.
     const dir = tempDir(steps(3, {
-      1: 'CREATE SEQUENCE executions_of_2;',
-      2: "SELECT 'marker_fault_sigkill' AS m, pg_sleep(CASE WHEN nextval('executions_of_2') = 1 THEN 20 ELSE 0 END);",
+      1: COUNT_RUNS,
+      2: `SELECT 'marker_fault_sigkill' AS m, ${sleepFirstRun(20)};`,
     }));
     const child = spawn(process.execPath, [CLI, 'migrate', '--dir', dir, '--database-url', url], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

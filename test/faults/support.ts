@@ -31,6 +31,18 @@ export function steps(n: number, extra: Record<number, string> = {}): Record<str
   return files;
 }
 
+/** Creates the sequence `sleepFirstRun` counts with: goes in a file that runs before the sleeping one. */
+export const COUNT_RUNS = 'CREATE SEQUENCE sleep_runs;';
+
+/**
+ * pg_sleep(seconds) the first time it runs, pg_sleep(0) after: a sequence's
+ * nextval is not rolled back, so the rerun after a fault does not wait again.
+ * Needs COUNT_RUNS in an earlier file.
+ */
+export function sleepFirstRun(seconds: number): string {
+  return `pg_sleep(CASE WHEN nextval('sleep_runs') = 1 THEN ${seconds} ELSE 0 END)`;
+}
+
 export interface Observed {
   /** Versions in the state table. */
   recorded: number[];
@@ -93,7 +105,8 @@ export async function killAtMarker(url: string, marker: string, timeoutMs = 10_0
     // PostgreSQL 18): it ended a backend that had not reached the sleep yet, in any database.
     const killed = await rows<{ pid: number; killed: boolean }>(url, `SELECT pid, pg_terminate_backend(pid) AS killed FROM pg_stat_activity
       WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE $1 AND query NOT LIKE '%pg_stat_activity%'${sleeping}`, [`%${marker}%`]);
-    if (killed.some((k) => k.killed)) return killed.filter((k) => k.killed).map((k) => k.pid);
+    const pids = killed.filter((k) => k.killed).map((k) => k.pid);
+    if (pids.length) return pids;
     await sleep(25);
   }
   return [];

@@ -174,7 +174,6 @@ function noUsageNotes(keys: readonly KeyRow[]): string[] {
   });
 }
 
-
 /** Said once: the sequences the role may not read (GRANT … ON ALL TABLES does not cover sequences), and the GRANT. */
 function unreadableNote(keys: readonly KeyRow[]): string {
   const role = ident(keys[0]!.role);

@@ -11,7 +11,7 @@ import { parseMigration } from '../../../../lambda/engine/files/source';
 import { CLI, ROOT, runCli } from '../../../support/cli';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
-import { waitForMarker } from '../../../faults/support';
+import { COUNT_RUNS, sleepFirstRun, waitForMarker } from '../../../faults/support';
 
 afterAll(dropDatabases);
 
@@ -61,8 +61,8 @@ describe.each(targets)('CLI: Ctrl-C during schemaguard migrate --database-url, o
     // Prepare: the second migration creates a table, then runs for 30 s on its first execution only (nextval survives the rollback)
     const url = await freshDatabase(t, 'interrupt');
     const dir = tempDir({
-      '0001_a.sql': 'CREATE TABLE a (id int);\nCREATE SEQUENCE executions_of_2;',
-      '0002_b.sql': "CREATE TABLE b (id int);\nSELECT 'marker_interrupt' AS m, pg_sleep(CASE WHEN nextval('executions_of_2') = 1 THEN 30 ELSE 0 END);",
+      '0001_a.sql': `CREATE TABLE a (id int);\n${COUNT_RUNS}`,
+      '0002_b.sql': `CREATE TABLE b (id int);\nSELECT 'marker_interrupt' AS m, ${sleepFirstRun(30)};`,
     });
     // Act: SIGINT (what Ctrl-C sends) while 0002 runs
     const { exit, stderr } = await migrateInterrupted(url, dir, 'marker_interrupt');
